@@ -1,0 +1,7 @@
+"""Estimators: the scikit-learn / sktime facing classes. Importing registers them."""
+
+from tsrec.estimators.arnet import ARNetForecaster
+from tsrec.estimators.cyclenet import CycleNetForecaster
+from tsrec.estimators.errors import InputError, LoadError, TsrecError
+
+__all__ = ["ARNetForecaster", "CycleNetForecaster", "InputError", "LoadError", "TsrecError"]

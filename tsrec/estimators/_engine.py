@@ -1,0 +1,208 @@
+"""The Lightning training engine shared by every tsrec estimator.
+
+One :class:`TrainingModule` wraps any network with its loss; :func:`train` builds a quiet, seeded
+``lightning.Trainer`` with early stopping and best-weights restore from Lightning's callbacks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from torch import nn
+from torch.utils.data import DataLoader
+
+_NOISY_LOGGERS = (
+    "lightning.pytorch.utilities.rank_zero",
+    "lightning.pytorch.accelerators.cuda",
+    "lightning.fabric.utilities.seed",
+    "lightning.pytorch.utilities.seed",
+)
+_NOISY_MESSAGES = (
+    ".*does not have many workers.*",
+    ".*The number of training batches.*",
+    ".*GPU available but not used.*",
+    ".*Checkpoint directory.*exists and is not empty.*",
+    ".*torch.nn.utils.weight_norm.*",
+    ".*LeafSpec.*",
+)
+
+
+@dataclass
+class TrainingConfig:
+    """The shared training parameters, resolved from an estimator's constructor arguments."""
+
+    max_epochs: int = 10
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    patience: int | None = 5
+    accelerator: str = "auto"
+    devices: object = "auto"
+    precision: object = "32-true"
+    seed: int = 0
+    verbose: bool = False
+    trainer_kwargs: dict = field(default_factory=dict)
+
+
+class TrainingModule(pl.LightningModule):
+    """Wrap ``network`` and ``loss_fn(network, batch) -> (loss, n_items)`` for Lightning.
+
+    ``lr_lambda(epoch) -> factor`` schedules the learning rate per epoch; ``penalty(network,
+    progress) -> tensor`` adds a regulariser that may depend on training progress in epochs.
+    """
+
+    def __init__(
+        self,
+        network: nn.Module,
+        loss_fn: Callable,
+        config: TrainingConfig,
+        lr_lambda: Callable[[int], float] | None = None,
+        penalty: Callable[[nn.Module, float], torch.Tensor] | None = None,
+    ) -> None:
+        super().__init__()
+        self.network = network
+        self.loss_fn = loss_fn
+        self.config = config
+        self.lr_lambda = lr_lambda
+        self.penalty = penalty
+        self._val_sum = 0.0
+        self._val_count = 0
+        self.history: list[float] = []
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        loss, _ = self.loss_fn(self.network, batch)
+        if self.penalty is not None:
+            n_batches = max(self.trainer.num_training_batches, 1)
+            progress = self.current_epoch + (batch_idx + 1) / n_batches
+            loss = loss + self.penalty(self.network, progress)
+        return loss
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        loss, count = self.loss_fn(self.network, batch)
+        self._val_sum += float(loss) * count
+        self._val_count += count
+
+    def on_validation_epoch_end(self) -> None:
+        # the exact mean over all validation items, not a mean of batch means
+        val = self._val_sum / max(self._val_count, 1)
+        self._val_sum, self._val_count = 0.0, 0
+        if not self.trainer.sanity_checking:
+            self.history.append(val)
+        self.log("val_loss", val, prog_bar=self.config.verbose)
+
+    def configure_optimizers(self):
+        optimizer = torch.optim.Adam(
+            self.network.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay
+        )
+        if self.lr_lambda is None:
+            return optimizer
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self.lr_lambda)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+
+
+@contextlib.contextmanager
+def quiet_lightning(verbose: bool) -> Iterator[None]:
+    """Silence Lightning's banners and hints unless ``verbose``; restore everything after."""
+    loggers = [logging.getLogger(name) for name in _NOISY_LOGGERS]
+    levels = [lg.level for lg in loggers]
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    try:
+        with warnings.catch_warnings():
+            if not verbose:
+                for lg in loggers:
+                    lg.setLevel(logging.WARNING)
+            for message in _NOISY_MESSAGES:
+                warnings.filterwarnings("ignore", message=message)
+            yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+        torch.use_deterministic_algorithms(deterministic)
+
+
+@dataclass
+class TrainingResult:
+    """What a fit reports: epochs run, validation losses, best validation loss, seconds."""
+
+    epochs: int
+    val_losses: list[float]
+    best_val_loss: float | None
+    seconds: float
+
+
+def _callbacks(config: TrainingConfig, has_val: bool, folder: str) -> list:
+    if not has_val:
+        return []
+    callbacks: list = [
+        ModelCheckpoint(dirpath=folder, monitor="val_loss", mode="min", save_top_k=1, save_weights_only=True)
+    ]
+    if config.patience:
+        callbacks.append(EarlyStopping(monitor="val_loss", mode="min", patience=config.patience))
+    return callbacks
+
+
+def make_trainer(config: TrainingConfig, callbacks: list, has_val: bool) -> pl.Trainer:
+    """A Trainer with tsrec's quiet defaults; ``config.trainer_kwargs`` overrides any of them."""
+    options = dict(
+        max_epochs=config.max_epochs,
+        accelerator=config.accelerator,
+        devices=config.devices,
+        precision=config.precision,
+        deterministic=True,
+        logger=False,
+        enable_checkpointing=has_val,
+        enable_progress_bar=config.verbose,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        limit_val_batches=1.0 if has_val else 0,
+        callbacks=callbacks,
+    )
+    options.update(config.trainer_kwargs)
+    return pl.Trainer(**options)
+
+
+def train(
+    module: TrainingModule, train_loader: DataLoader, val_loader: DataLoader | None
+) -> TrainingResult:
+    """Fit ``module`` with early stopping on the validation loss and restore the best weights."""
+    config = module.config
+    start = time.perf_counter()
+    with quiet_lightning(config.verbose), tempfile.TemporaryDirectory() as folder:
+        callbacks = _callbacks(config, val_loader is not None, folder)
+        trainer = make_trainer(config, callbacks, val_loader is not None)
+        trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader)
+        best = _restore_best(module, callbacks)
+    module.network.cpu().eval()
+    seconds = time.perf_counter() - start
+    result = TrainingResult(trainer.current_epoch, list(module.history), best, seconds)
+    if config.verbose:
+        best_text = "n/a" if best is None else f"{best:.4g}"
+        print(f"trained {result.epochs} epochs in {seconds:.1f}s, best val_loss {best_text}")
+    return result
+
+
+def _restore_best(module: TrainingModule, callbacks: list) -> float | None:
+    checkpoint = next((c for c in callbacks if isinstance(c, ModelCheckpoint)), None)
+    if checkpoint is None or not checkpoint.best_model_path:
+        return None
+    state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
+    module.load_state_dict(state["state_dict"])
+    return float(checkpoint.best_model_score)
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed torch inside a forked RNG so the caller's global random state is left untouched."""
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield

@@ -1,0 +1,240 @@
+"""The base of every tsrec forecaster: an sktime ``BaseForecaster`` trained by the Lightning engine.
+
+Subclasses store their constructor arguments and implement ``_lookback_length``,
+``_horizon_length``, ``_network_meta`` and ``_build_network`` (and optionally ``_penalty`` and
+``_lr_lambda``). Everything else -- validation, scaling, windows, training, recursive forecasts
+past the horizon, new contexts, panels and persistence -- lives here.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.preprocessing import StandardScaler
+from sktime.datatypes import convert_to
+from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
+from torch import nn
+
+from tsrec.estimators import _engine, _persistence
+from tsrec.estimators._params import check_val_size, training_config
+from tsrec.estimators._series import check_raw_y, join_panel, split_panel
+from tsrec.estimators._timeindex import future_index, infer_freq, positions
+from tsrec.estimators._windows import build_windows, cut_point, window_loader
+from tsrec.estimators.errors import InputError
+
+INNER_MTYPES = ["pd.DataFrame", "pd-multiindex", "pd_multiindex_hier"]
+
+
+def forecast_loss(network: nn.Module, batch) -> tuple[torch.Tensor, int]:
+    """Mean squared error of one batch of windows, and the number of windows in it."""
+    x, y, position = batch
+    pred = network(x, position) if network.uses_position else network(x)
+    return torch.mean((pred - y) ** 2), len(x)
+
+
+class DeepForecaster(BaseForecaster):
+    """Shared machinery of tsrec forecasters (not used directly)."""
+
+    _tags = {
+        "authors": ["tsrec developers"],
+        "maintainers": ["tsrec developers"],
+        "y_inner_mtype": INNER_MTYPES,
+        "X_inner_mtype": INNER_MTYPES,
+        "capability:exogenous": False,
+        "capability:multivariate": True,
+        "capability:insample": False,
+        "capability:pred_int": False,
+        "capability:missing_values": False,
+        "requires-fh-in-fit": False,
+        "property:randomness": "derandomized",
+        "capability:random_state": True,
+        "python_dependencies": ["torch", "lightning"],
+    }
+
+    def __init__(self) -> None:
+        # tsrec keeps the training data (remember_data=True) to forecast from its end; sktime
+        # warns about a future default change on every construction, which is noise here
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*remember_data.*", category=FutureWarning)
+            super().__init__()
+
+    # ---- hooks for subclasses -------------------------------------------------------------
+    def _lookback_length(self) -> int:
+        return self.lookback
+
+    def _horizon_length(self) -> int:
+        return self.horizon
+
+    def _network_meta(self, freq: object, n_channels: int) -> dict:
+        """JSON-able facts learned from the data that the network is built from."""
+        return {}
+
+    def _build_network(self, n_channels: int, meta: dict) -> nn.Module:
+        raise NotImplementedError
+
+    def _penalty(self):
+        return None
+
+    def _lr_lambda(self):
+        return None
+
+    def _check_params(self) -> None:
+        """Validate model-specific parameters; called at the start of fit."""
+
+    # ---- public API -------------------------------------------------------------------------
+    def fit(self, y, X=None, fh=None):
+        """Fit to ``y`` (Series, DataFrame, NumPy array or (series id, time) panel); see sktime."""
+        check_raw_y(y)
+        return super().fit(y, X=X, fh=fh)
+
+    def predict(self, fh=None, X=None, y=None):
+        """Forecast ``fh`` steps after the training data, or after a new context ``y``.
+
+        As in sktime, ``fh`` must be given here or in ``fit``. Steps past ``horizon`` are
+        produced by feeding forecasts back in as inputs. ``y`` forecasts from a new context with
+        the fitted weights (same variates, at least ``lookback`` rows) and changes nothing in
+        the estimator.
+        """
+        if y is None:
+            return super().predict(fh=fh, X=X)
+        return self._predict_new_context(fh, y)
+
+    def save(self, path=None, serialization_format=None):
+        """Save to a folder ``path`` (config.json + weights.safetensors), loadable by ``tsrec.load``.
+
+        With ``serialization_format="pickle"`` or ``"cloudpickle"`` (or ``path=None``) this is
+        sktime's own zip/in-memory format, loadable by ``sktime.base.load``.
+        """
+        if path is None or serialization_format is not None:
+            return super().save(path, serialization_format=serialization_format or "pickle")
+        return _persistence.save_estimator(self, path)
+
+    # ---- sktime internals -------------------------------------------------------------------
+    def _fit(self, y, X=None, fh=None):
+        restore = getattr(self, "_DeepForecaster__restore", None)
+        lookback, horizon = self._lookback_length(), self._horizon_length()
+        self._check_params()
+        parts = split_panel(y)
+        self._check_lengths(parts, lookback + (0 if restore else horizon))
+        freq = infer_freq(parts[0][1].index)
+        self.n_channels_ = y.shape[1]
+        self.columns_ = list(y.columns)
+        if restore is not None:
+            return self._restore(restore, parts)
+        self.network_meta_ = self._network_meta(freq, self.n_channels_)
+        self._train(parts, self.network_meta_)
+        self.position_offset_ = [0] * len(parts)
+        return self
+
+    def _train(self, parts: list, meta: dict) -> None:
+        config = training_config(self)
+        lookback, horizon = self._lookback_length(), self._horizon_length()
+        val_size = check_val_size(self.val_size)
+        cuts = [cut_point(len(df), val_size, lookback, horizon) for _, df in parts]
+        train_rows = np.concatenate([df.to_numpy(float)[:cut] for (_, df), cut in zip(parts, cuts)])
+        self.scaler_ = StandardScaler().fit(train_rows)
+        series = [
+            (self.scaler_.transform(df.to_numpy(float)), positions(df.index, infer_freq(df.index)), cut)
+            for (_, df), cut in zip(parts, cuts)
+        ]
+        windows = build_windows(series, lookback, horizon)
+        with _engine.seeded(config.seed):
+            network = self._build_network(self.n_channels_, meta)
+            module = _engine.TrainingModule(network, forecast_loss, config, self._lr_lambda(), self._penalty())
+            train_loader = window_loader(windows, windows.train_starts, config.batch_size, True, config.seed)
+            val_loader = None
+            if len(windows.val_starts):
+                val_loader = window_loader(windows, windows.val_starts, config.batch_size, False, config.seed)
+            result = _engine.train(module, train_loader, val_loader)
+        self.network_ = module.network
+        self.history_ = {"epochs": result.epochs, "val_loss": result.val_losses, "best_val_loss": result.best_val_loss}
+
+    def _restore(self, state: dict, parts: list) -> DeepForecaster:
+        self.network_meta_ = state["network_meta"]
+        self.network_ = self._build_network(self.n_channels_, self.network_meta_)
+        self.network_.load_state_dict(state["weights"])
+        self.network_.eval()
+        self.scaler_ = state["scaler"]
+        self.history_ = state["history"]
+        now = [int(positions(df.index, infer_freq(df.index))[-1]) for _, df in parts]
+        self.position_offset_ = [saved - cur for saved, cur in zip(state["last_positions"], now)]
+        return self
+
+    def _check_lengths(self, parts: list, needed: int) -> None:
+        for key, df in parts:
+            if len(df) < needed:
+                where = "y" if key is None else f"series {key!r} of y"
+                raise InputError(
+                    f"{where} has {len(df)} rows but needs at least lookback + horizon = {needed}; "
+                    "give a longer series or lower lookback/horizon"
+                )
+
+    def _predict(self, fh, X=None):
+        steps = self._relative_steps(fh)
+        parts = split_panel(self._y)
+        frames = self._forecast(parts, steps, self.position_offset_)
+        return join_panel([k for k, _ in parts], frames, list(self._y.index.names))
+
+    def _relative_steps(self, fh) -> np.ndarray:
+        steps = np.asarray(fh.to_relative(self.cutoff), dtype=np.int64)
+        if len(steps) == 0 or steps.min() < 1:
+            raise InputError(
+                f"fh must name future steps 1, 2, ... after the end of the data, got {steps.tolist()}; "
+                "in-sample forecasts are not supported"
+            )
+        return steps
+
+    def _forecast(self, parts: list, steps: np.ndarray, offsets: list[int]) -> list[pd.DataFrame]:
+        """Forecast ``steps`` after the end of each series, rolling past the horizon."""
+        lookback, horizon = self._lookback_length(), self._horizon_length()
+        freqs = [infer_freq(df.index) for _, df in parts]
+        context = np.stack([self.scaler_.transform(df.to_numpy(float)[-lookback:]) for _, df in parts])
+        start = [positions(df.index, f)[-lookback] + off for (_, df), f, off in zip(parts, freqs, offsets)]
+        x = torch.as_tensor(context, dtype=torch.float32)
+        position = torch.as_tensor(np.asarray(start, dtype=np.int64))
+        outputs = []
+        with torch.no_grad():
+            for _ in range(math.ceil(int(steps.max()) / horizon)):
+                pred = self.network_(x, position) if self.network_.uses_position else self.network_(x)
+                outputs.append(pred)
+                x = torch.cat([x, pred], dim=1)[:, -lookback:]
+                position = position + horizon
+        path = torch.cat(outputs, dim=1).numpy()[:, steps - 1]
+        return [
+            pd.DataFrame(self.scaler_.inverse_transform(values), index=future_index(df.index, f, steps), columns=df.columns)
+            for values, (_, df), f in zip(path, parts, freqs)
+        ]
+
+    def _predict_new_context(self, fh, y):
+        self.check_is_fitted()
+        mtype = check_raw_y(y)
+        inner = convert_to(y, to_type=INNER_MTYPES)
+        if inner.shape[1] != self.n_channels_:
+            raise InputError(
+                f"y has {inner.shape[1]} variates but the forecaster was fitted on {self.n_channels_}; "
+                "pass the same variates in the same order"
+            )
+        parts = split_panel(inner)
+        self._check_lengths(parts, self._lookback_length())
+        steps = self._new_context_steps(fh, parts)
+        frames = self._forecast(parts, steps, [0] * len(parts))
+        out = join_panel([k for k, _ in parts], frames, list(inner.index.names))
+        return convert_to(out, to_type=mtype)
+
+    def _new_context_steps(self, fh, parts) -> np.ndarray:
+        if fh is None:
+            fh = self._fh
+        if fh is None:
+            raise ValueError("no fh was given in fit or predict; pass fh, e.g. fh=[1, 2, 3]")
+        if not isinstance(fh, ForecastingHorizon):
+            fh = ForecastingHorizon(fh)
+        if not fh.is_relative:
+            fh = fh.to_relative(pd.Index([parts[0][1].index[-1]]))
+        steps = np.asarray(fh, dtype=np.int64)
+        if len(steps) == 0 or steps.min() < 1:
+            raise InputError(f"fh must name future steps 1, 2, ..., got {steps.tolist()}")
+        return steps

@@ -1,0 +1,104 @@
+"""Time-index helpers: absolute step positions, regular-step checks and future indices.
+
+A window's absolute position (used for CycleNet's cycle phase) is the number of sampling steps
+since a fixed origin: nanoseconds / step for fixed frequencies, the period ordinal for calendar
+frequencies (months, weeks), and the integer value for integer indices. Phases therefore agree
+across the train split, new contexts given to ``predict`` and the series of a panel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.offsets import Tick
+
+from tsrec.estimators.errors import InputError
+
+# cycle lengths inferred from a pandas frequency, keyed by (unit, multiple)
+_CYCLE_BY_FREQ = {("h", 1): 24, ("min", 15): 96, ("D", 1): 7, ("W", 1): 52}
+_ALIASES = {"H": "h", "T": "min", "B": "D"}
+
+
+def check_index(index: pd.Index, name: str = "y") -> None:
+    """Reject duplicate or unsorted time stamps, with the fix in the message."""
+    if index.has_duplicates:
+        dup = index[index.duplicated()][:3].tolist()
+        raise InputError(f"{name} has duplicate time stamps (e.g. {dup}); aggregate or drop duplicates first")
+    if not index.is_monotonic_increasing:
+        raise InputError(f"{name} time stamps are not sorted; sort it first (e.g. y.sort_index())")
+
+
+def infer_freq(index: pd.Index) -> object:
+    """Return the sampling step of ``index``: a pandas offset, or an int for integer indices."""
+    if isinstance(index, pd.PeriodIndex):
+        return index.freq
+    if isinstance(index, pd.DatetimeIndex):
+        if index.freq is not None:
+            return index.freq
+        if len(index) >= 3:
+            freq = pd.infer_freq(index)
+            if freq is not None:
+                return pd.tseries.frequencies.to_offset(freq)
+        if len(index) >= 2:
+            return pd.tseries.frequencies.to_offset(index[-1] - index[-2])
+        raise InputError("cannot infer the frequency of a one-row DatetimeIndex; give a longer series")
+    if pd.api.types.is_integer_dtype(index.dtype):
+        steps = np.diff(np.asarray(index, dtype=np.int64))
+        if len(steps) and not np.all(steps == steps[0]):
+            raise InputError("the integer time index is not evenly spaced; reindex it to a regular grid")
+        return int(steps[0]) if len(steps) else 1
+    raise InputError(
+        f"unsupported time index type {type(index).__name__}; use a DatetimeIndex, PeriodIndex "
+        "or an integer index"
+    )
+
+
+def positions(index: pd.Index, freq: object) -> np.ndarray:
+    """Absolute step count of each time stamp since a fixed origin, as int64."""
+    if isinstance(index, pd.PeriodIndex):
+        return index.asi8 // max(getattr(freq, "n", 1), 1)
+    if isinstance(index, pd.DatetimeIndex):
+        if isinstance(freq, Tick):
+            return index.as_unit("ns").asi8 // pd.Timedelta(freq).value
+        return _calendar_periods(index, freq).asi8 // max(getattr(freq, "n", 1), 1)
+    values = np.asarray(index, dtype=np.int64)
+    return values // max(int(freq), 1)
+
+
+def _calendar_periods(index: pd.DatetimeIndex, freq: object) -> pd.PeriodIndex:
+    """Periods of a calendar frequency; month/quarter/year *starts* map to their period."""
+    try:
+        return index.to_period(freq)
+    except (AttributeError, ValueError, TypeError):
+        unit = freq.name.split("-")[0][0].upper() if hasattr(freq, "name") else ""
+        if unit not in {"M", "Q", "Y", "A"}:
+            raise InputError(
+                f"unsupported frequency {freq!r}; resample to a fixed or calendar frequency"
+            ) from None
+        return index.to_period("Y" if unit == "A" else unit)
+
+
+def future_index(index: pd.Index, freq: object, steps: np.ndarray) -> pd.Index:
+    """Time stamps ``steps`` (relative ints >= 1) after the last entry of ``index``."""
+    steps = np.asarray(steps, dtype=np.int64)
+    last = index[-1]
+    if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)):
+        stamps = [last + int(k) * freq for k in steps]
+        return pd.Index(stamps, name=index.name)
+    return pd.Index(int(last) + steps * int(freq), name=index.name)
+
+
+def cycle_length_from_freq(freq: object) -> int:
+    """The default cycle length for a frequency: 24 hourly, 96 at 15 minutes, 7 daily, 52 weekly."""
+    if isinstance(freq, int) or freq is None:
+        raise InputError("cannot infer cycle_length from an integer time index; pass cycle_length=...")
+    name = freq.name if hasattr(freq, "name") else str(freq)
+    unit = name.split("-")[0]
+    unit = _ALIASES.get(unit, unit)
+    key = (unit, getattr(freq, "n", 1))
+    if key not in _CYCLE_BY_FREQ:
+        raise InputError(
+            f"cannot infer cycle_length for frequency {freq.freqstr!r}; pass cycle_length=... "
+            "(the length of the seasonal cycle in steps)"
+        )
+    return _CYCLE_BY_FREQ[key]

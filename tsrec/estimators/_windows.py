@@ -1,0 +1,90 @@
+"""Training windows: all series in one tensor, windows cut as a strided view with ``Tensor.unfold``.
+
+Series of a panel are concatenated; a window start is valid when the whole window (lookback +
+horizon rows) lies inside one series. Each series is split in time order: training windows end
+before the cut row, validation windows have all their targets after it (their inputs may reach
+back into the training rows, as in the benchmark protocol).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
+
+
+@dataclass
+class WindowSet:
+    """Concatenated series with the valid training and validation window starts."""
+
+    values: torch.Tensor  # (rows, channels) float32
+    position: torch.Tensor  # (rows,) int64, absolute step of each row
+    train_starts: np.ndarray
+    val_starts: np.ndarray
+    lookback: int
+    horizon: int
+
+
+def cut_point(n_rows: int, val_size: float | int, lookback: int, horizon: int) -> int:
+    """Row where validation targets begin; ``n_rows`` when there is no room for validation.
+
+    ``val_size`` is a fraction of the rows (float in [0, 1)) or a number of rows (int).
+    """
+    n_val = int(round(val_size * n_rows)) if isinstance(val_size, float) else int(val_size)
+    cut = n_rows - n_val
+    if n_val < horizon or cut < lookback + horizon:
+        return n_rows
+    return cut
+
+
+def build_windows(
+    series: list[tuple[np.ndarray, np.ndarray, int]], lookback: int, horizon: int
+) -> WindowSet:
+    """Concatenate ``(values, positions, cut)`` triples and list valid window starts."""
+    width = lookback + horizon
+    train, val, offset = [], [], 0
+    for values, _, cut in series:
+        n = len(values)
+        starts = np.arange(offset, offset + n - width + 1)
+        local = starts - offset
+        train.append(starts[local + width <= cut])
+        val.append(starts[local + lookback >= cut])  # empty when cut == n
+        offset += n
+    values = torch.from_numpy(np.concatenate([s[0] for s in series]).astype(np.float32))
+    position = torch.from_numpy(np.concatenate([s[1] for s in series]).astype(np.int64))
+    return WindowSet(values, position, np.concatenate(train), np.concatenate(val), lookback, horizon)
+
+
+class WindowBatches(Dataset):
+    """Map a list of window numbers to one batch ``(x, y, position)`` by a single gather."""
+
+    def __init__(self, windows: WindowSet, starts: np.ndarray) -> None:
+        self.lookback = windows.lookback
+        # (n_windows, channels, width) strided view: no copy of the data
+        self.view = windows.values.unfold(0, windows.lookback + windows.horizon, 1)
+        self.position = windows.position
+        self.starts = torch.from_numpy(starts)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, items: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        start = self.starts[items]
+        block = self.view[start].transpose(1, 2)
+        return block[:, : self.lookback], block[:, self.lookback :], self.position[start]
+
+
+def window_loader(
+    windows: WindowSet, starts: np.ndarray, batch_size: int, shuffle: bool, seed: int
+) -> DataLoader:
+    """A loader of whole batches; training drops a ragged last batch, evaluation never does."""
+    dataset = WindowBatches(windows, starts)
+    if shuffle:
+        sampler = RandomSampler(range(len(dataset)), generator=torch.Generator().manual_seed(seed))
+    else:
+        sampler = SequentialSampler(range(len(dataset)))
+    drop_last = shuffle and len(dataset) > batch_size
+    batches = BatchSampler(sampler, batch_size=batch_size, drop_last=drop_last)
+    return DataLoader(dataset, sampler=batches, batch_size=None)

@@ -1,0 +1,39 @@
+"""Input checks shared by the kernel ops: each failure names the argument and the fix."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+COMPLEX_DTYPES = (torch.complex64, torch.complex128)
+
+
+def check_tensor(
+    name: str,
+    x: object,
+    ndim: int | Sequence[int] | None = None,
+    allow_complex: bool = False,
+) -> torch.Tensor:
+    """Check that ``x`` is a finite floating tensor of the given rank and return it."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    allowed = FLOAT_DTYPES + (COMPLEX_DTYPES if allow_complex else ())
+    if x.dtype not in allowed:
+        kinds = "floating or complex" if allow_complex else "floating"
+        raise TypeError(f"{name} must be a {kinds} tensor, got dtype {x.dtype}; cast it with .float()")
+    if ndim is not None:
+        ranks = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if x.ndim not in ranks:
+            raise ValueError(f"{name} must have {' or '.join(map(str, ranks))} dims, got shape {tuple(x.shape)}")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} contains NaN or inf; clean the input before calling the kernel")
+    return x
+
+
+def check_same_shape(**tensors: torch.Tensor) -> None:
+    """Check that all given tensors have one shape."""
+    shapes = {name: tuple(t.shape) for name, t in tensors.items()}
+    if len(set(shapes.values())) > 1:
+        raise ValueError(f"shapes must match, got {shapes}")

@@ -1,0 +1,101 @@
+"""CycleNet: Residual Cycle Forecasting (Lin et al., NeurIPS 2024).
+
+A learnable recurrent cycle ``Q`` (cycle_length x channels, initialised to zeros) is removed from
+the normalised input window, a backbone shared over channels maps the residual lookback to the
+residual horizon, and the cycle is added back. The phase of each window is the absolute position
+of its first input step modulo the cycle length ("true phase" convention: the input window starts
+at ``p mod W`` and the output window at ``(p + L) mod W``).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from tsrec.nn.normalization import InstanceNorm
+
+
+class RecurrentCycle(nn.Module):
+    """A learnable cycle of ``length`` steps per channel, read out by modular gather.
+
+    Examples
+    --------
+    >>> import torch
+    >>> cycle = RecurrentCycle(length=24, n_channels=3)
+    >>> cycle(torch.tensor([0, 5]), 48).shape
+    torch.Size([2, 48, 3])
+    """
+
+    def __init__(self, length: int, n_channels: int) -> None:
+        super().__init__()
+        self.length = length
+        self.data = nn.Parameter(torch.zeros(length, n_channels))
+
+    def forward(self, phase: torch.Tensor, n_steps: int) -> torch.Tensor:
+        """Return the cycle values for windows starting at ``phase`` (batch,), shape (batch, n_steps, channels)."""
+        steps = torch.arange(n_steps, device=phase.device)
+        index = (phase.view(-1, 1) + steps.view(1, -1)) % self.length
+        return self.data[index]
+
+
+class CycleNet(nn.Module):
+    """CycleNet network: instance norm, cycle removal, Linear or MLP backbone, cycle restoration.
+
+    Parameters
+    ----------
+    lookback, horizon : int
+        Input and output window lengths.
+    n_channels : int
+        Number of variates; ``Q`` has one column per variate.
+    cycle_length : int
+        Length ``W`` of the learned cycle.
+    backbone : {"linear", "mlp"}
+        ``linear``: one (lookback -> horizon) map; ``mlp``: two maps with a ReLU between.
+    d_model : int, default=512
+        Hidden width of the MLP backbone.
+    use_revin : bool, default=True
+        Per-window instance normalisation with the unbiased variance, as the paper's code.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = CycleNet(lookback=96, horizon=24, n_channels=7, cycle_length=24)
+    >>> net(torch.randn(4, 96, 7), position=torch.arange(4)).shape
+    torch.Size([4, 24, 7])
+    """
+
+    uses_position = True
+
+    def __init__(
+        self,
+        lookback: int,
+        horizon: int,
+        n_channels: int,
+        cycle_length: int,
+        backbone: str = "linear",
+        d_model: int = 512,
+        use_revin: bool = True,
+    ) -> None:
+        super().__init__()
+        self.lookback, self.horizon = lookback, horizon
+        self.cycle = RecurrentCycle(cycle_length, n_channels)
+        self.norm = InstanceNorm(unbiased=True) if use_revin else None
+        if backbone == "linear":
+            self.backbone = nn.Linear(lookback, horizon)
+        elif backbone == "mlp":
+            self.backbone = nn.Sequential(nn.Linear(lookback, d_model), nn.ReLU(), nn.Linear(d_model, horizon))
+        else:
+            raise ValueError(f"backbone must be 'linear' or 'mlp', got {backbone!r}")
+
+    def forward(self, x: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
+        """Forecast (batch, horizon, channels) from ``x`` (batch, lookback, channels).
+
+        ``position`` (batch,) is the absolute index of each window's first input step.
+        """
+        stats = None
+        if self.norm is not None:
+            x, stats = self.norm.normalize(x)
+        x = x - self.cycle(position, self.lookback)
+        y = self.backbone(x.transpose(1, 2)).transpose(1, 2)
+        y = y + self.cycle(position + self.lookback, self.horizon)
+        return self.norm.denormalize(y, stats) if stats is not None else y

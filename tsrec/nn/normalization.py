@@ -1,0 +1,49 @@
+"""Per-window instance normalisation shared by the forecasting networks."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class InstanceNorm(nn.Module):
+    """Normalise each window over time, per sample and channel, and undo it on the output.
+
+    Parameters
+    ----------
+    unbiased : bool, default=True
+        Divide the variance by ``L - 1`` (CycleNet's choice) instead of ``L`` (TPGN, iTransformer).
+    eps : float, default=1e-5
+        Added to the variance before the square root.
+    detach_mean : bool, default=False
+        Stop gradients through the statistics (iTransformer's variant).
+
+    Examples
+    --------
+    >>> import torch
+    >>> norm = InstanceNorm()
+    >>> x = torch.randn(2, 24, 3)
+    >>> z, stats = norm.normalize(x)
+    >>> torch.allclose(norm.denormalize(z, stats), x, atol=1e-5)
+    True
+    """
+
+    def __init__(self, unbiased: bool = True, eps: float = 1e-5, detach_mean: bool = False) -> None:
+        super().__init__()
+        self.unbiased = unbiased
+        self.eps = eps
+        self.detach_mean = detach_mean
+
+    def normalize(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """Return the normalised ``x`` (batch, time, channels) and the (mean, std) to undo it."""
+        mean = x.mean(dim=1, keepdim=True)
+        var = x.var(dim=1, keepdim=True, unbiased=self.unbiased) if x.shape[1] > 1 else torch.zeros_like(mean)
+        if self.detach_mean:
+            mean, var = mean.detach(), var.detach()
+        std = torch.sqrt(var + self.eps)
+        return (x - mean) / std, (mean, std)
+
+    def denormalize(self, y: torch.Tensor, stats: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        """Map a normalised output (batch, horizon, channels) back to the input scale."""
+        mean, std = stats
+        return y * std + mean

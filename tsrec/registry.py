@@ -1,0 +1,54 @@
+"""The estimator registry: every estimator class registers itself where it is defined.
+
+Tests, the command line and the tuning code iterate over :func:`all_estimators` instead of
+keeping hand-written lists.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+KINDS = ("forecaster", "classifier")
+_REGISTRY: dict[str, dict[str, type]] = {kind: {} for kind in KINDS}
+
+
+def register(kind: str):
+    """Class decorator that records an estimator under ``kind`` ("forecaster" or "classifier")."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+
+    def decorator(cls: type) -> type:
+        _REGISTRY[kind][cls.__name__] = cls
+        return cls
+
+    return decorator
+
+
+def all_estimators(kind: str | None = None) -> list[tuple[str, type]]:
+    """Return ``(name, class)`` pairs of the registered estimators, sorted by name.
+
+    Parameters
+    ----------
+    kind : {"forecaster", "classifier"} or None
+        Restrict to one kind; None lists both.
+
+    Examples
+    --------
+    >>> import tsrec
+    >>> names = [name for name, _ in tsrec.all_estimators(kind="forecaster")]
+    >>> "CycleNetForecaster" in names
+    True
+    """
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS} or None, got {kind!r}")
+    importlib.import_module("tsrec.estimators")  # importing the modules registers the classes
+    kinds = KINDS if kind is None else (kind,)
+    return sorted((name, cls) for k in kinds for name, cls in _REGISTRY[k].items())
+
+
+def get_estimator(name: str) -> type:
+    """Look an estimator class up by name, with a clear error listing the known names."""
+    known = dict(all_estimators())
+    if name not in known:
+        raise ValueError(f"unknown estimator {name!r}; known estimators: {sorted(known)}")
+    return known[name]
