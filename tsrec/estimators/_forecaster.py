@@ -19,7 +19,7 @@ from sktime.datatypes import convert_to
 from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 from torch import nn
 
-from tsrec.estimators import _engine, _persistence
+from tsrec.estimators import _engine, _evaluate, _persistence
 from tsrec.estimators._params import check_val_size, training_config
 from tsrec.estimators._series import check_raw_y, join_panel, split_panel
 from tsrec.estimators._timeindex import future_index, infer_freq, positions
@@ -238,3 +238,18 @@ class DeepForecaster(BaseForecaster):
         if len(steps) == 0 or steps.min() < 1:
             raise InputError(f"fh must name future steps 1, 2, ..., got {steps.tolist()}")
         return steps
+
+    def forecast_windows(self, y, batch_size: int = 1024) -> np.ndarray:
+        """Forecast every complete window of ``y`` in one pass, for evaluation.
+
+        Window ``i`` reads rows ``i .. i + lookback - 1`` of each series and forecasts the next
+        ``horizon`` rows; every window whose targets lie inside ``y`` is used (nothing is
+        dropped). Returns an array (n_windows, horizon, variates); for a panel the windows of
+        the series follow each other in order.
+        """
+        self.check_is_fitted()
+        return _evaluate.forecast_windows(self, y, batch_size)
+
+    def window_targets(self, y) -> np.ndarray:
+        """The true values matching :meth:`forecast_windows`, shape (n_windows, horizon, variates)."""
+        return _evaluate.window_targets(self, y)

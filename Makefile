@@ -1,0 +1,30 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Both create .venv when missing.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.tsrec-installed
+# the CPU build of torch installs from a local file in seconds; a bare `torch` pulls CUDA (GBs)
+TORCH_PIN := torch==2.13.0
+
+.PHONY: install demo test benchmarks clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet $(TORCH_PIN)
+	$(PY) -m pip install --quiet -e ".[dev,dask]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/tsrec demo --out demo_output
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+benchmarks: $(STAMP)
+	$(PY) benchmarks/engine.py
+	$(PY) benchmarks/ltsf.py --model CycleNetForecaster --datasets ETTh1 ETTm1
+
+clean:
+	rm -rf $(VENV) demo_output .pytest_cache

@@ -1,0 +1,293 @@
+"""Load UCR/UEA classification problems from their ``.ts`` files, without sktime.
+
+A ``.ts`` file has comment lines (``#``), header lines (``@problemName``, ``@timeStamps``,
+``@missing``, ``@univariate``, ``@dimensions``, ``@equalLength``, ``@seriesLength``,
+``@classLabel true <labels>``) and, after ``@data``, one case per line: channels separated by
+``:``, values within a channel by ``,``, the class label last. ``?`` marks a missing value.
+
+Where files are looked for: ``data_dir`` alone when it is given; otherwise, in order:
+
+1. the folder in the environment variable ``TSREC_DATA``;
+2. ``<repository>/../shared/data``, where the data lies in a development checkout.
+
+In each root the layouts ``UCR_UEA/<name>/<name>_TRAIN.ts``, ``<name>/<name>_TRAIN.ts`` and
+``<name>_TRAIN.ts`` are tried.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["list_ucr", "load_ucr"]
+
+ENV_VAR = "TSREC_DATA"
+_SPLITS = ("train", "test")
+_PADS = ("error", "last")
+
+
+def _roots(data_dir: str | os.PathLike[str] | None) -> list[Path]:
+    """Folders to search, in order."""
+    if data_dir is not None:
+        return [Path(data_dir).expanduser()]
+    roots = []
+    if os.environ.get(ENV_VAR):
+        roots.append(Path(os.environ[ENV_VAR]).expanduser())
+    # tsrec/datasets/ucr.py -> repository root is two levels above the package folder.
+    dev = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+    if dev.is_dir():
+        roots.append(dev)
+    return roots
+
+
+def _candidates(root: Path, name: str, split: str) -> list[Path]:
+    """Paths where ``name``'s ``split`` file may lie under ``root``."""
+    files = [f"{name}_{split.upper()}.ts", f"{name}_{split}.ts"]
+    folders = [root / "UCR_UEA" / name, root / name, root]
+    return [folder / f for folder in folders for f in files]
+
+
+def _find_file(name: str, split: str, data_dir: str | os.PathLike[str] | None) -> Path:
+    """Return the first existing file, or raise FileNotFoundError listing every path tried."""
+    tried = [p for root in _roots(data_dir) for p in _candidates(root, name, split)]
+    for path in tried:
+        if path.is_file():
+            return path
+    listing = "\n  ".join(str(p) for p in tried) or "(no folder to search)"
+    raise FileNotFoundError(
+        f"UCR/UEA file for {name!r} ({split}) not found. Searched:\n  {listing}\n"
+        f"Put {name}_{split.upper()}.ts in <folder>/UCR_UEA/{name}/ and pass data_dir=<folder> "
+        f"or set the environment variable {ENV_VAR}=<folder>."
+    )
+
+
+def _parse_header(tag: str, rest: str, header: dict[str, str], lineno: int) -> None:
+    """Store one ``@tag value`` line; check the few tags whose values matter."""
+    key = tag.lower()
+    if key == "timestamps" and rest.lower() == "true":
+        raise ValueError(f"line {lineno}: @timeStamps true is not supported (only plain value lists)")
+    if key in ("univariate", "equallength", "missing") and rest.lower() not in ("true", "false"):
+        raise ValueError(f"line {lineno}: @{tag} must be 'true' or 'false', got {rest!r}")
+    if key in ("dimensions", "serieslength") and not rest.isdigit():
+        raise ValueError(f"line {lineno}: @{tag} must be a positive integer, got {rest!r}")
+    header[key] = rest
+
+
+def _parse_values(text: str, lineno: int) -> np.ndarray:
+    """One channel's comma-separated values -> float64 array (``?`` -> NaN)."""
+    tokens = [t.strip() for t in text.split(",")]
+    try:
+        return np.array([np.nan if t == "?" else float(t) for t in tokens], dtype=np.float64)
+    except ValueError:
+        bad = next(t for t in tokens if t != "?" and not _is_float(t))
+        raise ValueError(f"line {lineno}: cannot read {bad!r} as a number") from None
+
+
+def _is_float(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_case(line: str, lineno: int, labels: set[str]) -> tuple[list[np.ndarray], str]:
+    """One data line -> (channels, label)."""
+    *channels, label = line.split(":")
+    label = label.strip()
+    if not channels:
+        raise ValueError(f"line {lineno}: expected '<values>:<label>', found no ':' separator")
+    if label not in labels:
+        raise ValueError(f"line {lineno}: class label {label!r} is not among @classLabel {sorted(labels)}")
+    return [_parse_values(c, lineno) for c in channels], label
+
+
+def _read_ts(path: Path) -> tuple[list[list[np.ndarray]], list[str]]:
+    """Parse a ``.ts`` file into per-case channel lists and labels."""
+    header: dict[str, str] = {}
+    cases: list[list[np.ndarray]] = []
+    labels: list[str] = []
+    declared: set[str] | None = None  # class labels, known once @data is reached
+    with open(path, encoding="utf-8") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            try:
+                if declared is None:
+                    declared = _header_line(line, header, lineno)
+                    continue
+                series, label = _parse_case(line, lineno, declared)
+                _check_case(series, header, cases, lineno)
+            except ValueError as err:
+                raise ValueError(f"{path}: {err}") from None
+            cases.append(series)
+            labels.append(label)
+    if not cases:
+        raise ValueError(f"{path}: no cases found (a file needs a header, @data, then one line per case)")
+    return cases, labels
+
+
+def _header_line(line: str, header: dict[str, str], lineno: int) -> set[str] | None:
+    """Handle a line before the data; at ``@data`` return the declared class labels."""
+    if not line.startswith("@"):
+        raise ValueError(f"line {lineno}: data found before @data")
+    tag, _, rest = line[1:].partition(" ")
+    if tag.lower() != "data":
+        _parse_header(tag, rest.strip(), header, lineno)
+        return None
+    words = header.get("classlabel", "").split()
+    if len(words) < 2 or words[0].lower() != "true":
+        raise ValueError(
+            f"line {lineno}: '@classLabel true <labels>' must come before @data; "
+            "only labelled classification files are supported"
+        )
+    return set(words[1:])
+
+
+def _check_case(series: list[np.ndarray], header: dict[str, str], cases: list, lineno: int) -> None:
+    """Channel count and, where declared, length agree with the header and earlier cases."""
+    n_ch = len(series)
+    expected = len(cases[0]) if cases else int(header.get("dimensions", n_ch))
+    if header.get("univariate", "").lower() == "true":
+        expected = 1
+    if n_ch != expected:
+        raise ValueError(f"line {lineno}: {n_ch} channels, expected {expected}")
+    lengths = {s.size for s in series}
+    if len(lengths) > 1:
+        raise ValueError(f"line {lineno}: channels have different lengths {sorted(lengths)}")
+    declared = header.get("serieslength")
+    if header.get("equallength", "").lower() == "true" and declared and series[0].size != int(declared):
+        raise ValueError(f"line {lineno}: series length {series[0].size}, header says @seriesLength {declared}")
+
+
+def _stack(cases: list[list[np.ndarray]], pad: str, length: int | None, path: Path) -> np.ndarray:
+    """Cases -> [N, C, T] float64, padding at the end by repeating the last value if asked."""
+    lengths = [c[0].size for c in cases]
+    longest = max(lengths)
+    if pad == "error":
+        if len(set(lengths)) > 1:
+            raise ValueError(
+                f"{path.name} has unequal series lengths ({min(lengths)}..{longest}); pass pad='last' to "
+                "pad each series at the end with its last value (and length=N to fix the padded length, "
+                "e.g. the same N for train and test)"
+            )
+        return np.stack([np.stack(c) for c in cases])
+    target = longest if length is None else length
+    if target < longest:
+        raise ValueError(f"length={target} is shorter than the longest series ({longest}) in {path.name}")
+    out = np.empty((len(cases), len(cases[0]), target), dtype=np.float64)
+    for i, case in enumerate(cases):
+        block = np.stack(case)
+        out[i, :, : block.shape[1]] = block
+        out[i, :, block.shape[1] :] = block[:, -1:]
+    return out
+
+
+def load_ucr(
+    name: str,
+    split: str = "train",
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    pad: str = "error",
+    length: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Load one split of a UCR/UEA classification problem from its ``.ts`` file.
+
+    Parameters
+    ----------
+    name : str
+        Problem name as in the archive, e.g. ``"GunPoint"`` or ``"BasicMotions"``.
+    split : {"train", "test"}, default="train"
+        Which file to read (``<name>_TRAIN.ts`` or ``<name>_TEST.ts``).
+    data_dir : str or path-like, optional
+        Folder to search (see the module docstring). Default: ``$TSREC_DATA``, then the
+        development folder ``<repository>/../shared/data``.
+    pad : {"error", "last"}, default="error"
+        What to do with unequal lengths (e.g. JapaneseVowels). ``"error"`` raises a ValueError.
+        ``"last"`` pads every series at its end by repeating its last value (per channel), up to
+        the longest series in the file or to ``length``.
+    length : int, optional
+        Padded length (requires ``pad="last"``). Give the same value for train and test so their
+        shapes match; a series longer than ``length`` raises a ValueError (nothing is truncated).
+
+    Returns
+    -------
+    X : ndarray of float64
+        ``(n_samples, n_timepoints)`` for univariate problems, ``(n_samples, n_channels,
+        n_timepoints)`` for multivariate ones. Missing values (``?``) are NaN.
+    y : ndarray of str
+        Class labels, as written in the file, shape ``(n_samples,)``.
+
+    Raises
+    ------
+    FileNotFoundError
+        The file is in none of the searched places; the message lists them.
+    ValueError
+        Bad arguments, a malformed file (the message gives the line number) or unequal lengths
+        with ``pad="error"``.
+
+    Examples
+    --------
+    >>> X, y = load_ucr("GunPoint")  # doctest: +SKIP
+    >>> X.shape, y[:3]  # doctest: +SKIP
+    ((50, 150), array(['2', '2', '1'], dtype='<U1'))
+    >>> X, y = load_ucr("JapaneseVowels", "test", pad="last", length=29)  # doctest: +SKIP
+    >>> X.shape  # doctest: +SKIP
+    (370, 12, 29)
+    """
+    _check_args(name, split, pad, length)
+    path = _find_file(name, split.lower(), data_dir)
+    cases, labels = _read_ts(path)
+    X = _stack(cases, pad, length, path)
+    return (X[:, 0] if X.shape[1] == 1 else X), np.asarray(labels, dtype=str)
+
+
+def _check_args(name: object, split: object, pad: object, length: object) -> None:
+    """Validate the arguments of :func:`load_ucr`."""
+    if not isinstance(name, str) or not name or any(s in name for s in ("/", "\\", "..")):
+        raise ValueError(f"name must be a dataset name such as 'GunPoint', got {name!r}")
+    if not isinstance(split, str) or split.lower() not in _SPLITS:
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    if pad not in _PADS:
+        raise ValueError(f"pad must be 'error' or 'last', got {pad!r}")
+    if length is not None:
+        if pad != "last":
+            raise ValueError("length= only applies with pad='last'")
+        if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+            raise ValueError(f"length must be a positive integer, got {length!r}")
+
+
+def list_ucr(data_dir: str | os.PathLike[str] | None = None) -> list[str]:
+    """Names of the UCR/UEA problems with a ``.ts`` file in the searched folders.
+
+    Parameters
+    ----------
+    data_dir : str or path-like, optional
+        Folder to search; default as in :func:`load_ucr`.
+
+    Returns
+    -------
+    list of str
+        Sorted problem names that have a train or a test file.
+
+    Examples
+    --------
+    >>> "GunPoint" in list_ucr()  # doctest: +SKIP
+    True
+    """
+    return sorted({n for root in _roots(data_dir) for n in _names_in(root)})
+
+
+def _names_in(root: Path) -> Iterable[str]:
+    """Problem names from ``*_TRAIN.ts``/``*_TEST.ts`` files in the layouts load_ucr searches."""
+    for folder in (root / "UCR_UEA", root):
+        if not folder.is_dir():
+            continue
+        for path in [*folder.glob("*.ts"), *folder.glob("*/*.ts")]:
+            stem, _, suffix = path.stem.rpartition("_")
+            if stem and suffix.lower() in _SPLITS:
+                yield stem

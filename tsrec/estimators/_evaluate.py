@@ -1,0 +1,57 @@
+"""All-windows evaluation of a fitted forecaster (the benchmark protocol: no dropped windows)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sktime.datatypes import convert_to
+
+from tsrec.estimators._series import check_raw_y, split_panel
+from tsrec.estimators._timeindex import infer_freq, positions
+from tsrec.estimators.errors import InputError
+
+
+def _series_parts(est, y) -> list:
+    check_raw_y(y)
+    inner = convert_to(y, to_type=["pd.DataFrame", "pd-multiindex", "pd_multiindex_hier"])
+    if inner.shape[1] != est.n_channels_:
+        raise InputError(
+            f"y has {inner.shape[1]} variates but the forecaster was fitted on {est.n_channels_}"
+        )
+    width = est._lookback_length() + est._horizon_length()
+    parts = split_panel(inner)
+    for key, df in parts:
+        if len(df) < width:
+            raise InputError(f"series {key!r} has {len(df)} rows; a window needs lookback + horizon = {width}")
+    return parts
+
+
+def forecast_windows(est, y, batch_size: int = 1024) -> np.ndarray:
+    """Forecasts of every complete window of every series of ``y`` (see the forecaster method)."""
+    lookback, horizon = est._lookback_length(), est._horizon_length()
+    outputs = []
+    network = est.network_
+    for _, df in _series_parts(est, y):
+        values = torch.as_tensor(est.scaler_.transform(df.to_numpy(float)), dtype=torch.float32)
+        position = torch.as_tensor(positions(df.index, infer_freq(df.index)))
+        inputs = values[: len(df) - horizon].unfold(0, lookback, 1)  # (n, channels, lookback)
+        starts = position[: len(inputs)]
+        with torch.no_grad():
+            for begin in range(0, len(inputs), batch_size):
+                x = inputs[begin : begin + batch_size].transpose(1, 2)
+                pos = starts[begin : begin + batch_size]
+                pred = network(x, pos) if network.uses_position else network(x)
+                outputs.append(pred.numpy())
+    forecasts = np.concatenate(outputs)
+    shape = forecasts.shape
+    return est.scaler_.inverse_transform(forecasts.reshape(-1, shape[-1])).reshape(shape)
+
+
+def window_targets(est, y) -> np.ndarray:
+    """True values of every complete window, aligned with :func:`forecast_windows`."""
+    lookback, horizon = est._lookback_length(), est._horizon_length()
+    targets = []
+    for _, df in _series_parts(est, y):
+        values = torch.tensor(df.to_numpy(float))
+        targets.append(values[lookback:].unfold(0, horizon, 1).transpose(1, 2).numpy())
+    return np.concatenate(targets)

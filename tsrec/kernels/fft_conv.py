@@ -1,0 +1,179 @@
+"""Causal long convolution ``y_t = sum_{j<=t} k_j u_{t-j} (+ D u_t)``, by direct conv or rFFT.
+
+Backends
+--------
+``naive``
+    float64 loop over output time steps; the specification the tests compare against.
+``torch``
+    a depthwise ``conv1d`` for kernels of at most :data:`FFT_THRESHOLD` taps, otherwise a
+    zero-padded ``rfft``/``irfft`` product of size ``n >= T + L_k - 1`` (so no circular
+    wrap-around reaches the kept outputs). The FFT always runs in float32 or wider: half-precision
+    FFTs need power-of-two sizes on cuFFT and lose too many bits for long kernels.
+``triton``
+    there is no Triton FFT. On CUDA tensors the torch path *is* the GPU path (cuFFT / cuDNN), so
+    ``"triton"`` (explicit, by environment or chosen by ``"auto"``) runs the torch path rather than
+    raising; a hand-written Triton FFT would not beat cuFFT at these sizes.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+
+from ._checks import check_tensor
+from ._dispatch import resolve_backend
+
+#: Longest kernel (after truncation to the input length) that uses the direct convolution.
+FFT_THRESHOLD = 300
+METHODS = ("auto", "direct", "fft")
+
+
+def route_to_torch(backend: str, *tensors: torch.Tensor | None) -> str:
+    """Resolve ``backend`` for an op whose GPU path is plain torch (cuFFT/cuBLAS), not Triton.
+
+    Returns ``"torch"`` or ``"naive"``; a resolved ``"triton"`` maps to ``"torch"``.
+    """
+    chosen = resolve_backend(backend, *[t for t in tensors if t is not None])
+    return "naive" if chosen == "naive" else "torch"
+
+
+def fft_conv(
+    u: torch.Tensor,
+    k: torch.Tensor,
+    *,
+    D: torch.Tensor | None = None,
+    method: Literal["auto", "direct", "fft"] = "auto",
+    backend: str = "auto",
+) -> torch.Tensor:
+    """Causal convolution of every channel of ``u`` with its own long kernel.
+
+    ``y[b, t, (h,) c] = sum_{j=0}^{min(t, L_k-1)} k[(h,) c, j] * u[b, t-j, c]  (+ D[(h,) c] u[b, t, c])``.
+    Tap ``k_0`` multiplies the current input, so there is no one-step delay.
+
+    Parameters
+    ----------
+    u : torch.Tensor
+        Input of shape ``(batch, time, channels)``.
+    k : torch.Tensor
+        Kernel of shape ``(channels, L_k)``, or ``(heads_out, channels, L_k)`` for several
+        outputs per input channel (e.g. SpaceTime's bank of state kernels ``A^j b``). ``L_k`` may
+        be shorter or longer than ``time``; taps beyond ``time`` never contribute.
+    D : torch.Tensor, optional
+        Skip weight, shape ``(channels,)``, or also ``(heads_out, channels)`` for a 3-D ``k``.
+    method : {"auto", "direct", "fft"}
+        Torch-path algorithm; ``"auto"`` picks ``"direct"`` when ``min(L_k, time) <=``
+        :data:`FFT_THRESHOLD`. Ignored by the naive backend.
+    backend : {"auto", "torch", "triton", "naive"}
+        See the module docstring; ``"triton"`` runs the torch (cuFFT) path.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(batch, time, channels)`` for a 2-D ``k``; ``(batch, time, heads_out, channels)`` for a
+        3-D ``k``. The dtype is the promoted dtype of ``u``, ``k`` (and ``D``).
+    """
+    u, k3, D = _validate(u, k, D, method)
+    chosen = route_to_torch(backend, u, k3, D)
+    out_dtype = _out_dtype(u, k3, D)
+    work = torch.float64 if (chosen == "naive" or out_dtype == torch.float64) else torch.float32
+    uw, kw = u.to(work), k3.to(work)
+    if chosen == "naive":
+        y = _conv_naive(uw, kw)
+    else:
+        y = _conv_torch(uw, kw, method)
+    if D is not None:
+        y = y + D.to(work) * uw.unsqueeze(2)
+    y = y.to(out_dtype)
+    return y.squeeze(2) if k.ndim == 2 else y
+
+
+def _validate(
+    u: object, k: object, D: object, method: str
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    u = check_tensor("u", u, ndim=3)
+    k = check_tensor("k", k, ndim=(2, 3))
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    batch, time, channels = u.shape
+    if time < 1 or k.shape[-1] < 1:
+        raise ValueError(f"u needs time >= 1 and k needs L_k >= 1; got u {tuple(u.shape)}, k {tuple(k.shape)}")
+    if k.shape[-2] != channels:
+        raise ValueError(
+            f"k must have {channels} channels on its second-to-last axis to match u of shape "
+            f"{tuple(u.shape)} (batch, time, channels); got k of shape {tuple(k.shape)}"
+        )
+    k3 = k if k.ndim == 3 else k.unsqueeze(0)
+    if D is not None:
+        D = check_tensor("D", D, ndim=(1, 2))
+        allowed = {(channels,), tuple(k3.shape[:2])} if k.ndim == 3 else {(channels,)}
+        if tuple(D.shape) not in allowed:
+            raise ValueError(f"D must have shape {' or '.join(map(str, sorted(allowed)))}, got {tuple(D.shape)}")
+    _check_devices(u=u, k=k, D=D)
+    return u, k3, D
+
+
+def _check_devices(**tensors: torch.Tensor | None) -> None:
+    devices = {name: t.device for name, t in tensors.items() if t is not None}
+    if len(set(devices.values())) > 1:
+        raise ValueError(f"all inputs must be on one device; got {devices}. Move them with .to(device)")
+
+
+def _out_dtype(*tensors: torch.Tensor | None) -> torch.dtype:
+    dtype = tensors[0].dtype
+    for t in tensors[1:]:
+        if t is not None:
+            dtype = torch.promote_types(dtype, t.dtype)
+    return dtype
+
+
+def _conv_naive(u: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """float64 reference: one sum over the visible taps per output step -> (B, T, Ho, C)."""
+    time, taps = u.shape[1], k.shape[-1]
+    steps = []
+    for t in range(time):
+        m = min(t + 1, taps)
+        window = u[:, t - m + 1 : t + 1].flip(1)  # u_{t-j} for j = 0..m-1
+        steps.append(torch.einsum("bjc,hcj->bhc", window, k[..., :m]))
+    return torch.stack(steps, dim=1)
+
+
+def _conv_torch(u: torch.Tensor, k: torch.Tensor, method: str) -> torch.Tensor:
+    """Fast path -> (B, T, Ho, C); taps past the input length are dropped first (they are unused)."""
+    k = k[..., : u.shape[1]]
+    if method == "direct" or (method == "auto" and k.shape[-1] <= FFT_THRESHOLD):
+        return _conv_direct(u, k)
+    return _conv_fft(u, k)
+
+
+def _conv_direct(u: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    heads, channels, taps = k.shape
+    batch, time, _ = u.shape
+    x = F.pad(u.transpose(1, 2), (taps - 1, 0))  # left padding makes the conv causal
+    # conv1d correlates, so flip the taps; group c owns output channels c*Ho .. c*Ho+Ho-1.
+    weight = k.flip(-1).transpose(0, 1).reshape(channels * heads, 1, taps)
+    y = F.conv1d(x, weight, groups=channels)
+    return y.view(batch, channels, heads, time).permute(0, 3, 2, 1)
+
+
+def _conv_fft(u: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    time = u.shape[1]
+    n = fast_fft_len(time + k.shape[-1] - 1)
+    uf = torch.fft.rfft(u, n=n, dim=1)  # (B, F, C)
+    kf = torch.fft.rfft(k, n=n, dim=-1).permute(2, 0, 1)  # (F, Ho, C)
+    y = torch.fft.irfft(uf.unsqueeze(2) * kf, n=n, dim=1)
+    return y[:, :time]
+
+
+def fast_fft_len(n: int) -> int:
+    """Smallest ``m >= n`` whose only prime factors are 2, 3 and 5 (fast sizes for pocketfft/cuFFT)."""
+    m = max(int(n), 1)
+    while True:
+        rest = m
+        for p in (2, 3, 5):
+            while rest % p == 0:
+                rest //= p
+        if rest == 1:
+            return m
+        m += 1

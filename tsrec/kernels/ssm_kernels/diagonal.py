@@ -1,0 +1,115 @@
+"""Convolution kernel of a diagonal complex SSM (S4D, as used by LS4), ZOH-discretised.
+
+Continuous system per head ``h`` with ``N`` complex modes (conjugate pairs are implied by taking
+twice the real part): ``x' = A x + B u``, ``y = 2 Re(C x)``, ``A = A_real + i A_imag`` diagonal,
+``dt = exp(log_dt)`` per head. Zero-order hold gives ``A_bar = exp(dt A)`` and
+``B_bar = (exp(dt A) - 1) / A * B``, so the impulse response of
+``x_{l+1} = A_bar x_l + B_bar u_l``, ``y_l = 2 Re(C x_{l+1})`` (output read after the update, so
+``K_0`` multiplies the current input) is the Vandermonde product
+
+    K_l = 2 Re( sum_n C_n B_n (exp(dt A_n) - 1) / A_n * exp(dt A_n l) ),   l = 0..L-1.
+
+S4D convention: pass ``A_real = -exp(log_A_real)`` (negative, stable) yourself; ``C`` is usually
+complex, ``B`` defaults to ones (S4D folds ``B`` into ``C``).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .._checks import check_tensor
+from ..fft_conv import route_to_torch
+
+
+def s4d_kernel(
+    log_dt: torch.Tensor,
+    A_real: torch.Tensor,
+    A_imag: torch.Tensor,
+    C: torch.Tensor,
+    L: int,
+    *,
+    B: torch.Tensor | None = None,
+    backend: str = "auto",
+) -> torch.Tensor:
+    """ZOH kernel ``K_l = 2 Re(sum_n C_n B_n (exp(dt A_n) - 1)/A_n exp(dt A_n l))`` per head.
+
+    Parameters
+    ----------
+    log_dt : torch.Tensor
+        Shape ``(heads,)``: log step size.
+    A_real, A_imag : torch.Tensor
+        Shape ``(heads, N)``: real and imaginary parts of the diagonal ``A`` (no mode may be 0).
+    C : torch.Tensor
+        Shape ``(heads, N)``, real or complex.
+    L : int
+        Kernel length (``>= 1``).
+    B : torch.Tensor, optional
+        Shape ``(heads, N)``, real or complex; ones when omitted.
+    backend : {"auto", "torch", "triton", "naive"}
+        torch: one ``(heads, N, L)`` Vandermonde matrix and a contraction; naive: complex128 loop
+        of the diagonal recurrence (the specification); ``"triton"`` runs the torch path (one
+        broadcast ``exp`` and a reduction, which need no custom kernel).
+
+    Returns
+    -------
+    torch.Tensor
+        Real kernel of shape ``(heads, L)``; float64 when any input is double precision, else
+        the promoted real input dtype (computed in at least float32 / complex64).
+    """
+    log_dt, A_real, A_imag, C, B = _validate(log_dt, A_real, A_imag, C, B)
+    if isinstance(L, bool) or not isinstance(L, int) or L < 1:
+        raise ValueError(f"L must be a positive int (the kernel length), got {L!r}")
+    chosen = route_to_torch(backend, log_dt, A_real, A_imag, C, B)
+    out_dtype = _real_dtype(log_dt, A_real, A_imag, C, B)
+    wide = chosen == "naive" or out_dtype == torch.float64
+    real, cplx = (torch.float64, torch.complex128) if wide else (torch.float32, torch.complex64)
+    A = torch.complex(A_real.to(real), A_imag.to(real))
+    dtA = torch.exp(log_dt.to(real)).unsqueeze(-1) * A
+    weight = C.to(cplx) * (torch.expm1(dtA) / A)
+    if B is not None:
+        weight = weight * B.to(cplx)
+    if chosen == "naive":
+        kernel = _vandermonde_naive(weight, torch.exp(dtA), L)
+    else:
+        steps = torch.arange(L, device=A.device, dtype=real)
+        kernel = 2.0 * torch.einsum("hn,hnl->hl", weight, torch.exp(dtA.unsqueeze(-1) * steps)).real
+    return kernel.to(out_dtype)
+
+
+def _vandermonde_naive(weight: torch.Tensor, decay: torch.Tensor, L: int) -> torch.Tensor:
+    """Loop of the diagonal recurrence: ``power <- power * A_bar`` and read ``2 Re(weight . power)``."""
+    outs, power = [], torch.ones_like(weight)
+    for _ in range(L):
+        outs.append(2.0 * (weight * power).sum(-1).real)
+        power = power * decay
+    return torch.stack(outs, dim=-1)
+
+
+def _validate(log_dt, A_real, A_imag, C, B):
+    log_dt = check_tensor("log_dt", log_dt, ndim=1)
+    A_real = check_tensor("A_real", A_real, ndim=2)
+    A_imag = check_tensor("A_imag", A_imag, ndim=2)
+    C = check_tensor("C", C, ndim=2, allow_complex=True)
+    if B is not None:
+        B = check_tensor("B", B, ndim=2, allow_complex=True)
+    shape = tuple(A_real.shape)
+    for name, t in (("A_imag", A_imag), ("C", C), ("B", B)):
+        if t is not None and tuple(t.shape) != shape:
+            raise ValueError(f"{name} must have the shape of A_real {shape} (heads, N), got {tuple(t.shape)}")
+    if tuple(log_dt.shape) != shape[:1]:
+        raise ValueError(f"log_dt must have shape ({shape[0]},) (one step per head), got {tuple(log_dt.shape)}")
+    if bool(((A_real == 0) & (A_imag == 0)).any()):
+        raise ValueError("A has a mode equal to 0, where (exp(dt A) - 1)/A is undefined; keep A_real < 0")
+    devices = {t.device for t in (log_dt, A_real, A_imag, C, B) if t is not None}
+    if len(devices) > 1:
+        raise ValueError(f"log_dt, A_real, A_imag, C and B must be on one device, got {devices}")
+    return log_dt, A_real, A_imag, C, B
+
+
+def _real_dtype(*tensors: torch.Tensor | None) -> torch.dtype:
+    out = None
+    for t in tensors:
+        if t is not None:
+            dtype = t.real.dtype if t.is_complex() else t.dtype
+            out = dtype if out is None else torch.promote_types(out, dtype)
+    return out

@@ -1,0 +1,337 @@
+"""PGN (Parallel Gated Network) and the TPGN forecaster (Jia et al., NeurIPS 2024, arXiv 2409.17703).
+
+PGN replaces the recurrence of a GRU by a parallel summary of the whole history. For an input
+``X`` of shape (time, features), with ``x_t`` the step at time ``t``:
+
+* HIE (Historical Information Extraction): ``H_t = b_h + sum_{k=1}^{K} W_h[k] x_{t-k}``, a linear map
+  over every strictly earlier step (``x_{<0} = 0``), ``K = max_len - 1``. It is a causal convolution
+  whose kernel spans the longest sequence, so every output sees the whole history in one step
+  (information path O(1), no recurrence).
+* gated fusion: ``G = sigmoid(W_g [x_t, H_t] + b_g)``, ``C = tanh(W_c [x_t, H_t] + b_c)``,
+  ``out_t = G * H_t + (1 - G) * C``.
+
+TPGN reshapes a look-back window of ``L = R * P`` steps into ``R`` rows of one period ``P``, runs
+PGN down the rows (long-term, across periods) and linear maps over each row (short-term, within a
+period), and maps both to the horizon. All TPGN weights are per variable (no sharing across channels).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["PGNEncoder", "PGNLayer", "TPGN"]
+
+
+def _positive_int(name: str, value: object, minimum: int = 1) -> int:
+    """Return ``value`` if it is an int >= ``minimum``, else raise a ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+class _GroupedLinear(nn.Module):
+    """Independent linear maps per group: [..., G, in] -> [..., G, out]."""
+
+    def __init__(self, groups: int, in_features: int, out_features: int) -> None:
+        super().__init__()
+        # Same uniform(+-1/sqrt(fan_in)) scale as torch.nn.Linear, per group.
+        bound = 1.0 / math.sqrt(in_features)
+        self.weight = nn.Parameter(torch.empty(groups, in_features, out_features).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.empty(groups, out_features).uniform_(-bound, bound))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.einsum("...gi,gio->...go", x, self.weight) + self.bias
+
+
+class PGNLayer(nn.Module):
+    """One Parallel Gated Network layer (paper Eq. 1): full-history HIE + single-gate fusion.
+
+    Parameters
+    ----------
+    in_features : int
+        Channels of the input, ``(batch, time, in_features)``.
+    hidden : int
+        Channels of the output (the paper's ``d_m``).
+    max_len : int
+        Longest sequence the layer accepts. The HIE kernel has ``max_len - 1`` taps (lags
+        ``1 .. max_len - 1``), fixed at construction as in the reference.
+    groups : int, default=1
+        Split the channels into independent groups with their own weights (TPGN uses one group
+        per variable). ``in_features`` and ``hidden`` must be multiples of ``groups``.
+
+    Notes
+    -----
+    Inputs shorter than ``max_len`` use only the first ``time - 1`` lags of the kernel (the kernel
+    is truncated causally). That equals running the full kernel on the input left-padded with zeros,
+    so the outputs at the real steps do not depend on ``max_len``. Inputs longer than ``max_len``
+    raise a ValueError: the layer would no longer see the full history.
+
+    The output at step ``t`` depends only on ``x_0 .. x_t`` (causal); step 0 sees no history, so
+    its ``H`` is the HIE bias alone.
+
+    Examples
+    --------
+    >>> import torch
+    >>> layer = PGNLayer(in_features=3, hidden=16, max_len=50)
+    >>> layer(torch.randn(4, 50, 3)).shape
+    torch.Size([4, 50, 16])
+    >>> layer(torch.randn(4, 20, 3)).shape  # shorter input: kernel truncated causally
+    torch.Size([4, 20, 16])
+    """
+
+    def __init__(self, in_features: int, hidden: int, max_len: int, groups: int = 1) -> None:
+        super().__init__()
+        _positive_int("in_features", in_features)
+        _positive_int("hidden", hidden)
+        _positive_int("max_len", max_len, minimum=2)
+        _positive_int("groups", groups)
+        if in_features % groups or hidden % groups:
+            raise ValueError(f"in_features={in_features} and hidden={hidden} must both be multiples of groups={groups}")
+        self.in_features, self.hidden, self.max_len, self.groups = in_features, hidden, max_len, groups
+        # HIE: weight [hidden, in_features/groups, max_len-1]; tap j holds lag max_len-1-j.
+        self.hie = nn.Conv1d(in_features, hidden, kernel_size=max_len - 1, groups=groups)
+        g_in, g_hid = in_features // groups, hidden // groups
+        # Gate and candidate from one map of [x_t, H_t], split afterwards (2 * d_m outputs).
+        self.gate = _GroupedLinear(groups, g_in + g_hid, 2 * g_hid)
+
+    def history(self, x: torch.Tensor) -> torch.Tensor:
+        """HIE summary ``H``: [B, T, in_features] -> [B, T, hidden], ``H_t`` from ``x_{<t}`` only."""
+        batch, time, _ = x.shape
+        if time == 1:
+            return self.hie.bias.expand(batch, 1, self.hidden)
+        taps = time - 1
+        # The last `taps` kernel entries are lags 1..taps; longer lags would only meet zero padding.
+        weight = self.hie.weight[..., -taps:]
+        # Drop the current step and left-pad so output t sees x_{t-taps} .. x_{t-1}.
+        past = F.pad(x.transpose(1, 2)[..., :-1], (taps, 0))
+        return F.conv1d(past, weight, self.hie.bias, groups=self.groups).transpose(1, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply the layer: [B, T, in_features] -> [B, T, hidden]."""
+        if x.ndim != 3 or x.shape[-1] != self.in_features:
+            raise ValueError(f"PGNLayer expects (batch, time, {self.in_features}), got shape {tuple(x.shape)}")
+        if not 1 <= x.shape[1] <= self.max_len:
+            raise ValueError(
+                f"sequence length {x.shape[1]} is outside 1..max_len={self.max_len}; "
+                f"build the layer with max_len >= {x.shape[1]}"
+            )
+        batch, time, _ = x.shape
+        g = self.groups
+        h = self.history(x)
+        xg = x.reshape(batch, time, g, -1)
+        hg = h.reshape(batch, time, g, -1)
+        gate, cand = self.gate(torch.cat([xg, hg], dim=-1)).chunk(2, dim=-1)
+        gate = torch.sigmoid(gate)
+        out = gate * hg + (1.0 - gate) * torch.tanh(cand)
+        return out.reshape(batch, time, self.hidden)
+
+
+class PGNEncoder(nn.Module):
+    """Stacked PGN layers pooled to one vector per sequence, for classification.
+
+    Layer 1 maps ``in_features -> hidden``; later layers are residual (``h + PGN(h)``). Each layer is
+    followed by dropout and LayerNorm (not BatchNorm, so a batch of one sample works).
+
+    Parameters
+    ----------
+    in_features : int
+        Channels of the input, ``(batch, time, in_features)``.
+    hidden : int
+        Width of every layer and of the returned vector.
+    max_len : int
+        Longest sequence accepted (see :class:`PGNLayer`).
+    n_layers : int, default=1
+        Number of PGN layers (the paper uses a single PGN layer).
+    dropout : float, default=0.1
+        Dropout after each layer (our choice; the paper has no classification setting).
+    pool : {"last", "mean"}, default="last"
+        ``"last"`` takes the output at the final step, the PGN analogue of a GRU's final state: it
+        is the only step whose HIE sees the whole sequence. ``"mean"`` averages over time. The paper
+        evaluates PGN only for forecasting, so this choice is ours.
+
+    Examples
+    --------
+    >>> import torch
+    >>> enc = PGNEncoder(in_features=6, hidden=32, max_len=100)
+    >>> enc(torch.randn(1, 100, 6)).shape
+    torch.Size([1, 32])
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        hidden: int,
+        max_len: int,
+        *,
+        n_layers: int = 1,
+        dropout: float = 0.1,
+        pool: str = "last",
+    ) -> None:
+        super().__init__()
+        _positive_int("n_layers", n_layers)
+        if pool not in ("last", "mean"):
+            raise ValueError(f"pool must be 'last' or 'mean', got {pool!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        widths = [in_features] + [hidden] * n_layers
+        self.layers = nn.ModuleList(PGNLayer(a, hidden, max_len) for a in widths[:-1])
+        self.norms = nn.ModuleList(nn.LayerNorm(hidden) for _ in range(n_layers))
+        self.dropout = nn.Dropout(dropout)
+        self.pool = pool
+        self.hidden = hidden
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Encode: [B, T, in_features] -> [B, hidden]."""
+        h = x
+        for i, (layer, norm) in enumerate(zip(self.layers, self.norms, strict=True)):
+            out = self.dropout(layer(h))
+            h = norm(out if i == 0 else h + out)
+        return h[:, -1] if self.pool == "last" else h.mean(dim=1)
+
+
+def _multiple_error(name: str, value: int, period: int) -> ValueError:
+    """A ValueError that names the nearest valid multiples of ``period``."""
+    lower, upper = (value // period) * period, (value // period + 1) * period
+    options = f"{lower} or {upper}" if lower > 0 else f"{upper}"
+    return ValueError(f"{name}={value} is not a multiple of period={period}; use {name}={options}")
+
+
+class TPGN(nn.Module):
+    """TPGN forecaster: 2-D period reshape, PGN long-term branch, patch short-term branch.
+
+    With ``R = lookback / period`` rows and ``R_f = horizon / period`` output rows, per variable:
+
+    1. optional normalisation per window: subtract the (detached) mean over time and divide by
+       ``sqrt(biased variance + 1e-5)``; undone on the output. No affine parameters.
+    2. reshape to ``R`` rows x ``period`` columns; row ``r``, column ``p`` is time ``r*period + p``.
+       Optional time features are appended to every variable's value (``1 + n_time_features``).
+    3. long-term branch: PGN down the rows of each column (HIE over all earlier rows), then a linear
+       map of the ``R * hidden`` row outputs to ``hidden``, shared across columns -> (period, hidden).
+    4. short-term branch: each row (a patch of one period) -> ``hidden``, shared across rows; then
+       the ``R * hidden`` row vectors -> one global ``hidden`` vector, copied to every column.
+    5. head: ``[short, long]`` (``2 * hidden``) per column -> ``R_f`` values; element ``(r_f, p)`` is
+       forecast step ``r_f*period + p``.
+
+    Every map has its own weights per variable (channel-independent), as in the reference.
+
+    Parameters
+    ----------
+    lookback : int
+        Input length ``L``; a multiple of ``period`` spanning at least 2 periods (the reference's
+        HIE kernel has ``R - 1`` taps, so ``R = 1`` is invalid there too).
+    horizon : int
+        Forecast length; a multiple of ``period``.
+    n_channels : int
+        Number of variables ``C`` (the paper's experiments are univariate, ``C = 1``).
+    period : int
+        Natural period ``P`` (24 in every experiment of the paper, for hourly data).
+    hidden : int, default=32
+        ``d_m``. The paper tunes it per task (2 to 256, Table B); 32 is its ECL value.
+    norm : bool, default=True
+        Per-window normalisation (the paper's ``norm`` flag, tuned per dataset).
+    n_time_features : int, default=0
+        Width ``c_t`` of the optional time-feature input ``x_mark`` (4 for hourly ``timeF``).
+
+    Notes
+    -----
+    The reference has no dropout in TPGN, so neither does this module.
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = TPGN(lookback=168, horizon=48, n_channels=1, period=24)
+    >>> model(torch.randn(8, 168, 1)).shape
+    torch.Size([8, 48, 1])
+    """
+
+    def __init__(
+        self,
+        lookback: int,
+        horizon: int,
+        n_channels: int,
+        period: int,
+        *,
+        hidden: int = 32,
+        norm: bool = True,
+        n_time_features: int = 0,
+    ) -> None:
+        super().__init__()
+        for name, value in [
+            ("lookback", lookback),
+            ("horizon", horizon),
+            ("n_channels", n_channels),
+            ("period", period),
+            ("hidden", hidden),
+        ]:
+            _positive_int(name, value)
+        _positive_int("n_time_features", n_time_features, minimum=0)
+        for name, value in [("lookback", lookback), ("horizon", horizon)]:
+            if value % period:
+                raise _multiple_error(name, value, period)
+        if lookback < 2 * period:
+            raise ValueError(
+                f"lookback={lookback} spans fewer than 2 periods of {period}; TPGN's long-term branch "
+                f"needs at least 2 rows, use lookback={2 * period} or more"
+            )
+        self.lookback, self.horizon, self.n_channels, self.period = lookback, horizon, n_channels, period
+        self.hidden, self.norm, self.n_time_features = hidden, norm, n_time_features
+        rows, out_rows, feats, c = lookback // period, horizon // period, 1 + n_time_features, n_channels
+        self.rows, self.out_rows = rows, out_rows
+        self.pgn = PGNLayer(c * feats, c * hidden, max_len=rows, groups=c)
+        self.linear_long = _GroupedLinear(c, rows * hidden, hidden)
+        self.linear_row = _GroupedLinear(c, period * feats, hidden)
+        self.linear_col = _GroupedLinear(c, rows * hidden, hidden)
+        self.head = _GroupedLinear(c, 2 * hidden, out_rows)
+
+    def _check_inputs(self, x: torch.Tensor, x_mark: torch.Tensor | None) -> None:
+        """Raise a ValueError naming the expected shapes."""
+        expected = (self.lookback, self.n_channels)
+        if x.ndim != 3 or tuple(x.shape[1:]) != expected:
+            raise ValueError(f"x must have shape (batch, {expected[0]}, {expected[1]}), got {tuple(x.shape)}")
+        if self.n_time_features == 0:
+            if x_mark is not None:
+                raise ValueError("x_mark given but the model was built with n_time_features=0")
+            return
+        want = (x.shape[0], self.lookback, self.n_time_features)
+        if x_mark is None or tuple(x_mark.shape) != want:
+            got = None if x_mark is None else tuple(x_mark.shape)
+            raise ValueError(f"x_mark must have shape {want}, got {got}")
+
+    def _long_term(self, z: torch.Tensor) -> torch.Tensor:
+        """[B, R, P, C, F] -> [B, P, C, d]: PGN down the rows of each column, then rows -> d."""
+        b, r, p, c, f = z.shape
+        seq = z.permute(0, 2, 1, 3, 4).reshape(b * p, r, c * f)  # one row-sequence per column
+        out = self.pgn(seq).reshape(b, p, r, c, self.hidden)
+        flat = out.permute(0, 1, 3, 2, 4).reshape(b, p, c, r * self.hidden)
+        return self.linear_long(flat)
+
+    def _short_term(self, z: torch.Tensor) -> torch.Tensor:
+        """[B, R, P, C, F] -> [B, P, C, d]: each period-row -> d, all rows -> one global vector."""
+        b, r, p, c, f = z.shape
+        patches = z.permute(0, 1, 3, 2, 4).reshape(b, r, c, p * f)
+        rows = self.linear_row(patches)  # [B, R, C, d]
+        glob = self.linear_col(rows.permute(0, 2, 1, 3).reshape(b, c, r * self.hidden))
+        return glob.unsqueeze(1).expand(b, p, c, self.hidden)
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        """Forecast: x [B, lookback, C] (x_mark [B, lookback, c_t]) -> [B, horizon, C]."""
+        self._check_inputs(x, x_mark)
+        b, c = x.shape[0], self.n_channels
+        if self.norm:
+            mean = x.mean(dim=1, keepdim=True).detach()
+            std = torch.sqrt(x.sub(mean).var(dim=1, keepdim=True, unbiased=False) + 1e-5)
+            x = (x - mean) / std
+        z = x.unsqueeze(-1)  # [B, L, C, 1]
+        if x_mark is not None:
+            z = torch.cat([z, x_mark.unsqueeze(2).expand(-1, -1, c, -1)], dim=-1)
+        z = z.reshape(b, self.rows, self.period, c, -1)  # row r, column p = time r*P + p
+        both = torch.cat([self._short_term(z), self._long_term(z)], dim=-1)  # [B, P, C, 2d]
+        out = self.head(both)  # [B, P, C, R_f]
+        out = out.permute(0, 3, 1, 2).reshape(b, self.horizon, c)  # (r_f, p) -> step r_f*P + p
+        if self.norm:
+            out = out * std + mean
+        return out
