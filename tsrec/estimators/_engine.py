@@ -33,6 +33,7 @@ _NOISY_MESSAGES = (
     ".*Checkpoint directory.*exists and is not empty.*",
     ".*torch.nn.utils.weight_norm.*",
     ".*LeafSpec.*",
+    ".*no `val_dataloader`.*",
 )
 
 

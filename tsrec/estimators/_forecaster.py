@@ -24,7 +24,7 @@ from tsrec.estimators._params import check_val_size, training_config
 from tsrec.estimators._series import check_raw_y, join_panel, split_panel
 from tsrec.estimators._timeindex import future_index, infer_freq, positions
 from tsrec.estimators._windows import build_windows, cut_point, window_loader
-from tsrec.estimators.errors import InputError
+from tsrec.estimators.errors import InputError, InSampleError
 
 INNER_MTYPES = ["pd.DataFrame", "pd-multiindex", "pd_multiindex_hier"]
 
@@ -34,6 +34,18 @@ def forecast_loss(network: nn.Module, batch) -> tuple[torch.Tensor, int]:
     x, y, position = batch
     pred = network(x, position) if network.uses_position else network(x)
     return torch.mean((pred - y) ** 2), len(x)
+
+
+def _reject_in_sample(fh) -> None:
+    """A relative fh with steps <= 0 asks for in-sample forecasts, which tsrec does not make."""
+    if fh is None:
+        return
+    fh = fh if isinstance(fh, ForecastingHorizon) else ForecastingHorizon(fh)
+    if fh.is_relative and len(fh) and int(np.min(fh.to_numpy())) < 1:
+        raise InSampleError(
+            f"fh must name future steps 1, 2, ... after the end of the data, got "
+            f"{fh.to_numpy().tolist()}; in-sample forecasts are not supported"
+        )
 
 
 class DeepForecaster(BaseForecaster):
@@ -100,6 +112,7 @@ class DeepForecaster(BaseForecaster):
         the estimator.
         """
         if y is None:
+            _reject_in_sample(fh)
             return super().predict(fh=fh, X=X)
         return self._predict_new_context(fh, y)
 
@@ -182,7 +195,7 @@ class DeepForecaster(BaseForecaster):
     def _relative_steps(self, fh) -> np.ndarray:
         steps = np.asarray(fh.to_relative(self.cutoff), dtype=np.int64)
         if len(steps) == 0 or steps.min() < 1:
-            raise InputError(
+            raise InSampleError(
                 f"fh must name future steps 1, 2, ... after the end of the data, got {steps.tolist()}; "
                 "in-sample forecasts are not supported"
             )

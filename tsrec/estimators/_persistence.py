@@ -122,7 +122,10 @@ def _index_to_json(index: pd.Index) -> dict:
         return {"kind": "period", "freq": index.freqstr, "values": index.asi8.tolist()}
     if isinstance(index, pd.DatetimeIndex):
         tz = None if index.tz is None else str(index.tz)
-        return {"kind": "datetime", "freq": index.freqstr, "tz": tz, "values": index.as_unit("ns").asi8.tolist()}
+        return {
+            "kind": "datetime", "freq": index.freqstr, "tz": tz, "unit": index.unit,
+            "values": index.as_unit("ns").asi8.tolist(),
+        }
     return {"kind": "int", "values": np.asarray(index, dtype=np.int64).tolist()}
 
 
@@ -134,7 +137,7 @@ def _index_from_json(spec: dict, name) -> pd.Index:
         index = pd.DatetimeIndex(np.asarray(values, dtype="datetime64[ns]"), name=name)
         if spec.get("tz"):
             index = index.tz_localize("UTC").tz_convert(spec["tz"])
-        return pd.DatetimeIndex(index, freq=spec.get("freq"))
+        return pd.DatetimeIndex(index, freq=spec.get("freq")).as_unit(spec.get("unit", "ns"))
     if kind == "int":
         return pd.Index(np.asarray(values, dtype=np.int64), name=name)
     raise LoadError(f"unknown index kind {kind!r} in the saved context")

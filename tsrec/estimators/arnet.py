@@ -10,6 +10,11 @@ from tsrec.nn.arnet import ARNet, sparsity_lambda
 from tsrec.registry import register
 
 
+def step_decay(epoch: int) -> float:
+    """AR-Net's learning-rate schedule: x0.9 after every epoch (StepLR, gamma 0.9)."""
+    return 0.9**epoch
+
+
 class SparsityRamp:
     """AR-Net's regulariser weight: linear warm-up from 0 to ``strength`` over ``delay`` epochs."""
 
@@ -52,7 +57,10 @@ class ARNetForecaster(DeepForecaster):
         Epochs of linear warm-up of the regulariser; None means half of ``max_epochs``.
     max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
     random_state, verbose, trainer_kwargs
-        Shared training parameters (see the README).
+        Shared training parameters (see the README). As in the paper, training runs a fixed
+        number of epochs (``val_size=0``) with the learning rate x0.9 per epoch: selecting an
+        early epoch on validation loss would undo the regulariser, which only reaches full
+        strength after ``lambda_delay`` epochs.
 
     Attributes
     ----------
@@ -78,12 +86,12 @@ class ARNetForecaster(DeepForecaster):
         sparsity: float | None = None,
         reg_lambda: float | None = None,
         lambda_delay: float | None = None,
-        max_epochs: int = 20,
+        max_epochs: int = 30,
         batch_size: int = 128,
-        lr: float = 0.01,
+        lr: float = 0.003,
         weight_decay: float = 0.0,
-        patience: int | None = 5,
-        val_size: float | int = 0.2,
+        patience: int | None = None,
+        val_size: float | int = 0.0,
         accelerator: str = "auto",
         devices: object = "auto",
         precision: object = "32-true",
@@ -130,6 +138,9 @@ class ARNetForecaster(DeepForecaster):
 
     def _build_network(self, n_channels: int, meta: dict) -> ARNet:
         return ARNet(self.n_lags, self.horizon, tuple(int(w) for w in self.hidden_layers))
+
+    def _lr_lambda(self):
+        return step_decay
 
     def _penalty(self):
         strength = self.reg_lambda if self.reg_lambda is not None else sparsity_lambda(self.sparsity)

@@ -11,3 +11,7 @@ class InputError(TsrecError, ValueError):
 
 class LoadError(TsrecError, ValueError):
     """A saved estimator folder is missing, truncated or tampered with."""
+
+
+class InSampleError(InputError, NotImplementedError):
+    """In-sample forecasts were asked for; a ValueError for tsrec, NotImplementedError for sktime."""

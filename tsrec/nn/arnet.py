@@ -17,7 +17,8 @@ def sparsity_penalty(weight: torch.Tensor, c1: float = 3.0, c2: float = 3.0) -> 
     R(w) = mean( 2 / (1 + exp(-c1 * |w|^(1/c2))) - 1 ); it maps 0 to 0 and saturates towards 1,
     so small weights are pushed to zero while large ones are barely penalised.
     """
-    magnitude = weight.abs().clamp_min(1e-12).pow(1.0 / c2)
+    # |w|^(1/c2) has an infinite slope at 0: clamp for the gradient, then zero exact zeros
+    magnitude = weight.abs().clamp_min(1e-12).pow(1.0 / c2) * (weight != 0)
     return (2.0 / (1.0 + torch.exp(-c1 * magnitude)) - 1.0).mean()
 
 

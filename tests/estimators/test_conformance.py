@@ -1,0 +1,32 @@
+"""Outside conformance: sktime's suite over every registered forecaster.
+
+sktime compares DataFrame predictions without looking at their values, so determinism and the
+persistence round trips are asserted numerically in test_forecaster_contract.py as well.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sktime.utils.estimator_checks import check_estimator
+
+from tsrec import all_estimators
+
+FORECASTERS = all_estimators(kind="forecaster")
+
+# tsrec's save(path) writes the safetensors folder of DESIGN.md, which sktime's zip loader
+# cannot read; sktime's own zip format stays available as save(path, serialization_format=
+# "pickle") and is round-tripped in test_forecaster_contract.py.
+EXCLUDED = ["test_save_estimators_to_file"]
+
+
+def test_registry_lists_the_foundation_forecasters():
+    names = {name for name, _ in FORECASTERS}
+    assert {"CycleNetForecaster", "ARNetForecaster"} <= names
+
+
+@pytest.mark.parametrize("name,cls", FORECASTERS, ids=[n for n, _ in FORECASTERS])
+def test_sktime_check_estimator(name, cls):
+    results = check_estimator(cls, raise_exceptions=False, tests_to_exclude=EXCLUDED, verbose=False)
+    failures = {test: str(outcome)[:500] for test, outcome in results.items() if outcome != "PASSED"}
+    assert len(results) > 100, f"suspiciously few checks ran: {len(results)}"
+    assert not failures, f"{name} failed sktime checks: {failures}"

@@ -1,0 +1,68 @@
+"""Window cutting: counts, time-order split, no leakage across series, full evaluation batches."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from tsrec.estimators._windows import WindowBatches, build_windows, cut_point, window_loader
+
+
+def series(n, start=0, channels=1):
+    values = np.arange(start, start + n, dtype=float).reshape(-1, 1).repeat(channels, 1)
+    return values, np.arange(n), n
+
+
+def test_cut_point_fraction_and_rows():
+    assert cut_point(100, 0.2, lookback=10, horizon=5) == 80
+    assert cut_point(100, 30, lookback=10, horizon=5) == 70
+    assert cut_point(100, 0.0, lookback=10, horizon=5) == 100
+    assert cut_point(20, 0.1, lookback=10, horizon=5) == 20  # too few rows: no validation
+
+
+def test_train_windows_end_before_cut_and_val_targets_start_after():
+    values, pos, _ = series(100)
+    windows = build_windows([(values, pos, 80)], lookback=10, horizon=5)
+    assert windows.train_starts.max() + 15 <= 80
+    assert len(windows.train_starts) == 80 - 15 + 1
+    assert windows.val_starts.min() + 10 == 80
+    assert len(windows.val_starts) == 100 - 80 - 5 + 1
+
+
+def test_windows_never_cross_series():
+    a, b = series(30, 0), series(20, 1000)
+    windows = build_windows([a, b], lookback=4, horizon=2)
+    assert len(windows.train_starts) == (30 - 6 + 1) + (20 - 6 + 1)
+    data = WindowBatches(windows, windows.train_starts)
+    x, y, position = data[list(range(len(data)))]
+    # consecutive values inside every window: it lies in one series
+    full = torch.cat([x, y], dim=1)[..., 0]
+    assert torch.all(full[:, 1:] - full[:, :-1] == 1)
+    assert position.tolist() == list(range(30 - 6 + 1)) + list(range(20 - 6 + 1))
+
+
+def test_unfold_view_shares_memory_with_the_data():
+    values, pos, n = series(50, channels=3)
+    windows = build_windows([(values, pos, n)], lookback=8, horizon=4)
+    data = WindowBatches(windows, windows.train_starts)
+    assert data.view.data_ptr() == windows.values.data_ptr()
+    x, y, _ = data[[0, 5]]
+    assert x.shape == (2, 8, 3) and y.shape == (2, 4, 3)
+    assert float(x[1, 0, 0]) == 5.0 and float(y[1, 0, 0]) == 13.0
+
+
+def test_evaluation_keeps_the_ragged_last_batch_training_drops_it():
+    values, pos, n = series(100)
+    windows = build_windows([(values, pos, n)], lookback=10, horizon=5)
+    total = len(windows.train_starts)  # 86
+    eval_sizes = [len(b[0]) for b in window_loader(windows, windows.train_starts, 32, False, 0)]
+    train_sizes = [len(b[0]) for b in window_loader(windows, windows.train_starts, 32, True, 0)]
+    assert sum(eval_sizes) == total and eval_sizes[-1] == total % 32
+    assert all(size == 32 for size in train_sizes) and len(train_sizes) == total // 32
+
+
+def test_shuffling_is_seeded():
+    values, pos, n = series(100)
+    windows = build_windows([(values, pos, n)], lookback=10, horizon=5)
+    order = lambda seed: torch.cat([b[2] for b in window_loader(windows, windows.train_starts, 8, True, seed)])
+    assert torch.equal(order(1), order(1)) and not torch.equal(order(1), order(2))
