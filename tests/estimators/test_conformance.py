@@ -30,3 +30,26 @@ def test_sktime_check_estimator(name, cls):
     failures = {test: str(outcome)[:500] for test, outcome in results.items() if outcome != "PASSED"}
     assert len(results) > 100, f"suspiciously few checks ran: {len(results)}"
     assert not failures, f"{name} failed sktime checks: {failures}"
+
+
+CLASSIFIERS = all_estimators(kind="classifier")
+
+
+def small_classifier(cls):
+    """The smallest sensible configuration: a few epochs on sklearn's tiny check data."""
+    return cls(max_epochs=20, random_state=0, **getattr(cls, "_test_params", {}))
+
+
+def test_registry_lists_the_classifiers():
+    assert "PGNClassifier" in {name for name, _ in CLASSIFIERS}
+
+
+@pytest.mark.parametrize("name,cls", CLASSIFIERS, ids=[n for n, _ in CLASSIFIERS])
+def test_sklearn_check_estimator(name, cls):
+    from sklearn.utils.estimator_checks import check_estimator as sklearn_check
+
+    results = sklearn_check(small_classifier(cls), on_fail=None)
+    failed = {r["check_name"]: str(r["exception"])[:300] for r in results if r["status"] == "failed"}
+    ran = [r for r in results if r["status"] == "passed"]
+    assert len(ran) >= 50, f"only {len(ran)} sklearn checks passed"
+    assert not failed, f"{name} failed sklearn checks: {failed}"

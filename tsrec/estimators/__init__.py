@@ -3,5 +3,9 @@
 from tsrec.estimators.arnet import ARNetForecaster
 from tsrec.estimators.cyclenet import CycleNetForecaster
 from tsrec.estimators.errors import InputError, LoadError, TsrecError
+from tsrec.estimators.pgn import PGNClassifier, PGNForecaster
 
-__all__ = ["ARNetForecaster", "CycleNetForecaster", "InputError", "LoadError", "TsrecError"]
+__all__ = [
+    "ARNetForecaster", "CycleNetForecaster", "InputError", "LoadError", "PGNClassifier", "PGNForecaster",
+    "TsrecError",
+]

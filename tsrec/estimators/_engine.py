@@ -75,8 +75,8 @@ class TrainingModule(pl.LightningModule):
         self.config = config
         self.lr_lambda = lr_lambda
         self.penalty = penalty
-        self._val_sum = 0.0
-        self._val_count = 0
+        # a plain dict: nn.Module.__setattr__ is slow enough to show in per-batch profiles
+        self._val = {"sum": 0.0, "count": 0}
         self.history: list[float] = []
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
@@ -89,13 +89,13 @@ class TrainingModule(pl.LightningModule):
 
     def validation_step(self, batch, batch_idx: int) -> None:
         loss, count = self.loss_fn(self.network, batch)
-        self._val_sum += float(loss) * count
-        self._val_count += count
+        self._val["sum"] += float(loss) * count
+        self._val["count"] += count
 
     def on_validation_epoch_end(self) -> None:
         # the exact mean over all validation items, not a mean of batch means
-        val = self._val_sum / max(self._val_count, 1)
-        self._val_sum, self._val_count = 0.0, 0
+        val = self._val["sum"] / max(self._val["count"], 1)
+        self._val.update(sum=0.0, count=0)
         if not self.trainer.sanity_checking:
             self.history.append(val)
         self.log("val_loss", val, prog_bar=self.config.verbose)
@@ -172,13 +172,19 @@ def make_trainer(config: TrainingConfig, callbacks: list, has_val: bool) -> pl.T
 
 
 def train(
-    module: TrainingModule, train_loader: DataLoader, val_loader: DataLoader | None
+    module: TrainingModule,
+    train_loader: DataLoader,
+    val_loader: DataLoader | None,
+    extra_callbacks: list | None = None,
 ) -> TrainingResult:
-    """Fit ``module`` with early stopping on the validation loss and restore the best weights."""
+    """Fit ``module`` with early stopping on the validation loss and restore the best weights.
+
+    ``extra_callbacks`` (e.g. Optuna's pruning callback) join tsrec's own callbacks.
+    """
     config = module.config
     start = time.perf_counter()
     with quiet_lightning(config.verbose), tempfile.TemporaryDirectory() as folder:
-        callbacks = _callbacks(config, val_loader is not None, folder)
+        callbacks = _callbacks(config, val_loader is not None, folder) + list(extra_callbacks or [])
         trainer = make_trainer(config, callbacks, val_loader is not None)
         trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader)
         best = _restore_best(module, callbacks)

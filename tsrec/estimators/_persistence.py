@@ -218,3 +218,48 @@ def load_forecaster(cls: type, config: dict, tensors: dict):
     finally:
         delattr(est, "_DeepForecaster__restore")
     return est
+
+
+# ---- classifiers -----------------------------------------------------------------------------
+
+
+def save_classifier(est, path) -> Path:
+    """Save a fitted classifier: weights, classes and input shape."""
+    classes = est.classes_
+    fitted = {
+        "classes": classes.tolist(),
+        "classes_dtype": classes.dtype.str if classes.dtype != object else "object",
+        "n_features_in": int(est.n_features_in_),
+        "input_ndim": int(est.input_ndim_),
+        "n_channels": int(est.n_channels_),
+        "n_timepoints": int(est.n_timepoints_),
+        "history": est.history_,
+    }
+    tensors = {f"network.{k}": v for k, v in est.network_.state_dict().items()}
+    try:
+        return write_folder(path, base_config(est, fitted), tensors)
+    except TypeError as err:
+        raise ValueError(f"cannot save: class labels are not JSON-serialisable ({err})") from None
+
+
+def load_classifier(cls: type, config: dict, tensors: dict):
+    """Rebuild a classifier from a saved folder without running any training."""
+    from tsrec.nn.heads import SequenceClassifier
+
+    fitted = config["fitted"]
+    est = cls(**config["params"])
+    dtype = None if fitted["classes_dtype"] == "object" else np.dtype(fitted["classes_dtype"])
+    est.classes_ = np.asarray(fitted["classes"], dtype=dtype if dtype is not None else object)
+    est.n_features_in_ = fitted["n_features_in"]
+    est.input_ndim_ = fitted["input_ndim"]
+    est.n_channels_, est.n_timepoints_ = fitted["n_channels"], fitted["n_timepoints"]
+    est.history_ = fitted["history"]
+    encoder, width = est._build_encoder(est.n_channels_, est.n_timepoints_)
+    est.network_ = SequenceClassifier(encoder, width, len(est.classes_))
+    weights = {k[len("network."):]: v for k, v in tensors.items() if k.startswith("network.")}
+    try:
+        est.network_.load_state_dict(weights)
+    except RuntimeError as err:
+        raise LoadError(f"saved weights do not fit {cls.__name__}: {err}") from None
+    est.network_.eval()
+    return est

@@ -248,6 +248,8 @@ class TPGN(nn.Module):
     torch.Size([8, 48, 1])
     """
 
+    uses_position = False  # forecasting networks tell the engine whether they read time positions
+
     def __init__(
         self,
         lookback: int,

@@ -1,0 +1,139 @@
+"""Long-term forecasting benchmark under the papers' protocol, beside the published numbers.
+
+Protocol (DESIGN.md): ETTh 12/4/4 months, ETTm the same x4, others 70/10/20; standardise with
+train-split statistics; early stopping on the validation split; MSE/MAE on the standardised
+scale over ALL test windows (no drop_last). Results are merged into benchmarks/results/ltsf.csv
+(one row per model/dataset/lookback/horizon/protocol) and rendered to ltsf.md.
+
+Example::
+
+    python benchmarks/ltsf.py --model CycleNetForecaster --datasets ETTh1 ETTm1 --seeds 2024 2025
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.preprocessing import StandardScaler
+
+from tsrec.datasets import load_ltsf, ltsf_split
+from tsrec.registry import get_estimator
+
+RESULTS = Path(__file__).resolve().parent / "results"
+KEY = ["model", "variant", "dataset", "protocol", "lookback", "horizon"]
+# published MSE/MAE, lookback 96: CycleNet 5-seed means from the authors' result.txt
+PUBLISHED = {
+    ("CycleNetForecaster", "linear", "ETTh1"): {96: (0.3785, 0.3915), 192: (0.4266, 0.4195), 336: (0.4642, 0.4393), 720: (0.4619, 0.4609)},
+    ("CycleNetForecaster", "linear", "ETTh2"): {96: (0.2859, 0.3353), 192: (0.3730, 0.3917), 336: (0.4218, 0.4332), 720: (0.4540, 0.4583)},
+    ("CycleNetForecaster", "linear", "ETTm1"): {96: (0.3255, 0.3637), 192: (0.3663, 0.3824), 336: (0.3962, 0.4017), 720: (0.4571, 0.4339)},
+    ("CycleNetForecaster", "linear", "ETTm2"): {96: (0.1670, 0.2483), 192: (0.2330, 0.2911), 336: (0.2937, 0.3304), 720: (0.3955, 0.3898)},
+    ("CycleNetForecaster", "mlp", "ETTh1"): {96: (0.3752, 0.3953), 192: (0.4367, 0.4280), 336: (0.4968, 0.4553), 720: (0.5205, 0.4842)},
+    ("CycleNetForecaster", "mlp", "ETTm1"): {96: (0.3191, 0.3604), 192: (0.3609, 0.3818), 336: (0.3895, 0.4038), 720: (0.4480, 0.4412)},
+}
+
+
+def standardised_splits(name: str, lookback: int, data_dir: str | None):
+    """Train+validation rows to fit on, the validation row count, and the test rows, standardised."""
+    df = load_ltsf(name, data_dir)
+    train, val, test = ltsf_split(df, name, lookback)
+    scaler = StandardScaler().fit(train.to_numpy())
+    scale = lambda f: pd.DataFrame(scaler.transform(f.to_numpy()), index=f.index, columns=f.columns)
+    fit_rows = scale(df.iloc[: len(train) + len(val) - lookback])
+    return fit_rows, len(val) - lookback, scale(test)
+
+
+def run_one(model: str, params: dict, name: str, lookback: int, horizon: int, seed: int, data_dir):
+    """Fit once and score every test window; returns (mse, mae, epochs, seconds)."""
+    fit_rows, n_val, test = standardised_splits(name, lookback, data_dir)
+    cls = get_estimator(model)
+    length_param = "n_lags" if "n_lags" in cls().get_params() else "lookback"
+    est = cls(**{length_param: lookback, "horizon": horizon, "val_size": n_val, "random_state": seed, **params})
+    start = time.perf_counter()
+    est.fit(fit_rows)
+    seconds = time.perf_counter() - start
+    err = est.forecast_windows(test) - est.window_targets(test)
+    return float(np.mean(err**2)), float(np.mean(np.abs(err))), est.history_["epochs"], seconds
+
+
+def variant_of(model: str, params: dict) -> str:
+    """The backbone for models that have one (CycleNet), else "default"."""
+    defaults = get_estimator(model)().get_params()
+    return str(params.get("backbone", defaults.get("backbone", "default")))
+
+
+def merge_rows(rows: list[dict], path: Path) -> pd.DataFrame:
+    """Replace rows with the same key and write the CSV atomically."""
+    new = pd.DataFrame(rows)
+    if path.exists():
+        old = pd.read_csv(path)
+        keep = ~old.set_index(KEY).index.isin(new.set_index(KEY).index)
+        new = pd.concat([old[keep], new], ignore_index=True)
+    new = new.sort_values(KEY).reset_index(drop=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    new.to_csv(tmp, index=False, float_format="%.4f")
+    os.replace(tmp, path)
+    return new
+
+
+def render_markdown(table: pd.DataFrame, path: Path) -> None:
+    """A readable table of every result beside the published number."""
+    lines = [
+        "# LTSF benchmark (standardised MSE/MAE, all test windows)", "",
+        "Written by `benchmarks/ltsf.py`; each row's command is in ltsf.csv.", "",
+        "| model | variant | dataset | protocol | L | H | seeds | MSE | MAE | paper MSE | paper MAE | MSE vs paper |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in table.itertuples():
+        paper = "" if pd.isna(r.paper_mse) else f"{r.paper_mse:.4f}"
+        paper_mae = "" if pd.isna(r.paper_mae) else f"{r.paper_mae:.4f}"
+        delta = "" if pd.isna(r.paper_mse) else f"{100 * (r.mse / r.paper_mse - 1):+.1f}%"
+        lines.append(
+            f"| {r.model} | {r.variant} | {r.dataset} | {r.protocol} | {r.lookback} | {r.horizon} | {r.seeds} "
+            f"| {r.mse:.4f} | {r.mae:.4f} | {paper} | {paper_mae} | {delta} |"
+        )
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text("\n".join(lines) + "\n")
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="CycleNetForecaster")
+    parser.add_argument("--params", default="{}", help="JSON of extra constructor parameters")
+    parser.add_argument("--datasets", nargs="+", default=["ETTh1", "ETTh2", "ETTm1", "ETTm2"])
+    parser.add_argument("--horizons", nargs="+", type=int, default=[96, 192, 336, 720])
+    parser.add_argument("--lookback", type=int, default=96)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[2024, 2025, 2026, 2027, 2028])
+    parser.add_argument("--data-dir", default=os.environ.get("TSREC_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data")))
+    args = parser.parse_args(argv)
+    params = json.loads(args.params)
+    command = "python benchmarks/ltsf.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    rows = []
+    for name in args.datasets:
+        for horizon in args.horizons:
+            runs = [run_one(args.model, params, name, args.lookback, horizon, s, args.data_dir) for s in args.seeds]
+            mse, mae, epochs, seconds = (np.array(v) for v in zip(*runs))
+            variant = variant_of(args.model, params)
+            paper = PUBLISHED.get((args.model, variant, name), {}).get(horizon, (np.nan, np.nan))
+            rows.append(dict(
+                model=args.model, variant=variant, dataset=name, protocol="multivariate",
+                lookback=args.lookback, horizon=horizon, seeds=len(args.seeds), mse=mse.mean(), mae=mae.mean(),
+                mse_std=mse.std(), paper_mse=paper[0], paper_mae=paper[1], epochs=epochs.mean(),
+                fit_seconds=seconds.mean(), command=command,
+            ))
+            print(f"{name} H={horizon}: MSE {mse.mean():.4f} (+-{mse.std():.4f}) MAE {mae.mean():.4f} | paper {paper[0]}", flush=True)
+    RESULTS.mkdir(exist_ok=True)
+    table = merge_rows(rows, RESULTS / "ltsf.csv")
+    render_markdown(table, RESULTS / "ltsf.md")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,162 @@
+"""Tests for tsrec.datasets.ucr on the real UCR/UEA files and on small hand-written files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tsrec.datasets.ucr import list_ucr, load_ucr
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def data_dir() -> Path:
+    """The data root holding UCR_UEA/: $TSREC_DATA, else <repo>/../shared/data."""
+    candidates = [Path(os.environ["TSREC_DATA"])] if os.environ.get("TSREC_DATA") else []
+    candidates.append(REPO.parent / "shared" / "data")
+    for root in candidates:
+        if (root / "UCR_UEA" / "GunPoint" / "GunPoint_TRAIN.ts").is_file():
+            return root
+    pytest.skip(f"UCR/UEA data not found in {[str(c) for c in candidates]}; set TSREC_DATA")
+
+
+def _write(tmp_path: Path, name: str, body: str, split: str = "TRAIN") -> Path:
+    folder = tmp_path / "UCR_UEA" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}_{split}.ts"
+    path.write_text(body)
+    return path
+
+
+HEADER = (
+    "#comment\n@problemName Toy\n@timeStamps false\n@missing false\n@univariate {uni}\n"
+    "@equalLength {eq}\n@classLabel true a b\n@data\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "split", "shape", "classes"),
+    [
+        ("GunPoint", "train", (50, 150), ["1", "2"]),
+        ("GunPoint", "test", (150, 150), ["1", "2"]),
+        ("ItalyPowerDemand", "train", (67, 24), ["1", "2"]),
+        ("ItalyPowerDemand", "test", (1029, 24), ["1", "2"]),
+        ("ArrowHead", "train", (36, 251), ["0", "1", "2"]),
+        ("ArrowHead", "test", (175, 251), ["0", "1", "2"]),
+        ("BasicMotions", "train", (40, 6, 100), ["Badminton", "Running", "Standing", "Walking"]),
+        ("BasicMotions", "test", (40, 6, 100), ["Badminton", "Running", "Standing", "Walking"]),
+    ],
+)
+def test_load_real_files(data_dir: Path, name: str, split: str, shape: tuple, classes: list[str]) -> None:
+    X, y = load_ucr(name, split, data_dir=data_dir)
+    assert X.shape == shape
+    assert X.dtype == np.float64
+    assert np.isfinite(X).all()
+    assert y.shape == (shape[0],)
+    assert y.dtype.kind == "U"
+    assert sorted(set(y)) == classes
+
+
+def test_gunpoint_first_values(data_dir: Path) -> None:
+    X, y = load_ucr("GunPoint", data_dir=data_dir)
+    first = (data_dir / "UCR_UEA/GunPoint/GunPoint_TRAIN.ts").read_text().split("@data")[1].split()[0]
+    values, label = first.split(":")
+    np.testing.assert_array_equal(X[0], np.array(values.split(","), dtype=float))
+    assert y[0] == label
+
+
+def test_unequal_lengths_raise_naming_the_option(data_dir: Path) -> None:
+    with pytest.raises(ValueError, match="pad='last'"):
+        load_ucr("JapaneseVowels", data_dir=data_dir)
+
+
+def test_unequal_lengths_padded_with_last_value(data_dir: Path) -> None:
+    X, y = load_ucr("JapaneseVowels", data_dir=data_dir, pad="last")
+    assert X.shape == (270, 12, 26) and y.shape == (270,)
+    assert sorted(set(y)) == [str(i) for i in range(1, 10)]
+    # The shortest training case has 7 steps: steps 7.. repeat step 6 in every channel.
+    lengths = (np.diff(X, axis=2) != 0).any(axis=1)
+    short = int(np.argmin([row.nonzero()[0].max() for row in lengths]))
+    np.testing.assert_array_equal(X[short, :, 7:], np.repeat(X[short, :, 6:7], 19, axis=1))
+    Xt, _ = load_ucr("JapaneseVowels", "test", data_dir=data_dir, pad="last", length=29)
+    Xtr, _ = load_ucr("JapaneseVowels", "train", data_dir=data_dir, pad="last", length=29)
+    assert Xt.shape == (370, 12, 29) and Xtr.shape == (270, 12, 29)
+    with pytest.raises(ValueError, match="length=20 is shorter"):
+        load_ucr("JapaneseVowels", data_dir=data_dir, pad="last", length=20)
+
+
+def test_list_ucr(data_dir: Path) -> None:
+    names = list_ucr(data_dir)
+    assert {"GunPoint", "BasicMotions", "JapaneseVowels", "ItalyPowerDemand", "ArrowHead"} <= set(names)
+    assert names == sorted(names)
+
+
+def test_env_var_is_searched(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TSREC_DATA", str(data_dir))
+    X, _ = load_ucr("ItalyPowerDemand")
+    assert X.shape == (67, 24)
+
+
+def test_flat_layout_and_lowercase_split(tmp_path: Path) -> None:
+    folder = tmp_path / "Toy"
+    folder.mkdir()
+    (folder / "Toy_TEST.ts").write_text(HEADER.format(uni="true", eq="true") + "1,2,3:a\n4,5,?:b\n")
+    X, y = load_ucr("Toy", "TEST", data_dir=tmp_path)
+    assert X.shape == (2, 3) and np.isnan(X[1, 2]) and list(y) == ["a", "b"]
+
+
+def test_missing_file_message(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError) as info:
+        load_ucr("NoSuchProblem", "test", data_dir=tmp_path)
+    message = str(info.value)
+    assert str(tmp_path / "UCR_UEA" / "NoSuchProblem" / "NoSuchProblem_TEST.ts") in message
+    assert "TSREC_DATA" in message and "data_dir" in message
+
+
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        (HEADER.format(uni="true", eq="true") + "1,2,3:a\n1,x,3:b\n", "line 10: cannot read 'x'"),
+        (HEADER.format(uni="true", eq="true") + "1,2,3:a\n1,2,3:c\n", "line 10: class label 'c'"),
+        (HEADER.format(uni="true", eq="true") + "1,2,3\n", "line 9: expected '<values>:<label>'"),
+        (HEADER.format(uni="false", eq="true") + "1,2:3,4:a\n1,2:b\n", "line 10: 1 channels, expected 2"),
+        (HEADER.format(uni="false", eq="true") + "1,2:3:a\n", "line 9: channels have different lengths"),
+        (HEADER.format(uni="true", eq="true") + "1,2:3,4:a\n", "line 9: 2 channels, expected 1"),
+        ("@problemName Toy\n1,2,3:a\n", "line 2: data found before @data"),
+        ("@problemName Toy\n@classLabel false\n@data\n1,2:a\n", "line 3: '@classLabel true"),
+        ("@problemName Toy\n@timeStamps true\n", "line 2: @timeStamps true is not supported"),
+        (HEADER.format(uni="true", eq="true"), "no cases found"),
+        (HEADER.format(uni="maybe", eq="true") + "1:a\n", "line 5: @univariate must be"),
+    ],
+)
+def test_malformed_files(tmp_path: Path, body: str, match: str) -> None:
+    path = _write(tmp_path, "Toy", body)
+    with pytest.raises(ValueError, match=match) as info:
+        load_ucr("Toy", data_dir=tmp_path)
+    assert str(path) in str(info.value)
+
+
+def test_series_length_header_is_checked(tmp_path: Path) -> None:
+    body = HEADER.format(uni="true", eq="true").replace("@data", "@seriesLength 3\n@data") + "1,2:a\n"
+    _write(tmp_path, "Toy", body)
+    with pytest.raises(ValueError, match="line 10: series length 2, header says @seriesLength 3"):
+        load_ucr("Toy", data_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"name": "../etc"}, "name must be"),
+        ({"name": "Toy", "split": "valid"}, "split must be"),
+        ({"name": "Toy", "pad": "zero"}, "pad must be"),
+        ({"name": "Toy", "length": 10}, "length= only applies with pad='last'"),
+        ({"name": "Toy", "pad": "last", "length": 0}, "length must be a positive integer"),
+    ],
+)
+def test_bad_arguments(tmp_path: Path, kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        load_ucr(data_dir=tmp_path, **kwargs)

@@ -1,0 +1,129 @@
+"""The classifier contract: real accuracy, determinism, persistence, pipelines and bad inputs."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+import tsrec
+from tsrec import all_estimators
+from tsrec.datasets.ucr import load_ucr
+from tsrec.estimators import PGNClassifier
+
+CLASSIFIERS = all_estimators(kind="classifier")
+IDS = [n for n, _ in CLASSIFIERS]
+
+
+def toy(n=40, length=24, channels=None, seed=0):
+    rng = np.random.default_rng(seed)
+    shape = (n, length) if channels is None else (n, channels, length)
+    X = rng.standard_normal(shape)
+    y = np.array(["up", "down"] * (n // 2))
+    X[y == "up"] += np.linspace(0, 2, length)
+    return X, y
+
+
+def test_pgn_classifier_reaches_090_on_gunpoint():
+    X_train, y_train = load_ucr("GunPoint", "train")
+    X_test, y_test = load_ucr("GunPoint", "test")
+    clf = PGNClassifier(max_epochs=100, random_state=0).fit(X_train, y_train)
+    assert clf.score(X_test, y_test) >= 0.9
+
+
+@pytest.mark.parametrize("name,cls", CLASSIFIERS, ids=IDS)
+def test_multivariate_basicmotions_beats_chance(name, cls):
+    X_train, y_train = load_ucr("BasicMotions", "train")
+    X_test, y_test = load_ucr("BasicMotions", "test")
+    clf = cls(max_epochs=30, random_state=0).fit(X_train, y_train)
+    assert clf.n_channels_ == 6 and clf.predict_proba(X_test).shape == (40, 4)
+    assert clf.score(X_test, y_test) > 0.5  # chance is 0.25
+
+
+@pytest.mark.parametrize("name,cls", CLASSIFIERS, ids=IDS)
+def test_same_seed_same_probabilities(name, cls):
+    X, y = toy()
+    a = cls(max_epochs=3, random_state=4).fit(X, y).predict_proba(X)
+    b = cls(max_epochs=3, random_state=4).fit(X, y).predict_proba(X)
+    c = cls(max_epochs=3, random_state=5).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+@pytest.mark.parametrize("name,cls", CLASSIFIERS, ids=IDS)
+def test_save_load_and_pickle_round_trip(name, cls, tmp_path):
+    X, y = toy(channels=3)
+    clf = cls(max_epochs=3, random_state=0).fit(X, y)
+    expected = clf.predict_proba(X)
+    loaded = tsrec.load(clf.save(tmp_path / "clf"))
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+    assert loaded.classes_.tolist() == clf.classes_.tolist()
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), expected)
+
+
+@pytest.mark.parametrize("labels", [np.array([3, 7] * 10), np.array([True, False] * 10), np.array(["x", "yz"] * 10, dtype=object)])
+def test_any_label_type_round_trips(labels, tmp_path):
+    X, _ = toy(n=20)
+    clf = PGNClassifier(hidden=8, max_epochs=2).fit(X, labels)
+    assert set(clf.predict(X)) <= set(labels)
+    loaded = tsrec.load(clf.save(tmp_path / "clf"))
+    assert loaded.classes_.dtype == clf.classes_.dtype
+    np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
+
+
+def test_sktime_panel_formats_are_converted():
+    X, y = toy(n=10, length=12, channels=2)
+    frames = {(i, t): {"c0": X[i, 0, t], "c1": X[i, 1, t]} for i in range(10) for t in range(12)}
+    panel = pd.DataFrame.from_dict(frames, orient="index")
+    panel.index = pd.MultiIndex.from_tuples(panel.index, names=["instance", "time"])
+    a = PGNClassifier(hidden=8, max_epochs=2, random_state=0).fit(panel, y).predict_proba(panel)
+    b = PGNClassifier(hidden=8, max_epochs=2, random_state=0).fit(X, y).predict_proba(X)
+    np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_works_in_pipeline_grid_search_and_cross_validation():
+    X, y = toy(n=30)
+    pipe = make_pipeline(FunctionTransformer(lambda a: a - a.mean(axis=1, keepdims=True)), PGNClassifier(max_epochs=3, hidden=8))
+    assert cross_val_score(pipe, X, y, cv=3).shape == (3,)
+    search = GridSearchCV(PGNClassifier(max_epochs=3), {"hidden": [4, 8]}, cv=2).fit(X, y)
+    assert search.best_params_["hidden"] in (4, 8)
+
+
+BAD = {
+    "wrong ndim": (np.zeros((4, 2, 3, 5)), np.array([0, 1, 0, 1]), ValueError, "got 4-D"),
+    "nan": (np.full((4, 5), np.nan), np.array([0, 1, 0, 1]), ValueError, "NaN"),
+    "single class": (np.zeros((4, 5)), np.array([1, 1, 1, 1]), ValueError, "only one class"),
+    "length mismatch of y": (np.zeros((4, 5)), np.array([0, 1, 0]), ValueError, "inconsistent numbers of samples"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_fit_inputs(case):
+    X, y, error, match = BAD[case]
+    with pytest.raises(error, match=match):
+        PGNClassifier(max_epochs=1).fit(X, y)
+
+
+def test_different_length_at_predict():
+    X, y = toy(length=24)
+    clf = PGNClassifier(max_epochs=1, hidden=8).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X[:, None, :]), clf.predict_proba(X))
+    with pytest.raises(ValueError, match="expecting 24 features"):
+        clf.predict(X[:, None, :20])
+    with pytest.raises(ValueError, match="expecting 24 features"):
+        clf.predict(X[:, :20])
+    clf3 = PGNClassifier(max_epochs=1, hidden=8).fit(X[:, None, :].repeat(2, axis=1), y)
+    with pytest.raises(ValueError, match="fitted on 2 x 24"):
+        clf3.predict(X[:, None, :20].repeat(2, axis=1))
+
+
+def test_fewer_training_samples_than_classes_after_a_split_still_fit():
+    # one sample per class: no room for a stratified validation split, so none is made
+    X, y = np.random.default_rng(0).standard_normal((3, 8)), np.array(["a", "b", "c"])
+    clf = PGNClassifier(max_epochs=1, val_size=0.5).fit(X, y)
+    assert clf.history_["val_loss"] == [] and len(clf.classes_) == 3

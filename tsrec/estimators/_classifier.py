@@ -1,0 +1,177 @@
+"""The base of every tsrec classifier: a scikit-learn classifier trained by the Lightning engine.
+
+X is (n_samples, n_timepoints) for univariate series or (n_samples, n_channels, n_timepoints)
+for multivariate ones (sktime's numpy3D); sktime's pandas panel formats are converted at the
+door. Subclasses implement ``_build_encoder(n_channels, n_timepoints) -> (module, width)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import train_test_split
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d, validate_data
+from torch import nn
+from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
+
+from tsrec.estimators import _engine, _persistence
+from tsrec.estimators._params import check_val_size, seed_of, training_config
+from tsrec.estimators.errors import InputError
+from tsrec.nn.heads import SequenceClassifier
+
+
+def classification_loss(network: nn.Module, batch) -> tuple[torch.Tensor, int]:
+    """Cross-entropy of one batch and the number of samples in it."""
+    x, y = batch
+    return nn.functional.cross_entropy(network(x), y), len(x)
+
+
+class _Samples(Dataset):
+    def __init__(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        self.x, self.y = x, y
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, items: list[int]):
+        return self.x[items], self.y[items]
+
+
+def _loader(x: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool, seed: int) -> DataLoader:
+    indices = range(len(x))
+    sampler = RandomSampler(indices, generator=torch.Generator().manual_seed(seed)) if shuffle else SequentialSampler(indices)
+    return DataLoader(_Samples(x, y), sampler=BatchSampler(sampler, batch_size, drop_last=False), batch_size=None)
+
+
+def _from_sktime_panel(X):
+    """Convert sktime's pandas panel formats to numpy3D; anything else passes through."""
+    if isinstance(X, pd.DataFrame) and (isinstance(X.index, pd.MultiIndex) or X.dtypes.eq(object).any()):
+        from sktime.datatypes import check_is_mtype, convert_to
+
+        for mtype in ("pd-multiindex", "nested_univ"):
+            if check_is_mtype(X, mtype, return_metadata=False):
+                return convert_to(X, to_type="numpy3D")
+    return X
+
+
+class DeepClassifier(ClassifierMixin, BaseEstimator):
+    """Shared machinery of tsrec classifiers (not used directly)."""
+
+    def _build_encoder(self, n_channels: int, n_timepoints: int) -> tuple[nn.Module, int]:
+        raise NotImplementedError
+
+    def _check_params(self) -> None:
+        """Validate model-specific parameters; called at the start of fit."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+    # ---- data ----------------------------------------------------------------------------------
+    def _as_3d(self, X, reset: bool) -> np.ndarray:
+        X = _from_sktime_panel(X)
+        if not reset:
+            X = self._match_fitted_rank(X)
+        X = validate_data(self, X, reset=reset, dtype=np.float32, allow_nd=True, ensure_min_features=1)
+        if X.ndim not in (2, 3):
+            raise InputError(
+                f"X must be 2-D (n_samples, n_timepoints) or 3-D (n_samples, n_channels, n_timepoints), got {X.ndim}-D"
+            )
+        if reset:
+            self.input_ndim_ = X.ndim
+        X = X[:, None, :] if X.ndim == 2 else X
+        if reset:
+            self.n_channels_, self.n_timepoints_ = X.shape[1], X.shape[2]
+        elif X.shape[1:] != (self.n_channels_, self.n_timepoints_):
+            raise InputError(
+                f"X has {X.shape[1]} channels x {X.shape[2]} timepoints but the classifier was fitted on "
+                f"{self.n_channels_} x {self.n_timepoints_}; resample or pad the series to that shape"
+            )
+        return X
+
+    def _match_fitted_rank(self, X):
+        """Univariate data may come 2-D or 3-D with one channel; bring it to the fitted rank."""
+        if not isinstance(X, np.ndarray) or X.ndim not in (2, 3) or self.n_channels_ != 1:
+            return X
+        if X.ndim == 3 and self.input_ndim_ == 2 and X.shape[1] == 1:
+            return X[:, 0, :]
+        if X.ndim == 2 and self.input_ndim_ == 3:
+            return X[:, None, :]
+        return X
+
+    def _encode_labels(self, y, n_samples: int) -> np.ndarray:
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise InputError(
+                f"y has only one class ({self.classes_[0]!r}); a classifier needs at least 2 classes"
+            )
+        return encoded
+
+    # ---- public API ------------------------------------------------------------------------------
+    def fit(self, X, y):
+        """Fit to series ``X`` and labels ``y``; returns self."""
+        self._check_params()
+        if y is None:
+            raise ValueError("requires y to be passed, but the target y is None; pass the class labels")
+        X = self._as_3d(X, reset=True)
+        check_consistent_length(X, y)
+        y_encoded = self._encode_labels(y, len(X))
+        config = training_config(self)
+        x = torch.from_numpy(np.ascontiguousarray(X.transpose(0, 2, 1)))  # (n, time, channels)
+        target = torch.from_numpy(y_encoded.astype(np.int64))
+        train_idx, val_idx = self._split(y_encoded, config.seed)
+        with _engine.seeded(config.seed):
+            encoder, width = self._build_encoder(self.n_channels_, self.n_timepoints_)
+            network = SequenceClassifier(encoder, width, len(self.classes_))
+            module = _engine.TrainingModule(network, classification_loss, config)
+            train_loader = _loader(x[train_idx], target[train_idx], config.batch_size, True, config.seed)
+            val_loader = None
+            if len(val_idx):
+                val_loader = _loader(x[val_idx], target[val_idx], config.batch_size, False, config.seed)
+            result = _engine.train(module, train_loader, val_loader)
+        self.network_ = module.network
+        self.history_ = {"epochs": result.epochs, "val_loss": result.val_losses, "best_val_loss": result.best_val_loss}
+        return self
+
+    def _split(self, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """A stratified validation split when there is room for one, else none."""
+        val_size = check_val_size(self.val_size)
+        indices = np.arange(len(y))
+        n_val = int(round(val_size * len(y))) if isinstance(val_size, float) else val_size
+        counts = np.bincount(y)
+        if n_val < len(counts) or len(y) - n_val < len(counts) or counts.min() < 2:
+            return indices, indices[:0]
+        train_idx, val_idx = train_test_split(indices, test_size=n_val, stratify=y, random_state=seed)
+        return np.sort(train_idx), np.sort(val_idx)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities (n_samples, n_classes), columns in the order of ``classes_``."""
+        check_is_fitted(self)
+        X = self._as_3d(X, reset=False)
+        x = torch.from_numpy(np.ascontiguousarray(X.transpose(0, 2, 1)))
+        with torch.no_grad():
+            logits = torch.cat([self.network_(part) for part in x.split(1024)]) if len(x) else torch.zeros(0, len(self.classes_))
+        return torch.softmax(logits.double(), dim=1).numpy()
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable class of each sample."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def save(self, path):
+        """Save to a folder ``path`` (config.json + weights.safetensors), loadable by ``tsrec.load``."""
+        check_is_fitted(self)
+        return _persistence.save_classifier(self, path)
+
+    @classmethod
+    def _load_from_folder(cls, config: dict, tensors: dict):
+        return _persistence.load_classifier(cls, config, tensors)
+
+    def _seed(self) -> int:
+        return seed_of(self.random_state)

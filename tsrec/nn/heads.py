@@ -1,0 +1,28 @@
+"""Output heads that turn a sequence encoder into a classifier."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class SequenceClassifier(nn.Module):
+    """An encoder (batch, time, channels) -> (batch, hidden), then a linear layer to class logits.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsrec.nn.pgn import PGNEncoder
+    >>> net = SequenceClassifier(PGNEncoder(in_features=3, hidden=8, max_len=20), hidden=8, n_outputs=4)
+    >>> net(torch.randn(5, 20, 3)).shape
+    torch.Size([5, 4])
+    """
+
+    def __init__(self, encoder: nn.Module, hidden: int, n_outputs: int) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.head = nn.Linear(hidden, n_outputs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits (batch, n_outputs)."""
+        return self.head(self.encoder(x))
