@@ -37,21 +37,38 @@ PUBLISHED = {
     ("CycleNetForecaster", "mlp", "ETTh1"): {96: (0.3752, 0.3953), 192: (0.4367, 0.4280), 336: (0.4968, 0.4553), 720: (0.5205, 0.4842)},
     ("CycleNetForecaster", "mlp", "ETTm1"): {96: (0.3191, 0.3604), 192: (0.3609, 0.3818), 336: (0.3895, 0.4038), 720: (0.4480, 0.4412)},
 }
+# TPGN paper Table 1: univariate OT, lookback 168, 60/20/20, mean of 5 runs (test drop_last=True there)
+PUBLISHED_TPGN = {
+    "ETTh1": {168: (0.1061, 0.2533), 336: (0.1110, 0.2625), 720: (0.1346, 0.2908), 1440: (0.1343, 0.2941)},
+    "ETTh2": {168: (0.2174, 0.3623), 336: (0.2237, 0.3769), 720: (0.2356, 0.3898), 1440: (0.2514, 0.4070)},
+}
 
 
-def standardised_splits(name: str, lookback: int, data_dir: str | None):
+def tpgn_split(df: pd.DataFrame, lookback: int):
+    """TPGN's own protocol: univariate target OT, 60/20/20 split for every data set."""
+    df = df[["OT"]]
+    n_train, n_test = int(len(df) * 0.6), int(len(df) * 0.2)
+    n_val = len(df) - n_train - n_test
+    return df.iloc[:n_train], df.iloc[n_train - lookback : n_train + n_val], df.iloc[len(df) - n_test - lookback :]
+
+
+def standardised_splits(name: str, lookback: int, data_dir: str | None, protocol: str = "multivariate"):
     """Train+validation rows to fit on, the validation row count, and the test rows, standardised."""
     df = load_ltsf(name, data_dir)
-    train, val, test = ltsf_split(df, name, lookback)
+    if protocol == "multivariate":
+        train, val, test = ltsf_split(df, name, lookback)
+    else:
+        train, val, test = tpgn_split(df, lookback)
+        df = df[["OT"]]
     scaler = StandardScaler().fit(train.to_numpy())
     scale = lambda f: pd.DataFrame(scaler.transform(f.to_numpy()), index=f.index, columns=f.columns)
     fit_rows = scale(df.iloc[: len(train) + len(val) - lookback])
     return fit_rows, len(val) - lookback, scale(test)
 
 
-def run_one(model: str, params: dict, name: str, lookback: int, horizon: int, seed: int, data_dir):
+def run_one(model: str, params: dict, name: str, lookback: int, horizon: int, seed: int, data_dir, protocol: str):
     """Fit once and score every test window; returns (mse, mae, epochs, seconds)."""
-    fit_rows, n_val, test = standardised_splits(name, lookback, data_dir)
+    fit_rows, n_val, test = standardised_splits(name, lookback, data_dir, protocol)
     cls = get_estimator(model)
     length_param = "n_lags" if "n_lags" in cls().get_params() else "lookback"
     est = cls(**{length_param: lookback, "horizon": horizon, "val_size": n_val, "random_state": seed, **params})
@@ -111,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--horizons", nargs="+", type=int, default=[96, 192, 336, 720])
     parser.add_argument("--lookback", type=int, default=96)
     parser.add_argument("--seeds", nargs="+", type=int, default=[2024, 2025, 2026, 2027, 2028])
+    parser.add_argument("--protocol", choices=["multivariate", "tpgn-univariate"], default="multivariate",
+                        help="multivariate: DESIGN.md's protocol; tpgn-univariate: OT only, 60/20/20 (TPGN paper)")
     parser.add_argument("--data-dir", default=os.environ.get("TSREC_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data")))
     args = parser.parse_args(argv)
     params = json.loads(args.params)
@@ -118,12 +137,14 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name in args.datasets:
         for horizon in args.horizons:
-            runs = [run_one(args.model, params, name, args.lookback, horizon, s, args.data_dir) for s in args.seeds]
+            runs = [run_one(args.model, params, name, args.lookback, horizon, s, args.data_dir, args.protocol) for s in args.seeds]
             mse, mae, epochs, seconds = (np.array(v) for v in zip(*runs))
             variant = variant_of(args.model, params)
             paper = PUBLISHED.get((args.model, variant, name), {}).get(horizon, (np.nan, np.nan))
+            if args.protocol == "tpgn-univariate" and args.model == "PGNForecaster":
+                paper = PUBLISHED_TPGN.get(name, {}).get(horizon, (np.nan, np.nan))
             rows.append(dict(
-                model=args.model, variant=variant, dataset=name, protocol="multivariate",
+                model=args.model, variant=variant, dataset=name, protocol=args.protocol,
                 lookback=args.lookback, horizon=horizon, seeds=len(args.seeds), mse=mse.mean(), mae=mae.mean(),
                 mse_std=mse.std(), paper_mse=paper[0], paper_mae=paper[1], epochs=epochs.mean(),
                 fit_seconds=seconds.mean(), command=command,

@@ -11,7 +11,7 @@ from tsrec.registry import register
 
 
 def step_decay(epoch: int) -> float:
-    """AR-Net's learning-rate schedule: x0.9 after every epoch (StepLR, gamma 0.9)."""
+    """Learning rate x0.9 after every epoch (AR-Net's StepLR gamma 0.9; TPGN's ``type4``)."""
     return 0.9**epoch
 
 

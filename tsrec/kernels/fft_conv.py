@@ -98,7 +98,9 @@ def _validate(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     batch, time, channels = u.shape
     if time < 1 or k.shape[-1] < 1:
-        raise ValueError(f"u needs time >= 1 and k needs L_k >= 1; got u {tuple(u.shape)}, k {tuple(k.shape)}")
+        raise ValueError(
+            f"u needs time >= 1 and k needs L_k >= 1; got u {tuple(u.shape)}, k {tuple(k.shape)}"
+        )
     if k.shape[-2] != channels:
         raise ValueError(
             f"k must have {channels} channels on its second-to-last axis to match u of shape "
@@ -109,7 +111,8 @@ def _validate(
         D = check_tensor("D", D, ndim=(1, 2))
         allowed = {(channels,), tuple(k3.shape[:2])} if k.ndim == 3 else {(channels,)}
         if tuple(D.shape) not in allowed:
-            raise ValueError(f"D must have shape {' or '.join(map(str, sorted(allowed)))}, got {tuple(D.shape)}")
+            wanted = " or ".join(map(str, sorted(allowed)))
+            raise ValueError(f"D must have shape {wanted}, got {tuple(D.shape)}")
     _check_devices(u=u, k=k, D=D)
     return u, k3, D
 

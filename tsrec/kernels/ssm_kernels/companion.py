@@ -123,7 +123,9 @@ def closed_loop_rollout(
     L = _check_length(L)
     s0 = check_tensor("s0", s0)
     if s0.ndim < 2 or tuple(s0.shape[-2:]) != tuple(a.shape):
-        raise ValueError(f"s0 must have shape (..., {a.shape[0]}, {a.shape[1]}) (heads, d), got {tuple(s0.shape)}")
+        raise ValueError(
+            f"s0 must have shape (..., {a.shape[0]}, {a.shape[1]}) (heads, d), got {tuple(s0.shape)}"
+        )
     if s0.device != a.device:
         raise ValueError(f"s0 is on {s0.device} but a is on {a.device}; move them to one device")
     chosen = route_to_torch(backend, a, b, c, k, s0)

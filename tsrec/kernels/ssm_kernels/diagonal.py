@@ -15,6 +15,8 @@ complex, ``B`` defaults to ones (S4D folds ``B`` into ``C``).
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from .._checks import check_tensor
@@ -46,9 +48,9 @@ def s4d_kernel(
     B : torch.Tensor, optional
         Shape ``(heads, N)``, real or complex; ones when omitted.
     backend : {"auto", "torch", "triton", "naive"}
-        torch: one ``(heads, N, L)`` Vandermonde matrix and a contraction; naive: complex128 loop
-        of the diagonal recurrence (the specification); ``"triton"`` runs the torch path (one
-        broadcast ``exp`` and a reduction, which need no custom kernel).
+        torch: a blocked Vandermonde product (two ``sqrt(L)``-long Vandermondes and one batched
+        complex matmul); naive: complex128 loop of the diagonal recurrence (the specification);
+        ``"triton"`` runs the torch path (a batched GEMM, which needs no custom kernel).
 
     Returns
     -------
@@ -71,9 +73,24 @@ def s4d_kernel(
     if chosen == "naive":
         kernel = _vandermonde_naive(weight, torch.exp(dtA), L)
     else:
-        steps = torch.arange(L, device=A.device, dtype=real)
-        kernel = 2.0 * torch.einsum("hn,hnl->hl", weight, torch.exp(dtA.unsqueeze(-1) * steps)).real
+        kernel = _vandermonde_blocked(weight, dtA, L)
     return kernel.to(out_dtype)
+
+
+def _vandermonde_blocked(weight: torch.Tensor, dtA: torch.Tensor, L: int) -> torch.Tensor:
+    """``2 Re(sum_n weight_n exp(dtA_n l))`` with ``l = i m + j`` split into two short Vandermondes.
+
+    ``exp(dtA l) = exp(dtA i m) exp(dtA j)``, so ``2 sqrt(L)`` complex exps and one batched complex
+    matmul ``(H, I, N) @ (H, N, m)`` replace ``N L`` exps and the ``(H, N, L)`` tensor (complex
+    ``exp`` dominated the direct form: 5x slower than the naive loop at ``H=128, N=64, L=720``).
+    """
+    m = max(1, math.isqrt(L - 1) + 1)  # ceil(sqrt(L))
+    blocks = -(-L // m)
+    inner = torch.arange(m, device=dtA.device, dtype=dtA.real.dtype)
+    outer = torch.arange(blocks, device=dtA.device, dtype=dtA.real.dtype) * m
+    left = (weight.unsqueeze(-1) * torch.exp(dtA.unsqueeze(-1) * outer)).transpose(-1, -2)  # (H, I, N)
+    right = torch.exp(dtA.unsqueeze(-1) * inner)  # (H, N, m)
+    return 2.0 * torch.matmul(left, right).real.reshape(dtA.shape[0], blocks * m)[:, :L]
 
 
 def _vandermonde_naive(weight: torch.Tensor, decay: torch.Tensor, L: int) -> torch.Tensor:
@@ -97,7 +114,9 @@ def _validate(log_dt, A_real, A_imag, C, B):
         if t is not None and tuple(t.shape) != shape:
             raise ValueError(f"{name} must have the shape of A_real {shape} (heads, N), got {tuple(t.shape)}")
     if tuple(log_dt.shape) != shape[:1]:
-        raise ValueError(f"log_dt must have shape ({shape[0]},) (one step per head), got {tuple(log_dt.shape)}")
+        raise ValueError(
+            f"log_dt must have shape ({shape[0]},) (one step per head), got {tuple(log_dt.shape)}"
+        )
     if bool(((A_real == 0) & (A_imag == 0)).any()):
         raise ValueError("A has a mode equal to 0, where (exp(dt A) - 1)/A is undefined; keep A_real < 0")
     devices = {t.device for t in (log_dt, A_real, A_imag, C, B) if t is not None}

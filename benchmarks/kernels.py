@@ -1,0 +1,388 @@
+"""Benchmark the kernel ops of ``tsrec.kernels`` across backends and sizes.
+
+Usage::
+
+    python benchmarks/kernels.py --quick --out benchmarks/results/kernels.md
+
+Every op is a :class:`Case` in :data:`CASES`; to add an op, append a ``Case`` (a name, a list of
+sizes, an input builder, a call and a bytes-moved estimate). CPU timings run single-threaded
+(``torch.set_num_threads(1)``) so they are comparable on a shared machine. The naive float64 loop
+is timed only where it is feasible (its autograd backward is quadratic in time); elsewhere the
+speed-up column says "n/t" (not timed). On a CUDA GPU the Triton backend is timed as well and the
+achieved GB/s is reported against the card's memory bandwidth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
+
+from tsrec.kernels import linear_scan, rnn_scan, selective_scan  # noqa: E402
+
+# Peak HBM bandwidth (GB/s) of cards we may be lent; others print "unknown".
+PEAK_GBPS = {"H100": 3350.0, "H200": 4800.0, "A100": 2039.0, "L4": 300.0, "A10": 600.0}
+NAIVE_FWD_MAX = 2**25  # elements (batch*time*channels*state) the naive forward is timed up to
+NAIVE_BWD_MAX = 2**31  # batch*channels*state*time**2: the cost of its quadratic backward
+
+
+@dataclass
+class Case:
+    """One op to benchmark.
+
+    Attributes
+    ----------
+    op : str
+        Op name shown in the report.
+    sizes : list of dict
+        Size parameters; ``quick`` marks the sizes run with ``--quick``.
+    make : callable
+        ``make(size, device) -> dict`` of input tensors (leaves that require grad).
+    call : callable
+        ``call(inputs, backend) -> torch.Tensor`` output to time (and to backprop its sum).
+    nbytes : callable
+        ``nbytes(size) -> int``: minimal forward bytes moved (for GB/s).
+    work : callable
+        ``work(size) -> (forward cost, backward cost)`` used for the naive feasibility limits.
+    backends : tuple of str
+        Backends other than naive to time on CPU (Triton is added on a GPU).
+    """
+
+    op: str
+    sizes: list
+    make: Callable
+    call: Callable
+    nbytes: Callable
+    work: Callable
+    backends: tuple = ("torch",)
+    gpu_backends: tuple = ("triton",)
+    notes: list = field(default_factory=list)
+
+
+def _rand(*shape, device, scale=1.0, positive=False):
+    x = torch.rand(*shape, device=device) if positive else torch.randn(*shape, device=device)
+    return (scale * x).requires_grad_()
+
+
+def _linear_make(s, device):
+    shape = (s["batch"], s["time"], s["chans"])
+    return {"a": _rand(*shape, device=device, scale=0.99, positive=True), "b": _rand(*shape, device=device)}
+
+
+def _selective_make(s, device):
+    b, t, d, n = s["batch"], s["time"], s["chans"], s["state"]
+    return {"u": _rand(b, t, d, device=device), "delta": _rand(b, t, d, device=device, scale=0.1, positive=True),
+            "A": _rand(d, n, device=device, scale=-1.0, positive=True), "B": _rand(b, t, n, device=device),
+            "C": _rand(b, t, n, device=device), "D": _rand(d, device=device)}
+
+
+def _rnn_make(s, device):
+    return {"x": _rand(s["batch"], s["time"], s["chans"], device=device),
+            "W": _rand(s["chans"], s["chans"], device=device, scale=s["chans"] ** -0.5)}
+
+
+def _sizes(grid, quick):
+    return [dict(zip(("batch", "time", "chans", "state"), g), quick=g[:3] in quick) for g in grid]
+
+
+# B*T*C capped at 2**25 (a fwd+bwd then needs ~1.5 GB): the machine's memory is shared
+LINEAR_GRID = [(b, t, c, 1) for (b, c) in ((1, 64), (4, 64), (8, 256), (16, 1024)) for t in (96, 720, 2048, 4096)
+               if b * t * c <= 2**25]
+LINEAR_QUICK = {(1, 96, 64), (1, 2048, 64), (4, 4096, 64), (8, 720, 256), (16, 96, 1024), (16, 720, 1024)}
+SELECTIVE_GRID = [(4, 96, 16, 16), (2, 2048, 32, 16), (16, 96, 128, 16), (16, 720, 128, 16), (4, 4096, 64, 16),
+                  (32, 336, 512, 16)]
+SELECTIVE_QUICK = {(4, 96, 16), (2, 2048, 32), (16, 720, 128)}
+RNN_GRID = [(64, 96, 64, 1), (64, 720, 64, 1), (8, 2048, 32, 1)]
+RNN_QUICK = {(64, 96, 64), (8, 2048, 32)}
+
+
+def _elems(s):
+    return s["batch"] * s["time"] * s["chans"] * s["state"]
+
+
+CASES: list[Case] = [
+    Case("linear_scan", _sizes(LINEAR_GRID, LINEAR_QUICK), _linear_make,
+         lambda x, be: linear_scan(x["a"], x["b"], backend=be),
+         nbytes=lambda s: 12 * _elems(s),  # read a, b; write h (fp32)
+         work=lambda s: (_elems(s), _elems(s) * s["time"])),
+    Case("selective_scan", _sizes(SELECTIVE_GRID, SELECTIVE_QUICK), _selective_make,
+         lambda x, be: selective_scan(x["u"], x["delta"], x["A"], x["B"], x["C"], D=x["D"], backend=be),
+         nbytes=lambda s: 4 * s["batch"] * s["time"] * (3 * s["chans"] + 2 * s["state"]),  # u, delta, y; B, C
+         work=lambda s: (_elems(s), _elems(s) * s["time"])),
+    Case("rnn_scan (tanh)", _sizes(RNN_GRID, RNN_QUICK), _rnn_make,
+         lambda x, be: rnn_scan(x["x"], x["W"], backend=be),
+         nbytes=lambda s: 8 * s["batch"] * s["time"] * s["chans"],  # read x, write h
+         work=lambda s: (_elems(s), _elems(s) * s["time"])),
+]
+# --- other ops (fft_conv, companion_kernel, s4d_kernel, scan2d ...): append Case(...) entries here.
+from tsrec.kernels import closed_loop_rollout, companion_kernel, fft_conv, s4d_kernel, scan2d  # noqa: E402
+
+
+def _grid(grid, quick, **extra):
+    """Size dicts for ops whose axes are not (batch, time, chans, state); extra keys ride along."""
+    return [dict(zip(("batch", "time", "chans", "state"), g), quick=g in quick, **extra) for g in grid]
+
+
+def _conv_make(s, device):
+    return {"u": _rand(s["batch"], s["time"], s["chans"], device=device),
+            "k": _rand(s["chans"], s["taps"] or s["time"], device=device, scale=0.05)}
+
+
+def _stable_companion(heads, d, device, n_vectors):
+    a = torch.randn(heads, d, device=device)
+    a = (0.9 * a / a.abs().sum(-1, keepdim=True)).requires_grad_()  # roots outside the unit disk
+    return [a] + [_rand(heads, d, device=device) for _ in range(n_vectors)]
+
+
+def _companion_make(s, device):
+    return dict(zip("abc", _stable_companion(s["chans"], s["state"], device, 2)), L=s["time"])
+
+
+def _rollout_make(s, device):
+    a, b, c, k = _stable_companion(s["chans"], s["state"], device, 3)
+    with torch.no_grad():
+        k.mul_(0.1)  # small feedback keeps A + b k^T stable
+    s0 = _rand(s["batch"], s["chans"], s["state"], device=device)
+    return {"a": a, "b": b, "c": c, "k": k, "s0": s0, "L": s["time"]}
+
+
+def _s4d_make(s, device):
+    h, n = s["chans"], s["state"]
+    return {"log_dt": _rand(h, device=device, scale=0.1),
+            "A_real": _rand(h, n, device=device, scale=-1.0, positive=True),
+            "A_imag": _rand(h, n, device=device, scale=3.0),
+            "C": torch.randn(h, n, dtype=torch.complex64, device=device).requires_grad_(), "L": s["time"]}
+
+
+def _scan2d_make(s, device):
+    grid, small = (s["batch"], s["time"], s["vars"], s["chans"]), (s["batch"], s["time"], s["vars"], s["state"])
+    x = {"x": _rand(*grid, device=device), "delta1": _rand(*grid, device=device, scale=0.5, positive=True),
+         "delta2": _rand(*grid, device=device, scale=0.5, positive=True)}
+    for n in ("A1", "A2", "A3", "A4"):
+        x[n] = _rand(s["chans"], s["state"], device=device, scale=-1.0, positive=True)
+    x.update({n: _rand(*small, device=device) for n in ("B1", "B2", "C1", "C2")})
+    return x
+
+
+def _scan2d_call(x, be):
+    names = ("x", "delta1", "delta2", "A1", "A2", "A3", "A4", "B1", "B2", "C1", "C2")
+    return scan2d(*[x[n] for n in names], backend=be)[0]
+
+
+CONV_GRID = [(16, 96, 128, 1), (16, 720, 128, 1), (4, 2048, 64, 1), (32, 336, 512, 1)]
+CONV_QUICK = {(16, 720, 128, 1), (4, 2048, 64, 1)}
+KERNEL_GRID = [(1, 96, 16, 64), (1, 720, 128, 64), (1, 2048, 64, 16), (1, 720, 128, 4)]  # time = L, chans = H
+KERNEL_QUICK = {(1, 720, 128, 64), (1, 2048, 64, 16)}
+ROLLOUT_GRID = [(32, 96, 128, 64), (32, 720, 128, 64), (8, 336, 16, 16)]
+ROLLOUT_QUICK = {(32, 720, 128, 64)}
+SCAN2D_GRID = [(16, 96, 16, 16), (4, 336, 32, 16)]
+SCAN2D_QUICK = {(16, 96, 16, 16)}
+TORCH_ONLY = {"backends": ("torch",), "gpu_backends": ("torch",)}  # cuFFT/cuBLAS are the GPU path
+
+
+def _conv_work(s):
+    reach = min(s["time"], s["taps"] or s["time"])
+    return s["batch"] * s["time"] * s["chans"] * reach, s["batch"] * s["chans"] * s["time"] ** 2
+
+
+def _scan2d_work(s):
+    # the naive double loop costs ~20 Python-level ops per cell: weight cells, not elements
+    cells = s["time"] * s["vars"]
+    return cells * 2**14, cells * 2**20
+
+
+def _kernel_work(s):
+    return s["batch"] * s["chans"] * s["state"] ** 2 * s["time"], s["batch"] * s["chans"] * s["state"] ** 2 * s["time"]
+
+
+CASES += [
+    Case("fft_conv (L_k = T: rFFT when T > 300)", _grid(CONV_GRID, CONV_QUICK, taps=None), _conv_make,
+         lambda x, be: fft_conv(x["u"], x["k"], backend=be),
+         nbytes=lambda s: 4 * (2 * s["batch"] * s["time"] * s["chans"] + s["chans"] * s["time"]),
+         work=_conv_work, **TORCH_ONLY),
+    Case("fft_conv (L_k = 64: direct conv1d)", _grid(CONV_GRID, CONV_QUICK, taps=64), _conv_make,
+         lambda x, be: fft_conv(x["u"], x["k"], backend=be),
+         nbytes=lambda s: 4 * (2 * s["batch"] * s["time"] * s["chans"] + 64 * s["chans"]),
+         work=_conv_work, **TORCH_ONLY),
+    Case("companion_kernel fft (T = L, C = heads, N = d)", _grid(KERNEL_GRID, KERNEL_QUICK), _companion_make,
+         lambda x, be: companion_kernel(x["a"], x["b"], x["c"], x["L"], method="fft", backend=be),
+         nbytes=lambda s: 4 * s["chans"] * (3 * s["state"] + s["time"]), work=_kernel_work, **TORCH_ONLY),
+    Case("companion_kernel krylov (T = L, C = heads, N = d)", _grid(KERNEL_GRID, KERNEL_QUICK), _companion_make,
+         lambda x, be: companion_kernel(x["a"], x["b"], x["c"], x["L"], method="krylov", backend=be),
+         nbytes=lambda s: 4 * s["chans"] * (3 * s["state"] + s["time"]), work=_kernel_work, **TORCH_ONLY),
+    Case("s4d_kernel (T = L, C = heads, N = modes)", _grid(KERNEL_GRID, KERNEL_QUICK), _s4d_make,
+         lambda x, be: s4d_kernel(x["log_dt"], x["A_real"], x["A_imag"], x["C"], x["L"], backend=be),
+         nbytes=lambda s: 4 * s["chans"] * (1 + 4 * s["state"] + s["time"]),
+         work=lambda s: (s["chans"] * s["state"] * s["time"] * 64, s["chans"] * s["state"] * s["time"] * 64),
+         **TORCH_ONLY),
+    Case("closed_loop_rollout (T = horizon, C = heads, N = d)", _grid(ROLLOUT_GRID, ROLLOUT_QUICK), _rollout_make,
+         lambda x, be: closed_loop_rollout(x["a"], x["b"], x["c"], x["k"], x["s0"], x["L"], backend=be),
+         nbytes=lambda s: 4 * s["chans"] * (s["state"] * (4 + s["batch"]) + s["batch"] * s["time"]),
+         work=_kernel_work, **TORCH_ONLY),
+    Case("scan2d (V = 7 variates)", _grid(SCAN2D_GRID, SCAN2D_QUICK, vars=7), _scan2d_make, _scan2d_call,
+         nbytes=lambda s: 16 * s["batch"] * s["time"] * s["vars"] * (s["chans"] + s["state"]),
+         work=_scan2d_work, gpu_backends=("torch",)),
+    Case("scan2d (V = 321 variates)", _grid(SCAN2D_GRID, SCAN2D_QUICK, vars=321), _scan2d_make, _scan2d_call,
+         nbytes=lambda s: 16 * s["batch"] * s["time"] * s["vars"] * (s["chans"] + s["state"]),
+         work=_scan2d_work, gpu_backends=("torch",),
+         notes=["scan2d has no Triton kernel; the torch wavefront runs T + V - 1 steps, each min(T, V) cells "
+                "wide.", ""]),
+]
+
+
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def time_call(fn: Callable, device: torch.device, budget_s: float) -> float:
+    """Median wall time in ms: one warm-up, then repeats until ``budget_s`` or 7 runs."""
+    fn()
+    _sync(device)
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < 7 and (len(times) < 1 or time.perf_counter() - start < budget_s):
+        t0 = time.perf_counter()
+        fn()
+        _sync(device)
+        times.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(times)
+
+
+def _measure(case: Case, size: dict, backend: str, device, budget: float) -> tuple[float, float]:
+    inputs = case.make(size, device)
+    fwd = lambda: case.call(inputs, backend)  # noqa: E731
+    fwd_ms = time_call(lambda: torch.no_grad()(fwd)(), device, budget)
+    both_ms = time_call(lambda: fwd().sum().backward(), device, budget)
+    return fwd_ms, both_ms
+
+
+def _naive(case: Case, size: dict, budget: float) -> tuple[float | None, float | None]:
+    fwd_cost, bwd_cost = case.work(size)
+    inputs = case.make(size, torch.device("cpu"))
+    fwd = lambda: case.call(inputs, "naive")  # noqa: E731
+    f = time_call(lambda: torch.no_grad()(fwd)(), torch.device("cpu"), budget) if fwd_cost <= NAIVE_FWD_MAX else None
+    fb = time_call(lambda: fwd().sum().backward(), torch.device("cpu"), budget) if bwd_cost <= NAIVE_BWD_MAX else None
+    return f, fb
+
+
+def _label(size: dict) -> str:
+    state = f", N={size['state']}" if size["state"] > 1 else ""
+    return f"B={size['batch']}, T={size['time']}, C={size['chans']}{state} (B*C={size['batch'] * size['chans']})"
+
+
+def _fmt(ms: float | None) -> str:
+    return "n/t" if ms is None else f"{ms:.1f}"
+
+
+def _ratio(base: float | None, x: float) -> str:
+    return "n/t" if base is None else f"{base / x:.1f}x"
+
+
+def _gpu_peak() -> tuple[str, float | None]:
+    name = torch.cuda.get_device_name()
+    peak = next((v for k, v in PEAK_GBPS.items() if k in name), None)
+    return name, peak
+
+
+RESULTS: list[dict] = []  # every timing, for the target checks at the end of the report
+
+
+def run_case(case: Case, quick: bool, budget: float, gpu: bool) -> list[str]:
+    """Benchmark one op; return markdown table lines (timings also go to ``RESULTS``)."""
+    lines = [f"### {case.op}", "", "| size | backend | fwd ms | fwd+bwd ms | vs naive fwd | vs naive fwd+bwd | GB/s (fwd) |",
+             "|---|---|---|---|---|---|---|"]
+    for size in case.sizes:
+        if quick and not size["quick"]:
+            continue
+        naive_f, naive_fb = _naive(case, size, budget)
+        lines.append(f"| {_label(size)} | naive (fp64 loop) | {_fmt(naive_f)} | {_fmt(naive_fb)} | 1x | 1x | |")
+        runs = [(be, torch.device("cpu")) for be in case.backends]
+        runs += [(be, torch.device("cuda")) for be in case.gpu_backends] if gpu else []
+        for backend, device in runs:
+            f, fb = _measure(case, size, backend, device, budget)
+            RESULTS.append(dict(op=case.op, backend=backend, device=device.type, fwd=f, both=fb,
+                                naive_fwd=naive_f, naive_both=naive_fb, **size))
+            gbps = f"{case.nbytes(size) / f / 1e6:.0f}" if device.type == "cuda" else ""
+            lines.append(f"| | {backend} ({device.type}) | {f:.2f} | {fb:.2f} | {_ratio(naive_f, f)} "
+                         f"| {_ratio(naive_fb, fb)} | {gbps} |")
+            print(lines[-1], flush=True)
+    return lines + [""] + case.notes
+
+
+def target_lines() -> list[str]:
+    """Check the performance targets of issue 3 against the timings taken."""
+    out = ["## Targets", ""]
+    sel = [r for r in RESULTS if r["op"] == "selective_scan" and r["device"] == "cpu"
+           and (r["batch"], r["chans"], r["time"], r["state"]) == (16, 128, 720, 16)]
+    for r in sel:
+        verdict = "met" if r["both"] < 1000 else "MISSED"
+        out.append(f"- selective_scan fwd+bwd (16, 128, 720, 16) on one core < 1 s: {r['both']:.0f} ms, {verdict}.")
+    lin = [r for r in RESULTS if r["op"] == "linear_scan" and r["device"] == "cpu" and r["naive_fwd"]]
+    if lin:
+        worst = min(lin, key=lambda r: r["naive_fwd"] / r["fwd"])
+        out.append(f"- linear_scan never slower than naive: lowest fwd speed-up {worst['naive_fwd'] / worst['fwd']:.1f}x "
+                   f"({_label(worst)}), {'met' if worst['naive_fwd'] >= worst['fwd'] else 'MISSED'}.")
+        small = [r for r in lin if r["batch"] * r["chans"] <= 256 and r["time"] >= 2048]
+        if small:
+            low = min(r["naive_fwd"] / r["fwd"] for r in small)
+            out.append(f"- linear_scan >= 5x over naive at B*C <= 256, T >= 2048: lowest fwd speed-up {low:.1f}x "
+                       f"over {len(small)} sizes, {'met' if low >= 5 else 'MISSED'}.")
+    return out + [""]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the CLI, run every case, write the markdown report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a few sizes per op (about a minute on one core)")
+    parser.add_argument("--out", type=Path, default=None, help="write the markdown report here")
+    parser.add_argument("--budget", type=float, default=0.5, help="seconds of repeats per measurement")
+    parser.add_argument("--ops", nargs="*", default=None, help="only these op names")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    gpu = torch.cuda.is_available()
+    header = [
+        "# Kernel benchmarks", "",
+        f"Command: `python benchmarks/kernels.py {' '.join(sys.argv[1:] if argv is None else argv)}`", "",
+        f"Machine: {platform.machine()} CPU, {torch.get_num_threads()} torch thread (torch.set_num_threads(1)), "
+        f"torch {torch.__version__}, Python {platform.python_version()}. fp32 inputs; median wall time. "
+        f"{os.cpu_count()} cores shared with other processes: expect about ±30 % noise between runs.",
+    ]
+    if gpu:
+        name, peak = _gpu_peak()
+        header.append(f"GPU: {name}; peak memory bandwidth {peak or 'unknown'} GB/s (GB/s column: minimal fwd bytes / time).")
+    else:
+        header.append("GPU: none detected (torch.cuda.is_available() is False): Triton timings and GB/s skipped.")
+    header += ["", "Speed-ups are against the naive float64 loop on CPU; n/t = naive not timed at this size "
+               "(its autograd backward is quadratic in time).", ""]
+    lines = list(header)
+    for case in CASES:
+        if args.ops and case.op not in args.ops:
+            continue
+        print(f"== {case.op}", flush=True)
+        lines += run_case(case, args.quick, args.budget, gpu)
+    lines[len(header):len(header)] = target_lines()  # verdicts first, tables after
+    text = "\n".join(lines) + "\n"
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = args.out.with_suffix(".tmp")
+        tmp.write_text(text)
+        tmp.replace(args.out)  # never leave a half-written report
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

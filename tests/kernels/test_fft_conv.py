@@ -1,0 +1,141 @@
+"""fft_conv: torch paths against the float64 loop, gradients, properties and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tsrec.kernels.fft_conv import FFT_THRESHOLD, fast_fft_len, fft_conv
+
+TOL = {torch.float32: 1e-5, torch.float64: 1e-10}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny shapes: intra-op threads only add sync overhead (15x on a loaded 2-core box)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def rel_err(got: torch.Tensor, ref: torch.Tensor) -> float:
+    """Max-abs error relative to the largest reference entry."""
+    return ((got.double() - ref.double()).abs().max() / ref.double().abs().max().clamp_min(1e-30)).item()
+
+
+def outputs_and_grads(fn, inputs: list[torch.Tensor], weight: torch.Tensor):
+    leaves = [t.detach().clone().requires_grad_(True) for t in inputs]
+    out = fn(*leaves)
+    grads = torch.autograd.grad((out * weight.to(out.dtype)).sum(), leaves)
+    return out, grads
+
+
+def make(batch, time, channels, taps, heads, dtype, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    u = torch.randn(batch, time, channels, generator=g, dtype=torch.float64)
+    shape = (channels, taps) if heads is None else (heads, channels, taps)
+    k = torch.randn(*shape, generator=g, dtype=torch.float64) / taps**0.5
+    D = torch.randn(*shape[:-1], generator=g, dtype=torch.float64)
+    return u.to(dtype), k.to(dtype), D.to(dtype)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("method", ["direct", "fft"])
+@pytest.mark.parametrize("heads", [None, 3])
+@pytest.mark.parametrize("taps", [1, 9, 40])
+def test_torch_matches_naive_with_grads(dtype, method, heads, taps):
+    u, k, D = make(2, 23, 4, taps, heads, dtype)
+    out_shape = (2, 23, 4) if heads is None else (2, 23, heads, 4)
+    weight = torch.randn(out_shape, dtype=torch.float64)
+    fast, fast_g = outputs_and_grads(
+        lambda u, k, D: fft_conv(u, k, D=D, method=method, backend="torch"), [u, k, D], weight
+    )
+    ref, ref_g = outputs_and_grads(
+        lambda u, k, D: fft_conv(u, k, D=D, backend="naive"), [u.double(), k.double(), D.double()], weight
+    )
+    assert fast.shape == out_shape and fast.dtype == dtype
+    assert rel_err(fast, ref) < TOL[dtype]
+    for g, r in zip(fast_g, ref_g):
+        assert rel_err(g, r) < TOL[dtype]
+
+
+@pytest.mark.parametrize("method", ["direct", "fft"])
+@pytest.mark.parametrize("heads", [None, 2])
+def test_gradcheck(method, heads):
+    u, k, D = make(1, 6, 2, 4, heads, torch.float64, seed=1)
+    inputs = [t.requires_grad_(True) for t in (u, k, D)]
+    fn = lambda u, k, D: fft_conv(u, k, D=D, method=method, backend="torch")  # noqa: E731
+    assert torch.autograd.gradcheck(fn, inputs)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    time=st.integers(1, 420),
+    long_kernel=st.booleans(),
+    taps_small=st.integers(1, FFT_THRESHOLD),
+    taps_extra=st.integers(1, 100),
+    channels=st.integers(1, 3),
+    seed=st.integers(0, 2**16),
+)
+def test_auto_equals_numpy_convolution(time, long_kernel, taps_small, taps_extra, channels, seed):
+    # both sides of the direct/FFT threshold, against an independent oracle
+    taps = FFT_THRESHOLD + taps_extra if long_kernel else taps_small
+    u, k, _ = make(1, time, channels, taps, None, torch.float64, seed=seed)
+    y = fft_conv(u, k, backend="torch")
+    for c in range(channels):
+        expected = np.convolve(u[0, :, c].numpy(), k[c].numpy())[:time]
+        np.testing.assert_allclose(y[0, :, c].numpy(), expected, rtol=1e-9, atol=1e-9)
+
+
+def test_kernel_longer_than_input_and_single_tap():
+    u, k, _ = make(2, 5, 3, 12, None, torch.float64)
+    assert rel_err(fft_conv(u, k, method="fft"), fft_conv(u, k[:, :5], backend="naive")) < 1e-12
+    one = k[:, :1]
+    assert rel_err(fft_conv(u, one), u * one[:, 0]) < 1e-12
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("method", ["direct", "fft"])
+def test_half_inputs_keep_dtype_and_accumulate_in_float32(dtype, method):
+    u, k, _ = make(2, 40, 3, 32, None, torch.float32)
+    y = fft_conv(u.to(dtype), k.to(dtype), method=method)
+    assert y.dtype == dtype
+    ref = fft_conv(u.to(dtype).double(), k.to(dtype).double(), backend="naive")
+    assert rel_err(y, ref) < 1e-2
+
+
+def test_env_override_and_triton_route(monkeypatch):
+    u, k, _ = make(1, 30, 2, 8, None, torch.float32)
+    monkeypatch.setenv("TSREC_KERNEL_BACKEND", "naive")
+    assert fft_conv(u, k).dtype == torch.float32
+    monkeypatch.delenv("TSREC_KERNEL_BACKEND")
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    with pytest.raises(ValueError, match="triton"):
+        fft_conv(u, k, backend="triton")  # CPU tensors: no GPU for the cuFFT route
+
+
+def test_fast_fft_len():
+    assert [fast_fft_len(n) for n in (1, 7, 11, 97, 1025)] == [1, 8, 12, 100, 1080]
+
+
+@pytest.mark.parametrize(
+    "u, k, kwargs, error, match",
+    [
+        (torch.zeros(2, 5), torch.zeros(3, 4), {}, ValueError, "u must have 3 dims"),
+        (torch.zeros(2, 5, 3), torch.zeros(2, 4), {}, ValueError, "k must have 3 channels"),
+        (torch.zeros(2, 5, 3, dtype=torch.int64), torch.zeros(3, 4), {}, TypeError, "u must be a floating"),
+        (torch.zeros(2, 5, 3), [[0.0]], {}, TypeError, "k must be a torch.Tensor"),
+        (torch.full((2, 5, 3), float("nan")), torch.zeros(3, 4), {}, ValueError, "u contains NaN"),
+        (torch.zeros(2, 5, 3), torch.zeros(3, 4), {"D": torch.zeros(4)}, ValueError, "D must have shape"),
+        (torch.zeros(2, 5, 3), torch.zeros(3, 4), {"method": "fast"}, ValueError, "method must be"),
+        (torch.zeros(2, 5, 3), torch.zeros(3, 4), {"backend": "cuda"}, ValueError, "unknown kernel backend"),
+        (torch.zeros(2, 0, 3), torch.zeros(3, 4), {}, ValueError, "time >= 1"),
+    ],
+)
+def test_bad_input(u, k, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        fft_conv(u, k, **kwargs)

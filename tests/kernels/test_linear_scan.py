@@ -1,0 +1,165 @@
+"""linear_scan: every CPU backend against the float64 loop, gradients, properties, bad input."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tsrec.kernels import linear_scan, linear_scan_step
+from tsrec.kernels.linear import torch_impl
+
+TOL = {torch.float32: 1e-5, torch.complex64: 1e-5, torch.float64: 1e-10, torch.complex128: 1e-10}
+
+
+def rel_err(x: torch.Tensor, ref: torch.Tensor) -> float:
+    """Max error relative to the reference's max norm (robust to tiny entries)."""
+    x, ref = x.detach(), ref.detach()
+    return float((x - ref).abs().max() / ref.abs().max().clamp_min(1e-30))
+
+
+def make(shape, dtype, seed=0, h0=True):
+    g = torch.Generator().manual_seed(seed)
+    real = torch.float64 if not dtype.is_complex else torch.complex128
+    # |a| < 1 keeps the recurrence stable, as real models do
+    a = 0.95 * torch.rand(shape, generator=g, dtype=torch.float64)
+    if dtype.is_complex:
+        a = a * torch.exp(2j * torch.pi * torch.rand(shape, generator=g, dtype=torch.float64))
+    b = torch.randn(shape, generator=g, dtype=real)
+    s = torch.randn(shape[0], shape[2], generator=g, dtype=real) if h0 else None
+    leaves = [x.to(dtype).requires_grad_() for x in (a, b) + ((s,) if h0 else ())]
+    return leaves
+
+
+def run(backend, leaves, reverse):
+    a, b, *rest = leaves
+    h, hT = linear_scan(a, b, initial_state=rest[0] if rest else None, reverse=reverse,
+                        output_final_state=True, backend=backend)
+    # touch both outputs so the final-state gradient path is exercised
+    loss = (h * h.conj()).real.sum() + (hT * torch.arange(1, hT.shape[1] + 1)).real.sum()
+    return [h, hT, *torch.autograd.grad(loss, leaves)]
+
+
+@pytest.mark.parametrize("dtype", list(TOL))
+@pytest.mark.parametrize("shape", [(2, 1, 3), (3, 17, 5), (2, 300, 3)])  # last one: chunked path
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("h0", [False, True])
+def test_torch_matches_naive(dtype, shape, reverse, h0):
+    leaves = make(shape, dtype, h0=h0)
+    ref = run("naive", leaves, reverse)
+    got = run("torch", leaves, reverse)
+    for name, x, r in zip(["h", "h_T", "da", "db", "dh0"], got, ref):
+        assert x.dtype == r.dtype
+        assert rel_err(x, r) < TOL[dtype], name
+
+
+@pytest.mark.parametrize("force_chunk", [False, True])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.complex128])
+def test_gradcheck(monkeypatch, force_chunk, dtype):
+    if force_chunk:  # run the chunked loop on a tiny input
+        monkeypatch.setattr(torch_impl, "CHUNK_MIN_TIME", 1)
+    for reverse in (False, True):
+        a, b, s = make((2, 11, 2), dtype)
+        fn = lambda a, b, s: linear_scan(a, b, initial_state=s, reverse=reverse,  # noqa: E731
+                                         output_final_state=True, backend="torch")
+        assert torch.autograd.gradcheck(fn, (a, b, s))
+
+
+def test_half_precision_accumulates_in_float32():
+    a, b = (x.detach() for x in make((2, 64, 4), torch.float32, h0=False))
+    h = linear_scan(a.bfloat16(), b.bfloat16(), backend="torch")
+    assert h.dtype == torch.bfloat16
+    assert rel_err(h.double(), linear_scan(a, b, backend="naive").double()) < 2e-2
+
+
+def test_step_matches_scan():
+    a, b, s = (x.detach() for x in make((2, 5, 3), torch.float64))
+    h = linear_scan(a, b, initial_state=s, backend="naive")
+    state = s
+    for t in range(5):
+        state = linear_scan_step(state, a[:, t], b[:, t])
+    assert rel_err(state, h[:, -1]) < 1e-12
+
+
+def test_env_override(monkeypatch):
+    monkeypatch.setenv("TSREC_KERNEL_BACKEND", "naive")
+    a, b = (x.detach() for x in make((1, 4, 2), torch.float32, h0=False))
+    assert torch.equal(linear_scan(a, b), linear_scan(a, b, backend="naive"))
+
+
+# ---- properties (hypothesis) ----
+
+SETTINGS = settings(max_examples=20, deadline=None)
+dims = st.tuples(st.integers(1, 3), st.integers(2, 40), st.integers(1, 4))
+
+
+@SETTINGS
+@given(shape=dims, cut=st.floats(0.05, 0.95), seed=st.integers(0, 10_000), chunk=st.booleans())
+def test_split_with_carried_state_equals_whole(shape, cut, seed, chunk):
+    a, b, s = (x.detach() for x in make(shape, torch.float64, seed=seed))
+    old = torch_impl.CHUNK_MIN_TIME
+    torch_impl.CHUNK_MIN_TIME = 1 if chunk else 10**9
+    try:
+        k = max(1, min(shape[1] - 1, int(cut * shape[1])))
+        whole = linear_scan(a, b, initial_state=s, backend="torch")
+        h1, mid = linear_scan(a[:, :k], b[:, :k], initial_state=s, output_final_state=True, backend="torch")
+        h2 = linear_scan(a[:, k:], b[:, k:], initial_state=mid, backend="torch")
+    finally:
+        torch_impl.CHUNK_MIN_TIME = old
+    assert rel_err(torch.cat([h1, h2], 1), whole) < 1e-12
+
+
+@SETTINGS
+@given(shape=dims, seed=st.integers(0, 10_000), backend=st.sampled_from(["torch", "naive"]))
+def test_reverse_is_flip_scan_flip(shape, seed, backend):
+    a, b, s = (x.detach() for x in make(shape, torch.float64, seed=seed))
+    rev = linear_scan(a, b, initial_state=s, reverse=True, backend=backend)
+    flipped = linear_scan(a.flip(1), b.flip(1), initial_state=s, backend=backend).flip(1)
+    assert rel_err(rev, flipped) < 1e-12
+
+
+@SETTINGS
+@given(shape=dims, seed=st.integers(0, 10_000))
+def test_unit_gate_is_cumsum_and_zero_gate_is_identity(shape, seed):
+    _, b, _ = (x.detach() for x in make(shape, torch.float64, seed=seed))
+    assert rel_err(linear_scan(torch.ones_like(b), b, backend="torch"), b.cumsum(1)) < 1e-12
+    assert torch.equal(linear_scan(torch.zeros_like(b), b, backend="torch"), b)
+
+
+# ---- bad input ----
+
+def _ab():
+    return torch.rand(2, 4, 3), torch.randn(2, 4, 3)
+
+
+@pytest.mark.parametrize(
+    "mutate, exc, match",
+    [
+        (lambda a, b: (a, b[:, :3]), ValueError, "shapes must match"),
+        (lambda a, b: (a.double(), b), TypeError, "dtype"),
+        (lambda a, b: (a.long(), b), TypeError, "a must be a floating"),
+        (lambda a, b: (a, b.clone().index_fill_(1, torch.tensor([1]), float("nan"))), ValueError, "b contains NaN"),
+        (lambda a, b: (a[0], b[0]), ValueError, "a must have 3 dims"),
+        (lambda a, b: (a[:, :0], b[:, :0]), ValueError, "empty time axis"),
+        (lambda a, b: (a.numpy(), b), TypeError, "torch.Tensor"),
+    ],
+)
+def test_bad_inputs(mutate, exc, match):
+    a, b = mutate(*_ab())
+    with pytest.raises(exc, match=match):
+        linear_scan(a, b)
+
+
+def test_bad_initial_state_and_backend():
+    a, b = _ab()
+    with pytest.raises(ValueError, match=r"initial_state must have shape \(2, 3\)"):
+        linear_scan(a, b, initial_state=torch.zeros(2, 4))
+    with pytest.raises(ValueError, match="unknown kernel backend"):
+        linear_scan(a, b, backend="cuda")
+    with pytest.raises(ValueError, match="use backend='torch'"):
+        linear_scan(a.cfloat(), b.cfloat(), backend="triton")
+    with pytest.raises(ValueError, match="CUDA tensors"):
+        linear_scan(a, b, backend="triton")
+    with pytest.raises(ValueError, match="shapes must match"):
+        linear_scan_step(torch.zeros(2, 3), a[:, 0], b[:, 0, :2])

@@ -1,0 +1,207 @@
+"""scan2d: the wavefront against the float64 double loop, gradients, reductions and bad input."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tsrec.kernels.scan2d import scan2d, skew, unskew
+
+TOL = {torch.float32: 1e-5, torch.float64: 1e-10}
+NAMES = ["x", "delta1", "delta2", "A1", "A2", "A3", "A4", "B1", "B2", "C1", "C2"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny shapes: intra-op threads only add sync overhead (15x on a loaded 2-core box)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def rel_err(got: torch.Tensor, ref: torch.Tensor) -> float:
+    diff = (got.double() - ref.double()).abs().max()
+    return (diff / ref.double().abs().max().clamp_min(1e-30)).item()
+
+
+def make(batch=2, time=5, nvar=4, channels=3, n=2, seed=0, dtype=torch.float64):
+    """Inputs as a dict, plus D and an initial state; A's negative, deltas in (0.1, 1)."""
+    g = torch.Generator().manual_seed(seed)
+    grid, small = (batch, time, nvar, channels), (batch, time, nvar, n)
+    p = {"x": torch.randn(*grid, generator=g, dtype=torch.float64)}
+    for name in ("delta1", "delta2"):
+        p[name] = 0.1 + 0.9 * torch.rand(*grid, generator=g, dtype=torch.float64)
+    for name in ("A1", "A2", "A3", "A4"):
+        p[name] = -0.3 - torch.rand(channels, n, generator=g, dtype=torch.float64)
+    for name in ("B1", "B2", "C1", "C2"):
+        p[name] = torch.randn(*small, generator=g, dtype=torch.float64)
+    D = torch.randn(channels, generator=g, dtype=torch.float64)
+    init = tuple(torch.randn(batch, nvar, channels, n, generator=g, dtype=torch.float64) for _ in range(2))
+    return {k: v.to(dtype) for k, v in p.items()}, D.to(dtype), tuple(h.to(dtype) for h in init)
+
+
+def call(p, **kwargs):
+    return scan2d(*[p[name] for name in NAMES], **kwargs)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("coupled", [True, False])
+@pytest.mark.parametrize("time, nvar", [(5, 4), (3, 6)])  # diagonals along variates / along time
+def test_wavefront_matches_naive_with_grads(dtype, reverse, coupled, time, nvar):
+    p, D, init = make(time=time, nvar=nvar, dtype=dtype)
+    if not coupled:
+        p["A2"] = p["A3"] = None
+    keys = [k for k, v in p.items() if v is not None]
+    weights = [torch.randn(2, time, nvar, 3), torch.randn(2, nvar, 3, 2), torch.randn(2, nvar, 3, 2)]
+
+    def run(values, backend):
+        leaves = [v.detach().clone().requires_grad_(True) for v in values]
+        q = dict(p, **dict(zip(keys, leaves[: len(keys)])))
+        y, final = call(q, D=leaves[-3], initial_state=tuple(leaves[-2:]), output_final_state=True,
+                        reverse_variates=reverse, backend=backend)
+        outs = (y, *final)
+        loss = sum((o * w.to(o.dtype)).sum() for o, w in zip(outs, weights))
+        # without A2 the variate state at t = -1 is unused: its gradient is zero
+        return outs, torch.autograd.grad(loss, leaves, allow_unused=True, materialize_grads=True)
+
+    values = [p[k] for k in keys] + [D, *init]
+    fast, fast_g = run(values, "torch")
+    ref, ref_g = run([v.double() for v in values], "naive")
+    assert fast[0].dtype == dtype and fast[0].shape == (2, time, nvar, 3)
+    for f, r in zip(fast + fast_g, ref + ref_g):
+        assert rel_err(f, r) < TOL[dtype] or (f.abs().max() == 0 and r.abs().max() == 0)
+
+
+@pytest.mark.parametrize("reverse, time, nvar", [(False, 3, 2), (True, 2, 3)])
+def test_gradcheck(reverse, time, nvar):
+    p, D, init = make(batch=1, time=time, nvar=nvar, channels=2, n=2, seed=1)
+    values = [v.requires_grad_(True) for v in (*p.values(), D, *init)]
+
+    def fn(*vals):
+        y, final = scan2d(*vals[:11], D=vals[11], initial_state=vals[12:], output_final_state=True,
+                          reverse_variates=reverse, backend="torch")
+        return y, *final
+
+    assert torch.autograd.gradcheck(fn, values)
+
+
+def linear_scan_ref(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """h_t = a_t h_{t-1} + b_t along axis 1 (loop), h_{-1} = 0."""
+    h, out = torch.zeros_like(b[:, 0]), []
+    for t in range(b.shape[1]):
+        h = a[:, t] * h + b[:, t]
+        out.append(h)
+    return torch.stack(out, dim=1)
+
+
+@settings(max_examples=20, deadline=None)
+@given(time=st.integers(1, 12), n=st.integers(1, 3), seed=st.integers(0, 2**16),
+       backend=st.sampled_from(["torch", "naive"]))
+def test_one_variate_is_a_linear_scan(time, n, seed, backend):
+    p, _, _ = make(batch=2, time=time, nvar=1, channels=2, n=n, seed=seed)
+    y, _ = call(p, backend=backend)
+    # with one variate the variate state is only its input: h2_t = delta2 B2 x, and the time state
+    # is a 1-D scan with decay exp(delta1 A1) and input exp(delta1 A2) h2_{t-1} + delta1 B1 x.
+    x, d1, d2 = (p[k][:, :, 0, :, None] for k in ("x", "delta1", "delta2"))
+    B1, B2, C1, C2 = (p[k][:, :, 0, None, :] for k in ("B1", "B2", "C1", "C2"))
+    h2 = d2 * x * B2
+    h2_prev = torch.cat([torch.zeros_like(h2[:, :1]), h2[:, :-1]], dim=1)
+    h1 = linear_scan_ref(torch.exp(d1 * p["A1"]), torch.exp(d1 * p["A2"]) * h2_prev + d1 * x * B1)
+    expected = (h1 * C1).sum(-1) + (h2 * C2).sum(-1)
+    torch.testing.assert_close(y[:, :, 0], expected, rtol=1e-10, atol=1e-10)
+
+
+@settings(max_examples=20, deadline=None)
+@given(time=st.integers(1, 6), nvar=st.integers(1, 6), seed=st.integers(0, 2**16),
+       backend=st.sampled_from(["torch", "naive"]), coupled=st.booleans())
+def test_reverse_variates_is_flip_scan_flip(time, nvar, seed, backend, coupled):
+    p, D, init = make(batch=1, time=time, nvar=nvar, channels=2, n=2, seed=seed)
+    if not coupled:
+        p["A2"] = None
+    y, (h1, h2) = call(
+        p, D=D, initial_state=init, output_final_state=True, reverse_variates=True, backend=backend
+    )
+    flipped = {k: (v.flip(2) if v is not None and v.ndim == 4 else v) for k, v in p.items()}
+    yf, (f1, f2) = call(flipped, D=D, initial_state=tuple(h.flip(1) for h in init), output_final_state=True,
+                        backend="naive")
+    torch.testing.assert_close(y, yf.flip(2), rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close((h1, h2), (f1.flip(1), f2.flip(1)), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("backend", ["torch", "naive"])
+@pytest.mark.parametrize("nvar", [2, 5])
+def test_split_in_time_with_final_state(backend, nvar):
+    p, _, _ = make(time=7, nvar=nvar, seed=2)
+    full, _ = call(p, backend=backend)
+    first = {k: (v[:, :3] if v.ndim == 4 else v) for k, v in p.items()}
+    second = {k: (v[:, 3:] if v.ndim == 4 else v) for k, v in p.items()}
+    y1, state = call(first, output_final_state=True, backend=backend)
+    y2, _ = call(second, initial_state=state, backend=backend)
+    torch.testing.assert_close(torch.cat([y1, y2], dim=1), full, rtol=1e-10, atol=1e-10)
+
+
+def test_decoupled_time_state_is_two_1d_scans():
+    # A2 = None: time scan per variate first, then a variate scan fed by the time states
+    p, _, _ = make(time=6, nvar=5, seed=3)
+    p["A2"] = None
+    y, _ = call(p)
+    x, d1, d2 = (p[k][..., None] for k in ("x", "delta1", "delta2"))
+    B1, B2, C1, C2 = (p[k][..., None, :] for k in ("B1", "B2", "C1", "C2"))
+    h1 = linear_scan_ref(torch.exp(d1 * p["A1"]), d1 * x * B1)  # along time (axis 1)
+    h1_prev_var = torch.cat([torch.zeros_like(h1[:, :, :1]), h1[:, :, :-1]], dim=2)
+    b2 = torch.exp(d2 * p["A3"]) * h1_prev_var + d2 * x * B2
+    h2 = linear_scan_ref(torch.exp(d2 * p["A4"]).transpose(1, 2), b2.transpose(1, 2)).transpose(1, 2)
+    torch.testing.assert_close(y, (h1 * C1).sum(-1) + (h2 * C2).sum(-1), rtol=1e-10, atol=1e-10)
+
+
+def test_skew_roundtrip():
+    z = torch.randn(2, 5, 3, 4)
+    s = skew(z)
+    assert s.shape == (2, 7, 3, 4)
+    assert torch.equal(s[:, 1 + 2, 2], z[:, 1, 2]) and torch.equal(s[:, 0, 1], torch.zeros(2, 4))
+    assert torch.equal(unskew(s, 5), z)
+
+
+def test_half_input_and_backend_errors(monkeypatch):
+    p, _, _ = make(dtype=torch.float32)
+    p["x"] = p["x"].to(torch.bfloat16)
+    y, _ = call(p)
+    assert y.dtype == torch.bfloat16
+    with pytest.raises(ValueError, match="no Triton kernel"):
+        call(p, backend="triton")
+    monkeypatch.setenv("TSREC_KERNEL_BACKEND", "bogus")
+    with pytest.raises(ValueError, match="TSREC_KERNEL_BACKEND"):
+        call(p)
+
+
+@pytest.mark.parametrize(
+    "change, error, match",
+    [
+        (lambda p: p.update(x=p["x"][0]), ValueError, "x must have 4 dims"),
+        (lambda p: p.update(delta1=p["delta1"][:, :3]), ValueError, "shapes must match"),
+        (lambda p: p.update(A1=p["A1"][:, :1]), ValueError, "A1 must have shape"),
+        (lambda p: p.update(A4=None), TypeError, "A4 is required"),
+        (lambda p: p.update(B2=p["B2"][..., :1]), ValueError, "B2 must have shape"),
+        (lambda p: p.update(C1=p["C1"].long()), TypeError, "C1 must be a floating"),
+        (lambda p: p["delta2"].__setitem__((0, 0, 0, 0), float("nan")), ValueError, "delta2 contains NaN"),
+    ],
+)
+def test_bad_input(change, error, match):
+    p, _, _ = make()
+    change(p)
+    with pytest.raises(error, match=match):
+        call(p)
+
+
+def test_bad_state_and_skip():
+    p, D, init = make()
+    with pytest.raises(ValueError, match=r"initial_state\[1\] must have shape"):
+        call(p, initial_state=(init[0], init[1][:, :2]))
+    with pytest.raises(TypeError, match="initial_state must be a tuple"):
+        call(p, initial_state=init[0])
+    with pytest.raises(ValueError, match="D must have shape"):
+        call(p, D=D[:2])

@@ -1,0 +1,162 @@
+"""selective_scan: torch path against the float64 loop, gradients, step API, properties, bad input."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tsrec.kernels import linear_scan, selective_scan, selective_scan_step
+
+TOL = {torch.float32: 1e-5, torch.float64: 1e-10}
+NAMES = ["u", "delta", "A", "B", "C", "D", "z", "delta_bias", "initial_state"]
+
+
+def rel_err(x: torch.Tensor, ref: torch.Tensor) -> float:
+    """Max error relative to the reference's max norm."""
+    x, ref = x.detach(), ref.detach()
+    return float((x - ref).abs().max() / ref.abs().max().clamp_min(1e-30))
+
+
+def make(batch=2, T=9, dim=4, N=3, groups=None, dtype=torch.float64, seed=0, extras=True, h0=True):
+    """Random inputs as a name -> tensor dict (None for absent options)."""
+    g = torch.Generator().manual_seed(seed)
+    r = lambda *s: torch.randn(*s, generator=g, dtype=torch.float64)  # noqa: E731
+    bc = (batch, T, N) if groups is None else (batch, T, groups, N)
+    x = {
+        "u": r(batch, T, dim),
+        "delta": 0.5 * torch.rand(batch, T, dim, generator=g, dtype=torch.float64),
+        "A": -torch.rand(dim, N, generator=g, dtype=torch.float64) - 0.1,
+        "B": r(*bc), "C": r(*bc),
+        "D": r(dim) if extras else None, "z": r(batch, T, dim) if extras else None,
+        "delta_bias": 0.1 * r(dim) if extras else None,
+        "initial_state": r(batch, dim, N) if h0 else None,
+    }
+    return {k: None if v is None else v.to(dtype).requires_grad_() for k, v in x.items()}
+
+
+def run(backend, x, softplus):
+    tensors = {k: v for k, v in x.items() if k not in ("u", "delta", "A", "B", "C")}
+    y, hT = selective_scan(x["u"], x["delta"], x["A"], x["B"], x["C"], **tensors,
+                           delta_softplus=softplus, output_final_state=True, backend=backend)
+    leaves = [v for v in x.values() if v is not None]
+    grads = torch.autograd.grad((y ** 2).sum() + (hT * 0.5).sum(), leaves)
+    return [y, hT, *grads]
+
+
+@pytest.mark.parametrize("dtype", list(TOL))
+@pytest.mark.parametrize("groups", [None, 1, 2])
+@pytest.mark.parametrize("extras,softplus,h0", [(False, False, False), (True, True, True), (True, False, False)])
+@pytest.mark.parametrize("T", [1, 9, 70])  # 70 spans several checkpoint chunks
+def test_torch_matches_naive(dtype, groups, extras, softplus, h0, T):
+    x = make(T=T, groups=groups, dtype=dtype, extras=extras, h0=h0)
+    ref, got = run("naive", x, softplus), run("torch", x, softplus)
+    for i, (g_, r_) in enumerate(zip(got, ref)):
+        assert rel_err(g_, r_) < TOL[dtype], i
+
+
+@pytest.mark.parametrize("groups", [None, 2])
+def test_gradcheck(groups):
+    x = make(batch=1, T=10, dim=4, N=2, groups=groups)
+    keys = [k for k, v in x.items() if v is not None]
+
+    def fn(*args):
+        kw = dict(zip(keys, args))
+        core = [kw.pop(k) for k in ("u", "delta", "A", "B", "C")]
+        return selective_scan(*core, **kw, delta_softplus=True, output_final_state=True, backend="torch")
+
+    assert torch.autograd.gradcheck(fn, tuple(x[k] for k in keys))
+
+
+def test_half_precision_output_dtype():
+    x = make(T=12, dtype=torch.float32, extras=False, h0=False)
+    y, hT = selective_scan(*(x[k].detach().bfloat16() for k in ("u", "delta", "A", "B", "C")),
+                           output_final_state=True, backend="torch")
+    assert y.dtype == torch.bfloat16 and hT.dtype == torch.float32
+    ref = selective_scan(*(x[k] for k in ("u", "delta", "A", "B", "C")), backend="naive")
+    assert rel_err(y.double(), ref.double()) < 5e-2
+
+
+@pytest.mark.parametrize("groups", [None, 2])
+def test_step_matches_scan(groups):
+    x = {k: None if v is None else v.detach() for k, v in make(T=6, groups=groups).items()}
+    y, hT = selective_scan(x["u"], x["delta"], x["A"], x["B"], x["C"], D=x["D"], z=x["z"],
+                           delta_bias=x["delta_bias"], delta_softplus=True, initial_state=x["initial_state"],
+                           output_final_state=True, backend="naive")
+    state = x["initial_state"]
+    for t in range(6):
+        y_t, state = selective_scan_step(state, x["u"][:, t], x["delta"][:, t], x["A"], x["B"][:, t], x["C"][:, t],
+                                         D=x["D"], z_t=x["z"][:, t], delta_bias=x["delta_bias"], delta_softplus=True)
+        assert rel_err(y_t, y[:, t]) < 1e-12
+    assert rel_err(state, hT) < 1e-12
+
+
+SETTINGS = settings(max_examples=20, deadline=None)
+
+
+@SETTINGS
+@given(batch=st.integers(1, 2), T=st.integers(1, 30), dim=st.integers(1, 4), seed=st.integers(0, 10_000))
+def test_one_state_unit_readout_is_linear_scan(batch, T, dim, seed):
+    x = make(batch=batch, T=T, dim=dim, N=1, seed=seed, extras=False)
+    u, delta, A, s = (x[k].detach() for k in ("u", "delta", "A", "initial_state"))
+    ones = torch.ones(batch, T, 1, dtype=u.dtype)
+    y = selective_scan(u, delta, A, ones, ones, initial_state=s, backend="torch")
+    ref = linear_scan(torch.exp(delta * A[:, 0]), delta * u, initial_state=s[..., 0], backend="naive")
+    assert rel_err(y, ref) < 1e-12
+
+
+@SETTINGS
+@given(T=st.integers(2, 40), cut=st.floats(0.05, 0.95), seed=st.integers(0, 10_000), groups=st.sampled_from([None, 2]))
+def test_split_with_carried_state_equals_whole(T, cut, seed, groups):
+    x = {k: None if v is None else v.detach() for k, v in make(T=T, groups=groups, seed=seed).items()}
+    k = max(1, min(T - 1, int(cut * T)))
+    core = ("u", "delta", "B", "C", "z")
+
+    def part(sl, state):
+        p = {n: x[n][:, sl] for n in core}
+        return selective_scan(p["u"], p["delta"], x["A"], p["B"], p["C"], D=x["D"], z=p["z"],
+                              delta_bias=x["delta_bias"], initial_state=state, output_final_state=True,
+                              backend="torch")
+
+    y_all, h_all = part(slice(None), x["initial_state"])
+    y1, mid = part(slice(0, k), x["initial_state"])
+    y2, h2 = part(slice(k, None), mid)
+    assert rel_err(torch.cat([y1, y2], 1), y_all) < 1e-12
+    assert rel_err(h2, h_all) < 1e-12
+
+
+def _args():
+    x = make(extras=False, h0=False)
+    return [x[k].detach() for k in ("u", "delta", "A", "B", "C")]
+
+
+@pytest.mark.parametrize(
+    "index, bad, match",
+    [
+        (1, lambda t: t[:, :5], "shapes must match"),
+        (2, lambda t: t[:, :2], r"A must have shape \(4, 2\)|B must have shape"),
+        (3, lambda t: t[..., :2], "B must have shape"),
+        (3, lambda t: t[:, :, None].expand(2, 9, 3, 3), "does not divide D=4"),
+        (0, lambda t: t.float(), "dtype"),
+        (2, lambda t: t.cfloat(), "A must be a floating"),
+        (0, lambda t: t.clone().fill_(float("inf")), "u contains NaN or inf"),
+    ],
+)
+def test_bad_inputs(index, bad, match):
+    args = _args()
+    args[index] = bad(args[index])
+    with pytest.raises((ValueError, TypeError), match=match):
+        selective_scan(*args)
+
+
+def test_bad_options():
+    u, delta, A, B, C = _args()
+    with pytest.raises(ValueError, match=r"D must have shape \(4,\)"):
+        selective_scan(u, delta, A, B, C, D=torch.ones(3, dtype=u.dtype))
+    with pytest.raises(ValueError, match=r"initial_state must have shape \(2, 4, 3\)"):
+        selective_scan(u, delta, A, B, C, initial_state=torch.zeros(2, 4, 2, dtype=u.dtype))
+    with pytest.raises(ValueError, match=r"z must have shape"):
+        selective_scan(u, delta, A, B, C, z=u[:, :3])
+    with pytest.raises(ValueError, match="initial_state must have shape"):
+        selective_scan_step(torch.zeros(2, 4, 2, dtype=u.dtype), u[:, 0], delta[:, 0], A, B[:, 0], C[:, 0])

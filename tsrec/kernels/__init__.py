@@ -1,0 +1,27 @@
+"""Shared sequence kernels (scans, convolutions, SSM kernels) with naive/torch/triton backends.
+
+Every op validates its inputs and dispatches on ``backend="auto" | "torch" | "triton" | "naive"``
+(environment override ``TSREC_KERNEL_BACKEND``). This package imports nothing else of tsrec,
+and importing it never imports triton: Triton kernels load on first use.
+"""
+
+from .linear import linear_scan, linear_scan_step
+from .recurrent import recurrent_scan, rnn_scan
+from .selective import selective_scan, selective_scan_step
+
+__all__ = [
+    "linear_scan",
+    "linear_scan_step",
+    "recurrent_scan",
+    "rnn_scan",
+    "selective_scan",
+    "selective_scan_step",
+]
+
+# --- convolution and SSM-kernel ops (fft_conv, companion_kernel, s4d_kernel,
+# --- closed_loop_rollout, scan2d): add their imports and __all__ entries below this line.
+from .fft_conv import fft_conv  # noqa: E402
+from .scan2d import scan2d  # noqa: E402
+from .ssm_kernels import closed_loop_rollout, companion_kernel, s4d_kernel  # noqa: E402
+
+__all__ += ["closed_loop_rollout", "companion_kernel", "fft_conv", "s4d_kernel", "scan2d"]

@@ -1,0 +1,103 @@
+"""First-order linear recurrence ``h_t = a_t * h_{t-1} + b_t`` over ``(batch, time, channels)``.
+
+Backends: ``naive`` (float64 loop, the specification), ``torch`` (loop or chunked loop with a
+reverse-scan backward, any device) and ``triton`` (GPU kernel, real dtypes only).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .._checks import check_like, check_same_shape, check_shape, check_tensor
+from .._dispatch import resolve_backend
+from .naive import linear_scan_naive
+from .torch_impl import linear_scan_torch
+
+__all__ = ["linear_scan", "linear_scan_step"]
+
+
+def _validate(a: object, b: object, initial_state: object) -> None:
+    check_tensor("a", a, ndim=3, allow_complex=True)
+    check_tensor("b", b, ndim=3, allow_complex=True)
+    check_same_shape(a=a, b=b)
+    check_like("b", b, a=a)
+    if a.shape[1] == 0:
+        raise ValueError("a and b have an empty time axis (dim 1); pass at least one time step")
+    if initial_state is not None:
+        check_tensor("initial_state", initial_state, ndim=2, allow_complex=True)
+        check_shape("initial_state", initial_state, (a.shape[0], a.shape[2]), "(batch, channels)")
+        check_like("b", b, initial_state=initial_state)
+
+
+def linear_scan(
+    a: torch.Tensor,
+    b: torch.Tensor,
+    *,
+    initial_state: torch.Tensor | None = None,
+    reverse: bool = False,
+    output_final_state: bool = False,
+    backend: str = "auto",
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    """Scan ``h_t = a_t * h_{t-1} + b_t`` elementwise over channels.
+
+    Parameters
+    ----------
+    a : torch.Tensor
+        Gates, ``(batch, time, channels)``, real or complex.
+    b : torch.Tensor
+        Inputs, same shape and dtype as ``a``.
+    initial_state : torch.Tensor, optional
+        ``(batch, channels)`` state before the first step (before the last one when
+        ``reverse``); zeros when omitted. Gradients flow into it.
+    reverse : bool, default False
+        Run from the last time step to the first: ``h_t = a_t * h_{t+1} + b_t``.
+    output_final_state : bool, default False
+        Also return the state after the last step processed (gradients flow through it).
+    backend : {"auto", "torch", "triton", "naive"}
+        Implementation; ``TSREC_KERNEL_BACKEND`` overrides ``"auto"``.
+
+    Returns
+    -------
+    h : torch.Tensor
+        All states, ``(batch, time, channels)``, dtype of ``b``.
+    h_T : torch.Tensor
+        Final state ``(batch, channels)``, only when ``output_final_state``.
+    """
+    _validate(a, b, initial_state)
+    extra = () if initial_state is None else (initial_state,)
+    if backend == "triton" and a.is_complex():
+        raise ValueError("the Triton linear_scan kernel takes real dtypes only; use backend='torch' for complex inputs")
+    which = resolve_backend(backend, a, b, *extra, has_triton=not a.is_complex())
+    if which == "naive":
+        h = linear_scan_naive(a, b, initial_state, reverse)
+    elif which == "triton":
+        if a.is_complex():  # reached through the environment override
+            raise ValueError("the Triton linear_scan kernel takes real dtypes only; use backend='torch' for complex inputs")
+        from .triton_impl import linear_scan_triton  # lazy: importing tsrec must not import triton
+
+        h = linear_scan_triton(a, b, initial_state, reverse)
+    else:
+        h = linear_scan_torch(a, b, initial_state, reverse)
+    if not output_final_state:
+        return h
+    return h, (h[:, 0] if reverse else h[:, -1])
+
+
+def linear_scan_step(state: torch.Tensor, a_t: torch.Tensor, b_t: torch.Tensor) -> torch.Tensor:
+    """One recurrent step ``a_t * state + b_t`` for roll-outs, all ``(batch, channels)``.
+
+    Parameters
+    ----------
+    state, a_t, b_t : torch.Tensor
+        Current state, gate and input of one time step, one shape and dtype.
+
+    Returns
+    -------
+    torch.Tensor
+        The new state.
+    """
+    for name, x in (("state", state), ("a_t", a_t), ("b_t", b_t)):
+        check_tensor(name, x, ndim=2, allow_complex=True)
+    check_same_shape(state=state, a_t=a_t, b_t=b_t)
+    check_like("state", state, a_t=a_t, b_t=b_t)
+    return torch.addcmul(b_t, a_t, state)

@@ -1,0 +1,26 @@
+"""The fused RNN cell family shared by every backend of :func:`tsrec.kernels.rnn_scan`.
+
+The input projection is done by the caller (one big matmul over all time steps); only the
+recurrent product ``h_{t-1} @ W`` stays inside the loop, as in FlashRNN.
+
+``"tanh"``  (K = 1): ``h_t = tanh(x_t + h_{t-1} W)``
+``"gated"`` (K = 2): ``[p, q] = x_t + h_{t-1} W``; ``s = sigmoid(p)``;
+``h_t = (1 - s) * h_{t-1} + s * tanh(q)`` -- a CfC-like interpolation between the old state and
+a candidate, with a learned gate.
+"""
+
+from __future__ import annotations
+
+import torch
+
+CELLS = {"tanh": 1, "gated": 2}
+
+
+def cell_step(cell: str, x_t: torch.Tensor, h: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
+    """One step of ``cell``: ``x_t`` ``(batch, K*H)``, ``h`` ``(batch, H)``, ``W`` ``(H, K*H)``."""
+    pre = torch.addmm(x_t, h, W)
+    if cell == "tanh":
+        return torch.tanh(pre)
+    p, q = pre.chunk(2, dim=-1)
+    s = torch.sigmoid(p)
+    return torch.lerp(h, torch.tanh(q), s)

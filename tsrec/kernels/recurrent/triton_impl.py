@@ -1,0 +1,163 @@
+"""Fused Triton RNN kernel (FlashRNN idea): the whole time loop in one launch, state on chip.
+
+An arbitrary Python step function cannot be compiled into Triton, so the kernel covers the
+documented cell family of :mod:`.cells` with hidden size ``H <= MAX_HIDDEN``. One program owns
+``BLOCK_B`` batch rows; the recurrent weights ``W`` and the state ``h`` stay in registers for
+all steps, only ``x_t`` is read and ``h_t`` written per step. Backward is one more launch that
+walks time backwards over the stored states (recomputing the gate pre-activations) and keeps
+the weight gradient in registers; per-program partial weight gradients are summed in torch.
+``tanh``/``sigmoid`` are written with ``tl.exp`` because libdevice does not run in the
+interpreter.
+"""
+
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+
+from .._checks import compute_dtype
+
+MAX_HIDDEN = 128
+BLOCK_B = 16  # tl.dot needs every dimension >= 16 on GPUs
+
+
+@triton.jit
+def _tanh(x):
+    e = tl.exp(-2.0 * tl.abs(x))  # never overflows
+    r = (1.0 - e) / (1.0 + e)
+    return tl.where(x >= 0, r, -r)
+
+
+@triton.jit
+def _sigmoid(x):
+    return 1.0 / (1.0 + tl.exp(-x))
+
+
+@triton.jit
+def _fwd_kernel(x_ptr, W_ptr, h0_ptr, out_ptr, B, T, H,
+                HAS_H0: tl.constexpr, GATED: tl.constexpr, BB: tl.constexpr, BH: tl.constexpr):
+    rows = tl.program_id(0).to(tl.int64) * BB + tl.arange(0, BB).to(tl.int64)
+    cols = tl.arange(0, BH).to(tl.int64)
+    m2 = (rows < B)[:, None] & (cols < H)[None, :]
+    mw = (cols < H)[:, None] & (cols < H)[None, :]
+    K = 2 if GATED else 1
+    w_tile = cols[:, None] * (K * H) + cols[None, :]
+    Wp = tl.load(W_ptr + w_tile, mask=mw, other=0.0)
+    Wq = tl.load(W_ptr + w_tile + H, mask=mw & GATED, other=0.0)
+    if HAS_H0:
+        h = tl.load(h0_ptr + rows[:, None] * H + cols[None, :], mask=m2, other=0.0)
+    else:
+        h = tl.zeros([BB, BH], dtype=Wp.dtype)
+    for t in range(T):
+        xrow = x_ptr + (rows[:, None] * T + t) * (K * H) + cols[None, :]
+        p = tl.load(xrow, mask=m2, other=0.0) + tl.dot(h, Wp, input_precision="ieee")
+        if GATED:
+            q = tl.load(xrow + H, mask=m2, other=0.0) + tl.dot(h, Wq, input_precision="ieee")
+            s = _sigmoid(p)
+            h = (1.0 - s) * h + s * _tanh(q)
+        else:
+            h = _tanh(p)
+        tl.store(out_ptr + (rows[:, None] * T + t) * H + cols[None, :], h, mask=m2)
+
+
+@triton.jit
+def _bwd_kernel(x_ptr, W_ptr, h0_ptr, out_ptr, gy_ptr, gx_ptr, gW_ptr, gh0_ptr, B, T, H,
+                HAS_H0: tl.constexpr, GATED: tl.constexpr, BB: tl.constexpr, BH: tl.constexpr):
+    pid = tl.program_id(0).to(tl.int64)
+    rows = pid * BB + tl.arange(0, BB).to(tl.int64)
+    cols = tl.arange(0, BH).to(tl.int64)
+    m2 = (rows < B)[:, None] & (cols < H)[None, :]
+    mw = (cols < H)[:, None] & (cols < H)[None, :]
+    K = 2 if GATED else 1
+    w_tile = cols[:, None] * (K * H) + cols[None, :]
+    Wp = tl.load(W_ptr + w_tile, mask=mw, other=0.0)
+    Wq = tl.load(W_ptr + w_tile + H, mask=mw & GATED, other=0.0)
+    if HAS_H0:
+        h_init = tl.load(h0_ptr + rows[:, None] * H + cols[None, :], mask=m2, other=0.0)
+    else:
+        h_init = tl.zeros([BB, BH], dtype=Wp.dtype)
+    g = tl.zeros([BB, BH], dtype=Wp.dtype)
+    gWp = tl.zeros([BH, BH], dtype=Wp.dtype)
+    gWq = tl.zeros([BH, BH], dtype=Wp.dtype)
+    for i in range(T):
+        t = T - 1 - i
+        hrow = (rows[:, None] * T + t) * H + cols[None, :]
+        prev_ok = m2 & (cols[None, :] * 0 + t > 0)
+        h_prev = tl.where(t > 0, tl.load(out_ptr + hrow - H, mask=prev_ok, other=0.0), h_init)
+        gh = g + tl.load(gy_ptr + hrow, mask=m2, other=0.0)
+        xrow = (rows[:, None] * T + t) * (K * H) + cols[None, :]
+        if GATED:
+            s = _sigmoid(tl.load(x_ptr + xrow, mask=m2, other=0.0) + tl.dot(h_prev, Wp, input_precision="ieee"))
+            c = _tanh(tl.load(x_ptr + xrow + H, mask=m2, other=0.0) + tl.dot(h_prev, Wq, input_precision="ieee"))
+            gp = gh * (c - h_prev) * s * (1.0 - s)
+            gq = gh * s * (1.0 - c * c)
+            tl.store(gx_ptr + xrow + H, gq, mask=m2)
+            g = gh * (1.0 - s) + tl.dot(gq, tl.trans(Wq), input_precision="ieee")
+            gWq += tl.dot(tl.trans(h_prev), gq, input_precision="ieee")
+        else:
+            h_t = tl.load(out_ptr + hrow, mask=m2, other=0.0)
+            gp = gh * (1.0 - h_t * h_t)
+            g = tl.zeros([BB, BH], dtype=Wp.dtype)
+        tl.store(gx_ptr + xrow, gp, mask=m2)
+        g += tl.dot(gp, tl.trans(Wp), input_precision="ieee")
+        gWp += tl.dot(tl.trans(h_prev), gp, input_precision="ieee")
+    tl.store(gh0_ptr + rows[:, None] * H + cols[None, :], g, mask=m2)
+    w_out = gW_ptr + pid * H * (K * H) + w_tile
+    tl.store(w_out, gWp, mask=mw)
+    if GATED:
+        tl.store(w_out + H, gWq, mask=mw)
+
+
+def _block_h(H: int) -> int:
+    return max(16, triton.next_power_of_2(H))
+
+
+class _RnnTritonFn(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, W, h0, gated):  # noqa: D102 - autograd protocol
+        batch, T, H = x.shape[0], x.shape[1], W.shape[0]
+        out = x.new_empty(batch, T, H)
+        grid = (triton.cdiv(batch, BLOCK_B),)
+        _fwd_kernel[grid](x, W, h0 if h0 is not None else out, out, batch, T, H,
+                          HAS_H0=h0 is not None, GATED=gated, BB=BLOCK_B, BH=_block_h(H))
+        ctx.save_for_backward(x, W, h0, out)
+        ctx.gated = gated
+        return out
+
+    @staticmethod
+    def backward(ctx, gy):  # noqa: D102 - autograd protocol
+        x, W, h0, out = ctx.saved_tensors
+        batch, T, H = out.shape
+        n_prog = triton.cdiv(batch, BLOCK_B)
+        gx, gh0 = torch.empty_like(x), out.new_empty(batch, H)
+        gW = W.new_empty(n_prog, *W.shape)
+        _bwd_kernel[(n_prog,)](x, W, h0 if h0 is not None else out, out, gy.contiguous(), gx, gW, gh0,
+                               batch, T, H, HAS_H0=h0 is not None, GATED=ctx.gated, BB=BLOCK_B, BH=_block_h(H))
+        return gx, gW.sum(0), gh0 if h0 is not None else None, None
+
+
+def rnn_scan_triton(cell: str, x: torch.Tensor, W: torch.Tensor, h0: torch.Tensor | None) -> torch.Tensor:
+    """Run the fused cell family in one Triton kernel (float32, or float64 for float64 inputs).
+
+    Parameters
+    ----------
+    cell : {"tanh", "gated"}
+        Cell of :mod:`.cells`.
+    x : torch.Tensor
+        ``(batch, time, K*H)`` input projections.
+    W : torch.Tensor
+        ``(H, K*H)`` recurrent weights, ``H <= MAX_HIDDEN``.
+    h0 : torch.Tensor or None
+        ``(batch, H)`` start state.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(batch, time, H)`` states in ``x``'s dtype.
+    """
+    if W.shape[0] > MAX_HIDDEN:
+        raise ValueError(f"the fused Triton RNN kernel keeps H <= {MAX_HIDDEN} on chip, got H={W.shape[0]}; use backend='torch'")
+    wide = compute_dtype(x.dtype)
+    h0_w = None if h0 is None else h0.to(wide).contiguous()
+    return _RnnTritonFn.apply(x.to(wide).contiguous(), W.to(wide).contiguous(), h0_w, cell == "gated").to(x.dtype)

@@ -1,0 +1,170 @@
+"""Mamba-1 selective scan in time-major layout, with a one-step update for roll-outs.
+
+``delta' = softplus(delta + delta_bias)`` (both optional), ``h_t = exp(delta'_t A) h_{t-1} +
+delta'_t u_t B_t`` with ``h`` of shape ``(batch, D, N)``, ``y_t = <h_t, C_t> + D u_t``, then
+``y_t * silu(z_t)``. Backends: ``naive`` (float64 loop), ``torch`` (streaming loop with a
+checkpointed hand-written backward), ``triton`` (GPU kernels).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .._checks import check_like, check_same_shape, check_shape, check_tensor, compute_dtype
+from .._dispatch import resolve_backend
+from .common import finish_output, prepare_delta
+from .naive import selective_scan_naive
+from .torch_impl import selective_scan_torch
+
+__all__ = ["selective_scan", "selective_scan_step"]
+
+
+def _check_BC(u_shape: tuple, A: torch.Tensor, **mats: torch.Tensor) -> None:
+    """B and C: ``(batch, time, N)`` or ``(batch, time, G, N)`` with D divisible by G."""
+    lead, n_state = tuple(u_shape[:-1]), A.shape[1]
+    for name, M in mats.items():
+        check_tensor(name, M, ndim=(len(lead) + 1, len(lead) + 2))
+        groups = M.shape[-2] if M.ndim == len(lead) + 2 else 1
+        if tuple(M.shape[: len(lead)]) != lead or M.shape[-1] != n_state:
+            raise ValueError(
+                f"{name} must have shape {lead + (n_state,)} or {lead + ('G', n_state)} "
+                f"(N={n_state} from A), got {tuple(M.shape)}"
+            )
+        if u_shape[-1] % groups:
+            raise ValueError(f"{name} has {groups} groups, which does not divide D={u_shape[-1]}; use a divisor of D")
+    check_same_shape(**mats)
+
+
+def _validate(u, delta, A, B, C, D, z, delta_bias, initial_state, step: bool = False) -> None:
+    """Shape, dtype and finiteness checks; ``step`` drops the time axis."""
+    rank = 2 if step else 3
+    check_tensor("u", u, ndim=rank)
+    check_tensor("delta", delta, ndim=rank)
+    check_tensor("A", A, ndim=2)
+    check_same_shape(u=u, delta=delta)
+    if not step and u.shape[1] == 0:
+        raise ValueError("u has an empty time axis (dim 1); pass at least one time step")
+    check_shape("A", A, (u.shape[-1], A.shape[1]), "(D, N)")
+    _check_BC(tuple(u.shape), A, B=B, C=C)
+    for name, x, shape in (("D", D, (u.shape[-1],)), ("delta_bias", delta_bias, (u.shape[-1],)), ("z", z, tuple(u.shape))):
+        if x is not None:
+            check_tensor(name, x)
+            check_shape(name, x, shape)
+    if initial_state is not None:
+        check_tensor("initial_state", initial_state, ndim=3)
+        check_shape("initial_state", initial_state, (u.shape[0], u.shape[-1], A.shape[1]), "(batch, D, N)")
+    check_like("u", u, delta=delta, A=A, B=B, C=C, D=D, z=z, delta_bias=delta_bias)
+    if initial_state is not None and initial_state.device != u.device:
+        raise ValueError("initial_state must be on u's device; move it with .to(u.device)")
+
+
+def selective_scan(
+    u: torch.Tensor,
+    delta: torch.Tensor,
+    A: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    *,
+    D: torch.Tensor | None = None,
+    z: torch.Tensor | None = None,
+    delta_bias: torch.Tensor | None = None,
+    delta_softplus: bool = False,
+    initial_state: torch.Tensor | None = None,
+    output_final_state: bool = False,
+    backend: str = "auto",
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    """Selective state-space scan (Mamba-1), time-major.
+
+    Parameters
+    ----------
+    u : torch.Tensor
+        Input ``(batch, time, D)``.
+    delta : torch.Tensor
+        Step sizes ``(batch, time, D)``.
+    A : torch.Tensor
+        Real ``(D, N)`` diagonal state matrix (typically negative).
+    B, C : torch.Tensor
+        ``(batch, time, N)``, or grouped ``(batch, time, G, N)`` shared by ``D/G`` channels.
+    D : torch.Tensor, optional
+        Skip weights ``(D,)``: adds ``D * u``.
+    z : torch.Tensor, optional
+        Gate ``(batch, time, D)``: multiplies the output by ``silu(z)``.
+    delta_bias : torch.Tensor, optional
+        ``(D,)`` added to ``delta`` before the optional softplus.
+    delta_softplus : bool, default False
+        Apply ``softplus`` to the (biased) step sizes.
+    initial_state : torch.Tensor, optional
+        ``(batch, D, N)`` state before the first step; gradients flow into it.
+    output_final_state : bool, default False
+        Also return the final state (gradients flow through it).
+    backend : {"auto", "torch", "triton", "naive"}
+        Implementation; ``TSREC_KERNEL_BACKEND`` overrides ``"auto"``.
+
+    Returns
+    -------
+    y : torch.Tensor
+        ``(batch, time, D)`` in ``u``'s dtype.
+    h_T : torch.Tensor
+        ``(batch, D, N)`` final state (float32 for half inputs), only when ``output_final_state``.
+    """
+    _validate(u, delta, A, B, C, D, z, delta_bias, initial_state)
+    args = (u, delta, A, B, C, D, z, delta_bias, delta_softplus, initial_state)
+    which = resolve_backend(backend, u, delta, A, B, C)
+    if which == "naive":
+        y, hT = selective_scan_naive(*args)
+    elif which == "triton":
+        from .triton_impl import selective_scan_triton  # lazy: importing tsrec must not import triton
+
+        y, hT = selective_scan_triton(*args)
+    else:
+        y, hT = selective_scan_torch(*args)
+    return (y, hT) if output_final_state else y
+
+
+def selective_scan_step(
+    state: torch.Tensor,
+    u_t: torch.Tensor,
+    delta_t: torch.Tensor,
+    A: torch.Tensor,
+    B_t: torch.Tensor,
+    C_t: torch.Tensor,
+    *,
+    D: torch.Tensor | None = None,
+    z_t: torch.Tensor | None = None,
+    delta_bias: torch.Tensor | None = None,
+    delta_softplus: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Advance the selective SSM by one step (recurrent inference).
+
+    Parameters
+    ----------
+    state : torch.Tensor
+        ``(batch, D, N)`` current state.
+    u_t, delta_t : torch.Tensor
+        ``(batch, D)`` input and step size of this step.
+    A : torch.Tensor
+        ``(D, N)``.
+    B_t, C_t : torch.Tensor
+        ``(batch, N)`` or grouped ``(batch, G, N)``.
+    D, z_t, delta_bias, delta_softplus
+        As in :func:`selective_scan`, without the time axis.
+
+    Returns
+    -------
+    y_t : torch.Tensor
+        ``(batch, D)`` output in ``u_t``'s dtype.
+    new_state : torch.Tensor
+        ``(batch, D, N)`` in the accumulation dtype.
+    """
+    _validate(u_t, delta_t, A, B_t, C_t, D, z_t, delta_bias, state, step=True)
+    wide = compute_dtype(u_t.dtype)
+    u_w, dt, A_w, B_w, C_w = (x.to(wide) for x in (u_t, delta_t, A, B_t, C_t))
+    dt = prepare_delta(dt, None if delta_bias is None else delta_bias.to(wide), delta_softplus)
+    if B_w.ndim == 2:
+        B_w, C_w = B_w[:, None], C_w[:, None]
+    per_group = u_t.shape[1] // B_w.shape[1]
+    B_d, C_d = B_w.repeat_interleave(per_group, 1), C_w.repeat_interleave(per_group, 1)
+    new_state = torch.exp(dt[..., None] * A_w) * state.to(wide) + (dt * u_w)[..., None] * B_d
+    y = (new_state * C_d).sum(-1)
+    y = finish_output(y, u_w, None if D is None else D.to(wide), None if z_t is None else z_t.to(wide))
+    return y.to(u_t.dtype), new_state

@@ -1,0 +1,123 @@
+"""Streaming selective scan for CPU (and any device without Triton), with a hand-written backward.
+
+The state ``h`` is ``(batch, G, D/G, N)``; each step's ``exp(delta*A)`` and ``delta*u*B`` are
+built on the fly, so no ``(batch, time, D, N)`` tensor ever exists. Forward keeps only the
+states at chunk starts; backward recomputes one chunk of states at a time from them and runs
+the adjoint recurrence::
+
+    g_t   = gy_t C_t + exp(delta_{t+1} A) g_{t+1}         (adjoint of h_t)
+    s_t   = g_t * h_{t-1} * exp(delta_t A)                (gradient of delta_t A)
+    dC_t  = sum_d gy_t h_t,   dB_t = sum_d g_t delta_t u_t,   d(delta u)_t = sum_n g_t B_t
+    ddelta_t += sum_n s_t A,  dA += sum_{b,t} s_t delta_t
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .._checks import compute_dtype
+from .common import finish_output, grouped, prepare_delta
+
+
+def _chunk_len(n_steps: int) -> int:
+    """About sqrt(T): memory is (T/K + K) states, recompute cost one extra forward."""
+    return max(8, 2 ** round(math.log2(math.sqrt(n_steps))))
+
+
+def _step(h, delta_t, du_t, A, B_t):
+    """One state update; returns the new state and the decay used (backward needs it)."""
+    decay = torch.exp(delta_t[..., None] * A)
+    return torch.addcmul((du_t[..., None] * B_t[:, :, None, :]), decay, h), decay
+
+
+def _forward(u, delta, A, B, C, h0, chunk):
+    """Run the scan; return outputs, final state and the states at chunk starts."""
+    batch, _, groups, per_group = u.shape
+    du_s, delta_s = (delta * u).unbind(1), delta.unbind(1)
+    B_s, C_s = B.unbind(1), C.unbind(1)
+    h = h0 if h0 is not None else u.new_zeros(batch, groups, per_group, A.shape[-1])
+    ys, starts = [], []
+    for t in range(len(delta_s)):
+        if t % chunk == 0:
+            starts.append(h)
+        h, _ = _step(h, delta_s[t], du_s[t], A, B_s[t])
+        ys.append(torch.matmul(h, C_s[t][..., None]))
+    return torch.stack(ys, dim=1).squeeze(-1), h, torch.stack(starts)
+
+
+def _backward(u, delta, A, B, C, starts, gy, ghT, chunk):
+    """Adjoint pass; returns gradients for (u, delta, A, B, C, h0)."""
+    n_steps = delta.shape[1]
+    du_s, delta_s = (delta * u).unbind(1), delta.unbind(1)
+    B_s, C_s, gy_s = B.unbind(1), C.unbind(1), gy.unbind(1)
+    g = torch.zeros_like(starts[0]) if ghT is None else ghT
+    gA = torch.zeros_like(starts[0])
+    gC, gB, gdu, gdl = ([None] * n_steps for _ in range(4))
+    for c in range(len(starts) - 1, -1, -1):
+        t0, t1 = c * chunk, min(n_steps, (c + 1) * chunk)
+        hs, decays = [starts[c]], []
+        for t in range(t0, t1):  # recompute this chunk's states
+            h, decay = _step(hs[-1], delta_s[t], du_s[t], A, B_s[t])
+            hs.append(h)
+            decays.append(decay)
+        for t in range(t1 - 1, t0 - 1, -1):
+            k = t - t0
+            g = torch.addcmul(g, gy_s[t][..., None], C_s[t][:, :, None, :])
+            gC[t] = torch.matmul(gy_s[t][:, :, None, :], hs[k + 1]).squeeze(-2)
+            gB[t] = torch.matmul(du_s[t][:, :, None, :], g).squeeze(-2)
+            gdu[t] = torch.matmul(g, B_s[t][..., None]).squeeze(-1)
+            s = g * hs[k] * decays[k]
+            gdl[t] = (s * A).sum(-1)
+            gA.addcmul_(s, delta_s[t][..., None])
+            g = g * decays[k]
+    gdu_all = torch.stack(gdu, dim=1)
+    gdelta = torch.stack(gdl, dim=1) + gdu_all * u
+    return gdu_all * delta, gdelta, gA.sum(0), torch.stack(gB, 1), torch.stack(gC, 1), g
+
+
+class _SelectiveScanFn(torch.autograd.Function):
+    """Core recurrence on grouped views: u, delta ``(b,T,G,Dg)``, A ``(G,Dg,N)``, B, C ``(b,T,G,N)``."""
+
+    @staticmethod
+    def forward(ctx, u, delta, A, B, C, h0):  # noqa: D102 - autograd protocol
+        chunk = _chunk_len(u.shape[1])
+        y, hT, starts = _forward(u, delta, A, B, C, h0, chunk)
+        ctx.save_for_backward(u, delta, A, B, C, starts)
+        ctx.chunk = chunk
+        return y, hT
+
+    @staticmethod
+    def backward(ctx, gy, ghT):  # noqa: D102 - autograd protocol
+        u, delta, A, B, C, starts = ctx.saved_tensors
+        if gy is None:
+            gy = torch.zeros_like(u)
+        *grads, gh0 = _backward(u, delta, A, B, C, starts, gy, ghT, ctx.chunk)
+        return (*grads, gh0 if ctx.needs_input_grad[5] else None)
+
+
+def selective_scan_torch(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False, initial_state=None):
+    """Selective scan with PyTorch ops; arguments as in :func:`tsrec.kernels.selective_scan`.
+
+    Returns
+    -------
+    y : torch.Tensor
+        ``(batch, time, D)`` in ``u``'s dtype.
+    h_T : torch.Tensor
+        ``(batch, D, N)`` final state in the accumulation dtype.
+    """
+    wide = compute_dtype(u.dtype)
+    cast = [None if x is None else x.to(wide) for x in (u, delta, A, B, C, D, z, delta_bias, initial_state)]
+    u_w, delta_w, A_w, B_w, C_w, D_w, z_w, bias_w, h0 = cast
+    delta_w = prepare_delta(delta_w, bias_w, delta_softplus)
+    B_w, C_w = grouped(B_w), grouped(C_w)
+    batch, n_steps, dim = u.shape
+    groups, n_state = B_w.shape[2], A.shape[1]
+    split = (batch, n_steps, groups, dim // groups)
+    h0 = None if h0 is None else h0.reshape(batch, groups, dim // groups, n_state)
+    y, hT = _SelectiveScanFn.apply(
+        u_w.reshape(split), delta_w.reshape(split), A_w.reshape(groups, dim // groups, n_state), B_w, C_w, h0
+    )
+    y = finish_output(y.reshape(batch, n_steps, dim), u_w, D_w, z_w)
+    return y.to(u.dtype), hT.reshape(batch, dim, n_state)
