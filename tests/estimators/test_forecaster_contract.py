@@ -126,3 +126,24 @@ def test_early_stopping_keeps_the_best_epoch(hourly_frame):
     losses = est.history_["val_loss"]
     assert est.history_["epochs"] < 40, "early stopping never triggered"
     assert est.history_["best_val_loss"] == pytest.approx(min(losses), rel=1e-6)
+
+
+def test_callbacks_in_trainer_kwargs_join_tsrecs_own(hourly_frame):
+    from lightning.pytorch.callbacks import Callback
+
+    from tsrec.estimators import CycleNetForecaster
+
+    class CountEpochs(Callback):
+        def __init__(self) -> None:
+            self.epochs = 0
+
+        def on_train_epoch_end(self, trainer, pl_module) -> None:
+            self.epochs += 1
+
+    counter = CountEpochs()
+    est = CycleNetForecaster(lookback=48, horizon=24, max_epochs=40, patience=2, lr=0.5, batch_size=32,
+                             trainer_kwargs={"callbacks": [counter]}, random_state=0)
+    est.fit(hourly_frame, fh=[1])
+    # the user's callback ran every epoch and tsrec's early stopping still cut training short
+    assert counter.epochs == est.history_["epochs"] < 40
+    assert est.history_["best_val_loss"] == pytest.approx(min(est.history_["val_loss"]), rel=1e-6)

@@ -2,16 +2,19 @@
 
 One :class:`TrainingModule` wraps any network with its loss; :func:`train` builds a quiet, seeded
 ``lightning.Trainer`` with early stopping and best-weights restore from Lightning's callbacks.
+Code outside an estimator (e.g. ``tsrec.tuning``) adds callbacks to the fits it starts with
+:func:`extra_callbacks`, so no estimator needs a constructor parameter for them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import lightning.pytorch as pl
@@ -35,6 +38,10 @@ _NOISY_MESSAGES = (
     ".*LeafSpec.*",
     ".*no `val_dataloader`.*",
 )
+
+# callbacks that the caller's context adds to every fit (see extra_callbacks); a ContextVar
+# rather than a module global so that fits in other threads or asyncio tasks do not see them
+_CONTEXT_CALLBACKS: contextvars.ContextVar[tuple] = contextvars.ContextVar("tsrec_extra_callbacks", default=())
 
 
 @dataclass
@@ -130,6 +137,36 @@ def quiet_lightning(verbose: bool) -> Iterator[None]:
         torch.use_deterministic_algorithms(deterministic)
 
 
+@contextlib.contextmanager
+def extra_callbacks(callbacks: Iterable) -> Iterator[None]:
+    """Add Lightning ``callbacks`` to every tsrec fit started inside the ``with`` block.
+
+    The callbacks join tsrec's own (checkpoint, early stopping) after them; nested blocks add
+    up, and everything is as before once the block ends. The setting is per thread / per
+    asyncio task (a :class:`contextvars.ContextVar`), so concurrent fits elsewhere are untouched.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lightning.pytorch.callbacks import Callback
+    >>> from tsrec.estimators import ARNetForecaster
+    >>> class CountEpochs(Callback):
+    ...     epochs = 0
+    ...     def on_train_epoch_end(self, trainer, pl_module):
+    ...         self.epochs += 1
+    >>> counter = CountEpochs()
+    >>> with extra_callbacks([counter]):
+    ...     _ = ARNetForecaster(n_lags=3, max_epochs=2).fit(np.sin(np.arange(60) / 3.0))
+    >>> counter.epochs
+    2
+    """
+    token = _CONTEXT_CALLBACKS.set(_CONTEXT_CALLBACKS.get() + tuple(callbacks))
+    try:
+        yield
+    finally:
+        _CONTEXT_CALLBACKS.reset(token)
+
+
 @dataclass
 class TrainingResult:
     """What a fit reports: epochs run, validation losses, best validation loss, seconds."""
@@ -167,7 +204,11 @@ def make_trainer(config: TrainingConfig, callbacks: list, has_val: bool) -> pl.T
         limit_val_batches=1.0 if has_val else 0,
         callbacks=callbacks,
     )
-    options.update(config.trainer_kwargs)
+    extra = dict(config.trainer_kwargs)
+    # the user's callbacks join tsrec's (checkpoint, early stopping, pruning) instead of replacing them
+    user_callbacks = extra.pop("callbacks", None) or []
+    options.update(extra)
+    options["callbacks"] = list(callbacks) + list(user_callbacks if isinstance(user_callbacks, (list, tuple)) else [user_callbacks])
     return pl.Trainer(**options)
 
 
@@ -179,12 +220,14 @@ def train(
 ) -> TrainingResult:
     """Fit ``module`` with early stopping on the validation loss and restore the best weights.
 
-    ``extra_callbacks`` (e.g. Optuna's pruning callback) join tsrec's own callbacks.
+    ``extra_callbacks`` (e.g. Optuna's pruning callback) join tsrec's own callbacks, followed by
+    those added by any enclosing :func:`extra_callbacks` block.
     """
     config = module.config
     start = time.perf_counter()
     with quiet_lightning(config.verbose), tempfile.TemporaryDirectory() as folder:
         callbacks = _callbacks(config, val_loader is not None, folder) + list(extra_callbacks or [])
+        callbacks += _CONTEXT_CALLBACKS.get()
         trainer = make_trainer(config, callbacks, val_loader is not None)
         trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader)
         best = _restore_best(module, callbacks)

@@ -1,0 +1,165 @@
+"""Optuna search spaces for the registered tsrec estimators.
+
+A search space is a function ``space(trial) -> dict`` that asks an Optuna trial for values and
+returns them as constructor parameters, ready for ``estimator.set_params(**params)``.
+:func:`search_space` picks the space of an estimator: a model-specific one where tsrec has it,
+else a shared space over the training parameters every tsrec estimator takes.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import optuna
+
+from tsrec.registry import all_estimators, get_estimator
+
+SpaceFunction = Callable[[optuna.trial.BaseTrial], dict[str, Any]]
+
+SHARED_SPACE_PARAMS = ("lr", "weight_decay", "batch_size")
+
+
+def shared_space(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
+    """Learning rate, weight decay and batch size: the fallback for any tsrec estimator."""
+    return {
+        "lr": trial.suggest_float("lr", 1e-4, 1e-2, log=True),
+        "weight_decay": trial.suggest_float("weight_decay", 1e-8, 1e-3, log=True),
+        "batch_size": trial.suggest_categorical("batch_size", [16, 32, 64, 128]),
+    }
+
+
+def _cyclenet(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
+    return {
+        "backbone": trial.suggest_categorical("backbone", ["linear", "mlp"]),
+        "lr": trial.suggest_float("lr", 1e-4, 5e-2, log=True),
+        "batch_size": trial.suggest_categorical("batch_size", [32, 64, 128, 256]),
+    }
+
+
+def _arnet(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
+    return {
+        # expected fraction of non-zero lags; 1.0 switches the sparsity regulariser off
+        "sparsity": trial.suggest_float("sparsity", 0.05, 1.0),
+        "lr": trial.suggest_float("lr", 1e-4, 5e-2, log=True),
+    }
+
+
+def _pgn_forecaster(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
+    return {
+        # the TPGN paper tunes the width per data set in this range (2 .. 256)
+        "hidden": trial.suggest_categorical("hidden", [2, 4, 8, 16, 32, 64]),
+        "norm": trial.suggest_categorical("norm", [True, False]),
+        "lr": trial.suggest_float("lr", 1e-4, 1e-2, log=True),
+    }
+
+
+def _pgn_classifier(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
+    return {
+        "hidden": trial.suggest_categorical("hidden", [16, 32, 64, 128]),
+        "n_layers": trial.suggest_int("n_layers", 1, 3),
+        "dropout": trial.suggest_float("dropout", 0.0, 0.5),
+        "lr": trial.suggest_float("lr", 1e-4, 1e-2, log=True),
+    }
+
+
+# model-specific spaces by class name; a subclass uses the entry of its nearest listed base
+_SPACES: dict[str, SpaceFunction] = {
+    "CycleNetForecaster": _cyclenet,
+    "ARNetForecaster": _arnet,
+    "PGNForecaster": _pgn_forecaster,
+    "PGNClassifier": _pgn_classifier,
+}
+
+
+def _estimator_class(estimator_or_name: object) -> type:
+    if isinstance(estimator_or_name, str):
+        return get_estimator(estimator_or_name)  # a clear error listing the known names
+    if isinstance(estimator_or_name, type):
+        return estimator_or_name
+    return type(estimator_or_name)
+
+
+def _constructor_params(cls: type) -> set[str]:
+    try:
+        signature = inspect.signature(cls.__init__)
+    except (TypeError, ValueError):
+        return set()
+    return {name for name, p in signature.parameters.items() if name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD}
+
+
+def space_for(estimator_or_name: object) -> SpaceFunction:
+    """The search-space function :func:`search_space` uses for an estimator, class or name.
+
+    Parameters
+    ----------
+    estimator_or_name : estimator, estimator class or str
+        A tsrec estimator (instance or class) or the name of a registered one.
+
+    Returns
+    -------
+    callable
+        ``space(trial) -> dict`` of constructor parameters.
+
+    Examples
+    --------
+    >>> from tsrec.tuning.spaces import space_for, shared_space
+    >>> space_for("PGNForecaster") is shared_space
+    False
+    """
+    cls = _estimator_class(estimator_or_name)
+    for base in cls.__mro__:
+        if base.__name__ in _SPACES:
+            return _SPACES[base.__name__]
+    registered = cls in {c for _, c in all_estimators()}
+    if registered or set(SHARED_SPACE_PARAMS) <= _constructor_params(cls):
+        return shared_space
+    raise ValueError(
+        f"there is no search space for {cls.__name__}: it is not a registered tsrec estimator and "
+        f"does not take all of {list(SHARED_SPACE_PARAMS)}; pass your own space=callable(trial) -> dict"
+    )
+
+
+def search_space(estimator_or_name: object, trial: optuna.trial.BaseTrial) -> dict[str, Any]:
+    """Ask ``trial`` for constructor parameters of an estimator; return them as a dict.
+
+    Model-specific spaces:
+
+    - ``CycleNetForecaster``: ``backbone`` in {"linear", "mlp"}, ``lr`` log-uniform in
+      [1e-4, 5e-2], ``batch_size`` in {32, 64, 128, 256}.
+    - ``ARNetForecaster``: ``sparsity`` in [0.05, 1] (1 = no sparsity), ``lr`` log-uniform in
+      [1e-4, 5e-2].
+    - ``PGNForecaster``: ``hidden`` in {2, 4, ..., 64}, ``norm`` in {True, False}, ``lr``
+      log-uniform in [1e-4, 1e-2].
+    - ``PGNClassifier``: ``hidden`` in {16, 32, 64, 128}, ``n_layers`` in 1..3, ``dropout`` in
+      [0, 0.5], ``lr`` log-uniform in [1e-4, 1e-2].
+
+    Every other registered estimator gets the shared space: ``lr`` log-uniform in [1e-4, 1e-2],
+    ``weight_decay`` log-uniform in [1e-8, 1e-3], ``batch_size`` in {16, 32, 64, 128}.
+
+    Parameters
+    ----------
+    estimator_or_name : estimator, estimator class or str
+        A tsrec estimator (instance or class) or the name of a registered one
+        (see ``tsrec.all_estimators()``).
+    trial : optuna.trial.BaseTrial
+        The trial to ask (a running ``Trial``, or a ``FixedTrial`` to replay given values).
+
+    Returns
+    -------
+    dict
+        Constructor parameters, for ``estimator.set_params(**params)``.
+
+    Examples
+    --------
+    >>> import optuna
+    >>> from tsrec.tuning import search_space
+    >>> trial = optuna.trial.FixedTrial({"sparsity": 0.3, "lr": 0.01})
+    >>> search_space("ARNetForecaster", trial)
+    {'sparsity': 0.3, 'lr': 0.01}
+    """
+    params = space_for(estimator_or_name)(trial)
+    if not isinstance(params, dict):
+        raise TypeError(f"a search space must return a dict, got {type(params).__name__}")
+    return params
