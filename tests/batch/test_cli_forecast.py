@@ -1,0 +1,62 @@
+"""`tsrec forecast`: writes the forecasts and exits 0; a user error is one line on stderr and exit 2."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrec.batch import forecast_files
+from tsrec.cli import main
+from tsrec.estimators import ARNetForecaster
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """A saved AR-Net and a wide CSV of three hourly series."""
+    folder = tmp_path_factory.mktemp("cli")
+    t = pd.date_range("2024-01-01", periods=72, freq="h")
+    wide = pd.DataFrame({"ds": t, **{f"m{i}": np.sin(np.arange(72.0) / (i + 2)) + i for i in range(3)}})
+    wide.to_csv(folder / "wide.csv", index=False)
+    model = ARNetForecaster(n_lags=8, horizon=4, max_epochs=3, random_state=0).fit(wide.set_index("ds")[["m0"]])
+    model.save(folder / "model")
+    return folder
+
+
+def test_forecast_command_writes_the_file(saved, tmp_path, capsys):
+    out = tmp_path / "f.parquet"
+    argv = ["forecast", "--model", str(saved / "model"), "--input", str(saved / "wide.csv"),
+            "--layout", "wide", "--id-col", "meter", "--value-col", "load", "--fh", "6"]
+    assert main([*argv, "--output", str(out)]) == 0
+    assert "wrote 18 forecasts of 3 series" in capsys.readouterr().out
+    got = pd.read_parquet(out)
+    assert list(got.columns) == ["meter", "ds", "load_hat"] and len(got) == 18
+    expected = forecast_files(
+        saved / "model", saved / "wide.csv", tmp_path / "e.csv", layout="wide", id_col="meter", value_col="load", fh=6
+    )
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert main([*argv, "--engine", "dask", "--output", str(tmp_path / "d.parquet")]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "d.parquet"), expected, check_exact=True)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"--layout": "long"}, r"wide\.csv: missing column\(s\) \['unique_id', 'y'\]; available columns"),
+        ({"--model": "nowhere"}, "nowhere is not a saved tsrec estimator"),
+        ({"--input": "absent.csv"}, r"absent\.csv: file not found"),
+        ({"--output": "out.xlsx"}, r"out\.xlsx: unknown file extension"),
+        ({"--fh": "0"}, "fh must be >= 1"),
+        ({"--scheduler-address": "tcp://1.2.3.4:1", "--engine": "local"}, "--scheduler-address needs --engine dask"),
+    ],
+)
+def test_user_errors_exit_2_with_one_line(saved, tmp_path, capsys, change, message):
+    options = {"--model": str(saved / "model"), "--input": str(saved / "wide.csv"), "--output": str(tmp_path / "o.csv"),
+               "--layout": "wide", **change}
+    assert main(["forecast", *[part for option in options.items() for part in option]]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tsrec forecast: error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert re.search(message, err)
+    assert not (tmp_path / "o.csv").exists()

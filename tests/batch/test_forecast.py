@@ -1,0 +1,203 @@
+"""forecast_files: the same forecasts as predict(y=series), from every format and both engines."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from tsrec.batch import forecast_files, forecast_panel, read_series
+from tsrec.datasets.synthetic import make_seasonal
+from tsrec.estimators import ARNetForecaster, CycleNetForecaster, InputError, LoadError
+from tsrec.estimators._forecaster import DeepForecaster
+
+IDS = ["s0", "s1", "s2", "s3", "s4"]
+
+
+def series(i: int, n: int = 120) -> pd.DataFrame:
+    y, _ = make_seasonal(n_samples=n, period=24, random_state=i)
+    return y.rename(columns={"y0": "y"}).rename_axis("ds")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """A fitted CycleNet, its saved folder, and the same five series as long/wide CSV and Parquet."""
+    folder = tmp_path_factory.mktemp("batch")
+    train = pd.concat([series(i, 200) for i in range(10, 14)], keys=list("abcd"), names=["unique_id", "ds"])
+    model = CycleNetForecaster(lookback=24, horizon=12, cycle_length=24, max_epochs=2, random_state=0).fit(train)
+    model.save(folder / "model")
+    frames = {k: series(i) for i, k in enumerate(IDS)}
+    long = pd.concat(frames, names=["unique_id", "ds"]).reset_index()
+    long.sample(frac=1.0, random_state=1).to_csv(folder / "long.csv", index=False)  # unsorted on purpose
+    long.to_parquet(folder / "long.parquet", index=False)
+    wide = pd.DataFrame({k: f["y"] for k, f in frames.items()}).rename_axis("ds").reset_index()
+    wide.to_csv(folder / "wide.csv", index=False)
+    return {"model": model, "dir": folder, "frames": frames}
+
+
+def test_long_csv_matches_predict_per_series(files, tmp_path):
+    model, folder = files["model"], files["dir"]
+    out = forecast_files(folder / "model", folder / "long.csv", tmp_path / "f.csv")
+    assert list(out.columns) == ["unique_id", "ds", "y_hat"] and out["unique_id"].unique().tolist() == IDS
+    for key, frame in files["frames"].items():
+        expected = model.predict(fh=list(range(1, 13)), y=frame)
+        got = out[out["unique_id"] == key]
+        assert (got["ds"].to_numpy() == expected.index.to_numpy()).all()
+        # one panel call vs one call per series: equal up to float32 rounding of the batched network
+        np.testing.assert_allclose(got["y_hat"].to_numpy(), expected["y"].to_numpy(), rtol=1e-5, atol=1e-6)
+    written = pd.read_csv(tmp_path / "f.csv", parse_dates=["ds"], float_precision="round_trip")
+    # forecasts are float32; their shortest repr in the CSV reads back to the same float32
+    np.testing.assert_array_equal(written["y_hat"].to_numpy(out["y_hat"].dtype), out["y_hat"].to_numpy())
+
+
+def test_wide_csv_and_parquet_give_identical_forecasts(files, tmp_path):
+    folder = files["dir"]
+    reference = forecast_files(files["model"], folder / "long.csv", tmp_path / "a.csv")
+    wide = forecast_files(folder / "model", folder / "wide.csv", tmp_path / "b.parquet", layout="wide")
+    parquet = forecast_files(folder / "model", folder / "long.parquet", tmp_path / "c.parquet")
+    pd.testing.assert_frame_equal(wide, reference, check_exact=True)
+    pd.testing.assert_frame_equal(parquet, reference, check_exact=True)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "b.parquet"), reference, check_exact=True)
+
+
+def test_fh_as_count_past_the_horizon_or_as_steps(files, tmp_path):
+    folder = files["dir"]
+    long = forecast_files(files["model"], folder / "long.csv", tmp_path / "a.csv", fh=15)
+    assert long.groupby("unique_id").size().tolist() == [15] * 5
+    some = forecast_files(files["model"], folder / "long.csv", tmp_path / "b.csv", fh=[1, 13])
+    first_and_13th = long[long.groupby("unique_id").cumcount().isin([0, 12])]
+    np.testing.assert_array_equal(some["y_hat"].to_numpy(), first_and_13th["y_hat"].to_numpy())
+    with pytest.raises(InputError, match="fh must be"):
+        forecast_files(files["model"], folder / "long.csv", tmp_path / "c.csv", fh=0)
+
+
+@pytest.mark.parametrize("use_path, scheduler", [(True, "threads"), (False, "synchronous")])
+def test_dask_engine_equals_local_engine_exactly(files, tmp_path, use_path, scheduler):
+    folder = files["dir"]
+    model = folder / "model" if use_path else files["model"]
+    local = forecast_files(model, folder / "long.csv", tmp_path / "local.csv", chunk_size=2)
+    dask = forecast_files(
+        model, folder / "long.csv", tmp_path / "dask.csv", engine="dask", scheduler=scheduler, npartitions=2,
+        chunk_size=2,
+    )
+    pd.testing.assert_frame_equal(dask, local, check_exact=True)
+    assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
+
+
+def test_dask_engine_on_a_distributed_client(files, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    folder = files["dir"]
+    local = forecast_files(folder / "model", folder / "long.csv", tmp_path / "local.csv", chunk_size=2)
+    options = {"engine": "dask", "chunk_size": 2}
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as client:
+        by_path = forecast_files(folder / "model", folder / "long.csv", tmp_path / "p.csv", client=client, **options)
+        by_object = forecast_files(files["model"], folder / "long.csv", tmp_path / "o.pq", client=client, **options)
+    pd.testing.assert_frame_equal(by_path, local, check_exact=True)
+    pd.testing.assert_frame_equal(by_object, local, check_exact=True)
+
+
+def test_forecasts_do_not_depend_on_the_torch_thread_count(files, tmp_path):
+    # distributed's worker processes run torch on one thread; MKL rounds differently with more
+    before = torch.get_num_threads()
+    try:
+        results = []
+        for threads in (2, 1):
+            torch.set_num_threads(threads)
+            results.append(forecast_files(files["model"], files["dir"] / "long.csv", tmp_path / f"{threads}.csv"))
+    finally:
+        torch.set_num_threads(before)
+    pd.testing.assert_frame_equal(results[0], results[1], check_exact=True)
+    assert torch.get_num_threads() == before
+
+
+def existing_output(tmp_path):
+    """An output folder that already holds the output file and another file."""
+    (tmp_path / "out.csv").write_text("previous run\n")
+    (tmp_path / "notes.txt").write_text("keep me\n")
+    return tmp_path / "out.csv"
+
+
+def assert_untouched(tmp_path):
+    assert (tmp_path / "out.csv").read_text() == "previous run\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("in")) == ["notes.txt", "out.csv"]
+
+
+def test_short_series_are_named_and_nothing_is_written(files, tmp_path):
+    out = existing_output(tmp_path)
+    long = pd.concat({"ok": series(0), "tiny": series(1, 10), "small": series(2, 23)}, names=["unique_id", "ds"])
+    long.reset_index().to_csv(tmp_path / "in.csv", index=False)
+    expected = r"2 series are shorter than the model's lookback of 24 rows: 'small' \(23 rows\), 'tiny' \(10 rows\)"
+    with pytest.raises(InputError, match=expected):
+        forecast_files(files["dir"] / "model", tmp_path / "in.csv", out)
+    assert_untouched(tmp_path)
+
+
+@pytest.mark.parametrize("engine", ["local", "dask"])
+def test_bad_values_or_a_failing_chunk_leave_the_output_alone(files, tmp_path, monkeypatch, engine):
+    out = existing_output(tmp_path)
+    long = pd.read_csv(files["dir"] / "long.csv")
+    long.loc[7, "y"] = np.nan
+    long.to_csv(tmp_path / "in_nan.csv", index=False)
+    with pytest.raises(InputError, match="NaN"):
+        forecast_files(files["model"], tmp_path / "in_nan.csv", out, engine=engine)
+    assert_untouched(tmp_path)
+
+    original, calls = DeepForecaster.predict, []
+
+    def fail_on_second_chunk(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("worker lost")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(DeepForecaster, "predict", fail_on_second_chunk)
+    with pytest.raises(RuntimeError, match="worker lost"):
+        forecast_files(files["model"], files["dir"] / "long.csv", out, engine=engine, chunk_size=2,
+                       scheduler="synchronous" if engine == "dask" else None)
+    assert_untouched(tmp_path)
+
+
+def test_model_and_option_errors(files, tmp_path):
+    folder = files["dir"]
+    with pytest.raises(LoadError, match="not a saved tsrec estimator"):
+        forecast_files(tmp_path, folder / "long.csv", tmp_path / "o.csv")
+    with pytest.raises(InputError, match="not fitted"):
+        forecast_files(CycleNetForecaster(), folder / "long.csv", tmp_path / "o.csv")
+    with pytest.raises(TypeError, match="not a tsrec forecaster"):
+        forecast_files(object(), folder / "long.csv", tmp_path / "o.csv")
+    with pytest.raises(InputError, match="unknown file extension"):  # checked before the input is read
+        forecast_files(files["model"], tmp_path / "missing.csv", tmp_path / "o.json")
+    with pytest.raises(InputError, match="engine must be one of"):
+        forecast_files(files["model"], folder / "long.csv", tmp_path / "o.csv", engine="spark")
+    with pytest.raises(InputError, match="client is only used by engine='dask'"):
+        forecast_files(files["model"], folder / "long.csv", tmp_path / "o.csv", client=object())
+    pd.read_csv(folder / "long.csv").assign(y2=1.0).to_csv(tmp_path / "in.csv", index=False)
+    with pytest.raises(InputError, match=r"2 value column\(s\) \['y', 'y2'\] but the model forecasts 1 variate"):
+        forecast_files(files["model"], tmp_path / "in.csv", tmp_path / "o.csv", columns=["y", "y2"])
+    assert [p.name for p in tmp_path.iterdir()] == ["in.csv"]
+
+
+def test_missing_dask_says_what_to_install(files, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "dask", None)  # makes `import dask` raise ImportError
+    with pytest.raises(ImportError, match=r"pip install 'tsrec\[dask\]'"):
+        forecast_files(files["model"], files["dir"] / "long.csv", tmp_path / "o.csv", engine="dask")
+
+
+def test_multivariate_long_defaults_to_the_model_columns(tmp_path):
+    t = pd.date_range("2024-01-01", periods=40, freq="D")
+    frame = pd.DataFrame({"p": np.sin(np.arange(40.0)), "q": np.cos(np.arange(40.0) / 3)}, index=t).rename_axis("ds")
+    model = ARNetForecaster(n_lags=8, horizon=4, max_epochs=1, random_state=0).fit(frame)
+    long = pd.concat({"m1": frame, "m2": frame * 2}, names=["unique_id", "ds"]).reset_index().assign(other="x")
+    long.to_parquet(tmp_path / "in.parquet", index=False)
+    out = forecast_files(model, tmp_path / "in.parquet", tmp_path / "o.csv")
+    assert list(out.columns) == ["unique_id", "ds", "p_hat", "q_hat"]
+    expected = model.predict(fh=[1, 2, 3, 4], y=frame * 2)
+    got = out[out.unique_id == "m2"][["p_hat", "q_hat"]].to_numpy()
+    np.testing.assert_allclose(got, expected.to_numpy(), rtol=1e-5, atol=1e-6)
+    panel = read_series(tmp_path / "in.parquet", columns=["p", "q"])
+    pd.testing.assert_frame_equal(forecast_panel(model, panel), out, check_exact=True)
+    with pytest.raises(InputError, match="use layout='long'"):
+        forecast_files(model, tmp_path / "in.parquet", tmp_path / "o.csv", layout="wide")

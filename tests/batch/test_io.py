@@ -1,0 +1,191 @@
+"""Reading series files (long/wide, CSV/Parquet) and writing forecasts atomically."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrec.batch import InputFileNotFoundError, read_series, write_forecasts
+from tsrec.estimators import InputError
+
+
+def long_frame(n: int = 30, ids=("a", "b", "c")) -> pd.DataFrame:
+    t = pd.date_range("2024-01-01", periods=n, freq="h")
+    rng = np.random.default_rng(0)
+    return pd.concat(
+        [pd.DataFrame({"unique_id": k, "ds": t, "y": rng.standard_normal(n)}) for k in ids], ignore_index=True
+    )
+
+
+def to_wide(long: pd.DataFrame) -> pd.DataFrame:
+    return long.pivot(index="ds", columns="unique_id", values="y").reset_index().rename_axis(columns=None)
+
+
+def test_long_csv_gives_a_sorted_float_panel(tmp_path):
+    long = long_frame()
+    shuffled = long.sample(frac=1.0, random_state=0)
+    shuffled.to_csv(tmp_path / "s.csv", index=False)
+    panel = read_series(tmp_path / "s.csv")
+    assert list(panel.index.names) == ["unique_id", "ds"] and list(panel.columns) == ["y"]
+    assert panel.index.is_monotonic_increasing and panel["y"].dtype == np.float64
+    np.testing.assert_array_equal(panel["y"].to_numpy(), long["y"].to_numpy())
+    assert panel.loc["b"].index[0] == pd.Timestamp("2024-01-01")
+
+
+def test_wide_csv_and_parquet_read_the_same_panel(tmp_path):
+    long = long_frame()
+    long.to_csv(tmp_path / "l.csv", index=False)
+    to_wide(long).to_csv(tmp_path / "w.csv", index=False)
+    long.to_parquet(tmp_path / "l.parquet", index=False)
+    to_wide(long).set_index("ds").to_parquet(tmp_path / "w.parquet")  # time saved as the index
+    expected = read_series(tmp_path / "l.csv")
+    for path, layout in [("w.csv", "wide"), ("l.parquet", "long"), ("w.parquet", "wide")]:
+        got = read_series(tmp_path / path, layout=layout)
+        np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
+        assert got.index.get_level_values(0).tolist() == expected.index.get_level_values(0).tolist()
+        assert (got.index.get_level_values(1) == expected.index.get_level_values(1)).all()
+
+
+def test_options_ids_integer_times_multivariate_and_many_files(tmp_path):
+    frame = pd.DataFrame({"id": ["007"] * 4 + ["010"] * 4, "t": [3, 1, 2, 4] * 2, "p": np.arange(8.0), "q": 1.0})
+    frame.iloc[:6].to_csv(tmp_path / "part1.csv", index=False)
+    frame.iloc[6:].to_csv(tmp_path / "part2.csv.gz", index=False)
+    files = [tmp_path / "part1.csv", tmp_path / "part2.csv.gz"]
+    panel = read_series(files, id_col="id", time_col="t", columns=["p", "q"])
+    assert panel.index.get_level_values("id").unique().tolist() == ["007", "010"]  # text ids survive
+    assert panel.loc["007"].index.tolist() == [1, 2, 3, 4] and list(panel.columns) == ["p", "q"]
+    assert panel.loc["007", "p"].tolist() == [1.0, 2.0, 0.0, 3.0]
+
+
+def test_wide_columns_select_series(tmp_path):
+    to_wide(long_frame()).to_csv(tmp_path / "w.csv", index=False)
+    panel = read_series(tmp_path / "w.csv", layout="wide", columns=["c", "a"], value_col="load", id_col="meter")
+    assert panel.index.get_level_values("meter").unique().tolist() == ["a", "c"] and list(panel.columns) == ["load"]
+
+
+def write(tmp_path, name: str, frame: pd.DataFrame) -> str:
+    path = tmp_path / name
+    frame.to_parquet(path, index=False) if name.endswith(".parquet") else frame.to_csv(path, index=False)
+    return str(path)
+
+
+def raw(tmp_path, name: str, content: bytes) -> str:
+    (tmp_path / name).write_bytes(content)
+    return str(tmp_path / name)
+
+
+def with_value(row: int, value) -> pd.DataFrame:
+    frame = long_frame().astype({"y": object})
+    frame.loc[row, "y"] = value
+    return frame
+
+
+def with_inf(tmp_path) -> str:
+    frame = long_frame()
+    frame.loc[3, "y"] = np.inf
+    return write(tmp_path, "x.parquet", frame)
+
+
+def without_id(tmp_path) -> str:
+    frame = long_frame()
+    frame["unique_id"] = frame["unique_id"].where(frame.index != 4)
+    return write(tmp_path, "x.csv", frame)
+
+
+# case: (make the input in a folder, read_series options, error type, message pattern)
+BAD = {
+    "missing column": (
+        lambda p: write(p, "x.csv", long_frame().rename(columns={"ds": "time"})), {}, InputError,
+        r"x\.csv: missing column\(s\) \['ds'\]; available columns: \['unique_id', 'time', 'y'\].*--time-col",
+    ),
+    "non-numeric": (
+        lambda p: write(p, "x.csv", with_value(7, "n/a?")), {}, TypeError,
+        r"x\.csv: column 'y' has non-numeric values \(e\.g\. 'n/a\?' at data row 8\)",
+    ),
+    "nan": (
+        lambda p: write(p, "x.csv", with_value(31, np.nan)), {}, InputError,
+        r"x\.csv: 1 row\(s\).*NaN.*series 'b' at 2024-01-01 01:00:00.*fill or drop",
+    ),
+    "inf": (with_inf, {}, InputError, r"x\.parquet: .*infinite values, e\.g\. series 'a' at 2024-01-01 03:00:00"),
+    "duplicate stamps": (
+        lambda p: write(p, "x.csv", pd.concat([long_frame(), long_frame().iloc[[40]]])), {}, InputError,
+        r"x\.csv: series 'b' has duplicate time stamps \(e\.g\. 2024-01-01 10:00:00, 2 rows\).*drop or aggregate",
+    ),
+    "unknown extension": (
+        lambda p: write(p, "x.txt", long_frame()), {}, InputError, r"x\.txt: unknown file extension; use one of \.csv",
+    ),
+    "missing file": (lambda p: str(p / "nope.csv"), {}, FileNotFoundError, r"nope\.csv: file not found"),
+    "folder": (lambda p: str(p), {}, InputError, "is a folder"),
+    "empty file": (lambda p: raw(p, "x.csv", b""), {}, InputError, r"x\.csv is empty"),
+    "header only": (lambda p: raw(p, "x.csv", b"unique_id,ds,y\n"), {}, InputError, "has no data rows"),
+    "damaged parquet": (
+        lambda p: raw(p, "x.parquet", b"PAR1 not really"), {}, InputError, r"cannot read .*x\.parquet as PARQUET",
+    ),
+    "bad times": (
+        lambda p: write(p, "x.csv", long_frame().assign(ds="yesterday")), {}, InputError,
+        "'ds' has values that are not time stamps",
+    ),
+    "empty id": (without_id, {}, InputError, r"'unique_id' has empty series ids \(first at data row 5\)"),
+    "wide without series": (
+        lambda p: write(p, "x.csv", long_frame()[["ds"]]), {"layout": "wide"}, InputError, "one column per series",
+    ),
+    "bad layout": (lambda p: write(p, "x.csv", long_frame()), {"layout": "tall"}, InputError, "layout must be one of"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_input_names_file_problem_and_fix(case, tmp_path):
+    make, kwargs, error, pattern = BAD[case]
+    with pytest.raises(error, match=pattern):
+        read_series(make(tmp_path), **kwargs)
+
+
+def test_missing_file_is_both_value_and_file_not_found_error():
+    assert issubclass(InputFileNotFoundError, ValueError) and issubclass(InputFileNotFoundError, FileNotFoundError)
+
+
+def test_duplicates_across_files_name_both_files(tmp_path):
+    long = long_frame()
+    one, two = write(tmp_path, "one.csv", long.iloc[:20]), write(tmp_path, "two.csv", long.iloc[19:])
+    with pytest.raises(InputError, match=r"one\.csv, .*two\.csv: series 'a' has duplicate time stamps"):
+        read_series([one, two])
+
+
+def test_mixed_time_kinds_across_files(tmp_path):
+    a = write(tmp_path, "a.csv", long_frame())
+    b = write(tmp_path, "b.csv", long_frame().assign(ds=range(90), unique_id="z"))
+    with pytest.raises(InputError, match="different kinds of time stamps"):
+        read_series([a, b])
+
+
+@pytest.mark.parametrize("name", ["f.csv", "f.parquet", "f.csv.gz"])
+def test_write_round_trips(tmp_path, name):
+    frame = long_frame(n=3)
+    out = write_forecasts(frame, tmp_path / "sub" / name)
+    back = pd.read_parquet(out) if name.endswith("parquet") else pd.read_csv(out, float_precision="round_trip")
+    np.testing.assert_array_equal(back["y"].to_numpy(), frame["y"].to_numpy())
+    assert [p.name for p in (tmp_path / "sub").iterdir()] == [name]
+
+
+def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    target = tmp_path / "out.csv"
+    target.write_text("old forecasts\n")
+
+    def broken(self, path, **kwargs):
+        with open(path, "w") as handle:
+            handle.write("half a fi")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", broken)
+    with pytest.raises(OSError, match="disk full"):
+        write_forecasts(long_frame(), target)
+    assert target.read_text() == "old forecasts\n" and sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_write_rejects_unknown_extension_and_folders(tmp_path):
+    with pytest.raises(InputError, match="unknown file extension"):
+        write_forecasts(long_frame(), tmp_path / "out.xlsx")
+    (tmp_path / "d.csv").mkdir()
+    with pytest.raises(InputError, match="is a folder"):
+        write_forecasts(long_frame(), tmp_path / "d.csv")

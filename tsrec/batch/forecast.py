@@ -1,0 +1,361 @@
+"""Forecasting many series with one fitted model: a local engine and a Dask engine.
+
+Both engines cut the panel into the same chunks of ``chunk_size`` series, in series order, and
+forecast each chunk with one ``model.predict(fh=..., y=chunk)`` call. A chunk is the unit of
+work because (a) one panel call is several times faster than one call per series (the per-call
+pandas/sktime overhead dominates small models) and (b) a network's output for a series can
+change in the last float32 bit with the batch it is computed in; fixing the chunks makes the
+Dask engine's output identical, bit for bit, to the local engine's. Dask partitions are runs of
+whole chunks.
+
+For the same reason every chunk is forecast with one torch thread: MKL's matrix products round
+differently with different thread counts, and Dask workers run with other counts than the
+local process (distributed's nannies set ``OMP_NUM_THREADS=1``). Parallelism comes from the
+chunks instead; for small networks the per-call overhead dominates anyway.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from tsrec.batch.io import PathLike, check_output_path, read_series, write_forecasts
+from tsrec.estimators._forecaster import DeepForecaster
+from tsrec.estimators.errors import InputError, LoadError
+from tsrec.persistence import load
+
+ENGINES = ("local", "dask")
+
+# models loaded by workers, keyed by folder and file times: each process loads a folder once
+_CACHE: OrderedDict[tuple, DeepForecaster] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 4
+
+
+def _cache_key(path: str) -> tuple:
+    folder = Path(path).resolve()
+    stamps = tuple(f.stat().st_mtime_ns for f in sorted(folder.iterdir()) if f.is_file())
+    return str(folder), stamps
+
+
+def load_cached(path: PathLike) -> DeepForecaster:
+    """Load the forecaster saved at ``path`` once per process (re-loaded when the files change).
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from tsrec.estimators import ARNetForecaster
+    >>> folder = tempfile.mkdtemp() + "/model"
+    >>> _ = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(np.sin(np.arange(60.0))).save(folder)
+    >>> load_cached(folder) is load_cached(folder)
+    True
+    """
+    if not Path(path).is_dir():
+        raise LoadError(f"{path} is not a saved tsrec estimator: no such folder; pass a folder written by est.save")
+    key = _cache_key(str(path))
+    # one lock for the whole load: threads of one worker must not load the same folder twice
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = _check_model(load(path), path)
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+
+
+def _check_model(est: object, source: object) -> DeepForecaster:
+    if not isinstance(est, DeepForecaster):
+        raise TypeError(
+            f"{source} is a {type(est).__name__}, not a tsrec forecaster; pass a fitted forecaster or its saved folder"
+        )
+    if not est.is_fitted:
+        raise InputError(f"the {type(est).__name__} is not fitted; call fit first (or pass a folder saved by est.save)")
+    return est
+
+
+def _resolve_model(model: DeepForecaster | PathLike) -> tuple[DeepForecaster, str | None]:
+    """The fitted forecaster, and its folder when ``model`` is a path."""
+    if isinstance(model, (str, os.PathLike)):
+        path = str(Path(model).resolve())
+        return load_cached(path), path
+    return _check_model(model, "model"), None
+
+
+def _steps(fh: int | Sequence[int] | None, horizon: int) -> list[int]:
+    """Relative steps to forecast: None is 1..horizon, an int N is 1..N, else the given steps."""
+    if fh is None:
+        return list(range(1, horizon + 1))
+    if isinstance(fh, (int, np.integer)) and not isinstance(fh, bool):
+        if fh < 1:
+            raise InputError(f"fh must be >= 1 (the number of steps to forecast), got {fh}")
+        return list(range(1, int(fh) + 1))
+    steps = np.asarray(list(fh) if not isinstance(fh, np.ndarray) else fh).ravel()
+    if steps.size == 0 or not np.issubdtype(steps.dtype, np.integer) or steps.min() < 1:
+        raise InputError(f"fh must be a positive int or a list of steps 1, 2, ...; got {fh!r}")
+    return sorted({int(s) for s in steps})
+
+
+def _check_panel(est: DeepForecaster, panel: pd.DataFrame) -> None:
+    """Everything that would make a chunk fail, checked before any forecasting."""
+    if len(panel) == 0:
+        raise InputError("the panel is empty; give at least one series")
+    if panel.shape[1] != est.n_channels_:
+        raise InputError(
+            f"the input has {panel.shape[1]} value column(s) {list(panel.columns)} but the model "
+            f"forecasts {est.n_channels_} variate(s) {est.columns_}; choose the matching value "
+            "columns with columns= (CLI: --columns)"
+        )
+    lookback = est._lookback_length()
+    lengths = panel.groupby(level=0, sort=False).size()
+    short = lengths[lengths < lookback]
+    if len(short):
+        listed = ", ".join(f"{key!r} ({n} rows)" for key, n in short.iloc[:10].items())
+        more = f" and {len(short) - 10} more" if len(short) > 10 else ""
+        raise InputError(
+            f"{len(short)} series are shorter than the model's lookback of {lookback} rows: "
+            f"{listed}{more}; give each series at least {lookback} rows or drop the short ones"
+        )
+
+
+def _chunks(panel: pd.DataFrame, chunk_size: int) -> list[pd.DataFrame]:
+    """Runs of ``chunk_size`` whole series, in order of first appearance."""
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise InputError(f"chunk_size must be a positive int, got {chunk_size!r}")
+    codes = pd.factorize(panel.index.get_level_values(0))[0]
+    # a stable sort keeps each series' rows in time order and makes every series one block
+    order = np.argsort(codes, kind="stable")
+    panel, codes = panel.iloc[order], codes[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    bounds = [*starts[::chunk_size], len(panel)]
+    return [panel.iloc[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _forecast_chunks(chunks: list[pd.DataFrame], model: DeepForecaster | str, steps: list[int]) -> list:
+    """Forecast a list of chunks (one Dask partition); ``model`` may be a saved folder."""
+    est = load_cached(model) if isinstance(model, str) else model
+    with _one_torch_thread():
+        return [est.predict(fh=steps, y=chunk) for chunk in chunks]
+
+
+@contextmanager
+def _one_torch_thread() -> Iterator[None]:
+    """Run torch on one thread in this thread, so that results do not depend on the thread count.
+
+    torch's setting is per thread for OpenMP builds (worker threads do not disturb each other);
+    the previous count is restored afterwards.
+    """
+    before = torch.get_num_threads()
+    if before != 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if before != 1:
+            torch.set_num_threads(before)
+
+
+def forecast_panel(
+    model: DeepForecaster | PathLike,
+    panel: pd.DataFrame,
+    *,
+    fh: int | Sequence[int] | None = None,
+    engine: str = "local",
+    client: object | None = None,
+    npartitions: int | None = None,
+    scheduler: str | None = None,
+    chunk_size: int = 256,
+) -> pd.DataFrame:
+    """Forecast every series of an in-memory panel; the engine behind :func:`forecast_files`.
+
+    Parameters
+    ----------
+    model, fh, engine, client, npartitions, scheduler, chunk_size
+        As in :func:`forecast_files`.
+    panel : pandas.DataFrame
+        A (series id, time) MultiIndex panel, e.g. from :func:`tsrec.batch.read_series`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long forecasts: the two index names as columns, then ``<value column>_hat`` per variate.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from tsrec.estimators import ARNetForecaster
+    >>> t = pd.date_range("2024-01-01", periods=60, freq="h")
+    >>> panel = pd.concat({k: pd.DataFrame({"y": np.sin(np.arange(60.0) / s)}, index=t)
+    ...                    for k, s in [("a", 3), ("b", 5)]}, names=["unique_id", "ds"])
+    >>> est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(panel)
+    >>> forecast_panel(est, panel).shape
+    (4, 3)
+    """
+    if engine not in ENGINES:
+        raise InputError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if client is not None and engine != "dask":
+        raise InputError("client is only used by engine='dask'; pass engine='dask' as well")
+    if not isinstance(panel, pd.DataFrame) or panel.index.nlevels != 2:
+        raise InputError("panel must be a DataFrame with a (series id, time) MultiIndex; read it with read_series")
+    est, path = _resolve_model(model)
+    steps = _steps(fh, est._horizon_length())
+    _check_panel(est, panel)
+    chunks = _chunks(panel, chunk_size)
+    if engine == "local":
+        frames = _forecast_chunks(chunks, est, steps)
+    else:
+        frames = _dask_forecast(path if path is not None else est, chunks, steps, client, npartitions, scheduler)
+    out = pd.concat(frames) if len(frames) > 1 else frames[0]
+    out.index.names = list(panel.index.names)
+    out.columns = [f"{c}_hat" for c in panel.columns]
+    return out.reset_index()
+
+
+def _import_dask():
+    try:
+        import dask
+    except ImportError:
+        raise ImportError("engine='dask' needs dask and distributed: pip install 'tsrec[dask]'") from None
+    return dask
+
+
+def _dask_forecast(model, chunks, steps, client, npartitions, scheduler) -> list[pd.DataFrame]:
+    """Forecast runs of chunks as Dask tasks and return the chunks' forecasts in order."""
+    dask = _import_dask()
+    if npartitions is None:
+        npartitions = sum(client.nthreads().values()) if client is not None else os.cpu_count() or 1
+    if isinstance(npartitions, bool) or not isinstance(npartitions, (int, np.integer)) or npartitions < 1:
+        raise InputError(f"npartitions must be a positive int, got {npartitions!r}")
+    blocks = np.array_split(np.arange(len(chunks)), min(int(npartitions), len(chunks)))
+    parts = [[chunks[i] for i in block] for block in blocks]
+    if client is not None:
+        # a path stays a path (each worker loads the folder once); an object goes once to each
+        # worker, so remote workers need no shared file system for it
+        if not isinstance(model, str):
+            model = client.scatter(model, broadcast=True)
+        # data goes straight from here to the workers, not through the task graph
+        futures = client.map(_forecast_chunks, client.scatter(parts), model=model, steps=steps, pure=False)
+        results = client.gather(futures)
+    else:
+        task = dask.delayed(_forecast_chunks, pure=False)
+        # an object is shared by threads, pickled per task by the processes scheduler
+        shared = model
+        if not isinstance(model, str):
+            shared = dask.delayed(model, name=f"tsrec-model-{uuid.uuid4().hex}", traverse=False)
+        results = dask.compute(*[task(part, shared, steps) for part in parts], scheduler=scheduler)
+    return [frame for part in results for frame in part]
+
+
+def forecast_files(
+    model: DeepForecaster | PathLike,
+    inputs: PathLike | Sequence[PathLike],
+    output: PathLike,
+    *,
+    fh: int | Sequence[int] | None = None,
+    layout: str = "long",
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    value_col: str = "y",
+    columns: Sequence[str] | None = None,
+    engine: str = "local",
+    client: object | None = None,
+    npartitions: int | None = None,
+    scheduler: str | None = None,
+    chunk_size: int = 256,
+) -> pd.DataFrame:
+    """Forecast every series in CSV/Parquet files with one fitted model and write the forecasts.
+
+    Each series is forecast from the end of its own history with the fitted weights
+    (``model.predict(fh=..., y=series)``); only its last ``lookback`` rows are read by the model.
+    All files are read and checked before anything is forecast, and the output is written
+    atomically (temporary file + ``os.replace``): on any error nothing is written and an
+    existing output file is left as it was.
+
+    Parameters
+    ----------
+    model : fitted tsrec forecaster or path
+        A fitted forecaster, or a folder written by ``est.save(path)`` (loaded with
+        :func:`tsrec.load`).
+    inputs : path or sequence of paths
+        ``.csv``/``.csv.gz``/``.parquet`` files; see :func:`tsrec.batch.read_series`.
+    output : path
+        ``.csv``, ``.csv.gz`` or ``.parquet``, decided by the extension. Long format: ``id_col``,
+        ``time_col``, then ``<value column>_hat`` per variate (``y_hat`` by default), sorted by
+        series id and time.
+    fh : int or sequence of int, optional
+        Steps ahead: None is 1..horizon of the model, an int ``N`` is 1..N, a list names steps.
+        Steps past the horizon are produced by feeding forecasts back in.
+    layout, id_col, time_col, value_col, columns
+        The file layout and column names, as in :func:`tsrec.batch.read_series`. For a
+        multivariate model and the long layout, ``columns`` defaults to the columns the model
+        was fitted on.
+    engine : {"local", "dask"}, default="local"
+        ``"local"`` forecasts in this process. ``"dask"`` spreads chunks of series over Dask
+        workers (needs ``pip install 'tsrec[dask]'``); its output is identical to the local one.
+    client : distributed.Client, optional
+        With ``engine="dask"``: run on this cluster. A model path is passed to the workers as a
+        path (it must be readable there, e.g. a shared file system; each worker process loads it
+        once); a model object is scattered once to every worker. Without a client, Dask's local
+        ``scheduler`` runs the tasks.
+    npartitions : int, optional
+        Number of Dask tasks; default: the client's total threads or the number of CPUs (never
+        more than the number of chunks).
+    scheduler : {"threads", "processes", "synchronous"}, optional
+        Dask's local scheduler when ``client`` is None; None uses Dask's configured default
+        (threads, or a default ``distributed.Client`` if one exists).
+    chunk_size : int, default=256
+        Series forecast together in one ``predict`` call (the same for both engines). Forecasts
+        agree with one-series-at-a-time calls up to float32 rounding.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The forecasts that were written.
+
+    Raises
+    ------
+    InputError
+        Bad files or values (see :func:`read_series`), series shorter than the model's
+        lookback (the message names them), a variate-count mismatch or a bad ``fh``.
+    TypeError
+        ``model`` is not a tsrec forecaster, or a value column is not numeric.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np, pandas as pd
+    >>> from tsrec.estimators import ARNetForecaster
+    >>> folder = tempfile.mkdtemp()
+    >>> t = pd.date_range("2024-01-01", periods=60, freq="h")
+    >>> pd.DataFrame({"ds": t, "a": np.sin(np.arange(60.0) / 3), "b": np.cos(np.arange(60.0) / 5)}
+    ...              ).to_csv(folder + "/wide.csv", index=False)
+    >>> est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(np.sin(np.arange(60.0)))
+    >>> _ = est.save(folder + "/model")
+    >>> out = forecast_files(folder + "/model", folder + "/wide.csv", folder + "/out.parquet",
+    ...                      layout="wide", fh=3)
+    >>> list(out.columns), len(out)
+    (['unique_id', 'ds', 'y_hat'], 6)
+    """
+    target = check_output_path(output)  # fail before the slow part on a bad output name
+    est, path = _resolve_model(model)
+    if columns is None and layout == "long" and est.n_channels_ > 1:
+        columns = [str(c) for c in est.columns_]
+    if layout == "wide" and est.n_channels_ > 1:
+        raise InputError(
+            f"wide files hold one univariate series per column but the model forecasts "
+            f"{est.n_channels_} variates; use layout='long' with columns={est.columns_}"
+        )
+    panel = read_series(inputs, layout=layout, id_col=id_col, time_col=time_col, value_col=value_col, columns=columns)
+    result = forecast_panel(
+        path if path is not None else est, panel, fh=fh, engine=engine, client=client,
+        npartitions=npartitions, scheduler=scheduler, chunk_size=chunk_size,
+    )
+    write_forecasts(result, target)
+    return result

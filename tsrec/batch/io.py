@@ -1,0 +1,340 @@
+"""Reading series from CSV/Parquet files (long or wide layout) and writing forecasts atomically.
+
+Every check happens while reading, before any forecasting, so that a bad file fails fast and
+nothing is written. Each error names the file, the problem and the fix (DESIGN.md, "Bad input").
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tsrec.estimators.errors import InputError
+
+PathLike = str | os.PathLike
+LAYOUTS = ("long", "wide")
+# compressed CSV is decided by the suffix; the temporary output name hides it, so keep it here
+_FORMATS = {".csv": ("csv", None), ".csv.gz": ("csv", "gzip"), ".parquet": ("parquet", None), ".pq": ("parquet", None)}
+_FIX_COLUMNS = "pass id_col=/time_col=/value_col=/columns= (CLI: --id-col/--time-col/--value-col/--columns)"
+
+
+class InputFileNotFoundError(InputError, FileNotFoundError):
+    """An input file does not exist; both a ``ValueError`` (tsrec's InputError) and a ``FileNotFoundError``."""
+
+
+def file_format(path: PathLike) -> tuple[str, str | None]:
+    """Return ``(format, compression)`` of ``path`` from its extension.
+
+    Examples
+    --------
+    >>> file_format("data/series.parquet")
+    ('parquet', None)
+    >>> file_format("series.csv.gz")
+    ('csv', 'gzip')
+    """
+    name = Path(path).name.lower()
+    # longest suffix first, so that ".csv.gz" wins over ".gz"
+    for suffix in sorted(_FORMATS, key=len, reverse=True):
+        if name.endswith(suffix):
+            return _FORMATS[suffix]
+    raise InputError(f"{path}: unknown file extension; use one of {', '.join(_FORMATS)} (CSV or Parquet)")
+
+
+def read_series(
+    path_or_paths: PathLike | Sequence[PathLike],
+    *,
+    layout: str = "long",
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    value_col: str = "y",
+    columns: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Read many series from CSV or Parquet files into one panel.
+
+    Parameters
+    ----------
+    path_or_paths : path or sequence of paths
+        ``.csv`` (or ``.csv.gz``) and ``.parquet`` (or ``.pq``) files; several files are
+        concatenated, so a series may be split over files (e.g. one file per month).
+    layout : {"long", "wide"}, default="long"
+        ``"long"``: one row per (series, time) with columns ``id_col``, ``time_col`` and the value
+        column(s), as neuralforecast's ``unique_id, ds, y``. ``"wide"``: a ``time_col`` plus one
+        column per series; every column is one univariate series named by its header.
+    id_col, time_col : str
+        Names of the series-id and time columns (``id_col`` only names the output level for wide
+        files).
+    value_col : str, default="y"
+        The value column of long files, and the name given to the values of wide files.
+    columns : sequence of str, optional
+        Long layout: several value columns, one per variate of a multivariate series (replaces
+        ``value_col``). Wide layout: the series columns to read (default: all but ``time_col``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A panel with a MultiIndex ``(id_col, time_col)`` and float64 value columns, sorted by
+        series id and then time (unsorted input is sorted, silently and stably). Times are parsed
+        with pandas; an integer time column is kept as integer time steps. Long CSV ids are read
+        as text, so ``007`` stays ``"007"``.
+
+    Raises
+    ------
+    InputError
+        A file is missing, unreadable, empty or has an unknown extension; a column is missing;
+        a value is NaN/inf; a series has duplicate time stamps; time stamps cannot be parsed.
+    TypeError
+        A value column holds non-numeric values.
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> path = tempfile.mkdtemp() + "/wide.csv"
+    >>> pd.DataFrame({"ds": ["2024-01-01 00:00", "2024-01-01 01:00"], "a": [1.0, 2.0],
+    ...               "b": [3.0, 4.0]}).to_csv(path, index=False)
+    >>> read_series(path, layout="wide")  # doctest: +NORMALIZE_WHITESPACE
+                                   y
+    unique_id ds
+    a         2024-01-01 00:00:00  1.0
+              2024-01-01 01:00:00  2.0
+    b         2024-01-01 00:00:00  3.0
+              2024-01-01 01:00:00  4.0
+    """
+    if layout not in LAYOUTS:
+        raise InputError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    paths = [path_or_paths] if isinstance(path_or_paths, (str, os.PathLike)) else list(path_or_paths)
+    if not paths:
+        raise InputError("no input files were given; pass at least one .csv or .parquet file")
+    names = _value_names(layout, value_col, columns)
+    frames = [_read_one(Path(p), layout, id_col, time_col, names, columns) for p in paths]
+    # remember each row's file so that errors found across files can still name the file
+    source = np.repeat(np.arange(len(paths)), [len(f) for f in frames])
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    _check_time_types(frame, time_col, paths, frames)
+    _check_finite(frame, id_col, time_col, names, [paths[i] for i in source])
+    _check_duplicates(frame, id_col, time_col, [paths[i] for i in source])
+    frame = frame.sort_values([id_col, time_col], kind="mergesort")
+    return frame.set_index([id_col, time_col])[names]
+
+
+def _value_names(layout: str, value_col: str, columns: Sequence[str] | None) -> list[str]:
+    """The panel's value columns: the long file's columns, or ``value_col`` for wide files."""
+    if columns is not None:
+        if isinstance(columns, str) or not len(columns):
+            raise InputError(f"columns must be a non-empty list of column names, got {columns!r}")
+        if len(set(columns)) != len(columns):
+            raise InputError(f"columns has duplicates: {list(columns)}; name each column once")
+    return list(columns) if layout == "long" and columns is not None else [value_col]
+
+
+def _read_table(path: Path, id_col: str | None) -> pd.DataFrame:
+    if not path.exists():
+        raise InputFileNotFoundError(f"{path}: file not found; check the path")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; pass the .csv or .parquet files in it")
+    kind, compression = file_format(path)
+    try:
+        if kind == "parquet":
+            raw = pd.read_parquet(path)
+            # a frame saved with its index (e.g. the time) keeps it there; make it a column again
+            if not isinstance(raw.index, pd.RangeIndex):
+                raw = raw.reset_index()
+        else:
+            # ids as text: "007" must not become 7, and ids must not depend on what pandas guesses
+            # round_trip: the default parser may be off by one bit, so forecasts could differ from the
+            # same data held in memory
+            raw = pd.read_csv(
+                path, compression=compression, dtype=None if id_col is None else {id_col: str},
+                float_precision="round_trip",
+            )
+    except ImportError:
+        raise ImportError(f"reading {path} needs pyarrow: pip install pyarrow") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path} is empty; it needs a header row and data rows") from None
+    except (ValueError, OSError) as err:  # parser errors, bad encodings, damaged Parquet
+        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise InputError(f"cannot read {path} as {kind.upper()} ({message}); check that it is a valid {kind} file") \
+            from None
+    if len(raw) == 0:
+        raise InputError(f"{path} has no data rows; it needs at least one row per time step")
+    return raw
+
+
+def _require(raw: pd.DataFrame, path: Path, wanted: list[str]) -> None:
+    missing = [c for c in wanted if c not in raw.columns]
+    if missing:
+        raise InputError(
+            f"{path}: missing column(s) {missing}; available columns: {list(raw.columns)}; {_FIX_COLUMNS}"
+        )
+
+
+def _read_one(path: Path, layout: str, id_col: str, time_col: str, names: list[str], columns) -> pd.DataFrame:
+    """Read one file into a flat long frame ``id_col, time_col, *names`` with checked values."""
+    if layout == "long":
+        raw = _read_table(path, id_col)
+        _require(raw, path, [id_col, time_col, *names])
+        frame = raw[[id_col, time_col, *names]].copy()
+        if frame[id_col].isna().any():
+            row = int(np.flatnonzero(frame[id_col].isna().to_numpy())[0]) + 1
+            raise InputError(f"{path}: column {id_col!r} has empty series ids (first at data row {row}); fill them in")
+    else:
+        raw = _read_table(path, None)
+        _require(raw, path, [time_col])
+        series = list(columns) if columns is not None else [c for c in raw.columns if c != time_col]
+        if not series:
+            raise InputError(
+                f"{path}: a wide file needs a {time_col!r} column and one column per series; "
+                f"found only {list(raw.columns)}"
+            )
+        _require(raw, path, series)
+        if time_col in series:
+            raise InputError(f"{path}: {time_col!r} is the time column, not a series; drop it from columns")
+        for col in series:
+            raw[col] = _numeric(raw[col], path)
+        # one univariate series per column: stack them into long rows (series id = header)
+        frame = raw[[time_col, *series]].melt(id_vars=time_col, var_name=id_col, value_name=names[0])
+        frame[id_col] = frame[id_col].astype(str)
+        frame = frame[[id_col, time_col, names[0]]]
+    for col in names:
+        frame[col] = _numeric(frame[col], path)
+    frame[time_col] = _parse_times(frame[time_col], path)
+    return frame
+
+
+def _numeric(values: pd.Series, path: Path) -> pd.Series:
+    """Values as float64, or a TypeError quoting the first value that is not a number."""
+    is_bool = pd.api.types.is_bool_dtype(values.dtype)
+    if pd.api.types.is_numeric_dtype(values.dtype) and not is_bool:
+        return values.astype("float64")
+    # quote the first value that is not a number; booleans and numbers stored as text quote the first
+    bad = values.notna().to_numpy().copy()
+    if not is_bool:
+        bad &= pd.to_numeric(values, errors="coerce").isna().to_numpy()
+    row = int(np.argmax(bad))
+    value = values.iloc[row]
+    shown = repr(value) if isinstance(value, str) else value
+    raise TypeError(
+        f"{path}: column {values.name!r} has non-numeric values (e.g. {shown} "
+        f"at data row {row + 1}); fix or remove them, or pick other value columns: {_FIX_COLUMNS}"
+    )
+
+
+def _parse_times(values: pd.Series, path: Path) -> pd.Series:
+    """Datetimes parsed by pandas, or integer time steps kept as they are."""
+    if values.isna().any():
+        row = int(np.flatnonzero(values.isna().to_numpy())[0]) + 1
+        raise InputError(
+            f"{path}: column {values.name!r} has empty time stamps (first at data row {row}); fill them in"
+        )
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return values
+    if pd.api.types.is_integer_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype("int64")
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        raise InputError(
+            f"{path}: time column {values.name!r} holds {values.dtype} numbers; use dates "
+            "(e.g. 2024-01-01 00:00) or integer time steps"
+        )
+    try:
+        return pd.to_datetime(values)
+    except (ValueError, TypeError, OverflowError):
+        pass
+    try:  # the first stamp fixes pandas' guessed format; ISO 8601 stamps may vary in precision
+        return pd.to_datetime(values, format="ISO8601")
+    except (ValueError, TypeError, OverflowError) as err:
+        message = str(err).splitlines()[0]
+        raise InputError(
+            f"{path}: column {values.name!r} has values that are not time stamps ({message}); "
+            "write dates in one format (e.g. 2024-01-01 00:00) or use integer time steps"
+        ) from None
+
+
+def _check_time_types(frame: pd.DataFrame, time_col: str, paths: list, frames: list) -> None:
+    if len(frames) > 1 and frame[time_col].dtype == object:
+        kinds = {str(p): str(f[time_col].dtype) for p, f in zip(paths, frames)}
+        raise InputError(
+            f"the input files have different kinds of time stamps ({kinds}); use the same kind "
+            "(all dates with the same time zone, or all integer steps) in every file"
+        )
+
+
+def _check_finite(frame: pd.DataFrame, id_col: str, time_col: str, names: list[str], files: list) -> None:
+    bad = ~np.isfinite(frame[names].to_numpy()).all(axis=1)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        ids = pd.unique(frame[id_col].to_numpy()[bad])
+        raise InputError(
+            f"{files[first]}: {int(bad.sum())} row(s) of {len(ids)} series have missing (NaN) or "
+            f"infinite values, e.g. series {frame[id_col].iat[first]!r} at {frame[time_col].iat[first]}; "
+            "fill or drop them before forecasting (e.g. interpolate)"
+        )
+
+
+def _check_duplicates(frame: pd.DataFrame, id_col: str, time_col: str, files: list) -> None:
+    dup = frame.duplicated([id_col, time_col], keep=False).to_numpy()
+    if dup.any():
+        first = int(np.flatnonzero(dup)[0])
+        key, stamp = frame[id_col].iat[first], frame[time_col].iat[first]
+        same = dup & (frame[id_col] == key).to_numpy() & (frame[time_col] == stamp).to_numpy()
+        where = sorted({str(files[i]) for i in np.flatnonzero(same)})
+        n_series = frame.loc[dup, id_col].nunique()
+        raise InputError(
+            f"{', '.join(where)}: series {key!r} has duplicate time stamps (e.g. {stamp}, "
+            f"{int(same.sum())} rows); {n_series} series have duplicates; drop or aggregate them first"
+        )
+
+
+def check_output_path(path: PathLike) -> Path:
+    """Check that forecasts can be written to ``path`` (known extension, not a folder).
+
+    Examples
+    --------
+    >>> check_output_path("out/forecasts.parquet").name
+    'forecasts.parquet'
+    """
+    target = Path(path)
+    file_format(target)
+    if target.is_dir():
+        raise InputError(f"{target} is a folder; give a file name ending in .csv or .parquet")
+    return target
+
+
+def write_forecasts(frame: pd.DataFrame, path: PathLike) -> Path:
+    """Write ``frame`` (no index) as CSV or Parquet by the extension of ``path``, atomically.
+
+    The data goes to a temporary file in the same folder, is flushed to disk, and is then
+    renamed over ``path`` with :func:`os.replace`; readers see the old file or the new one,
+    never half of one, and a failure leaves ``path`` as it was. Missing folders are created.
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> out = write_forecasts(pd.DataFrame({"unique_id": ["a"], "y_hat": [1.5]}),
+    ...                       tempfile.mkdtemp() + "/forecasts.csv")
+    >>> out.read_text()
+    'unique_id,y_hat\\na,1.5\\n'
+    """
+    target = check_output_path(path)
+    kind, compression = file_format(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # same folder as the target: os.replace is only atomic within one file system
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        if kind == "parquet":
+            try:
+                frame.to_parquet(tmp, index=False)
+            except ImportError:
+                raise ImportError(f"writing {target} needs pyarrow: pip install pyarrow") from None
+        else:
+            frame.to_csv(tmp, index=False, compression=compression)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return target
