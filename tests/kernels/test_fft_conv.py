@@ -9,22 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tsrec.kernels.fft_conv import FFT_THRESHOLD, fast_fft_len, fft_conv
-
-TOL = {torch.float32: 1e-5, torch.float64: 1e-10}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny shapes: intra-op threads only add sync overhead (15x on a loaded 2-core box)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def rel_err(got: torch.Tensor, ref: torch.Tensor) -> float:
-    """Max-abs error relative to the largest reference entry."""
-    return ((got.double() - ref.double()).abs().max() / ref.double().abs().max().clamp_min(1e-30)).item()
+from _compare import TOL, rel_err
 
 
 def outputs_and_grads(fn, inputs: list[torch.Tensor], weight: torch.Tensor):

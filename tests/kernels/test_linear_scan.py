@@ -9,14 +9,7 @@ from hypothesis import strategies as st
 
 from tsrec.kernels import linear_scan, linear_scan_step
 from tsrec.kernels.linear import torch_impl
-
-TOL = {torch.float32: 1e-5, torch.complex64: 1e-5, torch.float64: 1e-10, torch.complex128: 1e-10}
-
-
-def rel_err(x: torch.Tensor, ref: torch.Tensor) -> float:
-    """Max error relative to the reference's max norm (robust to tiny entries)."""
-    x, ref = x.detach(), ref.detach()
-    return float((x - ref).abs().max() / ref.abs().max().clamp_min(1e-30))
+from _compare import TOL, rel_err
 
 
 def make(shape, dtype, seed=0, h0=True):

@@ -6,14 +6,7 @@ import pytest
 import torch
 
 from tsrec.kernels import recurrent_scan, rnn_scan
-
-TOL = {torch.float32: 1e-5, torch.float64: 1e-10}
-
-
-def rel_err(x: torch.Tensor, ref: torch.Tensor) -> float:
-    """Max error relative to the reference's max norm."""
-    x, ref = x.detach(), ref.detach()
-    return float((x - ref).abs().max() / ref.abs().max().clamp_min(1e-30))
+from _compare import REAL_DTYPES, TOL, rel_err
 
 
 def make(cell, batch=3, T=8, H=5, dtype=torch.float64, h0=True, seed=0):
@@ -32,7 +25,7 @@ def run(backend, cell, leaves):
     return [h, hT, *torch.autograd.grad((h ** 2).sum() + hT.sum(), leaves)]
 
 
-@pytest.mark.parametrize("dtype", list(TOL))
+@pytest.mark.parametrize("dtype", REAL_DTYPES)
 @pytest.mark.parametrize("cell", ["tanh", "gated"])
 @pytest.mark.parametrize("h0", [False, True])
 def test_rnn_torch_matches_naive(dtype, cell, h0):

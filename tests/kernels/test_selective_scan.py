@@ -8,15 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tsrec.kernels import linear_scan, selective_scan, selective_scan_step
+from _compare import REAL_DTYPES, TOL, rel_err
 
-TOL = {torch.float32: 1e-5, torch.float64: 1e-10}
 NAMES = ["u", "delta", "A", "B", "C", "D", "z", "delta_bias", "initial_state"]
-
-
-def rel_err(x: torch.Tensor, ref: torch.Tensor) -> float:
-    """Max error relative to the reference's max norm."""
-    x, ref = x.detach(), ref.detach()
-    return float((x - ref).abs().max() / ref.abs().max().clamp_min(1e-30))
 
 
 def make(batch=2, T=9, dim=4, N=3, groups=None, dtype=torch.float64, seed=0, extras=True, h0=True):
@@ -45,7 +39,7 @@ def run(backend, x, softplus):
     return [y, hT, *grads]
 
 
-@pytest.mark.parametrize("dtype", list(TOL))
+@pytest.mark.parametrize("dtype", REAL_DTYPES)
 @pytest.mark.parametrize("groups", [None, 1, 2])
 @pytest.mark.parametrize("extras,softplus,h0", [(False, False, False), (True, True, True), (True, False, False)])
 @pytest.mark.parametrize("T", [1, 9, 70])  # 70 spans several checkpoint chunks

@@ -9,18 +9,13 @@ import os
 
 os.environ["TRITON_INTERPRET"] = "1"
 
+import itertools  # noqa: E402
 import sys  # noqa: E402
 
 import torch  # noqa: E402
 
-from tsrec.kernels import linear_scan, rnn_scan, selective_scan  # noqa: E402
-
-TOL = {torch.float32: 1e-5, torch.float64: 1e-10}
-
-
-def rel_err(x, ref):
-    x, ref = x.detach().double(), ref.detach().double()
-    return float((x - ref).abs().max() / ref.abs().max().clamp_min(1e-30))
+from tsrec.kernels import linear_scan, rnn_scan, scan2d, selective_scan  # noqa: E402
+from _compare import TOL, rel_err  # noqa: E402
 
 
 def compare(label, fn, leaves, dtype):
@@ -71,6 +66,29 @@ def check_rnn(dtype, cell, h0, gen):
     return compare(f"rnn_scan {dtype} cell={cell} h0={h0}", fn, leaves, dtype)
 
 
+def check_scan2d(dtype, coupled, reverse, h0, final, gen, b=2, T=4, V=3, d=3, n=2):
+    """Defaults are tiny; ``d > 32`` spans two channel blocks (block sums of the B/C gradients)."""
+    grid, small = (b, T, V, d), (b, T, V, n)
+    x = leaf(*grid, dtype=dtype, gen=gen)
+    deltas = [leaf(*grid, dtype=dtype, scale=0.9, positive=True, gen=gen) for _ in range(2)]
+    A = [leaf(d, n, dtype=dtype, scale=-1.0, positive=True, gen=gen) for _ in range(4)]
+    if not coupled:
+        A[1] = A[2] = None
+    BC = [leaf(*small, dtype=dtype, gen=gen) for _ in range(4)]
+    init = tuple(leaf(b, V, d, n, dtype=dtype, gen=gen) for _ in range(2)) if h0 else None
+    # without A2 the variate state at t = -1 is unused: naive gives it no gradient at all
+    used_init = [] if init is None else list(init) if coupled else [init[0]]
+    leaves = [x, *deltas, *[a for a in A if a is not None], *BC, *used_init]
+
+    def fn(be):
+        y, last = scan2d(x, *deltas, *A, *BC, initial_state=init, output_final_state=final,
+                         reverse_variates=reverse, backend=be)
+        return (y, *last) if final else (y,)
+
+    label = f"scan2d {dtype} coupled={coupled} reverse={reverse} h0={h0} final={final} D={d} N={n}"
+    return compare(label, fn, leaves, dtype)
+
+
 def main() -> int:
     gen = torch.Generator().manual_seed(0)
     checks = []
@@ -82,7 +100,10 @@ def main() -> int:
         checks.append(check_selective(dtype, 2, True, gen=gen))
         for cell in ("tanh", "gated"):
             checks.append(check_rnn(dtype, cell, h0=cell == "gated", gen=gen))
+        for coupled, reverse, h0 in itertools.product((True, False), repeat=3):
+            checks.append(check_scan2d(dtype, coupled, reverse, h0, final=h0 or reverse, gen=gen))
     checks.append(check_selective(torch.float32, None, True, gen=gen, b=1, T=40, d=40))
+    checks.append(check_scan2d(torch.float32, True, True, True, True, gen=gen, b=1, T=2, V=2, d=40, n=3))
     print(f"{sum(checks)}/{len(checks)} interpreter checks passed")
     return 0 if all(checks) else 1
 

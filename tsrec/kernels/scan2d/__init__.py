@@ -31,7 +31,10 @@ Backends
     862-wide). Its backward is the adjoint wavefront, written by hand, keeping only the two state
     grids from the forward pass.
 ``triton``
-    not implemented: ``backend="triton"`` raises, ``"auto"`` never picks it.
+    GPU kernels (:mod:`.triton_impl`, imported on first use): one program per batch row and
+    block of channels walks the cells in scan order with the states in registers, writing the
+    two state grids; the backward kernel walks them in reverse with the adjoint recurrence.
+    ``"auto"`` picks it for CUDA tensors when triton is installed.
 """
 
 from __future__ import annotations
@@ -85,8 +88,9 @@ def scan2d(
         Also return ``(h1, h2)`` at ``t = time - 1`` (same layout), to continue along time.
     reverse_variates : bool
         Scan the variate axis from the last variate to the first.
-    backend : {"auto", "torch", "naive"}
-        ``"triton"`` raises: there is no Triton kernel yet.
+    backend : {"auto", "torch", "triton", "naive"}
+        Implementation; ``TSREC_KERNEL_BACKEND`` overrides ``"auto"``. ``"triton"`` needs CUDA
+        tensors (or ``TRITON_INTERPRET=1``, for tests).
 
     Returns
     -------
@@ -96,13 +100,17 @@ def scan2d(
         The states at the last time step when ``output_final_state``, else None.
     """
     tensors = _validate(x, delta1, delta2, (A1, A2, A3, A4), (B1, B2, C1, C2), D, initial_state)
-    chosen = resolve_backend(backend, *[t for t in tensors if t is not None], has_triton=False)
+    chosen = resolve_backend(backend, *[t for t in tensors if t is not None])
     work = torch.float64 if (chosen == "naive" or x.dtype == torch.float64) else torch.float32
     args = [None if t is None else t.to(work) for t in tensors]
     init = None if initial_state is None else (args[-2], args[-1])
     inputs, A, BC, Dw = args[0:3], args[3:7], args[7:11], args[11]
     if chosen == "naive":
         y, final = scan_naive(*inputs, A, BC, init, reverse_variates)
+    elif chosen == "triton":
+        from .triton_impl import scan2d_triton  # lazy: importing tsrec must not import triton
+
+        y, final = scan2d_triton(*inputs, A, BC, init, reverse_variates)
     else:
         y, final = _scan_flipped(inputs, A, BC, init, reverse_variates)
     if Dw is not None:
