@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import pandas as pd
+from pandas.tseries.offsets import Day, Tick
+from torch import nn
+
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_float, check_int
+from tsrec.estimators._params import check_int
 from tsrec.estimators._timeindex import cycle_length_from_freq
 from tsrec.estimators.arnet import step_decay
 from tsrec.estimators.errors import InputError
 from tsrec.nn.pgn import TPGN, PGNEncoder
+from tsrec.nn.timefeatures import NS_PER_DAY, CalendarInput, n_calendar_features
 from tsrec.registry import register
 
 
@@ -51,9 +56,11 @@ class PGNClassifier(DeepClassifier):
     >>> rng = np.random.default_rng(0)
     >>> X = np.concatenate([rng.normal(0, 1, (20, 30)), rng.normal(2, 1, (20, 30))])
     >>> y = np.array(["a"] * 20 + ["b"] * 20)
-    >>> clf = PGNClassifier(hidden=16, max_epochs=5, random_state=0).fit(X, y)
-    >>> clf.predict(X[:3]).tolist()
-    ['a', 'a', 'a']
+    >>> clf = PGNClassifier(hidden=16, max_epochs=30, random_state=0).fit(X, y)
+    >>> clf.predict(X[[0, 1, 38, 39]]).tolist()
+    ['a', 'a', 'b', 'b']
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
     """
 
     def __init__(
@@ -111,6 +118,15 @@ class PGNClassifier(DeepClassifier):
     _test_params = {"hidden": 8}  # small width for the conformance suites
 
 
+def _step_ns(freq: object) -> int | None:
+    """The sampling step in nanoseconds for fixed-step date-time frequencies, else None."""
+    if isinstance(freq, Tick):
+        return int(pd.Timedelta(freq).value)
+    if isinstance(freq, Day):  # a calendar day in pandas >= 3, no longer a Tick
+        return int(freq.n) * NS_PER_DAY
+    return None
+
+
 @register("forecaster")
 class PGNForecaster(DeepForecaster):
     """TPGN: the PGN forecasting framework with a long-term and a short-term branch.
@@ -132,6 +148,12 @@ class PGNForecaster(DeepForecaster):
         Width ``d`` of both branches (the paper tunes it per data set between 2 and 256).
     norm : bool, default=True
         Per-window normalisation (detached mean, biased variance), undone on the output.
+    time_features : bool, default=True
+        Feed the calendar features of every input step beside its value, as the paper does
+        (its ``timeF`` encoding: minute of hour for sub-hourly steps, hour of day for sub-daily
+        steps, then day of week, day of month and day of year, each scaled to [-0.5, 0.5]).
+        Only date-time indices with a fixed step (minutes, hours, days) have them; integer,
+        weekly and monthly indices are fitted without.
     max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
     random_state, verbose, trainer_kwargs
         Shared training parameters (see the README). Defaults follow the paper's scripts: Adam
@@ -155,6 +177,7 @@ class PGNForecaster(DeepForecaster):
         period: int | None = None,
         hidden: int = 32,
         norm: bool = True,
+        time_features: bool = True,
         max_epochs: int = 25,
         batch_size: int = 32,
         lr: float = 1e-3,
@@ -173,6 +196,7 @@ class PGNForecaster(DeepForecaster):
         self.period = period
         self.hidden = hidden
         self.norm = norm
+        self.time_features = time_features
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -192,6 +216,8 @@ class PGNForecaster(DeepForecaster):
         check_int("horizon", self.horizon)
         check_int("period", self.period, allow_none=True)
         check_int("hidden", self.hidden)
+        if not isinstance(self.time_features, bool):
+            raise TypeError(f"time_features must be True or False, got {self.time_features!r}")
 
     def _network_meta(self, freq: object, n_channels: int) -> dict:
         period = self.period if self.period is not None else cycle_length_from_freq(freq)
@@ -202,13 +228,17 @@ class PGNForecaster(DeepForecaster):
                 raise InputError(f"{name}={value} is not a multiple of period={period}; use {name}={hint}")
         if self.lookback < 2 * period:
             raise InputError(f"lookback={self.lookback} must cover at least two periods ({2 * period})")
-        return {"period": int(period)}
+        return {"period": int(period), "step_ns": _step_ns(freq) if self.time_features else None}
 
     def _lr_lambda(self):
         return step_decay
 
-    def _build_network(self, n_channels: int, meta: dict) -> TPGN:
-        return TPGN(self.lookback, self.horizon, n_channels, meta["period"], hidden=self.hidden, norm=self.norm)
+    def _build_network(self, n_channels: int, meta: dict) -> nn.Module:
+        step_ns = meta.get("step_ns")
+        n_marks = n_calendar_features(step_ns) if step_ns else 0
+        network = TPGN(self.lookback, self.horizon, n_channels, meta["period"], hidden=self.hidden,
+                       norm=self.norm, n_time_features=n_marks)
+        return CalendarInput(network, self.lookback, step_ns) if step_ns else network
 
     @classmethod
     def get_test_params(cls, parameter_set: str = "default") -> list[dict]:

@@ -1,0 +1,65 @@
+"""PGNForecaster (TPGN): period checks and the calendar features the paper feeds beside values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrec.estimators import PGNForecaster
+from tsrec.nn.timefeatures import CalendarInput
+
+
+@pytest.fixture(scope="module")
+def hourly() -> pd.Series:
+    rng = np.random.default_rng(0)
+    t = np.arange(24 * 30)
+    values = np.sin(2 * np.pi * t / 24) + 0.1 * rng.standard_normal(len(t))
+    return pd.Series(values, index=pd.date_range("2024-01-01", periods=len(t), freq="h"))
+
+
+def fit(y: pd.Series, **params) -> PGNForecaster:
+    return PGNForecaster(lookback=48, horizon=24, hidden=4, max_epochs=2, random_state=0, **params).fit(y)
+
+
+def test_forecasts_read_the_calendar_of_the_context(hourly):
+    est = fit(hourly)
+    assert isinstance(est.network_, CalendarInput) and est.network_.network.n_time_features == 4
+    context = hourly.iloc[-48:]
+    moved = context.copy()
+    moved.index = context.index + pd.Timedelta(days=3)  # same values, other weekdays and dates
+    a = est.predict(fh=range(1, 25), y=context).to_numpy()
+    b = est.predict(fh=range(1, 25), y=moved).to_numpy()
+    assert not np.allclose(a, b)
+
+
+def test_without_time_features_only_values_matter(hourly):
+    est = fit(hourly, time_features=False)
+    context = hourly.iloc[-48:]
+    moved = context.copy()
+    moved.index = context.index + pd.Timedelta(days=3)
+    np.testing.assert_array_equal(
+        est.predict(fh=range(1, 25), y=context).to_numpy(), est.predict(fh=range(1, 25), y=moved).to_numpy()
+    )
+
+
+def test_integer_index_fits_without_calendar():
+    y = pd.Series(np.sin(np.arange(200) * 2 * np.pi / 12))
+    est = PGNForecaster(lookback=24, horizon=12, period=12, hidden=4, max_epochs=1).fit(y)
+    assert not isinstance(est.network_, CalendarInput)
+    assert est.predict(fh=[1, 2]).shape == (2,)
+
+
+@pytest.mark.parametrize(
+    "params,message",
+    [
+        ({"lookback": 50, "horizon": 24}, "lookback=50 is not a multiple of period=24; use lookback=48 or 72"),
+        ({"lookback": 48, "horizon": 30}, "horizon=30 is not a multiple of period=24; use horizon=24 or 48"),
+        ({"lookback": 24, "horizon": 24}, "at least two periods"),
+        ({"time_features": "yes"}, "time_features must be True or False"),
+    ],
+)
+def test_bad_periods_and_flags_are_explained(hourly, params, message):
+    full = {"lookback": 48, "horizon": 24, **params}
+    with pytest.raises((ValueError, TypeError), match=message):
+        PGNForecaster(**full, max_epochs=1).fit(hourly)

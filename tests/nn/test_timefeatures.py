@@ -1,0 +1,39 @@
+"""Calendar features in torch agree with pandas' calendar fields."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from tsrec.nn.timefeatures import calendar_features, n_calendar_features
+
+
+def pandas_fields(index: pd.DatetimeIndex, freq: str) -> np.ndarray:
+    """The same fields straight from pandas, scaled the same way."""
+    cols = [index.dayofweek / 6, (index.day - 1) / 30, (index.dayofyear - 1) / 365]
+    if freq in ("min", "h"):
+        cols.insert(0, index.hour / 23)
+    if freq == "min":
+        cols.insert(0, index.minute / 59)
+    return np.stack(cols, axis=1) - 0.5
+
+
+@pytest.mark.parametrize("freq,step", [("min", "15min"), ("h", "h"), ("D", "D")])
+def test_features_match_pandas_across_centuries_and_leap_days(freq, step):
+    rng = np.random.default_rng(0)
+    # random stamps from 1800 to 2200, plus leap days and year ends
+    ns = rng.integers(pd.Timestamp("1800-01-01").value, pd.Timestamp("2200-01-01").value, 2000)
+    index = pd.DatetimeIndex(ns).floor(step).append(
+        pd.DatetimeIndex(["2000-02-29", "1900-03-01", "2024-12-31 23:00", "1970-01-01", "1969-12-31"])
+    )
+    step_ns = {"15min": 15 * 60, "h": 3600, "D": 86400}[step] * 10**9
+    got = calendar_features(torch.as_tensor(index.asi8 // step_ns), step_ns).numpy()
+    np.testing.assert_allclose(got, pandas_fields(index, freq), atol=1e-6)
+
+
+def test_feature_count_follows_the_step():
+    assert [n_calendar_features(pd.Timedelta(s).value) for s in ("1min", "30min", "1h", "6h", "1D", "7D")] == [5, 5, 4, 4, 3, 3]
+    with pytest.raises(ValueError, match="positive"):
+        n_calendar_features(0)
