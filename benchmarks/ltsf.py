@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.preprocessing import StandardScaler
 
 from tsrec.datasets import load_ltsf, ltsf_split
@@ -131,7 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--protocol", choices=["multivariate", "tpgn-univariate"], default="multivariate",
                         help="multivariate: DESIGN.md's protocol; tpgn-univariate: OT only, 60/20/20 (TPGN paper)")
     parser.add_argument("--data-dir", default=os.environ.get("TSREC_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data")))
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads; 1 avoids oversubscription when other work shares the cores")
     args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
     params = json.loads(args.params)
     command = "python benchmarks/ltsf.py " + " ".join(sys.argv[1:] if argv is None else argv)
     rows = []
@@ -150,9 +154,9 @@ def main(argv: list[str] | None = None) -> int:
                 fit_seconds=seconds.mean(), command=command,
             ))
             print(f"{name} H={horizon}: MSE {mse.mean():.4f} (+-{mse.std():.4f}) MAE {mae.mean():.4f} | paper {paper[0]}", flush=True)
-    RESULTS.mkdir(exist_ok=True)
-    table = merge_rows(rows, RESULTS / "ltsf.csv")
-    render_markdown(table, RESULTS / "ltsf.md")
+            # merged after every horizon so that a long run interrupted later keeps what it measured
+            RESULTS.mkdir(exist_ok=True)
+            render_markdown(merge_rows(rows[-1:], RESULTS / "ltsf.csv"), RESULTS / "ltsf.md")
     return 0
 
 

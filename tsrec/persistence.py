@@ -22,7 +22,7 @@ def load(path: str | os.PathLike):
     >>> est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(np.sin(np.arange(60.0)))
     >>> folder = tempfile.mkdtemp() + "/model"
     >>> _ = est.save(folder)
-    >>> np.allclose(tsrec.load(folder).predict(), est.predict())
+    >>> np.allclose(tsrec.load(folder).predict(fh=[1, 2]), est.predict(fh=[1, 2]))
     True
     """
     config, tensors = read_folder(path)

@@ -144,3 +144,10 @@ def test_save_over_a_foreign_folder_is_refused_and_nothing_is_lost(tmp_path, fit
         fitted.save(tmp_path / "keep")
     assert (tmp_path / "keep" / "notes.txt").read_text() == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep"]
+
+
+def test_save_into_an_empty_existing_folder_works(tmp_path, fitted):
+    (tmp_path / "empty").mkdir()
+    folder = fitted.save(tmp_path / "empty")
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "weights.safetensors"]
+    assert tsrec.load(folder).predict(fh=[1, 2]).equals(fitted.predict(fh=[1, 2]))

@@ -2,5 +2,6 @@
 
 from tsrec.datasets.ltsf import load_ett, load_ltsf, ltsf_borders, ltsf_split
 from tsrec.datasets.synthetic import make_ar, make_seasonal
+from tsrec.datasets.ucr import list_ucr, load_ucr
 
-__all__ = ["load_ett", "load_ltsf", "ltsf_borders", "ltsf_split", "make_ar", "make_seasonal"]
+__all__ = ["list_ucr", "load_ett", "load_ltsf", "load_ucr", "ltsf_borders", "ltsf_split", "make_ar", "make_seasonal"]

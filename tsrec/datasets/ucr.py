@@ -232,11 +232,11 @@ def load_ucr(
 
     Examples
     --------
-    >>> X, y = load_ucr("GunPoint")  # doctest: +SKIP
-    >>> X.shape, y[:3]  # doctest: +SKIP
+    >>> X, y = load_ucr("GunPoint")
+    >>> X.shape, y[:3]
     ((50, 150), array(['2', '2', '1'], dtype='<U1'))
-    >>> X, y = load_ucr("JapaneseVowels", "test", pad="last", length=29)  # doctest: +SKIP
-    >>> X.shape  # doctest: +SKIP
+    >>> X, y = load_ucr("JapaneseVowels", "test", pad="last", length=29)
+    >>> X.shape
     (370, 12, 29)
     """
     _check_args(name, split, pad, length)
@@ -276,7 +276,7 @@ def list_ucr(data_dir: str | os.PathLike[str] | None = None) -> list[str]:
 
     Examples
     --------
-    >>> "GunPoint" in list_ucr()  # doctest: +SKIP
+    >>> "GunPoint" in list_ucr()
     True
     """
     return sorted({n for root in _roots(data_dir) for n in _names_in(root)})

@@ -51,7 +51,8 @@ def _json_params(est) -> dict:
 def write_folder(path: str | os.PathLike, config: dict, tensors: dict[str, torch.Tensor]) -> Path:
     """Write ``config`` and ``tensors`` to ``path`` atomically (a temporary folder, then rename)."""
     target = Path(path)
-    if target.exists() and not (target / CONFIG).is_file():
+    if target.is_file() or (target.is_dir() and any(target.iterdir()) and not (target / CONFIG).is_file()):
+        # an empty folder or an earlier save is replaced; anything else may be the user's data
         raise FileExistsError(f"{target} exists and is not a saved tsrec estimator; choose another path")
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))

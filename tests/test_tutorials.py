@@ -1,0 +1,24 @@
+"""Every notebook in tutorials/ runs top to bottom without an error (its cells hold asserts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+TUTORIALS = sorted((Path(__file__).resolve().parents[1] / "tutorials").glob("*.ipynb"))
+
+
+def test_there_are_tutorials() -> None:
+    assert TUTORIALS, "tutorials/ holds no notebook"
+
+
+@pytest.mark.parametrize("path", TUTORIALS, ids=[p.stem for p in TUTORIALS])
+def test_tutorial_runs(path: Path) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    # the kernel is the interpreter running the tests (ipykernel's native "python3" kernel)
+    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    errors = [o for cell in notebook.cells for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
