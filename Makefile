@@ -23,8 +23,13 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 benchmarks: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benchmarks/engine.py
+	$(PY) benchmarks/kernels.py --budget 0.3 --out benchmarks/results/kernels.md
 	$(PY) benchmarks/ltsf.py --model CycleNetForecaster --datasets ETTh1 ETTm1
+	$(PY) benchmarks/ltsf.py --model PGNForecaster --protocol tpgn-univariate --lookback 168 --horizons 168 336 720 --datasets ETTh1 --params '{"hidden": 2}'
+	$(PY) benchmarks/ltsf.py --model PGNForecaster --lookback 96 --datasets ETTh1 --seeds 2024 2025 2026
+	$(PY) benchmarks/classification.py --seeds 0 1 2
 
 clean:
 	rm -rf $(VENV) demo_output .pytest_cache

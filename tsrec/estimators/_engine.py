@@ -39,6 +39,9 @@ _NOISY_MESSAGES = (
     ".*no `val_dataloader`.*",
 )
 
+# Trainer options that only Lightning's automatic optimisation loop implements
+_AUTOMATIC_ONLY = ("gradient_clip_val", "gradient_clip_algorithm", "accumulate_grad_batches")
+
 # callbacks that the caller's context adds to every fit (see extra_callbacks); a ContextVar
 # rather than a module global so that fits in other threads or asyncio tasks do not see them
 _CONTEXT_CALLBACKS: contextvars.ContextVar[tuple] = contextvars.ContextVar("tsrec_extra_callbacks", default=())
@@ -66,6 +69,11 @@ class TrainingModule(pl.LightningModule):
 
     ``lr_lambda(epoch) -> factor`` schedules the learning rate per epoch; ``penalty(network,
     progress) -> tensor`` adds a regulariser that may depend on training progress in epochs.
+
+    The optimiser is stepped by hand (Lightning's manual optimisation) unless
+    ``config.trainer_kwargs`` asks for gradient clipping or accumulation, which only Lightning's
+    automatic loop provides: its closures, optimiser wrappers and per-step hooks cost about 1 ms
+    a step, which is 15% of a small model's step on a CPU (benchmarks/engine.py).
     """
 
     def __init__(
@@ -85,14 +93,27 @@ class TrainingModule(pl.LightningModule):
         # a plain dict: nn.Module.__setattr__ is slow enough to show in per-batch profiles
         self._val = {"sum": 0.0, "count": 0}
         self.history: list[float] = []
+        self.automatic_optimization = any(key in config.trainer_kwargs for key in _AUTOMATIC_ONLY)
 
-    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor | None:
         loss, _ = self.loss_fn(self.network, batch)
         if self.penalty is not None:
             n_batches = max(self.trainer.num_training_batches, 1)
             progress = self.current_epoch + (batch_idx + 1) / n_batches
             loss = loss + self.penalty(self.network, progress)
-        return loss
+        if self.automatic_optimization:
+            return loss
+        optimizer = self.optimizers()
+        optimizer.zero_grad()
+        self.manual_backward(loss)  # through the precision plugin, so mixed precision still scales
+        optimizer.step()
+        return None
+
+    def on_train_epoch_end(self) -> None:
+        # with manual optimisation Lightning leaves the (per-epoch) scheduler to the module
+        scheduler = None if self.automatic_optimization else self.lr_schedulers()
+        if scheduler is not None:
+            scheduler.step()
 
     def validation_step(self, batch, batch_idx: int) -> None:
         loss, count = self.loss_fn(self.network, batch)
