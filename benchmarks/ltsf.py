@@ -13,6 +13,7 @@ Example::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -53,6 +54,7 @@ def tpgn_split(df: pd.DataFrame, lookback: int):
     return df.iloc[:n_train], df.iloc[n_train - lookback : n_train + n_val], df.iloc[len(df) - n_test - lookback :]
 
 
+@functools.lru_cache(maxsize=4)  # every seed of a horizon reuses the same read and split
 def standardised_splits(name: str, lookback: int, data_dir: str | None, protocol: str = "multivariate"):
     """Train+validation rows to fit on, the validation row count, and the test rows, standardised."""
     df = load_ltsf(name, data_dir)

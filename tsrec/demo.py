@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
+from tsrec._files import atomic_write
 from tsrec.datasets import load_ett, ltsf_split
 from tsrec.estimators import CycleNetForecaster
 
@@ -32,12 +33,6 @@ def metrics(pred: np.ndarray, true: np.ndarray) -> tuple[float, float]:
     """MSE and MAE over every value of every window."""
     err = pred - true
     return float(np.mean(err**2)), float(np.mean(np.abs(err)))
-
-
-def _atomic_write(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    os.replace(tmp, path)
 
 
 def run_demo(out: str | os.PathLike = "demo_output", max_epochs: int = 30, random_state: int = 2024) -> pd.DataFrame:
@@ -86,7 +81,7 @@ def _write_forecasts(path: Path, pred: np.ndarray, test: pd.DataFrame, scaler: S
     frame.insert(0, "date", target)
     frame.insert(0, "step", np.tile(np.arange(1, horizon + 1), n))
     frame.insert(0, "origin", origin)
-    _atomic_write(path, lambda p: frame.to_csv(p, index=False, float_format="%.5f"))
+    atomic_write(path, lambda p: frame.to_csv(p, index=False, float_format="%.5f"))
 
 
 def _plot(path: Path, test: pd.DataFrame, pred: np.ndarray, scaler: StandardScaler, windows: np.ndarray) -> None:
@@ -107,5 +102,5 @@ def _plot(path: Path, test: pd.DataFrame, pred: np.ndarray, scaler: StandardScal
     ax.set_title("ETTh1 OT, last test window")
     ax.legend()
     fig.tight_layout()
-    _atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
+    atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
     plt.close(fig)

@@ -7,13 +7,13 @@ nothing is written. Each error names the file, the problem and the fix (DESIGN.m
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from tsrec._files import atomic_write
 from tsrec.estimators.errors import InputError
 
 PathLike = str | os.PathLike
@@ -320,21 +320,14 @@ def write_forecasts(frame: pd.DataFrame, path: PathLike) -> Path:
     """
     target = check_output_path(path)
     kind, compression = file_format(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # same folder as the target: os.replace is only atomic within one file system
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:
-        if kind == "parquet":
-            try:
-                frame.to_parquet(tmp, index=False)
-            except ImportError:
-                raise ImportError(f"writing {target} needs pyarrow: pip install pyarrow") from None
-        else:
+
+    def write(tmp: Path) -> None:
+        if kind == "csv":
             frame.to_csv(tmp, index=False, compression=compression)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return target
+            return
+        try:
+            frame.to_parquet(tmp, index=False)
+        except ImportError:
+            raise ImportError(f"writing {target} needs pyarrow: pip install pyarrow") from None
+
+    return atomic_write(target, write)

@@ -228,8 +228,9 @@ def make_trainer(config: TrainingConfig, callbacks: list, has_val: bool) -> pl.T
     extra = dict(config.trainer_kwargs)
     # the user's callbacks join tsrec's (checkpoint, early stopping, pruning) instead of replacing them
     user_callbacks = extra.pop("callbacks", None) or []
-    options.update(extra)
-    options["callbacks"] = list(callbacks) + list(user_callbacks if isinstance(user_callbacks, (list, tuple)) else [user_callbacks])
+    if not isinstance(user_callbacks, (list, tuple)):
+        user_callbacks = [user_callbacks]
+    options.update(extra, callbacks=[*callbacks, *user_callbacks])
     return pl.Trainer(**options)
 
 

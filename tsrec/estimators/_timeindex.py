@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.offsets import Tick
+from pandas.tseries.offsets import Day, Tick
 
 from tsrec.estimators.errors import InputError
 
@@ -63,6 +63,16 @@ def positions(index: pd.Index, freq: object) -> np.ndarray:
         return _calendar_periods(index, freq).asi8 // max(getattr(freq, "n", 1), 1)
     values = np.asarray(index, dtype=np.int64)
     return values // max(int(freq), 1)
+
+
+def step_nanoseconds(freq: object) -> int | None:
+    """The step of a fixed-step date-time frequency in nanoseconds (so that a position ``p`` is
+    ``p * step`` ns after 1970-01-01, see :func:`positions`), or None for calendar/int steps."""
+    if isinstance(freq, Tick):
+        return int(pd.Timedelta(freq).value)
+    if isinstance(freq, Day):  # a calendar day in pandas >= 3, no longer a Tick
+        return int(freq.n) * 86_400 * 10**9
+    return None
 
 
 def _calendar_periods(index: pd.DatetimeIndex, freq: object) -> pd.PeriodIndex:

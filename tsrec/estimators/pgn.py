@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import pandas as pd
-from pandas.tseries.offsets import Day, Tick
 from torch import nn
 
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import check_int
-from tsrec.estimators._timeindex import cycle_length_from_freq
+from tsrec.estimators._timeindex import cycle_length_from_freq, step_nanoseconds
 from tsrec.estimators.arnet import step_decay
 from tsrec.estimators.errors import InputError
 from tsrec.nn.pgn import TPGN, PGNEncoder
-from tsrec.nn.timefeatures import NS_PER_DAY, CalendarInput, n_calendar_features
+from tsrec.nn.timefeatures import CalendarInput, n_calendar_features
 from tsrec.registry import register
 
 
@@ -118,15 +116,6 @@ class PGNClassifier(DeepClassifier):
     _test_params = {"hidden": 8}  # small width for the conformance suites
 
 
-def _step_ns(freq: object) -> int | None:
-    """The sampling step in nanoseconds for fixed-step date-time frequencies, else None."""
-    if isinstance(freq, Tick):
-        return int(pd.Timedelta(freq).value)
-    if isinstance(freq, Day):  # a calendar day in pandas >= 3, no longer a Tick
-        return int(freq.n) * NS_PER_DAY
-    return None
-
-
 @register("forecaster")
 class PGNForecaster(DeepForecaster):
     """TPGN: the PGN forecasting framework with a long-term and a short-term branch.
@@ -228,7 +217,7 @@ class PGNForecaster(DeepForecaster):
                 raise InputError(f"{name}={value} is not a multiple of period={period}; use {name}={hint}")
         if self.lookback < 2 * period:
             raise InputError(f"lookback={self.lookback} must cover at least two periods ({2 * period})")
-        return {"period": int(period), "step_ns": _step_ns(freq) if self.time_features else None}
+        return {"period": int(period), "step_ns": step_nanoseconds(freq) if self.time_features else None}
 
     def _lr_lambda(self):
         return step_decay

@@ -112,15 +112,25 @@ class _LinearScanFn(torch.autograd.Function):
         # the adjoint of step t is fed by step t+1 (t-1 when reversed): shift the gates
         a_adj = torch.cat([zero, a_c[:, :-1]], 1) if rev else torch.cat([a_c[:, 1:], zero], 1)
         g = scan(a_adj, grad_h.contiguous(), None, not rev)
-        da = dh0 = None
-        if ctx.needs_input_grad[0]:
-            start = torch.zeros_like(h[:, :1]) if h0 is None else h0[:, None]
-            h_prev = torch.cat([h[:, 1:], start], 1) if rev else torch.cat([start, h[:, :-1]], 1)
-            da = g * _conj(h_prev)
-        if h0 is not None and ctx.needs_input_grad[2]:
-            first = -1 if rev else 0
-            dh0 = g[:, first] * a_c[:, first]
+        da, dh0 = gate_and_state_grads(g, a, h, h0, rev, ctx.needs_input_grad)
         return da, g, dh0, None
+
+
+def gate_and_state_grads(g, a, h, h0, reverse: bool, needs_input_grad) -> tuple:
+    """Gradients of the gates and of the initial state from the adjoint states ``g``.
+
+    Shared by every backend's backward: ``dL/da_t = g_t * conj(h_{t-1})`` (the state the gate
+    multiplied) and ``dL/dh0 = g_first * conj(a_first)``; None where no gradient is needed.
+    """
+    da = dh0 = None
+    if needs_input_grad[0]:
+        start = torch.zeros_like(h[:, :1]) if h0 is None else h0[:, None]
+        h_prev = torch.cat([h[:, 1:], start], 1) if reverse else torch.cat([start, h[:, :-1]], 1)
+        da = g * _conj(h_prev)
+    if h0 is not None and needs_input_grad[2]:
+        first = -1 if reverse else 0
+        dh0 = g[:, first] * _conj(a[:, first])
+    return da, dh0
 
 
 def linear_scan_torch(

@@ -12,6 +12,8 @@ import torch
 import triton
 import triton.language as tl
 
+from .torch_impl import gate_and_state_grads
+
 BLOCK_C = 128
 
 
@@ -68,14 +70,7 @@ class _LinearScanTritonFn(torch.autograd.Function):
         rev = ctx.reverse
         # adjoint scan: opposite direction, gate of the neighbour the state flowed into
         g = _launch(a, grad_h.contiguous(), None, not rev, -1 if rev else 1)
-        da = dh0 = None
-        if ctx.needs_input_grad[0]:
-            start = torch.zeros_like(h[:, :1]) if h0 is None else h0[:, None]
-            h_prev = torch.cat([h[:, 1:], start], 1) if rev else torch.cat([start, h[:, :-1]], 1)
-            da = g * h_prev
-        if h0 is not None and ctx.needs_input_grad[2]:
-            first = -1 if rev else 0
-            dh0 = g[:, first] * a[:, first]
+        da, dh0 = gate_and_state_grads(g, a, h, h0, rev, ctx.needs_input_grad)
         return da, g, dh0, None
 
 

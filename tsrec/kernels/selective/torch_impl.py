@@ -17,8 +17,7 @@ import math
 
 import torch
 
-from .._checks import compute_dtype
-from .common import finish_output, grouped, prepare_delta
+from .common import finish_output, grouped, widen_inputs
 
 
 def _chunk_len(n_steps: int) -> int:
@@ -107,10 +106,9 @@ def selective_scan_torch(u, delta, A, B, C, D=None, z=None, delta_bias=None, del
     h_T : torch.Tensor
         ``(batch, D, N)`` final state in the accumulation dtype.
     """
-    wide = compute_dtype(u.dtype)
-    cast = [None if x is None else x.to(wide) for x in (u, delta, A, B, C, D, z, delta_bias, initial_state)]
-    u_w, delta_w, A_w, B_w, C_w, D_w, z_w, bias_w, h0 = cast
-    delta_w = prepare_delta(delta_w, bias_w, delta_softplus)
+    u_w, delta_w, A_w, B_w, C_w, D_w, z_w, h0 = widen_inputs(
+        u, delta, A, B, C, D, z, delta_bias, delta_softplus, initial_state
+    )
     B_w, C_w = grouped(B_w), grouped(C_w)
     batch, n_steps, dim = u.shape
     groups, n_state = B_w.shape[2], A.shape[1]

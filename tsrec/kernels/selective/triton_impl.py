@@ -15,8 +15,7 @@ import torch
 import triton
 import triton.language as tl
 
-from .._checks import compute_dtype
-from .common import finish_output, grouped, prepare_delta
+from .common import finish_output, grouped, widen_inputs
 
 BLOCK_D = 32
 
@@ -176,10 +175,9 @@ def selective_scan_triton(u, delta, A, B, C, D=None, z=None, delta_bias=None, de
     h_T : torch.Tensor
         ``(batch, D, N)`` final state in the accumulation dtype.
     """
-    wide = compute_dtype(u.dtype)
-    cast = [None if x is None else x.to(wide) for x in (u, delta, A, B, C, D, z, delta_bias, initial_state)]
-    u_w, delta_w, A_w, B_w, C_w, D_w, z_w, bias_w, h0 = cast
-    delta_w = prepare_delta(delta_w, bias_w, delta_softplus)
+    u_w, delta_w, A_w, B_w, C_w, D_w, z_w, h0 = widen_inputs(
+        u, delta, A, B, C, D, z, delta_bias, delta_softplus, initial_state
+    )
     parts = [x.contiguous() for x in (u_w, delta_w, A_w, grouped(B_w), grouped(C_w))]
     y, hT = _SelectiveScanTritonFn.apply(*parts, None if h0 is None else h0.contiguous())
     return finish_output(y, u_w, D_w, z_w).to(u.dtype), hT
