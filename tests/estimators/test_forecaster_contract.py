@@ -147,28 +147,3 @@ def test_callbacks_in_trainer_kwargs_join_tsrecs_own(hourly_frame):
     # the user's callback ran every epoch and tsrec's early stopping still cut training short
     assert counter.epochs == est.history_["epochs"] < 40
     assert est.history_["best_val_loss"] == pytest.approx(min(est.history_["val_loss"]), rel=1e-6)
-
-
-@pytest.mark.parametrize("accumulate", [None, 3])
-def test_optimiser_steps_follow_gradient_accumulation(hourly_frame, accumulate):
-    """tsrec steps the optimiser itself, and hands over to Lightning's loop for accumulation."""
-    from lightning.pytorch.callbacks import Callback
-
-    from tsrec.estimators import CycleNetForecaster
-
-    class CountSteps(Callback):
-        def __init__(self) -> None:
-            self.steps, self.batches = 0, 0
-
-        def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
-            self.steps += 1
-
-        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-            self.batches += 1
-
-    counter = CountSteps()
-    kwargs = {"callbacks": [counter]} | ({"accumulate_grad_batches": accumulate} if accumulate else {})
-    CycleNetForecaster(lookback=48, horizon=24, max_epochs=1, batch_size=16, val_size=0.0, trainer_kwargs=kwargs,
-                       random_state=0).fit(hourly_frame, fh=[1])
-    assert counter.batches > 3
-    assert counter.steps == -(-counter.batches // (accumulate or 1))

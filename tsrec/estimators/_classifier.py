@@ -15,9 +15,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d, validate_data
 from torch import nn
-from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
+from torch.utils.data import DataLoader, Dataset
 
 from tsrec.estimators import _engine, _persistence
+from tsrec.estimators._batches import batch_loader
 from tsrec.estimators._params import check_val_size, seed_of, training_config
 from tsrec.estimators.errors import InputError
 from tsrec.nn.heads import SequenceClassifier
@@ -41,9 +42,7 @@ class _Samples(Dataset):
 
 
 def _loader(x: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool, seed: int) -> DataLoader:
-    indices = range(len(x))
-    sampler = RandomSampler(indices, generator=torch.Generator().manual_seed(seed)) if shuffle else SequentialSampler(indices)
-    return DataLoader(_Samples(x, y), sampler=BatchSampler(sampler, batch_size, drop_last=False), batch_size=None)
+    return batch_loader(_Samples(x, y), batch_size, shuffle, seed)
 
 
 def _from_sktime_panel(X):

@@ -19,7 +19,11 @@ from dataclasses import dataclass, field
 
 import lightning.pytorch as pl
 import torch
+from lightning.pytorch.accelerators import CPUAccelerator
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.plugins.precision import DoublePrecision, Precision
+from lightning.pytorch.strategies import SingleDeviceStrategy
+from lightning.pytorch.utilities.model_helpers import is_overridden
 from torch import nn
 from torch.utils.data import DataLoader
 
@@ -41,6 +45,13 @@ _NOISY_MESSAGES = (
 
 # Trainer options that only Lightning's automatic optimisation loop implements
 _AUTOMATIC_ONLY = ("gradient_clip_val", "gradient_clip_algorithm", "accumulate_grad_batches")
+# Trainer options that count Lightning steps; with them every step is one minibatch again
+_COUNTS_STEPS = ("max_steps", "limit_train_batches", "limit_val_batches", "val_check_interval")
+# the hooks Lightning's backward wrapper exists to call (besides precision scaling)
+_BACKWARD_HOOKS = ("on_before_backward", "on_after_backward")
+# minibatches per Lightning step: Lightning's per-step hooks, fetch and bookkeeping cost about
+# 0.8 ms, which a small model's 6 ms CPU step feels; eight of them share it (benchmarks/engine.py)
+BATCHES_PER_STEP = 8
 
 # callbacks that the caller's context adds to every fit (see extra_callbacks); a ContextVar
 # rather than a module global so that fits in other threads or asyncio tasks do not see them
@@ -73,7 +84,12 @@ class TrainingModule(pl.LightningModule):
     The optimiser is stepped by hand (Lightning's manual optimisation) unless
     ``config.trainer_kwargs`` asks for gradient clipping or accumulation, which only Lightning's
     automatic loop provides: its closures, optimiser wrappers and per-step hooks cost about 1 ms
-    a step, which is 15% of a small model's step on a CPU (benchmarks/engine.py).
+    a step, which is 15% of a small model's step on a CPU (benchmarks/engine.py). For the same
+    reason a stepped-by-hand Lightning step takes a group of consecutive minibatches (see
+    :func:`train`) and steps the optimiser once per minibatch: the same steps in the same order,
+    so the same weights, with Lightning's per-step cost shared by the group; and the loss is
+    back-propagated directly when Lightning's backward wrapper would only call hooks that no
+    callback listens to (full precision, one device).
     """
 
     def __init__(
@@ -94,20 +110,31 @@ class TrainingModule(pl.LightningModule):
         self._val = {"sum": 0.0, "count": 0}
         self.history: list[float] = []
         self.automatic_optimization = any(key in config.trainer_kwargs for key in _AUTOMATIC_ONLY)
+        # (minibatches per Lightning step, minibatches per epoch) while train() groups them
+        self.grouping: tuple[int, int] | None = None
+        self.direct_backward = False
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor | None:
+        if self.automatic_optimization:
+            return self._minibatch_loss(batch, batch_idx, self.trainer.num_training_batches)
+        group_size, n_batches = self.grouping or (1, self.trainer.num_training_batches)
+        optimizer = self.optimizers()
+        for offset, minibatch in enumerate(batch if self.grouping else [batch]):
+            loss = self._minibatch_loss(minibatch, batch_idx * group_size + offset, n_batches)
+            optimizer.zero_grad()
+            if self.direct_backward:
+                loss.backward()
+            else:
+                self.manual_backward(loss)  # through the precision plugin, so mixed precision still scales
+            optimizer.step()
+        return None
+
+    def _minibatch_loss(self, batch, index: int, n_batches: int) -> torch.Tensor:
         loss, _ = self.loss_fn(self.network, batch)
         if self.penalty is not None:
-            n_batches = max(self.trainer.num_training_batches, 1)
-            progress = self.current_epoch + (batch_idx + 1) / n_batches
+            progress = self.current_epoch + (index + 1) / max(n_batches, 1)
             loss = loss + self.penalty(self.network, progress)
-        if self.automatic_optimization:
-            return loss
-        optimizer = self.optimizers()
-        optimizer.zero_grad()
-        self.manual_backward(loss)  # through the precision plugin, so mixed precision still scales
-        optimizer.step()
-        return None
+        return loss
 
     def on_train_epoch_end(self) -> None:
         # with manual optimisation Lightning leaves the (per-epoch) scheduler to the module
@@ -116,9 +143,10 @@ class TrainingModule(pl.LightningModule):
             scheduler.step()
 
     def validation_step(self, batch, batch_idx: int) -> None:
-        loss, count = self.loss_fn(self.network, batch)
-        self._val["sum"] += float(loss) * count
-        self._val["count"] += count
+        for minibatch in batch if self.grouping else [batch]:
+            loss, count = self.loss_fn(self.network, minibatch)
+            self._val["sum"] += float(loss) * count
+            self._val["count"] += count
 
     def on_validation_epoch_end(self) -> None:
         # the exact mean over all validation items, not a mean of batch means
@@ -234,6 +262,55 @@ def make_trainer(config: TrainingConfig, callbacks: list, has_val: bool) -> pl.T
     return pl.Trainer(**options)
 
 
+class BatchGroups:
+    """Iterate ``loader`` in lists of up to ``size`` consecutive batches, one per Lightning step."""
+
+    def __init__(self, loader: DataLoader, size: int) -> None:
+        self.loader = loader
+        self.size = size
+
+    def __len__(self) -> int:
+        return -(-len(self.loader) // self.size)
+
+    def __iter__(self) -> Iterator[list]:
+        group: list = []
+        for batch in self.loader:
+            group.append(batch)
+            if len(group) == self.size:
+                yield group
+                group = []
+        if group:
+            yield group
+
+
+def _group_size(module: TrainingModule, trainer: pl.Trainer) -> int:
+    """Minibatches per Lightning step: one wherever Lightning has to see each minibatch.
+
+    That is Lightning's automatic loop (clipping, accumulation), Trainer options that count
+    steps, and several processes (Lightning shards a DataLoader, not a plain iterable). Groups
+    are only formed on the CPU, where they were measured: on a GPU a group would also hold all
+    its batches in device memory at once.
+    """
+    config = module.config
+    counts_steps = any(key in config.trainer_kwargs for key in _COUNTS_STEPS)
+    on_one_cpu = isinstance(trainer.accelerator, CPUAccelerator) and trainer.world_size == 1
+    if module.automatic_optimization or counts_steps or not on_one_cpu:
+        return 1
+    return BATCHES_PER_STEP
+
+
+def _backward_is_plain(module: TrainingModule, trainer: pl.Trainer) -> bool:
+    """Whether Lightning's backward wrapper would add nothing to ``loss.backward()``.
+
+    True with full precision (no loss scaling) on one device when neither the module nor any
+    callback overrides a backward hook.
+    """
+    plain = type(trainer.precision_plugin) in (Precision, DoublePrecision)
+    plain = plain and type(trainer.strategy) is SingleDeviceStrategy
+    listeners = [(module, pl.LightningModule)] + [(c, pl.Callback) for c in trainer.callbacks]
+    return plain and not any(is_overridden(hook, obj, parent) for obj, parent in listeners for hook in _BACKWARD_HOOKS)
+
+
 def train(
     module: TrainingModule,
     train_loader: DataLoader,
@@ -243,7 +320,9 @@ def train(
     """Fit ``module`` with early stopping on the validation loss and restore the best weights.
 
     ``extra_callbacks`` (e.g. Optuna's pruning callback) join tsrec's own callbacks, followed by
-    those added by any enclosing :func:`extra_callbacks` block.
+    those added by any enclosing :func:`extra_callbacks` block. Lightning's per-batch hooks see
+    a list of up to ``BATCHES_PER_STEP`` minibatches per step, unless Lightning must see
+    each minibatch (see :func:`_group_size`); per-epoch hooks are unchanged.
     """
     config = module.config
     start = time.perf_counter()
@@ -251,7 +330,16 @@ def train(
         callbacks = _callbacks(config, val_loader is not None, folder) + list(extra_callbacks or [])
         callbacks += _CONTEXT_CALLBACKS.get()
         trainer = make_trainer(config, callbacks, val_loader is not None)
-        trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader)
+        size = _group_size(module, trainer)
+        module.direct_backward = _backward_is_plain(module, trainer)
+        if size > 1:
+            module.grouping = (size, len(train_loader))
+            train_loader = BatchGroups(train_loader, size)
+            val_loader = None if val_loader is None else BatchGroups(val_loader, size)
+        try:
+            trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader)
+        finally:
+            module.grouping, module.direct_backward = None, False
         best = _restore_best(module, callbacks)
     module.network.cpu().eval()
     seconds = time.perf_counter() - start

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
+from torch.utils.data import DataLoader, Dataset
+
+from tsrec.estimators._batches import batch_loader
 
 
 @dataclass
@@ -81,10 +83,4 @@ def window_loader(
 ) -> DataLoader:
     """A loader of whole batches; training drops a ragged last batch, evaluation never does."""
     dataset = WindowBatches(windows, starts)
-    if shuffle:
-        sampler = RandomSampler(range(len(dataset)), generator=torch.Generator().manual_seed(seed))
-    else:
-        sampler = SequentialSampler(range(len(dataset)))
-    drop_last = shuffle and len(dataset) > batch_size
-    batches = BatchSampler(sampler, batch_size=batch_size, drop_last=drop_last)
-    return DataLoader(dataset, sampler=batches, batch_size=None)
+    return batch_loader(dataset, batch_size, shuffle, seed, drop_last=shuffle and len(dataset) > batch_size)

@@ -1,0 +1,34 @@
+"""Loaders that hand a dataset whole batches of indices, shuffled once per epoch from a seed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler, SequentialSampler
+
+
+class EpochPermutation(Sampler[int]):
+    """One random permutation of ``range(n)`` per pass, drawn from a seeded generator.
+
+    torch's ``RandomSampler`` draws one more permutation when a pass runs to exhaustion rather
+    than stopping after the last batch, so its order in the next epoch would depend on how the
+    training loop iterates; here each epoch draws exactly one permutation.
+    """
+
+    def __init__(self, n: int, seed: int) -> None:
+        self.n = n
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(torch.randperm(self.n, generator=self.generator).tolist())
+
+
+def batch_loader(dataset: Dataset, batch_size: int, shuffle: bool, seed: int, drop_last: bool = False) -> DataLoader:
+    """A DataLoader whose dataset's ``__getitem__`` takes a list of indices and returns a batch."""
+    n = len(dataset)
+    sampler = EpochPermutation(n, seed) if shuffle else SequentialSampler(range(n))
+    return DataLoader(dataset, sampler=BatchSampler(sampler, batch_size=batch_size, drop_last=drop_last), batch_size=None)
