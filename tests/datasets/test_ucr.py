@@ -8,20 +8,32 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tsrec.datasets.ucr import list_ucr, load_ucr
+from tsrec.datasets.ucr import list_ucr, load_ucr, sktime_data_folder
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def data_dir() -> Path:
-    """The data root holding UCR_UEA/: $TSREC_DATA, else <repo>/../shared/data."""
+    """A data root with the tested problems: $TSREC_DATA, <repo>/../shared/data or sktime's folder."""
     candidates = [Path(os.environ["TSREC_DATA"])] if os.environ.get("TSREC_DATA") else []
-    candidates.append(REPO.parent / "shared" / "data")
-    for root in candidates:
-        if (root / "UCR_UEA" / "GunPoint" / "GunPoint_TRAIN.ts").is_file():
+    candidates += [REPO.parent / "shared" / "data", sktime_data_folder()]
+    for root in filter(None, candidates):
+        if any((folder / "GunPoint" / "GunPoint_TRAIN.ts").is_file() for folder in (root / "UCR_UEA", root)):
             return root
-    pytest.skip(f"UCR/UEA data not found in {[str(c) for c in candidates]}; set TSREC_DATA")
+    raise AssertionError(f"UCR/UEA data not found in {candidates}; sktime should ship GunPoint")
+
+
+def test_sktime_folder_is_searched_last_and_matches_the_archive(data_dir: Path) -> None:
+    from tsrec.datasets.ucr import _roots
+
+    bundled = sktime_data_folder()
+    assert bundled is not None and _roots(None)[-1] == bundled
+    for split in ("train", "test"):
+        X, y = load_ucr("GunPoint", split, data_dir=bundled)
+        X_ref, y_ref = load_ucr("GunPoint", split, data_dir=data_dir)
+        np.testing.assert_array_equal(X, X_ref)
+        np.testing.assert_array_equal(y, y_ref)
 
 
 def _write(tmp_path: Path, name: str, body: str, split: str = "TRAIN") -> Path:

@@ -8,7 +8,10 @@ A ``.ts`` file has comment lines (``#``), header lines (``@problemName``, ``@tim
 Where files are looked for: ``data_dir`` alone when it is given; otherwise, in order:
 
 1. the folder in the environment variable ``TSREC_DATA``;
-2. ``<repository>/../shared/data``, where the data lies in a development checkout.
+2. ``<repository>/../shared/data``, where the data lies in a development checkout;
+3. the data folder that sktime installs with itself, which holds a few problems (ArrowHead,
+   BasicMotions, GunPoint, ItalyPowerDemand, JapaneseVowels, OSULeaf, ...) byte for byte as
+   the archive has them.
 
 In each root the layouts ``UCR_UEA/<name>/<name>_TRAIN.ts``, ``<name>/<name>_TRAIN.ts`` and
 ``<name>_TRAIN.ts`` are tried.
@@ -16,6 +19,7 @@ In each root the layouts ``UCR_UEA/<name>/<name>_TRAIN.ts``, ``<name>/<name>_TRA
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -40,7 +44,19 @@ def _roots(data_dir: str | os.PathLike[str] | None) -> list[Path]:
     dev = Path(__file__).resolve().parents[2].parent / "shared" / "data"
     if dev.is_dir():
         roots.append(dev)
+    bundled = sktime_data_folder()
+    if bundled is not None:
+        roots.append(bundled)
     return roots
+
+
+def sktime_data_folder() -> Path | None:
+    """The folder of ``.ts`` files installed with sktime, found without importing sktime."""
+    spec = importlib.util.find_spec("sktime")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
+    return folder if folder.is_dir() else None
 
 
 def _candidates(root: Path, name: str, split: str) -> list[Path]:
