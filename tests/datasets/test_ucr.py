@@ -75,7 +75,8 @@ def test_load_real_files(data_dir: Path, name: str, split: str, shape: tuple, cl
 
 def test_gunpoint_first_values(data_dir: Path) -> None:
     X, y = load_ucr("GunPoint", data_dir=data_dir)
-    first = (data_dir / "UCR_UEA/GunPoint/GunPoint_TRAIN.ts").read_text().split("@data")[1].split()[0]
+    path = next(p for p in (data_dir / "UCR_UEA" / "GunPoint", data_dir / "GunPoint") if p.is_dir())
+    first = (path / "GunPoint_TRAIN.ts").read_text().split("@data")[1].split()[0]
     values, label = first.split(":")
     np.testing.assert_array_equal(X[0], np.array(values.split(","), dtype=float))
     assert y[0] == label
