@@ -3,9 +3,10 @@
 from tsrec.estimators.arnet import ARNetForecaster
 from tsrec.estimators.cyclenet import CycleNetForecaster
 from tsrec.estimators.errors import InputError, LoadError, TsrecError
+from tsrec.estimators.ltc import LTCClassifier, LTCForecaster
 from tsrec.estimators.pgn import PGNClassifier, PGNForecaster
 
 __all__ = [
-    "ARNetForecaster", "CycleNetForecaster", "InputError", "LoadError", "PGNClassifier", "PGNForecaster",
-    "TsrecError",
+    "ARNetForecaster", "CycleNetForecaster", "InputError", "LoadError", "LTCClassifier", "LTCForecaster",
+    "PGNClassifier", "PGNForecaster", "TsrecError",
 ]

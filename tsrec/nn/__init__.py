@@ -2,6 +2,7 @@
 
 from tsrec.nn.arnet import ARNet
 from tsrec.nn.cyclenet import CycleNet
+from tsrec.nn.ltc import CfCCell, LiquidEncoder, LiquidForecaster, LTCCell
 from tsrec.nn.normalization import InstanceNorm
 
-__all__ = ["ARNet", "CycleNet", "InstanceNorm"]
+__all__ = ["ARNet", "CfCCell", "CycleNet", "InstanceNorm", "LTCCell", "LiquidEncoder", "LiquidForecaster"]

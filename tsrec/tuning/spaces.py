@@ -64,12 +64,23 @@ def _pgn_classifier(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
     }
 
 
+def _liquid(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
+    return {
+        "units": trial.suggest_categorical("units", [8, 16, 32, 64]),
+        "cell": trial.suggest_categorical("cell", ["ltc", "cfc"]),
+        # the LTC paper trains at 0.01-0.02, its baselines at 0.001
+        "lr": trial.suggest_float("lr", 1e-3, 2e-2, log=True),
+    }
+
+
 # model-specific spaces by class name; a subclass uses the entry of its nearest listed base
 _SPACES: dict[str, SpaceFunction] = {
     "CycleNetForecaster": _cyclenet,
     "ARNetForecaster": _arnet,
     "PGNForecaster": _pgn_forecaster,
     "PGNClassifier": _pgn_classifier,
+    "LTCForecaster": _liquid,
+    "LTCClassifier": _liquid,
 }
 
 
@@ -134,6 +145,8 @@ def search_space(estimator_or_name: object, trial: optuna.trial.BaseTrial) -> di
       log-uniform in [1e-4, 1e-2].
     - ``PGNClassifier``: ``hidden`` in {16, 32, 64, 128}, ``n_layers`` in 1..3, ``dropout`` in
       [0, 0.5], ``lr`` log-uniform in [1e-4, 1e-2].
+    - ``LTCForecaster``, ``LTCClassifier``: ``units`` in {8, 16, 32, 64}, ``cell`` in
+      {"ltc", "cfc"}, ``lr`` log-uniform in [1e-3, 2e-2].
 
     Every other registered estimator gets the shared space: ``lr`` log-uniform in [1e-4, 1e-2],
     ``weight_decay`` log-uniform in [1e-8, 1e-3], ``batch_size`` in {16, 32, 64, 128}.

@@ -1,0 +1,132 @@
+"""LTC and CfC cells: the fused solver's equation, bounded states, liquid time constants."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+from tsrec.kernels import recurrent_scan
+from tsrec.nn.ltc import CfCCell, LiquidEncoder, LiquidForecaster, LTCCell, lecun_tanh
+
+
+def fused_step_by_hand(cell: LTCCell, x: torch.Tensor, v: torch.Tensor, elapsed: float = 1.0) -> torch.Tensor:
+    """Paper Eq. 3 in conductance form, one neuron and one synapse at a time (the specification)."""
+    p = {name: t.detach().double() for name, t in cell.named_parameters()}
+    x = x.double() * p["input_w"] + p["input_b"]
+    v = v.double().clone()
+    batch, m, n = v.shape[0], cell.input_size, cell.units
+    c = F.softplus(p["cm"]) * cell.ode_unfolds / elapsed
+    g = F.softplus(p["gleak"])
+    for _ in range(cell.ode_unfolds):
+        new = torch.empty_like(v)
+        for b in range(batch):
+            for j in range(n):
+                num, den = c[j] * v[b, j] + g[j] * p["vleak"][j], c[j] + g[j]
+                for i in range(n):
+                    a = F.softplus(p["w"][i, j]) * torch.sigmoid(p["sigma"][i, j] * (v[b, i] - p["mu"][i, j]))
+                    num, den = num + a * p["erev"][i, j], den + a
+                for k in range(m):
+                    s = torch.sigmoid(p["sensory_sigma"][k, j] * (x[b, k] - p["sensory_mu"][k, j]))
+                    a = F.softplus(p["sensory_w"][k, j]) * s
+                    num, den = num + a * p["sensory_erev"][k, j], den + a
+                new[b, j] = num / (den + cell.epsilon)
+        v = new
+    return v
+
+
+@pytest.mark.parametrize("unfolds", [1, 3])
+def test_ltc_step_is_the_fused_solver_equation(unfolds):
+    torch.manual_seed(0)
+    cell = LTCCell(input_size=3, units=4, ode_unfolds=unfolds).double()
+    x, v = torch.randn(2, 3, dtype=torch.float64), torch.rand(2, 4, dtype=torch.float64) - 0.5
+    torch.testing.assert_close(cell(x, v), fused_step_by_hand(cell, x, v), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(cell(x, v, elapsed=0.5), fused_step_by_hand(cell, x, v, 0.5), rtol=1e-12, atol=1e-12)
+
+
+def test_ltc_state_stays_within_leak_and_reversal_potentials():
+    """Theorem 2: every fused step is a convex combination, so no input drives the state out."""
+    torch.manual_seed(1)
+    cell = LTCCell(input_size=2, units=8)
+    with torch.no_grad():
+        cell.erev.mul_(3.0)  # reversal potentials of +-3 make the bound well away from the leaks
+    x = 100.0 * torch.randn(4, 300, 2)  # inputs far outside any training range
+    states = LiquidEncoder(cell).states(x).detach()
+    potentials = torch.cat([cell.vleak, cell.erev.flatten(), cell.sensory_erev.flatten(), torch.zeros(1)]).detach()
+    low, high = float(potentials.min()), float(potentials.max())
+    assert states.min() >= low - 1e-5 and states.max() <= high + 1e-5
+    assert states.abs().max() > 1.0  # the bound is reached for, not trivially satisfied
+
+
+def _decay_factor(cell: LTCCell, x: torch.Tensor) -> float:
+    """alpha in v' = alpha v + (1 - alpha) v_eq, read off two start states (one neuron, one unfold)."""
+    v0, v1 = torch.zeros(1, 1), torch.full((1, 1), 0.1)
+    with torch.no_grad():
+        return float((cell(x, v1) - cell(x, v0)) / 0.1)
+
+
+def test_ltc_time_constant_shortens_with_input_drive():
+    """Theorem 1: tau_sys = tau / (1 + tau f) shrinks as the input synapses open, within (0, tau]."""
+    torch.manual_seed(2)
+    cell = LTCCell(input_size=1, units=1, ode_unfolds=1)
+    with torch.no_grad():
+        cell.w.fill_(-30.0)  # no recurrent synapse (softplus(-30) ~ 1e-13): the step is affine in v
+        cell.sensory_mu.fill_(0.5)
+        cell.sensory_sigma.fill_(8.0)
+    quiet, driven = _decay_factor(cell, torch.tensor([[-2.0]])), _decay_factor(cell, torch.tensor([[3.0]]))
+    c, g = float(F.softplus(cell.cm.detach())), float(F.softplus(cell.gleak.detach()))  # c = C / elapsed
+    assert quiet == pytest.approx(c / (c + g), rel=1e-3)  # closed input synapse: the leak time constant
+    assert 0.0 < driven < quiet < 1.0  # an open synapse speeds the neuron up
+
+
+def test_cfc_pure_mode_is_the_closed_form():
+    torch.manual_seed(3)
+    cell = CfCCell(input_size=2, units=3, backbone_units=5, mode="pure")
+    with torch.no_grad():
+        cell.w_tau.copy_(torch.tensor([0.1, -0.2, 0.3]))
+        cell.A.copy_(torch.tensor([1.0, 0.5, -1.0]))
+    x, h = torch.randn(4, 2), torch.randn(4, 3)
+    z = lecun_tanh(cell.backbone[0](torch.cat([x, h], dim=1)))
+    f = cell.ff1(z)
+    expected = -cell.A * torch.exp(-2.0 * (cell.w_tau.abs() + f.abs())) * f + cell.A
+    torch.testing.assert_close(cell(x, h, elapsed=2.0), expected)
+
+
+def test_cfc_time_gate_interpolates_between_its_heads():
+    torch.manual_seed(4)
+    cell = CfCCell(input_size=2, units=3, backbone_units=5)
+    x, h = torch.randn(4, 2), torch.randn(4, 3)
+    z = lecun_tanh(cell.backbone[0](torch.cat([x, h], dim=1)))
+    ff1, ff2 = torch.tanh(cell.ff1(z)), torch.tanh(cell.ff2(z))
+    with torch.no_grad():
+        cell.time_a.weight.zero_()
+        cell.time_b.weight.zero_()
+        cell.time_a.bias.fill_(1.0)
+        cell.time_b.bias.fill_(-40.0)
+    torch.testing.assert_close(cell(x, h, elapsed=1.0), ff1)  # gate closed early on
+    torch.testing.assert_close(cell(x, h, elapsed=80.0), ff2)  # and open once enough time has passed
+    gate = torch.sigmoid(torch.tensor(1.0 * 40.0 - 40.0))
+    torch.testing.assert_close(cell(x, h, elapsed=40.0), ff1 * (1 - gate) + gate * ff2)
+
+
+@pytest.mark.parametrize("make", [lambda: LTCCell(2, 5, ode_unfolds=2), lambda: CfCCell(2, 5, backbone_units=6)])
+def test_encoder_is_the_shared_recurrent_loop_and_trains_every_parameter(make):
+    torch.manual_seed(5)
+    encoder = LiquidEncoder(make())
+    x = torch.randn(3, 7, 2)
+    expected = recurrent_scan(encoder.cell, x, torch.zeros(3, 5), backend="naive")
+    torch.testing.assert_close(encoder.states(x), expected)
+    encoder(x).square().sum().backward()
+    for name, parameter in encoder.named_parameters():
+        assert parameter.grad is not None and torch.isfinite(parameter.grad).all(), name
+        if name.endswith(("erev",)):
+            continue  # sign parameters get gradients too, checked finite above
+        assert parameter.grad.abs().sum() > 0, name
+
+
+def test_forecaster_output_is_back_on_the_input_scale():
+    torch.manual_seed(6)
+    net = LiquidForecaster(horizon=3, n_channels=2, units=4, cell="cfc", backbone_units=4)
+    x = torch.randn(5, 12, 2)
+    shifted = net(x * 10.0 + 100.0)
+    torch.testing.assert_close(shifted, net(x) * 10.0 + 100.0, rtol=1e-4, atol=1e-3)

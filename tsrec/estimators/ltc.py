@@ -1,0 +1,222 @@
+"""Liquid networks (LTC, Hasani et al. AAAI-21; CfC, Hasani et al. 2022): forecaster and classifier."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from tsrec.estimators._classifier import DeepClassifier
+from tsrec.estimators._forecaster import DeepForecaster
+from tsrec.estimators._params import check_int
+from tsrec.nn.ltc import CELL_KINDS, CFC_MODES, LiquidEncoder, LiquidForecaster, make_cell
+from tsrec.registry import register
+
+
+def check_liquid_params(est) -> None:
+    """Validate the cell parameters shared by both liquid estimators."""
+    check_int("units", est.units)
+    check_int("ode_unfolds", est.ode_unfolds)
+    check_int("backbone_units", est.backbone_units)
+    if est.cell not in CELL_KINDS:
+        raise ValueError(f"cell must be one of {CELL_KINDS}, got {est.cell!r}")
+    if est.mode not in CFC_MODES:
+        raise ValueError(f"mode must be one of {CFC_MODES}, got {est.mode!r}")
+
+
+@register("forecaster")
+class LTCForecaster(DeepForecaster):
+    """Liquid time-constant network forecaster (LTC cells, or CfC cells with ``cell="cfc"``).
+
+    The lookback window (normalised per window and channel) is read one step at a time by a
+    fully connected layer of LTC neurons, each input step advanced by the paper's fused ODE
+    solver (``ode_unfolds`` semi-implicit steps); a dense layer maps the final state to all
+    ``horizon`` steps of every channel. The state of an LTC neuron stays within the range of its
+    leak and reversal potentials whatever the input (the paper's bounded-state theorem).
+
+    Parameters
+    ----------
+    lookback : int, default=32
+        Input window (the paper trains on sequences of 32 steps).
+    horizon : int, default=1
+        Steps forecast in one pass; later steps are fed back in.
+    units : int, default=32
+        Neurons (state size); the paper uses 32.
+    cell : {"ltc", "cfc"}, default="ltc"
+        ``"ltc"``: conductance-based LTC neurons with the fused solver. ``"cfc"``: the
+        closed-form continuous-time cell, one step per input and no ODE loop (much faster).
+    ode_unfolds : int, default=6
+        Fused-solver steps per input step (LTC only).
+    backbone_units : int, default=128
+        Width of the CfC backbone (CfC only).
+    mode : {"default", "no_gate", "pure"}, default="default"
+        CfC variant (CfC only): gated interpolation of two heads, the ungated sum, or the direct
+        closed-form approximation of the LTC solution.
+    norm : bool, default=True
+        Per-window normalisation of the input, undone on the forecast.
+    max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
+    random_state, verbose, trainer_kwargs
+        Shared training parameters (see the README). Defaults follow the paper's training set-up:
+        Adam, batch 16, learning rate 0.01 (the LTC scripts' rate).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from tsrec.estimators import LTCForecaster
+    >>> y = pd.Series(np.sin(np.arange(300) / 4.0))
+    >>> est = LTCForecaster(lookback=16, horizon=4, units=8, cell="cfc", max_epochs=2).fit(y)
+    >>> est.predict(fh=[1, 2, 3, 4, 5]).shape
+    (5,)
+    """
+
+    def __init__(
+        self,
+        lookback: int = 32,
+        horizon: int = 1,
+        units: int = 32,
+        cell: str = "ltc",
+        ode_unfolds: int = 6,
+        backbone_units: int = 128,
+        mode: str = "default",
+        norm: bool = True,
+        max_epochs: int = 50,
+        batch_size: int = 16,
+        lr: float = 0.01,
+        weight_decay: float = 0.0,
+        patience: int | None = 5,
+        val_size: float | int = 0.2,
+        accelerator: str = "auto",
+        devices: object = "auto",
+        precision: object = "32-true",
+        random_state: int | None = None,
+        verbose: bool = False,
+        trainer_kwargs: dict | None = None,
+    ) -> None:
+        self.lookback = lookback
+        self.horizon = horizon
+        self.units = units
+        self.cell = cell
+        self.ode_unfolds = ode_unfolds
+        self.backbone_units = backbone_units
+        self.mode = mode
+        self.norm = norm
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.patience = patience
+        self.val_size = val_size
+        self.accelerator = accelerator
+        self.devices = devices
+        self.precision = precision
+        self.random_state = random_state
+        self.verbose = verbose
+        self.trainer_kwargs = trainer_kwargs
+        super().__init__()
+
+    def _check_params(self) -> None:
+        check_int("lookback", self.lookback)
+        check_int("horizon", self.horizon)
+        check_liquid_params(self)
+
+    def _build_network(self, n_channels: int, meta: dict) -> nn.Module:
+        return LiquidForecaster(self.horizon, n_channels, units=self.units, cell=self.cell,
+                                ode_unfolds=self.ode_unfolds, backbone_units=self.backbone_units,
+                                mode=self.mode, norm=self.norm)
+
+    @classmethod
+    def get_test_params(cls, parameter_set: str = "default") -> list[dict]:
+        """Two tiny configurations for sktime's conformance suite, one per cell."""
+        return [
+            {"lookback": 4, "horizon": 2, "units": 3, "ode_unfolds": 2, "max_epochs": 1, "batch_size": 8},
+            {"lookback": 5, "horizon": 3, "units": 4, "cell": "cfc", "backbone_units": 4, "mode": "no_gate",
+             "max_epochs": 2, "batch_size": 4, "val_size": 0.25, "random_state": 3},
+        ]
+
+
+@register("classifier")
+class LTCClassifier(DeepClassifier):
+    """Liquid time-constant network classifier: the last LTC (or CfC) state, then a linear head.
+
+    Parameters
+    ----------
+    units : int, default=32
+        Neurons (state size); the paper uses 32.
+    cell : {"ltc", "cfc"}, default="ltc"
+        LTC neurons with the fused ODE solver, or the closed-form CfC cell (much faster).
+    ode_unfolds : int, default=6
+        Fused-solver steps per input step (LTC only).
+    backbone_units : int, default=128
+        Width of the CfC backbone (CfC only).
+    mode : {"default", "no_gate", "pure"}, default="default"
+        CfC variant (CfC only).
+    max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
+    random_state, verbose, trainer_kwargs
+        Shared training parameters (see the README). Defaults: the paper's Adam, batch 16 and
+        learning rate 0.01; all training samples for a fixed number of epochs (``val_size=0``).
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The class labels.
+    n_features_in_ : int
+        Timepoints (2-D X) or channels (3-D X) seen in fit.
+    network_ : torch.nn.Module
+        The trained network.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsrec.estimators import LTCClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.concatenate([rng.normal(0, 1, (20, 15)), rng.normal(2, 1, (20, 15))])
+    >>> y = np.array(["a"] * 20 + ["b"] * 20)
+    >>> clf = LTCClassifier(units=8, cell="cfc", backbone_units=8, max_epochs=20, random_state=0).fit(X, y)
+    >>> clf.predict(X[[0, 1, 38, 39]]).tolist()
+    ['a', 'a', 'b', 'b']
+    """
+
+    def __init__(
+        self,
+        units: int = 32,
+        cell: str = "ltc",
+        ode_unfolds: int = 6,
+        backbone_units: int = 128,
+        mode: str = "default",
+        max_epochs: int = 100,
+        batch_size: int = 16,
+        lr: float = 0.01,
+        weight_decay: float = 0.0,
+        patience: int | None = None,
+        val_size: float | int = 0.0,
+        accelerator: str = "auto",
+        devices: object = "auto",
+        precision: object = "32-true",
+        random_state: int | None = None,
+        verbose: bool = False,
+        trainer_kwargs: dict | None = None,
+    ) -> None:
+        self.units = units
+        self.cell = cell
+        self.ode_unfolds = ode_unfolds
+        self.backbone_units = backbone_units
+        self.mode = mode
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.patience = patience
+        self.val_size = val_size
+        self.accelerator = accelerator
+        self.devices = devices
+        self.precision = precision
+        self.random_state = random_state
+        self.verbose = verbose
+        self.trainer_kwargs = trainer_kwargs
+
+    def _check_params(self) -> None:
+        check_liquid_params(self)
+
+    def _build_encoder(self, n_channels: int, n_timepoints: int):
+        cell = make_cell(self.cell, n_channels, self.units, self.ode_unfolds, self.backbone_units, self.mode)
+        return LiquidEncoder(cell), self.units
+
+    _test_params = {"units": 4, "ode_unfolds": 2}  # small LTC for the conformance suites

@@ -1,0 +1,234 @@
+"""Liquid time-constant networks (Hasani, Lechner et al., AAAI-21) and closed-form CfC cells.
+
+:class:`LTCCell` is the conductance-based LTC neuron with fully connected wiring, stepped by the
+paper's fused ODE solver (Eq. 3): ``ode_unfolds`` semi-implicit Euler steps per input step, each
+
+    v_j <- (c_j v_j + g_j V_j + sum_i a_ij E_ij + sum_k b_kj F_kj) / (c_j + g_j + sum_i a_ij + sum_k b_kj + eps)
+
+with c = C / (elapsed / ode_unfolds), synaptic activations a_ij = w_ij s(sigma_ij (v_i - mu_ij)) of
+the state and b_kj = w'_kj s(sigma'_kj (x_k - mu'_kj)) of the (affinely mapped) input. Every weight
+in the ratio is positive, so each step is a convex combination of the state, the leak potentials
+V and the reversal potentials E, F: the state never leaves their range (the paper's Theorem 2).
+Positive parameters (C, g, w, w') are kept positive by a softplus, as ``ncps``'s ``LTC`` does by
+default. We follow ``ncps``'s time scale (c = C * ode_unfolds for unit steps).
+
+:class:`CfCCell` is the closed-form continuous-time cell (Hasani et al., 2022), ``ncps``'s modes
+``"default"`` (gated interpolation of two heads by a learned time gate), ``"no_gate"`` and
+``"pure"`` (the direct closed-form approximation of the LTC solution).
+
+Both run through :func:`tsrec.kernels.recurrent_scan`, the shared loop for nonlinear cells.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from tsrec.kernels import recurrent_scan
+from tsrec.nn.normalization import InstanceNorm
+
+CELL_KINDS = ("ltc", "cfc")
+CFC_MODES = ("default", "no_gate", "pure")
+
+
+def _uniform(shape: tuple[int, ...], low: float, high: float) -> nn.Parameter:
+    return nn.Parameter(torch.empty(shape).uniform_(low, high))
+
+
+def _polarity(shape: tuple[int, ...]) -> torch.Tensor:
+    """Synapse signs: +1 with probability 2/3, -1 otherwise (ncps's ``FullyConnected`` wiring)."""
+    return torch.where(torch.rand(shape) < 1.0 / 3.0, -1.0, 1.0)
+
+
+class LTCCell(nn.Module):
+    """One fully connected layer of LTC neurons (state = membrane potentials, ``units`` wide).
+
+    Parameters
+    ----------
+    input_size : int
+        Features per input step.
+    units : int
+        Number of neurons N (the state size).
+    ode_unfolds : int, default=6
+        Fused-solver steps per input step (the paper: solver step 1/6 of the sampling period).
+    epsilon : float, default=1e-8
+        Added to the denominator of the fused step.
+
+    Examples
+    --------
+    >>> import torch
+    >>> cell = LTCCell(input_size=3, units=5)
+    >>> cell(torch.randn(4, 3), torch.zeros(4, 5)).shape
+    torch.Size([4, 5])
+    """
+
+    def __init__(self, input_size: int, units: int, ode_unfolds: int = 6, epsilon: float = 1e-8) -> None:
+        super().__init__()
+        self.input_size, self.units, self.ode_unfolds, self.epsilon = input_size, units, ode_unfolds, epsilon
+        n, m = units, input_size
+        # initial ranges of ncps's LTCCell; raw values of positive parameters pass through softplus
+        self.gleak = _uniform((n,), 0.001, 1.0)
+        self.vleak = _uniform((n,), -0.2, 0.2)
+        self.cm = _uniform((n,), 0.4, 0.6)
+        self.w = _uniform((n, n), 0.001, 1.0)
+        self.sigma = _uniform((n, n), 3.0, 8.0)
+        self.mu = _uniform((n, n), 0.3, 0.8)
+        self.erev = nn.Parameter(_polarity((n, n)))
+        self.sensory_w = _uniform((m, n), 0.001, 1.0)
+        self.sensory_sigma = _uniform((m, n), 3.0, 8.0)
+        self.sensory_mu = _uniform((m, n), 0.3, 0.8)
+        self.sensory_erev = nn.Parameter(_polarity((m, n)))
+        self.input_w = nn.Parameter(torch.ones(m))
+        self.input_b = nn.Parameter(torch.zeros(m))
+
+    def forward(self, x_t: torch.Tensor, v: torch.Tensor, elapsed: float = 1.0) -> torch.Tensor:
+        """The state after one input step ``x_t`` (batch, input_size) from ``v`` (batch, units)."""
+        x_t = x_t * self.input_w + self.input_b
+        # input synapses see a constant input during the step: computed once, outside the unfolds
+        sensory = F.softplus(self.sensory_w) * torch.sigmoid(self.sensory_sigma * (x_t[:, :, None] - self.sensory_mu))
+        sensory_num = (sensory * self.sensory_erev).sum(dim=1)
+        sensory_den = sensory.sum(dim=1)
+        cm_t = F.softplus(self.cm) / (elapsed / self.ode_unfolds)
+        gleak = F.softplus(self.gleak)
+        w = F.softplus(self.w)
+        leak = gleak * self.vleak
+        for _ in range(self.ode_unfolds):
+            synapse = w * torch.sigmoid(self.sigma * (v[:, :, None] - self.mu))  # (batch, pre i, post j)
+            numerator = cm_t * v + leak + (synapse * self.erev).sum(dim=1) + sensory_num
+            denominator = cm_t + gleak + synapse.sum(dim=1) + sensory_den
+            v = numerator / (denominator + self.epsilon)
+        return v
+
+
+def lecun_tanh(x: torch.Tensor) -> torch.Tensor:
+    """LeCun's scaled tanh, 1.7159 tanh(2x/3), the CfC backbone's activation."""
+    return 1.7159 * torch.tanh(0.666 * x)
+
+
+class CfCCell(nn.Module):
+    """Closed-form continuous-time cell: a backbone on [x_t, h], heads ff1, ff2 and a time gate.
+
+    Parameters
+    ----------
+    input_size : int
+        Features per input step.
+    units : int
+        State size.
+    backbone_units : int, default=128
+        Width of each backbone layer (LeCun tanh).
+    backbone_layers : int, default=1
+        Backbone depth; 0 feeds [x_t, h] to the heads directly.
+    mode : {"default", "no_gate", "pure"}, default="default"
+        ``"default"``: h = ff1 (1 - g) + g ff2 with g = sigmoid(t_a * elapsed + t_b);
+        ``"no_gate"``: h = ff1 + g ff2; ``"pure"``: h = -A exp(-elapsed (|w_tau| + |ff1|)) ff1 + A.
+
+    Examples
+    --------
+    >>> import torch
+    >>> cell = CfCCell(input_size=3, units=5, backbone_units=8)
+    >>> cell(torch.randn(4, 3), torch.zeros(4, 5)).shape
+    torch.Size([4, 5])
+    """
+
+    def __init__(self, input_size: int, units: int, backbone_units: int = 128, backbone_layers: int = 1,
+                 mode: str = "default") -> None:
+        super().__init__()
+        if mode not in CFC_MODES:
+            raise ValueError(f"mode must be one of {CFC_MODES}, got {mode!r}")
+        self.mode, self.units = mode, units
+        widths = [input_size + units] + [backbone_units] * backbone_layers
+        self.backbone = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
+        self.ff1 = nn.Linear(widths[-1], units)
+        if mode == "pure":
+            self.w_tau = nn.Parameter(torch.zeros(units))
+            self.A = nn.Parameter(torch.ones(units))
+        else:
+            self.ff2 = nn.Linear(widths[-1], units)
+            self.time_a = nn.Linear(widths[-1], units)
+            self.time_b = nn.Linear(widths[-1], units)
+        for name, parameter in self.named_parameters():
+            if parameter.dim() == 2:  # ncps: Xavier for every weight matrix, default biases
+                nn.init.xavier_uniform_(parameter)
+
+    def forward(self, x_t: torch.Tensor, h: torch.Tensor, elapsed: float = 1.0) -> torch.Tensor:
+        """The state after one input step ``x_t`` (batch, input_size) from ``h`` (batch, units)."""
+        z = torch.cat([x_t, h], dim=1)
+        for layer in self.backbone:
+            z = lecun_tanh(layer(z))
+        ff1 = self.ff1(z)
+        if self.mode == "pure":
+            return -self.A * torch.exp(-elapsed * (self.w_tau.abs() + ff1.abs())) * ff1 + self.A
+        ff1, ff2 = torch.tanh(ff1), torch.tanh(self.ff2(z))
+        gate = torch.sigmoid(self.time_a(z) * elapsed + self.time_b(z))
+        if self.mode == "no_gate":
+            return ff1 + gate * ff2
+        return ff1 * (1.0 - gate) + gate * ff2
+
+
+def make_cell(kind: str, input_size: int, units: int, ode_unfolds: int = 6, backbone_units: int = 128,
+              mode: str = "default") -> nn.Module:
+    """An :class:`LTCCell` (``"ltc"``) or a :class:`CfCCell` (``"cfc"``)."""
+    if kind == "ltc":
+        return LTCCell(input_size, units, ode_unfolds=ode_unfolds)
+    if kind == "cfc":
+        return CfCCell(input_size, units, backbone_units=backbone_units, mode=mode)
+    raise ValueError(f"cell must be one of {CELL_KINDS}, got {kind!r}")
+
+
+class LiquidEncoder(nn.Module):
+    """Run a liquid cell over (batch, time, features) from a zero state; return the last state.
+
+    Examples
+    --------
+    >>> import torch
+    >>> encoder = LiquidEncoder(CfCCell(input_size=2, units=6, backbone_units=8))
+    >>> encoder(torch.randn(3, 10, 2)).shape
+    torch.Size([3, 6])
+    """
+
+    def __init__(self, cell: nn.Module) -> None:
+        super().__init__()
+        self.cell = cell
+        self.units = cell.units
+
+    def states(self, x: torch.Tensor) -> torch.Tensor:
+        """All states (batch, time, units)."""
+        h0 = x.new_zeros(x.shape[0], self.units)
+        return recurrent_scan(self.cell, x, h0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.states(x)[:, -1]
+
+
+class LiquidForecaster(nn.Module):
+    """Forecast ``horizon`` steps of every channel from the last state of a liquid encoder.
+
+    The lookback window is normalised per sample and channel, read step by step (all channels
+    of a step are one input vector), and a dense layer maps the final state to the whole
+    horizon, as the LTC paper's dense read-out on the full state.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = LiquidForecaster(horizon=4, n_channels=2, units=6, cell="cfc", backbone_units=8)
+    >>> net(torch.randn(3, 12, 2)).shape
+    torch.Size([3, 4, 2])
+    """
+
+    uses_position = False
+
+    def __init__(self, horizon: int, n_channels: int, units: int = 32, cell: str = "ltc", ode_unfolds: int = 6,
+                 backbone_units: int = 128, mode: str = "default", norm: bool = True) -> None:
+        super().__init__()
+        self.horizon, self.n_channels = horizon, n_channels
+        self.encoder = LiquidEncoder(make_cell(cell, n_channels, units, ode_unfolds, backbone_units, mode))
+        self.head = nn.Linear(units, horizon * n_channels)
+        self.norm = InstanceNorm(unbiased=False) if norm else None
+
+    def forward(self, x: torch.Tensor, position: torch.Tensor | None = None) -> torch.Tensor:
+        stats = None
+        if self.norm is not None:
+            x, stats = self.norm.normalize(x)
+        out = self.head(self.encoder(x)).view(-1, self.horizon, self.n_channels)
+        return out if stats is None else self.norm.denormalize(out, stats)
