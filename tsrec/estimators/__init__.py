@@ -5,8 +5,9 @@ from tsrec.estimators.cyclenet import CycleNetForecaster
 from tsrec.estimators.errors import InputError, LoadError, TsrecError
 from tsrec.estimators.ltc import LTCClassifier, LTCForecaster
 from tsrec.estimators.pgn import PGNClassifier, PGNForecaster
+from tsrec.estimators.smamba import SMambaForecaster
 
 __all__ = [
     "ARNetForecaster", "CycleNetForecaster", "InputError", "LoadError", "LTCClassifier", "LTCForecaster",
-    "PGNClassifier", "PGNForecaster", "TsrecError",
+    "PGNClassifier", "PGNForecaster", "SMambaForecaster", "TsrecError",
 ]

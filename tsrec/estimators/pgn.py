@@ -11,7 +11,7 @@ from tsrec.estimators._timeindex import cycle_length_from_freq, step_nanoseconds
 from tsrec.estimators.arnet import step_decay
 from tsrec.estimators.errors import InputError
 from tsrec.nn.pgn import TPGN, PGNEncoder
-from tsrec.nn.timefeatures import CalendarInput, n_calendar_features
+from tsrec.nn.timefeatures import with_calendar
 from tsrec.registry import register
 
 
@@ -223,11 +223,11 @@ class PGNForecaster(DeepForecaster):
         return step_decay
 
     def _build_network(self, n_channels: int, meta: dict) -> nn.Module:
-        step_ns = meta.get("step_ns")
-        n_marks = n_calendar_features(step_ns) if step_ns else 0
-        network = TPGN(self.lookback, self.horizon, n_channels, meta["period"], hidden=self.hidden,
-                       norm=self.norm, n_time_features=n_marks)
-        return CalendarInput(network, self.lookback, step_ns) if step_ns else network
+        def tpgn(n_marks: int) -> nn.Module:
+            return TPGN(self.lookback, self.horizon, n_channels, meta["period"], hidden=self.hidden, norm=self.norm,
+                        n_time_features=n_marks)
+
+        return with_calendar(tpgn, self.lookback, meta.get("step_ns"))
 
     @classmethod
     def get_test_params(cls, parameter_set: str = "default") -> list[dict]:

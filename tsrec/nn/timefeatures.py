@@ -13,6 +13,8 @@ after 1970-01-01 (the estimators' positions for fixed-step indices); time zones 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 NS_PER_MINUTE = 60 * 10**9
@@ -118,3 +120,13 @@ class CalendarInput(torch.nn.Module):
         """``x`` (batch, lookback, C), ``position`` (batch,) absolute index of each first step."""
         steps = position.to(self.offsets.device).long()[:, None] + self.offsets
         return self.network(x, calendar_features(steps, self.step_ns).to(x.dtype))
+
+
+def with_calendar(make_network: Callable[[int], torch.nn.Module], lookback: int, step_ns: int | None) -> torch.nn.Module:
+    """``make_network(n_time_features)``, wrapped in :class:`CalendarInput` when the step is known.
+
+    Without a fixed sampling step (``step_ns`` None) the network is built without time features.
+    """
+    if not step_ns:
+        return make_network(0)
+    return CalendarInput(make_network(n_calendar_features(step_ns)), lookback, step_ns)

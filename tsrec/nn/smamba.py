@@ -1,0 +1,145 @@
+"""S-Mamba (Wang et al., "Is Mamba Effective for Time Series Forecasting?", 2024).
+
+Each variate's whole lookback series becomes one token (one shared ``Linear(lookback ->
+d_model)``), calendar-feature series join as extra tokens, and encoder layers mix the tokens with
+a bidirectional Mamba (two independent Mamba-1 blocks, one over the reversed token order, summed)
+and a per-token feed-forward network, post-norm. A linear map per token gives the horizon. The
+selective scan runs over the *variate* axis, on :func:`tsrec.kernels.selective_scan`.
+
+Mamba block as in mamba_ssm 1.2.0 with S-Mamba's settings (``d_conv=2``, ``expand=1``):
+``[x, z] = W_in h``; ``x = silu(causal depthwise conv(x))``; ``(delta, B, C) = W_x x``;
+``Delta = softplus(W_dt delta + b_dt)``; ``h_t = exp(Delta A) h_{t-1} + Delta x B``,
+``y = C h + D x``; ``out = W_out (y * silu(z))``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from tsrec.kernels import selective_scan
+from tsrec.nn.normalization import InstanceNorm
+
+
+class MambaBlock(nn.Module):
+    """One Mamba-1 block over (batch, length, d_model), with mamba_ssm's initialisation.
+
+    Examples
+    --------
+    >>> import torch
+    >>> MambaBlock(d_model=16, d_state=4)(torch.randn(2, 5, 16)).shape
+    torch.Size([2, 5, 16])
+    """
+
+    def __init__(self, d_model: int, d_state: int = 16, d_conv: int = 2, expand: int = 1,
+                 dt_min: float = 1e-3, dt_max: float = 0.1, dt_floor: float = 1e-4) -> None:
+        super().__init__()
+        d_inner = expand * d_model
+        self.dt_rank = math.ceil(d_model / 16)
+        self.d_state = d_state
+        self.in_proj = nn.Linear(d_model, 2 * d_inner, bias=False)
+        self.conv = nn.Conv1d(d_inner, d_inner, d_conv, groups=d_inner, padding=d_conv - 1)
+        self.x_proj = nn.Linear(d_inner, self.dt_rank + 2 * d_state, bias=False)
+        self.dt_proj = nn.Linear(self.dt_rank, d_inner)
+        self.out_proj = nn.Linear(d_inner, d_model, bias=False)
+        nn.init.uniform_(self.dt_proj.weight, -self.dt_rank**-0.5, self.dt_rank**-0.5)
+        # initial step sizes log-uniform in [dt_min, dt_max]; the bias is their softplus inverse
+        dt = torch.exp(torch.rand(d_inner) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min))
+        dt = dt.clamp(min=dt_floor)
+        with torch.no_grad():
+            self.dt_proj.bias.copy_(dt + torch.log(-torch.expm1(-dt)))
+        # S4D-real: A = -(1, 2, ..., N) for every channel
+        self.A_log = nn.Parameter(torch.log(torch.arange(1, d_state + 1, dtype=torch.float32)).repeat(d_inner, 1))
+        self.D = nn.Parameter(torch.ones(d_inner))
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        length = h.shape[1]
+        x, z = self.in_proj(h).chunk(2, dim=-1)
+        x = F.silu(self.conv(x.transpose(1, 2))[..., :length].transpose(1, 2))  # causal: drop the right pad
+        delta, B, C = self.x_proj(x).split([self.dt_rank, self.d_state, self.d_state], dim=-1)
+        delta = F.linear(delta, self.dt_proj.weight)  # the bias goes in as delta_bias, before softplus
+        y = selective_scan(x, delta, -torch.exp(self.A_log), B, C, D=self.D, z=z,
+                           delta_bias=self.dt_proj.bias, delta_softplus=True)
+        return self.out_proj(y)
+
+
+class BidirectionalMamba(nn.Module):
+    """``M_f(x) + flip(M_b(flip(x)))`` over the token axis, two blocks without shared weights."""
+
+    def __init__(self, d_model: int, d_state: int) -> None:
+        super().__init__()
+        self.forward_block = MambaBlock(d_model, d_state)
+        self.backward_block = MambaBlock(d_model, d_state)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_block(x) + self.backward_block(x.flip(1)).flip(1)
+
+
+class SMambaLayer(nn.Module):
+    """Post-norm encoder layer: bidirectional Mamba over tokens, then a per-token FFN."""
+
+    def __init__(self, d_model: int, d_ff: int, d_state: int, dropout: float) -> None:
+        super().__init__()
+        self.mixer = BidirectionalMamba(d_model, d_state)
+        self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+        self.ffn = nn.Sequential(nn.Linear(d_model, d_ff), nn.GELU(), nn.Dropout(dropout), nn.Linear(d_ff, d_model),
+                                 nn.Dropout(dropout))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.norm1(x + self.mixer(x))
+        return self.norm2(x + self.ffn(x))
+
+
+class SMamba(nn.Module):
+    """S-Mamba forecaster network: (batch, lookback, channels) -> (batch, horizon, channels).
+
+    Parameters
+    ----------
+    lookback, horizon, n_channels : int
+        Window sizes and number of variates.
+    d_model, d_ff : int, default=256
+        Token width and feed-forward width (the ETTh1 scripts: 256 and 256).
+    d_state : int, default=2
+        Mamba state size N (the ETT scripts: 2).
+    e_layers : int, default=2
+    dropout : float, default=0.1
+    n_time_features : int, default=0
+        Calendar-feature series passed as ``x_mark`` (batch, lookback, n_time_features); each is
+        one more token (not normalised), as in the paper's code.
+    norm : bool, default=True
+        Per-window normalisation (population variance, detached statistics), undone on the output.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = SMamba(lookback=24, horizon=6, n_channels=3, d_model=16, d_ff=16, n_time_features=2)
+    >>> net(torch.randn(4, 24, 3), torch.rand(4, 24, 2) - 0.5).shape
+    torch.Size([4, 6, 3])
+    """
+
+    uses_position = False
+
+    def __init__(self, lookback: int, horizon: int, n_channels: int, d_model: int = 256, d_ff: int = 256,
+                 d_state: int = 2, e_layers: int = 2, dropout: float = 0.1, n_time_features: int = 0,
+                 norm: bool = True) -> None:
+        super().__init__()
+        self.n_channels, self.n_time_features = n_channels, n_time_features
+        self.norm = InstanceNorm(unbiased=False, detach_mean=True) if norm else None
+        self.embed = nn.Sequential(nn.Linear(lookback, d_model), nn.Dropout(dropout))
+        self.layers = nn.ModuleList(SMambaLayer(d_model, d_ff, d_state, dropout) for _ in range(e_layers))
+        self.final_norm = nn.LayerNorm(d_model)
+        self.project = nn.Linear(d_model, horizon)
+
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        stats = None
+        if self.norm is not None:
+            x, stats = self.norm.normalize(x)
+        series = x if x_mark is None or not self.n_time_features else torch.cat([x, x_mark], dim=2)
+        tokens = self.embed(series.transpose(1, 2))  # (batch, variates + marks, d_model)
+        for layer in self.layers:
+            tokens = layer(tokens)
+        out = self.project(self.final_norm(tokens)).transpose(1, 2)[..., : self.n_channels]
+        return out if stats is None else self.norm.denormalize(out, stats)
