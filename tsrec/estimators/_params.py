@@ -30,6 +30,20 @@ def check_float(name: str, value: object, minimum: float = 0.0, strict: bool = F
     return float(value)
 
 
+def check_dropout(value: object) -> float:
+    """A dropout probability in [0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {value!r}")
+    return float(value)
+
+
+def check_bool(name: str, value: object) -> bool:
+    """A flag that must be exactly True or False (not 0/1 or a string)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
 def check_val_size(value: object) -> float | int:
     """``val_size`` is a fraction in [0, 1) of the rows or a number of rows >= 0."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 0:

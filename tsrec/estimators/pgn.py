@@ -6,7 +6,7 @@ from torch import nn
 
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_int
+from tsrec.estimators._params import check_bool, check_dropout, check_int
 from tsrec.estimators._timeindex import cycle_length_from_freq, step_nanoseconds
 from tsrec.estimators.arnet import step_decay
 from tsrec.estimators.errors import InputError
@@ -100,8 +100,7 @@ class PGNClassifier(DeepClassifier):
     def _check_params(self) -> None:
         check_int("hidden", self.hidden)
         check_int("n_layers", self.n_layers)
-        if not (isinstance(self.dropout, (int, float)) and 0.0 <= self.dropout < 1.0):
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        check_dropout(self.dropout)
         if self.pool not in ("last", "mean"):
             raise ValueError(f"pool must be 'last' or 'mean', got {self.pool!r}")
 
@@ -205,8 +204,7 @@ class PGNForecaster(DeepForecaster):
         check_int("horizon", self.horizon)
         check_int("period", self.period, allow_none=True)
         check_int("hidden", self.hidden)
-        if not isinstance(self.time_features, bool):
-            raise TypeError(f"time_features must be True or False, got {self.time_features!r}")
+        check_bool("time_features", self.time_features)
 
     def _network_meta(self, freq: object, n_channels: int) -> dict:
         period = self.period if self.period is not None else cycle_length_from_freq(freq)

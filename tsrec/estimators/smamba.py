@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import nn
 
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_int
+from tsrec.estimators._params import check_bool, check_dropout, check_int
 from tsrec.estimators._timeindex import step_nanoseconds
 from tsrec.nn.smamba import SMamba
 from tsrec.nn.timefeatures import with_calendar
@@ -109,10 +109,8 @@ class SMambaForecaster(DeepForecaster):
     def _check_params(self) -> None:
         for name in ("lookback", "horizon", "d_model", "d_ff", "d_state", "e_layers"):
             check_int(name, getattr(self, name))
-        if not (isinstance(self.dropout, (int, float)) and 0.0 <= self.dropout < 1.0):
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        if not isinstance(self.time_features, bool):
-            raise TypeError(f"time_features must be True or False, got {self.time_features!r}")
+        check_dropout(self.dropout)
+        check_bool("time_features", self.time_features)
 
     def _network_meta(self, freq: object, n_channels: int) -> dict:
         return {"step_ns": step_nanoseconds(freq) if self.time_features else None}
