@@ -83,3 +83,15 @@ def test_forecasts_come_back_on_the_input_scale():
     net = SMamba(lookback=12, horizon=3, n_channels=2, d_model=8, d_ff=8).eval()
     x = torch.randn(3, 12, 2)
     torch.testing.assert_close(net(x * 5.0 - 7.0), net(x) * 5.0 - 7.0, rtol=1e-4, atol=1e-3)
+
+
+def test_pooled_tokens_are_the_mean_of_the_forecaster_tokens():
+    from tsrec.nn.smamba import SMambaTokens
+
+    torch.manual_seed(5)
+    tokens = SMambaTokens(length=10, d_model=8, d_ff=8).eval()
+    pooled = SMambaTokens(length=10, d_model=8, d_ff=8, pool=True).eval()
+    pooled.load_state_dict(tokens.state_dict())
+    x = torch.randn(3, 10, 4)
+    assert tokens(x).shape == (3, 4, 8)
+    torch.testing.assert_close(pooled(x), tokens(x).mean(dim=1))

@@ -5,9 +5,9 @@ from tsrec.estimators.cyclenet import CycleNetForecaster
 from tsrec.estimators.errors import InputError, LoadError, TsrecError
 from tsrec.estimators.ltc import LTCClassifier, LTCForecaster
 from tsrec.estimators.pgn import PGNClassifier, PGNForecaster
-from tsrec.estimators.smamba import SMambaForecaster
+from tsrec.estimators.smamba import SMambaClassifier, SMambaForecaster
 
 __all__ = [
     "ARNetForecaster", "CycleNetForecaster", "InputError", "LoadError", "LTCClassifier", "LTCForecaster",
-    "PGNClassifier", "PGNForecaster", "SMambaForecaster", "TsrecError",
+    "PGNClassifier", "PGNForecaster", "SMambaClassifier", "SMambaForecaster", "TsrecError",
 ]

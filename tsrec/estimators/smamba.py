@@ -1,13 +1,14 @@
-"""SMambaForecaster: variate tokens mixed by a bidirectional selective scan (Wang et al., 2024)."""
+"""S-Mamba estimators: variate tokens mixed by a bidirectional selective scan (Wang et al., 2024)."""
 
 from __future__ import annotations
 
 from torch import nn
 
+from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import check_bool, check_dropout, check_int
 from tsrec.estimators._timeindex import step_nanoseconds
-from tsrec.nn.smamba import SMamba
+from tsrec.nn.smamba import SMamba, SMambaTokens
 from tsrec.nn.timefeatures import with_calendar
 from tsrec.registry import register
 
@@ -133,3 +134,97 @@ class SMambaForecaster(DeepForecaster):
             {"lookback": 6, "horizon": 3, "d_model": 8, "d_ff": 6, "d_state": 3, "dropout": 0.0, "max_epochs": 2,
              "batch_size": 4, "val_size": 0.25, "random_state": 4},
         ]
+
+
+@register("classifier")
+class SMambaClassifier(DeepClassifier):
+    """S-Mamba encoder as a classifier: channel tokens, bidirectional Mamba, mean of tokens, linear head.
+
+    Each channel's whole series is one token (a shared linear map of the series), the encoder
+    layers of :class:`SMambaForecaster` mix the channel tokens, and the mean token feeds a linear
+    layer. The paper has no classification setting; this is its encoder with the usual head. A
+    univariate series is a single token, so the scan has nothing to mix and the model reduces to
+    its per-token network; S-Mamba is meant for many channels.
+
+    Parameters
+    ----------
+    d_model, d_ff : int, default=128
+        Token and feed-forward widths.
+    d_state : int, default=2
+    e_layers : int, default=2
+    dropout : float, default=0.1
+    max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
+    random_state, verbose, trainer_kwargs
+        Shared training parameters (see the README). By default all training samples are used
+        for a fixed number of epochs (``val_size=0``).
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The class labels.
+    n_features_in_ : int
+        Timepoints (2-D X) or channels (3-D X) seen in fit.
+    network_ : torch.nn.Module
+        The trained network.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsrec.estimators import SMambaClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.concatenate([rng.normal(0, 1, (20, 2, 15)), rng.normal(2, 1, (20, 2, 15))])
+    >>> y = np.array(["a"] * 20 + ["b"] * 20)
+    >>> clf = SMambaClassifier(d_model=16, d_ff=16, max_epochs=20, random_state=0).fit(X, y)
+    >>> clf.predict(X[[0, 1, 38, 39]]).tolist()
+    ['a', 'a', 'b', 'b']
+    """
+
+    def __init__(
+        self,
+        d_model: int = 128,
+        d_ff: int = 128,
+        d_state: int = 2,
+        e_layers: int = 2,
+        dropout: float = 0.1,
+        max_epochs: int = 100,
+        batch_size: int = 16,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        patience: int | None = None,
+        val_size: float | int = 0.0,
+        accelerator: str = "auto",
+        devices: object = "auto",
+        precision: object = "32-true",
+        random_state: int | None = None,
+        verbose: bool = False,
+        trainer_kwargs: dict | None = None,
+    ) -> None:
+        self.d_model = d_model
+        self.d_ff = d_ff
+        self.d_state = d_state
+        self.e_layers = e_layers
+        self.dropout = dropout
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.patience = patience
+        self.val_size = val_size
+        self.accelerator = accelerator
+        self.devices = devices
+        self.precision = precision
+        self.random_state = random_state
+        self.verbose = verbose
+        self.trainer_kwargs = trainer_kwargs
+
+    def _check_params(self) -> None:
+        for name in ("d_model", "d_ff", "d_state", "e_layers"):
+            check_int(name, getattr(self, name))
+        check_dropout(self.dropout)
+
+    def _build_encoder(self, n_channels: int, n_timepoints: int):
+        encoder = SMambaTokens(n_timepoints, self.d_model, self.d_ff, self.d_state, self.e_layers, self.dropout,
+                               pool=True)
+        return encoder, self.d_model
+
+    _test_params = {"d_model": 8, "d_ff": 8, "e_layers": 1}  # small for the conformance suites

@@ -4,7 +4,7 @@ from tsrec.nn.arnet import ARNet
 from tsrec.nn.cyclenet import CycleNet
 from tsrec.nn.ltc import CfCCell, LiquidEncoder, LiquidForecaster, LTCCell
 from tsrec.nn.normalization import InstanceNorm
-from tsrec.nn.smamba import MambaBlock, SMamba
+from tsrec.nn.smamba import MambaBlock, SMamba, SMambaTokens
 
 __all__ = ["ARNet", "CfCCell", "CycleNet", "InstanceNorm", "LTCCell", "LiquidEncoder", "LiquidForecaster", "MambaBlock",
-           "SMamba"]
+           "SMamba", "SMambaTokens"]

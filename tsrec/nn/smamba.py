@@ -93,6 +93,35 @@ class SMambaLayer(nn.Module):
         return self.norm2(x + self.ffn(x))
 
 
+class SMambaTokens(nn.Module):
+    """Embed each series of (batch, length, series) as a token and run the S-Mamba layers over them.
+
+    Returns the final-normed tokens (batch, series, d_model); ``pool=True`` averages them into one
+    vector per sample (the sequence summary of :class:`tsrec.nn.heads.SequenceClassifier`).
+
+    Examples
+    --------
+    >>> import torch
+    >>> SMambaTokens(length=20, d_model=8, d_ff=8, pool=True)(torch.randn(4, 20, 3)).shape
+    torch.Size([4, 8])
+    """
+
+    def __init__(self, length: int, d_model: int = 256, d_ff: int = 256, d_state: int = 2, e_layers: int = 2,
+                 dropout: float = 0.1, pool: bool = False) -> None:
+        super().__init__()
+        self.pool = pool
+        self.embed = nn.Sequential(nn.Linear(length, d_model), nn.Dropout(dropout))
+        self.layers = nn.ModuleList(SMambaLayer(d_model, d_ff, d_state, dropout) for _ in range(e_layers))
+        self.final_norm = nn.LayerNorm(d_model)
+
+    def forward(self, series: torch.Tensor) -> torch.Tensor:
+        tokens = self.embed(series.transpose(1, 2))  # (batch, series, d_model)
+        for layer in self.layers:
+            tokens = layer(tokens)
+        tokens = self.final_norm(tokens)
+        return tokens.mean(dim=1) if self.pool else tokens
+
+
 class SMamba(nn.Module):
     """S-Mamba forecaster network: (batch, lookback, channels) -> (batch, horizon, channels).
 
@@ -128,9 +157,7 @@ class SMamba(nn.Module):
         super().__init__()
         self.n_channels, self.n_time_features = n_channels, n_time_features
         self.norm = InstanceNorm(unbiased=False, detach_mean=True) if norm else None
-        self.embed = nn.Sequential(nn.Linear(lookback, d_model), nn.Dropout(dropout))
-        self.layers = nn.ModuleList(SMambaLayer(d_model, d_ff, d_state, dropout) for _ in range(e_layers))
-        self.final_norm = nn.LayerNorm(d_model)
+        self.encoder = SMambaTokens(lookback, d_model, d_ff, d_state, e_layers, dropout)
         self.project = nn.Linear(d_model, horizon)
 
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
@@ -138,8 +165,5 @@ class SMamba(nn.Module):
         if self.norm is not None:
             x, stats = self.norm.normalize(x)
         series = x if x_mark is None or not self.n_time_features else torch.cat([x, x_mark], dim=2)
-        tokens = self.embed(series.transpose(1, 2))  # (batch, variates + marks, d_model)
-        for layer in self.layers:
-            tokens = layer(tokens)
-        out = self.project(self.final_norm(tokens)).transpose(1, 2)[..., : self.n_channels]
+        out = self.project(self.encoder(series)).transpose(1, 2)[..., : self.n_channels]
         return out if stats is None else self.norm.denormalize(out, stats)
