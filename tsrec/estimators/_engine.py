@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import itertools
 import logging
 import tempfile
 import time
@@ -273,13 +274,8 @@ class BatchGroups:
         return -(-len(self.loader) // self.size)
 
     def __iter__(self) -> Iterator[list]:
-        group: list = []
-        for batch in self.loader:
-            group.append(batch)
-            if len(group) == self.size:
-                yield group
-                group = []
-        if group:
+        batches = iter(self.loader)
+        while group := list(itertools.islice(batches, self.size)):
             yield group
 
 

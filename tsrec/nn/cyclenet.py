@@ -79,7 +79,7 @@ class CycleNet(nn.Module):
         super().__init__()
         self.lookback, self.horizon = lookback, horizon
         self.cycle = RecurrentCycle(cycle_length, n_channels)
-        self.norm = InstanceNorm(unbiased=True) if use_revin else None
+        self.norm = InstanceNorm(unbiased=True, enabled=use_revin)
         if backbone == "linear":
             self.backbone = nn.Linear(lookback, horizon)
         elif backbone == "mlp":
@@ -92,10 +92,8 @@ class CycleNet(nn.Module):
 
         ``position`` (batch,) is the absolute index of each window's first input step.
         """
-        stats = None
-        if self.norm is not None:
-            x, stats = self.norm.normalize(x)
+        x, stats = self.norm.normalize(x)
         x = x - self.cycle(position, self.lookback)
         y = self.backbone(x.transpose(1, 2)).transpose(1, 2)
         y = y + self.cycle(position + self.lookback, self.horizon)
-        return self.norm.denormalize(y, stats) if stats is not None else y
+        return self.norm.denormalize(y, stats)

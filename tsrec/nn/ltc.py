@@ -224,11 +224,9 @@ class LiquidForecaster(nn.Module):
         self.horizon, self.n_channels = horizon, n_channels
         self.encoder = LiquidEncoder(make_cell(cell, n_channels, units, ode_unfolds, backbone_units, mode))
         self.head = nn.Linear(units, horizon * n_channels)
-        self.norm = InstanceNorm(unbiased=False) if norm else None
+        self.norm = InstanceNorm(unbiased=False, enabled=norm)
 
     def forward(self, x: torch.Tensor, position: torch.Tensor | None = None) -> torch.Tensor:
-        stats = None
-        if self.norm is not None:
-            x, stats = self.norm.normalize(x)
+        x, stats = self.norm.normalize(x)
         out = self.head(self.encoder(x)).view(-1, self.horizon, self.n_channels)
-        return out if stats is None else self.norm.denormalize(out, stats)
+        return self.norm.denormalize(out, stats)

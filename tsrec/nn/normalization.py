@@ -17,6 +17,9 @@ class InstanceNorm(nn.Module):
         Added to the variance before the square root.
     detach_mean : bool, default=False
         Stop gradients through the statistics (iTransformer's variant).
+    enabled : bool, default=True
+        False makes both directions the identity, so a network with a ``norm`` switch calls
+        them unconditionally.
 
     Examples
     --------
@@ -28,14 +31,19 @@ class InstanceNorm(nn.Module):
     True
     """
 
-    def __init__(self, unbiased: bool = True, eps: float = 1e-5, detach_mean: bool = False) -> None:
+    def __init__(
+        self, unbiased: bool = True, eps: float = 1e-5, detach_mean: bool = False, enabled: bool = True
+    ) -> None:
         super().__init__()
         self.unbiased = unbiased
         self.eps = eps
         self.detach_mean = detach_mean
+        self.enabled = enabled
 
-    def normalize(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+    def normalize(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None]:
         """Return the normalised ``x`` (batch, time, channels) and the (mean, std) to undo it."""
+        if not self.enabled:
+            return x, None
         mean = x.mean(dim=1, keepdim=True)
         var = x.var(dim=1, keepdim=True, unbiased=self.unbiased) if x.shape[1] > 1 else torch.zeros_like(mean)
         if self.detach_mean:
@@ -43,7 +51,9 @@ class InstanceNorm(nn.Module):
         std = torch.sqrt(var + self.eps)
         return (x - mean) / std, (mean, std)
 
-    def denormalize(self, y: torch.Tensor, stats: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    def denormalize(self, y: torch.Tensor, stats: tuple[torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
         """Map a normalised output (batch, horizon, channels) back to the input scale."""
+        if stats is None:
+            return y
         mean, std = stats
         return y * std + mean

@@ -156,14 +156,12 @@ class SMamba(nn.Module):
                  norm: bool = True) -> None:
         super().__init__()
         self.n_channels, self.n_time_features = n_channels, n_time_features
-        self.norm = InstanceNorm(unbiased=False, detach_mean=True) if norm else None
+        self.norm = InstanceNorm(unbiased=False, detach_mean=True, enabled=norm)
         self.encoder = SMambaTokens(lookback, d_model, d_ff, d_state, e_layers, dropout)
         self.project = nn.Linear(d_model, horizon)
 
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
-        stats = None
-        if self.norm is not None:
-            x, stats = self.norm.normalize(x)
+        x, stats = self.norm.normalize(x)
         series = x if x_mark is None or not self.n_time_features else torch.cat([x, x_mark], dim=2)
         out = self.project(self.encoder(series)).transpose(1, 2)[..., : self.n_channels]
-        return out if stats is None else self.norm.denormalize(out, stats)
+        return self.norm.denormalize(out, stats)

@@ -15,6 +15,8 @@ import math
 
 import torch
 
+from .._checks import compute_dtype
+
 # Measured crossover, fwd+bwd on one core (benchmarks/results/kernels.md): the chunked loop wins
 # 1.4-4.8x at batch*channels <= 256 (more the longer T), breaks even near 1024 and loses up to 2x
 # at 4096, where one time step is big enough that the plain loop is memory-bound, not overhead-bound.
@@ -152,6 +154,6 @@ def linear_scan_torch(
     torch.Tensor
         All states, dtype of ``b``.
     """
-    wide = b.dtype if b.dtype in (torch.float64, torch.complex64, torch.complex128) else torch.float32
+    wide = compute_dtype(b.dtype)
     h0 = None if initial_state is None else initial_state.to(wide)
     return _LinearScanFn.apply(a.to(wide), b.to(wide), h0, reverse).to(b.dtype)
