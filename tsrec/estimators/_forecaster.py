@@ -1,8 +1,8 @@
 """The base of every tsrec forecaster: an sktime ``BaseForecaster`` trained by the Lightning engine.
 
 Subclasses store their constructor arguments and implement ``_lookback_length``,
-``_horizon_length``, ``_network_meta`` and ``_build_network`` (and optionally ``_penalty`` and
-``_lr_lambda``). Everything else -- validation, scaling, windows, training, recursive forecasts
+``_horizon_length``, ``_network_meta`` and ``_build_network`` (and optionally ``_penalty``,
+``_lr_lambda`` and ``_loss``). Everything else -- validation, scaling, windows, training, recursive forecasts
 past the horizon, new contexts, panels and persistence -- lives here.
 """
 
@@ -94,6 +94,10 @@ class DeepForecaster(BaseForecaster):
     def _lr_lambda(self):
         return None
 
+    def _loss(self):
+        """``loss_fn(network, batch) -> (loss, n_windows)`` used in training and validation."""
+        return forecast_loss
+
     def _check_params(self) -> None:
         """Validate model-specific parameters; called at the start of fit."""
 
@@ -157,7 +161,7 @@ class DeepForecaster(BaseForecaster):
         windows = build_windows(series, lookback, horizon)
         with _engine.seeded(config.seed):
             network = self._build_network(self.n_channels_, meta)
-            module = _engine.TrainingModule(network, forecast_loss, config, self._lr_lambda(), self._penalty())
+            module = _engine.TrainingModule(network, self._loss(), config, self._lr_lambda(), self._penalty())
             train_loader = window_loader(windows, windows.train_starts, config.batch_size, True, config.seed)
             val_loader = None
             if len(windows.val_starts):
