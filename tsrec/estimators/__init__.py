@@ -6,8 +6,10 @@ from tsrec.estimators.errors import InputError, LoadError, TsrecError
 from tsrec.estimators.ltc import LTCClassifier, LTCForecaster
 from tsrec.estimators.pgn import PGNClassifier, PGNForecaster
 from tsrec.estimators.smamba import SMambaClassifier, SMambaForecaster
+from tsrec.estimators.spacetime import SpaceTimeClassifier, SpaceTimeForecaster
 
 __all__ = [
     "ARNetForecaster", "CycleNetForecaster", "InputError", "LoadError", "LTCClassifier", "LTCForecaster",
-    "PGNClassifier", "PGNForecaster", "SMambaClassifier", "SMambaForecaster", "TsrecError",
+    "PGNClassifier", "PGNForecaster", "SMambaClassifier", "SMambaForecaster", "SpaceTimeClassifier",
+    "SpaceTimeForecaster", "TsrecError",
 ]

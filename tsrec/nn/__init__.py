@@ -5,6 +5,7 @@ from tsrec.nn.cyclenet import CycleNet
 from tsrec.nn.ltc import CfCCell, LiquidEncoder, LiquidForecaster, LTCCell
 from tsrec.nn.normalization import InstanceNorm
 from tsrec.nn.smamba import MambaBlock, SMamba, SMambaTokens
+from tsrec.nn.spacetime import ClosedLoopSSM, CompanionSSM, SpaceTime, SpaceTimeEncoder
 
 __all__ = ["ARNet", "CfCCell", "CycleNet", "InstanceNorm", "LTCCell", "LiquidEncoder", "LiquidForecaster", "MambaBlock",
-           "SMamba", "SMambaTokens"]
+           "SMamba", "SMambaTokens", "ClosedLoopSSM", "CompanionSSM", "SpaceTime", "SpaceTimeEncoder"]

@@ -73,6 +73,16 @@ def _liquid(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
     }
 
 
+def _spacetime(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
+    return {
+        # widths are multiples of the default n_kernels = 16
+        "width": trial.suggest_categorical("width", [64, 128]),
+        "kernel_dim": trial.suggest_categorical("kernel_dim", [16, 32, 64]),
+        "dropout": trial.suggest_float("dropout", 0.0, 0.5),
+        "lr": trial.suggest_float("lr", 1e-4, 1e-2, log=True),
+    }
+
+
 # model-specific spaces by class name; a subclass uses the entry of its nearest listed base
 _SPACES: dict[str, SpaceFunction] = {
     "CycleNetForecaster": _cyclenet,
@@ -81,6 +91,8 @@ _SPACES: dict[str, SpaceFunction] = {
     "PGNClassifier": _pgn_classifier,
     "LTCForecaster": _liquid,
     "LTCClassifier": _liquid,
+    "SpaceTimeForecaster": _spacetime,
+    "SpaceTimeClassifier": _spacetime,
 }
 
 
@@ -147,6 +159,8 @@ def search_space(estimator_or_name: object, trial: optuna.trial.BaseTrial) -> di
       [0, 0.5], ``lr`` log-uniform in [1e-4, 1e-2].
     - ``LTCForecaster``, ``LTCClassifier``: ``units`` in {8, 16, 32, 64}, ``cell`` in
       {"ltc", "cfc"}, ``lr`` log-uniform in [1e-3, 2e-2].
+    - ``SpaceTimeForecaster``, ``SpaceTimeClassifier``: ``width`` in {64, 128}, ``kernel_dim`` in
+      {16, 32, 64}, ``dropout`` in [0, 0.5], ``lr`` log-uniform in [1e-4, 1e-2].
 
     Every other registered estimator gets the shared space: ``lr`` log-uniform in [1e-4, 1e-2],
     ``weight_decay`` log-uniform in [1e-8, 1e-3], ``batch_size`` in {16, 32, 64, 128}.

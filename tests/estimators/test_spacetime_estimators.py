@@ -1,0 +1,105 @@
+"""SpaceTime estimators: AR fitting, the three-term loss, reproducibility and classification."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from tsrec.estimators import SpaceTimeClassifier, SpaceTimeForecaster
+from tsrec.estimators.spacetime import spacetime_loss, warmup_cosine
+from tsrec.nn.spacetime import SpaceTime
+
+
+def ar_series(phi: list[float], n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = np.zeros(n + 100)
+    noise = rng.normal(size=n + 100)
+    for t in range(len(phi), n + 100):
+        x[t] = sum(p * x[t - 1 - i] for i, p in enumerate(phi)) + noise[t]
+    return x[100:]
+
+
+def test_forecaster_learns_an_ar2_process_far_better_than_repeating_the_last_value():
+    # a damped oscillation (roots 0.87 e^{+-i 0.52}): the last value is a poor forecast, an AR(2)
+    # model a good one. Measured MSE over the last 600 points (lookback 32, horizon 4, 6 epochs):
+    # SpaceTime 5.26, the true AR(2) recursion 4.32, repeat-last 12.47
+    phi = [1.5, -0.75]
+    y = pd.Series(ar_series(phi, 3_000, seed=0))
+    est = SpaceTimeForecaster(lookback=32, horizon=4, width=16, n_kernels=4, kernel_dim=8, dropout=0.0, lr=1e-2,
+                              warmup_epochs=0, max_epochs=6, batch_size=64, random_state=0).fit(y.iloc[:2_400])
+    test = y.iloc[2_400 - 32 :]
+    pred, truth = est.forecast_windows(test), est.window_targets(test)
+    mse = float(np.mean((pred - truth) ** 2))
+    context = np.lib.stride_tricks.sliding_window_view(test.to_numpy()[:-4], 32)
+    naive = float(np.mean((context[:, -1:, None] - truth) ** 2))
+    oracle = []
+    for window in context:
+        path = list(window)
+        for _ in range(4):
+            path.append(phi[0] * path[-1] + phi[1] * path[-2])
+        oracle.append(path[-4:])
+    best = float(np.mean((np.array(oracle)[:, :, None] - truth) ** 2))
+    assert mse < 0.5 * naive and mse < 1.5 * best, (mse, naive, best)
+
+
+def test_loss_weights_select_the_terms_and_validation_is_the_forecast_error():
+    torch.manual_seed(0)
+    net = SpaceTime(lookback=16, horizon=4, width=4, n_kernels=2, kernel_dim=4, dropout=0.0)
+    x, y = torch.randn(3, 16, 2), torch.randn(3, 4, 2)
+    batch = (x, y, torch.zeros(3, dtype=torch.long))
+    closed = torch.sqrt(torch.mean((net(x) - y) ** 2))
+    loss, count = spacetime_loss(net, batch, weights=(1.0, 0.0, 0.0))
+    assert count == 3 and torch.allclose(loss, closed)
+    terms = net.loss_terms(x, y)
+    assert torch.allclose(spacetime_loss(net, batch, weights=(0.0, 2.0, 0.5))[0], 2 * terms[1] + 0.5 * terms[2])
+    assert not torch.allclose(terms[1], closed) and not torch.allclose(terms[2], closed)
+    net.eval()  # Lightning's validation: the squared error of the closed-loop forecast only
+    assert torch.allclose(spacetime_loss(net, batch, weights=(0.0, 1.0, 1.0))[0], torch.mean((net(x) - y) ** 2))
+
+
+def test_fit_predict_is_reproducible_and_rolls_past_the_horizon():
+    index = pd.date_range("2024-01-01", periods=200, freq="h")
+    rng = np.random.default_rng(1)
+    y = pd.DataFrame({"a": np.sin(np.arange(200) / 3), "b": rng.normal(size=200)}, index=index)
+    params = dict(lookback=20, horizon=5, width=8, n_kernels=4, kernel_dim=6, max_epochs=2, random_state=3)
+    first = SpaceTimeForecaster(**params).fit(y).predict(fh=range(1, 13))
+    again = SpaceTimeForecaster(**params).fit(y).predict(fh=range(1, 13))
+    other = SpaceTimeForecaster(**{**params, "random_state": 4}).fit(y).predict(fh=range(1, 13))
+    assert first.shape == (12, 2) and list(first.columns) == ["a", "b"]
+    assert first.index[0] == index[-1] + pd.Timedelta(hours=1)
+    pd.testing.assert_frame_equal(first, again)
+    assert not np.allclose(first.to_numpy(), other.to_numpy())
+
+
+def test_learning_rate_warms_up_then_follows_the_cosine():
+    factors = [warmup_cosine(e, lr=1e-3, warmup_epochs=10) for e in (0, 5, 10, 150, 300, 400)]
+    np.testing.assert_allclose(factors, [1e-3, (1e-6 + 5 * (1e-3 - 1e-6) / 10) / 1e-3,
+                                         (1e-5 + 0.5 * (1e-3 - 1e-5) * (1 + np.cos(np.pi / 30))) / 1e-3,
+                                         (1e-5 + 0.5 * (1e-3 - 1e-5)) / 1e-3, 1e-2, 1e-2])
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"criterion_weights": (0, 0, 0)}, "criterion_weights"),
+    ({"criterion_weights": (1, 1)}, "criterion_weights"),
+    ({"width": 6, "n_kernels": 4}, "multiple of n_kernels"),
+    ({"norm_order": -1}, "norm_order"),
+])
+def test_bad_parameters_are_named(params, match):
+    y = pd.Series(np.arange(100.0))
+    with pytest.raises(ValueError, match=match):
+        SpaceTimeForecaster(lookback=10, horizon=2, **params).fit(y)
+
+
+def test_classifier_separates_rising_from_falling_series():
+    # mean pooling of a zero-mean-per-sample signal: only the temporal shape tells the classes apart
+    rng = np.random.default_rng(0)
+    t = np.linspace(-1, 1, 30)
+    sign = np.repeat([1.0, -1.0], 40)
+    X = sign[:, None] * t + rng.normal(0, 0.3, (80, 30))
+    y = np.where(sign > 0, "up", "down")
+    order = rng.permutation(80)
+    X, y = X[order], y[order]
+    clf = SpaceTimeClassifier(width=16, n_kernels=4, kernel_dim=8, lr=1e-2, max_epochs=30, random_state=0).fit(X[:60], y[:60])
+    assert clf.score(X[60:], y[60:]) >= 0.95

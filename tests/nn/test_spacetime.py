@@ -1,0 +1,177 @@
+"""SpaceTime's layers against their defining recurrences, written out as float64 loops."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from tsrec.kernels import fft_conv
+from tsrec.nn.spacetime import (
+    ClosedLoopSSM,
+    CompanionSSM,
+    PreprocessSSM,
+    SpaceTime,
+    SpaceTimeEncoder,
+    difference_kernel,
+    ma_residual_kernel,
+)
+
+
+def companion(a: np.ndarray) -> np.ndarray:
+    """``S + a e_d^T``: ones below the diagonal, ``a`` in the last column."""
+    d = len(a)
+    A = np.eye(d, k=-1)
+    A[:, -1] += a
+    return A
+
+
+def l1(v: np.ndarray) -> np.ndarray:
+    return v / np.abs(v).sum(axis=-1, keepdims=True)
+
+
+def test_companion_ssm_layer_is_the_normalised_recurrence():
+    torch.manual_seed(0)
+    layer = CompanionSSM(width=6, n_kernels=3, state_dim=5).double()
+    u = torch.randn(2, 40, 6, dtype=torch.float64)
+    out = layer(u).detach().numpy()
+    a, b, c = (l1(p.detach().numpy()) for p in (layer.a, layer.b, layer.c))
+    D = layer.D.detach().numpy()
+    expected = np.zeros_like(out)
+    for ch in range(6):
+        n = ch // 2  # kernel n serves channels 2n, 2n+1
+        A = companion(a[n])
+        for i in range(2):
+            x = np.zeros(5)
+            for t in range(40):
+                x = A @ x + b[n] * u[i, t, ch].item()  # the output reads the state after u_t: no delay
+                expected[i, t, ch] = c[n] @ x + D[ch] * u[i, t, ch].item()
+    np.testing.assert_allclose(out, expected, rtol=1e-9, atol=1e-9)
+
+
+def test_l1_normalised_ssm_is_stable():
+    # with sum |a_i| = 1 every root of z^d - sum a_i z^i lies in the closed unit disc
+    torch.manual_seed(1)
+    layer = CompanionSSM(width=32, n_kernels=32, state_dim=16).double()
+    a = layer.abc()[0].detach().numpy()
+    radius = max(np.abs(np.linalg.eigvals(companion(row))).max() for row in a)
+    assert radius <= 1 + 1e-9
+    raw = max(np.abs(np.linalg.eigvals(companion(row))).max() for row in layer.a.detach().numpy())
+    assert raw > 1.2  # N(0, 1) columns without the norm are unstable, so the norm is doing the work
+
+
+def rollout_loop(dec: ClosedLoopSSM, u: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Explicit float64 loops: open loop over the lag, then feed the predicted input back."""
+    a, b, c, k = (l1(p.detach().numpy()) for p in (dec.a, dec.b, dec.c, dec.k))
+    batch, lag, width = u.shape
+    y_open, u_open = np.zeros(u.shape), np.zeros(u.shape)
+    closed = np.zeros((batch, horizon, width))
+    for i in range(batch):
+        for w in range(width):
+            A, x = companion(a[w]), np.zeros(a.shape[1])
+            for t in range(lag):
+                x = A @ x + b[w] * u[i, t, w]
+                y_open[i, t, w], u_open[i, t, w] = c[w] @ x, k[w] @ x
+            for h in range(horizon):
+                closed[i, h, w] = c[w] @ x
+                u_hat = k[w] @ x  # the layer's own guess of its next input ...
+                x = A @ x + b[w] * u_hat  # ... is what it consumes
+    return closed, y_open, u_open
+
+
+def test_closed_loop_decoder_feeds_its_prediction_back():
+    torch.manual_seed(2)
+    dec = ClosedLoopSSM(width=3, state_dim=6).double()
+    u = torch.randn(2, 25, 3, dtype=torch.float64)
+    closed, y_open, u_open = rollout_loop(dec, u.numpy(), horizon=9)
+    np.testing.assert_allclose(dec(u, 9).detach().numpy(), closed, rtol=1e-9, atol=1e-10)
+    got_y, got_u = dec.open_loop(u)
+    np.testing.assert_allclose(got_y.detach().numpy(), y_open, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(got_u.detach().numpy(), u_open, rtol=1e-9, atol=1e-10)
+
+
+def test_closed_loop_decoder_continues_an_ar_process_exactly():
+    # a = 0, b = e_1 keeps the last d inputs in the state; k = c = AR coefficients make the layer's
+    # next-input guess the AR prediction, so the closed loop iterates the AR recursion by itself
+    phi = np.array([1.6, -0.9, 0.2])
+    dec = ClosedLoopSSM(width=1, state_dim=3, norm_order=0).double()
+    with torch.no_grad():
+        dec.a.zero_()
+        dec.b.copy_(torch.tensor([[1.0, 0.0, 0.0]]))
+        dec.c.copy_(torch.tensor(phi)[None])
+        dec.k.copy_(torch.tensor(phi)[None])
+    series = [0.3, -1.0, 0.5]
+    for _ in range(40):
+        series.append(phi @ np.array(series[-1:-4:-1]))
+    lag = 10
+    out = dec(torch.tensor(series[:lag], dtype=torch.float64)[None, :, None], 30)
+    np.testing.assert_allclose(out[0, :, 0].detach().numpy(), series[lag : lag + 30], rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("order", [0, 1, 2, 3])
+def test_difference_kernels_are_repeated_first_differences(order):
+    u = torch.randn(1, 30, 1, dtype=torch.float64)
+    expected = u[0, :, 0].numpy()
+    for _ in range(order):
+        expected = np.diff(expected, prepend=0.0)  # u_t - u_{t-1} with zeros before the start
+    got = fft_conv(u, difference_kernel(order)[None])
+    np.testing.assert_allclose(got[0, :, 0].numpy(), expected, atol=1e-12)
+
+
+def test_moving_average_residual_kernel():
+    u = torch.randn(1, 30, 1, dtype=torch.float64)
+    w = 7
+    padded = np.concatenate([np.zeros(w - 1), u[0, :, 0].numpy()])
+    expected = u[0, :, 0].numpy() - np.array([padded[t : t + w].mean() for t in range(30)])
+    got = fft_conv(u, ma_residual_kernel(w)[None])
+    np.testing.assert_allclose(got[0, :, 0].numpy(), expected, atol=1e-12)
+
+
+def test_preprocessing_bank_has_four_differences_and_four_moving_averages():
+    torch.manual_seed(3)
+    bank = PreprocessSSM(width=16).kernel
+    assert not any(p.requires_grad for p in PreprocessSSM(width=16).parameters())
+    blocks = bank.view(8, 2, -1)
+    assert torch.equal(blocks[:, 0], blocks[:, 1])  # consecutive channels share a kernel
+    for order in range(4):
+        np.testing.assert_allclose(blocks[order, 0, : order + 1], difference_kernel(order), atol=1e-7)
+        assert not blocks[order, 0, order + 1 :].any()
+    for row in blocks[4:, 0]:
+        w = int((row != 0).sum())
+        assert 4 <= w < 64
+        np.testing.assert_allclose(row[:w], ma_residual_kernel(w), atol=1e-7)
+
+
+def test_forecaster_network_is_channel_independent_and_mean_shift_equivariant():
+    torch.manual_seed(4)
+    net = SpaceTime(lookback=20, horizon=5, width=8, n_kernels=4, kernel_dim=6).eval()
+    x = torch.randn(3, 20, 2)
+    both = net(x)
+    np.testing.assert_allclose(both[..., 1:].detach(), net(x[..., 1:]).detach(), atol=1e-5)
+    # the "mean" instance transform: a level shift of the window shifts the forecast by the same amount
+    np.testing.assert_allclose((net(x + 3.0) - 3.0).detach(), both.detach(), atol=1e-4)
+
+
+def test_loss_terms_match_their_definitions():
+    torch.manual_seed(5)
+    net = SpaceTime(lookback=12, horizon=4, width=4, n_kernels=2, kernel_dim=5, dropout=0.0)
+    x, y = torch.randn(2, 12, 1), torch.randn(2, 4, 1)
+    terms = net.loss_terms(x, y)
+    rmse = lambda p, t: torch.sqrt(torch.mean((p - t) ** 2))
+    assert torch.allclose(terms[0], rmse(net(x), y))
+    z = net.encoder(x - x.mean(1, keepdim=True))
+    y_open, u_next = net.decoder.open_loop(z)
+    y_open = net.head(y_open) + x.mean(1, keepdim=True)
+    series = torch.cat([x, y], dim=1)
+    # first kernel_dim - 1 = 4 positions skipped; position t predicts t + 1, up to the first target
+    assert torch.allclose(terms[1], rmse(y_open[:, 4:12], series[:, 5:13]))
+    assert torch.allclose(terms[2], rmse(u_next[:, 4:11], z[:, 5:12]))
+
+
+def test_encoder_pools_over_time_for_the_classifier():
+    torch.manual_seed(6)
+    enc = SpaceTimeEncoder(3, width=8, n_kernels=4, state_dim=6, n_blocks=2, pool=True).eval()
+    seq = SpaceTimeEncoder(3, width=8, n_kernels=4, state_dim=6, n_blocks=2)
+    seq.load_state_dict(enc.state_dict())
+    x = torch.randn(2, 15, 3)
+    assert torch.allclose(enc(x), seq.eval()(x).mean(dim=1))
