@@ -207,24 +207,34 @@ class DeepForecaster(BaseForecaster):
 
     def _forecast(self, parts: list, steps: np.ndarray, offsets: list[int]) -> list[pd.DataFrame]:
         """Forecast ``steps`` after the end of each series, rolling past the horizon."""
-        lookback, horizon = self._lookback_length(), self._horizon_length()
-        freqs = [infer_freq(df.index) for _, df in parts]
-        context = np.stack([self.scaler_.transform(df.to_numpy(float)[-lookback:]) for _, df in parts])
-        start = [positions(df.index, f)[-lookback] + off for (_, df), f, off in zip(parts, freqs, offsets)]
-        x = torch.as_tensor(context, dtype=torch.float32)
-        position = torch.as_tensor(np.asarray(start, dtype=np.int64))
-        outputs = []
+        x, position, freqs = self._contexts(parts, offsets)
         with torch.no_grad():
-            for _ in range(math.ceil(int(steps.max()) / horizon)):
-                pred = self.network_(x, position) if self.network_.uses_position else self.network_(x)
-                outputs.append(pred)
-                x = torch.cat([x, pred], dim=1)[:, -lookback:]
-                position = position + horizon
-        path = torch.cat(outputs, dim=1).numpy()[:, steps - 1]
+            path = self._forecast_path(x, position, int(steps.max())).numpy()[:, steps - 1]
         return [
             pd.DataFrame(self.scaler_.inverse_transform(values), index=future_index(df.index, f, steps), columns=df.columns)
             for values, (_, df), f in zip(path, parts, freqs)
         ]
+
+    def _contexts(self, parts: list, offsets: list[int]) -> tuple[torch.Tensor, torch.Tensor, list]:
+        """The scaled last ``lookback`` rows of each series (batch, lookback, channels), their first
+        positions, and each series' frequency."""
+        lookback = self._lookback_length()
+        freqs = [infer_freq(df.index) for _, df in parts]
+        context = np.stack([self.scaler_.transform(df.to_numpy(float)[-lookback:]) for _, df in parts])
+        start = [positions(df.index, f)[-lookback] + off for (_, df), f, off in zip(parts, freqs, offsets)]
+        return torch.as_tensor(context, dtype=torch.float32), torch.as_tensor(np.asarray(start, dtype=np.int64)), freqs
+
+    def _forecast_path(self, x: torch.Tensor, position: torch.Tensor, n_steps: int) -> torch.Tensor:
+        """The scaled forecast (batch, >= n_steps, channels) after contexts ``x``; a hook for
+        models that forecast otherwise (e.g. by sampling) than one horizon at a time."""
+        lookback, horizon = self._lookback_length(), self._horizon_length()
+        outputs = []
+        for _ in range(math.ceil(n_steps / horizon)):
+            pred = self.network_(x, position) if self.network_.uses_position else self.network_(x)
+            outputs.append(pred)
+            x = torch.cat([x, pred], dim=1)[:, -lookback:]
+            position = position + horizon
+        return torch.cat(outputs, dim=1)
 
     def _predict_new_context(self, fh, y):
         self.check_is_fitted()

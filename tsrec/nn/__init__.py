@@ -2,9 +2,10 @@
 
 from tsrec.nn.arnet import ARNet
 from tsrec.nn.cyclenet import CycleNet
+from tsrec.nn.ls4 import LS4, LS4Encoder
 from tsrec.nn.ltc import CfCCell, LiquidEncoder, LiquidForecaster, LTCCell
 from tsrec.nn.normalization import InstanceNorm
 from tsrec.nn.smamba import MambaBlock, SMamba, SMambaTokens
 
-__all__ = ["ARNet", "CfCCell", "CycleNet", "InstanceNorm", "LTCCell", "LiquidEncoder", "LiquidForecaster", "MambaBlock",
-           "SMamba", "SMambaTokens"]
+__all__ = ["ARNet", "CfCCell", "CycleNet", "InstanceNorm", "LS4", "LS4Encoder", "LTCCell", "LiquidEncoder",
+           "LiquidForecaster", "MambaBlock", "SMamba", "SMambaTokens"]
