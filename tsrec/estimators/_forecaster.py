@@ -67,6 +67,10 @@ class DeepForecaster(BaseForecaster):
         "python_dependencies": ["torch", "lightning"],
     }
 
+    #: False for models that roll their own state past the horizon (closed-loop or sampling
+    #: models override ``_forecast_path``) instead of feeding forecasts back in as inputs
+    _feeds_back_past_horizon = True
+
     def __init__(self) -> None:
         # tsrec keeps the training data (remember_data=True) to forecast from its end; sktime
         # warns about a future default change on every construction, which is noise here
@@ -111,7 +115,8 @@ class DeepForecaster(BaseForecaster):
         """Forecast ``fh`` steps after the training data, or after a new context ``y``.
 
         As in sktime, ``fh`` must be given here or in ``fit``. Steps past ``horizon`` are
-        produced by feeding forecasts back in as inputs. ``y`` forecasts from a new context with
+        produced by feeding forecasts back in as inputs (models that roll their own state,
+        such as LS4's sampler, continue it instead). ``y`` forecasts from a new context with
         the fitted weights (same variates, at least ``lookback`` rows) and changes nothing in
         the estimator.
         """

@@ -70,6 +70,7 @@ class LS4Forecaster(DeepForecaster):
     """
 
     _tags = {"capability:pred_int": True, "capability:pred_int:insample": False}
+    _feeds_back_past_horizon = False  # the prior keeps sampling latents for any number of steps
 
     def __init__(
         self,
@@ -154,7 +155,9 @@ class LS4Forecaster(DeepForecaster):
         generator = network.generator(x.device)
         paths = network.sample(x, n_steps, self.n_samples, generator)
         if noise:
-            paths = paths + self.sigma * torch.randn(paths.shape, generator=generator, dtype=paths.dtype)
+            # like the latent draws, one noise draw per path shared by the series (see LS4.sample)
+            eps = torch.randn((paths.shape[0], 1, *paths.shape[2:]), generator=generator, dtype=paths.dtype)
+            paths = paths + self.sigma * eps
         return paths
 
     def _forecast_path(self, x: torch.Tensor, position: torch.Tensor, n_steps: int) -> torch.Tensor:

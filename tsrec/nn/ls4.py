@@ -167,7 +167,10 @@ class LS4(nn.Module):
         xs = x.repeat(n_samples, 1, 1)  # row s * batch + b is sample s of series b
 
         def normal(shape) -> torch.Tensor:
-            return torch.randn(shape, generator=generator, device=x.device, dtype=x.dtype)
+            # one draw per sample path, shared by all series of the batch: a series gets the same
+            # paths whatever else is in the batch (a panel forecast equals the single-series one)
+            eps = torch.randn((n_samples, 1, *shape[1:]), generator=generator, device=x.device, dtype=x.dtype)
+            return eps.expand(n_samples, batch, *shape[1:]).reshape(shape)
 
         mu_q, sigma_q = self.posterior_head(self.posterior(xs))
         z = mu_q + sigma_q * normal(mu_q.shape)
