@@ -188,7 +188,7 @@ class LS4Forecaster(DeepForecaster):
             {"lookback": 4, "horizon": 2, "z_dim": 2, "d_model": 4, "d_state": 4, "n_layers": 1, "n_samples": 8,
              "max_epochs": 1, "batch_size": 8},
             {"lookback": 6, "horizon": 3, "z_dim": 3, "d_model": 8, "d_state": 6, "n_layers": 1, "n_samples": 5,
-             "sigma": 0.5, "max_epochs": 2, "batch_size": 4, "val_size": 0.25, "random_state": 4},
+             "sigma": 0.5, "max_epochs": 1, "batch_size": 8, "val_size": 0.25, "random_state": 4},
         ]
 
 
