@@ -125,3 +125,17 @@ def test_forward_is_the_seeded_mean_of_the_sample_paths():
     torch.testing.assert_close(net(x), expected)
     torch.testing.assert_close(net(x), net(x))
     assert math.isfinite(net.loss(x).item())
+
+
+def test_instance_norm_makes_the_sampler_shift_and_scale_equivariant():
+    net = small_net(instance_norm=True, lookback=8)
+    x = torch.randn(2, 8, 2, dtype=torch.float64)
+    paths = net.sample(x, 4, 3, torch.Generator().manual_seed(1), noise=True)
+    moved = net.sample(5.0 * x + 100.0, 4, 3, torch.Generator().manual_seed(1), noise=True)
+    torch.testing.assert_close(moved, 5.0 * paths + 100.0, rtol=1e-6, atol=1e-6)
+    # training sees the window standardised by its lookback's statistics
+    window = torch.randn(3, 12, 2, dtype=torch.float64)
+    g = torch.Generator
+    # (equal up to the variance epsilon of the normalisation)
+    torch.testing.assert_close(net.loss(3.0 * window - 7.0, g().manual_seed(0)), net.loss(window, g().manual_seed(0)),
+                               rtol=1e-4, atol=0)

@@ -10,7 +10,7 @@ from torch import nn
 
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_dropout, check_float, check_int
+from tsrec.estimators._params import check_bool, check_dropout, check_float, check_int
 from tsrec.estimators._series import join_panel, split_panel
 from tsrec.estimators._timeindex import future_index
 from tsrec.nn.ls4 import LS4, LS4Encoder
@@ -53,6 +53,9 @@ class LS4Forecaster(DeepForecaster):
         Fixed observation standard deviation, on the standardised scale.
     n_samples : int, default=100
         Sample paths per forecast.
+    instance_norm : bool, default=False
+        Standardise every window with the statistics of its lookback (not in the paper; helps
+        when the level drifts away from the training data's).
     max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
     random_state, verbose, trainer_kwargs
         Shared training parameters (see the README). ``random_state`` also seeds the sampling, so
@@ -83,6 +86,7 @@ class LS4Forecaster(DeepForecaster):
         dropout: float = 0.0,
         sigma: float = 0.1,
         n_samples: int = 100,
+        instance_norm: bool = False,
         max_epochs: int = 10,
         batch_size: int = 64,
         lr: float = 1e-3,
@@ -105,6 +109,7 @@ class LS4Forecaster(DeepForecaster):
         self.dropout = dropout
         self.sigma = sigma
         self.n_samples = n_samples
+        self.instance_norm = instance_norm
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -125,6 +130,7 @@ class LS4Forecaster(DeepForecaster):
         check_int("d_state", self.d_state, minimum=2)
         check_dropout(self.dropout)
         check_float("sigma", self.sigma, strict=True)
+        check_bool("instance_norm", self.instance_norm)
 
     def _loss(self):
         return ls4_loss
@@ -132,7 +138,7 @@ class LS4Forecaster(DeepForecaster):
     def _build_network(self, n_channels: int, meta: dict) -> nn.Module:
         return LS4(n_channels, self.horizon, z_dim=self.z_dim, d_model=self.d_model, d_state=self.d_state,
                    n_layers=self.n_layers, dropout=self.dropout, sigma=self.sigma, n_samples=self.n_samples,
-                   seed=self._sampling_seed())
+                   seed=self._sampling_seed(), instance_norm=self.instance_norm, lookback=self.lookback)
 
     def _sampling_seed(self) -> int:
         return 0 if self.random_state is None else int(self.random_state) % (2**32)
@@ -152,13 +158,7 @@ class LS4Forecaster(DeepForecaster):
     def _scaled_paths(self, x: torch.Tensor, n_steps: int, noise: bool) -> torch.Tensor:
         network = self.network_
         network.eval()
-        generator = network.generator(x.device)
-        paths = network.sample(x, n_steps, self.n_samples, generator)
-        if noise:
-            # like the latent draws, one noise draw per path shared by the series (see LS4.sample)
-            eps = torch.randn((paths.shape[0], 1, *paths.shape[2:]), generator=generator, dtype=paths.dtype)
-            paths = paths + self.sigma * eps
-        return paths
+        return network.sample(x, n_steps, self.n_samples, network.generator(x.device), noise=noise)
 
     def _forecast_path(self, x: torch.Tensor, position: torch.Tensor, n_steps: int) -> torch.Tensor:
         # the mean of the same seeded paths that the quantiles come from (without their noise,

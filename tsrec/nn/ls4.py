@@ -29,6 +29,10 @@ Departures and inferred choices:
   ``p(x | z)``) [inferred; the paper's generation returns the decoder mean]; the point forecast is
   the mean of the decoder means over the sample paths.
 - ``log sigma`` of the latent heads is clamped to [-9, 5] before ``exp`` [inferred; for stability].
+- Optional instance normalisation (``instance_norm=True``, off by default) [inferred]: each window
+  is standardised with the mean and std of its first ``lookback`` steps (the part a forecast
+  sees), and sample paths are mapped back. The paper standardises each whole series
+  (``normalize_per_seq``), which a forecaster cannot do with the future unseen.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import math
 import torch
 from torch import nn
 
+from tsrec.nn.normalization import InstanceNorm
 from tsrec.nn.s4 import S4Stack, S4Unit, State
 
 _LOG_SIGMA_RANGE = (-9.0, 5.0)
@@ -122,9 +127,10 @@ class LS4(nn.Module):
 
     def __init__(self, n_channels: int, horizon: int, z_dim: int = 5, d_model: int = 64, d_state: int = 64,
                  n_layers: int = 4, dropout: float = 0.0, sigma: float = 0.1, n_samples: int = 100,
-                 seed: int = 0) -> None:
+                 seed: int = 0, instance_norm: bool = False, lookback: int | None = None) -> None:
         super().__init__()
         self.horizon, self.sigma, self.n_samples, self.seed = horizon, sigma, n_samples, seed
+        self.norm, self.lookback = InstanceNorm(unbiased=False, enabled=instance_norm), lookback
         self.posterior = LS4Encoder(n_channels, d_model, n_layers, d_state, dropout)
         self.posterior_head = GaussianHead(d_model, z_dim, d_state)
         self.z_start = nn.Parameter(torch.zeros(z_dim))
@@ -152,18 +158,24 @@ class LS4(nn.Module):
 
     def loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """KL averaged over time and latent dims plus NLL averaged over time, summed over channels."""
+        if self.norm.enabled:  # the statistics of the part a forecast sees
+            _, (mean, std) = self.norm.normalize(x[:, : self.lookback])
+            x = (x - mean) / std
         t = self.terms(x, generator)
         return t["kl"].mean(dim=(1, 2)).mean() + t["nll"].mean(dim=1).sum(dim=-1).mean()
 
     # ---- forecasting ---------------------------------------------------------------------------
     @torch.no_grad()
-    def sample(self, x: torch.Tensor, n_steps: int, n_samples: int, generator: torch.Generator) -> torch.Tensor:
-        """Decoder-mean paths (n_samples, batch, n_steps, channels) of the ``n_steps`` after ``x``.
+    def sample(self, x: torch.Tensor, n_steps: int, n_samples: int, generator: torch.Generator,
+               noise: bool = False) -> torch.Tensor:
+        """Paths (n_samples, batch, n_steps, channels) of the ``n_steps`` after ``x``.
 
         The posterior encodes ``x``; the prior and decoder run over those latents by
-        convolution and then step by step, each new latent drawn from the prior.
+        convolution and then step by step, each new latent drawn from the prior. The paths are
+        the decoder means, or with ``noise`` draws of ``N(decoder mean, sigma^2)``.
         """
         batch = x.shape[0]
+        x, stats = self.norm.normalize(x)
         xs = x.repeat(n_samples, 1, 1)  # row s * batch + b is sample s of series b
 
         def normal(shape) -> torch.Tensor:
@@ -184,7 +196,10 @@ class LS4(nn.Module):
             z_t = mu + sigma * normal(mu.shape)
             h, decoder_states = self.decoder.step(z_t, decoder_states)
             outputs.append(self.readout(h))
-        return torch.stack(outputs, dim=1).view(n_samples, batch, n_steps, -1)
+        paths = torch.stack(outputs, dim=1).view(n_samples, batch, n_steps, -1)
+        if noise:  # like the latent draws, one draw per path shared by the series
+            paths = paths + self.sigma * normal((n_samples * batch, *paths.shape[2:])).view(paths.shape)
+        return paths if stats is None else paths * stats[1] + stats[0]
 
     def generator(self, device: torch.device | str = "cpu") -> torch.Generator:
         """A generator seeded with ``seed``: every call samples the same paths."""
