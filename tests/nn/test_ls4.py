@@ -56,10 +56,19 @@ def small_net(**kw) -> LS4:
     return LS4(n_channels=2, horizon=4, z_dim=3, d_model=8, d_state=6, n_layers=2, **kw).double().eval()
 
 
-@pytest.mark.parametrize("part", ["posterior", "prior", "decoder"])
+@pytest.mark.parametrize("part", ["posterior", "prior", "decoder", "prior reading x", "decoder reading x"])
 def test_every_stack_is_causal(part):
-    net = small_net()
-    if part == "posterior":
+    net = small_net(condition_on_x=part.endswith("x"))
+    z = torch.randn(2, 16, 3, dtype=torch.float64)
+    if part == "prior reading x":
+        def f(v):
+            return torch.cat(net.prior_head(net.prior(net._with_x(net._shifted(z), v))), dim=-1)
+        x = torch.randn(2, 16, 2, dtype=torch.float64)
+    elif part == "decoder reading x":
+        def f(v):
+            return net.readout(net.decoder(net._with_x(z, v)))
+        x = torch.randn(2, 16, 2, dtype=torch.float64)
+    elif part == "posterior":
         def f(v):
             return torch.cat(net.posterior_head(net.posterior(v)), dim=-1)
         x = torch.randn(2, 16, 2, dtype=torch.float64)
@@ -75,8 +84,8 @@ def test_every_stack_is_causal(part):
     bumped = x.clone()
     bumped[:, t] += 1.0
     before, after = f(x), f(bumped)
-    # the prior reads z_{t} only from step t + 1 on (its input is shifted by the start vector)
-    first_changed = t + 1 if part == "prior" else t
+    # the prior reads z_t, and both read x_t, only from step t + 1 on (their inputs are shifted)
+    first_changed = t if part in ("posterior", "decoder") else t + 1
     torch.testing.assert_close(before[:, :first_changed], after[:, :first_changed], rtol=0, atol=1e-12)
     assert (before[:, first_changed] - after[:, first_changed]).abs().max() > 1e-6
 
@@ -98,24 +107,35 @@ def test_kl_is_the_closed_form_gaussian_kl_and_the_loss_its_documented_average()
     torch.testing.assert_close(net.loss(x, torch.Generator().manual_seed(5)), manual)
 
 
-def test_ancestral_sampling_equals_rerunning_the_convolutions_on_the_growing_path():
-    net = small_net()
+@pytest.mark.parametrize("condition_on_x", [False, True])
+def test_ancestral_sampling_equals_rerunning_the_convolutions_on_the_growing_path(condition_on_x):
+    net = small_net(condition_on_x=condition_on_x)
     x = torch.randn(2, 8, 2, dtype=torch.float64)
     n_samples, n_steps = 3, 5
-    paths = net.sample(x, n_steps, n_samples, torch.Generator().manual_seed(11))
+    paths = net.sample(x, n_steps, n_samples, torch.Generator().manual_seed(11), noise=condition_on_x)
     assert paths.shape == (n_samples, 2, n_steps, 2)
     # the same draws in the same order, but every step recomputed by full convolutions
+
+    def draw(*shape):  # one draw per path, shared by the 2 series
+        e = torch.randn((n_samples, 1, *shape), generator=g, dtype=torch.float64)
+        return e.expand(n_samples, 2, *shape).reshape(n_samples * 2, *shape)
+
     g = torch.Generator().manual_seed(11)
     xs = x.repeat(n_samples, 1, 1)
     mu, sigma = net.posterior_head(net.posterior(xs))
-    eps = torch.randn((n_samples, 1, 8, 3), generator=g, dtype=torch.float64).expand(n_samples, 2, 8, 3)
-    z = mu + sigma * eps.reshape(mu.shape)
+    z = mu + sigma * draw(8, 3)
     for _ in range(n_steps):
-        mu_p, sigma_p = net.prior_head(net.prior(net._shifted(torch.cat([z, z[:, :1]], dim=1))))
-        e = torch.randn((n_samples, 1, 3), generator=g, dtype=torch.float64).expand(n_samples, 2, 3)
-        z = torch.cat([z, (mu_p[:, -1] + sigma_p[:, -1] * e.reshape(-1, 3)).unsqueeze(1)], dim=1)
-    means = net.readout(net.decoder(z))[:, 8:].reshape(n_samples, 2, n_steps, 2)
-    torch.testing.assert_close(paths, means, rtol=1e-8, atol=1e-8)
+        grown_z, grown_x = torch.cat([z, z[:, :1]], dim=1), torch.cat([xs, xs[:, :1]], dim=1)
+        mu_p, sigma_p = net.prior_head(net.prior(net._with_x(net._shifted(grown_z), grown_x)))
+        z = torch.cat([z, (mu_p[:, -1] + sigma_p[:, -1] * draw(3)).unsqueeze(1)], dim=1)
+        if condition_on_x:  # x_t ~ N(decoder mean, sigma^2) is fed back
+            mean = net.readout(net.decoder(net._with_x(z, grown_x)))[:, -1]
+            xs = torch.cat([xs, (mean + net.sigma * draw(2)).unsqueeze(1)], dim=1)
+    if condition_on_x:
+        expected = xs[:, 8:]
+    else:
+        expected = net.readout(net.decoder(z))[:, 8:]
+    torch.testing.assert_close(paths, expected.reshape(n_samples, 2, n_steps, 2), rtol=1e-8, atol=1e-8)
 
 
 def test_forward_is_the_seeded_mean_of_the_sample_paths():

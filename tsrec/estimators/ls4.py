@@ -56,6 +56,10 @@ class LS4Forecaster(DeepForecaster):
     instance_norm : bool, default=False
         Standardise every window with the statistics of its lookback (not in the paper; helps
         when the level drifts away from the training data's).
+    condition_on_x : bool, default=False
+        Let the prior and the decoder also read the previous observation ``x_{t-1}`` (the
+        paper's general model; the released configs leave it out). Sampling then feeds each
+        sampled value back in.
     max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
     random_state, verbose, trainer_kwargs
         Shared training parameters (see the README). ``random_state`` also seeds the sampling, so
@@ -87,6 +91,7 @@ class LS4Forecaster(DeepForecaster):
         sigma: float = 0.1,
         n_samples: int = 100,
         instance_norm: bool = False,
+        condition_on_x: bool = False,
         max_epochs: int = 10,
         batch_size: int = 64,
         lr: float = 1e-3,
@@ -110,6 +115,7 @@ class LS4Forecaster(DeepForecaster):
         self.sigma = sigma
         self.n_samples = n_samples
         self.instance_norm = instance_norm
+        self.condition_on_x = condition_on_x
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -131,6 +137,7 @@ class LS4Forecaster(DeepForecaster):
         check_dropout(self.dropout)
         check_float("sigma", self.sigma, strict=True)
         check_bool("instance_norm", self.instance_norm)
+        check_bool("condition_on_x", self.condition_on_x)
 
     def _loss(self):
         return ls4_loss
@@ -138,7 +145,8 @@ class LS4Forecaster(DeepForecaster):
     def _build_network(self, n_channels: int, meta: dict) -> nn.Module:
         return LS4(n_channels, self.horizon, z_dim=self.z_dim, d_model=self.d_model, d_state=self.d_state,
                    n_layers=self.n_layers, dropout=self.dropout, sigma=self.sigma, n_samples=self.n_samples,
-                   seed=self._sampling_seed(), instance_norm=self.instance_norm, lookback=self.lookback)
+                   seed=self._sampling_seed(), instance_norm=self.instance_norm, lookback=self.lookback,
+                   condition_on_x=self.condition_on_x)
 
     def _sampling_seed(self) -> int:
         return 0 if self.random_state is None else int(self.random_state) % (2**32)
@@ -188,7 +196,8 @@ class LS4Forecaster(DeepForecaster):
             {"lookback": 4, "horizon": 2, "z_dim": 2, "d_model": 4, "d_state": 4, "n_layers": 1, "n_samples": 8,
              "max_epochs": 1, "batch_size": 8},
             {"lookback": 6, "horizon": 3, "z_dim": 3, "d_model": 8, "d_state": 6, "n_layers": 1, "n_samples": 5,
-             "sigma": 0.5, "max_epochs": 1, "batch_size": 8, "val_size": 0.25, "random_state": 4},
+             "sigma": 0.5, "instance_norm": True, "condition_on_x": True, "max_epochs": 1, "batch_size": 8,
+             "val_size": 0.25, "random_state": 4},
         ]
 
 

@@ -23,8 +23,13 @@ Departures and inferred choices:
 - Forecasting conditions on the lookback through the latent path [inferred]: the posterior
   encodes the observed lookback, the prior and decoder run over those latents, and the future
   latents are sampled from the prior step by step (ancestral sampling in the recurrent form of
-  every S4D layer). The paper's joint-input layer, which also feeds ``x_<t`` to the prior and the
-  decoder, is not implemented.
+  every S4D layer).
+- ``condition_on_x=True`` gives the paper's general factorisation ``p(z_t | z_<t, x_<t)``,
+  ``p(x_t | z_<=t, x_<t)`` in a simplified form [inferred]: ``x_{t-1}`` (zeros before the first
+  step) is concatenated to the prior's and the decoder's inputs, so it enters the first S4 layer
+  of each stack through the input map (the paper's ``S4DJoint`` layer adds a separate ``E x``
+  input to every layer's state). Sampling then draws ``x_t ~ N(mean_t, sigma^2)`` and feeds it
+  back at the next step.
 - Sample paths add the observation noise ``sigma`` to the decoder mean (they are draws of
   ``p(x | z)``) [inferred; the paper's generation returns the decoder mean]; the point forecast is
   the mean of the decoder means over the sample paths.
@@ -127,16 +132,19 @@ class LS4(nn.Module):
 
     def __init__(self, n_channels: int, horizon: int, z_dim: int = 5, d_model: int = 64, d_state: int = 64,
                  n_layers: int = 4, dropout: float = 0.0, sigma: float = 0.1, n_samples: int = 100,
-                 seed: int = 0, instance_norm: bool = False, lookback: int | None = None) -> None:
+                 seed: int = 0, instance_norm: bool = False, lookback: int | None = None,
+                 condition_on_x: bool = False) -> None:
         super().__init__()
         self.horizon, self.sigma, self.n_samples, self.seed = horizon, sigma, n_samples, seed
         self.norm, self.lookback = InstanceNorm(unbiased=False, enabled=instance_norm), lookback
+        self.condition_on_x = condition_on_x
+        aux = n_channels if condition_on_x else 0
         self.posterior = LS4Encoder(n_channels, d_model, n_layers, d_state, dropout)
         self.posterior_head = GaussianHead(d_model, z_dim, d_state)
         self.z_start = nn.Parameter(torch.zeros(z_dim))
-        self.prior = LS4Encoder(z_dim, d_model, n_layers, d_state, dropout)
+        self.prior = LS4Encoder(z_dim + aux, d_model, n_layers, d_state, dropout)
         self.prior_head = GaussianHead(d_model, z_dim, d_state)
-        self.decoder = LS4Encoder(z_dim, d_model, n_layers, d_state, dropout)
+        self.decoder = LS4Encoder(z_dim + aux, d_model, n_layers, d_state, dropout)
         self.readout = nn.Linear(d_model, n_channels)
 
     # ---- training ------------------------------------------------------------------------------
@@ -145,13 +153,22 @@ class LS4(nn.Module):
         start = self.z_start.expand(z.shape[0], 1, -1).to(z.dtype)
         return torch.cat([start, z[:, :-1]], dim=1)
 
+    def _with_x(self, inputs: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """``inputs`` joined with ``[0, x_1, ..., x_{T-1}]`` when conditioning on past x."""
+        if not self.condition_on_x:
+            return inputs
+        return torch.cat([inputs, torch.cat([torch.zeros_like(x[:, :1]), x[:, :-1]], dim=1)], dim=-1)
+
+    def _step_input(self, z: torch.Tensor, x_prev: torch.Tensor) -> torch.Tensor:
+        return torch.cat([z, x_prev], dim=-1) if self.condition_on_x else z
+
     def terms(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         """Per-step pieces of the objective: posterior, prior, decoder mean, ``kl`` and ``nll``."""
         mu_q, sigma_q = self.posterior_head(self.posterior(x))
         eps = torch.randn(mu_q.shape, generator=generator, device=x.device, dtype=mu_q.dtype)
         z = mu_q + sigma_q * eps
-        mu_p, sigma_p = self.prior_head(self.prior(self._shifted(z)))
-        mean = self.readout(self.decoder(z))
+        mu_p, sigma_p = self.prior_head(self.prior(self._with_x(self._shifted(z), x)))
+        mean = self.readout(self.decoder(self._with_x(z, x)))
         nll = 0.5 * ((x - mean) / self.sigma) ** 2 + math.log(self.sigma) + 0.5 * math.log(2 * math.pi)
         return {"z": z, "mu_q": mu_q, "sigma_q": sigma_q, "mu_p": mu_p, "sigma_p": sigma_p, "mean": mean,
                 "kl": gaussian_kl(mu_q, sigma_q, mu_p, sigma_p), "nll": nll}
@@ -186,19 +203,23 @@ class LS4(nn.Module):
 
         mu_q, sigma_q = self.posterior_head(self.posterior(xs))
         z = mu_q + sigma_q * normal(mu_q.shape)
-        h, prior_states = self.prior(self._shifted(z), return_state=True)
+        h, prior_states = self.prior(self._with_x(self._shifted(z), xs), return_state=True)
         _, head_states = self.prior_head(h, return_state=True)
-        _, decoder_states = self.decoder(z, return_state=True)
-        z_t, outputs = z[:, -1], []
+        _, decoder_states = self.decoder(self._with_x(z, xs), return_state=True)
+        z_t, x_t, means, draws = z[:, -1], xs[:, -1], [], []
         for _ in range(n_steps):
-            h, prior_states = self.prior.step(z_t, prior_states)
+            h, prior_states = self.prior.step(self._step_input(z_t, x_t), prior_states)
             (mu, sigma), head_states = self.prior_head.step(h, head_states)
             z_t = mu + sigma * normal(mu.shape)
-            h, decoder_states = self.decoder.step(z_t, decoder_states)
-            outputs.append(self.readout(h))
-        paths = torch.stack(outputs, dim=1).view(n_samples, batch, n_steps, -1)
+            h, decoder_states = self.decoder.step(self._step_input(z_t, x_t), decoder_states)
+            means.append(self.readout(h))
+            if self.condition_on_x:  # the next step reads a draw of x_t, not its mean
+                x_t = means[-1] + self.sigma * normal(means[-1].shape)
+                draws.append(x_t)
+        paths = torch.stack(means, dim=1)
         if noise:  # like the latent draws, one draw per path shared by the series
-            paths = paths + self.sigma * normal((n_samples * batch, *paths.shape[2:])).view(paths.shape)
+            paths = torch.stack(draws, dim=1) if draws else paths + self.sigma * normal(paths.shape)
+        paths = paths.view(n_samples, batch, n_steps, -1)
         return paths if stats is None else paths * stats[1] + stats[0]
 
     def generator(self, device: torch.device | str = "cpu") -> torch.Generator:
