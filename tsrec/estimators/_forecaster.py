@@ -67,6 +67,10 @@ class DeepForecaster(BaseForecaster):
         "python_dependencies": ["torch", "lightning"],
     }
 
+    #: False for models that roll their own state past the horizon (closed-loop or sampling
+    #: models override ``_forecast_path``) instead of feeding forecasts back in as inputs
+    _feeds_back_past_horizon = True
+
     def __init__(self) -> None:
         # tsrec keeps the training data (remember_data=True) to forecast from its end; sktime
         # warns about a future default change on every construction, which is noise here
@@ -111,7 +115,8 @@ class DeepForecaster(BaseForecaster):
         """Forecast ``fh`` steps after the training data, or after a new context ``y``.
 
         As in sktime, ``fh`` must be given here or in ``fit``. Steps past ``horizon`` are
-        produced by feeding forecasts back in as inputs. ``y`` forecasts from a new context with
+        produced by feeding forecasts back in as inputs (models that roll their own state,
+        such as LS4's sampler, continue it instead). ``y`` forecasts from a new context with
         the fitted weights (same variates, at least ``lookback`` rows) and changes nothing in
         the estimator.
         """
@@ -207,24 +212,34 @@ class DeepForecaster(BaseForecaster):
 
     def _forecast(self, parts: list, steps: np.ndarray, offsets: list[int]) -> list[pd.DataFrame]:
         """Forecast ``steps`` after the end of each series, rolling past the horizon."""
-        lookback, horizon = self._lookback_length(), self._horizon_length()
-        freqs = [infer_freq(df.index) for _, df in parts]
-        context = np.stack([self.scaler_.transform(df.to_numpy(float)[-lookback:]) for _, df in parts])
-        start = [positions(df.index, f)[-lookback] + off for (_, df), f, off in zip(parts, freqs, offsets)]
-        x = torch.as_tensor(context, dtype=torch.float32)
-        position = torch.as_tensor(np.asarray(start, dtype=np.int64))
-        outputs = []
+        x, position, freqs = self._contexts(parts, offsets)
         with torch.no_grad():
-            for _ in range(math.ceil(int(steps.max()) / horizon)):
-                pred = self.network_(x, position) if self.network_.uses_position else self.network_(x)
-                outputs.append(pred)
-                x = torch.cat([x, pred], dim=1)[:, -lookback:]
-                position = position + horizon
-        path = torch.cat(outputs, dim=1).numpy()[:, steps - 1]
+            path = self._forecast_path(x, position, int(steps.max())).numpy()[:, steps - 1]
         return [
             pd.DataFrame(self.scaler_.inverse_transform(values), index=future_index(df.index, f, steps), columns=df.columns)
             for values, (_, df), f in zip(path, parts, freqs)
         ]
+
+    def _contexts(self, parts: list, offsets: list[int]) -> tuple[torch.Tensor, torch.Tensor, list]:
+        """The scaled last ``lookback`` rows of each series (batch, lookback, channels), their first
+        positions, and each series' frequency."""
+        lookback = self._lookback_length()
+        freqs = [infer_freq(df.index) for _, df in parts]
+        context = np.stack([self.scaler_.transform(df.to_numpy(float)[-lookback:]) for _, df in parts])
+        start = [positions(df.index, f)[-lookback] + off for (_, df), f, off in zip(parts, freqs, offsets)]
+        return torch.as_tensor(context, dtype=torch.float32), torch.as_tensor(np.asarray(start, dtype=np.int64)), freqs
+
+    def _forecast_path(self, x: torch.Tensor, position: torch.Tensor, n_steps: int) -> torch.Tensor:
+        """The scaled forecast (batch, >= n_steps, channels) after contexts ``x``; a hook for
+        models that forecast otherwise (e.g. by sampling) than one horizon at a time."""
+        lookback, horizon = self._lookback_length(), self._horizon_length()
+        outputs = []
+        for _ in range(math.ceil(n_steps / horizon)):
+            pred = self.network_(x, position) if self.network_.uses_position else self.network_(x)
+            outputs.append(pred)
+            x = torch.cat([x, pred], dim=1)[:, -lookback:]
+            position = position + horizon
+        return torch.cat(outputs, dim=1)
 
     def _predict_new_context(self, fh, y):
         self.check_is_fitted()

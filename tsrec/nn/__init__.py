@@ -2,10 +2,12 @@
 
 from tsrec.nn.arnet import ARNet
 from tsrec.nn.cyclenet import CycleNet
+from tsrec.nn.ls4 import LS4, LS4Encoder
 from tsrec.nn.ltc import CfCCell, LiquidEncoder, LiquidForecaster, LTCCell
 from tsrec.nn.normalization import InstanceNorm
 from tsrec.nn.smamba import MambaBlock, SMamba, SMambaTokens
 from tsrec.nn.spacetime import ClosedLoopSSM, CompanionSSM, SpaceTime, SpaceTimeEncoder
 
-__all__ = ["ARNet", "CfCCell", "CycleNet", "InstanceNorm", "LTCCell", "LiquidEncoder", "LiquidForecaster", "MambaBlock",
-           "SMamba", "SMambaTokens", "ClosedLoopSSM", "CompanionSSM", "SpaceTime", "SpaceTimeEncoder"]
+__all__ = ["ARNet", "CfCCell", "ClosedLoopSSM", "CompanionSSM", "CycleNet", "InstanceNorm", "LS4", "LS4Encoder",
+           "LTCCell", "LiquidEncoder", "LiquidForecaster", "MambaBlock", "SMamba", "SMambaTokens", "SpaceTime",
+           "SpaceTimeEncoder"]

@@ -83,6 +83,26 @@ def _spacetime(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
     }
 
 
+def _ls4_forecaster(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
+    return {
+        "z_dim": trial.suggest_int("z_dim", 2, 16, log=True),
+        "d_model": trial.suggest_categorical("d_model", [16, 32, 64]),
+        "n_layers": trial.suggest_int("n_layers", 1, 4),
+        # fixed observation noise on the standardised scale (the paper's configs: 0.05 to 0.5)
+        "sigma": trial.suggest_float("sigma", 0.05, 0.5, log=True),
+        "lr": trial.suggest_float("lr", 1e-4, 1e-2, log=True),
+    }
+
+
+def _ls4_classifier(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
+    return {
+        "d_model": trial.suggest_categorical("d_model", [16, 32, 64]),
+        "n_layers": trial.suggest_int("n_layers", 1, 4),
+        "dropout": trial.suggest_float("dropout", 0.0, 0.3),
+        "lr": trial.suggest_float("lr", 1e-4, 1e-2, log=True),
+    }
+
+
 # model-specific spaces by class name; a subclass uses the entry of its nearest listed base
 _SPACES: dict[str, SpaceFunction] = {
     "CycleNetForecaster": _cyclenet,
@@ -93,6 +113,8 @@ _SPACES: dict[str, SpaceFunction] = {
     "LTCClassifier": _liquid,
     "SpaceTimeForecaster": _spacetime,
     "SpaceTimeClassifier": _spacetime,
+    "LS4Forecaster": _ls4_forecaster,
+    "LS4Classifier": _ls4_classifier,
 }
 
 

@@ -1,0 +1,161 @@
+"""LS4's defining pieces: the S4D recurrence, causal stacks, the averaged ELBO and ancestral sampling."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from tsrec.nn.ls4 import LS4
+from tsrec.nn.s4 import S4D, S4Stack
+
+
+def recurrence(layer: S4D, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """float64 loop of h_l = exp(dt A) h_{l-1} + B_bar u_l, y_l = 2 Re(C h_l) + D u_l (and the last h)."""
+    p = {k: v.detach().double() for k, v in layer.named_parameters()}
+    A = torch.complex(-torch.exp(p["log_A_real"]), p["A_imag"])
+    dt = torch.exp(p["log_dt"]).unsqueeze(-1)
+    A_bar = torch.exp(dt * A)
+    B_bar = (A_bar - 1) / A
+    C = torch.complex(p["C"][..., 0], p["C"][..., 1])
+    h = torch.zeros(u.shape[0], *A.shape, dtype=torch.complex128)
+    ys = []
+    for l in range(u.shape[1]):
+        h = A_bar * h + B_bar * u[:, l].unsqueeze(-1)
+        ys.append(2 * (C * h).sum(-1).real + p["D"] * u[:, l])
+    return torch.stack(ys, dim=1), h
+
+
+def test_s4d_convolution_equals_its_recurrence_and_returns_its_state():
+    torch.manual_seed(0)
+    layer = S4D(channels=3, d_state=8).double()
+    u = torch.randn(2, 40, 3, dtype=torch.float64)
+    expected, h_last = recurrence(layer, u)
+    y, state = layer(u, return_state=True)
+    torch.testing.assert_close(y, expected, rtol=1e-9, atol=1e-9)
+    torch.testing.assert_close(state, h_last, rtol=1e-9, atol=1e-9)
+
+
+def test_step_form_continues_the_convolution_of_a_whole_stack():
+    torch.manual_seed(1)
+    stack = S4Stack(d_model=6, n_layers=2, d_state=8).double().eval()
+    x = torch.randn(3, 20, 6, dtype=torch.float64)
+    full = stack(x)
+    out, states = stack(x[:, :12], return_state=True)
+    steps = []
+    for t in range(12, 20):
+        y, states = stack.step(x[:, t], states)
+        steps.append(y)
+    torch.testing.assert_close(out, full[:, :12])
+    torch.testing.assert_close(torch.stack(steps, dim=1), full[:, 12:], rtol=1e-9, atol=1e-9)
+
+
+def small_net(**kw) -> LS4:
+    torch.manual_seed(2)
+    return LS4(n_channels=2, horizon=4, z_dim=3, d_model=8, d_state=6, n_layers=2, **kw).double().eval()
+
+
+@pytest.mark.parametrize("part", ["posterior", "prior", "decoder", "prior reading x", "decoder reading x"])
+def test_every_stack_is_causal(part):
+    net = small_net(condition_on_x=part.endswith("x"))
+    z = torch.randn(2, 16, 3, dtype=torch.float64)
+    if part == "prior reading x":
+        def f(v):
+            return torch.cat(net.prior_head(net.prior(net._with_x(net._shifted(z), v))), dim=-1)
+        x = torch.randn(2, 16, 2, dtype=torch.float64)
+    elif part == "decoder reading x":
+        def f(v):
+            return net.readout(net.decoder(net._with_x(z, v)))
+        x = torch.randn(2, 16, 2, dtype=torch.float64)
+    elif part == "posterior":
+        def f(v):
+            return torch.cat(net.posterior_head(net.posterior(v)), dim=-1)
+        x = torch.randn(2, 16, 2, dtype=torch.float64)
+    elif part == "prior":
+        def f(v):
+            return torch.cat(net.prior_head(net.prior(net._shifted(v))), dim=-1)
+        x = torch.randn(2, 16, 3, dtype=torch.float64)
+    else:
+        def f(v):
+            return net.readout(net.decoder(v))
+        x = torch.randn(2, 16, 3, dtype=torch.float64)
+    t = 9
+    bumped = x.clone()
+    bumped[:, t] += 1.0
+    before, after = f(x), f(bumped)
+    # the prior reads z_t, and both read x_t, only from step t + 1 on (their inputs are shifted)
+    first_changed = t if part in ("posterior", "decoder") else t + 1
+    torch.testing.assert_close(before[:, :first_changed], after[:, :first_changed], rtol=0, atol=1e-12)
+    assert (before[:, first_changed] - after[:, first_changed]).abs().max() > 1e-6
+
+
+def test_kl_is_the_closed_form_gaussian_kl_and_the_loss_its_documented_average():
+    net = small_net(sigma=0.3)
+    x = torch.randn(4, 10, 2, dtype=torch.float64)
+    t = net.terms(x, torch.Generator().manual_seed(5))
+    mq, sq, mp, sp = t["mu_q"], t["sigma_q"], t["mu_p"], t["sigma_p"]
+    kl = 0.5 * (torch.log(sp**2 / sq**2) + (sq**2 + (mq - mp) ** 2) / sp**2 - 1.0)
+    torch.testing.assert_close(t["kl"], kl)
+    # z really is drawn from the posterior: z = mu + sigma * eps with the generator's eps
+    eps = torch.randn(mq.shape, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    torch.testing.assert_close(t["z"], mq + sq * eps)
+    nll = -torch.distributions.Normal(t["mean"], 0.3).log_prob(x)
+    torch.testing.assert_close(t["nll"], nll)
+    # KL averaged over time and latent dims, NLL averaged over time and summed over channels
+    manual = sum(kl[b].mean() + sum(nll[b, :, c].mean() for c in range(2)) for b in range(4)) / 4
+    torch.testing.assert_close(net.loss(x, torch.Generator().manual_seed(5)), manual)
+
+
+@pytest.mark.parametrize("condition_on_x", [False, True])
+def test_ancestral_sampling_equals_rerunning_the_convolutions_on_the_growing_path(condition_on_x):
+    net = small_net(condition_on_x=condition_on_x)
+    x = torch.randn(2, 8, 2, dtype=torch.float64)
+    n_samples, n_steps = 3, 5
+    paths = net.sample(x, n_steps, n_samples, torch.Generator().manual_seed(11), noise=condition_on_x)
+    assert paths.shape == (n_samples, 2, n_steps, 2)
+    # the same draws in the same order, but every step recomputed by full convolutions
+
+    def draw(*shape):  # one draw per path, shared by the 2 series
+        e = torch.randn((n_samples, 1, *shape), generator=g, dtype=torch.float64)
+        return e.expand(n_samples, 2, *shape).reshape(n_samples * 2, *shape)
+
+    g = torch.Generator().manual_seed(11)
+    xs = x.repeat(n_samples, 1, 1)
+    mu, sigma = net.posterior_head(net.posterior(xs))
+    z = mu + sigma * draw(8, 3)
+    for _ in range(n_steps):
+        grown_z, grown_x = torch.cat([z, z[:, :1]], dim=1), torch.cat([xs, xs[:, :1]], dim=1)
+        mu_p, sigma_p = net.prior_head(net.prior(net._with_x(net._shifted(grown_z), grown_x)))
+        z = torch.cat([z, (mu_p[:, -1] + sigma_p[:, -1] * draw(3)).unsqueeze(1)], dim=1)
+        if condition_on_x:  # x_t ~ N(decoder mean, sigma^2) is fed back
+            mean = net.readout(net.decoder(net._with_x(z, grown_x)))[:, -1]
+            xs = torch.cat([xs, (mean + net.sigma * draw(2)).unsqueeze(1)], dim=1)
+    if condition_on_x:
+        expected = xs[:, 8:]
+    else:
+        expected = net.readout(net.decoder(z))[:, 8:]
+    torch.testing.assert_close(paths, expected.reshape(n_samples, 2, n_steps, 2), rtol=1e-8, atol=1e-8)
+
+
+def test_forward_is_the_seeded_mean_of_the_sample_paths():
+    net = small_net(n_samples=6, seed=3)
+    x = torch.randn(2, 8, 2, dtype=torch.float64)
+    expected = net.sample(x, 4, 6, torch.Generator().manual_seed(3)).mean(0)
+    torch.testing.assert_close(net(x), expected)
+    torch.testing.assert_close(net(x), net(x))
+    assert math.isfinite(net.loss(x).item())
+
+
+def test_instance_norm_makes_the_sampler_shift_and_scale_equivariant():
+    net = small_net(instance_norm=True, lookback=8)
+    x = torch.randn(2, 8, 2, dtype=torch.float64)
+    paths = net.sample(x, 4, 3, torch.Generator().manual_seed(1), noise=True)
+    moved = net.sample(5.0 * x + 100.0, 4, 3, torch.Generator().manual_seed(1), noise=True)
+    torch.testing.assert_close(moved, 5.0 * paths + 100.0, rtol=1e-6, atol=1e-6)
+    # training sees the window standardised by its lookback's statistics
+    window = torch.randn(3, 12, 2, dtype=torch.float64)
+    g = torch.Generator
+    # (equal up to the variance epsilon of the normalisation)
+    torch.testing.assert_close(net.loss(3.0 * window - 7.0, g().manual_seed(0)), net.loss(window, g().manual_seed(0)),
+                               rtol=1e-4, atol=0)

@@ -1,0 +1,290 @@
+"""LS4 estimators: a latent state-space VAE (Zhou et al., ICML 2023) as a probabilistic forecaster
+and its posterior encoder as a classifier."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from tsrec.estimators._classifier import DeepClassifier
+from tsrec.estimators._forecaster import DeepForecaster
+from tsrec.estimators._params import check_bool, check_dropout, check_float, check_int
+from tsrec.estimators._series import join_panel, split_panel
+from tsrec.estimators._timeindex import future_index
+from tsrec.nn.ls4 import LS4, LS4Encoder
+from tsrec.registry import register
+
+
+def ls4_loss(network: nn.Module, batch) -> tuple[torch.Tensor, int]:
+    """LS4's objective on whole windows (lookback followed by horizon), and the number of windows."""
+    x, y, _ = batch
+    return network.loss(torch.cat([x, y], dim=1)), len(x)
+
+
+@register("forecaster")
+class LS4Forecaster(DeepForecaster):
+    """LS4: a sequence VAE whose prior, posterior and decoder are causal stacks of S4 layers.
+
+    Each time step has a latent ``z_t``. The posterior ``q(z_t | x_<=t)`` encodes the series,
+    the prior ``p(z_t | z_<t)`` predicts the next latent from the previous ones, and the decoder
+    gives ``x_t ~ N(mean(z_<=t), sigma^2)``. Training maximises LS4's averaged ELBO on windows of
+    ``lookback + horizon`` steps. To forecast, the posterior encodes the lookback, future latents
+    are sampled from the prior one step at a time and decoded: ``n_samples`` sample paths, whose
+    mean is the point forecast and whose quantiles give ``predict_quantiles`` and
+    ``predict_interval``. The S4 layers are diagonal (S4D), not the paper's NPLR S4; the prior
+    and decoder see the lookback only through its latents (see :mod:`tsrec.nn.ls4`).
+
+    Parameters
+    ----------
+    lookback : int, default=96
+    horizon : int, default=96
+        Length of the forecast part of the training windows; any number of steps can be sampled.
+    z_dim : int, default=5
+        Latent size per step (the paper's Monash configs: 5).
+    d_model : int, default=64
+    d_state : int, default=64
+        Width of the S4 stacks and state size of each S4D channel (``d_state // 2`` complex modes).
+    n_layers : int, default=4
+        (S4, feed-forward) block pairs in each of the three stacks.
+    dropout : float, default=0.0
+    sigma : float, default=0.1
+        Fixed observation standard deviation, on the standardised scale.
+    n_samples : int, default=100
+        Sample paths per forecast.
+    instance_norm : bool, default=False
+        Standardise every window with the statistics of its lookback (not in the paper; helps
+        when the level drifts away from the training data's).
+    condition_on_x : bool, default=False
+        Let the prior and the decoder also read the previous observation ``x_{t-1}`` (the
+        paper's general model; the released configs leave it out). Sampling then feeds each
+        sampled value back in.
+    max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
+    random_state, verbose, trainer_kwargs
+        Shared training parameters (see the README). ``random_state`` also seeds the sampling, so
+        forecasts and intervals are reproducible.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from tsrec.estimators import LS4Forecaster
+    >>> y = pd.Series(np.sin(np.arange(200) / 4.0), index=pd.date_range("2024-01-01", periods=200, freq="h"))
+    >>> est = LS4Forecaster(lookback=24, horizon=6, d_model=8, d_state=8, n_layers=1, n_samples=10,
+    ...                     max_epochs=1).fit(y)
+    >>> est.predict(fh=[1, 2, 3]).shape, est.predict_interval(fh=[1, 2], coverage=0.8).shape
+    ((3,), (2, 2))
+    """
+
+    _tags = {"capability:pred_int": True, "capability:pred_int:insample": False}
+    _feeds_back_past_horizon = False  # the prior keeps sampling latents for any number of steps
+
+    def __init__(
+        self,
+        lookback: int = 96,
+        horizon: int = 96,
+        z_dim: int = 5,
+        d_model: int = 64,
+        d_state: int = 64,
+        n_layers: int = 4,
+        dropout: float = 0.0,
+        sigma: float = 0.1,
+        n_samples: int = 100,
+        instance_norm: bool = False,
+        condition_on_x: bool = False,
+        max_epochs: int = 10,
+        batch_size: int = 64,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        patience: int | None = 3,
+        val_size: float | int = 0.2,
+        accelerator: str = "auto",
+        devices: object = "auto",
+        precision: object = "32-true",
+        random_state: int | None = None,
+        verbose: bool = False,
+        trainer_kwargs: dict | None = None,
+    ) -> None:
+        self.lookback = lookback
+        self.horizon = horizon
+        self.z_dim = z_dim
+        self.d_model = d_model
+        self.d_state = d_state
+        self.n_layers = n_layers
+        self.dropout = dropout
+        self.sigma = sigma
+        self.n_samples = n_samples
+        self.instance_norm = instance_norm
+        self.condition_on_x = condition_on_x
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.patience = patience
+        self.val_size = val_size
+        self.accelerator = accelerator
+        self.devices = devices
+        self.precision = precision
+        self.random_state = random_state
+        self.verbose = verbose
+        self.trainer_kwargs = trainer_kwargs
+        super().__init__()
+
+    def _check_params(self) -> None:
+        for name in ("lookback", "horizon", "z_dim", "d_model", "n_layers", "n_samples"):
+            check_int(name, getattr(self, name))
+        check_int("d_state", self.d_state, minimum=2)
+        check_dropout(self.dropout)
+        check_float("sigma", self.sigma, strict=True)
+        check_bool("instance_norm", self.instance_norm)
+        check_bool("condition_on_x", self.condition_on_x)
+
+    def _loss(self):
+        return ls4_loss
+
+    def _build_network(self, n_channels: int, meta: dict) -> nn.Module:
+        return LS4(n_channels, self.horizon, z_dim=self.z_dim, d_model=self.d_model, d_state=self.d_state,
+                   n_layers=self.n_layers, dropout=self.dropout, sigma=self.sigma, n_samples=self.n_samples,
+                   seed=self._sampling_seed(), instance_norm=self.instance_norm, lookback=self.lookback,
+                   condition_on_x=self.condition_on_x)
+
+    def _sampling_seed(self) -> int:
+        return 0 if self.random_state is None else int(self.random_state) % (2**32)
+
+    # ---- sampling --------------------------------------------------------------------------------
+    def sample_paths(self, n_steps: int, noise: bool = True) -> np.ndarray:
+        """``n_samples`` sample paths of the ``n_steps`` after the training data, on the data scale.
+
+        Returns an array (n_samples, n_series, n_steps, variates). With ``noise`` the paths are
+        draws of the observation model ``N(decoder mean, sigma^2)``, else the decoder means.
+        """
+        self.check_is_fitted()
+        x, _, _ = self._contexts(split_panel(self._y), self.position_offset_)
+        paths = self._scaled_paths(x, int(n_steps), noise).numpy()
+        return paths * self.scaler_.scale_ + self.scaler_.mean_
+
+    def _scaled_paths(self, x: torch.Tensor, n_steps: int, noise: bool) -> torch.Tensor:
+        network = self.network_
+        network.eval()
+        return network.sample(x, n_steps, self.n_samples, network.generator(x.device), noise=noise)
+
+    def _forecast_path(self, x: torch.Tensor, position: torch.Tensor, n_steps: int) -> torch.Tensor:
+        # the mean of the same seeded paths that the quantiles come from (without their noise,
+        # whose mean is zero): every step is sampled, none is fed back
+        return self._scaled_paths(x, n_steps, noise=False).mean(dim=0)
+
+    def _predict_quantiles(self, fh, X, alpha: list[float]) -> pd.DataFrame:
+        steps = self._relative_steps(fh)
+        parts = split_panel(self._y)
+        x, _, freqs = self._contexts(parts, self.position_offset_)
+        paths = self._scaled_paths(x, int(steps.max()), noise=True)[:, :, steps - 1].double()
+        levels = torch.quantile(paths, torch.tensor(alpha, dtype=paths.dtype), dim=0).numpy()  # (A, B, S, C)
+        # a standard scaler is increasing and affine, so it maps quantiles to quantiles
+        levels = levels * self.scaler_.scale_ + self.scaler_.mean_
+        columns = self._get_columns(method="predict_quantiles", alpha=alpha)
+        frames = [
+            pd.DataFrame(levels[:, b].transpose(1, 2, 0).reshape(len(steps), -1), columns=columns,
+                         index=future_index(df.index, f, steps))
+            for b, ((_, df), f) in enumerate(zip(parts, freqs))
+        ]
+        return join_panel([k for k, _ in parts], frames, list(self._y.index.names))
+
+    @classmethod
+    def get_test_params(cls, parameter_set: str = "default") -> list[dict]:
+        """Two tiny configurations for sktime's conformance suite."""
+        return [
+            {"lookback": 4, "horizon": 2, "z_dim": 2, "d_model": 4, "d_state": 4, "n_layers": 1, "n_samples": 8,
+             "max_epochs": 1, "batch_size": 8},
+            {"lookback": 6, "horizon": 3, "z_dim": 3, "d_model": 8, "d_state": 6, "n_layers": 1, "n_samples": 5,
+             "sigma": 0.5, "instance_norm": True, "condition_on_x": True, "max_epochs": 1, "batch_size": 8,
+             "val_size": 0.25, "random_state": 4},
+        ]
+
+
+@register("classifier")
+class LS4Classifier(DeepClassifier):
+    """LS4's posterior encoder as a classifier: a causal S4 stack, the mean over time, a linear head.
+
+    The series is embedded by a linear map, passed through ``n_layers`` pre-LayerNorm residual
+    (S4D, feed-forward) block pairs -- the stack that encodes ``q(z | x)`` in
+    :class:`LS4Forecaster` -- averaged over time and classified by a linear layer. The paper has
+    no classification setting; this head is [inferred].
+
+    Parameters
+    ----------
+    d_model : int, default=64
+    d_state : int, default=64
+    n_layers : int, default=4
+    dropout : float, default=0.0
+    max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
+    random_state, verbose, trainer_kwargs
+        Shared training parameters (see the README). By default all training samples are used
+        for a fixed number of epochs (``val_size=0``).
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The class labels.
+    n_features_in_ : int
+        Timepoints (2-D X) or channels (3-D X) seen in fit.
+    network_ : torch.nn.Module
+        The trained network.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsrec.estimators import LS4Classifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.concatenate([rng.normal(0, 1, (20, 2, 15)), rng.normal(2, 1, (20, 2, 15))])
+    >>> y = np.array(["a"] * 20 + ["b"] * 20)
+    >>> clf = LS4Classifier(d_model=16, d_state=8, n_layers=1, max_epochs=20, random_state=0).fit(X, y)
+    >>> clf.predict(X[[0, 1, 38, 39]]).tolist()
+    ['a', 'a', 'b', 'b']
+    """
+
+    def __init__(
+        self,
+        d_model: int = 64,
+        d_state: int = 64,
+        n_layers: int = 4,
+        dropout: float = 0.0,
+        max_epochs: int = 100,
+        batch_size: int = 16,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        patience: int | None = None,
+        val_size: float | int = 0.0,
+        accelerator: str = "auto",
+        devices: object = "auto",
+        precision: object = "32-true",
+        random_state: int | None = None,
+        verbose: bool = False,
+        trainer_kwargs: dict | None = None,
+    ) -> None:
+        self.d_model = d_model
+        self.d_state = d_state
+        self.n_layers = n_layers
+        self.dropout = dropout
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.patience = patience
+        self.val_size = val_size
+        self.accelerator = accelerator
+        self.devices = devices
+        self.precision = precision
+        self.random_state = random_state
+        self.verbose = verbose
+        self.trainer_kwargs = trainer_kwargs
+
+    def _check_params(self) -> None:
+        for name in ("d_model", "n_layers"):
+            check_int(name, getattr(self, name))
+        check_int("d_state", self.d_state, minimum=2)
+        check_dropout(self.dropout)
+
+    def _build_encoder(self, n_channels: int, n_timepoints: int):
+        return LS4Encoder(n_channels, self.d_model, self.n_layers, self.d_state, self.dropout, pool=True), self.d_model
+
+    _test_params = {"d_model": 8, "d_state": 8, "n_layers": 1}  # small for the conformance suites

@@ -1,0 +1,233 @@
+"""LS4 (Zhou et al., "Deep Latent State Space Models for Time-Series Generation", ICML 2023).
+
+A sequence VAE with a latent ``z_t`` (``z_dim`` values) at every time step, in the form the
+paper's released configurations train (``aux_channels: 0``):
+
+- posterior ``q(z_t | x_<=t)``: ``Linear(C -> d_model)``, an :class:`~tsrec.nn.s4.S4Stack`, and a
+  ``split`` Gaussian head;
+- prior ``p(z_t | z_<t)``: the same kind of stack over ``[z*, z_1, ..., z_{T-1}]`` (``z*`` a learned
+  start vector; teacher-forced on posterior samples in training);
+- decoder ``p(x_t | z_<=t) = N(mean_t, sigma^2)``: a stack over ``z`` and ``Linear(d_model -> C)``,
+  with a fixed observation ``sigma``.
+
+The ``split`` head is ``Linear(d_model -> z_dim)`` followed by two separate S4 units (S4D, GELU,
+Linear + GLU), one giving ``mu`` and one ``log sigma``. The loss is the paper code's average, not
+the summed ELBO: the closed-form Gaussian KL averaged over time and latent dimensions plus the
+Gaussian NLL averaged over time and summed over channels, both averaged over the batch.
+
+Departures and inferred choices:
+
+- The S4 layers are diagonal S4D (S4D-Lin init ``A_n = -0.5 + i pi n``, which the LS4 code offers
+  as its ``S4DJoint`` path) on :func:`tsrec.kernels.s4d_kernel`; the released configs use the NPLR
+  S4 (HiPPO-LegS, Cauchy kernel). No U-Net pooling (the PhysioNet/USHCN configs use none either).
+- Forecasting conditions on the lookback through the latent path [inferred]: the posterior
+  encodes the observed lookback, the prior and decoder run over those latents, and the future
+  latents are sampled from the prior step by step (ancestral sampling in the recurrent form of
+  every S4D layer).
+- ``condition_on_x=True`` gives the paper's general factorisation ``p(z_t | z_<t, x_<t)``,
+  ``p(x_t | z_<=t, x_<t)`` in a simplified form [inferred]: ``x_{t-1}`` (zeros before the first
+  step) is concatenated to the prior's and the decoder's inputs, so it enters the first S4 layer
+  of each stack through the input map (the paper's ``S4DJoint`` layer adds a separate ``E x``
+  input to every layer's state). Sampling then draws ``x_t ~ N(mean_t, sigma^2)`` and feeds it
+  back at the next step.
+- Sample paths add the observation noise ``sigma`` to the decoder mean (they are draws of
+  ``p(x | z)``) [inferred; the paper's generation returns the decoder mean]; the point forecast is
+  the mean of the decoder means over the sample paths.
+- ``log sigma`` of the latent heads is clamped to [-9, 5] before ``exp`` [inferred; for stability].
+- Training is tsrec's shared loop: no per-parameter learning rate for the SSM parameters (the
+  paper's code uses ``min(1e-3, lr)`` and no weight decay for them), no EMA of the weights and no
+  ReduceLROnPlateau.
+- Optional instance normalisation (``instance_norm=True``, off by default) [inferred]: each window
+  is standardised with the mean and std of its first ``lookback`` steps (the part a forecast
+  sees), and sample paths are mapped back. The paper standardises each whole series
+  (``normalize_per_seq``), which a forecaster cannot do with the future unseen.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from tsrec.nn.normalization import InstanceNorm
+from tsrec.nn.s4 import S4Stack, S4Unit, State
+
+_LOG_SIGMA_RANGE = (-9.0, 5.0)
+
+
+class LS4Encoder(nn.Module):
+    """``Linear(in -> d_model)`` then an :class:`S4Stack`: (batch, time, in) -> (batch, time, d_model).
+
+    With ``pool=True`` the output is the mean over time (batch, d_model), the classifier's encoder.
+
+    Examples
+    --------
+    >>> import torch
+    >>> LS4Encoder(3, d_model=8, n_layers=1, d_state=4, pool=True)(torch.randn(2, 7, 3)).shape
+    torch.Size([2, 8])
+    """
+
+    def __init__(self, n_inputs: int, d_model: int, n_layers: int, d_state: int, dropout: float = 0.0,
+                 pool: bool = False) -> None:
+        super().__init__()
+        self.embed = nn.Linear(n_inputs, d_model)
+        self.stack = S4Stack(d_model, n_layers, d_state, dropout)
+        self.pool = pool
+
+    def forward(self, x: torch.Tensor, return_state: bool = False):
+        if return_state:
+            return self.stack(self.embed(x), return_state=True)
+        h = self.stack(self.embed(x))
+        return h.mean(dim=1) if self.pool else h
+
+    def step(self, x: torch.Tensor, states: State) -> tuple[torch.Tensor, State]:
+        return self.stack.step(self.embed(x), states)
+
+
+class GaussianHead(nn.Module):
+    """LS4's ``split`` latent head: ``Linear(d_model -> z_dim)``, then one S4 unit each for mu and log sigma."""
+
+    def __init__(self, d_model: int, z_dim: int, d_state: int) -> None:
+        super().__init__()
+        self.proj = nn.Linear(d_model, z_dim)
+        self.mu = S4Unit(z_dim, d_state)
+        self.log_sigma = S4Unit(z_dim, d_state)
+
+    @staticmethod
+    def _sigma(log_sigma: torch.Tensor) -> torch.Tensor:
+        return torch.exp(log_sigma.clamp(*_LOG_SIGMA_RANGE))
+
+    def forward(self, h: torch.Tensor, return_state: bool = False):
+        p = self.proj(h)
+        if not return_state:
+            return self.mu(p), self._sigma(self.log_sigma(p))
+        (mu, s_mu), (log_sigma, s_sigma) = self.mu(p, return_state=True), self.log_sigma(p, return_state=True)
+        return (mu, self._sigma(log_sigma)), [s_mu, s_sigma]
+
+    def step(self, h: torch.Tensor, states: State):
+        p = self.proj(h)
+        (mu, s_mu), (log_sigma, s_sigma) = self.mu.step(p, states[0]), self.log_sigma.step(p, states[1])
+        return (mu, self._sigma(log_sigma)), [s_mu, s_sigma]
+
+
+def gaussian_kl(mu_q: torch.Tensor, sigma_q: torch.Tensor, mu_p: torch.Tensor, sigma_p: torch.Tensor) -> torch.Tensor:
+    """Elementwise ``KL(N(mu_q, sigma_q^2) || N(mu_p, sigma_p^2))``."""
+    return (torch.log(sigma_p / sigma_q) + (sigma_q**2 + (mu_q - mu_p) ** 2) / (2 * sigma_p**2) - 0.5)
+
+
+class LS4(nn.Module):
+    """The LS4 sequence VAE of the module docstring on (batch, time, channels).
+
+    ``forward(x)`` is the point forecast of ``horizon`` steps after ``x``: the mean of
+    ``n_samples`` decoder-mean paths drawn with a generator seeded by ``seed`` (so it is
+    deterministic); :meth:`loss` is the training objective and :meth:`sample` draws paths.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = LS4(n_channels=2, horizon=3, z_dim=2, d_model=8, d_state=4, n_layers=1, n_samples=5)
+    >>> net.loss(torch.randn(4, 10, 2)).shape, net(torch.randn(4, 10, 2)).shape
+    (torch.Size([]), torch.Size([4, 3, 2]))
+    """
+
+    uses_position = False
+
+    def __init__(self, n_channels: int, horizon: int, z_dim: int = 5, d_model: int = 64, d_state: int = 64,
+                 n_layers: int = 4, dropout: float = 0.0, sigma: float = 0.1, n_samples: int = 100,
+                 seed: int = 0, instance_norm: bool = False, lookback: int | None = None,
+                 condition_on_x: bool = False) -> None:
+        super().__init__()
+        self.horizon, self.sigma, self.n_samples, self.seed = horizon, sigma, n_samples, seed
+        self.norm, self.lookback = InstanceNorm(unbiased=False, enabled=instance_norm), lookback
+        self.condition_on_x = condition_on_x
+        aux = n_channels if condition_on_x else 0
+        self.posterior = LS4Encoder(n_channels, d_model, n_layers, d_state, dropout)
+        self.posterior_head = GaussianHead(d_model, z_dim, d_state)
+        self.z_start = nn.Parameter(torch.zeros(z_dim))
+        self.prior = LS4Encoder(z_dim + aux, d_model, n_layers, d_state, dropout)
+        self.prior_head = GaussianHead(d_model, z_dim, d_state)
+        self.decoder = LS4Encoder(z_dim + aux, d_model, n_layers, d_state, dropout)
+        self.readout = nn.Linear(d_model, n_channels)
+
+    # ---- training ------------------------------------------------------------------------------
+    def _shifted(self, z: torch.Tensor) -> torch.Tensor:
+        """The prior's inputs ``[z*, z_1, ..., z_{T-1}]``."""
+        start = self.z_start.expand(z.shape[0], 1, -1).to(z.dtype)
+        return torch.cat([start, z[:, :-1]], dim=1)
+
+    def _with_x(self, inputs: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """``inputs`` joined with ``[0, x_1, ..., x_{T-1}]`` when conditioning on past x."""
+        if not self.condition_on_x:
+            return inputs
+        return torch.cat([inputs, torch.cat([torch.zeros_like(x[:, :1]), x[:, :-1]], dim=1)], dim=-1)
+
+    def _step_input(self, z: torch.Tensor, x_prev: torch.Tensor) -> torch.Tensor:
+        return torch.cat([z, x_prev], dim=-1) if self.condition_on_x else z
+
+    def terms(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        """Per-step pieces of the objective: posterior, prior, decoder mean, ``kl`` and ``nll``."""
+        mu_q, sigma_q = self.posterior_head(self.posterior(x))
+        eps = torch.randn(mu_q.shape, generator=generator, device=x.device, dtype=mu_q.dtype)
+        z = mu_q + sigma_q * eps
+        mu_p, sigma_p = self.prior_head(self.prior(self._with_x(self._shifted(z), x)))
+        mean = self.readout(self.decoder(self._with_x(z, x)))
+        nll = 0.5 * ((x - mean) / self.sigma) ** 2 + math.log(self.sigma) + 0.5 * math.log(2 * math.pi)
+        return {"z": z, "mu_q": mu_q, "sigma_q": sigma_q, "mu_p": mu_p, "sigma_p": sigma_p, "mean": mean,
+                "kl": gaussian_kl(mu_q, sigma_q, mu_p, sigma_p), "nll": nll}
+
+    def loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """KL averaged over time and latent dims plus NLL averaged over time, summed over channels."""
+        if self.norm.enabled:  # the statistics of the part a forecast sees
+            _, (mean, std) = self.norm.normalize(x[:, : self.lookback])
+            x = (x - mean) / std
+        t = self.terms(x, generator)
+        return t["kl"].mean(dim=(1, 2)).mean() + t["nll"].mean(dim=1).sum(dim=-1).mean()
+
+    # ---- forecasting ---------------------------------------------------------------------------
+    @torch.no_grad()
+    def sample(self, x: torch.Tensor, n_steps: int, n_samples: int, generator: torch.Generator,
+               noise: bool = False) -> torch.Tensor:
+        """Paths (n_samples, batch, n_steps, channels) of the ``n_steps`` after ``x``.
+
+        The posterior encodes ``x``; the prior and decoder run over those latents by
+        convolution and then step by step, each new latent drawn from the prior. The paths are
+        the decoder means, or with ``noise`` draws of ``N(decoder mean, sigma^2)``.
+        """
+        batch = x.shape[0]
+        x, stats = self.norm.normalize(x)
+        xs = x.repeat(n_samples, 1, 1)  # row s * batch + b is sample s of series b
+
+        def normal(shape) -> torch.Tensor:
+            # one draw per sample path, shared by all series of the batch: a series gets the same
+            # paths whatever else is in the batch (a panel forecast equals the single-series one)
+            eps = torch.randn((n_samples, 1, *shape[1:]), generator=generator, device=x.device, dtype=x.dtype)
+            return eps.expand(n_samples, batch, *shape[1:]).reshape(shape)
+
+        mu_q, sigma_q = self.posterior_head(self.posterior(xs))
+        z = mu_q + sigma_q * normal(mu_q.shape)
+        h, prior_states = self.prior(self._with_x(self._shifted(z), xs), return_state=True)
+        _, head_states = self.prior_head(h, return_state=True)
+        _, decoder_states = self.decoder(self._with_x(z, xs), return_state=True)
+        z_t, x_t, means, draws = z[:, -1], xs[:, -1], [], []
+        for _ in range(n_steps):
+            h, prior_states = self.prior.step(self._step_input(z_t, x_t), prior_states)
+            (mu, sigma), head_states = self.prior_head.step(h, head_states)
+            z_t = mu + sigma * normal(mu.shape)
+            h, decoder_states = self.decoder.step(self._step_input(z_t, x_t), decoder_states)
+            means.append(self.readout(h))
+            if self.condition_on_x:  # the next step reads a draw of x_t, not its mean
+                x_t = means[-1] + self.sigma * normal(means[-1].shape)
+                draws.append(x_t)
+        paths = torch.stack(means, dim=1)
+        if noise:  # like the latent draws, one draw per path shared by the series
+            paths = torch.stack(draws, dim=1) if draws else paths + self.sigma * normal(paths.shape)
+        paths = paths.view(n_samples, batch, n_steps, -1)
+        return paths if stats is None else paths * stats[1] + stats[0]
+
+    def generator(self, device: torch.device | str = "cpu") -> torch.Generator:
+        """A generator seeded with ``seed``: every call samples the same paths."""
+        return torch.Generator(device=device).manual_seed(self.seed)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.sample(x, self.horizon, self.n_samples, self.generator(x.device)).mean(dim=0)
