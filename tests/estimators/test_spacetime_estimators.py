@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from tsrec.estimators import SpaceTimeClassifier, SpaceTimeForecaster
+from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators.spacetime import spacetime_loss, warmup_cosine
 from tsrec.nn.spacetime import SpaceTime
 
@@ -72,6 +73,19 @@ def test_fit_predict_is_reproducible_and_rolls_past_the_horizon():
     pd.testing.assert_frame_equal(first, again)
     assert not np.allclose(first.to_numpy(), other.to_numpy())
 
+
+def test_steps_past_the_horizon_continue_the_closed_loop_instead_of_feeding_forecasts_back():
+    y = pd.Series(ar_series([1.5, -0.75], 400, seed=2))
+    est = SpaceTimeForecaster(lookback=24, horizon=4, width=8, n_kernels=4, kernel_dim=6, warmup_epochs=0,
+                              max_epochs=2, random_state=0).fit(y)
+    long = est.predict(fh=range(1, 13)).to_numpy()
+    context = torch.as_tensor(est.scaler_.transform(y.to_numpy()[-24:, None]), dtype=torch.float32)[None]
+    with torch.no_grad():
+        rolled = est.network_(context, 12)[0].numpy()  # one pass: the decoder's state rolls 12 steps
+        fed_back = DeepForecaster._forecast_path(est, context, torch.zeros(1, dtype=torch.long), 12)[0].numpy()
+    np.testing.assert_allclose(long, est.scaler_.inverse_transform(rolled)[:, 0], rtol=1e-5)
+    np.testing.assert_allclose(long[:4], est.scaler_.inverse_transform(fed_back)[:4, 0], rtol=1e-5)
+    assert not np.allclose(long[4:], est.scaler_.inverse_transform(fed_back)[4:, 0], rtol=1e-3)
 
 def test_learning_rate_warms_up_then_follows_the_cosine():
     factors = [warmup_cosine(e, lr=1e-3, warmup_epochs=10) for e in (0, 5, 10, 150, 300, 400)]

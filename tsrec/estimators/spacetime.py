@@ -87,7 +87,8 @@ class SpaceTimeForecaster(DeepForecaster):
     ----------
     lookback : int, default=336
     horizon : int, default=96
-        Steps forecast in one pass; later steps are fed back in.
+        Steps of the training target. Forecasts past it continue the decoder's closed loop
+        (its state keeps rolling; nothing is fed back in as an input).
     width : int, default=128
         Channels of the encoder and the decoder (the paper's 128).
     n_kernels : int, default=16
@@ -168,6 +169,8 @@ class SpaceTimeForecaster(DeepForecaster):
         self.trainer_kwargs = trainer_kwargs
         super().__init__()
 
+    _feeds_back_past_horizon = False  # the closed loop rolls its own state for any number of steps
+
     def _check_params(self) -> None:
         for name in ("lookback", "horizon"):
             check_int(name, getattr(self, name))
@@ -178,6 +181,9 @@ class SpaceTimeForecaster(DeepForecaster):
     def _build_network(self, n_channels: int, meta: dict) -> nn.Module:
         return SpaceTime(self.lookback, self.horizon, self.width, self.n_kernels, self.kernel_dim, self.n_blocks,
                          self.dropout, self.norm_order)
+
+    def _forecast_path(self, x: torch.Tensor, position: torch.Tensor, n_steps: int) -> torch.Tensor:
+        return self.network_(x, max(n_steps, self.horizon))
 
     def _loss(self):
         return functools.partial(spacetime_loss, weights=_check_weights(self.criterion_weights))

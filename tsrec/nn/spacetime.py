@@ -258,15 +258,19 @@ class SpaceTime(nn.Module):
     def _to_channels(self, out: torch.Tensor, batch: int) -> torch.Tensor:
         return out.reshape(batch, -1, out.shape[1]).transpose(1, 2)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, steps: int | None = None) -> torch.Tensor:
+        """Forecast ``steps`` (default ``horizon``) steps; the closed loop rolls on for any number."""
         z, mean = self._encode(x)
-        out = self.head(self.decoder(z, self.horizon)) + mean
-        return self._to_channels(out[..., 0], x.shape[0])
+        return self._forecast(z, mean, steps or self.horizon, x.shape[0])
+
+    def _forecast(self, z: torch.Tensor, mean: torch.Tensor, steps: int, batch: int) -> torch.Tensor:
+        out = self.head(self.decoder(z, steps)) + mean
+        return self._to_channels(out[..., 0], batch)
 
     def loss_terms(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """RMSE of (closed-loop forecast, open-loop next step over the lag, decoder next input)."""
         z, mean = self._encode(x)
-        forecast = self._to_channels((self.head(self.decoder(z, self.horizon)) + mean)[..., 0], x.shape[0])
+        forecast = self._forecast(z, mean, self.horizon, x.shape[0])
         y_open, u_next = self.decoder.open_loop(z)
         y_open = self._to_channels((self.head(y_open) + mean)[..., 0], x.shape[0])
         s = self.skip
