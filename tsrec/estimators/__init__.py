@@ -1,6 +1,7 @@
 """Estimators: the scikit-learn / sktime facing classes. Importing registers them."""
 
 from tsrec.estimators.arnet import ARNetForecaster
+from tsrec.estimators.chimera import ChimeraClassifier, ChimeraForecaster
 from tsrec.estimators.cyclenet import CycleNetForecaster
 from tsrec.estimators.errors import InputError, LoadError, TsrecError
 from tsrec.estimators.ltc import LTCClassifier, LTCForecaster
@@ -8,6 +9,6 @@ from tsrec.estimators.pgn import PGNClassifier, PGNForecaster
 from tsrec.estimators.smamba import SMambaClassifier, SMambaForecaster
 
 __all__ = [
-    "ARNetForecaster", "CycleNetForecaster", "InputError", "LoadError", "LTCClassifier", "LTCForecaster",
-    "PGNClassifier", "PGNForecaster", "SMambaClassifier", "SMambaForecaster", "TsrecError",
+    "ARNetForecaster", "ChimeraClassifier", "ChimeraForecaster", "CycleNetForecaster", "InputError", "LoadError",
+    "LTCClassifier", "LTCForecaster", "PGNClassifier", "PGNForecaster", "SMambaClassifier", "SMambaForecaster", "TsrecError",
 ]

@@ -73,6 +73,16 @@ def _liquid(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
     }
 
 
+def _chimera(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
+    # widths stay small: the CPU 2-D scan costs time * variates * d_model * d_state per head
+    return {
+        "d_model": trial.suggest_categorical("d_model", [8, 16, 32]),
+        "d_state": trial.suggest_categorical("d_state", [4, 8, 16]),
+        "e_layers": trial.suggest_int("e_layers", 1, 2),
+        "lr": trial.suggest_float("lr", 1e-4, 1e-2, log=True),
+    }
+
+
 # model-specific spaces by class name; a subclass uses the entry of its nearest listed base
 _SPACES: dict[str, SpaceFunction] = {
     "CycleNetForecaster": _cyclenet,
@@ -81,6 +91,8 @@ _SPACES: dict[str, SpaceFunction] = {
     "PGNClassifier": _pgn_classifier,
     "LTCForecaster": _liquid,
     "LTCClassifier": _liquid,
+    "ChimeraForecaster": _chimera,
+    "ChimeraClassifier": _chimera,
 }
 
 
@@ -147,6 +159,8 @@ def search_space(estimator_or_name: object, trial: optuna.trial.BaseTrial) -> di
       [0, 0.5], ``lr`` log-uniform in [1e-4, 1e-2].
     - ``LTCForecaster``, ``LTCClassifier``: ``units`` in {8, 16, 32, 64}, ``cell`` in
       {"ltc", "cfc"}, ``lr`` log-uniform in [1e-3, 2e-2].
+    - ``ChimeraForecaster``, ``ChimeraClassifier``: ``d_model`` in {8, 16, 32}, ``d_state`` in
+      {4, 8, 16}, ``e_layers`` in 1..2, ``lr`` log-uniform in [1e-4, 1e-2].
 
     Every other registered estimator gets the shared space: ``lr`` log-uniform in [1e-4, 1e-2],
     ``weight_decay`` log-uniform in [1e-8, 1e-3], ``batch_size`` in {16, 32, 64, 128}.
