@@ -38,7 +38,8 @@ class ChimeraForecaster(DeepForecaster):
         Steps forecast in one pass; later steps are fed back in.
     d_model : int, default=16
         Channels per grid cell (not the paper's value, which is unknown; kept small because the
-        CPU scan costs ``O(lookback * variates * d_model * d_state)`` per head).
+        CPU scan costs ``O(lookback * variates * d_model * d_state)`` per head: with the defaults
+        one ETTh1 epoch, 8545 windows of 96 x 7, takes about 260 s on one CPU thread).
     d_state : int, default=8
         State size of each of the two 2-D SSM states.
     d_ff : int, default=32
@@ -125,7 +126,7 @@ class ChimeraForecaster(DeepForecaster):
         return [
             {"lookback": 4, "horizon": 2, "d_model": 4, "d_state": 2, "d_ff": 4, "max_epochs": 1, "batch_size": 8},
             {"lookback": 6, "horizon": 3, "d_model": 4, "d_state": 3, "d_ff": 6, "dropout": 0.0, "norm": False,
-             "max_epochs": 2, "batch_size": 4, "val_size": 0.25, "random_state": 4},
+             "max_epochs": 1, "batch_size": 8, "val_size": 0.25, "random_state": 4},
         ]
 
 
