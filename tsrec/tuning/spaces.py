@@ -103,6 +103,16 @@ def _ls4_classifier(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
     }
 
 
+def _chimera(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
+    # widths stay small: the CPU 2-D scan costs time * variates * d_model * d_state per head
+    return {
+        "d_model": trial.suggest_categorical("d_model", [8, 16, 32]),
+        "d_state": trial.suggest_categorical("d_state", [4, 8, 16]),
+        "e_layers": trial.suggest_int("e_layers", 1, 2),
+        "lr": trial.suggest_float("lr", 1e-4, 1e-2, log=True),
+    }
+
+
 # model-specific spaces by class name; a subclass uses the entry of its nearest listed base
 _SPACES: dict[str, SpaceFunction] = {
     "CycleNetForecaster": _cyclenet,
@@ -115,6 +125,8 @@ _SPACES: dict[str, SpaceFunction] = {
     "SpaceTimeClassifier": _spacetime,
     "LS4Forecaster": _ls4_forecaster,
     "LS4Classifier": _ls4_classifier,
+    "ChimeraForecaster": _chimera,
+    "ChimeraClassifier": _chimera,
 }
 
 
@@ -183,6 +195,12 @@ def search_space(estimator_or_name: object, trial: optuna.trial.BaseTrial) -> di
       {"ltc", "cfc"}, ``lr`` log-uniform in [1e-3, 2e-2].
     - ``SpaceTimeForecaster``, ``SpaceTimeClassifier``: ``width`` in {64, 128}, ``kernel_dim`` in
       {16, 32, 64}, ``dropout`` in [0, 0.5], ``lr`` log-uniform in [1e-4, 1e-2].
+    - ``ChimeraForecaster``, ``ChimeraClassifier``: ``d_model`` in {8, 16, 32}, ``d_state`` in
+      {4, 8, 16}, ``e_layers`` in 1..2, ``lr`` log-uniform in [1e-4, 1e-2].
+    - ``LS4Forecaster``: ``z_dim`` in 2..16 (log), ``d_model`` in {16, 32, 64}, ``n_layers`` in
+      1..4, ``sigma`` log-uniform in [0.05, 0.5], ``lr`` log-uniform in [1e-4, 1e-2].
+    - ``LS4Classifier``: ``d_model`` in {16, 32, 64}, ``n_layers`` in 1..4, ``dropout`` in
+      [0, 0.3], ``lr`` log-uniform in [1e-4, 1e-2].
 
     Every other registered estimator gets the shared space: ``lr`` log-uniform in [1e-4, 1e-2],
     ``weight_decay`` log-uniform in [1e-8, 1e-3], ``batch_size`` in {16, 32, 64, 128}.

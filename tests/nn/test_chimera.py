@@ -1,0 +1,98 @@
+"""Chimera's network: the 2-D selective recurrence of one head, causality of each variate direction, the heads' steps."""
+
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+from tsrec.nn.chimera import SEASONAL_DT, TREND_DT, Chimera, Chimera2DSSM, ChimeraLayer
+
+
+def roesser_by_hand(head: Chimera2DSSM, u: torch.Tensor) -> torch.Tensor:
+    """The head's 2-D SSM, one cell at a time in float64, B/C/steps computed here from its weights."""
+    p = {name: t.detach().double() for name, t in head.named_parameters()}
+    u = u.double()
+    r, n = head.dt_rank, head.d_state
+    proj = u @ p["x_proj.weight"].T
+    d1 = F.softplus(proj[..., :r] @ p["dt1_proj.weight"].T + p["dt1_proj.bias"])
+    d2 = F.softplus(proj[..., r:2 * r] @ p["dt2_proj.weight"].T + p["dt2_proj.bias"])
+    B1, B2, C1, C2 = proj[..., 2 * r:].split(n, dim=-1)
+    A1, A2, A3, A4 = (-torch.exp(p[f"A{i}_log"]) for i in range(1, 5))
+    batch, time, nvar, width = u.shape
+    order = range(nvar - 1, -1, -1) if head.reverse_variates else range(nvar)
+    step = 1 if head.reverse_variates else -1  # where the previous variate sits
+    y = torch.zeros_like(u)
+    for b in range(batch):
+        h1 = torch.zeros(time, nvar, width, n, dtype=torch.float64)
+        h2 = torch.zeros_like(h1)
+        for t in range(time):
+            for v in order:
+                a, c = d1[b, t, v, :, None], d2[b, t, v, :, None]
+                xin = u[b, t, v, :, None]
+                prev_t1 = h1[t - 1, v] if t > 0 else 0.0
+                prev_t2 = h2[t - 1, v] if t > 0 else 0.0
+                inside = 0 <= v + step < nvar
+                prev_v1 = h1[t, v + step] if inside else 0.0
+                prev_v2 = h2[t, v + step] if inside else 0.0
+                h1[t, v] = torch.exp(a * A1) * prev_t1 + torch.exp(a * A2) * prev_t2 + a * B1[b, t, v] * xin
+                h2[t, v] = torch.exp(c * A3) * prev_v1 + torch.exp(c * A4) * prev_v2 + c * B2[b, t, v] * xin
+                y[b, t, v] = (h1[t, v] * C1[b, t, v]).sum(-1) + (h2[t, v] * C2[b, t, v]).sum(-1) + p["D"] * u[b, t, v]
+    return y
+
+
+def test_one_head_is_the_2d_roesser_recurrence():
+    torch.manual_seed(0)
+    for reverse in (False, True):
+        head = Chimera2DSSM(d_model=5, d_state=3, dt1_range=SEASONAL_DT, reverse_variates=reverse).double()
+        with torch.no_grad():  # cross terms of a visible size, so an error in them would show
+            head.A2_log.fill_(0.5)
+        u = torch.randn(2, 6, 4, 5, dtype=torch.float64)
+        torch.testing.assert_close(head(u), roesser_by_hand(head, u), rtol=1e-9, atol=1e-10)
+
+
+def _change(fn, u: torch.Tensor, t0: int, v0: int) -> torch.Tensor:
+    bumped = u.clone()
+    bumped[0, t0, v0] += torch.linspace(-1.0, 2.0, u.shape[-1], dtype=u.dtype)  # not constant: LayerNorm removes that
+    with torch.no_grad():
+        return (fn(bumped) - fn(u)).abs().sum(-1)[0]  # (time, variates)
+
+
+def test_each_variate_direction_reads_only_the_past_and_its_own_side():
+    torch.manual_seed(1)
+    layer = ChimeraLayer(d_model=6, d_state=3, d_ff=8, dropout=0.0).double().eval()
+    mixer = layer.mixer
+    forward = lambda u: mixer.trend[0](u) + mixer.seasonal[0](u)  # noqa: E731
+    backward = lambda u: mixer.trend[1](u) + mixer.seasonal[1](u)  # noqa: E731
+    u = torch.randn(1, 9, 5, 6, dtype=torch.float64)
+    t0, v0 = 4, 2
+    time_idx, var_idx = torch.meshgrid(torch.arange(9), torch.arange(5), indexing="ij")
+    fwd, bwd = _change(forward, u, t0, v0), _change(backward, u, t0, v0)
+    later = time_idx >= t0
+    assert fwd[~(later & (var_idx >= v0))].max() == 0  # earlier times or earlier variates: untouched
+    assert bwd[~(later & (var_idx <= v0))].max() == 0  # backward: later variates untouched
+    assert fwd[later & (var_idx >= v0)].min() > 0 and bwd[later & (var_idx <= v0)].min() > 0
+    # the whole layer (gate, MLP, both directions) is causal in time and mixes every variate
+    whole = _change(layer, u, t0, v0)
+    assert whole[:t0].max() == 0 and whole[t0:].min() > 0
+
+
+def test_trend_head_starts_with_smaller_time_steps_than_seasonal_head():
+    torch.manual_seed(2)
+    layer = ChimeraLayer(d_model=64, d_state=4, d_ff=8, dropout=0.0)
+    zero = torch.zeros(1, 1, 1, 64)
+    steps = {name: [h.selective_params(zero)["delta1"] for h in getattr(layer.mixer, name)]
+             for name in ("trend", "seasonal")}
+    for name, (low, high) in (("trend", TREND_DT), ("seasonal", SEASONAL_DT)):
+        for delta1 in steps[name]:
+            assert low * (1 - 1e-4) <= delta1.min() and delta1.max() <= high * (1 + 1e-4)
+            assert delta1.max() / delta1.min() > 3  # spread log-uniformly over the range
+    assert max(d.max() for d in steps["trend"]) < min(d.min() for d in steps["seasonal"])
+
+
+def test_forecaster_network_shapes_and_denormalises():
+    torch.manual_seed(3)
+    net = Chimera(lookback=10, horizon=4, d_model=8, d_state=2, d_ff=8, e_layers=2, dropout=0.0).eval()
+    x = torch.randn(3, 10, 2)
+    shifted = net(x * 5.0 + 100.0)  # instance norm: the forecast follows scale and level of the window
+    torch.testing.assert_close(shifted, net(x) * 5.0 + 100.0, rtol=1e-4, atol=1e-3)
+    assert shifted.shape == (3, 4, 2)
