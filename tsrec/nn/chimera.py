@@ -57,16 +57,11 @@ from torch.nn import functional as F
 
 from tsrec.kernels import scan2d
 from tsrec.nn.normalization import InstanceNorm
+from tsrec.nn.smamba import step_bias
 
 TREND_DT = (1e-3, 1e-2)
 SEASONAL_DT = (1e-2, 1e-1)
 VARIATE_DT = (0.1, 1.0)
-
-
-def _softplus_inverse_of_log_uniform(size: int, low: float, high: float) -> torch.Tensor:
-    """Bias whose softplus gives steps log-uniform in [low, high] (Mamba's dt initialisation)."""
-    dt = torch.exp(torch.rand(size) * (math.log(high) - math.log(low)) + math.log(low))
-    return dt + torch.log(-torch.expm1(-dt))
 
 
 class Chimera2DSSM(nn.Module):
@@ -101,7 +96,7 @@ class Chimera2DSSM(nn.Module):
         with torch.no_grad():
             for proj, (low, high) in ((self.dt1_proj, dt1_range), (self.dt2_proj, dt2_range)):
                 nn.init.uniform_(proj.weight, -self.dt_rank**-0.5, self.dt_rank**-0.5)
-                proj.bias.copy_(_softplus_inverse_of_log_uniform(d_model, low, high))
+                proj.bias.copy_(step_bias(d_model, low, high))
         s4d = torch.log(torch.arange(1, d_state + 1, dtype=torch.float32)).repeat(d_model, 1)
         self.A1_log = nn.Parameter(s4d.clone())
         self.A2_log = nn.Parameter(torch.log((4.0 + torch.arange(1, d_state + 1.0)) / dt1_range[0]).repeat(d_model, 1))

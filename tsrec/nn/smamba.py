@@ -24,6 +24,14 @@ from tsrec.kernels import selective_scan
 from tsrec.nn.normalization import InstanceNorm
 
 
+def step_bias(size: int, dt_min: float, dt_max: float, dt_floor: float = 1e-4) -> torch.Tensor:
+    """Mamba's step-size bias: steps drawn log-uniformly in ``[dt_min, dt_max]`` (at least
+    ``dt_floor``), returned through the softplus inverse so that ``softplus(bias)`` gives them."""
+    dt = torch.exp(torch.rand(size) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min))
+    dt = dt.clamp(min=dt_floor)
+    return dt + torch.log(-torch.expm1(-dt))
+
+
 class MambaBlock(nn.Module):
     """One Mamba-1 block over (batch, length, d_model), with mamba_ssm's initialisation.
 
@@ -46,11 +54,8 @@ class MambaBlock(nn.Module):
         self.dt_proj = nn.Linear(self.dt_rank, d_inner)
         self.out_proj = nn.Linear(d_inner, d_model, bias=False)
         nn.init.uniform_(self.dt_proj.weight, -self.dt_rank**-0.5, self.dt_rank**-0.5)
-        # initial step sizes log-uniform in [dt_min, dt_max]; the bias is their softplus inverse
-        dt = torch.exp(torch.rand(d_inner) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min))
-        dt = dt.clamp(min=dt_floor)
         with torch.no_grad():
-            self.dt_proj.bias.copy_(dt + torch.log(-torch.expm1(-dt)))
+            self.dt_proj.bias.copy_(step_bias(d_inner, dt_min, dt_max, dt_floor))
         # S4D-real: A = -(1, 2, ..., N) for every channel
         self.A_log = nn.Parameter(torch.log(torch.arange(1, d_state + 1, dtype=torch.float32)).repeat(d_inner, 1))
         self.D = nn.Parameter(torch.ones(d_inner))
