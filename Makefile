@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(VENV)/bin/tsrec demo --out demo_output
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 benchmarks: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"

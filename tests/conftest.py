@@ -8,9 +8,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+# `make test` runs two pytest-xdist workers: one torch thread each keeps them off each other's core
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    torch.set_num_threads(1)
 
 # the benchmark files lie beside the repository (../shared/data) unless TSREC_DATA says otherwise
 if "TSREC_DATA" not in os.environ and SHARED_DATA.is_dir():
