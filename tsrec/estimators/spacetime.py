@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from tsrec.estimators._classifier import DeepClassifier
-from tsrec.estimators._forecaster import DeepForecaster
+from tsrec.estimators._forecaster import DeepForecaster, forecast_loss
 from tsrec.estimators._params import check_dropout, check_int
 from tsrec.nn.spacetime import SpaceTime, SpaceTimeEncoder
 from tsrec.registry import register
@@ -39,9 +39,9 @@ def spacetime_loss(network: SpaceTime, batch, weights: tuple[float, float, float
 
     The early-stopping metric is therefore the forecast error alone, as the paper's validation.
     """
-    x, y, _ = batch
     if not network.training:
-        return torch.mean((network(x) - y) ** 2), len(x)
+        return forecast_loss(network, batch)
+    x, y, _ = batch
     terms = network.loss_terms(x, y)
     return (terms * terms.new_tensor(weights)).sum(), len(x)
 
