@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
+from tsrec.datasets.ucr import load_ucr
 from tsrec.estimators import SpaceTimeClassifier, SpaceTimeForecaster
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators.spacetime import spacetime_loss, warmup_cosine
@@ -117,3 +118,14 @@ def test_classifier_separates_rising_from_falling_series():
     X, y = X[order], y[order]
     clf = SpaceTimeClassifier(width=16, n_kernels=4, kernel_dim=8, lr=1e-2, max_epochs=30, random_state=0).fit(X[:60], y[:60])
     assert clf.score(X[60:], y[60:]) >= 0.95
+
+
+
+def test_classifier_defaults_learn_gunpoint():
+    # GunPoint's two classes differ in shape, not level; the per-series z-normalised curves make
+    # a time-mean of the near-linear encoder almost constant. Measured, seed 0, 100 epochs:
+    # normalised-step pooling 0.987, the plain time mean 0.793 at the same lr 1e-2 (0.718 at 1e-3)
+    X_train, y_train = load_ucr("GunPoint", "train")
+    X_test, y_test = load_ucr("GunPoint", "test")
+    clf = SpaceTimeClassifier(random_state=0).fit(X_train, y_train)
+    assert clf.score(X_test, y_test) >= 0.95
