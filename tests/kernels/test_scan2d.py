@@ -1,6 +1,11 @@
-"""scan2d: the wavefront against the float64 double loop, gradients, reductions and bad input."""
+"""scan2d: both torch paths (variate sweep, wavefront) against the float64 double loop, gradients,
+reductions and bad input."""
 
 from __future__ import annotations
+
+import importlib
+from contextlib import contextmanager
+from unittest import mock
 
 import pytest
 import torch
@@ -33,11 +38,30 @@ def call(p, **kwargs):
     return scan2d(*[p[name] for name in NAMES], **kwargs)
 
 
+TORCH_PATHS = ["sweep", "wavefront"]
+# the subpackage, not the function of the same name that tsrec.kernels exports
+scan2d_module = importlib.import_module("tsrec.kernels.scan2d")
+
+
+@contextmanager
+def torch_path(name: str):
+    """Force the torch backend's path whatever the number of variates."""
+    limit = 10**9 if name == "sweep" else 0
+    with mock.patch.object(scan2d_module, "SWEEP_MAX_VARIATES", limit):
+        yield
+
+
+@pytest.fixture(params=TORCH_PATHS)
+def path(request):
+    with torch_path(request.param):
+        yield request.param
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("coupled", [True, False])
 @pytest.mark.parametrize("time, nvar", [(5, 4), (3, 6)])  # diagonals along variates / along time
-def test_wavefront_matches_naive_with_grads(dtype, reverse, coupled, time, nvar):
+def test_torch_paths_match_naive_with_grads(dtype, reverse, coupled, time, nvar, path):
     p, D, init = make(time=time, nvar=nvar, dtype=dtype)
     if not coupled:
         p["A2"] = p["A3"] = None
@@ -63,7 +87,7 @@ def test_wavefront_matches_naive_with_grads(dtype, reverse, coupled, time, nvar)
 
 
 @pytest.mark.parametrize("reverse, time, nvar", [(False, 3, 2), (True, 2, 3)])
-def test_gradcheck(reverse, time, nvar):
+def test_gradcheck(reverse, time, nvar, path):
     p, D, init = make(batch=1, time=time, nvar=nvar, channels=2, n=2, seed=1)
     values = [v.requires_grad_(True) for v in (*p.values(), D, *init)]
 
@@ -86,10 +110,11 @@ def linear_scan_ref(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 @settings(max_examples=20, deadline=None)
 @given(time=st.integers(1, 12), n=st.integers(1, 3), seed=st.integers(0, 2**16),
-       backend=st.sampled_from(["torch", "naive"]))
-def test_one_variate_is_a_linear_scan(time, n, seed, backend):
+       backend=st.sampled_from(["torch", "naive"]), path=st.sampled_from(TORCH_PATHS))
+def test_one_variate_is_a_linear_scan(time, n, seed, backend, path):
     p, _, _ = make(batch=2, time=time, nvar=1, channels=2, n=n, seed=seed)
-    y, _ = call(p, backend=backend)
+    with torch_path(path):
+        y, _ = call(p, backend=backend)
     # with one variate the variate state is only its input: h2_t = delta2 B2 x, and the time state
     # is a 1-D scan with decay exp(delta1 A1) and input exp(delta1 A2) h2_{t-1} + delta1 B1 x.
     x, d1, d2 = (p[k][:, :, 0, :, None] for k in ("x", "delta1", "delta2"))
@@ -103,14 +128,15 @@ def test_one_variate_is_a_linear_scan(time, n, seed, backend):
 
 @settings(max_examples=20, deadline=None)
 @given(time=st.integers(1, 6), nvar=st.integers(1, 6), seed=st.integers(0, 2**16),
-       backend=st.sampled_from(["torch", "naive"]), coupled=st.booleans())
-def test_reverse_variates_is_flip_scan_flip(time, nvar, seed, backend, coupled):
+       backend=st.sampled_from(["torch", "naive"]), coupled=st.booleans(), path=st.sampled_from(TORCH_PATHS))
+def test_reverse_variates_is_flip_scan_flip(time, nvar, seed, backend, coupled, path):
     p, D, init = make(batch=1, time=time, nvar=nvar, channels=2, n=2, seed=seed)
     if not coupled:
         p["A2"] = None
-    y, (h1, h2) = call(
-        p, D=D, initial_state=init, output_final_state=True, reverse_variates=True, backend=backend
-    )
+    with torch_path(path):
+        y, (h1, h2) = call(
+            p, D=D, initial_state=init, output_final_state=True, reverse_variates=True, backend=backend
+        )
     flipped = {k: (v.flip(2) if v is not None and v.ndim == 4 else v) for k, v in p.items()}
     yf, (f1, f2) = call(flipped, D=D, initial_state=tuple(h.flip(1) for h in init), output_final_state=True,
                         backend="naive")
@@ -120,7 +146,7 @@ def test_reverse_variates_is_flip_scan_flip(time, nvar, seed, backend, coupled):
 
 @pytest.mark.parametrize("backend", ["torch", "naive"])
 @pytest.mark.parametrize("nvar", [2, 5])
-def test_split_in_time_with_final_state(backend, nvar):
+def test_split_in_time_with_final_state(backend, nvar, path):
     p, _, _ = make(time=7, nvar=nvar, seed=2)
     full, _ = call(p, backend=backend)
     first = {k: (v[:, :3] if v.ndim == 4 else v) for k, v in p.items()}
@@ -130,7 +156,7 @@ def test_split_in_time_with_final_state(backend, nvar):
     torch.testing.assert_close(torch.cat([y1, y2], dim=1), full, rtol=1e-10, atol=1e-10)
 
 
-def test_decoupled_time_state_is_two_1d_scans():
+def test_decoupled_time_state_is_two_1d_scans(path):
     # A2 = None: time scan per variate first, then a variate scan fed by the time states
     p, _, _ = make(time=6, nvar=5, seed=3)
     p["A2"] = None

@@ -23,6 +23,9 @@ Backends
 ``naive``
     float64 double loop over ``t`` and ``v``: the specification.
 ``torch``
+    with at most :data:`SWEEP_MAX_VARIATES` variates, a variate sweep (:mod:`.variate_sweep`):
+    ``V`` steps, each the whole column's variate state at once and a 1-D linear scan of its time
+    state, differentiated by autograd and the linear scan's own backward. With more variates, an
     anti-diagonal wavefront (:mod:`.wavefront`). Cell ``(t, v)`` depends only on cells of the
     previous diagonal ``s - 1`` (``s = t + v``), so the inputs are skewed once (each row shifted by
     its index) and ``T + V - 1`` steps each update a whole diagonal, vectorised over batch, the
@@ -44,9 +47,15 @@ import torch
 from .._checks import check_same_shape, check_tensor
 from .._dispatch import resolve_backend
 from .naive import State, scan_naive
+from .variate_sweep import scan_variate_sweep
 from .wavefront import scan_wavefront, skew, unskew
 
-__all__ = ["scan2d", "skew", "unskew"]
+__all__ = ["SWEEP_MAX_VARIATES", "scan2d", "skew", "unskew"]
+
+# Measured, fwd+bwd on one core (benchmarks/scan2d_paths.py, results/scan2d_paths.md): the sweep
+# is 4.6-5.5x faster with one variate, 1.5x with 12, 1.1-1.2x with 7-21, even at 64 and slower
+# beyond (1.6 s against 0.5 s at 321), where its V sequential steps outnumber the T + V - 1 diagonals.
+SWEEP_MAX_VARIATES = 32
 
 
 def scan2d(
@@ -172,10 +181,11 @@ def _validate_state(state, shape: tuple[int, ...]) -> list:
 
 
 def _scan_flipped(inputs, A, BC, init, reverse) -> tuple[torch.Tensor, State]:
-    """Reverse variates by flipping the variate axis around the forward wavefront."""
+    """Pick the torch path by the number of variates; reverse variates by flipping that axis."""
+    path = scan_variate_sweep if inputs[0].shape[2] <= SWEEP_MAX_VARIATES else scan_wavefront
     if not reverse:
-        return scan_wavefront(*inputs, A, BC, init)
+        return path(*inputs, A, BC, init)
     flip = lambda t, dim: None if t is None else t.flip(dim)  # noqa: E731
     init_f = None if init is None else (flip(init[0], 1), flip(init[1], 1))
-    y, (h1, h2) = scan_wavefront(*[flip(t, 2) for t in inputs], A, [flip(t, 2) for t in BC], init_f)
+    y, (h1, h2) = path(*[flip(t, 2) for t in inputs], A, [flip(t, 2) for t in BC], init_f)
     return y.flip(2), (h1.flip(1), h2.flip(1))
