@@ -90,9 +90,12 @@ def run_one(model: str, params: dict, name: str, lookback: int, horizon: int, se
 
 
 def variant_of(model: str, params: dict) -> str:
-    """The backbone for models that have one (CycleNet), else "default"."""
+    """The backbone (CycleNet) or the decoder (Chimera) for models that have one, else "default"."""
     defaults = get_estimator(model)().get_params()
-    return str(params.get("backbone", defaults.get("backbone", "default")))
+    for name in ("backbone", "decoder"):
+        if name in defaults:
+            return str(params.get(name, defaults[name]))
+    return "default"
 
 
 def merge_rows(rows: list[dict], path: Path) -> pd.DataFrame:

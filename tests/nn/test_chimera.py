@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch.nn import functional as F
 
@@ -96,3 +97,19 @@ def test_forecaster_network_shapes_and_denormalises():
     shifted = net(x * 5.0 + 100.0)  # instance norm: the forecast follows scale and level of the window
     torch.testing.assert_close(shifted, net(x) * 5.0 + 100.0, rtol=1e-4, atol=1e-3)
     assert shifted.shape == (3, 4, 2)
+
+
+def test_closed_loop_decoder_rolls_on_past_the_horizon_and_linear_head_refuses_to():
+    torch.manual_seed(4)
+    net = Chimera(lookback=10, horizon=4, d_model=8, d_state=2, d_ff=8, dropout=0.0, decoder="closed_loop",
+                  decoder_dim=6).eval()
+    x = torch.randn(3, 10, 2)
+    long = net(x, steps=13)
+    assert long.shape == (3, 13, 2)
+    torch.testing.assert_close(long[:, :4], net(x))  # one roll-out: the first steps do not depend on the length
+    torch.testing.assert_close(net(x * 5.0 + 100.0, steps=13), long * 5.0 + 100.0, rtol=1e-4, atol=1e-3)
+    linear = Chimera(lookback=10, horizon=4, d_model=8, d_state=2, d_ff=8)
+    with pytest.raises(ValueError, match="horizon=4"):
+        linear(x, steps=8)
+    with pytest.raises(ValueError, match="decoder"):
+        Chimera(lookback=10, horizon=4, decoder="loop")

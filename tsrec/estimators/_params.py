@@ -44,6 +44,13 @@ def check_bool(name: str, value: object) -> bool:
     return value
 
 
+def check_choice(name: str, value: object, choices: tuple) -> object:
+    """``value`` must be one of ``choices``; the type check first keeps arrays from comparing elementwise."""
+    if not any(isinstance(value, type(choice)) and value == choice for choice in choices):
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
 def check_val_size(value: object) -> float | int:
     """``val_size`` is a fraction in [0, 1) of the rows or a number of rows >= 0."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 0:

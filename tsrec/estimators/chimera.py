@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_bool, check_dropout, check_int
-from tsrec.nn.chimera import Chimera, ChimeraEncoder
+from tsrec.estimators._params import check_bool, check_choice, check_dropout, check_int
+from tsrec.nn.chimera import DECODERS, Chimera, ChimeraEncoder
 from tsrec.registry import register
 
 
@@ -27,15 +28,17 @@ class ChimeraForecaster(DeepForecaster):
     Two heads differ in their time step (a small-step *trend* head with long memory, a
     larger-step *seasonal* head), each scans the variates forwards and backwards, and a
     data-dependent gate mixes the result; a residual MLP follows. A linear map from each
-    variate's encoded lookback gives its horizon. The paper's closed-loop decoder is not built
-    and its hyperparameters are unknown; see :mod:`tsrec.nn.chimera` for the design choices
-    that are ours.
+    variate's encoded lookback gives its horizon, or, with ``decoder="closed_loop"``, the
+    paper's closed-loop decoder: companion SSMs that roll their own state past the lookback and
+    forecast any number of steps without feeding forecasts back. The paper's hyperparameters are
+    unknown; see :mod:`tsrec.nn.chimera` for the design choices that are ours.
 
     Parameters
     ----------
     lookback : int, default=96
     horizon : int, default=96
-        Steps forecast in one pass; later steps are fed back in.
+        Steps forecast in one pass and trained on; with the linear decoder later steps are fed
+        back in, the closed loop rolls on.
     d_model : int, default=16
         Channels per grid cell (not the paper's value, which is unknown; kept small because the
         CPU scan costs ``O(lookback * variates * d_model * d_state)`` per head: with the defaults
@@ -49,6 +52,10 @@ class ChimeraForecaster(DeepForecaster):
     dropout : float, default=0.1
     norm : bool, default=True
         Instance normalisation of each variate's window, undone on the forecast.
+    decoder : {"linear", "closed_loop"}, default="linear"
+        Forecasting head: a linear map from the encoded lookback, or the closed-loop decoder.
+    decoder_dim : int, default=64
+        State size of each closed-loop companion SSM (only used by ``"closed_loop"``).
     max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
     random_state, verbose, trainer_kwargs
         Shared training parameters (see the README). Adam at 1e-3, batch 32, 10 epochs,
@@ -75,6 +82,8 @@ class ChimeraForecaster(DeepForecaster):
         e_layers: int = 1,
         dropout: float = 0.1,
         norm: bool = True,
+        decoder: str = "linear",
+        decoder_dim: int = 64,
         max_epochs: int = 10,
         batch_size: int = 32,
         lr: float = 1e-3,
@@ -96,6 +105,8 @@ class ChimeraForecaster(DeepForecaster):
         self.e_layers = e_layers
         self.dropout = dropout
         self.norm = norm
+        self.decoder = decoder
+        self.decoder_dim = decoder_dim
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -115,10 +126,22 @@ class ChimeraForecaster(DeepForecaster):
             check_int(name, getattr(self, name))
         _check_chimera_params(self)
         check_bool("norm", self.norm)
+        check_choice("decoder", self.decoder, DECODERS)
+        check_int("decoder_dim", self.decoder_dim)
 
     def _build_network(self, n_channels: int, meta: dict) -> nn.Module:
         return Chimera(self.lookback, self.horizon, d_model=self.d_model, d_state=self.d_state, d_ff=self.d_ff,
-                       e_layers=self.e_layers, dropout=self.dropout, norm=self.norm)
+                       e_layers=self.e_layers, dropout=self.dropout, norm=self.norm, decoder=self.decoder,
+                       decoder_dim=self.decoder_dim)
+
+    @property
+    def _feeds_back_past_horizon(self) -> bool:
+        return self.decoder != "closed_loop"  # the closed loop rolls its own state instead
+
+    def _forecast_path(self, x: torch.Tensor, position: torch.Tensor, n_steps: int) -> torch.Tensor:
+        if self._feeds_back_past_horizon:
+            return super()._forecast_path(x, position, n_steps)
+        return self.network_(x, max(n_steps, self.horizon))
 
     @classmethod
     def get_test_params(cls, parameter_set: str = "default") -> list[dict]:
@@ -126,7 +149,8 @@ class ChimeraForecaster(DeepForecaster):
         return [
             {"lookback": 4, "horizon": 2, "d_model": 4, "d_state": 2, "d_ff": 4, "max_epochs": 1, "batch_size": 8},
             {"lookback": 6, "horizon": 3, "d_model": 4, "d_state": 3, "d_ff": 6, "dropout": 0.0, "norm": False,
-             "max_epochs": 1, "batch_size": 8, "val_size": 0.25, "random_state": 4},
+             "decoder": "closed_loop", "decoder_dim": 4, "max_epochs": 1, "batch_size": 8, "val_size": 0.25,
+             "random_state": 4},
         ]
 
 

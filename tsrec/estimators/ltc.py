@@ -6,7 +6,7 @@ from torch import nn
 
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_int
+from tsrec.estimators._params import check_choice, check_int
 from tsrec.nn.ltc import CELL_KINDS, CFC_MODES, LiquidEncoder, LiquidForecaster, make_cell
 from tsrec.registry import register
 
@@ -16,10 +16,8 @@ def check_liquid_params(est) -> None:
     check_int("units", est.units)
     check_int("ode_unfolds", est.ode_unfolds)
     check_int("backbone_units", est.backbone_units)
-    if est.cell not in CELL_KINDS:
-        raise ValueError(f"cell must be one of {CELL_KINDS}, got {est.cell!r}")
-    if est.mode not in CFC_MODES:
-        raise ValueError(f"mode must be one of {CFC_MODES}, got {est.mode!r}")
+    check_choice("cell", est.cell, CELL_KINDS)
+    check_choice("mode", est.mode, CFC_MODES)
 
 
 @register("forecaster")

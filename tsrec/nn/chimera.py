@@ -41,9 +41,15 @@ Choices that are ours ([inferred]):
 * [inferred] pre-norm residual layout with LayerNorm and a GELU MLP of width ``d_ff``.
 * [inferred] instance normalisation of each variate's window (population variance), undone on
   the forecast (the sources do not say; common for this benchmark family).
-* [inferred] the forecasting head: the closed-loop decoder of the paper is NOT built. A final
-  LayerNorm, then a linear map from each variate's encoded lookback (``lookback * d_model``
-  values, shared by the variates) to its ``horizon`` values.
+* [inferred] two forecasting heads after a final LayerNorm. ``decoder="linear"``: a linear map
+  from each variate's encoded lookback (``lookback * d_model`` values, shared by the variates)
+  to its ``horizon`` values. ``decoder="closed_loop"``: the paper's closed-loop decoder read as
+  SpaceTime's (:class:`tsrec.nn.spacetime.ClosedLoopSSM`): every channel of a variate's encoded
+  lookback drives a companion SSM of size ``decoder_dim`` that, past the lookback, feeds its own
+  predicted next input back, ``y_i = c^T (A + b k^T)^i s``; a GELU and a linear map take the
+  ``d_model`` channels to the variate's value. The decoder's parameters are shared by the
+  variates; what makes it multivariate is the encoder, whose cells carry the other variates'
+  states. Trained on the forecast error alone (SpaceTime's two extra loss terms are not used).
 * [inferred] the classifier: the encoder, mean over time and variates, a linear layer.
 """
 
@@ -58,7 +64,9 @@ from torch.nn import functional as F
 from tsrec.kernels import scan2d
 from tsrec.nn.normalization import InstanceNorm
 from tsrec.nn.smamba import step_bias
+from tsrec.nn.spacetime import ClosedLoopSSM
 
+DECODERS = ("linear", "closed_loop")
 TREND_DT = (1e-3, 1e-2)
 SEASONAL_DT = (1e-2, 1e-1)
 VARIATE_DT = (0.1, 1.0)
@@ -196,6 +204,10 @@ class Chimera(nn.Module):
     dropout : float, default=0.1
     norm : bool, default=True
         Instance normalisation of each variate's window, undone on the output.
+    decoder : {"linear", "closed_loop"}, default="linear"
+        Forecasting head (see the module notes); the closed loop forecasts any number of steps.
+    decoder_dim : int, default=64
+        State size of each closed-loop companion SSM (unused by the linear head).
 
     Examples
     --------
@@ -203,19 +215,39 @@ class Chimera(nn.Module):
     >>> net = Chimera(lookback=12, horizon=4, d_model=8, d_state=2, d_ff=8, e_layers=1)
     >>> net(torch.randn(2, 12, 3)).shape
     torch.Size([2, 4, 3])
+    >>> loop = Chimera(lookback=12, horizon=4, d_model=8, d_state=2, d_ff=8, decoder="closed_loop", decoder_dim=6)
+    >>> loop(torch.randn(2, 12, 3), steps=10).shape
+    torch.Size([2, 10, 3])
     """
 
     uses_position = False
 
     def __init__(self, lookback: int, horizon: int, d_model: int = 16, d_state: int = 8, d_ff: int = 32,
-                 e_layers: int = 2, dropout: float = 0.1, norm: bool = True) -> None:
+                 e_layers: int = 2, dropout: float = 0.1, norm: bool = True, decoder: str = "linear",
+                 decoder_dim: int = 64) -> None:
         super().__init__()
+        if decoder not in DECODERS:
+            raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
+        self.horizon, self.decoder = horizon, decoder
         self.norm = InstanceNorm(unbiased=False, enabled=norm)
         self.encoder = ChimeraEncoder(d_model, d_state, d_ff, e_layers, dropout)
-        self.head = nn.Linear(lookback * d_model, horizon)
+        if decoder == "linear":
+            self.head = nn.Linear(lookback * d_model, horizon)
+        else:
+            self.closed_loop = ClosedLoopSSM(d_model, decoder_dim)
+            self.head = nn.Sequential(nn.GELU(), nn.Dropout(dropout), nn.Linear(d_model, 1))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, steps: int | None = None) -> torch.Tensor:
+        """Forecast ``horizon`` steps, or ``steps`` with the closed-loop decoder (any number)."""
+        if steps is not None and steps != self.horizon and self.decoder == "linear":
+            raise ValueError(f"the linear head forecasts exactly horizon={self.horizon} steps, got steps={steps}")
         x, stats = self.norm.normalize(x)
         h = self.encoder(x)  # (batch, lookback, variates, d_model)
-        flat = h.permute(0, 2, 1, 3).flatten(2)  # each variate's encoded lookback
-        return self.norm.denormalize(self.head(flat).transpose(1, 2), stats)
+        per_variate = h.permute(0, 2, 1, 3)  # each variate's encoded lookback
+        if self.decoder == "linear":
+            out = self.head(per_variate.flatten(2))
+        else:
+            batch, n_var, lookback, width = per_variate.shape
+            rolled = self.closed_loop(per_variate.reshape(batch * n_var, lookback, width), steps or self.horizon)
+            out = self.head(rolled)[..., 0].reshape(batch, n_var, -1)
+        return self.norm.denormalize(out.transpose(1, 2), stats)

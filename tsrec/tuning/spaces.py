@@ -113,6 +113,10 @@ def _chimera(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
     }
 
 
+def _chimera_forecaster(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
+    return {**_chimera(trial), "decoder": trial.suggest_categorical("decoder", ["linear", "closed_loop"])}
+
+
 # model-specific spaces by class name; a subclass uses the entry of its nearest listed base
 _SPACES: dict[str, SpaceFunction] = {
     "CycleNetForecaster": _cyclenet,
@@ -125,7 +129,7 @@ _SPACES: dict[str, SpaceFunction] = {
     "SpaceTimeClassifier": _spacetime,
     "LS4Forecaster": _ls4_forecaster,
     "LS4Classifier": _ls4_classifier,
-    "ChimeraForecaster": _chimera,
+    "ChimeraForecaster": _chimera_forecaster,
     "ChimeraClassifier": _chimera,
 }
 
@@ -196,7 +200,8 @@ def search_space(estimator_or_name: object, trial: optuna.trial.BaseTrial) -> di
     - ``SpaceTimeForecaster``, ``SpaceTimeClassifier``: ``width`` in {64, 128}, ``kernel_dim`` in
       {16, 32, 64}, ``dropout`` in [0, 0.5], ``lr`` log-uniform in [1e-4, 1e-2].
     - ``ChimeraForecaster``, ``ChimeraClassifier``: ``d_model`` in {8, 16, 32}, ``d_state`` in
-      {4, 8, 16}, ``e_layers`` in 1..2, ``lr`` log-uniform in [1e-4, 1e-2].
+      {4, 8, 16}, ``e_layers`` in 1..2, ``lr`` log-uniform in [1e-4, 1e-2]; the forecaster also
+      ``decoder`` in {"linear", "closed_loop"}.
     - ``LS4Forecaster``: ``z_dim`` in 2..16 (log), ``d_model`` in {16, 32, 64}, ``n_layers`` in
       1..4, ``sigma`` log-uniform in [0.05, 0.5], ``lr`` log-uniform in [1e-4, 1e-2].
     - ``LS4Classifier``: ``d_model`` in {16, 32, 64}, ``n_layers`` in 1..4, ``dropout`` in
