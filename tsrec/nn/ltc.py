@@ -92,12 +92,15 @@ class LTCCell(nn.Module):
         cm_t = F.softplus(self.cm) / (elapsed / self.ode_unfolds)
         gleak = F.softplus(self.gleak)
         w = F.softplus(self.w)
-        leak = gleak * self.vleak
+        # loop invariants hoisted: sigma * (v - mu) = sigma * v - sigma * mu, w * erev, constant terms
+        neg_sigma_mu = -(self.sigma * self.mu)
+        w_erev = w * self.erev
+        num_const = gleak * self.vleak + sensory_num
+        den_const = cm_t + gleak + sensory_den + self.epsilon
         for _ in range(self.ode_unfolds):
-            synapse = w * torch.sigmoid(self.sigma * (v[:, :, None] - self.mu))  # (batch, pre i, post j)
-            numerator = cm_t * v + leak + (synapse * self.erev).sum(dim=1) + sensory_num
-            denominator = cm_t + gleak + synapse.sum(dim=1) + sensory_den
-            v = numerator / (denominator + self.epsilon)
+            gate = torch.sigmoid(torch.addcmul(neg_sigma_mu, self.sigma, v[:, :, None]))  # (batch, pre i, post j)
+            numerator = torch.addcmul(num_const + (gate * w_erev).sum(dim=1), cm_t, v)
+            v = numerator / (den_const + (gate * w).sum(dim=1))
         return v
 
 
