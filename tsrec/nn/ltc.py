@@ -92,13 +92,14 @@ class LTCCell(nn.Module):
         cm_t = F.softplus(self.cm) / (elapsed / self.ode_unfolds)
         gleak = F.softplus(self.gleak)
         w = F.softplus(self.w)
-        # loop invariants hoisted: sigma * (v - mu) = sigma * v - sigma * mu, w * erev, constant terms
-        neg_sigma_mu = -(self.sigma * self.mu)
+        # loop invariants hoisted (w * erev, the constant terms); sigma * (v - mu) is kept in this
+        # form: sigma * v - sigma * mu trained worse in float32 (ItalyPowerDemand, units 16, 50
+        # epochs, 6 seeds: 0.856 against 0.916), likely the cancellation near the sigmoid's centre
         w_erev = w * self.erev
         num_const = gleak * self.vleak + sensory_num
         den_const = cm_t + gleak + sensory_den + self.epsilon
         for _ in range(self.ode_unfolds):
-            gate = torch.sigmoid(torch.addcmul(neg_sigma_mu, self.sigma, v[:, :, None]))  # (batch, pre i, post j)
+            gate = torch.sigmoid(self.sigma * (v[:, :, None] - self.mu))  # (batch, pre i, post j)
             numerator = torch.addcmul(num_const + (gate * w_erev).sum(dim=1), cm_t, v)
             v = numerator / (den_const + (gate * w).sum(dim=1))
         return v
