@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
+from tsrec.datasets.ucr import load_ucr
 from tsrec.estimators import ChimeraClassifier, ChimeraForecaster
 from tsrec.estimators._forecaster import DeepForecaster
 
@@ -96,3 +97,12 @@ def test_bad_decoder_parameters_are_named(params, match):
     y = pd.DataFrame({"a": np.arange(60.0), "b": np.ones(60)})
     with pytest.raises(ValueError, match=match):
         ChimeraForecaster(lookback=8, horizon=2, **params).fit(y)
+
+
+def test_classifier_defaults_fit_italy_power_demand():
+    # 67 training series, 5 batches an epoch: seed 0 scored 0.588 after the former 100 epochs,
+    # 0.869 after the default 300 (chance 0.5)
+    X_train, y_train = load_ucr("ItalyPowerDemand", "train")
+    X_test, y_test = load_ucr("ItalyPowerDemand", "test")
+    clf = ChimeraClassifier(random_state=0).fit(X_train, y_train)
+    assert clf.score(X_test, y_test) >= 0.8

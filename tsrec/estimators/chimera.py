@@ -174,7 +174,9 @@ class ChimeraClassifier(DeepClassifier):
     max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
     random_state, verbose, trainer_kwargs
         Shared training parameters (see the README). By default all training samples are used
-        for a fixed number of epochs (``val_size=0``).
+        for a fixed number of epochs (``val_size=0``): 300, three times the other classifiers',
+        because at 100 the network had not fitted small training sets (ArrowHead, 36 series, three
+        batches an epoch: training accuracy 0.64 after 100 epochs, 0.83 after 300).
 
     Attributes
     ----------
@@ -204,7 +206,7 @@ class ChimeraClassifier(DeepClassifier):
         d_ff: int = 32,
         e_layers: int = 1,
         dropout: float = 0.1,
-        max_epochs: int = 100,
+        max_epochs: int = 300,
         batch_size: int = 16,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
