@@ -83,7 +83,7 @@ def test_closed_loop_decoder_learns_the_lagging_variate_and_rolls_its_own_state(
     context = torch.as_tensor(est.scaler_.transform(y.iloc[1_838:1_850].to_numpy()), dtype=torch.float32)[None]
     with torch.no_grad():
         rolled = est.network_(context, 9)[0].numpy()  # one pass: the decoder's state rolls 9 steps
-        fed_back = DeepForecaster._forecast_path(est, context, torch.zeros(1, dtype=torch.long), 9)[0].numpy()
+        fed_back = DeepForecaster._fed_back_path(est, context, torch.zeros(1, dtype=torch.long), 9)[0].numpy()
     np.testing.assert_allclose(long, est.scaler_.inverse_transform(rolled), rtol=1e-5, atol=1e-6)
     assert not np.allclose(long[3:], est.scaler_.inverse_transform(fed_back)[3:], rtol=1e-3)
 

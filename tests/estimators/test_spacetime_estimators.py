@@ -83,7 +83,7 @@ def test_steps_past_the_horizon_continue_the_closed_loop_instead_of_feeding_fore
     context = torch.as_tensor(est.scaler_.transform(y.to_numpy()[-24:, None]), dtype=torch.float32)[None]
     with torch.no_grad():
         rolled = est.network_(context, 12)[0].numpy()  # one pass: the decoder's state rolls 12 steps
-        fed_back = DeepForecaster._forecast_path(est, context, torch.zeros(1, dtype=torch.long), 12)[0].numpy()
+        fed_back = DeepForecaster._fed_back_path(est, context, torch.zeros(1, dtype=torch.long), 12)[0].numpy()
     np.testing.assert_allclose(long, est.scaler_.inverse_transform(rolled)[:, 0], rtol=1e-5)
     np.testing.assert_allclose(long[:4], est.scaler_.inverse_transform(fed_back)[:4, 0], rtol=1e-5)
     assert not np.allclose(long[4:], est.scaler_.inverse_transform(fed_back)[4:, 0], rtol=1e-3)

@@ -67,8 +67,9 @@ class DeepForecaster(BaseForecaster):
         "python_dependencies": ["torch", "lightning"],
     }
 
-    #: False for models that roll their own state past the horizon (closed-loop or sampling
-    #: models override ``_forecast_path``) instead of feeding forecasts back in as inputs
+    #: False for models that roll their own state past the horizon instead of feeding forecasts
+    #: back in as inputs: their network takes ``network(x, steps)`` (closed-loop decoders), or
+    #: they override ``_forecast_path`` (sampling models)
     _feeds_back_past_horizon = True
 
     def __init__(self) -> None:
@@ -232,6 +233,12 @@ class DeepForecaster(BaseForecaster):
     def _forecast_path(self, x: torch.Tensor, position: torch.Tensor, n_steps: int) -> torch.Tensor:
         """The scaled forecast (batch, >= n_steps, channels) after contexts ``x``; a hook for
         models that forecast otherwise (e.g. by sampling) than one horizon at a time."""
+        if not self._feeds_back_past_horizon:  # a closed loop: one pass rolls any number of steps
+            return self.network_(x, max(n_steps, self._horizon_length()))
+        return self._fed_back_path(x, position, n_steps)
+
+    def _fed_back_path(self, x: torch.Tensor, position: torch.Tensor, n_steps: int) -> torch.Tensor:
+        """One horizon at a time, each forecast appended to the context of the next."""
         lookback, horizon = self._lookback_length(), self._horizon_length()
         outputs = []
         for _ in range(math.ceil(n_steps / horizon)):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from tsrec.estimators._classifier import DeepClassifier
@@ -137,11 +136,6 @@ class ChimeraForecaster(DeepForecaster):
     @property
     def _feeds_back_past_horizon(self) -> bool:
         return self.decoder != "closed_loop"  # the closed loop rolls its own state instead
-
-    def _forecast_path(self, x: torch.Tensor, position: torch.Tensor, n_steps: int) -> torch.Tensor:
-        if self._feeds_back_past_horizon:
-            return super()._forecast_path(x, position, n_steps)
-        return self.network_(x, max(n_steps, self.horizon))
 
     @classmethod
     def get_test_params(cls, parameter_set: str = "default") -> list[dict]:

@@ -182,9 +182,6 @@ class SpaceTimeForecaster(DeepForecaster):
         return SpaceTime(self.lookback, self.horizon, self.width, self.n_kernels, self.kernel_dim, self.n_blocks,
                          self.dropout, self.norm_order)
 
-    def _forecast_path(self, x: torch.Tensor, position: torch.Tensor, n_steps: int) -> torch.Tensor:
-        return self.network_(x, max(n_steps, self.horizon))
-
     def _loss(self):
         return functools.partial(spacetime_loss, weights=_check_weights(self.criterion_weights))
 
