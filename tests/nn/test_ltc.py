@@ -124,6 +124,17 @@ def test_encoder_is_the_shared_recurrent_loop_and_trains_every_parameter(make):
         assert parameter.grad.abs().sum() > 0, name
 
 
+def test_encoder_summaries_are_the_last_state_or_the_time_mean():
+    torch.manual_seed(7)
+    cell = CfCCell(2, 5, backbone_units=6)
+    x = torch.randn(3, 7, 2)
+    states = LiquidEncoder(cell).states(x)
+    torch.testing.assert_close(LiquidEncoder(cell, "last")(x), states[:, -1])
+    torch.testing.assert_close(LiquidEncoder(cell, "mean")(x), states.mean(dim=1))
+    with pytest.raises(ValueError, match="pooling must be one of"):
+        LiquidEncoder(cell, "max")
+
+
 def test_forecaster_output_is_back_on_the_input_scale():
     torch.manual_seed(6)
     net = LiquidForecaster(horizon=3, n_channels=2, units=4, cell="cfc", backbone_units=4)

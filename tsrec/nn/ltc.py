@@ -30,6 +30,7 @@ from tsrec.nn.normalization import InstanceNorm
 
 CELL_KINDS = ("ltc", "cfc")
 CFC_MODES = ("default", "no_gate", "pure")
+POOLINGS = ("last", "mean")
 
 
 def _uniform(shape: tuple[int, ...], low: float, high: float) -> nn.Parameter:
@@ -181,7 +182,14 @@ def make_cell(kind: str, input_size: int, units: int, ode_unfolds: int = 6, back
 
 
 class LiquidEncoder(nn.Module):
-    """Run a liquid cell over (batch, time, features) from a zero state; return the last state.
+    """Run a liquid cell over (batch, time, features) from a zero state; summarise the states.
+
+    Parameters
+    ----------
+    cell : nn.Module
+        An :class:`LTCCell` or :class:`CfCCell` (anything with ``units`` and a step ``forward``).
+    pooling : {"last", "mean"}, default="last"
+        The summary: the last state, or the mean of every state over time.
 
     Examples
     --------
@@ -191,9 +199,11 @@ class LiquidEncoder(nn.Module):
     torch.Size([3, 6])
     """
 
-    def __init__(self, cell: nn.Module) -> None:
+    def __init__(self, cell: nn.Module, pooling: str = "last") -> None:
         super().__init__()
-        self.cell = cell
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+        self.cell, self.pooling = cell, pooling
         self.units = cell.units
 
     def states(self, x: torch.Tensor) -> torch.Tensor:
@@ -202,7 +212,10 @@ class LiquidEncoder(nn.Module):
         return recurrent_scan(self.cell, x, h0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.states(x)[:, -1]
+        states = self.states(x)
+        if self.pooling == "mean":
+            return states.mean(dim=1)
+        return states[:, -1]
 
 
 class LiquidForecaster(nn.Module):

@@ -73,6 +73,10 @@ def _liquid(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
     }
 
 
+def _liquid_classifier(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
+    return {**_liquid(trial), "pooling": trial.suggest_categorical("pooling", ["mean", "last"])}
+
+
 def _spacetime(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
     return {
         # widths are multiples of the default n_kernels = 16
@@ -124,7 +128,7 @@ _SPACES: dict[str, SpaceFunction] = {
     "PGNForecaster": _pgn_forecaster,
     "PGNClassifier": _pgn_classifier,
     "LTCForecaster": _liquid,
-    "LTCClassifier": _liquid,
+    "LTCClassifier": _liquid_classifier,
     "SpaceTimeForecaster": _spacetime,
     "SpaceTimeClassifier": _spacetime,
     "LS4Forecaster": _ls4_forecaster,
@@ -196,7 +200,8 @@ def search_space(estimator_or_name: object, trial: optuna.trial.BaseTrial) -> di
     - ``PGNClassifier``: ``hidden`` in {16, 32, 64, 128}, ``n_layers`` in 1..3, ``dropout`` in
       [0, 0.5], ``lr`` log-uniform in [1e-4, 1e-2].
     - ``LTCForecaster``, ``LTCClassifier``: ``units`` in {8, 16, 32, 64}, ``cell`` in
-      {"ltc", "cfc"}, ``lr`` log-uniform in [1e-3, 2e-2].
+      {"ltc", "cfc"}, ``lr`` log-uniform in [1e-3, 2e-2]; the classifier also ``pooling`` in
+      {"mean", "last"}.
     - ``SpaceTimeForecaster``, ``SpaceTimeClassifier``: ``width`` in {64, 128}, ``kernel_dim`` in
       {16, 32, 64}, ``dropout`` in [0, 0.5], ``lr`` log-uniform in [1e-4, 1e-2].
     - ``ChimeraForecaster``, ``ChimeraClassifier``: ``d_model`` in {8, 16, 32}, ``d_state`` in
