@@ -30,7 +30,7 @@ def test_ltc_classifier_on_italy_power_demand():
     X_test, y_test = load_ucr("ItalyPowerDemand", "test")
     # LTC's training on it is sensitive to float rounding (seed 0 scored 0.93 before the input
     # synapses were hoisted out of the time loop, 0.76 after): judge the median of three seeds
-    scores = [LTCClassifier(units=16, pooling="last", max_epochs=50, random_state=seed)
+    scores = [LTCClassifier(units=16, pool="last", max_epochs=50, random_state=seed)
               .fit(X_train, y_train).score(X_test, y_test) for seed in range(3)]
     assert np.median(scores) >= 0.88  # measured 0.757 / 0.918 / 0.956; ROCKET 0.97
 
@@ -40,8 +40,8 @@ def test_ltc_classifier_mean_pooling_reads_the_whole_series():
     # neuron forgets within a few steps, so the last state is a poor summary of it
     X_train, y_train = load_ucr("BasicMotions")
     X_test, y_test = load_ucr("BasicMotions", "test")
-    scores = {pooling: LTCClassifier(units=16, pooling=pooling, max_epochs=50, random_state=0)
-              .fit(X_train, y_train).score(X_test, y_test) for pooling in ("mean", "last")}
+    scores = {pool: LTCClassifier(units=16, pool=pool, max_epochs=50, random_state=0)
+              .fit(X_train, y_train).score(X_test, y_test) for pool in ("mean", "last")}
     assert scores["mean"] >= 0.85 and scores["mean"] >= scores["last"] + 0.2  # measured 0.975 and 0.575
 
 
@@ -58,7 +58,7 @@ def test_bad_cell_parameters_are_named(params, message):
         LTCForecaster(lookback=4, max_epochs=1, **params).fit(pd.Series(np.arange(30.0)))
 
 
-def test_bad_pooling_is_named():
+def test_bad_pool_is_named():
     X, y = np.random.default_rng(0).normal(size=(10, 8)), np.array([0, 1] * 5)
-    with pytest.raises(ValueError, match="pooling must be one of"):
-        LTCClassifier(pooling="max", max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="pool must be one of"):
+        LTCClassifier(pool="max", max_epochs=1).fit(X, y)

@@ -144,7 +144,7 @@ def test_encoder_summaries_are_the_last_state_or_the_time_mean():
     states = LiquidEncoder(cell).states(x)
     torch.testing.assert_close(LiquidEncoder(cell, "last")(x), states[:, -1])
     torch.testing.assert_close(LiquidEncoder(cell, "mean")(x), states.mean(dim=1))
-    with pytest.raises(ValueError, match="pooling must be one of"):
+    with pytest.raises(ValueError, match="pool must be one of"):
         LiquidEncoder(cell, "max")
 
 

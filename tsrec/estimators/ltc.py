@@ -7,7 +7,8 @@ from torch import nn
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import check_choice, check_int
-from tsrec.nn.ltc import CELL_KINDS, CFC_MODES, POOLINGS, LiquidEncoder, LiquidForecaster, make_cell
+from tsrec.nn.heads import POOLS
+from tsrec.nn.ltc import CELL_KINDS, CFC_MODES, LiquidEncoder, LiquidForecaster, make_cell
 from tsrec.registry import register
 
 
@@ -140,7 +141,7 @@ class LTCClassifier(DeepClassifier):
     (the last state's gradient with respect to the input four steps back is ~1e-4 of that to the
     last input): the last state sees only the end of a long series. The default summary is
     therefore the mean of the states over all steps, a time-pooled bank of short nonlinear
-    filters; ``pooling="last"`` is the last state.
+    filters; ``pool="last"`` is the last state.
 
     Parameters
     ----------
@@ -154,7 +155,7 @@ class LTCClassifier(DeepClassifier):
         Width of the CfC backbone (CfC only).
     mode : {"default", "no_gate", "pure"}, default="default"
         CfC variant (CfC only).
-    pooling : {"mean", "last"}, default="mean"
+    pool : {"mean", "last"}, default="mean"
         The summary the head reads: the mean of the states over time, or the last state.
     max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
     random_state, verbose, trainer_kwargs
@@ -189,7 +190,7 @@ class LTCClassifier(DeepClassifier):
         ode_unfolds: int = 6,
         backbone_units: int = 128,
         mode: str = "default",
-        pooling: str = "mean",
+        pool: str = "mean",
         max_epochs: int = 100,
         batch_size: int = 16,
         lr: float = 0.01,
@@ -208,7 +209,7 @@ class LTCClassifier(DeepClassifier):
         self.ode_unfolds = ode_unfolds
         self.backbone_units = backbone_units
         self.mode = mode
-        self.pooling = pooling
+        self.pool = pool
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -224,10 +225,10 @@ class LTCClassifier(DeepClassifier):
 
     def _check_params(self) -> None:
         check_liquid_params(self)
-        check_choice("pooling", self.pooling, POOLINGS)
+        check_choice("pool", self.pool, POOLS)
 
     def _build_encoder(self, n_channels: int, n_timepoints: int):
         cell = make_cell(self.cell, n_channels, self.units, self.ode_unfolds, self.backbone_units, self.mode)
-        return LiquidEncoder(cell, self.pooling), self.units
+        return LiquidEncoder(cell, self.pool), self.units
 
     _test_params = {"units": 4, "ode_unfolds": 2}  # small LTC for the conformance suites

@@ -6,10 +6,11 @@ from torch import nn
 
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_bool, check_dropout, check_int
+from tsrec.estimators._params import check_bool, check_choice, check_dropout, check_int
 from tsrec.estimators._timeindex import cycle_length_from_freq, step_nanoseconds
 from tsrec.estimators.arnet import step_decay
 from tsrec.estimators.errors import InputError
+from tsrec.nn.heads import POOLS
 from tsrec.nn.pgn import TPGN, PGNEncoder
 from tsrec.nn.timefeatures import with_calendar
 from tsrec.registry import register
@@ -101,8 +102,7 @@ class PGNClassifier(DeepClassifier):
         check_int("hidden", self.hidden)
         check_int("n_layers", self.n_layers)
         check_dropout(self.dropout)
-        if self.pool not in ("last", "mean"):
-            raise ValueError(f"pool must be 'last' or 'mean', got {self.pool!r}")
+        check_choice("pool", self.pool, POOLS)
 
     def _build_encoder(self, n_channels: int, n_timepoints: int):
         encoder = PGNEncoder(

@@ -1,9 +1,23 @@
-"""Output heads that turn a sequence encoder into a classifier."""
+"""Output heads that turn a sequence encoder into a classifier, and the time pooling of recurrent encoders."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+
+POOLS = ("last", "mean")
+
+
+def check_pool(pool: object) -> str:
+    """``pool`` must be one of :data:`POOLS`."""
+    if pool not in POOLS:
+        raise ValueError(f"pool must be one of {POOLS}, got {pool!r}")
+    return pool
+
+
+def pool_over_time(h: torch.Tensor, pool: str) -> torch.Tensor:
+    """(batch, time, width) -> (batch, width): the last step (``"last"``) or the time mean (``"mean"``)."""
+    return h[:, -1] if pool == "last" else h.mean(dim=1)
 
 
 class SequenceClassifier(nn.Module):

@@ -26,11 +26,11 @@ from torch import nn
 from torch.nn import functional as F
 
 from tsrec.kernels import recurrent_scan
+from tsrec.nn.heads import check_pool, pool_over_time
 from tsrec.nn.normalization import InstanceNorm
 
 CELL_KINDS = ("ltc", "cfc")
 CFC_MODES = ("default", "no_gate", "pure")
-POOLINGS = ("last", "mean")
 
 
 def _uniform(shape: tuple[int, ...], low: float, high: float) -> nn.Parameter:
@@ -215,7 +215,7 @@ class LiquidEncoder(nn.Module):
     ----------
     cell : nn.Module
         An :class:`LTCCell` or :class:`CfCCell` (anything with ``units`` and ``scan(x, h0)``).
-    pooling : {"last", "mean"}, default="last"
+    pool : {"last", "mean"}, default="last"
         The summary: the last state, or the mean of every state over time.
 
     Examples
@@ -226,11 +226,9 @@ class LiquidEncoder(nn.Module):
     torch.Size([3, 6])
     """
 
-    def __init__(self, cell: nn.Module, pooling: str = "last") -> None:
+    def __init__(self, cell: nn.Module, pool: str = "last") -> None:
         super().__init__()
-        if pooling not in POOLINGS:
-            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
-        self.cell, self.pooling = cell, pooling
+        self.cell, self.pool = cell, check_pool(pool)
         self.units = cell.units
 
     def states(self, x: torch.Tensor) -> torch.Tensor:
@@ -238,10 +236,7 @@ class LiquidEncoder(nn.Module):
         return self.cell.scan(x, x.new_zeros(x.shape[0], self.units))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        states = self.states(x)
-        if self.pooling == "mean":
-            return states.mean(dim=1)
-        return states[:, -1]
+        return pool_over_time(self.states(x), self.pool)
 
 
 class LiquidForecaster(nn.Module):

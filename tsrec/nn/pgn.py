@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tsrec.nn.heads import check_pool, pool_over_time
+
 __all__ = ["PGNEncoder", "PGNLayer", "TPGN"]
 
 
@@ -173,8 +175,7 @@ class PGNEncoder(nn.Module):
     ) -> None:
         super().__init__()
         _positive_int("n_layers", n_layers)
-        if pool not in ("last", "mean"):
-            raise ValueError(f"pool must be 'last' or 'mean', got {pool!r}")
+        check_pool(pool)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         widths = [in_features] + [hidden] * n_layers
@@ -190,7 +191,7 @@ class PGNEncoder(nn.Module):
         for i, (layer, norm) in enumerate(zip(self.layers, self.norms, strict=True)):
             out = self.dropout(layer(h))
             h = norm(out if i == 0 else h + out)
-        return h[:, -1] if self.pool == "last" else h.mean(dim=1)
+        return pool_over_time(h, self.pool)
 
 
 def _multiple_error(name: str, value: int, period: int) -> ValueError:

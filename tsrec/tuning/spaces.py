@@ -74,7 +74,7 @@ def _liquid(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
 
 
 def _liquid_classifier(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
-    return {**_liquid(trial), "pooling": trial.suggest_categorical("pooling", ["mean", "last"])}
+    return {**_liquid(trial), "pool": trial.suggest_categorical("pool", ["mean", "last"])}
 
 
 def _spacetime(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
@@ -200,7 +200,7 @@ def search_space(estimator_or_name: object, trial: optuna.trial.BaseTrial) -> di
     - ``PGNClassifier``: ``hidden`` in {16, 32, 64, 128}, ``n_layers`` in 1..3, ``dropout`` in
       [0, 0.5], ``lr`` log-uniform in [1e-4, 1e-2].
     - ``LTCForecaster``, ``LTCClassifier``: ``units`` in {8, 16, 32, 64}, ``cell`` in
-      {"ltc", "cfc"}, ``lr`` log-uniform in [1e-3, 2e-2]; the classifier also ``pooling`` in
+      {"ltc", "cfc"}, ``lr`` log-uniform in [1e-3, 2e-2]; the classifier also ``pool`` in
       {"mean", "last"}.
     - ``SpaceTimeForecaster``, ``SpaceTimeClassifier``: ``width`` in {64, 128}, ``kernel_dim`` in
       {16, 32, 64}, ``dropout`` in [0, 0.5], ``lr`` log-uniform in [1e-4, 1e-2].
