@@ -58,6 +58,22 @@ def test_bad_cell_parameters_are_named(params, message):
         LTCForecaster(lookback=4, max_epochs=1, **params).fit(pd.Series(np.arange(30.0)))
 
 
+def test_learning_rate_follows_the_cell_unless_given():
+    from tsrec.estimators._params import training_config
+
+    assert training_config(LTCClassifier()).lr == 0.01
+    assert training_config(LTCClassifier(cell="cfc")).lr == 0.001
+    assert training_config(LTCForecaster(cell="cfc", lr=0.02)).lr == 0.02
+
+
+def test_cfc_classifier_defaults_learn_italy_power_demand():
+    # at the LTC rate of 0.01 the CfC cell did not train here (0.499, chance)
+    X_train, y_train = load_ucr("ItalyPowerDemand")
+    X_test, y_test = load_ucr("ItalyPowerDemand", "test")
+    clf = LTCClassifier(cell="cfc", random_state=0).fit(X_train, y_train)
+    assert clf.score(X_test, y_test) >= 0.75  # measured 0.814
+
+
 def test_bad_pool_is_named():
     X, y = np.random.default_rng(0).normal(size=(10, 8)), np.array([0, 1] * 5)
     with pytest.raises(ValueError, match="pool must be one of"):

@@ -73,14 +73,19 @@ def seed_of(random_state: object) -> int:
 
 
 def training_config(est: object) -> TrainingConfig:
-    """Validate an estimator's shared parameters and pack them for the engine."""
+    """Validate an estimator's shared parameters and pack them for the engine.
+
+    An estimator whose good learning rate depends on its other parameters may take ``lr=None``
+    and define ``_lr_when_none()``.
+    """
     kwargs = est.trainer_kwargs
+    lr = est._lr_when_none() if est.lr is None and hasattr(est, "_lr_when_none") else est.lr
     if kwargs is not None and not isinstance(kwargs, dict):
         raise ValueError(f"trainer_kwargs must be a dict or None, got {type(kwargs).__name__}")
     return TrainingConfig(
         max_epochs=check_int("max_epochs", est.max_epochs),
         batch_size=check_int("batch_size", est.batch_size),
-        lr=check_float("lr", est.lr, strict=True),
+        lr=check_float("lr", lr, strict=True),
         weight_decay=check_float("weight_decay", est.weight_decay),
         patience=check_int("patience", est.patience, minimum=0, allow_none=True),
         accelerator=est.accelerator,
