@@ -5,9 +5,13 @@ train-split statistics; early stopping on the validation split; MSE/MAE on the s
 scale over ALL test windows (no drop_last). Results are merged into benchmarks/results/ltsf.csv
 (one row per model/dataset/lookback/horizon/protocol) and rendered to ltsf.md.
 
+``--model repeat-last`` scores the naive forecast (every step = the window's last value) on the
+same windows, the floor any model has to beat.
+
 Example::
 
     python benchmarks/ltsf.py --model CycleNetForecaster --datasets ETTh1 ETTm1 --seeds 2024 2025
+    python benchmarks/ltsf.py --model repeat-last --datasets ETTh1 --seeds 0
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from tsrec.datasets import load_ltsf, ltsf_split
 from tsrec.registry import get_estimator
 
 RESULTS = Path(__file__).resolve().parent / "results"
+REPEAT_LAST = "repeat-last"
 KEY = ["model", "variant", "dataset", "protocol", "lookback", "horizon"]
 # published MSE/MAE, lookback 96: CycleNet 5-seed means from the authors' result.txt
 PUBLISHED = {
@@ -76,9 +81,18 @@ def standardised_splits(name: str, lookback: int, data_dir: str | None, protocol
     return fit_rows, len(val) - lookback, scale(test)
 
 
+def repeat_last_scores(test: pd.DataFrame, lookback: int, horizon: int) -> tuple[float, float, int, float]:
+    """MSE and MAE of repeating each window's last value over the horizon, every test window."""
+    windows = np.lib.stride_tricks.sliding_window_view(test.to_numpy(), lookback + horizon, axis=0)
+    err = windows[:, :, lookback:] - windows[:, :, lookback - 1 : lookback]  # (window, channel, step)
+    return float(np.mean(err**2)), float(np.mean(np.abs(err))), 0, 0.0
+
+
 def run_one(model: str, params: dict, name: str, lookback: int, horizon: int, seed: int, data_dir, protocol: str):
     """Fit once and score every test window; returns (mse, mae, epochs, seconds)."""
     fit_rows, n_val, test = standardised_splits(name, lookback, data_dir, protocol)
+    if model == REPEAT_LAST:
+        return repeat_last_scores(test, lookback, horizon)
     cls = get_estimator(model)
     length_param = "n_lags" if "n_lags" in cls().get_params() else "lookback"
     est = cls(**{length_param: lookback, "horizon": horizon, "val_size": n_val, "random_state": seed, **params})
@@ -91,6 +105,8 @@ def run_one(model: str, params: dict, name: str, lookback: int, horizon: int, se
 
 def variant_of(model: str, params: dict) -> str:
     """The backbone (CycleNet) or the decoder (Chimera) for models that have one, else "default"."""
+    if model == REPEAT_LAST:
+        return "naive"
     defaults = get_estimator(model)().get_params()
     for name in ("backbone", "decoder"):
         if name in defaults:
