@@ -104,11 +104,11 @@ def run_one(model: str, params: dict, name: str, lookback: int, horizon: int, se
 
 
 def variant_of(model: str, params: dict) -> str:
-    """The backbone (CycleNet) or the decoder (Chimera) for models that have one, else "default"."""
+    """The backbone (CycleNet), decoder (Chimera) or cell (LTC) for models that have one, else "default"."""
     if model == REPEAT_LAST:
         return "naive"
     defaults = get_estimator(model)().get_params()
-    for name in ("backbone", "decoder"):
+    for name in ("backbone", "decoder", "cell"):
         if name in defaults:
             return str(params.get(name, defaults[name]))
     return "default"
