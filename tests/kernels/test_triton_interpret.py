@@ -49,3 +49,21 @@ print("ok")
 def test_kernels_work_without_triton():
     proc = _run(["-c", BLOCK_TRITON])
     assert proc.returncode == 0 and "ok" in proc.stdout, proc.stdout + proc.stderr
+
+
+IMPORT_KERNELS_ONLY = """
+import sys
+import tsrec.kernels
+stack = ("sktime", "sklearn", "lightning", "optuna", "pandas", "safetensors", "tsrec.estimators", "tsrec.nn")
+loaded = sorted({m for m in sys.modules for s in stack if m == s or m.startswith(s + ".")})
+assert not loaded, loaded
+import tsrec
+assert callable(tsrec.load) and tsrec.all_estimators()  # the package's own API loads on first use
+print("ok")
+"""
+
+
+def test_kernels_import_without_the_estimator_stack():
+    # the GPU machine that checks the Triton kernels has torch and triton but not sktime
+    proc = _run(["-c", IMPORT_KERNELS_ONLY])
+    assert proc.returncode == 0 and "ok" in proc.stdout, proc.stdout + proc.stderr
