@@ -1,16 +1,25 @@
-"""Run the Triton kernels in the CPU interpreter against the float64 references.
+"""Check the Triton kernels against the float64 references, in the CPU interpreter or on a GPU.
 
-Run as a script in a fresh process (``test_triton_interpret.py`` does): the interpreter flag
-must be set before triton is imported, because ``@triton.jit`` reads it when the kernel module
-loads. Prints one line per check and exits 1 on the first mismatch.
+Run as a script in a fresh process. By default it sets ``TRITON_INTERPRET=1`` and runs tiny
+shapes on CPU (``test_triton_interpret.py`` does this); the flag must be set before triton is
+imported, because ``@triton.jit`` reads it when the kernel module loads. With ``--device cuda``
+the kernels are compiled for the GPU, the same checks run on CUDA tensors, and GPU-sized shapes
+are added, compared with the torch path on the same GPU (itself checked against naive by the
+CPU test suite). Prints one line per check and exits 1 if any check fails.
 """
 
+import argparse
 import os
+import sys
 
-os.environ["TRITON_INTERPRET"] = "1"
+PARSER = argparse.ArgumentParser(description="Triton kernels against the references")
+PARSER.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                    help="cpu: the Triton interpreter on tiny shapes; cuda: compiled kernels on a GPU")
+DEVICE = PARSER.parse_args().device
+if DEVICE == "cpu":
+    os.environ["TRITON_INTERPRET"] = "1"
 
 import itertools  # noqa: E402
-import sys  # noqa: E402
 
 import torch  # noqa: E402
 
@@ -18,52 +27,55 @@ from tsrec.kernels import linear_scan, rnn_scan, scan2d, selective_scan  # noqa:
 from _compare import TOL, rel_err  # noqa: E402
 
 
-def compare(label, fn, leaves, dtype):
-    """Outputs and gradients of every leaf, naive against triton."""
+def compare(label, fn, leaves, dtype, ref="naive"):
+    """Outputs and gradients of every leaf, the reference backend against triton."""
     res = {}
-    for backend in ("naive", "triton"):
+    for backend in (ref, "triton"):
         outs = fn(backend)
         loss = sum((o.double() ** 2).sum() for o in outs)
         res[backend] = list(outs) + list(torch.autograd.grad(loss, leaves))
-    worst = max(rel_err(g, r) for g, r in zip(res["triton"], res["naive"]))
+    worst = max(rel_err(g, r) for g, r in zip(res["triton"], res[ref]))
     ok = worst < TOL[dtype]
-    print(f"{'ok  ' if ok else 'FAIL'} {label}: max rel err {worst:.2e}")
+    print(f"{'ok  ' if ok else 'FAIL'} {label} vs {ref}: max rel err {worst:.2e}", flush=True)
     return ok
 
 
 def leaf(*shape, dtype, scale=1.0, positive=False, gen):
     x = torch.rand(*shape, generator=gen, dtype=torch.float64) if positive else torch.randn(*shape, generator=gen, dtype=torch.float64)
-    return (scale * x).to(dtype).requires_grad_()
+    return (scale * x).to(device=DEVICE, dtype=dtype).requires_grad_()
 
 
-def check_linear(dtype, reverse, h0, gen):
-    a, b = leaf(2, 9, 5, dtype=dtype, scale=0.9, positive=True, gen=gen), leaf(2, 9, 5, dtype=dtype, gen=gen)
-    s = leaf(2, 5, dtype=dtype, gen=gen) if h0 else None
+def check_linear(dtype, reverse, h0, gen, shape=(2, 9, 5), ref="naive"):
+    """``shape`` (batch, time, channels); time > 64 spans tiles, channels > 32 channel blocks."""
+    a, b = leaf(*shape, dtype=dtype, scale=0.99, positive=True, gen=gen), leaf(*shape, dtype=dtype, gen=gen)
+    s = leaf(shape[0], shape[2], dtype=dtype, gen=gen) if h0 else None
     leaves = [a, b] + ([s] if h0 else [])
     fn = lambda be: linear_scan(a, b, initial_state=s, reverse=reverse, output_final_state=True, backend=be)  # noqa: E731
-    return compare(f"linear_scan {dtype} reverse={reverse} h0={h0}", fn, leaves, dtype)
+    return compare(f"linear_scan {dtype} reverse={reverse} h0={h0} shape={shape}", fn, leaves, dtype, ref)
 
 
-def check_selective(dtype, groups, extras, gen, b=2, T=7, d=4):
+def check_selective(dtype, groups, extras, gen, b=2, T=7, d=4, n=3, ref="naive"):
     """Defaults are tiny; ``T > 32`` spans checkpoint chunks and ``d > 32`` several channel blocks."""
-    bc = (b, T, 3) if groups is None else (b, T, groups, 3)
+    bc = (b, T, n) if groups is None else (b, T, groups, n)
     x = dict(u=leaf(b, T, d, dtype=dtype, gen=gen), delta=leaf(b, T, d, dtype=dtype, scale=0.5, positive=True, gen=gen),
-             A=leaf(d, 3, dtype=dtype, scale=-1.0, positive=True, gen=gen), B=leaf(*bc, dtype=dtype, gen=gen),
+             A=leaf(d, n, dtype=dtype, scale=-1.0, positive=True, gen=gen), B=leaf(*bc, dtype=dtype, gen=gen),
              C=leaf(*bc, dtype=dtype, gen=gen))
     kw = dict(D=leaf(d, dtype=dtype, gen=gen), z=leaf(b, T, d, dtype=dtype, gen=gen),
-              delta_bias=leaf(d, dtype=dtype, scale=0.1, gen=gen), initial_state=leaf(b, d, 3, dtype=dtype, gen=gen)) if extras else {}
+              delta_bias=leaf(d, dtype=dtype, scale=0.1, gen=gen), initial_state=leaf(b, d, n, dtype=dtype, gen=gen)) if extras else {}
     leaves = list(x.values()) + list(kw.values())
     fn = lambda be: selective_scan(**x, **kw, delta_softplus=extras, output_final_state=True, backend=be)  # noqa: E731
-    return compare(f"selective_scan {dtype} groups={groups} extras={extras} T={T} D={d}", fn, leaves, dtype)
+    label = f"selective_scan {dtype} groups={groups} extras={extras} B={b} T={T} D={d} N={n}"
+    return compare(label, fn, leaves, dtype, ref)
 
 
-def check_rnn(dtype, cell, h0, gen):
+def check_rnn(dtype, cell, h0, gen, b=3, T=6, hidden=5):
     k = 1 if cell == "tanh" else 2
-    x, W = leaf(3, 6, 5 * k, dtype=dtype, gen=gen), leaf(5, 5 * k, dtype=dtype, scale=0.5, gen=gen)
-    s = leaf(3, 5, dtype=dtype, gen=gen) if h0 else None
+    x = leaf(b, T, hidden * k, dtype=dtype, gen=gen)
+    W = leaf(hidden, hidden * k, dtype=dtype, scale=hidden ** -0.5, gen=gen)
+    s = leaf(b, hidden, dtype=dtype, gen=gen) if h0 else None
     leaves = [x, W] + ([s] if h0 else [])
     fn = lambda be: rnn_scan(x, W, initial_state=s, cell=cell, output_final_state=True, backend=be)  # noqa: E731
-    return compare(f"rnn_scan {dtype} cell={cell} h0={h0}", fn, leaves, dtype)
+    return compare(f"rnn_scan {dtype} cell={cell} h0={h0} B={b} T={T} H={hidden}", fn, leaves, dtype)
 
 
 def check_scan2d(dtype, coupled, reverse, h0, final, gen, b=2, T=4, V=3, d=3, n=2):
@@ -89,8 +101,8 @@ def check_scan2d(dtype, coupled, reverse, h0, final, gen, b=2, T=4, V=3, d=3, n=
     return compare(label, fn, leaves, dtype)
 
 
-def main() -> int:
-    gen = torch.Generator().manual_seed(0)
+def interpreter_checks(gen) -> list:
+    """Tiny shapes: every option of every kernel, float32 and float64, against naive."""
     checks = []
     for dtype in (torch.float32, torch.float64):
         for reverse in (False, True):
@@ -102,9 +114,33 @@ def main() -> int:
             checks.append(check_rnn(dtype, cell, h0=cell == "gated", gen=gen))
         for coupled, reverse, h0 in itertools.product((True, False), repeat=3):
             checks.append(check_scan2d(dtype, coupled, reverse, h0, final=h0 or reverse, gen=gen))
+    for reverse in (False, True):  # several time tiles (the last one partial) and channel blocks
+        checks.append(check_linear(torch.float32, reverse, True, gen=gen, shape=(2, 150, 37)))
     checks.append(check_selective(torch.float32, None, True, gen=gen, b=1, T=40, d=40))
     checks.append(check_scan2d(torch.float32, True, True, True, True, gen=gen, b=1, T=2, V=2, d=40, n=3))
-    print(f"{sum(checks)}/{len(checks)} interpreter checks passed")
+    return checks
+
+
+def gpu_checks(gen) -> list:
+    """GPU-sized shapes: the benchmark's sizes, against naive where its loop is affordable."""
+    f32 = torch.float32
+    checks = [check_linear(f32, rev, True, gen=gen, shape=(4, 1000, 300)) for rev in (False, True)]
+    checks.append(check_linear(f32, False, False, gen=gen, shape=(16, 4096, 1024), ref="torch"))
+    checks.append(check_linear(torch.float64, True, True, gen=gen, shape=(8, 2048, 256), ref="torch"))
+    checks.append(check_selective(f32, None, True, gen=gen, b=2, T=300, d=64, n=16))
+    checks.append(check_selective(f32, 4, True, gen=gen, b=2, T=300, d=128, n=16))
+    checks.append(check_selective(f32, None, False, gen=gen, b=16, T=720, d=128, n=16, ref="torch"))
+    checks.append(check_rnn(f32, "tanh", False, gen=gen, b=40, T=300, hidden=64))
+    checks.append(check_rnn(f32, "gated", True, gen=gen, b=16, T=200, hidden=128))
+    checks.append(check_scan2d(f32, True, False, True, True, gen=gen, b=2, T=24, V=7, d=64, n=16))
+    return checks
+
+
+def main() -> int:
+    gen = torch.Generator().manual_seed(0)
+    checks = interpreter_checks(gen) + (gpu_checks(gen) if DEVICE == "cuda" else [])
+    where = "GPU" if DEVICE == "cuda" else "interpreter"
+    print(f"{sum(checks)}/{len(checks)} {where} checks passed")
     return 0 if all(checks) else 1
 
 
