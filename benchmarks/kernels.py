@@ -9,7 +9,8 @@ sizes, an input builder, a call and a bytes-moved estimate). CPU timings run sin
 (``torch.set_num_threads(1)``) so they are comparable on a shared machine. The naive float64 loop
 is timed only where it is feasible (its autograd backward is quadratic in time); elsewhere the
 speed-up column says "n/t" (not timed). On a CUDA GPU the Triton backend is timed as well and the
-achieved GB/s is reported against the card's memory bandwidth.
+achieved GB/s is reported against the card's memory bandwidth; ``benchmarks/kernels_gpu.py``
+is the GPU-only run (GPU-sized inputs, no naive loop) that checks the GPU targets.
 """
 
 from __future__ import annotations

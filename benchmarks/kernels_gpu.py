@@ -1,0 +1,144 @@
+"""GPU kernel benchmark: the torch path and the Triton kernels on CUDA, and issue 3's GPU targets.
+
+Usage (on a machine with a CUDA GPU; ``benchmarks/gpu_check.sh`` runs it with the correctness
+checks)::
+
+    python benchmarks/kernels_gpu.py --out benchmarks/results/kernels_gpu.md
+
+For each size the op runs once per backend on the GPU (no naive loop and no CPU runs: those are
+``benchmarks/kernels.py``'s), forward and forward+backward, median of repeats. Before timing,
+the Triton forward is compared with the torch forward on the same inputs, so every timed kernel
+is also a checked one. The forward's achieved bandwidth (minimal bytes read and written / time)
+is set against the card's peak and against a plain device-to-device copy measured in the same
+run. The report starts with the two GPU targets:
+
+- triton ``linear_scan`` at batch*channels >= 16K, time 4096: at least 50% of peak bandwidth;
+- ``selective_scan`` (16, 720, 128, 16): triton forward+backward at least 20x the torch path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import kernels as bench  # noqa: E402  (benchmarks/kernels.py: the cases, inputs and timers)
+
+# (batch, time, channels, state); the first three linear sizes are the bandwidth target's
+LINEAR_GPU = [(16, 4096, 1024, 1), (64, 4096, 256, 1), (64, 4096, 1024, 1), (16, 720, 1024, 1), (4, 4096, 64, 1)]
+SELECTIVE_GPU = [(16, 720, 128, 16), (16, 96, 128, 16), (32, 336, 512, 16), (8, 2048, 768, 16)]
+RNN_GPU = [(64, 96, 64, 1), (64, 720, 64, 1), (256, 720, 128, 1)]
+GPU_SIZES = {"linear_scan": LINEAR_GPU, "selective_scan": SELECTIVE_GPU, "rnn_scan (tanh)": RNN_GPU}
+DEVICE = torch.device("cuda")
+TARGET_BANDWIDTH = 0.5  # of peak, at batch*channels >= BANDWIDTH_MIN_ROWS and time == BANDWIDTH_TIME
+BANDWIDTH_MIN_ROWS, BANDWIDTH_TIME = 16384, 4096
+COPY_BYTES = 2 * 2**30  # the reference copy: as large as the biggest scan's inputs
+TARGET_SELECTIVE = 20.0
+SELECTIVE_TARGET_SIZE = (16, 720, 128, 16)
+
+
+def copy_bandwidth(n_bytes: int, budget: float) -> float:
+    """GB/s of a device-to-device copy of ``n_bytes`` (counting the read and the write)."""
+    src = torch.empty(n_bytes // 8, dtype=torch.float32, device=DEVICE).normal_()
+    dst = torch.empty_like(src)
+    ms = bench.time_call(lambda: dst.copy_(src), DEVICE, budget)
+    return 2 * src.numel() * 4 / ms / 1e6
+
+
+def forward_error(case: bench.Case, size: dict) -> float:
+    """Max-abs difference of the Triton forward from the torch forward, relative to its largest entry."""
+    inputs = case.make(size, DEVICE)
+    with torch.no_grad():
+        ref = case.call(inputs, "torch").double()
+        got = case.call(inputs, "triton").double()
+    return float((got - ref).abs().max() / ref.abs().max().clamp_min(1e-30))
+
+
+def run_op(case: bench.Case, grid: list, budget: float, peak: float | None) -> tuple[list[str], list[dict]]:
+    """Time one op on every GPU size; return table lines and one result row per (size, backend)."""
+    lines = [f"### {case.op}", "", "| size | backend | fwd ms | fwd+bwd ms | triton vs torch (fwd+bwd) "
+             "| GB/s (fwd) | % of peak | fwd rel. err vs torch |", "|---|---|---|---|---|---|---|---|"]
+    rows = []
+    for g in grid:
+        size = dict(zip(("batch", "time", "chans", "state"), g), quick=True)
+        err = forward_error(case, size)
+        timed = {be: bench._measure(case, size, be, DEVICE, budget) for be in ("torch", "triton")}
+        for be, (f, fb) in timed.items():
+            gbps = case.nbytes(size) / f / 1e6
+            pct = f"{100 * gbps / peak:.0f}%" if peak else "n/a"
+            speed = f"{timed['torch'][1] / fb:.1f}x" if be == "triton" else ""
+            lines.append(f"| {bench._label(size)} | {be} | {f:.3f} | {fb:.3f} | {speed} | {gbps:.0f} | {pct} "
+                         f"| {f'{err:.1e}' if be == 'triton' else ''} |")
+            print(lines[-1], flush=True)
+            rows.append(dict(op=case.op, backend=be, fwd=f, both=fb, gbps=gbps, err=err, **size))
+        if DEVICE.type == "cuda":
+            torch.cuda.empty_cache()
+    return lines + [""], rows
+
+
+def target_lines(rows: list[dict], peak: float | None, copy_gbps: float) -> list[str]:
+    """The GPU targets of issue 3, met or missed, from the timings taken."""
+    out = ["## GPU targets", ""]
+    big = [r for r in rows if r["op"] == "linear_scan" and r["backend"] == "triton"
+           and r["batch"] * r["chans"] >= BANDWIDTH_MIN_ROWS and r["time"] == BANDWIDTH_TIME]
+    for r in big:
+        frac = r["gbps"] / peak if peak else float("nan")
+        verdict = "met" if frac >= TARGET_BANDWIDTH else "MISSED"
+        out.append(f"- triton linear_scan {bench._label(r)}: {r['gbps']:.0f} GB/s = {100 * frac:.0f}% of peak "
+                   f"({100 * r['gbps'] / copy_gbps:.0f}% of the measured copy), target >= "
+                   f"{100 * TARGET_BANDWIDTH:.0f}%: {verdict}.")
+    key = lambda r: (r["batch"], r["time"], r["chans"], r["state"])  # noqa: E731
+    sel = {r["backend"]: r for r in rows if r["op"] == "selective_scan" and key(r) == SELECTIVE_TARGET_SIZE}
+    if len(sel) == 2:
+        ratio = sel["torch"]["both"] / sel["triton"]["both"]
+        verdict = "met" if ratio >= TARGET_SELECTIVE else "MISSED"
+        out.append(f"- selective_scan fwd+bwd {SELECTIVE_TARGET_SIZE}: triton {sel['triton']['both']:.2f} ms, "
+                   f"torch {sel['torch']['both']:.2f} ms: {ratio:.1f}x, target >= {TARGET_SELECTIVE:.0f}x: {verdict}.")
+    worst = max(rows, key=lambda r: r["err"])
+    out.append(f"- largest forward difference triton vs torch over all sizes: {worst['err']:.1e} (relative to the "
+               f"largest output entry; {worst['op']}, {bench._label(worst)}).")
+    return out + [""]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the CLI, time every op on the GPU, write the markdown report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=None, help="write the markdown report here")
+    parser.add_argument("--budget", type=float, default=0.5, help="seconds of repeats per measurement")
+    args = parser.parse_args(argv)
+    if DEVICE.type == "cuda" and not torch.cuda.is_available():
+        parser.error("no CUDA GPU: torch.cuda.is_available() is False; run benchmarks/kernels.py on CPU instead")
+    torch.manual_seed(0)
+    name, peak = bench._gpu_peak()
+    copy_gbps = copy_bandwidth(COPY_BYTES, args.budget)
+    import triton  # noqa: PLC0415 - only to name its version in the report
+
+    lines, rows = [], []
+    for case in bench.CASES:
+        if case.op in GPU_SIZES:
+            print(f"== {case.op}", flush=True)
+            table, got = run_op(case, GPU_SIZES[case.op], args.budget, peak)
+            lines, rows = lines + table, rows + got
+    header = [
+        "# Kernel benchmarks on a GPU", "",
+        f"Command: `python benchmarks/kernels_gpu.py {' '.join(sys.argv[1:] if argv is None else argv)}`", "",
+        f"Device: {name} (peak memory bandwidth {peak or 'unknown'} GB/s; a 2 GiB device-to-device copy "
+        f"measured {copy_gbps:.0f} GB/s in this run). torch {torch.__version__}, triton {triton.__version__}, "
+        "CUDA " + str(torch.version.cuda) + ". fp32 inputs; median wall time after one warm-up (which compiles).",
+        "", "GB/s = minimal forward bytes (inputs read once, outputs written once) / forward time.", "",
+    ]
+    text = "\n".join(header + target_lines(rows, peak, copy_gbps) + lines) + "\n"
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = args.out.with_suffix(".tmp")
+        tmp.write_text(text)
+        tmp.replace(args.out)  # never leave a half-written report
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
