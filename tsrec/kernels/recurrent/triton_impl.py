@@ -36,7 +36,8 @@ def _sigmoid(x):
 
 @triton.jit
 def _fwd_kernel(x_ptr, W_ptr, h0_ptr, out_ptr, B, T, H,
-                HAS_H0: tl.constexpr, GATED: tl.constexpr, BB: tl.constexpr, BH: tl.constexpr):
+                HAS_H0: tl.constexpr, GATED: tl.constexpr, BB: tl.constexpr, BH: tl.constexpr,
+                PREC: tl.constexpr):
     rows = tl.program_id(0).to(tl.int64) * BB + tl.arange(0, BB).to(tl.int64)
     cols = tl.arange(0, BH).to(tl.int64)
     m2 = (rows < B)[:, None] & (cols < H)[None, :]
@@ -51,9 +52,9 @@ def _fwd_kernel(x_ptr, W_ptr, h0_ptr, out_ptr, B, T, H,
         h = tl.zeros([BB, BH], dtype=Wp.dtype)
     for t in range(T):
         xrow = x_ptr + (rows[:, None] * T + t) * (K * H) + cols[None, :]
-        p = tl.load(xrow, mask=m2, other=0.0) + tl.dot(h, Wp, input_precision="ieee")
+        p = tl.load(xrow, mask=m2, other=0.0) + tl.dot(h, Wp, input_precision=PREC)
         if GATED:
-            q = tl.load(xrow + H, mask=m2, other=0.0) + tl.dot(h, Wq, input_precision="ieee")
+            q = tl.load(xrow + H, mask=m2, other=0.0) + tl.dot(h, Wq, input_precision=PREC)
             s = _sigmoid(p)
             h = (1.0 - s) * h + s * _tanh(q)
         else:
@@ -63,7 +64,8 @@ def _fwd_kernel(x_ptr, W_ptr, h0_ptr, out_ptr, B, T, H,
 
 @triton.jit
 def _bwd_kernel(x_ptr, W_ptr, h0_ptr, out_ptr, gy_ptr, gx_ptr, gW_ptr, gh0_ptr, B, T, H,
-                HAS_H0: tl.constexpr, GATED: tl.constexpr, BB: tl.constexpr, BH: tl.constexpr):
+                HAS_H0: tl.constexpr, GATED: tl.constexpr, BB: tl.constexpr, BH: tl.constexpr,
+                PREC: tl.constexpr):
     pid = tl.program_id(0).to(tl.int64)
     rows = pid * BB + tl.arange(0, BB).to(tl.int64)
     cols = tl.arange(0, BH).to(tl.int64)
@@ -88,20 +90,20 @@ def _bwd_kernel(x_ptr, W_ptr, h0_ptr, out_ptr, gy_ptr, gx_ptr, gW_ptr, gh0_ptr, 
         gh = g + tl.load(gy_ptr + hrow, mask=m2, other=0.0)
         xrow = (rows[:, None] * T + t) * (K * H) + cols[None, :]
         if GATED:
-            s = _sigmoid(tl.load(x_ptr + xrow, mask=m2, other=0.0) + tl.dot(h_prev, Wp, input_precision="ieee"))
-            c = _tanh(tl.load(x_ptr + xrow + H, mask=m2, other=0.0) + tl.dot(h_prev, Wq, input_precision="ieee"))
+            s = _sigmoid(tl.load(x_ptr + xrow, mask=m2, other=0.0) + tl.dot(h_prev, Wp, input_precision=PREC))
+            c = _tanh(tl.load(x_ptr + xrow + H, mask=m2, other=0.0) + tl.dot(h_prev, Wq, input_precision=PREC))
             gp = gh * (c - h_prev) * s * (1.0 - s)
             gq = gh * s * (1.0 - c * c)
             tl.store(gx_ptr + xrow + H, gq, mask=m2)
-            g = gh * (1.0 - s) + tl.dot(gq, tl.trans(Wq), input_precision="ieee")
-            gWq += tl.dot(tl.trans(h_prev), gq, input_precision="ieee")
+            g = gh * (1.0 - s) + tl.dot(gq, tl.trans(Wq), input_precision=PREC)
+            gWq += tl.dot(tl.trans(h_prev), gq, input_precision=PREC)
         else:
             h_t = tl.load(out_ptr + hrow, mask=m2, other=0.0)
             gp = gh * (1.0 - h_t * h_t)
             g = tl.zeros([BB, BH], dtype=Wp.dtype)
         tl.store(gx_ptr + xrow, gp, mask=m2)
-        g += tl.dot(gp, tl.trans(Wp), input_precision="ieee")
-        gWp += tl.dot(tl.trans(h_prev), gp, input_precision="ieee")
+        g += tl.dot(gp, tl.trans(Wp), input_precision=PREC)
+        gWp += tl.dot(tl.trans(h_prev), gp, input_precision=PREC)
     tl.store(gh0_ptr + rows[:, None] * H + cols[None, :], g, mask=m2)
     w_out = gW_ptr + pid * H * (K * H) + w_tile
     tl.store(w_out, gWp, mask=mw)
@@ -113,6 +115,28 @@ def _block_h(H: int) -> int:
     return max(16, triton.next_power_of_2(H))
 
 
+def _warps(H: int) -> int:
+    """8 warps from H = 64: the on-chip ``W`` (and ``dW``) tiles then fit far better in registers.
+
+    ptxas's stack bytes per thread at H = 128, sm_90 (tests/kernels/triton_compile_check.py):
+    forward 200 -> 0 (tanh) and 680 -> 104 (gated); the backward, which also holds the weight
+    gradients, still spills at 8 warps (864 tanh, 1792 gated bytes).
+    """
+    return 8 if _block_h(H) >= 64 else 4
+
+
+def _precision(x: torch.Tensor) -> str:
+    """``tl.dot`` precision: float64 exactly (FMA); float32 as three TF32 products ("tf32x3").
+
+    tf32x3 runs on the tensor cores and stays close to float32 (each product drops terms of about
+    2**-21 relative). The plain-FMA float32 dot ("ieee") is what Triton 3.9's LLVM
+    SLP vectorizer crashes on (an assertion that aborts the process) when it compiles these
+    kernels for sm_90, depending on H and the surrounding code; tests/kernels/test_triton_compile.py
+    compiles every launch for sm_80 and sm_90 to keep it that way.
+    """
+    return "ieee" if x.dtype == torch.float64 else "tf32x3"
+
+
 class _RnnTritonFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, W, h0, gated):  # noqa: D102 - autograd protocol
@@ -120,7 +144,8 @@ class _RnnTritonFn(torch.autograd.Function):
         out = x.new_empty(batch, T, H)
         grid = (triton.cdiv(batch, BLOCK_B),)
         _fwd_kernel[grid](x, W, h0 if h0 is not None else out, out, batch, T, H,
-                          HAS_H0=h0 is not None, GATED=gated, BB=BLOCK_B, BH=_block_h(H))
+                          HAS_H0=h0 is not None, GATED=gated, BB=BLOCK_B, BH=_block_h(H), PREC=_precision(x),
+                          num_warps=_warps(H))
         ctx.save_for_backward(x, W, h0, out)
         ctx.gated = gated
         return out
@@ -133,7 +158,8 @@ class _RnnTritonFn(torch.autograd.Function):
         gx, gh0 = torch.empty_like(x), out.new_empty(batch, H)
         gW = W.new_empty(n_prog, *W.shape)
         _bwd_kernel[(n_prog,)](x, W, h0 if h0 is not None else out, out, gy.contiguous(), gx, gW, gh0,
-                               batch, T, H, HAS_H0=h0 is not None, GATED=ctx.gated, BB=BLOCK_B, BH=_block_h(H))
+                               batch, T, H, HAS_H0=h0 is not None, GATED=ctx.gated, BB=BLOCK_B,
+                               BH=_block_h(H), PREC=_precision(x), num_warps=_warps(H))
         return gx, gW.sum(0), gh0 if h0 is not None else None, None
 
 

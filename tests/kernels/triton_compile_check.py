@@ -1,0 +1,94 @@
+"""Compile every Triton kernel launch of one op for real GPUs, on a machine without one.
+
+Run as a script in a fresh process (``test_triton_compile.py`` does, one process per op): a
+compiler crash aborts the process (LLVM assertions do), so it must not take pytest with it.
+The op's forward and backward run on CPU tensors with the kernels swapped for recorders
+(:mod:`_triton_aot`), at sizes that give the block shapes a GPU run uses; each recorded launch
+is then compiled for sm_80 and sm_90 down to a cubin. Prints one line per compiled launch with
+its registers per thread and stack bytes, and ends with a count line.
+"""
+
+import sys
+
+import torch
+
+from _triton_aot import TARGETS, compile_launch, recorded_launches, resource_usage
+
+
+def _leaf(*shape, dtype, positive=False):
+    x = torch.rand(*shape, dtype=dtype) if positive else torch.randn(*shape, dtype=dtype)
+    return x.requires_grad_()
+
+
+def run_linear(dtype):
+    from tsrec.kernels.linear import triton_impl as impl
+
+    with recorded_launches(impl, ("_scan_kernel",)) as calls:
+        for reverse, h0 in ((False, None), (True, _leaf(2, 64, dtype=dtype))):
+            a, b = _leaf(2, 100, 64, dtype=dtype, positive=True), _leaf(2, 100, 64, dtype=dtype)
+            impl.linear_scan_triton(a, b, h0, reverse).sum().backward()
+    return calls
+
+
+def run_selective(dtype):
+    from tsrec.kernels.selective import triton_impl as impl
+
+    with recorded_launches(impl, ("_fwd_kernel", "_bwd_kernel")) as calls:
+        for groups, h0 in ((1, None), (4, _leaf(2, 128, 16, dtype=dtype))):
+            u, delta = _leaf(2, 50, 128, dtype=dtype), _leaf(2, 50, 128, dtype=dtype, positive=True)
+            A, B, C = _leaf(128, 16, dtype=dtype), _leaf(2, 50, groups, 16, dtype=dtype), _leaf(2, 50, groups, 16, dtype=dtype)
+            y, last = impl.selective_scan_triton(u, delta, A, B, C, initial_state=h0)
+            (y.sum() + last.sum()).backward()
+    return calls
+
+
+def run_recurrent(dtype):
+    from tsrec.kernels.recurrent import triton_impl as impl
+
+    with recorded_launches(impl, ("_fwd_kernel", "_bwd_kernel")) as calls:
+        for cell, hidden in (("tanh", 16), ("tanh", 128), ("gated", 32), ("gated", 64), ("gated", 128)):
+            k = 2 if cell == "gated" else 1
+            x, W = _leaf(4, 10, k * hidden, dtype=dtype), _leaf(hidden, k * hidden, dtype=dtype)
+            impl.rnn_scan_triton(cell, x, W, _leaf(4, hidden, dtype=dtype)).sum().backward()
+    return calls
+
+
+def run_scan2d(dtype):
+    from tsrec.kernels.scan2d import triton_impl as impl
+
+    grid, small = (2, 6, 5, 64), (2, 6, 5, 16)
+    with recorded_launches(impl, ("_fwd_kernel", "_bwd_kernel")) as calls:
+        for coupled, reverse in ((True, False), (False, True)):
+            A = [-_leaf(64, 16, dtype=dtype, positive=True) for _ in range(4)]
+            if not coupled:
+                A[1] = A[2] = None
+            init = (_leaf(2, 5, 64, 16, dtype=dtype), _leaf(2, 5, 64, 16, dtype=dtype))
+            x, d1, d2 = _leaf(*grid, dtype=dtype), _leaf(*grid, dtype=dtype, positive=True), _leaf(*grid, dtype=dtype, positive=True)
+            y, (h1, h2) = impl.scan2d_triton(x, d1, d2, A, [_leaf(*small, dtype=dtype) for _ in range(4)], init, reverse)
+            (y.sum() + h1.sum() + h2.sum()).backward()
+    return calls
+
+
+OPS = {"linear": run_linear, "selective": run_selective, "recurrent": run_recurrent, "scan2d": run_scan2d}
+
+
+def main(op: str) -> int:
+    launches = OPS[op](torch.float32) + OPS[op](torch.float64)
+    seen = set()
+    for kernel, args, kwargs in launches:
+        key = (kernel.fn.__name__, tuple(a.dtype if isinstance(a, torch.Tensor) else type(a) for a in args),
+               tuple(sorted((k, str(v)) for k, v in kwargs.items())))
+        if key in seen:
+            continue
+        seen.add(key)
+        for name, target in TARGETS.items():
+            usage = resource_usage(compile_launch(kernel, args, kwargs, target))
+            flags = ", ".join(f"{k}={v}" for k, v in kwargs.items())  # num_warps too, where set
+            dtype = next(str(a.dtype).removeprefix("torch.") for a in args if isinstance(a, torch.Tensor))
+            print(f"compiled {op}.{kernel.fn.__name__} {name} {dtype} [{flags}]: {usage}", flush=True)
+    print(f"{len(seen) * len(TARGETS)} launches of {op} compiled")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
