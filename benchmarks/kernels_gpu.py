@@ -38,6 +38,8 @@ BANDWIDTH_MIN_ROWS, BANDWIDTH_TIME = 16384, 4096
 COPY_BYTES = 2 * 2**30  # the reference copy: as large as the biggest scan's inputs
 TARGET_SELECTIVE = 20.0
 SELECTIVE_TARGET_SIZE = (16, 720, 128, 16)
+SWEEP_SIZE = (16, 4096, 1024, 1)
+SWEEP_TILES = [(block, chunk, warps) for block in (16, 32, 64) for chunk in (32, 64, 128) for warps in (4, 8)]
 
 
 def copy_bandwidth(n_bytes: int, budget: float) -> float:
@@ -77,6 +79,34 @@ def run_op(case: bench.Case, grid: list, budget: float, peak: float | None) -> t
         if DEVICE.type == "cuda":
             torch.cuda.empty_cache()
     return lines + [""], rows
+
+
+def sweep_linear_tiles(case: bench.Case, budget: float, peak: float | None) -> list[str]:
+    """Forward GB/s of the Triton linear_scan at the bandwidth target's size for other tile shapes.
+
+    The defaults (``BLOCK_C``, ``CHUNK_T``, ``NUM_WARPS`` of ``tsrec.kernels.linear.triton_impl``)
+    were chosen without a GPU; this table is what to tune them from.
+    """
+    from tsrec.kernels.linear import triton_impl as impl  # noqa: PLC0415 - triton loads here only
+
+    default = (impl.BLOCK_C, impl.CHUNK_T, impl.NUM_WARPS)
+    size = dict(zip(("batch", "time", "chans", "state"), SWEEP_SIZE), quick=True)
+    inputs = case.make(size, DEVICE)
+    lines = [f"### linear_scan tile sweep (triton forward, {bench._label(size)})", "",
+             "| BLOCK_C | CHUNK_T | num_warps | fwd ms | GB/s | % of peak |", "|---|---|---|---|---|---|"]
+    try:
+        for block, chunk, warps in SWEEP_TILES:
+            impl.BLOCK_C, impl.CHUNK_T, impl.NUM_WARPS = block, chunk, warps
+            with torch.no_grad():
+                ms = bench.time_call(lambda: case.call(inputs, "triton"), DEVICE, budget)
+            gbps = case.nbytes(size) / ms / 1e6
+            mark = " (default)" if (block, chunk, warps) == default else ""
+            lines.append(f"| {block}{mark} | {chunk} | {warps} | {ms:.3f} | {gbps:.0f} | "
+                         f"{f'{100 * gbps / peak:.0f}%' if peak else 'n/a'} |")
+            print(lines[-1], flush=True)
+    finally:
+        impl.BLOCK_C, impl.CHUNK_T, impl.NUM_WARPS = default
+    return lines + [""]
 
 
 def target_lines(rows: list[dict], peak: float | None, copy_gbps: float) -> list[str]:
@@ -122,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"== {case.op}", flush=True)
             table, got = run_op(case, GPU_SIZES[case.op], args.budget, peak)
             lines, rows = lines + table, rows + got
+            if case.op == "linear_scan":
+                lines += sweep_linear_tiles(case, args.budget, peak)
     header = [
         "# Kernel benchmarks on a GPU", "",
         f"Command: `python benchmarks/kernels_gpu.py {' '.join(sys.argv[1:] if argv is None else argv)}`", "",

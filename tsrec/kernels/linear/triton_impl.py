@@ -22,6 +22,7 @@ from .torch_impl import gate_and_state_grads
 
 BLOCK_C = 32  # channels per program: 32 fp32 = one 128-byte row segment per time step
 CHUNK_T = 64  # time steps per tile; a (64, 32) tile is 16 values per thread and tensor at 4 warps
+NUM_WARPS = 4  # benchmarks/kernels_gpu.py sweeps these three on a GPU
 
 
 @triton.jit
@@ -72,6 +73,7 @@ def _launch(a, b, h0, reverse: bool, gate_shift: int) -> torch.Tensor:
     _scan_kernel[grid](
         a, b, h0 if h0 is not None else b, out, n_steps, chans,
         HAS_H0=h0 is not None, REVERSE=reverse, GATE_SHIFT=gate_shift, ACC=acc, BLOCK=block, CHUNK=chunk,
+        num_warps=NUM_WARPS,
     )
     return out
 
