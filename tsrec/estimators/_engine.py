@@ -28,6 +28,8 @@ from lightning.pytorch.utilities.model_helpers import is_overridden
 from torch import nn
 from torch.utils.data import DataLoader
 
+from tsrec.estimators._ema import WarmStartEMA, averages_weights
+
 _NOISY_LOGGERS = (
     "lightning.pytorch.utilities.rank_zero",
     "lightning.pytorch.accelerators.cuda",
@@ -74,6 +76,8 @@ class TrainingConfig:
     seed: int = 0
     verbose: bool = False
     trainer_kwargs: dict = field(default_factory=dict)
+    ema_decay: float | None = None  # an EMA of the weights is validated and kept (LS4), from...
+    ema_start_step: int = 0  # ...this optimiser step; the weights themselves before it
 
 
 class TrainingModule(pl.LightningModule):
@@ -228,11 +232,14 @@ class TrainingResult:
 
 
 def _callbacks(config: TrainingConfig, has_val: bool, folder: str) -> list:
+    ema = [] if config.ema_decay is None else [WarmStartEMA(config.ema_decay, config.ema_start_step)]
     if not has_val:
-        return []
-    callbacks: list = [
-        ModelCheckpoint(dirpath=folder, monitor="val_loss", mode="min", save_top_k=1, save_weights_only=True)
-    ]
+        return ema
+    # a weight average enters a checkpoint only through its on_save_checkpoint hook, which
+    # Lightning skips for weights-only checkpoints: the best checkpoint must hold what was validated
+    checkpoint = ModelCheckpoint(dirpath=folder, monitor="val_loss", mode="min", save_top_k=1,
+                                 save_weights_only=not ema)
+    callbacks: list = [*ema, checkpoint]
     if config.patience:
         callbacks.append(EarlyStopping(monitor="val_loss", mode="min", patience=config.patience))
     return callbacks
@@ -283,14 +290,14 @@ def _group_size(module: TrainingModule, trainer: pl.Trainer) -> int:
     """Minibatches per Lightning step: one wherever Lightning has to see each minibatch.
 
     That is Lightning's automatic loop (clipping, accumulation), Trainer options that count
-    steps, and several processes (Lightning shards a DataLoader, not a plain iterable). Groups
+    steps, a weight average (updated per Lightning step), and several processes (Lightning shards a DataLoader, not a plain iterable). Groups
     are only formed on the CPU, where they were measured: on a GPU a group would also hold all
     its batches in device memory at once.
     """
     config = module.config
     counts_steps = any(key in config.trainer_kwargs for key in _COUNTS_STEPS)
     on_one_cpu = isinstance(trainer.accelerator, CPUAccelerator) and trainer.world_size == 1
-    if module.automatic_optimization or counts_steps or not on_one_cpu:
+    if module.automatic_optimization or counts_steps or not on_one_cpu or averages_weights(trainer.callbacks):
         return 1
     return BATCHES_PER_STEP
 

@@ -60,6 +60,11 @@ class LS4Forecaster(DeepForecaster):
         Let the prior and the decoder also read the previous observation ``x_{t-1}`` (the
         paper's general model; the released configs leave it out). Sampling then feeds each
         sampled value back in.
+    ema_decay : float or None, default=None
+        Keep an exponential moving average of the weights with this decay, validate it and end
+        with it (LS4's configs: 0.999, 0.99 for solar); None trains without one.
+    ema_start_step : int, default=200
+        Optimiser step from which the average starts (LS4's: 200); before it, it is the weights.
     max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
     random_state, verbose, trainer_kwargs
         Shared training parameters (see the README). ``random_state`` also seeds the sampling, so
@@ -92,6 +97,8 @@ class LS4Forecaster(DeepForecaster):
         n_samples: int = 100,
         instance_norm: bool = False,
         condition_on_x: bool = False,
+        ema_decay: float | None = None,
+        ema_start_step: int = 200,
         max_epochs: int = 10,
         batch_size: int = 64,
         lr: float = 1e-3,
@@ -116,6 +123,8 @@ class LS4Forecaster(DeepForecaster):
         self.n_samples = n_samples
         self.instance_norm = instance_norm
         self.condition_on_x = condition_on_x
+        self.ema_decay = ema_decay
+        self.ema_start_step = ema_start_step
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -216,6 +225,9 @@ class LS4Classifier(DeepClassifier):
     d_state : int, default=64
     n_layers : int, default=4
     dropout : float, default=0.0
+    ema_decay : float or None, default=None
+    ema_start_step : int, default=200
+        Exponential moving average of the weights, as in :class:`LS4Forecaster`.
     max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
     random_state, verbose, trainer_kwargs
         Shared training parameters (see the README). By default all training samples are used
@@ -248,6 +260,8 @@ class LS4Classifier(DeepClassifier):
         d_state: int = 64,
         n_layers: int = 4,
         dropout: float = 0.0,
+        ema_decay: float | None = None,
+        ema_start_step: int = 200,
         max_epochs: int = 100,
         batch_size: int = 16,
         lr: float = 1e-3,
@@ -265,6 +279,8 @@ class LS4Classifier(DeepClassifier):
         self.d_state = d_state
         self.n_layers = n_layers
         self.dropout = dropout
+        self.ema_decay = ema_decay
+        self.ema_start_step = ema_start_step
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr

@@ -35,8 +35,9 @@ Departures and inferred choices:
   the mean of the decoder means over the sample paths.
 - ``log sigma`` of the latent heads is clamped to [-9, 5] before ``exp`` [inferred; for stability].
 - Training is tsrec's shared loop: no per-parameter learning rate for the SSM parameters (the
-  paper's code uses ``min(1e-3, lr)`` and no weight decay for them), no EMA of the weights and no
-  ReduceLROnPlateau.
+  paper's code uses ``min(1e-3, lr)`` and no weight decay for them) and no ReduceLROnPlateau.
+  The paper's EMA of the weights (decay 0.999 from step 200, validated and kept) is the
+  estimators' ``ema_decay`` / ``ema_start_step``, off by default.
 - Optional instance normalisation (``instance_norm=True``, off by default) [inferred]: each window
   is standardised with the mean and std of its first ``lookback`` steps (the part a forecast
   sees), and sample paths are mapped back. The paper standardises each whole series
