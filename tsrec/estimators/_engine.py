@@ -290,9 +290,9 @@ def _group_size(module: TrainingModule, trainer: pl.Trainer) -> int:
     """Minibatches per Lightning step: one wherever Lightning has to see each minibatch.
 
     That is Lightning's automatic loop (clipping, accumulation), Trainer options that count
-    steps, a weight average (updated per Lightning step), and several processes (Lightning shards a DataLoader, not a plain iterable). Groups
-    are only formed on the CPU, where they were measured: on a GPU a group would also hold all
-    its batches in device memory at once.
+    steps, a weight average (updated per Lightning step), and several processes (Lightning
+    shards a DataLoader, not a plain iterable). Groups are only formed on the CPU, where they
+    were measured: on a GPU a group would also hold all its batches in device memory at once.
     """
     config = module.config
     counts_steps = any(key in config.trainer_kwargs for key in _COUNTS_STEPS)
