@@ -1,30 +1,55 @@
 #!/usr/bin/env bash
-# The whole GPU check of the kernels, prepared to run as one command on a lent GPU machine
-# (device time is counted in minutes): the Triton kernels compiled for the GPU against the float64
-# references and the torch path, then the GPU benchmark with issue 3's targets.
+# The GPU checks, prepared to run on a lent GPU machine where device time is counted in minutes.
 #
-# Usage, from the repository root, on a machine with torch, triton and a CUDA GPU (nothing else of
-# tsrec's dependencies is needed: tsrec.kernels imports only torch):
+#   bash benchmarks/gpu_check.sh OUT_DIR [kernels|training]
 #
-#     bash benchmarks/gpu_check.sh OUT_DIR
+# kernels (default; needs only torch, triton and a CUDA GPU: tsrec.kernels imports only torch):
+#   the Triton kernels compiled for the GPU against the float64 references and the torch path
+#   (tests/kernels/triton_interpret_check.py --device cuda), then benchmarks/kernels_gpu.py with
+#   issue 3's two targets. Writes OUT_DIR/gpu_check.log and OUT_DIR/kernels_gpu.md (commit it as
+#   benchmarks/results/kernels_gpu.md). Capped at 200 s + 360 s: one device call may run 600 s.
+# training: every estimator fits twice on the GPU (benchmarks/gpu_training.py). The device image
+#   lacks sktime and scikit-base; carry them as wheels in .whl (git-excluded), made here with
+#     python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 \
+#       --implementation cp --platform manylinux_2_28_x86_64 -d .whl sktime==1.2.0 scikit-base==1.1.1
+#   and pass carry=[".whl"]. Writes OUT_DIR/gpu_training.log and OUT_DIR/gpu_training.md.
 #
-# Writes OUT_DIR/gpu_check.log (every check's line) and OUT_DIR/kernels_gpu.md (the report to
-# commit as benchmarks/results/kernels_gpu.md). Exits non-zero if a check or the benchmark failed.
-# The two steps are capped at 200 s and 360 s: one call of the device tool may run 600 s.
+# Exits non-zero if a check or a benchmark failed.
 set -uo pipefail
-out=${1:?usage: bash benchmarks/gpu_check.sh OUT_DIR}
+out=${1:?usage: bash benchmarks/gpu_check.sh OUT_DIR [kernels|training]}
+stage=${2:-kernels}
 mkdir -p "$out"
 export PYTHONPATH="$PWD" PYTHONUNBUFFERED=1
 python=${PYTHON:-python3}
-log="$out/gpu_check.log"
-{
+
+header() {
     date -u
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
     "$python" -c "import torch, triton; print('torch', torch.__version__, 'triton', triton.__version__)"
-} 2>&1 | tee "$log"
-timeout 200 "$python" tests/kernels/triton_interpret_check.py --device cuda 2>&1 | tee -a "$log"
-checks=$?
-timeout 360 "$python" benchmarks/kernels_gpu.py --out "$out/kernels_gpu.md" 2>&1 | tee -a "$log"
-bench=$?
-echo "checks exit $checks, benchmark exit $bench" | tee -a "$log"
-[ "$checks" -eq 0 ] && [ "$bench" -eq 0 ]
+}
+
+case "$stage" in
+kernels)
+    log="$out/gpu_check.log"
+    header 2>&1 | tee "$log"
+    timeout 200 "$python" tests/kernels/triton_interpret_check.py --device cuda 2>&1 | tee -a "$log"
+    checks=$?
+    timeout 360 "$python" benchmarks/kernels_gpu.py --out "$out/kernels_gpu.md" 2>&1 | tee -a "$log"
+    bench=$?
+    echo "checks exit $checks, benchmark exit $bench" | tee -a "$log"
+    [ "$checks" -eq 0 ] && [ "$bench" -eq 0 ]
+    ;;
+training)
+    log="$out/gpu_training.log"
+    header 2>&1 | tee "$log"
+    if [ -d .whl ]; then
+        "$python" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .whl/*.whl \
+            2>&1 | tee -a "$log" && export PYTHONPATH="/tmp/site:$PYTHONPATH"
+    fi
+    timeout 540 "$python" benchmarks/gpu_training.py --out "$out/gpu_training.md" 2>&1 | tee -a "$log"
+    ;;
+*)
+    echo "unknown stage $stage: use kernels or training" >&2
+    exit 2
+    ;;
+esac

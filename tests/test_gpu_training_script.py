@@ -1,0 +1,51 @@
+"""benchmarks/gpu_training.py as a dry run on the CPU: it must not first fail on a scarce GPU."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_training.py"
+
+
+@pytest.fixture(scope="module")
+def gpu_training():
+    spec = importlib.util.spec_from_file_location("gpu_training", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_dry_run_fits_twice_and_reports(gpu_training, tmp_path):
+    out = tmp_path / "gpu_training.md"
+    status = gpu_training.main(["--accelerator", "cpu", "--tiny", "--models", "ARNetForecaster", "SMambaClassifier",
+                                "--out", str(out)])
+    assert status == 0
+    rows = [line for line in out.read_text().splitlines() if line.startswith("| ") and "Forecaster" in line
+            or line.startswith("| SMambaClassifier")]
+    assert len(rows) == 2
+    assert all("| yes | yes |" in row for row in rows)  # same predictions twice, finite
+
+
+def test_a_failing_estimator_is_reported_and_fails_the_run(gpu_training, tmp_path, monkeypatch):
+    def broken(cls, params, is_classifier):
+        raise RuntimeError("deterministic mode has no CUDA kernel for this op")
+
+    monkeypatch.setattr(gpu_training, "fit_predict", broken)
+    out = tmp_path / "gpu_training.md"
+    status = gpu_training.main(["--accelerator", "cpu", "--tiny", "--models", "CycleNetForecaster", "--out", str(out)])
+    assert status == 1
+    assert "| CycleNetForecaster | None | None | NO | NO |" in out.read_text()
+    assert "RuntimeError: deterministic mode has no CUDA kernel for this op" in out.read_text()
+
+
+def test_gpu_run_without_a_gpu_says_so(gpu_training, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")  # the message is for machines without one
+    with pytest.raises(SystemExit):
+        gpu_training.main(["--models", "ARNetForecaster"])
+    assert "no CUDA GPU" in capsys.readouterr().err
