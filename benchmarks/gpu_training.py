@@ -27,6 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
+from tsrec._files import atomic_write  # noqa: E402
 from tsrec.datasets import load_ett  # noqa: E402
 from tsrec.registry import all_estimators  # noqa: E402
 
@@ -117,10 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [check(name, cls, args.accelerator, args.tiny) for name, cls in estimators]
     text = report(rows, device, argv)
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.out.with_suffix(".tmp")
-        tmp.write_text(text)
-        tmp.replace(args.out)  # never leave a half-written report
+        atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
     print(text)
     return 0 if all(r["identical"] and r["finite"] for r in rows) else 1
 

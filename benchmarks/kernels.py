@@ -29,6 +29,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
+from tsrec._files import atomic_write  # noqa: E402
 from tsrec.kernels import linear_scan, rnn_scan, selective_scan  # noqa: E402
 
 # Peak HBM bandwidth (GB/s) of cards we may be lent; others print "unknown".
@@ -378,10 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     lines[len(header):len(header)] = target_lines()  # verdicts first, tables after
     text = "\n".join(lines) + "\n"
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.out.with_suffix(".tmp")
-        tmp.write_text(text)
-        tmp.replace(args.out)  # never leave a half-written report
+        atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
     else:
         print(text)
     return 0

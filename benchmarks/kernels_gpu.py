@@ -26,6 +26,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import kernels as bench  # noqa: E402  (benchmarks/kernels.py: the cases, inputs and timers)
+from tsrec._files import atomic_write  # noqa: E402
 
 # (batch, time, channels, state); the first three linear sizes are the bandwidth target's
 LINEAR_GPU = [(16, 4096, 1024, 1), (64, 4096, 256, 1), (64, 4096, 1024, 1), (16, 720, 1024, 1), (4, 4096, 64, 1)]
@@ -164,10 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     text = "\n".join(header + target_lines(rows, peak, copy_gbps) + lines) + "\n"
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.out.with_suffix(".tmp")
-        tmp.write_text(text)
-        tmp.replace(args.out)  # never leave a half-written report
+        atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
     print(text)
     return 0
 
