@@ -23,7 +23,7 @@ import itertools  # noqa: E402
 
 import torch  # noqa: E402
 
-from tsrec.kernels import linear_scan, rnn_scan, scan2d, selective_scan  # noqa: E402
+from tsrec.kernels import linear_scan, ltc_scan, rnn_scan, scan2d, selective_scan  # noqa: E402
 from _compare import TOL, rel_err  # noqa: E402
 
 
@@ -78,6 +78,21 @@ def check_rnn(dtype, cell, h0, gen, b=3, T=6, hidden=5):
     return compare(f"rnn_scan {dtype} cell={cell} h0={h0} B={b} T={T} H={hidden}", fn, leaves, dtype)
 
 
+def check_ltc(dtype, gen, b=3, T=4, units=5, unfolds=3):
+    """``units`` 5 pads to 8 lanes; ``b`` above the rows per program spans several programs."""
+    terms = leaf(b, T, 2 * units, dtype=dtype, scale=0.5, positive=True, gen=gen)
+    v0 = leaf(b, units, dtype=dtype, scale=0.5, gen=gen)
+    cm, ln, g = (leaf(units, dtype=dtype, scale=s, positive=True, gen=gen) for s in (3.0, 0.2, 1.0))
+    ld = (cm.detach() + g.detach()).requires_grad_()
+    w = leaf(units, units, dtype=dtype, positive=True, gen=gen)
+    w_erev = leaf(units, units, dtype=dtype, gen=gen)
+    sigma = leaf(units, units, dtype=dtype, scale=5.0, positive=True, gen=gen)
+    mu = leaf(units, units, dtype=dtype, positive=True, gen=gen)
+    leaves = [terms, v0, cm, ln, ld, w, w_erev, sigma, mu]
+    fn = lambda be: (ltc_scan(*leaves, ode_unfolds=unfolds, backend=be),)  # noqa: E731
+    return compare(f"ltc_scan {dtype} B={b} T={T} U={units} unfolds={unfolds}", fn, leaves, dtype)
+
+
 def check_scan2d(dtype, coupled, reverse, h0, final, gen, b=2, T=4, V=3, d=3, n=2):
     """Defaults are tiny; ``d > 32`` spans two channel blocks (block sums of the B/C gradients)."""
     grid, small = (b, T, V, d), (b, T, V, n)
@@ -114,6 +129,9 @@ def interpreter_checks(gen) -> list:
             checks.append(check_rnn(dtype, cell, h0=cell == "gated", gen=gen))
         for coupled, reverse, h0 in itertools.product((True, False), repeat=3):
             checks.append(check_scan2d(dtype, coupled, reverse, h0, final=h0 or reverse, gen=gen))
+    for dtype in (torch.float32, torch.float64):
+        checks.append(check_ltc(dtype, gen))
+    checks.append(check_ltc(torch.float32, gen, b=70, T=3, units=8, unfolds=6))  # two programs of 64 rows
     for reverse in (False, True):  # several time tiles (the last one partial) and channel blocks
         checks.append(check_linear(torch.float32, reverse, True, gen=gen, shape=(2, 150, 37)))
     checks.append(check_selective(torch.float32, None, True, gen=gen, b=1, T=40, d=40))
@@ -130,6 +148,7 @@ def gpu_checks(gen) -> list:
     checks.append(check_selective(f32, None, True, gen=gen, b=2, T=300, d=64, n=16))
     checks.append(check_selective(f32, 4, True, gen=gen, b=2, T=300, d=128, n=16))
     checks.append(check_selective(f32, None, False, gen=gen, b=16, T=720, d=128, n=16, ref="torch"))
+    checks.append(check_ltc(f32, gen, b=32, T=96, units=32, unfolds=6))
     checks.append(check_rnn(f32, "tanh", False, gen=gen, b=40, T=300, hidden=64))
     checks.append(check_rnn(f32, "gated", True, gen=gen, b=16, T=200, hidden=128))
     checks.append(check_scan2d(f32, True, False, True, True, gen=gen, b=2, T=24, V=7, d=64, n=16))

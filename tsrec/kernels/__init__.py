@@ -6,12 +6,13 @@ and importing it never imports triton: Triton kernels load on first use.
 """
 
 from .linear import linear_scan, linear_scan_step
-from .recurrent import recurrent_scan, rnn_scan
+from .recurrent import ltc_scan, recurrent_scan, rnn_scan
 from .selective import selective_scan, selective_scan_step
 
 __all__ = [
     "linear_scan",
     "linear_scan_step",
+    "ltc_scan",
     "recurrent_scan",
     "rnn_scan",
     "selective_scan",

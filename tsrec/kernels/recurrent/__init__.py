@@ -8,6 +8,9 @@ Two entry points:
 - :func:`rnn_scan` runs the fixed cell family of :mod:`.cells` (``"tanh"`` and the CfC-like
   ``"gated"`` cell) and has a fused Triton kernel for GPUs, with the whole time loop and the
   state on chip.
+- :func:`ltc_scan` (:mod:`.ltc`) runs the LTC neuron's fused ODE solver, with a fused Triton
+  forward and adjoint kernel for GPUs (the LTC model's time loop; CfC runs on
+  :func:`recurrent_scan`).
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ import torch
 from .._checks import check_like, check_shape, check_tensor
 from .._dispatch import resolve_backend
 from .cells import CELLS
+from .ltc import ltc_scan
 from .naive import recurrent_scan_naive, rnn_scan_naive
 from .torch_impl import recurrent_scan_torch, rnn_scan_torch
 
-__all__ = ["recurrent_scan", "rnn_scan"]
+__all__ = ["ltc_scan", "recurrent_scan", "rnn_scan"]
 
 
 def _checked_step(step_fn: Callable, h0: torch.Tensor) -> Callable:

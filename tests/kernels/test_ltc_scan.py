@@ -1,0 +1,98 @@
+"""ltc_scan (the LTC neuron's fused ODE solver over a sequence) on CPU: torch against naive."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tsrec.kernels import ltc_scan
+from tsrec.kernels.recurrent.ltc import MAX_UNITS
+from _compare import REAL_DTYPES, TOL, rel_err
+
+
+def make(batch=3, T=6, units=5, dtype=torch.float64, seed=0) -> list[torch.Tensor]:
+    """Leaves in the solver's ranges: positive terms, weights, slopes and capacitances."""
+    g = torch.Generator().manual_seed(seed)
+    pos = lambda *s, scale=1.0: scale * torch.rand(*s, generator=g, dtype=torch.float64)  # noqa: E731
+    cm = pos(units, scale=3.0) + 0.5
+    leaves = [pos(batch, T, 2 * units, scale=0.5), 0.5 * torch.randn(batch, units, generator=g, dtype=torch.float64),
+              cm, 0.2 * torch.randn(units, generator=g, dtype=torch.float64), cm + pos(units),
+              pos(units, units), torch.randn(units, units, generator=g, dtype=torch.float64),
+              pos(units, units, scale=5.0) + 3.0, pos(units, units)]
+    return [x.to(dtype).requires_grad_() for x in leaves]
+
+
+def run(backend, leaves, unfolds=3):
+    h = ltc_scan(*leaves, ode_unfolds=unfolds, backend=backend)
+    return [h, *torch.autograd.grad((h ** 2).sum(), leaves)]
+
+
+@pytest.mark.parametrize("dtype", REAL_DTYPES)
+@pytest.mark.parametrize("unfolds", [1, 6])
+def test_torch_matches_naive(dtype, unfolds):
+    leaves = make(dtype=dtype)
+    for got, ref in zip(run("torch", leaves, unfolds), run("naive", leaves, unfolds)):
+        assert rel_err(got, ref) < TOL[dtype]
+
+
+def test_gradcheck():
+    leaves = make(batch=2, T=3, units=3)
+    fn = lambda *xs: ltc_scan(*xs, ode_unfolds=2, backend="torch")  # noqa: E731
+    assert torch.autograd.gradcheck(fn, leaves)
+
+
+def test_scanning_in_two_parts_carries_the_state():
+    terms, v0, *params = make(T=8)
+    whole = ltc_scan(terms, v0, *params)
+    first = ltc_scan(terms[:, :5], v0, *params)
+    second = ltc_scan(terms[:, 5:], first[:, -1], *params)
+    torch.testing.assert_close(torch.cat([first, second], dim=1), whole, rtol=0, atol=1e-12)
+
+
+def test_states_stay_within_the_potentials_range():
+    # the paper's Theorem 2: every update is a convex combination of v, V_leak/g and E (bounded)
+    terms, v0, cm, ln, ld, w, w_erev, sigma, mu = make(T=30, units=6)
+    erev = torch.sign(w_erev.detach())  # reversal potentials +-1
+    leak_v = torch.full((6,), 0.1, dtype=torch.float64)
+    g = ld.detach() - cm.detach()
+    h = ltc_scan(torch.zeros_like(terms), v0.detach().clamp(-1, 1), cm.detach(), g * leak_v, ld.detach(), w.detach(),
+                 w.detach() * erev, sigma.detach(), mu.detach())
+    assert h.abs().max() <= 1.0 + 1e-12
+
+
+@pytest.mark.parametrize(
+    "change,error,match",
+    [
+        ({0: torch.zeros(3, 6, 9)}, ValueError, r"terms must have shape \(3, 6, 10\)"),
+        ({1: torch.zeros(3, 4)}, ValueError, r"terms must have shape \(3, 6, 8\)"),
+        ({5: torch.zeros(5, 4)}, ValueError, r"w must have shape \(5, 5\)"),
+        ({2: torch.zeros(4)}, ValueError, r"cm_t must have shape \(5,\)"),
+        ({0: torch.zeros(3, 0, 10)}, ValueError, "empty time axis"),
+        ({0: torch.full((3, 6, 10), float("nan"))}, ValueError, "terms contains NaN or inf"),
+    ],
+)
+def test_bad_inputs(change, error, match):
+    leaves = [x.detach() for x in make()]
+    for index, value in change.items():
+        leaves[index] = value.double()
+    with pytest.raises(error, match=match):
+        ltc_scan(*leaves)
+
+
+def test_bad_unfolds_and_backends():
+    leaves = [x.detach() for x in make()]
+    with pytest.raises(ValueError, match="ode_unfolds must be an integer >= 1"):
+        ltc_scan(*leaves, ode_unfolds=0)
+    with pytest.raises(ValueError, match="unknown kernel backend"):
+        ltc_scan(*leaves, backend="cuda")
+    pytest.importorskip("triton")
+    with pytest.raises(ValueError, match="needs CUDA tensors"):
+        ltc_scan(*leaves, backend="triton")
+
+
+def test_wide_layers_are_refused_by_the_fused_kernel(monkeypatch):
+    pytest.importorskip("triton")
+    monkeypatch.setenv("TRITON_INTERPRET", "1")  # lets backend="triton" accept CPU tensors
+    leaves = [x.detach() for x in make(batch=1, T=2, units=MAX_UNITS + 1)]
+    with pytest.raises(ValueError, match=f"keeps U <= {MAX_UNITS} on chip, got U={MAX_UNITS + 1}"):
+        ltc_scan(*leaves, backend="triton")

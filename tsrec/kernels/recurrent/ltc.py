@@ -1,0 +1,118 @@
+"""The LTC neuron's fused ODE solver run over a sequence (Hasani et al., AAAI-21, Eq. 3).
+
+For every input step ``t``, ``ode_unfolds`` semi-implicit Euler updates of the state ``v``
+(``batch, U``)::
+
+    g_bij = sigmoid(sigma_ij (v_bi - mu_ij))                          (synapse i -> j)
+    v_bj <- (num_btj + cm_j v_bj + sum_i g_bij w_erev_ij) / (den_btj + sum_i g_bij w_ij)
+
+with ``num = leak_num + sensory_num_t`` and ``den = leak_den + sensory_den_t + epsilon``: the
+input synapses' terms ``terms = [sensory_num, sensory_den]`` (``batch, time, 2U``) are constant
+within a step, so the caller computes them for the whole sequence at once. The parameters are
+passed already transformed (``cm_t = softplus(C) * unfolds``, ``w = softplus(w)``, ...), so
+every backend differentiates the same function of the same tensors.
+
+Backends: ``naive`` (float64 loop, the specification), ``torch`` (the loop on torch ops,
+differentiated by autograd; the LTC model's CPU path) and ``triton`` (one kernel for the whole
+sequence with the state and the ``U x U`` synapse parameters on chip, and a hand-written
+adjoint kernel; ``U <= MAX_UNITS``).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .._checks import check_like, check_shape, check_tensor
+from .._dispatch import resolve_backend
+
+MAX_UNITS = 64  # the Triton kernels keep (batch rows x U x U) synapse tiles in registers
+
+
+def ltc_step(terms_t, v, cm_t, leak_num, leak_den, w, w_erev, sigma, mu, ode_unfolds: int, epsilon: float):
+    """One input step of the solver on torch ops: ``terms_t`` ``(batch, 2U)``, ``v`` ``(batch, U)``."""
+    sensory_num, sensory_den = terms_t.chunk(2, dim=-1)
+    num_const, den_const = leak_num + sensory_num, leak_den + sensory_den + epsilon
+    for _ in range(ode_unfolds):
+        gate = torch.sigmoid(sigma * (v[:, :, None] - mu))  # (batch, pre i, post j)
+        numerator = torch.addcmul(num_const + (gate * w_erev).sum(dim=1), cm_t, v)
+        v = numerator / (den_const + (gate * w).sum(dim=1))
+    return v
+
+
+def _loop(terms, v0, params, ode_unfolds, epsilon, index_time: bool) -> torch.Tensor:
+    steps = [terms[:, t] for t in range(terms.shape[1])] if index_time else terms.unbind(1)
+    out, v = [], v0
+    for terms_t in steps:
+        v = ltc_step(terms_t, v, *params, ode_unfolds, epsilon)
+        out.append(v)
+    return torch.stack(out, dim=1)
+
+
+def ltc_scan(
+    terms: torch.Tensor,
+    v0: torch.Tensor,
+    cm_t: torch.Tensor,
+    leak_num: torch.Tensor,
+    leak_den: torch.Tensor,
+    w: torch.Tensor,
+    w_erev: torch.Tensor,
+    sigma: torch.Tensor,
+    mu: torch.Tensor,
+    *,
+    ode_unfolds: int = 6,
+    epsilon: float = 1e-8,
+    backend: str = "auto",
+) -> torch.Tensor:
+    """All states ``(batch, time, U)`` of the LTC solver of the module docstring.
+
+    Parameters
+    ----------
+    terms : torch.Tensor
+        ``(batch, time, 2U)`` input-synapse numerator and denominator terms.
+    v0 : torch.Tensor
+        ``(batch, U)`` initial state.
+    cm_t, leak_num, leak_den : torch.Tensor
+        ``(U,)`` capacitance over the solver step, ``g_leak V_leak`` and ``cm_t + g_leak``.
+    w, w_erev, sigma, mu : torch.Tensor
+        ``(U, U)`` synapse weights (positive), weights times reversal potentials, slopes, centres.
+    ode_unfolds : int, default 6
+        Solver updates per input step.
+    epsilon : float, default 1e-8
+        Added to the denominator.
+    backend : {"auto", "torch", "triton", "naive"}
+        ``"triton"``: the fused GPU kernels (``U <= MAX_UNITS``); ``"auto"`` picks them for CUDA
+        tensors when triton is installed and ``U`` fits.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(batch, time, U)`` states after each input step, dtype of ``terms``.
+    """
+    check_tensor("terms", terms, ndim=3)
+    check_tensor("v0", v0, ndim=2)
+    units = v0.shape[1]
+    check_shape("terms", terms, (v0.shape[0], terms.shape[1], 2 * units), "(batch, time, 2U)")
+    for name, p in (("cm_t", cm_t), ("leak_num", leak_num), ("leak_den", leak_den)):
+        check_shape(name, p, (units,), "(U,)")
+    for name, p in (("w", w), ("w_erev", w_erev), ("sigma", sigma), ("mu", mu)):
+        check_shape(name, p, (units, units), "(U, U)")
+    if terms.shape[1] == 0:
+        raise ValueError("terms has an empty time axis (dim 1); pass at least one time step")
+    if isinstance(ode_unfolds, bool) or not isinstance(ode_unfolds, int) or ode_unfolds < 1:
+        raise ValueError(f"ode_unfolds must be an integer >= 1, got {ode_unfolds!r}")
+    check_like("terms", terms, v0=v0, cm_t=cm_t, leak_num=leak_num, leak_den=leak_den, w=w, w_erev=w_erev,
+               sigma=sigma, mu=mu)
+    params = (cm_t, leak_num, leak_den, w, w_erev, sigma, mu)
+    if backend == "auto" and units > MAX_UNITS:
+        backend = "torch"  # beyond what the fused kernel keeps on chip
+    which = resolve_backend(backend, terms, v0, *params)
+    if which == "naive":
+        wide = [x.double() for x in (terms, v0, *params)]
+        return _loop(wide[0], wide[1], wide[2:], ode_unfolds, epsilon, index_time=True).to(terms.dtype)
+    if which == "triton":
+        if units > MAX_UNITS:
+            raise ValueError(f"the Triton LTC kernel keeps U <= {MAX_UNITS} on chip, got U={units}; use backend='torch'")
+        from .ltc_triton import ltc_scan_triton  # lazy: importing tsrec must not import triton
+
+        return ltc_scan_triton(terms, v0, params, ode_unfolds, epsilon)
+    return _loop(terms, v0, params, ode_unfolds, epsilon, index_time=False)
