@@ -16,7 +16,8 @@ default. We follow ``ncps``'s time scale (c = C * ode_unfolds for unit steps).
 ``"default"`` (gated interpolation of two heads by a learned time gate), ``"no_gate"`` and
 ``"pure"`` (the direct closed-form approximation of the LTC solution).
 
-Both run through :func:`tsrec.kernels.recurrent_scan`, the shared loop for nonlinear cells.
+The LTC solver runs on :func:`tsrec.kernels.ltc_scan` (a torch loop on CPU, one fused Triton
+kernel on a GPU); CfC on :func:`tsrec.kernels.recurrent_scan`, the shared loop for nonlinear cells.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from tsrec.kernels import recurrent_scan
+from tsrec.kernels import ltc_scan, recurrent_scan
 from tsrec.nn.heads import check_pool, pool_over_time
 from tsrec.nn.normalization import InstanceNorm
 
@@ -85,15 +86,19 @@ class LTCCell(nn.Module):
 
     def forward(self, x_t: torch.Tensor, v: torch.Tensor, elapsed: float = 1.0) -> torch.Tensor:
         """The state after one input step ``x_t`` (batch, input_size) from ``v`` (batch, units)."""
-        return self._stepper(elapsed)(self._input_terms(x_t), v)
+        terms = self._input_terms(x_t)[:, None]
+        return ltc_scan(terms, v, *self._solver_params(elapsed), ode_unfolds=self.ode_unfolds, epsilon=self.epsilon)[:, 0]
 
     def scan(self, x: torch.Tensor, v0: torch.Tensor) -> torch.Tensor:
         """All states (batch, time, units) over the inputs ``x`` (batch, time, input_size), unit steps.
 
         The input synapses and the parameter transforms are computed once for the whole sequence
-        rather than at every step (about a fifth of the fwd+bwd time of a step-by-step loop).
+        rather than at every step (about a fifth of the fwd+bwd time of a step-by-step loop), and
+        :func:`tsrec.kernels.ltc_scan` runs the solver: a torch loop on CPU, one fused Triton
+        kernel (forward and adjoint) on a GPU.
         """
-        return recurrent_scan(self._stepper(1.0), self._input_terms(x), v0)
+        return ltc_scan(self._input_terms(x), v0, *self._solver_params(1.0), ode_unfolds=self.ode_unfolds,
+                        epsilon=self.epsilon)
 
     def _input_terms(self, x: torch.Tensor) -> torch.Tensor:
         """The input synapses' share of the fused step's numerator and denominator, ``[..., 2 units]``.
@@ -105,28 +110,17 @@ class LTCCell(nn.Module):
         sensory = F.softplus(self.sensory_w) * torch.sigmoid(self.sensory_sigma * (x[..., None] - self.sensory_mu))
         return torch.cat([(sensory * self.sensory_erev).sum(dim=-2), sensory.sum(dim=-2)], dim=-1)
 
-    def _stepper(self, elapsed: float):
-        """The fused solver as a step ``(input terms, v) -> v``, parameter transforms done once."""
+    def _solver_params(self, elapsed: float) -> tuple[torch.Tensor, ...]:
+        """``(cm_t, leak_num, leak_den, w, w_erev, sigma, mu)``: the positive parameters transformed once.
+
+        ``sigma * (v - mu)`` stays in this form inside the solver: ``sigma * v - sigma * mu``
+        trained worse in float32 (ItalyPowerDemand, units 16, 50 epochs, 6 seeds: 0.856 against
+        0.916), likely the cancellation near the sigmoid's centre.
+        """
         cm_t = F.softplus(self.cm) / (elapsed / self.ode_unfolds)
         gleak = F.softplus(self.gleak)
         w = F.softplus(self.w)
-        # sigma * (v - mu) is kept in this form: sigma * v - sigma * mu trained worse in float32
-        # (ItalyPowerDemand, units 16, 50 epochs, 6 seeds: 0.856 against 0.916), likely the
-        # cancellation near the sigmoid's centre
-        w_erev = w * self.erev
-        leak_num = gleak * self.vleak
-        leak_den = cm_t + gleak
-
-        def step(terms: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-            sensory_num, sensory_den = terms.chunk(2, dim=-1)
-            num_const, den_const = leak_num + sensory_num, leak_den + sensory_den + self.epsilon
-            for _ in range(self.ode_unfolds):
-                gate = torch.sigmoid(self.sigma * (v[:, :, None] - self.mu))  # (batch, pre i, post j)
-                numerator = torch.addcmul(num_const + (gate * w_erev).sum(dim=1), cm_t, v)
-                v = numerator / (den_const + (gate * w).sum(dim=1))
-            return v
-
-        return step
+        return cm_t, gleak * self.vleak, cm_t + gleak, w, w * self.erev, self.sigma, self.mu
 
 
 def lecun_tanh(x: torch.Tensor) -> torch.Tensor:
