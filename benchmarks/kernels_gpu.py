@@ -27,12 +27,15 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import kernels as bench  # noqa: E402  (benchmarks/kernels.py: the cases, inputs and timers)
 from tsrec._files import atomic_write  # noqa: E402
+from tsrec.kernels import ltc_scan  # noqa: E402
 
 # (batch, time, channels, state); the first three linear sizes are the bandwidth target's
 LINEAR_GPU = [(16, 4096, 1024, 1), (64, 4096, 256, 1), (64, 4096, 1024, 1), (16, 720, 1024, 1), (4, 4096, 64, 1)]
 SELECTIVE_GPU = [(16, 720, 128, 16), (16, 96, 128, 16), (32, 336, 512, 16), (8, 2048, 768, 16)]
 RNN_GPU = [(64, 96, 64, 1), (64, 720, 64, 1), (256, 720, 128, 1)]
-GPU_SIZES = {"linear_scan": LINEAR_GPU, "selective_scan": SELECTIVE_GPU, "rnn_scan (tanh)": RNN_GPU}
+LTC_GPU = [(32, 96, 32, 6), (128, 96, 32, 6), (16, 720, 16, 6)]  # state = solver updates per step
+GPU_SIZES = {"linear_scan": LINEAR_GPU, "selective_scan": SELECTIVE_GPU, "rnn_scan (tanh)": RNN_GPU,
+             "ltc_scan (C = units, N = unfolds)": LTC_GPU}
 DEVICE = torch.device("cuda")
 TARGET_BANDWIDTH = 0.5  # of peak, at batch*channels >= BANDWIDTH_MIN_ROWS and time == BANDWIDTH_TIME
 BANDWIDTH_MIN_ROWS, BANDWIDTH_TIME = 16384, 4096
@@ -41,6 +44,23 @@ TARGET_SELECTIVE = 20.0
 SELECTIVE_TARGET_SIZE = (16, 720, 128, 16)
 SWEEP_SIZE = (16, 4096, 1024, 1)
 SWEEP_TILES = [(block, chunk, warps) for block in (16, 32, 64) for chunk in (32, 64, 128) for warps in (4, 8)]
+
+
+def _ltc_make(size: dict, device) -> dict:
+    """The LTC solver's inputs at ncps's initial ranges (units ``chans``, unfolds ``state``)."""
+    b, t, u = size["batch"], size["time"], size["chans"]
+    rand = lambda *shape, low=0.0, high=1.0: (low + (high - low) * torch.rand(*shape, device=device)).requires_grad_()  # noqa: E731
+    cm = rand(u, low=2.4, high=3.6)
+    return {"terms": rand(b, t, 2 * u, high=0.5), "v0": rand(b, u, low=-0.2, high=0.2), "cm_t": cm,
+            "leak_num": rand(u, low=-0.1, high=0.1), "leak_den": rand(u, low=3.0, high=4.0), "w": rand(u, u),
+            "w_erev": rand(u, u, low=-1.0), "sigma": rand(u, u, low=3.0, high=8.0), "mu": rand(u, u, low=0.3, high=0.8)}
+
+
+LTC_CASE = bench.Case(
+    "ltc_scan (C = units, N = unfolds)", [], _ltc_make,
+    lambda x, be: ltc_scan(*x.values(), ode_unfolds=6, backend=be),
+    nbytes=lambda s: 4 * s["batch"] * s["time"] * s["chans"] * (2 + 1 + s["state"]),  # terms; out; states
+    work=lambda s: (0, 0))
 
 
 def copy_bandwidth(n_bytes: int, budget: float) -> float:
@@ -148,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     import triton  # noqa: PLC0415 - only to name its version in the report
 
     lines, rows = [], []
-    for case in bench.CASES:
+    for case in [*bench.CASES, LTC_CASE]:
         if case.op in GPU_SIZES:
             print(f"== {case.op}", flush=True)
             table, got = run_op(case, GPU_SIZES[case.op], args.budget, peak)

@@ -56,6 +56,8 @@ def _arg_type(value) -> str:
         return "i1"
     if isinstance(value, int):
         return "i32" if -(2**31) <= value < 2**31 else "i64"
+    if isinstance(value, float):
+        return "fp32"  # Triton passes Python floats as fp32 scalars
     raise TypeError(f"cannot type kernel argument {value!r}")
 
 

@@ -69,7 +69,20 @@ def run_scan2d(dtype):
     return calls
 
 
-OPS = {"linear": run_linear, "selective": run_selective, "recurrent": run_recurrent, "scan2d": run_scan2d}
+def run_ltc(dtype):
+    from tsrec.kernels.recurrent import ltc_triton as impl
+
+    with recorded_launches(impl, ("_fwd_kernel", "_bwd_kernel")) as calls:
+        for units in (8, 32, 64):  # 8, 64 and 1 batch rows per program
+            terms, v0 = _leaf(4, 5, 2 * units, dtype=dtype, positive=True), _leaf(4, units, dtype=dtype)
+            vectors = [_leaf(units, dtype=dtype, positive=True) for _ in range(3)]
+            tiles = [_leaf(units, units, dtype=dtype, positive=True) for _ in range(4)]
+            impl.ltc_scan_triton(terms, v0, (*vectors, *tiles), 6, 1e-8).sum().backward()
+    return calls
+
+
+OPS = {"linear": run_linear, "selective": run_selective, "recurrent": run_recurrent, "scan2d": run_scan2d,
+       "ltc": run_ltc}
 
 
 def main(op: str) -> int:
