@@ -9,10 +9,11 @@
 #   issue 3's two targets. Writes OUT_DIR/gpu_check.log and OUT_DIR/kernels_gpu.md (commit it as
 #   benchmarks/results/kernels_gpu.md). Capped at 200 s + 360 s: one device call may run 600 s.
 # training: every estimator fits twice on the GPU (benchmarks/gpu_training.py). The device image
-#   lacks sktime and scikit-base; carry them as wheels in .whl (git-excluded), made here with
+#   lacks sktime and scikit-base; carry them as wheels in .whl, made here with
 #     python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 \
 #       --implementation cp --platform manylinux_2_28_x86_64 -d .whl sktime==1.2.0 scikit-base==1.1.1
-#   and pass carry=[".whl"]. Writes OUT_DIR/gpu_training.log and OUT_DIR/gpu_training.md.
+#   (.gitignore ignores .whl) and pass carry=[".whl"]. Writes OUT_DIR/gpu_training.log and
+#   OUT_DIR/gpu_training.md.
 #
 # Exits non-zero if a check or a benchmark failed.
 set -uo pipefail
