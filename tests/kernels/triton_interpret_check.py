@@ -23,7 +23,7 @@ import itertools  # noqa: E402
 
 import torch  # noqa: E402
 
-from tsrec.kernels import linear_scan, ltc_scan, rnn_scan, scan2d, selective_scan  # noqa: E402
+from tsrec.kernels import cfc_scan, linear_scan, ltc_scan, rnn_scan, scan2d, selective_scan  # noqa: E402
 from _compare import TOL, rel_err  # noqa: E402
 
 
@@ -93,6 +93,16 @@ def check_ltc(dtype, gen, b=3, T=4, units=5, unfolds=3):
     return compare(f"ltc_scan {dtype} B={b} T={T} U={units} unfolds={unfolds}", fn, leaves, dtype)
 
 
+def check_cfc(dtype, gen, b=3, T=4, units=5, width=12):
+    """``units`` and ``width`` pad to 16 lanes; ``b`` above 16 rows spans several programs."""
+    xz, h0 = leaf(b, T, width, dtype=dtype, gen=gen), leaf(b, units, dtype=dtype, scale=0.5, gen=gen)
+    W_h = leaf(units, width, dtype=dtype, scale=units ** -0.5, gen=gen)
+    heads = [leaf(*shape, dtype=dtype, scale=0.3, gen=gen) for shape in [(width, units), (units,)] * 3]
+    leaves = [xz, h0, W_h, *heads]
+    fn = lambda be: (cfc_scan(*leaves, backend=be),)  # noqa: E731
+    return compare(f"cfc_scan {dtype} B={b} T={T} U={units} Z={width}", fn, leaves, dtype)
+
+
 def check_scan2d(dtype, coupled, reverse, h0, final, gen, b=2, T=4, V=3, d=3, n=2):
     """Defaults are tiny; ``d > 32`` spans two channel blocks (block sums of the B/C gradients)."""
     grid, small = (b, T, V, d), (b, T, V, n)
@@ -132,6 +142,9 @@ def interpreter_checks(gen) -> list:
     for dtype in (torch.float32, torch.float64):
         checks.append(check_ltc(dtype, gen))
     checks.append(check_ltc(torch.float32, gen, b=70, T=3, units=8, unfolds=6))  # two programs of 64 rows
+    for dtype in (torch.float32, torch.float64):
+        checks.append(check_cfc(dtype, gen))
+    checks.append(check_cfc(torch.float32, gen, b=20, T=3, units=20, width=40))
     for reverse in (False, True):  # several time tiles (the last one partial) and channel blocks
         checks.append(check_linear(torch.float32, reverse, True, gen=gen, shape=(2, 150, 37)))
     checks.append(check_selective(torch.float32, None, True, gen=gen, b=1, T=40, d=40))
@@ -149,6 +162,7 @@ def gpu_checks(gen) -> list:
     checks.append(check_selective(f32, 4, True, gen=gen, b=2, T=300, d=128, n=16))
     checks.append(check_selective(f32, None, False, gen=gen, b=16, T=720, d=128, n=16, ref="torch"))
     checks.append(check_ltc(f32, gen, b=32, T=96, units=32, unfolds=6))
+    checks.append(check_cfc(f32, gen, b=32, T=96, units=32, width=128))
     checks.append(check_rnn(f32, "tanh", False, gen=gen, b=40, T=300, hidden=64))
     checks.append(check_rnn(f32, "gated", True, gen=gen, b=16, T=200, hidden=128))
     checks.append(check_scan2d(f32, True, False, True, True, gen=gen, b=2, T=24, V=7, d=64, n=16))

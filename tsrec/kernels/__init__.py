@@ -6,10 +6,11 @@ and importing it never imports triton: Triton kernels load on first use.
 """
 
 from .linear import linear_scan, linear_scan_step
-from .recurrent import ltc_scan, recurrent_scan, rnn_scan
+from .recurrent import cfc_scan, ltc_scan, recurrent_scan, rnn_scan
 from .selective import selective_scan, selective_scan_step
 
 __all__ = [
+    "cfc_scan",
     "linear_scan",
     "linear_scan_step",
     "ltc_scan",

@@ -8,9 +8,9 @@ Two entry points:
 - :func:`rnn_scan` runs the fixed cell family of :mod:`.cells` (``"tanh"`` and the CfC-like
   ``"gated"`` cell) and has a fused Triton kernel for GPUs, with the whole time loop and the
   state on chip.
-- :func:`ltc_scan` (:mod:`.ltc`) runs the LTC neuron's fused ODE solver, with a fused Triton
-  forward and adjoint kernel for GPUs (the LTC model's time loop; CfC runs on
-  :func:`recurrent_scan`).
+- :func:`ltc_scan` (:mod:`.ltc`) runs the LTC neuron's fused ODE solver and :func:`cfc_scan`
+  (:mod:`.cfc`) the CfC cell's recurrence, each with fused Triton forward and adjoint kernels
+  for GPUs (the LTC and CfC models' time loops).
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ import torch
 from .._checks import check_like, check_shape, check_tensor
 from .._dispatch import resolve_backend
 from .cells import CELLS
+from .cfc import cfc_scan
 from .ltc import ltc_scan
 from .naive import recurrent_scan_naive, rnn_scan_naive
 from .torch_impl import recurrent_scan_torch, rnn_scan_torch
 
-__all__ = ["ltc_scan", "recurrent_scan", "rnn_scan"]
+__all__ = ["cfc_scan", "ltc_scan", "recurrent_scan", "rnn_scan"]
 
 
 def _checked_step(step_fn: Callable, h0: torch.Tensor) -> Callable:

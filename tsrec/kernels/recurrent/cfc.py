@@ -1,0 +1,111 @@
+"""The CfC cell's recurrence over a sequence (Hasani et al., 2022; ncps's default mode, unit steps).
+
+With one LeCun-tanh backbone layer whose input part ``xz_t = x_t W_x + b`` the caller computes
+for the whole sequence at once, every step is::
+
+    z  = 1.7159 tanh(0.666 (xz_t + h W_h))                     (batch, Z)
+    f1 = tanh(z W_1 + b_1),  f2 = tanh(z W_2 + b_2),  g = sigmoid(z W_t + b_t)
+    h <- f1 (1 - g) + g f2
+
+(``W_t = W_a + W_b`` and ``b_t = b_a + b_b``: the time gate ``t_a * elapsed + t_b`` at
+``elapsed = 1``). Backends: ``naive`` (float64 loop), ``torch`` (the loop on torch ops) and
+``triton``: one kernel walks the sequence with the state and ``W_h`` on chip; the adjoint kernel
+walks it back and writes the per-step gradients of the pre-activations, from which the weight
+gradients are a few batched matrix products in torch (the FlashRNN split: only the sequential
+part is a kernel).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .._checks import check_like, check_shape, check_tensor
+from .._dispatch import resolve_backend
+
+MAX_UNITS, MAX_BACKBONE = 64, 256  # what the Triton kernels keep on chip
+
+
+def lecun_tanh(x: torch.Tensor) -> torch.Tensor:
+    """LeCun's scaled tanh, 1.7159 tanh(0.666 x) (ncps's constants)."""
+    return 1.7159 * torch.tanh(0.666 * x)
+
+
+def cfc_step(xz_t, h, W_h, W1, b1, W2, b2, Wt, bt) -> torch.Tensor:
+    """One step of the module docstring on torch ops."""
+    z = lecun_tanh(torch.addmm(xz_t, h, W_h))
+    f1, f2 = torch.tanh(torch.addmm(b1, z, W1)), torch.tanh(torch.addmm(b2, z, W2))
+    gate = torch.sigmoid(torch.addmm(bt, z, Wt))
+    return f1 * (1.0 - gate) + gate * f2
+
+
+def cfc_scan(
+    xz: torch.Tensor,
+    h0: torch.Tensor,
+    W_h: torch.Tensor,
+    W1: torch.Tensor,
+    b1: torch.Tensor,
+    W2: torch.Tensor,
+    b2: torch.Tensor,
+    Wt: torch.Tensor,
+    bt: torch.Tensor,
+    *,
+    backend: str = "auto",
+) -> torch.Tensor:
+    """All states ``(batch, time, U)`` of the CfC recurrence of the module docstring.
+
+    Parameters
+    ----------
+    xz : torch.Tensor
+        ``(batch, time, Z)`` input part of the backbone's pre-activation, bias included.
+    h0 : torch.Tensor
+        ``(batch, U)`` initial state.
+    W_h : torch.Tensor
+        ``(U, Z)`` state part of the backbone weights.
+    W1, W2, Wt : torch.Tensor
+        ``(Z, U)`` head weights (``Wt``: the time gate's ``W_a + W_b``).
+    b1, b2, bt : torch.Tensor
+        ``(U,)`` head biases.
+    backend : {"auto", "torch", "triton", "naive"}
+        ``"triton"``: the fused GPU kernels (``U <= 64``, ``Z <= 256``); ``"auto"`` picks them for
+        CUDA tensors when triton is installed and the sizes fit.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(batch, time, U)``, dtype of ``xz``.
+    """
+    check_tensor("xz", xz, ndim=3)
+    check_tensor("h0", h0, ndim=2)
+    (batch, n_steps, width), units = xz.shape, h0.shape[1]
+    check_shape("h0", h0, (batch, units), "(batch, U)")
+    check_shape("W_h", W_h, (units, width), "(U, Z)")
+    for name, p in (("W1", W1), ("W2", W2), ("Wt", Wt)):
+        check_shape(name, p, (width, units), "(Z, U)")
+    for name, p in (("b1", b1), ("b2", b2), ("bt", bt)):
+        check_shape(name, p, (units,), "(U,)")
+    if n_steps == 0:
+        raise ValueError("xz has an empty time axis (dim 1); pass at least one time step")
+    check_like("xz", xz, h0=h0, W_h=W_h, W1=W1, b1=b1, W2=W2, b2=b2, Wt=Wt, bt=bt)
+    params = (W_h, W1, b1, W2, b2, Wt, bt)
+    fits = units <= MAX_UNITS and width <= MAX_BACKBONE
+    if backend == "auto" and not fits:
+        backend = "torch"
+    which = resolve_backend(backend, xz, h0, *params)
+    if which == "triton":
+        if not fits:
+            raise ValueError(f"the Triton CfC kernels keep U <= {MAX_UNITS} and Z <= {MAX_BACKBONE} on chip, "
+                             f"got U={units}, Z={width}; use backend='torch'")
+        from .cfc_triton import cfc_scan_triton  # lazy: importing tsrec must not import triton
+
+        return cfc_scan_triton(xz, h0, params)
+    out_dtype = xz.dtype
+    if which == "naive":
+        xz, h, params = xz.double(), h0.double(), [p.double() for p in params]
+        steps = [xz[:, t] for t in range(n_steps)]
+    else:
+        h, steps = h0, xz.unbind(1)
+    out = []
+    for xz_t in steps:
+        h = cfc_step(xz_t, h, *params)
+        out.append(h)
+    return torch.stack(out, dim=1).to(out_dtype)
