@@ -17,7 +17,8 @@ default. We follow ``ncps``'s time scale (c = C * ode_unfolds for unit steps).
 ``"pure"`` (the direct closed-form approximation of the LTC solution).
 
 The LTC solver runs on :func:`tsrec.kernels.ltc_scan` (a torch loop on CPU, one fused Triton
-kernel on a GPU); CfC on :func:`tsrec.kernels.recurrent_scan`, the shared loop for nonlinear cells.
+kernel on a GPU); CfC on :func:`tsrec.kernels.recurrent_scan`, the shared loop for nonlinear
+cells, on the CPU and on :func:`tsrec.kernels.cfc_scan` (fused Triton kernels) on a GPU.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from tsrec.kernels import ltc_scan, recurrent_scan
+from tsrec.kernels import cfc_scan, ltc_scan, recurrent_scan
+from tsrec.kernels.recurrent.cfc import lecun_tanh
 from tsrec.nn.heads import check_pool, pool_over_time
 from tsrec.nn.normalization import InstanceNorm
 
@@ -123,11 +125,6 @@ class LTCCell(nn.Module):
         return cm_t, gleak * self.vleak, cm_t + gleak, w, w * self.erev, self.sigma, self.mu
 
 
-def lecun_tanh(x: torch.Tensor) -> torch.Tensor:
-    """LeCun's scaled tanh, 1.7159 tanh(2x/3), the CfC backbone's activation."""
-    return 1.7159 * torch.tanh(0.666 * x)
-
-
 class CfCCell(nn.Module):
     """Closed-form continuous-time cell: a backbone on [x_t, h], heads ff1, ff2 and a time gate.
 
@@ -188,8 +185,28 @@ class CfCCell(nn.Module):
         return ff1 * (1.0 - gate) + gate * ff2
 
     def scan(self, x: torch.Tensor, h0: torch.Tensor) -> torch.Tensor:
-        """All states (batch, time, units) over the inputs ``x`` (batch, time, input_size), unit steps."""
+        """All states (batch, time, units) over the inputs ``x`` (batch, time, input_size), unit steps.
+
+        On a GPU the default cell (one backbone layer, gated mode) runs as
+        :func:`tsrec.kernels.cfc_scan` (fused Triton kernels); elsewhere, and on the CPU, as a
+        loop over :meth:`forward` -- the same function (tests/kernels/test_cfc_scan.py), kept on
+        the CPU in the op order its training tests were tuned with.
+        """
+        if x.is_cuda and self.mode == "default" and len(self.backbone) == 1:
+            xz, *params = self.fused_scan_args(x)
+            return cfc_scan(xz, h0, *params)
         return recurrent_scan(self, x, h0)
+
+    def fused_scan_args(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """``(xz, W_h, W1, b1, W2, b2, Wt, bt)`` of :func:`tsrec.kernels.cfc_scan` for this cell.
+
+        Only for the default mode with one backbone layer: the backbone's input part for every
+        step at once, its state part, the heads, and the time gate at unit steps (``W_a + W_b``).
+        """
+        layer, n_in = self.backbone[0], x.shape[-1]
+        xz = F.linear(x, layer.weight[:, :n_in], layer.bias)
+        return (xz, layer.weight[:, n_in:].T, self.ff1.weight.T, self.ff1.bias, self.ff2.weight.T, self.ff2.bias,
+                (self.time_a.weight + self.time_b.weight).T, self.time_a.bias + self.time_b.bias)
 
 
 def make_cell(kind: str, input_size: int, units: int, ode_unfolds: int = 6, backbone_units: int = 128,
