@@ -27,15 +27,16 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import kernels as bench  # noqa: E402  (benchmarks/kernels.py: the cases, inputs and timers)
 from tsrec._files import atomic_write  # noqa: E402
-from tsrec.kernels import ltc_scan  # noqa: E402
+from tsrec.kernels import cfc_scan, ltc_scan  # noqa: E402
 
 # (batch, time, channels, state); the first three linear sizes are the bandwidth target's
 LINEAR_GPU = [(16, 4096, 1024, 1), (64, 4096, 256, 1), (64, 4096, 1024, 1), (16, 720, 1024, 1), (4, 4096, 64, 1)]
 SELECTIVE_GPU = [(16, 720, 128, 16), (16, 96, 128, 16), (32, 336, 512, 16), (8, 2048, 768, 16)]
 RNN_GPU = [(64, 96, 64, 1), (64, 720, 64, 1), (256, 720, 128, 1)]
 LTC_GPU = [(32, 96, 32, 6), (128, 96, 32, 6), (16, 720, 16, 6)]  # state = solver updates per step
+CFC_GPU = [(32, 96, 32, 128), (128, 96, 32, 128), (16, 720, 32, 128)]  # state = backbone width
 GPU_SIZES = {"linear_scan": LINEAR_GPU, "selective_scan": SELECTIVE_GPU, "rnn_scan (tanh)": RNN_GPU,
-             "ltc_scan (C = units, N = unfolds)": LTC_GPU}
+             "ltc_scan (C = units, N = unfolds)": LTC_GPU, "cfc_scan (C = units, N = backbone)": CFC_GPU}
 DEVICE = torch.device("cuda")
 TARGET_BANDWIDTH = 0.5  # of peak, at batch*channels >= BANDWIDTH_MIN_ROWS and time == BANDWIDTH_TIME
 BANDWIDTH_MIN_ROWS, BANDWIDTH_TIME = 16384, 4096
@@ -60,6 +61,22 @@ LTC_CASE = bench.Case(
     "ltc_scan (C = units, N = unfolds)", [], _ltc_make,
     lambda x, be: ltc_scan(*x.values(), ode_unfolds=6, backend=be),
     nbytes=lambda s: 4 * s["batch"] * s["time"] * s["chans"] * (2 + 1 + s["state"]),  # terms; out; states
+    work=lambda s: (0, 0))
+
+
+def _cfc_make(size: dict, device) -> dict:
+    """The CfC recurrence's inputs (units ``chans``, backbone width ``state``), Xavier-like scales."""
+    b, t, u, z = size["batch"], size["time"], size["chans"], size["state"]
+    rand = lambda *shape, scale=1.0: (scale * torch.randn(*shape, device=device)).requires_grad_()  # noqa: E731
+    heads = {}
+    for name in ("1", "2", "t"):
+        heads["W" + name], heads["b" + name] = rand(z, u, scale=(2 / (z + u)) ** 0.5), rand(u, scale=0.1)
+    return {"xz": rand(b, t, z), "h0": rand(b, u, scale=0.1), "W_h": rand(u, z, scale=(2 / (z + u)) ** 0.5), **heads}
+
+
+CFC_CASE = bench.Case(
+    "cfc_scan (C = units, N = backbone)", [], _cfc_make, lambda x, be: cfc_scan(*x.values(), backend=be),
+    nbytes=lambda s: 4 * s["batch"] * s["time"] * (s["state"] + s["chans"]),  # read xz, write h
     work=lambda s: (0, 0))
 
 
@@ -168,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     import triton  # noqa: PLC0415 - only to name its version in the report
 
     lines, rows = [], []
-    for case in [*bench.CASES, LTC_CASE]:
+    for case in [*bench.CASES, LTC_CASE, CFC_CASE]:
         if case.op in GPU_SIZES:
             print(f"== {case.op}", flush=True)
             table, got = run_op(case, GPU_SIZES[case.op], args.budget, peak)

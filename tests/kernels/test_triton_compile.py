@@ -23,7 +23,7 @@ SCRIPT = Path(__file__).with_name("triton_compile_check.py")
 SPILL_FREE = {"linear", "selective"}
 
 
-@pytest.mark.parametrize("op", ["linear", "selective", "recurrent", "scan2d", "ltc"])
+@pytest.mark.parametrize("op", ["linear", "selective", "recurrent", "scan2d", "ltc", "cfc"])
 def test_every_launch_compiles_for_sm80_and_sm90(op):
     pytest.importorskip("triton")  # a dev dependency: skipped visibly, never silently passed
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TRITON_DEFAULT_FP_FUSION": "1"}

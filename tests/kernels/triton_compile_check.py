@@ -81,8 +81,19 @@ def run_ltc(dtype):
     return calls
 
 
+def run_cfc(dtype):
+    from tsrec.kernels.recurrent import cfc_triton as impl
+
+    with recorded_launches(impl, ("_fwd_kernel", "_bwd_kernel")) as calls:
+        for units, width in ((8, 32), (32, 128), (64, 256)):  # small, ncps's default, the limits
+            xz, h0 = _leaf(4, 5, width, dtype=dtype), _leaf(4, units, dtype=dtype)
+            heads = [_leaf(*shape, dtype=dtype) for shape in [(width, units), (units,)] * 3]
+            impl.cfc_scan_triton(xz, h0, (_leaf(units, width, dtype=dtype), *heads)).sum().backward()
+    return calls
+
+
 OPS = {"linear": run_linear, "selective": run_selective, "recurrent": run_recurrent, "scan2d": run_scan2d,
-       "ltc": run_ltc}
+       "ltc": run_ltc, "cfc": run_cfc}
 
 
 def main(op: str) -> int:
