@@ -35,7 +35,7 @@ def _lanes(B, Z, U, BB: tl.constexpr, BZ: tl.constexpr, BU: tl.constexpr):
 
 
 @triton.jit
-def _step(xz_ptr, h, rows, zc, uc, mz, mu, t, T, Z, U, Wh, W1, W2, Wt, b1, b2, bt, PREC: tl.constexpr):
+def _step(xz_ptr, h, rows, zc, mz, t, T, Z, Wh, W1, W2, Wt, b1, b2, bt, PREC: tl.constexpr):
     """Recompute one step from ``h``: backbone pre-activation, z, both heads and the gate."""
     zp = tl.load(xz_ptr + (rows[:, None] * T + t) * Z + zc[None, :], mask=mz, other=0.0)
     zp = zp + tl.dot(h, Wh, input_precision=PREC)
@@ -69,7 +69,7 @@ def _fwd_kernel(xz_ptr, h0_ptr, Wh_ptr, W1_ptr, b1_ptr, W2_ptr, b2_ptr, Wt_ptr, 
     Wh, W1, b1, W2, b2, Wt, bt = _load_weights(Wh_ptr, W1_ptr, b1_ptr, W2_ptr, b2_ptr, Wt_ptr, bt_ptr, Z, U, BZ, BU)
     h = tl.load(h0_ptr + rows[:, None] * U + uc[None, :], mask=mu, other=0.0)
     for t in range(T):
-        zp, f1, f2, g = _step(xz_ptr, h, rows, zc, uc, mz, mu, t, T, Z, U, Wh, W1, W2, Wt, b1, b2, bt, PREC)
+        zp, f1, f2, g = _step(xz_ptr, h, rows, zc, mz, t, T, Z, Wh, W1, W2, Wt, b1, b2, bt, PREC)
         h = tl.where(mu, f1 * (1.0 - g) + g * f2, 0.0)  # padded lanes stay 0 for the next product
         tl.store(out_ptr + (rows[:, None] * T + t) * U + uc[None, :], h, mask=mu)
 
@@ -87,7 +87,7 @@ def _bwd_kernel(xz_ptr, h0_ptr, Wh_ptr, W1_ptr, b1_ptr, W2_ptr, b2_ptr, Wt_ptr, 
         prev_ok = mu & (uc[None, :] * 0 + t > 0)
         h_prev = tl.where(t > 0, tl.load(out_ptr + (rows[:, None] * T + t - 1) * U + uc[None, :], mask=prev_ok,
                                          other=0.0), h0)
-        zp, f1, f2, g = _step(xz_ptr, h_prev, rows, zc, uc, mz, mu, t, T, Z, U, Wh, W1, W2, Wt, b1, b2, bt, PREC)
+        zp, f1, f2, g = _step(xz_ptr, h_prev, rows, zc, mz, t, T, Z, Wh, W1, W2, Wt, b1, b2, bt, PREC)
         a += tl.load(gy_ptr + (rows[:, None] * T + t) * U + uc[None, :], mask=mu, other=0.0)
         d1 = tl.where(mu, a * (1.0 - g) * (1.0 - f1 * f1), 0.0)
         d2 = tl.where(mu, a * g * (1.0 - f2 * f2), 0.0)
