@@ -59,7 +59,7 @@ def _ltc_make(size: dict, device) -> dict:
 
 LTC_CASE = bench.Case(
     "ltc_scan (C = units, N = unfolds)", [], _ltc_make,
-    lambda x, be: ltc_scan(*x.values(), ode_unfolds=6, backend=be),
+    lambda x, be: ltc_scan(**x, ode_unfolds=6, backend=be),
     nbytes=lambda s: 4 * s["batch"] * s["time"] * s["chans"] * (2 + 1 + s["state"]),  # terms; out; states
     work=lambda s: (0, 0))
 
@@ -75,7 +75,7 @@ def _cfc_make(size: dict, device) -> dict:
 
 
 CFC_CASE = bench.Case(
-    "cfc_scan (C = units, N = backbone)", [], _cfc_make, lambda x, be: cfc_scan(*x.values(), backend=be),
+    "cfc_scan (C = units, N = backbone)", [], _cfc_make, lambda x, be: cfc_scan(**x, backend=be),
     nbytes=lambda s: 4 * s["batch"] * s["time"] * (s["state"] + s["chans"]),  # read xz, write h
     work=lambda s: (0, 0))
 
