@@ -31,7 +31,8 @@ from tsrec.kernels import cfc_scan, ltc_scan  # noqa: E402
 
 # (batch, time, channels, state); the first three linear sizes are the bandwidth target's
 LINEAR_GPU = [(16, 4096, 1024, 1), (64, 4096, 256, 1), (64, 4096, 1024, 1), (16, 720, 1024, 1), (4, 4096, 64, 1)]
-SELECTIVE_GPU = [(16, 720, 128, 16), (16, 96, 128, 16), (32, 336, 512, 16), (8, 2048, 768, 16)]
+SELECTIVE_GPU = [(16, 720, 128, 16), (16, 96, 128, 16), (32, 336, 512, 16), (8, 2048, 768, 16),
+                 (32, 321, 1024, 2)]  # the last: S-Mamba (state 2) over 321 variate tokens (Electricity)
 RNN_GPU = [(64, 96, 64, 1), (64, 720, 64, 1), (256, 720, 128, 1)]
 LTC_GPU = [(32, 96, 32, 6), (128, 96, 32, 6), (16, 720, 16, 6)]  # state = solver updates per step
 CFC_GPU = [(32, 96, 32, 128), (128, 96, 32, 128), (16, 720, 32, 128)]  # state = backbone width
@@ -45,6 +46,8 @@ TARGET_SELECTIVE = 20.0
 SELECTIVE_TARGET_SIZE = (16, 720, 128, 16)
 SWEEP_SIZE = (16, 4096, 1024, 1)
 SWEEP_TILES = [(block, chunk, warps) for block in (16, 32, 64) for chunk in (32, 64, 128) for warps in (4, 8)]
+# selective_scan (BLOCK_D, CHUNK_T, FWD_WARPS, BWD_WARPS), timed at SELECTIVE_TARGET_SIZE
+SELECTIVE_SWEEP_TILES = [(block, chunk, 4, bwd) for block in (8, 16, 32) for chunk in (8, 16, 32) for bwd in (4, 8)]
 
 
 def _ltc_make(size: dict, device) -> dict:
@@ -119,32 +122,59 @@ def run_op(case: bench.Case, grid: list, budget: float, peak: float | None) -> t
     return lines + [""], rows
 
 
-def sweep_linear_tiles(case: bench.Case, budget: float, peak: float | None) -> list[str]:
-    """Forward GB/s of the Triton linear_scan at the bandwidth target's size for other tile shapes.
+def sweep_tiles(case: bench.Case, module, tiles: list[dict], at: tuple, budget: float, peak: float | None,
+                backward: bool, fixed: dict | None = None) -> list[str]:
+    """Triton timings of one op at size ``at`` for other settings of its kernel module.
 
-    The defaults (``BLOCK_C``, ``CHUNK_T``, ``NUM_WARPS`` of ``tsrec.kernels.linear.triton_impl``)
-    were chosen without a GPU; this table is what to tune them from.
+    ``tiles``: the module settings to try, one dict each (every dict names the same settings);
+    ``fixed``: settings held for the whole sweep, not shown. The defaults were chosen without a
+    GPU; these tables are what to tune them from. The module's own settings are restored afterwards.
     """
-    from tsrec.kernels.linear import triton_impl as impl  # noqa: PLC0415 - triton loads here only
-
-    default = (impl.BLOCK_C, impl.CHUNK_T, impl.NUM_WARPS)
-    size = dict(zip(("batch", "time", "chans", "state"), SWEEP_SIZE), quick=True)
+    names = list(tiles[0])
+    default = {k: getattr(module, k) for k in names}
+    saved = {k: getattr(module, k) for k in [*names, *(fixed or {})]}
+    size = dict(zip(("batch", "time", "chans", "state"), at), quick=True)
     inputs = case.make(size, DEVICE)
-    lines = [f"### linear_scan tile sweep (triton forward, {bench._label(size)})", "",
-             "| BLOCK_C | CHUNK_T | num_warps | fwd ms | GB/s | % of peak |", "|---|---|---|---|---|---|"]
+    extra = " fwd+bwd ms |" if backward else ""
+    lines = [f"### {case.op} tile sweep (triton, {bench._label(size)})", "",
+             "| " + " | ".join(names) + " | fwd ms | GB/s | % of peak |" + extra,
+             "|" + "---|" * (len(names) + 3 + backward)]
     try:
-        for block, chunk, warps in SWEEP_TILES:
-            impl.BLOCK_C, impl.CHUNK_T, impl.NUM_WARPS = block, chunk, warps
+        for k, v in (fixed or {}).items():
+            setattr(module, k, v)
+        for tile in tiles:
+            for k, v in tile.items():
+                setattr(module, k, v)
             with torch.no_grad():
                 ms = bench.time_call(lambda: case.call(inputs, "triton"), DEVICE, budget)
             gbps = case.nbytes(size) / ms / 1e6
-            mark = " (default)" if (block, chunk, warps) == default else ""
-            lines.append(f"| {block}{mark} | {chunk} | {warps} | {ms:.3f} | {gbps:.0f} | "
-                         f"{f'{100 * gbps / peak:.0f}%' if peak else 'n/a'} |")
+            cells = [str(v) for v in tile.values()]
+            cells[0] += " (default)" if tile == default else ""
+            both = bench.time_call(lambda: case.call(inputs, "triton").sum().backward(), DEVICE, budget) if backward else None
+            lines.append("| " + " | ".join(cells) + f" | {ms:.3f} | {gbps:.0f} | "
+                         f"{f'{100 * gbps / peak:.0f}%' if peak else 'n/a'} |" + (f" {both:.3f} |" if backward else ""))
             print(lines[-1], flush=True)
     finally:
-        impl.BLOCK_C, impl.CHUNK_T, impl.NUM_WARPS = default
+        for k, v in saved.items():
+            setattr(module, k, v)
     return lines + [""]
+
+
+def sweeps(op: str, case: bench.Case, budget: float, peak: float | None) -> list[str]:
+    """The tile sweep of ``op``'s Triton kernel, or nothing for ops without one."""
+    if op == "linear_scan":
+        from tsrec.kernels.linear import triton_impl as impl  # noqa: PLC0415 - triton loads here only
+
+        tiles = [dict(BLOCK_C=b, CHUNK_T=c, NUM_WARPS=w) for b, c, w in SWEEP_TILES]
+        return sweep_tiles(case, impl, tiles, SWEEP_SIZE, budget, peak, backward=False)
+    if op == "selective_scan":
+        from tsrec.kernels.selective import triton_impl as impl  # noqa: PLC0415
+
+        tiles = [dict(BLOCK_D=b, CHUNK_T=c, FWD_WARPS=fw, BWD_WARPS=bw) for b, c, fw, bw in SELECTIVE_SWEEP_TILES]
+        # lift the spill guard's cap on the tile, so that each row runs the tile it names
+        return sweep_tiles(case, impl, tiles, SELECTIVE_TARGET_SIZE, budget, peak, backward=True,
+                           fixed={"TILE_VALUES": 2**30})
+    return []
 
 
 def target_lines(rows: list[dict], peak: float | None, copy_gbps: float) -> list[str]:
@@ -190,8 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"== {case.op}", flush=True)
             table, got = run_op(case, GPU_SIZES[case.op], args.budget, peak)
             lines, rows = lines + table, rows + got
-            if case.op == "linear_scan":
-                lines += sweep_linear_tiles(case, args.budget, peak)
+            lines += sweeps(case.op, case, args.budget, peak)
     header = [
         "# Kernel benchmarks on a GPU", "",
         f"Command: `python benchmarks/kernels_gpu.py {' '.join(sys.argv[1:] if argv is None else argv)}`", "",

@@ -31,6 +31,7 @@ kg.GPU_SIZES = {"linear_scan": [(2, 70, 40, 1)], "selective_scan": [(2, 9, 4, 3)
 kg.BANDWIDTH_MIN_ROWS, kg.BANDWIDTH_TIME = 80, 70
 kg.SELECTIVE_TARGET_SIZE = (2, 9, 4, 3)
 kg.SWEEP_SIZE, kg.SWEEP_TILES = (1, 20, 40, 1), [(16, 8, 4), (32, 16, 8)]
+kg.SELECTIVE_SWEEP_TILES = [(16, 16, 4, 8), (8, 4, 4, 4)]
 sys.exit(kg.main(["--budget", "0", "--out", sys.argv[1]]))
 """
 
@@ -51,8 +52,12 @@ def test_gpu_benchmark_writes_targets_and_tables(tmp_path):
         assert op in report
     rows = [line for line in report.splitlines() if line.startswith("| B=")]
     assert len(rows) == 10  # five sizes, two backends each
-    assert "### linear_scan tile sweep (triton forward, B=1, T=20, C=40 (B*C=40))" in report
+    assert "### linear_scan tile sweep (triton, B=1, T=20, C=40 (B*C=40))" in report
     assert "| 32 (default) | 16 | 8 |" not in report and "| 16 | 8 | 4 |" in report  # 32/64/4 is the default
+    assert "### selective_scan tile sweep (triton, B=2, T=9, C=4, N=3 (B*C=8))" in report
+    sweep = [line for line in report.splitlines() if line.startswith("| 16 (default) | 16 | 4 | 8 |")]
+    assert len(sweep) == 1 and len(sweep[0].split("|")) == 10  # four settings, fwd ms, GB/s, %, fwd+bwd ms
+    assert "| 8 | 4 | 4 | 4 |" in report
     # the forward check compared the interpreted kernels with torch: tiny differences only
     errors = [float(line.split("|")[-2]) for line in rows if "| triton |" in line]
     assert len(errors) == 5 and max(errors) < 1e-5

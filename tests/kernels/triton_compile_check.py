@@ -34,9 +34,10 @@ def run_selective(dtype):
     from tsrec.kernels.selective import triton_impl as impl
 
     with recorded_launches(impl, ("_fwd_kernel", "_bwd_kernel")) as calls:
-        for groups, h0 in ((1, None), (4, _leaf(2, 128, 16, dtype=dtype))):
+        # Mamba's state size 16, and 64 (the tile narrows its channel block to stay spill-free)
+        for groups, n, h0 in ((1, 16, None), (4, 16, _leaf(2, 128, 16, dtype=dtype)), (1, 64, None)):
             u, delta = _leaf(2, 50, 128, dtype=dtype), _leaf(2, 50, 128, dtype=dtype, positive=True)
-            A, B, C = _leaf(128, 16, dtype=dtype), _leaf(2, 50, groups, 16, dtype=dtype), _leaf(2, 50, groups, 16, dtype=dtype)
+            A, B, C = _leaf(128, n, dtype=dtype), _leaf(2, 50, groups, n, dtype=dtype), _leaf(2, 50, groups, n, dtype=dtype)
             y, last = impl.selective_scan_triton(u, delta, A, B, C, initial_state=h0)
             (y.sum() + last.sum()).backward()
     return calls

@@ -55,7 +55,7 @@ def check_linear(dtype, reverse, h0, gen, shape=(2, 9, 5), ref="naive"):
 
 
 def check_selective(dtype, groups, extras, gen, b=2, T=7, d=4, n=3, ref="naive"):
-    """Defaults are tiny; ``T > 32`` spans checkpoint chunks and ``d > 32`` several channel blocks."""
+    """Defaults are tiny; ``T > 16`` spans time tiles (checkpoints) and ``d > 16`` several channel blocks."""
     bc = (b, T, n) if groups is None else (b, T, groups, n)
     x = dict(u=leaf(b, T, d, dtype=dtype, gen=gen), delta=leaf(b, T, d, dtype=dtype, scale=0.5, positive=True, gen=gen),
              A=leaf(d, n, dtype=dtype, scale=-1.0, positive=True, gen=gen), B=leaf(*bc, dtype=dtype, gen=gen),
@@ -148,6 +148,8 @@ def interpreter_checks(gen) -> list:
     for reverse in (False, True):  # several time tiles (the last one partial) and channel blocks
         checks.append(check_linear(torch.float32, reverse, True, gen=gen, shape=(2, 150, 37)))
     checks.append(check_selective(torch.float32, None, True, gen=gen, b=1, T=40, d=40))
+    # a state of 64 narrows the float64 tile to one channel per program (three blocks here)
+    checks.append(check_selective(torch.float64, 2, True, gen=gen, b=1, T=20, d=6, n=40))
     checks.append(check_scan2d(torch.float32, True, True, True, True, gen=gen, b=1, T=2, V=2, d=40, n=3))
     return checks
 

@@ -1,12 +1,20 @@
 """Triton selective scan: forward and backward kernels (GPU; CPU interpreter for tests).
 
 Grid ``(batch, G, ceil((D/G) / BLOCK_D))``: one program owns a block of channels of one group,
-so ``B_t``/``C_t`` are one ``[N]`` vector per step and the sums over channels that the
+so each step's ``B_t``/``C_t`` is one ``[N]`` vector and the sums over channels that the
 gradients of ``B``/``C`` need stay inside the program (partial sums per block are added up in
-torch: no atomics, deterministic). The ``[BLOCK_D, N]`` state lives in registers for the whole
-time loop. Forward writes only the states at chunk starts; backward recomputes one chunk of
-states into a small scratch buffer and walks it backwards (see ``torch_impl`` for the adjoint
-equations). ``tl.exp`` and plain loads/stores only, so ``TRITON_INTERPRET=1`` runs it.
+torch: no atomics, deterministic). The ``[BLOCK_D, N]`` state is carried in registers.
+
+Time is walked one tile of ``CHUNK_T`` steps at a time, like the Mamba CUDA kernel: a whole
+``(CHUNK_T, BLOCK_D, N)`` tile of decays ``exp(delta_t A)`` and inputs ``delta_t u_t B_t`` is
+built from one load of ``(CHUNK_T, BLOCK_D)`` and ``(CHUNK_T, N)`` rows and scanned in
+registers with ``tl.associative_scan`` (the affine maps ``h -> a h + b`` compose
+associatively); the carried state enters with one multiply-add. A step-at-a-time loop instead
+waits one memory latency per time step. Forward writes the state entering each tile; backward
+rebuilds a tile's states from it with the same scan (inputs shifted one step, so the scan
+yields ``h_{t-1}`` directly), runs the adjoint recurrence (see ``torch_impl``) as a reverse
+scan, and forms every gradient of the tile at once. ``tl.exp`` and plain loads/stores only, so
+``TRITON_INTERPRET=1`` runs it.
 """
 
 from __future__ import annotations
@@ -17,7 +25,42 @@ import triton.language as tl
 
 from .common import finish_output, grouped, widen_inputs
 
-BLOCK_D = 32
+BLOCK_D = 16  # channels per program, at most
+CHUNK_T = 16  # time steps per tile
+# (time, channel, state) values per tile, float32 and N <= 32 (see _config for the others). At 4096
+# a backward program at 8 warps holds 16 per thread and tensor and compiles without register
+# spills on sm_80/sm_90 (tests/kernels/test_triton_compile.py); a larger N narrows the channel block.
+TILE_VALUES = 4096
+FWD_WARPS, BWD_WARPS = 4, 8  # benchmarks/kernels_gpu.py sweeps the tile and warps on a GPU
+
+
+@triton.jit
+def _compose(a_first, b_first, a_then, b_then):
+    # h -> a_then (a_first h + b_first) + b_then
+    return a_then * a_first, a_then * b_first + b_then
+
+
+@triton.jit
+def _step_terms(dt_ptr, u_ptr, B_ptr, A, pb, pg, t, ok, d, dmask, n, nmask, T, D, G, N):
+    """Decays ``exp(delta_t A)`` and inputs ``delta_t u_t B_t`` of the steps ``t`` (``[CHUNK]``).
+
+    Steps where ``ok`` is false load zeros: decay 1 and input 0, the identity map. Returns
+    ``a, b`` ``[CHUNK, BLOCK_D, N]``, ``delta, u`` ``[CHUNK, BLOCK_D]`` and ``B`` ``[CHUNK, N]``.
+    """
+    off = (pb * T + t[:, None]) * D + d[None, :]
+    m = ok[:, None] & dmask[None, :]
+    dt = tl.load(dt_ptr + off, mask=m, other=0.0)
+    u = tl.load(u_ptr + off, mask=m, other=0.0)
+    Bt = tl.load(B_ptr + ((pb * T + t[:, None]) * G + pg) * N + n[None, :], mask=ok[:, None] & nmask[None, :], other=0.0)
+    a = tl.exp(dt[:, :, None] * A[None, :, :])
+    b = (dt * u)[:, :, None] * Bt[:, None, :]
+    return a, b, dt, u, Bt
+
+
+@triton.jit
+def _last_row(x, lane, CHUNK: tl.constexpr):
+    # padding steps repeat the last real state, so the tile's last row is the state leaving it
+    return tl.sum(tl.where(lane[:, None, None] == CHUNK - 1, x, 0.0), axis=0)
 
 
 @triton.jit
@@ -31,6 +74,7 @@ def _fwd_kernel(
     dl = tl.program_id(2).to(tl.int64) * BLOCK_D + tl.arange(0, BLOCK_D).to(tl.int64)
     d = pg * Dg + dl
     n = tl.arange(0, BLOCK_N).to(tl.int64)
+    lane = tl.arange(0, CHUNK).to(tl.int64)
     dmask, nmask = dl < Dg, n < N
     m2 = dmask[:, None] & nmask[None, :]
     tile = d[:, None] * N + n[None, :]
@@ -40,23 +84,23 @@ def _fwd_kernel(
     else:
         h = tl.zeros([BLOCK_D, BLOCK_N], dtype=A.dtype)
     n_chunks = tl.cdiv(T, CHUNK)
-    for t in range(T):
-        if t % CHUNK == 0:  # checkpoint: state entering this chunk
-            tl.store(st_ptr + (pb * n_chunks + t // CHUNK) * D * N + tile, h, mask=m2)
-        off = (pb * T + t) * D + d
-        dt = tl.load(dt_ptr + off, mask=dmask, other=0.0)
-        u = tl.load(u_ptr + off, mask=dmask, other=0.0)
-        bc = ((pb * T + t) * G + pg) * N + n
-        Bt = tl.load(B_ptr + bc, mask=nmask, other=0.0)
-        Ct = tl.load(C_ptr + bc, mask=nmask, other=0.0)
-        h = tl.exp(dt[:, None] * A) * h + (dt * u)[:, None] * Bt[None, :]
-        tl.store(y_ptr + off, tl.sum(h * Ct[None, :], axis=1), mask=dmask)
+    for c in range(n_chunks):
+        tl.store(st_ptr + (pb * n_chunks + c) * D * N + tile, h, mask=m2)  # checkpoint for backward
+        t = c * CHUNK + lane
+        ok = t < T
+        a, b, _, _, _ = _step_terms(dt_ptr, u_ptr, B_ptr, A, pb, pg, t, ok, d, dmask, n, nmask, T, D, G, N)
+        gain, local = tl.associative_scan((a, b), 0, _compose)
+        hs = local + gain * h[None, :, :]
+        Ct = tl.load(C_ptr + ((pb * T + t[:, None]) * G + pg) * N + n[None, :], mask=ok[:, None] & nmask[None, :], other=0.0)
+        off = (pb * T + t[:, None]) * D + d[None, :]
+        tl.store(y_ptr + off, tl.sum(hs * Ct[:, None, :], axis=2), mask=ok[:, None] & dmask[None, :])
+        h = _last_row(hs, lane, CHUNK)
     tl.store(hT_ptr + pb * D * N + tile, h, mask=m2)
 
 
 @triton.jit
 def _bwd_kernel(
-    u_ptr, dt_ptr, A_ptr, B_ptr, C_ptr, st_ptr, gy_ptr, ghT_ptr, scr_ptr,
+    u_ptr, dt_ptr, A_ptr, B_ptr, C_ptr, st_ptr, gy_ptr, ghT_ptr,
     gu_ptr, gdt_ptr, gA_ptr, gB_ptr, gC_ptr, gh0_ptr,
     T, D, G, Dg, N, NBLK,
     HAS_GHT: tl.constexpr, CHUNK: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_N: tl.constexpr,
@@ -67,10 +111,10 @@ def _bwd_kernel(
     dl = pd * BLOCK_D + tl.arange(0, BLOCK_D).to(tl.int64)
     d = pg * Dg + dl
     n = tl.arange(0, BLOCK_N).to(tl.int64)
+    lane = tl.arange(0, CHUNK).to(tl.int64)
     dmask, nmask = dl < Dg, n < N
     m2 = dmask[:, None] & nmask[None, :]
     tile = d[:, None] * N + n[None, :]
-    scr = scr_ptr + ((pb * D + d[:, None]) * (CHUNK + 1)) * N + n[None, :]
     A = tl.load(A_ptr + tile, mask=m2, other=0.0)
     if HAS_GHT:
         g = tl.load(ghT_ptr + pb * D * N + tile, mask=m2, other=0.0)
@@ -80,51 +124,46 @@ def _bwd_kernel(
     n_chunks = tl.cdiv(T, CHUNK)
     for ci in range(n_chunks):
         c = n_chunks - 1 - ci
-        h = tl.load(st_ptr + (pb * n_chunks + c) * D * N + tile, mask=m2, other=0.0)
-        tl.store(scr, h, mask=m2)
-        for k in range(CHUNK):  # recompute the chunk's states; steps past T leave h unchanged
-            t = c * CHUNK + k
-            vd, vn = dmask & (dl * 0 + t < T), nmask & (n * 0 + t < T)
-            off = (pb * T + t) * D + d
-            dt = tl.load(dt_ptr + off, mask=vd, other=0.0)
-            u = tl.load(u_ptr + off, mask=vd, other=0.0)
-            Bt = tl.load(B_ptr + ((pb * T + t) * G + pg) * N + n, mask=vn, other=0.0)
-            h = tl.exp(dt[:, None] * A) * h + (dt * u)[:, None] * Bt[None, :]
-            tl.store(scr + (k + 1) * N, h, mask=m2)
-        tl.debug_barrier()
-        for kk in range(CHUNK):
-            k = CHUNK - 1 - kk
-            t = c * CHUNK + k
-            vd, vn = dmask & (dl * 0 + t < T), nmask & (n * 0 + t < T)
-            off = (pb * T + t) * D + d
-            dt = tl.load(dt_ptr + off, mask=vd, other=0.0)
-            u = tl.load(u_ptr + off, mask=vd, other=0.0)
-            gy = tl.load(gy_ptr + off, mask=vd, other=0.0)
-            bc = ((pb * T + t) * G + pg) * N + n
-            Bt = tl.load(B_ptr + bc, mask=vn, other=0.0)
-            Ct = tl.load(C_ptr + bc, mask=vn, other=0.0)
-            h_prev = tl.load(scr + k * N, mask=m2, other=0.0)
-            h_t = tl.load(scr + (k + 1) * N, mask=m2, other=0.0)
-            decay = tl.exp(dt[:, None] * A)
-            g = g + gy[:, None] * Ct[None, :]  # adjoint of h_t
-            part = (((pb * T + t) * G + pg) * NBLK + pd) * N + n
-            tl.store(gC_ptr + part, tl.sum(gy[:, None] * h_t, axis=0), mask=vn)
-            tl.store(gB_ptr + part, tl.sum(g * (dt * u)[:, None], axis=0), mask=vn)
-            gdu = tl.sum(g * Bt[None, :], axis=1)
-            s = g * h_prev * decay  # gradient of delta_t * A
-            tl.store(gdt_ptr + off, tl.sum(s * A, axis=1) + gdu * u, mask=vd)
-            tl.store(gu_ptr + off, gdu * dt, mask=vd)
-            gA += s * dt[:, None]
-            g = g * decay
-        tl.debug_barrier()  # the next chunk overwrites the scratch rows read above
+        t = c * CHUNK + lane
+        ok = t < T
+        off = (pb * T + t[:, None]) * D + d[None, :]
+        row_ok = ok[:, None] & dmask[None, :]
+        # states h_{t-1}: the forward scan over the tile's inputs shifted one step later
+        h_in = tl.load(st_ptr + (pb * n_chunks + c) * D * N + tile, mask=m2, other=0.0)
+        ap, bp, _, _, _ = _step_terms(dt_ptr, u_ptr, B_ptr, A, pb, pg, t - 1, ok & (lane > 0), d, dmask, n, nmask, T, D, G, N)
+        gain, local = tl.associative_scan((ap, bp), 0, _compose)
+        h_prev = local + gain * h_in[None, :, :]
+        a, b, dt, u, Bt = _step_terms(dt_ptr, u_ptr, B_ptr, A, pb, pg, t, ok, d, dmask, n, nmask, T, D, G, N)
+        # adjoint G_t = gy_t C_t + exp(delta_{t+1} A) G_{t+1}; the tile's last row takes the carry g
+        nxt = ok & (lane < CHUNK - 1) & (t + 1 < T)
+        dt_next = tl.load(dt_ptr + off + D, mask=nxt[:, None] & dmask[None, :], other=0.0)
+        gy = tl.load(gy_ptr + off, mask=row_ok, other=0.0)
+        bc = ((pb * T + t[:, None]) * G + pg) * N + n[None, :]
+        Ct = tl.load(C_ptr + bc, mask=ok[:, None] & nmask[None, :], other=0.0)
+        r = tl.exp(dt_next[:, :, None] * A[None, :, :])
+        gain, local = tl.associative_scan((r, gy[:, :, None] * Ct[:, None, :]), 0, _compose, reverse=True)
+        adj = local + gain * g[None, :, :]
+        part = (((pb * T + t[:, None]) * G + pg) * NBLK + pd) * N + n[None, :]
+        bc_ok = ok[:, None] & nmask[None, :]
+        tl.store(gC_ptr + part, tl.sum(gy[:, :, None] * (a * h_prev + b), axis=1), mask=bc_ok)
+        tl.store(gB_ptr + part, tl.sum(adj * (dt * u)[:, :, None], axis=1), mask=bc_ok)
+        gdu = tl.sum(adj * Bt[:, None, :], axis=2)
+        s = adj * h_prev * a  # gradient of delta_t * A
+        tl.store(gdt_ptr + off, tl.sum(s * A[None, :, :], axis=2) + gdu * u, mask=row_ok)
+        tl.store(gu_ptr + off, gdu * dt, mask=row_ok)
+        gA += tl.sum(s * dt[:, :, None], axis=0)
+        g = tl.sum(tl.where(lane[:, None, None] == 0, a * adj, 0.0), axis=0)  # adjoint passed to h_{t0-1}
     tl.store(gh0_ptr + pb * D * N + tile, g, mask=m2)
     tl.store(gA_ptr + pb * D * N + tile, gA, mask=m2)
 
 
-def _config(T: int, N: int, Dg: int) -> tuple[int, int, int, int]:
-    chunk = min(32, triton.next_power_of_2(T))
-    block_d = min(BLOCK_D, triton.next_power_of_2(Dg))
-    return chunk, block_d, triton.next_power_of_2(N), triton.cdiv(Dg, block_d)
+def _config(T: int, N: int, Dg: int, dtype: torch.dtype) -> tuple[int, int, int, int]:
+    """Tile ``(chunk, block_d, block_n)`` and the number of channel blocks per group."""
+    chunk, block_n = min(CHUNK_T, triton.next_power_of_2(T)), triton.next_power_of_2(N)
+    # float64 takes twice the registers; from 64 states the reductions over N need more (measured)
+    budget = TILE_VALUES // (4 if dtype == torch.float64 else 1) // (2 if block_n >= 64 else 1)
+    block_d = max(1, min(BLOCK_D, triton.next_power_of_2(Dg), budget // (chunk * block_n)))
+    return chunk, block_d, block_n, triton.cdiv(Dg, block_d)
 
 
 class _SelectiveScanTritonFn(torch.autograd.Function):
@@ -133,13 +172,13 @@ class _SelectiveScanTritonFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, u, delta, A, B, C, h0):  # noqa: D102 - autograd protocol
         (batch, T, D), G, N = u.shape, B.shape[2], A.shape[1]
-        chunk, block_d, block_n, nblk = _config(T, N, D // G)
+        chunk, block_d, block_n, nblk = _config(T, N, D // G, u.dtype)
         y = torch.empty_like(u)
         hT = u.new_empty(batch, D, N)
         starts = u.new_empty(batch, triton.cdiv(T, chunk), D, N)
         _fwd_kernel[(batch, G, nblk)](
             u, delta, A, B, C, h0 if h0 is not None else hT, y, hT, starts, T, D, G, D // G, N,
-            HAS_H0=h0 is not None, CHUNK=chunk, BLOCK_D=block_d, BLOCK_N=block_n,
+            HAS_H0=h0 is not None, CHUNK=chunk, BLOCK_D=block_d, BLOCK_N=block_n, num_warps=FWD_WARPS,
         )
         ctx.save_for_backward(u, delta, A, B, C, starts)
         return y, hT
@@ -148,16 +187,15 @@ class _SelectiveScanTritonFn(torch.autograd.Function):
     def backward(ctx, gy, ghT):  # noqa: D102 - autograd protocol
         u, delta, A, B, C, starts = ctx.saved_tensors
         (batch, T, D), G, N = u.shape, B.shape[2], A.shape[1]
-        chunk, block_d, block_n, nblk = _config(T, N, D // G)
+        chunk, block_d, block_n, nblk = _config(T, N, D // G, u.dtype)
         gy = torch.zeros_like(u) if gy is None else gy.contiguous()
         gu, gdelta = torch.empty_like(u), torch.empty_like(u)
         gA, gh0 = u.new_empty(batch, D, N), u.new_empty(batch, D, N)
         gB, gC = u.new_zeros(batch, T, G, nblk, N), u.new_zeros(batch, T, G, nblk, N)
-        scratch = u.new_empty(batch, D, chunk + 1, N)
         _bwd_kernel[(batch, G, nblk)](
-            u, delta, A, B, C, starts, gy, ghT.contiguous() if ghT is not None else gy, scratch,
+            u, delta, A, B, C, starts, gy, ghT.contiguous() if ghT is not None else gy,
             gu, gdelta, gA, gB, gC, gh0, T, D, G, D // G, N, nblk,
-            HAS_GHT=ghT is not None, CHUNK=chunk, BLOCK_D=block_d, BLOCK_N=block_n,
+            HAS_GHT=ghT is not None, CHUNK=chunk, BLOCK_D=block_d, BLOCK_N=block_n, num_warps=BWD_WARPS,
         )
         return gu, gdelta, gA.sum(0), gB.sum(3), gC.sum(3), gh0 if ctx.needs_input_grad[5] else None
 
