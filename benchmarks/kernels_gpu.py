@@ -214,13 +214,6 @@ def main(argv: list[str] | None = None) -> int:
     copy_gbps = copy_bandwidth(COPY_BYTES, args.budget)
     import triton  # noqa: PLC0415 - only to name its version in the report
 
-    lines, rows = [], []
-    for case in [*bench.CASES, LTC_CASE, CFC_CASE]:
-        if case.op in GPU_SIZES:
-            print(f"== {case.op}", flush=True)
-            table, got = run_op(case, GPU_SIZES[case.op], args.budget, peak)
-            lines, rows = lines + table, rows + got
-            lines += sweeps(case.op, case, args.budget, peak)
     header = [
         "# Kernel benchmarks on a GPU", "",
         f"Command: `python benchmarks/kernels_gpu.py {' '.join(sys.argv[1:] if argv is None else argv)}`", "",
@@ -229,9 +222,26 @@ def main(argv: list[str] | None = None) -> int:
         "CUDA " + str(torch.version.cuda) + ". fp32 inputs; median wall time after one warm-up (which compiles).",
         "", "GB/s = minimal forward bytes (inputs read once, outputs written once) / forward time.", "",
     ]
-    text = "\n".join(header + target_lines(rows, peak, copy_gbps) + lines) + "\n"
-    if args.out:
-        atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
+    cases = [case for case in [*bench.CASES, LTC_CASE, CFC_CASE] if case.op in GPU_SIZES]
+    lines, rows = [], []
+
+    def report(final: bool) -> str:
+        # rewritten after every op, so that a run cut short by the device's time limit keeps what it measured
+        partial = [] if final else ["**Partial report**: the run has not (yet) reached its end.", ""]
+        text = "\n".join(header + partial + target_lines(rows, peak, copy_gbps) + lines) + "\n"
+        if args.out:
+            atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
+        return text
+
+    for case in cases:  # the two target ops come first
+        print(f"== {case.op}", flush=True)
+        table, got = run_op(case, GPU_SIZES[case.op], args.budget, peak)
+        lines, rows = lines + table, rows + got
+        report(final=False)
+    for case in cases:
+        lines += sweeps(case.op, case, args.budget, peak)
+        report(final=False)
+    text = report(final=True)
     print(text)
     return 0
 
