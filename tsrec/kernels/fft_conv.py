@@ -22,7 +22,7 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
-from ._checks import check_tensor
+from ._checks import check_finite, check_tensor
 from ._dispatch import resolve_backend
 
 #: Longest kernel (after truncation to the input length) that uses the direct convolution.
@@ -92,8 +92,8 @@ def fft_conv(
 def _validate(
     u: object, k: object, D: object, method: str
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    u = check_tensor("u", u, ndim=3)
-    k = check_tensor("k", k, ndim=(2, 3))
+    u = check_tensor("u", u, ndim=3, finite=False)
+    k = check_tensor("k", k, ndim=(2, 3), finite=False)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     batch, time, channels = u.shape
@@ -108,12 +108,13 @@ def _validate(
         )
     k3 = k if k.ndim == 3 else k.unsqueeze(0)
     if D is not None:
-        D = check_tensor("D", D, ndim=(1, 2))
+        D = check_tensor("D", D, ndim=(1, 2), finite=False)
         allowed = {(channels,), tuple(k3.shape[:2])} if k.ndim == 3 else {(channels,)}
         if tuple(D.shape) not in allowed:
             wanted = " or ".join(map(str, sorted(allowed)))
             raise ValueError(f"D must have shape {wanted}, got {tuple(D.shape)}")
     _check_devices(u=u, k=k, D=D)
+    check_finite(u=u, k=k, D=D)
     return u, k3, D
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from .._checks import check_like, check_same_shape, check_shape, check_tensor
+from .._checks import check_finite, check_like, check_same_shape, check_shape, check_tensor
 from .._dispatch import resolve_backend
 from .naive import linear_scan_naive
 from .torch_impl import linear_scan_torch
@@ -17,16 +17,17 @@ __all__ = ["linear_scan", "linear_scan_step"]
 
 
 def _validate(a: object, b: object, initial_state: object) -> None:
-    check_tensor("a", a, ndim=3, allow_complex=True)
-    check_tensor("b", b, ndim=3, allow_complex=True)
+    check_tensor("a", a, ndim=3, allow_complex=True, finite=False)
+    check_tensor("b", b, ndim=3, allow_complex=True, finite=False)
     check_same_shape(a=a, b=b)
     check_like("b", b, a=a)
     if a.shape[1] == 0:
         raise ValueError("a and b have an empty time axis (dim 1); pass at least one time step")
     if initial_state is not None:
-        check_tensor("initial_state", initial_state, ndim=2, allow_complex=True)
+        check_tensor("initial_state", initial_state, ndim=2, allow_complex=True, finite=False)
         check_shape("initial_state", initial_state, (a.shape[0], a.shape[2]), "(batch, channels)")
         check_like("b", b, initial_state=initial_state)
+    check_finite(a=a, b=b, initial_state=initial_state)
 
 
 def linear_scan(
@@ -97,7 +98,8 @@ def linear_scan_step(state: torch.Tensor, a_t: torch.Tensor, b_t: torch.Tensor) 
         The new state.
     """
     for name, x in (("state", state), ("a_t", a_t), ("b_t", b_t)):
-        check_tensor(name, x, ndim=2, allow_complex=True)
+        check_tensor(name, x, ndim=2, allow_complex=True, finite=False)
     check_same_shape(state=state, a_t=a_t, b_t=b_t)
     check_like("state", state, a_t=a_t, b_t=b_t)
+    check_finite(state=state, a_t=a_t, b_t=b_t)
     return torch.addcmul(b_t, a_t, state)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import torch
 
-from .._checks import check_like, check_shape, check_tensor
+from .._checks import check_finite, check_like, check_shape, check_tensor
 from .._dispatch import resolve_backend
 from .cells import CELLS
 from .cfc import cfc_scan
@@ -83,8 +83,9 @@ def recurrent_scan(
     """
     if not callable(step_fn):
         raise TypeError(f"step_fn must be callable, got {type(step_fn).__name__}")
-    check_tensor("x", x, ndim=3)
-    check_tensor("h0", h0)
+    check_tensor("x", x, ndim=3, finite=False)
+    check_tensor("h0", h0, finite=False)
+    check_finite(x=x, h0=h0)
     if h0.ndim < 1 or h0.shape[0] != x.shape[0]:
         raise ValueError(f"h0 must have the batch size of x ({x.shape[0]}) as dim 0, got shape {tuple(h0.shape)}")
     if x.shape[1] == 0:
@@ -134,17 +135,18 @@ def rnn_scan(
     """
     if cell not in CELLS:
         raise ValueError(f"unknown cell {cell!r}; use one of {sorted(CELLS)}")
-    check_tensor("x", x, ndim=3)
-    check_tensor("W", W, ndim=2)
+    check_tensor("x", x, ndim=3, finite=False)
+    check_tensor("W", W, ndim=2, finite=False)
     hidden = W.shape[0]
     check_shape("W", W, (hidden, CELLS[cell] * hidden), f"(H, {CELLS[cell]}*H) for cell {cell!r}")
     check_shape("x", x, (x.shape[0], x.shape[1], CELLS[cell] * hidden), f"(batch, time, {CELLS[cell]}*H)")
     if x.shape[1] == 0:
         raise ValueError("x has an empty time axis (dim 1); pass at least one time step")
     if initial_state is not None:
-        check_tensor("initial_state", initial_state, ndim=2)
+        check_tensor("initial_state", initial_state, ndim=2, finite=False)
         check_shape("initial_state", initial_state, (x.shape[0], hidden), "(batch, H)")
     check_like("x", x, W=W, initial_state=initial_state)
+    check_finite(x=x, W=W, initial_state=initial_state)
     which = resolve_backend(backend, x, W)
     if which == "naive":
         h = rnn_scan_naive(cell, x, W, initial_state)

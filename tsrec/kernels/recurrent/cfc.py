@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import torch
 
-from .._checks import check_like, check_shape, check_tensor
+from .._checks import check_finite, check_like, check_shape, check_tensor
 from .._dispatch import resolve_backend
 
 MAX_UNITS, MAX_BACKBONE = 64, 256  # what the Triton kernels keep on chip
@@ -74,8 +74,9 @@ def cfc_scan(
     torch.Tensor
         ``(batch, time, U)``, dtype of ``xz``.
     """
-    check_tensor("xz", xz, ndim=3)
-    check_tensor("h0", h0, ndim=2)
+    check_tensor("xz", xz, ndim=3, finite=False)
+    check_tensor("h0", h0, ndim=2, finite=False)
+    check_finite(xz=xz, h0=h0)
     (batch, n_steps, width), units = xz.shape, h0.shape[1]
     check_shape("h0", h0, (batch, units), "(batch, U)")
     check_shape("W_h", W_h, (units, width), "(U, Z)")

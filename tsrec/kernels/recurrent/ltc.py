@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import torch
 
-from .._checks import check_like, check_shape, check_tensor
+from .._checks import check_finite, check_like, check_shape, check_tensor
 from .._dispatch import resolve_backend
 
 MAX_UNITS = 64  # the Triton kernels keep (batch rows x U x U) synapse tiles in registers
@@ -88,8 +88,9 @@ def ltc_scan(
     torch.Tensor
         ``(batch, time, U)`` states after each input step, dtype of ``terms``.
     """
-    check_tensor("terms", terms, ndim=3)
-    check_tensor("v0", v0, ndim=2)
+    check_tensor("terms", terms, ndim=3, finite=False)
+    check_tensor("v0", v0, ndim=2, finite=False)
+    check_finite(terms=terms, v0=v0)
     units = v0.shape[1]
     check_shape("terms", terms, (v0.shape[0], terms.shape[1], 2 * units), "(batch, time, 2U)")
     for name, p in (("cm_t", cm_t), ("leak_num", leak_num), ("leak_den", leak_den)):

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import torch
 
-from .._checks import check_same_shape, check_tensor
+from .._checks import check_finite, check_same_shape, check_tensor
 from .._dispatch import resolve_backend
 from .naive import State, scan_naive
 from .variate_sweep import scan_variate_sweep
@@ -129,15 +129,15 @@ def scan2d(
 
 
 def _validate(x, delta1, delta2, A, BC, D, initial_state) -> list:
-    x = check_tensor("x", x, ndim=4)
-    delta1 = check_tensor("delta1", delta1, ndim=4)
-    delta2 = check_tensor("delta2", delta2, ndim=4)
+    x = check_tensor("x", x, ndim=4, finite=False)
+    delta1 = check_tensor("delta1", delta1, ndim=4, finite=False)
+    delta2 = check_tensor("delta2", delta2, ndim=4, finite=False)
     check_same_shape(x=x, delta1=delta1, delta2=delta2)
     batch, time, nvar, channels = x.shape
     if min(x.shape) < 1:
         raise ValueError(f"x must have every axis >= 1, got shape {tuple(x.shape)}")
     names = ("B1", "B2", "C1", "C2")
-    BC = [check_tensor(n, t, ndim=4) for n, t in zip(names, BC)]
+    BC = [check_tensor(n, t, ndim=4, finite=False) for n, t in zip(names, BC)]
     n_state = BC[0].shape[-1]
     for n, t in zip(names, BC):
         if tuple(t.shape) != (batch, time, nvar, n_state):
@@ -145,7 +145,7 @@ def _validate(x, delta1, delta2, A, BC, D, initial_state) -> list:
                 f"{n} must have shape {(batch, time, nvar, n_state)} (batch, time, variates, N) "
                 f"like B1, got {tuple(t.shape)}"
             )
-    A = [None if a is None else check_tensor(f"A{i + 1}", a, ndim=2) for i, a in enumerate(A)]
+    A = [None if a is None else check_tensor(f"A{i + 1}", a, ndim=2, finite=False) for i, a in enumerate(A)]
     for i, a in enumerate(A):
         if a is None and i in (0, 3):
             raise TypeError(f"A{i + 1} is required (only A2 and A3 may be None)")
@@ -154,7 +154,7 @@ def _validate(x, delta1, delta2, A, BC, D, initial_state) -> list:
                 f"A{i + 1} must have shape ({channels}, {n_state}) (channels, N), got {tuple(a.shape)}"
             )
     if D is not None:
-        D = check_tensor("D", D, ndim=1)
+        D = check_tensor("D", D, ndim=1, finite=False)
         if tuple(D.shape) != (channels,):
             raise ValueError(f"D must have shape ({channels},), got {tuple(D.shape)}")
     init = _validate_state(initial_state, (batch, nvar, channels, n_state))
@@ -162,6 +162,8 @@ def _validate(x, delta1, delta2, A, BC, D, initial_state) -> list:
     devices = {t.device for t in out if t is not None}
     if len(devices) > 1:
         raise ValueError(f"all scan2d inputs must be on one device, got {devices}; move them with .to()")
+    labels = ["x", "delta1", "delta2", "A1", "A2", "A3", "A4", *names, "D", "initial_state[0]", "initial_state[1]"]
+    check_finite(**dict(zip(labels, out)))
     return out
 
 
@@ -170,7 +172,7 @@ def _validate_state(state, shape: tuple[int, ...]) -> list:
         return [None, None]
     if not isinstance(state, (tuple, list)) or len(state) != 2:
         raise TypeError("initial_state must be a tuple (h1, h2) of the time- and variate-states at t = -1")
-    checked = [check_tensor(f"initial_state[{i}]", h, ndim=4) for i, h in enumerate(state)]
+    checked = [check_tensor(f"initial_state[{i}]", h, ndim=4, finite=False) for i, h in enumerate(state)]
     for i, h in enumerate(checked):
         if tuple(h.shape) != shape:
             raise ValueError(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from .._checks import check_like, check_same_shape, check_shape, check_tensor, compute_dtype
+from .._checks import check_finite, check_like, check_same_shape, check_shape, check_tensor, compute_dtype
 from .._dispatch import resolve_backend
 from .common import finish_output, prepare_delta
 from .naive import selective_scan_naive
@@ -23,7 +23,7 @@ def _check_BC(u_shape: tuple, A: torch.Tensor, **mats: torch.Tensor) -> None:
     """B and C: ``(batch, time, N)`` or ``(batch, time, G, N)`` with D divisible by G."""
     lead, n_state = tuple(u_shape[:-1]), A.shape[1]
     for name, M in mats.items():
-        check_tensor(name, M, ndim=(len(lead) + 1, len(lead) + 2))
+        check_tensor(name, M, ndim=(len(lead) + 1, len(lead) + 2), finite=False)
         groups = M.shape[-2] if M.ndim == len(lead) + 2 else 1
         if tuple(M.shape[: len(lead)]) != lead or M.shape[-1] != n_state:
             raise ValueError(
@@ -38,9 +38,9 @@ def _check_BC(u_shape: tuple, A: torch.Tensor, **mats: torch.Tensor) -> None:
 def _validate(u, delta, A, B, C, D, z, delta_bias, initial_state, step: bool = False) -> None:
     """Shape, dtype and finiteness checks; ``step`` drops the time axis."""
     rank = 2 if step else 3
-    check_tensor("u", u, ndim=rank)
-    check_tensor("delta", delta, ndim=rank)
-    check_tensor("A", A, ndim=2)
+    check_tensor("u", u, ndim=rank, finite=False)
+    check_tensor("delta", delta, ndim=rank, finite=False)
+    check_tensor("A", A, ndim=2, finite=False)
     check_same_shape(u=u, delta=delta)
     if not step and u.shape[1] == 0:
         raise ValueError("u has an empty time axis (dim 1); pass at least one time step")
@@ -48,14 +48,15 @@ def _validate(u, delta, A, B, C, D, z, delta_bias, initial_state, step: bool = F
     _check_BC(tuple(u.shape), A, B=B, C=C)
     for name, x, shape in (("D", D, (u.shape[-1],)), ("delta_bias", delta_bias, (u.shape[-1],)), ("z", z, tuple(u.shape))):
         if x is not None:
-            check_tensor(name, x)
+            check_tensor(name, x, finite=False)
             check_shape(name, x, shape)
     if initial_state is not None:
-        check_tensor("initial_state", initial_state, ndim=3)
+        check_tensor("initial_state", initial_state, ndim=3, finite=False)
         check_shape("initial_state", initial_state, (u.shape[0], u.shape[-1], A.shape[1]), "(batch, D, N)")
     check_like("u", u, delta=delta, A=A, B=B, C=C, D=D, z=z, delta_bias=delta_bias)
     if initial_state is not None and initial_state.device != u.device:
         raise ValueError("initial_state must be on u's device; move it with .to(u.device)")
+    check_finite(u=u, delta=delta, A=A, B=B, C=C, D=D, z=z, delta_bias=delta_bias, initial_state=initial_state)
 
 
 def selective_scan(

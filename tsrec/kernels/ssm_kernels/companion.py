@@ -36,7 +36,7 @@ from typing import Literal
 
 import torch
 
-from .._checks import check_same_shape, check_tensor
+from .._checks import check_finite, check_same_shape, check_tensor
 from ..fft_conv import fast_fft_len, route_to_torch
 
 METHODS = ("auto", "krylov", "fft")
@@ -212,7 +212,7 @@ def series_inverse(Q: torch.Tensor, L: int) -> torch.Tensor:
 
 
 def _check_abc(**vectors: object) -> tuple[torch.Tensor, ...]:
-    checked = {name: check_tensor(name, v, ndim=2) for name, v in vectors.items()}
+    checked = {name: check_tensor(name, v, ndim=2, finite=False) for name, v in vectors.items()}
     check_same_shape(**checked)
     first = next(iter(checked.values()))
     if first.shape[-1] < 1:
@@ -220,6 +220,7 @@ def _check_abc(**vectors: object) -> tuple[torch.Tensor, ...]:
     devices = {t.device for t in checked.values()}
     if len(devices) > 1:
         raise ValueError(f"all of {list(checked)} must be on one device, got {devices}")
+    check_finite(**checked)
     return tuple(checked.values())
 
 

@@ -19,7 +19,7 @@ import math
 
 import torch
 
-from .._checks import check_tensor
+from .._checks import check_finite, check_tensor
 from ..fft_conv import route_to_torch
 
 
@@ -103,12 +103,12 @@ def _vandermonde_naive(weight: torch.Tensor, decay: torch.Tensor, L: int) -> tor
 
 
 def _validate(log_dt, A_real, A_imag, C, B):
-    log_dt = check_tensor("log_dt", log_dt, ndim=1)
-    A_real = check_tensor("A_real", A_real, ndim=2)
-    A_imag = check_tensor("A_imag", A_imag, ndim=2)
-    C = check_tensor("C", C, ndim=2, allow_complex=True)
+    log_dt = check_tensor("log_dt", log_dt, ndim=1, finite=False)
+    A_real = check_tensor("A_real", A_real, ndim=2, finite=False)
+    A_imag = check_tensor("A_imag", A_imag, ndim=2, finite=False)
+    C = check_tensor("C", C, ndim=2, allow_complex=True, finite=False)
     if B is not None:
-        B = check_tensor("B", B, ndim=2, allow_complex=True)
+        B = check_tensor("B", B, ndim=2, allow_complex=True, finite=False)
     shape = tuple(A_real.shape)
     for name, t in (("A_imag", A_imag), ("C", C), ("B", B)):
         if t is not None and tuple(t.shape) != shape:
@@ -122,6 +122,7 @@ def _validate(log_dt, A_real, A_imag, C, B):
     devices = {t.device for t in (log_dt, A_real, A_imag, C, B) if t is not None}
     if len(devices) > 1:
         raise ValueError(f"log_dt, A_real, A_imag, C and B must be on one device, got {devices}")
+    check_finite(log_dt=log_dt, A_real=A_real, A_imag=A_imag, C=C, B=B)
     return log_dt, A_real, A_imag, C, B
 
 

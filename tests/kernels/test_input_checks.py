@@ -1,0 +1,56 @@
+"""The NaN/inf check: one read of a value per op call (a GPU waits on each), exact culprit named."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tsrec import kernels as k
+from tsrec.kernels._checks import check_finite
+
+GEN = torch.Generator().manual_seed(0)
+
+
+def rnd(*shape: int) -> torch.Tensor:
+    return torch.randn(*shape, generator=GEN)
+
+
+def neg(*shape: int) -> torch.Tensor:
+    return -rnd(*shape).abs()
+
+
+# every op with all its optional inputs given, so that each one is checked
+CALLS = {
+    "selective_scan": lambda: k.selective_scan(rnd(2, 5, 4), rnd(2, 5, 4).abs(), neg(4, 3), rnd(2, 5, 3), rnd(2, 5, 3),
+                                               D=rnd(4), z=rnd(2, 5, 4), delta_bias=rnd(4), initial_state=rnd(2, 4, 3),
+                                               backend="torch"),
+    "linear_scan": lambda: k.linear_scan(rnd(2, 5, 4).abs(), rnd(2, 5, 4), initial_state=rnd(2, 4), backend="torch"),
+    "rnn_scan": lambda: k.rnn_scan(rnd(2, 5, 4), rnd(4, 4), initial_state=rnd(2, 4), backend="torch"),
+    "fft_conv": lambda: k.fft_conv(rnd(2, 5, 4), rnd(4, 5), D=rnd(4)),
+    "scan2d": lambda: k.scan2d(rnd(1, 3, 2, 2), rnd(1, 3, 2, 2).abs(), rnd(1, 3, 2, 2).abs(), neg(2, 3), neg(2, 3),
+                               neg(2, 3), neg(2, 3), *(rnd(1, 3, 2, 3) for _ in range(4)), D=rnd(2),
+                               initial_state=(rnd(1, 2, 2, 3), rnd(1, 2, 2, 3)), backend="torch"),
+    "companion_kernel": lambda: k.companion_kernel(rnd(2, 4), rnd(2, 4), rnd(2, 4), 6),
+}
+
+
+@pytest.mark.parametrize("op", sorted(CALLS))
+def test_an_op_reads_one_value_to_check_all_its_inputs(op, monkeypatch):
+    reads = []
+    original = torch.Tensor.__bool__
+    monkeypatch.setattr(torch.Tensor, "__bool__", lambda self: reads.append(1) or original(self))
+    CALLS[op]()
+    assert len(reads) == 1
+
+
+def test_the_first_non_finite_tensor_is_named():
+    with pytest.raises(ValueError, match="^b contains NaN or inf"):
+        check_finite(a=torch.ones(3), b=torch.tensor([1.0, float("inf")]), c=torch.tensor([float("nan")]))
+    # +inf and -inf in different tensors are each caught (their sums are not added together)
+    with pytest.raises(ValueError, match="^a contains NaN or inf"):
+        check_finite(a=torch.tensor([float("inf")]), b=torch.tensor([-float("inf")]))
+
+
+def test_a_sum_that_overflows_is_not_mistaken_for_bad_input():
+    big = torch.full((4,), 3e38)  # finite float32 values whose sum is inf
+    check_finite(x=big, y=None, z=torch.zeros(2))
