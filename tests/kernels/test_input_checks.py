@@ -31,6 +31,8 @@ CALLS = {
                                neg(2, 3), neg(2, 3), *(rnd(1, 3, 2, 3) for _ in range(4)), D=rnd(2),
                                initial_state=(rnd(1, 2, 2, 3), rnd(1, 2, 2, 3)), backend="torch"),
     "companion_kernel": lambda: k.companion_kernel(rnd(2, 4), rnd(2, 4), rnd(2, 4), 6),
+    # the finiteness and the "no mode at 0" verdicts share the read
+    "s4d_kernel": lambda: k.s4d_kernel(rnd(2), neg(2, 3), rnd(2, 3), rnd(2, 3), 6, B=rnd(2, 3)),
 }
 
 
@@ -54,3 +56,14 @@ def test_the_first_non_finite_tensor_is_named():
 def test_a_sum_that_overflows_is_not_mistaken_for_bad_input():
     big = torch.full((4,), 3e38)  # finite float32 values whose sum is inf
     check_finite(x=big, y=None, z=torch.zeros(2))
+    kernel = k.s4d_kernel(torch.zeros(2), neg(2, 3), rnd(2, 3), torch.full((2, 3), 3e38), 4)
+    assert kernel.shape == (2, 4)  # (heads, L); no error: the values were finite
+
+
+def test_a_mode_at_zero_is_refused_with_finite_inputs():
+    A_real = neg(2, 3)
+    A_real[1, 2] = 0.0
+    A_imag = rnd(2, 3)
+    A_imag[1, 2] = 0.0
+    with pytest.raises(ValueError, match="A has a mode equal to 0"):
+        k.s4d_kernel(torch.zeros(2), A_real, A_imag, rnd(2, 3), 4)

@@ -15,6 +15,7 @@ from tsrec.nn.spacetime import (
     SpaceTimeEncoder,
     difference_kernel,
     ma_residual_kernel,
+    normalize,
 )
 
 
@@ -47,6 +48,17 @@ def test_companion_ssm_layer_is_the_normalised_recurrence():
                 x = A @ x + b[n] * u[i, t, ch].item()  # the output reads the state after u_t: no delay
                 expected[i, t, ch] = c[n] @ x + D[ch] * u[i, t, ch].item()
     np.testing.assert_allclose(out, expected, rtol=1e-9, atol=1e-9)
+
+
+def test_normalize_divides_by_the_norm_unless_the_mean_norm_is_near_zero():
+    v = torch.tensor([[3.0, -1.0], [0.5, 0.5]], requires_grad=True)
+    np.testing.assert_allclose(normalize(v, 1).detach().numpy(), l1(v.detach().numpy()), rtol=1e-6)
+    frozen = torch.full((2, 3), 1e-6, requires_grad=True)  # mean L1 norm 3e-6 < 1e-4: left as it is
+    out = normalize(frozen, 1)
+    assert torch.equal(out, frozen)
+    out.sum().backward()
+    assert torch.equal(frozen.grad, torch.ones_like(frozen))  # the identity, no gradient through the norm
+    assert normalize(v, 0) is v
 
 
 def test_l1_normalised_ssm_is_stable():

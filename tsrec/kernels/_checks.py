@@ -50,11 +50,20 @@ def check_finite(**tensors: torch.Tensor | None) -> None:
         if x is not None:
             by_device.setdefault(x.device, []).append((name, x))
     for group in by_device.values():
-        if bool(torch.stack([torch.isfinite(x.detach().sum()) for _, x in group]).all()):
-            continue
-        for name, x in group:
-            if not bool(torch.isfinite(x).all()):
-                raise ValueError(f"{name} contains NaN or inf; clean the input before calling the kernel")
+        if not bool(finite_verdict(*(x for _, x in group))):
+            raise_non_finite(dict(group))
+
+
+def finite_verdict(*tensors: torch.Tensor) -> torch.Tensor:
+    """A 0-dim bool tensor, True when every tensor's sum is finite; not read, so no wait."""
+    return torch.stack([torch.isfinite(x.detach().sum()) for x in tensors]).all()
+
+
+def raise_non_finite(tensors: dict[str, torch.Tensor | None]) -> None:
+    """The exact check after a non-finite verdict: raise naming the first tensor with NaN or inf."""
+    for name, x in tensors.items():
+        if x is not None and not bool(torch.isfinite(x).all()):
+            raise ValueError(f"{name} contains NaN or inf; clean the input before calling the kernel")
 
 
 def check_same_shape(**tensors: torch.Tensor) -> None:

@@ -19,7 +19,7 @@ import math
 
 import torch
 
-from .._checks import check_finite, check_tensor
+from .._checks import check_tensor, finite_verdict, raise_non_finite
 from ..fft_conv import route_to_torch
 
 
@@ -117,12 +117,16 @@ def _validate(log_dt, A_real, A_imag, C, B):
         raise ValueError(
             f"log_dt must have shape ({shape[0]},) (one step per head), got {tuple(log_dt.shape)}"
         )
-    if bool(((A_real == 0) & (A_imag == 0)).any()):
-        raise ValueError("A has a mode equal to 0, where (exp(dt A) - 1)/A is undefined; keep A_real < 0")
     devices = {t.device for t in (log_dt, A_real, A_imag, C, B) if t is not None}
     if len(devices) > 1:
         raise ValueError(f"log_dt, A_real, A_imag, C and B must be on one device, got {devices}")
-    check_finite(log_dt=log_dt, A_real=A_real, A_imag=A_imag, C=C, B=B)
+    given = {"log_dt": log_dt, "A_real": A_real, "A_imag": A_imag, "C": C, "B": B}
+    zero_mode = ((A_real == 0) & (A_imag == 0)).any()
+    # both verdicts in one read: on a GPU each read waits for the device
+    if not bool(finite_verdict(*(t for t in given.values() if t is not None)) & ~zero_mode):
+        raise_non_finite(given)
+        if bool(zero_mode):  # else a sum only overflowed: the values are fine
+            raise ValueError("A has a mode equal to 0, where (exp(dt A) - 1)/A is undefined; keep A_real < 0")
     return log_dt, A_real, A_imag, C, B
 
 
