@@ -67,7 +67,7 @@ def _last_row(x, lane, CHUNK: tl.constexpr):
 def _fwd_kernel(
     u_ptr, dt_ptr, A_ptr, B_ptr, C_ptr, h0_ptr, y_ptr, hT_ptr, st_ptr,
     T, D, G, Dg, N,
-    HAS_H0: tl.constexpr, CHUNK: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_N: tl.constexpr,
+    HAS_H0: tl.constexpr, SAVE: tl.constexpr, CHUNK: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_N: tl.constexpr,
 ):
     pb = tl.program_id(0).to(tl.int64)
     pg = tl.program_id(1).to(tl.int64)
@@ -85,7 +85,8 @@ def _fwd_kernel(
         h = tl.zeros([BLOCK_D, BLOCK_N], dtype=A.dtype)
     n_chunks = tl.cdiv(T, CHUNK)
     for c in range(n_chunks):
-        tl.store(st_ptr + (pb * n_chunks + c) * D * N + tile, h, mask=m2)  # checkpoint for backward
+        if SAVE:  # checkpoint for backward
+            tl.store(st_ptr + (pb * n_chunks + c) * D * N + tile, h, mask=m2)
         t = c * CHUNK + lane
         ok = t < T
         a, b, _, _, _ = _step_terms(dt_ptr, u_ptr, B_ptr, A, pb, pg, t, ok, d, dmask, n, nmask, T, D, G, N)
@@ -170,17 +171,19 @@ class _SelectiveScanTritonFn(torch.autograd.Function):
     """u, delta ``(b,T,D)``; A ``(D,N)``; B, C ``(b,T,G,N)``; h0 ``(b,D,N)``; one dtype, contiguous."""
 
     @staticmethod
-    def forward(ctx, u, delta, A, B, C, h0):  # noqa: D102 - autograd protocol
+    def forward(ctx, u, delta, A, B, C, h0, save):  # noqa: D102 - autograd protocol
         (batch, T, D), G, N = u.shape, B.shape[2], A.shape[1]
         chunk, block_d, block_n, nblk = _config(T, N, D // G, u.dtype)
         y = torch.empty_like(u)
         hT = u.new_empty(batch, D, N)
-        starts = u.new_empty(batch, triton.cdiv(T, chunk), D, N)
+        # the states entering each tile, for backward only: about as many values as u itself at N = 16
+        starts = u.new_empty(batch, triton.cdiv(T, chunk), D, N) if save else hT
         _fwd_kernel[(batch, G, nblk)](
             u, delta, A, B, C, h0 if h0 is not None else hT, y, hT, starts, T, D, G, D // G, N,
-            HAS_H0=h0 is not None, CHUNK=chunk, BLOCK_D=block_d, BLOCK_N=block_n, num_warps=FWD_WARPS,
+            HAS_H0=h0 is not None, SAVE=save, CHUNK=chunk, BLOCK_D=block_d, BLOCK_N=block_n, num_warps=FWD_WARPS,
         )
-        ctx.save_for_backward(u, delta, A, B, C, starts)
+        if save:
+            ctx.save_for_backward(u, delta, A, B, C, starts)
         return y, hT
 
     @staticmethod
@@ -197,7 +200,7 @@ class _SelectiveScanTritonFn(torch.autograd.Function):
             gu, gdelta, gA, gB, gC, gh0, T, D, G, D // G, N, nblk,
             HAS_GHT=ghT is not None, CHUNK=chunk, BLOCK_D=block_d, BLOCK_N=block_n, num_warps=BWD_WARPS,
         )
-        return gu, gdelta, gA.sum(0), gB.sum(3), gC.sum(3), gh0 if ctx.needs_input_grad[5] else None
+        return gu, gdelta, gA.sum(0), gB.sum(3), gC.sum(3), gh0 if ctx.needs_input_grad[5] else None, None
 
 
 def selective_scan_triton(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False, initial_state=None):
@@ -217,5 +220,7 @@ def selective_scan_triton(u, delta, A, B, C, D=None, z=None, delta_bias=None, de
         u, delta, A, B, C, D, z, delta_bias, delta_softplus, initial_state
     )
     parts = [x.contiguous() for x in (u_w, delta_w, A_w, grouped(B_w), grouped(C_w))]
-    y, hT = _SelectiveScanTritonFn.apply(*parts, None if h0 is None else h0.contiguous())
+    h0 = None if h0 is None else h0.contiguous()
+    save = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (*parts, h0))
+    y, hT = _SelectiveScanTritonFn.apply(*parts, h0, save)
     return finish_output(y, u_w, D_w, z_w).to(u.dtype), hT
