@@ -237,10 +237,10 @@ CASES += [
     Case("scan2d (V = 321 variates)", _grid(SCAN2D_GRID, SCAN2D_QUICK, vars=321), _scan2d_make, _scan2d_call,
          nbytes=lambda s: 16 * s["batch"] * s["time"] * s["vars"] * (s["chans"] + s["state"]),
          work=_scan2d_work, gpu_backends=("torch",),
-         notes=["scan2d has no Triton kernel. Its torch path sweeps the variates one by one (each a "
-                "linear_scan over time) up to 32 variates, and beyond runs the anti-diagonal wavefront "
-                "(T + V - 1 steps, each min(T, V) cells wide); benchmarks/scan2d_paths.py times the two "
-                "side by side.", ""]),
+         notes=["scan2d's torch path sweeps the variates one by one (each a linear_scan over time) up to "
+                "32 variates, and beyond runs the anti-diagonal wavefront (T + V - 1 steps, each min(T, V) "
+                "cells wide); benchmarks/scan2d_paths.py times the two side by side. Its Triton kernels "
+                "are timed on a GPU by benchmarks/kernels_gpu.py.", ""]),
 ]
 
 

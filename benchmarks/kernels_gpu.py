@@ -36,8 +36,10 @@ SELECTIVE_GPU = [(16, 720, 128, 16), (16, 96, 128, 16), (32, 336, 512, 16), (8, 
 RNN_GPU = [(64, 96, 64, 1), (64, 720, 64, 1), (256, 720, 128, 1)]
 LTC_GPU = [(32, 96, 32, 6), (128, 96, 32, 6), (16, 720, 16, 6)]  # state = solver updates per step
 CFC_GPU = [(32, 96, 32, 128), (128, 96, 32, 128), (16, 720, 32, 128)]  # state = backbone width
+SCAN2D_GPU = [(32, 96, 16, 8), (8, 336, 16, 8)]
 GPU_SIZES = {"linear_scan": LINEAR_GPU, "selective_scan": SELECTIVE_GPU, "rnn_scan (tanh)": RNN_GPU,
-             "ltc_scan (C = units, N = unfolds)": LTC_GPU, "cfc_scan (C = units, N = backbone)": CFC_GPU}
+             "ltc_scan (C = units, N = unfolds)": LTC_GPU, "cfc_scan (C = units, N = backbone)": CFC_GPU,
+             "scan2d (V = 7 variates)": SCAN2D_GPU, "scan2d (V = 321 variates)": SCAN2D_GPU[:1]}
 DEVICE = torch.device("cuda")
 TARGET_BANDWIDTH = 0.5  # of peak, at batch*channels >= BANDWIDTH_MIN_ROWS and time == BANDWIDTH_TIME
 BANDWIDTH_MIN_ROWS, BANDWIDTH_TIME = 16384, 4096
@@ -81,6 +83,18 @@ CFC_CASE = bench.Case(
     "cfc_scan (C = units, N = backbone)", [], _cfc_make, lambda x, be: cfc_scan(**x, backend=be),
     nbytes=lambda s: 4 * s["batch"] * s["time"] * (s["state"] + s["chans"]),  # read xz, write h
     work=lambda s: (0, 0))
+
+
+def _scan2d_case(n_vars: int) -> bench.Case:
+    """Chimera's 2-D scan over ``n_vars`` variates (benchmarks/kernels.py's inputs and byte count)."""
+    return bench.Case(
+        f"scan2d (V = {n_vars} variates)", [], lambda s, device: bench._scan2d_make({**s, "vars": n_vars}, device),
+        bench._scan2d_call, nbytes=lambda s: 16 * s["batch"] * s["time"] * n_vars * (s["chans"] + s["state"]),
+        work=lambda s: (0, 0))
+
+
+# Chimera's default widths (16 channels, state 8): ETTh1's 7 variates, Electricity's 321
+SCAN2D_CASES = [_scan2d_case(7), _scan2d_case(321)]
 
 
 def copy_bandwidth(n_bytes: int, budget: float) -> float:
@@ -222,7 +236,9 @@ def main(argv: list[str] | None = None) -> int:
         "CUDA " + str(torch.version.cuda) + ". fp32 inputs; median wall time after one warm-up (which compiles).",
         "", "GB/s = minimal forward bytes (inputs read once, outputs written once) / forward time.", "",
     ]
-    cases = [case for case in [*bench.CASES, LTC_CASE, CFC_CASE] if case.op in GPU_SIZES]
+    own = [LTC_CASE, CFC_CASE, *SCAN2D_CASES]  # scan2d's own: sized without benchmarks/kernels.py's "vars"
+    shared = [case for case in bench.CASES if case.op not in {c.op for c in own}]
+    cases = [case for case in shared + own if case.op in GPU_SIZES]
     lines, rows = [], []
 
     def report(final: bool) -> str:

@@ -27,7 +27,8 @@ kg.DEVICE = torch.device("cpu")
 kg.COPY_BYTES = 2**16
 kg.bench._gpu_peak = lambda: ("interpreted CPU", 100.0)
 kg.GPU_SIZES = {"linear_scan": [(2, 70, 40, 1)], "selective_scan": [(2, 9, 4, 3)], "rnn_scan (tanh)": [(2, 5, 4, 1)],
-                "ltc_scan (C = units, N = unfolds)": [(3, 4, 5, 6)], "cfc_scan (C = units, N = backbone)": [(3, 4, 5, 7)]}
+                "ltc_scan (C = units, N = unfolds)": [(3, 4, 5, 6)], "cfc_scan (C = units, N = backbone)": [(3, 4, 5, 7)],
+                "scan2d (V = 7 variates)": [(1, 5, 4, 3)]}
 kg.BANDWIDTH_MIN_ROWS, kg.BANDWIDTH_TIME = 80, 70
 kg.SELECTIVE_TARGET_SIZE = (2, 9, 4, 3)
 kg.SWEEP_SIZE, kg.SWEEP_TILES = (1, 20, 40, 1), [(16, 8, 4), (32, 16, 8)]
@@ -61,10 +62,11 @@ def test_gpu_benchmark_writes_targets_and_tables(tmp_path):
     assert "Device: interpreted CPU (peak memory bandwidth 100.0 GB/s" in report
     assert "- triton linear_scan B=2, T=70, C=40 (B*C=80):" in report
     assert "- selective_scan fwd+bwd (2, 9, 4, 3): triton" in report
-    for op in ("### linear_scan", "### selective_scan", "### rnn_scan (tanh)", "### ltc_scan", "### cfc_scan"):
+    for op in ("### linear_scan", "### selective_scan", "### rnn_scan (tanh)", "### ltc_scan", "### cfc_scan",
+               "### scan2d (V = 7 variates)"):
         assert op in report
     rows = [line for line in report.splitlines() if line.startswith("| B=")]
-    assert len(rows) == 10  # five sizes, two backends each
+    assert len(rows) == 12  # six sizes, two backends each
     assert "### linear_scan tile sweep (triton, B=1, T=20, C=40 (B*C=40))" in report
     assert "| 32 (default) | 16 | 8 |" not in report and "| 16 | 8 | 4 |" in report  # 32/64/4 is the default
     assert "### selective_scan tile sweep (triton, B=2, T=9, C=4, N=3 (B*C=8))" in report
@@ -73,7 +75,7 @@ def test_gpu_benchmark_writes_targets_and_tables(tmp_path):
     assert "| 8 | 4 | 4 | 4 |" in report
     # the forward check compared the interpreted kernels with torch: tiny differences only
     errors = [float(line.split("|")[-2]) for line in rows if "| triton |" in line]
-    assert len(errors) == 5 and max(errors) < 1e-5
+    assert len(errors) == 6 and max(errors) < 1e-5
 
 
 def test_a_run_cut_short_keeps_what_it_measured(tmp_path):

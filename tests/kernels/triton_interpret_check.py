@@ -108,7 +108,7 @@ def check_cfc(dtype, gen, b=3, T=4, units=5, width=12):
 
 
 def check_scan2d(dtype, coupled, reverse, h0, final, gen, b=2, T=4, V=3, d=3, n=2):
-    """Defaults are tiny; ``d > 32`` spans two channel blocks (block sums of the B/C gradients)."""
+    """Defaults are tiny; ``d > 16`` spans channel blocks (block sums of the B/C gradients), ``T > 16`` time tiles."""
     grid, small = (b, T, V, d), (b, T, V, n)
     x = leaf(*grid, dtype=dtype, gen=gen)
     deltas = [leaf(*grid, dtype=dtype, scale=0.9, positive=True, gen=gen) for _ in range(2)]
@@ -155,6 +155,9 @@ def interpreter_checks(gen) -> list:
     # a state of 64 narrows the float64 tile to one channel per program (three blocks here)
     checks.append(check_selective(torch.float64, 2, True, gen=gen, b=1, T=20, d=6, n=40))
     checks.append(check_scan2d(torch.float32, True, True, True, True, gen=gen, b=1, T=2, V=2, d=40, n=3))
+    # several time tiles (the last one partial) down several variate columns, both directions
+    checks.append(check_scan2d(torch.float32, True, True, True, True, gen=gen, b=2, T=37, V=3, d=5, n=3))
+    checks.append(check_scan2d(torch.float64, False, False, False, True, gen=gen, b=1, T=20, V=4, d=3, n=2))
     return checks
 
 
