@@ -18,17 +18,12 @@ import torch
 import triton
 import triton.language as tl
 
+from .._triton_tiles import compose_affine
 from .torch_impl import gate_and_state_grads
 
 BLOCK_C = 32  # channels per program: 32 fp32 = one 128-byte row segment per time step
 CHUNK_T = 64  # time steps per tile; a (64, 32) tile is 16 values per thread and tensor at 4 warps
 NUM_WARPS = 4  # benchmarks/kernels_gpu.py sweeps these three on a GPU
-
-
-@triton.jit
-def _compose(a_first, b_first, a_then, b_then):
-    # h -> a_then (a_first h + b_first) + b_then
-    return a_then * a_first, a_then * b_first + b_then
 
 
 @triton.jit
@@ -56,7 +51,7 @@ def _scan_kernel(
         a = tl.load(a_ptr + row + tg[:, None] * n_chans + cols[None, :], mask=gate_ok, other=0.0).to(ACC)
         a = tl.where(step_ok[:, None], a, 1.0)  # steps past the end leave the state unchanged
         b = tl.load(b_ptr + row + t[:, None] * n_chans + cols[None, :], mask=ok, other=0.0).to(ACC)
-        gain, local = tl.associative_scan((a, b), 0, _compose)
+        gain, local = tl.associative_scan((a, b), 0, compose_affine)
         states = local + gain * h[None, :]
         tl.store(out_ptr + row + t[:, None] * n_chans + cols[None, :], states.to(out_ptr.dtype.element_ty), mask=ok)
         # the tile's last row (padding steps repeat the last real state): a masked sum picks it

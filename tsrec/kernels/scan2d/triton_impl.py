@@ -41,16 +41,11 @@ import torch
 import triton
 import triton.language as tl
 
+from .._triton_tiles import compose_affine, tile_row
 BLOCK_D = 16  # channels per program, at most
 CHUNK_T = 16  # time steps per tile
 TILE_VALUES = 512  # (time, channel, state) values per tile, float32 (float64: half); see _meta
 FWD_WARPS, BWD_WARPS = 8, 4
-
-
-@triton.jit
-def _compose(a_first, b_first, a_then, b_then):
-    # h -> a_then (a_first h + b_first) + b_then
-    return a_then * a_first, a_then * b_first + b_then
 
 
 @triton.jit
@@ -63,11 +58,6 @@ def _rows(ptr, cell, ok, cols, col_ok, width):
 def _states(H_ptr, cell, ok, tile, m2, DN):
     """``[CHUNK, BLOCK_D, N]`` grid states of the cells ``cell`` (zero where not ``ok``)."""
     return tl.load(H_ptr + cell[:, None, None] * DN + tile[None, :, :], mask=ok[:, None, None] & m2[None, :, :], other=0.0)
-
-
-@triton.jit
-def _first_row(x, lane):
-    return tl.sum(tl.where(lane[:, None, None] == 0, x, 0.0), axis=0)
 
 
 @triton.jit
@@ -124,7 +114,7 @@ def _fwd_kernel(
                                     i > 0, d, dmask, n, nmask, tile, m2, D, N, HAS_A3)
                 h2_prev += tl.where(t[:, None, None] == 0, h2_init[None], 0.0)
                 b += tl.exp(d1 * A2[None]) * h2_prev
-            gain, local = tl.associative_scan((tl.exp(d1 * A1[None]), b), 0, _compose)
+            gain, local = tl.associative_scan((tl.exp(d1 * A1[None]), b), 0, compose_affine)
             hs = local + gain * h1[None]
             full = ok[:, None, None] & m2[None]
             tl.store(H1_ptr + cell[:, None, None] * DN + tile[None], hs, mask=full)
@@ -132,7 +122,7 @@ def _fwd_kernel(
             y = tl.sum(hs * _rows(C1_ptr, cell, ok, n, nmask, N)[:, None, :] + h2 * _rows(C2_ptr, cell, ok, n, nmask, N)[:, None, :], axis=2)
             tl.store(y_ptr + cell[:, None] * D + d[None, :], y, mask=ok[:, None] & dmask[None, :])
             # padding steps leave h1 unchanged: the last row is the state leaving the tile
-            h1 = tl.sum(tl.where(lane[:, None, None] == CHUNK - 1, hs, 0.0), axis=0)
+            h1 = tile_row(hs, lane, CHUNK - 1)
         tl.debug_barrier()  # this column is read back as the previous variate of the next
 
 
@@ -189,7 +179,7 @@ def _bwd_kernel(
             a1_after = tl.exp(_rows(d1_ptr, cell + 2 * V, ok & (t + 2 < T), d, dmask, D)[:, :, None] * A1[None])
             last = lane[:, None, None] == CHUNK - 1
             _, g1_next = tl.associative_scan((tl.where(last, 0.0, a1_after), tl.where(last, g1[None], c1_next)), 0,
-                                             _compose, reverse=True)
+                                             compose_affine, reverse=True)
             d1n = _rows(d1_ptr, cell + V, nxt, d, dmask, D)[:, :, None]
             gy = _rows(gy_ptr, cell, ok, d, dmask, D)
             G1 = gy[:, :, None] * _rows(C1_ptr, cell, ok, n, nmask, N)[:, None, :] + tl.exp(d1n * A1[None]) * g1_next
@@ -243,8 +233,8 @@ def _bwd_kernel(
             # what flows to the previous variate in scan order, read there as its "next" terms
             tl.store(R_out + rows, r3, mask=full)
             tl.store(R_out + rows + T * DN, G2 * a4, mask=full)
-            g1 = _first_row(G1, lane)
-            flow1, flow2 = _first_row(G1 * a1, lane), _first_row(to_p2 + zero[None], lane)
+            g1 = tile_row(G1, lane, 0)
+            flow1, flow2 = tile_row(G1 * a1, lane, 0), tile_row(to_p2 + zero[None], lane, 0)
         if HAS_H0:  # after t = 0: what flows to the initial states
             tl.store(gh01_ptr + (pb * V + v) * DN + tile, flow1, mask=m2)
             tl.store(gh02_ptr + (pb * V + v) * DN + tile, flow2, mask=m2)

@@ -23,6 +23,7 @@ import torch
 import triton
 import triton.language as tl
 
+from .._triton_tiles import compose_affine, tile_row
 from .common import finish_output, grouped, widen_inputs
 
 BLOCK_D = 16  # channels per program, at most
@@ -32,12 +33,6 @@ CHUNK_T = 16  # time steps per tile
 # spills on sm_80/sm_90 (tests/kernels/test_triton_compile.py); a larger N narrows the channel block.
 TILE_VALUES = 4096
 FWD_WARPS, BWD_WARPS = 4, 8  # benchmarks/kernels_gpu.py sweeps the tile and warps on a GPU
-
-
-@triton.jit
-def _compose(a_first, b_first, a_then, b_then):
-    # h -> a_then (a_first h + b_first) + b_then
-    return a_then * a_first, a_then * b_first + b_then
 
 
 @triton.jit
@@ -55,12 +50,6 @@ def _step_terms(dt_ptr, u_ptr, B_ptr, A, pb, pg, t, ok, d, dmask, n, nmask, T, D
     a = tl.exp(dt[:, :, None] * A[None, :, :])
     b = (dt * u)[:, :, None] * Bt[:, None, :]
     return a, b, dt, u, Bt
-
-
-@triton.jit
-def _last_row(x, lane, CHUNK: tl.constexpr):
-    # padding steps repeat the last real state, so the tile's last row is the state leaving it
-    return tl.sum(tl.where(lane[:, None, None] == CHUNK - 1, x, 0.0), axis=0)
 
 
 @triton.jit
@@ -90,12 +79,12 @@ def _fwd_kernel(
         t = c * CHUNK + lane
         ok = t < T
         a, b, _, _, _ = _step_terms(dt_ptr, u_ptr, B_ptr, A, pb, pg, t, ok, d, dmask, n, nmask, T, D, G, N)
-        gain, local = tl.associative_scan((a, b), 0, _compose)
+        gain, local = tl.associative_scan((a, b), 0, compose_affine)
         hs = local + gain * h[None, :, :]
         Ct = tl.load(C_ptr + ((pb * T + t[:, None]) * G + pg) * N + n[None, :], mask=ok[:, None] & nmask[None, :], other=0.0)
         off = (pb * T + t[:, None]) * D + d[None, :]
         tl.store(y_ptr + off, tl.sum(hs * Ct[:, None, :], axis=2), mask=ok[:, None] & dmask[None, :])
-        h = _last_row(hs, lane, CHUNK)
+        h = tile_row(hs, lane, CHUNK - 1)  # padding steps repeat the last state: the one leaving the tile
     tl.store(hT_ptr + pb * D * N + tile, h, mask=m2)
 
 
@@ -132,7 +121,7 @@ def _bwd_kernel(
         # states h_{t-1}: the forward scan over the tile's inputs shifted one step later
         h_in = tl.load(st_ptr + (pb * n_chunks + c) * D * N + tile, mask=m2, other=0.0)
         ap, bp, _, _, _ = _step_terms(dt_ptr, u_ptr, B_ptr, A, pb, pg, t - 1, ok & (lane > 0), d, dmask, n, nmask, T, D, G, N)
-        gain, local = tl.associative_scan((ap, bp), 0, _compose)
+        gain, local = tl.associative_scan((ap, bp), 0, compose_affine)
         h_prev = local + gain * h_in[None, :, :]
         a, b, dt, u, Bt = _step_terms(dt_ptr, u_ptr, B_ptr, A, pb, pg, t, ok, d, dmask, n, nmask, T, D, G, N)
         # adjoint G_t = gy_t C_t + exp(delta_{t+1} A) G_{t+1}; the tile's last row takes the carry g
@@ -142,7 +131,7 @@ def _bwd_kernel(
         bc = ((pb * T + t[:, None]) * G + pg) * N + n[None, :]
         Ct = tl.load(C_ptr + bc, mask=ok[:, None] & nmask[None, :], other=0.0)
         r = tl.exp(dt_next[:, :, None] * A[None, :, :])
-        gain, local = tl.associative_scan((r, gy[:, :, None] * Ct[:, None, :]), 0, _compose, reverse=True)
+        gain, local = tl.associative_scan((r, gy[:, :, None] * Ct[:, None, :]), 0, compose_affine, reverse=True)
         adj = local + gain * g[None, :, :]
         part = (((pb * T + t[:, None]) * G + pg) * NBLK + pd) * N + n[None, :]
         bc_ok = ok[:, None] & nmask[None, :]
@@ -153,7 +142,7 @@ def _bwd_kernel(
         tl.store(gdt_ptr + off, tl.sum(s * A[None, :, :], axis=2) + gdu * u, mask=row_ok)
         tl.store(gu_ptr + off, gdu * dt, mask=row_ok)
         gA += tl.sum(s * dt[:, :, None], axis=0)
-        g = tl.sum(tl.where(lane[:, None, None] == 0, a * adj, 0.0), axis=0)  # adjoint passed to h_{t0-1}
+        g = tile_row(a * adj, lane, 0)  # adjoint passed to h_{t0-1}
     tl.store(gh0_ptr + pb * D * N + tile, g, mask=m2)
     tl.store(gA_ptr + pb * D * N + tile, gA, mask=m2)
 
