@@ -17,3 +17,11 @@ def rel_err(got: torch.Tensor, ref: torch.Tensor) -> float:
 
 #: the real dtypes every op is checked in
 REAL_DTYPES = [torch.float32, torch.float64]
+
+
+def outputs_and_grads(fn, inputs: list[torch.Tensor], weight: torch.Tensor):
+    """``fn(*inputs)`` and the gradients of ``sum(weight * out)`` with respect to every input."""
+    leaves = [t.detach().clone().requires_grad_(True) for t in inputs]
+    out = fn(*leaves)
+    grads = torch.autograd.grad((out * weight.to(out.dtype)).sum(), leaves)
+    return out, grads

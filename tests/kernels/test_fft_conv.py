@@ -9,14 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tsrec.kernels.fft_conv import FFT_THRESHOLD, fast_fft_len, fft_conv
-from _compare import TOL, rel_err
-
-
-def outputs_and_grads(fn, inputs: list[torch.Tensor], weight: torch.Tensor):
-    leaves = [t.detach().clone().requires_grad_(True) for t in inputs]
-    out = fn(*leaves)
-    grads = torch.autograd.grad((out * weight.to(out.dtype)).sum(), leaves)
-    return out, grads
+from _compare import TOL, outputs_and_grads, rel_err
 
 
 def make(batch, time, channels, taps, heads, dtype, seed=0):

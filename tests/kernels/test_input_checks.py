@@ -33,6 +33,9 @@ CALLS = {
     "companion_kernel": lambda: k.companion_kernel(rnd(2, 4), rnd(2, 4), rnd(2, 4), 6),
     # the finiteness and the "no mode at 0" verdicts share the read
     "s4d_kernel": lambda: k.s4d_kernel(rnd(2), neg(2, 3), rnd(2, 3), rnd(2, 3), 6, B=rnd(2, 3)),
+    # likewise the finiteness and the "every mode stable" verdicts
+    "nplr_kernel": lambda: k.nplr_kernel(rnd(2), torch.complex(neg(2, 3), rnd(2, 3)), rnd(2, 3), rnd(2, 3),
+                                         rnd(2, 3), 6),
 }
 
 

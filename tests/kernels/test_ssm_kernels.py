@@ -9,14 +9,7 @@ from hypothesis import strategies as st
 
 from tsrec.kernels.fft_conv import fft_conv
 from tsrec.kernels.ssm_kernels import closed_loop_rollout, companion_kernel, s4d_kernel
-from _compare import TOL, rel_err
-
-
-def outputs_and_grads(fn, inputs, weight):
-    leaves = [t.detach().clone().requires_grad_(True) for t in inputs]
-    out = fn(*leaves)
-    grads = torch.autograd.grad((out * weight.to(out.dtype)).sum(), leaves)
-    return out, grads
+from _compare import TOL, outputs_and_grads, rel_err
 
 
 def companion_params(heads, d, seed=0, dtype=torch.float64, extra=0):

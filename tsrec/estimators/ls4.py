@@ -10,10 +10,11 @@ from torch import nn
 
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_bool, check_dropout, check_float, check_int
+from tsrec.estimators._params import check_bool, check_choice, check_dropout, check_float, check_int
 from tsrec.estimators._series import join_panel, split_panel
 from tsrec.estimators._timeindex import future_index
 from tsrec.nn.ls4 import LS4, LS4Encoder
+from tsrec.nn.s4 import S4_MODES
 from tsrec.registry import register
 
 
@@ -33,8 +34,8 @@ class LS4Forecaster(DeepForecaster):
     ``lookback + horizon`` steps. To forecast, the posterior encodes the lookback, future latents
     are sampled from the prior one step at a time and decoded: ``n_samples`` sample paths, whose
     mean is the point forecast and whose quantiles give ``predict_quantiles`` and
-    ``predict_interval``. The S4 layers are diagonal (S4D), not the paper's NPLR S4; the prior
-    and decoder see the lookback only through its latents (see :mod:`tsrec.nn.ls4`).
+    ``predict_interval``. The S4 layers are the paper's NPLR S4 (HiPPO-LegS); the prior and
+    decoder see the lookback only through its latents (see :mod:`tsrec.nn.ls4`).
 
     Parameters
     ----------
@@ -45,7 +46,9 @@ class LS4Forecaster(DeepForecaster):
         Latent size per step (the paper's Monash configs: 5).
     d_model : int, default=64
     d_state : int, default=64
-        Width of the S4 stacks and state size of each S4D channel (``d_state // 2`` complex modes).
+        Width of the S4 stacks and state size of each S4 channel (``d_state // 2`` complex modes).
+    s4_mode : {"nplr", "diag"}, default="nplr"
+        The S4 layers: LS4's normal-plus-low-rank S4 (HiPPO-LegS, Cauchy kernel) or diagonal S4D.
     n_layers : int, default=4
         (S4, feed-forward) block pairs in each of the three stacks.
     dropout : float, default=0.0
@@ -91,6 +94,7 @@ class LS4Forecaster(DeepForecaster):
         z_dim: int = 5,
         d_model: int = 64,
         d_state: int = 64,
+        s4_mode: str = "nplr",
         n_layers: int = 4,
         dropout: float = 0.0,
         sigma: float = 0.1,
@@ -117,6 +121,7 @@ class LS4Forecaster(DeepForecaster):
         self.z_dim = z_dim
         self.d_model = d_model
         self.d_state = d_state
+        self.s4_mode = s4_mode
         self.n_layers = n_layers
         self.dropout = dropout
         self.sigma = sigma
@@ -143,6 +148,7 @@ class LS4Forecaster(DeepForecaster):
         for name in ("lookback", "horizon", "z_dim", "d_model", "n_layers", "n_samples"):
             check_int(name, getattr(self, name))
         check_int("d_state", self.d_state, minimum=2)
+        check_choice("s4_mode", self.s4_mode, S4_MODES)
         check_dropout(self.dropout)
         check_float("sigma", self.sigma, strict=True)
         check_bool("instance_norm", self.instance_norm)
@@ -155,7 +161,7 @@ class LS4Forecaster(DeepForecaster):
         return LS4(n_channels, self.horizon, z_dim=self.z_dim, d_model=self.d_model, d_state=self.d_state,
                    n_layers=self.n_layers, dropout=self.dropout, sigma=self.sigma, n_samples=self.n_samples,
                    seed=self._sampling_seed(), instance_norm=self.instance_norm, lookback=self.lookback,
-                   condition_on_x=self.condition_on_x)
+                   condition_on_x=self.condition_on_x, s4_mode=self.s4_mode)
 
     def _sampling_seed(self) -> int:
         return 0 if self.random_state is None else int(self.random_state) % (2**32)
@@ -215,7 +221,7 @@ class LS4Classifier(DeepClassifier):
     """LS4's posterior encoder as a classifier: a causal S4 stack, the mean over time, a linear head.
 
     The series is embedded by a linear map, passed through ``n_layers`` pre-LayerNorm residual
-    (S4D, feed-forward) block pairs -- the stack that encodes ``q(z | x)`` in
+    (S4, feed-forward) block pairs -- the stack that encodes ``q(z | x)`` in
     :class:`LS4Forecaster` -- averaged over time and classified by a linear layer. The paper has
     no classification setting; this head is [inferred].
 
@@ -223,6 +229,9 @@ class LS4Classifier(DeepClassifier):
     ----------
     d_model : int, default=64
     d_state : int, default=64
+    s4_mode : {"nplr", "diag"}, default="nplr"
+        NPLR S4 layers (HiPPO-LegS, their kernel defined over the training series' length) or
+        diagonal S4D layers.
     n_layers : int, default=4
     dropout : float, default=0.0
     ema_decay : float or None, default=None
@@ -258,6 +267,7 @@ class LS4Classifier(DeepClassifier):
         self,
         d_model: int = 64,
         d_state: int = 64,
+        s4_mode: str = "nplr",
         n_layers: int = 4,
         dropout: float = 0.0,
         ema_decay: float | None = None,
@@ -277,6 +287,7 @@ class LS4Classifier(DeepClassifier):
     ) -> None:
         self.d_model = d_model
         self.d_state = d_state
+        self.s4_mode = s4_mode
         self.n_layers = n_layers
         self.dropout = dropout
         self.ema_decay = ema_decay
@@ -298,9 +309,12 @@ class LS4Classifier(DeepClassifier):
         for name in ("d_model", "n_layers"):
             check_int(name, getattr(self, name))
         check_int("d_state", self.d_state, minimum=2)
+        check_choice("s4_mode", self.s4_mode, S4_MODES)
         check_dropout(self.dropout)
 
     def _build_encoder(self, n_channels: int, n_timepoints: int):
-        return LS4Encoder(n_channels, self.d_model, self.n_layers, self.d_state, self.dropout, pool=True), self.d_model
+        encoder = LS4Encoder(n_channels, self.d_model, self.n_layers, self.d_state, self.dropout, pool=True,
+                             s4_mode=self.s4_mode, l_max=n_timepoints)
+        return encoder, self.d_model
 
     _test_params = {"d_model": 8, "d_state": 8, "n_layers": 1}  # small for the conformance suites

@@ -20,10 +20,11 @@ __all__ = [
     "selective_scan_step",
 ]
 
-# --- convolution and SSM-kernel ops (fft_conv, companion_kernel, s4d_kernel,
+# --- convolution and SSM-kernel ops (fft_conv, companion_kernel, s4d_kernel, nplr_kernel,
 # --- closed_loop_rollout, scan2d): add their imports and __all__ entries below this line.
 from .fft_conv import fft_conv  # noqa: E402
 from .scan2d import scan2d  # noqa: E402
-from .ssm_kernels import closed_loop_rollout, companion_kernel, s4d_kernel  # noqa: E402
+from .ssm_kernels import closed_loop_rollout, companion_kernel, nplr_discrete, nplr_kernel, s4d_kernel  # noqa: E402
 
-__all__ += ["closed_loop_rollout", "companion_kernel", "fft_conv", "s4d_kernel", "scan2d"]
+__all__ += ["closed_loop_rollout", "companion_kernel", "fft_conv", "nplr_discrete", "nplr_kernel", "s4d_kernel",
+            "scan2d"]

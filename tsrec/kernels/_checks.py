@@ -66,6 +66,14 @@ def raise_non_finite(tensors: dict[str, torch.Tensor | None]) -> None:
             raise ValueError(f"{name} contains NaN or inf; clean the input before calling the kernel")
 
 
+def check_finite_and_valid(tensors: dict[str, torch.Tensor | None], invalid: torch.Tensor, message: str) -> None:
+    """Refuse NaN/inf in ``tensors`` and a True 0-dim ``invalid`` (raising ``message``) with one read."""
+    if not bool(finite_verdict(*(t for t in tensors.values() if t is not None)) & ~invalid):
+        raise_non_finite(tensors)
+        if bool(invalid):  # else a sum only overflowed: the values are fine
+            raise ValueError(message)
+
+
 def check_same_shape(**tensors: torch.Tensor) -> None:
     """Check that all given tensors have one shape."""
     shapes = {name: tuple(t.shape) for name, t in tensors.items()}

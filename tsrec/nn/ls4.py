@@ -17,13 +17,15 @@ Gaussian NLL averaged over time and summed over channels, both averaged over the
 
 Departures and inferred choices:
 
-- The S4 layers are diagonal S4D (S4D-Lin init ``A_n = -0.5 + i pi n``, which the LS4 code offers
-  as its ``S4DJoint`` path) on :func:`tsrec.kernels.s4d_kernel`; the released configs use the NPLR
-  S4 (HiPPO-LegS, Cauchy kernel). No U-Net pooling (the PhysioNet/USHCN configs use none either).
+- The S4 layers are the released configs' NPLR S4 (HiPPO-LegS, rank 1, bilinear, Cauchy kernel with
+  a Woodbury correction: :class:`~tsrec.nn.s4_nplr.S4NPLR` on :func:`tsrec.kernels.nplr_kernel`),
+  with ``Lambda``, ``P`` and ``B`` per channel and ``C_tilde`` relative to the training window
+  (``l_max``, lookback + horizon); ``s4_mode="diag"`` swaps in diagonal S4D layers (S4D-Lin init,
+  :func:`tsrec.kernels.s4d_kernel`). No U-Net pooling (the PhysioNet/USHCN configs use none either).
 - Forecasting conditions on the lookback through the latent path [inferred]: the posterior
   encodes the observed lookback, the prior and decoder run over those latents, and the future
   latents are sampled from the prior step by step (ancestral sampling in the recurrent form of
-  every S4D layer).
+  every S4 layer, ``O(d_state)`` per channel and step).
 - ``condition_on_x=True`` gives the paper's general factorisation ``p(z_t | z_<t, x_<t)``,
   ``p(x_t | z_<=t, x_<t)`` in a simplified form [inferred]: ``x_{t-1}`` (zeros before the first
   step) is concatenated to the prior's and the decoder's inputs, so it enters the first S4 layer
@@ -70,10 +72,10 @@ class LS4Encoder(nn.Module):
     """
 
     def __init__(self, n_inputs: int, d_model: int, n_layers: int, d_state: int, dropout: float = 0.0,
-                 pool: bool = False) -> None:
+                 pool: bool = False, s4_mode: str = "nplr", l_max: int = 1024) -> None:
         super().__init__()
         self.embed = nn.Linear(n_inputs, d_model)
-        self.stack = S4Stack(d_model, n_layers, d_state, dropout)
+        self.stack = S4Stack(d_model, n_layers, d_state, dropout, mode=s4_mode, l_max=l_max)
         self.pool = pool
 
     def forward(self, x: torch.Tensor, return_state: bool = False):
@@ -89,11 +91,11 @@ class LS4Encoder(nn.Module):
 class GaussianHead(nn.Module):
     """LS4's ``split`` latent head: ``Linear(d_model -> z_dim)``, then one S4 unit each for mu and log sigma."""
 
-    def __init__(self, d_model: int, z_dim: int, d_state: int) -> None:
+    def __init__(self, d_model: int, z_dim: int, d_state: int, s4_mode: str = "nplr", l_max: int = 1024) -> None:
         super().__init__()
         self.proj = nn.Linear(d_model, z_dim)
-        self.mu = S4Unit(z_dim, d_state)
-        self.log_sigma = S4Unit(z_dim, d_state)
+        self.mu = S4Unit(z_dim, d_state, s4_mode, l_max)
+        self.log_sigma = S4Unit(z_dim, d_state, s4_mode, l_max)
 
     @staticmethod
     def _sigma(log_sigma: torch.Tensor) -> torch.Tensor:
@@ -137,18 +139,19 @@ class LS4(nn.Module):
     def __init__(self, n_channels: int, horizon: int, z_dim: int = 5, d_model: int = 64, d_state: int = 64,
                  n_layers: int = 4, dropout: float = 0.0, sigma: float = 0.1, n_samples: int = 100,
                  seed: int = 0, instance_norm: bool = False, lookback: int | None = None,
-                 condition_on_x: bool = False) -> None:
+                 condition_on_x: bool = False, s4_mode: str = "nplr") -> None:
         super().__init__()
         self.horizon, self.sigma, self.n_samples, self.seed = horizon, sigma, n_samples, seed
         self.norm, self.lookback = InstanceNorm(unbiased=False, enabled=instance_norm), lookback
         self.condition_on_x = condition_on_x
         aux = n_channels if condition_on_x else 0
-        self.posterior = LS4Encoder(n_channels, d_model, n_layers, d_state, dropout)
-        self.posterior_head = GaussianHead(d_model, z_dim, d_state)
+        s4 = {"s4_mode": s4_mode, "l_max": horizon + (lookback or 0)}  # the training windows' length
+        self.posterior = LS4Encoder(n_channels, d_model, n_layers, d_state, dropout, **s4)
+        self.posterior_head = GaussianHead(d_model, z_dim, d_state, **s4)
         self.z_start = nn.Parameter(torch.zeros(z_dim))
-        self.prior = LS4Encoder(z_dim + aux, d_model, n_layers, d_state, dropout)
-        self.prior_head = GaussianHead(d_model, z_dim, d_state)
-        self.decoder = LS4Encoder(z_dim + aux, d_model, n_layers, d_state, dropout)
+        self.prior = LS4Encoder(z_dim + aux, d_model, n_layers, d_state, dropout, **s4)
+        self.prior_head = GaussianHead(d_model, z_dim, d_state, **s4)
+        self.decoder = LS4Encoder(z_dim + aux, d_model, n_layers, d_state, dropout, **s4)
         self.readout = nn.Linear(d_model, n_channels)
 
     # ---- training ------------------------------------------------------------------------------

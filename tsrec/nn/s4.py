@@ -1,4 +1,4 @@
-"""Diagonal S4 (S4D) layers and causal residual stacks of them, with a recurrent step form.
+"""S4 layers (diagonal S4D here, NPLR S4 in :mod:`tsrec.nn.s4_nplr`) and causal residual stacks of them.
 
 One S4D layer maps ``H`` channels to ``H`` channels, each channel with ``N`` complex modes
 (conjugate pairs implied by taking twice the real part), zero-order hold:
@@ -24,8 +24,12 @@ from torch import nn
 from torch.nn import functional as F
 
 from tsrec.kernels import fft_conv, s4d_kernel
+from tsrec.nn.s4_nplr import S4NPLR
 
-State = list[torch.Tensor]
+State = list  # one recurrent state per S4 layer, as its ``forward(..., return_state=True)`` returns it
+
+#: ``mode`` of an S4 layer: the paper's normal-plus-low-rank S4 or the diagonal S4D
+S4_MODES = ("nplr", "diag")
 
 
 class S4D(nn.Module):
@@ -75,12 +79,21 @@ class S4D(nn.Module):
         return 2.0 * (C * state).sum(-1).real + self.D * u, state
 
 
-class S4Unit(nn.Module):
-    """S4D, GELU, then ``Linear(H -> 2H)`` and GLU back to ``H`` (the S4 layer with its output map)."""
+def s4_layer(channels: int, d_state: int, mode: str = "nplr", l_max: int = 1024) -> nn.Module:
+    """An :class:`~tsrec.nn.s4_nplr.S4NPLR` (``mode="nplr"``, kernel length ``l_max``) or an :class:`S4D`."""
+    if mode == "nplr":
+        return S4NPLR(channels, d_state, l_max=l_max)
+    if mode == "diag":
+        return S4D(channels, d_state)
+    raise ValueError(f"mode must be one of {S4_MODES}, got {mode!r}")
 
-    def __init__(self, channels: int, d_state: int) -> None:
+
+class S4Unit(nn.Module):
+    """An S4 layer, GELU, then ``Linear(H -> 2H)`` and GLU back to ``H`` (the layer with its output map)."""
+
+    def __init__(self, channels: int, d_state: int, mode: str = "nplr", l_max: int = 1024) -> None:
         super().__init__()
-        self.ssm = S4D(channels, d_state)
+        self.ssm = s4_layer(channels, d_state, mode, l_max)
         self.out = nn.Linear(channels, 2 * channels)
 
     def _post(self, y: torch.Tensor) -> torch.Tensor:
@@ -92,13 +105,15 @@ class S4Unit(nn.Module):
             return self._post(y), state
         return self._post(self.ssm(u))
 
-    def step(self, u: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def step(self, u: torch.Tensor, state):
         y, state = self.ssm.step(u, state)
         return self._post(y), state
 
 
 class S4Stack(nn.Module):
     """``n_layers`` pairs of pre-LayerNorm residual blocks (S4 unit, feed-forward), then a LayerNorm.
+
+    ``mode`` and ``l_max`` choose the S4 layers (see :func:`s4_layer`).
 
     ``x <- x + Dropout(S4Unit(LN(x)))``; ``x <- x + Dropout(FF(LN(x)))`` with
     ``FF = Linear(H -> expand H) -> GELU -> Linear(expand H -> H)``. Causal in time.
@@ -110,10 +125,11 @@ class S4Stack(nn.Module):
     torch.Size([2, 6, 8])
     """
 
-    def __init__(self, d_model: int, n_layers: int, d_state: int, dropout: float = 0.0, expand: int = 2) -> None:
+    def __init__(self, d_model: int, n_layers: int, d_state: int, dropout: float = 0.0, expand: int = 2,
+                 mode: str = "nplr", l_max: int = 1024) -> None:
         super().__init__()
         self.norms = nn.ModuleList(nn.LayerNorm(d_model) for _ in range(2 * n_layers))
-        self.units = nn.ModuleList(S4Unit(d_model, d_state) for _ in range(n_layers))
+        self.units = nn.ModuleList(S4Unit(d_model, d_state, mode, l_max) for _ in range(n_layers))
         self.ffs = nn.ModuleList(
             nn.Sequential(nn.Linear(d_model, expand * d_model), nn.GELU(), nn.Linear(expand * d_model, d_model))
             for _ in range(n_layers)

@@ -19,7 +19,7 @@ import math
 
 import torch
 
-from .._checks import check_tensor, finite_verdict, raise_non_finite
+from .._checks import check_finite_and_valid, check_tensor
 from ..fft_conv import route_to_torch
 
 
@@ -61,10 +61,7 @@ def s4d_kernel(
     log_dt, A_real, A_imag, C, B = _validate(log_dt, A_real, A_imag, C, B)
     if isinstance(L, bool) or not isinstance(L, int) or L < 1:
         raise ValueError(f"L must be a positive int (the kernel length), got {L!r}")
-    chosen = route_to_torch(backend, log_dt, A_real, A_imag, C, B)
-    out_dtype = _real_dtype(log_dt, A_real, A_imag, C, B)
-    wide = chosen == "naive" or out_dtype == torch.float64
-    real, cplx = (torch.float64, torch.complex128) if wide else (torch.float32, torch.complex64)
+    chosen, out_dtype, real, cplx = working_dtypes(backend, log_dt, A_real, A_imag, C, B)
     A = torch.complex(A_real.to(real), A_imag.to(real))
     dtA = torch.exp(log_dt.to(real)).unsqueeze(-1) * A
     weight = C.to(cplx) * (torch.expm1(dtA) / A)
@@ -121,13 +118,22 @@ def _validate(log_dt, A_real, A_imag, C, B):
     if len(devices) > 1:
         raise ValueError(f"log_dt, A_real, A_imag, C and B must be on one device, got {devices}")
     given = {"log_dt": log_dt, "A_real": A_real, "A_imag": A_imag, "C": C, "B": B}
-    zero_mode = ((A_real == 0) & (A_imag == 0)).any()
     # both verdicts in one read: on a GPU each read waits for the device
-    if not bool(finite_verdict(*(t for t in given.values() if t is not None)) & ~zero_mode):
-        raise_non_finite(given)
-        if bool(zero_mode):  # else a sum only overflowed: the values are fine
-            raise ValueError("A has a mode equal to 0, where (exp(dt A) - 1)/A is undefined; keep A_real < 0")
+    check_finite_and_valid(given, ((A_real == 0) & (A_imag == 0)).any(),
+                           "A has a mode equal to 0, where (exp(dt A) - 1)/A is undefined; keep A_real < 0")
     return log_dt, A_real, A_imag, C, B
+
+
+def working_dtypes(backend: str, *tensors: torch.Tensor | None):
+    """``(backend, output dtype, real and complex compute dtypes)`` of an SSM-kernel call.
+
+    The output is float64 when any input is double precision, else float32; the compute is in
+    double for that or the naive backend, else in single precision.
+    """
+    chosen = route_to_torch(backend, *tensors)
+    out_dtype = _real_dtype(*tensors)
+    wide = chosen == "naive" or out_dtype == torch.float64
+    return (chosen, out_dtype, *((torch.float64, torch.complex128) if wide else (torch.float32, torch.complex64)))
 
 
 def _real_dtype(*tensors: torch.Tensor | None) -> torch.dtype:

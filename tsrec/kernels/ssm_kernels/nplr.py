@@ -1,0 +1,175 @@
+"""Convolution kernel of S4's normal-plus-low-rank (NPLR) SSM, bilinear-discretised.
+
+Per head ``h`` the continuous state matrix is ``A = Lambda - P P^*`` with ``Lambda`` diagonal
+complex (``M`` modes) and a rank-1 term; HiPPO-LegS takes this form in its eigenbasis, and tying
+the low-rank factors (``Q = P``) keeps ``A`` dissipative whenever ``Re(Lambda) < 0``. The modes
+stand for conjugate pairs: the real system acts on ``2M`` complex states ``[x; conj(x)]`` with
+
+    Lambda_f = [Lambda; conj(Lambda)],  p = [P; conj(P)],  B_f = [B; conj(B)],  C_f = [C; conj(C)],
+    A_f = diag(Lambda_f) - p p^H.
+
+The bilinear (Tustin) discretisation with step ``dt = exp(log_dt)``
+
+    A_bar = (I - dt/2 A_f)^{-1} (I + dt/2 A_f),   B_bar = dt (I - dt/2 A_f)^{-1} B_f,
+    x_l = A_bar x_{l-1} + B_bar u_l,   y_l = C^T x_l,
+
+has the real impulse response ``K_l = C^T A_bar^l B_bar``. As in S4 the learned output vector is
+``C_tilde`` with ``C^T = C_tilde^T (I - A_bar^L)^{-1}``: then the truncated generating function
+``sum_{l<L} K_l z^l`` at the roots of unity ``z^L = 1`` is ``C_tilde^T (I - A_bar z)^{-1} B_bar``,
+a rational function that needs no matrix power. With ``a = 1 - z`` and ``b = dt (1 + z) / 2``,
+
+    (I - A_bar z)^{-1} B_bar = dt (a I - b A_f)^{-1} B_f,
+
+and ``a I - b A_f = D + b p p^H`` with ``D = diag(a - b Lambda_f)``, so the Woodbury identity gives
+
+    K_hat(z) = dt [ k(C, B) - b k(C, p) k(p^*, B) / (1 + b k(p^*, p)) ],
+    k(v, w) = sum_n v_n w_n / (a - b Lambda_n)   over all 2M modes (Cauchy sums),
+
+and the kernel is the inverse real FFT of ``K_hat`` at ``z_k = exp(-2 pi i k / L)``. This form
+stays finite at ``z = -1`` (S4's ``2/(1+z)`` prefactor does not). The naive backend builds
+``A_bar`` densely in complex128 and runs the recurrence, the specification of both.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .._checks import check_finite_and_valid, check_tensor
+from .diagonal import working_dtypes
+
+
+def nplr_kernel(
+    log_dt: torch.Tensor,
+    Lambda: torch.Tensor,
+    P: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    L: int,
+    *,
+    backend: str = "auto",
+) -> torch.Tensor:
+    """S4's NPLR kernel ``K_l = C^T A_bar^l B_bar``, ``l < L``, from ``C_tilde`` (see the module docstring).
+
+    Parameters
+    ----------
+    log_dt : torch.Tensor
+        Shape ``(heads,)``: log step size.
+    Lambda : torch.Tensor
+        Shape ``(heads, M)``, complex: the diagonal part, real parts ``< 0``.
+    P, B, C : torch.Tensor
+        Shape ``(heads, M)``, real or complex: the low-rank factor, the input vector and
+        ``C_tilde``, the output vector of length ``L``'s truncated generating function.
+    L : int
+        Kernel length (``>= 1``); ``C_tilde`` is defined relative to it.
+    backend : {"auto", "torch", "triton", "naive"}
+        torch: Cauchy sums at the ``L // 2 + 1`` roots of unity, a rank-1 Woodbury correction and
+        an inverse real FFT, ``O(M L)`` per head; naive: the dense complex128 recurrence (the
+        specification); ``"triton"`` runs the torch path (cuFFT and elementwise work).
+
+    Returns
+    -------
+    torch.Tensor
+        Real kernel of shape ``(heads, L)``, float64 when any input is double precision, else float32.
+
+    Examples
+    --------
+    >>> import torch
+    >>> lam = torch.complex(-0.5 * torch.ones(2, 3), torch.arange(3.0).repeat(2, 1))
+    >>> P, B, C = torch.ones(2, 3), torch.ones(2, 3), torch.randn(2, 3, dtype=torch.cfloat)
+    >>> nplr_kernel(torch.full((2,), -2.0), lam, P, B, C, 16).shape
+    torch.Size([2, 16])
+    """
+    log_dt, Lambda, P, B, C = _validate(log_dt, Lambda, P, B, C)
+    if isinstance(L, bool) or not isinstance(L, int) or L < 1:
+        raise ValueError(f"L must be a positive int (the kernel length), got {L!r}")
+    chosen, out_dtype, real, cplx = working_dtypes(backend, log_dt, Lambda, P, B, C)
+    dt = torch.exp(log_dt.to(real))
+    Lambda, P, B, C = (t.to(cplx) for t in (Lambda, P, B, C))
+    if chosen == "naive":
+        kernel = _recurrence_naive(dt, Lambda, P, B, C, L)
+    else:
+        kernel = _cauchy_woodbury(dt, Lambda, P, B, C, L)
+    return kernel.to(out_dtype)
+
+
+def nplr_discrete(log_dt: torch.Tensor, Lambda: torch.Tensor, P: torch.Tensor,
+                  B: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Dense ``(A_bar, B_bar)`` of the ``2M``-state system: shapes ``(heads, 2M, 2M)`` and ``(heads, 2M)``.
+
+    Unvalidated building block of the naive kernel and of recurrent use (state after a prefix,
+    length changes of ``C_tilde``); the first ``M`` states are the modes, the rest their conjugates.
+    """
+    dt = torch.exp(log_dt).to(Lambda.dtype)[:, None, None]
+    p = _with_conjugates(P)
+    A = torch.diag_embed(_with_conjugates(Lambda)) - p.unsqueeze(-1) * p.conj().unsqueeze(-2)
+    eye = torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
+    left = eye - dt / 2 * A
+    A_bar = torch.linalg.solve(left, eye + dt / 2 * A)
+    B_bar = torch.linalg.solve(left, dt[..., 0] * _with_conjugates(B))
+    return A_bar, B_bar
+
+
+def _with_conjugates(x: torch.Tensor) -> torch.Tensor:
+    return torch.cat([x, x.conj()], dim=-1)
+
+
+def _cauchy_woodbury(dt, Lambda, P, B, C, L: int) -> torch.Tensor:
+    """The generating function at ``L // 2 + 1`` roots of unity, then ``irfft``."""
+    k = torch.arange(L // 2 + 1, device=dt.device, dtype=dt.dtype)
+    z = torch.exp(torch.complex(torch.zeros_like(k), -2.0 * math.pi * k / L))  # (F,)
+    a = 1.0 - z
+    b = dt.unsqueeze(-1) * (1.0 + z) / 2.0  # (H, F)
+    # numerators of the four Cauchy sums k(C,B), k(C,p), k(p*,B), k(p*,p) on the first M modes
+    v = torch.stack([C * B, C * P, P.conj() * B, P.conj() * P])  # (4, H, M)
+    sums = _cauchy(v, Lambda, a, b) + _cauchy(v.conj(), Lambda.conj(), a, b)  # (4, H, F)
+    k_cb, k_cp, k_pb, k_pp = sums.unbind(0)
+    k_hat = dt.unsqueeze(-1) * (k_cb - b * k_cp * k_pb / (1.0 + b * k_pp))
+    return torch.fft.irfft(k_hat, n=L, dim=-1)
+
+
+def _cauchy(v: torch.Tensor, Lambda: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``sum_n v_n / (a - b Lambda_n)`` for each head and frequency: (4, H, M) -> (4, H, F)."""
+    denominator = a - b.unsqueeze(1) * Lambda.unsqueeze(-1)  # (H, M, F)
+    return torch.einsum("shm,hmf->shf", v, 1.0 / denominator)
+
+
+def _recurrence_naive(dt, Lambda, P, B, C, L: int) -> torch.Tensor:
+    """``C = (I - A_bar^L)^{-T} C_tilde`` from a loop of ``L`` products, then ``K_l = C^T A_bar^l B_bar``."""
+    A_bar, B_bar = nplr_discrete(torch.log(dt), Lambda, P, B)
+    eye = torch.eye(A_bar.shape[-1], dtype=A_bar.dtype, device=A_bar.device).expand_as(A_bar)
+    power = eye
+    for _ in range(L):
+        power = power @ A_bar
+    c = torch.linalg.solve((eye - power).transpose(-1, -2), _with_conjugates(C))
+    outs, x = [], B_bar
+    for _ in range(L):
+        outs.append((c * x).sum(-1).real)
+        x = (A_bar @ x.unsqueeze(-1)).squeeze(-1)
+    return torch.stack(outs, dim=-1)
+
+
+def _validate(log_dt, Lambda, P, B, C):
+    log_dt = check_tensor("log_dt", log_dt, ndim=1, finite=False)
+    Lambda = check_tensor("Lambda", Lambda, ndim=2, allow_complex=True, finite=False)
+    P = check_tensor("P", P, ndim=2, allow_complex=True, finite=False)
+    B = check_tensor("B", B, ndim=2, allow_complex=True, finite=False)
+    C = check_tensor("C", C, ndim=2, allow_complex=True, finite=False)
+    if not Lambda.is_complex():
+        raise TypeError(f"Lambda must be complex (real and imaginary parts of the modes), got {Lambda.dtype}")
+    shape = tuple(Lambda.shape)
+    for name, t in (("P", P), ("B", B), ("C", C)):
+        if tuple(t.shape) != shape:
+            raise ValueError(f"{name} must have the shape of Lambda {shape} (heads, M), got {tuple(t.shape)}")
+    if tuple(log_dt.shape) != shape[:1]:
+        raise ValueError(f"log_dt must have shape ({shape[0]},) (one step per head), got {tuple(log_dt.shape)}")
+    devices = {t.device for t in (log_dt, Lambda, P, B, C)}
+    if len(devices) > 1:
+        raise ValueError(f"log_dt, Lambda, P, B and C must be on one device, got {devices}")
+    given = {"log_dt": log_dt, "Lambda": Lambda, "P": P, "B": B, "C": C}
+    # both verdicts in one read: on a GPU each read waits for the device
+    check_finite_and_valid(given, (Lambda.real >= 0).any(),
+                           "Lambda has a mode with real part >= 0; keep Re(Lambda) < 0 (e.g. -exp(log_real))")
+    return log_dt, Lambda, P, B, C
+

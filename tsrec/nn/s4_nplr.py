@@ -1,0 +1,136 @@
+"""S4's NPLR layer (Gu et al., ICLR 2022) with HiPPO-LegS initialisation, as LS4's configs use it.
+
+Each of ``H`` channels is a single-input SSM with ``N = d_state`` real states, held as ``M = N/2``
+complex modes of the normal-plus-low-rank form ``A = Lambda - P P^*`` (see
+:func:`tsrec.kernels.nplr_kernel`), bilinear-discretised with a learned step per channel. The
+output vector is learned as S4's ``C_tilde``, relative to a fixed length ``l_max``; the underlying
+system (``C = (I - A_bar^l_max)^{-T} C_tilde``) is the same whatever the input length, so inputs
+shorter than ``l_max`` use the leading part of the ``l_max`` kernel, longer ones convert
+``C_tilde`` to their length, and the recurrent step reads ``C``.
+
+Initialisation (S4, ``measure=legs``, rank 1): HiPPO-LegS
+``A_nk = -sqrt(2n+1) sqrt(2k+1)`` (n > k), ``-(n+1)`` (n = k), ``B_n = sqrt(2n+1)``; with
+``P_n = sqrt(n + 1/2)`` the matrix ``A + P P^T`` is ``-1/2 I`` plus a skew-symmetric matrix, whose
+eigenvectors give ``Lambda = -1/2 + i mu`` and the modes' ``P`` and ``B`` (one mode per conjugate
+pair). ``log dt ~ U[log 1e-3, log 1e-1]``, ``C_tilde`` complex normal with variance 1/2 per part,
+``D ~ N(0, 1)``. ``Lambda``, ``P`` and ``B`` are trained per channel; the real part of
+``Lambda`` is kept negative as ``-exp(log_A_real)``, which with the tied ``P`` keeps ``A``
+dissipative, so the recurrence is stable.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from tsrec.kernels import fft_conv, nplr_discrete, nplr_kernel
+
+Step = tuple[torch.Tensor, torch.Tensor]  # (state of the M modes, output vector C)
+
+
+def legs_nplr(d_state: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """HiPPO-LegS in NPLR form: ``(Lambda, P, B)`` of ``d_state // 2`` modes, complex128.
+
+    Examples
+    --------
+    >>> Lambda, P, B = legs_nplr(4)
+    >>> Lambda.real.tolist()
+    [-0.5, -0.5]
+    """
+    n = torch.arange(2 * max(1, d_state // 2), dtype=torch.float64)
+    s = torch.sqrt(n + 0.5)
+    skew = torch.outer(s, s) * torch.sign(n.unsqueeze(0) - n.unsqueeze(1))  # +above, -below the diagonal
+    mu, V = torch.linalg.eigh(-1j * skew.to(torch.complex128))  # skew v = i mu v
+    keep = mu > 0  # one of each conjugate pair (eigenvalues +-mu, none 0 for an even size)
+    V_h = V[:, keep].conj().transpose(0, 1)
+    Lambda = torch.complex(torch.full_like(mu[keep], -0.5), mu[keep])
+    return Lambda, V_h @ s.to(torch.complex128), V_h @ torch.sqrt(2 * n + 1).to(torch.complex128)
+
+
+class S4NPLR(nn.Module):
+    """The NPLR S4 system of the module docstring on (batch, time, channels).
+
+    Examples
+    --------
+    >>> import torch
+    >>> S4NPLR(channels=3, d_state=8, l_max=10)(torch.randn(2, 10, 3)).shape
+    torch.Size([2, 10, 3])
+    """
+
+    def __init__(self, channels: int, d_state: int = 64, l_max: int = 1024, dt_min: float = 1e-3,
+                 dt_max: float = 1e-1) -> None:
+        super().__init__()
+        Lambda, P, B = legs_nplr(d_state)
+        self.l_max = l_max
+        log_dt = torch.rand(channels) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min)
+        self.log_dt = nn.Parameter(log_dt)
+        self.log_A_real = nn.Parameter(torch.log(-Lambda.real).float().repeat(channels, 1))
+        self.A_imag = nn.Parameter(Lambda.imag.float().repeat(channels, 1))
+        self.P = nn.Parameter(torch.view_as_real(P).float().repeat(channels, 1, 1))
+        self.B = nn.Parameter(torch.view_as_real(B).float().repeat(channels, 1, 1))
+        self.C = nn.Parameter(torch.randn(channels, len(Lambda), 2) * math.sqrt(0.5))  # C_tilde at l_max
+        self.D = nn.Parameter(torch.randn(channels))
+
+    def _modes(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(Lambda, P, B) as complex tensors of shape (channels, M)."""
+        Lambda = torch.complex(-torch.exp(self.log_A_real), self.A_imag)
+        return Lambda, torch.view_as_complex(self.P), torch.view_as_complex(self.B)
+
+    def _discrete(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return nplr_discrete(self.log_dt, *self._modes())
+
+    def output_vector(self, length: int | None = None) -> torch.Tensor:
+        """``C`` of the recurrence (``length=None``), or ``C_tilde`` relative to ``length``; (channels, M)."""
+        A_bar, _ = self._discrete()
+        eye = torch.eye(A_bar.shape[-1], dtype=A_bar.dtype, device=A_bar.device)
+        c_tilde = torch.view_as_complex(self.C)
+        full = torch.cat([c_tilde, c_tilde.conj()], dim=-1)
+        c = torch.linalg.solve((eye - torch.linalg.matrix_power(A_bar, self.l_max)).transpose(-1, -2), full)
+        if length is not None:
+            c = ((eye - torch.linalg.matrix_power(A_bar, length)).transpose(-1, -2) @ c.unsqueeze(-1)).squeeze(-1)
+        return c[..., : c_tilde.shape[-1]]
+
+    def kernel(self, length: int) -> torch.Tensor:
+        """The real convolution kernel (channels, length)."""
+        Lambda, P, B = self._modes()
+        if length <= self.l_max:
+            c_tilde = torch.view_as_complex(self.C)
+            return nplr_kernel(self.log_dt, Lambda, P, B, c_tilde, self.l_max)[:, :length]
+        return nplr_kernel(self.log_dt, Lambda, P, B, self.output_vector(length), length)
+
+    def forward(self, u: torch.Tensor, return_state: bool = False):
+        """``y`` (batch, time, channels); with ``return_state`` also the :meth:`step` state after the last step."""
+        y = fft_conv(u, self.kernel(u.shape[1]), D=self.D)
+        if not return_state:
+            return y
+        A_bar, B_bar = self._discrete()
+        # x_T = sum_j A_bar^(T-1-j) B_bar u_j; the columns A_bar^l B_bar by doubling (log T products)
+        columns, power = B_bar.unsqueeze(-1), A_bar
+        while columns.shape[-1] < u.shape[1]:
+            columns = torch.cat([columns, power @ columns], dim=-1)
+            power = power @ power
+        columns = columns[..., : u.shape[1]].flip(-1)[:, : B_bar.shape[-1] // 2]  # (H, M, T), the modes
+        state = torch.einsum("bth,hmt->bhm", u.to(columns.dtype), columns)
+        return y, (state, self.output_vector())
+
+    def step(self, u: torch.Tensor, state: Step) -> tuple[torch.Tensor, Step]:
+        """One bilinear step ``u`` (batch, channels) -> (y, new state) in ``O(M)`` per channel.
+
+        With ``s = Re(P^* x)`` the rank-1 term acts on a state of the modes as
+        ``A x = Lambda x - 2 P s``; ``(I - dt/2 A)^{-1}`` is solved by Woodbury.
+        """
+        x, c = state
+        Lambda, P, B = self._modes()
+        half_dt = (torch.exp(self.log_dt) / 2).unsqueeze(-1)
+        rhs = x + half_dt * (Lambda * x - 2 * P * _re_dot(P, x)) + 2 * half_dt * B * u.unsqueeze(-1)
+        inv = 1.0 / (1.0 - half_dt * Lambda)
+        s = _re_dot(P, inv * rhs) / (1.0 + 2 * half_dt * _re_dot(P, inv * P))
+        x = inv * (rhs - 2 * half_dt * P * s)
+        return 2.0 * (c * x).sum(-1).real + self.D * u, (x, c)
+
+
+def _re_dot(p: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``Re(p^* x)`` over the modes, kept as a trailing axis of size 1."""
+    return (p.conj() * x).sum(-1, keepdim=True).real
