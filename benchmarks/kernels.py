@@ -126,8 +126,8 @@ CASES: list[Case] = [
          nbytes=lambda s: 8 * s["batch"] * s["time"] * s["chans"],  # read x, write h
          work=lambda s: (_elems(s), _elems(s) * s["time"])),
 ]
-# --- other ops (fft_conv, companion_kernel, s4d_kernel, scan2d ...): append Case(...) entries here.
-from tsrec.kernels import closed_loop_rollout, companion_kernel, fft_conv, s4d_kernel, scan2d  # noqa: E402
+# --- other ops (fft_conv, companion_kernel, s4d_kernel, nplr_kernel, scan2d ...): append Case(...) entries here.
+from tsrec.kernels import closed_loop_rollout, companion_kernel, fft_conv, nplr_kernel, s4d_kernel, scan2d  # noqa: E402
 
 
 def _grid(grid, quick, **extra):
@@ -166,6 +166,14 @@ def _s4d_make(s, device):
             "C": torch.randn(h, n, dtype=torch.complex64, device=device).requires_grad_(), "L": s["time"]}
 
 
+def _nplr_make(s, device):
+    h, m = s["chans"], s["state"]
+    lam = torch.complex(-0.5 - torch.rand(h, m, device=device), torch.pi * torch.arange(m, device=device).repeat(h, 1))
+    x = {n: torch.randn(h, m, dtype=torch.complex64, device=device).requires_grad_() for n in ("P", "B", "C")}
+    return {"log_dt": _rand(h, device=device, scale=-3.0, positive=True), "Lambda": lam.requires_grad_(), **x,
+            "L": s["time"]}
+
+
 def _scan2d_make(s, device):
     grid, small = (s["batch"], s["time"], s["vars"], s["chans"]), (s["batch"], s["time"], s["vars"], s["state"])
     x = {"x": _rand(*grid, device=device), "delta1": _rand(*grid, device=device, scale=0.5, positive=True),
@@ -185,6 +193,9 @@ CONV_GRID = [(16, 96, 128, 1), (16, 720, 128, 1), (4, 2048, 64, 1), (32, 336, 51
 CONV_QUICK = {(16, 720, 128, 1), (4, 2048, 64, 1)}
 KERNEL_GRID = [(1, 96, 16, 64), (1, 720, 128, 64), (1, 2048, 64, 16), (1, 720, 128, 4)]  # time = L, chans = H
 KERNEL_QUICK = {(1, 720, 128, 64), (1, 2048, 64, 16)}
+# the naive NPLR loop multiplies dense (2N x 2N) matrices L times: LS4's widths (N = 32 modes) and less
+NPLR_GRID = [(1, 96, 64, 32), (1, 720, 64, 32), (1, 2048, 16, 16)]
+NPLR_QUICK = {(1, 720, 64, 32)}
 ROLLOUT_GRID = [(32, 96, 128, 64), (32, 720, 128, 64), (8, 336, 16, 16)]
 ROLLOUT_QUICK = {(32, 720, 128, 64)}
 SCAN2D_GRID = [(16, 96, 16, 16), (4, 336, 32, 16)]
@@ -226,6 +237,11 @@ CASES += [
          lambda x, be: s4d_kernel(x["log_dt"], x["A_real"], x["A_imag"], x["C"], x["L"], backend=be),
          nbytes=lambda s: 4 * s["chans"] * (1 + 4 * s["state"] + s["time"]),
          work=lambda s: (s["chans"] * s["state"] * s["time"] * 64, s["chans"] * s["state"] * s["time"] * 64),
+         **TORCH_ONLY),
+    Case("nplr_kernel (T = L, C = heads, N = modes)", _grid(NPLR_GRID, NPLR_QUICK), _nplr_make,
+         lambda x, be: nplr_kernel(*(x[n] for n in ("log_dt", "Lambda", "P", "B", "C")), x["L"], backend=be),
+         nbytes=lambda s: 4 * s["chans"] * (1 + 10 * s["state"] + s["time"]),
+         work=lambda s: (s["chans"] * s["state"] * s["time"],) * 2,  # naive: linear in L both ways
          **TORCH_ONLY),
     Case("closed_loop_rollout (T = horizon, C = heads, N = d)", _grid(ROLLOUT_GRID, ROLLOUT_QUICK), _rollout_make,
          lambda x, be: closed_loop_rollout(x["a"], x["b"], x["c"], x["k"], x["s0"], x["L"], backend=be),

@@ -1,4 +1,4 @@
-"""LS4's defining pieces: the S4D recurrence, causal stacks, the averaged ELBO and ancestral sampling."""
+"""LS4's defining pieces: the S4D recurrence, S4 step forms, causal stacks, the averaged ELBO and ancestral sampling."""
 
 from __future__ import annotations
 
@@ -37,9 +37,10 @@ def test_s4d_convolution_equals_its_recurrence_and_returns_its_state():
     torch.testing.assert_close(state, h_last, rtol=1e-9, atol=1e-9)
 
 
-def test_step_form_continues_the_convolution_of_a_whole_stack():
+@pytest.mark.parametrize("mode, l_max", [("diag", 1024), ("nplr", 1024), ("nplr", 8)])
+def test_step_form_continues_the_convolution_of_a_whole_stack(mode, l_max):
     torch.manual_seed(1)
-    stack = S4Stack(d_model=6, n_layers=2, d_state=8).double().eval()
+    stack = S4Stack(d_model=6, n_layers=2, d_state=8, mode=mode, l_max=l_max).double().eval()
     x = torch.randn(3, 20, 6, dtype=torch.float64)
     full = stack(x)
     out, states = stack(x[:, :12], return_state=True)
