@@ -29,6 +29,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from tsrec.estimators._ema import WarmStartEMA, averages_weights
+from tsrec.nn.optim import optimizer_groups
 
 _NOISY_LOGGERS = (
     "lightning.pytorch.utilities.rank_zero",
@@ -162,9 +163,8 @@ class TrainingModule(pl.LightningModule):
         self.log("val_loss", val, prog_bar=self.config.verbose)
 
     def configure_optimizers(self):
-        optimizer = torch.optim.Adam(
-            self.network.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay
-        )
+        groups = optimizer_groups(self.network, self.config.lr, self.config.weight_decay)
+        optimizer = torch.optim.Adam(groups, lr=self.config.lr, weight_decay=self.config.weight_decay)
         if self.lr_lambda is None:
             return optimizer
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self.lr_lambda)

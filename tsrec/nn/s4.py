@@ -52,6 +52,10 @@ class S4D(nn.Module):
         self.C = nn.Parameter(torch.randn(channels, modes, 2) * math.sqrt(0.5))  # real and imaginary parts
         self.D = nn.Parameter(torch.randn(channels))
 
+    def ssm_parameters(self) -> list[nn.Parameter]:
+        """Step size and ``A``: trained at S4's capped learning rate (:mod:`tsrec.nn.optim`)."""
+        return [self.log_dt, self.log_A_real, self.A_imag]
+
     def _discrete(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(dt A, B_bar, C) as complex tensors of shape (channels, modes); A_bar = exp(dt A)."""
         A = torch.complex(-torch.exp(self.log_A_real), self.A_imag)

@@ -1,0 +1,41 @@
+"""S4's optimiser rule: the state-space parameters train at min(1e-3, lr) without weight decay."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tsrec.estimators._engine import TrainingConfig, TrainingModule
+from tsrec.nn import LS4, CycleNet
+from tsrec.nn.optim import optimizer_groups
+from tsrec.nn.s4 import S4D
+from tsrec.nn.s4_nplr import S4NPLR
+
+
+@pytest.mark.parametrize("mode", ["nplr", "diag"])
+@pytest.mark.parametrize("lr", [1e-2, 3e-4])
+def test_the_ssm_parameters_of_every_s4_layer_are_grouped_apart(mode, lr):
+    net = LS4(n_channels=2, horizon=3, z_dim=2, d_model=4, d_state=4, n_layers=2, s4_mode=mode)
+    layers = [m for m in net.modules() if isinstance(m, (S4D, S4NPLR))]
+    assert len(layers) == 3 * 2 + 2 * 2  # three stacks of two, two heads of two units
+    rest, ssm = optimizer_groups(net, lr=lr, weight_decay=0.1)
+    expected = {id(p) for layer in layers for p in layer.ssm_parameters()}
+    assert {id(p) for p in ssm["params"]} == expected
+    assert ssm["lr"] == min(1e-3, lr) and ssm["weight_decay"] == 0.0
+    assert len(rest["params"]) + len(ssm["params"]) == len(list(net.parameters()))
+    assert not expected & {id(p) for p in rest["params"]}
+
+
+def test_a_network_without_s4_layers_is_one_group():
+    groups = optimizer_groups(CycleNet(lookback=8, horizon=2, n_channels=3, cycle_length=4), lr=1e-2, weight_decay=0.1)
+    assert len(groups) == 1 and "lr" not in groups[0]
+
+
+def test_the_training_engine_uses_the_groups():
+    net = LS4(n_channels=1, horizon=2, z_dim=2, d_model=4, d_state=4, n_layers=1)
+    module = TrainingModule(net, loss_fn=lambda *a: None, config=TrainingConfig(lr=1e-2, weight_decay=0.1))
+    optimizer = module.configure_optimizers()
+    optimizer = optimizer["optimizer"] if isinstance(optimizer, dict) else optimizer
+    assert [(g["lr"], g["weight_decay"]) for g in optimizer.param_groups] == [(1e-2, 0.1), (1e-3, 0.0)]
+    assert sum(len(g["params"]) for g in optimizer.param_groups) == len(list(net.parameters()))
+    assert isinstance(optimizer, torch.optim.Adam)
