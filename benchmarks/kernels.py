@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shlex
 import statistics
 import sys
 import time
@@ -367,14 +368,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a few sizes per op (about a minute on one core)")
     parser.add_argument("--out", type=Path, default=None, help="write the markdown report here")
     parser.add_argument("--budget", type=float, default=0.5, help="seconds of repeats per measurement")
-    parser.add_argument("--ops", nargs="*", default=None, help="only these op names")
+    parser.add_argument("--ops", nargs="*", default=None,
+                        help="only these ops: a case's full name or the op before its ' (...)', e.g. nplr_kernel")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     torch.manual_seed(0)
     gpu = torch.cuda.is_available()
     header = [
         "# Kernel benchmarks", "",
-        f"Command: `python benchmarks/kernels.py {' '.join(sys.argv[1:] if argv is None else argv)}`", "",
+        f"Command: `python benchmarks/kernels.py {shlex.join(sys.argv[1:] if argv is None else argv)}`", "",
         f"Machine: {platform.machine()} CPU, {torch.get_num_threads()} torch thread (torch.set_num_threads(1)), "
         f"torch {torch.__version__}, Python {platform.python_version()}. fp32 inputs; median wall time. "
         f"{os.cpu_count()} cores shared with other processes: expect about ±30 % noise between runs.",
@@ -388,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
                "(its autograd backward is quadratic in time).", ""]
     lines = list(header)
     for case in CASES:
-        if args.ops and case.op not in args.ops:
+        if args.ops and case.op.split(" (")[0] not in args.ops and case.op not in args.ops:
             continue
         print(f"== {case.op}", flush=True)
         lines += run_case(case, args.quick, args.budget, gpu)

@@ -36,10 +36,10 @@ Departures and inferred choices:
   ``p(x | z)``) [inferred; the paper's generation returns the decoder mean]; the point forecast is
   the mean of the decoder means over the sample paths.
 - ``log sigma`` of the latent heads is clamped to [-9, 5] before ``exp`` [inferred; for stability].
-- Training is tsrec's shared loop: no per-parameter learning rate for the SSM parameters (the
-  paper's code uses ``min(1e-3, lr)`` and no weight decay for them) and no ReduceLROnPlateau.
-  The paper's EMA of the weights (decay 0.999 from step 200, validated and kept) is the
-  estimators' ``ema_decay`` / ``ema_start_step``, off by default.
+- Training is tsrec's shared loop. As in the paper's code the SSM parameters (step, ``A``, ``P``,
+  ``B``) train at ``min(1e-3, lr)`` without weight decay (:func:`tsrec.nn.optim.optimizer_groups`);
+  there is no ReduceLROnPlateau. The paper's EMA of the weights (decay 0.999 from step 200,
+  validated and kept) is the estimators' ``ema_decay`` / ``ema_start_step``, off by default.
 - Optional instance normalisation (``instance_norm=True``, off by default) [inferred]: each window
   is standardised with the mean and std of its first ``lookback`` steps (the part a forecast
   sees), and sample paths are mapped back. The paper standardises each whole series

@@ -27,7 +27,7 @@ from torch import nn
 
 from tsrec.kernels import fft_conv, nplr_discrete, nplr_kernel
 
-Step = tuple[torch.Tensor, torch.Tensor]  # (state of the M modes, output vector C)
+Step = tuple[torch.Tensor, tuple]  # (state of the M modes, S4NPLR.step_constants())
 
 
 def legs_nplr(d_state: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -73,6 +73,10 @@ class S4NPLR(nn.Module):
         self.C = nn.Parameter(torch.randn(channels, len(Lambda), 2) * math.sqrt(0.5))  # C_tilde at l_max
         self.D = nn.Parameter(torch.randn(channels))
 
+    def ssm_parameters(self) -> list[nn.Parameter]:
+        """Step size, ``Lambda``, ``P`` and ``B``: trained at S4's capped learning rate (:mod:`tsrec.nn.optim`)."""
+        return [self.log_dt, self.log_A_real, self.A_imag, self.P, self.B]
+
     def _modes(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(Lambda, P, B) as complex tensors of shape (channels, M)."""
         Lambda = torch.complex(-torch.exp(self.log_A_real), self.A_imag)
@@ -113,22 +117,42 @@ class S4NPLR(nn.Module):
             power = power @ power
         columns = columns[..., : u.shape[1]].flip(-1)[:, : B_bar.shape[-1] // 2]  # (H, M, T), the modes
         state = torch.einsum("bth,hmt->bhm", u.to(columns.dtype), columns)
-        return y, (state, self.output_vector())
+        return y, (state, self.step_constants())
+
+    def step_constants(self) -> tuple[torch.Tensor, ...]:
+        """What :meth:`step` needs of the parameters, computed once per roll-out.
+
+        With ``h = dt/2``, ``r = 1/(1 - h Lambda)`` and ``a = r (1 + h Lambda)`` (the diagonal part
+        of ``A_bar``), the rank-1 term ``A x = Lambda x - 2 P Re(P^* x)`` and Woodbury's solve of
+        ``(I - h A)`` give
+
+            x' = a x - 2h r P (s_x + s) + 2h r B u,   s_x = Re(P^* x),
+            s = g (Re((conj(a) P)^* x) - 2h k_P s_x + 2h k_B u),
+            g = 1 / (1 + 2h k_P),   k_P = Re(P^* r P),   k_B = Re(P^* r B),
+
+        so a step reads ``x`` twice (one product with two probes) and writes it once.
+        """
+        Lambda, P, B = self._modes()
+        h = (torch.exp(self.log_dt) / 2).unsqueeze(-1)
+        r = 1.0 / (1.0 - h * Lambda)
+        a = r * (1.0 + h * Lambda)
+        g = 1.0 / (1.0 + 2 * h * _re_dot(P, r * P))
+        probes = torch.stack([P, a.conj() * P], dim=1).conj()  # (H, 2, M): rows give P^* x and (a* P)^* x
+        feedback = torch.cat([-2 * h * _re_dot(P, r * P) * g, 2 * h * _re_dot(P, r * B) * g, g], dim=-1)  # (H, 3)
+        return self.output_vector(), a, -2 * h * r * P, 2 * h * r * B, probes, feedback
 
     def step(self, u: torch.Tensor, state: Step) -> tuple[torch.Tensor, Step]:
         """One bilinear step ``u`` (batch, channels) -> (y, new state) in ``O(M)`` per channel.
 
-        With ``s = Re(P^* x)`` the rank-1 term acts on a state of the modes as
-        ``A x = Lambda x - 2 P s``; ``(I - dt/2 A)^{-1}`` is solved by Woodbury.
+        ``state`` is ``(x, constants)`` as ``forward(..., return_state=True)`` returns it; see
+        :meth:`step_constants` for the update.
         """
-        x, c = state
-        Lambda, P, B = self._modes()
-        half_dt = (torch.exp(self.log_dt) / 2).unsqueeze(-1)
-        rhs = x + half_dt * (Lambda * x - 2 * P * _re_dot(P, x)) + 2 * half_dt * B * u.unsqueeze(-1)
-        inv = 1.0 / (1.0 - half_dt * Lambda)
-        s = _re_dot(P, inv * rhs) / (1.0 + 2 * half_dt * _re_dot(P, inv * P))
-        x = inv * (rhs - 2 * half_dt * P * s)
-        return 2.0 * (c * x).sum(-1).real + self.D * u, (x, c)
+        x, constants = state
+        c, a, w, b, probes, feedback = constants
+        s_x, t = torch.einsum("bhm,hkm->bhk", x, probes).real.unbind(-1)
+        s = feedback[:, 2] * t + feedback[:, 0] * s_x + feedback[:, 1] * u
+        x = a * x + w * (s_x + s).unsqueeze(-1) + b * u.unsqueeze(-1)
+        return 2.0 * (c * x).sum(-1).real + self.D * u, (x, constants)
 
 
 def _re_dot(p: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
