@@ -69,8 +69,9 @@ def test_steps_past_horizon_are_fed_back(name, cls, hourly_frame):
     steps = list(range(1, 3 * horizon + 2))
     long = est.predict(fh=steps)
     assert len(long) == len(steps)
-    # the first horizon steps equal a direct forecast; later ones come from the rolled context
-    np.testing.assert_allclose(long.iloc[:horizon].to_numpy(), est.predict(fh=steps[:horizon]).to_numpy())
+    # the first horizon steps equal a direct forecast (to float32 rounding: a longer roll-out may
+    # reduce in another order); later ones come from the rolled context
+    np.testing.assert_allclose(long.iloc[:horizon].to_numpy(), est.predict(fh=steps[:horizon]).to_numpy(), rtol=1e-6)
     assert np.isfinite(long.to_numpy()).all()
     if not est._feeds_back_past_horizon:
         return  # it continues its own state (DESIGN.md: closed-loop models), checked in its own tests
@@ -102,7 +103,8 @@ def test_panel_trains_one_global_model(name, cls, hourly_frame):
     assert pred.loc["s2"].index[0] == hourly_frame.index[399] + pd.Timedelta(hours=1)
     assert not est._is_vectorized and hasattr(est, "network_")  # one model, not one per series
     single = est.predict(y=hourly_frame)
-    np.testing.assert_allclose(pred.loc["s1"].to_numpy(), single.to_numpy(), rtol=1e-6)
+    # float32: a batch of two series may round otherwise than a batch of one
+    np.testing.assert_allclose(pred.loc["s1"].to_numpy(), single.to_numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name,cls", FORECASTERS, ids=IDS)

@@ -185,8 +185,10 @@ class LS4Forecaster(DeepForecaster):
 
     def _forecast_path(self, x: torch.Tensor, position: torch.Tensor, n_steps: int) -> torch.Tensor:
         # the mean of the same seeded paths that the quantiles come from (without their noise,
-        # whose mean is zero): every step is sampled, none is fed back
-        return self._scaled_paths(x, n_steps, noise=False).mean(dim=0)
+        # whose mean is zero): every step is sampled, none is fed back. Summed in float64, as the
+        # quantiles are, so the first steps do not depend on how many follow (a float32 mean's
+        # reduction order changes with the path length)
+        return self._scaled_paths(x, n_steps, noise=False).double().mean(dim=0).float()
 
     def _predict_quantiles(self, fh, X, alpha: list[float]) -> pd.DataFrame:
         steps = self._relative_steps(fh)
