@@ -21,7 +21,8 @@ import triton.language as tl
 
 from .._checks import compute_dtype
 from .cfc import lecun_tanh
-from .triton_impl import _tanh  # the rnn kernels' overflow-free tanh (libdevice's does not interpret)
+# the rnn kernels' overflow-free tanh (libdevice's does not interpret) and weight-gradient helpers
+from .triton_impl import _tanh, states_before, summed_outer
 
 BLOCK_B = 16  # tl.dot needs every dimension >= 16 on GPUs
 
@@ -129,13 +130,12 @@ class _CfcScanTritonFn(torch.autograd.Function):
         _bwd_kernel[(triton.cdiv(batch, BLOCK_B),)](xz, h0, W_h, W1, b1, W2, b2, Wt, bt, out, gy.contiguous(),
                                                    gxz, gheads, gh0, batch, T, width, units, **_meta(xz, units))
         # the weight gradients: batched products over every (row, step), no atomics
-        h_prev = torch.cat([h0[:, None], out[:, :-1]], dim=1)
+        h_prev = states_before(h0, out)
         z = lecun_tanh(xz + h_prev @ W_h)
         d1, d2, dt = gheads.unbind(2)
-        flat = lambda x: x.reshape(batch * T, -1)  # noqa: E731
-        gW = [flat(z).T @ flat(d) for d in (d1, d2, dt)]
+        gW = [summed_outer(z, d) for d in (d1, d2, dt)]
         gb = [d.sum((0, 1)) for d in (d1, d2, dt)]
-        return gxz, gh0, flat(h_prev).T @ flat(gxz), gW[0], gb[0], gW[1], gb[1], gW[2], gb[2]
+        return gxz, gh0, summed_outer(h_prev, gxz), gW[0], gb[0], gW[1], gb[1], gW[2], gb[2]
 
 
 def cfc_scan_triton(xz, h0, params) -> torch.Tensor:

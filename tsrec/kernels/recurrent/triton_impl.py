@@ -4,8 +4,10 @@ An arbitrary Python step function cannot be compiled into Triton, so the kernel 
 documented cell family of :mod:`.cells` with hidden size ``H <= MAX_HIDDEN``. One program owns
 ``BLOCK_B`` batch rows; the recurrent weights ``W`` and the state ``h`` stay in registers for
 all steps, only ``x_t`` is read and ``h_t`` written per step. Backward is one more launch that
-walks time backwards over the stored states (recomputing the gate pre-activations) and keeps
-the weight gradient in registers; per-program partial weight gradients are summed in torch.
+walks time backwards over the stored states (recomputing the gate pre-activations) and writes
+the pre-activation gradients; the weight gradient, ``sum_t h_{t-1}^T g_t``, is then one large
+matrix product in torch (cuBLAS on a GPU) instead of an ``H x KH`` accumulator held in every
+program's registers next to ``W``.
 ``tanh``/``sigmoid`` are written with ``tl.exp`` because libdevice does not run in the
 interpreter.
 """
@@ -63,11 +65,10 @@ def _fwd_kernel(x_ptr, W_ptr, h0_ptr, out_ptr, B, T, H,
 
 
 @triton.jit
-def _bwd_kernel(x_ptr, W_ptr, h0_ptr, out_ptr, gy_ptr, gx_ptr, gW_ptr, gh0_ptr, B, T, H,
+def _bwd_kernel(x_ptr, W_ptr, h0_ptr, out_ptr, gy_ptr, gx_ptr, gh0_ptr, B, T, H,
                 HAS_H0: tl.constexpr, GATED: tl.constexpr, BB: tl.constexpr, BH: tl.constexpr,
                 PREC: tl.constexpr):
-    pid = tl.program_id(0).to(tl.int64)
-    rows = pid * BB + tl.arange(0, BB).to(tl.int64)
+    rows = tl.program_id(0).to(tl.int64) * BB + tl.arange(0, BB).to(tl.int64)
     cols = tl.arange(0, BH).to(tl.int64)
     m2 = (rows < B)[:, None] & (cols < H)[None, :]
     mw = (cols < H)[:, None] & (cols < H)[None, :]
@@ -80,8 +81,6 @@ def _bwd_kernel(x_ptr, W_ptr, h0_ptr, out_ptr, gy_ptr, gx_ptr, gW_ptr, gh0_ptr, 
     else:
         h_init = tl.zeros([BB, BH], dtype=Wp.dtype)
     g = tl.zeros([BB, BH], dtype=Wp.dtype)
-    gWp = tl.zeros([BH, BH], dtype=Wp.dtype)
-    gWq = tl.zeros([BH, BH], dtype=Wp.dtype)
     for i in range(T):
         t = T - 1 - i
         hrow = (rows[:, None] * T + t) * H + cols[None, :]
@@ -96,19 +95,13 @@ def _bwd_kernel(x_ptr, W_ptr, h0_ptr, out_ptr, gy_ptr, gx_ptr, gW_ptr, gh0_ptr, 
             gq = gh * s * (1.0 - c * c)
             tl.store(gx_ptr + xrow + H, gq, mask=m2)
             g = gh * (1.0 - s) + tl.dot(gq, tl.trans(Wq), input_precision=PREC)
-            gWq += tl.dot(tl.trans(h_prev), gq, input_precision=PREC)
         else:
             h_t = tl.load(out_ptr + hrow, mask=m2, other=0.0)
             gp = gh * (1.0 - h_t * h_t)
             g = tl.zeros([BB, BH], dtype=Wp.dtype)
         tl.store(gx_ptr + xrow, gp, mask=m2)
         g += tl.dot(gp, tl.trans(Wp), input_precision=PREC)
-        gWp += tl.dot(tl.trans(h_prev), gp, input_precision=PREC)
     tl.store(gh0_ptr + rows[:, None] * H + cols[None, :], g, mask=m2)
-    w_out = gW_ptr + pid * H * (K * H) + w_tile
-    tl.store(w_out, gWp, mask=mw)
-    if GATED:
-        tl.store(w_out + H, gWq, mask=mw)
 
 
 def _block_h(H: int) -> int:
@@ -116,11 +109,12 @@ def _block_h(H: int) -> int:
 
 
 def _warps(H: int) -> int:
-    """8 warps from H = 64: the on-chip ``W`` (and ``dW``) tiles then fit far better in registers.
+    """8 warps from H = 64: the on-chip ``W`` tiles then fit far better in registers.
 
     ptxas's stack bytes per thread at H = 128, sm_90 (tests/kernels/triton_compile_check.py):
-    forward 200 -> 0 (tanh) and 680 -> 104 (gated); the backward, which also holds the weight
-    gradients, still spills at 8 warps (864 tanh, 1792 gated bytes).
+    forward 200 -> 0 (tanh) and 680 -> 104 (gated); backward 40 (tanh) and 488 (gated), and
+    8 at H = 64 gated (float32 on tf32x3; it was 864 / 1792 / 208 while the weight gradient
+    was accumulated in the kernel).
     """
     return 8 if _block_h(H) >= 64 else 4
 
@@ -135,6 +129,17 @@ def _precision(x: torch.Tensor) -> str:
     compiles every launch for sm_80 and sm_90 to keep it that way.
     """
     return "ieee" if x.dtype == torch.float64 else "tf32x3"
+
+
+def states_before(h0: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """The state entering each step, ``(batch, time, H)``: ``h0``, then ``out`` one step late."""
+    return torch.cat([h0[:, None], out[:, :-1]], dim=1)
+
+
+def summed_outer(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``sum over (batch, time) of a_t^T b_t`` as one matrix product: a weight gradient without
+    per-program accumulators or atomics."""
+    return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])
 
 
 class _RnnTritonFn(torch.autograd.Function):
@@ -156,11 +161,12 @@ class _RnnTritonFn(torch.autograd.Function):
         batch, T, H = out.shape
         n_prog = triton.cdiv(batch, BLOCK_B)
         gx, gh0 = torch.empty_like(x), out.new_empty(batch, H)
-        gW = W.new_empty(n_prog, *W.shape)
-        _bwd_kernel[(n_prog,)](x, W, h0 if h0 is not None else out, out, gy.contiguous(), gx, gW, gh0,
+        _bwd_kernel[(n_prog,)](x, W, h0 if h0 is not None else out, out, gy.contiguous(), gx, gh0,
                                batch, T, H, HAS_H0=h0 is not None, GATED=ctx.gated, BB=BLOCK_B,
                                BH=_block_h(H), PREC=_precision(x), num_warps=_warps(H))
-        return gx, gW.sum(0), gh0 if h0 is not None else None, None
+        start = h0 if h0 is not None else out.new_zeros(batch, H)
+        gW = summed_outer(states_before(start, out), gx)
+        return gx, gW, gh0 if h0 is not None else None, None
 
 
 def rnn_scan_triton(cell: str, x: torch.Tensor, W: torch.Tensor, h0: torch.Tensor | None) -> torch.Tensor:
