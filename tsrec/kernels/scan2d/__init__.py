@@ -52,10 +52,10 @@ from .wavefront import scan_wavefront, skew, unskew
 
 __all__ = ["SWEEP_MAX_VARIATES", "scan2d", "skew", "unskew"]
 
-# Measured, fwd+bwd on one core (benchmarks/scan2d_paths.py, results/scan2d_paths.md): the sweep
-# is 4.6-5.5x faster with one variate, 1.5x with 12, 1.1-1.2x with 7-21, even at 64 and slower
-# beyond (1.6 s against 0.5 s at 321), where its V sequential steps outnumber the T + V - 1 diagonals.
-SWEEP_MAX_VARIATES = 32
+# Measured, fwd+bwd on one core at T = 96 (benchmarks/scan2d_paths.py, results/scan2d_paths.md):
+# the sweep is 3.7-4.6x faster with one variate, 1.1-1.5x with 7 to 200, and slower beyond (0.89x
+# at 321, 0.70x at 862), where its V sequential steps outnumber the T + V - 1 diagonals.
+SWEEP_MAX_VARIATES = 200
 
 
 def scan2d(

@@ -22,25 +22,29 @@ from .naive import State, read
 def scan_variate_sweep(x, delta1, delta2, A, BC, init) -> tuple[torch.Tensor, State]:
     """Forward-variate scan of ``(B, T, V, D)`` inputs; returns ``y`` and the states at ``t = T-1``."""
     A1, A2, A3, A4 = A
-    B1, B2, C1, C2 = (m.unsqueeze(-2) for m in BC)  # (B, T, V, 1, N)
-    d1, d2, u = delta1.unsqueeze(-1), delta2.unsqueeze(-1), x.unsqueeze(-1)
     batch, time, nvar, channels = x.shape
     n_state = A1.shape[1]
+    # each input split into its columns by one unbind: indexing a column inside the loop would
+    # make the backward add a zero-filled gradient of the whole input per use (O(V^2) traffic)
+    d1s, d2s, us = (t.unsqueeze(-1).unbind(2) for t in (delta1, delta2, x))
+    B1s, B2s = (m.unsqueeze(-2).unbind(2) for m in BC[:2])  # (B, T, 1, N) each
+    C1s, C2s = BC[2].unbind(2), BC[3].unbind(2)
+    init1, init2 = (None, None) if init is None else (init[0].unbind(1), init[1].unbind(1))
     h1_prev = h2_prev = None  # column v - 1; zero at the variate boundary
     ys, finals1, finals2 = [], [], []
     for v in range(nvar):
-        h2 = (d2[:, :, v] * u[:, :, v]) * B2[:, :, v] + _decayed(d2[:, :, v], A4, h2_prev)
+        d1, d2, u = d1s[v], d2s[v], us[v]
+        h2 = (d2 * u) * B2s[v] + _decayed(d2, A4, h2_prev)
         if A3 is not None:
-            h2 = h2 + _decayed(d2[:, :, v], A3, h1_prev)
-        gate = torch.exp(d1[:, :, v] * A1)
-        drive = (d1[:, :, v] * u[:, :, v]) * B1[:, :, v]
+            h2 = h2 + _decayed(d2, A3, h1_prev)
+        gate = torch.exp(d1 * A1)
+        drive = (d1 * u) * B1s[v]
         if A2 is not None:
-            h2_before = _shift_time(h2, None if init is None else init[1][:, v])
-            drive = drive + torch.exp(d1[:, :, v] * A2) * h2_before
-        start = None if init is None else init[0][:, v].reshape(batch, channels * n_state)
+            drive = drive + torch.exp(d1 * A2) * _shift_time(h2, None if init2 is None else init2[v])
+        start = None if init1 is None else init1[v].reshape(batch, channels * n_state)
         h1 = linear_scan_torch(gate.reshape(batch, time, -1), drive.reshape(batch, time, -1), start, False)
         h1 = h1.reshape(batch, time, channels, n_state)
-        ys.append(read(h1, h2, C1[:, :, v, 0], C2[:, :, v, 0]))
+        ys.append(read(h1, h2, C1s[v], C2s[v]))
         finals1.append(h1[:, -1])
         finals2.append(h2[:, -1])
         h1_prev, h2_prev = h1, h2
