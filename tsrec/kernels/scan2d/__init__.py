@@ -53,8 +53,8 @@ from .wavefront import scan_wavefront, skew, unskew
 __all__ = ["SWEEP_MAX_VARIATES", "scan2d", "skew", "unskew"]
 
 # Measured, fwd+bwd on one core at T = 96 (benchmarks/scan2d_paths.py, results/scan2d_paths.md):
-# the sweep is 3.7-4.6x faster with one variate, 1.1-1.5x with 7 to 200, and slower beyond (0.89x
-# at 321, 0.70x at 862), where its V sequential steps outnumber the T + V - 1 diagonals.
+# the sweep is 3.0-4.4x faster with one variate, 1.03-1.45x with 7 to 200, and slower beyond (0.74x
+# at 321, 0.60x at 862), where its V sequential steps outnumber the T + V - 1 diagonals.
 SWEEP_MAX_VARIATES = 200
 
 
