@@ -129,6 +129,7 @@ CASES: list[Case] = [
 ]
 # --- other ops (fft_conv, companion_kernel, s4d_kernel, nplr_kernel, scan2d ...): append Case(...) entries here.
 from tsrec.kernels import closed_loop_rollout, companion_kernel, fft_conv, nplr_kernel, s4d_kernel, scan2d  # noqa: E402
+from tsrec.kernels.scan2d import SWEEP_MAX_VARIATES  # noqa: E402
 
 
 def _grid(grid, quick, **extra):
@@ -255,7 +256,7 @@ CASES += [
          nbytes=lambda s: 16 * s["batch"] * s["time"] * s["vars"] * (s["chans"] + s["state"]),
          work=_scan2d_work, gpu_backends=("torch",),
          notes=["scan2d's torch path sweeps the variates one by one (each a linear_scan over time) up to "
-                "32 variates, and beyond runs the anti-diagonal wavefront (T + V - 1 steps, each min(T, V) "
+                f"{SWEEP_MAX_VARIATES} variates, and beyond runs the anti-diagonal wavefront (T + V - 1 steps, each min(T, V) "
                 "cells wide); benchmarks/scan2d_paths.py times the two side by side. Its Triton kernels "
                 "are timed on a GPU by benchmarks/kernels_gpu.py.", ""]),
 ]
