@@ -5,9 +5,9 @@ recurrence along time: ``h2[t, v] = a3 h1[t, v-1] + a4 h2[t, v-1] + delta2 B2 x`
 once. The time state is then a first-order linear recurrence with a known input,
 ``h1[t, v] = a1 h1[t-1, v] + (a2 h2[t-1, v] + delta1 B1 x)``, which
 :func:`tsrec.kernels.linear_scan`'s torch path runs with one fused op per step (a chunked loop of
-about ``2 sqrt(T)`` steps for narrow inputs) and its reverse-scan backward. ``V`` such sweeps replace the wavefront's ``T + V - 1`` diagonal steps
-of a dozen ops each, which pays when the variates are few (measured crossover in
-:data:`tsrec.kernels.scan2d.SWEEP_MAX_VARIATES`). Gradients come from autograd through these
+about ``2 sqrt(T)`` steps for narrow inputs) and its reverse-scan backward. ``V`` such sweeps
+replace the wavefront's ``T + V - 1`` diagonal steps of a dozen ops each, which pays up to a few
+hundred variates (measured crossover in :data:`tsrec.kernels.scan2d.SWEEP_MAX_VARIATES`). Gradients come from autograd through these
 column operations and the linear scan's own backward.
 """
 
