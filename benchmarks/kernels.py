@@ -256,8 +256,8 @@ CASES += [
          nbytes=lambda s: 16 * s["batch"] * s["time"] * s["vars"] * (s["chans"] + s["state"]),
          work=_scan2d_work, gpu_backends=("torch",),
          notes=["scan2d's torch path sweeps the variates one by one (each a linear_scan over time) up to "
-                f"{SWEEP_MAX_VARIATES} variates, and beyond runs the anti-diagonal wavefront (T + V - 1 steps, each min(T, V) "
-                "cells wide); benchmarks/scan2d_paths.py times the two side by side. Its Triton kernels "
+                f"{SWEEP_MAX_VARIATES} variates, and beyond runs the anti-diagonal wavefront "
+                "(T + V - 1 steps, each min(T, V) cells wide); benchmarks/scan2d_paths.py times the two side by side. Its Triton kernels "
                 "are timed on a GPU by benchmarks/kernels_gpu.py.", ""]),
 ]
 
