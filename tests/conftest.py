@@ -13,9 +13,13 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
-# `make test` runs two pytest-xdist workers: one torch thread each keeps them off each other's core
+# `make test` runs two pytest-xdist workers: one torch thread each keeps them off each other's core.
+# Processes a test starts (the tutorial's notebook kernel, interpreter runs) inherit the limit through
+# OMP_NUM_THREADS: with torch's default of one thread per core beside the other worker, the
+# quickstart notebook took 147 s instead of 15.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 # the benchmark files lie beside the repository (../shared/data) unless TSREC_DATA says otherwise
 if "TSREC_DATA" not in os.environ and SHARED_DATA.is_dir():
