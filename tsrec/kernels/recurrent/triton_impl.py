@@ -3,11 +3,16 @@
 An arbitrary Python step function cannot be compiled into Triton, so the kernel covers the
 documented cell family of :mod:`.cells` with hidden size ``H <= MAX_HIDDEN``. One program owns
 ``BLOCK_B`` batch rows; the recurrent weights ``W`` and the state ``h`` stay in registers for
-all steps, only ``x_t`` is read and ``h_t`` written per step. Backward is one more launch that
-walks time backwards over the stored states (recomputing the gate pre-activations) and writes
-the pre-activation gradients; the weight gradient, ``sum_t h_{t-1}^T g_t``, is then one large
-matrix product in torch (cuBLAS on a GPU) instead of an ``H x KH`` accumulator held in every
-program's registers next to ``W``.
+all steps, only ``x_t`` is read and ``h_t`` written per step.
+
+Backward is one more launch that walks time backwards, but only over what is sequential: the
+adjoint recurrence, which is linear. Everything else is done in torch around it, over all steps
+at once (large matrix products and elementwise ops, cuBLAS on a GPU). Before the kernel, the
+stored states give each step's local derivatives (``dh_t/dp_t``, ``dh_t/dq_t`` and the direct
+``dh_t/dh_{t-1} = 1 - s`` of the gated cell; ``1 - h_t^2`` for tanh); the kernel multiplies
+them into the incoming gradient and adds the products with ``W^T``, so its loop holds no
+activation functions and reads no states. After it, the weight gradient ``sum_t h_{t-1}^T g_t``
+is one more matrix product (instead of an ``H x KH`` accumulator in every program's registers).
 ``tanh``/``sigmoid`` are written with ``tl.exp`` because libdevice does not run in the
 interpreter.
 """
@@ -65,9 +70,10 @@ def _fwd_kernel(x_ptr, W_ptr, h0_ptr, out_ptr, B, T, H,
 
 
 @triton.jit
-def _bwd_kernel(x_ptr, W_ptr, h0_ptr, out_ptr, gy_ptr, gx_ptr, gh0_ptr, B, T, H,
-                HAS_H0: tl.constexpr, GATED: tl.constexpr, BB: tl.constexpr, BH: tl.constexpr,
-                PREC: tl.constexpr):
+def _bwd_kernel(W_ptr, keep_ptr, gy_ptr, gx_ptr, gh0_ptr, B, T, H,
+                GATED: tl.constexpr, BB: tl.constexpr, BH: tl.constexpr, PREC: tl.constexpr):
+    """The adjoint walk. ``gx`` holds each step's local derivatives on entry and is overwritten with
+    the pre-activation gradients; ``keep`` is the gated cell's ``1 - s``."""
     rows = tl.program_id(0).to(tl.int64) * BB + tl.arange(0, BB).to(tl.int64)
     cols = tl.arange(0, BH).to(tl.int64)
     m2 = (rows < B)[:, None] & (cols < H)[None, :]
@@ -76,31 +82,19 @@ def _bwd_kernel(x_ptr, W_ptr, h0_ptr, out_ptr, gy_ptr, gx_ptr, gh0_ptr, B, T, H,
     w_tile = cols[:, None] * (K * H) + cols[None, :]
     Wp = tl.load(W_ptr + w_tile, mask=mw, other=0.0)
     Wq = tl.load(W_ptr + w_tile + H, mask=mw & GATED, other=0.0)
-    if HAS_H0:
-        h_init = tl.load(h0_ptr + rows[:, None] * H + cols[None, :], mask=m2, other=0.0)
-    else:
-        h_init = tl.zeros([BB, BH], dtype=Wp.dtype)
     g = tl.zeros([BB, BH], dtype=Wp.dtype)
     for i in range(T):
         t = T - 1 - i
         hrow = (rows[:, None] * T + t) * H + cols[None, :]
-        prev_ok = m2 & (cols[None, :] * 0 + t > 0)
-        h_prev = tl.where(t > 0, tl.load(out_ptr + hrow - H, mask=prev_ok, other=0.0), h_init)
-        gh = g + tl.load(gy_ptr + hrow, mask=m2, other=0.0)
         xrow = (rows[:, None] * T + t) * (K * H) + cols[None, :]
-        if GATED:
-            s = _sigmoid(tl.load(x_ptr + xrow, mask=m2, other=0.0) + tl.dot(h_prev, Wp, input_precision=PREC))
-            c = _tanh(tl.load(x_ptr + xrow + H, mask=m2, other=0.0) + tl.dot(h_prev, Wq, input_precision=PREC))
-            gp = gh * (c - h_prev) * s * (1.0 - s)
-            gq = gh * s * (1.0 - c * c)
-            tl.store(gx_ptr + xrow + H, gq, mask=m2)
-            g = gh * (1.0 - s) + tl.dot(gq, tl.trans(Wq), input_precision=PREC)
-        else:
-            h_t = tl.load(out_ptr + hrow, mask=m2, other=0.0)
-            gp = gh * (1.0 - h_t * h_t)
-            g = tl.zeros([BB, BH], dtype=Wp.dtype)
+        gh = g + tl.load(gy_ptr + hrow, mask=m2, other=0.0)
+        gp = gh * tl.load(gx_ptr + xrow, mask=m2, other=0.0)
         tl.store(gx_ptr + xrow, gp, mask=m2)
-        g += tl.dot(gp, tl.trans(Wp), input_precision=PREC)
+        g = tl.dot(gp, tl.trans(Wp), input_precision=PREC)
+        if GATED:
+            gq = gh * tl.load(gx_ptr + xrow + H, mask=m2, other=0.0)
+            tl.store(gx_ptr + xrow + H, gq, mask=m2)
+            g += gh * tl.load(keep_ptr + hrow, mask=m2, other=0.0) + tl.dot(gq, tl.trans(Wq), input_precision=PREC)
     tl.store(gh0_ptr + rows[:, None] * H + cols[None, :], g, mask=m2)
 
 
@@ -112,9 +106,9 @@ def _warps(H: int) -> int:
     """8 warps from H = 64: the on-chip ``W`` tiles then fit far better in registers.
 
     ptxas's stack bytes per thread at H = 128, sm_90 (tests/kernels/triton_compile_check.py):
-    forward 200 -> 0 (tanh) and 680 -> 104 (gated); backward 40 (tanh) and 488 (gated), and
-    8 at H = 64 gated (float32 on tf32x3; it was 864 / 1792 / 208 while the weight gradient
-    was accumulated in the kernel).
+    forward 200 -> 0 (tanh) and 680 -> 104 (gated); backward 56 (tanh) and 176 (gated), and 0
+    at H = 64 gated (float32 on tf32x3; it was 864 / 1792 / 208 while the weight gradient was
+    accumulated in the kernel, and 40 / 488 / 8 while the loop recomputed the gates).
     """
     return 8 if _block_h(H) >= 64 else 4
 
@@ -159,14 +153,29 @@ class _RnnTritonFn(torch.autograd.Function):
     def backward(ctx, gy):  # noqa: D102 - autograd protocol
         x, W, h0, out = ctx.saved_tensors
         batch, T, H = out.shape
-        n_prog = triton.cdiv(batch, BLOCK_B)
-        gx, gh0 = torch.empty_like(x), out.new_empty(batch, H)
-        _bwd_kernel[(n_prog,)](x, W, h0 if h0 is not None else out, out, gy.contiguous(), gx, gh0,
-                               batch, T, H, HAS_H0=h0 is not None, GATED=ctx.gated, BB=BLOCK_B,
-                               BH=_block_h(H), PREC=_precision(x), num_warps=_warps(H))
-        start = h0 if h0 is not None else out.new_zeros(batch, H)
-        gW = summed_outer(states_before(start, out), gx)
-        return gx, gW, gh0 if h0 is not None else None, None
+        h_prev = states_before(h0 if h0 is not None else out.new_zeros(batch, H), out)
+        gx, keep = local_derivatives(x, W, h_prev, out, ctx.gated)
+        gh0 = out.new_empty(batch, H)
+        _bwd_kernel[(triton.cdiv(batch, BLOCK_B),)](W, keep, gy.contiguous(), gx, gh0, batch, T, H,
+                                                   GATED=ctx.gated, BB=BLOCK_B, BH=_block_h(H),
+                                                   PREC=_precision(x), num_warps=_warps(H))
+        return gx, summed_outer(h_prev, gx), gh0 if h0 is not None else None, None
+
+
+def local_derivatives(x: torch.Tensor, W: torch.Tensor, h_prev: torch.Tensor, out: torch.Tensor,
+                      gated: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each step's ``dh_t / d(pre-activation)`` (the kernel's ``gx`` on entry) and, for the gated
+    cell, ``dh_t / dh_{t-1}`` outside ``W``, ``1 - s`` (for tanh a placeholder the kernel never reads).
+
+    With ``h_t = (1 - s) h_{t-1} + s c``, ``s = sigmoid(p)``, ``c = tanh(q)``:
+    ``dh/dp = (c - h_{t-1}) s (1 - s)`` and ``dh/dq = s (1 - c^2)``; for ``h_t = tanh(p)``,
+    ``dh/dp = 1 - h_t^2``.
+    """
+    if not gated:
+        return 1.0 - out * out, out
+    p, q = (x + h_prev @ W).chunk(2, dim=-1)
+    s, c = torch.sigmoid(p), torch.tanh(q)
+    return torch.cat([(c - h_prev) * s * (1.0 - s), s * (1.0 - c * c)], dim=-1), 1.0 - s
 
 
 def rnn_scan_triton(cell: str, x: torch.Tensor, W: torch.Tensor, h0: torch.Tensor | None) -> torch.Tensor:
