@@ -11,10 +11,10 @@ derivatives for all steps at once (batched products, cuBLAS on a GPU). With ``a 
     dzp = (d1 W1^T + d2 W2^T + dt Wt^T) c (1 - tanh(0.666 zp)^2),   dL/dh = dzp W_h^T
 
 those derivatives are the factors of ``a`` in ``d1, d2, dt`` and the factor of the bracket in
-``dzp``. The kernel walks time in reverse through this linear recurrence alone: four products per step, no
-activation functions (recomputing each step in the loop took eight products). It overwrites
-the factors with ``dzp`` (the gradient of ``xz``) and ``d1, d2, dt``; the weight and bias
-gradients are then batched products in torch, with no atomics.
+``dzp``. The kernel walks time in reverse through this linear recurrence alone: four products
+per step, no activation functions (recomputing each step in the loop took eight products). It
+overwrites the factors with ``dzp`` (the gradient of ``xz``) and ``d1, d2, dt``; the weight and
+bias gradients are then batched products in torch, with no atomics.
 """
 
 from __future__ import annotations
