@@ -60,6 +60,8 @@ def test_same_function_as_the_models_cell():
         (8, torch.zeros(4), r"bt must have shape \(5,\)"),
         (0, torch.zeros(3, 0, 7), "empty time axis"),
         (0, torch.full((3, 6, 7), float("inf")), "xz contains NaN or inf"),
+        (3, torch.full((7, 5), float("nan")), "W1 contains NaN or inf"),
+        (6, torch.full((5,), float("inf")), "b2 contains NaN or inf"),
     ],
 )
 def test_bad_inputs(index, value, match):
@@ -75,3 +77,10 @@ def test_wide_layers_are_refused_by_the_fused_kernel(monkeypatch):
     leaves = [x.detach() for x in make(batch=1, T=2, units=MAX_UNITS + 1)]
     with pytest.raises(ValueError, match=f"keep U <= {MAX_UNITS} and Z <= 256 on chip, got U={MAX_UNITS + 1}"):
         cfc_scan(*leaves, backend="triton")
+
+
+def test_weights_must_be_tensors():
+    leaves = [x.detach() for x in make()]
+    leaves[3] = leaves[3].tolist()
+    with pytest.raises(TypeError, match="W1 must be a torch.Tensor, got list"):
+        cfc_scan(*leaves)

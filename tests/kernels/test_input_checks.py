@@ -30,6 +30,10 @@ CALLS = {
     "scan2d": lambda: k.scan2d(rnd(1, 3, 2, 2), rnd(1, 3, 2, 2).abs(), rnd(1, 3, 2, 2).abs(), neg(2, 3), neg(2, 3),
                                neg(2, 3), neg(2, 3), *(rnd(1, 3, 2, 3) for _ in range(4)), D=rnd(2),
                                initial_state=(rnd(1, 2, 2, 3), rnd(1, 2, 2, 3)), backend="torch"),
+    "cfc_scan": lambda: k.cfc_scan(rnd(2, 5, 3), rnd(2, 4), rnd(4, 3), rnd(3, 4), rnd(4), rnd(3, 4), rnd(4),
+                                   rnd(3, 4), rnd(4), backend="torch"),
+    "ltc_scan": lambda: k.ltc_scan(rnd(2, 5, 8).abs(), rnd(2, 4), rnd(4).abs() + 1, rnd(4), rnd(4).abs() + 2,
+                                   *(rnd(4, 4).abs() for _ in range(4)), backend="torch"),
     "companion_kernel": lambda: k.companion_kernel(rnd(2, 4), rnd(2, 4), rnd(2, 4), 6),
     # the finiteness and the "no mode at 0" verdicts share the read
     "s4d_kernel": lambda: k.s4d_kernel(rnd(2), neg(2, 3), rnd(2, 3), rnd(2, 3), 6, B=rnd(2, 3)),

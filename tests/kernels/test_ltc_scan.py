@@ -69,6 +69,8 @@ def test_states_stay_within_the_potentials_range():
         ({2: torch.zeros(4)}, ValueError, r"cm_t must have shape \(5,\)"),
         ({0: torch.zeros(3, 0, 10)}, ValueError, "empty time axis"),
         ({0: torch.full((3, 6, 10), float("nan"))}, ValueError, "terms contains NaN or inf"),
+        ({5: torch.full((5, 5), float("inf"))}, ValueError, "w contains NaN or inf"),
+        ({4: torch.full((5,), float("nan"))}, ValueError, "leak_den contains NaN or inf"),
     ],
 )
 def test_bad_inputs(change, error, match):
@@ -96,3 +98,10 @@ def test_wide_layers_are_refused_by_the_fused_kernel(monkeypatch):
     leaves = [x.detach() for x in make(batch=1, T=2, units=MAX_UNITS + 1)]
     with pytest.raises(ValueError, match=f"keeps U <= {MAX_UNITS} on chip, got U={MAX_UNITS + 1}"):
         ltc_scan(*leaves, backend="triton")
+
+
+def test_weights_must_be_tensors():
+    leaves = [x.detach() for x in make()]
+    leaves[7] = leaves[7].tolist()
+    with pytest.raises(TypeError, match="sigma must be a torch.Tensor, got list"):
+        ltc_scan(*leaves)

@@ -90,10 +90,24 @@ def check_shape(name: str, x: torch.Tensor, expected: tuple[int, ...], hint: str
 
 def check_like(reference: str, ref: torch.Tensor, **tensors: torch.Tensor | None) -> None:
     """Check that the given tensors (None skipped) share ``ref``'s dtype and device."""
+    _check_dtype_device(reference, ref, (ref.dtype,), tensors)
+
+
+def check_mixed_precision_like(reference: str, ref: torch.Tensor, **tensors: torch.Tensor | None) -> None:
+    """Like :func:`check_like`, but each tensor may also be in ``ref``'s accumulation dtype.
+
+    Under mixed precision ``torch.autocast`` makes some activations half precision and leaves
+    parameters (and, on a GPU, the outputs of ops such as softplus) in float32, the dtype the
+    kernels accumulate half-precision input in anyway.
+    """
+    _check_dtype_device(reference, ref, (ref.dtype, compute_dtype(ref.dtype)), tensors)
+
+
+def _check_dtype_device(reference: str, ref: torch.Tensor, dtypes: tuple, tensors: dict) -> None:
     for name, x in tensors.items():
         if x is None:
             continue
-        if x.dtype != ref.dtype:
+        if x.dtype not in dtypes:
             raise TypeError(f"{name} has dtype {x.dtype} but {reference} has {ref.dtype}; cast it with .to({reference}.dtype)")
         if x.device != ref.device:
             raise ValueError(f"{name} is on {x.device} but {reference} is on {ref.device}; move it with .to({reference}.device)")

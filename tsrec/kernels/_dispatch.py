@@ -30,7 +30,9 @@ def triton_interpreting() -> bool:
     return os.environ.get("TRITON_INTERPRET", "0") == "1"
 
 
-def resolve_backend(backend: str, *tensors: torch.Tensor, has_triton: bool = True) -> str:
+def resolve_backend(
+    backend: str, *tensors: torch.Tensor, has_triton: bool = True, triton_fits: bool = True
+) -> str:
     """Return the concrete backend (``"torch"``, ``"triton"`` or ``"naive"``) for an op call.
 
     Parameters
@@ -42,6 +44,10 @@ def resolve_backend(backend: str, *tensors: torch.Tensor, has_triton: bool = Tru
     has_triton : bool
         False for ops that have no Triton implementation; ``"auto"`` then never picks Triton and
         an explicit ``"triton"`` raises.
+    triton_fits : bool
+        False when this call's sizes exceed what the op's Triton kernel keeps on chip; ``"auto"``
+        (also through the environment variable) then picks ``"torch"``, and an explicit
+        ``"triton"`` is returned for the caller to refuse with its own size message.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown kernel backend {backend!r}; use one of {BACKENDS}")
@@ -54,7 +60,7 @@ def resolve_backend(backend: str, *tensors: torch.Tensor, has_triton: bool = Tru
             )
     if backend == "auto":
         on_cuda = any(t.is_cuda for t in tensors if isinstance(t, torch.Tensor))
-        return "triton" if (on_cuda and has_triton and triton_available()) else "torch"
+        return "triton" if (on_cuda and has_triton and triton_fits and triton_available()) else "torch"
     if backend == "triton":
         _check_triton_usable(has_triton, tensors)
     return backend

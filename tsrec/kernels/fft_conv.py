@@ -97,9 +97,9 @@ def _validate(
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     batch, time, channels = u.shape
-    if time < 1 or k.shape[-1] < 1:
+    if time < 1 or channels < 1 or k.shape[-1] < 1:
         raise ValueError(
-            f"u needs time >= 1 and k needs L_k >= 1; got u {tuple(u.shape)}, k {tuple(k.shape)}"
+            f"u needs time >= 1 and channels >= 1, k needs L_k >= 1; got u {tuple(u.shape)}, k {tuple(k.shape)}"
         )
     if k.shape[-2] != channels:
         raise ValueError(

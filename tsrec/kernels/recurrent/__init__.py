@@ -21,7 +21,7 @@ import torch
 
 from .._checks import check_finite, check_like, check_shape, check_tensor
 from .._dispatch import resolve_backend
-from .cells import CELLS
+from .cells import CELLS, MAX_HIDDEN
 from .cfc import cfc_scan
 from .ltc import ltc_scan
 from .naive import recurrent_scan_naive, rnn_scan_naive
@@ -124,7 +124,8 @@ def rnn_scan(
     output_final_state : bool, default False
         Also return the final state ``(batch, H)``.
     backend : {"auto", "torch", "triton", "naive"}
-        ``"triton"`` is the fused GPU kernel (``H <= 128``).
+        ``"triton"`` is the fused GPU kernel (``H <= 128``); ``"auto"`` picks it for CUDA tensors
+        when triton is installed and ``H`` fits.
 
     Returns
     -------
@@ -147,7 +148,7 @@ def rnn_scan(
         check_shape("initial_state", initial_state, (x.shape[0], hidden), "(batch, H)")
     check_like("x", x, W=W, initial_state=initial_state)
     check_finite(x=x, W=W, initial_state=initial_state)
-    which = resolve_backend(backend, x, W)
+    which = resolve_backend(backend, x, W, triton_fits=hidden <= MAX_HIDDEN)
     if which == "naive":
         h = rnn_scan_naive(cell, x, W, initial_state)
     elif which == "triton":

@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 
 CELLS = {"tanh": 1, "gated": 2}
+MAX_HIDDEN = 128  # the largest H the fused Triton kernel keeps on chip
 
 
 def cell_step(cell: str, x_t: torch.Tensor, h: torch.Tensor, W: torch.Tensor) -> torch.Tensor:

@@ -74,9 +74,11 @@ def cfc_scan(
     torch.Tensor
         ``(batch, time, U)``, dtype of ``xz``.
     """
+    named = {"xz": xz, "h0": h0, "W_h": W_h, "W1": W1, "b1": b1, "W2": W2, "b2": b2, "Wt": Wt, "bt": bt}
+    for name, tensor in named.items():
+        check_tensor(name, tensor, finite=False)
     check_tensor("xz", xz, ndim=3, finite=False)
     check_tensor("h0", h0, ndim=2, finite=False)
-    check_finite(xz=xz, h0=h0)
     (batch, n_steps, width), units = xz.shape, h0.shape[1]
     check_shape("h0", h0, (batch, units), "(batch, U)")
     check_shape("W_h", W_h, (units, width), "(U, Z)")
@@ -86,12 +88,11 @@ def cfc_scan(
         check_shape(name, p, (units,), "(U,)")
     if n_steps == 0:
         raise ValueError("xz has an empty time axis (dim 1); pass at least one time step")
-    check_like("xz", xz, h0=h0, W_h=W_h, W1=W1, b1=b1, W2=W2, b2=b2, Wt=Wt, bt=bt)
+    check_like("xz", xz, **{k: v for k, v in named.items() if k != "xz"})
+    check_finite(**named)
     params = (W_h, W1, b1, W2, b2, Wt, bt)
     fits = units <= MAX_UNITS and width <= MAX_BACKBONE
-    if backend == "auto" and not fits:
-        backend = "torch"
-    which = resolve_backend(backend, xz, h0, *params)
+    which = resolve_backend(backend, xz, h0, *params, triton_fits=fits)
     if which == "triton":
         if not fits:
             raise ValueError(f"the Triton CfC kernels keep U <= {MAX_UNITS} and Z <= {MAX_BACKBONE} on chip, "

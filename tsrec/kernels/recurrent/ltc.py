@@ -88,9 +88,12 @@ def ltc_scan(
     torch.Tensor
         ``(batch, time, U)`` states after each input step, dtype of ``terms``.
     """
+    named = {"terms": terms, "v0": v0, "cm_t": cm_t, "leak_num": leak_num, "leak_den": leak_den, "w": w,
+             "w_erev": w_erev, "sigma": sigma, "mu": mu}
+    for name, tensor in named.items():
+        check_tensor(name, tensor, finite=False)
     check_tensor("terms", terms, ndim=3, finite=False)
     check_tensor("v0", v0, ndim=2, finite=False)
-    check_finite(terms=terms, v0=v0)
     units = v0.shape[1]
     check_shape("terms", terms, (v0.shape[0], terms.shape[1], 2 * units), "(batch, time, 2U)")
     for name, p in (("cm_t", cm_t), ("leak_num", leak_num), ("leak_den", leak_den)):
@@ -101,12 +104,10 @@ def ltc_scan(
         raise ValueError("terms has an empty time axis (dim 1); pass at least one time step")
     if isinstance(ode_unfolds, bool) or not isinstance(ode_unfolds, int) or ode_unfolds < 1:
         raise ValueError(f"ode_unfolds must be an integer >= 1, got {ode_unfolds!r}")
-    check_like("terms", terms, v0=v0, cm_t=cm_t, leak_num=leak_num, leak_den=leak_den, w=w, w_erev=w_erev,
-               sigma=sigma, mu=mu)
+    check_like("terms", terms, **{k: v for k, v in named.items() if k != "terms"})
+    check_finite(**named)
     params = (cm_t, leak_num, leak_den, w, w_erev, sigma, mu)
-    if backend == "auto" and units > MAX_UNITS:
-        backend = "torch"  # beyond what the fused kernel keeps on chip
-    which = resolve_backend(backend, terms, v0, *params)
+    which = resolve_backend(backend, terms, v0, *params, triton_fits=units <= MAX_UNITS)
     if which == "naive":
         wide = [x.double() for x in (terms, v0, *params)]
         return _loop(wide[0], wide[1], wide[2:], ode_unfolds, epsilon, index_time=True).to(terms.dtype)

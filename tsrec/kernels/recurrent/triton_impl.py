@@ -24,8 +24,8 @@ import triton
 import triton.language as tl
 
 from .._checks import compute_dtype
+from .cells import MAX_HIDDEN
 
-MAX_HIDDEN = 128
 BLOCK_B = 16  # tl.dot needs every dimension >= 16 on GPUs
 
 

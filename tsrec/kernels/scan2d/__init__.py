@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import torch
 
-from .._checks import check_finite, check_same_shape, check_tensor
+from .._checks import check_finite, check_mixed_precision_like, check_same_shape, check_tensor
 from .._dispatch import resolve_backend
 from .naive import State, scan_naive
 from .variate_sweep import scan_variate_sweep
@@ -100,6 +100,9 @@ def scan2d(
     backend : {"auto", "torch", "triton", "naive"}
         Implementation; ``TSREC_KERNEL_BACKEND`` overrides ``"auto"``. ``"triton"`` needs CUDA
         tensors (or ``TRITON_INTERPRET=1``, for tests).
+
+    All tensors share ``x``'s device and dtype, except that they may be float32 when ``x`` is
+    half precision (parameters and some activations under autocast).
 
     Returns
     -------
@@ -159,11 +162,10 @@ def _validate(x, delta1, delta2, A, BC, D, initial_state) -> list:
             raise ValueError(f"D must have shape ({channels},), got {tuple(D.shape)}")
     init = _validate_state(initial_state, (batch, nvar, channels, n_state))
     out = [x, delta1, delta2, *A, *BC, D, *init]
-    devices = {t.device for t in out if t is not None}
-    if len(devices) > 1:
-        raise ValueError(f"all scan2d inputs must be on one device, got {devices}; move them with .to()")
     labels = ["x", "delta1", "delta2", "A1", "A2", "A3", "A4", *names, "D", "initial_state[0]", "initial_state[1]"]
-    check_finite(**dict(zip(labels, out)))
+    named = dict(zip(labels, out))
+    check_mixed_precision_like("x", x, **named)
+    check_finite(**named)
     return out
 
 

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import torch
 
-from .._checks import check_finite, check_like, check_same_shape, check_shape, check_tensor, compute_dtype
+from .._checks import (
+    check_finite,
+    check_mixed_precision_like,
+    check_same_shape,
+    check_shape,
+    check_tensor,
+    compute_dtype,
+)
 from .._dispatch import resolve_backend
 from .common import finish_output, prepare_delta
 from .naive import selective_scan_naive
@@ -53,9 +60,8 @@ def _validate(u, delta, A, B, C, D, z, delta_bias, initial_state, step: bool = F
     if initial_state is not None:
         check_tensor("initial_state", initial_state, ndim=3, finite=False)
         check_shape("initial_state", initial_state, (u.shape[0], u.shape[-1], A.shape[1]), "(batch, D, N)")
-    check_like("u", u, delta=delta, A=A, B=B, C=C, D=D, z=z, delta_bias=delta_bias)
-    if initial_state is not None and initial_state.device != u.device:
-        raise ValueError("initial_state must be on u's device; move it with .to(u.device)")
+    check_mixed_precision_like("u", u, delta=delta, A=A, B=B, C=C, D=D, z=z, delta_bias=delta_bias,
+                               initial_state=initial_state)
     check_finite(u=u, delta=delta, A=A, B=B, C=C, D=D, z=z, delta_bias=delta_bias, initial_state=initial_state)
 
 
@@ -100,6 +106,9 @@ def selective_scan(
         Also return the final state (gradients flow through it).
     backend : {"auto", "torch", "triton", "naive"}
         Implementation; ``TSREC_KERNEL_BACKEND`` overrides ``"auto"``.
+
+    All tensors share ``u``'s device and dtype, except that they may be float32 when ``u`` is
+    half precision (parameters and some activations under autocast).
 
     Returns
     -------
@@ -157,6 +166,7 @@ def selective_scan_step(
     new_state : torch.Tensor
         ``(batch, D, N)`` in the accumulation dtype.
     """
+    check_tensor("state", state, ndim=3, finite=False)
     _validate(u_t, delta_t, A, B_t, C_t, D, z_t, delta_bias, state, step=True)
     wide = compute_dtype(u_t.dtype)
     u_w, dt, A_w, B_w, C_w = (x.to(wide) for x in (u_t, delta_t, A, B_t, C_t))

@@ -215,8 +215,8 @@ def _check_abc(**vectors: object) -> tuple[torch.Tensor, ...]:
     checked = {name: check_tensor(name, v, ndim=2, finite=False) for name, v in vectors.items()}
     check_same_shape(**checked)
     first = next(iter(checked.values()))
-    if first.shape[-1] < 1:
-        raise ValueError(f"the state size d (last axis) must be >= 1, got shape {tuple(first.shape)}")
+    if min(first.shape) < 1:
+        raise ValueError(f"the heads (first axis) and the state size d (last axis) must be >= 1, got shape {tuple(first.shape)}")
     devices = {t.device for t in checked.values()}
     if len(devices) > 1:
         raise ValueError(f"all of {list(checked)} must be on one device, got {devices}")

@@ -1,0 +1,122 @@
+"""Backend choice when a fused kernel cannot take the sizes, and the dtype rules under autocast."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tsrec import kernels as k
+from tsrec.kernels import _dispatch
+from tsrec.kernels.recurrent.cfc import MAX_UNITS
+
+GEN = torch.Generator().manual_seed(0)
+
+
+def rnd(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    return torch.randn(*shape, generator=GEN).to(dtype)
+
+
+def test_auto_falls_back_to_torch_when_the_triton_kernel_cannot_take_the_sizes(monkeypatch):
+    monkeypatch.setattr(_dispatch, "triton_available", lambda: True)
+    on_gpu = torch.empty(1, device="meta")
+    monkeypatch.setattr(torch.Tensor, "is_cuda", property(lambda self: self.is_meta))
+    assert _dispatch.resolve_backend("auto", on_gpu) == "triton"
+    assert _dispatch.resolve_backend("auto", on_gpu, triton_fits=False) == "torch"
+    monkeypatch.setenv(_dispatch.ENV_VAR, "auto")
+    assert _dispatch.resolve_backend("auto", on_gpu, triton_fits=False) == "torch"
+
+
+def test_rnn_scan_auto_takes_wide_layers_on_a_gpu(monkeypatch):
+    """H = 130 is more than the fused kernel keeps on chip: "auto" must not pick it."""
+    picked = []
+    original = _dispatch.resolve_backend
+    monkeypatch.setattr(_dispatch, "triton_available", lambda: True)
+    monkeypatch.setattr(torch.Tensor, "is_cuda", property(lambda self: True))
+    monkeypatch.setattr(k.recurrent, "resolve_backend", lambda *a, **kw: picked.append(original(*a, **kw)) or "torch")
+    k.rnn_scan(rnd(1, 3, 130), 0.05 * rnd(130, 130))
+    k.rnn_scan(rnd(1, 3, 8), 0.05 * rnd(8, 8))
+    assert picked == ["torch", "triton"]
+
+
+@pytest.mark.parametrize("units", [2, MAX_UNITS + 1])
+def test_the_environment_variable_is_read_whatever_the_sizes(monkeypatch, units):
+    width = 3
+    leaves = [rnd(1, 2, width), rnd(1, units), rnd(units, width), rnd(width, units), rnd(units), rnd(width, units),
+              rnd(units), rnd(width, units), rnd(units)]
+    monkeypatch.setenv("TSREC_KERNEL_BACKEND", "bogus")
+    with pytest.raises(ValueError, match="TSREC_KERNEL_BACKEND='bogus' is not a kernel backend"):
+        k.cfc_scan(*leaves)
+    terms, v0 = rnd(1, 2, 2 * units).abs(), rnd(1, units)
+    params = [rnd(units).abs() + 1, rnd(units), rnd(units).abs() + 2] + [rnd(units, units).abs() for _ in range(4)]
+    with pytest.raises(ValueError, match="TSREC_KERNEL_BACKEND='bogus'"):
+        k.ltc_scan(terms, v0, *params)
+
+
+def selective_inputs(dtype: torch.dtype, param_dtype: torch.dtype) -> tuple[list, dict]:
+    u, delta, B, C, z = (rnd(2, 5, 4, dtype=dtype) for _ in range(5))
+    A = -rnd(4, 3, dtype=param_dtype).abs()
+    options = {"D": rnd(4, dtype=param_dtype), "z": z, "delta_bias": rnd(4, dtype=param_dtype),
+               "delta_softplus": True, "initial_state": rnd(2, 4, 3, dtype=param_dtype)}
+    return [u, delta, A, B[..., :3], C[..., :3]], options
+
+
+def test_selective_scan_takes_float32_parameters_with_half_precision_activations():
+    args, options = selective_inputs(torch.bfloat16, torch.float32)
+    args[1] = args[1].float()  # softplus runs in float32 under CUDA autocast
+    y = k.selective_scan(*args, **options, backend="torch")
+    wide = [a.double() for a in args]
+    expected = k.selective_scan(*wide, **{n: v.double() if isinstance(v, torch.Tensor) else v
+                                          for n, v in options.items()}, backend="naive")
+    assert y.dtype == torch.bfloat16
+    torch.testing.assert_close(y.double(), expected, rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.parametrize("name", ["A", "D", "delta_bias", "initial_state"])
+def test_selective_scan_refuses_inputs_wider_than_the_accumulation(name):
+    args, options = selective_inputs(torch.float32, torch.float32)
+    if name == "A":
+        args[2] = args[2].double()
+    else:
+        options[name] = options[name].double()
+    with pytest.raises(TypeError, match=f"{name} has dtype torch.float64 but u has torch.float32"):
+        k.selective_scan(*args, **options)
+
+
+def test_selective_scan_step_needs_a_state():
+    u, delta, B, C = rnd(2, 4), rnd(2, 4).abs(), rnd(2, 3), rnd(2, 3)
+    with pytest.raises(TypeError, match="state must be a torch.Tensor, got NoneType"):
+        k.selective_scan_step(None, u, delta, -rnd(4, 3).abs(), B, C)
+
+
+def scan2d_inputs(dtype: torch.dtype) -> list:
+    x, d1, d2 = rnd(1, 3, 2, 2, dtype=dtype), rnd(1, 3, 2, 2, dtype=dtype).abs(), rnd(1, 3, 2, 2, dtype=dtype).abs()
+    A = [-rnd(2, 3).abs() for _ in range(4)]
+    return [x, d1, d2, *A, *(rnd(1, 3, 2, 3, dtype=dtype) for _ in range(4))]
+
+
+def test_scan2d_refuses_inputs_wider_than_the_accumulation():
+    args = scan2d_inputs(torch.float32)
+    args[1] = args[1].double()
+    with pytest.raises(TypeError, match="delta1 has dtype torch.float64 but x has torch.float32"):
+        k.scan2d(*args)
+    args = scan2d_inputs(torch.float32)
+    args[3] = args[3].double()
+    with pytest.raises(TypeError, match="A1 has dtype torch.float64"):
+        k.scan2d(*args)
+
+
+def test_scan2d_takes_float32_parameters_with_half_precision_activations():
+    args, D = scan2d_inputs(torch.bfloat16), rnd(2)
+    args[1] = args[1].float()  # softplus runs in float32 under CUDA autocast
+    y, _ = k.scan2d(*args, D=D, backend="torch")
+    expected, _ = k.scan2d(*(a.double() for a in args), D=D.double(), backend="naive")
+    assert y.dtype == torch.bfloat16
+    torch.testing.assert_close(y.double(), expected, rtol=2e-2, atol=2e-2)
+
+
+def test_ops_refuse_empty_channel_axes_on_every_backend():
+    for backend in ("torch", "naive"):
+        with pytest.raises(ValueError, match="channels >= 1"):
+            k.fft_conv(torch.rand(1, 5, 0), torch.rand(0, 4), backend=backend)
+        with pytest.raises(ValueError, match="heads .* must be >= 1"):
+            k.companion_kernel(torch.rand(0, 3), torch.rand(0, 3), torch.rand(0, 3), 5, backend=backend)
