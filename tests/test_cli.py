@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from tsrec.cli import main
 
@@ -22,3 +23,13 @@ def test_list_uses_the_registry(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "CycleNetForecaster" in out and "ARNetForecaster" in out
+
+
+@pytest.mark.parametrize("out", ["taken", "taken/sub"])
+def test_demo_out_on_a_file_is_one_line_and_exit_2(tmp_path, capsys, out):
+    (tmp_path / "taken").write_text("not a folder\n")
+    assert main(["demo", "--out", str(tmp_path / out), "--max-epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tsrec demo: error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert f"{tmp_path / 'taken'} is a file, not a folder" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"]

@@ -83,11 +83,17 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "demo":
         from tsrec.demo import run_demo
+        from tsrec.estimators.errors import InputError
 
         if args.max_epochs < 1:
             print("tsrec demo: --max-epochs must be >= 1", file=sys.stderr)
             return 2
-        run_demo(args.out, max_epochs=args.max_epochs, random_state=args.seed)
+        try:
+            run_demo(args.out, max_epochs=args.max_epochs, random_state=args.seed)
+        # a bad --out is found before the fit; only tsrec's own input errors are the user's
+        except InputError as err:
+            print(f"tsrec demo: error: {' '.join(str(err).split())}", file=sys.stderr)
+            return 2
     elif args.command == "list":
         from tsrec.registry import all_estimators
 

@@ -13,6 +13,7 @@ from sklearn.preprocessing import StandardScaler
 from tsrec._files import atomic_write
 from tsrec.datasets import load_ett, ltsf_split
 from tsrec.estimators import CycleNetForecaster
+from tsrec.estimators.errors import InputError
 
 LOOKBACK, HORIZON, PERIOD = 96, 96, 24
 
@@ -36,9 +37,12 @@ def metrics(pred: np.ndarray, true: np.ndarray) -> tuple[float, float]:
 
 
 def run_demo(out: str | os.PathLike = "demo_output", max_epochs: int = 30, random_state: int = 2024) -> pd.DataFrame:
-    """Fit, evaluate every test window, print the table, write forecasts CSV and a plot PNG."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    """Fit, evaluate every test window, print the table, write forecasts CSV and a plot PNG.
+
+    ``out`` is a folder, created when missing; an ``out`` that cannot be one (a file, or a path
+    through a file) raises InputError before the fit, and nothing is written.
+    """
+    out = check_out_folder(out)
     df = load_ett("ETTh1")
     train, val, test = ltsf_split(df, "ETTh1", LOOKBACK)
     scaler = StandardScaler().fit(train.to_numpy())
@@ -70,6 +74,16 @@ def run_demo(out: str | os.PathLike = "demo_output", max_epochs: int = 30, rando
     _plot(out / "forecast.png", test, pred, scaler, windows)
     print(f"wrote {out / 'forecasts.csv'} and {out / 'forecast.png'}")
     return table
+
+
+def check_out_folder(out: str | os.PathLike) -> Path:
+    """``out`` as a Path, or an InputError when it or a folder above it is an existing file."""
+    out = Path(out)
+    # the nearest existing path decides: a folder can be made below a folder only
+    existing = next((p for p in (out, *out.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise InputError(f"{existing} is a file, not a folder; give --out/out a folder (new or existing)")
+    return out
 
 
 def _write_forecasts(path: Path, pred: np.ndarray, test: pd.DataFrame, scaler: StandardScaler) -> None:

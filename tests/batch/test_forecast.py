@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
@@ -201,3 +202,37 @@ def test_multivariate_long_defaults_to_the_model_columns(tmp_path):
     pd.testing.assert_frame_equal(forecast_panel(model, panel), out, check_exact=True)
     with pytest.raises(InputError, match="use layout='long'"):
         forecast_files(model, tmp_path / "in.parquet", tmp_path / "o.csv", layout="wide")
+
+
+@pytest.mark.parametrize("fh", [True, 3.0, np.float64(2.0), "3", [1.0, 2.0], [True], [], object()])
+def test_bad_fh_is_an_input_error(files, tmp_path, fh):
+    with pytest.raises(InputError, match="fh must be"):
+        forecast_files(files["model"], files["dir"] / "long.csv", tmp_path / "o.csv", fh=fh)
+    assert not list(tmp_path.iterdir())
+
+
+def test_an_input_file_is_never_the_output(files, tmp_path, monkeypatch):
+    long = pd.read_csv(files["dir"] / "long.csv")
+    long[long["unique_id"] < "s3"].to_csv(tmp_path / "in.csv", index=False)
+    long[long["unique_id"] >= "s3"].to_csv(tmp_path / "other.csv", index=False)
+    os.link(tmp_path / "in.csv", tmp_path / "hard.csv")
+    before = (tmp_path / "in.csv").read_bytes()
+    monkeypatch.chdir(tmp_path)
+    for output in ("in.csv", tmp_path / "sub" / ".." / "in.csv", tmp_path / "hard.csv"):
+        message = r"(in|hard)\.csv is also an input file \(.*in\.csv\).*give another output"
+        with pytest.raises(InputError, match=message):
+            forecast_files(files["model"], [tmp_path / "other.csv", tmp_path / "in.csv"], output)
+    assert (tmp_path / "in.csv").read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["hard.csv", "in.csv", "other.csv"]
+
+
+def test_a_series_split_over_csv_and_parquet_is_forecast_once(files, tmp_path):
+    reference = forecast_files(files["model"], files["dir"] / "long.csv", tmp_path / "ref.csv")
+    long = pd.read_csv(files["dir"] / "long.csv", parse_dates=["ds"], float_precision="round_trip")
+    long = long.sort_values(["unique_id", "ds"]).assign(unique_id=lambda f: f["unique_id"].str[1:].astype(int))
+    long.iloc[::2].to_csv(tmp_path / "in.csv", index=False)
+    long.iloc[1::2].to_parquet(tmp_path / "in.parquet", index=False)  # integer ids stay integers here
+    out = forecast_files(files["model"], [tmp_path / "in.csv", tmp_path / "in.parquet"], tmp_path / "out.parquet")
+    expected = reference.assign(unique_id=reference["unique_id"].str[1:])
+    pd.testing.assert_frame_equal(out, expected, check_exact=True)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out.parquet"), expected, check_exact=True)

@@ -189,3 +189,82 @@ def test_write_rejects_unknown_extension_and_folders(tmp_path):
     (tmp_path / "d.csv").mkdir()
     with pytest.raises(InputError, match="is a folder"):
         write_forecasts(long_frame(), tmp_path / "d.csv")
+
+
+def test_a_series_split_over_csv_and_parquet_is_one_series(tmp_path):
+    # Parquet keeps integer ids as integers, CSV ids are text: both must name the same series
+    long = long_frame(ids=(1, 2))
+    csv, parquet = write(tmp_path, "a.csv", long.iloc[::2]), write(tmp_path, "b.parquet", long.iloc[1::2])
+    panel = read_series([csv, parquet])
+    assert panel.index.get_level_values(0).unique().tolist() == ["1", "2"] and len(panel) == len(long)
+    np.testing.assert_array_equal(panel["y"].to_numpy(), long["y"].to_numpy())
+    with pytest.raises(InputError, match=r"a\.csv, .*c\.parquet: series '1' has duplicate time stamps"):
+        read_series([csv, write(tmp_path, "c.parquet", long.iloc[:1])])
+    # leading zeros still make another id
+    zeros = write(tmp_path, "z.csv", long.iloc[1::2].assign(unique_id=lambda f: "00" + f["unique_id"].astype(str)))
+    assert read_series([csv, zeros]).index.get_level_values(0).unique().tolist() == ["001", "002", "1", "2"]
+
+
+@pytest.mark.parametrize("index_name", [None, "row"])
+def test_a_stored_row_index_of_a_wide_parquet_is_not_a_series(tmp_path, index_name):
+    wide = to_wide(long_frame()).sample(frac=1.0, random_state=0).rename_axis(index_name)
+    wide.to_parquet(tmp_path / "w.parquet")  # a shuffled index is stored as a column
+    panel = read_series(tmp_path / "w.parquet", layout="wide")
+    assert panel.index.get_level_values(0).unique().tolist() == ["a", "b", "c"]
+    assert len(panel) == 3 * len(wide)
+
+
+def test_csv_stamps_across_a_daylight_saving_change(tmp_path):
+    # pandas writes Europe/Berlin stamps as +01:00 before 31 March 2024 01:00 UTC and +02:00 after
+    t = pd.date_range("2024-03-30 12:00", periods=30, freq="h", tz="Europe/Berlin")
+    long = long_frame().assign(ds=list(t) * 3)
+    summer = long["ds"] >= pd.Timestamp("2024-03-31 01:00", tz="UTC")
+    assert 0 < summer.sum() < len(long)
+    expected = read_series(write(tmp_path, "x.parquet", long))
+    for files in (["x.csv"], ["winter.csv", "summer.csv"]):
+        write(tmp_path, "x.csv", long)
+        write(tmp_path, "winter.csv", long[~summer])  # one offset per file
+        write(tmp_path, "summer.csv", long[summer])
+        got = read_series([tmp_path / name for name in files])
+        np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
+        assert (got.index.get_level_values(1) == expected.index.get_level_values(1)).all()
+        assert str(got.index.get_level_values(1).tz) == "UTC"
+
+
+def test_stamps_with_and_without_offsets_are_refused(tmp_path):
+    frame = long_frame(n=2).astype({"ds": str})
+    frame.loc[0, "ds"] = "2024-01-01 00:00:00+01:00"
+    with pytest.raises(InputError, match="'ds' has values that are not time stamps"):
+        read_series(write(tmp_path, "x.csv", frame))
+
+
+@pytest.mark.parametrize(
+    "options, layout, message",
+    [
+        ({"id_col": "ds"}, "long", r"id_col and time_col are both 'ds'.*--id-col"),
+        ({"id_col": "ds"}, "wide", r"id_col and time_col are both 'ds'"),
+        ({"value_col": "unique_id"}, "long", r"id_col and value_col are both 'unique_id'"),
+        ({"columns": ["y", "ds"]}, "long", r"time_col and columns are both 'ds'"),
+        ({}, "wide-y", r"x\.csv: series column 'y' has the name of the value column.*--value-col"),
+        ({"columns": ["unique_id"]}, "wide-id", r"x\.csv: series column 'unique_id' has the name of the id column"),
+    ],
+)
+def test_clashing_column_names_are_named(tmp_path, options, layout, message):
+    wide = to_wide(long_frame())
+    frame = {"long": long_frame(), "wide": wide, "wide-y": wide.rename(columns={"a": "y"}),
+             "wide-id": wide.rename(columns={"a": "unique_id"})}[layout]
+    with pytest.raises(InputError, match=message):
+        read_series(write(tmp_path, "x.csv", frame), layout=layout.split("-")[0], **options)
+
+
+def test_failed_write_removes_the_folders_it_made(tmp_path, monkeypatch):
+    (tmp_path / "old").mkdir()
+
+    def broken(self, path, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", broken)
+    for target in (tmp_path / "new" / "deeper" / "out.csv", tmp_path / "old" / "out.csv"):
+        with pytest.raises(OSError, match="disk full"):
+            write_forecasts(long_frame(), target)
+    assert [p.name for p in tmp_path.iterdir()] == ["old"] and not list((tmp_path / "old").iterdir())

@@ -20,7 +20,7 @@ import os
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -98,9 +98,13 @@ def _steps(fh: int | Sequence[int] | None, horizon: int) -> list[int]:
         if fh < 1:
             raise InputError(f"fh must be >= 1 (the number of steps to forecast), got {fh}")
         return list(range(1, int(fh) + 1))
-    steps = np.asarray(list(fh) if not isinstance(fh, np.ndarray) else fh).ravel()
+    bad = InputError(f"fh must be a positive int or a list of steps 1, 2, ...; got {fh!r}")
+    # True, 3.0 or "3" are no step counts: refuse them here rather than fail inside list()
+    if not isinstance(fh, Iterable) or isinstance(fh, (str, bytes)):
+        raise bad
+    steps = np.asarray(fh if isinstance(fh, np.ndarray) else list(fh)).ravel()
     if steps.size == 0 or not np.issubdtype(steps.dtype, np.integer) or steps.min() < 1:
-        raise InputError(f"fh must be a positive int or a list of steps 1, 2, ...; got {fh!r}")
+        raise bad
     return sorted({int(s) for s in steps})
 
 
@@ -324,7 +328,8 @@ def forecast_files(
     ------
     InputError
         Bad files or values (see :func:`read_series`), series shorter than the model's
-        lookback (the message names them), a variate-count mismatch or a bad ``fh``.
+        lookback (the message names them), a variate-count mismatch, a bad ``fh``, or ``output``
+        is one of the ``inputs``.
     TypeError
         ``model`` is not a tsrec forecaster, or a value column is not numeric.
 
@@ -343,8 +348,10 @@ def forecast_files(
     >>> list(out.columns), len(out)
     (['unique_id', 'ds', 'y_hat'], 6)
     """
-    target = check_output_path(output)  # fail before the slow part on a bad output name
+    # fail before the slow part on a bad output name or fh
+    target = check_output_path(output, inputs)
     est, path = _resolve_model(model)
+    _steps(fh, est._horizon_length())
     if columns is None and layout == "long" and est.n_channels_ > 1:
         columns = [str(c) for c in est.columns_]
     if layout == "wide" and est.n_channels_ > 1:

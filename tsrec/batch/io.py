@@ -7,7 +7,8 @@ nothing is written. Each error names the file, the problem and the fix (DESIGN.m
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,8 @@ LAYOUTS = ("long", "wide")
 # compressed CSV is decided by the suffix; the temporary output name hides it, so keep it here
 _FORMATS = {".csv": ("csv", None), ".csv.gz": ("csv", "gzip"), ".parquet": ("parquet", None), ".pq": ("parquet", None)}
 _FIX_COLUMNS = "pass id_col=/time_col=/value_col=/columns= (CLI: --id-col/--time-col/--value-col/--columns)"
+# a clock time followed by a UTC offset ("...01:00:00+01:00", "...T01:00Z"); a bare date's "-31" is no offset
+_OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
 
 
 class InputFileNotFoundError(InputError, FileNotFoundError):
@@ -79,14 +82,18 @@ def read_series(
     pandas.DataFrame
         A panel with a MultiIndex ``(id_col, time_col)`` and float64 value columns, sorted by
         series id and then time (unsorted input is sorted, silently and stably). Times are parsed
-        with pandas; an integer time column is kept as integer time steps. Long CSV ids are read
-        as text, so ``007`` stays ``"007"``.
+        with pandas; an integer time column is kept as integer time steps. Stamps with UTC offsets
+        that differ within a file or between files (e.g. ``+01:00`` in winter, ``+02:00`` in
+        summer) are converted to UTC. Series ids are text in every file (Parquet integer ids
+        too), so id ``1`` in a Parquet file and ``1`` in a CSV file are one series, and ``007``
+        stays ``"007"``.
 
     Raises
     ------
     InputError
         A file is missing, unreadable, empty or has an unknown extension; a column is missing;
-        a value is NaN/inf; a series has duplicate time stamps; time stamps cannot be parsed.
+        two roles (id, time, value, a wide file's series) share a column name; a value is
+        NaN/inf; a series has duplicate time stamps; time stamps cannot be parsed.
     TypeError
         A value column holds non-numeric values.
 
@@ -106,11 +113,11 @@ def read_series(
     """
     if layout not in LAYOUTS:
         raise InputError(f"layout must be one of {LAYOUTS}, got {layout!r}")
-    paths = [path_or_paths] if isinstance(path_or_paths, (str, os.PathLike)) else list(path_or_paths)
-    if not paths:
-        raise InputError("no input files were given; pass at least one .csv or .parquet file")
+    paths = input_paths(path_or_paths)
     names = _value_names(layout, value_col, columns)
+    _check_roles(layout, id_col, time_col, names, columns)
     frames = [_read_one(Path(p), layout, id_col, time_col, names, columns) for p in paths]
+    frames = _common_time_zone(frames, time_col)
     # remember each row's file so that errors found across files can still name the file
     source = np.repeat(np.arange(len(paths)), [len(f) for f in frames])
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
@@ -119,6 +126,27 @@ def read_series(
     _check_duplicates(frame, id_col, time_col, [paths[i] for i in source])
     frame = frame.sort_values([id_col, time_col], kind="mergesort")
     return frame.set_index([id_col, time_col])[names]
+
+
+def input_paths(path_or_paths: PathLike | Sequence[PathLike]) -> list[PathLike]:
+    """One path or a sequence of paths as a non-empty list."""
+    paths = [path_or_paths] if isinstance(path_or_paths, (str, os.PathLike)) else list(path_or_paths)
+    if not paths:
+        raise InputError("no input files were given; pass at least one .csv or .parquet file")
+    return paths
+
+
+def _check_roles(layout: str, id_col: str, time_col: str, names: list[str], columns) -> None:
+    """One column per role: a shared name would make two columns of one frame (pandas fails obscurely)."""
+    values = "columns" if layout == "long" and columns is not None else "value_col"
+    seen: dict[str, str] = {}
+    for role, name in [("id_col", id_col), ("time_col", time_col), *[(values, n) for n in names]]:
+        if name in seen:
+            raise InputError(
+                f"{seen[name]} and {role} are both {name!r}; the series id, time and value columns need "
+                f"different names: {_FIX_COLUMNS}"
+            )
+        seen[name] = role
 
 
 def _value_names(layout: str, value_col: str, columns: Sequence[str] | None) -> list[str]:
@@ -131,7 +159,8 @@ def _value_names(layout: str, value_col: str, columns: Sequence[str] | None) -> 
     return list(columns) if layout == "long" and columns is not None else [value_col]
 
 
-def _read_table(path: Path, id_col: str | None) -> pd.DataFrame:
+def _read_table(path: Path, id_col: str | None, wanted: list[str]) -> pd.DataFrame:
+    """The file as a frame; ``wanted`` columns stored as a Parquet index become columns again."""
     if not path.exists():
         raise InputFileNotFoundError(f"{path}: file not found; check the path")
     if path.is_dir():
@@ -139,10 +168,7 @@ def _read_table(path: Path, id_col: str | None) -> pd.DataFrame:
     kind, compression = file_format(path)
     try:
         if kind == "parquet":
-            raw = pd.read_parquet(path)
-            # a frame saved with its index (e.g. the time) keeps it there; make it a column again
-            if not isinstance(raw.index, pd.RangeIndex):
-                raw = raw.reset_index()
+            raw = _index_to_columns(pd.read_parquet(path), wanted)
         else:
             # ids as text: "007" must not become 7, and ids must not depend on what pandas guesses
             # round_trip: the default parser may be off by one bit, so forecasts could differ from the
@@ -164,6 +190,18 @@ def _read_table(path: Path, id_col: str | None) -> pd.DataFrame:
     return raw
 
 
+def _index_to_columns(raw: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
+    """Make wanted index levels (e.g. the time, saved as the index) columns; drop the others.
+
+    pandas stores any index but a plain RangeIndex, e.g. the row numbers of shuffled rows; that
+    is no data, and a wide file would read it as one more series.
+    """
+    keep = [name for name in raw.index.names if name in wanted and name not in raw.columns]
+    if keep:
+        raw = raw.reset_index(level=keep)
+    return raw.reset_index(drop=True)
+
+
 def _require(raw: pd.DataFrame, path: Path, wanted: list[str]) -> None:
     missing = [c for c in wanted if c not in raw.columns]
     if missing:
@@ -175,14 +213,16 @@ def _require(raw: pd.DataFrame, path: Path, wanted: list[str]) -> None:
 def _read_one(path: Path, layout: str, id_col: str, time_col: str, names: list[str], columns) -> pd.DataFrame:
     """Read one file into a flat long frame ``id_col, time_col, *names`` with checked values."""
     if layout == "long":
-        raw = _read_table(path, id_col)
+        raw = _read_table(path, id_col, [id_col, time_col, *names])
         _require(raw, path, [id_col, time_col, *names])
         frame = raw[[id_col, time_col, *names]].copy()
         if frame[id_col].isna().any():
             row = int(np.flatnonzero(frame[id_col].isna().to_numpy())[0]) + 1
             raise InputError(f"{path}: column {id_col!r} has empty series ids (first at data row {row}); fill them in")
+        # ids as text in every file: Parquet keeps integers, CSV ids are read as text
+        frame[id_col] = frame[id_col].astype(str)
     else:
-        raw = _read_table(path, None)
+        raw = _read_table(path, None, [time_col])
         _require(raw, path, [time_col])
         series = list(columns) if columns is not None else [c for c in raw.columns if c != time_col]
         if not series:
@@ -193,6 +233,7 @@ def _read_one(path: Path, layout: str, id_col: str, time_col: str, names: list[s
         _require(raw, path, series)
         if time_col in series:
             raise InputError(f"{path}: {time_col!r} is the time column, not a series; drop it from columns")
+        _check_series_names(series, path, id_col, names[0])
         for col in series:
             raw[col] = _numeric(raw[col], path)
         # one univariate series per column: stack them into long rows (series id = header)
@@ -203,6 +244,16 @@ def _read_one(path: Path, layout: str, id_col: str, time_col: str, names: list[s
         frame[col] = _numeric(frame[col], path)
     frame[time_col] = _parse_times(frame[time_col], path)
     return frame
+
+
+def _check_series_names(series: list, path: Path, id_col: str, value_col: str) -> None:
+    """Series columns are stacked into an id and a value column; neither name may be a series too."""
+    for role, name, option in [("id", id_col, "id_col=/--id-col"), ("value", value_col, "value_col=/--value-col")]:
+        if name in series:
+            raise InputError(
+                f"{path}: series column {name!r} has the name of the {role} column that a wide file is "
+                f"stacked into; pass another {option} (or rename the column)"
+            )
 
 
 def _numeric(values: pd.Series, path: Path) -> pd.Series:
@@ -239,18 +290,35 @@ def _parse_times(values: pd.Series, path: Path) -> pd.Series:
             f"{path}: time column {values.name!r} holds {values.dtype} numbers; use dates "
             "(e.g. 2024-01-01 00:00) or integer time steps"
         )
-    try:
-        return pd.to_datetime(values)
-    except (ValueError, TypeError, OverflowError):
-        pass
-    try:  # the first stamp fixes pandas' guessed format; ISO 8601 stamps may vary in precision
-        return pd.to_datetime(values, format="ISO8601")
-    except (ValueError, TypeError, OverflowError) as err:
-        message = str(err).splitlines()[0]
-        raise InputError(
-            f"{path}: column {values.name!r} has values that are not time stamps ({message}); "
-            "write dates in one format (e.g. 2024-01-01 00:00) or use integer time steps"
-        ) from None
+    message = ""
+    for options in _datetime_options(values):
+        try:
+            return pd.to_datetime(values, **options)
+        except (ValueError, TypeError, OverflowError) as err:
+            message = str(err).splitlines()[0]
+    raise InputError(
+        f"{path}: column {values.name!r} has values that are not time stamps ({message}); "
+        "write dates in one format (e.g. 2024-01-01 00:00) or use integer time steps"
+    )
+
+
+def _datetime_options(values: pd.Series) -> Iterator[dict]:
+    """Ways to parse text stamps, tried in turn (lazily: the offset test reads every value)."""
+    yield {}
+    # the first stamp fixes pandas' guessed format; ISO 8601 stamps may vary in precision
+    yield {"format": "ISO8601"}
+    # offsets that change (daylight saving time) meet in UTC; a stamp without one must not pass as UTC
+    if values.astype(str).str.strip().str.contains(_OFFSET).all():
+        yield {"utc": True}
+        yield {"utc": True, "format": "ISO8601"}
+
+
+def _common_time_zone(frames: list[pd.DataFrame], time_col: str) -> list[pd.DataFrame]:
+    """Files whose stamps are all zone-aware but in different zones (e.g. one offset per month) meet in UTC."""
+    zones = {str(getattr(f[time_col].dtype, "tz", None)) for f in frames}
+    if len(zones) < 2 or "None" in zones:
+        return frames
+    return [f.assign(**{time_col: f[time_col].dt.tz_convert("UTC")}) for f in frames]
 
 
 def _check_time_types(frame: pd.DataFrame, time_col: str, paths: list, frames: list) -> None:
@@ -288,8 +356,8 @@ def _check_duplicates(frame: pd.DataFrame, id_col: str, time_col: str, files: li
         )
 
 
-def check_output_path(path: PathLike) -> Path:
-    """Check that forecasts can be written to ``path`` (known extension, not a folder).
+def check_output_path(path: PathLike, inputs: PathLike | Sequence[PathLike] = ()) -> Path:
+    """Check that forecasts can be written to ``path`` (known extension, not a folder, not one of ``inputs``).
 
     Examples
     --------
@@ -300,7 +368,20 @@ def check_output_path(path: PathLike) -> Path:
     file_format(target)
     if target.is_dir():
         raise InputError(f"{target} is a folder; give a file name ending in .csv or .parquet")
+    for source in input_paths(inputs) if inputs else []:
+        if _same_file(Path(source), target):
+            raise InputError(
+                f"{target} is also an input file ({source}); writing the forecasts there would overwrite "
+                "the input: give another output file (CLI: --output)"
+            )
     return target
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """The same file by name (after symlinks and ..) or by inode (hard links)."""
+    if a.resolve() == b.resolve():
+        return True
+    return a.exists() and b.exists() and os.path.samefile(a, b)
 
 
 def write_forecasts(frame: pd.DataFrame, path: PathLike) -> Path:
