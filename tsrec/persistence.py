@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
-from tsrec.estimators._persistence import load_forecaster, read_folder
+from tsrec.estimators._persistence import CONFIG, estimator_class, load_forecaster, read_folder
 from tsrec.estimators.errors import LoadError
-from tsrec.registry import all_estimators
+
+# what a config that parses and checks out but does not describe a buildable estimator raises
+# (missing keys, wrong types or values, shapes that do not match); each becomes a LoadError
+_STRUCTURAL = (KeyError, IndexError, TypeError, ValueError, AttributeError, RuntimeError, ArithmeticError)
 
 
 def load(path: str | os.PathLike):
     """Load an estimator saved with ``est.save(path)``.
 
     The class is looked up by name among tsrec's registered estimators; nothing is unpickled and
-    no code from the folder runs. A missing, truncated or modified file raises ``LoadError``.
+    no code from the folder runs. A missing, truncated, modified or inconsistent file raises
+    ``LoadError`` naming it.
 
     Examples
     --------
@@ -26,11 +31,20 @@ def load(path: str | os.PathLike):
     True
     """
     config, tensors = read_folder(path)
-    classes = dict(all_estimators())
-    name = config.get("class")
-    if name not in classes:
-        raise LoadError(f"{path}: unknown estimator class {name!r}; known: {sorted(classes)}")
-    cls = classes[name]
+    config_file = Path(path) / CONFIG
+    cls = estimator_class(config_file, config["class"])
+    try:
+        return _rebuild(cls, config, tensors)
+    except LoadError as err:
+        raise LoadError(f"{config_file}: {err}") from None
+    except _STRUCTURAL as err:
+        raise LoadError(
+            f"{config_file} does not describe a loadable {cls.__name__} ({type(err).__name__}: {err}); "
+            "the save is damaged or from an incompatible tsrec version: save the model again"
+        ) from err
+
+
+def _rebuild(cls: type, config: dict, tensors: dict):
     loader = getattr(cls, "_load_from_folder", None)
     if loader is not None:
         return loader(config, tensors)

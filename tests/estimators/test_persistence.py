@@ -1,0 +1,246 @@
+"""Saving and loading folders: what a save may replace, how it replaces it, and what load refuses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tsrec
+from tsrec.estimators import ARNetForecaster, PGNClassifier
+from tsrec.estimators import _persistence
+from tsrec.estimators.errors import LoadError
+
+X = np.random.default_rng(0).normal(size=(12, 10))
+Y = np.arange(12) % 2
+
+
+@pytest.fixture(scope="module")
+def clf():
+    return PGNClassifier(hidden=4, max_epochs=1, random_state=0).fit(X, Y)
+
+
+@pytest.fixture(scope="module")
+def other_clf():
+    return PGNClassifier(hidden=4, max_epochs=1, random_state=1).fit(X, Y)
+
+
+@pytest.fixture(scope="module")
+def forecaster():
+    return ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(np.sin(np.arange(40.0)))
+
+
+def names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def edit_config(folder: Path, change, reseal: bool = True) -> None:
+    """Apply ``change`` to the saved config; ``reseal`` recomputes its checksum, as a careful forger would."""
+    config = json.loads((folder / "config.json").read_text())
+    change(config)
+    if reseal:
+        config["config_sha256"] = _persistence._config_sha256(config)
+    (folder / "config.json").write_text(json.dumps(config))
+
+
+# ---- what a save may replace ------------------------------------------------------------------
+
+
+def test_a_folder_with_the_users_own_config_json_is_not_replaced(tmp_path, clf):
+    folder = tmp_path / "thesis"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"title": "mine"}')
+    (folder / "thesis.tex").write_text("\\documentclass{article}")
+    with pytest.raises(FileExistsError, match="not a saved tsrec estimator"):
+        clf.save(folder)
+    assert names(folder) == ["config.json", "thesis.tex"]
+    assert (folder / "thesis.tex").read_text() == "\\documentclass{article}"
+    assert names(tmp_path) == ["thesis"]  # no staging folder left behind
+
+
+def test_a_tsrec_save_with_an_extra_file_is_not_replaced(tmp_path, clf):
+    folder = clf.save(tmp_path / "model")
+    (folder / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="not a saved tsrec estimator"):
+        clf.save(folder)
+    assert (folder / "notes.txt").read_text() == "mine"
+
+
+def test_a_file_or_a_link_to_a_foreign_folder_is_not_replaced(tmp_path, clf):
+    (tmp_path / "file").write_text("mine")
+    with pytest.raises(FileExistsError):
+        clf.save(tmp_path / "file")
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "data.csv").write_text("1,2")
+    (tmp_path / "link").symlink_to(tmp_path / "foreign")
+    with pytest.raises(FileExistsError):
+        clf.save(tmp_path / "link")
+    assert (tmp_path / "file").read_text() == "mine" and names(tmp_path / "foreign") == ["data.csv"]
+
+
+# ---- how a save replaces an earlier one -------------------------------------------------------
+
+
+@pytest.fixture(params=["exchange", "two renames"])
+def swap_mode(request, monkeypatch):
+    """Both ways of swapping a folder in: Linux's atomic exchange and the two-rename fallback."""
+    if request.param == "two renames":
+        monkeypatch.setattr(_persistence, "_exchange", lambda a, b: False)
+    return request.param
+
+
+def test_a_save_replaces_an_earlier_save_and_leaves_nothing_else(tmp_path, clf, other_clf, swap_mode):
+    folder = clf.save(tmp_path / "m")
+    other_clf.save(folder)
+    np.testing.assert_array_equal(tsrec.load(folder).predict_proba(X), other_clf.predict_proba(X))
+    assert names(tmp_path) == ["m"] and names(folder) == ["config.json", "weights.safetensors"]
+
+
+def test_stale_backups_do_not_block_a_save(tmp_path, clf, other_clf, swap_mode):
+    # what version 1's fixed backup name and an interrupted save of this version leave behind
+    for stale in (".m.old", ".m.tsrec-old-abc123"):
+        (tmp_path / stale).mkdir()
+        (tmp_path / stale / "config.json").write_text("{}")
+    clf.save(tmp_path / "m")
+    other_clf.save(tmp_path / "m")
+    np.testing.assert_array_equal(tsrec.load(tmp_path / "m").predict_proba(X), other_clf.predict_proba(X))
+
+
+def test_an_interrupted_fallback_save_keeps_the_earlier_model_and_says_where(tmp_path, clf, other_clf, monkeypatch):
+    folder = clf.save(tmp_path / "m")
+    monkeypatch.setattr(_persistence, "_exchange", lambda a, b: False)
+    real_replace, killed = _persistence.os.replace, []
+
+    def die_before_the_second_rename(src, dst):
+        # the process is killed between the two renames: no rename after that happens
+        if killed or Path(src).name.startswith(".m.tsrec-new-"):
+            killed.append(src)
+            raise SystemExit
+        real_replace(src, dst)
+
+    monkeypatch.setattr(_persistence.os, "replace", die_before_the_second_rename)
+    with pytest.raises(SystemExit):
+        other_clf.save(folder)
+    monkeypatch.setattr(_persistence.os, "replace", real_replace)
+    with pytest.raises(LoadError, match=r"interrupted save left the earlier model in .*\.m\.tsrec-old-"):
+        tsrec.load(folder)
+    other_clf.save(folder)  # the backup left behind does not block the next save
+    np.testing.assert_array_equal(tsrec.load(folder).predict_proba(X), other_clf.predict_proba(X))
+
+
+def test_ctrl_c_between_the_fallbacks_renames_puts_the_earlier_save_back(tmp_path, clf, other_clf, monkeypatch):
+    folder = clf.save(tmp_path / "m")
+    monkeypatch.setattr(_persistence, "_exchange", lambda a, b: False)
+    real_replace = _persistence.os.replace
+
+    def interrupt_the_second_rename(src, dst):
+        if Path(src).name.startswith(".m.tsrec-new-"):
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(_persistence.os, "replace", interrupt_the_second_rename)
+    with pytest.raises(KeyboardInterrupt):
+        other_clf.save(folder)
+    np.testing.assert_array_equal(tsrec.load(folder).predict_proba(X), clf.predict_proba(X))
+    assert names(tmp_path) == ["m"]
+
+
+def test_a_folder_filled_while_saving_is_put_back_untouched(tmp_path, clf, swap_mode):
+    # the check and the swap are separate steps: what appears in between must survive
+    target, staging = tmp_path / "m", tmp_path / ".m.tsrec-new-x"
+    for folder in (target, staging):
+        folder.mkdir()
+    (target / "thesis.tex").write_text("mine")
+    (staging / "config.json").write_text("{}")
+    with pytest.raises(FileExistsError, match="changed while saving"):
+        _persistence._swap_in(staging, target)
+    assert names(target) == ["thesis.tex"] and names(staging) == ["config.json"]
+
+
+def test_a_link_to_an_earlier_save_keeps_the_link_and_replaces_its_folder(tmp_path, clf, other_clf, swap_mode):
+    real = clf.save(tmp_path / "real")
+    (tmp_path / "link").symlink_to(real)
+    other_clf.save(tmp_path / "link")
+    assert (tmp_path / "link").is_symlink()
+    np.testing.assert_array_equal(tsrec.load(tmp_path / "link").predict_proba(X), other_clf.predict_proba(X))
+    np.testing.assert_array_equal(tsrec.load(real).predict_proba(X), other_clf.predict_proba(X))
+    assert names(tmp_path) == ["link", "real"]
+
+
+# ---- what load refuses -------------------------------------------------------------------------
+
+
+def set_path(config: dict, keys: tuple, value) -> None:
+    for key in keys[:-1]:
+        config = config[key]
+    config[keys[-1]] = value
+
+
+@pytest.mark.parametrize("keys,value", [
+    (("fitted", "classes"), [1, 0]),
+    (("params", "lr"), 0.5),
+    (("fitted", "n_timepoints"), 11),
+])
+def test_edited_config_values_fail_the_checksum(tmp_path, clf, keys, value):
+    folder = clf.save(tmp_path / "m")
+    edit_config(folder, lambda c: set_path(c, keys, value), reseal=False)
+    with pytest.raises(LoadError, match=r"config\.json does not match its checksum"):
+        tsrec.load(folder)
+
+
+def test_edited_scaler_statistics_fail_the_checksum(tmp_path, forecaster):
+    folder = forecaster.save(tmp_path / "f")
+    edit_config(folder, lambda c: set_path(c, ("fitted", "scaler", "mean"), [5.0]), reseal=False)
+    with pytest.raises(LoadError, match=r"config\.json does not match its checksum"):
+        tsrec.load(folder)
+
+
+RESEALED = {
+    "missing key": (lambda c: c["fitted"].pop("classes"), r"lacks \['classes'\]"),
+    "unknown parameter": (lambda c: c["params"].update(foo=1), r"\['foo'\] are not parameters of PGNClassifier"),
+    "bad classes_dtype": (lambda c: c["fitted"].update(classes_dtype="nonsense"), "does not describe a loadable"),
+    "labels of another type": (lambda c: c["fitted"].update(classes=["a", "b"]), "does not describe a loadable"),
+    "repeated labels": (lambda c: c["fitted"].update(classes=[0, 0]), "not two or more distinct labels"),
+    "inconsistent shape": (lambda c: c["fitted"].update(n_features_in=3), "input shape is inconsistent"),
+    "weights of another width": (lambda c: c["params"].update(hidden=8), "saved weights do not fit"),
+    "not a mapping": (lambda c: c.update(fitted=[1]), "lacks a params or fitted mapping"),
+    "class name not a string": (lambda c: c.update({"class": ["PGNClassifier"]}), "unknown estimator class"),
+}
+
+
+@pytest.mark.parametrize("case", list(RESEALED))
+def test_inconsistent_configs_raise_load_error_naming_the_file(tmp_path, clf, case):
+    change, match = RESEALED[case]
+    folder = clf.save(tmp_path / "m")
+    edit_config(folder, change)
+    with pytest.raises(LoadError, match=match) as info:
+        tsrec.load(folder)
+    assert str(folder / "config.json") in str(info.value)
+
+
+def test_forecaster_with_another_horizon_raises_load_error(tmp_path, forecaster):
+    folder = forecaster.save(tmp_path / "f")
+    edit_config(folder, lambda c: c["params"].update(horizon=3))
+    with pytest.raises(LoadError, match="saved weights do not fit ARNetForecaster") as info:
+        tsrec.load(folder)
+    assert str(folder / "config.json") in str(info.value)
+
+
+def test_unsupported_format_version_names_the_file(tmp_path, clf):
+    folder = clf.save(tmp_path / "m")
+    edit_config(folder, lambda c: c.update(format_version=99))
+    with pytest.raises(LoadError, match=r"config\.json: unsupported format_version 99"):
+        tsrec.load(folder)
+
+
+def test_version_1_saves_without_a_config_checksum_still_load(tmp_path, clf):
+    folder = clf.save(tmp_path / "m")
+
+    def as_version_1(config):
+        config.pop("config_sha256")
+        config["format_version"] = 1
+
+    edit_config(folder, as_version_1, reseal=False)
+    np.testing.assert_array_equal(tsrec.load(folder).predict_proba(X), clf.predict_proba(X))
