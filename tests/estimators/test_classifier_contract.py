@@ -7,6 +7,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -127,3 +128,52 @@ def test_fewer_training_samples_than_classes_after_a_split_still_fit():
     X, y = np.random.default_rng(0).standard_normal((3, 8)), np.array(["a", "b", "c"])
     clf = PGNClassifier(max_epochs=1, val_size=0.5).fit(X, y)
     assert clf.history_["val_loss"] == [] and len(clf.classes_) == 3
+
+
+def test_wrong_rank_or_length_at_predict_is_named_before_sklearns_feature_count():
+    X, y = np.random.default_rng(0).normal(size=(12, 10)), np.arange(12) % 2
+    clf = PGNClassifier(hidden=4, max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="X is 1-D.*Reshape your data"):
+        clf.predict(X[0])
+    with pytest.raises(ValueError, match="got 4-D"):
+        clf.predict(X[:, None, None, :])
+    with pytest.raises(ValueError, match=r"12 channel\(s\) x 10 timepoints.*fitted on 1 x 10"):
+        clf.predict(X[None])
+    with pytest.raises(ValueError, match="its series have 5 timepoints, the classifier was fitted on 10"):
+        clf.predict(X[:, :5])
+    multi = PGNClassifier(hidden=4, max_epochs=1).fit(X.reshape(12, 2, 5), y)
+    with pytest.raises(ValueError, match=r"1 channel\(s\) x 5 timepoints.*pass X of shape \(n_samples, 2, 5\)"):
+        multi.predict(X[:, :5])
+
+
+def ragged_panels():
+    lengths = [5 + i % 2 for i in range(12)]
+    nested = pd.DataFrame({"c0": [pd.Series(np.arange(float(n))) for n in lengths]})
+    multiindex = pd.concat([pd.DataFrame({"c0": np.arange(float(n))}) for n in lengths], keys=range(12))
+    return {"nested_univ": nested, "pd-multiindex": multiindex}
+
+
+@pytest.mark.parametrize("mtype", ["nested_univ", "pd-multiindex"])
+def test_unequal_length_panels_are_refused_with_the_fix(mtype):
+    X = ragged_panels()[mtype]
+    with pytest.raises(ValueError, match=r"different lengths \(5 to 6 timepoints\).*pad=\"last\""):
+        PGNClassifier(hidden=4, max_epochs=1).fit(X, np.arange(12) % 2)
+
+
+def test_sktime_zip_and_in_memory_saves(tmp_path):
+    from sktime.base import load as sktime_load
+
+    X, y = toy(n=12, length=10)
+    clf = PGNClassifier(hidden=4, max_epochs=1).fit(X, y)
+    clf.save(str(tmp_path / "zipped"), serialization_format="pickle")
+    np.testing.assert_array_equal(sktime_load(str(tmp_path / "zipped")).predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(sktime_load(clf.save()).predict_proba(X), clf.predict_proba(X))
+
+
+def test_float64_network_predicts_and_round_trips(tmp_path):
+    X, y = toy(n=12, length=10)
+    clf = PGNClassifier(hidden=4, max_epochs=1, precision="64-true").fit(X, y)
+    proba = clf.predict_proba(X)
+    loaded = tsrec.load(clf.save(tmp_path / "clf"))
+    assert next(loaded.network_.parameters()).dtype == torch.float64
+    np.testing.assert_array_equal(loaded.predict_proba(X), proba)

@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d, validate_data
+from sktime.base import BaseObject
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
@@ -45,15 +46,67 @@ def _loader(x: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool, se
     return batch_loader(_Samples(x, y), batch_size, shuffle, seed)
 
 
+def parameter_dtype(network: nn.Module) -> torch.dtype:
+    """The floating dtype of ``network``'s parameters, which its inputs must have.
+
+    float64 under ``precision="64-true"``; float32 for a network without floating parameters.
+    """
+    for parameter in network.parameters():
+        if parameter.is_floating_point():
+            return parameter.dtype
+    return torch.float32
+
+
 def _from_sktime_panel(X):
     """Convert sktime's pandas panel formats to numpy3D; anything else passes through."""
     if isinstance(X, pd.DataFrame) and (isinstance(X.index, pd.MultiIndex) or X.dtypes.eq(object).any()):
         from sktime.datatypes import check_is_mtype, convert_to
 
         for mtype in ("pd-multiindex", "nested_univ"):
-            if check_is_mtype(X, mtype, return_metadata=False):
+            valid, _, meta = check_is_mtype(X, mtype, return_metadata=["is_equal_length"])
+            if valid:
+                _check_equal_length(X, mtype, meta["is_equal_length"])
                 return convert_to(X, to_type="numpy3D")
     return X
+
+
+def _check_equal_length(X: pd.DataFrame, mtype: str, equal: bool) -> None:
+    """Refuse a ragged panel before numpy's conversion fails on it with a message about shapes."""
+    if equal:
+        return
+    if mtype == "pd-multiindex":
+        lengths = X.groupby(level=0).size()
+    else:
+        lengths = X.map(len).stack()
+    raise InputError(
+        f"X holds series of different lengths ({lengths.min()} to {lengths.max()} timepoints) but a "
+        "classifier needs one length for all series and channels; pad or truncate them to a common "
+        "length first (UCR/UEA data: load_ucr(name, split, pad=\"last\"))"
+    )
+
+
+def _shape_of(X) -> tuple[int, ...] | None:
+    """X's shape without converting it; None when it has none to read (ragged lists, array-likes
+    that refuse numpy's functions): validate_data then explains."""
+    if hasattr(X, "shape"):
+        return tuple(X.shape)
+    try:
+        return np.shape(X)
+    except (ValueError, TypeError):
+        return None
+
+
+def _check_ndim(ndim: int) -> None:
+    if ndim == 1:
+        # "Reshape your data" is scikit-learn's wording, which its estimator checks look for
+        raise InputError(
+            "X is 1-D but must be 2-D (n_samples, n_timepoints) or 3-D (n_samples, n_channels, n_timepoints); "
+            "Reshape your data: X.reshape(1, -1) if it is a single series"
+        )
+    if ndim not in (2, 3):
+        raise InputError(
+            f"X must be 2-D (n_samples, n_timepoints) or 3-D (n_samples, n_channels, n_timepoints), got {ndim}-D"
+        )
 
 
 class DeepClassifier(ClassifierMixin, BaseEstimator):
@@ -75,22 +128,39 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         X = _from_sktime_panel(X)
         if not reset:
             X = self._match_fitted_rank(X)
+            # before validate_data, whose "X has n features" would hide a wrong rank or length
+            self._check_fitted_shape(_shape_of(X))
         X = validate_data(self, X, reset=reset, dtype=np.float32, allow_nd=True, ensure_min_features=1)
-        if X.ndim not in (2, 3):
-            raise InputError(
-                f"X must be 2-D (n_samples, n_timepoints) or 3-D (n_samples, n_channels, n_timepoints), got {X.ndim}-D"
-            )
+        _check_ndim(X.ndim)
         if reset:
             self.input_ndim_ = X.ndim
         X = X[:, None, :] if X.ndim == 2 else X
         if reset:
             self.n_channels_, self.n_timepoints_ = X.shape[1], X.shape[2]
-        elif X.shape[1:] != (self.n_channels_, self.n_timepoints_):
-            raise InputError(
-                f"X has {X.shape[1]} channels x {X.shape[2]} timepoints but the classifier was fitted on "
-                f"{self.n_channels_} x {self.n_timepoints_}; resample or pad the series to that shape"
-            )
         return X
+
+    def _check_fitted_shape(self, shape: tuple[int, ...] | None) -> None:
+        """Name a rank, channel count or series length that differs from what was fitted."""
+        if shape is None:
+            return
+        _check_ndim(len(shape))
+        channels, timepoints = (1, shape[1]) if len(shape) == 2 else shape[1:]
+        if (channels, timepoints) == (self.n_channels_, self.n_timepoints_):
+            return
+        fix = "resample or pad the series to that length"
+        if len(shape) == self.input_ndim_ == 2:
+            # scikit-learn's sentence first: its estimator checks look for it
+            raise InputError(
+                f"X has {timepoints} features, but {type(self).__name__} is expecting {self.n_features_in_} features "
+                f"as input: its series have {timepoints} timepoints, the classifier was fitted on "
+                f"{self.n_timepoints_}; pass X of shape (n_samples, {self.n_timepoints_}) ({fix})"
+            )
+        expected = (self.n_timepoints_,) if self.input_ndim_ == 2 else (self.n_channels_, self.n_timepoints_)
+        raise InputError(
+            f"X has shape {shape} ({channels} channel(s) x {timepoints} timepoints per sample) but the classifier "
+            f"was fitted on {self.n_channels_} x {self.n_timepoints_}; pass X of shape (n_samples, "
+            f"{', '.join(map(str, expected))}) ({fix})"
+        )
 
     def _match_fitted_rank(self, X):
         """Univariate data may come 2-D or 3-D with one channel; bring it to the fitted rank."""
@@ -153,7 +223,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         """Class probabilities (n_samples, n_classes), columns in the order of ``classes_``."""
         check_is_fitted(self)
         X = self._as_3d(X, reset=False)
-        x = torch.from_numpy(np.ascontiguousarray(X.transpose(0, 2, 1)))
+        x = torch.from_numpy(np.ascontiguousarray(X.transpose(0, 2, 1))).to(parameter_dtype(self.network_))
         with torch.no_grad():
             logits = torch.cat([self.network_(part) for part in x.split(1024)]) if len(x) else torch.zeros(0, len(self.classes_))
         return torch.softmax(logits.double(), dim=1).numpy()
@@ -163,10 +233,20 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
-    def save(self, path):
-        """Save to a folder ``path`` (config.json + weights.safetensors), loadable by ``tsrec.load``."""
+    def save(self, path=None, serialization_format=None):
+        """Save to a folder ``path`` (config.json + weights.safetensors), loadable by ``tsrec.load``.
+
+        With ``serialization_format="pickle"`` or ``"cloudpickle"`` (or ``path=None``) this is
+        sktime's own zip/in-memory format, loadable by ``sktime.base.load``, as for forecasters.
+        """
         check_is_fitted(self)
+        if path is None or serialization_format is not None:
+            return _persistence.sktime_save(self, path, serialization_format)
         return _persistence.save_classifier(self, path)
+
+    # what sktime.base.load calls on the class it finds in a zip or in-memory save
+    load_from_path = BaseObject.__dict__["load_from_path"]
+    load_from_serial = BaseObject.__dict__["load_from_serial"]
 
     @classmethod
     def _load_from_folder(cls, config: dict, tensors: dict):
