@@ -37,3 +37,13 @@ def test_feature_count_follows_the_step():
     assert [n_calendar_features(pd.Timedelta(s).value) for s in ("1min", "30min", "1h", "6h", "1D", "7D")] == [5, 5, 4, 4, 3, 3]
     with pytest.raises(ValueError, match="positive"):
         n_calendar_features(0)
+
+
+def test_stamps_between_multiples_of_the_step_keep_their_hour():
+    # 2-hourly stamps at odd hours: positions count whole steps, the offset puts the hour back
+    index = pd.date_range("2024-01-01 01:00", periods=50, freq="2h").as_unit("ns")
+    step_ns = 2 * 3600 * 10**9
+    positions = torch.as_tensor(index.asi8 // step_ns)
+    got = calendar_features(positions, step_ns, offset_ns=int(index.asi8[0] % step_ns)).numpy()
+    np.testing.assert_allclose(got, pandas_fields(index, "h"), atol=1e-6)
+    assert not np.allclose(calendar_features(positions, step_ns).numpy(), got)

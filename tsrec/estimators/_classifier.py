@@ -46,17 +46,6 @@ def _loader(x: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool, se
     return batch_loader(_Samples(x, y), batch_size, shuffle, seed)
 
 
-def parameter_dtype(network: nn.Module) -> torch.dtype:
-    """The floating dtype of ``network``'s parameters, which its inputs must have.
-
-    float64 under ``precision="64-true"``; float32 for a network without floating parameters.
-    """
-    for parameter in network.parameters():
-        if parameter.is_floating_point():
-            return parameter.dtype
-    return torch.float32
-
-
 def _from_sktime_panel(X):
     """Convert sktime's pandas panel formats to numpy3D; anything else passes through."""
     if isinstance(X, pd.DataFrame) and (isinstance(X.index, pd.MultiIndex) or X.dtypes.eq(object).any()):
@@ -223,7 +212,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         """Class probabilities (n_samples, n_classes), columns in the order of ``classes_``."""
         check_is_fitted(self)
         X = self._as_3d(X, reset=False)
-        x = torch.from_numpy(np.ascontiguousarray(X.transpose(0, 2, 1))).to(parameter_dtype(self.network_))
+        x = torch.from_numpy(np.ascontiguousarray(X.transpose(0, 2, 1))).to(_engine.network_dtype(self.network_))
         with torch.no_grad():
             logits = torch.cat([self.network_(part) for part in x.split(1024)]) if len(x) else torch.zeros(0, len(self.classes_))
         return torch.softmax(logits.double(), dim=1).numpy()

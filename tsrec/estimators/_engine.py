@@ -353,6 +353,13 @@ def train(
     return result
 
 
+def network_dtype(network: nn.Module) -> torch.dtype:
+    """The dtype a trained network takes its input in: float64 after ``precision="64-true"``,
+    float32 for a network without floating parameters."""
+    floating = [p.dtype for p in network.parameters() if p.is_floating_point()]
+    return floating[0] if floating else torch.float32
+
+
 def _restore_best(module: TrainingModule, callbacks: list) -> float | None:
     checkpoint = next((c for c in callbacks if isinstance(c, ModelCheckpoint)), None)
     if checkpoint is None or not checkpoint.best_model_path:

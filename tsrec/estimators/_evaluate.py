@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from sktime.datatypes import convert_to
 
+from tsrec.estimators._engine import network_dtype
 from tsrec.estimators._series import check_raw_y, split_panel
 from tsrec.estimators._timeindex import infer_freq, positions
 from tsrec.estimators.errors import InputError
@@ -32,7 +33,7 @@ def forecast_windows(est, y, batch_size: int = 1024) -> np.ndarray:
     outputs = []
     network = est.network_
     for _, df in _series_parts(est, y):
-        values = torch.as_tensor(est.scaler_.transform(df.to_numpy(float)), dtype=torch.float32)
+        values = torch.as_tensor(est.scaler_.transform(df.to_numpy(float)), dtype=network_dtype(network))
         position = torch.as_tensor(positions(df.index, infer_freq(df.index)))
         inputs = values[: len(df) - horizon].unfold(0, lookback, 1)  # (n, channels, lookback)
         starts = position[: len(inputs)]
@@ -41,7 +42,7 @@ def forecast_windows(est, y, batch_size: int = 1024) -> np.ndarray:
                 x = inputs[begin : begin + batch_size].transpose(1, 2)
                 pos = starts[begin : begin + batch_size]
                 pred = network(x, pos) if network.uses_position else network(x)
-                outputs.append(pred.numpy())
+                outputs.append(pred.double().numpy())
     forecasts = np.concatenate(outputs)
     shape = forecasts.shape
     return est.scaler_.inverse_transform(forecasts.reshape(-1, shape[-1])).reshape(shape)

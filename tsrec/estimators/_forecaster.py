@@ -22,7 +22,7 @@ from torch import nn
 from tsrec.estimators import _engine, _evaluate, _persistence
 from tsrec.estimators._params import check_val_size, training_config
 from tsrec.estimators._series import check_raw_y, join_panel, split_panel
-from tsrec.estimators._timeindex import future_index, infer_freq, positions
+from tsrec.estimators._timeindex import future_index, infer_freq, positions, stamp_offset_ns, steps_to
 from tsrec.estimators._windows import build_windows, cut_point, window_loader
 from tsrec.estimators.errors import InputError, InSampleError
 
@@ -112,6 +112,13 @@ class DeepForecaster(BaseForecaster):
         check_raw_y(y)
         return super().fit(y, X=X, fh=fh)
 
+    def update(self, y, X=None, update_params=True):
+        """Append new observations ``y`` (the fitted variates) and move the cutoff; see sktime."""
+        self.check_is_fitted()
+        check_raw_y(y)
+        self._check_variates(convert_to(y, to_type=INNER_MTYPES))
+        return super().update(y, X=X, update_params=update_params)
+
     def predict(self, fh=None, X=None, y=None):
         """Forecast ``fh`` steps after the training data, or after a new context ``y``.
 
@@ -149,6 +156,8 @@ class DeepForecaster(BaseForecaster):
         if restore is not None:
             return self._restore(restore, parts)
         self.network_meta_ = self._network_meta(freq, self.n_channels_)
+        if self.network_meta_.get("step_ns"):  # calendar features need the stamps, not just positions
+            self.network_meta_["offset_ns"] = stamp_offset_ns(parts[0][1].index, self.network_meta_["step_ns"])
         self._train(parts, self.network_meta_)
         self.position_offset_ = [0] * len(parts)
         return self
@@ -179,26 +188,39 @@ class DeepForecaster(BaseForecaster):
     def _restore(self, state: dict, parts: list) -> DeepForecaster:
         self.network_meta_ = state["network_meta"]
         self.network_ = self._build_network(self.n_channels_, self.network_meta_)
-        self.network_.load_state_dict(state["weights"])
-        self.network_.eval()
+        _persistence.load_network_weights(self.network_, state["weights"], type(self).__name__)
         self.scaler_ = state["scaler"]
         self.history_ = state["history"]
         now = [int(positions(df.index, infer_freq(df.index))[-1]) for _, df in parts]
         self.position_offset_ = [saved - cur for saved, cur in zip(state["last_positions"], now)]
         return self
 
-    def _check_lengths(self, parts: list, needed: int) -> None:
+    def _check_lengths(self, parts: list, needed: int, what: str = "lookback + horizon") -> None:
         for key, df in parts:
             if len(df) < needed:
                 where = "y" if key is None else f"series {key!r} of y"
                 raise InputError(
-                    f"{where} has {len(df)} rows but needs at least lookback + horizon = {needed}; "
+                    f"{where} has {len(df)} rows but needs at least {what} = {needed}; "
                     "give a longer series or lower lookback/horizon"
                 )
 
+    def _check_variates(self, inner: pd.DataFrame) -> None:
+        """New data must hold the fitted variates; a multivariate model's also by name and order."""
+        if inner.shape[1] != self.n_channels_:
+            raise InputError(
+                f"y has {inner.shape[1]} variates but the forecaster was fitted on {self.n_channels_} "
+                f"({self.columns_}); pass the same variates in the same order"
+            )
+        names, default = list(inner.columns), list(range(self.n_channels_))
+        if self.n_channels_ > 1 and default not in (names, self.columns_) and names != self.columns_:
+            raise InputError(
+                f"y has the variates {names} but the forecaster was fitted on {self.columns_}; "
+                "select and order the columns as in fit, e.g. y[est.columns_]"
+            )
+
     def _predict(self, fh, X=None):
-        steps = self._relative_steps(fh)
         parts = split_panel(self._y)
+        steps = self._steps_per_series(fh, parts)
         frames = self._forecast(parts, steps, self.position_offset_)
         return join_panel([k for k, _ in parts], frames, list(self._y.index.names))
 
@@ -211,14 +233,28 @@ class DeepForecaster(BaseForecaster):
             )
         return steps
 
-    def _forecast(self, parts: list, steps: np.ndarray, offsets: list[int]) -> list[pd.DataFrame]:
-        """Forecast ``steps`` after the end of each series, rolling past the horizon."""
+    def _steps_per_series(self, fh: ForecastingHorizon, parts: list) -> list[np.ndarray]:
+        """Each series' steps after its own end: an absolute fh names the same time stamps for
+        every series of a panel, whatever its last stamp and sampling step (as sktime's own
+        forecasters do), a relative fh the same steps."""
+        if fh.is_relative:
+            return [self._relative_steps(fh)] * len(parts)
+        stamps = fh.to_pandas()
+        return [
+            steps_to(df.index, infer_freq(df.index), stamps, "y" if key is None else f"series {key!r} of y")
+            for key, df in parts
+        ]
+
+    def _forecast(self, parts: list, steps: list[np.ndarray], offsets: list[int]) -> list[pd.DataFrame]:
+        """Forecast each series' ``steps`` after its end, rolling past the horizon."""
         x, position, freqs = self._contexts(parts, offsets)
         with torch.no_grad():
-            path = self._forecast_path(x, position, int(steps.max())).numpy()[:, steps - 1]
+            # float64 before unscaling: a float32 forecast of a series near 1e9 loses its digits
+            path = self._forecast_path(x, position, int(max(s.max() for s in steps))).cpu().double().numpy()
         return [
-            pd.DataFrame(self.scaler_.inverse_transform(values), index=future_index(df.index, f, steps), columns=df.columns)
-            for values, (_, df), f in zip(path, parts, freqs)
+            pd.DataFrame(self.scaler_.inverse_transform(values[k - 1]), index=future_index(df.index, f, k),
+                         columns=df.columns)
+            for values, k, (_, df), f in zip(path, steps, parts, freqs)
         ]
 
     def _contexts(self, parts: list, offsets: list[int]) -> tuple[torch.Tensor, torch.Tensor, list]:
@@ -228,7 +264,8 @@ class DeepForecaster(BaseForecaster):
         freqs = [infer_freq(df.index) for _, df in parts]
         context = np.stack([self.scaler_.transform(df.to_numpy(float)[-lookback:]) for _, df in parts])
         start = [positions(df.index, f)[-lookback] + off for (_, df), f, off in zip(parts, freqs, offsets)]
-        return torch.as_tensor(context, dtype=torch.float32), torch.as_tensor(np.asarray(start, dtype=np.int64)), freqs
+        dtype = _engine.network_dtype(self.network_)
+        return torch.as_tensor(context, dtype=dtype), torch.as_tensor(np.asarray(start, dtype=np.int64)), freqs
 
     def _forecast_path(self, x: torch.Tensor, position: torch.Tensor, n_steps: int) -> torch.Tensor:
         """The scaled forecast (batch, >= n_steps, channels) after contexts ``x``; a hook for
@@ -252,19 +289,17 @@ class DeepForecaster(BaseForecaster):
         self.check_is_fitted()
         mtype = check_raw_y(y)
         inner = convert_to(y, to_type=INNER_MTYPES)
-        if inner.shape[1] != self.n_channels_:
-            raise InputError(
-                f"y has {inner.shape[1]} variates but the forecaster was fitted on {self.n_channels_}; "
-                "pass the same variates in the same order"
-            )
+        self._check_variates(inner)
         parts = split_panel(inner)
-        self._check_lengths(parts, self._lookback_length())
+        self._check_lengths(parts, self._lookback_length(), "lookback")
         steps = self._new_context_steps(fh, parts)
         frames = self._forecast(parts, steps, [0] * len(parts))
         out = join_panel([k for k, _ in parts], frames, list(inner.index.names))
+        if mtype == "pd.Series":  # sktime's converter drops a Series' name
+            return out.iloc[:, 0].rename(y.name)
         return convert_to(out, to_type=mtype)
 
-    def _new_context_steps(self, fh, parts) -> np.ndarray:
+    def _new_context_steps(self, fh, parts) -> list[np.ndarray]:
         if fh is None:
             fh = self._fh
         if fh is None:
@@ -272,11 +307,11 @@ class DeepForecaster(BaseForecaster):
         if not isinstance(fh, ForecastingHorizon):
             fh = ForecastingHorizon(fh)
         if not fh.is_relative:
-            fh = fh.to_relative(pd.Index([parts[0][1].index[-1]]))
+            return self._steps_per_series(fh, parts)
         steps = np.asarray(fh, dtype=np.int64)
         if len(steps) == 0 or steps.min() < 1:
             raise InputError(f"fh must name future steps 1, 2, ..., got {steps.tolist()}")
-        return steps
+        return [steps] * len(parts)
 
     def forecast_windows(self, y, batch_size: int = 1024) -> np.ndarray:
         """Forecast every complete window of ``y`` in one pass, for evaluation.

@@ -477,12 +477,17 @@ def load_classifier(cls: type, config: dict, tensors: dict):
     encoder, width = est._build_encoder(est.n_channels_, est.n_timepoints_)
     est.network_ = SequenceClassifier(encoder, width, len(est.classes_))
     weights = {k[len("network."):]: v for k, v in tensors.items() if k.startswith("network.")}
+    load_network_weights(est.network_, weights, cls.__name__)
+    return est
+
+
+def load_network_weights(network, weights: dict, owner: str) -> None:
+    """Load saved weights into a freshly built network, in their saved dtype, and set it to eval."""
     dtypes = {v.dtype for v in weights.values() if v.is_floating_point()}
     if len(dtypes) == 1:  # precision="64-true" saved float64 weights; loading must not round them
-        est.network_.to(dtypes.pop())
+        network.to(dtypes.pop())
     try:
-        est.network_.load_state_dict(weights)
+        network.load_state_dict(weights)
     except RuntimeError as err:
-        raise LoadError(f"saved weights do not fit {cls.__name__} with the saved parameters: {err}") from None
-    est.network_.eval()
-    return est
+        raise LoadError(f"saved weights do not fit {owner} with the saved parameters: {err}") from None
+    network.eval()

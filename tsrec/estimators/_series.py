@@ -57,6 +57,9 @@ def _check_array(y: np.ndarray, name: str) -> None:
 
 
 def _check_frame(frame: pd.DataFrame, name: str) -> None:
+    if frame.columns.has_duplicates:
+        dup = frame.columns[frame.columns.duplicated()].unique().tolist()
+        raise InputError(f"{name} has duplicate column names {dup}; give every variate its own name")
     bad = [
         c for c in frame.columns
         if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.offsets import Day, Tick
 
-from tsrec.estimators.errors import InputError
+from tsrec.estimators.errors import InputError, InSampleError
 
 # cycle lengths inferred from a pandas frequency, keyed by (unit, multiple)
 _CYCLE_BY_FREQ = {("h", 1): 24, ("min", 15): 96, ("D", 1): 7, ("W", 1): 52}
@@ -37,8 +37,9 @@ def infer_freq(index: pd.Index) -> object:
             return index.freq
         if len(index) >= 3:
             freq = pd.infer_freq(index)
-            if freq is not None:
-                return pd.tseries.frequencies.to_offset(freq)
+            if freq is None:
+                raise InputError(_irregular_message(index))
+            return pd.tseries.frequencies.to_offset(freq)
         if len(index) >= 2:
             return pd.tseries.frequencies.to_offset(index[-1] - index[-2])
         raise InputError("cannot infer the frequency of a one-row DatetimeIndex; give a longer series")
@@ -50,6 +51,16 @@ def infer_freq(index: pd.Index) -> object:
     raise InputError(
         f"unsupported time index type {type(index).__name__}; use a DatetimeIndex, PeriodIndex "
         "or an integer index"
+    )
+
+
+def _irregular_message(index: pd.DatetimeIndex) -> str:
+    gaps = np.diff(index.asi8)
+    at = int(np.flatnonzero(gaps != np.median(gaps))[0]) if len(set(gaps.tolist())) > 1 else 0
+    return (
+        f"the time stamps are not evenly spaced (e.g. {index[at]} is followed by {index[at + 1]}), so "
+        "no frequency can be inferred; put them on a regular grid first, e.g. "
+        "y.asfreq('h').interpolate() for hourly data"
     )
 
 
@@ -88,14 +99,56 @@ def _calendar_periods(index: pd.DatetimeIndex, freq: object) -> pd.PeriodIndex:
         return index.to_period("Y" if unit == "A" else unit)
 
 
+def stamp_offset_ns(index: pd.Index, step_ns: int) -> int:
+    """How far (ns) the time stamps of a fixed-step ``index`` lie past a multiple of the step.
+
+    :func:`positions` counts whole steps since 1970-01-01, so a 2-hourly series at odd hours
+    has its stamps at ``position * step + offset`` with an offset of one hour.
+    """
+    stamps = index.to_timestamp() if isinstance(index, pd.PeriodIndex) else index
+    return int(stamps[:1].as_unit("ns").asi8[0] % step_ns)
+
+
 def future_index(index: pd.Index, freq: object, steps: np.ndarray) -> pd.Index:
-    """Time stamps ``steps`` (relative ints >= 1) after the last entry of ``index``."""
+    """Time stamps ``steps`` (relative ints >= 1) after the last entry of ``index``.
+
+    Consecutive date-time steps carry the frequency, as sktime's own forecasters return them.
+    """
     steps = np.asarray(steps, dtype=np.int64)
     last = index[-1]
-    if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)):
-        stamps = [last + int(k) * freq for k in steps]
-        return pd.Index(stamps, name=index.name)
+    if isinstance(index, pd.PeriodIndex):
+        return pd.PeriodIndex([last + int(k) * freq for k in steps], freq=index.freq, name=index.name)
+    if isinstance(index, pd.DatetimeIndex):
+        stamps = pd.DatetimeIndex([last + int(k) * freq for k in steps], name=index.name)
+        if len(steps) > 1 and np.all(np.diff(steps) == 1):
+            try:
+                stamps = pd.DatetimeIndex(stamps, freq=freq)
+            except ValueError:  # e.g. a daily step across a daylight-saving change: no pandas freq
+                pass
+        return stamps
     return pd.Index(int(last) + steps * int(freq), name=index.name)
+
+
+def steps_to(index: pd.Index, freq: object, stamps: pd.Index, name: str) -> np.ndarray:
+    """Relative steps (ints) from the last entry of ``index`` to the absolute time ``stamps``.
+
+    Raises if a stamp is not after the end of ``index`` or not on its time grid.
+    """
+    try:
+        steps = positions(pd.Index(stamps), freq) - positions(index[-1:], freq)[0]
+    except (TypeError, ValueError, AttributeError) as err:
+        raise InputError(f"fh's time stamps {list(stamps[:3])} do not match the time index of {name}: {err}") from None
+    if len(steps) == 0 or steps.min() < 1:
+        raise InSampleError(
+            f"fh asks for {list(stamps[:3])}, which are not after the end of {name} ({index[-1]}); "
+            "in-sample forecasts are not supported"
+        )
+    if not future_index(index, freq, steps).equals(pd.Index(stamps)):
+        raise InputError(
+            f"fh's time stamps {list(stamps[:3])} are not on the time grid of {name} (step {freq!r}, "
+            f"last stamp {index[-1]}); ask for stamps a whole number of steps after the end"
+        )
+    return steps
 
 
 def cycle_length_from_freq(freq: object) -> int:

@@ -188,21 +188,21 @@ class LS4Forecaster(DeepForecaster):
         # whose mean is zero): every step is sampled, none is fed back. Summed in float64, as the
         # quantiles are, so the first steps do not depend on how many follow (a float32 mean's
         # reduction order changes with the path length)
-        return self._scaled_paths(x, n_steps, noise=False).double().mean(dim=0).float()
+        return self._scaled_paths(x, n_steps, noise=False).double().mean(dim=0)
 
     def _predict_quantiles(self, fh, X, alpha: list[float]) -> pd.DataFrame:
-        steps = self._relative_steps(fh)
         parts = split_panel(self._y)
+        steps = self._steps_per_series(fh, parts)
         x, _, freqs = self._contexts(parts, self.position_offset_)
-        paths = self._scaled_paths(x, int(steps.max()), noise=True)[:, :, steps - 1].double()
+        paths = self._scaled_paths(x, int(max(k.max() for k in steps)), noise=True).double()
         levels = torch.quantile(paths, torch.tensor(alpha, dtype=paths.dtype), dim=0).numpy()  # (A, B, S, C)
         # a standard scaler is increasing and affine, so it maps quantiles to quantiles
         levels = levels * self.scaler_.scale_ + self.scaler_.mean_
         columns = self._get_columns(method="predict_quantiles", alpha=alpha)
         frames = [
-            pd.DataFrame(levels[:, b].transpose(1, 2, 0).reshape(len(steps), -1), columns=columns,
-                         index=future_index(df.index, f, steps))
-            for b, ((_, df), f) in enumerate(zip(parts, freqs))
+            pd.DataFrame(levels[:, b, k - 1].transpose(1, 2, 0).reshape(len(k), -1), columns=columns,
+                         index=future_index(df.index, f, k))
+            for b, ((_, df), f, k) in enumerate(zip(parts, freqs, steps))
         ]
         return join_panel([k for k, _ in parts], frames, list(self._y.index.names))
 

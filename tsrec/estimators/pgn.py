@@ -208,13 +208,13 @@ class PGNForecaster(DeepForecaster):
 
     def _network_meta(self, freq: object, n_channels: int) -> dict:
         period = self.period if self.period is not None else cycle_length_from_freq(freq)
-        for name, value in (("lookback", self.lookback), ("horizon", self.horizon)):
+        for name, value, least in (("lookback", self.lookback, 2 * period), ("horizon", self.horizon, period)):
             if value % period:
                 lower, upper = value // period * period, (value // period + 1) * period
-                hint = f"{lower} or {upper}" if lower else f"{upper}"
+                hint = f"{lower} or {upper}" if lower >= least else f"{max(upper, least)}"
                 raise InputError(f"{name}={value} is not a multiple of period={period}; use {name}={hint}")
         if self.lookback < 2 * period:
-            raise InputError(f"lookback={self.lookback} must cover at least two periods ({2 * period})")
+            raise InputError(f"lookback={self.lookback} must cover at least two periods; use lookback={2 * period}")
         return {"period": int(period), "step_ns": step_nanoseconds(freq) if self.time_features else None}
 
     def _lr_lambda(self):
@@ -225,7 +225,7 @@ class PGNForecaster(DeepForecaster):
             return TPGN(self.lookback, self.horizon, n_channels, meta["period"], hidden=self.hidden, norm=self.norm,
                         n_time_features=n_marks)
 
-        return with_calendar(tpgn, self.lookback, meta.get("step_ns"))
+        return with_calendar(tpgn, self.lookback, meta.get("step_ns"), meta.get("offset_ns", 0))
 
     @classmethod
     def get_test_params(cls, parameter_set: str = "default") -> list[dict]:

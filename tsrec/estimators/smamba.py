@@ -124,7 +124,7 @@ class SMambaForecaster(DeepForecaster):
             return SMamba(self.lookback, self.horizon, n_channels, d_model=self.d_model, d_ff=self.d_ff,
                           d_state=self.d_state, e_layers=self.e_layers, dropout=self.dropout, n_time_features=n_marks)
 
-        return with_calendar(smamba, self.lookback, meta.get("step_ns"))
+        return with_calendar(smamba, self.lookback, meta.get("step_ns"), meta.get("offset_ns", 0))
 
     @classmethod
     def get_test_params(cls, parameter_set: str = "default") -> list[dict]:

@@ -7,8 +7,10 @@ field scaled to [-0.5, 0.5]. Which fields depends on the sampling step, as in th
 * step under a day (``'h'``): hour of day, day of week, day of month, day of year
 * a day or longer (``'d'``): day of week, day of month, day of year
 
-A time step is given as an absolute index ``p`` with the time stamp ``p * step_ns`` nanoseconds
-after 1970-01-01 (the estimators' positions for fixed-step indices); time zones are not applied.
+A time step is given as an absolute index ``p`` with the time stamp ``p * step_ns + offset_ns``
+nanoseconds after 1970-01-01 (the estimators' positions for fixed-step indices count whole steps,
+and ``offset_ns`` puts back where in a step the stamps lie, e.g. one hour for 2-hourly data at odd
+hours); time zones are not applied.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def days_from_civil_jan1(year: torch.Tensor) -> torch.Tensor:
     return era * 146097 + doe - 719468
 
 
-def calendar_features(steps: torch.Tensor, step_ns: int) -> torch.Tensor:
+def calendar_features(steps: torch.Tensor, step_ns: int, offset_ns: int = 0) -> torch.Tensor:
     """Calendar features of absolute steps ``steps`` (any shape, int64) -> ``steps.shape + (c,)``.
 
     Examples
@@ -66,7 +68,7 @@ def calendar_features(steps: torch.Tensor, step_ns: int) -> torch.Tensor:
     >>> calendar_features(torch.tensor([0]), hour)  # 1970-01-01 00:00, a Thursday
     tensor([[-0.5000,  0.0000, -0.5000, -0.5000]])
     """
-    ns = steps.long() * int(step_ns)
+    ns = steps.long() * int(step_ns) + int(offset_ns)
     days = torch.div(ns, NS_PER_DAY, rounding_mode="floor")
     within_day = ns - days * NS_PER_DAY
     year, _, day = civil_from_days(days)
@@ -98,6 +100,8 @@ class CalendarInput(torch.nn.Module):
         Input steps per window.
     step_ns : int
         The sampling step in nanoseconds.
+    offset_ns : int, default 0
+        Where in a step the time stamps lie (see the module docstring).
 
     Examples
     --------
@@ -111,22 +115,24 @@ class CalendarInput(torch.nn.Module):
 
     uses_position = True
 
-    def __init__(self, network: torch.nn.Module, lookback: int, step_ns: int) -> None:
+    def __init__(self, network: torch.nn.Module, lookback: int, step_ns: int, offset_ns: int = 0) -> None:
         super().__init__()
-        self.network, self.lookback, self.step_ns = network, lookback, int(step_ns)
+        self.network, self.lookback, self.step_ns, self.offset_ns = network, lookback, int(step_ns), int(offset_ns)
         self.register_buffer("offsets", torch.arange(lookback), persistent=False)
 
     def forward(self, x: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
         """``x`` (batch, lookback, C), ``position`` (batch,) absolute index of each first step."""
         steps = position.to(self.offsets.device).long()[:, None] + self.offsets
-        return self.network(x, calendar_features(steps, self.step_ns).to(x.dtype))
+        return self.network(x, calendar_features(steps, self.step_ns, self.offset_ns).to(x.dtype))
 
 
-def with_calendar(make_network: Callable[[int], torch.nn.Module], lookback: int, step_ns: int | None) -> torch.nn.Module:
+def with_calendar(
+    make_network: Callable[[int], torch.nn.Module], lookback: int, step_ns: int | None, offset_ns: int = 0
+) -> torch.nn.Module:
     """``make_network(n_time_features)``, wrapped in :class:`CalendarInput` when the step is known.
 
     Without a fixed sampling step (``step_ns`` None) the network is built without time features.
     """
     if not step_ns:
         return make_network(0)
-    return CalendarInput(make_network(n_calendar_features(step_ns)), lookback, step_ns)
+    return CalendarInput(make_network(n_calendar_features(step_ns)), lookback, step_ns, offset_ns)

@@ -1,0 +1,112 @@
+"""Forecasts land on the right time stamps, in float64, and new data must match what was fitted."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sktime.forecasting.base import ForecastingHorizon
+from sktime.forecasting.naive import NaiveForecaster
+
+import tsrec
+
+from tsrec.estimators import CycleNetForecaster, PGNForecaster, SMambaForecaster
+from tsrec.estimators.errors import InputError, InSampleError
+
+SMALL = dict(lookback=24, horizon=6, max_epochs=1, random_state=0)
+
+
+def panel_ending_apart(hourly_frame: pd.DataFrame) -> pd.DataFrame:
+    """Series "a" ends 180 hours before series "b"."""
+    frame = hourly_frame[["a"]]
+    return pd.concat({"a": frame.iloc[:300], "b": frame.iloc[100:]}, names=["id", "time"])
+
+
+def test_an_absolute_fh_names_the_same_stamps_for_every_series_of_a_panel(hourly_frame):
+    panel = panel_ending_apart(hourly_frame)
+    wanted = pd.date_range(hourly_frame.index[-1] + pd.Timedelta("1h"), periods=2, freq="h")
+    fh = ForecastingHorizon(wanted, is_relative=False)
+    est = CycleNetForecaster(**SMALL).fit(panel)
+    expected = NaiveForecaster().fit(panel).predict(fh=fh).index
+    for forecast in (est.predict(fh=fh), est.predict(fh=fh, y=panel)):
+        assert forecast.index.equals(expected)
+    # series "a" is 180 steps behind: its stamps are steps 181 and 182 of a relative forecast
+    far = est.predict(fh=[181, 182]).loc["a"]
+    np.testing.assert_allclose(est.predict(fh=fh).loc["a"].to_numpy(), far.to_numpy())
+
+
+def test_an_absolute_fh_on_an_integer_index_with_a_step(hourly_frame):
+    y = pd.Series(hourly_frame["a"].to_numpy(), index=np.arange(0, 2 * len(hourly_frame), 2))
+    est = CycleNetForecaster(cycle_length=24, **SMALL).fit(y)
+    after = int(y.index[-1])
+    absolute = est.predict(fh=ForecastingHorizon([after + 2, after + 4, after + 6], is_relative=False))
+    relative = est.predict(fh=[1, 2, 3])
+    assert absolute.index.tolist() == relative.index.tolist() == [after + 2, after + 4, after + 6]
+    np.testing.assert_array_equal(absolute.to_numpy(), relative.to_numpy())
+    with pytest.raises(InputError, match="not on the time grid"):
+        est.predict(fh=ForecastingHorizon([after + 3], is_relative=False))
+    with pytest.raises(InSampleError, match="not after the end of y"):
+        est.predict(fh=ForecastingHorizon([after], is_relative=False), y=y)
+
+
+def test_forecasts_are_float64_and_keep_the_frequency(hourly_frame):
+    big = hourly_frame["a"] * 10 + 1e9  # float32 steps are 64 apart near 1e9
+    forecast = CycleNetForecaster(**SMALL).fit(big).predict(fh=[1, 2, 3, 4])
+    assert forecast.dtype == np.float64
+    assert len(np.unique(forecast.to_numpy())) == 4
+    assert forecast.index.freq == "h"
+
+
+def test_new_data_must_hold_the_fitted_variates_by_name(hourly_frame):
+    est = CycleNetForecaster(**SMALL).fit(hourly_frame.iloc[:300])
+    swapped = hourly_frame[["b", "a"]]
+    with pytest.raises(InputError, match=r"variates \['b', 'a'\] but the forecaster was fitted on \['a', 'b'\]"):
+        est.predict(fh=[1], y=swapped)
+    with pytest.raises(InputError, match=r"variates \['b', 'a'\]"):
+        est.update(swapped.iloc[300:320], update_params=False)
+    with pytest.raises(InputError, match="y has 1 variates but the forecaster was fitted on 2"):
+        est.update(hourly_frame[["a"]].iloc[300:320], update_params=False)
+    with pytest.raises(InputError, match="NaN or inf"):
+        est.update(hourly_frame.iloc[300:320].replace(hourly_frame.iloc[310, 0], np.inf), update_params=False)
+    est.update(hourly_frame.iloc[300:320], update_params=False)  # the right variates still update
+    assert est.cutoff[0] == hourly_frame.index[319]
+    # numpy input has no names to compare, only the number of variates
+    est.predict(fh=[1], y=hourly_frame.to_numpy()[:100])
+
+
+def test_a_series_keeps_its_name_from_a_new_context(hourly_frame):
+    y = hourly_frame["a"].rename("load")
+    est = CycleNetForecaster(**SMALL).fit(y.iloc[:300])
+    assert est.predict(fh=[1], y=y.iloc[:350]).name == "load"
+
+
+def test_messages_name_what_is_needed(hourly_frame):
+    est = CycleNetForecaster(**SMALL).fit(hourly_frame["a"].iloc[:300])
+    with pytest.raises(InputError, match="needs at least lookback = 24"):
+        est.predict(fh=[1], y=hourly_frame["a"].iloc[:10])
+    with pytest.raises(InputError, match="use lookback=48$"):
+        PGNForecaster(lookback=25, horizon=24, max_epochs=1).fit(hourly_frame["a"])
+    with pytest.raises(InputError, match=r"duplicate column names \['a'\]"):
+        CycleNetForecaster(**SMALL).fit(hourly_frame.set_axis(["a", "a"], axis=1))
+    gappy = hourly_frame["a"].drop(hourly_frame.index[200])
+    with pytest.raises(InputError, match="not evenly spaced .* 2024-01-09 07:00:00 is followed by 2024-01-09 09:00:00"):
+        CycleNetForecaster(**SMALL).fit(gappy)
+
+
+def test_calendar_features_see_stamps_between_multiples_of_the_step(hourly_frame):
+    def forecast(start: str) -> np.ndarray:
+        y = pd.Series(hourly_frame["a"].to_numpy(), index=pd.date_range(start, periods=len(hourly_frame), freq="2h"))
+        est = SMambaForecaster(d_model=8, d_ff=8, e_layers=1, **SMALL).fit(y)
+        return est.predict(fh=[1, 2]).to_numpy()
+
+    # the same values one hour later are different hours of the day, so different inputs
+    assert not np.array_equal(forecast("2024-01-01 00:00"), forecast("2024-01-01 01:00"))
+
+
+def test_a_network_trained_in_float64_forecasts_and_loads_in_float64(hourly_frame, tmp_path):
+    est = CycleNetForecaster(**SMALL, precision="64-true").fit(hourly_frame.iloc[:200])
+    forecast = est.predict(fh=[1, 2])
+    assert np.isfinite(forecast.to_numpy()).all()
+    assert est.forecast_windows(hourly_frame.iloc[200:260]).shape == (31, 6, 2)
+    est.save(tmp_path / "model")
+    pd.testing.assert_frame_equal(tsrec.load(tmp_path / "model").predict(fh=[1, 2]), forecast)
