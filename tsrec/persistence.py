@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tsrec.estimators._persistence import CONFIG, estimator_class, load_forecaster, read_folder
+from tsrec.estimators._folder import CONFIG, estimator_class, read_folder
+from tsrec.estimators._persistence import load_forecaster
 from tsrec.estimators.errors import LoadError
 
 # what a config that parses and checks out but does not describe a buildable estimator raises

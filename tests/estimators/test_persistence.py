@@ -10,7 +10,7 @@ import pytest
 
 import tsrec
 from tsrec.estimators import ARNetForecaster, PGNClassifier
-from tsrec.estimators import _persistence
+from tsrec.estimators import _folder
 from tsrec.estimators.errors import LoadError
 
 X = np.random.default_rng(0).normal(size=(12, 10))
@@ -41,7 +41,7 @@ def edit_config(folder: Path, change, reseal: bool = True) -> None:
     config = json.loads((folder / "config.json").read_text())
     change(config)
     if reseal:
-        config["config_sha256"] = _persistence._config_sha256(config)
+        config["config_sha256"] = _folder._config_sha256(config)
     (folder / "config.json").write_text(json.dumps(config))
 
 
@@ -87,7 +87,7 @@ def test_a_file_or_a_link_to_a_foreign_folder_is_not_replaced(tmp_path, clf):
 def swap_mode(request, monkeypatch):
     """Both ways of swapping a folder in: Linux's atomic exchange and the two-rename fallback."""
     if request.param == "two renames":
-        monkeypatch.setattr(_persistence, "_exchange", lambda a, b: False)
+        monkeypatch.setattr(_folder, "_exchange", lambda a, b: False)
     return request.param
 
 
@@ -110,8 +110,8 @@ def test_stale_backups_do_not_block_a_save(tmp_path, clf, other_clf, swap_mode):
 
 def test_an_interrupted_fallback_save_keeps_the_earlier_model_and_says_where(tmp_path, clf, other_clf, monkeypatch):
     folder = clf.save(tmp_path / "m")
-    monkeypatch.setattr(_persistence, "_exchange", lambda a, b: False)
-    real_replace, killed = _persistence.os.replace, []
+    monkeypatch.setattr(_folder, "_exchange", lambda a, b: False)
+    real_replace, killed = _folder.os.replace, []
 
     def die_before_the_second_rename(src, dst):
         # the process is killed between the two renames: no rename after that happens
@@ -120,10 +120,10 @@ def test_an_interrupted_fallback_save_keeps_the_earlier_model_and_says_where(tmp
             raise SystemExit
         real_replace(src, dst)
 
-    monkeypatch.setattr(_persistence.os, "replace", die_before_the_second_rename)
+    monkeypatch.setattr(_folder.os, "replace", die_before_the_second_rename)
     with pytest.raises(SystemExit):
         other_clf.save(folder)
-    monkeypatch.setattr(_persistence.os, "replace", real_replace)
+    monkeypatch.setattr(_folder.os, "replace", real_replace)
     with pytest.raises(LoadError, match=r"interrupted save left the earlier model in .*\.m\.tsrec-old-"):
         tsrec.load(folder)
     other_clf.save(folder)  # the backup left behind does not block the next save
@@ -132,15 +132,15 @@ def test_an_interrupted_fallback_save_keeps_the_earlier_model_and_says_where(tmp
 
 def test_ctrl_c_between_the_fallbacks_renames_puts_the_earlier_save_back(tmp_path, clf, other_clf, monkeypatch):
     folder = clf.save(tmp_path / "m")
-    monkeypatch.setattr(_persistence, "_exchange", lambda a, b: False)
-    real_replace = _persistence.os.replace
+    monkeypatch.setattr(_folder, "_exchange", lambda a, b: False)
+    real_replace = _folder.os.replace
 
     def interrupt_the_second_rename(src, dst):
         if Path(src).name.startswith(".m.tsrec-new-"):
             raise KeyboardInterrupt
         real_replace(src, dst)
 
-    monkeypatch.setattr(_persistence.os, "replace", interrupt_the_second_rename)
+    monkeypatch.setattr(_folder.os, "replace", interrupt_the_second_rename)
     with pytest.raises(KeyboardInterrupt):
         other_clf.save(folder)
     np.testing.assert_array_equal(tsrec.load(folder).predict_proba(X), clf.predict_proba(X))
@@ -155,7 +155,7 @@ def test_a_folder_filled_while_saving_is_put_back_untouched(tmp_path, clf, swap_
     (target / "thesis.tex").write_text("mine")
     (staging / "config.json").write_text("{}")
     with pytest.raises(FileExistsError, match="changed while saving"):
-        _persistence._swap_in(staging, target)
+        _folder._swap_in(staging, target)
     assert names(target) == ["thesis.tex"] and names(staging) == ["config.json"]
 
 

@@ -1,0 +1,240 @@
+"""A saved estimator's folder on disk: ``config.json`` + ``weights.safetensors``, written atomically.
+
+SHA-256 checksums of the weights file and of the config itself detect truncation, damage and hand
+edits (not a forger, who can recompute them: that needs a signature, which tsrec does not claim).
+What the config holds for each kind of estimator is :mod:`tsrec.estimators._persistence`'s.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors.torch import load as load_tensors
+from safetensors.torch import save_file
+
+from tsrec.estimators.errors import LoadError
+
+FORMAT = "tsrec-estimator"
+# version 1 checksummed only the weights; version 2 checksums config.json too. Both load.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+CONFIG, WEIGHTS = "config.json", "weights.safetensors"
+SAVED_FILES = frozenset({CONFIG, WEIGHTS})
+CONFIG_SHA = "config_sha256"
+
+
+# ---- writing ---------------------------------------------------------------------------------
+
+
+def write_folder(path: str | os.PathLike, config: dict, tensors: dict[str, torch.Tensor]) -> Path:
+    """Write ``config`` and ``tensors`` to the folder ``path`` atomically.
+
+    The complete new folder is built beside ``path`` under a unique name, flushed to disk and
+    swapped in by one atomic rename (Linux), so the folder always holds the earlier complete save
+    or the new one. Residual window: a reader that opens config.json before the swap and the
+    weights after it gets a mix, which the checksums turn into a LoadError (reading again
+    succeeds); where the atomic swap is missing, see :func:`_swap_by_two_renames`.
+    Only an empty folder or an earlier complete tsrec save is replaced; anything else may be the
+    user's data and is refused. A symbolic link is followed: its folder is replaced, the link kept.
+    """
+    target = _follow_link(Path(path))
+    if not _replaceable(target):
+        raise FileExistsError(
+            f"{path} exists and is not a saved tsrec estimator (only an empty folder or an earlier save "
+            f"holding just {CONFIG} and {WEIGHTS} is replaced); choose another path or empty it"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tsrec-new-", dir=target.parent))
+    try:
+        _write_files(staging, config, tensors)
+        _swap_in(staging, target)
+        _fsync(target.parent)
+    finally:
+        # after a swap this holds the earlier save (or the empty folder it replaced)
+        shutil.rmtree(staging, ignore_errors=True)
+    return Path(path)
+
+
+def _follow_link(path: Path) -> Path:
+    if not path.is_symlink():
+        return path
+    try:
+        return path.resolve(strict=False)
+    except (OSError, RuntimeError) as err:  # a loop of links
+        raise FileExistsError(f"{path} is a symbolic link that cannot be followed ({err}); choose another path") from None
+
+
+def _replaceable(folder: Path) -> bool:
+    """True when writing to ``folder`` loses nothing: it is absent, empty, or a complete tsrec save."""
+    if not os.path.lexists(folder):
+        return True
+    if folder.is_symlink() or not folder.is_dir():
+        return False
+    entries = list(folder.iterdir())
+    return not entries or _is_complete_save(folder, entries)
+
+
+def _is_complete_save(folder: Path, entries: list[Path]) -> bool:
+    """Exactly the two regular files tsrec writes, the config carrying tsrec's format tag."""
+    if {p.name for p in entries} != SAVED_FILES or any(p.is_symlink() or not p.is_file() for p in entries):
+        return False
+    try:
+        config = json.loads((folder / CONFIG).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and config.get("format") == FORMAT
+
+
+def _write_files(folder: Path, config: dict, tensors: dict[str, torch.Tensor]) -> None:
+    weights = folder / WEIGHTS
+    save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(weights))
+    config = dict(config, weights_sha256=_sha256(weights.read_bytes()))
+    # the checksum is taken over the config as it will be read back (JSON turns tuples into lists)
+    config[CONFIG_SHA] = _config_sha256(json.loads(json.dumps(config)))
+    (folder / CONFIG).write_text(json.dumps(config, indent=2))
+    for item in (weights, folder / CONFIG, folder):
+        _fsync(item)  # the data is on disk before the rename makes it visible
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Put ``staging`` at ``target``; an existing ``target`` ends up at ``staging``."""
+    if not os.path.lexists(target):
+        os.replace(staging, target)  # fails, losing nothing, if a non-empty folder appeared meanwhile
+        return
+    if _exchange(staging, target):
+        if not _replaceable(staging):  # someone filled the folder since it was checked: undo
+            _exchange(staging, target)
+            _refuse_changed(target)
+        return
+    _swap_by_two_renames(staging, target)
+
+
+def _refuse_changed(target: Path) -> None:
+    raise FileExistsError(f"{target} changed while saving and is no saved tsrec estimator now; nothing was replaced")
+
+
+def _swap_by_two_renames(staging: Path, target: Path) -> None:
+    """Fallback where renameat2 is missing (not Linux, or a file system without RENAME_EXCHANGE).
+
+    Residual window: between the two renames ``target`` does not exist and a reader gets
+    LoadError; if the process dies there, the earlier save stays in the ``.NAME.tsrec-old-*``
+    folder (``tsrec.load`` names it) and the next save writes a fresh ``target`` unhindered.
+    """
+    backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.tsrec-old-", dir=target.parent))
+    os.replace(target, backup)  # a folder may be renamed onto an empty one
+    if not _replaceable(backup):
+        os.replace(backup, target)
+        _refuse_changed(target)
+    try:
+        os.replace(staging, target)
+    except BaseException:  # Ctrl-C included: put the earlier save back
+        os.replace(backup, target)
+        raise
+    shutil.rmtree(backup)
+
+
+_RENAME_EXCHANGE, _AT_FDCWD = 2, -100
+
+
+@functools.cache
+def _renameat2():
+    if not sys.platform.startswith("linux"):
+        return None
+    return getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step; False where the system cannot (the caller falls back)."""
+    renameat2 = _renameat2()
+    if renameat2 is None:
+        return False
+    return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+
+def read_folder(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tensor]]:
+    """Read and verify a saved folder; every failure is a :class:`LoadError` saying what is wrong."""
+    folder = Path(path)
+    if not (folder / CONFIG).is_file() or not (folder / WEIGHTS).is_file():
+        raise LoadError(
+            f"{folder} is not a saved tsrec estimator: {CONFIG} and {WEIGHTS} are needed{_interrupted_hint(folder)}"
+        )
+    config = _read_config(folder / CONFIG)
+    weights = (folder / WEIGHTS).read_bytes()  # read once: the checked bytes are the loaded bytes
+    if _sha256(weights) != config.get("weights_sha256"):
+        raise LoadError(f"{folder / WEIGHTS} does not match its checksum: it was truncated or modified")
+    try:
+        tensors = load_tensors(weights)
+    except Exception as err:  # safetensors raises its own error type
+        raise LoadError(f"{folder / WEIGHTS} cannot be read ({err})") from None
+    return config, tensors
+
+
+def _interrupted_hint(folder: Path) -> str:
+    """Name the earlier save an interrupted save left beside ``folder``, if there is one."""
+    parent = folder.absolute().parent
+    left = sorted(parent.glob(f".{folder.name}.tsrec-old-*")) + sorted(parent.glob(f".{folder.name}.old"))
+    if not left:
+        return ""
+    return f"; an interrupted save left the earlier model in {left[0]}: rename it to {folder} to recover it"
+
+
+def _read_config(path: Path) -> dict:
+    try:
+        config = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise LoadError(f"{path} is not valid JSON ({err}); the file is damaged") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise LoadError(f"{path} is not a tsrec estimator config")
+    version = config.get("format_version")
+    if version not in READABLE_VERSIONS:
+        raise LoadError(
+            f"{path}: unsupported format_version {version!r}; this tsrec reads {list(READABLE_VERSIONS)}: "
+            "load it with the tsrec version that saved it"
+        )
+    estimator_class(path, config.get("class"))  # before the checksum: a foreign name is reported as such
+    if version >= 2 and config.get(CONFIG_SHA) != _config_sha256(config):
+        raise LoadError(f"{path} does not match its checksum: it was edited or damaged; save the model again")
+    missing = [key for key in ("class", "params", "fitted") if key not in config]
+    if missing or not isinstance(config["params"], dict) or not isinstance(config["fitted"], dict):
+        raise LoadError(f"{path} lacks {missing or 'a params or fitted mapping'}; the file is damaged")
+    return config
+
+
+def estimator_class(config_file: Path, name) -> type:
+    """The registered estimator class ``name``; nothing outside tsrec's registry is looked up."""
+    from tsrec.registry import all_estimators
+
+    classes = dict(all_estimators())
+    if not isinstance(name, str) or name not in classes:
+        raise LoadError(f"{config_file}: unknown estimator class {name!r}; known: {sorted(classes)}")
+    return classes[name]
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _config_sha256(config: dict) -> str:
+    """SHA-256 of the config in canonical JSON, leaving out the field that stores it."""
+    body = {k: v for k, v in config.items() if k != CONFIG_SHA}
+    return _sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
