@@ -74,10 +74,13 @@ def test_new_data_must_hold_the_fitted_variates_by_name(hourly_frame):
     est.predict(fh=[1], y=hourly_frame.to_numpy()[:100])
 
 
-def test_a_series_keeps_its_name_from_a_new_context(hourly_frame):
-    y = hourly_frame["a"].rename("load")
+@pytest.mark.parametrize("name", ["load", None])
+def test_a_series_keeps_its_name_from_a_new_context_and_after_loading(hourly_frame, tmp_path, name):
+    y = hourly_frame["a"].rename(name)
     est = CycleNetForecaster(**SMALL).fit(y.iloc[:300])
-    assert est.predict(fh=[1], y=y.iloc[:350]).name == "load"
+    assert est.predict(fh=[1], y=y.iloc[:350]).name == name
+    est.save(tmp_path / "model")
+    assert tsrec.load(tmp_path / "model").predict(fh=[1]).name == name
 
 
 def test_messages_name_what_is_needed(hourly_frame):

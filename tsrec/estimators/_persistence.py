@@ -173,10 +173,19 @@ def _scaler_from_json(spec: dict, n_channels: int):
     return scaler
 
 
+def _as_mtype(frame: pd.DataFrame, mtype: str):
+    """The saved context in the fitted container; a Series keeps its name (sktime's converter drops
+    it), which is its column's, except that an unnamed Series' column is 0."""
+    if mtype != "pd.Series":
+        from sktime.datatypes import convert_to
+
+        return convert_to(frame, to_type=mtype)
+    column = frame.columns[0]
+    return frame.iloc[:, 0].rename(None if isinstance(column, (int, np.integer)) and column == 0 else column)
+
+
 def load_forecaster(cls: type, config: dict, tensors: dict):
     """Rebuild a forecaster: fit bookkeeping on the saved context, weights from the file."""
-    from sktime.datatypes import convert_to
-
     fitted = _fitted(config, FORECASTER_FITTED)
     est = _construct(cls, config["params"])
     state = {
@@ -186,7 +195,7 @@ def load_forecaster(cls: type, config: dict, tensors: dict):
         "history": fitted["history"],
         "last_positions": [s["last_position"] for s in fitted["series"]],
     }
-    y = convert_to(_context_frame(config, tensors), to_type=fitted["y_mtype"])
+    y = _as_mtype(_context_frame(config, tensors), fitted["y_mtype"])
     setattr(est, "_DeepForecaster__restore", state)  # survives sktime's reset (name has "__")
     try:
         est.fit(y, fh=fitted["fh"])
