@@ -167,9 +167,46 @@ def test_series_length_header_is_checked(tmp_path: Path) -> None:
         ({"name": "Toy", "split": "valid"}, "split must be"),
         ({"name": "Toy", "pad": "zero"}, "pad must be"),
         ({"name": "Toy", "length": 10}, "length= only applies with pad='last'"),
-        ({"name": "Toy", "pad": "last", "length": 0}, "length must be a positive integer"),
+        ({"name": "Toy", "pad": "last", "length": 0}, "length must be an integer >= 1"),
+        ({"name": "Toy", "pad": "last", "length": True}, "length must be an integer >= 1"),
+        ({"name": "Toy", "pad": "last", "length": 29.0}, "length must be an integer >= 1"),
     ],
 )
 def test_bad_arguments(tmp_path: Path, kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         load_ucr(data_dir=tmp_path, **kwargs)
+
+
+def test_length_accepts_numpy_integers(data_dir: Path) -> None:
+    X, _ = load_ucr("JapaneseVowels", data_dir=data_dir, pad="last", length=np.int64(29))
+    assert X.shape == (270, 12, 29)
+
+
+def test_percent_comment_lines_are_skipped(tmp_path: Path) -> None:
+    body = "\ufeff% made by hand\n%\n" + HEADER.format(uni="true", eq="true") + "% between cases\n1,2:a\n3,4:b\n"
+    _write(tmp_path, "Toy", body)
+    X, y = load_ucr("Toy", data_dir=tmp_path)
+    np.testing.assert_array_equal(X, [[1.0, 2.0], [3.0, 4.0]])
+    assert list(y) == ["a", "b"]
+
+
+def test_sktime_unit_test_problem_loads() -> None:
+    path = sktime_data_folder() / "UnitTest" / "UnitTest_TRAIN.ts"
+    assert path.read_text().startswith("%")  # the case this test is about
+    X, y = load_ucr("UnitTest")
+    first = path.read_text().split("@data")[1].split()[0]
+    values, label = first.split(":")
+    assert X.shape == (20, 24) and sorted(set(y)) == ["1", "2"]
+    np.testing.assert_array_equal(X[0], np.array(values.split(","), dtype=float))
+    assert y[0] == label
+
+
+def test_list_ucr_lists_only_classification_problems(tmp_path: Path) -> None:
+    _write(tmp_path, "Toy", HEADER.format(uni="true", eq="true") + "1,2:a\n")
+    regression = HEADER.format(uni="true", eq="true").replace("@classLabel true a b", "@targetLabel true")
+    _write(tmp_path, "Reg", regression + "1,2:0.5\n")
+    assert list_ucr(tmp_path) == ["Toy"]
+    names = list_ucr()
+    assert "UnitTest" in names and not {"Covid3Month", "Tecator"} & set(names)
+    for name in names:  # every listed problem loads
+        load_ucr(name, pad="last")

@@ -2,8 +2,10 @@
 
 ETTh1 and ETTh2 ship with the package (CC BY-ND 4.0, unmodified; see ``data/ATTRIBUTION.md``).
 The other sets are read from a data folder: the ``data_dir`` argument, else the environment
-variable ``TSREC_DATA``. Inside it a file may lie at ``<dir>/<file>`` or
-``<dir>/<group>/<file>`` (e.g. ``$TSREC_DATA/ETT/ETTm1.csv``).
+variable ``TSREC_DATA`` (an empty value counts as unset), else ``../shared/data`` beside a
+development checkout. Inside it a file may lie at ``<dir>/<group>/<file>`` or ``<dir>/<file>``
+(e.g. ``$TSREC_DATA/ETT/ETTm1.csv``); a missing file raises a FileNotFoundError listing every
+path tried.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from importlib import resources
 from pathlib import Path
 
 import pandas as pd
+
+from tsrec.datasets._checks import check_int, check_name
+from tsrec.datasets._datadir import data_roots, first_file
 
 # name -> (folder in the data dir, file name, pandas frequency)
 LTSF_FILES = {
@@ -25,6 +30,8 @@ LTSF_FILES = {
     "weather": ("weather", "weather.csv", "10min"),
 }
 BUNDLED = ("ETTh1", "ETTh2")
+# rows per hour of the ETT sets, whose borders the papers fix in hours
+_ETT_ROWS_PER_HOUR = {"ETTh1": 1, "ETTh2": 1, "ETTm1": 4, "ETTm2": 4}
 # ETT borders of the papers' protocol, in hours: 12 months train, 4 validation, 4 test
 _ETT_HOURS = (12 * 30 * 24, 4 * 30 * 24, 4 * 30 * 24)
 
@@ -33,68 +40,96 @@ def _find_file(name: str, data_dir: str | os.PathLike | None) -> Path:
     group, file, _ = LTSF_FILES[name]
     if name in BUNDLED and data_dir is None:
         return Path(str(resources.files("tsrec.datasets") / "data" / file))
-    folder = data_dir if data_dir is not None else os.environ.get("TSREC_DATA")
-    if folder is None:
-        raise FileNotFoundError(
-            f"{name} is not bundled; put {file} in a data folder and pass data_dir=... or set "
-            f"TSREC_DATA (looked for <dir>/{group}/{file} or <dir>/{file})"
-        )
-    for candidate in (Path(folder) / group / file, Path(folder) / file):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(
-        f"{name}: {file} not found in {folder}; put it at {Path(folder) / group / file}"
-    )
+    tried = [path for root in data_roots(data_dir) for path in (root / group / file, root / file)]
+    return first_file(tried, f"{name} ({file})", f"Put {file} at <folder>/{group}/{file}")
+
+
+def _regular_index(stamps: pd.Series, freq: str) -> pd.DatetimeIndex:
+    """A regular index at ``freq`` from the first stamp, one label per row in file order.
+
+    The papers' protocol cuts splits by row position, so rows are never dropped, added or
+    reordered to fit the stamps: where the file's stamps are regular this is exactly them.
+    """
+    first = pd.to_datetime(stamps.iloc[0], format="mixed")
+    return pd.date_range(first, periods=len(stamps), freq=freq, name="date")
 
 
 def load_ltsf(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     """Load a long-term forecasting benchmark as a DataFrame with a regular DatetimeIndex.
 
+    Every row of the file is kept, in file order, so that the papers' splits (cut by row
+    position) are unchanged. The index is a regular range at the set's sampling step (ETTh hourly,
+    ETTm 15 min, exchange_rate daily, illness weekly on Tuesdays, weather 10 min) starting at the
+    file's first stamp. For ETT, exchange_rate and illness that is exactly the file's stamps.
+    weather.csv's stamps are irregular: 2020-05-12 06:00 appears twice and the 9 stamps
+    2020-05-29 09:40 .. 11:00 are missing. So 33,652 of its 52,696 rows get a stamp other than the
+    file's: 10 minutes later from the repeated row up to the gap, 80 minutes earlier after it. The
+    last row is labelled 2020-12-31 22:40, not 2021-01-01 00:00.
+
     Parameters
     ----------
     name : str
-        One of ``ETTh1, ETTh2, ETTm1, ETTm2, exchange_rate, illness, weather``.
+        One of ``ETTh1, ETTh2, ETTm1, ETTm2, exchange_rate, illness, weather`` (case matters).
     data_dir : path or None
-        Folder holding the files; None uses the bundled copy (ETTh1, ETTh2) or ``TSREC_DATA``.
+        Folder holding the files; None uses the bundled copy (ETTh1, ETTh2), else ``TSREC_DATA``,
+        else ``../shared/data`` beside a development checkout.
 
     Examples
     --------
     >>> df = load_ltsf("ETTh1")
-    >>> df.shape
-    (17420, 7)
+    >>> df.shape, df.index.freqstr
+    ((17420, 7), 'h')
     """
-    if name not in LTSF_FILES:
-        raise ValueError(f"unknown data set {name!r}; choose one of {sorted(LTSF_FILES)}")
+    check_name("data set", name, LTSF_FILES)
     path = _find_file(name, data_dir)
     df = pd.read_csv(path, encoding_errors="replace")
-    df.index = pd.DatetimeIndex(pd.to_datetime(df.pop("date"), format="mixed"), name="date")
-    return df.asfreq(LTSF_FILES[name][2]) if name.startswith("ETT") else df
+    if "date" not in df.columns or df.empty:
+        raise ValueError(f"{path} needs a 'date' column and at least one row; is it the {name} benchmark file?")
+    df.index = _regular_index(df.pop("date"), LTSF_FILES[name][2])
+    return df
 
 
 def load_ett(name: str = "ETTh1", data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
-    """Load ETTh1, ETTh2 (bundled), ETTm1 or ETTm2 (from ``data_dir`` or ``TSREC_DATA``).
+    """Load ETTh1, ETTh2 (bundled), ETTm1 or ETTm2 (from ``data_dir`` or the data folder).
 
     Examples
     --------
     >>> load_ett("ETTh2").columns.tolist()
     ['HUFL', 'HULL', 'MUFL', 'MULL', 'LUFL', 'LULL', 'OT']
     """
-    if not name.startswith("ETT") or name not in LTSF_FILES:
-        raise ValueError(f"unknown ETT set {name!r}; choose ETTh1, ETTh2, ETTm1 or ETTm2")
+    check_name("ETT set", name, _ETT_ROWS_PER_HOUR)
     return load_ltsf(name, data_dir)
 
 
 def ltsf_borders(name: str, n_rows: int) -> tuple[int, int, int]:
-    """End rows of the train, validation and test splits of the papers' protocol."""
-    if name.startswith("ETTh"):
-        steps = 1
-    elif name.startswith("ETTm"):
-        steps = 4
-    else:
+    """End rows of the train, validation and test splits of the papers' protocol.
+
+    ``name`` is one of :func:`load_ltsf`'s names (case matters): the ETT sets have fixed
+    borders in months, the others 70/10/20 of ``n_rows``.
+
+    Examples
+    --------
+    >>> ltsf_borders("ETTh1", 17420), ltsf_borders("illness", 966)
+    ((8640, 11520, 14400), (676, 773, 966))
+    """
+    check_name("data set", name, LTSF_FILES)
+    n_rows = check_int("n_rows", n_rows)
+    if name not in _ETT_ROWS_PER_HOUR:
         n_train, n_test = int(n_rows * 0.7), int(n_rows * 0.2)
         return n_train, n_rows - n_test, n_rows
-    train, val, test = (h * steps for h in _ETT_HOURS)
+    train, val, test = (h * _ETT_ROWS_PER_HOUR[name] for h in _ETT_HOURS)
     return train, train + val, train + val + test
+
+
+def _check_frame(df: object) -> None:
+    """ltsf_split cuts rows by position with ``iloc``: it needs a non-empty pandas frame."""
+    if not isinstance(df, (pd.DataFrame, pd.Series)):
+        raise TypeError(
+            f"df must be a pandas DataFrame (rows in time order, as load_ltsf returns), got "
+            f"{type(df).__name__}; wrap an array as pd.DataFrame(array)"
+        )
+    if df.empty:
+        raise ValueError("df has no rows; pass the whole benchmark frame from load_ltsf")
 
 
 def ltsf_split(
@@ -113,11 +148,13 @@ def ltsf_split(
     >>> len(train), len(val), len(test)
     (8640, 2976, 2976)
     """
+    _check_frame(df)
+    lookback = check_int("lookback", lookback)
     train_end, val_end, test_end = ltsf_borders(name, len(df))
     if test_end > len(df):
         raise ValueError(f"{name} split needs {test_end} rows but the frame has {len(df)}")
-    if lookback < 1 or lookback > train_end:
-        raise ValueError(f"lookback must be in [1, {train_end}], got {lookback}")
+    if lookback > train_end:
+        raise ValueError(f"lookback must be in [1, {train_end}] (the training rows), got {lookback}")
     return (
         df.iloc[:train_end],
         df.iloc[train_end - lookback : val_end],

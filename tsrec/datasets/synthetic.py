@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tsrec.datasets._checks import check_int, check_real
+
 
 def make_ar(
     coefficients: tuple[float, ...] = (0.2, 0.3, -0.5),
@@ -21,12 +23,9 @@ def make_ar(
     >>> len(y)
     100
     """
-    coef = np.asarray(coefficients, dtype=float)
-    if coef.ndim != 1 or len(coef) == 0:
-        raise ValueError("coefficients must be a non-empty 1-D sequence, lag 1 first")
-    roots = np.roots(np.concatenate([[1.0], -coef]))
-    if np.any(np.abs(roots) >= 1.0):
-        raise ValueError("the AR process is not stationary: choose coefficients with all roots inside the unit circle")
+    coef = _ar_coefficients(coefficients)
+    n_samples, burn_in = check_int("n_samples", n_samples), check_int("burn_in", burn_in, minimum=0)
+    noise = check_real("noise", noise)
     rng = np.random.default_rng(random_state)
     total = n_samples + burn_in
     shocks = noise * rng.standard_normal(total)
@@ -35,6 +34,22 @@ def make_ar(
     for t in range(p, total):
         y[t] = coef @ y[t - p : t][::-1] + shocks[t]
     return pd.Series(y[burn_in:], name="y")
+
+
+def _ar_coefficients(coefficients: object) -> np.ndarray:
+    """Finite, real, 1-D and stationary AR coefficients (NaN would only fail later, in np.roots)."""
+    try:
+        coef = np.asarray(coefficients, dtype=float)
+    except (TypeError, ValueError):
+        coef = np.empty(0)  # not numbers: reported below with the other shape errors
+    if coef.ndim != 1 or len(coef) == 0 or not np.isfinite(coef).all():
+        raise ValueError(
+            f"coefficients must be a non-empty 1-D sequence of finite numbers, lag 1 first; got {coefficients!r}"
+        )
+    roots = np.roots(np.concatenate([[1.0], -coef]))
+    if np.any(np.abs(roots) >= 1.0):
+        raise ValueError("the AR process is not stationary: choose coefficients with all roots inside the unit circle")
+    return coef
 
 
 def make_seasonal(
@@ -57,6 +72,8 @@ def make_seasonal(
     >>> y.shape, cycle.shape
     ((48, 1), (24, 1))
     """
+    n_samples, period = check_int("n_samples", n_samples), check_int("period", period)
+    n_channels, noise = check_int("n_channels", n_channels), check_real("noise", noise)
     rng = np.random.default_rng(random_state)
     cycle = rng.standard_normal((period, n_channels))
     phase = np.arange(n_samples) % period

@@ -1,13 +1,14 @@
 """Load UCR/UEA classification problems from their ``.ts`` files, without sktime.
 
-A ``.ts`` file has comment lines (``#``), header lines (``@problemName``, ``@timeStamps``,
-``@missing``, ``@univariate``, ``@dimensions``, ``@equalLength``, ``@seriesLength``,
-``@classLabel true <labels>``) and, after ``@data``, one case per line: channels separated by
+A ``.ts`` file has comment lines (starting ``#`` or ``%``), header lines (``@problemName``,
+``@timeStamps``, ``@missing``, ``@univariate``, ``@dimensions``, ``@equalLength``,
+``@seriesLength``, ``@classLabel true <labels>``) and, after ``@data``, one case per line: channels separated by
 ``:``, values within a channel by ``,``, the class label last. ``?`` marks a missing value.
 
-Where files are looked for: ``data_dir`` alone when it is given; otherwise, in order:
+Where files are looked for (the lookup the forecasting loaders share, ``tsrec.datasets._datadir``,
+then sktime's folder): ``data_dir`` alone when it is given; otherwise, in order:
 
-1. the folder in the environment variable ``TSREC_DATA``;
+1. the folder in the environment variable ``TSREC_DATA`` (an empty value counts as unset);
 2. ``<repository>/../shared/data``, where the data lies in a development checkout;
 3. the data folder that sktime installs with itself, which holds a few problems (ArrowHead,
    BasicMotions, GunPoint, ItalyPowerDemand, JapaneseVowels, OSULeaf, ...) byte for byte as
@@ -26,26 +27,22 @@ from pathlib import Path
 
 import numpy as np
 
+from tsrec.datasets._checks import check_int
+from tsrec.datasets._datadir import data_roots, first_file
+
 __all__ = ["list_ucr", "load_ucr"]
 
-ENV_VAR = "TSREC_DATA"
 _SPLITS = ("train", "test")
 _PADS = ("error", "last")
+# the archive's files (and sktime's reader) use both: UnitTest opens with '%' lines
+_COMMENTS = ("#", "%")
 
 
 def _roots(data_dir: str | os.PathLike[str] | None) -> list[Path]:
-    """Folders to search, in order."""
-    if data_dir is not None:
-        return [Path(data_dir).expanduser()]
-    roots = []
-    if os.environ.get(ENV_VAR):
-        roots.append(Path(os.environ[ENV_VAR]).expanduser())
-    # tsrec/datasets/ucr.py -> repository root is two levels above the package folder.
-    dev = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-    if dev.is_dir():
-        roots.append(dev)
+    """Folders to search, in order: the shared data-folder lookup, then sktime's own data folder."""
+    roots = data_roots(data_dir)
     bundled = sktime_data_folder()
-    if bundled is not None:
+    if data_dir is None and bundled is not None:
         roots.append(bundled)
     return roots
 
@@ -69,14 +66,8 @@ def _candidates(root: Path, name: str, split: str) -> list[Path]:
 def _find_file(name: str, split: str, data_dir: str | os.PathLike[str] | None) -> Path:
     """Return the first existing file, or raise FileNotFoundError listing every path tried."""
     tried = [p for root in _roots(data_dir) for p in _candidates(root, name, split)]
-    for path in tried:
-        if path.is_file():
-            return path
-    listing = "\n  ".join(str(p) for p in tried) or "(no folder to search)"
-    raise FileNotFoundError(
-        f"UCR/UEA file for {name!r} ({split}) not found. Searched:\n  {listing}\n"
-        f"Put {name}_{split.upper()}.ts in <folder>/UCR_UEA/{name}/ and pass data_dir=<folder> "
-        f"or set the environment variable {ENV_VAR}=<folder>."
+    return first_file(
+        tried, f"UCR/UEA file for {name!r} ({split})", f"Put {name}_{split.upper()}.ts in <folder>/UCR_UEA/{name}/"
     )
 
 
@@ -127,10 +118,11 @@ def _read_ts(path: Path) -> tuple[list[list[np.ndarray]], list[str]]:
     cases: list[list[np.ndarray]] = []
     labels: list[str] = []
     declared: set[str] | None = None  # class labels, known once @data is reached
-    with open(path, encoding="utf-8") as fh:
+    # utf-8-sig: some archive files start with a byte-order mark, which would hide a first comment
+    with open(path, encoding="utf-8-sig") as fh:
         for lineno, raw in enumerate(fh, start=1):
             line = raw.strip()
-            if not line or line.startswith("#"):
+            if not line or line.startswith(_COMMENTS):
                 continue
             try:
                 if declared is None:
@@ -273,12 +265,15 @@ def _check_args(name: object, split: object, pad: object, length: object) -> Non
     if length is not None:
         if pad != "last":
             raise ValueError("length= only applies with pad='last'")
-        if isinstance(length, bool) or not isinstance(length, int) or length < 1:
-            raise ValueError(f"length must be a positive integer, got {length!r}")
+        check_int("length", length)
 
 
 def list_ucr(data_dir: str | os.PathLike[str] | None = None) -> list[str]:
-    """Names of the UCR/UEA problems with a ``.ts`` file in the searched folders.
+    """Names of the UCR/UEA classification problems that :func:`load_ucr` can read.
+
+    A problem is listed when a ``.ts`` file of it in the searched folders declares class labels
+    (``@classLabel true ...``). Regression problems (``@targetLabel``, e.g. sktime's Covid3Month
+    and Tecator) are left out: load_ucr reads labelled classification files only.
 
     Parameters
     ----------
@@ -288,22 +283,34 @@ def list_ucr(data_dir: str | os.PathLike[str] | None = None) -> list[str]:
     Returns
     -------
     list of str
-        Sorted problem names that have a train or a test file.
+        Sorted problem names that have a train or a test file with class labels.
 
     Examples
     --------
-    >>> "GunPoint" in list_ucr()
-    True
+    >>> "GunPoint" in list_ucr(), "Tecator" in list_ucr()
+    (True, False)
     """
-    return sorted({n for root in _roots(data_dir) for n in _names_in(root)})
+    return sorted({name for root in _roots(data_dir) for name, path in _files_in(root) if _has_class_labels(path)})
 
 
-def _names_in(root: Path) -> Iterable[str]:
-    """Problem names from ``*_TRAIN.ts``/``*_TEST.ts`` files in the layouts load_ucr searches."""
+def _files_in(root: Path) -> Iterable[tuple[str, Path]]:
+    """(problem name, file) for ``*_TRAIN.ts``/``*_TEST.ts`` files in the layouts load_ucr searches."""
     for folder in (root / "UCR_UEA", root):
         if not folder.is_dir():
             continue
         for path in [*folder.glob("*.ts"), *folder.glob("*/*.ts")]:
             stem, _, suffix = path.stem.rpartition("_")
             if stem and suffix.lower() in _SPLITS:
-                yield stem
+                yield stem, path
+
+
+def _has_class_labels(path: Path) -> bool:
+    """Whether the header (the lines before ``@data``) declares ``@classLabel true``; reads no data."""
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+        for raw in fh:
+            words = raw.strip().lower().split()
+            if words[:1] == ["@data"]:
+                return False
+            if words[:2] == ["@classlabel", "true"]:
+                return True
+    return False

@@ -1,0 +1,45 @@
+"""The one data-folder lookup of every loader: ``data_dir``, else ``$TSREC_DATA``, else ``../shared/data``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ENV_VAR = "TSREC_DATA"
+# tsrec/datasets/_datadir.py -> the repository root is two levels above the package folder; a
+# development checkout keeps the benchmark files beside it, in ../shared/data.
+DEV_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def data_roots(data_dir: str | os.PathLike[str] | None) -> list[Path]:
+    """Folders to search, in order: ``data_dir`` alone when given, else ``$TSREC_DATA`` and ``DEV_DATA``."""
+    if data_dir is not None:
+        return [_checked_dir(data_dir)]
+    roots = []
+    env = os.environ.get(ENV_VAR, "")
+    if env:  # an empty TSREC_DATA counts as unset, not as the current folder
+        roots.append(Path(env).expanduser())
+    if DEV_DATA.is_dir():
+        roots.append(DEV_DATA)
+    return roots
+
+
+def _checked_dir(data_dir: object) -> Path:
+    """``data_dir`` as a Path; refuse other types and the empty string (which would mean the current folder)."""
+    if not isinstance(data_dir, (str, os.PathLike)):
+        raise TypeError(f"data_dir must be a folder path (str or os.PathLike) or None, got {type(data_dir).__name__}")
+    if not os.fspath(data_dir):
+        raise ValueError("data_dir is empty; pass the folder that holds the data files, or None")
+    return Path(data_dir).expanduser()
+
+
+def first_file(tried: list[Path], what: str, where_to_put: str) -> Path:
+    """The first existing file of ``tried``, or a FileNotFoundError listing every path tried."""
+    for path in tried:
+        if path.is_file():
+            return path
+    listing = "\n  ".join(str(p) for p in tried) or f"(no folder to search: no data_dir, {ENV_VAR} unset, no {DEV_DATA})"
+    raise FileNotFoundError(
+        f"{what} not found. Searched:\n  {listing}\n{where_to_put} and pass data_dir=<folder> "
+        f"or set the environment variable {ENV_VAR}=<folder>."
+    )
