@@ -92,8 +92,10 @@ def test_messages_name_what_is_needed(hourly_frame):
     with pytest.raises(InputError, match=r"duplicate column names \['a'\]"):
         CycleNetForecaster(**SMALL).fit(hourly_frame.set_axis(["a", "a"], axis=1))
     gappy = hourly_frame["a"].drop(hourly_frame.index[200])
-    with pytest.raises(InputError, match="not evenly spaced .* 2024-01-09 07:00:00 is followed by 2024-01-09 09:00:00"):
+    with pytest.raises(InputError, match="^y: .*not evenly spaced .* 2024-01-09 07:00:00 is followed by 2024-01-09 09:00:00"):
         CycleNetForecaster(**SMALL).fit(gappy)
+    with pytest.raises(InputError, match="^y series 'b': .*not evenly spaced"):
+        est.predict(fh=[1], y=pd.concat({"a": hourly_frame["a"], "b": gappy}))
 
 
 def test_calendar_features_see_stamps_between_multiples_of_the_step(hourly_frame):

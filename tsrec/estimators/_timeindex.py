@@ -15,17 +15,19 @@ from pandas.tseries.offsets import Day, Tick
 from tsrec.estimators.errors import InputError, InSampleError
 
 # cycle lengths inferred from a pandas frequency, keyed by (unit, multiple)
-_CYCLE_BY_FREQ = {("h", 1): 24, ("min", 15): 96, ("D", 1): 7, ("W", 1): 52}
+_CYCLE_BY_FREQ = {("h", 1): 24, ("min", 15): 96, ("min", 10): 144, ("D", 1): 7, ("W", 1): 52}
 _ALIASES = {"H": "h", "T": "min", "B": "D"}
 
 
 def check_index(index: pd.Index, name: str = "y") -> None:
-    """Reject duplicate or unsorted time stamps, with the fix in the message."""
+    """Reject duplicate, unsorted or unevenly spaced time stamps, with the fix in the message."""
     if index.has_duplicates:
         dup = index[index.duplicated()][:3].tolist()
         raise InputError(f"{name} has duplicate time stamps (e.g. {dup}); aggregate or drop duplicates first")
     if not index.is_monotonic_increasing:
         raise InputError(f"{name} time stamps are not sorted; sort it first (e.g. y.sort_index())")
+    if isinstance(index, pd.DatetimeIndex) and index.freq is None and len(index) >= 3 and pd.infer_freq(index) is None:
+        raise InputError(f"{name}: {_irregular_message(index)}")
 
 
 def infer_freq(index: pd.Index) -> object:
@@ -152,7 +154,8 @@ def steps_to(index: pd.Index, freq: object, stamps: pd.Index, name: str) -> np.n
 
 
 def cycle_length_from_freq(freq: object) -> int:
-    """The default cycle length for a frequency: 24 hourly, 96 at 15 minutes, 7 daily, 52 weekly."""
+    """The default cycle length for a frequency: 24 hourly, 96 at 15 minutes, 144 at 10 minutes
+    (one day, CycleNet's setting for the weather set), 7 daily, 52 weekly."""
     if isinstance(freq, int) or freq is None:
         raise InputError("cannot infer cycle_length from an integer time index; pass cycle_length=...")
     name = freq.name if hasattr(freq, "name") else str(freq)
