@@ -7,7 +7,16 @@ import pandas as pd
 import pytest
 
 import tsrec
-from tsrec.estimators import CycleNetForecaster
+from tsrec.estimators import (
+    ARNetForecaster,
+    CycleNetForecaster,
+    LS4Forecaster,
+    LTCForecaster,
+    PGNClassifier,
+    PGNForecaster,
+    SpaceTimeForecaster,
+)
+from tsrec.estimators.errors import InputError
 from tsrec.registry import get_estimator
 
 
@@ -91,16 +100,68 @@ def test_predict_rejects(case, fitted):
 @pytest.mark.parametrize("params,match", [
     ({"lookback": 0}, "lookback must be an integer >= 1"),
     ({"max_epochs": 0}, "max_epochs"),
-    ({"lr": -1.0}, "lr must be a number > 0"),
+    ({"lr": -1.0}, "lr must be a finite number > 0"),
     ({"val_size": 1.5}, "val_size"),
     ({"random_state": "x"}, "random_state"),
     ({"trainer_kwargs": [1]}, "trainer_kwargs must be a dict"),
     ({"backbone": "rnn"}, "backbone must be 'linear' or 'mlp'"),
+    ({"lr": float("inf")}, "lr must be a finite number > 0"),
+    ({"weight_decay": float("nan")}, "weight_decay must be a finite number >= 0"),
+    ({"patience": 0}, "patience must be an integer >= 1"),
+    ({"random_state": 2**40}, r"random_state must be None or an int in \[0, 2\*\*32 - 1\]"),
+    ({"random_state": -1}, "random_state must be None or an int in"),
+    ({"trainer_kwargs": {"max_epochs": 3}}, "trainer_kwargs may not set 'max_epochs': use the estimator's max_epochs="),
+    ({"trainer_kwargs": {"deterministic": False}}, "may not set 'deterministic': tsrec sets it itself"),
+    ({"trainer_kwargs": {"foo": 1}}, "'foo', which is not a lightning.Trainer argument"),
+    ({"trainer_kwargs": {"callbacks": "x"}}, "must be a lightning Callback"),
+    ({"trainer_kwargs": {"limit_val_batches": 0}}, "use the estimator's val_size=0"),
+    ({"accelerator": ["cpu"]}, "accelerator must be a string"),
+    ({"precision": "16-true"}, "use '16-mixed' or 'bf16-mixed'"),
 ])
 def test_bad_parameters_fail_in_fit(params, match):
     est = CycleNetForecaster(**{"lookback": 24, "horizon": 12, "max_epochs": 1, **params})
     with pytest.raises(ValueError, match=match):
         est.fit(frame(), fh=[1])
+
+
+@pytest.mark.parametrize("cls,params", [
+    (CycleNetForecaster, {"verbose": "False"}),
+    (CycleNetForecaster, {"use_revin": "False"}),
+    (PGNForecaster, {"norm": None}),
+    (LTCForecaster, {"norm": 1}),
+])
+def test_flags_must_be_booleans(cls, params):
+    name = next(iter(params))
+    with pytest.raises(TypeError, match=f"{name} must be True or False"):
+        cls(lookback=48, horizon=24, max_epochs=1, **params).fit(frame(), fh=[1])
+
+
+def test_model_parameters_name_themselves():
+    with pytest.raises(ValueError, match="sparsity must be a finite number > 0"):
+        ARNetForecaster(sparsity="0.5", max_epochs=1).fit(frame())
+    with pytest.raises(ValueError, match="reg_lambda must be a finite number"):
+        ARNetForecaster(reg_lambda=float("inf"), max_epochs=1).fit(frame())
+    with pytest.raises(InputError, match="needs at least n_lags \\+ horizon = 1001; .* lower n_lags/horizon"):
+        ARNetForecaster(n_lags=1000, max_epochs=1).fit(frame())
+    with pytest.raises(InputError, match="cannot infer period from an integer time index; pass period="):
+        PGNForecaster(lookback=8, horizon=4, max_epochs=1).fit(frame().reset_index(drop=True))
+    with pytest.raises(ValueError, match="criterion_weights must be three finite numbers"):
+        SpaceTimeForecaster(criterion_weights=(float("inf"), 1, 1), max_epochs=1).fit(frame())
+
+
+def test_numpy_scalars_from_parameter_grids_are_accepted():
+    params = {"lookback": np.int64(6), "horizon": np.int64(2), "d_model": 4, "n_samples": 4, "dropout": np.float32(0.1)}
+    forecast = LS4Forecaster(max_epochs=1, **params).fit(frame().iloc[:100], fh=[1, 2]).predict()
+    assert np.isfinite(forecast.to_numpy()).all()
+
+
+def test_a_validation_split_that_leaves_nothing_is_reported():
+    with pytest.warns(UserWarning, match="val_size=10000 leaves no validation data"):
+        est = CycleNetForecaster(lookback=8, horizon=4, val_size=10000, max_epochs=1).fit(frame().iloc[:60])
+    assert est.history_["val_loss"] == []
+    X, y = np.random.default_rng(0).normal(size=(24, 12)), np.arange(24) % 2
+    with pytest.warns(UserWarning, match="val_size=0.01 leaves no validation data"):
+        PGNClassifier(max_epochs=1, val_size=0.01).fit(X, y)
 
 
 def test_unknown_model_name():

@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from tsrec.estimators import _engine, _persistence
 from tsrec.estimators._batches import batch_loader
-from tsrec.estimators._params import check_val_size, seed_of, training_config
+from tsrec.estimators._params import check_val_size, seed_of, training_config, warn_no_validation
 from tsrec.estimators.errors import InputError
 from tsrec.nn.heads import SequenceClassifier
 
@@ -204,6 +204,9 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         n_val = int(round(val_size * len(y))) if isinstance(val_size, float) else val_size
         counts = np.bincount(y)
         if n_val < len(counts) or len(y) - n_val < len(counts) or counts.min() < 2:
+            if val_size:
+                warn_no_validation(self.val_size, "a stratified split needs at least one sample of every class on "
+                                                  "each side and two samples of each class")
             return indices, indices[:0]
         train_idx, val_idx = train_test_split(indices, test_size=n_val, stratify=y, random_state=seed)
         return np.sort(train_idx), np.sort(val_idx)

@@ -20,7 +20,7 @@ from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 from torch import nn
 
 from tsrec.estimators import _engine, _evaluate, _persistence
-from tsrec.estimators._params import check_val_size, training_config
+from tsrec.estimators._params import check_val_size, training_config, warn_no_validation
 from tsrec.estimators._series import check_raw_y, join_panel, split_panel
 from tsrec.estimators._timeindex import future_index, infer_freq, positions, stamp_offset_ns, steps_to
 from tsrec.estimators._windows import build_windows, cut_point, window_loader
@@ -71,6 +71,8 @@ class DeepForecaster(BaseForecaster):
     #: back in as inputs: their network takes ``network(x, steps)`` (closed-loop decoders), or
     #: they override ``_forecast_path`` (sampling models)
     _feeds_back_past_horizon = True
+    #: the constructor parameter that sets the lookback, for messages
+    _lookback_name = "lookback"
 
     def __init__(self) -> None:
         # tsrec keeps the training data (remember_data=True) to forecast from its end; sktime
@@ -149,7 +151,7 @@ class DeepForecaster(BaseForecaster):
         lookback, horizon = self._lookback_length(), self._horizon_length()
         self._check_params()
         parts = split_panel(y)
-        self._check_lengths(parts, lookback + (0 if restore else horizon))
+        self._check_lengths(parts, lookback + (0 if restore else horizon), with_horizon=restore is None)
         freq = infer_freq(parts[0][1].index)
         self.n_channels_ = y.shape[1]
         self.columns_ = list(y.columns)
@@ -167,6 +169,9 @@ class DeepForecaster(BaseForecaster):
         lookback, horizon = self._lookback_length(), self._horizon_length()
         val_size = check_val_size(self.val_size)
         cuts = [cut_point(len(df), val_size, lookback, horizon) for _, df in parts]
+        if val_size and all(cut == len(df) for cut, (_, df) in zip(cuts, parts)):
+            warn_no_validation(self.val_size, f"it must hold at least horizon = {horizon} rows and leave "
+                                              f"{self._lookback_name} + horizon = {lookback + horizon} for training")
         train_rows = np.concatenate([df.to_numpy(float)[:cut] for (_, df), cut in zip(parts, cuts)])
         self.scaler_ = StandardScaler().fit(train_rows)
         series = [
@@ -195,13 +200,14 @@ class DeepForecaster(BaseForecaster):
         self.position_offset_ = [saved - cur for saved, cur in zip(state["last_positions"], now)]
         return self
 
-    def _check_lengths(self, parts: list, needed: int, what: str = "lookback + horizon") -> None:
+    def _check_lengths(self, parts: list, needed: int, with_horizon: bool = True) -> None:
+        what = f"{self._lookback_name} + horizon" if with_horizon else self._lookback_name
         for key, df in parts:
             if len(df) < needed:
                 where = "y" if key is None else f"series {key!r} of y"
                 raise InputError(
                     f"{where} has {len(df)} rows but needs at least {what} = {needed}; "
-                    "give a longer series or lower lookback/horizon"
+                    f"give a longer series or lower {self._lookback_name}/horizon"
                 )
 
     def _check_variates(self, inner: pd.DataFrame) -> None:
@@ -291,7 +297,7 @@ class DeepForecaster(BaseForecaster):
         inner = convert_to(y, to_type=INNER_MTYPES)
         self._check_variates(inner)
         parts = split_panel(inner)
-        self._check_lengths(parts, self._lookback_length(), "lookback")
+        self._check_lengths(parts, self._lookback_length(), with_horizon=False)
         steps = self._new_context_steps(fh, parts)
         frames = self._forecast(parts, steps, [0] * len(parts))
         out = join_panel([k for k, _ in parts], frames, list(inner.index.names))

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
+import math
 import numbers
+import warnings
+
+import lightning.pytorch as pl
+from lightning.pytorch.callbacks import Callback
 
 from tsrec.estimators._engine import TrainingConfig
 
@@ -10,6 +16,16 @@ SHARED_PARAMS = (
     "max_epochs", "batch_size", "lr", "weight_decay", "patience", "val_size", "accelerator",
     "devices", "precision", "random_state", "verbose", "trainer_kwargs",
 )
+# Trainer arguments tsrec sets itself: each maps to the estimator parameter that controls it (or
+# None where tsrec keeps it fixed for reproducible, checkpointed training)
+OWN_TRAINER_ARGS = {
+    "max_epochs": "max_epochs", "accelerator": "accelerator", "devices": "devices", "precision": "precision",
+    "enable_progress_bar": "verbose", "deterministic": None, "enable_checkpointing": None,
+    "num_sanity_val_steps": None,
+}
+# float16 end to end overflows the scans and losses of most networks (NaN forecasts)
+REFUSED_PRECISIONS = ("16-true",)
+MAX_SEED = 2**32 - 1
 
 
 def check_int(name: str, value: object, minimum: int = 1, allow_none: bool = False) -> int | None:
@@ -22,17 +38,17 @@ def check_int(name: str, value: object, minimum: int = 1, allow_none: bool = Fal
 
 
 def check_float(name: str, value: object, minimum: float = 0.0, strict: bool = False) -> float:
-    """Return ``value`` as a float above ``minimum`` (strictly if ``strict``)."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    """Return ``value`` as a finite float above ``minimum`` (strictly if ``strict``)."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
     if not ok or (value <= minimum if strict else value < minimum):
         sign = ">" if strict else ">="
-        raise ValueError(f"{name} must be a number {sign} {minimum}, got {value!r}")
+        raise ValueError(f"{name} must be a finite number {sign} {minimum}, got {value!r}")
     return float(value)
 
 
 def check_dropout(value: object) -> float:
     """A dropout probability in [0, 1)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {value!r}")
     return float(value)
 
@@ -65,11 +81,59 @@ def seed_of(random_state: object) -> int:
     if random_state is None:
         return 0
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        return int(random_state) % (2**32)
+        if not 0 <= random_state <= MAX_SEED:
+            raise ValueError(f"random_state must be None or an int in [0, 2**32 - 1], got {random_state!r}")
+        return int(random_state)
     raise ValueError(
         f"random_state must be None or an int, got {type(random_state).__name__}; "
         "tsrec seeds torch, which needs an integer seed"
     )
+
+
+def warn_no_validation(val_size: object, why: str) -> None:
+    """``val_size > 0`` that leaves no validation data: say so instead of silently training without."""
+    warnings.warn(
+        f"val_size={val_size!r} leaves no validation data ({why}); training runs all max_epochs without "
+        "validation, early stopping or best-epoch restore. Give more data, or val_size=0 to silence this",
+        UserWarning,
+        stacklevel=4,
+    )
+
+
+def check_trainer_kwargs(kwargs: object) -> dict:
+    """Extra ``lightning.Trainer`` arguments: known ones, none that tsrec sets itself."""
+    if kwargs is None:
+        return {}
+    if not isinstance(kwargs, dict):
+        raise ValueError(f"trainer_kwargs must be a dict or None, got {type(kwargs).__name__}")
+    known = inspect.signature(pl.Trainer.__init__).parameters
+    for key in kwargs:
+        if key not in known:
+            raise ValueError(f"trainer_kwargs has {key!r}, which is not a lightning.Trainer argument; remove it")
+        if key in OWN_TRAINER_ARGS:
+            owner = OWN_TRAINER_ARGS[key]
+            fix = f"use the estimator's {owner}= instead" if owner else "tsrec sets it itself; remove it"
+            raise ValueError(f"trainer_kwargs may not set {key!r}: {fix}")
+    if kwargs.get("limit_val_batches") == 0:
+        raise ValueError("trainer_kwargs may not set limit_val_batches=0: use the estimator's val_size=0 instead")
+    callbacks = kwargs.get("callbacks") or []
+    callbacks = callbacks if isinstance(callbacks, (list, tuple)) else [callbacks]
+    if not all(isinstance(c, Callback) for c in callbacks):
+        raise ValueError("trainer_kwargs['callbacks'] must be a lightning Callback or a list of them")
+    return dict(kwargs)
+
+
+def check_device_params(accelerator: object, devices: object, precision: object) -> None:
+    """Types Lightning would fail on obscurely, and a precision the networks cannot train in."""
+    if not isinstance(accelerator, (str, pl.accelerators.Accelerator)):
+        raise ValueError(f"accelerator must be a string such as 'auto', 'cpu' or 'gpu', got {accelerator!r}")
+    if isinstance(devices, bool) or not isinstance(devices, (str, int, list, tuple)):
+        raise ValueError(f"devices must be 'auto', an int or a list of device indices, got {devices!r}")
+    if str(precision) in REFUSED_PRECISIONS:
+        raise ValueError(
+            f"precision={precision!r} trains in float16 throughout, where tsrec's networks overflow; "
+            "use '16-mixed' or 'bf16-mixed' (mixed precision), '32-true' or '64-true'"
+        )
 
 
 def training_config(est: object) -> TrainingConfig:
@@ -78,22 +142,20 @@ def training_config(est: object) -> TrainingConfig:
     An estimator whose good learning rate depends on its other parameters may take ``lr=None``
     and define ``_lr_when_none()``.
     """
-    kwargs = est.trainer_kwargs
     lr = est._lr_when_none() if est.lr is None and hasattr(est, "_lr_when_none") else est.lr
-    if kwargs is not None and not isinstance(kwargs, dict):
-        raise ValueError(f"trainer_kwargs must be a dict or None, got {type(kwargs).__name__}")
+    check_device_params(est.accelerator, est.devices, est.precision)
     return TrainingConfig(
         max_epochs=check_int("max_epochs", est.max_epochs),
         batch_size=check_int("batch_size", est.batch_size),
         lr=check_float("lr", lr, strict=True),
         weight_decay=check_float("weight_decay", est.weight_decay),
-        patience=check_int("patience", est.patience, minimum=0, allow_none=True),
+        patience=check_int("patience", est.patience, minimum=1, allow_none=True),
         accelerator=est.accelerator,
         devices=est.devices,
         precision=est.precision,
         seed=seed_of(est.random_state),
-        verbose=bool(est.verbose),
-        trainer_kwargs=dict(kwargs or {}),
+        verbose=check_bool("verbose", est.verbose),
+        trainer_kwargs=check_trainer_kwargs(est.trainer_kwargs),
         **_ema_params(est),
     )
 

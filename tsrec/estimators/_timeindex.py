@@ -153,18 +153,18 @@ def steps_to(index: pd.Index, freq: object, stamps: pd.Index, name: str) -> np.n
     return steps
 
 
-def cycle_length_from_freq(freq: object) -> int:
+def cycle_length_from_freq(freq: object, param: str = "cycle_length") -> int:
     """The default cycle length for a frequency: 24 hourly, 96 at 15 minutes, 144 at 10 minutes
     (one day, CycleNet's setting for the weather set), 7 daily, 52 weekly."""
     if isinstance(freq, int) or freq is None:
-        raise InputError("cannot infer cycle_length from an integer time index; pass cycle_length=...")
+        raise InputError(f"cannot infer {param} from an integer time index; pass {param}=...")
     name = freq.name if hasattr(freq, "name") else str(freq)
     unit = name.split("-")[0]
     unit = _ALIASES.get(unit, unit)
     key = (unit, getattr(freq, "n", 1))
     if key not in _CYCLE_BY_FREQ:
         raise InputError(
-            f"cannot infer cycle_length for frequency {freq.freqstr!r}; pass cycle_length=... "
+            f"cannot infer {param} for frequency {freq.freqstr!r}; pass {param}=... "
             "(the length of the seasonal cycle in steps)"
         )
     return _CYCLE_BY_FREQ[key]

@@ -119,6 +119,8 @@ class ARNetForecaster(DeepForecaster):
         self.trainer_kwargs = trainer_kwargs
         super().__init__()
 
+    _lookback_name = "n_lags"
+
     def _lookback_length(self) -> int:
         return self.n_lags
 
@@ -129,7 +131,7 @@ class ARNetForecaster(DeepForecaster):
             raise ValueError(f"hidden_layers must be a tuple of ints, got {self.hidden_layers!r}")
         for width in self.hidden_layers:
             check_int("hidden_layers entry", width)
-        if self.sparsity is not None and not (0.0 < self.sparsity <= 1.0):
+        if self.sparsity is not None and check_float("sparsity", self.sparsity, strict=True) > 1.0:
             raise ValueError(f"sparsity must be in (0, 1] or None, got {self.sparsity!r}")
         if self.reg_lambda is not None:
             check_float("reg_lambda", self.reg_lambda)

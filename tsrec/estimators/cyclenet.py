@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_int
+from tsrec.estimators._params import check_bool, check_int
 from tsrec.estimators._timeindex import cycle_length_from_freq
 from tsrec.nn.cyclenet import CycleNet
 from tsrec.registry import register
@@ -105,6 +105,7 @@ class CycleNetForecaster(DeepForecaster):
         check_int("horizon", self.horizon)
         check_int("cycle_length", self.cycle_length, allow_none=True)
         check_int("d_model", self.d_model)
+        check_bool("use_revin", self.use_revin)
         if self.backbone not in ("linear", "mlp"):
             raise ValueError(f"backbone must be 'linear' or 'mlp', got {self.backbone!r}")
 

@@ -10,7 +10,7 @@ from torch import nn
 
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_bool, check_choice, check_dropout, check_float, check_int
+from tsrec.estimators._params import check_bool, check_choice, check_dropout, check_float, check_int, seed_of
 from tsrec.estimators._series import join_panel, split_panel
 from tsrec.estimators._timeindex import future_index
 from tsrec.nn.ls4 import LS4, LS4Encoder
@@ -164,7 +164,7 @@ class LS4Forecaster(DeepForecaster):
                    condition_on_x=self.condition_on_x, s4_mode=self.s4_mode)
 
     def _sampling_seed(self) -> int:
-        return 0 if self.random_state is None else int(self.random_state) % (2**32)
+        return seed_of(self.random_state)
 
     # ---- sampling --------------------------------------------------------------------------------
     def sample_paths(self, n_steps: int, noise: bool = True) -> np.ndarray:

@@ -205,9 +205,10 @@ class PGNForecaster(DeepForecaster):
         check_int("period", self.period, allow_none=True)
         check_int("hidden", self.hidden)
         check_bool("time_features", self.time_features)
+        check_bool("norm", self.norm)
 
     def _network_meta(self, freq: object, n_channels: int) -> dict:
-        period = self.period if self.period is not None else cycle_length_from_freq(freq)
+        period = self.period if self.period is not None else cycle_length_from_freq(freq, "period")
         for name, value, least in (("lookback", self.lookback, 2 * period), ("horizon", self.horizon, period)):
             if value % period:
                 lower, upper = value // period * period, (value // period + 1) * period

@@ -48,11 +48,11 @@ def spacetime_loss(network: SpaceTime, batch, weights: tuple[float, float, float
 
 def _check_weights(weights: object) -> tuple[float, float, float]:
     ok = isinstance(weights, (tuple, list)) and len(weights) == 3 and all(
-        isinstance(w, numbers.Real) and not isinstance(w, bool) and w >= 0 for w in weights
+        isinstance(w, numbers.Real) and not isinstance(w, bool) and 0 <= w < math.inf for w in weights
     )
     if not ok or not any(weights):
         raise ValueError(
-            "criterion_weights must be three numbers >= 0, not all zero (closed-loop forecast, open-loop "
+            "criterion_weights must be three finite numbers >= 0, not all zero (closed-loop forecast, open-loop "
             f"next step, decoder next input), e.g. (1, 1, 1); got {weights!r}"
         )
     return tuple(float(w) for w in weights)

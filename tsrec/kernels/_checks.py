@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import torch
@@ -72,6 +73,13 @@ def check_finite_and_valid(tensors: dict[str, torch.Tensor | None], invalid: tor
         raise_non_finite(tensors)
         if bool(invalid):  # else a sum only overflowed: the values are fine
             raise ValueError(message)
+
+
+def check_length(L: object, meaning: str = "the kernel length") -> int:
+    """A positive integer length (NumPy integers too, e.g. from a parameter grid) as an int."""
+    if isinstance(L, bool) or not isinstance(L, numbers.Integral) or L < 1:
+        raise ValueError(f"L must be a positive int ({meaning}), got {L!r}")
+    return int(L)
 
 
 def check_same_shape(**tensors: torch.Tensor) -> None:

@@ -36,7 +36,7 @@ from typing import Literal
 
 import torch
 
-from .._checks import check_finite, check_same_shape, check_tensor
+from .._checks import check_finite, check_length, check_same_shape, check_tensor
 from ..fft_conv import fast_fft_len, route_to_torch
 
 METHODS = ("auto", "krylov", "fft")
@@ -72,7 +72,7 @@ def companion_kernel(
         Shape ``(heads, L)``, dtype of the inputs (computed in float32 or wider).
     """
     a, b, c = _check_abc(a=a, b=b, c=c)
-    L = _check_length(L)
+    L = check_length(L, "the kernel/horizon length")
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     chosen = route_to_torch(backend, a, b, c)
@@ -120,7 +120,7 @@ def closed_loop_rollout(
         Shape ``(..., L, heads)`` (time before heads, as everywhere in tsrec).
     """
     a, b, c, k = _check_abc(a=a, b=b, c=c, k=k)
-    L = _check_length(L)
+    L = check_length(L, "the kernel/horizon length")
     s0 = check_tensor("s0", s0)
     if s0.ndim < 2 or tuple(s0.shape[-2:]) != tuple(a.shape):
         raise ValueError(
@@ -222,12 +222,6 @@ def _check_abc(**vectors: object) -> tuple[torch.Tensor, ...]:
         raise ValueError(f"all of {list(checked)} must be on one device, got {devices}")
     check_finite(**checked)
     return tuple(checked.values())
-
-
-def _check_length(L: object) -> int:
-    if isinstance(L, bool) or not isinstance(L, int) or L < 1:
-        raise ValueError(f"L must be a positive int (the kernel/horizon length), got {L!r}")
-    return L
 
 
 def _dtypes(chosen: str, *tensors: torch.Tensor) -> tuple[torch.dtype, torch.dtype]:

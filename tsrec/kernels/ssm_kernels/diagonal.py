@@ -19,7 +19,7 @@ import math
 
 import torch
 
-from .._checks import check_finite_and_valid, check_tensor
+from .._checks import check_finite_and_valid, check_length, check_tensor
 from ..fft_conv import route_to_torch
 
 
@@ -59,8 +59,7 @@ def s4d_kernel(
         the promoted real input dtype (computed in at least float32 / complex64).
     """
     log_dt, A_real, A_imag, C, B = _validate(log_dt, A_real, A_imag, C, B)
-    if isinstance(L, bool) or not isinstance(L, int) or L < 1:
-        raise ValueError(f"L must be a positive int (the kernel length), got {L!r}")
+    L = check_length(L)
     chosen, out_dtype, real, cplx = working_dtypes(backend, log_dt, A_real, A_imag, C, B)
     A = torch.complex(A_real.to(real), A_imag.to(real))
     dtA = torch.exp(log_dt.to(real)).unsqueeze(-1) * A

@@ -36,7 +36,7 @@ import math
 
 import torch
 
-from .._checks import check_finite_and_valid, check_tensor
+from .._checks import check_finite_and_valid, check_length, check_tensor
 from .diagonal import working_dtypes
 
 
@@ -82,8 +82,7 @@ def nplr_kernel(
     torch.Size([2, 16])
     """
     log_dt, Lambda, P, B, C = _validate(log_dt, Lambda, P, B, C)
-    if isinstance(L, bool) or not isinstance(L, int) or L < 1:
-        raise ValueError(f"L must be a positive int (the kernel length), got {L!r}")
+    L = check_length(L)
     chosen, out_dtype, real, cplx = working_dtypes(backend, log_dt, Lambda, P, B, C)
     dt = torch.exp(log_dt.to(real))
     Lambda, P, B, C = (t.to(cplx) for t in (Lambda, P, B, C))
