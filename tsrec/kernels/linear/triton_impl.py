@@ -17,6 +17,7 @@ from __future__ import annotations
 import torch
 import triton
 import triton.language as tl
+from torch.autograd.function import once_differentiable
 
 from .._triton_tiles import compose_affine
 from .torch_impl import gate_and_state_grads
@@ -84,6 +85,7 @@ class _LinearScanTritonFn(torch.autograd.Function):
         return h
 
     @staticmethod
+    @once_differentiable  # the adjoint comes from a kernel autograd cannot see: no second derivatives
     def backward(ctx, grad_h):  # noqa: D102 - autograd protocol
         a, h, h0 = ctx.saved_tensors
         rev = ctx.reverse

@@ -22,6 +22,7 @@ from __future__ import annotations
 import torch
 import triton
 import triton.language as tl
+from torch.autograd.function import once_differentiable
 
 from .._checks import compute_dtype
 from .cells import MAX_HIDDEN
@@ -150,6 +151,7 @@ class _RnnTritonFn(torch.autograd.Function):
         return out
 
     @staticmethod
+    @once_differentiable  # the adjoint comes from a kernel autograd cannot see: no second derivatives
     def backward(ctx, gy):  # noqa: D102 - autograd protocol
         x, W, h0, out = ctx.saved_tensors
         batch, T, H = out.shape

@@ -149,7 +149,7 @@ def _bwd_kernel(
     A3, A4 = tl.load(A3_ptr + tile, mask=m2, other=0.0), tl.load(A4_ptr + tile, mask=m2, other=0.0)
     zero = tl.zeros([BLOCK_D, BLOCK_N], dtype=A1.dtype)
     gA1, gA2, gA3, gA4 = zero, zero, zero, zero
-    DN = D * N
+    DN = (pb * 0 + D) * N  # int64 (pb is): T * DN offsets in the scratch pass 2**31 at T*D*N >= 2**30
     # R: two scratch columns (batch, 2, 2, T, D, N) of a3 G2 and a4 G2, alternating by column parity
     R_base = R_ptr + pb * 4 * T * DN
     for ii in range(V):
