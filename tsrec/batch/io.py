@@ -7,14 +7,14 @@ nothing is written. Each error names the file, the problem and the fix (DESIGN.m
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from tsrec._files import atomic_write
+from tsrec.batch._times import check_time_types, common_time_zone, parse_times
 from tsrec.estimators.errors import InputError
 
 PathLike = str | os.PathLike
@@ -22,8 +22,6 @@ LAYOUTS = ("long", "wide")
 # compressed CSV is decided by the suffix; the temporary output name hides it, so keep it here
 _FORMATS = {".csv": ("csv", None), ".csv.gz": ("csv", "gzip"), ".parquet": ("parquet", None), ".pq": ("parquet", None)}
 _FIX_COLUMNS = "pass id_col=/time_col=/value_col=/columns= (CLI: --id-col/--time-col/--value-col/--columns)"
-# a clock time followed by a UTC offset ("...01:00:00+01:00", "...T01:00Z"); a bare date's "-31" is no offset
-_OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
 
 
 class InputFileNotFoundError(InputError, FileNotFoundError):
@@ -117,11 +115,11 @@ def read_series(
     names = _value_names(layout, value_col, columns)
     _check_roles(layout, id_col, time_col, names, columns)
     frames = [_read_one(Path(p), layout, id_col, time_col, names, columns) for p in paths]
-    frames = _common_time_zone(frames, time_col)
+    frames = common_time_zone(frames, time_col)
     # remember each row's file so that errors found across files can still name the file
     source = np.repeat(np.arange(len(paths)), [len(f) for f in frames])
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    _check_time_types(frame, time_col, paths, frames)
+    check_time_types(frame, time_col, paths, frames)
     _check_finite(frame, id_col, time_col, names, [paths[i] for i in source])
     _check_duplicates(frame, id_col, time_col, [paths[i] for i in source])
     frame = frame.sort_values([id_col, time_col], kind="mergesort")
@@ -242,7 +240,7 @@ def _read_one(path: Path, layout: str, id_col: str, time_col: str, names: list[s
         frame = frame[[id_col, time_col, names[0]]]
     for col in names:
         frame[col] = _numeric(frame[col], path)
-    frame[time_col] = _parse_times(frame[time_col], path)
+    frame[time_col] = parse_times(frame[time_col], path)
     return frame
 
 
@@ -272,62 +270,6 @@ def _numeric(values: pd.Series, path: Path) -> pd.Series:
         f"{path}: column {values.name!r} has non-numeric values (e.g. {shown} "
         f"at data row {row + 1}); fix or remove them, or pick other value columns: {_FIX_COLUMNS}"
     )
-
-
-def _parse_times(values: pd.Series, path: Path) -> pd.Series:
-    """Datetimes parsed by pandas, or integer time steps kept as they are."""
-    if values.isna().any():
-        row = int(np.flatnonzero(values.isna().to_numpy())[0]) + 1
-        raise InputError(
-            f"{path}: column {values.name!r} has empty time stamps (first at data row {row}); fill them in"
-        )
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        return values
-    if pd.api.types.is_integer_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        return values.astype("int64")
-    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
-        raise InputError(
-            f"{path}: time column {values.name!r} holds {values.dtype} numbers; use dates "
-            "(e.g. 2024-01-01 00:00) or integer time steps"
-        )
-    message = ""
-    for options in _datetime_options(values):
-        try:
-            return pd.to_datetime(values, **options)
-        except (ValueError, TypeError, OverflowError) as err:
-            message = str(err).splitlines()[0]
-    raise InputError(
-        f"{path}: column {values.name!r} has values that are not time stamps ({message}); "
-        "write dates in one format (e.g. 2024-01-01 00:00) or use integer time steps"
-    )
-
-
-def _datetime_options(values: pd.Series) -> Iterator[dict]:
-    """Ways to parse text stamps, tried in turn (lazily: the offset test reads every value)."""
-    yield {}
-    # the first stamp fixes pandas' guessed format; ISO 8601 stamps may vary in precision
-    yield {"format": "ISO8601"}
-    # offsets that change (daylight saving time) meet in UTC; a stamp without one must not pass as UTC
-    if values.astype(str).str.strip().str.contains(_OFFSET).all():
-        yield {"utc": True}
-        yield {"utc": True, "format": "ISO8601"}
-
-
-def _common_time_zone(frames: list[pd.DataFrame], time_col: str) -> list[pd.DataFrame]:
-    """Files whose stamps are all zone-aware but in different zones (e.g. one offset per month) meet in UTC."""
-    zones = {str(getattr(f[time_col].dtype, "tz", None)) for f in frames}
-    if len(zones) < 2 or "None" in zones:
-        return frames
-    return [f.assign(**{time_col: f[time_col].dt.tz_convert("UTC")}) for f in frames]
-
-
-def _check_time_types(frame: pd.DataFrame, time_col: str, paths: list, frames: list) -> None:
-    if len(frames) > 1 and frame[time_col].dtype == object:
-        kinds = {str(p): str(f[time_col].dtype) for p, f in zip(paths, frames)}
-        raise InputError(
-            f"the input files have different kinds of time stamps ({kinds}); use the same kind "
-            "(all dates with the same time zone, or all integer steps) in every file"
-        )
 
 
 def _check_finite(frame: pd.DataFrame, id_col: str, time_col: str, names: list[str], files: list) -> None:
