@@ -17,9 +17,8 @@ from __future__ import annotations
 import torch
 import triton
 import triton.language as tl
-from torch.autograd.function import once_differentiable
 
-from .._triton_tiles import compose_affine
+from .._triton_tiles import compose_affine, first_order_only
 from .torch_impl import gate_and_state_grads
 
 BLOCK_C = 32  # channels per program: 32 fp32 = one 128-byte row segment per time step
@@ -85,7 +84,7 @@ class _LinearScanTritonFn(torch.autograd.Function):
         return h
 
     @staticmethod
-    @once_differentiable  # the adjoint comes from a kernel autograd cannot see: no second derivatives
+    @first_order_only
     def backward(ctx, grad_h):  # noqa: D102 - autograd protocol
         a, h, h0 = ctx.saved_tensors
         rev = ctx.reverse

@@ -22,9 +22,9 @@ from __future__ import annotations
 import torch
 import triton
 import triton.language as tl
-from torch.autograd.function import once_differentiable
 
 from .._checks import compute_dtype
+from .._triton_tiles import first_order_only
 from .cfc import lecun_tanh
 # the rnn kernels' overflow-free tanh (libdevice's does not interpret) and weight-gradient helpers
 from .triton_impl import _tanh, states_before, summed_outer
@@ -131,7 +131,7 @@ class _CfcScanTritonFn(torch.autograd.Function):
         return out
 
     @staticmethod
-    @once_differentiable  # the adjoint comes from a kernel autograd cannot see: no second derivatives
+    @first_order_only
     def backward(ctx, gy):  # noqa: D102 - autograd protocol
         xz, h0, W_h, W1, b1, W2, b2, Wt, bt, out = ctx.saved_tensors
         (batch, T, width), units = xz.shape, h0.shape[1]

@@ -23,6 +23,7 @@ import triton
 import triton.language as tl
 
 from .._checks import compute_dtype
+from .._triton_tiles import first_order_only
 
 GATE_TILE = 4096  # elements of one (BB, U, U) tile: BB = GATE_TILE // U_pad**2, at least 1
 
@@ -154,6 +155,7 @@ class _LtcScanTritonFn(torch.autograd.Function):
         return out
 
     @staticmethod
+    @first_order_only
     def backward(ctx, gy):  # noqa: D102 - autograd protocol
         terms, cm, ln, ld, w, we, s, m, vk = ctx.saved_tensors
         (batch, T, _), units = terms.shape, cm.shape[0]

@@ -22,9 +22,9 @@ from __future__ import annotations
 import torch
 import triton
 import triton.language as tl
-from torch.autograd.function import once_differentiable
 
 from .._checks import compute_dtype
+from .._triton_tiles import first_order_only
 from .cells import MAX_HIDDEN
 
 BLOCK_B = 16  # tl.dot needs every dimension >= 16 on GPUs
@@ -151,7 +151,7 @@ class _RnnTritonFn(torch.autograd.Function):
         return out
 
     @staticmethod
-    @once_differentiable  # the adjoint comes from a kernel autograd cannot see: no second derivatives
+    @first_order_only
     def backward(ctx, gy):  # noqa: D102 - autograd protocol
         x, W, h0, out = ctx.saved_tensors
         batch, T, H = out.shape

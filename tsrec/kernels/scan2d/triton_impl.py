@@ -41,7 +41,7 @@ import torch
 import triton
 import triton.language as tl
 
-from .._triton_tiles import compose_affine, tile_row
+from .._triton_tiles import compose_affine, first_order_only, tile_row
 BLOCK_D = 16  # channels per program, at most
 CHUNK_T = 16  # time steps per tile
 TILE_VALUES = 512  # (time, channel, state) values per tile, float32 (float64: half); see _meta
@@ -284,6 +284,7 @@ class _Scan2dTritonFn(torch.autograd.Function):
         return y, H1[:, -1].clone(), H2[:, -1].clone()
 
     @staticmethod
+    @first_order_only
     def backward(ctx, gy, gT1, gT2):  # noqa: D102 - autograd protocol
         x, d1, d2, A1, A2, A3, A4, B1, B2, C1, C2, h01, h02, H1, H2 = ctx.saved_tensors
         (batch, T, V, D), N = x.shape, A1.shape[1]

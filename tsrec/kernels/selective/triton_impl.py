@@ -23,7 +23,7 @@ import torch
 import triton
 import triton.language as tl
 
-from .._triton_tiles import compose_affine, tile_row
+from .._triton_tiles import compose_affine, first_order_only, tile_row
 from .common import finish_output, grouped, widen_inputs
 
 BLOCK_D = 16  # channels per program, at most
@@ -176,6 +176,7 @@ class _SelectiveScanTritonFn(torch.autograd.Function):
         return y, hT
 
     @staticmethod
+    @first_order_only
     def backward(ctx, gy, ghT):  # noqa: D102 - autograd protocol
         u, delta, A, B, C, starts = ctx.saved_tensors
         (batch, T, D), G, N = u.shape, B.shape[2], A.shape[1]
