@@ -202,6 +202,9 @@ def test_multivariate_long_defaults_to_the_model_columns(tmp_path):
     pd.testing.assert_frame_equal(forecast_panel(model, panel), out, check_exact=True)
     with pytest.raises(InputError, match="use layout='long'"):
         forecast_files(model, tmp_path / "in.parquet", tmp_path / "o.csv", layout="wide")
+    # swapped columns would be forecast with each other's weights and scaling
+    with pytest.raises(InputError, match=r"value columns \['q', 'p'\] are not the model's variates \['p', 'q'\]"):
+        forecast_files(model, tmp_path / "in.parquet", tmp_path / "o.csv", columns=["q", "p"])
 
 
 @pytest.mark.parametrize("fh", [True, 3.0, np.float64(2.0), "3", [1.0, 2.0], [True], [], object()])

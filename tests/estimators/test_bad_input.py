@@ -115,6 +115,7 @@ def test_predict_rejects(case, fitted):
     ({"trainer_kwargs": {"foo": 1}}, "'foo', which is not a lightning.Trainer argument"),
     ({"trainer_kwargs": {"callbacks": "x"}}, "must be a lightning Callback"),
     ({"trainer_kwargs": {"limit_val_batches": 0}}, "use the estimator's val_size=0"),
+    ({"trainer_kwargs": {"limit_train_batches": 0}}, "it would train nothing"),
     ({"accelerator": ["cpu"]}, "accelerator must be a string"),
     ({"precision": "16-true"}, "use '16-mixed' or 'bf16-mixed'"),
 ])
@@ -149,7 +150,13 @@ def test_model_parameters_name_themselves():
         SpaceTimeForecaster(criterion_weights=(float("inf"), 1, 1), max_epochs=1).fit(frame())
 
 
+def test_a_run_cut_short_before_validation_still_fits():
+    est = CycleNetForecaster(lookback=24, horizon=12, val_size=0.2, trainer_kwargs={"max_steps": 2})
+    assert np.isfinite(est.fit(frame(), fh=[1]).predict().to_numpy()).all()
+
+
 def test_numpy_scalars_from_parameter_grids_are_accepted():
+    CycleNetForecaster(lookback=24, horizon=12, max_epochs=1, use_revin=np.True_, verbose=np.False_).fit(frame())
     params = {"lookback": np.int64(6), "horizon": np.int64(2), "d_model": 4, "n_samples": 4, "dropout": np.float32(0.1)}
     forecast = LS4Forecaster(max_epochs=1, **params).fit(frame().iloc[:100], fh=[1, 2]).predict()
     assert np.isfinite(forecast.to_numpy()).all()

@@ -74,6 +74,13 @@ def test_new_data_must_hold_the_fitted_variates_by_name(hourly_frame):
     est.predict(fh=[1], y=hourly_frame.to_numpy()[:100])
 
 
+def test_integer_column_names_are_compared_too(hourly_frame):
+    numbered = hourly_frame.set_axis([1, 0], axis=1)
+    est = CycleNetForecaster(**SMALL).fit(numbered.iloc[:300])
+    with pytest.raises(InputError, match=r"variates \[0, 1\] but the forecaster was fitted on \[1, 0\]"):
+        est.predict(fh=[1], y=numbered[[0, 1]])
+
+
 @pytest.mark.parametrize("name", ["load", None])
 def test_a_series_keeps_its_name_from_a_new_context_and_after_loading(hourly_frame, tmp_path, name):
     y = hourly_frame["a"].rename(name)

@@ -118,6 +118,12 @@ def _check_panel(est: DeepForecaster, panel: pd.DataFrame) -> None:
             f"forecasts {est.n_channels_} variate(s) {est.columns_}; choose the matching value "
             "columns with columns= (CLI: --columns)"
         )
+    fitted = [str(c) for c in est.columns_]
+    if est.n_channels_ > 1 and [str(c) for c in panel.columns] != fitted:
+        raise InputError(
+            f"the input's value columns {list(panel.columns)} are not the model's variates {fitted} in "
+            "the same order; name them in that order with columns= (CLI: --columns)"
+        )
     lookback = est._lookback_length()
     lengths = panel.groupby(level=0, sort=False).size()
     short = lengths[lengths < lookback]

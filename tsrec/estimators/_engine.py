@@ -241,7 +241,8 @@ def _callbacks(config: TrainingConfig, has_val: bool, folder: str) -> list:
                                  save_weights_only=not ema)
     callbacks: list = [*ema, checkpoint]
     if config.patience:
-        callbacks.append(EarlyStopping(monitor="val_loss", mode="min", patience=config.patience))
+        # strict=False: a run cut short by trainer_kwargs (e.g. max_steps) may end before any validation
+        callbacks.append(EarlyStopping(monitor="val_loss", mode="min", patience=config.patience, strict=False))
     return callbacks
 
 

@@ -118,7 +118,7 @@ class DeepForecaster(BaseForecaster):
         """Append new observations ``y`` (the fitted variates) and move the cutoff; see sktime."""
         self.check_is_fitted()
         check_raw_y(y)
-        self._check_variates(convert_to(y, to_type=INNER_MTYPES))
+        self._check_variates(convert_to(y, to_type=INNER_MTYPES), named=not isinstance(y, np.ndarray))
         return super().update(y, X=X, update_params=update_params)
 
     def predict(self, fh=None, X=None, y=None):
@@ -210,15 +210,16 @@ class DeepForecaster(BaseForecaster):
                     f"give a longer series or lower {self._lookback_name}/horizon"
                 )
 
-    def _check_variates(self, inner: pd.DataFrame) -> None:
-        """New data must hold the fitted variates; a multivariate model's also by name and order."""
+    def _check_variates(self, inner: pd.DataFrame, named: bool) -> None:
+        """New data must hold the fitted variates; a multivariate model's also by name and order,
+        unless either side has no names (a NumPy array; sktime numbers its columns 0, 1, ...)."""
         if inner.shape[1] != self.n_channels_:
             raise InputError(
                 f"y has {inner.shape[1]} variates but the forecaster was fitted on {self.n_channels_} "
                 f"({self.columns_}); pass the same variates in the same order"
             )
-        names, default = list(inner.columns), list(range(self.n_channels_))
-        if self.n_channels_ > 1 and default not in (names, self.columns_) and names != self.columns_:
+        names = list(inner.columns)
+        if self.n_channels_ > 1 and named and self.columns_ != list(range(self.n_channels_)) and names != self.columns_:
             raise InputError(
                 f"y has the variates {names} but the forecaster was fitted on {self.columns_}; "
                 "select and order the columns as in fit, e.g. y[est.columns_]"
@@ -295,7 +296,7 @@ class DeepForecaster(BaseForecaster):
         self.check_is_fitted()
         mtype = check_raw_y(y)
         inner = convert_to(y, to_type=INNER_MTYPES)
-        self._check_variates(inner)
+        self._check_variates(inner, named=not isinstance(y, np.ndarray))
         parts = split_panel(inner)
         self._check_lengths(parts, self._lookback_length(), with_horizon=False)
         steps = self._new_context_steps(fh, parts)

@@ -8,6 +8,7 @@ import numbers
 import warnings
 
 import lightning.pytorch as pl
+import numpy as np
 from lightning.pytorch.callbacks import Callback
 
 from tsrec.estimators._engine import TrainingConfig
@@ -54,10 +55,10 @@ def check_dropout(value: object) -> float:
 
 
 def check_bool(name: str, value: object) -> bool:
-    """A flag that must be exactly True or False (not 0/1 or a string)."""
-    if not isinstance(value, bool):
+    """A flag that must be True or False (NumPy's too; not 0/1 or a string)."""
+    if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r}")
-    return value
+    return bool(value)
 
 
 def check_choice(name: str, value: object, choices: tuple) -> object:
@@ -116,6 +117,8 @@ def check_trainer_kwargs(kwargs: object) -> dict:
             raise ValueError(f"trainer_kwargs may not set {key!r}: {fix}")
     if kwargs.get("limit_val_batches") == 0:
         raise ValueError("trainer_kwargs may not set limit_val_batches=0: use the estimator's val_size=0 instead")
+    if kwargs.get("limit_train_batches") == 0:
+        raise ValueError("trainer_kwargs may not set limit_train_batches=0: it would train nothing")
     callbacks = kwargs.get("callbacks") or []
     callbacks = callbacks if isinstance(callbacks, (list, tuple)) else [callbacks]
     if not all(isinstance(c, Callback) for c in callbacks):
