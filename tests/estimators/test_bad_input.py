@@ -155,8 +155,11 @@ def test_a_run_cut_short_before_validation_still_fits():
     assert np.isfinite(est.fit(frame(), fh=[1]).predict().to_numpy()).all()
 
 
-def test_numpy_scalars_from_parameter_grids_are_accepted():
-    CycleNetForecaster(lookback=24, horizon=12, max_epochs=1, use_revin=np.True_, verbose=np.False_).fit(frame())
+def test_numpy_scalars_from_parameter_grids_are_accepted(tmp_path):
+    est = CycleNetForecaster(lookback=np.int64(24), horizon=12, max_epochs=1, use_revin=np.True_, verbose=np.False_)
+    est.fit(frame(), fh=[1])
+    est.save(tmp_path / "model")  # saved as the Python numbers they equal
+    pd.testing.assert_frame_equal(tsrec.load(tmp_path / "model").predict(), est.predict())
     params = {"lookback": np.int64(6), "horizon": np.int64(2), "d_model": 4, "n_samples": 4, "dropout": np.float32(0.1)}
     forecast = LS4Forecaster(max_epochs=1, **params).fit(frame().iloc[:100], fh=[1, 2]).predict()
     assert np.isfinite(forecast.to_numpy()).all()

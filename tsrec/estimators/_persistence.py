@@ -31,7 +31,8 @@ def _versions() -> dict:
 
 
 def _json_params(est) -> dict:
-    params = est.get_params(deep=False)
+    # NumPy scalars (a grid search's np.arange values) are saved as the Python numbers they equal
+    params = {k: v.item() if isinstance(v, np.generic) else v for k, v in est.get_params(deep=False).items()}
     try:
         json.dumps(params)
     except TypeError as err:
