@@ -1,25 +1,8 @@
-"""Argument checks shared by the data loaders and generators (no torch: importing data stays light)."""
+"""Argument checks of the data loaders (no torch: importing data stays light); numbers: :mod:`tsrec._checks`."""
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Iterable
-
-
-def check_int(name: str, value: object, minimum: int = 1) -> int:
-    """``value`` as an int >= ``minimum``; numpy integers pass, bools do not (True is no count)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def check_real(name: str, value: object, minimum: float = 0.0) -> float:
-    """``value`` as a finite float >= ``minimum`` (numpy floats pass, bools and NaN do not)."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or value < minimum:
-        raise ValueError(f"{name} must be a finite number >= {minimum}, got {value!r}")
-    return float(value)
 
 
 def check_name(what: str, value: object, choices: Iterable[str]) -> str:

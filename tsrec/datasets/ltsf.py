@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from tsrec.datasets._checks import check_int, check_name
+from tsrec._checks import check_int
+from tsrec.datasets._checks import check_name
 from tsrec.datasets._datadir import data_roots, first_file
 
 # name -> (folder in the data dir, file name, pandas frequency)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tsrec.datasets._checks import check_int, check_real
+from tsrec._checks import check_float, check_int
 
 
 def make_ar(
@@ -25,7 +25,7 @@ def make_ar(
     """
     coef = _ar_coefficients(coefficients)
     n_samples, burn_in = check_int("n_samples", n_samples), check_int("burn_in", burn_in, minimum=0)
-    noise = check_real("noise", noise)
+    noise = check_float("noise", noise)
     rng = np.random.default_rng(random_state)
     total = n_samples + burn_in
     shocks = noise * rng.standard_normal(total)
@@ -73,7 +73,7 @@ def make_seasonal(
     ((48, 1), (24, 1))
     """
     n_samples, period = check_int("n_samples", n_samples), check_int("period", period)
-    n_channels, noise = check_int("n_channels", n_channels), check_real("noise", noise)
+    n_channels, noise = check_int("n_channels", n_channels), check_float("noise", noise)
     rng = np.random.default_rng(random_state)
     cycle = rng.standard_normal((period, n_channels))
     phase = np.arange(n_samples) % period

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tsrec.datasets._checks import check_int
+from tsrec._checks import check_int
 from tsrec.datasets._datadir import data_roots, first_file
 
 __all__ = ["list_ucr", "load_ucr"]

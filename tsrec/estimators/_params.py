@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import math
 import numbers
 import warnings
 
@@ -11,6 +10,7 @@ import lightning.pytorch as pl
 import numpy as np
 from lightning.pytorch.callbacks import Callback
 
+from tsrec._checks import check_float, check_int
 from tsrec.estimators._engine import TrainingConfig
 
 SHARED_PARAMS = (
@@ -27,24 +27,6 @@ OWN_TRAINER_ARGS = {
 # float16 end to end overflows the scans and losses of most networks (NaN forecasts)
 REFUSED_PRECISIONS = ("16-true",)
 MAX_SEED = 2**32 - 1
-
-
-def check_int(name: str, value: object, minimum: int = 1, allow_none: bool = False) -> int | None:
-    """Return ``value`` as an int >= ``minimum``, or raise a ValueError naming the parameter."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def check_float(name: str, value: object, minimum: float = 0.0, strict: bool = False) -> float:
-    """Return ``value`` as a finite float above ``minimum`` (strictly if ``strict``)."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or (value <= minimum if strict else value < minimum):
-        sign = ">" if strict else ">="
-        raise ValueError(f"{name} must be a finite number {sign} {minimum}, got {value!r}")
-    return float(value)
 
 
 def check_dropout(value: object) -> float:
