@@ -199,9 +199,7 @@ def load_forecaster(cls: type, config: dict, tensors: dict):
     y = _as_mtype(_context_frame(config, tensors), fitted["y_mtype"])
     setattr(est, "_DeepForecaster__restore", state)  # survives sktime's reset (name has "__")
     try:
-        est.fit(y, fh=fitted["fh"])
-    except RuntimeError as err:  # raised by load_state_dict when the parameters ask for other shapes
-        raise LoadError(f"saved weights do not fit {cls.__name__} with the saved parameters: {err}") from None
+        est.fit(y, fh=fitted["fh"])  # weights that do not fit: LoadError from load_network_weights
     finally:
         delattr(est, "_DeepForecaster__restore")
     return est
