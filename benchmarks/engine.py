@@ -32,7 +32,7 @@ from tsrec.estimators._engine import TrainingConfig, TrainingModule, train
 from tsrec.estimators._forecaster import forecast_loss
 from tsrec.estimators._timeindex import infer_freq, positions
 from tsrec.estimators._windows import build_windows, window_loader
-from tsrec.estimators.cyclenet import type3_schedule
+from tsrec.estimators._schedules import type3_schedule
 from tsrec.nn import CycleNet
 
 LOOKBACK = HORIZON = 96

@@ -24,7 +24,7 @@ def test_recovers_a_known_daily_cycle():
         assert corr > 0.95, f"channel {channel}: correlation {corr:.3f}"
 
 
-@pytest.mark.parametrize("freq,expected", [("h", 24), ("15min", 96), ("10min", 144), ("D", 7), ("W", 52)])
+@pytest.mark.parametrize("freq,expected", [("h", 24), ("15min", 96), ("10min", 144), ("D", 7), ("B", 5), ("W", 52)])
 def test_cycle_length_inferred_from_frequency(freq, expected):
     index = pd.date_range("2024-01-01", periods=400, freq=freq)
     y = pd.Series(np.sin(np.arange(400.0)), index=index)

@@ -15,8 +15,9 @@ from pandas.tseries.offsets import Day, Tick
 from tsrec.estimators.errors import InputError, InSampleError
 
 # cycle lengths inferred from a pandas frequency, keyed by (unit, multiple)
-_CYCLE_BY_FREQ = {("h", 1): 24, ("min", 15): 96, ("min", 10): 144, ("D", 1): 7, ("W", 1): 52}
-_ALIASES = {"H": "h", "T": "min", "B": "D"}
+# (a business-day index steps over weekends, so its week is 5 steps)
+_CYCLE_BY_FREQ = {("h", 1): 24, ("min", 15): 96, ("min", 10): 144, ("D", 1): 7, ("B", 1): 5, ("W", 1): 52}
+_ALIASES = {"H": "h", "T": "min"}
 
 
 def check_index(index: pd.Index, name: str = "y") -> None:
@@ -155,7 +156,7 @@ def steps_to(index: pd.Index, freq: object, stamps: pd.Index, name: str) -> np.n
 
 def cycle_length_from_freq(freq: object, param: str = "cycle_length") -> int:
     """The default cycle length for a frequency: 24 hourly, 96 at 15 minutes, 144 at 10 minutes
-    (one day, CycleNet's setting for the weather set), 7 daily, 52 weekly."""
+    (one day, CycleNet's setting for the weather set), 7 daily, 5 business-daily, 52 weekly."""
     if isinstance(freq, int) or freq is None:
         raise InputError(f"cannot infer {param} from an integer time index; pass {param}=...")
     name = freq.name if hasattr(freq, "name") else str(freq)

@@ -6,13 +6,9 @@ import numpy as np
 
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import check_float, check_int
+from tsrec.estimators._schedules import step_decay
 from tsrec.nn.arnet import ARNet, sparsity_lambda
 from tsrec.registry import register
-
-
-def step_decay(epoch: int) -> float:
-    """Learning rate x0.9 after every epoch (AR-Net's StepLR gamma 0.9; TPGN's ``type4``)."""
-    return 0.9**epoch
 
 
 class SparsityRamp:

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import check_bool, check_int
+from tsrec.estimators._schedules import type3_schedule
 from tsrec.estimators._timeindex import cycle_length_from_freq
 from tsrec.nn.cyclenet import CycleNet
 from tsrec.registry import register
-
-
-def type3_schedule(epoch: int) -> float:
-    """CycleNet's default learning-rate rule: full rate for 3 epochs, then x0.8 per epoch."""
-    return 1.0 if epoch < 3 else 0.8 ** (epoch - 2)
 
 
 @register("forecaster")
@@ -30,7 +26,7 @@ class CycleNetForecaster(DeepForecaster):
         Steps forecast in one pass; later steps are produced by feeding forecasts back in.
     cycle_length : int or None, default=None
         Cycle length ``W``. None infers it from the frequency: 24 hourly, 96 at 15 minutes,
-        144 at 10 minutes, 7 daily, 52 weekly; other frequencies need it given.
+        144 at 10 minutes, 7 daily, 5 business-daily, 52 weekly; other frequencies need it given.
     backbone : {"linear", "mlp"}, default="linear"
     d_model : int, default=512
         Hidden width of the MLP backbone.

@@ -8,7 +8,7 @@ from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import check_bool, check_choice, check_dropout, check_int
 from tsrec.estimators._timeindex import cycle_length_from_freq, step_nanoseconds
-from tsrec.estimators.arnet import step_decay
+from tsrec.estimators._schedules import type4_schedule
 from tsrec.estimators.errors import InputError
 from tsrec.nn.heads import POOLS
 from tsrec.nn.pgn import TPGN, PGNEncoder
@@ -131,7 +131,7 @@ class PGNForecaster(DeepForecaster):
         Steps forecast in one pass; a multiple of ``period``. Later steps are fed back in.
     period : int or None, default=None
         Row length of the 2-D reshape. None infers it from the frequency like CycleNet's cycle
-        (24 hourly, 96 at 15 minutes, 7 daily, 52 weekly).
+        (24 hourly, 96 at 15 minutes, 144 at 10 minutes, 7 daily, 5 business-daily, 52 weekly).
     hidden : int, default=32
         Width ``d`` of both branches (the paper tunes it per data set between 2 and 256).
     norm : bool, default=True
@@ -145,7 +145,8 @@ class PGNForecaster(DeepForecaster):
     max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
     random_state, verbose, trainer_kwargs
         Shared training parameters (see the README). Defaults follow the paper's scripts: Adam
-        at 1e-3, batch 32, 25 epochs, patience 5, learning rate x0.9 per epoch.
+        at 1e-3, batch 32, 25 epochs, patience 5, learning rate x0.9 after every epoch from
+        the second (the scripts' ``type4`` as they apply it).
 
     Examples
     --------
@@ -219,7 +220,7 @@ class PGNForecaster(DeepForecaster):
         return {"period": int(period), "step_ns": step_nanoseconds(freq) if self.time_features else None}
 
     def _lr_lambda(self):
-        return step_decay
+        return type4_schedule
 
     def _build_network(self, n_channels: int, meta: dict) -> nn.Module:
         def tpgn(n_marks: int) -> nn.Module:

@@ -7,15 +7,11 @@ from torch import nn
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import check_bool, check_dropout, check_int
+from tsrec.estimators._schedules import type1_schedule
 from tsrec.estimators._timeindex import step_nanoseconds
 from tsrec.nn.smamba import SMamba, SMambaTokens
 from tsrec.nn.timefeatures import with_calendar
 from tsrec.registry import register
-
-
-def halve_every_epoch(epoch: int) -> float:
-    """S-Mamba's ``type1`` schedule: the learning rate halves after every epoch."""
-    return 0.5**epoch
 
 
 @register("forecaster")
@@ -48,7 +44,8 @@ class SMambaForecaster(DeepForecaster):
     max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
     random_state, verbose, trainer_kwargs
         Shared training parameters (see the README). Defaults follow the paper's scripts: Adam,
-        batch 32, 10 epochs, patience 3, learning rate halved every epoch (the scripts' rate is
+        batch 32, 10 epochs, patience 3, learning rate halved after every epoch from the
+        second (the scripts' ``type1`` as they apply it; their rate is
         per data set and horizon, 4e-5 to 2e-3; 1e-4 is their default).
 
     Examples
@@ -117,7 +114,7 @@ class SMambaForecaster(DeepForecaster):
         return {"step_ns": step_nanoseconds(freq) if self.time_features else None}
 
     def _lr_lambda(self):
-        return halve_every_epoch
+        return type1_schedule
 
     def _build_network(self, n_channels: int, meta: dict) -> nn.Module:
         def smamba(n_marks: int) -> nn.Module:
