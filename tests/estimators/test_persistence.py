@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import warnings
+
 import numpy as np
+import pandas as pd
 import pytest
 
 import tsrec
@@ -207,6 +210,8 @@ RESEALED = {
     "weights of another width": (lambda c: c["params"].update(hidden=8), "saved weights do not fit"),
     "not a mapping": (lambda c: c.update(fitted=[1]), "lacks a params or fitted mapping"),
     "class name not a string": (lambda c: c.update({"class": ["PGNClassifier"]}), "unknown estimator class"),
+    "feature names of another count": (lambda c: c["fitted"].update(feature_names_in=["a"]), "10 column names"),
+    "feature names not strings": (lambda c: c["fitted"].update(feature_names_in=list(range(10))), "10 column names"),
 }
 
 
@@ -244,3 +249,37 @@ def test_version_1_saves_without_a_config_checksum_still_load(tmp_path, clf):
 
     edit_config(folder, as_version_1, reseal=False)
     np.testing.assert_array_equal(tsrec.load(folder).predict_proba(X), clf.predict_proba(X))
+
+
+# ---- column names of a classifier fitted on a DataFrame ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def named_clf():
+    frame = pd.DataFrame(X, columns=[f"t{i}" for i in range(10)])
+    return PGNClassifier(hidden=4, max_epochs=1, random_state=0).fit(frame, Y), frame
+
+
+def test_a_loaded_classifier_keeps_its_column_names(tmp_path, named_clf):
+    clf, frame = named_clf
+    loaded = tsrec.load(clf.save(tmp_path / "m"))
+    assert loaded.feature_names_in_.dtype == object
+    np.testing.assert_array_equal(loaded.feature_names_in_, clf.feature_names_in_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "X has feature names, but ... was fitted without"
+        np.testing.assert_array_equal(loaded.predict_proba(frame), clf.predict_proba(frame))
+    with pytest.raises(ValueError, match="feature names"):
+        loaded.predict(frame.rename(columns=str.upper))
+
+
+def test_a_classifier_fitted_without_column_names_loads_without_them(tmp_path, clf):
+    assert not hasattr(tsrec.load(clf.save(tmp_path / "m")), "feature_names_in_")
+
+
+def test_saves_from_before_column_names_were_stored_still_load(tmp_path, named_clf):
+    clf, frame = named_clf
+    folder = clf.save(tmp_path / "m")
+    edit_config(folder, lambda c: c["fitted"].pop("feature_names_in"))
+    loaded = tsrec.load(folder)
+    assert not hasattr(loaded, "feature_names_in_")
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(frame))

@@ -220,6 +220,9 @@ def save_classifier(est, path) -> Path:
         "n_timepoints": int(est.n_timepoints_),
         "history": est.history_,
     }
+    if hasattr(est, "feature_names_in_"):
+        # scikit-learn sets it only for X with string column names, so it is a list of strings
+        fitted["feature_names_in"] = [str(name) for name in est.feature_names_in_]
     tensors = {f"network.{k}": v for k, v in est.network_.state_dict().items()}
     try:
         return write_folder(path, base_config(est, fitted), tensors)
@@ -245,6 +248,20 @@ def _check_input_shape(fitted: dict) -> None:
         )
 
 
+def _feature_names_from_json(fitted: dict) -> np.ndarray | None:
+    """The fitted column names, or None for a classifier fitted without them (or saved before
+    tsrec stored them: such a folder loads as it did, without the names)."""
+    names = fitted.get("feature_names_in")
+    if names is None:
+        return None
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names) \
+            or len(names) != fitted["n_features_in"]:
+        raise LoadError(
+            f"the saved feature_names_in {names!r} are not {fitted['n_features_in']} column names (strings)"
+        )
+    return np.asarray(names, dtype=object)
+
+
 def load_classifier(cls: type, config: dict, tensors: dict):
     """Rebuild a classifier from a saved folder without running any training."""
     from tsrec.nn.heads import SequenceClassifier
@@ -255,6 +272,9 @@ def load_classifier(cls: type, config: dict, tensors: dict):
     _check_input_shape(fitted)
     est.classes_ = _classes_from_json(fitted)
     est.n_features_in_ = fitted["n_features_in"]
+    feature_names = _feature_names_from_json(fitted)
+    if feature_names is not None:
+        est.feature_names_in_ = feature_names
     est.input_ndim_ = fitted["input_ndim"]
     est.n_channels_, est.n_timepoints_ = fitted["n_channels"], fitted["n_timepoints"]
     est.history_ = fitted["history"]
