@@ -15,7 +15,9 @@ import pandas as pd
 
 from tsrec._files import atomic_write
 from tsrec.batch._times import check_time_types, common_time_zone, parse_times
-from tsrec.estimators.errors import InputError
+# InputFileNotFoundError lives with the other errors (the datasets loaders raise it too); it is
+# re-exported here and from tsrec.batch, where it was first defined
+from tsrec.estimators.errors import InputError, InputFileNotFoundError
 
 PathLike = str | os.PathLike
 LAYOUTS = ("long", "wide")
@@ -24,12 +26,24 @@ _FORMATS = {".csv": ("csv", None), ".csv.gz": ("csv", "gzip"), ".parquet": ("par
 _FIX_COLUMNS = "pass id_col=/time_col=/value_col=/columns= (CLI: --id-col/--time-col/--value-col/--columns)"
 
 
-class InputFileNotFoundError(InputError, FileNotFoundError):
-    """An input file does not exist; both a ``ValueError`` (tsrec's InputError) and a ``FileNotFoundError``."""
-
-
 def file_format(path: PathLike) -> tuple[str, str | None]:
     """Return ``(format, compression)`` of ``path`` from its extension.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file name; only its extension is read (case-insensitive), the file need not exist.
+        ``.csv``, ``.csv.gz``, ``.parquet`` and ``.pq`` are known.
+
+    Returns
+    -------
+    tuple of (str, str or None)
+        ``("csv", None)``, ``("csv", "gzip")`` or ``("parquet", None)``.
+
+    Raises
+    ------
+    InputError
+        The extension is none of the known ones.
 
     Examples
     --------
@@ -332,6 +346,26 @@ def write_forecasts(frame: pd.DataFrame, path: PathLike) -> Path:
     The data goes to a temporary file in the same folder, is flushed to disk, and is then
     renamed over ``path`` with :func:`os.replace`; readers see the old file or the new one,
     never half of one, and a failure leaves ``path`` as it was. Missing folders are created.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table to write; its index is not written (reset it first to keep it).
+    path : str or os.PathLike
+        The output file; its extension (``.csv``, ``.csv.gz``, ``.parquet`` or ``.pq``) picks
+        the format and compression, as :func:`file_format` reads it.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` as a :class:`pathlib.Path`, the file now written.
+
+    Raises
+    ------
+    InputError
+        ``path`` has an unknown extension or is a folder.
+    ImportError
+        A Parquet file is asked for and pyarrow is not installed.
 
     Examples
     --------

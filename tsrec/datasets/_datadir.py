@@ -34,12 +34,20 @@ def _checked_dir(data_dir: object) -> Path:
 
 
 def first_file(tried: list[Path], what: str, where_to_put: str) -> Path:
-    """The first existing file of ``tried``, or a FileNotFoundError listing every path tried."""
+    """The first existing file of ``tried``, or an InputFileNotFoundError listing every path tried.
+
+    The error is both a ``FileNotFoundError`` and a ``ValueError`` (tsrec's ``InputError``), the
+    class :func:`tsrec.batch.read_series` raises for a missing input file.
+    """
     for path in tried:
         if path.is_file():
             return path
+    # imported only here: importing tsrec.estimators loads torch, Lightning and sktime, which
+    # importing tsrec.datasets must not; a missing file is the one case that pays for it
+    from tsrec.estimators.errors import InputFileNotFoundError
+
     listing = "\n  ".join(str(p) for p in tried) or f"(no folder to search: no data_dir, {ENV_VAR} unset, no {DEV_DATA})"
-    raise FileNotFoundError(
+    raise InputFileNotFoundError(
         f"{what} not found. Searched:\n  {listing}\n{where_to_put} and pass data_dir=<folder> "
         f"or set the environment variable {ENV_VAR}=<folder>."
     )

@@ -4,8 +4,9 @@ ETTh1 and ETTh2 ship with the package (CC BY-ND 4.0, unmodified; see ``data/ATTR
 The other sets are read from a data folder: the ``data_dir`` argument, else the environment
 variable ``TSREC_DATA`` (an empty value counts as unset), else ``../shared/data`` beside a
 development checkout. Inside it a file may lie at ``<dir>/<group>/<file>`` or ``<dir>/<file>``
-(e.g. ``$TSREC_DATA/ETT/ETTm1.csv``); a missing file raises a FileNotFoundError listing every
-path tried.
+(e.g. ``$TSREC_DATA/ETT/ETTm1.csv``); a missing file raises
+:class:`~tsrec.estimators.errors.InputFileNotFoundError` (a ``FileNotFoundError`` and a
+``ValueError``) listing every path tried.
 """
 
 from __future__ import annotations
@@ -75,6 +76,22 @@ def load_ltsf(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFr
         Folder holding the files; None uses the bundled copy (ETTh1, ETTh2), else ``TSREC_DATA``,
         else ``../shared/data`` beside a development checkout.
 
+    Returns
+    -------
+    pandas.DataFrame
+        One column per variate (the file's columns but ``date``), indexed by a regular
+        DatetimeIndex named ``date``.
+
+    Raises
+    ------
+    InputFileNotFoundError
+        The file is in none of the searched places; the message lists them and says where to put
+        the file. A ``FileNotFoundError`` and a ``ValueError``.
+    ValueError
+        An unknown ``name``, an empty ``data_dir``, or a file without a ``date`` column or rows.
+    TypeError
+        ``data_dir`` is not a path.
+
     Examples
     --------
     >>> df = load_ltsf("ETTh1")
@@ -93,6 +110,30 @@ def load_ltsf(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFr
 def load_ett(name: str = "ETTh1", data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     """Load ETTh1, ETTh2 (bundled), ETTm1 or ETTm2 (from ``data_dir`` or the data folder).
 
+    :func:`load_ltsf` restricted to the four ETT sets.
+
+    Parameters
+    ----------
+    name : {"ETTh1", "ETTh2", "ETTm1", "ETTm2"}, default="ETTh1"
+        The ETT set (case matters).
+    data_dir : path or None
+        Folder holding the files, as in :func:`load_ltsf`: None uses the bundled copy (ETTh1,
+        ETTh2), else ``TSREC_DATA``, else ``../shared/data`` beside a development checkout.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The seven columns ``HUFL, HULL, MUFL, MULL, LUFL, LULL, OT`` on a regular DatetimeIndex
+        (hourly for ETTh, 15 minutes for ETTm).
+
+    Raises
+    ------
+    InputFileNotFoundError
+        The file is in none of the searched places (ETTh1 and ETTh2 are looked for only when
+        ``data_dir`` is given); see :func:`load_ltsf`.
+    ValueError
+        ``name`` is not an ETT set.
+
     Examples
     --------
     >>> load_ett("ETTh2").columns.tolist()
@@ -105,8 +146,26 @@ def load_ett(name: str = "ETTh1", data_dir: str | os.PathLike | None = None) -> 
 def ltsf_borders(name: str, n_rows: int) -> tuple[int, int, int]:
     """End rows of the train, validation and test splits of the papers' protocol.
 
-    ``name`` is one of :func:`load_ltsf`'s names (case matters): the ETT sets have fixed
-    borders in months, the others 70/10/20 of ``n_rows``.
+    The ETT sets have fixed borders in months (12 train, 4 validation, 4 test, of 30 days); the
+    other sets split ``n_rows`` 70/10/20 (train and test rounded down, validation the rest).
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`load_ltsf`'s names (case matters).
+    n_rows : int
+        Rows of the whole frame (>= 1). The ETT borders do not depend on it; the others do.
+
+    Returns
+    -------
+    tuple of int
+        ``(train_end, val_end, test_end)``: the splits end before these row positions. For ETT
+        ``test_end`` is 14400 rows (hourly) or 57600 (15 min), not the frame's length.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``name`` or an ``n_rows`` that is not a positive integer.
 
     Examples
     --------
@@ -142,6 +201,31 @@ def ltsf_split(
     [11520 - lookback, 14400); ETTm the same times 4; other sets 70/10/20. Validation and test
     start ``lookback`` rows early so that their first window forecasts the first row after the
     previous split.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The whole benchmark frame, rows in time order, as :func:`load_ltsf` returns it (a Series
+        works too).
+    name : str
+        The data set ``df`` holds, one of :func:`load_ltsf`'s names: it picks the borders
+        (:func:`ltsf_borders`).
+    lookback : int
+        Window length of the model (>= 1 and at most the training rows).
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        ``(train, val, test)``, row slices of ``df`` (validation and test include the
+        ``lookback`` rows before them). Rows after the test border are left out.
+
+    Raises
+    ------
+    TypeError
+        ``df`` is not a pandas DataFrame or Series.
+    ValueError
+        ``df`` is empty or shorter than the borders need, ``name`` is unknown, or ``lookback``
+        is not an integer in ``[1, train rows]``.
 
     Examples
     --------

@@ -17,6 +17,33 @@ def make_ar(
 ) -> pd.Series:
     """Simulate y_t = sum_i coefficients[i] * y_{t-1-i} + noise * e_t (lag 1 first).
 
+    The ``e_t`` are standard normal. The recursion starts from zeros and its first ``burn_in``
+    values are dropped, so the series is (close to) stationary from its first value.
+
+    Parameters
+    ----------
+    coefficients : sequence of float, default=(0.2, 0.3, -0.5)
+        AR coefficients, lag 1 first; finite, non-empty, and stationary (every root of the
+        characteristic polynomial inside the unit circle).
+    n_samples : int, default=10_000
+        Length of the returned series (>= 1).
+    noise : float, default=0.1
+        Standard deviation of the shocks (>= 0; 0 gives the all-zero series).
+    random_state : int or None, default=0
+        Seed of :func:`numpy.random.default_rng`; None draws fresh randomness.
+    burn_in : int, default=200
+        Steps simulated and dropped before the returned ones (>= 0).
+
+    Returns
+    -------
+    pandas.Series
+        ``n_samples`` float values named ``"y"`` on a RangeIndex.
+
+    Raises
+    ------
+    ValueError
+        Coefficients that are not finite numbers or not stationary, or a bad count or noise.
+
     Examples
     --------
     >>> y = make_ar((0.5,), n_samples=100)
@@ -63,8 +90,38 @@ def make_seasonal(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """A random but fixed cycle of ``period`` steps per channel, repeated, plus noise.
 
-    Returns the frame (DatetimeIndex at ``freq`` starting at midnight, so that the phase of row
-    ``t`` is ``t mod period``) and the true cycle (period, n_channels), row p = phase p.
+    Row ``t`` of the series is ``cycle[t mod period] + noise * e_t`` with standard normal ``e_t``;
+    the cycle's values are standard normal too, drawn from the same generator.
+
+    Parameters
+    ----------
+    n_samples : int, default=2000
+        Rows of the series (>= 1).
+    period : int, default=24
+        Length of the cycle in steps (>= 1).
+    n_channels : int, default=1
+        Number of series (columns), each with its own cycle (>= 1).
+    freq : str, default="h"
+        pandas frequency of the index.
+    noise : float, default=0.1
+        Standard deviation of the noise (>= 0).
+    random_state : int or None, default=0
+        Seed of :func:`numpy.random.default_rng`; None draws fresh randomness.
+    start : str, default="2024-01-01"
+        First time stamp of the index. The default starts at midnight, so that with ``freq="h"``
+        and ``period=24`` the phase of a row (``t mod period``) is its hour of the day.
+
+    Returns
+    -------
+    y : pandas.DataFrame
+        Shape ``(n_samples, n_channels)``, columns ``y0, y1, ...``, DatetimeIndex at ``freq``.
+    cycle : numpy.ndarray
+        The true cycle, shape ``(period, n_channels)``; row ``p`` is phase ``p``.
+
+    Raises
+    ------
+    ValueError
+        A count that is not a positive integer or a negative or non-finite ``noise``.
 
     Examples
     --------

@@ -64,7 +64,7 @@ def _candidates(root: Path, name: str, split: str) -> list[Path]:
 
 
 def _find_file(name: str, split: str, data_dir: str | os.PathLike[str] | None) -> Path:
-    """Return the first existing file, or raise FileNotFoundError listing every path tried."""
+    """Return the first existing file, or raise InputFileNotFoundError listing every path tried."""
     tried = [p for root in _roots(data_dir) for p in _candidates(root, name, split)]
     return first_file(
         tried, f"UCR/UEA file for {name!r} ({split})", f"Put {name}_{split.upper()}.ts in <folder>/UCR_UEA/{name}/"
@@ -212,8 +212,10 @@ def load_ucr(
     split : {"train", "test"}, default="train"
         Which file to read (``<name>_TRAIN.ts`` or ``<name>_TEST.ts``).
     data_dir : str or path-like, optional
-        Folder to search (see the module docstring). Default: ``$TSREC_DATA``, then the
-        development folder ``<repository>/../shared/data``.
+        Folder to search, alone (see the module docstring). Default: ``$TSREC_DATA``, then the
+        development folder ``<repository>/../shared/data``, then the data folder installed with
+        sktime (a few problems such as ArrowHead, BasicMotions, GunPoint, ItalyPowerDemand,
+        JapaneseVowels; found without importing sktime).
     pad : {"error", "last"}, default="error"
         What to do with unequal lengths (e.g. JapaneseVowels). ``"error"`` raises a ValueError.
         ``"last"`` pads every series at its end by repeating its last value (per channel), up to
@@ -232,8 +234,9 @@ def load_ucr(
 
     Raises
     ------
-    FileNotFoundError
-        The file is in none of the searched places; the message lists them.
+    InputFileNotFoundError
+        The file is in none of the searched places; the message lists them. It is both a
+        ``FileNotFoundError`` and a ``ValueError`` (tsrec's ``InputError``).
     ValueError
         Bad arguments, a malformed file (the message gives the line number) or unequal lengths
         with ``pad="error"``.

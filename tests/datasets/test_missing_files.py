@@ -1,0 +1,41 @@
+"""A missing benchmark file is bad input: tsrec's InputError (a ValueError) and a FileNotFoundError."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tsrec.datasets import load_ett, load_ltsf, load_ucr
+
+LOADERS = {
+    "load_ltsf": lambda folder: load_ltsf("ETTm1", data_dir=folder),
+    "load_ett": lambda folder: load_ett("ETTm2", data_dir=folder),
+    # bundled sets too, once a data_dir is given (it is searched alone)
+    "load_ltsf bundled name": lambda folder: load_ltsf("ETTh1", data_dir=folder),
+    "load_ucr": lambda folder: load_ucr("NoSuch", data_dir=folder),
+}
+
+
+@pytest.mark.parametrize("loader", sorted(LOADERS))
+def test_a_missing_file_raises_the_batch_readers_error(loader: str, tmp_path: Path) -> None:
+    from tsrec.batch import InputFileNotFoundError as batch_class
+    from tsrec.estimators.errors import InputError, InputFileNotFoundError, TsrecError
+
+    with pytest.raises(InputFileNotFoundError, match="not found. Searched:") as info:
+        LOADERS[loader](tmp_path)
+    # one class for data files and batch input files, caught as either built-in error
+    assert batch_class is InputFileNotFoundError
+    for cls in (InputError, TsrecError, ValueError, FileNotFoundError):
+        assert isinstance(info.value, cls)
+    assert str(tmp_path) in str(info.value)
+
+
+def test_importing_the_loaders_stays_light() -> None:
+    # the error class lives with the estimators (torch, Lightning, sktime); the loaders import it
+    # only when a file is missing
+    code = "import sys, tsrec.datasets; print(sorted(m for m in ('torch', 'lightning', 'sktime') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
