@@ -40,6 +40,7 @@ CALLS = {
     # likewise the finiteness and the "every mode stable" verdicts
     "nplr_kernel": lambda: k.nplr_kernel(rnd(2), torch.complex(neg(2, 3), rnd(2, 3)), rnd(2, 3), rnd(2, 3),
                                          rnd(2, 3), 6),
+    "nplr_discrete": lambda: k.nplr_discrete(rnd(2), torch.complex(neg(2, 3), rnd(2, 3)), rnd(2, 3), rnd(2, 3)),
 }
 
 

@@ -97,3 +97,35 @@ def test_bad_inputs():
         nplr_kernel(log_dt, Lambda, P, B, C, 0)
     with pytest.raises(TypeError, match="C must be a floating or complex"):
         nplr_kernel(log_dt, Lambda, P, B, C.real.long(), 5)
+
+
+def test_nplr_discrete_checks_its_inputs_like_the_kernel():
+    # exported from tsrec.kernels: bad input is named, not a torch RuntimeError from inside solve
+    log_dt, Lambda, P, B, _ = nplr_params(2, 3)
+    with pytest.raises(ValueError, match="real part >= 0"):
+        nplr_discrete(log_dt, torch.complex(Lambda.real.abs(), Lambda.imag), P, B)
+    with pytest.raises(TypeError, match="Lambda must be complex"):
+        nplr_discrete(log_dt, Lambda.real, P, B)
+    with pytest.raises(ValueError, match="B must have the shape of Lambda"):
+        nplr_discrete(log_dt, Lambda, P, B[:1])
+    with pytest.raises(ValueError, match="P must have 2 dims"):
+        nplr_discrete(log_dt, Lambda, P[0], B)
+    with pytest.raises(ValueError, match="log_dt must have shape"):
+        nplr_discrete(log_dt[:1], Lambda, P, B)
+    with pytest.raises(ValueError, match="log_dt contains NaN"):
+        nplr_discrete(torch.full_like(log_dt, float("inf")), Lambda, P, B)
+    with pytest.raises(TypeError, match="B must be a torch.Tensor"):
+        nplr_discrete(log_dt, Lambda, P, B.tolist())
+
+
+def test_nplr_discrete_is_unchanged_by_its_checks():
+    # the checked entry point computes exactly what the naive kernel's unchecked one does, in the
+    # dtype the inputs promote to (real P and B too)
+    from tsrec.kernels.ssm_kernels.nplr import _discrete
+
+    for dtype in (torch.float32, torch.float64):
+        log_dt, Lambda, P, B, _ = nplr_params(3, 4, dtype=dtype)
+        for p, b in ((P, B), (P.real, B.real)):
+            got, expected = nplr_discrete(log_dt, Lambda, p, b), _discrete(log_dt, Lambda, p, b)
+            for g, e in zip(got, expected):
+                assert g.dtype == Lambda.dtype and torch.equal(g, e)

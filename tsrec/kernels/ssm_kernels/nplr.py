@@ -95,11 +95,53 @@ def nplr_kernel(
 
 def nplr_discrete(log_dt: torch.Tensor, Lambda: torch.Tensor, P: torch.Tensor,
                   B: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Dense ``(A_bar, B_bar)`` of the ``2M``-state system: shapes ``(heads, 2M, 2M)`` and ``(heads, 2M)``.
+    """Dense bilinear discretisation ``(A_bar, B_bar)`` of the ``2M``-state NPLR system.
 
-    Unvalidated building block of the naive kernel and of recurrent use (state after a prefix,
-    length changes of ``C_tilde``); the first ``M`` states are the modes, the rest their conjugates.
+    The system of :func:`nplr_kernel` (see the module docstring) as matrices, for recurrent use:
+    the state after a prefix, or ``C_tilde`` at another length. The first ``M`` states are the
+    modes, the rest their conjugates. Inputs are checked as :func:`nplr_kernel` checks them; the
+    result is in the complex dtype that ``Lambda``, ``P`` and ``B`` promote to (no cast to a
+    working precision, unlike :func:`nplr_kernel`).
+
+    Parameters
+    ----------
+    log_dt : torch.Tensor
+        Shape ``(heads,)``, real: log step size.
+    Lambda : torch.Tensor
+        Shape ``(heads, M)``, complex: the diagonal part, real parts ``< 0``.
+    P, B : torch.Tensor
+        Shape ``(heads, M)``, real or complex: the low-rank factor and the input vector.
+
+    Returns
+    -------
+    A_bar : torch.Tensor
+        Shape ``(heads, 2M, 2M)``, complex: ``(I - dt/2 A_f)^{-1} (I + dt/2 A_f)``.
+    B_bar : torch.Tensor
+        Shape ``(heads, 2M)``, complex: ``dt (I - dt/2 A_f)^{-1} B_f``.
+
+    Raises
+    ------
+    TypeError
+        An input that is not a floating tensor, or a real ``Lambda``.
+    ValueError
+        Wrong ranks or shapes, inputs on different devices, NaN or inf, or a mode with
+        ``Re(Lambda) >= 0``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> lam = torch.complex(-0.5 * torch.ones(2, 3), torch.arange(3.0).repeat(2, 1))
+    >>> A_bar, B_bar = nplr_discrete(torch.full((2,), -2.0), lam, torch.ones(2, 3), torch.ones(2, 3))
+    >>> A_bar.shape, B_bar.shape
+    (torch.Size([2, 6, 6]), torch.Size([2, 6]))
     """
+    log_dt, Lambda, P, B = _validate(log_dt, Lambda, P, B)
+    return _discrete(log_dt, Lambda, P, B)
+
+
+def _discrete(log_dt: torch.Tensor, Lambda: torch.Tensor, P: torch.Tensor,
+              B: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`nplr_discrete` without the checks, for inputs already checked (the naive kernel)."""
     dt = torch.exp(log_dt).to(Lambda.dtype)[:, None, None]
     p = _with_conjugates(P)
     A = torch.diag_embed(_with_conjugates(Lambda)) - p.unsqueeze(-1) * p.conj().unsqueeze(-2)
@@ -136,7 +178,7 @@ def _cauchy(v: torch.Tensor, Lambda: torch.Tensor, a: torch.Tensor, b: torch.Ten
 
 def _recurrence_naive(dt, Lambda, P, B, C, L: int) -> torch.Tensor:
     """``C = (I - A_bar^L)^{-T} C_tilde`` from a loop of ``L`` products, then ``K_l = C^T A_bar^l B_bar``."""
-    A_bar, B_bar = nplr_discrete(torch.log(dt), Lambda, P, B)
+    A_bar, B_bar = _discrete(torch.log(dt), Lambda, P, B)
     eye = torch.eye(A_bar.shape[-1], dtype=A_bar.dtype, device=A_bar.device).expand_as(A_bar)
     power = eye
     for _ in range(L):
@@ -149,26 +191,27 @@ def _recurrence_naive(dt, Lambda, P, B, C, L: int) -> torch.Tensor:
     return torch.stack(outs, dim=-1)
 
 
-def _validate(log_dt, Lambda, P, B, C):
+def _validate(log_dt, Lambda, P, B, C=None):
+    """The inputs, checked; ``C`` is None for :func:`nplr_discrete`, which has no output vector."""
     log_dt = check_tensor("log_dt", log_dt, ndim=1, finite=False)
     Lambda = check_tensor("Lambda", Lambda, ndim=2, allow_complex=True, finite=False)
     P = check_tensor("P", P, ndim=2, allow_complex=True, finite=False)
     B = check_tensor("B", B, ndim=2, allow_complex=True, finite=False)
-    C = check_tensor("C", C, ndim=2, allow_complex=True, finite=False)
+    given = {"log_dt": log_dt, "Lambda": Lambda, "P": P, "B": B}
+    if C is not None:
+        given["C"] = C = check_tensor("C", C, ndim=2, allow_complex=True, finite=False)
     if not Lambda.is_complex():
         raise TypeError(f"Lambda must be complex (real and imaginary parts of the modes), got {Lambda.dtype}")
     shape = tuple(Lambda.shape)
-    for name, t in (("P", P), ("B", B), ("C", C)):
-        if tuple(t.shape) != shape:
+    for name, t in given.items():
+        if name not in ("log_dt", "Lambda") and tuple(t.shape) != shape:
             raise ValueError(f"{name} must have the shape of Lambda {shape} (heads, M), got {tuple(t.shape)}")
     if tuple(log_dt.shape) != shape[:1]:
         raise ValueError(f"log_dt must have shape ({shape[0]},) (one step per head), got {tuple(log_dt.shape)}")
-    devices = {t.device for t in (log_dt, Lambda, P, B, C)}
+    devices = {t.device for t in given.values()}
     if len(devices) > 1:
-        raise ValueError(f"log_dt, Lambda, P, B and C must be on one device, got {devices}")
-    given = {"log_dt": log_dt, "Lambda": Lambda, "P": P, "B": B, "C": C}
+        raise ValueError(f"{', '.join(given)} must be on one device, got {devices}")
     # both verdicts in one read: on a GPU each read waits for the device
     check_finite_and_valid(given, (Lambda.real >= 0).any(),
                            "Lambda has a mode with real part >= 0; keep Re(Lambda) < 0 (e.g. -exp(log_real))")
-    return log_dt, Lambda, P, B, C
-
+    return (log_dt, Lambda, P, B) if C is None else (log_dt, Lambda, P, B, C)
