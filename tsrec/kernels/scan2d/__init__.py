@@ -101,15 +101,17 @@ def scan2d(
         Implementation; ``TSREC_KERNEL_BACKEND`` overrides ``"auto"``. ``"triton"`` needs CUDA
         tensors (or ``TRITON_INTERPRET=1``, for tests).
 
-    All tensors share ``x``'s device and dtype, except that they may be float32 when ``x`` is
-    half precision (parameters and some activations under autocast).
-
     Returns
     -------
     y : torch.Tensor
         ``(batch, time, variates, channels)``, dtype of ``x``.
     final_state : tuple of two torch.Tensor or None
         The states at the last time step when ``output_final_state``, else None.
+
+    Notes
+    -----
+    All tensors share ``x``'s device and dtype, except that they may be float32 when ``x`` is
+    half precision (parameters and some activations under autocast).
     """
     tensors = _validate(x, delta1, delta2, (A1, A2, A3, A4), (B1, B2, C1, C2), D, initial_state)
     chosen = resolve_backend(backend, *[t for t in tensors if t is not None])

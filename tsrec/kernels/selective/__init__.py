@@ -107,15 +107,17 @@ def selective_scan(
     backend : {"auto", "torch", "triton", "naive"}
         Implementation; ``TSREC_KERNEL_BACKEND`` overrides ``"auto"``.
 
-    All tensors share ``u``'s device and dtype, except that they may be float32 when ``u`` is
-    half precision (parameters and some activations under autocast).
-
     Returns
     -------
     y : torch.Tensor
         ``(batch, time, D)`` in ``u``'s dtype.
     h_T : torch.Tensor
         ``(batch, D, N)`` final state (float32 for half inputs), only when ``output_final_state``.
+
+    Notes
+    -----
+    All tensors share ``u``'s device and dtype, except that they may be float32 when ``u`` is
+    half precision (parameters and some activations under autocast).
     """
     _validate(u, delta, A, B, C, D, z, delta_bias, initial_state)
     args = (u, delta, A, B, C, D, z, delta_bias, delta_softplus, initial_state)
