@@ -64,6 +64,26 @@ class LS4Encoder(nn.Module):
 
     With ``pool=True`` the output is the mean over time (batch, d_model), the classifier's encoder.
 
+    Parameters
+    ----------
+    n_inputs : int
+        Features per input step.
+    d_model : int
+        Width of the embedding and of the S4 stack.
+    n_layers : int
+        Number of residual (S4 unit, feed-forward) block pairs in the stack.
+    d_state : int
+        State size of each S4 channel (``d_state // 2`` complex modes, at least one).
+    dropout : float, default=0.0
+        Dropout on the output of every residual block.
+    pool : bool, default=False
+        Return the mean over time instead of every step.
+    s4_mode : {"nplr", "diag"}, default="nplr"
+        The S4 layers: NPLR S4 (HiPPO-LegS) or diagonal S4D (see :func:`tsrec.nn.s4.s4_layer`).
+    l_max : int, default=1024
+        Length that the NPLR layers' ``C_tilde`` is defined relative to (ignored by S4D); any
+        input length works.
+
     Examples
     --------
     >>> import torch
@@ -125,6 +145,41 @@ class LS4(nn.Module):
     ``forward(x)`` is the point forecast of ``horizon`` steps after ``x``: the mean of
     ``n_samples`` decoder-mean paths drawn with a generator seeded by ``seed`` (so it is
     deterministic); :meth:`loss` is the training objective and :meth:`sample` draws paths.
+
+    Parameters
+    ----------
+    n_channels : int
+        Variates of the series (the last axis of ``x``).
+    horizon : int
+        Steps that ``forward`` forecasts.
+    z_dim : int, default=5
+        Latent size per time step.
+    d_model : int, default=64
+        Width of the posterior, prior and decoder S4 stacks.
+    d_state : int, default=64
+        State size of each S4 channel (``d_state // 2`` complex modes).
+    n_layers : int, default=4
+        Residual block pairs per stack.
+    dropout : float, default=0.0
+        Dropout inside the stacks.
+    sigma : float, default=0.1
+        Fixed standard deviation of the Gaussian observation model ``p(x_t | z_<=t)``.
+    n_samples : int, default=100
+        Sample paths whose mean is ``forward``'s point forecast.
+    seed : int, default=0
+        Seed of the generator ``forward`` samples with (:meth:`generator`).
+    instance_norm : bool, default=False
+        Standardise each window with the mean and std of its first ``lookback`` steps (in
+        :meth:`loss`) or of the whole input (in :meth:`sample`), and map paths back.
+    lookback : int or None, default=None
+        Lookback of the training windows: with ``horizon`` it gives the NPLR layers' ``l_max``,
+        and :meth:`loss` normalises by its first ``lookback`` steps. None counts as 0 for
+        ``l_max`` and normalises by the whole window.
+    condition_on_x : bool, default=False
+        Feed ``x_{t-1}`` to the prior and the decoder (the paper's ``p(z_t | z_<t, x_<t)``,
+        simplified; see the module docstring).
+    s4_mode : {"nplr", "diag"}, default="nplr"
+        NPLR S4 (HiPPO-LegS, the paper's configs) or diagonal S4D layers.
 
     Examples
     --------

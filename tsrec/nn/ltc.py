@@ -257,6 +257,26 @@ class LiquidForecaster(nn.Module):
     of a step are one input vector), and a dense layer maps the final state to the whole
     horizon, as the LTC paper's dense read-out on the full state.
 
+    Parameters
+    ----------
+    horizon : int
+        Steps forecast per window.
+    n_channels : int
+        Variates of the series; every step's channels are one input vector of the cell.
+    units : int, default=32
+        State size of the cell (neurons).
+    cell : {"ltc", "cfc"}, default="ltc"
+        :class:`LTCCell` (fused ODE solver) or :class:`CfCCell` (closed form).
+    ode_unfolds : int, default=6
+        Solver steps per input step; LTC only.
+    backbone_units : int, default=128
+        Width of the CfC backbone layer; CfC only.
+    mode : {"default", "no_gate", "pure"}, default="default"
+        The CfC variant (see :class:`CfCCell`); CfC only.
+    norm : bool, default=True
+        Normalise each window per sample and channel (population variance) and undo it on the
+        forecast.
+
     Examples
     --------
     >>> import torch

@@ -35,6 +35,23 @@ def step_bias(size: int, dt_min: float, dt_max: float, dt_floor: float = 1e-4) -
 class MambaBlock(nn.Module):
     """One Mamba-1 block over (batch, length, d_model), with mamba_ssm's initialisation.
 
+    The step-size projection has rank ``ceil(d_model / 16)`` (mamba_ssm's ``dt_rank="auto"``).
+
+    Parameters
+    ----------
+    d_model : int
+        Width of the input and output.
+    d_state : int, default=16
+        State size N of each inner channel (``A`` starts at ``-(1, 2, ..., N)``).
+    d_conv : int, default=2
+        Kernel size of the causal depthwise convolution (S-Mamba: 2; mamba_ssm's default: 4).
+    expand : int, default=1
+        Inner width ``expand * d_model`` (S-Mamba: 1; mamba_ssm's default: 2).
+    dt_min, dt_max : float, default=1e-3, 0.1
+        Range of the initial step sizes, drawn log-uniformly.
+    dt_floor : float, default=1e-4
+        Smallest initial step size.
+
     Examples
     --------
     >>> import torch
@@ -103,6 +120,23 @@ class SMambaTokens(nn.Module):
 
     Returns the final-normed tokens (batch, series, d_model); ``pool=True`` averages them into one
     vector per sample (the sequence summary of :class:`tsrec.nn.heads.SequenceClassifier`).
+
+    Parameters
+    ----------
+    length : int
+        Time steps of each series (the lookback): the input size of the token embedding.
+    d_model : int, default=256
+        Token width.
+    d_ff : int, default=256
+        Hidden width of each layer's feed-forward network.
+    d_state : int, default=2
+        Mamba state size N.
+    e_layers : int, default=2
+        Number of encoder layers (bidirectional Mamba, then feed-forward, post-norm).
+    dropout : float, default=0.1
+        Dropout after the embedding and inside the feed-forward networks.
+    pool : bool, default=False
+        Return the mean of the tokens (batch, d_model) instead of every token.
 
     Examples
     --------
