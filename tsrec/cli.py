@@ -25,8 +25,8 @@ def _add_forecast(commands) -> None:
         "writes long-format forecasts (id, time, <value>_hat) atomically.",
     )
     forecast.add_argument("--model", required=True, metavar="DIR", help="folder written by est.save(DIR)")
-    forecast.add_argument("--input", required=True, nargs="+", metavar="FILE", help=".csv, .csv.gz or .parquet files")
-    forecast.add_argument("--output", required=True, metavar="FILE", help=".csv, .csv.gz or .parquet (by extension)")
+    forecast.add_argument("--input", required=True, nargs="+", metavar="FILE", help=".csv, .csv.gz, .parquet or .pq files")
+    forecast.add_argument("--output", required=True, metavar="FILE", help=".csv, .csv.gz, .parquet or .pq (by extension)")
     forecast.add_argument("--layout", choices=("long", "wide"), default="long",
                           help="long: id, time, value rows; wide: a time column and one column per series")
     forecast.add_argument("--id-col", default="unique_id", help="series id column (default: unique_id)")
@@ -79,7 +79,40 @@ def _run_forecast(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status.
+
+    Commands: ``tsrec demo`` (fit CycleNet on the bundled ETTh1, write forecasts and a plot),
+    ``tsrec list`` (the registered estimators) and ``tsrec forecast`` (batch forecasts of CSV or
+    Parquet files with a saved model); ``tsrec <command> --help`` lists each one's options.
+
+    Parameters
+    ----------
+    argv : list of str or None, default=None
+        The arguments after the program name, e.g. ``["list"]``; None reads ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 on success; 2 for a user error (bad files, columns or model folder, a bad option
+        value), reported as one line on stderr without a traceback.
+
+    Raises
+    ------
+    SystemExit
+        From argparse: status 2 for an unknown command or a malformed option (after printing the
+        usage), 0 after ``--help``.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> out = io.StringIO()
+    >>> with contextlib.redirect_stdout(out):
+    ...     status = main(["list"])
+    >>> status, out.getvalue().splitlines()[0]
+    (0, 'forecaster  ARNetForecaster')
+    >>> main(["demo", "--max-epochs", "0"])  # the message goes to stderr
+    2
+    """
     args = _parser().parse_args(argv)
     if args.command == "demo":
         from tsrec.demo import run_demo

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._folder import CONFIG, estimator_class, read_folder
+from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._persistence import load_forecaster
 from tsrec.estimators.errors import LoadError
 
@@ -14,12 +16,29 @@ from tsrec.estimators.errors import LoadError
 _STRUCTURAL = (KeyError, IndexError, TypeError, ValueError, AttributeError, RuntimeError, ArithmeticError)
 
 
-def load(path: str | os.PathLike):
+def load(path: str | os.PathLike) -> DeepForecaster | DeepClassifier:
     """Load an estimator saved with ``est.save(path)``.
 
     The class is looked up by name among tsrec's registered estimators; nothing is unpickled and
     no code from the folder runs. A missing, truncated, modified or inconsistent file raises
     ``LoadError`` naming it.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The folder that ``est.save(path)`` wrote (``config.json`` and ``weights.safetensors``).
+
+    Returns
+    -------
+    DeepForecaster or DeepClassifier
+        A fitted estimator of the saved class, with the saved parameters and weights: it
+        predicts as the saved one did.
+
+    Raises
+    ------
+    LoadError
+        The folder or one of its files is missing, truncated, modified or inconsistent, or names
+        a class that is not a registered tsrec estimator. A ``ValueError``.
 
     Examples
     --------

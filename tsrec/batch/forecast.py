@@ -50,6 +50,27 @@ def _cache_key(path: str) -> tuple:
 def load_cached(path: PathLike) -> DeepForecaster:
     """Load the forecaster saved at ``path`` once per process (re-loaded when the files change).
 
+    Models are cached by resolved folder and the modification times of its files; the cache
+    holds the four most recently used, and one lock makes threads share a single load.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A folder written by ``est.save(path)`` holding a fitted tsrec forecaster.
+
+    Returns
+    -------
+    DeepForecaster
+        The fitted forecaster; the same object on every call while the folder is unchanged (it
+        is shared: refit or update a copy, not it).
+
+    Raises
+    ------
+    LoadError
+        ``path`` is not a folder, or the save in it is missing, damaged or inconsistent.
+    TypeError
+        The saved estimator is a classifier, not a forecaster.
+
     Examples
     --------
     >>> import tempfile, numpy as np

@@ -39,19 +39,37 @@ DEFAULT_STARTUP_TRIALS = 5
 
 @dataclass
 class TuneResult:
-    """What :func:`tune` found.
+    """What :func:`tune` found: the best trial of the call and the study.
 
-    Attributes
+    :func:`tune` returns one; each parameter is kept as the attribute of the same name.
+
+    Parameters
     ----------
     best_estimator : estimator
         The estimator of the best trial, fitted in that trial (not refitted).
     best_params : dict
         The parameters the search space gave the best trial (set on ``best_estimator``).
     best_value : float
-        The best trial's score: its lowest validation loss (mean squared error on the scaled
-        series for forecasters, cross-entropy for classifiers).
+        The best trial's score: its lowest validation loss, ``best_estimator.history_["best_val_loss"]``
+        (the number early stopping and the best-weights restore use). For forecasters the mean
+        squared error on the scaled series, except :class:`~tsrec.estimators.LS4Forecaster`, whose
+        validation loss is its training objective: LS4's negative ELBO (averaged as in the paper's
+        code, see :meth:`tsrec.nn.ls4.LS4.loss`) on the scaled windows of ``lookback + horizon``
+        steps. For classifiers the cross-entropy. Lower is better.
     study : optuna.Study
-        The study, with every trial (complete, pruned or failed) and its per-epoch losses.
+        The study, with every trial (complete, pruned or failed) and its per-epoch losses. A
+        study passed to :func:`tune` may hold earlier trials; ``best_*`` come from this call's.
+
+    Examples
+    --------
+    >>> from tsrec.datasets import make_ar
+    >>> from tsrec.estimators import ARNetForecaster
+    >>> est = ARNetForecaster(n_lags=4, max_epochs=2, val_size=0.25)
+    >>> result = tune(est, make_ar((0.5,), n_samples=200), n_trials=1, random_state=0)
+    >>> result.best_value == result.best_estimator.history_["best_val_loss"] == result.study.best_value
+    True
+    >>> all(result.best_estimator.get_params()[name] == value for name, value in result.best_params.items())
+    True
     """
 
     best_estimator: Any
