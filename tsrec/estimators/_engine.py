@@ -12,7 +12,9 @@ import contextlib
 import contextvars
 import itertools
 import logging
+import os
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -59,6 +61,10 @@ BATCHES_PER_STEP = 8
 
 # callbacks that the caller's context adds to every fit (see extra_callbacks); a ContextVar
 # rather than a module global so that fits in other threads or asyncio tasks do not see them
+# torch's global generator (dropout, weight initialisation) and the logger levels and flags that
+# Lightning changes are process-wide, so fits in threads of one process (joblib's threading
+# backend, sktime's evaluate) take turns: otherwise a fit's random draws depend on the others'
+_FIT_LOCK = threading.RLock()
 _CONTEXT_CALLBACKS: contextvars.ContextVar[tuple] = contextvars.ContextVar("tsrec_extra_callbacks", default=())
 
 
@@ -176,7 +182,10 @@ def quiet_lightning(verbose: bool) -> Iterator[None]:
     """Silence Lightning's banners and hints unless ``verbose``; restore everything after."""
     loggers = [logging.getLogger(name) for name in _NOISY_LOGGERS]
     levels = [lg.level for lg in loggers]
-    deterministic = torch.are_deterministic_algorithms_enabled()
+    # Trainer(deterministic=True) also resets warn-only mode, cudnn.benchmark and cuBLAS's workspace
+    deterministic = (torch.are_deterministic_algorithms_enabled(),
+                     torch.is_deterministic_algorithms_warn_only_enabled())
+    benchmark, workspace = torch.backends.cudnn.benchmark, os.environ.get("CUBLAS_WORKSPACE_CONFIG")
     try:
         with warnings.catch_warnings():
             if not verbose:
@@ -188,7 +197,12 @@ def quiet_lightning(verbose: bool) -> Iterator[None]:
     finally:
         for lg, level in zip(loggers, levels):
             lg.setLevel(level)
-        torch.use_deterministic_algorithms(deterministic)
+        torch.use_deterministic_algorithms(deterministic[0], warn_only=deterministic[1])
+        torch.backends.cudnn.benchmark = benchmark
+        if workspace is None:
+            os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
+        else:
+            os.environ["CUBLAS_WORKSPACE_CONFIG"] = workspace
 
 
 @contextlib.contextmanager
@@ -372,8 +386,11 @@ def _restore_best(module: TrainingModule, callbacks: list) -> float | None:
 
 @contextlib.contextmanager
 def seeded(seed: int) -> Iterator[None]:
-    """Seed torch inside a forked RNG so the caller's global random state is left untouched."""
+    """Seed torch inside a forked RNG so the caller's global random state is left untouched.
+
+    Holds the process-wide fit lock: fits started from several threads run one at a time.
+    """
     devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-    with torch.random.fork_rng(devices=devices):
+    with _FIT_LOCK, torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield
