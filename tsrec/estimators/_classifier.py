@@ -7,6 +7,8 @@ door. Subclasses implement ``_build_encoder(n_channels, n_timepoints) -> (module
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 import torch
@@ -85,6 +87,67 @@ def _shape_of(X) -> tuple[int, ...] | None:
         return None
 
 
+def _check_axes(X: np.ndarray) -> None:
+    """Refuse samples with no channel or no timepoint: some networks would train on nothing and
+    return constant probabilities, others fail deep inside with a layer's or kernel's message."""
+    _, channels, timepoints = X.shape
+    if channels == 0 or timepoints == 0:
+        raise InputError(
+            f"X has {channels} channel(s) x {timepoints} timepoints per sample; a classifier needs at least "
+            "one channel and one timepoint: pass X of shape (n_samples, n_channels, n_timepoints) with both >= 1"
+        )
+
+
+def _check_no_missing_labels(y: np.ndarray) -> None:
+    """Refuse None/NaN labels before np.unique, which cannot sort them among strings (TypeError)."""
+    missing = np.flatnonzero(pd.isna(y))
+    if len(missing):
+        shown = ", ".join(map(str, missing[:10])) + (", ..." if len(missing) > 10 else "")
+        raise InputError(
+            f"y has {len(missing)} missing label(s) (None or NaN) at position(s) {shown}; drop those samples "
+            "from X and y (e.g. keep = pd.notna(y); X[keep], y[keep]) or give them a label"
+        )
+
+
+# raised by tsrec.kernels when a network's activations overflowed before reaching a kernel
+_KERNEL_NON_FINITE = "contains NaN or inf; clean the input before calling the kernel"
+
+
+def _overflow_error(X: np.ndarray, when: str) -> InputError:
+    """The error for a network whose values overflowed, naming X's magnitude and the fix."""
+    largest = float(np.abs(X).max()) if X.size else 0.0
+    return InputError(
+        f"the network's values overflowed to NaN or inf {when}; the largest |X| is {largest:.3g} and tsrec's "
+        "classifiers do not rescale X, so scale it first, e.g. standardise each channel by its mean and "
+        "standard deviation over the training samples (the same statistics for X at predict time); if X is "
+        "already of order 1, lower lr"
+    )
+
+
+@contextlib.contextmanager
+def _overflow_as_input_error(X: np.ndarray, when: str):
+    """Turn a kernel's "contains NaN or inf" (X itself is finite: validate_data checked it) into an
+    error about X's magnitude."""
+    try:
+        yield
+    except ValueError as err:
+        if _KERNEL_NON_FINITE not in str(err):
+            raise
+        raise _overflow_error(X, when) from err
+
+
+def _finite_logits(network: nn.Module, X: np.ndarray, n_classes: int, when: str) -> torch.Tensor:
+    """The network's logits for numpy3D ``X``, refusing NaN or inf (which softmax would pass on)."""
+    x = torch.from_numpy(np.ascontiguousarray(X.transpose(0, 2, 1))).to(_engine.network_dtype(network))
+    if not len(x):
+        return torch.zeros(0, n_classes)
+    with torch.no_grad(), _overflow_as_input_error(X, when):
+        logits = torch.cat([network(part) for part in x.split(1024)])
+    if not bool(torch.isfinite(logits).all()):
+        raise _overflow_error(X, when)
+    return logits
+
+
 def _check_ndim(ndim: int) -> None:
     if ndim == 1:
         # "Reshape your data" is scikit-learn's wording, which its estimator checks look for
@@ -124,6 +187,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         if reset:
             self.input_ndim_ = X.ndim
         X = X[:, None, :] if X.ndim == 2 else X
+        _check_axes(X)
         if reset:
             self.n_channels_, self.n_timepoints_ = X.shape[1], X.shape[2]
         return X
@@ -163,6 +227,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
 
     def _encode_labels(self, y, n_samples: int) -> np.ndarray:
         y = column_or_1d(y, warn=True)
+        _check_no_missing_labels(y)
         check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
@@ -180,7 +245,13 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         X = self._as_3d(X, reset=True)
         check_consistent_length(X, y)
         y_encoded = self._encode_labels(y, len(X))
-        config = training_config(self)
+        network, result = self._train_network(X, y_encoded, training_config(self))
+        self.network_ = network
+        self.history_ = {"epochs": result.epochs, "val_loss": result.val_losses, "best_val_loss": result.best_val_loss}
+        return self
+
+    def _train_network(self, X: np.ndarray, y_encoded: np.ndarray, config) -> tuple[nn.Module, _engine.TrainingResult]:
+        """Build and train the network on numpy3D ``X``; refuse one whose values overflowed."""
         x = torch.from_numpy(np.ascontiguousarray(X.transpose(0, 2, 1)))  # (n, time, channels)
         target = torch.from_numpy(y_encoded.astype(np.int64))
         train_idx, val_idx = self._split(y_encoded, config.seed)
@@ -192,10 +263,11 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
             val_loader = None
             if len(val_idx):
                 val_loader = _loader(x[val_idx], target[val_idx], config.batch_size, False, config.seed)
-            result = _engine.train(module, train_loader, val_loader)
-        self.network_ = module.network
-        self.history_ = {"epochs": result.epochs, "val_loss": result.val_losses, "best_val_loss": result.best_val_loss}
-        return self
+            with _overflow_as_input_error(X, "while training"):
+                result = _engine.train(module, train_loader, val_loader)
+            # a loss that overflowed trains NaN weights without an error: refuse them here, not at predict
+            _finite_logits(module.network, X, len(self.classes_), "while training")
+        return module.network, result
 
     def _split(self, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """A stratified validation split when there is room for one, else none."""
@@ -215,9 +287,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         """Class probabilities (n_samples, n_classes), columns in the order of ``classes_``."""
         check_is_fitted(self)
         X = self._as_3d(X, reset=False)
-        x = torch.from_numpy(np.ascontiguousarray(X.transpose(0, 2, 1))).to(_engine.network_dtype(self.network_))
-        with torch.no_grad():
-            logits = torch.cat([self.network_(part) for part in x.split(1024)]) if len(x) else torch.zeros(0, len(self.classes_))
+        logits = _finite_logits(self.network_, X, len(self.classes_), "at predict time")
         return torch.softmax(logits.double(), dim=1).numpy()
 
     def predict(self, X) -> np.ndarray:
