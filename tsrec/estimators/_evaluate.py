@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from sktime.datatypes import convert_to
 
+from tsrec._checks import check_int
 from tsrec.estimators._engine import network_dtype
 from tsrec.estimators._series import check_raw_y, split_panel
 from tsrec.estimators._timeindex import infer_freq, positions
@@ -13,12 +14,11 @@ from tsrec.estimators.errors import InputError
 
 
 def _series_parts(est, y) -> list:
+    est.check_is_fitted()
     check_raw_y(y)
     inner = convert_to(y, to_type=["pd.DataFrame", "pd-multiindex", "pd_multiindex_hier"])
-    if inner.shape[1] != est.n_channels_:
-        raise InputError(
-            f"y has {inner.shape[1]} variates but the forecaster was fitted on {est.n_channels_}"
-        )
+    # predict(y=...)'s check: a count alone would let swapped columns through, forecast silently wrong
+    est._check_variates(inner, named=not isinstance(y, np.ndarray))
     width = est._lookback_length() + est._horizon_length()
     parts = split_panel(inner)
     for key, df in parts:
@@ -29,6 +29,7 @@ def _series_parts(est, y) -> list:
 
 def forecast_windows(est, y, batch_size: int = 1024) -> np.ndarray:
     """Forecasts of every complete window of every series of ``y`` (see the forecaster method)."""
+    batch_size = check_int("batch_size", batch_size)
     lookback, horizon = est._lookback_length(), est._horizon_length()
     outputs = []
     network = est.network_
@@ -53,6 +54,8 @@ def window_targets(est, y) -> np.ndarray:
     lookback, horizon = est._lookback_length(), est._horizon_length()
     targets = []
     for _, df in _series_parts(est, y):
-        values = torch.tensor(df.to_numpy(float))
+        # contiguous: a frame of reordered columns (y[est.columns_]) may give negative strides,
+        # which torch refuses
+        values = torch.tensor(np.ascontiguousarray(df.to_numpy(float)))
         targets.append(values[lookback:].unfold(0, horizon, 1).transpose(1, 2).numpy())
     return np.concatenate(targets)

@@ -1,0 +1,56 @@
+"""forecast_windows / window_targets: the data checks of predict(y=...) and their own arguments."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrec.estimators import ARNetForecaster, CycleNetForecaster
+from tsrec.estimators.errors import InputError
+
+N = 60
+INDEX = pd.date_range("2024-01-01", periods=N, freq="h")
+FRAME = pd.DataFrame({"a": 100 + 10 * np.sin(np.arange(N) / 3.0), "b": np.cos(np.arange(N) / 5.0)}, index=INDEX)
+
+
+@pytest.fixture(scope="module")
+def est():
+    return CycleNetForecaster(lookback=8, horizon=4, cycle_length=4, backbone="linear", max_epochs=1,
+                              val_size=0.0, random_state=0).fit(FRAME)
+
+
+def test_columns_selected_from_a_frame_in_another_order_are_evaluated(est):
+    stored = FRAME[["b", "a"]].copy()  # e.g. read from a file that keeps another order
+    selected = stored[est.columns_]  # the README's fix; its values have a negative stride
+    np.testing.assert_array_equal(est.window_targets(selected), est.window_targets(FRAME))
+    np.testing.assert_array_equal(est.forecast_windows(selected), est.forecast_windows(FRAME))
+
+
+@pytest.mark.parametrize("columns", [["b", "a"], ["a", "c"]], ids=["swapped", "renamed"])
+@pytest.mark.parametrize("method", ["forecast_windows", "window_targets"])
+def test_other_variates_are_refused_as_by_predict(est, columns, method):
+    other = FRAME.set_axis(columns, axis=1) if columns == ["a", "c"] else FRAME[columns]
+    with pytest.raises(InputError, match=r"y has the variates .* fitted on \['a', 'b'\].*y\[est.columns_\]"):
+        est.predict(fh=[1], y=other)
+    with pytest.raises(InputError, match=r"y has the variates .* fitted on \['a', 'b'\].*y\[est.columns_\]"):
+        getattr(est, method)(other)
+
+
+@pytest.mark.parametrize("method", ["forecast_windows", "window_targets"])
+def test_another_number_of_variates_is_refused(est, method):
+    with pytest.raises(InputError, match=r"y has 1 variates but the forecaster was fitted on 2"):
+        getattr(est, method)(FRAME[["a"]])
+
+
+def test_an_array_is_taken_in_the_fitted_order(est):
+    np.testing.assert_array_equal(est.forecast_windows(FRAME.to_numpy()), est.forecast_windows(FRAME))
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, 2.5, "8", True])
+def test_batch_size_must_be_a_positive_integer(batch_size):
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(FRAME["b"])
+    with pytest.raises(ValueError, match=f"batch_size must be an integer >= 1, got {batch_size!r}"):
+        est.forecast_windows(FRAME["b"], batch_size=batch_size)
+    one_by_one = est.forecast_windows(FRAME["b"], batch_size=np.int64(1))
+    np.testing.assert_allclose(one_by_one, est.forecast_windows(FRAME["b"]), rtol=1e-5, atol=1e-6)  # float32 batches
