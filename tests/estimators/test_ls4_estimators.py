@@ -80,6 +80,26 @@ def test_sample_paths_depend_only_on_the_random_state():
     assert first[:, 0, 5, 0].std() > 0
 
 
+@pytest.fixture(scope="module")
+def tiny_fit():
+    y = pd.Series(np.sin(np.arange(60) / 3.0) + 2)
+    return LS4Forecaster(lookback=8, horizon=4, z_dim=2, d_model=4, d_state=4, n_layers=1, n_samples=4,
+                         max_epochs=1, random_state=0).fit(y)
+
+
+@pytest.mark.parametrize("n_steps", [0, -2, 2.7, "3", True, None])
+def test_sample_paths_needs_a_whole_number_of_steps(tiny_fit, n_steps):
+    with pytest.raises(ValueError, match=f"n_steps must be an integer >= 1, got {n_steps!r}"):
+        tiny_fit.sample_paths(n_steps)
+
+
+def test_sample_paths_takes_numpy_integers_and_a_boolean_noise(tiny_fit):
+    np.testing.assert_array_equal(tiny_fit.sample_paths(np.int64(3)), tiny_fit.sample_paths(3))
+    assert tiny_fit.sample_paths(2, noise=np.bool_(False)).shape == (4, 1, 2, 1)
+    with pytest.raises(TypeError, match="noise must be True or False, got 'no'"):
+        tiny_fit.sample_paths(2, noise="no")
+
+
 @pytest.mark.parametrize("bad", [{"sigma": 0.0}, {"n_samples": 0}, {"z_dim": 0}, {"d_state": 1},
                                  {"s4_mode": "s4d"}])
 def test_bad_model_parameters_raise_a_clear_error(bad):

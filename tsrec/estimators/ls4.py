@@ -170,12 +170,24 @@ class LS4Forecaster(DeepForecaster):
     def sample_paths(self, n_steps: int, noise: bool = True) -> np.ndarray:
         """``n_samples`` sample paths of the ``n_steps`` after the training data, on the data scale.
 
-        Returns an array (n_samples, n_series, n_steps, variates). With ``noise`` the paths are
-        draws of the observation model ``N(decoder mean, sigma^2)``, else the decoder means.
+        Parameters
+        ----------
+        n_steps : int
+            Steps to sample, >= 1 (NumPy integers too).
+        noise : bool, default=True
+            Draws of the observation model ``N(decoder mean, sigma^2)``, else the decoder means.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (n_samples, n_series, n_steps, variates).
         """
         self.check_is_fitted()
+        # int(n_steps) would truncate 2.7 and take "3"; 0 or less failed inside torch
+        n_steps = check_int("n_steps", n_steps, minimum=1)
+        noise = check_bool("noise", noise)
         x, _, _ = self._contexts(split_panel(self._y), self.position_offset_)
-        paths = self._scaled_paths(x, int(n_steps), noise).numpy()
+        paths = self._scaled_paths(x, n_steps, noise).numpy()
         return paths * self.scaler_.scale_ + self.scaler_.mean_
 
     def _scaled_paths(self, x: torch.Tensor, n_steps: int, noise: bool) -> torch.Tensor:
