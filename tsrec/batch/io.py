@@ -15,9 +15,9 @@ import pandas as pd
 
 from tsrec._files import atomic_write
 from tsrec.batch._times import check_time_types, common_time_zone, parse_times
-# InputFileNotFoundError lives with the other errors (the datasets loaders raise it too); it is
-# re-exported here and from tsrec.batch, where it was first defined
-from tsrec.estimators.errors import InputError, InputFileNotFoundError
+# InputFileNotFoundError lives with the other errors in tsrec.errors (the datasets loaders raise it
+# too); it is re-exported here and from tsrec.batch, where it was first defined
+from tsrec.errors import InputError, InputFileNotFoundError
 
 PathLike = str | os.PathLike
 LAYOUTS = ("long", "wide")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tsrec.errors import InputFileNotFoundError
+
 ENV_VAR = "TSREC_DATA"
 # tsrec/datasets/_datadir.py -> the repository root is two levels above the package folder; a
 # development checkout keeps the benchmark files beside it, in ../shared/data.
@@ -42,10 +44,6 @@ def first_file(tried: list[Path], what: str, where_to_put: str) -> Path:
     for path in tried:
         if path.is_file():
             return path
-    # imported only here: importing tsrec.estimators loads torch, Lightning and sktime, which
-    # importing tsrec.datasets must not; a missing file is the one case that pays for it
-    from tsrec.estimators.errors import InputFileNotFoundError
-
     listing = "\n  ".join(str(p) for p in tried) or f"(no folder to search: no data_dir, {ENV_VAR} unset, no {DEV_DATA})"
     raise InputFileNotFoundError(
         f"{what} not found. Searched:\n  {listing}\n{where_to_put} and pass data_dir=<folder> "

@@ -1,0 +1,80 @@
+"""Exceptions raised by tsrec; subclasses of the built-in errors users already catch.
+
+This module imports nothing, so that every layer (the light :mod:`tsrec.datasets` too) can raise
+these classes. They are also importable from :mod:`tsrec.estimators.errors`.
+"""
+
+
+class TsrecError(Exception):
+    """Base class of tsrec's own errors.
+
+    Every tsrec error is also a built-in error (``ValueError``, ``FileNotFoundError``, ...), so
+    code that catches those keeps working; catch ``TsrecError`` to handle tsrec's errors only.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsrec.estimators import ARNetForecaster
+    >>> try:
+    ...     ARNetForecaster(n_lags=4, horizon=2).fit(np.arange(3.0))
+    ... except TsrecError as err:
+    ...     print(type(err).__name__)
+    InputError
+    """
+
+
+class InputError(TsrecError, ValueError):
+    """The data given to an estimator cannot be used; the message says why and how to fix it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsrec.estimators import ARNetForecaster
+    >>> try:
+    ...     ARNetForecaster(n_lags=4, horizon=2).fit(np.array([1.0, np.nan, 3.0] * 20))
+    ... except InputError as err:
+    ...     print(err)
+    y contains NaN or inf; fill or drop missing values first (e.g. y.interpolate())
+    >>> issubclass(InputError, ValueError)
+    True
+    """
+
+
+class LoadError(TsrecError, ValueError):
+    """A saved estimator folder is missing, truncated or tampered with.
+
+    Examples
+    --------
+    >>> import tempfile, tsrec
+    >>> folder = tempfile.mkdtemp()  # an empty folder: nothing was saved there
+    >>> try:
+    ...     tsrec.load(folder)
+    ... except LoadError as err:
+    ...     print(str(err).replace(folder, "<folder>"))
+    <folder> is not a saved tsrec estimator: config.json and weights.safetensors are needed
+    """
+
+
+class InSampleError(InputError, NotImplementedError):
+    """In-sample forecasts were asked for; a ValueError for tsrec, NotImplementedError for sktime."""
+
+
+class InputFileNotFoundError(InputError, FileNotFoundError):
+    """An input file does not exist; both a ``ValueError`` (tsrec's InputError) and a ``FileNotFoundError``.
+
+    Raised for the CSV/Parquet files of :func:`tsrec.batch.read_series` and for the benchmark
+    files of the :mod:`tsrec.datasets` loaders; the message names the path(s) tried and the fix.
+    Also importable as ``tsrec.batch.InputFileNotFoundError``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from tsrec.datasets import load_ucr
+    >>> try:
+    ...     load_ucr("NoSuchProblem", data_dir=tempfile.mkdtemp())
+    ... except InputFileNotFoundError as err:
+    ...     print(str(err).splitlines()[0])
+    UCR/UEA file for 'NoSuchProblem' (train) not found. Searched:
+    >>> issubclass(InputFileNotFoundError, ValueError), issubclass(InputFileNotFoundError, FileNotFoundError)
+    (True, True)
+    """
