@@ -70,8 +70,10 @@ def test_new_data_must_hold_the_fitted_variates_by_name(hourly_frame):
         est.update(hourly_frame.iloc[300:320].replace(hourly_frame.iloc[310, 0], np.inf), update_params=False)
     est.update(hourly_frame.iloc[300:320], update_params=False)  # the right variates still update
     assert est.cutoff[0] == hourly_frame.index[319]
-    # numpy input has no names to compare, only the number of variates
-    est.predict(fh=[1], y=hourly_frame.to_numpy()[:100])
+    # numpy input has no names to compare, only the number of variates (for a model that does not
+    # read the time stamps: CycleNet's cycle phase needs them)
+    blind = SMambaForecaster(d_model=8, d_ff=8, e_layers=1, time_features=False, **SMALL).fit(hourly_frame.iloc[:300])
+    blind.predict(fh=[1], y=hourly_frame.to_numpy()[:100])
 
 
 def test_integer_column_names_are_compared_too(hourly_frame):
@@ -79,6 +81,11 @@ def test_integer_column_names_are_compared_too(hourly_frame):
     est = CycleNetForecaster(**SMALL).fit(numbered.iloc[:300])
     with pytest.raises(InputError, match=r"variates \[0, 1\] but the forecaster was fitted on \[1, 0\]"):
         est.predict(fh=[1], y=numbered[[0, 1]])
+    # columns 0, 1 (a frame made from an array) are names too when the new columns are the same numbers
+    ordered = CycleNetForecaster(**SMALL).fit(hourly_frame.set_axis([0, 1], axis=1).iloc[:300])
+    with pytest.raises(InputError, match=r"variates \[1, 0\] but the forecaster was fitted on \[0, 1\]"):
+        ordered.predict(fh=[1], y=hourly_frame.set_axis([1, 0], axis=1))
+    ordered.predict(fh=[1], y=hourly_frame)  # other names: an array's numbers say nothing to compare
 
 
 @pytest.mark.parametrize("name", ["load", None])
@@ -122,3 +129,44 @@ def test_a_network_trained_in_float64_forecasts_and_loads_in_float64(hourly_fram
     assert est.forecast_windows(hourly_frame.iloc[200:260]).shape == (31, 6, 2)
     est.save(tmp_path / "model")
     pd.testing.assert_frame_equal(tsrec.load(tmp_path / "model").predict(fh=[1, 2]), forecast)
+
+
+def test_an_absolute_fh_of_periods_or_stamps_names_the_same_steps(hourly_frame):
+    y = hourly_frame["a"].iloc[:300]
+    stamps = pd.date_range(y.index[-1] + pd.Timedelta("1h"), periods=3, freq="h")
+    on_stamps = CycleNetForecaster(**SMALL).fit(y)
+    on_periods = CycleNetForecaster(**SMALL).fit(y.to_period("h"))
+    expected = on_stamps.predict(fh=[1, 2, 3])
+    for est, fh in ((on_stamps, stamps.to_period("h")), (on_periods, stamps)):
+        absolute = ForecastingHorizon(fh, is_relative=False)
+        for forecast in (est.predict(fh=absolute), est.predict(fh=absolute, y=y)):
+            np.testing.assert_array_equal(forecast.to_numpy(), expected.to_numpy())
+    assert on_periods.predict(fh=ForecastingHorizon(stamps, is_relative=False)).index.equals(stamps.to_period("h"))
+    with pytest.raises(InputError, match="fh names integer time points .* date-time time index"):
+        on_stamps.predict(fh=ForecastingHorizon(pd.Index([400]), is_relative=False))
+    with pytest.raises(InputError, match="fh names periods of 'D' but y has steps of 'h'"):
+        on_stamps.predict(fh=ForecastingHorizon(pd.period_range("2024-02-01", periods=1, freq="D"), is_relative=False))
+    with pytest.raises(InputError, match="not the starts of 'h' periods"):
+        on_periods.predict(fh=ForecastingHorizon(stamps + pd.Timedelta("30min"), is_relative=False))
+
+
+def test_an_absolute_fh_in_another_time_zone_names_the_same_instants(hourly_frame):
+    y = hourly_frame["a"].tz_localize("UTC").tz_convert("Europe/Berlin")
+    est = CycleNetForecaster(**SMALL).fit(y)
+    nxt = pd.DatetimeIndex([y.index[-1] + pd.Timedelta("1h")])
+    expected = est.predict(fh=[1])
+    for stamps in (nxt, nxt.tz_convert("UTC"), nxt.tz_convert("America/New_York")):
+        fh = ForecastingHorizon(stamps, is_relative=False)
+        for forecast in (est.predict(fh=fh), est.predict(fh=fh, y=y)):
+            pd.testing.assert_series_equal(forecast, expected, check_freq=False)
+    with pytest.raises(InputError, match="are naive but y's are in Europe/Berlin"):
+        est.predict(fh=ForecastingHorizon(nxt.tz_localize(None), is_relative=False))
+
+
+def test_an_absolute_fh_in_the_past_is_an_in_sample_error(hourly_frame):
+    y = hourly_frame["a"].iloc[:300]
+    est = CycleNetForecaster(**SMALL).fit(y)
+    for fh in (ForecastingHorizon(y.index[-1:], is_relative=False), ForecastingHorizon(y.index[-3:-1], is_relative=False),
+               y.index[-2:]):  # a bare DatetimeIndex is absolute too
+        with pytest.raises(InSampleError, match="not after the end of the data"):
+            est.predict(fh=fh)

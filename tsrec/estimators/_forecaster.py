@@ -19,10 +19,10 @@ from sktime.datatypes import convert_to
 from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 from torch import nn
 
-from tsrec.estimators import _engine, _evaluate, _persistence
+from tsrec.estimators import _engine, _evaluate, _newdata, _persistence
 from tsrec.estimators._params import check_val_size, training_config, warn_no_validation
 from tsrec.estimators._series import check_raw_y, join_panel, split_panel
-from tsrec.estimators._timeindex import future_index, infer_freq, positions, stamp_offset_ns, steps_to
+from tsrec.estimators._timeindex import align_stamps, future_index, infer_freq, positions, stamp_offset_ns, steps_to
 from tsrec.estimators._windows import build_windows, cut_point, window_loader
 from tsrec.estimators.errors import InputError, InSampleError
 
@@ -36,15 +36,18 @@ def forecast_loss(network: nn.Module, batch) -> tuple[torch.Tensor, int]:
     return torch.mean((pred - y) ** 2), len(x)
 
 
-def _reject_in_sample(fh) -> None:
-    """A relative fh with steps <= 0 asks for in-sample forecasts, which tsrec does not make."""
-    if fh is None:
-        return
-    fh = fh if isinstance(fh, ForecastingHorizon) else ForecastingHorizon(fh)
+def _reject_in_sample(fh: ForecastingHorizon, cutoff: pd.Index | None) -> None:
+    """Steps <= 0, or stamps at or before the cutoff, ask for in-sample forecasts, which tsrec does
+    not make (sktime would raise its own NotImplementedError for the stamps)."""
     if fh.is_relative and len(fh) and int(np.min(fh.to_numpy())) < 1:
         raise InSampleError(
             f"fh must name future steps 1, 2, ... after the end of the data, got "
             f"{fh.to_numpy().tolist()}; in-sample forecasts are not supported"
+        )
+    if not fh.is_relative and cutoff is not None and len(fh) and (fh.to_pandas() <= cutoff[0]).any():
+        raise InSampleError(
+            f"fh asks for {list(fh.to_pandas()[:3])}, which are not after the end of the data ({cutoff[0]}); "
+            "in-sample forecasts are not supported"
         )
 
 
@@ -115,11 +118,34 @@ class DeepForecaster(BaseForecaster):
         return super().fit(y, X=X, fh=fh)
 
     def update(self, y, X=None, update_params=True):
-        """Append new observations ``y`` (the fitted variates) and move the cutoff; see sktime."""
+        """Append new observations ``y`` (the fitted variates) and move the cutoff; see sktime.
+
+        Each series' rows must continue it: same kind of time index, time zone and step, starting
+        at most one step after its last stamp (rows that overlap replace the stored values). A
+        NumPy array's rows follow the last stamp. A panel takes rows of its fitted series only.
+        Nothing changes when ``y`` is refused. A forecaster restored by ``tsrec.load`` keeps only
+        its last context, so it refuses ``update_params=True`` (which would refit on it).
+        """
         self.check_is_fitted()
+        if update_params and getattr(self, "_context_only", False):
+            raise InputError(
+                f"this forecaster was restored by tsrec.load(), which keeps only the last "
+                f"{self._lookback_length()} rows of each series (the saved context), so update(update_params=True) "
+                "would refit from scratch on those few rows; fit() it again on the full data, or call "
+                "update(y, update_params=False) to move the cutoff and keep the weights"
+            )
         check_raw_y(y)
-        self._check_variates(convert_to(y, to_type=INNER_MTYPES), named=not isinstance(y, np.ndarray))
-        return super().update(y, X=X, update_params=update_params)
+        inner = convert_to(y, to_type=INNER_MTYPES)
+        self._check_variates(inner, named=not isinstance(y, np.ndarray))
+        if isinstance(y, np.ndarray):
+            inner = _newdata.stamp_new_rows(y, self._y, self.columns_)
+        _newdata.check_update_rows(self._y, inner)
+        _newdata.check_scaled(self.scaler_.transform(inner.to_numpy(float)), "update's y")
+        super().update(inner if isinstance(y, np.ndarray) else y, X=X, update_params=update_params)
+        if isinstance(y, np.ndarray):  # sktime returns forecasts in the container it saw last
+            self._y_metadata = {**self._y_metadata, "mtype": "np.ndarray"}
+            self._y_mtype_last_seen = "np.ndarray"
+        return self
 
     def predict(self, fh=None, X=None, y=None):
         """Forecast ``fh`` steps after the training data, or after a new context ``y``.
@@ -131,9 +157,20 @@ class DeepForecaster(BaseForecaster):
         the estimator.
         """
         if y is None:
-            _reject_in_sample(fh)
-            return super().predict(fh=fh, X=X)
+            return super().predict(fh=self._checked_fh(fh), X=X)
         return self._predict_new_context(fh, y)
+
+    def _checked_fh(self, fh):
+        """``fh`` with absolute stamps in the data's index kind and zone (sktime's own handling
+        fails inside pandas on another kind); in-sample steps or stamps raise InSampleError."""
+        if fh is None:
+            return None
+        fh = fh if isinstance(fh, ForecastingHorizon) else ForecastingHorizon(fh)
+        if not fh.is_relative and self.is_fitted:
+            index = split_panel(self._y)[0][1].index
+            fh = ForecastingHorizon(align_stamps(fh.to_pandas(), index, infer_freq(index), "y"), is_relative=False)
+        _reject_in_sample(fh, self.cutoff if self.is_fitted else None)
+        return fh
 
     def save(self, path=None, serialization_format=None):
         """Save to a folder ``path`` (config.json + weights.safetensors), loadable by ``tsrec.load``.
@@ -155,11 +192,13 @@ class DeepForecaster(BaseForecaster):
         freq = infer_freq(parts[0][1].index)
         self.n_channels_ = y.shape[1]
         self.columns_ = list(y.columns)
+        self._fit_step = freq  # new contexts of models that read the stamps must have this step
         if restore is not None:
             return self._restore(restore, parts)
         self.network_meta_ = self._network_meta(freq, self.n_channels_)
         if self.network_meta_.get("step_ns"):  # calendar features need the stamps, not just positions
             self.network_meta_["offset_ns"] = stamp_offset_ns(parts[0][1].index, self.network_meta_["step_ns"])
+        _newdata.check_steps(parts, freq, self.network_meta_, "the first series")
         self._train(parts, self.network_meta_)
         self.position_offset_ = [0] * len(parts)
         return self
@@ -173,11 +212,15 @@ class DeepForecaster(BaseForecaster):
             warn_no_validation(self.val_size, f"it must hold at least horizon = {horizon} rows and leave "
                                               f"{self._lookback_name} + horizon = {lookback + horizon} for training")
         train_rows = np.concatenate([df.to_numpy(float)[:cut] for (_, df), cut in zip(parts, cuts)])
-        self.scaler_ = StandardScaler().fit(train_rows)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by check_scaler
+            self.scaler_ = StandardScaler().fit(train_rows)
+        _newdata.check_scaler(self.scaler_, train_rows)
         series = [
             (self.scaler_.transform(df.to_numpy(float)), positions(df.index, infer_freq(df.index)), cut)
             for (_, df), cut in zip(parts, cuts)
         ]
+        for values, _, _ in series:
+            _newdata.check_scaled(values, "y")
         windows = build_windows(series, lookback, horizon)
         with _engine.seeded(config.seed):
             network = self._build_network(self.n_channels_, meta)
@@ -196,6 +239,8 @@ class DeepForecaster(BaseForecaster):
         _persistence.load_network_weights(self.network_, state["weights"], type(self).__name__)
         self.scaler_ = state["scaler"]
         self.history_ = state["history"]
+        # the saved context is all the data it has; a refit on it would discard the training (see update)
+        self._context_only = True
         now = [int(positions(df.index, infer_freq(df.index))[-1]) for _, df in parts]
         self.position_offset_ = [saved - cur for saved, cur in zip(state["last_positions"], now)]
         return self
@@ -219,7 +264,10 @@ class DeepForecaster(BaseForecaster):
                 f"({self.columns_}); pass the same variates in the same order"
             )
         names = list(inner.columns)
-        if self.n_channels_ > 1 and named and self.columns_ != list(range(self.n_channels_)) and names != self.columns_:
+        # columns 0..n-1 at fit may be an array's numbers, which any names match, unless the new
+        # names are those same numbers in another order
+        numbered = self.columns_ == list(range(self.n_channels_)) and set(names) != set(self.columns_)
+        if self.n_channels_ > 1 and named and not numbered and names != self.columns_:
             raise InputError(
                 f"y has the variates {names} but the forecaster was fitted on {self.columns_}; "
                 "select and order the columns as in fit, e.g. y[est.columns_]"
@@ -258,6 +306,7 @@ class DeepForecaster(BaseForecaster):
         with torch.no_grad():
             # float64 before unscaling: a float32 forecast of a series near 1e9 loses its digits
             path = self._forecast_path(x, position, int(max(s.max() for s in steps))).cpu().double().numpy()
+        _newdata.check_forecast(path)
         return [
             pd.DataFrame(self.scaler_.inverse_transform(values[k - 1]), index=future_index(df.index, f, k),
                          columns=df.columns)
@@ -270,6 +319,7 @@ class DeepForecaster(BaseForecaster):
         lookback = self._lookback_length()
         freqs = [infer_freq(df.index) for _, df in parts]
         context = np.stack([self.scaler_.transform(df.to_numpy(float)[-lookback:]) for _, df in parts])
+        _newdata.check_scaled(context, "the context")
         start = [positions(df.index, f)[-lookback] + off for (_, df), f, off in zip(parts, freqs, offsets)]
         dtype = _engine.network_dtype(self.network_)
         return torch.as_tensor(context, dtype=dtype), torch.as_tensor(np.asarray(start, dtype=np.int64)), freqs
@@ -299,6 +349,8 @@ class DeepForecaster(BaseForecaster):
         self._check_variates(inner, named=not isinstance(y, np.ndarray))
         parts = split_panel(inner)
         self._check_lengths(parts, self._lookback_length(), with_horizon=False)
+        if getattr(self, "_fit_step", None) is not None:  # absent from pickles of older versions
+            _newdata.check_steps(parts, self._fit_step, self.network_meta_, "the fitted data")
         steps = self._new_context_steps(fh, parts)
         frames = self._forecast(parts, steps, [0] * len(parts))
         out = join_panel([k for k, _ in parts], frames, list(inner.index.names))

@@ -21,7 +21,11 @@ _ALIASES = {"H": "h", "T": "min"}
 
 
 def check_index(index: pd.Index, name: str = "y") -> None:
-    """Reject duplicate, unsorted or unevenly spaced time stamps, with the fix in the message."""
+    """Reject missing, duplicate, unsorted or unevenly spaced time stamps, with the fix in the message."""
+    if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)) and index.hasnans:
+        # checked first: a NaT also makes the index look unsorted, which would send users to sort it
+        rows = np.flatnonzero(index.isna())[:3].tolist()
+        raise InputError(f"{name} has missing time stamps (NaT) at rows {rows}; drop those rows or fill in their stamps")
     if index.has_duplicates:
         dup = index[index.duplicated()][:3].tolist()
         raise InputError(f"{name} has duplicate time stamps (e.g. {dup}); aggregate or drop duplicates first")
@@ -137,6 +141,7 @@ def steps_to(index: pd.Index, freq: object, stamps: pd.Index, name: str) -> np.n
 
     Raises if a stamp is not after the end of ``index`` or not on its time grid.
     """
+    stamps = align_stamps(stamps, index, freq, name)
     try:
         steps = positions(pd.Index(stamps), freq) - positions(index[-1:], freq)[0]
     except (TypeError, ValueError, AttributeError) as err:
@@ -169,3 +174,77 @@ def cycle_length_from_freq(freq: object, param: str = "cycle_length") -> int:
             "(the length of the seasonal cycle in steps)"
         )
     return _CYCLE_BY_FREQ[key]
+
+
+def index_kind(index: pd.Index) -> str:
+    """"date-time", "period" or "integer" (or the index's type) for messages and comparisons."""
+    if isinstance(index, pd.DatetimeIndex):
+        return "date-time"
+    if isinstance(index, pd.PeriodIndex):
+        return "period"
+    if pd.api.types.is_integer_dtype(index.dtype):
+        return "integer"
+    return f"{type(index).__name__} ({index.dtype})"
+
+
+def align_stamps(stamps: pd.Index, index: pd.Index, freq: object, name: str) -> pd.Index:
+    """The absolute time ``stamps`` (of an fh) in the kind and time zone of ``index``.
+
+    Periods of the data's step become the date-times they start at and date-times the periods
+    they start; aware stamps become the same instants in the zone of ``index``. Other kinds
+    (integers against stamps, naive against aware) name no well-defined instant: InputError.
+    """
+    stamps = pd.Index(stamps)
+    if isinstance(index, pd.DatetimeIndex) and isinstance(stamps, pd.PeriodIndex):
+        stamps = _periods_as_stamps(stamps, index, freq, name)
+    elif isinstance(index, pd.PeriodIndex) and isinstance(stamps, pd.DatetimeIndex):
+        stamps = _stamps_as_periods(stamps, index, name)
+    if index_kind(stamps) != index_kind(index):
+        raise InputError(
+            f"fh names {index_kind(stamps)} time points {list(stamps[:3])} but {name} has a "
+            f"{index_kind(index)} time index; pass fh in the kind of the data's index, or a relative fh (1, 2, ...)"
+        )
+    if isinstance(stamps, pd.DatetimeIndex):
+        return _same_zone(stamps, index.tz, name)
+    return stamps
+
+
+def _periods_as_stamps(stamps: pd.PeriodIndex, index: pd.DatetimeIndex, freq: object, name: str) -> pd.Index:
+    step = _calendar_periods(index[-1:].tz_localize(None), freq).freq
+    if stamps.freq != step:
+        raise InputError(
+            f"fh names periods of {stamps.freqstr!r} but {name} has steps of {freq.freqstr!r}; pass periods of "
+            f"the data's step or time stamps"
+        )
+    starts = stamps.to_timestamp(how="start")
+    if index.tz is None:
+        return starts
+    try:  # a period is wall-clock time: it starts at that time in the data's zone
+        return starts.tz_localize(index.tz, ambiguous="raise", nonexistent="raise")
+    except (ValueError, TypeError) as err:  # pytz/zoneinfo errors are ValueErrors
+        raise InputError(f"fh's periods {list(stamps[:3])} are not single instants in {index.tz}: {err}; "
+                         "pass time stamps instead") from None
+
+
+def _stamps_as_periods(stamps: pd.DatetimeIndex, index: pd.PeriodIndex, name: str) -> pd.Index:
+    if stamps.tz is not None:
+        raise InputError(
+            f"fh's time stamps {list(stamps[:3])} have a time zone but {name} has periods, which have none; "
+            "pass naive stamps (.tz_localize(None)) or periods"
+        )
+    periods = stamps.to_period(index.freq)
+    if not periods.to_timestamp(how="start").equals(stamps):
+        raise InputError(
+            f"fh's time stamps {list(stamps[:3])} are not the starts of {index.freqstr!r} periods, as {name}'s "
+            "time points are; pass the periods themselves or the stamps they start at"
+        )
+    return periods
+
+
+def _same_zone(stamps: pd.DatetimeIndex, tz, name: str) -> pd.DatetimeIndex:
+    if (stamps.tz is None) != (tz is None):
+        have, want = ("naive", f"in {tz}") if tz is not None else (f"in {stamps.tz}", "naive")
+        fix = f".tz_localize({str(tz)!r})" if tz is not None else ".tz_localize(None)"
+        raise InputError(f"fh's time stamps {list(stamps[:3])} are {have} but {name}'s are {want}; "
+                         f"give them in the data's zone, e.g. {fix}")
+    return stamps if tz is None else stamps.tz_convert(tz)

@@ -1,0 +1,181 @@
+"""update() and new contexts: data that does not continue or match the fitted data is refused
+before anything changes; data that does is used on the right time stamps and scale."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import tsrec
+from tsrec.estimators import CycleNetForecaster, PGNForecaster, SMambaForecaster
+from tsrec.estimators.errors import InputError
+
+TINY = dict(lookback=8, horizon=4, max_epochs=1, batch_size=8, val_size=0.0, random_state=0)
+HOURS = pd.date_range("2024-01-01", periods=200, freq="h")
+
+
+def series(n: int = 60, index: pd.Index | None = None, scale: float = 1.0) -> pd.Series:
+    index = HOURS[:n] if index is None else index
+    return pd.Series((np.sin(np.arange(len(index)) / 3.0) + 2) * scale, index=index)
+
+
+def cyclenet(y, **extra):
+    return CycleNetForecaster(cycle_length=4, **TINY, **extra).fit(y, fh=[1, 2])
+
+
+def panel(parts: dict) -> pd.DataFrame:
+    return pd.concat({key: s.to_frame("v") for key, s in parts.items()}, names=["id", "time"])
+
+
+def state(est) -> tuple:
+    return list(est.cutoff), est._y.copy(), est.predict().to_numpy()
+
+
+def assert_unchanged(est, before: tuple) -> None:
+    cutoff, y, forecast = before
+    assert list(est.cutoff) == cutoff
+    pd.testing.assert_frame_equal(est._y, y)
+    np.testing.assert_array_equal(est.predict().to_numpy(), forecast)
+
+
+LAST = HOURS[59]
+BAD_CHUNKS = {
+    "a gap": (pd.date_range(LAST + pd.Timedelta("5h"), periods=2, freq="h"), "the 4 rows between"),
+    "rows before the cutoff": (HOURS[:2] - pd.Timedelta("10h"), "before its last time stamp"),
+    "another step": (pd.date_range(LAST + pd.Timedelta("1h"), periods=2, freq="D"), "not consecutive steps of h"),
+    "an integer index": (pd.Index([1000, 1001]), "kind integer but the fitted data of kind date-time"),
+    "tz-aware stamps": (pd.date_range(LAST + pd.Timedelta("1h"), periods=2, freq="h", tz="UTC"),
+                        r"time zone UTC but the fitted data none \(naive\)"),
+}
+
+
+@pytest.mark.parametrize("update_params", [False, True])
+@pytest.mark.parametrize("label", list(BAD_CHUNKS))
+def test_update_refuses_rows_that_do_not_continue_the_series_and_changes_nothing(label, update_params):
+    index, message = BAD_CHUNKS[label]
+    est = cyclenet(series())
+    before = state(est)
+    with pytest.raises(InputError, match=message):
+        est.update(pd.Series([1.0, 2.0], index=index), update_params=update_params)
+    assert_unchanged(est, before)
+
+
+def test_update_takes_overlapping_rows_that_reach_past_the_end():
+    y = series(70)
+    est = cyclenet(y.iloc[:60])
+    est.update(y.iloc[50:65] + 1, update_params=False)  # as evaluate(strategy="update") passes windows
+    assert est.cutoff[0] == y.index[64] and len(est._y) == 65
+    np.testing.assert_array_equal(est._y.iloc[50:, 0].to_numpy(), y.iloc[50:65].to_numpy() + 1)
+
+
+def test_update_with_numpy_rows_appends_them_after_the_last_stamp():
+    y = series()
+    stamped = cyclenet(y.iloc[:50])
+    stamped.update(y.iloc[50:].to_numpy(), update_params=False)
+    assert stamped.cutoff[0] == y.index[-1]
+    np.testing.assert_array_equal(stamped._y.iloc[:, 0].to_numpy(), y.to_numpy())
+    assert isinstance(stamped.predict(), np.ndarray)  # sktime answers in the container it saw last
+    numbered = cyclenet(y.to_numpy()[:50])
+    numbered.update(y.to_numpy()[50:], update_params=False)
+    assert numbered.cutoff[0] == 59  # sktime alone would number the new rows 0, 1, ... over the first ones
+    np.testing.assert_array_equal(numbered._y.iloc[:, 0].to_numpy(), y.to_numpy())
+
+
+def test_panel_update_refuses_a_new_series_but_takes_some_of_the_known_ones():
+    y = panel({"s0": series(40), "s1": series(40)})
+    est = cyclenet(y)
+    before = state(est)
+    later = HOURS[40:60]
+    with pytest.raises(InputError, match=r"series \['s2'\] that the forecaster was not fitted on"):
+        est.update(panel({"s2": series(index=later)}), update_params=False)
+    assert_unchanged(est, before)
+    with pytest.raises(InputError, match="fitted on a panel"):
+        est.update(series(index=later[:2]), update_params=False)
+    est.update(panel({"s1": series(index=later[:1])}), update_params=False)
+    assert est.predict().loc["s1"].index[0] == later[1]
+
+
+def test_a_loaded_forecaster_refuses_to_refit_on_its_saved_context(tmp_path):
+    y = series()
+    est = cyclenet(y.iloc[:50])
+    est.save(tmp_path / "model")
+    loaded = tsrec.load(tmp_path / "model")
+    with pytest.raises(InputError, match=r"restored by tsrec.load\(\).*update_params=False"):
+        loaded.update(y.iloc[50:])
+    assert list(loaded.cutoff) == list(est.cutoff)
+    # update_params=False moves the cutoff and keeps the weights, as on the original
+    loaded.update(y.iloc[50:], update_params=False)
+    est.update(y.iloc[50:], update_params=False)
+    np.testing.assert_array_equal(loaded.predict().to_numpy(), est.predict().to_numpy())
+    loaded.fit(y, fh=[1, 2])  # a fit brings back the full data: updates may refit again
+    loaded.update(series(index=HOURS[60:61]))
+
+
+def two_hourly(start: str, n: int = 60) -> pd.Series:
+    return series(index=pd.date_range(start, periods=n, freq="2h"))
+
+
+CALENDAR = {
+    "PGN": lambda: PGNForecaster(period=4, hidden=4, **TINY),
+    "SMamba": lambda: SMambaForecaster(d_model=4, d_ff=4, e_layers=1, **TINY),
+    "CycleNet": lambda: CycleNetForecaster(cycle_length=4, **TINY),
+}
+
+
+@pytest.mark.parametrize("name", list(CALENDAR))
+def test_models_that_read_the_stamps_refuse_a_panel_of_mixed_steps(name):
+    mixed = panel({"hourly": series(), "two_hourly": two_hourly("2024-01-01")})
+    with pytest.raises(InputError, match="series 'two_hourly' of y has a step of 2h but the first series a step of h"):
+        CALENDAR[name]().fit(mixed, fh=[1])
+
+
+def test_models_that_do_not_read_the_stamps_take_mixed_steps():
+    mixed = panel({"hourly": series(), "two_hourly": two_hourly("2024-01-01")})
+    SMambaForecaster(d_model=4, d_ff=4, e_layers=1, time_features=False, **TINY).fit(mixed, fh=[1]).predict()
+
+
+def test_calendar_features_refuse_stamps_elsewhere_within_a_step():
+    odd = panel({"even": two_hourly("2024-01-01 00:00"), "odd": two_hourly("2024-01-01 01:00")})
+    with pytest.raises(InputError, match="series 'odd' of y lie 1h past a multiple of the 2h step"):
+        CALENDAR["SMamba"]().fit(odd, fh=[1])
+    est = CALENDAR["SMamba"]().fit(odd.loc["even"], fh=[1])
+    with pytest.raises(InputError, match="lie 1h past .* those of the fitted data 0"):
+        est.predict(y=odd.loc["odd"])
+
+
+@pytest.mark.parametrize("name", list(CALENDAR))
+def test_a_new_context_must_have_the_fitted_step_and_stamps(name):
+    est = CALENDAR[name]().fit(series(96, pd.date_range("2024-01-01", periods=96, freq="h")), fh=[1])
+    daily = series(index=pd.date_range("2024-01-01", periods=20, freq="D"))
+    with pytest.raises(InputError, match="y has a step of D but the fitted data a step of h"):
+        est.predict(y=daily)
+    for unstamped in (daily.to_numpy(), daily.reset_index(drop=True)):
+        with pytest.raises(InputError, match="no time stamps .* freq='h'"):
+            est.predict(y=unstamped)
+    est.predict(y=series(20))
+
+
+def test_values_too_large_for_the_scaler_or_the_network_are_refused():
+    with pytest.raises(InputError, match=r"too large to standardise.*y / 1e155"):
+        cyclenet(series(scale=1e155))
+    est = cyclenet(series())
+    with pytest.raises(InputError, match="the context's values lie too far from the training data's scale"):
+        est.predict(y=series(scale=1e39))
+    with pytest.raises(InputError, match="update's y's values lie too far"):
+        est.update(series(index=HOURS[60:61], scale=1e39))
+
+
+def test_a_forecast_that_overflows_inside_the_network_is_refused(monkeypatch):
+    est = cyclenet(series())
+    monkeypatch.setattr(est, "_forecast_path", lambda x, position, n: torch.full((1, 4, 1), float("inf")))
+    with pytest.raises(InputError, match="the forecast is not finite"):
+        est.predict()
+
+
+def test_a_missing_time_stamp_is_reported_as_such():
+    index = HOURS.copy().to_series()
+    index.iloc[30] = pd.NaT
+    with pytest.raises(InputError, match=r"missing time stamps \(NaT\) at rows \[30\]"):
+        cyclenet(series(index=pd.DatetimeIndex(index)))

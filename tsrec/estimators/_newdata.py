@@ -1,0 +1,212 @@
+"""Checks of new data against what a forecaster was fitted on.
+
+``update`` rows must continue each stored series on its time grid; series given to a model that
+reads time stamps (calendar features, a cycle phase) must have the fitted step; values must stay
+in the range the network computes in. Each check raises before anything in the estimator changes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from tsrec.estimators._series import split_panel
+from tsrec.estimators._timeindex import future_index, index_kind, infer_freq, positions, stamp_offset_ns
+from tsrec.estimators.errors import InputError
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _where(key: object) -> str:
+    return "y" if key is None else f"series {key!r} of y"
+
+
+def _step(freq: object) -> str:
+    return str(freq) if isinstance(freq, int) else freq.freqstr
+
+
+# ---- update ------------------------------------------------------------------------------------
+
+
+def check_update_rows(stored: pd.DataFrame, new: pd.DataFrame) -> None:
+    """Refuse ``update`` rows that would not continue the stored series.
+
+    Every series of ``new`` must be a stored one (a panel's known ids) and its rows consecutive
+    steps of that series' time grid, in the same kind of index and time zone, starting at most
+    one step after its last stamp and ending no earlier. Rows that overlap the stored ones are
+    allowed (sktime's ``update`` lets them replace the stored values, and ``evaluate`` with
+    ``strategy="update"`` passes whole training windows that overlap).
+    """
+    panel = isinstance(stored.index, pd.MultiIndex)
+    if panel != isinstance(new.index, pd.MultiIndex) or stored.index.nlevels != new.index.nlevels:
+        fitted = f"a panel with {stored.index.nlevels - 1} id levels" if panel else "a single series"
+        raise InputError(
+            f"the forecaster was fitted on {fitted} but update's y is "
+            f"{'a panel' if isinstance(new.index, pd.MultiIndex) else 'a single series'}; pass new rows of the "
+            "same structure (for a panel: a (series id, time) MultiIndex)"
+        )
+    known = dict(split_panel(stored))
+    parts = split_panel(new)
+    unknown = [key for key, _ in parts if key not in known]
+    if unknown:
+        raise InputError(
+            f"update's y has series {unknown[:5]} that the forecaster was not fitted on (it knows "
+            f"{list(known)[:5]}); update only known series, fit again with all series, or forecast a new "
+            "series from its own context with predict(fh, y=...)"
+        )
+    for key, part in parts:
+        check_join(known[key].index, part.index, _where(key))
+
+
+def check_join(old: pd.Index, new: pd.Index, name: str) -> None:
+    """The stamps ``new`` must continue ``old``'s grid (see :func:`check_update_rows`)."""
+    if index_kind(new) != index_kind(old):
+        raise InputError(
+            f"the new rows of {name} have time points of kind {index_kind(new)} but the fitted data of kind "
+            f"{index_kind(old)}; pass them with the same kind of time stamps"
+        )
+    if isinstance(old, pd.DatetimeIndex) and str(new.tz) != str(old.tz):
+        fix = "tz_localize(None)" if old.tz is None else (
+            f"tz_localize({str(old.tz)!r})" if new.tz is None else f"tz_convert({str(old.tz)!r})")
+        raise InputError(
+            f"the new rows of {name} have time zone {new.tz or 'none (naive)'} but the fitted data "
+            f"{old.tz or 'none (naive)'}; put their stamps in the fitted zone, e.g. y.{fix}"
+        )
+    if isinstance(old, pd.PeriodIndex) and new.freq != old.freq:
+        raise InputError(f"the new rows of {name} are periods of {new.freqstr!r} but the fitted data of "
+                         f"{old.freqstr!r}; resample them to the fitted step")
+    freq = infer_freq(old)
+    if len(new) >= 3:
+        infer_freq(new)  # evenly spaced (check_raw_y checks date-times, not integers), so the ends tell
+    try:
+        first = int(positions(new[:1], freq)[0] - positions(old[-1:], freq)[0])
+        ends = future_index(old, freq, np.array([first, first + len(new) - 1]))
+    except (TypeError, ValueError, AttributeError) as err:
+        raise InputError(f"the new rows of {name} are not on its time grid (step {_step(freq)}): {err}") from None
+    _check_span(old, new, first, freq, name)
+    if not ends.equals(new[[0, -1]]):
+        raise InputError(
+            f"the new rows of {name} are not consecutive steps of {_step(freq)} on its time grid: they run from "
+            f"{new[0]} to {new[-1]} ({len(new)} rows) where {ends[0]} to {ends[1]} was expected; give one row "
+            "per step, without gaps"
+        )
+
+
+def _check_span(old: pd.Index, new: pd.Index, first: int, freq: object, name: str) -> None:
+    if first > 1:
+        raise InputError(
+            f"the new rows of {name} start at {new[0]} but its last time stamp is {old[-1]}: the {first - 1} "
+            f"rows between (steps of {_step(freq)}) are missing; give them (filled if need be)"
+        )
+    if first + len(new) - 1 < 0:
+        raise InputError(
+            f"the new rows of {name} end at {new[-1]}, before its last time stamp {old[-1]}; update() takes "
+            "rows that continue the series (rows that overlap it replace the stored values)"
+        )
+
+
+def stamp_new_rows(values: np.ndarray, stored: pd.DataFrame, columns: list) -> pd.DataFrame:
+    """NumPy rows as a frame stamped after the stored series' last row.
+
+    An array has no time stamps, and sktime reads new NumPy rows as following the old ones; left
+    to its converter they would be numbered 0, 1, ... and overwrite the first stored rows.
+    """
+    if isinstance(stored.index, pd.MultiIndex):
+        raise InputError(
+            "the forecaster was fitted on a panel; a NumPy array cannot say which series its rows belong "
+            "to: pass a (series id, time) MultiIndex DataFrame"
+        )
+    index = future_index(stored.index, infer_freq(stored.index), np.arange(1, len(values) + 1))
+    return pd.DataFrame(values.reshape(len(values), -1), index=index, columns=columns)
+
+
+# ---- time steps of models that read the stamps --------------------------------------------------
+
+
+def uses_stamps(meta: dict) -> bool:
+    """Whether a network built from ``meta`` reads the time stamps (calendar features or a cycle)."""
+    return bool(meta.get("step_ns")) or "cycle_length" in meta
+
+
+def check_steps(parts: list, freq: object, meta: dict, reference: str) -> None:
+    """Every series of ``parts`` must have the step ``freq`` of ``reference`` (and, for calendar
+    features, the same place of its stamps within a step) when the model reads the stamps."""
+    if not uses_stamps(meta):
+        return
+    what = "calendar features" if meta.get("step_ns") else "the phase of its cycle"
+    for key, df in parts:
+        own = infer_freq(df.index)
+        if isinstance(own, int) != isinstance(freq, int):
+            raise InputError(_kind_message(_where(key), own, freq, what))
+        if own != freq:
+            raise InputError(
+                f"{_where(key)} has a step of {_step(own)} but {reference} a step of {_step(freq)}; the model "
+                f"reads the time stamps ({what}) at that step: resample it to {_step(freq)} or fit a model on its step"
+            )
+        if meta.get("step_ns"):
+            _check_offset(df.index, key, meta, reference)
+
+
+def _kind_message(where: str, own: object, freq: object, what: str) -> str:
+    if isinstance(own, int):
+        return (
+            f"{where} has no time stamps (an integer index, or a NumPy array) but the model was fitted on "
+            f"date-time stamps and reads them ({what}); pass it with its stamps, e.g. a pd.Series or "
+            f"DataFrame indexed by pd.date_range(<first stamp>, periods=len(y), freq={freq.freqstr!r})"
+        )
+    return (
+        f"{where} has date-time stamps but the model was fitted on an integer time index, from which it "
+        f"reads {what}; pass it with an integer index as in fit"
+    )
+
+
+def _check_offset(index: pd.Index, key: object, meta: dict, reference: str) -> None:
+    offset, fitted = stamp_offset_ns(index, meta["step_ns"]), int(meta.get("offset_ns", 0))
+    if offset != fitted:
+        raise InputError(
+            f"the time stamps of {_where(key)} lie {_duration(offset)} past a multiple of the "
+            f"{_duration(meta['step_ns'])} step (e.g. {index[0]}), those of {reference} {_duration(fitted)}: its calendar "
+            "features would be those of other times; put its stamps on the fitted grid or fit with time_features=False"
+        )
+
+
+def _duration(ns: int) -> str:
+    offset = to_offset(pd.Timedelta(int(ns), unit="ns")) if ns else None
+    return "0" if offset is None else f"{offset.n}{offset.name}"
+
+
+# ---- value range ---------------------------------------------------------------------------------
+
+
+def check_scaler(scaler, rows: np.ndarray) -> None:
+    """The training statistics must be finite: |y| near 1e155 overflows the variance."""
+    if np.isfinite(scaler.mean_).all() and np.isfinite(scaler.var_).all():
+        return
+    big = float(np.abs(rows).max())
+    raise InputError(
+        f"y's values (up to |y| = {big:.3g}) are too large to standardise: their variance overflows float64; "
+        f"divide y by a power of ten (e.g. y / 1e{int(np.floor(np.log10(big)))}) and multiply the forecasts back"
+    )
+
+
+def check_scaled(scaled: np.ndarray, what: str) -> None:
+    """Standardised values the network reads must be finite and inside float32's range."""
+    finite = np.isfinite(scaled).all()
+    if finite and (scaled.size == 0 or np.abs(scaled).max() <= FLOAT32_MAX):
+        return
+    reach = "inf or NaN" if not finite else f"{float(np.abs(scaled).max()):.3g}"
+    raise InputError(
+        f"{what}'s values lie too far from the training data's scale: standardised by the training mean and "
+        f"standard deviation they reach {reach}, beyond float32's range ({FLOAT32_MAX:.3g}); pass values on "
+        "the scale of the training data or fit on data of this scale"
+    )
+
+
+def check_forecast(values: np.ndarray) -> None:
+    """A forecast from finite inputs can still overflow inside the network; never return NaN/inf."""
+    if not np.isfinite(values).all():
+        raise InputError(
+            "the forecast is not finite: the network overflowed on this context, whose values are likely far "
+            "outside the range the model was trained on; forecast from data on the training scale or refit on it"
+        )
