@@ -53,6 +53,28 @@ def unsorted():
     return frame().iloc[::-1]
 
 
+def stamps_as_text():  # a CSV file read without parse_dates
+    y = frame()
+    return y.set_axis(y.index.astype(str))
+
+
+def panel_stamps_as_text():
+    y = pd.concat({"s1": frame(), "s2": frame()})
+    return y.set_axis(y.index.set_levels(y.index.levels[-1].astype(str), level=-1))
+
+
+def with_column(values, dtype=None):
+    def make():
+        y = frame()
+        y["c"] = pd.Series(values, index=y.index, dtype=dtype)
+        return y
+    return make
+
+
+def series_of(values, dtype=None):
+    return lambda: pd.Series(values, index=frame().index, dtype=dtype)
+
+
 FIT_CASES = {
     "nan": (with_nan, ValueError, "NaN or inf.*fill"),
     "inf": (with_inf, ValueError, "NaN or inf"),
@@ -64,6 +86,20 @@ FIT_CASES = {
     "wrong type": (lambda: [1.0, 2.0, 3.0], TypeError, "unsupported type list"),
     "3-d array": (lambda: np.zeros((5, 5, 5)), ValueError, "1-D.*2-D"),
     "string array": (lambda: np.array(["a"] * 50), TypeError, "real numbers"),
+    "stamps as text": (stamps_as_text, TypeError,
+                       r"time stamps are strings \(e\.g\. '2024-01-01 00:00:00'\).*y\.index = pd\.to_datetime\(y\.index\)"),
+    "panel stamps as text": (panel_stamps_as_text, TypeError, r"strings.*pd\.to_datetime\(y\.index\.levels\[-1\]\)"),
+    "float stamps": (lambda: frame().set_axis(np.arange(200.0)), TypeError,
+                     r"time index holds float numbers \(e\.g\. 0\.0\).*integer index"),
+    "complex series": (series_of(np.ones(200, dtype=complex)), TypeError,
+                       r"^y must hold real numbers, got dtype complex128; convert it with y\.astype\(float\)$"),
+    "complex column": (with_column(np.ones(200, dtype=complex)), TypeError,
+                       r"real numbers, got dtype complex128 in columns \['c'\]"),
+    "bool series": (series_of([True, False] * 100), TypeError, r"y holds booleans.*y\.astype\(float\)"),
+    "nullable boolean series": (series_of([True, False] * 100, "boolean"), TypeError,
+                                r"y holds booleans.*y\.astype\(float\)"),
+    "nullable boolean column": (with_column([True, False] * 100, "boolean"), TypeError,
+                                r"boolean columns \['c'\].*y\.astype\(float\)"),
 }
 
 
@@ -74,6 +110,14 @@ def test_fit_rejects(case):
     with pytest.raises(error, match=match):
         est.fit(make(), fh=[1])
     assert not est.is_fitted
+
+
+@pytest.mark.parametrize("case", ["stamps as text", "float stamps", "complex series"])
+def test_index_and_dtype_messages_are_one_sentence_not_sktimes_format_list(case):
+    make, error, _ = FIT_CASES[case]
+    with pytest.raises(error) as info:
+        CycleNetForecaster(lookback=24, horizon=12, max_epochs=1).fit(make(), fh=[1])
+    assert len(str(info.value)) < 300 and "dask" not in str(info.value)
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,9 @@ SCITYPES = ["Series", "Panel", "Hierarchical"]
 def check_raw_y(y: object, name: str = "y") -> str:
     """Validate ``y`` before sktime's conversion and return its sktime mtype.
 
-    Rejects, each with the fix in the message: None, wrong types, empty data, non-numeric
-    (e.g. categorical or string) columns, NaN/inf, duplicate or unsorted time stamps.
+    Rejects, each with the fix in the message: None, wrong types, empty data, a time index that
+    is not dates, periods or integers (e.g. dates read as strings), non-numeric (e.g. categorical
+    or string), complex or boolean columns, NaN/inf, duplicate or unsorted time stamps.
     """
     if y is None:
         raise InputError(f"{name} is None; pass a pd.Series, pd.DataFrame, NumPy array or panel")
@@ -32,6 +33,11 @@ def check_raw_y(y: object, name: str = "y") -> str:
         )
     elif len(y) == 0:
         raise InputError(f"{name} is empty; pass at least lookback + horizon rows")
+    else:
+        # before sktime's own checks, whose failure is a long list of every format's complaint (or,
+        # for a nullable "boolean" column, a silent conversion to float)
+        _check_time_index(y, name)
+        _check_dtypes(y, name)
     valid, message, meta = check_is_scitype(y, scitype=SCITYPES, return_metadata=["mtype"])
     frame = y if isinstance(y, pd.DataFrame) else None
     if valid:
@@ -49,11 +55,54 @@ def _check_array(y: np.ndarray, name: str) -> None:
     if y.size == 0:
         raise InputError(f"{name} is empty; pass at least lookback + horizon rows")
     if not np.issubdtype(y.dtype, np.number) or np.iscomplexobj(y):
-        raise TypeError(f"{name} must hold real numbers, got dtype {y.dtype}; convert it with y.astype(float)")
+        raise _not_real(name, y.dtype)
     if y.ndim not in (1, 2):
         raise InputError(f"{name} must be 1-D (one series) or 2-D (time, variates), got shape {y.shape}")
     if not np.isfinite(y).all():
         raise InputError(f"{name} contains NaN or inf; fill or drop missing values first (e.g. y.interpolate())")
+
+
+def _not_real(name: str, dtype, columns: list | None = None) -> TypeError:
+    where = "" if columns is None else f" in columns {columns}"
+    return TypeError(f"{name} must hold real numbers, got dtype {dtype}{where}; convert it with y.astype(float)")
+
+
+def _time_index(y: pd.Series | pd.DataFrame) -> pd.Index:
+    """The time stamps: the index of a single series, the last level of a panel's MultiIndex."""
+    return y.index.get_level_values(-1) if isinstance(y.index, pd.MultiIndex) else y.index
+
+
+def _check_time_index(y: pd.Series | pd.DataFrame, name: str) -> None:
+    """Refuse a time index of a type no forecaster can read (strings, floats, ...), saying how to convert it."""
+    index = _time_index(y)
+    if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex, pd.TimedeltaIndex)) or pd.api.types.is_integer_dtype(index.dtype):
+        return
+    panel, example = isinstance(y.index, pd.MultiIndex), index[:1].tolist()[0]
+    if index.inferred_type == "string":
+        convert = ("y.index = y.index.set_levels(pd.to_datetime(y.index.levels[-1]), level=-1)" if panel
+                   else "y.index = pd.to_datetime(y.index)")
+        raise TypeError(
+            f"{name}'s time stamps are strings (e.g. {example!r}), as read from a CSV file without parse_dates; "
+            f"convert them to dates: {convert}, or read with pd.read_csv(..., parse_dates=[...])"
+        )
+    kind = "float numbers" if pd.api.types.is_float_dtype(index.dtype) else f"of dtype {index.dtype}"
+    raise TypeError(
+        f"{name}'s time index holds {kind} (e.g. {example!r}); use a DatetimeIndex (pd.to_datetime), a "
+        "PeriodIndex or an integer index (e.g. index.astype(int) for whole step numbers)"
+    )
+
+
+def _check_dtypes(y: pd.Series | pd.DataFrame, name: str) -> None:
+    """Refuse complex and boolean columns, NumPy's and pandas' nullable ones alike."""
+    frame = isinstance(y, pd.DataFrame)
+    pairs = list(y.dtypes.items()) if frame else [(None, y.dtype)]
+    complex_pairs = [(column, dtype) for column, dtype in pairs if pd.api.types.is_complex_dtype(dtype)]
+    if complex_pairs:
+        raise _not_real(name, complex_pairs[0][1], [c for c, _ in complex_pairs] if frame else None)
+    bool_columns = [column for column, dtype in pairs if pd.api.types.is_bool_dtype(dtype)]
+    if bool_columns:
+        what = f"has boolean columns {bool_columns}" if frame else "holds booleans"
+        raise TypeError(f"{name} {what}; a forecaster needs numbers: cast with y.astype(float) (True -> 1.0) or drop them")
 
 
 def _check_frame(frame: pd.DataFrame, name: str) -> None:
