@@ -349,14 +349,18 @@ class DeepForecaster(BaseForecaster):
         self._check_variates(inner, named=not isinstance(y, np.ndarray))
         parts = split_panel(inner)
         self._check_lengths(parts, self._lookback_length(), with_horizon=False)
-        if getattr(self, "_fit_step", None) is not None:  # absent from pickles of older versions
-            _newdata.check_steps(parts, self._fit_step, self.network_meta_, "the fitted data")
+        self._check_context_steps(parts)
         steps = self._new_context_steps(fh, parts)
         frames = self._forecast(parts, steps, [0] * len(parts))
         out = join_panel([k for k, _ in parts], frames, list(inner.index.names))
         if mtype == "pd.Series":  # sktime's converter drops a Series' name
             return out.iloc[:, 0].rename(y.name)
         return convert_to(out, to_type=mtype)
+
+    def _check_context_steps(self, parts: list) -> None:
+        """New series must have the fitted step (and offset within it) if the network reads the stamps."""
+        if getattr(self, "_fit_step", None) is not None:  # absent from pickles of older versions
+            _newdata.check_steps(parts, self._fit_step, self.network_meta_, "the fitted data")
 
     def _new_context_steps(self, fh, parts) -> list[np.ndarray]:
         if fh is None:
