@@ -126,7 +126,7 @@ def test_trainer_kwargs_reach_lightning(name, cls, hourly_frame):
 def test_early_stopping_keeps_the_best_epoch(hourly_frame):
     from tsrec.estimators import CycleNetForecaster
 
-    est = CycleNetForecaster(lookback=48, horizon=24, max_epochs=40, patience=2, lr=0.5, batch_size=32)
+    est = CycleNetForecaster(lookback=48, horizon=24, max_epochs=40, patience=2, lr=1.0, batch_size=32)
     est.fit(hourly_frame, fh=[1])
     losses = est.history_["val_loss"]
     assert est.history_["epochs"] < 40, "early stopping never triggered"
@@ -146,7 +146,7 @@ def test_callbacks_in_trainer_kwargs_join_tsrecs_own(hourly_frame):
             self.epochs += 1
 
     counter = CountEpochs()
-    est = CycleNetForecaster(lookback=48, horizon=24, max_epochs=40, patience=2, lr=0.5, batch_size=32,
+    est = CycleNetForecaster(lookback=48, horizon=24, max_epochs=40, patience=2, lr=1.0, batch_size=32,
                              trainer_kwargs={"callbacks": [counter]}, random_state=0)
     est.fit(hourly_frame, fh=[1])
     # the user's callback ran every epoch and tsrec's early stopping still cut training short
