@@ -43,8 +43,23 @@ def test_another_number_of_variates_is_refused(est, method):
         getattr(est, method)(FRAME[["a"]])
 
 
-def test_an_array_is_taken_in_the_fitted_order(est):
+def test_an_array_is_taken_in_the_fitted_order():
+    # a model that does not read the stamps (CycleNet's cycle phase needs them)
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(FRAME)
     np.testing.assert_array_equal(est.forecast_windows(FRAME.to_numpy()), est.forecast_windows(FRAME))
+
+
+def test_windows_at_another_step_or_without_stamps_are_refused(est):
+    daily = FRAME.set_axis(pd.date_range("2024-01-01", periods=N, freq="D"))
+    with pytest.raises(InputError):
+        est.forecast_windows(daily)
+    with pytest.raises(InputError):
+        est.forecast_windows(FRAME.to_numpy())
+
+
+def test_values_far_off_the_training_scale_are_refused(est):
+    with pytest.raises(InputError):
+        est.forecast_windows(FRAME * 1e40)
 
 
 @pytest.mark.parametrize("batch_size", [0, -1, 2.5, "8", True])

@@ -8,6 +8,7 @@ from sktime.datatypes import convert_to
 
 from tsrec._checks import check_int
 from tsrec.estimators._engine import network_dtype
+from tsrec.estimators._newdata import check_forecast, check_scaled
 from tsrec.estimators._series import check_raw_y, split_panel
 from tsrec.estimators._timeindex import infer_freq, positions
 from tsrec.estimators.errors import InputError
@@ -33,8 +34,12 @@ def forecast_windows(est, y, batch_size: int = 1024) -> np.ndarray:
     lookback, horizon = est._lookback_length(), est._horizon_length()
     outputs = []
     network = est.network_
-    for _, df in _series_parts(est, y):
-        values = torch.as_tensor(est.scaler_.transform(df.to_numpy(float)), dtype=network_dtype(network))
+    parts = _series_parts(est, y)
+    est._check_context_steps(parts)  # calendar features or a cycle phase at another step would be wrong
+    for _, df in parts:
+        scaled = est.scaler_.transform(df.to_numpy(float))
+        check_scaled(scaled, "y")
+        values = torch.as_tensor(scaled, dtype=network_dtype(network))
         position = torch.as_tensor(positions(df.index, infer_freq(df.index)))
         inputs = values[: len(df) - horizon].unfold(0, lookback, 1)  # (n, channels, lookback)
         starts = position[: len(inputs)]
@@ -45,6 +50,7 @@ def forecast_windows(est, y, batch_size: int = 1024) -> np.ndarray:
                 pred = network(x, pos) if network.uses_position else network(x)
                 outputs.append(pred.double().numpy())
     forecasts = np.concatenate(outputs)
+    check_forecast(forecasts)
     shape = forecasts.shape
     return est.scaler_.inverse_transform(forecasts.reshape(-1, shape[-1])).reshape(shape)
 
