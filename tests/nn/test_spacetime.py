@@ -12,6 +12,7 @@ from tsrec.nn.spacetime import (
     CompanionSSM,
     PreprocessSSM,
     SpaceTime,
+    SpaceTimeBlock,
     SpaceTimeEncoder,
     difference_kernel,
     ma_residual_kernel,
@@ -34,9 +35,12 @@ def l1(v: np.ndarray) -> np.ndarray:
 def test_companion_ssm_layer_is_the_normalised_recurrence():
     torch.manual_seed(0)
     layer = CompanionSSM(width=6, n_kernels=3, state_dim=5).double()
+    with torch.no_grad():
+        layer.D.normal_()  # a trained skip, not the unit one it starts with
     u = torch.randn(2, 40, 6, dtype=torch.float64)
     out = layer(u).detach().numpy()
-    a, b, c = (l1(p.detach().numpy()) for p in (layer.a, layer.b, layer.c))
+    a = l1(layer.a.detach().numpy())  # only a is normalised; b and c scale the kernel freely
+    b, c = layer.b.detach().numpy(), layer.c.detach().numpy()
     D = layer.D.detach().numpy()
     expected = np.zeros_like(out)
     for ch in range(6):
@@ -143,15 +147,54 @@ def test_preprocessing_bank_has_four_differences_and_four_moving_averages():
     torch.manual_seed(3)
     bank = PreprocessSSM(width=16).kernel
     assert not any(p.requires_grad for p in PreprocessSSM(width=16).parameters())
-    blocks = bank.view(8, 2, -1)
-    assert torch.equal(blocks[:, 0], blocks[:, 1])  # consecutive channels share a kernel
-    for order in range(4):
-        np.testing.assert_allclose(blocks[order, 0, : order + 1], difference_kernel(order), atol=1e-7)
-        assert not blocks[order, 0, order + 1 :].any()
-    for row in blocks[4:, 0]:
-        w = int((row != 0).sum())
-        assert 4 <= w < 64
-        np.testing.assert_allclose(row[:w], ma_residual_kernel(w), atol=1e-7)
+    for channel, row in enumerate(bank):
+        kind = channel % 8  # the official (repeat, kernel) channel order
+        if kind < 4:
+            np.testing.assert_allclose(row[: kind + 1], difference_kernel(kind), atol=1e-7)
+            assert not row[kind + 1 :].any()
+        else:
+            w = int((row != 0).sum())
+            assert 4 <= w < 64
+            np.testing.assert_allclose(row[:w], ma_residual_kernel(w), atol=1e-7)
+
+
+def test_every_encoder_ssm_sees_all_eight_filtered_signals():
+    # 128 channels, 16 SSMs each shared by 8 consecutive channels: those 8 carry the 8 filter types,
+    # and each of the 64 moving-average channels draws its own window
+    torch.manual_seed(0)
+    bank = PreprocessSSM(width=128).kernel
+    groups = bank.view(16, 8, -1)
+    differences = torch.stack([torch.nn.functional.pad(difference_kernel(n), (0, 63 - n - 1)) for n in range(4)])
+    for group in groups:
+        torch.testing.assert_close(group[:4], differences.float())
+        assert all(row[0] < 1 and abs(float(row.sum())) < 1e-6 for row in group[4:])  # moving-average residuals
+    windows = [int((row != 0).sum()) for row in bank[torch.arange(128) % 8 >= 4]]
+    assert len(windows) == 64 and len(set(windows)) > 20  # 64 draws from 60 sizes
+
+
+def test_encoder_ssm_normalises_only_a_and_starts_with_a_unit_skip():
+    torch.manual_seed(1)
+    ssm = CompanionSSM(width=8, n_kernels=4, state_dim=6)
+    a, b, c = ssm.abc()
+    np.testing.assert_allclose(a.abs().sum(-1).detach(), np.ones(4), rtol=1e-6)
+    assert torch.equal(b, ssm.b) and torch.equal(c, ssm.c)
+    assert torch.equal(ssm.D.detach(), torch.ones(8))
+
+
+def test_dropout_acts_on_the_mlp_outputs():
+    # official MLP: Dropout(y + Linear(GELU(y))), and the block adds the pre-processed input z after it
+    torch.manual_seed(2)
+    block = SpaceTimeBlock(8, 4, 6, dropout=0.5, norm_order=1, preprocess=True).train()
+    u = torch.randn(3, 20, 8)
+    z = block.preprocess(u)
+    y = block.ssm(z)
+    torch.manual_seed(9)
+    out = block(u)
+    torch.manual_seed(9)
+    expected = z + torch.nn.functional.dropout(y + block.mlp(y), 0.5, training=True)
+    torch.testing.assert_close(out, expected)
+    net = SpaceTime(lookback=12, horizon=4, width=8, n_kernels=4, kernel_dim=5, dropout=0.5)
+    assert isinstance(net.head[-1], torch.nn.Dropout)
 
 
 def test_forecaster_network_is_channel_independent_and_mean_shift_equivariant():

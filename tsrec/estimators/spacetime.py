@@ -98,8 +98,10 @@ class SpaceTimeForecaster(DeepForecaster):
     n_blocks : int, default=1
         Encoder blocks (later blocks have one SSM per channel and no fixed pre-processing).
     dropout : float, default=0.25
+        Dropout on the outputs of the encoder MLPs and of the output head (the official placement).
     norm_order : int, default=1
-        ``a, b, c, k`` are divided by their norm of this order (1 keeps every SSM stable; 0: none).
+        The encoder's ``a`` and the decoder's ``a, b, c, k`` are divided by their norm of this order
+        (1 keeps every SSM stable; 0: none).
     criterion_weights : tuple of 3 floats, default=(1.0, 1.0, 1.0)
         Weights of the closed-loop, open-loop and decoder-input RMSE terms.
     warmup_epochs : int, default=10

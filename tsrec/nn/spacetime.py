@@ -5,9 +5,13 @@ with ``A = S + a e_d^T`` (shift plus a learned last column), run as a causal con
 kernel ``K_j = c^T A^j b`` (:func:`tsrec.kernels.companion_kernel`, :func:`tsrec.kernels.fft_conv`).
 The forecaster is: instance "mean" transform -> ``repeat`` embedding of the scalar to ``width``
 channels -> encoder blocks (fixed pre-processing FIR SSM in the first block, companion SSM, GELU /
-Dropout / Linear MLP with residuals) -> a closed-loop companion decoder that predicts its own next
-input ``u = k^T x`` and so rolls ``(A + b k^T)^i s`` over the horizon
-(:func:`tsrec.kernels.closed_loop_rollout`) -> GELU / Dropout / Linear head.
+Linear MLP with residuals) -> a closed-loop companion decoder that predicts its own next input
+``u = k^T x`` and so rolls ``(A + b k^T)^i s`` over the horizon
+(:func:`tsrec.kernels.closed_loop_rollout`) -> GELU / Linear head. As in the official code, dropout
+acts on the outputs of the MLPs (``Dropout(y + Linear(GELU(y)))`` and ``Dropout(Linear(GELU(h)))``),
+and the pre-processing channel layout, the encoder's normalisation of ``a`` alone and its skip
+``D`` initialised to ones follow the official modules where the reference notes summarise them
+differently.
 
 Design choices the reference does not settle, marked [inferred]:
 
@@ -15,8 +19,11 @@ Design choices the reference does not settle, marked [inferred]:
   official code uses the un-normalised ``b`` there); then the closed loop at step 0 equals the
   open-loop next-step prediction of the same layer.
 - ``n_blocks`` counts encoder blocks (the official code's 1 and 2 both give one block).
-- Pre-processing channel ``c`` of ``width`` gets FIR kernel ``c * 8 // width`` (consecutive blocks,
-  as the official kernel-major channel order); widths below 8 use a subset of the 8 kernels.
+- Pre-processing channel ``c`` gets FIR kernel ``c % 8`` (the official ``(repeat, kernel)`` channel
+  order), so each encoder SSM, shared by consecutive channels, sees all eight filtered signals;
+  every moving-average channel draws its own window. Widths below 8 use the first ``width`` kernels.
+- The closed-loop decoder divides ``a, b, c, k`` by their norms (the reference's reading; the
+  official decoder changed how it normalises across versions).
 - For lookbacks not longer than ``kernel_dim`` the open-loop terms skip ``lookback - 1``
   positions instead of ``kernel_dim - 1``, so they are never empty.
 - The classifier's encoder embeds the channels with a linear map (``repeat`` needs one channel)
@@ -70,14 +77,14 @@ def ma_residual_kernel(window: int) -> torch.Tensor:
 def preprocessing_bank(width: int, generator: torch.Generator | None = None) -> torch.Tensor:
     """The fixed FIR kernels of the first encoder block, one per channel: ``(width, 63)``.
 
-    Kernels 0-3 difference the input (orders 0-3), kernels 4-7 subtract a moving average with a
-    window drawn from ``[4, 64)``; channel ``c`` gets kernel ``c * 8 // width``.
+    Channel ``c`` gets kernel type ``c % 8``: types 0-3 difference the input (orders 0-3), types
+    4-7 subtract a moving average, each such channel with its own window drawn from ``[4, 64)``.
     """
-    windows = torch.randint(*MA_WINDOWS, (N_MOVING_AVERAGES,), generator=generator).tolist()
-    kernels = [difference_kernel(n) for n in range(N_DIFFERENCES)] + [ma_residual_kernel(w) for w in windows]
+    kinds = [c % (N_DIFFERENCES + N_MOVING_AVERAGES) for c in range(width)]
+    windows = iter(torch.randint(*MA_WINDOWS, (sum(k >= N_DIFFERENCES for k in kinds),), generator=generator).tolist())
+    kernels = [difference_kernel(k) if k < N_DIFFERENCES else ma_residual_kernel(next(windows)) for k in kinds]
     taps = MA_WINDOWS[1] - 1
-    bank = torch.stack([F.pad(k, (0, taps - len(k))) for k in kernels])
-    return bank[torch.arange(width) * len(kernels) // width].to(torch.get_default_dtype())
+    return torch.stack([F.pad(k, (0, taps - len(k))) for k in kernels]).to(torch.get_default_dtype())
 
 
 class PreprocessSSM(nn.Module):
@@ -94,7 +101,10 @@ class PreprocessSSM(nn.Module):
 
 class CompanionSSM(nn.Module):
     """Open-loop companion SSM layer on (batch, time, width): ``n_kernels`` SSMs, each shared by
-    ``width // n_kernels`` consecutive channels, plus a per-channel skip ``D``.
+    ``width // n_kernels`` consecutive channels, plus a per-channel skip ``D`` (initialised to ones).
+
+    Only ``a`` is divided by its norm: that bounds the roots of the companion polynomial, which
+    is all stability needs; ``b`` and ``c`` only scale the kernel (as in the official encoder).
 
     Examples
     --------
@@ -109,11 +119,11 @@ class CompanionSSM(nn.Module):
             raise ValueError(f"width ({width}) must be a multiple of n_kernels ({n_kernels})")
         self.repeats, self.norm_order = width // n_kernels, norm_order
         self.a, self.b, self.c = (nn.Parameter(torch.randn(n_kernels, state_dim)) for _ in range(3))
-        self.D = nn.Parameter(torch.randn(width)) if skip else None
+        self.D = nn.Parameter(torch.ones(width)) if skip else None
 
     def abc(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The normalised ``(a, b, c)``, each ``(n_kernels, state_dim)``."""
-        return tuple(normalize(v, self.norm_order) for v in (self.a, self.b, self.c))
+        """``(normalised a, b, c)``, each ``(n_kernels, state_dim)``."""
+        return normalize(self.a, self.norm_order), self.b, self.c
 
     def kernel(self, length: int) -> torch.Tensor:
         """``K_j = c^T A^j b`` for ``j < length``, repeated to one row per channel: ``(width, length)``."""
@@ -124,19 +134,20 @@ class CompanionSSM(nn.Module):
 
 
 class SpaceTimeBlock(nn.Module):
-    """``z = preprocess(u)``; ``y = SSM(z)``; ``out = z + y + Linear(Dropout(GELU(y)))``."""
+    """``z = preprocess(u)``; ``y = SSM(z)``; ``out = z + Dropout(y + Linear(GELU(y)))``."""
 
     def __init__(self, width: int, n_kernels: int, state_dim: int, dropout: float, norm_order: int,
                  preprocess: bool) -> None:
         super().__init__()
         self.preprocess = PreprocessSSM(width) if preprocess else nn.Identity()
         self.ssm = CompanionSSM(width, n_kernels, state_dim, norm_order)
-        self.mlp = nn.Sequential(nn.GELU(), nn.Dropout(dropout), nn.Linear(width, width))
+        self.mlp = nn.Sequential(nn.GELU(), nn.Linear(width, width))
+        self.dropout = nn.Dropout(dropout)
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
         z = self.preprocess(u)
         y = self.ssm(z)
-        return z + y + self.mlp(y)
+        return z + self.dropout(y + self.mlp(y))
 
 
 class SpaceTimeEncoder(nn.Module):
@@ -233,7 +244,7 @@ class SpaceTime(nn.Module):
         Encoder blocks.
     dropout : float, default=0.25
     norm_order : int, default=1
-        Norm dividing ``a, b, c, k`` (0: none).
+        Norm dividing the encoder's ``a`` and the decoder's ``a, b, c, k`` (0: none).
 
     Examples
     --------
@@ -252,7 +263,7 @@ class SpaceTime(nn.Module):
         self.skip = max(min(kernel_dim - 1, lookback - 1), 0)  # open-loop positions left out of the loss
         self.encoder = SpaceTimeEncoder(None, width, n_kernels, kernel_dim, n_blocks, dropout, norm_order)
         self.decoder = ClosedLoopSSM(width, kernel_dim, norm_order)
-        self.head = nn.Sequential(nn.GELU(), nn.Dropout(dropout), nn.Linear(width, 1))
+        self.head = nn.Sequential(nn.GELU(), nn.Linear(width, 1), nn.Dropout(dropout))
 
     def _encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-variate samples (batch*channels, lag, 1) -> (encoded, lag mean)."""
