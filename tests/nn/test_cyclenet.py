@@ -1,0 +1,62 @@
+"""CycleNet and AR-Net against their papers' equations, written out in float64 NumPy."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from tsrec.nn.arnet import ARNet, sparsity_penalty
+from tsrec.nn.cyclenet import CycleNet
+
+
+def cyclenet_reference(x: np.ndarray, p: int, Q: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """One window (L, D): RevIN with the unbiased variance + 1e-5, remove Q at the window's phase,
+    Linear over time, add Q at the horizon's phase (wrapping around when H > W), undo RevIN."""
+    L, W = len(x), len(Q)
+    mean, std = x.mean(0), np.sqrt(x.var(0, ddof=1) + 1e-5)
+    residual = (x - mean) / std - Q[(p + np.arange(L)) % W]
+    y = weight @ residual + bias[:, None]  # (H, D)
+    y = y + Q[(p + L + np.arange(len(bias))) % W]
+    return y * std + mean
+
+
+def test_cyclenet_is_its_equations_with_a_horizon_longer_than_the_cycle():
+    torch.manual_seed(0)
+    L, H, D, W = 7, 12, 3, 5  # H > W: the horizon's cycle wraps around
+    net = CycleNet(L, H, D, W).double()
+    with torch.no_grad():
+        net.cycle.data.normal_()  # Q starts at zeros; a trained cycle is what the test needs
+    x = torch.randn(4, L, D, dtype=torch.float64) * 3 + 1
+    position = torch.tensor([0, 3, 11, 1000])
+    out = net(x, position).detach().numpy()
+    Q, weight, bias = (t.detach().numpy() for t in (net.cycle.data, net.backbone.weight, net.backbone.bias))
+    for i, p in enumerate(position.tolist()):
+        np.testing.assert_allclose(out[i], cyclenet_reference(x[i].numpy(), p, Q, weight, bias), rtol=1e-10, atol=1e-10)
+
+
+def test_cyclenet_linear_has_the_papers_parameter_count_and_a_zero_cycle_at_start():
+    L, H, D, W = 96, 96, 7, 24
+    net = CycleNet(L, H, D, W)
+    assert sum(p.numel() for p in net.parameters()) == L * H + H + W * D
+    assert not net.cycle.data.any()
+
+
+def test_cyclenet_statistics_carry_gradients():
+    # the paper's RevIN does not detach the mean and std: with a zero backbone the output is
+    # (bias + Q) * std + mean, whose gradient wrt x comes through the statistics alone
+    net = CycleNet(6, 2, 1, 3).double()
+    with torch.no_grad():
+        net.backbone.weight.zero_()
+    x = torch.randn(1, 6, 1, dtype=torch.float64, requires_grad=True)
+    net(x, torch.tensor([0])).sum().backward()
+    assert x.grad.abs().sum() > 0
+
+
+def test_arnet_penalty_is_the_papers_formula_with_c1_c2_three():
+    w = torch.tensor([[0.0, 1e-3, -0.05, 0.3, -2.0]], dtype=torch.float64)
+    expected = np.mean(2.0 / (1.0 + np.exp(-3.0 * np.abs(w.numpy()) ** (1.0 / 3.0))) - 1.0)
+    np.testing.assert_allclose(sparsity_penalty(w).item(), expected, rtol=1e-12)
+    net = ARNet(5, 1, ()).double()
+    with torch.no_grad():
+        net.first_layer.weight.copy_(w)
+    np.testing.assert_allclose(net.regularization().item(), expected, rtol=1e-12)
