@@ -91,6 +91,8 @@ FIT_CASES = {
     "panel stamps as text": (panel_stamps_as_text, TypeError, r"strings.*pd\.to_datetime\(y\.index\.levels\[-1\]\)"),
     "float stamps": (lambda: frame().set_axis(np.arange(200.0)), TypeError,
                      r"time index holds float numbers \(e\.g\. 0\.0\).*integer index"),
+    "date objects": (lambda: frame().set_axis(pd.Index(pd.date_range("2024-01-01", periods=200).date, dtype=object)),
+                     TypeError, r"time index holds values of dtype object \(e\.g\. datetime\.date\(2024, 1, 1\)\)"),
     "complex series": (series_of(np.ones(200, dtype=complex)), TypeError,
                        r"^y must hold real numbers, got dtype complex128; convert it with y\.astype\(float\)$"),
     "complex column": (with_column(np.ones(200, dtype=complex)), TypeError,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -50,3 +51,25 @@ def test_fit_restores_the_callers_torch_settings():
         torch.backends.cudnn.benchmark = before[2]
         if before[3] is not None:
             os.environ["CUBLAS_WORKSPACE_CONFIG"] = before[3]
+
+
+def test_a_child_forked_during_a_fit_can_fit():
+    from tsrec.estimators import _seeding
+
+    holding, release = threading.Event(), threading.Event()
+
+    def fit_in_thread():
+        with _seeding.seeded(0):
+            holding.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=fit_in_thread)
+    thread.start()
+    holding.wait(30)
+    pid = os.fork()
+    if pid == 0:  # the child: its copy of the lock must be free
+        os._exit(0 if _seeding._FIT_LOCK.acquire(timeout=5) else 1)
+    release.set()
+    thread.join()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sktime.forecasting.base import ForecastingHorizon
 
 import tsrec
-from tsrec.estimators import CycleNetForecaster, PGNForecaster, SMambaForecaster
+from tsrec.estimators import ARNetForecaster, CycleNetForecaster, PGNForecaster, SMambaForecaster
 from tsrec.estimators.errors import InputError
 
 TINY = dict(lookback=8, horizon=4, max_epochs=1, batch_size=8, val_size=0.0, random_state=0)
@@ -179,3 +180,46 @@ def test_a_missing_time_stamp_is_reported_as_such():
     index.iloc[30] = pd.NaT
     with pytest.raises(InputError, match=r"missing time stamps \(NaT\) at rows \[30\]"):
         cyclenet(series(index=pd.DatetimeIndex(index)))
+
+
+def test_a_context_whose_step_is_spelled_differently_is_the_same_step():
+    # "24h" and "D" (a CSV read back without its freq), month periods and month-start stamps
+    y = pd.Series(np.sin(np.arange(80) * 2 * np.pi / 7), index=pd.date_range("2024-01-01", periods=80, freq="24h"))
+    est = CycleNetForecaster(lookback=14, horizon=7, cycle_length=7, max_epochs=1, val_size=0.0,
+                             random_state=0).fit(y.iloc[:60], fh=[1])
+    unset = y.iloc[40:].set_axis(pd.DatetimeIndex(y.index[40:].to_numpy()))
+    np.testing.assert_array_equal(est.predict(fh=[1], y=unset).to_numpy(), est.predict(fh=[1], y=y.iloc[40:]).to_numpy())
+    monthly = pd.Series(np.sin(np.arange(60) * 2 * np.pi / 12), index=pd.period_range("2000-01", periods=60, freq="M"))
+    est = CycleNetForecaster(lookback=24, horizon=3, cycle_length=12, max_epochs=1, val_size=0.0,
+                             random_state=0).fit(monthly, fh=[1])
+    starts = monthly.iloc[-30:].set_axis(monthly.index[-30:].to_timestamp(how="start"))
+    np.testing.assert_array_equal(est.predict(fh=[1], y=starts).to_numpy(), est.predict(fh=[1], y=monthly.iloc[-30:]).to_numpy())
+
+
+def test_daily_calendar_features_take_tz_aware_series_of_another_daylight_saving_season():
+    rng = np.random.default_rng(0)
+
+    def daily(start):
+        return pd.Series(rng.normal(size=40), index=pd.date_range(start, periods=40, freq="D", tz="Europe/Berlin"))
+
+    winter, summer = daily("2024-01-01"), daily("2024-06-01")
+    params = dict(lookback=14, horizon=7, period=7, hidden=4, max_epochs=1, val_size=0.0, random_state=0)
+    est = PGNForecaster(**params).fit(winter, fh=[1])
+    assert np.isfinite(est.predict(fh=[1], y=summer).to_numpy()).all()
+    PGNForecaster(**params).fit(pd.concat({"a": winter.to_frame(), "b": summer.to_frame()}), fh=[1])
+
+
+def test_an_fh_given_to_fit_in_another_time_zone_names_the_same_instants():
+    y = pd.Series(np.sin(np.arange(60) / 3), index=pd.date_range("2024-03-30", periods=60, freq="h", tz="Europe/Berlin"))
+    target = y.index[-1] + pd.Timedelta("2h")
+    fh = ForecastingHorizon(pd.DatetimeIndex([target]).tz_convert("UTC"), is_relative=False)
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(y, fh=fh)
+    assert est.predict().index.tolist() == [target]
+
+
+def test_an_array_fitted_model_takes_named_update_rows_as_its_numbered_columns():
+    values = np.random.default_rng(0).normal(size=(40, 2))
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(values[:30])
+    est.update(pd.DataFrame(values[30:], columns=["a", "b"], index=pd.RangeIndex(30, 40)), update_params=False)
+    assert list(est._y.columns) == [0, 1] and est._y.shape == (40, 2)
+    assert est.predict(fh=[1]).shape == (1, 2)

@@ -234,3 +234,14 @@ def test_encoder_pools_over_time_for_the_classifier():
     normed = (steps - steps.mean(-1, keepdim=True)) / torch.sqrt(steps.var(-1, unbiased=False, keepdim=True) + 1e-5)
     assert steps.shape == (2, 15, 8) and pooled.shape == (2, 8)
     torch.testing.assert_close(pooled, normed.mean(dim=1))
+
+
+def test_a_block_pickled_before_the_official_layout_is_refused_by_name():
+    import pickle
+
+    block = SpaceTimeBlock(8, 4, 6, dropout=0.1, norm_order=1, preprocess=True)
+    assert isinstance(pickle.loads(pickle.dumps(block)).dropout, torch.nn.Dropout)
+    old = dict(block.__dict__)
+    old["_modules"] = {k: v for k, v in old["_modules"].items() if k != "dropout"}  # the earlier layout had none
+    with pytest.raises(RuntimeError, match="pickled by an earlier tsrec.*fit the estimator again"):
+        SpaceTimeBlock.__new__(SpaceTimeBlock).__setstate__(old)

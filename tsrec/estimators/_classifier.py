@@ -20,7 +20,7 @@ from sktime.base import BaseObject
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from tsrec.estimators import _engine, _persistence
+from tsrec.estimators import _engine, _persistence, _seeding
 from tsrec.estimators._batches import batch_loader
 from tsrec.estimators._params import check_val_size, seed_of, training_config, warn_no_validation
 from tsrec.estimators.errors import InputError
@@ -255,7 +255,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         x = torch.from_numpy(np.ascontiguousarray(X.transpose(0, 2, 1)))  # (n, time, channels)
         target = torch.from_numpy(y_encoded.astype(np.int64))
         train_idx, val_idx = self._split(y_encoded, config.seed)
-        with _engine.seeded(config.seed):
+        with _seeding.seeded(config.seed):
             encoder, width = self._build_encoder(self.n_channels_, self.n_timepoints_)
             network = SequenceClassifier(encoder, width, len(self.classes_))
             module = _engine.TrainingModule(network, classification_loss, config)

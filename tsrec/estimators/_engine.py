@@ -14,7 +14,6 @@ import itertools
 import logging
 import os
 import tempfile
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -61,10 +60,6 @@ BATCHES_PER_STEP = 8
 
 # callbacks that the caller's context adds to every fit (see extra_callbacks); a ContextVar
 # rather than a module global so that fits in other threads or asyncio tasks do not see them
-# torch's global generator (dropout, weight initialisation) and the logger levels and flags that
-# Lightning changes are process-wide, so fits in threads of one process (joblib's threading
-# backend, sktime's evaluate) take turns: otherwise a fit's random draws depend on the others'
-_FIT_LOCK = threading.RLock()
 _CONTEXT_CALLBACKS: contextvars.ContextVar[tuple] = contextvars.ContextVar("tsrec_extra_callbacks", default=())
 
 
@@ -382,15 +377,3 @@ def _restore_best(module: TrainingModule, callbacks: list) -> float | None:
     state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
     module.load_state_dict(state["state_dict"])
     return float(checkpoint.best_model_score)
-
-
-@contextlib.contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """Seed torch inside a forked RNG so the caller's global random state is left untouched.
-
-    Holds the process-wide fit lock: fits started from several threads run one at a time.
-    """
-    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-    with _FIT_LOCK, torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield

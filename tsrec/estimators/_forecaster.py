@@ -19,7 +19,7 @@ from sktime.datatypes import convert_to
 from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 from torch import nn
 
-from tsrec.estimators import _engine, _evaluate, _newdata, _persistence
+from tsrec.estimators import _engine, _evaluate, _newdata, _persistence, _seeding
 from tsrec.estimators._params import check_val_size, training_config, warn_no_validation
 from tsrec.estimators._series import check_raw_y, join_panel, split_panel
 from tsrec.estimators._timeindex import align_stamps, future_index, infer_freq, positions, stamp_offset_ns, steps_to
@@ -115,7 +115,7 @@ class DeepForecaster(BaseForecaster):
     def fit(self, y, X=None, fh=None):
         """Fit to ``y`` (Series, DataFrame, NumPy array or (series id, time) panel); see sktime."""
         check_raw_y(y)
-        return super().fit(y, X=X, fh=fh)
+        return super().fit(y, X=X, fh=self._aligned_fh(fh, y))
 
     def update(self, y, X=None, update_params=True):
         """Append new observations ``y`` (the fitted variates) and move the cutoff; see sktime.
@@ -141,6 +141,9 @@ class DeepForecaster(BaseForecaster):
             inner = _newdata.stamp_new_rows(y, self._y, self.columns_)
         _newdata.check_update_rows(self._y, inner)
         _newdata.check_scaled(self.scaler_.transform(inner.to_numpy(float)), "update's y")
+        if isinstance(y, pd.DataFrame) and list(inner.columns) != self.columns_:
+            # a model fitted on an array numbers its columns; sktime would store the new names beside them
+            y = inner.set_axis(self.columns_, axis=1)
         super().update(inner if isinstance(y, np.ndarray) else y, X=X, update_params=update_params)
         if isinstance(y, np.ndarray):  # sktime returns forecasts in the container it saw last
             self._y_metadata = {**self._y_metadata, "mtype": "np.ndarray"}
@@ -156,21 +159,28 @@ class DeepForecaster(BaseForecaster):
         the fitted weights (same variates, at least ``lookback`` rows) and changes nothing in
         the estimator.
         """
-        if y is None:
-            return super().predict(fh=self._checked_fh(fh), X=X)
+        if y is None:  # fit's fh too: its stamps may be in another time zone
+            return super().predict(fh=self._checked_fh(fh if fh is not None else self._fh), X=X)
         return self._predict_new_context(fh, y)
 
     def _checked_fh(self, fh):
-        """``fh`` with absolute stamps in the data's index kind and zone (sktime's own handling
-        fails inside pandas on another kind); in-sample steps or stamps raise InSampleError."""
+        """:meth:`_aligned_fh` on the fitted data; in-sample steps or stamps raise InSampleError."""
+        fh = self._aligned_fh(fh, self._y if self.is_fitted else None)
+        if fh is not None:
+            _reject_in_sample(fh, self.cutoff if self.is_fitted else None)
+        return fh
+
+    @staticmethod
+    def _aligned_fh(fh, y):
+        """``fh`` with absolute stamps in the kind and zone of the index of ``y`` (sktime's own
+        handling fails inside pandas on another kind, and takes another zone for other instants)."""
         if fh is None:
             return None
         fh = fh if isinstance(fh, ForecastingHorizon) else ForecastingHorizon(fh)
-        if not fh.is_relative and self.is_fitted:
-            index = split_panel(self._y)[0][1].index
-            fh = ForecastingHorizon(align_stamps(fh.to_pandas(), index, infer_freq(index), "y"), is_relative=False)
-        _reject_in_sample(fh, self.cutoff if self.is_fitted else None)
-        return fh
+        if fh.is_relative or y is None:
+            return fh
+        index = split_panel(convert_to(y, to_type=INNER_MTYPES))[0][1].index
+        return ForecastingHorizon(align_stamps(fh.to_pandas(), index, infer_freq(index), "y"), is_relative=False)
 
     def save(self, path=None, serialization_format=None):
         """Save to a folder ``path`` (config.json + weights.safetensors), loadable by ``tsrec.load``.
@@ -222,7 +232,7 @@ class DeepForecaster(BaseForecaster):
         for values, _, _ in series:
             _newdata.check_scaled(values, "y")
         windows = build_windows(series, lookback, horizon)
-        with _engine.seeded(config.seed):
+        with _seeding.seeded(config.seed):
             network = self._build_network(self.n_channels_, meta)
             module = _engine.TrainingModule(network, self._loss(), config, self._lr_lambda(), self._penalty())
             train_loader = window_loader(windows, windows.train_starts, config.batch_size, True, config.seed)

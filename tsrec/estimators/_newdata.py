@@ -12,7 +12,14 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from tsrec.estimators._series import split_panel
-from tsrec.estimators._timeindex import future_index, index_kind, infer_freq, positions, stamp_offset_ns
+from tsrec.estimators._timeindex import (
+    future_index,
+    index_kind,
+    infer_freq,
+    positions,
+    stamp_offset_ns,
+    step_nanoseconds,
+)
 from tsrec.estimators.errors import InputError
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -20,6 +27,9 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 def _where(key: object) -> str:
     return "y" if key is None else f"series {key!r} of y"
+
+
+_DAY_NS = 86_400 * 10**9
 
 
 def _step(freq: object) -> str:
@@ -139,13 +149,31 @@ def check_steps(parts: list, freq: object, meta: dict, reference: str) -> None:
         own = infer_freq(df.index)
         if isinstance(own, int) != isinstance(freq, int):
             raise InputError(_kind_message(_where(key), own, freq, what))
-        if own != freq:
+        if not same_step(own, freq):
             raise InputError(
                 f"{_where(key)} has a step of {_step(own)} but {reference} a step of {_step(freq)}; the model "
                 f"reads the time stamps ({what}) at that step: resample it to {_step(freq)} or fit a model on its step"
             )
         if meta.get("step_ns"):
             _check_offset(df.index, key, meta, reference)
+
+
+def same_step(own: object, freq: object) -> bool:
+    """Whether two steps mean the same spacing: "D" and "24h" do, and so do "MS" and "ME" (month
+    starts and ends count the same months), though their pandas offsets differ."""
+    if isinstance(own, int) or isinstance(freq, int):
+        return own == freq
+    own_ns, freq_ns = step_nanoseconds(own), step_nanoseconds(freq)
+    if own_ns is not None or freq_ns is not None:
+        return own_ns == freq_ns
+    return _calendar_key(own) == _calendar_key(freq)
+
+
+def _calendar_key(freq: object) -> tuple:
+    """(unit, multiple, anchor) of a calendar step; start/end variants share one unit, as in positions()."""
+    name = freq.name if hasattr(freq, "name") else str(freq)
+    unit, _, anchor = name.partition("-")
+    return unit[0].upper(), getattr(freq, "n", 1), anchor or None
 
 
 def _kind_message(where: str, own: object, freq: object, what: str) -> str:
@@ -162,6 +190,10 @@ def _kind_message(where: str, own: object, freq: object, what: str) -> str:
 
 
 def _check_offset(index: pd.Index, key: object, meta: dict, reference: str) -> None:
+    if meta["step_ns"] % _DAY_NS == 0:
+        # calendar features of daily and longer steps do not read the time of day, which moves
+        # against UTC with daylight saving time in tz-aware data
+        return
     offset, fitted = stamp_offset_ns(index, meta["step_ns"]), int(meta.get("offset_ns", 0))
     if offset != fitted:
         raise InputError(

@@ -293,5 +293,9 @@ def load_network_weights(network, weights: dict, owner: str) -> None:
     try:
         network.load_state_dict(weights)
     except RuntimeError as err:
-        raise LoadError(f"saved weights do not fit {owner} with the saved parameters: {err}") from None
+        raise LoadError(
+            f"saved weights do not fit {owner} with the saved parameters (a folder saved by an earlier tsrec whose "
+            f"network was built differently, such as SpaceTime before its encoder followed the official layout, "
+            f"must be refitted and saved again): {err}"
+        ) from None
     network.eval()

@@ -85,7 +85,7 @@ def _check_time_index(y: pd.Series | pd.DataFrame, name: str) -> None:
             f"{name}'s time stamps are strings (e.g. {example!r}), as read from a CSV file without parse_dates; "
             f"convert them to dates: {convert}, or read with pd.read_csv(..., parse_dates=[...])"
         )
-    kind = "float numbers" if pd.api.types.is_float_dtype(index.dtype) else f"of dtype {index.dtype}"
+    kind = "float numbers" if pd.api.types.is_float_dtype(index.dtype) else f"values of dtype {index.dtype}"
     raise TypeError(
         f"{name}'s time index holds {kind} (e.g. {example!r}); use a DatetimeIndex (pd.to_datetime), a "
         "PeriodIndex or an integer index (e.g. index.astype(int) for whole step numbers)"

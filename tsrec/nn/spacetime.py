@@ -149,6 +149,15 @@ class SpaceTimeBlock(nn.Module):
         y = self.ssm(z)
         return z + self.dropout(y + self.mlp(y))
 
+    def __setstate__(self, state: dict) -> None:
+        if "dropout" not in state.get("_modules", {}):
+            # pickled before the official layout: its filters, normalisation and dropout differ
+            raise RuntimeError(
+                "this SpaceTime network was pickled by an earlier tsrec, whose encoder layout differs from the "
+                "current one; fit the estimator again (and save it with est.save(folder) to keep it)"
+            )
+        super().__setstate__(state)
+
 
 class SpaceTimeEncoder(nn.Module):
     """Embedding and encoder blocks: (batch, time, in_features) -> (batch, time, width).

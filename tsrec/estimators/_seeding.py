@@ -1,0 +1,38 @@
+"""Seeded fits that leave the caller's random state alone and take turns across threads."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+
+import torch
+
+# torch's global generator (dropout, weight initialisation) and the logger levels and flags that
+# Lightning changes are process-wide, so fits in threads of one process (joblib's threading
+# backend, sktime's evaluate) take turns: otherwise a fit's random draws depend on the others'.
+# A fit started in the same thread (e.g. from a callback) nests; one started in another thread
+# and awaited from inside a fit would wait for ever, so fits must not do that.
+_FIT_LOCK = threading.RLock()
+
+
+def _new_fit_lock() -> None:
+    # a child forked while another thread was fitting would inherit the lock as held
+    global _FIT_LOCK
+    _FIT_LOCK = threading.RLock()
+
+
+os.register_at_fork(after_in_child=_new_fit_lock)
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed torch inside a forked RNG so the caller's global random state is left untouched.
+
+    Holds the process-wide fit lock: fits started from several threads run one at a time.
+    """
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with _FIT_LOCK, torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
