@@ -32,7 +32,7 @@ benchmarks: $(STAMP)
 	$(PY) benchmarks/ltsf.py --model PGNForecaster --lookback 96 --datasets ETTh1 --seeds 2024 2025 2026
 	$(PY) benchmarks/ltsf.py --model SMambaForecaster --datasets ETTh1 --horizons 96 192 --seeds 2024 --params '{"lr": 7e-5}'
 	$(PY) benchmarks/ltsf.py --model SMambaForecaster --datasets ETTh1 --horizons 336 720 --seeds 2024 --params '{"lr": 5e-5}'
-	$(PY) benchmarks/ltsf.py --model SpaceTimeForecaster --protocol univariate --lookback 336 --datasets ETTh1 --horizons 96 192 --seeds 0 --params '{"max_epochs": 8, "warmup_epochs": 1}'
+	$(PY) benchmarks/ltsf.py --model SpaceTimeForecaster --protocol univariate --lookback 336 --datasets ETTh1 --horizons 96 192 336 720 --seeds 0 --params '{"max_epochs": 8, "warmup_epochs": 1}'
 	$(PY) benchmarks/ltsf.py --model ChimeraForecaster --datasets ETTh1 --horizons 96 192 720 --seeds 2024 --params '{"max_epochs": 3}'
 	$(PY) benchmarks/ltsf.py --model ChimeraForecaster --datasets ETTh1 --horizons 96 720 --seeds 2024 --params '{"max_epochs": 3, "decoder": "closed_loop"}'
 	$(PY) benchmarks/probabilistic.py --params '{"d_model": 32, "d_state": 32, "n_layers": 2, "max_epochs": 4, "instance_norm": true}'
