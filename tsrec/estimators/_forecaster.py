@@ -259,9 +259,8 @@ class DeepForecaster(BaseForecaster):
         what = f"{self._lookback_name} + horizon" if with_horizon else self._lookback_name
         for key, df in parts:
             if len(df) < needed:
-                where = "y" if key is None else f"series {key!r} of y"
                 raise InputError(
-                    f"{where} has {len(df)} rows but needs at least {what} = {needed}; "
+                    f"{_newdata.series_name(key)} has {len(df)} rows but needs at least {what} = {needed}; "
                     f"give a longer series or lower {self._lookback_name}/horizon"
                 )
 
@@ -306,7 +305,7 @@ class DeepForecaster(BaseForecaster):
             return [self._relative_steps(fh)] * len(parts)
         stamps = fh.to_pandas()
         return [
-            steps_to(df.index, infer_freq(df.index), stamps, "y" if key is None else f"series {key!r} of y")
+            steps_to(df.index, infer_freq(df.index), stamps, _newdata.series_name(key))
             for key, df in parts
         ]
 

@@ -19,13 +19,15 @@ from tsrec.estimators._timeindex import (
     positions,
     stamp_offset_ns,
     step_nanoseconds,
+    zone_fix,
 )
 from tsrec.estimators.errors import InputError
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def _where(key: object) -> str:
+def series_name(key: object) -> str:
+    """How messages name one series of y: "y" alone, or "series <key> of y" in a panel."""
     return "y" if key is None else f"series {key!r} of y"
 
 
@@ -66,7 +68,7 @@ def check_update_rows(stored: pd.DataFrame, new: pd.DataFrame) -> None:
             "series from its own context with predict(fh, y=...)"
         )
     for key, part in parts:
-        check_join(known[key].index, part.index, _where(key))
+        check_join(known[key].index, part.index, series_name(key))
 
 
 def check_join(old: pd.Index, new: pd.Index, name: str) -> None:
@@ -77,8 +79,7 @@ def check_join(old: pd.Index, new: pd.Index, name: str) -> None:
             f"{index_kind(old)}; pass them with the same kind of time stamps"
         )
     if isinstance(old, pd.DatetimeIndex) and str(new.tz) != str(old.tz):
-        fix = "tz_localize(None)" if old.tz is None else (
-            f"tz_localize({str(old.tz)!r})" if new.tz is None else f"tz_convert({str(old.tz)!r})")
+        fix = zone_fix(new.tz, old.tz)
         raise InputError(
             f"the new rows of {name} have time zone {new.tz or 'none (naive)'} but the fitted data "
             f"{old.tz or 'none (naive)'}; put their stamps in the fitted zone, e.g. y.{fix}"
@@ -148,10 +149,10 @@ def check_steps(parts: list, freq: object, meta: dict, reference: str) -> None:
     for key, df in parts:
         own = infer_freq(df.index)
         if isinstance(own, int) != isinstance(freq, int):
-            raise InputError(_kind_message(_where(key), own, freq, what))
+            raise InputError(_kind_message(series_name(key), own, freq, what))
         if not same_step(own, freq):
             raise InputError(
-                f"{_where(key)} has a step of {_step(own)} but {reference} a step of {_step(freq)}; the model "
+                f"{series_name(key)} has a step of {_step(own)} but {reference} a step of {_step(freq)}; the model "
                 f"reads the time stamps ({what}) at that step: resample it to {_step(freq)} or fit a model on its step"
             )
         if meta.get("step_ns"):
@@ -197,7 +198,7 @@ def _check_offset(index: pd.Index, key: object, meta: dict, reference: str) -> N
     offset, fitted = stamp_offset_ns(index, meta["step_ns"]), int(meta.get("offset_ns", 0))
     if offset != fitted:
         raise InputError(
-            f"the time stamps of {_where(key)} lie {_duration(offset)} past a multiple of the "
+            f"the time stamps of {series_name(key)} lie {_duration(offset)} past a multiple of the "
             f"{_duration(meta['step_ns'])} step (e.g. {index[0]}), those of {reference} {_duration(fitted)}: its calendar "
             "features would be those of other times; put its stamps on the fitted grid or fit with time_features=False"
         )

@@ -241,10 +241,17 @@ def _stamps_as_periods(stamps: pd.DatetimeIndex, index: pd.PeriodIndex, name: st
     return periods
 
 
+def zone_fix(have, want) -> str:
+    """The pandas call that puts stamps of time zone ``have`` into zone ``want`` (None: naive)."""
+    if want is None:
+        return "tz_localize(None)"
+    return f"tz_localize({str(want)!r})" if have is None else f"tz_convert({str(want)!r})"
+
+
 def _same_zone(stamps: pd.DatetimeIndex, tz, name: str) -> pd.DatetimeIndex:
     if (stamps.tz is None) != (tz is None):
         have, want = ("naive", f"in {tz}") if tz is not None else (f"in {stamps.tz}", "naive")
-        fix = f".tz_localize({str(tz)!r})" if tz is not None else ".tz_localize(None)"
+        fix = "." + zone_fix(stamps.tz, tz)
         raise InputError(f"fh's time stamps {list(stamps[:3])} are {have} but {name}'s are {want}; "
                          f"give them in the data's zone, e.g. {fix}")
     return stamps if tz is None else stamps.tz_convert(tz)
