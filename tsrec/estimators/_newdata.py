@@ -17,8 +17,8 @@ from tsrec.estimators._timeindex import (
     index_kind,
     infer_freq,
     positions,
+    same_step,
     stamp_offset_ns,
-    step_nanoseconds,
     zone_fix,
 )
 from tsrec.estimators.errors import InputError
@@ -157,24 +157,6 @@ def check_steps(parts: list, freq: object, meta: dict, reference: str) -> None:
             )
         if meta.get("step_ns"):
             _check_offset(df.index, key, meta, reference)
-
-
-def same_step(own: object, freq: object) -> bool:
-    """Whether two steps mean the same spacing: "D" and "24h" do, and so do "MS" and "ME" (month
-    starts and ends count the same months), though their pandas offsets differ."""
-    if isinstance(own, int) or isinstance(freq, int):
-        return own == freq
-    own_ns, freq_ns = step_nanoseconds(own), step_nanoseconds(freq)
-    if own_ns is not None or freq_ns is not None:
-        return own_ns == freq_ns
-    return _calendar_key(own) == _calendar_key(freq)
-
-
-def _calendar_key(freq: object) -> tuple:
-    """(unit, multiple, anchor) of a calendar step; start/end variants share one unit, as in positions()."""
-    name = freq.name if hasattr(freq, "name") else str(freq)
-    unit, _, anchor = name.partition("-")
-    return unit[0].upper(), getattr(freq, "n", 1), anchor or None
 
 
 def _kind_message(where: str, own: object, freq: object, what: str) -> str:

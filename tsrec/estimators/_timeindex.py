@@ -98,12 +98,35 @@ def _calendar_periods(index: pd.DatetimeIndex, freq: object) -> pd.PeriodIndex:
     try:
         return index.to_period(freq)
     except (AttributeError, ValueError, TypeError):
-        unit = freq.name.split("-")[0][0].upper() if hasattr(freq, "name") else ""
-        if unit not in {"M", "Q", "Y", "A"}:
+        unit = _calendar_unit(freq)
+        if unit not in {"M", "Q", "Y"}:
             raise InputError(
                 f"unsupported frequency {freq!r}; resample to a fixed or calendar frequency"
             ) from None
-        return index.to_period("Y" if unit == "A" else unit)
+        return index.to_period(unit)
+
+
+def _calendar_unit(freq: object) -> str:
+    """The period unit of a calendar step: "MS" and "ME" are both months ("M"), "A..." is "Y"."""
+    unit = freq.name.split("-")[0][0].upper() if hasattr(freq, "name") else ""
+    return "Y" if unit == "A" else unit
+
+
+def same_step(own: object, freq: object) -> bool:
+    """Whether two steps mean the same spacing: "D" and "24h" do, and so do "MS" and "ME" (month
+    starts and ends count the same months), though their pandas offsets differ."""
+    if isinstance(own, int) or isinstance(freq, int):
+        return own == freq
+    own_ns, freq_ns = step_nanoseconds(own), step_nanoseconds(freq)
+    if own_ns is not None or freq_ns is not None:
+        return own_ns == freq_ns
+    return _calendar_key(own) == _calendar_key(freq)
+
+
+def _calendar_key(freq: object) -> tuple:
+    """(unit, multiple, anchor) of a calendar step; start/end variants share one unit, as in positions()."""
+    anchor = freq.name.partition("-")[2] if hasattr(freq, "name") else ""
+    return _calendar_unit(freq), getattr(freq, "n", 1), anchor or None
 
 
 def stamp_offset_ns(index: pd.Index, step_ns: int) -> int:
