@@ -56,7 +56,24 @@ class LoadError(TsrecError, ValueError):
 
 
 class InSampleError(InputError, NotImplementedError):
-    """In-sample forecasts were asked for; a ValueError for tsrec, NotImplementedError for sktime."""
+    """In-sample forecasts were asked for; a ValueError for tsrec, NotImplementedError for sktime.
+
+    tsrec forecasters forecast only after the end of the data: steps ``fh <= 0``, or stamps at or
+    before the cutoff, raise this error with the steps or stamps asked for.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsrec.estimators import ARNetForecaster
+    >>> est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(np.arange(40.0), fh=[1, 2])
+    >>> try:
+    ...     est.predict(fh=[0, 1])
+    ... except InSampleError as err:
+    ...     print(err)
+    fh must name future steps 1, 2, ... after the end of the data, got [0, 1]; in-sample forecasts are not supported
+    >>> issubclass(InSampleError, ValueError), issubclass(InSampleError, NotImplementedError)
+    (True, True)
+    """
 
 
 class InputFileNotFoundError(InputError, FileNotFoundError):

@@ -106,6 +106,20 @@ class CompanionSSM(nn.Module):
     Only ``a`` is divided by its norm: that bounds the roots of the companion polynomial, which
     is all stability needs; ``b`` and ``c`` only scale the kernel (as in the official encoder).
 
+    Parameters
+    ----------
+    width : int
+        Channels of the input and output (the last axis).
+    n_kernels : int
+        Distinct SSMs, each with its own ``a``, ``b``, ``c``; ``width`` must be a multiple of it,
+        otherwise a ``ValueError`` is raised.
+    state_dim : int
+        State size ``d`` of every SSM (the length of ``a``, ``b`` and ``c``).
+    norm_order : int, default=1
+        Norm dividing each ``a`` (0: no division).
+    skip : bool, default=True
+        Add the skip term ``D u`` (one learned weight per channel, initialised to ones).
+
     Examples
     --------
     >>> import torch
@@ -170,6 +184,26 @@ class SpaceTimeEncoder(nn.Module):
     filter of a zero-mean series is nearly the same for every series, so the per-step
     normalisation is what makes the mean informative.
 
+    Parameters
+    ----------
+    in_features : int or None
+        Channels of the input; ``None`` for one scalar series repeated to ``width`` channels.
+    width : int, default=128
+        Channels of the encoder blocks.
+    n_kernels : int, default=16
+        Distinct SSMs of the first block (``width`` must be a multiple of it).
+    state_dim : int, default=64
+        State size ``d`` of every companion SSM.
+    n_blocks : int, default=1
+        Encoder blocks.
+    dropout : float, default=0.25
+        Dropout on each block's ``y + Linear(GELU(y))`` before the residual sum.
+    norm_order : int, default=1
+        Norm dividing each SSM's ``a`` (0: no division).
+    pool : bool, default=False
+        Return the time mean of the layer-normalised last block, ``(batch, width)``, instead of
+        every step.
+
     Examples
     --------
     >>> import torch
@@ -202,6 +236,33 @@ class ClosedLoopSSM(nn.Module):
     ``s = sum_j A^{lag-1-j} b u_j`` and rolls ``y_i = c^T (A + b k^T)^i s``: no input is read
     after the lag. :meth:`open_loop` gives the same layer's next-step outputs over the lag,
     ``c^T x_{t+1}`` and ``k^T x_{t+1}`` at position ``t`` (for the training losses).
+
+    Parameters
+    ----------
+    width : int
+        Channels; each has its own SSM (``a``, ``b``, ``c`` and the next-input map ``k``).
+    state_dim : int
+        State size ``d`` of every SSM.
+    norm_order : int, default=1
+        Norm dividing each of ``a``, ``b``, ``c`` and ``k`` (0: no division).
+
+    Examples
+    --------
+    >>> import torch
+    >>> _ = torch.manual_seed(0)
+    >>> decoder = ClosedLoopSSM(width=8, state_dim=6)
+    >>> u = torch.randn(2, 30, 8)
+    >>> forecast = decoder(u, horizon=5)
+    >>> forecast.shape
+    torch.Size([2, 5, 8])
+    >>> y_next, u_next = decoder.open_loop(u)
+    >>> y_next.shape, u_next.shape
+    (torch.Size([2, 30, 8]), torch.Size([2, 30, 8]))
+
+    The first closed-loop step is the open-loop prediction after the last input:
+
+    >>> torch.allclose(forecast[:, 0], y_next[:, -1], atol=1e-5)
+    True
     """
 
     def __init__(self, width: int, state_dim: int, norm_order: int = 1) -> None:
