@@ -166,7 +166,7 @@ def check_no_second_derivatives(gen) -> bool:
             torch.autograd.grad(loss, leaves, create_graph=True)
             refused = False
         except RuntimeError as err:
-            refused = "first derivatives only" in str(err)
+            refused = "first derivatives only" in str(err) and "backend='naive'" in str(err)
         print(f"{'ok  ' if refused else 'FAIL'} {name}: create_graph=True through the Triton backward is refused",
               flush=True)
         ok &= refused

@@ -8,31 +8,8 @@ A tile holds consecutive time steps along axis 0 (``lane``). Each step is the af
 
 from __future__ import annotations
 
-import functools
-
-import torch
 import triton
 import triton.language as tl
-
-
-def first_order_only(backward):
-    """Wrap an autograd ``backward`` whose adjoint comes from a Triton kernel autograd cannot see.
-
-    With ``create_graph=True`` (higher-order gradients, e.g. ``torch.autograd.functional.hessian``)
-    autograd would record only the torch parts of the backward, so second derivatives would come
-    back incomplete or zero without a word; they are refused instead.
-    """
-
-    @functools.wraps(backward)
-    def checked(ctx, *grads):
-        if torch.is_grad_enabled():  # autograd runs backward in grad mode exactly when create_graph=True
-            raise RuntimeError(
-                "tsrec's Triton kernels have first derivatives only (backward was called with "
-                "create_graph=True); use backend='torch' for higher-order gradients"
-            )
-        return backward(ctx, *grads)
-
-    return checked
 
 
 @triton.jit

@@ -63,6 +63,11 @@ def linear_scan(
         All states, ``(batch, time, channels)``, dtype of ``b``.
     h_T : torch.Tensor
         Final state ``(batch, channels)``, only when ``output_final_state``.
+
+    Notes
+    -----
+    The ``torch`` and ``triton`` backends have first derivatives only: a backward with
+    ``create_graph=True`` (e.g. a Hessian) raises; ``backend="naive"`` gives higher orders.
     """
     _validate(a, b, initial_state)
     extra = () if initial_state is None else (initial_state,)

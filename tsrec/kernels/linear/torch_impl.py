@@ -15,6 +15,7 @@ import math
 
 import torch
 
+from .._autograd import first_order_only
 from .._checks import compute_dtype
 
 # Measured crossover, fwd+bwd on one core (benchmarks/results/kernels.md): the chunked loop wins
@@ -106,6 +107,7 @@ class _LinearScanFn(torch.autograd.Function):
         return h
 
     @staticmethod
+    @first_order_only
     def backward(ctx, grad_h):  # noqa: D102 - autograd protocol
         a, h, h0 = ctx.saved_tensors
         rev = ctx.reverse

@@ -18,7 +18,8 @@ import torch
 import triton
 import triton.language as tl
 
-from .._triton_tiles import compose_affine, first_order_only
+from .._autograd import first_order_only
+from .._triton_tiles import compose_affine
 from .torch_impl import gate_and_state_grads
 
 BLOCK_C = 32  # channels per program: 32 fp32 = one 128-byte row segment per time step

@@ -24,7 +24,7 @@ import triton
 import triton.language as tl
 
 from .._checks import compute_dtype
-from .._triton_tiles import first_order_only
+from .._autograd import first_order_only
 from .cfc import lecun_tanh
 # the rnn kernels' overflow-free tanh (libdevice's does not interpret) and weight-gradient helpers
 from .triton_impl import _tanh, states_before, summed_outer

@@ -23,7 +23,7 @@ import triton
 import triton.language as tl
 
 from .._checks import compute_dtype
-from .._triton_tiles import first_order_only
+from .._autograd import first_order_only
 
 GATE_TILE = 4096  # elements of one (BB, U, U) tile: BB = GATE_TILE // U_pad**2, at least 1
 

@@ -24,7 +24,7 @@ import triton
 import triton.language as tl
 
 from .._checks import compute_dtype
-from .._triton_tiles import first_order_only
+from .._autograd import first_order_only
 from .cells import MAX_HIDDEN
 
 BLOCK_B = 16  # tl.dot needs every dimension >= 16 on GPUs

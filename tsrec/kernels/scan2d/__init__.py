@@ -112,6 +112,8 @@ def scan2d(
     -----
     All tensors share ``x``'s device and dtype, except that they may be float32 when ``x`` is
     half precision (parameters and some activations under autocast).
+    The ``torch`` and ``triton`` backends have first derivatives only: a backward with
+    ``create_graph=True`` (e.g. a Hessian) raises; ``backend="naive"`` gives higher orders.
     """
     tensors = _validate(x, delta1, delta2, (A1, A2, A3, A4), (B1, B2, C1, C2), D, initial_state)
     chosen = resolve_backend(backend, *[t for t in tensors if t is not None])

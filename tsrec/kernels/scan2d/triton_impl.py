@@ -41,7 +41,8 @@ import torch
 import triton
 import triton.language as tl
 
-from .._triton_tiles import compose_affine, first_order_only, tile_row
+from .._autograd import first_order_only
+from .._triton_tiles import compose_affine, tile_row
 BLOCK_D = 16  # channels per program, at most
 CHUNK_T = 16  # time steps per tile
 TILE_VALUES = 512  # (time, channel, state) values per tile, float32 (float64: half); see _meta

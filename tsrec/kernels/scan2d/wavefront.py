@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch.autograd.function import once_differentiable
 
+from .._autograd import first_order_only
 from .naive import State, cell, read
 
 
@@ -142,7 +142,7 @@ class _Wavefront(torch.autograd.Function):
         return y, H1, H2
 
     @staticmethod
-    @once_differentiable
+    @first_order_only
     def backward(ctx, gy, gH1, gH2):
         saved = ctx.saved_tensors
         x, d1, d2, B1, B2, C1, C2 = saved[:7]

@@ -118,6 +118,8 @@ def selective_scan(
     -----
     All tensors share ``u``'s device and dtype, except that they may be float32 when ``u`` is
     half precision (parameters and some activations under autocast).
+    The ``torch`` and ``triton`` backends have first derivatives only: a backward with
+    ``create_graph=True`` (e.g. a Hessian) raises; ``backend="naive"`` gives higher orders.
     """
     _validate(u, delta, A, B, C, D, z, delta_bias, initial_state)
     args = (u, delta, A, B, C, D, z, delta_bias, delta_softplus, initial_state)

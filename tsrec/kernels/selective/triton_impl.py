@@ -23,7 +23,8 @@ import torch
 import triton
 import triton.language as tl
 
-from .._triton_tiles import compose_affine, first_order_only, tile_row
+from .._autograd import first_order_only
+from .._triton_tiles import compose_affine, tile_row
 from .common import finish_output, grouped, widen_inputs
 
 BLOCK_D = 16  # channels per program, at most
