@@ -35,9 +35,14 @@ def compare(label, fn, leaves, dtype, ref="naive"):
         loss = sum((o.double() ** 2).sum() for o in outs)
         res[backend] = list(outs) + list(torch.autograd.grad(loss, leaves))
     worst = max(rel_err(g, r) for g, r in zip(res["triton"], res[ref]))
-    ok = worst < TOL[dtype]
+    ok = worst < tolerance(dtype)
     print(f"{'ok  ' if ok else 'FAIL'} {label} vs {ref}: max rel err {worst:.2e}", flush=True)
     return ok
+
+
+def tolerance(dtype):
+    """bfloat16 keeps 8 bits: outputs and gradients are rounded to it on both sides."""
+    return TOL.get(dtype, 2e-2)
 
 
 def leaf(*shape, dtype, scale=1.0, positive=False, gen):
@@ -45,82 +50,100 @@ def leaf(*shape, dtype, scale=1.0, positive=False, gen):
     return (scale * x).to(device=DEVICE, dtype=dtype).requires_grad_()
 
 
-def check_linear(dtype, reverse, h0, gen, shape=(2, 9, 5), ref="naive"):
-    """``shape`` (batch, time, channels); time > 64 spans tiles, channels > 32 channel blocks."""
+def check_linear(dtype, reverse, h0, gen, shape=(2, 9, 5), ref="naive", pdtype=None):
+    """``shape`` (batch, time, channels); time > 64 spans tiles, channels > 32 channel blocks.
+
+    ``pdtype``: the initial state's dtype (float32 with half-precision gates and inputs, as under autocast).
+    """
     a, b = leaf(*shape, dtype=dtype, scale=0.99, positive=True, gen=gen), leaf(*shape, dtype=dtype, gen=gen)
-    s = leaf(shape[0], shape[2], dtype=dtype, gen=gen) if h0 else None
+    s = leaf(shape[0], shape[2], dtype=pdtype or dtype, gen=gen) if h0 else None
     leaves = [a, b] + ([s] if h0 else [])
     fn = lambda be: linear_scan(a, b, initial_state=s, reverse=reverse, output_final_state=True, backend=be)  # noqa: E731
     return compare(f"linear_scan {dtype} reverse={reverse} h0={h0} shape={shape}", fn, leaves, dtype, ref)
 
 
-def check_selective(dtype, groups, extras, gen, b=2, T=7, d=4, n=3, ref="naive"):
-    """Defaults are tiny; ``T > 16`` spans time tiles (checkpoints) and ``d > 16`` several channel blocks."""
+def check_selective(dtype, groups, extras, gen, b=2, T=7, d=4, n=3, ref="naive", pdtype=None):
+    """Defaults are tiny; ``T > 16`` spans time tiles (checkpoints) and ``d > 16`` several channel blocks.
+
+    ``pdtype``: the dtype of ``A``, ``D``, ``delta_bias`` and the initial state (parameters).
+    """
     bc = (b, T, n) if groups is None else (b, T, groups, n)
+    p = pdtype or dtype
     x = dict(u=leaf(b, T, d, dtype=dtype, gen=gen), delta=leaf(b, T, d, dtype=dtype, scale=0.5, positive=True, gen=gen),
-             A=leaf(d, n, dtype=dtype, scale=-1.0, positive=True, gen=gen), B=leaf(*bc, dtype=dtype, gen=gen),
+             A=leaf(d, n, dtype=p, scale=-1.0, positive=True, gen=gen), B=leaf(*bc, dtype=dtype, gen=gen),
              C=leaf(*bc, dtype=dtype, gen=gen))
-    kw = dict(D=leaf(d, dtype=dtype, gen=gen), z=leaf(b, T, d, dtype=dtype, gen=gen),
-              delta_bias=leaf(d, dtype=dtype, scale=0.1, gen=gen), initial_state=leaf(b, d, n, dtype=dtype, gen=gen)) if extras else {}
+    kw = dict(D=leaf(d, dtype=p, gen=gen), z=leaf(b, T, d, dtype=dtype, gen=gen),
+              delta_bias=leaf(d, dtype=p, scale=0.1, gen=gen), initial_state=leaf(b, d, n, dtype=p, gen=gen)) if extras else {}
     leaves = list(x.values()) + list(kw.values())
     fn = lambda be: selective_scan(**x, **kw, delta_softplus=extras, output_final_state=True, backend=be)  # noqa: E731
     label = f"selective_scan {dtype} groups={groups} extras={extras} B={b} T={T} D={d} N={n}"
     ok = compare(label, fn, leaves, dtype, ref)
     with torch.no_grad():  # inference: the forward kernel skips its checkpoints
         worst = max(rel_err(g, r) for g, r in zip(fn("triton"), fn(ref)))
-    print(f"{'ok  ' if worst < TOL[dtype] else 'FAIL'} {label} no_grad vs {ref}: max rel err {worst:.2e}", flush=True)
-    return ok and worst < TOL[dtype]
+    print(f"{'ok  ' if worst < tolerance(dtype) else 'FAIL'} {label} no_grad vs {ref}: max rel err {worst:.2e}",
+          flush=True)
+    return ok and worst < tolerance(dtype)
 
 
-def check_rnn(dtype, cell, h0, gen, b=3, T=6, hidden=5):
+def check_rnn(dtype, cell, h0, gen, b=3, T=6, hidden=5, pdtype=None):
+    """``pdtype``: the dtype of the weights and the initial state."""
     k = 1 if cell == "tanh" else 2
     x = leaf(b, T, hidden * k, dtype=dtype, gen=gen)
-    W = leaf(hidden, hidden * k, dtype=dtype, scale=hidden ** -0.5, gen=gen)
-    s = leaf(b, hidden, dtype=dtype, gen=gen) if h0 else None
+    W = leaf(hidden, hidden * k, dtype=pdtype or dtype, scale=hidden ** -0.5, gen=gen)
+    s = leaf(b, hidden, dtype=pdtype or dtype, gen=gen) if h0 else None
     leaves = [x, W] + ([s] if h0 else [])
     fn = lambda be: rnn_scan(x, W, initial_state=s, cell=cell, output_final_state=True, backend=be)  # noqa: E731
     return compare(f"rnn_scan {dtype} cell={cell} h0={h0} B={b} T={T} H={hidden}", fn, leaves, dtype)
 
 
-def check_ltc(dtype, gen, b=3, T=4, units=5, unfolds=3):
-    """``units`` 5 pads to 8 lanes; ``b`` above the rows per program spans several programs."""
+def check_ltc(dtype, gen, b=3, T=4, units=5, unfolds=3, pdtype=None):
+    """``units`` 5 pads to 8 lanes; ``b`` above the rows per program spans several programs.
+
+    ``pdtype``: the dtype of everything but ``terms`` (the state and the parameters).
+    """
+    p = pdtype or dtype
     terms = leaf(b, T, 2 * units, dtype=dtype, scale=0.5, positive=True, gen=gen)
-    v0 = leaf(b, units, dtype=dtype, scale=0.5, gen=gen)
-    cm, ln, g = (leaf(units, dtype=dtype, scale=s, positive=True, gen=gen) for s in (3.0, 0.2, 1.0))
+    v0 = leaf(b, units, dtype=p, scale=0.5, gen=gen)
+    cm, ln, g = (leaf(units, dtype=p, scale=s, positive=True, gen=gen) for s in (3.0, 0.2, 1.0))
     ld = (cm.detach() + g.detach()).requires_grad_()
-    w = leaf(units, units, dtype=dtype, positive=True, gen=gen)
-    w_erev = leaf(units, units, dtype=dtype, gen=gen)
-    sigma = leaf(units, units, dtype=dtype, scale=5.0, positive=True, gen=gen)
-    mu = leaf(units, units, dtype=dtype, positive=True, gen=gen)
+    w = leaf(units, units, dtype=p, positive=True, gen=gen)
+    w_erev = leaf(units, units, dtype=p, gen=gen)
+    sigma = leaf(units, units, dtype=p, scale=5.0, positive=True, gen=gen)
+    mu = leaf(units, units, dtype=p, positive=True, gen=gen)
     leaves = [terms, v0, cm, ln, ld, w, w_erev, sigma, mu]
     fn = lambda be: (ltc_scan(*leaves, ode_unfolds=unfolds, backend=be),)  # noqa: E731
     return compare(f"ltc_scan {dtype} B={b} T={T} U={units} unfolds={unfolds}", fn, leaves, dtype)
 
 
-def check_cfc(dtype, gen, b=3, T=4, units=5, width=12):
+def check_cfc(dtype, gen, b=3, T=4, units=5, width=12, pdtype=None):
     """``units`` and ``width`` pad to 16 lanes; ``b`` above 16 rows spans several programs.
 
     The weights keep the recurrence contracting: at T = 96 with unit-gain weights the float32
     recurrence drifts chaotically from the float64 reference (1e-2 to 3e-1 on the torch path too).
+    ``pdtype``: the dtype of everything but ``xz`` (the state and the parameters).
     """
-    xz, h0 = leaf(b, T, width, dtype=dtype, gen=gen), leaf(b, units, dtype=dtype, scale=0.5, gen=gen)
-    W_h = leaf(units, width, dtype=dtype, scale=0.5 * units ** -0.5, gen=gen)
-    heads = [leaf(*shape, dtype=dtype, scale=width ** -0.5, gen=gen) for shape in [(width, units), (units,)] * 3]
+    p = pdtype or dtype
+    xz, h0 = leaf(b, T, width, dtype=dtype, gen=gen), leaf(b, units, dtype=p, scale=0.5, gen=gen)
+    W_h = leaf(units, width, dtype=p, scale=0.5 * units ** -0.5, gen=gen)
+    heads = [leaf(*shape, dtype=p, scale=width ** -0.5, gen=gen) for shape in [(width, units), (units,)] * 3]
     leaves = [xz, h0, W_h, *heads]
     fn = lambda be: (cfc_scan(*leaves, backend=be),)  # noqa: E731
     return compare(f"cfc_scan {dtype} B={b} T={T} U={units} Z={width}", fn, leaves, dtype)
 
 
-def check_scan2d(dtype, coupled, reverse, h0, final, gen, b=2, T=4, V=3, d=3, n=2):
-    """Defaults are tiny; ``d > 16`` spans channel blocks (block sums of the B/C gradients), ``T > 16`` time tiles."""
+def check_scan2d(dtype, coupled, reverse, h0, final, gen, b=2, T=4, V=3, d=3, n=2, pdtype=None):
+    """Defaults are tiny; ``d > 16`` spans channel blocks (block sums of the B/C gradients), ``T > 16`` time tiles.
+
+    ``pdtype``: the dtype of ``A1..A4`` and the initial state.
+    """
     grid, small = (b, T, V, d), (b, T, V, n)
     x = leaf(*grid, dtype=dtype, gen=gen)
     deltas = [leaf(*grid, dtype=dtype, scale=0.9, positive=True, gen=gen) for _ in range(2)]
-    A = [leaf(d, n, dtype=dtype, scale=-1.0, positive=True, gen=gen) for _ in range(4)]
+    A = [leaf(d, n, dtype=pdtype or dtype, scale=-1.0, positive=True, gen=gen) for _ in range(4)]
     if not coupled:
         A[1] = A[2] = None
     BC = [leaf(*small, dtype=dtype, gen=gen) for _ in range(4)]
-    init = tuple(leaf(b, V, d, n, dtype=dtype, gen=gen) for _ in range(2)) if h0 else None
+    init = tuple(leaf(b, V, d, n, dtype=pdtype or dtype, gen=gen) for _ in range(2)) if h0 else None
     # without A2 the variate state at t = -1 is unused: naive gives it no gradient at all
     used_init = [] if init is None else list(init) if coupled else [init[0]]
     leaves = [x, *deltas, *[a for a in A if a is not None], *BC, *used_init]
@@ -201,7 +224,18 @@ def interpreter_checks(gen) -> list:
     # several time tiles (the last one partial) down several variate columns, both directions
     checks.append(check_scan2d(torch.float32, True, True, True, True, gen=gen, b=2, T=37, V=3, d=5, n=3))
     checks.append(check_scan2d(torch.float64, False, False, False, True, gen=gen, b=1, T=20, V=4, d=3, n=2))
-    return checks
+    return checks + half_precision_checks(gen)
+
+
+def half_precision_checks(gen) -> list:
+    """One bfloat16 case per kernel, with float32 parameters and states as under autocast."""
+    bf16, f32 = torch.bfloat16, torch.float32
+    return [check_linear(bf16, False, True, gen=gen, pdtype=f32),
+            check_selective(bf16, None, True, gen=gen, pdtype=f32),
+            check_rnn(bf16, "gated", True, gen=gen, pdtype=f32),
+            check_ltc(bf16, gen, pdtype=f32),
+            check_cfc(bf16, gen, pdtype=f32),
+            check_scan2d(bf16, True, False, True, True, gen=gen, pdtype=f32)]
 
 
 def gpu_checks(gen) -> list:

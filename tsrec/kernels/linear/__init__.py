@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from .._checks import check_finite, check_like, check_same_shape, check_shape, check_tensor
+from .._checks import check_finite, check_like, check_mixed_precision_like, check_same_shape, check_shape, check_tensor
 from .._dispatch import resolve_backend
 from .naive import linear_scan_naive
 from .torch_impl import linear_scan_torch
@@ -20,13 +20,12 @@ def _validate(a: object, b: object, initial_state: object) -> None:
     check_tensor("a", a, ndim=3, allow_complex=True, finite=False)
     check_tensor("b", b, ndim=3, allow_complex=True, finite=False)
     check_same_shape(a=a, b=b)
-    check_like("b", b, a=a)
     if a.shape[1] == 0:
         raise ValueError("a and b have an empty time axis (dim 1); pass at least one time step")
     if initial_state is not None:
         check_tensor("initial_state", initial_state, ndim=2, allow_complex=True, finite=False)
         check_shape("initial_state", initial_state, (a.shape[0], a.shape[2]), "(batch, channels)")
-        check_like("b", b, initial_state=initial_state)
+    check_mixed_precision_like("b", b, a=a, initial_state=initial_state)
     check_finite(a=a, b=b, initial_state=initial_state)
 
 
@@ -46,10 +45,12 @@ def linear_scan(
     a : torch.Tensor
         Gates, ``(batch, time, channels)``, real or complex.
     b : torch.Tensor
-        Inputs, same shape and dtype as ``a``.
+        Inputs, same shape and dtype as ``a`` (``a`` may be float32 when ``b`` is half precision,
+        as under autocast).
     initial_state : torch.Tensor, optional
         ``(batch, channels)`` state before the first step (before the last one when
-        ``reverse``); zeros when omitted. Gradients flow into it.
+        ``reverse``); zeros when omitted; ``b``'s dtype, or float32 when that is half precision.
+        Gradients flow into it.
     reverse : bool, default False
         Run from the last time step to the first: ``h_t = a_t * h_{t+1} + b_t``.
     output_final_state : bool, default False

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import torch
 
-from .._checks import check_finite, check_like, check_shape, check_tensor
+from .._checks import check_finite, check_mixed_precision_like, check_shape, check_tensor
 from .._dispatch import resolve_backend
 from .cells import CELLS, MAX_HIDDEN
 from .cfc import cfc_scan
@@ -115,7 +115,8 @@ def rnn_scan(
         ``(batch, time, K*H)`` input projections, already multiplied out by the caller
         (``K = 1`` for ``"tanh"``, ``2`` for ``"gated"``).
     W : torch.Tensor
-        ``(H, K*H)`` recurrent weights.
+        ``(H, K*H)`` recurrent weights; ``x``'s dtype, or float32 when that is half precision
+        (as under autocast; the same for ``initial_state``).
     initial_state : torch.Tensor, optional
         ``(batch, H)`` start state; zeros when omitted.
     cell : {"tanh", "gated"}
@@ -146,7 +147,7 @@ def rnn_scan(
     if initial_state is not None:
         check_tensor("initial_state", initial_state, ndim=2, finite=False)
         check_shape("initial_state", initial_state, (x.shape[0], hidden), "(batch, H)")
-    check_like("x", x, W=W, initial_state=initial_state)
+    check_mixed_precision_like("x", x, W=W, initial_state=initial_state)
     check_finite(x=x, W=W, initial_state=initial_state)
     which = resolve_backend(backend, x, W, triton_fits=hidden <= MAX_HIDDEN)
     if which == "naive":

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import torch
 
-from .._checks import check_finite, check_like, check_shape, check_tensor
+from .._checks import check_finite, check_mixed_precision_like, check_shape, check_tensor, compute_dtype
 from .._dispatch import resolve_backend
 
 MAX_UNITS, MAX_BACKBONE = 64, 256  # what the Triton kernels keep on chip
@@ -73,6 +73,11 @@ def cfc_scan(
     -------
     torch.Tensor
         ``(batch, time, U)``, dtype of ``xz``.
+
+    Notes
+    -----
+    All tensors share ``xz``'s device and dtype, except that they may be float32 when ``xz`` is
+    half precision (as under autocast); half precision is computed in float32.
     """
     named = {"xz": xz, "h0": h0, "W_h": W_h, "W1": W1, "b1": b1, "W2": W2, "b2": b2, "Wt": Wt, "bt": bt}
     for name, tensor in named.items():
@@ -88,7 +93,7 @@ def cfc_scan(
         check_shape(name, p, (units,), "(U,)")
     if n_steps == 0:
         raise ValueError("xz has an empty time axis (dim 1); pass at least one time step")
-    check_like("xz", xz, **{k: v for k, v in named.items() if k != "xz"})
+    check_mixed_precision_like("xz", xz, **{k: v for k, v in named.items() if k != "xz"})
     check_finite(**named)
     params = (W_h, W1, b1, W2, b2, Wt, bt)
     fits = units <= MAX_UNITS and width <= MAX_BACKBONE
@@ -100,14 +105,12 @@ def cfc_scan(
         from .cfc_triton import cfc_scan_triton  # lazy: importing tsrec must not import triton
 
         return cfc_scan_triton(xz, h0, params)
-    out_dtype = xz.dtype
-    if which == "naive":
-        xz, h, params = xz.double(), h0.double(), [p.double() for p in params]
-        steps = [xz[:, t] for t in range(n_steps)]
-    else:
-        h, steps = h0, xz.unbind(1)
+    # float64 is the specification; the torch path accumulates half precision in float32
+    wide = torch.float64 if which == "naive" else compute_dtype(xz.dtype)
+    xz_w, h, params = xz.to(wide), h0.to(wide), [p.to(wide) for p in params]
+    steps = [xz_w[:, t] for t in range(n_steps)] if which == "naive" else xz_w.unbind(1)
     out = []
     for xz_t in steps:
         h = cfc_step(xz_t, h, *params)
         out.append(h)
-    return torch.stack(out, dim=1).to(out_dtype)
+    return torch.stack(out, dim=1).to(xz.dtype)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import torch
 
-from .._checks import check_finite, check_like, check_shape, check_tensor
+from .._checks import check_finite, check_mixed_precision_like, check_shape, check_tensor, compute_dtype
 from .._dispatch import resolve_backend
 
 MAX_UNITS = 64  # the Triton kernels keep (batch rows x U x U) synapse tiles in registers
@@ -87,6 +87,11 @@ def ltc_scan(
     -------
     torch.Tensor
         ``(batch, time, U)`` states after each input step, dtype of ``terms``.
+
+    Notes
+    -----
+    All tensors share ``terms``'s device and dtype, except that they may be float32 when
+    ``terms`` is half precision (as under autocast); half precision is computed in float32.
     """
     named = {"terms": terms, "v0": v0, "cm_t": cm_t, "leak_num": leak_num, "leak_den": leak_den, "w": w,
              "w_erev": w_erev, "sigma": sigma, "mu": mu}
@@ -104,17 +109,17 @@ def ltc_scan(
         raise ValueError("terms has an empty time axis (dim 1); pass at least one time step")
     if isinstance(ode_unfolds, bool) or not isinstance(ode_unfolds, int) or ode_unfolds < 1:
         raise ValueError(f"ode_unfolds must be an integer >= 1, got {ode_unfolds!r}")
-    check_like("terms", terms, **{k: v for k, v in named.items() if k != "terms"})
+    check_mixed_precision_like("terms", terms, **{k: v for k, v in named.items() if k != "terms"})
     check_finite(**named)
     params = (cm_t, leak_num, leak_den, w, w_erev, sigma, mu)
     which = resolve_backend(backend, terms, v0, *params, triton_fits=units <= MAX_UNITS)
-    if which == "naive":
-        wide = [x.double() for x in (terms, v0, *params)]
-        return _loop(wide[0], wide[1], wide[2:], ode_unfolds, epsilon, index_time=True).to(terms.dtype)
     if which == "triton":
         if units > MAX_UNITS:
             raise ValueError(f"the Triton LTC kernel keeps U <= {MAX_UNITS} on chip, got U={units}; use backend='torch'")
         from .ltc_triton import ltc_scan_triton  # lazy: importing tsrec must not import triton
 
         return ltc_scan_triton(terms, v0, params, ode_unfolds, epsilon)
-    return _loop(terms, v0, params, ode_unfolds, epsilon, index_time=False)
+    # float64 is the specification; the torch path accumulates half precision in float32
+    wide = torch.float64 if which == "naive" else compute_dtype(terms.dtype)
+    terms_w, v0_w, *params_w = (x.to(wide) for x in (terms, v0, *params))
+    return _loop(terms_w, v0_w, params_w, ode_unfolds, epsilon, index_time=which == "naive").to(terms.dtype)
