@@ -10,31 +10,15 @@ loss, the same number the estimator's early stopping and best-weights restore us
 from __future__ import annotations
 
 import logging
-import math
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import optuna
-from optuna_integration import PyTorchLightningPruningCallback
-from sklearn.base import clone, is_classifier
-from sktime.forecasting.base import BaseForecaster
 
-from tsrec.estimators._engine import extra_callbacks
-from tsrec.registry import all_estimators
+from tsrec.tuning._checks import check_data, check_n_trials, check_val_size, estimator_kind, make_study
+from tsrec.tuning._objective import Objective
 from tsrec.tuning.spaces import search_space
-
-# optuna-integration 5.x imports ``lightning.pytorch`` (the package tsrec's engine trains with),
-# so its callback is a Lightning ``Callback`` the Trainer accepts as is. It reads ``val_loss``
-# from ``trainer.callback_metrics`` after each validation epoch (tsrec's TrainingModule logs it
-# there), reports it with the epoch as the step, and raises ``optuna.TrialPruned`` out of
-# ``Trainer.fit``; Lightning re-raises it after its teardown, so it reaches the objective intact.
-
-#: epochs during which the default pruner never prunes (the first ones are noisy)
-DEFAULT_WARMUP_EPOCHS = 2
-#: trials that always run to the end before the default pruner starts comparing
-DEFAULT_STARTUP_TRIALS = 5
 
 
 @dataclass
@@ -76,124 +60,6 @@ class TuneResult:
     best_params: dict[str, Any]
     best_value: float
     study: optuna.Study
-
-
-def _check_n_trials(n_trials: object, timeout: object) -> None:
-    if timeout is not None and (
-        isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0
-    ):
-        raise ValueError(f"timeout must be None or a number of seconds > 0, got {timeout!r}")
-    if n_trials is None and timeout is not None:
-        return
-    if isinstance(n_trials, bool) or not isinstance(n_trials, numbers.Integral) or n_trials < 1:
-        raise ValueError(f"n_trials must be a positive integer (or None together with a timeout), got {n_trials!r}")
-
-
-def _kind(estimator: object) -> str:
-    """"forecaster" or "classifier": from the registry, else from scikit-learn / sktime."""
-    for method in ("get_params", "set_params", "fit"):
-        if not callable(getattr(estimator, method, None)):
-            raise TypeError(
-                f"tune needs an estimator with get_params, set_params and fit (a tsrec estimator, see "
-                f"tsrec.all_estimators()); {type(estimator).__name__} has no {method}"
-            )
-    for kind in ("forecaster", "classifier"):
-        if isinstance(estimator, tuple(cls for _, cls in all_estimators(kind))):
-            return kind
-    if is_classifier(estimator):
-        return "classifier"
-    if isinstance(estimator, BaseForecaster):
-        return "forecaster"
-    raise TypeError(
-        f"cannot tell whether {type(estimator).__name__} is a forecaster or a classifier; tune takes a "
-        "tsrec estimator, an sktime forecaster or a scikit-learn classifier"
-    )
-
-
-def _check_data(kind: str, data: tuple) -> None:
-    if kind == "classifier" and len(data) != 2:
-        raise TypeError(
-            f"for a classifier, pass the series and the labels as in fit: tune(classifier, X, y); "
-            f"got {len(data)} data argument(s)"
-        )
-    if kind == "forecaster" and len(data) not in (1, 2):
-        raise TypeError(
-            f"for a forecaster, pass the series (and exogenous data) as in fit: tune(forecaster, y) or "
-            f"tune(forecaster, y, X); got {len(data)} data argument(s)"
-        )
-    first = "X" if kind == "classifier" else "y"
-    if data[0] is None:
-        raise ValueError(f"{first} is None; pass the training data")
-    if kind == "classifier" and data[1] is None:
-        raise ValueError("y is None; a classifier needs the class labels: tune(classifier, X, y)")
-
-
-def _check_val_size(estimator: object) -> None:
-    params = estimator.get_params()
-    name = type(estimator).__name__
-    if "val_size" not in params:
-        raise TypeError(
-            f"{name} has no val_size parameter; tune scores each trial by its validation loss, so it "
-            "needs an estimator that holds out a validation split"
-        )
-    val_size = params["val_size"]
-    if isinstance(val_size, numbers.Real) and not isinstance(val_size, bool) and val_size <= 0:
-        raise ValueError(
-            f"{name} has val_size={val_size!r}, so no validation loss to tune on; set val_size, e.g. "
-            f"{name}(..., val_size=0.2) or estimator.set_params(val_size=0.2)"
-        )
-
-
-def _check_sampled(params: object, valid: set[str], name: str) -> dict[str, Any]:
-    if not isinstance(params, dict):
-        raise TypeError(f"the search space must return a dict of parameters, got {type(params).__name__}")
-    unknown = sorted(set(params) - valid)
-    if unknown:
-        raise ValueError(
-            f"the search space returned parameter(s) {unknown} that {name} does not take; "
-            f"valid parameters are {sorted(valid)}"
-        )
-    return params
-
-
-def _best_val_loss(estimator: object) -> float:
-    history = getattr(estimator, "history_", None)
-    value = history.get("best_val_loss") if isinstance(history, dict) else None
-    if value is None:
-        raise ValueError(
-            f"the fit of {type(estimator).__name__} recorded no validation loss: its validation split is "
-            "empty (too few rows or windows for val_size); raise val_size or give more data"
-        )
-    return float(value)
-
-
-def _make_study(
-    study: optuna.Study | None,
-    sampler: optuna.samplers.BaseSampler | None,
-    pruner: optuna.pruners.BasePruner | None,
-    random_state: int | None,
-) -> optuna.Study:
-    if study is None:
-        bad_seed = isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral)
-        if random_state is not None and bad_seed:
-            raise ValueError(f"random_state must be None or an int, got {random_state!r}")
-        sampler = sampler if sampler is not None else optuna.samplers.TPESampler(seed=random_state)
-        if pruner is None:
-            pruner = optuna.pruners.MedianPruner(
-                n_startup_trials=DEFAULT_STARTUP_TRIALS, n_warmup_steps=DEFAULT_WARMUP_EPOCHS
-            )
-        return optuna.create_study(direction="minimize", sampler=sampler, pruner=pruner)
-    if not isinstance(study, optuna.Study):
-        raise TypeError(f"study must be an optuna.Study or None, got {type(study).__name__}")
-    given = [n for n, v in (("sampler", sampler), ("pruner", pruner), ("random_state", random_state)) if v is not None]
-    if given:
-        raise ValueError(
-            f"pass {given} when creating the study (optuna.create_study), not together with study=; "
-            "the study's own sampler and pruner are used"
-        )
-    if len(study.directions) != 1 or study.direction != optuna.study.StudyDirection.MINIMIZE:
-        raise ValueError("study must be single-objective with direction='minimize' (a validation loss)")
-    return study
 
 
 def tune(
@@ -275,42 +141,28 @@ def tune(
     >>> result.best_estimator.predict(fh=[1, 2]).shape
     (2,)
     """
-    _check_n_trials(n_trials, timeout)
-    kind = _kind(estimator)
-    _check_data(kind, data)
+    check_n_trials(n_trials, timeout)
+    kind = estimator_kind(estimator)
+    check_data(kind, data)
     if fit_params is not None and not isinstance(fit_params, dict):
         raise TypeError(f"fit_params must be a dict or None, got {type(fit_params).__name__}")
     if space is None:
         space = lambda trial: search_space(estimator, trial)  # noqa: E731
     elif not callable(space):
         raise TypeError(f"space must be a callable space(trial) -> dict or None, got {type(space).__name__}")
-    _check_val_size(estimator)
-    valid = set(estimator.get_params(deep=True))
-    name = type(estimator).__name__
-    best: dict[str, Any] = {"value": math.inf, "number": None}
-
-    def objective(trial: optuna.Trial) -> float:
-        params = _check_sampled(space(trial), valid, name)
-        candidate = clone(estimator).set_params(**params)
-        _check_val_size(candidate)
-        with extra_callbacks([PyTorchLightningPruningCallback(trial, monitor="val_loss")]):
-            candidate.fit(*data, **(fit_params or {}))
-        value = _best_val_loss(candidate)
-        trial.set_user_attr("epochs", int(candidate.history_.get("epochs", 0)))
-        if best["number"] is None or value < best["value"]:  # ties keep the earlier trial
-            best.update(value=value, number=trial.number, params=dict(params), estimator=candidate)
-        return value
-
+    check_val_size(estimator)
+    objective = Objective(estimator, data, space, fit_params or {})
     verbose = bool(estimator.get_params().get("verbose", False))
     verbosity = optuna.logging.get_verbosity()
     try:
         if not verbose:
             optuna.logging.set_verbosity(logging.WARNING)
-        study = _make_study(study, sampler, pruner, random_state)
+        study = make_study(study, sampler, pruner, random_state)
         first = len(study.trials)
         study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(), gc_after_trial=False)
     finally:
         optuna.logging.set_verbosity(verbosity)
+    best = objective.best
     if best["number"] is None:
         states = [t.state.name for t in study.trials[first:]]
         counts = {s: states.count(s) for s in sorted(set(states))}
