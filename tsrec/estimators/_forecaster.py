@@ -19,7 +19,7 @@ from sktime.datatypes import convert_to
 from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 from torch import nn
 
-from tsrec.estimators import _engine, _evaluate, _newdata, _persistence, _seeding
+from tsrec.estimators import _engine, _evaluate, _newdata, _persistence, _seeding, _updates
 from tsrec.estimators._params import check_val_size, training_config, warn_no_validation
 from tsrec.estimators._series import check_raw_y, join_panel, split_panel
 from tsrec.estimators._timeindex import align_stamps, future_index, infer_freq, positions, stamp_offset_ns, steps_to
@@ -134,20 +134,10 @@ class DeepForecaster(BaseForecaster):
                 "would refit from scratch on those few rows; fit() it again on the full data, or call "
                 "update(y, update_params=False) to move the cutoff and keep the weights"
             )
-        check_raw_y(y)
-        inner = convert_to(y, to_type=INNER_MTYPES)
-        self._check_variates(inner, named=not isinstance(y, np.ndarray))
-        if isinstance(y, np.ndarray):
-            inner = _newdata.stamp_new_rows(y, self._y, self.columns_)
-        _newdata.check_update_rows(self._y, inner)
-        _newdata.check_scaled(self.scaler_.transform(inner.to_numpy(float)), "update's y")
-        if isinstance(y, pd.DataFrame) and list(inner.columns) != self.columns_:
-            # a model fitted on an array numbers its columns; sktime would store the new names beside them
-            y = inner.set_axis(self.columns_, axis=1)
-        super().update(inner if isinstance(y, np.ndarray) else y, X=X, update_params=update_params)
-        if isinstance(y, np.ndarray):  # sktime returns forecasts in the container it saw last
-            self._y_metadata = {**self._y_metadata, "mtype": "np.ndarray"}
-            self._y_mtype_last_seen = "np.ndarray"
+        rows, mtype = _updates.checked_rows(self, y)
+        store = dict(self._converter_store_y)
+        super().update(rows, X=X, update_params=update_params)
+        _updates.keep_container(self, mtype, store)
         return self
 
     def predict(self, fh=None, X=None, y=None):

@@ -1,0 +1,44 @@
+"""``update`` of a fitted forecaster: new rows checked and put in the fitted terms before sktime stores them.
+
+sktime's ``update`` stores the rows it is given beside the stored ones by column name and index
+level name, and returns later forecasts in the container it saw last. tsrec hands it the rows as
+a frame in the fitted terms (the fitted variate names and levels), so that rows named otherwise
+continue the fitted variates instead of becoming new ones, and then puts back the user's container.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sktime.datatypes import convert_to
+
+from tsrec.estimators import _newdata
+from tsrec.estimators._series import FLAT_MTYPES, check_raw_y
+
+
+def checked_rows(est, y: object) -> tuple[pd.DataFrame, str]:
+    """The rows ``y`` of ``est.update`` as a frame in the fitted terms, and the sktime mtype of ``y``.
+
+    Raises (before anything in ``est`` changes) if they are not the fitted variates or do not
+    continue the stored series.
+    """
+    mtype = check_raw_y(y)
+    inner = convert_to(y, to_type=FLAT_MTYPES)
+    est._check_variates(inner, named=not isinstance(y, np.ndarray))
+    if isinstance(y, np.ndarray):
+        inner = _newdata.stamp_new_rows(y, est._y, est.columns_)
+    # the fitted names: a univariate model takes a Series of any name, and a model fitted on an
+    # array numbers its columns; sktime would store other names as new variates beside them
+    inner = inner.set_axis(est.columns_, axis=1)
+    _newdata.check_update_rows(est._y, inner)
+    _newdata.check_scaled(est.scaler_.transform(inner.to_numpy(float)), "update's y")
+    return inner, mtype
+
+
+def keep_container(est, mtype: str, store: dict) -> None:
+    """After sktime's ``update`` saw tsrec's frame: forecasts come back in the container of the
+    user's ``y`` (of ``mtype``), a Series under the name ``store`` holds from fit."""
+    est._y_metadata = {**est._y_metadata, "mtype": mtype}
+    est._y_mtype_last_seen = mtype
+    if mtype == "pd.Series":
+        est._converter_store_y = store
