@@ -7,6 +7,7 @@ It keeps the best trial of the call itself (with its fitted estimator), because 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -50,11 +51,19 @@ class Objective:
     fit_params : dict
         Extra keyword arguments of ``fit``.
 
+    A fit that raises, or ends with a non-finite validation loss (diverged training), fails
+    only its own trial: the reason goes to the trial's user attribute ``"error"`` and to a
+    ``RuntimeWarning``, and the objective returns NaN, which Optuna records as state FAIL. A
+    space that returns parameters the estimator does not take, a validation split that is empty
+    or ``val_size=0`` raise at once: they are mistakes every trial would repeat.
+
     Attributes
     ----------
     best : dict
         ``value``, ``number``, ``params`` and ``estimator`` of the best trial so far; ``number``
         is None until a trial completes.
+    first_failure : tuple or None
+        ``(reason, exception or None)`` of the first failed trial.
 
     Examples
     --------
@@ -81,15 +90,30 @@ class Objective:
         self.fit_params = fit_params
         self.valid = set(estimator.get_params(deep=True))
         self.best: dict[str, Any] = {"value": math.inf, "number": None}
+        self.first_failure: tuple[str, BaseException | None] | None = None
 
     def __call__(self, trial: optuna.Trial) -> float:
         params = check_sampled(self.space(trial), self.valid, type(self.estimator).__name__)
         candidate = clone(self.estimator).set_params(**params)
         check_val_size(candidate)
-        with extra_callbacks([PyTorchLightningPruningCallback(trial, monitor="val_loss")]):
-            candidate.fit(*self.data, **self.fit_params)
+        try:
+            with extra_callbacks([PyTorchLightningPruningCallback(trial, monitor="val_loss")]):
+                candidate.fit(*self.data, **self.fit_params)
+        except optuna.TrialPruned:
+            raise  # the pruner's word, not a failure
+        except Exception as err:  # noqa: BLE001 - any training error fails this trial only
+            return self._fail(trial, repr(err), err)
         value = best_val_loss(candidate)
         trial.set_user_attr("epochs", int(candidate.history_.get("epochs", 0)))
+        if not math.isfinite(value):
+            return self._fail(trial, f"the validation loss is not finite ({value}): training diverged", None)
         if self.best["number"] is None or value < self.best["value"]:  # ties keep the earlier trial
             self.best.update(value=value, number=trial.number, params=dict(params), estimator=candidate)
         return value
+
+    def _fail(self, trial: optuna.Trial, reason: str, error: BaseException | None) -> float:
+        trial.set_user_attr("error", reason)
+        if self.first_failure is None:
+            self.first_failure = (f"trial {trial.number}: {reason}", error)
+        warnings.warn(f"trial {trial.number} failed: {reason}; the search goes on", RuntimeWarning, stacklevel=2)
+        return math.nan  # Optuna stores a NaN result as a FAIL trial and goes on

@@ -79,7 +79,10 @@ def tune(
     Each trial fits ``clone(estimator).set_params(**space(trial))`` and scores it by its best
     validation loss (``history_["best_val_loss"]``: the epoch whose weights the estimator keeps).
     After every epoch the validation loss goes to the pruner; a trial it judges worse than the
-    others at the same epoch stops there (state PRUNED). ``estimator`` itself is not changed.
+    others at the same epoch stops there (state PRUNED). A trial whose fit raises or whose
+    validation loss is not finite (diverged training) fails (state FAIL, the reason in its
+    ``user_attrs["error"]`` and a ``RuntimeWarning``) and the search goes on; it is never the
+    best. ``estimator`` itself is not changed.
 
     Parameters
     ----------
@@ -126,7 +129,8 @@ def tune(
     TypeError
         Not an estimator, or the wrong number of data arguments for its kind.
     RuntimeError
-        No trial completed (all pruned or failed, or the timeout hit before the first finished).
+        No trial completed (all pruned or failed, or the timeout hit before the first finished);
+        chained to the first failed trial's exception, whose reason it names.
 
     Examples
     --------
@@ -164,10 +168,22 @@ def tune(
         optuna.logging.set_verbosity(verbosity)
     best = objective.best
     if best["number"] is None:
-        states = [t.state.name for t in study.trials[first:]]
-        counts = {s: states.count(s) for s in sorted(set(states))}
-        raise RuntimeError(
-            f"no trial completed ({counts or 'none ran'}); raise n_trials or timeout, or use a more "
-            "patient pruner (e.g. MedianPruner with more n_warmup_steps)"
-        )
+        failure = objective.first_failure
+        raise _no_trial_completed(study.trials[first:], failure) from (failure[1] if failure else None)
     return TuneResult(best["estimator"], best["params"], best["value"], study)
+
+
+def _no_trial_completed(
+    trials: list[optuna.trial.FrozenTrial], failure: tuple[str, BaseException | None] | None
+) -> RuntimeError:
+    """The error for a call in which no trial completed, with the first failure's reason."""
+    states = [t.state.name for t in trials]
+    counts = {s: states.count(s) for s in sorted(set(states))}
+    if failure is None:
+        fix = "raise n_trials or timeout, or use a more patient pruner (e.g. MedianPruner with more n_warmup_steps)"
+    else:
+        fix = (
+            f"the first failure was {failure[0]}; fix its cause (every failed trial's reason is in "
+            "trial.user_attrs['error'] of the study's trials)"
+        )
+    return RuntimeError(f"no trial completed ({counts or 'none ran'}); {fix}")

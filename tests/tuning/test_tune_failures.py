@@ -1,0 +1,87 @@
+"""tune(): a trial whose fit fails or diverges is a FAIL trial; the search goes on without it."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+
+from tsrec.datasets import make_ar
+from tsrec.estimators import ARNetForecaster, CycleNetForecaster
+from tsrec.estimators import _engine
+from tsrec.tuning import tune
+
+COMPLETE, FAIL = optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL
+
+
+@pytest.fixture(scope="module")
+def series():
+    return make_ar((0.5, -0.3), n_samples=240, random_state=0)
+
+
+def arnet(**params) -> ARNetForecaster:
+    return ARNetForecaster(**{"n_lags": 4, "max_epochs": 2, "val_size": 0.25, "random_state": 0, **params})
+
+
+def lr_of(bad: set[int], bad_lr: float):
+    """A space whose trials numbered in ``bad`` get ``bad_lr``, the others lr=0.01."""
+
+    def space(trial):
+        return {"lr": bad_lr if trial.number in bad else 0.01}
+
+    return space
+
+
+def test_a_failing_fit_marks_its_trial_failed_and_the_search_goes_on(series):
+    # lr=-1 is refused by ARNet's fit: a training error of one trial only
+    with pytest.warns(RuntimeWarning, match=r"trial 1 failed.*lr"):
+        result = tune(arnet(), series, n_trials=3, space=lr_of({1}, -1.0), random_state=0)
+    trials = result.study.trials
+    assert [t.state for t in trials] == [COMPLETE, FAIL, COMPLETE]
+    assert "lr" in trials[1].user_attrs["error"] and "error" not in trials[0].user_attrs
+    assert result.best_value == min(trials[0].value, trials[2].value)
+    assert result.best_estimator.history_["best_val_loss"] == result.best_value
+    assert _engine._CONTEXT_CALLBACKS.get() == ()
+
+
+def test_no_completed_trial_raises_the_runtime_error_chained_to_the_first_failure(series):
+    with pytest.warns(RuntimeWarning), pytest.raises(RuntimeError, match=r"no trial completed.*FAIL.*trial 0") as info:
+        tune(arnet(), series, n_trials=2, space=lr_of({0, 1}, -1.0))
+    assert isinstance(info.value.__cause__, ValueError) and "lr" in str(info.value.__cause__)
+
+
+def test_unknown_parameters_still_stop_the_search_at_once(series):
+    study = optuna.create_study()
+    with pytest.raises(ValueError, match="does not take"):
+        tune(arnet(), series, n_trials=3, space=lambda trial: {"depth": 2}, study=study)
+    assert len(study.trials) == 1  # the first trial stopped the search
+
+
+def test_a_pruned_trial_is_not_a_failure(series):
+    class PruneSecond(optuna.pruners.BasePruner):
+        def prune(self, study, trial) -> bool:
+            return trial.number == 1
+
+    result = tune(arnet(), series, n_trials=2, space=lr_of(set(), 0.0), pruner=PruneSecond())
+    assert [t.state.name for t in result.study.trials] == ["COMPLETE", "PRUNED"]
+    assert "error" not in result.study.trials[1].user_attrs
+
+
+def diverging() -> CycleNetForecaster:
+    return CycleNetForecaster(
+        lookback=24, horizon=6, cycle_length=12, backbone="mlp", max_epochs=2, val_size=0.25, random_state=0
+    )
+
+
+def test_a_diverged_trial_is_failed_and_never_the_best(series):
+    # lr=1e20 drives the weights to NaN; Lightning's checkpoint turns the NaN loss into inf
+    with pytest.warns(RuntimeWarning, match=r"trial 1 failed.*not finite"):
+        result = tune(diverging(), series, n_trials=2, space=lr_of({1}, 1e20), random_state=0)
+    first, second = result.study.trials
+    assert (first.state, second.state) == (COMPLETE, FAIL)
+    assert "not finite" in second.user_attrs["error"]
+    assert result.best_value == first.value and result.best_params == {"lr": 0.01}
+
+
+def test_every_trial_diverged_is_the_runtime_error(series):
+    with pytest.warns(RuntimeWarning), pytest.raises(RuntimeError, match=r"no trial completed.*FAIL.*not finite"):
+        tune(diverging(), series, n_trials=2, space=lr_of({0, 1}, 1e20), random_state=0)
