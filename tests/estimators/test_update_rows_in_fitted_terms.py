@@ -40,3 +40,15 @@ def test_a_frame_update_of_a_series_fitted_model_answers_in_frames_with_the_fitt
     est = arnet(y.iloc[:40]).update(y.iloc[40:].to_frame("renamed"), update_params=False)
     forecast = est.predict()
     assert isinstance(forecast, pd.DataFrame) and list(forecast.columns) == ["load"]
+
+
+def test_a_panel_update_with_other_level_names_continues_the_fitted_series():
+    frames = {key: load(40).to_frame("v") + shift for key, shift in (("a", 0.0), ("b", 1.0))}
+    later = {key: load(60).iloc[40:].to_frame("v") + shift for key, shift in (("a", 0.0), ("b", 1.0))}
+    est = arnet(pd.concat(frames, names=["id", "time"]))
+    est.update(pd.concat(later), update_params=False)  # levels unnamed, as pd.concat(dict) leaves them
+    assert est.cutoff[0] == HOURS[59] and list(est._y.index.names) == ["id", "time"] and len(est._y) == 120
+    forecast = est.predict()
+    assert list(forecast.index.names) == ["id", "time"]
+    assert forecast.index.get_level_values("time").unique().tolist() == list(pd.date_range(HOURS[59], periods=3, freq="h")[1:])
+    assert np.isfinite(forecast.to_numpy()).all()

@@ -2,8 +2,9 @@
 
 sktime's ``update`` stores the rows it is given beside the stored ones by column name and index
 level name, and returns later forecasts in the container it saw last. tsrec hands it the rows as
-a frame in the fitted terms (the fitted variate names and levels), so that rows named otherwise
-continue the fitted variates instead of becoming new ones, and then puts back the user's container.
+a frame in the fitted terms (the fitted variate and index level names), so that rows named
+otherwise continue the fitted variates and series instead of becoming new ones or failing inside
+pandas after the cutoff has moved, and then puts back the user's container.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ def checked_rows(est, y: object) -> tuple[pd.DataFrame, str]:
     # the fitted names: a univariate model takes a Series of any name, and a model fitted on an
     # array numbers its columns; sktime would store other names as new variates beside them
     inner = inner.set_axis(est.columns_, axis=1)
+    if inner.index.nlevels == est._y.index.nlevels:
+        # sktime joins a panel's rows by level name, and pd.concat(dict) leaves the levels unnamed
+        inner = inner.set_axis(inner.index.set_names(est._y.index.names), axis=0)
     _newdata.check_update_rows(est._y, inner)
     _newdata.check_scaled(est.scaler_.transform(inner.to_numpy(float)), "update's y")
     return inner, mtype
