@@ -3,12 +3,17 @@
 A search space is a function ``space(trial) -> dict`` that asks an Optuna trial for values and
 returns them as constructor parameters, ready for ``estimator.set_params(**params)``.
 :func:`search_space` picks the space of an estimator: a model-specific one where tsrec has it,
-else a shared space over the training parameters every tsrec estimator takes.
+else a shared space over the training parameters every tsrec estimator takes. A space may also
+depend on the estimator's own settings (SpaceTime's widths on its ``n_kernels``): such a function
+takes them as keyword-only arguments, which :func:`space_for` fills from the instance given, or
+from the constructor's defaults for a class or a name.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -48,8 +53,8 @@ def _arnet(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
 
 def _pgn_forecaster(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
     return {
-        # the TPGN paper tunes the width per data set in this range (2 .. 256)
-        "hidden": trial.suggest_categorical("hidden", [2, 4, 8, 16, 32, 64]),
+        # the TPGN paper's Table B tunes the width per data set in this range (2 .. 256)
+        "hidden": trial.suggest_categorical("hidden", [2, 4, 8, 16, 32, 64, 128, 256]),
         "norm": trial.suggest_categorical("norm", [True, False]),
         "lr": trial.suggest_float("lr", 1e-4, 1e-2, log=True),
     }
@@ -77,10 +82,17 @@ def _liquid_classifier(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
     return {**_liquid(trial), "pool": trial.suggest_categorical("pool", ["mean", "last"])}
 
 
-def _spacetime(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
+def _spacetime_widths(n_kernels: object) -> list[int]:
+    """64 and 128 where they are multiples of ``n_kernels`` (fit refuses others), else the first multiple >= 64."""
+    if isinstance(n_kernels, bool) or not isinstance(n_kernels, numbers.Integral) or n_kernels < 1:
+        return [64, 128]  # a bad n_kernels: every fit says what is wrong with it
+    widths = [width for width in (64, 128) if width % n_kernels == 0]
+    return widths or [int(n_kernels) * -(-64 // int(n_kernels))]
+
+
+def _spacetime(trial: optuna.trial.BaseTrial, *, n_kernels: int) -> dict[str, Any]:
     return {
-        # widths are multiples of the default n_kernels = 16
-        "width": trial.suggest_categorical("width", [64, 128]),
+        "width": trial.suggest_categorical("width", _spacetime_widths(n_kernels)),
         "kernel_dim": trial.suggest_categorical("kernel_dim", [16, 32, 64]),
         "dropout": trial.suggest_float("dropout", 0.0, 0.5),
         "lr": trial.suggest_float("lr", 1e-4, 1e-2, log=True),
@@ -121,6 +133,21 @@ def _chimera_forecaster(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
     return {**_chimera(trial), "decoder": trial.suggest_categorical("decoder", ["linear", "closed_loop"])}
 
 
+def _smamba(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
+    # the S-Mamba scripts' per-data-set settings: lr 3e-5 .. 2e-3 (the estimators' defaults 1e-4 and
+    # 1e-3 inside), d_model = d_ff in {128, 256, 512}, d_state in {2, 16, 32}, e_layers 2 .. 4,
+    # batch 16 or 32, Adam without weight decay (so weight_decay is left at 0)
+    d_model = trial.suggest_categorical("d_model", [128, 256, 512])
+    return {
+        "lr": trial.suggest_float("lr", 1e-5, 2e-3, log=True),
+        "d_model": d_model,
+        "d_ff": d_model,
+        "d_state": trial.suggest_categorical("d_state", [2, 16, 32]),
+        "e_layers": trial.suggest_int("e_layers", 2, 4),
+        "batch_size": trial.suggest_categorical("batch_size", [16, 32]),
+    }
+
+
 # model-specific spaces by class name; a subclass uses the entry of its nearest listed base
 _SPACES: dict[str, SpaceFunction] = {
     "CycleNetForecaster": _cyclenet,
@@ -135,6 +162,8 @@ _SPACES: dict[str, SpaceFunction] = {
     "LS4Classifier": _ls4_classifier,
     "ChimeraForecaster": _chimera_forecaster,
     "ChimeraClassifier": _chimera,
+    "SMambaForecaster": _smamba,
+    "SMambaClassifier": _smamba,
 }
 
 
@@ -146,16 +175,31 @@ def _estimator_class(estimator_or_name: object) -> type:
     return type(estimator_or_name)
 
 
-def _constructor_params(cls: type) -> set[str]:
+def _constructor_defaults(cls: type) -> dict[str, Any]:
+    """Constructor parameter -> default (``inspect.Parameter.empty`` where there is none)."""
     try:
         signature = inspect.signature(cls.__init__)
     except (TypeError, ValueError):
-        return set()
-    return {name for name, p in signature.parameters.items() if name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD}
+        return {}
+    params = signature.parameters.items()
+    return {name: p.default for name, p in params if name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD}
+
+
+def _bind(space: SpaceFunction, estimator_or_name: object, cls: type) -> SpaceFunction:
+    """Fill the space's keyword-only arguments from the estimator's parameters (or the class's defaults)."""
+    wanted = [name for name, p in inspect.signature(space).parameters.items() if p.kind is p.KEYWORD_ONLY]
+    if not wanted:
+        return space
+    settings = estimator_or_name.get_params() if isinstance(estimator_or_name, cls) else _constructor_defaults(cls)
+    return functools.partial(space, **{name: settings[name] for name in wanted})
 
 
 def space_for(estimator_or_name: object) -> SpaceFunction:
     """The search-space function :func:`search_space` uses for an estimator, class or name.
+
+    A space that depends on the estimator's settings is bound to them: for an instance, its own
+    (``SpaceTimeForecaster(n_kernels=128)`` gets only widths that are multiples of 128); for a
+    class or a name, the constructor's defaults.
 
     Parameters
     ----------
@@ -169,16 +213,21 @@ def space_for(estimator_or_name: object) -> SpaceFunction:
 
     Examples
     --------
+    >>> import optuna
+    >>> from tsrec.estimators import SpaceTimeForecaster
     >>> from tsrec.tuning.spaces import space_for, shared_space
     >>> space_for("PGNForecaster") is shared_space
     False
+    >>> trial = optuna.create_study().ask()
+    >>> space_for(SpaceTimeForecaster(n_kernels=128))(trial)["width"]
+    128
     """
     cls = _estimator_class(estimator_or_name)
     for base in cls.__mro__:
         if base.__name__ in _SPACES:
-            return _SPACES[base.__name__]
+            return _bind(_SPACES[base.__name__], estimator_or_name, cls)
     registered = cls in {c for _, c in all_estimators()}
-    if registered or set(SHARED_SPACE_PARAMS) <= _constructor_params(cls):
+    if registered or set(SHARED_SPACE_PARAMS) <= set(_constructor_defaults(cls)):
         return shared_space
     raise ValueError(
         f"there is no search space for {cls.__name__}: it is not a registered tsrec estimator and "
@@ -195,15 +244,20 @@ def search_space(estimator_or_name: object, trial: optuna.trial.BaseTrial) -> di
       [1e-4, 5e-2], ``batch_size`` in {32, 64, 128, 256}.
     - ``ARNetForecaster``: ``sparsity`` in [0.05, 1] (1 = no sparsity), ``lr`` log-uniform in
       [1e-4, 5e-2].
-    - ``PGNForecaster``: ``hidden`` in {2, 4, ..., 64}, ``norm`` in {True, False}, ``lr``
+    - ``PGNForecaster``: ``hidden`` in {2, 4, ..., 256}, ``norm`` in {True, False}, ``lr``
       log-uniform in [1e-4, 1e-2].
     - ``PGNClassifier``: ``hidden`` in {16, 32, 64, 128}, ``n_layers`` in 1..3, ``dropout`` in
       [0, 0.5], ``lr`` log-uniform in [1e-4, 1e-2].
     - ``LTCForecaster``, ``LTCClassifier``: ``units`` in {8, 16, 32, 64}, ``cell`` in
       {"ltc", "cfc"}, ``lr`` log-uniform in [1e-3, 2e-2]; the classifier also ``pool`` in
       {"mean", "last"}.
-    - ``SpaceTimeForecaster``, ``SpaceTimeClassifier``: ``width`` in {64, 128}, ``kernel_dim`` in
-      {16, 32, 64}, ``dropout`` in [0, 0.5], ``lr`` log-uniform in [1e-4, 1e-2].
+    - ``SpaceTimeForecaster``, ``SpaceTimeClassifier``: ``width`` in {64, 128} (those that are
+      multiples of the estimator's ``n_kernels``; if neither is, the smallest multiple >= 64),
+      ``kernel_dim`` in {16, 32, 64}, ``dropout`` in [0, 0.5], ``lr`` log-uniform in [1e-4, 1e-2].
+    - ``SMambaForecaster``, ``SMambaClassifier`` (the paper's scripts' settings): ``lr``
+      log-uniform in [1e-5, 2e-3], ``d_model`` in {128, 256, 512} with ``d_ff = d_model``,
+      ``d_state`` in {2, 16, 32}, ``e_layers`` in 2..4, ``batch_size`` in {16, 32}; no weight
+      decay.
     - ``ChimeraForecaster``, ``ChimeraClassifier``: ``d_model`` in {8, 16, 32}, ``d_state`` in
       {4, 8, 16}, ``e_layers`` in 1..2, ``lr`` log-uniform in [1e-4, 1e-2]; the forecaster also
       ``decoder`` in {"linear", "closed_loop"}.
@@ -219,7 +273,8 @@ def search_space(estimator_or_name: object, trial: optuna.trial.BaseTrial) -> di
     ----------
     estimator_or_name : estimator, estimator class or str
         A tsrec estimator (instance or class) or the name of a registered one
-        (see ``tsrec.all_estimators()``).
+        (see ``tsrec.all_estimators()``). Spaces that depend on the estimator's settings
+        (SpaceTime's ``n_kernels``) read them from an instance, else use the defaults.
     trial : optuna.trial.BaseTrial
         The trial to ask (a running ``Trial``, or a ``FixedTrial`` to replay given values).
 

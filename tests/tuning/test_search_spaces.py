@@ -1,0 +1,57 @@
+"""Default search spaces: valid for the estimator they are asked for, and reaching the papers' settings."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+
+from tsrec.estimators import PGNForecaster, SMambaClassifier, SMambaForecaster, SpaceTimeClassifier, SpaceTimeForecaster
+from tsrec.tuning import search_space
+from tsrec.tuning.spaces import space_for
+
+
+def distributions(estimator_or_name, seed: int = 0) -> dict:
+    trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed)).ask()
+    search_space(estimator_or_name, trial)
+    return trial.distributions
+
+
+@pytest.mark.parametrize("cls", [SpaceTimeForecaster, SpaceTimeClassifier])
+@pytest.mark.parametrize("n_kernels", [1, 16, 32, 48, 64, 128, 256])
+def test_spacetime_width_is_a_multiple_of_the_estimators_n_kernels(cls, n_kernels):
+    estimator = cls(n_kernels=n_kernels)
+    widths = distributions(estimator)["width"].choices
+    assert widths and all(width % n_kernels == 0 and width >= n_kernels for width in widths)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(4):
+        params = search_space(estimator, study.ask())
+        assert params["width"] % n_kernels == 0
+
+
+def test_spacetime_space_of_the_class_uses_the_default_n_kernels():
+    assert distributions(SpaceTimeForecaster)["width"].choices == (64, 128)
+    assert distributions("SpaceTimeClassifier")["width"].choices == (64, 128)
+    assert distributions(SpaceTimeForecaster(n_kernels=128))["width"].choices == (128,)
+    # the space is bound to the instance's n_kernels, and replays through a FixedTrial
+    space = space_for(SpaceTimeForecaster(n_kernels=64))
+    assert space(optuna.trial.FixedTrial({"width": 64, "kernel_dim": 16, "dropout": 0.0, "lr": 1e-3}))["width"] == 64
+
+
+@pytest.mark.parametrize("cls", [SMambaForecaster, SMambaClassifier])
+def test_smamba_space_reaches_the_papers_settings(cls):
+    dist = distributions(cls)
+    lr = dist["lr"]
+    assert lr.log and lr.low <= 3e-5 and lr.high >= 2e-3  # scripts: 3e-5 .. 2e-3
+    assert lr.low < cls().lr < lr.high and lr.low < 1e-4 < lr.high  # the default is inside, not on the edge
+    assert {128, 256, 512} <= set(dist["d_model"].choices)
+    assert {2, 16, 32} <= set(dist["d_state"].choices)
+    assert (dist["e_layers"].low, dist["e_layers"].high) == (2, 4)
+    assert {16, 32} <= set(dist["batch_size"].choices)
+    assert "weight_decay" not in dist  # the paper trains Adam without weight decay
+    params = search_space(cls, optuna.create_study().ask())
+    assert params["d_ff"] == params["d_model"]  # the scripts set d_ff = d_model
+    assert set(params) <= set(cls().get_params())
+
+
+def test_pgn_forecaster_hidden_reaches_table_b():
+    assert {2, 4, 8, 32, 128, 256} <= set(distributions(PGNForecaster)["hidden"].choices)
