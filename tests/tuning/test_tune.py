@@ -214,7 +214,7 @@ def test_unknown_params_from_a_custom_space_are_named(series):
 
 
 def test_other_bad_arguments(series):
-    with pytest.raises(TypeError, match="get_params, set_params and fit"):
+    with pytest.raises(TypeError, match="tune takes a tsrec estimator"):
         tune(object(), series)
     with pytest.raises(TypeError, match=r"tune\(forecaster, y\)"):
         tune(small_cyclenet(), series, None, None)
@@ -222,7 +222,7 @@ def test_other_bad_arguments(series):
         tune(small_cyclenet(), series, random_state="seed")
     with pytest.raises(ValueError, match="timeout"):
         tune(small_cyclenet(), series, timeout=0)
-    with pytest.raises(ValueError, match="not together with study="):
+    with pytest.raises(ValueError, match="cannot be passed together with study="):
         tune(small_cyclenet(), series, study=optuna.create_study(), random_state=0)
     with pytest.raises(ValueError, match="minimize"):
         tune(small_cyclenet(), series, study=optuna.create_study(direction="maximize"))

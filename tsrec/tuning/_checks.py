@@ -9,9 +9,10 @@ import numbers
 from typing import Any
 
 import optuna
-from sklearn.base import is_classifier
-from sktime.forecasting.base import BaseForecaster
 
+from tsrec.estimators._classifier import DeepClassifier
+from tsrec.estimators._forecaster import DeepForecaster
+from tsrec.estimators._params import seed_of
 from tsrec.registry import all_estimators
 
 #: epochs during which the default pruner never prunes (the first ones are noisy)
@@ -33,23 +34,20 @@ def check_n_trials(n_trials: object, timeout: object) -> None:
 
 
 def estimator_kind(estimator: object) -> str:
-    """"forecaster" or "classifier": from the registry, else from scikit-learn / sktime."""
-    for method in ("get_params", "set_params", "fit"):
-        if not callable(getattr(estimator, method, None)):
-            raise TypeError(
-                f"tune needs an estimator with get_params, set_params and fit (a tsrec estimator, see "
-                f"tsrec.all_estimators()); {type(estimator).__name__} has no {method}"
-            )
-    for kind in ("forecaster", "classifier"):
-        if isinstance(estimator, tuple(cls for _, cls in all_estimators(kind))):
+    """"forecaster" or "classifier" for a tsrec estimator; anything else is refused.
+
+    Only tsrec's fits take the pruning callback (through the engine) and record the
+    ``history_["best_val_loss"]`` a trial is scored by, so pipelines and other libraries'
+    estimators cannot be tuned here.
+    """
+    for kind, base in (("forecaster", DeepForecaster), ("classifier", DeepClassifier)):
+        if isinstance(estimator, (base, *(cls for _, cls in all_estimators(kind)))):
             return kind
-    if is_classifier(estimator):
-        return "classifier"
-    if isinstance(estimator, BaseForecaster):
-        return "forecaster"
     raise TypeError(
-        f"cannot tell whether {type(estimator).__name__} is a forecaster or a classifier; tune takes a "
-        "tsrec estimator, an sktime forecaster or a scikit-learn classifier"
+        f"tune takes a tsrec estimator (see tsrec.all_estimators()), got {type(estimator).__name__}. To tune "
+        "a pipeline, tune its tsrec estimator on data transformed as the pipeline does, then build the "
+        "pipeline with result.best_params; or search the whole pipeline with sktime's "
+        "ForecastingOptunaSearchCV or scikit-learn's GridSearchCV"
     )
 
 
@@ -102,30 +100,52 @@ def check_sampled(params: object, valid: set[str], name: str) -> dict[str, Any]:
     return params
 
 
+def _check_plugin(name: str, value: object, base: type, example: str) -> None:
+    """``value`` is None or an instance of Optuna's ``base`` (not a name, not the class itself)."""
+    if value is None or isinstance(value, base):
+        return
+    got = f"the class {value.__name__}" if isinstance(value, type) else type(value).__name__
+    raise TypeError(f"{name} must be an optuna {name} instance or None, got {got}; pass e.g. {name}={example}")
+
+
 def make_study(
     study: optuna.Study | None,
     sampler: optuna.samplers.BaseSampler | None,
     pruner: optuna.pruners.BasePruner | None,
     random_state: int | None,
 ) -> optuna.Study:
-    """A new minimising study with the given or default sampler and pruner, or the checked ``study``."""
-    if study is None:
-        bad_seed = isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral)
-        if random_state is not None and bad_seed:
-            raise ValueError(f"random_state must be None or an int, got {random_state!r}")
-        sampler = sampler if sampler is not None else optuna.samplers.TPESampler(seed=random_state)
-        if pruner is None:
-            pruner = optuna.pruners.MedianPruner(
-                n_startup_trials=DEFAULT_STARTUP_TRIALS, n_warmup_steps=DEFAULT_WARMUP_EPOCHS
-            )
-        return optuna.create_study(direction="minimize", sampler=sampler, pruner=pruner)
+    """A new minimising study with the given or default sampler and pruner, or the checked ``study``.
+
+    ``random_state`` seeds the default ``TPESampler``; None is seed 0, as in the estimators.
+    """
+    _check_plugin("sampler", sampler, optuna.samplers.BaseSampler, "optuna.samplers.TPESampler(seed=0)")
+    _check_plugin("pruner", pruner, optuna.pruners.BasePruner, "optuna.pruners.MedianPruner()")
+    if study is not None:
+        return _check_study(study, sampler, pruner, random_state)
+    if sampler is None:
+        sampler = optuna.samplers.TPESampler(seed=seed_of(random_state))
+    elif random_state is not None:
+        raise ValueError(
+            "random_state seeds only the default sampler; seed the sampler you pass instead, e.g. "
+            "sampler=optuna.samplers.RandomSampler(seed=0), and drop random_state"
+        )
+    if pruner is None:
+        pruner = optuna.pruners.MedianPruner(
+            n_startup_trials=DEFAULT_STARTUP_TRIALS, n_warmup_steps=DEFAULT_WARMUP_EPOCHS
+        )
+    return optuna.create_study(direction="minimize", sampler=sampler, pruner=pruner)
+
+
+def _check_study(study: object, sampler: object, pruner: object, random_state: object) -> optuna.Study:
+    """A study to continue: minimising, single-objective, with no sampler, pruner or seed besides it."""
     if not isinstance(study, optuna.Study):
         raise TypeError(f"study must be an optuna.Study or None, got {type(study).__name__}")
     given = [n for n, v in (("sampler", sampler), ("pruner", pruner), ("random_state", random_state)) if v is not None]
     if given:
         raise ValueError(
-            f"pass {given} when creating the study (optuna.create_study), not together with study=; "
-            "the study's own sampler and pruner are used"
+            f"{given} cannot be passed together with study=: the study's own sampler and pruner are used. "
+            "Give them to the study when you create it, e.g. seed it with "
+            "optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0)) (a pruner= goes there too)"
         )
     if len(study.directions) != 1 or study.direction != optuna.study.StudyDirection.MINIMIZE:
         raise ValueError("study must be single-objective with direction='minimize' (a validation loss)")

@@ -88,7 +88,11 @@ def tune(
     ----------
     estimator : tsrec estimator
         A forecaster or classifier (``tsrec.all_estimators()``) with a validation split
-        (``val_size > 0``); its other parameters are kept in every trial.
+        (``val_size > 0``); its other parameters are kept in every trial. Pipelines and other
+        libraries' estimators are refused: tune the pipeline's tsrec estimator on data
+        transformed as the pipeline does and build the pipeline with ``best_params``, or search
+        the whole pipeline with sktime's ``ForecastingOptunaSearchCV`` or scikit-learn's
+        ``GridSearchCV``.
     *data
         The data, in the order the estimator's ``fit`` takes it: ``tune(forecaster, y)`` or
         ``tune(forecaster, y, X)`` (sktime's ``fit(y, X)``), and ``tune(classifier, X, y)``
@@ -101,14 +105,17 @@ def tune(
         ``space(trial) -> dict`` of constructor parameters; None uses :func:`search_space`.
         Names the estimator does not take raise a ValueError that lists the valid ones.
     pruner : optuna.pruners.BasePruner or None, default=None
-        None is ``MedianPruner(n_startup_trials=5, n_warmup_steps=2)``: from the sixth trial
+        A pruner instance (not a name or a class). None is ``MedianPruner(n_startup_trials=5, n_warmup_steps=2)``: from the sixth trial
         on, stop a trial whose loss at its third epoch or later is worse than the median of the
         earlier trials at that epoch.
     sampler : optuna.samplers.BaseSampler or None, default=None
-        None is ``TPESampler(seed=random_state)``.
+        A sampler instance; seed it yourself (e.g. ``RandomSampler(seed=0)``), since
+        ``random_state`` together with ``sampler`` is refused. None is
+        ``TPESampler(seed=random_state)``.
     random_state : int or None, default=None
-        Seed of the default sampler. Fits are seeded by the estimator's own ``random_state``,
-        so the same ``random_state`` gives the same trials, best parameters and forecasts.
+        Seed of the default sampler; None is 0, as in the estimators. Fits are seeded by the
+        estimator's own ``random_state``, so the same call gives the same trials, best
+        parameters and forecasts.
     study : optuna.Study or None, default=None
         Continue this study (e.g. one with persistent storage) instead of a new in-memory one;
         it must minimise, and it brings its own sampler and pruner. The result is the best of
@@ -124,10 +131,12 @@ def tune(
     Raises
     ------
     ValueError
-        Bad ``n_trials``/``timeout``/``random_state``, ``val_size=0``, or a space that returns
-        parameters the estimator does not take.
+        Bad ``n_trials``/``timeout``/``random_state``, ``random_state`` together with ``sampler``
+        or ``study``, ``val_size=0``, or a space that returns parameters the estimator does not
+        take.
     TypeError
-        Not an estimator, or the wrong number of data arguments for its kind.
+        Not a tsrec estimator (a pipeline, say), the wrong number of data arguments for its
+        kind, or a ``sampler``/``pruner`` that is not an Optuna sampler/pruner instance.
     RuntimeError
         No trial completed (all pruned or failed, or the timeout hit before the first finished);
         chained to the first failed trial's exception, whose reason it names.

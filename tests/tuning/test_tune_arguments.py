@@ -1,0 +1,89 @@
+"""tune(): seeding by default, sampler and pruner checked before training, pipelines refused plainly."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sktime.forecasting.compose import TransformedTargetForecaster
+from sktime.transformations.series.exponent import ExponentTransformer
+
+from tsrec.datasets import make_ar
+from tsrec.estimators import ARNetForecaster, PGNClassifier
+from tsrec.tuning import tune
+
+
+@pytest.fixture(scope="module")
+def series():
+    return make_ar((0.5, -0.3), n_samples=200, random_state=0)
+
+
+def arnet(**params) -> ARNetForecaster:
+    return ARNetForecaster(**{"n_lags": 4, "max_epochs": 1, "val_size": 0.25, **params})
+
+
+# ---- random_state ------------------------------------------------------------------------------
+
+
+def test_random_state_none_is_seed_zero_as_in_the_estimators(series):
+    default = [t.params for t in tune(arnet(), series, n_trials=2).study.trials]
+    assert [t.params for t in tune(arnet(), series, n_trials=2).study.trials] == default
+    assert [t.params for t in tune(arnet(), series, n_trials=2, random_state=0).study.trials] == default
+
+
+def test_random_state_with_a_sampler_is_refused(series):
+    with pytest.raises(ValueError, match=r"seed the sampler.*RandomSampler\(seed=0\)"):
+        tune(arnet(), series, n_trials=1, sampler=optuna.samplers.RandomSampler(), random_state=0)
+    # a seeded sampler alone is the way to choose one: same searches
+    runs = [tune(arnet(), series, n_trials=2, sampler=optuna.samplers.RandomSampler(seed=3)) for _ in range(2)]
+    assert [t.params for t in runs[0].study.trials] == [t.params for t in runs[1].study.trials]
+
+
+@pytest.mark.parametrize("random_state", [-1, 2**32, 1.5, "0", True])
+def test_bad_random_state(series, random_state):
+    with pytest.raises(ValueError, match="random_state must be None or an int"):
+        tune(arnet(), series, n_trials=1, random_state=random_state)
+
+
+# ---- sampler, pruner, study --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"pruner": "median"}, r"pruner must be an optuna pruner.*got str.*MedianPruner\(\)"),
+        (
+            {"pruner": optuna.pruners.MedianPruner},
+            r"pruner must be an optuna pruner.*the class MedianPruner.*MedianPruner\(\)",
+        ),
+        ({"sampler": "tpe"}, r"sampler must be an optuna sampler.*got str.*TPESampler\(seed=0\)"),
+        ({"sampler": optuna.samplers.TPESampler}, r"sampler must be an optuna sampler.*the class TPESampler"),
+    ],
+)
+def test_sampler_and_pruner_are_checked_before_any_trial(series, kwargs, message):
+    with pytest.raises(TypeError, match=message):
+        tune(arnet(max_epochs=50), series, n_trials=1, **kwargs)
+
+
+def test_study_with_random_state_says_how_to_seed_the_study(series):
+    with pytest.raises(ValueError, match=r"create_study\(sampler=optuna\.samplers\.TPESampler\(seed=0\)\)"):
+        tune(arnet(), series, n_trials=1, study=optuna.create_study(), random_state=0)
+
+
+# ---- what tune takes ---------------------------------------------------------------------------
+
+
+def test_sktime_pipeline_is_refused_with_the_way_to_tune_it(series):
+    pipe = TransformedTargetForecaster([("root", ExponentTransformer(power=0.5)), ("arnet", arnet())])
+    with pytest.raises(TypeError, match=r"tsrec estimator.*TransformedTargetForecaster.*ForecastingOptunaSearchCV"):
+        tune(pipe, series + 10, n_trials=1)
+
+
+def test_sklearn_pipeline_and_other_estimators_are_refused_plainly():
+    pipe = make_pipeline(StandardScaler(), PGNClassifier(val_size=0.3))
+    with pytest.raises(TypeError, match=r"tsrec estimator.*Pipeline.*best_params.*GridSearchCV"):
+        tune(pipe, [[0.0, 1.0]] * 4, [0, 1, 0, 1], n_trials=1)
+    with pytest.raises(TypeError, match=r"tsrec estimator.*LogisticRegression"):
+        tune(LogisticRegression(), [[0.0, 1.0]] * 4, [0, 1, 0, 1], n_trials=1)
