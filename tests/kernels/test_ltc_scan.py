@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -83,7 +84,7 @@ def test_bad_inputs(change, error, match):
 
 def test_bad_unfolds_and_backends():
     leaves = [x.detach() for x in make()]
-    with pytest.raises(ValueError, match="ode_unfolds must be an integer >= 1"):
+    with pytest.raises(ValueError, match="ode_unfolds must be a positive int"):
         ltc_scan(*leaves, ode_unfolds=0)
     with pytest.raises(ValueError, match="unknown kernel backend"):
         ltc_scan(*leaves, backend="cuda")
@@ -105,3 +106,31 @@ def test_weights_must_be_tensors():
     leaves[7] = leaves[7].tolist()
     with pytest.raises(TypeError, match="sigma must be a torch.Tensor, got list"):
         ltc_scan(*leaves)
+
+
+def test_numpy_integer_unfolds_are_integers():
+    # e.g. from a parameter grid over np.arange(...); they were refused as "not an integer"
+    leaves = [x.detach() for x in make()]
+    assert torch.equal(ltc_scan(*leaves, ode_unfolds=np.int64(2)), ltc_scan(*leaves, ode_unfolds=2))
+    for value in (True, 2.0, np.float64(2.0)):
+        with pytest.raises(ValueError, match="ode_unfolds must be a positive int"):
+            ltc_scan(*leaves, ode_unfolds=value)
+
+
+@pytest.mark.parametrize("kind", ["forecaster", "classifier"])
+def test_liquid_estimators_fit_with_numpy_integer_unfolds(monkeypatch, kind):
+    import pandas as pd
+
+    from tsrec.estimators.ltc import LTCClassifier, LTCForecaster
+    from tsrec.nn import ltc as nn_ltc
+
+    seen = []
+    original = nn_ltc.ltc_scan
+    monkeypatch.setattr(nn_ltc, "ltc_scan", lambda *a, **kw: seen.append(kw["ode_unfolds"]) or original(*a, **kw))
+    small = dict(units=3, ode_unfolds=np.int64(2), max_epochs=1, random_state=0, batch_size=8)
+    if kind == "forecaster":
+        LTCForecaster(lookback=6, horizon=2, **small).fit(pd.Series(np.sin(np.arange(40) / 4.0)))
+    else:
+        X = np.random.default_rng(0).normal(size=(8, 1, 6)).astype(np.float32)
+        LTCClassifier(**small).fit(X, np.arange(8) % 2)
+    assert seen and all(type(value) is int and value == 2 for value in seen)  # converted, not passed raw

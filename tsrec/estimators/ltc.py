@@ -131,8 +131,9 @@ class LTCForecaster(_LiquidLearningRate, DeepForecaster):
         check_liquid_params(self)
 
     def _build_network(self, n_channels: int, meta: dict) -> nn.Module:
+        # int(): a NumPy integer from a parameter grid passes check_int but not every consumer
         return LiquidForecaster(self.horizon, n_channels, units=self.units, cell=self.cell,
-                                ode_unfolds=self.ode_unfolds, backbone_units=self.backbone_units,
+                                ode_unfolds=int(self.ode_unfolds), backbone_units=self.backbone_units,
                                 mode=self.mode, norm=self.norm)
 
     @classmethod
@@ -243,7 +244,7 @@ class LTCClassifier(_LiquidLearningRate, DeepClassifier):
         check_choice("pool", self.pool, POOLS)
 
     def _build_encoder(self, n_channels: int, n_timepoints: int):
-        cell = make_cell(self.cell, n_channels, self.units, self.ode_unfolds, self.backbone_units, self.mode)
+        cell = make_cell(self.cell, n_channels, self.units, int(self.ode_unfolds), self.backbone_units, self.mode)
         return LiquidEncoder(cell, self.pool), self.units
 
     _test_params = {"units": 4, "ode_unfolds": 2}  # small LTC for the conformance suites

@@ -75,10 +75,10 @@ def check_finite_and_valid(tensors: dict[str, torch.Tensor | None], invalid: tor
             raise ValueError(message)
 
 
-def check_length(L: object, meaning: str = "the kernel length") -> int:
-    """A positive integer length (NumPy integers too, e.g. from a parameter grid) as an int."""
+def check_length(L: object, meaning: str = "the kernel length", name: str = "L") -> int:
+    """A positive integer length or count (NumPy integers too, e.g. from a parameter grid) as an int."""
     if isinstance(L, bool) or not isinstance(L, numbers.Integral) or L < 1:
-        raise ValueError(f"L must be a positive int ({meaning}), got {L!r}")
+        raise ValueError(f"{name} must be a positive int ({meaning}), got {L!r}")
     return int(L)
 
 

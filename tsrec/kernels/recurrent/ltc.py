@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import torch
 
-from .._checks import check_finite, check_mixed_precision_like, check_shape, check_tensor, compute_dtype
+from .._checks import check_finite, check_length, check_mixed_precision_like, check_shape, check_tensor, compute_dtype
 from .._dispatch import resolve_backend
 
 MAX_UNITS = 64  # the Triton kernels keep (batch rows x U x U) synapse tiles in registers
@@ -76,7 +76,7 @@ def ltc_scan(
     w, w_erev, sigma, mu : torch.Tensor
         ``(U, U)`` synapse weights (positive), weights times reversal potentials, slopes, centres.
     ode_unfolds : int, default 6
-        Solver updates per input step.
+        Solver updates per input step (a NumPy integer too, e.g. from a parameter grid).
     epsilon : float, default 1e-8
         Added to the denominator.
     backend : {"auto", "torch", "triton", "naive"}
@@ -107,8 +107,7 @@ def ltc_scan(
         check_shape(name, p, (units, units), "(U, U)")
     if terms.shape[1] == 0:
         raise ValueError("terms has an empty time axis (dim 1); pass at least one time step")
-    if isinstance(ode_unfolds, bool) or not isinstance(ode_unfolds, int) or ode_unfolds < 1:
-        raise ValueError(f"ode_unfolds must be an integer >= 1, got {ode_unfolds!r}")
+    ode_unfolds = check_length(ode_unfolds, "solver updates per input step", name="ode_unfolds")
     check_mixed_precision_like("terms", terms, **{k: v for k, v in named.items() if k != "terms"})
     check_finite(**named)
     params = (cm_t, leak_num, leak_den, w, w_erev, sigma, mu)
