@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tsrec.batch.io import PathLike, check_output_path, read_series, write_forecasts
+from tsrec.batch.io import PathLike, check_output_path, input_paths, read_series, write_forecasts
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators.errors import InputError, LoadError
 from tsrec.persistence import load
@@ -287,7 +287,7 @@ def _dask_forecast(model, chunks, steps, client, npartitions, scheduler) -> list
 
 def forecast_files(
     model: DeepForecaster | PathLike,
-    inputs: PathLike | Sequence[PathLike],
+    inputs: PathLike | Iterable[PathLike],
     output: PathLike,
     *,
     fh: int | Sequence[int] | None = None,
@@ -315,8 +315,9 @@ def forecast_files(
     model : fitted tsrec forecaster or path
         A fitted forecaster, or a folder written by ``est.save(path)`` (loaded with
         :func:`tsrec.load`).
-    inputs : path or sequence of paths
-        ``.csv``/``.csv.gz``/``.parquet`` files; see :func:`tsrec.batch.read_series`.
+    inputs : path or iterable of paths
+        ``.csv``/``.csv.gz``/``.parquet`` files, e.g. a list or ``Path("data").glob("*.csv")``;
+        see :func:`tsrec.batch.read_series`.
     output : path
         ``.csv``, ``.csv.gz`` or ``.parquet``, decided by the extension. Long format: ``id_col``,
         ``time_col``, then ``<value column>_hat`` per variate (``y_hat`` by default), sorted by
@@ -375,6 +376,8 @@ def forecast_files(
     >>> list(out.columns), len(out)
     (['unique_id', 'ds', 'y_hat'], 6)
     """
+    # one list: an iterator (e.g. Path.glob) would be used up by the output check below
+    inputs = input_paths(inputs)
     # fail before the slow part on a bad output name or fh
     target = check_output_path(output, inputs)
     est, path = _resolve_model(model)

@@ -7,7 +7,7 @@ nothing is written. Each error names the file, the problem and the fix (DESIGN.m
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -140,8 +140,8 @@ def read_series(
     return frame.set_index([id_col, time_col])[names]
 
 
-def input_paths(path_or_paths: PathLike | Sequence[PathLike]) -> list[PathLike]:
-    """One path or a sequence of paths as a non-empty list."""
+def input_paths(path_or_paths: PathLike | Iterable[PathLike]) -> list[PathLike]:
+    """One path or an iterable of paths (a list, ``Path.glob``) as a non-empty list."""
     paths = [path_or_paths] if isinstance(path_or_paths, (str, os.PathLike)) else list(path_or_paths)
     if not paths:
         raise InputError("no input files were given; pass at least one .csv or .parquet file")
