@@ -192,7 +192,7 @@ def _no_trial_completed(
         fix = "raise n_trials or timeout, or use a more patient pruner (e.g. MedianPruner with more n_warmup_steps)"
     else:
         fix = (
-            f"the first failure was {failure[0]}; fix its cause (every failed trial's reason is in "
-            "trial.user_attrs['error'] of the study's trials)"
+            f"the first failure was {failure[0]}; fix its cause (each failed trial's reason is in its "
+            "user_attrs['error']; pass your own study= to keep the trials)"
         )
     return RuntimeError(f"no trial completed ({counts or 'none ran'}); {fix}")
