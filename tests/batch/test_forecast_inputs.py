@@ -32,3 +32,35 @@ def test_inputs_may_be_an_iterator_such_as_path_glob(arnet, tmp_path):
     with pytest.raises(InputError, match="no input files were given"):
         forecast_files(arnet, tmp_path.glob("*.none"), tmp_path / "empty.csv")
     assert not (tmp_path / "empty.csv").exists()
+
+
+@pytest.fixture(scope="module")
+def numbered():
+    """A two-variate AR-Net fitted on a NumPy array: its variates are numbered 0, 1."""
+    data = np.random.default_rng(0).normal(size=(60, 2))
+    return ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(data)
+
+
+def test_a_model_fitted_on_an_array_forecasts_named_columns(numbered, tmp_path):
+    assert numbered.columns_ == [0, 1]
+    t = pd.date_range("2024-01-01", periods=20, freq="h")
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"temp": rng.normal(size=20), "load": rng.normal(size=20)}, index=t).rename_axis("ds")
+    frame.reset_index().assign(unique_id="m1").to_csv(tmp_path / "in.csv", index=False)
+    out = forecast_files(numbered, tmp_path / "in.csv", tmp_path / "out.csv", columns=["temp", "load"])
+    assert list(out.columns) == ["unique_id", "ds", "temp_hat", "load_hat"]
+    expected = numbered.predict(fh=[1, 2], y=frame)
+    np.testing.assert_allclose(out[["temp_hat", "load_hat"]].to_numpy(), expected.to_numpy(), rtol=1e-6)
+    # without columns= there are no names to look for: say so instead of looking for "0" and "1"
+    with pytest.raises(InputError, match=r"fitted on an array.*numbered \[0, 1\].*columns= \(CLI: --columns\)"):
+        forecast_files(numbered, tmp_path / "in.csv", tmp_path / "none.csv")
+    assert not (tmp_path / "none.csv").exists()
+
+
+def test_numbered_variates_in_another_order_are_refused(numbered, tmp_path):
+    t = pd.date_range("2024-01-01", periods=20, freq="h")
+    frame = pd.DataFrame({"unique_id": "m1", "ds": t, "1": np.arange(20.0), "0": np.ones(20)})
+    frame.to_csv(tmp_path / "in.csv", index=False)
+    with pytest.raises(InputError, match=r"\['1', '0'\] are not the model's variates \['0', '1'\] in the same order"):
+        forecast_files(numbered, tmp_path / "in.csv", tmp_path / "out.csv", columns=["1", "0"])
+    assert len(forecast_files(numbered, tmp_path / "in.csv", tmp_path / "out.csv", columns=["0", "1"])) == 2

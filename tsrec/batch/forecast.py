@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from tsrec.batch._checks import check_model, check_panel, forecast_steps, value_columns
 from tsrec.batch.io import PathLike, check_output_path, input_paths, read_series, write_forecasts
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators.errors import InputError, LoadError
@@ -86,21 +87,11 @@ def load_cached(path: PathLike) -> DeepForecaster:
     # one lock for the whole load: threads of one worker must not load the same folder twice
     with _CACHE_LOCK:
         if key not in _CACHE:
-            _CACHE[key] = _check_model(load(path), path)
+            _CACHE[key] = check_model(load(path), path)
             while len(_CACHE) > _CACHE_SIZE:
                 _CACHE.popitem(last=False)
         _CACHE.move_to_end(key)
         return _CACHE[key]
-
-
-def _check_model(est: object, source: object) -> DeepForecaster:
-    if not isinstance(est, DeepForecaster):
-        raise TypeError(
-            f"{source} is a {type(est).__name__}, not a tsrec forecaster; pass a fitted forecaster or its saved folder"
-        )
-    if not est.is_fitted:
-        raise InputError(f"the {type(est).__name__} is not fitted; call fit first (or pass a folder saved by est.save)")
-    return est
 
 
 def _resolve_model(model: DeepForecaster | PathLike) -> tuple[DeepForecaster, str | None]:
@@ -108,53 +99,7 @@ def _resolve_model(model: DeepForecaster | PathLike) -> tuple[DeepForecaster, st
     if isinstance(model, (str, os.PathLike)):
         path = str(Path(model).resolve())
         return load_cached(path), path
-    return _check_model(model, "model"), None
-
-
-def _steps(fh: int | Sequence[int] | None, horizon: int) -> list[int]:
-    """Relative steps to forecast: None is 1..horizon, an int N is 1..N, else the given steps."""
-    if fh is None:
-        return list(range(1, horizon + 1))
-    if isinstance(fh, (int, np.integer)) and not isinstance(fh, bool):
-        if fh < 1:
-            raise InputError(f"fh must be >= 1 (the number of steps to forecast), got {fh}")
-        return list(range(1, int(fh) + 1))
-    bad = InputError(f"fh must be a positive int or a list of steps 1, 2, ...; got {fh!r}")
-    # True, 3.0 or "3" are no step counts: refuse them here rather than fail inside list()
-    if not isinstance(fh, Iterable) or isinstance(fh, (str, bytes)):
-        raise bad
-    steps = np.asarray(fh if isinstance(fh, np.ndarray) else list(fh)).ravel()
-    if steps.size == 0 or not np.issubdtype(steps.dtype, np.integer) or steps.min() < 1:
-        raise bad
-    return sorted({int(s) for s in steps})
-
-
-def _check_panel(est: DeepForecaster, panel: pd.DataFrame) -> None:
-    """Everything that would make a chunk fail, checked before any forecasting."""
-    if len(panel) == 0:
-        raise InputError("the panel is empty; give at least one series")
-    if panel.shape[1] != est.n_channels_:
-        raise InputError(
-            f"the input has {panel.shape[1]} value column(s) {list(panel.columns)} but the model "
-            f"forecasts {est.n_channels_} variate(s) {est.columns_}; choose the matching value "
-            "columns with columns= (CLI: --columns)"
-        )
-    fitted = [str(c) for c in est.columns_]
-    if est.n_channels_ > 1 and [str(c) for c in panel.columns] != fitted:
-        raise InputError(
-            f"the input's value columns {list(panel.columns)} are not the model's variates {fitted} in "
-            "the same order; name them in that order with columns= (CLI: --columns)"
-        )
-    lookback = est._lookback_length()
-    lengths = panel.groupby(level=0, sort=False).size()
-    short = lengths[lengths < lookback]
-    if len(short):
-        listed = ", ".join(f"{key!r} ({n} rows)" for key, n in short.iloc[:10].items())
-        more = f" and {len(short) - 10} more" if len(short) > 10 else ""
-        raise InputError(
-            f"{len(short)} series are shorter than the model's lookback of {lookback} rows: "
-            f"{listed}{more}; give each series at least {lookback} rows or drop the short ones"
-        )
+    return check_model(model, "model"), None
 
 
 def _chunks(panel: pd.DataFrame, chunk_size: int) -> list[pd.DataFrame]:
@@ -237,8 +182,8 @@ def forecast_panel(
     if not isinstance(panel, pd.DataFrame) or panel.index.nlevels != 2:
         raise InputError("panel must be a DataFrame with a (series id, time) MultiIndex; read it with read_series")
     est, path = _resolve_model(model)
-    steps = _steps(fh, est._horizon_length())
-    _check_panel(est, panel)
+    steps = forecast_steps(fh, est._horizon_length())
+    check_panel(est, panel)
     chunks = _chunks(panel, chunk_size)
     if engine == "local":
         frames = _forecast_chunks(chunks, est, steps)
@@ -328,7 +273,8 @@ def forecast_files(
     layout, id_col, time_col, value_col, columns
         The file layout and column names, as in :func:`tsrec.batch.read_series`. For a
         multivariate model and the long layout, ``columns`` defaults to the columns the model
-        was fitted on.
+        was fitted on; a model fitted on an array has numbered variates, which any names match,
+        and needs ``columns`` (the file's value columns in the fitted order).
     engine : {"local", "dask"}, default="local"
         ``"local"`` forecasts in this process. ``"dask"`` spreads chunks of series over Dask
         workers (needs ``pip install 'tsrec[dask]'``); its output is identical to the local one.
@@ -381,14 +327,8 @@ def forecast_files(
     # fail before the slow part on a bad output name or fh
     target = check_output_path(output, inputs)
     est, path = _resolve_model(model)
-    _steps(fh, est._horizon_length())
-    if columns is None and layout == "long" and est.n_channels_ > 1:
-        columns = [str(c) for c in est.columns_]
-    if layout == "wide" and est.n_channels_ > 1:
-        raise InputError(
-            f"wide files hold one univariate series per column but the model forecasts "
-            f"{est.n_channels_} variates; use layout='long' with columns={est.columns_}"
-        )
+    forecast_steps(fh, est._horizon_length())
+    columns = value_columns(est, layout, columns)
     panel = read_series(inputs, layout=layout, id_col=id_col, time_col=time_col, value_col=value_col, columns=columns)
     result = forecast_panel(
         path if path is not None else est, panel, fh=fh, engine=engine, client=client,

@@ -1,0 +1,110 @@
+"""Checks of the model, ``fh`` and the panel before batch forecasting, so that no chunk fails half-way."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from tsrec.estimators._forecaster import DeepForecaster
+from tsrec.estimators.errors import InputError
+
+
+def check_model(est: object, source: object) -> DeepForecaster:
+    """``est`` itself if it is a fitted tsrec forecaster; ``source`` names it in the message."""
+    if not isinstance(est, DeepForecaster):
+        raise TypeError(
+            f"{source} is a {type(est).__name__}, not a tsrec forecaster; pass a fitted forecaster or its saved folder"
+        )
+    if not est.is_fitted:
+        raise InputError(f"the {type(est).__name__} is not fitted; call fit first (or pass a folder saved by est.save)")
+    return est
+
+
+def forecast_steps(fh: int | Sequence[int] | None, horizon: int) -> list[int]:
+    """Relative steps to forecast: None is 1..horizon, an int N is 1..N, else the given steps."""
+    if fh is None:
+        return list(range(1, horizon + 1))
+    if isinstance(fh, (int, np.integer)) and not isinstance(fh, bool):
+        if fh < 1:
+            raise InputError(f"fh must be >= 1 (the number of steps to forecast), got {fh}")
+        return list(range(1, int(fh) + 1))
+    bad = InputError(f"fh must be a positive int or a list of steps 1, 2, ...; got {fh!r}")
+    # True, 3.0 or "3" are no step counts: refuse them here rather than fail inside list()
+    if not isinstance(fh, Iterable) or isinstance(fh, (str, bytes)):
+        raise bad
+    steps = np.asarray(fh if isinstance(fh, np.ndarray) else list(fh)).ravel()
+    if steps.size == 0 or not np.issubdtype(steps.dtype, np.integer) or steps.min() < 1:
+        raise bad
+    return sorted({int(s) for s in steps})
+
+
+def numbered(est: DeepForecaster) -> bool:
+    """Whether the model's variates are numbers 0..n-1 (fitted on a NumPy array): they have no names."""
+    return list(est.columns_) == list(range(est.n_channels_))
+
+
+def value_columns(est: DeepForecaster, layout: str, columns: Sequence[str] | None) -> Sequence[str] | None:
+    """The value columns to read: ``columns``, or a multivariate model's own names for long files.
+
+    A model fitted on an array has only numbers 0, 1, ...; a file's "0", "1" columns would be a
+    guess, so the user names the columns.
+    """
+    if est.n_channels_ == 1:
+        return columns
+    if layout == "wide":
+        raise InputError(
+            f"wide files hold one univariate series per column but the model forecasts "
+            f"{est.n_channels_} variates; use layout='long' with columns={est.columns_}"
+        )
+    if columns is not None:
+        return columns
+    if numbered(est):
+        raise InputError(
+            f"the model was fitted on an array, so its {est.n_channels_} variates have no names (numbered "
+            f"{est.columns_}); name the file's value columns in the fitted order with columns= (CLI: --columns)"
+        )
+    return [str(c) for c in est.columns_]
+
+
+def check_panel(est: DeepForecaster, panel: pd.DataFrame) -> None:
+    """Everything that would make a chunk fail, checked before any forecasting."""
+    if len(panel) == 0:
+        raise InputError("the panel is empty; give at least one series")
+    if panel.shape[1] != est.n_channels_:
+        raise InputError(
+            f"the input has {panel.shape[1]} value column(s) {list(panel.columns)} but the model "
+            f"forecasts {est.n_channels_} variate(s) {est.columns_}; choose the matching value "
+            "columns with columns= (CLI: --columns)"
+        )
+    _check_variate_names(est, [str(c) for c in panel.columns])
+    _check_lengths(est, panel)
+
+
+def _check_variate_names(est: DeepForecaster, names: list[str]) -> None:
+    """A multivariate model's variates by name and order, as predict checks them.
+
+    Numbered variates (an array at fit) match any names, unless the names are those numbers in
+    another order.
+    """
+    fitted = [str(c) for c in est.columns_]
+    if est.n_channels_ == 1 or names == fitted or (numbered(est) and set(names) != set(fitted)):
+        return
+    raise InputError(
+        f"the input's value columns {names} are not the model's variates {fitted} in "
+        "the same order; name them in that order with columns= (CLI: --columns)"
+    )
+
+
+def _check_lengths(est: DeepForecaster, panel: pd.DataFrame) -> None:
+    lookback = est._lookback_length()
+    lengths = panel.groupby(level=0, sort=False).size()
+    short = lengths[lengths < lookback]
+    if len(short):
+        listed = ", ".join(f"{key!r} ({n} rows)" for key, n in short.iloc[:10].items())
+        more = f" and {len(short) - 10} more" if len(short) > 10 else ""
+        raise InputError(
+            f"{len(short)} series are shorter than the model's lookback of {lookback} rows: "
+            f"{listed}{more}; give each series at least {lookback} rows or drop the short ones"
+        )
