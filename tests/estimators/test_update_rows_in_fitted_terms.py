@@ -52,3 +52,76 @@ def test_a_panel_update_with_other_level_names_continues_the_fitted_series():
     assert list(forecast.index.names) == ["id", "time"]
     assert forecast.index.get_level_values("time").unique().tolist() == list(pd.date_range(HOURS[59], periods=3, freq="h")[1:])
     assert np.isfinite(forecast.to_numpy()).all()
+
+
+def snapshot(est) -> tuple:
+    return list(est.cutoff), est._y.copy(), est._y_metadata["mtype"], est.predict().to_numpy()
+
+
+def assert_as_before(est, before: tuple) -> None:
+    cutoff, y, mtype, forecast = before
+    assert list(est.cutoff) == cutoff and est._y_metadata["mtype"] == mtype
+    pd.testing.assert_frame_equal(est._y, y)
+    np.testing.assert_array_equal(est.predict().to_numpy(), forecast)
+
+
+@pytest.mark.parametrize("update_params", [False, True])
+def test_update_predict_single_refuses_rows_off_the_grid_and_changes_nothing(update_params):
+    y = load()
+    est = arnet(y.iloc[:40])
+    before = snapshot(est)
+    with pytest.raises(InputError, match="the 5 rows between"):
+        est.update_predict_single(y.iloc[45:50], update_params=update_params)  # rows 40..44 missing
+    assert_as_before(est, before)
+
+
+def test_update_predict_single_that_fails_to_forecast_changes_nothing():
+    y = load()
+    est = arnet(y.iloc[:40])
+    before = snapshot(est)
+    with pytest.raises(InputError, match="in-sample"):
+        est.update_predict_single(y.iloc[40:45], fh=[0, 1], update_params=False)
+    assert_as_before(est, before)
+
+
+def test_update_predict_single_takes_numpy_rows_after_the_last_stamp_as_update_does():
+    y = load()
+    est = arnet(y.iloc[:40])
+    forecast = est.update_predict_single(y.to_numpy()[40:45], update_params=False)
+    assert est.cutoff[0] == HOURS[44] and isinstance(forecast, np.ndarray)
+    expected = arnet(y.iloc[:40]).update(y.iloc[40:45], update_params=False).predict().to_numpy()
+    np.testing.assert_array_equal(forecast.ravel(), expected)
+    numbered = arnet(y.to_numpy()[:40])
+    numbered.update_predict_single(y.to_numpy()[40:45], update_params=False)
+    assert numbered.cutoff[0] == 44 and len(numbered._y) == 45
+
+
+@pytest.mark.parametrize("update_params", [False, True])
+def test_update_predict_runs_the_checked_update_for_every_window(update_params):
+    from sktime.forecasting.model_selection import ExpandingWindowSplitter
+
+    y = load()
+    est = arnet(y.iloc[:40])
+    before = snapshot(est)
+    cv = ExpandingWindowSplitter(fh=[1, 2], initial_window=40, step_length=5)
+    forecasts = est.update_predict(y, cv=cv, update_params=update_params)
+    assert_as_before(est, before)  # sktime runs the windows on a copy
+    manual = arnet(y.iloc[:40])
+    expected = [manual.update(y.iloc[:end], update_params=update_params).predict() for end in (40, 45, 50, 55)]
+    by_cutoff = forecasts.to_numpy().T.ravel()  # a column of forecasts per cutoff, NaN elsewhere
+    np.testing.assert_array_equal(by_cutoff[~np.isnan(by_cutoff)], pd.concat(expected).to_numpy())
+
+
+def test_an_update_whose_refit_fails_keeps_the_old_rows_cutoff_and_weights(monkeypatch):
+    y = load()
+    est = arnet(y.iloc[:40])
+    before, network = snapshot(est), est.network_
+
+    def broken(*args):
+        raise RuntimeError("refit failed")
+
+    monkeypatch.setattr(est, "_train", broken)
+    with pytest.raises(RuntimeError, match="refit failed"):
+        est.update(y.iloc[40:])  # sktime has stored the rows and moved the cutoff by then
+    assert est.network_ is network
+    assert_as_before(est, before)

@@ -136,9 +136,18 @@ class DeepForecaster(BaseForecaster):
             )
         rows, mtype = _updates.checked_rows(self, y)
         store = dict(self._converter_store_y)
-        super().update(rows, X=X, update_params=update_params)
+        with _updates.unchanged_on_error(self):  # a refit that fails keeps the old rows and cutoff
+            super().update(rows, X=X, update_params=update_params)
         _updates.keep_container(self, mtype, store)
         return self
+
+    def update_predict_single(self, y=None, fh=None, X=None, update_params: bool = True):
+        """:meth:`update` with ``y``, then :meth:`predict` ``fh``: checked as ``update`` is, and all or
+        nothing (sktime's own version stores ``y`` before any check; its ``update_predict`` calls
+        this for every window)."""
+        with _updates.unchanged_on_error(self):
+            self.update(y, X=X, update_params=update_params)
+            return self.predict(fh=fh, X=X)
 
     def predict(self, fh=None, X=None, y=None):
         """Forecast ``fh`` steps after the training data, or after a new context ``y``.

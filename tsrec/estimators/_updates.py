@@ -9,6 +9,9 @@ pandas after the cutoff has moved, and then puts back the user's container.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 from sktime.datatypes import convert_to
@@ -46,3 +49,20 @@ def keep_container(est, mtype: str, store: dict) -> None:
     est._y_mtype_last_seen = mtype
     if mtype == "pd.Series":
         est._converter_store_y = store
+
+
+@contextlib.contextmanager
+def unchanged_on_error(est) -> Iterator[None]:
+    """Put every attribute of ``est`` back as it was if the block raises.
+
+    sktime stores new rows and moves the cutoff before a refit or forecast that may still fail;
+    a refused call must leave the forecaster as it was. The attributes are replaced, not changed
+    in place, by update and fit, except dicts such as sktime's converter store: those are copied.
+    """
+    before = {key: dict(value) if isinstance(value, dict) else value for key, value in vars(est).items()}
+    try:
+        yield
+    except BaseException:
+        vars(est).clear()
+        vars(est).update(before)
+        raise
