@@ -33,3 +33,18 @@ def test_demo_out_on_a_file_is_one_line_and_exit_2(tmp_path, capsys, out):
     assert err.startswith("tsrec demo: error: ") and err.count("\n") == 1 and "Traceback" not in err
     assert f"{tmp_path / 'taken'} is a file, not a folder" in err
     assert [p.name for p in tmp_path.iterdir()] == ["taken"]
+
+
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("--seed", "-1", "--seed must be from 0 to 4294967295, got -1"),
+        ("--seed", str(2**32), "--seed must be from 0 to 4294967295, got 4294967296"),
+        ("--max-epochs", "0", "--max-epochs must be >= 1, got 0"),
+    ],
+)
+def test_demo_numbers_out_of_range_are_one_line_and_exit_2(tmp_path, capsys, option, value, message):
+    assert main(["demo", "--out", str(tmp_path / "out"), "--max-epochs", "1", option, value]) == 2
+    err = capsys.readouterr().err
+    assert err == f"tsrec demo: error: {message}\n"
+    assert not (tmp_path / "out").exists()

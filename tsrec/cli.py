@@ -6,13 +6,21 @@ import argparse
 import sys
 
 
+# (option, smallest, largest or None) of each command: a number out of range is a user error of one
+# line and exit status 2, found before any work (the seed's range is numpy's)
+_RANGES = {
+    "demo": [("--max-epochs", 1, None), ("--seed", 0, 2**32 - 1)],
+    "forecast": [("--fh", 1, None), ("--npartitions", 1, None)],
+}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tsrec", description="tsrec: state-space and recurrent forecasting")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="fit CycleNet on bundled ETTh1 and compare with baselines")
     demo.add_argument("--out", default="demo_output", help="folder for forecasts.csv and forecast.png")
     demo.add_argument("--max-epochs", type=int, default=30, help="training epochs (early stopping applies)")
-    demo.add_argument("--seed", type=int, default=2024, help="random_state of the forecaster")
+    demo.add_argument("--seed", type=int, default=2024, help="random_state of the forecaster, 0 to 2**32 - 1")
     commands.add_parser("list", help="list the registered estimators")
     _add_forecast(commands)
     return parser
@@ -40,7 +48,7 @@ def _add_forecast(commands) -> None:
                           help="local (default) or dask (default when --scheduler-address is given)")
     forecast.add_argument("--scheduler-address", default=None, metavar="ADDR",
                           help="address of a Dask scheduler, e.g. tcp://10.0.0.1:8786")
-    forecast.add_argument("--npartitions", type=int, default=None, metavar="N", help="number of Dask tasks")
+    forecast.add_argument("--npartitions", type=int, default=None, metavar="N", help="number of Dask tasks (>= 1)")
 
 
 def _run_forecast(args: argparse.Namespace) -> int:
@@ -78,6 +86,17 @@ def _run_forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+def _out_of_range(args: argparse.Namespace) -> str | None:
+    """The message for the first numeric option of ``args`` outside its range, or None."""
+    for option, low, high in _RANGES.get(args.command, []):
+        value = getattr(args, option[2:].replace("-", "_"))
+        if value is None or (low <= value and (high is None or value <= high)):
+            continue
+        bounds = f">= {low}" if high is None else f"from {low} to {high}"
+        return f"{option} must be {bounds}, got {value}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
@@ -94,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     -------
     int
         0 on success; 2 for a user error (bad files, columns or model folder, a bad option
-        value), reported as one line on stderr without a traceback.
+        value such as ``--seed -1`` or ``--fh 0``), reported as one line on stderr without a
+        traceback.
 
     Raises
     ------
@@ -112,15 +132,18 @@ def main(argv: list[str] | None = None) -> int:
     (0, 'forecaster  ARNetForecaster')
     >>> main(["demo", "--max-epochs", "0"])  # the message goes to stderr
     2
+    >>> main(["demo", "--seed", "-1"])
+    2
     """
     args = _parser().parse_args(argv)
+    message = _out_of_range(args)
+    if message is not None:
+        print(f"tsrec {args.command}: error: {message}", file=sys.stderr)
+        return 2
     if args.command == "demo":
         from tsrec.demo import run_demo
         from tsrec.estimators.errors import InputError
 
-        if args.max_epochs < 1:
-            print("tsrec demo: --max-epochs must be >= 1", file=sys.stderr)
-            return 2
         try:
             run_demo(args.out, max_epochs=args.max_epochs, random_state=args.seed)
         # a bad --out is found before the fit; only tsrec's own input errors are the user's

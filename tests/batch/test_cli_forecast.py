@@ -49,6 +49,8 @@ def test_forecast_command_writes_the_file(saved, tmp_path, capsys):
         ({"--input": "absent.csv"}, r"absent\.csv: file not found"),
         ({"--output": "out.xlsx"}, r"out\.xlsx: unknown file extension"),
         ({"--fh": "0"}, "fh must be >= 1"),
+        ({"--fh": "-2"}, r"--fh must be >= 1, got -2"),
+        ({"--npartitions": "0"}, r"--npartitions must be >= 1, got 0"),
         ({"--scheduler-address": "tcp://1.2.3.4:1", "--engine": "local"}, "--scheduler-address needs --engine dask"),
     ],
 )
