@@ -44,11 +44,13 @@ def check_finite(**tensors: torch.Tensor | None) -> None:
     A finite sum proves every element finite (NaN/inf propagate) and costs ~20x less than an
     elementwise ``isfinite``; only a non-finite sum (or an overflow) needs the exact check. The
     sums' verdicts are read in one go per device: on a GPU every read of a value waits for the
-    device, so an op checks all its inputs with one wait instead of one per tensor.
+    device, so an op checks all its inputs with one wait instead of one per tensor. Tensors on
+    the ``meta`` device carry shapes and no values, so there is nothing to check (and shape
+    inference on them must not fail).
     """
     by_device: dict[torch.device, list] = {}
     for name, x in tensors.items():
-        if x is not None:
+        if x is not None and not x.is_meta:
             by_device.setdefault(x.device, []).append((name, x))
     for group in by_device.values():
         if not bool(finite_verdict(*(x for _, x in group))):
@@ -68,7 +70,12 @@ def raise_non_finite(tensors: dict[str, torch.Tensor | None]) -> None:
 
 
 def check_finite_and_valid(tensors: dict[str, torch.Tensor | None], invalid: torch.Tensor, message: str) -> None:
-    """Refuse NaN/inf in ``tensors`` and a True 0-dim ``invalid`` (raising ``message``) with one read."""
+    """Refuse NaN/inf in ``tensors`` and a True 0-dim ``invalid`` (raising ``message``) with one read.
+
+    Skipped when ``invalid`` is a ``meta`` tensor (computed from meta inputs): there are no values.
+    """
+    if invalid.is_meta:
+        return
     if not bool(finite_verdict(*(t for t in tensors.values() if t is not None)) & ~invalid):
         raise_non_finite(tensors)
         if bool(invalid):  # else a sum only overflowed: the values are fine

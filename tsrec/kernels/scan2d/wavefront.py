@@ -62,7 +62,8 @@ def scan_wavefront(x, delta1, delta2, A, BC, init) -> tuple[torch.Tensor, State]
         final = (H1[steps, :, rows].transpose(0, 1), H2[steps, :, rows].transpose(0, 1))
     else:  # inference: keep only the last states of each row, not the two state grids
         y, final = _sweep(*grids, *A, *init, (time, nvar, by_time), store=False)
-        final = tuple(torch.stack([h[:, r] for h, r in zip(f, rows.tolist())], 1) for f in final)
+        row_of = [time - 1] * nvar if by_time else range(nvar)  # `rows` as ints: no value read (meta)
+        final = tuple(torch.stack([h[:, r] for h, r in zip(f, row_of)], 1) for f in final)
     y = unskew(y.transpose(0, 1), nvar if by_time else time)
     return (y.transpose(1, 2) if by_time else y), final
 
