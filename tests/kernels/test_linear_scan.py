@@ -81,6 +81,49 @@ def test_env_override(monkeypatch):
     assert torch.equal(linear_scan(a, b), linear_scan(a, b, backend="naive"))
 
 
+def overflowing_gates(case: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Gates > 1 whose running product overflows float32 inside one chunk, where the state is 0.
+
+    The chunked path (T >= 64, few rows) added ``prod * carry`` = inf * 0 = NaN there and carried
+    the NaN into every later chunk, where the step-by-step recurrence is finite.
+    """
+    if case == "zero state":  # the audit's repro: 17**32 > float32 max, no input yet
+        a, b = torch.full((1, 1024, 1), 0.9), torch.randn(1, 1024, 1, generator=torch.Generator().manual_seed(0))
+        a[0, :32], b[0, :32] = 17.0, 0.0
+    else:  # "reset": a tiny state grows to 1e9, the product to inf, then a zero gate makes NaN
+        a, b = torch.full((1, 256, 1), 0.5), torch.ones(1, 256, 1)
+        b[0, :4], a[0, 1:4], a[0, 4] = 1e-30, 1e13, 0.0
+    return a, b
+
+
+@pytest.mark.parametrize("case", ["zero state", "reset"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_chunked_path_survives_overflowing_gate_products(case, reverse):
+    a, b = (x.flip(1) if reverse else x for x in overflowing_gates(case))
+    ref = linear_scan(a, b, reverse=reverse, backend="naive")
+    assert torch.isfinite(ref).all()
+    assert rel_err(linear_scan(a, b, reverse=reverse, backend="torch"), ref) < TOL[torch.float32]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_chunked_backward_survives_overflowing_gate_products(reverse):
+    # a reset gate, then 63 gates of 17 with no input and no loss weight: state and adjoint are
+    # exactly 0 there, and the gate products of a forward chunk and of an adjoint chunk overflow
+    # (the adjoint's last chunk has gate 0 at its start; the one before it takes the overflow)
+    g = torch.Generator().manual_seed(1)
+    a, b, w = torch.full((1, 1024, 1), 0.9), torch.randn(1, 1024, 1, generator=g), torch.randn(1, 1024, 1, generator=g)
+    a[0, 960], a[0, 961:], b[0, 960:], w[0, 960:] = 0.0, 17.0, 0.0, 0.0
+    a, b, w = (x.flip(1) if reverse else x for x in (a, b, w))
+    outs = {}
+    for backend in ("naive", "torch"):
+        leaves = [a.clone().requires_grad_(), b.clone().requires_grad_()]
+        h = linear_scan(*leaves, reverse=reverse, backend=backend)
+        outs[backend] = [h, *torch.autograd.grad((h * w).sum(), leaves)]
+    for name, got, ref in zip(["h", "da", "db"], outs["torch"], outs["naive"]):
+        assert torch.isfinite(ref).all(), name
+        assert rel_err(got, ref) < TOL[torch.float32], name
+
+
 # ---- properties (hypothesis) ----
 
 SETTINGS = settings(max_examples=20, deadline=None)

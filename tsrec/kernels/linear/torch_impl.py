@@ -49,12 +49,14 @@ def _chunk_len(n_steps: int) -> int:
     return min(32, max(8, 2 ** int(math.log2(math.sqrt(n_steps)))))
 
 
-def _chunk_scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None) -> torch.Tensor:
-    """Forward scan in about ``2 sqrt(T)`` Python steps.
+def _chunk_scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None) -> torch.Tensor | None:
+    """Forward scan in about ``2 sqrt(T)`` Python steps, or None where it would be wrong.
 
     All chunks advance together from a zero state while a running product of the gates is
     kept; a short loop then carries the state across chunk boundaries, and one fused
-    ``addcmul`` adds each chunk's carried-in state.
+    ``addcmul`` adds each chunk's carried-in state. Gates above 1 can overflow that product
+    to inf (and a zero gate after it makes NaN), which a carried-in state of 0 turns into NaN
+    where the step-by-step recurrence is finite: then None, and the caller runs the plain loop.
     """
     batch, n_steps, chans = a.shape
     length = _chunk_len(n_steps)
@@ -73,6 +75,8 @@ def _chunk_scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None) -> to
     for l in range(1, length):
         torch.addcmul(b_steps[l], a_steps[l], h_steps[l - 1], out=h_steps[l])
         torch.mul(p_steps[l - 1], a_steps[l], out=p_steps[l])
+    if _overflowed(p_steps[-1]):
+        return None
     carry = b.new_zeros(batch, chans) if h0 is None else h0
     carries = [carry]
     for h_end, p_end in zip(h_steps[-1].unbind(1)[:-1], p_steps[-1].unbind(1)[:-1]):
@@ -82,13 +86,25 @@ def _chunk_scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None) -> to
     return local.reshape(batch, n_chunks * length, chans)[:, :n_steps]
 
 
+def _overflowed(prod_end: torch.Tensor) -> bool:
+    """Whether a chunk's gate product is inf or NaN (one read of the chunks' last products).
+
+    Once non-finite, a product stays so to the chunk's end (inf times a gate is inf or NaN), so
+    the last step tells. A ``meta`` tensor has no values to read: shape inference goes on.
+    """
+    return not prod_end.is_meta and not bool(torch.isfinite(prod_end).all())
+
+
 def scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None, reverse: bool) -> torch.Tensor:
-    """Pick the plain or chunked loop by size (no autograd bookkeeping of its own)."""
+    """Pick the plain or chunked loop by size (no autograd bookkeeping of its own).
+
+    The backward runs through here too, so its adjoint scan falls back to the loop the same way.
+    """
     batch, n_steps, chans = a.shape
     if batch * chans <= CHUNK_MAX_ROWS and n_steps >= CHUNK_MIN_TIME:
-        if reverse:
-            return _chunk_scan(a.flip(1), b.flip(1), h0).flip(1)
-        return _chunk_scan(a, b, h0)
+        h = _chunk_scan(a.flip(1), b.flip(1), h0) if reverse else _chunk_scan(a, b, h0)
+        if h is not None:
+            return h.flip(1) if reverse else h
     return _loop_scan(a, b, h0, reverse)
 
 
