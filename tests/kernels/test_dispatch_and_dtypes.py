@@ -120,3 +120,42 @@ def test_ops_refuse_empty_channel_axes_on_every_backend():
             k.fft_conv(torch.rand(1, 5, 0), torch.rand(0, 4), backend=backend)
         with pytest.raises(ValueError, match="heads .* must be >= 1"):
             k.companion_kernel(torch.rand(0, 3), torch.rand(0, 3), torch.rand(0, 3), 5, backend=backend)
+
+
+@pytest.fixture
+def triton_on_cpu_refused(monkeypatch):
+    """Triton 'installed' and no interpreter: a Triton kernel on CPU tensors is refused."""
+    monkeypatch.setattr(_dispatch, "triton_available", lambda: True)
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    return monkeypatch
+
+
+def test_environment_triton_runs_torch_where_a_call_has_no_triton_kernel(triton_on_cpu_refused):
+    """The variable is a default for every op; the calls below have no kernel and once raised."""
+    a, b = rnd(1, 4, 2).abs().to(torch.complex64), rnd(1, 4, 2).to(torch.complex64)
+    step = lambda x_t, h: torch.tanh(x_t + h)  # noqa: E731
+    x, h0, wide_x, wide_W = rnd(1, 4, 2), rnd(1, 2), rnd(1, 3, 130), 0.05 * rnd(130, 130)
+    expected = [k.linear_scan(a, b, backend="torch"), k.recurrent_scan(step, x, h0, backend="torch"),
+                k.rnn_scan(wide_x, wide_W, backend="torch")]
+    triton_on_cpu_refused.setenv(_dispatch.ENV_VAR, "triton")
+    got = [k.linear_scan(a, b), k.recurrent_scan(step, x, h0), k.rnn_scan(wide_x, wide_W)]  # H > 128
+    for g, e in zip(got, expected):
+        assert torch.equal(g, e)
+
+
+def test_explicit_triton_names_why_a_call_has_no_triton_kernel(triton_on_cpu_refused):
+    a, b = rnd(1, 4, 2).to(torch.complex64), rnd(1, 4, 2).to(torch.complex64)
+    with pytest.raises(ValueError, match="complex inputs have no Triton kernel .*use backend='torch' or 'naive'"):
+        k.linear_scan(a, b, backend="triton")
+    with pytest.raises(ValueError, match="recurrent_scan has no Triton kernel .*use backend='torch' or 'naive'"):
+        k.recurrent_scan(lambda x_t, h: x_t + h, rnd(1, 4, 2), rnd(1, 2), backend="triton")
+
+
+def test_environment_triton_that_cannot_run_says_to_unset_the_variable(triton_on_cpu_refused):
+    triton_on_cpu_refused.setenv(_dispatch.ENV_VAR, "triton")
+    a, b = rnd(1, 4, 2).abs(), rnd(1, 4, 2)
+    with pytest.raises(ValueError, match="TSREC_KERNEL_BACKEND=triton needs CUDA tensors .* or unset it"):
+        k.linear_scan(a, b)
+    triton_on_cpu_refused.setattr(_dispatch, "triton_available", lambda: False)
+    with pytest.raises(ValueError, match=r"TSREC_KERNEL_BACKEND=triton needs the triton package; .* or unset it"):
+        k.linear_scan(a, b)

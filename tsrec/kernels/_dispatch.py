@@ -3,7 +3,10 @@
 Each public op calls :func:`resolve_backend` once, outside autograd, and then runs the
 implementation of that backend. The choice is, in order: the ``backend`` argument when it is not
 ``"auto"``, the ``TSREC_KERNEL_BACKEND`` environment variable, then ``"triton"`` for CUDA tensors
-when Triton imports and ``"torch"`` everywhere else. Triton is never imported here unless a
+when Triton imports and ``"torch"`` everywhere else. ``triton`` from the environment variable
+is a default for every op, so a call that has no Triton kernel (an op without one, complex
+input, sizes too large to keep on chip) runs ``"torch"`` instead; the ``backend="triton"`` argument
+is a demand, and such a call refuses it, saying why. Triton is never imported here unless a
 Triton backend is actually asked for or chosen.
 """
 
@@ -31,7 +34,7 @@ def triton_interpreting() -> bool:
 
 
 def resolve_backend(
-    backend: str, *tensors: torch.Tensor, has_triton: bool = True, triton_fits: bool = True
+    backend: str, *tensors: torch.Tensor, no_triton: str | None = None, triton_fits: bool = True
 ) -> str:
     """Return the concrete backend (``"torch"``, ``"triton"`` or ``"naive"``) for an op call.
 
@@ -41,17 +44,20 @@ def resolve_backend(
         The caller's choice, one of ``"auto"``, ``"torch"``, ``"triton"``, ``"naive"``.
     *tensors : torch.Tensor
         The op's tensor inputs; their device decides the automatic choice.
-    has_triton : bool
-        False for ops that have no Triton implementation; ``"auto"`` then never picks Triton and
-        an explicit ``"triton"`` raises.
+    no_triton : str or None
+        Why this call has no Triton kernel (e.g. ``"complex inputs have no Triton kernel"``), None
+        when it has one. ``"auto"`` then never picks Triton, ``"triton"`` from the environment
+        variable takes ``"torch"`` (as ops whose GPU path is torch do), and an explicit
+        ``"triton"`` raises with this reason.
     triton_fits : bool
         False when this call's sizes exceed what the op's Triton kernel keeps on chip; ``"auto"``
-        (also through the environment variable) then picks ``"torch"``, and an explicit
+        and ``"triton"`` from the environment variable then take ``"torch"``, and an explicit
         ``"triton"`` is returned for the caller to refuse with its own size message.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown kernel backend {backend!r}; use one of {BACKENDS}")
-    if backend == "auto":
+    from_env = backend == "auto"
+    if from_env:
         backend = os.environ.get(ENV_VAR, "auto").strip().lower() or "auto"
         if backend not in BACKENDS:
             raise ValueError(
@@ -60,23 +66,25 @@ def resolve_backend(
             )
     if backend == "auto":
         on_cuda = any(t.is_cuda for t in tensors if isinstance(t, torch.Tensor))
-        return "triton" if (on_cuda and has_triton and triton_fits and triton_available()) else "torch"
+        usable = on_cuda and no_triton is None and triton_fits and triton_available()
+        return "triton" if usable else "torch"
     if backend == "triton":
-        _check_triton_usable(has_triton, tensors)
+        # the variable sets a default for every op: where this call has no kernel, torch serves
+        if from_env and (no_triton is not None or not triton_fits):
+            return "torch"
+        _check_triton_usable(no_triton, tensors, from_env)
     return backend
 
 
-def _check_triton_usable(has_triton: bool, tensors: tuple) -> None:
-    if not has_triton:
-        raise ValueError("this op has no Triton kernel; use backend='torch' or 'naive'")
+def _check_triton_usable(no_triton: str | None, tensors: tuple, from_env: bool) -> None:
+    if no_triton is not None:
+        raise ValueError(f"{no_triton}; use backend='torch' or 'naive'")
+    asked, instead = (f"{ENV_VAR}=triton", "unset it") if from_env else ("backend='triton'", "use backend='torch'")
     if not triton_available():
-        raise ValueError(
-            "backend='triton' needs the triton package; install it (pip install triton) "
-            "or use backend='torch'"
-        )
+        raise ValueError(f"{asked} needs the triton package; install it (pip install triton) or {instead}")
     on_cuda = all(t.is_cuda for t in tensors if isinstance(t, torch.Tensor))
     if not (on_cuda or triton_interpreting()):
         raise ValueError(
-            "backend='triton' needs CUDA tensors (or TRITON_INTERPRET=1 set before triton is "
-            "imported, for tests); move the inputs to a GPU or use backend='torch'"
+            f"{asked} needs CUDA tensors (or TRITON_INTERPRET=1 set before triton is "
+            f"imported, for tests); move the inputs to a GPU or {instead}"
         )

@@ -72,14 +72,11 @@ def linear_scan(
     """
     _validate(a, b, initial_state)
     extra = () if initial_state is None else (initial_state,)
-    if backend == "triton" and a.is_complex():
-        raise ValueError("the Triton linear_scan kernel takes real dtypes only; use backend='torch' for complex inputs")
-    which = resolve_backend(backend, a, b, *extra, has_triton=not a.is_complex())
+    no_triton = "complex inputs have no Triton kernel (linear_scan's takes real dtypes)" if a.is_complex() else None
+    which = resolve_backend(backend, a, b, *extra, no_triton=no_triton)
     if which == "naive":
         h = linear_scan_naive(a, b, initial_state, reverse)
     elif which == "triton":
-        if a.is_complex():  # reached through the environment override
-            raise ValueError("the Triton linear_scan kernel takes real dtypes only; use backend='torch' for complex inputs")
         from .triton_impl import linear_scan_triton  # lazy: importing tsrec must not import triton
 
         h = linear_scan_triton(a, b, initial_state, reverse)

@@ -73,6 +73,7 @@ def recurrent_scan(
         Also return the last state computed.
     backend : {"auto", "torch", "naive"}
         ``"torch"`` unbinds time once (linear-time backward); ``"naive"`` indexes per step.
+        ``TSREC_KERNEL_BACKEND=triton`` runs ``"torch"``: there is no Triton kernel.
 
     Returns
     -------
@@ -90,7 +91,8 @@ def recurrent_scan(
         raise ValueError(f"h0 must have the batch size of x ({x.shape[0]}) as dim 0, got shape {tuple(h0.shape)}")
     if x.shape[1] == 0:
         raise ValueError("x has an empty time axis (dim 1); pass at least one time step")
-    which = resolve_backend(backend, x, h0, has_triton=False)
+    which = resolve_backend(backend, x, h0, no_triton="recurrent_scan has no Triton kernel (a Python step function "
+                                                      "cannot be compiled into one)")
     run = recurrent_scan_naive if which == "naive" else recurrent_scan_torch
     h = run(_checked_step(step_fn, h0), x, h0, reverse)
     if not output_final_state:
