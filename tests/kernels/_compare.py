@@ -25,3 +25,21 @@ def outputs_and_grads(fn, inputs: list[torch.Tensor], weight: torch.Tensor):
     out = fn(*leaves)
     grads = torch.autograd.grad((out * weight.to(out.dtype)).sum(), leaves)
     return out, grads
+
+
+def half_errors(fast, naive, inputs: list[torch.Tensor], seed: int = 0) -> list[float]:
+    """``fast`` on half-precision ``inputs`` against ``naive`` on the same values in float64.
+
+    Returns the relative errors (:func:`rel_err`) of the output, then of each input's gradient
+    (of a fixed random weighting of the output), and checks that every gradient comes back in
+    its input's dtype. ``inputs`` may mix dtypes (float32 parameters beside half activations).
+    """
+    results = []
+    for fn, xs in ((fast, inputs), (naive, [x.double() for x in inputs])):
+        leaves = [x.detach().clone().requires_grad_() for x in xs]
+        out = fn(*leaves)
+        weight = torch.randn(out.shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+        results.append([out, *torch.autograd.grad((out.double() * weight).sum(), leaves)])
+    (out, *grads), (ref, *ref_grads) = results
+    assert all(g.dtype == x.dtype for g, x in zip(grads, inputs)), [g.dtype for g in grads]
+    return [rel_err(got, want) for got, want in zip([out, *grads], [ref, *ref_grads])]

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tsrec.kernels.fft_conv import FFT_THRESHOLD, fast_fft_len, fft_conv
-from _compare import TOL, outputs_and_grads, rel_err
+from _compare import TOL, half_errors, outputs_and_grads, rel_err
 
 
 def make(batch, time, channels, taps, heads, dtype, seed=0):
@@ -79,11 +79,12 @@ def test_kernel_longer_than_input_and_single_tap():
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 @pytest.mark.parametrize("method", ["direct", "fft"])
 def test_half_inputs_keep_dtype_and_accumulate_in_float32(dtype, method):
-    u, k, _ = make(2, 40, 3, 32, None, torch.float32)
-    y = fft_conv(u.to(dtype), k.to(dtype), method=method)
-    assert y.dtype == dtype
-    ref = fft_conv(u.to(dtype).double(), k.to(dtype).double(), backend="naive")
-    assert rel_err(y, ref) < 1e-2
+    u, k, D = (x.to(dtype) for x in make(2, 40, 3, 32, None, torch.float32))
+    assert fft_conv(u, k, method=method).dtype == dtype
+    fast = lambda u, k, D: fft_conv(u, k, D=D, method=method, backend="torch")  # noqa: E731
+    naive = lambda u, k, D: fft_conv(u, k, D=D, backend="naive")  # noqa: E731
+    errors = half_errors(fast, naive, [u, k, D])  # y, then du, dk, dD
+    assert max(errors) < (1e-2 if dtype == torch.bfloat16 else 2e-3), errors
 
 
 def test_env_override_and_triton_route(monkeypatch):

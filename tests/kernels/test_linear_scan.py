@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from tsrec.kernels import linear_scan, linear_scan_step
 from tsrec.kernels.linear import torch_impl
-from _compare import TOL, rel_err
+from _compare import TOL, half_errors, rel_err
 
 
 def make(shape, dtype, seed=0, h0=True):
@@ -59,11 +59,15 @@ def test_gradcheck(monkeypatch, force_chunk, dtype):
         assert torch.autograd.gradcheck(fn, (a, b, s))
 
 
-def test_half_precision_accumulates_in_float32():
-    a, b = (x.detach() for x in make((2, 64, 4), torch.float32, h0=False))
-    h = linear_scan(a.bfloat16(), b.bfloat16(), backend="torch")
-    assert h.dtype == torch.bfloat16
-    assert rel_err(h.double(), linear_scan(a, b, backend="naive").double()) < 2e-2
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("T", [9, 64])  # 64: the chunked loop
+def test_half_precision_accumulates_in_float32(dtype, T):
+    a, b, s = (x.detach().to(dtype) for x in make((2, T, 4), torch.float32))
+    h = linear_scan(a, b, backend="torch")
+    assert h.dtype == dtype
+    fn = lambda backend: lambda a, b, s: linear_scan(a, b, initial_state=s, backend=backend)  # noqa: E731
+    errors = half_errors(fn("torch"), fn("naive"), [a, b, s])  # h, then da, db, dh0
+    assert max(errors) < (1e-2 if dtype == torch.bfloat16 else 2e-3), errors
 
 
 def test_step_matches_scan():

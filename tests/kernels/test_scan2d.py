@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tsrec.kernels.scan2d import scan2d, skew, unskew
-from _compare import TOL, rel_err
+from _compare import TOL, half_errors, rel_err
 
 NAMES = ["x", "delta1", "delta2", "A1", "A2", "A3", "A4", "B1", "B2", "C1", "C2"]
 
@@ -178,11 +178,18 @@ def test_skew_roundtrip():
     assert torch.equal(unskew(s, 5), z)
 
 
-def test_half_input_and_backend_errors(monkeypatch):
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_half_inputs_against_float64(path, dtype):
+    p, D, _ = make(dtype=torch.float32)
+    p = {name: v.to(dtype) if v.ndim == 4 else v for name, v in p.items()}  # A1..A4 stay float32
+    assert call(p)[0].dtype == dtype
+    fn = lambda backend: lambda *xs: scan2d(*xs[:-1], D=xs[-1], backend=backend)[0]  # noqa: E731
+    errors = half_errors(fn("torch"), fn("naive"), [*(p[name] for name in NAMES), D])  # y, then every gradient
+    assert max(errors) < (1e-2 if dtype == torch.bfloat16 else 2e-3), errors
+
+
+def test_backend_errors(monkeypatch):
     p, _, _ = make(dtype=torch.float32)
-    p["x"] = p["x"].to(torch.bfloat16)
-    y, _ = call(p)
-    assert y.dtype == torch.bfloat16
     monkeypatch.delenv("TRITON_INTERPRET", raising=False)
     # CPU tensors outside the interpreter (or no triton installed): refused with the fix named
     with pytest.raises(ValueError, match="backend='triton' needs"):
