@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 
 from tsrec._files import atomic_write
+from tsrec.batch._csv import read_csv
 from tsrec.batch._times import check_time_types, common_time_zone, parse_times
+from tsrec.batch._values import FIX_COLUMNS, check_ids, numeric
 # InputFileNotFoundError lives with the other errors in tsrec.errors (the datasets loaders raise it
 # too); it is re-exported here and from tsrec.batch, where it was first defined
 from tsrec.errors import InputError, InputFileNotFoundError
@@ -23,7 +25,6 @@ PathLike = str | os.PathLike
 LAYOUTS = ("long", "wide")
 # compressed CSV is decided by the suffix; the temporary output name hides it, so keep it here
 _FORMATS = {".csv": ("csv", None), ".csv.gz": ("csv", "gzip"), ".parquet": ("parquet", None), ".pq": ("parquet", None)}
-_FIX_COLUMNS = "pass id_col=/time_col=/value_col=/columns= (CLI: --id-col/--time-col/--value-col/--columns)"
 
 
 def file_format(path: PathLike) -> tuple[str, str | None]:
@@ -79,7 +80,9 @@ def read_series(
     layout : {"long", "wide"}, default="long"
         ``"long"``: one row per (series, time) with columns ``id_col``, ``time_col`` and the value
         column(s), as neuralforecast's ``unique_id, ds, y``. ``"wide"``: a ``time_col`` plus one
-        column per series; every column is one univariate series named by its header.
+        column per series; every column is one univariate series named by its header. A first
+        CSV column without a header (the row numbers of pandas' ``to_csv(index=True)``) is
+        dropped, as a stored Parquet row index is.
     id_col, time_col : str
         Names of the series-id and time columns (``id_col`` only names the output level for wide
         files).
@@ -97,14 +100,16 @@ def read_series(
         with pandas; an integer time column is kept as integer time steps. Stamps with UTC offsets
         that differ within a file or between files (e.g. ``+01:00`` in winter, ``+02:00`` in
         summer) are converted to UTC. Series ids are text in every file (Parquet integer ids
-        too), so id ``1`` in a Parquet file and ``1`` in a CSV file are one series, and ``007``
-        stays ``"007"``.
+        too), so id ``1`` in a Parquet file and ``1`` in a CSV file are one series, ``007``
+        stays ``"007"``, and ``NA``, ``None`` or ``null`` are ids, not missing ones. Values held
+        as objects (a Parquet DECIMAL column, numbers stored as text) are converted to float.
 
     Raises
     ------
     InputError
-        A file is missing, unreadable, empty or has an unknown extension; a column is missing;
-        two roles (id, time, value, a wide file's series) share a column name; a value is
+        A file is missing, unreadable, empty or has an unknown extension; a column is missing,
+        or a CSV header names a used column twice (or, wide, leaves a series column unnamed);
+        two roles (id, time, value, a wide file's series) share a column name; an id is empty; a value is
         NaN/inf; a series has duplicate time stamps; time stamps cannot be parsed.
     TypeError
         A value column holds non-numeric values.
@@ -156,7 +161,7 @@ def _check_roles(layout: str, id_col: str, time_col: str, names: list[str], colu
         if name in seen:
             raise InputError(
                 f"{seen[name]} and {role} are both {name!r}; the series id, time and value columns need "
-                f"different names: {_FIX_COLUMNS}"
+                f"different names: {FIX_COLUMNS}"
             )
         seen[name] = role
 
@@ -171,8 +176,11 @@ def _value_names(layout: str, value_col: str, columns: Sequence[str] | None) -> 
     return list(columns) if layout == "long" and columns is not None else [value_col]
 
 
-def _read_table(path: Path, id_col: str | None, wanted: list[str]) -> pd.DataFrame:
-    """The file as a frame; ``wanted`` columns stored as a Parquet index become columns again."""
+def _read_table(path: Path, id_col: str | None, wanted: list[str], every: bool = False) -> pd.DataFrame:
+    """The file as a frame; ``wanted`` columns stored as a Parquet index become columns again.
+
+    ``every``: all columns are used (a wide file's series), not only ``wanted``.
+    """
     if not path.exists():
         raise InputFileNotFoundError(f"{path}: file not found; check the path")
     if path.is_dir():
@@ -182,15 +190,11 @@ def _read_table(path: Path, id_col: str | None, wanted: list[str]) -> pd.DataFra
         if kind == "parquet":
             raw = _index_to_columns(pd.read_parquet(path), wanted)
         else:
-            # ids as text: "007" must not become 7, and ids must not depend on what pandas guesses
-            # round_trip: the default parser may be off by one bit, so forecasts could differ from the
-            # same data held in memory
-            raw = pd.read_csv(
-                path, compression=compression, dtype=None if id_col is None else {id_col: str},
-                float_precision="round_trip",
-            )
+            raw = read_csv(path, compression, id_col, None if every else wanted)
     except ImportError:
         raise ImportError(f"reading {path} needs pyarrow: pip install pyarrow") from None
+    except InputError:  # the CSV reader's own messages, already naming the file
+        raise
     except pd.errors.EmptyDataError:
         raise InputError(f"{path} is empty; it needs a header row and data rows") from None
     except (ValueError, OSError) as err:  # parser errors, bad encodings, damaged Parquet
@@ -218,7 +222,7 @@ def _require(raw: pd.DataFrame, path: Path, wanted: list[str]) -> None:
     missing = [c for c in wanted if c not in raw.columns]
     if missing:
         raise InputError(
-            f"{path}: missing column(s) {missing}; available columns: {list(raw.columns)}; {_FIX_COLUMNS}"
+            f"{path}: missing column(s) {missing}; available columns: {list(raw.columns)}; {FIX_COLUMNS}"
         )
 
 
@@ -228,13 +232,11 @@ def _read_one(path: Path, layout: str, id_col: str, time_col: str, names: list[s
         raw = _read_table(path, id_col, [id_col, time_col, *names])
         _require(raw, path, [id_col, time_col, *names])
         frame = raw[[id_col, time_col, *names]].copy()
-        if frame[id_col].isna().any():
-            row = int(np.flatnonzero(frame[id_col].isna().to_numpy())[0]) + 1
-            raise InputError(f"{path}: column {id_col!r} has empty series ids (first at data row {row}); fill them in")
+        check_ids(frame[id_col], path)
         # ids as text in every file: Parquet keeps integers, CSV ids are read as text
         frame[id_col] = frame[id_col].astype(str)
     else:
-        raw = _read_table(path, None, [time_col])
+        raw = _read_table(path, None, [time_col, *(columns or [])], every=columns is None)
         _require(raw, path, [time_col])
         series = list(columns) if columns is not None else [c for c in raw.columns if c != time_col]
         if not series:
@@ -247,13 +249,13 @@ def _read_one(path: Path, layout: str, id_col: str, time_col: str, names: list[s
             raise InputError(f"{path}: {time_col!r} is the time column, not a series; drop it from columns")
         _check_series_names(series, path, id_col, names[0])
         for col in series:
-            raw[col] = _numeric(raw[col], path)
+            raw[col] = numeric(raw[col], path)
         # one univariate series per column: stack them into long rows (series id = header)
         frame = raw[[time_col, *series]].melt(id_vars=time_col, var_name=id_col, value_name=names[0])
         frame[id_col] = frame[id_col].astype(str)
         frame = frame[[id_col, time_col, names[0]]]
     for col in names:
-        frame[col] = _numeric(frame[col], path)
+        frame[col] = numeric(frame[col], path)
     frame[time_col] = parse_times(frame[time_col], path)
     return frame
 
@@ -266,24 +268,6 @@ def _check_series_names(series: list, path: Path, id_col: str, value_col: str) -
                 f"{path}: series column {name!r} has the name of the {role} column that a wide file is "
                 f"stacked into; pass another {option} (or rename the column)"
             )
-
-
-def _numeric(values: pd.Series, path: Path) -> pd.Series:
-    """Values as float64, or a TypeError quoting the first value that is not a number."""
-    is_bool = pd.api.types.is_bool_dtype(values.dtype)
-    if pd.api.types.is_numeric_dtype(values.dtype) and not is_bool:
-        return values.astype("float64")
-    # quote the first value that is not a number; booleans and numbers stored as text quote the first
-    bad = values.notna().to_numpy().copy()
-    if not is_bool:
-        bad &= pd.to_numeric(values, errors="coerce").isna().to_numpy()
-    row = int(np.argmax(bad))
-    value = values.iloc[row]
-    shown = repr(value) if isinstance(value, str) else value
-    raise TypeError(
-        f"{path}: column {values.name!r} has non-numeric values (e.g. {shown} "
-        f"at data row {row + 1}); fix or remove them, or pick other value columns: {_FIX_COLUMNS}"
-    )
 
 
 def _check_finite(frame: pd.DataFrame, id_col: str, time_col: str, names: list[str], files: list) -> None:

@@ -1,0 +1,98 @@
+"""What other tools write into series files: DECIMAL columns, ids that look like NA, saved row numbers,
+repeated headers."""
+
+from __future__ import annotations
+
+import decimal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from tsrec.batch import read_series
+from tsrec.estimators import InputError
+
+
+def long_frame(ids=("a", "b", "c"), n: int = 6) -> pd.DataFrame:
+    t = pd.date_range("2024-01-01", periods=n, freq="h")
+    rng = np.random.default_rng(0)
+    return pd.concat(
+        [pd.DataFrame({"unique_id": k, "ds": t, "y": rng.standard_normal(n)}) for k in ids], ignore_index=True
+    )
+
+
+def test_parquet_decimal_and_text_numbers_are_read_as_floats(tmp_path):
+    long = long_frame()
+    amounts = [decimal.Decimal(f"{v:.2f}") for v in long["y"]]
+    table = {"unique_id": long["unique_id"].tolist(), "ds": pa.array(long["ds"])}
+    pq.write_table(pa.table({**table, "y": pa.array(amounts, pa.decimal128(12, 2))}), tmp_path / "dec.parquet")
+    panel = read_series(tmp_path / "dec.parquet")
+    assert panel["y"].dtype == np.float64
+    np.testing.assert_array_equal(panel["y"].to_numpy(), [float(a) for a in amounts])
+    # numbers stored as text convert exactly (to the same float as the number itself)
+    pq.write_table(pa.table({**table, "y": [repr(v) for v in long["y"]]}), tmp_path / "text.parquet")
+    np.testing.assert_array_equal(read_series(tmp_path / "text.parquet")["y"].to_numpy(), long["y"].to_numpy())
+
+
+def test_a_value_that_is_no_number_is_quoted_with_its_row(tmp_path):
+    long = long_frame()
+    text = [repr(v) for v in long["y"]]
+    text[4] = "12,5"
+    pq.write_table(pa.table({"unique_id": long["unique_id"].tolist(), "ds": pa.array(long["ds"]), "y": text}),
+                   tmp_path / "x.parquet")
+    with pytest.raises(TypeError, match=r"x\.parquet: column 'y' has non-numeric values \(e\.g\. '12,5' at data row 5\)"):
+        read_series(tmp_path / "x.parquet")
+
+
+def test_csv_ids_that_look_like_missing_values_are_ids(tmp_path):
+    ids = ("DE", "NA", "None", "null", "nan", "N/A")
+    long = long_frame(ids=ids)
+    long.to_csv(tmp_path / "x.csv", index=False)
+    panel = read_series(tmp_path / "x.csv")
+    assert panel.index.get_level_values(0).unique().tolist() == sorted(ids)
+    long.to_parquet(tmp_path / "x.parquet", index=False)
+    pd.testing.assert_frame_equal(read_series(tmp_path / "x.parquet"), panel)
+    # values keep pandas' NA strings: "NA" there is a missing value, refused as such
+    long.astype({"y": object}).assign(y=lambda f: f["y"].where(f.index != 3, "NA")).to_csv(tmp_path / "v.csv", index=False)
+    with pytest.raises(InputError, match=r"v\.csv: 1 row\(s\) of 1 series have missing \(NaN\)"):
+        read_series(tmp_path / "v.csv")
+
+
+def wide_frame() -> pd.DataFrame:
+    return long_frame().pivot(index="ds", columns="unique_id", values="y").reset_index().rename_axis(columns=None)
+
+
+def test_the_row_numbers_of_a_wide_csv_are_no_series(tmp_path):
+    wide = wide_frame()
+    wide.to_csv(tmp_path / "plain.csv", index=False)
+    wide.to_csv(tmp_path / "numbered.csv")  # pandas' default index=True: a first column without a name
+    wide.sample(frac=1.0, random_state=0).to_csv(tmp_path / "shuffled.csv")
+    expected = read_series(tmp_path / "plain.csv", layout="wide")
+    for name in ("numbered.csv", "shuffled.csv"):
+        pd.testing.assert_frame_equal(read_series(tmp_path / name, layout="wide"), expected)
+
+
+@pytest.mark.parametrize(
+    "header, row, layout, message",
+    [
+        ("ds,s0,s0", "{t},1,2", "wide", r"x\.csv: the header names column 's0' 2 times; give each column its own name"),
+        ("unique_id,ds,y,y", "a,{t},1,2", "long", r"x\.csv: the header names column 'y' 2 times"),
+        ("ds,s0,,s1", "{t},1,2,3", "wide", r"x\.csv: column 3 has no name in the header; name it, or pick the series"),
+    ],
+)
+def test_repeated_or_missing_headers_are_refused(tmp_path, header, row, layout, message):
+    rows = [row.format(t=f"2024-01-01 {h:02d}:00") for h in range(6)]
+    (tmp_path / "x.csv").write_text("\n".join([header, *rows]) + "\n")
+    with pytest.raises(InputError, match=message):
+        read_series(tmp_path / "x.csv", layout=layout)
+
+
+def test_repeats_of_unused_columns_do_not_matter(tmp_path):
+    text = "unique_id,ds,y,note,note\n" + "".join(f"a,2024-01-01 {h:02d}:00,{h},x,y\n" for h in range(6))
+    (tmp_path / "x.csv").write_text(text)
+    assert read_series(tmp_path / "x.csv")["y"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    wide = "ds,s0,s0,s1\n" + "".join(f"2024-01-01 {h:02d}:00,{h},{-h},1\n" for h in range(6))
+    (tmp_path / "w.csv").write_text(wide)
+    assert read_series(tmp_path / "w.csv", layout="wide", columns=["s1"]).index.get_level_values(0)[0] == "s1"

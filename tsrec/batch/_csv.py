@@ -1,0 +1,73 @@
+"""Reading one CSV file as written: ids as text, a saved row index dropped, repeated names refused."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+from tsrec.estimators.errors import InputError
+
+
+def read_csv(path: Path, compression: str | None, id_col: str | None, used: list[str] | None) -> pd.DataFrame:
+    """The CSV file ``path`` as a frame.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+    compression : str or None
+        pandas' compression of the file (e.g. ``"gzip"``).
+    id_col : str or None
+        The series-id column, read as text exactly as written (None for wide files, whose ids are
+        the headers).
+    used : list of str or None
+        The columns that will be read; None means every column (the series of a wide file). A
+        header that names one of them twice is refused, and with None a first column without a
+        name (the row numbers of pandas' ``to_csv(index=True)``) is dropped.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The file's columns.
+
+    Raises
+    ------
+    InputError
+        A used column is named twice, or (with ``used`` None) a later column has no name.
+    """
+    header = _header(path, compression)
+    _check_header(header, path, used)
+    # ids as text, and every text an id: "007" must not become 7, nor Namibia's "NA" a missing id;
+    # a converter sees the text before pandas' NA strings apply (to this column only)
+    raw = pd.read_csv(
+        path, compression=compression, converters=None if id_col is None else {id_col: str},
+        # the default parser may be off by one bit, so forecasts could differ from the same data in memory
+        float_precision="round_trip",
+    )
+    if used is None and header[0] == "":
+        # a stored row index carries no data; the Parquet reader drops it too
+        raw = raw.iloc[:, 1:]
+    return raw
+
+
+def _header(path: Path, compression: str | None) -> list[str]:
+    """The header cells as written (pandas renames repeats to "a.1" and empty cells to "Unnamed: 0")."""
+    first = pd.read_csv(path, compression=compression, header=None, nrows=1, dtype=str, keep_default_na=False)
+    return [str(cell) for cell in first.iloc[0]]
+
+
+def _check_header(header: list[str], path: Path, used: list[str] | None) -> None:
+    repeated = [name for name, n in Counter(header).items() if n > 1 and name and (used is None or name in used)]
+    if repeated:
+        raise InputError(
+            f"{path}: the header names column {repeated[0]!r} {header.count(repeated[0])} times; give each "
+            "column its own name (in a wide file each column is one series, named by its header)"
+        )
+    unnamed = [i for i, name in enumerate(header) if not name and i > 0]
+    if used is None and unnamed:
+        raise InputError(
+            f"{path}: column {unnamed[0] + 1} has no name in the header; name it, or pick the series "
+            "columns with columns= (CLI: --columns)"
+        )
