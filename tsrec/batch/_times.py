@@ -13,19 +13,29 @@ from tsrec.estimators.errors import InputError
 
 # a clock time followed by a UTC offset ("...01:00:00+01:00", "...T01:00Z"); a bare date's "-31" is no offset
 _OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
+# the offset alone, to strip from stamps that all match _OFFSET
+_OFFSET_ONLY = re.compile(r"(?<=\d)\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
+_DAY = pd.Timedelta(days=1)
 
 
-def parse_times(values: pd.Series, path: Path) -> pd.Series:
-    """Datetimes parsed by pandas, or integer time steps kept as they are."""
+def parse_times(values: pd.Series, path: Path) -> tuple[pd.Series, pd.Series | None]:
+    """Datetimes parsed by pandas, or integer time steps kept as they are.
+
+    Returns
+    -------
+    tuple of (pandas.Series, pandas.Series or None)
+        The stamps, and for text stamps whose UTC offsets differ (read in UTC) their local
+        wall-clock times without a zone, else None; :func:`common_time_zone` picks one.
+    """
     if values.isna().any():
         row = int(np.flatnonzero(values.isna().to_numpy())[0]) + 1
         raise InputError(
             f"{path}: column {values.name!r} has empty time stamps (first at data row {row}); fill them in"
         )
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        return values
+        return values, None
     if pd.api.types.is_integer_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        return values.astype("int64")
+        return values.astype("int64"), None
     if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
         raise InputError(
             f"{path}: time column {values.name!r} holds {values.dtype} numbers; use dates "
@@ -34,9 +44,11 @@ def parse_times(values: pd.Series, path: Path) -> pd.Series:
     message = ""
     for options in _datetime_options(values):
         try:
-            return pd.to_datetime(values, **options)
+            stamps = pd.to_datetime(values, **options)
         except (ValueError, TypeError, OverflowError) as err:
             message = str(err).splitlines()[0]
+            continue
+        return stamps, _wall_clock(values) if options.get("utc") else None
     raise InputError(
         f"{path}: column {values.name!r} has values that are not time stamps ({message}); "
         "write dates in one format (e.g. 2024-01-01 00:00) or use integer time steps"
@@ -54,12 +66,73 @@ def _datetime_options(values: pd.Series) -> Iterator[dict]:
         yield {"utc": True, "format": "ISO8601"}
 
 
-def common_time_zone(frames: list[pd.DataFrame], time_col: str) -> list[pd.DataFrame]:
-    """Files whose stamps are all zone-aware but in different zones (e.g. one offset per month) meet in UTC."""
+def _wall_clock(values: pd.Series) -> pd.Series | None:
+    """Stamps with offsets as the local times they show, without a zone ("00:00+02:00" is 00:00).
+
+    None where they cannot be read so (the stamps are then used in UTC).
+    """
+    local = values.astype(str).str.strip().str.replace(_OFFSET_ONLY, "", regex=True)
+    for options in ({"format": "ISO8601"}, {}):
+        try:
+            return pd.to_datetime(local, **options)
+        except (ValueError, TypeError, OverflowError):
+            continue
+    return None
+
+
+def common_time_zone(
+    frames: list[pd.DataFrame], walls: list[pd.Series | None], id_col: str, time_col: str
+) -> tuple[list[pd.DataFrame], bool]:
+    """One time zone for stamps whose UTC offsets differ, within a file or between files.
+
+    Such stamps (e.g. ``+01:00`` in winter, ``+02:00`` in summer) meet in UTC, unless that breaks
+    the series' even spacing and their step is a day or more: local midnights become 23:00 or
+    22:00 UTC of the day before, 23 or 25 hours apart. Then the local wall-clock stamps are kept,
+    without a zone, so each row keeps the date the file gives it.
+
+    Parameters
+    ----------
+    frames : list of pandas.DataFrame
+        One flat frame per file, with ``id_col`` and ``time_col``.
+    walls : list of (pandas.Series or None)
+        Per frame, the local wall-clock stamps from :func:`parse_times`, or None.
+    id_col, time_col : str
+        The series-id and time columns.
+
+    Returns
+    -------
+    tuple of (list of pandas.DataFrame, bool)
+        The frames, and whether differing offsets were converted to UTC.
+    """
     zones = {str(getattr(f[time_col].dtype, "tz", None)) for f in frames}
-    if len(zones) < 2 or "None" in zones:
-        return frames
-    return [f.assign(**{time_col: f[time_col].dt.tz_convert("UTC")}) for f in frames]
+    mixed = any(wall is not None for wall in walls)
+    if "None" in zones or (len(zones) < 2 and not mixed):
+        return frames, False  # one zone, or stamps without a zone (check_time_types refuses a mix)
+    ids = pd.concat([f[id_col] for f in frames], ignore_index=True)
+    utc = [f[time_col].dt.tz_convert("UTC") for f in frames]
+    local = [f[time_col].dt.tz_localize(None) if w is None else w for f, w in zip(frames, walls)]
+    if _even(ids, pd.concat(utc, ignore_index=True)) or _min_step(ids, pd.concat(local, ignore_index=True)) < _DAY:
+        return [f.assign(**{time_col: t}) for f, t in zip(frames, utc)], True
+    return [f.assign(**{time_col: t.to_numpy()}) for f, t in zip(frames, local)], False
+
+
+def _gaps(ids: pd.Series, stamps: pd.Series) -> pd.Series:
+    """The steps between consecutive stamps of each series, indexed by series id."""
+    frame = pd.DataFrame({"id": ids.to_numpy(), "t": stamps.to_numpy()}).sort_values(["id", "t"], kind="mergesort")
+    keys = frame["id"].to_numpy()
+    same = keys[1:] == keys[:-1]
+    return pd.Series(np.diff(frame["t"].to_numpy())[same], index=keys[1:][same])
+
+
+def _even(ids: pd.Series, stamps: pd.Series) -> bool:
+    """Whether every series has one step (in absolute time, so calendar months are not)."""
+    gaps = _gaps(ids, stamps)
+    return bool((gaps.groupby(level=0).nunique() <= 1).all())
+
+
+def _min_step(ids: pd.Series, stamps: pd.Series) -> pd.Timedelta:
+    gaps = _gaps(ids, stamps)
+    return pd.Timedelta(gaps.min()) if len(gaps) else _DAY
 
 
 def check_time_types(frame: pd.DataFrame, time_col: str, paths: list, frames: list) -> None:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from tsrec._files import atomic_write
 from tsrec.batch._csv import read_csv
+from tsrec.batch._spacing import check_spacing
 from tsrec.batch._times import check_time_types, common_time_zone, parse_times
 from tsrec.batch._values import FIX_COLUMNS, check_ids, numeric
 # InputFileNotFoundError lives with the other errors in tsrec.errors (the datasets loaders raise it
@@ -99,7 +100,9 @@ def read_series(
         series id and then time (unsorted input is sorted, silently and stably). Times are parsed
         with pandas; an integer time column is kept as integer time steps. Stamps with UTC offsets
         that differ within a file or between files (e.g. ``+01:00`` in winter, ``+02:00`` in
-        summer) are converted to UTC. Series ids are text in every file (Parquet integer ids
+        summer) are converted to UTC, unless that breaks their even spacing and their step is a
+        day or more (local midnights, 23 or 25 hours apart in UTC): those keep the local dates
+        and times they show, without a zone. Series ids are text in every file (Parquet integer ids
         too), so id ``1`` in a Parquet file and ``1`` in a CSV file are one series, ``007``
         stays ``"007"``, and ``NA``, ``None`` or ``null`` are ids, not missing ones. Values held
         as objects (a Parquet DECIMAL column, numbers stored as text) are converted to float.
@@ -110,7 +113,8 @@ def read_series(
         A file is missing, unreadable, empty or has an unknown extension; a column is missing,
         or a CSV header names a used column twice (or, wide, leaves a series column unnamed);
         two roles (id, time, value, a wide file's series) share a column name; an id is empty; a value is
-        NaN/inf; a series has duplicate time stamps; time stamps cannot be parsed.
+        NaN/inf; a series has duplicate or unevenly spaced time stamps (the message names the
+        file and a fix for the series' step); time stamps cannot be parsed.
     TypeError
         A value column holds non-numeric values.
 
@@ -133,8 +137,8 @@ def read_series(
     paths = input_paths(path_or_paths)
     names = _value_names(layout, value_col, columns)
     _check_roles(layout, id_col, time_col, names, columns)
-    frames = [_read_one(Path(p), layout, id_col, time_col, names, columns) for p in paths]
-    frames = common_time_zone(frames, time_col)
+    read = [_read_one(Path(p), layout, id_col, time_col, names, columns) for p in paths]
+    frames, in_utc = common_time_zone([f for f, _ in read], [wall for _, wall in read], id_col, time_col)
     # remember each row's file so that errors found across files can still name the file
     source = np.repeat(np.arange(len(paths)), [len(f) for f in frames])
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
@@ -142,6 +146,8 @@ def read_series(
     _check_finite(frame, id_col, time_col, names, [paths[i] for i in source])
     _check_duplicates(frame, id_col, time_col, [paths[i] for i in source])
     frame = frame.sort_values([id_col, time_col], kind="mergesort")
+    # every frame has a RangeIndex, so the sorted index gives each row's place before sorting
+    check_spacing(frame, id_col, time_col, [paths[source[i]] for i in frame.index], in_utc)
     return frame.set_index([id_col, time_col])[names]
 
 
@@ -226,38 +232,52 @@ def _require(raw: pd.DataFrame, path: Path, wanted: list[str]) -> None:
         )
 
 
-def _read_one(path: Path, layout: str, id_col: str, time_col: str, names: list[str], columns) -> pd.DataFrame:
-    """Read one file into a flat long frame ``id_col, time_col, *names`` with checked values."""
+def _read_one(
+    path: Path, layout: str, id_col: str, time_col: str, names: list[str], columns
+) -> tuple[pd.DataFrame, pd.Series | None]:
+    """Read one file into a flat long frame ``id_col, time_col, *names`` with checked values.
+
+    Also returns the local wall-clock stamps where the file's UTC offsets differ (see parse_times).
+    """
     if layout == "long":
-        raw = _read_table(path, id_col, [id_col, time_col, *names])
-        _require(raw, path, [id_col, time_col, *names])
-        frame = raw[[id_col, time_col, *names]].copy()
-        check_ids(frame[id_col], path)
-        # ids as text in every file: Parquet keeps integers, CSV ids are read as text
-        frame[id_col] = frame[id_col].astype(str)
+        frame = _read_long(path, id_col, time_col, names)
     else:
-        raw = _read_table(path, None, [time_col, *(columns or [])], every=columns is None)
-        _require(raw, path, [time_col])
-        series = list(columns) if columns is not None else [c for c in raw.columns if c != time_col]
-        if not series:
-            raise InputError(
-                f"{path}: a wide file needs a {time_col!r} column and one column per series; "
-                f"found only {list(raw.columns)}"
-            )
-        _require(raw, path, series)
-        if time_col in series:
-            raise InputError(f"{path}: {time_col!r} is the time column, not a series; drop it from columns")
-        _check_series_names(series, path, id_col, names[0])
-        for col in series:
-            raw[col] = numeric(raw[col], path)
-        # one univariate series per column: stack them into long rows (series id = header)
-        frame = raw[[time_col, *series]].melt(id_vars=time_col, var_name=id_col, value_name=names[0])
-        frame[id_col] = frame[id_col].astype(str)
-        frame = frame[[id_col, time_col, names[0]]]
+        frame = _read_wide(path, id_col, time_col, names[0], columns)
     for col in names:
         frame[col] = numeric(frame[col], path)
-    frame[time_col] = parse_times(frame[time_col], path)
+    frame[time_col], wall = parse_times(frame[time_col], path)
+    return frame, wall
+
+
+def _read_long(path: Path, id_col: str, time_col: str, names: list[str]) -> pd.DataFrame:
+    raw = _read_table(path, id_col, [id_col, time_col, *names])
+    _require(raw, path, [id_col, time_col, *names])
+    frame = raw[[id_col, time_col, *names]].copy()
+    check_ids(frame[id_col], path)
+    # ids as text in every file: Parquet keeps integers, CSV ids are read as text
+    frame[id_col] = frame[id_col].astype(str)
     return frame
+
+
+def _read_wide(path: Path, id_col: str, time_col: str, value_col: str, columns) -> pd.DataFrame:
+    raw = _read_table(path, None, [time_col, *(columns or [])], every=columns is None)
+    _require(raw, path, [time_col])
+    series = list(columns) if columns is not None else [c for c in raw.columns if c != time_col]
+    if not series:
+        raise InputError(
+            f"{path}: a wide file needs a {time_col!r} column and one column per series; "
+            f"found only {list(raw.columns)}"
+        )
+    _require(raw, path, series)
+    if time_col in series:
+        raise InputError(f"{path}: {time_col!r} is the time column, not a series; drop it from columns")
+    _check_series_names(series, path, id_col, value_col)
+    for col in series:
+        raw[col] = numeric(raw[col], path)
+    # one univariate series per column: stack them into long rows (series id = header)
+    frame = raw[[time_col, *series]].melt(id_vars=time_col, var_name=id_col, value_name=value_col)
+    frame[id_col] = frame[id_col].astype(str)
+    return frame[[id_col, time_col, value_col]]
 
 
 def _check_series_names(series: list, path: Path, id_col: str, value_col: str) -> None:

@@ -1,0 +1,83 @@
+"""Stamps whose UTC offsets change (daylight saving time), and the message for unevenly spaced stamps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrec.batch import forecast_files, read_series
+from tsrec.estimators import ARNetForecaster, InputError
+
+BERLIN_DAYS = pd.date_range("2024-03-01", periods=60, freq="D", tz="Europe/Berlin")  # DST from 31 March
+
+
+def write(tmp_path, name: str, stamps, ids="shop1") -> str:
+    """A long CSV as pandas writes it: zone-aware stamps with their offsets (+01:00, then +02:00)."""
+    values = np.sin(np.arange(len(stamps)) / 3)
+    pd.DataFrame({"unique_id": ids, "ds": stamps, "y": values}).to_csv(tmp_path / name, index=False)
+    return str(tmp_path / name)
+
+
+def test_daily_stamps_keep_their_local_dates(tmp_path):
+    path = write(tmp_path, "in.csv", BERLIN_DAYS)
+    assert "+01:00" in open(path).read() and "+02:00" in open(path).read()
+    stamps = read_series(path).index.get_level_values("ds")
+    # in UTC they would be 23:00/22:00 of the day before, 23 hours apart at the change
+    assert stamps.tz is None and (stamps == BERLIN_DAYS.tz_localize(None)).all()
+    # one offset per file (winter, summer) reads the same
+    frame = pd.read_csv(path)
+    winter = frame["ds"].str.endswith("+01:00")
+    frame[winter].to_csv(tmp_path / "winter.csv", index=False)
+    frame[~winter].to_csv(tmp_path / "summer.csv", index=False)
+    pd.testing.assert_frame_equal(read_series([tmp_path / "winter.csv", tmp_path / "summer.csv"]), read_series(path))
+
+
+def test_daily_csv_forecasts_like_the_zoned_data(tmp_path):
+    panel = pd.concat({"shop1": pd.DataFrame({"y": np.sin(np.arange(60) / 3)}, index=BERLIN_DAYS)},
+                      names=["unique_id", "ds"])
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(panel)
+    panel.reset_index().to_parquet(tmp_path / "in.parquet")
+    zoned = forecast_files(est, tmp_path / "in.parquet", tmp_path / "zoned.csv")
+    got = forecast_files(est, write(tmp_path, "in.csv", BERLIN_DAYS), tmp_path / "out.csv")
+    assert got["ds"].tolist() == [pd.Timestamp("2024-04-30"), pd.Timestamp("2024-05-01")]
+    assert (got["ds"] == zoned["ds"].dt.tz_localize(None)).all()
+    np.testing.assert_allclose(got["y_hat"], zoned["y_hat"], rtol=1e-6)
+
+
+def test_stamps_even_in_utc_stay_in_utc(tmp_path):
+    # every 24 hours at 23:00 UTC: the local clock shows 00:00, then 01:00 in summer
+    stamps = pd.date_range("2024-03-01 23:00", periods=60, freq="D", tz="UTC").tz_convert("Europe/Berlin")
+    index = read_series(write(tmp_path, "in.csv", stamps)).index.get_level_values("ds")
+    assert str(index.tz) == "UTC" and (index == stamps).all()
+
+
+@pytest.mark.parametrize(
+    "stamps, message",
+    [
+        (BERLIN_DAYS.delete(40), r"2024-04-09 00:00:00 is followed by 2024-04-11 00:00:00, but the usual step is "
+         r"1 day\); put each series on a regular grid, e\.g\. df\.asfreq\('D'\)"),
+        (pd.date_range("2024-03-30", periods=60, freq="h", tz="Europe/Berlin").delete(40),
+         r"usual step is 1 hour\); the stamps' UTC offsets differ \(e\.g\. daylight saving time\), so they were read in "
+         r"UTC; .*df\.asfreq\('h'\)"),
+        (pd.date_range("2024-01-01", periods=12, freq="MS", tz="Europe/Berlin").delete(5),
+         r"2024-05-01 00:00:00 is followed by 2024-07-01 00:00:00, but the usual step is 1 month\).*asfreq\('MS'\)"),
+        (pd.bdate_range("2024-01-01", periods=30).delete(10),
+         r"2024-01-12 00:00:00 is followed by 2024-01-16 00:00:00, but the usual step is 1 business day\).*'B'"),
+        ([0, 10, 20, 40, 50], r"20 is followed by 40, but the usual step is 10\); reindex each series to integer steps"),
+    ],
+)
+def test_uneven_stamps_name_the_file_and_a_fix_for_their_step(tmp_path, stamps, message):
+    path = write(tmp_path, "gaps.csv", stamps)
+    with pytest.raises(InputError, match=r"gaps\.csv: series 'shop1' has time stamps that are not evenly spaced \("):
+        read_series(path)
+    with pytest.raises(InputError, match=message):
+        read_series(path)
+
+
+def test_an_uneven_series_split_over_files_names_both(tmp_path):
+    stamps = pd.date_range("2024-01-01", periods=10, freq="h")
+    first = write(tmp_path, "a.csv", stamps[:5])
+    second = write(tmp_path, "b.csv", stamps[6:])
+    with pytest.raises(InputError, match=r"a\.csv, .*b\.csv: series 'shop1' .*04:00:00 is followed by .*06:00:00"):
+        read_series([first, second])

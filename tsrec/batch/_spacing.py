@@ -1,0 +1,99 @@
+"""Evenly spaced stamps per series, checked while reading so that the message can name the file.
+
+The forecasters refuse the same series (pandas finds no frequency), but they know neither the
+file nor, in their advice, the data's step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tsrec.estimators.errors import InputError
+
+
+def check_spacing(frame: pd.DataFrame, id_col: str, time_col: str, files: list, in_utc: bool = False) -> None:
+    """Refuse the first series whose stamps are not evenly spaced.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Flat rows sorted by ``id_col`` and then ``time_col``, without duplicate stamps.
+    id_col, time_col : str
+        The series-id and time columns.
+    files : list
+        The file of each row, for the message.
+    in_utc : bool, default=False
+        The stamps' UTC offsets differed and they were converted to UTC (said in the message).
+
+    Raises
+    ------
+    InputError
+        Naming the file(s), the series, an uneven step, the usual step and a fix for that step.
+    """
+    stamps = frame[time_col]
+    dates = pd.api.types.is_datetime64_any_dtype(stamps.dtype)
+    if not dates and not pd.api.types.is_integer_dtype(stamps.dtype):
+        return
+    values = pd.DatetimeIndex(stamps).asi8 if dates else stamps.to_numpy(dtype=np.int64)
+    ids = frame[id_col].to_numpy()
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    regular: dict[bytes, bool] = {}  # many series share their stamps: ask pandas once per set
+    for start, end in zip(starts, [*starts[1:], len(ids)]):
+        gaps = np.diff(values[start:end])
+        if len(gaps) < 2 or (gaps == gaps[0]).all():
+            continue
+        if dates:
+            key = values[start:end].tobytes()
+            if key not in regular:  # calendar steps (months, business days) vary in length
+                regular[key] = pd.infer_freq(pd.DatetimeIndex(stamps.iloc[start:end])) is not None
+            if regular[key]:
+                continue
+        raise InputError(_message(stamps.iloc[start:end], gaps, ids[start], files[start:end], in_utc))
+
+
+def _message(stamps: pd.Series, gaps: np.ndarray, key: object, files: list, in_utc: bool) -> str:
+    usual = np.median(gaps)
+    # the step farthest from the usual one, in ratio: a gap of missing rows, or a stray extra row
+    at = int(np.argmax(np.abs(np.log(gaps / usual))))
+    before, after = stamps.iloc[at], stamps.iloc[at + 1]
+    where = ", ".join(sorted({str(files[at]), str(files[at + 1])}))
+    if pd.api.types.is_integer_dtype(stamps.dtype):
+        step = int(usual)
+        fix = f"reindex each series to integer steps of {step} and fill the gaps"
+    else:
+        index = pd.DatetimeIndex(stamps)
+        alias = _alias(pd.Timedelta(int(usual), unit=index.unit), index)
+        fix = f"put each series on a regular grid, e.g. df.asfreq('{alias}'), and fill the gaps (e.g. interpolate)"
+        step = _CALENDAR.get(alias) or _readable(pd.Timedelta(int(usual), unit=index.unit))
+    utc = "; the stamps' UTC offsets differ (e.g. daylight saving time), so they were read in UTC" if in_utc else ""
+    return (
+        f"{where}: series {str(key)!r} has time stamps that are not evenly spaced ({before} is followed by "
+        f"{after}, but the usual step is {step}){utc}; {fix}"
+    )
+
+
+_CALENDAR = {"B": "1 business day", "MS": "1 month", "QS": "1 quarter", "YS": "1 year"}
+
+
+def _readable(step: pd.Timedelta) -> str:
+    """``step`` in the largest whole unit, e.g. "1 day" or "15 minutes"."""
+    seconds = step.total_seconds()
+    for unit, size in [("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1)]:
+        if seconds >= size and seconds % size == 0:
+            n = int(seconds // size)
+            return f"{n} {unit}{'s' if n > 1 else ''}"
+    return str(step)
+
+
+def _alias(step: pd.Timedelta, index: pd.DatetimeIndex) -> str:
+    """A pandas frequency for the usual step: calendar units where the lengths suggest them."""
+    days = step / pd.Timedelta(days=1)
+    if days == 1 and (index.dayofweek < 5).all() and len(index) > 5:
+        return "B"
+    for low, high, alias in [(28, 31, "MS"), (89, 92, "QS"), (365, 366, "YS")]:
+        if low <= days <= high:
+            return alias
+    if days == int(days):
+        return "D" if days == 1 else f"{int(days)}D"
+    return pd.tseries.frequencies.to_offset(step).freqstr
