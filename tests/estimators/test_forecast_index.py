@@ -168,5 +168,5 @@ def test_an_absolute_fh_in_the_past_is_an_in_sample_error(hourly_frame):
     est = CycleNetForecaster(**SMALL).fit(y)
     for fh in (ForecastingHorizon(y.index[-1:], is_relative=False), ForecastingHorizon(y.index[-3:-1], is_relative=False),
                y.index[-2:]):  # a bare DatetimeIndex is absolute too
-        with pytest.raises(InSampleError, match="not after the end of the data"):
+        with pytest.raises(InSampleError, match="not after the end of y"):
             est.predict(fh=fh)

@@ -20,11 +20,12 @@ from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 from torch import nn
 
 from tsrec.estimators import _engine, _evaluate, _newdata, _persistence, _seeding, _updates
+from tsrec.estimators._horizon import aligned_fh, relative_steps, steps_per_series
 from tsrec.estimators._params import check_val_size, training_config, warn_no_validation
 from tsrec.estimators._series import check_raw_y, join_panel, split_panel
-from tsrec.estimators._timeindex import align_stamps, future_index, infer_freq, positions, stamp_offset_ns, steps_to
+from tsrec.estimators._timeindex import future_index, infer_freq, positions, stamp_offset_ns
 from tsrec.estimators._windows import build_windows, cut_point, window_loader
-from tsrec.estimators.errors import InputError, InSampleError
+from tsrec.estimators.errors import InputError
 
 INNER_MTYPES = ["pd.DataFrame", "pd-multiindex", "pd_multiindex_hier"]
 
@@ -34,21 +35,6 @@ def forecast_loss(network: nn.Module, batch) -> tuple[torch.Tensor, int]:
     x, y, position = batch
     pred = network(x, position) if network.uses_position else network(x)
     return torch.mean((pred - y) ** 2), len(x)
-
-
-def _reject_in_sample(fh: ForecastingHorizon, cutoff: pd.Index | None) -> None:
-    """Steps <= 0, or stamps at or before the cutoff, ask for in-sample forecasts, which tsrec does
-    not make (sktime would raise its own NotImplementedError for the stamps)."""
-    if fh.is_relative and len(fh) and int(np.min(fh.to_numpy())) < 1:
-        raise InSampleError(
-            f"fh must name future steps 1, 2, ... after the end of the data, got "
-            f"{fh.to_numpy().tolist()}; in-sample forecasts are not supported"
-        )
-    if not fh.is_relative and cutoff is not None and len(fh) and (fh.to_pandas() <= cutoff[0]).any():
-        raise InSampleError(
-            f"fh asks for {list(fh.to_pandas()[:3])}, which are not after the end of the data ({cutoff[0]}); "
-            "in-sample forecasts are not supported"
-        )
 
 
 class DeepForecaster(BaseForecaster):
@@ -115,7 +101,7 @@ class DeepForecaster(BaseForecaster):
     def fit(self, y, X=None, fh=None):
         """Fit to ``y`` (Series, DataFrame, NumPy array or (series id, time) panel); see sktime."""
         check_raw_y(y)
-        return super().fit(y, X=X, fh=self._aligned_fh(fh, y))
+        return super().fit(y, X=X, fh=aligned_fh(fh, y))
 
     def update(self, y, X=None, update_params=True):
         """Append new observations ``y`` (the fitted variates) and move the cutoff; see sktime.
@@ -159,27 +145,16 @@ class DeepForecaster(BaseForecaster):
         the estimator.
         """
         if y is None:  # fit's fh too: its stamps may be in another time zone
-            return super().predict(fh=self._checked_fh(fh if fh is not None else self._fh), X=X)
+            return super().predict(fh=self._checked_fh(fh), X=X)
         return self._predict_new_context(fh, y)
 
-    def _checked_fh(self, fh):
-        """:meth:`_aligned_fh` on the fitted data; in-sample steps or stamps raise InSampleError."""
-        fh = self._aligned_fh(fh, self._y if self.is_fitted else None)
-        if fh is not None:
-            _reject_in_sample(fh, self.cutoff if self.is_fitted else None)
+    def _checked_fh(self, fh: object) -> ForecastingHorizon | None:
+        """``fh`` (or fit's) in the fitted terms (:func:`aligned_fh`); in-sample steps or stamps, or
+        stamps off a series' time grid, raise here rather than in sktime."""
+        fh = aligned_fh(fh if fh is not None else self._fh, self._y if self.is_fitted else None)
+        if fh is not None and fh.is_relative:
+            relative_steps(fh)
         return fh
-
-    @staticmethod
-    def _aligned_fh(fh, y):
-        """``fh`` with absolute stamps in the kind and zone of the index of ``y`` (sktime's own
-        handling fails inside pandas on another kind, and takes another zone for other instants)."""
-        if fh is None:
-            return None
-        fh = fh if isinstance(fh, ForecastingHorizon) else ForecastingHorizon(fh)
-        if fh.is_relative or y is None:
-            return fh
-        index = split_panel(convert_to(y, to_type=INNER_MTYPES))[0][1].index
-        return ForecastingHorizon(align_stamps(fh.to_pandas(), index, infer_freq(index), "y"), is_relative=False)
 
     def save(self, path=None, serialization_format=None):
         """Save to a folder ``path`` (config.json + weights.safetensors), loadable by ``tsrec.load``.
@@ -287,26 +262,8 @@ class DeepForecaster(BaseForecaster):
         frames = self._forecast(parts, steps, self.position_offset_)
         return join_panel([k for k, _ in parts], frames, list(self._y.index.names))
 
-    def _relative_steps(self, fh) -> np.ndarray:
-        steps = np.asarray(fh.to_relative(self.cutoff), dtype=np.int64)
-        if len(steps) == 0 or steps.min() < 1:
-            raise InSampleError(
-                f"fh must name future steps 1, 2, ... after the end of the data, got {steps.tolist()}; "
-                "in-sample forecasts are not supported"
-            )
-        return steps
-
     def _steps_per_series(self, fh: ForecastingHorizon, parts: list) -> list[np.ndarray]:
-        """Each series' steps after its own end: an absolute fh names the same time stamps for
-        every series of a panel, whatever its last stamp and sampling step (as sktime's own
-        forecasters do), a relative fh the same steps."""
-        if fh.is_relative:
-            return [self._relative_steps(fh)] * len(parts)
-        stamps = fh.to_pandas()
-        return [
-            steps_to(df.index, infer_freq(df.index), stamps, _newdata.series_name(key))
-            for key, df in parts
-        ]
+        return steps_per_series(fh, parts)
 
     def _forecast(self, parts: list, steps: list[np.ndarray], offsets: list[int]) -> list[pd.DataFrame]:
         """Forecast each series' ``steps`` after its end, rolling past the horizon."""
@@ -358,7 +315,7 @@ class DeepForecaster(BaseForecaster):
         parts = split_panel(inner)
         self._check_lengths(parts, self._lookback_length(), with_horizon=False)
         self._check_context_steps(parts)
-        steps = self._new_context_steps(fh, parts)
+        steps = self._new_context_steps(fh, inner)
         frames = self._forecast(parts, steps, [0] * len(parts))
         out = join_panel([k for k, _ in parts], frames, list(inner.index.names))
         if mtype == "pd.Series":  # sktime's converter drops a Series' name
@@ -370,19 +327,11 @@ class DeepForecaster(BaseForecaster):
         if getattr(self, "_fit_step", None) is not None:  # absent from pickles of older versions
             _newdata.check_steps(parts, self._fit_step, self.network_meta_, "the fitted data")
 
-    def _new_context_steps(self, fh, parts) -> list[np.ndarray]:
-        if fh is None:
-            fh = self._fh
+    def _new_context_steps(self, fh: object, inner: pd.DataFrame) -> list[np.ndarray]:
+        fh = aligned_fh(fh if fh is not None else self._fh, inner)
         if fh is None:
             raise ValueError("no fh was given in fit or predict; pass fh, e.g. fh=[1, 2, 3]")
-        if not isinstance(fh, ForecastingHorizon):
-            fh = ForecastingHorizon(fh)
-        if not fh.is_relative:
-            return self._steps_per_series(fh, parts)
-        steps = np.asarray(fh, dtype=np.int64)
-        if len(steps) == 0 or steps.min() < 1:
-            raise InputError(f"fh must name future steps 1, 2, ..., got {steps.tolist()}")
-        return [steps] * len(parts)
+        return steps_per_series(fh, split_panel(inner))
 
     def forecast_windows(self, y, batch_size: int = 1024) -> np.ndarray:
         """Forecast every complete window of ``y`` in one pass, for evaluation.

@@ -162,22 +162,23 @@ def future_index(index: pd.Index, freq: object, steps: np.ndarray) -> pd.Index:
 def steps_to(index: pd.Index, freq: object, stamps: pd.Index, name: str) -> np.ndarray:
     """Relative steps (ints) from the last entry of ``index`` to the absolute time ``stamps``.
 
-    Raises if a stamp is not after the end of ``index`` or not on its time grid.
+    Raises if a stamp is not on the time grid of ``index`` or not after its end.
     """
     stamps = align_stamps(stamps, index, freq, name)
     try:
         steps = positions(pd.Index(stamps), freq) - positions(index[-1:], freq)[0]
     except (TypeError, ValueError, AttributeError) as err:
         raise InputError(f"fh's time stamps {list(stamps[:3])} do not match the time index of {name}: {err}") from None
-    if len(steps) == 0 or steps.min() < 1:
-        raise InSampleError(
-            f"fh asks for {list(stamps[:3])}, which are not after the end of {name} ({index[-1]}); "
-            "in-sample forecasts are not supported"
-        )
+    # the grid first: a stamp between two steps rounds down to the one before, which may be the end
     if not future_index(index, freq, steps).equals(pd.Index(stamps)):
         raise InputError(
             f"fh's time stamps {list(stamps[:3])} are not on the time grid of {name} (step {freq!r}, "
             f"last stamp {index[-1]}); ask for stamps a whole number of steps after the end"
+        )
+    if len(steps) == 0 or steps.min() < 1:
+        raise InSampleError(
+            f"fh asks for {list(stamps[:3])}, which are not after the end of {name} ({index[-1]}); "
+            "in-sample forecasts are not supported"
         )
     return steps
 

@@ -1,0 +1,59 @@
+"""Forms of fh that sktime accepts: tsrec answers them, or refuses them with its own message,
+before sktime's handling sees them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sktime.forecasting.base import ForecastingHorizon
+
+from tsrec.estimators import ARNetForecaster
+from tsrec.estimators.errors import InputError
+
+HOURS = pd.date_range("2024-01-01", periods=48, freq="h")
+
+
+def arnet(y, fh=None) -> ARNetForecaster:
+    return ARNetForecaster(n_lags=3, horizon=2, max_epochs=1, random_state=0).fit(y, fh=fh)
+
+
+def hourly(n: int = 48) -> pd.Series:
+    return pd.Series(np.sin(np.arange(n) / 3.0) + 3, index=HOURS[:n], name="v")
+
+
+def absolute(stamps) -> ForecastingHorizon:
+    return ForecastingHorizon(stamps, is_relative=False)
+
+
+HALF_HOURS = pd.date_range(HOURS[-1] + pd.Timedelta("30min"), periods=3, freq="30min")
+OFF_GRID = {
+    "half hours with their freq": HALF_HOURS,
+    "half hours without a freq": pd.DatetimeIndex(list(HALF_HOURS)),
+}
+
+
+@pytest.mark.parametrize("label", list(OFF_GRID))
+def test_stamps_off_the_grid_get_tsrecs_message_in_predict_fit_and_new_contexts(label):
+    y = hourly()
+    est = arnet(y)
+    fh = absolute(OFF_GRID[label])
+    for call in (lambda: est.predict(fh=fh), lambda: est.predict(fh=fh, y=y), lambda: arnet(y, fh=fh)):
+        with pytest.raises(InputError, match="not on the time grid of y"):
+            call()
+
+
+def test_quarter_ends_are_off_the_grid_of_quarter_starts():
+    y = pd.Series(np.arange(20.0), index=pd.date_range("2015-01-01", periods=20, freq="QS-JAN"))
+    with pytest.raises(InputError, match="not on the time grid of y"):
+        arnet(y).predict(fh=absolute(pd.date_range("2020-03-31", periods=2, freq="QE-DEC")))
+
+
+def test_stamps_on_the_grid_with_a_freq_of_their_own_are_forecast():
+    y = hourly()
+    est = arnet(y)
+    every_other = pd.date_range(HOURS[-1] + pd.Timedelta("1h"), periods=3, freq="2h")
+    forecast = est.predict(fh=absolute(every_other))
+    assert forecast.index.equals(every_other)
+    np.testing.assert_array_equal(forecast.to_numpy(), est.predict(fh=[1, 3, 5]).to_numpy())
+

@@ -1,0 +1,67 @@
+"""Forecasting horizons in the terms of the fitted data, checked before sktime sees them.
+
+sktime's own handling of an absolute ``fh`` fails inside pandas on stamps of another kind, takes
+stamps in another time zone for other instants, and answers stamps off the data's time grid with
+misleading messages (frequencies that "do not coincide", "duplicates"). Here an absolute ``fh``
+becomes stamps in the kind and zone of the data that lie on the grid of every series, or a clear
+InputError / InSampleError.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sktime.datatypes import convert_to
+from sktime.forecasting.base import ForecastingHorizon
+
+from tsrec.estimators._newdata import series_name
+from tsrec.estimators._series import FLAT_MTYPES, split_panel
+from tsrec.estimators._timeindex import align_stamps, infer_freq, steps_to
+from tsrec.estimators.errors import InputError, InSampleError
+
+
+def aligned_fh(fh: object, y: object) -> ForecastingHorizon | None:
+    """``fh`` as a ForecastingHorizon in the terms of the data ``y`` (None: not fitted yet).
+
+    Absolute stamps take the kind and time zone of the index of ``y`` (periods stand for the
+    stamps they start at and the reverse) and must lie on the time grid of every series of
+    ``y``, after its end.
+    """
+    if fh is None:
+        return None
+    fh = fh if isinstance(fh, ForecastingHorizon) else ForecastingHorizon(fh)
+    if fh.is_relative or y is None:
+        return fh
+    parts = split_panel(convert_to(y, to_type=FLAT_MTYPES))
+    index = parts[0][1].index
+    stamps = align_stamps(fh.to_pandas(), index, infer_freq(index), "y")
+    for key, df in parts:
+        steps_to(df.index, infer_freq(df.index), stamps, series_name(key))
+    if isinstance(stamps, pd.DatetimeIndex):
+        # on the grid, the stamps' own freq (e.g. every other hour of hourly data) is no conflict,
+        # though sktime would report one: they carry the data's step instead
+        return ForecastingHorizon(pd.DatetimeIndex(stamps, freq=None), is_relative=False, freq=infer_freq(index))
+    return ForecastingHorizon(stamps, is_relative=False)
+
+
+def relative_steps(fh: ForecastingHorizon) -> np.ndarray:
+    """The steps of a relative ``fh`` as int64; steps <= 0 raise InSampleError."""
+    if not pd.api.types.is_integer_dtype(fh.to_pandas().dtype):  # an int64 cast would read spans as nanoseconds
+        raise InputError(f"fh must name steps 1, 2, ... (integers), got {list(fh.to_pandas()[:3])}")
+    steps = np.asarray(fh.to_numpy(), dtype=np.int64)
+    if len(steps) == 0 or steps.min() < 1:
+        raise InSampleError(
+            f"fh must name future steps 1, 2, ... after the end of the data, got {steps.tolist()}; "
+            "in-sample forecasts are not supported"
+        )
+    return steps
+
+
+def steps_per_series(fh: ForecastingHorizon, parts: list) -> list[np.ndarray]:
+    """Each series' steps after its own end: an absolute fh names the same time stamps for
+    every series of a panel, whatever its last stamp and sampling step (as sktime's own
+    forecasters do), a relative fh the same steps."""
+    if fh.is_relative:
+        return [relative_steps(fh)] * len(parts)
+    stamps = fh.to_pandas()
+    return [steps_to(df.index, infer_freq(df.index), stamps, series_name(key)) for key, df in parts]
