@@ -57,3 +57,25 @@ def test_stamps_on_the_grid_with_a_freq_of_their_own_are_forecast():
     assert forecast.index.equals(every_other)
     np.testing.assert_array_equal(forecast.to_numpy(), est.predict(fh=[1, 3, 5]).to_numpy())
 
+
+
+def test_time_spans_of_whole_steps_are_those_steps_in_predict_fit_and_new_contexts():
+    y = hourly()
+    est = arnet(y)
+    spans = ForecastingHorizon(pd.to_timedelta([1, 3], unit="h"))
+    expected = est.predict(fh=[1, 3])
+    for forecast in (est.predict(fh=spans), est.predict(fh=spans, y=y), arnet(y, fh=spans).predict()):
+        assert forecast.index.equals(expected.index)
+        np.testing.assert_array_equal(forecast.to_numpy(), expected.to_numpy())
+
+
+def test_time_spans_that_are_not_whole_steps_are_refused_clearly():
+    y = hourly()
+    est = arnet(y)
+    with pytest.raises(InputError, match=r"time spans \['0 days 01:30:00'\] but the steps of y \(h\) are 0 days 01:00:00"):
+        est.predict(fh=ForecastingHorizon(pd.to_timedelta([90], unit="min")))
+    monthly = pd.Series(np.arange(30.0), index=pd.date_range("2020-01-31", periods=30, freq="ME"))
+    with pytest.raises(InputError, match=r"steps of y \(ME\) are not a fixed duration"):
+        arnet(monthly).predict(fh=ForecastingHorizon(pd.to_timedelta([31], unit="D")))
+    with pytest.raises(InputError, match=r"steps of y \(integers 1 apart\) are not a fixed duration"):
+        arnet(y.to_numpy()).predict(fh=ForecastingHorizon(pd.to_timedelta([1], unit="h")))

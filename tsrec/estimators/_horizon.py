@@ -2,9 +2,9 @@
 
 sktime's own handling of an absolute ``fh`` fails inside pandas on stamps of another kind, takes
 stamps in another time zone for other instants, and answers stamps off the data's time grid with
-misleading messages (frequencies that "do not coincide", "duplicates"). Here an absolute ``fh``
-becomes stamps in the kind and zone of the data that lie on the grid of every series, or a clear
-InputError / InSampleError.
+misleading messages (frequencies that "do not coincide", "duplicates"), and time spans (Timedeltas)
+fail in step arithmetic. Here an absolute ``fh`` becomes stamps in the kind and zone of the data
+that lie on the grid of every series, time spans become steps, or a clear InputError / InSampleError.
 """
 
 from __future__ import annotations
@@ -16,23 +16,55 @@ from sktime.forecasting.base import ForecastingHorizon
 
 from tsrec.estimators._newdata import series_name
 from tsrec.estimators._series import FLAT_MTYPES, split_panel
-from tsrec.estimators._timeindex import align_stamps, infer_freq, steps_to
+from tsrec.estimators._timeindex import align_stamps, infer_freq, step_nanoseconds, steps_to
 from tsrec.estimators.errors import InputError, InSampleError
 
 
 def aligned_fh(fh: object, y: object) -> ForecastingHorizon | None:
     """``fh`` as a ForecastingHorizon in the terms of the data ``y`` (None: not fitted yet).
 
-    Absolute stamps take the kind and time zone of the index of ``y`` (periods stand for the
-    stamps they start at and the reverse) and must lie on the time grid of every series of
-    ``y``, after its end.
+    Time spans (Timedeltas) become the steps they span. Absolute stamps take the kind and time
+    zone of the index of ``y`` (periods stand for the stamps they start at and the reverse) and
+    must lie on the time grid of every series of ``y``, after its end.
     """
     if fh is None:
         return None
     fh = fh if isinstance(fh, ForecastingHorizon) else ForecastingHorizon(fh)
-    if fh.is_relative or y is None:
+    spans = fh.is_relative and isinstance(fh.to_pandas(), pd.TimedeltaIndex)
+    if y is None or (fh.is_relative and not spans):
         return fh
     parts = split_panel(convert_to(y, to_type=FLAT_MTYPES))
+    return _spans_as_steps(fh.to_pandas(), parts) if spans else _stamps_on_grid(fh, parts)
+
+
+def _spans_as_steps(spans: pd.TimedeltaIndex, parts: list) -> ForecastingHorizon:
+    """Spans that are whole steps of every series (the same number of steps for each)."""
+    steps = {tuple(_span_steps(spans, infer_freq(df.index), series_name(key))) for key, df in parts}
+    if len(steps) > 1:
+        raise InputError(
+            f"fh gives time spans {[str(s) for s in spans[:3]]}, which are other numbers of steps for the "
+            "series of the panel, whose steps differ; give fh as steps (1, 2, ...) or as time stamps"
+        )
+    return ForecastingHorizon(list(steps.pop()), is_relative=True)
+
+
+def _span_steps(spans: pd.TimedeltaIndex, freq: object, name: str) -> np.ndarray:
+    step = None if isinstance(freq, int) else step_nanoseconds(freq)
+    ns = spans.as_unit("ns").asi8
+    if step is None or (ns % step).any():
+        what = "are not a fixed duration" if step is None else f"are {pd.Timedelta(step, unit='ns')} long"
+        raise InputError(
+            f"fh gives time spans {[str(s) for s in spans[:3]]} but the steps of {name} ({_step_text(freq)}) {what}; "
+            "give fh as steps (1, 2, ...), as spans of whole steps, or as time stamps"
+        )
+    return ns // step
+
+
+def _step_text(freq: object) -> str:
+    return f"integers {freq} apart" if isinstance(freq, int) else freq.freqstr
+
+
+def _stamps_on_grid(fh: ForecastingHorizon, parts: list) -> ForecastingHorizon:
     index = parts[0][1].index
     stamps = align_stamps(fh.to_pandas(), index, infer_freq(index), "y")
     for key, df in parts:
