@@ -79,3 +79,10 @@ def test_time_spans_that_are_not_whole_steps_are_refused_clearly():
         arnet(monthly).predict(fh=ForecastingHorizon(pd.to_timedelta([31], unit="D")))
     with pytest.raises(InputError, match=r"steps of y \(integers 1 apart\) are not a fixed duration"):
         arnet(y.to_numpy()).predict(fh=ForecastingHorizon(pd.to_timedelta([1], unit="h")))
+
+
+def test_a_point_forecaster_still_says_it_makes_no_intervals():
+    est = arnet(hourly())
+    for method in (est.predict_interval, est.predict_quantiles, est.predict_var):
+        with pytest.raises(NotImplementedError, match="does not have the capability"):
+            method(fh=[1])

@@ -124,3 +124,44 @@ def test_classifier_tells_two_frequencies_apart():
     clf.fit(X[:60], y[:60])
     # same mean and variance in both classes: only the temporal pattern separates them
     assert clf.score(X[60:], y[60:]) >= 0.9  # measured 1.0
+
+
+@pytest.fixture(scope="module")
+def berlin_fit():
+    index = pd.date_range("2024-01-01", periods=60, freq="h", tz="Europe/Berlin")
+    y = pd.Series(np.sin(np.arange(60) / 3.0) + 3, index=index, name="v")
+    return LS4Forecaster(lookback=4, horizon=2, z_dim=2, d_model=4, d_state=4, n_layers=1, n_samples=8,
+                         max_epochs=1, batch_size=8, random_state=0).fit(y)
+
+
+def test_intervals_quantiles_and_variances_read_fh_as_predict_does(berlin_fit):
+    from sktime.forecasting.base import ForecastingHorizon
+
+    last = berlin_fit.cutoff[0]
+    stamps = pd.date_range(last + pd.Timedelta("1h"), periods=2, freq="h")
+    forms = {
+        "same instants in UTC": ForecastingHorizon(stamps.tz_convert("UTC"), is_relative=False),
+        "periods": ForecastingHorizon(pd.period_range(stamps[0].tz_localize(None), periods=2, freq="h"), is_relative=False),
+        "time spans": ForecastingHorizon(pd.to_timedelta([1, 2], unit="h")),
+    }
+    interval = berlin_fit.predict_interval(fh=[1, 2], coverage=0.8)
+    quantiles = berlin_fit.predict_quantiles(fh=[1, 2], alpha=[0.5])
+    variance = berlin_fit.predict_var(fh=[1, 2])
+    for label, fh in forms.items():
+        assert berlin_fit.predict(fh=fh).index.equals(stamps), label
+        pd.testing.assert_frame_equal(berlin_fit.predict_interval(fh=fh, coverage=0.8), interval)
+        pd.testing.assert_frame_equal(berlin_fit.predict_quantiles(fh=fh, alpha=[0.5]), quantiles)
+        pd.testing.assert_frame_equal(berlin_fit.predict_var(fh=fh), variance)
+        assert berlin_fit.predict_proba(fh=fh).index.equals(stamps)
+
+
+def test_intervals_refuse_in_sample_steps_and_stamps_off_the_grid_with_tsrecs_messages(berlin_fit):
+    from sktime.forecasting.base import ForecastingHorizon
+
+    from tsrec.estimators.errors import InputError, InSampleError
+
+    with pytest.raises(InSampleError, match="fh must name future steps 1, 2, ..."):
+        berlin_fit.predict_interval(fh=[0, 1])
+    half = berlin_fit.cutoff[0] + pd.Timedelta("30min")
+    with pytest.raises(InputError, match="not on the time grid"):
+        berlin_fit.predict_quantiles(fh=ForecastingHorizon(pd.DatetimeIndex([half]), is_relative=False))

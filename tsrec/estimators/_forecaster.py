@@ -156,6 +156,26 @@ class DeepForecaster(BaseForecaster):
             relative_steps(fh)
         return fh
 
+    # probabilistic forecasts (LS4) read fh as predict does; for other models sktime says they make none
+    def predict_interval(self, fh=None, X=None, coverage=0.90) -> pd.DataFrame:
+        """Prediction intervals at ``coverage``; see sktime."""
+        return super().predict_interval(fh=self._probabilistic_fh(fh), X=X, coverage=coverage)
+
+    def predict_quantiles(self, fh=None, X=None, alpha=None) -> pd.DataFrame:
+        """Quantile forecasts at ``alpha``; see sktime."""
+        return super().predict_quantiles(fh=self._probabilistic_fh(fh), X=X, alpha=alpha)
+
+    def predict_var(self, fh=None, X=None, cov: bool = False) -> pd.DataFrame:
+        """Variance forecasts; see sktime."""
+        return super().predict_var(fh=self._probabilistic_fh(fh), X=X, cov=cov)
+
+    def predict_proba(self, fh=None, X=None, marginal: bool = True) -> object:
+        """Distribution forecasts (an sktime distribution); see sktime."""
+        return super().predict_proba(fh=self._probabilistic_fh(fh), X=X, marginal=marginal)
+
+    def _probabilistic_fh(self, fh: object) -> object:
+        return self._checked_fh(fh) if self.get_tag("capability:pred_int") else fh
+
     def save(self, path=None, serialization_format=None):
         """Save to a folder ``path`` (config.json + weights.safetensors), loadable by ``tsrec.load``.
 
