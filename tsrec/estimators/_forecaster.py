@@ -22,8 +22,8 @@ from torch import nn
 from tsrec.estimators import _engine, _evaluate, _newdata, _persistence, _seeding, _updates
 from tsrec.estimators._horizon import aligned_fh, relative_steps, steps_per_series
 from tsrec.estimators._params import check_val_size, training_config, warn_no_validation
-from tsrec.estimators._series import check_raw_y, join_panel, split_panel
-from tsrec.estimators._timeindex import future_index, infer_freq, positions, stamp_offset_ns
+from tsrec.estimators._series import check_raw_y, join_panel, split_panel, time_index
+from tsrec.estimators._timeindex import future_index, in_zone, infer_freq, positions, stamp_offset_ns
 from tsrec.estimators._windows import build_windows, cut_point, window_loader
 from tsrec.estimators.errors import InputError
 
@@ -305,7 +305,8 @@ class DeepForecaster(BaseForecaster):
         freqs = [infer_freq(df.index) for _, df in parts]
         context = np.stack([self.scaler_.transform(df.to_numpy(float)[-lookback:]) for _, df in parts])
         _newdata.check_scaled(context, "the context")
-        start = [positions(df.index, f)[-lookback] + off for (_, df), f, off in zip(parts, freqs, offsets)]
+        tz = self._fitted_zone()  # calendar features and cycle phases are the fitted zone's wall-clock time
+        start = [positions(in_zone(df.index, tz), f)[-lookback] + off for (_, df), f, off in zip(parts, freqs, offsets)]
         dtype = _engine.network_dtype(self.network_)
         return torch.as_tensor(context, dtype=dtype), torch.as_tensor(np.asarray(start, dtype=np.int64)), freqs
 
@@ -343,9 +344,16 @@ class DeepForecaster(BaseForecaster):
         return convert_to(out, to_type=mtype)
 
     def _check_context_steps(self, parts: list) -> None:
-        """New series must have the fitted step (and offset within it) if the network reads the stamps."""
+        """New series must have naive or aware stamps as fitted, and the fitted step (and offset
+        within it, in the fitted zone) if the network reads the stamps."""
+        _newdata.check_zone_awareness(parts, time_index(self._y))
         if getattr(self, "_fit_step", None) is not None:  # absent from pickles of older versions
-            _newdata.check_steps(parts, self._fit_step, self.network_meta_, "the fitted data")
+            zoned = [(key, df.set_axis(in_zone(df.index, self._fitted_zone()))) for key, df in parts]
+            _newdata.check_steps(zoned, self._fit_step, self.network_meta_, "the fitted data")
+
+    def _fitted_zone(self) -> object:
+        """The time zone of the fitted stamps; None if naive or not date-times."""
+        return getattr(time_index(self._y), "tz", None)
 
     def _new_context_steps(self, fh: object, inner: pd.DataFrame) -> list[np.ndarray]:
         fh = aligned_fh(fh if fh is not None else self._fh, inner)

@@ -16,9 +16,9 @@ from tsrec.estimators._timeindex import (
     future_index,
     index_kind,
     infer_freq,
-    positions,
     same_step,
     stamp_offset_ns,
+    step_positions,
     zone_fix,
 )
 from tsrec.estimators.errors import InputError
@@ -91,7 +91,7 @@ def check_join(old: pd.Index, new: pd.Index, name: str) -> None:
     if len(new) >= 3:
         infer_freq(new)  # evenly spaced (check_raw_y checks date-times, not integers), so the ends tell
     try:
-        first = int(positions(new[:1], freq)[0] - positions(old[-1:], freq)[0])
+        first = int(step_positions(new[:1], freq)[0] - step_positions(old[-1:], freq)[0])
         ends = future_index(old, freq, np.array([first, first + len(new) - 1]))
     except (TypeError, ValueError, AttributeError) as err:
         raise InputError(f"the new rows of {name} are not on its time grid (step {_step(freq)}): {err}") from None
@@ -130,6 +130,27 @@ def stamp_new_rows(values: np.ndarray, stored: pd.DataFrame, columns: list) -> p
         )
     index = future_index(stored.index, infer_freq(stored.index), np.arange(1, len(values) + 1))
     return pd.DataFrame(values.reshape(len(values), -1), index=index, columns=columns)
+
+
+def check_zone_awareness(parts: list, fitted: pd.Index) -> None:
+    """New date-time stamps must have a time zone exactly when the ``fitted`` ones have one: naive
+    stamps name no instant of the fitted zone, so calendar features, a cycle phase and fh stamps
+    would be read at other times (stamps of another zone name the same instants and are taken)."""
+    if not isinstance(fitted, pd.DatetimeIndex):
+        return
+    for key, df in parts:
+        own = df.index.tz if isinstance(df.index, pd.DatetimeIndex) else fitted.tz
+        if (own is None) != (fitted.tz is None):
+            fix = zone_fix(own, fitted.tz)
+            fix = fix if key is None else f"{fix[:-1]}, level=-1)"  # a panel's time level
+            raise InputError(
+                f"the time stamps of {series_name(key)} are {_zone(own)} but the fitted data's are "
+                f"{_zone(fitted.tz)}; give them in the fitted zone, e.g. y.{fix}"
+            )
+
+
+def _zone(tz: object) -> str:
+    return "naive (no time zone)" if tz is None else f"in {tz}"
 
 
 # ---- time steps of models that read the stamps --------------------------------------------------

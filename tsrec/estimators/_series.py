@@ -67,14 +67,14 @@ def _not_real(name: str, dtype, columns: list | None = None) -> TypeError:
     return TypeError(f"{name} must hold real numbers, got dtype {dtype}{where}; convert it with y.astype(float)")
 
 
-def _time_index(y: pd.Series | pd.DataFrame) -> pd.Index:
+def time_index(y: pd.Series | pd.DataFrame) -> pd.Index:
     """The time stamps: the index of a single series, the last level of a panel's MultiIndex."""
     return y.index.get_level_values(-1) if isinstance(y.index, pd.MultiIndex) else y.index
 
 
 def _check_time_index(y: pd.Series | pd.DataFrame, name: str) -> None:
     """Refuse a time index of a type no forecaster can read (strings, floats, ...), saying how to convert it."""
-    index = _time_index(y)
+    index = time_index(y)
     if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex, pd.TimedeltaIndex)) or pd.api.types.is_integer_dtype(index.dtype):
         return
     panel, example = isinstance(y.index, pd.MultiIndex), index[:1].tolist()[0]

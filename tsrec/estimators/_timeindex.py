@@ -1,9 +1,11 @@
 """Time-index helpers: absolute step positions, regular-step checks and future indices.
 
-A window's absolute position (used for CycleNet's cycle phase) is the number of sampling steps
-since a fixed origin: nanoseconds / step for fixed frequencies, the period ordinal for calendar
-frequencies (months, weeks), and the integer value for integer indices. Phases therefore agree
-across the train split, new contexts given to ``predict`` and the series of a panel.
+A window's absolute position (used for CycleNet's cycle phase and calendar features) is the
+number of sampling steps since a fixed origin: nanoseconds / step for fixed frequencies, the
+period ordinal for calendar frequencies (months, weeks), and the integer value for integer
+indices; time-zone-aware stamps count in local wall-clock time. Phases therefore agree across the
+train split, new contexts given to ``predict`` and the series of a panel. Steps between two
+stamps are counted in absolute time instead (:func:`step_positions`).
 """
 
 from __future__ import annotations
@@ -72,15 +74,37 @@ def _irregular_message(index: pd.DatetimeIndex) -> str:
 
 
 def positions(index: pd.Index, freq: object) -> np.ndarray:
-    """Absolute step count of each time stamp since a fixed origin, as int64."""
+    """Absolute step count of each time stamp since a fixed origin, as int64.
+
+    Time-zone-aware stamps count in their local wall-clock time, which is what calendar features
+    and a cycle phase read (an hourly Tokyo series has hour 0 at local midnight, and a Berlin
+    09:00 stays hour 9 across daylight saving time). Differences of wall-clock positions can
+    miss or repeat an hour at such a change: :func:`step_positions` counts the steps between instants.
+    """
+    if isinstance(index, pd.DatetimeIndex) and index.tz is not None:
+        index = index.tz_localize(None)
+    return step_positions(index, freq)
+
+
+def step_positions(index: pd.Index, freq: object) -> np.ndarray:
+    """Like :func:`positions`, but fixed steps of aware stamps count in absolute time, so that
+    differences are the steps between the instants, also across a daylight-saving change."""
     if isinstance(index, pd.PeriodIndex):
         return index.asi8 // max(getattr(freq, "n", 1), 1)
     if isinstance(index, pd.DatetimeIndex):
         if isinstance(freq, Tick):
             return index.as_unit("ns").asi8 // pd.Timedelta(freq).value
-        return _calendar_periods(index, freq).asi8 // max(getattr(freq, "n", 1), 1)
+        # calendar steps (days, months) count local dates, as pandas' periods of aware stamps do
+        return _calendar_periods(index.tz_localize(None), freq).asi8 // max(getattr(freq, "n", 1), 1)
     values = np.asarray(index, dtype=np.int64)
     return values // max(int(freq), 1)
+
+
+def in_zone(index: pd.Index, tz: object) -> pd.Index:
+    """Aware stamps converted to the zone ``tz`` (the same instants); other indices unchanged."""
+    if isinstance(index, pd.DatetimeIndex) and index.tz is not None and tz is not None:
+        return index.tz_convert(tz)
+    return index
 
 
 def step_nanoseconds(freq: object) -> int | None:
@@ -132,10 +156,12 @@ def _calendar_key(freq: object) -> tuple:
 def stamp_offset_ns(index: pd.Index, step_ns: int) -> int:
     """How far (ns) the time stamps of a fixed-step ``index`` lie past a multiple of the step.
 
-    :func:`positions` counts whole steps since 1970-01-01, so a 2-hourly series at odd hours
-    has its stamps at ``position * step + offset`` with an offset of one hour.
+    :func:`positions` counts whole steps since 1970-01-01 (local wall-clock time for aware stamps),
+    so a 2-hourly series at odd hours has its stamps at ``position * step + offset`` with an
+    offset of one hour.
     """
     stamps = index.to_timestamp() if isinstance(index, pd.PeriodIndex) else index
+    stamps = stamps.tz_localize(None) if stamps.tz is not None else stamps
     return int(stamps[:1].as_unit("ns").asi8[0] % step_ns)
 
 
@@ -166,7 +192,7 @@ def steps_to(index: pd.Index, freq: object, stamps: pd.Index, name: str) -> np.n
     """
     stamps = align_stamps(stamps, index, freq, name)
     try:
-        steps = positions(pd.Index(stamps), freq) - positions(index[-1:], freq)[0]
+        steps = step_positions(pd.Index(stamps), freq) - step_positions(index[-1:], freq)[0]
     except (TypeError, ValueError, AttributeError) as err:
         raise InputError(f"fh's time stamps {list(stamps[:3])} do not match the time index of {name}: {err}") from None
     # the grid first: a stamp between two steps rounds down to the one before, which may be the end

@@ -10,7 +10,10 @@ field scaled to [-0.5, 0.5]. Which fields depends on the sampling step, as in th
 A time step is given as an absolute index ``p`` with the time stamp ``p * step_ns + offset_ns``
 nanoseconds after 1970-01-01 (the estimators' positions for fixed-step indices count whole steps,
 and ``offset_ns`` puts back where in a step the stamps lie, e.g. one hour for 2-hourly data at odd
-hours); time zones are not applied.
+hours). No time zone is applied here: for time-zone-aware stamps the estimators count positions in
+local wall-clock time, so the features are local hours and days. The features of a window are
+those of its first step advanced by whole steps, so inside a window that crosses a daylight-saving
+change the later steps are off by the change (one hour).
 """
 
 from __future__ import annotations

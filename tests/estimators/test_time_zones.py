@@ -1,0 +1,80 @@
+"""Time-zone-aware data: the models read local wall-clock time, as from the same data without a
+zone; new contexts must be naive or aware as the fitted data, and other zones name the same instants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from tsrec.estimators import CycleNetForecaster, PGNForecaster
+from tsrec.estimators._timeindex import positions, stamp_offset_ns
+from tsrec.estimators.errors import InputError
+from tsrec.nn.timefeatures import calendar_features
+
+HOUR = 3600 * 10**9
+TINY = dict(lookback=24, horizon=12, max_epochs=1, batch_size=16, val_size=0.0, random_state=0)
+MODELS = {
+    "PGN (calendar features)": lambda: PGNForecaster(period=12, hidden=4, **TINY),
+    "CycleNet (cycle phase)": lambda: CycleNetForecaster(cycle_length=24, **TINY),
+}
+
+
+def local_hours(n: int = 24 * 6, tz: str | None = None, start: str = "2024-01-01") -> pd.Series:
+    """A daily cycle in local time; with ``tz`` the same wall-clock times in that zone."""
+    index = pd.date_range(start, periods=n, freq="h")
+    values = np.sin(np.arange(n) * 2 * np.pi / 24) + 0.1 * np.random.default_rng(0).normal(size=n)
+    return pd.Series(values, index=index if tz is None else index.tz_localize(tz), name="load")
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_aware_stamps_are_read_in_local_wall_clock_time(name):
+    naive = MODELS[name]().fit(local_hours(), fh=[1, 2])
+    tokyo = MODELS[name]().fit(local_hours(tz="Asia/Tokyo"), fh=[1, 2])
+    np.testing.assert_array_equal(tokyo.predict().to_numpy(), naive.predict().to_numpy())
+    assert tokyo.predict().index[0] == pd.Timestamp("2024-01-07 00:00", tz="Asia/Tokyo")
+
+
+def test_the_hour_feature_follows_local_time_across_daylight_saving_time():
+    index = pd.date_range("2024-03-20", "2024-04-10", freq="h", tz="Europe/Berlin")
+    hours = []
+    for stamp in ("2024-03-25 09:00", "2024-04-05 09:00"):  # winter (UTC+1), summer (UTC+2)
+        at = index.get_loc(pd.Timestamp(stamp, tz="Europe/Berlin"))
+        features = calendar_features(torch.as_tensor(positions(index, index.freq)[at:at + 1]), HOUR,
+                                     stamp_offset_ns(index, HOUR))
+        hours.append(round(float((features[0, 0] + 0.5) * 23)))
+    assert hours == [9, 9]
+
+
+@pytest.mark.parametrize("fitted_tz, context_tz, fix", [
+    ("Asia/Tokyo", None, r"y.tz_localize\('Asia/Tokyo'\)"),
+    (None, "Asia/Tokyo", r"y.tz_localize\(None\)"),
+])
+def test_a_context_naive_where_the_fit_was_aware_or_the_reverse_is_refused(fitted_tz, context_tz, fix):
+    est = MODELS["PGN (calendar features)"]().fit(local_hours(tz=fitted_tz), fh=[1])
+    context = local_hours(48, tz=context_tz, start="2024-02-01")
+    with pytest.raises(InputError, match=f"the time stamps of y are .* but the fitted data's are .*; .*e.g. {fix}"):
+        est.predict(y=context)
+    panel = pd.concat({"a": context.to_frame()}, names=["id", "time"])
+    with pytest.raises(InputError, match=f"series 'a' of y .*{fix[:-2]}, level=-1\\)"):
+        est.predict(y=panel)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "Asia/Kolkata"])  # Kolkata: half an hour off UTC's hours
+def test_a_context_in_another_zone_names_the_same_instants(zone):
+    y = local_hours(tz=zone)
+    est = MODELS["PGN (calendar features)"]().fit(y.iloc[:-48], fh=[1, 2])
+    here, utc = est.predict(y=y.iloc[-48:]), est.predict(y=y.iloc[-48:].tz_convert("UTC"))
+    np.testing.assert_array_equal(utc.to_numpy(), here.to_numpy())
+    assert utc.index.equals(here.index.tz_convert("UTC"))
+
+
+def test_update_rows_and_stamps_across_a_daylight_saving_change_count_real_hours():
+    index = pd.date_range("2024-03-29", periods=24 * 4, freq="h", tz="Europe/Berlin")  # 31 March has 23 hours
+    y = pd.Series(np.sin(np.arange(len(index)) * 2 * np.pi / 24), index=index, name="load")
+    est = MODELS["CycleNet (cycle phase)"]().fit(y.iloc[:50], fh=[1])  # ends before the change
+    est.update(y.iloc[50:], update_params=False)
+    assert est.cutoff[0] == index[-1]
+    later = pd.date_range(index[-1], periods=3, freq="h")[1:]
+    assert est.predict(fh=later).index.equals(later)
