@@ -125,16 +125,27 @@ def training_config(est: object) -> TrainingConfig:
     """Validate an estimator's shared parameters and pack them for the engine.
 
     An estimator whose good learning rate depends on its other parameters may take ``lr=None``
-    and define ``_lr_when_none()``.
+    and define ``_lr_when_none()``. ``patience`` with ``val_size=0`` has no validation loss to
+    watch: training runs all ``max_epochs``, and a UserWarning says so (not an error: several
+    estimators default to a patience, and ``val_size=0`` alone is a valid way to train on all data).
     """
     lr = est._lr_when_none() if est.lr is None and hasattr(est, "_lr_when_none") else est.lr
     check_device_params(est.accelerator, est.devices, est.precision)
+    patience = check_int("patience", est.patience, minimum=1, allow_none=True)
+    if patience is not None and check_val_size(est.val_size) == 0:
+        warnings.warn(
+            f"patience={patience} is not used: val_size=0 holds out no validation data, so training runs all "
+            "max_epochs without early stopping; set val_size > 0 (e.g. 0.2) to stop early, or patience=None "
+            "to silence this",
+            UserWarning,
+            stacklevel=3,
+        )
     return TrainingConfig(
         max_epochs=check_int("max_epochs", est.max_epochs),
         batch_size=check_int("batch_size", est.batch_size),
         lr=check_float("lr", lr, strict=True),
         weight_decay=check_float("weight_decay", est.weight_decay),
-        patience=check_int("patience", est.patience, minimum=1, allow_none=True),
+        patience=patience,
         accelerator=est.accelerator,
         devices=est.devices,
         precision=est.precision,
