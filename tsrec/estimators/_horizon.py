@@ -16,7 +16,7 @@ from sktime.forecasting.base import ForecastingHorizon
 
 from tsrec.estimators._newdata import series_name
 from tsrec.estimators._series import FLAT_MTYPES, split_panel
-from tsrec.estimators._timeindex import align_stamps, infer_freq, step_nanoseconds, steps_to
+from tsrec.estimators._timeindex import align_stamps, has_periods, infer_freq, step_nanoseconds, steps_to
 from tsrec.estimators.errors import InputError, InSampleError
 
 
@@ -67,8 +67,9 @@ def _step_text(freq: object) -> str:
 def _stamps_on_grid(fh: ForecastingHorizon, parts: list) -> ForecastingHorizon:
     index = parts[0][1].index
     stamps = align_stamps(fh.to_pandas(), index, infer_freq(index), "y")
-    for key, df in parts:
-        steps_to(df.index, infer_freq(df.index), stamps, series_name(key))
+    steps = [steps_to(df.index, infer_freq(df.index), stamps, series_name(key)) for key, df in parts]
+    if isinstance(stamps, pd.DatetimeIndex) and not has_periods(infer_freq(index)):
+        return _as_steps(stamps, steps, infer_freq(index))
     if isinstance(stamps, pd.DatetimeIndex):
         # on the grid, the stamps' own freq (e.g. every other hour of hourly data) is no conflict,
         # though sktime would report one: they carry the data's step instead
@@ -97,3 +98,14 @@ def steps_per_series(fh: ForecastingHorizon, parts: list) -> list[np.ndarray]:
         return [relative_steps(fh)] * len(parts)
     stamps = fh.to_pandas()
     return [steps_to(df.index, infer_freq(df.index), stamps, series_name(key)) for key, df in parts]
+
+
+def _as_steps(stamps: pd.DatetimeIndex, steps: list[np.ndarray], freq: object) -> ForecastingHorizon:
+    """Stamps at steps without pandas periods (business month ends, custom business days), in
+    which sktime's in-sample check would count them, as the steps they are after every series' end."""
+    if any(not np.array_equal(own, steps[0]) for own in steps):
+        raise InputError(
+            f"fh's time stamps {list(stamps[:3])} are other steps after the ends of the series of the panel, and "
+            f"sktime cannot place stamps at steps of {freq.freqstr!r}; give fh as steps (1, 2, ...)"
+        )
+    return ForecastingHorizon(steps[0], is_relative=True)

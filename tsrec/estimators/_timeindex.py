@@ -10,9 +10,11 @@ stamps are counted in absolute time instead (:func:`step_positions`).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
-from pandas.tseries.offsets import Day, Tick
+from pandas.tseries.offsets import CustomBusinessDay, Day, SemiMonthBegin, SemiMonthEnd, Tick
 
 from tsrec.estimators.errors import InputError, InSampleError
 
@@ -95,7 +97,10 @@ def step_positions(index: pd.Index, freq: object) -> np.ndarray:
         if isinstance(freq, Tick):
             return index.as_unit("ns").asi8 // pd.Timedelta(freq).value
         # calendar steps (days, months) count local dates, as pandas' periods of aware stamps do
-        return _calendar_periods(index.tz_localize(None), freq).asi8 // max(getattr(freq, "n", 1), 1)
+        local = index.tz_localize(None)
+        counted = _counted_steps(local, freq)
+        counted = _calendar_periods(local, freq).asi8 if counted is None else counted
+        return counted // max(getattr(freq, "n", 1), 1)
     values = np.asarray(index, dtype=np.int64)
     return values // max(int(freq), 1)
 
@@ -117,23 +122,53 @@ def step_nanoseconds(freq: object) -> int | None:
     return None
 
 
+def _counted_steps(index: pd.DatetimeIndex, freq: object) -> np.ndarray | None:
+    """Steps since 1970 of the steps pandas has no periods of: custom business days (counted with
+    their holidays and week mask) and half months; None for other steps."""
+    if isinstance(freq, CustomBusinessDay):
+        days = index.normalize().to_numpy().astype("datetime64[D]")
+        return np.busday_count(np.datetime64("1970-01-01"), days, busdaycal=freq.calendar).astype(np.int64)
+    if isinstance(freq, (SemiMonthBegin, SemiMonthEnd)):
+        months = (np.asarray(index.year, dtype=np.int64) - 1970) * 12 + np.asarray(index.month) - 1
+        # the second stamp of a month: day_of_month itself for starts, the month's end for ends
+        later = index.day > freq.day_of_month if isinstance(freq, SemiMonthEnd) else index.day >= freq.day_of_month
+        return 2 * months + np.asarray(later, dtype=np.int64)
+    return None
+
+
 def _calendar_periods(index: pd.DatetimeIndex, freq: object) -> pd.PeriodIndex:
-    """Periods of a calendar frequency; month/quarter/year *starts* map to their period."""
+    """Periods of a calendar frequency; month/quarter/year starts, ends and business days of them
+    map to their period."""
     try:
         return index.to_period(freq)
     except (AttributeError, ValueError, TypeError):
         unit = _calendar_unit(freq)
         if unit not in {"M", "Q", "Y"}:
             raise InputError(
-                f"unsupported frequency {freq!r}; resample to a fixed or calendar frequency"
+                f"time stamps at steps of {freq.freqstr!r} cannot be counted (pandas has no periods of that step); "
+                "resample them to a fixed frequency (e.g. 'h', 'D') or a calendar one (e.g. 'B', 'W', 'MS', 'QS', 'YS')"
             ) from None
         return index.to_period(unit)
 
 
+def has_periods(freq: object) -> bool:
+    """Whether pandas has periods of the date-time step ``freq`` (not of business month ends,
+    semi-months or custom business days, say)."""
+    try:
+        pd.DatetimeIndex(["2000-01-03"]).to_period(freq)  # a Monday, a business day
+    except (AttributeError, ValueError, TypeError):
+        return False
+    return True
+
+
 def _calendar_unit(freq: object) -> str:
-    """The period unit of a calendar step: "MS" and "ME" are both months ("M"), "A..." is "Y"."""
-    unit = freq.name.split("-")[0][0].upper() if hasattr(freq, "name") else ""
-    return "Y" if unit == "A" else unit
+    """The period unit of a calendar step: "MS", "ME", "BME" and "CBMS" are all months ("M"),
+    "A..." is "Y"; other steps keep their own name ("W", "SME", "C")."""
+    code = freq.name.split("-")[0].upper() if hasattr(freq, "name") else ""
+    core = re.sub(r"^C?B(?=[MQYA])", "", code)  # the business day that ends or starts the period
+    if core[:1] in ("M", "Q", "Y", "A") and core[1:] in ("", "S", "E"):
+        return "Y" if core[0] == "A" else core[0]
+    return code
 
 
 def same_step(own: object, freq: object) -> bool:
