@@ -86,3 +86,14 @@ def test_a_point_forecaster_still_says_it_makes_no_intervals():
     for method in (est.predict_interval, est.predict_quantiles, est.predict_var):
         with pytest.raises(NotImplementedError, match="does not have the capability"):
             method(fh=[1])
+
+
+def test_exogenous_x_is_declared_unused_and_changes_nothing():
+    import tsrec
+
+    for name, cls in tsrec.all_estimators(kind="forecaster"):
+        assert cls.get_class_tag("capability:exogenous") is False, name
+    y = hourly()
+    X = pd.DataFrame({"price": np.r_[np.zeros(44), 100 * np.ones(6)]}, index=pd.date_range(HOURS[0], periods=50, freq="h"))
+    with_x = ARNetForecaster(n_lags=3, horizon=2, max_epochs=1, random_state=0).fit(y, X=X.iloc[:48], fh=[1, 2])
+    np.testing.assert_array_equal(with_x.predict(X=X.iloc[48:]).to_numpy(), arnet(y, fh=[1, 2]).predict().to_numpy())

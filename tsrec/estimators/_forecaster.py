@@ -38,7 +38,16 @@ def forecast_loss(network: nn.Module, batch) -> tuple[torch.Tensor, int]:
 
 
 class DeepForecaster(BaseForecaster):
-    """Shared machinery of tsrec forecasters (not used directly)."""
+    """Shared machinery of tsrec forecasters (not used directly).
+
+    Notes
+    -----
+    No tsrec forecaster reads exogenous data: ``X`` is accepted by ``fit``, ``predict`` and
+    ``update`` (sktime pipelines and ``evaluate`` pass it along) and ignored, as the sktime tag
+    ``capability:exogenous=False`` (formerly ``ignores-exogeneous-X``) declares; sktime drops it
+    before the model sees it. ``patience`` needs validation data: with ``val_size=0`` training
+    runs all ``max_epochs`` and ``fit`` warns that ``patience`` is not used.
+    """
 
     _tags = {
         "authors": ["tsrec developers"],
