@@ -9,6 +9,7 @@ past the horizon, new contexts, panels and persistence -- lives here.
 from __future__ import annotations
 
 import math
+import os
 import warnings
 
 import numpy as np
@@ -28,6 +29,9 @@ from tsrec.estimators._windows import build_windows, cut_point, window_loader
 from tsrec.estimators.errors import InputError
 
 INNER_MTYPES = ["pd.DataFrame", "pd-multiindex", "pd_multiindex_hier"]
+#: what sktime takes as a series or panel, and as a forecasting horizon
+SeriesLike = pd.Series | pd.DataFrame | np.ndarray
+FhLike = ForecastingHorizon | int | list | range | np.ndarray | pd.Index | None
 
 
 def forecast_loss(network: nn.Module, batch) -> tuple[torch.Tensor, int]:
@@ -107,12 +111,12 @@ class DeepForecaster(BaseForecaster):
         """Validate model-specific parameters; called at the start of fit."""
 
     # ---- public API -------------------------------------------------------------------------
-    def fit(self, y, X=None, fh=None):
+    def fit(self, y: SeriesLike, X: SeriesLike | None = None, fh: FhLike = None) -> DeepForecaster:
         """Fit to ``y`` (Series, DataFrame, NumPy array or (series id, time) panel); see sktime."""
         check_raw_y(y)
         return super().fit(y, X=X, fh=aligned_fh(fh, y))
 
-    def update(self, y, X=None, update_params=True):
+    def update(self, y: SeriesLike, X: SeriesLike | None = None, update_params: bool = True) -> DeepForecaster:
         """Append new observations ``y`` (the fitted variates) and move the cutoff; see sktime.
 
         Each series' rows must continue it: same kind of time index, time zone and step, starting
@@ -136,7 +140,9 @@ class DeepForecaster(BaseForecaster):
         _updates.keep_container(self, mtype, store)
         return self
 
-    def update_predict_single(self, y=None, fh=None, X=None, update_params: bool = True):
+    def update_predict_single(
+        self, y: SeriesLike | None = None, fh: FhLike = None, X: SeriesLike | None = None, update_params: bool = True
+    ) -> SeriesLike:
         """:meth:`update` with ``y``, then :meth:`predict` ``fh``: checked as ``update`` is, and all or
         nothing (sktime's own version stores ``y`` before any check; its ``update_predict`` calls
         this for every window)."""
@@ -144,7 +150,7 @@ class DeepForecaster(BaseForecaster):
             self.update(y, X=X, update_params=update_params)
             return self.predict(fh=fh, X=X)
 
-    def predict(self, fh=None, X=None, y=None):
+    def predict(self, fh: FhLike = None, X: SeriesLike | None = None, y: SeriesLike | None = None) -> SeriesLike:
         """Forecast ``fh`` steps after the training data, or after a new context ``y``.
 
         As in sktime, ``fh`` must be given here or in ``fit``. Steps past ``horizon`` are
@@ -166,26 +172,30 @@ class DeepForecaster(BaseForecaster):
         return fh
 
     # probabilistic forecasts (LS4) read fh as predict does; for other models sktime says they make none
-    def predict_interval(self, fh=None, X=None, coverage=0.90) -> pd.DataFrame:
+    def predict_interval(
+        self, fh: FhLike = None, X: SeriesLike | None = None, coverage: float | list = 0.90
+    ) -> pd.DataFrame:
         """Prediction intervals at ``coverage``; see sktime."""
         return super().predict_interval(fh=self._probabilistic_fh(fh), X=X, coverage=coverage)
 
-    def predict_quantiles(self, fh=None, X=None, alpha=None) -> pd.DataFrame:
+    def predict_quantiles(
+        self, fh: FhLike = None, X: SeriesLike | None = None, alpha: float | list | None = None
+    ) -> pd.DataFrame:
         """Quantile forecasts at ``alpha``; see sktime."""
         return super().predict_quantiles(fh=self._probabilistic_fh(fh), X=X, alpha=alpha)
 
-    def predict_var(self, fh=None, X=None, cov: bool = False) -> pd.DataFrame:
+    def predict_var(self, fh: FhLike = None, X: SeriesLike | None = None, cov: bool = False) -> pd.DataFrame:
         """Variance forecasts; see sktime."""
         return super().predict_var(fh=self._probabilistic_fh(fh), X=X, cov=cov)
 
-    def predict_proba(self, fh=None, X=None, marginal: bool = True) -> object:
+    def predict_proba(self, fh: FhLike = None, X: SeriesLike | None = None, marginal: bool = True) -> object:
         """Distribution forecasts (an sktime distribution); see sktime."""
         return super().predict_proba(fh=self._probabilistic_fh(fh), X=X, marginal=marginal)
 
     def _probabilistic_fh(self, fh: object) -> object:
         return self._checked_fh(fh) if self.get_tag("capability:pred_int") else fh
 
-    def save(self, path=None, serialization_format=None):
+    def save(self, path: str | os.PathLike | None = None, serialization_format: str | None = None) -> object:
         """Save to a folder ``path`` (config.json + weights.safetensors), loadable by ``tsrec.load``.
 
         With ``serialization_format="pickle"`` or ``"cloudpickle"`` (or ``path=None``) this is
@@ -337,7 +347,7 @@ class DeepForecaster(BaseForecaster):
             position = position + horizon
         return torch.cat(outputs, dim=1)
 
-    def _predict_new_context(self, fh, y):
+    def _predict_new_context(self, fh: FhLike, y: SeriesLike) -> SeriesLike:
         self.check_is_fitted()
         mtype = check_raw_y(y)
         inner = convert_to(y, to_type=INNER_MTYPES)
@@ -370,7 +380,7 @@ class DeepForecaster(BaseForecaster):
             raise ValueError("no fh was given in fit or predict; pass fh, e.g. fh=[1, 2, 3]")
         return steps_per_series(fh, split_panel(inner))
 
-    def forecast_windows(self, y, batch_size: int = 1024) -> np.ndarray:
+    def forecast_windows(self, y: SeriesLike, batch_size: int = 1024) -> np.ndarray:
         """Forecast every complete window of ``y`` in one pass, for evaluation.
 
         Window ``i`` reads rows ``i .. i + lookback - 1`` of each series and forecasts the next
@@ -381,6 +391,6 @@ class DeepForecaster(BaseForecaster):
         self.check_is_fitted()
         return _evaluate.forecast_windows(self, y, batch_size)
 
-    def window_targets(self, y) -> np.ndarray:
+    def window_targets(self, y: SeriesLike) -> np.ndarray:
         """The true values matching :meth:`forecast_windows`, shape (n_windows, horizon, variates)."""
         return _evaluate.window_targets(self, y)
