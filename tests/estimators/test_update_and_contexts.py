@@ -134,7 +134,13 @@ def test_models_that_read_the_stamps_refuse_a_panel_of_mixed_steps(name):
 
 def test_models_that_do_not_read_the_stamps_take_mixed_steps():
     mixed = panel({"hourly": series(), "two_hourly": two_hourly("2024-01-01")})
-    SMambaForecaster(d_model=4, d_ff=4, e_layers=1, time_features=False, **TINY).fit(mixed, fh=[1]).predict()
+    est = SMambaForecaster(d_model=4, d_ff=4, e_layers=1, time_features=False, **TINY).fit(mixed, fh=[1, 2])
+    forecast = est.predict()
+    assert list(forecast.index.names) == ["id", "time"] and list(forecast.columns) == ["v"]
+    for key, step in (("hourly", "1h"), ("two_hourly", "2h")):  # each series steps on from its own end
+        last = mixed.loc[key].index[-1]
+        assert forecast.loc[key].index.tolist() == [last + pd.Timedelta(step), last + 2 * pd.Timedelta(step)]
+    assert np.isfinite(forecast.to_numpy()).all()
 
 
 def test_calendar_features_refuse_stamps_elsewhere_within_a_step():
