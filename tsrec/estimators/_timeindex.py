@@ -11,6 +11,7 @@ stamps are counted in absolute time instead (:func:`step_positions`).
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -155,7 +156,9 @@ def has_periods(freq: object) -> bool:
     """Whether pandas has periods of the date-time step ``freq`` (not of business month ends,
     semi-months or custom business days, say)."""
     try:
-        pd.DatetimeIndex(["2000-01-03"]).to_period(freq)  # a Monday, a business day
+        with warnings.catch_warnings():  # pandas deprecates business-day periods, which it still has
+            warnings.simplefilter("ignore", FutureWarning)
+            pd.DatetimeIndex(["2000-01-03"]).to_period(freq)  # a Monday, a business day
     except (AttributeError, ValueError, TypeError):
         return False
     return True
