@@ -213,7 +213,7 @@ def future_index(index: pd.Index, freq: object, steps: np.ndarray) -> pd.Index:
     if isinstance(index, pd.PeriodIndex):
         return pd.PeriodIndex([last + int(k) * freq for k in steps], freq=index.freq, name=index.name)
     if isinstance(index, pd.DatetimeIndex):
-        stamps = pd.DatetimeIndex([last + int(k) * freq for k in steps], name=index.name)
+        stamps = pd.DatetimeIndex(_stamps_after(last, freq, steps), name=index.name)
         if len(steps) > 1 and np.all(np.diff(steps) == 1):
             try:
                 stamps = pd.DatetimeIndex(stamps, freq=freq)
@@ -221,6 +221,15 @@ def future_index(index: pd.Index, freq: object, steps: np.ndarray) -> pd.Index:
                 pass
         return stamps
     return pd.Index(int(last) + steps * int(freq), name=index.name)
+
+
+def _stamps_after(last: pd.Timestamp, freq: object, steps: np.ndarray) -> pd.DatetimeIndex:
+    """``last + k * freq`` for each ``k`` of ``steps``, in the unit that Timestamp arithmetic gives."""
+    if isinstance(freq, Tick):  # a fixed duration: one vectorised sum, not one Timestamp per step
+        unit = (last + freq).unit  # a step finer than the stamps' unit (ms on seconds) refines it
+        step = freq.nanos // pd.Timedelta(1, unit=unit).value  # whole units: the unit is fine enough
+        return last.as_unit(unit) + pd.to_timedelta(steps * step, unit=unit)
+    return pd.DatetimeIndex([last + int(k) * freq for k in steps])
 
 
 def steps_to(index: pd.Index, freq: object, stamps: pd.Index, name: str) -> np.ndarray:
