@@ -78,3 +78,14 @@ def test_update_rows_and_stamps_across_a_daylight_saving_change_count_real_hours
     assert est.cutoff[0] == index[-1]
     later = pd.date_range(index[-1], periods=3, freq="h")[1:]
     assert est.predict(fh=later).index.equals(later)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "Asia/Kolkata"])
+def test_forecast_windows_read_a_context_in_another_zone_in_the_fitted_zone(zone):
+    y = local_hours(tz=zone)
+    est = MODELS["PGN (calendar features)"]().fit(y.iloc[:-48], fh=[1, 2])
+    here = est.forecast_windows(y.iloc[-48:])
+    np.testing.assert_array_equal(est.forecast_windows(y.iloc[-48:].tz_convert("UTC")), here)
+    # the first window is the forecast of predict(y=...) from the same rows
+    first = est.predict(fh=range(1, 13), y=y.iloc[-48:-24].tz_convert("UTC")).to_numpy()
+    np.testing.assert_allclose(here[0, :, 0], first, rtol=1e-5, atol=1e-6)

@@ -10,7 +10,7 @@ from tsrec._checks import check_int
 from tsrec.estimators._engine import network_dtype
 from tsrec.estimators._newdata import check_forecast, check_scaled
 from tsrec.estimators._series import check_raw_y, split_panel
-from tsrec.estimators._timeindex import infer_freq, positions
+from tsrec.estimators._timeindex import in_zone, infer_freq, positions
 from tsrec.estimators.errors import InputError
 
 
@@ -40,7 +40,8 @@ def forecast_windows(est, y, batch_size: int = 1024) -> np.ndarray:
         scaled = est.scaler_.transform(df.to_numpy(float))
         check_scaled(scaled, "y")
         values = torch.as_tensor(scaled, dtype=network_dtype(network))
-        position = torch.as_tensor(positions(df.index, infer_freq(df.index)))
+        # the fitted zone's wall-clock time, as predict(y=...) reads it: a context in UTC names the same instants
+        position = torch.as_tensor(positions(in_zone(df.index, est._fitted_zone()), infer_freq(df.index)))
         inputs = values[: len(df) - horizon].unfold(0, lookback, 1)  # (n, channels, lookback)
         starts = position[: len(inputs)]
         with torch.no_grad():
