@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import numpy as np
 import pandas as pd
 import pytest
@@ -111,6 +112,26 @@ def test_messages_name_what_is_needed(hourly_frame):
     with pytest.raises(InputError, match="^y series 'b': .*not evenly spaced"):
         est.predict(fh=[1], y=pd.concat({"a": hourly_frame["a"], "b": gappy}))
 
+
+
+UNEVEN = {  # stamps with one row missing, the step in words and the resampling the message advises
+    "daily": (pd.date_range("2024-01-01", periods=40, freq="D"), "1 day", "D"),
+    "business days": (pd.bdate_range("2024-01-01", periods=40), "1 business day", "B"),
+    "month starts": (pd.date_range("2020-01-01", periods=40, freq="MS"), "1 month", "MS"),
+    "15 minutes, Berlin": (pd.date_range("2024-03-30", periods=200, freq="15min", tz="Europe/Berlin"), "15 minutes",
+                           "15min"),
+}
+
+
+@pytest.mark.parametrize("name", list(UNEVEN))
+def test_the_uneven_stamps_message_advises_the_datas_own_step(name):
+    index, words, alias = UNEVEN[name]
+    gappy = pd.Series(np.sin(np.arange(len(index)) / 3.0), index=index).drop(index[10])
+    # the gap of the missing row, not a weekend or a short month
+    pattern = (rf"^y: .*not evenly spaced \(e\.g\. {re.escape(str(index[9]))} is followed by "
+               rf"{re.escape(str(index[11]))}, but the usual step is {words}\).*y\.asfreq\('{alias}'\)\.interpolate\(\)$")
+    with pytest.raises(InputError, match=pattern):
+        CycleNetForecaster(**SMALL).fit(gappy)
 
 def test_calendar_features_see_stamps_between_multiples_of_the_step(hourly_frame):
     def forecast(start: str) -> np.ndarray:

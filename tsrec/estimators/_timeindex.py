@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.offsets import CustomBusinessDay, Day, SemiMonthBegin, SemiMonthEnd, Tick
 
+from tsrec.estimators._stepnames import describe_step, odd_gap
 from tsrec.estimators.errors import InputError, InSampleError
 
 # cycle lengths inferred from a pandas frequency, keyed by (unit, multiple)
@@ -68,11 +69,12 @@ def infer_freq(index: pd.Index) -> object:
 
 def _irregular_message(index: pd.DatetimeIndex) -> str:
     gaps = np.diff(index.asi8)
-    at = int(np.flatnonzero(gaps != np.median(gaps))[0]) if len(set(gaps.tolist())) > 1 else 0
+    at = odd_gap(gaps)
+    alias, words = describe_step(pd.Timedelta(int(np.median(gaps)), unit=index.unit), index)  # the data's own step
     return (
-        f"the time stamps are not evenly spaced (e.g. {index[at]} is followed by {index[at + 1]}), so "
-        "no frequency can be inferred; put them on a regular grid first, e.g. "
-        "y.asfreq('h').interpolate() for hourly data"
+        f"the time stamps are not evenly spaced (e.g. {index[at]} is followed by {index[at + 1]}, but the usual "
+        f"step is {words}), so no frequency can be inferred; put them on a regular grid first, e.g. "
+        f"y.asfreq('{alias}').interpolate()"
     )
 
 
