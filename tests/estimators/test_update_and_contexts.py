@@ -229,3 +229,60 @@ def test_an_array_fitted_model_takes_named_update_rows_as_its_numbered_columns()
     est.update(pd.DataFrame(values[30:], columns=["a", "b"], index=pd.RangeIndex(30, 40)), update_params=False)
     assert list(est._y.columns) == [0, 1] and est._y.shape == (40, 2)
     assert est.predict(fh=[1]).shape == (1, 2)
+
+
+# ---- a context of a few rows is read at the fitted step --------------------------------------------
+
+
+def from_a_file(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """The stamps without their freq, as read from a CSV file."""
+    return pd.DatetimeIndex(index.to_numpy())
+
+
+BUSINESS = series(index=from_a_file(pd.bdate_range("2024-01-01", periods=60)))  # ends on a Friday
+MONTHS = series(index=from_a_file(pd.date_range("2020-01-01", periods=40, freq="MS")))
+
+
+@pytest.mark.parametrize("y, lookback", [(BUSINESS, 5), (MONTHS, 2), (BUSINESS, 1)],
+                         ids=["business days, Monday to Friday", "two month starts", "one business day"])
+def test_a_short_context_on_the_fitted_grid_is_read_at_the_fitted_step(y, lookback):
+    est = ARNetForecaster(n_lags=lookback, horizon=2, max_epochs=1, random_state=0).fit(y)
+    whole, tail = est.predict(fh=[1, 2, 3], y=y), est.predict(fh=[1, 2, 3], y=y.iloc[-lookback:])
+    pd.testing.assert_series_equal(tail, whole)
+    assert tail.index.equals(est.predict(fh=[1, 2, 3]).index)  # what the fitted model itself stamps
+    at_stamps = ForecastingHorizon(whole.index, is_relative=False)
+    pd.testing.assert_series_equal(est.predict(fh=at_stamps, y=y.iloc[-lookback:]), whole)
+
+
+def test_models_that_read_the_stamps_take_a_short_context_on_the_fitted_grid():
+    est = CycleNetForecaster(lookback=5, horizon=2, cycle_length=5, max_epochs=1, val_size=0.0,
+                             random_state=0).fit(BUSINESS, fh=[1, 2])
+    pd.testing.assert_series_equal(est.predict(y=BUSINESS.iloc[-5:]), est.predict(y=BUSINESS))
+    # forecast_windows: the last window of the whole series is the only one of its last 7 rows
+    np.testing.assert_array_equal(est.forecast_windows(BUSINESS.iloc[-7:]), est.forecast_windows(BUSINESS)[-1:])
+
+
+def test_a_short_context_off_the_fitted_grid_is_refused_naming_both_steps():
+    est = ARNetForecaster(n_lags=2, horizon=2, max_epochs=1, random_state=0).fit(MONTHS)
+    mid_month = MONTHS.iloc[-2:].set_axis(pd.DatetimeIndex(["2023-03-15", "2023-04-15"]))
+    stamps = r"\(2023-03-15 00:00:00, 2023-04-15 00:00:00, 31 days 00:00:00 apart\)"
+    with pytest.raises(InputError, match=rf"the time stamps of y {stamps} are not consecutive steps of the fitted "
+                                         r"step MS, and 2 stamps are too few.*at least 3 rows"):
+        est.predict(fh=[1], y=mid_month)
+    panel_context = panel({"a": MONTHS.iloc[-2:], "b": mid_month})
+    with pytest.raises(InputError, match=r"series 'b' of y \(.*fitted step MS"):
+        est.predict(fh=[1], y=panel_context)
+    saturday = BUSINESS.iloc[-1:].set_axis(pd.DatetimeIndex(["2024-03-23"]))
+    one_day = ARNetForecaster(n_lags=1, horizon=2, max_epochs=1, random_state=0).fit(BUSINESS)
+    with pytest.raises(InputError, match=r"\(2024-03-23 00:00:00\) are not consecutive steps of the fitted step B, "
+                                         r"and 1 stamp is too few"):
+        one_day.predict(fh=[1], y=saturday)
+
+
+def test_a_longer_context_at_its_own_step_keeps_it_or_the_stamp_readers_message():
+    daily = series(index=from_a_file(pd.date_range("2024-01-01", periods=20, freq="D")))
+    est = ARNetForecaster(n_lags=5, horizon=2, max_epochs=1, random_state=0).fit(BUSINESS)
+    assert est.predict(fh=[1, 2], y=daily).index.tolist() == list(pd.date_range("2024-01-21", periods=2, freq="D"))
+    reader = CycleNetForecaster(lookback=5, horizon=2, cycle_length=5, max_epochs=1, random_state=0).fit(BUSINESS)
+    with pytest.raises(InputError, match="y has a step of D but the fitted data a step of B"):
+        reader.predict(fh=[1], y=daily)

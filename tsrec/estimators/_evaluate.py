@@ -10,7 +10,8 @@ from tsrec._checks import check_int
 from tsrec.estimators._engine import network_dtype
 from tsrec.estimators._newdata import check_forecast, check_scaled
 from tsrec.estimators._series import check_raw_y, split_panel
-from tsrec.estimators._timeindex import in_zone, infer_freq, positions
+from tsrec.estimators._steps import context_steps
+from tsrec.estimators._timeindex import in_zone, positions
 from tsrec.estimators.errors import InputError
 
 
@@ -35,13 +36,14 @@ def forecast_windows(est, y, batch_size: int = 1024) -> np.ndarray:
     outputs = []
     network = est.network_
     parts = _series_parts(est, y)
-    est._check_context_steps(parts)  # calendar features or a cycle phase at another step would be wrong
-    for _, df in parts:
+    # calendar features or a cycle phase at another step would be wrong; a few rows cannot tell the step
+    steps = context_steps(est, parts)
+    for (_, df), step in zip(parts, steps):
         scaled = est.scaler_.transform(df.to_numpy(float))
         check_scaled(scaled, "y")
         values = torch.as_tensor(scaled, dtype=network_dtype(network))
         # the fitted zone's wall-clock time, as predict(y=...) reads it: a context in UTC names the same instants
-        position = torch.as_tensor(positions(in_zone(df.index, est._fitted_zone()), infer_freq(df.index)))
+        position = torch.as_tensor(positions(in_zone(df.index, est._fitted_zone()), step))
         inputs = values[: len(df) - horizon].unfold(0, lookback, 1)  # (n, channels, lookback)
         starts = position[: len(inputs)]
         with torch.no_grad():

@@ -24,9 +24,10 @@ from safetensors.torch import save_file
 from tsrec.estimators.errors import LoadError
 
 FORMAT = "tsrec-estimator"
-# version 1 checksummed only the weights; version 2 checksums config.json too. Both load.
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+# version 1 checksummed only the weights; version 2 checksums config.json too; version 3 stores each
+# forecaster series' time step (older tsrec would read it off the few saved rows, wrongly). All load.
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 CONFIG, WEIGHTS = "config.json", "weights.safetensors"
 SAVED_FILES = frozenset({CONFIG, WEIGHTS})
 CONFIG_SHA = "config_sha256"

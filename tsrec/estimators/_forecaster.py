@@ -20,11 +20,11 @@ from sktime.datatypes import convert_to
 from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 from torch import nn
 
-from tsrec.estimators import _engine, _evaluate, _newdata, _persistence, _seeding, _updates
+from tsrec.estimators import _engine, _evaluate, _newdata, _persistence, _seeding, _steps, _updates
 from tsrec.estimators._horizon import aligned_fh, relative_steps, steps_per_series
 from tsrec.estimators._params import check_val_size, training_config, warn_no_validation
 from tsrec.estimators._series import check_raw_y, join_panel, split_panel, time_index
-from tsrec.estimators._timeindex import future_index, in_zone, infer_freq, positions, stamp_offset_ns
+from tsrec.estimators._timeindex import future_index, in_zone, positions, stamp_offset_ns
 from tsrec.estimators._windows import build_windows, cut_point, window_loader
 from tsrec.estimators.errors import InputError
 
@@ -166,7 +166,8 @@ class DeepForecaster(BaseForecaster):
     def _checked_fh(self, fh: object) -> ForecastingHorizon | None:
         """``fh`` (or fit's) in the fitted terms (:func:`aligned_fh`); in-sample steps or stamps, or
         stamps off a series' time grid, raise here rather than in sktime."""
-        fh = aligned_fh(fh if fh is not None else self._fh, self._y if self.is_fitted else None)
+        y = self._y if self.is_fitted else None
+        fh = aligned_fh(fh if fh is not None else self._fh, y, _steps.held_steps(self))
         if fh is not None and fh.is_relative:
             relative_steps(fh)
         return fh
@@ -212,7 +213,9 @@ class DeepForecaster(BaseForecaster):
         self._check_params()
         parts = split_panel(y)
         self._check_lengths(parts, lookback + (0 if restore else horizon), with_horizon=restore is None)
-        freq = infer_freq(parts[0][1].index)
+        # each series' step, from its full history (a saved model's few rows cannot tell it)
+        self._series_steps = _steps.restored_steps(parts, restore["steps"]) if restore else _steps.learned_steps(parts)
+        freq = self._series_steps[parts[0][0]]
         self.n_channels_ = y.shape[1]
         self.columns_ = list(y.columns)
         self._fit_step = freq  # new contexts of models that read the stamps must have this step
@@ -221,7 +224,7 @@ class DeepForecaster(BaseForecaster):
         self.network_meta_ = self._network_meta(freq, self.n_channels_)
         if self.network_meta_.get("step_ns"):  # calendar features need the stamps, not just positions
             self.network_meta_["offset_ns"] = stamp_offset_ns(parts[0][1].index, self.network_meta_["step_ns"])
-        _newdata.check_steps(parts, freq, self.network_meta_, "the first series")
+        _newdata.check_steps(parts, freq, self.network_meta_, "the first series", _steps.held_list(self, parts))
         self._train(parts, self.network_meta_)
         self.position_offset_ = [0] * len(parts)
         return self
@@ -239,8 +242,8 @@ class DeepForecaster(BaseForecaster):
             self.scaler_ = StandardScaler().fit(train_rows)
         _newdata.check_scaler(self.scaler_, train_rows)
         series = [
-            (self.scaler_.transform(df.to_numpy(float)), positions(df.index, infer_freq(df.index)), cut)
-            for (_, df), cut in zip(parts, cuts)
+            (self.scaler_.transform(df.to_numpy(float)), positions(df.index, step), cut)
+            for (_, df), cut, step in zip(parts, cuts, _steps.held_list(self, parts))
         ]
         for values, _, _ in series:
             _newdata.check_scaled(values, "y")
@@ -264,7 +267,7 @@ class DeepForecaster(BaseForecaster):
         self.history_ = state["history"]
         # the saved context is all the data it has; a refit on it would discard the training (see update)
         self._context_only = True
-        now = [int(positions(df.index, infer_freq(df.index))[-1]) for _, df in parts]
+        now = [int(positions(df.index, step)[-1]) for (_, df), step in zip(parts, _steps.held_list(self, parts))]
         self.position_offset_ = [saved - cur for saved, cur in zip(state["last_positions"], now)]
         return self
 
@@ -302,11 +305,13 @@ class DeepForecaster(BaseForecaster):
         return join_panel([k for k, _ in parts], frames, list(self._y.index.names))
 
     def _steps_per_series(self, fh: ForecastingHorizon, parts: list) -> list[np.ndarray]:
-        return steps_per_series(fh, parts)
+        return steps_per_series(fh, parts, _steps.held_steps(self))
 
-    def _forecast(self, parts: list, steps: list[np.ndarray], offsets: list[int]) -> list[pd.DataFrame]:
-        """Forecast each series' ``steps`` after its end, rolling past the horizon."""
-        x, position, freqs = self._contexts(parts, offsets)
+    def _forecast(self, parts: list, steps: list[np.ndarray], offsets: list[int], freqs: list | None = None
+                  ) -> list[pd.DataFrame]:
+        """Forecast each series' ``steps`` after its end (at its step of ``freqs``; by default the
+        learned steps of the stored series), rolling past the horizon."""
+        x, position, freqs = self._contexts(parts, offsets, freqs)
         with torch.no_grad():
             # float64 before unscaling: a float32 forecast of a series near 1e9 loses its digits
             path = self._forecast_path(x, position, int(max(s.max() for s in steps))).cpu().double().numpy()
@@ -317,11 +322,12 @@ class DeepForecaster(BaseForecaster):
             for values, k, (_, df), f in zip(path, steps, parts, freqs)
         ]
 
-    def _contexts(self, parts: list, offsets: list[int]) -> tuple[torch.Tensor, torch.Tensor, list]:
+    def _contexts(self, parts: list, offsets: list[int], freqs: list | None = None
+                  ) -> tuple[torch.Tensor, torch.Tensor, list]:
         """The scaled last ``lookback`` rows of each series (batch, lookback, channels), their first
-        positions, and each series' frequency."""
+        positions, and each series' step (``freqs``; by default the learned steps of stored series)."""
         lookback = self._lookback_length()
-        freqs = [infer_freq(df.index) for _, df in parts]
+        freqs = _steps.held_list(self, parts) if freqs is None else freqs
         context = np.stack([self.scaler_.transform(df.to_numpy(float)[-lookback:]) for _, df in parts])
         _newdata.check_scaled(context, "the context")
         tz = self._fitted_zone()  # calendar features and cycle phases are the fitted zone's wall-clock time
@@ -354,31 +360,23 @@ class DeepForecaster(BaseForecaster):
         self._check_variates(inner, named=not isinstance(y, np.ndarray))
         parts = split_panel(inner)
         self._check_lengths(parts, self._lookback_length(), with_horizon=False)
-        self._check_context_steps(parts)
-        steps = self._new_context_steps(fh, inner)
-        frames = self._forecast(parts, steps, [0] * len(parts))
+        freqs = _steps.context_steps(self, parts)
+        steps = self._new_context_steps(fh, inner, {key: freq for (key, _), freq in zip(parts, freqs)})
+        frames = self._forecast(parts, steps, [0] * len(parts), freqs)
         out = join_panel([k for k, _ in parts], frames, list(inner.index.names))
         if mtype == "pd.Series":  # sktime's converter drops a Series' name
             return out.iloc[:, 0].rename(y.name)
         return convert_to(out, to_type=mtype)
 
-    def _check_context_steps(self, parts: list) -> None:
-        """New series must have naive or aware stamps as fitted, and the fitted step (and offset
-        within it, in the fitted zone) if the network reads the stamps."""
-        _newdata.check_zone_awareness(parts, time_index(self._y))
-        if getattr(self, "_fit_step", None) is not None:  # absent from pickles of older versions
-            zoned = [(key, df.set_axis(in_zone(df.index, self._fitted_zone()))) for key, df in parts]
-            _newdata.check_steps(zoned, self._fit_step, self.network_meta_, "the fitted data")
-
     def _fitted_zone(self) -> object:
         """The time zone of the fitted stamps; None if naive or not date-times."""
         return getattr(time_index(self._y), "tz", None)
 
-    def _new_context_steps(self, fh: object, inner: pd.DataFrame) -> list[np.ndarray]:
-        fh = aligned_fh(fh if fh is not None else self._fh, inner)
+    def _new_context_steps(self, fh: object, inner: pd.DataFrame, known: dict) -> list[np.ndarray]:
+        fh = aligned_fh(fh if fh is not None else self._fh, inner, known)
         if fh is None:
             raise ValueError("no fh was given in fit or predict; pass fh, e.g. fh=[1, 2, 3]")
-        return steps_per_series(fh, split_panel(inner))
+        return steps_per_series(fh, split_panel(inner), known)
 
     def forecast_windows(self, y: SeriesLike, batch_size: int = 1024) -> np.ndarray:
         """Forecast every complete window of ``y`` in one pass, for evaluation.

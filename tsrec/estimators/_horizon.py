@@ -16,16 +16,17 @@ from sktime.forecasting.base import ForecastingHorizon
 
 from tsrec.estimators._newdata import series_name
 from tsrec.estimators._series import FLAT_MTYPES, split_panel
-from tsrec.estimators._timeindex import align_stamps, has_periods, infer_freq, step_nanoseconds, steps_to
+from tsrec.estimators._timeindex import align_stamps, has_periods, known_step, step_nanoseconds, steps_to
 from tsrec.estimators.errors import InputError, InSampleError
 
 
-def aligned_fh(fh: object, y: object) -> ForecastingHorizon | None:
+def aligned_fh(fh: object, y: object, steps: dict | None = None) -> ForecastingHorizon | None:
     """``fh`` as a ForecastingHorizon in the terms of the data ``y`` (None: not fitted yet).
 
     Time spans (Timedeltas) become the steps they span. Absolute stamps take the kind and time
     zone of the index of ``y`` (periods stand for the stamps they start at and the reverse) and
-    must lie on the time grid of every series of ``y``, after its end.
+    must lie on the time grid of every series of ``y``, after its end. ``steps`` are the series'
+    steps by key where known (learned at fit, or of a new context), else read off ``y``.
     """
     if fh is None:
         return None
@@ -34,12 +35,12 @@ def aligned_fh(fh: object, y: object) -> ForecastingHorizon | None:
     if y is None or (fh.is_relative and not spans):
         return fh
     parts = split_panel(convert_to(y, to_type=FLAT_MTYPES))
-    return _spans_as_steps(fh.to_pandas(), parts) if spans else _stamps_on_grid(fh, parts)
+    return _spans_as_steps(fh.to_pandas(), parts, steps) if spans else _stamps_on_grid(fh, parts, steps)
 
 
-def _spans_as_steps(spans: pd.TimedeltaIndex, parts: list) -> ForecastingHorizon:
+def _spans_as_steps(spans: pd.TimedeltaIndex, parts: list, known: dict | None) -> ForecastingHorizon:
     """Spans that are whole steps of every series (the same number of steps for each)."""
-    steps = {tuple(_span_steps(spans, infer_freq(df.index), series_name(key))) for key, df in parts}
+    steps = {tuple(_span_steps(spans, known_step(df.index, known, key), series_name(key))) for key, df in parts}
     if len(steps) > 1:
         raise InputError(
             f"fh gives time spans {[str(s) for s in spans[:3]]}, which are other numbers of steps for the "
@@ -64,16 +65,16 @@ def _step_text(freq: object) -> str:
     return f"integers {freq} apart" if isinstance(freq, int) else freq.freqstr
 
 
-def _stamps_on_grid(fh: ForecastingHorizon, parts: list) -> ForecastingHorizon:
-    index = parts[0][1].index
-    stamps = align_stamps(fh.to_pandas(), index, infer_freq(index), "y")
-    steps = [steps_to(df.index, infer_freq(df.index), stamps, series_name(key)) for key, df in parts]
-    if isinstance(stamps, pd.DatetimeIndex) and not has_periods(infer_freq(index)):
-        return _as_steps(stamps, steps, infer_freq(index))
+def _stamps_on_grid(fh: ForecastingHorizon, parts: list, known: dict | None) -> ForecastingHorizon:
+    index, freq = parts[0][1].index, known_step(parts[0][1].index, known, parts[0][0])
+    stamps = align_stamps(fh.to_pandas(), index, freq, "y")
+    steps = _steps_to(stamps, parts, known)
+    if isinstance(stamps, pd.DatetimeIndex) and not has_periods(freq):
+        return _as_steps(stamps, steps, freq)
     if isinstance(stamps, pd.DatetimeIndex):
         # on the grid, the stamps' own freq (e.g. every other hour of hourly data) is no conflict,
         # though sktime would report one: they carry the data's step instead
-        return ForecastingHorizon(pd.DatetimeIndex(stamps, freq=None), is_relative=False, freq=infer_freq(index))
+        return ForecastingHorizon(pd.DatetimeIndex(stamps, freq=None), is_relative=False, freq=freq)
     return ForecastingHorizon(stamps, is_relative=False)
 
 
@@ -90,14 +91,17 @@ def relative_steps(fh: ForecastingHorizon) -> np.ndarray:
     return steps
 
 
-def steps_per_series(fh: ForecastingHorizon, parts: list) -> list[np.ndarray]:
+def steps_per_series(fh: ForecastingHorizon, parts: list, known: dict | None = None) -> list[np.ndarray]:
     """Each series' steps after its own end: an absolute fh names the same time stamps for
     every series of a panel, whatever its last stamp and sampling step (as sktime's own
-    forecasters do), a relative fh the same steps."""
+    forecasters do), a relative fh the same steps. ``known`` steps by key as in :func:`aligned_fh`."""
     if fh.is_relative:
         return [relative_steps(fh)] * len(parts)
-    stamps = fh.to_pandas()
-    return [steps_to(df.index, infer_freq(df.index), stamps, series_name(key)) for key, df in parts]
+    return _steps_to(fh.to_pandas(), parts, known)
+
+
+def _steps_to(stamps: pd.Index, parts: list, known: dict | None) -> list[np.ndarray]:
+    return [steps_to(df.index, known_step(df.index, known, key), stamps, series_name(key)) for key, df in parts]
 
 
 def _as_steps(stamps: pd.DatetimeIndex, steps: list[np.ndarray], freq: object) -> ForecastingHorizon:

@@ -16,6 +16,7 @@ from tsrec.estimators._timeindex import (
     future_index,
     index_kind,
     infer_freq,
+    known_step,
     same_step,
     stamp_offset_ns,
     step_positions,
@@ -34,21 +35,23 @@ def series_name(key: object) -> str:
 _DAY_NS = 86_400 * 10**9
 
 
-def _step(freq: object) -> str:
+def step_text(freq: object) -> str:
+    """A step as messages name it: "B", "15min", or "10" for integer steps."""
     return str(freq) if isinstance(freq, int) else freq.freqstr
 
 
 # ---- update ------------------------------------------------------------------------------------
 
 
-def check_update_rows(stored: pd.DataFrame, new: pd.DataFrame) -> None:
+def check_update_rows(stored: pd.DataFrame, new: pd.DataFrame, steps: dict | None = None) -> None:
     """Refuse ``update`` rows that would not continue the stored series.
 
     Every series of ``new`` must be a stored one (a panel's known ids) and its rows consecutive
     steps of that series' time grid, in the same kind of index and time zone, starting at most
     one step after its last stamp and ending no earlier. Rows that overlap the stored ones are
     allowed (sktime's ``update`` lets them replace the stored values, and ``evaluate`` with
-    ``strategy="update"`` passes whole training windows that overlap).
+    ``strategy="update"`` passes whole training windows that overlap). ``steps`` are the steps the
+    forecaster learned, by series key (a restored model's few stored rows cannot tell them).
     """
     panel = isinstance(stored.index, pd.MultiIndex)
     if panel != isinstance(new.index, pd.MultiIndex) or stored.index.nlevels != new.index.nlevels:
@@ -68,11 +71,11 @@ def check_update_rows(stored: pd.DataFrame, new: pd.DataFrame) -> None:
             "series from its own context with predict(fh, y=...)"
         )
     for key, part in parts:
-        check_join(known[key].index, part.index, series_name(key))
+        check_join(known[key].index, part.index, series_name(key), known_step(known[key].index, steps, key))
 
 
-def check_join(old: pd.Index, new: pd.Index, name: str) -> None:
-    """The stamps ``new`` must continue ``old``'s grid (see :func:`check_update_rows`)."""
+def check_join(old: pd.Index, new: pd.Index, name: str, freq: object) -> None:
+    """The stamps ``new`` must continue ``old``'s grid of step ``freq`` (see :func:`check_update_rows`)."""
     if index_kind(new) != index_kind(old):
         raise InputError(
             f"the new rows of {name} have time points of kind {index_kind(new)} but the fitted data of kind "
@@ -87,18 +90,17 @@ def check_join(old: pd.Index, new: pd.Index, name: str) -> None:
     if isinstance(old, pd.PeriodIndex) and new.freq != old.freq:
         raise InputError(f"the new rows of {name} are periods of {new.freqstr!r} but the fitted data of "
                          f"{old.freqstr!r}; resample them to the fitted step")
-    freq = infer_freq(old)
     if len(new) >= 3:
         infer_freq(new)  # evenly spaced (check_raw_y checks date-times, not integers), so the ends tell
     try:
         first = int(step_positions(new[:1], freq)[0] - step_positions(old[-1:], freq)[0])
         ends = future_index(old, freq, np.array([first, first + len(new) - 1]))
     except (TypeError, ValueError, AttributeError) as err:
-        raise InputError(f"the new rows of {name} are not on its time grid (step {_step(freq)}): {err}") from None
+        raise InputError(f"the new rows of {name} are not on its time grid (step {step_text(freq)}): {err}") from None
     _check_span(old, new, first, freq, name)
     if not ends.equals(new[[0, -1]]):
         raise InputError(
-            f"the new rows of {name} are not consecutive steps of {_step(freq)} on its time grid: they run from "
+            f"the new rows of {name} are not consecutive steps of {step_text(freq)} on its time grid: they run from "
             f"{new[0]} to {new[-1]} ({len(new)} rows) where {ends[0]} to {ends[1]} was expected; give one row "
             "per step, without gaps"
         )
@@ -108,7 +110,7 @@ def _check_span(old: pd.Index, new: pd.Index, first: int, freq: object, name: st
     if first > 1:
         raise InputError(
             f"the new rows of {name} start at {new[0]} but its last time stamp is {old[-1]}: the {first - 1} "
-            f"rows between (steps of {_step(freq)}) are missing; give them (filled if need be)"
+            f"rows between (steps of {step_text(freq)}) are missing; give them (filled if need be)"
         )
     if first + len(new) - 1 < 0:
         raise InputError(
@@ -117,18 +119,19 @@ def _check_span(old: pd.Index, new: pd.Index, first: int, freq: object, name: st
         )
 
 
-def stamp_new_rows(values: np.ndarray, stored: pd.DataFrame, columns: list) -> pd.DataFrame:
+def stamp_new_rows(values: np.ndarray, stored: pd.DataFrame, columns: list, steps: dict | None = None) -> pd.DataFrame:
     """NumPy rows as a frame stamped after the stored series' last row.
 
     An array has no time stamps, and sktime reads new NumPy rows as following the old ones; left
     to its converter they would be numbered 0, 1, ... and overwrite the first stored rows.
+    ``steps`` are the steps the forecaster learned, by series key.
     """
     if isinstance(stored.index, pd.MultiIndex):
         raise InputError(
             "the forecaster was fitted on a panel; a NumPy array cannot say which series its rows belong "
             "to: pass a (series id, time) MultiIndex DataFrame"
         )
-    index = future_index(stored.index, infer_freq(stored.index), np.arange(1, len(values) + 1))
+    index = future_index(stored.index, known_step(stored.index, steps, None), np.arange(1, len(values) + 1))
     return pd.DataFrame(values.reshape(len(values), -1), index=index, columns=columns)
 
 
@@ -161,20 +164,20 @@ def uses_stamps(meta: dict) -> bool:
     return bool(meta.get("step_ns")) or "cycle_length" in meta
 
 
-def check_steps(parts: list, freq: object, meta: dict, reference: str) -> None:
-    """Every series of ``parts`` must have the step ``freq`` of ``reference`` (and, for calendar
-    features, the same place of its stamps within a step) when the model reads the stamps."""
+def check_steps(parts: list, freq: object, meta: dict, reference: str, steps: list) -> None:
+    """Every series of ``parts``, read at ``steps``, must have the step ``freq`` of ``reference`` (and,
+    for calendar features, the same place of its stamps within a step) when the model reads the stamps."""
     if not uses_stamps(meta):
         return
     what = "calendar features" if meta.get("step_ns") else "the phase of its cycle"
-    for key, df in parts:
-        own = infer_freq(df.index)
+    for (key, df), own in zip(parts, steps):
         if isinstance(own, int) != isinstance(freq, int):
             raise InputError(_kind_message(series_name(key), own, freq, what))
         if not same_step(own, freq):
             raise InputError(
-                f"{series_name(key)} has a step of {_step(own)} but {reference} a step of {_step(freq)}; the model "
-                f"reads the time stamps ({what}) at that step: resample it to {_step(freq)} or fit a model on its step"
+                f"{series_name(key)} has a step of {step_text(own)} but {reference} a step of {step_text(freq)}; the "
+                f"model reads the time stamps ({what}) at that step: resample it to {step_text(freq)} or fit a model "
+                "on its step"
             )
         if meta.get("step_ns"):
             _check_offset(df.index, key, meta, reference)

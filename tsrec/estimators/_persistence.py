@@ -80,7 +80,7 @@ def _index_to_json(index: pd.Index) -> dict:
     return {"kind": "int", "values": np.asarray(index, dtype=np.int64).tolist()}
 
 
-def _index_from_json(spec: dict, name) -> pd.Index:
+def _index_from_json(spec: dict, name, step: object = None) -> pd.Index:
     kind, values = spec["kind"], spec["values"]
     if kind == "period":
         return pd.PeriodIndex.from_ordinals(values, freq=spec["freq"], name=name)
@@ -88,28 +88,41 @@ def _index_from_json(spec: dict, name) -> pd.Index:
         index = pd.DatetimeIndex(np.asarray(values, dtype="datetime64[ns]"), name=name)
         if spec.get("tz"):
             index = index.tz_localize("UTC").tz_convert(spec["tz"])
-        return pd.DatetimeIndex(index, freq=spec.get("freq")).as_unit(spec.get("unit", "ns"))
+        return _with_freq(index, step if step is not None else spec.get("freq")).as_unit(spec.get("unit", "ns"))
     if kind == "int":
         return pd.Index(np.asarray(values, dtype=np.int64), name=name)
     raise LoadError(f"unknown index kind {kind!r} in the saved context")
 
 
+def _with_freq(index: pd.DatetimeIndex, step: object) -> pd.DatetimeIndex:
+    """The saved stamps with the saved step as their freq, which sktime reads as the data's step
+    (it would guess it from the few saved rows: business days Monday to Friday as days)."""
+    if step is None or isinstance(step, int):
+        return index
+    try:
+        return pd.DatetimeIndex(index, freq=step)
+    except ValueError:  # a daily step across a daylight-saving change is no pandas freq
+        return index
+
+
 def save_estimator(est, path) -> Path:
-    """Save a fitted forecaster: weights, scaler, and the last ``lookback`` rows of each series."""
+    """Save a fitted forecaster: weights, scaler, and the last ``lookback`` rows and the time step of each series."""
     from tsrec.estimators._series import split_panel
-    from tsrec.estimators._timeindex import infer_freq, positions
+    from tsrec.estimators._steps import held_list, step_to_json
+    from tsrec.estimators._timeindex import positions
 
     est.check_is_fitted()
     lookback = est._lookback_length()
     parts = split_panel(est._y)
     tensors = {f"network.{k}": v for k, v in est.network_.state_dict().items()}
     series = []
-    for i, (key, df) in enumerate(parts):
+    for i, ((key, df), step) in enumerate(zip(parts, held_list(est, parts))):
         tail = df.iloc[-lookback:]
         tensors[f"context.{i}"] = torch.tensor(tail.to_numpy(float))
-        last = int(positions(df.index, infer_freq(df.index))[-1]) + int(est.position_offset_[i])
+        last = int(positions(df.index, step)[-1]) + int(est.position_offset_[i])
         key = list(key) if isinstance(key, tuple) else key
-        series.append({"key": key, "index": _index_to_json(tail.index), "last_position": last})
+        series.append({"key": key, "index": _index_to_json(tail.index), "last_position": last,
+                       "step": step_to_json(step)})
     fitted = {
         "n_channels": est.n_channels_,
         "columns": est.columns_,
@@ -127,15 +140,28 @@ def save_estimator(est, path) -> Path:
         raise ValueError(f"cannot save: column names or series keys are not JSON-serialisable ({err})") from None
 
 
-def _context_frame(config: dict, tensors: dict) -> pd.DataFrame:
+def _series_key(spec: dict) -> object:
+    return tuple(spec["key"]) if isinstance(spec["key"], list) else spec["key"]
+
+
+def _saved_steps(fitted: dict) -> dict | None:
+    """Each series' step by key; None for folders saved before steps were stored (format <= 2)."""
+    from tsrec.estimators._steps import step_from_json
+
+    if any(spec.get("step") is None for spec in fitted["series"]):
+        return None
+    return {_series_key(spec): step_from_json(spec["step"]) for spec in fitted["series"]}
+
+
+def _context_frame(config: dict, tensors: dict, steps: dict | None) -> pd.DataFrame:
     fitted = config["fitted"]
     names = fitted["index_names"]
     frames, keys = [], []
     for i, spec in enumerate(fitted["series"]):
-        index = _index_from_json(spec["index"], names[-1])
+        keys.append(_series_key(spec))
+        index = _index_from_json(spec["index"], names[-1], None if steps is None else steps[keys[-1]])
         values = tensors[f"context.{i}"].numpy()
         frames.append(pd.DataFrame(values, index=index, columns=fitted["columns"]))
-        keys.append(tuple(spec["key"]) if isinstance(spec["key"], list) else spec["key"])
     if keys == [None]:
         return frames[0]
     out = pd.concat(frames, keys=keys)
@@ -195,8 +221,9 @@ def load_forecaster(cls: type, config: dict, tensors: dict):
         "scaler": _scaler_from_json(fitted["scaler"], fitted["n_channels"]),
         "history": fitted["history"],
         "last_positions": [s["last_position"] for s in fitted["series"]],
+        "steps": _saved_steps(fitted),
     }
-    y = _as_mtype(_context_frame(config, tensors), fitted["y_mtype"])
+    y = _as_mtype(_context_frame(config, tensors, state["steps"]), fitted["y_mtype"])
     setattr(est, "_DeepForecaster__restore", state)  # survives sktime's reset (name has "__")
     try:
         est.fit(y, fh=fitted["fh"])  # weights that do not fit: LoadError from load_network_weights

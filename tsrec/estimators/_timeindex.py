@@ -67,6 +67,12 @@ def infer_freq(index: pd.Index) -> object:
     )
 
 
+def known_step(index: pd.Index, steps: dict | None, key: object) -> object:
+    """``steps[key]``, the step a forecaster learned for the series ``key`` from its full history,
+    if there is one; else the step the stamps ``index`` show (:func:`infer_freq`)."""
+    return steps[key] if steps and key in steps else infer_freq(index)
+
+
 def _irregular_message(index: pd.DatetimeIndex) -> str:
     gaps = np.diff(index.asi8)
     at = odd_gap(gaps)

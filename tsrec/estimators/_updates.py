@@ -18,6 +18,7 @@ from sktime.datatypes import convert_to
 
 from tsrec.estimators import _newdata
 from tsrec.estimators._series import FLAT_MTYPES, check_raw_y
+from tsrec.estimators._steps import held_steps
 
 
 def checked_rows(est, y: object) -> tuple[pd.DataFrame, str]:
@@ -30,14 +31,14 @@ def checked_rows(est, y: object) -> tuple[pd.DataFrame, str]:
     inner = convert_to(y, to_type=FLAT_MTYPES)
     est._check_variates(inner, named=not isinstance(y, np.ndarray))
     if isinstance(y, np.ndarray):
-        inner = _newdata.stamp_new_rows(y, est._y, est.columns_)
+        inner = _newdata.stamp_new_rows(y, est._y, est.columns_, held_steps(est))
     # the fitted names: a univariate model takes a Series of any name, and a model fitted on an
     # array numbers its columns; sktime would store other names as new variates beside them
     inner = inner.set_axis(est.columns_, axis=1)
     if inner.index.nlevels == est._y.index.nlevels:
         # sktime joins a panel's rows by level name, and pd.concat(dict) leaves the levels unnamed
         inner = inner.set_axis(inner.index.set_names(est._y.index.names), axis=0)
-    _newdata.check_update_rows(est._y, inner)
+    _newdata.check_update_rows(est._y, inner, held_steps(est))
     _newdata.check_scaled(est.scaler_.transform(inner.to_numpy(float)), "update's y")
     return inner, mtype
 

@@ -1,0 +1,136 @@
+"""The time step of each series: learned at fit, kept (and saved) with the model, read for new data.
+
+A forecaster extends each series' time index by that series' step, learned from its full history
+at fit. A few rows cannot tell the step again: Monday to Friday of business days read as daily
+steps, two month starts as 31 days, one row as no step at all. So the steps are kept with the
+fitted model, saved in its folder (a saved model keeps only the last ``lookback`` rows) and
+restored from it, and a new context whose stamps lie on the fitted step's grid is read at that step.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from pandas.errors import PerformanceWarning
+from pandas.tseries.frequencies import to_offset
+from pandas.tseries.offsets import CustomBusinessDay, CustomBusinessMonthBegin, CustomBusinessMonthEnd
+
+from tsrec.estimators._newdata import check_steps, check_zone_awareness, series_name, step_text
+from tsrec.estimators._series import time_index
+from tsrec.estimators._timeindex import in_zone, infer_freq, known_step
+from tsrec.estimators.errors import InputError, LoadError
+
+
+def learned_steps(parts: list) -> dict:
+    """The step of each series of ``parts`` (``(key, frame)`` pairs of the full data), by series key."""
+    return {key: infer_freq(df.index) for key, df in parts}
+
+
+def held_steps(est) -> dict:
+    """The steps the fitted ``est`` learned, by series key; empty for pickles of tsrec versions that
+    did not keep them (their steps are read off the stored data, as those versions did)."""
+    return getattr(est, "_series_steps", None) or {}
+
+
+def held_list(est, parts: list) -> list:
+    """The step of each stored series of ``parts`` (split from ``est._y``), in order."""
+    held = held_steps(est)
+    return [known_step(df.index, held, key) for key, df in parts]
+
+
+def restored_steps(parts: list, saved: dict | None) -> dict:
+    """The steps of a model rebuilt from its folder: the saved ones, or for a folder saved before
+    tsrec stored them, the steps read off the saved context (as tsrec then did)."""
+    if saved is not None:
+        return {key: saved[key] for key, _ in parts}
+    try:
+        return learned_steps(parts)
+    except InputError as err:
+        rows = min(len(df) for _, df in parts)
+        raise LoadError(
+            f"this folder was saved by an earlier tsrec version, which did not store the series' time step, and "
+            f"its saved context ({rows} row{'s' if rows != 1 else ''} per series) is too short to tell the step "
+            f"({err}); fit the model again and save it with this version"
+        ) from None
+
+
+# ---- new contexts ---------------------------------------------------------------------------------
+
+
+def on_grid(index: pd.Index, step: object) -> bool:
+    """Whether the stamps ``index`` are consecutive steps of ``step``, the first on its grid (a
+    business day for "B", a month start for "MS")."""
+    if isinstance(step, int) or isinstance(index, pd.PeriodIndex):
+        integers = isinstance(step, int) and pd.api.types.is_integer_dtype(index.dtype)
+        return integers and bool(np.all(np.diff(np.asarray(index, dtype=np.int64)) == step))
+    if not isinstance(index, pd.DatetimeIndex) or not step.is_on_offset(index[0]):
+        return False
+    with warnings.catch_warnings():  # custom business days are added one stamp at a time
+        warnings.simplefilter("ignore", PerformanceWarning)
+        return bool((index[:-1] + step == index[1:]).all())
+
+
+def context_steps(est, parts: list) -> list:
+    """The step of each series of a new context (``predict(y=...)``, ``forecast_windows``), checked.
+
+    Stamps must be naive or aware as fitted. A series' stamps, in the fitted zone, are read at the
+    step the model learned for the series of that key (for a new key, the first series') when
+    they lie on its grid, else at their own step, which takes three stamps to tell. A model that
+    reads the stamps needs the fitted step (and place within it) for every series.
+    """
+    check_zone_awareness(parts, time_index(est._y))
+    zoned = [(key, df.set_axis(in_zone(df.index, est._fitted_zone()))) for key, df in parts]
+    held, first = held_steps(est), getattr(est, "_fit_step", None)
+    steps = [_context_step(df.index, key, held.get(key, first)) for key, df in zoned]
+    if first is not None:  # absent from pickles of older versions
+        check_steps(zoned, first, est.network_meta_, "the fitted data", steps)
+    return steps
+
+
+def _context_step(index: pd.Index, key: object, fitted: object) -> object:
+    if fitted is None:  # a pickle of a version that kept no step
+        return infer_freq(index)
+    if on_grid(index, fitted):
+        return fitted
+    stamps = isinstance(index, pd.DatetimeIndex) and not isinstance(fitted, int)
+    if stamps and index.freq is None and len(index) < 3:
+        apart = f", {index[1] - index[0]} apart" if len(index) == 2 else ""
+        few = "1 stamp is" if len(index) == 1 else "2 stamps are"
+        raise InputError(
+            f"the time stamps of {series_name(key)} ({', '.join(str(t) for t in index)}{apart}) are not consecutive "
+            f"steps of the fitted step {step_text(fitted)}, and {few} too few to tell a step of their own; give "
+            f"stamps {step_text(fitted)} apart, or at least 3 rows"
+        )
+    return infer_freq(index)
+
+
+# ---- saved steps ------------------------------------------------------------------------------------
+
+_CUSTOM = (CustomBusinessDay, CustomBusinessMonthBegin, CustomBusinessMonthEnd)
+
+
+def step_to_json(step: object) -> dict | None:
+    """``step`` as JSON: ``{"int": 10}``, ``{"freq": "B"}``, plus the week mask and holidays of custom
+    business days; None where the JSON would not give ``step`` back (the folder then loads as those
+    saved before steps were stored did)."""
+    if isinstance(step, (int, np.integer)):
+        return {"int": int(step)}
+    spec = {"freq": step.freqstr}
+    if isinstance(step, _CUSTOM):  # its name ("C", "CBME") does not say which days are business days
+        spec.update(weekmask=step.weekmask, holidays=[str(day) for day in step.holidays])
+    try:
+        return spec if step_from_json(spec) == step else None
+    except (ValueError, TypeError):
+        return None
+
+
+def step_from_json(spec: dict) -> object:
+    """The step :func:`step_to_json` wrote."""
+    if "int" in spec:
+        return int(spec["int"])
+    step = to_offset(spec["freq"])
+    if "weekmask" in spec:
+        step = type(step)(n=step.n, weekmask=spec["weekmask"], holidays=spec["holidays"])
+    return step
