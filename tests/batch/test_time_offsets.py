@@ -40,8 +40,9 @@ def test_daily_csv_forecasts_like_the_zoned_data(tmp_path):
     panel.reset_index().to_parquet(tmp_path / "in.parquet")
     zoned = forecast_files(est, tmp_path / "in.parquet", tmp_path / "zoned.csv")
     got = forecast_files(est, write(tmp_path, "in.csv", BERLIN_DAYS), tmp_path / "out.csv")
-    assert got["ds"].tolist() == [pd.Timestamp("2024-04-30"), pd.Timestamp("2024-05-01")]
-    assert (got["ds"] == zoned["ds"].dt.tz_localize(None)).all()
+    # read as local dates, then in the model's zone: the same stamps as from the zoned Parquet file
+    assert got["ds"].tolist() == [pd.Timestamp("2024-04-30", tz="Europe/Berlin"), pd.Timestamp("2024-05-01", tz="Europe/Berlin")]
+    assert (got["ds"] == zoned["ds"]).all()
     np.testing.assert_allclose(got["y_hat"], zoned["y_hat"], rtol=1e-6)
 
 
@@ -81,3 +82,15 @@ def test_an_uneven_series_split_over_files_names_both(tmp_path):
     second = write(tmp_path, "b.csv", stamps[6:])
     with pytest.raises(InputError, match=r"a\.csv, .*b\.csv: series 'shop1' .*04:00:00 is followed by .*06:00:00"):
         read_series([first, second])
+
+
+def test_naive_stamps_that_do_not_exist_in_the_model_zone_are_refused(tmp_path):
+    hours = pd.date_range("2024-03-30", periods=60, freq="h", tz="Europe/Berlin")
+    panel = pd.concat({"shop1": pd.DataFrame({"y": np.sin(np.arange(60) / 3)}, index=hours)}, names=["unique_id", "ds"])
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(panel)
+    # 02:00 on 2024-03-31 does not exist in Berlin: a naive file naming it is ambiguous about the instant
+    naive = pd.date_range("2024-03-31 00:00", periods=6, freq="h")
+    write(tmp_path, "in.csv", naive)
+    with pytest.raises(InputError, match=r"no time zone and the model was fitted in Europe/Berlin.*UTC offsets"):
+        forecast_files(est, tmp_path / "in.csv", tmp_path / "out.csv")
+    assert not (tmp_path / "out.csv").exists()

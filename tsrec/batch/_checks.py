@@ -108,3 +108,26 @@ def _check_lengths(est: DeepForecaster, panel: pd.DataFrame) -> None:
             f"{len(short)} series are shorter than the model's lookback of {lookback} rows: "
             f"{listed}{more}; give each series at least {lookback} rows or drop the short ones"
         )
+
+
+def in_model_zone(est: DeepForecaster, panel: pd.DataFrame) -> pd.DataFrame:
+    """``panel`` with stamps without a zone read in the zone of a model fitted on zoned stamps.
+
+    Files of daily data whose UTC offsets change with daylight saving time are read as local
+    wall-clock stamps without a zone (see ``common_time_zone``), and files may hold no offsets at
+    all; a model fitted on zoned stamps refuses naive ones, so they are taken as its zone's
+    wall-clock time, which is what such a file shows.
+    """
+    zone = est._fitted_zone()
+    stamps = panel.index.get_level_values(-1)
+    if zone is None or not isinstance(stamps, pd.DatetimeIndex) or stamps.tz is not None:
+        return panel
+    try:
+        local = stamps.tz_localize(zone)  # ambiguous or missing wall-clock times raise
+    except (ValueError, TypeError) as err:  # pandas' NonExistentTimeError/AmbiguousTimeError are ValueErrors
+        raise InputError(
+            f"the stamps carry no time zone and the model was fitted in {zone}, but {err}; write the stamps "
+            "with their UTC offsets (e.g. 2024-03-31T02:30:00+02:00) so they name one instant each"
+        ) from None
+    levels = [panel.index.get_level_values(i) for i in range(panel.index.nlevels - 1)]
+    return panel.set_axis(pd.MultiIndex.from_arrays([*levels, local], names=panel.index.names), axis=0)

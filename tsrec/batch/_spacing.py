@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tsrec.estimators._stepnames import describe_step, odd_gap
 from tsrec.estimators.errors import InputError
 
 
@@ -54,8 +55,7 @@ def check_spacing(frame: pd.DataFrame, id_col: str, time_col: str, files: list, 
 
 def _message(stamps: pd.Series, gaps: np.ndarray, key: object, files: list, in_utc: bool) -> str:
     usual = np.median(gaps)
-    # the step farthest from the usual one, in ratio: a gap of missing rows, or a stray extra row
-    at = int(np.argmax(np.abs(np.log(gaps / usual))))
+    at = odd_gap(gaps)
     before, after = stamps.iloc[at], stamps.iloc[at + 1]
     where = ", ".join(sorted({str(files[at]), str(files[at + 1])}))
     if pd.api.types.is_integer_dtype(stamps.dtype):
@@ -63,37 +63,11 @@ def _message(stamps: pd.Series, gaps: np.ndarray, key: object, files: list, in_u
         fix = f"reindex each series to integer steps of {step} and fill the gaps"
     else:
         index = pd.DatetimeIndex(stamps)
-        alias = _alias(pd.Timedelta(int(usual), unit=index.unit), index)
+        alias, step = describe_step(pd.Timedelta(int(usual), unit=index.unit), index)
         fix = f"put each series on a regular grid, e.g. df.asfreq('{alias}'), and fill the gaps (e.g. interpolate)"
-        step = _CALENDAR.get(alias) or _readable(pd.Timedelta(int(usual), unit=index.unit))
     utc = "; the stamps' UTC offsets differ (e.g. daylight saving time), so they were read in UTC" if in_utc else ""
     return (
         f"{where}: series {str(key)!r} has time stamps that are not evenly spaced ({before} is followed by "
         f"{after}, but the usual step is {step}){utc}; {fix}"
     )
 
-
-_CALENDAR = {"B": "1 business day", "MS": "1 month", "QS": "1 quarter", "YS": "1 year"}
-
-
-def _readable(step: pd.Timedelta) -> str:
-    """``step`` in the largest whole unit, e.g. "1 day" or "15 minutes"."""
-    seconds = step.total_seconds()
-    for unit, size in [("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1)]:
-        if seconds >= size and seconds % size == 0:
-            n = int(seconds // size)
-            return f"{n} {unit}{'s' if n > 1 else ''}"
-    return str(step)
-
-
-def _alias(step: pd.Timedelta, index: pd.DatetimeIndex) -> str:
-    """A pandas frequency for the usual step: calendar units where the lengths suggest them."""
-    days = step / pd.Timedelta(days=1)
-    if days == 1 and (index.dayofweek < 5).all() and len(index) > 5:
-        return "B"
-    for low, high, alias in [(28, 31, "MS"), (89, 92, "QS"), (365, 366, "YS")]:
-        if low <= days <= high:
-            return alias
-    if days == int(days):
-        return "D" if days == 1 else f"{int(days)}D"
-    return pd.tseries.frequencies.to_offset(step).freqstr

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tsrec.batch._checks import check_model, check_panel, forecast_steps, value_columns
+from tsrec.batch._checks import check_model, check_panel, forecast_steps, in_model_zone, value_columns
 from tsrec.batch.io import PathLike, check_output_path, input_paths, read_series, write_forecasts
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators.errors import InputError, LoadError
@@ -183,6 +183,7 @@ def forecast_panel(
         raise InputError("panel must be a DataFrame with a (series id, time) MultiIndex; read it with read_series")
     est, path = _resolve_model(model)
     steps = forecast_steps(fh, est._horizon_length())
+    panel = in_model_zone(est, panel)
     check_panel(est, panel)
     chunks = _chunks(panel, chunk_size)
     if engine == "local":
