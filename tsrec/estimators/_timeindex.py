@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.offsets import CustomBusinessDay, Day, SemiMonthBegin, SemiMonthEnd, Tick
+from pandas.tseries.offsets import BusinessDay, CustomBusinessDay, Day, SemiMonthBegin, SemiMonthEnd, Tick
 
 from tsrec.estimators._stepnames import describe_step, odd_gap
 from tsrec.estimators.errors import InputError, InSampleError
@@ -132,11 +132,16 @@ def step_nanoseconds(freq: object) -> int | None:
 
 
 def _counted_steps(index: pd.DatetimeIndex, freq: object) -> np.ndarray | None:
-    """Steps since 1970 of the steps pandas has no periods of: custom business days (counted with
-    their holidays and week mask) and half months; None for other steps."""
-    if isinstance(freq, CustomBusinessDay):
+    """Steps since 1970 of the steps pandas has no periods of: business days (custom ones counted
+    with their holidays and week mask) and half months; None for other steps.
+
+    Plain business days are counted here too, not as ``PeriodDtype[B]``, which pandas deprecates;
+    the counts equal those periods' ordinals.
+    """
+    if isinstance(freq, (CustomBusinessDay, BusinessDay)):
         days = index.normalize().to_numpy().astype("datetime64[D]")
-        return np.busday_count(np.datetime64("1970-01-01"), days, busdaycal=freq.calendar).astype(np.int64)
+        calendar = freq.calendar if isinstance(freq, CustomBusinessDay) else np.busdaycalendar()
+        return np.busday_count(np.datetime64("1970-01-01"), days, busdaycal=calendar).astype(np.int64)
     if isinstance(freq, (SemiMonthBegin, SemiMonthEnd)):
         months = (np.asarray(index.year, dtype=np.int64) - 1970) * 12 + np.asarray(index.month) - 1
         # the second stamp of a month: day_of_month itself for starts, the month's end for ends
