@@ -129,6 +129,7 @@ CASES: list[Case] = [
 ]
 # --- other ops (fft_conv, companion_kernel, s4d_kernel, nplr_kernel, scan2d ...): append Case(...) entries here.
 from tsrec.kernels import closed_loop_rollout, companion_kernel, fft_conv, nplr_kernel, s4d_kernel, scan2d  # noqa: E402
+from tsrec.kernels.fft_conv import FFT_THRESHOLD, auto_method  # noqa: E402
 from tsrec.kernels.scan2d import SWEEP_MAX_VARIATES  # noqa: E402
 
 
@@ -138,8 +139,9 @@ def _grid(grid, quick, **extra):
 
 
 def _conv_make(s, device):
+    heads = (s["heads"],) if s.get("heads") else ()  # a 3-D kernel: several outputs per channel
     return {"u": _rand(s["batch"], s["time"], s["chans"], device=device),
-            "k": _rand(s["chans"], s["taps"] or s["time"], device=device, scale=0.05)}
+            "k": _rand(*heads, s["chans"], s["taps"] or s["time"], device=device, scale=0.05)}
 
 
 def _stable_companion(heads, d, device, n_vectors):
@@ -205,6 +207,21 @@ SCAN2D_QUICK = {(16, 96, 16, 16)}
 TORCH_ONLY = {"backends": ("torch",), "gpu_backends": ("torch",)}  # cuFFT/cuBLAS are the GPU path
 
 
+CONV_64_PATH = "direct conv1d" if auto_method(96, 64) == "direct" else "rFFT"  # what auto runs, in the title
+CONV_TAPS_GRID = [dict(batch=16, time=96, chans=128, state=1, taps=taps, quick=taps in (16, 64))
+                  for taps in (8, 16, 24, 32, 48, 64, 96)]
+# many heads over a large batch (SpaceTime-like: batch 50 x 7 variates), where the direct conv holds up longer
+CONV_HEADS_GRID = [dict(batch=350, time=96, chans=128, state=1, taps=taps, heads=8, quick=taps == 48)
+                   for taps in (16, 32, 48, 96)]
+
+
+def _conv_method_call(x, be):
+    """``be``: "naive", or the torch path's ``method`` ("direct"/"fft") forced past the auto rule."""
+    if be == "naive":
+        return fft_conv(x["u"], x["k"], backend="naive")
+    return fft_conv(x["u"], x["k"], method=be, backend="torch")
+
+
 def _conv_work(s):
     reach = min(s["time"], s["taps"] or s["time"])
     return s["batch"] * s["time"] * s["chans"] * reach, s["batch"] * s["chans"] * s["time"] ** 2
@@ -221,14 +238,28 @@ def _kernel_work(s):
 
 
 CASES += [
-    Case("fft_conv (L_k = T: rFFT when T > 300)", _grid(CONV_GRID, CONV_QUICK, taps=None), _conv_make,
+    Case(f"fft_conv (L_k = T: rFFT when T > {FFT_THRESHOLD})", _grid(CONV_GRID, CONV_QUICK, taps=None), _conv_make,
          lambda x, be: fft_conv(x["u"], x["k"], backend=be),
          nbytes=lambda s: 4 * (2 * s["batch"] * s["time"] * s["chans"] + s["chans"] * s["time"]),
          work=_conv_work, **TORCH_ONLY),
-    Case("fft_conv (L_k = 64: direct conv1d)", _grid(CONV_GRID, CONV_QUICK, taps=64), _conv_make,
+    Case(f"fft_conv (L_k = 64: {CONV_64_PATH})", _grid(CONV_GRID, CONV_QUICK, taps=64), _conv_make,
          lambda x, be: fft_conv(x["u"], x["k"], backend=be),
          nbytes=lambda s: 4 * (2 * s["batch"] * s["time"] * s["chans"] + 64 * s["chans"]),
          work=_conv_work, **TORCH_ONLY),
+    # the auto rule's evidence: both torch paths forced, across kernel lengths at one input size
+    Case("fft_conv (direct conv1d vs rFFT by kernel length)", CONV_TAPS_GRID, _conv_make, _conv_method_call,
+         nbytes=lambda s: 4 * (2 * s["batch"] * s["time"] * s["chans"] + s["taps"] * s["chans"]),
+         work=_conv_work, backends=("direct", "fft"), gpu_backends=("direct", "fft")),
+    Case("fft_conv (direct conv1d vs rFFT by kernel length, 8 heads)", CONV_HEADS_GRID, _conv_make, _conv_method_call,
+         nbytes=lambda s: 4 * s["batch"] * s["time"] * s["chans"] * (1 + s["heads"]),
+         work=lambda s: (NAIVE_FWD_MAX + 1, NAIVE_BWD_MAX + 1),  # the naive loop: minutes here, not timed
+         backends=("direct", "fft"), gpu_backends=("direct", "fft"),
+         notes=[f"`method=\"auto\"` runs the direct conv1d up to {FFT_THRESHOLD} taps (after cutting the kernel "
+                "to the input) and the rFFT beyond, chosen on the fwd+bwd columns of the two tables above: "
+                "the direct conv's backward costs several times its forward, the rFFT's about twice, and "
+                f"{FFT_THRESHOLD} taps is the shortest kernel at which the rFFT wins fwd+bwd both with one "
+                "output per channel and with 8 heads over a large batch (tsrec/kernels/fft_conv.py, "
+                "FFT_THRESHOLD).", ""]),
     Case("companion_kernel fft (T = L, C = heads, N = d)", _grid(KERNEL_GRID, KERNEL_QUICK), _companion_make,
          lambda x, be: companion_kernel(x["a"], x["b"], x["c"], x["L"], method="fft", backend=be),
          nbytes=lambda s: 4 * s["chans"] * (3 * s["state"] + s["time"]), work=_kernel_work, **TORCH_ONLY),
@@ -300,7 +331,10 @@ def _naive(case: Case, size: dict, budget: float) -> tuple[float | None, float |
 
 def _label(size: dict) -> str:
     state = f", N={size['state']}" if size["state"] > 1 else ""
-    return f"B={size['batch']}, T={size['time']}, C={size['chans']}{state} (B*C={size['batch'] * size['chans']})"
+    taps = f", L_k={size['taps']}" if size.get("taps") else ""
+    taps += f", heads={size['heads']}" if size.get("heads") else ""
+    return (f"B={size['batch']}, T={size['time']}, C={size['chans']}{state}{taps} "
+            f"(B*C={size['batch'] * size['chans']})")
 
 
 def _fmt(ms: float | None) -> str:

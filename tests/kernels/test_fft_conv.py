@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tsrec.kernels.fft_conv import FFT_THRESHOLD, fast_fft_len, fft_conv
+from tsrec.kernels.fft_conv import FFT_THRESHOLD, auto_method, fast_fft_len, fft_conv
 from _compare import TOL, half_errors, outputs_and_grads, rel_err
+
+# the module itself: tsrec.kernels' attribute fft_conv is the function of the same name
+fft_conv_module = importlib.import_module("tsrec.kernels.fft_conv")
 
 
 def make(batch, time, channels, taps, heads, dtype, seed=0):
@@ -22,7 +27,7 @@ def make(batch, time, channels, taps, heads, dtype, seed=0):
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-@pytest.mark.parametrize("method", ["direct", "fft"])
+@pytest.mark.parametrize("method", ["direct", "fft", "auto"])  # auto: direct up to 9 taps, FFT at 40
 @pytest.mark.parametrize("heads", [None, 3])
 @pytest.mark.parametrize("taps", [1, 9, 40])
 def test_torch_matches_naive_with_grads(dtype, method, heads, taps):
@@ -67,6 +72,36 @@ def test_auto_equals_numpy_convolution(time, long_kernel, taps_small, taps_extra
     for c in range(channels):
         expected = np.convolve(u[0, :, c].numpy(), k[c].numpy())[:time]
         np.testing.assert_allclose(y[0, :, c].numpy(), expected, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "time, taps, heads, expected",
+    [
+        (50, 1, None, "direct"),
+        (50, FFT_THRESHOLD, None, "direct"),
+        (50, FFT_THRESHOLD + 1, None, "fft"),
+        (50, FFT_THRESHOLD + 1, 3, "fft"),  # heads do not enter the rule
+        (50, FFT_THRESHOLD, 3, "direct"),
+        (FFT_THRESHOLD, 200, None, "direct"),  # the kernel is cut to the input first
+        (FFT_THRESHOLD + 1, 200, None, "fft"),
+        (400, 400, None, "fft"),
+    ],
+)
+def test_auto_dispatch_rule(monkeypatch, time, taps, heads, expected):
+    # the rule: direct conv up to FFT_THRESHOLD visible taps (32), rFFT beyond; explicit methods win
+    assert FFT_THRESHOLD == 32  # the measured choice (see the constant's comment); change both together
+    assert auto_method(time, taps) == expected
+    calls = []
+    for name in ("direct", "fft"):
+        real = getattr(fft_conv_module, f"_conv_{name}")
+        monkeypatch.setattr(fft_conv_module, f"_conv_{name}",
+                            lambda u, k, name=name, real=real: calls.append(name) or real(u, k))
+    u, k, _ = make(2, time, 3, taps, heads, torch.float32)
+    fft_conv(u, k)
+    fft_conv(u, k, method="direct")
+    fft_conv(u, k, method="fft")
+    fft_conv(u, k, backend="naive")  # the naive loop takes neither path
+    assert calls == [expected, "direct", "fft"]
 
 
 def test_kernel_longer_than_input_and_single_tap():

@@ -26,7 +26,16 @@ from ._checks import check_finite, check_tensor
 from ._dispatch import resolve_backend
 
 #: Longest kernel (after truncation to the input length) that uses the direct convolution.
-FFT_THRESHOLD = 300
+#: Chosen on forward+backward cost, not forward alone: on a CPU the depthwise ``conv1d``'s backward
+#: costs 5-10x its forward (at 32-96 taps), the rFFT's about 2x. In
+#: ``benchmarks/results/kernels.md`` (96 steps, both paths forced) the rFFT is faster forward+backward
+#: from 16 taps with one output per channel (1.3x; 1.9x at 32, 3.3x at 96) but not yet with 8 heads
+#: over a batch of 350 (0.9x at 16; 1.2x at 32, 2x at 96); 32 is the shortest measured kernel at
+#: which it wins in both, its forward no slower. The rule reads the kernel length alone, for
+#: simplicity; the FFT's complex intermediates take more memory than the direct conv's output
+#: (about twice, transiently), which matters most for many heads over a large batch.
+#: Measured on CPU only; not timed on a GPU.
+FFT_THRESHOLD = 32
 METHODS = ("auto", "direct", "fft")
 
 
@@ -146,9 +155,18 @@ def _conv_naive(u: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
 def _conv_torch(u: torch.Tensor, k: torch.Tensor, method: str) -> torch.Tensor:
     """Fast path -> (B, T, Ho, C); taps past the input length are dropped first (they are unused)."""
     k = k[..., : u.shape[1]]
-    if method == "direct" or (method == "auto" and k.shape[-1] <= FFT_THRESHOLD):
-        return _conv_direct(u, k)
-    return _conv_fft(u, k)
+    if method == "auto":
+        method = auto_method(u.shape[1], k.shape[-1])
+    return _conv_direct(u, k) if method == "direct" else _conv_fft(u, k)
+
+
+def auto_method(time: int, taps: int) -> str:
+    """``method="auto"``'s choice for an input of ``time`` steps and a kernel of ``taps`` taps.
+
+    ``"direct"`` when ``min(taps, time) <=`` :data:`FFT_THRESHOLD` (taps past the input never
+    contribute, so they are dropped before the choice), else ``"fft"``; see :data:`FFT_THRESHOLD`.
+    """
+    return "direct" if min(taps, time) <= FFT_THRESHOLD else "fft"
 
 
 def _conv_direct(u: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
