@@ -154,3 +154,48 @@ def test_forecaster_output_is_back_on_the_input_scale():
     x = torch.randn(5, 12, 2)
     shifted = net(x * 10.0 + 100.0)
     torch.testing.assert_close(shifted, net(x) * 10.0 + 100.0, rtol=1e-4, atol=1e-3)
+
+
+def _cfc_states_and_grads(cell: CfCCell, x: torch.Tensor, h0: torch.Tensor, scan) -> list[torch.Tensor]:
+    """States, then the gradients of a fixed weighting of them for x, h0 and every parameter."""
+    x, h0 = x.clone().requires_grad_(True), h0.clone().requires_grad_(True)
+    states = scan(x, h0)
+    weight = torch.linspace(-1.0, 1.0, states.numel(), dtype=states.dtype).view_as(states)
+    leaves = [x, h0, *cell.parameters()]
+    return [states.detach(), *torch.autograd.grad((states * weight).sum(), leaves)]
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.float32, 1e-5), (torch.float64, 1e-12)])
+def test_cfc_cpu_scan_is_the_module_loop(dtype, tol):
+    # the default cell's CPU scan batches the input part and the three heads; the module-by-module
+    # loop over forward (the cell's definition) must give the same states and gradients
+    torch.manual_seed(8)
+    cell = CfCCell(input_size=3, units=5, backbone_units=7).to(dtype)
+    x, h0 = torch.randn(4, 30, 3, dtype=dtype), torch.randn(4, 5, dtype=dtype)
+    fast = _cfc_states_and_grads(cell, x, h0, cell.scan)
+    loop = _cfc_states_and_grads(cell, x, h0, lambda x, h0: recurrent_scan(cell, x, h0))
+    names = ["states", "x", "h0", *(name for name, _ in cell.named_parameters())]
+    for name, a, b in zip(names, fast, loop, strict=True):
+        torch.testing.assert_close(a, b, rtol=tol, atol=tol * float(b.abs().max()), msg=name)
+
+
+@pytest.mark.parametrize("kwargs, fast", [({}, True), ({"mode": "no_gate"}, False), ({"mode": "pure"}, False),
+                                          ({"backbone_layers": 2}, False)])
+def test_cfc_scan_takes_the_batched_cpu_loop_only_for_the_default_cell(monkeypatch, kwargs, fast):
+    torch.manual_seed(9)
+    cell = CfCCell(input_size=2, units=4, backbone_units=6, **kwargs).double()
+    calls = []
+    real = CfCCell._cpu_scan
+    monkeypatch.setattr(CfCCell, "_cpu_scan", lambda self, x, h0: calls.append(1) or real(self, x, h0))
+    x, h0 = torch.randn(3, 9, 2, dtype=torch.float64), torch.randn(3, 4, dtype=torch.float64)
+    torch.testing.assert_close(cell.scan(x, h0), recurrent_scan(cell, x, h0, backend="naive"),
+                               rtol=1e-12, atol=1e-12)
+    assert bool(calls) == fast
+
+
+def test_cfc_cpu_scan_refuses_nan_input_like_the_loop():
+    cell = CfCCell(input_size=2, units=4, backbone_units=6)
+    x = torch.randn(2, 5, 2)
+    x[1, 3, 0] = float("nan")
+    with pytest.raises(ValueError, match="x contains NaN"):
+        cell.scan(x, torch.zeros(2, 4))
