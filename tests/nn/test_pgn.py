@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+import tsrec.nn.pgn as pgn_module
 from tsrec.nn.pgn import TPGN, PGNEncoder, PGNLayer
 
 
@@ -57,6 +58,39 @@ def test_pgn_layer_short_input_equals_left_zero_padding() -> None:
     x = torch.randn(2, 13, 3)
     padded = torch.cat([torch.zeros(2, 27, 3), x], dim=1)
     torch.testing.assert_close(layer.history(x), layer.history(padded)[:, 27:])
+
+
+@pytest.mark.parametrize("time", [1, 2, 4, 17, 32, 33])
+@pytest.mark.parametrize("max_len", [33, 40])
+def test_pgn_dense_history_equals_the_convolution(monkeypatch: pytest.MonkeyPatch, time: int, max_len: int) -> None:
+    """Up to 32 steps HIE is a block-Toeplitz matmul: the convolution's outputs and gradients."""
+    torch.manual_seed(43)
+    layer = PGNLayer(6, 9, max_len=max_len, groups=3).double()
+    x = torch.randn(4, time, 6, dtype=torch.float64)
+    weight = torch.randn(4, time, 9, dtype=torch.float64)
+
+    def history_and_grads() -> list[torch.Tensor]:
+        xi = x.clone().requires_grad_(True)
+        h = layer.history(xi)
+        leaves = [xi, layer.hie.weight, layer.hie.bias]
+        # one step has no history: H is the bias alone, so x and the taps get zero gradients
+        grads = torch.autograd.grad((h * weight).sum(), leaves, allow_unused=True, materialize_grads=True)
+        return [h.detach(), *grads]
+
+    assert (time <= pgn_module._DENSE_HIE_MAX_LEN) == (time <= 32)
+    fast = history_and_grads()  # dense up to 32 steps, the convolution at 33
+    monkeypatch.setattr(pgn_module, "_DENSE_HIE_MAX_LEN", 0)  # every length by the convolution
+    for a, b in zip(fast, history_and_grads(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(("time", "dense"), [(2, True), (32, True), (33, False)])
+def test_pgn_history_path_by_length(monkeypatch: pytest.MonkeyPatch, time: int, dense: bool) -> None:
+    calls = []
+    real = PGNLayer._dense_history
+    monkeypatch.setattr(PGNLayer, "_dense_history", lambda self, x: calls.append(1) or real(self, x))
+    PGNLayer(2, 4, max_len=40)(torch.randn(1, time, 2))
+    assert bool(calls) == dense
 
 
 def test_pgn_layer_rejects_longer_input() -> None:

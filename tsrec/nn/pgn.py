@@ -35,6 +35,13 @@ def _positive_int(name: str, value: object, minimum: int = 1) -> int:
     return value
 
 
+# Up to this many steps HIE runs as one dense block-Toeplitz matmul per group instead of conv1d
+# (PGNLayer._dense_history): over a handful of steps (TPGN's HIE runs down lookback / period rows)
+# grouped conv1d is slower on a CPU, forward and backward; the dense weight grows with time**2,
+# and at 150 steps (GunPoint's series, PGNClassifier) it is slower than the convolution.
+_DENSE_HIE_MAX_LEN = 32
+
+
 class _GroupedLinear(nn.Module):
     """Independent linear maps per group: [..., G, in] -> [..., G, out]."""
 
@@ -105,12 +112,34 @@ class PGNLayer(nn.Module):
         batch, time, _ = x.shape
         if time == 1:
             return self.hie.bias.expand(batch, 1, self.hidden)
+        if time <= _DENSE_HIE_MAX_LEN:
+            return self._dense_history(x)
         taps = time - 1
         # The last `taps` kernel entries are lags 1..taps; longer lags would only meet zero padding.
         weight = self.hie.weight[..., -taps:]
         # Drop the current step and left-pad so output t sees x_{t-taps} .. x_{t-1}.
         past = F.pad(x.transpose(1, 2)[..., :-1], (taps, 0))
         return F.conv1d(past, weight, self.hie.bias, groups=self.groups).transpose(1, 2)
+
+    def _dense_history(self, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`history` of a short sequence as one batched matmul per group.
+
+        The same sums as the causal convolution: ``W[g]`` maps the whole window ``(T * in/g)`` to
+        every output step ``(T * hidden/g)``, holding kernel tap ``K - (t - s)`` (lag ``t - s``)
+        where input step ``s`` is earlier than output step ``t`` and zeros elsewhere.
+        """
+        batch, time, _ = x.shape
+        g, kernel = self.groups, self.hie.weight.shape[-1]
+        g_in, g_hid = self.in_features // g, self.hidden // g
+        steps = torch.arange(time, device=x.device)
+        lag = steps[None, :] - steps[:, None]  # [s, t]: output t reads input s at lag t - s
+        # tap j holds lag K - j; lags < 1 (s >= t) index a clamped tap and are zeroed just below
+        weight = self.hie.weight.view(g, g_hid, g_in, kernel)[..., (kernel - lag).clamp(0, kernel - 1)]
+        weight = weight * (lag > 0).to(weight.dtype)  # [g, o, i, s, t]
+        weight = weight.permute(0, 3, 2, 4, 1).reshape(g, time * g_in, time * g_hid)
+        xg = x.reshape(batch, time, g, g_in).permute(2, 0, 1, 3).reshape(g, batch, time * g_in)
+        h = torch.bmm(xg, weight).view(g, batch, time, g_hid).permute(1, 2, 0, 3)
+        return h.reshape(batch, time, self.hidden) + self.hie.bias
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the layer: [B, T, in_features] -> [B, T, hidden]."""
