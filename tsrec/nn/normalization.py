@@ -45,11 +45,19 @@ class InstanceNorm(nn.Module):
         if not self.enabled:
             return x, None
         mean = x.mean(dim=1, keepdim=True)
-        var = x.var(dim=1, keepdim=True, unbiased=self.unbiased) if x.shape[1] > 1 else torch.zeros_like(mean)
         if self.detach_mean:
-            mean, var = mean.detach(), var.detach()
+            mean = mean.detach()
+        centered = x - mean
+        if x.shape[1] > 1:
+            # two passes (the mean, then the squares about it) rather than Tensor.var, whose
+            # reduction over the time axis of a (batch, time, channels) window is much slower on a
+            # CPU than mean and sum; the centred window is needed for the output anyway
+            squares = centered.detach() if self.detach_mean else centered  # detach_mean: no grad via var
+            var = squares.square().sum(dim=1, keepdim=True) / (x.shape[1] - int(self.unbiased))
+        else:
+            var = torch.zeros_like(mean)
         std = torch.sqrt(var + self.eps)
-        return (x - mean) / std, (mean, std)
+        return centered / std, (mean, std)
 
     def denormalize(self, y: torch.Tensor, stats: tuple[torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
         """Map a normalised output (batch, horizon, channels) back to the input scale."""

@@ -349,14 +349,24 @@ class TPGN(nn.Module):
         glob = self.linear_col(rows.permute(0, 2, 1, 3).reshape(b, c, r * self.hidden))
         return glob.unsqueeze(1).expand(b, p, c, self.hidden)
 
+    @staticmethod
+    def _normalize(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``((x - mean) / std, mean, std)`` over time: the mean detached, the biased variance not.
+
+        Two passes (the mean, then the squares about it) rather than ``Tensor.var``, whose
+        reduction over the time axis is much slower on a CPU than mean and sum.
+        """
+        mean = x.mean(dim=1, keepdim=True).detach()
+        centered = x - mean
+        std = torch.sqrt(centered.square().mean(dim=1, keepdim=True) + 1e-5)
+        return centered / std, mean, std
+
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
         """Forecast: x [B, lookback, C] (x_mark [B, lookback, c_t]) -> [B, horizon, C]."""
         self._check_inputs(x, x_mark)
         b, c = x.shape[0], self.n_channels
         if self.norm:
-            mean = x.mean(dim=1, keepdim=True).detach()
-            std = torch.sqrt(x.sub(mean).var(dim=1, keepdim=True, unbiased=False) + 1e-5)
-            x = (x - mean) / std
+            x, mean, std = self._normalize(x)
         z = x.unsqueeze(-1)  # [B, L, C, 1]
         if x_mark is not None:
             z = torch.cat([z, x_mark.unsqueeze(2).expand(-1, -1, c, -1)], dim=-1)
