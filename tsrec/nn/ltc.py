@@ -29,7 +29,6 @@ from torch import nn
 from torch.nn import functional as F
 
 from tsrec.kernels import cfc_scan, ltc_scan, recurrent_scan
-from tsrec.kernels._checks import check_finite
 from tsrec.kernels.recurrent.cfc import lecun_tanh
 from tsrec.nn.heads import check_pool, pool_over_time
 from tsrec.nn.normalization import InstanceNorm
@@ -189,40 +188,16 @@ class CfCCell(nn.Module):
     def scan(self, x: torch.Tensor, h0: torch.Tensor) -> torch.Tensor:
         """All states (batch, time, units) over the inputs ``x`` (batch, time, input_size), unit steps.
 
-        The default cell (one backbone layer, gated mode) runs on a GPU as
-        :func:`tsrec.kernels.cfc_scan` (fused Triton kernels) and on the CPU as :meth:`_cpu_scan`;
-        the other modes and depths as a loop over :meth:`forward`. All compute the same function
-        (tests/kernels/test_cfc_scan.py, tests/nn/test_ltc.py), up to float rounding.
+        The default cell (one backbone layer, gated mode) runs as :func:`tsrec.kernels.cfc_scan`:
+        the backbone's input part for all steps at once (:meth:`fused_scan_args`), then fused
+        Triton kernels on a GPU, or on the CPU a loop with the three heads in one product per
+        step; the other modes and depths as a loop over :meth:`forward`. All compute the same
+        function (tests/kernels/test_cfc_scan.py, tests/nn/test_ltc.py), up to float rounding.
         """
         if self.mode == "default" and len(self.backbone) == 1:
-            if x.is_cuda:
-                xz, *params = self.fused_scan_args(x)
-                return cfc_scan(xz, h0, *params)
-            return self._cpu_scan(x, h0)
+            xz, *params = self.fused_scan_args(x)
+            return cfc_scan(xz, h0, *params)
         return recurrent_scan(self, x, h0)
-
-    def _cpu_scan(self, x: torch.Tensor, h0: torch.Tensor) -> torch.Tensor:
-        """The default cell's loop with the per-step work cut to what depends on the state.
-
-        A loop over :meth:`forward` spends most of its time in per-step module calls (a ``cat``,
-        the backbone and four head linears, each through ``nn.Module.__call__``). Here the
-        backbone's input part is one matmul over all steps (:meth:`fused_scan_args`, which also
-        folds the time gate at ``elapsed = 1`` into ``W_a + W_b``), and the three heads are one
-        ``addmm`` per step with one ``tanh`` over both ``ff`` heads. The same function as
-        :meth:`forward` up to float rounding, which does differ in float32 (other summation order).
-        """
-        check_finite(x=x, h0=h0)  # as recurrent_scan does: NaN input raises, one host read a call
-        xz, W_h, W1, b1, W2, b2, Wt, bt = self.fused_scan_args(x)
-        W_heads, b_heads = torch.cat([W1, W2, Wt], dim=1), torch.cat([b1, b2, bt])
-        units, h, out = self.units, h0, []
-        for xz_t in xz.unbind(1):
-            z = lecun_tanh(torch.addmm(xz_t, h, W_h))
-            heads = torch.addmm(b_heads, z, W_heads)  # [ff1 | ff2 | gate] pre-activations
-            ff = torch.tanh(heads[:, : 2 * units])
-            gate = torch.sigmoid(heads[:, 2 * units :])
-            h = ff[:, :units] * (1.0 - gate) + gate * ff[:, units:]
-            out.append(h)
-        return torch.stack(out, dim=1)
 
     def fused_scan_args(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """``(xz, W_h, W1, b1, W2, b2, Wt, bt)`` of :func:`tsrec.kernels.cfc_scan` for this cell.
