@@ -13,7 +13,7 @@ from tsrec.estimators._stepnames import describe_step, odd_gap
 from tsrec.estimators.errors import InputError
 
 
-def check_spacing(frame: pd.DataFrame, id_col: str, time_col: str, files: list, in_utc: bool = False) -> None:
+def check_spacing(frame: pd.DataFrame, id_col: str, time_col: str, files: np.ndarray, in_utc: bool = False) -> None:
     """Refuse the first series whose stamps are not evenly spaced.
 
     Parameters
@@ -22,7 +22,7 @@ def check_spacing(frame: pd.DataFrame, id_col: str, time_col: str, files: list, 
         Flat rows sorted by ``id_col`` and then ``time_col``, without duplicate stamps.
     id_col, time_col : str
         The series-id and time columns.
-    files : list
+    files : numpy.ndarray
         The file of each row, for the message.
     in_utc : bool, default=False
         The stamps' UTC offsets differed and they were converted to UTC (said in the message).
@@ -53,7 +53,7 @@ def check_spacing(frame: pd.DataFrame, id_col: str, time_col: str, files: list, 
         raise InputError(_message(stamps.iloc[start:end], gaps, ids[start], files[start:end], in_utc))
 
 
-def _message(stamps: pd.Series, gaps: np.ndarray, key: object, files: list, in_utc: bool) -> str:
+def _message(stamps: pd.Series, gaps: np.ndarray, key: object, files: np.ndarray, in_utc: bool) -> str:
     usual = np.median(gaps)
     at = odd_gap(gaps)
     before, after = stamps.iloc[at], stamps.iloc[at + 1]

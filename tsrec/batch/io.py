@@ -143,11 +143,12 @@ def read_series(
     source = np.repeat(np.arange(len(paths)), [len(f) for f in frames])
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     check_time_types(frame, time_col, paths, frames)
-    _check_finite(frame, id_col, time_col, names, [paths[i] for i in source])
-    _check_duplicates(frame, id_col, time_col, [paths[i] for i in source])
+    files = np.array(paths, dtype=object)[source]  # each row's file, gathered without a Python loop
+    _check_finite(frame, id_col, time_col, names, files)
+    _check_duplicates(frame, id_col, time_col, files)
     frame = frame.sort_values([id_col, time_col], kind="mergesort")
     # every frame has a RangeIndex, so the sorted index gives each row's place before sorting
-    check_spacing(frame, id_col, time_col, [paths[source[i]] for i in frame.index], in_utc)
+    check_spacing(frame, id_col, time_col, files[frame.index.to_numpy()], in_utc)
     return frame.set_index([id_col, time_col])[names]
 
 
@@ -290,7 +291,7 @@ def _check_series_names(series: list, path: Path, id_col: str, value_col: str) -
             )
 
 
-def _check_finite(frame: pd.DataFrame, id_col: str, time_col: str, names: list[str], files: list) -> None:
+def _check_finite(frame: pd.DataFrame, id_col: str, time_col: str, names: list[str], files: np.ndarray) -> None:
     bad = ~np.isfinite(frame[names].to_numpy()).all(axis=1)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
@@ -302,7 +303,7 @@ def _check_finite(frame: pd.DataFrame, id_col: str, time_col: str, names: list[s
         )
 
 
-def _check_duplicates(frame: pd.DataFrame, id_col: str, time_col: str, files: list) -> None:
+def _check_duplicates(frame: pd.DataFrame, id_col: str, time_col: str, files: np.ndarray) -> None:
     dup = frame.duplicated([id_col, time_col], keep=False).to_numpy()
     if dup.any():
         first = int(np.flatnonzero(dup)[0])
