@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import functools
 import inspect
-import numbers
 from collections.abc import Callable
 from typing import Any
 
 import optuna
 
+from tsrec._checks import check_int
 from tsrec.registry import all_estimators, get_estimator
 
 SpaceFunction = Callable[[optuna.trial.BaseTrial], dict[str, Any]]
@@ -84,10 +84,12 @@ def _liquid_classifier(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
 
 def _spacetime_widths(n_kernels: object) -> list[int]:
     """64 and 128 where they are multiples of ``n_kernels`` (fit refuses others), else the first multiple >= 64."""
-    if isinstance(n_kernels, bool) or not isinstance(n_kernels, numbers.Integral) or n_kernels < 1:
+    try:
+        n_kernels = check_int("n_kernels", n_kernels)
+    except ValueError:
         return [64, 128]  # a bad n_kernels: every fit says what is wrong with it
     widths = [width for width in (64, 128) if width % n_kernels == 0]
-    return widths or [int(n_kernels) * -(-64 // int(n_kernels))]
+    return widths or [n_kernels * -(-64 // n_kernels)]
 
 
 def _spacetime(trial: optuna.trial.BaseTrial, *, n_kernels: int) -> dict[str, Any]:
