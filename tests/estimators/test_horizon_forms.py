@@ -72,12 +72,12 @@ def test_time_spans_of_whole_steps_are_those_steps_in_predict_fit_and_new_contex
 def test_time_spans_that_are_not_whole_steps_are_refused_clearly():
     y = hourly()
     est = arnet(y)
-    with pytest.raises(InputError, match=r"time spans \['0 days 01:30:00'\] but the steps of y \(h\) are 0 days 01:00:00"):
+    with pytest.raises(InputError, match=r"time spans \['0 days 01:30:00'\] but y has a step of h, which is 0 days 01:00:00"):
         est.predict(fh=ForecastingHorizon(pd.to_timedelta([90], unit="min")))
     monthly = pd.Series(np.arange(30.0), index=pd.date_range("2020-01-31", periods=30, freq="ME"))
-    with pytest.raises(InputError, match=r"steps of y \(ME\) are not a fixed duration"):
+    with pytest.raises(InputError, match=r"y has a step of ME, which is not a fixed duration"):
         arnet(monthly).predict(fh=ForecastingHorizon(pd.to_timedelta([31], unit="D")))
-    with pytest.raises(InputError, match=r"steps of y \(integers 1 apart\) are not a fixed duration"):
+    with pytest.raises(InputError, match=r"y has a step of 1, which is not a fixed duration"):
         arnet(y.to_numpy()).predict(fh=ForecastingHorizon(pd.to_timedelta([1], unit="h")))
 
 

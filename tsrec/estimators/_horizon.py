@@ -14,7 +14,7 @@ import pandas as pd
 from sktime.datatypes import convert_to
 from sktime.forecasting.base import ForecastingHorizon
 
-from tsrec.estimators._newdata import series_name
+from tsrec.estimators._newdata import series_name, step_text
 from tsrec.estimators._series import FLAT_MTYPES, split_panel
 from tsrec.estimators._timeindex import align_stamps, has_periods, known_step, step_nanoseconds, steps_to
 from tsrec.estimators.errors import InputError, InSampleError
@@ -53,16 +53,13 @@ def _span_steps(spans: pd.TimedeltaIndex, freq: object, name: str) -> np.ndarray
     step = None if isinstance(freq, int) else step_nanoseconds(freq)
     ns = spans.as_unit("ns").asi8
     if step is None or (ns % step).any():
-        what = "are not a fixed duration" if step is None else f"are {pd.Timedelta(step, unit='ns')} long"
+        what = "is not a fixed duration" if step is None else f"is {pd.Timedelta(step, unit='ns')} long"
         raise InputError(
-            f"fh gives time spans {[str(s) for s in spans[:3]]} but the steps of {name} ({_step_text(freq)}) {what}; "
+            f"fh gives time spans {[str(s) for s in spans[:3]]} but {name} has a step of {step_text(freq)}, "
+            f"which {what}; "
             "give fh as steps (1, 2, ...), as spans of whole steps, or as time stamps"
         )
     return ns // step
-
-
-def _step_text(freq: object) -> str:
-    return f"integers {freq} apart" if isinstance(freq, int) else freq.freqstr
 
 
 def _stamps_on_grid(fh: ForecastingHorizon, parts: list, known: dict | None) -> ForecastingHorizon:
