@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -81,6 +82,19 @@ def run(args) -> dict:
     }
 
 
+def render_markdown(table: pd.DataFrame) -> None:
+    """Write probabilistic.md from the merged rows; the command column stays in the CSV only."""
+    table = table.drop(columns="command", errors="ignore")
+    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
+    for record in table.itertuples(index=False):
+        lines.append("| " + " | ".join(f"{v:.4f}" if isinstance(v, float) else str(v) for v in record) + " |")
+    (RESULTS / "probabilistic.md").write_text(
+        "# Probabilistic forecasting (standardised scale, central 80% interval)\n\n"
+        "Written by benchmarks/probabilistic.py; see its docstring for the protocol. Each row's command "
+        "is in probabilistic.csv.\n\n" + "\n".join(lines) + "\n"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="LS4Forecaster")
@@ -96,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.stride = args.stride or args.horizon
     torch.set_num_threads(args.threads)
-    row = run(args)
+    command = "python benchmarks/probabilistic.py " + shlex.join(sys.argv[1:] if argv is None else argv)
+    row = run(args) | {"command": command}
     print(json.dumps(row))
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "probabilistic.csv"
@@ -105,13 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         old = pd.read_csv(path, dtype={"params": str})
         table = pd.concat([old[~old.set_index(KEY).index.isin(table.set_index(KEY).index)], table])
     table.to_csv(path, index=False)
-    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
-    for record in table.itertuples(index=False):
-        lines.append("| " + " | ".join(f"{v:.4f}" if isinstance(v, float) else str(v) for v in record) + " |")
-    (RESULTS / "probabilistic.md").write_text(
-        "# Probabilistic forecasting (standardised scale, central 80% interval)\n\n"
-        "Written by benchmarks/probabilistic.py; see its docstring for the protocol.\n\n" + "\n".join(lines) + "\n"
-    )
+    render_markdown(table)
     return 0
 
 
