@@ -83,18 +83,12 @@ def check_panel(est: DeepForecaster, panel: pd.DataFrame) -> None:
 
 
 def _check_variate_names(est: DeepForecaster, names: list[str]) -> None:
-    """A multivariate model's variates by name and order, as predict checks them.
-
-    Numbered variates (an array at fit) match any names, unless the names are those numbers in
-    another order.
-    """
-    fitted = [str(c) for c in est.columns_]
-    if est.n_channels_ == 1 or names == fitted or (numbered(est) and set(names) != set(fitted)):
-        return
-    raise InputError(
-        f"the input's value columns {names} are not the model's variates {fitted} in "
-        "the same order; name them in that order with columns= (CLI: --columns)"
-    )
+    """A multivariate model's variates by name and order, as predict checks them."""
+    if not est._variates_match(names):
+        raise InputError(
+            f"the input's value columns {names} are not the model's variates {[str(c) for c in est.columns_]} in "
+            "the same order; name them in that order with columns= (CLI: --columns)"
+        )
 
 
 def _check_lengths(est: DeepForecaster, panel: pd.DataFrame) -> None:

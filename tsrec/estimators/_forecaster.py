@@ -288,15 +288,19 @@ class DeepForecaster(BaseForecaster):
                 f"y has {inner.shape[1]} variates but the forecaster was fitted on {self.n_channels_} "
                 f"({self.columns_}); pass the same variates in the same order"
             )
-        names = list(inner.columns)
-        # columns 0..n-1 at fit may be an array's numbers, which any names match, unless the new
-        # names are those same numbers in another order
-        numbered = self.columns_ == list(range(self.n_channels_)) and set(names) != set(self.columns_)
-        if self.n_channels_ > 1 and named and not numbered and names != self.columns_:
+        if named and not self._variates_match(list(inner.columns)):
             raise InputError(
-                f"y has the variates {names} but the forecaster was fitted on {self.columns_}; "
+                f"y has the variates {list(inner.columns)} but the forecaster was fitted on {self.columns_}; "
                 "select and order the columns as in fit, e.g. y[est.columns_]"
             )
+
+    def _variates_match(self, names: list) -> bool:
+        """Whether ``names`` are the fitted variates in order (compared as text, as files name them).
+        Variates 0..n-1 at fit may be an array's numbers, which any names match, unless the names
+        are those same numbers in another order."""
+        fitted, names = [str(c) for c in self.columns_], [str(c) for c in names]
+        numbered = list(self.columns_) == list(range(self.n_channels_))
+        return self.n_channels_ == 1 or names == fitted or (numbered and set(names) != set(fitted))
 
     def _predict(self, fh, X=None):
         parts = split_panel(self._y)
