@@ -136,6 +136,17 @@ def test_short_series_are_named_and_nothing_is_written(files, tmp_path):
     assert_untouched(tmp_path)
 
 
+def test_values_beyond_the_model_scale_are_named_by_series_before_any_chunk(files, tmp_path, monkeypatch):
+    out = existing_output(tmp_path)
+    long = pd.concat({k: series(i) for i, k in enumerate(IDS)}, names=["unique_id", "ds"]).reset_index()
+    long.loc[long.unique_id.isin(["s1", "s3"]) & (long.index % 120 == 119), "y"] = 1e39
+    long.to_csv(tmp_path / "in_big.csv", index=False)
+    monkeypatch.setattr(DeepForecaster, "predict", lambda *a, **k: pytest.fail("a chunk was forecast"))
+    with pytest.raises(InputError, match=r"the input's values \(series 's1', 's3'\) lie too far"):
+        forecast_files(files["model"], tmp_path / "in_big.csv", out)
+    assert_untouched(tmp_path)
+
+
 @pytest.mark.parametrize("engine", ["local", "dask"])
 def test_bad_values_or_a_failing_chunk_leave_the_output_alone(files, tmp_path, monkeypatch, engine):
     out = existing_output(tmp_path)

@@ -181,6 +181,20 @@ def test_a_forecast_that_overflows_inside_the_network_is_refused(monkeypatch):
         est.predict()
 
 
+def test_a_panel_context_or_forecast_out_of_range_names_its_series(monkeypatch):
+    five = panel({k: series() for k in "abcde"})
+    est = cyclenet(five)
+    big = five.copy()
+    big.loc[("d", HOURS[59]), "v"] = 1e39
+    with pytest.raises(InputError, match=r"the context's values \(series 'd'\) lie too far"):
+        est.predict(y=big)
+    inf = torch.full((5, 4, 1), 1.0)
+    inf[[0, 1, 2, 4], 2] = float("inf")
+    monkeypatch.setattr(est, "_forecast_path", lambda x, position, n: inf)
+    with pytest.raises(InputError, match=r"the forecast \(series 'a', 'b', 'c' and 1 more\) is not finite"):
+        est.predict()
+
+
 def test_a_missing_time_stamp_is_reported_as_such():
     index = HOURS.copy().to_series()
     index.iloc[30] = pd.NaT

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from tsrec.estimators._forecaster import DeepForecaster
+from tsrec.estimators._newdata import check_scaled
 from tsrec.estimators.errors import InputError
 
 
@@ -80,6 +81,7 @@ def check_panel(est: DeepForecaster, panel: pd.DataFrame) -> None:
         )
     _check_variate_names(est, [str(c) for c in panel.columns])
     _check_lengths(est, panel)
+    _check_scale(est, panel)
 
 
 def _check_variate_names(est: DeepForecaster, names: list[str]) -> None:
@@ -102,6 +104,13 @@ def _check_lengths(est: DeepForecaster, panel: pd.DataFrame) -> None:
             f"{len(short)} series are shorter than the model's lookback of {lookback} rows: "
             f"{listed}{more}; give each series at least {lookback} rows or drop the short ones"
         )
+
+
+def _check_scale(est: DeepForecaster, panel: pd.DataFrame) -> None:
+    """Contexts beyond float32's range once scaled, named by series: forecasting would find them
+    chunk by chunk, on Dask after other chunks had run."""
+    last = panel.groupby(level=0, sort=False).tail(est._lookback_length())
+    check_scaled(est.scaler_.transform(last.to_numpy(float)), "the input", list(last.index.get_level_values(0)))
 
 
 def in_model_zone(est: DeepForecaster, panel: pd.DataFrame) -> pd.DataFrame:

@@ -319,7 +319,7 @@ class DeepForecaster(BaseForecaster):
         with torch.no_grad():
             # float64 before unscaling: a float32 forecast of a series near 1e9 loses its digits
             path = self._forecast_path(x, position, int(max(s.max() for s in steps))).cpu().double().numpy()
-        _newdata.check_forecast(path)
+        _newdata.check_forecast(path, [key for key, _ in parts])
         return [
             pd.DataFrame(self.scaler_.inverse_transform(values[k - 1]), index=future_index(df.index, f, k),
                          columns=df.columns)
@@ -333,7 +333,7 @@ class DeepForecaster(BaseForecaster):
         lookback = self._lookback_length()
         freqs = _steps.held_list(self, parts) if freqs is None else freqs
         context = np.stack([self.scaler_.transform(df.to_numpy(float)[-lookback:]) for _, df in parts])
-        _newdata.check_scaled(context, "the context")
+        _newdata.check_scaled(context, "the context", [key for key, _ in parts])
         tz = self._fitted_zone()  # calendar features and cycle phases are the fitted zone's wall-clock time
         start = [positions(in_zone(df.index, tz), f)[-lookback] + off for (_, df), f, off in zip(parts, freqs, offsets)]
         dtype = _engine.network_dtype(self.network_)

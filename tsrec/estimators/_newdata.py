@@ -7,6 +7,8 @@ in the range the network computes in. Each check raises before anything in the e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
@@ -229,23 +231,43 @@ def check_scaler(scaler, rows: np.ndarray) -> None:
     )
 
 
-def check_scaled(scaled: np.ndarray, what: str) -> None:
-    """Standardised values the network reads must be finite and inside float32's range."""
+def check_scaled(scaled: np.ndarray, what: str, keys: Sequence | None = None) -> None:
+    """Standardised values the network reads must be finite and inside float32's range.
+
+    ``keys``: the series of each leading row of ``scaled`` (a panel's contexts or rows), so that
+    the message names the offending series.
+    """
     finite = np.isfinite(scaled).all()
     if finite and (scaled.size == 0 or np.abs(scaled).max() <= FLOAT32_MAX):
         return
     reach = "inf or NaN" if not finite else f"{float(np.abs(scaled).max()):.3g}"
+    inner = tuple(range(1, scaled.ndim))
+    rows_ok = np.isfinite(scaled).all(inner) & (np.abs(np.nan_to_num(scaled)).max(inner, initial=0.0) <= FLOAT32_MAX)
     raise InputError(
-        f"{what}'s values lie too far from the training data's scale: standardised by the training mean and "
-        f"standard deviation they reach {reach}, beyond float32's range ({FLOAT32_MAX:.3g}); pass values on "
-        "the scale of the training data or fit on data of this scale"
+        f"{what}'s values{_failing_series(rows_ok, keys)} lie too far from the training data's scale: standardised "
+        f"by the training mean and standard deviation they reach {reach}, beyond float32's range "
+        f"({FLOAT32_MAX:.3g}); pass values on the scale of the training data or fit on data of this scale"
     )
 
 
-def check_forecast(values: np.ndarray) -> None:
-    """A forecast from finite inputs can still overflow inside the network; never return NaN/inf."""
-    if not np.isfinite(values).all():
+def check_forecast(values: np.ndarray, keys: Sequence | None = None) -> None:
+    """A forecast from finite inputs can still overflow inside the network; never return NaN/inf.
+    ``keys`` as in :func:`check_scaled`."""
+    rows_ok = np.isfinite(values).all(tuple(range(1, values.ndim)))
+    if not rows_ok.all():
         raise InputError(
-            "the forecast is not finite: the network overflowed on this context, whose values are likely far "
-            "outside the range the model was trained on; forecast from data on the training scale or refit on it"
+            f"the forecast{_failing_series(rows_ok, keys)} is not finite: the network overflowed on this context, "
+            "whose values are likely far outside the range the model was trained on; forecast from data on the "
+            "training scale or refit on it"
         )
+
+
+def _failing_series(rows_ok: np.ndarray, keys: Sequence | None) -> str:
+    """" (series 'a', 'b' and 3 more)": the panel series of the failing rows; "" for one unnamed series."""
+    if keys is None:
+        return ""
+    failing = list(dict.fromkeys(key for key, ok in zip(keys, rows_ok) if not ok and key is not None))
+    if not failing:
+        return ""
+    more = f" and {len(failing) - 3} more" if len(failing) > 3 else ""
+    return f" (series {', '.join(repr(key) for key in failing[:3])}{more})"
