@@ -22,3 +22,11 @@ def test_tutorial_runs(path: Path) -> None:
     NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     errors = [o for cell in notebook.cells for o in cell.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
+
+
+@pytest.mark.parametrize("path", TUTORIALS, ids=[p.stem for p in TUTORIALS])
+def test_tutorial_text_has_no_escaped_line_breaks(path: Path) -> None:
+    # a cell written with a literal backslash-n renders as one run-on line (a heading swallowing its text)
+    notebook = nbformat.read(path, as_version=4)
+    escaped = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "markdown" and "\\n" in cell.source]
+    assert not escaped, f"markdown cells {escaped} hold a literal \\n"

@@ -69,3 +69,13 @@ def test_batch_size_must_be_a_positive_integer(batch_size):
         est.forecast_windows(FRAME["b"], batch_size=batch_size)
     one_by_one = est.forecast_windows(FRAME["b"], batch_size=np.int64(1))
     np.testing.assert_allclose(one_by_one, est.forecast_windows(FRAME["b"]), rtol=1e-5, atol=1e-6)  # float32 batches
+
+
+def test_a_series_too_short_for_one_window_is_named_as_predict_names_it(est):
+    y = pd.DataFrame(np.random.default_rng(0).normal(size=(5, 2)), columns=["a", "b"],
+                     index=pd.date_range("2024-01-01", periods=5, freq="h"))
+    with pytest.raises(InputError, match=r"^y has 5 rows; a window needs lookback \+ horizon"):
+        est.forecast_windows(y)
+    panel = pd.concat({"p": y, "q": y}, names=["id", "time"])
+    with pytest.raises(InputError, match=r"^series 'p' of y has 5 rows"):
+        est.forecast_windows(panel)

@@ -8,7 +8,7 @@ from sktime.datatypes import convert_to
 
 from tsrec._checks import check_int
 from tsrec.estimators._engine import network_dtype
-from tsrec.estimators._newdata import check_forecast, check_scaled
+from tsrec.estimators._newdata import check_forecast, check_scaled, series_name
 from tsrec.estimators._series import check_raw_y, split_panel
 from tsrec.estimators._steps import context_steps
 from tsrec.estimators._timeindex import in_zone, positions
@@ -25,7 +25,7 @@ def _series_parts(est, y) -> list:
     parts = split_panel(inner)
     for key, df in parts:
         if len(df) < width:
-            raise InputError(f"series {key!r} has {len(df)} rows; a window needs lookback + horizon = {width}")
+            raise InputError(f"{series_name(key)} has {len(df)} rows; a window needs lookback + horizon = {width}")
     return parts
 
 

@@ -22,7 +22,7 @@ from torch import nn
 
 from tsrec.estimators import _engine, _evaluate, _newdata, _persistence, _seeding, _steps, _updates
 from tsrec.estimators._horizon import aligned_fh, relative_steps, steps_per_series
-from tsrec.estimators._params import check_val_size, training_config, warn_no_validation
+from tsrec.estimators._params import check_levels, check_val_size, training_config, warn_no_validation
 from tsrec.estimators._series import check_raw_y, join_panel, split_panel, time_index
 from tsrec.estimators._timeindex import future_index, in_zone, positions, stamp_offset_ns
 from tsrec.estimators._windows import build_windows, cut_point, window_loader
@@ -177,13 +177,13 @@ class DeepForecaster(BaseForecaster):
         self, fh: FhLike = None, X: SeriesLike | None = None, coverage: float | list = 0.90
     ) -> pd.DataFrame:
         """Prediction intervals at ``coverage``; see sktime."""
-        return super().predict_interval(fh=self._probabilistic_fh(fh), X=X, coverage=coverage)
+        return super().predict_interval(fh=self._probabilistic_fh(fh), X=X, coverage=check_levels("coverage", coverage))
 
     def predict_quantiles(
         self, fh: FhLike = None, X: SeriesLike | None = None, alpha: float | list | None = None
     ) -> pd.DataFrame:
         """Quantile forecasts at ``alpha``; see sktime."""
-        return super().predict_quantiles(fh=self._probabilistic_fh(fh), X=X, alpha=alpha)
+        return super().predict_quantiles(fh=self._probabilistic_fh(fh), X=X, alpha=check_levels("alpha", alpha))
 
     def predict_var(self, fh: FhLike = None, X: SeriesLike | None = None, cov: bool = False) -> pd.DataFrame:
         """Variance forecasts; see sktime."""

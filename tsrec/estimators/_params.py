@@ -36,6 +36,21 @@ def check_dropout(value: object) -> float:
     return float(value)
 
 
+def check_levels(name: str, value: object) -> object:
+    """``coverage`` or ``alpha`` of a probabilistic forecast: None (sktime's default), a number
+    strictly between 0 and 1, or a list of them (sktime's own message for 0, 1 or "0.9" is a bare
+    TypeError); returned as Python floats."""
+    if value is None:
+        return None
+    many = isinstance(value, (list, tuple, np.ndarray))
+    levels = list(value) if many else [value]
+    for level in levels:
+        if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0.0 < level < 1.0:
+            raise ValueError(f"{name} must be a number strictly between 0 and 1, or a list of them, got {value!r}")
+    # as Python floats: sktime iterates anything that is not a float (a NumPy float32 fails)
+    return [float(level) for level in levels] if many else float(value)
+
+
 def check_bool(name: str, value: object) -> bool:
     """A flag that must be True or False (NumPy's too; not 0/1 or a string)."""
     if not isinstance(value, (bool, np.bool_)):

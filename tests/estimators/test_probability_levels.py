@@ -1,0 +1,32 @@
+"""coverage/alpha of probabilistic forecasts are validated with a message naming the argument."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrec.estimators import LS4Forecaster
+
+
+@pytest.fixture(scope="module")
+def est():
+    y = pd.Series(np.sin(np.arange(60) / 3.0), index=pd.date_range("2024-01-01", periods=60, freq="h"))
+    return LS4Forecaster(lookback=8, horizon=2, d_model=4, d_state=4, n_layers=1, n_samples=8, max_epochs=1,
+                         random_state=0).fit(y)
+
+
+@pytest.mark.parametrize("bad", [0, 1, 0.0, 1.0, -0.1, 1.5, float("nan"), "0.9", True, [0.5, 1], [0.9, "0.5"]])
+def test_bad_levels_are_refused_naming_the_argument(est, bad):
+    with pytest.raises(ValueError, match="coverage must be a number strictly between 0 and 1"):
+        est.predict_interval(fh=[1], coverage=bad)
+    with pytest.raises(ValueError, match="alpha must be a number strictly between 0 and 1"):
+        est.predict_quantiles(fh=[1], alpha=bad)
+
+
+@pytest.mark.parametrize("good", [0.5, np.float32(0.8), [0.1, 0.9], (0.25, 0.75), np.array([0.2, 0.6])])
+def test_good_levels_give_one_column_pair_or_column_each(est, good):
+    n_levels = np.size(good)
+    assert est.predict_interval(fh=[1, 2], coverage=good).shape == (2, 2 * n_levels)
+    assert est.predict_quantiles(fh=[1, 2], alpha=good).shape == (2, n_levels)
+    assert est.predict_quantiles(fh=[1, 2]).shape == (2, 2)  # sktime's default alpha [0.05, 0.95]
