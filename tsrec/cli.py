@@ -113,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     -------
     int
         0 on success; 2 for a user error (bad files, columns or model folder, a bad option
-        value such as ``--seed -1`` or ``--fh 0``), reported as one line on stderr without a
-        traceback.
+        value such as ``--seed -1`` or ``--fh 0``, an output that cannot be written), reported
+        as one line on stderr without a traceback.
 
     Raises
     ------
@@ -146,8 +146,9 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             run_demo(args.out, max_epochs=args.max_epochs, random_state=args.seed)
-        # a bad --out is found before the fit; only tsrec's own input errors are the user's
-        except InputError as err:
+        # a bad --out is found before the fit; an --out that cannot be written (read-only, a full
+        # disk) is the user's to fix too, as for `tsrec forecast`
+        except (InputError, OSError) as err:
             print(f"tsrec demo: error: {' '.join(str(err).split())}", file=sys.stderr)
             return 2
     elif args.command == "list":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from pathlib import Path
@@ -10,7 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
-from tsrec._files import atomic_write
+from tsrec._files import atomic_write_all, check_writable, nearest_existing
 from tsrec.datasets import load_ett, ltsf_split
 from tsrec.estimators import CycleNetForecaster
 from tsrec.estimators.errors import InputError
@@ -40,7 +41,9 @@ def run_demo(out: str | os.PathLike = "demo_output", max_epochs: int = 30, rando
     """Fit, evaluate every test window, print the table, write forecasts CSV and a plot PNG.
 
     ``out`` is a folder, created when missing; an ``out`` that cannot be one (a file, or a path
-    through a file) raises InputError before the fit, and nothing is written.
+    through a file) raises InputError, and one that cannot be written an OSError, before the fit.
+    Both files are written before either replaces the previous run's, so that a failed write
+    leaves the previous run's pair, never a mix of two runs.
     """
     out = check_out_folder(out)
     df = load_ett("ETTh1")
@@ -70,23 +73,36 @@ def run_demo(out: str | os.PathLike = "demo_output", max_epochs: int = 30, rando
     print(f"ETTh1, lookback {LOOKBACK}, horizon {HORIZON}, {len(pred)} test windows, "
           f"trained {est.history_['epochs']} epochs in {seconds:.1f}s (standardised scale)")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-    _write_forecasts(out / "forecasts.csv", pred, test, scaler)
-    _plot(out / "forecast.png", test, pred, scaler, windows)
+    _write_outputs(out, pred, test, scaler, windows)
     print(f"wrote {out / 'forecasts.csv'} and {out / 'forecast.png'}")
     return table
 
 
 def check_out_folder(out: str | os.PathLike) -> Path:
-    """``out`` as a Path, or an InputError when it or a folder above it is an existing file."""
+    """``out`` as a Path; an InputError when it or a folder above it is an existing file, an OSError
+    when no file can be made there."""
     out = Path(out)
     # the nearest existing path decides: a folder can be made below a folder only
-    existing = next((p for p in (out, *out.parents) if p.exists()), None)
-    if existing is not None and not existing.is_dir():
+    existing = nearest_existing(out)
+    if not existing.is_dir():
         raise InputError(f"{existing} is a file, not a folder; give --out/out a folder (new or existing)")
+    check_writable(out, out, "give --out/out a folder you can write to")
     return out
 
 
-def _write_forecasts(path: Path, pred: np.ndarray, test: pd.DataFrame, scaler: StandardScaler) -> None:
+def _write_outputs(
+    out: Path, pred: np.ndarray, test: pd.DataFrame, scaler: StandardScaler, windows: np.ndarray
+) -> None:
+    """Write forecasts.csv and forecast.png to ``out``; a failure leaves both files of the last run."""
+    frame = _forecast_frame(pred, test, scaler)
+    png = _plot_png(test, pred, scaler, windows)  # rendered before either file is replaced
+    atomic_write_all({
+        out / "forecasts.csv": lambda p: frame.to_csv(p, index=False, float_format="%.5f"),
+        out / "forecast.png": lambda p: p.write_bytes(png),
+    })
+
+
+def _forecast_frame(pred: np.ndarray, test: pd.DataFrame, scaler: StandardScaler) -> pd.DataFrame:
     n, horizon, channels = pred.shape
     values = scaler.inverse_transform(pred.reshape(-1, channels))
     origin = np.repeat(test.index[LOOKBACK - 1 : LOOKBACK - 1 + n], horizon)
@@ -95,26 +111,35 @@ def _write_forecasts(path: Path, pred: np.ndarray, test: pd.DataFrame, scaler: S
     frame.insert(0, "date", target)
     frame.insert(0, "step", np.tile(np.arange(1, horizon + 1), n))
     frame.insert(0, "origin", origin)
-    atomic_write(path, lambda p: frame.to_csv(p, index=False, float_format="%.5f"))
+    return frame
 
 
-def _plot(path: Path, test: pd.DataFrame, pred: np.ndarray, scaler: StandardScaler, windows: np.ndarray) -> None:
+def _plot_png(test: pd.DataFrame, pred: np.ndarray, scaler: StandardScaler, windows: np.ndarray) -> bytes:
+    """The last test window's OT forecasts as a PNG image, rendered in memory."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    fig, ax = plt.subplots(figsize=(10, 4))
+    try:
+        _draw(ax, test, pred, scaler, windows)
+        fig.tight_layout()
+        image = io.BytesIO()
+        fig.savefig(image, format="png", dpi=100)
+    finally:  # pyplot keeps every figure alive until it is closed
+        plt.close(fig)
+    return image.getvalue()
+
+
+def _draw(ax, test: pd.DataFrame, pred: np.ndarray, scaler: StandardScaler, windows: np.ndarray) -> None:
     i, col = len(pred) - 1, test.columns.get_loc("OT")
     unscale = lambda a: a * scaler.scale_[col] + scaler.mean_[col]
     hist = test.index[i : i + LOOKBACK]
     fut = test.index[i + LOOKBACK : i + LOOKBACK + HORIZON]
-    fig, ax = plt.subplots(figsize=(10, 4))
     ax.plot(hist, test["OT"].iloc[i : i + LOOKBACK], color="black", label="context")
     ax.plot(fut, test["OT"].iloc[i + LOOKBACK : i + LOOKBACK + HORIZON], color="gray", label="actual")
     ax.plot(fut, unscale(pred[i, :, col]), color="tab:blue", label="CycleNet")
     ax.plot(fut, unscale(seasonal_naive(windows[i : i + 1], HORIZON, PERIOD)[0, :, col]), "--", color="tab:orange", label="seasonal naive")
     ax.set_title("ETTh1 OT, last test window")
     ax.legend()
-    fig.tight_layout()
-    atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
-    plt.close(fig)

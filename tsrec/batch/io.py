@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tsrec._files import atomic_write
+from tsrec._files import atomic_write, check_writable, same_file
 from tsrec.batch._csv import read_csv
 from tsrec.batch._spacing import check_spacing
 from tsrec.batch._times import check_time_types, common_time_zone, parse_times
@@ -318,7 +318,8 @@ def _check_duplicates(frame: pd.DataFrame, id_col: str, time_col: str, files: np
 
 
 def check_output_path(path: PathLike, inputs: PathLike | Sequence[PathLike] = ()) -> Path:
-    """Check that forecasts can be written to ``path`` (known extension, not a folder, not one of ``inputs``).
+    """Check that forecasts can be written to ``path``: a known extension, not a folder, not one of
+    ``inputs``, and a folder that takes a new file (an OSError naming ``path`` otherwise).
 
     Examples
     --------
@@ -330,19 +331,15 @@ def check_output_path(path: PathLike, inputs: PathLike | Sequence[PathLike] = ()
     if target.is_dir():
         raise InputError(f"{target} is a folder; give a file name ending in .csv or .parquet")
     for source in input_paths(inputs) if inputs else []:
-        if _same_file(Path(source), target):
+        if same_file(Path(source), target):
             raise InputError(
                 f"{target} is also an input file ({source}); writing the forecasts there would overwrite "
                 "the input: give another output file (CLI: --output)"
             )
+    # the file is written beside its real path (a link is followed); found now, not after the forecasts
+    fix = "give an output file in a folder you can write to (CLI: --output)"
+    check_writable(Path(os.path.realpath(target)).parent, target, fix)
     return target
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    """The same file by name (after symlinks and ..) or by inode (hard links)."""
-    if a.resolve() == b.resolve():
-        return True
-    return a.exists() and b.exists() and os.path.samefile(a, b)
 
 
 def write_forecasts(frame: pd.DataFrame, path: PathLike) -> Path:
@@ -369,6 +366,8 @@ def write_forecasts(frame: pd.DataFrame, path: PathLike) -> Path:
     ------
     InputError
         ``path`` has an unknown extension or is a folder.
+    OSError
+        ``path`` cannot be written (the message names it and a fix); ``path`` is left as it was.
     ImportError
         A Parquet file is asked for and pyarrow is not installed.
 

@@ -21,6 +21,7 @@ import torch
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save_file
 
+from tsrec._files import fsync_path, made_folders
 from tsrec.estimators.errors import LoadError
 
 FORMAT = "tsrec-estimator"
@@ -53,15 +54,16 @@ def write_folder(path: str | os.PathLike, config: dict, tensors: dict[str, torch
             f"{path} exists and is not a saved tsrec estimator (only an empty folder or an earlier save "
             f"holding just {CONFIG} and {WEIGHTS} is replaced); choose another path or empty it"
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tsrec-new-", dir=target.parent))
-    try:
-        _write_files(staging, config, tensors)
-        _swap_in(staging, target)
-        _fsync(target.parent)
-    finally:
-        # after a swap this holds the earlier save (or the empty folder it replaced)
-        shutil.rmtree(staging, ignore_errors=True)
+    # a failed save removes the parent folders it made, as a failed file write does
+    with made_folders(target.parent):
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tsrec-new-", dir=target.parent))
+        try:
+            _write_files(staging, config, tensors)
+            _swap_in(staging, target)
+            fsync_path(target.parent)
+        finally:
+            # after a swap this holds the earlier save (or the empty folder it replaced)
+            shutil.rmtree(staging, ignore_errors=True)
     return Path(path)
 
 
@@ -103,7 +105,7 @@ def _write_files(folder: Path, config: dict, tensors: dict[str, torch.Tensor]) -
     config[CONFIG_SHA] = _config_sha256(json.loads(json.dumps(config)))
     (folder / CONFIG).write_text(json.dumps(config, indent=2))
     for item in (weights, folder / CONFIG, folder):
-        _fsync(item)  # the data is on disk before the rename makes it visible
+        fsync_path(item)  # the data is on disk before the rename makes it visible
 
 
 def _swap_in(staging: Path, target: Path) -> None:
@@ -159,14 +161,6 @@ def _exchange(a: Path, b: Path) -> bool:
     if renameat2 is None:
         return False
     return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # ---- reading ---------------------------------------------------------------------------------
