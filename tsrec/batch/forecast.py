@@ -303,10 +303,14 @@ def forecast_files(
     ------
     InputError
         Bad files or values (see :func:`read_series`), series shorter than the model's
-        lookback (the message names them), a variate-count mismatch, a bad ``fh``, or ``output``
-        is one of the ``inputs``.
+        lookback (the message names them), values beyond the model's range once scaled (named by
+        series), a variate-count mismatch, a bad ``fh``, or ``output`` is one of the ``inputs``.
     TypeError
         ``model`` is not a tsrec forecaster, or a value column is not numeric.
+    OSError
+        ``output`` cannot be written (checked before the inputs are read, by making and removing a
+        file in its folder) or its write fails; the message names ``output`` and the fix, and an
+        existing ``output`` is left as it was.
 
     Examples
     --------
