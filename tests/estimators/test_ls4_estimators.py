@@ -165,3 +165,14 @@ def test_intervals_refuse_in_sample_steps_and_stamps_off_the_grid_with_tsrecs_me
     half = berlin_fit.cutoff[0] + pd.Timedelta("30min")
     with pytest.raises(InputError, match="not on the time grid"):
         berlin_fit.predict_quantiles(fh=ForecastingHorizon(pd.DatetimeIndex([half]), is_relative=False))
+
+
+def test_intervals_quantiles_and_variances_at_a_step_do_not_depend_on_the_other_steps_asked_for(berlin_fit):
+    # the observation noise was drawn after the sampling loop, its layout set by the last step asked for
+    short, long = [1, 2, 3], list(range(1, 13))
+    for method, kwargs in [("predict_interval", {"coverage": [0.5, 0.8]}), ("predict_quantiles", {"alpha": [0.1, 0.9]}),
+                           ("predict_var", {})]:
+        first = getattr(berlin_fit, method)(fh=short, **kwargs)
+        pd.testing.assert_frame_equal(getattr(berlin_fit, method)(fh=long, **kwargs).iloc[:3], first, check_exact=True)
+    assert np.all(berlin_fit.predict_var(fh=short).to_numpy() > 0)
+

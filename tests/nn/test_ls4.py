@@ -113,8 +113,9 @@ def test_ancestral_sampling_equals_rerunning_the_convolutions_on_the_growing_pat
     net = small_net(condition_on_x=condition_on_x)
     x = torch.randn(2, 8, 2, dtype=torch.float64)
     n_samples, n_steps = 3, 5
-    paths = net.sample(x, n_steps, n_samples, torch.Generator().manual_seed(11), noise=condition_on_x)
-    assert paths.shape == (n_samples, 2, n_steps, 2)
+    paths = net.sample(x, n_steps, n_samples, torch.Generator().manual_seed(11), noise=True)
+    means = net.sample(x, n_steps, n_samples, torch.Generator().manual_seed(11), noise=False)
+    assert paths.shape == means.shape == (n_samples, 2, n_steps, 2)
     # the same draws in the same order, but every step recomputed by full convolutions
 
     def draw(*shape):  # one draw per path, shared by the 2 series
@@ -124,19 +125,29 @@ def test_ancestral_sampling_equals_rerunning_the_convolutions_on_the_growing_pat
     g = torch.Generator().manual_seed(11)
     xs = x.repeat(n_samples, 1, 1)
     mu, sigma = net.posterior_head(net.posterior(xs))
-    z = mu + sigma * draw(8, 3)
+    z, decoded, noisy = mu + sigma * draw(8, 3), [], []
     for _ in range(n_steps):
         grown_z, grown_x = torch.cat([z, z[:, :1]], dim=1), torch.cat([xs, xs[:, :1]], dim=1)
         mu_p, sigma_p = net.prior_head(net.prior(net._with_x(net._shifted(grown_z), grown_x)))
         z = torch.cat([z, (mu_p[:, -1] + sigma_p[:, -1] * draw(3)).unsqueeze(1)], dim=1)
-        if condition_on_x:  # x_t ~ N(decoder mean, sigma^2) is fed back
-            mean = net.readout(net.decoder(net._with_x(z, grown_x)))[:, -1]
-            xs = torch.cat([xs, (mean + net.sigma * draw(2)).unsqueeze(1)], dim=1)
-    if condition_on_x:
-        expected = xs[:, 8:]
-    else:
-        expected = net.readout(net.decoder(z))[:, 8:]
-    torch.testing.assert_close(paths, expected.reshape(n_samples, 2, n_steps, 2), rtol=1e-8, atol=1e-8)
+        decoded.append(net.readout(net.decoder(net._with_x(z, grown_x)))[:, -1])
+        noisy.append(decoded[-1] + net.sigma * draw(2))  # x_t ~ N(decoder mean, sigma^2), every step
+        if condition_on_x:  # and fed back
+            xs = torch.cat([xs, noisy[-1].unsqueeze(1)], dim=1)
+    for got, expected in [(paths, noisy), (means, decoded)]:
+        expected = torch.stack(expected, dim=1).reshape(n_samples, 2, n_steps, 2)
+        torch.testing.assert_close(got, expected, rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize("condition_on_x", [False, True])
+@pytest.mark.parametrize("noise", [False, True])
+def test_a_paths_first_steps_do_not_depend_on_how_many_steps_are_sampled(condition_on_x, noise):
+    net = small_net(condition_on_x=condition_on_x)
+    x = torch.randn(2, 8, 2, dtype=torch.float64)
+    short, long = (net.sample(x, n, 4, torch.Generator().manual_seed(2), noise=noise) for n in (3, 12))
+    # bitwise: the same draws in the same order, and every step computed the same way
+    assert torch.equal(long[:, :, :3], short)
+    assert short.std(dim=0).min() > 0  # the paths really are sampled
 
 
 def test_forward_is_the_seeded_mean_of_the_sample_paths():

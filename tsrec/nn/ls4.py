@@ -251,7 +251,8 @@ class LS4(nn.Module):
 
         The posterior encodes ``x``; the prior and decoder run over those latents by
         convolution and then step by step, each new latent drawn from the prior. The paths are
-        the decoder means, or with ``noise`` draws of ``N(decoder mean, sigma^2)``.
+        the decoder means, or with ``noise`` draws of ``N(decoder mean, sigma^2)`` (the same
+        latents either way). A path's first ``k`` steps do not depend on ``n_steps >= k``.
         """
         batch = x.shape[0]
         x, stats = self.norm.normalize(x)
@@ -275,13 +276,13 @@ class LS4(nn.Module):
             z_t = mu + sigma * normal(mu.shape)
             h, decoder_states = self.decoder.step(self._step_input(z_t, x_t), decoder_states)
             means.append(self.readout(h))
+            # drawn at every step, noise or not: the first k steps of a path then take the same
+            # draws whatever n_steps >= k is asked for, and the decoder means are those of the
+            # noisy paths (drawn after the loop, the noise's layout changed with n_steps)
+            draws.append(means[-1] + self.sigma * normal(means[-1].shape))
             if self.condition_on_x:  # the next step reads a draw of x_t, not its mean
-                x_t = means[-1] + self.sigma * normal(means[-1].shape)
-                draws.append(x_t)
-        paths = torch.stack(means, dim=1)
-        if noise:  # like the latent draws, one draw per path shared by the series
-            paths = torch.stack(draws, dim=1) if draws else paths + self.sigma * normal(paths.shape)
-        paths = paths.view(n_samples, batch, n_steps, -1)
+                x_t = draws[-1]
+        paths = torch.stack(draws if noise else means, dim=1).view(n_samples, batch, n_steps, -1)
         return paths if stats is None else paths * stats[1] + stats[0]
 
     def generator(self, device: torch.device | str = "cpu") -> torch.Generator:
