@@ -176,3 +176,58 @@ def test_intervals_quantiles_and_variances_at_a_step_do_not_depend_on_the_other_
         pd.testing.assert_frame_equal(getattr(berlin_fit, method)(fh=long, **kwargs).iloc[:3], first, check_exact=True)
     assert np.all(berlin_fit.predict_var(fh=short).to_numpy() > 0)
 
+
+@pytest.fixture(scope="module")
+def panel_fit():
+    """Two series of two variates ending at the same stamp, and the model fitted on them."""
+    index = pd.date_range("2024-01-01", periods=50, freq="h")
+    t = np.arange(50)[:, None]
+    frames = {k: pd.DataFrame(np.sin(t / (3.0 + k) + [0, 1]) * [1, 5] + [0, 10], index=index, columns=["a", "b"])
+              for k in range(2)}
+    y = pd.concat(frames, names=["id", "time"])
+    est = LS4Forecaster(lookback=4, horizon=2, z_dim=2, d_model=4, d_state=4, n_layers=1, n_samples=6, max_epochs=1,
+                        batch_size=8, random_state=1)
+    return est.fit(y), y
+
+
+def test_predict_var_is_the_variance_of_the_sample_paths_and_predict_proba_uses_it(panel_fit, berlin_fit):
+    est, _ = panel_fit
+    paths = est.sample_paths(4)  # (samples, series, steps, variates), the draws the quantiles read
+    variance = est.predict_var(fh=[2, 4])
+    # sktime's default was (IQR of the 50% interval / 1.349)^2, not the paths' variance
+    np.testing.assert_allclose(variance.to_numpy(), paths[:, :, [1, 3]].var(axis=0).reshape(4, 2), rtol=1e-9)
+    assert list(variance.columns) == ["a", "b"] and variance.index.equals(est.predict(fh=[2, 4]).index)
+    single = berlin_fit.predict_proba(fh=[1, 2])  # sktime's default: a Normal with predict's mean
+    pd.testing.assert_frame_equal(single.var(), berlin_fit.predict_var(fh=[1, 2]), check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(single.mean(), berlin_fit.predict(fh=[1, 2]).to_frame(), check_exact=False,
+                                  rtol=1e-12)
+
+
+def test_predict_var_with_cov_gives_sktimes_layout_of_the_paths_covariances(panel_fit):
+    est, y = panel_fit
+    fh = [1, 3, 4]
+    cov = est.predict_var(fh=fh, cov=True)
+    stamps = pd.date_range(y.index.get_level_values("time")[-1], periods=5, freq="h")[fh]
+    assert cov.columns.equals(pd.MultiIndex.from_product([["a", "b"], stamps]))
+    assert cov.index.equals(est.predict(fh=fh).index)
+    paths = est.sample_paths(4)[:, :, np.array(fh) - 1]
+    marginal = est.predict_var(fh=fh)
+    for b, key in enumerate([0, 1]):
+        for c, name in enumerate(["a", "b"]):
+            block = cov.loc[key, name].to_numpy()
+            np.testing.assert_allclose(block, np.cov(paths[:, b, :, c], rowvar=False, bias=True), rtol=1e-9)
+            np.testing.assert_allclose(np.diag(block), marginal.loc[key, name].to_numpy(), rtol=1e-12)
+            assert abs(block[0, 1]) > 0  # the steps of a path really are correlated
+    with pytest.raises(TypeError, match="cov must be True or False"):
+        est.predict_var(fh=fh, cov="yes")
+
+
+def test_predict_var_with_cov_on_a_panel_of_different_stamps_says_why_it_cannot(panel_fit):
+    from tsrec.estimators.errors import InputError
+
+    fitted, y = panel_fit
+    ragged = pd.concat([y.loc[[0]], y.loc[[1]].iloc[:-1]])  # series 1 ends an hour earlier
+    est = LS4Forecaster(**fitted.get_params()).fit(ragged)
+    assert est.predict_var(fh=[1, 2]).shape == (4, 2)
+    with pytest.raises(InputError, match=r"cov=True\) on a panel needs every series to forecast the same time"):
+        est.predict_var(fh=[1, 2], cov=True)

@@ -3,6 +3,8 @@ and its posterior encoder as a classifier."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import torch
@@ -13,9 +15,13 @@ from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import check_bool, check_choice, check_dropout, check_float, check_int, seed_of
 from tsrec.estimators._series import join_panel, split_panel
 from tsrec.estimators._timeindex import future_index
+from tsrec.errors import InputError
 from tsrec.nn.ls4 import LS4, LS4Encoder
 from tsrec.nn.s4 import S4_MODES
 from tsrec.registry import register
+
+if TYPE_CHECKING:
+    from sktime.forecasting.base import ForecastingHorizon
 
 
 def ls4_loss(network: nn.Module, batch) -> tuple[torch.Tensor, int]:
@@ -34,7 +40,12 @@ class LS4Forecaster(DeepForecaster):
     ``lookback + horizon`` steps. To forecast, the posterior encodes the lookback, future latents
     are sampled from the prior one step at a time and decoded: ``n_samples`` sample paths, whose
     mean is the point forecast and whose quantiles give ``predict_quantiles`` and
-    ``predict_interval``. The S4 layers are the paper's NPLR S4 (HiPPO-LegS); the prior and
+    ``predict_interval``. ``predict_var`` is the variance of the same paths (dividing by
+    ``n_samples``), and with ``cov=True`` their covariance across the steps of ``fh`` in sktime's
+    layout. ``predict_proba`` is sktime's Normal approximation: at each step and variate a
+    Normal with ``predict``'s mean and ``predict_var``'s variance, not the paths' own
+    (possibly skewed) distribution. The first steps of the paths do not depend on how many
+    steps are asked for. The S4 layers are the paper's NPLR S4 (HiPPO-LegS); the prior and
     decoder see the lookback only through its latents (see :mod:`tsrec.nn.ls4`).
 
     Parameters
@@ -202,21 +213,56 @@ class LS4Forecaster(DeepForecaster):
         # reduction order changes with the path length)
         return self._scaled_paths(x, n_steps, noise=False).double().mean(dim=0)
 
-    def _predict_quantiles(self, fh, X, alpha: list[float]) -> pd.DataFrame:
+    def _noisy_paths(self, fh: ForecastingHorizon) -> tuple[torch.Tensor, list, list[np.ndarray], list]:
+        """The seeded sample paths that quantiles and variances read (float64, standardised scale,
+        (n_samples, series, steps, variates)), with the series, their steps in ``fh`` and steps."""
         parts = split_panel(self._y)
         steps = self._steps_per_series(fh, parts)
         x, _, freqs = self._contexts(parts, self.position_offset_)
         paths = self._scaled_paths(x, int(max(k.max() for k in steps)), noise=True).double()
+        return paths, parts, steps, freqs
+
+    def _per_series(self, rows: list[np.ndarray], parts: list, steps: list[np.ndarray], freqs: list,
+                    columns: pd.Index) -> pd.DataFrame:
+        """Each series' ``rows`` (one per step of ``fh``) at its stamps, joined as ``y`` was."""
+        frames = [pd.DataFrame(r, columns=columns, index=future_index(df.index, f, k))
+                  for r, (_, df), f, k in zip(rows, parts, freqs, steps)]
+        return join_panel([k for k, _ in parts], frames, list(self._y.index.names))
+
+    def _predict_quantiles(self, fh, X, alpha: list[float]) -> pd.DataFrame:
+        paths, parts, steps, freqs = self._noisy_paths(fh)
         levels = torch.quantile(paths, torch.tensor(alpha, dtype=paths.dtype), dim=0).numpy()  # (A, B, S, C)
         # a standard scaler is increasing and affine, so it maps quantiles to quantiles
-        levels = levels * self.scaler_.scale_ + self.scaler_.mean_
-        columns = self._get_columns(method="predict_quantiles", alpha=alpha)
-        frames = [
-            pd.DataFrame(levels[:, b, k - 1].transpose(1, 2, 0).reshape(len(k), -1), columns=columns,
-                         index=future_index(df.index, f, k))
-            for b, ((_, df), f, k) in enumerate(zip(parts, freqs, steps))
-        ]
-        return join_panel([k for k, _ in parts], frames, list(self._y.index.names))
+        levels = (levels * self.scaler_.scale_ + self.scaler_.mean_).transpose(1, 2, 3, 0)  # (B, S, C, A)
+        columns = self._get_columns(method="predict_quantiles", alpha=alpha)  # variate-major, then alpha
+        rows = [levels[b, k - 1].reshape(len(k), -1) for b, k in enumerate(steps)]
+        return self._per_series(rows, parts, steps, freqs, columns)
+
+    def _predict_var(self, fh, X=None, cov: bool = False) -> pd.DataFrame:
+        """Variances of the sample paths' empirical distribution, whose quantiles
+        ``predict_quantiles`` gives; with ``cov`` their covariances across the steps of ``fh``.
+
+        With ``cov=True`` the layout is sktime's: a column (variate, stamp) per variate and stamp
+        of ``fh``, a row per stamp (under the series' keys for a panel), and no covariances
+        between variates. A panel needs every series to forecast the same stamps (one set of
+        columns).
+        """
+        cov = check_bool("cov", cov)
+        paths, parts, steps, freqs = self._noisy_paths(fh)
+        scale2 = torch.as_tensor(self.scaler_.scale_, dtype=paths.dtype) ** 2
+        names = self._get_columns(method="predict_var")
+        if not cov:  # dividing by n_samples, as the variance of that empirical distribution does
+            variances = (paths.var(dim=0, correction=0) * scale2).numpy()
+            return self._per_series([variances[b, k - 1] for b, k in enumerate(steps)], parts, steps, freqs, names)
+        stamps = [future_index(df.index, f, k) for (_, df), f, k in zip(parts, freqs, steps)]
+        if any(not s.equals(stamps[0]) for s in stamps[1:]):
+            raise InputError("predict_var(cov=True) on a panel needs every series to forecast the same time "
+                             "stamps, as the columns are one set of stamps; these series end at different times "
+                             "or have different steps: ask for cov=False, or for one series at a time")
+        centred = paths - paths.mean(dim=0)
+        covs = (torch.einsum("nbsc,nbtc->bsct", centred, centred) / len(paths) * scale2[:, None]).numpy()
+        rows = [covs[b][np.ix_(k - 1, range(covs.shape[2]), k - 1)].reshape(len(k), -1) for b, k in enumerate(steps)]
+        return self._per_series(rows, parts, steps, freqs, pd.MultiIndex.from_product([names, stamps[0]]))
 
     @classmethod
     def get_test_params(cls, parameter_set: str = "default") -> list[dict]:
