@@ -102,6 +102,23 @@ def test_unequal_lengths_padded_with_last_value(data_dir: Path) -> None:
         load_ucr("JapaneseVowels", data_dir=data_dir, pad="last", length=20)
 
 
+def test_pad_last_repeats_the_last_observed_value(tmp_path: Path) -> None:
+    # a series ending in '?' was padded with NaN; missing values within the series stay NaN
+    body = HEADER.format(uni="false", eq="false") + "1,2,?:?,?,?:a\n4,5,6,7:8,9,10,11:b\n"
+    _write(tmp_path, "Toy", body)
+    X, _ = load_ucr("Toy", data_dir=tmp_path, pad="last", length=5)
+    np.testing.assert_array_equal(X[0], [[1, 2, np.nan, 2, 2], [np.nan] * 5])
+    np.testing.assert_array_equal(X[1], [[4, 5, 6, 7, 7], [8, 9, 10, 11, 11]])
+
+
+def test_a_file_that_is_not_utf8_is_named_with_the_fix(tmp_path: Path) -> None:
+    path = _write(tmp_path, "Toy", "")
+    path.write_bytes(("#Sch\u00e4fer\n" + HEADER.format(uni="true", eq="true") + "1,2:a\n").encode("latin-1"))
+    with pytest.raises(ValueError, match="line 1: byte 0xe4 is not UTF-8.*re-save the file as UTF-8") as info:
+        load_ucr("Toy", data_dir=tmp_path)
+    assert str(info.value).startswith(str(path)) and not isinstance(info.value, UnicodeDecodeError)
+
+
 def test_list_ucr(data_dir: Path) -> None:
     names = list_ucr(data_dir)
     assert {"GunPoint", "BasicMotions", "JapaneseVowels", "ItalyPowerDemand", "ArrowHead"} <= set(names)

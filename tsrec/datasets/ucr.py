@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -118,25 +118,50 @@ def _read_ts(path: Path) -> tuple[list[list[np.ndarray]], list[str]]:
     cases: list[list[np.ndarray]] = []
     labels: list[str] = []
     declared: set[str] | None = None  # class labels, known once @data is reached
-    # utf-8-sig: some archive files start with a byte-order mark, which would hide a first comment
-    with open(path, encoding="utf-8-sig") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            line = raw.strip()
-            if not line or line.startswith(_COMMENTS):
+    for lineno, line in _lines(path):
+        try:
+            if declared is None:
+                declared = _header_line(line, header, lineno)
                 continue
-            try:
-                if declared is None:
-                    declared = _header_line(line, header, lineno)
-                    continue
-                series, label = _parse_case(line, lineno, declared)
-                _check_case(series, header, cases, lineno)
-            except ValueError as err:
-                raise ValueError(f"{path}: {err}") from None
-            cases.append(series)
-            labels.append(label)
+            series, label = _parse_case(line, lineno, declared)
+            _check_case(series, header, cases, lineno)
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from None
+        cases.append(series)
+        labels.append(label)
     if not cases:
         raise ValueError(f"{path}: no cases found (a file needs a header, @data, then one line per case)")
     return cases, labels
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """The file's stripped lines that are neither blank nor comments, with their line numbers."""
+    # utf-8-sig: some archive files start with a byte-order mark, which would hide a first comment
+    with open(path, encoding="utf-8-sig") as fh:
+        try:
+            for lineno, raw in enumerate(fh, start=1):
+                line = raw.strip()
+                if line and not line.startswith(_COMMENTS):
+                    yield lineno, line
+        except UnicodeDecodeError:
+            raise ValueError(f"{path}: {_not_utf8(path)}") from None
+
+
+def _not_utf8(path: Path) -> str:
+    """Where the first byte that is not UTF-8 lies, and how to re-save the file; the streaming
+    decoder's error gives an offset within one chunk only, so the file is decoded whole here."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        where = f"line {line}: byte {data[err.start]:#04x} is not UTF-8"
+    else:  # the file changed since it failed to decode
+        where = "not UTF-8 text"
+    return (
+        f"{where}; .ts files are read as UTF-8: re-save the file as UTF-8, e.g. "
+        "iconv -f latin1 -t utf-8 old.ts > new.ts if it is Latin-1"
+    )
 
 
 def _header_line(line: str, header: dict[str, str], lineno: int) -> set[str] | None:
@@ -173,7 +198,7 @@ def _check_case(series: list[np.ndarray], header: dict[str, str], cases: list, l
 
 
 def _stack(cases: list[list[np.ndarray]], pad: str, length: int | None, path: Path) -> np.ndarray:
-    """Cases -> [N, C, T] float64, padding at the end by repeating the last value if asked."""
+    """Cases -> [N, C, T] float64, padding at the end by repeating the last non-missing value if asked."""
     lengths = [c[0].size for c in cases]
     longest = max(lengths)
     if pad == "error":
@@ -191,8 +216,16 @@ def _stack(cases: list[list[np.ndarray]], pad: str, length: int | None, path: Pa
     for i, case in enumerate(cases):
         block = np.stack(case)
         out[i, :, : block.shape[1]] = block
-        out[i, :, block.shape[1] :] = block[:, -1:]
+        out[i, :, block.shape[1] :] = _last_observed(block)[:, None]
     return out
+
+
+def _last_observed(block: np.ndarray) -> np.ndarray:
+    """Each channel's last value that is not missing (NaN for a channel with none): a series ending in
+    ``?`` would otherwise be padded with NaN."""
+    seen = ~np.isnan(block)
+    last = block.shape[1] - 1 - np.argmax(seen[:, ::-1], axis=1)
+    return np.where(seen.any(axis=1), block[np.arange(len(block)), last], np.nan)
 
 
 def load_ucr(
@@ -218,8 +251,9 @@ def load_ucr(
         JapaneseVowels; found without importing sktime).
     pad : {"error", "last"}, default="error"
         What to do with unequal lengths (e.g. JapaneseVowels). ``"error"`` raises a ValueError.
-        ``"last"`` pads every series at its end by repeating its last value (per channel), up to
-        the longest series in the file or to ``length``.
+        ``"last"`` pads every series at its end by repeating its last non-missing value (per
+        channel), up to the longest series in the file or to ``length``; missing values within the
+        series, a trailing ``?`` included, stay NaN (``1,2,?`` padded to 4 is ``[1, 2, nan, 2]``).
     length : int, optional
         Padded length (requires ``pad="last"``). Give the same value for train and test so their
         shapes match; a series longer than ``length`` raises a ValueError (nothing is truncated).
