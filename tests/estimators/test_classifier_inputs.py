@@ -1,11 +1,14 @@
-"""Classifier inputs refused with a message that names the problem: empty axes, missing labels, and
-series whose magnitude overflows the networks (tsrec does not rescale a classifier's X)."""
+"""Classifier inputs refused with a message that names the problem (empty axes, missing labels, a
+single class, NaN/inf, ragged lists, unreadable panels, series whose magnitude overflows the networks:
+tsrec does not rescale a classifier's X) and inputs read as the same numpy array would be (sktime's
+df-list, DataFrames of array cells, nested lists of univariate series)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
+from sktime.datatypes import convert_to
 
 from tsrec import all_estimators
 from tsrec.estimators import PGNClassifier, SMambaClassifier
@@ -76,3 +79,98 @@ def test_predict_proba_refuses_non_finite_probabilities(cls, scale):
     for method in (clf.predict_proba, clf.predict):
         with pytest.raises(InputError, match=r"overflowed to NaN or inf at predict time; the largest \|X\| is 2\.33e"):
             method(X * scale)
+
+
+# ---- formats read as the numpy array they hold -----------------------------------------------
+
+X3 = RNG.normal(size=(12, 3, 10))
+
+
+@pytest.fixture(scope="module")
+def fitted3():
+    return PGNClassifier(hidden=4, max_epochs=1, random_state=0).fit(X3, Y)
+
+
+def test_df_list_is_read_as_channels_by_time(fitted3):
+    # each frame is (time, channels): it used to be stacked as 10 channels x 3 timepoints
+    frames = convert_to(X3, to_type="df-list")
+    clf = PGNClassifier(hidden=4, max_epochs=1, random_state=0).fit(frames, Y)
+    assert (clf.n_channels_, clf.n_timepoints_) == (3, 10)
+    np.testing.assert_allclose(clf.predict_proba(X3), fitted3.predict_proba(X3), rtol=1e-6)
+    np.testing.assert_array_equal(fitted3.predict_proba(frames), fitted3.predict_proba(X3))
+    # channels line up with X[0]'s by column name, not by position
+    shuffled = [frames[0], *(frame[frame.columns[::-1]] for frame in frames[1:])]
+    np.testing.assert_array_equal(fitted3.predict_proba(shuffled), fitted3.predict_proba(X3))
+
+
+def test_df_list_of_unequal_lengths_or_channels_is_refused(fitted3):
+    frames = convert_to(X3, to_type="df-list")
+    with pytest.raises(InputError, match=r"different lengths \(8 to 10 timepoints\).*pad=\"last\""):
+        fitted3.predict([*frames[:-1], frames[-1].iloc[:8]])
+    with pytest.raises(InputError, match=r"X\[11\] has columns \[.*\] but X\[0\] has .*same channels"):
+        fitted3.predict([*frames[:-1], frames[-1].iloc[:, :2]])
+
+
+def test_a_dataframe_of_array_cells_is_read_as_nested_univ(fitted3):
+    cells = pd.DataFrame({f"c{c}": list(X3[:, c]) for c in range(3)})
+    np.testing.assert_array_equal(fitted3.predict_proba(cells), fitted3.predict_proba(X3))
+
+
+def test_univariate_lists_are_brought_to_the_fitted_rank():
+    X2 = X[:, 0]
+    fitted2 = PGNClassifier(hidden=4, max_epochs=1, random_state=0).fit(X2, Y)
+    np.testing.assert_array_equal(fitted2.predict_proba(X2[:, None].tolist()), fitted2.predict_proba(X2))
+    fitted3d = PGNClassifier(hidden=4, max_epochs=1, random_state=0).fit(X2[:, None], Y)
+    np.testing.assert_array_equal(fitted3d.predict_proba(X2.tolist()), fitted3d.predict_proba(X2))
+
+
+# ---- inputs refused with the fix -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("samples", [
+    [RNG.normal(size=8 + i % 3) for i in range(12)],
+    [RNG.normal(size=(2, 8 + i % 3)) for i in range(12)],
+    [[RNG.normal(size=10), RNG.normal(size=8 + i % 3)] for i in range(12)],
+], ids=["1-D series", "(C, T) arrays", "channels of a sample"])
+def test_lists_of_unequal_lengths_are_refused_with_the_fix(samples):
+    with pytest.raises(InputError, match=r"different lengths \(8 to 10 timepoints\).*pad=\"last\""):
+        PGNClassifier(hidden=4, max_epochs=1).fit(samples, Y)
+
+
+def test_lists_of_samples_with_different_channels_are_refused():
+    samples = [RNG.normal(size=(1 + i % 2, 10)) for i in range(12)]
+    with pytest.raises(InputError, match=r"differ in their number of channels.*\(1,\), \(2,\)"):
+        PGNClassifier(hidden=4, max_epochs=1).fit(samples, Y)
+
+
+@pytest.mark.parametrize("change", [
+    lambda frame: frame.sample(frac=1, random_state=0),
+    lambda frame: pd.concat([frame, frame.iloc[:1]]),
+], ids=["unsorted", "duplicated row"])
+def test_a_multiindex_frame_that_is_no_panel_says_why(change):
+    # read as a flat table it failed with "inconsistent numbers of samples: [120, 12]"
+    panel = change(convert_to(X3, to_type="pd-multiindex"))
+    with pytest.raises(InputError, match=r"MultiIndex but is not a panel.*Use X\.sort_index\(\) to sort"):
+        PGNClassifier(hidden=4, max_epochs=1).fit(panel, Y)
+
+
+def test_nan_and_inf_are_counted_located_and_fixed_along_time(fitted3):
+    bad = X3.copy()
+    bad[3, 1, 9], bad[5, 0, 0], bad[6, 2, 4] = np.nan, np.nan, np.inf
+    # scikit-learn's message recommended imputers and HistGradientBoosting, which take no 3-D series
+    expected = (r"X contains 2 missing value\(s\) \(NaN\) and 1 infinite value\(s\).*the first at sample 3, "
+                r"channel 1, timepoint 9; .*fill missing values along time.*interpolate")
+    with pytest.raises(InputError, match=expected):
+        PGNClassifier(hidden=4, max_epochs=1).fit(bad, Y)
+    with pytest.raises(InputError, match=expected):
+        fitted3.predict(bad)
+    univariate = X[:, 0].copy()
+    univariate[4, 2] = np.nan
+    # one channel: the position names no channel
+    with pytest.raises(InputError, match=r"1 missing value\(s\) \(NaN\), the first at sample 4, timepoint 2;"):
+        PGNClassifier(hidden=4, max_epochs=1).fit(univariate, Y)
+
+
+def test_a_single_class_is_printed_as_a_plain_value():
+    with pytest.raises(InputError, match=r"y has only one class \('a'\); a classifier needs at least 2"):
+        PGNClassifier(hidden=4, max_epochs=1).fit(X, np.array(["a"] * 12))

@@ -2,7 +2,8 @@
 
 X is (n_samples, n_timepoints) for univariate series or (n_samples, n_channels, n_timepoints)
 for multivariate ones (sktime's numpy3D); sktime's pandas panel formats are converted at the
-door. Subclasses implement ``_build_encoder(n_channels, n_timepoints) -> (module, width)``.
+door (:mod:`tsrec.estimators._panels`). Subclasses implement ``_build_encoder(n_channels,
+n_timepoints) -> (module, width)``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sktime.base import BaseObject
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from tsrec.estimators import _engine, _persistence, _seeding
+from tsrec.estimators import _engine, _panels, _persistence, _seeding
 from tsrec.estimators._batches import batch_loader
 from tsrec.estimators._params import check_val_size, seed_of, training_config, warn_no_validation
 from tsrec.estimators.errors import InputError
@@ -46,45 +47,6 @@ class _Samples(Dataset):
 
 def _loader(x: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool, seed: int) -> DataLoader:
     return batch_loader(_Samples(x, y), batch_size, shuffle, seed)
-
-
-def _from_sktime_panel(X):
-    """Convert sktime's pandas panel formats to numpy3D; anything else passes through."""
-    if isinstance(X, pd.DataFrame) and (isinstance(X.index, pd.MultiIndex) or X.dtypes.eq(object).any()):
-        from sktime.datatypes import check_is_mtype, convert_to
-
-        for mtype in ("pd-multiindex", "nested_univ"):
-            valid, _, meta = check_is_mtype(X, mtype, return_metadata=["is_equal_length"])
-            if valid:
-                _check_equal_length(X, mtype, meta["is_equal_length"])
-                return convert_to(X, to_type="numpy3D")
-    return X
-
-
-def _check_equal_length(X: pd.DataFrame, mtype: str, equal: bool) -> None:
-    """Refuse a ragged panel before numpy's conversion fails on it with a message about shapes."""
-    if equal:
-        return
-    if mtype == "pd-multiindex":
-        lengths = X.groupby(level=0).size()
-    else:
-        lengths = X.map(len).stack()
-    raise InputError(
-        f"X holds series of different lengths ({lengths.min()} to {lengths.max()} timepoints) but a "
-        "classifier needs one length for all series and channels; pad or truncate them to a common "
-        "length first (UCR/UEA data: load_ucr(name, split, pad=\"last\"))"
-    )
-
-
-def _shape_of(X) -> tuple[int, ...] | None:
-    """X's shape without converting it; None when it has none to read (ragged lists, array-likes
-    that refuse numpy's functions): validate_data then explains."""
-    if hasattr(X, "shape"):
-        return tuple(X.shape)
-    try:
-        return np.shape(X)
-    except (ValueError, TypeError):
-        return None
 
 
 def _check_axes(X: np.ndarray) -> None:
@@ -126,7 +88,7 @@ def _overflow_error(X: np.ndarray, when: str) -> InputError:
 
 @contextlib.contextmanager
 def _overflow_as_input_error(X: np.ndarray, when: str):
-    """Turn a kernel's "contains NaN or inf" (X itself is finite: validate_data checked it) into an
+    """Turn a kernel's "contains NaN or inf" (X itself is finite: _panels.check_finite checked it) into an
     error about X's magnitude."""
     try:
         yield
@@ -177,17 +139,21 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
 
     # ---- data ----------------------------------------------------------------------------------
     def _as_3d(self, X, reset: bool) -> np.ndarray:
-        X = _from_sktime_panel(X)
+        X = _panels.as_stackable(X)
         if not reset:
             X = self._match_fitted_rank(X)
             # before validate_data, whose "X has n features" would hide a wrong rank or length
-            self._check_fitted_shape(_shape_of(X))
-        X = validate_data(self, X, reset=reset, dtype=np.float32, allow_nd=True, ensure_min_features=1)
+            self._check_fitted_shape(_panels.shape_of(X))
+        # NaN/inf are checked below: scikit-learn's message recommends imputers, which take no 3-D series
+        with _panels.samples_of_one_shape(X):
+            X = validate_data(self, X, reset=reset, dtype=np.float32, allow_nd=True, ensure_min_features=1,
+                              ensure_all_finite=False)
         _check_ndim(X.ndim)
         if reset:
             self.input_ndim_ = X.ndim
         X = X[:, None, :] if X.ndim == 2 else X
         _check_axes(X)
+        _panels.check_finite(X)
         if reset:
             self.n_channels_, self.n_timepoints_ = X.shape[1], X.shape[2]
         return X
@@ -217,13 +183,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
 
     def _match_fitted_rank(self, X):
         """Univariate data may come 2-D or 3-D with one channel; bring it to the fitted rank."""
-        if not isinstance(X, np.ndarray) or X.ndim not in (2, 3) or self.n_channels_ != 1:
-            return X
-        if X.ndim == 3 and self.input_ndim_ == 2 and X.shape[1] == 1:
-            return X[:, 0, :]
-        if X.ndim == 2 and self.input_ndim_ == 3:
-            return X[:, None, :]
-        return X
+        return _panels.as_rank(X, self.input_ndim_) if self.n_channels_ == 1 else X
 
     def _encode_labels(self, y, n_samples: int) -> np.ndarray:
         y = column_or_1d(y, warn=True)
@@ -232,7 +192,8 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         self.classes_, encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise InputError(
-                f"y has only one class ({self.classes_[0]!r}); a classifier needs at least 2 classes"
+                # tolist(): the plain value, not numpy 2's repr np.str_('a')
+                f"y has only one class ({self.classes_[:1].tolist()[0]!r}); a classifier needs at least 2 classes"
             )
         return encoded
 

@@ -1,0 +1,234 @@
+"""A classifier's X on its way to one numpy array: sktime's panel formats converted, and samples
+numpy cannot stack (series of different lengths, NaN or inf) refused with the reason and the fix.
+
+sktime's pandas formats are read with sktime's own checks: ``pd-multiindex`` (rows (instance,
+time)), ``nested_univ`` (one cell per sample and channel) and ``df-list`` (one (time, channels)
+frame per sample). A DataFrame whose cells are 1-D arrays is read as ``nested_univ``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from tsrec.estimators.errors import InputError
+
+_PANEL_MTYPES = ("pd-multiindex", "nested_univ")
+
+
+def as_stackable(X):
+    """``X`` with sktime's panel formats converted to numpy3D; other input passes through.
+
+    Parameters
+    ----------
+    X : array-like, DataFrame or list of DataFrames
+        The classifier's input, as the user passed it.
+
+    Returns
+    -------
+    array-like
+        numpy3D ``(n_samples, n_channels, n_timepoints)`` for a panel, else ``X`` itself.
+
+    Raises
+    ------
+    InputError
+        A panel sktime cannot read, or one whose series differ in length.
+    """
+    if isinstance(X, pd.DataFrame):
+        return _from_frame(X)
+    if isinstance(X, (list, tuple)) and len(X) and all(isinstance(x, pd.DataFrame) for x in X):
+        return _from_df_list(list(X))
+    return X
+
+
+@contextlib.contextmanager
+def samples_of_one_shape(X):
+    """Name the samples of a list that numpy fails to stack, which it reports only as an
+    "inhomogeneous shape"; diagnosed on failure only, so that a list is not stacked twice."""
+    try:
+        yield
+    except ValueError as err:
+        if not isinstance(X, (list, tuple)):
+            raise
+        try:
+            _check_same_shapes(X)
+        except InputError as named:
+            raise named from err
+        raise
+
+
+def _from_frame(X: pd.DataFrame):
+    """A pd-multiindex or nested_univ panel -> numpy3D; a plain table passes through."""
+    multiindex = isinstance(X.index, pd.MultiIndex)
+    if not multiindex and not X.dtypes.eq(object).any():
+        return X
+    from sktime.datatypes import check_is_mtype, convert_to
+
+    X = X if multiindex else _cells_as_series(X)
+    problems = {}
+    for mtype in _PANEL_MTYPES:
+        valid, problems[mtype], meta = check_is_mtype(X, mtype, return_metadata=["is_equal_length"])
+        if valid:
+            if not meta["is_equal_length"]:
+                _refuse_unequal_lengths(_panel_lengths(X, mtype))
+            return convert_to(X, to_type="numpy3D")
+    if multiindex:
+        # read as a flat table, its rows would be taken for samples: y's length or the shape would be blamed
+        raise InputError(
+            "X has a MultiIndex but is not a panel sktime can read (pd-multiindex: one row per (instance, time), "
+            f"sorted, no duplicates): {_as_x(problems['pd-multiindex'])}"
+        )
+    return X
+
+
+def _cells_as_series(X: pd.DataFrame) -> pd.DataFrame:
+    """Wrap 1-D array cells in pd.Series, the cell type sktime's nested_univ check requires."""
+    def is_series(cell) -> bool:
+        return isinstance(cell, pd.Series) or (isinstance(cell, (np.ndarray, list, tuple)) and np.ndim(cell) == 1)
+
+    if not len(X) or not X.map(is_series).all().all():
+        return X
+    return X.map(lambda cell: cell if isinstance(cell, pd.Series) else pd.Series(cell))
+
+
+def _panel_lengths(X: pd.DataFrame, mtype: str) -> Iterable[int]:
+    if mtype == "pd-multiindex":
+        return X.groupby(level=0).size()
+    return X.map(len).stack()
+
+
+def _from_df_list(frames: list[pd.DataFrame]) -> np.ndarray:
+    """sktime's df-list (one (time, channels) frame per sample) -> numpy3D (samples, channels, time)."""
+    from sktime.datatypes import check_is_mtype, convert_to
+
+    valid, problem, _ = check_is_mtype(frames, "df-list", return_metadata=[])
+    if not valid:
+        raise InputError(
+            "X is a list of DataFrames, read as sktime's df-list (one frame of rows time, columns channels per "
+            f"sample), but not a valid one: {_as_x(_first_frame_problem(frames) or problem)}"
+        )
+    _refuse_unequal_lengths(len(frame) for frame in frames)
+    columns = list(frames[0].columns)
+    for i, frame in enumerate(frames):
+        if set(frame.columns) != set(columns):
+            raise InputError(
+                f"X[{i}] has columns {list(frame.columns)} but X[0] has {columns}; every frame of a df-list "
+                "needs the same channels (columns)"
+            )
+    # sktime stacks each frame's columns by position: order them as X[0]'s so channels line up by name
+    return convert_to([frame[columns] for frame in frames], to_type="numpy3D")
+
+
+def _first_frame_problem(frames: list[pd.DataFrame]) -> str | None:
+    """sktime's reason for the first frame it refuses; its df-list message gives only the position."""
+    from sktime.datatypes import check_is_mtype
+
+    for i, frame in enumerate(frames):
+        valid, problem, _ = check_is_mtype(frame, "pd.DataFrame", return_metadata=[])
+        if not valid:
+            return f"X[{i}]: {problem}"
+    return None
+
+
+def _as_x(message: str) -> str:
+    """sktime's check message, with its name for the argument ("obj") replaced by the user's ("X")."""
+    return re.sub(r"\bobj\b", "X", message)
+
+
+def _refuse_unequal_lengths(lengths: Iterable[int]) -> None:
+    """Refuse a ragged panel before numpy's conversion fails on it with a message about shapes."""
+    lengths = list(lengths)
+    if min(lengths) == max(lengths):
+        return
+    raise InputError(
+        f"X holds series of different lengths ({min(lengths)} to {max(lengths)} timepoints) but a "
+        "classifier needs one length for all series and channels; pad or truncate them to a common "
+        "length first (UCR/UEA data: load_ucr(name, split, pad=\"last\"))"
+    )
+
+
+def _check_same_shapes(X: list | tuple) -> None:
+    """Refuse samples of different shapes (a ragged list); return when X has a shape."""
+    try:
+        np.shape(X)
+        return
+    except ValueError:
+        pass
+    layouts = [_sample_layout(sample) for sample in X]
+    leading = {lead for lead, _ in layouts}
+    if None in leading or len(leading) > 1:
+        shown = sorted(map(str, leading - {None}))[:5]
+        raise InputError(
+            f"X's samples differ in their number of channels or dimensions (leading shapes {', '.join(shown)}); "
+            "every sample needs the same layout: (n_timepoints,) for univariate series or (n_channels, "
+            "n_timepoints), so that X stacks into one array"
+        )
+    _refuse_unequal_lengths(n for _, lengths in layouts for n in lengths)
+
+
+def _sample_layout(sample) -> tuple[tuple[int, ...] | None, list[int]]:
+    """A sample's shape without its last axis, and the lengths of its series (None: no such layout)."""
+    shape = shape_of(sample)
+    if shape is not None:
+        return (shape[:-1], list(shape[-1:])) if shape else (None, [])
+    # channels of different lengths within one sample
+    channels = [shape_of(channel) for channel in sample]
+    if any(c is None or len(c) != 1 for c in channels):
+        return None, []
+    return (len(channels),), [c[0] for c in channels]
+
+
+def shape_of(X) -> tuple[int, ...] | None:
+    """X's shape without converting it; None when it has none to read (ragged lists, array-likes
+    that refuse numpy's functions): validate_data then explains."""
+    if hasattr(X, "shape"):
+        return tuple(X.shape)
+    try:
+        return np.shape(X)
+    except (ValueError, TypeError):
+        return None
+
+
+def as_rank(X, ndim: int):
+    """Univariate ``X`` (one channel) as a 2-D or 3-D ndarray; array-likes are converted as ndarrays are."""
+    shape = shape_of(X)
+    if shape is None or sp.issparse(X) or {len(shape), ndim} != {2, 3}:
+        return X
+    if ndim == 2:
+        return np.asarray(X)[:, 0, :] if shape[1] == 1 else X
+    return np.asarray(X)[:, None, :]
+
+
+def check_finite(X: np.ndarray) -> None:
+    """Refuse NaN or inf in numpy3D ``X`` with a fix for series (scikit-learn's imputers take 2-D tables only).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_channels, n_timepoints)
+
+    Raises
+    ------
+    InputError
+        Naming how many values are NaN or inf and where the first one is.
+    """
+    bad = ~np.isfinite(X)
+    if not bad.any():
+        return
+    n_nan = int(np.isnan(X).sum())
+    counts = [f"{n_nan} missing value(s) (NaN)"] if n_nan else []
+    if bad.sum() > n_nan:
+        counts.append(f"{int(bad.sum()) - n_nan} infinite value(s) (inf, or beyond float32's range of 3.4e38)")
+    sample, channel, step = np.unravel_index(np.argmax(bad), bad.shape)
+    where = f"sample {sample}, " + (f"channel {channel}, " if X.shape[1] > 1 else "") + f"timepoint {step}"
+    raise InputError(
+        f"X contains {' and '.join(counts)}, the first at {where}; the networks need finite series: fill "
+        "missing values along time within each series and channel, e.g. forward then backward fill or linear "
+        "interpolation (for one sample x of shape (n_channels, n_timepoints): "
+        "pd.DataFrame(x.T).interpolate(limit_direction='both').to_numpy().T), and replace inf (rescale X if its "
+        "values exceed float32's range)"
+    )
