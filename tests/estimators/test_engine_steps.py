@@ -69,7 +69,8 @@ def test_grouped_steps_keep_dropout_draws_in_order(monkeypatch):
 
 def test_each_minibatch_is_one_optimiser_step_in_groups(ar_series):
     counter = CountSteps()
-    fit_arnet(ar_series, trainer_kwargs={"callbacks": [counter]})
+    with _engine.extra_callbacks([counter]):  # trainer_kwargs would hand the fit a copy
+        fit_arnet(ar_series)
     assert counter.optimizer_steps == 3 * MINIBATCHES_PER_EPOCH
     assert counter.lightning_steps == 3 * -(-MINIBATCHES_PER_EPOCH // _engine.BATCHES_PER_STEP)
 
@@ -84,13 +85,15 @@ def test_each_minibatch_is_one_optimiser_step_in_groups(ar_series):
 )
 def test_options_that_count_steps_see_every_minibatch(ar_series, kwargs, lightning_steps, optimizer_steps):
     counter = CountSteps()
-    fit_arnet(ar_series, trainer_kwargs={"callbacks": [counter], **kwargs})
+    with _engine.extra_callbacks([counter]):
+        fit_arnet(ar_series, trainer_kwargs=kwargs)
     assert (counter.lightning_steps, counter.optimizer_steps) == (lightning_steps, optimizer_steps)
 
 
 def test_backward_hooks_still_fire_when_a_callback_listens(ar_series):
     listener = CountBackward()
-    fit_arnet(ar_series, trainer_kwargs={"callbacks": [listener]})
+    with _engine.extra_callbacks([listener]):
+        fit_arnet(ar_series)
     assert listener.backward_calls == listener.optimizer_steps > 0
 
 

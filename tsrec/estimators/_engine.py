@@ -1,7 +1,8 @@
 """The Lightning training engine shared by every tsrec estimator.
 
 One :class:`TrainingModule` wraps any network with its loss; :func:`train` builds a quiet, seeded
-``lightning.Trainer`` with early stopping and best-weights restore from Lightning's callbacks.
+``lightning.Trainer`` with early stopping and best-weights restore from Lightning's callbacks
+(the Trainer's construction, run and restore live in :mod:`tsrec.estimators._trainer`).
 Code outside an estimator (e.g. ``tsrec.tuning``) adds callbacks to the fits it starts with
 :func:`extra_callbacks`, so no estimator needs a constructor parameter for them.
 """
@@ -11,42 +12,23 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import itertools
-import logging
-import os
 import tempfile
 import time
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import lightning.pytorch as pl
 import torch
 from lightning.pytorch.accelerators import CPUAccelerator
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.plugins.precision import DoublePrecision, Precision
 from lightning.pytorch.strategies import SingleDeviceStrategy
 from lightning.pytorch.utilities.model_helpers import is_overridden
 from torch import nn
 from torch.utils.data import DataLoader
 
-from tsrec.estimators._ema import WarmStartEMA, averages_weights
+from tsrec.estimators._ema import averages_weights
+from tsrec.estimators._trainer import fit, make_trainer, own_callbacks, quiet_lightning, restore_best
 from tsrec.nn.optim import optimizer_groups
-
-_NOISY_LOGGERS = (
-    "lightning.pytorch.utilities.rank_zero",
-    "lightning.pytorch.accelerators.cuda",
-    "lightning.fabric.utilities.seed",
-    "lightning.pytorch.utilities.seed",
-)
-_NOISY_MESSAGES = (
-    ".*does not have many workers.*",
-    ".*The number of training batches.*",
-    ".*GPU available but not used.*",
-    ".*Checkpoint directory.*exists and is not empty.*",
-    ".*torch.nn.utils.weight_norm.*",
-    ".*LeafSpec.*",
-    ".*no `val_dataloader`.*",
-)
 
 # Trainer options that only Lightning's automatic optimisation loop implements
 _AUTOMATIC_ONLY = ("gradient_clip_val", "gradient_clip_algorithm", "accumulate_grad_batches")
@@ -119,6 +101,7 @@ class TrainingModule(pl.LightningModule):
         self.automatic_optimization = any(key in config.trainer_kwargs for key in _AUTOMATIC_ONLY)
         # (minibatches per Lightning step, minibatches per epoch) while train() groups them
         self.grouping: tuple[int, int] | None = None
+        self.val_grouped = False  # validation batches come in lists (BatchGroups, RankShare)
         self.direct_backward = False
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor | None:
@@ -150,18 +133,31 @@ class TrainingModule(pl.LightningModule):
             scheduler.step()
 
     def validation_step(self, batch, batch_idx: int) -> None:
-        for minibatch in batch if self.grouping else [batch]:
+        for minibatch in batch if self.val_grouped else [batch]:
             loss, count = self.loss_fn(self.network, minibatch)
             self._val["sum"] += float(loss) * count
             self._val["count"] += count
 
     def on_validation_epoch_end(self) -> None:
         # the exact mean over all validation items, not a mean of batch means
-        val = self._val["sum"] / max(self._val["count"], 1)
+        total, count = self._summed_over_processes(self._val["sum"], self._val["count"])
+        val = total / max(count, 1)
         self._val.update(sum=0.0, count=0)
         if not self.trainer.sanity_checking:
             self.history.append(val)
         self.log("val_loss", val, prog_bar=self.config.verbose)
+
+    def _summed_over_processes(self, total: float, count: int) -> tuple[float, float]:
+        """``total`` and ``count`` summed over every process of a multi-device fit.
+
+        Each process validates its share of the windows; without the sum they would log different
+        losses and could disagree on the best epoch and on when to stop.
+        """
+        if self.trainer.world_size == 1:
+            return total, count
+        both = torch.tensor([total, count], dtype=torch.float64, device=self.device)
+        total, count = self.trainer.strategy.reduce(both, reduce_op="sum").tolist()
+        return total, count
 
     def configure_optimizers(self):
         groups = optimizer_groups(self.network, self.config.lr, self.config.weight_decay)
@@ -170,34 +166,6 @@ class TrainingModule(pl.LightningModule):
             return optimizer
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self.lr_lambda)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
-
-
-@contextlib.contextmanager
-def quiet_lightning(verbose: bool) -> Iterator[None]:
-    """Silence Lightning's banners and hints unless ``verbose``; restore everything after."""
-    loggers = [logging.getLogger(name) for name in _NOISY_LOGGERS]
-    levels = [lg.level for lg in loggers]
-    # Trainer(deterministic=True) also resets warn-only mode, cudnn.benchmark and cuBLAS's workspace
-    deterministic = (torch.are_deterministic_algorithms_enabled(),
-                     torch.is_deterministic_algorithms_warn_only_enabled())
-    benchmark, workspace = torch.backends.cudnn.benchmark, os.environ.get("CUBLAS_WORKSPACE_CONFIG")
-    try:
-        with warnings.catch_warnings():
-            if not verbose:
-                for lg in loggers:
-                    lg.setLevel(logging.WARNING)
-            for message in _NOISY_MESSAGES:
-                warnings.filterwarnings("ignore", message=message)
-            yield
-    finally:
-        for lg, level in zip(loggers, levels):
-            lg.setLevel(level)
-        torch.use_deterministic_algorithms(deterministic[0], warn_only=deterministic[1])
-        torch.backends.cudnn.benchmark = benchmark
-        if workspace is None:
-            os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
-        else:
-            os.environ["CUBLAS_WORKSPACE_CONFIG"] = workspace
 
 
 @contextlib.contextmanager
@@ -240,46 +208,6 @@ class TrainingResult:
     seconds: float
 
 
-def _callbacks(config: TrainingConfig, has_val: bool, folder: str) -> list:
-    ema = [] if config.ema_decay is None else [WarmStartEMA(config.ema_decay, config.ema_start_step)]
-    if not has_val:
-        return ema
-    # a weight average enters a checkpoint only through its on_save_checkpoint hook, which
-    # Lightning skips for weights-only checkpoints: the best checkpoint must hold what was validated
-    checkpoint = ModelCheckpoint(dirpath=folder, monitor="val_loss", mode="min", save_top_k=1,
-                                 save_weights_only=not ema)
-    callbacks: list = [*ema, checkpoint]
-    if config.patience:
-        # strict=False: a run cut short by trainer_kwargs (e.g. max_steps) may end before any validation
-        callbacks.append(EarlyStopping(monitor="val_loss", mode="min", patience=config.patience, strict=False))
-    return callbacks
-
-
-def make_trainer(config: TrainingConfig, callbacks: list, has_val: bool) -> pl.Trainer:
-    """A Trainer with tsrec's quiet defaults; ``config.trainer_kwargs`` overrides any of them."""
-    options = dict(
-        max_epochs=config.max_epochs,
-        accelerator=config.accelerator,
-        devices=config.devices,
-        precision=config.precision,
-        deterministic=True,
-        logger=False,
-        enable_checkpointing=has_val,
-        enable_progress_bar=config.verbose,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        limit_val_batches=1.0 if has_val else 0,
-        callbacks=callbacks,
-    )
-    extra = dict(config.trainer_kwargs)
-    # the user's callbacks join tsrec's (checkpoint, early stopping, pruning) instead of replacing them
-    user_callbacks = extra.pop("callbacks", None) or []
-    if not isinstance(user_callbacks, (list, tuple)):
-        user_callbacks = [user_callbacks]
-    options.update(extra, callbacks=[*callbacks, *user_callbacks])
-    return pl.Trainer(**options)
-
-
 class BatchGroups:
     """Iterate ``loader`` in lists of up to ``size`` consecutive batches, one per Lightning step."""
 
@@ -294,6 +222,40 @@ class BatchGroups:
         batches = iter(self.loader)
         while group := list(itertools.islice(batches, self.size)):
             yield group
+
+
+class RankShare:
+    """This process's share of ``loader``'s batches, in lists of one: every world-size-th batch
+    from the process's rank on, so each batch is validated by exactly one process.
+
+    Lightning would shard a DataLoader with a DistributedSampler, which repeats batches until
+    every process has as many, and the validation loss would count those twice. A process left
+    a batch short gets an empty list instead, so that all run as many steps (a DDP forward may
+    communicate).
+    """
+
+    def __init__(self, loader: DataLoader) -> None:
+        self.loader = loader
+
+    def __len__(self) -> int:
+        _, world = _process_rank()
+        return -(-len(self.loader) // world)
+
+    def __iter__(self) -> Iterator[list]:
+        rank, world = _process_rank()
+        yield from ([batch] for batch in itertools.islice(self.loader, rank, None, world))
+        for _ in range(len(self) - len(range(rank, len(self.loader), world))):
+            yield []
+
+
+def _process_rank() -> tuple[int, int]:
+    """This process's rank and the number of processes: 0 and 1 outside a distributed fit.
+
+    Read while fitting, when the process group exists (not yet when the Trainer is built).
+    """
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
 
 
 def _group_size(module: TrainingModule, trainer: pl.Trainer) -> int:
@@ -324,6 +286,21 @@ def _backward_is_plain(module: TrainingModule, trainer: pl.Trainer) -> bool:
     return plain and not any(is_overridden(hook, obj, parent) for obj, parent in listeners for hook in _BACKWARD_HOOKS)
 
 
+def _loaders_for(module: TrainingModule, trainer: pl.Trainer, train_loader: DataLoader,
+                 val_loader: DataLoader | None) -> tuple[Iterable, Iterable | None]:
+    """The loaders as Lightning is to see them: minibatches grouped where they can be (see
+    :func:`_group_size`), and with several processes, each validating its own share."""
+    size = _group_size(module, trainer)
+    if size > 1:
+        module.grouping = (size, len(train_loader))
+        train_loader = BatchGroups(train_loader, size)
+        val_loader = None if val_loader is None else BatchGroups(val_loader, size)
+    elif val_loader is not None and trainer.world_size > 1:
+        val_loader = RankShare(val_loader)
+    module.val_grouped = isinstance(val_loader, (BatchGroups, RankShare))
+    return train_loader, val_loader
+
+
 def train(
     module: TrainingModule,
     train_loader: DataLoader,
@@ -335,29 +312,25 @@ def train(
     ``extra_callbacks`` (e.g. Optuna's pruning callback) join tsrec's own callbacks, followed by
     those added by any enclosing :func:`extra_callbacks` block. Lightning's per-batch hooks see
     a list of up to ``BATCHES_PER_STEP`` minibatches per step, unless Lightning must see
-    each minibatch (see :func:`_group_size`); per-epoch hooks are unchanged.
+    each minibatch (see :func:`_group_size`); per-epoch hooks are unchanged. Ctrl+C raises
+    KeyboardInterrupt; with several processes each ends with the same best weights.
     """
     config = module.config
     start = time.perf_counter()
-    with quiet_lightning(config.verbose), tempfile.TemporaryDirectory() as folder:
-        callbacks = _callbacks(config, val_loader is not None, folder) + list(extra_callbacks or [])
+    with quiet_lightning(), tempfile.TemporaryDirectory() as folder:
+        callbacks = own_callbacks(config, val_loader is not None, folder) + list(extra_callbacks or [])
         callbacks += _CONTEXT_CALLBACKS.get()
         trainer = make_trainer(config, callbacks, val_loader is not None)
-        size = _group_size(module, trainer)
         module.direct_backward = _backward_is_plain(module, trainer)
-        if size > 1:
-            module.grouping = (size, len(train_loader))
-            train_loader = BatchGroups(train_loader, size)
-            val_loader = None if val_loader is None else BatchGroups(val_loader, size)
         try:
-            trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader)
+            fit(trainer, module, *_loaders_for(module, trainer, train_loader, val_loader))
         finally:
-            module.grouping, module.direct_backward = None, False
-        best = _restore_best(module, callbacks)
+            module.grouping, module.val_grouped, module.direct_backward = None, False, False
+        best = restore_best(module, callbacks, trainer)
     module.network.cpu().eval()
     seconds = time.perf_counter() - start
     result = TrainingResult(trainer.current_epoch, list(module.history), best, seconds)
-    if config.verbose:
+    if config.verbose and trainer.is_global_zero:
         best_text = "n/a" if best is None else f"{best:.4g}"
         print(f"trained {result.epochs} epochs in {seconds:.1f}s, best val_loss {best_text}")
     return result
@@ -368,12 +341,3 @@ def network_dtype(network: nn.Module) -> torch.dtype:
     float32 for a network without floating parameters."""
     floating = [p.dtype for p in network.parameters() if p.is_floating_point()]
     return floating[0] if floating else torch.float32
-
-
-def _restore_best(module: TrainingModule, callbacks: list) -> float | None:
-    checkpoint = next((c for c in callbacks if isinstance(c, ModelCheckpoint)), None)
-    if checkpoint is None or not checkpoint.best_model_path:
-        return None
-    state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
-    module.load_state_dict(state["state_dict"])
-    return float(checkpoint.best_model_score)

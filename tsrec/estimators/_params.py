@@ -8,7 +8,8 @@ import warnings
 
 import lightning.pytorch as pl
 import numpy as np
-from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, Timer
+from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
 from tsrec._checks import check_float, check_int
 from tsrec.estimators._engine import TrainingConfig
@@ -98,8 +99,10 @@ def warn_no_validation(val_size: object, why: str) -> None:
     )
 
 
-def check_trainer_kwargs(kwargs: object) -> dict:
-    """Extra ``lightning.Trainer`` arguments: known ones, none that tsrec sets itself."""
+def check_trainer_kwargs(kwargs: object, patience: int | None = None) -> dict:
+    """Extra ``lightning.Trainer`` arguments: known ones, none that tsrec sets itself, none that
+    would train nothing, and no callback that duplicates tsrec's own (see :func:`_check_callbacks`).
+    """
     if kwargs is None:
         return {}
     if not isinstance(kwargs, dict):
@@ -114,13 +117,47 @@ def check_trainer_kwargs(kwargs: object) -> dict:
             raise ValueError(f"trainer_kwargs may not set {key!r}: {fix}")
     if kwargs.get("limit_val_batches") == 0:
         raise ValueError("trainer_kwargs may not set limit_val_batches=0: use the estimator's val_size=0 instead")
-    if kwargs.get("limit_train_batches") == 0:
-        raise ValueError("trainer_kwargs may not set limit_train_batches=0: it would train nothing")
-    callbacks = kwargs.get("callbacks") or []
-    callbacks = callbacks if isinstance(callbacks, (list, tuple)) else [callbacks]
-    if not all(isinstance(c, Callback) for c in callbacks):
-        raise ValueError("trainer_kwargs['callbacks'] must be a lightning Callback or a list of them")
+    _check_trains_something(kwargs)
+    _check_callbacks(kwargs.get("callbacks"), patience)
     return dict(kwargs)
+
+
+def _check_trains_something(kwargs: dict) -> None:
+    """Refuse limits that would end the fit before its first step, and a validation period of 0."""
+    for key in ("limit_train_batches", "max_steps"):
+        if kwargs.get(key) == 0:
+            raise ValueError(f"trainer_kwargs may not set {key}=0: it would train nothing")
+    if kwargs.get("max_time") is not None:
+        try:
+            seconds = Timer(duration=kwargs["max_time"]).time_remaining()
+        except (MisconfigurationException, TypeError, AttributeError, ValueError) as exc:
+            raise ValueError(
+                "trainer_kwargs['max_time'] must be a 'DD:HH:MM:SS' string, a datetime.timedelta or a dict of "
+                f"timedelta arguments, got {kwargs['max_time']!r}"
+            ) from exc
+        if seconds <= 0:
+            raise ValueError(f"trainer_kwargs may not set max_time={kwargs['max_time']!r}: it would train nothing")
+    check_int("trainer_kwargs['check_val_every_n_epoch']", kwargs.get("check_val_every_n_epoch"), allow_none=True)
+
+
+def _check_callbacks(callbacks: object, patience: int | None) -> None:
+    """Lightning callbacks, none on val_loss that tsrec has already: Lightning allows one
+    EarlyStopping or ModelCheckpoint per monitored metric."""
+    callbacks = list(callbacks) if isinstance(callbacks, (list, tuple)) else [] if callbacks is None else [callbacks]
+    for callback in callbacks:
+        if not isinstance(callback, Callback):
+            raise ValueError("trainer_kwargs['callbacks'] must be a lightning Callback or a list of them")
+        on_val_loss = getattr(callback, "monitor", None) == "val_loss"
+        if on_val_loss and isinstance(callback, ModelCheckpoint):
+            raise ValueError(
+                "trainer_kwargs['callbacks'] has a ModelCheckpoint on val_loss: tsrec keeps the best val_loss "
+                "checkpoint itself and restores its weights after every fit; remove it, or monitor another metric"
+            )
+        if on_val_loss and isinstance(callback, EarlyStopping) and patience is not None:
+            raise ValueError(
+                f"trainer_kwargs['callbacks'] has an EarlyStopping on val_loss, but tsrec stops early on val_loss "
+                f"itself (patience={patience}); set patience=None to use yours, or remove yours and set patience="
+            )
 
 
 def check_device_params(accelerator: object, devices: object, precision: object) -> None:
@@ -166,7 +203,7 @@ def training_config(est: object) -> TrainingConfig:
         precision=est.precision,
         seed=seed_of(est.random_state),
         verbose=check_bool("verbose", est.verbose),
-        trainer_kwargs=check_trainer_kwargs(est.trainer_kwargs),
+        trainer_kwargs=check_trainer_kwargs(est.trainer_kwargs, patience),
         **_ema_params(est),
     )
 

@@ -1,0 +1,94 @@
+"""The Trainer of a fit: Ctrl+C, the user's callbacks and Trainer arguments, and what verbose prints."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import signal
+
+import numpy as np
+import pytest
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+
+from tsrec.estimators import CycleNetForecaster
+from tsrec.estimators._engine import TrainingConfig, make_trainer
+
+SMALL = dict(lookback=24, horizon=6, cycle_length=10, max_epochs=2, val_size=0.2, random_state=0)
+
+
+def _series(n: int = 200) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return np.sin(np.arange(n) / 5.0) + 0.1 * rng.standard_normal(n)
+
+
+class Raise(Callback):
+    """Raise ``error`` at the end of the first training epoch, as a Ctrl+C there would."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def on_train_epoch_end(self, trainer, pl_module):
+        raise self.error
+
+
+def test_ctrl_c_during_fit_raises_keyboard_interrupt():
+    handler = signal.getsignal(signal.SIGINT)
+    est = CycleNetForecaster(**SMALL, trainer_kwargs={"callbacks": [Raise(KeyboardInterrupt())]})
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(_series())
+    assert signal.getsignal(signal.SIGINT) is handler
+    assert not est.is_fitted
+
+
+def test_other_system_exits_pass_through():
+    est = CycleNetForecaster(**SMALL, trainer_kwargs={"callbacks": [Raise(SystemExit(3))]})
+    with pytest.raises(SystemExit) as exit_info:
+        est.fit(_series())
+    assert exit_info.value.code == 3
+
+
+@pytest.mark.parametrize(
+    "trainer_kwargs, patience, message",
+    [
+        ({"callbacks": [EarlyStopping("val_loss", patience=3)]}, 2, "set patience=None to use yours"),
+        ({"callbacks": ModelCheckpoint(monitor="val_loss")}, None, "keeps the best val_loss checkpoint itself"),
+        ({"check_val_every_n_epoch": 0}, None, r"check_val_every_n_epoch'\] must be an integer >= 1, got 0"),
+        ({"max_steps": 0}, None, "max_steps=0: it would train nothing"),
+        ({"max_time": "00:00:00:00"}, None, "max_time='00:00:00:00': it would train nothing"),
+        ({"max_time": datetime.timedelta(0)}, None, "it would train nothing"),
+        ({"max_time": {"seconds": 0}}, None, "it would train nothing"),
+        ({"max_time": "one hour"}, None, "must be a 'DD:HH:MM:SS' string"),
+    ],
+)
+def test_trainer_kwargs_that_cannot_work_are_refused(trainer_kwargs, patience, message):
+    est = CycleNetForecaster(**SMALL, patience=patience, trainer_kwargs=trainer_kwargs)
+    with pytest.raises(ValueError, match=message):
+        est.fit(_series())
+
+
+def test_trainer_kwargs_that_train_are_accepted(tmp_path):
+    kwargs = {"max_time": {"minutes": 5}, "check_val_every_n_epoch": 1, "max_steps": -1,
+              "callbacks": [ModelCheckpoint(dirpath=tmp_path, monitor=None)]}
+    est = CycleNetForecaster(**SMALL, trainer_kwargs=kwargs).fit(_series())
+    assert est.history_["epochs"] == 2
+    assert [path.name for path in tmp_path.iterdir()] == ["epoch=1-step=2.ckpt"]  # the copy saved
+
+
+BANNERS = ("GPU available", "TPU available", "litlogger", "Tip:", "limit_val_batches", "Trainer.fit` stopped")
+
+
+def test_verbose_fit_shows_progress_and_summary_only(capfd, caplog):
+    caplog.set_level(logging.INFO)
+    CycleNetForecaster(**SMALL, verbose=True).fit(_series())
+    out, err = capfd.readouterr()
+    assert "trained 2 epochs in" in out
+    assert "Epoch 1" in out + err  # the progress bar
+    shown = out + err + caplog.text
+    assert not [banner for banner in BANNERS if banner in shown]
+
+
+def test_trainer_leaves_full_validation_to_lightnings_default(caplog):
+    caplog.set_level(logging.INFO)
+    trainer = make_trainer(TrainingConfig(accelerator="cpu", devices=1), [], has_val=True)
+    assert trainer.limit_val_batches == 1.0
+    assert "limit_val_batches" not in caplog.text

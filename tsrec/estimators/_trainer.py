@@ -1,0 +1,154 @@
+"""The Lightning ``Trainer`` of one tsrec fit: built quiet, run, and its best weights restored.
+
+:mod:`tsrec.estimators._engine` owns the training module and the loop around these steps; this
+module owns what talks to the Trainer itself: Lightning's loggers and hints, tsrec's callbacks
+(best checkpoint, early stopping, weight average), Ctrl+C, and handing the best checkpoint's
+weights to every process of a multi-device fit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import warnings
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.trainer.states import TrainerStatus
+
+from tsrec.estimators._ema import WarmStartEMA
+
+if TYPE_CHECKING:  # the engine imports this module
+    from tsrec.estimators._engine import TrainingConfig
+
+# Lightning's info loggers stay at WARNING even with verbose=True: verbose means tsrec's progress
+# bar and summary line, not Lightning's hardware banners, hints and adverts
+_NOISY_LOGGERS = (
+    "lightning.pytorch.utilities.rank_zero",
+    "lightning.pytorch.accelerators.cuda",
+    "lightning.fabric.utilities.seed",
+    "lightning.pytorch.utilities.seed",
+    "lightning.fabric.utilities.distributed",
+)
+_NOISY_MESSAGES = (
+    ".*does not have many workers.*",
+    ".*The number of training batches.*",
+    ".*GPU available but not used.*",
+    ".*Checkpoint directory.*exists and is not empty.*",
+    ".*torch.nn.utils.weight_norm.*",
+    ".*LeafSpec.*",
+    ".*no `val_dataloader`.*",
+    # TrainingModule sums the validation loss over the processes itself before logging it
+    ".*sync_dist=True.*",
+)
+
+
+@contextlib.contextmanager
+def quiet_lightning() -> Iterator[None]:
+    """Silence Lightning's banners and hints, and restore the settings a Trainer changes, after."""
+    loggers = [logging.getLogger(name) for name in _NOISY_LOGGERS]
+    levels = [lg.level for lg in loggers]
+    # Trainer(deterministic=True) also resets warn-only mode, cudnn.benchmark and cuBLAS's workspace
+    deterministic = (torch.are_deterministic_algorithms_enabled(),
+                     torch.is_deterministic_algorithms_warn_only_enabled())
+    benchmark, workspace = torch.backends.cudnn.benchmark, os.environ.get("CUBLAS_WORKSPACE_CONFIG")
+    try:
+        with warnings.catch_warnings():
+            for lg in loggers:
+                lg.setLevel(logging.WARNING)
+            for message in _NOISY_MESSAGES:
+                warnings.filterwarnings("ignore", message=message)
+            yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+        torch.use_deterministic_algorithms(deterministic[0], warn_only=deterministic[1])
+        torch.backends.cudnn.benchmark = benchmark
+        if workspace is None:
+            os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
+        else:
+            os.environ["CUBLAS_WORKSPACE_CONFIG"] = workspace
+
+
+def own_callbacks(config: TrainingConfig, has_val: bool, folder: str) -> list:
+    """tsrec's callbacks: a weight average if asked for; with validation data the best
+    checkpoint (kept in ``folder``) and early stopping."""
+    ema = [] if config.ema_decay is None else [WarmStartEMA(config.ema_decay, config.ema_start_step)]
+    if not has_val:
+        return ema
+    # a weight average enters a checkpoint only through its on_save_checkpoint hook, which
+    # Lightning skips for weights-only checkpoints: the best checkpoint must hold what was validated
+    checkpoint = ModelCheckpoint(dirpath=folder, monitor="val_loss", mode="min", save_top_k=1,
+                                 save_weights_only=not ema)
+    callbacks: list = [*ema, checkpoint]
+    if config.patience:
+        # strict=False: a run cut short by trainer_kwargs (e.g. max_steps) may end before any validation
+        callbacks.append(EarlyStopping(monitor="val_loss", mode="min", patience=config.patience, strict=False))
+    return callbacks
+
+
+def make_trainer(config: TrainingConfig, callbacks: list, has_val: bool) -> pl.Trainer:
+    """A Trainer with tsrec's quiet defaults; ``config.trainer_kwargs`` overrides any of them."""
+    options = dict(
+        max_epochs=config.max_epochs,
+        accelerator=config.accelerator,
+        devices=config.devices,
+        precision=config.precision,
+        deterministic=True,
+        logger=False,
+        enable_checkpointing=has_val,
+        enable_progress_bar=config.verbose,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        callbacks=callbacks,
+    )
+    if not has_val:
+        options["limit_val_batches"] = 0
+    extra = dict(config.trainer_kwargs)
+    # the user's callbacks join tsrec's (checkpoint, early stopping, pruning) instead of replacing them
+    user_callbacks = extra.pop("callbacks", None) or []
+    if not isinstance(user_callbacks, (list, tuple)):
+        user_callbacks = [user_callbacks]
+    options.update(extra, callbacks=[*callbacks, *user_callbacks])
+    return pl.Trainer(**options)
+
+
+def fit(trainer: pl.Trainer, module: pl.LightningModule, train_loader: object, val_loader: object) -> None:
+    """``trainer.fit``, with Ctrl+C coming out as the KeyboardInterrupt it was.
+
+    Lightning catches a KeyboardInterrupt, shuts the fit down and calls ``sys.exit(1)``, which
+    would end a notebook's kernel or a caller's ``except KeyboardInterrupt`` cleanup; any other
+    SystemExit passes through unchanged.
+    """
+    try:
+        trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader)
+    except SystemExit as stop:
+        interrupt = stop.__context__  # sys.exit(1) is called while handling the interrupt
+        if trainer.state.status == TrainerStatus.INTERRUPTED and isinstance(interrupt, KeyboardInterrupt):
+            raise interrupt from None
+        raise
+
+
+def restore_best(module: pl.LightningModule, callbacks: list, trainer: pl.Trainer) -> float | None:
+    """Load the best checkpoint's weights into ``module`` in every process; its val_loss, or None.
+
+    Only the first process writes checkpoints, into its own temporary folder (perhaps on another
+    machine), so it reads the best one and broadcasts the weights: a no-op on one device.
+    """
+    checkpoint = next((c for c in callbacks if isinstance(c, ModelCheckpoint)), None)
+    if checkpoint is None:
+        return None
+    best = None
+    if trainer.is_global_zero and checkpoint.best_model_path:
+        state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
+        best = (state["state_dict"], float(checkpoint.best_model_score))
+    best = trainer.strategy.broadcast(best)
+    if best is None:
+        return None
+    module.load_state_dict(best[0])
+    return best[1]
+
