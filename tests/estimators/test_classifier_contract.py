@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from lightning.pytorch.callbacks import Callback
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -16,6 +18,7 @@ import tsrec
 from tsrec import all_estimators
 from tsrec.datasets.ucr import load_ucr
 from tsrec.estimators import PGNClassifier
+from tsrec.estimators._engine import extra_callbacks
 
 CLASSIFIERS = all_estimators(kind="classifier")
 IDS = [n for n, _ in CLASSIFIERS]
@@ -177,3 +180,28 @@ def test_float64_network_predicts_and_round_trips(tmp_path):
     loaded = tsrec.load(clf.save(tmp_path / "clf"))
     assert next(loaded.network_.parameters()).dtype == torch.float64
     np.testing.assert_array_equal(loaded.predict_proba(X), proba)
+
+
+class _InterruptTraining(Callback):
+    def on_train_epoch_start(self, trainer, pl_module):
+        raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("failure", ["bad parameter", "interrupted"])
+def test_a_failed_refit_leaves_the_classifier_unfitted_not_half_fitted(failure):
+    rng = np.random.default_rng(0)
+    X2, y2 = rng.normal(size=(20, 2, 12)).astype(np.float32), np.repeat(["a", "b"], 10)
+    X3, y3 = rng.normal(size=(30, 12)).astype(np.float32), np.repeat(["x", "y", "z"], 10)
+    clf = PGNClassifier(hidden=4, max_epochs=1, val_size=0.0, random_state=0).fit(X2, y2)
+    if failure == "bad parameter":
+        clf.set_params(batch_size=0)
+        with pytest.raises(ValueError, match="batch_size"):
+            clf.fit(X3, y3)
+    else:
+        with extra_callbacks([_InterruptTraining()]), pytest.raises(KeyboardInterrupt):
+            clf.fit(X3, y3)
+    assert not [k for k in vars(clf) if k.endswith("_") and not k.startswith("_")]
+    with pytest.raises(NotFittedError):
+        clf.predict(X3[:2])
+    clf.set_params(batch_size=8)
+    assert clf.fit(X3, y3).predict_proba(X3[:2]).shape == (2, 3)  # and it fits again

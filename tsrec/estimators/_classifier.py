@@ -199,7 +199,23 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
 
     # ---- public API ------------------------------------------------------------------------------
     def fit(self, X, y):
-        """Fit to series ``X`` and labels ``y``; returns self."""
+        """Fit to series ``X`` and labels ``y``; returns self.
+
+        A fit that fails (bad input, an error or Ctrl+C while training) leaves the classifier
+        unfitted, as sktime leaves a forecaster: never the new classes with the old network.
+        """
+        self._forget_fit()
+        try:
+            return self._fit(X, y)
+        except BaseException:
+            self._forget_fit()
+            raise
+
+    def _forget_fit(self) -> None:
+        for name in [key for key in vars(self) if key.endswith("_") and not key.startswith("_")]:
+            delattr(self, name)
+
+    def _fit(self, X, y):
         self._check_params()
         if y is None:
             raise ValueError("requires y to be passed, but the target y is None; pass the class labels")
