@@ -69,7 +69,7 @@ def test_grouped_steps_keep_dropout_draws_in_order(monkeypatch):
 
 def test_each_minibatch_is_one_optimiser_step_in_groups(ar_series):
     counter = CountSteps()
-    with _engine.extra_callbacks([counter]):  # trainer_kwargs would hand the fit a copy
+    with _engine.extra_callbacks([counter]):
         fit_arnet(ar_series)
     assert counter.optimizer_steps == 3 * MINIBATCHES_PER_EPOCH
     assert counter.lightning_steps == 3 * -(-MINIBATCHES_PER_EPOCH // _engine.BATCHES_PER_STEP)

@@ -118,8 +118,10 @@ def check_trainer_kwargs(kwargs: object, patience: int | None = None) -> dict:
     if kwargs.get("limit_val_batches") == 0:
         raise ValueError("trainer_kwargs may not set limit_val_batches=0: use the estimator's val_size=0 instead")
     _check_trains_something(kwargs)
-    _check_callbacks(kwargs.get("callbacks"), patience)
-    return dict(kwargs)
+    checked = dict(kwargs)
+    if "callbacks" in checked:  # a list, as the Trainer builder joins them to tsrec's own
+        checked["callbacks"] = _check_callbacks(checked["callbacks"], patience)
+    return checked
 
 
 def _check_trains_something(kwargs: dict) -> None:
@@ -140,8 +142,8 @@ def _check_trains_something(kwargs: dict) -> None:
     check_int("trainer_kwargs['check_val_every_n_epoch']", kwargs.get("check_val_every_n_epoch"), allow_none=True)
 
 
-def _check_callbacks(callbacks: object, patience: int | None) -> None:
-    """Lightning callbacks, none on val_loss that tsrec has already: Lightning allows one
+def _check_callbacks(callbacks: object, patience: int | None) -> list:
+    """Lightning callbacks as a list, none on val_loss that tsrec has already: Lightning allows one
     EarlyStopping or ModelCheckpoint per monitored metric."""
     callbacks = list(callbacks) if isinstance(callbacks, (list, tuple)) else [] if callbacks is None else [callbacks]
     for callback in callbacks:
@@ -158,6 +160,7 @@ def _check_callbacks(callbacks: object, patience: int | None) -> None:
                 f"trainer_kwargs['callbacks'] has an EarlyStopping on val_loss, but tsrec stops early on val_loss "
                 f"itself (patience={patience}); set patience=None to use yours, or remove yours and set patience="
             )
+    return callbacks
 
 
 def check_device_params(accelerator: object, devices: object, precision: object) -> None:

@@ -109,11 +109,9 @@ def make_trainer(config: TrainingConfig, callbacks: list, has_val: bool) -> pl.T
     if not has_val:
         options["limit_val_batches"] = 0
     extra = dict(config.trainer_kwargs)
-    # the user's callbacks join tsrec's (checkpoint, early stopping, pruning) instead of replacing them
-    user_callbacks = extra.pop("callbacks", None) or []
-    if not isinstance(user_callbacks, (list, tuple)):
-        user_callbacks = [user_callbacks]
-    options.update(extra, callbacks=[*callbacks, *user_callbacks])
+    # the user's callbacks (a list, from check_trainer_kwargs) join tsrec's (checkpoint, early
+    # stopping, pruning) instead of replacing them
+    options.update(extra, callbacks=[*callbacks, *extra.pop("callbacks", [])])
     return pl.Trainer(**options)
 
 
