@@ -10,7 +10,7 @@ from sktime.forecasting.base import ForecastingHorizon
 
 from tsrec.estimators import ARNetForecaster, CycleNetForecaster
 from tsrec.estimators._timeindex import positions, step_positions
-from tsrec.estimators.errors import InputError
+from tsrec.estimators.errors import InputError, InSampleError
 
 HOLIDAYS = pd.offsets.CustomBusinessDay(holidays=["2020-01-06", "2020-02-14"], weekmask="Mon Tue Wed Thu")
 FREQS = ["BME", "BMS", "BQE", "BQS-JAN", "BYE", "BYS", "2BME", "SME", "SMS", "CBME", HOLIDAYS]
@@ -56,3 +56,19 @@ def test_a_business_month_is_its_calendar_month_for_a_cycle():
 def test_steps_that_cannot_be_counted_are_refused_clearly(freq):
     with pytest.raises(InputError, match=f"steps of '{freq}' cannot be counted .* resample them"):
         ARNetForecaster(n_lags=3, horizon=2, max_epochs=1).fit(series(freq))
+
+
+@pytest.mark.parametrize("freq", ["BME", HOLIDAYS], ids=str)
+def test_stamps_given_to_fit_stay_those_stamps_after_an_update(freq):
+    # sktime cannot place these stamps, so tsrec hands it steps; an update must not shift them
+    y = series(freq)
+    est = ARNetForecaster(n_lags=3, horizon=3, max_epochs=1, random_state=0)
+    est.fit(y.iloc[:34], fh=ForecastingHorizon(y.index[36:38], is_relative=False))
+    est.update(y.iloc[34:35], update_params=False)
+    assert est.predict().index.equals(y.index[36:38])
+    est.update(y.iloc[35:37], update_params=False)  # the first stamp is now in the data
+    with pytest.raises(InSampleError, match="not after the end"):
+        est.predict()
+    stamps = ForecastingHorizon(y.index[38:40], is_relative=False)
+    assert est.predict(fh=stamps).index.equals(y.index[38:40])
+    assert est.predict().index.equals(y.index[38:40])  # the last fh given, as sktime keeps it

@@ -51,6 +51,19 @@ def test_phase_follows_the_time_index_not_the_row_number():
     assert out[:, :, 0].tolist() == [[4.0, 5.0], [9.0, 10.0]]
 
 
+def test_a_numpy_context_of_a_model_fitted_on_positions_is_refused():
+    # an array cannot say where its rows lie: read as positions 0, 1, ... it would restart the phase
+    values = 5 + np.sin(2 * np.pi * np.arange(101) / 24)
+    est = CycleNetForecaster(lookback=24, horizon=6, cycle_length=24, max_epochs=1, val_size=0.0, random_state=0)
+    est.fit(values, fh=range(1, 7))
+    with pytest.raises(ValueError, match="NumPy array.*pd.RangeIndex"):
+        est.predict(y=values[-24:])
+    with pytest.raises(ValueError, match="NumPy array.*pd.RangeIndex"):
+        est.forecast_windows(values[-40:])
+    same_rows = pd.Series(values[-24:], index=pd.RangeIndex(77, 101))
+    np.testing.assert_allclose(est.predict(y=same_rows).to_numpy().ravel(), np.asarray(est.predict()).ravel())
+
+
 def test_mlp_backbone_and_no_revin_train():
     y, _ = make_seasonal(n_samples=600, period=24)
     est = CycleNetForecaster(lookback=48, horizon=24, backbone="mlp", d_model=16, use_revin=False, max_epochs=2)

@@ -300,3 +300,29 @@ def test_a_longer_context_at_its_own_step_keeps_it_or_the_stamp_readers_message(
     reader = CycleNetForecaster(lookback=5, horizon=2, cycle_length=5, max_epochs=1, random_state=0).fit(BUSINESS)
     with pytest.raises(InputError, match="y has a step of D but the fitted data a step of B"):
         reader.predict(fh=[1], y=daily)
+
+
+@pytest.mark.parametrize("empty", [None, series(0), np.empty((0, 1))], ids=["None", "empty Series", "empty array"])
+def test_an_empty_update_warns_and_changes_nothing_as_in_sktime(empty):
+    est = cyclenet(series())
+    before = state(est)
+    with pytest.warns(UserWarning, match="empty y passed to update"):
+        est.update(empty)
+    assert_unchanged(est, before)
+    with pytest.warns(UserWarning, match="empty y passed to update_predict"):
+        forecast = est.update_predict_single(empty)
+    np.testing.assert_array_equal(forecast.to_numpy(), before[2])
+    assert_unchanged(est, before)
+
+
+def test_forecasters_refuse_sktimes_remember_data_false_which_would_drop_the_data_they_forecast_from():
+    assert CycleNetForecaster().get_config()["remember_data"] is True  # whatever sktime's default
+    est = CycleNetForecaster(cycle_length=4, **TINY).set_config(remember_data=False)
+    with pytest.raises(ValueError, match=r"remember_data=False.*set_config\(remember_data=True\)"):
+        est.fit(series(), fh=[1, 2])
+    fitted = cyclenet(series())
+    before = state(fitted)
+    fitted.set_config(remember_data=False)
+    with pytest.raises(ValueError, match="remember_data=False"):
+        fitted.update(series(70).iloc[60:], update_params=False)
+    assert_unchanged(fitted, before)

@@ -1,28 +1,53 @@
-"""All-windows evaluation of a fitted forecaster (the benchmark protocol: no dropped windows)."""
+"""Forecasts from new data: a new context (``predict(y=...)``), and all-windows evaluation (the
+benchmark protocol: no dropped windows)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import torch
 from sktime.datatypes import convert_to
 
 from tsrec._checks import check_int
 from tsrec.estimators._engine import network_dtype
+from tsrec.estimators._horizon import aligned_fh, steps_per_series
 from tsrec.estimators._newdata import check_forecast, check_scaled, series_name
-from tsrec.estimators._series import check_raw_y, split_panel
-from tsrec.estimators._steps import context_steps
+from tsrec.estimators._series import FLAT_MTYPES, check_raw_y, join_panel, split_panel
+from tsrec.estimators._steps import check_array_context, context_steps
 from tsrec.estimators._timeindex import in_zone, positions
 from tsrec.estimators.errors import InputError
 
 
-def _series_parts(est, y) -> list:
+def new_parts(est, y) -> tuple[str, pd.DataFrame, list]:
+    """New data ``y`` for a fitted ``est``, checked: its sktime mtype, inner frame and series."""
     est.check_is_fitted()
-    check_raw_y(y)
-    inner = convert_to(y, to_type=["pd.DataFrame", "pd-multiindex", "pd_multiindex_hier"])
-    # predict(y=...)'s check: a count alone would let swapped columns through, forecast silently wrong
+    mtype = check_raw_y(y)
+    inner = convert_to(y, to_type=FLAT_MTYPES)
+    # a count alone would let swapped columns through, forecast silently wrong
     est._check_variates(inner, named=not isinstance(y, np.ndarray))
+    check_array_context(est, y)
+    return mtype, inner, split_panel(inner)
+
+
+def predict_new_context(est, fh: object, y) -> object:
+    """``est.predict(fh, y=y)``: forecasts after the new context ``y``, in its container."""
+    mtype, inner, parts = new_parts(est, y)
+    est._check_lengths(parts, est._lookback_length(), with_horizon=False)
+    freqs = context_steps(est, parts)
+    known = {key: freq for (key, _), freq in zip(parts, freqs)}
+    aligned = aligned_fh(fh if fh is not None else est._given_fh(), inner, known)
+    if aligned is None:
+        raise ValueError("no fh was given in fit or predict; pass fh, e.g. fh=[1, 2, 3]")
+    frames = est._forecast(parts, steps_per_series(aligned, parts, known), [0] * len(parts), freqs)
+    out = join_panel([k for k, _ in parts], frames, list(inner.index.names))
+    if mtype == "pd.Series":  # sktime's converter drops a Series' name
+        return out.iloc[:, 0].rename(y.name)
+    return convert_to(out, to_type=mtype)
+
+
+def _series_parts(est, y) -> list:
+    parts = new_parts(est, y)[2]
     width = est._lookback_length() + est._horizon_length()
-    parts = split_panel(inner)
     for key, df in parts:
         if len(df) < width:
             raise InputError(f"{series_name(key)} has {len(df)} rows; a window needs lookback + horizon = {width}")

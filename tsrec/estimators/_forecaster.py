@@ -16,19 +16,17 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.preprocessing import StandardScaler
-from sktime.datatypes import convert_to
 from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 from torch import nn
 
 from tsrec.estimators import _engine, _evaluate, _newdata, _persistence, _seeding, _steps, _updates
 from tsrec.estimators._horizon import aligned_fh, relative_steps, steps_per_series
 from tsrec.estimators._params import check_levels, check_val_size, training_config, warn_no_validation
-from tsrec.estimators._series import check_raw_y, join_panel, split_panel, time_index
+from tsrec.estimators._series import FLAT_MTYPES, check_raw_y, join_panel, split_panel, time_index
 from tsrec.estimators._timeindex import future_index, in_zone, positions, stamp_offset_ns
 from tsrec.estimators._windows import build_windows, cut_point, window_loader
 from tsrec.estimators.errors import InputError
 
-INNER_MTYPES = ["pd.DataFrame", "pd-multiindex", "pd_multiindex_hier"]
 #: what sktime takes as a series or panel, and as a forecasting horizon
 SeriesLike = pd.Series | pd.DataFrame | np.ndarray
 FhLike = ForecastingHorizon | int | list | range | np.ndarray | pd.Index | None
@@ -56,8 +54,8 @@ class DeepForecaster(BaseForecaster):
     _tags = {
         "authors": ["tsrec developers"],
         "maintainers": ["tsrec developers"],
-        "y_inner_mtype": INNER_MTYPES,
-        "X_inner_mtype": INNER_MTYPES,
+        "y_inner_mtype": FLAT_MTYPES,
+        "X_inner_mtype": FLAT_MTYPES,
         "capability:exogenous": False,
         "capability:multivariate": True,
         "capability:insample": False,
@@ -68,6 +66,8 @@ class DeepForecaster(BaseForecaster):
         "capability:random_state": True,
         "python_dependencies": ["torch", "lightning"],
     }
+    # tsrec forecasts from the end of the stored series (sktime 1.3 plans to stop storing them by default)
+    _config = {"remember_data": True}
 
     #: False for models that roll their own state past the horizon instead of feeding forecasts
     #: back in as inputs: their network takes ``network(x, steps)`` (closed-loop decoders), or
@@ -114,7 +114,10 @@ class DeepForecaster(BaseForecaster):
     def fit(self, y: SeriesLike, X: SeriesLike | None = None, fh: FhLike = None) -> DeepForecaster:
         """Fit to ``y`` (Series, DataFrame, NumPy array or (series id, time) panel); see sktime."""
         check_raw_y(y)
-        return super().fit(y, X=X, fh=aligned_fh(fh, y))
+        _updates.check_remembers_data(self)
+        super().fit(y, X=X, fh=aligned_fh(fh, y))
+        self._fh_given = fh  # see _checked_fh
+        return self
 
     def update(self, y: SeriesLike, X: SeriesLike | None = None, update_params: bool = True) -> DeepForecaster:
         """Append new observations ``y`` (the fitted variates) and move the cutoff; see sktime.
@@ -126,6 +129,9 @@ class DeepForecaster(BaseForecaster):
         its last context, so it refuses ``update_params=True`` (which would refit on it).
         """
         self.check_is_fitted()
+        if _updates.is_empty(y):  # sktime warns that nothing was updated, and changes nothing
+            return super().update(y, X=X, update_params=update_params)
+        _updates.check_remembers_data(self)
         if update_params and getattr(self, "_context_only", False):
             raise InputError(
                 f"this forecaster was restored by tsrec.load(), which keeps only the last "
@@ -146,6 +152,8 @@ class DeepForecaster(BaseForecaster):
         """:meth:`update` with ``y``, then :meth:`predict` ``fh``: checked as ``update`` is, and all or
         nothing (sktime's own version stores ``y`` before any check; its ``update_predict`` calls
         this for every window)."""
+        if _updates.is_empty(y):  # sktime warns and forecasts without updating
+            return super().update_predict_single(y=y, fh=fh, X=X, update_params=update_params)
         with _updates.unchanged_on_error(self):
             self.update(y, X=X, update_params=update_params)
             return self.predict(fh=fh, X=X)
@@ -161,16 +169,23 @@ class DeepForecaster(BaseForecaster):
         """
         if y is None:  # fit's fh too: its stamps may be in another time zone
             return super().predict(fh=self._checked_fh(fh), X=X)
-        return self._predict_new_context(fh, y)
+        return _evaluate.predict_new_context(self, fh, y)
 
     def _checked_fh(self, fh: object) -> ForecastingHorizon | None:
         """``fh`` (or fit's) in the fitted terms (:func:`aligned_fh`); in-sample steps or stamps, or
         stamps off a series' time grid, raise here rather than in sktime."""
         y = self._y if self.is_fitted else None
-        fh = aligned_fh(fh if fh is not None else self._fh, y, _steps.held_steps(self))
-        if fh is not None and fh.is_relative:
-            relative_steps(fh)
-        return fh
+        aligned = aligned_fh(fh if fh is not None else self._given_fh(), y, _steps.held_steps(self))
+        if aligned is not None and aligned.is_relative:
+            relative_steps(aligned)
+        if fh is not None:
+            self._fh_given = fh
+        return aligned
+
+    def _given_fh(self) -> object:
+        """The last fh given (to fit or a forecast), as given: sktime keeps it aligned, and stamps it
+        cannot place (business month ends) as steps, which an update would shift to other stamps."""
+        return getattr(self, "_fh_given", self._fh)
 
     # probabilistic forecasts (LS4) read fh as predict does; for other models sktime says they make none
     def predict_interval(
@@ -357,30 +372,9 @@ class DeepForecaster(BaseForecaster):
             position = position + horizon
         return torch.cat(outputs, dim=1)
 
-    def _predict_new_context(self, fh: FhLike, y: SeriesLike) -> SeriesLike:
-        self.check_is_fitted()
-        mtype = check_raw_y(y)
-        inner = convert_to(y, to_type=INNER_MTYPES)
-        self._check_variates(inner, named=not isinstance(y, np.ndarray))
-        parts = split_panel(inner)
-        self._check_lengths(parts, self._lookback_length(), with_horizon=False)
-        freqs = _steps.context_steps(self, parts)
-        steps = self._new_context_steps(fh, inner, {key: freq for (key, _), freq in zip(parts, freqs)})
-        frames = self._forecast(parts, steps, [0] * len(parts), freqs)
-        out = join_panel([k for k, _ in parts], frames, list(inner.index.names))
-        if mtype == "pd.Series":  # sktime's converter drops a Series' name
-            return out.iloc[:, 0].rename(y.name)
-        return convert_to(out, to_type=mtype)
-
     def _fitted_zone(self) -> object:
         """The time zone of the fitted stamps; None if naive or not date-times."""
         return getattr(time_index(self._y), "tz", None)
-
-    def _new_context_steps(self, fh: object, inner: pd.DataFrame, known: dict) -> list[np.ndarray]:
-        fh = aligned_fh(fh if fh is not None else self._fh, inner, known)
-        if fh is None:
-            raise ValueError("no fh was given in fit or predict; pass fh, e.g. fh=[1, 2, 3]")
-        return steps_per_series(fh, split_panel(inner), known)
 
     def forecast_windows(self, y: SeriesLike, batch_size: int = 1024) -> np.ndarray:
         """Forecast every complete window of ``y`` in one pass, for evaluation.

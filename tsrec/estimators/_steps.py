@@ -17,7 +17,7 @@ from pandas.errors import PerformanceWarning
 from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import CustomBusinessDay, CustomBusinessMonthBegin, CustomBusinessMonthEnd
 
-from tsrec.estimators._newdata import check_steps, check_zone_awareness, series_name, step_text
+from tsrec.estimators._newdata import check_steps, check_zone_awareness, series_name, step_text, uses_stamps
 from tsrec.estimators._series import time_index
 from tsrec.estimators._timeindex import in_zone, infer_freq, known_step
 from tsrec.estimators.errors import InputError, LoadError
@@ -87,6 +87,25 @@ def context_steps(est, parts: list) -> list:
     if first is not None:  # absent from pickles of older versions
         check_steps(zoned, first, est.network_meta_, "the fitted data", steps)
     return steps
+
+
+def check_array_context(est, y: object) -> None:
+    """A NumPy context has no positions: refuse it where the model reads them from an integer index.
+
+    A model fitted on an integer index that reads the stamps (CycleNet's cycle: position mod
+    ``cycle_length``) would read an array's rows as positions 0, 1, ... and restart its phase
+    there. (A model fitted on date-times refuses integer contexts anyway, in ``context_steps``.)
+    """
+    fitted = time_index(est._y)
+    if not isinstance(y, np.ndarray) or not uses_stamps(est.network_meta_):
+        return
+    if isinstance(fitted, (pd.DatetimeIndex, pd.PeriodIndex)):
+        return
+    raise InputError(
+        "y is a NumPy array, but the model was fitted on an integer time index and reads the rows' "
+        "positions (the phase of its cycle); an array cannot say where its rows lie, so pass it with "
+        "their positions, e.g. pd.Series(y, index=pd.RangeIndex(start, start + len(y)))"
+    )
 
 
 def _context_step(index: pd.Index, key: object, fitted: object) -> object:

@@ -21,6 +21,23 @@ from tsrec.estimators._series import FLAT_MTYPES, check_raw_y
 from tsrec.estimators._steps import held_steps
 
 
+def is_empty(y: object) -> bool:
+    """Whether ``y`` holds no rows (None too): sktime's ``update`` then warns and changes nothing,
+    and its ``update_predict_single`` forecasts without updating."""
+    return y is None or (hasattr(y, "__len__") and len(y) == 0)
+
+
+def check_remembers_data(est) -> None:
+    """tsrec forecasts from the end of the series sktime stores, so its config must keep them."""
+    if not est.get_config()["remember_data"]:
+        raise ValueError(
+            f"{type(est).__name__} has sktime's config remember_data=False, but tsrec forecasters forecast "
+            "from the end of the stored data and need it stored; call est.set_config(remember_data=True) "
+            "(the default), or to keep a pickle small save the model with est.save(folder), which keeps "
+            "only the last lookback rows"
+        )
+
+
 def checked_rows(est, y: object) -> tuple[pd.DataFrame, str]:
     """The rows ``y`` of ``est.update`` as a frame in the fitted terms, and the sktime mtype of ``y``.
 
