@@ -7,9 +7,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pytest
 import torch
 
-from tsrec.estimators import PGNClassifier
+import tsrec
+from tsrec.estimators import ARNetForecaster, PGNClassifier, PGNForecaster, SMambaClassifier
 
 
 def _data():
@@ -51,6 +53,49 @@ def test_fit_restores_the_callers_torch_settings():
         torch.backends.cudnn.benchmark = before[2]
         if before[3] is not None:
             os.environ["CUBLAS_WORKSPACE_CONFIG"] = before[3]
+
+
+SERIES = np.sin(np.arange(120) / 4.0) + 2
+
+
+def _fitted_models() -> list:
+    X, y = _data()
+    return [
+        PGNClassifier(hidden=4, max_epochs=1, random_state=0).fit(X, y),
+        SMambaClassifier(d_model=8, d_ff=8, e_layers=1, max_epochs=1, random_state=0).fit(X, y),
+        ARNetForecaster(n_lags=6, horizon=2, max_epochs=1, random_state=0).fit(SERIES, fh=[1, 2]),
+        PGNForecaster(lookback=8, horizon=4, period=4, max_epochs=1, random_state=0).fit(SERIES, fh=[1, 2]),
+    ]
+
+
+def _outputs(models: list) -> list:
+    X, _ = _data()
+    return [m.predict_proba(X) if hasattr(m, "classes_") else np.asarray(m.predict()) for m in models]
+
+
+def test_a_float64_torch_default_changes_neither_the_weights_nor_the_results():
+    # the precision parameter says what networks compute in; float64 weights met float32 batches
+    expected = _outputs(_fitted_models())
+    torch.set_default_dtype(torch.float64)
+    try:
+        models = _fitted_models()
+        got = _outputs(models)
+    finally:
+        torch.set_default_dtype(torch.float32)
+    assert all(p.dtype == torch.float32 for m in models for p in m.network_.parameters())
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("which", [0, 2], ids=["classifier", "forecaster"])
+def test_loading_a_model_draws_none_of_the_callers_random_numbers(tmp_path, which):
+    model = _fitted_models()[which]
+    model.save(tmp_path / "model")
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    tsrec.load(tmp_path / "model")
+    assert torch.equal(torch.rand(3), expected)
 
 
 def test_a_child_forked_during_a_fit_can_fit():

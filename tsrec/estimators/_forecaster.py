@@ -276,7 +276,8 @@ class DeepForecaster(BaseForecaster):
 
     def _restore(self, state: dict, parts: list) -> DeepForecaster:
         self.network_meta_ = state["network_meta"]
-        self.network_ = self._build_network(self.n_channels_, self.network_meta_)
+        with _seeding.seeded(0):  # its random initial weights are replaced: draw none of the caller's
+            self.network_ = self._build_network(self.n_channels_, self.network_meta_)
         _persistence.load_network_weights(self.network_, state["weights"], type(self).__name__)
         self.scaler_ = state["scaler"]
         self.history_ = state["history"]

@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 
 from tsrec.estimators._folder import FORMAT, FORMAT_VERSION, write_folder
+from tsrec.estimators._seeding import seeded
 from tsrec.estimators.errors import LoadError
 
 
@@ -305,8 +306,9 @@ def load_classifier(cls: type, config: dict, tensors: dict):
     est.input_ndim_ = fitted["input_ndim"]
     est.n_channels_, est.n_timepoints_ = fitted["n_channels"], fitted["n_timepoints"]
     est.history_ = fitted["history"]
-    encoder, width = est._build_encoder(est.n_channels_, est.n_timepoints_)
-    est.network_ = SequenceClassifier(encoder, width, len(est.classes_))
+    with seeded(0):  # its random initial weights are replaced: draw none of the caller's
+        encoder, width = est._build_encoder(est.n_channels_, est.n_timepoints_)
+        est.network_ = SequenceClassifier(encoder, width, len(est.classes_))
     weights = {k[len("network."):]: v for k, v in tensors.items() if k.startswith("network.")}
     load_network_weights(est.network_, weights, cls.__name__)
     return est

@@ -31,8 +31,21 @@ def seeded(seed: int) -> Iterator[None]:
     """Seed torch inside a forked RNG so the caller's global random state is left untouched.
 
     Holds the process-wide fit lock: fits started from several threads run one at a time.
+    Networks built inside are float32 whatever the caller's ``torch.set_default_dtype`` (the
+    ``precision`` parameter says what they compute in; a float64 default gave float64 weights
+    that float32 batches could not meet).
     """
     devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-    with _FIT_LOCK, torch.random.fork_rng(devices=devices):
+    with _FIT_LOCK, torch.random.fork_rng(devices=devices), _default_dtype(torch.float32):
         torch.manual_seed(seed)
         yield
+
+
+@contextlib.contextmanager
+def _default_dtype(dtype: torch.dtype) -> Iterator[None]:
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(before)
