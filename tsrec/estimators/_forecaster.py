@@ -22,8 +22,10 @@ from torch import nn
 from tsrec.estimators import _engine, _evaluate, _newdata, _persistence, _seeding, _steps, _updates
 from tsrec.estimators._horizon import aligned_fh, relative_steps, steps_per_series
 from tsrec.estimators._params import check_levels, check_val_size, training_config, warn_no_validation
-from tsrec.estimators._series import FLAT_MTYPES, check_raw_y, join_panel, split_panel, time_index
-from tsrec.estimators._timeindex import future_index, in_zone, positions, stamp_offset_ns
+from tsrec.estimators._series import (
+    FLAT_MTYPES, check_raw_y, forecast_frames, join_panel, scaled_contexts, split_panel, time_level,
+)
+from tsrec.estimators._timeindex import in_zone, positions, stamp_offset_ns
 from tsrec.estimators._windows import build_windows, cut_point, window_loader
 from tsrec.estimators.errors import InputError
 
@@ -336,11 +338,7 @@ class DeepForecaster(BaseForecaster):
             # float64 before unscaling: a float32 forecast of a series near 1e9 loses its digits
             path = self._forecast_path(x, position, int(max(s.max() for s in steps))).cpu().double().numpy()
         _newdata.check_forecast(path, [key for key, _ in parts])
-        return [
-            pd.DataFrame(self.scaler_.inverse_transform(values[k - 1]), index=future_index(df.index, f, k),
-                         columns=df.columns)
-            for values, k, (_, df), f in zip(path, steps, parts, freqs)
-        ]
+        return forecast_frames(self.scaler_, path, steps, parts, freqs)
 
     def _contexts(self, parts: list, offsets: list[int], freqs: list | None = None
                   ) -> tuple[torch.Tensor, torch.Tensor, list]:
@@ -348,7 +346,7 @@ class DeepForecaster(BaseForecaster):
         positions, and each series' step (``freqs``; by default the learned steps of stored series)."""
         lookback = self._lookback_length()
         freqs = _steps.held_list(self, parts) if freqs is None else freqs
-        context = np.stack([self.scaler_.transform(df.to_numpy(float)[-lookback:]) for _, df in parts])
+        context = scaled_contexts(self.scaler_, parts, lookback)
         _newdata.check_scaled(context, "the context", [key for key, _ in parts])
         tz = self._fitted_zone()  # calendar features and cycle phases are the fitted zone's wall-clock time
         start = [positions(in_zone(df.index, tz), f)[-lookback] + off for (_, df), f, off in zip(parts, freqs, offsets)]
@@ -375,7 +373,7 @@ class DeepForecaster(BaseForecaster):
 
     def _fitted_zone(self) -> object:
         """The time zone of the fitted stamps; None if naive or not date-times."""
-        return getattr(time_index(self._y), "tz", None)
+        return getattr(time_level(self._y), "tz", None)
 
     def forecast_windows(self, y: SeriesLike, batch_size: int = 1024) -> np.ndarray:
         """Forecast every complete window of ``y`` in one pass, for evaluation.

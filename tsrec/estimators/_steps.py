@@ -18,7 +18,7 @@ from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import CustomBusinessDay, CustomBusinessMonthBegin, CustomBusinessMonthEnd
 
 from tsrec.estimators._newdata import check_steps, check_zone_awareness, series_name, step_text, uses_stamps
-from tsrec.estimators._series import time_index
+from tsrec.estimators._series import time_level
 from tsrec.estimators._timeindex import in_zone, infer_freq, known_step
 from tsrec.estimators.errors import InputError, LoadError
 
@@ -80,8 +80,9 @@ def context_steps(est, parts: list) -> list:
     they lie on its grid, else at their own step, which takes three stamps to tell. A model that
     reads the stamps needs the fitted step (and place within it) for every series.
     """
-    check_zone_awareness(parts, time_index(est._y))
-    zoned = [(key, df.set_axis(in_zone(df.index, est._fitted_zone()))) for key, df in parts]
+    check_zone_awareness(parts, time_level(est._y))
+    tz = est._fitted_zone()
+    zoned = [(key, df.set_axis(in_zone(df.index, tz))) for key, df in parts]
     held, first = held_steps(est), getattr(est, "_fit_step", None)
     steps = [_context_step(df.index, key, held.get(key, first)) for key, df in zoned]
     if first is not None:  # absent from pickles of older versions
@@ -96,7 +97,7 @@ def check_array_context(est, y: object) -> None:
     ``cycle_length``) would read an array's rows as positions 0, 1, ... and restart its phase
     there. (A model fitted on date-times refuses integer contexts anyway, in ``context_steps``.)
     """
-    fitted = time_index(est._y)
+    fitted = time_level(est._y)
     if not isinstance(y, np.ndarray) or not uses_stamps(est.network_meta_):
         return
     if isinstance(fitted, (pd.DatetimeIndex, pd.PeriodIndex)):

@@ -236,6 +236,31 @@ def future_index(index: pd.Index, freq: object, steps: np.ndarray) -> pd.Index:
     return pd.Index(int(last) + steps * int(freq), name=index.name)
 
 
+def future_indexes(indexes: list, freqs: list, steps: list) -> list[pd.Index]:
+    """:func:`future_index` of each series; series ending at the same stamp, in the same kind of
+    index and at the same step, share one (an index is immutable; each took ~0.4 ms to build)."""
+    made, out = {}, []
+    for index, freq, k in zip(indexes, freqs, steps):
+        k = np.asarray(k, dtype=np.int64)
+        try:
+            key = _future_key(index, freq, k)
+            if key not in made:
+                made[key] = future_index(index, freq, k)
+        except TypeError:  # something unhashable (a custom offset's attribute, an index name)
+            out.append(future_index(index, freq, k))
+            continue
+        out.append(made[key])
+    return out
+
+
+def _future_key(index: pd.Index, freq: object, steps: np.ndarray) -> tuple:
+    """What :func:`future_index` reads; the dtype holds the unit, zone and period frequency, the
+    type and name of the step tell "D" and "24h" (equal offsets) apart."""
+    last = index.asi8[-1] if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)) else index[-1]
+    name = getattr(freq, "freqstr", None)
+    return type(index), str(index.dtype), index.name, last, type(freq), name, freq, steps.tobytes()
+
+
 def _stamps_after(last: pd.Timestamp, freq: object, steps: np.ndarray) -> pd.DatetimeIndex:
     """``last + k * freq`` for each ``k`` of ``steps``, in the unit that Timestamp arithmetic gives."""
     if isinstance(freq, Tick):  # a fixed duration: one vectorised sum, not one Timestamp per step
