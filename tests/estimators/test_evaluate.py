@@ -79,3 +79,21 @@ def test_a_series_too_short_for_one_window_is_named_as_predict_names_it(est):
     panel = pd.concat({"p": y, "q": y}, names=["id", "time"])
     with pytest.raises(InputError, match=r"^series 'p' of y has 5 rows"):
         est.forecast_windows(panel)
+
+
+def test_forecasts_of_many_windows_take_about_their_own_size_in_memory(est):
+    # the batches are unscaled into the result, not collected and concatenated (3x its size at peak)
+    import tracemalloc
+
+    long = pd.DataFrame(np.random.default_rng(0).normal(size=(20000, 2)), columns=["a", "b"],
+                        index=pd.date_range("2024-01-01", periods=20000, freq="h"))
+    batched = est.forecast_windows(long, batch_size=64)
+    tracemalloc.start()
+    try:
+        again = est.forecast_windows(long, batch_size=64)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(again, batched)
+    assert peak < 1.6 * again.nbytes, (peak, again.nbytes)
+    np.testing.assert_array_equal(est.forecast_windows(long.iloc[:300], batch_size=1000), batched[:289])

@@ -55,14 +55,20 @@ def _series_parts(est, y) -> list:
 
 
 def forecast_windows(est, y, batch_size: int = 1024) -> np.ndarray:
-    """Forecasts of every complete window of every series of ``y`` (see the forecaster method)."""
+    """Forecasts of every complete window of every series of ``y`` (see the forecaster method).
+
+    Each batch is unscaled into one preallocated array: the result is the only large allocation
+    (collecting the batches and concatenating them peaked at three times its size).
+    """
     batch_size = check_int("batch_size", batch_size)
     lookback, horizon = est._lookback_length(), est._horizon_length()
-    outputs = []
     network = est.network_
     parts = _series_parts(est, y)
     # calendar features or a cycle phase at another step would be wrong; a few rows cannot tell the step
     steps = context_steps(est, parts)
+    counts = [len(df) - horizon - lookback + 1 for _, df in parts]
+    forecasts = np.empty((sum(counts), horizon, est.n_channels_))
+    row = 0
     for (_, df), step in zip(parts, steps):
         scaled = est.scaler_.transform(df.to_numpy(float))
         check_scaled(scaled, "y")
@@ -70,17 +76,16 @@ def forecast_windows(est, y, batch_size: int = 1024) -> np.ndarray:
         # the fitted zone's wall-clock time, as predict(y=...) reads it: a context in UTC names the same instants
         position = torch.as_tensor(positions(in_zone(df.index, est._fitted_zone()), step))
         inputs = values[: len(df) - horizon].unfold(0, lookback, 1)  # (n, channels, lookback)
-        starts = position[: len(inputs)]
         with torch.no_grad():
             for begin in range(0, len(inputs), batch_size):
                 x = inputs[begin : begin + batch_size].transpose(1, 2)
-                pos = starts[begin : begin + batch_size]
-                pred = network(x, pos) if network.uses_position else network(x)
-                outputs.append(pred.double().numpy())
-    forecasts = np.concatenate(outputs)
-    check_forecast(forecasts)
-    shape = forecasts.shape
-    return est.scaler_.inverse_transform(forecasts.reshape(-1, shape[-1])).reshape(shape)
+                pos = position[begin : begin + len(x)]
+                pred = (network(x, pos) if network.uses_position else network(x)).double().numpy()
+                check_forecast(pred)
+                forecasts[row : row + len(pred)] = est.scaler_.inverse_transform(
+                    pred.reshape(-1, pred.shape[-1])).reshape(pred.shape)
+                row += len(pred)
+    return forecasts
 
 
 def window_targets(est, y) -> np.ndarray:

@@ -349,7 +349,8 @@ class DeepForecaster(BaseForecaster):
         context = scaled_contexts(self.scaler_, parts, lookback)
         _newdata.check_scaled(context, "the context", [key for key, _ in parts])
         tz = self._fitted_zone()  # calendar features and cycle phases are the fitted zone's wall-clock time
-        start = [positions(in_zone(df.index, tz), f)[-lookback] + off for (_, df), f, off in zip(parts, freqs, offsets)]
+        # positions count from a fixed origin: the last lookback stamps tell them (a long history cost O(rows))
+        start = [positions(in_zone(df.index[-lookback:], tz), f)[0] + off for (_, df), f, off in zip(parts, freqs, offsets)]
         dtype = _engine.network_dtype(self.network_)
         return torch.as_tensor(context, dtype=dtype), torch.as_tensor(np.asarray(start, dtype=np.int64)), freqs
 
