@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from pandas.errors import PerformanceWarning
 from pandas.tseries.frequencies import to_offset
-from pandas.tseries.offsets import CustomBusinessDay, CustomBusinessMonthBegin, CustomBusinessMonthEnd
+from pandas.tseries.offsets import CustomBusinessDay, CustomBusinessMonthBegin, CustomBusinessMonthEnd, Day, Tick
 
 from tsrec.estimators._newdata import check_steps, check_zone_awareness, series_name, step_text, uses_stamps
 from tsrec.estimators._series import time_level
@@ -65,11 +65,26 @@ def on_grid(index: pd.Index, step: object) -> bool:
     if isinstance(step, int) or isinstance(index, pd.PeriodIndex):
         integers = isinstance(step, int) and pd.api.types.is_integer_dtype(index.dtype)
         return integers and bool(np.all(np.diff(np.asarray(index, dtype=np.int64)) == step))
-    if not isinstance(index, pd.DatetimeIndex) or not step.is_on_offset(index[0]):
+    if not isinstance(index, pd.DatetimeIndex):
+        return False
+    fixed = _fixed_units(index, step)
+    if fixed is not None:  # integer differences: ~0.2 ms a series less than adding the step to each stamp
+        return bool(np.all(np.diff(index.asi8) == fixed))
+    if not step.is_on_offset(index[0]):
         return False
     with warnings.catch_warnings():  # custom business days are added one stamp at a time
         warnings.simplefilter("ignore", PerformanceWarning)
         return bool((index[:-1] + step == index[1:]).all())
+
+
+def _fixed_units(index: pd.DatetimeIndex, step: object) -> int | float | None:
+    """``step`` in units of the stamps ``index`` where adding it to a stamp adds that many units (a
+    fixed duration; a calendar day of naive stamps), every stamp on its grid; else None. A step
+    finer than the unit (NaN here) puts no two stamps a step apart."""
+    if not isinstance(step, Tick) and not (isinstance(step, Day) and index.tz is None and not step.normalize):
+        return None
+    unit_ns = pd.Timedelta(1, unit=index.unit).value
+    return step.nanos // unit_ns if step.nanos % unit_ns == 0 else float("nan")
 
 
 def context_steps(est, parts: list) -> list:
@@ -82,12 +97,18 @@ def context_steps(est, parts: list) -> list:
     """
     check_zone_awareness(parts, time_level(est._y))
     tz = est._fitted_zone()
-    zoned = [(key, df.set_axis(in_zone(df.index, tz))) for key, df in parts]
+    zoned = [(key, _in_zone(df, tz)) for key, df in parts]
     held, first = held_steps(est), getattr(est, "_fit_step", None)
     steps = [_context_step(df.index, key, held.get(key, first)) for key, df in zoned]
     if first is not None:  # absent from pickles of older versions
         check_steps(zoned, first, est.network_meta_, "the fitted data", steps)
     return steps
+
+
+def _in_zone(df: pd.DataFrame, tz: object) -> pd.DataFrame:
+    """``df`` with its stamps in the zone ``tz``; itself where they stay (set_axis cost ~50 us)."""
+    index = in_zone(df.index, tz)
+    return df if index is df.index else df.set_axis(index)
 
 
 def check_array_context(est, y: object) -> None:
