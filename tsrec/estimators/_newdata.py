@@ -20,6 +20,7 @@ from tsrec.estimators._timeindex import (
     infer_freq,
     known_step,
     same_step,
+    shared_future_index,
     stamp_offset_ns,
     step_positions,
     zone_fix,
@@ -72,12 +73,14 @@ def check_update_rows(stored: pd.DataFrame, new: pd.DataFrame, steps: dict | Non
             f"{list(known)[:5]}); update only known series, fit again with all series, or forecast a new "
             "series from its own context with predict(fh, y=...)"
         )
+    made = {}  # series ending at the same stamp expect the same stamps
     for key, part in parts:
-        check_join(known[key].index, part.index, series_name(key), known_step(known[key].index, steps, key))
+        check_join(known[key].index, part.index, series_name(key), known_step(known[key].index, steps, key), made)
 
 
-def check_join(old: pd.Index, new: pd.Index, name: str, freq: object) -> None:
-    """The stamps ``new`` must continue ``old``'s grid of step ``freq`` (see :func:`check_update_rows`)."""
+def check_join(old: pd.Index, new: pd.Index, name: str, freq: object, made: dict | None = None) -> None:
+    """The stamps ``new`` must continue ``old``'s grid of step ``freq`` (see :func:`check_update_rows`);
+    ``made`` keeps the expected stamps for the next series (see :func:`shared_future_index`)."""
     if index_kind(new) != index_kind(old):
         raise InputError(
             f"the new rows of {name} have time points of kind {index_kind(new)} but the fitted data of kind "
@@ -96,7 +99,7 @@ def check_join(old: pd.Index, new: pd.Index, name: str, freq: object) -> None:
         infer_freq(new)  # evenly spaced (check_raw_y checks date-times, not integers), so the ends tell
     try:
         first = int(step_positions(new[:1], freq)[0] - step_positions(old[-1:], freq)[0])
-        ends = future_index(old, freq, np.array([first, first + len(new) - 1]))
+        ends = shared_future_index(old, freq, np.array([first, first + len(new) - 1]), {} if made is None else made)
     except (TypeError, ValueError, AttributeError) as err:
         raise InputError(f"the new rows of {name} are not on its time grid (step {step_text(freq)}): {err}") from None
     _check_span(old, new, first, freq, name)

@@ -147,6 +147,10 @@ def split_panel(y: pd.DataFrame) -> list[tuple[object, pd.DataFrame]]:
     starts = _run_starts(y.index)
     if starts is not None:
         return _split_runs(y, starts)
+    order = _grouped_order(y.index)
+    if order is not None:  # e.g. update's rows after all stored ones: one take, then runs
+        grouped = y.take(order)
+        return _split_runs(grouped, _run_starts(grouped.index))
     levels = list(range(y.index.nlevels - 1))
     by = levels[0] if len(levels) == 1 else levels
     return [
@@ -161,7 +165,7 @@ def _run_starts(index: pd.MultiIndex) -> np.ndarray | None:
     ids = index.codes[:-1]
     if any(isinstance(level.dtype, pd.CategoricalDtype) for level in index.levels[:-1]):
         return None
-    if any((codes < 0).any() for codes in ids):  # groupby drops series with missing ids
+    if any((codes < 0).any() for codes in index.codes):  # groupby drops missing ids; NaT stamps
         return None
     change = np.zeros(len(index), dtype=bool)
     change[0] = True
@@ -170,6 +174,19 @@ def _run_starts(index: pd.MultiIndex) -> np.ndarray | None:
     starts = np.flatnonzero(change)
     runs = np.stack([codes[starts] for codes in ids], axis=1)
     return starts if len(np.unique(runs, axis=0)) == len(starts) else None
+
+
+def _grouped_order(index: pd.MultiIndex) -> np.ndarray | None:
+    """The rows ordered as ``groupby(sort=False)`` splits them: series in order of first appearance,
+    each one's rows in their order; None where pandas groups instead (see :func:`_run_starts`)."""
+    ids = index.codes[:-1]
+    if any(isinstance(level.dtype, pd.CategoricalDtype) for level in index.levels[:-1]):
+        return None
+    if any((codes < 0).any() for codes in index.codes):
+        return None
+    _, first, inverse = np.unique(np.stack(ids, axis=1), axis=0, return_index=True, return_inverse=True)
+    rank = np.argsort(np.argsort(first))  # each series' place by its first row
+    return np.argsort(rank[inverse.ravel()], kind="stable")
 
 
 def _evenly_spaced_runs(index: pd.MultiIndex) -> bool:
@@ -202,18 +219,20 @@ def _evenly_spaced_runs(index: pd.MultiIndex) -> bool:
 def _split_runs(y: pd.DataFrame, starts: np.ndarray) -> list[tuple[object, pd.DataFrame]]:
     """The groupby split, by slicing: pandas sorted and copied the whole frame (0.5 ms a series)."""
     keys = y.index.droplevel(-1)[starts]  # iterated as groupby's keys: scalars, or tuples
-    times = y.index.get_level_values(-1)
     ends = np.append(starts[1:], len(y)).tolist()
+    level, codes, name = y.index.levels[-1], y.index.codes[-1], y.index.names[-1]
+    # as droplevel makes them: the level's freq is kept where a series' codes are a slice of it
+    times = [level.take(codes[start:end]).rename(name) for start, end in zip(starts.tolist(), ends)]
     dtypes = set(y.dtypes)
     if len(dtypes) == 1 and isinstance(dtype := dtypes.pop(), np.dtype) and dtype.kind in "fiu":
         values = y.to_numpy()  # one array: a frame of its rows costs a fifth of set_axis' checks
         return [
-            (key, pd.DataFrame(values[start:end], index=times[start:end], columns=y.columns))
-            for key, start, end in zip(keys, starts.tolist(), ends)
+            (key, pd.DataFrame(values[start:end], index=index, columns=y.columns))
+            for key, start, end, index in zip(keys, starts.tolist(), ends, times)
         ]
     return [
-        (key, y.iloc[start:end].set_axis(times[start:end]))
-        for key, start, end in zip(keys, starts.tolist(), ends)
+        (key, y.iloc[start:end].set_axis(index))
+        for key, start, end, index in zip(keys, starts.tolist(), ends, times)
     ]
 
 

@@ -239,18 +239,21 @@ def future_index(index: pd.Index, freq: object, steps: np.ndarray) -> pd.Index:
 def future_indexes(indexes: list, freqs: list, steps: list) -> list[pd.Index]:
     """:func:`future_index` of each series; series ending at the same stamp, in the same kind of
     index and at the same step, share one (an index is immutable; each took ~0.4 ms to build)."""
-    made, out = {}, []
-    for index, freq, k in zip(indexes, freqs, steps):
-        k = np.asarray(k, dtype=np.int64)
-        try:
-            key = _future_key(index, freq, k)
-            if key not in made:
-                made[key] = future_index(index, freq, k)
-        except TypeError:  # something unhashable (a custom offset's attribute, an index name)
-            out.append(future_index(index, freq, k))
-            continue
-        out.append(made[key])
-    return out
+    made = {}
+    return [shared_future_index(index, freq, k, made) for index, freq, k in zip(indexes, freqs, steps)]
+
+
+def shared_future_index(index: pd.Index, freq: object, steps: np.ndarray, made: dict) -> pd.Index:
+    """:func:`future_index`, taken from ``made`` (and kept there) when an earlier series needed the same."""
+    steps = np.asarray(steps, dtype=np.int64)
+    try:
+        key = _future_key(index, freq, steps)
+        hash(key)
+    except TypeError:  # something unhashable (a custom offset's attribute, an index name)
+        return future_index(index, freq, steps)
+    if key not in made:
+        made[key] = future_index(index, freq, steps)
+    return made[key]
 
 
 def _future_key(index: pd.Index, freq: object, steps: np.ndarray) -> tuple:
