@@ -23,7 +23,7 @@ from tsrec.estimators import _engine, _evaluate, _newdata, _persistence, _seedin
 from tsrec.estimators._horizon import aligned_fh, relative_steps, steps_per_series
 from tsrec.estimators._params import check_levels, check_val_size, training_config, warn_no_validation
 from tsrec.estimators._series import (
-    FLAT_MTYPES, check_raw_y, forecast_frames, join_panel, scaled_contexts, split_panel, time_level,
+    FLAT_MTYPES, check_raw_y, forecast_frames, join_panel, scaled_contexts, scaled_rows, split_panel, time_level,
 )
 from tsrec.estimators._timeindex import in_zone, positions, stamp_offset_ns
 from tsrec.estimators._windows import build_windows, cut_point, window_loader
@@ -258,9 +258,10 @@ class DeepForecaster(BaseForecaster):
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by check_scaler
             self.scaler_ = StandardScaler().fit(train_rows)
         _newdata.check_scaler(self.scaler_, train_rows)
+        steps = _steps.held_list(self, parts)
         series = [
-            (self.scaler_.transform(df.to_numpy(float)), positions(df.index, step), cut)
-            for (_, df), cut, step in zip(parts, cuts, _steps.held_list(self, parts))
+            (values, positions(df.index, step), cut)
+            for values, (_, df), cut, step in zip(scaled_rows(self.scaler_, parts), parts, cuts, steps)
         ]
         for values, _, _ in series:
             _newdata.check_scaled(values, "y")

@@ -236,6 +236,12 @@ def _split_runs(y: pd.DataFrame, starts: np.ndarray) -> list[tuple[object, pd.Da
     ]
 
 
+def scaled_rows(scaler, parts: list) -> list[np.ndarray]:
+    """Each series' rows scaled, by one ``scaler.transform`` of them all (see :func:`scaled_contexts`)."""
+    raw = [df.to_numpy(float) for _, df in parts]
+    return np.split(scaler.transform(np.concatenate(raw)), np.cumsum([len(rows) for rows in raw])[:-1])
+
+
 def scaled_contexts(scaler, parts: list, lookback: int) -> np.ndarray:
     """The last ``lookback`` rows of each series, scaled, (series, lookback, variates): one
     ``scaler.transform`` (elementwise, so bitwise the per-series results; its checks cost ~0.2 ms a call)."""
