@@ -165,7 +165,7 @@ def _run_starts(index: pd.MultiIndex) -> np.ndarray | None:
     ids = index.codes[:-1]
     if any(isinstance(level.dtype, pd.CategoricalDtype) for level in index.levels[:-1]):
         return None
-    if any((codes < 0).any() for codes in index.codes):  # groupby drops missing ids; NaT stamps
+    if len(index) == 0 or any((codes < 0).any() for codes in index.codes):  # groupby drops missing ids
         return None
     change = np.zeros(len(index), dtype=bool)
     change[0] = True
@@ -182,7 +182,7 @@ def _grouped_order(index: pd.MultiIndex) -> np.ndarray | None:
     ids = index.codes[:-1]
     if any(isinstance(level.dtype, pd.CategoricalDtype) for level in index.levels[:-1]):
         return None
-    if any((codes < 0).any() for codes in index.codes):
+    if len(index) == 0 or any((codes < 0).any() for codes in index.codes):
         return None
     _, first, inverse = np.unique(np.stack(ids, axis=1), axis=0, return_index=True, return_inverse=True)
     rank = np.argsort(np.argsort(first))  # each series' place by its first row
