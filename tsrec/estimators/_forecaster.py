@@ -20,7 +20,7 @@ from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 from torch import nn
 
 from tsrec.estimators import _engine, _evaluate, _newdata, _persistence, _seeding, _steps, _updates
-from tsrec.estimators._horizon import aligned_fh, relative_steps, steps_per_series
+from tsrec.estimators._horizon import aligned_fh, relative_steps, same_fh, steps_per_series
 from tsrec.estimators._params import check_levels, check_val_size, training_config, warn_no_validation
 from tsrec.estimators._series import (
     FLAT_MTYPES, check_raw_y, forecast_frames, join_panel, scaled_contexts, scaled_rows, split_panel, time_level,
@@ -180,7 +180,7 @@ class DeepForecaster(BaseForecaster):
         aligned = aligned_fh(fh if fh is not None else self._given_fh(), y, _steps.held_steps(self))
         if aligned is not None and aligned.is_relative:
             relative_steps(aligned)
-        if fh is not None:
+        if fh is not None and not same_fh(fh, self._given_fh()):  # sktime's forecasts pass fit's fh on as objects
             self._fh_given = fh
         return aligned
 

@@ -75,6 +75,16 @@ def _stamps_on_grid(fh: ForecastingHorizon, parts: list, known: dict | None) -> 
     return ForecastingHorizon(stamps, is_relative=False)
 
 
+def same_fh(fh: object, other: object) -> bool:
+    """Whether two forms of fh name the same steps or stamps (``1``, ``[1]`` and
+    ``ForecastingHorizon([1])`` do); False where either is not an fh sktime reads."""
+    try:
+        a, b = (f if isinstance(f, ForecastingHorizon) else ForecastingHorizon(f) for f in (fh, other))
+    except (TypeError, ValueError):
+        return False
+    return a.is_relative == b.is_relative and a.to_pandas().equals(b.to_pandas())
+
+
 def relative_steps(fh: ForecastingHorizon) -> np.ndarray:
     """The steps of a relative ``fh`` as int64; steps <= 0 raise InSampleError."""
     if not pd.api.types.is_integer_dtype(fh.to_pandas().dtype):  # an int64 cast would read spans as nanoseconds
