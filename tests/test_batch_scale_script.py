@@ -1,0 +1,31 @@
+"""benchmarks/batch_scale.py: times forecast_files by number of series, in fresh processes."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "batch_scale.py"
+
+
+@pytest.fixture(scope="module")
+def batch_scale():
+    spec = importlib.util.spec_from_file_location("batch_scale", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_small_run_writes_one_measured_row_per_size(batch_scale, tmp_path):
+    out = tmp_path / "batch_scale.md"
+    assert batch_scale.main(["--sizes", "3", "5", "--rows", "30", "--out", str(out)]) == 0
+    rows = [line for line in out.read_text().splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert [row.split("|")[1].strip() for row in rows] == ["3", "5"]
+    assert all(float(row.split("|")[4]) > 0 and float(row.split("|")[6]) > 0 for row in rows)
+
+
+def test_rows_shorter_than_the_lags_are_refused(batch_scale, tmp_path):
+    with pytest.raises(SystemExit):
+        batch_scale.main(["--sizes", "3", "--rows", "10", "--out", str(tmp_path / "x.md")])
