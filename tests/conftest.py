@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -47,3 +49,19 @@ def hourly_frame() -> pd.DataFrame:
         },
         index=index,
     )
+
+
+@pytest.fixture(scope="module")
+def benchmark_script():
+    """``load(name)``: the module of ``benchmarks/<name>.py``, whose sibling scripts it may import."""
+
+    def load(name: str):
+        folder = REPO / "benchmarks"
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+        spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "batch_scale.py"
-
 
 @pytest.fixture(scope="module")
-def batch_scale():
-    spec = importlib.util.spec_from_file_location("batch_scale", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def batch_scale(benchmark_script):
+    return benchmark_script("batch_scale")
 
 
 def test_a_small_run_writes_one_measured_row_per_size(batch_scale, tmp_path):

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_training.py"
-
 
 @pytest.fixture(scope="module")
-def gpu_training():
-    spec = importlib.util.spec_from_file_location("gpu_training", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def gpu_training(benchmark_script):
+    return benchmark_script("gpu_training")
 
 
 def test_dry_run_fits_twice_and_reports(gpu_training, tmp_path):

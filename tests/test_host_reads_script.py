@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "host_reads.py"
-
 
 @pytest.fixture(scope="module")
-def host_reads():
-    sys.path.insert(0, str(SCRIPT.parent))  # the script imports its sibling gpu_training
-    spec = importlib.util.spec_from_file_location("host_reads", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def host_reads(benchmark_script):
+    return benchmark_script("host_reads")
 
 
 def test_reads_are_counted_and_the_tensor_class_restored(host_reads):
