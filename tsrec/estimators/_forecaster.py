@@ -176,11 +176,11 @@ class DeepForecaster(BaseForecaster):
     def _checked_fh(self, fh: object) -> ForecastingHorizon | None:
         """``fh`` (or fit's) in the fitted terms (:func:`aligned_fh`); in-sample steps or stamps, or
         stamps off a series' time grid, raise here rather than in sktime."""
-        y = self._y if self.is_fitted else None
-        aligned = aligned_fh(fh if fh is not None else self._given_fh(), y, _steps.held_steps(self))
+        y, given = (self._y if self.is_fitted else None), self._given_fh()
+        aligned = aligned_fh(fh if fh is not None else given, y, _steps.held_steps(self))
         if aligned is not None and aligned.is_relative:
             relative_steps(aligned)
-        if fh is not None and not same_fh(fh, self._given_fh()):  # sktime's forecasts pass fit's fh on as objects
+        if fh is not None and not same_fh(fh, given):  # sktime's forecasts pass fit's fh on as objects
             self._fh_given = fh
         return aligned
 

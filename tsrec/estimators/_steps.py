@@ -118,10 +118,9 @@ def check_array_context(est, y: object) -> None:
     ``cycle_length``) would read an array's rows as positions 0, 1, ... and restart its phase
     there. (A model fitted on date-times refuses integer contexts anyway, in ``context_steps``.)
     """
-    fitted = time_level(est._y)
     if not isinstance(y, np.ndarray) or not uses_stamps(est.network_meta_):
         return
-    if isinstance(fitted, (pd.DatetimeIndex, pd.PeriodIndex)):
+    if isinstance(time_level(est._y), (pd.DatetimeIndex, pd.PeriodIndex)):
         return
     raise InputError(
         "y is a NumPy array, but the model was fitted on an integer time index and reads the rows' "
