@@ -88,9 +88,11 @@ def test_steps_past_the_horizon_continue_the_closed_loop_instead_of_feeding_fore
     np.testing.assert_allclose(long[:4], est.scaler_.inverse_transform(fed_back)[:4, 0], rtol=1e-5)
     assert not np.allclose(long[4:], est.scaler_.inverse_transform(fed_back)[4:, 0], rtol=1e-3)
 
-def test_learning_rate_warms_up_then_follows_the_cosine():
-    factors = [warmup_cosine(e, lr=1e-3, warmup_epochs=10) for e in (0, 5, 10, 150, 300, 400)]
-    np.testing.assert_allclose(factors, [1e-3, (1e-6 + 5 * (1e-3 - 1e-6) / 10) / 1e-3,
+def test_learning_rate_warms_up_then_follows_the_cosine_one_epoch_late():
+    # the official loop steps timm's scheduler with the epoch number after each epoch: epoch e
+    # trains at the scheduler's rate for e - 1, and epochs 0 and 1 at its first
+    factors = [warmup_cosine(e, lr=1e-3, warmup_epochs=10) for e in (0, 1, 6, 11, 151, 301, 401)]
+    np.testing.assert_allclose(factors, [1e-3, 1e-3, (1e-6 + 5 * (1e-3 - 1e-6) / 10) / 1e-3,
                                          (1e-5 + 0.5 * (1e-3 - 1e-5) * (1 + np.cos(np.pi / 30))) / 1e-3,
                                          (1e-5 + 0.5 * (1e-3 - 1e-5)) / 1e-3, 1e-2, 1e-2])
 

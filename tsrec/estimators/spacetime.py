@@ -23,8 +23,11 @@ def warmup_cosine(epoch: int, lr: float, warmup_epochs: int) -> float:
     """Learning-rate factor of epoch ``epoch``: linear warm-up from 1e-6, then cosine to 1e-5 at 300.
 
     As timm's scheduler without warm-up prefix, the cosine is measured from epoch 0, so it
-    continues where the warm-up line meets it.
+    continues where the warm-up line meets it. SpaceTime's training loop calls
+    ``scheduler.step(epoch)`` *after* epoch ``epoch``, so epoch e >= 1 trains at the scheduler's
+    rate for e - 1 (epochs 0 and 1 both at the first rate), as here.
     """
+    epoch = max(epoch - 1, 0)
     if epoch < warmup_epochs:
         rate = WARMUP_LR + epoch * (lr - WARMUP_LR) / warmup_epochs
     elif epoch < COSINE_EPOCHS:
