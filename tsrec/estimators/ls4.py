@@ -283,7 +283,9 @@ class LS4Classifier(DeepClassifier):
     The series is embedded by a linear map, passed through ``n_layers`` pre-LayerNorm residual
     (S4, feed-forward) block pairs -- the stack that encodes ``q(z | x)`` in
     :class:`LS4Forecaster` -- averaged over time and classified by a linear layer. The paper has
-    no classification setting; this head is [inferred].
+    no classification setting; this head is [inferred]. (LS4's code carries a classifier option,
+    off in every released config, that averages posterior samples of ``z`` over time and adds 100
+    times the cross-entropy to the ELBO; a classifier here trains on the cross-entropy alone.)
 
     Parameters
     ----------

@@ -151,8 +151,8 @@ class LTCClassifier(_LiquidLearningRate, DeepClassifier):
     """Liquid time-constant network classifier: LTC (or CfC) states averaged over time, then a linear head.
 
     The series is read one step at a time by a fully connected layer of LTC neurons (each input
-    step advanced by the paper's fused ODE solver). At the paper's initialisation the recurrent
-    conductances dwarf the membrane capacitance, so a neuron forgets within a few input steps
+    step advanced by the paper's fused ODE solver). At ``ncps``'s initialisation (made positive
+    by a softplus) the recurrent conductances dwarf the membrane capacitance, so a neuron forgets within a few input steps
     (the last state's gradient with respect to the input four steps back is ~1e-4 of that to the
     last input): the last state sees only the end of a long series. The default summary is
     therefore the mean of the states over all steps, a time-pooled bank of short nonlinear

@@ -135,7 +135,9 @@ class PGNForecaster(DeepForecaster):
     hidden : int, default=32
         Width ``d`` of both branches (the paper tunes it per data set between 2 and 256).
     norm : bool, default=True
-        Per-window normalisation (detached mean, biased variance), undone on the output.
+        Per-window normalisation (detached mean, biased variance), undone on the output. TPGN's
+        scripts set it per dataset (on for ETTh1 and Traffic, off for ECL, ETTh2 and Weather;
+        their command-line default is off); on is tsrec's default, as for ETTh1.
     time_features : bool, default=True
         Feed the calendar features of every input step beside its value, as the paper does
         (its ``timeF`` encoding: minute of hour for sub-hourly steps, hour of day for sub-daily

@@ -18,8 +18,8 @@ default. We follow ``ncps``'s time scale (c = C * ode_unfolds for unit steps).
 
 The LTC solver runs on :func:`tsrec.kernels.ltc_scan` (a torch loop on CPU, one fused Triton
 kernel on a GPU); the default CfC cell on :func:`tsrec.kernels.cfc_scan` (fused Triton kernels) on
-a GPU and on :meth:`CfCCell._cpu_scan` (a loop with the input part and the heads batched) on the
-CPU, its other modes on :func:`tsrec.kernels.recurrent_scan`, the shared loop for nonlinear cells.
+a GPU and on the CPU (there a loop with the input part and the heads batched: ``_fused_heads_loop``
+in ``tsrec.kernels.recurrent.cfc``), its other modes on :func:`tsrec.kernels.recurrent_scan`, the shared loop for nonlinear cells.
 """
 
 from __future__ import annotations
@@ -161,6 +161,8 @@ class CfCCell(nn.Module):
         self.backbone = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
         self.ff1 = nn.Linear(widths[-1], units)
         if mode == "pure":
+            # w_tau 0 and A 1, as our reference notes on CfC give; ncps's code declares both as
+            # (1, units) matrices, which its Xavier loop over 2-D weights then redraws at random
             self.w_tau = nn.Parameter(torch.zeros(units))
             self.A = nn.Parameter(torch.ones(units))
         else:
