@@ -25,7 +25,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import kernels as bench  # noqa: E402  (benchmarks/kernels.py: the cases, inputs and timers)
+import kernel_cases as kc  # noqa: E402  (benchmarks/kernel_cases.py: the cases and their inputs)
+import kernels as bench  # noqa: E402  (benchmarks/kernels.py: the timers)
 from tsrec._files import atomic_write  # noqa: E402
 from tsrec.kernels import cfc_scan, ltc_scan  # noqa: E402
 
@@ -62,7 +63,7 @@ def _ltc_make(size: dict, device) -> dict:
             "w_erev": rand(u, u, low=-1.0), "sigma": rand(u, u, low=3.0, high=8.0), "mu": rand(u, u, low=0.3, high=0.8)}
 
 
-LTC_CASE = bench.Case(
+LTC_CASE = kc.Case(
     "ltc_scan (C = units, N = unfolds)", [], _ltc_make,
     lambda x, be: ltc_scan(**x, ode_unfolds=6, backend=be),
     nbytes=lambda s: 4 * s["batch"] * s["time"] * s["chans"] * (2 + 1 + s["state"]),  # terms; out; states
@@ -79,17 +80,17 @@ def _cfc_make(size: dict, device) -> dict:
     return {"xz": rand(b, t, z), "h0": rand(b, u, scale=0.1), "W_h": rand(u, z, scale=(2 / (z + u)) ** 0.5), **heads}
 
 
-CFC_CASE = bench.Case(
+CFC_CASE = kc.Case(
     "cfc_scan (C = units, N = backbone)", [], _cfc_make, lambda x, be: cfc_scan(**x, backend=be),
     nbytes=lambda s: 4 * s["batch"] * s["time"] * (s["state"] + s["chans"]),  # read xz, write h
     work=lambda s: (0, 0))
 
 
-def _scan2d_case(n_vars: int) -> bench.Case:
+def _scan2d_case(n_vars: int) -> kc.Case:
     """Chimera's 2-D scan over ``n_vars`` variates (benchmarks/kernels.py's inputs and byte count)."""
-    return bench.Case(
-        f"scan2d (V = {n_vars} variates)", [], lambda s, device: bench._scan2d_make({**s, "vars": n_vars}, device),
-        bench._scan2d_call, nbytes=lambda s: 16 * s["batch"] * s["time"] * n_vars * (s["chans"] + s["state"]),
+    return kc.Case(
+        f"scan2d (V = {n_vars} variates)", [], lambda s, device: kc._scan2d_make({**s, "vars": n_vars}, device),
+        kc._scan2d_call, nbytes=lambda s: 16 * s["batch"] * s["time"] * n_vars * (s["chans"] + s["state"]),
         work=lambda s: (0, 0))
 
 
@@ -105,7 +106,7 @@ def copy_bandwidth(n_bytes: int, budget: float) -> float:
     return 2 * src.numel() * 4 / ms / 1e6
 
 
-def forward_error(case: bench.Case, size: dict) -> float:
+def forward_error(case: kc.Case, size: dict) -> float:
     """Max-abs difference of the Triton forward from the torch forward, relative to its largest entry."""
     inputs = case.make(size, DEVICE)
     with torch.no_grad():
@@ -114,7 +115,7 @@ def forward_error(case: bench.Case, size: dict) -> float:
     return float((got - ref).abs().max() / ref.abs().max().clamp_min(1e-30))
 
 
-def run_op(case: bench.Case, grid: list, budget: float, peak: float | None) -> tuple[list[str], list[dict]]:
+def run_op(case: kc.Case, grid: list, budget: float, peak: float | None) -> tuple[list[str], list[dict]]:
     """Time one op on every GPU size; return table lines and one result row per (size, backend)."""
     lines = [f"### {case.op}", "", "| size | backend | fwd ms | fwd+bwd ms | triton vs torch (fwd+bwd) "
              "| GB/s (fwd) | % of peak | fwd rel. err vs torch |", "|---|---|---|---|---|---|---|---|"]
@@ -136,7 +137,7 @@ def run_op(case: bench.Case, grid: list, budget: float, peak: float | None) -> t
     return lines + [""], rows
 
 
-def sweep_tiles(case: bench.Case, module, tiles: list[dict], at: tuple, budget: float, peak: float | None,
+def sweep_tiles(case: kc.Case, module, tiles: list[dict], at: tuple, budget: float, peak: float | None,
                 backward: bool, fixed: dict | None = None) -> list[str]:
     """Triton timings of one op at size ``at`` for other settings of its kernel module.
 
@@ -174,7 +175,7 @@ def sweep_tiles(case: bench.Case, module, tiles: list[dict], at: tuple, budget: 
     return lines + [""]
 
 
-def sweeps(op: str, case: bench.Case, budget: float, peak: float | None) -> list[str]:
+def sweeps(op: str, case: kc.Case, budget: float, peak: float | None) -> list[str]:
     """The tile sweep of ``op``'s Triton kernel, or nothing for ops without one."""
     if op == "linear_scan":
         from tsrec.kernels.linear import triton_impl as impl  # noqa: PLC0415 - triton loads here only
@@ -237,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         "", "GB/s = minimal forward bytes (inputs read once, outputs written once) / forward time.", "",
     ]
     own = [LTC_CASE, CFC_CASE, *SCAN2D_CASES]  # scan2d's own: sized without benchmarks/kernels.py's "vars"
-    shared = [case for case in bench.CASES if case.op not in {c.op for c in own}]
+    shared = [case for case in kc.CASES if case.op not in {c.op for c in own}]
     cases = [case for case in shared + own if case.op in GPU_SIZES]
     lines, rows = [], []
 
