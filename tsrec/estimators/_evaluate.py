@@ -6,13 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
-from sktime.datatypes import convert_to
 
 from tsrec._checks import check_int
 from tsrec.estimators._engine import network_dtype
 from tsrec.estimators._horizon import aligned_fh, steps_per_series
 from tsrec.estimators._newdata import check_forecast, check_scaled, series_name
-from tsrec.estimators._series import FLAT_MTYPES, check_raw_y, join_panel, split_panel
+from tsrec.estimators._series import as_flat, check_raw_y, from_flat, join_panel, split_panel
 from tsrec.estimators._steps import check_array_context, context_steps
 from tsrec.estimators._timeindex import in_zone, positions
 from tsrec.estimators.errors import InputError
@@ -22,7 +21,7 @@ def new_parts(est, y) -> tuple[str, pd.DataFrame, list]:
     """New data ``y`` for a fitted ``est``, checked: its sktime mtype, inner frame and series."""
     est.check_is_fitted()
     mtype = check_raw_y(y)
-    inner = convert_to(y, to_type=FLAT_MTYPES)
+    inner = as_flat(y, mtype)
     # a count alone would let swapped columns through, forecast silently wrong
     est._check_variates(inner, named=not isinstance(y, np.ndarray))
     check_array_context(est, y)
@@ -42,7 +41,7 @@ def predict_new_context(est, fh: object, y) -> object:
     out = join_panel([k for k, _ in parts], frames, list(inner.index.names))
     if mtype == "pd.Series":  # sktime's converter drops a Series' name
         return out.iloc[:, 0].rename(y.name)
-    return convert_to(out, to_type=mtype)
+    return from_flat(out, mtype)
 
 
 def _series_parts(est, y) -> list:

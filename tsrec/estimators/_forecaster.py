@@ -23,7 +23,7 @@ from tsrec.estimators import _engine, _evaluate, _newdata, _persistence, _seedin
 from tsrec.estimators._horizon import aligned_fh, relative_steps, same_fh, steps_per_series
 from tsrec.estimators._params import check_levels, check_val_size, training_config, warn_no_validation
 from tsrec.estimators._series import (
-    FLAT_MTYPES, check_raw_y, forecast_frames, join_panel, scaled_contexts, scaled_rows, split_panel, time_level,
+    FLAT_MTYPES, as_flat, check_raw_y, forecast_frames, join_panel, scaled_contexts, scaled_rows, split_panel, time_level,
 )
 from tsrec.estimators._timeindex import in_zone, positions, stamp_offset_ns
 from tsrec.estimators._windows import build_windows, cut_point, window_loader
@@ -115,9 +115,9 @@ class DeepForecaster(BaseForecaster):
     # ---- public API -------------------------------------------------------------------------
     def fit(self, y: SeriesLike, X: SeriesLike | None = None, fh: FhLike = None) -> DeepForecaster:
         """Fit to ``y`` (Series, DataFrame, NumPy array or (series id, time) panel); see sktime."""
-        check_raw_y(y)
+        flat = as_flat(y, check_raw_y(y))
         _updates.check_remembers_data(self)
-        super().fit(y, X=X, fh=aligned_fh(fh, y))
+        super().fit(y, X=X, fh=aligned_fh(fh, flat))
         self._fh_given = fh  # see _checked_fh
         return self
 

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sktime.datatypes import convert_to
 from sktime.forecasting.base import ForecastingHorizon
 
 from tsrec.estimators._newdata import series_name, step_text
-from tsrec.estimators._series import FLAT_MTYPES, split_panel
-from tsrec.estimators._timeindex import align_stamps, has_periods, known_step, step_nanoseconds, steps_to
+from tsrec.estimators._series import split_panel
+from tsrec.estimators._timeindex import align_stamps, end_key, has_periods, known_step, step_nanoseconds, steps_to
 from tsrec.estimators.errors import InputError, InSampleError
 
 
 def aligned_fh(fh: object, y: object, steps: dict | None = None) -> ForecastingHorizon | None:
-    """``fh`` as a ForecastingHorizon in the terms of the data ``y`` (None: not fitted yet).
+    """``fh`` as a ForecastingHorizon in the terms of the data ``y``, a flat frame (``FLAT_MTYPES``;
+    None: not fitted yet).
 
     Time spans (Timedeltas) become the steps they span. Absolute stamps take the kind and time
     zone of the index of ``y`` (periods stand for the stamps they start at and the reverse) and
@@ -34,7 +34,7 @@ def aligned_fh(fh: object, y: object, steps: dict | None = None) -> ForecastingH
     spans = fh.is_relative and isinstance(fh.to_pandas(), pd.TimedeltaIndex)
     if y is None or (fh.is_relative and not spans):
         return fh
-    parts = split_panel(convert_to(y, to_type=FLAT_MTYPES))
+    parts = split_panel(y)
     return _spans_as_steps(fh.to_pandas(), parts, steps) if spans else _stamps_on_grid(fh, parts, steps)
 
 
@@ -108,7 +108,20 @@ def steps_per_series(fh: ForecastingHorizon, parts: list, known: dict | None = N
 
 
 def _steps_to(stamps: pd.Index, parts: list, known: dict | None) -> list[np.ndarray]:
-    return [steps_to(df.index, known_step(df.index, known, key), stamps, series_name(key)) for key, df in parts]
+    """:func:`steps_to` for each series; series ending at the same stamp at the same step share
+    the answer (each took ~0.4 ms)."""
+    done: dict = {}
+    out = []
+    for key, df in parts:
+        freq = known_step(df.index, known, key)
+        end = end_key(df.index, freq)
+        if end is not None and end in done:
+            out.append(done[end])
+            continue
+        out.append(steps_to(df.index, freq, stamps, series_name(key)))
+        if end is not None:
+            done[end] = out[-1]
+    return out
 
 
 def _as_steps(stamps: pd.DatetimeIndex, steps: list[np.ndarray], freq: object) -> ForecastingHorizon:

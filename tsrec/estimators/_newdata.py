@@ -12,8 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
+from pandas.tseries.offsets import Tick
 
-from tsrec.estimators._series import split_panel
+from tsrec.estimators._series import run_starts, split_panel
 from tsrec.estimators._timeindex import (
     future_index,
     index_kind,
@@ -64,6 +65,8 @@ def check_update_rows(stored: pd.DataFrame, new: pd.DataFrame, steps: dict | Non
             f"{'a panel' if isinstance(new.index, pd.MultiIndex) else 'a single series'}; pass new rows of the "
             "same structure (for a panel: a (series id, time) MultiIndex)"
         )
+    if panel and all_series_continue(stored.index, new.index, steps):
+        return  # proven in one pass; else each series is checked, and the first failing one named
     known = dict(split_panel(stored))
     parts = split_panel(new)
     unknown = [key for key, _ in parts if key not in known]
@@ -76,6 +79,50 @@ def check_update_rows(stored: pd.DataFrame, new: pd.DataFrame, steps: dict | Non
     made = {}  # series ending at the same stamp expect the same stamps
     for key, part in parts:
         check_join(known[key].index, part.index, series_name(key), known_step(known[key].index, steps, key), made)
+
+
+def all_series_continue(stored: pd.MultiIndex, new: pd.MultiIndex, steps: dict | None) -> bool:
+    """Whether every series of ``new`` provably passes :func:`check_join` against its stored
+    series, in one pass over both panels: naive date-times at fixed steps, integers and periods of
+    one step, each series one run of rows. False where any of that does not hold or a series may
+    fail: then each series is checked (~0.3 ms each) and the first failure named."""
+    old_times, new_times = stored.levels[-1], new.levels[-1]
+    if not steps or str(old_times.dtype) != str(new_times.dtype) or old_times.hasnans or new_times.hasnans:
+        return False
+    old_starts, new_starts = run_starts(stored), run_starts(new)
+    if old_starts is None or new_starts is None:
+        return False
+    where = stored.droplevel(-1)[old_starts].get_indexer(new.droplevel(-1)[new_starts])  # -1: unknown
+    units = _step_units(old_times, [steps.get(key) for key in new.droplevel(-1)[new_starts]])
+    if units is None or (where < 0).any():
+        return False
+    old_values, new_values = _stamp_units(old_times)[stored.codes[-1]], _stamp_units(new_times)[new.codes[-1]]
+    old_last = old_values[np.append(old_starts[1:], len(old_values)) - 1][where]
+    counts = np.diff(np.append(new_starts, len(new_values)))
+    # each new series rises by its own step, row after row
+    rises = np.diff(new_values) == np.repeat(units, counts)[1:]
+    rises[new_starts[1:] - 1] = True  # the gap from one series to the next
+    first, off_grid = np.divmod(new_values[new_starts] - old_last, units)
+    return bool(rises.all() and not off_grid.any() and (first <= 1).all() and (first + counts - 1 >= 0).all())
+
+
+def _stamp_units(times: pd.Index) -> np.ndarray:
+    """Stamps as int64 in the units of :func:`_step_units`: nanoseconds, period ordinals, integers."""
+    if isinstance(times, pd.DatetimeIndex):
+        return times.as_unit("ns").asi8
+    return times.asi8 if isinstance(times, pd.PeriodIndex) else np.asarray(times, dtype=np.int64)
+
+
+def _step_units(times: pd.Index, steps: list) -> np.ndarray | None:
+    """Each step in the units of :func:`_stamp_units`, or None where one is not a fixed count of
+    them (calendar steps, zoned stamps, periods of several steps, unknown series)."""
+    if isinstance(times, pd.DatetimeIndex) and times.tz is None and all(isinstance(s, Tick) for s in steps):
+        return np.array([s.nanos for s in steps], dtype=np.int64)
+    if isinstance(times, pd.PeriodIndex) and all(s == times.freq for s in steps):
+        return np.ones(len(steps), dtype=np.int64)
+    if pd.api.types.is_integer_dtype(times.dtype) and all(isinstance(s, int) and s > 0 for s in steps):
+        return np.array(steps, dtype=np.int64)
+    return None
 
 
 def check_join(old: pd.Index, new: pd.Index, name: str, freq: object, made: dict | None = None) -> None:

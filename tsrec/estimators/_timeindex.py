@@ -246,22 +246,26 @@ def future_indexes(indexes: list, freqs: list, steps: list) -> list[pd.Index]:
 def shared_future_index(index: pd.Index, freq: object, steps: np.ndarray, made: dict) -> pd.Index:
     """:func:`future_index`, taken from ``made`` (and kept there) when an earlier series needed the same."""
     steps = np.asarray(steps, dtype=np.int64)
-    try:
-        key = _future_key(index, freq, steps)
-        hash(key)
-    except TypeError:  # something unhashable (a custom offset's attribute, an index name)
+    key = end_key(index, freq)
+    if key is None:
         return future_index(index, freq, steps)
+    key = (key, steps.tobytes())
     if key not in made:
         made[key] = future_index(index, freq, steps)
     return made[key]
 
 
-def _future_key(index: pd.Index, freq: object, steps: np.ndarray) -> tuple:
-    """What :func:`future_index` reads; the dtype holds the unit, zone and period frequency, the
-    type and name of the step tell "D" and "24h" (equal offsets) apart."""
+def end_key(index: pd.Index, freq: object) -> tuple | None:
+    """What stamps after the end of ``index`` at step ``freq`` depend on, as a dict key; None where
+    it is unhashable (a custom offset's attribute, an index name). The dtype holds the unit, zone
+    and period frequency, the type and name of the step tell "D" and "24h" (equal offsets) apart."""
     last = index.asi8[-1] if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)) else index[-1]
-    name = getattr(freq, "freqstr", None)
-    return type(index), str(index.dtype), index.name, last, type(freq), name, freq, steps.tobytes()
+    key = type(index), str(index.dtype), index.name, last, type(freq), getattr(freq, "freqstr", None), freq
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def _stamps_after(last: pd.Timestamp, freq: object, steps: np.ndarray) -> pd.DatetimeIndex:

@@ -14,10 +14,9 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
-from sktime.datatypes import convert_to
 
 from tsrec.estimators import _newdata
-from tsrec.estimators._series import FLAT_MTYPES, check_raw_y
+from tsrec.estimators._series import as_flat, check_raw_y
 from tsrec.estimators._steps import held_steps
 
 
@@ -45,7 +44,7 @@ def checked_rows(est, y: object) -> tuple[pd.DataFrame, str]:
     continue the stored series.
     """
     mtype = check_raw_y(y)
-    inner = convert_to(y, to_type=FLAT_MTYPES)
+    inner = as_flat(y, mtype)
     est._check_variates(inner, named=not isinstance(y, np.ndarray))
     if isinstance(y, np.ndarray):
         inner = _newdata.stamp_new_rows(y, est._y, est.columns_, held_steps(est))
