@@ -51,3 +51,14 @@ def test_the_loaded_cutoff_and_forecasts_are_the_fitted_ones(saved):
     assert repr(loaded.cutoff) == repr(est.cutoff)  # its freq included
     pd.testing.assert_frame_equal(loaded.predict(), est.predict())
     pd.testing.assert_frame_equal(loaded.predict(fh=[2, 5]), est.predict(fh=[2, 5]))
+
+
+def test_a_panel_saved_before_steps_were_stored_keeps_its_cutoff_step(tmp_path):
+    from test_persistence import edit_config, saved_before_steps_were_stored  # the format-2 folder of that test
+
+    est = ARNetForecaster(n_lags=8, horizon=3, max_epochs=1, random_state=0).fit(PANELS["ids out of sorted order"])
+    folder = est.save(tmp_path / "model")
+    edit_config(folder, saved_before_steps_were_stored)
+    loaded = tsrec.load(folder)
+    assert repr(loaded.cutoff) == repr(est.cutoff)  # freq "30min": sktime's relative-to-absolute fh needs it
+    pd.testing.assert_frame_equal(loaded.predict(fh=[1, 2]), est.predict(fh=[1, 2]))

@@ -113,3 +113,15 @@ def test_a_series_the_forecaster_was_not_fitted_on_is_refused():
     assert not _newdata.all_series_continue(stored.index, new.index, steps)
     with pytest.raises(InputError, match=r"series \['z'\] that the forecaster was not fitted on"):
         _newdata.check_update_rows(stored, new, steps)
+
+
+@pytest.mark.parametrize("stored_stamps, new_stamps, step", [
+    # ordinals of "2M" periods count months: one month on is off the grid, not the next step
+    (pd.period_range("2020-01", periods=6, freq="2M"), pd.period_range("2020-12", periods=1, freq="2M"), "2ME"),
+    # uint64 stamps that would wrap round to 0 in int64
+    (pd.Index(np.arange(2**64 - 5, 2**64, dtype=np.uint64)), pd.Index(np.array([0], dtype=np.uint64)), 1),
+], ids=["2M periods", "uint64"])
+def test_steps_the_one_pass_check_cannot_count_are_left_to_the_series_check(stored_stamps, new_stamps, step):
+    stored, new = _panel({"a": stored_stamps}), _panel({"a": new_stamps})
+    steps = {"a": pd.tseries.frequencies.to_offset(step) if isinstance(step, str) else step}
+    assert not _newdata.all_series_continue(stored.index, new.index, steps)

@@ -96,7 +96,10 @@ def all_series_continue(stored: pd.MultiIndex, new: pd.MultiIndex, steps: dict |
     units = _step_units(old_times, [steps.get(key) for key in new.droplevel(-1)[new_starts]])
     if units is None or (where < 0).any():
         return False
-    old_values, new_values = _stamp_units(old_times)[stored.codes[-1]], _stamp_units(new_times)[new.codes[-1]]
+    try:
+        old_values, new_values = _stamp_units(old_times)[stored.codes[-1]], _stamp_units(new_times)[new.codes[-1]]
+    except (OverflowError, ValueError):  # stamps past nanoseconds' range: each series says so itself
+        return False
     old_last = old_values[np.append(old_starts[1:], len(old_values)) - 1][where]
     counts = np.diff(np.append(new_starts, len(new_values)))
     # each new series rises by its own step, row after row
@@ -118,9 +121,9 @@ def _step_units(times: pd.Index, steps: list) -> np.ndarray | None:
     them (calendar steps, zoned stamps, periods of several steps, unknown series)."""
     if isinstance(times, pd.DatetimeIndex) and times.tz is None and all(isinstance(s, Tick) for s in steps):
         return np.array([s.nanos for s in steps], dtype=np.int64)
-    if isinstance(times, pd.PeriodIndex) and all(s == times.freq for s in steps):
-        return np.ones(len(steps), dtype=np.int64)
-    if pd.api.types.is_integer_dtype(times.dtype) and all(isinstance(s, int) and s > 0 for s in steps):
+    if isinstance(times, pd.PeriodIndex) and times.freq.n == 1 and all(s == times.freq for s in steps):
+        return np.ones(len(steps), dtype=np.int64)  # (ordinals of "2M" periods count months, not steps)
+    if times.dtype == np.int64 and all(isinstance(s, int) and s > 0 for s in steps):  # (uint64 would wrap)
         return np.array(steps, dtype=np.int64)
     return None
 

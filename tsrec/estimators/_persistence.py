@@ -167,13 +167,15 @@ def _context_frame(config: dict, tensors: dict, steps: dict | None) -> pd.DataFr
     times = _index_from_json(spec if spec["kind"] == "period" else {**spec, "freq": None}, names[-1])
     ids = pd.Index(keys, tupleize_cols=True).repeat([len(spec["index"]["values"]) for spec in specs])
     index = pd.MultiIndex.from_arrays([*(ids.get_level_values(i) for i in range(ids.nlevels)), times], names=names)
-    return pd.DataFrame(np.concatenate(values), index=_with_level_freq(index, steps), columns=columns)
+    # folders without steps (format <= 2) keep each series' saved freq
+    saved = steps.values() if steps is not None else [spec["index"].get("freq") for spec in specs]
+    return pd.DataFrame(np.concatenate(values), index=_with_level_freq(index, saved), columns=columns)
 
 
-def _with_level_freq(index: pd.MultiIndex, steps: dict | None) -> pd.MultiIndex:
+def _with_level_freq(index: pd.MultiIndex, steps) -> pd.MultiIndex:
     """The panel with its distinct stamps at the series' shared step, as a fit on the saved frames
     had them (sktime's cutoff takes its freq from there), where they are evenly spaced."""
-    shared = set(steps.values()) if steps else set()
+    shared = set(steps)
     if len(shared) != 1 or not isinstance(index.levels[-1], pd.DatetimeIndex):
         return index
     return index.set_levels(_with_freq(index.levels[-1], shared.pop()), level=-1, verify_integrity=False)
