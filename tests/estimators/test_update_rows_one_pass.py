@@ -125,3 +125,10 @@ def test_steps_the_one_pass_check_cannot_count_are_left_to_the_series_check(stor
     stored, new = _panel({"a": stored_stamps}), _panel({"a": new_stamps})
     steps = {"a": pd.tseries.frequencies.to_offset(step) if isinstance(step, str) else step}
     assert not _newdata.all_series_continue(stored.index, new.index, steps)
+
+
+def test_stamps_past_the_nanosecond_range_are_named_by_the_series_check():
+    hours = pd.date_range("2262-04-11 19:00", periods=5, freq="h", unit="us")
+    stored, new = _panel({"a": hours}), _panel({"a": pd.DatetimeIndex(["2262-04-12 00:00"]).as_unit("us")})
+    with pytest.raises(InputError, match="series 'a' of y"):
+        _newdata.check_update_rows(stored, new, {"a": pd.tseries.frequencies.to_offset("h")})
