@@ -163,9 +163,9 @@ def _context_frame(config: dict, tensors: dict, steps: dict | None) -> pd.DataFr
         index = _index_from_json(specs[0]["index"], names[-1], None if steps is None else steps[None])
         return pd.DataFrame(values[0], index=index, columns=columns)
     # one index for the stamps of every series (a frame per series cost ~0.5 ms each)
-    spec = {**specs[0]["index"], "values": [v for spec in specs for v in spec["index"]["values"]]}
-    times = _index_from_json(spec if spec["kind"] == "period" else {**spec, "freq": None}, names[-1])
-    ids = pd.Index(keys, tupleize_cols=True).repeat([len(spec["index"]["values"]) for spec in specs])
+    stamps = {**specs[0]["index"], "values": [v for spec in specs for v in spec["index"]["values"]]}
+    times = _index_from_json(stamps if stamps["kind"] == "period" else {**stamps, "freq": None}, names[-1])
+    ids = pd.Index(keys, tupleize_cols=True).repeat([len(rows) for rows in values])
     index = pd.MultiIndex.from_arrays([*(ids.get_level_values(i) for i in range(ids.nlevels)), times], names=names)
     # folders without steps (format <= 2) keep each series' saved freq
     saved = steps.values() if steps is not None else [spec["index"].get("freq") for spec in specs]
