@@ -92,8 +92,9 @@ def all_series_continue(stored: pd.MultiIndex, new: pd.MultiIndex, steps: dict |
     old_starts, new_starts = run_starts(stored), run_starts(new)
     if old_starts is None or new_starts is None:
         return False
-    where = stored.droplevel(-1)[old_starts].get_indexer(new.droplevel(-1)[new_starts])  # -1: unknown
-    units = _step_units(old_times, [steps.get(key) for key in new.droplevel(-1)[new_starts]])
+    new_keys = new.droplevel(-1)[new_starts]
+    where = stored.droplevel(-1)[old_starts].get_indexer(new_keys)  # -1: unknown
+    units = _step_units(old_times, [steps.get(key) for key in new_keys])
     if units is None or (where < 0).any():
         return False
     try:
