@@ -63,3 +63,13 @@ def test_bad_periods_and_flags_are_explained(hourly, params, message):
     full = {"lookback": 48, "horizon": 24, **params}
     with pytest.raises((ValueError, TypeError), match=message):
         PGNForecaster(**full, max_epochs=1).fit(hourly)
+
+
+def test_ten_minute_data_infers_a_day_and_period_24_follows_the_paper():
+    index = pd.date_range("2024-01-01", periods=400, freq="10min")
+    y = pd.Series(np.sin(np.arange(400) * 2 * np.pi / 24), index=index)
+    with pytest.raises(ValueError, match="lookback=168 is not a multiple of period=144; use lookback=288"):
+        PGNForecaster(hidden=2, max_epochs=1).fit(y)
+    est = PGNForecaster(period=24, hidden=2, max_epochs=1, val_size=0).fit(y)  # TPGN's setting, defaults 168/168
+    assert est.network_meta_["period"] == 24
+    assert est.predict(fh=[1, 168]).index[-1] == index[-1] + 168 * pd.Timedelta("10min")

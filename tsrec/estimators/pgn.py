@@ -130,14 +130,18 @@ class PGNForecaster(DeepForecaster):
     horizon : int, default=168
         Steps forecast in one pass; a multiple of ``period``. Later steps are fed back in.
     period : int or None, default=None
-        Row length of the 2-D reshape. None infers it from the frequency like CycleNet's cycle
-        (24 hourly, 96 at 15 minutes, 144 at 10 minutes, 7 daily, 5 business-daily, 52 weekly).
+        Row length of the 2-D reshape. None infers one day (or week, or year) from the frequency
+        like CycleNet's cycle (24 hourly, 96 at 15 minutes, 144 at 10 minutes, 7 daily, 5
+        business-daily, 52 weekly). The paper's code has no inference: it uses 24 in every
+        experiment, which on hourly data is the same; pass ``period=24`` to follow it on
+        sub-hourly data (its Weather runs, where 24 steps of 10 minutes are 4 hours).
     hidden : int, default=32
         Width ``d`` of both branches (the paper tunes it per data set between 2 and 256).
     norm : bool, default=True
         Per-window normalisation (detached mean, biased variance), undone on the output. TPGN's
-        scripts set it per dataset (on for ETTh1 and Traffic, off for ECL, ETTh2 and Weather;
-        their command-line default is off); on is tsrec's default, as for ETTh1.
+        hyperparameter table (in its repository's README) sets it per dataset (on for ETTh1 and
+        Traffic, off for ECL, ETTh2 and Weather; ``run.py``'s default is off); on is tsrec's
+        default, as for ETTh1.
     time_features : bool, default=True
         Feed the calendar features of every input step beside its value, as the paper does
         (its ``timeF`` encoding: minute of hour for sub-hourly steps, hour of day for sub-daily
@@ -146,9 +150,9 @@ class PGNForecaster(DeepForecaster):
         weekly and monthly indices are fitted without.
     max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
     random_state, verbose, trainer_kwargs
-        Shared training parameters (see the README). Defaults follow the paper's scripts: Adam
+        Shared training parameters (see the README). Defaults follow the paper's ``run.py``: Adam
         at 1e-3, batch 32, 25 epochs, patience 5, learning rate x0.9 after every epoch from
-        the second (the scripts' ``type4`` as they apply it).
+        the second (``lradj='type4'`` as the code applies it).
 
     Examples
     --------
