@@ -98,6 +98,25 @@ def test_panel_update_refuses_a_new_series_but_takes_some_of_the_known_ones():
     assert est.predict().loc["s1"].index[0] == later[1]
 
 
+UNSORTED_IDS = ["b", "a", "c10", "c2"]  # not in sorted order: sktime's store of new rows sorts them
+
+
+def unsorted_panel() -> pd.DataFrame:
+    return panel({key: series(60, scale=1.0 + i) for i, key in enumerate(UNSORTED_IDS)})
+
+
+@pytest.mark.parametrize("update_params", [False, True])
+def test_update_keeps_the_series_in_the_fitted_order(update_params):
+    full = unsorted_panel()
+    first, later = full.groupby(level=0, sort=False).head(50), full.groupby(level=0, sort=False).tail(10)
+    est = cyclenet(first)
+    # the same windows in the same order as a fit on the whole panel: the same model
+    expected = cyclenet(full).predict() if update_params else est.predict(fh=[1, 2], y=full)
+    est.update(later, update_params=update_params)
+    assert list(est._y.index.get_level_values(0).unique()) == UNSORTED_IDS
+    pd.testing.assert_frame_equal(est.predict(), expected)
+
+
 def test_a_loaded_forecaster_refuses_to_refit_on_its_saved_context(tmp_path):
     y = series()
     est = cyclenet(y.iloc[:50])

@@ -148,6 +148,12 @@ class DeepForecaster(BaseForecaster):
         _updates.keep_container(self, mtype, store)
         return self
 
+    def _update_y_X(self, y, X=None, enforce_index_type=None):  # noqa: N802 - sktime's name
+        stored = self._y if self.is_fitted else None
+        super()._update_y_X(y, X, enforce_index_type)
+        if stored is not None:
+            self._y = _updates.in_stored_order(stored, self._y)
+
     def update_predict_single(
         self, y: SeriesLike | None = None, fh: FhLike = None, X: SeriesLike | None = None, update_params: bool = True
     ) -> SeriesLike:

@@ -68,6 +68,19 @@ def keep_container(est, mtype: str, store: dict) -> None:
         est._converter_store_y = store
 
 
+def in_stored_order(stored: pd.DataFrame, merged: pd.DataFrame) -> pd.DataFrame:
+    """``merged`` (sktime's store of ``stored`` and new rows, which sorts a panel by its series keys)
+    with its series back in ``stored``'s order, the order ``fit`` saw: forecasts list the series in
+    it, and a refit (``update_params=True``) reads its windows in it. Each series' rows stay in time
+    order. Update takes no new series (:func:`checked_rows`), so every key has a place."""
+    if not isinstance(merged.index, pd.MultiIndex):
+        return merged
+    place = stored.index.droplevel(-1).unique().get_indexer(merged.index.droplevel(-1))
+    if (np.diff(place) >= 0).all():  # sorted keys: sktime kept the order
+        return merged
+    return merged.take(np.argsort(place, kind="stable"))
+
+
 @contextlib.contextmanager
 def unchanged_on_error(est) -> Iterator[None]:
     """Put every attribute of ``est`` back as it was if the block raises.
