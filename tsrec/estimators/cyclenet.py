@@ -26,7 +26,8 @@ class CycleNetForecaster(DeepForecaster):
         Steps forecast in one pass; later steps are produced by feeding forecasts back in.
     cycle_length : int or None, default=None
         Cycle length ``W``. None infers it from the frequency: 24 hourly, 96 at 15 minutes,
-        144 at 10 minutes, 7 daily, 5 business-daily, 52 weekly; other frequencies need it given.
+        144 at 10 minutes, 7 daily, 5 business-daily, 52 weekly, 12 monthly, 4 quarterly; other
+        frequencies need it given.
     backbone : {"linear", "mlp"}, default="linear"
     d_model : int, default=512
         Hidden width of the MLP backbone.
