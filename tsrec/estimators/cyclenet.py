@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from tsrec.estimators._cycles import cycle_length_from_freq
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import check_bool, check_int
 from tsrec.estimators._schedules import type3_schedule
-from tsrec.estimators._timeindex import cycle_length_from_freq
 from tsrec.nn.cyclenet import CycleNet
 from tsrec.registry import register
 
