@@ -41,7 +41,7 @@ def forecast_loss(network: nn.Module, batch) -> tuple[torch.Tensor, int]:
     return torch.mean((pred - y) ** 2), len(x)
 
 
-class DeepForecaster(BaseForecaster):
+class DeepForecaster(_updates.StoredDataUpdates, BaseForecaster):
     """Shared machinery of tsrec forecasters (not used directly).
 
     Notes
@@ -147,12 +147,6 @@ class DeepForecaster(BaseForecaster):
             super().update(rows, X=X, update_params=update_params)
         _updates.keep_container(self, mtype, store)
         return self
-
-    def _update_y_X(self, y, X=None, enforce_index_type=None):  # noqa: N802 - sktime's name
-        stored = self._y if self.is_fitted else None
-        super()._update_y_X(y, X, enforce_index_type)
-        if stored is not None:
-            self._y = _updates.in_stored_order(stored, self._y)
 
     def update_predict_single(
         self, y: SeriesLike | None = None, fh: FhLike = None, X: SeriesLike | None = None, update_params: bool = True

@@ -81,6 +81,24 @@ def in_stored_order(stored: pd.DataFrame, merged: pd.DataFrame) -> pd.DataFrame:
     return merged.take(np.argsort(place, kind="stable"))
 
 
+class StoredDataUpdates:
+    """sktime's hooks of ``update`` for forecasters that refit on all the data they store."""
+
+    def _update_y_X(self, y, X=None, enforce_index_type=None):  # noqa: N802 - sktime's name
+        stored = self._y if self.is_fitted else None
+        super()._update_y_X(y, X, enforce_index_type)
+        if stored is not None:
+            self._y = in_stored_order(stored, self._y)
+
+    def _update(self, y, X=None, update_params: bool = True):
+        """With ``update_params``, refit on all stored data, as ``fit`` on it does. sktime's default
+        refits through the public ``fit``, which checks the stored data again (seconds for a panel
+        of many series whose ids are not sorted) and warns that it refits."""
+        if update_params:
+            self._fit(self._y, X=self._X, fh=self._fh)
+        return self
+
+
 @contextlib.contextmanager
 def unchanged_on_error(est) -> Iterator[None]:
     """Put every attribute of ``est`` back as it was if the block raises.
