@@ -116,6 +116,43 @@ def test_a_dataframe_of_array_cells_is_read_as_nested_univ(fitted3):
     np.testing.assert_array_equal(fitted3.predict_proba(cells), fitted3.predict_proba(X3))
 
 
+NAMED = ["temp", "pressure", "wind"]
+
+
+def named_panel(mtype: str, names: list) -> object:
+    """X3 as an sktime panel whose channels (columns) are ``names``; in another order, the values
+    are those of the named channels, so a panel reordered by name holds the same data."""
+    def frame(panel):
+        return panel.set_axis(NAMED, axis=1)[names]
+
+    panel = convert_to(X3, to_type=mtype)
+    return [frame(f) for f in panel] if mtype == "df-list" else frame(panel)
+
+
+@pytest.mark.parametrize("mtype", ["pd-multiindex", "nested_univ", "df-list"])
+def test_a_panels_channels_must_be_the_fitted_ones_by_name_and_in_order(tmp_path, mtype):
+    import warnings
+
+    import tsrec
+
+    clf = PGNClassifier(hidden=4, max_epochs=1, random_state=0).fit(named_panel(mtype, NAMED), Y)
+    assert list(clf.feature_names_in_) == NAMED and clf.n_features_in_ == 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X does not have valid feature names": they were checked
+        proba = clf.predict_proba(named_panel(mtype, NAMED))
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):  # as scikit-learn warns
+        np.testing.assert_array_equal(proba, clf.predict_proba(X3))
+    for model in (clf, tsrec.load(clf.save(tmp_path / mtype))):
+        with pytest.raises(InputError, match=r"channels are \['wind', 'temp', 'pressure'\], but .* fitted on channels "
+                                             r"\['temp', 'pressure', 'wind'\], in that order; select and order"):
+            model.predict(named_panel(mtype, ["wind", "temp", "pressure"]))
+        renamed = named_panel(mtype, NAMED)
+        renamed = [f.rename(columns={"wind": "gust"}) for f in renamed] if mtype == "df-list" else \
+            renamed.rename(columns={"wind": "gust"})
+        with pytest.raises(InputError, match="rename them as fitted"):
+            model.predict(renamed)
+
+
 def test_univariate_lists_are_brought_to_the_fitted_rank():
     X2 = X[:, 0]
     fitted2 = PGNClassifier(hidden=4, max_epochs=1, random_state=0).fit(X2, Y)

@@ -139,18 +139,22 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
 
     # ---- data ----------------------------------------------------------------------------------
     def _as_3d(self, X, reset: bool) -> np.ndarray:
-        X = _panels.as_stackable(X)
+        X, channels = _panels.as_stackable(X)
         if not reset:
             X = self._match_fitted_rank(X)
             # before validate_data, whose "X has n features" would hide a wrong rank or length
             self._check_fitted_shape(_panels.shape_of(X))
+            _panels.check_channel_names(getattr(self, "feature_names_in_", None) if self.input_ndim_ == 3 else None,
+                                        channels)
         # NaN/inf are checked below: scikit-learn's message recommends imputers, which take no 3-D series
-        with _panels.samples_of_one_shape(X):
+        with _panels.samples_of_one_shape(X), _panels.names_checked_here(channels):
             X = validate_data(self, X, reset=reset, dtype=np.float32, allow_nd=True, ensure_min_features=1,
                               ensure_all_finite=False)
         _check_ndim(X.ndim)
         if reset:
             self.input_ndim_ = X.ndim
+            if channels is not None:  # a panel's channels are the features of 3-D input (n_features_in_)
+                self.feature_names_in_ = np.asarray(channels, dtype=object)
         X = X[:, None, :] if X.ndim == 2 else X
         _check_axes(X)
         _panels.check_finite(X)

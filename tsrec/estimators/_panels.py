@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -21,8 +22,8 @@ from tsrec.estimators.errors import InputError
 _PANEL_MTYPES = ("pd-multiindex", "nested_univ")
 
 
-def as_stackable(X):
-    """``X`` with sktime's panel formats converted to numpy3D; other input passes through.
+def as_stackable(X) -> tuple[object, list[str] | None]:
+    """``X`` with sktime's panel formats converted to numpy3D, and the panel's channel names.
 
     Parameters
     ----------
@@ -33,6 +34,9 @@ def as_stackable(X):
     -------
     array-like
         numpy3D ``(n_samples, n_channels, n_timepoints)`` for a panel, else ``X`` itself.
+    list of str or None
+        A panel's column names, its channels, where all are strings (scikit-learn records
+        feature names only then); None for other input.
 
     Raises
     ------
@@ -40,10 +44,36 @@ def as_stackable(X):
         A panel sktime cannot read, or one whose series differ in length.
     """
     if isinstance(X, pd.DataFrame):
-        return _from_frame(X)
+        stacked = _from_frame(X)
+        return stacked, (_channel_names(X.columns) if stacked is not X else None)
     if isinstance(X, (list, tuple)) and len(X) and all(isinstance(x, pd.DataFrame) for x in X):
-        return _from_df_list(list(X))
-    return X
+        return _from_df_list(list(X)), _channel_names(X[0].columns)
+    return X, None
+
+
+def _channel_names(columns: pd.Index) -> list[str] | None:
+    names = list(columns)
+    return names if all(isinstance(name, str) for name in names) else None
+
+
+def check_channel_names(fitted: np.ndarray | None, names: list[str] | None) -> None:
+    """Refuse a panel whose channels are not the named ones the classifier was fitted on, in that
+    order: its values would be read as the fitted channels by position."""
+    if fitted is None or names is None or names == list(fitted):
+        return
+    fitted = [str(name) for name in fitted]
+    hint = f"select and order them as fitted: X[{fitted}]" if set(names) >= set(fitted) else "rename them as fitted"
+    raise InputError(f"X's channels are {names}, but the classifier was fitted on channels {fitted}, in that order; {hint}")
+
+
+@contextlib.contextmanager
+def names_checked_here(names: list[str] | None):
+    """Silence scikit-learn's warning that X (the panel as numpy3D) has no feature names: its
+    channel names were recorded or checked by tsrec (:func:`check_channel_names`)."""
+    with warnings.catch_warnings():
+        if names is not None:
+            warnings.filterwarnings("ignore", message="X does not have valid feature names", category=UserWarning)
+        yield
 
 
 @contextlib.contextmanager
