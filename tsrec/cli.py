@@ -55,8 +55,9 @@ def _run_forecast(args: argparse.Namespace) -> int:
     """Run ``tsrec forecast``; user errors give one line on stderr and exit status 2."""
     engine = args.engine or ("dask" if args.scheduler_address else "local")
     try:
-        if args.scheduler_address and engine != "dask":
-            raise ValueError("--scheduler-address needs --engine dask")
+        for option, value in (("--scheduler-address", args.scheduler_address), ("--npartitions", args.npartitions)):
+            if value is not None and engine != "dask":
+                raise ValueError(f"{option} needs --engine dask")
         from tsrec.batch import forecast_files
 
         client = None

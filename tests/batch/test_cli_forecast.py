@@ -52,6 +52,7 @@ def test_forecast_command_writes_the_file(saved, tmp_path, capsys):
         ({"--fh": "-2"}, r"--fh must be >= 1, got -2"),
         ({"--npartitions": "0"}, r"--npartitions must be >= 1, got 0"),
         ({"--scheduler-address": "tcp://1.2.3.4:1", "--engine": "local"}, "--scheduler-address needs --engine dask"),
+        ({"--npartitions": "3"}, "--npartitions needs --engine dask"),
     ],
 )
 def test_user_errors_exit_2_with_one_line(saved, tmp_path, capsys, change, message):

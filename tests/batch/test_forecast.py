@@ -186,6 +186,8 @@ def test_model_and_option_errors(files, tmp_path):
         forecast_files(files["model"], folder / "long.csv", tmp_path / "o.csv", engine="spark")
     with pytest.raises(InputError, match="client is only used by engine='dask'"):
         forecast_files(files["model"], folder / "long.csv", tmp_path / "o.csv", client=object())
+    with pytest.raises(InputError, match="npartitions and scheduler are only used by engine='dask'; pass engine"):
+        forecast_files(files["model"], folder / "long.csv", tmp_path / "o.csv", npartitions=2, scheduler="threads")
     pd.read_csv(folder / "long.csv").assign(y2=1.0).to_csv(tmp_path / "in.csv", index=False)
     with pytest.raises(InputError, match=r"2 value column\(s\) \['y', 'y2'\] but the model forecasts 1 variate"):
         forecast_files(files["model"], tmp_path / "in.csv", tmp_path / "o.csv", columns=["y", "y2"])

@@ -177,8 +177,11 @@ def forecast_panel(
     """
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {ENGINES}, got {engine!r}")
-    if client is not None and engine != "dask":
-        raise InputError("client is only used by engine='dask'; pass engine='dask' as well")
+    dask_only = [name for name, value in (("client", client), ("npartitions", npartitions), ("scheduler", scheduler))
+                 if value is not None]
+    if dask_only and engine != "dask":  # else a user who forgot engine="dask" would run locally unawares
+        raise InputError(f"{' and '.join(dask_only)} {'is' if len(dask_only) == 1 else 'are'} only used by "
+                         "engine='dask'; pass engine='dask' as well")
     if not isinstance(panel, pd.DataFrame) or panel.index.nlevels != 2:
         raise InputError("panel must be a DataFrame with a (series id, time) MultiIndex; read it with read_series")
     est, path = _resolve_model(model)
