@@ -117,6 +117,20 @@ def test_update_keeps_the_series_in_the_fitted_order(update_params):
     pd.testing.assert_frame_equal(est.predict(), expected)
 
 
+@pytest.mark.parametrize("layout", ["runs", "interleaved"])
+def test_the_stored_order_is_each_series_first_appearance(layout):
+    from tsrec.estimators._updates import in_stored_order
+
+    stored = unsorted_panel().groupby(level=0, sort=False).head(50)
+    if layout == "interleaved":  # rows by time, series alternating
+        stored = stored.iloc[np.argsort(np.tile(np.arange(50), 4), kind="stable")]
+    merged = unsorted_panel().sort_index()  # as sktime stores stored rows and new ones
+    kept = in_stored_order(stored, merged)
+    assert list(kept.index.get_level_values(0).unique()) == UNSORTED_IDS
+    pd.testing.assert_frame_equal(kept.sort_index(), merged)  # the same rows, each series' in time order
+    assert all(part.index.get_level_values(1).is_monotonic_increasing for _, part in kept.groupby(level=0))
+
+
 def test_a_loaded_forecaster_refuses_to_refit_on_its_saved_context(tmp_path):
     y = series()
     est = cyclenet(y.iloc[:50])
