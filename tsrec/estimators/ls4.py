@@ -191,7 +191,9 @@ class LS4Forecaster(DeepForecaster):
         Returns
         -------
         numpy.ndarray
-            Shape (n_samples, n_series, n_steps, variates).
+            Shape (n_samples, n_series, n_steps, variates). Path ``s`` of every series comes from
+            the same random draws (a series' paths do not depend on the others in the panel), so
+            paths of different series are not independent: do not sum them across series.
         """
         self.check_is_fitted()
         # int(n_steps) would truncate 2.7 and take "3"; 0 or less failed inside torch
