@@ -5,6 +5,10 @@ train-split statistics; early stopping on the validation split; MSE/MAE on the s
 scale over ALL test windows (no drop_last). Results are merged into benchmarks/results/ltsf.csv
 (one row per model/dataset/lookback/horizon/protocol) and rendered to ltsf.md.
 
+``--drop-last N`` scores only the first multiple of N test windows, as an official test loader with
+batch N and ``drop_last=True`` does (TPGN's: 32), for a like-for-like comparison with its paper; the
+protocol column then says so.
+
 ``--model repeat-last`` scores the naive forecast (every step = the window's last value) on the
 same windows, the floor any model has to beat.
 
@@ -81,25 +85,31 @@ def standardised_splits(name: str, lookback: int, data_dir: str | None, protocol
     return fit_rows, len(val) - lookback, scale(test)
 
 
-def repeat_last_scores(test: pd.DataFrame, lookback: int, horizon: int) -> tuple[float, float, int, float]:
-    """MSE and MAE of repeating each window's last value over the horizon, every test window."""
+def scored_windows(err: np.ndarray, drop_last: int) -> np.ndarray:
+    """The errors of the windows scored (axis 0): all, or the first multiple of ``drop_last``."""
+    return err[: len(err) // drop_last * drop_last] if drop_last else err
+
+
+def repeat_last_scores(test: pd.DataFrame, lookback: int, horizon: int, drop_last: int = 0) -> tuple[float, float, int, float]:
+    """MSE and MAE of repeating each window's last value over the horizon, over the scored test windows."""
     windows = np.lib.stride_tricks.sliding_window_view(test.to_numpy(), lookback + horizon, axis=0)
-    err = windows[:, :, lookback:] - windows[:, :, lookback - 1 : lookback]  # (window, channel, step)
+    err = scored_windows(windows[:, :, lookback:] - windows[:, :, lookback - 1 : lookback], drop_last)  # (window, channel, step)
     return float(np.mean(err**2)), float(np.mean(np.abs(err))), 0, 0.0
 
 
-def run_one(model: str, params: dict, name: str, lookback: int, horizon: int, seed: int, data_dir, protocol: str):
-    """Fit once and score every test window; returns (mse, mae, epochs, seconds)."""
+def run_one(model: str, params: dict, name: str, lookback: int, horizon: int, seed: int, data_dir, protocol: str,
+            drop_last: int = 0):
+    """Fit once and score the test windows; returns (mse, mae, epochs, seconds)."""
     fit_rows, n_val, test = standardised_splits(name, lookback, data_dir, protocol)
     if model == REPEAT_LAST:
-        return repeat_last_scores(test, lookback, horizon)
+        return repeat_last_scores(test, lookback, horizon, drop_last)
     cls = get_estimator(model)
     length_param = "n_lags" if "n_lags" in cls().get_params() else "lookback"
     est = cls(**{length_param: lookback, "horizon": horizon, "val_size": n_val, "random_state": seed, **params})
     start = time.perf_counter()
     est.fit(fit_rows)
     seconds = time.perf_counter() - start
-    err = est.forecast_windows(test) - est.window_targets(test)
+    err = scored_windows(est.forecast_windows(test) - est.window_targets(test), drop_last)
     return float(np.mean(err**2)), float(np.mean(np.abs(err))), est.history_["epochs"], seconds
 
 
@@ -131,7 +141,7 @@ def merge_rows(rows: list[dict], path: Path) -> pd.DataFrame:
 def render_markdown(table: pd.DataFrame, path: Path) -> None:
     """A readable table of every result beside the published number."""
     lines = [
-        "# LTSF benchmark (standardised MSE/MAE, all test windows)", "",
+        "# LTSF benchmark (standardised MSE/MAE, all test windows unless the protocol says drop_last)", "",
         "Written by `benchmarks/ltsf.py`; each row's command is in ltsf.csv.", "",
         "| model | variant | dataset | protocol | L | H | seeds | MSE | MAE | paper MSE | paper MAE | MSE vs paper |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -161,23 +171,30 @@ def main(argv: list[str] | None = None) -> int:
                         help="multivariate: DESIGN.md's protocol; univariate: OT only, DESIGN.md's splits (Informer's "
                              "univariate setting, as SpaceTime); tpgn-univariate: OT only, 60/20/20 (TPGN paper)")
     parser.add_argument("--data-dir", default=os.environ.get("TSREC_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data")))
+    parser.add_argument("--drop-last", type=int, default=0, metavar="N",
+                        help="score only the first multiple of N test windows, as a test loader with batch N and "
+                             "drop_last=True (TPGN's: 32); 0 scores all")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads; 1 avoids oversubscription when other work shares the cores")
     args = parser.parse_args(argv)
+    if args.drop_last < 0:
+        parser.error(f"--drop-last must be >= 0, got {args.drop_last}")
     torch.set_num_threads(args.threads)
+    protocol = args.protocol + (f" (test drop_last {args.drop_last})" if args.drop_last else "")
     params = json.loads(args.params)
     command = "python benchmarks/ltsf.py " + " ".join(sys.argv[1:] if argv is None else argv)
     rows = []
     for name in args.datasets:
         for horizon in args.horizons:
-            runs = [run_one(args.model, params, name, args.lookback, horizon, s, args.data_dir, args.protocol) for s in args.seeds]
+            runs = [run_one(args.model, params, name, args.lookback, horizon, s, args.data_dir, args.protocol, args.drop_last)
+                    for s in args.seeds]
             mse, mae, epochs, seconds = (np.array(v) for v in zip(*runs))
             variant = variant_of(args.model, params)
             paper = PUBLISHED.get((args.model, variant, name), {}).get(horizon, (np.nan, np.nan))
             if args.protocol == "tpgn-univariate" and args.model == "PGNForecaster":
                 paper = PUBLISHED_TPGN.get(name, {}).get(horizon, (np.nan, np.nan))
             rows.append(dict(
-                model=args.model, variant=variant, dataset=name, protocol=args.protocol,
+                model=args.model, variant=variant, dataset=name, protocol=protocol,
                 lookback=args.lookback, horizon=horizon, seeds=len(args.seeds), mse=mse.mean(), mae=mae.mean(),
                 mse_std=mse.std(), paper_mse=paper[0], paper_mae=paper[1], epochs=epochs.mean(),
                 fit_seconds=seconds.mean(), command=command,
