@@ -29,6 +29,7 @@ benchmarks: $(STAMP)
 	$(PY) benchmarks/scan2d_paths.py
 	$(PY) benchmarks/ltsf.py --model CycleNetForecaster --datasets ETTh1 ETTm1
 	$(PY) benchmarks/ltsf.py --model PGNForecaster --protocol tpgn-univariate --lookback 168 --horizons 168 336 720 --datasets ETTh1 --params '{"hidden": 2}'
+	$(PY) benchmarks/ltsf.py --model PGNForecaster --protocol tpgn-univariate --lookback 168 --horizons 168 336 720 --datasets ETTh1 --params '{"hidden": 2}' --drop-last 32
 	$(PY) benchmarks/ltsf.py --model PGNForecaster --lookback 96 --datasets ETTh1 --seeds 2024 2025 2026
 	$(PY) benchmarks/ltsf.py --model SMambaForecaster --datasets ETTh1 --horizons 96 192 --seeds 2024 --params '{"lr": 7e-5}'
 	$(PY) benchmarks/ltsf.py --model SMambaForecaster --datasets ETTh1 --horizons 336 720 --seeds 2024 --params '{"lr": 5e-5}'
