@@ -14,7 +14,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import Tick
 
-from tsrec.estimators._series import run_starts, split_panel
+from tsrec.estimators._series import run_keys, run_starts, split_panel
 from tsrec.estimators._timeindex import (
     future_index,
     index_kind,
@@ -92,8 +92,8 @@ def all_series_continue(stored: pd.MultiIndex, new: pd.MultiIndex, steps: dict |
     old_starts, new_starts = run_starts(stored), run_starts(new)
     if old_starts is None or new_starts is None:
         return False
-    new_keys = new.droplevel(-1)[new_starts]
-    where = stored.droplevel(-1)[old_starts].get_indexer(new_keys)  # -1: unknown
+    new_keys = run_keys(new, new_starts)
+    where = run_keys(stored, old_starts).get_indexer(new_keys)  # -1: unknown
     units = _step_units(old_times, [steps.get(key) for key in new_keys])
     if units is None or (where < 0).any():
         return False

@@ -191,6 +191,12 @@ def run_starts(index: pd.MultiIndex) -> np.ndarray | None:
     return starts if len(np.unique(runs, axis=0)) == len(starts) else None
 
 
+def run_keys(index: pd.MultiIndex, starts: np.ndarray) -> pd.Index:
+    """The series key of each run starting at ``starts`` (see :func:`run_starts`): scalars, or
+    tuples for hierarchical ids. Taken before the time level is dropped, which copies every row."""
+    return index[starts].droplevel(-1)
+
+
 def _grouped_order(index: pd.MultiIndex) -> np.ndarray | None:
     """The rows ordered as ``groupby(sort=False)`` splits them: series in order of first appearance,
     each one's rows in their order; None where pandas groups instead (see :func:`run_starts`)."""
@@ -233,7 +239,7 @@ def _evenly_spaced_runs(index: pd.MultiIndex) -> bool:
 
 def _split_runs(y: pd.DataFrame, starts: np.ndarray) -> list[tuple[object, pd.DataFrame]]:
     """The groupby split, by slicing: pandas sorted and copied the whole frame (0.5 ms a series)."""
-    keys = y.index.droplevel(-1)[starts]  # iterated as groupby's keys: scalars, or tuples
+    keys = run_keys(y.index, starts)  # iterated as groupby's keys
     ends = np.append(starts[1:], len(y)).tolist()
     level, codes, name = y.index.levels[-1], y.index.codes[-1], y.index.names[-1]
     # as droplevel makes them: the level's freq is kept where a series' codes are a slice of it

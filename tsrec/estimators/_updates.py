@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from tsrec.estimators import _newdata
-from tsrec.estimators._series import as_flat, check_raw_y, run_starts
+from tsrec.estimators._series import as_flat, check_raw_y, run_keys, run_starts
 from tsrec.estimators._steps import held_steps
 
 
@@ -79,7 +79,7 @@ def in_stored_order(stored: pd.DataFrame, merged: pd.DataFrame) -> pd.DataFrame:
     if stored_starts is None or merged_starts is None:  # interleaved rows: each row's series placed (~1 s a 1M rows)
         place = stored.index.droplevel(-1).unique().get_indexer(merged.index.droplevel(-1))
     else:  # each run of rows placed: 30x faster
-        series_place = stored.index[stored_starts].droplevel(-1).get_indexer(merged.index[merged_starts].droplevel(-1))
+        series_place = run_keys(stored.index, stored_starts).get_indexer(run_keys(merged.index, merged_starts))
         place = np.repeat(series_place, np.diff(np.append(merged_starts, len(merged))))
     if (np.diff(place) >= 0).all():  # sorted keys: sktime kept the order
         return merged
