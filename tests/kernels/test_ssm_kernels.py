@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from tsrec.kernels.fft_conv import fft_conv
 from tsrec.kernels.ssm_kernels import closed_loop_rollout, companion_kernel, s4d_kernel
+from tsrec.kernels.ssm_kernels.companion import auto_method, companion_matrix
 from _compare import TOL, outputs_and_grads, rel_err
 
 
@@ -85,6 +86,20 @@ def test_krylov_equals_fft(heads, d, L, seed):
     krylov = companion_kernel(a, b, c, L, method="krylov")
     fft = companion_kernel(a, b, c, L, method="fft")
     assert rel_err(fft, krylov) < 1e-9
+
+
+def test_auto_keeps_a_growing_kernel_accurate():
+    # an unnormalised a (SpaceTime's norm_order=0 or 2 allows one) with a root outside the unit
+    # circle: the FFT path's rounding is relative to each product's largest coefficient, and the
+    # kernel grows ~1.06**720, so in float32 it lost every digit (error 2x the kernel's size)
+    a = torch.tensor([[0.16, -0.17, 0.25, -0.53]])
+    assert torch.linalg.eigvals(companion_matrix(a.double())).abs().max() > 1.05
+    b, c = torch.randn(2, 1, 4, generator=torch.Generator().manual_seed(0)).unbind(0)
+    ref = companion_kernel(a, b, c, 720, backend="naive")
+    assert auto_method(a) == "krylov" and auto_method(a / a.abs().sum()) == "fft"
+    assert rel_err(companion_kernel(a, b, c, 720), ref) < TOL[torch.float32]
+    with pytest.raises(ValueError, match="^c contains NaN"):  # the choice's read still checks the inputs
+        companion_kernel(a, b, torch.full_like(c, float("nan")), 720)
 
 
 # ---------------------------------------------------------------------------- closed loop
