@@ -127,6 +127,21 @@ def test_ops_refuse_empty_channel_axes_on_every_backend():
             k.companion_kernel(torch.rand(0, 3), torch.rand(0, 3), torch.rand(0, 3), 5, backend=backend)
 
 
+def test_fft_ops_return_empty_results_for_empty_batch_or_heads():
+    # the naive loops always did; MKL's FFT and grouped conv1d refuse empty axes on the torch path
+    u, taps = rnd(0, 40, 3).requires_grad_(), rnd(3, 40).requires_grad_()
+    lam = torch.complex(-rnd(0, 3).abs(), rnd(0, 3))
+    results = [
+        (k.fft_conv(u, taps), (0, 40, 3)),  # no batch, FFT path (40 taps)
+        (k.fft_conv(u, taps[:, :4]), (0, 40, 3)),  # no batch, direct path
+        (k.fft_conv(rnd(2, 40, 3), taps.expand(0, 3, 40)), (2, 40, 0, 3)),  # no heads
+        (k.nplr_kernel(rnd(0), lam, rnd(0, 3), rnd(0, 3), rnd(0, 3), 8), (0, 8)),  # no heads
+    ]
+    assert [tuple(y.shape) for y, _ in results] == [shape for _, shape in results]
+    grads = torch.autograd.grad(sum(y.sum() for y, _ in results[:3]), [u, taps])
+    assert torch.equal(grads[0], torch.zeros_like(u)) and torch.equal(grads[1], torch.zeros_like(taps))
+
+
 @pytest.fixture
 def triton_on_cpu_refused(monkeypatch):
     """Triton 'installed' and no interpreter: a Triton kernel on CPU tensors is refused."""
@@ -140,12 +155,25 @@ def test_environment_triton_runs_torch_where_a_call_has_no_triton_kernel(triton_
     a, b = rnd(1, 4, 2).abs().to(torch.complex64), rnd(1, 4, 2).to(torch.complex64)
     step = lambda x_t, h: torch.tanh(x_t + h)  # noqa: E731
     x, h0, wide_x, wide_W = rnd(1, 4, 2), rnd(1, 2), rnd(1, 3, 130), 0.05 * rnd(130, 130)
+    # ops whose GPU path is torch (cuFFT, batched GEMMs)
+    ssm, lam, taps = 0.2 * rnd(2, 3), torch.complex(-rnd(2, 3).abs(), rnd(2, 3)), rnd(2, 3)
+    no_kernel = {
+        "fft_conv": lambda backend: k.fft_conv(x, taps, backend=backend),
+        "companion_kernel": lambda backend: k.companion_kernel(ssm, ssm, ssm, 6, backend=backend),
+        "closed_loop_rollout": lambda backend: k.closed_loop_rollout(ssm, ssm, ssm, ssm, ssm, 6, backend=backend),
+        "s4d_kernel": lambda backend: k.s4d_kernel(ssm[:, 0], ssm - 1, ssm, ssm, 6, backend=backend),
+        "nplr_kernel": lambda backend: k.nplr_kernel(ssm[:, 0], lam, ssm, ssm, ssm, 6, backend=backend),
+    }
     expected = [k.linear_scan(a, b, backend="torch"), k.recurrent_scan(step, x, h0, backend="torch"),
-                k.rnn_scan(wide_x, wide_W, backend="torch")]
+                k.rnn_scan(wide_x, wide_W, backend="torch"), *(op("torch") for op in no_kernel.values())]
     triton_on_cpu_refused.setenv(_dispatch.ENV_VAR, "triton")
-    got = [k.linear_scan(a, b), k.recurrent_scan(step, x, h0), k.rnn_scan(wide_x, wide_W)]  # H > 128
+    got = [k.linear_scan(a, b), k.recurrent_scan(step, x, h0), k.rnn_scan(wide_x, wide_W),  # H > 128
+           *(op("auto") for op in no_kernel.values())]
     for g, e in zip(got, expected):
         assert torch.equal(g, e)
+    for name, op in no_kernel.items():  # a demand for the GPU path still needs GPU tensors
+        with pytest.raises(ValueError, match="backend='triton' needs CUDA tensors"):
+            op("triton")
 
 
 def test_explicit_triton_names_why_a_call_has_no_triton_kernel(triton_on_cpu_refused):

@@ -11,8 +11,9 @@ Backends
     FFTs need power-of-two sizes on cuFFT and lose too many bits for long kernels.
 ``triton``
     there is no Triton FFT. On CUDA tensors the torch path *is* the GPU path (cuFFT / cuDNN), so
-    ``"triton"`` (explicit, by environment or chosen by ``"auto"``) runs the torch path rather than
-    raising; a hand-written Triton FFT would not beat cuFFT at these sizes.
+    ``backend="triton"`` runs the torch path there rather than raising (for CPU tensors it is
+    refused, as for every op), ``TSREC_KERNEL_BACKEND=triton`` runs it on any device, and
+    ``"auto"`` takes it; a hand-written Triton FFT would not beat cuFFT at these sizes.
 """
 
 from __future__ import annotations
@@ -42,9 +43,12 @@ METHODS = ("auto", "direct", "fft")
 def route_to_torch(backend: str, *tensors: torch.Tensor | None) -> str:
     """Resolve ``backend`` for an op whose GPU path is plain torch (cuFFT/cuBLAS), not Triton.
 
-    Returns ``"torch"`` or ``"naive"``; a resolved ``"triton"`` maps to ``"torch"``.
+    Returns ``"torch"`` or ``"naive"``. ``backend="triton"`` demands the GPU path, which for these
+    ops is torch on CUDA tensors, and is refused for CPU tensors as every op refuses it;
+    ``TSREC_KERNEL_BACKEND=triton`` is a default for every op, so here it takes torch on any device.
     """
-    chosen = resolve_backend(backend, *[t for t in tensors if t is not None])
+    no_triton = None if backend == "triton" else "the GPU path of this op is torch (cuFFT/cuBLAS)"
+    chosen = resolve_backend(backend, *[t for t in tensors if t is not None], no_triton=no_triton)
     return "naive" if chosen == "naive" else "torch"
 
 
@@ -155,9 +159,16 @@ def _conv_naive(u: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
 def _conv_torch(u: torch.Tensor, k: torch.Tensor, method: str) -> torch.Tensor:
     """Fast path -> (B, T, Ho, C); taps past the input length are dropped first (they are unused)."""
     k = k[..., : u.shape[1]]
+    if u.numel() == 0 or k.numel() == 0:  # no batch or no heads: MKL's FFT and conv1d refuse empty axes
+        return empty_result((u.shape[0], u.shape[1], k.shape[0], u.shape[2]), u, k)
     if method == "auto":
         method = auto_method(u.shape[1], k.shape[-1])
     return _conv_direct(u, k) if method == "direct" else _conv_fft(u, k)
+
+
+def empty_result(shape: tuple[int, ...], *inputs: torch.Tensor) -> torch.Tensor:
+    """Zeros of ``shape`` (which holds no element) that stay in the inputs' autograd graph."""
+    return inputs[0].new_zeros(shape) + sum(t.sum() for t in inputs) * 0
 
 
 def auto_method(time: int, taps: int) -> str:

@@ -37,6 +37,7 @@ import math
 import torch
 
 from .._checks import check_finite_and_valid, check_length, check_tensor
+from ..fft_conv import empty_result
 from .diagonal import working_dtypes
 
 
@@ -167,6 +168,8 @@ def _cauchy_woodbury(dt, Lambda, P, B, C, L: int) -> torch.Tensor:
     sums = _cauchy(v, Lambda, a, b) + _cauchy(v.conj(), Lambda.conj(), a, b)  # (4, H, F)
     k_cb, k_cp, k_pb, k_pp = sums.unbind(0)
     k_hat = dt.unsqueeze(-1) * (k_cb - b * k_cp * k_pb / (1.0 + b * k_pp))
+    if k_hat.shape[0] == 0:  # no heads: MKL's FFT refuses an empty axis
+        return empty_result((0, L), k_hat.real)
     return torch.fft.irfft(k_hat, n=L, dim=-1)
 
 
