@@ -76,3 +76,15 @@ def test_mlp_backbone_and_no_revin_train():
     est = CycleNetForecaster(lookback=48, horizon=24, backbone="mlp", d_model=16, use_revin=False, max_epochs=2)
     pred = est.fit(y, fh=[1, 2]).predict()
     assert pred.shape == (2, 1) and np.isfinite(pred.to_numpy()).all()
+
+
+@pytest.mark.parametrize(
+    "params,expected",
+    [({}, 0.01), ({"lookback": 336}, 0.005), ({"lookback": 720}, 0.005), ({"backbone": "mlp"}, 0.005),
+     ({"backbone": "mlp", "lookback": 336}, 0.002), ({"backbone": "mlp", "lookback": 720}, 0.0005),
+     ({"backbone": "mlp", "lookback": 168}, 0.002), ({"backbone": "mlp", "lr": 0.03}, 0.03)],
+)
+def test_learning_rate_follows_the_papers_scripts_by_backbone_and_lookback(params, expected):
+    from tsrec.estimators._params import training_config
+
+    assert training_config(CycleNetForecaster(**params)).lr == expected

@@ -10,6 +10,10 @@ from tsrec.nn.cyclenet import CycleNet
 from tsrec.registry import register
 
 
+#: learning rates of CycleNet's scripts by backbone, at lookbacks 96, 336 and 720 (ETT, Weather)
+CYCLENET_LR = {"linear": (0.01, 0.005, 0.005), "mlp": (0.005, 0.002, 0.0005)}
+
+
 @register("forecaster")
 class CycleNetForecaster(DeepForecaster):
     """CycleNet: a learnable recurrent cycle plus a Linear or MLP backbone shared over channels.
@@ -33,10 +37,15 @@ class CycleNetForecaster(DeepForecaster):
         Hidden width of the MLP backbone.
     use_revin : bool, default=True
         Per-window instance normalisation (the paper's ``use_revin``).
-    max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
+    lr : float or None, default=None
+        Adam's learning rate, with CycleNet's per-epoch decay. None takes the rate of the paper's
+        scripts for the backbone and lookback (ETT and Weather rows; :data:`CYCLENET_LR`): Linear
+        0.01 at lookback 96, 0.005 at 336 and 720; MLP 0.005, 0.002 and 0.0005. Other lookbacks
+        take the rate of the next longer one of the three (at most 96, at most 336, longer) [inferred].
+    max_epochs, batch_size, weight_decay, patience, val_size, accelerator, devices, precision,
     random_state, verbose, trainer_kwargs
         Shared training parameters (see the README). Defaults follow the paper's scripts:
-        30 epochs, batch 256, lr 0.01 with its per-epoch decay, patience 5.
+        30 epochs, batch 256, patience 5.
 
     Attributes
     ----------
@@ -66,7 +75,7 @@ class CycleNetForecaster(DeepForecaster):
         use_revin: bool = True,
         max_epochs: int = 30,
         batch_size: int = 256,
-        lr: float = 0.01,
+        lr: float | None = None,
         weight_decay: float = 0.0,
         patience: int | None = 5,
         val_size: float | int = 0.2,
@@ -118,6 +127,10 @@ class CycleNetForecaster(DeepForecaster):
 
     def _lr_lambda(self):
         return type3_schedule
+
+    def _lr_when_none(self) -> float:
+        rates = CYCLENET_LR[self.backbone]
+        return rates[0] if self.lookback <= 96 else rates[1] if self.lookback <= 336 else rates[2]
 
     @property
     def cycle_(self):

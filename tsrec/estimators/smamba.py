@@ -46,7 +46,7 @@ class SMambaForecaster(DeepForecaster):
         Shared training parameters (see the README). Defaults follow the paper's scripts: Adam,
         batch 32, 10 epochs, patience 3, learning rate halved after every epoch from the
         second (the scripts' ``type1`` as they apply it; their rate is
-        per data set and horizon, 4e-5 to 2e-3; 1e-4 is their default).
+        per data set and horizon, 3e-5 to 2e-3; 1e-4 is their default).
 
     Examples
     --------
