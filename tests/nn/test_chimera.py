@@ -113,3 +113,14 @@ def test_closed_loop_decoder_rolls_on_past_the_horizon_and_linear_head_refuses_t
         linear(x, steps=8)
     with pytest.raises(ValueError, match="decoder"):
         Chimera(lookback=10, horizon=4, decoder="loop")
+
+
+def test_parameters_take_the_default_dtype():
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:  # every parameter in float64, so the scan's dtype check passes without .double()
+        head = Chimera2DSSM(d_model=4, d_state=2)
+        assert {p.dtype for p in head.parameters()} == {torch.float64}
+        assert head(torch.randn(2, 3, 5, 4)).dtype == torch.float64
+    finally:
+        torch.set_default_dtype(previous)

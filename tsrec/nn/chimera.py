@@ -107,7 +107,7 @@ class Chimera2DSSM(nn.Module):
             for proj, (low, high) in ((self.dt1_proj, dt1_range), (self.dt2_proj, dt2_range)):
                 nn.init.uniform_(proj.weight, -self.dt_rank**-0.5, self.dt_rank**-0.5)
                 proj.bias.copy_(step_bias(d_model, low, high))
-        s4d = torch.log(torch.arange(1, d_state + 1, dtype=torch.float32)).repeat(d_model, 1)
+        s4d = torch.log(torch.arange(1, d_state + 1, dtype=torch.get_default_dtype())).repeat(d_model, 1)
         self.A1_log = nn.Parameter(s4d.clone())
         self.A2_log = nn.Parameter(torch.log((4.0 + torch.arange(1, d_state + 1.0)) / dt1_range[0]).repeat(d_model, 1))
         self.A3_log = nn.Parameter(s4d.clone())
