@@ -96,3 +96,43 @@ def test_repeats_of_unused_columns_do_not_matter(tmp_path):
     wide = "ds,s0,s0,s1\n" + "".join(f"2024-01-01 {h:02d}:00,{h},{-h},1\n" for h in range(6))
     (tmp_path / "w.csv").write_text(wide)
     assert read_series(tmp_path / "w.csv", layout="wide", columns=["s1"]).index.get_level_values(0)[0] == "s1"
+
+
+def test_whole_number_float_ids_are_the_integer_ids_of_other_files(tmp_path):
+    # pandas stores an integer id column that once held a gap as float64: 1.0 is series 1
+    long = long_frame(ids=(1, 2, 3))
+    long.to_csv(tmp_path / "int.csv", index=False)
+    long.astype({"unique_id": "float64"}).to_parquet(tmp_path / "float.parquet", index=False)
+    pd.testing.assert_frame_equal(read_series(tmp_path / "float.parquet"), read_series(tmp_path / "int.csv"))
+    long.assign(unique_id=long["unique_id"] + 0.5).to_parquet(tmp_path / "half.parquet", index=False)
+    assert read_series(tmp_path / "half.parquet").index.get_level_values(0).unique().tolist() == ["1.5", "2.5", "3.5"]
+
+
+@pytest.mark.parametrize("rows", ["a,{t},1.5,0", "a,{t},1.5,"])  # a flag column without a name; a trailing comma
+def test_rows_longer_than_the_header_are_refused(tmp_path, rows):
+    # pandas would take the first field as a row index and shift every column by one
+    t = pd.date_range("2024-01-01", periods=4, freq="h")
+    (tmp_path / "x.csv").write_text("unique_id,ds,y\n" + "".join(rows.format(t=s) + "\n" for s in t))
+    with pytest.raises(InputError, match=r"x\.csv: the data rows have more fields than the header's 3 names"):
+        read_series(tmp_path / "x.csv")
+
+
+def test_dates_that_read_either_day_or_month_first_are_refused(tmp_path):
+    days = pd.date_range("2024-01-01", periods=12, freq="D")
+    frame = pd.DataFrame({"unique_id": "a", "ds": days.strftime("%d/%m/%Y"), "y": np.arange(12.0)})
+    frame.to_csv(tmp_path / "x.csv", index=False)  # read month-first: twelve evenly spaced months
+    with pytest.raises(InputError, match=r"x\.csv: the dates of column 'ds' \(e\.g\. '01/01/2024'\) read as well "
+                                         r"day-first as month-first.*write them year first"):
+        read_series(tmp_path / "x.csv")
+    # a day above 12 leaves one reading, whichever comes first
+    later = pd.date_range("2024-01-13", periods=12, freq="D")
+    for layout in ("%d/%m/%Y", "%m/%d/%Y"):
+        frame.assign(ds=later.strftime(layout)).to_csv(tmp_path / "y.csv", index=False)
+        assert read_series(tmp_path / "y.csv").index.get_level_values(1).equals(pd.DatetimeIndex(later, name="ds"))
+    hours = pd.date_range("2024-03-13", periods=12, freq="h")
+    frame.assign(ds=hours.strftime("%m/%d/%Y %H:%M")).to_csv(tmp_path / "z.csv", index=False)
+    assert read_series(tmp_path / "z.csv").index.get_level_values(1).equals(pd.DatetimeIndex(hours, name="ds"))
+    # a day or month, not both: 10 March or 3 October, whatever the hours
+    frame.assign(ds=(hours - pd.Timedelta(days=3)).strftime("%m/%d/%Y %H:%M")).to_csv(tmp_path / "z.csv", index=False)
+    with pytest.raises(InputError, match="read as well day-first as month-first"):
+        read_series(tmp_path / "z.csv")

@@ -46,6 +46,13 @@ def read_csv(path: Path, compression: str | None, id_col: str | None, used: list
         # the default parser may be off by one bit, so forecasts could differ from the same data in memory
         float_precision="round_trip",
     )
+    if not isinstance(raw.index, pd.RangeIndex):
+        # pandas takes the surplus leading fields of rows longer than the header as a row index,
+        # shifting every column by one: nothing would be where its name says
+        raise InputError(
+            f"{path}: the data rows have more fields than the header's {len(header)} names (a delimiter "
+            "at the end of each row does this); remove the extra fields or name them in the header"
+        )
     if used is None and header[0] == "":
         # a stored row index carries no data; the Parquet reader drops it too
         raw = raw.iloc[:, 1:]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,8 @@ _OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{
 # the offset alone, to strip from stamps that all match _OFFSET
 _OFFSET_ONLY = re.compile(r"(?<=\d)\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
 _DAY = pd.Timedelta(days=1)
+# a date that starts with its day or its month ("01/02/2024", "1.2.24"), not with its year
+_DAY_OR_MONTH_FIRST = re.compile(r"\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?!\d)")
 
 
 def parse_times(values: pd.Series, path: Path) -> tuple[pd.Series, pd.Series | None]:
@@ -44,15 +47,39 @@ def parse_times(values: pd.Series, path: Path) -> tuple[pd.Series, pd.Series | N
     message = ""
     for options in _datetime_options(values):
         try:
-            stamps = pd.to_datetime(values, **options)
+            with warnings.catch_warnings():  # pandas' notes on guessed formats; the day order is checked below
+                warnings.simplefilter("ignore", UserWarning)
+                stamps = pd.to_datetime(values, **options)
         except (ValueError, TypeError, OverflowError) as err:
             message = str(err).splitlines()[0]
             continue
+        _check_day_month_order(values, stamps, options, path)
         return stamps, _wall_clock(values) if options.get("utc") else None
     raise InputError(
         f"{path}: column {values.name!r} has values that are not time stamps ({message}); "
         "write dates in one format (e.g. 2024-01-01 00:00) or use integer time steps"
     )
+
+
+def _check_day_month_order(values: pd.Series, stamps: pd.Series, options: dict, path: Path) -> None:
+    """Refuse dates that read as well day-first as month-first (pandas reads "01/02/2024" as 2 January).
+
+    Twelve days written day-first are twelve evenly spaced months read month-first, so no later
+    check would notice. pandas keeps the first stamp's layout for all, so only that one is matched.
+    """
+    if not _DAY_OR_MONTH_FIRST.match(str(values.iloc[0])):
+        return
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            other = pd.to_datetime(values, dayfirst=True, utc=bool(options.get("utc")))
+    except (ValueError, TypeError, OverflowError):
+        return  # some day is above 12: only the order pandas took reads the column
+    if not other.equals(stamps):
+        raise InputError(
+            f"{path}: the dates of column {values.name!r} (e.g. {values.iloc[0]!r}) read as well day-first as "
+            "month-first, and the two readings differ; write them year first (e.g. 2024-01-31)"
+        )
 
 
 def _datetime_options(values: pd.Series) -> Iterator[dict]:

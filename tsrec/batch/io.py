@@ -17,7 +17,7 @@ from tsrec._files import atomic_write, check_writable, same_file
 from tsrec.batch._csv import read_csv
 from tsrec.batch._spacing import check_spacing
 from tsrec.batch._times import check_time_types, common_time_zone, parse_times
-from tsrec.batch._values import FIX_COLUMNS, check_ids, numeric
+from tsrec.batch._values import FIX_COLUMNS, check_ids, id_text, numeric
 # InputFileNotFoundError lives with the other errors in tsrec.errors (the datasets loaders raise it
 # too); it is re-exported here and from tsrec.batch, where it was first defined
 from tsrec.errors import InputError, InputFileNotFoundError
@@ -102,8 +102,8 @@ def read_series(
         that differ within a file or between files (e.g. ``+01:00`` in winter, ``+02:00`` in
         summer) are converted to UTC, unless that breaks their even spacing and their step is a
         day or more (local midnights, 23 or 25 hours apart in UTC): those keep the local dates
-        and times they show, without a zone. Series ids are text in every file (Parquet integer ids
-        too), so id ``1`` in a Parquet file and ``1`` in a CSV file are one series, ``007``
+        and times they show, without a zone. Series ids are text in every file (Parquet numbers too,
+        ``1.0`` as ``1``), so id ``1`` in a Parquet file and ``1`` in a CSV file are one series, ``007``
         stays ``"007"``, and ``NA``, ``None`` or ``null`` are ids, not missing ones. Values held
         as objects (a Parquet DECIMAL column, numbers stored as text) are converted to float.
 
@@ -111,7 +111,8 @@ def read_series(
     ------
     InputError
         A file is missing, unreadable, empty or has an unknown extension; a column is missing,
-        or a CSV header names a used column twice (or, wide, leaves a series column unnamed);
+        or a CSV header names a used column twice (or, wide, leaves a series column unnamed), or
+        has fewer names than the rows have fields; dates read both day- and month-first;
         two roles (id, time, value, a wide file's series) share a column name; an id is empty; a value is
         NaN/inf; a series has duplicate or unevenly spaced time stamps (the message names the
         file and a fix for the series' step); time stamps cannot be parsed.
@@ -255,8 +256,7 @@ def _read_long(path: Path, id_col: str, time_col: str, names: list[str]) -> pd.D
     _require(raw, path, [id_col, time_col, *names])
     frame = raw[[id_col, time_col, *names]].copy()
     check_ids(frame[id_col], path)
-    # ids as text in every file: Parquet keeps integers, CSV ids are read as text
-    frame[id_col] = frame[id_col].astype(str)
+    frame[id_col] = id_text(frame[id_col])  # ids as text in every file (Parquet keeps numbers)
     return frame
 
 
