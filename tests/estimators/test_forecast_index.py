@@ -133,6 +133,18 @@ def test_the_uneven_stamps_message_advises_the_datas_own_step(name):
     with pytest.raises(InputError, match=pattern):
         CycleNetForecaster(**SMALL).fit(gappy)
 
+
+def test_daily_stamps_that_a_daylight_saving_change_moves_are_named_as_such():
+    # Tokyo midnights are 24 hours apart, but on Berlin's clocks 16:00 becomes 17:00 on 31 March;
+    # pandas steps days in local time, so no frequency fits (the message once quoted two stamps
+    # exactly one day apart as the uneven pair)
+    index = pd.date_range("2024-03-01", periods=60, freq="D", tz="Asia/Tokyo").tz_convert("Europe/Berlin")
+    pattern = (r"evenly spaced in absolute time but not on the clocks of their time zone Europe/Berlin "
+               r"\(2024-03-30 16:00:00\+01:00 is followed by 2024-03-31 17:00:00\+02:00\)")
+    with pytest.raises(InputError, match=pattern):
+        CycleNetForecaster(**SMALL).fit(pd.Series(np.arange(60.0), index=index))
+
+
 def test_calendar_features_see_stamps_between_multiples_of_the_step(hourly_frame):
     def forecast(start: str) -> np.ndarray:
         y = pd.Series(hourly_frame["a"].to_numpy(), index=pd.date_range(start, periods=len(hourly_frame), freq="2h"))

@@ -70,12 +70,26 @@ def known_step(index: pd.Index, steps: dict | None, key: object) -> object:
 
 def _irregular_message(index: pd.DatetimeIndex) -> str:
     gaps = np.diff(index.asi8)
+    if index.tz is not None and len(set(gaps.tolist())) == 1:
+        return _wall_clock_message(index)
     at = odd_gap(gaps)
     alias, words = describe_step(pd.Timedelta(int(np.median(gaps)), unit=index.unit), index)  # the data's own step
     return (
         f"the time stamps are not evenly spaced (e.g. {index[at]} is followed by {index[at + 1]}, but the usual "
         f"step is {words}), so no frequency can be inferred; put them on a regular grid first, e.g. "
         f"y.asfreq('{alias}').interpolate()"
+    )
+
+
+def _wall_clock_message(index: pd.DatetimeIndex) -> str:
+    """Stamps one step apart in absolute time that a daylight-saving change moves on the local clock."""
+    local = index.tz_localize(None)
+    at = odd_gap(np.diff(local.asi8))
+    return (
+        f"the time stamps are evenly spaced in absolute time but not on the clocks of their time zone "
+        f"{index.tz} ({index[at]} is followed by {index[at + 1]}), and pandas counts steps of a day or more "
+        "in local dates and times; give the stamps in the zone they were taken in, where they keep their "
+        "clock time (e.g. y.tz_convert('Asia/Tokyo')), or in UTC"
     )
 
 
