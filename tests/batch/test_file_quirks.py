@@ -136,3 +136,16 @@ def test_dates_that_read_either_day_or_month_first_are_refused(tmp_path):
     frame.assign(ds=(hours - pd.Timedelta(days=3)).strftime("%m/%d/%Y %H:%M")).to_csv(tmp_path / "z.csv", index=False)
     with pytest.raises(InputError, match="read as well day-first as month-first"):
         read_series(tmp_path / "z.csv")
+
+
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_stamps_saved_as_an_unnamed_index_are_the_time_column(tmp_path, layout):
+    # df.to_csv() / df.to_parquet() of a frame indexed by unnamed stamps, the usual way to save one
+    plain = wide_frame() if layout == "wide" else long_frame()
+    plain.to_csv(tmp_path / "plain.csv", index=False)
+    expected = read_series(tmp_path / "plain.csv", layout=layout)
+    indexed = plain.set_index("ds").rename_axis(None)
+    indexed.to_csv(tmp_path / "indexed.csv")
+    indexed.to_parquet(tmp_path / "indexed.parquet")
+    for name in ("indexed.csv", "indexed.parquet"):
+        pd.testing.assert_frame_equal(read_series(tmp_path / name, layout=layout), expected)

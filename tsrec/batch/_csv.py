@@ -1,4 +1,5 @@
-"""Reading one CSV file as written: ids as text, a saved row index dropped, repeated names refused."""
+"""Reading one table as written: CSV ids as text, saved row numbers dropped and unnamed stamps kept as
+the time column (CSV and Parquet), repeated names refused."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pandas as pd
 from tsrec.estimators.errors import InputError
 
 
-def read_csv(path: Path, compression: str | None, id_col: str | None, used: list[str] | None) -> pd.DataFrame:
+def read_csv(path: Path, compression: str | None, id_col: str | None, used: list[str] | None,
+             time_col: str) -> pd.DataFrame:
     """The CSV file ``path`` as a frame.
 
     Parameters
@@ -26,6 +28,9 @@ def read_csv(path: Path, compression: str | None, id_col: str | None, used: list
         The columns that will be read; None means every column (the series of a wide file). A
         header that names one of them twice is refused, and with None a first column without a
         name (the row numbers of pandas' ``to_csv(index=True)``) is dropped.
+    time_col : str
+        The time column: a first column without a name that holds no row numbers (``to_csv()``
+        of a frame indexed by unnamed stamps) takes this name when no column has it.
 
     Returns
     -------
@@ -53,10 +58,27 @@ def read_csv(path: Path, compression: str | None, id_col: str | None, used: list
             f"{path}: the data rows have more fields than the header's {len(header)} names (a delimiter "
             "at the end of each row does this); remove the extra fields or name them in the header"
         )
+    if header[0] == "" and time_col not in header and not pd.api.types.is_integer_dtype(raw.iloc[:, 0].dtype):
+        return raw.rename(columns={raw.columns[0]: time_col})  # stamps saved as an unnamed index
     if used is None and header[0] == "":
         # a stored row index carries no data; the Parquet reader drops it too
         raw = raw.iloc[:, 1:]
     return raw
+
+
+def index_to_columns(raw: pd.DataFrame, wanted: list[str], time_col: str) -> pd.DataFrame:
+    """A Parquet table's wanted index levels (e.g. the time, saved as the index) as columns; the others dropped.
+
+    pandas stores any index but a plain RangeIndex, e.g. the row numbers of shuffled rows; that
+    is no data, and a wide file would read it as one more series. An unnamed index of stamps is
+    the time column when no column has that name.
+    """
+    if raw.index.name is None and time_col not in raw.columns and pd.api.types.is_datetime64_any_dtype(raw.index):
+        raw = raw.rename_axis(time_col)
+    keep = [name for name in raw.index.names if name in wanted and name not in raw.columns]
+    if keep:
+        raw = raw.reset_index(level=keep)
+    return raw.reset_index(drop=True)
 
 
 def _header(path: Path, compression: str | None) -> list[str]:

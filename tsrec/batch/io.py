@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from tsrec._files import atomic_write, check_writable, same_file
-from tsrec.batch._csv import read_csv
+from tsrec.batch._csv import index_to_columns, read_csv
 from tsrec.batch._spacing import check_spacing
 from tsrec.batch._times import check_time_types, common_time_zone, parse_times
 from tsrec.batch._values import FIX_COLUMNS, check_ids, id_text, numeric
@@ -83,7 +83,8 @@ def read_series(
         column(s), as neuralforecast's ``unique_id, ds, y``. ``"wide"``: a ``time_col`` plus one
         column per series; every column is one univariate series named by its header. A first
         CSV column without a header (the row numbers of pandas' ``to_csv(index=True)``) is
-        dropped, as a stored Parquet row index is.
+        dropped, as a stored Parquet row index is, unless it holds stamps: then, in either
+        layout and format, it is ``time_col`` (a frame indexed by unnamed stamps, saved).
     id_col, time_col : str
         Names of the series-id and time columns (``id_col`` only names the output level for wide
         files).
@@ -187,8 +188,11 @@ def _value_names(layout: str, value_col: str, columns: Sequence[str] | None) -> 
 def _read_table(path: Path, id_col: str | None, wanted: list[str], every: bool = False) -> pd.DataFrame:
     """The file as a frame; ``wanted`` columns stored as a Parquet index become columns again.
 
-    ``every``: all columns are used (a wide file's series), not only ``wanted``.
+    ``wanted`` starts with the id column (long files) or the time column (wide); unnamed stamps
+    saved as the index (``to_csv()``, ``to_parquet()``) are the time column. ``every``: all
+    columns are used (a wide file's series), not only ``wanted``.
     """
+    time_col = wanted[0] if id_col is None else wanted[1]
     if not path.exists():
         raise InputFileNotFoundError(f"{path}: file not found; check the path")
     if path.is_dir():
@@ -196,9 +200,9 @@ def _read_table(path: Path, id_col: str | None, wanted: list[str], every: bool =
     kind, compression = file_format(path)
     try:
         if kind == "parquet":
-            raw = _index_to_columns(pd.read_parquet(path), wanted)
+            raw = index_to_columns(pd.read_parquet(path), wanted, time_col)
         else:
-            raw = read_csv(path, compression, id_col, None if every else wanted)
+            raw = read_csv(path, compression, id_col, None if every else wanted, time_col)
     except ImportError:
         raise ImportError(f"reading {path} needs pyarrow: pip install pyarrow") from None
     except InputError:  # the CSV reader's own messages, already naming the file
@@ -212,18 +216,6 @@ def _read_table(path: Path, id_col: str | None, wanted: list[str], every: bool =
     if len(raw) == 0:
         raise InputError(f"{path} has no data rows; it needs at least one row per time step")
     return raw
-
-
-def _index_to_columns(raw: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
-    """Make wanted index levels (e.g. the time, saved as the index) columns; drop the others.
-
-    pandas stores any index but a plain RangeIndex, e.g. the row numbers of shuffled rows; that
-    is no data, and a wide file would read it as one more series.
-    """
-    keep = [name for name in raw.index.names if name in wanted and name not in raw.columns]
-    if keep:
-        raw = raw.reset_index(level=keep)
-    return raw.reset_index(drop=True)
 
 
 def _require(raw: pd.DataFrame, path: Path, wanted: list[str]) -> None:
