@@ -149,3 +149,11 @@ def test_stamps_saved_as_an_unnamed_index_are_the_time_column(tmp_path, layout):
     indexed.to_parquet(tmp_path / "indexed.parquet")
     for name in ("indexed.csv", "indexed.parquet"):
         pd.testing.assert_frame_equal(read_series(tmp_path / name, layout=layout), expected)
+
+
+def test_a_file_given_twice_is_named_as_such(tmp_path):
+    long_frame().to_csv(tmp_path / "x.csv", index=False)
+    with pytest.raises(InputError, match=r"x\.csv is given twice \(also as .*x\.csv\); pass each input file once"):
+        read_series([tmp_path / "x.csv", tmp_path / "." / "x.csv"])
+    with pytest.raises(InputError, match="is given twice"):
+        read_series([str(tmp_path / "x.csv")] * 2)
