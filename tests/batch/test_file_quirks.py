@@ -157,3 +157,9 @@ def test_a_file_given_twice_is_named_as_such(tmp_path):
         read_series([tmp_path / "x.csv", tmp_path / "." / "x.csv"])
     with pytest.raises(InputError, match="is given twice"):
         read_series([str(tmp_path / "x.csv")] * 2)
+
+
+def test_a_file_separated_by_semicolons_is_named_as_such(tmp_path):
+    long_frame().to_csv(tmp_path / "x.csv", index=False, sep=";")
+    with pytest.raises(InputError, match=r"x\.csv: missing column.* the file is separated by ';'; save it comma-separated"):
+        read_series(tmp_path / "x.csv")
