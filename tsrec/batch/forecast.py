@@ -103,7 +103,7 @@ def _resolve_model(model: DeepForecaster | PathLike) -> tuple[DeepForecaster, st
 
 
 def _chunks(panel: pd.DataFrame, chunk_size: int) -> list[pd.DataFrame]:
-    """Runs of ``chunk_size`` whole series, in order of first appearance."""
+    """Runs of ``chunk_size`` whole series, in the panel's order (:func:`read_series` sorts by id)."""
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
         raise InputError(f"chunk_size must be a positive int, got {chunk_size!r}")
     codes = pd.factorize(panel.index.get_level_values(0))[0]
