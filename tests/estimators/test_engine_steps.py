@@ -79,6 +79,7 @@ def test_each_minibatch_is_one_optimiser_step_in_groups(ar_series):
     "kwargs,lightning_steps,optimizer_steps",
     [
         ({"max_steps": 5}, 5, 5),
+        ({"fast_dev_run": 3}, 3, 3),  # grouped, it took 8 optimiser steps and validated nothing
         ({"limit_train_batches": 4}, 3 * 4, 3 * 4),
         ({"accumulate_grad_batches": 2}, 3 * MINIBATCHES_PER_EPOCH, 3 * MINIBATCHES_PER_EPOCH // 2),
     ],

@@ -9,6 +9,7 @@ import signal
 import numpy as np
 import pytest
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from lightning.pytorch.strategies import DDPStrategy
 
 from tsrec.estimators import CycleNetForecaster
 from tsrec.estimators._engine import TrainingConfig, make_trainer
@@ -58,6 +59,11 @@ def test_other_system_exits_pass_through():
         ({"max_time": datetime.timedelta(0)}, None, "it would train nothing"),
         ({"max_time": {"seconds": 0}}, None, "it would train nothing"),
         ({"max_time": "one hour"}, None, "must be a 'DD:HH:MM:SS' string"),
+        # child processes: Lightning hands back the weights, not the best score or the history
+        ({"strategy": "ddp_fork"}, None, "strategy 'ddp_fork' trains in child processes"),
+        ({"strategy": "ddp_notebook"}, None, "use strategy='ddp'"),
+        ({"strategy": DDPStrategy(start_method="spawn")}, None, "trains in child processes"),
+        ({"overfit_batches": 1}, None, "may not set overfit_batches"),
     ],
 )
 def test_trainer_kwargs_that_cannot_work_are_refused(trainer_kwargs, patience, message):
@@ -72,6 +78,14 @@ def test_trainer_kwargs_that_train_are_accepted(tmp_path):
     est = CycleNetForecaster(**SMALL, trainer_kwargs=kwargs).fit(_series())
     assert est.history_["epochs"] == 2
     assert [path.name for path in tmp_path.iterdir()] == ["epoch=1-step=2.ckpt"]  # the copy saved
+
+
+def test_a_users_checkpoint_saves_without_validation_data(tmp_path):
+    # tsrec turns Lightning's checkpointing off when it keeps no best checkpoint itself; a user's
+    # ModelCheckpoint must turn it back on, or Lightning refuses the callback
+    kwargs = {"callbacks": [ModelCheckpoint(dirpath=tmp_path, monitor=None)]}
+    CycleNetForecaster(**{**SMALL, "val_size": 0}, trainer_kwargs=kwargs).fit(_series())
+    assert [path.name for path in tmp_path.iterdir()] == ["epoch=1-step=2.ckpt"]
 
 
 BANNERS = ("GPU available", "TPU available", "litlogger", "Tip:", "limit_val_batches", "Trainer.fit` stopped")

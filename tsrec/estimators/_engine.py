@@ -33,7 +33,7 @@ from tsrec.nn.optim import optimizer_groups
 # Trainer options that only Lightning's automatic optimisation loop implements
 _AUTOMATIC_ONLY = ("gradient_clip_val", "gradient_clip_algorithm", "accumulate_grad_batches")
 # Trainer options that count Lightning steps; with them every step is one minibatch again
-_COUNTS_STEPS = ("max_steps", "limit_train_batches", "limit_val_batches", "val_check_interval")
+_COUNTS_STEPS = ("max_steps", "limit_train_batches", "limit_val_batches", "val_check_interval", "fast_dev_run")
 # the hooks Lightning's backward wrapper exists to call (besides precision scaling)
 _BACKWARD_HOOKS = ("on_before_backward", "on_after_backward")
 # minibatches per Lightning step: Lightning's per-step hooks, fetch and bookkeeping cost about

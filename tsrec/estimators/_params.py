@@ -117,11 +117,29 @@ def check_trainer_kwargs(kwargs: object, patience: int | None = None) -> dict:
             raise ValueError(f"trainer_kwargs may not set {key!r}: {fix}")
     if kwargs.get("limit_val_batches") == 0:
         raise ValueError("trainer_kwargs may not set limit_val_batches=0: use the estimator's val_size=0 instead")
+    if kwargs.get("overfit_batches"):
+        raise ValueError(
+            "trainer_kwargs may not set overfit_batches: Lightning swaps in a sampler of single windows, which "
+            "tsrec's whole-batch loaders cannot take; fit on a short series (or set limit_train_batches=N) instead"
+        )
+    _check_launcher(kwargs.get("strategy"))
     _check_trains_something(kwargs)
     checked = dict(kwargs)
     if "callbacks" in checked:  # a list, as the Trainer builder joins them to tsrec's own
         checked["callbacks"] = _check_callbacks(checked["callbacks"], patience)
     return checked
+
+
+def _check_launcher(strategy: object) -> None:
+    """Refuse strategies that train in spawned or forked processes: Lightning hands the parent
+    back the weights, but not the best validation score or the training history tsrec reads."""
+    method = getattr(strategy, "_start_method", None)
+    named = isinstance(strategy, str) and any(word in strategy for word in ("spawn", "fork", "notebook"))
+    if named or method in ("spawn", "fork", "forkserver"):
+        raise ValueError(
+            f"trainer_kwargs strategy {strategy!r} trains in child processes, whose best validation score and "
+            "history tsrec cannot read back; use strategy='ddp' (with devices=N) from a script, or one device"
+        )
 
 
 def _check_trains_something(kwargs: dict) -> None:

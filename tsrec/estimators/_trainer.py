@@ -100,7 +100,9 @@ def make_trainer(config: TrainingConfig, callbacks: list, has_val: bool) -> pl.T
         precision=config.precision,
         deterministic=True,
         logger=False,
-        enable_checkpointing=has_val,
+        # Lightning refuses a user's ModelCheckpoint (on another metric) when this is False
+        enable_checkpointing=has_val or any(isinstance(c, ModelCheckpoint) for c in config.trainer_kwargs.get(
+            "callbacks", [])),
         enable_progress_bar=config.verbose,
         enable_model_summary=False,
         num_sanity_val_steps=0,
