@@ -8,10 +8,11 @@ import signal
 
 import numpy as np
 import pytest
+import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.strategies import DDPStrategy
 
-from tsrec.estimators import CycleNetForecaster
+from tsrec.estimators import ARNetForecaster, CycleNetForecaster, InputError, SMambaForecaster
 from tsrec.estimators._engine import TrainingConfig, make_trainer
 
 SMALL = dict(lookback=24, horizon=6, cycle_length=10, max_epochs=2, val_size=0.2, random_state=0)
@@ -106,3 +107,23 @@ def test_trainer_leaves_full_validation_to_lightnings_default(caplog):
     trainer = make_trainer(TrainingConfig(accelerator="cpu", devices=1), [], has_val=True)
     assert trainer.limit_val_batches == 1.0
     assert "limit_val_batches" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "make",
+    [  # a kernel refuses the NaN activations; the loss of a kernel-free network goes NaN silently
+        lambda: SMambaForecaster(lookback=4, horizon=2, d_model=4, d_ff=4, e_layers=1, max_epochs=3, batch_size=4, lr=1.0),
+        lambda: ARNetForecaster(n_lags=4, horizon=2, max_epochs=3, batch_size=4, lr=1e30),
+    ],
+)
+def test_a_diverging_fit_names_the_learning_rate_not_the_input(make):
+    with pytest.raises(InputError, match=r"^training diverged: .* lower lr \(it is 1"):
+        make().fit(np.sin(np.arange(60) / 3.0))
+
+
+def test_fit_inside_inference_mode_trains():
+    est = CycleNetForecaster(**SMALL)
+    with torch.inference_mode():
+        est.fit(_series())
+    reference = CycleNetForecaster(**SMALL).fit(_series())
+    np.testing.assert_array_equal(est.predict(fh=[1, 2]), reference.predict(fh=[1, 2]))

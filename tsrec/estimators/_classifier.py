@@ -71,10 +71,6 @@ def _check_no_missing_labels(y: np.ndarray) -> None:
         )
 
 
-# raised by tsrec.kernels when a network's activations overflowed before reaching a kernel
-_KERNEL_NON_FINITE = "contains NaN or inf; clean the input before calling the kernel"
-
-
 def _overflow_error(X: np.ndarray, when: str) -> InputError:
     """The error for a network whose values overflowed, naming X's magnitude and the fix."""
     largest = float(np.abs(X).max()) if X.size else 0.0
@@ -93,7 +89,7 @@ def _overflow_as_input_error(X: np.ndarray, when: str):
     try:
         yield
     except ValueError as err:
-        if _KERNEL_NON_FINITE not in str(err):
+        if _engine.KERNEL_NON_FINITE not in str(err):
             raise
         raise _overflow_error(X, when) from err
 
@@ -231,6 +227,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         self.history_ = {"epochs": result.epochs, "val_loss": result.val_losses, "best_val_loss": result.best_val_loss}
         return self
 
+    @torch.inference_mode(False)  # a fit called inside inference mode must still build tensors autograd takes
     def _train_network(self, X: np.ndarray, y_encoded: np.ndarray, config) -> tuple[nn.Module, _engine.TrainingResult]:
         """Build and train the network on numpy3D ``X``; refuse one whose values overflowed."""
         x = torch.from_numpy(np.ascontiguousarray(X.transpose(0, 2, 1)))  # (n, time, channels)

@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader
 
 from tsrec.estimators._ema import averages_weights
 from tsrec.estimators._trainer import fit, make_trainer, own_callbacks, quiet_lightning, restore_best
+from tsrec.estimators.errors import InputError
 from tsrec.nn.optim import optimizer_groups
 
 # Trainer options that only Lightning's automatic optimisation loop implements
@@ -299,6 +300,29 @@ def _loaders_for(module: TrainingModule, trainer: pl.Trainer, train_loader: Data
         val_loader = RankShare(val_loader)
     module.val_grouped = isinstance(val_loader, (BatchGroups, RankShare))
     return train_loader, val_loader
+
+
+#: the start of the kernels' message for NaN or inf in an op's inputs (:mod:`tsrec.kernels._checks`)
+KERNEL_NON_FINITE = "contains NaN or inf; clean the input before calling the kernel"
+
+
+@contextlib.contextmanager
+def divergence_as_error(network: nn.Module, lr: float) -> Iterator[None]:
+    """Training on finite standardised data: NaN or inf inside the network means the weights diverged.
+
+    A kernel then refuses its input, blaming the input, or the loss goes NaN silently and the
+    trained weights are NaN; both become one error that names the learning rate.
+    """
+    message = (f"training diverged: the network's values overflowed to NaN or inf on finite, standardised data; "
+               f"lower lr (it is {lr:g})")
+    try:
+        yield
+    except ValueError as err:
+        if KERNEL_NON_FINITE not in str(err):
+            raise
+        raise InputError(message) from err
+    if not all(bool(torch.isfinite(p).all()) for p in network.parameters()):
+        raise InputError(message)
 
 
 def train(

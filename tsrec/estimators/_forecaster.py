@@ -246,6 +246,7 @@ class DeepForecaster(_updates.StoredDataUpdates, BaseForecaster):
         self.position_offset_ = [0] * len(parts)
         return self
 
+    @torch.inference_mode(False)  # a fit called inside inference mode must still build tensors autograd takes
     def _train(self, parts: list, meta: dict) -> None:
         config = training_config(self)
         lookback, horizon = self._lookback_length(), self._horizon_length()
@@ -273,7 +274,8 @@ class DeepForecaster(_updates.StoredDataUpdates, BaseForecaster):
             val_loader = None
             if len(windows.val_starts):
                 val_loader = window_loader(windows, windows.val_starts, config.batch_size, False, config.seed)
-            result = _engine.train(module, train_loader, val_loader)
+            with _engine.divergence_as_error(network, config.lr):
+                result = _engine.train(module, train_loader, val_loader)
         self.network_ = module.network
         self.history_ = {"epochs": result.epochs, "val_loss": result.val_losses, "best_val_loss": result.best_val_loss}
 
