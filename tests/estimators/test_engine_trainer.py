@@ -127,3 +127,22 @@ def test_fit_inside_inference_mode_trains():
         est.fit(_series())
     reference = CycleNetForecaster(**SMALL).fit(_series())
     np.testing.assert_array_equal(est.predict(fh=[1, 2]), reference.predict(fh=[1, 2]))
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [  # Lightning's own exceptions, which name neither the parameter nor a fix, come out as ValueError
+        ({"accelerator": "gpu"} if not torch.cuda.is_available() else {"accelerator": "mps"}, "accelerator="),
+        ({"devices": 0}, "devices=0"),
+        ({"precision": 64.0}, "precision=64.0"),
+        ({"trainer_kwargs": {"limit_train_batches": 0.01}}, "lightning refused trainer_kwargs for this data"),
+    ],
+)
+def test_settings_lightning_cannot_use_are_value_errors_naming_them(params, message):
+    with pytest.raises(ValueError, match=message):
+        CycleNetForecaster(**{**SMALL, **params}).fit(_series())
+
+
+def test_numpy_integer_devices_are_taken():
+    est = CycleNetForecaster(**SMALL, accelerator="cpu", devices=np.int64(1)).fit(_series())
+    np.testing.assert_array_equal(est.predict(fh=[1]), CycleNetForecaster(**SMALL).fit(_series()).predict(fh=[1]))

@@ -185,7 +185,7 @@ def check_device_params(accelerator: object, devices: object, precision: object)
     """Types Lightning would fail on obscurely, and a precision the networks cannot train in."""
     if not isinstance(accelerator, (str, pl.accelerators.Accelerator)):
         raise ValueError(f"accelerator must be a string such as 'auto', 'cpu' or 'gpu', got {accelerator!r}")
-    if isinstance(devices, bool) or not isinstance(devices, (str, int, list, tuple)):
+    if isinstance(devices, (bool, np.bool_)) or not isinstance(devices, (str, int, np.integer, list, tuple)):
         raise ValueError(f"devices must be 'auto', an int or a list of device indices, got {devices!r}")
     if str(precision) in REFUSED_PRECISIONS:
         raise ValueError(
@@ -220,7 +220,7 @@ def training_config(est: object) -> TrainingConfig:
         weight_decay=check_float("weight_decay", est.weight_decay),
         patience=patience,
         accelerator=est.accelerator,
-        devices=est.devices,
+        devices=int(est.devices) if isinstance(est.devices, np.integer) else est.devices,
         precision=est.precision,
         seed=seed_of(est.random_state),
         verbose=check_bool("verbose", est.verbose),

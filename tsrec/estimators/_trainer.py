@@ -19,6 +19,7 @@ import lightning.pytorch as pl
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.trainer.states import TrainerStatus
+from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
 from tsrec.estimators._ema import WarmStartEMA
 
@@ -114,7 +115,16 @@ def make_trainer(config: TrainingConfig, callbacks: list, has_val: bool) -> pl.T
     # the user's callbacks (a list, from check_trainer_kwargs) join tsrec's (checkpoint, early
     # stopping, pruning) instead of replacing them
     options.update(extra, callbacks=[*callbacks, *extra.pop("callbacks", [])])
-    return pl.Trainer(**options)
+    try:
+        return pl.Trainer(**options)
+    except (MisconfigurationException, ModuleNotFoundError, RuntimeError) as err:
+        # e.g. accelerator="gpu" without a GPU: Lightning's message names neither the parameter nor a fix
+        settings = f"accelerator={config.accelerator!r}, devices={config.devices!r}, precision={config.precision!r}"
+        given = f", trainer_kwargs keys {sorted(extra)}" if extra else ""
+        raise ValueError(
+            f"lightning.Trainer cannot train with {settings}{given}: {str(err).strip().splitlines()[0]}; change "
+            "the setting it names (accelerator='auto' uses a GPU only where there is one)"
+        ) from err
 
 
 def fit(trainer: pl.Trainer, module: pl.LightningModule, train_loader: object, val_loader: object) -> None:
@@ -126,6 +136,8 @@ def fit(trainer: pl.Trainer, module: pl.LightningModule, train_loader: object, v
     """
     try:
         trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader)
+    except MisconfigurationException as err:  # trainer_kwargs that only the data show wrong (limit_*_batches)
+        raise ValueError(f"lightning refused trainer_kwargs for this data: {str(err).strip()}") from err
     except SystemExit as stop:
         interrupt = stop.__context__  # sys.exit(1) is called while handling the interrupt
         if trainer.state.status == TrainerStatus.INTERRUPTED and isinstance(interrupt, KeyboardInterrupt):
