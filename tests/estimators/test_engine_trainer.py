@@ -12,7 +12,7 @@ import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.strategies import DDPStrategy
 
-from tsrec.estimators import ARNetForecaster, CycleNetForecaster, InputError, SMambaForecaster
+from tsrec.estimators import ARNetForecaster, CycleNetForecaster, InputError, PGNClassifier, SMambaForecaster
 from tsrec.estimators._engine import TrainingConfig, make_trainer
 
 SMALL = dict(lookback=24, horizon=6, cycle_length=10, max_epochs=2, val_size=0.2, random_state=0)
@@ -146,3 +146,22 @@ def test_settings_lightning_cannot_use_are_value_errors_naming_them(params, mess
 def test_numpy_integer_devices_are_taken():
     est = CycleNetForecaster(**SMALL, accelerator="cpu", devices=np.int64(1)).fit(_series())
     np.testing.assert_array_equal(est.predict(fh=[1]), CycleNetForecaster(**SMALL).fit(_series()).predict(fh=[1]))
+
+
+class FirstBatch(Callback):
+    """Keep the inputs of the first training batch (a group of minibatches on one CPU)."""
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        if not hasattr(self, "x"):
+            self.x = (batch[0] if isinstance(batch, list) else batch)[0]
+
+
+def test_64_true_trains_on_the_data_in_float64():
+    # the windows were held in float32 and promoted: every value rounded to float32 first
+    seen = FirstBatch()
+    CycleNetForecaster(**SMALL, precision="64-true", trainer_kwargs={"callbacks": [seen]}).fit(_series())
+    assert seen.x.dtype == torch.float64 and not torch.equal(seen.x, seen.x.float().double())
+    X, y = np.random.default_rng(0).standard_normal((20, 12)), np.repeat([0, 1], 10)
+    clf = PGNClassifier(max_epochs=1, precision="64-true", trainer_kwargs={"callbacks": [seen := FirstBatch()]})
+    clf.fit(X, y)
+    assert seen.x.dtype == torch.float64 and not torch.equal(seen.x, seen.x.float().double())

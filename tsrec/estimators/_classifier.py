@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from tsrec.estimators import _engine, _panels, _persistence, _seeding
 from tsrec.estimators._batches import batch_loader
-from tsrec.estimators._params import check_val_size, seed_of, training_config, warn_no_validation
+from tsrec.estimators._params import check_val_size, data_dtype, seed_of, training_config, warn_no_validation
 from tsrec.estimators.errors import InputError
 from tsrec.nn.heads import SequenceClassifier
 
@@ -144,8 +144,8 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
                                         channels)
         # NaN/inf are checked below: scikit-learn's message recommends imputers, which take no 3-D series
         with _panels.samples_of_one_shape(X), _panels.names_checked_here(channels):
-            X = validate_data(self, X, reset=reset, dtype=np.float32, allow_nd=True, ensure_min_features=1,
-                              ensure_all_finite=False)
+            X = validate_data(self, X, reset=reset, dtype=data_dtype(self.precision), allow_nd=True,
+                              ensure_min_features=1, ensure_all_finite=False)
         _check_ndim(X.ndim)
         if reset:
             self.input_ndim_ = X.ndim

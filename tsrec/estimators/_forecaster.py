@@ -21,7 +21,7 @@ from torch import nn
 
 from tsrec.estimators import _engine, _evaluate, _newdata, _persistence, _seeding, _steps, _updates
 from tsrec.estimators._horizon import aligned_fh, relative_steps, same_fh, steps_per_series
-from tsrec.estimators._params import check_levels, check_val_size, training_config, warn_no_validation
+from tsrec.estimators._params import check_levels, check_val_size, data_dtype, training_config, warn_no_validation
 from tsrec.estimators._series import (
     FLAT_MTYPES, as_flat, check_raw_y, forecast_frames, join_panel, scaled_contexts, scaled_rows, split_panel, time_level,
 )
@@ -266,7 +266,7 @@ class DeepForecaster(_updates.StoredDataUpdates, BaseForecaster):
         ]
         for values, _, _ in series:
             _newdata.check_scaled(values, "y")
-        windows = build_windows(series, lookback, horizon)
+        windows = build_windows(series, lookback, horizon, data_dtype(config.precision))
         with _seeding.seeded(config.seed):
             network = self._build_network(self.n_channels_, meta)
             module = _engine.TrainingModule(network, self._loss(), config, self._lr_lambda(), self._penalty())

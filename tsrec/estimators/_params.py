@@ -194,6 +194,11 @@ def check_device_params(accelerator: object, devices: object, precision: object)
         )
 
 
+def data_dtype(precision: object) -> type:
+    """The dtype training data are held in: float64 for a ``"64..."`` precision (no float32 rounding), else float32."""
+    return np.float64 if str(precision).startswith("64") else np.float32
+
+
 def training_config(est: object) -> TrainingConfig:
     """Validate an estimator's shared parameters and pack them for the engine.
 

@@ -21,7 +21,7 @@ from tsrec.estimators._batches import batch_loader
 class WindowSet:
     """Concatenated series with the valid training and validation window starts."""
 
-    values: torch.Tensor  # (rows, channels) float32
+    values: torch.Tensor  # (rows, channels) float32, or float64 to train in it
     position: torch.Tensor  # (rows,) int64, absolute step of each row
     train_starts: np.ndarray
     val_starts: np.ndarray
@@ -42,9 +42,9 @@ def cut_point(n_rows: int, val_size: float | int, lookback: int, horizon: int) -
 
 
 def build_windows(
-    series: list[tuple[np.ndarray, np.ndarray, int]], lookback: int, horizon: int
+    series: list[tuple[np.ndarray, np.ndarray, int]], lookback: int, horizon: int, dtype: type = np.float32
 ) -> WindowSet:
-    """Concatenate ``(values, positions, cut)`` triples and list valid window starts."""
+    """Concatenate ``(values, positions, cut)`` triples, held in ``dtype``, and list valid window starts."""
     width = lookback + horizon
     train, val, offset = [], [], 0
     for values, _, cut in series:
@@ -54,7 +54,7 @@ def build_windows(
         train.append(starts[local + width <= cut])
         val.append(starts[local + lookback >= cut])  # empty when cut == n
         offset += n
-    values = torch.from_numpy(np.concatenate([s[0] for s in series]).astype(np.float32))
+    values = torch.from_numpy(np.concatenate([s[0] for s in series]).astype(dtype))
     position = torch.from_numpy(np.concatenate([s[1] for s in series]).astype(np.int64))
     return WindowSet(values, position, np.concatenate(train), np.concatenate(val), lookback, horizon)
 
