@@ -148,6 +148,7 @@ def test_predict_rejects(case, fitted):
     ({"max_epochs": 0}, "max_epochs"),
     ({"lr": -1.0}, "lr must be a finite number > 0"),
     ({"val_size": 1.5}, "val_size"),
+    ({"val_size": False}, "val_size must be a fraction"),  # once taken as 0 rows, while True was refused
     ({"random_state": "x"}, "random_state"),
     ({"trainer_kwargs": [1]}, "trainer_kwargs must be a dict"),
     ({"backbone": "rnn"}, "backbone must be 'linear' or 'mlp'"),

@@ -68,7 +68,9 @@ def check_choice(name: str, value: object, choices: tuple) -> object:
 
 def check_val_size(value: object) -> float | int:
     """``val_size`` is a fraction in [0, 1) of the rows or a number of rows >= 0."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 0:
+    if isinstance(value, (bool, np.bool_)):  # False would pass as 0 rows, True is refused: refuse both
+        raise ValueError(f"val_size must be a fraction in [0, 1) or a row count >= 0, got {value!r}")
+    if isinstance(value, numbers.Integral) and value >= 0:
         return int(value)
     if isinstance(value, numbers.Real) and 0.0 <= value < 1.0:
         return float(value)
