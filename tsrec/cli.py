@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import warnings
+from collections.abc import Iterator
 
 
 # (option, smallest, largest or None) of each command: a number out of range is a user error of one
@@ -141,6 +144,22 @@ def main(argv: list[str] | None = None) -> int:
     if message is not None:
         print(f"tsrec {args.command}: error: {message}", file=sys.stderr)
         return 2
+    with _one_line_warnings(args.command):
+        return _run(args)
+
+
+@contextlib.contextmanager
+def _one_line_warnings(command: str) -> Iterator[None]:
+    """Warnings as one line each, like the errors, without Python's file and source lines."""
+    def show(message, category, *_args, **_kwargs) -> None:
+        print(f"tsrec {command}: warning: {' '.join(str(message).split())}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from tsrec.demo import run_demo
         from tsrec.estimators.errors import InputError

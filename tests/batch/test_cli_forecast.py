@@ -63,3 +63,16 @@ def test_user_errors_exit_2_with_one_line(saved, tmp_path, capsys, change, messa
     assert err.startswith("tsrec forecast: error: ") and err.count("\n") == 1 and "Traceback" not in err
     assert re.search(message, err)
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_warnings_are_one_line_each(saved, tmp_path, capsys):
+    # an hourly model on daily series: forecast, with a warning in the errors' one-line form
+    daily = pd.read_csv(saved / "wide.csv").assign(ds=pd.date_range("2024-01-01", periods=72, freq="D"))
+    daily.to_csv(tmp_path / "daily.csv", index=False)
+    argv = ["forecast", "--model", str(saved / "model"), "--input", str(tmp_path / "daily.csv"), "--layout", "wide",
+            "--output", str(tmp_path / "f.csv")]
+    assert main(argv) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"tsrec forecast: warning: series '{name}' of y has a step of D, which no series the model was fitted "
+                   "on has (h); the model does not read the stamps, so it forecasts it at that step: check that this "
+                   "is the model meant for this data" for name in ["m0"]]

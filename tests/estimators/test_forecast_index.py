@@ -203,3 +203,19 @@ def test_an_absolute_fh_in_the_past_is_an_in_sample_error(hourly_frame):
                y.index[-2:]):  # a bare DatetimeIndex is absolute too
         with pytest.raises(InSampleError, match="not after the end of y"):
             est.predict(fh=fh)
+
+
+def test_a_context_at_a_step_no_fitted_series_has_is_forecast_with_a_warning():
+    from tsrec.estimators import ARNetForecaster
+
+    hourly = pd.Series(np.sin(np.arange(60) / 3.0), index=pd.date_range("2024-01-01", periods=60, freq="h"))
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(hourly)
+    daily = pd.Series(hourly.to_numpy()[:10], index=pd.date_range("2024-01-01", periods=10, freq="D"))
+    with pytest.warns(UserWarning, match=r"^y has a step of D, which no series the model was fitted on has \(h\)"):
+        forecast = est.predict(fh=[1], y=daily)
+    assert forecast.index[0] == pd.Timestamp("2024-01-11")  # at its own step, as the warning says
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the fitted step, also written as 60 minutes: no warning
+        est.predict(fh=[1], y=hourly.iloc[-10:].set_axis(pd.date_range("2024-01-03", periods=10, freq="60min")))

@@ -19,7 +19,7 @@ from pandas.tseries.offsets import CustomBusinessDay, CustomBusinessMonthBegin, 
 
 from tsrec.estimators._newdata import check_steps, check_zone_awareness, series_name, step_text, uses_stamps
 from tsrec.estimators._series import time_level
-from tsrec.estimators._timeindex import in_zone, infer_freq, known_step
+from tsrec.estimators._timeindex import in_zone, infer_freq, known_step, same_step
 from tsrec.estimators.errors import InputError, LoadError
 
 
@@ -102,7 +102,26 @@ def context_steps(est, parts: list) -> list:
     steps = [_context_step(df.index, key, held.get(key, first)) for key, df in zoned]
     if first is not None:  # absent from pickles of older versions
         check_steps(zoned, first, est.network_meta_, "the fitted data", steps)
+        _warn_unfitted_steps(zoned, steps, {first, *held.values()})
     return steps
+
+
+def _warn_unfitted_steps(parts: list, steps: list, fitted: set) -> None:
+    """Warn where a series steps as no fitted series did (only models that ignore the stamps get here).
+
+    Such a model forecasts the series at its own step, which may be meant (a global model applied
+    to new series) or a model fitted on other data by mistake; once per distinct step.
+    """
+    for step in dict.fromkeys(steps):
+        if any(isinstance(step, int) == isinstance(known, int) and same_step(step, known) for known in fitted):
+            continue
+        key = parts[steps.index(step)][0]
+        warnings.warn(
+            f"{series_name(key)} has a step of {step_text(step)}, which no series the model was fitted on has "
+            f"({', '.join(sorted(step_text(known) for known in fitted))}); the model does not read the stamps, so "
+            "it forecasts it at that step: check that this is the model meant for this data",
+            UserWarning, stacklevel=5,
+        )
 
 
 def _in_zone(df: pd.DataFrame, tz: object) -> pd.DataFrame:
