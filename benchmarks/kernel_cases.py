@@ -222,7 +222,7 @@ def _kernel_work(s):
 
 
 CASES += [
-    Case(f"fft_conv (L_k = T: rFFT when T > {FFT_THRESHOLD})", _grid(CONV_GRID, CONV_QUICK, taps=None), _conv_make,
+    Case(f"fft_conv (L_k = T: rFFT when T >= {FFT_THRESHOLD})", _grid(CONV_GRID, CONV_QUICK, taps=None), _conv_make,
          lambda x, be: fft_conv(x["u"], x["k"], backend=be),
          nbytes=lambda s: 4 * (2 * s["batch"] * s["time"] * s["chans"] + s["chans"] * s["time"]),
          work=_conv_work, **TORCH_ONLY),
@@ -238,8 +238,8 @@ CASES += [
          nbytes=lambda s: 4 * s["batch"] * s["time"] * s["chans"] * (1 + s["heads"]),
          work=lambda s: (NAIVE_FWD_MAX + 1, NAIVE_BWD_MAX + 1),  # the naive loop: minutes here, not timed
          backends=("direct", "fft"), gpu_backends=("direct", "fft"),
-         notes=[f"`method=\"auto\"` runs the direct conv1d up to {FFT_THRESHOLD} taps (after cutting the kernel "
-                "to the input) and the rFFT beyond, chosen on the fwd+bwd columns of the two tables above: "
+         notes=[f"`method=\"auto\"` runs the direct conv1d below {FFT_THRESHOLD} taps (after cutting the kernel "
+                "to the input) and the rFFT from there, chosen on the fwd+bwd columns of the two tables above: "
                 "the direct conv's backward costs several times its forward, the rFFT's about twice, and "
                 f"{FFT_THRESHOLD} taps is the shortest kernel at which the rFFT wins fwd+bwd both with one "
                 "output per channel and with 8 heads over a large batch (tsrec/kernels/fft_conv.py, "

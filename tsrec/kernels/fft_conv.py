@@ -5,7 +5,7 @@ Backends
 ``naive``
     float64 loop over output time steps; the specification the tests compare against.
 ``torch``
-    a depthwise ``conv1d`` for kernels of at most :data:`FFT_THRESHOLD` taps, otherwise a
+    a depthwise ``conv1d`` for kernels shorter than :data:`FFT_THRESHOLD` taps, otherwise a
     zero-padded ``rfft``/``irfft`` product of size ``n >= T + L_k - 1`` (so no circular
     wrap-around reaches the kept outputs). The FFT always runs in float32 or wider: half-precision
     FFTs need power-of-two sizes on cuFFT and lose too many bits for long kernels.
@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from ._checks import check_finite, check_tensor
 from ._dispatch import resolve_backend
 
-#: Longest kernel (after truncation to the input length) that uses the direct convolution.
+#: Shortest kernel (after truncation to the input length) that uses the rFFT; shorter ones convolve directly.
 #: Chosen on forward+backward cost, not forward alone: on a CPU the depthwise ``conv1d``'s backward
 #: costs 5-10x its forward (at 32-96 taps), the rFFT's about 2x. In
 #: ``benchmarks/results/kernels.md`` (96 steps, both paths forced) the rFFT is faster forward+backward
@@ -76,7 +76,7 @@ def fft_conv(
     D : torch.Tensor, optional
         Skip weight, shape ``(channels,)``, or also ``(heads_out, channels)`` for a 3-D ``k``.
     method : {"auto", "direct", "fft"}
-        Torch-path algorithm; ``"auto"`` picks ``"direct"`` when ``min(L_k, time) <=``
+        Torch-path algorithm; ``"auto"`` picks ``"direct"`` when ``min(L_k, time) <``
         :data:`FFT_THRESHOLD`. Ignored by the naive backend.
     backend : {"auto", "torch", "triton", "naive"}
         See the module docstring; ``"triton"`` runs the torch (cuFFT) path.
@@ -174,10 +174,10 @@ def empty_result(shape: tuple[int, ...], *inputs: torch.Tensor) -> torch.Tensor:
 def auto_method(time: int, taps: int) -> str:
     """``method="auto"``'s choice for an input of ``time`` steps and a kernel of ``taps`` taps.
 
-    ``"direct"`` when ``min(taps, time) <=`` :data:`FFT_THRESHOLD` (taps past the input never
+    ``"direct"`` when ``min(taps, time) <`` :data:`FFT_THRESHOLD` (taps past the input never
     contribute, so they are dropped before the choice), else ``"fft"``; see :data:`FFT_THRESHOLD`.
     """
-    return "direct" if min(taps, time) <= FFT_THRESHOLD else "fft"
+    return "direct" if min(taps, time) < FFT_THRESHOLD else "fft"
 
 
 def _conv_direct(u: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
