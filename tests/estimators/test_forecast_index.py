@@ -219,3 +219,17 @@ def test_a_context_at_a_step_no_fitted_series_has_is_forecast_with_a_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the fitted step, also written as 60 minutes: no warning
         est.predict(fh=[1], y=hourly.iloc[-10:].set_axis(pd.date_range("2024-01-03", periods=10, freq="60min")))
+
+
+def test_no_step_warning_where_either_side_has_integer_steps():
+    import warnings
+
+    from tsrec.estimators import ARNetForecaster
+
+    hourly = pd.Series(np.sin(np.arange(60) / 3.0), index=pd.date_range("2024-01-01", periods=60, freq="h"))
+    on_array = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(hourly.to_numpy())
+    on_dates = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(hourly)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an array model knows no duration; positions tell none
+        on_array.predict(fh=[1], y=hourly.iloc[-10:])
+        on_dates.predict(fh=[1], y=pd.Series(hourly.to_numpy()[:10]))

@@ -107,18 +107,20 @@ def context_steps(est, parts: list) -> list:
 
 
 def _warn_unfitted_steps(parts: list, steps: list, fitted: set) -> None:
-    """Warn where a series steps as no fitted series did (only models that ignore the stamps get here).
+    """Warn where a series' date-time step is none a fitted series had (only models that ignore the stamps get here).
 
     Such a model forecasts the series at its own step, which may be meant (a global model applied
-    to new series) or a model fitted on other data by mistake; once per distinct step.
+    to new series) or a model fitted on other data by mistake; once per distinct step. Integer
+    steps on either side (a model fitted on an array, a context of positions) tell no duration.
     """
+    dated = {known for known in fitted if not isinstance(known, int)}
     for step in dict.fromkeys(steps):
-        if any(isinstance(step, int) == isinstance(known, int) and same_step(step, known) for known in fitted):
+        if isinstance(step, int) or not dated or any(same_step(step, known) for known in dated):
             continue
         key = parts[steps.index(step)][0]
         warnings.warn(
             f"{series_name(key)} has a step of {step_text(step)}, which no series the model was fitted on has "
-            f"({', '.join(sorted(step_text(known) for known in fitted))}); the model does not read the stamps, so "
+            f"({', '.join(sorted(step_text(known) for known in dated))}); the model does not read the stamps, so "
             "it forecasts it at that step: check that this is the model meant for this data",
             UserWarning, stacklevel=5,
         )
