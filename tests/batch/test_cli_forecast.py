@@ -65,6 +65,13 @@ def test_user_errors_exit_2_with_one_line(saved, tmp_path, capsys, change, messa
     assert not (tmp_path / "o.csv").exists()
 
 
+def test_a_model_path_that_is_a_file_is_named_as_such(saved, tmp_path, capsys):
+    argv = ["forecast", "--model", str(saved / "wide.csv"), "--input", str(saved / "wide.csv"), "--layout", "wide",
+            "--output", str(tmp_path / "o.csv")]
+    assert main(argv) == 2
+    assert "wide.csv is not a saved tsrec estimator: a file, not a folder" in capsys.readouterr().err
+
+
 def test_warnings_are_one_line_each(saved, tmp_path, capsys):
     # an hourly model on daily series: forecast, with a warning in the errors' one-line form
     daily = pd.read_csv(saved / "wide.csv").assign(ds=pd.date_range("2024-01-01", periods=72, freq="D"))

@@ -82,7 +82,8 @@ def load_cached(path: PathLike) -> DeepForecaster:
     True
     """
     if not Path(path).is_dir():
-        raise LoadError(f"{path} is not a saved tsrec estimator: no such folder; pass a folder written by est.save")
+        what = "a file, not a folder" if Path(path).exists() else "no such folder"
+        raise LoadError(f"{path} is not a saved tsrec estimator: {what}; pass a folder written by est.save")
     key = _cache_key(str(path))
     # one lock for the whole load: threads of one worker must not load the same folder twice
     with _CACHE_LOCK:
