@@ -76,7 +76,10 @@ def companion_kernel(
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     chosen = route_to_torch(backend, a, b, c)
-    method = _check_finite_and_resolve(method if chosen != "naive" else "naive", a=a, b=b, c=c)
+    if chosen == "naive":
+        check_finite(a=a, b=b, c=c)
+    else:
+        method = _check_finite_and_resolve(method, a=a, b=b, c=c)
     out_dtype, work = _dtypes(chosen, a, b, c)
     a, b, c = a.to(work), b.to(work), c.to(work)
     if chosen == "naive":
