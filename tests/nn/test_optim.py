@@ -1,4 +1,5 @@
-"""S4's optimiser rule: the state-space parameters train at min(1e-3, lr) without weight decay."""
+"""S4's optimiser rule (the state-space parameters train at min(1e-3, lr) without weight decay) and
+the engine's choice between Adam's L2 weight decay and AdamW's decoupled decay."""
 
 from __future__ import annotations
 
@@ -38,4 +39,19 @@ def test_the_training_engine_uses_the_groups():
     optimizer = optimizer["optimizer"] if isinstance(optimizer, dict) else optimizer
     assert [(g["lr"], g["weight_decay"]) for g in optimizer.param_groups] == [(1e-2, 0.1), (1e-3, 0.0)]
     assert sum(len(g["params"]) for g in optimizer.param_groups) == len(list(net.parameters()))
-    assert isinstance(optimizer, torch.optim.Adam)
+    assert type(optimizer) is torch.optim.Adam
+
+
+@pytest.mark.parametrize("decoupled", [False, True])
+def test_weight_decay_is_an_l2_gradient_term_or_decoupled_as_asked(decoupled):
+    # with a zero loss gradient, Adam's L2 term is the whole gradient, so its normalised step is
+    # about lr; AdamW shrinks the weight by lr * weight_decay, whatever the gradient
+    net = torch.nn.Linear(1, 1, bias=False)
+    torch.nn.init.constant_(net.weight, 2.0)
+    config = TrainingConfig(lr=0.1, weight_decay=0.01, decoupled_weight_decay=decoupled)
+    optimizer = TrainingModule(net, loss_fn=lambda *a: None, config=config).configure_optimizers()
+    assert type(optimizer) is (torch.optim.AdamW if decoupled else torch.optim.Adam)
+    net.weight.grad = torch.zeros_like(net.weight)
+    optimizer.step()
+    expected = 2.0 * (1 - 0.1 * 0.01) if decoupled else 2.0 - 0.1
+    assert net.weight.item() == pytest.approx(expected, rel=1e-6)

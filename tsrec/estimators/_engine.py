@@ -54,6 +54,7 @@ class TrainingConfig:
     batch_size: int = 32
     lr: float = 1e-3
     weight_decay: float = 0.0
+    decoupled_weight_decay: bool = False  # AdamW's decay (SpaceTime, LS4) rather than Adam's L2 term
     patience: int | None = 5
     accelerator: str = "auto"
     devices: object = "auto"
@@ -162,7 +163,8 @@ class TrainingModule(pl.LightningModule):
 
     def configure_optimizers(self):
         groups = optimizer_groups(self.network, self.config.lr, self.config.weight_decay)
-        optimizer = torch.optim.Adam(groups, lr=self.config.lr, weight_decay=self.config.weight_decay)
+        optimizer_class = torch.optim.AdamW if self.config.decoupled_weight_decay else torch.optim.Adam
+        optimizer = optimizer_class(groups, lr=self.config.lr, weight_decay=self.config.weight_decay)
         if self.lr_lambda is None:
             return optimizer
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self.lr_lambda)

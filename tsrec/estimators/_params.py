@@ -225,6 +225,7 @@ def training_config(est: object) -> TrainingConfig:
         batch_size=check_int("batch_size", est.batch_size),
         lr=check_float("lr", lr, strict=True),
         weight_decay=check_float("weight_decay", est.weight_decay),
+        decoupled_weight_decay=getattr(est, "_decoupled_weight_decay", False),
         patience=patience,
         accelerator=est.accelerator,
         devices=int(est.devices) if isinstance(est.devices, np.integer) else est.devices,

@@ -97,6 +97,7 @@ class LS4Forecaster(DeepForecaster):
 
     _tags = {"capability:pred_int": True, "capability:pred_int:insample": False}
     _feeds_back_past_horizon = False  # the prior keeps sampling latents for any number of steps
+    _decoupled_weight_decay = True  # AdamW, as LS4's configs (at their weight decay 0, the same as Adam)
 
     def __init__(
         self,
@@ -368,6 +369,8 @@ class LS4Classifier(DeepClassifier):
         self.random_state = random_state
         self.verbose = verbose
         self.trainer_kwargs = trainer_kwargs
+
+    _decoupled_weight_decay = True  # AdamW, as LS4's configs (at their weight decay 0, the same as Adam)
 
     def _check_params(self) -> None:
         for name in ("d_model", "n_layers"):
