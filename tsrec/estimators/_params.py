@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import numbers
-import warnings
 
 import lightning.pytorch as pl
 import numpy as np
@@ -12,6 +11,7 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
 from tsrec._checks import check_float, check_int
+from tsrec._warn import warn_user
 from tsrec.estimators._engine import TrainingConfig
 
 SHARED_PARAMS = (
@@ -93,11 +93,9 @@ def seed_of(random_state: object) -> int:
 
 def warn_no_validation(val_size: object, why: str) -> None:
     """``val_size > 0`` that leaves no validation data: say so instead of silently training without."""
-    warnings.warn(
+    warn_user(
         f"val_size={val_size!r} leaves no validation data ({why}); training runs all max_epochs without "
-        "validation, early stopping or best-epoch restore. Give more data, or val_size=0 to silence this",
-        UserWarning,
-        stacklevel=4,
+        "validation, early stopping or best-epoch restore. Give more data, or val_size=0 to silence this"
     )
 
 
@@ -213,12 +211,10 @@ def training_config(est: object) -> TrainingConfig:
     check_device_params(est.accelerator, est.devices, est.precision)
     patience = check_int("patience", est.patience, minimum=1, allow_none=True)
     if patience is not None and check_val_size(est.val_size) == 0:
-        warnings.warn(
+        warn_user(
             f"patience={patience} is not used: val_size=0 holds out no validation data, so training runs all "
             "max_epochs without early stopping; set val_size > 0 (e.g. 0.2) to stop early, or patience=None "
-            "to silence this",
-            UserWarning,
-            stacklevel=3,
+            "to silence this"
         )
     return TrainingConfig(
         max_epochs=check_int("max_epochs", est.max_epochs),

@@ -17,6 +17,7 @@ from pandas.errors import PerformanceWarning
 from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import CustomBusinessDay, CustomBusinessMonthBegin, CustomBusinessMonthEnd, Day, Tick
 
+from tsrec._warn import warn_user
 from tsrec.estimators._newdata import check_steps, check_zone_awareness, series_name, step_text, uses_stamps
 from tsrec.estimators._series import time_level
 from tsrec.estimators._timeindex import in_zone, infer_freq, known_step, same_step
@@ -118,11 +119,10 @@ def _warn_unfitted_steps(parts: list, steps: list, fitted: set) -> None:
         if isinstance(step, int) or not dated or any(same_step(step, known) for known in dated):
             continue
         key = parts[steps.index(step)][0]
-        warnings.warn(
+        warn_user(
             f"{series_name(key)} has a step of {step_text(step)}, which no series the model was fitted on has "
             f"({', '.join(sorted(step_text(known) for known in dated))}); the model does not read the stamps, so "
-            "it forecasts it at that step: check that this is the model meant for this data",
-            UserWarning, stacklevel=5,
+            "it forecasts it at that step: check that this is the model meant for this data"
         )
 
 

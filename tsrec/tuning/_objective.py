@@ -7,7 +7,6 @@ It keeps the best trial of the call itself (with its fitted estimator), because 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +14,7 @@ import optuna
 from optuna_integration import PyTorchLightningPruningCallback
 from sklearn.base import clone
 
+from tsrec._warn import warn_user
 from tsrec.estimators._engine import extra_callbacks
 from tsrec.tuning._checks import check_sampled, check_val_size
 
@@ -115,5 +115,5 @@ class Objective:
         trial.set_user_attr("error", reason)
         if self.first_failure is None:
             self.first_failure = (f"trial {trial.number}: {reason}", error)
-        warnings.warn(f"trial {trial.number} failed: {reason}; the search goes on", RuntimeWarning, stacklevel=2)
+        warn_user(f"trial {trial.number} failed: {reason}; the search goes on", RuntimeWarning)
         return math.nan  # Optuna stores a NaN result as a FAIL trial and goes on

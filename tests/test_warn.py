@@ -1,0 +1,47 @@
+"""tsrec's warnings name the caller's line, through sktime's, torch's and Optuna's wrappers."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrec._warn import warn_user
+from tsrec.datasets import make_ar
+from tsrec.estimators import ARNetForecaster, CycleNetForecaster, PGNClassifier
+from tsrec.tuning import tune
+
+HOURLY = pd.Series(np.sin(np.arange(120) / 3.0), index=pd.date_range("2024-01-01", periods=120, freq="h"))
+
+
+def caught_warnings(call) -> list[warnings.WarningMessage]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    return [w for w in caught if w.category in (UserWarning, RuntimeWarning)]
+
+
+def test_a_direct_call_names_its_own_line():
+    (caught,) = caught_warnings(lambda: warn_user("here"))
+    assert (caught.filename, str(caught.message)) == (__file__, "here")
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: CycleNetForecaster(lookback=24, horizon=6, patience=2, val_size=0, max_epochs=1).fit(HOURLY),
+     "patience=2 is not used"),
+    (lambda: PGNClassifier(hidden=4, max_epochs=1, val_size=0.2).fit(np.zeros((6, 12)), np.arange(6) % 3),
+     "val_size=0.2 leaves no validation data"),
+    (lambda: ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(HOURLY).predict(
+        fh=[1], y=HOURLY.iloc[:10].set_axis(pd.date_range("2024-01-01", periods=10, freq="D"))),
+     "y has a step of D"),
+    (lambda: tune(ARNetForecaster(n_lags=4, max_epochs=1, val_size=0.25), make_ar((0.5,), n_samples=120),
+                  n_trials=2, space=lambda trial: {"lr": 0.01 if trial.number else -1.0}),
+     "trial 0 failed"),
+])
+def test_each_warning_names_the_users_line_not_a_wrapper(call, message):
+    # a fixed stacklevel named torch's inference-mode decorator or sktime's fit
+    caught = caught_warnings(call)
+    hits = [w for w in caught if message in str(w.message)]
+    assert hits and {w.filename for w in hits} == {__file__}, [(w.filename, w.lineno) for w in caught]

@@ -1,0 +1,51 @@
+"""Warnings that name the caller's line, not a line inside tsrec or the libraries it runs under."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import sys
+import warnings
+
+# packages whose frames sit between the user's call and tsrec's warning: sktime's fit/predict
+# wrappers, torch's inference-mode decorator, Lightning's loops, Optuna's study loop, ...
+_LIBRARIES = ("tsrec", "sktime", "skbase", "sklearn", "torch", "lightning", "optuna", "dask", "distributed")
+
+
+@functools.cache
+def _library_folders() -> tuple[str, ...]:
+    """The folders of the packages in ``_LIBRARIES`` that are installed (none is imported here)."""
+    folders = []
+    for name in _LIBRARIES:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            folders.extend(os.path.join(os.path.realpath(f), "") for f in spec.submodule_search_locations)
+    return tuple(folders)
+
+
+def _is_library_frame(filename: str) -> bool:
+    return os.path.realpath(filename).startswith(_library_folders())
+
+
+def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
+    """``warnings.warn(message, category)`` attributed to the first frame outside the libraries.
+
+    A fixed ``stacklevel`` names whichever wrapper happens to sit at that depth (sktime's
+    ``fit``, torch's ``_contextlib``), so the warning shows the wrong line and a filter on the
+    user's module does not match it. Python 3.12's ``skip_file_prefixes`` does this walk;
+    tsrec supports 3.10 and 3.11 too.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_user("check this")
+    >>> str(caught[0].message)
+    'check this'
+    """
+    frame, level = sys._getframe(1), 2
+    while frame is not None and _is_library_frame(frame.f_code.co_filename):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
