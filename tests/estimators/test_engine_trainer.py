@@ -165,3 +165,24 @@ def test_64_true_trains_on_the_data_in_float64():
     clf = PGNClassifier(max_epochs=1, precision="64-true", trainer_kwargs={"callbacks": [seen := FirstBatch()]})
     clf.fit(X, y)
     assert seen.x.dtype == torch.float64 and not torch.equal(seen.x, seen.x.float().double())
+
+
+def test_best_val_loss_is_the_best_epochs_loss_not_its_float32_log():
+    # LS4's validation loss is a mean over several batches that float32 cannot hold; Lightning's
+    # log of the loss (which the checkpoint ranks) is float32, the history keeps the loss itself
+    from tsrec.estimators import LS4Forecaster
+
+    est = LS4Forecaster(lookback=8, horizon=2, z_dim=2, d_model=4, d_state=4, n_layers=1, max_epochs=3,
+                        random_state=0).fit(_series(400))
+    history = est.history_
+    assert any(float(np.float32(loss)) != loss for loss in history["val_loss"])
+    assert history["best_val_loss"] == min(history["val_loss"])
+
+
+def test_unrounded_score_takes_the_first_epoch_that_rounds_to_the_score():
+    from tsrec.estimators._trainer import unrounded_score
+
+    history = [0.5, 0.25 + 1e-12, 0.25 + 2e-12, 0.125 + 1e-12]
+    assert unrounded_score(float(np.float32(0.25)), history) == 0.25 + 1e-12  # the checkpoint's epoch
+    assert unrounded_score(0.3, history) == 0.3  # rounds to no epoch: unchanged
+    assert np.isnan(unrounded_score(float("nan"), history))

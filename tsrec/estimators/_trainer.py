@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import lightning.pytorch as pl
+import numpy as np
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.trainer.states import TrainerStatus
@@ -162,5 +163,16 @@ def restore_best(module: pl.LightningModule, callbacks: list, trainer: pl.Traine
     if best is None:
         return None
     module.load_state_dict(best[0])
-    return best[1]
+    return unrounded_score(best[1], getattr(module, "history", []))
+
+
+def unrounded_score(score: float, history: list[float]) -> float:
+    """The validation loss in ``history`` that Lightning logged, rounded to float32, as ``score``.
+
+    ``self.log`` keeps a float32 copy, so the checkpoint's best score can differ from the loss
+    itself by ~1e-8 relative. The first epoch that rounds to it is the one the checkpoint saved
+    (it saves on a strict improvement); a score no epoch rounds to is returned as it is.
+    """
+    rounded = np.float32(score)
+    return next((loss for loss in history if np.float32(loss) == rounded), score)
 
