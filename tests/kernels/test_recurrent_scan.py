@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -69,6 +71,21 @@ def test_generic_matches_fused_cell():
     fused = rnn_scan(x, W, initial_state=s, backend="torch")
     generic = recurrent_scan(lambda x_t, h: torch.tanh(x_t + h @ W), x, s)
     assert rel_err(generic, fused) < 1e-12
+
+
+@pytest.mark.parametrize("backend", ["naive", "torch"])
+def test_gated_cell_by_hand(backend):
+    # one unit, two steps: [p, q] = x_t + h W, s = sigmoid(p), h <- (1 - s) h + s tanh(q)
+    x = torch.tensor([[[0.3, -0.7], [1.1, 0.4]]], dtype=torch.float64)
+    W = torch.tensor([[0.5, -2.0]], dtype=torch.float64)
+    h, expected = 0.8, []
+    for p_in, q_in in ((0.3, -0.7), (1.1, 0.4)):
+        p, q = p_in + 0.5 * h, q_in - 2.0 * h
+        gate = 1 / (1 + math.exp(-p))
+        h = (1 - gate) * h + gate * math.tanh(q)
+        expected.append(h)
+    got = rnn_scan(x, W, initial_state=torch.tensor([[0.8]], dtype=torch.float64), cell="gated", backend=backend)
+    assert got.flatten().tolist() == pytest.approx(expected, rel=1e-14)
 
 
 def test_bad_inputs():

@@ -21,6 +21,7 @@ import torch
 
 from .._checks import check_finite, check_mixed_precision_like, check_shape, check_tensor, compute_dtype
 from .._dispatch import resolve_backend
+from .naive import cfc_scan_naive
 
 MAX_UNITS, MAX_BACKBONE = 64, 256  # what the Triton kernels keep on chip
 
@@ -109,11 +110,7 @@ def cfc_scan(
     wide = torch.float64 if which == "naive" else compute_dtype(xz.dtype)
     xz_w, h, params = xz.to(wide), h0.to(wide), [p.to(wide) for p in params]
     if which == "naive":
-        out = []
-        for t in range(n_steps):
-            h = cfc_step(xz_w[:, t], h, *params)
-            out.append(h)
-        return torch.stack(out, dim=1).to(xz.dtype)
+        return cfc_scan_naive(xz_w, h, params).to(xz.dtype)
     return _fused_heads_loop(xz_w, h, *params).to(xz.dtype)
 
 

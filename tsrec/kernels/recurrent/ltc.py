@@ -24,6 +24,7 @@ import torch
 
 from .._checks import check_finite, check_length, check_mixed_precision_like, check_shape, check_tensor, compute_dtype
 from .._dispatch import resolve_backend
+from .naive import ltc_scan_naive
 
 MAX_UNITS = 64  # the Triton kernels keep (batch rows x U x U) synapse tiles in registers
 
@@ -39,10 +40,9 @@ def ltc_step(terms_t, v, cm_t, leak_num, leak_den, w, w_erev, sigma, mu, ode_unf
     return v
 
 
-def _loop(terms, v0, params, ode_unfolds, epsilon, index_time: bool) -> torch.Tensor:
-    steps = [terms[:, t] for t in range(terms.shape[1])] if index_time else terms.unbind(1)
+def _loop(terms, v0, params, ode_unfolds, epsilon) -> torch.Tensor:
     out, v = [], v0
-    for terms_t in steps:
+    for terms_t in terms.unbind(1):
         v = ltc_step(terms_t, v, *params, ode_unfolds, epsilon)
         out.append(v)
     return torch.stack(out, dim=1)
@@ -121,4 +121,5 @@ def ltc_scan(
     # float64 is the specification; the torch path accumulates half precision in float32
     wide = torch.float64 if which == "naive" else compute_dtype(terms.dtype)
     terms_w, v0_w, *params_w = (x.to(wide) for x in (terms, v0, *params))
-    return _loop(terms_w, v0_w, params_w, ode_unfolds, epsilon, index_time=which == "naive").to(terms.dtype)
+    run = ltc_scan_naive if which == "naive" else _loop
+    return run(terms_w, v0_w, params_w, ode_unfolds, epsilon).to(terms.dtype)
