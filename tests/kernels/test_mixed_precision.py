@@ -3,7 +3,8 @@
 Under autocast activations are half precision while parameters and states stay float32 (CfCCell
 passes exactly that to cfc_scan on a GPU); linear_scan, rnn_scan, ltc_scan and cfc_scan once
 refused the mix. The cfc_scan and ltc_scan torch paths once ran half input in half precision
-(about five times the error of every other path).
+(about five times the error of every other path). Every differentiable op with a torch path is
+also compared with its naive reference in float16 and bfloat16, output and every gradient.
 """
 
 from __future__ import annotations
@@ -85,3 +86,63 @@ def test_torch_path_accumulates_half_input_in_float32(name, dtype):
     # half-precision steps gave 1.1e-2 to 1.3e-2 and 1.2e-3 to 1.5e-3
     assert rel_err(got, ref) < (4e-3 if dtype == torch.bfloat16 else 5e-4)
     torch.testing.assert_close(got, op([x.float() for x in half], "torch").to(dtype), rtol=0, atol=0)
+
+
+def rnn_tanh_inputs(batch=3, T=8, H=5):
+    normal, _ = draw(4)
+    return [normal(batch, T, H), normal(H, H, scale=H ** -0.5), normal(batch, H)]
+
+
+def selective_with_options(batch=2, T=9, D=4, N=3):
+    normal, positive = draw(5)
+    return [normal(batch, T, D), normal(batch, T, D), -positive(D, N) - 0.1, normal(batch, T, N), normal(batch, T, N),
+            normal(D), normal(batch, T, D), normal(D, scale=0.5), normal(batch, D, N)]
+
+
+def ssm_kernel_inputs(heads=3, d=5, scale=0.3):
+    normal, _ = draw(6)
+    return [normal(heads, d, scale=scale) for _ in range(3)]
+
+
+def rollout_inputs(heads=3, d=5):
+    normal, _ = draw(7)
+    return [normal(heads, d, scale=0.2) for _ in range(4)] + [normal(2, heads, d)]
+
+
+def s4d_inputs(heads=3, n=4):
+    normal, positive = draw(8)  # log_dt, A_real, A_imag, C, B
+    return [normal(heads, scale=0.5) - 3.0, -positive(heads, n) - 0.1, normal(heads, n, scale=3.0),
+            normal(heads, n), normal(heads, n)]
+
+
+# every differentiable op with a torch path: name -> (op on a list of inputs and a backend, inputs)
+ALL_HALF = {
+    "rnn_scan tanh": (lambda xs, be: k.rnn_scan(*xs[:2], initial_state=xs[2], cell="tanh", backend=be),
+                      rnn_tanh_inputs),
+    "rnn_scan gated, no state": (lambda xs, be: k.rnn_scan(*xs, cell="gated", backend=be),
+                                 lambda: rnn_inputs()[:2]),
+    "rnn_scan gated": (OPS["rnn_scan"][0], rnn_inputs),
+    "cfc_scan": (OPS["cfc_scan"][0], cfc_inputs),
+    "ltc_scan": (OPS["ltc_scan"][0], ltc_inputs),
+    "selective_scan with D, z, delta_bias, state": (
+        lambda xs, be: k.selective_scan(*xs[:5], D=xs[5], z=xs[6], delta_bias=xs[7], initial_state=xs[8],
+                                        delta_softplus=True, backend=be),
+        selective_with_options),
+    "companion_kernel fft": (lambda xs, be: k.companion_kernel(*xs, 24, method="fft", backend=be),
+                             ssm_kernel_inputs),
+    "companion_kernel krylov": (lambda xs, be: k.companion_kernel(*xs, 24, method="krylov", backend=be),
+                                ssm_kernel_inputs),
+    "closed_loop_rollout": (lambda xs, be: k.closed_loop_rollout(*xs, 12, backend=be), rollout_inputs),
+    "s4d_kernel": (lambda xs, be: k.s4d_kernel(*xs[:4], 20, B=xs[4], backend=be), s4d_inputs),
+}
+
+
+@pytest.mark.parametrize("dtype", HALF)
+@pytest.mark.parametrize("name", list(ALL_HALF))
+def test_half_precision_torch_path_matches_naive_on_output_and_every_gradient(name, dtype):
+    op, make = ALL_HALF[name]
+    inputs = [x.to(dtype) for x in make()]
+    assert op(inputs, "torch").dtype == dtype
+    errors = half_errors(lambda *xs: op(xs, "torch"), lambda *xs: op(xs, "naive"), inputs)
+    # one rounding to half at the end (bf16 keeps 8 bits, fp16 11): 2**-8 and 2**-11 give 4e-3 and 5e-4
+    assert max(errors) < (1.5e-2 if dtype == torch.bfloat16 else 2e-3), dict(enumerate(errors))

@@ -98,6 +98,12 @@ def test_auto_keeps_a_growing_kernel_accurate():
     ref = companion_kernel(a, b, c, 720, backend="naive")
     assert auto_method(a) == "krylov" and auto_method(a / a.abs().sum()) == "fft"
     assert rel_err(companion_kernel(a, b, c, 720), ref) < TOL[torch.float32]
+    leaves = [x.clone().requires_grad_() for x in (a, b, c)]
+    weight = torch.randn(1, 720, generator=torch.Generator().manual_seed(1)) / ref.abs()  # every tap counts
+    grads = [torch.autograd.grad((companion_kernel(*leaves, 720, backend=be) * weight).sum(), leaves)
+             for be in ("torch", "naive")]
+    for got, want in zip(*grads):
+        assert rel_err(got, want) < 1e-4  # the gradients sum over 720 growing taps
     with pytest.raises(ValueError, match="^c contains NaN"):  # the choice's read still checks the inputs
         companion_kernel(a, b, torch.full_like(c, float("nan")), 720)
 
