@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
+from lightning.pytorch.callbacks import Callback
 
 from tsrec import all_estimators
+from tsrec.estimators._engine import extra_callbacks
 
 ESTIMATORS = all_estimators()
 IDS = [n for n, _ in ESTIMATORS]
@@ -17,15 +20,44 @@ def tiny(cls, precision: str):
     return cls(**{**params, "max_epochs": 1, "precision": precision, "random_state": 0})
 
 
+class OutputDtypes(Callback):
+    """The dtypes the network's modules compute in while training: their outputs' dtypes, and
+    autocast's dtype where autocast is on (a module may return float32 after a bf16 product)."""
+
+    def __init__(self) -> None:
+        self.dtypes: set[torch.dtype] = set()
+
+    def on_fit_start(self, trainer, pl_module) -> None:
+        for layer in pl_module.modules():
+            layer.register_forward_hook(self.record)
+
+    def record(self, module, args, out) -> None:
+        if torch.is_autocast_enabled("cpu"):
+            self.dtypes.add(torch.get_autocast_dtype("cpu"))
+        for tensor in out if isinstance(out, tuple) else (out,):
+            if isinstance(tensor, torch.Tensor):
+                self.dtypes.add(tensor.dtype)
+
+
+COMPUTES_IN = {"bf16-mixed": torch.bfloat16, "64-true": torch.float64}
+
+
 @pytest.mark.parametrize("precision", ["bf16-mixed", "64-true"])
 @pytest.mark.parametrize("name,cls", ESTIMATORS, ids=IDS)
 def test_trains_and_predicts_in_other_precisions(name, cls, precision, hourly_frame):
-    est = tiny(cls, precision)
+    est, seen = tiny(cls, precision), OutputDtypes()
+    with extra_callbacks([seen]):
+        if name.endswith("Classifier"):
+            rng = np.random.default_rng(0)
+            X, y = rng.standard_normal((16, 2, 12)), np.arange(16) % 2
+            est.fit(X, y)
+        else:
+            est.fit(hourly_frame.iloc[:120], fh=[1, 2])
+    assert COMPUTES_IN[precision] in seen.dtypes  # the precision was applied while training
+    weights = {p.dtype for p in est.network_.parameters()}
+    assert weights == ({torch.float64} if precision == "64-true" else {torch.float32})
     if name.endswith("Classifier"):
-        rng = np.random.default_rng(0)
-        X, y = rng.standard_normal((16, 2, 12)), np.arange(16) % 2
-        proba = est.fit(X, y).predict_proba(X)
-        np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+        np.testing.assert_allclose(est.predict_proba(X).sum(axis=1), 1.0)
     else:
-        forecast = est.fit(hourly_frame.iloc[:120], fh=[1, 2]).predict()
+        forecast = est.predict()
         assert forecast.shape == (2, 2) and np.isfinite(forecast.to_numpy()).all()

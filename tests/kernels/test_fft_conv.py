@@ -125,7 +125,10 @@ def test_half_inputs_keep_dtype_and_accumulate_in_float32(dtype, method):
 def test_env_override_and_triton_route(monkeypatch):
     u, k, _ = make(1, 30, 2, 8, None, torch.float32)
     monkeypatch.setenv("TSREC_KERNEL_BACKEND", "naive")
-    assert fft_conv(u, k).dtype == torch.float32
+    overridden = fft_conv(u, k)
+    assert overridden.dtype == torch.float32
+    assert torch.equal(overridden, fft_conv(u, k, backend="naive"))
+    assert not torch.equal(overridden, fft_conv(u, k, backend="torch"))  # so the override chose naive
     monkeypatch.delenv("TSREC_KERNEL_BACKEND")
     monkeypatch.delenv("TRITON_INTERPRET", raising=False)
     with pytest.raises(ValueError, match="triton"):

@@ -68,6 +68,9 @@ def test_ops_compute_shapes_on_meta(name):
     out = op(*meta)
     assert out.is_meta and out.shape == expected.shape and out.dtype == expected.dtype
     grads = torch.autograd.grad(out.abs().sum(), meta, allow_unused=True)
+    cpu_leaves = [x.detach().requires_grad_() for x in cpu]
+    cpu_grads = torch.autograd.grad(op(*cpu_leaves).abs().sum(), cpu_leaves, allow_unused=True)
+    assert [g is None for g in grads] == [g is None for g in cpu_grads]  # the same inputs get gradients
     assert all(g is None or (g.is_meta and g.shape == x.shape) for g, x in zip(grads, meta))
 
 

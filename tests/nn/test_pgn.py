@@ -105,6 +105,7 @@ def test_pgn_layer_groups_are_independent() -> None:
     y = x.clone()
     y[..., 2:] += 1.0  # perturb group 2's inputs only
     torch.testing.assert_close(layer(x)[..., :3], layer(y)[..., :3])
+    assert (layer(x)[..., 3:] - layer(y)[..., 3:]).abs().min() > 0  # ...which moves every output of group 2
 
 
 def _first_input_grad(make: object, time: int, seeds: int = 4) -> float:
@@ -170,6 +171,7 @@ def test_tpgn_channels_are_independent() -> None:
     y = x.clone()
     y[..., 1] = torch.randn(2, 48)
     torch.testing.assert_close(model(x)[..., 0], model(y)[..., 0])
+    assert (model(x)[..., 1] - model(y)[..., 1]).abs().min() > 0  # channel 1's forecast follows its input
 
 
 @pytest.mark.parametrize(
