@@ -9,12 +9,16 @@ from tsrec.nn.arnet import ARNet, sparsity_penalty
 from tsrec.nn.cyclenet import CycleNet
 
 
-def cyclenet_reference(x: np.ndarray, p: int, Q: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+def cyclenet_reference(x: np.ndarray, p: int, Q: np.ndarray, weight: np.ndarray, bias: np.ndarray,
+                       hidden: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """One window (L, D): RevIN with the unbiased variance + 1e-5, remove Q at the window's phase,
-    Linear over time, add Q at the horizon's phase (wrapping around when H > W), undo RevIN."""
+    Linear over time (MLP: a ReLU layer ``hidden = (weight, bias)`` first), add Q at the horizon's
+    phase (wrapping around when H > W), undo RevIN."""
     L, W = len(x), len(Q)
     mean, std = x.mean(0), np.sqrt(x.var(0, ddof=1) + 1e-5)
     residual = (x - mean) / std - Q[(p + np.arange(L)) % W]
+    if hidden is not None:
+        residual = np.maximum(hidden[0] @ residual + hidden[1][:, None], 0.0)  # (d_model, D)
     y = weight @ residual + bias[:, None]  # (H, D)
     y = y + Q[(p + L + np.arange(len(bias))) % W]
     return y * std + mean
@@ -32,6 +36,23 @@ def test_cyclenet_is_its_equations_with_a_horizon_longer_than_the_cycle():
     Q, weight, bias = (t.detach().numpy() for t in (net.cycle.data, net.backbone.weight, net.backbone.bias))
     for i, p in enumerate(position.tolist()):
         np.testing.assert_allclose(out[i], cyclenet_reference(x[i].numpy(), p, Q, weight, bias), rtol=1e-10, atol=1e-10)
+
+
+def test_cyclenet_mlp_is_its_equations():
+    torch.manual_seed(1)
+    L, H, D, W = 8, 6, 2, 4
+    net = CycleNet(L, H, D, W, backbone="mlp", d_model=5).double()
+    with torch.no_grad():
+        net.cycle.data.normal_()
+    x = torch.randn(3, L, D, dtype=torch.float64) * 2 - 1
+    position = torch.tensor([0, 2, 7])
+    out = net(x, position).detach().numpy()
+    first, _, second = net.backbone
+    hidden = (first.weight.detach().numpy(), first.bias.detach().numpy())
+    Q, weight, bias = (t.detach().numpy() for t in (net.cycle.data, second.weight, second.bias))
+    for i, p in enumerate(position.tolist()):
+        expected = cyclenet_reference(x[i].numpy(), p, Q, weight, bias, hidden)
+        np.testing.assert_allclose(out[i], expected, rtol=1e-10, atol=1e-10)
 
 
 def test_cyclenet_linear_has_the_papers_parameter_count_and_a_zero_cycle_at_start():

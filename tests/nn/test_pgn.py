@@ -222,3 +222,40 @@ def test_tpgn_learns_noisy_sine_better_than_repeat_last() -> None:
         mse = torch.nn.functional.mse_loss(model(x), y).item()
     naive = torch.nn.functional.mse_loss(x[:, -1:].expand_as(y), y).item()
     assert mse < 0.1 * naive, (mse, naive)
+
+
+def _tpgn_by_hand(model: TPGN, series: torch.Tensor) -> torch.Tensor:
+    """TPGN's forecast of one univariate series, step by step from the paper's 2-D layout.
+
+    The PGN layer is used as a block (its Eq. 1 is checked above); the reshapes, both branches
+    and the head are written out with explicit loops over rows r and columns p.
+    """
+    P, R, d = model.period, model.rows, model.hidden
+    mean = series.mean()
+    std = torch.sqrt(((series - mean) ** 2).mean() + 1e-5)
+    x = (series - mean) / std if model.norm else series
+    z = [[x[r * P + p] for p in range(P)] for r in range(R)]  # row r, column p = time r*P + p
+
+    def grouped(layer, v):
+        return v @ layer.weight[0] + layer.bias[0]
+
+    rows = [grouped(model.linear_row, torch.stack(z[r])) for r in range(R)]  # each period-row -> d
+    short = grouped(model.linear_col, torch.cat(rows))  # all rows -> one global vector
+    forecast = torch.empty(model.horizon, dtype=series.dtype)
+    for p in range(P):
+        column = torch.stack([z[r][p] for r in range(R)]).reshape(1, R, 1)  # one column down the rows
+        long = grouped(model.linear_long, model.pgn(column)[0].reshape(R * d))
+        out = grouped(model.head, torch.cat([short, long]))  # R_f values for column p
+        for r_f in range(model.out_rows):
+            forecast[r_f * P + p] = out[r_f]
+    return forecast * std + mean if model.norm else forecast
+
+
+@pytest.mark.parametrize("norm", [False, True])
+def test_tpgn_follows_its_two_dimensional_layout(norm: bool) -> None:
+    torch.manual_seed(3)
+    model = TPGN(lookback=20, horizon=10, n_channels=1, period=5, hidden=3, norm=norm).double()
+    x = torch.randn(2, 20, 1, dtype=torch.float64) * 2 + 1
+    got = model(x)
+    for i in range(2):
+        torch.testing.assert_close(got[i, :, 0], _tpgn_by_hand(model, x[i, :, 0]), rtol=1e-12, atol=1e-12)
