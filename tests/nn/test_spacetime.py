@@ -7,16 +7,14 @@ import pytest
 import torch
 
 from tsrec.kernels import fft_conv
+from tsrec.nn.companion_ssm import ClosedLoopSSM, CompanionSSM, normalize
 from tsrec.nn.spacetime import (
-    ClosedLoopSSM,
-    CompanionSSM,
     PreprocessSSM,
     SpaceTime,
     SpaceTimeBlock,
     SpaceTimeEncoder,
     difference_kernel,
     ma_residual_kernel,
-    normalize,
 )
 
 

@@ -12,7 +12,30 @@ from tsrec.registry import register
 
 
 class SparsityRamp:
-    """AR-Net's regulariser weight: linear warm-up from 0 to ``strength`` over ``delay`` epochs."""
+    """AR-Net's regulariser weight: linear warm-up from 0 to ``strength`` over ``delay`` epochs.
+
+    Called with a network and the training progress, it returns the weighted sparsity penalty
+    ``weight(progress) * network.regularization(c1, c2)`` that is added to the loss.
+
+    Parameters
+    ----------
+    strength : float
+        Full regulariser weight lambda, reached after ``delay`` epochs.
+    delay : float
+        Epochs of the linear warm-up; ``delay <= 0`` applies the full ``strength`` from the start.
+    c1, c2 : float, default=3.0
+        Shape constants of the penalty ``mean(2 / (1 + exp(-c1 |w|^(1/c2))) - 1)``
+        (:meth:`tsrec.nn.arnet.ARNet.regularization`).
+
+    Examples
+    --------
+    >>> from tsrec.nn.arnet import ARNet
+    >>> ramp = SparsityRamp(strength=0.2, delay=4.0)
+    >>> ramp.weight(0.0), ramp.weight(2.0), ramp.weight(10.0)
+    (0.0, 0.1, 0.2)
+    >>> ramp(ARNet(n_lags=5, horizon=1), progress=2.0).shape
+    torch.Size([])
+    """
 
     def __init__(self, strength: float, delay: float, c1: float = 3.0, c2: float = 3.0) -> None:
         self.strength, self.delay, self.c1, self.c2 = strength, delay, c1, c2

@@ -1,12 +1,13 @@
 """Networks: torch modules on (batch, time, channels), built only from tsrec.kernels and torch."""
 
 from tsrec.nn.arnet import ARNet
+from tsrec.nn.companion_ssm import ClosedLoopSSM, CompanionSSM
 from tsrec.nn.cyclenet import CycleNet
 from tsrec.nn.ls4 import LS4, LS4Encoder
 from tsrec.nn.ltc import CfCCell, LiquidEncoder, LiquidForecaster, LTCCell
 from tsrec.nn.normalization import InstanceNorm
 from tsrec.nn.smamba import MambaBlock, SMamba, SMambaTokens
-from tsrec.nn.spacetime import ClosedLoopSSM, CompanionSSM, SpaceTime, SpaceTimeEncoder
+from tsrec.nn.spacetime import SpaceTime, SpaceTimeEncoder
 
 __all__ = ["ARNet", "CfCCell", "ClosedLoopSSM", "CompanionSSM", "CycleNet", "InstanceNorm", "LS4", "LS4Encoder",
            "LTCCell", "LiquidEncoder", "LiquidForecaster", "MambaBlock", "SMamba", "SMambaTokens", "SpaceTime",

@@ -46,7 +46,7 @@ Choices that are ours ([inferred]):
 * [inferred] two forecasting heads after a final LayerNorm. ``decoder="linear"``: a linear map
   from each variate's encoded lookback (``lookback * d_model`` values, shared by the variates)
   to its ``horizon`` values. ``decoder="closed_loop"``: the paper's closed-loop decoder read as
-  SpaceTime's (:class:`tsrec.nn.spacetime.ClosedLoopSSM`): every channel of a variate's encoded
+  SpaceTime's (:class:`tsrec.nn.companion_ssm.ClosedLoopSSM`): every channel of a variate's encoded
   lookback drives a companion SSM of size ``decoder_dim`` that, past the lookback, feeds its own
   predicted next input back, ``y_i = c^T (A + b k^T)^i s``; a GELU and a linear map take the
   ``d_model`` channels to the variate's value. The decoder's parameters are shared by the
@@ -66,7 +66,7 @@ from torch.nn import functional as F
 from tsrec.kernels import scan2d
 from tsrec.nn.normalization import InstanceNorm
 from tsrec.nn.smamba import step_bias
-from tsrec.nn.spacetime import ClosedLoopSSM
+from tsrec.nn.companion_ssm import ClosedLoopSSM
 
 DECODERS = ("linear", "closed_loop")
 TREND_DT = (1e-3, 1e-2)
@@ -133,7 +133,25 @@ class Chimera2DSSM(nn.Module):
 
 
 class ChimeraMixer(nn.Module):
-    """Trend and seasonal heads, each forward and backward along variates, summed and gated."""
+    """Trend and seasonal heads, each forward and backward along variates, summed and gated.
+
+    Maps (batch, time, variates, d_model) to the same shape: ``W_o(silu(W_g u) * sum of the four
+    2-D SSMs)``, the SSMs being :class:`Chimera2DSSM` modules (trend and seasonal time steps, each
+    run forward and backward along the variates).
+
+    Parameters
+    ----------
+    d_model : int
+        Channels of each cell (input and output width).
+    d_state : int
+        State size ``N`` of each of the two states of every 2-D SSM.
+
+    Examples
+    --------
+    >>> import torch
+    >>> ChimeraMixer(d_model=8, d_state=2)(torch.randn(2, 5, 3, 8)).shape
+    torch.Size([2, 5, 3, 8])
+    """
 
     def __init__(self, d_model: int, d_state: int) -> None:
         super().__init__()
@@ -149,7 +167,25 @@ class ChimeraMixer(nn.Module):
 
 
 class ChimeraLayer(nn.Module):
-    """``x + mixer(LN x)``, then ``x + MLP(LN x)``, over (batch, time, variates, d_model)."""
+    """``x + mixer(LN x)``, then ``x + MLP(LN x)``, over (batch, time, variates, d_model).
+
+    Parameters
+    ----------
+    d_model : int
+        Channels of each cell (input and output width).
+    d_state : int
+        State size ``N`` of the 2-D SSMs of the :class:`ChimeraMixer`.
+    d_ff : int
+        Hidden width of the GELU MLP.
+    dropout : float
+        Dropout on the mixer's and the MLP's outputs before each residual sum, and inside the MLP.
+
+    Examples
+    --------
+    >>> import torch
+    >>> ChimeraLayer(d_model=8, d_state=2, d_ff=16, dropout=0.0)(torch.randn(2, 5, 3, 8)).shape
+    torch.Size([2, 5, 3, 8])
+    """
 
     def __init__(self, d_model: int, d_state: int, d_ff: int, dropout: float) -> None:
         super().__init__()
@@ -168,6 +204,21 @@ class ChimeraEncoder(nn.Module):
 
     Every cell's value is projected to ``d_model`` by one shared linear map; ``pool=True``
     averages the final-normed features over time and variates (batch, d_model).
+
+    Parameters
+    ----------
+    d_model : int, default=16
+        Width of each cell's features.
+    d_state : int, default=8
+        State size ``N`` of each 2-D SSM.
+    d_ff : int, default=32
+        Hidden width of each layer's MLP.
+    e_layers : int, default=2
+        Number of :class:`ChimeraLayer` blocks.
+    dropout : float, default=0.1
+        Dropout inside the layers.
+    pool : bool, default=False
+        Return the mean over time and variates (batch, d_model) instead of every cell.
 
     Examples
     --------

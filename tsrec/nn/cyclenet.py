@@ -18,6 +18,13 @@ from tsrec.nn.normalization import InstanceNorm
 class RecurrentCycle(nn.Module):
     """A learnable cycle of ``length`` steps per channel, read out by modular gather.
 
+    Parameters
+    ----------
+    length : int
+        Steps ``W`` of one cycle; phases are taken modulo it.
+    n_channels : int
+        Channels; each has its own cycle (``data`` is (length, n_channels), initialised to zeros).
+
     Examples
     --------
     >>> import torch

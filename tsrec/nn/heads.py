@@ -23,6 +23,15 @@ def pool_over_time(h: torch.Tensor, pool: str) -> torch.Tensor:
 class SequenceClassifier(nn.Module):
     """An encoder (batch, time, channels) -> (batch, hidden), then a linear layer to class logits.
 
+    Parameters
+    ----------
+    encoder : torch.nn.Module
+        Maps (batch, time, channels) to one summary vector per sample, (batch, hidden).
+    hidden : int
+        Width of the encoder's output.
+    n_outputs : int
+        Number of classes (logits per sample).
+
     Examples
     --------
     >>> import torch

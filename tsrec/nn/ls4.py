@@ -98,7 +98,7 @@ class LS4Encoder(nn.Module):
         self.stack = S4Stack(d_model, n_layers, d_state, dropout, mode=s4_mode, l_max=l_max)
         self.pool = pool
 
-    def forward(self, x: torch.Tensor, return_state: bool = False):
+    def forward(self, x: torch.Tensor, return_state: bool = False) -> torch.Tensor | tuple[torch.Tensor, State]:
         if return_state:
             return self.stack(self.embed(x), return_state=True)
         h = self.stack(self.embed(x))
@@ -109,7 +109,36 @@ class LS4Encoder(nn.Module):
 
 
 class GaussianHead(nn.Module):
-    """LS4's ``split`` latent head: ``Linear(d_model -> z_dim)``, then one S4 unit each for mu and log sigma."""
+    """LS4's ``split`` latent head: ``Linear(d_model -> z_dim)``, then one S4 unit each for mu and log sigma.
+
+    ``forward(h)`` maps (batch, time, d_model) to ``(mu, sigma)``, each (batch, time, z_dim), with
+    ``sigma = exp(log sigma)`` after clamping ``log sigma`` to [-9, 5]; ``return_state=True`` also
+    gives the two units' states, from which :meth:`step` continues one time step at a time.
+
+    Parameters
+    ----------
+    d_model : int
+        Width of the input features ``h``.
+    z_dim : int
+        Latent size: the width of ``mu`` and ``sigma``.
+    d_state : int
+        State size of each S4 channel.
+    s4_mode : {"nplr", "diag"}, default="nplr"
+        The S4 layers: NPLR S4 (HiPPO-LegS) or diagonal S4D (see :func:`tsrec.nn.s4.s4_layer`).
+    l_max : int, default=1024
+        Length that the NPLR layers' ``C_tilde`` is defined relative to (ignored by S4D).
+
+    Examples
+    --------
+    >>> import torch
+    >>> head = GaussianHead(d_model=8, z_dim=2, d_state=4)
+    >>> (mu, sigma), states = head(torch.randn(3, 6, 8), return_state=True)
+    >>> mu.shape, sigma.shape
+    (torch.Size([3, 6, 2]), torch.Size([3, 6, 2]))
+    >>> (mu_t, sigma_t), states = head.step(torch.randn(3, 8), states)
+    >>> mu_t.shape
+    torch.Size([3, 2])
+    """
 
     def __init__(self, d_model: int, z_dim: int, d_state: int, s4_mode: str = "nplr", l_max: int = 1024) -> None:
         super().__init__()
@@ -121,14 +150,16 @@ class GaussianHead(nn.Module):
     def _sigma(log_sigma: torch.Tensor) -> torch.Tensor:
         return torch.exp(log_sigma.clamp(*_LOG_SIGMA_RANGE))
 
-    def forward(self, h: torch.Tensor, return_state: bool = False):
+    def forward(
+        self, h: torch.Tensor, return_state: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor] | tuple[tuple[torch.Tensor, torch.Tensor], State]:
         p = self.proj(h)
         if not return_state:
             return self.mu(p), self._sigma(self.log_sigma(p))
         (mu, s_mu), (log_sigma, s_sigma) = self.mu(p, return_state=True), self.log_sigma(p, return_state=True)
         return (mu, self._sigma(log_sigma)), [s_mu, s_sigma]
 
-    def step(self, h: torch.Tensor, states: State):
+    def step(self, h: torch.Tensor, states: State) -> tuple[tuple[torch.Tensor, torch.Tensor], State]:
         p = self.proj(h)
         (mu, s_mu), (log_sigma, s_sigma) = self.mu.step(p, states[0]), self.log_sigma.step(p, states[1])
         return (mu, self._sigma(log_sigma)), [s_mu, s_sigma]

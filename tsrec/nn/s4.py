@@ -35,6 +35,15 @@ S4_MODES = ("nplr", "diag")
 class S4D(nn.Module):
     """The linear S4D system of the module docstring on (batch, time, channels).
 
+    Parameters
+    ----------
+    channels : int
+        Channels ``H`` of the input and output, each with its own SSM.
+    d_state : int, default=64
+        State size: each channel has ``d_state // 2`` complex modes (at least one).
+    dt_min, dt_max : float, default=1e-3, 1e-1
+        Range of the initial step sizes, drawn log-uniformly per channel.
+
     Examples
     --------
     >>> import torch
@@ -62,7 +71,7 @@ class S4D(nn.Module):
         dtA = torch.exp(self.log_dt).unsqueeze(-1) * A
         return dtA, torch.expm1(dtA) / A, torch.view_as_complex(self.C)
 
-    def forward(self, u: torch.Tensor, return_state: bool = False):
+    def forward(self, u: torch.Tensor, return_state: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """``y`` of shape (batch, time, channels); with ``return_state`` also the state after the last step."""
         kernel = s4d_kernel(self.log_dt, -torch.exp(self.log_A_real), self.A_imag, torch.view_as_complex(self.C),
                             u.shape[1])
@@ -93,7 +102,33 @@ def s4_layer(channels: int, d_state: int, mode: str = "nplr", l_max: int = 1024)
 
 
 class S4Unit(nn.Module):
-    """An S4 layer, GELU, then ``Linear(H -> 2H)`` and GLU back to ``H`` (the layer with its output map)."""
+    """An S4 layer, GELU, then ``Linear(H -> 2H)`` and GLU back to ``H`` (the layer with its output map).
+
+    On (batch, time, channels); ``forward(..., return_state=True)`` also returns the S4 layer's
+    state after the last step, from which :meth:`step` continues one step at a time.
+
+    Parameters
+    ----------
+    channels : int
+        Channels ``H`` of the input and output.
+    d_state : int
+        State size of each channel's SSM.
+    mode : {"nplr", "diag"}, default="nplr"
+        The S4 layer: NPLR S4 or diagonal S4D (see :func:`s4_layer`).
+    l_max : int, default=1024
+        Length that the NPLR layer's ``C_tilde`` is defined relative to (ignored by S4D).
+
+    Examples
+    --------
+    >>> import torch
+    >>> unit = S4Unit(channels=4, d_state=4)
+    >>> y, state = unit(torch.randn(2, 6, 4), return_state=True)
+    >>> y.shape
+    torch.Size([2, 6, 4])
+    >>> y_t, state = unit.step(torch.randn(2, 4), state)
+    >>> y_t.shape
+    torch.Size([2, 4])
+    """
 
     def __init__(self, channels: int, d_state: int, mode: str = "nplr", l_max: int = 1024) -> None:
         super().__init__()
@@ -103,13 +138,17 @@ class S4Unit(nn.Module):
     def _post(self, y: torch.Tensor) -> torch.Tensor:
         return F.glu(self.out(F.gelu(y)), dim=-1)
 
-    def forward(self, u: torch.Tensor, return_state: bool = False):
+    def forward(
+        self, u: torch.Tensor, return_state: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor | tuple[torch.Tensor, tuple]]:
         if return_state:
             y, state = self.ssm(u, return_state=True)
             return self._post(y), state
         return self._post(self.ssm(u))
 
-    def step(self, u: torch.Tensor, state):
+    def step(
+        self, u: torch.Tensor, state: torch.Tensor | tuple[torch.Tensor, tuple]
+    ) -> tuple[torch.Tensor, torch.Tensor | tuple[torch.Tensor, tuple]]:
         y, state = self.ssm.step(u, state)
         return self._post(y), state
 
@@ -121,6 +160,23 @@ class S4Stack(nn.Module):
 
     ``x <- x + Dropout(S4Unit(LN(x)))``; ``x <- x + Dropout(FF(LN(x)))`` with
     ``FF = Linear(H -> expand H) -> GELU -> Linear(expand H -> H)``. Causal in time.
+
+    Parameters
+    ----------
+    d_model : int
+        Width ``H`` of the input and output.
+    n_layers : int
+        Number of (S4 unit, feed-forward) block pairs.
+    d_state : int
+        State size of each S4 channel.
+    dropout : float, default=0.0
+        Dropout on the output of every residual block.
+    expand : int, default=2
+        Hidden width of the feed-forward blocks, as a multiple of ``d_model``.
+    mode : {"nplr", "diag"}, default="nplr"
+        The S4 layers: NPLR S4 or diagonal S4D.
+    l_max : int, default=1024
+        Length that the NPLR layers' ``C_tilde`` is defined relative to (ignored by S4D).
 
     Examples
     --------
@@ -141,7 +197,7 @@ class S4Stack(nn.Module):
         self.drop = nn.Dropout(dropout)
         self.final = nn.LayerNorm(d_model)
 
-    def forward(self, x: torch.Tensor, return_state: bool = False):
+    def forward(self, x: torch.Tensor, return_state: bool = False) -> torch.Tensor | tuple[torch.Tensor, State]:
         states: State = []
         for i, (unit, ff) in enumerate(zip(self.units, self.ffs)):
             if return_state:

@@ -54,6 +54,17 @@ def legs_nplr(d_state: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
 class S4NPLR(nn.Module):
     """The NPLR S4 system of the module docstring on (batch, time, channels).
 
+    Parameters
+    ----------
+    channels : int
+        Channels ``H`` of the input and output, each with its own SSM.
+    d_state : int, default=64
+        State size ``N``: each channel has ``d_state // 2`` complex modes (at least one).
+    l_max : int, default=1024
+        Length that the learned ``C_tilde`` is defined relative to; any input length works.
+    dt_min, dt_max : float, default=1e-3, 1e-1
+        Range of the initial step sizes, drawn log-uniformly per channel.
+
     Examples
     --------
     >>> import torch
@@ -106,7 +117,7 @@ class S4NPLR(nn.Module):
             return nplr_kernel(self.log_dt, Lambda, P, B, c_tilde, self.l_max)[:, :length]
         return nplr_kernel(self.log_dt, Lambda, P, B, self.output_vector(length), length)
 
-    def forward(self, u: torch.Tensor, return_state: bool = False):
+    def forward(self, u: torch.Tensor, return_state: bool = False) -> torch.Tensor | tuple[torch.Tensor, Step]:
         """``y`` (batch, time, channels); with ``return_state`` also the :meth:`step` state after the last step."""
         y = fft_conv(u, self.kernel(u.shape[1]), D=self.D)
         if not return_state:

@@ -89,7 +89,24 @@ class MambaBlock(nn.Module):
 
 
 class BidirectionalMamba(nn.Module):
-    """``M_f(x) + flip(M_b(flip(x)))`` over the token axis, two blocks without shared weights."""
+    """``M_f(x) + flip(M_b(flip(x)))`` over the token axis, two blocks without shared weights.
+
+    On (batch, tokens, d_model); ``M_f`` and ``M_b`` are :class:`MambaBlock` modules with their
+    default (S-Mamba) settings.
+
+    Parameters
+    ----------
+    d_model : int
+        Token width (input and output).
+    d_state : int
+        State size ``N`` of each Mamba block.
+
+    Examples
+    --------
+    >>> import torch
+    >>> BidirectionalMamba(d_model=8, d_state=2)(torch.randn(2, 5, 8)).shape
+    torch.Size([2, 5, 8])
+    """
 
     def __init__(self, d_model: int, d_state: int) -> None:
         super().__init__()
@@ -101,7 +118,28 @@ class BidirectionalMamba(nn.Module):
 
 
 class SMambaLayer(nn.Module):
-    """Post-norm encoder layer: bidirectional Mamba over tokens, then a per-token FFN."""
+    """Post-norm encoder layer: bidirectional Mamba over tokens, then a per-token FFN.
+
+    ``x <- LN(x + BiMamba(x))``; ``x <- LN(x + FFN(x))`` on (batch, tokens, d_model), with
+    ``FFN = Linear(d_model -> d_ff) -> GELU -> Dropout -> Linear(d_ff -> d_model) -> Dropout``.
+
+    Parameters
+    ----------
+    d_model : int
+        Token width (input and output).
+    d_ff : int
+        Hidden width of the feed-forward network.
+    d_state : int
+        State size ``N`` of the Mamba blocks.
+    dropout : float
+        Dropout inside the feed-forward network (after the GELU and on its output).
+
+    Examples
+    --------
+    >>> import torch
+    >>> SMambaLayer(d_model=8, d_ff=16, d_state=2, dropout=0.0)(torch.randn(2, 5, 8)).shape
+    torch.Size([2, 5, 8])
+    """
 
     def __init__(self, d_model: int, d_ff: int, d_state: int, dropout: float) -> None:
         super().__init__()

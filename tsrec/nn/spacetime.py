@@ -39,37 +39,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from tsrec.kernels import closed_loop_rollout, companion_kernel, fft_conv
-from tsrec.kernels.ssm_kernels.companion import companion_matrix, krylov
+from tsrec.kernels import fft_conv
+from tsrec.nn.companion_ssm import ClosedLoopSSM, CompanionSSM  # also keeps pickles that name them here loading
 
 N_DIFFERENCES = 4  # differencing orders 0..3
 N_MOVING_AVERAGES = 4  # moving-average residual kernels
 MA_WINDOWS = (4, 64)  # window sizes drawn uniformly from [4, 64) at construction
-
-
-def normalize(v: torch.Tensor, order: int) -> torch.Tensor:
-    """Divide each row of ``v`` by its L``order`` norm (no-op for order 0 or a near-zero mean norm).
-
-    Dividing ``a`` by its L1 norm keeps every root of ``z^d - sum_i a_i z^i`` in the closed unit
-    disc, so the kernel cannot blow up; the official code skips the division when the mean norm
-    over kernels is below 1e-4 (e.g. a frozen ``a = 0``).
-    """
-    if order == 0:
-        return v
-    norm = torch.linalg.vector_norm(v, ord=order, dim=-1, keepdim=True)
-    # chosen on the device: an `if` on the mean would make a GPU wait for it on every forward
-    skip = norm.detach().mean() < 1e-4
-    return v / torch.where(skip, torch.ones_like(norm), norm)
-
-
-def kernel_method(order: int) -> str:
-    """:func:`companion_kernel`'s method for ``a`` normalised by its L``order`` norm.
-
-    An L1-normalised ``a`` keeps the kernel bounded, where the FFT path is accurate (and, at large
-    ``d``, the faster); any other ``a`` may grow, which only Krylov doubling keeps accurate. Named
-    here, it spares ``method="auto"`` its host read of ``a`` (a GPU wait on every forward).
-    """
-    return "fft" if order == 1 else "krylov"
 
 
 def difference_kernel(order: int) -> torch.Tensor:
@@ -98,7 +73,18 @@ def preprocessing_bank(width: int, generator: torch.Generator | None = None) -> 
 
 
 class PreprocessSSM(nn.Module):
-    """Fixed (non-trainable) FIR pre-processing, one kernel per channel, by causal convolution."""
+    """Fixed (non-trainable) FIR pre-processing, one kernel per channel, by causal convolution.
+
+    Parameters
+    ----------
+    width : int
+        Channels; channel ``c`` gets kernel ``c % 8`` of :func:`preprocessing_bank`.
+
+    Examples
+    --------
+    >>> PreprocessSSM(width=8)(torch.randn(2, 30, 8)).shape
+    torch.Size([2, 30, 8])
+    """
 
     def __init__(self, width: int) -> None:
         super().__init__()
@@ -109,57 +95,23 @@ class PreprocessSSM(nn.Module):
         return fft_conv(u, self.kernel.to(u.dtype))
 
 
-class CompanionSSM(nn.Module):
-    """Open-loop companion SSM layer on (batch, time, width): ``n_kernels`` SSMs, each shared by
-    ``width // n_kernels`` consecutive channels, plus a per-channel skip ``D`` (initialised to ones).
-
-    Only ``a`` is divided by its norm: that bounds the roots of the companion polynomial, which
-    is all stability needs; ``b`` and ``c`` only scale the kernel (as in the official encoder).
+class SpaceTimeBlock(nn.Module):
+    """``z = preprocess(u)``; ``y = SSM(z)``; ``out = z + Dropout(y + Linear(GELU(y)))``.
 
     Parameters
     ----------
-    width : int
-        Channels of the input and output (the last axis).
-    n_kernels : int
-        Distinct SSMs, each with its own ``a``, ``b``, ``c``; ``width`` must be a multiple of it,
-        otherwise a ``ValueError`` is raised.
-    state_dim : int
-        State size ``d`` of every SSM (the length of ``a``, ``b`` and ``c``).
-    norm_order : int, default=1
-        Norm dividing each ``a`` (0: no division).
-    skip : bool, default=True
-        Add the skip term ``D u`` (one learned weight per channel, initialised to ones).
+    width, n_kernels, state_dim, norm_order : int
+        Channels, and the :class:`CompanionSSM` arguments of the same names.
+    dropout : float
+        Dropout on ``y + Linear(GELU(y))``.
+    preprocess : bool
+        Apply :class:`PreprocessSSM` first (the first encoder block); otherwise the identity.
 
     Examples
     --------
-    >>> import torch
-    >>> CompanionSSM(width=8, n_kernels=4, state_dim=6)(torch.randn(2, 30, 8)).shape
+    >>> SpaceTimeBlock(8, 4, 6, dropout=0.0, norm_order=1, preprocess=True)(torch.randn(2, 30, 8)).shape
     torch.Size([2, 30, 8])
     """
-
-    def __init__(self, width: int, n_kernels: int, state_dim: int, norm_order: int = 1, skip: bool = True) -> None:
-        super().__init__()
-        if width % n_kernels:
-            raise ValueError(f"width ({width}) must be a multiple of n_kernels ({n_kernels})")
-        self.repeats, self.norm_order = width // n_kernels, norm_order
-        self.a, self.b, self.c = (nn.Parameter(torch.randn(n_kernels, state_dim)) for _ in range(3))
-        self.D = nn.Parameter(torch.ones(width)) if skip else None
-
-    def abc(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``(normalised a, b, c)``, each ``(n_kernels, state_dim)``."""
-        return normalize(self.a, self.norm_order), self.b, self.c
-
-    def kernel(self, length: int) -> torch.Tensor:
-        """``K_j = c^T A^j b`` for ``j < length``, repeated to one row per channel: ``(width, length)``."""
-        kernel = companion_kernel(*self.abc(), length, method=kernel_method(self.norm_order))
-        return kernel.repeat_interleave(self.repeats, dim=0)
-
-    def forward(self, u: torch.Tensor) -> torch.Tensor:
-        return fft_conv(u, self.kernel(u.shape[1]), D=self.D)
-
-
-class SpaceTimeBlock(nn.Module):
-    """``z = preprocess(u)``; ``y = SSM(z)``; ``out = z + Dropout(y + Linear(GELU(y)))``."""
 
     def __init__(self, width: int, n_kernels: int, state_dim: int, dropout: float, norm_order: int,
                  preprocess: bool) -> None:
@@ -238,73 +190,6 @@ class SpaceTimeEncoder(nn.Module):
         for block in self.blocks:
             h = block(h)
         return self.pool_norm(h).mean(dim=1) if self.pool else h
-
-
-class ClosedLoopSSM(nn.Module):
-    """SpaceTime's decoder: ``width`` companion SSMs that also predict their next input ``k^T x``.
-
-    ``forward(u, horizon)`` consumes the lag window ``u`` (batch, lag, width) into the state
-    ``s = sum_j A^{lag-1-j} b u_j`` and rolls ``y_i = c^T (A + b k^T)^i s``: no input is read
-    after the lag. :meth:`open_loop` gives the same layer's next-step outputs over the lag,
-    ``c^T x_{t+1}`` and ``k^T x_{t+1}`` at position ``t`` (for the training losses).
-
-    Parameters
-    ----------
-    width : int
-        Channels; each has its own SSM (``a``, ``b``, ``c`` and the next-input map ``k``).
-    state_dim : int
-        State size ``d`` of every SSM.
-    norm_order : int, default=1
-        Norm dividing each of ``a``, ``b``, ``c`` and ``k`` (0: no division).
-
-    Examples
-    --------
-    >>> import torch
-    >>> _ = torch.manual_seed(0)
-    >>> decoder = ClosedLoopSSM(width=8, state_dim=6)
-    >>> u = torch.randn(2, 30, 8)
-    >>> forecast = decoder(u, horizon=5)
-    >>> forecast.shape
-    torch.Size([2, 5, 8])
-    >>> y_next, u_next = decoder.open_loop(u)
-    >>> y_next.shape, u_next.shape
-    (torch.Size([2, 30, 8]), torch.Size([2, 30, 8]))
-
-    The first closed-loop step is the open-loop prediction after the last input:
-
-    >>> torch.allclose(forecast[:, 0], y_next[:, -1], atol=1e-5)
-    True
-    """
-
-    def __init__(self, width: int, state_dim: int, norm_order: int = 1) -> None:
-        super().__init__()
-        self.norm_order = norm_order
-        self.a, self.b, self.c, self.k = (nn.Parameter(torch.randn(width, state_dim)) for _ in range(4))
-
-    def abck(self) -> tuple[torch.Tensor, ...]:
-        return tuple(normalize(v, self.norm_order) for v in (self.a, self.b, self.c, self.k))
-
-    def final_state(self, u: torch.Tensor) -> torch.Tensor:
-        """State after the last input, ``(batch, width, state_dim)``: ``sum_j A^{lag-1-j} b u_j``.
-
-        The basis kernel ``[b, Ab, ..., A^{lag-1} b]`` comes from the kernels' Krylov doubling
-        (6x faster here than ``d`` scalar kernels ``e_i^T A^j b`` by FFT).
-        """
-        a, b, _, _ = self.abck()
-        basis = krylov(companion_matrix(a), b, u.shape[1]).flip(-1)  # [w, :, j] = A^{lag-1-j} b
-        return torch.einsum("btw,wdt->bwd", u, basis.to(u.dtype))
-
-    def forward(self, u: torch.Tensor, horizon: int) -> torch.Tensor:
-        a, b, c, k = self.abck()
-        return closed_loop_rollout(a, b, c, k, self.final_state(u), horizon)
-
-    def open_loop(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        a, b, c, k = self.abck()
-        lag = u.shape[1]
-        method = kernel_method(self.norm_order)
-        kernels = torch.stack([companion_kernel(a, b, v, lag, method=method) for v in (c, k)])
-        out = fft_conv(u, kernels)  # (batch, lag, 2, width)
-        return out[:, :, 0], out[:, :, 1]
 
 
 class SpaceTime(nn.Module):
