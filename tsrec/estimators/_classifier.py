@@ -9,6 +9,7 @@ n_timepoints) -> (module, width)``.
 from __future__ import annotations
 
 import contextlib
+import os
 
 import numpy as np
 import pandas as pd
@@ -198,7 +199,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         return encoded
 
     # ---- public API ------------------------------------------------------------------------------
-    def fit(self, X, y):
+    def fit(self, X: object, y: object) -> DeepClassifier:
         """Fit to series ``X`` and labels ``y``; returns self.
 
         A fit that fails (bad input, an error or Ctrl+C while training) leaves the classifier
@@ -261,19 +262,19 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         train_idx, val_idx = train_test_split(indices, test_size=n_val, stratify=y, random_state=seed)
         return np.sort(train_idx), np.sort(val_idx)
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: object) -> np.ndarray:
         """Class probabilities (n_samples, n_classes), columns in the order of ``classes_``."""
         check_is_fitted(self)
         X = self._as_3d(X, reset=False)
         logits = _finite_logits(self.network_, X, len(self.classes_), "at predict time")
         return torch.softmax(logits.double(), dim=1).numpy()
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: object) -> np.ndarray:
         """The most probable class of each sample."""
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
-    def save(self, path=None, serialization_format=None):
+    def save(self, path: str | os.PathLike | None = None, serialization_format: str | None = None) -> object:
         """Save to a folder ``path`` (config.json + weights.safetensors), loadable by ``tsrec.load``.
 
         With ``serialization_format="pickle"`` or ``"cloudpickle"`` (or ``path=None``) this is

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from tsrec.estimators._cycles import cycle_length_from_freq
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import check_bool, check_int
@@ -133,7 +135,7 @@ class CycleNetForecaster(DeepForecaster):
         return rates[0] if self.lookback <= 96 else rates[1] if self.lookback <= 336 else rates[2]
 
     @property
-    def cycle_(self):
+    def cycle_(self) -> np.ndarray:
         """The learned cycle (cycle_length, variates) in phase order (row p = phase p)."""
         self.check_is_fitted()
         return self.network_.cycle.data.detach().numpy().copy()

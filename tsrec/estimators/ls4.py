@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from sktime.forecasting.base import ForecastingHorizon
 
 
-def ls4_loss(network: nn.Module, batch) -> tuple[torch.Tensor, int]:
+def ls4_loss(network: nn.Module, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, int]:
     """LS4's objective on whole windows (lookback followed by horizon), and the number of windows."""
     x, y, _ = batch
     return network.loss(torch.cat([x, y], dim=1)), len(x)

@@ -17,7 +17,7 @@ from tsrec.registry import register
 LIQUID_LR = {"ltc": 0.01, "cfc": 0.001}
 
 
-def check_liquid_params(est) -> None:
+def check_liquid_params(est: LTCForecaster | LTCClassifier) -> None:
     """Validate the cell parameters shared by both liquid estimators."""
     check_int("units", est.units)
     check_int("ode_unfolds", est.ode_unfolds)

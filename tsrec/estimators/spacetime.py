@@ -37,7 +37,9 @@ def warmup_cosine(epoch: int, lr: float, warmup_epochs: int) -> float:
     return rate / lr
 
 
-def spacetime_loss(network: SpaceTime, batch, weights: tuple[float, float, float]) -> tuple[torch.Tensor, int]:
+def spacetime_loss(
+    network: SpaceTime, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor], weights: tuple[float, float, float]
+) -> tuple[torch.Tensor, int]:
     """Training: weighted sum of SpaceTime's three RMSE terms; evaluation: MSE of the closed-loop forecast.
 
     The early-stopping metric is therefore the forecast error alone, as the paper's validation.

@@ -136,7 +136,14 @@ class _LinearScanFn(torch.autograd.Function):
         return da, g, dh0, None
 
 
-def gate_and_state_grads(g, a, h, h0, reverse: bool, needs_input_grad) -> tuple:
+def gate_and_state_grads(
+    g: torch.Tensor,
+    a: torch.Tensor,
+    h: torch.Tensor,
+    h0: torch.Tensor | None,
+    reverse: bool,
+    needs_input_grad: tuple[bool, ...],
+) -> tuple:
     """Gradients of the gates and of the initial state from the adjoint states ``g``.
 
     Shared by every backend's backward: ``dL/da_t = g_t * conj(h_{t-1})`` (the state the gate

@@ -31,7 +31,17 @@ def lecun_tanh(x: torch.Tensor) -> torch.Tensor:
     return 1.7159 * torch.tanh(0.666 * x)
 
 
-def cfc_step(xz_t, h, W_h, W1, b1, W2, b2, Wt, bt) -> torch.Tensor:
+def cfc_step(
+    xz_t: torch.Tensor,
+    h: torch.Tensor,
+    W_h: torch.Tensor,
+    W1: torch.Tensor,
+    b1: torch.Tensor,
+    W2: torch.Tensor,
+    b2: torch.Tensor,
+    Wt: torch.Tensor,
+    bt: torch.Tensor,
+) -> torch.Tensor:
     """One step of the module docstring on torch ops."""
     z = lecun_tanh(torch.addmm(xz_t, h, W_h))
     f1, f2 = torch.tanh(torch.addmm(b1, z, W1)), torch.tanh(torch.addmm(b2, z, W2))

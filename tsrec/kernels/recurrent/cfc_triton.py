@@ -19,6 +19,8 @@ bias gradients are then batched products in torch, with no atomics.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import triton
 import triton.language as tl
@@ -147,7 +149,7 @@ class _CfcScanTritonFn(torch.autograd.Function):
         return gxz, gh0, summed_outer(h_prev, gxz), gW[0], gb[0], gW[1], gb[1], gW[2], gb[2]
 
 
-def cfc_scan_triton(xz, h0, params) -> torch.Tensor:
+def cfc_scan_triton(xz: torch.Tensor, h0: torch.Tensor, params: Sequence[torch.Tensor]) -> torch.Tensor:
     """The fused kernels in float32 (float64 for float64 inputs); returns ``xz``'s dtype."""
     wide = compute_dtype(xz.dtype)
     prep = [x.to(wide).contiguous() for x in (xz, h0, *params)]

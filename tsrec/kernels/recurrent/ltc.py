@@ -20,6 +20,8 @@ adjoint kernel; ``U <= MAX_UNITS``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 
 from .._checks import check_finite, check_length, check_mixed_precision_like, check_shape, check_tensor, compute_dtype
@@ -29,7 +31,19 @@ from .naive import ltc_scan_naive
 MAX_UNITS = 64  # the Triton kernels keep (batch rows x U x U) synapse tiles in registers
 
 
-def ltc_step(terms_t, v, cm_t, leak_num, leak_den, w, w_erev, sigma, mu, ode_unfolds: int, epsilon: float):
+def ltc_step(
+    terms_t: torch.Tensor,
+    v: torch.Tensor,
+    cm_t: torch.Tensor,
+    leak_num: torch.Tensor,
+    leak_den: torch.Tensor,
+    w: torch.Tensor,
+    w_erev: torch.Tensor,
+    sigma: torch.Tensor,
+    mu: torch.Tensor,
+    ode_unfolds: int,
+    epsilon: float,
+) -> torch.Tensor:
     """One input step of the solver on torch ops: ``terms_t`` ``(batch, 2U)``, ``v`` ``(batch, U)``."""
     sensory_num, sensory_den = terms_t.chunk(2, dim=-1)
     num_const, den_const = leak_num + sensory_num, leak_den + sensory_den + epsilon
@@ -40,7 +54,9 @@ def ltc_step(terms_t, v, cm_t, leak_num, leak_den, w, w_erev, sigma, mu, ode_unf
     return v
 
 
-def _loop(terms, v0, params, ode_unfolds, epsilon) -> torch.Tensor:
+def _loop(
+    terms: torch.Tensor, v0: torch.Tensor, params: Sequence[torch.Tensor], ode_unfolds: int, epsilon: float
+) -> torch.Tensor:
     out, v = [], v0
     for terms_t in terms.unbind(1):
         v = ltc_step(terms_t, v, *params, ode_unfolds, epsilon)

@@ -18,6 +18,8 @@ registers and added up in torch (no atomics: deterministic).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import triton
 import triton.language as tl
@@ -170,7 +172,9 @@ class _LtcScanTritonFn(torch.autograd.Function):
         return gterms, gv0, g_cm, g_num, g_den, g_w, g_we, g_s, g_m, None, None
 
 
-def ltc_scan_triton(terms, v0, params, ode_unfolds: int, epsilon: float) -> torch.Tensor:
+def ltc_scan_triton(
+    terms: torch.Tensor, v0: torch.Tensor, params: Sequence[torch.Tensor], ode_unfolds: int, epsilon: float
+) -> torch.Tensor:
     """The fused kernels in float32 (float64 for float64 inputs); returns ``terms``'s dtype."""
     wide = compute_dtype(terms.dtype)
     prep = [x.to(wide).contiguous() for x in (terms, v0, *params)]

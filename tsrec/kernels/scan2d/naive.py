@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 
 State = tuple[torch.Tensor, torch.Tensor]
 
 
-def cell(x, d1, d2, A, BC, h1_time, h2_time, h1_var, h2_var) -> State:
+def cell(
+    x: torch.Tensor,
+    d1: torch.Tensor,
+    d2: torch.Tensor,
+    A: Sequence[torch.Tensor | None],
+    BC: Sequence[torch.Tensor],
+    h1_time: torch.Tensor,
+    h2_time: torch.Tensor,
+    h1_var: torch.Tensor,
+    h2_var: torch.Tensor,
+) -> State:
     """One Roesser update for a set of cells; per-cell inputs broadcast against ``(..., D, N)``.
 
     ``h*_time`` are the states of the time neighbour ``(t-1, v)``, ``h*_var`` those of the variate
@@ -30,7 +42,15 @@ def read(h1: torch.Tensor, h2: torch.Tensor, C1: torch.Tensor, C2: torch.Tensor)
     return (h1 * C1.unsqueeze(-2)).sum(-1) + (h2 * C2.unsqueeze(-2)).sum(-1)
 
 
-def scan_naive(x, delta1, delta2, A, BC, init, reverse) -> tuple[torch.Tensor, State]:
+def scan_naive(
+    x: torch.Tensor,
+    delta1: torch.Tensor,
+    delta2: torch.Tensor,
+    A: Sequence[torch.Tensor | None],
+    BC: Sequence[torch.Tensor],
+    init: State | None,
+    reverse: bool,
+) -> tuple[torch.Tensor, State]:
     """Double loop, time outer and variates inner (in scan order); returns ``y`` and the last states."""
     batch, time, nvar, channels = x.shape
     zero = x.new_zeros(batch, channels, A[0].shape[1])

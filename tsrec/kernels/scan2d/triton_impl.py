@@ -37,12 +37,15 @@ The host reductions keep the kernels free of atomics, so results are determinist
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import triton
 import triton.language as tl
 
 from .._autograd import first_order_only
 from .._triton_tiles import compose_affine, tile_row
+from .naive import State
 BLOCK_D = 16  # channels per program, at most
 CHUNK_T = 16  # time steps per tile
 TILE_VALUES = 512  # (time, channel, state) values per tile, float32 (float64: half); see _meta
@@ -310,7 +313,15 @@ class _Scan2dTritonFn(torch.autograd.Function):
         return (gx, gd1, gd2, *gA, *(g.sum(3) for g in gBC), *dinit, None)
 
 
-def scan2d_triton(x, delta1, delta2, A, BC, init, reverse):
+def scan2d_triton(
+    x: torch.Tensor,
+    delta1: torch.Tensor,
+    delta2: torch.Tensor,
+    A: Sequence[torch.Tensor | None],
+    BC: Sequence[torch.Tensor],
+    init: State | None,
+    reverse: bool,
+) -> tuple[torch.Tensor, State]:
     """2-D scan with the Triton kernels; arguments as :func:`.naive.scan_naive` takes them.
 
     Inputs are float32 or float64 (the caller casts) and the kernels compute in that dtype; the

@@ -13,13 +13,22 @@ Gradients come from autograd through these column operations and the linear scan
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 
 from ..linear.torch_impl import linear_scan_torch
 from .naive import State, read
 
 
-def scan_variate_sweep(x, delta1, delta2, A, BC, init) -> tuple[torch.Tensor, State]:
+def scan_variate_sweep(
+    x: torch.Tensor,
+    delta1: torch.Tensor,
+    delta2: torch.Tensor,
+    A: Sequence[torch.Tensor | None],
+    BC: Sequence[torch.Tensor],
+    init: State | None,
+) -> tuple[torch.Tensor, State]:
     """Forward-variate scan of ``(B, T, V, D)`` inputs; returns ``y`` and the states at ``t = T-1``."""
     A1, A2, A3, A4 = A
     batch, time, nvar, channels = x.shape

@@ -14,6 +14,8 @@ through the loop would keep about fifteen per-step intermediates instead.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn.functional as F
 
@@ -40,7 +42,14 @@ def unskew(z: torch.Tensor, time: int) -> torch.Tensor:
     return w.reshape(batch, feat, nvar, steps + 1)[..., :time].permute(0, 3, 2, 1)
 
 
-def scan_wavefront(x, delta1, delta2, A, BC, init) -> tuple[torch.Tensor, State]:
+def scan_wavefront(
+    x: torch.Tensor,
+    delta1: torch.Tensor,
+    delta2: torch.Tensor,
+    A: Sequence[torch.Tensor | None],
+    BC: Sequence[torch.Tensor],
+    init: State | None,
+) -> tuple[torch.Tensor, State]:
     """Forward-variate scan of ``(B, T, V, D)`` inputs; returns ``y`` and the states at ``t = T-1``."""
     time, nvar = x.shape[1:3]
     by_time = nvar > time

@@ -19,7 +19,18 @@ def prepare_delta(delta: torch.Tensor, delta_bias: torch.Tensor | None, softplus
     return F.softplus(delta) if softplus else delta
 
 
-def widen_inputs(u, delta, A, B, C, D, z, delta_bias, softplus: bool, initial_state) -> list:
+def widen_inputs(
+    u: torch.Tensor,
+    delta: torch.Tensor,
+    A: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    D: torch.Tensor | None,
+    z: torch.Tensor | None,
+    delta_bias: torch.Tensor | None,
+    softplus: bool,
+    initial_state: torch.Tensor | None,
+) -> list:
     """Cast every input to the accumulation dtype and fold bias/softplus into ``delta``.
 
     Returns ``[u, delta, A, B, C, D, z, initial_state]`` (None entries stay None).

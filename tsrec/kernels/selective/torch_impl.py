@@ -98,7 +98,18 @@ class _SelectiveScanFn(torch.autograd.Function):
         return (*grads, gh0 if ctx.needs_input_grad[5] else None)
 
 
-def selective_scan_torch(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False, initial_state=None):
+def selective_scan_torch(
+    u: torch.Tensor,
+    delta: torch.Tensor,
+    A: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    D: torch.Tensor | None = None,
+    z: torch.Tensor | None = None,
+    delta_bias: torch.Tensor | None = None,
+    delta_softplus: bool = False,
+    initial_state: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Selective scan with PyTorch ops; arguments as in :func:`tsrec.kernels.selective_scan`.
 
     Returns

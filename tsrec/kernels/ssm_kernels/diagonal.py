@@ -123,7 +123,7 @@ def _validate(log_dt, A_real, A_imag, C, B):
     return log_dt, A_real, A_imag, C, B
 
 
-def working_dtypes(backend: str, *tensors: torch.Tensor | None):
+def working_dtypes(backend: str, *tensors: torch.Tensor | None) -> tuple[str, torch.dtype, torch.dtype, torch.dtype]:
     """``(backend, output dtype, real and complex compute dtypes)`` of an SSM-kernel call.
 
     The output is float64 when any input is double precision, else float32; the compute is in
