@@ -102,6 +102,31 @@ def test_verbose_fit_shows_progress_and_summary_only(capfd, caplog):
     assert not [banner for banner in BANNERS if banner in shown]
 
 
+class TrainingForwards(Callback):
+    """Count the network's forward passes in training mode (one per minibatch)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def on_fit_start(self, trainer, pl_module) -> None:
+        pl_module.network.register_forward_hook(self.record)
+
+    def record(self, module, args, out) -> None:
+        self.count += module.training
+
+
+def test_the_progress_bar_counts_minibatches_not_grouped_steps(capfd):
+    # the engine hands Lightning groups of minibatches per step; the bar must still count minibatches
+    forwards = TrainingForwards()
+    est = CycleNetForecaster(**{**SMALL, "max_epochs": 1, "batch_size": 4, "verbose": True, "val_size": 0.1,
+                                "trainer_kwargs": {"callbacks": [forwards]}})
+    est.fit(_series(300))
+    shown = capfd.readouterr()
+    bars = (shown.out + shown.err).replace("\r", "\n")
+    assert forwards.count > 8  # more than one group
+    assert f"{forwards.count}/{forwards.count} " in bars, bars[-400:]
+
+
 def test_trainer_leaves_full_validation_to_lightnings_default(caplog):
     caplog.set_level(logging.INFO)
     trainer = make_trainer(TrainingConfig(accelerator="cpu", devices=1), [], has_val=True)

@@ -1,7 +1,9 @@
-"""Loaders that hand a dataset whole batches of indices, shuffled once per epoch from a seed."""
+"""Loaders that hand a dataset whole batches of indices, shuffled once per epoch from a seed, and
+their grouping into Lightning steps."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 import torch
@@ -32,3 +34,19 @@ def batch_loader(dataset: Dataset, batch_size: int, shuffle: bool, seed: int, dr
     n = len(dataset)
     sampler = EpochPermutation(n, seed) if shuffle else SequentialSampler(range(n))
     return DataLoader(dataset, sampler=BatchSampler(sampler, batch_size=batch_size, drop_last=drop_last), batch_size=None)
+
+
+class BatchGroups:
+    """Iterate ``loader`` in lists of up to ``size`` consecutive batches, one per Lightning step."""
+
+    def __init__(self, loader: DataLoader, size: int) -> None:
+        self.loader = loader
+        self.size = size
+
+    def __len__(self) -> int:
+        return -(-len(self.loader) // self.size)
+
+    def __iter__(self) -> Iterator[list]:
+        batches = iter(self.loader)
+        while group := list(itertools.islice(batches, self.size)):
+            yield group

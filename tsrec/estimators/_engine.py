@@ -26,6 +26,7 @@ from lightning.pytorch.utilities.model_helpers import is_overridden
 from torch import nn
 from torch.utils.data import DataLoader
 
+from tsrec.estimators._batches import BatchGroups
 from tsrec.estimators._ema import averages_weights
 from tsrec.estimators._trainer import fit, make_trainer, own_callbacks, quiet_lightning, restore_best
 from tsrec.estimators.errors import InputError
@@ -209,22 +210,6 @@ class TrainingResult:
     val_losses: list[float]
     best_val_loss: float | None
     seconds: float
-
-
-class BatchGroups:
-    """Iterate ``loader`` in lists of up to ``size`` consecutive batches, one per Lightning step."""
-
-    def __init__(self, loader: DataLoader, size: int) -> None:
-        self.loader = loader
-        self.size = size
-
-    def __len__(self) -> int:
-        return -(-len(self.loader) // self.size)
-
-    def __iter__(self) -> Iterator[list]:
-        batches = iter(self.loader)
-        while group := list(itertools.islice(batches, self.size)):
-            yield group
 
 
 class RankShare:

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING
 import lightning.pytorch as pl
 import numpy as np
 import torch
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, ProgressBar, TQDMProgressBar
 from lightning.pytorch.trainer.states import TrainerStatus
 from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
+from tsrec.estimators._batches import BatchGroups
 from tsrec.estimators._ema import WarmStartEMA
 
 if TYPE_CHECKING:  # the engine imports this module
@@ -93,6 +94,42 @@ def own_callbacks(config: TrainingConfig, has_val: bool, folder: str) -> list:
     return callbacks
 
 
+class MinibatchProgressBar(TQDMProgressBar):
+    """Lightning's progress bar, counting minibatches where the engine hands Lightning a group of
+    them per step (:class:`BatchGroups`): otherwise it would count groups, and its rate would be
+    steps per second, a few times fewer than the minibatches trained."""
+
+    @property
+    def total_train_batches(self) -> int | float:
+        groups = _groups(self.trainer.train_dataloader)
+        return len(groups.loader) if groups else super().total_train_batches
+
+    @property
+    def total_val_batches_current_dataloader(self) -> int | float:
+        groups = _groups(self.trainer.val_dataloaders)
+        return len(groups.loader) if groups else super().total_val_batches_current_dataloader
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: object, batch: object,
+                           batch_idx: int) -> None:
+        done = _minibatches_done(trainer.train_dataloader, batch_idx)
+        super().on_train_batch_end(trainer, pl_module, outputs, batch, done - 1)
+
+    def on_validation_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: object,
+                                batch: object, batch_idx: int, dataloader_idx: int = 0) -> None:
+        done = _minibatches_done(trainer.val_dataloaders, batch_idx)
+        super().on_validation_batch_end(trainer, pl_module, outputs, batch, done - 1, dataloader_idx)
+
+
+def _groups(loader: object) -> BatchGroups | None:
+    return loader if isinstance(loader, BatchGroups) else None
+
+
+def _minibatches_done(loader: object, step: int) -> int:
+    """Minibatches trained or validated after Lightning step ``step`` (0-based) of ``loader``."""
+    groups = _groups(loader)
+    return min((step + 1) * groups.size, len(groups.loader)) if groups else step + 1
+
+
 def make_trainer(config: TrainingConfig, callbacks: list, has_val: bool) -> pl.Trainer:
     """A Trainer with tsrec's quiet defaults; ``config.trainer_kwargs`` overrides any of them."""
     options = dict(
@@ -115,7 +152,9 @@ def make_trainer(config: TrainingConfig, callbacks: list, has_val: bool) -> pl.T
     extra = dict(config.trainer_kwargs)
     # the user's callbacks (a list, from check_trainer_kwargs) join tsrec's (checkpoint, early
     # stopping, pruning) instead of replacing them
-    options.update(extra, callbacks=[*callbacks, *extra.pop("callbacks", [])])
+    users = extra.pop("callbacks", [])
+    bar = [MinibatchProgressBar()] if config.verbose and not any(isinstance(c, ProgressBar) for c in users) else []
+    options.update(extra, callbacks=[*callbacks, *bar, *users])
     try:
         return pl.Trainer(**options)
     except (MisconfigurationException, ModuleNotFoundError, RuntimeError) as err:
