@@ -275,3 +275,31 @@ def test_extra_callbacks_reach_every_fit_in_the_block_and_only_there(series):
     ARNetForecaster(n_lags=4, max_epochs=1).fit(series)
     assert (outer.count, inner.count) == (3, 1)
     assert _engine._CONTEXT_CALLBACKS.get() == ()
+
+
+def test_trials_keep_the_estimators_sktime_config(series):
+    est = small_cyclenet(max_epochs=1).set_config(warnings="off")
+    result = tune(est, series, n_trials=1)
+    assert result.best_estimator.get_config()["warnings"] == "off"
+
+
+def test_tune_never_makes_optuna_louder_and_shares_the_level_between_threads(series):
+    from tsrec.tuning.tune import _optuna_quiet
+
+    level = optuna.logging.get_verbosity()
+    try:
+        optuna.logging.set_verbosity(logging.ERROR)
+        seen = []
+        tune(small_cyclenet(max_epochs=1), series, n_trials=1,
+             space=lambda trial: seen.append(optuna.logging.get_verbosity()) or {})
+        assert seen == [logging.ERROR] and optuna.logging.get_verbosity() == logging.ERROR
+        optuna.logging.set_verbosity(logging.INFO)
+        first, second = _optuna_quiet(), _optuna_quiet()  # two overlapping calls, as from two threads
+        first.__enter__()
+        second.__enter__()
+        first.__exit__(None, None, None)
+        assert optuna.logging.get_verbosity() == logging.WARNING  # the other call still runs
+        second.__exit__(None, None, None)
+        assert optuna.logging.get_verbosity() == logging.INFO
+    finally:
+        optuna.logging.set_verbosity(level)

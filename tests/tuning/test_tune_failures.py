@@ -85,3 +85,19 @@ def test_a_diverged_trial_is_failed_and_never_the_best(series):
 def test_every_trial_diverged_is_the_runtime_error(series):
     with pytest.warns(RuntimeWarning), pytest.raises(RuntimeError, match=r"no trial completed.*FAIL.*not finite"):
         tune(diverging(), series, n_trials=2, space=lr_of({0, 1}, 1e20), random_state=0)
+
+
+def test_a_trial_that_validated_nothing_fails_alone_and_says_why(series):
+    # a sampled lookback of 200 leaves no validation window in 240 rows; the search goes on
+    space = lambda trial: {"n_lags": 200 if trial.number == 1 else 8}  # noqa: E731
+    with pytest.warns(RuntimeWarning, match=r"trial 1 failed: .*validation split is empty with these parameters"):
+        result = tune(arnet(), series, n_trials=3, space=space, random_state=0)
+    assert [t.state for t in result.study.trials] == [COMPLETE, FAIL, COMPLETE]
+    assert result.best_params == {"n_lags": 8}
+
+
+def test_a_step_limit_that_stops_before_validation_is_named(series):
+    est = arnet(trainer_kwargs={"check_val_every_n_epoch": 3})  # two epochs: no validation runs
+    with pytest.warns(RuntimeWarning), pytest.raises(RuntimeError, match="no trial completed") as info:
+        tune(est, series, n_trials=1, space=lr_of(set(), 0.0))
+    assert "trainer_kwargs ['check_val_every_n_epoch'] ended it before any validation" in str(info.value)

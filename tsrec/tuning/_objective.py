@@ -25,20 +25,35 @@ from tsrec.tuning._checks import check_sampled, check_val_size
 # ``Trainer.fit``; Lightning re-raises it after its teardown, so it reaches the objective intact.
 
 
-def best_val_loss(estimator: object) -> float:
-    """The fitted estimator's best validation loss; a clear error when it validated nothing."""
+# trainer_kwargs that can end a fit before its first validation
+_ENDS_BEFORE_VALIDATION = ("max_steps", "max_time", "limit_train_batches", "limit_val_batches",
+                           "check_val_every_n_epoch", "val_check_interval")
+
+
+def best_val_loss(estimator: object) -> float | None:
+    """The fitted estimator's best validation loss, or None when it validated nothing."""
     history = getattr(estimator, "history_", None)
     value = history.get("best_val_loss") if isinstance(history, dict) else None
-    if value is None:
-        raise ValueError(
-            f"the fit of {type(estimator).__name__} recorded no validation loss: its validation split is "
-            "empty (too few rows or windows for val_size); raise val_size or give more data"
-        )
-    return float(value)
+    return None if value is None else float(value)
+
+
+def no_validation_reason(estimator: object) -> str:
+    """Why a fit of ``estimator`` recorded no validation loss, and what to change."""
+    limits = sorted(set(estimator.get_params().get("trainer_kwargs") or {}) & set(_ENDS_BEFORE_VALIDATION))
+    if limits:
+        return (f"the fit recorded no validation loss: trainer_kwargs {limits} ended it before any validation ran "
+                "with these parameters; loosen them")
+    return ("the fit recorded no validation loss: its validation split is empty with these parameters (too few "
+            "rows or windows for val_size); raise val_size, give more data or narrow the space")
+
+
+def clone_estimator(estimator: Any) -> Any:
+    """An unfitted copy with the same parameters; an sktime estimator's copy keeps its config too."""
+    return estimator.clone() if callable(getattr(estimator, "clone", None)) else clone(estimator)
 
 
 class Objective:
-    """Fit ``clone(estimator).set_params(**space(trial))`` per trial; score its best validation loss.
+    """Fit a clone of ``estimator`` with ``space(trial)`` set per trial; score its best validation loss.
 
     Parameters
     ----------
@@ -51,11 +66,12 @@ class Objective:
     fit_params : dict
         Extra keyword arguments of ``fit``.
 
-    A fit that raises, or ends with a non-finite validation loss (diverged training), fails
-    only its own trial: the reason goes to the trial's user attribute ``"error"`` and to a
-    ``RuntimeWarning``, and the objective returns NaN, which Optuna records as state FAIL. A
-    space that returns parameters the estimator does not take, a validation split that is empty
-    or ``val_size=0`` raise at once: they are mistakes every trial would repeat.
+    A fit that raises, ends with a non-finite validation loss (diverged training) or validated
+    nothing (a sampled lookback that leaves no validation windows, a step limit in
+    ``trainer_kwargs``) fails only its own trial: the reason goes to the trial's user attribute
+    ``"error"`` and to a ``RuntimeWarning``, and the objective returns NaN, which Optuna records
+    as state FAIL. A space that returns parameters the estimator does not take, or
+    ``val_size=0``, raise at once: they are mistakes every trial would repeat.
 
     Attributes
     ----------
@@ -94,7 +110,7 @@ class Objective:
 
     def __call__(self, trial: optuna.Trial) -> float:
         params = check_sampled(self.space(trial), self.valid, type(self.estimator).__name__)
-        candidate = clone(self.estimator).set_params(**params)
+        candidate = clone_estimator(self.estimator).set_params(**params)
         check_val_size(candidate)
         try:
             with extra_callbacks([PyTorchLightningPruningCallback(trial, monitor="val_loss")]):
@@ -105,6 +121,8 @@ class Objective:
             return self._fail(trial, repr(err), err)
         value = best_val_loss(candidate)
         trial.set_user_attr("epochs", int(candidate.history_.get("epochs", 0)))
+        if value is None:
+            return self._fail(trial, no_validation_reason(candidate), None)
         if not math.isfinite(value):
             return self._fail(trial, f"the validation loss is not finite ({value}): training diverged", None)
         if self.best["number"] is None or value < self.best["value"]:  # ties keep the earlier trial

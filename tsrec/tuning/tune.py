@@ -9,8 +9,10 @@ loss, the same number the estimator's early stopping and best-weights restore us
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,13 +78,16 @@ def tune(
 ) -> TuneResult:
     """Search constructor parameters of ``estimator`` with Optuna, pruning bad trials early.
 
-    Each trial fits ``clone(estimator).set_params(**space(trial))`` and scores it by its best
-    validation loss (``history_["best_val_loss"]``: the epoch whose weights the estimator keeps).
-    After every epoch the validation loss goes to the pruner; a trial it judges worse than the
-    others at the same epoch stops there (state PRUNED). A trial whose fit raises or whose
-    validation loss is not finite (diverged training) fails (state FAIL, the reason in its
-    ``user_attrs["error"]`` and a ``RuntimeWarning``) and the search goes on; it is never the
-    best. ``estimator`` itself is not changed.
+    Each trial fits a clone of ``estimator`` (sktime's ``clone``, which keeps ``set_config``, or
+    scikit-learn's) with ``space(trial)`` set, and scores it by its best validation loss
+    (``history_["best_val_loss"]``: the epoch whose weights the estimator keeps). After every
+    epoch the validation loss goes to the pruner; a trial it judges worse than the others at the
+    same epoch stops there (state PRUNED). A trial whose fit raises, whose validation loss is not
+    finite (diverged training) or that validated nothing (e.g. a sampled lookback that leaves no
+    validation windows) fails (state FAIL, the reason in its ``user_attrs["error"]`` and a
+    ``RuntimeWarning``) and the search goes on; it is never the best. ``estimator`` itself is
+    not changed; the clones copy its ``trainer_kwargs`` callbacks, so the callback objects you
+    passed see no trial (those of ``best_estimator.trainer_kwargs`` saw the best one).
 
     Parameters
     ----------
@@ -166,20 +171,39 @@ def tune(
     check_val_size(estimator)
     objective = Objective(estimator, data, space, fit_params or {})
     verbose = bool(estimator.get_params().get("verbose", False))
-    verbosity = optuna.logging.get_verbosity()
-    try:
-        if not verbose:
-            optuna.logging.set_verbosity(logging.WARNING)
+    with contextlib.nullcontext() if verbose else _optuna_quiet():
         study = make_study(study, sampler, pruner, random_state)
         first = len(study.trials)
         study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(), gc_after_trial=False)
-    finally:
-        optuna.logging.set_verbosity(verbosity)
     best = objective.best
     if best["number"] is None:
         failure = objective.first_failure
         raise _no_trial_completed(study.trials[first:], failure) from (failure[1] if failure else None)
     return TuneResult(best["estimator"], best["params"], best["value"], study)
+
+
+_QUIET = {"lock": threading.Lock(), "calls": 0, "saved": None}
+
+
+@contextlib.contextmanager
+def _optuna_quiet() -> Iterator[None]:
+    """Optuna logs warnings and worse while any quiet ``tune`` call runs, then its level is back.
+
+    Optuna's level is process-wide: calls in several threads share one saved level (the first
+    call saves it, the last restores it), and a level the user made quieter stays as it is.
+    """
+    with _QUIET["lock"]:
+        if _QUIET["calls"] == 0:
+            _QUIET["saved"] = optuna.logging.get_verbosity()
+            optuna.logging.set_verbosity(max(_QUIET["saved"], logging.WARNING))
+        _QUIET["calls"] += 1
+    try:
+        yield
+    finally:
+        with _QUIET["lock"]:
+            _QUIET["calls"] -= 1
+            if _QUIET["calls"] == 0:
+                optuna.logging.set_verbosity(_QUIET["saved"])
 
 
 def _no_trial_completed(
