@@ -269,3 +269,20 @@ def test_save_into_an_empty_existing_folder_works(tmp_path, fitted):
     folder = fitted.save(tmp_path / "empty")
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "weights.safetensors"]
     assert tsrec.load(folder).predict(fh=[1, 2]).equals(fitted.predict(fh=[1, 2]))
+
+
+@pytest.mark.parametrize("name,cls", tsrec.all_estimators(), ids=[n for n, _ in tsrec.all_estimators()])
+def test_every_estimator_takes_numpy_integers_for_its_integer_parameters(name, cls):
+    # a parameter grid built with np.arange hands NumPy integers (PGN's networks once refused them)
+    tiny = dict(cls.get_test_params()[0]) if hasattr(cls, "get_test_params") else {}
+    tiny.update(getattr(cls, "_test_params", {}))  # the classifiers' small settings
+    tiny.update(max_epochs=1, batch_size=8, random_state=0)
+    params = {key: np.int64(value) if isinstance(value, int) and not isinstance(value, bool) else value
+              for key, value in tiny.items()}
+    est = cls(**params)
+    if name.endswith("Classifier"):
+        X, y = np.random.default_rng(0).normal(size=(12, 2, 16)), np.arange(12) % 2
+        assert est.fit(X, y).predict(X).shape == (12,)
+    else:
+        forecast = est.fit(frame().iloc[:120], fh=[1, 2]).predict()
+        assert np.isfinite(forecast.to_numpy()).all()

@@ -18,6 +18,7 @@ period), and maps both to the horizon. All TPGN weights are per variable (no sha
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 import torch.nn.functional as F
@@ -29,10 +30,10 @@ __all__ = ["PGNEncoder", "PGNLayer", "TPGN"]
 
 
 def _positive_int(name: str, value: object, minimum: int = 1) -> int:
-    """Return ``value`` if it is an int >= ``minimum``, else raise a ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    """``value`` as an int if it is an integer (NumPy's too) >= ``minimum``, else a ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value
+    return int(value)
 
 
 # Up to this many steps HIE runs as one dense block-Toeplitz matmul per group instead of conv1d
@@ -94,10 +95,8 @@ class PGNLayer(nn.Module):
 
     def __init__(self, in_features: int, hidden: int, max_len: int, groups: int = 1) -> None:
         super().__init__()
-        _positive_int("in_features", in_features)
-        _positive_int("hidden", hidden)
-        _positive_int("max_len", max_len, minimum=2)
-        _positive_int("groups", groups)
+        in_features, hidden = _positive_int("in_features", in_features), _positive_int("hidden", hidden)
+        max_len, groups = _positive_int("max_len", max_len, minimum=2), _positive_int("groups", groups)
         if in_features % groups or hidden % groups:
             raise ValueError(f"in_features={in_features} and hidden={hidden} must both be multiples of groups={groups}")
         self.in_features, self.hidden, self.max_len, self.groups = in_features, hidden, max_len, groups
@@ -203,7 +202,7 @@ class PGNEncoder(nn.Module):
         pool: str = "last",
     ) -> None:
         super().__init__()
-        _positive_int("n_layers", n_layers)
+        n_layers = _positive_int("n_layers", n_layers)
         check_pool(pool)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
@@ -292,15 +291,12 @@ class TPGN(nn.Module):
         n_time_features: int = 0,
     ) -> None:
         super().__init__()
-        for name, value in [
-            ("lookback", lookback),
-            ("horizon", horizon),
-            ("n_channels", n_channels),
-            ("period", period),
-            ("hidden", hidden),
-        ]:
-            _positive_int(name, value)
-        _positive_int("n_time_features", n_time_features, minimum=0)
+        lookback, horizon, n_channels, period, hidden = (
+            _positive_int(name, value) for name, value in [
+                ("lookback", lookback), ("horizon", horizon), ("n_channels", n_channels), ("period", period),
+                ("hidden", hidden)]
+        )
+        n_time_features = _positive_int("n_time_features", n_time_features, minimum=0)
         for name, value in [("lookback", lookback), ("horizon", horizon)]:
             if value % period:
                 raise _multiple_error(name, value, period)
