@@ -26,7 +26,7 @@ def companion(a: np.ndarray) -> np.ndarray:
     return A
 
 
-def l1(v: np.ndarray) -> np.ndarray:
+def l1_normalized(v: np.ndarray) -> np.ndarray:
     return v / np.abs(v).sum(axis=-1, keepdims=True)
 
 
@@ -37,7 +37,7 @@ def test_companion_ssm_layer_is_the_normalised_recurrence():
         layer.D.normal_()  # a trained skip, not the unit one it starts with
     u = torch.randn(2, 40, 6, dtype=torch.float64)
     out = layer(u).detach().numpy()
-    a = l1(layer.a.detach().numpy())  # only a is normalised; b and c scale the kernel freely
+    a = l1_normalized(layer.a.detach().numpy())  # only a is normalised; b and c scale the kernel freely
     b, c = layer.b.detach().numpy(), layer.c.detach().numpy()
     D = layer.D.detach().numpy()
     expected = np.zeros_like(out)
@@ -54,7 +54,7 @@ def test_companion_ssm_layer_is_the_normalised_recurrence():
 
 def test_normalize_divides_by_the_norm_unless_the_mean_norm_is_near_zero():
     v = torch.tensor([[3.0, -1.0], [0.5, 0.5]], requires_grad=True)
-    np.testing.assert_allclose(normalize(v, 1).detach().numpy(), l1(v.detach().numpy()), rtol=1e-6)
+    np.testing.assert_allclose(normalize(v, 1).detach().numpy(), l1_normalized(v.detach().numpy()), rtol=1e-6)
     frozen = torch.full((2, 3), 1e-6, requires_grad=True)  # mean L1 norm 3e-6 < 1e-4: left as it is
     out = normalize(frozen, 1)
     assert torch.equal(out, frozen)
@@ -76,7 +76,7 @@ def test_l1_normalised_ssm_is_stable():
 
 def rollout_loop(dec: ClosedLoopSSM, u: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Explicit float64 loops: open loop over the lag, then feed the predicted input back."""
-    a, b, c, k = (l1(p.detach().numpy()) for p in (dec.a, dec.b, dec.c, dec.k))
+    a, b, c, k = (l1_normalized(p.detach().numpy()) for p in (dec.a, dec.b, dec.c, dec.k))
     batch, lag, width = u.shape
     y_open, u_open = np.zeros(u.shape), np.zeros(u.shape)
     closed = np.zeros((batch, horizon, width))
