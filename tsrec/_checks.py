@@ -10,12 +10,15 @@ import math
 import numbers
 
 
-def check_int(name: str, value: object, minimum: int = 1, allow_none: bool = False) -> int | None:
-    """Return ``value`` as an int >= ``minimum``, or raise a ValueError naming the parameter."""
+def check_int(name: str, value: object, minimum: int | None = 1, allow_none: bool = False,
+              hint: str = "") -> int | None:
+    """Return ``value`` as an int (NumPy's too, not a bool) >= ``minimum``, or raise a ValueError naming
+    the parameter; ``minimum=None`` takes any integer, and ``hint`` follows the rule in the message."""
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or (minimum is not None and value < minimum):
+        rule = "an integer" if minimum is None else f"an integer >= {minimum}"
+        raise ValueError(f"{name} must be {rule}{hint}, got {value!r}")
     return int(value)
 
 

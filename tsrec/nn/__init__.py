@@ -1,4 +1,5 @@
-"""Networks: torch modules on (batch, time, channels), built only from tsrec.kernels and torch."""
+"""Networks: torch modules on (batch, time, channels), built only from tsrec.kernels and torch (and the
+package's stdlib-only argument checks, tsrec._checks)."""
 
 from tsrec.nn.arnet import ARNet
 from tsrec.nn.companion_ssm import ClosedLoopSSM, CompanionSSM

@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from tsrec.nn._checks import check_input, check_int, check_ints
+
 
 def sparsity_penalty(weight: torch.Tensor, c1: float = 3.0, c2: float = 3.0) -> torch.Tensor:
     """AR-Net's smooth L0 proxy, averaged over all weights.
@@ -58,6 +60,11 @@ class ARNet(nn.Module):
 
     def __init__(self, n_lags: int, horizon: int, hidden_layers: tuple[int, ...] = ()) -> None:
         super().__init__()
+        n_lags, horizon = check_ints(n_lags=n_lags, horizon=horizon)
+        if not isinstance(hidden_layers, (tuple, list)):
+            raise ValueError(f"hidden_layers must be a tuple of layer widths, got {hidden_layers!r}: "
+                             "pass e.g. hidden_layers=(64,), or () for the linear AR-Net")
+        hidden_layers = tuple(check_int("each width in hidden_layers", w) for w in hidden_layers)
         widths = [n_lags, *hidden_layers, horizon]
         layers: list[nn.Module] = []
         for i, (w_in, w_out) in enumerate(zip(widths[:-1], widths[1:])):
@@ -74,6 +81,8 @@ class ARNet(nn.Module):
 
     def forward(self, x: torch.Tensor, position: torch.Tensor | None = None) -> torch.Tensor:
         """Forecast; the input columns are oldest first, so weight column j is lag ``n_lags - j``."""
+        layer = self.first_layer
+        check_input("x", x, ("batch", ("lookback", layer.in_features, "n_lags"), "channels"), layer.weight)
         return self.layers(x.transpose(1, 2)).transpose(1, 2)
 
     def regularization(self, c1: float = 3.0, c2: float = 3.0) -> torch.Tensor:

@@ -64,6 +64,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from tsrec.kernels import scan2d
+from tsrec.nn._checks import check_choice, check_dropout, check_flag, check_input, check_ints, check_steps
 from tsrec.nn.normalization import InstanceNorm
 from tsrec.nn.smamba import step_bias
 from tsrec.nn.companion_ssm import ClosedLoopSSM
@@ -230,12 +231,15 @@ class ChimeraEncoder(nn.Module):
     def __init__(self, d_model: int = 16, d_state: int = 8, d_ff: int = 32, e_layers: int = 2,
                  dropout: float = 0.1, pool: bool = False) -> None:
         super().__init__()
-        self.pool = pool
+        d_model, d_state, d_ff, e_layers = check_ints(d_model=d_model, d_state=d_state, d_ff=d_ff, e_layers=e_layers)
+        dropout, self.pool = check_dropout(dropout), check_flag("pool", pool)
         self.embed = nn.Linear(1, d_model)
         self.layers = nn.ModuleList(ChimeraLayer(d_model, d_state, d_ff, dropout) for _ in range(e_layers))
         self.final_norm = nn.LayerNorm(d_model)
 
     def forward(self, series: torch.Tensor) -> torch.Tensor:
+        """(batch, time, variates) -> (batch, time, variates, d_model), or (batch, d_model) pooled."""
+        check_input("series", series, ("batch", "time", "variates"), self.embed.weight)
         h = self.embed(series.unsqueeze(-1))
         for layer in self.layers:
             h = layer(h)
@@ -279,9 +283,8 @@ class Chimera(nn.Module):
                  e_layers: int = 2, dropout: float = 0.1, norm: bool = True, decoder: str = "linear",
                  decoder_dim: int = 64) -> None:
         super().__init__()
-        if decoder not in DECODERS:
-            raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
-        self.horizon, self.decoder = horizon, decoder
+        lookback, horizon, decoder_dim = check_ints(lookback=lookback, horizon=horizon, decoder_dim=decoder_dim)
+        self.horizon, self.decoder = horizon, check_choice("decoder", decoder, DECODERS)
         self.norm = InstanceNorm(unbiased=False, enabled=norm)
         self.encoder = ChimeraEncoder(d_model, d_state, d_ff, e_layers, dropout)
         if decoder == "linear":
@@ -294,6 +297,10 @@ class Chimera(nn.Module):
         """Forecast ``horizon`` steps, or ``steps`` with the closed-loop decoder (any number)."""
         if steps is not None and steps != self.horizon and self.decoder == "linear":
             raise ValueError(f"the linear head forecasts exactly horizon={self.horizon} steps, got steps={steps}")
+        steps, embed = check_steps(steps, self.horizon), self.encoder.embed
+        linear = self.decoder == "linear"
+        time = ("lookback", self.head.in_features // embed.out_features, "lookback") if linear else "time"
+        check_input("x", x, ("batch", time, "variates"), embed.weight)
         x, stats = self.norm.normalize(x)
         h = self.encoder(x)  # (batch, lookback, variates, d_model)
         per_variate = h.permute(0, 2, 1, 3)  # each variate's encoded lookback
@@ -301,6 +308,6 @@ class Chimera(nn.Module):
             out = self.head(per_variate.flatten(2))
         else:
             batch, n_var, lookback, width = per_variate.shape
-            rolled = self.closed_loop(per_variate.reshape(batch * n_var, lookback, width), steps or self.horizon)
+            rolled = self.closed_loop(per_variate.reshape(batch * n_var, lookback, width), steps)
             out = self.head(rolled)[..., 0].reshape(batch, n_var, -1)
         return self.norm.denormalize(out.transpose(1, 2), stats)

@@ -13,6 +13,7 @@ from torch import nn
 
 from tsrec.kernels import closed_loop_rollout, companion_kernel, fft_conv
 from tsrec.kernels.ssm_kernels.companion import companion_matrix, krylov
+from tsrec.nn._checks import check_input, check_int, check_ints
 
 
 def normalize(v: torch.Tensor, order: int) -> torch.Tensor:
@@ -70,6 +71,8 @@ class CompanionSSM(nn.Module):
 
     def __init__(self, width: int, n_kernels: int, state_dim: int, norm_order: int = 1, skip: bool = True) -> None:
         super().__init__()
+        width, n_kernels, state_dim = check_ints(width=width, n_kernels=n_kernels, state_dim=state_dim)
+        norm_order = check_int("norm_order", norm_order, minimum=0)
         if width % n_kernels:
             raise ValueError(f"width ({width}) must be a multiple of n_kernels ({n_kernels})")
         self.repeats, self.norm_order = width // n_kernels, norm_order
@@ -86,6 +89,8 @@ class CompanionSSM(nn.Module):
         return kernel.repeat_interleave(self.repeats, dim=0)
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
+        """(batch, time, width) -> the same shape."""
+        check_input("u", u, ("batch", "time", ("width", self.repeats * self.a.shape[0], "width")))
         return fft_conv(u, self.kernel(u.shape[1]), D=self.D)
 
 
@@ -127,7 +132,8 @@ class ClosedLoopSSM(nn.Module):
 
     def __init__(self, width: int, state_dim: int, norm_order: int = 1) -> None:
         super().__init__()
-        self.norm_order = norm_order
+        width, state_dim = check_ints(width=width, state_dim=state_dim)
+        self.norm_order = check_int("norm_order", norm_order, minimum=0)
         self.a, self.b, self.c, self.k = (nn.Parameter(torch.randn(width, state_dim)) for _ in range(4))
 
     def abck(self) -> tuple[torch.Tensor, ...]:
@@ -143,11 +149,18 @@ class ClosedLoopSSM(nn.Module):
         basis = krylov(companion_matrix(a), b, u.shape[1]).flip(-1)  # [w, :, j] = A^{lag-1-j} b
         return torch.einsum("btw,wdt->bwd", u, basis.to(u.dtype))
 
+    def _check(self, u: torch.Tensor) -> None:
+        check_input("u", u, ("batch", "lag", ("width", self.a.shape[0], "width")))
+
     def forward(self, u: torch.Tensor, horizon: int) -> torch.Tensor:
+        """The ``horizon`` steps (batch, horizon, width) after the lag window ``u`` (batch, lag, width)."""
+        self._check(u)
+        horizon = check_int("horizon", horizon)
         a, b, c, k = self.abck()
         return closed_loop_rollout(a, b, c, k, self.final_state(u), horizon)
 
     def open_loop(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        self._check(u)
         a, b, c, k = self.abck()
         lag = u.shape[1]
         method = kernel_method(self.norm_order)

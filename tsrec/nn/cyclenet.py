@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from tsrec.nn._checks import check_choice, check_input, check_ints, check_position
 from tsrec.nn.normalization import InstanceNorm
 
 
@@ -35,6 +36,7 @@ class RecurrentCycle(nn.Module):
 
     def __init__(self, length: int, n_channels: int) -> None:
         super().__init__()
+        length, n_channels = check_ints(length=length, n_channels=n_channels)
         self.length = length
         self.data = nn.Parameter(torch.zeros(length, n_channels))
 
@@ -84,21 +86,25 @@ class CycleNet(nn.Module):
         use_revin: bool = True,
     ) -> None:
         super().__init__()
+        lookback, horizon, n_channels, cycle_length, d_model = check_ints(
+            lookback=lookback, horizon=horizon, n_channels=n_channels, cycle_length=cycle_length, d_model=d_model)
+        check_choice("backbone", backbone, ("linear", "mlp"))
         self.lookback, self.horizon = lookback, horizon
         self.cycle = RecurrentCycle(cycle_length, n_channels)
         self.norm = InstanceNorm(unbiased=True, enabled=use_revin)
         if backbone == "linear":
             self.backbone = nn.Linear(lookback, horizon)
-        elif backbone == "mlp":
-            self.backbone = nn.Sequential(nn.Linear(lookback, d_model), nn.ReLU(), nn.Linear(d_model, horizon))
         else:
-            raise ValueError(f"backbone must be 'linear' or 'mlp', got {backbone!r}")
+            self.backbone = nn.Sequential(nn.Linear(lookback, d_model), nn.ReLU(), nn.Linear(d_model, horizon))
 
     def forward(self, x: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
         """Forecast (batch, horizon, channels) from ``x`` (batch, lookback, channels).
 
         ``position`` (batch,) is the absolute index of each window's first input step.
         """
+        first = self.backbone if isinstance(self.backbone, nn.Linear) else self.backbone[0]
+        dims = ("batch", ("lookback", self.lookback, "lookback"), ("channels", self.cycle.data.shape[1], "n_channels"))
+        check_position(position, check_input("x", x, dims, first.weight).shape[0])
         x, stats = self.norm.normalize(x)
         x = x - self.cycle(position, self.lookback)
         y = self.backbone(x.transpose(1, 2)).transpose(1, 2)

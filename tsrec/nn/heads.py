@@ -5,14 +5,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from tsrec.nn._checks import check_choice, check_ints
+
 POOLS = ("last", "mean")
 
 
 def check_pool(pool: object) -> str:
     """``pool`` must be one of :data:`POOLS`."""
-    if pool not in POOLS:
-        raise ValueError(f"pool must be one of {POOLS}, got {pool!r}")
-    return pool
+    return check_choice("pool", pool, POOLS)
 
 
 def pool_over_time(h: torch.Tensor, pool: str) -> torch.Tensor:
@@ -43,6 +43,9 @@ class SequenceClassifier(nn.Module):
 
     def __init__(self, encoder: nn.Module, hidden: int, n_outputs: int) -> None:
         super().__init__()
+        if not isinstance(encoder, nn.Module):
+            raise TypeError(f"encoder must be a torch.nn.Module, got {type(encoder).__name__}")
+        hidden, n_outputs = check_ints(hidden=hidden, n_outputs=n_outputs)
         self.encoder = encoder
         self.head = nn.Linear(hidden, n_outputs)
 

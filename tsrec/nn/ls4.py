@@ -53,6 +53,7 @@ import math
 import torch
 from torch import nn
 
+from tsrec.nn._checks import check_dropout, check_flag, check_input, check_int, check_ints, check_positive
 from tsrec.nn.normalization import InstanceNorm
 from tsrec.nn.s4 import S4Stack, S4Unit, State
 
@@ -94,11 +95,14 @@ class LS4Encoder(nn.Module):
     def __init__(self, n_inputs: int, d_model: int, n_layers: int, d_state: int, dropout: float = 0.0,
                  pool: bool = False, s4_mode: str = "nplr", l_max: int = 1024) -> None:
         super().__init__()
+        n_inputs = check_int("n_inputs", n_inputs)
         self.embed = nn.Linear(n_inputs, d_model)
         self.stack = S4Stack(d_model, n_layers, d_state, dropout, mode=s4_mode, l_max=l_max)
-        self.pool = pool
+        self.pool = check_flag("pool", pool)
 
     def forward(self, x: torch.Tensor, return_state: bool = False) -> torch.Tensor | tuple[torch.Tensor, State]:
+        """(batch, time, n_inputs) -> (batch, time, d_model), or (batch, d_model) pooled."""
+        check_input("x", x, ("batch", "time", ("features", self.embed.in_features, "n_inputs")), self.embed.weight)
         if return_state:
             return self.stack(self.embed(x), return_state=True)
         h = self.stack(self.embed(x))
@@ -227,6 +231,10 @@ class LS4(nn.Module):
                  seed: int = 0, instance_norm: bool = False, lookback: int | None = None,
                  condition_on_x: bool = False, s4_mode: str = "nplr") -> None:
         super().__init__()
+        n_channels, horizon, z_dim, n_samples = check_ints(n_channels=n_channels, horizon=horizon, z_dim=z_dim,
+                                                           n_samples=n_samples)
+        sigma, dropout, seed = check_positive("sigma", sigma), check_dropout(dropout), check_int("seed", seed, None)
+        lookback = None if lookback is None else check_int("lookback", lookback, hint=" or None")
         self.horizon, self.sigma, self.n_samples, self.seed = horizon, sigma, n_samples, seed
         self.norm, self.lookback = InstanceNorm(unbiased=False, enabled=instance_norm), lookback
         self.condition_on_x = condition_on_x
@@ -268,6 +276,7 @@ class LS4(nn.Module):
 
     def loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """KL averaged over time and latent dims plus NLL averaged over time, summed over channels."""
+        self._check_x(x)
         if self.norm.enabled:  # the statistics of the part a forecast sees
             _, (mean, std) = self.norm.normalize(x[:, : self.lookback])
             x = (x - mean) / std
@@ -285,6 +294,8 @@ class LS4(nn.Module):
         the decoder means, or with ``noise`` draws of ``N(decoder mean, sigma^2)`` (the same
         latents either way). A path's first ``k`` steps do not depend on ``n_steps >= k``.
         """
+        self._check_x(x)
+        n_steps, n_samples = check_ints(n_steps=n_steps, n_samples=n_samples)
         batch = x.shape[0]
         x, stats = self.norm.normalize(x)
         xs = x.repeat(n_samples, 1, 1)  # row s * batch + b is sample s of series b
@@ -315,6 +326,10 @@ class LS4(nn.Module):
                 x_t = draws[-1]
         paths = torch.stack(draws if noise else means, dim=1).view(n_samples, batch, n_steps, -1)
         return paths if stats is None else paths * stats[1] + stats[0]
+
+    def _check_x(self, x: torch.Tensor) -> None:
+        embed = self.posterior.embed
+        check_input("x", x, ("batch", "time", ("channels", embed.in_features, "n_channels")), embed.weight)
 
     def generator(self, device: torch.device | str = "cpu") -> torch.Generator:
         """A generator seeded with ``seed``: every call samples the same paths."""

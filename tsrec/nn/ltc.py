@@ -24,12 +24,15 @@ in ``tsrec.kernels.recurrent.cfc``), its other modes on :func:`tsrec.kernels.rec
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from tsrec.kernels import cfc_scan, ltc_scan, recurrent_scan
 from tsrec.kernels.recurrent.cfc import lecun_tanh
+from tsrec.nn._checks import check_choice, check_input, check_int, check_ints, check_positive
 from tsrec.nn.heads import check_pool, pool_over_time
 from tsrec.nn.normalization import InstanceNorm
 
@@ -70,6 +73,8 @@ class LTCCell(nn.Module):
 
     def __init__(self, input_size: int, units: int, ode_unfolds: int = 6, epsilon: float = 1e-8) -> None:
         super().__init__()
+        input_size, units, ode_unfolds = check_ints(input_size=input_size, units=units, ode_unfolds=ode_unfolds)
+        epsilon = check_positive("epsilon", epsilon)
         self.input_size, self.units, self.ode_unfolds, self.epsilon = input_size, units, ode_unfolds, epsilon
         n, m = units, input_size
         # initial ranges of ncps's LTCCell; raw values of positive parameters pass through softplus
@@ -89,6 +94,7 @@ class LTCCell(nn.Module):
 
     def forward(self, x_t: torch.Tensor, v: torch.Tensor, elapsed: float = 1.0) -> torch.Tensor:
         """The state after one input step ``x_t`` (batch, input_size) from ``v`` (batch, units)."""
+        _check_step(self, x_t, v, elapsed, self.input_w)
         terms = self._input_terms(x_t)[:, None]
         return ltc_scan(terms, v, *self._solver_params(elapsed), ode_unfolds=self.ode_unfolds, epsilon=self.epsilon)[:, 0]
 
@@ -100,6 +106,7 @@ class LTCCell(nn.Module):
         :func:`tsrec.kernels.ltc_scan` runs the solver: a torch loop on CPU, one fused Triton
         kernel (forward and adjoint) on a GPU.
         """
+        _check_sequence(self, x, v0, self.input_w)
         return ltc_scan(self._input_terms(x), v0, *self._solver_params(1.0), ode_unfolds=self.ode_unfolds,
                         epsilon=self.epsilon)
 
@@ -154,9 +161,10 @@ class CfCCell(nn.Module):
     def __init__(self, input_size: int, units: int, backbone_units: int = 128, backbone_layers: int = 1,
                  mode: str = "default") -> None:
         super().__init__()
-        if mode not in CFC_MODES:
-            raise ValueError(f"mode must be one of {CFC_MODES}, got {mode!r}")
-        self.mode, self.units = mode, units
+        input_size, units, backbone_units = check_ints(input_size=input_size, units=units,
+                                                       backbone_units=backbone_units)
+        backbone_layers = check_int("backbone_layers", backbone_layers, minimum=0)
+        self.mode, self.units = check_choice("mode", mode, CFC_MODES), units
         widths = [input_size + units] + [backbone_units] * backbone_layers
         self.backbone = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
         self.ff1 = nn.Linear(widths[-1], units)
@@ -173,8 +181,17 @@ class CfCCell(nn.Module):
             if parameter.dim() == 2:  # ncps: Xavier for every weight matrix, default biases
                 nn.init.xavier_uniform_(parameter)
 
+    @property
+    def input_size(self) -> int:
+        """Features per input step (the backbone's, or the heads', input less the state)."""
+        return (self.backbone[0] if len(self.backbone) else self.ff1).in_features - self.units
+
     def forward(self, x_t: torch.Tensor, h: torch.Tensor, elapsed: float = 1.0) -> torch.Tensor:
         """The state after one input step ``x_t`` (batch, input_size) from ``h`` (batch, units)."""
+        _check_step(self, x_t, h, elapsed, self.ff1.weight)
+        return self._step(x_t, h, elapsed)
+
+    def _step(self, x_t: torch.Tensor, h: torch.Tensor, elapsed: float = 1.0) -> torch.Tensor:
         z = torch.cat([x_t, h], dim=1)
         for layer in self.backbone:
             z = lecun_tanh(layer(z))
@@ -196,10 +213,11 @@ class CfCCell(nn.Module):
         step; the other modes and depths as a loop over :meth:`forward`. All compute the same
         function (tests/kernels/test_cfc_scan.py, tests/nn/test_ltc.py), up to float rounding.
         """
+        _check_sequence(self, x, h0, self.ff1.weight)
         if self.mode == "default" and len(self.backbone) == 1:
             xz, *params = self.fused_scan_args(x)
             return cfc_scan(xz, h0, *params)
-        return recurrent_scan(self, x, h0)
+        return recurrent_scan(self._step, x, h0)  # x checked once here, not at every step
 
     def fused_scan_args(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """``(xz, W_h, W1, b1, W2, b2, Wt, bt)`` of :func:`tsrec.kernels.cfc_scan` for this cell.
@@ -215,12 +233,32 @@ class CfCCell(nn.Module):
 
 def make_cell(kind: str, input_size: int, units: int, ode_unfolds: int = 6, backbone_units: int = 128,
               mode: str = "default") -> nn.Module:
-    """An :class:`LTCCell` (``"ltc"``) or a :class:`CfCCell` (``"cfc"``)."""
+    """An :class:`LTCCell` (``"ltc"``) or a :class:`CfCCell` (``"cfc"``); the other kind's arguments are checked too."""
+    check_choice("cell", kind, CELL_KINDS)
+    check_ints(ode_unfolds=ode_unfolds, backbone_units=backbone_units)
+    check_choice("mode", mode, CFC_MODES)
     if kind == "ltc":
         return LTCCell(input_size, units, ode_unfolds=ode_unfolds)
-    if kind == "cfc":
-        return CfCCell(input_size, units, backbone_units=backbone_units, mode=mode)
-    raise ValueError(f"cell must be one of {CELL_KINDS}, got {kind!r}")
+    return CfCCell(input_size, units, backbone_units=backbone_units, mode=mode)
+
+
+def _check_step(cell: nn.Module, x_t: torch.Tensor, h: torch.Tensor, elapsed: float, ref: torch.Tensor) -> None:
+    """One step's input ``x_t`` (batch, input_size), state (batch, units) and ``elapsed`` > 0."""
+    check_input("x_t", x_t, ("batch", ("features", cell.input_size, "input_size")), ref)
+    _check_state(cell, h, x_t.shape[0], ref)
+    if isinstance(elapsed, numbers.Real) and not elapsed > 0:
+        raise ValueError(f"elapsed must be > 0 (the time since the previous step), got {elapsed!r}")
+
+
+def _check_sequence(cell: nn.Module, x: torch.Tensor, h0: torch.Tensor, ref: torch.Tensor) -> None:
+    """Inputs ``x`` (batch, time, input_size) and the initial state (batch, units)."""
+    _check_state(cell, h0, check_input("x", x, ("batch", "time", ("features", cell.input_size, "input_size")),
+                                       ref).shape[0], ref)
+
+
+def _check_state(cell: nn.Module, h: torch.Tensor, batch: int, ref: torch.Tensor) -> None:
+    name = "v" if isinstance(cell, LTCCell) else "h"
+    check_input(name, h, (("batch", batch), ("units", cell.units, "units")), ref)
 
 
 class LiquidEncoder(nn.Module):
@@ -243,11 +281,15 @@ class LiquidEncoder(nn.Module):
 
     def __init__(self, cell: nn.Module, pool: str = "last") -> None:
         super().__init__()
+        if not (isinstance(cell, nn.Module) and hasattr(cell, "scan") and hasattr(cell, "units")):
+            raise TypeError("cell must be an LTCCell or a CfCCell (a module with units and scan(x, h0)), "
+                            f"got {type(cell).__name__}: build it with make_cell('ltc' or 'cfc', ...)")
         self.cell, self.pool = cell, check_pool(pool)
         self.units = cell.units
 
     def states(self, x: torch.Tensor) -> torch.Tensor:
-        """All states (batch, time, units)."""
+        """All states (batch, time, units); the cell checks ``x`` (batch, time, input_size)."""
+        check_input("x", x, ("batch", "time", "features"))
         return self.cell.scan(x, x.new_zeros(x.shape[0], self.units))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -294,12 +336,14 @@ class LiquidForecaster(nn.Module):
     def __init__(self, horizon: int, n_channels: int, units: int = 32, cell: str = "ltc", ode_unfolds: int = 6,
                  backbone_units: int = 128, mode: str = "default", norm: bool = True) -> None:
         super().__init__()
+        horizon, n_channels, units = check_ints(horizon=horizon, n_channels=n_channels, units=units)
         self.horizon, self.n_channels = horizon, n_channels
         self.encoder = LiquidEncoder(make_cell(cell, n_channels, units, ode_unfolds, backbone_units, mode))
         self.head = nn.Linear(units, horizon * n_channels)
         self.norm = InstanceNorm(unbiased=False, enabled=norm)
 
     def forward(self, x: torch.Tensor, position: torch.Tensor | None = None) -> torch.Tensor:
+        check_input("x", x, ("batch", "time", ("channels", self.n_channels, "n_channels")), self.head.weight)
         x, stats = self.norm.normalize(x)
         out = self.head(self.encoder(x)).view(-1, self.horizon, self.n_channels)
         return self.norm.denormalize(out, stats)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from tsrec.nn._checks import check_input, check_positive
+
 
 class InstanceNorm(nn.Module):
     """Normalise each window over time, per sample and channel, and undo it on the output.
@@ -36,12 +38,13 @@ class InstanceNorm(nn.Module):
     ) -> None:
         super().__init__()
         self.unbiased = unbiased
-        self.eps = eps
+        self.eps = check_positive("eps", eps)
         self.detach_mean = detach_mean
         self.enabled = enabled
 
     def normalize(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None]:
         """Return the normalised ``x`` (batch, time, channels) and the (mean, std) to undo it."""
+        check_input("x", x, ("batch", "time", "channels"))
         if not self.enabled:
             return x, None
         mean = x.mean(dim=1, keepdim=True)

@@ -18,22 +18,15 @@ period), and maps both to the horizon. All TPGN weights are per variable (no sha
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tsrec.nn._checks import check_dropout, check_input, check_int, check_ints, check_marks
 from tsrec.nn.heads import check_pool, pool_over_time
 
 __all__ = ["PGNEncoder", "PGNLayer", "TPGN"]
-
-
-def _positive_int(name: str, value: object, minimum: int = 1) -> int:
-    """``value`` as an int if it is an integer (NumPy's too) >= ``minimum``, else a ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 # Up to this many steps HIE runs as one dense block-Toeplitz matmul per group instead of conv1d
@@ -95,8 +88,8 @@ class PGNLayer(nn.Module):
 
     def __init__(self, in_features: int, hidden: int, max_len: int, groups: int = 1) -> None:
         super().__init__()
-        in_features, hidden = _positive_int("in_features", in_features), _positive_int("hidden", hidden)
-        max_len, groups = _positive_int("max_len", max_len, minimum=2), _positive_int("groups", groups)
+        in_features, hidden, groups = check_ints(in_features=in_features, hidden=hidden, groups=groups)
+        max_len = check_int("max_len", max_len, minimum=2)
         if in_features % groups or hidden % groups:
             raise ValueError(f"in_features={in_features} and hidden={hidden} must both be multiples of groups={groups}")
         self.in_features, self.hidden, self.max_len, self.groups = in_features, hidden, max_len, groups
@@ -142,8 +135,7 @@ class PGNLayer(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the layer: [B, T, in_features] -> [B, T, hidden]."""
-        if x.ndim != 3 or x.shape[-1] != self.in_features:
-            raise ValueError(f"PGNLayer expects (batch, time, {self.in_features}), got shape {tuple(x.shape)}")
+        check_input("x", x, ("batch", "time", ("features", self.in_features, "in_features")), self.hie.weight)
         if not 1 <= x.shape[1] <= self.max_len:
             raise ValueError(
                 f"sequence length {x.shape[1]} is outside 1..max_len={self.max_len}; "
@@ -202,10 +194,8 @@ class PGNEncoder(nn.Module):
         pool: str = "last",
     ) -> None:
         super().__init__()
-        n_layers = _positive_int("n_layers", n_layers)
+        n_layers, dropout = check_int("n_layers", n_layers), check_dropout(dropout)
         check_pool(pool)
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         widths = [in_features] + [hidden] * n_layers
         self.layers = nn.ModuleList(PGNLayer(a, hidden, max_len) for a in widths[:-1])
         self.norms = nn.ModuleList(nn.LayerNorm(hidden) for _ in range(n_layers))
@@ -291,12 +281,9 @@ class TPGN(nn.Module):
         n_time_features: int = 0,
     ) -> None:
         super().__init__()
-        lookback, horizon, n_channels, period, hidden = (
-            _positive_int(name, value) for name, value in [
-                ("lookback", lookback), ("horizon", horizon), ("n_channels", n_channels), ("period", period),
-                ("hidden", hidden)]
-        )
-        n_time_features = _positive_int("n_time_features", n_time_features, minimum=0)
+        lookback, horizon, n_channels, period, hidden = check_ints(
+            lookback=lookback, horizon=horizon, n_channels=n_channels, period=period, hidden=hidden)
+        n_time_features = check_int("n_time_features", n_time_features, minimum=0)
         for name, value in [("lookback", lookback), ("horizon", horizon)]:
             if value % period:
                 raise _multiple_error(name, value, period)
@@ -316,18 +303,10 @@ class TPGN(nn.Module):
         self.head = _GroupedLinear(c, 2 * hidden, out_rows)
 
     def _check_inputs(self, x: torch.Tensor, x_mark: torch.Tensor | None) -> None:
-        """Raise a ValueError naming the expected shapes."""
-        expected = (self.lookback, self.n_channels)
-        if x.ndim != 3 or tuple(x.shape[1:]) != expected:
-            raise ValueError(f"x must have shape (batch, {expected[0]}, {expected[1]}), got {tuple(x.shape)}")
-        if self.n_time_features == 0:
-            if x_mark is not None:
-                raise ValueError("x_mark given but the model was built with n_time_features=0")
-            return
-        want = (x.shape[0], self.lookback, self.n_time_features)
-        if x_mark is None or tuple(x_mark.shape) != want:
-            got = None if x_mark is None else tuple(x_mark.shape)
-            raise ValueError(f"x_mark must have shape {want}, got {got}")
+        """Raise a ValueError (a TypeError for a dtype) naming the expected shapes."""
+        lookback = ("lookback", self.lookback, "lookback")
+        check_input("x", x, ("batch", lookback, ("channels", self.n_channels, "n_channels")), self.head.weight)
+        check_marks(x_mark, x, self.lookback, self.n_time_features)
 
     def _long_term(self, z: torch.Tensor) -> torch.Tensor:
         """[B, R, P, C, F] -> [B, P, C, d]: PGN down the rows of each column, then rows -> d."""

@@ -24,7 +24,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from tsrec.kernels import fft_conv, s4d_kernel
-from tsrec.nn.s4_nplr import S4NPLR
+from tsrec.nn._checks import check_choice, check_dropout, check_dt_range, check_input, check_ints
+from tsrec.nn.s4_nplr import S4NPLR, check_step
 
 State = list  # one recurrent state per S4 layer, as its ``forward(..., return_state=True)`` returns it
 
@@ -53,6 +54,8 @@ class S4D(nn.Module):
 
     def __init__(self, channels: int, d_state: int = 64, dt_min: float = 1e-3, dt_max: float = 1e-1) -> None:
         super().__init__()
+        channels, d_state = check_ints(channels=channels, d_state=d_state)
+        dt_min, dt_max = check_dt_range(dt_min, dt_max)
         modes = max(1, d_state // 2)
         log_dt = torch.rand(channels) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min)
         self.log_dt = nn.Parameter(log_dt)
@@ -73,6 +76,7 @@ class S4D(nn.Module):
 
     def forward(self, u: torch.Tensor, return_state: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """``y`` of shape (batch, time, channels); with ``return_state`` also the state after the last step."""
+        check_input("u", u, ("batch", "time", ("channels", self.D.shape[0], "channels")))
         kernel = s4d_kernel(self.log_dt, -torch.exp(self.log_A_real), self.A_imag, torch.view_as_complex(self.C),
                             u.shape[1])
         y = fft_conv(u, kernel, D=self.D)
@@ -87,6 +91,7 @@ class S4D(nn.Module):
 
     def step(self, u: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One step of the recurrence: ``u`` (batch, channels) -> (y, new state)."""
+        check_step(u, state, self.D.shape[0])
         dtA, B_bar, C = self._discrete()
         state = torch.exp(dtA) * state + B_bar * u.unsqueeze(-1)
         return 2.0 * (C * state).sum(-1).real + self.D * u, state
@@ -94,11 +99,9 @@ class S4D(nn.Module):
 
 def s4_layer(channels: int, d_state: int, mode: str = "nplr", l_max: int = 1024) -> nn.Module:
     """An :class:`~tsrec.nn.s4_nplr.S4NPLR` (``mode="nplr"``, kernel length ``l_max``) or an :class:`S4D`."""
-    if mode == "nplr":
+    if check_choice("mode", mode, S4_MODES) == "nplr":
         return S4NPLR(channels, d_state, l_max=l_max)
-    if mode == "diag":
-        return S4D(channels, d_state)
-    raise ValueError(f"mode must be one of {S4_MODES}, got {mode!r}")
+    return S4D(channels, d_state)
 
 
 class S4Unit(nn.Module):
@@ -188,6 +191,8 @@ class S4Stack(nn.Module):
     def __init__(self, d_model: int, n_layers: int, d_state: int, dropout: float = 0.0, expand: int = 2,
                  mode: str = "nplr", l_max: int = 1024) -> None:
         super().__init__()
+        d_model, n_layers, expand = check_ints(d_model=d_model, n_layers=n_layers, expand=expand)
+        dropout = check_dropout(dropout)
         self.norms = nn.ModuleList(nn.LayerNorm(d_model) for _ in range(2 * n_layers))
         self.units = nn.ModuleList(S4Unit(d_model, d_state, mode, l_max) for _ in range(n_layers))
         self.ffs = nn.ModuleList(

@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from tsrec.kernels import fft_conv, nplr_discrete, nplr_kernel
+from tsrec.nn._checks import check_dt_range, check_input, check_ints
 
 Step = tuple[torch.Tensor, tuple]  # (state of the M modes, S4NPLR.step_constants())
 
@@ -75,6 +76,8 @@ class S4NPLR(nn.Module):
     def __init__(self, channels: int, d_state: int = 64, l_max: int = 1024, dt_min: float = 1e-3,
                  dt_max: float = 1e-1) -> None:
         super().__init__()
+        channels, d_state, l_max = check_ints(channels=channels, d_state=d_state, l_max=l_max)
+        dt_min, dt_max = check_dt_range(dt_min, dt_max)
         Lambda, P, B = legs_nplr(d_state)
         self.l_max = l_max
         log_dt = torch.rand(channels) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min)
@@ -119,6 +122,7 @@ class S4NPLR(nn.Module):
 
     def forward(self, u: torch.Tensor, return_state: bool = False) -> torch.Tensor | tuple[torch.Tensor, Step]:
         """``y`` (batch, time, channels); with ``return_state`` also the :meth:`step` state after the last step."""
+        check_input("u", u, ("batch", "time", ("channels", self.D.shape[0], "channels")))
         y = fft_conv(u, self.kernel(u.shape[1]), D=self.D)
         if not return_state:
             return y
@@ -160,12 +164,21 @@ class S4NPLR(nn.Module):
         ``state`` is ``(x, constants)`` as ``forward(..., return_state=True)`` returns it; see
         :meth:`step_constants` for the update.
         """
+        if not (isinstance(state, tuple) and len(state) == 2):
+            raise TypeError("state must be the (x, constants) pair that forward(u, return_state=True) or step returns, "
+                            f"got {type(state).__name__}")
+        check_step(u, state[0], self.D.shape[0])
         x, constants = state
         c, a, w, b, probes, feedback = constants
         s_x, t = torch.einsum("bhm,hkm->bhk", x, probes).real.unbind(-1)
         s = feedback[:, 2] * t + feedback[:, 0] * s_x + feedback[:, 1] * u
         x = a * x + w * (s_x + s).unsqueeze(-1) + b * u.unsqueeze(-1)
         return 2.0 * (c * x).sum(-1).real + self.D * u, (x, constants)
+
+
+def check_step(u: torch.Tensor, x: torch.Tensor, channels: int) -> None:
+    """One step's input ``u`` (batch, channels), the batch of the state ``x`` (batch, channels, modes)."""
+    check_input("u", u, (("batch", x.shape[0]), ("channels", channels, "channels")))
 
 
 def _re_dot(p: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

@@ -21,6 +21,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from tsrec.kernels import selective_scan
+from tsrec.nn._checks import (check_dropout, check_dt_range, check_flag, check_input, check_int, check_ints,
+                              check_marks, check_positive)
 from tsrec.nn.normalization import InstanceNorm
 
 
@@ -62,6 +64,9 @@ class MambaBlock(nn.Module):
     def __init__(self, d_model: int, d_state: int = 16, d_conv: int = 2, expand: int = 1,
                  dt_min: float = 1e-3, dt_max: float = 0.1, dt_floor: float = 1e-4) -> None:
         super().__init__()
+        d_model, d_state, d_conv, expand = check_ints(d_model=d_model, d_state=d_state, d_conv=d_conv, expand=expand)
+        dt_min, dt_max = check_dt_range(dt_min, dt_max)
+        dt_floor = check_positive("dt_floor", dt_floor)
         d_inner = expand * d_model
         self.dt_rank = math.ceil(d_model / 16)
         self.d_state = d_state
@@ -78,6 +83,8 @@ class MambaBlock(nn.Module):
         self.D = nn.Parameter(torch.ones(d_inner))
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
+        """(batch, length, d_model) -> the same shape."""
+        check_input("h", h, ("batch", "length", ("d_model", self.in_proj.in_features, "d_model")), self.in_proj.weight)
         length = h.shape[1]
         x, z = self.in_proj(h).chunk(2, dim=-1)
         x = F.silu(self.conv(x.transpose(1, 2))[..., :length].transpose(1, 2))  # causal: drop the right pad
@@ -186,12 +193,16 @@ class SMambaTokens(nn.Module):
     def __init__(self, length: int, d_model: int = 256, d_ff: int = 256, d_state: int = 2, e_layers: int = 2,
                  dropout: float = 0.1, pool: bool = False) -> None:
         super().__init__()
-        self.pool = pool
+        length, d_model, d_ff, d_state, e_layers = check_ints(length=length, d_model=d_model, d_ff=d_ff,
+                                                              d_state=d_state, e_layers=e_layers)
+        dropout, self.pool = check_dropout(dropout), check_flag("pool", pool)
         self.embed = nn.Sequential(nn.Linear(length, d_model), nn.Dropout(dropout))
         self.layers = nn.ModuleList(SMambaLayer(d_model, d_ff, d_state, dropout) for _ in range(e_layers))
         self.final_norm = nn.LayerNorm(d_model)
 
     def forward(self, series: torch.Tensor) -> torch.Tensor:
+        embed = self.embed[0]
+        check_input("series", series, ("batch", ("length", embed.in_features, "length"), "series"), embed.weight)
         tokens = self.embed(series.transpose(1, 2))  # (batch, series, d_model)
         for layer in self.layers:
             tokens = layer(tokens)
@@ -232,12 +243,18 @@ class SMamba(nn.Module):
                  d_state: int = 2, e_layers: int = 2, dropout: float = 0.1, n_time_features: int = 0,
                  norm: bool = True) -> None:
         super().__init__()
+        lookback, horizon, n_channels = check_ints(lookback=lookback, horizon=horizon, n_channels=n_channels)
+        n_time_features = check_int("n_time_features", n_time_features, minimum=0)
         self.n_channels, self.n_time_features = n_channels, n_time_features
         self.norm = InstanceNorm(unbiased=False, detach_mean=True, enabled=norm)
         self.encoder = SMambaTokens(lookback, d_model, d_ff, d_state, e_layers, dropout)
         self.project = nn.Linear(d_model, horizon)
 
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+        """Forecast from ``x`` (batch, lookback, n_channels) and, when built with time features, ``x_mark``."""
+        embed = self.encoder.embed[0]
+        dims = ("batch", ("lookback", embed.in_features, "lookback"), ("channels", self.n_channels, "n_channels"))
+        check_marks(x_mark, check_input("x", x, dims, embed.weight), embed.in_features, self.n_time_features)
         x, stats = self.norm.normalize(x)
         series = x if x_mark is None or not self.n_time_features else torch.cat([x, x_mark], dim=2)
         out = self.project(self.encoder(series)).transpose(1, 2)[..., : self.n_channels]

@@ -40,6 +40,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from tsrec.kernels import fft_conv
+from tsrec.nn._checks import check_dropout, check_flag, check_input, check_int, check_ints, check_steps
 from tsrec.nn.companion_ssm import ClosedLoopSSM, CompanionSSM  # also keeps pickles that name them here loading
 
 N_DIFFERENCES = 4  # differencing orders 0..3
@@ -177,7 +178,11 @@ class SpaceTimeEncoder(nn.Module):
     def __init__(self, in_features: int | None, width: int = 128, n_kernels: int = 16, state_dim: int = 64,
                  n_blocks: int = 1, dropout: float = 0.25, norm_order: int = 1, pool: bool = False) -> None:
         super().__init__()
-        self.width, self.pool = width, pool
+        width, n_kernels, state_dim, n_blocks = check_ints(width=width, n_kernels=n_kernels, state_dim=state_dim,
+                                                           n_blocks=n_blocks)
+        in_features = None if in_features is None else check_int("in_features", in_features, hint=" or None")
+        norm_order, dropout = check_int("norm_order", norm_order, minimum=0), check_dropout(dropout)
+        self.width, self.pool = width, check_flag("pool", pool)
         self.pool_norm = nn.LayerNorm(width) if pool else None
         self.embed = None if in_features is None else nn.Linear(in_features, width)
         self.blocks = nn.ModuleList(
@@ -186,6 +191,10 @@ class SpaceTimeEncoder(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, time, in_features, or 1 without) -> (batch, time, width), or (batch, width) pooled."""
+        first = self.blocks[0].mlp[1] if self.embed is None else self.embed
+        n_in = 1 if self.embed is None else self.embed.in_features
+        check_input("x", x, ("batch", "time", ("features", n_in, "in_features")), first.weight)
         h = x.expand(-1, -1, self.width) if self.embed is None else self.embed(x)
         for block in self.blocks:
             h = block(h)
@@ -226,6 +235,7 @@ class SpaceTime(nn.Module):
     def __init__(self, lookback: int, horizon: int, width: int = 128, n_kernels: int = 16, kernel_dim: int = 64,
                  n_blocks: int = 1, dropout: float = 0.25, norm_order: int = 1) -> None:
         super().__init__()
+        lookback, horizon, kernel_dim = check_ints(lookback=lookback, horizon=horizon, kernel_dim=kernel_dim)
         self.horizon = horizon
         self.skip = max(min(kernel_dim - 1, lookback - 1), 0)  # open-loop positions left out of the loss
         self.encoder = SpaceTimeEncoder(None, width, n_kernels, kernel_dim, n_blocks, dropout, norm_order)
@@ -234,6 +244,7 @@ class SpaceTime(nn.Module):
 
     def _encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-variate samples (batch*channels, lag, 1) -> (encoded, lag mean)."""
+        check_input("x", x, ("batch", "time", "channels"), self.head[1].weight)
         u = x.transpose(1, 2).reshape(-1, x.shape[1], 1)
         mean = u.mean(dim=1, keepdim=True)
         return self.encoder(u - mean), mean
@@ -243,8 +254,9 @@ class SpaceTime(nn.Module):
 
     def forward(self, x: torch.Tensor, steps: int | None = None) -> torch.Tensor:
         """Forecast ``steps`` (default ``horizon``) steps; the closed loop rolls on for any number."""
+        steps = check_steps(steps, self.horizon)
         z, mean = self._encode(x)
-        return self._forecast(z, mean, steps or self.horizon, x.shape[0])
+        return self._forecast(z, mean, steps, x.shape[0])
 
     def _forecast(self, z: torch.Tensor, mean: torch.Tensor, steps: int, batch: int) -> torch.Tensor:
         out = self.head(self.decoder(z, steps)) + mean
@@ -253,6 +265,7 @@ class SpaceTime(nn.Module):
     def loss_terms(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """RMSE of (closed-loop forecast, open-loop next step over the lag, decoder next input)."""
         z, mean = self._encode(x)
+        check_input("y", y, (("batch", x.shape[0]), ("horizon", self.horizon, "horizon"), ("channels", x.shape[2])))
         forecast = self._forecast(z, mean, self.horizon, x.shape[0])
         y_open, u_next = self.decoder.open_loop(z)
         y_open = self._to_channels((self.head(y_open) + mean)[..., 0], x.shape[0])

@@ -22,6 +22,8 @@ from collections.abc import Callable
 
 import torch
 
+from tsrec.nn._checks import check_int, check_position
+
 NS_PER_MINUTE = 60 * 10**9
 NS_PER_HOUR = 60 * NS_PER_MINUTE
 NS_PER_DAY = 24 * NS_PER_HOUR
@@ -120,11 +122,14 @@ class CalendarInput(torch.nn.Module):
 
     def __init__(self, network: torch.nn.Module, lookback: int, step_ns: int, offset_ns: int = 0) -> None:
         super().__init__()
-        self.network, self.lookback, self.step_ns, self.offset_ns = network, lookback, int(step_ns), int(offset_ns)
+        lookback, step_ns = check_int("lookback", lookback), check_int("step_ns", step_ns)
+        offset_ns = check_int("offset_ns", offset_ns, minimum=None)
+        self.network, self.lookback, self.step_ns, self.offset_ns = network, lookback, step_ns, offset_ns
         self.register_buffer("offsets", torch.arange(lookback), persistent=False)
 
     def forward(self, x: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
         """``x`` (batch, lookback, C), ``position`` (batch,) absolute index of each first step."""
+        check_position(position, x.shape[0] if isinstance(x, torch.Tensor) and x.ndim == 3 else None)  # x: by network
         steps = position.to(self.offsets.device).long()[:, None] + self.offsets
         return self.network(x, calendar_features(steps, self.step_ns, self.offset_ns).to(x.dtype))
 

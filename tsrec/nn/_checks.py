@@ -1,0 +1,167 @@
+"""Argument and input checks shared by the networks: each failure says what is wrong, what was given and
+how to fix it.
+
+Sizes take NumPy integers too (a parameter grid gives them) and are returned as ints; bools are no
+counts. The input checks read shapes and dtypes only, never tensor values: a value read would make a
+GPU wait on every forward, and the kernels already refuse NaN and inf.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+
+import torch
+
+from tsrec._checks import check_int  # the package's one integer check (stdlib only, below every layer)
+
+_TIME_LABELS = ("lookback", "length", "time", "lag", "n_lags")
+_CASTS = {torch.float32: "float", torch.float64: "double", torch.float16: "half", torch.bfloat16: "bfloat16"}
+
+
+def check_ints(minimum: int = 1, **values: object) -> list[int]:
+    """:func:`check_int` of every keyword, in order: ``lookback, horizon = check_ints(lookback=..., horizon=...)``."""
+    return [check_int(name, value, minimum) for name, value in values.items()]
+
+
+def check_steps(steps: object, horizon: int) -> int:
+    """A forecast length: ``horizon`` for None, else an integer >= 1 (0 is refused, not read as None)."""
+    return horizon if steps is None else check_int("steps", steps, hint=f" (or None for horizon={horizon})")
+
+
+def _real(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_positive(name: str, value: object) -> float:
+    """A finite number > 0 as a float."""
+    if not _real(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+def check_dropout(value: object, name: str = "dropout") -> float:
+    """A probability in [0, 1) as a float (1 would drop everything)."""
+    if not _real(value) or not 0 <= value < 1:
+        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
+    return float(value)
+
+
+def check_dt_range(dt_min: object, dt_max: object) -> tuple[float, float]:
+    """Initial step-size bounds: both > 0 and ``dt_min <= dt_max``."""
+    dt_min, dt_max = check_positive("dt_min", dt_min), check_positive("dt_max", dt_max)
+    if dt_min > dt_max:
+        raise ValueError(f"dt_min must be <= dt_max, got dt_min={dt_min!r} > dt_max={dt_max!r}; swap them")
+    return dt_min, dt_max
+
+
+def check_flag(name: str, value: object) -> bool:
+    """True or False (NumPy's too); a string such as ``"mean"`` would be read as True."""
+    if not isinstance(value, bool) and type(value).__name__ != "bool_":
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
+    """One of ``choices``, spelled exactly."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+    return value
+
+
+def check_input(name: str, x: object, dims: Sequence, ref: torch.Tensor | None = None) -> torch.Tensor:
+    """Refuse ``x`` unless it is a floating tensor of the shape ``dims`` describes, in ``ref``'s dtype.
+
+    Each entry of ``dims`` names an axis: a label alone (any size; at least 1 except on the first,
+    batch axis), ``(label, size)`` or ``(label, size, arg)``, a size fixed by the network's
+    argument ``arg``. ``ref`` is the parameter ``x`` meets first (None: any floating dtype); under
+    autocast another floating dtype passes. The message is built only on a failure.
+    """
+    if not (isinstance(x, torch.Tensor) and x.ndim == len(dims)
+            and all(_fits(dim, n, axis) for axis, (dim, n) in enumerate(zip(dims, x.shape)))):
+        _raise_shape(name, x, [(d, None, None) if isinstance(d, str) else (*d, None)[:3] for d in dims])
+    check_dtype(name, x, ref)
+    return x
+
+
+def _fits(dim: str | tuple, n: int, axis: int) -> bool:
+    size = None if isinstance(dim, str) else dim[1]
+    return n == size if size is not None else n >= 1 or axis == 0
+
+
+def _raise_shape(name: str, x: object, specs: list[tuple]) -> None:
+    labels = "(" + ", ".join(label for label, _, _ in specs) + ")"
+    want = "(" + ", ".join(label if size is None else str(size) for label, size, _ in specs) + ")"
+    described = want + (f" {labels}" if labels != want else "") + (" as built" if any(a for *_, a in specs) else "")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of shape {described}, got {type(x).__name__}: "
+                        f"convert it with torch.as_tensor({name})")
+    got = tuple(x.shape)
+    if x.ndim != len(specs):
+        fix = (f"add the batch axis ({name}.unsqueeze(0) for one sample)" if x.ndim == len(specs) - 1
+               else f"pass a {len(specs)}-dim tensor")
+        raise ValueError(f"{name} must have shape {described}; got {got}, {x.ndim} dims: {fix}")
+    fixes = []
+    for axis, ((label, size, arg), n) in enumerate(zip(specs, got)):
+        if not _fits((label, size), n, axis):
+            amount = (f"of {size} steps" if label in _TIME_LABELS else
+                      f"with {size} {label}" if label.endswith("s") else f"with {label} {size}")
+            empty = "pass at least one step" if label in _TIME_LABELS else "it needs size >= 1"
+            fixes.append(f"the {label} axis is empty: {empty}" if size is None else
+                         f"pass {arg}={n} when building, or {name} {amount}" if arg and n > 0 else
+                         f"pass {name} {amount}")
+    raise ValueError(f"{name} must have shape {described}; got {got}: " + "; ".join(fixes))
+
+
+def check_dtype(name: str, x: torch.Tensor, ref: torch.Tensor | None = None) -> None:
+    """Refuse a non-floating ``x``, or one whose dtype is not ``ref``'s (outside autocast)."""
+    if x.is_floating_point() and (ref is None or x.dtype == ref.dtype or _autocast(x)):
+        return
+    want = torch.float32 if ref is None else ref.dtype
+    cast = f"cast {name} with {name}.{_CASTS.get(want, f'to({want})')}()"
+    if not x.is_floating_point():
+        what = "the network computes in floating point" if ref is None else f"the network's parameters are {want}"
+        raise TypeError(f"{name} has dtype {x.dtype} but {what}: {cast}")
+    raise TypeError(f"{name} has dtype {x.dtype} but the network's parameters are {want}: {cast} "
+                    f"or the network with .{_CASTS.get(x.dtype, f'to({x.dtype})')}()")
+
+
+def _autocast(x: torch.Tensor) -> bool:
+    """Whether autocast runs on ``x``'s device (it mixes half-precision activations with float32 weights)."""
+    try:
+        return torch.is_autocast_enabled(x.device.type)
+    except RuntimeError:  # a device type autocast does not know (e.g. meta)
+        return False
+
+
+def check_marks(x_mark: object, x: torch.Tensor, lookback: int, n_time_features: int) -> None:
+    """Time features ``x_mark`` (batch, lookback, n_time_features) for an ``x`` already checked:
+    required when the network was built with ``n_time_features > 0``, refused when with 0."""
+    n = n_time_features
+    if n == 0:
+        if x_mark is not None:
+            raise ValueError("x_mark given but the network was built with n_time_features=0: build it with "
+                             f"n_time_features={getattr(x_mark, 'shape', [None])[-1]} or drop x_mark")
+        return
+    if x_mark is None:
+        raise ValueError(f"x_mark is required: the network was built with n_time_features={n}; pass x_mark of "
+                         f"shape ({x.shape[0]}, {lookback}, {n}) or build with n_time_features=0")
+    dims = (("batch", x.shape[0]), ("lookback", lookback, "lookback"), ("features", n, "n_time_features"))
+    check_input("x_mark", x_mark, dims, x)
+
+
+def check_position(position: object, batch: int | None, name: str = "position") -> torch.Tensor:
+    """An integer tensor of shape ``(batch,)``: the absolute step index of each window's first step.
+
+    ``batch=None`` (no valid x to take it from) checks a 1-dim integer tensor.
+    """
+    if not isinstance(position, torch.Tensor):
+        raise TypeError(f"{name} must be an integer tensor of shape (batch,), the absolute index of each window's "
+                        f"first step, got {type(position).__name__}: pass torch.as_tensor(positions)")
+    if position.is_floating_point() or position.is_complex() or position.dtype == torch.bool:
+        raise TypeError(f"{name} must hold whole step indices, got dtype {position.dtype}: pass {name}.long()")
+    if position.ndim != 1 or batch not in (None, position.shape[0]):
+        raise ValueError(f"{name} must have shape ({'batch' if batch is None else batch},), one index per window "
+                         f"of x; got {tuple(position.shape)}")
+    return position
