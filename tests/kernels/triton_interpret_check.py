@@ -205,8 +205,8 @@ def interpreter_checks(gen) -> list:
         checks.append(check_linear(dtype, True, True, gen=gen))
         checks.append(check_selective(dtype, None, False, gen=gen))
         checks.append(check_selective(dtype, 2, True, gen=gen))
-        for cell in ("tanh", "gated"):
-            checks.append(check_rnn(dtype, cell, h0=cell == "gated", gen=gen))
+        for cell, h0 in itertools.product(("tanh", "gated"), (False, True)):
+            checks.append(check_rnn(dtype, cell, h0=h0, gen=gen))
         for coupled, reverse, h0 in itertools.product((True, False), repeat=3):
             checks.append(check_scan2d(dtype, coupled, reverse, h0, final=h0 or reverse, gen=gen))
     for dtype in (torch.float32, torch.float64):
@@ -228,14 +228,17 @@ def interpreter_checks(gen) -> list:
 
 
 def half_precision_checks(gen) -> list:
-    """One bfloat16 case per kernel, with float32 parameters and states as under autocast."""
-    bf16, f32 = torch.bfloat16, torch.float32
-    return [check_linear(bf16, False, True, gen=gen, pdtype=f32),
-            check_selective(bf16, None, True, gen=gen, pdtype=f32),
-            check_rnn(bf16, "gated", True, gen=gen, pdtype=f32),
-            check_ltc(bf16, gen, pdtype=f32),
-            check_cfc(bf16, gen, pdtype=f32),
-            check_scan2d(bf16, True, False, True, True, gen=gen, pdtype=f32)]
+    """One bfloat16 and one float16 case per kernel, with float32 parameters and states as under autocast."""
+    f32, checks = torch.float32, []
+    for half in (torch.bfloat16, torch.float16):
+        checks += [check_linear(half, False, True, gen=gen, pdtype=f32),
+                   check_selective(half, None, True, gen=gen, pdtype=f32),
+                   check_rnn(half, "gated", True, gen=gen, pdtype=f32),
+                   check_rnn(half, "tanh", False, gen=gen, pdtype=f32),
+                   check_ltc(half, gen, pdtype=f32),
+                   check_cfc(half, gen, pdtype=f32),
+                   check_scan2d(half, True, False, True, True, gen=gen, pdtype=f32)]
+    return checks
 
 
 def gpu_checks(gen) -> list:
