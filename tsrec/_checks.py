@@ -29,3 +29,10 @@ def check_float(name: str, value: object, minimum: float = 0.0, strict: bool = F
         sign = ">" if strict else ">="
         raise ValueError(f"{name} must be a finite number {sign} {minimum}, got {value!r}")
     return float(value)
+
+
+def check_dropout(value: object, name: str = "dropout") -> float:
+    """A probability in [0, 1) as a float (1 would drop everything)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
+    return float(value)

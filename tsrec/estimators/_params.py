@@ -10,7 +10,7 @@ import numpy as np
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, Timer
 from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
-from tsrec._checks import check_float, check_int
+from tsrec._checks import check_dropout, check_float, check_int  # noqa: F401 - check_dropout: re-exported
 from tsrec._warn import warn_user
 from tsrec.estimators._engine import TrainingConfig
 
@@ -28,13 +28,6 @@ OWN_TRAINER_ARGS = {
 # float16 end to end overflows the scans and losses of most networks (NaN forecasts)
 REFUSED_PRECISIONS = ("16-true",)
 MAX_SEED = 2**32 - 1
-
-
-def check_dropout(value: object) -> float:
-    """A dropout probability in [0, 1)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {value!r}")
-    return float(value)
 
 
 def check_levels(name: str, value: object) -> object:

@@ -8,13 +8,12 @@ GPU wait on every forward, and the kernels already refuse NaN and inf.
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Sequence
 
 import torch
 
-from tsrec._checks import check_int  # the package's one integer check (stdlib only, below every layer)
+# the package's argument checks (stdlib only, below every layer); check_dropout is re-exported
+from tsrec._checks import check_dropout, check_float, check_int  # noqa: F401
 
 _TIME_LABELS = ("lookback", "length", "time", "lag", "n_lags")
 _CASTS = {torch.float32: "float", torch.float64: "double", torch.float16: "half", torch.bfloat16: "bfloat16"}
@@ -30,22 +29,9 @@ def check_steps(steps: object, horizon: int) -> int:
     return horizon if steps is None else check_int("steps", steps, hint=f" (or None for horizon={horizon})")
 
 
-def _real(value: object) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def check_positive(name: str, value: object) -> float:
     """A finite number > 0 as a float."""
-    if not _real(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
-
-
-def check_dropout(value: object, name: str = "dropout") -> float:
-    """A probability in [0, 1) as a float (1 would drop everything)."""
-    if not _real(value) or not 0 <= value < 1:
-        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
-    return float(value)
+    return check_float(name, value, 0.0, strict=True)
 
 
 def check_dt_range(dt_min: object, dt_max: object) -> tuple[float, float]:
