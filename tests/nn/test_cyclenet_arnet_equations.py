@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pytest
 import torch
 
 from tsrec.nn.arnet import ARNet, sparsity_penalty
@@ -81,3 +84,16 @@ def test_arnet_penalty_is_the_papers_formula_with_c1_c2_three():
     with torch.no_grad():
         net.first_layer.weight.copy_(w)
     np.testing.assert_allclose(net.regularization().item(), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("c1", "c2", "bad"), [(3.0, 0.0, "c2"), (3.0, -1.0, "c2"), (-1.0, 3.0, "c1"), (0, 3.0, "c1"),
+                                               (math.inf, 3.0, "c1"), (3.0, math.nan, "c2"), (True, 3.0, "c1")])
+def test_arnet_penalty_refuses_constants_that_are_not_positive(c1, c2, bad: str) -> None:
+    """c2 = 0 divided by zero (ZeroDivisionError), and c1 < 0 rewarded small weights, silently."""
+    net = ARNet(5, 1)
+    message = rf"{bad} must be a finite number > 0.0, got .*\(the paper's penalty uses c1=3.0, c2=3.0\)"
+    with pytest.raises(ValueError, match=message):
+        net.regularization(c1, c2)
+    with pytest.raises(ValueError, match=message):
+        sparsity_penalty(net.first_layer.weight, c1, c2)
+    assert net.regularization(np.float64(2.0), 4).item() > 0  # NumPy and int constants still pass

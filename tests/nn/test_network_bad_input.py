@@ -13,11 +13,14 @@ import torch
 from tsrec.nn import (ARNet, CfCCell, ClosedLoopSSM, CompanionSSM, CycleNet, InstanceNorm, LiquidEncoder,
                       LiquidForecaster, LS4, LS4Encoder, LTCCell, MambaBlock, SMamba, SMambaTokens, SpaceTime,
                       SpaceTimeEncoder)
-from tsrec.nn.chimera import Chimera, ChimeraEncoder
+from tsrec.nn.chimera import Chimera, Chimera2DSSM, ChimeraEncoder, ChimeraLayer
 from tsrec.nn.heads import SequenceClassifier
+from tsrec.nn.ls4 import GaussianHead
 from tsrec.nn.pgn import PGNEncoder, PGNLayer, TPGN
-from tsrec.nn.s4 import S4D, S4Stack
+from tsrec.nn.s4 import S4D, S4Stack, S4Unit
 from tsrec.nn.s4_nplr import S4NPLR
+from tsrec.nn.smamba import SMambaLayer
+from tsrec.nn.spacetime import PreprocessSSM, SpaceTimeBlock
 from tsrec.nn.timefeatures import CalendarInput
 
 MAMBA = {"d_model": 8, "d_ff": 8}
@@ -33,6 +36,11 @@ def x(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
 
 def pos(*shape: int) -> torch.Tensor:
     return torch.arange(int(np.prod(shape))).view(*shape)
+
+
+def stepped(net, width: int, *args):
+    """``net.step`` on ``args`` from the state of a valid forward over (2, 6, width)."""
+    return net.step(*args, net(x(2, 6, width), return_state=True)[1])
 
 
 # (id, call, error, message pattern); each call builds a tiny network and makes one bad call
@@ -135,6 +143,36 @@ CASES = [
      ValueError, "n_steps must be an integer >= 1"),
     ("ls4-encoder-features", lambda: LS4Encoder(3, 8, 1, 4)(x(2, 6, 5)), ValueError, "n_inputs=5"),
     ("pgn-features", lambda: PGNLayer(3, 4, 6)(x(2, 6, 5)), ValueError, "in_features=5"),
+    # inner public blocks: raw torch errors ("mat1 and mat2 shapes", LayerNorm, IndexError) or silent before
+    ("chimera2d-width", lambda: Chimera2DSSM(8, 2)(x(2, 5, 3, 7)), ValueError,
+     r"u must have shape \(batch, time, variates, 8\) .* as built; got \(2, 5, 3, 7\): pass d_model=7 when building"),
+    ("chimera2d-no-variates", lambda: Chimera2DSSM(8, 2)(x(2, 5, 0, 8)), ValueError, "variates axis is empty"),
+    ("chimera2d-float64", lambda: Chimera2DSSM(8, 2)(x(2, 5, 3, 8, dtype=torch.float64)), TypeError, "float64"),
+    ("chimera-layer-width", lambda: ChimeraLayer(8, 2, 8, 0.0)(x(2, 5, 3, 7)), ValueError,
+     r"x must have shape \(batch, time, variates, 8\).*d_model=7"),
+    ("smamba-layer-width", lambda: SMambaLayer(8, 8, 2, 0.0)(x(2, 5, 7)), ValueError,
+     r"x must have shape \(batch, tokens, 8\).*pass d_model=7 when building, or x with d_model 8"),
+    ("preprocess-width", lambda: PreprocessSSM(8)(x(2, 6, 5)), ValueError,
+     r"u must have shape \(batch, time, 8\).*pass width=5"),
+    ("s4-stack-width", lambda: S4Stack(8, 1, 4)(x(2, 6, 5)), ValueError, r"x must have shape \(batch, time, 8\)"),
+    ("s4-stack-step-width", lambda: stepped(S4Stack(8, 1, 4), 8, x(2, 5)), ValueError,
+     r"x must have shape \(batch, 8\).*d_model=5"),
+    ("s4-stack-step-no-states", lambda: S4Stack(8, 1, 4).step(x(2, 8), []), ValueError,
+     r"states must be the list of 1 per-layer states that forward\(x, return_state=True\).*got 0 states"),
+    ("s4-stack-step-states-none", lambda: S4Stack(8, 1, 4).step(x(2, 8), None), TypeError, "got NoneType"),
+    ("s4-stack-step-diag-state", lambda: S4Stack(8, 1, 4, mode="diag").step(x(2, 8), [torch.zeros(2, 8, 3)]),
+     TypeError, r"state must be the complex state \(batch, 8, 2\).*got dtype torch.float32"),
+    ("s4d-step-modes", lambda: S4D(3, 4).step(x(2, 3), torch.zeros(2, 3, 5, dtype=torch.complex64)), ValueError,
+     r"state must have shape \(batch, 3, 2\).*pass state with 2 modes"),
+    ("s4nplr-step-real-state", lambda: (lambda n: n.step(x(2, 3), (torch.zeros(2, 3, 2), n.step_constants())))(
+        S4NPLR(3, 4, l_max=10)), TypeError, r"state\[0\] must be the complex state"),
+    ("s4-unit-step-width", lambda: stepped(S4Unit(4, 4), 4, x(2, 5)), ValueError, "u must have shape"),
+    ("ls4-encoder-step-features", lambda: stepped(LS4Encoder(3, 8, 1, 4), 3, x(2, 5)), ValueError,
+     r"x must have shape \(batch, 3\).*n_inputs=5"),
+    ("gaussian-head-width", lambda: GaussianHead(8, 2, 4)(x(2, 6, 5)), ValueError,
+     r"h must have shape \(batch, time, 8\).*d_model=5"),
+    ("gaussian-head-step-states", lambda: GaussianHead(8, 2, 4).step(x(2, 8), []), ValueError,
+     r"\[mu, log sigma\] pair.*got 0 states"),
     # dtype
     ("arnet-float64", lambda: ARNet(6, 2)(x(2, 6, 3, dtype=torch.float64)), TypeError,
      r"x has dtype torch.float64 but the network's parameters are torch.float32: cast x with x.float\(\) "
@@ -215,6 +253,23 @@ BAD_ARGS = [
     ("instance-norm-eps", lambda: InstanceNorm(eps=0.0), "eps"),
     ("classifier-outputs", lambda: SequenceClassifier(PGNEncoder(3, 4, 6), hidden=4, n_outputs=0), "n_outputs"),
     ("pgn-dropout", lambda: PGNEncoder(3, 4, 6, dropout=None), "dropout"),
+    # inner public blocks: built broken (a zero width) or with a silently wrong setting before
+    ("chimera2d-d-model", lambda: Chimera2DSSM(0), "d_model must be an integer >= 1, got 0"),
+    ("chimera2d-d-state", lambda: Chimera2DSSM(8, d_state=2.0), "d_state must be an integer >= 1, got 2.0"),
+    ("chimera2d-dt-order", lambda: Chimera2DSSM(8, dt1_range=(0.1, 0.01)),
+     r"dt1_range=\(0.1, 0.01\) is not a step range: low must be <= high, got low=0.1 > high=0.01; swap them"),
+    ("chimera2d-dt-zero", lambda: Chimera2DSSM(8, dt2_range=(0.0, 1.0)), "low must be a finite number > 0"),
+    ("chimera2d-dt-scalar", lambda: Chimera2DSSM(8, dt1_range=0.01), r"dt1_range must be a pair \(low, high\)"),
+    ("chimera2d-reverse", lambda: Chimera2DSSM(8, reverse_variates="yes"), "reverse_variates must be True or False"),
+    ("chimera-layer-d-ff", lambda: ChimeraLayer(8, 2, 0, 0.0), "d_ff must be an integer >= 1, got 0"),
+    ("chimera-layer-dropout", lambda: ChimeraLayer(8, 2, 8, 1.0), r"dropout must be a number in \[0, 1\)"),
+    ("smamba-layer-d-ff", lambda: SMambaLayer(8, 0, 2, 0.0), "d_ff must be an integer >= 1, got 0"),
+    ("smamba-layer-dropout", lambda: SMambaLayer(8, 8, 2, -0.1), "dropout"),
+    ("preprocess-width-zero", lambda: PreprocessSSM(0), "width must be an integer >= 1, got 0"),
+    ("spacetime-block-dropout", lambda: SpaceTimeBlock(8, 4, 6, 1.0, 1, True), "dropout"),
+    ("spacetime-block-preprocess", lambda: SpaceTimeBlock(8, 4, 6, 0.0, 1, "yes"), "preprocess must be True or False"),
+    ("gaussian-head-d-model", lambda: GaussianHead(0, 2, 4), "d_model must be an integer >= 1, got 0"),
+    ("ls4-encoder-d-model", lambda: LS4Encoder(3, -8, 1, 4), "d_model must be an integer >= 1, got -8"),
 ]
 
 
@@ -242,7 +297,6 @@ def _valid_calls(i):
         "ltc-step": lambda: LTCCell(c, i(4))(x(b, 3), x(b, 4), elapsed=0.5),
         "smamba": lambda: SMamba(lb, h, c, d_model=i(8), d_ff=i(8), d_state=i(2), n_time_features=i(2))(
             x(b, 6, 3), x(b, 6, 2)),
-        "smamba-empty-batch": lambda: SMamba(lb, h, c, **MAMBA)(x(0, 6, 3)),
         "calendar": lambda: CalendarInput(SMamba(lb, h, c, n_time_features=4, **MAMBA), lb, HOUR)(
             x(b, 6, 3), pos(b)),
         "spacetime": lambda: SpaceTime(lb, h, width=i(8), n_kernels=i(4), kernel_dim=i(4), n_blocks=i(2))(
@@ -264,6 +318,17 @@ def _valid_calls(i):
         "tpgn": lambda: TPGN(i(4), h, c, i(2), hidden=i(4), n_time_features=i(2))(x(b, 4, 3), x(b, 4, 2)),
         "instance-norm": lambda: InstanceNorm(eps=1e-5).normalize(x(b, 1, 3)),
         "classifier": lambda: SequenceClassifier(PGNEncoder(c, i(4), i(6)), hidden=i(4), n_outputs=i(2))(x(b, 6, 3)),
+        "chimera2d": lambda: Chimera2DSSM(i(8), i(2), dt1_range=[np.float64(1e-3), 1e-2], reverse_variates=np.bool_(1))(
+            x(b, 5, 3, 8)),
+        "chimera-layer": lambda: ChimeraLayer(i(8), i(2), i(8), 0.0)(x(b, 5, 3, 8)),
+        "smamba-layer": lambda: SMambaLayer(i(8), i(8), i(2), 0.0)(x(b, 5, 8)),
+        "numpy-flag": lambda: SMambaTokens(lb, **MAMBA, pool=np.True_)(x(b, 6, 3)),  # NumPy 2's bool was refused
+        "preprocess": lambda: PreprocessSSM(i(8))(x(b, 6, 8, dtype=torch.float64)),
+        "spacetime-block": lambda: SpaceTimeBlock(i(8), i(4), i(6), 0.0, i(1), np.bool_(0))(x(b, 6, 8)),
+        "s4-stack-step": lambda: stepped(S4Stack(i(8), i(2), i(4), mode="diag"), 8, x(b, 8)),
+        "s4-stack-step-nplr": lambda: stepped(S4Stack(i(8), i(1), i(4), l_max=i(10)), 8, x(b, 8)),
+        "gaussian-head": lambda: stepped(GaussianHead(i(8), i(2), i(4)), 8, x(b, 8))[0][0],
+        "ls4-encoder-step": lambda: stepped(LS4Encoder(c, i(8), i(1), i(4)), 3, x(b, 3)),
     }
 
 

@@ -2,8 +2,17 @@
 how to fix it.
 
 Sizes take NumPy integers too (a parameter grid gives them) and are returned as ints; bools are no
-counts. The input checks read shapes and dtypes only, never tensor values: a value read would make a
-GPU wait on every forward, and the kernels already refuse NaN and inf.
+counts. Every axis of an input needs size >= 1, the batch axis too: an empty batch or time axis is
+refused here rather than failing inside torch or returning an empty forecast.
+
+The input checks read shapes and dtypes only, never tensor values: a value read would make a GPU
+wait on every forward. So NaN and inf are not refused here. The networks that run a kernel
+(SpaceTime, S-Mamba, Chimera, LS4, the S4 layers' convolutions, the liquid networks' scans) get
+NaN or inf refused by it (:mod:`tsrec.kernels`); the networks that use no kernel (ARNet, CycleNet,
+PGN/TPGN and the classifier on PGN, InstanceNorm, and the one-step forms ``CfCCell(x_t, h)`` and
+the S4 layers' ``step``) pass NaN and inf through to their output. The estimators refuse NaN and
+inf in the data before any network sees it; whoever calls a network directly must clean its
+input first.
 """
 
 from __future__ import annotations
@@ -15,7 +24,15 @@ import torch
 # the package's argument checks (stdlib only, below every layer); check_dropout is re-exported
 from tsrec._checks import check_dropout, check_float, check_int  # noqa: F401
 
+__all__ = ["check_choice", "check_dropout", "check_dt_range", "check_dtype", "check_flag", "check_float", "check_input",
+           "check_int", "check_ints", "check_marks", "check_position", "check_positive", "check_shape", "check_steps"]
+
 _TIME_LABELS = ("lookback", "length", "time", "lag", "n_lags")
+#: how to fix an empty axis, by label (any other: "it needs size >= 1")
+_EMPTY = {**{label: "pass at least one step" for label in _TIME_LABELS},
+          "batch": "pass at least one sample (skip the call when there is nothing to compute)",
+          "tokens": "pass at least one token", **dict.fromkeys(("series", "variates"), "pass at least one series"),
+          "channels": "pass at least one channel", "features": "pass at least one feature"}
 _CASTS = {torch.float32: "float", torch.float64: "double", torch.float16: "half", torch.bfloat16: "bfloat16"}
 
 
@@ -29,9 +46,14 @@ def check_steps(steps: object, horizon: int) -> int:
     return horizon if steps is None else check_int("steps", steps, hint=f" (or None for horizon={horizon})")
 
 
-def check_positive(name: str, value: object) -> float:
-    """A finite number > 0 as a float."""
-    return check_float(name, value, 0.0, strict=True)
+def check_positive(name: str, value: object, hint: str = "") -> float:
+    """A finite number > 0 as a float; ``hint`` (how to fix it) follows the message."""
+    try:
+        return check_float(name, value, 0.0, strict=True)
+    except ValueError as err:
+        if not hint:
+            raise
+        raise ValueError(f"{err}{hint}") from None
 
 
 def check_dt_range(dt_min: object, dt_max: object) -> tuple[float, float]:
@@ -44,7 +66,8 @@ def check_dt_range(dt_min: object, dt_max: object) -> tuple[float, float]:
 
 def check_flag(name: str, value: object) -> bool:
     """True or False (NumPy's too); a string such as ``"mean"`` would be read as True."""
-    if not isinstance(value, bool) and type(value).__name__ != "bool_":
+    numpy_bool = type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_")  # NumPy 2, 1
+    if not isinstance(value, bool) and not numpy_bool:
         raise ValueError(f"{name} must be True or False, got {value!r}")
     return bool(value)
 
@@ -59,21 +82,30 @@ def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
 def check_input(name: str, x: object, dims: Sequence, ref: torch.Tensor | None = None) -> torch.Tensor:
     """Refuse ``x`` unless it is a floating tensor of the shape ``dims`` describes, in ``ref``'s dtype.
 
-    Each entry of ``dims`` names an axis: a label alone (any size; at least 1 except on the first,
-    batch axis), ``(label, size)`` or ``(label, size, arg)``, a size fixed by the network's
-    argument ``arg``. ``ref`` is the parameter ``x`` meets first (None: any floating dtype); under
-    autocast another floating dtype passes. The message is built only on a failure.
+    Each entry of ``dims`` names an axis: a label alone (any size >= 1, the batch axis too),
+    ``(label, size)`` or ``(label, size, arg)``, a size fixed by the network's argument ``arg``.
+    ``ref`` is the parameter ``x`` meets first (None: any floating dtype); under autocast another
+    floating dtype passes. The message is built only on a failure.
+
+    Shapes and dtypes only: values are never read, so NaN and inf pass (see the module docstring:
+    the kernels refuse them, the networks without a kernel pass them through, and the estimators
+    refuse them in the data before a network sees it).
     """
-    if not (isinstance(x, torch.Tensor) and x.ndim == len(dims)
-            and all(_fits(dim, n, axis) for axis, (dim, n) in enumerate(zip(dims, x.shape)))):
-        _raise_shape(name, x, [(d, None, None) if isinstance(d, str) else (*d, None)[:3] for d in dims])
-    check_dtype(name, x, ref)
+    check_dtype(name, check_shape(name, x, dims), ref)
     return x
 
 
-def _fits(dim: str | tuple, n: int, axis: int) -> bool:
+def check_shape(name: str, x: object, dims: Sequence) -> torch.Tensor:
+    """Refuse ``x`` unless it is a tensor of the shape ``dims`` describes (as in :func:`check_input`), any dtype."""
+    if not (isinstance(x, torch.Tensor) and x.ndim == len(dims)
+            and all(_fits(dim, n) for dim, n in zip(dims, x.shape))):
+        _raise_shape(name, x, [(d, None, None) if isinstance(d, str) else (*d, None)[:3] for d in dims])
+    return x
+
+
+def _fits(dim: str | tuple, n: int) -> bool:
     size = None if isinstance(dim, str) else dim[1]
-    return n == size if size is not None else n >= 1 or axis == 0
+    return n == size if size is not None else n >= 1
 
 
 def _raise_shape(name: str, x: object, specs: list[tuple]) -> None:
@@ -89,11 +121,11 @@ def _raise_shape(name: str, x: object, specs: list[tuple]) -> None:
                else f"pass a {len(specs)}-dim tensor")
         raise ValueError(f"{name} must have shape {described}; got {got}, {x.ndim} dims: {fix}")
     fixes = []
-    for axis, ((label, size, arg), n) in enumerate(zip(specs, got)):
-        if not _fits((label, size), n, axis):
+    for (label, size, arg), n in zip(specs, got):
+        if not _fits((label, size), n):
             amount = (f"of {size} steps" if label in _TIME_LABELS else
                       f"with {size} {label}" if label.endswith("s") else f"with {label} {size}")
-            empty = "pass at least one step" if label in _TIME_LABELS else "it needs size >= 1"
+            empty = _EMPTY.get(label, "it needs size >= 1")
             fixes.append(f"the {label} axis is empty: {empty}" if size is None else
                          f"pass {arg}={n} when building, or {name} {amount}" if arg and n > 0 else
                          f"pass {name} {amount}")

@@ -10,15 +10,18 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tsrec.nn._checks import check_input, check_int, check_ints
+from tsrec.nn._checks import check_input, check_int, check_ints, check_positive
 
 
 def sparsity_penalty(weight: torch.Tensor, c1: float = 3.0, c2: float = 3.0) -> torch.Tensor:
     """AR-Net's smooth L0 proxy, averaged over all weights.
 
     R(w) = mean( 2 / (1 + exp(-c1 * |w|^(1/c2))) - 1 ); it maps 0 to 0 and saturates towards 1,
-    so small weights are pushed to zero while large ones are barely penalised.
+    so small weights are pushed to zero while large ones are barely penalised. ``c1`` and ``c2``
+    must be finite numbers > 0 (``c2 = 0`` divides by zero; ``c1 < 0`` rewards small weights).
     """
+    hint = " (the paper's penalty uses c1=3.0, c2=3.0)"
+    c1, c2 = check_positive("c1", c1, hint), check_positive("c2", c2, hint)
     # |w|^(1/c2) has an infinite slope at 0: clamp for the gradient, then zero exact zeros
     magnitude = weight.abs().clamp_min(1e-12).pow(1.0 / c2) * (weight != 0)
     return (2.0 / (1.0 + torch.exp(-c1 * magnitude)) - 1.0).mean()
@@ -86,7 +89,7 @@ class ARNet(nn.Module):
         return self.layers(x.transpose(1, 2)).transpose(1, 2)
 
     def regularization(self, c1: float = 3.0, c2: float = 3.0) -> torch.Tensor:
-        """The sparsity penalty on the first layer's weights."""
+        """The sparsity penalty on the first layer's weights (:func:`sparsity_penalty`; ``c1, c2 > 0``)."""
         return sparsity_penalty(self.first_layer.weight, c1, c2)
 
     def coefficients(self) -> torch.Tensor:

@@ -64,7 +64,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from tsrec.kernels import scan2d
-from tsrec.nn._checks import check_choice, check_dropout, check_flag, check_input, check_ints, check_steps
+from tsrec.nn._checks import (check_choice, check_dropout, check_dt_range, check_flag, check_input, check_ints,
+                              check_steps)
 from tsrec.nn.normalization import InstanceNorm
 from tsrec.nn.smamba import step_bias
 from tsrec.nn.companion_ssm import ClosedLoopSSM
@@ -73,6 +74,18 @@ DECODERS = ("linear", "closed_loop")
 TREND_DT = (1e-3, 1e-2)
 SEASONAL_DT = (1e-2, 1e-1)
 VARIATE_DT = (0.1, 1.0)
+
+
+def _check_range(name: str, value: object) -> tuple[float, float]:
+    """A step range ``(low, high)`` with ``0 < low <= high``, as floats."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ValueError(f"{name} must be a pair (low, high) of initial step sizes, got {value!r}: "
+                         f"pass e.g. {name}={TREND_DT}")
+    try:
+        return check_dt_range(*value)
+    except ValueError as err:  # name the pair, not check_dt_range's dt_min / dt_max
+        raise ValueError(f"{name}={tuple(value)!r} is not a step range: "
+                         f"{str(err).replace('dt_min', 'low').replace('dt_max', 'high')}") from None
 
 
 class Chimera2DSSM(nn.Module):
@@ -85,7 +98,7 @@ class Chimera2DSSM(nn.Module):
     d_state : int
         State size ``N`` of each of the two states.
     dt1_range, dt2_range : tuple of float
-        Initial ranges of the time-axis and variate-axis steps.
+        Initial ranges ``(low, high)`` of the time-axis and variate-axis steps, ``0 < low <= high``.
     reverse_variates : bool
         Carry the variate state from the last variate down.
 
@@ -99,7 +112,9 @@ class Chimera2DSSM(nn.Module):
     def __init__(self, d_model: int, d_state: int = 16, dt1_range: tuple[float, float] = TREND_DT,
                  dt2_range: tuple[float, float] = VARIATE_DT, reverse_variates: bool = False) -> None:
         super().__init__()
-        self.d_state, self.reverse_variates = d_state, reverse_variates
+        d_model, d_state = check_ints(d_model=d_model, d_state=d_state)
+        dt1_range, dt2_range = _check_range("dt1_range", dt1_range), _check_range("dt2_range", dt2_range)
+        self.d_state, self.reverse_variates = d_state, check_flag("reverse_variates", reverse_variates)
         self.dt_rank = math.ceil(d_model / 16)
         self.x_proj = nn.Linear(d_model, 2 * self.dt_rank + 4 * d_state, bias=False)
         self.dt1_proj = nn.Linear(self.dt_rank, d_model)
@@ -127,6 +142,9 @@ class Chimera2DSSM(nn.Module):
         }
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
+        """(batch, time, variates, d_model) -> the same shape."""
+        d_model = ("d_model", self.D.shape[0], "d_model")
+        check_input("u", u, ("batch", "time", "variates", d_model), self.x_proj.weight)
         p = self.selective_params(u)
         y, _ = scan2d(u, p["delta1"], p["delta2"], p["A1"], p["A2"], p["A3"], p["A4"], p["B1"], p["B2"],
                       p["C1"], p["C2"], D=p["D"], reverse_variates=self.reverse_variates)
@@ -190,12 +208,16 @@ class ChimeraLayer(nn.Module):
 
     def __init__(self, d_model: int, d_state: int, d_ff: int, dropout: float) -> None:
         super().__init__()
+        d_model, d_ff, dropout = *check_ints(d_model=d_model, d_ff=d_ff), check_dropout(dropout)
         self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
         self.mixer = ChimeraMixer(d_model, d_state)
         self.mlp = nn.Sequential(nn.Linear(d_model, d_ff), nn.GELU(), nn.Dropout(dropout), nn.Linear(d_ff, d_model))
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, time, variates, d_model) -> the same shape."""
+        d_model = ("d_model", self.norm1.normalized_shape[0], "d_model")
+        check_input("x", x, ("batch", "time", "variates", d_model), self.norm1.weight)
         x = x + self.dropout(self.mixer(self.norm1(x)))
         return x + self.dropout(self.mlp(self.norm2(x)))
 

@@ -95,7 +95,7 @@ class LS4Encoder(nn.Module):
     def __init__(self, n_inputs: int, d_model: int, n_layers: int, d_state: int, dropout: float = 0.0,
                  pool: bool = False, s4_mode: str = "nplr", l_max: int = 1024) -> None:
         super().__init__()
-        n_inputs = check_int("n_inputs", n_inputs)
+        n_inputs, d_model = check_ints(n_inputs=n_inputs, d_model=d_model)
         self.embed = nn.Linear(n_inputs, d_model)
         self.stack = S4Stack(d_model, n_layers, d_state, dropout, mode=s4_mode, l_max=l_max)
         self.pool = check_flag("pool", pool)
@@ -109,6 +109,8 @@ class LS4Encoder(nn.Module):
         return h.mean(dim=1) if self.pool else h
 
     def step(self, x: torch.Tensor, states: State) -> tuple[torch.Tensor, State]:
+        """One step ``x`` (batch, n_inputs) from the stack's per-layer ``states`` -> (batch, d_model), new states."""
+        check_input("x", x, ("batch", ("features", self.embed.in_features, "n_inputs")), self.embed.weight)
         return self.stack.step(self.embed(x), states)
 
 
@@ -146,9 +148,13 @@ class GaussianHead(nn.Module):
 
     def __init__(self, d_model: int, z_dim: int, d_state: int, s4_mode: str = "nplr", l_max: int = 1024) -> None:
         super().__init__()
+        d_model, z_dim = check_ints(d_model=d_model, z_dim=z_dim)
         self.proj = nn.Linear(d_model, z_dim)
         self.mu = S4Unit(z_dim, d_state, s4_mode, l_max)
         self.log_sigma = S4Unit(z_dim, d_state, s4_mode, l_max)
+
+    def _check(self, h: torch.Tensor, dims: tuple) -> None:
+        check_input("h", h, (*dims, ("d_model", self.proj.in_features, "d_model")), self.proj.weight)
 
     @staticmethod
     def _sigma(log_sigma: torch.Tensor) -> torch.Tensor:
@@ -157,6 +163,7 @@ class GaussianHead(nn.Module):
     def forward(
         self, h: torch.Tensor, return_state: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor] | tuple[tuple[torch.Tensor, torch.Tensor], State]:
+        self._check(h, ("batch", "time"))
         p = self.proj(h)
         if not return_state:
             return self.mu(p), self._sigma(self.log_sigma(p))
@@ -164,6 +171,12 @@ class GaussianHead(nn.Module):
         return (mu, self._sigma(log_sigma)), [s_mu, s_sigma]
 
     def step(self, h: torch.Tensor, states: State) -> tuple[tuple[torch.Tensor, torch.Tensor], State]:
+        self._check(h, ("batch",))
+        if not isinstance(states, (list, tuple)) or len(states) != 2:
+            error = ValueError if isinstance(states, (list, tuple)) else TypeError
+            got = f"{len(states)} states" if error is ValueError else type(states).__name__
+            raise error("states must be the [mu, log sigma] pair of unit states that forward(h, return_state=True) "
+                        f"or step returns, got {got}: pass the states those calls return")
         p = self.proj(h)
         (mu, s_mu), (log_sigma, s_sigma) = self.mu.step(p, states[0]), self.log_sigma.step(p, states[1])
         return (mu, self._sigma(log_sigma)), [s_mu, s_sigma]

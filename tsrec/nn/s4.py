@@ -91,7 +91,7 @@ class S4D(nn.Module):
 
     def step(self, u: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One step of the recurrence: ``u`` (batch, channels) -> (y, new state)."""
-        check_step(u, state, self.D.shape[0])
+        check_step(u, state, self.D.shape[0], self.C.shape[1])
         dtA, B_bar, C = self._discrete()
         state = torch.exp(dtA) * state + B_bar * u.unsqueeze(-1)
         return 2.0 * (C * state).sum(-1).real + self.D * u, state
@@ -202,7 +202,13 @@ class S4Stack(nn.Module):
         self.drop = nn.Dropout(dropout)
         self.final = nn.LayerNorm(d_model)
 
+    def _check(self, x: torch.Tensor, dims: tuple) -> None:
+        d_model = ("d_model", self.final.normalized_shape[0], "d_model")
+        check_input("x", x, (*dims, d_model), self.final.weight)
+
     def forward(self, x: torch.Tensor, return_state: bool = False) -> torch.Tensor | tuple[torch.Tensor, State]:
+        """(batch, time, d_model) -> the same shape; with ``return_state`` also the per-layer states."""
+        self._check(x, ("batch", "time"))
         states: State = []
         for i, (unit, ff) in enumerate(zip(self.units, self.ffs)):
             if return_state:
@@ -216,7 +222,18 @@ class S4Stack(nn.Module):
         return (x, states) if return_state else x
 
     def step(self, x: torch.Tensor, states: State) -> tuple[torch.Tensor, State]:
-        """One time step (batch, d_model) from the per-layer states; returns the new states."""
+        """One time step (batch, d_model) from the per-layer states; returns the new states.
+
+        ``states`` is the list that ``forward(..., return_state=True)`` or ``step`` returns, one
+        state per layer; each layer checks its own.
+        """
+        self._check(x, ("batch",))
+        n = len(self.units)
+        if not isinstance(states, (list, tuple)) or len(states) != n:
+            error = ValueError if isinstance(states, (list, tuple)) else TypeError
+            got = f"{len(states)} states" if error is ValueError else type(states).__name__
+            raise error(f"states must be the list of {n} per-layer states that forward(x, return_state=True) "
+                        f"or step returns, got {got}: pass the states those calls return")
         new: State = []
         for i, (unit, ff) in enumerate(zip(self.units, self.ffs)):
             y, state = unit.step(self.norms[2 * i](x), states[i])

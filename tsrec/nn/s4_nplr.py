@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from tsrec.kernels import fft_conv, nplr_discrete, nplr_kernel
-from tsrec.nn._checks import check_dt_range, check_input, check_ints
+from tsrec.nn._checks import check_dt_range, check_input, check_ints, check_shape
 
 Step = tuple[torch.Tensor, tuple]  # (state of the M modes, S4NPLR.step_constants())
 
@@ -166,8 +166,8 @@ class S4NPLR(nn.Module):
         """
         if not (isinstance(state, tuple) and len(state) == 2):
             raise TypeError("state must be the (x, constants) pair that forward(u, return_state=True) or step returns, "
-                            f"got {type(state).__name__}")
-        check_step(u, state[0], self.D.shape[0])
+                            f"got {type(state).__name__}: pass the state those calls return")
+        check_step(u, state[0], self.D.shape[0], self.C.shape[1], "state[0]")
         x, constants = state
         c, a, w, b, probes, feedback = constants
         s_x, t = torch.einsum("bhm,hkm->bhk", x, probes).real.unbind(-1)
@@ -176,8 +176,16 @@ class S4NPLR(nn.Module):
         return 2.0 * (c * x).sum(-1).real + self.D * u, (x, constants)
 
 
-def check_step(u: torch.Tensor, x: torch.Tensor, channels: int) -> None:
-    """One step's input ``u`` (batch, channels), the batch of the state ``x`` (batch, channels, modes)."""
+def check_step(u: torch.Tensor, x: torch.Tensor, channels: int, modes: int, name: str = "state") -> None:
+    """One step's complex state ``x`` (batch, channels, modes), then its input ``u`` (batch, channels).
+
+    ``name`` is what the message calls ``x``; the state's dtype is not compared with the parameters'.
+    """
+    if not (isinstance(x, torch.Tensor) and x.is_complex()):
+        got = f"dtype {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__
+        raise TypeError(f"{name} must be the complex state (batch, {channels}, {modes}) that forward(u, "
+                        f"return_state=True) or step returns, got {got}: pass the state those calls return")
+    check_shape(name, x, ("batch", ("channels", channels, "channels"), ("modes", modes)))
     check_input("u", u, (("batch", x.shape[0]), ("channels", channels, "channels")))
 
 

@@ -150,12 +150,17 @@ class SMambaLayer(nn.Module):
 
     def __init__(self, d_model: int, d_ff: int, d_state: int, dropout: float) -> None:
         super().__init__()
+        d_model, d_ff, d_state = check_ints(d_model=d_model, d_ff=d_ff, d_state=d_state)
+        dropout = check_dropout(dropout)
         self.mixer = BidirectionalMamba(d_model, d_state)
         self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
         self.ffn = nn.Sequential(nn.Linear(d_model, d_ff), nn.GELU(), nn.Dropout(dropout), nn.Linear(d_ff, d_model),
                                  nn.Dropout(dropout))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, tokens, d_model) -> the same shape."""
+        d_model = ("d_model", self.norm1.normalized_shape[0], "d_model")
+        check_input("x", x, ("batch", "tokens", d_model), self.mixer.forward_block.in_proj.weight)
         x = self.norm1(x + self.mixer(x))
         return self.norm2(x + self.ffn(x))
 

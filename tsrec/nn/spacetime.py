@@ -89,10 +89,13 @@ class PreprocessSSM(nn.Module):
 
     def __init__(self, width: int) -> None:
         super().__init__()
+        width = check_int("width", width)
         # a buffer, so saved weights restore the drawn moving-average windows
         self.register_buffer("kernel", preprocessing_bank(width))
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
+        """(batch, time, width) -> the same shape; any floating dtype (the kernel is cast to it)."""
+        check_input("u", u, ("batch", "time", ("width", self.kernel.shape[0], "width")))
         return fft_conv(u, self.kernel.to(u.dtype))
 
 
@@ -117,6 +120,7 @@ class SpaceTimeBlock(nn.Module):
     def __init__(self, width: int, n_kernels: int, state_dim: int, dropout: float, norm_order: int,
                  preprocess: bool) -> None:
         super().__init__()
+        dropout, preprocess = check_dropout(dropout), check_flag("preprocess", preprocess)
         self.preprocess = PreprocessSSM(width) if preprocess else nn.Identity()
         self.ssm = CompanionSSM(width, n_kernels, state_dim, norm_order)
         self.mlp = nn.Sequential(nn.GELU(), nn.Linear(width, width))
