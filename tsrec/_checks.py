@@ -1,7 +1,8 @@
 """Number checks shared by the estimators' parameters and the data loaders (no torch, no Lightning).
 
 Each failure is a ValueError naming the argument; NumPy integers and floats pass (values from a
-parameter grid are NumPy scalars), bools do not (True is no count).
+parameter grid are NumPy scalars), bools do not (True is no count). A flag that is not a bool
+raises :class:`FlagError`, both a TypeError and a ValueError.
 """
 
 from __future__ import annotations
@@ -36,3 +37,19 @@ def check_dropout(value: object, name: str = "dropout") -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
         raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
     return float(value)
+
+
+class FlagError(TypeError, ValueError):
+    """A flag that is not True or False: a TypeError (the type is wrong) that is also a ValueError,
+    as scikit-learn's ``InvalidParameterError`` is, so a caller catching either sees it."""
+
+
+def check_flag(name: str, value: object) -> bool:
+    """True or False, NumPy's too (``numpy.bool`` in NumPy 2, ``numpy.bool_`` in 1), as a bool.
+
+    0, 1 and strings are refused: ``"mean"`` or ``"no"`` would silently read as True.
+    """
+    numpy_bool = type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_")
+    if not isinstance(value, bool) and not numpy_bool:
+        raise FlagError(f"{name} must be True or False, got {value!r}")
+    return bool(value)

@@ -10,7 +10,7 @@ import numpy as np
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, Timer
 from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
-from tsrec._checks import check_dropout, check_float, check_int  # noqa: F401 - check_dropout: re-exported
+from tsrec._checks import check_dropout, check_flag, check_float, check_int  # noqa: F401 - re-exported
 from tsrec._warn import warn_user
 from tsrec.estimators._engine import TrainingConfig
 
@@ -43,13 +43,6 @@ def check_levels(name: str, value: object) -> object:
             raise ValueError(f"{name} must be a number strictly between 0 and 1, or a list of them, got {value!r}")
     # as Python floats: sktime iterates anything that is not a float (a NumPy float32 fails)
     return [float(level) for level in levels] if many else float(value)
-
-
-def check_bool(name: str, value: object) -> bool:
-    """A flag that must be True or False (NumPy's too; not 0/1 or a string)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 def check_choice(name: str, value: object, choices: tuple) -> object:
@@ -220,7 +213,7 @@ def training_config(est: object) -> TrainingConfig:
         devices=int(est.devices) if isinstance(est.devices, np.integer) else est.devices,
         precision=est.precision,
         seed=seed_of(est.random_state),
-        verbose=check_bool("verbose", est.verbose),
+        verbose=check_flag("verbose", est.verbose),
         trainer_kwargs=check_trainer_kwargs(est.trainer_kwargs, patience),
         **_ema_params(est),
     )

@@ -6,7 +6,7 @@ from torch import nn
 
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_bool, check_choice, check_dropout, check_int
+from tsrec.estimators._params import check_choice, check_dropout, check_flag, check_int
 from tsrec.nn.chimera import DECODERS, Chimera, ChimeraEncoder
 from tsrec.registry import register
 
@@ -124,7 +124,7 @@ class ChimeraForecaster(DeepForecaster):
         for name in ("lookback", "horizon"):
             check_int(name, getattr(self, name))
         _check_chimera_params(self)
-        check_bool("norm", self.norm)
+        check_flag("norm", self.norm)
         check_choice("decoder", self.decoder, DECODERS)
         check_int("decoder_dim", self.decoder_dim)
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from tsrec.estimators._cycles import cycle_length_from_freq
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_bool, check_int
+from tsrec.estimators._params import check_flag, check_int
 from tsrec.estimators._schedules import type3_schedule
 from tsrec.nn.cyclenet import CycleNet
 from tsrec.registry import register
@@ -113,7 +113,7 @@ class CycleNetForecaster(DeepForecaster):
         check_int("horizon", self.horizon)
         check_int("cycle_length", self.cycle_length, allow_none=True)
         check_int("d_model", self.d_model)
-        check_bool("use_revin", self.use_revin)
+        check_flag("use_revin", self.use_revin)
         if self.backbone not in ("linear", "mlp"):
             raise ValueError(f"backbone must be 'linear' or 'mlp', got {self.backbone!r}")
 

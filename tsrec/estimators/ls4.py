@@ -12,7 +12,7 @@ from torch import nn
 
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_bool, check_choice, check_dropout, check_float, check_int, seed_of
+from tsrec.estimators._params import check_choice, check_dropout, check_flag, check_float, check_int, seed_of
 from tsrec.estimators._series import join_panel, split_panel
 from tsrec.estimators._timeindex import future_index
 from tsrec.errors import InputError
@@ -163,8 +163,8 @@ class LS4Forecaster(DeepForecaster):
         check_choice("s4_mode", self.s4_mode, S4_MODES)
         check_dropout(self.dropout)
         check_float("sigma", self.sigma, strict=True)
-        check_bool("instance_norm", self.instance_norm)
-        check_bool("condition_on_x", self.condition_on_x)
+        check_flag("instance_norm", self.instance_norm)
+        check_flag("condition_on_x", self.condition_on_x)
 
     def _loss(self):
         return ls4_loss
@@ -199,7 +199,7 @@ class LS4Forecaster(DeepForecaster):
         self.check_is_fitted()
         # int(n_steps) would truncate 2.7 and take "3"; 0 or less failed inside torch
         n_steps = check_int("n_steps", n_steps, minimum=1)
-        noise = check_bool("noise", noise)
+        noise = check_flag("noise", noise)
         x, _, _ = self._contexts(split_panel(self._y), self.position_offset_)
         paths = self._scaled_paths(x, n_steps, noise).numpy()
         return paths * self.scaler_.scale_ + self.scaler_.mean_
@@ -250,7 +250,7 @@ class LS4Forecaster(DeepForecaster):
         between variates. A panel needs every series to forecast the same stamps (one set of
         columns).
         """
-        cov = check_bool("cov", cov)
+        cov = check_flag("cov", cov)
         paths, parts, steps, freqs = self._noisy_paths(fh)
         scale2 = torch.as_tensor(self.scaler_.scale_, dtype=paths.dtype) ** 2
         names = self._get_columns(method="predict_var")

@@ -6,7 +6,7 @@ from torch import nn
 
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_bool, check_choice, check_int
+from tsrec.estimators._params import check_choice, check_flag, check_int
 from tsrec.nn.heads import POOLS
 from tsrec.nn.ltc import CELL_KINDS, CFC_MODES, LiquidEncoder, LiquidForecaster, make_cell
 from tsrec.registry import register
@@ -127,7 +127,7 @@ class LTCForecaster(_LiquidLearningRate, DeepForecaster):
     def _check_params(self) -> None:
         check_int("lookback", self.lookback)
         check_int("horizon", self.horizon)
-        check_bool("norm", self.norm)
+        check_flag("norm", self.norm)
         check_liquid_params(self)
 
     def _build_network(self, n_channels: int, meta: dict) -> nn.Module:

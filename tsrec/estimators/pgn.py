@@ -7,7 +7,7 @@ from torch import nn
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._cycles import cycle_length_from_freq
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_bool, check_choice, check_dropout, check_int
+from tsrec.estimators._params import check_choice, check_dropout, check_flag, check_int
 from tsrec.estimators._schedules import type4_schedule
 from tsrec.estimators._timeindex import step_nanoseconds
 from tsrec.estimators.errors import InputError
@@ -212,8 +212,8 @@ class PGNForecaster(DeepForecaster):
         check_int("horizon", self.horizon)
         check_int("period", self.period, allow_none=True)
         check_int("hidden", self.hidden)
-        check_bool("time_features", self.time_features)
-        check_bool("norm", self.norm)
+        check_flag("time_features", self.time_features)
+        check_flag("norm", self.norm)
 
     def _network_meta(self, freq: object, n_channels: int) -> dict:
         period = self.period if self.period is not None else cycle_length_from_freq(freq, "period")

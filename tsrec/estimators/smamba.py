@@ -6,7 +6,7 @@ from torch import nn
 
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_bool, check_dropout, check_int
+from tsrec.estimators._params import check_dropout, check_flag, check_int
 from tsrec.estimators._schedules import type1_schedule
 from tsrec.estimators._timeindex import step_nanoseconds
 from tsrec.nn.smamba import SMamba, SMambaTokens
@@ -108,7 +108,7 @@ class SMambaForecaster(DeepForecaster):
         for name in ("lookback", "horizon", "d_model", "d_ff", "d_state", "e_layers"):
             check_int(name, getattr(self, name))
         check_dropout(self.dropout)
-        check_bool("time_features", self.time_features)
+        check_flag("time_features", self.time_features)
 
     def _network_meta(self, freq: object, n_channels: int) -> dict:
         return {"step_ns": step_nanoseconds(freq) if self.time_features else None}

@@ -21,8 +21,8 @@ from collections.abc import Sequence
 
 import torch
 
-# the package's argument checks (stdlib only, below every layer); check_dropout is re-exported
-from tsrec._checks import check_dropout, check_float, check_int  # noqa: F401
+# the package's argument checks (stdlib only, below every layer); check_dropout and check_flag are re-exported
+from tsrec._checks import check_dropout, check_flag, check_float, check_int
 
 __all__ = ["check_choice", "check_dropout", "check_dt_range", "check_dtype", "check_flag", "check_float", "check_input",
            "check_int", "check_ints", "check_marks", "check_position", "check_positive", "check_shape", "check_steps"]
@@ -62,14 +62,6 @@ def check_dt_range(dt_min: object, dt_max: object) -> tuple[float, float]:
     if dt_min > dt_max:
         raise ValueError(f"dt_min must be <= dt_max, got dt_min={dt_min!r} > dt_max={dt_max!r}; swap them")
     return dt_min, dt_max
-
-
-def check_flag(name: str, value: object) -> bool:
-    """True or False (NumPy's too); a string such as ``"mean"`` would be read as True."""
-    numpy_bool = type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_")  # NumPy 2, 1
-    if not isinstance(value, bool) and not numpy_bool:
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
