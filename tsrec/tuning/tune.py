@@ -89,6 +89,15 @@ def tune(
     not changed; the clones copy its ``trainer_kwargs`` callbacks, so the callback objects you
     passed see no trial (those of ``best_estimator.trainer_kwargs`` saw the best one).
 
+    Trials may train on several processes (``trainer_kwargs={"strategy": "ddp"}`` with
+    ``devices=N``, run from a script), with any study, the default in-memory one included.
+    Lightning runs the script again for every other process, so each process runs ``tune``
+    with its own study: the first process's validation loss and pruner decide, every process
+    stops at the same epoch and records the same trials (a pruned one as PRUNED), and each
+    returns the same result. The processes must sample the same parameters, so seed the search
+    (``random_state``, or a seeded sampler in ``study``) and do not share one study (one
+    ``study_name``) between them; a ValueError says so before a trial that breaks this trains.
+
     Parameters
     ----------
     estimator : tsrec estimator
@@ -124,7 +133,9 @@ def tune(
     study : optuna.Study or None, default=None
         Continue this study (e.g. one with persistent storage) instead of a new in-memory one;
         it must minimise, and it brings its own sampler and pruner. The result is the best of
-        the trials run by this call.
+        the trials run by this call. Any storage works, on several processes too (each process
+        then passes its own study, e.g. ``optuna.create_study(storage="sqlite:///tune.db",
+        sampler=optuna.samplers.TPESampler(seed=0))`` without a ``study_name``).
     fit_params : dict or None, default=None
         Extra keyword arguments for ``fit`` (e.g. ``{"fh": [1, 2, 3]}``).
 
@@ -137,8 +148,9 @@ def tune(
     ------
     ValueError
         Bad ``n_trials``/``timeout``/``random_state``, ``random_state`` together with ``sampler``
-        or ``study``, ``val_size=0``, or a space that returns parameters the estimator does not
-        take.
+        or ``study``, ``val_size=0``, a space that returns parameters the estimator does not
+        take, or, with trials on several processes, processes that sampled different parameters
+        (an unseeded sampler, or one study shared between them).
     TypeError
         Not a tsrec estimator (a pipeline, say), the wrong number of data arguments for its
         kind, or a ``sampler``/``pruner`` that is not an Optuna sampler/pruner instance.
