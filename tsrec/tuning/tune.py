@@ -97,6 +97,8 @@ def tune(
     returns the same result. The processes must sample the same parameters, so seed the search
     (``random_state``, or a seeded sampler in ``study``) and do not share one study (one
     ``study_name``) between them; a ValueError says so before a trial that breaks this trains.
+    Give ``n_trials`` there: with a ``timeout`` alone each process checks its own clock, and one
+    that starts a trial the other does not waits for it forever.
 
     Parameters
     ----------
