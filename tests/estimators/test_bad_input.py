@@ -84,7 +84,7 @@ FIT_CASES = {
     "duplicate stamps": (duplicated, ValueError, "duplicate time stamps"),
     "unsorted stamps": (unsorted, ValueError, "not sorted.*sort_index"),
     "wrong type": (lambda: [1.0, 2.0, 3.0], TypeError, "unsupported type list"),
-    "3-d array": (lambda: np.zeros((5, 5, 5)), ValueError, "1-D.*2-D"),
+    "4-d array": (lambda: np.zeros((5, 5, 5, 5)), ValueError, "1-D.*2-D.*3-D .*numpy3D panel"),
     "string array": (lambda: np.array(["a"] * 50), TypeError, "real numbers"),
     "stamps as text": (stamps_as_text, TypeError,
                        r"time stamps are strings \(e\.g\. '2024-01-01 00:00:00'\).*y\.index = pd\.to_datetime\(y\.index\)"),

@@ -26,7 +26,7 @@ def test_recovers_a_known_daily_cycle():
 
 @pytest.mark.parametrize(
     "freq,expected",
-    [("h", 24), ("15min", 96), ("10min", 144), ("D", 7), ("B", 5), ("W", 52), ("MS", 12), ("ME", 12), ("QS", 4),
+    [("h", 24), ("15min", 96), ("10min", 144), ("30min", 48), ("5min", 288), ("2h", 12), ("6h", 4), ("D", 7), ("B", 5), ("W", 52), ("MS", 12), ("ME", 12), ("QS", 4),
      ("period M", 12), ("period Q", 4)],
 )
 def test_cycle_length_inferred_from_frequency(freq, expected):
@@ -39,8 +39,9 @@ def test_cycle_length_inferred_from_frequency(freq, expected):
     assert est.network_meta_["cycle_length"] == expected
 
 
-def test_unknown_frequency_asks_for_cycle_length():
-    y = pd.Series(np.arange(100.0), index=pd.date_range("1900-01-01", periods=100, freq="YS"))
+@pytest.mark.parametrize("freq", ["YS", "7min", "5h"])  # no table entry; steps that do not divide a day
+def test_unknown_frequency_asks_for_cycle_length(freq):
+    y = pd.Series(np.arange(100.0), index=pd.date_range("1900-01-01", periods=100, freq=freq))
     with pytest.raises(ValueError, match="cycle_length"):
         CycleNetForecaster(lookback=8, horizon=4, max_epochs=1).fit(y)
     CycleNetForecaster(lookback=8, horizon=4, max_epochs=1, cycle_length=2).fit(y)

@@ -110,7 +110,7 @@ def test_messages_name_what_is_needed(hourly_frame):
     with pytest.raises(InputError, match="^y: .*not evenly spaced .* 2024-01-09 07:00:00 is followed by 2024-01-09 09:00:00"):
         CycleNetForecaster(**SMALL).fit(gappy)
     with pytest.raises(InputError, match="^y series 'b': .*not evenly spaced"):
-        est.predict(fh=[1], y=pd.concat({"a": hourly_frame["a"], "b": gappy}))
+        est.predict(fh=[1], y=pd.concat({"a": hourly_frame["a"], "b": gappy}).to_frame())
 
 
 

@@ -4,25 +4,30 @@ from __future__ import annotations
 
 from tsrec.estimators.errors import InputError
 
-# cycle lengths inferred from a pandas frequency, keyed by (unit, multiple): a day below daily
-# steps, a week for days (a business-day index steps over weekends: 5 steps), a year above
+# cycle lengths inferred from a pandas frequency, keyed by (unit, multiple): a week for days (a
+# business-day index steps over weekends: 5 steps), a year above; below daily steps, one day
+# (_STEPS_PER_DAY)
 _CYCLE_BY_FREQ = {
-    ("h", 1): 24, ("min", 15): 96, ("min", 10): 144, ("D", 1): 7, ("B", 1): 5, ("W", 1): 52,
+    ("D", 1): 7, ("B", 1): 5, ("W", 1): 52,
     **{(unit, 1): 12 for unit in ("ME", "MS", "BME", "BMS")}, **{(unit, 1): 4 for unit in ("QE", "QS", "BQE", "BQS")},
 }
 _ALIASES = {"H": "h", "T": "min", "M": "ME", "BM": "BME", "Q": "QE", "BQ": "BQE"}  # pandas < 2.2 names
+_STEPS_PER_DAY = {"h": 24, "min": 24 * 60}  # hourly and minute steps whose multiple divides a day
 
 
 def cycle_length_from_freq(freq: object, param: str = "cycle_length") -> int:
-    """The default cycle length for a frequency: 24 hourly, 96 at 15 minutes, 144 at 10 minutes
-    (one day, CycleNet's setting for the weather set), 7 daily, 5 business-daily, 52 weekly, 12
-    monthly, 4 quarterly (one year, sktime's usual seasonal period)."""
+    """The default cycle length for a frequency: one day at hourly and minute steps that divide a
+    day (24 hourly, 12 two-hourly, 48 half-hourly, 96 at 15 minutes, 144 at 10 minutes: CycleNet's
+    setting for the weather set), 7 daily, 5 business-daily, 52 weekly, 12 monthly, 4 quarterly
+    (one year, sktime's usual seasonal period)."""
     if isinstance(freq, int) or freq is None:
         raise InputError(f"cannot infer {param} from an integer time index; pass {param}=...")
     name = freq.name if hasattr(freq, "name") else str(freq)
     unit = name.split("-")[0]
     unit = _ALIASES.get(unit, unit)
     key = (unit, getattr(freq, "n", 1))
+    if unit in _STEPS_PER_DAY and key[1] > 0 and _STEPS_PER_DAY[unit] % key[1] == 0:
+        return _STEPS_PER_DAY[unit] // key[1]
     if key not in _CYCLE_BY_FREQ:
         raise InputError(
             f"cannot infer {param} for frequency {freq.freqstr!r}; pass {param}=... "

@@ -142,7 +142,7 @@ class DeepForecaster(_updates.StoredDataUpdates, BaseForecaster):
                 "update(y, update_params=False) to move the cutoff and keep the weights"
             )
         rows, mtype = _updates.checked_rows(self, y)
-        store = dict(self._converter_store_y)
+        store = _updates.series_store(self, y)
         with _updates.unchanged_on_error(self):  # a refit that fails keeps the old rows and cutoff
             super().update(rows, X=X, update_params=update_params)
         _updates.keep_container(self, mtype, store)

@@ -219,12 +219,11 @@ def _scaler_from_json(spec: dict, n_channels: int):
 def _as_mtype(frame: pd.DataFrame, mtype: str):
     """The saved context in the fitted container; a Series keeps its name (sktime's converter drops
     it), which is its column's, except that an unnamed Series' column is 0."""
-    if mtype != "pd.Series":
-        from tsrec.estimators._series import from_flat
+    from tsrec.estimators._series import fitted_series_name, from_flat
 
+    if mtype != "pd.Series":
         return from_flat(frame, mtype)
-    column = frame.columns[0]
-    return frame.iloc[:, 0].rename(None if isinstance(column, (int, np.integer)) and column == 0 else column)
+    return frame.iloc[:, 0].rename(fitted_series_name(frame.columns[0]))
 
 
 def load_forecaster(cls: type, config: dict, tensors: dict):

@@ -26,18 +26,20 @@ def check_raw_y(y: object, name: str = "y") -> str:
         raise InputError(f"{name} is None; pass a pd.Series, pd.DataFrame, NumPy array or panel")
     if isinstance(y, np.ndarray):
         _check_array(y, name)
+    elif isinstance(y, list) and y and all(isinstance(part, pd.DataFrame) for part in y):
+        for i, part in enumerate(y):  # sktime's "df-list" panel: one frame per series
+            _check_pandas(part, f"{name}[{i}]")
     elif not isinstance(y, (pd.Series, pd.DataFrame)):
         raise TypeError(
             f"{name} has unsupported type {type(y).__name__}; pass a pd.Series, pd.DataFrame (one "
-            "column per variate, or a (series id, time) MultiIndex panel) or a NumPy array"
+            "column per variate, or a (series id, time) MultiIndex panel), a list of DataFrames "
+            "(one per series) or a NumPy array"
         )
-    elif len(y) == 0:
-        raise InputError(f"{name} is empty; pass at least lookback + horizon rows")
+    elif isinstance(y, pd.Series) and isinstance(y.index, pd.MultiIndex):
+        # sktime's panels are frames; its refusal lists every format's complaint
+        raise TypeError(f"{name} is a Series with a MultiIndex; a panel is a DataFrame: pass {name}.to_frame()")
     else:
-        # before sktime's own checks, whose failure is a long list of every format's complaint (or,
-        # for a nullable "boolean" column, a silent conversion to float)
-        _check_time_index(y, name)
-        _check_dtypes(y, name)
+        _check_pandas(y, name)
     valid, message, meta = check_is_scitype(y, scitype=SCITYPES, return_metadata=["mtype"])
     frame = y if isinstance(y, pd.DataFrame) else None
     if valid:
@@ -49,6 +51,12 @@ def check_raw_y(y: object, name: str = "y") -> str:
     if not valid:
         raise TypeError(f"{name} is not a valid time series container (type {type(y).__name__}): {message}")
     return meta["mtype"]
+
+
+def fitted_series_name(column: object) -> object:
+    """A univariate model's forecasts' name as a Series: its variate's column, except that an
+    unnamed Series' column is 0 (sktime's conversion), which names nothing."""
+    return None if isinstance(column, (int, np.integer)) and column == 0 else column
 
 
 def as_flat(y: object, mtype: str) -> pd.DataFrame:
@@ -66,13 +74,25 @@ def from_flat(frame: pd.DataFrame, mtype: str) -> object:
     return convert(frame, from_type=flat, to_type=mtype)
 
 
+def _check_pandas(y: pd.Series | pd.DataFrame, name: str) -> None:
+    """Before sktime's own checks, whose failure is a long list of every format's complaint (or,
+    for a nullable "boolean" column, a silent conversion to float)."""
+    if len(y) == 0:
+        raise InputError(f"{name} is empty; pass at least lookback + horizon rows")
+    _check_time_index(y, name)
+    _check_dtypes(y, name)
+
+
 def _check_array(y: np.ndarray, name: str) -> None:
     if y.size == 0:
         raise InputError(f"{name} is empty; pass at least lookback + horizon rows")
     if not np.issubdtype(y.dtype, np.number) or np.iscomplexobj(y):
         raise _not_real(name, y.dtype)
-    if y.ndim not in (1, 2):
-        raise InputError(f"{name} must be 1-D (one series) or 2-D (time, variates), got shape {y.shape}")
+    if y.ndim not in (1, 2, 3):
+        raise InputError(
+            f"{name} must be 1-D (one series), 2-D (time, variates) or 3-D (series, variates, time: sktime's "
+            f"numpy3D panel), got shape {y.shape}"
+        )
     if not np.isfinite(y).all():
         raise InputError(f"{name} contains NaN or inf; fill or drop missing values first (e.g. y.interpolate())")
 

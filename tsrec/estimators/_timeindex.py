@@ -297,14 +297,16 @@ def steps_to(index: pd.Index, freq: object, stamps: pd.Index, name: str) -> np.n
     except (TypeError, ValueError, AttributeError) as err:
         raise InputError(f"fh's time stamps {list(stamps[:3])} do not match the time index of {name}: {err}") from None
     # the grid first: a stamp between two steps rounds down to the one before, which may be the end
-    if not future_index(index, freq, steps).equals(pd.Index(stamps)):
+    stamps = pd.Index(stamps)
+    off_grid = future_index(index, freq, steps) != stamps  # the messages name the offending stamps
+    if off_grid.any():
         raise InputError(
-            f"fh's time stamps {list(stamps[:3])} are not on the time grid of {name} (step {freq!r}, "
+            f"fh's time stamps {list(stamps[off_grid][:3])} are not on the time grid of {name} (step {freq!r}, "
             f"last stamp {index[-1]}); ask for stamps a whole number of steps after the end"
         )
     if len(steps) == 0 or steps.min() < 1:
         raise InSampleError(
-            f"fh asks for {list(stamps[:3])}, which are not after the end of {name} ({index[-1]}); "
+            f"fh asks for {list(stamps[steps < 1][:3])}, which are not after the end of {name} ({index[-1]}); "
             "in-sample forecasts are not supported"
         )
     return steps

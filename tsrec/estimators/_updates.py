@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from tsrec.estimators import _newdata
-from tsrec.estimators._series import as_flat, check_raw_y, run_keys, run_starts
+from tsrec.estimators._series import as_flat, check_raw_y, fitted_series_name, run_keys, run_starts
 from tsrec.estimators._steps import held_steps
 
 
@@ -59,9 +59,19 @@ def checked_rows(est, y: object) -> tuple[pd.DataFrame, str]:
     return inner, mtype
 
 
+def series_store(est, y: object) -> dict:
+    """sktime's converter store for forecasts after ``update(y)``: as a Series they carry the
+    fitted variate's name. After a frame update sktime's store has lost the name fit gave it, so
+    a Series update then takes it from ``columns_``."""
+    store = dict(est._converter_store_y)
+    if isinstance(y, pd.Series) and "name" not in store:
+        store["name"] = fitted_series_name(est.columns_[0])
+    return store
+
+
 def keep_container(est, mtype: str, store: dict) -> None:
     """After sktime's ``update`` saw tsrec's frame: forecasts come back in the container of the
-    user's ``y`` (of ``mtype``), a Series under the name ``store`` holds from fit."""
+    user's ``y`` (of ``mtype``), a Series under the name in ``store`` (:func:`series_store`)."""
     est._y_metadata = {**est._y_metadata, "mtype": mtype}
     est._y_mtype_last_seen = mtype
     if mtype == "pd.Series":

@@ -1,0 +1,90 @@
+"""sktime's other containers of y behave as with sktime's own forecasters (integration audit).
+
+Each case failed before: a numpy3D or df-list panel was refused before sktime could convert it, a
+Series named after an update was named None, and the fh messages named the wrong stamps.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from sktime.datatypes import convert_to
+from sktime.forecasting.base import ForecastingHorizon
+from sktime.forecasting.naive import NaiveForecaster
+
+from tsrec.estimators import ARNetForecaster
+from tsrec.estimators.errors import InputError, InSampleError
+
+SMALL = dict(n_lags=4, horizon=2, max_epochs=1, random_state=0)
+
+
+def _panels() -> dict[str, object]:
+    values = np.random.default_rng(0).normal(size=(3, 2, 40))  # (series, variates, time)
+    return {"numpy3D": values, "df-list": [pd.DataFrame(v.T, columns=["a", "b"]) for v in values]}
+
+
+@pytest.mark.parametrize("mtype", ["numpy3D", "df-list"])
+def test_numpy3d_and_df_list_panels_come_back_as_sktime_gives_them(mtype):
+    y = _panels()[mtype]
+    est = ARNetForecaster(**SMALL).fit(y, fh=[1, 2])
+    forecast = est.predict()
+    expected = NaiveForecaster().fit(y, fh=[1, 2]).predict()  # sktime's container, shape and index
+    assert type(forecast) is type(expected)
+    # the same forecasts as from the same panel in sktime's flat MultiIndex form
+    flat = ARNetForecaster(**SMALL).fit(convert_to(y, "pd-multiindex"), fh=[1, 2]).predict()
+    if mtype == "numpy3D":
+        assert forecast.shape == expected.shape == (3, 2, 2)
+        np.testing.assert_array_equal(forecast, convert_to(flat, "numpy3D"))
+    else:
+        assert [f.index.tolist() for f in forecast] == [e.index.tolist() for e in expected] == [[40, 41]] * 3
+        assert all(list(f.columns) == ["a", "b"] for f in forecast)
+        np.testing.assert_array_equal(np.stack([f.to_numpy() for f in forecast]), flat.to_numpy().reshape(3, 2, 2))
+
+
+def test_a_df_list_panel_is_checked_series_by_series():
+    parts = _panels()["df-list"]
+    parts[1].iloc[3, 0] = np.nan
+    with pytest.raises(InputError, match="NaN"):
+        ARNetForecaster(**SMALL).fit(parts)
+    parts[1] = parts[1].iloc[:0]
+    with pytest.raises(InputError, match=re.escape("y[1] is empty")):
+        ARNetForecaster(**SMALL).fit(parts)
+    with pytest.raises(InputError, match="3-D .*numpy3D panel.*got shape"):
+        ARNetForecaster(**SMALL).fit(np.zeros((2, 3, 4, 5)))
+
+
+def test_a_series_with_a_multiindex_is_told_to_be_a_frame():
+    y = convert_to(_panels()["numpy3D"], "pd-multiindex").iloc[:, 0]
+    with pytest.raises(TypeError, match=re.escape("y is a Series with a MultiIndex; a panel is a DataFrame: pass y.to_frame()")):
+        ARNetForecaster(**SMALL).fit(y)
+
+
+@pytest.mark.parametrize("name", ["v", None])
+def test_series_forecasts_keep_the_fitted_name_after_a_frame_update(name):
+    # sktime's NaiveForecaster does so too; the name was lost (None) after a frame update
+    y = pd.Series(np.sin(np.arange(100) / 4), index=pd.date_range("2024-01-01", periods=100, freq="h"), name=name)
+    for make in (lambda: ARNetForecaster(**SMALL), NaiveForecaster):
+        est = make().fit(y.iloc[:60], fh=[1])
+        est.update(y.iloc[60:65].to_frame(), update_params=False)  # a frame: forecasts are frames
+        assert isinstance(est.predict(), pd.DataFrame)
+        est.update(y.iloc[65:70], update_params=False)
+        assert est.predict().name == name, make
+        framed = make().fit(y.iloc[:60].to_frame(), fh=[1])
+        framed.update(y.iloc[60:65], update_params=False)
+        assert framed.predict().name == name, make
+
+
+def test_fh_messages_name_the_stamps_that_are_wrong():
+    y = pd.Series(np.sin(np.arange(40) / 4), index=pd.date_range("2024-01-01", periods=40, freq="h"))
+    est = ARNetForecaster(**SMALL).fit(y)
+    end = y.index[-1]
+    hours = [end + pd.Timedelta(hours=k) for k in (1, 2)]
+    # sktime sorts fh: the earlier in-sample stamp comes first
+    with pytest.raises(InSampleError, match=re.escape(f"fh asks for [{end - pd.Timedelta('1h')!r}, {end!r}], which")):
+        est.predict(fh=ForecastingHorizon(pd.DatetimeIndex([*hours, end, end - pd.Timedelta("1h")]), is_relative=False))
+    off = end + pd.Timedelta(minutes=150)
+    with pytest.raises(InputError, match=re.escape(f"fh's time stamps [{off!r}] are not on the time grid")):
+        est.predict(fh=ForecastingHorizon(pd.DatetimeIndex([*hours, off]), is_relative=False))
