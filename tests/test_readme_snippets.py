@@ -35,8 +35,8 @@ RUN = {
 }
 
 TOO_SLOW = {
-    LS4: "fits LS4 for 4 epochs: 73 s on 2026-12-02 (the README says 157 s), more than this test's budget",
-    TUNING: "two Optuna searches: the forecaster's took 8 s, the classifier's 10 trials 191 s (the README says 56 and 400 s)",
+    LS4: "fits LS4 for 4 epochs: 73 s on 2026-12-02, more than this test's budget",
+    TUNING: "two Optuna searches: the forecaster's took 8 s, the classifier's 10 trials 191 s",
 }
 
 
