@@ -7,7 +7,8 @@ import torch
 from torch.nn import functional as F
 
 from tsrec.kernels import recurrent_scan
-from tsrec.nn.ltc import CfCCell, LiquidEncoder, LiquidForecaster, LTCCell, lecun_tanh
+from tsrec.nn.liquid import LiquidEncoder, LiquidForecaster
+from tsrec.nn.ltc import CfCCell, LTCCell, lecun_tanh
 import tsrec.nn.ltc as ltc_module
 
 

@@ -155,10 +155,12 @@ def forecast_panel(
 
     Parameters
     ----------
-    model, fh, engine, client, npartitions, scheduler, chunk_size
+    model : fitted tsrec forecaster or path
         As in :func:`forecast_files`.
     panel : pandas.DataFrame
         A (series id, time) MultiIndex panel, e.g. from :func:`tsrec.batch.read_series`.
+    fh, engine, client, npartitions, scheduler, chunk_size
+        As in :func:`forecast_files`.
 
     Returns
     -------

@@ -204,6 +204,19 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
 
         A fit that fails (bad input, an error or Ctrl+C while training) leaves the classifier
         unfitted, as sktime leaves a forecaster: never the new classes with the old network.
+
+        Parameters
+        ----------
+        X : numpy.ndarray or pandas.DataFrame
+            Series of shape (n_samples, n_timepoints) or (n_samples, n_channels, n_timepoints),
+            or an sktime panel (converted at the door).
+        y : array-like of shape (n_samples,)
+            Class labels, at least two classes; no missing labels.
+
+        Returns
+        -------
+        self
+            The fitted classifier.
         """
         self._forget_fit()
         try:
@@ -263,14 +276,40 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         return np.sort(train_idx), np.sort(val_idx)
 
     def predict_proba(self, X: object) -> np.ndarray:
-        """Class probabilities (n_samples, n_classes), columns in the order of ``classes_``."""
+        """Class probabilities (n_samples, n_classes), columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : numpy.ndarray or pandas.DataFrame
+            Series of shape (n_samples, n_timepoints) or (n_samples, n_channels, n_timepoints),
+            or an sktime panel (converted at the door).
+            Same channels and length as in ``fit``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Probabilities (float64), (n_samples, n_classes); each row sums to 1.
+        """
         check_is_fitted(self)
         X = self._as_3d(X, reset=False)
         logits = _finite_logits(self.network_, X, len(self.classes_), "at predict time")
         return torch.softmax(logits.double(), dim=1).numpy()
 
     def predict(self, X: object) -> np.ndarray:
-        """The most probable class of each sample."""
+        """The most probable class of each sample.
+
+        Parameters
+        ----------
+        X : numpy.ndarray or pandas.DataFrame
+            Series of shape (n_samples, n_timepoints) or (n_samples, n_channels, n_timepoints),
+            or an sktime panel (converted at the door).
+            Same channels and length as in ``fit``.
+
+        Returns
+        -------
+        numpy.ndarray
+            The labels, (n_samples,), from ``classes_``.
+        """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
@@ -279,6 +318,20 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
 
         With ``serialization_format="pickle"`` or ``"cloudpickle"`` (or ``path=None``) this is
         sktime's own zip/in-memory format, loadable by ``sktime.base.load``, as for forecasters.
+
+        Parameters
+        ----------
+        path : str, os.PathLike or None, default=None
+            The folder to write (replaced atomically); with ``serialization_format``, sktime's zip
+            file; None returns sktime's in-memory serialisation.
+        serialization_format : {"pickle", "cloudpickle"} or None, default=None
+            None writes tsrec's folder (or, with ``path=None``, pickles); a format name uses
+            sktime's save.
+
+        Returns
+        -------
+        object
+            The folder's :class:`pathlib.Path`, or what sktime's ``save`` returns.
         """
         check_is_fitted(self)
         if path is None or serialization_format is not None:

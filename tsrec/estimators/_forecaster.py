@@ -21,18 +21,15 @@ from torch import nn
 
 from tsrec.estimators import _engine, _evaluate, _newdata, _persistence, _seeding, _steps, _updates
 from tsrec.estimators._horizon import aligned_fh, relative_steps, same_fh, steps_per_series
-from tsrec.estimators._params import check_levels, check_val_size, data_dtype, training_config, warn_no_validation
+from tsrec.estimators._forecaster_methods import ProbabilisticForecasts, WindowForecasts
+from tsrec.estimators._params import check_val_size, data_dtype, training_config, warn_no_validation
 from tsrec.estimators._series import (
-    FLAT_MTYPES, as_flat, check_raw_y, forecast_frames, join_panel, scaled_contexts, scaled_rows, split_panel, time_level,
+    FLAT_MTYPES, FhLike, SeriesLike, as_flat, check_raw_y, forecast_frames, join_panel, scaled_contexts, scaled_rows,
+    split_panel, time_level,
 )
 from tsrec.estimators._timeindex import in_zone, positions, stamp_offset_ns
 from tsrec.estimators._windows import build_windows, cut_point, window_loader
 from tsrec.estimators.errors import InputError
-
-#: what sktime takes as a series or panel, and as a forecasting horizon
-SeriesLike = pd.Series | pd.DataFrame | np.ndarray
-FhLike = ForecastingHorizon | int | list | range | np.ndarray | pd.Index | None
-
 
 def forecast_loss(network: nn.Module, batch) -> tuple[torch.Tensor, int]:
     """Mean squared error of one batch of windows, and the number of windows in it."""
@@ -41,7 +38,7 @@ def forecast_loss(network: nn.Module, batch) -> tuple[torch.Tensor, int]:
     return torch.mean((pred - y) ** 2), len(x)
 
 
-class DeepForecaster(_updates.StoredDataUpdates, BaseForecaster):
+class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowForecasts, BaseForecaster):
     """Shared machinery of tsrec forecasters (not used directly).
 
     Notes
@@ -114,7 +111,22 @@ class DeepForecaster(_updates.StoredDataUpdates, BaseForecaster):
 
     # ---- public API -------------------------------------------------------------------------
     def fit(self, y: SeriesLike, X: SeriesLike | None = None, fh: FhLike = None) -> DeepForecaster:
-        """Fit to ``y`` (Series, DataFrame, NumPy array or (series id, time) panel); see sktime."""
+        """Fit to ``y`` (Series, DataFrame, NumPy array or (series id, time) panel); see sktime.
+
+        Parameters
+        ----------
+        y : pandas.Series, pandas.DataFrame or numpy.ndarray
+            The series to fit: one column per variate, or a (series id, time) MultiIndex panel.
+        X : pandas.DataFrame, pandas.Series, numpy.ndarray or None, default=None
+            Exogenous data: accepted for sktime's interface and ignored (see the class notes).
+        fh : int, list, range, numpy.ndarray, pandas.Index, ForecastingHorizon or None, default=None
+            Steps to forecast, as sktime takes them; may be given here or at ``predict``.
+
+        Returns
+        -------
+        self
+            The fitted forecaster.
+        """
         flat = as_flat(y, check_raw_y(y))
         _updates.check_remembers_data(self)
         super().fit(y, X=X, fh=aligned_fh(fh, flat))
@@ -129,6 +141,21 @@ class DeepForecaster(_updates.StoredDataUpdates, BaseForecaster):
         NumPy array's rows follow the last stamp. A panel takes rows of its fitted series only.
         Nothing changes when ``y`` is refused. A forecaster restored by ``tsrec.load`` keeps only
         its last context, so it refuses ``update_params=True`` (which would refit on it).
+
+        Parameters
+        ----------
+        y : pandas.Series, pandas.DataFrame or numpy.ndarray
+            The new rows, of the fitted variates (and series, for a panel).
+        X : pandas.DataFrame, pandas.Series, numpy.ndarray or None, default=None
+            Exogenous data: accepted for sktime's interface and ignored (see the class notes).
+        update_params : bool, default=True
+            Refit the network on all stored data, the new rows included, as ``fit`` does; False
+            only stores the rows and moves the cutoff, keeping the weights.
+
+        Returns
+        -------
+        self
+            The updated forecaster.
         """
         self.check_is_fitted()
         if _updates.is_empty(y):  # sktime warns that nothing was updated, and changes nothing
@@ -148,18 +175,6 @@ class DeepForecaster(_updates.StoredDataUpdates, BaseForecaster):
         _updates.keep_container(self, mtype, store)
         return self
 
-    def update_predict_single(
-        self, y: SeriesLike | None = None, fh: FhLike = None, X: SeriesLike | None = None, update_params: bool = True
-    ) -> SeriesLike:
-        """:meth:`update` with ``y``, then :meth:`predict` ``fh``: checked as ``update`` is, and all or
-        nothing (sktime's own version stores ``y`` before any check; its ``update_predict`` calls
-        this for every window)."""
-        if _updates.is_empty(y):  # sktime warns and forecasts without updating
-            return super().update_predict_single(y=y, fh=fh, X=X, update_params=update_params)
-        with _updates.unchanged_on_error(self):
-            self.update(y, X=X, update_params=update_params)
-            return self.predict(fh=fh, X=X)
-
     def predict(self, fh: FhLike = None, X: SeriesLike | None = None, y: SeriesLike | None = None) -> SeriesLike:
         """Forecast ``fh`` steps after the training data, or after a new context ``y``.
 
@@ -168,6 +183,20 @@ class DeepForecaster(_updates.StoredDataUpdates, BaseForecaster):
         such as LS4's sampler, continue it instead). ``y`` forecasts from a new context with
         the fitted weights (same variates, at least ``lookback`` rows) and changes nothing in
         the estimator.
+
+        Parameters
+        ----------
+        fh : int, list, range, numpy.ndarray, pandas.Index, ForecastingHorizon or None, default=None
+            Steps to forecast: relative steps (ints) or time stamps; None uses ``fit``'s.
+        X : pandas.DataFrame, pandas.Series, numpy.ndarray or None, default=None
+            Exogenous data: accepted for sktime's interface and ignored (see the class notes).
+        y : pandas.Series, pandas.DataFrame, numpy.ndarray or None, default=None
+            A new context to forecast from instead of the training data.
+
+        Returns
+        -------
+        pandas.Series, pandas.DataFrame or numpy.ndarray
+            The forecast, in the container type of the fitted ``y`` (of ``y`` when given).
         """
         if y is None:  # fit's fh too: its stamps may be in another time zone
             return super().predict(fh=self._checked_fh(fh), X=X)
@@ -190,34 +219,25 @@ class DeepForecaster(_updates.StoredDataUpdates, BaseForecaster):
         return getattr(self, "_fh_given", self._fh)
 
     # probabilistic forecasts (LS4) read fh as predict does; for other models sktime says they make none
-    def predict_interval(
-        self, fh: FhLike = None, X: SeriesLike | None = None, coverage: float | list = 0.90
-    ) -> pd.DataFrame:
-        """Prediction intervals at ``coverage``; see sktime."""
-        return super().predict_interval(fh=self._probabilistic_fh(fh), X=X, coverage=check_levels("coverage", coverage))
-
-    def predict_quantiles(
-        self, fh: FhLike = None, X: SeriesLike | None = None, alpha: float | list | None = None
-    ) -> pd.DataFrame:
-        """Quantile forecasts at ``alpha``; see sktime."""
-        return super().predict_quantiles(fh=self._probabilistic_fh(fh), X=X, alpha=check_levels("alpha", alpha))
-
-    def predict_var(self, fh: FhLike = None, X: SeriesLike | None = None, cov: bool = False) -> pd.DataFrame:
-        """Variance forecasts; see sktime."""
-        return super().predict_var(fh=self._probabilistic_fh(fh), X=X, cov=cov)
-
-    def predict_proba(self, fh: FhLike = None, X: SeriesLike | None = None, marginal: bool = True) -> object:
-        """Distribution forecasts (an sktime distribution); see sktime."""
-        return super().predict_proba(fh=self._probabilistic_fh(fh), X=X, marginal=marginal)
-
-    def _probabilistic_fh(self, fh: object) -> object:
-        return self._checked_fh(fh) if self.get_tag("capability:pred_int") else fh
-
     def save(self, path: str | os.PathLike | None = None, serialization_format: str | None = None) -> object:
         """Save to a folder ``path`` (config.json + weights.safetensors), loadable by ``tsrec.load``.
 
         With ``serialization_format="pickle"`` or ``"cloudpickle"`` (or ``path=None``) this is
         sktime's own zip/in-memory format, loadable by ``sktime.base.load``.
+
+        Parameters
+        ----------
+        path : str, os.PathLike or None, default=None
+            The folder to write (replaced atomically); with ``serialization_format``, sktime's zip
+            file; None returns sktime's in-memory serialisation.
+        serialization_format : {"pickle", "cloudpickle"} or None, default=None
+            None writes tsrec's folder (or, with ``path=None``, pickles); a format name uses
+            sktime's save.
+
+        Returns
+        -------
+        object
+            The folder's :class:`pathlib.Path`, or what sktime's ``save`` returns.
         """
         if path is None or serialization_format is not None:
             return super().save(path, serialization_format=serialization_format or "pickle")
@@ -378,18 +398,3 @@ class DeepForecaster(_updates.StoredDataUpdates, BaseForecaster):
     def _fitted_zone(self) -> object:
         """The time zone of the fitted stamps; None if naive or not date-times."""
         return getattr(time_level(self._y), "tz", None)
-
-    def forecast_windows(self, y: SeriesLike, batch_size: int = 1024) -> np.ndarray:
-        """Forecast every complete window of ``y`` in one pass, for evaluation.
-
-        Window ``i`` reads rows ``i .. i + lookback - 1`` of each series and forecasts the next
-        ``horizon`` rows; every window whose targets lie inside ``y`` is used (nothing is
-        dropped). Returns an array (n_windows, horizon, variates); for a panel the windows of
-        the series follow each other in order.
-        """
-        self.check_is_fitted()
-        return _evaluate.forecast_windows(self, y, batch_size)
-
-    def window_targets(self, y: SeriesLike) -> np.ndarray:
-        """The true values matching :meth:`forecast_windows`, shape (n_windows, horizon, variates)."""
-        return _evaluate.window_targets(self, y)

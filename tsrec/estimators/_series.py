@@ -6,12 +6,16 @@ import numpy as np
 import pandas as pd
 
 from sktime.datatypes import check_is_scitype, convert
+from sktime.forecasting.base import ForecastingHorizon
 
 from tsrec.estimators._timeindex import check_index, future_indexes
 from tsrec.estimators.errors import InputError
 
 
 FLAT_MTYPES = ["pd.DataFrame", "pd-multiindex", "pd_multiindex_hier"]
+#: what sktime takes as a series or panel, and as a forecasting horizon
+SeriesLike = pd.Series | pd.DataFrame | np.ndarray
+FhLike = ForecastingHorizon | int | list | range | np.ndarray | pd.Index | None
 SCITYPES = ["Series", "Panel", "Hierarchical"]
 
 

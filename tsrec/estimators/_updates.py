@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 
 from tsrec.estimators import _newdata
-from tsrec.estimators._series import as_flat, check_raw_y, fitted_series_name, run_keys, run_starts
+from tsrec.estimators._series import (
+    FhLike, SeriesLike, as_flat, check_raw_y, fitted_series_name, run_keys, run_starts,
+)
 from tsrec.estimators._steps import held_steps
 
 
@@ -97,7 +99,39 @@ def in_stored_order(stored: pd.DataFrame, merged: pd.DataFrame) -> pd.DataFrame:
 
 
 class StoredDataUpdates:
-    """sktime's hooks of ``update`` for forecasters that refit on all the data they store."""
+    """sktime's hooks of ``update`` for forecasters that refit on all the data they store, and
+    ``update_predict_single`` made all or nothing."""
+
+    def update_predict_single(
+        self, y: SeriesLike | None = None, fh: FhLike = None, X: SeriesLike | None = None,
+        update_params: bool = True,
+    ) -> SeriesLike:
+        """:meth:`update` with ``y``, then :meth:`predict` ``fh``: checked as ``update`` is, and all or
+        nothing (sktime's own version stores ``y`` before any check; its ``update_predict`` calls
+        this for every window).
+
+        Parameters
+        ----------
+        y : pandas.Series, pandas.DataFrame, numpy.ndarray or None, default=None
+            The new rows, as for :meth:`update`; None or empty forecasts without updating
+            (sktime warns).
+        fh : int, list, range, numpy.ndarray, pandas.Index, ForecastingHorizon or None, default=None
+            Steps to forecast after the new cutoff, as for :meth:`predict`.
+        X : pandas.DataFrame, pandas.Series, numpy.ndarray or None, default=None
+            Exogenous data: accepted for sktime's interface and ignored (see the class notes).
+        update_params : bool, default=True
+            As for :meth:`update`.
+
+        Returns
+        -------
+        pandas.Series, pandas.DataFrame or numpy.ndarray
+            The forecast, as :meth:`predict` returns it.
+        """
+        if is_empty(y):  # sktime warns and forecasts without updating
+            return super().update_predict_single(y=y, fh=fh, X=X, update_params=update_params)
+        with unchanged_on_error(self):
+            self.update(y, X=X, update_params=update_params)
+            return self.predict(fh=fh, X=X)
 
     def _update_y_X(self, y, X=None, enforce_index_type=None):  # noqa: N802 - sktime's name
         stored = self._y if self.is_fitted else None

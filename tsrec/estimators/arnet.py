@@ -76,12 +76,14 @@ class ARNetForecaster(DeepForecaster):
         Overrides the regulariser strength derived from ``sparsity``.
     lambda_delay : float or None, default=None
         Epochs of linear warm-up of the regulariser; None means half of ``max_epochs``.
-    max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
-    random_state, verbose, trainer_kwargs
+    max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README). As in the paper, training runs a fixed
         number of epochs (``val_size=0``) with the learning rate x0.9 per epoch: selecting an
         early epoch on validation loss would undo the regulariser, which only reaches full
         strength after ``lambda_delay`` epochs.
+    accelerator, devices, precision, random_state, verbose, trainer_kwargs
+        Shared run-time parameters (see the README): device and precision, the seed, the
+        progress output, and other ``lightning.Trainer`` arguments.
 
     Attributes
     ----------

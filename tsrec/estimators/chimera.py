@@ -55,10 +55,12 @@ class ChimeraForecaster(DeepForecaster):
         Forecasting head: a linear map from the encoded lookback, or the closed-loop decoder.
     decoder_dim : int, default=64
         State size of each closed-loop companion SSM (only used by ``"closed_loop"``).
-    max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
-    random_state, verbose, trainer_kwargs
+    max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README). Adam at 1e-3, batch 32, 10 epochs,
         patience 3: our choices, the paper's are unknown.
+    accelerator, devices, precision, random_state, verbose, trainer_kwargs
+        Shared run-time parameters (see the README): device and precision, the seed, the
+        progress output, and other ``lightning.Trainer`` arguments.
 
     Examples
     --------
@@ -165,12 +167,14 @@ class ChimeraClassifier(DeepClassifier):
     d_ff : int, default=32
     e_layers : int, default=1
     dropout : float, default=0.1
-    max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
-    random_state, verbose, trainer_kwargs
+    max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README). By default all training samples are used
         for a fixed number of epochs (``val_size=0``): 300, three times the other classifiers',
         because at 100 the network had not fitted small training sets (ArrowHead, 36 series, three
         batches an epoch: training accuracy 0.64 after 100 epochs, 0.83 after 300).
+    accelerator, devices, precision, random_state, verbose, trainer_kwargs
+        Shared run-time parameters (see the README): device and precision, the seed, the
+        progress output, and other ``lightning.Trainer`` arguments.
 
     Attributes
     ----------

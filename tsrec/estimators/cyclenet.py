@@ -39,15 +39,19 @@ class CycleNetForecaster(DeepForecaster):
         Hidden width of the MLP backbone.
     use_revin : bool, default=True
         Per-window instance normalisation (the paper's ``use_revin``).
+    max_epochs, batch_size
+        Shared training parameters (see the README). Defaults follow the paper's scripts:
+        30 epochs, batch 256.
     lr : float or None, default=None
         Adam's learning rate, with CycleNet's per-epoch decay. None takes the rate of the paper's
         scripts for the backbone and lookback (ETT and Weather rows; :data:`CYCLENET_LR`): Linear
         0.01 at lookback 96, 0.005 at 336 and 720; MLP 0.005, 0.002 and 0.0005. Other lookbacks
         take the rate of the next longer one of the three (at most 96, at most 336, longer) [inferred].
-    max_epochs, batch_size, weight_decay, patience, val_size, accelerator, devices, precision,
-    random_state, verbose, trainer_kwargs
-        Shared training parameters (see the README). Defaults follow the paper's scripts:
-        30 epochs, batch 256, patience 5.
+    weight_decay, patience, val_size
+        Shared training parameters (see the README); ``patience=5`` follows the paper's scripts.
+    accelerator, devices, precision, random_state, verbose, trainer_kwargs
+        Shared run-time parameters (see the README): device and precision, the seed, the
+        progress output, and other ``lightning.Trainer`` arguments.
 
     Attributes
     ----------

@@ -79,10 +79,12 @@ class LS4Forecaster(DeepForecaster):
         with it (LS4's configs: 0.999, 0.99 for solar); None trains without one.
     ema_start_step : int, default=200
         Optimiser step from which the average starts (LS4's: 200); before it, it is the weights.
-    max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
-    random_state, verbose, trainer_kwargs
-        Shared training parameters (see the README). ``random_state`` also seeds the sampling, so
-        forecasts and intervals are reproducible.
+    max_epochs, batch_size, lr, weight_decay, patience, val_size
+        Shared training parameters (see the README).
+    accelerator, devices, precision, random_state, verbose, trainer_kwargs
+        Shared run-time parameters (see the README): device and precision, the seed, the
+        progress output, and other ``lightning.Trainer`` arguments. ``random_state`` also seeds
+        the sampling, so forecasts and intervals are reproducible.
 
     Examples
     --------
@@ -302,10 +304,12 @@ class LS4Classifier(DeepClassifier):
     ema_decay : float or None, default=None
     ema_start_step : int, default=200
         Exponential moving average of the weights, as in :class:`LS4Forecaster`.
-    max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
-    random_state, verbose, trainer_kwargs
+    max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README). By default all training samples are used
         for a fixed number of epochs (``val_size=0``).
+    accelerator, devices, precision, random_state, verbose, trainer_kwargs
+        Shared run-time parameters (see the README): device and precision, the seed, the
+        progress output, and other ``lightning.Trainer`` arguments.
 
     Attributes
     ----------

@@ -8,7 +8,8 @@ from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import check_choice, check_flag, check_int
 from tsrec.nn.heads import POOLS
-from tsrec.nn.ltc import CELL_KINDS, CFC_MODES, LiquidEncoder, LiquidForecaster, make_cell
+from tsrec.nn.liquid import LiquidEncoder, LiquidForecaster
+from tsrec.nn.ltc import CELL_KINDS, CFC_MODES, make_cell
 from tsrec.registry import register
 
 
@@ -63,11 +64,13 @@ class LTCForecaster(_LiquidLearningRate, DeepForecaster):
         closed-form approximation of the LTC solution.
     norm : bool, default=True
         Per-window normalisation of the input, undone on the forecast.
-    max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
-    random_state, verbose, trainer_kwargs
+    max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README). Defaults follow the paper's training set-up:
         Adam, batch 16; ``lr=None`` is 0.01 for LTC cells (the LTC scripts' rate) and 0.001 for
         CfC cells (the scripts' rate for every other model; CfC at 0.01 does not train).
+    accelerator, devices, precision, random_state, verbose, trainer_kwargs
+        Shared run-time parameters (see the README): device and precision, the seed, the
+        progress output, and other ``lightning.Trainer`` arguments.
 
     Examples
     --------
@@ -172,11 +175,13 @@ class LTCClassifier(_LiquidLearningRate, DeepClassifier):
         CfC variant (CfC only).
     pool : {"mean", "last"}, default="mean"
         The summary the head reads: the mean of the states over time, or the last state.
-    max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
-    random_state, verbose, trainer_kwargs
+    max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README). Defaults: the paper's Adam and batch 16;
         ``lr=None`` is 0.01 for LTC cells and 0.001 for CfC cells (see :class:`LTCForecaster`);
         all training samples for a fixed number of epochs (``val_size=0``).
+    accelerator, devices, precision, random_state, verbose, trainer_kwargs
+        Shared run-time parameters (see the README): device and precision, the seed, the
+        progress output, and other ``lightning.Trainer`` arguments.
 
     Attributes
     ----------

@@ -35,10 +35,12 @@ class PGNClassifier(DeepClassifier):
     pool : {"last", "mean"}, default="last"
         The sequence summary fed to the head: the last step (which has seen the whole series) or
         the mean over steps.
-    max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
-    random_state, verbose, trainer_kwargs
+    max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README). By default all training samples are used
         for a fixed number of epochs (``val_size=0``).
+    accelerator, devices, precision, random_state, verbose, trainer_kwargs
+        Shared run-time parameters (see the README): device and precision, the seed, the
+        progress output, and other ``lightning.Trainer`` arguments.
 
     Attributes
     ----------
@@ -149,11 +151,13 @@ class PGNForecaster(DeepForecaster):
         steps, then day of week, day of month and day of year, each scaled to [-0.5, 0.5]).
         Only date-time indices with a fixed step (minutes, hours, days) have them; integer,
         weekly and monthly indices are fitted without.
-    max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
-    random_state, verbose, trainer_kwargs
+    max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README). Defaults follow the paper's ``run.py``: Adam
         at 1e-3, batch 32, 25 epochs, patience 5, learning rate x0.9 after every epoch from
         the second (``lradj='type4'`` as the code applies it).
+    accelerator, devices, precision, random_state, verbose, trainer_kwargs
+        Shared run-time parameters (see the README): device and precision, the seed, the
+        progress output, and other ``lightning.Trainer`` arguments.
 
     Examples
     --------

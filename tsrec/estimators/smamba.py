@@ -41,12 +41,14 @@ class SMambaForecaster(DeepForecaster):
         Add calendar-feature tokens (hour of day, day of week, day of month, day of year for
         hourly data, as the paper's code; sub-hourly data also gets the minute, which the
         paper's scripts leave out). Only date-time indices with a fixed step have them.
-    max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
-    random_state, verbose, trainer_kwargs
+    max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README). Defaults follow the paper's scripts: Adam,
         batch 32, 10 epochs, patience 3, learning rate halved after every epoch from the
         second (the scripts' ``type1`` as they apply it; their rate is
         per data set and horizon, 3e-5 to 2e-3; 1e-4 is their default).
+    accelerator, devices, precision, random_state, verbose, trainer_kwargs
+        Shared run-time parameters (see the README): device and precision, the seed, the
+        progress output, and other ``lightning.Trainer`` arguments.
 
     Examples
     --------
@@ -150,10 +152,12 @@ class SMambaClassifier(DeepClassifier):
     d_state : int, default=2
     e_layers : int, default=2
     dropout : float, default=0.1
-    max_epochs, batch_size, lr, weight_decay, patience, val_size, accelerator, devices, precision,
-    random_state, verbose, trainer_kwargs
+    max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README). By default all training samples are used
         for a fixed number of epochs (``val_size=0``).
+    accelerator, devices, precision, random_state, verbose, trainer_kwargs
+        Shared run-time parameters (see the README): device and precision, the seed, the
+        progress output, and other ``lightning.Trainer`` arguments.
 
     Attributes
     ----------

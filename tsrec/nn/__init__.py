@@ -5,7 +5,8 @@ from tsrec.nn.arnet import ARNet
 from tsrec.nn.companion_ssm import ClosedLoopSSM, CompanionSSM
 from tsrec.nn.cyclenet import CycleNet
 from tsrec.nn.ls4 import LS4, LS4Encoder
-from tsrec.nn.ltc import CfCCell, LiquidEncoder, LiquidForecaster, LTCCell
+from tsrec.nn.liquid import LiquidEncoder, LiquidForecaster
+from tsrec.nn.ltc import CfCCell, LTCCell
 from tsrec.nn.normalization import InstanceNorm
 from tsrec.nn.smamba import MambaBlock, SMamba, SMambaTokens
 from tsrec.nn.spacetime import SpaceTime, SpaceTimeEncoder

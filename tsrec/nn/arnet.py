@@ -83,13 +83,37 @@ class ARNet(nn.Module):
         return self.layers[0]
 
     def forward(self, x: torch.Tensor, position: torch.Tensor | None = None) -> torch.Tensor:
-        """Forecast; the input columns are oldest first, so weight column j is lag ``n_lags - j``."""
+        """Forecast; the input columns are oldest first, so weight column j is lag ``n_lags - j``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            The last ``n_lags`` values of each channel, oldest first: (batch, n_lags, channels).
+        position : torch.Tensor or None, default=None
+            Ignored: the network reads no time positions (``uses_position`` is False).
+
+        Returns
+        -------
+        torch.Tensor
+            The forecast, (batch, horizon, channels).
+        """
         layer = self.first_layer
         check_input("x", x, ("batch", ("lookback", layer.in_features, "n_lags"), "channels"), layer.weight)
         return self.layers(x.transpose(1, 2)).transpose(1, 2)
 
     def regularization(self, c1: float = 3.0, c2: float = 3.0) -> torch.Tensor:
-        """The sparsity penalty on the first layer's weights (:func:`sparsity_penalty`; ``c1, c2 > 0``)."""
+        """The sparsity penalty on the first layer's weights (:func:`sparsity_penalty`; ``c1, c2 > 0``).
+
+        Parameters
+        ----------
+        c1, c2 : float, default=3.0
+            Shape constants of the penalty (the paper's 3.0), finite and > 0.
+
+        Returns
+        -------
+        torch.Tensor
+            The penalty, a scalar in [0, 1).
+        """
         return sparsity_penalty(self.first_layer.weight, c1, c2)
 
     def coefficients(self) -> torch.Tensor:

@@ -84,12 +84,35 @@ class CompanionSSM(nn.Module):
         return normalize(self.a, self.norm_order), self.b, self.c
 
     def kernel(self, length: int) -> torch.Tensor:
-        """``K_j = c^T A^j b`` for ``j < length``, repeated to one row per channel: ``(width, length)``."""
+        """``K_j = c^T A^j b`` for ``j < length``, repeated to one row per channel: ``(width, length)``.
+
+        Parameters
+        ----------
+        length : int
+            Kernel length (the sequence length it convolves).
+
+        Returns
+        -------
+        torch.Tensor
+            The kernels, ``(width, length)``.
+        """
         kernel = companion_kernel(*self.abc(), length, method=kernel_method(self.norm_order))
         return kernel.repeat_interleave(self.repeats, dim=0)
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
-        """(batch, time, width) -> the same shape."""
+        """(batch, time, width) -> the same shape.
+
+        Parameters
+        ----------
+        u : torch.Tensor
+            Input sequence, (batch, time, width).
+
+        Returns
+        -------
+        torch.Tensor
+            The causal convolution with each channel's kernel, plus ``D u`` with ``skip``,
+            (batch, time, width).
+        """
         check_input("u", u, ("batch", "time", ("width", self.repeats * self.a.shape[0], "width")))
         return fft_conv(u, self.kernel(u.shape[1]), D=self.D)
 
@@ -137,6 +160,13 @@ class ClosedLoopSSM(nn.Module):
         self.a, self.b, self.c, self.k = (nn.Parameter(torch.randn(width, state_dim)) for _ in range(4))
 
     def abck(self) -> tuple[torch.Tensor, ...]:
+        """``(a, b, c, k)``, each divided by its L``norm_order`` norm, each ``(width, state_dim)``.
+
+        Returns
+        -------
+        tuple of torch.Tensor
+            The normalised ``a``, ``b``, ``c`` and ``k``.
+        """
         return tuple(normalize(v, self.norm_order) for v in (self.a, self.b, self.c, self.k))
 
     def final_state(self, u: torch.Tensor) -> torch.Tensor:
@@ -144,6 +174,16 @@ class ClosedLoopSSM(nn.Module):
 
         The basis kernel ``[b, Ab, ..., A^{lag-1} b]`` comes from the kernels' Krylov doubling
         (6x faster here than ``d`` scalar kernels ``e_i^T A^j b`` by FFT).
+
+        Parameters
+        ----------
+        u : torch.Tensor
+            The lag window, (batch, lag, width); not checked here (:meth:`forward` checks it).
+
+        Returns
+        -------
+        torch.Tensor
+            The state, ``(batch, width, state_dim)``.
         """
         a, b, _, _ = self.abck()
         basis = krylov(companion_matrix(a), b, u.shape[1]).flip(-1)  # [w, :, j] = A^{lag-1-j} b
@@ -153,13 +193,40 @@ class ClosedLoopSSM(nn.Module):
         check_input("u", u, ("batch", "lag", ("width", self.a.shape[0], "width")))
 
     def forward(self, u: torch.Tensor, horizon: int) -> torch.Tensor:
-        """The ``horizon`` steps (batch, horizon, width) after the lag window ``u`` (batch, lag, width)."""
+        """The ``horizon`` steps (batch, horizon, width) after the lag window ``u`` (batch, lag, width).
+
+        Parameters
+        ----------
+        u : torch.Tensor
+            The lag window, (batch, lag, width).
+        horizon : int
+            Steps to roll out past the window, >= 1.
+
+        Returns
+        -------
+        torch.Tensor
+            The closed-loop outputs ``c^T (A + b k^T)^i s``, (batch, horizon, width).
+        """
         self._check(u)
         horizon = check_int("horizon", horizon)
         a, b, c, k = self.abck()
         return closed_loop_rollout(a, b, c, k, self.final_state(u), horizon)
 
     def open_loop(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The next-step outputs over the lag window: ``c^T x_{t+1}`` and ``k^T x_{t+1}`` at position ``t``.
+
+        Parameters
+        ----------
+        u : torch.Tensor
+            The lag window, (batch, lag, width).
+
+        Returns
+        -------
+        y_next : torch.Tensor
+            The output predicted for step ``t + 1``, (batch, lag, width).
+        u_next : torch.Tensor
+            The input predicted for step ``t + 1`` (the next-input map ``k``), (batch, lag, width).
+        """
         self._check(u)
         a, b, c, k = self.abck()
         lag = u.shape[1]

@@ -58,7 +58,7 @@ class CycleNet(nn.Module):
         Number of variates; ``Q`` has one column per variate.
     cycle_length : int
         Length ``W`` of the learned cycle.
-    backbone : {"linear", "mlp"}
+    backbone : {"linear", "mlp"}, default="linear"
         ``linear``: one (lookback -> horizon) map; ``mlp``: two maps with a ReLU between.
     d_model : int, default=512
         Hidden width of the MLP backbone.
@@ -100,7 +100,18 @@ class CycleNet(nn.Module):
     def forward(self, x: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
         """Forecast (batch, horizon, channels) from ``x`` (batch, lookback, channels).
 
-        ``position`` (batch,) is the absolute index of each window's first input step.
+        Parameters
+        ----------
+        x : torch.Tensor
+            The lookback window, (batch, lookback, n_channels).
+        position : torch.Tensor
+            (batch,) integers: the absolute index of each window's first input step, which sets
+            the phase of the cycle.
+
+        Returns
+        -------
+        torch.Tensor
+            The forecast, (batch, horizon, n_channels).
         """
         first = self.backbone if isinstance(self.backbone, nn.Linear) else self.backbone[0]
         dims = ("batch", ("lookback", self.lookback, "lookback"), ("channels", self.cycle.data.shape[1], "n_channels"))

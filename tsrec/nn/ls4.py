@@ -53,134 +53,9 @@ import math
 import torch
 from torch import nn
 
-from tsrec.nn._checks import check_dropout, check_flag, check_input, check_int, check_ints, check_positive
+from tsrec.nn._checks import check_dropout, check_input, check_int, check_ints, check_positive
 from tsrec.nn.normalization import InstanceNorm
-from tsrec.nn.s4 import S4Stack, S4Unit, State
-
-_LOG_SIGMA_RANGE = (-9.0, 5.0)
-
-
-class LS4Encoder(nn.Module):
-    """``Linear(in -> d_model)`` then an :class:`S4Stack`: (batch, time, in) -> (batch, time, d_model).
-
-    With ``pool=True`` the output is the mean over time (batch, d_model), the classifier's encoder.
-
-    Parameters
-    ----------
-    n_inputs : int
-        Features per input step.
-    d_model : int
-        Width of the embedding and of the S4 stack.
-    n_layers : int
-        Number of residual (S4 unit, feed-forward) block pairs in the stack.
-    d_state : int
-        State size of each S4 channel (``d_state // 2`` complex modes, at least one).
-    dropout : float, default=0.0
-        Dropout on the output of every residual block.
-    pool : bool, default=False
-        Return the mean over time instead of every step.
-    s4_mode : {"nplr", "diag"}, default="nplr"
-        The S4 layers: NPLR S4 (HiPPO-LegS) or diagonal S4D (see :func:`tsrec.nn.s4.s4_layer`).
-    l_max : int, default=1024
-        Length that the NPLR layers' ``C_tilde`` is defined relative to (ignored by S4D); any
-        input length works.
-
-    Examples
-    --------
-    >>> import torch
-    >>> LS4Encoder(3, d_model=8, n_layers=1, d_state=4, pool=True)(torch.randn(2, 7, 3)).shape
-    torch.Size([2, 8])
-    """
-
-    def __init__(self, n_inputs: int, d_model: int, n_layers: int, d_state: int, dropout: float = 0.0,
-                 pool: bool = False, s4_mode: str = "nplr", l_max: int = 1024) -> None:
-        super().__init__()
-        n_inputs, d_model = check_ints(n_inputs=n_inputs, d_model=d_model)
-        self.embed = nn.Linear(n_inputs, d_model)
-        self.stack = S4Stack(d_model, n_layers, d_state, dropout, mode=s4_mode, l_max=l_max)
-        self.pool = check_flag("pool", pool)
-
-    def forward(self, x: torch.Tensor, return_state: bool = False) -> torch.Tensor | tuple[torch.Tensor, State]:
-        """(batch, time, n_inputs) -> (batch, time, d_model), or (batch, d_model) pooled."""
-        check_input("x", x, ("batch", "time", ("features", self.embed.in_features, "n_inputs")), self.embed.weight)
-        if return_state:
-            return self.stack(self.embed(x), return_state=True)
-        h = self.stack(self.embed(x))
-        return h.mean(dim=1) if self.pool else h
-
-    def step(self, x: torch.Tensor, states: State) -> tuple[torch.Tensor, State]:
-        """One step ``x`` (batch, n_inputs) from the stack's per-layer ``states`` -> (batch, d_model), new states."""
-        check_input("x", x, ("batch", ("features", self.embed.in_features, "n_inputs")), self.embed.weight)
-        return self.stack.step(self.embed(x), states)
-
-
-class GaussianHead(nn.Module):
-    """LS4's ``split`` latent head: ``Linear(d_model -> z_dim)``, then one S4 unit each for mu and log sigma.
-
-    ``forward(h)`` maps (batch, time, d_model) to ``(mu, sigma)``, each (batch, time, z_dim), with
-    ``sigma = exp(log sigma)`` after clamping ``log sigma`` to [-9, 5]; ``return_state=True`` also
-    gives the two units' states, from which :meth:`step` continues one time step at a time.
-
-    Parameters
-    ----------
-    d_model : int
-        Width of the input features ``h``.
-    z_dim : int
-        Latent size: the width of ``mu`` and ``sigma``.
-    d_state : int
-        State size of each S4 channel.
-    s4_mode : {"nplr", "diag"}, default="nplr"
-        The S4 layers: NPLR S4 (HiPPO-LegS) or diagonal S4D (see :func:`tsrec.nn.s4.s4_layer`).
-    l_max : int, default=1024
-        Length that the NPLR layers' ``C_tilde`` is defined relative to (ignored by S4D).
-
-    Examples
-    --------
-    >>> import torch
-    >>> head = GaussianHead(d_model=8, z_dim=2, d_state=4)
-    >>> (mu, sigma), states = head(torch.randn(3, 6, 8), return_state=True)
-    >>> mu.shape, sigma.shape
-    (torch.Size([3, 6, 2]), torch.Size([3, 6, 2]))
-    >>> (mu_t, sigma_t), states = head.step(torch.randn(3, 8), states)
-    >>> mu_t.shape
-    torch.Size([3, 2])
-    """
-
-    def __init__(self, d_model: int, z_dim: int, d_state: int, s4_mode: str = "nplr", l_max: int = 1024) -> None:
-        super().__init__()
-        d_model, z_dim = check_ints(d_model=d_model, z_dim=z_dim)
-        self.proj = nn.Linear(d_model, z_dim)
-        self.mu = S4Unit(z_dim, d_state, s4_mode, l_max)
-        self.log_sigma = S4Unit(z_dim, d_state, s4_mode, l_max)
-
-    def _check(self, h: torch.Tensor, dims: tuple) -> None:
-        check_input("h", h, (*dims, ("d_model", self.proj.in_features, "d_model")), self.proj.weight)
-
-    @staticmethod
-    def _sigma(log_sigma: torch.Tensor) -> torch.Tensor:
-        return torch.exp(log_sigma.clamp(*_LOG_SIGMA_RANGE))
-
-    def forward(
-        self, h: torch.Tensor, return_state: bool = False
-    ) -> tuple[torch.Tensor, torch.Tensor] | tuple[tuple[torch.Tensor, torch.Tensor], State]:
-        self._check(h, ("batch", "time"))
-        p = self.proj(h)
-        if not return_state:
-            return self.mu(p), self._sigma(self.log_sigma(p))
-        (mu, s_mu), (log_sigma, s_sigma) = self.mu(p, return_state=True), self.log_sigma(p, return_state=True)
-        return (mu, self._sigma(log_sigma)), [s_mu, s_sigma]
-
-    def step(self, h: torch.Tensor, states: State) -> tuple[tuple[torch.Tensor, torch.Tensor], State]:
-        self._check(h, ("batch",))
-        if not isinstance(states, (list, tuple)) or len(states) != 2:
-            error = ValueError if isinstance(states, (list, tuple)) else TypeError
-            got = f"{len(states)} states" if error is ValueError else type(states).__name__
-            raise error("states must be the [mu, log sigma] pair of unit states that forward(h, return_state=True) "
-                        f"or step returns, got {got}: pass the states those calls return")
-        p = self.proj(h)
-        (mu, s_mu), (log_sigma, s_sigma) = self.mu.step(p, states[0]), self.log_sigma.step(p, states[1])
-        return (mu, self._sigma(log_sigma)), [s_mu, s_sigma]
-
+from tsrec.nn.ls4_blocks import GaussianHead, LS4Encoder
 
 def gaussian_kl(mu_q: torch.Tensor, sigma_q: torch.Tensor, mu_p: torch.Tensor, sigma_p: torch.Tensor) -> torch.Tensor:
     """Elementwise ``KL(N(mu_q, sigma_q^2) || N(mu_p, sigma_p^2))``."""
@@ -277,7 +152,22 @@ class LS4(nn.Module):
         return torch.cat([z, x_prev], dim=-1) if self.condition_on_x else z
 
     def terms(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
-        """Per-step pieces of the objective: posterior, prior, decoder mean, ``kl`` and ``nll``."""
+        """Per-step pieces of the objective: posterior, prior, decoder mean, ``kl`` and ``nll``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Training windows, (batch, time, n_channels), already normalised if wanted (:meth:`loss`
+            normalises; this method does not).
+        generator : torch.Generator or None, default=None
+            Generator of the posterior draw of ``z``; None uses torch's global one.
+
+        Returns
+        -------
+        dict of str to torch.Tensor
+            ``"z"``, ``"mu_q"``, ``"sigma_q"``, ``"mu_p"``, ``"sigma_p"`` and ``"kl"``, each
+            (batch, time, z_dim); ``"mean"`` and ``"nll"``, each (batch, time, n_channels).
+        """
         mu_q, sigma_q = self.posterior_head(self.posterior(x))
         eps = torch.randn(mu_q.shape, generator=generator, device=x.device, dtype=mu_q.dtype)
         z = mu_q + sigma_q * eps
@@ -288,7 +178,20 @@ class LS4(nn.Module):
                 "kl": gaussian_kl(mu_q, sigma_q, mu_p, sigma_p), "nll": nll}
 
     def loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """KL averaged over time and latent dims plus NLL averaged over time, summed over channels."""
+        """KL averaged over time and latent dims plus NLL averaged over time, summed over channels.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Training windows (lookback then horizon), (batch, time, n_channels).
+        generator : torch.Generator or None, default=None
+            Generator of the posterior draw; None uses torch's global one.
+
+        Returns
+        -------
+        torch.Tensor
+            The loss averaged over the batch, a scalar.
+        """
         self._check_x(x)
         if self.norm.enabled:  # the statistics of the part a forecast sees
             _, (mean, std) = self.norm.normalize(x[:, : self.lookback])
@@ -306,6 +209,25 @@ class LS4(nn.Module):
         convolution and then step by step, each new latent drawn from the prior. The paths are
         the decoder means, or with ``noise`` draws of ``N(decoder mean, sigma^2)`` (the same
         latents either way). A path's first ``k`` steps do not depend on ``n_steps >= k``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Contexts, (batch, time, n_channels).
+        n_steps : int
+            Steps to sample after ``x``, >= 1.
+        n_samples : int
+            Paths per series, >= 1.
+        generator : torch.Generator
+            Generator of every draw (e.g. :meth:`generator`); path ``s`` of every series in the
+            batch takes the same draws.
+        noise : bool, default=False
+            Return draws of the observation model instead of the decoder means.
+
+        Returns
+        -------
+        torch.Tensor
+            The paths, (n_samples, batch, n_steps, n_channels), on the scale of ``x``.
         """
         self._check_x(x)
         n_steps, n_samples = check_ints(n_steps=n_steps, n_samples=n_samples)
@@ -345,8 +267,31 @@ class LS4(nn.Module):
         check_input("x", x, ("batch", "time", ("channels", embed.in_features, "n_channels")), embed.weight)
 
     def generator(self, device: torch.device | str = "cpu") -> torch.Generator:
-        """A generator seeded with ``seed``: every call samples the same paths."""
+        """A generator seeded with ``seed``: every call samples the same paths.
+
+        Parameters
+        ----------
+        device : torch.device or str, default="cpu"
+            Device of the generator (that of the tensors it draws).
+
+        Returns
+        -------
+        torch.Generator
+            A new generator seeded with ``seed``.
+        """
         return torch.Generator(device=device).manual_seed(self.seed)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The point forecast of ``horizon`` steps: the mean of ``n_samples`` decoder-mean paths.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Contexts, (batch, time, n_channels).
+
+        Returns
+        -------
+        torch.Tensor
+            The forecast, (batch, horizon, n_channels); deterministic (:meth:`generator`).
+        """
         return self.sample(x, self.horizon, self.n_samples, self.generator(x.device)).mean(dim=0)

@@ -33,8 +33,6 @@ from torch.nn import functional as F
 from tsrec.kernels import cfc_scan, ltc_scan, recurrent_scan
 from tsrec.kernels.recurrent.cfc import lecun_tanh
 from tsrec.nn._checks import check_choice, check_input, check_int, check_ints, check_positive
-from tsrec.nn.heads import check_pool, pool_over_time
-from tsrec.nn.normalization import InstanceNorm
 
 CELL_KINDS = ("ltc", "cfc")
 CFC_MODES = ("default", "no_gate", "pure")
@@ -93,7 +91,23 @@ class LTCCell(nn.Module):
         self.input_b = nn.Parameter(torch.zeros(m))
 
     def forward(self, x_t: torch.Tensor, v: torch.Tensor, elapsed: float = 1.0) -> torch.Tensor:
-        """The state after one input step ``x_t`` (batch, input_size) from ``v`` (batch, units)."""
+        """The state after one input step ``x_t`` (batch, input_size) from ``v`` (batch, units).
+
+        Parameters
+        ----------
+        x_t : torch.Tensor
+            One input step, (batch, input_size).
+        v : torch.Tensor
+            The state (membrane potentials) before the step, (batch, units).
+        elapsed : float, default=1.0
+            Time since the previous step in sampling periods, > 0; the solver's step is
+            ``elapsed / ode_unfolds``.
+
+        Returns
+        -------
+        torch.Tensor
+            The state after the step, (batch, units).
+        """
         _check_step(self, x_t, v, elapsed, self.input_w)
         terms = self._input_terms(x_t)[:, None]
         return ltc_scan(terms, v, *self._solver_params(elapsed), ode_unfolds=self.ode_unfolds, epsilon=self.epsilon)[:, 0]
@@ -105,6 +119,18 @@ class LTCCell(nn.Module):
         rather than at every step (about a fifth of the fwd+bwd time of a step-by-step loop), and
         :func:`tsrec.kernels.ltc_scan` runs the solver: a torch loop on CPU, one fused Triton
         kernel (forward and adjoint) on a GPU.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Inputs, (batch, time, input_size).
+        v0 : torch.Tensor
+            Initial state, (batch, units).
+
+        Returns
+        -------
+        torch.Tensor
+            The state after every step, (batch, time, units).
         """
         _check_sequence(self, x, v0, self.input_w)
         return ltc_scan(self._input_terms(x), v0, *self._solver_params(1.0), ode_unfolds=self.ode_unfolds,
@@ -187,7 +213,23 @@ class CfCCell(nn.Module):
         return (self.backbone[0] if len(self.backbone) else self.ff1).in_features - self.units
 
     def forward(self, x_t: torch.Tensor, h: torch.Tensor, elapsed: float = 1.0) -> torch.Tensor:
-        """The state after one input step ``x_t`` (batch, input_size) from ``h`` (batch, units)."""
+        """The state after one input step ``x_t`` (batch, input_size) from ``h`` (batch, units).
+
+        Parameters
+        ----------
+        x_t : torch.Tensor
+            One input step, (batch, input_size).
+        h : torch.Tensor
+            The state before the step, (batch, units).
+        elapsed : float, default=1.0
+            Time since the previous step, > 0: it scales the time gate (``"default"``,
+            ``"no_gate"``) or the decay (``"pure"``).
+
+        Returns
+        -------
+        torch.Tensor
+            The state after the step, (batch, units).
+        """
         _check_step(self, x_t, h, elapsed, self.ff1.weight)
         return self._step(x_t, h, elapsed)
 
@@ -212,6 +254,18 @@ class CfCCell(nn.Module):
         Triton kernels on a GPU, or on the CPU a loop with the three heads in one product per
         step; the other modes and depths as a loop over :meth:`forward`. All compute the same
         function (tests/kernels/test_cfc_scan.py, tests/nn/test_ltc.py), up to float rounding.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Inputs, (batch, time, input_size).
+        h0 : torch.Tensor
+            Initial state, (batch, units).
+
+        Returns
+        -------
+        torch.Tensor
+            The state after every step, (batch, time, units).
         """
         _check_sequence(self, x, h0, self.ff1.weight)
         if self.mode == "default" and len(self.backbone) == 1:
@@ -224,6 +278,16 @@ class CfCCell(nn.Module):
 
         Only for the default mode with one backbone layer: the backbone's input part for every
         step at once, its state part, the heads, and the time gate at unit steps (``W_a + W_b``).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Inputs, (batch, time, input_size); not checked here (:meth:`scan` checks them).
+
+        Returns
+        -------
+        tuple of torch.Tensor
+            The arguments of :func:`tsrec.kernels.cfc_scan` after ``h0``, in its order.
         """
         layer, n_in = self.backbone[0], x.shape[-1]
         xz = F.linear(x, layer.weight[:, :n_in], layer.bias)
@@ -261,89 +325,10 @@ def _check_state(cell: nn.Module, h: torch.Tensor, batch: int, ref: torch.Tensor
     check_input(name, h, (("batch", batch), ("units", cell.units, "units")), ref)
 
 
-class LiquidEncoder(nn.Module):
-    """Run a liquid cell over (batch, time, features) from a zero state; summarise the states.
+def __getattr__(name: str) -> object:
+    # the encoder and forecaster moved to tsrec.nn.liquid; pickles that name them here still load
+    if name in ("LiquidEncoder", "LiquidForecaster"):
+        from tsrec.nn import liquid
 
-    Parameters
-    ----------
-    cell : nn.Module
-        An :class:`LTCCell` or :class:`CfCCell` (anything with ``units`` and ``scan(x, h0)``).
-    pool : {"last", "mean"}, default="last"
-        The summary: the last state, or the mean of every state over time.
-
-    Examples
-    --------
-    >>> import torch
-    >>> encoder = LiquidEncoder(CfCCell(input_size=2, units=6, backbone_units=8))
-    >>> encoder(torch.randn(3, 10, 2)).shape
-    torch.Size([3, 6])
-    """
-
-    def __init__(self, cell: nn.Module, pool: str = "last") -> None:
-        super().__init__()
-        if not (isinstance(cell, nn.Module) and hasattr(cell, "scan") and hasattr(cell, "units")):
-            raise TypeError("cell must be an LTCCell or a CfCCell (a module with units and scan(x, h0)), "
-                            f"got {type(cell).__name__}: build it with make_cell('ltc' or 'cfc', ...)")
-        self.cell, self.pool = cell, check_pool(pool)
-        self.units = cell.units
-
-    def states(self, x: torch.Tensor) -> torch.Tensor:
-        """All states (batch, time, units); the cell checks ``x`` (batch, time, input_size)."""
-        check_input("x", x, ("batch", "time", "features"))
-        return self.cell.scan(x, x.new_zeros(x.shape[0], self.units))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return pool_over_time(self.states(x), self.pool)
-
-
-class LiquidForecaster(nn.Module):
-    """Forecast ``horizon`` steps of every channel from the last state of a liquid encoder.
-
-    The lookback window is normalised per sample and channel, read step by step (all channels
-    of a step are one input vector), and a dense layer maps the final state to the whole
-    horizon, as the LTC paper's dense read-out on the full state.
-
-    Parameters
-    ----------
-    horizon : int
-        Steps forecast per window.
-    n_channels : int
-        Variates of the series; every step's channels are one input vector of the cell.
-    units : int, default=32
-        State size of the cell (neurons).
-    cell : {"ltc", "cfc"}, default="ltc"
-        :class:`LTCCell` (fused ODE solver) or :class:`CfCCell` (closed form).
-    ode_unfolds : int, default=6
-        Solver steps per input step; LTC only.
-    backbone_units : int, default=128
-        Width of the CfC backbone layer; CfC only.
-    mode : {"default", "no_gate", "pure"}, default="default"
-        The CfC variant (see :class:`CfCCell`); CfC only.
-    norm : bool, default=True
-        Normalise each window per sample and channel (population variance) and undo it on the
-        forecast.
-
-    Examples
-    --------
-    >>> import torch
-    >>> net = LiquidForecaster(horizon=4, n_channels=2, units=6, cell="cfc", backbone_units=8)
-    >>> net(torch.randn(3, 12, 2)).shape
-    torch.Size([3, 4, 2])
-    """
-
-    uses_position = False
-
-    def __init__(self, horizon: int, n_channels: int, units: int = 32, cell: str = "ltc", ode_unfolds: int = 6,
-                 backbone_units: int = 128, mode: str = "default", norm: bool = True) -> None:
-        super().__init__()
-        horizon, n_channels, units = check_ints(horizon=horizon, n_channels=n_channels, units=units)
-        self.horizon, self.n_channels = horizon, n_channels
-        self.encoder = LiquidEncoder(make_cell(cell, n_channels, units, ode_unfolds, backbone_units, mode))
-        self.head = nn.Linear(units, horizon * n_channels)
-        self.norm = InstanceNorm(unbiased=False, enabled=norm)
-
-    def forward(self, x: torch.Tensor, position: torch.Tensor | None = None) -> torch.Tensor:
-        check_input("x", x, ("batch", "time", ("channels", self.n_channels, "n_channels")), self.head.weight)
-        x, stats = self.norm.normalize(x)
-        out = self.head(self.encoder(x)).view(-1, self.horizon, self.n_channels)
-        return self.norm.denormalize(out, stats)
+        return getattr(liquid, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

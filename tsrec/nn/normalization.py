@@ -43,7 +43,21 @@ class InstanceNorm(nn.Module):
         self.enabled = enabled
 
     def normalize(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None]:
-        """Return the normalised ``x`` (batch, time, channels) and the (mean, std) to undo it."""
+        """Return the normalised ``x`` (batch, time, channels) and the (mean, std) to undo it.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Windows, (batch, time, channels); statistics are taken over time.
+
+        Returns
+        -------
+        x_normalized : torch.Tensor
+            ``(x - mean) / std``, the shape of ``x``; ``x`` itself when not ``enabled``.
+        stats : tuple of torch.Tensor or None
+            ``(mean, std)``, each (batch, 1, channels), for :meth:`denormalize`; None when not
+            ``enabled``.
+        """
         check_input("x", x, ("batch", "time", "channels"))
         if not self.enabled:
             return x, None
@@ -63,7 +77,20 @@ class InstanceNorm(nn.Module):
         return centered / std, (mean, std)
 
     def denormalize(self, y: torch.Tensor, stats: tuple[torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
-        """Map a normalised output (batch, horizon, channels) back to the input scale."""
+        """Map a normalised output (batch, horizon, channels) back to the input scale.
+
+        Parameters
+        ----------
+        y : torch.Tensor
+            A normalised output, (batch, horizon, channels).
+        stats : tuple of torch.Tensor or None
+            The ``(mean, std)`` that :meth:`normalize` returned; None returns ``y`` unchanged.
+
+        Returns
+        -------
+        torch.Tensor
+            ``y * std + mean``.
+        """
         if stats is None:
             return y
         mean, std = stats

@@ -83,7 +83,18 @@ class MambaBlock(nn.Module):
         self.D = nn.Parameter(torch.ones(d_inner))
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        """(batch, length, d_model) -> the same shape."""
+        """(batch, length, d_model) -> the same shape.
+
+        Parameters
+        ----------
+        h : torch.Tensor
+            Input sequence, (batch, length, d_model).
+
+        Returns
+        -------
+        torch.Tensor
+            The block's output, (batch, length, d_model).
+        """
         check_input("h", h, ("batch", "length", ("d_model", self.in_proj.in_features, "d_model")), self.in_proj.weight)
         length = h.shape[1]
         x, z = self.in_proj(h).chunk(2, dim=-1)
@@ -206,6 +217,19 @@ class SMambaTokens(nn.Module):
         self.final_norm = nn.LayerNorm(d_model)
 
     def forward(self, series: torch.Tensor) -> torch.Tensor:
+        """Embed each series of ``series`` (batch, length, n_series) as a token and encode the tokens.
+
+        Parameters
+        ----------
+        series : torch.Tensor
+            The series, (batch, length, n_series); any number of series.
+
+        Returns
+        -------
+        torch.Tensor
+            The final-normed tokens (batch, n_series, d_model), or their mean (batch, d_model)
+            with ``pool``.
+        """
         embed = self.embed[0]
         check_input("series", series, ("batch", ("length", embed.in_features, "length"), "series"), embed.weight)
         tokens = self.embed(series.transpose(1, 2))  # (batch, series, d_model)
@@ -256,7 +280,21 @@ class SMamba(nn.Module):
         self.project = nn.Linear(d_model, horizon)
 
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
-        """Forecast from ``x`` (batch, lookback, n_channels) and, when built with time features, ``x_mark``."""
+        """Forecast from ``x`` (batch, lookback, n_channels) and, when built with time features, ``x_mark``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            The lookback window, (batch, lookback, n_channels).
+        x_mark : torch.Tensor or None, default=None
+            Calendar features (batch, lookback, n_time_features): required when the network was
+            built with ``n_time_features > 0``, refused when with 0.
+
+        Returns
+        -------
+        torch.Tensor
+            The forecast, (batch, horizon, n_channels).
+        """
         embed = self.encoder.embed[0]
         dims = ("batch", ("lookback", embed.in_features, "lookback"), ("channels", self.n_channels, "n_channels"))
         check_marks(x_mark, check_input("x", x, dims, embed.weight), embed.in_features, self.n_time_features)

@@ -195,7 +195,20 @@ class SpaceTimeEncoder(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(batch, time, in_features, or 1 without) -> (batch, time, width), or (batch, width) pooled."""
+        """(batch, time, in_features, or 1 without) -> (batch, time, width), or (batch, width) pooled.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Inputs, (batch, time, in_features); (batch, time, 1) when built with
+            ``in_features=None``.
+
+        Returns
+        -------
+        torch.Tensor
+            The last block's output, (batch, time, width), or with ``pool`` its layer-normalised
+            time mean, (batch, width).
+        """
         first = self.blocks[0].mlp[1] if self.embed is None else self.embed
         n_in = 1 if self.embed is None else self.embed.in_features
         check_input("x", x, ("batch", "time", ("features", n_in, "in_features")), first.weight)
@@ -257,7 +270,21 @@ class SpaceTime(nn.Module):
         return out.reshape(batch, -1, out.shape[1]).transpose(1, 2)
 
     def forward(self, x: torch.Tensor, steps: int | None = None) -> torch.Tensor:
-        """Forecast ``steps`` (default ``horizon``) steps; the closed loop rolls on for any number."""
+        """Forecast ``steps`` (default ``horizon``) steps; the closed loop rolls on for any number.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            The lookback window, (batch, time, channels); each channel is forecast as a
+            separate univariate series.
+        steps : int or None, default=None
+            Steps to forecast, >= 1; None forecasts ``horizon``.
+
+        Returns
+        -------
+        torch.Tensor
+            The forecast, (batch, steps, channels).
+        """
         steps = check_steps(steps, self.horizon)
         z, mean = self._encode(x)
         return self._forecast(z, mean, steps, x.shape[0])
@@ -267,7 +294,20 @@ class SpaceTime(nn.Module):
         return self._to_channels(out[..., 0], batch)
 
     def loss_terms(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """RMSE of (closed-loop forecast, open-loop next step over the lag, decoder next input)."""
+        """RMSE of (closed-loop forecast, open-loop next step over the lag, decoder next input).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            The lookback window, (batch, time, channels).
+        y : torch.Tensor
+            The true next ``horizon`` steps, (batch, horizon, channels).
+
+        Returns
+        -------
+        torch.Tensor
+            The three RMSEs, shape (3,); the last is 0 when the lag is too short for it.
+        """
         z, mean = self._encode(x)
         check_input("y", y, (("batch", x.shape[0]), ("horizon", self.horizon, "horizon"), ("channels", x.shape[2])))
         forecast = self._forecast(z, mean, self.horizon, x.shape[0])

@@ -72,11 +72,14 @@ def cfc_scan(
         ``(batch, U)`` initial state.
     W_h : torch.Tensor
         ``(U, Z)`` state part of the backbone weights.
-    W1, W2, Wt : torch.Tensor
-        ``(Z, U)`` head weights (``Wt``: the time gate's ``W_a + W_b``).
-    b1, b2, bt : torch.Tensor
-        ``(U,)`` head biases.
-    backend : {"auto", "torch", "triton", "naive"}
+    W1, b1 : torch.Tensor
+        ``(Z, U)`` weight and ``(U,)`` bias of the first head.
+    W2, b2 : torch.Tensor
+        ``(Z, U)`` weight and ``(U,)`` bias of the second head.
+    Wt, bt : torch.Tensor
+        ``(Z, U)`` weight and ``(U,)`` bias of the time gate at unit steps (``W_a + W_b``,
+        ``b_a + b_b``).
+    backend : {"auto", "torch", "triton", "naive"}, default="auto"
         ``"triton"``: the fused GPU kernels (``U <= 64``, ``Z <= 256``); ``"auto"`` picks them for
         CUDA tensors when triton is installed and the sizes fit.
 

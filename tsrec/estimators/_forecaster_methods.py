@@ -1,0 +1,153 @@
+"""Public methods of :class:`~tsrec.estimators._forecaster.DeepForecaster` that only pass through
+to sktime or to :mod:`tsrec.estimators._evaluate`, kept apart so that the base stays small:
+probabilistic forecasts (for forecasters with the ``capability:pred_int`` tag) and all-windows
+evaluation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tsrec.estimators._evaluate import forecast_windows, window_targets
+from tsrec.estimators._params import check_levels
+from tsrec.estimators._series import FhLike, SeriesLike
+
+
+class ProbabilisticForecasts:
+    """sktime's probabilistic methods with tsrec's checks of ``fh`` and of the levels; a mixin
+    placed before ``BaseForecaster``, whose methods do the work."""
+
+    def predict_interval(
+        self, fh: FhLike = None, X: SeriesLike | None = None, coverage: float | list = 0.90
+    ) -> pd.DataFrame:
+        """Prediction intervals at ``coverage``; see sktime.
+
+        Only forecasters with the ``capability:pred_int`` tag (:class:`~tsrec.estimators.LS4Forecaster`)
+        make them; the others raise sktime's ``NotImplementedError``.
+
+        Parameters
+        ----------
+        fh : int, list, range, numpy.ndarray, pandas.Index, ForecastingHorizon or None, default=None
+            Steps to forecast, as for :meth:`predict`.
+        X : pandas.DataFrame, pandas.Series, numpy.ndarray or None, default=None
+            Exogenous data: accepted for sktime's interface and ignored (see the class notes).
+        coverage : float or list of float, default=0.90
+            Nominal coverage of each interval, strictly between 0 and 1.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Lower and upper bounds in sktime's layout (columns: variable, coverage, bound).
+        """
+        return super().predict_interval(fh=self._probabilistic_fh(fh), X=X, coverage=check_levels("coverage", coverage))
+
+    def predict_quantiles(
+        self, fh: FhLike = None, X: SeriesLike | None = None, alpha: float | list | None = None
+    ) -> pd.DataFrame:
+        """Quantile forecasts at ``alpha``; see sktime.
+
+        Only forecasters with the ``capability:pred_int`` tag make them (see :meth:`predict_interval`).
+
+        Parameters
+        ----------
+        fh : int, list, range, numpy.ndarray, pandas.Index, ForecastingHorizon or None, default=None
+            Steps to forecast, as for :meth:`predict`.
+        X : pandas.DataFrame, pandas.Series, numpy.ndarray or None, default=None
+            Exogenous data: accepted for sktime's interface and ignored (see the class notes).
+        alpha : float, list of float or None, default=None
+            Quantile levels strictly between 0 and 1; None is sktime's default, [0.05, 0.95].
+
+        Returns
+        -------
+        pandas.DataFrame
+            The quantiles in sktime's layout (columns: variable, level).
+        """
+        return super().predict_quantiles(fh=self._probabilistic_fh(fh), X=X, alpha=check_levels("alpha", alpha))
+
+    def predict_var(self, fh: FhLike = None, X: SeriesLike | None = None, cov: bool = False) -> pd.DataFrame:
+        """Variance forecasts; see sktime.
+
+        Only forecasters with the ``capability:pred_int`` tag make them (see :meth:`predict_interval`).
+
+        Parameters
+        ----------
+        fh : int, list, range, numpy.ndarray, pandas.Index, ForecastingHorizon or None, default=None
+            Steps to forecast, as for :meth:`predict`.
+        X : pandas.DataFrame, pandas.Series, numpy.ndarray or None, default=None
+            Exogenous data: accepted for sktime's interface and ignored (see the class notes).
+        cov : bool, default=False
+            Return covariances across time steps instead of marginal variances (sktime's meaning).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The variance forecasts in sktime's layout.
+        """
+        return super().predict_var(fh=self._probabilistic_fh(fh), X=X, cov=cov)
+
+    def predict_proba(self, fh: FhLike = None, X: SeriesLike | None = None, marginal: bool = True) -> object:
+        """Distribution forecasts (an sktime distribution); see sktime.
+
+        Only forecasters with the ``capability:pred_int`` tag make them (see :meth:`predict_interval`).
+
+        Parameters
+        ----------
+        fh : int, list, range, numpy.ndarray, pandas.Index, ForecastingHorizon or None, default=None
+            Steps to forecast, as for :meth:`predict`.
+        X : pandas.DataFrame, pandas.Series, numpy.ndarray or None, default=None
+            Exogenous data: accepted for sktime's interface and ignored (see the class notes).
+        marginal : bool, default=True
+            Return the marginal distribution at each time step (sktime's meaning).
+
+        Returns
+        -------
+        object
+            An sktime/skpro distribution object.
+        """
+        return super().predict_proba(fh=self._probabilistic_fh(fh), X=X, marginal=marginal)
+
+    def _probabilistic_fh(self, fh: object) -> object:
+        return self._checked_fh(fh) if self.get_tag("capability:pred_int") else fh
+
+
+class WindowForecasts:
+    """Forecasts of every complete window of a series, for evaluation (the benchmark protocol)."""
+
+    def forecast_windows(self, y: SeriesLike, batch_size: int = 1024) -> np.ndarray:
+        """Forecast every complete window of ``y`` in one pass, for evaluation.
+
+        Window ``i`` reads rows ``i .. i + lookback - 1`` of each series and forecasts the next
+        ``horizon`` rows; every window whose targets lie inside ``y`` is used (nothing is
+        dropped). Returns an array (n_windows, horizon, variates); for a panel the windows of
+        the series follow each other in order.
+
+        Parameters
+        ----------
+        y : pandas.Series, pandas.DataFrame or numpy.ndarray
+            Series of the fitted variates (or a panel of them) to cut into windows.
+        batch_size : int, default=1024
+            Windows forecast per network call (memory, not results).
+
+        Returns
+        -------
+        numpy.ndarray
+            The forecasts, (n_windows, horizon, variates), on the data scale.
+        """
+        self.check_is_fitted()
+        return forecast_windows(self, y, batch_size)
+
+    def window_targets(self, y: SeriesLike) -> np.ndarray:
+        """The true values matching :meth:`forecast_windows`, shape (n_windows, horizon, variates).
+
+        Parameters
+        ----------
+        y : pandas.Series, pandas.DataFrame or numpy.ndarray
+            The same series as given to :meth:`forecast_windows`.
+
+        Returns
+        -------
+        numpy.ndarray
+            The targets of every complete window, (n_windows, horizon, variates).
+        """
+        return window_targets(self, y)
