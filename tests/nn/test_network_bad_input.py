@@ -72,6 +72,7 @@ CASES = [
     ("closed-loop-empty-lag", lambda: ClosedLoopSSM(8, 4)(x(2, 0, 8), 3), ValueError, "lag axis is empty"),
     ("closed-loop-horizon", lambda: ClosedLoopSSM(8, 4)(x(2, 5, 8), 0), ValueError, "horizon must be"),
     ("open-loop-width", lambda: ClosedLoopSSM(8, 4).open_loop(x(2, 5, 6)), ValueError, "u must have shape"),
+    ("final-state-width", lambda: ClosedLoopSSM(8, 4).final_state(x(2, 5, 6)), ValueError, "u must have shape"),
     ("companion-width", lambda: CompanionSSM(8, 4, 4)(x(2, 5, 6)), ValueError,
      r"u must have shape \(batch, time, 8\).*got \(2, 5, 6\)"),
     ("companion-int", lambda: CompanionSSM(8, 4, 4)(torch.ones(2, 5, 8, dtype=torch.long)), TypeError,

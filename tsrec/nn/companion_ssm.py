@@ -185,6 +185,7 @@ class ClosedLoopSSM(nn.Module):
         torch.Tensor
             The state, ``(batch, width, state_dim)``.
         """
+        self._check(u)  # public: forward checks again, at the cost of a shape read
         a, b, _, _ = self.abck()
         basis = krylov(companion_matrix(a), b, u.shape[1]).flip(-1)  # [w, :, j] = A^{lag-1-j} b
         return torch.einsum("btw,wdt->bwd", u, basis.to(u.dtype))
