@@ -211,3 +211,59 @@ def test_unrounded_score_takes_the_first_epoch_that_rounds_to_the_score():
     assert unrounded_score(float(np.float32(0.25)), history) == 0.25 + 1e-12  # the checkpoint's epoch
     assert unrounded_score(0.3, history) == 0.3  # rounds to no epoch: unchanged
     assert np.isnan(unrounded_score(float("nan"), history))
+
+
+class BatchLosses(Callback):
+    """Each epoch's loss, recomputed here from every training minibatch before the step that takes it
+    (a reference for ``history_["train_loss"]``: the windows' mean of the loss minimised)."""
+
+    def __init__(self) -> None:
+        self.epochs: list[list[tuple[float, int]]] = []
+        self.logged = None
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        self.epochs.append([])
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        # on one CPU tsrec hands Lightning groups of minibatches (a list); the test then keeps the
+        # weights still (a tiny lr), so that every minibatch of a group meets the weights seen here
+        with torch.no_grad():
+            for minibatch in batch if pl_module.grouping else [batch]:
+                loss, count = pl_module.loss_fn(pl_module.network, minibatch)
+                self.epochs[-1].append((float(loss), count))
+
+    def on_train_end(self, trainer, pl_module):
+        self.logged = float(trainer.callback_metrics["train_loss"])
+
+
+@pytest.mark.parametrize(("lr", "extra"), [(1e-12, {}), (1e-2, {"gradient_clip_val": 1e9})],
+                         ids=["grouped-minibatches", "lightning-automatic-loop"])
+def test_history_holds_each_epochs_training_loss_as_the_mean_over_its_windows(lr, extra):
+    reference = BatchLosses()
+    # 3 epochs of 2 batches of 16 windows (a last partial batch is dropped)
+    est = CycleNetForecaster(lookback=24, horizon=6, cycle_length=10, max_epochs=3, val_size=0.2, batch_size=16, lr=lr,
+                             random_state=0, trainer_kwargs={"callbacks": [reference], **extra}).fit(_series(80))
+    history = est.history_
+    assert len(history["train_loss"]) == len(history["val_loss"]) == history["epochs"] == 3
+    assert [[n for _, n in epoch] for epoch in reference.epochs] == [[16, 16]] * 3
+    expected = [sum(loss * n for loss, n in epoch) / sum(n for _, n in epoch) for epoch in reference.epochs]
+    np.testing.assert_allclose(history["train_loss"], expected, rtol=1e-6)
+    if lr > 1e-6:
+        assert history["train_loss"][-1] < history["train_loss"][0]  # it learns
+    # also logged, for loggers and callbacks (the progress bar shows it with verbose=True)
+    assert reference.logged == pytest.approx(history["train_loss"][-1], rel=1e-6)
+
+
+def test_the_training_loss_weights_a_short_last_batch_by_its_windows():
+    # classifiers keep a last partial batch: 10 samples in batches of 4, 4 and 2
+    reference = BatchLosses()
+    X = np.random.default_rng(0).normal(size=(10, 1, 12))
+    y = np.array([0, 1] * 5)
+    clf = PGNClassifier(max_epochs=2, batch_size=4, lr=1e-12, dropout=0.0, random_state=0,
+                        trainer_kwargs={"callbacks": [reference]}).fit(X, y)
+    assert sorted(n for _, n in reference.epochs[0]) == [2, 4, 4]
+    expected = [sum(loss * n for loss, n in epoch) / sum(n for _, n in epoch) for epoch in reference.epochs]
+    batch_means = [np.mean([loss for loss, _ in epoch]) for epoch in reference.epochs]
+    np.testing.assert_allclose(clf.history_["train_loss"], expected, rtol=1e-6)
+    assert not np.allclose(expected, batch_means, rtol=1e-6)  # the weighting shows
+    assert clf.history_["val_loss"] == [] and clf.history_["best_val_loss"] is None

@@ -238,7 +238,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         y_encoded = self._encode_labels(y, len(X))
         network, result = self._train_network(X, y_encoded, training_config(self))
         self.network_ = network
-        self.history_ = {"epochs": result.epochs, "val_loss": result.val_losses, "best_val_loss": result.best_val_loss}
+        self.history_ = result.as_history()
         return self
 
     @torch.inference_mode(False)  # a fit called inside inference mode must still build tensors autograd takes

@@ -100,7 +100,9 @@ class TrainingModule(pl.LightningModule):
         self.penalty = penalty
         # a plain dict: nn.Module.__setattr__ is slow enough to show in per-batch profiles
         self._val = {"sum": 0.0, "count": 0}
+        self._train: dict = {"sum": None, "count": 0}
         self.history: list[float] = []
+        self.train_history: list[float] = []
         self.automatic_optimization = any(key in config.trainer_kwargs for key in _AUTOMATIC_ONLY)
         # (minibatches per Lightning step, minibatches per epoch) while train() groups them
         self.grouping: tuple[int, int] | None = None
@@ -123,13 +125,24 @@ class TrainingModule(pl.LightningModule):
         return None
 
     def _minibatch_loss(self, batch, index: int, n_batches: int) -> torch.Tensor:
-        loss, _ = self.loss_fn(self.network, batch)
+        loss, count = self.loss_fn(self.network, batch)
         if self.penalty is not None:
             progress = self.current_epoch + (index + 1) / max(n_batches, 1)
             loss = loss + self.penalty(self.network, progress)
+        # summed on the device, read once an epoch: a float() per batch would make a GPU wait
+        item = loss.detach().double() * count
+        self._train["sum"] = item if self._train["sum"] is None else self._train["sum"] + item
+        self._train["count"] += count
         return loss
 
     def on_train_epoch_end(self) -> None:
+        # the epoch's training loss: the mean over its windows (samples) of the loss minimised,
+        # penalty included, over every process
+        summed = 0.0 if self._train["sum"] is None else float(self._train["sum"])
+        total, count = self._summed_over_processes(summed, self._train["count"])
+        self._train.update(sum=None, count=0)
+        self.train_history.append(total / max(count, 1))
+        self.log("train_loss", self.train_history[-1], prog_bar=self.config.verbose)
         # with manual optimisation Lightning leaves the (per-epoch) scheduler to the module
         scheduler = None if self.automatic_optimization else self.lr_schedulers()
         if scheduler is not None:
@@ -204,12 +217,20 @@ def extra_callbacks(callbacks: Iterable) -> Iterator[None]:
 
 @dataclass
 class TrainingResult:
-    """What a fit reports: epochs run, validation losses, best validation loss, seconds."""
+    """What a fit reports: epochs run, training and validation losses per epoch, best validation
+    loss, seconds."""
 
     epochs: int
+    train_losses: list[float]
     val_losses: list[float]
     best_val_loss: float | None
     seconds: float
+
+    def as_history(self) -> dict:
+        """The estimators' ``history_``: ``epochs``, ``train_loss`` and ``val_loss`` (one value per
+        epoch; no ``val_loss`` without a validation split) and ``best_val_loss`` (None without one)."""
+        return {"epochs": self.epochs, "train_loss": self.train_losses, "val_loss": self.val_losses,
+                "best_val_loss": self.best_val_loss}
 
 
 class RankShare:
@@ -340,7 +361,7 @@ def train(
         best = restore_best(module, callbacks, trainer)
     module.network.cpu().eval()
     seconds = time.perf_counter() - start
-    result = TrainingResult(trainer.current_epoch, list(module.history), best, seconds)
+    result = TrainingResult(trainer.current_epoch, list(module.train_history), list(module.history), best, seconds)
     if config.verbose and trainer.is_global_zero:
         best_text = "n/a" if best is None else f"{best:.4g}"
         print(f"trained {result.epochs} epochs in {seconds:.1f}s, best val_loss {best_text}")

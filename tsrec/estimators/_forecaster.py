@@ -297,7 +297,7 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
             with _engine.divergence_as_error(network, config.lr):
                 result = _engine.train(module, train_loader, val_loader)
         self.network_ = module.network
-        self.history_ = {"epochs": result.epochs, "val_loss": result.val_losses, "best_val_loss": result.best_val_loss}
+        self.history_ = result.as_history()
 
     def _restore(self, state: dict, parts: list) -> DeepForecaster:
         self.network_meta_ = state["network_meta"]
