@@ -48,3 +48,14 @@ def test_demo_numbers_out_of_range_are_one_line_and_exit_2(tmp_path, capsys, opt
     err = capsys.readouterr().err
     assert err == f"tsrec demo: error: {message}\n"
     assert not (tmp_path / "out").exists()
+
+
+def test_python_dash_m_tsrec_is_the_command():
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "tsrec", "list"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "CycleNetForecaster" in run.stdout and "PGNClassifier" in run.stdout
+    bad = subprocess.run([sys.executable, "-m", "tsrec", "forecast"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "usage: tsrec forecast" in bad.stderr
