@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import optuna
 import pytest
 
@@ -101,3 +103,35 @@ def test_a_step_limit_that_stops_before_validation_is_named(series):
     with pytest.warns(RuntimeWarning), pytest.raises(RuntimeError, match="no trial completed") as info:
         tune(est, series, n_trials=1, space=lr_of(set(), 0.0))
     assert "trainer_kwargs ['check_val_every_n_epoch'] ended it before any validation" in str(info.value)
+
+
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_optuna_logs_nothing_of_the_nan_that_fails_a_trial_the_warning_says_why(series):
+    # Optuna logged "because of the following error: The value nan is not acceptable" and
+    # "failed with value nan" for a trial tsrec failed: two lines that named no cause
+    records = Records()
+    optuna_logger = logging.getLogger("optuna")
+    optuna_logger.addHandler(records)
+    try:
+        with pytest.warns(RuntimeWarning, match=r"trial 1 failed.*lr"):
+            tune(arnet(), series, n_trials=3, space=lr_of({1}, -1.0), random_state=0)
+
+        # a trial whose objective raises is Optuna's to report: its lines stay
+        def raising(trial):
+            raise ValueError("a broken space")
+
+        with pytest.raises(ValueError, match="a broken space"):
+            tune(arnet(), series, n_trials=1, space=raising, random_state=0)
+    finally:
+        optuna_logger.removeHandler(records)
+    assert not any("nan" in message for message in records.messages), records.messages
+    assert any(message.startswith("Trial 0 failed") and "a broken space" in message for message in records.messages)
+    assert not logging.getLogger("optuna.study._optimize").filters  # the filter is gone after tune

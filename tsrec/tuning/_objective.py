@@ -6,9 +6,11 @@ It keeps the best trial of the call itself (with its fitted estimator), because 
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import lightning.pytorch as pl
@@ -53,6 +55,22 @@ def no_validation_reason(estimator: object) -> str:
 def clone_estimator(estimator: Any) -> Any:
     """An unfitted copy with the same parameters; an sktime estimator's copy keeps its config too."""
     return estimator.clone() if callable(getattr(estimator, "clone", None)) else clone(estimator)
+
+
+#: the Optuna logger that reports each failed trial (in two lines)
+_OPTUNA_TRIAL_LOG = "optuna.study._optimize"
+
+
+class _DropOwnFailures(logging.Filter):
+    """Drop Optuna's log lines about the trials numbered in ``numbers``."""
+
+    def __init__(self, numbers: set[int]) -> None:
+        super().__init__()
+        self.numbers = numbers
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(message.startswith(f"Trial {number} failed") for number in self.numbers)
 
 
 class TuningSetupError(ValueError):
@@ -229,6 +247,7 @@ class Objective:
         self.valid = set(estimator.get_params(deep=True))
         self.best: dict[str, Any] = {"value": math.inf, "number": None}
         self.first_failure: tuple[str, BaseException | None] | None = None
+        self.failed: set[int] = set()  # the trials this objective failed (returned NaN for)
 
     def __call__(self, trial: optuna.Trial) -> float:
         params = check_sampled(self.space(trial), self.valid, type(self.estimator).__name__)
@@ -256,7 +275,25 @@ class Objective:
 
     def _fail(self, trial: optuna.Trial, reason: str, error: BaseException | None) -> float:
         trial.set_user_attr("error", reason)
+        self.failed.add(trial.number)
         if self.first_failure is None:
             self.first_failure = (f"trial {trial.number}: {reason}", error)
         warn_user(f"trial {trial.number} failed: {reason}; the search goes on", RuntimeWarning)
         return math.nan  # Optuna stores a NaN result as a FAIL trial and goes on
+
+    @contextlib.contextmanager
+    def own_failures_unlogged(self) -> Iterator[None]:
+        """Drop Optuna's log lines about the trials this objective failed while the block runs.
+
+        For the NaN that fails a trial Optuna logs "... because of the following error: The value
+        nan is not acceptable" and "... failed with value nan", which name no cause; the
+        RuntimeWarning of :meth:`_fail` does. Other trials' lines (a trial whose objective raised,
+        say) are kept.
+        """
+        log_filter = _DropOwnFailures(self.failed)
+        logger = logging.getLogger(_OPTUNA_TRIAL_LOG)
+        logger.addFilter(log_filter)
+        try:
+            yield
+        finally:
+            logger.removeFilter(log_filter)

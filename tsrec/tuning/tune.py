@@ -185,7 +185,7 @@ def tune(
     check_val_size(estimator)
     objective = Objective(estimator, data, space, fit_params or {})
     verbose = bool(estimator.get_params().get("verbose", False))
-    with contextlib.nullcontext() if verbose else _optuna_quiet():
+    with contextlib.nullcontext() if verbose else _optuna_quiet(), objective.own_failures_unlogged():
         study = make_study(study, sampler, pruner, random_state)
         first = len(study.trials)
         study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(), gc_after_trial=False)
