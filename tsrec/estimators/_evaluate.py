@@ -10,7 +10,7 @@ import torch
 from tsrec._checks import check_int
 from tsrec.estimators._engine import network_dtype
 from tsrec.estimators._horizon import aligned_fh, steps_per_series
-from tsrec.estimators._newdata import check_forecast, check_scaled, series_name
+from tsrec.estimators._newdata import check_forecast, check_scaled, overflow_as_input_error, series_name
 from tsrec.estimators._series import as_flat, check_raw_y, from_flat, join_panel, split_panel
 from tsrec.estimators._steps import check_array_context, context_steps
 from tsrec.estimators._timeindex import in_zone, positions
@@ -75,7 +75,7 @@ def forecast_windows(est, y, batch_size: int = 1024) -> np.ndarray:
         # the fitted zone's wall-clock time, as predict(y=...) reads it: a context in UTC names the same instants
         position = torch.as_tensor(positions(in_zone(df.index, est._fitted_zone()), step))
         inputs = values[: len(df) - horizon].unfold(0, lookback, 1)  # (n, channels, lookback)
-        with torch.no_grad():
+        with torch.no_grad(), overflow_as_input_error():
             for begin in range(0, len(inputs), batch_size):
                 x = inputs[begin : begin + batch_size].transpose(1, 2)
                 pos = position[begin : begin + len(x)]

@@ -357,10 +357,11 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
         """Forecast each series' ``steps`` after its end (at its step of ``freqs``; by default the
         learned steps of the stored series), rolling past the horizon."""
         x, position, freqs = self._contexts(parts, offsets, freqs)
-        with torch.no_grad():
+        keys = [key for key, _ in parts]
+        with torch.no_grad(), _newdata.overflow_as_input_error():
             # float64 before unscaling: a float32 forecast of a series near 1e9 loses its digits
             path = self._forecast_path(x, position, int(max(s.max() for s in steps))).cpu().double().numpy()
-        _newdata.check_forecast(path, [key for key, _ in parts])
+        _newdata.check_forecast(path, keys, self._horizon_length())
         return forecast_frames(self.scaler_, path, steps, parts, freqs)
 
     def _contexts(self, parts: list, offsets: list[int], freqs: list | None = None

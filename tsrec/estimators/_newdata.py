@@ -7,13 +7,16 @@ in the range the network computes in. Each check raises before anything in the e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import Tick
 
+from tsrec._warn import warn_user
+from tsrec.estimators._engine import KERNEL_NON_FINITE
 from tsrec.estimators._series import run_keys, run_starts, split_panel
 from tsrec.estimators._timeindex import (
     future_index,
@@ -304,16 +307,71 @@ def check_scaled(scaled: np.ndarray, what: str, keys: Sequence | None = None) ->
     )
 
 
-def check_forecast(values: np.ndarray, keys: Sequence | None = None) -> None:
+#: how far (in training standard deviations) forecasts past the horizon may grow beyond those within it
+ROLLOUT_GROWTH = 1e3
+
+
+def check_forecast(values: np.ndarray, keys: Sequence | None = None, horizon: int | None = None) -> None:
     """A forecast from finite inputs can still overflow inside the network; never return NaN/inf.
-    ``keys`` as in :func:`check_scaled`."""
-    rows_ok = np.isfinite(values).all(tuple(range(1, values.ndim)))
-    if not rows_ok.all():
+
+    ``values`` are scaled forecasts (rows, steps, channels); ``keys`` as in :func:`check_scaled`.
+    With ``horizon``, steps past it come from the model rolling its own forecasts on: when only
+    those overflow, or grow :data:`ROLLOUT_GROWTH` times further from the training mean than any
+    value within the horizon, the roll-out is unstable, and the error (or a warning) says how
+    many steps are sound.
+    """
+    finite = np.isfinite(values).all(axis=2)  # (rows, steps)
+    rows_ok = finite.all(axis=1)
+    sound, rows_sound = _sound_steps(values, finite, horizon)
+    if rows_ok.all():
+        if sound is not None:
+            warn_user(
+                f"the forecast{_failing_series(rows_sound, keys)} grows past the horizon: from step {sound + 1} on it "
+                f"lies over {ROLLOUT_GROWTH:g} times further from the training mean than within the horizon "
+                f"({horizon} steps), so the model's roll-out is unstable there; trust at most {sound} steps",
+                RuntimeWarning,
+            )
+        return
+    if sound is not None:
         raise InputError(
-            f"the forecast{_failing_series(rows_ok, keys)} is not finite: the network overflowed on this context, "
-            "whose values are likely far outside the range the model was trained on; forecast from data on the "
-            "training scale or refit on it"
+            f"the forecast{_failing_series(rows_ok, keys)} overflows past the horizon ({horizon} steps), where the "
+            f"model rolls its own forecasts on: they grow without bound from step {sound + 1}; forecast at most "
+            f"{sound} steps"
         )
+    raise InputError(f"the forecast{_failing_series(rows_ok, keys)} is not finite: {OVERFLOW}")
+
+
+#: why a forecast from finite, on-scale inputs overflows, and what to do
+OVERFLOW = ("the network overflowed on this context, whose values are likely far outside the range the model was "
+            "trained on; forecast from data on the training scale or refit on it")
+
+
+def _sound_steps(values: np.ndarray, finite: np.ndarray, horizon: int | None) -> tuple[int | None, np.ndarray]:
+    """The steps before a roll-out past ``horizon`` overflows or grows (None if it does neither, or
+    the horizon itself is unsound), and which rows stay sound."""
+    if horizon is None or values.shape[1] <= horizon or not finite[:, :horizon].all():
+        return None, finite.all(axis=1)
+    size = np.abs(np.where(np.isfinite(values), values, np.inf)).max(axis=2)  # (rows, steps); inf where not finite
+    within = max(float(size[:, :horizon].max(initial=0.0)), 1.0)
+    unsound = size[:, horizon:] > ROLLOUT_GROWTH * within
+    if not unsound.any():
+        return None, finite.all(axis=1)
+    return horizon + int(np.argmax(unsound.any(axis=0))), ~unsound.any(axis=1)
+
+
+@contextlib.contextmanager
+def overflow_as_input_error() -> Iterator[None]:
+    """A kernel that refuses NaN or inf inside a forecast (whose inputs :func:`check_scaled` found
+    finite and in range) met the network overflowing: the InputError of :func:`check_forecast`."""
+    try:
+        yield
+    except ValueError as err:
+        if KERNEL_NON_FINITE not in str(err):
+            raise
+        raise InputError(
+            f"the forecast is not finite: {OVERFLOW}, or forecast fewer steps past the horizon (where the model "
+            "rolls its own forecasts on)"
+        ) from err
 
 
 def _failing_series(rows_ok: np.ndarray, keys: Sequence | None) -> str:
