@@ -7,7 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from tsrec._checks import FlagError, check_flag
+from tsrec._checks import check_flag
+from tsrec.errors import FlagError, TsrecError
 from tsrec.estimators import LTCForecaster
 from tsrec.nn import SMambaTokens
 
@@ -24,6 +25,7 @@ def test_anything_else_is_refused_as_both_type_and_value_error(value) -> None:
         check_flag("norm", value)
     # the estimators raised TypeError and the networks ValueError before they shared this check
     assert isinstance(info.value, TypeError) and isinstance(info.value, ValueError)
+    assert isinstance(info.value, TsrecError)
 
 
 def test_estimators_and_networks_refuse_a_string_flag_alike() -> None:

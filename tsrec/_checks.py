@@ -2,13 +2,15 @@
 
 Each failure is a ValueError naming the argument; NumPy integers and floats pass (values from a
 parameter grid are NumPy scalars), bools do not (True is no count). A flag that is not a bool
-raises :class:`FlagError`, both a TypeError and a ValueError.
+raises :class:`tsrec.errors.FlagError`, both a TypeError and a ValueError.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+
+from tsrec.errors import FlagError
 
 
 def check_int(name: str, value: object, minimum: int | None = 1, allow_none: bool = False,
@@ -37,11 +39,6 @@ def check_dropout(value: object, name: str = "dropout") -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
         raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
     return float(value)
-
-
-class FlagError(TypeError, ValueError):
-    """A flag that is not True or False: a TypeError (the type is wrong) that is also a ValueError,
-    as scikit-learn's ``InvalidParameterError`` is, so a caller catching either sees it."""
 
 
 def check_flag(name: str, value: object) -> bool:

@@ -95,3 +95,32 @@ class InputFileNotFoundError(InputError, FileNotFoundError):
     >>> issubclass(InputFileNotFoundError, ValueError), issubclass(InputFileNotFoundError, FileNotFoundError)
     (True, True)
     """
+
+
+class FlagError(TsrecError, TypeError, ValueError):
+    """A flag that is not True or False: a ``TypeError`` (the type is wrong) that is also a
+    ``ValueError``, as scikit-learn's ``InvalidParameterError`` is, so a caller catching either sees it.
+
+    Examples
+    --------
+    >>> from tsrec.nn import SMambaTokens
+    >>> try:
+    ...     SMambaTokens(6, pool="mean")
+    ... except FlagError as err:
+    ...     print(err)
+    pool must be True or False, got 'mean'
+    >>> issubclass(FlagError, TypeError), issubclass(FlagError, ValueError)
+    (True, True)
+    """
+
+
+class TuningSetupError(TsrecError, ValueError):
+    """A mistake in how a search is set up that every trial would repeat (raised by
+    :func:`tsrec.tuning.tune`, e.g. the processes of a multi-device trial sampled different
+    parameters): it stops the search instead of failing each trial.
+
+    Examples
+    --------
+    >>> issubclass(TuningSetupError, ValueError)
+    True
+    """

@@ -1,5 +1,6 @@
 """tsrec's exceptions, importable from the estimators package too (they live in :mod:`tsrec.errors`)."""
 
-from tsrec.errors import InputError, InputFileNotFoundError, InSampleError, LoadError, TsrecError
+from tsrec.errors import (FlagError, InputError, InputFileNotFoundError, InSampleError, LoadError, TsrecError,
+                          TuningSetupError)
 
-__all__ = ["InSampleError", "InputError", "InputFileNotFoundError", "LoadError", "TsrecError"]
+__all__ = ["FlagError", "InSampleError", "InputError", "InputFileNotFoundError", "LoadError", "TsrecError", "TuningSetupError"]

@@ -20,6 +20,7 @@ from sklearn.base import clone
 
 from tsrec._warn import warn_user
 from tsrec.estimators._engine import extra_callbacks
+from tsrec.errors import TuningSetupError
 from tsrec.tuning._checks import check_sampled, check_val_size
 
 # optuna-integration 5.x imports ``lightning.pytorch`` (the package tsrec's engine trains with),
@@ -71,10 +72,6 @@ class _DropOwnFailures(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         return not any(message.startswith(f"Trial {number} failed") for number in self.numbers)
-
-
-class TuningSetupError(ValueError):
-    """A mistake in how the search is set up that every trial would repeat: it stops the search."""
 
 
 class PruningCallback(PyTorchLightningPruningCallback):
