@@ -25,7 +25,7 @@ from tsrec.estimators._forecaster_methods import ProbabilisticForecasts, WindowF
 from tsrec.estimators._params import check_val_size, data_dtype, training_config, warn_no_validation
 from tsrec.estimators._series import (
     FLAT_MTYPES, FhLike, SeriesLike, as_flat, check_raw_y, forecast_frames, join_panel, scaled_contexts, scaled_rows,
-    split_panel, time_level,
+    split_panel, time_level, warn_mixed_scales,
 )
 from tsrec.estimators._timeindex import in_zone, positions, stamp_offset_ns
 from tsrec.estimators._windows import build_windows, cut_point, window_loader
@@ -279,6 +279,7 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by check_scaler
             self.scaler_ = StandardScaler().fit(train_rows)
         _newdata.check_scaler(self.scaler_, train_rows)
+        warn_mixed_scales(train_rows, [key for key, _ in parts], cuts, self.columns_)
         steps = _steps.held_list(self, parts)
         series = [
             (values, positions(df.index, step), cut)

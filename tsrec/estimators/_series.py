@@ -8,6 +8,7 @@ import pandas as pd
 from sktime.datatypes import check_is_scitype, convert
 from sktime.forecasting.base import ForecastingHorizon
 
+from tsrec._warn import warn_user
 from tsrec.estimators._timeindex import check_index, future_indexes
 from tsrec.estimators.errors import InputError
 
@@ -61,6 +62,37 @@ def fitted_series_name(column: object) -> object:
     """A univariate model's forecasts' name as a Series: its variate's column, except that an
     unnamed Series' column is 0 (sktime's conversion), which names nothing."""
     return None if isinstance(column, (int, np.integer)) and column == 0 else column
+
+
+#: per-series spreads this many times apart fit one global scaler badly (the narrow series come out
+#: nearly constant, and the network's small errors on them grow by the wide series' spread)
+SCALE_SPREAD = 1e3
+
+
+def warn_mixed_scales(rows: np.ndarray, keys: list, counts: list[int], columns: list) -> None:
+    """Warn when the series of a panel (``counts`` consecutive ``rows`` each, named by ``keys``)
+    have spreads :data:`SCALE_SPREAD` or more times apart in a variate, with the fix."""
+    if len(keys) < 2:
+        return
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    n = np.asarray(counts, dtype=float)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):  # one-row series have no spread
+        mean = np.add.reduceat(rows, starts, axis=0) / n
+        spread = np.sqrt(np.maximum(np.add.reduceat(rows**2, starts, axis=0) / n - mean**2, 0.0))
+    for channel, column in enumerate(columns):
+        values = np.where(spread[:, channel] > 0, spread[:, channel], np.nan)
+        if np.isnan(values).all() or np.nanmax(values) < SCALE_SPREAD * np.nanmin(values):
+            continue
+        narrow, wide = int(np.nanargmin(values)), int(np.nanargmax(values))
+        warn_user(
+            f"the series of y differ {values[wide] / values[narrow]:.3g}-fold in spread (variate {column!r}: "
+            f"series {keys[narrow]!r} std {values[narrow]:.3g}, series {keys[wide]!r} std {values[wide]:.3g}); one "
+            "scaler for all leaves the narrow series nearly constant to the network, and its forecasts of them can "
+            "be far off: scale each series on its own first, e.g. sktime's TransformedTargetForecaster([('scale', "
+            "TabularToSeriesAdaptor(StandardScaler())), ('forecast', est)])",
+            RuntimeWarning,
+        )
+        return
 
 
 def as_flat(y: object, mtype: str) -> pd.DataFrame:
