@@ -129,8 +129,9 @@ class TrainingModule(pl.LightningModule):
         if self.penalty is not None:
             progress = self.current_epoch + (index + 1) / max(n_batches, 1)
             loss = loss + self.penalty(self.network, progress)
-        # summed on the device, read once an epoch: a float() per batch would make a GPU wait
-        item = loss.detach().double() * count
+        # summed on the device, read once an epoch: a float() per batch would make a GPU wait; in
+        # float32 at least (a half-precision sum drifts), not float64 (which MPS devices lack)
+        item = loss.detach().to(torch.promote_types(loss.dtype, torch.float32)) * count
         self._train["sum"] = item if self._train["sum"] is None else self._train["sum"] + item
         self._train["count"] += count
         return loss
