@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+import symtable
 from pathlib import Path
 
 import pytest
@@ -82,26 +83,51 @@ def test_every_block_is_run_or_listed() -> None:
     assert not set(RUN) & set(TOO_SLOW)
 
 
-def _bound(tree: ast.AST) -> set[str]:
+def _globals_read(table: symtable.SymbolTable) -> set[str]:
+    """Module-level names that ``table``'s code reads: its own free reads at module level, and the
+    global reads of every function, class, lambda and comprehension inside (whose arguments and
+    locals are theirs)."""
     names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            names.add(node.id)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
-        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            names.add(node.name)
+    for symbol in table.get_symbols():
+        top = table.get_type() == "module"
+        if symbol.is_referenced() and (symbol.is_global() or (top and not symbol.is_local())):
+            names.add(symbol.get_name())
+    for child in table.get_children():
+        names |= _globals_read(child)
     return names
 
 
+def _statement_names(statement: ast.stmt) -> tuple[set[str], set[str]]:
+    """(names one top-level statement reads from the module, names it binds there)."""
+    table = symtable.symtable(ast.unparse(statement), "<readme>", "exec")
+    bound = {symbol.get_name() for symbol in table.get_symbols()
+             if symbol.is_assigned() or symbol.is_imported() or symbol.is_namespace()}
+    # a statement may bind a name and read it after (x = 1; ... a for loop reading its target)
+    reads = {symbol.get_name() for symbol in table.get_symbols() if symbol.is_referenced() and not symbol.is_assigned()
+             and not symbol.is_imported() and not symbol.is_namespace()}
+    for child in table.get_children():
+        reads |= _globals_read(child) - bound
+    return reads, bound
+
+
 def test_blocks_use_only_names_defined_before() -> None:
-    # a reader runs the blocks top to bottom; a block may use what an earlier one defined
+    # a reader runs the blocks top to bottom, each statement in order: a statement may use what an
+    # earlier one (of its block or an earlier block) defined
     defined = set(dir(builtins))
     for key, line, source in BLOCKS:
-        tree = ast.parse(source, filename=f"README.md:{line}")
-        defined |= _bound(tree)
-        used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
-        assert used <= defined, f"README block {key} (line {line}) uses undefined names {sorted(used - defined)}"
+        for statement in ast.parse(source, filename=f"README.md:{line}").body:
+            reads, bound = _statement_names(statement)
+            missing = sorted(reads - defined)
+            where = f"README block {key} (line {line + statement.lineno - 1})"
+            assert not missing, f"{where} uses {missing} before defining them"
+            defined |= bound
+
+
+def test_the_name_check_reads_statements_in_order_and_knows_arguments() -> None:
+    # the check itself: a use before the definition fails, a function's arguments are no globals
+    assert _statement_names(ast.parse("print(est)").body[0])[0] == {"print", "est"}
+    assert _statement_names(ast.parse("def space(trial):\n    return trial.x + y").body[0]) == ({"y"}, {"space"})
+    assert _statement_names(ast.parse("z = [v for v in values]").body[0]) == ({"values"}, {"z"})
 
 
 _NAMESPACES: dict[tuple[str, str], dict] = {}

@@ -39,7 +39,7 @@ def test_cycle_length_inferred_from_frequency(freq, expected):
     assert est.network_meta_["cycle_length"] == expected
 
 
-@pytest.mark.parametrize("freq", ["YS", "7min", "5h"])  # no table entry; steps that do not divide a day
+@pytest.mark.parametrize("freq", ["YS", "7min", "5h", "24h", "1440min"])  # no entry; no step of a day
 def test_unknown_frequency_asks_for_cycle_length(freq):
     y = pd.Series(np.arange(100.0), index=pd.date_range("1900-01-01", periods=100, freq=freq))
     with pytest.raises(ValueError, match="cycle_length"):

@@ -21,8 +21,8 @@ HOURS = pd.date_range("2024-01-01", periods=400, freq="h")
 DAILY = np.sin(2 * np.pi * np.arange(424) / 24)
 
 
-def panel(big: float, small: float) -> pd.DataFrame:
-    frames = {"big": pd.DataFrame({"v": big * DAILY[:400]}, index=HOURS),
+def panel(big: float, small: float, level: float = 0.0) -> pd.DataFrame:
+    frames = {"big": pd.DataFrame({"v": level + big * DAILY[:400]}, index=HOURS),
               "small": pd.DataFrame({"v": 1 + small * DAILY[:400]}, index=HOURS)}
     return pd.concat(frames, names=["id", "time"])
 
@@ -31,10 +31,28 @@ def cyclenet(epochs: int = 1) -> CycleNetForecaster:
     return CycleNetForecaster(lookback=48, horizon=24, max_epochs=epochs, random_state=0)
 
 
-def test_series_spreads_far_apart_warn_naming_them_and_the_fix():
-    with pytest.warns(RuntimeWarning, match=r"differ 1e\+07-fold in spread \(variate 'v': series 'small' std 0\.07\d+, "
-                                            r"series 'big' std 7\.0\d+e\+05\).*TabularToSeriesAdaptor\(StandardScaler"):
+def test_a_series_far_narrower_than_the_panel_warns_naming_it_and_the_fix():
+    with pytest.warns(RuntimeWarning, match=r"series 'small' of y has a spread \(std 0\.07\d+ in variate 'v'\) 7\.07e\+06 "
+                                            r"times below that of all series together \(5\.0\d+e\+05\).*"
+                                            r"TabularToSeriesAdaptor\(StandardScaler"):
         cyclenet().fit(panel(1e6, 0.1))
+
+
+def test_series_of_the_same_spread_far_apart_in_level_warn_too():
+    # the global scale is the gap between the levels (5e5), which squeezes both series alike
+    with pytest.warns(RuntimeWarning, match=r"series '(big|small)' of y \(and 1 more\) has a spread \(std 0\.07\d+"):
+        cyclenet().fit(panel(0.1, 0.1, level=1e6))
+
+
+def test_the_spreads_are_exact_at_a_large_level():
+    from tsrec.estimators._series import warn_mixed_scales
+
+    # std 0.707 and 7.07e-4 at a level of 1e9, where x**2 - mean**2 would cancel to noise
+    rows = np.concatenate([1e9 + DAILY[:400], 1e9 + 1e-3 * DAILY[:400]])[:, None]
+    narrow = f"{np.std(1e-3 * DAILY[:400]):.3g}"  # computed away from the level
+    with pytest.warns(RuntimeWarning, match=rf"series 'b' of y has a spread \(std {narrow} in variate 0\) 1e\+03 "
+                                            r"times below that of all series together \(0\.707\)"):
+        warn_mixed_scales(rows, ["a", "b"], [400, 400], [0], np.array([0.707]))
 
 
 def test_series_of_comparable_spread_fit_silently():

@@ -49,6 +49,9 @@ def test_a_df_list_panel_is_checked_series_by_series():
     parts[1].iloc[3, 0] = np.nan
     with pytest.raises(InputError, match="NaN"):
         ARNetForecaster(**SMALL).fit(parts)
+    parts[1] = parts[1].fillna(0.0).rename(columns={"b": "c"})
+    with pytest.raises(InputError, match=re.escape("y[1] has columns ['a', 'c'] but y[0] has ['a', 'b']")):
+        ARNetForecaster(**SMALL).fit(parts)
     parts[1] = parts[1].iloc[:0]
     with pytest.raises(InputError, match=re.escape("y[1] is empty")):
         ARNetForecaster(**SMALL).fit(parts)
@@ -88,3 +91,23 @@ def test_fh_messages_name_the_stamps_that_are_wrong():
     off = end + pd.Timedelta(minutes=150)
     with pytest.raises(InputError, match=re.escape(f"fh's time stamps [{off!r}] are not on the time grid")):
         est.predict(fh=ForecastingHorizon(pd.DatetimeIndex([*hours, off]), is_relative=False))
+
+
+@pytest.mark.parametrize("mtype", ["numpy3D", "df-list"])
+def test_an_update_in_the_fitted_panel_form_continues_every_series(mtype):
+    values = np.random.default_rng(1).normal(size=(3, 2, 45))
+    if mtype == "numpy3D":
+        whole, fitted, later = values, values[:, :, :40], values[:, :, 40:]
+    else:
+        whole = [pd.DataFrame(v.T, columns=["a", "b"]) for v in values]
+        fitted, later = [part.iloc[:40] for part in whole], [part.iloc[40:] for part in whole]
+    est = ARNetForecaster(**SMALL).fit(fitted, fh=[1, 2]).update(later, update_params=False)
+    # the same forecasts as from the whole panel in sktime's flat form, after the same fit
+    flat = ARNetForecaster(**SMALL).fit(convert_to(fitted, "pd-multiindex"), fh=[1, 2])
+    flat.update(convert_to(whole, "pd-multiindex").groupby(level=0).tail(5), update_params=False)
+    expected = flat.predict().to_numpy()
+    got = est.predict()
+    got = np.concatenate([g.to_numpy() for g in got]) if mtype == "df-list" else got.transpose(0, 2, 1).reshape(-1, 2)
+    np.testing.assert_array_equal(got, expected)
+    with pytest.raises(InputError, match=r"a 3-D array \(series, variates, time\) holding every fitted series.*got 2 series"):
+        ARNetForecaster(**SMALL).fit(values[:, :, :40]).update(values[:2, :, 40:], update_params=False)

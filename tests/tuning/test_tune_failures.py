@@ -135,3 +135,25 @@ def test_optuna_logs_nothing_of_the_nan_that_fails_a_trial_the_warning_says_why(
     assert not any("nan" in message for message in records.messages), records.messages
     assert any(message.startswith("Trial 0 failed") and "a broken space" in message for message in records.messages)
     assert not logging.getLogger("optuna.study._optimize").filters  # the filter is gone after tune
+
+
+def test_the_log_filter_drops_only_this_threads_failures():
+    # trial numbers start at 0 in every study: another thread's study keeps its lines
+    import threading
+
+    from tsrec.tuning._objective import Objective
+
+    objective = Objective(arnet(), (None,), lambda trial: {}, {})
+    objective.failed.add(0)
+    records, logger = Records(), logging.getLogger("optuna.study._optimize")
+    logger.addHandler(records)
+    try:
+        with objective.own_failures_unlogged():
+            logger.warning("Trial 0 failed with value nan.")
+            other = threading.Thread(target=logger.warning, args=("Trial 0 failed with value None.",))
+            other.start()
+            other.join()
+            logger.warning("Trial 1 failed with value nan.")
+    finally:
+        logger.removeHandler(records)
+    assert records.messages == ["Trial 0 failed with value None.", "Trial 1 failed with value nan."]

@@ -83,16 +83,10 @@ def _overflow_error(X: np.ndarray, when: str) -> InputError:
     )
 
 
-@contextlib.contextmanager
-def _overflow_as_input_error(X: np.ndarray, when: str):
+def _overflow_as_input_error(X: np.ndarray, when: str) -> contextlib.AbstractContextManager:
     """Turn a kernel's "contains NaN or inf" (X itself is finite: _panels.check_finite checked it) into an
     error about X's magnitude."""
-    try:
-        yield
-    except ValueError as err:
-        if _engine.KERNEL_NON_FINITE not in str(err):
-            raise
-        raise _overflow_error(X, when) from err
+    return _engine.kernel_non_finite_as(lambda: _overflow_error(X, when))
 
 
 def _finite_logits(network: nn.Module, X: np.ndarray, n_classes: int, when: str) -> torch.Tensor:

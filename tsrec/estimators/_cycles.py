@@ -26,7 +26,8 @@ def cycle_length_from_freq(freq: object, param: str = "cycle_length") -> int:
     unit = name.split("-")[0]
     unit = _ALIASES.get(unit, unit)
     key = (unit, getattr(freq, "n", 1))
-    if unit in _STEPS_PER_DAY and key[1] > 0 and _STEPS_PER_DAY[unit] % key[1] == 0:
+    # a step of a whole day (24h, 1440min) has no daily cycle: it is refused as other steps are
+    if unit in _STEPS_PER_DAY and 0 < key[1] < _STEPS_PER_DAY[unit] and _STEPS_PER_DAY[unit] % key[1] == 0:
         return _STEPS_PER_DAY[unit] // key[1]
     if key not in _CYCLE_BY_FREQ:
         raise InputError(

@@ -130,8 +130,8 @@ class TrainingModule(pl.LightningModule):
             progress = self.current_epoch + (index + 1) / max(n_batches, 1)
             loss = loss + self.penalty(self.network, progress)
         # summed on the device, read once an epoch: a float() per batch would make a GPU wait; in
-        # float32 at least (a half-precision sum drifts), not float64 (which MPS devices lack)
-        item = loss.detach().to(torch.promote_types(loss.dtype, torch.float32)) * count
+        # float64 (a float32 sum of many batches drifts), float32 on MPS devices, which lack float64
+        item = loss.detach().to(torch.float32 if loss.device.type == "mps" else torch.float64) * count
         self._train["sum"] = item if self._train["sum"] is None else self._train["sum"] + item
         self._train["count"] += count
         return loss
@@ -324,14 +324,25 @@ def divergence_as_error(network: nn.Module, lr: float) -> Iterator[None]:
     """
     message = (f"training diverged: the network's values overflowed to NaN or inf on finite, standardised data; "
                f"lower lr (it is {lr:g})")
+    with kernel_non_finite_as(lambda: InputError(message)):
+        yield
+    if not all(bool(torch.isfinite(p).all()) for p in network.parameters()):
+        raise InputError(message)
+
+
+@contextlib.contextmanager
+def kernel_non_finite_as(error: Callable[[], Exception]) -> Iterator[None]:
+    """A kernel's refusal of NaN or inf (:data:`KERNEL_NON_FINITE`) inside the block becomes ``error()``.
+
+    The estimators hand the networks finite data, so such a NaN arose inside the network, and the
+    kernels' advice to clean the input would mislead; other errors pass unchanged.
+    """
     try:
         yield
     except ValueError as err:
         if KERNEL_NON_FINITE not in str(err):
             raise
-        raise InputError(message) from err
-    if not all(bool(torch.isfinite(p).all()) for p in network.parameters()):
-        raise InputError(message)
+        raise error() from err
 
 
 def train(

@@ -75,7 +75,7 @@ def forecast_windows(est, y, batch_size: int = 1024) -> np.ndarray:
         # the fitted zone's wall-clock time, as predict(y=...) reads it: a context in UTC names the same instants
         position = torch.as_tensor(positions(in_zone(df.index, est._fitted_zone()), step))
         inputs = values[: len(df) - horizon].unfold(0, lookback, 1)  # (n, channels, lookback)
-        with torch.no_grad(), overflow_as_input_error():
+        with torch.no_grad(), overflow_as_input_error(past_horizon=False):
             for begin in range(0, len(inputs), batch_size):
                 x = inputs[begin : begin + batch_size].transpose(1, 2)
                 pos = position[begin : begin + len(x)]

@@ -279,7 +279,7 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by check_scaler
             self.scaler_ = StandardScaler().fit(train_rows)
         _newdata.check_scaler(self.scaler_, train_rows)
-        warn_mixed_scales(train_rows, [key for key, _ in parts], cuts, self.columns_)
+        warn_mixed_scales(train_rows, [key for key, _ in parts], cuts, self.columns_, self.scaler_.scale_)
         steps = _steps.held_list(self, parts)
         series = [
             (values, positions(df.index, step), cut)

@@ -8,7 +8,7 @@ in the range the network computes in. Each check raises before anything in the e
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,7 @@ from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import Tick
 
 from tsrec._warn import warn_user
-from tsrec.estimators._engine import KERNEL_NON_FINITE
+from tsrec.estimators._engine import kernel_non_finite_as
 from tsrec.estimators._series import run_keys, run_starts, split_panel
 from tsrec.estimators._timeindex import (
     future_index,
@@ -186,12 +186,28 @@ def stamp_new_rows(values: np.ndarray, stored: pd.DataFrame, columns: list, step
     ``steps`` are the steps the forecaster learned, by series key.
     """
     if isinstance(stored.index, pd.MultiIndex):
-        raise InputError(
-            "the forecaster was fitted on a panel; a NumPy array cannot say which series its rows belong "
-            "to: pass a (series id, time) MultiIndex DataFrame"
-        )
+        return _stamp_panel_rows(values, stored, columns, steps)
     index = future_index(stored.index, known_step(stored.index, steps, None), np.arange(1, len(values) + 1))
     return pd.DataFrame(values.reshape(len(values), -1), index=index, columns=columns)
+
+
+def _stamp_panel_rows(values: np.ndarray, stored: pd.DataFrame, columns: list, steps: dict | None) -> pd.DataFrame:
+    """sktime's numpy3D rows (series, variates, time) of a panel, series ``i`` stamped after the
+    ``i``-th stored series (the order a numpy3D fit gave them)."""
+    keys = stored.index.droplevel(-1).unique()
+    if values.ndim != 3 or len(values) != len(keys):
+        got = f"a {values.ndim}-D array" if values.ndim != 3 else f"{len(values)} series"
+        raise InputError(
+            f"the forecaster was fitted on a panel of {len(keys)} series; a NumPy array's rows must come as a 3-D "
+            f"array (series, variates, time) holding every fitted series in the fitted order, got {got}: pass that, "
+            "or a (series id, time) MultiIndex DataFrame"
+        )
+    frames = {}
+    for key, series in zip(keys, values):
+        index = stored.loc[key].index
+        stamps = future_index(index, known_step(index, steps, key), np.arange(1, series.shape[1] + 1))
+        frames[key] = pd.DataFrame(series.T, index=stamps, columns=columns)
+    return pd.concat(frames, names=stored.index.names)
 
 
 def check_zone_awareness(parts: list, fitted: pd.Index) -> None:
@@ -352,26 +368,20 @@ def _sound_steps(values: np.ndarray, finite: np.ndarray, horizon: int | None) ->
     if horizon is None or values.shape[1] <= horizon or not finite[:, :horizon].all():
         return None, finite.all(axis=1)
     size = np.abs(np.where(np.isfinite(values), values, np.inf)).max(axis=2)  # (rows, steps); inf where not finite
-    within = max(float(size[:, :horizon].max(initial=0.0)), 1.0)
+    within = np.maximum(size[:, :horizon].max(axis=1, keepdims=True), 1.0)  # each series' own scale
     unsound = size[:, horizon:] > ROLLOUT_GROWTH * within
     if not unsound.any():
         return None, finite.all(axis=1)
     return horizon + int(np.argmax(unsound.any(axis=0))), ~unsound.any(axis=1)
 
 
-@contextlib.contextmanager
-def overflow_as_input_error() -> Iterator[None]:
+def overflow_as_input_error(past_horizon: bool = True) -> contextlib.AbstractContextManager:
     """A kernel that refuses NaN or inf inside a forecast (whose inputs :func:`check_scaled` found
-    finite and in range) met the network overflowing: the InputError of :func:`check_forecast`."""
-    try:
-        yield
-    except ValueError as err:
-        if KERNEL_NON_FINITE not in str(err):
-            raise
-        raise InputError(
-            f"the forecast is not finite: {OVERFLOW}, or forecast fewer steps past the horizon (where the model "
-            "rolls its own forecasts on)"
-        ) from err
+    finite and in range) met the network overflowing: the InputError of :func:`check_forecast`.
+    ``past_horizon``: the forecast may roll past the horizon (then that is a cause too)."""
+    rolled = ", or forecast fewer steps past the horizon (where the model rolls its own forecasts on)"
+    message = f"the forecast is not finite: {OVERFLOW}{rolled if past_horizon else ''}"
+    return kernel_non_finite_as(lambda: InputError(message))
 
 
 def _failing_series(rows_ok: np.ndarray, keys: Sequence | None) -> str:

@@ -34,6 +34,9 @@ def check_raw_y(y: object, name: str = "y") -> str:
     elif isinstance(y, list) and y and all(isinstance(part, pd.DataFrame) for part in y):
         for i, part in enumerate(y):  # sktime's "df-list" panel: one frame per series
             _check_pandas(part, f"{name}[{i}]")
+            if not part.columns.equals(y[0].columns):  # sktime would fill the union of the columns with NaN
+                raise InputError(f"{name}[{i}] has columns {list(part.columns)} but {name}[0] has "
+                                 f"{list(y[0].columns)}; give every series' frame the same variates")
     elif not isinstance(y, (pd.Series, pd.DataFrame)):
         raise TypeError(
             f"{name} has unsupported type {type(y).__name__}; pass a pd.Series, pd.DataFrame (one "
@@ -64,31 +67,36 @@ def fitted_series_name(column: object) -> object:
     return None if isinstance(column, (int, np.integer)) and column == 0 else column
 
 
-#: per-series spreads this many times apart fit one global scaler badly (the narrow series come out
-#: nearly constant, and the network's small errors on them grow by the wide series' spread)
+#: a series whose spread is this many times below the spread of all series together comes out of
+#: the one global scaler nearly constant (next to series of other spreads or levels), and the
+#: network's small errors on it grow by the global spread
 SCALE_SPREAD = 1e3
 
 
-def warn_mixed_scales(rows: np.ndarray, keys: list, counts: list[int], columns: list) -> None:
-    """Warn when the series of a panel (``counts`` consecutive ``rows`` each, named by ``keys``)
-    have spreads :data:`SCALE_SPREAD` or more times apart in a variate, with the fix."""
+def warn_mixed_scales(rows: np.ndarray, keys: list, counts: list[int], columns: list, scale: np.ndarray) -> None:
+    """Warn when a series of a panel (``counts`` consecutive ``rows`` each, named by ``keys``) has a
+    spread :data:`SCALE_SPREAD` or more times below the global ``scale`` in a variate, with the fix."""
     if len(keys) < 2:
         return
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    n = np.asarray(counts, dtype=float)[:, None]
+    counts = np.asarray(counts, dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     with np.errstate(invalid="ignore", divide="ignore"):  # one-row series have no spread
-        mean = np.add.reduceat(rows, starts, axis=0) / n
-        spread = np.sqrt(np.maximum(np.add.reduceat(rows**2, starts, axis=0) / n - mean**2, 0.0))
+        mean = np.add.reduceat(rows, starts, axis=0) / counts[:, None]
+        # two passes: E[x^2] - mean^2 cancels to noise for series at a large level
+        centred = rows - np.repeat(mean, counts, axis=0)
+        spread = np.sqrt(np.add.reduceat(centred**2, starts, axis=0) / counts[:, None])
+    narrow = (spread > 0) & (spread * SCALE_SPREAD <= scale)  # a constant series is not squeezed: it has no spread
     for channel, column in enumerate(columns):
-        values = np.where(spread[:, channel] > 0, spread[:, channel], np.nan)
-        if np.isnan(values).all() or np.nanmax(values) < SCALE_SPREAD * np.nanmin(values):
+        if not narrow[:, channel].any():
             continue
-        narrow, wide = int(np.nanargmin(values)), int(np.nanargmax(values))
+        worst = int(np.argmin(np.where(narrow[:, channel], spread[:, channel], np.inf)))
+        others = int(narrow[:, channel].sum()) - 1
         warn_user(
-            f"the series of y differ {values[wide] / values[narrow]:.3g}-fold in spread (variate {column!r}: "
-            f"series {keys[narrow]!r} std {values[narrow]:.3g}, series {keys[wide]!r} std {values[wide]:.3g}); one "
-            "scaler for all leaves the narrow series nearly constant to the network, and its forecasts of them can "
-            "be far off: scale each series on its own first, e.g. sktime's TransformedTargetForecaster([('scale', "
+            f"series {keys[worst]!r} of y{f' (and {others} more)' if others else ''} has a spread (std "
+            f"{spread[worst, channel]:.3g} in variate {column!r}) {scale[channel] / spread[worst, channel]:.3g} times "
+            f"below that of all series together ({scale[channel]:.3g}), which differ in spread or level: one scaler "
+            "for all leaves it nearly constant to the network, and its forecasts can be far off; scale each series "
+            "on its own first, e.g. sktime's TransformedTargetForecaster([('scale', "
             "TabularToSeriesAdaptor(StandardScaler())), ('forecast', est)])",
             RuntimeWarning,
         )

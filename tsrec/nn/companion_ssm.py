@@ -178,7 +178,7 @@ class ClosedLoopSSM(nn.Module):
         Parameters
         ----------
         u : torch.Tensor
-            The lag window, (batch, lag, width); not checked here (:meth:`forward` checks it).
+            The lag window, (batch, lag, width).
 
         Returns
         -------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -63,13 +64,18 @@ _OPTUNA_TRIAL_LOG = "optuna.study._optimize"
 
 
 class _DropOwnFailures(logging.Filter):
-    """Drop Optuna's log lines about the trials numbered in ``numbers``."""
+    """Drop Optuna's log lines about the trials numbered in ``numbers`` of the search that runs in
+    this thread (``tune`` runs its trials in the calling thread; other threads' studies number
+    their trials from 0 too, and keep their lines)."""
 
     def __init__(self, numbers: set[int]) -> None:
         super().__init__()
         self.numbers = numbers
+        self.thread = threading.get_ident()
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.thread != self.thread:
+            return True
         message = record.getMessage()
         return not any(message.startswith(f"Trial {number} failed") for number in self.numbers)
 
