@@ -83,3 +83,14 @@ def test_warnings_are_one_line_each(saved, tmp_path, capsys):
     assert err == [f"tsrec forecast: warning: series '{name}' of y has a step of D, which no series the model was fitted "
                    "on has (h); the model does not read the stamps, so it forecasts it at that step: check that this "
                    "is the model meant for this data" for name in ["m0"]]
+
+
+def test_a_multivariate_model_on_wide_files_is_told_the_long_options(saved, tmp_path, capsys):
+    wide = pd.read_csv(saved / "wide.csv", parse_dates=["ds"]).set_index("ds")
+    ARNetForecaster(n_lags=8, horizon=4, max_epochs=1, random_state=0).fit(wide[["m0", "m1"]]).save(tmp_path / "mv")
+    argv = ["forecast", "--model", str(tmp_path / "mv"), "--input", str(saved / "wide.csv"), "--layout", "wide",
+            "--output", str(tmp_path / "f.csv")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "use layout='long' with columns=['m0', 'm1'] (CLI: --layout long --columns m0 m1)" in err
+    assert not (tmp_path / "f.csv").exists()

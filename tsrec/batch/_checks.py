@@ -57,7 +57,8 @@ def value_columns(est: DeepForecaster, layout: str, columns: Sequence[str] | Non
     if layout == "wide":
         raise InputError(
             f"wide files hold one univariate series per column but the model forecasts "
-            f"{est.n_channels_} variates; use layout='long' with columns={est.columns_}"
+            f"{est.n_channels_} variates; use layout='long' with columns={est.columns_} (CLI: --layout long "
+            f"--columns {' '.join(map(str, est.columns_))})"
         )
     if columns is not None:
         return columns
