@@ -94,9 +94,10 @@ BANNERS = ("GPU available", "TPU available", "litlogger", "Tip:", "limit_val_bat
 
 def test_verbose_fit_shows_progress_and_summary_only(capfd, caplog):
     caplog.set_level(logging.INFO)
-    CycleNetForecaster(**SMALL, verbose=True).fit(_series())
+    est = CycleNetForecaster(**SMALL, verbose=True).fit(_series())
     out, err = capfd.readouterr()
     assert "trained 2 epochs in" in out
+    assert f"best val_loss {est.history_['best_val_loss']:.4g}, last train_loss {est.history_['train_loss'][-1]:.4g}" in out
     assert "Epoch 1" in out + err  # the progress bar
     shown = out + err + caplog.text
     assert not [banner for banner in BANNERS if banner in shown]

@@ -376,7 +376,8 @@ def train(
     result = TrainingResult(trainer.current_epoch, list(module.train_history), list(module.history), best, seconds)
     if config.verbose and trainer.is_global_zero:
         best_text = "n/a" if best is None else f"{best:.4g}"
-        print(f"trained {result.epochs} epochs in {seconds:.1f}s, best val_loss {best_text}")
+        last = f", last train_loss {result.train_losses[-1]:.4g}" if result.train_losses else ""
+        print(f"trained {result.epochs} epochs in {seconds:.1f}s, best val_loss {best_text}{last}")
     return result
 
 
