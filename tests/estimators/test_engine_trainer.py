@@ -97,7 +97,8 @@ def test_verbose_fit_shows_progress_and_summary_only(capfd, caplog):
     est = CycleNetForecaster(**SMALL, verbose=True).fit(_series())
     out, err = capfd.readouterr()
     assert "trained 2 epochs in" in out
-    assert f"best val_loss {est.history_['best_val_loss']:.4g}, last train_loss {est.history_['train_loss'][-1]:.4g}" in out
+    history = est.history_
+    assert f"best val_loss {history['best_val_loss']:.4g}, last train_loss {history['train_loss'][-1]:.4g}" in out
     assert "Epoch 1" in out + err  # the progress bar
     shown = out + err + caplog.text
     assert not [banner for banner in BANNERS if banner in shown]
