@@ -9,6 +9,7 @@ n_timepoints) -> (module, width)``.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 
 import numpy as np
@@ -230,7 +231,9 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         X = self._as_3d(X, reset=True)
         check_consistent_length(X, y)
         y_encoded = self._encode_labels(y, len(X))
-        network, result = self._train_network(X, y_encoded, training_config(self))
+        config = training_config(self)
+        network, result = self._train_network(X, y_encoded, config)
+        _engine.warn_far_above_baseline(result, math.log(len(self.classes_)), "guessing every class alike", config.lr)
         self.network_ = network
         self.history_ = result.as_history()
         return self

@@ -26,6 +26,7 @@ from lightning.pytorch.utilities.model_helpers import is_overridden
 from torch import nn
 from torch.utils.data import DataLoader
 
+from tsrec._warn import warn_user
 from tsrec.estimators._batches import BatchGroups
 from tsrec.estimators._ema import averages_weights
 from tsrec.estimators._trainer import fit, make_trainer, own_callbacks, quiet_lightning, restore_best
@@ -328,6 +329,21 @@ def divergence_as_error(network: nn.Module, lr: float) -> Iterator[None]:
         yield
     if not all(bool(torch.isfinite(p).all()) for p in network.parameters()):
         raise InputError(message)
+
+
+#: a last training loss this many times a trivial predictor's means the fit diverged (or barely trained)
+DIVERGED = 10.0
+
+
+def warn_far_above_baseline(result: TrainingResult, baseline: float, trivial: str, lr: float) -> None:
+    """Warn when the last epoch's training loss is :data:`DIVERGED` times or more ``baseline``, the
+    loss of the ``trivial`` predictor: a fit whose weights grew without overflowing ends there."""
+    if baseline > 0 and result.train_losses and result.train_losses[-1] >= DIVERGED * baseline:
+        warn_user(
+            f"training ended at a training loss of {result.train_losses[-1]:.4g}, over {DIVERGED:g} times the "
+            f"{baseline:.3g} of {trivial}: the fit diverged (or barely trained); lower lr (it is {lr:g})",
+            RuntimeWarning,
+        )
 
 
 @contextlib.contextmanager

@@ -297,6 +297,8 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
                 val_loader = window_loader(windows, windows.val_starts, config.batch_size, False, config.seed)
             with _engine.divergence_as_error(network, config.lr):
                 result = _engine.train(module, train_loader, val_loader)
+        if self._loss() is forecast_loss:  # an MSE of standardised targets: the training mean scores about 1
+            _engine.warn_far_above_baseline(result, 1.0, "forecasting the training mean", config.lr)
         self.network_ = module.network
         self.history_ = result.as_history()
 

@@ -1,0 +1,47 @@
+"""A fit that diverged without overflowing warns, measured against a trivial predictor's loss.
+
+Before, AR-Net at lr=30 ended with a training MSE of 260 on standardised data (forecasting the
+mean scores about 1) and said nothing; an overflow to NaN was already an error.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from tsrec.datasets import make_ar
+from tsrec.estimators import ARNetForecaster, PGNClassifier
+from tsrec.estimators._engine import DIVERGED
+
+
+@pytest.fixture(scope="module")
+def series() -> np.ndarray:
+    return make_ar((0.5, -0.3), n_samples=400, random_state=0)
+
+
+def test_a_forecaster_whose_training_loss_ends_far_above_the_mean_forecast_warns(series):
+    with pytest.warns(RuntimeWarning, match=r"training ended at a training loss of ([\d.]+), over 10 times the 1 of "
+                                            r"forecasting the training mean: .*lower lr \(it is 30\)") as caught:
+        est = ARNetForecaster(n_lags=8, max_epochs=10, lr=30.0, random_state=0).fit(series)
+    last = est.history_["train_loss"][-1]
+    assert last >= DIVERGED and f"{last:.4g}" in str(caught[0].message)
+
+
+def test_a_sound_forecaster_fit_does_not_warn(series):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for lr in (0.003, 0.3, 3.0):  # 3.0 is erratic but ends near the mean forecast's loss
+            ARNetForecaster(n_lags=8, max_epochs=10, lr=lr, random_state=0).fit(series)
+
+
+def test_a_classifier_far_above_the_uniform_guess_warns():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 1, 20)), np.array([0] * 20 + [1] * 20)
+    X[20:] += 1.0
+    with pytest.warns(RuntimeWarning, match=r"over 10 times the 0\.693 of guessing every class alike.*it is 10\)"):
+        PGNClassifier(max_epochs=10, lr=10.0, random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        PGNClassifier(max_epochs=10, lr=0.01, random_state=0).fit(X, y)
