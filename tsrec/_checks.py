@@ -25,12 +25,13 @@ def check_int(name: str, value: object, minimum: int | None = 1, allow_none: boo
     return int(value)
 
 
-def check_float(name: str, value: object, minimum: float = 0.0, strict: bool = False) -> float:
-    """Return ``value`` as a finite float above ``minimum`` (strictly if ``strict``)."""
+def check_float(name: str, value: object, minimum: float = 0.0, strict: bool = False, hint: str = "") -> float:
+    """Return ``value`` as a finite float above ``minimum`` (strictly if ``strict``); ``hint`` (how
+    to fix it) ends the message."""
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
     if not ok or (value <= minimum if strict else value < minimum):
         sign = ">" if strict else ">="
-        raise ValueError(f"{name} must be a finite number {sign} {minimum}, got {value!r}")
+        raise ValueError(f"{name} must be a finite number {sign} {minimum}, got {value!r}{hint}")
     return float(value)
 
 

@@ -48,12 +48,7 @@ def check_steps(steps: object, horizon: int) -> int:
 
 def check_positive(name: str, value: object, hint: str = "") -> float:
     """A finite number > 0 as a float; ``hint`` (how to fix it) follows the message."""
-    try:
-        return check_float(name, value, 0.0, strict=True)
-    except ValueError as err:
-        if not hint:
-            raise
-        raise ValueError(f"{err}{hint}") from None
+    return check_float(name, value, 0.0, strict=True, hint=hint)
 
 
 def check_dt_range(dt_min: object, dt_max: object) -> tuple[float, float]:
