@@ -4,13 +4,16 @@ Usage::
 
     python benchmarks/panel_scale.py --sizes 1000 16000 --out benchmarks/results/panel_scale.md
     python benchmarks/panel_scale.py --code /path/to/other/checkout ...   # the same on other code
+    python benchmarks/panel_scale.py --scalings global series ...        # one scaler, or one per series
 
 Each size builds a panel of that many hourly series of ``--rows`` rows, its ids ``s0, s1, ...``
 once in that order (not sorted as text: sktime's own data checks then go series by series) and
 once sorted (``y.sort_index()``), and in a fresh subprocess on one torch thread times an AR-Net (24 lags, horizon 24, one epoch) through
 ``fit``, ``save``, ``tsrec.load``, ``predict``, ``predict(y=panel)``, ``predict`` at absolute
 stamps with ``y=panel``, and ``update`` with 24 new rows a series. ``--code`` runs the children
-on the tsrec of another checkout (e.g. the commit before a change), each code in its own column set.
+on the tsrec of another checkout (e.g. the commit before a change), each code in its own rows;
+``--scalings`` times each ``scaling`` of the forecaster (the default, global, passes none, so
+that code from before the parameter runs too).
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ warnings.simplefilter("ignore")
 torch.set_num_threads(1)
 import tsrec
 from tsrec.estimators import ARNetForecaster
-n, rows, order = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+n, rows, order, scaling = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+params = {} if scaling == "global" else {"scaling": scaling}
 stamps = pd.date_range("2024-01-01", periods=rows + 24, freq="h")
 index = pd.MultiIndex.from_product([[f"s{i}" for i in range(n)], stamps], names=["id", "ds"])
 values = np.random.default_rng(0).standard_normal(len(index))
@@ -48,7 +52,7 @@ times = {}
 def timed(name, call):
     start = time.perf_counter(); out = call(); times[name] = time.perf_counter() - start
     return out
-est = timed("fit", lambda: ARNetForecaster(n_lags=24, horizon=24, max_epochs=1, random_state=0).fit(past, fh=range(1, 25)))
+est = timed("fit", lambda: ARNetForecaster(n_lags=24, horizon=24, max_epochs=1, random_state=0, **params).fit(past, fh=range(1, 25)))
 with tempfile.TemporaryDirectory() as tmp:
     timed("save", lambda: est.save(tmp + "/model"))
     timed("load", lambda: tsrec.load(tmp + "/model"))
@@ -63,12 +67,12 @@ print(json.dumps(times))
 REPO = Path(__file__).resolve().parents[1]
 
 
-def measure(n_series: int, rows: int, order: str, code: Path) -> dict:
+def measure(n_series: int, rows: int, order: str, code: Path, scaling: str = "global") -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(code), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     with tempfile.TemporaryDirectory() as tmp:  # not the checkout: its tsrec would come first
-        result = subprocess.run([sys.executable, "-c", CHILD, str(n_series), str(rows), order], capture_output=True,
-                                text=True, check=True, env=env, cwd=tmp)
+        result = subprocess.run([sys.executable, "-c", CHILD, str(n_series), str(rows), order, scaling],
+                                capture_output=True, text=True, check=True, env=env, cwd=tmp)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -89,11 +93,11 @@ def render(rows: list[dict], series_rows: int, labels: list[str]) -> str:
         f"Written by `benchmarks/panel_scale.py`: hourly series of {series_rows} rows (ids s0, s1, ... in "
         "that order, which is not sorted as text, or sorted), an AR-Net (24 lags, horizon 24, one epoch), one torch thread, each size in a "
         "fresh process; seconds.", "",
-        "| series | ids | code | " + " | ".join(OPERATIONS) + " |",
-        "|---|---|---|" + "---|" * len(OPERATIONS),
+        "| series | ids | scaling | code | " + " | ".join(OPERATIONS) + " |",
+        "|---|---|---|---|" + "---|" * len(OPERATIONS),
     ]
     for r in rows:
-        lines.append(f"| {r['series']} | {r['ids']} | {labels[r['code']]} | "
+        lines.append(f"| {r['series']} | {r['ids']} | {r['scaling']} | {labels[r['code']]} | "
                      + " | ".join(f"{r[op]:.2f}" for op in OPERATIONS) + " |")
     return "\n".join(lines) + "\n"
 
@@ -103,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 16000])
     parser.add_argument("--rows", type=int, default=48, help="rows per series before the update (at least 48)")
     parser.add_argument("--code", type=Path, nargs="*", default=[], help="other checkouts to time as well")
+    parser.add_argument("--scalings", nargs="+", choices=["global", "series"], default=["global"],
+                        help="the forecaster's scaling parameter, each timed")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "panel_scale.md")
     args = parser.parse_args(argv)
     if args.rows < 48 or min(args.sizes) < 1:
@@ -112,10 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for n in args.sizes:
         for order in ("s0, s1, ...", "sorted"):
-            for i, code in enumerate(codes):  # alternated, so a busy spell of the machine hits both
-                rows.append({"series": n, "ids": order, "code": i,
-                             **measure(n, args.rows, "sorted" if order == "sorted" else "text", code)})
-                print(rows[-1], flush=True)
+            for scaling in args.scalings:
+                for i, code in enumerate(codes):  # alternated, so a busy spell of the machine hits both
+                    rows.append({"series": n, "ids": order, "scaling": scaling, "code": i,
+                                 **measure(n, args.rows, "sorted" if order == "sorted" else "text", code, scaling)})
+                    print(rows[-1], flush=True)
     text = render(rows, args.rows, labels)
     atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
     return 0

@@ -1,7 +1,8 @@
 """A panel whose series differ by orders of magnitude in spread warns at fit, with a fix that works.
 
 One global scaler squeezed a series of spread 0.07 next to one of 7e5 to near-constant values: a
-global CycleNet forecast it 66 away on average, silently (numerical robustness audit).
+global CycleNet forecast it 66 away on average, silently (numerical robustness audit). The fix
+the warning gives, ``scaling="series"``, is tested in test_series_scaling.py.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def cyclenet(epochs: int = 1) -> CycleNetForecaster:
 def test_a_series_far_narrower_than_the_panel_warns_naming_it_and_the_fix():
     with pytest.warns(RuntimeWarning, match=r"series 'small' of y has a spread \(std 0\.07\d+ in variate 'v'\) 7\.07e\+06 "
                                             r"times below that of all series together \(5\.0\d+e\+05\).*"
-                                            r"TabularToSeriesAdaptor\(StandardScaler"):
+                                            r"standardise each series on its own with scaling='series'"):
         cyclenet().fit(panel(1e6, 0.1))
 
 
@@ -45,7 +46,7 @@ def test_series_of_the_same_spread_far_apart_in_level_warn_too():
 
 
 def test_the_spreads_are_exact_at_a_large_level():
-    from tsrec.estimators._series import warn_mixed_scales
+    from tsrec.estimators._scaling import warn_mixed_scales
 
     # std 0.707 and 7.07e-4 at a level of 1e9, where x**2 - mean**2 would cancel to noise
     rows = np.concatenate([1e9 + DAILY[:400], 1e9 + 1e-3 * DAILY[:400]])[:, None]
@@ -62,7 +63,7 @@ def test_series_of_comparable_spread_fit_silently():
         cyclenet().fit(panel(1e6, 0.1).loc[["big"]])  # one series
 
 
-def test_the_advised_per_series_scaling_forecasts_the_narrow_series():
+def test_sktimes_per_series_scaling_pipeline_also_forecasts_the_narrow_series():
     pipe = TransformedTargetForecaster([("scale", TabularToSeriesAdaptor(StandardScaler())), ("forecast", cyclenet(20))])
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # each series reaches tsrec standardised

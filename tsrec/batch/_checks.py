@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._newdata import check_scaled
+from tsrec.estimators._newdata import check_scaled, variates_match
+from tsrec.estimators._scaling import scales_of
+from tsrec.estimators._series import scaled_contexts, split_panel
 from tsrec.estimators.errors import InputError
 
 
@@ -87,7 +89,7 @@ def check_panel(est: DeepForecaster, panel: pd.DataFrame) -> None:
 
 def _check_variate_names(est: DeepForecaster, names: list[str]) -> None:
     """A multivariate model's variates by name and order, as predict checks them."""
-    if not est._variates_match(names):
+    if not variates_match(est, names):
         raise InputError(
             f"the input's value columns {names} are not the model's variates {[str(c) for c in est.columns_]} in "
             "the same order; name them in that order with columns= (CLI: --columns)"
@@ -110,8 +112,9 @@ def _check_lengths(est: DeepForecaster, panel: pd.DataFrame) -> None:
 def _check_scale(est: DeepForecaster, panel: pd.DataFrame) -> None:
     """Contexts beyond float32's range once scaled, named by series: forecasting would find them
     chunk by chunk, on Dask after other chunks had run."""
-    last = panel.groupby(level=0, sort=False).tail(est._lookback_length())
-    check_scaled(est.scaler_.transform(last.to_numpy(float)), "the input", list(last.index.get_level_values(0)))
+    parts = split_panel(panel)
+    scaled = scaled_contexts(scales_of(est, parts), parts, est._lookback_length())
+    check_scaled(scaled, "the input", [key for key, _ in parts])
 
 
 def in_model_zone(est: DeepForecaster, panel: pd.DataFrame) -> pd.DataFrame:

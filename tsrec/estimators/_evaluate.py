@@ -10,7 +10,10 @@ import torch
 from tsrec._checks import check_int
 from tsrec.estimators._engine import network_dtype
 from tsrec.estimators._horizon import aligned_fh, steps_per_series
-from tsrec.estimators._newdata import check_forecast, check_scaled, overflow_as_input_error, series_name
+from tsrec.estimators._newdata import (
+    check_forecast, check_scaled, check_variates, overflow_as_input_error, series_name,
+)
+from tsrec.estimators._scaling import scales_of
 from tsrec.estimators._series import as_flat, check_raw_y, from_flat, join_panel, split_panel
 from tsrec.estimators._steps import check_array_context, context_steps
 from tsrec.estimators._timeindex import in_zone, positions
@@ -23,7 +26,7 @@ def new_parts(est, y) -> tuple[str, pd.DataFrame, list]:
     mtype = check_raw_y(y)
     inner = as_flat(y, mtype)
     # a count alone would let swapped columns through, forecast silently wrong
-    est._check_variates(inner, named=not isinstance(y, np.ndarray))
+    check_variates(est, inner, named=not isinstance(y, np.ndarray))
     check_array_context(est, y)
     return mtype, inner, split_panel(inner)
 
@@ -68,8 +71,9 @@ def forecast_windows(est, y, batch_size: int = 1024) -> np.ndarray:
     counts = [len(df) - horizon - lookback + 1 for _, df in parts]
     forecasts = np.empty((sum(counts), horizon, est.n_channels_))
     row = 0
-    for (_, df), step in zip(parts, steps):
-        scaled = est.scaler_.transform(df.to_numpy(float))
+    scales = scales_of(est, parts)
+    for (_, df), step, mean, scale in zip(parts, steps, *scales):
+        scaled = (df.to_numpy(float) - mean) / scale  # one series at a time: the forecasts are the large part
         check_scaled(scaled, "y")
         values = torch.as_tensor(scaled, dtype=network_dtype(network))
         # the fitted zone's wall-clock time, as predict(y=...) reads it: a context in UTC names the same instants
@@ -81,8 +85,7 @@ def forecast_windows(est, y, batch_size: int = 1024) -> np.ndarray:
                 pos = position[begin : begin + len(x)]
                 pred = (network(x, pos) if network.uses_position else network(x)).double().numpy()
                 check_forecast(pred)
-                forecasts[row : row + len(pred)] = est.scaler_.inverse_transform(
-                    pred.reshape(-1, pred.shape[-1])).reshape(pred.shape)
+                forecasts[row : row + len(pred)] = pred * scale + mean
                 row += len(pred)
     return forecasts
 

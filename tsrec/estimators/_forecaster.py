@@ -15,7 +15,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.preprocessing import StandardScaler
 from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 from torch import nn
 
@@ -23,9 +22,10 @@ from tsrec.estimators import _engine, _evaluate, _newdata, _persistence, _seedin
 from tsrec.estimators._horizon import aligned_fh, relative_steps, same_fh, steps_per_series
 from tsrec.estimators._forecaster_methods import ProbabilisticForecasts, WindowForecasts
 from tsrec.estimators._params import check_val_size, data_dtype, training_config, warn_no_validation
+from tsrec.estimators._scaling import Scales, check_scaling, fit_scales, scales_of
 from tsrec.estimators._series import (
     FLAT_MTYPES, FhLike, SeriesLike, as_flat, check_raw_y, forecast_frames, join_panel, scaled_contexts, scaled_rows,
-    split_panel, time_level, warn_mixed_scales,
+    split_panel, time_level,
 )
 from tsrec.estimators._timeindex import in_zone, positions, stamp_offset_ns
 from tsrec.estimators._windows import build_windows, cut_point, window_loader
@@ -48,6 +48,12 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
     ``capability:exogenous=False`` (formerly ``ignores-exogeneous-X``) declares; sktime drops it
     before the model sees it. ``patience`` needs validation data: with ``val_size=0`` training
     runs all ``max_epochs`` and ``fit`` warns that ``patience`` is not used.
+
+    Values are standardised before the network reads them: ``scaler_`` is the ``StandardScaler``
+    of every series' training rows, used with ``scaling="global"``; with ``scaling="series"``
+    each series has its own statistics, ``series_scales_`` (a row per series key, columns
+    ("mean" | "scale", variate); None with global scaling), and a new context of a series not
+    fitted is standardised by the rows given for it.
     """
 
     _tags = {
@@ -248,6 +254,7 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
         restore = getattr(self, "_DeepForecaster__restore", None)
         lookback, horizon = self._lookback_length(), self._horizon_length()
         self._check_params()
+        check_scaling(self.scaling)
         parts = split_panel(y)
         self._check_lengths(parts, lookback + (0 if restore else horizon), with_horizon=restore is None)
         # each series' step, from its full history (a saved model's few rows cannot tell it)
@@ -275,15 +282,12 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
         if val_size and all(cut == len(df) for cut, (_, df) in zip(cuts, parts)):
             warn_no_validation(self.val_size, f"it must hold at least horizon = {horizon} rows and leave "
                                               f"{self._lookback_name} + horizon = {lookback + horizon} for training")
-        train_rows = np.concatenate([df.to_numpy(float)[:cut] for (_, df), cut in zip(parts, cuts)])
-        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by check_scaler
-            self.scaler_ = StandardScaler().fit(train_rows)
-        _newdata.check_scaler(self.scaler_, train_rows)
-        warn_mixed_scales(train_rows, [key for key, _ in parts], cuts, self.columns_, self.scaler_.scale_)
+        names = list(self._y.index.names)[:-1]
+        self.scaler_, self.series_scales_ = fit_scales(parts, cuts, self.columns_, names, self.scaling)
         steps = _steps.held_list(self, parts)
         series = [
             (values, positions(df.index, step), cut)
-            for values, (_, df), cut, step in zip(scaled_rows(self.scaler_, parts), parts, cuts, steps)
+            for values, (_, df), cut, step in zip(scaled_rows(scales_of(self, parts), parts), parts, cuts, steps)
         ]
         for values, _, _ in series:
             _newdata.check_scaled(values, "y")
@@ -308,6 +312,7 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
             self.network_ = self._build_network(self.n_channels_, self.network_meta_)
         _persistence.load_network_weights(self.network_, state["weights"], type(self).__name__)
         self.scaler_ = state["scaler"]
+        self.series_scales_ = state["series_scales"]
         self.history_ = state["history"]
         # the saved context is all the data it has; a refit on it would discard the training (see update)
         self._context_only = True
@@ -324,28 +329,6 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
                     f"give a longer series or lower {self._lookback_name}/horizon"
                 )
 
-    def _check_variates(self, inner: pd.DataFrame, named: bool) -> None:
-        """New data must hold the fitted variates; a multivariate model's also by name and order,
-        unless either side has no names (a NumPy array; sktime numbers its columns 0, 1, ...)."""
-        if inner.shape[1] != self.n_channels_:
-            raise InputError(
-                f"y has {inner.shape[1]} variates but the forecaster was fitted on {self.n_channels_} "
-                f"({self.columns_}); pass the same variates in the same order"
-            )
-        if named and not self._variates_match(list(inner.columns)):
-            raise InputError(
-                f"y has the variates {list(inner.columns)} but the forecaster was fitted on {self.columns_}; "
-                "select and order the columns as in fit, e.g. y[est.columns_]"
-            )
-
-    def _variates_match(self, names: list) -> bool:
-        """Whether ``names`` are the fitted variates in order (compared as text, as files name them).
-        Variates 0..n-1 at fit may be an array's numbers, which any names match, unless the names
-        are those same numbers in another order."""
-        fitted, names = [str(c) for c in self.columns_], [str(c) for c in names]
-        numbered = list(self.columns_) == list(range(self.n_channels_))
-        return self.n_channels_ == 1 or names == fitted or (numbered and set(names) != set(fitted))
-
     def _predict(self, fh, X=None):
         parts = split_panel(self._y)
         steps = self._steps_per_series(fh, parts)
@@ -359,27 +342,29 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
                   ) -> list[pd.DataFrame]:
         """Forecast each series' ``steps`` after its end (at its step of ``freqs``; by default the
         learned steps of the stored series), rolling past the horizon."""
-        x, position, freqs = self._contexts(parts, offsets, freqs)
+        x, position, freqs, scales = self._contexts(parts, offsets, freqs)
         keys = [key for key, _ in parts]
         with torch.no_grad(), _newdata.overflow_as_input_error():
             # float64 before unscaling: a float32 forecast of a series near 1e9 loses its digits
             path = self._forecast_path(x, position, int(max(s.max() for s in steps))).cpu().double().numpy()
         _newdata.check_forecast(path, keys, self._horizon_length())
-        return forecast_frames(self.scaler_, path, steps, parts, freqs)
+        return forecast_frames(scales, path, steps, parts, freqs)
 
     def _contexts(self, parts: list, offsets: list[int], freqs: list | None = None
-                  ) -> tuple[torch.Tensor, torch.Tensor, list]:
-        """The scaled last ``lookback`` rows of each series (batch, lookback, channels), their first
-        positions, and each series' step (``freqs``; by default the learned steps of stored series)."""
+                  ) -> tuple[torch.Tensor, torch.Tensor, list, Scales]:
+        """The standardised last ``lookback`` rows of each series (batch, lookback, channels), their
+        first positions, each series' step (``freqs``; by default the learned steps of stored
+        series), and the statistics that standardised them."""
         lookback = self._lookback_length()
         freqs = _steps.held_list(self, parts) if freqs is None else freqs
-        context = scaled_contexts(self.scaler_, parts, lookback)
+        scales = scales_of(self, parts)
+        context = scaled_contexts(scales, parts, lookback)
         _newdata.check_scaled(context, "the context", [key for key, _ in parts])
         tz = self._fitted_zone()  # calendar features and cycle phases are the fitted zone's wall-clock time
         # positions count from a fixed origin: the last lookback stamps tell them (a long history cost O(rows))
         start = [positions(in_zone(df.index[-lookback:], tz), f)[0] + off for (_, df), f, off in zip(parts, freqs, offsets)]
         dtype = _engine.network_dtype(self.network_)
-        return torch.as_tensor(context, dtype=dtype), torch.as_tensor(np.asarray(start, dtype=np.int64)), freqs
+        return torch.as_tensor(context, dtype=dtype), torch.as_tensor(np.asarray(start, dtype=np.int64)), freqs, scales
 
     def _forecast_path(self, x: torch.Tensor, position: torch.Tensor, n_steps: int) -> torch.Tensor:
         """The scaled forecast (batch, >= n_steps, channels) after contexts ``x``; a hook for

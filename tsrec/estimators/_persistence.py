@@ -126,6 +126,7 @@ def save_estimator(est, path) -> Path:
             as_json[type(step), step] = step_to_json(step)
         series.append({"key": key, "index": _index_to_json(tail.index), "last_position": last,
                        "step": as_json[type(step), step]})
+    _save_series_scales(est, parts, tensors)
     fitted = {
         "n_channels": est.n_channels_,
         "columns": est.columns_,
@@ -141,6 +142,32 @@ def save_estimator(est, path) -> Path:
         return write_folder(path, base_config(est, fitted), tensors)
     except TypeError as err:
         raise ValueError(f"cannot save: column names or series keys are not JSON-serialisable ({err})") from None
+
+
+def _save_series_scales(est, parts: list, tensors: dict) -> None:
+    """With ``scaling="series"``, each saved series' statistics, in the order of the saved series."""
+    from tsrec.estimators._scaling import scales_of
+
+    if est.series_scales_ is not None:
+        scales = scales_of(est, parts)  # every stored series was fitted: its fitted statistics
+        tensors["scales.mean"], tensors["scales.scale"] = (torch.tensor(np.array(a)) for a in scales)
+
+
+def _series_scales_from(config: dict, tensors: dict) -> pd.DataFrame | None:
+    """The saved per-series statistics as ``series_scales_``, or None for a globally scaled model."""
+    from tsrec.estimators._scaling import Scales, series_scales_frame
+
+    fitted, saved = config["fitted"], [tensors.get(f"scales.{name}") for name in ("mean", "scale")]
+    if config["params"].get("scaling", "global") == "global":
+        return None
+    shape = (len(fitted["series"]), fitted["n_channels"])
+    if any(t is None or tuple(t.shape) != shape for t in saved):
+        raise LoadError(f"a model with scaling='series' needs the statistics of each of its {shape[0]} series "
+                        f"and {shape[1]} variates (scales.mean and scales.scale, {shape}); they are missing or "
+                        "of another shape")
+    keys = [_series_key(spec) for spec in fitted["series"]]
+    return series_scales_frame(Scales(*(t.numpy() for t in saved)), keys, fitted["index_names"][:-1],
+                               fitted["columns"])
 
 
 def _series_key(spec: dict) -> object:
@@ -234,6 +261,7 @@ def load_forecaster(cls: type, config: dict, tensors: dict):
         "network_meta": fitted["network_meta"],
         "weights": {k[len("network."):]: v for k, v in tensors.items() if k.startswith("network.")},
         "scaler": _scaler_from_json(fitted["scaler"], fitted["n_channels"]),
+        "series_scales": _series_scales_from(config, tensors),
         "history": fitted["history"],
         "last_positions": [s["last_position"] for s in fitted["series"]],
         "steps": _saved_steps(fitted),

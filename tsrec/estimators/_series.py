@@ -8,7 +8,6 @@ import pandas as pd
 from sktime.datatypes import check_is_scitype, convert
 from sktime.forecasting.base import ForecastingHorizon
 
-from tsrec._warn import warn_user
 from tsrec.estimators._timeindex import check_index, future_indexes
 from tsrec.estimators.errors import InputError
 
@@ -65,42 +64,6 @@ def fitted_series_name(column: object) -> object:
     """A univariate model's forecasts' name as a Series: its variate's column, except that an
     unnamed Series' column is 0 (sktime's conversion), which names nothing."""
     return None if isinstance(column, (int, np.integer)) and column == 0 else column
-
-
-#: a series whose spread is this many times below the spread of all series together comes out of
-#: the one global scaler nearly constant (next to series of other spreads or levels), and the
-#: network's small errors on it grow by the global spread
-SCALE_SPREAD = 1e3
-
-
-def warn_mixed_scales(rows: np.ndarray, keys: list, counts: list[int], columns: list, scale: np.ndarray) -> None:
-    """Warn when a series of a panel (``counts`` consecutive ``rows`` each, named by ``keys``) has a
-    spread :data:`SCALE_SPREAD` or more times below the global ``scale`` in a variate, with the fix."""
-    if len(keys) < 2:
-        return
-    counts = np.asarray(counts, dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    with np.errstate(invalid="ignore", divide="ignore"):  # one-row series have no spread
-        mean = np.add.reduceat(rows, starts, axis=0) / counts[:, None]
-        # two passes: E[x^2] - mean^2 cancels to noise for series at a large level
-        centred = rows - np.repeat(mean, counts, axis=0)
-        spread = np.sqrt(np.add.reduceat(centred**2, starts, axis=0) / counts[:, None])
-    narrow = (spread > 0) & (spread * SCALE_SPREAD <= scale)  # a constant series is not squeezed: it has no spread
-    for channel, column in enumerate(columns):
-        if not narrow[:, channel].any():
-            continue
-        worst = int(np.argmin(np.where(narrow[:, channel], spread[:, channel], np.inf)))
-        others = int(narrow[:, channel].sum()) - 1
-        warn_user(
-            f"series {keys[worst]!r} of y{f' (and {others} more)' if others else ''} has a spread (std "
-            f"{spread[worst, channel]:.3g} in variate {column!r}) {scale[channel] / spread[worst, channel]:.3g} times "
-            f"below that of all series together ({scale[channel]:.3g}), which differ in spread or level: one scaler "
-            "for all leaves it nearly constant to the network, and its forecasts can be far off; scale each series "
-            "on its own first, e.g. sktime's TransformedTargetForecaster([('scale', "
-            "TabularToSeriesAdaptor(StandardScaler())), ('forecast', est)])",
-            RuntimeWarning,
-        )
-        return
 
 
 def as_flat(y: object, mtype: str) -> pd.DataFrame:
@@ -321,28 +284,24 @@ def _split_runs(y: pd.DataFrame, starts: np.ndarray) -> list[tuple[object, pd.Da
     ]
 
 
-def scaled_rows(scaler, parts: list) -> list[np.ndarray]:
-    """Each series' rows scaled, by one ``scaler.transform`` of them all (see :func:`scaled_contexts`)."""
-    raw = [df.to_numpy(float) for _, df in parts]
-    return np.split(scaler.transform(np.concatenate(raw)), np.cumsum([len(rows) for rows in raw])[:-1])
+def scaled_rows(scales, parts: list) -> list[np.ndarray]:
+    """Each series' rows standardised by its row of ``scales`` (a ``_scaling.Scales``)."""
+    return scales.standardise([df.to_numpy(float) for _, df in parts])
 
 
-def scaled_contexts(scaler, parts: list, lookback: int) -> np.ndarray:
-    """The last ``lookback`` rows of each series, scaled, (series, lookback, variates): one
-    ``scaler.transform`` (elementwise, so bitwise the per-series results; its checks cost ~0.2 ms a call)."""
-    raw = np.stack([df.to_numpy(float)[-lookback:] for _, df in parts])
-    return scaler.transform(raw.reshape(-1, raw.shape[-1])).reshape(raw.shape)
+def scaled_contexts(scales, parts: list, lookback: int) -> np.ndarray:
+    """The last ``lookback`` rows of each series, standardised by ``scales``, (series, lookback, variates)."""
+    return scales.stacked(np.stack([df.to_numpy(float)[-lookback:] for _, df in parts]))
 
 
-def forecast_frames(scaler, path: np.ndarray, steps: list, parts: list, freqs: list) -> list[pd.DataFrame]:
-    """Each series' rows ``steps`` of the scaled forecasts ``path``, unscaled by one
-    ``scaler.inverse_transform`` and indexed by the stamps that many steps after its end."""
-    rows = scaler.inverse_transform(np.concatenate([values[k - 1] for values, k in zip(path, steps)]))
-    bounds = np.cumsum([len(k) for k in steps])[:-1]
+def forecast_frames(scales, path: np.ndarray, steps: list, parts: list, freqs: list) -> list[pd.DataFrame]:
+    """Each series' rows ``steps`` of the standardised forecasts ``path`` (series, steps, variates),
+    unscaled by its row of ``scales`` and indexed by the stamps that many steps after its end."""
+    rows = scales.unscaled_rows([values[k - 1] for values, k in zip(path, steps)])
     indexes = future_indexes([df.index for _, df in parts], freqs, steps)
     return [
         pd.DataFrame(values, index=index, columns=df.columns)
-        for values, index, (_, df) in zip(np.split(rows, bounds), indexes, parts)
+        for values, index, (_, df) in zip(rows, indexes, parts)
     ]
 
 

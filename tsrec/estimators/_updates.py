@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from tsrec.estimators import _newdata
+from tsrec.estimators._scaling import scales_of
 from tsrec.estimators._series import (
-    FhLike, SeriesLike, as_flat, check_raw_y, fitted_series_name, run_keys, run_starts,
+    FhLike, SeriesLike, as_flat, check_raw_y, fitted_series_name, run_keys, run_starts, scaled_rows, split_panel,
 )
 from tsrec.estimators._steps import held_steps
 
@@ -47,7 +48,7 @@ def checked_rows(est, y: object) -> tuple[pd.DataFrame, str]:
     """
     mtype = check_raw_y(y)
     inner = as_flat(y, mtype)
-    est._check_variates(inner, named=not isinstance(y, np.ndarray))
+    _newdata.check_variates(est, inner, named=not isinstance(y, np.ndarray))
     if isinstance(y, np.ndarray):
         inner = _newdata.stamp_new_rows(y, est._y, est.columns_, held_steps(est))
     # the fitted names: a univariate model takes a Series of any name, and a model fitted on an
@@ -57,7 +58,9 @@ def checked_rows(est, y: object) -> tuple[pd.DataFrame, str]:
         # sktime joins a panel's rows by level name, and pd.concat(dict) leaves the levels unnamed
         inner = inner.set_axis(inner.index.set_names(est._y.index.names), axis=0)
     _newdata.check_update_rows(est._y, inner, held_steps(est))
-    _newdata.check_scaled(est.scaler_.transform(inner.to_numpy(float)), "update's y")
+    parts = split_panel(inner)
+    for values in scaled_rows(scales_of(est, parts), parts):
+        _newdata.check_scaled(values, "update's y")
     return inner, mtype
 
 

@@ -76,6 +76,9 @@ class ARNetForecaster(DeepForecaster):
         Overrides the regulariser strength derived from ``sparsity``.
     lambda_delay : float or None, default=None
         Epochs of linear warm-up of the regulariser; None means half of ``max_epochs``.
+    scaling : {"global", "series"}, default="global"
+        How series are standardised (see the README): by one scaler fitted on every series'
+        training rows, or each series by its own mean and standard deviation.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README). As in the paper, training runs a fixed
         number of epochs (``val_size=0``) with the learning rate x0.9 per epoch: selecting an
@@ -109,6 +112,7 @@ class ARNetForecaster(DeepForecaster):
         sparsity: float | None = None,
         reg_lambda: float | None = None,
         lambda_delay: float | None = None,
+        scaling: str = "global",
         max_epochs: int = 30,
         batch_size: int = 128,
         lr: float = 0.003,
@@ -128,6 +132,7 @@ class ARNetForecaster(DeepForecaster):
         self.sparsity = sparsity
         self.reg_lambda = reg_lambda
         self.lambda_delay = lambda_delay
+        self.scaling = scaling
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -186,6 +191,6 @@ class ARNetForecaster(DeepForecaster):
         """Two tiny configurations for sktime's conformance suite."""
         return [
             {"n_lags": 3, "horizon": 1, "max_epochs": 1, "batch_size": 8},
-            {"n_lags": 4, "horizon": 2, "hidden_layers": (4,), "sparsity": 0.5, "max_epochs": 2,
+            {"scaling": "series", "n_lags": 4, "horizon": 2, "hidden_layers": (4,), "sparsity": 0.5, "max_epochs": 2,
              "batch_size": 4, "random_state": 3},
         ]

@@ -39,6 +39,9 @@ class CycleNetForecaster(DeepForecaster):
         Hidden width of the MLP backbone.
     use_revin : bool, default=True
         Per-window instance normalisation (the paper's ``use_revin``).
+    scaling : {"global", "series"}, default="global"
+        How series are standardised (see the README): by one scaler fitted on every series'
+        training rows, or each series by its own mean and standard deviation.
     max_epochs, batch_size
         Shared training parameters (see the README). Defaults follow the paper's scripts:
         30 epochs, batch 256.
@@ -79,6 +82,7 @@ class CycleNetForecaster(DeepForecaster):
         backbone: str = "linear",
         d_model: int = 512,
         use_revin: bool = True,
+        scaling: str = "global",
         max_epochs: int = 30,
         batch_size: int = 256,
         lr: float | None = None,
@@ -98,6 +102,7 @@ class CycleNetForecaster(DeepForecaster):
         self.backbone = backbone
         self.d_model = d_model
         self.use_revin = use_revin
+        self.scaling = scaling
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -149,6 +154,6 @@ class CycleNetForecaster(DeepForecaster):
         """Two tiny configurations for sktime's conformance suite."""
         return [
             {"lookback": 4, "horizon": 3, "cycle_length": 2, "max_epochs": 1, "batch_size": 8},
-            {"lookback": 6, "horizon": 2, "cycle_length": 3, "backbone": "mlp", "d_model": 8,
+            {"scaling": "series", "lookback": 6, "horizon": 2, "cycle_length": 3, "backbone": "mlp", "d_model": 8,
              "max_epochs": 2, "batch_size": 4, "val_size": 0.25, "random_state": 1},
         ]

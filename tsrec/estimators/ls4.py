@@ -23,6 +23,8 @@ from tsrec.registry import register
 if TYPE_CHECKING:
     from sktime.forecasting.base import ForecastingHorizon
 
+    from tsrec.estimators._scaling import Scales
+
 
 def ls4_loss(network: nn.Module, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, int]:
     """LS4's objective on whole windows (lookback followed by horizon), and the number of windows."""
@@ -79,6 +81,9 @@ class LS4Forecaster(DeepForecaster):
         with it (LS4's configs: 0.999, 0.99 for solar); None trains without one.
     ema_start_step : int, default=200
         Optimiser step from which the average starts (LS4's: 200); before it, it is the weights.
+    scaling : {"global", "series"}, default="global"
+        How series are standardised (see the README): by one scaler fitted on every series'
+        training rows, or each series by its own mean and standard deviation.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README).
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
@@ -117,6 +122,7 @@ class LS4Forecaster(DeepForecaster):
         condition_on_x: bool = False,
         ema_decay: float | None = None,
         ema_start_step: int = 200,
+        scaling: str = "global",
         max_epochs: int = 10,
         batch_size: int = 64,
         lr: float = 1e-3,
@@ -144,6 +150,7 @@ class LS4Forecaster(DeepForecaster):
         self.condition_on_x = condition_on_x
         self.ema_decay = ema_decay
         self.ema_start_step = ema_start_step
+        self.scaling = scaling
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -202,9 +209,8 @@ class LS4Forecaster(DeepForecaster):
         # int(n_steps) would truncate 2.7 and take "3"; 0 or less failed inside torch
         n_steps = check_int("n_steps", n_steps, minimum=1)
         noise = check_flag("noise", noise)
-        x, _, _ = self._contexts(split_panel(self._y), self.position_offset_)
-        paths = self._scaled_paths(x, n_steps, noise).numpy()
-        return paths * self.scaler_.scale_ + self.scaler_.mean_
+        x, _, _, scales = self._contexts(split_panel(self._y), self.position_offset_)
+        return scales.unscaled(self._scaled_paths(x, n_steps, noise).numpy(), series_axis=1)
 
     def _scaled_paths(self, x: torch.Tensor, n_steps: int, noise: bool) -> torch.Tensor:
         network = self.network_
@@ -218,14 +224,15 @@ class LS4Forecaster(DeepForecaster):
         # reduction order changes with the path length)
         return self._scaled_paths(x, n_steps, noise=False).double().mean(dim=0)
 
-    def _noisy_paths(self, fh: ForecastingHorizon) -> tuple[torch.Tensor, list, list[np.ndarray], list]:
+    def _noisy_paths(self, fh: ForecastingHorizon) -> tuple[torch.Tensor, list, list[np.ndarray], list, Scales]:
         """The seeded sample paths that quantiles and variances read (float64, standardised scale,
-        (n_samples, series, steps, variates)), with the series, their steps in ``fh`` and steps."""
+        (n_samples, series, steps, variates)), with the series, their steps in ``fh``, steps, and
+        the statistics that standardised them."""
         parts = split_panel(self._y)
         steps = self._steps_per_series(fh, parts)
-        x, _, freqs = self._contexts(parts, self.position_offset_)
+        x, _, freqs, scales = self._contexts(parts, self.position_offset_)
         paths = self._scaled_paths(x, int(max(k.max() for k in steps)), noise=True).double()
-        return paths, parts, steps, freqs
+        return paths, parts, steps, freqs, scales
 
     def _per_series(self, rows: list[np.ndarray], parts: list, steps: list[np.ndarray], freqs: list,
                     columns: pd.Index) -> pd.DataFrame:
@@ -235,10 +242,10 @@ class LS4Forecaster(DeepForecaster):
         return join_panel([k for k, _ in parts], frames, list(self._y.index.names))
 
     def _predict_quantiles(self, fh, X, alpha: list[float]) -> pd.DataFrame:
-        paths, parts, steps, freqs = self._noisy_paths(fh)
+        paths, parts, steps, freqs, scales = self._noisy_paths(fh)
         levels = torch.quantile(paths, torch.tensor(alpha, dtype=paths.dtype), dim=0).numpy()  # (A, B, S, C)
         # a standard scaler is increasing and affine, so it maps quantiles to quantiles
-        levels = (levels * self.scaler_.scale_ + self.scaler_.mean_).transpose(1, 2, 3, 0)  # (B, S, C, A)
+        levels = scales.unscaled(levels, series_axis=1).transpose(1, 2, 3, 0)  # (B, S, C, A)
         columns = self._get_columns(method="predict_quantiles", alpha=alpha)  # variate-major, then alpha
         rows = [levels[b, k - 1].reshape(len(k), -1) for b, k in enumerate(steps)]
         return self._per_series(rows, parts, steps, freqs, columns)
@@ -253,8 +260,8 @@ class LS4Forecaster(DeepForecaster):
         columns).
         """
         cov = check_flag("cov", cov)
-        paths, parts, steps, freqs = self._noisy_paths(fh)
-        scale2 = torch.as_tensor(self.scaler_.scale_, dtype=paths.dtype) ** 2
+        paths, parts, steps, freqs, scales = self._noisy_paths(fh)
+        scale2 = torch.as_tensor(np.ascontiguousarray(scales.scale), dtype=paths.dtype)[:, None] ** 2  # (B, 1, C)
         names = self._get_columns(method="predict_var")
         if not cov:  # dividing by n_samples, as the variance of that empirical distribution does
             variances = (paths.var(dim=0, correction=0) * scale2).numpy()
@@ -265,7 +272,8 @@ class LS4Forecaster(DeepForecaster):
                              "stamps, as the columns are one set of stamps; these series end at different times "
                              "or have different steps: ask for cov=False, or for one series at a time")
         centred = paths - paths.mean(dim=0)
-        covs = (torch.einsum("nbsc,nbtc->bsct", centred, centred) / len(paths) * scale2[:, None]).numpy()
+        # (B, S, C, T) times each series' variance per variate
+        covs = (torch.einsum("nbsc,nbtc->bsct", centred, centred) / len(paths) * scale2[..., None]).numpy()
         rows = [covs[b][np.ix_(k - 1, range(covs.shape[2]), k - 1)].reshape(len(k), -1) for b, k in enumerate(steps)]
         return self._per_series(rows, parts, steps, freqs, pd.MultiIndex.from_product([names, stamps[0]]))
 
@@ -277,7 +285,7 @@ class LS4Forecaster(DeepForecaster):
              "max_epochs": 1, "batch_size": 8},
             {"lookback": 6, "horizon": 3, "z_dim": 3, "d_model": 8, "d_state": 6, "n_layers": 1, "n_samples": 5,
              "sigma": 0.5, "instance_norm": True, "condition_on_x": True, "max_epochs": 1, "batch_size": 8,
-             "val_size": 0.25, "random_state": 4},
+             "val_size": 0.25, "random_state": 4, "scaling": "series"},
         ]
 
 

@@ -151,6 +151,9 @@ class PGNForecaster(DeepForecaster):
         steps, then day of week, day of month and day of year, each scaled to [-0.5, 0.5]).
         Only date-time indices with a fixed step (minutes, hours, days) have them; integer,
         weekly and monthly indices are fitted without.
+    scaling : {"global", "series"}, default="global"
+        How series are standardised (see the README): by one scaler fitted on every series'
+        training rows, or each series by its own mean and standard deviation.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README). Defaults follow the paper's ``run.py``: Adam
         at 1e-3, batch 32, 25 epochs, patience 5, learning rate x0.9 after every epoch from
@@ -178,6 +181,7 @@ class PGNForecaster(DeepForecaster):
         hidden: int = 32,
         norm: bool = True,
         time_features: bool = True,
+        scaling: str = "global",
         max_epochs: int = 25,
         batch_size: int = 32,
         lr: float = 1e-3,
@@ -197,6 +201,7 @@ class PGNForecaster(DeepForecaster):
         self.hidden = hidden
         self.norm = norm
         self.time_features = time_features
+        self.scaling = scaling
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -245,6 +250,6 @@ class PGNForecaster(DeepForecaster):
         """Two tiny configurations for sktime's conformance suite."""
         return [
             {"lookback": 4, "horizon": 2, "period": 2, "hidden": 4, "max_epochs": 1, "batch_size": 8},
-            {"lookback": 6, "horizon": 3, "period": 3, "hidden": 3, "norm": False, "max_epochs": 2,
+            {"scaling": "series", "lookback": 6, "horizon": 3, "period": 3, "hidden": 3, "norm": False, "max_epochs": 2,
              "batch_size": 4, "val_size": 0.25, "random_state": 2},
         ]

@@ -1,0 +1,193 @@
+"""``scaling="series"``: each series standardised by its own statistics (neuralforecast's
+``local_scaler_type``), on every path that scales: training, forecasts, new contexts, update,
+window forecasts, probabilistic forecasts, persistence and batch files.
+
+The defining property: with per-series scaling, a series' forecasts follow an affine change of
+its values (``a * y + b``) exactly, because the network sees the same standardised numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tsrec
+from tsrec.batch import forecast_files
+from tsrec.estimators import ARNetForecaster, CycleNetForecaster, LS4Forecaster
+from tsrec.estimators._folder import _config_sha256
+from tsrec.estimators.errors import InputError, LoadError
+
+HOURS = pd.date_range("2024-01-01", periods=424, freq="h")
+NOISE = np.random.default_rng(0).normal(size=(3, 424))
+WAVE = np.sin(2 * np.pi * np.arange(424) / 24)
+
+
+def panel(rows: int = 400, small: tuple[float, float] = (0.1, 1.0)) -> pd.DataFrame:
+    """Three series: one of spread ~7e5, and two of spread ~0.07 (``small`` = (a, b): a * wave + b)."""
+    a, b = small
+    frames = {
+        "big": 5e5 * WAVE + 1e4 * NOISE[0],
+        "small": a * (WAVE + 0.05 * NOISE[1]) + b,
+        "other": 0.1 * np.cos(2 * np.pi * np.arange(424) / 24) + 0.005 * NOISE[2] - 3.0,
+    }
+    return pd.concat({k: pd.DataFrame({"v": v[:rows]}, index=HOURS[:rows]) for k, v in frames.items()},
+                     names=["id", "time"])
+
+
+def arnet(**params) -> ARNetForecaster:
+    return ARNetForecaster(**{"n_lags": 24, "horizon": 6, "max_epochs": 3, "random_state": 0, **params})
+
+
+def test_series_scales_are_each_series_training_mean_and_std():
+    y = panel()
+    est = arnet(scaling="series", val_size=0.25).fit(y)
+    scales = est.series_scales_
+    assert list(scales.index) == ["big", "small", "other"] and scales.index.name == "id"
+    for key in scales.index:
+        train = y.loc[key]["v"].to_numpy()[:300]  # the last quarter is validation data
+        np.testing.assert_allclose(scales.loc[key, ("mean", "v")], train.mean(), rtol=1e-12)
+        np.testing.assert_allclose(scales.loc[key, ("scale", "v")], train.std(), rtol=1e-12)
+    with pytest.warns(RuntimeWarning, match="scaling='series'"):  # the default: one global scaler, which warns
+        assert arnet().fit(y).series_scales_ is None
+
+
+def test_a_constant_series_gets_scale_one_as_scikit_learns_scaler_gives():
+    y = panel()
+    y.loc["other", "v"] = 1e6
+    scales = arnet(scaling="series").fit(y).series_scales_
+    assert scales.loc["other", ("scale", "v")] == 1.0 and scales.loc["other", ("mean", "v")] == 1e6
+
+
+def test_the_narrow_series_is_forecast_and_nothing_warns():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # the global scaler's spread warning is not given
+        est = CycleNetForecaster(lookback=48, horizon=24, max_epochs=20, random_state=0, scaling="series").fit(panel())
+    truth = panel(424).loc["small"]["v"].to_numpy()[400:]
+    forecast = est.predict(fh=range(1, 25)).loc["small"]["v"].to_numpy()
+    assert np.abs(forecast - truth).mean() < 0.02  # its spread is 0.07; one global scaler missed by ~50
+
+
+def test_forecasts_follow_an_affine_change_of_a_series():
+    base = arnet(scaling="series").fit(panel())
+    moved = arnet(scaling="series").fit(panel(small=(1e3 * 0.1, 1e3 * 1.0 + 7.0)))
+    a, b = 1e3, 7.0
+    fh = range(1, 13)  # past the horizon too: fed-back forecasts are standardised alike
+    np.testing.assert_allclose(moved.predict(fh=fh).loc["small"], a * base.predict(fh=fh).loc["small"] + b,
+                               rtol=1e-5)
+    np.testing.assert_allclose(moved.predict(fh=fh).loc["big"], base.predict(fh=fh).loc["big"], rtol=1e-5)
+    with pytest.warns(RuntimeWarning, match="scaling='series'"):
+        glob, glob_moved = arnet().fit(panel()), arnet().fit(panel(small=(1e3 * 0.1, 1e3 * 1.0 + 7.0)))
+    assert not np.allclose(glob_moved.predict(fh=fh).loc["big"], glob.predict(fh=fh).loc["big"], rtol=1e-3)
+
+
+def test_probabilistic_forecasts_follow_an_affine_change_of_a_series():
+    params = dict(lookback=24, horizon=6, z_dim=2, d_model=8, d_state=4, n_layers=1, n_samples=16, max_epochs=1,
+                  random_state=0, scaling="series")
+    base = LS4Forecaster(**params).fit(panel())
+    moved = LS4Forecaster(**params).fit(panel(small=(2.0 * 0.1, 2.0 * 1.0 + 5.0)))
+    q, q_moved = (est.predict_quantiles(fh=[1, 2, 3], alpha=[0.1, 0.9]) for est in (base, moved))
+    np.testing.assert_allclose(q_moved.loc["small"], 2.0 * q.loc["small"] + 5.0, rtol=1e-4)
+    np.testing.assert_allclose(q_moved.loc["big"], q.loc["big"], rtol=1e-4)
+    v, v_moved = (est.predict_var(fh=[1, 2, 3]) for est in (base, moved))
+    np.testing.assert_allclose(v_moved.loc["small"], 4.0 * v.loc["small"], rtol=1e-4)
+    c, c_moved = (est.predict_var(fh=[1, 2, 3], cov=True) for est in (base, moved))
+    np.testing.assert_allclose(c_moved.loc["small"], 4.0 * c.loc["small"], rtol=1e-4, atol=1e-12)
+    np.testing.assert_allclose(c_moved.loc["big"], c.loc["big"], rtol=1e-4)
+    paths, paths_moved = (est.sample_paths(3) for est in (base, moved))  # (samples, series, steps, variates)
+    np.testing.assert_allclose(paths_moved[:, 1], 2.0 * paths[:, 1] + 5.0, rtol=1e-4)
+
+
+def test_a_new_context_of_a_fitted_series_keeps_its_fitted_statistics():
+    est = arnet(scaling="series").fit(panel())
+    tail = panel().groupby(level="id").tail(30)  # other statistics than the training rows'
+    np.testing.assert_array_equal(est.predict(fh=[1, 2], y=tail), est.predict(fh=[1, 2]))
+
+
+def test_a_series_not_fitted_is_standardised_by_the_rows_given_for_it():
+    est = arnet(scaling="series").fit(panel())
+    new = panel().loc[["small"]].rename(index={"small": "new"})
+    moved = new * 1e45 - 4e45  # beyond float32 once standardised by any fitted statistics
+    forecast = est.predict(fh=[1, 2, 3], y=new)
+    np.testing.assert_allclose(est.predict(fh=[1, 2, 3], y=moved), forecast * 1e45 - 4e45, rtol=1e-6)
+    np.testing.assert_allclose(est.forecast_windows(moved), est.forecast_windows(new) * 1e45 - 4e45, rtol=1e-6)
+    with pytest.warns(RuntimeWarning, match="scaling='series'"):
+        glob = arnet().fit(panel())
+    with pytest.raises(InputError, match="too far from the training data's scale"):
+        glob.predict(fh=[1], y=moved)  # one global scaler cannot place it
+
+
+def test_batch_files_of_new_series_are_standardised_each_on_its_own(tmp_path):
+    est = arnet(scaling="series").fit(panel())
+    new = panel().loc[["small", "big"]].rename(index={"small": "s1", "big": "s2"})
+    moved = pd.concat([new.loc[["s1"]] * 1e30, new.loc[["s2"]]])
+    moved.reset_index().rename(columns={"id": "unique_id", "time": "ds", "v": "y"}).to_csv(tmp_path / "in.csv", index=False)
+    forecast_files(est, tmp_path / "in.csv", tmp_path / "out.csv", fh=2)
+    out = pd.read_csv(tmp_path / "out.csv").set_index(["unique_id", "ds"])["y_hat"]
+    expected = est.predict(fh=[1, 2], y=new)["v"]
+    np.testing.assert_allclose(out.loc["s1"].to_numpy(), expected.loc["s1"].to_numpy() * 1e30, rtol=1e-6)
+    np.testing.assert_allclose(out.loc["s2"].to_numpy(), expected.loc["s2"].to_numpy(), rtol=1e-12)
+
+
+def test_batch_files_read_ids_as_text_and_match_the_fitted_series_by_them(tmp_path):
+    y = panel().rename(index={"big": 10, "small": 7, "other": 3}, level="id")
+    est = arnet(scaling="series").fit(y)
+    tail = y.groupby(level="id").tail(24)  # a file of the last rows only: too few for its own statistics
+    tail.reset_index().rename(columns={"id": "unique_id", "time": "ds", "v": "y"}).to_csv(tmp_path / "in.csv", index=False)
+    forecast_files(est, tmp_path / "in.csv", tmp_path / "out.csv", fh=2)
+    out = pd.read_csv(tmp_path / "out.csv").set_index(["unique_id", "ds"])["y_hat"]
+    expected = est.predict(fh=[1, 2])["v"]
+    for key in (10, 7, 3):  # ids 10, 7 and 3 read as "10", "7" and "3": the fitted series' statistics
+        np.testing.assert_allclose(out.loc[key].to_numpy(), expected.loc[key].to_numpy(), rtol=1e-12)
+
+
+def test_update_keeps_the_statistics_and_a_refit_recomputes_them():
+    full = panel(424)
+    est = arnet(scaling="series", val_size=0).fit(panel())
+    fitted = est.series_scales_.copy()
+    new_rows = full.groupby(level="id").tail(24) + 100.0
+    est.update(new_rows, update_params=False)
+    pd.testing.assert_frame_equal(est.series_scales_, fitted)
+    refit = arnet(scaling="series", val_size=0).fit(panel())
+    refit.update(new_rows, update_params=True)
+    stored = pd.concat([panel(), new_rows]).sort_index(level="id", sort_remaining=True)
+    np.testing.assert_allclose(refit.series_scales_.loc["small", ("mean", "v")],
+                               stored.loc["small"]["v"].mean(), rtol=1e-12)
+
+
+def test_save_and_load_keep_each_series_statistics(tmp_path):
+    est = arnet(scaling="series").fit(panel())
+    back = tsrec.load(est.save(tmp_path / "m"))
+    pd.testing.assert_frame_equal(back.series_scales_, est.series_scales_)
+    np.testing.assert_array_equal(back.predict(fh=[1, 2, 7]), est.predict(fh=[1, 2, 7]))
+
+
+def test_a_folder_claiming_series_scaling_without_its_statistics_is_refused(tmp_path):
+    with pytest.warns(RuntimeWarning, match="scaling='series'"):
+        folder = arnet().fit(panel()).save(tmp_path / "m")  # global: no per-series statistics saved
+    config = json.loads((folder / "config.json").read_text())
+    config["params"]["scaling"] = "series"
+    config["config_sha256"] = _config_sha256(config)
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(LoadError, match=r"scaling='series' needs the statistics of each of its 3 series"):
+        tsrec.load(folder)
+
+
+def test_single_series_and_hierarchical_panels_are_scaled_by_key():
+    y = panel().loc["small"]
+    est = arnet(scaling="series").fit(y)
+    assert est.series_scales_.index.tolist() == [None]
+    np.testing.assert_array_equal(est.predict(fh=[1, 2], y=y.iloc[-30:]), est.predict(fh=[1, 2]))
+    hier = pd.concat({"region": panel()}, names=["top"])
+    scales = arnet(scaling="series").fit(hier).series_scales_
+    assert scales.index.names == ["top", "id"] and ("region", "small") in scales.index
+
+
+@pytest.mark.parametrize("value", ["local", None, 1, ["series"]])
+def test_an_unknown_scaling_is_refused_at_fit(value):
+    est = arnet(scaling=value)  # __init__ only stores it
+    with pytest.raises(ValueError, match=r"scaling must be one of \('global', 'series'\)"):
+        est.fit(panel())
