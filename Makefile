@@ -38,6 +38,7 @@ benchmarks: $(STAMP)
 	$(PY) benchmarks/ltsf.py --model ChimeraForecaster --datasets ETTh1 --horizons 96 720 --seeds 2024 --params '{"max_epochs": 3, "decoder": "closed_loop"}'
 	$(PY) benchmarks/probabilistic.py --params '{"d_model": 32, "d_state": 32, "n_layers": 2, "max_epochs": 4, "instance_norm": true}'
 	$(PY) benchmarks/classification.py --seeds 0 1 2
+	$(PY) benchmarks/panel_scaling.py --datasets exchange_rate illness weather
 
 clean:
 	rm -rf $(VENV) demo_output .pytest_cache

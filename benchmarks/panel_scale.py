@@ -12,8 +12,8 @@ once sorted (``y.sort_index()``), and in a fresh subprocess on one torch thread 
 ``fit``, ``save``, ``tsrec.load``, ``predict``, ``predict(y=panel)``, ``predict`` at absolute
 stamps with ``y=panel``, and ``update`` with 24 new rows a series. ``--code`` runs the children
 on the tsrec of another checkout (e.g. the commit before a change), each code in its own rows;
-``--scalings`` times each ``scaling`` of the forecaster (the default, global, passes none, so
-that code from before the parameter runs too).
+``--scalings`` times each ``scaling`` of the forecaster (code from before the parameter had
+one global scaler, so it runs with ``global``).
 """
 
 from __future__ import annotations
@@ -41,7 +41,11 @@ torch.set_num_threads(1)
 import tsrec
 from tsrec.estimators import ARNetForecaster
 n, rows, order, scaling = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-params = {} if scaling == "global" else {"scaling": scaling}
+import inspect
+# code from before the parameter had one global scaler
+has_scaling = "scaling" in inspect.signature(ARNetForecaster).parameters
+assert has_scaling or scaling == "global", "this tsrec has no scaling parameter"
+params = {"scaling": scaling} if has_scaling else {}
 stamps = pd.date_range("2024-01-01", periods=rows + 24, freq="h")
 index = pd.MultiIndex.from_product([[f"s{i}" for i in range(n)], stamps], names=["id", "ds"])
 values = np.random.default_rng(0).standard_normal(len(index))

@@ -2,7 +2,7 @@
 
 One global scaler squeezed a series of spread 0.07 next to one of 7e5 to near-constant values: a
 global CycleNet forecast it 66 away on average, silently (numerical robustness audit). The fix
-the warning gives, ``scaling="series"``, is tested in test_series_scaling.py.
+the warning gives, ``scaling="series"`` (now the default), is tested in test_series_scaling.py.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ def panel(big: float, small: float, level: float = 0.0) -> pd.DataFrame:
     return pd.concat(frames, names=["id", "time"])
 
 
-def cyclenet(epochs: int = 1) -> CycleNetForecaster:
-    return CycleNetForecaster(lookback=48, horizon=24, max_epochs=epochs, random_state=0)
+def cyclenet(epochs: int = 1, scaling: str = "global") -> CycleNetForecaster:
+    return CycleNetForecaster(lookback=48, horizon=24, max_epochs=epochs, random_state=0, scaling=scaling)
 
 
 def test_a_series_far_narrower_than_the_panel_warns_naming_it_and_the_fix():
@@ -59,12 +59,13 @@ def test_the_spreads_are_exact_at_a_large_level():
 def test_series_of_comparable_spread_fit_silently():
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        cyclenet().fit(panel(50.0, 0.1))  # 500-fold: under the threshold
+        cyclenet().fit(panel(5.0, 0.1))  # 50-fold: under the threshold
         cyclenet().fit(panel(1e6, 0.1).loc[["big"]])  # one series
+        cyclenet(scaling="series").fit(panel(1e6, 0.1))  # each series scaled on its own
 
 
 def test_sktimes_per_series_scaling_pipeline_also_forecasts_the_narrow_series():
-    pipe = TransformedTargetForecaster([("scale", TabularToSeriesAdaptor(StandardScaler())), ("forecast", cyclenet(20))])
+    pipe = TransformedTargetForecaster([("scale", TabularToSeriesAdaptor(StandardScaler())), ("forecast", cyclenet(20, "global"))])
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # each series reaches tsrec standardised
         forecast = pipe.fit(panel(1e6, 0.1)).predict(fh=range(1, 25))

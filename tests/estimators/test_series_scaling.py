@@ -1,6 +1,6 @@
-"""``scaling="series"``: each series standardised by its own statistics (neuralforecast's
-``local_scaler_type``), on every path that scales: training, forecasts, new contexts, update,
-window forecasts, probabilistic forecasts, persistence and batch files.
+"""``scaling="series"`` (the default): each series of a panel standardised by its own statistics
+(neuralforecast's ``local_scaler_type``), on every path that scales: training, forecasts, new
+contexts, update, window forecasts, probabilistic forecasts, persistence and batch files.
 
 The defining property: with per-series scaling, a series' forecasts follow an affine change of
 its values (``a * y + b``) exactly, because the network sees the same standardised numbers.
@@ -9,6 +9,7 @@ its values (``a * y + b``) exactly, because the network sees the same standardis
 from __future__ import annotations
 
 import json
+import pickle
 import warnings
 
 import numpy as np
@@ -44,49 +45,52 @@ def arnet(**params) -> ARNetForecaster:
 
 def test_series_scales_are_each_series_training_mean_and_std():
     y = panel()
-    est = arnet(scaling="series", val_size=0.25).fit(y)
+    est = arnet(val_size=0.25).fit(y)
     scales = est.series_scales_
     assert list(scales.index) == ["big", "small", "other"] and scales.index.name == "id"
     for key in scales.index:
         train = y.loc[key]["v"].to_numpy()[:300]  # the last quarter is validation data
         np.testing.assert_allclose(scales.loc[key, ("mean", "v")], train.mean(), rtol=1e-12)
         np.testing.assert_allclose(scales.loc[key, ("scale", "v")], train.std(), rtol=1e-12)
-    with pytest.warns(RuntimeWarning, match="scaling='series'"):  # the default: one global scaler, which warns
-        assert arnet().fit(y).series_scales_ is None
+    with pytest.warns(RuntimeWarning, match="scaling='series'"):  # one global scaler, which warns
+        glob = arnet(scaling="global").fit(y)
+    assert glob.series_scales_ is None and glob.scaler_ is not None
+    assert est.scaler_ is None  # each series has its own: no scaler of all series
 
 
 def test_a_constant_series_gets_scale_one_as_scikit_learns_scaler_gives():
     y = panel()
     y.loc["other", "v"] = 1e6
-    scales = arnet(scaling="series").fit(y).series_scales_
+    scales = arnet().fit(y).series_scales_
     assert scales.loc["other", ("scale", "v")] == 1.0 and scales.loc["other", ("mean", "v")] == 1e6
 
 
 def test_the_narrow_series_is_forecast_and_nothing_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # the global scaler's spread warning is not given
-        est = CycleNetForecaster(lookback=48, horizon=24, max_epochs=20, random_state=0, scaling="series").fit(panel())
+        est = CycleNetForecaster(lookback=48, horizon=24, max_epochs=20, random_state=0).fit(panel())
     truth = panel(424).loc["small"]["v"].to_numpy()[400:]
     forecast = est.predict(fh=range(1, 25)).loc["small"]["v"].to_numpy()
     assert np.abs(forecast - truth).mean() < 0.02  # its spread is 0.07; one global scaler missed by ~50
 
 
 def test_forecasts_follow_an_affine_change_of_a_series():
-    base = arnet(scaling="series").fit(panel())
-    moved = arnet(scaling="series").fit(panel(small=(1e3 * 0.1, 1e3 * 1.0 + 7.0)))
+    base = arnet().fit(panel())
+    moved = arnet().fit(panel(small=(1e3 * 0.1, 1e3 * 1.0 + 7.0)))
     a, b = 1e3, 7.0
     fh = range(1, 13)  # past the horizon too: fed-back forecasts are standardised alike
     np.testing.assert_allclose(moved.predict(fh=fh).loc["small"], a * base.predict(fh=fh).loc["small"] + b,
                                rtol=1e-5)
     np.testing.assert_allclose(moved.predict(fh=fh).loc["big"], base.predict(fh=fh).loc["big"], rtol=1e-5)
     with pytest.warns(RuntimeWarning, match="scaling='series'"):
-        glob, glob_moved = arnet().fit(panel()), arnet().fit(panel(small=(1e3 * 0.1, 1e3 * 1.0 + 7.0)))
+        glob = arnet(scaling="global").fit(panel())
+        glob_moved = arnet(scaling="global").fit(panel(small=(1e3 * 0.1, 1e3 * 1.0 + 7.0)))
     assert not np.allclose(glob_moved.predict(fh=fh).loc["big"], glob.predict(fh=fh).loc["big"], rtol=1e-3)
 
 
 def test_probabilistic_forecasts_follow_an_affine_change_of_a_series():
     params = dict(lookback=24, horizon=6, z_dim=2, d_model=8, d_state=4, n_layers=1, n_samples=16, max_epochs=1,
-                  random_state=0, scaling="series")
+                  random_state=0)
     base = LS4Forecaster(**params).fit(panel())
     moved = LS4Forecaster(**params).fit(panel(small=(2.0 * 0.1, 2.0 * 1.0 + 5.0)))
     q, q_moved = (est.predict_quantiles(fh=[1, 2, 3], alpha=[0.1, 0.9]) for est in (base, moved))
@@ -102,26 +106,26 @@ def test_probabilistic_forecasts_follow_an_affine_change_of_a_series():
 
 
 def test_a_new_context_of_a_fitted_series_keeps_its_fitted_statistics():
-    est = arnet(scaling="series").fit(panel())
+    est = arnet().fit(panel())
     tail = panel().groupby(level="id").tail(30)  # other statistics than the training rows'
     np.testing.assert_array_equal(est.predict(fh=[1, 2], y=tail), est.predict(fh=[1, 2]))
 
 
 def test_a_series_not_fitted_is_standardised_by_the_rows_given_for_it():
-    est = arnet(scaling="series").fit(panel())
+    est = arnet().fit(panel())
     new = panel().loc[["small"]].rename(index={"small": "new"})
     moved = new * 1e45 - 4e45  # beyond float32 once standardised by any fitted statistics
     forecast = est.predict(fh=[1, 2, 3], y=new)
     np.testing.assert_allclose(est.predict(fh=[1, 2, 3], y=moved), forecast * 1e45 - 4e45, rtol=1e-6)
     np.testing.assert_allclose(est.forecast_windows(moved), est.forecast_windows(new) * 1e45 - 4e45, rtol=1e-6)
     with pytest.warns(RuntimeWarning, match="scaling='series'"):
-        glob = arnet().fit(panel())
+        glob = arnet(scaling="global").fit(panel())
     with pytest.raises(InputError, match="too far from the training data's scale"):
         glob.predict(fh=[1], y=moved)  # one global scaler cannot place it
 
 
 def test_batch_files_of_new_series_are_standardised_each_on_its_own(tmp_path):
-    est = arnet(scaling="series").fit(panel())
+    est = arnet().fit(panel())
     new = panel().loc[["small", "big"]].rename(index={"small": "s1", "big": "s2"})
     moved = pd.concat([new.loc[["s1"]] * 1e30, new.loc[["s2"]]])
     moved.reset_index().rename(columns={"id": "unique_id", "time": "ds", "v": "y"}).to_csv(tmp_path / "in.csv", index=False)
@@ -134,7 +138,7 @@ def test_batch_files_of_new_series_are_standardised_each_on_its_own(tmp_path):
 
 def test_batch_files_read_ids_as_text_and_match_the_fitted_series_by_them(tmp_path):
     y = panel().rename(index={"big": 10, "small": 7, "other": 3}, level="id")
-    est = arnet(scaling="series").fit(y)
+    est = arnet().fit(y)
     tail = y.groupby(level="id").tail(24)  # a file of the last rows only: too few for its own statistics
     tail.reset_index().rename(columns={"id": "unique_id", "time": "ds", "v": "y"}).to_csv(tmp_path / "in.csv", index=False)
     forecast_files(est, tmp_path / "in.csv", tmp_path / "out.csv", fh=2)
@@ -146,12 +150,12 @@ def test_batch_files_read_ids_as_text_and_match_the_fitted_series_by_them(tmp_pa
 
 def test_update_keeps_the_statistics_and_a_refit_recomputes_them():
     full = panel(424)
-    est = arnet(scaling="series", val_size=0).fit(panel())
+    est = arnet(val_size=0).fit(panel())
     fitted = est.series_scales_.copy()
     new_rows = full.groupby(level="id").tail(24) + 100.0
     est.update(new_rows, update_params=False)
     pd.testing.assert_frame_equal(est.series_scales_, fitted)
-    refit = arnet(scaling="series", val_size=0).fit(panel())
+    refit = arnet(val_size=0).fit(panel())
     refit.update(new_rows, update_params=True)
     stored = pd.concat([panel(), new_rows]).sort_index(level="id", sort_remaining=True)
     np.testing.assert_allclose(refit.series_scales_.loc["small", ("mean", "v")],
@@ -159,30 +163,63 @@ def test_update_keeps_the_statistics_and_a_refit_recomputes_them():
 
 
 def test_save_and_load_keep_each_series_statistics(tmp_path):
-    est = arnet(scaling="series").fit(panel())
+    est = arnet().fit(panel())
     back = tsrec.load(est.save(tmp_path / "m"))
     pd.testing.assert_frame_equal(back.series_scales_, est.series_scales_)
     np.testing.assert_array_equal(back.predict(fh=[1, 2, 7]), est.predict(fh=[1, 2, 7]))
 
 
-def test_a_folder_claiming_series_scaling_without_its_statistics_is_refused(tmp_path):
-    with pytest.warns(RuntimeWarning, match="scaling='series'"):
-        folder = arnet().fit(panel()).save(tmp_path / "m")  # global: no per-series statistics saved
+def resealed(folder, change) -> None:
     config = json.loads((folder / "config.json").read_text())
-    config["params"]["scaling"] = "series"
+    change(config)
     config["config_sha256"] = _config_sha256(config)
     (folder / "config.json").write_text(json.dumps(config))
+
+
+def test_a_folder_claiming_series_scaling_without_its_statistics_is_refused(tmp_path):
+    with pytest.warns(RuntimeWarning, match="scaling='series'"):
+        folder = arnet(scaling="global").fit(panel()).save(tmp_path / "m")  # no per-series statistics saved
+    resealed(folder, lambda config: config["fitted"].update(scaling="series"))
     with pytest.raises(LoadError, match=r"scaling='series' needs the statistics of each of its 3 series"):
         tsrec.load(folder)
 
 
-def test_single_series_and_hierarchical_panels_are_scaled_by_key():
+def test_a_folder_without_any_statistics_is_refused(tmp_path):
+    folder = arnet().fit(panel()).save(tmp_path / "m")
+    resealed(folder, lambda config: config["fitted"].update(scaling="global"))  # and its scaler is None
+    with pytest.raises(LoadError, match="no scaler statistics"):
+        tsrec.load(folder)
+
+
+def test_save_keeps_what_was_fitted_whatever_the_parameter_says_now(tmp_path):
+    est = arnet().fit(panel())
+    expected = est.predict(fh=[1, 2])
+    est.scaling = "global"  # a plain assignment after fit (set_params would reset the fit)
+    back = tsrec.load(est.save(tmp_path / "m"))
+    np.testing.assert_array_equal(back.predict(fh=[1, 2]), expected)
+
+
+def test_a_forecaster_pickled_before_per_series_scaling_loads_as_global():
+    with pytest.warns(RuntimeWarning, match="scaling='series'"):
+        est = arnet(scaling="global").fit(panel())
+    expected = est.predict(fh=[1, 2])
+    del est.__dict__["scaling"], est.__dict__["series_scales_"]  # what an earlier tsrec pickled
+    old = pickle.loads(pickle.dumps(est))
+    assert old.get_params()["scaling"] == "global" and old.series_scales_ is None
+    np.testing.assert_array_equal(old.predict(fh=[1, 2]), expected)
+
+
+def test_one_series_has_one_scaler_whichever_scaling():
     y = panel().loc["small"]
-    est = arnet(scaling="series").fit(y)
-    assert est.series_scales_.index.tolist() == [None]
-    np.testing.assert_array_equal(est.predict(fh=[1, 2], y=y.iloc[-30:]), est.predict(fh=[1, 2]))
+    series, glob = arnet().fit(y), arnet(scaling="global").fit(y)
+    assert series.series_scales_ is None
+    np.testing.assert_array_equal(series.scaler_.mean_, glob.scaler_.mean_)
+    np.testing.assert_array_equal(series.predict(fh=[1, 2, 9]), glob.predict(fh=[1, 2, 9]))
+
+
+def test_hierarchical_panels_are_scaled_by_key():
     hier = pd.concat({"region": panel()}, names=["top"])
-    scales = arnet(scaling="series").fit(hier).series_scales_
+    scales = arnet().fit(hier).series_scales_
     assert scales.index.names == ["top", "id"] and ("region", "small") in scales.index
 
 
@@ -191,3 +228,52 @@ def test_an_unknown_scaling_is_refused_at_fit(value):
     est = arnet(scaling=value)  # __init__ only stores it
     with pytest.raises(ValueError, match=r"scaling must be one of \('global', 'series'\)"):
         est.fit(panel())
+
+
+def test_window_forecasts_of_a_series_not_fitted_read_no_later_rows():
+    est = arnet().fit(panel())
+    new = panel().loc[["small"]].rename(index={"small": "new"})
+    changed = new.copy()
+    changed.iloc[60:] *= 50.0  # rows after the first window's context and targets
+    first, first_changed = est.forecast_windows(new)[0], est.forecast_windows(changed)[0]
+    np.testing.assert_array_equal(first, first_changed)
+    context = new.iloc[100:124]  # window 100 forecasts what predict does from its context
+    # to float32 rounding: a network's output can change in the last bits with the batch it is in
+    np.testing.assert_allclose(est.forecast_windows(new)[100], est.predict(fh=range(1, 7), y=context).to_numpy(),
+                               rtol=1e-6)
+
+
+@pytest.mark.parametrize("factor", [1e-170, 1e150])
+def test_any_magnitude_of_finite_values_standardises_alike(factor):
+    base = arnet().fit(panel())
+    tiny = panel(small=(factor * 0.1, factor * 1.0))
+    moved = arnet().fit(tiny)
+    np.testing.assert_allclose(moved.predict(fh=[1, 2]).loc["small"], factor * base.predict(fh=[1, 2]).loc["small"],
+                               rtol=1e-5)
+
+
+def test_values_too_large_for_one_scaler_point_to_per_series_scaling():
+    y = panel(small=(0.1, 2e154))  # one scaler's variance overflows; each series' own does not
+    with pytest.raises(InputError, match=r"too large to standardise with one scaler of all series.*scaling='series'"):
+        arnet(scaling="global").fit(y)
+    assert np.isfinite(arnet().fit(y).predict(fh=[1]).to_numpy()).all()
+
+
+def test_parquet_float_ids_match_the_fitted_series(tmp_path):
+    y = panel().rename(index={"big": 1.0, "small": 2.0, "other": 3.0}, level="id")
+    est = arnet().fit(y)
+    tail = y.groupby(level="id").tail(24).reset_index().rename(columns={"id": "unique_id", "time": "ds", "v": "y"})
+    tail.to_parquet(tmp_path / "in.parquet")  # the ids stay floats: read as "1", "2" and "3"
+    forecast_files(est, tmp_path / "in.parquet", tmp_path / "out.csv", fh=2)
+    out = pd.read_csv(tmp_path / "out.csv", dtype={"unique_id": str}).set_index(["unique_id", "ds"])["y_hat"]
+    expected = est.predict(fh=[1, 2])["v"]
+    for key, text in [(1.0, "1"), (2.0, "2"), (3.0, "3")]:
+        np.testing.assert_allclose(out.loc[text].to_numpy(), expected.loc[key].to_numpy(), rtol=1e-12)
+
+
+def test_update_rows_off_the_scale_name_their_series():
+    est = arnet().fit(panel())
+    rows = panel(424).groupby(level="id").tail(24)
+    rows.loc["other", "v"] = 1e45
+    with pytest.raises(InputError, match=r"update's y's values \(series 'other'\) lie too far"):
+        est.update(rows, update_params=False)

@@ -10,6 +10,7 @@ import pytest
 from tsrec.datasets import make_ar
 from tsrec.estimators import ARNetForecaster, CycleNetForecaster
 from tsrec.estimators import _engine
+from tsrec.errors import TuningSetupError
 from tsrec.tuning import tune
 
 COMPLETE, FAIL = optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL
@@ -56,6 +57,16 @@ def test_unknown_parameters_still_stop_the_search_at_once(series):
     with pytest.raises(ValueError, match="does not take"):
         tune(arnet(), series, n_trials=3, space=lambda trial: {"depth": 2}, study=study)
     assert len(study.trials) == 1  # the first trial stopped the search
+
+
+@pytest.mark.parametrize("choices", [["global", "series"], ["series"]])
+def test_a_space_over_scaling_stops_the_search_at_once(series, choices):
+    # trials of different scalings would be compared by losses in different units
+    study = optuna.create_study()
+    with pytest.raises(TuningSetupError, match=r"returned 'scaling', which sets the units of the validation loss"):
+        tune(arnet(), series, n_trials=3, study=study,
+             space=lambda trial: {"scaling": trial.suggest_categorical("scaling", choices), "lr": 0.01})
+    assert len(study.trials) == 1
 
 
 def test_a_pruned_trial_is_not_a_failure(series):

@@ -56,17 +56,3 @@ def check_ids(ids: pd.Series, path: Path) -> None:
     if empty.any():
         row = int(np.flatnonzero(empty)[0]) + 1
         raise InputError(f"{path}: column {ids.name!r} has empty series ids (first at data row {row}); fill them in")
-
-
-def id_text(ids: pd.Series) -> pd.Series:
-    """Series ids as text, one spelling per id whatever the file type.
-
-    CSV ids are text already; Parquet keeps the column's type. Floats that are whole numbers are
-    written as integers: pandas stores an integer column that once held a gap as float64, and
-    its ``1.0`` must be the ``1`` of a CSV file (or of an integer column), not another series.
-    """
-    if pd.api.types.is_float_dtype(ids.dtype):
-        values = ids.to_numpy(dtype="float64")
-        if np.all(np.isfinite(values) & (values == np.round(values))) and np.all(np.abs(values) < 2**53):
-            return pd.Series(values.astype(np.int64), index=ids.index, name=ids.name).astype(str)
-    return ids.astype(str)

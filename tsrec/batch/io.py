@@ -17,7 +17,8 @@ from tsrec._files import atomic_write, check_writable, same_file
 from tsrec.batch._csv import index_to_columns, read_csv
 from tsrec.batch._spacing import check_spacing
 from tsrec.batch._times import check_time_types, common_time_zone, parse_times
-from tsrec.batch._values import FIX_COLUMNS, check_ids, id_text, numeric
+from tsrec._ids import id_text
+from tsrec.batch._values import FIX_COLUMNS, check_ids, numeric
 # InputFileNotFoundError lives with the other errors in tsrec.errors (the datasets loaders raise it
 # too); it is re-exported here and from tsrec.batch, where it was first defined
 from tsrec.errors import InputError, InputFileNotFoundError

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
+from numpy.lib.stride_tricks import sliding_window_view
 
 from tsrec._checks import check_int
 from tsrec.estimators._engine import network_dtype
@@ -13,7 +14,7 @@ from tsrec.estimators._horizon import aligned_fh, steps_per_series
 from tsrec.estimators._newdata import (
     check_forecast, check_scaled, check_variates, overflow_as_input_error, series_name,
 )
-from tsrec.estimators._scaling import scales_of
+from tsrec.estimators._scaling import Scales, fitted_scales, window_scales
 from tsrec.estimators._series import as_flat, check_raw_y, from_flat, join_panel, split_panel
 from tsrec.estimators._steps import check_array_context, context_steps
 from tsrec.estimators._timeindex import in_zone, positions
@@ -71,21 +72,27 @@ def forecast_windows(est, y, batch_size: int = 1024) -> np.ndarray:
     counts = [len(df) - horizon - lookback + 1 for _, df in parts]
     forecasts = np.empty((sum(counts), horizon, est.n_channels_))
     row = 0
-    scales = scales_of(est, parts)
-    for (_, df), step, mean, scale in zip(parts, steps, *scales):
-        scaled = (df.to_numpy(float) - mean) / scale  # one series at a time: the forecasts are the large part
-        check_scaled(scaled, "y")
-        values = torch.as_tensor(scaled, dtype=network_dtype(network))
+    fitted, known = fitted_scales(est, parts)
+    dtype = network_dtype(network)
+    for i, ((key, df), step) in enumerate(zip(parts, steps)):
+        # (n, lookback, channels) views: each batch is standardised when it is read
+        inputs = sliding_window_view(df.to_numpy(float)[: len(df) - horizon], lookback, axis=0).transpose(0, 2, 1)
         # the fitted zone's wall-clock time, as predict(y=...) reads it: a context in UTC names the same instants
         position = torch.as_tensor(positions(in_zone(df.index, est._fitted_zone()), step))
-        inputs = values[: len(df) - horizon].unfold(0, lookback, 1)  # (n, channels, lookback)
         with torch.no_grad(), overflow_as_input_error(past_horizon=False):
             for begin in range(0, len(inputs), batch_size):
-                x = inputs[begin : begin + batch_size].transpose(1, 2)
+                raw = inputs[begin : begin + batch_size]
+                # a series not fitted: each window by its own context, as predict(y=context) does,
+                # never by rows after it
+                scales = (Scales(*(np.broadcast_to(a[i], (len(raw), a.shape[1])) for a in fitted)) if known[i]
+                          else window_scales(raw))
+                x = scales.stacked(raw)
+                check_scaled(x, "y", [key] * len(x))
+                x = torch.as_tensor(x, dtype=dtype)
                 pos = position[begin : begin + len(x)]
                 pred = (network(x, pos) if network.uses_position else network(x)).double().numpy()
                 check_forecast(pred)
-                forecasts[row : row + len(pred)] = pred * scale + mean
+                forecasts[row : row + len(pred)] = scales.unscaled(pred)
                 row += len(pred)
     return forecasts
 

@@ -49,11 +49,12 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
     before the model sees it. ``patience`` needs validation data: with ``val_size=0`` training
     runs all ``max_epochs`` and ``fit`` warns that ``patience`` is not used.
 
-    Values are standardised before the network reads them: ``scaler_`` is the ``StandardScaler``
-    of every series' training rows, used with ``scaling="global"``; with ``scaling="series"``
-    each series has its own statistics, ``series_scales_`` (a row per series key, columns
-    ("mean" | "scale", variate); None with global scaling), and a new context of a series not
-    fitted is standardised by the rows given for it.
+    Values are standardised before the network reads them. With ``scaling="series"`` (the
+    default) each series of a panel has its own statistics, ``series_scales_`` (a row per series
+    key, columns ("mean" | "scale", variate)), and a new context of a series not fitted is
+    standardised by the rows given for it; ``scaler_`` is then None. With ``scaling="global"``,
+    or for a single series, ``scaler_`` is the ``StandardScaler`` of every training row and
+    ``series_scales_`` is None.
     """
 
     _tags = {
@@ -88,7 +89,14 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
             warnings.filterwarnings("ignore", message=".*remember_data.*", category=FutureWarning)
             super().__init__()
 
-    # ---- hooks for subclasses -------------------------------------------------------------
+    def __setstate__(self, state: dict) -> None:
+        # pickled before per-series scaling: every such forecaster had one global scaler
+        state.setdefault("scaling", "global")
+        if "scaler_" in state:
+            state.setdefault("series_scales_", None)
+        self.__dict__.update(state)
+
+        # ---- hooks for subclasses -------------------------------------------------------------
     def _lookback_length(self) -> int:
         return self.lookback
 

@@ -132,7 +132,9 @@ def save_estimator(est, path) -> Path:
         "columns": est.columns_,
         "network_meta": est.network_meta_,
         "history": est.history_,
-        "scaler": {"mean": est.scaler_.mean_.tolist(), "scale": est.scaler_.scale_.tolist(), "var": est.scaler_.var_.tolist()},
+        "scaler": _scaler_to_json(est.scaler_),
+        # what was fitted, not the parameter: an attribute set after fit does not change the model
+        "scaling": "global" if est.series_scales_ is None else "series",
         "y_mtype": est._y_metadata["mtype"],
         "index_names": list(est._y.index.names),
         "fh": None if est._fh is None else np.asarray(est._fh.to_relative(est.cutoff)).tolist(),
@@ -153,12 +155,19 @@ def _save_series_scales(est, parts: list, tensors: dict) -> None:
         tensors["scales.mean"], tensors["scales.scale"] = (torch.tensor(np.array(a)) for a in scales)
 
 
+def _scaler_to_json(scaler) -> dict | None:
+    if scaler is None:  # each series has its own statistics
+        return None
+    return {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(), "var": scaler.var_.tolist()}
+
+
 def _series_scales_from(config: dict, tensors: dict) -> pd.DataFrame | None:
-    """The saved per-series statistics as ``series_scales_``, or None for a globally scaled model."""
+    """The saved per-series statistics as ``series_scales_``, or None for a globally scaled model
+    (every folder saved before tsrec had per-series scaling)."""
     from tsrec.estimators._scaling import Scales, series_scales_frame
 
     fitted, saved = config["fitted"], [tensors.get(f"scales.{name}") for name in ("mean", "scale")]
-    if config["params"].get("scaling", "global") == "global":
+    if fitted.get("scaling", "global") == "global":
         return None
     shape = (len(fitted["series"]), fitted["n_channels"])
     if any(t is None or tuple(t.shape) != shape for t in saved):
@@ -232,8 +241,11 @@ def _construct(cls: type, params: dict):
     return cls(**params)
 
 
-def _scaler_from_json(spec: dict, n_channels: int):
+def _scaler_from_json(spec: dict | None, n_channels: int):
     from sklearn.preprocessing import StandardScaler
+
+    if spec is None:
+        return None
 
     scaler = StandardScaler()
     scaler.mean_, scaler.scale_, scaler.var_ = (np.asarray(spec[k], dtype=float) for k in ("mean", "scale", "var"))
@@ -266,6 +278,8 @@ def load_forecaster(cls: type, config: dict, tensors: dict):
         "last_positions": [s["last_position"] for s in fitted["series"]],
         "steps": _saved_steps(fitted),
     }
+    if state["scaler"] is None and state["series_scales"] is None:
+        raise LoadError("the saved model has no scaler statistics: neither one scaler nor each series' own")
     y = _as_mtype(_context_frame(config, tensors, state["steps"]), fitted["y_mtype"])
     setattr(est, "_DeepForecaster__restore", state)  # survives sktime's reset (name has "__")
     try:

@@ -1,11 +1,12 @@
 """How a forecaster standardises its series before the network reads them.
 
-``scaling="global"``: one ``StandardScaler`` fitted on the training rows of every series (the
-benchmark protocol's). ``scaling="series"``: each series by the mean and standard deviation of
-its own training rows (neuralforecast's ``local_scaler_type``, darts' per-series ``Scaler``), so
-that series of very different levels and spreads look alike to one global network. A new context
-(``predict(y=...)``, batch files) of a series that was not fitted is standardised by the rows
-given for it; a fitted series keeps its fitted statistics.
+``scaling="series"`` (the default): each series of a panel by the mean and standard deviation
+of its own training rows (neuralforecast's ``local_scaler_type``, darts' per-series ``Scaler``),
+so that series of very different levels and spreads look alike to one global network. A new
+context (``predict(y=...)``, batch files) of a series that was not fitted is standardised by the
+rows given for it; a fitted series keeps its fitted statistics. ``scaling="global"``: one
+``StandardScaler`` fitted on the training rows of every series. A model fitted on one series has
+one scaler either way, the benchmark protocol's.
 
 Every path goes through :class:`Scales`, the (mean, scale) of each series of a list of parts.
 """
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
+from tsrec._ids import id_text
 from tsrec._warn import warn_user
 from tsrec.estimators._params import check_choice
 from tsrec.estimators.errors import InputError
@@ -26,8 +28,11 @@ SCALINGS = ("global", "series")
 
 #: a series whose spread is this many times below the spread of all series together comes out of
 #: the one global scaler nearly constant (next to series of other spreads or levels), and the
-#: network's small errors on it grow by the global spread
-SCALE_SPREAD = 1e3
+#: network's small errors on it grow by the global spread. benchmarks/results/panel_scaling.md:
+#: an AR-Net's test MSE under one scaler was 4 to 16 times that under per-series scaling on weather
+#: series 136 to 147 times narrower than their panel, 514 times on an exchange rate 434 times
+#: narrower; 1 to 7 times on series 10 to 90 times narrower (CycleNet's own normalisation: 1.1-1.4)
+SCALE_SPREAD = 1e2
 
 
 def check_scaling(value: object) -> str:
@@ -72,28 +77,51 @@ def group_moments(rows: np.ndarray, counts) -> tuple[np.ndarray, np.ndarray]:
         return mean, np.add.reduceat(centred**2, starts, axis=0) / counts[:, None]
 
 
-def standard_scales(rows: list[np.ndarray]) -> tuple[Scales, np.ndarray]:
-    """Each array of ``rows`` standardised as ``StandardScaler`` does on its own: a variate whose
-    variance is within rounding of zero gets scale 1 (scikit-learn's rule for constant features).
-    Returns the scales and the variances."""
+def standard_scales(rows: list[np.ndarray]) -> Scales:
+    """Each array of ``rows`` standardised as ``StandardScaler`` does on its own (see
+    :func:`_standard`)."""
     counts = np.array([len(values) for values in rows])
-    mean, var = group_moments(np.concatenate(rows), counts)
+    flat = np.concatenate(rows)
+    peak = _nonzero(np.maximum.reduceat(np.abs(flat), np.concatenate([[0], np.cumsum(counts)[:-1]]), axis=0))
+    mean, var = group_moments(flat / np.repeat(peak, counts, axis=0), counts)
+    return _standard(mean, var, peak, counts[:, None])
+
+
+def window_scales(windows: np.ndarray) -> Scales:
+    """Each window of ``windows`` (windows, rows, variates) standardised on its own, as
+    :func:`standard_scales` does a list of them."""
+    peak = _nonzero(np.abs(windows).max(axis=1))
+    relative = windows / peak[:, None]
+    mean = relative.mean(axis=1)
+    var = ((relative - mean[:, None]) ** 2).mean(axis=1)
+    return _standard(mean, var, peak, windows.shape[1])
+
+
+def _nonzero(peak: np.ndarray) -> np.ndarray:
+    return np.where(peak > 0, peak, 1.0)
+
+
+def _standard(mean: np.ndarray, var: np.ndarray, peak: np.ndarray, counts) -> Scales:
+    """Mean and scale from the moments of values divided by their largest magnitude ``peak``,
+    as ``StandardScaler`` computes them from the values: a variate whose variance is within
+    rounding of zero gets scale 1 (scikit-learn's rule for constant features, which does not
+    depend on the factor). Dividing first keeps any magnitude of finite values from overflowing
+    or underflowing the moments (a series near 1e155 or of spread 1e-170 standardises like one near 1)."""
     eps = np.finfo(np.float64).eps
-    with np.errstate(over="ignore", invalid="ignore"):
-        constant = var <= counts[:, None] * eps * var + (counts[:, None] * mean * eps) ** 2
-        scale = np.where(constant, 1.0, np.sqrt(var))
-    return Scales(mean, scale), var
+    constant = var <= counts * eps * var + (counts * mean * eps) ** 2
+    return Scales(mean * peak, np.where(constant, 1.0, np.sqrt(var) * peak))
 
 
-def check_statistics(mean: np.ndarray, var: np.ndarray, rows: list[np.ndarray], what: str = "y") -> None:
-    """The standardising statistics must be finite: |y| near 1e155 overflows the variance."""
+def check_statistics(mean: np.ndarray, var: np.ndarray, rows: np.ndarray, panel: bool) -> None:
+    """The global scaler's statistics must be finite: |y| near 1e155 overflows the variance."""
     if np.isfinite(mean).all() and np.isfinite(var).all():
         return
-    big = max(float(np.abs(values).max()) for values in rows)
+    big = float(np.abs(rows).max())
+    own = "standardise each series on its own with scaling='series', or " if panel else ""
     raise InputError(
-        f"{what}'s values (up to |y| = {big:.3g}) are too large to standardise: their variance overflows float64; "
-        f"divide {what} by a power of ten (e.g. {what} / 1e{int(np.floor(np.log10(big)))}) and multiply the "
-        "forecasts back"
+        f"y's values (up to |y| = {big:.3g}) are too large to standardise{' with one scaler of all series' * panel}: "
+        f"their variance overflows float64; {own}divide y by a power of ten "
+        f"(e.g. y / 1e{int(np.floor(np.log10(big)))}) and multiply the forecasts back"
     )
 
 
@@ -107,56 +135,64 @@ def series_scales_frame(scales: Scales, keys: list, key_names: list, columns: li
 
 
 def fit_scales(parts: list, cuts: list[int], columns: list, key_names: list, scaling: str
-               ) -> tuple[StandardScaler, pd.DataFrame | None]:
-    """The fitted ``scaler_`` (on the training rows, the first ``cuts[i]`` of series ``i``, of every
-    series) and ``series_scales_`` (each series' own statistics with ``scaling="series"``, else
-    None). The global scaler warns of series it would squeeze (:func:`warn_mixed_scales`)."""
+               ) -> tuple[StandardScaler | None, pd.DataFrame | None]:
+    """The fitted ``scaler_`` and ``series_scales_`` from the training rows (the first ``cuts[i]``
+    of series ``i``).
+
+    One series, or ``scaling="global"``: a ``StandardScaler`` of every training row, and None
+    (the global scaler warns of series it would squeeze, :func:`warn_mixed_scales`). A panel with
+    ``scaling="series"``: None, and each series' own statistics.
+    """
     train_parts = [df.to_numpy(float)[:cut] for (_, df), cut in zip(parts, cuts)]
+    keys = [key for key, _ in parts]
+    if scaling == "series" and len(parts) > 1:
+        return None, series_scales_frame(standard_scales(train_parts), keys, key_names, columns)
     train_rows = np.concatenate(train_parts)
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by check_statistics
         scaler = StandardScaler().fit(train_rows)
-    check_statistics(scaler.mean_, scaler.var_, [train_rows])
-    keys = [key for key, _ in parts]
-    if scaling == "global":
-        warn_mixed_scales(train_rows, keys, cuts, columns, scaler.scale_)
-        return scaler, None
-    scales, var = standard_scales(train_parts)
-    check_statistics(scales.mean, var, train_parts)
-    return scaler, series_scales_frame(scales, keys, key_names, columns)
+    check_statistics(scaler.mean_, scaler.var_, train_rows, panel=len(parts) > 1)
+    warn_mixed_scales(train_rows, keys, cuts, columns, scaler.scale_)
+    return scaler, None
 
 
 def scales_of(est, parts: list) -> Scales:
     """The statistics that standardise each series of ``parts`` for the fitted ``est``: the global
     scaler's, or with per-series scaling each fitted series' own, and for a series ``est`` was not
     fitted on those of the rows given for it."""
+    scales, known = fitted_scales(est, parts)
+    if not known.all():
+        own = standard_scales([df.to_numpy(float) for (_, df), seen in zip(parts, known) if not seen])
+        scales.mean[~known], scales.scale[~known] = own
+    return scales
+
+
+def fitted_scales(est, parts: list) -> tuple[Scales, np.ndarray]:
+    """The fitted statistics of each series of ``parts``, and which series have them: all with one
+    global scaler; with per-series scaling the fitted series (the others' rows are left unset)."""
     fitted = est.series_scales_
     if fitted is None:
         shape = (len(parts), est.n_channels_)
-        return Scales(np.broadcast_to(est.scaler_.mean_, shape), np.broadcast_to(est.scaler_.scale_, shape))
+        return (Scales(np.broadcast_to(est.scaler_.mean_, shape), np.broadcast_to(est.scaler_.scale_, shape)),
+                np.ones(len(parts), dtype=bool))
     rows = fitted_rows(fitted.index, [key for key, _ in parts])
     known = rows >= 0
     mean = np.empty((len(parts), est.n_channels_))
     scale = np.empty_like(mean)
     mean[known], scale[known] = np.split(fitted.to_numpy()[rows[known]], 2, axis=1)
-    new = [df.to_numpy(float) for (_, df), seen in zip(parts, known) if not seen]
-    if new:
-        own, var = standard_scales(new)
-        check_statistics(own.mean, var, new)
-        mean[~known], scale[~known] = own
-    return Scales(mean, scale)
+    return Scales(mean, scale), known
 
 
 def fitted_rows(index: pd.Index, keys: list) -> np.ndarray:
     """Each key's row in the fitted statistics' ``index``, -1 for a series not fitted. Batch files
-    read ids as text, so a text key that is no fitted key matches the one fitted key that reads
-    as it (id "7" of a file is series 7)."""
+    read ids as text (:func:`tsrec._ids.id_text`), so a text key that is no fitted key matches the
+    one fitted key spelled as it (id "7" of a file is series 7, and of 7.0)."""
     row_of = dict(zip(index, range(len(index))))
     rows = np.array([row_of.get(key, -1) for key in keys], dtype=np.int64)
     unmatched = [i for i, key in enumerate(keys) if rows[i] < 0 and isinstance(key, str)]
-    if unmatched:
+    if unmatched and not isinstance(index, pd.MultiIndex):
         as_text: dict[str, list[int]] = {}
-        for key, row in row_of.items():
-            as_text.setdefault(str(key), []).append(row)
+        for row, text in enumerate(id_text(pd.Series(index)).tolist()):
+            as_text.setdefault(text, []).append(row)
         for i in unmatched:
             found = as_text.get(keys[i], [])
             rows[i] = found[0] if len(found) == 1 else -1

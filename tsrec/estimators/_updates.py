@@ -58,10 +58,20 @@ def checked_rows(est, y: object) -> tuple[pd.DataFrame, str]:
         # sktime joins a panel's rows by level name, and pd.concat(dict) leaves the levels unnamed
         inner = inner.set_axis(inner.index.set_names(est._y.index.names), axis=0)
     _newdata.check_update_rows(est._y, inner, held_steps(est))
-    parts = split_panel(inner)
-    for values in scaled_rows(scales_of(est, parts), parts):
-        _newdata.check_scaled(values, "update's y")
+    _check_scale(est, inner)
     return inner, mtype
+
+
+def _check_scale(est, inner: pd.DataFrame) -> None:
+    """The new rows, standardised as the network will read them, must fit float32; the message
+    names the series. One global scaler standardises them all at once."""
+    parts = split_panel(inner) if est.series_scales_ is not None else [(None, inner)]
+    for (key, df), values in zip(parts, scaled_rows(scales_of(est, parts), parts)):
+        if key is None and isinstance(df.index, pd.MultiIndex):
+            keys = list(df.index.droplevel(-1))
+        else:
+            keys = [key] * len(values)
+        _newdata.check_scaled(values, "update's y", keys)
 
 
 def series_store(est, y: object) -> dict:

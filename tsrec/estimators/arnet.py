@@ -76,9 +76,6 @@ class ARNetForecaster(DeepForecaster):
         Overrides the regulariser strength derived from ``sparsity``.
     lambda_delay : float or None, default=None
         Epochs of linear warm-up of the regulariser; None means half of ``max_epochs``.
-    scaling : {"global", "series"}, default="global"
-        How series are standardised (see the README): by one scaler fitted on every series'
-        training rows, or each series by its own mean and standard deviation.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README). As in the paper, training runs a fixed
         number of epochs (``val_size=0``) with the learning rate x0.9 per epoch: selecting an
@@ -87,6 +84,10 @@ class ARNetForecaster(DeepForecaster):
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
         Shared run-time parameters (see the README): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments.
+    scaling : {"series", "global"}, default="series"
+        How a panel's series are standardised (see the README): each by the mean and standard
+        deviation of its own training rows, or all by one scaler fitted on every series' training
+        rows. One series has one scaler either way.
 
     Attributes
     ----------
@@ -112,7 +113,6 @@ class ARNetForecaster(DeepForecaster):
         sparsity: float | None = None,
         reg_lambda: float | None = None,
         lambda_delay: float | None = None,
-        scaling: str = "global",
         max_epochs: int = 30,
         batch_size: int = 128,
         lr: float = 0.003,
@@ -125,6 +125,7 @@ class ARNetForecaster(DeepForecaster):
         random_state: int | None = None,
         verbose: bool = False,
         trainer_kwargs: dict | None = None,
+        scaling: str = "series",
     ) -> None:
         self.n_lags = n_lags
         self.horizon = horizon
@@ -132,7 +133,6 @@ class ARNetForecaster(DeepForecaster):
         self.sparsity = sparsity
         self.reg_lambda = reg_lambda
         self.lambda_delay = lambda_delay
-        self.scaling = scaling
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -145,6 +145,7 @@ class ARNetForecaster(DeepForecaster):
         self.random_state = random_state
         self.verbose = verbose
         self.trainer_kwargs = trainer_kwargs
+        self.scaling = scaling
         super().__init__()
 
     _lookback_name = "n_lags"
@@ -191,6 +192,6 @@ class ARNetForecaster(DeepForecaster):
         """Two tiny configurations for sktime's conformance suite."""
         return [
             {"n_lags": 3, "horizon": 1, "max_epochs": 1, "batch_size": 8},
-            {"scaling": "series", "n_lags": 4, "horizon": 2, "hidden_layers": (4,), "sparsity": 0.5, "max_epochs": 2,
+            {"scaling": "global", "n_lags": 4, "horizon": 2, "hidden_layers": (4,), "sparsity": 0.5, "max_epochs": 2,
              "batch_size": 4, "random_state": 3},
         ]

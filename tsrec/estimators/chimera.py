@@ -55,15 +55,16 @@ class ChimeraForecaster(DeepForecaster):
         Forecasting head: a linear map from the encoded lookback, or the closed-loop decoder.
     decoder_dim : int, default=64
         State size of each closed-loop companion SSM (only used by ``"closed_loop"``).
-    scaling : {"global", "series"}, default="global"
-        How series are standardised (see the README): by one scaler fitted on every series'
-        training rows, or each series by its own mean and standard deviation.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README). Adam at 1e-3, batch 32, 10 epochs,
         patience 3: our choices, the paper's are unknown.
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
         Shared run-time parameters (see the README): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments.
+    scaling : {"series", "global"}, default="series"
+        How a panel's series are standardised (see the README): each by the mean and standard
+        deviation of its own training rows, or all by one scaler fitted on every series' training
+        rows. One series has one scaler either way.
 
     Examples
     --------
@@ -88,7 +89,6 @@ class ChimeraForecaster(DeepForecaster):
         norm: bool = True,
         decoder: str = "linear",
         decoder_dim: int = 64,
-        scaling: str = "global",
         max_epochs: int = 10,
         batch_size: int = 32,
         lr: float = 1e-3,
@@ -101,6 +101,7 @@ class ChimeraForecaster(DeepForecaster):
         random_state: int | None = None,
         verbose: bool = False,
         trainer_kwargs: dict | None = None,
+        scaling: str = "series",
     ) -> None:
         self.lookback = lookback
         self.horizon = horizon
@@ -112,7 +113,6 @@ class ChimeraForecaster(DeepForecaster):
         self.norm = norm
         self.decoder = decoder
         self.decoder_dim = decoder_dim
-        self.scaling = scaling
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -125,6 +125,7 @@ class ChimeraForecaster(DeepForecaster):
         self.random_state = random_state
         self.verbose = verbose
         self.trainer_kwargs = trainer_kwargs
+        self.scaling = scaling
         super().__init__()
 
     def _check_params(self) -> None:
@@ -151,7 +152,7 @@ class ChimeraForecaster(DeepForecaster):
             {"lookback": 4, "horizon": 2, "d_model": 4, "d_state": 2, "d_ff": 4, "max_epochs": 1, "batch_size": 8},
             {"lookback": 6, "horizon": 3, "d_model": 4, "d_state": 3, "d_ff": 6, "dropout": 0.0, "norm": False,
              "decoder": "closed_loop", "decoder_dim": 4, "max_epochs": 1, "batch_size": 8, "val_size": 0.25,
-             "random_state": 4, "scaling": "series"},
+             "random_state": 4, "scaling": "global"},
         ]
 
 

@@ -39,9 +39,6 @@ class CycleNetForecaster(DeepForecaster):
         Hidden width of the MLP backbone.
     use_revin : bool, default=True
         Per-window instance normalisation (the paper's ``use_revin``).
-    scaling : {"global", "series"}, default="global"
-        How series are standardised (see the README): by one scaler fitted on every series'
-        training rows, or each series by its own mean and standard deviation.
     max_epochs, batch_size
         Shared training parameters (see the README). Defaults follow the paper's scripts:
         30 epochs, batch 256.
@@ -55,6 +52,10 @@ class CycleNetForecaster(DeepForecaster):
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
         Shared run-time parameters (see the README): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments.
+    scaling : {"series", "global"}, default="series"
+        How a panel's series are standardised (see the README): each by the mean and standard
+        deviation of its own training rows, or all by one scaler fitted on every series' training
+        rows. One series has one scaler either way.
 
     Attributes
     ----------
@@ -82,7 +83,6 @@ class CycleNetForecaster(DeepForecaster):
         backbone: str = "linear",
         d_model: int = 512,
         use_revin: bool = True,
-        scaling: str = "global",
         max_epochs: int = 30,
         batch_size: int = 256,
         lr: float | None = None,
@@ -95,6 +95,7 @@ class CycleNetForecaster(DeepForecaster):
         random_state: int | None = None,
         verbose: bool = False,
         trainer_kwargs: dict | None = None,
+        scaling: str = "series",
     ) -> None:
         self.lookback = lookback
         self.horizon = horizon
@@ -102,7 +103,6 @@ class CycleNetForecaster(DeepForecaster):
         self.backbone = backbone
         self.d_model = d_model
         self.use_revin = use_revin
-        self.scaling = scaling
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -115,6 +115,7 @@ class CycleNetForecaster(DeepForecaster):
         self.random_state = random_state
         self.verbose = verbose
         self.trainer_kwargs = trainer_kwargs
+        self.scaling = scaling
         super().__init__()
 
     def _check_params(self) -> None:
@@ -154,6 +155,6 @@ class CycleNetForecaster(DeepForecaster):
         """Two tiny configurations for sktime's conformance suite."""
         return [
             {"lookback": 4, "horizon": 3, "cycle_length": 2, "max_epochs": 1, "batch_size": 8},
-            {"scaling": "series", "lookback": 6, "horizon": 2, "cycle_length": 3, "backbone": "mlp", "d_model": 8,
+            {"scaling": "global", "lookback": 6, "horizon": 2, "cycle_length": 3, "backbone": "mlp", "d_model": 8,
              "max_epochs": 2, "batch_size": 4, "val_size": 0.25, "random_state": 1},
         ]

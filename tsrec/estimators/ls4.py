@@ -81,15 +81,16 @@ class LS4Forecaster(DeepForecaster):
         with it (LS4's configs: 0.999, 0.99 for solar); None trains without one.
     ema_start_step : int, default=200
         Optimiser step from which the average starts (LS4's: 200); before it, it is the weights.
-    scaling : {"global", "series"}, default="global"
-        How series are standardised (see the README): by one scaler fitted on every series'
-        training rows, or each series by its own mean and standard deviation.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README).
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
         Shared run-time parameters (see the README): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments. ``random_state`` also seeds
         the sampling, so forecasts and intervals are reproducible.
+    scaling : {"series", "global"}, default="series"
+        How a panel's series are standardised (see the README): each by the mean and standard
+        deviation of its own training rows, or all by one scaler fitted on every series' training
+        rows. One series has one scaler either way.
 
     Examples
     --------
@@ -122,7 +123,6 @@ class LS4Forecaster(DeepForecaster):
         condition_on_x: bool = False,
         ema_decay: float | None = None,
         ema_start_step: int = 200,
-        scaling: str = "global",
         max_epochs: int = 10,
         batch_size: int = 64,
         lr: float = 1e-3,
@@ -135,6 +135,7 @@ class LS4Forecaster(DeepForecaster):
         random_state: int | None = None,
         verbose: bool = False,
         trainer_kwargs: dict | None = None,
+        scaling: str = "series",
     ) -> None:
         self.lookback = lookback
         self.horizon = horizon
@@ -150,7 +151,6 @@ class LS4Forecaster(DeepForecaster):
         self.condition_on_x = condition_on_x
         self.ema_decay = ema_decay
         self.ema_start_step = ema_start_step
-        self.scaling = scaling
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -163,6 +163,7 @@ class LS4Forecaster(DeepForecaster):
         self.random_state = random_state
         self.verbose = verbose
         self.trainer_kwargs = trainer_kwargs
+        self.scaling = scaling
         super().__init__()
 
     def _check_params(self) -> None:
@@ -285,7 +286,7 @@ class LS4Forecaster(DeepForecaster):
              "max_epochs": 1, "batch_size": 8},
             {"lookback": 6, "horizon": 3, "z_dim": 3, "d_model": 8, "d_state": 6, "n_layers": 1, "n_samples": 5,
              "sigma": 0.5, "instance_norm": True, "condition_on_x": True, "max_epochs": 1, "batch_size": 8,
-             "val_size": 0.25, "random_state": 4, "scaling": "series"},
+             "val_size": 0.25, "random_state": 4, "scaling": "global"},
         ]
 
 

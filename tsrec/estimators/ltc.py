@@ -64,9 +64,6 @@ class LTCForecaster(_LiquidLearningRate, DeepForecaster):
         closed-form approximation of the LTC solution.
     norm : bool, default=True
         Per-window normalisation of the input, undone on the forecast.
-    scaling : {"global", "series"}, default="global"
-        How series are standardised (see the README): by one scaler fitted on every series'
-        training rows, or each series by its own mean and standard deviation.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README). Defaults follow the paper's training set-up:
         Adam, batch 16; ``lr=None`` is 0.01 for LTC cells (the LTC scripts' rate) and 0.001 for
@@ -74,6 +71,10 @@ class LTCForecaster(_LiquidLearningRate, DeepForecaster):
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
         Shared run-time parameters (see the README): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments.
+    scaling : {"series", "global"}, default="series"
+        How a panel's series are standardised (see the README): each by the mean and standard
+        deviation of its own training rows, or all by one scaler fitted on every series' training
+        rows. One series has one scaler either way.
 
     Examples
     --------
@@ -95,7 +96,6 @@ class LTCForecaster(_LiquidLearningRate, DeepForecaster):
         backbone_units: int = 128,
         mode: str = "default",
         norm: bool = True,
-        scaling: str = "global",
         max_epochs: int = 50,
         batch_size: int = 16,
         lr: float | None = None,
@@ -108,6 +108,7 @@ class LTCForecaster(_LiquidLearningRate, DeepForecaster):
         random_state: int | None = None,
         verbose: bool = False,
         trainer_kwargs: dict | None = None,
+        scaling: str = "series",
     ) -> None:
         self.lookback = lookback
         self.horizon = horizon
@@ -117,7 +118,6 @@ class LTCForecaster(_LiquidLearningRate, DeepForecaster):
         self.backbone_units = backbone_units
         self.mode = mode
         self.norm = norm
-        self.scaling = scaling
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -130,6 +130,7 @@ class LTCForecaster(_LiquidLearningRate, DeepForecaster):
         self.random_state = random_state
         self.verbose = verbose
         self.trainer_kwargs = trainer_kwargs
+        self.scaling = scaling
         super().__init__()
 
     def _check_params(self) -> None:
@@ -150,7 +151,7 @@ class LTCForecaster(_LiquidLearningRate, DeepForecaster):
         return [
             {"lookback": 4, "horizon": 2, "units": 3, "ode_unfolds": 2, "max_epochs": 1, "batch_size": 8},
             {"lookback": 5, "horizon": 3, "units": 4, "cell": "cfc", "backbone_units": 4, "mode": "no_gate",
-             "max_epochs": 2, "batch_size": 4, "val_size": 0.25, "random_state": 3, "scaling": "series"},
+             "max_epochs": 2, "batch_size": 4, "val_size": 0.25, "random_state": 3, "scaling": "global"},
         ]
 
 

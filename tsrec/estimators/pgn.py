@@ -151,9 +151,6 @@ class PGNForecaster(DeepForecaster):
         steps, then day of week, day of month and day of year, each scaled to [-0.5, 0.5]).
         Only date-time indices with a fixed step (minutes, hours, days) have them; integer,
         weekly and monthly indices are fitted without.
-    scaling : {"global", "series"}, default="global"
-        How series are standardised (see the README): by one scaler fitted on every series'
-        training rows, or each series by its own mean and standard deviation.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README). Defaults follow the paper's ``run.py``: Adam
         at 1e-3, batch 32, 25 epochs, patience 5, learning rate x0.9 after every epoch from
@@ -161,6 +158,10 @@ class PGNForecaster(DeepForecaster):
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
         Shared run-time parameters (see the README): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments.
+    scaling : {"series", "global"}, default="series"
+        How a panel's series are standardised (see the README): each by the mean and standard
+        deviation of its own training rows, or all by one scaler fitted on every series' training
+        rows. One series has one scaler either way.
 
     Examples
     --------
@@ -181,7 +182,6 @@ class PGNForecaster(DeepForecaster):
         hidden: int = 32,
         norm: bool = True,
         time_features: bool = True,
-        scaling: str = "global",
         max_epochs: int = 25,
         batch_size: int = 32,
         lr: float = 1e-3,
@@ -194,6 +194,7 @@ class PGNForecaster(DeepForecaster):
         random_state: int | None = None,
         verbose: bool = False,
         trainer_kwargs: dict | None = None,
+        scaling: str = "series",
     ) -> None:
         self.lookback = lookback
         self.horizon = horizon
@@ -201,7 +202,6 @@ class PGNForecaster(DeepForecaster):
         self.hidden = hidden
         self.norm = norm
         self.time_features = time_features
-        self.scaling = scaling
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -214,6 +214,7 @@ class PGNForecaster(DeepForecaster):
         self.random_state = random_state
         self.verbose = verbose
         self.trainer_kwargs = trainer_kwargs
+        self.scaling = scaling
         super().__init__()
 
     def _check_params(self) -> None:
@@ -250,6 +251,6 @@ class PGNForecaster(DeepForecaster):
         """Two tiny configurations for sktime's conformance suite."""
         return [
             {"lookback": 4, "horizon": 2, "period": 2, "hidden": 4, "max_epochs": 1, "batch_size": 8},
-            {"scaling": "series", "lookback": 6, "horizon": 3, "period": 3, "hidden": 3, "norm": False, "max_epochs": 2,
+            {"scaling": "global", "lookback": 6, "horizon": 3, "period": 3, "hidden": 3, "norm": False, "max_epochs": 2,
              "batch_size": 4, "val_size": 0.25, "random_state": 2},
         ]

@@ -41,9 +41,6 @@ class SMambaForecaster(DeepForecaster):
         Add calendar-feature tokens (hour of day, day of week, day of month, day of year for
         hourly data, as the paper's code; sub-hourly data also gets the minute, which the
         paper's scripts leave out). Only date-time indices with a fixed step have them.
-    scaling : {"global", "series"}, default="global"
-        How series are standardised (see the README): by one scaler fitted on every series'
-        training rows, or each series by its own mean and standard deviation.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README). Defaults follow the paper's scripts: Adam,
         batch 32, 10 epochs, patience 3, learning rate halved after every epoch from the
@@ -52,6 +49,10 @@ class SMambaForecaster(DeepForecaster):
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
         Shared run-time parameters (see the README): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments.
+    scaling : {"series", "global"}, default="series"
+        How a panel's series are standardised (see the README): each by the mean and standard
+        deviation of its own training rows, or all by one scaler fitted on every series' training
+        rows. One series has one scaler either way.
 
     Examples
     --------
@@ -74,7 +75,6 @@ class SMambaForecaster(DeepForecaster):
         e_layers: int = 2,
         dropout: float = 0.1,
         time_features: bool = True,
-        scaling: str = "global",
         max_epochs: int = 10,
         batch_size: int = 32,
         lr: float = 1e-4,
@@ -87,6 +87,7 @@ class SMambaForecaster(DeepForecaster):
         random_state: int | None = None,
         verbose: bool = False,
         trainer_kwargs: dict | None = None,
+        scaling: str = "series",
     ) -> None:
         self.lookback = lookback
         self.horizon = horizon
@@ -96,7 +97,6 @@ class SMambaForecaster(DeepForecaster):
         self.e_layers = e_layers
         self.dropout = dropout
         self.time_features = time_features
-        self.scaling = scaling
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -109,6 +109,7 @@ class SMambaForecaster(DeepForecaster):
         self.random_state = random_state
         self.verbose = verbose
         self.trainer_kwargs = trainer_kwargs
+        self.scaling = scaling
         super().__init__()
 
     def _check_params(self) -> None:
@@ -136,7 +137,7 @@ class SMambaForecaster(DeepForecaster):
         return [
             {"lookback": 4, "horizon": 2, "d_model": 4, "d_ff": 4, "e_layers": 1, "max_epochs": 1, "batch_size": 8},
             {"lookback": 6, "horizon": 3, "d_model": 8, "d_ff": 6, "d_state": 3, "dropout": 0.0, "max_epochs": 2,
-             "batch_size": 4, "val_size": 0.25, "random_state": 4, "scaling": "series"},
+             "batch_size": 4, "val_size": 0.25, "random_state": 4, "scaling": "global"},
         ]
 
 

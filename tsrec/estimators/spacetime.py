@@ -113,9 +113,6 @@ class SpaceTimeForecaster(DeepForecaster):
         Weights of the closed-loop, open-loop and decoder-input RMSE terms.
     warmup_epochs : int, default=10
         Linear warm-up of the learning rate from 1e-6; then cosine decay to 1e-5 at epoch 300.
-    scaling : {"global", "series"}, default="global"
-        How series are standardised (see the README): by one scaler fitted on every series'
-        training rows, or each series by its own mean and standard deviation.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README). Defaults follow the paper's ETT commands
         (batch 50, learning rate 1e-3, weight decay 1e-4, 500 epochs, patience 20). The optimiser
@@ -123,6 +120,10 @@ class SpaceTimeForecaster(DeepForecaster):
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
         Shared run-time parameters (see the README): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments.
+    scaling : {"series", "global"}, default="series"
+        How a panel's series are standardised (see the README): each by the mean and standard
+        deviation of its own training rows, or all by one scaler fitted on every series' training
+        rows. One series has one scaler either way.
 
     Examples
     --------
@@ -146,7 +147,6 @@ class SpaceTimeForecaster(DeepForecaster):
         norm_order: int = 1,
         criterion_weights: tuple = (1.0, 1.0, 1.0),
         warmup_epochs: int = 10,
-        scaling: str = "global",
         max_epochs: int = 500,
         batch_size: int = 50,
         lr: float = 1e-3,
@@ -159,6 +159,7 @@ class SpaceTimeForecaster(DeepForecaster):
         random_state: int | None = None,
         verbose: bool = False,
         trainer_kwargs: dict | None = None,
+        scaling: str = "series",
     ) -> None:
         self.lookback = lookback
         self.horizon = horizon
@@ -170,7 +171,6 @@ class SpaceTimeForecaster(DeepForecaster):
         self.norm_order = norm_order
         self.criterion_weights = criterion_weights
         self.warmup_epochs = warmup_epochs
-        self.scaling = scaling
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -183,6 +183,7 @@ class SpaceTimeForecaster(DeepForecaster):
         self.random_state = random_state
         self.verbose = verbose
         self.trainer_kwargs = trainer_kwargs
+        self.scaling = scaling
         super().__init__()
 
     _feeds_back_past_horizon = False  # the closed loop rolls its own state for any number of steps
@@ -213,7 +214,7 @@ class SpaceTimeForecaster(DeepForecaster):
              "batch_size": 8},
             {"lookback": 6, "horizon": 3, "width": 8, "n_kernels": 8, "kernel_dim": 4, "n_blocks": 2, "dropout": 0.0,
              "criterion_weights": (1.0, 0.5, 0.0), "max_epochs": 2, "batch_size": 4, "val_size": 0.25,
-             "random_state": 4, "scaling": "series"},
+             "random_state": 4, "scaling": "global"},
         ]
 
 

@@ -13,6 +13,7 @@ import optuna
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import seed_of
+from tsrec.errors import TuningSetupError
 
 #: epochs during which the default pruner never prunes (the first ones are noisy)
 DEFAULT_WARMUP_EPOCHS = 2
@@ -95,6 +96,14 @@ def check_sampled(params: object, valid: set[str], name: str) -> dict[str, Any]:
         raise ValueError(
             f"the search space returned parameter(s) {unknown} that {name} does not take; "
             f"valid parameters are {sorted(valid)}"
+        )
+    scaling = [name for name in params if name == "scaling" or name.endswith("__scaling")]
+    if scaling:
+        raise TuningSetupError(
+            f"the search space returned {scaling[0]!r}, which sets the units of the validation loss that trials "
+            "are compared by (each series' standard deviations, or those of all series together); set it on the "
+            "estimator and search the rest, or compare scalings on a metric in the data's units, e.g. with "
+            "sktime's ForecastingGridSearchCV"
         )
     return params
 

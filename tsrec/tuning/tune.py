@@ -151,8 +151,9 @@ def tune(
     ValueError
         Bad ``n_trials``/``timeout``/``random_state``, ``random_state`` together with ``sampler``
         or ``study``, ``val_size=0``, a space that returns parameters the estimator does not
-        take, or, with trials on several processes, processes that sampled different parameters
-        (an unseeded sampler, or one study shared between them).
+        take or a forecaster's ``scaling`` (which sets the units of the validation losses the
+        trials are compared by), or, with trials on several processes, processes that sampled
+        different parameters (an unseeded sampler, or one study shared between them).
     TypeError
         Not a tsrec estimator (a pipeline, say), the wrong number of data arguments for its
         kind, or a ``sampler``/``pruner`` that is not an Optuna sampler/pruner instance.
