@@ -277,3 +277,55 @@ def test_update_rows_off_the_scale_name_their_series():
     rows.loc["other", "v"] = 1e45
     with pytest.raises(InputError, match=r"update's y's values \(series 'other'\) lie too far"):
         est.update(rows, update_params=False)
+
+
+def test_an_id_less_panel_of_fewer_series_is_standardised_as_series_not_fitted():
+    from sktime.datatypes import convert_to
+
+    y = panel()
+    cube = convert_to(y, to_type="numpy3D")  # (series, variates, time): big, small, other as 0, 1, 2
+    est = arnet().fit(cube)
+    alone = cube[1:2]  # "small" alone is numbered 0, which names fitted "big"
+    own = arnet().fit(cube).predict(fh=[1, 2], y=convert_to(y.loc[["small"]], to_type="numpy3D"))
+    np.testing.assert_array_equal(est.predict(fh=[1, 2], y=alone), own)
+    assert np.abs(own).max() < 2.0  # on the small series' scale (about 1), not big's (about 5e5)
+    by_key = est.predict(fh=[1, 2], y=cube)  # all three: series i is fitted series i
+    np.testing.assert_array_equal(by_key, est.predict(fh=[1, 2]))
+    windows = est.forecast_windows(alone)
+    assert np.abs(windows).max() < 2.0
+
+
+def test_a_folder_saved_before_per_series_scaling_loads_as_global(tmp_path):
+    with pytest.warns(RuntimeWarning, match="scaling='series'"):
+        est = arnet(scaling="global").fit(panel())
+    folder = est.save(tmp_path / "m")
+
+    def as_before(config):  # what an earlier tsrec wrote: no scaling anywhere
+        del config["params"]["scaling"], config["fitted"]["scaling"]
+
+    resealed(folder, as_before)
+    back = tsrec.load(folder)
+    assert back.scaling == "global" and back.series_scales_ is None
+    np.testing.assert_array_equal(back.predict(fh=[1, 2]), est.predict(fh=[1, 2]))
+
+
+def test_float_ids_written_by_to_csv_match_the_fitted_series(tmp_path):
+    y = panel().rename(index={"big": 1.0, "small": 2.0, "other": 3.0}, level="id")
+    est = arnet().fit(y)
+    tail = y.groupby(level="id").tail(24).reset_index().rename(columns={"id": "unique_id", "time": "ds", "v": "y"})
+    tail.to_csv(tmp_path / "in.csv", index=False)  # ids written as "1.0", "2.0", "3.0"
+    forecast_files(est, tmp_path / "in.csv", tmp_path / "out.csv", fh=2)
+    out = pd.read_csv(tmp_path / "out.csv", dtype={"unique_id": str}).set_index(["unique_id", "ds"])["y_hat"]
+    expected = est.predict(fh=[1, 2])["v"]
+    for key in (1.0, 2.0, 3.0):
+        np.testing.assert_allclose(out.loc[str(key)].to_numpy(), expected.loc[key].to_numpy(), rtol=1e-12)
+
+
+def test_hierarchical_keys_find_their_statistics_in_new_contexts_and_folders(tmp_path):
+    hier = pd.concat({"region": panel()}, names=["top"])
+    est = arnet().fit(hier)
+    tail = hier.groupby(level=["top", "id"]).tail(30)
+    np.testing.assert_array_equal(est.predict(fh=[1, 2], y=tail), est.predict(fh=[1, 2]))
+    back = tsrec.load(est.save(tmp_path / "m"))
+    pd.testing.assert_frame_equal(back.series_scales_, est.series_scales_)
+    np.testing.assert_array_equal(back.predict(fh=[1, 2]), est.predict(fh=[1, 2]))

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._newdata import check_scaled, variates_match
+from tsrec.estimators._newdata import check_scaled
 from tsrec.estimators._scaling import scales_of
 from tsrec.estimators._series import scaled_contexts, split_panel
+from tsrec.estimators._variates import variates_match
 from tsrec.estimators.errors import InputError
 
 

@@ -257,7 +257,8 @@ def forecast_files(
     """Forecast every series in CSV/Parquet files with one fitted model and write the forecasts.
 
     Each series is forecast from the end of its own history with the fitted weights
-    (``model.predict(fh=..., y=series)``); only its last ``lookback`` rows are read by the model.
+    (``model.predict(fh=..., y=series)``); the network reads its last ``lookback`` rows (a model
+    with per-series scaling standardises a series it was not fitted on by all the rows given).
     All files are read and checked before anything is forecast, and the output is written
     atomically (temporary file + ``os.replace``): on any error nothing is written and an
     existing output file is left as it was.

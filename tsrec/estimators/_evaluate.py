@@ -11,13 +11,12 @@ from numpy.lib.stride_tricks import sliding_window_view
 from tsrec._checks import check_int
 from tsrec.estimators._engine import network_dtype
 from tsrec.estimators._horizon import aligned_fh, steps_per_series
-from tsrec.estimators._newdata import (
-    check_forecast, check_scaled, check_variates, overflow_as_input_error, series_name,
-)
-from tsrec.estimators._scaling import Scales, fitted_scales, window_scales
+from tsrec.estimators._newdata import check_forecast, check_scaled, overflow_as_input_error, series_name
+from tsrec.estimators._scaling import Scales, fitted_keys, fitted_scales, window_scales
 from tsrec.estimators._series import as_flat, check_raw_y, from_flat, join_panel, split_panel
 from tsrec.estimators._steps import check_array_context, context_steps
 from tsrec.estimators._timeindex import in_zone, positions
+from tsrec.estimators._variates import check_variates
 from tsrec.estimators.errors import InputError
 
 
@@ -41,20 +40,23 @@ def predict_new_context(est, fh: object, y) -> object:
     aligned = aligned_fh(fh if fh is not None else est._given_fh(), inner, known)
     if aligned is None:
         raise ValueError("no fh was given in fit or predict; pass fh, e.g. fh=[1, 2, 3]")
-    frames = est._forecast(parts, steps_per_series(aligned, parts, known), [0] * len(parts), freqs)
+    frames = est._forecast(parts, steps_per_series(aligned, parts, known), [0] * len(parts), freqs,
+                           fitted_keys(est, mtype, len(parts)))
     out = join_panel([k for k, _ in parts], frames, list(inner.index.names))
     if mtype == "pd.Series":  # sktime's converter drops a Series' name
         return out.iloc[:, 0].rename(y.name)
     return from_flat(out, mtype)
 
 
-def _series_parts(est, y) -> list:
-    parts = new_parts(est, y)[2]
+def _series_parts(est, y) -> tuple[list, bool]:
+    """The series of ``y`` for window forecasts, each long enough for a window, and whether
+    their keys name fitted series (:func:`fitted_keys`)."""
+    mtype, _, parts = new_parts(est, y)
     width = est._lookback_length() + est._horizon_length()
     for key, df in parts:
         if len(df) < width:
             raise InputError(f"{series_name(key)} has {len(df)} rows; a window needs lookback + horizon = {width}")
-    return parts
+    return parts, fitted_keys(est, mtype, len(parts))
 
 
 def forecast_windows(est, y, batch_size: int = 1024) -> np.ndarray:
@@ -66,13 +68,13 @@ def forecast_windows(est, y, batch_size: int = 1024) -> np.ndarray:
     batch_size = check_int("batch_size", batch_size)
     lookback, horizon = est._lookback_length(), est._horizon_length()
     network = est.network_
-    parts = _series_parts(est, y)
+    parts, keys_fitted = _series_parts(est, y)
     # calendar features or a cycle phase at another step would be wrong; a few rows cannot tell the step
     steps = context_steps(est, parts)
     counts = [len(df) - horizon - lookback + 1 for _, df in parts]
     forecasts = np.empty((sum(counts), horizon, est.n_channels_))
     row = 0
-    fitted, known = fitted_scales(est, parts)
+    fitted, known = fitted_scales(est, parts, keys_fitted)
     dtype = network_dtype(network)
     for i, ((key, df), step) in enumerate(zip(parts, steps)):
         # (n, lookback, channels) views: each batch is standardised when it is read
@@ -101,7 +103,7 @@ def window_targets(est, y) -> np.ndarray:
     """True values of every complete window, aligned with :func:`forecast_windows`."""
     lookback, horizon = est._lookback_length(), est._horizon_length()
     targets = []
-    for _, df in _series_parts(est, y):
+    for _, df in _series_parts(est, y)[0]:
         # contiguous: a frame of reordered columns (y[est.columns_]) may give negative strides,
         # which torch refuses
         values = torch.tensor(np.ascontiguousarray(df.to_numpy(float)))

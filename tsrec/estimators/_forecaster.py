@@ -96,7 +96,7 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
             state.setdefault("series_scales_", None)
         self.__dict__.update(state)
 
-        # ---- hooks for subclasses -------------------------------------------------------------
+    # ---- hooks for subclasses -------------------------------------------------------------
     def _lookback_length(self) -> int:
         return self.lookback
 
@@ -346,11 +346,12 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
     def _steps_per_series(self, fh: ForecastingHorizon, parts: list) -> list[np.ndarray]:
         return steps_per_series(fh, parts, _steps.held_steps(self))
 
-    def _forecast(self, parts: list, steps: list[np.ndarray], offsets: list[int], freqs: list | None = None
-                  ) -> list[pd.DataFrame]:
+    def _forecast(self, parts: list, steps: list[np.ndarray], offsets: list[int], freqs: list | None = None,
+                  fitted_keys: bool = True) -> list[pd.DataFrame]:
         """Forecast each series' ``steps`` after its end (at its step of ``freqs``; by default the
-        learned steps of the stored series), rolling past the horizon."""
-        x, position, freqs, scales = self._contexts(parts, offsets, freqs)
+        learned steps of the stored series), rolling past the horizon. ``fitted_keys``: whether the
+        series' keys name fitted series (see :func:`_scaling.scales_of`)."""
+        x, position, freqs, scales = self._contexts(parts, offsets, freqs, fitted_keys)
         keys = [key for key, _ in parts]
         with torch.no_grad(), _newdata.overflow_as_input_error():
             # float64 before unscaling: a float32 forecast of a series near 1e9 loses its digits
@@ -358,14 +359,14 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
         _newdata.check_forecast(path, keys, self._horizon_length())
         return forecast_frames(scales, path, steps, parts, freqs)
 
-    def _contexts(self, parts: list, offsets: list[int], freqs: list | None = None
+    def _contexts(self, parts: list, offsets: list[int], freqs: list | None = None, fitted_keys: bool = True
                   ) -> tuple[torch.Tensor, torch.Tensor, list, Scales]:
         """The standardised last ``lookback`` rows of each series (batch, lookback, channels), their
         first positions, each series' step (``freqs``; by default the learned steps of stored
         series), and the statistics that standardised them."""
         lookback = self._lookback_length()
         freqs = _steps.held_list(self, parts) if freqs is None else freqs
-        scales = scales_of(self, parts)
+        scales = scales_of(self, parts, fitted_keys)
         context = scaled_contexts(scales, parts, lookback)
         _newdata.check_scaled(context, "the context", [key for key, _ in parts])
         tz = self._fitted_zone()  # calendar features and cycle phases are the fitted zone's wall-clock time

@@ -120,7 +120,9 @@ class WindowForecasts:
         Window ``i`` reads rows ``i .. i + lookback - 1`` of each series and forecasts the next
         ``horizon`` rows; every window whose targets lie inside ``y`` is used (nothing is
         dropped). Returns an array (n_windows, horizon, variates); for a panel the windows of
-        the series follow each other in order.
+        the series follow each other in order. With per-series scaling a series the model was not
+        fitted on is standardised window by window, by each window's own ``lookback`` rows (as
+        ``predict(y=context)`` does), so that no forecast reads rows after its window.
 
         Parameters
         ----------

@@ -268,7 +268,10 @@ def _as_mtype(frame: pd.DataFrame, mtype: str):
 def load_forecaster(cls: type, config: dict, tensors: dict):
     """Rebuild a forecaster: fit bookkeeping on the saved context, weights from the file."""
     fitted = _fitted(config, FORECASTER_FITTED)
-    est = _construct(cls, config["params"])
+    params = dict(config["params"])
+    if "scaling" not in fitted:  # saved before per-series scaling: one global scaler
+        params.setdefault("scaling", "global")
+    est = _construct(cls, params)
     state = {
         "network_meta": fitted["network_meta"],
         "weights": {k[len("network."):]: v for k, v in tensors.items() if k.startswith("network.")},

@@ -29,10 +29,13 @@ SCALINGS = ("global", "series")
 #: a series whose spread is this many times below the spread of all series together comes out of
 #: the one global scaler nearly constant (next to series of other spreads or levels), and the
 #: network's small errors on it grow by the global spread. benchmarks/results/panel_scaling.md:
-#: an AR-Net's test MSE under one scaler was 4 to 16 times that under per-series scaling on weather
-#: series 136 to 147 times narrower than their panel, 514 times on an exchange rate 434 times
-#: narrower; 1 to 7 times on series 10 to 90 times narrower (CycleNet's own normalisation: 1.1-1.4)
+#: an AR-Net's test MSE under one scaler was 3 to 16 times that under per-series scaling on series
+#: 136 to 434 times narrower than their panel except one (514 times); 1.1 to 7 times on series 10
+#: to 90 times narrower. The harm grows with the ratio without a break; 100 warns where it is large
 SCALE_SPREAD = 1e2
+
+#: sktime containers whose series carry no ids: their series are numbered 0, 1, ...
+ID_LESS_MTYPES = ("numpy3D", "df-list")
 
 
 def check_scaling(value: object) -> str:
@@ -90,11 +93,10 @@ def standard_scales(rows: list[np.ndarray]) -> Scales:
 def window_scales(windows: np.ndarray) -> Scales:
     """Each window of ``windows`` (windows, rows, variates) standardised on its own, as
     :func:`standard_scales` does a list of them."""
+    n, rows, variates = windows.shape
     peak = _nonzero(np.abs(windows).max(axis=1))
-    relative = windows / peak[:, None]
-    mean = relative.mean(axis=1)
-    var = ((relative - mean[:, None]) ** 2).mean(axis=1)
-    return _standard(mean, var, peak, windows.shape[1])
+    mean, var = group_moments((windows / peak[:, None]).reshape(n * rows, variates), np.full(n, rows))
+    return _standard(mean, var, peak, rows)
 
 
 def _nonzero(peak: np.ndarray) -> np.ndarray:
@@ -155,26 +157,37 @@ def fit_scales(parts: list, cuts: list[int], columns: list, key_names: list, sca
     return scaler, None
 
 
-def scales_of(est, parts: list) -> Scales:
+def fitted_keys(est, mtype: str, n_series: int) -> bool:
+    """Whether the keys of new data's series name ``est``'s fitted series. An id-less container
+    numbers its series 0, 1, ...: they are the fitted series only when it holds as many (its
+    series ``i`` is fitted series ``i``, as ``update`` takes them); a subset's numbers would name
+    others, so its series are standardised as series not fitted."""
+    fitted = est.series_scales_
+    return mtype not in ID_LESS_MTYPES or fitted is None or n_series == len(fitted)
+
+
+def scales_of(est, parts: list, keys_fitted: bool = True) -> Scales:
     """The statistics that standardise each series of ``parts`` for the fitted ``est``: the global
     scaler's, or with per-series scaling each fitted series' own, and for a series ``est`` was not
-    fitted on those of the rows given for it."""
-    scales, known = fitted_scales(est, parts)
+    fitted on (all of them unless ``keys_fitted``) those of the rows given for it."""
+    scales, known = fitted_scales(est, parts, keys_fitted)
     if not known.all():
         own = standard_scales([df.to_numpy(float) for (_, df), seen in zip(parts, known) if not seen])
         scales.mean[~known], scales.scale[~known] = own
     return scales
 
 
-def fitted_scales(est, parts: list) -> tuple[Scales, np.ndarray]:
+def fitted_scales(est, parts: list, keys_fitted: bool = True) -> tuple[Scales, np.ndarray]:
     """The fitted statistics of each series of ``parts``, and which series have them: all with one
-    global scaler; with per-series scaling the fitted series (the others' rows are left unset)."""
+    global scaler; with per-series scaling the fitted series (the others' rows are left unset;
+    none is fitted unless ``keys_fitted``)."""
     fitted = est.series_scales_
     if fitted is None:
         shape = (len(parts), est.n_channels_)
         return (Scales(np.broadcast_to(est.scaler_.mean_, shape), np.broadcast_to(est.scaler_.scale_, shape)),
                 np.ones(len(parts), dtype=bool))
-    rows = fitted_rows(fitted.index, [key for key, _ in parts])
+    keys = [key for key, _ in parts]
+    rows = fitted_rows(fitted.index, keys) if keys_fitted else np.full(len(keys), -1)
     known = rows >= 0
     mean = np.empty((len(parts), est.n_channels_))
     scale = np.empty_like(mean)
@@ -184,19 +197,35 @@ def fitted_scales(est, parts: list) -> tuple[Scales, np.ndarray]:
 
 def fitted_rows(index: pd.Index, keys: list) -> np.ndarray:
     """Each key's row in the fitted statistics' ``index``, -1 for a series not fitted. Batch files
-    read ids as text (:func:`tsrec._ids.id_text`), so a text key that is no fitted key matches the
-    one fitted key spelled as it (id "7" of a file is series 7, and of 7.0)."""
+    read ids as text, so a text key that is no fitted key matches the one fitted key spelled as
+    it: as batch files spell ids (:func:`tsrec._ids.id_text`: 7.0 as "7") or as ``str`` does (and
+    ``to_csv`` writes them: "7.0")."""
     row_of = dict(zip(index, range(len(index))))
     rows = np.array([row_of.get(key, -1) for key in keys], dtype=np.int64)
     unmatched = [i for i, key in enumerate(keys) if rows[i] < 0 and isinstance(key, str)]
     if unmatched and not isinstance(index, pd.MultiIndex):
-        as_text: dict[str, list[int]] = {}
-        for row, text in enumerate(id_text(pd.Series(index)).tolist()):
-            as_text.setdefault(text, []).append(row)
+        as_text: dict[str, set[int]] = {}
+        spellings = zip(id_text(pd.Series(index)).tolist(), (str(key) for key in index))
+        for row, texts in enumerate(spellings):
+            for text in texts:
+                as_text.setdefault(text, set()).add(row)
         for i in unmatched:
-            found = as_text.get(keys[i], [])
-            rows[i] = found[0] if len(found) == 1 else -1
+            found = as_text.get(keys[i], set())
+            rows[i] = next(iter(found)) if len(found) == 1 else -1
     return rows
+
+
+def row_scales(est, keys: list | None, n_rows: int) -> Scales:
+    """The fitted statistics of each of ``n_rows`` rows of fitted series (``keys``: each row's
+    series, None for one series): a row per row of data."""
+    fitted = est.series_scales_
+    if fitted is None:
+        shape = (n_rows, est.n_channels_)
+        return Scales(np.broadcast_to(est.scaler_.mean_, shape), np.broadcast_to(est.scaler_.scale_, shape))
+    rows = fitted_rows(fitted.index, keys)
+    if (rows < 0).any():  # callers pass rows of fitted series only (update checks them first)
+        raise ValueError(f"series {keys[int(np.argmax(rows < 0))]!r} was not fitted")
+    return Scales(*np.split(fitted.to_numpy()[rows], 2, axis=1))
 
 
 def warn_mixed_scales(rows: np.ndarray, keys: list, counts: list[int], columns: list, scale: np.ndarray) -> None:

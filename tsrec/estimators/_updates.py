@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 
 from tsrec.estimators import _newdata
-from tsrec.estimators._scaling import scales_of
+from tsrec.estimators._scaling import row_scales
 from tsrec.estimators._series import (
-    FhLike, SeriesLike, as_flat, check_raw_y, fitted_series_name, run_keys, run_starts, scaled_rows, split_panel,
+    FhLike, SeriesLike, as_flat, check_raw_y, fitted_series_name, run_keys, run_starts,
 )
 from tsrec.estimators._steps import held_steps
+from tsrec.estimators._variates import check_variates
 
 
 def is_empty(y: object) -> bool:
@@ -48,7 +49,7 @@ def checked_rows(est, y: object) -> tuple[pd.DataFrame, str]:
     """
     mtype = check_raw_y(y)
     inner = as_flat(y, mtype)
-    _newdata.check_variates(est, inner, named=not isinstance(y, np.ndarray))
+    check_variates(est, inner, named=not isinstance(y, np.ndarray))
     if isinstance(y, np.ndarray):
         inner = _newdata.stamp_new_rows(y, est._y, est.columns_, held_steps(est))
     # the fitted names: a univariate model takes a Series of any name, and a model fitted on an
@@ -64,14 +65,10 @@ def checked_rows(est, y: object) -> tuple[pd.DataFrame, str]:
 
 def _check_scale(est, inner: pd.DataFrame) -> None:
     """The new rows, standardised as the network will read them, must fit float32; the message
-    names the series. One global scaler standardises them all at once."""
-    parts = split_panel(inner) if est.series_scales_ is not None else [(None, inner)]
-    for (key, df), values in zip(parts, scaled_rows(scales_of(est, parts), parts)):
-        if key is None and isinstance(df.index, pd.MultiIndex):
-            keys = list(df.index.droplevel(-1))
-        else:
-            keys = [key] * len(values)
-        _newdata.check_scaled(values, "update's y", keys)
+    names the series. All rows at once, each by its series' fitted statistics."""
+    keys = list(inner.index.droplevel(-1)) if isinstance(inner.index, pd.MultiIndex) else None
+    scales = row_scales(est, keys, len(inner))
+    _newdata.check_scaled((inner.to_numpy(float) - scales.mean) / scales.scale, "update's y", keys)
 
 
 def series_store(est, y: object) -> dict:

@@ -97,10 +97,9 @@ def check_sampled(params: object, valid: set[str], name: str) -> dict[str, Any]:
             f"the search space returned parameter(s) {unknown} that {name} does not take; "
             f"valid parameters are {sorted(valid)}"
         )
-    scaling = [name for name in params if name == "scaling" or name.endswith("__scaling")]
-    if scaling:
+    if "scaling" in params:
         raise TuningSetupError(
-            f"the search space returned {scaling[0]!r}, which sets the units of the validation loss that trials "
+            "the search space returned 'scaling', which sets the units of the validation loss that trials "
             "are compared by (each series' standard deviations, or those of all series together); set it on the "
             "estimator and search the rest, or compare scalings on a metric in the data's units, e.g. with "
             "sktime's ForecastingGridSearchCV"
