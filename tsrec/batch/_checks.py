@@ -9,7 +9,7 @@ import pandas as pd
 
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._newdata import check_scaled
-from tsrec.estimators._scaling import scales_of
+from tsrec.estimators._scaling import row_scales, scales_of
 from tsrec.estimators._series import scaled_contexts, split_panel
 from tsrec.estimators._variates import variates_match
 from tsrec.estimators.errors import InputError
@@ -113,9 +113,15 @@ def _check_lengths(est: DeepForecaster, panel: pd.DataFrame) -> None:
 def _check_scale(est: DeepForecaster, panel: pd.DataFrame) -> None:
     """Contexts beyond float32's range once scaled, named by series: forecasting would find them
     chunk by chunk, on Dask after other chunks had run."""
-    parts = split_panel(panel)
-    scaled = scaled_contexts(scales_of(est, parts), parts, est._lookback_length())
-    check_scaled(scaled, "the input", [key for key, _ in parts])
+    lookback = est._lookback_length()
+    if est.series_scales_ is None:  # one scaler: the last rows of every series at once, no frame per series
+        last = panel.groupby(level=0, sort=False).tail(lookback)
+        scales = row_scales(est, None, len(last))
+        check_scaled((last.to_numpy(float) - scales.mean) / scales.scale, "the input",
+                     list(last.index.get_level_values(0)))
+        return
+    parts = split_panel(panel)  # a series not fitted is standardised by all its rows
+    check_scaled(scaled_contexts(scales_of(est, parts), parts, lookback), "the input", [key for key, _ in parts])
 
 
 def in_model_zone(est: DeepForecaster, panel: pd.DataFrame) -> pd.DataFrame:
