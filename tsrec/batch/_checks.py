@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -33,6 +34,7 @@ def forecast_steps(fh: int | Sequence[int] | None, horizon: int) -> list[int]:
     if isinstance(fh, (int, np.integer)) and not isinstance(fh, bool):
         if fh < 1:
             raise InputError(f"fh must be >= 1 (the number of steps to forecast), got {fh}")
+        check_output_size(1, int(fh), 1)  # before a list of fh steps is made
         return list(range(1, int(fh) + 1))
     bad = InputError(f"fh must be a positive int or a list of steps 1, 2, ...; got {fh!r}")
     # True, 3.0 or "3" are no step counts: refuse them here rather than fail inside list()
@@ -42,6 +44,32 @@ def forecast_steps(fh: int | Sequence[int] | None, horizon: int) -> list[int]:
     if steps.size == 0 or not np.issubdtype(steps.dtype, np.integer) or steps.min() < 1:
         raise bad
     return sorted({int(s) for s in steps})
+
+
+#: bytes of one output row beyond its values: the id and the time stamp
+_ROW_BYTES = 16
+
+
+def physical_memory() -> int | None:
+    """This machine's memory in bytes, where the system tells it."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):  # not POSIX, or the name is unknown
+        return None
+
+
+def check_output_size(n_series: int, last_step: int, n_variates: int) -> None:
+    """Refuse forecasts whose output alone (a row per series and step up to ``last_step``) could
+    not fit in this machine's memory: they would fail after minutes, or swap it to a halt."""
+    memory = physical_memory()
+    need = n_series * last_step * (n_variates * 8 + _ROW_BYTES)
+    if memory is not None and need > memory:
+        raise InputError(
+            f"fh reaches step {last_step:,}: {n_series:,} series would give {n_series * last_step:,} forecast rows, "
+            f"at least {need / 2**30:.3g} GiB, more than this machine's {memory / 2**30:.3g} GiB of memory; "
+            "ask for fewer steps (forecasts past the model's horizon feed on its own forecasts, and drift) "
+            "or split the input"
+        )
 
 
 def numbered(est: DeepForecaster) -> bool:
@@ -73,7 +101,7 @@ def value_columns(est: DeepForecaster, layout: str, columns: Sequence[str] | Non
     return [str(c) for c in est.columns_]
 
 
-def check_panel(est: DeepForecaster, panel: pd.DataFrame) -> None:
+def check_panel(est: DeepForecaster, panel: pd.DataFrame, steps: list[int]) -> None:
     """Everything that would make a chunk fail, checked before any forecasting."""
     if len(panel) == 0:
         raise InputError("the panel is empty; give at least one series")
@@ -86,6 +114,7 @@ def check_panel(est: DeepForecaster, panel: pd.DataFrame) -> None:
     _check_variate_names(est, [str(c) for c in panel.columns])
     _check_lengths(est, panel)
     _check_scale(est, panel)
+    check_output_size(panel.index.get_level_values(0).nunique(), max(steps), est.n_channels_)
 
 
 def _check_variate_names(est: DeepForecaster, names: list[str]) -> None:

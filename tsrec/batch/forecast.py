@@ -190,7 +190,7 @@ def forecast_panel(
     est, path = _resolve_model(model)
     steps = forecast_steps(fh, est._horizon_length())
     panel = in_model_zone(est, panel)
-    check_panel(est, panel)
+    check_panel(est, panel, steps)
     chunks = _chunks(panel, chunk_size)
     if engine == "local":
         frames = _forecast_chunks(chunks, est, steps)
