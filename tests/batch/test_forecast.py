@@ -232,9 +232,9 @@ def test_bad_fh_is_an_input_error(files, tmp_path, fh):
 
 
 def test_forecasts_larger_than_the_machines_memory_are_refused_before_any_chunk(files, tmp_path, monkeypatch):
-    from tsrec.batch import _checks
+    from tsrec.estimators import _horizon
 
-    monkeypatch.setattr(_checks, "physical_memory", lambda: 2**30)  # a 1 GiB machine
+    monkeypatch.setattr(_horizon, "physical_memory", lambda: 2**30)  # a 1 GiB machine
     monkeypatch.setattr(DeepForecaster, "predict", lambda *a, **k: pytest.fail("a chunk was forecast"))
     # 5 series x 2**24 steps x (8 + 16) bytes = 1.9 GiB: the steps alone pass, the panel's output does not
     with pytest.raises(InputError, match=r"5 series would give 83,886,080 forecast rows, at least 1\.88 GiB, "

@@ -86,3 +86,21 @@ def test_a_finite_context_that_overflows_a_kernel_is_refused_as_input():
     with pytest.raises(InputError, match="the forecast is not finite: the network overflowed on this context") as info:
         est.predict(fh=[1, 2], y=y * 1e20)
     assert "clean the input" not in str(info.value)
+
+
+def test_a_roll_out_larger_than_the_machines_memory_is_refused_before_it_starts(monkeypatch):
+    from tsrec.estimators import ARNetForecaster, _horizon
+
+    monkeypatch.setattr(_horizon, "physical_memory", lambda: 2**30)  # a 1 GiB machine
+    y = pd.Series(np.sin(np.arange(80.0)), index=pd.date_range("2024-01-01", periods=80, freq="h"))
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(y)
+    # sktime's int fh is one step: 2**26 steps ahead means a roll-out through all of them
+    with pytest.raises(InputError, match=r"fh reaches step 67,108,864: 1 series would give 67,108,864 forecast rows"):
+        est.predict(fh=2**26)
+    ls4 = LS4Forecaster(lookback=8, horizon=4, z_dim=2, d_model=4, d_state=4, n_layers=1, n_samples=64,
+                        max_epochs=1).fit(y)
+    with pytest.raises(InputError, match=r"64 sample paths would give"):
+        ls4.predict_quantiles(fh=[2**20], alpha=[0.5])
+    with pytest.raises(InputError, match=r"64 sample paths would give"):
+        ls4.sample_paths(2**20)
+    assert est.predict(fh=[1, 2]).shape == (2,)  # small horizons are untouched

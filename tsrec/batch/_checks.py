@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from tsrec.estimators._forecaster import DeepForecaster
+from tsrec.estimators._horizon import check_output_size
 from tsrec.estimators._newdata import check_scaled
 from tsrec.estimators._scaling import row_scales, scales_of
 from tsrec.estimators._series import scaled_contexts, split_panel
@@ -44,32 +44,6 @@ def forecast_steps(fh: int | Sequence[int] | None, horizon: int) -> list[int]:
     if steps.size == 0 or not np.issubdtype(steps.dtype, np.integer) or steps.min() < 1:
         raise bad
     return sorted({int(s) for s in steps})
-
-
-#: bytes of one output row beyond its values: the id and the time stamp
-_ROW_BYTES = 16
-
-
-def physical_memory() -> int | None:
-    """This machine's memory in bytes, where the system tells it."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, OSError, ValueError):  # not POSIX, or the name is unknown
-        return None
-
-
-def check_output_size(n_series: int, last_step: int, n_variates: int) -> None:
-    """Refuse forecasts whose output alone (a row per series and step up to ``last_step``) could
-    not fit in this machine's memory: they would fail after minutes, or swap it to a halt."""
-    memory = physical_memory()
-    need = n_series * last_step * (n_variates * 8 + _ROW_BYTES)
-    if memory is not None and need > memory:
-        raise InputError(
-            f"fh reaches step {last_step:,}: {n_series:,} series would give {n_series * last_step:,} forecast rows, "
-            f"at least {need / 2**30:.3g} GiB, more than this machine's {memory / 2**30:.3g} GiB of memory; "
-            "ask for fewer steps (forecasts past the model's horizon feed on its own forecasts, and drift) "
-            "or split the input"
-        )
 
 
 def numbered(est: DeepForecaster) -> bool:

@@ -19,7 +19,7 @@ from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 from torch import nn
 
 from tsrec.estimators import _engine, _evaluate, _newdata, _persistence, _seeding, _steps, _updates
-from tsrec.estimators._horizon import aligned_fh, relative_steps, same_fh, steps_per_series
+from tsrec.estimators._horizon import aligned_fh, check_output_size, relative_steps, same_fh, steps_per_series
 from tsrec.estimators._forecaster_methods import ProbabilisticForecasts, WindowForecasts
 from tsrec.estimators._params import check_val_size, data_dtype, training_config, warn_no_validation
 from tsrec.estimators._scaling import Scales, check_scaling, fit_scales, scales_of
@@ -351,11 +351,13 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
         """Forecast each series' ``steps`` after its end (at its step of ``freqs``; by default the
         learned steps of the stored series), rolling past the horizon. ``fitted_keys``: whether the
         series' keys name fitted series (see :func:`_scaling.scales_of`)."""
+        last = int(max(s.max() for s in steps))
+        check_output_size(len(parts), last, self.n_channels_)
         x, position, freqs, scales = self._contexts(parts, offsets, freqs, fitted_keys)
         keys = [key for key, _ in parts]
         with torch.no_grad(), _newdata.overflow_as_input_error():
             # float64 before unscaling: a float32 forecast of a series near 1e9 loses its digits
-            path = self._forecast_path(x, position, int(max(s.max() for s in steps))).cpu().double().numpy()
+            path = self._forecast_path(x, position, last).cpu().double().numpy()
         _newdata.check_forecast(path, keys, self._horizon_length())
         return forecast_frames(scales, path, steps, parts, freqs)
 

@@ -9,6 +9,8 @@ that lie on the grid of every series, time spans become steps, or a clear InputE
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 from sktime.forecasting.base import ForecastingHorizon
@@ -133,3 +135,30 @@ def _as_steps(stamps: pd.DatetimeIndex, steps: list[np.ndarray], freq: object) -
             f"sktime cannot place stamps at steps of {freq.freqstr!r}; give fh as steps (1, 2, ...)"
         )
     return ForecastingHorizon(steps[0], is_relative=True)
+
+
+#: bytes of one output row beyond its values: the id and the time stamp
+_ROW_BYTES = 16
+
+
+def physical_memory() -> int | None:
+    """This machine's memory in bytes, where the system tells it."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):  # not POSIX, or the name is unknown
+        return None
+
+
+def check_output_size(n_series: int, last_step: int, n_variates: int, what: str = "series") -> None:
+    """Refuse forecasts whose output alone (a row per series and step up to ``last_step``: a
+    roll-out computes every step before it) could not fit in this machine's memory: they would
+    fail after minutes, or swap it to a halt."""
+    memory = physical_memory()
+    need = n_series * last_step * (n_variates * 8 + _ROW_BYTES)
+    if memory is not None and need > memory:
+        raise InputError(
+            f"fh reaches step {last_step:,}: {n_series:,} {what} would give {n_series * last_step:,} forecast rows, "
+            f"at least {need / 2**30:.3g} GiB, more than this machine's {memory / 2**30:.3g} GiB of memory; "
+            "ask for fewer steps (forecasts past the model's horizon feed on its own forecasts, and drift) "
+            "or split the input"
+        )

@@ -12,6 +12,7 @@ from torch import nn
 
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
+from tsrec.estimators._horizon import check_output_size
 from tsrec.estimators._params import check_choice, check_dropout, check_flag, check_float, check_int, seed_of
 from tsrec.estimators._series import join_panel, split_panel
 from tsrec.estimators._timeindex import future_index
@@ -210,7 +211,9 @@ class LS4Forecaster(DeepForecaster):
         # int(n_steps) would truncate 2.7 and take "3"; 0 or less failed inside torch
         n_steps = check_int("n_steps", n_steps, minimum=1)
         noise = check_flag("noise", noise)
-        x, _, _, scales = self._contexts(split_panel(self._y), self.position_offset_)
+        parts = split_panel(self._y)
+        check_output_size(len(parts) * self.n_samples, n_steps, self.n_channels_, "sample paths")
+        x, _, _, scales = self._contexts(parts, self.position_offset_)
         return scales.unscaled(self._scaled_paths(x, n_steps, noise).numpy(), series_axis=1)
 
     def _scaled_paths(self, x: torch.Tensor, n_steps: int, noise: bool) -> torch.Tensor:
@@ -231,8 +234,10 @@ class LS4Forecaster(DeepForecaster):
         the statistics that standardised them."""
         parts = split_panel(self._y)
         steps = self._steps_per_series(fh, parts)
+        last = int(max(k.max() for k in steps))
+        check_output_size(len(parts) * self.n_samples, last, self.n_channels_, "sample paths")
         x, _, freqs, scales = self._contexts(parts, self.position_offset_)
-        paths = self._scaled_paths(x, int(max(k.max() for k in steps)), noise=True).double()
+        paths = self._scaled_paths(x, last, noise=True).double()
         return paths, parts, steps, freqs, scales
 
     def _per_series(self, rows: list[np.ndarray], parts: list, steps: list[np.ndarray], freqs: list,
