@@ -95,12 +95,26 @@ def test_a_roll_out_larger_than_the_machines_memory_is_refused_before_it_starts(
     y = pd.Series(np.sin(np.arange(80.0)), index=pd.date_range("2024-01-01", periods=80, freq="h"))
     est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(y)
     # sktime's int fh is one step: 2**26 steps ahead means a roll-out through all of them
-    with pytest.raises(InputError, match=r"fh reaches step 67,108,864: 1 series would give 67,108,864 forecast rows"):
+    with pytest.raises(InputError, match=r"fh reaches step 67,108,864: 1 series would give 67,108,864 rows"):
         est.predict(fh=2**26)
     ls4 = LS4Forecaster(lookback=8, horizon=4, z_dim=2, d_model=4, d_state=4, n_layers=1, n_samples=64,
                         max_epochs=1).fit(y)
-    with pytest.raises(InputError, match=r"64 sample paths would give"):
-        ls4.predict_quantiles(fh=[2**20], alpha=[0.5])
-    with pytest.raises(InputError, match=r"64 sample paths would give"):
-        ls4.sample_paths(2**20)
+    # LS4 keeps a path per sample: 64 x 2**20 rows of 24 bytes pass one series' check, not 64
+    for forecast in (lambda: ls4.predict(fh=[2**20]), lambda: ls4.predict_quantiles(fh=[2**20], alpha=[0.5]),
+                     lambda: ls4.sample_paths(2**20)):
+        with pytest.raises(InputError, match=r"64 sample paths would give .*lower n_samples"):
+            forecast()
     assert est.predict(fh=[1, 2]).shape == (2,)  # small horizons are untouched
+
+
+def test_covariances_that_grow_past_memory_with_the_square_of_the_steps_are_refused(monkeypatch):
+    from tsrec.estimators import _horizon
+
+    monkeypatch.setattr(_horizon, "physical_memory", lambda: 2**24)  # 16 MiB
+    y = pd.Series(np.sin(np.arange(80.0)), index=pd.date_range("2024-01-01", periods=80, freq="h"))
+    ls4 = LS4Forecaster(lookback=8, horizon=4, z_dim=2, d_model=4, d_state=4, n_layers=1, n_samples=8,
+                        max_epochs=1).fit(y)
+    fh = range(1, 2049)  # 8 paths x 2048 steps: 0.4 MB; 2048 x 2048 covariances: 34 MB
+    assert ls4.predict_var(fh=fh).shape == (2048, 1)
+    with pytest.raises(InputError, match=r"1 series' covariance would give 2,048 rows.*ask for cov=False"):
+        ls4.predict_var(fh=fh, cov=True)

@@ -279,20 +279,23 @@ def test_update_rows_off_the_scale_name_their_series():
         est.update(rows, update_params=False)
 
 
-def test_an_id_less_panel_of_fewer_series_is_standardised_as_series_not_fitted():
+@pytest.mark.parametrize("mtype", ["numpy3D", "df-list"])
+def test_an_id_less_panel_of_fewer_series_is_standardised_as_series_not_fitted(mtype):
     from sktime.datatypes import convert_to
 
     y = panel()
-    cube = convert_to(y, to_type="numpy3D")  # (series, variates, time): big, small, other as 0, 1, 2
-    est = arnet().fit(cube)
-    alone = cube[1:2]  # "small" alone is numbered 0, which names fitted "big"
-    own = arnet().fit(cube).predict(fh=[1, 2], y=convert_to(y.loc[["small"]], to_type="numpy3D"))
-    np.testing.assert_array_equal(est.predict(fh=[1, 2], y=alone), own)
-    assert np.abs(own).max() < 2.0  # on the small series' scale (about 1), not big's (about 5e5)
-    by_key = est.predict(fh=[1, 2], y=cube)  # all three: series i is fitted series i
-    np.testing.assert_array_equal(by_key, est.predict(fh=[1, 2]))
-    windows = est.forecast_windows(alone)
-    assert np.abs(windows).max() < 2.0
+    est = arnet().fit(convert_to(y, to_type=mtype))  # big, small, other numbered 0, 1, 2
+    alone = convert_to(y.loc[["small"]], to_type=mtype)  # "small" alone is numbered 0, which names "big"
+    # as the same rows under an id the model was not fitted on: standardised by themselves
+    unseen = y.loc[["small"]].rename(index={"small": "new"})
+    expected = est.predict(fh=[1, 2], y=unseen)["v"].to_numpy()
+    got = est.predict(fh=[1, 2], y=alone)
+    np.testing.assert_array_equal(np.asarray(got if mtype == "numpy3D" else got[0]).ravel(), expected)
+    np.testing.assert_array_equal(est.forecast_windows(alone), est.forecast_windows(unseen))
+    all_three = est.predict(fh=[1, 2], y=convert_to(y, to_type=mtype))  # series i is fitted series i
+    np.testing.assert_array_equal(np.asarray(all_three if mtype == "numpy3D" else np.stack(all_three)),
+                                  np.asarray(est.predict(fh=[1, 2]) if mtype == "numpy3D"
+                                             else np.stack(est.predict(fh=[1, 2]))))
 
 
 def test_a_folder_saved_before_per_series_scaling_loads_as_global(tmp_path):

@@ -34,7 +34,8 @@ def forecast_steps(fh: int | Sequence[int] | None, horizon: int) -> list[int]:
     if isinstance(fh, (int, np.integer)) and not isinstance(fh, bool):
         if fh < 1:
             raise InputError(f"fh must be >= 1 (the number of steps to forecast), got {fh}")
-        check_output_size(1, int(fh), 1)  # before a list of fh steps is made
+        # before a list of fh steps is made: about 40 bytes a step (an int and its pointer)
+        check_output_size(1, int(fh), 3, "list of steps", "ask for fewer steps")
         return list(range(1, int(fh) + 1))
     bad = InputError(f"fh must be a positive int or a list of steps 1, 2, ...; got {fh!r}")
     # True, 3.0 or "3" are no step counts: refuse them here rather than fail inside list()

@@ -352,7 +352,7 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
         learned steps of the stored series), rolling past the horizon. ``fitted_keys``: whether the
         series' keys name fitted series (see :func:`_scaling.scales_of`)."""
         last = int(max(s.max() for s in steps))
-        check_output_size(len(parts), last, self.n_channels_)
+        self._check_roll_out_size(len(parts), last)
         x, position, freqs, scales = self._contexts(parts, offsets, freqs, fitted_keys)
         keys = [key for key, _ in parts]
         with torch.no_grad(), _newdata.overflow_as_input_error():
@@ -360,6 +360,11 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
             path = self._forecast_path(x, position, last).cpu().double().numpy()
         _newdata.check_forecast(path, keys, self._horizon_length())
         return forecast_frames(scales, path, steps, parts, freqs)
+
+    def _check_roll_out_size(self, n_series: int, last_step: int) -> None:
+        """A roll-out of ``n_series`` to ``last_step`` must fit in memory (a hook: sampling models
+        keep a path per sample)."""
+        check_output_size(n_series, last_step, self.n_channels_)
 
     def _contexts(self, parts: list, offsets: list[int], freqs: list | None = None, fitted_keys: bool = True
                   ) -> tuple[torch.Tensor, torch.Tensor, list, Scales]:

@@ -139,26 +139,38 @@ def _as_steps(stamps: pd.DatetimeIndex, steps: list[np.ndarray], freq: object) -
 
 #: bytes of one output row beyond its values: the id and the time stamp
 _ROW_BYTES = 16
+#: a cgroup's memory limit (v2, then v1): a container may hold far less than its host
+_CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+FEWER_STEPS = ("ask for fewer steps (forecasts past the model's horizon feed on its own forecasts, and drift) "
+               "or forecast fewer series at a time")
 
 
 def physical_memory() -> int | None:
-    """This machine's memory in bytes, where the system tells it."""
+    """The memory this process may use, in bytes: the machine's, or its container's limit if
+    lower; None where the system does not tell."""
     try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        sizes = [os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")]
     except (AttributeError, OSError, ValueError):  # not POSIX, or the name is unknown
-        return None
+        sizes = []
+    for path in _CGROUP_LIMITS:
+        try:
+            with open(path) as limit:
+                sizes.append(int(limit.read().strip()))  # "max" (no limit) is no number
+        except (OSError, ValueError):
+            continue
+    return min(sizes) if sizes else None
 
 
-def check_output_size(n_series: int, last_step: int, n_variates: int, what: str = "series") -> None:
+def check_output_size(n_series: int, last_step: int, n_variates: int, what: str = "series",
+                      hint: str = FEWER_STEPS) -> None:
     """Refuse forecasts whose output alone (a row per series and step up to ``last_step``: a
     roll-out computes every step before it) could not fit in this machine's memory: they would
-    fail after minutes, or swap it to a halt."""
+    fail after minutes, or swap it to a halt. ``n_variates``: values per row; ``hint``: the fix."""
     memory = physical_memory()
     need = n_series * last_step * (n_variates * 8 + _ROW_BYTES)
     if memory is not None and need > memory:
         raise InputError(
-            f"fh reaches step {last_step:,}: {n_series:,} {what} would give {n_series * last_step:,} forecast rows, "
-            f"at least {need / 2**30:.3g} GiB, more than this machine's {memory / 2**30:.3g} GiB of memory; "
-            "ask for fewer steps (forecasts past the model's horizon feed on its own forecasts, and drift) "
-            "or split the input"
+            f"fh reaches step {last_step:,}: {n_series:,} {what} would give {n_series * last_step:,} rows, "
+            f"at least {need / 2**30:.3g} GiB, more than the {memory / 2**30:.3g} GiB of memory this process "
+            f"may use; {hint}"
         )

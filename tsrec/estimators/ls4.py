@@ -212,9 +212,13 @@ class LS4Forecaster(DeepForecaster):
         n_steps = check_int("n_steps", n_steps, minimum=1)
         noise = check_flag("noise", noise)
         parts = split_panel(self._y)
-        check_output_size(len(parts) * self.n_samples, n_steps, self.n_channels_, "sample paths")
+        self._check_roll_out_size(len(parts), n_steps)
         x, _, _, scales = self._contexts(parts, self.position_offset_)
         return scales.unscaled(self._scaled_paths(x, n_steps, noise).numpy(), series_axis=1)
+
+    def _check_roll_out_size(self, n_series: int, last_step: int) -> None:
+        check_output_size(n_series * self.n_samples, last_step, self.n_channels_, "sample paths",
+                          "ask for fewer steps or lower n_samples")
 
     def _scaled_paths(self, x: torch.Tensor, n_steps: int, noise: bool) -> torch.Tensor:
         network = self.network_
@@ -235,7 +239,7 @@ class LS4Forecaster(DeepForecaster):
         parts = split_panel(self._y)
         steps = self._steps_per_series(fh, parts)
         last = int(max(k.max() for k in steps))
-        check_output_size(len(parts) * self.n_samples, last, self.n_channels_, "sample paths")
+        self._check_roll_out_size(len(parts), last)
         x, _, freqs, scales = self._contexts(parts, self.position_offset_)
         paths = self._scaled_paths(x, last, noise=True).double()
         return paths, parts, steps, freqs, scales
@@ -277,6 +281,9 @@ class LS4Forecaster(DeepForecaster):
             raise InputError("predict_var(cov=True) on a panel needs every series to forecast the same time "
                              "stamps, as the columns are one set of stamps; these series end at different times "
                              "or have different steps: ask for cov=False, or for one series at a time")
+        # a row per series and step of covariances with every step up to the last
+        check_output_size(len(parts), paths.shape[2], self.n_channels_ * paths.shape[2], "series' covariance",
+                          "ask for cov=False, or for fewer steps")
         centred = paths - paths.mean(dim=0)
         # (B, S, C, T) times each series' variance per variate
         covs = (torch.einsum("nbsc,nbtc->bsct", centred, centred) / len(paths) * scale2[..., None]).numpy()
