@@ -183,16 +183,25 @@ def fitted_scales(est, parts: list, keys_fitted: bool = True) -> tuple[Scales, n
     none is fitted unless ``keys_fitted``)."""
     fitted = est.series_scales_
     if fitted is None:
-        shape = (len(parts), est.n_channels_)
-        return (Scales(np.broadcast_to(est.scaler_.mean_, shape), np.broadcast_to(est.scaler_.scale_, shape)),
-                np.ones(len(parts), dtype=bool))
+        return _global_scales(est, len(parts)), np.ones(len(parts), dtype=bool)
     keys = [key for key, _ in parts]
     rows = fitted_rows(fitted.index, keys) if keys_fitted else np.full(len(keys), -1)
     known = rows >= 0
     mean = np.empty((len(parts), est.n_channels_))
     scale = np.empty_like(mean)
-    mean[known], scale[known] = np.split(fitted.to_numpy()[rows[known]], 2, axis=1)
+    mean[known], scale[known] = _rows_of(fitted, rows[known])
     return Scales(mean, scale), known
+
+
+def _global_scales(est, n: int) -> Scales:
+    """The one global scaler's statistics for ``n`` series or rows (views, not copies)."""
+    shape = (n, est.n_channels_)
+    return Scales(np.broadcast_to(est.scaler_.mean_, shape), np.broadcast_to(est.scaler_.scale_, shape))
+
+
+def _rows_of(fitted: pd.DataFrame, rows: np.ndarray) -> Scales:
+    """Rows ``rows`` of the fitted ``series_scales_`` as statistics."""
+    return Scales(*np.split(fitted.to_numpy()[rows], 2, axis=1))
 
 
 def fitted_rows(index: pd.Index, keys: list) -> np.ndarray:
@@ -220,12 +229,11 @@ def row_scales(est, keys: list | None, n_rows: int) -> Scales:
     series, None for one series): a row per row of data."""
     fitted = est.series_scales_
     if fitted is None:
-        shape = (n_rows, est.n_channels_)
-        return Scales(np.broadcast_to(est.scaler_.mean_, shape), np.broadcast_to(est.scaler_.scale_, shape))
+        return _global_scales(est, n_rows)
     rows = fitted_rows(fitted.index, keys)
     if (rows < 0).any():  # callers pass rows of fitted series only (update checks them first)
         raise ValueError(f"series {keys[int(np.argmax(rows < 0))]!r} was not fitted")
-    return Scales(*np.split(fitted.to_numpy()[rows], 2, axis=1))
+    return _rows_of(fitted, rows)
 
 
 def warn_mixed_scales(rows: np.ndarray, keys: list, counts: list[int], columns: list, scale: np.ndarray) -> None:
