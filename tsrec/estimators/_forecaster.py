@@ -347,13 +347,13 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
         return steps_per_series(fh, parts, _steps.held_steps(self))
 
     def _forecast(self, parts: list, steps: list[np.ndarray], offsets: list[int], freqs: list | None = None,
-                  fitted_keys: bool = True) -> list[pd.DataFrame]:
+                  keys_fitted: bool = True) -> list[pd.DataFrame]:
         """Forecast each series' ``steps`` after its end (at its step of ``freqs``; by default the
-        learned steps of the stored series), rolling past the horizon. ``fitted_keys``: whether the
+        learned steps of the stored series), rolling past the horizon. ``keys_fitted``: whether the
         series' keys name fitted series (see :func:`_scaling.scales_of`)."""
         last = int(max(s.max() for s in steps))
         self._check_roll_out_size(len(parts), last)
-        x, position, freqs, scales = self._contexts(parts, offsets, freqs, fitted_keys)
+        x, position, freqs, scales = self._contexts(parts, offsets, freqs, keys_fitted)
         keys = [key for key, _ in parts]
         with torch.no_grad(), _newdata.overflow_as_input_error():
             # float64 before unscaling: a float32 forecast of a series near 1e9 loses its digits
@@ -366,14 +366,14 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
         keep a path per sample)."""
         check_output_size(n_series, last_step, self.n_channels_)
 
-    def _contexts(self, parts: list, offsets: list[int], freqs: list | None = None, fitted_keys: bool = True
+    def _contexts(self, parts: list, offsets: list[int], freqs: list | None = None, keys_fitted: bool = True
                   ) -> tuple[torch.Tensor, torch.Tensor, list, Scales]:
         """The standardised last ``lookback`` rows of each series (batch, lookback, channels), their
         first positions, each series' step (``freqs``; by default the learned steps of stored
         series), and the statistics that standardised them."""
         lookback = self._lookback_length()
         freqs = _steps.held_list(self, parts) if freqs is None else freqs
-        scales = scales_of(self, parts, fitted_keys)
+        scales = scales_of(self, parts, keys_fitted)
         context = scaled_contexts(scales, parts, lookback)
         _newdata.check_scaled(context, "the context", [key for key, _ in parts])
         tz = self._fitted_zone()  # calendar features and cycle phases are the fitted zone's wall-clock time
