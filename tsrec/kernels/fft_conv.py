@@ -163,7 +163,10 @@ def _conv_torch(u: torch.Tensor, k: torch.Tensor, method: str) -> torch.Tensor:
         return empty_result((u.shape[0], u.shape[1], k.shape[0], u.shape[2]), u, k)
     if method == "auto":
         method = auto_method(u.shape[1], k.shape[-1])
-    return _conv_direct(u, k) if method == "direct" else _conv_fft(u, k)
+    y = _conv_direct(u, k) if method == "direct" else _conv_fft(u, k)
+    # both paths compute along time and return a permuted view; elementwise ops and their
+    # backward on such a view run several times slower on a CPU than on the copy
+    return y.contiguous()
 
 
 def empty_result(shape: tuple[int, ...], *inputs: torch.Tensor) -> torch.Tensor:
@@ -201,13 +204,25 @@ def _conv_fft(u: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
 
 
 def fast_fft_len(n: int) -> int:
-    """Smallest ``m >= n`` whose only prime factors are 2, 3 and 5 (fast sizes for pocketfft/cuFFT)."""
+    """Smallest even ``m >= n`` whose only prime factors are 2, 3 and 5 (fast sizes for pocketfft/cuFFT).
+
+    Even, because a real FFT of odd length is markedly slower on a CPU: for the 54 needs ``2T - 1``
+    (T = 48..4096) where the smallest 2,3,5-smooth length is odd, ``rfft`` + ``irfft`` at that odd
+    length took 1.15-1.79x as long as at the even one used instead (675 points against 720: 1.41x;
+    ``benchmarks/results/fft_sizes.md``, one thread). ``n <= 1`` gives 1.
+    """
     m = max(int(n), 1)
-    while True:
-        rest = m
-        for p in (2, 3, 5):
-            while rest % p == 0:
-                rest //= p
-        if rest == 1:
-            return m
-        m += 1
+    if m == 1:
+        return 1
+    m += m % 2
+    while not has_small_factors(m):
+        m += 2
+    return m
+
+
+def has_small_factors(m: int) -> bool:
+    """Whether ``m >= 1`` has no prime factor other than 2, 3 and 5."""
+    for p in (2, 3, 5):
+        while m % p == 0:
+            m //= p
+    return m == 1

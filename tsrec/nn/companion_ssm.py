@@ -188,7 +188,10 @@ class ClosedLoopSSM(nn.Module):
         self._check(u)  # public: forward checks again, at the cost of a shape read
         a, b, _, _ = self.abck()
         basis = krylov(companion_matrix(a), b, u.shape[1]).flip(-1)  # [w, :, j] = A^{lag-1-j} b
-        return torch.einsum("btw,wdt->bwd", u, basis.to(u.dtype))
+        # one batched product per channel, (w, b, t) @ (w, t, d); u copied to that layout once
+        # (from (b, t, w), matmul would copy it one channel at a time)
+        state = torch.bmm(u.permute(2, 0, 1).contiguous(), basis.to(u.dtype).transpose(1, 2))
+        return state.transpose(0, 1)
 
     def _check(self, u: torch.Tensor) -> None:
         check_input("u", u, ("batch", "lag", ("width", self.a.shape[0], "width")))
