@@ -232,6 +232,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         check_consistent_length(X, y)
         y_encoded = self._encode_labels(y, len(X))
         config = training_config(self)
+        _persistence.remember_fitted_params(self)
         network, result = self._train_network(X, y_encoded, config)
         _engine.warn_far_above_baseline(result, math.log(len(self.classes_)), "guessing every class alike", config.lr)
         self.network_ = network

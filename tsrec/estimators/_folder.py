@@ -48,7 +48,8 @@ def write_folder(path: str | os.PathLike, config: dict, tensors: dict[str, torch
     Only an empty folder or an earlier complete tsrec save is replaced; anything else may be the
     user's data and is refused. A symbolic link is followed: its folder is replaced, the link kept.
     """
-    target = _follow_link(Path(path))
+    target = Path(os.path.abspath(_follow_link(Path(path))))  # "." or "a/..": a name for the staging folder
+    _refuse_working_folder(target, path)
     if not _replaceable(target):
         raise FileExistsError(
             f"{path} exists and is not a saved tsrec estimator (only an empty folder or an earlier save "
@@ -65,6 +66,20 @@ def write_folder(path: str | os.PathLike, config: dict, tensors: dict[str, torch
             # after a swap this holds the earlier save (or the empty folder it replaced)
             shutil.rmtree(staging, ignore_errors=True)
     return Path(path)
+
+
+def _refuse_working_folder(target: Path, path: object) -> None:
+    """A save swaps the folder at ``target`` out; the process's working folder must not be it or
+    inside it (the process would be left in a deleted folder)."""
+    try:
+        here, there = Path.cwd().resolve(), target.resolve()
+    except (OSError, RuntimeError):  # no working folder (deleted) or a loop of links
+        return
+    if there == here or there in here.parents:
+        raise ValueError(
+            f"cannot save to {path}: it is the current working folder or holds it, and a save replaces the "
+            f"whole folder; save to a subfolder, e.g. {Path(path) / 'model'}"
+        )
 
 
 def _follow_link(path: Path) -> Path:
@@ -92,7 +107,7 @@ def _is_complete_save(folder: Path, entries: list[Path]) -> bool:
         return False
     try:
         config = json.loads((folder / CONFIG).read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return False
     return isinstance(config, dict) and config.get("format") == FORMAT
 
@@ -196,7 +211,7 @@ def _interrupted_hint(folder: Path) -> str:
 def _read_config(path: Path) -> dict:
     try:
         config = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+    except (ValueError, RecursionError) as err:  # bad JSON or UTF-8, a 4300-digit number, deep nesting
         raise LoadError(f"{path} is not valid JSON ({err}); the file is damaged") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise LoadError(f"{path} is not a tsrec estimator config")

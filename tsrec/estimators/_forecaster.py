@@ -254,7 +254,7 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
             The folder's :class:`pathlib.Path`, or what sktime's ``save`` returns.
         """
         if path is None or serialization_format is not None:
-            return super().save(path, serialization_format=serialization_format or "pickle")
+            return _persistence.sktime_save(self, path, serialization_format)
         return _persistence.save_estimator(self, path)
 
     # ---- sktime internals -------------------------------------------------------------------
@@ -300,6 +300,7 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
         for values, _, _ in series:
             _newdata.check_scaled(values, "y")
         windows = build_windows(series, lookback, horizon, data_dtype(config.precision))
+        _persistence.remember_fitted_params(self)
         with _seeding.seeded(config.seed):
             network = self._build_network(self.n_channels_, meta)
             module = _engine.TrainingModule(network, self._loss(), config, self._lr_lambda(), self._penalty())
@@ -316,6 +317,7 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
 
     def _restore(self, state: dict, parts: list) -> DeepForecaster:
         self.network_meta_ = state["network_meta"]
+        _persistence.remember_fitted_params(self)
         with _seeding.seeded(0):  # its random initial weights are replaced: draw none of the caller's
             self.network_ = self._build_network(self.n_channels_, self.network_meta_)
         _persistence.load_network_weights(self.network_, state["weights"], type(self).__name__)

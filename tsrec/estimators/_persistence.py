@@ -10,13 +10,22 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
+from tsrec._files import fsync_path, made_folders
+from tsrec.estimators._fitted_params import fitted_params, remember_fitted_params
 from tsrec.estimators._folder import FORMAT, FORMAT_VERSION, write_folder
+from tsrec.estimators._saved_json import (
+    check_statistics, fh_from_json, fh_to_json, index_from_json, index_to_json, saved_columns, saved_position,
+    scaler_from_json, scaler_to_json, series_key, with_freq,
+)
 from tsrec.estimators._seeding import seeded
 from tsrec.estimators.errors import LoadError
 
@@ -33,7 +42,7 @@ def _versions() -> dict:
 
 def _json_params(est) -> dict:
     # NumPy scalars (a grid search's np.arange values) are saved as the Python numbers they equal
-    params = {k: v.item() if isinstance(v, np.generic) else v for k, v in est.get_params(deep=False).items()}
+    params = {k: v.item() if isinstance(v, np.generic) else v for k, v in fitted_params(est).items()}
     try:
         json.dumps(params)
     except TypeError as err:
@@ -47,11 +56,30 @@ def _json_params(est) -> dict:
 def sktime_save(est, path, serialization_format: str | None):
     """sktime's zip file (or in-memory pair when ``path`` is None), loadable by ``sktime.base.load``.
 
-    ``BaseObject.save`` only pickles ``est``, so it serves scikit-learn estimators as well.
+    ``BaseObject.save`` only pickles ``est``, so it serves scikit-learn estimators as well. Here
+    ``path`` may end in ``.zip`` (sktime would write ``model.zip.zip`` and then fail to open
+    ``model.zip``), and the zip is written beside it and renamed into place, so an earlier zip is
+    replaced whole or not at all.
     """
+    from zipfile import ZipFile
+
     from sktime.base import BaseObject
 
-    return BaseObject.save(est, path, serialization_format=serialization_format or "pickle")
+    form = serialization_format or "pickle"
+    if path is None:
+        return BaseObject.save(est, None, serialization_format=form)
+    target = Path(path)
+    name = target.stem if target.suffix == ".zip" else target.name
+    zip_path = target.with_name(f"{name}.zip")
+    with made_folders(zip_path.parent):
+        staging = Path(tempfile.mkdtemp(prefix=f".{name}.tsrec-zip-", dir=zip_path.parent))
+        try:
+            BaseObject.save(est, staging / name, serialization_format=form).close()
+            os.replace(staging / f"{name}.zip", zip_path)
+            fsync_path(zip_path.parent)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return ZipFile(zip_path)
 
 
 def base_config(est, fitted: dict) -> dict:
@@ -67,43 +95,6 @@ def base_config(est, fitted: dict) -> dict:
 
 
 # ---- forecasters ------------------------------------------------------------------------------
-
-
-def _index_to_json(index: pd.Index) -> dict:
-    if isinstance(index, pd.PeriodIndex):
-        return {"kind": "period", "freq": index.freqstr, "values": index.asi8.tolist()}
-    if isinstance(index, pd.DatetimeIndex):
-        tz = None if index.tz is None else str(index.tz)
-        return {
-            "kind": "datetime", "freq": index.freqstr, "tz": tz, "unit": index.unit,
-            "values": index.as_unit("ns").asi8.tolist(),
-        }
-    return {"kind": "int", "values": np.asarray(index, dtype=np.int64).tolist()}
-
-
-def _index_from_json(spec: dict, name, step: object = None) -> pd.Index:
-    kind, values = spec["kind"], spec["values"]
-    if kind == "period":
-        return pd.PeriodIndex.from_ordinals(values, freq=spec["freq"], name=name)
-    if kind == "datetime":
-        index = pd.DatetimeIndex(np.asarray(values, dtype="datetime64[ns]"), name=name)
-        if spec.get("tz"):
-            index = index.tz_localize("UTC").tz_convert(spec["tz"])
-        return _with_freq(index, step if step is not None else spec.get("freq")).as_unit(spec.get("unit", "ns"))
-    if kind == "int":
-        return pd.Index(np.asarray(values, dtype=np.int64), name=name)
-    raise LoadError(f"unknown index kind {kind!r} in the saved context")
-
-
-def _with_freq(index: pd.DatetimeIndex, step: object) -> pd.DatetimeIndex:
-    """The saved stamps with the saved step as their freq, which sktime reads as the data's step
-    (it would guess it from the few saved rows: business days Monday to Friday as days)."""
-    if step is None or isinstance(step, int):
-        return index
-    try:
-        return pd.DatetimeIndex(index, freq=step)
-    except ValueError:  # a daily step across a daylight-saving change is no pandas freq
-        return index
 
 
 def save_estimator(est, path) -> Path:
@@ -124,7 +115,7 @@ def save_estimator(est, path) -> Path:
         key = list(key) if isinstance(key, tuple) else key
         if (type(step), step) not in as_json:
             as_json[type(step), step] = step_to_json(step)
-        series.append({"key": key, "index": _index_to_json(tail.index), "last_position": last,
+        series.append({"key": key, "index": index_to_json(tail.index), "last_position": last,
                        "step": as_json[type(step), step]})
     _save_series_scales(est, parts, tensors)
     fitted = {
@@ -132,12 +123,12 @@ def save_estimator(est, path) -> Path:
         "columns": est.columns_,
         "network_meta": est.network_meta_,
         "history": est.history_,
-        "scaler": _scaler_to_json(est.scaler_),
+        "scaler": scaler_to_json(est.scaler_),
         # what was fitted, not the parameter: an attribute set after fit does not change the model
         "scaling": "global" if est.series_scales_ is None else "series",
         "y_mtype": est._y_metadata["mtype"],
         "index_names": list(est._y.index.names),
-        "fh": None if est._fh is None else np.asarray(est._fh.to_relative(est.cutoff)).tolist(),
+        "fh": fh_to_json(est._fh, est.cutoff),
         "series": series,
     }
     try:
@@ -155,12 +146,6 @@ def _save_series_scales(est, parts: list, tensors: dict) -> None:
         tensors["scales.mean"], tensors["scales.scale"] = (torch.tensor(np.array(a)) for a in scales)
 
 
-def _scaler_to_json(scaler) -> dict | None:
-    if scaler is None:  # each series has its own statistics
-        return None
-    return {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(), "var": scaler.var_.tolist()}
-
-
 def _series_scales_from(config: dict, tensors: dict) -> pd.DataFrame | None:
     """The saved per-series statistics as ``series_scales_``, or None for a globally scaled model
     (every folder saved before tsrec had per-series scaling)."""
@@ -174,13 +159,10 @@ def _series_scales_from(config: dict, tensors: dict) -> pd.DataFrame | None:
         raise LoadError(f"a model with scaling='series' needs the statistics of each of its {shape[0]} series "
                         f"and {shape[1]} variates (scales.mean and scales.scale, {shape}); they are missing or "
                         "of another shape")
-    keys = [_series_key(spec) for spec in fitted["series"]]
+    check_statistics(*(t.numpy() for t in saved), "scales.mean / scales.scale")
+    keys = [series_key(spec) for spec in fitted["series"]]
     return series_scales_frame(Scales(*(t.numpy() for t in saved)), keys, fitted["index_names"][:-1],
-                               fitted["columns"])
-
-
-def _series_key(spec: dict) -> object:
-    return tuple(spec["key"]) if isinstance(spec["key"], list) else spec["key"]
+                               list(saved_columns(fitted)))
 
 
 def _saved_steps(fitted: dict) -> dict | None:
@@ -191,20 +173,22 @@ def _saved_steps(fitted: dict) -> dict | None:
         return None
     texts = [json.dumps(spec["step"], sort_keys=True) for spec in fitted["series"]]
     read = {text: step_from_json(json.loads(text)) for text in dict.fromkeys(texts)}  # ~40 us a step
-    return {_series_key(spec): read[text] for spec, text in zip(fitted["series"], texts)}
+    return {series_key(spec): read[text] for spec, text in zip(fitted["series"], texts)}
 
 
 def _context_frame(config: dict, tensors: dict, steps: dict | None) -> pd.DataFrame:
     fitted = config["fitted"]
-    names, specs, columns = fitted["index_names"], fitted["series"], fitted["columns"]
+    names, specs, columns = fitted["index_names"], fitted["series"], saved_columns(fitted)
     values = [tensors[f"context.{i}"].numpy() for i in range(len(specs))]
-    keys = [_series_key(spec) for spec in specs]
+    if any(v.dtype != np.float64 for v in values):  # tsrec saves the rows as they were read, in float64
+        raise LoadError("the saved context rows are not float64; the file was not written by tsrec")
+    keys = [series_key(spec) for spec in specs]
     if keys == [None]:
-        index = _index_from_json(specs[0]["index"], names[-1], None if steps is None else steps[None])
+        index = index_from_json(specs[0]["index"], names[-1], None if steps is None else steps[None])
         return pd.DataFrame(values[0], index=index, columns=columns)
     # one index for the stamps of every series (a frame per series cost ~0.5 ms each)
     stamps = {**specs[0]["index"], "values": [v for spec in specs for v in spec["index"]["values"]]}
-    times = _index_from_json(stamps if stamps["kind"] == "period" else {**stamps, "freq": None}, names[-1])
+    times = index_from_json(stamps if stamps["kind"] == "period" else {**stamps, "freq": None}, names[-1])
     ids = pd.Index(keys, tupleize_cols=True).repeat([len(rows) for rows in values])
     index = pd.MultiIndex.from_arrays([*(ids.get_level_values(i) for i in range(ids.nlevels)), times], names=names)
     # folders without steps (format <= 2) keep each series' saved freq
@@ -218,7 +202,7 @@ def _with_level_freq(index: pd.MultiIndex, steps) -> pd.MultiIndex:
     shared = set(steps)
     if len(shared) != 1 or not isinstance(index.levels[-1], pd.DatetimeIndex):
         return index
-    return index.set_levels(_with_freq(index.levels[-1], shared.pop()), level=-1, verify_integrity=False)
+    return index.set_levels(with_freq(index.levels[-1], shared.pop()), level=-1, verify_integrity=False)
 
 
 FORECASTER_FITTED = ("n_channels", "columns", "network_meta", "history", "scaler", "y_mtype", "index_names", "fh", "series")
@@ -241,20 +225,6 @@ def _construct(cls: type, params: dict):
     return cls(**params)
 
 
-def _scaler_from_json(spec: dict | None, n_channels: int):
-    from sklearn.preprocessing import StandardScaler
-
-    if spec is None:
-        return None
-
-    scaler = StandardScaler()
-    scaler.mean_, scaler.scale_, scaler.var_ = (np.asarray(spec[k], dtype=float) for k in ("mean", "scale", "var"))
-    if not scaler.mean_.shape == scaler.scale_.shape == scaler.var_.shape == (n_channels,):
-        raise LoadError(f"the saved scaler statistics do not have one value for each of the {n_channels} channels")
-    scaler.n_features_in_ = n_channels
-    return scaler
-
-
 def _as_mtype(frame: pd.DataFrame, mtype: str):
     """The saved context in the fitted container; a Series keeps its name (sktime's converter drops
     it), which is its column's, except that an unnamed Series' column is 0."""
@@ -275,10 +245,10 @@ def load_forecaster(cls: type, config: dict, tensors: dict):
     state = {
         "network_meta": fitted["network_meta"],
         "weights": {k[len("network."):]: v for k, v in tensors.items() if k.startswith("network.")},
-        "scaler": _scaler_from_json(fitted["scaler"], fitted["n_channels"]),
+        "scaler": scaler_from_json(fitted["scaler"], fitted["n_channels"]),
         "series_scales": _series_scales_from(config, tensors),
         "history": fitted["history"],
-        "last_positions": [s["last_position"] for s in fitted["series"]],
+        "last_positions": [saved_position(s["last_position"]) for s in fitted["series"]],
         "steps": _saved_steps(fitted),
     }
     if state["scaler"] is None and state["series_scales"] is None:
@@ -286,7 +256,7 @@ def load_forecaster(cls: type, config: dict, tensors: dict):
     y = _as_mtype(_context_frame(config, tensors, state["steps"]), fitted["y_mtype"])
     setattr(est, "_DeepForecaster__restore", state)  # survives sktime's reset (name has "__")
     try:
-        est.fit(y, fh=fitted["fh"])  # weights that do not fit: LoadError from load_network_weights
+        est.fit(y, fh=fh_from_json(fitted["fh"]))  # weights that do not fit: LoadError from load_network_weights
     finally:
         delattr(est, "_DeepForecaster__restore")
     return est
@@ -365,6 +335,7 @@ def load_classifier(cls: type, config: dict, tensors: dict):
     est.input_ndim_ = fitted["input_ndim"]
     est.n_channels_, est.n_timepoints_ = fitted["n_channels"], fitted["n_timepoints"]
     est.history_ = fitted["history"]
+    remember_fitted_params(est)
     with seeded(0):  # its random initial weights are replaced: draw none of the caller's
         encoder, width = est._build_encoder(est.n_channels_, est.n_timepoints_)
         est.network_ = SequenceClassifier(encoder, width, len(est.classes_))
@@ -375,6 +346,7 @@ def load_classifier(cls: type, config: dict, tensors: dict):
 
 def load_network_weights(network, weights: dict, owner: str) -> None:
     """Load saved weights into a freshly built network, in their saved dtype, and set it to eval."""
+    _check_weight_kinds(network, weights)
     dtypes = {v.dtype for v in weights.values() if v.is_floating_point()}
     if len(dtypes) == 1:  # precision="64-true" saved float64 weights; loading must not round them
         network.to(dtypes.pop())
@@ -387,3 +359,15 @@ def load_network_weights(network, weights: dict, owner: str) -> None:
             f"must be refitted and saved again): {err}"
         ) from None
     network.eval()
+
+
+def _check_weight_kinds(network, weights: dict) -> None:
+    """Refuse a saved tensor of another kind than the network's (load_state_dict would cast an
+    integer tensor into a float parameter, or truncate floats into an integer buffer, silently)."""
+    expected = network.state_dict()
+    for name, saved in weights.items():
+        own = expected.get(name)
+        if own is not None and (saved.is_floating_point(), saved.is_complex()) != (own.is_floating_point(),
+                                                                                   own.is_complex()):
+            raise LoadError(f"the saved tensor network.{name} is {saved.dtype}, where the network holds {own.dtype}; "
+                            "the file was not written by tsrec")

@@ -1,0 +1,111 @@
+"""A saved forecaster's values as JSON and back: time indexes, ``fh``, scaler statistics, column
+names, series keys and positions. The readers check what they read, so that a folder not written by
+tsrec (its checksums recomputed) is refused with a :class:`LoadError` instead of loading wrong values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tsrec.estimators.errors import LoadError
+
+
+def index_to_json(index: pd.Index) -> dict:
+    if isinstance(index, pd.PeriodIndex):
+        return {"kind": "period", "freq": index.freqstr, "values": index.asi8.tolist()}
+    if isinstance(index, pd.DatetimeIndex):
+        tz = None if index.tz is None else str(index.tz)
+        return {
+            "kind": "datetime", "freq": index.freqstr, "tz": tz, "unit": index.unit,
+            "values": index.as_unit("ns").asi8.tolist(),
+        }
+    return {"kind": "int", "values": np.asarray(index, dtype=np.int64).tolist()}
+
+
+def index_from_json(spec: dict, name, step: object = None) -> pd.Index:
+    kind, values = spec["kind"], spec["values"]
+    if kind == "period":
+        return pd.PeriodIndex.from_ordinals(values, freq=spec["freq"], name=name)
+    if kind == "datetime":
+        index = pd.DatetimeIndex(np.asarray(values, dtype="datetime64[ns]"), name=name)
+        if spec.get("tz"):
+            index = index.tz_localize("UTC").tz_convert(spec["tz"])
+        return with_freq(index, step if step is not None else spec.get("freq")).as_unit(spec.get("unit", "ns"))
+    if kind == "int":
+        return pd.Index(np.asarray(values, dtype=np.int64), name=name)
+    raise LoadError(f"unknown index kind {kind!r} in the saved context")
+
+
+def with_freq(index: pd.DatetimeIndex, step: object) -> pd.DatetimeIndex:
+    """The saved stamps with the saved step as their freq, which sktime reads as the data's step
+    (it would guess it from the few saved rows: business days Monday to Friday as days)."""
+    if step is None or isinstance(step, int):
+        return index
+    try:
+        return pd.DatetimeIndex(index, freq=step)
+    except ValueError:  # a daily step across a daylight-saving change is no pandas freq
+        return index
+
+
+def fh_to_json(fh, cutoff) -> list | dict | None:
+    """The fitted ``fh``: relative steps as a list (as every tsrec saved it), absolute stamps as
+    ``{"absolute": index}``: they stay where they are when ``update`` moves the cutoff."""
+    if fh is None:
+        return None
+    if fh.is_relative:
+        return np.asarray(fh.to_relative(cutoff)).tolist()
+    return {"absolute": index_to_json(fh.to_pandas())}
+
+
+def fh_from_json(spec: list | dict | None):
+    from sktime.forecasting.base import ForecastingHorizon
+
+    if not isinstance(spec, dict):
+        return spec
+    return ForecastingHorizon(index_from_json(spec["absolute"], None), is_relative=False)
+
+
+def scaler_to_json(scaler) -> dict | None:
+    if scaler is None:  # each series has its own statistics
+        return None
+    return {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(), "var": scaler.var_.tolist()}
+
+
+def scaler_from_json(spec: dict | None, n_channels: int):
+    from sklearn.preprocessing import StandardScaler
+
+    if spec is None:
+        return None
+
+    scaler = StandardScaler()
+    scaler.mean_, scaler.scale_, scaler.var_ = (np.asarray(spec[k], dtype=float) for k in ("mean", "scale", "var"))
+    if not scaler.mean_.shape == scaler.scale_.shape == scaler.var_.shape == (n_channels,):
+        raise LoadError(f"the saved scaler statistics do not have one value for each of the {n_channels} channels")
+    check_statistics(scaler.mean_, scaler.scale_, "the scaler")
+    scaler.n_features_in_ = n_channels
+    return scaler
+
+
+def check_statistics(mean: np.ndarray, scale: np.ndarray, where: str) -> None:
+    """Finite float64 means and positive finite scales, as tsrec writes them."""
+    if mean.dtype != np.float64 or scale.dtype != np.float64 or not np.isfinite(mean).all() \
+            or not (np.isfinite(scale) & (scale > 0)).all():
+        raise LoadError(f"the saved statistics of {where} are not finite float64 means and positive scales; "
+                        "the file was not written by tsrec")
+
+
+def saved_columns(fitted: dict) -> pd.Index:
+    """The fitted column names; JSON wrote a tuple (a MultiIndex column) as a list, which no name is."""
+    return pd.Index([tuple(c) if isinstance(c, list) else c for c in fitted["columns"]], tupleize_cols=True)
+
+
+def series_key(spec: dict) -> object:
+    return tuple(spec["key"]) if isinstance(spec["key"], list) else spec["key"]
+
+
+def saved_position(value: object) -> int:
+    """A series' saved step count: an integer that float64 and int64 hold exactly."""
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 2**53:
+        raise LoadError(f"a saved last_position is {value!r}, not a step count; the file was not written by tsrec")
+    return value
