@@ -139,7 +139,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
             _panels.check_channel_names(getattr(self, "feature_names_in_", None) if self.input_ndim_ == 3 else None,
                                         channels)
         # NaN/inf are checked below: scikit-learn's message recommends imputers, which take no 3-D series
-        with _panels.samples_of_one_shape(X), _panels.names_checked_here(channels):
+        with _panels.samples_of_one_shape(X), _panels.numbers_only(), _panels.names_checked_here(channels):
             X = validate_data(self, X, reset=reset, dtype=data_dtype(self.precision), allow_nd=True,
                               ensure_min_features=1, ensure_all_finite=False)
         _check_ndim(X.ndim)
@@ -162,7 +162,9 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         channels, timepoints = (1, shape[1]) if len(shape) == 2 else shape[1:]
         if (channels, timepoints) == (self.n_channels_, self.n_timepoints_):
             return
-        fix = "resample or pad the series to that length"
+        fixes = [f"pass the {self.n_channels_} channel(s) it was fitted on"] if channels != self.n_channels_ else []
+        fixes += ["resample or pad the series to that length"] if timepoints != self.n_timepoints_ else []
+        fix = "; ".join(fixes)
         if len(shape) == self.input_ndim_ == 2:
             # scikit-learn's sentence first: its estimator checks look for it
             raise InputError(
@@ -288,10 +290,30 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         numpy.ndarray
             Probabilities (float64), (n_samples, n_classes); each row sums to 1.
         """
+        return torch.softmax(self._logits(X), dim=1).numpy()
+
+    def predict_log_proba(self, X: object) -> np.ndarray:
+        """Logarithms of the class probabilities (n_samples, n_classes), as :meth:`predict_proba`.
+
+        Taken from the network's logits (a log-softmax), so classes far less likely than the others
+        get finite values where ``np.log(predict_proba(X))`` would give ``-inf``.
+
+        Parameters
+        ----------
+        X : numpy.ndarray or pandas.DataFrame
+            The series, as for :meth:`predict_proba`.
+
+        Returns
+        -------
+        numpy.ndarray
+            Log-probabilities (float64), (n_samples, n_classes), columns in the order of ``classes_``.
+        """
+        return torch.log_softmax(self._logits(X), dim=1).numpy()
+
+    def _logits(self, X: object) -> torch.Tensor:
         check_is_fitted(self)
         X = self._as_3d(X, reset=False)
-        logits = _finite_logits(self.network_, X, len(self.classes_), "at predict time")
-        return torch.softmax(logits.double(), dim=1).numpy()
+        return _finite_logits(self.network_, X, len(self.classes_), "at predict time").double()
 
     def predict(self, X: object) -> np.ndarray:
         """The most probable class of each sample.

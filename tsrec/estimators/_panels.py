@@ -43,6 +43,11 @@ def as_stackable(X) -> tuple[object, list[str] | None]:
     InputError
         A panel sktime cannot read, or one whose series differ in length.
     """
+    if X is None:
+        raise InputError("X is None; pass the series as an array of shape (n_samples, n_timepoints) or "
+                         "(n_samples, n_channels, n_timepoints), or an sktime panel")
+    if isinstance(X, pd.Series) and X.dtype == object:  # one series per cell: a nested_univ panel of one channel
+        X = X.to_frame()
     if isinstance(X, pd.DataFrame):
         stacked = _from_frame(X)
         return stacked, (_channel_names(X.columns) if stacked is not X else None)
@@ -92,14 +97,41 @@ def samples_of_one_shape(X):
         raise
 
 
+@contextlib.contextmanager
+def numbers_only():
+    """Name X holding text or complex numbers, which scikit-learn's conversion reports without a fix."""
+    try:
+        yield
+    except ValueError as err:
+        text = str(err)
+        if text.startswith("Complex data not supported"):
+            # scikit-learn's sentence first: its estimator checks look for it
+            raise InputError("Complex data not supported: X holds complex numbers; a classifier reads real values: "
+                             "pass, for example, the real and imaginary parts as two channels") from None
+        if "could not convert" in text:
+            raise InputError(f"X holds values that are not numbers ({text}); a classifier reads numbers: encode "
+                             "them as numbers or drop them") from None
+        raise
+
+
 def _from_frame(X: pd.DataFrame):
-    """A pd-multiindex or nested_univ panel -> numpy3D; a plain table passes through."""
+    """A pd-multiindex or nested_univ panel -> numpy3D; a plain table of numbers passes through."""
+    if X.columns.duplicated().any():
+        repeated = X.columns[X.columns.duplicated()].unique().tolist()
+        raise InputError(f"X has duplicate column names {repeated}; give each column (a channel or a timepoint) "
+                         "its own name")
     multiindex = isinstance(X.index, pd.MultiIndex)
-    if not multiindex and not X.dtypes.eq(object).any():
-        return X
+    if not multiindex:
+        if all(pd.api.types.is_numeric_dtype(dtype) for dtype in X.dtypes):
+            return X
+        cells = X.map(_is_series_cell)
+        if not cells.to_numpy().any():  # a table of scalars, perhaps numbers stored as objects
+            _refuse_non_numeric(X)
+            return X
+        _refuse_cells_without_series(X, cells)
+        X = X.map(lambda cell: cell if isinstance(cell, pd.Series) else pd.Series(cell))
     from sktime.datatypes import check_is_mtype, convert_to
 
-    X = X if multiindex else _cells_as_series(X)
     problems = {}
     for mtype in _PANEL_MTYPES:
         valid, problems[mtype], meta = check_is_mtype(X, mtype, return_metadata=["is_equal_length"])
@@ -113,17 +145,43 @@ def _from_frame(X: pd.DataFrame):
             "X has a MultiIndex but is not a panel sktime can read (pd-multiindex: one row per (instance, time), "
             f"sorted, no duplicates): {_as_x(problems['pd-multiindex'])}"
         )
-    return X
+    raise InputError(
+        "X holds series in its cells but is not a panel sktime can read (nested_univ: a row per sample, a column "
+        f"per channel, one 1-D series in each cell): {_as_x(problems['nested_univ'])}"
+    )
 
 
-def _cells_as_series(X: pd.DataFrame) -> pd.DataFrame:
-    """Wrap 1-D array cells in pd.Series, the cell type sktime's nested_univ check requires."""
-    def is_series(cell) -> bool:
-        return isinstance(cell, pd.Series) or (isinstance(cell, (np.ndarray, list, tuple)) and np.ndim(cell) == 1)
+def _is_series_cell(cell: object) -> bool:
+    """A cell of sktime's nested_univ: a pd.Series (or a 1-D array or list, wrapped as one)."""
+    return isinstance(cell, pd.Series) or (isinstance(cell, (np.ndarray, list, tuple)) and np.ndim(cell) == 1)
 
-    if not len(X) or not X.map(is_series).all().all():
-        return X
-    return X.map(lambda cell: cell if isinstance(cell, pd.Series) else pd.Series(cell))
+
+def _refuse_cells_without_series(X: pd.DataFrame, cells: pd.DataFrame) -> None:
+    """Name the first cell of a nested panel that holds no series (sktime's check fails on it with a TypeError)."""
+    missing = np.argwhere(~cells.to_numpy())
+    if not len(missing):
+        return
+    row, col = missing[0]
+    raise InputError(
+        f"X.iloc[{row}, {col}] (sample {row}, channel {X.columns[col]!r}) is {X.iat[row, col]!r}, not a series; "
+        f"every cell of a nested panel holds one 1-D series: fill it or drop sample {row}"
+    )
+
+
+def _refuse_non_numeric(X: pd.DataFrame) -> None:
+    """Name the first column of a plain table that does not convert to numbers."""
+    for name, column in X.items():
+        if pd.api.types.is_numeric_dtype(column.dtype):
+            continue
+        try:
+            pd.to_numeric(column.astype(object))
+        except (ValueError, TypeError) as err:
+            first = column.iloc[0]
+            if np.ndim(first) > 1:
+                raise InputError(f"X's column {name!r} holds arrays of shape {np.shape(first)}; a nested panel needs "
+                                 "one 1-D series in each cell (a row per sample, a column per channel)") from None
+            raise InputError(f"X's column {name!r} holds values that are not numbers ({err}); a classifier reads "
+                             "numbers: encode that column as numbers or drop it") from None
 
 
 def _panel_lengths(X: pd.DataFrame, mtype: str) -> Iterable[int]:

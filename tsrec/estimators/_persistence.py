@@ -284,7 +284,8 @@ def save_classifier(est, path) -> Path:
     try:
         return write_folder(path, base_config(est, fitted), tensors)
     except TypeError as err:
-        raise ValueError(f"cannot save: class labels are not JSON-serialisable ({err})") from None
+        raise ValueError(f"cannot save: class labels are not JSON-serialisable ({err}); save with "
+                         "serialization_format='pickle', or fit on string or integer labels") from None
 
 
 def _classes_from_json(fitted: dict) -> np.ndarray:

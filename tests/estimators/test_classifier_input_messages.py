@@ -1,0 +1,92 @@
+"""Classifier input that scikit-learn, numpy or sktime reported without a fix (classifier audit),
+and predict_log_proba."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sktime.datatypes import convert_to
+
+from tsrec.estimators import PGNClassifier
+from tsrec.estimators.errors import InputError
+
+RNG = np.random.default_rng(0)
+X3 = RNG.normal(size=(20, 2, 8))
+Y = np.array(["a", "b"] * 10)
+
+
+def clf() -> PGNClassifier:
+    return PGNClassifier(hidden=4, max_epochs=1, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted_3d():
+    return clf().fit(X3, Y)
+
+
+def nested(X: np.ndarray) -> pd.DataFrame:
+    return convert_to(X, to_type="nested_univ")
+
+
+def with_text_column(values) -> pd.DataFrame:
+    return pd.DataFrame({**{f"t{i}": X3[:, 0, i] for i in range(7)}, "s": values})
+
+
+def renamed(frame: pd.DataFrame, columns: list) -> pd.DataFrame:
+    frame.columns = columns
+    return frame
+
+
+def with_cell(frame: pd.DataFrame, value) -> pd.DataFrame:
+    frame.iat[19, 0] = value
+    return frame
+
+
+@pytest.mark.parametrize("X, match", [
+    (lambda: renamed(nested(X3), ["a", "a"]), r"duplicate column names \['a'\]; give each column"),
+    (lambda: pd.DataFrame(X3[:, 0], columns=["c"] * 8), r"duplicate column names \['c'\]"),
+    (lambda: with_cell(nested(X3), np.nan), r"X.iloc\[19, 0\] \(sample 19, channel 'var_0'\) is nan, not a series"),
+    (lambda: pd.DataFrame({"c": [np.zeros((3, 4))] * 20}), r"holds arrays of shape \(3, 4\); a nested panel needs"),
+    (lambda: np.array([["a"] * 8] * 20), "holds values that are not numbers .*encode them as numbers"),
+    (lambda: with_text_column(["x"] * 20), "column 's' holds values that are not numbers"),
+    (lambda: with_text_column(pd.Categorical(["x"] * 20)), "column 's' holds values that are not numbers"),
+    (lambda: None, "X is None; pass the series as an array"),
+    (lambda: X3[:, 0] + 1j, "complex numbers; a classifier reads real values"),
+])
+def test_bad_x_names_the_problem_and_the_fix(X, match):
+    with pytest.raises(InputError, match=match):
+        clf().fit(X(), Y)
+
+
+def test_numbers_stored_as_objects_and_a_series_of_arrays_are_read():
+    expected = clf().fit(X3[:, 0], Y).predict_proba(X3[:3, 0])
+    np.testing.assert_array_equal(clf().fit(pd.DataFrame(X3[:, 0]).astype(object), Y).predict_proba(X3[:3, 0]),
+                                  expected)
+    series = pd.Series(list(X3[:, 0]))  # one series per cell: a nested panel of one channel
+    np.testing.assert_array_equal(clf().fit(series, Y).predict_proba(series.iloc[:3]), expected)
+
+
+@pytest.mark.parametrize("shape, fix", [
+    ((2, 3, 8), r"\(pass the 2 channel\(s\) it was fitted on\)"),
+    ((2, 2, 9), r"\(resample or pad the series to that length\)"),
+    ((2, 3, 9), r"\(pass the 2 channel\(s\) it was fitted on; resample or pad the series to that length\)"),
+])
+def test_a_shape_unlike_the_fitted_one_names_the_axis_to_fix(fitted_3d, shape, fix):
+    with pytest.raises(InputError, match=fix):
+        fitted_3d.predict(RNG.normal(size=shape))
+
+
+def test_predict_log_proba_is_the_log_of_predict_proba_and_stays_finite(fitted_3d):
+    log_proba = fitted_3d.predict_log_proba(X3)
+    assert log_proba.shape == (20, 2) and log_proba.dtype == np.float64
+    np.testing.assert_allclose(np.exp(log_proba), fitted_3d.predict_proba(X3), rtol=1e-12)
+    confident = copy.deepcopy(fitted_3d)
+    with torch.no_grad():  # logits 800 apart: class a's probability rounds to 0, its log does not
+        confident.network_.head.bias.copy_(torch.tensor([0.0, 800.0]))
+    assert (confident.predict_proba(X3)[:, 0] == 0).all()
+    log_proba = confident.predict_log_proba(X3)
+    assert np.isfinite(log_proba).all() and (log_proba[:, 0] < -700).all()
