@@ -30,3 +30,30 @@ def test_good_levels_give_one_column_pair_or_column_each(est, good):
     assert est.predict_interval(fh=[1, 2], coverage=good).shape == (2, 2 * n_levels)
     assert est.predict_quantiles(fh=[1, 2], alpha=good).shape == (2, n_levels)
     assert est.predict_quantiles(fh=[1, 2]).shape == (2, 2)  # sktime's default alpha [0.05, 0.95]
+
+
+@pytest.mark.parametrize("good", [np.array(0.8), pd.Series([0.2, 0.6]), pd.Index([0.4])])
+def test_zero_d_arrays_and_pandas_levels_are_read(est, good):
+    n_levels = np.size(good)
+    assert est.predict_quantiles(fh=[1, 2], alpha=good).shape == (2, n_levels)
+    assert est.predict_interval(fh=[1, 2], coverage=good).shape == (2, 2 * n_levels)
+
+
+def test_a_float32_level_labels_its_column_as_it_prints(est):
+    quantiles = est.predict_quantiles(fh=[1], alpha=np.float32(0.3))
+    assert quantiles.columns.get_level_values(-1).tolist() == [0.3]
+    assert (quantiles.columns.get_level_values(0)[0], 0.3) in quantiles
+
+
+@pytest.mark.parametrize("empty", [[], np.array([])])
+def test_no_levels_are_refused(est, empty):
+    with pytest.raises(ValueError, match="alpha is empty"):
+        est.predict_quantiles(fh=[1], alpha=empty)
+    with pytest.raises(ValueError, match="coverage is empty"):
+        est.predict_interval(fh=[1], coverage=empty)
+
+
+def test_one_sample_path_is_refused():
+    y = pd.Series(np.sin(np.arange(60) / 3.0))
+    with pytest.raises(ValueError, match="n_samples"):
+        LS4Forecaster(lookback=8, horizon=2, d_model=4, d_state=4, n_layers=1, n_samples=1, max_epochs=1).fit(y)

@@ -163,3 +163,21 @@ def test_values_tsrec_never_writes_are_refused(tmp_path, forecaster, case, match
         rewrite(folder, config_change=lambda c: c["fitted"]["series"][0].update(last_position=10**30))
     with pytest.raises(LoadError, match=match):
         tsrec.load(folder)
+
+
+@pytest.mark.parametrize("shape, more", [((80,), (5,)), ((80, 2), (5, 2)), ((3, 2, 40), (3, 2, 5))])
+def test_a_model_fitted_on_numpy_keeps_its_cutoff_after_load(tmp_path, shape, more):
+    # NumPy holds no stamps: the saved rows were refitted as rows 0, 1, ... and absolute fh moved
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(RNG.normal(size=shape), fh=[1, 2])
+    back = tsrec.load(est.save(tmp_path / "f"))
+    assert list(back.cutoff) == list(est.cutoff)
+    if len(shape) < 3:
+        stamp = ForecastingHorizon([int(est.cutoff[0]) + 2], is_relative=False)
+        np.testing.assert_array_equal(back.predict(fh=stamp), est.predict(fh=stamp))
+    rows = RNG.normal(size=more)
+    for model in (est, back):
+        model.update(rows, update_params=False)
+    assert list(back.cutoff) == list(est.cutoff)
+    forecast = back.predict(fh=[1, 2])
+    assert isinstance(forecast, np.ndarray)
+    np.testing.assert_array_equal(forecast, est.predict(fh=[1, 2]))

@@ -7,6 +7,7 @@ import numbers
 
 import lightning.pytorch as pl
 import numpy as np
+import pandas as pd
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, Timer
 from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
@@ -36,13 +37,19 @@ def check_levels(name: str, value: object) -> object:
     TypeError); returned as Python floats."""
     if value is None:
         return None
-    many = isinstance(value, (list, tuple, np.ndarray))
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    many = isinstance(value, (list, tuple, np.ndarray, pd.Series, pd.Index))
     levels = list(value) if many else [value]
+    if many and not levels:
+        raise ValueError(f"{name} is empty; pass a number strictly between 0 and 1, or a list of them")
     for level in levels:
         if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0.0 < level < 1.0:
             raise ValueError(f"{name} must be a number strictly between 0 and 1, or a list of them, got {value!r}")
-    # as Python floats: sktime iterates anything that is not a float (a NumPy float32 fails)
-    return [float(level) for level in levels] if many else float(value)
+    # as Python floats: sktime iterates anything that is not a float (a NumPy float32 fails); a
+    # float32 0.3 as 0.3, the number it prints as, so that the column it labels is found by 0.3
+    levels = [float(str(level)) if isinstance(level, np.floating) else float(level) for level in levels]
+    return levels if many else levels[0]
 
 
 def check_choice(name: str, value: object, choices: tuple) -> object:

@@ -237,6 +237,8 @@ def _as_mtype(frame: pd.DataFrame, mtype: str):
 
 def load_forecaster(cls: type, config: dict, tensors: dict):
     """Rebuild a forecaster: fit bookkeeping on the saved context, weights from the file."""
+    from tsrec.estimators._updates import keep_container
+
     fitted = _fitted(config, FORECASTER_FITTED)
     params = dict(config["params"])
     if "scaling" not in fitted:  # saved before per-series scaling: one global scaler
@@ -253,13 +255,22 @@ def load_forecaster(cls: type, config: dict, tensors: dict):
     }
     if state["scaler"] is None and state["series_scales"] is None:
         raise LoadError("the saved model has no scaler statistics: neither one scaler nor each series' own")
-    y = _as_mtype(_context_frame(config, tensors, state["steps"]), fitted["y_mtype"])
+    mtype = fitted["y_mtype"]
+    # NumPy holds no time positions: as an array, the saved rows would be refitted as rows 0, 1, ...
+    # and the cutoff would move; fitted on the frame (its saved positions), it answers in NumPy
+    y = _context_frame(config, tensors, state["steps"])
+    y = y if mtype in NUMPY_MTYPES else _as_mtype(y, mtype)
     setattr(est, "_DeepForecaster__restore", state)  # survives sktime's reset (name has "__")
     try:
         est.fit(y, fh=fh_from_json(fitted["fh"]))  # weights that do not fit: LoadError from load_network_weights
     finally:
         delattr(est, "_DeepForecaster__restore")
+    if mtype in NUMPY_MTYPES:
+        keep_container(est, mtype, {})
     return est
+
+
+NUMPY_MTYPES = ("np.ndarray", "numpy3D")
 
 
 # ---- classifiers -----------------------------------------------------------------------------

@@ -29,9 +29,10 @@ class LS4Forecaster(SamplePathForecasts, DeepForecaster):
     the prior ``p(z_t | z_<t)`` predicts the next latent from the previous ones, and the decoder
     gives ``x_t ~ N(mean(z_<=t), sigma^2)``. Training maximises LS4's averaged ELBO on windows of
     ``lookback + horizon`` steps. To forecast, the posterior encodes the lookback, future latents
-    are sampled from the prior one step at a time and decoded: ``n_samples`` sample paths, whose
-    mean is the point forecast and whose quantiles give ``predict_quantiles`` and
-    ``predict_interval``. ``predict_var`` is the variance of the same paths (dividing by
+    are sampled from the prior one step at a time and decoded: ``n_samples`` sample paths. The
+    point forecast is the mean of their decoder means (the paths without the observation noise,
+    whose mean is zero, so it differs from the noisy paths' mean by sampling error only); the
+    noisy paths' quantiles give ``predict_quantiles`` and ``predict_interval``. ``predict_var`` is the variance of the same paths (dividing by
     ``n_samples``), and with ``cov=True`` their covariance across the steps of ``fh`` in sktime's
     layout. ``predict_proba`` is sktime's Normal approximation: at each step and variate a
     Normal with ``predict``'s mean and ``predict_var``'s variance, not the paths' own
@@ -156,8 +157,9 @@ class LS4Forecaster(SamplePathForecasts, DeepForecaster):
         super().__init__()
 
     def _check_params(self) -> None:
-        for name in ("lookback", "horizon", "z_dim", "d_model", "n_layers", "n_samples"):
+        for name in ("lookback", "horizon", "z_dim", "d_model", "n_layers"):
             check_int(name, getattr(self, name))
+        check_int("n_samples", self.n_samples, minimum=2)  # one path has no spread: zero-width intervals
         check_int("d_state", self.d_state, minimum=2)
         check_choice("s4_mode", self.s4_mode, S4_MODES)
         check_dropout(self.dropout)
