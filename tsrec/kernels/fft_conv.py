@@ -30,9 +30,9 @@ from ._dispatch import resolve_backend
 #: Chosen on forward+backward cost, not forward alone: on a CPU the depthwise ``conv1d``'s backward
 #: costs 5-10x its forward (at 32-96 taps), the rFFT's about 2x. In
 #: ``benchmarks/results/kernels.md`` (96 steps, both paths forced) the rFFT is faster forward+backward
-#: from 16 taps with one output per channel (1.3x; 1.9x at 32, 3.3x at 96) but not yet with 8 heads
-#: over a batch of 350 (0.9x at 16; 1.2x at 32, 2x at 96); 32 is the shortest measured kernel at
-#: which it wins in both, its forward no slower. The rule reads the kernel length alone, for
+#: from 16 taps with one output per channel (1.4x; 2.1x at 32, 3.2x at 96), while with 8 heads over
+#: a batch of 350 the two tie at 16 (1.02x; 1.4x at 32, 2.3x at 96; an earlier run had 0.9x at 16);
+#: 32 is the shortest measured kernel at which it wins clearly in both, its forward no slower. The rule reads the kernel length alone, for
 #: simplicity; the FFT's complex intermediates take more memory than the direct conv's output
 #: (about twice, transiently), which matters most for many heads over a large batch.
 #: Measured on CPU only; not timed on a GPU.
@@ -85,7 +85,7 @@ def fft_conv(
     -------
     torch.Tensor
         ``(batch, time, channels)`` for a 2-D ``k``; ``(batch, time, heads_out, channels)`` for a
-        3-D ``k``. The dtype is the promoted dtype of ``u``, ``k`` (and ``D``).
+        3-D ``k``, contiguous. The dtype is the promoted dtype of ``u``, ``k`` (and ``D``).
     """
     u, k3, D = _validate(u, k, D, method)
     chosen = route_to_torch(backend, u, k3, D)
@@ -206,10 +206,11 @@ def _conv_fft(u: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
 def fast_fft_len(n: int) -> int:
     """Smallest even ``m >= n`` whose only prime factors are 2, 3 and 5 (fast sizes for pocketfft/cuFFT).
 
-    Even, because a real FFT of odd length is markedly slower on a CPU: for the 54 needs ``2T - 1``
+    Even, because a real FFT of odd length is markedly slower on a CPU: of the 54 needs ``2T - 1``
     (T = 48..4096) where the smallest 2,3,5-smooth length is odd, ``rfft`` + ``irfft`` at that odd
-    length took 1.15-1.79x as long as at the even one used instead (675 points against 720: 1.41x;
-    ``benchmarks/results/fft_sizes.md``, one thread). ``n <= 1`` gives 1.
+    length took 1.21-2.52x as long as at the even one used instead at 53 (675 points against 720:
+    2.09x) and 0.94x at one (625 against 640); all together 1.40x (``python benchmarks/fft_conv_paths.py``,
+    ``benchmarks/results/fft_conv_paths.md``, one thread). ``n <= 1`` gives 1.
     """
     m = max(int(n), 1)
     if m == 1:

@@ -1,0 +1,141 @@
+"""fft_conv's two CPU choices: the FFT length it pads to, and the layout of the tensor it returns.
+
+Usage::
+
+    python benchmarks/fft_conv_paths.py --threads 1 --out benchmarks/results/fft_conv_paths.md
+
+**FFT lengths.** A causal convolution of ``T`` steps with a ``T``-tap kernel needs an FFT of at
+least ``2T - 1`` points. ``tsrec.kernels.fft_conv.fast_fft_len`` rounds that up to the smallest
+even length whose only prime factors are 2, 3 and 5; the rule before it took the smallest such
+length, odd or even. For every ``2T - 1`` (``T`` = 48, 56, ..., 4096) where the two differ, this
+times ``rfft`` + ``irfft`` of 2048 rows at both lengths, back to back, best of ``--repeats``.
+
+**Output layout.** The rFFT path computes along time, so its result is a permuted view of a
+``(batch, heads, channels, time)`` tensor; ``fft_conv`` returns it as a contiguous ``(batch, time,
+...)`` copy. This times forward+backward of the convolution alone and followed by what a network does next
+(GELU, a Linear of the channels, a residual add, as in SpaceTime's blocks), each on the view (as
+before) and on the copy, back to back, best of ``--repeats``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import platform
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch.nn import functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scan2d_paths import best_time  # noqa: E402
+from tsrec._files import atomic_write  # noqa: E402
+from tsrec.kernels.fft_conv import _conv_fft, fast_fft_len, has_small_factors  # noqa: E402
+
+ROWS = 2048
+#: 2T - 1 for every T in 48, 56, ..., 4096 steps (the benchmarks' lookbacks 96, 336, 720 among them)
+NEEDS = tuple(2 * steps - 1 for steps in range(48, 4097, 8))
+#: (batch, time, channels) of the layout table: the kernel benchmark's sizes and SpaceTime's batch
+LAYOUT_SIZES = ((16, 96, 128), (16, 720, 128), (4, 2048, 64), (32, 336, 512), (50, 336, 128))
+
+
+def smooth_len(n: int) -> int:
+    """The previous rule: the smallest ``m >= n`` whose only prime factors are 2, 3 and 5."""
+    return next(m for m in itertools.count(max(n, 1)) if has_small_factors(m))
+
+
+def best_seconds(run: Callable[[], object], repeats: int) -> float:
+    """Fastest of ``repeats`` calls of ``run``, after one untimed call (plans, first-touch memory)."""
+    run()
+    return best_time(run, repeats)
+
+
+def length_rows(repeats: int) -> list[tuple[int, int, float, int, float]]:
+    """Rows (need, previous length, its ms, current length, its ms) where the rules differ."""
+    rows = []
+    for need in NEEDS:
+        previous, current = smooth_len(need), fast_fft_len(need)
+        if previous == current:
+            continue
+        x = torch.randn(ROWS, (need + 1) // 2)
+        times = [best_seconds(lambda n=n: torch.fft.irfft(torch.fft.rfft(x, n=n), n=n), repeats) * 1e3
+                 for n in (previous, current)]
+        rows.append((need, previous, times[0], current, times[1]))
+    return rows
+
+
+def layout_rows(repeats: int) -> list[tuple[tuple[int, int, int], float, float, float, float]]:
+    """Rows (size, then ms on the view and on the contiguous copy: the op alone, the op and a block).
+
+    Forward+backward each; the gradient reaching the op is the same in every variant.
+    """
+    rows = []
+    for batch, steps, channels in LAYOUT_SIZES:
+        u, k = torch.randn(batch, steps, channels), torch.randn(1, channels, steps)
+        linear = torch.nn.Linear(channels, channels)
+
+        def step(contiguous: bool, block: bool) -> None:
+            uu, kk = u.detach().requires_grad_(), k.detach().requires_grad_()
+            y = _conv_fft(uu, kk).squeeze(2)
+            y = y.contiguous() if contiguous else y
+            (linear(F.gelu(y)) + y if block else y).sum().backward()
+
+        times = [best_seconds(lambda c=c, b=b: step(c, b), repeats) * 1e3
+                 for b in (False, True) for c in (False, True)]
+        rows.append(((batch, steps, channels), *times))
+    return rows
+
+
+def report(lengths: list, layouts: list, args: argparse.Namespace) -> str:
+    lines = [
+        "# fft_conv on a CPU: FFT lengths and output layout",
+        "",
+        f"Command: `python benchmarks/fft_conv_paths.py --threads {args.threads} --repeats {args.repeats}`",
+        f"Machine: {platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} torch thread(s); "
+        "best of the repeats, the two variants of a row timed back to back.",
+        "",
+        "## FFT lengths (rfft + irfft of 2048 rows)",
+        "",
+        "Needs where the smallest 2,3,5-smooth length (the previous rule) is not the smallest even one "
+        "(the current `fast_fft_len`).",
+        "",
+        "| need (2T-1) | previous length | ms | current length | ms | previous / current |",
+        "|---|---|---|---|---|---|",
+    ]
+    for need, previous, t_prev, current, t_cur in lengths:
+        lines.append(f"| {need} | {previous} | {t_prev:.2f} | {current} | {t_cur:.2f} | {t_prev / t_cur:.2f}x |")
+    ratios = [r[2] / r[4] for r in lengths]
+    lines += ["", f"{len(lengths)} rows: the previous length took {min(ratios):.2f}x to {max(ratios):.2f}x the time "
+              f"of the current one; all rows together {sum(r[2] for r in lengths) / sum(r[4] for r in lengths):.2f}x.",
+              "", "## Output layout (rFFT path, L_k = T; forward+backward)", "",
+              "The op alone, and the op followed by GELU, a Linear of the channels and a residual add; "
+              "each on the permuted view (before) and on the contiguous copy (now).", "",
+              "| B, T, C | op: view ms | op: copy ms | view / copy | op + block: view ms | op + block: copy ms "
+              "| view / copy |",
+              "|---|---|---|---|---|---|---|"]
+    for (batch, steps, channels), *ms in layouts:
+        lines.append(f"| {batch}, {steps}, {channels} | {ms[0]:.2f} | {ms[1]:.2f} | {ms[0] / ms[1]:.2f}x "
+                     f"| {ms[2]:.2f} | {ms[3]:.2f} | {ms[2] / ms[3]:.2f}x |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--repeats", type=int, default=9, help="timings per variant (the fastest is kept)")
+    parser.add_argument("--out", type=Path, default=None, help="write the markdown report here")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    text = report(length_rows(args.repeats), layout_rows(args.repeats), args)
+    print(text)
+    if args.out is not None:
+        atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
+
+
+if __name__ == "__main__":
+    main()
