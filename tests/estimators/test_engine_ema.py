@@ -86,10 +86,11 @@ def test_bad_ema_decay_is_named(decay):
         LS4Classifier(d_model=4, d_state=4, n_layers=1, max_epochs=1, ema_decay=decay).fit(X, y)
 
 
-def test_bad_ema_start_step_is_named():
+@pytest.mark.parametrize("decay", [0.9, None])  # refused even where no average uses it, as any bad parameter
+def test_bad_ema_start_step_is_named(decay):
     X, y = torch.randn(8, 1, 10).numpy(), [0, 1] * 4
     with pytest.raises(ValueError, match="ema_start_step must be an integer >= 0"):
-        LS4Classifier(d_model=4, d_state=4, n_layers=1, max_epochs=1, ema_decay=0.9, ema_start_step=-1).fit(X, y)
+        LS4Classifier(d_model=4, d_state=4, n_layers=1, max_epochs=1, ema_decay=decay, ema_start_step=-1).fit(X, y)
 
 
 def test_ls4_forecaster_trains_with_an_average():

@@ -228,9 +228,12 @@ def training_config(est: object) -> TrainingConfig:
 
 def _ema_params(est: object) -> dict:
     """``ema_decay`` / ``ema_start_step`` of the estimators that take them (LS4), checked."""
-    decay = getattr(est, "ema_decay", None)
+    if not hasattr(est, "ema_start_step"):
+        return {}
+    start = check_int("ema_start_step", est.ema_start_step, minimum=0)  # checked unused too, as every parameter
+    decay = est.ema_decay
     if decay is None:
         return {}
     if isinstance(decay, bool) or not isinstance(decay, numbers.Real) or not 0.0 < decay < 1.0:
         raise ValueError(f"ema_decay must be None (no weight average) or a number in (0, 1), got {decay!r}")
-    return {"ema_decay": float(decay), "ema_start_step": check_int("ema_start_step", est.ema_start_step, minimum=0)}
+    return {"ema_decay": float(decay), "ema_start_step": start}
