@@ -124,8 +124,8 @@ def _from_frame(X: pd.DataFrame):
     if not multiindex:
         if all(pd.api.types.is_numeric_dtype(dtype) for dtype in X.dtypes):
             return X
-        cells = X.map(_is_series_cell)
-        if not cells.to_numpy().any():  # a table of scalars, perhaps numbers stored as objects
+        cells = X.map(_is_series_cell).to_numpy()
+        if not cells.any():  # a table of scalars, perhaps numbers stored as objects
             _refuse_non_numeric(X)
             return X
         _refuse_cells_without_series(X, cells)
@@ -156,9 +156,9 @@ def _is_series_cell(cell: object) -> bool:
     return isinstance(cell, pd.Series) or (isinstance(cell, (np.ndarray, list, tuple)) and np.ndim(cell) == 1)
 
 
-def _refuse_cells_without_series(X: pd.DataFrame, cells: pd.DataFrame) -> None:
+def _refuse_cells_without_series(X: pd.DataFrame, cells: np.ndarray) -> None:
     """Name the first cell of a nested panel that holds no series (sktime's check fails on it with a TypeError)."""
-    missing = np.argwhere(~cells.to_numpy())
+    missing = np.argwhere(~cells)
     if not len(missing):
         return
     row, col = missing[0]

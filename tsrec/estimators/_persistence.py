@@ -159,10 +159,10 @@ def _series_scales_from(config: dict, tensors: dict) -> pd.DataFrame | None:
         raise LoadError(f"a model with scaling='series' needs the statistics of each of its {shape[0]} series "
                         f"and {shape[1]} variates (scales.mean and scales.scale, {shape}); they are missing or "
                         "of another shape")
-    check_statistics(*(t.numpy() for t in saved), "scales.mean / scales.scale")
+    scales = Scales(*(t.numpy() for t in saved))
+    check_statistics(*scales, "scales.mean / scales.scale")
     keys = [series_key(spec) for spec in fitted["series"]]
-    return series_scales_frame(Scales(*(t.numpy() for t in saved)), keys, fitted["index_names"][:-1],
-                               list(saved_columns(fitted)))
+    return series_scales_frame(scales, keys, fitted["index_names"][:-1], list(saved_columns(fitted)))
 
 
 def _saved_steps(fitted: dict) -> dict | None:
