@@ -36,7 +36,11 @@ def test_matches_the_dense_recurrence_with_grads(dtype, modes, L):
     ref, ref_g = outputs_and_grads(lambda *a: nplr_kernel(*a, L, backend="naive"), widened(inputs), weight)
     assert fast.shape == (3, L) and fast.dtype == dtype
     assert rel_err(fast, ref) < TOL[dtype]
-    for g, r in zip(fast_g, ref_g):
+    # a head's log_dt gradient is a weighted sum of every tap's dK_l/dlog_dt, and in these systems
+    # it comes out up to 72x smaller than the sum of its terms' magnitudes: float32 keeps that many
+    # fewer digits of it (worst relative error over 300 weightings: 2.9e-5)
+    assert rel_err(fast_g[0], ref_g[0]) < TOL[dtype] * (10 if dtype == torch.float32 else 1)
+    for g, r in zip(fast_g[1:], ref_g[1:]):
         assert rel_err(g, r) < TOL[dtype]
 
 
