@@ -13,7 +13,7 @@ import pytest
 
 from tsrec.datasets import make_ar
 from tsrec.estimators import ARNetForecaster, PGNClassifier
-from tsrec.estimators._engine import DIVERGED
+from tsrec.estimators._divergence import DIVERGED
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from sktime.base import BaseObject
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from tsrec.estimators import _engine, _panels, _persistence, _seeding
+from tsrec.estimators import _divergence, _engine, _panels, _persistence, _seeding
 from tsrec.estimators._batches import batch_loader
 from tsrec.estimators._params import check_val_size, data_dtype, seed_of, training_config, warn_no_validation
 from tsrec.estimators.errors import InputError
@@ -87,7 +87,7 @@ def _overflow_error(X: np.ndarray, when: str) -> InputError:
 def _overflow_as_input_error(X: np.ndarray, when: str) -> contextlib.AbstractContextManager:
     """Turn a kernel's "contains NaN or inf" (X itself is finite: _panels.check_finite checked it) into an
     error about X's magnitude."""
-    return _engine.kernel_non_finite_as(lambda: _overflow_error(X, when))
+    return _divergence.kernel_non_finite_as(lambda: _overflow_error(X, when))
 
 
 def _finite_logits(network: nn.Module, X: np.ndarray, n_classes: int, when: str) -> torch.Tensor:
@@ -236,7 +236,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         config = training_config(self)
         _persistence.remember_fitted_params(self)
         network, result = self._train_network(X, y_encoded, config)
-        _engine.warn_far_above_baseline(result, math.log(len(self.classes_)), "guessing every class alike", config.lr)
+        _divergence.warn_far_above_baseline(result, math.log(len(self.classes_)), "guessing every class alike", config.lr)
         self.network_ = network
         self.history_ = result.as_history()
         return self

@@ -26,11 +26,9 @@ from lightning.pytorch.utilities.model_helpers import is_overridden
 from torch import nn
 from torch.utils.data import DataLoader
 
-from tsrec._warn import warn_user
 from tsrec.estimators._batches import BatchGroups
 from tsrec.estimators._ema import averages_weights
 from tsrec.estimators._trainer import fit, make_trainer, own_callbacks, quiet_lightning, restore_best
-from tsrec.estimators.errors import InputError
 from tsrec.nn.optim import optimizer_groups
 
 # Trainer options that only Lightning's automatic optimisation loop implements
@@ -310,55 +308,6 @@ def _loaders_for(module: TrainingModule, trainer: pl.Trainer, train_loader: Data
         val_loader = RankShare(val_loader)
     module.val_grouped = isinstance(val_loader, (BatchGroups, RankShare))
     return train_loader, val_loader
-
-
-#: the start of the kernels' message for NaN or inf in an op's inputs (:mod:`tsrec.kernels._checks`)
-KERNEL_NON_FINITE = "contains NaN or inf; clean the input before calling the kernel"
-
-
-@contextlib.contextmanager
-def divergence_as_error(network: nn.Module, lr: float) -> Iterator[None]:
-    """Training on finite standardised data: NaN or inf inside the network means the weights diverged.
-
-    A kernel then refuses its input, blaming the input, or the loss goes NaN silently and the
-    trained weights are NaN; both become one error that names the learning rate.
-    """
-    message = (f"training diverged: the network's values overflowed to NaN or inf on finite, standardised data; "
-               f"lower lr (it is {lr:g})")
-    with kernel_non_finite_as(lambda: InputError(message)):
-        yield
-    if not all(bool(torch.isfinite(p).all()) for p in network.parameters()):
-        raise InputError(message)
-
-
-#: a last training loss this many times a trivial predictor's means the fit diverged (or barely trained)
-DIVERGED = 10.0
-
-
-def warn_far_above_baseline(result: TrainingResult, baseline: float, trivial: str, lr: float) -> None:
-    """Warn when the last epoch's training loss is :data:`DIVERGED` times or more ``baseline``, the
-    loss of the ``trivial`` predictor: a fit whose weights grew without overflowing ends there."""
-    if baseline > 0 and result.train_losses and result.train_losses[-1] >= DIVERGED * baseline:
-        warn_user(
-            f"training ended at a training loss of {result.train_losses[-1]:.4g}, over {DIVERGED:g} times the "
-            f"{baseline:.3g} of {trivial}: the fit diverged (or barely trained); lower lr (it is {lr:g})",
-            RuntimeWarning,
-        )
-
-
-@contextlib.contextmanager
-def kernel_non_finite_as(error: Callable[[], Exception]) -> Iterator[None]:
-    """A kernel's refusal of NaN or inf (:data:`KERNEL_NON_FINITE`) inside the block becomes ``error()``.
-
-    The estimators hand the networks finite data, so such a NaN arose inside the network, and the
-    kernels' advice to clean the input would mislead; other errors pass unchanged.
-    """
-    try:
-        yield
-    except ValueError as err:
-        if KERNEL_NON_FINITE not in str(err):
-            raise
-        raise error() from err
 
 
 def train(

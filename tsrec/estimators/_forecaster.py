@@ -18,7 +18,7 @@ import torch
 from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 from torch import nn
 
-from tsrec.estimators import _engine, _evaluate, _newdata, _persistence, _seeding, _steps, _updates
+from tsrec.estimators import _divergence, _engine, _evaluate, _newdata, _persistence, _seeding, _steps, _updates
 from tsrec.estimators._horizon import aligned_fh, check_output_size, relative_steps, same_fh, steps_per_series
 from tsrec.estimators._forecaster_methods import ProbabilisticForecasts, WindowForecasts
 from tsrec.estimators._params import check_val_size, data_dtype, training_config, warn_no_validation
@@ -308,10 +308,10 @@ class DeepForecaster(_updates.StoredDataUpdates, ProbabilisticForecasts, WindowF
             val_loader = None
             if len(windows.val_starts):
                 val_loader = window_loader(windows, windows.val_starts, config.batch_size, False, config.seed)
-            with _engine.divergence_as_error(network, config.lr):
+            with _divergence.divergence_as_error(network, config.lr):
                 result = _engine.train(module, train_loader, val_loader)
         if self._loss() is forecast_loss:  # an MSE of standardised targets: the training mean scores about 1
-            _engine.warn_far_above_baseline(result, 1.0, "forecasting the training mean", config.lr)
+            _divergence.warn_far_above_baseline(result, 1.0, "forecasting the training mean", config.lr)
         self.network_ = module.network
         self.history_ = result.as_history()
 

@@ -16,7 +16,7 @@ from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import Tick
 
 from tsrec._warn import warn_user
-from tsrec.estimators._engine import kernel_non_finite_as
+from tsrec.estimators._divergence import kernel_non_finite_as
 from tsrec.estimators._series import run_keys, run_starts, split_panel
 from tsrec.estimators._timeindex import (
     future_index,
