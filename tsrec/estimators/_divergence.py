@@ -16,10 +16,7 @@ from torch import nn
 from tsrec._warn import warn_user
 from tsrec.estimators._engine import TrainingResult
 from tsrec.estimators.errors import InputError
-
-
-#: the start of the kernels' message for NaN or inf in an op's inputs (:mod:`tsrec.kernels._checks`)
-KERNEL_NON_FINITE = "contains NaN or inf; clean the input before calling the kernel"
+from tsrec.kernels._checks import NON_FINITE as KERNEL_NON_FINITE
 
 
 @contextlib.contextmanager

@@ -62,11 +62,15 @@ def finite_verdict(*tensors: torch.Tensor) -> torch.Tensor:
     return torch.stack([torch.isfinite(x.detach().sum()) for x in tensors]).all()
 
 
+#: the message's end for NaN or inf in an op's input; the estimators recognise a kernel's refusal by it
+NON_FINITE = "contains NaN or inf; clean the input before calling the kernel"
+
+
 def raise_non_finite(tensors: dict[str, torch.Tensor | None]) -> None:
     """The exact check after a non-finite verdict: raise naming the first tensor with NaN or inf."""
     for name, x in tensors.items():
         if x is not None and not bool(torch.isfinite(x).all()):
-            raise ValueError(f"{name} contains NaN or inf; clean the input before calling the kernel")
+            raise ValueError(f"{name} {NON_FINITE}")
 
 
 def check_finite_and_valid(tensors: dict[str, torch.Tensor | None], invalid: torch.Tensor, message: str) -> None:
