@@ -1,0 +1,80 @@
+"""Forecasting from contexts: the last ``lookback`` rows of each series, standardised, rolled forward.
+
+:class:`ContextRollouts` is a mixin of :class:`~tsrec.estimators._forecaster.DeepForecaster`. It
+reads the forecaster's ``network_``, ``n_channels_``, ``_lookback_length()``,
+``_horizon_length()``, ``_fitted_zone()`` and ``_feeds_back_past_horizon``, and turns contexts into
+forecast frames: one horizon at a time, each forecast fed back as input, or in one pass for models
+that roll their own state (closed-loop decoders, samplers).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import torch
+
+from tsrec.estimators import _engine, _newdata, _steps
+from tsrec.estimators._horizon import check_output_size
+from tsrec.estimators._scaling import Scales, scales_of
+from tsrec.estimators._series import forecast_frames, scaled_contexts
+from tsrec.estimators._timeindex import in_zone, positions
+
+
+class ContextRollouts:
+    """Forecasts from the stored series' ends or from new contexts (see the module notes)."""
+
+    def _forecast(self, parts: list, steps: list[np.ndarray], offsets: list[int], freqs: list | None = None,
+                  keys_fitted: bool = True) -> list[pd.DataFrame]:
+        """Forecast each series' ``steps`` after its end (at its step of ``freqs``; by default the
+        learned steps of the stored series), rolling past the horizon. ``keys_fitted``: whether the
+        series' keys name fitted series (see :func:`_scaling.scales_of`)."""
+        last = int(max(s.max() for s in steps))
+        self._check_roll_out_size(len(parts), last)
+        x, position, freqs, scales = self._contexts(parts, offsets, freqs, keys_fitted)
+        keys = [key for key, _ in parts]
+        with torch.no_grad(), _newdata.overflow_as_input_error():
+            # float64 before unscaling: a float32 forecast of a series near 1e9 loses its digits
+            path = self._forecast_path(x, position, last).cpu().double().numpy()
+        _newdata.check_forecast(path, keys, self._horizon_length())
+        return forecast_frames(scales, path, steps, parts, freqs)
+
+    def _check_roll_out_size(self, n_series: int, last_step: int) -> None:
+        """A roll-out of ``n_series`` to ``last_step`` must fit in memory (a hook: sampling models
+        keep a path per sample)."""
+        check_output_size(n_series, last_step, self.n_channels_)
+
+    def _contexts(self, parts: list, offsets: list[int], freqs: list | None = None, keys_fitted: bool = True
+                  ) -> tuple[torch.Tensor, torch.Tensor, list, Scales]:
+        """The standardised last ``lookback`` rows of each series (batch, lookback, channels), their
+        first positions, each series' step (``freqs``; by default the learned steps of stored
+        series), and the statistics that standardised them."""
+        lookback = self._lookback_length()
+        freqs = _steps.held_list(self, parts) if freqs is None else freqs
+        scales = scales_of(self, parts, keys_fitted)
+        context = scaled_contexts(scales, parts, lookback)
+        _newdata.check_scaled(context, "the context", [key for key, _ in parts])
+        tz = self._fitted_zone()  # calendar features and cycle phases are the fitted zone's wall-clock time
+        # positions count from a fixed origin: the last lookback stamps tell them (a long history cost O(rows))
+        start = [positions(in_zone(df.index[-lookback:], tz), f)[0] + off for (_, df), f, off in zip(parts, freqs, offsets)]
+        dtype = _engine.network_dtype(self.network_)
+        return torch.as_tensor(context, dtype=dtype), torch.as_tensor(np.asarray(start, dtype=np.int64)), freqs, scales
+
+    def _forecast_path(self, x: torch.Tensor, position: torch.Tensor, n_steps: int) -> torch.Tensor:
+        """The scaled forecast (batch, >= n_steps, channels) after contexts ``x``; a hook for
+        models that forecast otherwise (e.g. by sampling) than one horizon at a time."""
+        if not self._feeds_back_past_horizon:  # a closed loop: one pass rolls any number of steps
+            return self.network_(x, max(n_steps, self._horizon_length()))
+        return self._fed_back_path(x, position, n_steps)
+
+    def _fed_back_path(self, x: torch.Tensor, position: torch.Tensor, n_steps: int) -> torch.Tensor:
+        """One horizon at a time, each forecast appended to the context of the next."""
+        lookback, horizon = self._lookback_length(), self._horizon_length()
+        outputs = []
+        for _ in range(math.ceil(n_steps / horizon)):
+            pred = self.network_(x, position) if self.network_.uses_position else self.network_(x)
+            outputs.append(pred)
+            x = torch.cat([x, pred], dim=1)[:, -lookback:]
+            position = position + horizon
+        return torch.cat(outputs, dim=1)
