@@ -25,20 +25,23 @@ def ls4_loss(network: nn.Module, batch: tuple[torch.Tensor, torch.Tensor, torch.
 class LS4Forecaster(SamplePathForecasts, DeepForecaster):
     """LS4: a sequence VAE whose prior, posterior and decoder are causal stacks of S4 layers.
 
-    Each time step has a latent ``z_t``. The posterior ``q(z_t | x_<=t)`` encodes the series,
-    the prior ``p(z_t | z_<t)`` predicts the next latent from the previous ones, and the decoder
-    gives ``x_t ~ N(mean(z_<=t), sigma^2)``. Training maximises LS4's averaged ELBO on windows of
+    Each time step has a latent ``z_t``. The posterior ``q(z_t | x_<=t)`` encodes the series, the
+    prior ``p(z_t | z_<t)`` predicts the next latent from the previous ones, and the decoder gives
+    ``x_t ~ N(mean(z_<=t), sigma^2)``. Training maximises LS4's averaged ELBO on windows of
     ``lookback + horizon`` steps. To forecast, the posterior encodes the lookback, future latents
-    are sampled from the prior one step at a time and decoded: ``n_samples`` sample paths. The
-    point forecast is the mean of their decoder means (the paths without the observation noise,
-    whose mean is zero, so it differs from the noisy paths' mean by sampling error only); the
-    noisy paths' quantiles give ``predict_quantiles`` and ``predict_interval``. ``predict_var`` is the variance of the same paths (dividing by
-    ``n_samples``), and with ``cov=True`` their covariance across the steps of ``fh`` in sktime's
-    layout. ``predict_proba`` is sktime's Normal approximation: at each step and variate a
-    Normal with ``predict``'s mean and ``predict_var``'s variance, not the paths' own
-    (possibly skewed) distribution. The first steps of the paths do not depend on how many
-    steps are asked for. The S4 layers are the paper's NPLR S4 (HiPPO-LegS); the prior and
-    decoder see the lookback only through its latents (see :mod:`tsrec.nn.ls4`).
+    are sampled from the prior one step at a time and decoded: ``n_samples`` sample paths. The point
+    forecast is the mean of their decoder means (the paths without the observation noise, whose mean
+    is zero, so it differs from the noisy paths' mean by sampling error only); the noisy paths'
+    quantiles give ``predict_quantiles`` and ``predict_interval``. ``predict_var`` is the variance
+    of the same paths (dividing by ``n_samples``), and with ``cov=True`` their covariance across the
+    steps of ``fh`` in sktime's layout. ``predict_proba`` is sktime's Normal approximation: at each
+    step and variate a Normal with ``predict``'s mean and ``predict_var``'s variance, not the paths'
+    own (possibly skewed) distribution. The first steps of the paths do not depend on how many steps
+    are asked for. Every step up to the furthest one in ``fh`` is sampled in turn, each running the
+    prior and decoder stacks for all ``n_samples`` paths, so a forecast's time grows linearly with
+    that step (``fh=[10_000]`` costs ten thousand steps, not one), and each call samples anew. The
+    S4 layers are the paper's NPLR S4 (HiPPO-LegS); the prior and decoder see the lookback only
+    through its latents (see :mod:`tsrec.nn.ls4`).
 
     Parameters
     ----------
