@@ -180,6 +180,22 @@ def test_lists_of_samples_with_different_channels_are_refused():
         PGNClassifier(hidden=4, max_epochs=1).fit(samples, Y)
 
 
+@pytest.mark.parametrize("order", ["by time", "in chunks"])
+def test_a_panels_rows_may_come_in_any_instance_order(fitted3, order):
+    # sktime's check accepts rows ordered by time, but its numpy3D conversion reshaped them as they
+    # stood: each sample mixed the values of several instances (probabilities off by up to 0.65)
+    panel = convert_to(X3, to_type="pd-multiindex")
+    if order == "by time":
+        rows = panel.sort_index(level=1, sort_remaining=True)
+    else:  # each instance in two runs of rows: its first five timepoints, then (after the others') the rest
+        first = panel.index.get_level_values(1) < 5
+        rows = pd.concat([panel[first], panel[~first]])
+    assert not rows.index.equals(panel.index)
+    np.testing.assert_array_equal(fitted3.predict_proba(rows), fitted3.predict_proba(X3))
+    refit = PGNClassifier(hidden=4, max_epochs=1, random_state=0).fit(rows, Y)
+    np.testing.assert_array_equal(refit.predict_proba(X3), fitted3.predict_proba(X3))
+
+
 @pytest.mark.parametrize("change", [
     lambda frame: frame.sample(frac=1, random_state=0),
     lambda frame: pd.concat([frame, frame.iloc[:1]]),

@@ -132,6 +132,8 @@ def _from_frame(X: pd.DataFrame):
         X = X.map(lambda cell: cell if isinstance(cell, pd.Series) else pd.Series(cell))
     from sktime.datatypes import check_is_mtype, convert_to
 
+    if multiindex:
+        X = _rows_grouped_by_instance(X)
     problems = {}
     for mtype in _PANEL_MTYPES:
         valid, problems[mtype], meta = check_is_mtype(X, mtype, return_metadata=["is_equal_length"])
@@ -149,6 +151,17 @@ def _from_frame(X: pd.DataFrame):
         "X holds series in its cells but is not a panel sktime can read (nested_univ: a row per sample, a column "
         f"per channel, one 1-D series in each cell): {_as_x(problems['nested_univ'])}"
     )
+
+
+def _rows_grouped_by_instance(X: pd.DataFrame) -> pd.DataFrame:
+    """A (instance, time) panel with each instance's rows together, instances in the order they first
+    appear and each one's rows in their given order. sktime accepts rows ordered by time (instances
+    interleaved), but its numpy3D conversion reshapes the rows as they stand: every sample would
+    mix the values of several instances."""
+    codes, _ = pd.factorize(X.index.get_level_values(0), use_na_sentinel=False)
+    if (np.diff(codes) >= 0).all():  # codes count up as instances first appear: already grouped
+        return X
+    return X.iloc[np.argsort(codes, kind="stable")]
 
 
 def _is_series_cell(cell: object) -> bool:
