@@ -15,6 +15,17 @@ from tsrec.nn.s4 import S4_MODES
 from tsrec.registry import register
 
 
+def check_real_precision(precision: object) -> None:
+    """LS4's S4 layers compute in complex numbers, for which torch has no bfloat16 type: with
+    ``"bf16-true"`` (bfloat16 weights) they failed inside torch with a dtype message."""
+    if str(precision) == "bf16-true":
+        raise ValueError(
+            "precision='bf16-true' holds the weights in bfloat16, but LS4's S4 layers compute in complex numbers, "
+            "and torch has no complex bfloat16 type; use 'bf16-mixed' (bfloat16 autocast, S4 in float32), '32-true' "
+            "or '64-true'"
+        )
+
+
 def ls4_loss(network: nn.Module, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, int]:
     """LS4's objective on whole windows (lookback followed by horizon), and the number of windows."""
     x, y, _ = batch
@@ -169,6 +180,7 @@ class LS4Forecaster(SamplePathForecasts, DeepForecaster):
         check_float("sigma", self.sigma, strict=True)
         check_flag("instance_norm", self.instance_norm)
         check_flag("condition_on_x", self.condition_on_x)
+        check_real_precision(self.precision)
 
     def _loss(self):
         return ls4_loss
@@ -295,6 +307,7 @@ class LS4Classifier(DeepClassifier):
         check_int("d_state", self.d_state, minimum=2)
         check_choice("s4_mode", self.s4_mode, S4_MODES)
         check_dropout(self.dropout)
+        check_real_precision(self.precision)
 
     def _build_encoder(self, n_channels: int, n_timepoints: int):
         encoder = LS4Encoder(n_channels, self.d_model, self.n_layers, self.d_state, self.dropout, pool=True,
