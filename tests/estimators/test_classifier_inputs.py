@@ -180,6 +180,20 @@ def test_lists_of_samples_with_different_channels_are_refused():
         PGNClassifier(hidden=4, max_epochs=1).fit(samples, Y)
 
 
+def test_read_only_arrays_are_read_without_a_torch_warning():
+    # joblib hands GridSearchCV(n_jobs=2) workers read-only memory maps; a univariate X's time-major
+    # view was passed to torch.from_numpy uncopied, and torch warned that it cannot share a read-only array
+    import warnings
+
+    frozen = np.array(X.astype(np.float32))
+    frozen.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*not writable")
+        clf = PGNClassifier(hidden=4, max_epochs=1, random_state=0).fit(frozen, Y)
+        proba = clf.predict_proba(frozen)
+    np.testing.assert_array_equal(proba, clf.predict_proba(X.astype(np.float32)))
+
+
 @pytest.mark.parametrize("order", ["by time", "in chunks"])
 def test_a_panels_rows_may_come_in_any_instance_order(fitted3, order):
     # sktime's check accepts rows ordered by time, but its numpy3D conversion reshaped them as they

@@ -90,9 +90,15 @@ def _overflow_as_input_error(X: np.ndarray, when: str) -> contextlib.AbstractCon
     return _divergence.kernel_non_finite_as(lambda: _overflow_error(X, when))
 
 
+def time_major(X: np.ndarray) -> torch.Tensor:
+    """numpy3D ``X`` as a (samples, time, channels) tensor of its own: a copy, since ``X`` may be
+    read-only (joblib's memory maps in ``GridSearchCV(n_jobs=2)``), which torch warns about sharing."""
+    return torch.from_numpy(np.array(X.transpose(0, 2, 1), order="C"))
+
+
 def _finite_logits(network: nn.Module, X: np.ndarray, n_classes: int, when: str) -> torch.Tensor:
     """The network's logits for numpy3D ``X``, refusing NaN or inf (which softmax would pass on)."""
-    x = torch.from_numpy(np.ascontiguousarray(X.transpose(0, 2, 1))).to(_engine.network_dtype(network))
+    x = time_major(X).to(_engine.network_dtype(network))
     if not len(x):
         return torch.zeros(0, n_classes)
     with torch.no_grad(), _overflow_as_input_error(X, when):
@@ -244,7 +250,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
     @torch.inference_mode(False)  # a fit called inside inference mode must still build tensors autograd takes
     def _train_network(self, X: np.ndarray, y_encoded: np.ndarray, config) -> tuple[nn.Module, _engine.TrainingResult]:
         """Build and train the network on numpy3D ``X``; refuse one whose values overflowed."""
-        x = torch.from_numpy(np.ascontiguousarray(X.transpose(0, 2, 1)))  # (n, time, channels)
+        x = time_major(X)
         target = torch.from_numpy(y_encoded.astype(np.int64))
         train_idx, val_idx = self._split(y_encoded, config.seed)
         with _seeding.seeded(config.seed):
