@@ -65,6 +65,11 @@ def test_other_system_exits_pass_through():
         ({"strategy": "ddp_notebook"}, None, "use strategy='ddp'"),
         ({"strategy": DDPStrategy(start_method="spawn")}, None, "trains in child processes"),
         ({"overfit_batches": 1}, None, "may not set overfit_batches"),
+        # Lightning's own message blamed enable_checkpointing=True, which tsrec had set, not the user
+        ({"barebones": True}, None, "may not set barebones=True: it turns off the logging and checkpointing"),
+        # a val_loss per check, not per epoch, in history_; patience counted checks
+        ({"val_check_interval": 0.5}, None, "may not set val_check_interval=0.5: tsrec validates once an epoch"),
+        ({"val_check_interval": 1}, None, "val_check_interval=1: tsrec validates once an epoch"),  # every batch
     ],
 )
 def test_trainer_kwargs_that_cannot_work_are_refused(trainer_kwargs, patience, message):
@@ -74,7 +79,7 @@ def test_trainer_kwargs_that_cannot_work_are_refused(trainer_kwargs, patience, m
 
 
 def test_trainer_kwargs_that_train_are_accepted(tmp_path):
-    kwargs = {"max_time": {"minutes": 5}, "check_val_every_n_epoch": 1, "max_steps": -1,
+    kwargs = {"max_time": {"minutes": 5}, "check_val_every_n_epoch": 1, "max_steps": -1, "val_check_interval": 1.0,
               "callbacks": [ModelCheckpoint(dirpath=tmp_path, monitor=None)]}
     est = CycleNetForecaster(**SMALL, trainer_kwargs=kwargs).fit(_series())
     assert est.history_["epochs"] == 2

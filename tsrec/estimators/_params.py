@@ -110,6 +110,18 @@ def check_trainer_kwargs(kwargs: object, patience: int | None = None) -> dict:
             raise ValueError(f"trainer_kwargs may not set {key!r}: {fix}")
     if kwargs.get("limit_val_batches") == 0:
         raise ValueError("trainer_kwargs may not set limit_val_batches=0: use the estimator's val_size=0 instead")
+    if kwargs.get("barebones"):
+        raise ValueError(
+            "trainer_kwargs may not set barebones=True: it turns off the logging and checkpointing tsrec reads "
+            "(each epoch's val_loss, the best weights); remove it, and set verbose=False for a quiet fit"
+        )
+    interval = kwargs.get("val_check_interval")  # an int counts batches: 1 validates after every batch
+    if interval is not None and not (isinstance(interval, float) and interval == 1.0):
+        raise ValueError(
+            f"trainer_kwargs may not set val_check_interval={interval!r}: tsrec validates once "
+            "an epoch, as history_ (a val_loss per epoch) and patience (in epochs) count; validate less often "
+            "with check_val_every_n_epoch=N"
+        )
     if kwargs.get("overfit_batches"):
         raise ValueError(
             "trainer_kwargs may not set overfit_batches: Lightning swaps in a sampler of single windows, which "
