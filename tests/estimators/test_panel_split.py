@@ -1,5 +1,6 @@
 """Panels are split by slicing runs of rows (not groupby, which was slow for many short series):
-the parts must be groupby's, and a panel's forecasts those of its series one by one."""
+the parts must be groupby's, and a panel's forecasts those of its series one by one; rows without a
+series id, which groupby drops, are refused."""
 
 import numpy as np
 import pandas as pd
@@ -7,6 +8,7 @@ import pytest
 
 from tsrec.estimators import ARNetForecaster
 from tsrec.estimators._series import split_panel
+from tsrec.estimators.errors import InputError
 
 
 def _groupby_split(y):
@@ -52,3 +54,29 @@ def test_a_panel_of_mixed_steps_and_zones_forecasts_each_series_as_alone():
         alone = est.predict(fh=[1, 2, 3, 4, 5], y=y.loc[[key]])
         pd.testing.assert_frame_equal(together.loc[[key]], alone, check_exact=False, rtol=1e-6)
         assert together.loc[key].index.equals(alone.loc[key].index)
+
+
+def _panel_with_ids(ids, start="2020-01-01"):
+    t = pd.date_range(start, periods=len(ids) // 2, freq="D")
+    values = np.r_[np.sin(np.arange(len(t))), 10 + np.cos(np.arange(len(t)))]
+    return pd.DataFrame({"v": values}, index=pd.MultiIndex.from_arrays([ids, t.append(t)], names=["id", "t"]))
+
+
+@pytest.mark.parametrize("missing", [np.nan, None, pd.NaT])
+def test_a_series_without_an_id_is_refused_not_dropped(missing):
+    # groupby dropped the rows of a NaN id: that series was left out of training and forecasts
+    # (the rest fitted as a one-series model), and all-missing ids failed with an IndexError
+    bad = _panel_with_ids([missing] * 40 + ["b"] * 40)
+    message = r"y has 40 row\(s\) whose series id \(index level 0, 'id'\) is missing .* first at row 0; give every"
+    with pytest.raises(InputError, match=message):
+        ARNetForecaster(n_lags=8, max_epochs=1).fit(bad)
+    est = ARNetForecaster(n_lags=8, max_epochs=1, random_state=0).fit(_panel_with_ids(["a"] * 40 + ["b"] * 40))
+    before = est.predict(fh=[1])
+    with pytest.raises(InputError, match=message):
+        est.predict(fh=[1], y=bad)
+    with pytest.raises(InputError, match=message):
+        est.forecast_windows(bad)
+    later = _panel_with_ids([missing, "b"], start="2020-02-10")
+    with pytest.raises(InputError, match=r"1 row\(s\) whose series id .* first at row 0"):
+        est.update(later)
+    pd.testing.assert_frame_equal(est.predict(fh=[1]), before)

@@ -86,8 +86,23 @@ def _check_pandas(y: pd.Series | pd.DataFrame, name: str) -> None:
     for a nullable "boolean" column, a silent conversion to float)."""
     if len(y) == 0:
         raise InputError(f"{name} is empty; pass at least lookback + horizon rows")
+    if isinstance(y.index, pd.MultiIndex):
+        _check_series_ids(y.index, name)
     _check_time_index(y, name)
     _check_dtypes(y, name)
+
+
+def _check_series_ids(index: pd.MultiIndex, name: str) -> None:
+    """A panel's series ids must all be there: pandas' grouping drops rows whose id is NaN, None or
+    NaT, so such a series was left out of training and forecasts without a word."""
+    for level, codes in enumerate(index.codes[:-1]):
+        missing = np.flatnonzero(codes < 0)
+        if len(missing):
+            raise InputError(
+                f"{name} has {len(missing)} row(s) whose series id (index level {level}, "
+                f"{index.names[level]!r}) is missing (NaN, None or NaT), the first at row {missing[0]}; give "
+                "every series an id (e.g. fill the id column before set_index) or drop those rows"
+            )
 
 
 def _check_array(y: np.ndarray, name: str) -> None:
