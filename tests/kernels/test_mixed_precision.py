@@ -146,3 +146,49 @@ def test_half_precision_torch_path_matches_naive_on_output_and_every_gradient(na
     errors = half_errors(lambda *xs: op(xs, "torch"), lambda *xs: op(xs, "naive"), inputs)
     # one rounding to half at the end (bf16 keeps 8 bits, fp16 11): 2**-8 and 2**-11 give 4e-3 and 5e-4
     assert max(errors) < (1.5e-2 if dtype == torch.bfloat16 else 2e-3), dict(enumerate(errors))
+
+
+def conv_inputs(batch=2, T=40, C=3):
+    normal, _ = draw(9)
+    return [normal(batch, T, C), normal(C, T, scale=0.2)]
+
+
+def outputs_and_gradients(op, inputs: list[torch.Tensor], autocast: bool) -> list[torch.Tensor]:
+    """``op``'s output and the gradient of every input, the forward under CPU bfloat16 autocast or
+    not; the backward outside it, as a training step runs it."""
+    leaves = [x.detach().requires_grad_() for x in inputs]
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        out = op(leaves)
+    weights = torch.linspace(-1.0, 1.0, out.numel()).reshape(out.shape)
+    (out.float() * weights).sum().backward()
+    return [out.detach(), *(leaf.grad for leaf in leaves)]
+
+
+UNDER_AUTOCAST = {**{name: (lambda xs, op=op: op(xs, "torch"), make) for name, (op, make) in ALL_HALF.items()},
+                  "linear_scan": (lambda xs: OPS["linear_scan"][0](xs, "torch"), linear_inputs),
+                  "fft_conv direct": (lambda xs: k.fft_conv(*xs, method="direct", backend="torch"), conv_inputs),
+                  "fft_conv fft": (lambda xs: k.fft_conv(*xs, method="fft", backend="torch"), conv_inputs)}
+
+
+@pytest.mark.parametrize("name", list(UNDER_AUTOCAST))
+def test_autocast_leaves_float32_kernels_in_float32(name):
+    # autocast ran the matrix products inside the torch paths in bfloat16: selective_scan's hand-written
+    # backward then failed ("expected scalar type BFloat16 but found Float") and a closed-loop roll-out
+    # was 7e-2 off relative to float64 (7e-7 in float32)
+    op, make = UNDER_AUTOCAST[name]
+    inputs = [x.float() for x in make()]
+    plain, autocast = outputs_and_gradients(op, inputs, False), outputs_and_gradients(op, inputs, True)
+    assert autocast[0].dtype == torch.float32
+    for got, expected in zip(autocast, plain):
+        torch.testing.assert_close(got, expected, rtol=0, atol=0)
+
+
+def test_gated_rnn_takes_autocasts_mix_under_autocast():
+    # bfloat16 activations with float32 weights is what autocast hands it; its torch path failed there
+    # ("expected dtype float for `end` but got dtype c10::BFloat16", from torch.lerp)
+    op, make, _ = OPS["rnn_scan"]
+    x, W, h0 = make()
+    inputs = [x.to(torch.bfloat16), W.float(), h0.float()]
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = op(inputs, "torch")
+    torch.testing.assert_close(got, op(inputs, "torch"), rtol=0, atol=0)

@@ -103,6 +103,19 @@ def test_bad_inputs():
         nplr_kernel(log_dt, Lambda, P, B, C.real.long(), 5)
 
 
+@pytest.mark.parametrize("wide", ["P", "B"])
+def test_nplr_discrete_promotes_mixed_precisions(wide):
+    # one float64 vector beside a complex64 Lambda gave the two solves different dtypes ("linalg.solve:
+    # Expected A and B to have the same dtype"); the result is in the dtype they promote to
+    log_dt, Lambda, P, B, _ = nplr_params(2, 3)
+    exact = nplr_discrete(log_dt, Lambda, P.real, B.real)
+    narrow = {"P": P.real.float(), "B": B.real.float(), wide: {"P": P, "B": B}[wide].real}
+    A_bar, B_bar = nplr_discrete(log_dt.float(), Lambda.to(torch.complex64), narrow["P"], narrow["B"])
+    assert A_bar.dtype == B_bar.dtype == torch.complex128
+    torch.testing.assert_close(A_bar, exact[0], rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(B_bar, exact[1], rtol=1e-5, atol=1e-6)
+
+
 def test_nplr_discrete_checks_its_inputs_like_the_kernel():
     # exported from tsrec.kernels: bad input is named, not a torch RuntimeError from inside solve
     log_dt, Lambda, P, B, _ = nplr_params(2, 3)

@@ -134,6 +134,7 @@ def _args():
         (2, lambda t: t[:, :2], r"A must have shape \(4, 2\)|B must have shape"),
         (3, lambda t: t[..., :2], "B must have shape"),
         (3, lambda t: t[:, :, None].expand(2, 9, 3, 3), "does not divide D=4"),
+        (3, lambda t: t[:, :, None][:, :, :0], "B has 0 groups, which does not divide D=4"),  # was a ZeroDivisionError
         (0, lambda t: t.float(), "dtype"),
         (2, lambda t: t.cfloat(), "A must be a floating"),
         (0, lambda t: t.clone().fill_(float("inf")), "u contains NaN or inf"),

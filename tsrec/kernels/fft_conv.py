@@ -23,6 +23,7 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
+from ._autocast import without_autocast
 from ._checks import check_finite, check_tensor
 from ._dispatch import resolve_backend
 
@@ -52,6 +53,7 @@ def route_to_torch(backend: str, *tensors: torch.Tensor | None) -> str:
     return "naive" if chosen == "naive" else "torch"
 
 
+@without_autocast
 def fft_conv(
     u: torch.Tensor,
     k: torch.Tensor,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 
+from .._autocast import without_autocast
 from .._checks import check_finite, check_like, check_mixed_precision_like, check_same_shape, check_shape, check_tensor
 from .._dispatch import resolve_backend
 from .naive import linear_scan_naive
@@ -29,6 +30,7 @@ def _validate(a: object, b: object, initial_state: object) -> None:
     check_finite(a=a, b=b, initial_state=initial_state)
 
 
+@without_autocast
 def linear_scan(
     a: torch.Tensor,
     b: torch.Tensor,
@@ -87,6 +89,7 @@ def linear_scan(
     return h, (h[:, 0] if reverse else h[:, -1])
 
 
+@without_autocast
 def linear_scan_step(state: torch.Tensor, a_t: torch.Tensor, b_t: torch.Tensor) -> torch.Tensor:
     """One recurrent step ``a_t * state + b_t`` for roll-outs, all ``(batch, channels)``.
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import torch
 
+from .._autocast import without_autocast
 from .._checks import check_finite, check_mixed_precision_like, check_shape, check_tensor
 from .._dispatch import resolve_backend
 from .cells import CELLS, MAX_HIDDEN
@@ -100,6 +101,7 @@ def recurrent_scan(
     return h, (h[:, 0] if reverse else h[:, -1])
 
 
+@without_autocast
 def rnn_scan(
     x: torch.Tensor,
     W: torch.Tensor,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import torch
 
+from .._autocast import without_autocast
 from .._checks import check_finite, check_mixed_precision_like, check_shape, check_tensor, compute_dtype
 from .._dispatch import resolve_backend
 from .naive import cfc_scan_naive
@@ -49,6 +50,7 @@ def cfc_step(
     return f1 * (1.0 - gate) + gate * f2
 
 
+@without_autocast
 def cfc_scan(
     xz: torch.Tensor,
     h0: torch.Tensor,

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 import torch
 
+from .._autocast import without_autocast
 from .._checks import check_finite, check_length, check_mixed_precision_like, check_shape, check_tensor, compute_dtype
 from .._dispatch import resolve_backend
 from .naive import ltc_scan_naive
@@ -64,6 +65,7 @@ def _loop(
     return torch.stack(out, dim=1)
 
 
+@without_autocast
 def ltc_scan(
     terms: torch.Tensor,
     v0: torch.Tensor,

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import torch
 
+from .._autocast import without_autocast
 from .._checks import check_finite, check_mixed_precision_like, check_same_shape, check_tensor
 from .._dispatch import resolve_backend
 from .naive import State, scan_naive
@@ -58,6 +59,7 @@ __all__ = ["SWEEP_MAX_VARIATES", "scan2d", "skew", "unskew"]
 SWEEP_MAX_VARIATES = 200
 
 
+@without_autocast
 def scan2d(
     x: torch.Tensor,
     delta1: torch.Tensor,

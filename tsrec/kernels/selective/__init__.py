@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from .._autocast import without_autocast
 from .._checks import (
     check_finite,
     check_mixed_precision_like,
@@ -37,7 +38,7 @@ def _check_BC(u_shape: tuple, A: torch.Tensor, **mats: torch.Tensor) -> None:
                 f"{name} must have shape {lead + (n_state,)} or {lead + ('G', n_state)} "
                 f"(N={n_state} from A), got {tuple(M.shape)}"
             )
-        if u_shape[-1] % groups:
+        if groups == 0 or u_shape[-1] % groups:  # 0 groups failed on "integer modulo by zero"
             raise ValueError(f"{name} has {groups} groups, which does not divide D={u_shape[-1]}; use a divisor of D")
     check_same_shape(**mats)
 
@@ -65,6 +66,7 @@ def _validate(u, delta, A, B, C, D, z, delta_bias, initial_state, step: bool = F
     check_finite(u=u, delta=delta, A=A, B=B, C=C, D=D, z=z, delta_bias=delta_bias, initial_state=initial_state)
 
 
+@without_autocast
 def selective_scan(
     u: torch.Tensor,
     delta: torch.Tensor,
@@ -135,6 +137,7 @@ def selective_scan(
     return (y, hT) if output_final_state else y
 
 
+@without_autocast
 def selective_scan_step(
     state: torch.Tensor,
     u_t: torch.Tensor,

@@ -36,12 +36,14 @@ from typing import Literal
 
 import torch
 
+from .._autocast import without_autocast
 from .._checks import check_finite, check_length, check_same_shape, check_tensor, finite_verdict, raise_non_finite
 from ..fft_conv import fast_fft_len, route_to_torch
 
 METHODS = ("auto", "krylov", "fft")
 
 
+@without_autocast
 def companion_kernel(
     a: torch.Tensor,
     b: torch.Tensor,
@@ -91,6 +93,7 @@ def companion_kernel(
     return kernel.to(out_dtype)
 
 
+@without_autocast
 def closed_loop_rollout(
     a: torch.Tensor,
     b: torch.Tensor,

@@ -19,10 +19,12 @@ import math
 
 import torch
 
+from .._autocast import without_autocast
 from .._checks import check_finite_and_valid, check_length, check_tensor
 from ..fft_conv import route_to_torch
 
 
+@without_autocast
 def s4d_kernel(
     log_dt: torch.Tensor,
     A_real: torch.Tensor,

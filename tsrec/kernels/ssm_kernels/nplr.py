@@ -36,11 +36,13 @@ import math
 
 import torch
 
+from .._autocast import without_autocast
 from .._checks import check_finite_and_valid, check_length, check_tensor
 from ..fft_conv import empty_result
 from .diagonal import working_dtypes
 
 
+@without_autocast
 def nplr_kernel(
     log_dt: torch.Tensor,
     Lambda: torch.Tensor,
@@ -94,6 +96,7 @@ def nplr_kernel(
     return kernel.to(out_dtype)
 
 
+@without_autocast
 def nplr_discrete(log_dt: torch.Tensor, Lambda: torch.Tensor, P: torch.Tensor,
                   B: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Dense bilinear discretisation ``(A_bar, B_bar)`` of the ``2M``-state NPLR system.
@@ -137,7 +140,10 @@ def nplr_discrete(log_dt: torch.Tensor, Lambda: torch.Tensor, P: torch.Tensor,
     (torch.Size([2, 6, 6]), torch.Size([2, 6]))
     """
     log_dt, Lambda, P, B = _validate(log_dt, Lambda, P, B)
-    return _discrete(log_dt, Lambda, P, B)
+    # one dtype for both solves: Lambda and P make the matrix, Lambda and B the right-hand side,
+    # and a float64 B with a complex64 Lambda and float32 P gave them different ones
+    dtype = torch.promote_types(torch.promote_types(Lambda.dtype, P.dtype), B.dtype)
+    return _discrete(log_dt, Lambda.to(dtype), P.to(dtype), B.to(dtype))
 
 
 def _discrete(log_dt: torch.Tensor, Lambda: torch.Tensor, P: torch.Tensor,
