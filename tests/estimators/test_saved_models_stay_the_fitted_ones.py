@@ -70,6 +70,26 @@ def test_an_attribute_assigned_after_fit_does_not_change_the_saved_forecaster(tm
     pd.testing.assert_series_equal(back.predict(), est.predict())
 
 
+@pytest.mark.parametrize("cls, changed", [(ARNetForecaster, {"n_lags": 2}), (PGNForecaster, {"lookback": 4}),
+                                          (PGNForecaster, {"horizon": 4})])
+def test_a_window_length_assigned_after_fit_changes_neither_forecasts_nor_the_save(tmp_path, cls, changed):
+    # the saved context was cut, and forecasts read, with the assigned lookback: the folder held 2 rows for
+    # a 4-lag model and would not load ("y has 2 rows but needs at least n_lags = 4"), and predict failed
+    params = {"n_lags": 4} if cls is ARNetForecaster else {"lookback": 8, "period": 2, "hidden": 4}
+    y = pd.Series(np.sin(np.arange(80.0)), index=HOURS)
+    est = cls(**params, horizon=2, max_epochs=1, random_state=0).fit(y, fh=[1, 2])
+    before = est.predict()
+    for name, value in changed.items():
+        setattr(est, name, value)
+    pd.testing.assert_series_equal(est.predict(), before)
+    with pytest.warns(UserWarning, match="saved with the parameters it was fitted with"):
+        back = tsrec.load(est.save(tmp_path / "f"))
+    pd.testing.assert_series_equal(back.predict(), before)
+    est.update(pd.Series([0.5], index=[HOURS[-1] + HOURS.freq]))  # a refit takes the new values
+    assert all(est._fitted_params[name] == value for name, value in changed.items())
+    assert len(est.predict(fh=[1])) == 1
+
+
 def test_a_model_saved_unchanged_does_not_warn(tmp_path, forecaster, recwarn):
     tsrec.load(forecaster.save(tmp_path / "f"))
     assert not [w for w in recwarn if "fitted with" in str(w.message)]

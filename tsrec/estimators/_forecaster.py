@@ -99,10 +99,17 @@ class DeepForecaster(
 
     # ---- hooks for subclasses -------------------------------------------------------------
     def _lookback_length(self) -> int:
-        return self.lookback
+        return self._as_fitted(self._lookback_name)
 
     def _horizon_length(self) -> int:
-        return self.horizon
+        return self._as_fitted("horizon")
+
+    def _as_fitted(self, name: str) -> object:
+        """Parameter ``name`` as the network was built with it: an attribute assigned after fit does
+        not change the fitted network (a save keeps the fitted value; its contexts were cut, and
+        forecasts read, with the new one); before fit, and while fitting, the current value."""
+        fitted = getattr(self, "_fitted_params", None)
+        return fitted[name] if fitted and name in fitted else getattr(self, name)
 
     def _network_meta(self, freq: object, n_channels: int) -> dict:
         """JSON-able facts learned from the data that the network is built from."""
@@ -260,6 +267,7 @@ class DeepForecaster(
 
     # ---- sktime internals -------------------------------------------------------------------
     def _fit(self, y, X=None, fh=None):
+        self._fitted_params = None  # a refit (update) reads, and records, the current parameters
         restore = getattr(self, "_DeepForecaster__restore", None)
         lookback, horizon = self._lookback_length(), self._horizon_length()
         self._check_params()

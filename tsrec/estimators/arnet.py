@@ -150,9 +150,6 @@ class ARNetForecaster(DeepForecaster):
 
     _lookback_name = "n_lags"
 
-    def _lookback_length(self) -> int:
-        return self.n_lags
-
     def _check_params(self) -> None:
         check_int("n_lags", self.n_lags)
         check_int("horizon", self.horizon)
