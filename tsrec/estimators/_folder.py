@@ -21,7 +21,7 @@ import torch
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save_file
 
-from tsrec._files import fsync_path, made_folders
+from tsrec._files import fsync_path, made_folders, os_error
 from tsrec.estimators.errors import LoadError
 
 FORMAT = "tsrec-estimator"
@@ -55,16 +55,19 @@ def write_folder(path: str | os.PathLike, config: dict, tensors: dict[str, torch
             f"{path} exists and is not a saved tsrec estimator (only an empty folder or an earlier save "
             f"holding just {CONFIG} and {WEIGHTS} is replaced); choose another path or empty it"
         )
-    # a failed save removes the parent folders it made, as a failed file write does
-    with made_folders(target.parent):
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tsrec-new-", dir=target.parent))
-        try:
-            _write_files(staging, config, tensors)
-            _swap_in(staging, target)
-            fsync_path(target.parent)
-        finally:
-            # after a swap this holds the earlier save (or the empty folder it replaced)
-            shutil.rmtree(staging, ignore_errors=True)
+    try:
+        # a failed save removes the parent folders it made, as a failed file write does
+        with made_folders(target.parent):
+            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tsrec-new-", dir=target.parent))
+            try:
+                _write_files(staging, config, tensors)
+                _swap_in(staging, target)
+                fsync_path(target.parent)
+            finally:
+                # after a swap this holds the earlier save (or the empty folder it replaced)
+                shutil.rmtree(staging, ignore_errors=True)
+    except OSError as err:  # it named the hidden staging folder, not the path asked for, and no fix
+        raise os_error(err, f"cannot save to {path}") from None
     return Path(path)
 
 
