@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsrec.batch import forecast_files, read_series
+from tsrec.batch import forecast_files, forecast_panel, read_series
 from tsrec.estimators import ARNetForecaster, InputError
 
 BERLIN_DAYS = pd.date_range("2024-03-01", periods=60, freq="D", tz="Europe/Berlin")  # DST from 31 March
@@ -91,6 +91,26 @@ def test_naive_stamps_that_do_not_exist_in_the_model_zone_are_refused(tmp_path):
     # 02:00 on 2024-03-31 does not exist in Berlin: a naive file naming it is ambiguous about the instant
     naive = pd.date_range("2024-03-31 00:00", periods=6, freq="h")
     write(tmp_path, "in.csv", naive)
-    with pytest.raises(InputError, match=r"no time zone and the model was fitted in Europe/Berlin.*UTC offsets"):
+    with pytest.raises(InputError, match=r"in\.csv: the stamps carry no time zone and are read in Europe/Berlin.*UTC "
+                                         r"offsets"):
         forecast_files(est, tmp_path / "in.csv", tmp_path / "out.csv")
     assert not (tmp_path / "out.csv").exists()
+    with pytest.raises(InputError, match=r"no time zone and the model was fitted in Europe/Berlin.*UTC offsets"):
+        forecast_panel(est, read_series(tmp_path / "in.csv"))
+
+
+def test_naive_local_stamps_across_a_daylight_saving_change_read_in_the_model_zone(tmp_path):
+    # 01:00 is followed by 03:00 in Berlin on 2024-03-31: the spacing check ran on the naive stamps,
+    # before they were put in the model's zone, and refused them (its asfreq('h') fix adds 02:00,
+    # which does not exist there)
+    hours = pd.date_range("2024-03-20", periods=200, freq="h", tz="Europe/Berlin")
+    panel = pd.concat({"shop1": pd.DataFrame({"y": np.sin(np.arange(200) / 3)}, index=hours)}, names=["unique_id", "ds"])
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(panel)
+    local = pd.date_range("2024-03-31", periods=10, freq="h", tz="Europe/Berlin")
+    write(tmp_path, "in.csv", local.tz_localize(None))
+    got = forecast_files(est, tmp_path / "in.csv", tmp_path / "out.csv")
+    expected = forecast_panel(est, pd.concat({"shop1": pd.DataFrame({"y": np.sin(np.arange(10) / 3)}, index=local)},
+                                             names=["unique_id", "ds"]))
+    pd.testing.assert_frame_equal(got, expected)
+    with pytest.raises(InputError, match=r"01:00:00 is followed by 2024-03-31 03:00:00"):  # uneven without a zone
+        read_series(tmp_path / "in.csv")

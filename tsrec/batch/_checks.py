@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from tsrec.batch._times import wall_clock_in
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._horizon import check_output_size
 from tsrec.estimators._newdata import check_scaled
@@ -140,12 +141,6 @@ def in_model_zone(est: DeepForecaster, panel: pd.DataFrame) -> pd.DataFrame:
     stamps = panel.index.get_level_values(-1)
     if zone is None or not isinstance(stamps, pd.DatetimeIndex) or stamps.tz is not None:
         return panel
-    try:
-        local = stamps.tz_localize(zone)  # ambiguous or missing wall-clock times raise
-    except (ValueError, TypeError) as err:  # pandas' NonExistentTimeError/AmbiguousTimeError are ValueErrors
-        raise InputError(
-            f"the stamps carry no time zone and the model was fitted in {zone}, but {err}; write the stamps "
-            "with their UTC offsets (e.g. 2024-03-31T02:30:00+02:00) so they name one instant each"
-        ) from None
+    local = wall_clock_in(stamps, zone, f"the model was fitted in {zone}")
     levels = [panel.index.get_level_values(i) for i in range(panel.index.nlevels - 1)]
     return panel.set_axis(pd.MultiIndex.from_arrays([*levels, local], names=panel.index.names), axis=0)

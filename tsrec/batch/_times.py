@@ -170,3 +170,17 @@ def check_time_types(frame: pd.DataFrame, time_col: str, paths: list, frames: li
             f"the input files have different kinds of time stamps ({kinds}); use the same kind "
             "(all dates with the same time zone, or all integer steps) in every file"
         )
+
+
+def wall_clock_in(stamps: pd.DatetimeIndex, zone: object, why: str, where: str = "") -> pd.DatetimeIndex:
+    """Stamps without a time zone read as wall-clock times in ``zone``; a time that does not exist
+    there (skipped by a daylight-saving change) or occurs twice is refused, ``why`` saying why
+    ``zone`` applies and ``where`` (a prefix) where the stamps come from."""
+    try:
+        return stamps.tz_localize(zone)
+    except (ValueError, TypeError) as err:  # pandas' NonExistentTimeError/AmbiguousTimeError are ValueErrors
+        raise InputError(
+            f"{where}the stamps carry no time zone and {why}, but {err}; write the stamps with their UTC offsets "
+            "(e.g. 2024-03-31T02:30:00+02:00) so they name one instant each"
+        ) from None
+

@@ -341,7 +341,9 @@ def forecast_files(
     est, path = _resolve_model(model)
     forecast_steps(fh, est._horizon_length())
     columns = value_columns(est, layout, columns)
-    panel = read_series(inputs, layout=layout, id_col=id_col, time_col=time_col, value_col=value_col, columns=columns)
+    # naive stamps are read in a zoned model's zone before their spacing is checked (local hours skip one in spring)
+    panel = read_series(inputs, layout=layout, id_col=id_col, time_col=time_col, value_col=value_col, columns=columns,
+                        time_zone=est._fitted_zone())
     result = forecast_panel(
         path if path is not None else est, panel, fh=fh, engine=engine, client=client,
         npartitions=npartitions, scheduler=scheduler, chunk_size=chunk_size,

@@ -16,7 +16,7 @@ import pandas as pd
 from tsrec._files import atomic_write, check_writable, same_file
 from tsrec.batch._csv import index_to_columns, read_csv
 from tsrec.batch._spacing import check_spacing
-from tsrec.batch._times import check_time_types, common_time_zone, parse_times
+from tsrec.batch._times import check_time_types, common_time_zone, parse_times, wall_clock_in
 from tsrec._ids import id_text
 from tsrec.batch._values import FIX_COLUMNS, check_ids, numeric
 # InputFileNotFoundError lives with the other errors in tsrec.errors (the datasets loaders raise it
@@ -71,6 +71,7 @@ def read_series(
     time_col: str = "ds",
     value_col: str = "y",
     columns: Sequence[str] | None = None,
+    time_zone: object = None,
 ) -> pd.DataFrame:
     """Read many series from CSV or Parquet files into one panel.
 
@@ -94,6 +95,10 @@ def read_series(
     columns : sequence of str, optional
         Long layout: several value columns, one per variate of a multivariate series (replaces
         ``value_col``). Wide layout: the series columns to read (default: all but ``time_col``).
+    time_zone : str, tzinfo or None, default=None
+        Read stamps without a zone as wall-clock times in this zone (``forecast_files`` passes a
+        zoned model's), before their spacing is checked: local hours skip or repeat one at a
+        daylight-saving change. Stamps with UTC offsets keep them.
 
     Returns
     -------
@@ -146,6 +151,9 @@ def read_series(
     source = np.repeat(np.arange(len(paths)), [len(f) for f in frames])
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     check_time_types(frame, time_col, paths, frames)
+    if time_zone is not None and pd.api.types.is_datetime64_dtype(frame[time_col].dtype):  # not zoned yet
+        where = f"{', '.join(map(str, paths))}: "
+        frame[time_col] = wall_clock_in(pd.DatetimeIndex(frame[time_col]), time_zone, f"are read in {time_zone}", where)
     files = np.array(paths, dtype=object)[source]  # each row's file, gathered without a Python loop
     _check_finite(frame, id_col, time_col, names, files)
     _check_duplicates(frame, id_col, time_col, files)
