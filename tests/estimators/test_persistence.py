@@ -252,6 +252,24 @@ def test_version_1_saves_without_a_config_checksum_still_load(tmp_path, clf):
     np.testing.assert_array_equal(tsrec.load(folder).predict_proba(X), clf.predict_proba(X))
 
 
+@pytest.mark.parametrize("version, edit", [
+    (1, lambda c: c["params"].update(lr=0.5)),  # the checksum left as it was: version 1 has none to check
+    (2, lambda c: c["fitted"]["series"][0].update(step={"freq": "D"})),  # steps came with version 3
+], ids=["lowered to 1", "steps in 2"])
+def test_a_lowered_format_version_does_not_hide_an_edit(tmp_path, forecaster, version, edit):
+    # with format_version lowered to 1 the config checksum was skipped, and an edited lr and step loaded
+    folder = forecaster.save(tmp_path / "f")
+
+    def lowered(config):
+        edit(config)
+        config["format_version"] = version
+
+    edit_config(folder, lowered, reseal=version > 1)
+    with pytest.raises(LoadError, match=rf"config\.json says format_version {version}, but holds what only later "
+                                        "versions write: it was edited"):
+        tsrec.load(folder)
+
+
 # ---- column names of a classifier fitted on a DataFrame ----------------------------------------
 
 

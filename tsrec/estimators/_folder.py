@@ -230,7 +230,18 @@ def _read_config(path: Path) -> dict:
     missing = [key for key in ("class", "params", "fitted") if key not in config]
     if missing or not isinstance(config["params"], dict) or not isinstance(config["fitted"], dict):
         raise LoadError(f"{path} lacks {missing or 'a params or fitted mapping'}; the file is damaged")
+    _check_written_by_its_version(path, config, version)
     return config
+
+
+def _check_written_by_its_version(path: Path, config: dict, version: int) -> None:
+    """A config that holds what its format version never wrote had its version edited: lowered to 1,
+    a config checksum (format 2 on) was no longer checked, and series steps (format 3 on) loaded."""
+    series = config["fitted"].get("series")
+    steps = isinstance(series, list) and any(isinstance(spec, dict) and "step" in spec for spec in series)
+    if (version < 2 and CONFIG_SHA in config) or (version < 3 and steps):
+        raise LoadError(f"{path} says format_version {version}, but holds what only later versions write: it was "
+                        "edited; save the model again")
 
 
 def estimator_class(config_file: Path, name) -> type:
