@@ -89,3 +89,29 @@ def test_forecast_windows_read_a_context_in_another_zone_in_the_fitted_zone(zone
     # the first window is the forecast of predict(y=...) from the same rows
     first = est.predict(fh=range(1, 13), y=y.iloc[-48:-24].tz_convert("UTC")).to_numpy()
     np.testing.assert_allclose(here[0, :, 0], first, rtol=1e-5, atol=1e-6)
+
+
+def wall_clock_hours(stamps: pd.DatetimeIndex) -> list[int]:
+    """Hours since 1970 on the local wall clock: the positions a cycle phase or hour feature reads."""
+    return (stamps.tz_localize(None).as_unit("ns").asi8 // HOUR).tolist()
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_every_step_reads_its_own_wall_clock_position_across_a_daylight_saving_change(name):
+    # a window's first position advanced by whole steps read the steps after the spring change one
+    # hour off (01:00, 02:00, ... where the stamps say 01:00, 03:00): in training, forecasts and windows
+    index = pd.date_range("2024-03-25", periods=24 * 5, freq="h", tz="Europe/Berlin")  # 31 March 02:00 is skipped
+    y = pd.Series(np.sin(np.arange(len(index)) * 2 * np.pi / 24), index=index, name="load")
+    est = MODELS[name]().fit(y, fh=range(1, 37))
+    seen = []
+    network, forward = est.network_, est.network_.forward
+    network.forward = lambda x, position: seen.append(position.clone()) or forward(x, position)
+    context = y[: "2024-03-30 23:00"].iloc[-24:]
+    est.predict(y=context)  # 36 steps: three horizons of 12, the change in the first
+    future = pd.date_range(context.index[-1], periods=37, freq="h")[1:]
+    stamps = context.index.append(future)
+    assert [p[0].tolist()[: 24 + 12] for p in seen] == [wall_clock_hours(stamps[12 * i : 12 * i + 36]) for i in range(3)]
+    assert 2 in np.diff(wall_clock_hours(stamps)).tolist()
+    seen.clear()
+    est.forecast_windows(y.iloc[48:96])
+    assert seen[0][:, :36].tolist() == [wall_clock_hours(y.index[48 + i : 84 + i]) for i in range(13)]

@@ -38,7 +38,9 @@ def test_windows_never_cross_series():
     # consecutive values inside every window: it lies in one series
     full = torch.cat([x, y], dim=1)[..., 0]
     assert torch.all(full[:, 1:] - full[:, :-1] == 1)
-    assert position.tolist() == list(range(30 - 6 + 1)) + list(range(20 - 6 + 1))
+    # every step's position (the series' own, which need not rise by one), each window inside one series
+    starts = list(range(30 - 6 + 1)) + list(range(20 - 6 + 1))
+    assert position.tolist() == [list(range(start, start + 6)) for start in starts]
 
 
 def test_unfold_view_shares_memory_with_the_data():

@@ -18,12 +18,13 @@ def cyclenet_reference(x: np.ndarray, p: int, Q: np.ndarray, weight: np.ndarray,
     Linear over time (MLP: a ReLU layer ``hidden = (weight, bias)`` first), add Q at the horizon's
     phase (wrapping around when H > W), undo RevIN."""
     L, W = len(x), len(Q)
+    steps = p + np.arange(L + len(bias)) if np.ndim(p) == 0 else np.asarray(p)  # or every step's position
     mean, std = x.mean(0), np.sqrt(x.var(0, ddof=1) + 1e-5)
-    residual = (x - mean) / std - Q[(p + np.arange(L)) % W]
+    residual = (x - mean) / std - Q[steps[:L] % W]
     if hidden is not None:
         residual = np.maximum(hidden[0] @ residual + hidden[1][:, None], 0.0)  # (d_model, D)
     y = weight @ residual + bias[:, None]  # (H, D)
-    y = y + Q[(p + L + np.arange(len(bias))) % W]
+    y = y + Q[steps[L:] % W]
     return y * std + mean
 
 
@@ -39,6 +40,28 @@ def test_cyclenet_is_its_equations_with_a_horizon_longer_than_the_cycle():
     Q, weight, bias = (t.detach().numpy() for t in (net.cycle.data, net.backbone.weight, net.backbone.bias))
     for i, p in enumerate(position.tolist()):
         np.testing.assert_allclose(out[i], cyclenet_reference(x[i].numpy(), p, Q, weight, bias), rtol=1e-10, atol=1e-10)
+
+
+def test_cyclenet_reads_each_steps_own_position_when_given():
+    # wall-clock positions of zoned stamps skip an hour in spring and repeat one in autumn: with the
+    # first position alone, every step after the change read the cycle one step off
+    torch.manual_seed(2)
+    L, H, D, W = 6, 4, 2, 5
+    net = CycleNet(L, H, D, W).double()
+    with torch.no_grad():
+        net.cycle.data.normal_()
+    x = torch.randn(3, L, D, dtype=torch.float64)
+    steps = torch.tensor([[0, 1, 2, 4, 5, 6, 7, 8, 9, 10],  # an hour skipped
+                          [7, 8, 8, 9, 10, 11, 12, 13, 14, 15],  # an hour repeated
+                          list(range(3, 13))])
+    out = net(x, steps).detach().numpy()
+    Q, weight, bias = (t.detach().numpy() for t in (net.cycle.data, net.backbone.weight, net.backbone.bias))
+    for i in range(3):
+        np.testing.assert_allclose(out[i], cyclenet_reference(x[i].numpy(), steps[i].numpy(), Q, weight, bias),
+                                   rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(net(x[2:], steps[2:]), net(x[2:], torch.tensor([3])), rtol=0, atol=0)
+    with pytest.raises(ValueError, match=r"position must have shape \(3,\), .* or \(3, 10\) indices of every step"):
+        net(x, steps[:, :9])
 
 
 def test_cyclenet_mlp_is_its_equations():

@@ -47,3 +47,21 @@ def test_stamps_between_multiples_of_the_step_keep_their_hour():
     got = calendar_features(positions, step_ns, offset_ns=int(index.asi8[0] % step_ns)).numpy()
     np.testing.assert_allclose(got, pandas_fields(index, "h"), atol=1e-6)
     assert not np.allclose(calendar_features(positions, step_ns).numpy(), got)
+
+
+def test_calendar_input_reads_each_steps_own_position_when_given():
+    from tsrec.nn.timefeatures import CalendarInput
+
+    class Marks(torch.nn.Module):  # returns the time features it is given
+        def forward(self, x, x_mark):
+            return x_mark
+
+    hour = 3600 * 10**9
+    net = CalendarInput(Marks(), 4, hour)
+    start = torch.tensor([480000])
+    torch.testing.assert_close(net(torch.zeros(1, 4, 1), start[:, None] + torch.arange(6)),
+                               net(torch.zeros(1, 4, 1), start), rtol=0, atol=0)
+    skipped = torch.tensor([[480000, 480001, 480003, 480004, 480005]])  # one more than the lookback: ignored
+    expected = calendar_features(skipped[:, :4], hour, 0)
+    torch.testing.assert_close(net(torch.zeros(1, 4, 1), skipped), expected, rtol=0, atol=0)
+

@@ -19,7 +19,7 @@ from tsrec.estimators import _engine, _newdata, _steps
 from tsrec.estimators._horizon import check_output_size
 from tsrec.estimators._scaling import Scales, scales_of
 from tsrec.estimators._series import forecast_frames, scaled_contexts
-from tsrec.estimators._timeindex import in_zone, positions
+from tsrec.estimators._timeindex import future_indexes, in_zone, positions
 
 
 class ContextRollouts:
@@ -32,7 +32,10 @@ class ContextRollouts:
         series' keys name fitted series (see :func:`_scaling.scales_of`)."""
         last = int(max(s.max() for s in steps))
         self._check_roll_out_size(len(parts), last)
-        x, position, freqs, scales = self._contexts(parts, offsets, freqs, keys_fitted)
+        horizon = self._horizon_length()
+        reads_steps = self._feeds_back_past_horizon and getattr(self.network_, "uses_position", False)
+        future = math.ceil(last / horizon) * horizon if reads_steps else 0
+        x, position, freqs, scales = self._contexts(parts, offsets, freqs, keys_fitted, future)
         keys = [key for key, _ in parts]
         with torch.no_grad(), _newdata.overflow_as_input_error():
             # float64 before unscaling: a float32 forecast of a series near 1e9 loses its digits
@@ -45,11 +48,13 @@ class ContextRollouts:
         keep a path per sample)."""
         check_output_size(n_series, last_step, self.n_channels_)
 
-    def _contexts(self, parts: list, offsets: list[int], freqs: list | None = None, keys_fitted: bool = True
-                  ) -> tuple[torch.Tensor, torch.Tensor, list, Scales]:
+    def _contexts(self, parts: list, offsets: list[int], freqs: list | None = None, keys_fitted: bool = True,
+                  future: int = 0) -> tuple[torch.Tensor, torch.Tensor, list, Scales]:
         """The standardised last ``lookback`` rows of each series (batch, lookback, channels), their
-        first positions, each series' step (``freqs``; by default the learned steps of stored
-        series), and the statistics that standardised them."""
+        positions, each series' step (``freqs``; by default the learned steps of stored series), and
+        the statistics that standardised them. The positions are each context's first (batch,),
+        or with ``future`` steps those of every context row and of the ``future`` steps after it
+        (batch, lookback + future)."""
         lookback = self._lookback_length()
         freqs = _steps.held_list(self, parts) if freqs is None else freqs
         scales = scales_of(self, parts, keys_fitted)
@@ -57,9 +62,14 @@ class ContextRollouts:
         _newdata.check_scaled(context, "the context", [key for key, _ in parts])
         tz = self._fitted_zone()  # calendar features and cycle phases are the fitted zone's wall-clock time
         # positions count from a fixed origin: the last lookback stamps tell them (a long history cost O(rows))
-        start = [positions(in_zone(df.index[-lookback:], tz), f)[0] + off for (_, df), f, off in zip(parts, freqs, offsets)]
+        rows = [positions(in_zone(df.index[-lookback:], tz), f) + off for (_, df), f, off in zip(parts, freqs, offsets)]
+        position = np.asarray([r[0] for r in rows], dtype=np.int64)
+        if future:
+            position = position[:, None] + np.arange(lookback + future)
+            if tz is not None:  # wall-clock positions skip or repeat one at a daylight-saving change
+                position = zoned_positions(parts, freqs, offsets, rows, future, tz)
         dtype = _engine.network_dtype(self.network_)
-        return torch.as_tensor(context, dtype=dtype), torch.as_tensor(np.asarray(start, dtype=np.int64)), freqs, scales
+        return torch.as_tensor(context, dtype=dtype), torch.as_tensor(position), freqs, scales
 
     def _forecast_path(self, x: torch.Tensor, position: torch.Tensor, n_steps: int) -> torch.Tensor:
         """The scaled forecast (batch, >= n_steps, channels) after contexts ``x``; a hook for
@@ -72,9 +82,19 @@ class ContextRollouts:
         """One horizon at a time, each forecast appended to the context of the next."""
         lookback, horizon = self._lookback_length(), self._horizon_length()
         outputs = []
-        for _ in range(math.ceil(n_steps / horizon)):
-            pred = self.network_(x, position) if self.network_.uses_position else self.network_(x)
+        for i in range(math.ceil(n_steps / horizon)):
+            if not self.network_.uses_position:
+                pred = self.network_(x)
+            else:  # each window's first position, or its steps' positions (see _contexts)
+                pred = self.network_(x, position[:, i * horizon :] if position.ndim == 2 else position + i * horizon)
             outputs.append(pred)
             x = torch.cat([x, pred], dim=1)[:, -lookback:]
-            position = position + horizon
         return torch.cat(outputs, dim=1)
+
+
+def zoned_positions(parts: list, freqs: list, offsets: list[int], rows: list[np.ndarray], future: int,
+                    tz: object) -> np.ndarray:
+    """The wall-clock positions of each context's rows (``rows``) and of the ``future`` stamps after them."""
+    ahead = future_indexes([df.index for _, df in parts], freqs, [np.arange(1, future + 1)] * len(parts))
+    return np.stack([np.concatenate([r, positions(in_zone(stamps, tz), f) + off])
+                     for r, stamps, f, off in zip(rows, ahead, freqs, offsets)]).astype(np.int64)

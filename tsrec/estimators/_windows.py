@@ -60,13 +60,16 @@ def build_windows(
 
 
 class WindowBatches(Dataset):
-    """Map a list of window numbers to one batch ``(x, y, position)`` by a single gather."""
+    """Map a list of window numbers to one batch ``(x, y, position)`` by a single gather (``position``:
+    (batch, lookback + horizon), the position of every step of each window)."""
 
     def __init__(self, windows: WindowSet, starts: np.ndarray) -> None:
         self.lookback = windows.lookback
         # (n_windows, channels, width) strided view: no copy of the data
         self.view = windows.values.unfold(0, windows.lookback + windows.horizon, 1)
-        self.position = windows.position
+        # each window's positions step by step: wall-clock positions of zoned stamps skip or repeat
+        # one at a daylight-saving change, so a window's first does not tell the rest
+        self.position = windows.position.unfold(0, windows.lookback + windows.horizon, 1)
         self.starts = torch.from_numpy(starts)
 
     def __len__(self) -> int:

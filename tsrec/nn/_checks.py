@@ -25,7 +25,8 @@ import torch
 from tsrec._checks import check_dropout, check_flag, check_float, check_int
 
 __all__ = ["check_choice", "check_dropout", "check_dt_range", "check_dtype", "check_flag", "check_float", "check_input",
-           "check_int", "check_ints", "check_marks", "check_position", "check_positive", "check_shape", "check_steps"]
+           "check_int", "check_ints", "check_marks", "check_position", "check_positive", "check_shape", "check_steps",
+           "position_steps"]
 
 _TIME_LABELS = ("lookback", "length", "time", "lag", "n_lags")
 #: how to fix an empty axis, by label (any other: "it needs size >= 1")
@@ -156,17 +157,32 @@ def check_marks(x_mark: object, x: torch.Tensor, lookback: int, n_time_features:
     check_input("x_mark", x_mark, dims, x)
 
 
-def check_position(position: object, batch: int | None, name: str = "position") -> torch.Tensor:
-    """An integer tensor of shape ``(batch,)``: the absolute step index of each window's first step.
+def check_position(position: object, batch: int | None, name: str = "position", n_steps: int | None = None
+                   ) -> torch.Tensor:
+    """An integer tensor: ``(batch,)``, the absolute step index of each window's first step, or
+    ``(batch, >= n_steps)``, the index of each of its steps (with ``n_steps`` given).
 
-    ``batch=None`` (no valid x to take it from) checks a 1-dim integer tensor.
+    Step by step, a window's indices need not rise by one: wall-clock positions of time-zone-aware
+    stamps skip or repeat one at a daylight-saving change. ``batch=None`` (no valid x to take it
+    from) checks the leading axis against nothing.
     """
     if not isinstance(position, torch.Tensor):
         raise TypeError(f"{name} must be an integer tensor of shape (batch,), the absolute index of each window's "
                         f"first step, got {type(position).__name__}: pass torch.as_tensor(positions)")
     if position.is_floating_point() or position.is_complex() or position.dtype == torch.bool:
         raise TypeError(f"{name} must hold whole step indices, got dtype {position.dtype}: pass {name}.long()")
-    if position.ndim != 1 or batch not in (None, position.shape[0]):
-        raise ValueError(f"{name} must have shape ({'batch' if batch is None else batch},), one index per window "
-                         f"of x; got {tuple(position.shape)}")
+    per_step = n_steps is not None and position.ndim == 2 and position.shape[1] >= n_steps
+    if (position.ndim != 1 and not per_step) or batch not in (None, position.shape[0]):
+        rows = "batch" if batch is None else batch
+        steps = "" if n_steps is None else f", or ({rows}, {n_steps}) indices of every step"
+        raise ValueError(f"{name} must have shape ({rows},), one index per window of x{steps}; got "
+                         f"{tuple(position.shape)}")
     return position
+
+
+def position_steps(position: torch.Tensor, n_steps: int, offset: int = 0) -> torch.Tensor:
+    """The absolute indices ``(batch, n_steps)`` of a window's steps ``offset .. offset + n_steps - 1``
+    from a checked ``position``: its first step advanced by whole steps, or its own per-step indices."""
+    if position.ndim == 2:
+        return position[:, offset : offset + n_steps].long()
+    return position.long()[:, None] + torch.arange(offset, offset + n_steps, device=position.device)

@@ -4,7 +4,8 @@ A learnable recurrent cycle ``Q`` (cycle_length x channels, initialised to zeros
 the normalised input window, a backbone shared over channels maps the residual lookback to the
 residual horizon, and the cycle is added back. The phase of each window is the absolute position
 of its first input step modulo the cycle length ("true phase" convention: the input window starts
-at ``p mod W`` and the output window at ``(p + L) mod W``).
+at ``p mod W`` and the output window at ``(p + L) mod W``), or each step's own position modulo it
+when every step's is given (wall-clock positions skip or repeat one at a daylight-saving change).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tsrec.nn._checks import check_choice, check_input, check_ints, check_position
+from tsrec.nn._checks import check_choice, check_input, check_ints, check_position, position_steps
 from tsrec.nn.normalization import InstanceNorm
 
 
@@ -42,9 +43,11 @@ class RecurrentCycle(nn.Module):
 
     def forward(self, phase: torch.Tensor, n_steps: int) -> torch.Tensor:
         """Return the cycle values for windows starting at ``phase`` (batch,), shape (batch, n_steps, channels)."""
-        steps = torch.arange(n_steps, device=phase.device)
-        index = (phase.view(-1, 1) + steps.view(1, -1)) % self.length
-        return self.data[index]
+        return self.at(position_steps(phase, n_steps))
+
+    def at(self, steps: torch.Tensor) -> torch.Tensor:
+        """The cycle values at absolute step indices ``steps`` (batch, n), shape (batch, n, channels)."""
+        return self.data[steps % self.length]
 
 
 class CycleNet(nn.Module):
@@ -106,7 +109,9 @@ class CycleNet(nn.Module):
             The lookback window, (batch, lookback, n_channels).
         position : torch.Tensor
             (batch,) integers: the absolute index of each window's first input step, which sets
-            the phase of the cycle.
+            the phase of the cycle; or (batch, lookback + horizon) indices of every step, input
+            and output (wall-clock indices of zoned stamps skip or repeat one at a daylight-saving
+            change).
 
         Returns
         -------
@@ -115,9 +120,11 @@ class CycleNet(nn.Module):
         """
         first = self.backbone if isinstance(self.backbone, nn.Linear) else self.backbone[0]
         dims = ("batch", ("lookback", self.lookback, "lookback"), ("channels", self.cycle.data.shape[1], "n_channels"))
-        check_position(position, check_input("x", x, dims, first.weight).shape[0])
+        width = self.lookback + self.horizon
+        check_position(position, check_input("x", x, dims, first.weight).shape[0], n_steps=width)
+        steps = position_steps(position, width)
         x, stats = self.norm.normalize(x)
-        x = x - self.cycle(position, self.lookback)
+        x = x - self.cycle.at(steps[:, : self.lookback])
         y = self.backbone(x.transpose(1, 2)).transpose(1, 2)
-        y = y + self.cycle(position + self.lookback, self.horizon)
+        y = y + self.cycle.at(steps[:, self.lookback :])
         return self.norm.denormalize(y, stats)

@@ -11,9 +11,9 @@ A time step is given as an absolute index ``p`` with the time stamp ``p * step_n
 nanoseconds after 1970-01-01 (the estimators' positions for fixed-step indices count whole steps,
 and ``offset_ns`` puts back where in a step the stamps lie, e.g. one hour for 2-hourly data at odd
 hours). No time zone is applied here: for time-zone-aware stamps the estimators count positions in
-local wall-clock time, so the features are local hours and days. The features of a window are
-those of its first step advanced by whole steps, so inside a window that crosses a daylight-saving
-change the later steps are off by the change (one hour).
+local wall-clock time, so the features are local hours and days. Given only a window's first
+position, its steps are that one advanced by whole steps; the estimators hand every step's own
+position, which skips or repeats one at a daylight-saving change.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import torch
 
-from tsrec.nn._checks import check_int, check_position
+from tsrec.nn._checks import check_int, check_position, position_steps
 
 NS_PER_MINUTE = 60 * 10**9
 NS_PER_HOUR = 60 * NS_PER_MINUTE
@@ -92,9 +92,10 @@ def calendar_features(steps: torch.Tensor, step_ns: int, offset_ns: int = 0) -> 
 class CalendarInput(torch.nn.Module):
     """Feed a network that reads time features ``x_mark`` from window positions instead.
 
-    The estimators hand a forecasting network each window's absolute start ``position``
-    (``uses_position``); this wrapper turns it into the calendar features of every input step and
-    calls ``network(x, x_mark)``. The network itself stays free of time-index logic.
+    The estimators hand a forecasting network the absolute ``position`` of every step of each
+    window (``uses_position``; a window's first alone stands for it advanced by whole steps); this
+    wrapper turns them into the calendar features of every input step and calls
+    ``network(x, x_mark)``. The network itself stays free of time-index logic.
 
     Parameters
     ----------
@@ -128,9 +129,11 @@ class CalendarInput(torch.nn.Module):
         self.register_buffer("offsets", torch.arange(lookback), persistent=False)
 
     def forward(self, x: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
-        """``x`` (batch, lookback, C), ``position`` (batch,) absolute index of each first step."""
-        check_position(position, x.shape[0] if isinstance(x, torch.Tensor) and x.ndim == 3 else None)  # x: by network
-        steps = position.to(self.offsets.device).long()[:, None] + self.offsets
+        """``x`` (batch, lookback, C), ``position`` (batch,) absolute index of each first step, or
+        (batch, >= lookback) the index of every step (the first ``lookback`` are read)."""
+        batch = x.shape[0] if isinstance(x, torch.Tensor) and x.ndim == 3 else None  # x: checked by network
+        check_position(position, batch, n_steps=self.lookback)
+        steps = position_steps(position.to(self.offsets.device), self.lookback)
         return self.network(x, calendar_features(steps, self.step_ns, self.offset_ns).to(x.dtype))
 
 
