@@ -64,10 +64,9 @@ class ContextRollouts:
         # positions count from a fixed origin: the last lookback stamps tell them (a long history cost O(rows))
         rows = [positions(in_zone(df.index[-lookback:], tz), f) + off for (_, df), f, off in zip(parts, freqs, offsets)]
         position = np.asarray([r[0] for r in rows], dtype=np.int64)
-        if future:
-            position = position[:, None] + np.arange(lookback + future)
-            if tz is not None:  # wall-clock positions skip or repeat one at a daylight-saving change
-                position = zoned_positions(parts, freqs, offsets, rows, future, tz)
+        if future:  # wall-clock positions of zoned stamps skip or repeat one at a daylight-saving change
+            position = (position[:, None] + np.arange(lookback + future) if tz is None
+                        else zoned_positions(parts, freqs, offsets, rows, future, tz))
         dtype = _engine.network_dtype(self.network_)
         return torch.as_tensor(context, dtype=dtype), torch.as_tensor(position), freqs, scales
 

@@ -180,9 +180,9 @@ def check_position(position: object, batch: int | None, name: str = "position", 
     return position
 
 
-def position_steps(position: torch.Tensor, n_steps: int, offset: int = 0) -> torch.Tensor:
-    """The absolute indices ``(batch, n_steps)`` of a window's steps ``offset .. offset + n_steps - 1``
-    from a checked ``position``: its first step advanced by whole steps, or its own per-step indices."""
+def position_steps(position: torch.Tensor, n_steps: int) -> torch.Tensor:
+    """The absolute indices ``(batch, n_steps)`` of a window's first ``n_steps`` steps from a checked
+    ``position``: its first step advanced by whole steps, or its own per-step indices."""
     if position.ndim == 2:
-        return position[:, offset : offset + n_steps].long()
-    return position.long()[:, None] + torch.arange(offset, offset + n_steps, device=position.device)
+        return position[:, :n_steps].long()
+    return position.long()[:, None] + torch.arange(n_steps, device=position.device)
