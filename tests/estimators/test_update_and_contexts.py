@@ -98,6 +98,17 @@ def test_panel_update_refuses_a_new_series_but_takes_some_of_the_known_ones():
     assert est.predict().loc["s1"].index[0] == later[1]
 
 
+@pytest.mark.parametrize("update_params", [False, True])
+def test_an_update_of_some_series_keeps_the_latest_cutoff(update_params):
+    # sktime set the cutoff from the update's rows alone: a series that ends earlier moved it back
+    y = panel({"s0": series(40), "s1": series(30)})
+    est = cyclenet(y)
+    assert est.cutoff[0] == HOURS[39]
+    est.update(panel({"s1": series(index=HOURS[30:32])}), update_params=update_params)
+    assert est.cutoff[0] == HOURS[39]
+    assert est.predict().loc["s1"].index[0] == HOURS[32] and est.predict().loc["s0"].index[0] == HOURS[40]
+
+
 UNSORTED_IDS = ["b", "a", "c10", "c2"]  # not in sorted order: sktime's store of new rows sorts them
 
 

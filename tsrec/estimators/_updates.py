@@ -148,6 +148,8 @@ class StoredDataUpdates:
         super()._update_y_X(y, X, enforce_index_type)
         if stored is not None:
             self._y = in_stored_order(stored, self._y)
+            # sktime set it from the new rows alone: rows of some series of a panel moved it back
+            self._set_cutoff_from_y(self._y)
 
     def _update(self, y, X=None, update_params: bool = True):
         """With ``update_params``, refit on all stored data, as ``fit`` on it does. sktime's default
