@@ -124,6 +124,17 @@ def test_a_series_not_fitted_is_standardised_by_the_rows_given_for_it():
         glob.predict(fh=[1], y=moved)  # one global scaler cannot place it
 
 
+def test_a_panel_of_one_series_scales_a_series_not_fitted_by_its_own_rows():
+    # a one-series panel had one global scaler: a new series 990 higher was standardised by the fitted
+    # series' statistics and forecast far off (-602 where the series stood near 1000)
+    one = panel().loc[["small"]]
+    est = arnet().fit(one)
+    assert est.scaler_ is None and list(est.series_scales_.index) == ["small"]
+    shifted = (one + 990.0).rename(index={"small": "new"})
+    np.testing.assert_allclose(est.predict(fh=[1, 2, 3], y=shifted).to_numpy(),
+                               est.predict(fh=[1, 2, 3]).to_numpy() + 990.0, rtol=1e-9)
+
+
 def test_batch_files_of_new_series_are_standardised_each_on_its_own(tmp_path):
     est = arnet().fit(panel())
     new = panel().loc[["small", "big"]].rename(index={"small": "s1", "big": "s2"})

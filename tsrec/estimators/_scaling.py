@@ -143,11 +143,12 @@ def fit_scales(parts: list, cuts: list[int], columns: list, key_names: list, sca
 
     One series, or ``scaling="global"``: a ``StandardScaler`` of every training row, and None
     (the global scaler warns of series it would squeeze, :func:`warn_mixed_scales`). A panel with
-    ``scaling="series"``: None, and each series' own statistics.
+    ``scaling="series"``, of one series too: None, and each series' own statistics (so that a
+    series not fitted is standardised by its own rows, as with more series).
     """
     train_parts = [df.to_numpy(float)[:cut] for (_, df), cut in zip(parts, cuts)]
     keys = [key for key, _ in parts]
-    if scaling == "series" and len(parts) > 1:
+    if scaling == "series" and keys != [None]:
         return None, series_scales_frame(standard_scales(train_parts), keys, key_names, columns)
     train_rows = np.concatenate(train_parts)
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by check_statistics
