@@ -183,4 +183,3 @@ def wall_clock_in(stamps: pd.DatetimeIndex, zone: object, why: str, where: str =
             f"{where}the stamps carry no time zone and {why}, but {err}; write the stamps with their UTC offsets "
             "(e.g. 2024-03-31T02:30:00+02:00) so they name one instant each"
         ) from None
-

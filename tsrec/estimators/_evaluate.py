@@ -81,7 +81,8 @@ def forecast_windows(est, y, batch_size: int = 1024) -> np.ndarray:
         inputs = sliding_window_view(df.to_numpy(float)[: len(df) - horizon], lookback, axis=0).transpose(0, 2, 1)
         # the fitted zone's wall-clock time, as predict(y=...) reads it: a context in UTC names the same instants
         # (n, lookback + horizon): the positions of every step of each window, as training reads them
-        position = torch.as_tensor(positions(in_zone(df.index, est._fitted_zone()), step)).unfold(0, lookback + horizon, 1)
+        position = torch.as_tensor(positions(in_zone(df.index, est._fitted_zone()), step))
+        position = position.unfold(0, lookback + horizon, 1)
         with torch.no_grad(), overflow_as_input_error(past_horizon=False):
             for begin in range(0, len(inputs), batch_size):
                 raw = inputs[begin : begin + batch_size]

@@ -40,7 +40,7 @@ class ContextRollouts:
         with torch.no_grad(), _newdata.overflow_as_input_error():
             # float64 before unscaling: a float32 forecast of a series near 1e9 loses its digits
             path = self._forecast_path(x, position, last).cpu().double().numpy()
-        _newdata.check_forecast(path, keys, self._horizon_length())
+        _newdata.check_forecast(path, keys, horizon)
         return forecast_frames(scales, path, steps, parts, freqs)
 
     def _check_roll_out_size(self, n_series: int, last_step: int) -> None:
