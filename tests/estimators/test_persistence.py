@@ -379,3 +379,19 @@ def test_an_old_folder_whose_context_cannot_tell_the_step_says_so(tmp_path):
                                         r"step, and its saved context \(1 row per series\) is too short") as info:
         tsrec.load(folder)
     assert "damaged" not in str(info.value)
+
+
+@pytest.mark.parametrize("name", [None, 0, 1, "y", ("a", "b")])
+def test_a_loaded_forecaster_names_its_series_as_fit_did(tmp_path, name):
+    y = pd.Series(np.sin(np.arange(30) / 3.0), name=name)
+    fitted = ARNetForecaster(n_lags=2, horizon=2, max_epochs=1, random_state=0).fit(y, fh=[1, 2])
+    loaded = tsrec.load(fitted.save(tmp_path / "f")).predict()
+    assert loaded.name == fitted.predict().name == name
+    assert type(loaded.name) is type(name)
+
+
+def test_folders_saved_before_series_names_were_stored_read_column_0_as_unnamed(tmp_path):
+    y = pd.Series(np.sin(np.arange(30) / 3.0), name=None)
+    folder = ARNetForecaster(n_lags=2, horizon=2, max_epochs=1).fit(y, fh=[1, 2]).save(tmp_path / "f")
+    edit_config(folder, lambda config: config["fitted"].pop("series_unnamed"))
+    assert tsrec.load(folder).predict().name is None

@@ -127,6 +127,8 @@ def save_estimator(est, path) -> Path:
         # what was fitted, not the parameter: an attribute set after fit does not change the model
         "scaling": "global" if est.series_scales_ is None else "series",
         "y_mtype": est._y_metadata["mtype"],
+        # an unnamed Series and a Series named 0 both fit as column 0
+        "series_unnamed": est._converter_store_y.get("name", 0) is None,
         "index_names": list(est._y.index.names),
         "fh": fh_to_json(est._fh, est.cutoff),
         "series": series,
@@ -225,14 +227,18 @@ def _construct(cls: type, params: dict):
     return cls(**params)
 
 
-def _as_mtype(frame: pd.DataFrame, mtype: str):
+def _as_mtype(frame: pd.DataFrame, fitted: dict):
     """The saved context in the fitted container; a Series keeps its name (sktime's converter drops
-    it), which is its column's, except that an unnamed Series' column is 0."""
+    it), which is its column's as JSON read it, or None where it was unnamed."""
     from tsrec.estimators._series import fitted_series_name, from_flat
 
-    if mtype != "pd.Series":
-        return from_flat(frame, mtype)
-    return frame.iloc[:, 0].rename(fitted_series_name(frame.columns[0]))
+    if fitted["y_mtype"] != "pd.Series":
+        return from_flat(frame, fitted["y_mtype"])
+    column = fitted["columns"][0]
+    column = tuple(column) if isinstance(column, list) else column  # JSON wrote a tuple as a list
+    # folders saved before "series_unnamed" tell a Series named 0 from an unnamed one by guess
+    unnamed = fitted.get("series_unnamed", fitted_series_name(column) is None)
+    return frame.iloc[:, 0].rename(None if unnamed else column)
 
 
 def load_forecaster(cls: type, config: dict, tensors: dict):
@@ -259,7 +265,7 @@ def load_forecaster(cls: type, config: dict, tensors: dict):
     # NumPy holds no time positions: as an array, the saved rows would be refitted as rows 0, 1, ...
     # and the cutoff would move; fitted on the frame (its saved positions), it answers in NumPy
     y = _context_frame(config, tensors, state["steps"])
-    y = y if mtype in NUMPY_MTYPES else _as_mtype(y, mtype)
+    y = y if mtype in NUMPY_MTYPES else _as_mtype(y, fitted)
     setattr(est, "_DeepForecaster__restore", state)  # survives sktime's reset (name has "__")
     try:
         est.fit(y, fh=fh_from_json(fitted["fh"]))  # weights that do not fit: LoadError from load_network_weights
