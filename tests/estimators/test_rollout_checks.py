@@ -97,14 +97,25 @@ def test_a_roll_out_larger_than_the_machines_memory_is_refused_before_it_starts(
     # sktime's int fh is one step: 2**26 steps ahead means a roll-out through all of them
     with pytest.raises(InputError, match=r"fh reaches step 67,108,864: 1 series would give 67,108,864 rows"):
         est.predict(fh=2**26)
+    assert est.predict(fh=[1, 2]).shape == (2,)  # small horizons are untouched
+
+
+def test_ls4_holds_a_path_per_sample_only_at_the_steps_it_returns(monkeypatch):
+    from tsrec.estimators import _horizon
+
+    y = pd.Series(np.sin(np.arange(80.0)), index=pd.date_range("2024-01-01", periods=80, freq="h"))
     ls4 = LS4Forecaster(lookback=8, horizon=4, z_dim=2, d_model=4, d_state=4, n_layers=1, n_samples=64,
                         max_epochs=1).fit(y)
-    # LS4 keeps a path per sample: 64 x 2**20 rows of 24 bytes pass one series' check, not 64
-    for forecast in (lambda: ls4.predict(fh=[2**20]), lambda: ls4.predict_quantiles(fh=[2**20], alpha=[0.5]),
-                     lambda: ls4.sample_paths(2**20)):
-        with pytest.raises(InputError, match=r"64 sample paths would give .*lower n_samples"):
+    # 64 paths x 300 steps of 24 bytes (460,800) do not fit, 64 paths x 1 step or 1 mean x 300 steps do
+    monkeypatch.setattr(_horizon, "physical_memory", lambda: 100_000)
+    for forecast in (lambda: ls4.sample_paths(300), lambda: ls4.predict_quantiles(fh=range(1, 301), alpha=[0.5])):
+        with pytest.raises(InputError, match=r"64 sample paths would give 19,200 rows.*lower n_samples"):
             forecast()
-    assert est.predict(fh=[1, 2]).shape == (2,)  # small horizons are untouched
+    far = ls4.predict_quantiles(fh=[300], alpha=[0.5])
+    point = ls4.predict(fh=[300])
+    monkeypatch.undo()
+    assert far.equals(ls4.predict_quantiles(fh=[299, 300], alpha=[0.5]).iloc[1:])
+    assert point.equals(ls4.predict(fh=range(1, 301)).iloc[-1:])
 
 
 def test_covariances_that_grow_past_memory_with_the_square_of_the_steps_are_refused(monkeypatch):

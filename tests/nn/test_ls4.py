@@ -150,6 +150,26 @@ def test_a_paths_first_steps_do_not_depend_on_how_many_steps_are_sampled(conditi
     assert short.std(dim=0).min() > 0  # the paths really are sampled
 
 
+@pytest.mark.parametrize("condition_on_x", [False, True])
+@pytest.mark.parametrize("noise", [False, True])
+def test_sampling_some_steps_keeps_those_steps_of_the_full_paths(condition_on_x, noise):
+    net = small_net(condition_on_x=condition_on_x, instance_norm=True, lookback=8)
+    x = torch.randn(2, 8, 2, dtype=torch.float64)
+    full = net.sample(x, 9, 4, torch.Generator().manual_seed(2), noise=noise)
+    some = net.sample(x, 9, 4, torch.Generator().manual_seed(2), noise=noise, steps=[2, 5, 9])
+    assert torch.equal(some, full[:, :, [1, 4, 8]])
+    mean = net.sample_mean(x, 9, 4, torch.Generator().manual_seed(2))
+    assert mean.dtype == torch.float64
+    assert torch.equal(mean, net.sample(x, 9, 4, torch.Generator().manual_seed(2)).double().mean(dim=0))
+
+
+@pytest.mark.parametrize("steps", [[], [3, 2], [2, 2], [0, 1], [1, 10], [1.5]])
+def test_steps_to_sample_must_be_increasing_steps_up_to_n_steps(steps):
+    net = small_net()
+    with pytest.raises((ValueError, TypeError), match="steps"):
+        net.sample(torch.randn(2, 8, 2, dtype=torch.float64), 9, 4, torch.Generator(), steps=steps)
+
+
 def test_forward_is_the_seeded_mean_of_the_sample_paths():
     net = small_net(n_samples=6, seed=3)
     x = torch.randn(2, 8, 2, dtype=torch.float64)

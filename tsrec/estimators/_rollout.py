@@ -31,7 +31,7 @@ class ContextRollouts:
         learned steps of the stored series), rolling past the horizon. ``keys_fitted``: whether the
         series' keys name fitted series (see :func:`_scaling.scales_of`)."""
         last = int(max(s.max() for s in steps))
-        self._check_roll_out_size(len(parts), last)
+        check_output_size(len(parts), last, self.n_channels_)  # a row per series and step up to the last
         horizon = self._horizon_length()
         reads_steps = self._feeds_back_past_horizon and getattr(self.network_, "uses_position", False)
         future = math.ceil(last / horizon) * horizon if reads_steps else 0
@@ -42,11 +42,6 @@ class ContextRollouts:
             path = self._forecast_path(x, position, last).cpu().double().numpy()
         _newdata.check_forecast(path, keys, horizon)
         return forecast_frames(scales, path, steps, parts, freqs)
-
-    def _check_roll_out_size(self, n_series: int, last_step: int) -> None:
-        """A roll-out of ``n_series`` to ``last_step`` must fit in memory (a hook: sampling models
-        keep a path per sample)."""
-        check_output_size(n_series, last_step, self.n_channels_)
 
     def _contexts(self, parts: list, offsets: list[int], freqs: list | None = None, keys_fitted: bool = True,
                   future: int = 0) -> tuple[torch.Tensor, torch.Tensor, list, Scales]:

@@ -51,37 +51,41 @@ class SamplePathForecasts:
         n_steps = check_int("n_steps", n_steps, minimum=1)
         noise = check_flag("noise", noise)
         parts = split_panel(self._y)
-        self._check_roll_out_size(len(parts), n_steps)
+        self._check_paths_size(len(parts), n_steps)
         x, _, _, scales = self._contexts(parts, self.position_offset_)
         return scales.unscaled(self._scaled_paths(x, n_steps, noise).numpy(), series_axis=1)
 
-    def _check_roll_out_size(self, n_series: int, last_step: int) -> None:
-        check_output_size(n_series * self.n_samples, last_step, self.n_channels_, "sample paths",
+    def _check_paths_size(self, n_series: int, n_steps: int) -> None:
+        """``n_steps`` steps of every sample path must fit in memory."""
+        check_output_size(n_series * self.n_samples, n_steps, self.n_channels_, "sample paths",
                           "ask for fewer steps or lower n_samples")
 
-    def _scaled_paths(self, x: torch.Tensor, n_steps: int, noise: bool) -> torch.Tensor:
+    def _scaled_paths(self, x: torch.Tensor, n_steps: int, noise: bool, steps: np.ndarray | None = None) -> torch.Tensor:
         network = self.network_
         network.eval()
-        return network.sample(x, n_steps, self.n_samples, network.generator(x.device), noise=noise)
+        return network.sample(x, n_steps, self.n_samples, network.generator(x.device), noise=noise, steps=steps)
 
     def _forecast_path(self, x: torch.Tensor, position: torch.Tensor, n_steps: int) -> torch.Tensor:
         # the mean of the same seeded paths that the quantiles come from (without their noise,
-        # whose mean is zero): every step is sampled, none is fed back. Summed in float64, as the
-        # quantiles are, so the first steps do not depend on how many follow (a float32 mean's
-        # reduction order changes with the path length)
-        return self._scaled_paths(x, n_steps, noise=False).double().mean(dim=0)
+        # whose mean is zero): every step is sampled, none is fed back. Averaged step by step in
+        # float64, as the quantiles are taken, so the first steps do not depend on how many follow
+        network = self.network_
+        network.eval()
+        return network.sample_mean(x, n_steps, self.n_samples, network.generator(x.device))
 
-    def _noisy_paths(self, fh: ForecastingHorizon) -> tuple[torch.Tensor, list, list[np.ndarray], list, Scales]:
+    def _noisy_paths(self, fh: ForecastingHorizon) -> tuple[torch.Tensor, list, list[np.ndarray], list, list, Scales]:
         """The seeded sample paths that quantiles and variances read (float64, standardised scale,
-        (n_samples, series, steps, variates)), with the series, their steps in ``fh``, steps, and
-        the statistics that standardised them."""
+        (n_samples, series, kept steps, variates)), with the series, their steps in ``fh``, where
+        those steps lie among the kept ones, steps, and the statistics that standardised them.
+
+        Only the steps some series asks for are kept: a far step costs time, not memory."""
         parts = split_panel(self._y)
         steps = self._steps_per_series(fh, parts)
-        last = int(max(k.max() for k in steps))
-        self._check_roll_out_size(len(parts), last)
+        kept = np.unique(np.concatenate(steps))  # sorted
+        self._check_paths_size(len(parts), len(kept))
         x, _, freqs, scales = self._contexts(parts, self.position_offset_)
-        paths = self._scaled_paths(x, last, noise=True).double()
-        return paths, parts, steps, freqs, scales
+        paths = self._scaled_paths(x, int(kept[-1]), noise=True, steps=kept).double()
+        return paths, parts, steps, [np.searchsorted(kept, k) for k in steps], freqs, scales
 
     def _per_series(self, rows: list[np.ndarray], parts: list, steps: list[np.ndarray], freqs: list,
                     columns: pd.Index) -> pd.DataFrame:
@@ -91,12 +95,12 @@ class SamplePathForecasts:
         return join_panel([k for k, _ in parts], frames, list(self._y.index.names))
 
     def _predict_quantiles(self, fh, X, alpha: list[float]) -> pd.DataFrame:
-        paths, parts, steps, freqs, scales = self._noisy_paths(fh)
+        paths, parts, steps, at, freqs, scales = self._noisy_paths(fh)
         levels = torch.quantile(paths, torch.tensor(alpha, dtype=paths.dtype), dim=0).numpy()  # (A, B, S, C)
         # a standard scaler is increasing and affine, so it maps quantiles to quantiles
         levels = scales.unscaled(levels, series_axis=1).transpose(1, 2, 3, 0)  # (B, S, C, A)
         columns = self._get_columns(method="predict_quantiles", alpha=alpha)  # variate-major, then alpha
-        rows = [levels[b, k - 1].reshape(len(k), -1) for b, k in enumerate(steps)]
+        rows = [levels[b, i].reshape(len(i), -1) for b, i in enumerate(at)]
         return self._per_series(rows, parts, steps, freqs, columns)
 
     def _predict_var(self, fh, X=None, cov: bool = False) -> pd.DataFrame:
@@ -109,22 +113,22 @@ class SamplePathForecasts:
         columns).
         """
         cov = check_flag("cov", cov)
-        paths, parts, steps, freqs, scales = self._noisy_paths(fh)
+        paths, parts, steps, at, freqs, scales = self._noisy_paths(fh)
         scale2 = torch.as_tensor(np.ascontiguousarray(scales.scale), dtype=paths.dtype)[:, None] ** 2  # (B, 1, C)
         names = self._get_columns(method="predict_var")
         if not cov:  # dividing by n_samples, as the variance of that empirical distribution does
             variances = (paths.var(dim=0, correction=0) * scale2).numpy()
-            return self._per_series([variances[b, k - 1] for b, k in enumerate(steps)], parts, steps, freqs, names)
+            return self._per_series([variances[b, i] for b, i in enumerate(at)], parts, steps, freqs, names)
         stamps = [future_index(df.index, f, k) for (_, df), f, k in zip(parts, freqs, steps)]
         if any(not s.equals(stamps[0]) for s in stamps[1:]):
             raise InputError("predict_var(cov=True) on a panel needs every series to forecast the same time "
                              "stamps, as the columns are one set of stamps; these series end at different times "
                              "or have different steps: ask for cov=False, or for one series at a time")
-        # a row per series and step of covariances with every step up to the last
+        # a row per series and kept step of covariances with every kept step
         check_output_size(len(parts), paths.shape[2], self.n_channels_ * paths.shape[2], "series' covariance",
                           "ask for cov=False, or for fewer steps")
         centred = paths - paths.mean(dim=0)
         # (B, S, C, T) times each series' variance per variate
         covs = (torch.einsum("nbsc,nbtc->bsct", centred, centred) / len(paths) * scale2[..., None]).numpy()
-        rows = [covs[b][np.ix_(k - 1, range(covs.shape[2]), k - 1)].reshape(len(k), -1) for b, k in enumerate(steps)]
+        rows = [covs[b][np.ix_(i, range(covs.shape[2]), i)].reshape(len(i), -1) for b, i in enumerate(at)]
         return self._per_series(rows, parts, steps, freqs, pd.MultiIndex.from_product([names, stamps[0]]))

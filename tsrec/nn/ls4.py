@@ -49,6 +49,7 @@ Departures and inferred choices:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import nn
@@ -202,8 +203,8 @@ class LS4(nn.Module):
     # ---- forecasting ---------------------------------------------------------------------------
     @torch.no_grad()
     def sample(self, x: torch.Tensor, n_steps: int, n_samples: int, generator: torch.Generator,
-               noise: bool = False) -> torch.Tensor:
-        """Paths (n_samples, batch, n_steps, channels) of the ``n_steps`` after ``x``.
+               noise: bool = False, steps: Sequence[int] | None = None) -> torch.Tensor:
+        """Paths (n_samples, batch, steps, channels) of the ``n_steps`` after ``x``.
 
         The posterior encodes ``x``; the prior and decoder run over those latents by
         convolution and then step by step, each new latent drawn from the prior. The paths are
@@ -223,14 +224,49 @@ class LS4(nn.Module):
             batch takes the same draws.
         noise : bool, default=False
             Return draws of the observation model instead of the decoder means.
+        steps : sequence of int, optional
+            The steps to return (1-based, increasing, at most ``n_steps``); by default all
+            ``n_steps``. Only these are held in memory, and they are the same numbers as in the
+            full paths: every step is still sampled.
 
         Returns
         -------
         torch.Tensor
-            The paths, (n_samples, batch, n_steps, n_channels), on the scale of ``x``.
+            The paths, (n_samples, batch, len(steps) or n_steps, n_channels), on the scale of ``x``.
         """
-        self._check_x(x)
         n_steps, n_samples = check_ints(n_steps=n_steps, n_samples=n_samples)
+        wanted = _wanted_steps(n_steps, steps)
+        kept = [draw if noise else mean for mean, draw in self._walk(x, n_steps, n_samples, generator, wanted)]
+        return torch.cat(kept, dim=2)
+
+    @torch.no_grad()
+    def sample_mean(self, x: torch.Tensor, n_steps: int, n_samples: int, generator: torch.Generator) -> torch.Tensor:
+        """The mean over ``n_samples`` decoder-mean paths, (batch, n_steps, n_channels), in float64.
+
+        The numbers of ``sample(x, n_steps, n_samples, generator).double().mean(dim=0)``, averaged
+        step by step so that one step's paths are held at a time, not all ``n_samples`` paths.
+
+        Parameters
+        ----------
+        x, n_steps, n_samples, generator
+            As in :meth:`sample`: the contexts, the steps after them, the paths to average and
+            the generator of every draw.
+
+        Returns
+        -------
+        torch.Tensor
+            The mean path, (batch, n_steps, n_channels), float64, on the scale of ``x``.
+        """
+        n_steps, n_samples = check_ints(n_steps=n_steps, n_samples=n_samples)
+        every = [True] * n_steps
+        return torch.cat([mean.double().mean(dim=0) for mean, _ in self._walk(x, n_steps, n_samples, generator, every)],
+                         dim=1)
+
+    def _walk(self, x: torch.Tensor, n_steps: int, n_samples: int, generator: torch.Generator,
+              wanted: list[bool]) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Ancestral sampling of :meth:`sample`: for each step ``k`` with ``wanted[k]``, its decoder
+        means and noisy draws, each (n_samples, batch, 1, n_channels) on the scale of ``x``."""
+        self._check_x(x)
         batch = x.shape[0]
         x, stats = self.norm.normalize(x)
         xs = x.repeat(n_samples, 1, 1)  # row s * batch + b is sample s of series b
@@ -241,26 +277,30 @@ class LS4(nn.Module):
             eps = torch.randn((n_samples, 1, *shape[1:]), generator=generator, device=x.device, dtype=x.dtype)
             return eps.expand(n_samples, batch, *shape[1:]).reshape(shape)
 
+        def on_scale(step: torch.Tensor) -> torch.Tensor:
+            step = step.view(n_samples, batch, 1, -1)
+            return step if stats is None else step * stats[1] + stats[0]
+
         mu_q, sigma_q = self.posterior_head(self.posterior(xs))
         z = mu_q + sigma_q * normal(mu_q.shape)
         h, prior_states = self.prior(self._with_x(self._shifted(z), xs), return_state=True)
         _, head_states = self.prior_head(h, return_state=True)
         _, decoder_states = self.decoder(self._with_x(z, xs), return_state=True)
-        z_t, x_t, means, draws = z[:, -1], xs[:, -1], [], []
-        for _ in range(n_steps):
+        z_t, x_t = z[:, -1], xs[:, -1]
+        for k in range(n_steps):
             h, prior_states = self.prior.step(self._step_input(z_t, x_t), prior_states)
             (mu, sigma), head_states = self.prior_head.step(h, head_states)
             z_t = mu + sigma * normal(mu.shape)
             h, decoder_states = self.decoder.step(self._step_input(z_t, x_t), decoder_states)
-            means.append(self.readout(h))
+            mean = self.readout(h)
             # drawn at every step, noise or not: the first k steps of a path then take the same
             # draws whatever n_steps >= k is asked for, and the decoder means are those of the
-            # noisy paths (drawn after the loop, the noise's layout changed with n_steps)
-            draws.append(means[-1] + self.sigma * normal(means[-1].shape))
+            # noisy paths
+            draw = mean + self.sigma * normal(mean.shape)
             if self.condition_on_x:  # the next step reads a draw of x_t, not its mean
-                x_t = draws[-1]
-        paths = torch.stack(draws if noise else means, dim=1).view(n_samples, batch, n_steps, -1)
-        return paths if stats is None else paths * stats[1] + stats[0]
+                x_t = draw
+            if wanted[k]:
+                yield on_scale(mean), on_scale(draw)
 
     def _check_x(self, x: torch.Tensor) -> None:
         embed = self.posterior.embed
@@ -295,3 +335,17 @@ class LS4(nn.Module):
             The forecast, (batch, horizon, n_channels); deterministic (:meth:`generator`).
         """
         return self.sample(x, self.horizon, self.n_samples, self.generator(x.device)).mean(dim=0)
+
+
+def _wanted_steps(n_steps: int, steps: Sequence[int] | None) -> list[bool]:
+    """For each of ``n_steps`` steps whether :meth:`LS4.sample` returns it."""
+    if steps is None:
+        return [True] * n_steps
+    asked = [check_int("steps", k) for k in steps]
+    if not asked or any(b <= a for a, b in zip(asked, asked[1:])) or asked[-1] > n_steps:
+        raise ValueError(f"steps must be increasing steps from 1 to n_steps={n_steps}, got {list(steps)!r}; "
+                         "sort them, drop repeats, or raise n_steps")
+    wanted = [False] * n_steps
+    for k in asked:
+        wanted[k - 1] = True
+    return wanted
