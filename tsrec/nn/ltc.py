@@ -24,8 +24,6 @@ in ``tsrec.kernels.recurrent.cfc``), its other modes on :func:`tsrec.kernels.rec
 
 from __future__ import annotations
 
-import numbers
-
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -108,7 +106,7 @@ class LTCCell(nn.Module):
         torch.Tensor
             The state after the step, (batch, units).
         """
-        _check_step(self, x_t, v, elapsed, self.input_w)
+        elapsed = _check_step(self, x_t, v, elapsed, self.input_w)
         terms = self._input_terms(x_t)[:, None]
         return ltc_scan(terms, v, *self._solver_params(elapsed), ode_unfolds=self.ode_unfolds, epsilon=self.epsilon)[:, 0]
 
@@ -230,7 +228,7 @@ class CfCCell(nn.Module):
         torch.Tensor
             The state after the step, (batch, units).
         """
-        _check_step(self, x_t, h, elapsed, self.ff1.weight)
+        elapsed = _check_step(self, x_t, h, elapsed, self.ff1.weight)
         return self._step(x_t, h, elapsed)
 
     def _step(self, x_t: torch.Tensor, h: torch.Tensor, elapsed: float = 1.0) -> torch.Tensor:
@@ -306,12 +304,18 @@ def make_cell(kind: str, input_size: int, units: int, ode_unfolds: int = 6, back
     return CfCCell(input_size, units, backbone_units=backbone_units, mode=mode)
 
 
-def _check_step(cell: nn.Module, x_t: torch.Tensor, h: torch.Tensor, elapsed: float, ref: torch.Tensor) -> None:
-    """One step's input ``x_t`` (batch, input_size), state (batch, units) and ``elapsed`` > 0."""
+def _check_step(cell: nn.Module, x_t: torch.Tensor, h: torch.Tensor, elapsed: object, ref: torch.Tensor) -> float:
+    """One step's input ``x_t`` (batch, input_size), state (batch, units) and ``elapsed``, a number > 0.
+
+    A tensor ``elapsed`` is refused: one per sample broadcast against the units (silently wrong
+    for CfC when batch == units, the ncps timespan bug), and a 0-d one is no clearer than a float.
+    """
     check_input("x_t", x_t, ("batch", ("features", cell.input_size, "input_size")), ref)
     _check_state(cell, h, x_t.shape[0], ref)
-    if isinstance(elapsed, numbers.Real) and not elapsed > 0:
-        raise ValueError(f"elapsed must be > 0 (the time since the previous step), got {elapsed!r}")
+    if isinstance(elapsed, torch.Tensor):
+        raise TypeError("elapsed must be one number for the whole batch (the time since the previous step), got a "
+                        "tensor; pass float(elapsed), or step samples with different gaps one group at a time")
+    return check_positive("elapsed", elapsed, " (the time since the previous step)")
 
 
 def _check_sequence(cell: nn.Module, x: torch.Tensor, h0: torch.Tensor, ref: torch.Tensor) -> None:
