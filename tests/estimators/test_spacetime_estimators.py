@@ -61,6 +61,19 @@ def test_loss_weights_select_the_terms_and_validation_is_the_forecast_error():
     assert torch.allclose(spacetime_loss(net, batch, weights=(0.0, 1.0, 1.0))[0], torch.mean((net(x) - y) ** 2))
 
 
+def test_by_default_training_minimises_the_two_terms_the_official_step_trains():
+    # SpaceTime's train/step/informer.py adds the closed-loop and open-loop RMSEs; its decoder
+    # next-input term is commented out
+    torch.manual_seed(0)
+    net = SpaceTime(lookback=16, horizon=4, width=4, n_kernels=2, kernel_dim=4, dropout=0.0)
+    x, y = torch.randn(3, 16, 2), torch.randn(3, 4, 2)
+    est = SpaceTimeForecaster(lookback=16, horizon=4, width=4, n_kernels=2, kernel_dim=4, dropout=0.0)
+    loss, _ = est._loss()(net, (x, y, torch.zeros(3, dtype=torch.long)))
+    terms = net.loss_terms(x, y)
+    assert terms[2] > 0
+    torch.testing.assert_close(loss, terms[0] + terms[1])
+
+
 def test_fit_predict_is_reproducible_and_rolls_past_the_horizon():
     index = pd.date_range("2024-01-01", periods=200, freq="h")
     rng = np.random.default_rng(1)

@@ -24,6 +24,10 @@ Design choices the reference does not settle, marked [inferred]:
   every moving-average channel draws its own window. Widths below 8 use the first ``width`` kernels.
 - The closed-loop decoder divides ``a, b, c, k`` by their norms (the reference's reading; the
   official decoder changed how it normalises across versions).
+- :meth:`SpaceTime.loss_terms` also gives the RMSE of the decoder's predicted next
+  input against the encoder output, which the reference notes list as a third training term;
+  the official training step has that term commented out, so the estimator weights it 0 by
+  default.
 - For lookbacks not longer than ``kernel_dim`` the open-loop terms skip ``lookback - 1``
   positions instead of ``kernel_dim - 1``, so they are never empty.
 - The classifier's encoder embeds the channels with a linear map (``repeat`` needs one channel)
