@@ -233,3 +233,15 @@ def test_no_step_warning_where_either_side_has_integer_steps():
         warnings.simplefilter("error")  # an array model knows no duration; positions tell none
         on_array.predict(fh=[1], y=hourly.iloc[-10:])
         on_dates.predict(fh=[1], y=pd.Series(hourly.to_numpy()[:10]))
+
+
+@pytest.mark.parametrize("tz", [None, "Europe/Berlin"])
+def test_stamps_beyond_the_nanosecond_range_are_refused_with_a_fix(hourly_frame, tz):
+    far = pd.date_range("9999-12-30", periods=40, freq="h", unit="s", tz=tz)  # a year-9999 placeholder
+    y = pd.Series(np.arange(40.0), index=far)
+    with pytest.raises(InputError, match=r"y's time stamps run from 9999-12-30.*beyond 1677-09-21 \.\. 2262-04-11.*"
+                                         r"subtract pd.DateOffset"):
+        CycleNetForecaster(**SMALL).fit(y)
+    est = CycleNetForecaster(**SMALL).fit(hourly_frame["a"].iloc[:300].set_axis(hourly_frame.index[:300].as_unit("s")))
+    with pytest.raises(InputError, match="time stamps run from 9999"):
+        est.predict(fh=[1], y=y.tz_localize(None) if tz else y)

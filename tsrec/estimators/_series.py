@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pandas.errors import OutOfBoundsDatetime
 
 from sktime.datatypes import check_is_scitype, convert
 from sktime.forecasting.base import ForecastingHorizon
@@ -138,7 +139,10 @@ def time_level(y: pd.Series | pd.DataFrame) -> pd.Index:
 def _check_time_index(y: pd.Series | pd.DataFrame, name: str) -> None:
     """Refuse a time index of a type no forecaster can read (strings, floats, ...), saying how to convert it."""
     index = time_index(y)
-    if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex, pd.TimedeltaIndex)) or pd.api.types.is_integer_dtype(index.dtype):
+    if isinstance(index, pd.DatetimeIndex):
+        _check_nanosecond_range(time_level(y), name)
+        return
+    if isinstance(index, (pd.PeriodIndex, pd.TimedeltaIndex)) or pd.api.types.is_integer_dtype(index.dtype):
         return
     panel, example = isinstance(y.index, pd.MultiIndex), index[:1].tolist()[0]
     if index.inferred_type == "string":
@@ -153,6 +157,21 @@ def _check_time_index(y: pd.Series | pd.DataFrame, name: str) -> None:
         f"{name}'s time index holds {kind} (e.g. {example!r}); use a DatetimeIndex (pd.to_datetime), a "
         "PeriodIndex or an integer index (e.g. index.astype(int) for whole step numbers)"
     )
+
+
+def _check_nanosecond_range(stamps: pd.DatetimeIndex, name: str) -> None:
+    """Time steps are counted in nanoseconds since 1970 (pandas' default unit): stamps of a coarser
+    unit beyond that range (a year-9999 placeholder) cannot be counted, and pandas' own error
+    names neither the data nor a fix."""
+    try:
+        stamps.as_unit("ns")
+    except OutOfBoundsDatetime:
+        raise InputError(
+            f"{name}'s time stamps run from {stamps.min()} to {stamps.max()}, beyond {pd.Timestamp.min:%Y-%m-%d} .. "
+            f"{pd.Timestamp.max:%Y-%m-%d}, the range in which tsrec counts time steps (nanoseconds, pandas' default "
+            "unit); shift them into it (e.g. subtract pd.DateOffset(years=1000)) or forecast on step numbers "
+            "(reset_index(drop=True))"
+        ) from None
 
 
 def _check_dtypes(y: pd.Series | pd.DataFrame, name: str) -> None:
