@@ -114,3 +114,14 @@ def test_naive_local_stamps_across_a_daylight_saving_change_read_in_the_model_zo
     pd.testing.assert_frame_equal(got, expected)
     with pytest.raises(InputError, match=r"01:00:00 is followed by 2024-03-31 03:00:00"):  # uneven without a zone
         read_series(tmp_path / "in.csv")
+
+
+def test_stamps_with_offsets_for_a_model_fitted_without_a_zone_are_refused_in_file_terms(tmp_path):
+    hours = pd.date_range("2024-01-01", periods=60, freq="h")
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(pd.Series(np.sin(np.arange(60) / 3), index=hours))
+    path = write(tmp_path, "in.csv", hours.tz_localize("Asia/Tokyo"))
+    with pytest.raises(InputError, match=r"the time stamps are in UTC\+09:00 \(they carry UTC offsets\) but the model "
+                                         r"was fitted on stamps without a time zone; write them as the local times") as info:
+        forecast_files(est, path, tmp_path / "out.csv")
+    assert "tz_localize" not in str(info.value)  # no pandas call a command-line user could not make
+    assert not (tmp_path / "out.csv").exists()

@@ -77,6 +77,11 @@ def value_columns(est: DeepForecaster, layout: str, columns: Sequence[str] | Non
     return [str(c) for c in est.columns_]
 
 
+def _fitted_on_dates(est: DeepForecaster) -> bool:
+    index = est._y.index
+    return isinstance(index.levels[-1] if isinstance(index, pd.MultiIndex) else index, pd.DatetimeIndex)
+
+
 def check_panel(est: DeepForecaster, panel: pd.DataFrame, steps: list[int]) -> None:
     """Everything that would make a chunk fail, checked before any forecasting."""
     if len(panel) == 0:
@@ -138,9 +143,17 @@ def in_model_zone(est: DeepForecaster, panel: pd.DataFrame) -> pd.DataFrame:
     wall-clock time, which is what such a file shows.
     """
     zone = est._fitted_zone()
-    stamps = panel.index.get_level_values(-1)
+    stamps = panel.index.levels[-1]
+    if zone is None and isinstance(stamps, pd.DatetimeIndex) and stamps.tz is not None and _fitted_on_dates(est):
+        # the estimator's own message names pandas calls on y, which a command-line user has not got
+        raise InputError(
+            f"the time stamps are in {stamps.tz} (they carry UTC offsets) but the model was fitted on stamps without "
+            "a time zone; write them as the local times the model was fitted on, without offsets "
+            "(e.g. 2024-01-05 13:00)"
+        )
     if zone is None or not isinstance(stamps, pd.DatetimeIndex) or stamps.tz is not None:
         return panel
+    stamps = panel.index.get_level_values(-1)
     local = wall_clock_in(stamps, zone, f"the model was fitted in {zone}")
     levels = [panel.index.get_level_values(i) for i in range(panel.index.nlevels - 1)]
     return panel.set_axis(pd.MultiIndex.from_arrays([*levels, local], names=panel.index.names), axis=0)
