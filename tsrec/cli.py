@@ -36,14 +36,16 @@ def _add_forecast(commands) -> None:
         "writes long-format forecasts (id, time, <value>_hat) atomically.",
     )
     forecast.add_argument("--model", required=True, metavar="DIR", help="folder written by est.save(DIR)")
-    forecast.add_argument("--input", required=True, nargs="+", metavar="FILE", help=".csv, .csv.gz, .parquet or .pq files")
+    # "extend": a repeated --input adds its files (argparse's default kept only the last list)
+    forecast.add_argument("--input", required=True, nargs="+", action="extend", metavar="FILE",
+                          help=".csv, .csv.gz, .parquet or .pq files (the option may be repeated)")
     forecast.add_argument("--output", required=True, metavar="FILE", help=".csv, .csv.gz, .parquet or .pq (by extension)")
     forecast.add_argument("--layout", choices=("long", "wide"), default="long",
                           help="long: id, time, value rows; wide: a time column and one column per series")
     forecast.add_argument("--id-col", default="unique_id", help="series id column (default: unique_id)")
     forecast.add_argument("--time-col", default="ds", help="time column (default: ds)")
     forecast.add_argument("--value-col", default="y", help="value column (default: y)")
-    forecast.add_argument("--columns", nargs="+", metavar="COL",
+    forecast.add_argument("--columns", nargs="+", action="extend", metavar="COL",
                           help="long: value columns of a multivariate model; wide: the series columns to use")
     forecast.add_argument("--fh", type=int, default=None, metavar="N",
                           help="forecast steps 1..N (default: the model's horizon)")

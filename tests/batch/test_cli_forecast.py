@@ -41,6 +41,21 @@ def test_forecast_command_writes_the_file(saved, tmp_path, capsys):
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "d.parquet"), expected, check_exact=True)
 
 
+def test_a_repeated_input_or_columns_option_adds_to_the_earlier_ones(saved, tmp_path, capsys):
+    wide = pd.read_csv(saved / "wide.csv")  # 72 hours, split into two files of 36
+    wide.iloc[:36].to_csv(tmp_path / "first.csv", index=False)
+    wide.iloc[36:].to_csv(tmp_path / "second.csv", index=False)
+    argv = ["forecast", "--model", str(saved / "model"), "--layout", "wide", "--output", str(tmp_path / "o.csv"),
+            "--input", str(tmp_path / "first.csv"), "--input", str(tmp_path / "second.csv"),
+            "--columns", "m0", "--columns", "m2"]
+    assert main(argv) == 0
+    assert "wrote 8 forecasts of 2 series" in capsys.readouterr().out
+    expected = forecast_files(saved / "model", saved / "wide.csv", tmp_path / "e.csv", layout="wide",
+                              columns=["m0", "m2"])
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "o.csv"), pd.read_csv(tmp_path / "e.csv"))
+    assert sorted(expected["unique_id"].unique()) == ["m0", "m2"]
+
+
 @pytest.mark.parametrize(
     "change, message",
     [
