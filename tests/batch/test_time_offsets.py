@@ -125,3 +125,11 @@ def test_stamps_with_offsets_for_a_model_fitted_without_a_zone_are_refused_in_fi
         forecast_files(est, path, tmp_path / "out.csv")
     assert "tz_localize" not in str(info.value)  # no pandas call a command-line user could not make
     assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berln", 5, "", b"UTC"])
+def test_a_time_zone_that_is_not_one_is_refused(tmp_path, zone):
+    path = write(tmp_path, "in.csv", pd.date_range("2024-01-01", periods=5, freq="h"))
+    with pytest.raises(InputError, match=r"time_zone must be None, a tzinfo or a time zone name .* got "):
+        read_series(path, time_zone=zone)
+    assert read_series(path, time_zone="Asia/Tokyo").index.get_level_values(-1).tz is not None

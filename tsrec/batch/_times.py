@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 import warnings
 from collections.abc import Iterator
@@ -170,6 +171,20 @@ def check_time_types(frame: pd.DataFrame, time_col: str, paths: list, frames: li
             f"the input files have different kinds of time stamps ({kinds}); use the same kind "
             "(all dates with the same time zone, or all integer steps) in every file"
         )
+
+
+def check_time_zone(zone: object) -> object:
+    """``zone`` as given if it is None, a tzinfo or the name of a time zone pandas knows."""
+    if zone is None or isinstance(zone, datetime.tzinfo):
+        return zone
+    if isinstance(zone, str):
+        try:
+            pd.DatetimeIndex([]).tz_localize(zone)
+            return zone
+        except (KeyError, ValueError, TypeError, IndexError):  # zoneinfo's ZoneInfoNotFoundError is a KeyError
+            pass
+    raise InputError(f"time_zone must be None, a tzinfo or a time zone name such as 'Europe/Berlin' or 'UTC', "
+                     f"got {zone!r}")
 
 
 def wall_clock_in(stamps: pd.DatetimeIndex, zone: object, why: str, where: str = "") -> pd.DatetimeIndex:

@@ -16,7 +16,7 @@ import pandas as pd
 from tsrec._files import atomic_write, check_writable, same_file
 from tsrec.batch._csv import index_to_columns, read_csv
 from tsrec.batch._spacing import check_spacing
-from tsrec.batch._times import check_time_types, common_time_zone, parse_times, wall_clock_in
+from tsrec.batch._times import check_time_types, check_time_zone, common_time_zone, parse_times, wall_clock_in
 from tsrec._ids import id_text
 from tsrec.batch._values import FIX_COLUMNS, check_ids, numeric
 # InputFileNotFoundError lives with the other errors in tsrec.errors (the datasets loaders raise it
@@ -142,6 +142,7 @@ def read_series(
     """
     if layout not in LAYOUTS:
         raise InputError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    time_zone = check_time_zone(time_zone)
     paths = input_paths(path_or_paths)
     names = _value_names(layout, value_col, columns)
     _check_roles(layout, id_col, time_col, names, columns)
