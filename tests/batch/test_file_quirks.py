@@ -80,6 +80,8 @@ def test_the_row_numbers_of_a_wide_csv_are_no_series(tmp_path):
         ("ds,s0,s0", "{t},1,2", "wide", r"x\.csv: the header names column 's0' 2 times; give each column its own name"),
         ("unique_id,ds,y,y", "a,{t},1,2", "long", r"x\.csv: the header names column 'y' 2 times"),
         ("ds,s0,,s1", "{t},1,2,3", "wide", r"x\.csv: column 3 has no name in the header; name it, or pick the series"),
+        # a first column without a name is dropped only when it holds row numbers
+        (",ds,s0", "1000.5,{t},1", "wide", r"x\.csv: column 1 has no name in the header"),
     ],
 )
 def test_repeated_or_missing_headers_are_refused(tmp_path, header, row, layout, message):
@@ -159,7 +161,10 @@ def test_a_file_given_twice_is_named_as_such(tmp_path):
         read_series([str(tmp_path / "x.csv")] * 2)
 
 
-def test_a_file_separated_by_semicolons_is_named_as_such(tmp_path):
-    long_frame().to_csv(tmp_path / "x.csv", index=False, sep=";")
-    with pytest.raises(InputError, match=r"x\.csv: missing column.* the file is separated by ';'; save it comma-separated"):
+@pytest.mark.parametrize("decimal", [".", ","])
+def test_a_file_separated_by_semicolons_is_named_as_such(tmp_path, decimal):
+    # European spreadsheets write decimal commas, which gave the data rows more fields than the header
+    long_frame().to_csv(tmp_path / "x.csv", index=False, sep=";", decimal=decimal)
+    with pytest.raises(InputError, match=r"x\.csv: the header is one name, 'unique_id;ds;y': the file is separated "
+                                         r"by ';'; save it comma-separated"):
         read_series(tmp_path / "x.csv")

@@ -27,7 +27,8 @@ def read_csv(path: Path, compression: str | None, id_col: str | None, used: list
     used : list of str or None
         The columns that will be read; None means every column (the series of a wide file). A
         header that names one of them twice is refused, and with None a first column without a
-        name (the row numbers of pandas' ``to_csv(index=True)``) is dropped.
+        name is dropped if it holds distinct integers (the row numbers of pandas'
+        ``to_csv(index=True)``), else refused.
     time_col : str
         The time column: a first column without a name that holds no row numbers (``to_csv()``
         of a frame indexed by unnamed stamps) takes this name when no column has it.
@@ -43,6 +44,7 @@ def read_csv(path: Path, compression: str | None, id_col: str | None, used: list
         A used column is named twice, or (with ``used`` None) a later column has no name.
     """
     header = _header(path, compression)
+    _check_separator(header, path)
     _check_header(header, path, used)
     # ids as text, and every text an id: "007" must not become 7, nor Namibia's "NA" a missing id;
     # a converter sees the text before pandas' NA strings apply (to this column only)
@@ -61,6 +63,9 @@ def read_csv(path: Path, compression: str | None, id_col: str | None, used: list
     if header[0] == "" and time_col not in header and not pd.api.types.is_integer_dtype(raw.iloc[:, 0].dtype):
         return raw.rename(columns={raw.columns[0]: time_col})  # stamps saved as an unnamed index
     if used is None and header[0] == "":
+        first = raw.iloc[:, 0]
+        if not (pd.api.types.is_integer_dtype(first.dtype) and first.is_unique):  # data, not row numbers
+            raise _unnamed_column(path, 0)
         # a stored row index carries no data; the Parquet reader drops it too
         raw = raw.iloc[:, 1:]
     return raw
@@ -96,7 +101,18 @@ def _check_header(header: list[str], path: Path, used: list[str] | None) -> None
         )
     unnamed = [i for i, name in enumerate(header) if not name and i > 0]
     if used is None and unnamed:
-        raise InputError(
-            f"{path}: column {unnamed[0] + 1} has no name in the header; name it, or pick the series "
-            "columns with columns= (CLI: --columns)"
-        )
+        raise _unnamed_column(path, unnamed[0])
+
+
+def _check_separator(header: list[str], path: Path) -> None:
+    """A header read as one name that holds another separator: said first, as the data rows of a
+    file with decimal commas ("1,5") would otherwise be blamed for their extra fields."""
+    other = [sep for sep in ";\t|" if len(header) == 1 and sep in header[0]]
+    if other:
+        raise InputError(f"{path}: the header is one name, {header[0]!r}: the file is separated by {other[0]!r}; "
+                         "save it comma-separated (with decimal points, not commas)")
+
+
+def _unnamed_column(path: Path, position: int) -> InputError:
+    return InputError(f"{path}: column {position + 1} has no name in the header; name it, or pick the series "
+                      "columns with columns= (CLI: --columns)")

@@ -237,9 +237,7 @@ def _read_table(path: Path, id_col: str | None, wanted: list[str], every: bool =
 def _require(raw: pd.DataFrame, path: Path, wanted: list[str]) -> None:
     missing = [c for c in wanted if c not in raw.columns]
     if missing:
-        other = [sep for sep in ";\t|" if len(raw.columns) == 1 and sep in str(raw.columns[0])]
-        fix = f"the file is separated by {other[0]!r}; save it comma-separated" if other else FIX_COLUMNS
-        raise InputError(f"{path}: missing column(s) {missing}; available columns: {list(raw.columns)}; {fix}")
+        raise InputError(f"{path}: missing column(s) {missing}; available columns: {list(raw.columns)}; {FIX_COLUMNS}")
 
 
 def _read_one(
