@@ -282,6 +282,7 @@ class DeepForecaster(
         self._fit_step = freq  # new contexts of models that read the stamps must have this step
         if restore is not None:
             return self._restore(restore, parts)
+        _steps.warn_integer_steps(self._series_steps)
         self.network_meta_ = self._network_meta(freq, self.n_channels_)
         if self.network_meta_.get("step_ns"):  # calendar features need the stamps, not just positions
             self.network_meta_["offset_ns"] = stamp_offset_ns(parts[0][1].index, self.network_meta_["step_ns"])

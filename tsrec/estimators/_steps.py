@@ -29,6 +29,19 @@ def learned_steps(parts: list) -> dict:
     return {key: infer_freq(df.index) for key, df in parts}
 
 
+def warn_integer_steps(steps: dict) -> None:
+    """sktime's composites count integer stamps in steps of 1; tsrec labels forecasts on the data's
+    own grid, so inside a Differencer pipeline or an ensemble the two disagree."""
+    wide = sorted({step for step in steps.values() if isinstance(step, int) and step != 1})
+    if wide:
+        warn_user(
+            f"y's integer time index steps by {wide[0]}: forecasts are labelled on that grid (the last stamp + "
+            f"k * {wide[0]}), but sktime's composites (a Differencer pipeline, EnsembleForecaster) count integer "
+            "stamps in steps of 1 and misalign them; inside such a composite, index y by step numbers "
+            f"(y.index // {wide[0]})"
+        )
+
+
 def held_steps(est) -> dict:
     """The steps the fitted ``est`` learned, by series key; empty for pickles of tsrec versions that
     did not keep them (their steps are read off the stored data, as those versions did)."""
