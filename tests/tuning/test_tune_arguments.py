@@ -11,6 +11,7 @@ from sktime.forecasting.compose import TransformedTargetForecaster
 from sktime.transformations.series.exponent import ExponentTransformer
 
 from tsrec.datasets import make_ar
+from tsrec.errors import InputError, TuningSetupError
 from tsrec.estimators import ARNetForecaster, PGNClassifier
 from tsrec.tuning import tune
 
@@ -87,3 +88,35 @@ def test_sklearn_pipeline_and_other_estimators_are_refused_plainly():
         tune(pipe, [[0.0, 1.0]] * 4, [0, 1, 0, 1], n_trials=1)
     with pytest.raises(TypeError, match=r"tsrec estimator.*LogisticRegression"):
         tune(LogisticRegression(), [[0.0, 1.0]] * 4, [0, 1, 0, 1], n_trials=1)
+
+
+def test_an_estimator_class_is_refused_with_the_instance_to_pass(series):
+    with pytest.raises(TypeError, match=r"tune takes an estimator, not its class: pass ARNetForecaster\(\.\.\.\)"):
+        tune(ARNetForecaster, series, n_trials=1)
+
+
+@pytest.mark.parametrize("limit", [2, 0.5])
+def test_a_validation_limit_in_batches_is_refused(series, limit):
+    # trials of different batch_size would be scored on different windows
+    study = optuna.create_study()
+    with pytest.raises(TuningSetupError, match=rf"limit_val_batches={limit}: trials would be scored on different"):
+        tune(arnet(trainer_kwargs={"limit_val_batches": limit}), series, n_trials=2, study=study)
+    with pytest.raises(TuningSetupError, match="limit_val_batches"):
+        tune(arnet(), series, n_trials=2, study=study,
+             space=lambda trial: {"trainer_kwargs": {"limit_val_batches": limit}})
+    assert len(study.trials) == 1  # the second search stopped at its first trial
+
+
+@pytest.mark.parametrize("kind", ["forecaster", "classifier"])
+def test_data_that_every_trial_would_refuse_is_refused_before_the_search(series, kind):
+    study = optuna.create_study()
+    if kind == "forecaster":
+        bad = series.copy()
+        bad.iloc[50] = float("nan")
+        with pytest.raises(InputError, match="y contains NaN"):
+            tune(arnet(), bad, n_trials=None, timeout=60, study=study)
+    else:
+        with pytest.raises(InputError, match="y has only one class"):
+            tune(PGNClassifier(val_size=0.3, max_epochs=1), [[0.0, 1.0, 2.0]] * 6, [1] * 6, n_trials=None, timeout=60,
+                 study=study)
+    assert study.trials == []

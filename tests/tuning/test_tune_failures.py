@@ -168,3 +168,43 @@ def test_the_log_filter_drops_only_this_threads_failures():
     finally:
         logger.removeHandler(records)
     assert records.messages == ["Trial 0 failed with value None.", "Trial 1 failed with value nan."]
+
+
+def test_a_space_over_ls4s_instance_norm_stops_the_search_at_once(series):
+    # LS4's ELBO of windows standardised by their own lookback is in other units than without
+    from tsrec.estimators import LS4Forecaster
+
+    study = optuna.create_study()
+    with pytest.raises(TuningSetupError, match=r"returned 'instance_norm', which sets the units of the validation"):
+        tune(LS4Forecaster(lookback=8, horizon=2, d_model=4, d_state=4, n_layers=1, max_epochs=1, val_size=0.25),
+             series, n_trials=3, study=study,
+             space=lambda trial: {"instance_norm": trial.suggest_categorical("instance_norm", [False, True])})
+    assert len(study.trials) == 1
+
+
+def test_each_trials_fit_is_collected_after_the_trial(series, monkeypatch):
+    import gc
+    import weakref
+
+    modules = []
+    original = _engine.TrainingModule.__init__
+
+    def remember(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        modules.append(weakref.ref(self))
+
+    monkeypatch.setattr(_engine.TrainingModule, "__init__", remember)
+
+    class PruneAll(optuna.pruners.BasePruner):
+        def prune(self, study, trial) -> bool:
+            return trial.number > 0
+
+    gc.disable()  # only tune's own collection may free the trials' Trainer <-> module cycles
+    try:
+        result = tune(arnet(), series, n_trials=3, pruner=PruneAll(), random_state=0)
+        alive = [ref() for ref in modules if ref() is not None]
+    finally:
+        gc.enable()
+    assert [t.state.name for t in result.study.trials] == ["COMPLETE", "PRUNED", "PRUNED"]
+    # the best estimator's network stays (its estimator does); the pruned trials' modules are gone
+    assert len(alive) <= 1

@@ -234,11 +234,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y):
         self._check_params()
-        if y is None:
-            raise ValueError("requires y to be passed, but the target y is None; pass the class labels")
-        X = self._as_3d(X, reset=True)
-        check_consistent_length(X, y)
-        y_encoded = self._encode_labels(y, len(X))
+        X, y_encoded = self._fit_data(X, y)
         config = training_config(self)
         _persistence.remember_fitted_params(self)
         network, result = self._train_network(X, y_encoded, config)
@@ -246,6 +242,15 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         self.network_ = network
         self.history_ = result.as_history()
         return self
+
+    def _fit_data(self, X, y) -> tuple[np.ndarray, np.ndarray]:
+        """``X`` as numpy3D and the encoded labels, checked as fit checks them (whatever the
+        parameters: ``tsrec.tuning.tune`` checks the data once before its trials)."""
+        if y is None:
+            raise ValueError("requires y to be passed, but the target y is None; pass the class labels")
+        X = self._as_3d(X, reset=True)
+        check_consistent_length(X, y)
+        return X, self._encode_labels(y, len(X))
 
     @torch.inference_mode(False)  # a fit called inside inference mode must still build tensors autograd takes
     def _train_network(self, X: np.ndarray, y_encoded: np.ndarray, config) -> tuple[nn.Module, _engine.TrainingResult]:

@@ -333,6 +333,9 @@ def train(
         module.direct_backward = _backward_is_plain(module, trainer)
         try:
             fit(trainer, module, *_loaders_for(module, trainer, train_loader, val_loader))
+        except BaseException:
+            module.network.cpu()  # a pruned or failed fit does not keep its network on the device
+            raise
         finally:
             module.grouping, module.val_grouped, module.direct_backward = None, False, False
         best = restore_best(module, callbacks, trainer)

@@ -13,6 +13,7 @@ import os
 import warnings
 
 import numpy as np
+import pandas as pd
 import torch
 from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 from torch import nn
@@ -82,6 +83,8 @@ class DeepForecaster(
     _feeds_back_past_horizon = True
     #: the constructor parameter that sets the lookback, for messages
     _lookback_name = "lookback"
+    #: parameters besides ``scaling`` that set the units of the validation loss (tune refuses to search them)
+    _loss_unit_params: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         # tsrec keeps the training data (remember_data=True) to forecast from its end; sktime
@@ -149,11 +152,16 @@ class DeepForecaster(
         self
             The fitted forecaster.
         """
-        flat = as_flat(y, check_raw_y(y))
+        flat = self._fit_data(y)
         _updates.check_remembers_data(self)
         super().fit(y, X=X, fh=aligned_fh(fh, flat))
         self._fh_given = fh  # see _checked_fh
         return self
+
+    def _fit_data(self, y, X=None) -> pd.DataFrame:
+        """``y`` as a flat frame, checked as fit checks it whatever the parameters
+        (``tsrec.tuning.tune`` checks the data once before its trials); ``X`` is ignored."""
+        return as_flat(y, check_raw_y(y))
 
     def update(self, y: SeriesLike, X: SeriesLike | None = None, update_params: bool = True) -> DeepForecaster:
         """Append new observations ``y`` (the fitted variates) and move the cutoff; see sktime.

@@ -108,6 +108,9 @@ class LS4Forecaster(SamplePathForecasts, DeepForecaster):
     ((3,), (2, 2))
     """
 
+    # the ELBO of windows standardised by their own lookback is in other units than without
+    _loss_unit_params = ("instance_norm",)
+
     _tags = {"capability:pred_int": True, "capability:pred_int:insample": False}
     _feeds_back_past_horizon = False  # the prior keeps sampling latents for any number of steps
     _decoupled_weight_decay = True  # AdamW, as LS4's configs (at their weight decay 0, the same as Adam)

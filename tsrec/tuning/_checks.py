@@ -43,6 +43,9 @@ def estimator_kind(estimator: object) -> str:
     for kind, base in (("forecaster", DeepForecaster), ("classifier", DeepClassifier)):
         if isinstance(estimator, base):  # every registered estimator derives from one of the two
             return kind
+        if isinstance(estimator, type) and issubclass(estimator, base):
+            raise TypeError(f"tune takes an estimator, not its class: pass {estimator.__name__}(...), e.g. "
+                            f"tune({estimator.__name__}(val_size=0.2), ...)")
     raise TypeError(
         f"tune takes a tsrec estimator (see tsrec.all_estimators()), got {type(estimator).__name__}. To tune "
         "a pipeline, tune its tsrec estimator on data transformed as the pipeline does, then build the "
@@ -87,8 +90,9 @@ def check_val_size(estimator: object) -> None:
         )
 
 
-def check_sampled(params: object, valid: set[str], name: str) -> dict[str, Any]:
-    """What a search space returned: a dict of parameters the estimator takes."""
+def check_sampled(params: object, valid: set[str], name: str, unit_params: tuple[str, ...] = ()) -> dict[str, Any]:
+    """What a search space returned: a dict of parameters the estimator takes, none of which
+    (``scaling``, or the estimator's ``unit_params``) changes the units of the validation loss."""
     if not isinstance(params, dict):
         raise TypeError(f"the search space must return a dict of parameters, got {type(params).__name__}")
     unknown = sorted(set(params) - valid)
@@ -97,14 +101,27 @@ def check_sampled(params: object, valid: set[str], name: str) -> dict[str, Any]:
             f"the search space returned parameter(s) {unknown} that {name} does not take; "
             f"valid parameters are {sorted(valid)}"
         )
-    if "scaling" in params:
+    units = [name for name in ("scaling", *unit_params) if name in params]
+    if units:
         raise TuningSetupError(
-            "the search space returned 'scaling', which sets the units of the validation loss that trials "
-            "are compared by (each series' standard deviations, or those of all series together); set it on the "
-            "estimator and search the rest, or compare scalings on a metric in the data's units, e.g. with "
+            f"the search space returned {units[0]!r}, which sets the units of the validation loss that trials "
+            "are compared by (e.g. each series' standard deviations, or those of all series together); set it on "
+            "the estimator and search the rest, or compare its values on a metric in the data's units, e.g. with "
             "sktime's ForecastingGridSearchCV"
         )
     return params
+
+
+def check_validation_limit(estimator: object) -> None:
+    """Every trial validates every window: Lightning's ``limit_val_batches`` counts batches, so
+    trials of different ``batch_size`` would be scored on different windows."""
+    limit = (estimator.get_params().get("trainer_kwargs") or {}).get("limit_val_batches", 1.0)
+    if not (isinstance(limit, float) and limit == 1.0):
+        raise TuningSetupError(
+            f"trainer_kwargs has limit_val_batches={limit!r}: trials would be scored on different validation "
+            "windows (it counts batches, and batch sizes differ between trials); drop it and shorten the "
+            "validation split with val_size instead"
+        )
 
 
 def _check_plugin(name: str, value: object, base: type, example: str) -> None:

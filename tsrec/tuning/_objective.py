@@ -22,7 +22,7 @@ from sklearn.base import clone
 from tsrec._warn import warn_user
 from tsrec.estimators._engine import extra_callbacks
 from tsrec.errors import TuningSetupError
-from tsrec.tuning._checks import check_sampled, check_val_size
+from tsrec.tuning._checks import check_sampled, check_val_size, check_validation_limit
 
 # optuna-integration 5.x imports ``lightning.pytorch`` (the package tsrec's engine trains with),
 # so its callback is a Lightning ``Callback`` the Trainer accepts as is. It reads ``val_loss``
@@ -253,9 +253,11 @@ class Objective:
         self.failed: set[int] = set()  # the trials this objective failed (returned NaN for)
 
     def __call__(self, trial: optuna.Trial) -> float:
-        params = check_sampled(self.space(trial), self.valid, type(self.estimator).__name__)
+        params = check_sampled(self.space(trial), self.valid, type(self.estimator).__name__,
+                               getattr(self.estimator, "_loss_unit_params", ()))
         candidate = clone_estimator(self.estimator).set_params(**params)
         check_val_size(candidate)
+        check_validation_limit(candidate)
         pruning = PruningCallback(trial, monitor="val_loss")
         try:
             with extra_callbacks([pruning]):

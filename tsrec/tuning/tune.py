@@ -18,8 +18,10 @@ from typing import Any
 
 import optuna
 
-from tsrec.tuning._checks import check_data, check_n_trials, check_val_size, estimator_kind, make_study
-from tsrec.tuning._objective import Objective
+from tsrec.tuning._checks import (
+    check_data, check_n_trials, check_val_size, check_validation_limit, estimator_kind, make_study,
+)
+from tsrec.tuning._objective import Objective, clone_estimator
 from tsrec.tuning.spaces import search_space
 
 
@@ -151,11 +153,13 @@ def tune(
     ValueError
         Bad ``n_trials``/``timeout``/``random_state``, ``random_state`` together with ``sampler``
         or ``study``, ``val_size=0``, a space that returns parameters the estimator does not
-        take or a forecaster's ``scaling`` (which sets the units of the validation losses the
-        trials are compared by), or, with trials on several processes, processes that sampled
+        take or a forecaster's ``scaling`` or LS4's ``instance_norm`` (which set the units of the
+        validation losses the trials are compared by), ``limit_val_batches`` in ``trainer_kwargs``
+        (trials of different batch sizes would validate different windows), data that ``fit``
+        refuses whatever the parameters (``InputError``), or, with trials on several processes, processes that sampled
         different parameters (an unseeded sampler, or one study shared between them).
     TypeError
-        Not a tsrec estimator (a pipeline, say), the wrong number of data arguments for its
+        Not a tsrec estimator (a pipeline, or an estimator class), the wrong number of data arguments for its
         kind, or a ``sampler``/``pruner`` that is not an Optuna sampler/pruner instance.
     RuntimeError
         No trial completed (all pruned or failed, or the timeout hit before the first finished);
@@ -184,12 +188,16 @@ def tune(
     elif not callable(space):
         raise TypeError(f"space must be a callable space(trial) -> dict or None, got {type(space).__name__}")
     check_val_size(estimator)
+    check_validation_limit(estimator)
+    # bad data fails every trial alike: refused once, before a search that would run until its timeout
+    clone_estimator(estimator)._fit_data(*data)
     objective = Objective(estimator, data, space, fit_params or {})
     verbose = bool(estimator.get_params().get("verbose", False))
     with contextlib.nullcontext() if verbose else _optuna_quiet(), objective.own_failures_unlogged():
         study = make_study(study, sampler, pruner, random_state)
         first = len(study.trials)
-        study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(), gc_after_trial=False)
+        # collected after each trial: a trial's Trainer and module hold each other (and, on a GPU, its memory)
+        study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(), gc_after_trial=True)
     best = objective.best
     if best["number"] is None:
         failure = objective.first_failure
