@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
-from tsrec.estimators._windows import WindowBatches, build_windows, cut_point, window_loader
+from tsrec.estimators._windows import WindowBatches, build_windows, cut_point, validation_cuts, window_loader
 
 
 def series(n, start=0, channels=1):
@@ -18,6 +19,21 @@ def test_cut_point_fraction_and_rows():
     assert cut_point(100, 30, lookback=10, horizon=5) == 70
     assert cut_point(100, 0.0, lookback=10, horizon=5) == 100
     assert cut_point(20, 0.1, lookback=10, horizon=5) == 20  # too few rows: no validation
+    assert cut_point(24, 10, lookback=15, horizon=5) == 24  # 14 rows cannot precede a validation target
+
+
+@pytest.mark.parametrize("lookback", [2, 10, 15])
+def test_a_series_validation_targets_do_not_depend_on_the_lookback(lookback):
+    # 28 rows, the last 10 validate: a lookback of 15 leaves no training window in this series, but
+    # in a panel whose other series trains it validates the same targets as a lookback of 2
+    cuts = validation_cuts([28, 100], 10, lookback, horizon=5)
+    assert cuts == [18, 90]
+    values, pos, _ = series(28)
+    windows = build_windows([(values, pos, cuts[0])], lookback=lookback, horizon=5)
+    targets = {int(start) + lookback for start in windows.val_starts}
+    assert targets == set(range(18, 28 - 5 + 1))
+    # alone, nothing would be left to train on: it trains on every row without validation
+    assert validation_cuts([28], 10, lookback, horizon=5) == ([28] if lookback + 5 > 18 else [18])
 
 
 def test_train_windows_end_before_cut_and_val_targets_start_after():

@@ -21,14 +21,16 @@ from torch import nn
 from tsrec.estimators import _divergence, _engine, _evaluate, _newdata, _persistence, _seeding, _steps, _updates
 from tsrec.estimators._horizon import aligned_fh, relative_steps, same_fh, steps_per_series
 from tsrec.estimators._forecaster_methods import ProbabilisticForecasts, WindowForecasts
-from tsrec.estimators._params import check_val_size, data_dtype, training_config, warn_no_validation
+from tsrec.estimators._params import (
+    check_val_size, data_dtype, training_config, warn_no_validation, warn_partial_validation,
+)
 from tsrec.estimators._rollout import ContextRollouts
 from tsrec.estimators._scaling import check_scaling, fit_scales, scales_of
 from tsrec.estimators._series import (
     FLAT_MTYPES, FhLike, SeriesLike, as_flat, check_raw_y, join_panel, scaled_rows, split_panel, time_level,
 )
 from tsrec.estimators._timeindex import positions, stamp_offset_ns
-from tsrec.estimators._windows import build_windows, cut_point, window_loader
+from tsrec.estimators._windows import build_windows, validation_cuts, window_loader
 from tsrec.estimators.errors import InputError
 
 def forecast_loss(network: nn.Module, batch) -> tuple[torch.Tensor, int]:
@@ -304,10 +306,13 @@ class DeepForecaster(
         config = training_config(self)
         lookback, horizon = self._lookback_length(), self._horizon_length()
         val_size = check_val_size(self.val_size)
-        cuts = [cut_point(len(df), val_size, lookback, horizon) for _, df in parts]
-        if val_size and all(cut == len(df) for cut, (_, df) in zip(cuts, parts)):
+        cuts = validation_cuts([len(df) for _, df in parts], val_size, lookback, horizon)
+        unvalidated = [key for (key, df), cut in zip(parts, cuts) if cut == len(df)]
+        if val_size and len(unvalidated) == len(parts):
             warn_no_validation(self.val_size, f"it must hold at least horizon = {horizon} rows and leave "
                                               f"{self._lookback_name} + horizon = {lookback + horizon} for training")
+        elif val_size and unvalidated:
+            warn_partial_validation(unvalidated, len(parts), f"{self._lookback_name} = {lookback}", horizon)
         names = list(self._y.index.names)[:-1]
         self.scaler_, self.series_scales_ = fit_scales(parts, cuts, self.columns_, names, self.scaling)
         steps = _steps.held_list(self, parts)

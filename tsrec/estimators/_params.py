@@ -92,6 +92,16 @@ def warn_no_validation(val_size: object, why: str) -> None:
     )
 
 
+def warn_partial_validation(keys: list, n_series: int, lookback: str, horizon: int) -> None:
+    """Some series of a panel too short to validate: the validation loss covers the others only."""
+    named = ", ".join(repr(k) for k in keys[:3]) + (", ..." if len(keys) > 3 else "")
+    warn_user(
+        f"{len(keys)} of {n_series} series ({named}) have no validation windows: their last val_size rows hold "
+        f"fewer than horizon = {horizon} rows, or fewer than {lookback} rows precede them; they train on all "
+        "their rows and the validation loss covers the other series only"
+    )
+
+
 def check_trainer_kwargs(kwargs: object, patience: int | None = None) -> dict:
     """Extra ``lightning.Trainer`` arguments: known ones, none that tsrec sets itself, none that
     would train nothing, and no callback that duplicates tsrec's own (see :func:`_check_callbacks`).

@@ -32,13 +32,24 @@ class WindowSet:
 def cut_point(n_rows: int, val_size: float | int, lookback: int, horizon: int) -> int:
     """Row where validation targets begin; ``n_rows`` when there is no room for validation.
 
-    ``val_size`` is a fraction of the rows (float in [0, 1)) or a number of rows (int).
+    ``val_size`` is a fraction of the rows (float in [0, 1)) or a number of rows (int). A series
+    validates when its last ``val_size`` rows hold a horizon and ``lookback`` rows precede them:
+    its validation targets are then those rows whatever the lookback, so that fits of different
+    lookbacks (the trials of a search) are scored on the same targets. It may be left with no
+    training window (see :func:`validation_cuts`).
     """
     n_val = int(round(val_size * n_rows)) if isinstance(val_size, float) else int(val_size)
     cut = n_rows - n_val
-    if n_val < horizon or cut < lookback + horizon:
+    if n_val < horizon or cut < lookback:
         return n_rows
     return cut
+
+
+def validation_cuts(lengths: list[int], val_size: float | int, lookback: int, horizon: int) -> list[int]:
+    """Each series' :func:`cut_point`; every series' length when no training window would be
+    left (a single short series trains on all its rows, without validation, as before)."""
+    cuts = [cut_point(n, val_size, lookback, horizon) for n in lengths]
+    return list(lengths) if all(cut < lookback + horizon for cut in cuts) else cuts
 
 
 def build_windows(
