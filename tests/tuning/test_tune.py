@@ -116,6 +116,8 @@ def test_pruned_trials_stop_at_the_pruners_word(series):
     for trial in pruned:
         # reported once (epoch 0) by the callback, which then raised TrialPruned out of the fit
         assert list(trial.intermediate_values) == [0]
+        assert trial.user_attrs["epochs"] == 1  # trials_dataframe()'s epochs column, pruned trials too
+    assert first.user_attrs["epochs"] == 4
     assert pruner.asked == [(0, 0), (0, 1), (0, 2), (0, 3), (1, 0), (2, 0)]
     assert result.best_value == first.value and result.best_params == first.params
     assert _engine._CONTEXT_CALLBACKS.get() == ()

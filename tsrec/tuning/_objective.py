@@ -126,6 +126,7 @@ class PruningCallback(PyTorchLightningPruningCallback):
     def __init__(self, trial: optuna.Trial, monitor: str) -> None:
         super().__init__(trial, monitor)
         self.pruned_epoch: int | None = None  # the epoch the pruner stopped a multi-process fit at
+        self.epochs_validated = 0  # for a pruned trial's "epochs" (its fit records no history)
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         # Optuna's version switches to its RDB-storage path for any distributed strategy; that
@@ -133,6 +134,7 @@ class PruningCallback(PyTorchLightningPruningCallback):
         # Several processes are told by the world size: 'ddp' on one device is one process.
         self.is_ddp_backend = False
         self.pruned_epoch = None
+        self.epochs_validated = 0
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         # before Lightning wraps the module in DistributedDataParallel, which fails obscurely
@@ -158,6 +160,8 @@ class PruningCallback(PyTorchLightningPruningCallback):
         )
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not trainer.sanity_checking:
+            self.epochs_validated = pl_module.current_epoch + 1
         if trainer.world_size == 1:
             super().on_validation_end(trainer, pl_module)
             return
@@ -264,8 +268,11 @@ class Objective:
                 candidate.fit(*self.data, **self.fit_params)
             # a fit on several processes is stopped, not raised out of, when the pruner says so
             pruning.check_pruned()
-        except (optuna.TrialPruned, TuningSetupError):
-            raise  # the pruner's word, not a failure; or a mistake every trial would repeat
+        except optuna.TrialPruned:
+            trial.set_user_attr("epochs", pruning.epochs_validated)
+            raise  # the pruner's word, not a failure
+        except TuningSetupError:
+            raise  # a mistake every trial would repeat
         except Exception as err:  # noqa: BLE001 - any training error fails this trial only
             return self._fail(trial, repr(err), err)
         value = best_val_loss(candidate)
