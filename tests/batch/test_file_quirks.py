@@ -126,11 +126,12 @@ def test_dates_that_read_either_day_or_month_first_are_refused(tmp_path):
     with pytest.raises(InputError, match=r"x\.csv: the dates of column 'ds' \(e\.g\. '01/01/2024'\) read as well "
                                          r"day-first as month-first.*write them year first"):
         read_series(tmp_path / "x.csv")
-    # a day above 12 leaves one reading, whichever comes first
-    later = pd.date_range("2024-01-13", periods=12, freq="D")
-    for layout in ("%d/%m/%Y", "%m/%d/%Y"):
-        frame.assign(ds=later.strftime(layout)).to_csv(tmp_path / "y.csv", index=False)
-        assert read_series(tmp_path / "y.csv").index.get_level_values(1).equals(pd.DatetimeIndex(later, name="ds"))
+    # a day above 12 leaves one reading, whichever comes first, and wherever it stands in the file
+    for later in (pd.date_range("2024-01-13", periods=12, freq="D"), pd.date_range("2024-01-01", periods=31, freq="D")):
+        for layout in ("%d/%m/%Y", "%m/%d/%Y"):
+            pd.DataFrame({"unique_id": "a", "ds": later.strftime(layout), "y": np.arange(len(later), dtype=float)}).to_csv(
+                tmp_path / "y.csv", index=False)
+            assert read_series(tmp_path / "y.csv").index.get_level_values(1).equals(pd.DatetimeIndex(later, name="ds"))
     hours = pd.date_range("2024-03-13", periods=12, freq="h")
     frame.assign(ds=hours.strftime("%m/%d/%Y %H:%M")).to_csv(tmp_path / "z.csv", index=False)
     assert read_series(tmp_path / "z.csv").index.get_level_values(1).equals(pd.DatetimeIndex(hours, name="ds"))

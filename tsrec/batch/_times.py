@@ -63,7 +63,8 @@ def parse_times(values: pd.Series, path: Path) -> tuple[pd.Series, pd.Series | N
 
 
 def _check_day_month_order(values: pd.Series, stamps: pd.Series, options: dict, path: Path) -> None:
-    """Refuse dates that read as well day-first as month-first (pandas reads "01/02/2024" as 2 January).
+    """Refuse dates that read as well day-first as month-first (pandas reads "01/02/2024" as 2 January),
+    whichever order ``options`` read them in.
 
     Twelve days written day-first are twelve evenly spaced months read month-first, so no later
     check would notice. pandas keeps the first stamp's layout for all, so only that one is matched.
@@ -73,7 +74,7 @@ def _check_day_month_order(values: pd.Series, stamps: pd.Series, options: dict, 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            other = pd.to_datetime(values, dayfirst=True, utc=bool(options.get("utc")))
+            other = pd.to_datetime(values, dayfirst=not options.get("dayfirst"), utc=bool(options.get("utc")))
     except (ValueError, TypeError, OverflowError):
         return  # some day is above 12: only the order pandas took reads the column
     if not other.equals(stamps):
@@ -88,6 +89,8 @@ def _datetime_options(values: pd.Series) -> Iterator[dict]:
     yield {}
     # the first stamp fixes pandas' guessed format; ISO 8601 stamps may vary in precision
     yield {"format": "ISO8601"}
+    # pandas guesses month first from a first date like 01/02/2024: a later 13/02/2024 then fails
+    yield {"dayfirst": True}
     # offsets that change (daylight saving time) meet in UTC; a stamp without one must not pass as UTC
     if values.astype(str).str.strip().str.contains(_OFFSET).all():
         yield {"utc": True}
