@@ -133,3 +133,19 @@ def test_a_time_zone_that_is_not_one_is_refused(tmp_path, zone):
     with pytest.raises(InputError, match=r"time_zone must be None, a tzinfo or a time zone name .* got "):
         read_series(path, time_zone=zone)
     assert read_series(path, time_zone="Asia/Tokyo").index.get_level_values(-1).tz is not None
+
+
+def test_daily_stamps_with_changing_offsets_beside_hourly_ones_are_named(tmp_path):
+    hours = pd.date_range("2024-03-29", periods=96, freq="h", tz="Europe/Berlin")
+    days = write(tmp_path, "daily.csv", BERLIN_DAYS, ids="daily")
+    with pytest.raises(InputError, match=r"series 'daily' steps by a day or more and its UTC offsets change .* "
+                                         r"forecast the daily and the sub-daily series in separate runs"):
+        read_series([days, write(tmp_path, "hourly.csv", hours, ids="hourly")])
+    # a day missing from a daily series beside hourly ones is a gap in the data, refused as such
+    gap = write(tmp_path, "gap.csv", pd.date_range("2024-01-01", periods=20, freq="D", tz="Europe/Berlin").delete(5),
+                ids="daily")
+    winter = write(tmp_path, "winter.csv", pd.date_range("2024-01-01", periods=48, freq="h", tz="Europe/Berlin"),
+                   ids="hourly")
+    with pytest.raises(InputError) as info:
+        read_series([gap, winter, write(tmp_path, "summer.csv", hours, ids="summer")])
+    assert "separate runs" not in str(info.value)

@@ -142,9 +142,28 @@ def common_time_zone(
     ids = pd.concat([f[id_col] for f in frames], ignore_index=True)
     utc = [f[time_col].dt.tz_convert("UTC") for f in frames]
     local = [f[time_col].dt.tz_localize(None) if w is None else w for f, w in zip(frames, walls)]
-    if _even(ids, pd.concat(utc, ignore_index=True)) or _min_step(ids, pd.concat(local, ignore_index=True)) < _DAY:
+    in_utc, in_local = pd.concat(utc, ignore_index=True), pd.concat(local, ignore_index=True)
+    if _even(ids, in_utc):
+        return [f.assign(**{time_col: t}) for f, t in zip(frames, utc)], True
+    if _min_step(ids, in_local) < _DAY:
+        _check_no_daily_series(ids, in_utc, in_local)
         return [f.assign(**{time_col: t}) for f, t in zip(frames, utc)], True
     return [f.assign(**{time_col: t.to_numpy()}) for f, t in zip(frames, local)], False
+
+
+def _check_no_daily_series(ids: pd.Series, utc: pd.Series, local: pd.Series) -> None:
+    """Sub-daily series put every series in UTC; one of daily or longer steps whose offsets change
+    is uneven there (local midnights 23 or 25 hours apart), though not in its own local dates."""
+    uneven = _gaps(ids, utc).groupby(level=0).nunique() > 1
+    steps = _gaps(ids, local).groupby(level=0).agg(["nunique", "min"])
+    # uneven in UTC only: a gap in the data is its own error, named later with its fix
+    daily = uneven.reindex(steps.index, fill_value=False) & (steps["nunique"] == 1) & (steps["min"] >= _DAY)
+    if daily.any():
+        raise InputError(
+            f"series {daily[daily].index[0]!r} steps by a day or more and its UTC offsets change (daylight saving "
+            "time), while other series step by less than a day: one run reads every stamp in UTC, where its local "
+            "midnights are 23 or 25 hours apart; forecast the daily and the sub-daily series in separate runs"
+        )
 
 
 def _gaps(ids: pd.Series, stamps: pd.Series) -> pd.Series:
