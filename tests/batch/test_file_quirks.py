@@ -169,3 +169,10 @@ def test_a_file_separated_by_semicolons_is_named_as_such(tmp_path, decimal):
     with pytest.raises(InputError, match=r"x\.csv: the header is one name, 'unique_id;ds;y': the file is separated "
                                          r"by ';'; save it comma-separated"):
         read_series(tmp_path / "x.csv")
+
+
+def test_a_file_not_in_utf8_is_told_to_be_saved_as_utf8(tmp_path):
+    # a Latin-1 / cp1252 spreadsheet export
+    (tmp_path / "x.csv").write_bytes("unique_id,ds,y\nMünchen,2024-01-01 00:00,1\n".encode("cp1252"))
+    with pytest.raises(InputError, match=r"x\.csv as CSV \('utf-8' codec can't decode.*\); save it as UTF-8"):
+        read_series(tmp_path / "x.csv")

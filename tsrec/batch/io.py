@@ -227,8 +227,9 @@ def _read_table(path: Path, id_col: str | None, wanted: list[str], every: bool =
         raise InputError(f"{path} is empty; it needs a header row and data rows") from None
     except (ValueError, OSError) as err:  # parser errors, bad encodings, damaged Parquet
         message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise InputError(f"cannot read {path} as {kind.upper()} ({message}); check that it is a valid {kind} file") \
-            from None
+        fix = ("save it as UTF-8 (e.g. Excel's 'CSV UTF-8', or pd.read_csv(path, encoding='cp1252').to_csv(...))"
+               if isinstance(err, UnicodeDecodeError) else f"check that it is a valid {kind} file")
+        raise InputError(f"cannot read {path} as {kind.upper()} ({message}); {fix}") from None
     if len(raw) == 0:
         raise InputError(f"{path} has no data rows; it needs at least one row per time step")
     return raw
