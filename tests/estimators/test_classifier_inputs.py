@@ -210,6 +210,17 @@ def test_a_panels_rows_may_come_in_any_instance_order(fitted3, order):
     np.testing.assert_array_equal(refit.predict_proba(X3), fitted3.predict_proba(X3))
 
 
+def test_samples_recorded_at_their_own_times_are_read_step_by_step(fitted3):
+    # equal lengths, each sample on its own day: sktime's numpy3D converter failed ("cannot reshape")
+    panel = convert_to(X3, to_type="pd-multiindex")
+    sample, step = (panel.index.get_level_values(i) for i in (0, 1))
+    stamps = pd.Timestamp("2024-01-01") + pd.to_timedelta(sample, unit="D") + pd.to_timedelta(step, unit="h")
+    own_times = panel.set_axis(pd.MultiIndex.from_arrays([sample, stamps], names=["sample", "time"]))
+    np.testing.assert_array_equal(fitted3.predict_proba(own_times), fitted3.predict_proba(X3))
+    refit = PGNClassifier(hidden=4, max_epochs=1, random_state=0).fit(own_times, Y)
+    np.testing.assert_array_equal(refit.predict_proba(X3), fitted3.predict_proba(X3))
+
+
 @pytest.mark.parametrize("change", [
     lambda frame: frame.sample(frac=1, random_state=0),
     lambda frame: pd.concat([frame, frame.iloc[:1]]),

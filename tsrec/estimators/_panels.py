@@ -140,7 +140,7 @@ def _from_frame(X: pd.DataFrame):
         if valid:
             if not meta["is_equal_length"]:
                 _refuse_unequal_lengths(_panel_lengths(X, mtype))
-            return convert_to(X, to_type="numpy3D")
+            return _stacked_rows(X) if mtype == "pd-multiindex" else convert_to(X, to_type="numpy3D")
     if multiindex:
         # read as a flat table, its rows would be taken for samples: y's length or the shape would be blamed
         raise InputError(
@@ -151,6 +151,14 @@ def _from_frame(X: pd.DataFrame):
         "X holds series in its cells but is not a panel sktime can read (nested_univ: a row per sample, a column "
         f"per channel, one 1-D series in each cell): {_as_x(problems['nested_univ'])}"
     )
+
+
+def _stacked_rows(X: pd.DataFrame) -> np.ndarray:
+    """An equal-length pd-multiindex panel, rows grouped by instance, as numpy3D. sktime's converter
+    fails when the instances have their own time stamps (each sample recorded at another time);
+    a classifier reads each sample's steps in order, whatever their stamps."""
+    n_samples = X.index.get_level_values(0).nunique()
+    return X.to_numpy(dtype=float).reshape(n_samples, len(X) // n_samples, X.shape[1]).transpose(0, 2, 1)
 
 
 def _rows_grouped_by_instance(X: pd.DataFrame) -> pd.DataFrame:
