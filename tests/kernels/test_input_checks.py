@@ -47,6 +47,8 @@ CALLS = {
     # likewise the finiteness and the "every mode stable" verdicts
     "nplr_kernel": lambda: k.nplr_kernel(rnd(2), torch.complex(neg(2, 3), rnd(2, 3)), rnd(2, 3), rnd(2, 3),
                                          rnd(2, 3), 6),
+    "closed_loop_rollout": lambda: k.closed_loop_rollout(l1_unit(2, 4), rnd(2, 4), rnd(2, 4), rnd(2, 4),
+                                                         rnd(3, 2, 4), 6),
     "nplr_discrete": lambda: k.nplr_discrete(rnd(2), torch.complex(neg(2, 3), rnd(2, 3)), rnd(2, 3), rnd(2, 3)),
 }
 

@@ -88,6 +88,9 @@ def test_bad_unfolds_and_backends():
         ltc_scan(*leaves, ode_unfolds=0)
     with pytest.raises(ValueError, match="unknown kernel backend"):
         ltc_scan(*leaves, backend="cuda")
+    for epsilon in (float("nan"), float("inf"), -1e-9, "1e-8", True):
+        with pytest.raises(ValueError, match=r"epsilon must be a finite number >= 0 .*got"):
+            ltc_scan(*leaves, epsilon=epsilon)
     pytest.importorskip("triton")
     with pytest.raises(ValueError, match="needs CUDA tensors"):
         ltc_scan(*leaves, backend="triton")

@@ -155,5 +155,17 @@ def test_bad_options():
         selective_scan(u, delta, A, B, C, initial_state=torch.zeros(2, 4, 2, dtype=u.dtype))
     with pytest.raises(ValueError, match=r"z must have shape"):
         selective_scan(u, delta, A, B, C, z=u[:, :3])
-    with pytest.raises(ValueError, match="initial_state must have shape"):
-        selective_scan_step(torch.zeros(2, 4, 2, dtype=u.dtype), u[:, 0], delta[:, 0], A, B[:, 0], C[:, 0])
+    # the one-step update names its own arguments
+    state = torch.zeros(2, 4, 3, dtype=u.dtype)
+    with pytest.raises(ValueError, match=r"^state must have shape \(2, 4, 3\)"):
+        selective_scan_step(state[..., :2], u[:, 0], delta[:, 0], A, B[:, 0], C[:, 0])
+    with pytest.raises(ValueError, match="^state contains NaN or inf"):
+        selective_scan_step(state + float("nan"), u[:, 0], delta[:, 0], A, B[:, 0], C[:, 0])
+    with pytest.raises(ValueError, match="^u_t contains NaN or inf"):
+        selective_scan_step(state, u[:, 0] + float("inf"), delta[:, 0], A, B[:, 0], C[:, 0])
+    with pytest.raises(ValueError, match="^delta_t must have 2 dims"):
+        selective_scan_step(state, u[:, 0], delta[0, 0], A, B[:, 0], C[:, 0])
+    with pytest.raises(ValueError, match=r"^B_t must have shape"):
+        selective_scan_step(state, u[:, 0], delta[:, 0], A, B[:, 0, :2], C[:, 0])
+    with pytest.raises(ValueError, match=r"^z_t must have shape"):
+        selective_scan_step(state, u[:, 0], delta[:, 0], A, B[:, 0], C[:, 0], z_t=u[:, 0, :3])

@@ -196,9 +196,33 @@ def check_no_second_derivatives(gen) -> bool:
     return ok
 
 
+def check_empty_widths(gen) -> bool:
+    """Zero channels or states: the torch path's empty results, not a division by a zero tile width."""
+    f32 = torch.float32
+    cases = {
+        "linear_scan, 0 channels": lambda be: linear_scan(leaf(2, 5, 0, dtype=f32, gen=gen),
+                                                          leaf(2, 5, 0, dtype=f32, gen=gen), backend=be),
+        "selective_scan, 0 states": lambda be: selective_scan(
+            *(leaf(2, 5, 4, dtype=f32, gen=gen) for _ in range(2)), leaf(4, 0, dtype=f32, gen=gen),
+            *(leaf(2, 5, 0, dtype=f32, gen=gen) for _ in range(2)), backend=be),
+        "selective_scan, 0 channels": lambda be: selective_scan(
+            *(leaf(2, 5, 0, dtype=f32, gen=gen) for _ in range(2)), leaf(0, 3, dtype=f32, gen=gen),
+            *(leaf(2, 5, 3, dtype=f32, gen=gen) for _ in range(2)), backend=be),
+    }
+    ok = True
+    for name, run in cases.items():
+        try:
+            same = run("triton").shape == run("torch").shape
+        except ZeroDivisionError:
+            same = False
+        print(f"{'ok  ' if same else 'FAIL'} {name} on the triton backend", flush=True)
+        ok &= same
+    return ok
+
+
 def interpreter_checks(gen) -> list:
     """Tiny shapes: every option of every kernel, float32 and float64, against naive."""
-    checks = [check_no_second_derivatives(gen)]
+    checks = [check_no_second_derivatives(gen), check_empty_widths(gen)]
     for dtype in (torch.float32, torch.float64):
         for reverse in (False, True):
             checks.append(check_linear(dtype, reverse, h0=not reverse, gen=gen))

@@ -76,6 +76,8 @@ def linear_scan(
     extra = () if initial_state is None else (initial_state,)
     no_triton = "complex inputs have no Triton kernel (linear_scan's takes real dtypes)" if a.is_complex() else None
     which = resolve_backend(backend, a, b, *extra, no_triton=no_triton)
+    if which == "triton" and b.numel() == 0:  # nothing to scan, and no Triton tile is 0 channels wide
+        which = "torch"
     if which == "naive":
         h = linear_scan_naive(a, b, initial_state, reverse)
     elif which == "triton":

@@ -20,6 +20,8 @@ adjoint kernel; ``U <= MAX_UNITS``).
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Sequence
 
 import torch
@@ -126,6 +128,9 @@ def ltc_scan(
     if terms.shape[1] == 0:
         raise ValueError("terms has an empty time axis (dim 1); pass at least one time step")
     ode_unfolds = check_length(ode_unfolds, "solver updates per input step", name="ode_unfolds")
+    if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not 0 <= epsilon < math.inf:
+        raise ValueError(f"epsilon must be a finite number >= 0 (added to the solver's denominator), got {epsilon!r}")
+    epsilon = float(epsilon)
     check_mixed_precision_like("terms", terms, **{k: v for k, v in named.items() if k != "terms"})
     check_finite(**named)
     params = (cm_t, leak_num, leak_den, w, w_erev, sigma, mu)

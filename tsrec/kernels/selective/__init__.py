@@ -43,27 +43,34 @@ def _check_BC(u_shape: tuple, A: torch.Tensor, **mats: torch.Tensor) -> None:
     check_same_shape(**mats)
 
 
+#: what the one-step update calls the arguments of the sequence op, for its messages
+_STEP_NAMES = {"u": "u_t", "delta": "delta_t", "B": "B_t", "C": "C_t", "z": "z_t", "initial_state": "state"}
+
+
 def _validate(u, delta, A, B, C, D, z, delta_bias, initial_state, step: bool = False) -> None:
-    """Shape, dtype and finiteness checks; ``step`` drops the time axis."""
+    """Shape, dtype and finiteness checks; ``step`` drops the time axis (and names the step's arguments)."""
     rank = 2 if step else 3
-    check_tensor("u", u, ndim=rank, finite=False)
-    check_tensor("delta", delta, ndim=rank, finite=False)
+    given = {"u": u, "delta": delta, "A": A, "B": B, "C": C, "D": D, "z": z, "delta_bias": delta_bias,
+             "initial_state": initial_state}
+    n = {key: _STEP_NAMES.get(key, key) if step else key for key in given}
+    check_tensor(n["u"], u, ndim=rank, finite=False)
+    check_tensor(n["delta"], delta, ndim=rank, finite=False)
     check_tensor("A", A, ndim=2, finite=False)
-    check_same_shape(u=u, delta=delta)
+    check_same_shape(**{n["u"]: u, n["delta"]: delta})
     if not step and u.shape[1] == 0:
         raise ValueError("u has an empty time axis (dim 1); pass at least one time step")
     check_shape("A", A, (u.shape[-1], A.shape[1]), "(D, N)")
-    _check_BC(tuple(u.shape), A, B=B, C=C)
-    for name, x, shape in (("D", D, (u.shape[-1],)), ("delta_bias", delta_bias, (u.shape[-1],)), ("z", z, tuple(u.shape))):
-        if x is not None:
-            check_tensor(name, x, finite=False)
-            check_shape(name, x, shape)
+    _check_BC(tuple(u.shape), A, **{n["B"]: B, n["C"]: C})
+    for key, shape in (("D", (u.shape[-1],)), ("delta_bias", (u.shape[-1],)), ("z", tuple(u.shape))):
+        if given[key] is not None:
+            check_tensor(n[key], given[key], finite=False)
+            check_shape(n[key], given[key], shape)
     if initial_state is not None:
-        check_tensor("initial_state", initial_state, ndim=3, finite=False)
-        check_shape("initial_state", initial_state, (u.shape[0], u.shape[-1], A.shape[1]), "(batch, D, N)")
-    check_mixed_precision_like("u", u, delta=delta, A=A, B=B, C=C, D=D, z=z, delta_bias=delta_bias,
-                               initial_state=initial_state)
-    check_finite(u=u, delta=delta, A=A, B=B, C=C, D=D, z=z, delta_bias=delta_bias, initial_state=initial_state)
+        check_tensor(n["initial_state"], initial_state, ndim=3, finite=False)
+        check_shape(n["initial_state"], initial_state, (u.shape[0], u.shape[-1], A.shape[1]), "(batch, D, N)")
+    named = {n[key]: value for key, value in given.items()}
+    check_mixed_precision_like(n["u"], u, **{key: value for key, value in named.items() if key != n["u"]})
+    check_finite(**named)
 
 
 @without_autocast
@@ -126,6 +133,8 @@ def selective_scan(
     _validate(u, delta, A, B, C, D, z, delta_bias, initial_state)
     args = (u, delta, A, B, C, D, z, delta_bias, delta_softplus, initial_state)
     which = resolve_backend(backend, u, delta, A, B, C)
+    if which == "triton" and (u.numel() == 0 or A.numel() == 0):  # no Triton tile is 0 channels or states wide
+        which = "torch"
     if which == "naive":
         y, hT = selective_scan_naive(*args)
     elif which == "triton":

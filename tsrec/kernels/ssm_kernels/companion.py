@@ -126,15 +126,16 @@ def closed_loop_rollout(
     torch.Tensor
         Shape ``(..., L, heads)`` (time before heads, as everywhere in tsrec).
     """
-    a, b, c, k = _check_abc(a=a, b=b, c=c, k=k)
+    a, b, c, k = _check_abc(a=a, b=b, c=c, k=k, finite=False)
     L = check_length(L, "the kernel/horizon length")
-    s0 = check_tensor("s0", s0)
+    s0 = check_tensor("s0", s0, finite=False)
     if s0.ndim < 2 or tuple(s0.shape[-2:]) != tuple(a.shape):
         raise ValueError(
             f"s0 must have shape (..., {a.shape[0]}, {a.shape[1]}) (heads, d), got {tuple(s0.shape)}"
         )
     if s0.device != a.device:
         raise ValueError(f"s0 is on {s0.device} but a is on {a.device}; move them to one device")
+    check_finite(a=a, b=b, c=c, k=k, s0=s0)  # one read of the device for all five
     chosen = route_to_torch(backend, a, b, c, k, s0)
     out_dtype, work = _dtypes(chosen, a, b, c, k, s0)
     a, b, c, k, s0 = (t.to(work) for t in (a, b, c, k, s0))
