@@ -231,3 +231,29 @@ def test_predict_var_with_cov_on_a_panel_of_different_stamps_says_why_it_cannot(
     assert est.predict_var(fh=[1, 2]).shape == (4, 2)
     with pytest.raises(InputError, match=r"cov=True\) on a panel needs every series to forecast the same time"):
         est.predict_var(fh=[1, 2], cov=True)
+
+
+def test_predict_proba_keeps_the_stamps_after_an_update_in_numpy(berlin_fit):
+    # sktime's default built the distribution from the public predict: NumPy after a NumPy update,
+    # whose rows 0, 1, ... then indexed it (CRPS against the truth at its stamps failed)
+    import copy
+
+    est = copy.deepcopy(berlin_fit)
+    context = est.predict(fh=[1, 2, 3, 4, 5]).to_numpy()
+    est.update(context, update_params=False)
+    proba, interval = est.predict_proba(fh=[1, 3]), est.predict_interval(fh=[1, 3])
+    assert proba.index.equals(interval.index) and isinstance(proba.index, pd.DatetimeIndex)
+    np.testing.assert_allclose(proba.var().to_numpy(), est.predict_var(fh=[1, 3]).to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(proba.mean().to_numpy(), est.predict(fh=[1, 3]).reshape(-1, 1), rtol=1e-12)
+
+
+def test_covariances_past_memory_are_refused_before_any_step_is_sampled(panel_fit, monkeypatch):
+    from tsrec.estimators import _horizon
+    from tsrec.estimators.errors import InputError
+    from tsrec.nn.ls4 import LS4
+
+    est, _ = panel_fit
+    monkeypatch.setattr(_horizon, "physical_memory", lambda: 2**20)  # 1 MiB: 2 x 300 x 300 x 2 covariances do not fit
+    monkeypatch.setattr(LS4, "sample", lambda *args, **kwargs: pytest.fail("sampled before the size check"))
+    with pytest.raises(InputError, match=r"series' covariance would give 600 rows.*ask for cov=False"):
+        est.predict_var(fh=range(1, 301), cov=True)

@@ -129,3 +129,19 @@ def test_covariances_that_grow_past_memory_with_the_square_of_the_steps_are_refu
     assert ls4.predict_var(fh=fh).shape == (2048, 1)
     with pytest.raises(InputError, match=r"1 series' covariance would give 2,048 rows.*ask for cov=False"):
         ls4.predict_var(fh=fh, cov=True)
+
+
+def test_sample_paths_that_overflow_are_refused_as_the_point_forecast_is():
+    # the stored context ends far off the training scale: the paths overflow inside the network
+    rng = np.random.default_rng(0)
+    y = _hourly(np.sin(np.arange(80) / 3) + 0.1 * rng.standard_normal(80))
+    for instance_norm in (False, True):
+        est = LS4Forecaster(**{**LS4Forecaster.get_test_params()[0], "max_epochs": 1, "instance_norm": instance_norm})
+        later = pd.Series(np.r_[np.full(7, 20.0), 1e20], name="y",
+                          index=pd.date_range(y.index[-1], periods=9, freq="h")[1:])
+        est.fit(y).update(later, update_params=False)
+        for forecast in (lambda: est.predict(fh=[1, 2]), lambda: est.predict_quantiles(fh=[1, 2], alpha=[0.5]),
+                         lambda: est.predict_interval(fh=[1, 2]), lambda: est.predict_var(fh=[1, 2]),
+                         lambda: est.predict_var(fh=[1, 2], cov=True), lambda: est.sample_paths(2)):
+            with pytest.raises(InputError, match="the forecast is not finite: the network overflowed"):
+                forecast()

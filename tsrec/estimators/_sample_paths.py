@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from tsrec.estimators import _newdata
 from tsrec.estimators._horizon import check_output_size
 from tsrec.estimators._params import check_flag, check_int
 from tsrec.estimators._series import join_panel, split_panel
@@ -53,17 +54,25 @@ class SamplePathForecasts:
         parts = split_panel(self._y)
         self._check_paths_size(len(parts), n_steps)
         x, _, _, scales = self._contexts(parts, self.position_offset_)
-        return scales.unscaled(self._scaled_paths(x, n_steps, noise).numpy(), series_axis=1)
+        return scales.unscaled(self._scaled_paths(x, n_steps, noise, parts).numpy(), series_axis=1)
 
     def _check_paths_size(self, n_series: int, n_steps: int) -> None:
         """``n_steps`` steps of every sample path must fit in memory."""
         check_output_size(n_series * self.n_samples, n_steps, self.n_channels_, "sample paths",
                           "ask for fewer steps or lower n_samples")
 
-    def _scaled_paths(self, x: torch.Tensor, n_steps: int, noise: bool, steps: np.ndarray | None = None) -> torch.Tensor:
+    def _scaled_paths(self, x: torch.Tensor, n_steps: int, noise: bool, parts: list,
+                      steps: np.ndarray | None = None) -> torch.Tensor:
+        """The paths of the series ``parts`` from their contexts ``x``; an overflow inside the
+        network is the InputError a point forecast gives, not NaN paths or a kernel's message."""
         network = self.network_
         network.eval()
-        return network.sample(x, n_steps, self.n_samples, network.generator(x.device), noise=noise, steps=steps)
+        with _newdata.overflow_as_input_error():
+            paths = network.sample(x, n_steps, self.n_samples, network.generator(x.device), noise=noise, steps=steps)
+        if not bool(torch.isfinite(paths).all()):  # one row per series: its paths end to end
+            rows = paths.transpose(0, 1).reshape(len(parts), -1, paths.shape[-1])
+            _newdata.check_forecast(rows.double().numpy(), [key for key, _ in parts])
+        return paths
 
     def _forecast_path(self, x: torch.Tensor, position: torch.Tensor, n_steps: int) -> torch.Tensor:
         # the mean of the same seeded paths that the quantiles come from (without their noise,
@@ -73,18 +82,24 @@ class SamplePathForecasts:
         network.eval()
         return network.sample_mean(x, n_steps, self.n_samples, network.generator(x.device))
 
-    def _noisy_paths(self, fh: ForecastingHorizon) -> tuple[torch.Tensor, list, list[np.ndarray], list, list, Scales]:
+    def _noisy_paths(self, fh: ForecastingHorizon, covariances: bool = False
+                     ) -> tuple[torch.Tensor, list, list[np.ndarray], list, list, Scales]:
         """The seeded sample paths that quantiles and variances read (float64, standardised scale,
         (n_samples, series, kept steps, variates)), with the series, their steps in ``fh``, where
         those steps lie among the kept ones, steps, and the statistics that standardised them.
 
-        Only the steps some series asks for are kept: a far step costs time, not memory."""
+        Only the steps some series asks for are kept: a far step costs time, not memory. With
+        ``covariances``, the covariances of every kept step with every other must fit in memory
+        too; both are checked before any step is sampled."""
         parts = split_panel(self._y)
         steps = self._steps_per_series(fh, parts)
         kept = np.unique(np.concatenate(steps))  # sorted
         self._check_paths_size(len(parts), len(kept))
+        if covariances:  # a row per series and kept step, of covariances with every kept step
+            check_output_size(len(parts), len(kept), self.n_channels_ * len(kept), "series' covariance",
+                              "ask for cov=False, or for fewer steps")
         x, _, freqs, scales = self._contexts(parts, self.position_offset_)
-        paths = self._scaled_paths(x, int(kept[-1]), noise=True, steps=kept).double()
+        paths = self._scaled_paths(x, int(kept[-1]), True, parts, steps=kept).double()
         return paths, parts, steps, [np.searchsorted(kept, k) for k in steps], freqs, scales
 
     def _per_series(self, rows: list[np.ndarray], parts: list, steps: list[np.ndarray], freqs: list,
@@ -93,6 +108,18 @@ class SamplePathForecasts:
         frames = [pd.DataFrame(r, columns=columns, index=future_index(df.index, f, k))
                   for r, (_, df), f, k in zip(rows, parts, freqs, steps)]
         return join_panel([k for k, _ in parts], frames, list(self._y.index.names))
+
+    def _predict_proba(self, fh, X=None, marginal: bool = True):
+        """sktime's Normal approximation (``predict``'s mean, ``predict_var``'s variance), from the
+        inner frames: sktime's default reads the public ``predict``, whose NumPy container (after a
+        NumPy fit or update) has lost the time stamps the distribution is indexed by."""
+        try:  # the distribution sktime's default returns: skpro's where installed, else sktime's fork
+            from skpro.distributions.normal import Normal
+        except ImportError:
+            from sktime.base._proba._normal import Normal
+        mean = self._predict(fh, X)
+        sigma = np.sqrt(self._predict_var(fh, X)).set_axis(mean.columns, axis=1)
+        return Normal(mu=mean, sigma=sigma, index=mean.index, columns=mean.columns)
 
     def _predict_quantiles(self, fh, X, alpha: list[float]) -> pd.DataFrame:
         paths, parts, steps, at, freqs, scales = self._noisy_paths(fh)
@@ -113,7 +140,7 @@ class SamplePathForecasts:
         columns).
         """
         cov = check_flag("cov", cov)
-        paths, parts, steps, at, freqs, scales = self._noisy_paths(fh)
+        paths, parts, steps, at, freqs, scales = self._noisy_paths(fh, covariances=cov)
         scale2 = torch.as_tensor(np.ascontiguousarray(scales.scale), dtype=paths.dtype)[:, None] ** 2  # (B, 1, C)
         names = self._get_columns(method="predict_var")
         if not cov:  # dividing by n_samples, as the variance of that empirical distribution does
@@ -124,9 +151,6 @@ class SamplePathForecasts:
             raise InputError("predict_var(cov=True) on a panel needs every series to forecast the same time "
                              "stamps, as the columns are one set of stamps; these series end at different times "
                              "or have different steps: ask for cov=False, or for one series at a time")
-        # a row per series and kept step of covariances with every kept step
-        check_output_size(len(parts), paths.shape[2], self.n_channels_ * paths.shape[2], "series' covariance",
-                          "ask for cov=False, or for fewer steps")
         centred = paths - paths.mean(dim=0)
         # (B, S, C, T) times each series' variance per variate
         covs = (torch.einsum("nbsc,nbtc->bsct", centred, centred) / len(paths) * scale2[..., None]).numpy()
