@@ -359,6 +359,20 @@ def test_an_empty_update_warns_and_changes_nothing_as_in_sktime(empty):
     assert_unchanged(est, before)
 
 
+@pytest.mark.parametrize("empty", ["numpy3D", "df-list"])
+def test_an_empty_panel_update_warns_and_changes_nothing(empty):
+    # their len() counts series: sktime took them for rows, and update failed with fit's "y is empty"
+    panel = np.stack([series().to_numpy()[None], series().to_numpy()[None] + 1])  # (2 series, 1 variate, time)
+    est = ARNetForecaster(n_lags=3, horizon=2, max_epochs=1, random_state=0).fit(panel)
+    forecast = est.predict(fh=[1, 2])
+    rows = np.empty((2, 1, 0)) if empty == "numpy3D" else [pd.DataFrame({0: []}), pd.DataFrame({0: []})]
+    with pytest.warns(UserWarning, match="empty y passed to update"):
+        est.update(rows)
+    np.testing.assert_array_equal(est.predict(fh=[1, 2]), forecast)
+    with pytest.warns(UserWarning, match="empty y passed to update_predict"):
+        np.testing.assert_array_equal(est.update_predict_single(rows, fh=[1, 2]), forecast)
+
+
 def test_forecasters_refuse_sktimes_remember_data_false_which_would_drop_the_data_they_forecast_from():
     assert CycleNetForecaster().get_config()["remember_data"] is True  # whatever sktime's default
     est = CycleNetForecaster(cycle_length=4, **TINY).set_config(remember_data=False)

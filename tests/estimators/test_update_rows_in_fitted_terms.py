@@ -112,6 +112,20 @@ def test_update_predict_runs_the_checked_update_for_every_window(update_params):
     np.testing.assert_array_equal(by_cutoff[~np.isnan(by_cutoff)], pd.concat(expected).to_numpy())
 
 
+@pytest.mark.parametrize("bad_window", ["first", "later"])
+def test_update_predict_on_the_forecaster_itself_changes_nothing_when_refused(bad_window):
+    from sktime.forecasting.model_selection import ExpandingWindowSplitter
+
+    y = load()
+    y.iloc[42 if bad_window == "first" else 52] = 1e300  # beyond float32 once standardised: refused
+    est = arnet(y.iloc[:40])
+    before = snapshot(est)
+    cv = ExpandingWindowSplitter(fh=[1, 2], initial_window=40, step_length=5)
+    with pytest.raises(InputError, match="too far from the training data's scale"):
+        est.update_predict(y, cv=cv, update_params=False, reset_forecaster=False)
+    assert_as_before(est, before)  # sktime had moved the cutoff back and stored the windows before it
+
+
 def test_an_update_whose_refit_fails_keeps_the_old_rows_cutoff_and_weights(monkeypatch):
     y = load()
     est = arnet(y.iloc[:40])

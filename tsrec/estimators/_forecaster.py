@@ -191,7 +191,7 @@ class DeepForecaster(
         """
         self.check_is_fitted()
         if _updates.is_empty(y):  # sktime warns that nothing was updated, and changes nothing
-            return super().update(y, X=X, update_params=update_params)
+            return super().update(None, X=X, update_params=update_params)  # what sktime sees as empty
         _updates.check_remembers_data(self)
         if update_params and getattr(self, "_context_only", False):
             raise InputError(

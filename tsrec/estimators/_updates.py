@@ -26,7 +26,12 @@ from tsrec.estimators._variates import check_variates
 
 def is_empty(y: object) -> bool:
     """Whether ``y`` holds no rows (None too): sktime's ``update`` then warns and changes nothing,
-    and its ``update_predict_single`` forecasts without updating."""
+    and its ``update_predict_single`` forecasts without updating. A numpy3D panel's rows are its
+    last axis, a df-list's the rows of its frames (their lengths count series)."""
+    if isinstance(y, np.ndarray) and y.ndim == 3:
+        return y.shape[-1] == 0
+    if isinstance(y, list) and y and all(isinstance(part, pd.DataFrame) for part in y):
+        return all(len(part) == 0 for part in y)
     return y is None or (hasattr(y, "__len__") and len(y) == 0)
 
 
@@ -137,11 +142,33 @@ class StoredDataUpdates:
         pandas.Series, pandas.DataFrame or numpy.ndarray
             The forecast, as :meth:`predict` returns it.
         """
-        if is_empty(y):  # sktime warns and forecasts without updating
-            return super().update_predict_single(y=y, fh=fh, X=X, update_params=update_params)
+        if is_empty(y):  # sktime warns and forecasts without updating (None: what it sees as empty)
+            return super().update_predict_single(y=None, fh=fh, X=X, update_params=update_params)
         with unchanged_on_error(self):
             self.update(y, X=X, update_params=update_params)
             return self.predict(fh=fh, X=X)
+
+    def update_predict(self, y: SeriesLike, cv: object = None, X: SeriesLike | None = None, update_params: bool = True,
+                       reset_forecaster: bool = True) -> SeriesLike:
+        """sktime's ``update_predict``, all or nothing with ``reset_forecaster=False`` too.
+
+        sktime then moves the cutoff back and updates this forecaster window by window, so a
+        window refused part-way left it changed (rows stored, the cutoff before the data).
+
+        Parameters
+        ----------
+        y, cv, X, update_params, reset_forecaster
+            As in sktime's ``update_predict``.
+
+        Returns
+        -------
+        pandas.Series, pandas.DataFrame or numpy.ndarray
+            The forecasts of every window, as sktime returns them.
+        """
+        if reset_forecaster:  # sktime works on a copy
+            return super().update_predict(y, cv=cv, X=X, update_params=update_params, reset_forecaster=True)
+        with unchanged_on_error(self):
+            return super().update_predict(y, cv=cv, X=X, update_params=update_params, reset_forecaster=False)
 
     def _update_y_X(self, y, X=None, enforce_index_type=None):  # noqa: N802 - sktime's name
         stored = self._y if self.is_fitted else None
