@@ -12,7 +12,7 @@ from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._horizon import check_output_size
 from tsrec.estimators._newdata import check_scaled
 from tsrec.estimators._scaling import row_scales, scales_of
-from tsrec.estimators._series import scaled_contexts, split_panel
+from tsrec.estimators._series import scaled_contexts, split_panel, time_level
 from tsrec.estimators._variates import variates_match
 from tsrec.estimators.errors import InputError
 
@@ -77,11 +77,6 @@ def value_columns(est: DeepForecaster, layout: str, columns: Sequence[str] | Non
     return [str(c) for c in est.columns_]
 
 
-def _fitted_on_dates(est: DeepForecaster) -> bool:
-    index = est._y.index
-    return isinstance(index.levels[-1] if isinstance(index, pd.MultiIndex) else index, pd.DatetimeIndex)
-
-
 def check_panel(est: DeepForecaster, panel: pd.DataFrame, steps: list[int]) -> None:
     """Everything that would make a chunk fail, checked before any forecasting."""
     if len(panel) == 0:
@@ -144,7 +139,7 @@ def in_model_zone(est: DeepForecaster, panel: pd.DataFrame) -> pd.DataFrame:
     """
     zone = est._fitted_zone()
     stamps = panel.index.levels[-1]
-    if zone is None and isinstance(stamps, pd.DatetimeIndex) and stamps.tz is not None and _fitted_on_dates(est):
+    if zone is None and isinstance(stamps, pd.DatetimeIndex) and stamps.tz is not None and isinstance(time_level(est._y), pd.DatetimeIndex):
         # the estimator's own message names pandas calls on y, which a command-line user has not got
         raise InputError(
             f"the time stamps are in {stamps.tz} (they carry UTC offsets) but the model was fitted on stamps without "

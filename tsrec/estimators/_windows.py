@@ -47,7 +47,7 @@ def cut_point(n_rows: int, val_size: float | int, lookback: int, horizon: int) -
 
 def validation_cuts(lengths: list[int], val_size: float | int, lookback: int, horizon: int) -> list[int]:
     """Each series' :func:`cut_point`; every series' length when no training window would be
-    left (a single short series trains on all its rows, without validation, as before)."""
+    left (then every series trains on all its rows, without validation, as one short series does)."""
     cuts = [cut_point(n, val_size, lookback, horizon) for n in lengths]
     return list(lengths) if all(cut < lookback + horizon for cut in cuts) else cuts
 

@@ -101,7 +101,7 @@ def check_sampled(params: object, valid: set[str], name: str, unit_params: tuple
             f"the search space returned parameter(s) {unknown} that {name} does not take; "
             f"valid parameters are {sorted(valid)}"
         )
-    units = [name for name in ("scaling", *unit_params) if name in params]
+    units = [param for param in ("scaling", *unit_params) if param in params]
     if units:
         raise TuningSetupError(
             f"the search space returned {units[0]!r}, which sets the units of the validation loss that trials "
