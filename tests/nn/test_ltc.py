@@ -111,7 +111,8 @@ def test_cfc_time_gate_interpolates_between_its_heads():
     torch.testing.assert_close(cell(x, h, elapsed=40.0), ff1 * (1 - gate) + gate * ff2)
 
 
-@pytest.mark.parametrize("make", [lambda: LTCCell(2, 5, ode_unfolds=2), lambda: CfCCell(2, 5, backbone_units=6)])
+@pytest.mark.parametrize("make", [lambda: LTCCell(2, 5, ode_unfolds=2), lambda: CfCCell(2, 5, backbone_units=6),
+                                  lambda: CfCCell(2, 5, backbone_units=6, mode="pure")], ids=["ltc", "cfc", "cfc-pure"])
 def test_encoder_is_the_shared_recurrent_loop_and_trains_every_parameter(make):
     torch.manual_seed(5)
     encoder = LiquidEncoder(make())

@@ -193,10 +193,11 @@ class CfCCell(nn.Module):
         self.backbone = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
         self.ff1 = nn.Linear(widths[-1], units)
         if mode == "pure":
-            # w_tau 0 and A 1, as our reference notes on CfC give; ncps's code declares both as
-            # (1, units) matrices, which its Xavier loop over 2-D weights then redraws at random
-            self.w_tau = nn.Parameter(torch.zeros(units))
-            self.A = nn.Parameter(torch.ones(units))
+            # drawn as ncps draws them: it declares both as (1, units) matrices, which its Xavier
+            # loop over 2-D weights redraws. The reference notes' w_tau = 0 never trains: the
+            # gradient of |w_tau| at 0 is 0
+            self.w_tau = nn.Parameter(nn.init.xavier_uniform_(torch.empty(1, units))[0])
+            self.A = nn.Parameter(nn.init.xavier_uniform_(torch.empty(1, units))[0])
         else:
             self.ff2 = nn.Linear(widths[-1], units)
             self.time_a = nn.Linear(widths[-1], units)
