@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from tsrec.nn import MambaBlock
+from tsrec.nn.s4 import S4D
 from tsrec.nn.s4_nplr import S4NPLR, legs_nplr
 
 
@@ -63,3 +65,21 @@ def test_the_initial_system_is_stable_and_trains():
     layer(torch.randn(2, 50, 4)).square().mean().backward()
     for name, p in layer.named_parameters():
         assert p.grad is not None and bool(torch.isfinite(p.grad).all()) and float(p.grad.abs().sum()) > 0, name
+
+
+@pytest.mark.parametrize("make", [
+    lambda: MambaBlock(8, 4),
+    lambda: S4D(8, 4),
+    lambda: S4NPLR(8, 4, l_max=4),
+], ids=["MambaBlock", "S4D", "S4NPLR"])
+def test_modules_built_under_a_float64_default_hold_float64_parameters(make):
+    # hard-coded float32 tensors gave a mix: "A has dtype torch.float32 but u has torch.float64"
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        module = make()
+        assert {p.dtype for p in module.parameters()} == {torch.float64}
+        x = torch.randn(2, 6, 8)  # longer than S4NPLR's l_max: its kernel is recomputed for 6 steps
+        assert module(x).dtype == torch.float64
+    finally:
+        torch.set_default_dtype(before)

@@ -60,7 +60,7 @@ class S4D(nn.Module):
         log_dt = torch.rand(channels) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min)
         self.log_dt = nn.Parameter(log_dt)
         self.log_A_real = nn.Parameter(torch.full((channels, modes), math.log(0.5)))
-        self.A_imag = nn.Parameter(math.pi * torch.arange(modes, dtype=torch.float32).repeat(channels, 1))
+        self.A_imag = nn.Parameter(math.pi * torch.arange(modes, dtype=torch.get_default_dtype()).repeat(channels, 1))
         self.C = nn.Parameter(torch.randn(channels, modes, 2) * math.sqrt(0.5))  # real and imaginary parts
         self.D = nn.Parameter(torch.randn(channels))
 

@@ -82,10 +82,11 @@ class S4NPLR(nn.Module):
         self.l_max = l_max
         log_dt = torch.rand(channels) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min)
         self.log_dt = nn.Parameter(log_dt)
-        self.log_A_real = nn.Parameter(torch.log(-Lambda.real).float().repeat(channels, 1))
-        self.A_imag = nn.Parameter(Lambda.imag.float().repeat(channels, 1))
-        self.P = nn.Parameter(torch.view_as_real(P).float().repeat(channels, 1, 1))
-        self.B = nn.Parameter(torch.view_as_real(B).float().repeat(channels, 1, 1))
+        real = torch.get_default_dtype()  # HiPPO is built in float64, the parameters in the module's dtype
+        self.log_A_real = nn.Parameter(torch.log(-Lambda.real).to(real).repeat(channels, 1))
+        self.A_imag = nn.Parameter(Lambda.imag.to(real).repeat(channels, 1))
+        self.P = nn.Parameter(torch.view_as_real(P).to(real).repeat(channels, 1, 1))
+        self.B = nn.Parameter(torch.view_as_real(B).to(real).repeat(channels, 1, 1))
         self.C = nn.Parameter(torch.randn(channels, len(Lambda), 2) * math.sqrt(0.5))  # C_tilde at l_max
         self.D = nn.Parameter(torch.randn(channels))
 
