@@ -108,7 +108,10 @@ class SpaceTimeForecaster(DeepForecaster):
         The encoder's ``a`` and the decoder's ``a, b, c, k`` are divided by their norm of this order
         (0: none). Order 1 keeps the roots of every ``A`` in the unit disc, so the encoder's kernels
         stay bounded; the decoder rolls ``A + b k^T`` over the horizon, which the separate norms do
-        not bound (at ``kernel_dim=8``, 2% of freshly drawn channels grow; none at 64).
+        not bound (at ``kernel_dim=8``, 2% of freshly drawn channels grow; none at 64). With 0 the
+        standard normal start of ``a`` has roots outside the unit disc, so the kernels grow
+        exponentially and overflow within a few dozen steps (the official code accepts 0 too):
+        use it only with weights of your own.
     criterion_weights : tuple of 3 floats, default=(1.0, 1.0, 0.0)
         Weights of the closed-loop forecast, open-loop next-step and decoder next-input RMSE
         terms. The official training step computes only the first two (its third term is

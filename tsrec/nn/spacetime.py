@@ -241,7 +241,8 @@ class SpaceTime(nn.Module):
         Encoder blocks.
     dropout : float, default=0.25
     norm_order : int, default=1
-        Norm dividing the encoder's ``a`` and the decoder's ``a, b, c, k`` (0: none).
+        Norm dividing the encoder's ``a`` and the decoder's ``a, b, c, k`` (0: none, whose random
+        start overflows within a few dozen steps: see :class:`~tsrec.estimators.SpaceTimeForecaster`).
 
     Examples
     --------
