@@ -205,3 +205,15 @@ def test_a_failed_refit_leaves_the_classifier_unfitted_not_half_fitted(failure):
         clf.predict(X3[:2])
     clf.set_params(batch_size=8)
     assert clf.fit(X3, y3).predict_proba(X3[:2]).shape == (2, 3)  # and it fits again
+
+
+@pytest.mark.parametrize("counts, val_size", [([3, 3, 94], 0.1), ([2, 98], 0.2), ([50, 50, 2], 3), ([2, 100], 0.9)])
+def test_the_validation_split_holds_every_class_on_both_sides(counts, val_size):
+    # scikit-learn's stratified rounding left small classes out of one side (no validation sample of
+    # the two small classes of [3, 3, 94]; no training sample of class 0 of [2, 100] at 0.9)
+    y = np.repeat(np.arange(len(counts)), counts)
+    train, val = PGNClassifier(val_size=val_size)._split(y, seed=0)
+    assert (np.bincount(y[train], minlength=len(counts)) > 0).all()
+    assert (np.bincount(y[val], minlength=len(counts)) > 0).all()
+    n_val = round(val_size * len(y)) if isinstance(val_size, float) else val_size
+    assert len(val) == n_val and sorted(np.r_[train, val]) == list(range(len(y)))

@@ -252,3 +252,14 @@ def test_nan_and_inf_are_counted_located_and_fixed_along_time(fitted3):
 def test_a_single_class_is_printed_as_a_plain_value():
     with pytest.raises(InputError, match=r"y has only one class \('a'\); a classifier needs at least 2"):
         PGNClassifier(hidden=4, max_epochs=1).fit(X, np.array(["a"] * 12))
+
+
+def test_a_panel_row_without_a_sample_id_is_refused(fitted3):
+    # sktime's check accepted it; stacking then failed with numpy's "cannot reshape", or re-cut samples
+    panel = convert_to(X3, to_type="pd-multiindex")
+    ids = panel.index.get_level_values(0).to_numpy().astype(float)
+    ids[ids == 3] = np.nan
+    missing = panel.set_axis(pd.MultiIndex.from_arrays([ids, panel.index.get_level_values(1)]))
+    for call in (lambda: fitted3.predict_proba(missing), lambda: PGNClassifier(max_epochs=1).fit(missing, Y)):
+        with pytest.raises(InputError, match=r"X has \d+ row\(s\) whose series id .* is missing"):
+            call()

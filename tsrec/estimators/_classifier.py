@@ -121,6 +121,23 @@ def _check_ndim(ndim: int) -> None:
         )
 
 
+def every_class_on_both_sides(y: np.ndarray, train: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's stratified rounding can leave a small class out of one side ([3, 3, 94] at
+    val_size=0.1 validated on the large class alone): each class missing from a side gets one of
+    its samples from the other side, in exchange for one of that side's largest class."""
+    sides = [list(train), list(val)]
+    for cls in range(int(y.max()) + 1):
+        for here, there in ((sides[1], sides[0]), (sides[0], sides[1])):
+            if (y[here] == cls).any():
+                continue
+            # the other side holds all (>= 2) of this class; this side has >= 2 of its largest one
+            give = next(i for i in there if y[i] == cls)
+            take = next(i for i in here if y[i] == np.bincount(y[here]).argmax())
+            there.remove(give), here.remove(take)
+            here.append(give), there.append(take)
+    return np.sort(sides[0]), np.sort(sides[1])
+
+
 class DeepClassifier(ClassifierMixin, BaseEstimator):
     """Shared machinery of tsrec classifiers (not used directly)."""
 
@@ -284,7 +301,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
                                                   "each side and two samples of each class")
             return indices, indices[:0]
         train_idx, val_idx = train_test_split(indices, test_size=n_val, stratify=y, random_state=seed)
-        return np.sort(train_idx), np.sort(val_idx)
+        return every_class_on_both_sides(y, np.sort(train_idx), np.sort(val_idx))
 
     def predict_proba(self, X: object) -> np.ndarray:
         """Class probabilities (n_samples, n_classes), columns in the order of ``classes_``.

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from tsrec.estimators._series import check_series_ids
 from tsrec.estimators.errors import InputError
 
 _PANEL_MTYPES = ("pd-multiindex", "nested_univ")
@@ -132,7 +133,8 @@ def _from_frame(X: pd.DataFrame):
         X = X.map(lambda cell: cell if isinstance(cell, pd.Series) else pd.Series(cell))
     from sktime.datatypes import check_is_mtype, convert_to
 
-    if multiindex:
+    if multiindex:  # sktime's check accepts a missing id, whose rows the stacking then mixes with others
+        check_series_ids(X.index, "X")
         X = _rows_grouped_by_instance(X)
     problems = {}
     for mtype in _PANEL_MTYPES:

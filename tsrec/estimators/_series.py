@@ -88,12 +88,12 @@ def _check_pandas(y: pd.Series | pd.DataFrame, name: str) -> None:
     if len(y) == 0:
         raise InputError(f"{name} is empty; pass at least lookback + horizon rows")
     if isinstance(y.index, pd.MultiIndex):
-        _check_series_ids(y.index, name)
+        check_series_ids(y.index, name)
     _check_time_index(y, name)
     _check_dtypes(y, name)
 
 
-def _check_series_ids(index: pd.MultiIndex, name: str) -> None:
+def check_series_ids(index: pd.MultiIndex, name: str) -> None:
     """A panel's series ids must all be there: pandas' grouping drops rows whose id is NaN, None or
     NaT, so such a series was left out of training and forecasts without a word."""
     for level, codes in enumerate(index.codes[:-1]):
