@@ -133,8 +133,10 @@ def every_class_on_both_sides(y: np.ndarray, train: np.ndarray, val: np.ndarray)
             # the other side holds all (>= 2) of this class; this side has >= 2 of its largest one
             give = next(i for i in there if y[i] == cls)
             take = next(i for i in here if y[i] == np.bincount(y[here]).argmax())
-            there.remove(give), here.remove(take)
-            here.append(give), there.append(take)
+            there.remove(give)
+            here.remove(take)
+            here.append(give)
+            there.append(take)
     return np.sort(sides[0]), np.sort(sides[1])
 
 
