@@ -63,9 +63,9 @@ def test_both_loaders_list_every_path_tried(tmp_path, monkeypatch):
     monkeypatch.setenv("TSREC_DATA", "~/env")
     (tmp_path / "dev").mkdir()
     monkeypatch.setattr(_datadir, "DEV_DATA", tmp_path / "dev")
-    with pytest.raises(FileNotFoundError) as ltsf_info:
+    with pytest.raises(FileNotFoundError) as ltsf_info, pytest.warns(UserWarning, match="is not a folder"):
         load_ltsf("weather")
-    with pytest.raises(FileNotFoundError) as ucr_info:
+    with pytest.raises(FileNotFoundError) as ucr_info, pytest.warns(UserWarning, match="is not a folder"):
         load_ucr("Toy")
     for root in (tmp_path / "env", tmp_path / "dev"):  # "~" expanded in both
         assert str(root / "weather" / "weather.csv") in str(ltsf_info.value)

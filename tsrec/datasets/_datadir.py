@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tsrec._warn import warn_user
 from tsrec.errors import InputFileNotFoundError
 
 ENV_VAR = "TSREC_DATA"
@@ -21,6 +22,11 @@ def data_roots(data_dir: str | os.PathLike[str] | None) -> list[Path]:
     env = os.environ.get(ENV_VAR, "")
     if env:  # an empty TSREC_DATA counts as unset, not as the current folder
         roots.append(Path(env).expanduser())
+        if not roots[0].is_dir():  # a typo would otherwise fall through to another folder unnoticed
+            warn_user(
+                f"{ENV_VAR}={env!r} is not a folder, so no data file is found there; "
+                "set it to the folder that holds the data files"
+            )
     if DEV_DATA.is_dir():
         roots.append(DEV_DATA)
     return roots

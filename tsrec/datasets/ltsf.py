@@ -20,6 +20,7 @@ import pandas as pd
 from tsrec._checks import check_int
 from tsrec.datasets._checks import check_name
 from tsrec.datasets._datadir import data_roots, first_file
+from tsrec.datasets._ltsf_file import first_stamp, read_ltsf_csv
 
 # name -> (folder in the data dir, file name, pandas frequency)
 LTSF_FILES = {
@@ -36,6 +37,8 @@ BUNDLED = ("ETTh1", "ETTh2")
 _ETT_ROWS_PER_HOUR = {"ETTh1": 1, "ETTh2": 1, "ETTm1": 4, "ETTm2": 4}
 # ETT borders of the papers' protocol, in hours: 12 months train, 4 validation, 4 test
 _ETT_HOURS = (12 * 30 * 24, 4 * 30 * 24, 4 * 30 * 24)
+# fewest rows whose 70/10/20 split gives each part a row (int(5 * 0.2) = 1 test row)
+_MIN_ROWS = 5
 
 
 def _find_file(name: str, data_dir: str | os.PathLike | None) -> Path:
@@ -46,14 +49,13 @@ def _find_file(name: str, data_dir: str | os.PathLike | None) -> Path:
     return first_file(tried, f"{name} ({file})", f"Put {file} at <folder>/{group}/{file}")
 
 
-def _regular_index(stamps: pd.Series, freq: str) -> pd.DatetimeIndex:
+def _regular_index(stamps: pd.Series, freq: str, path: Path) -> pd.DatetimeIndex:
     """A regular index at ``freq`` from the first stamp, one label per row in file order.
 
     The papers' protocol cuts splits by row position, so rows are never dropped, added or
     reordered to fit the stamps: where the file's stamps are regular this is exactly them.
     """
-    first = pd.to_datetime(stamps.iloc[0], format="mixed")
-    return pd.date_range(first, periods=len(stamps), freq=freq, name="date")
+    return pd.date_range(first_stamp(stamps, path), periods=len(stamps), freq=freq, name="date")
 
 
 def load_ltsf(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
@@ -88,7 +90,9 @@ def load_ltsf(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFr
         The file is in none of the searched places; the message lists them and says where to put
         the file. A ``FileNotFoundError`` and a ``ValueError``.
     ValueError
-        An unknown ``name``, an empty ``data_dir``, or a file without a ``date`` column or rows.
+        An unknown ``name``, an empty ``data_dir``, or a file that is not the published one: not a
+        CSV, without a ``date`` column, with another number of rows or columns (truncated), or with
+        a value that is not a finite number (damaged).
     TypeError
         ``data_dir`` is not a path.
 
@@ -100,10 +104,8 @@ def load_ltsf(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFr
     """
     check_name("data set", name, LTSF_FILES)
     path = _find_file(name, data_dir)
-    df = pd.read_csv(path, encoding_errors="replace")
-    if "date" not in df.columns or df.empty:
-        raise ValueError(f"{path} needs a 'date' column and at least one row; is it the {name} benchmark file?")
-    df.index = _regular_index(df.pop("date"), LTSF_FILES[name][2])
+    df = read_ltsf_csv(path, name)
+    df.index = _regular_index(df.pop("date"), LTSF_FILES[name][2], path)
     return df
 
 
@@ -192,6 +194,20 @@ def _check_frame(df: object) -> None:
         raise ValueError("df has no rows; pass the whole benchmark frame from load_ltsf")
 
 
+def _check_step(df: pd.DataFrame | pd.Series, name: str) -> None:
+    """A frame on time stamps must be at ``name``'s step: ETTm under "ETTh1" would cut 3 months, not 12."""
+    index = df.index
+    step = index.freq if isinstance(index, pd.DatetimeIndex) else None
+    if step is None and isinstance(index, pd.DatetimeIndex) and len(index) >= 3:
+        step = pd.infer_freq(index)
+    expected = LTSF_FILES[name][2]
+    if step is not None and pd.tseries.frequencies.to_offset(step) != pd.tseries.frequencies.to_offset(expected):
+        raise ValueError(
+            f"df is sampled every {pd.tseries.frequencies.to_offset(step).freqstr} but {name} every {expected}: "
+            f"is it another data set? Pass the name of the set df holds"
+        )
+
+
 def ltsf_split(
     df: pd.DataFrame, name: str, lookback: int
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -224,8 +240,9 @@ def ltsf_split(
     TypeError
         ``df`` is not a pandas DataFrame or Series.
     ValueError
-        ``df`` is empty or shorter than the borders need, ``name`` is unknown, or ``lookback``
-        is not an integer in ``[1, train rows]``.
+        ``df`` is empty or shorter than the borders need, ``name`` is unknown, ``df``'s time
+        stamps are at another step than ``name``'s (another data set), or ``lookback`` is not an
+        integer in ``[1, train rows]``.
 
     Examples
     --------
@@ -236,8 +253,14 @@ def ltsf_split(
     _check_frame(df)
     lookback = check_int("lookback", lookback)
     train_end, val_end, test_end = ltsf_borders(name, len(df))
+    _check_step(df, name)
     if test_end > len(df):
         raise ValueError(f"{name} split needs {test_end} rows but the frame has {len(df)}")
+    if not 0 < train_end < val_end < test_end:
+        raise ValueError(
+            f"the frame has {len(df)} rows, too few for the 70/10/20 split (at least {_MIN_ROWS} rows give "
+            "every part a row); pass the whole benchmark frame from load_ltsf"
+        )
     if lookback > train_end:
         raise ValueError(f"lookback must be in [1, {train_end}] (the training rows), got {lookback}")
     return (

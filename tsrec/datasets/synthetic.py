@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import pandas as pd
 
@@ -42,7 +44,8 @@ def make_ar(
     Raises
     ------
     ValueError
-        Coefficients that are not finite numbers or not stationary, or a bad count or noise.
+        Coefficients that are not finite numbers or not stationary, a bad count or noise, or a
+        ``random_state`` that is not None or an integer >= 0.
 
     Examples
     --------
@@ -53,7 +56,7 @@ def make_ar(
     coef = _ar_coefficients(coefficients)
     n_samples, burn_in = check_int("n_samples", n_samples), check_int("burn_in", burn_in, minimum=0)
     noise = check_float("noise", noise)
-    rng = np.random.default_rng(random_state)
+    rng = _rng(random_state)
     total = n_samples + burn_in
     shocks = noise * rng.standard_normal(total)
     y = np.zeros(total)
@@ -61,6 +64,31 @@ def make_ar(
     for t in range(p, total):
         y[t] = coef @ y[t - p : t][::-1] + shocks[t]
     return pd.Series(y[burn_in:], name="y")
+
+
+def _rng(random_state: object) -> np.random.Generator:
+    """NumPy's generator for ``random_state``, or a ValueError naming the argument."""
+    ok = random_state is None or (isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool))
+    if not ok or (random_state is not None and random_state < 0):
+        raise ValueError(f"random_state must be None or an integer >= 0, got {random_state!r}")
+    return np.random.default_rng(None if random_state is None else int(random_state))
+
+
+def _index(start: object, n_samples: int, freq: object) -> pd.DatetimeIndex:
+    """``n_samples`` stamps from ``start`` at ``freq``, or a ValueError naming the bad argument."""
+    try:
+        offset = None if freq is None else pd.tseries.frequencies.to_offset(freq)
+    except (ValueError, TypeError):
+        offset = None
+    if offset is None:
+        raise ValueError(f"freq must be a pandas frequency such as 'h', '15min' or 'D', got {freq!r}")
+    try:
+        first = pd.Timestamp(start)
+    except (ValueError, TypeError):
+        raise ValueError(f"start must be a date such as '2024-01-01', got {start!r}") from None
+    if first is pd.NaT:
+        raise ValueError(f"start must be a date such as '2024-01-01', got {start!r}")
+    return pd.date_range(first, periods=n_samples, freq=offset)
 
 
 def _ar_coefficients(coefficients: object) -> np.ndarray:
@@ -121,7 +149,9 @@ def make_seasonal(
     Raises
     ------
     ValueError
-        A count that is not a positive integer or a negative or non-finite ``noise``.
+        A count that is not a positive integer, a negative or non-finite ``noise``, a
+        ``random_state`` that is not None or an integer >= 0, or a ``freq`` or ``start`` pandas
+        cannot read.
 
     Examples
     --------
@@ -131,10 +161,10 @@ def make_seasonal(
     """
     n_samples, period = check_int("n_samples", n_samples), check_int("period", period)
     n_channels, noise = check_int("n_channels", n_channels), check_float("noise", noise)
-    rng = np.random.default_rng(random_state)
+    rng = _rng(random_state)
     cycle = rng.standard_normal((period, n_channels))
     phase = np.arange(n_samples) % period
     values = cycle[phase] + noise * rng.standard_normal((n_samples, n_channels))
-    index = pd.date_range(start, periods=n_samples, freq=freq)
+    index = _index(start, n_samples, freq)
     columns = [f"y{i}" for i in range(n_channels)]
     return pd.DataFrame(values, index=index, columns=columns), cycle

@@ -36,6 +36,17 @@ _SPLITS = ("train", "test")
 _PADS = ("error", "last")
 # the archive's files (and sktime's reader) use both: UnitTest opens with '%' lines
 _COMMENTS = ("#", "%")
+# published (train, test) case counts of the problems in the shared data folder: a file cut at a
+# line boundary parses cleanly, so only the count shows it is truncated
+PUBLISHED_CASES = {
+    "ACSF1": (100, 100),
+    "ArrowHead": (36, 175),
+    "BasicMotions": (40, 40),
+    "GunPoint": (50, 150),
+    "ItalyPowerDemand": (67, 1029),
+    "JapaneseVowels": (270, 370),
+    "OSULeaf": (200, 242),
+}
 
 
 def _roots(data_dir: str | os.PathLike[str] | None) -> list[Path]:
@@ -272,8 +283,9 @@ def load_ucr(
         The file is in none of the searched places; the message lists them. It is both a
         ``FileNotFoundError`` and a ``ValueError`` (tsrec's ``InputError``).
     ValueError
-        Bad arguments, a malformed file (the message gives the line number) or unequal lengths
-        with ``pad="error"``.
+        Bad arguments, a malformed file (the message gives the line number), a file of a problem
+        listed in ``PUBLISHED_CASES`` with another number of cases (truncated), or unequal
+        lengths with ``pad="error"``.
 
     Examples
     --------
@@ -287,8 +299,19 @@ def load_ucr(
     _check_args(name, split, pad, length)
     path = _find_file(name, split.lower(), data_dir)
     cases, labels = _read_ts(path)
+    _check_case_count(name, split.lower(), len(cases), path)
     X = _stack(cases, pad, length, path)
     return (X[:, 0] if X.shape[1] == 1 else X), np.asarray(labels, dtype=str)
+
+
+def _check_case_count(name: str, split: str, n_cases: int, path: Path) -> None:
+    """A problem whose published size is known must have it: fewer cases means a truncated file."""
+    if name in PUBLISHED_CASES and n_cases != PUBLISHED_CASES[name][_SPLITS.index(split)]:
+        raise ValueError(
+            f"{path} has {n_cases} cases but the published {name} {split} split has "
+            f"{PUBLISHED_CASES[name][_SPLITS.index(split)]}: the file is truncated or another copy; "
+            "re-download it from the UCR/UEA archive (timeseriesclassification.com)"
+        )
 
 
 def _check_args(name: object, split: object, pad: object, length: object) -> None:
@@ -297,7 +320,7 @@ def _check_args(name: object, split: object, pad: object, length: object) -> Non
         raise ValueError(f"name must be a dataset name such as 'GunPoint', got {name!r}")
     if not isinstance(split, str) or split.lower() not in _SPLITS:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    if pad not in _PADS:
+    if not isinstance(pad, str) or pad not in _PADS:
         raise ValueError(f"pad must be 'error' or 'last', got {pad!r}")
     if length is not None:
         if pad != "last":
