@@ -111,3 +111,52 @@ def test_an_update_in_the_fitted_panel_form_continues_every_series(mtype):
     np.testing.assert_array_equal(got, expected)
     with pytest.raises(InputError, match=r"a 3-D array \(series, variates, time\) holding every fitted series.*got 2 series"):
         ARNetForecaster(**SMALL).fit(values[:, :, :40]).update(values[:2, :, 40:], update_params=False)
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [pd.Index(np.array([3, 1], dtype="int32")), pd.CategoricalIndex(["b", "a"], categories=["b", "a", "c"]),
+     pd.Index([3, 1], dtype="Int64")],
+    ids=["int32", "category", "Int64"],
+)
+def test_panel_forecasts_keep_the_series_ids_dtype(ids):
+    stamps = pd.date_range("2020-01-01", periods=30)
+    values = np.random.default_rng(0).normal(size=60)
+    y = pd.DataFrame({"v": values}, index=pd.MultiIndex.from_product([ids, stamps], names=["id", "t"]))
+    forecast = ARNetForecaster(**SMALL).fit(y, fh=[1, 2]).predict()
+    expected = NaiveForecaster().fit(y, fh=[1, 2]).predict()
+    assert forecast.index.levels[0].dtype == ids.dtype
+    assert forecast.index.equals(expected.index)
+
+
+def test_probabilistic_columns_of_a_numpy_panel_are_named_as_sktime_names_them():
+    from tsrec.estimators import LS4Forecaster
+
+    y = _panels()["numpy3D"]
+    est = LS4Forecaster(lookback=8, horizon=2, z_dim=2, d_model=4, d_state=4, n_layers=1, n_samples=4,
+                        max_epochs=1, val_size=0, patience=None, random_state=0).fit(y, fh=[1, 2])
+    naive = NaiveForecaster().fit(y, fh=[1, 2])
+    for method in ("predict_interval", "predict_quantiles", "predict_var"):
+        columns = getattr(est, method)().columns
+        assert columns.equals(getattr(naive, method)().columns), method
+    assert list(est.predict_var().columns) == ["var_0", "var_1"]
+
+
+def test_an_integer_panel_context_as_an_array_is_refused_with_a_panel_example():
+    from tsrec.estimators import CycleNetForecaster
+
+    y = _panels()["numpy3D"]
+    est = CycleNetForecaster(lookback=8, horizon=2, cycle_length=4, max_epochs=1, val_size=0,
+                             patience=None, random_state=0).fit(y, fh=[1, 2])
+    with pytest.raises(InputError, match=r"pd-multiindex frame whose last index level holds each series' positions"):
+        est.predict(y=y)
+
+
+def test_a_panel_that_json_cannot_hold_says_how_to_save_it(tmp_path):
+    stamps = pd.date_range("2020-01-01", periods=30)
+    ids = pd.to_datetime(["2001-01-01", "2002-01-01"])
+    y = pd.DataFrame({"v": np.arange(60.0)}, index=pd.MultiIndex.from_product([ids, stamps]))
+    est = ARNetForecaster(**SMALL).fit(y, fh=[1, 2])
+    with pytest.raises(ValueError, match=r"serialization_format='pickle'"):
+        est.save(tmp_path / "model")
+    assert not (tmp_path / "model").exists()

@@ -42,7 +42,7 @@ def predict_new_context(est, fh: object, y) -> object:
         raise ValueError("no fh was given in fit or predict; pass fh, e.g. fh=[1, 2, 3]")
     frames = est._forecast(parts, steps_per_series(aligned, parts, known), [0] * len(parts), freqs,
                            fitted_keys(est, mtype, len(parts)))
-    out = join_panel([k for k, _ in parts], frames, list(inner.index.names))
+    out = join_panel([k for k, _ in parts], frames, inner.index)
     if mtype == "pd.Series":  # sktime's converter drops a Series' name
         return out.iloc[:, 0].rename(y.name)
     return from_flat(out, mtype)

@@ -366,7 +366,7 @@ class DeepForecaster(
         parts = split_panel(self._y)
         steps = self._steps_per_series(fh, parts)
         frames = self._forecast(parts, steps, self.position_offset_)
-        return join_panel([k for k, _ in parts], frames, list(self._y.index.names))
+        return join_panel([k for k, _ in parts], frames, self._y.index)
 
     def _steps_per_series(self, fh: ForecastingHorizon, parts: list) -> list[np.ndarray]:
         return steps_per_series(fh, parts, _steps.held_steps(self))

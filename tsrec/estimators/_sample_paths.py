@@ -56,6 +56,12 @@ class SamplePathForecasts:
         x, _, _, scales = self._contexts(parts, self.position_offset_)
         return scales.unscaled(self._scaled_paths(x, n_steps, noise, parts).numpy(), series_axis=1)
 
+    def _get_varnames(self) -> pd.Index:
+        """The variates' names as the inner frame has them: sktime reads them from the input's
+        metadata, where a NumPy panel names its variates 0, 1, ... although its own conversion
+        (and so every point forecast) names them var_0, var_1, ..."""
+        return self._y.columns
+
     def _check_paths_size(self, n_series: int, n_steps: int) -> None:
         """``n_steps`` steps of every sample path must fit in memory."""
         check_output_size(n_series * self.n_samples, n_steps, self.n_channels_, "sample paths",
@@ -107,7 +113,7 @@ class SamplePathForecasts:
         """Each series' ``rows`` (one per step of ``fh``) at its stamps, joined as ``y`` was."""
         frames = [pd.DataFrame(r, columns=columns, index=future_index(df.index, f, k))
                   for r, (_, df), f, k in zip(rows, parts, freqs, steps)]
-        return join_panel([k for k, _ in parts], frames, list(self._y.index.names))
+        return join_panel([k for k, _ in parts], frames, self._y.index)
 
     def _predict_proba(self, fh, X=None, marginal: bool = True):
         """sktime's Normal approximation (``predict``'s mean, ``predict_var``'s variance), from the

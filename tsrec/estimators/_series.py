@@ -339,10 +339,25 @@ def forecast_frames(scales, path: np.ndarray, steps: list, parts: list, freqs: l
     ]
 
 
-def join_panel(keys: list[object], frames: list[pd.DataFrame], names: list) -> pd.DataFrame:
-    """Inverse of :func:`split_panel`."""
+def join_panel(keys: list[object], frames: list[pd.DataFrame], like: pd.Index) -> pd.DataFrame:
+    """Inverse of :func:`split_panel`: the series-id levels get ``like``'s names and dtypes."""
     if keys == [None]:
         return frames[0]
     out = pd.concat(frames, keys=keys)
-    out.index.names = names
+    out.index.names = list(like.names)
+    return _with_id_dtypes(out, like)
+
+
+def _with_id_dtypes(out: pd.DataFrame, like: pd.Index) -> pd.DataFrame:
+    """``concat`` infers the id levels' dtypes again from the keys (int32 ids come back int64, a
+    categorical as text): cast each back to the dtype it has in ``like``."""
+    if not isinstance(like, pd.MultiIndex):
+        return out
+    for level in range(out.index.nlevels - 1):
+        dtype = like.levels[level].dtype
+        if out.index.levels[level].dtype != dtype:
+            try:
+                out.index = out.index.set_levels(out.index.levels[level].astype(dtype), level=level)
+            except (TypeError, ValueError):  # a dtype the ids cannot take again: keep pandas' own
+                continue
     return out

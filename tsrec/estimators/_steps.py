@@ -156,10 +156,16 @@ def check_array_context(est, y: object) -> None:
         return
     if isinstance(time_level(est._y), (pd.DatetimeIndex, pd.PeriodIndex)):
         return
+    example = (
+        "a pd-multiindex frame whose last index level holds each series' positions, e.g. "
+        "pd.MultiIndex.from_product([range(n_series), range(start, start + n_timepoints)]) for a "
+        "(series, variates, time) array"
+        if y.ndim == 3 else "e.g. pd.Series(y, index=pd.RangeIndex(start, start + len(y)))"
+    )
     raise InputError(
         "y is a NumPy array, but the model was fitted on an integer time index and reads the rows' "
         "positions (the phase of its cycle); an array cannot say where its rows lie, so pass it with "
-        "their positions, e.g. pd.Series(y, index=pd.RangeIndex(start, start + len(y)))"
+        f"their positions: {example}"
     )
 
 
