@@ -23,6 +23,25 @@ _FIXES = {
 }
 
 
+# a temporary name beside a target adds a dot, a tag and random letters to the target's name: the
+# name part is cut to this many bytes, so that any legal name (up to 255 bytes) gives a legal one
+_NAME_BYTES_KEPT = 200
+
+
+def hidden_stem(name: str) -> str:
+    """``name`` cut to at most 200 bytes (at a character boundary), to build temporary names beside it.
+
+    Examples
+    --------
+    >>> len(hidden_stem("m" * 240)), hidden_stem("model")
+    (200, 'model')
+    """
+    encoded = os.fsencode(name)
+    if len(encoded) <= _NAME_BYTES_KEPT:
+        return name
+    return os.fsdecode(encoded[:_NAME_BYTES_KEPT].decode("utf-8", "ignore").encode("utf-8"))
+
+
 def atomic_write(path: str | os.PathLike, write: Writer) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path``, flush it to disk, rename it over ``path``.
 
@@ -88,7 +107,7 @@ def atomic_write_all(writes: Mapping[str | os.PathLike, Writer]) -> list[Path]:
     # a link's own file is replaced, not the link (save() follows links too)
     targets = [Path(os.path.realpath(p)) for p in names]
     # same folder as the target: os.replace is only atomic within one file system
-    temps = [t.with_name(f".{t.name}.{uuid.uuid4().hex[:12]}.tmp") for t in targets]
+    temps = [t.with_name(f".{hidden_stem(t.name)}.{uuid.uuid4().hex[:12]}.tmp") for t in targets]
     with made_folders(*(t.parent for t in targets)):
         try:
             for name, tmp, write in zip(names, temps, writes.values()):

@@ -21,7 +21,7 @@ import torch
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save_file
 
-from tsrec._files import fsync_path, made_folders, os_error
+from tsrec._files import fsync_path, hidden_stem, made_folders, os_error
 from tsrec.estimators.errors import LoadError
 
 FORMAT = "tsrec-estimator"
@@ -58,7 +58,7 @@ def write_folder(path: str | os.PathLike, config: dict, tensors: dict[str, torch
     try:
         # a failed save removes the parent folders it made, as a failed file write does
         with made_folders(target.parent):
-            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tsrec-new-", dir=target.parent))
+            staging = Path(tempfile.mkdtemp(prefix=f".{hidden_stem(target.name)}.tsrec-new-", dir=target.parent))
             try:
                 _write_files(staging, config, tensors)
                 _swap_in(staging, target)
@@ -150,7 +150,7 @@ def _swap_by_two_renames(staging: Path, target: Path) -> None:
     LoadError; if the process dies there, the earlier save stays in the ``.NAME.tsrec-old-*``
     folder (``tsrec.load`` names it) and the next save writes a fresh ``target`` unhindered.
     """
-    backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.tsrec-old-", dir=target.parent))
+    backup = Path(tempfile.mkdtemp(prefix=f".{hidden_stem(target.name)}.tsrec-old-", dir=target.parent))
     os.replace(target, backup)  # a folder may be renamed onto an empty one
     if not _replaceable(backup):
         os.replace(backup, target)
@@ -205,7 +205,7 @@ def read_folder(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tensor]]
 def _interrupted_hint(folder: Path) -> str:
     """Name the earlier save an interrupted save left beside ``folder``, if there is one."""
     parent = folder.absolute().parent
-    left = sorted(parent.glob(f".{folder.name}.tsrec-old-*")) + sorted(parent.glob(f".{folder.name}.old"))
+    left = sorted(parent.glob(f".{hidden_stem(folder.name)}.tsrec-old-*")) + sorted(parent.glob(f".{folder.name}.old"))
     if not left:
         return ""
     return f"; an interrupted save left the earlier model in {left[0]}: rename it to {folder} to recover it"

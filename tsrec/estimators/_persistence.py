@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tsrec._files import fsync_path, made_folders
+from tsrec._files import fsync_path, hidden_stem, made_folders
 from tsrec.estimators._fitted_params import fitted_params, remember_fitted_params
 from tsrec.estimators._folder import FORMAT, FORMAT_VERSION, write_folder
 from tsrec.estimators._saved_json import (
     check_statistics, fh_from_json, fh_to_json, index_from_json, index_to_json, saved_columns, saved_position,
-    scaler_from_json, scaler_to_json, series_key, with_freq,
+    params_from_json, params_to_json, scaler_from_json, scaler_to_json, series_key, with_freq,
 )
 from tsrec.estimators._seeding import seeded
 from tsrec.estimators.errors import LoadError
@@ -41,8 +41,7 @@ def _versions() -> dict:
 
 
 def _json_params(est) -> dict:
-    # NumPy scalars (a grid search's np.arange values) are saved as the Python numbers they equal
-    params = {k: v.item() if isinstance(v, np.generic) else v for k, v in fitted_params(est).items()}
+    params = params_to_json(fitted_params(est))
     try:
         json.dumps(params)
     except TypeError as err:
@@ -72,7 +71,7 @@ def sktime_save(est, path, serialization_format: str | None):
     name = target.stem if target.suffix == ".zip" else target.name
     zip_path = target.with_name(f"{name}.zip")
     with made_folders(zip_path.parent):
-        staging = Path(tempfile.mkdtemp(prefix=f".{name}.tsrec-zip-", dir=zip_path.parent))
+        staging = Path(tempfile.mkdtemp(prefix=f".{hidden_stem(name)}.tsrec-zip-", dir=zip_path.parent))
         try:
             BaseObject.save(est, staging / name, serialization_format=form).close()
             os.replace(staging / f"{name}.zip", zip_path)
@@ -84,6 +83,7 @@ def sktime_save(est, path, serialization_format: str | None):
 
 def base_config(est, fitted: dict) -> dict:
     """The config shared by all estimators: class, parameters, versions and fitted metadata."""
+    _check_loadable_class(type(est))
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -92,6 +92,20 @@ def base_config(est, fitted: dict) -> dict:
         "versions": _versions(),
         "fitted": fitted,
     }
+
+
+def _check_loadable_class(cls: type) -> None:
+    """``tsrec.load`` finds the class by name in the registry: a folder of a subclass that is not
+    registered could never be loaded, so refuse it before anything (an earlier save) is replaced."""
+    from tsrec.registry import all_estimators
+
+    if dict(all_estimators()).get(cls.__name__) is not cls:
+        raise ValueError(
+            f"cannot save {cls.__name__}: tsrec.load finds a class by its name among the registered "
+            f"estimators, and {cls.__name__} is not one; register it (decorate the class with "
+            "@tsrec.registry.register('forecaster') or ('classifier')), or save in sktime's format, "
+            "est.save(path, serialization_format='pickle')"
+        )
 
 
 # ---- forecasters ------------------------------------------------------------------------------
@@ -136,7 +150,11 @@ def save_estimator(est, path) -> Path:
     try:
         return write_folder(path, base_config(est, fitted), tensors)
     except TypeError as err:
-        raise ValueError(f"cannot save: column names or series keys are not JSON-serialisable ({err})") from None
+        raise ValueError(
+            f"cannot save: column names or series keys are not JSON-serialisable ({err}); rename them to "
+            "text or integers, or save in sktime's format, est.save(path, serialization_format='pickle'), "
+            "and load it with sktime.base.load"
+        ) from None
 
 
 def _save_series_scales(est, parts: list, tensors: dict) -> None:
@@ -224,7 +242,7 @@ def _construct(cls: type, params: dict):
     unknown = sorted(set(params) - accepted)
     if unknown:
         raise LoadError(f"{unknown} are not parameters of {cls.__name__}")
-    return cls(**params)
+    return cls(**params_from_json(params))
 
 
 def _as_mtype(frame: pd.DataFrame, fitted: dict):

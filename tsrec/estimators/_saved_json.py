@@ -11,6 +11,35 @@ import pandas as pd
 from tsrec.estimators.errors import LoadError
 
 
+_TUPLE = "__tuple__"
+
+
+def params_to_json(value: object) -> object:
+    """Parameters with each tuple marked: JSON writes tuples as lists, and a loaded estimator's
+    ``get_params`` must equal the saved one's (``hidden_layers=()`` is no ``[]``). NumPy scalars
+    (a grid search's np.arange values) become the Python numbers they equal."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return {_TUPLE: [params_to_json(v) for v in value]}
+    if isinstance(value, list):
+        return [params_to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: params_to_json(v) for k, v in value.items()}
+    return value
+
+
+def params_from_json(value: object) -> object:
+    """Inverse of :func:`params_to_json` (folders saved before the marks keep their lists)."""
+    if isinstance(value, dict) and list(value) == [_TUPLE] and isinstance(value[_TUPLE], list):
+        return tuple(params_from_json(v) for v in value[_TUPLE])
+    if isinstance(value, list):
+        return [params_from_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: params_from_json(v) for k, v in value.items()}
+    return value
+
+
 def index_to_json(index: pd.Index) -> dict:
     if isinstance(index, pd.PeriodIndex):
         return {"kind": "period", "freq": index.freqstr, "values": index.asi8.tolist()}
@@ -69,7 +98,8 @@ def fh_from_json(spec: list | dict | None):
 def scaler_to_json(scaler) -> dict | None:
     if scaler is None:  # each series has its own statistics
         return None
-    return {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(), "var": scaler.var_.tolist()}
+    return {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(), "var": scaler.var_.tolist(),
+            "n_samples_seen": np.asarray(scaler.n_samples_seen_).tolist()}
 
 
 def scaler_from_json(spec: dict | None, n_channels: int):
@@ -84,7 +114,21 @@ def scaler_from_json(spec: dict | None, n_channels: int):
         raise LoadError(f"the saved scaler statistics do not have one value for each of the {n_channels} channels")
     check_statistics(scaler.mean_, scaler.scale_, "the scaler")
     scaler.n_features_in_ = n_channels
+    if "n_samples_seen" in spec:  # folders saved before it lack it
+        scaler.n_samples_seen_ = _samples_seen(spec["n_samples_seen"], n_channels)
     return scaler
+
+
+def _samples_seen(value: object, n_channels: int) -> np.ndarray | np.generic:
+    """sklearn's count of rows the scaler saw (a float in recent versions): one number, or one per
+    channel where some were NaN; whole, finite and >= 0."""
+    counts = np.asarray(value)
+    ok = counts.dtype.kind in "iuf" and counts.shape in ((), (n_channels,))
+    if not ok or not (np.isfinite(counts) & (counts >= 0) & (counts == np.round(counts))).all():
+        raise LoadError(f"the saved scaler row count {value!r} is not a count per channel; "
+                        "the file was not written by tsrec")
+    counts = counts.astype(np.float64 if counts.dtype.kind == "f" else np.int64)
+    return counts[()] if counts.ndim == 0 else counts
 
 
 def check_statistics(mean: np.ndarray, scale: np.ndarray, where: str) -> None:
