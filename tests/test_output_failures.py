@@ -130,3 +130,71 @@ def test_a_failed_demo_write_keeps_the_previous_runs_pair(tmp_path, monkeypatch,
         ("forecast.png", "previous run"), ("forecasts.csv", "previous run")
     ]
     assert plt.get_fignums() == []  # the figure is closed on failure too
+
+
+def test_a_demo_output_name_that_is_a_folder_is_refused_before_the_fit(tmp_path, monkeypatch, capsys, small_demo):
+    loaded = []
+    monkeypatch.setattr(tsrec.demo, "load_ett", lambda name: loaded.append(name))
+    (tmp_path / "forecasts.csv").write_text("previous run")
+    (tmp_path / "forecast.png").mkdir()
+    assert main(["demo", "--out", str(tmp_path), "--max-epochs", "1"]) == 2
+    assert "forecast.png: it is a folder" in one_error_line(capsys, "demo")
+    assert loaded == [] and (tmp_path / "forecasts.csv").read_text() == "previous run"
+
+
+def test_atomic_write_all_replaces_nothing_when_a_target_is_a_folder(tmp_path):
+    (tmp_path / "a.txt").write_text("old")
+    (tmp_path / "b.txt").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"b.txt: it is a folder"):
+        _files.atomic_write_all({tmp_path / "a.txt": lambda p: p.write_text("new"),
+                                 tmp_path / "b.txt": lambda p: p.write_text("new")})
+    assert (tmp_path / "a.txt").read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]
+
+
+# ---- files that cannot be read (simulated: tests may run as root) ----------------------------
+
+
+def _denied(*args, **kwargs):
+    raise PermissionError(errno.EACCES, "Permission denied")
+
+
+@pytest.mark.parametrize("where", ["input", "model files", "model folder"])
+def test_an_unreadable_input_or_model_is_named_with_the_fix(saved, tmp_path, monkeypatch, capsys, where):
+    import tsrec.batch.io
+    import tsrec.estimators._folder
+
+    forecast_module._CACHE.clear()
+    if where == "input":
+        monkeypatch.setattr(tsrec.batch.io, "read_csv", _denied)
+    elif where == "model files":
+        monkeypatch.setattr(tsrec.estimators._folder, "_read_config", _denied)
+    else:
+        monkeypatch.setattr(Path, "iterdir", _denied)
+    argv = ["forecast", "--model", str(saved / "model"), "--input", str(saved / "in.csv"), "--output",
+            str(tmp_path / "o.csv")]
+    assert main(argv) == 2
+    err = one_error_line(capsys, "forecast")
+    named = saved / "in.csv" if where == "input" else saved / "model"
+    assert f"cannot read {'' if where == 'input' else 'the saved '}" in err and str(named) in err
+    assert "make it readable for this user" in err and "valid csv" not in err
+
+
+def test_sigterm_while_writing_keeps_the_old_output_and_removes_the_temporary_file(saved, tmp_path, monkeypatch,
+                                                                                    capsys):
+    import os
+    import signal
+
+    (tmp_path / "o.csv").write_text("old")
+
+    def killed_midway(tmp, write):
+        tmp.write_text("partial")
+        os.kill(os.getpid(), signal.SIGTERM)  # as `timeout` or a batch scheduler sends it
+
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(_files, "_write_temp", killed_midway)
+    argv = ["forecast", "--model", str(saved / "model"), "--input", str(saved / "in.csv"), "--output",
+            str(tmp_path / "o.csv")]
+    assert main(argv) == 130
+    assert capsys.readouterr().err.startswith("tsrec forecast: interrupted")
+    assert [(p.name, p.read_text()) for p in tmp_path.iterdir()] == [("o.csv", "old")]
+    assert signal.getsignal(signal.SIGTERM) is before

@@ -21,6 +21,8 @@ _FIXES = {
     errno.EROFS: "the file system is read-only: choose another location",
     errno.ENOTDIR: "a folder on the path is a file: choose another location",
 }
+# how to fix a file or folder this user may not read
+READ_FIX = "make it readable for this user (chmod u+r, or u+rx for a folder) or copy it somewhere readable"
 
 
 # a temporary name beside a target adds a dot, a tag and random letters to the target's name: the
@@ -82,8 +84,9 @@ def atomic_write_all(writes: Mapping[str | os.PathLike, Writer]) -> list[Path]:
     """Write several files as :func:`atomic_write` does, replacing none of them unless all are written.
 
     Every file is written to its temporary name and flushed first; only then are they renamed into
-    place, so that a failed write (a full disk, a failing renderer) leaves each file as it was.
-    Residual window: a rename that fails after an earlier one succeeded leaves the earlier file new.
+    place, so that a failed write (a full disk, a failing renderer) leaves each file as it was. A
+    target that is a folder is refused before anything is written. Residual window: a rename that
+    fails after an earlier one succeeded (the disk removed) leaves the earlier file new.
 
     Parameters
     ----------
@@ -108,6 +111,8 @@ def atomic_write_all(writes: Mapping[str | os.PathLike, Writer]) -> list[Path]:
     targets = [Path(os.path.realpath(p)) for p in names]
     # same folder as the target: os.replace is only atomic within one file system
     temps = [t.with_name(f".{hidden_stem(t.name)}.{uuid.uuid4().hex[:12]}.tmp") for t in targets]
+    for name, target in zip(names, targets):
+        refuse_folder(target, name)  # a rename onto it would fail after others had succeeded
     with made_folders(*(t.parent for t in targets)):
         try:
             for name, tmp, write in zip(names, temps, writes.values()):
@@ -120,6 +125,12 @@ def atomic_write_all(writes: Mapping[str | os.PathLike, Writer]) -> list[Path]:
             for tmp in temps:
                 tmp.unlink(missing_ok=True)
     return names
+
+
+def refuse_folder(target: Path, name: str | os.PathLike) -> None:
+    """An IsADirectoryError naming ``name`` when the file to write, ``target``, is an existing folder."""
+    if target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, f"cannot write {name}: it is a folder; remove it or choose another name")
 
 
 def _write_temp(tmp: Path, write: Writer) -> None:

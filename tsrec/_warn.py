@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import os
+import re
 import sys
 import warnings
+from collections.abc import Iterator
 
 # packages whose frames sit between the user's call and tsrec's warning: sktime's fit/predict
 # wrappers, torch's inference-mode decorator, Lightning's loops, Optuna's study loop, ...
@@ -49,3 +52,28 @@ def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
     while frame is not None and _is_library_frame(frame.f_code.co_filename):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
+
+
+# how tsrec's messages name one series of a panel (``_newdata.series_name``)
+_SERIES_NAME = re.compile(r"series .+? of y")
+
+
+@contextlib.contextmanager
+def each_kind_once() -> Iterator[None]:
+    """Pass on one warning of each kind raised inside, where a kind is a message up to the series it names.
+
+    Work done in chunks of series (batch forecasting) warns once per chunk, naming a series of
+    that chunk; a user wants one line, not one per 256 series. The first warning of each kind
+    is re-issued at its own location (so the caller's filters apply), saying it was repeated.
+    Not thread-safe, as :class:`warnings.catch_warnings` is not: call it where no other thread warns.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    kinds: dict[tuple, list] = {}
+    for record in caught:
+        kinds.setdefault((record.category, _SERIES_NAME.sub("", str(record.message))), []).append(record)
+    for (category, _), records in kinds.items():
+        first = records[0]
+        message = str(first.message) + (" (the same for other series: shown once)" if len(records) > 1 else "")
+        warnings.warn_explicit(message, category, first.filename, first.lineno)

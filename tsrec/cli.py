@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import sys
 import warnings
 from collections.abc import Iterator
@@ -65,22 +66,12 @@ def _run_forecast(args: argparse.Namespace) -> int:
                 raise ValueError(f"{option} needs --engine dask")
         from tsrec.batch import forecast_files
 
-        client = None
-        if args.scheduler_address:
-            try:
-                from distributed import Client
-            except ImportError:
-                raise ImportError("--scheduler-address needs dask and distributed: pip install 'tsrec[dask]'") from None
-            client = Client(args.scheduler_address, timeout=30)
-        try:
-            result = forecast_files(
-                args.model, args.input, args.output, fh=args.fh, layout=args.layout, id_col=args.id_col,
-                time_col=args.time_col, value_col=args.value_col, columns=args.columns, engine=engine,
-                client=client, npartitions=args.npartitions,
-            )
-        finally:
-            if client is not None:
-                client.close()
+        # an address, not a client: the files are checked before the (slow to fail) connection
+        result = forecast_files(
+            args.model, args.input, args.output, fh=args.fh, layout=args.layout, id_col=args.id_col,
+            time_col=args.time_col, value_col=args.value_col, columns=args.columns, engine=engine,
+            client=args.scheduler_address, npartitions=args.npartitions,
+        )
     # user errors (bad files, columns, model folders, missing extras, unreachable scheduler):
     # one readable line, no traceback
     except (ValueError, TypeError, OSError, ImportError) as err:
@@ -120,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     int
         0 on success; 2 for a user error (bad files, columns or model folder, a bad option
         value such as ``--seed -1`` or ``--fh 0``, an output that cannot be written), reported
-        as one line on stderr without a traceback.
+        as one line on stderr without a traceback; 130 when interrupted (Ctrl-C or SIGTERM),
+        with one line (no output file is left half-written).
 
     Raises
     ------
@@ -146,8 +138,35 @@ def main(argv: list[str] | None = None) -> int:
     if message is not None:
         print(f"tsrec {args.command}: error: {message}", file=sys.stderr)
         return 2
-    with _one_line_warnings(args.command):
-        return _run(args)
+    try:
+        with _one_line_warnings(args.command), _terminate_as_exit():
+            return _run(args)
+    except KeyboardInterrupt:  # Ctrl-C: the files being written were cleaned up on the way out
+        print(f"tsrec {args.command}: interrupted; an output file is replaced only once complete, so none is "
+              "half-written", file=sys.stderr)
+        return 130
+
+
+@contextlib.contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """SIGTERM (``timeout``, a batch scheduler) ends the run as Ctrl-C does, through Python's clean-up.
+
+    Python's default for SIGTERM ends the process at once, leaving a half-written temporary file
+    beside the output; raised as KeyboardInterrupt, every ``finally`` runs and removes it.
+    SIGKILL cannot be caught: it may still leave one (named ``.<output>.<hex>.tmp``).
+    """
+    def interrupt(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (main() called from a worker): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextlib.contextmanager

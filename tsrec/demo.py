@@ -11,12 +11,13 @@ import numpy as np
 import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
-from tsrec._files import atomic_write_all, check_writable, nearest_existing
+from tsrec._files import atomic_write_all, check_writable, nearest_existing, refuse_folder
 from tsrec.datasets import load_ett, ltsf_split
 from tsrec.estimators import CycleNetForecaster
 from tsrec.estimators.errors import InputError
 
 LOOKBACK, HORIZON, PERIOD = 96, 96, 24
+OUTPUT_FILES = ("forecasts.csv", "forecast.png")
 
 
 def repeat_last(windows: np.ndarray, horizon: int) -> np.ndarray:
@@ -43,7 +44,8 @@ def run_demo(out: str | os.PathLike = "demo_output", max_epochs: int = 30, rando
     ``out`` is a folder, created when missing; an ``out`` that cannot be one (a file, or a path
     through a file) raises InputError, and one that cannot be written an OSError, before the fit.
     Both files are written before either replaces the previous run's, so that a failed write
-    leaves the previous run's pair, never a mix of two runs.
+    leaves the previous run's pair (a file name that is a folder is refused before the fit);
+    only a rename failing after the other succeeded, as when the disk goes away, mixes two runs.
     """
     out = check_out_folder(out)
     df = load_ett("ETTh1")
@@ -74,7 +76,7 @@ def run_demo(out: str | os.PathLike = "demo_output", max_epochs: int = 30, rando
           f"trained {est.history_['epochs']} epochs in {seconds:.1f}s (standardised scale)")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     _write_outputs(out, pred, test, scaler, windows)
-    print(f"wrote {out / 'forecasts.csv'} and {out / 'forecast.png'}")
+    print(f"wrote {out / OUTPUT_FILES[0]} and {out / OUTPUT_FILES[1]}")
     return table
 
 
@@ -87,6 +89,8 @@ def check_out_folder(out: str | os.PathLike) -> Path:
     if not existing.is_dir():
         raise InputError(f"{existing} is a file, not a folder; give --out/out a folder (new or existing)")
     check_writable(out, out, "give --out/out a folder you can write to")
+    for name in OUTPUT_FILES:
+        refuse_folder(out / name, out / name)
     return out
 
 
@@ -96,9 +100,10 @@ def _write_outputs(
     """Write forecasts.csv and forecast.png to ``out``; a failure leaves both files of the last run."""
     frame = _forecast_frame(pred, test, scaler)
     png = _plot_png(test, pred, scaler, windows)  # rendered before either file is replaced
+    csv, plot = OUTPUT_FILES
     atomic_write_all({
-        out / "forecasts.csv": lambda p: frame.to_csv(p, index=False, float_format="%.5f"),
-        out / "forecast.png": lambda p: p.write_bytes(png),
+        out / csv: lambda p: frame.to_csv(p, index=False, float_format="%.5f"),
+        out / plot: lambda p: p.write_bytes(png),
     })
 
 

@@ -69,6 +69,8 @@ def test_a_repeated_input_or_columns_option_adds_to_the_earlier_ones(saved, tmp_
         ({"--npartitions": "0"}, r"--npartitions must be >= 1, got 0"),
         ({"--scheduler-address": "tcp://1.2.3.4:1", "--engine": "local"}, "--scheduler-address needs --engine dask"),
         ({"--npartitions": "3"}, "--npartitions needs --engine dask"),
+        # the files are checked before connecting, which would take its 30 s timeout to fail here
+        ({"--scheduler-address": "tcp://127.0.0.1:1", "--model": "nowhere"}, "nowhere is not a saved tsrec estimator"),
     ],
 )
 def test_user_errors_exit_2_with_one_line(saved, tmp_path, capsys, change, message):
@@ -110,3 +112,13 @@ def test_a_multivariate_model_on_wide_files_is_told_the_long_options(saved, tmp_
     err = capsys.readouterr().err
     assert "use layout='long' with columns=['m0', 'm1'] (CLI: --layout long --columns m0 m1)" in err
     assert not (tmp_path / "f.csv").exists()
+
+
+def test_a_scheduler_address_runs_the_forecasts_there(saved, tmp_path, capsys):
+    import distributed  # the [dask] extra, which make test installs
+    argv = ["forecast", "--model", str(saved / "model"), "--input", str(saved / "wide.csv"), "--layout", "wide"]
+    assert main([*argv, "--output", str(tmp_path / "local.csv")]) == 0
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                                  dashboard_address=None) as cluster:
+        assert main([*argv, "--output", str(tmp_path / "dask.csv"), "--scheduler-address", cluster.scheduler_address]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "dask.csv"), pd.read_csv(tmp_path / "local.csv"))

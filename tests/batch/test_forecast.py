@@ -270,3 +270,16 @@ def test_a_series_split_over_csv_and_parquet_is_forecast_once(files, tmp_path):
     expected = reference.assign(unique_id=reference["unique_id"].str[1:])
     pd.testing.assert_frame_equal(out, expected, check_exact=True)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out.parquet"), expected, check_exact=True)
+
+
+def test_a_warning_each_chunk_would_give_is_given_once():
+    hourly = pd.DataFrame({"y": np.sin(np.arange(40.0))}, index=pd.date_range("2024-01-01", periods=40, freq="h"))
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(hourly)
+    daily = pd.date_range("2024-01-01", periods=10, freq="D")
+    panel = pd.concat([pd.DataFrame({"y": np.sin(np.arange(10.0) + i)}, index=daily) for i in range(6)],
+                      keys=[f"s{i}" for i in range(6)], names=["unique_id", "ds"])
+    with pytest.warns(UserWarning) as caught:
+        out = forecast_panel(est, panel, chunk_size=2)
+    steps = [w for w in caught if "has a step of D" in str(w.message)]
+    assert len(steps) == 1 and "the same for other series: shown once" in str(steps[0].message)
+    assert len(out) == 12

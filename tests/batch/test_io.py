@@ -268,3 +268,14 @@ def test_failed_write_removes_the_folders_it_made(tmp_path, monkeypatch):
         with pytest.raises(OSError, match="disk full"):
             write_forecasts(long_frame(), target)
     assert [p.name for p in tmp_path.iterdir()] == ["old"] and not list((tmp_path / "old").iterdir())
+
+
+def test_gzipped_forecasts_are_the_same_bytes_for_the_same_forecasts(tmp_path):
+    import gzip
+
+    frame = pd.DataFrame({"unique_id": ["a", "b"], "y_hat": [1.5, 2.5]})
+    first = write_forecasts(frame, tmp_path / "f.csv.gz").read_bytes()
+    second = write_forecasts(frame, tmp_path / "g.csv.gz").read_bytes()
+    assert first == second
+    assert first[3] & 0x08 == 0 and first[4:8] == bytes(4)  # no stored file name (FNAME flag), mtime 0
+    assert gzip.decompress(first).decode() == "unique_id,y_hat\na,1.5\nb,2.5\n"

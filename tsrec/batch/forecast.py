@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from tsrec._files import READ_FIX, os_error
+from tsrec._warn import each_kind_once
 from tsrec.batch._checks import check_model, check_panel, forecast_steps, in_model_zone, value_columns
 from tsrec.batch.io import PathLike, check_output_path, input_paths, read_series, write_forecasts
 from tsrec.estimators._forecaster import DeepForecaster
@@ -44,7 +46,10 @@ _CACHE_SIZE = 4
 
 def _cache_key(path: str) -> tuple:
     folder = Path(path).resolve()
-    stamps = tuple(f.stat().st_mtime_ns for f in sorted(folder.iterdir()) if f.is_file())
+    try:
+        stamps = tuple(f.stat().st_mtime_ns for f in sorted(folder.iterdir()) if f.is_file())
+    except PermissionError as err:
+        raise os_error(err, f"cannot read the saved model {path}", READ_FIX) from None
     return str(folder), stamps
 
 
@@ -193,7 +198,8 @@ def forecast_panel(
     check_panel(est, panel, steps)
     chunks = _chunks(panel, chunk_size)
     if engine == "local":
-        frames = _forecast_chunks(chunks, est, steps)
+        with each_kind_once():  # each chunk would warn again for its own series
+            frames = _forecast_chunks(chunks, est, steps)
     else:
         frames = _dask_forecast(path if path is not None else est, chunks, steps, client, npartitions, scheduler)
     out = pd.concat(frames) if len(frames) > 1 else frames[0]
@@ -210,8 +216,27 @@ def _import_dask():
     return dask
 
 
+@contextmanager
+def _connected(address: str) -> Iterator[object]:
+    """A client of the scheduler at ``address``, closed afterwards; connecting is the last step,
+    after every local check, since an unreachable address takes the whole timeout to fail."""
+    _import_dask()
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ImportError(f"client={address!r} needs dask and distributed: pip install 'tsrec[dask]'") from None
+    client = Client(address, timeout=30)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
 def _dask_forecast(model, chunks, steps, client, npartitions, scheduler) -> list[pd.DataFrame]:
     """Forecast runs of chunks as Dask tasks and return the chunks' forecasts in order."""
+    if isinstance(client, str):
+        with _connected(client) as connected:
+            return _dask_forecast(model, chunks, steps, connected, npartitions, scheduler)
     dask = _import_dask()
     if npartitions is None:
         npartitions = sum(client.nthreads().values()) if client is not None else os.cpu_count() or 1
@@ -286,8 +311,9 @@ def forecast_files(
     engine : {"local", "dask"}, default="local"
         ``"local"`` forecasts in this process. ``"dask"`` spreads chunks of series over Dask
         workers (needs ``pip install 'tsrec[dask]'``); its output is identical to the local one.
-    client : distributed.Client, optional
-        With ``engine="dask"``: run on this cluster. A model path is passed to the workers as a
+    client : distributed.Client or str, optional
+        With ``engine="dask"``: run on this cluster, or on the scheduler at this address (e.g.
+        ``"tcp://10.0.0.1:8786"``), connected to only after the files are read and checked. A model path is passed to the workers as a
         path (it must be readable there, e.g. a shared file system; each worker process loads it
         once); a model object is scattered once to every worker. Without a client, Dask's local
         ``scheduler`` runs the tasks.

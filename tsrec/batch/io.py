@@ -6,6 +6,7 @@ nothing is written. Each error names the file, the problem and the fix (DESIGN.m
 
 from __future__ import annotations
 
+import gzip
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tsrec._files import atomic_write, check_writable, same_file
+from tsrec._files import READ_FIX, atomic_write, check_writable, os_error, same_file
 from tsrec.batch._csv import index_to_columns, read_csv
 from tsrec.batch._spacing import check_spacing
 from tsrec.batch._times import check_time_types, check_time_zone, common_time_zone, parse_times, wall_clock_in
@@ -225,6 +226,8 @@ def _read_table(path: Path, id_col: str | None, wanted: list[str], every: bool =
         raise
     except pd.errors.EmptyDataError:
         raise InputError(f"{path} is empty; it needs a header row and data rows") from None
+    except PermissionError as err:  # no format problem: say so, not "check that it is a valid file"
+        raise os_error(err, f"cannot read {path}", READ_FIX) from None
     except (ValueError, OSError) as err:  # parser errors, bad encodings, damaged Parquet
         message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         fix = ("save it as UTF-8 (e.g. Excel's 'CSV UTF-8', or pd.read_csv(path, encoding='cp1252').to_csv(...))"
@@ -390,8 +393,14 @@ def write_forecasts(frame: pd.DataFrame, path: PathLike) -> Path:
     kind, compression = file_format(target)
 
     def write(tmp: Path) -> None:
+        if kind == "csv" and compression == "gzip":
+            # no name and no time in the gzip header: pandas would store the hidden temporary
+            # name (which gunzip -N restores) and the time, so equal forecasts gave unequal bytes
+            with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed:
+                frame.to_csv(packed, index=False)
+            return
         if kind == "csv":
-            frame.to_csv(tmp, index=False, compression=compression)
+            frame.to_csv(tmp, index=False)
             return
         try:
             frame.to_parquet(tmp, index=False)

@@ -21,7 +21,7 @@ import torch
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save_file
 
-from tsrec._files import fsync_path, hidden_stem, made_folders, os_error
+from tsrec._files import READ_FIX, fsync_path, hidden_stem, made_folders, os_error
 from tsrec.estimators.errors import LoadError
 
 FORMAT = "tsrec-estimator"
@@ -191,8 +191,11 @@ def read_folder(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tensor]]
         raise LoadError(
             f"{folder} is not a saved tsrec estimator: {CONFIG} and {WEIGHTS} are needed{_interrupted_hint(folder)}"
         )
-    config = _read_config(folder / CONFIG)
-    weights = (folder / WEIGHTS).read_bytes()  # read once: the checked bytes are the loaded bytes
+    try:
+        config = _read_config(folder / CONFIG)
+        weights = (folder / WEIGHTS).read_bytes()  # read once: the checked bytes are the loaded bytes
+    except PermissionError as err:
+        raise os_error(err, f"cannot read the saved estimator {folder}", READ_FIX) from None
     if _sha256(weights) != config.get("weights_sha256"):
         raise LoadError(f"{folder / WEIGHTS} does not match its checksum: it was truncated or modified")
     try:
