@@ -83,6 +83,8 @@ def run_demo(out: str | os.PathLike = "demo_output", max_epochs: int = 30, rando
 def check_out_folder(out: str | os.PathLike) -> Path:
     """``out`` as a Path; an InputError when it or a folder above it is an existing file, an OSError
     when no file can be made there."""
+    if not isinstance(out, (str, os.PathLike)) or not os.fspath(out):  # Path("") would be the working folder
+        raise InputError(f"--out/out must name a folder, got {out!r}; e.g. --out demo_output")
     out = Path(out)
     # the nearest existing path decides: a folder can be made below a folder only
     existing = nearest_existing(out)
