@@ -100,3 +100,9 @@ def test_write_all_replaces_nothing_unless_every_file_is_written(tmp_path):
         atomic_write_all({first: lambda tmp: tmp.write_text("new a"), second: full_disk})
     assert (first.read_text(), second.read_text()) == ("old a", "old b") and leftovers(first.parent) == []
 
+
+
+def test_a_path_through_a_file_keeps_the_error_that_names_it(tmp_path):
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(NotADirectoryError, match=r"cannot write .*afile/x.md: Not a directory; a folder on the path is a file"):
+        atomic_write(tmp_path / "afile" / "x.md", lambda tmp: tmp.write_text("x"))

@@ -123,7 +123,9 @@ def atomic_write_all(writes: Mapping[str | os.PathLike, Writer]) -> list[Path]:
                     _replace(tmp, target)
         finally:
             for tmp in temps:
-                tmp.unlink(missing_ok=True)
+                # a path through a file fails here too (ENOTDIR): keep the error that names the output
+                with contextlib.suppress(OSError):
+                    tmp.unlink(missing_ok=True)
     return names
 
 
