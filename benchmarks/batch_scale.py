@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -70,9 +71,10 @@ def measure(model: Path, data: Path, out: Path) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def render(rows: list[dict], series_rows: int) -> str:
+def render(rows: list[dict], series_rows: int, argv: list[str]) -> str:
     lines = [
         "# Batch forecasting by number of series", "",
+        f"Command: `{shlex.join(['python', 'benchmarks/batch_scale.py', *argv])}`", "",
         "Written by `benchmarks/batch_scale.py`: hourly series of "
         f"{series_rows} rows in one long CSV, a saved AR-Net (24 lags, horizon 24), one torch thread, "
         "each size in a fresh process.", "",
@@ -88,6 +90,7 @@ def render(rows: list[dict], series_rows: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 8000, 50000])
     parser.add_argument("--rows", type=int, default=48, help="rows per series (at least the 24 lags)")
@@ -105,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             result = measure(folder / "model", data, folder / f"out_{n}.csv")
             rows.append({"series": n, "csv_mb": size / 2**20, **result})
             print(rows[-1], flush=True)
-    text = render(rows, args.rows)
+    text = render(rows, args.rows, argv)
     atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
     return 0
 

@@ -27,6 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
+from _args import check_names  # noqa: E402  (benchmarks/_args.py, beside this script)
 from tsrec._files import atomic_write  # noqa: E402
 from tsrec.datasets import load_ett  # noqa: E402
 from tsrec.registry import all_estimators  # noqa: E402
@@ -109,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accelerator", default="gpu", help="gpu (default) or cpu, for a dry run")
     parser.add_argument("--tiny", action="store_true", help="the conformance suites' small widths")
     args = parser.parse_args(argv)
+    check_names(parser, "--models", args.models, [name for name, _ in all_estimators()])
     import torch  # noqa: PLC0415
 
     if args.accelerator == "gpu" and not torch.cuda.is_available():

@@ -46,6 +46,9 @@ class Case:
         ``work(size) -> (forward cost, backward cost)`` used for the naive feasibility limits.
     backends : tuple of str
         Backends other than naive to time on CPU (Triton is added on a GPU).
+    notes : list of str, or callable
+        Lines after the op's table; a callable gets every timing taken so far (``kernels.RESULTS``)
+        and returns them, for notes that state what the timings show.
     """
 
     op: str
@@ -56,7 +59,7 @@ class Case:
     work: Callable
     backends: tuple = ("torch",)
     gpu_backends: tuple = ("triton",)
-    notes: list = field(default_factory=list)
+    notes: list | Callable = field(default_factory=list)
 
 
 def _rand(*shape, device, scale=1.0, positive=False):
@@ -221,6 +224,29 @@ def _kernel_work(s):
     return s["batch"] * s["chans"] * s["state"] ** 2 * s["time"], s["batch"] * s["chans"] * s["state"] ** 2 * s["time"]
 
 
+_TAPS_CASES = ("fft_conv (direct conv1d vs rFFT by kernel length)",
+               "fft_conv (direct conv1d vs rFFT by kernel length, 8 heads)")
+
+
+def fft_wins_from(results: list[dict], op: str) -> int | None:
+    """The fewest taps from which the rFFT's fwd+bwd beat the direct conv's at every longer kernel timed."""
+    both = {(r["taps"], r["backend"]): r["both"] for r in results if r["op"] == op and r["device"] == "cpu"}
+    taps = sorted({t for t, _ in both})
+    wins = [t for t in taps if both.get((t, "fft"), float("inf")) < both.get((t, "direct"), 0.0)]
+    tail = [t for i, t in enumerate(taps) if all(u in wins for u in taps[i:])]
+    return tail[0] if tail else None
+
+
+def conv_threshold_note(results: list[dict]) -> list[str]:
+    """What the two direct-vs-rFFT tables show about ``FFT_THRESHOLD``, stated from this run's timings."""
+    found = [(op, fft_wins_from(results, op)) for op in _TAPS_CASES]
+    shown = ", ".join((f"from {t} taps" if t is not None else "at no length") + f" ({'8 heads' if 'heads' in op else 'one output per channel'})"
+                      for op, t in found)
+    return [f"`method=\"auto\"` runs the direct conv1d below FFT_THRESHOLD = {FFT_THRESHOLD} taps (after cutting "
+            "the kernel to the input) and the rFFT from there (tsrec/kernels/fft_conv.py). In this run the rFFT's "
+            f"fwd+bwd beats the direct conv's at every kernel length timed {shown}.", ""]
+
+
 CASES += [
     Case(f"fft_conv (L_k = T: rFFT when T >= {FFT_THRESHOLD})", _grid(CONV_GRID, CONV_QUICK, taps=None), _conv_make,
          lambda x, be: fft_conv(x["u"], x["k"], backend=be),
@@ -237,13 +263,7 @@ CASES += [
     Case("fft_conv (direct conv1d vs rFFT by kernel length, 8 heads)", CONV_HEADS_GRID, _conv_make, _conv_method_call,
          nbytes=lambda s: 4 * s["batch"] * s["time"] * s["chans"] * (1 + s["heads"]),
          work=lambda s: (NAIVE_FWD_MAX + 1, NAIVE_BWD_MAX + 1),  # the naive loop: minutes here, not timed
-         backends=("direct", "fft"), gpu_backends=("direct", "fft"),
-         notes=[f"`method=\"auto\"` runs the direct conv1d below {FFT_THRESHOLD} taps (after cutting the kernel "
-                "to the input) and the rFFT from there, chosen on the fwd+bwd columns of the two tables above: "
-                "the direct conv's backward costs several times its forward, the rFFT's about twice, and "
-                f"{FFT_THRESHOLD} taps is the shortest kernel at which the rFFT wins fwd+bwd both with one "
-                "output per channel and with 8 heads over a large batch (tsrec/kernels/fft_conv.py, "
-                "FFT_THRESHOLD).", ""]),
+         backends=("direct", "fft"), gpu_backends=("direct", "fft"), notes=lambda results: conv_threshold_note(results)),
     Case("companion_kernel fft (T = L, C = heads, N = d)", _grid(KERNEL_GRID, KERNEL_QUICK), _companion_make,
          lambda x, be: companion_kernel(x["a"], x["b"], x["c"], x["L"], method="fft", backend=be),
          nbytes=lambda s: 4 * s["chans"] * (3 * s["state"] + s["time"]), work=_kernel_work, **TORCH_ONLY),

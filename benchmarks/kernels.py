@@ -30,6 +30,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling kernel_cases.py
 
+from _args import check_names, positive_float  # noqa: E402
 from tsrec._files import atomic_write  # noqa: E402
 from kernel_cases import CASES, NAIVE_BWD_MAX, NAIVE_FWD_MAX, Case  # noqa: E402  (benchmarks/kernel_cases.py)
 
@@ -117,7 +118,7 @@ def run_case(case: Case, quick: bool, budget: float, gpu: bool) -> list[str]:
             lines.append(f"| | {backend} ({device.type}) | {f:.2f} | {fb:.2f} | {_ratio(naive_f, f)} "
                          f"| {_ratio(naive_fb, fb)} | {gbps} |")
             print(lines[-1], flush=True)
-    return lines + [""] + case.notes
+    return lines + [""] + (case.notes(RESULTS) if callable(case.notes) else case.notes)
 
 
 def target_lines() -> list[str]:
@@ -146,10 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few sizes per op (about a minute on one core)")
     parser.add_argument("--out", type=Path, default=None, help="write the markdown report here")
-    parser.add_argument("--budget", type=float, default=0.5, help="seconds of repeats per measurement")
+    parser.add_argument("--budget", type=positive_float, default=0.5, help="seconds of repeats per measurement")
     parser.add_argument("--ops", nargs="*", default=None,
                         help="only these ops: a case's full name or the op before its ' (...)', e.g. nplr_kernel")
     args = parser.parse_args(argv)
+    check_names(parser, "--ops", args.ops, [name for case in CASES for name in (case.op, case.op.split(" (")[0])])
     torch.set_num_threads(1)
     torch.manual_seed(0)
     gpu = torch.cuda.is_available()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import os
 import subprocess
 import sys
@@ -91,9 +92,10 @@ def code_label(code: Path) -> str:
         return str(code)
 
 
-def render(rows: list[dict], series_rows: int, labels: list[str]) -> str:
+def render(rows: list[dict], series_rows: int, labels: list[str], argv: list[str]) -> str:
     lines = [
         "# Panel operations by number of series", "",
+        f"Command: `{shlex.join(['python', 'benchmarks/panel_scale.py', *argv])}`", "",
         f"Written by `benchmarks/panel_scale.py`: hourly series of {series_rows} rows (ids s0, s1, ... in "
         "that order, which is not sorted as text, or sorted), an AR-Net (24 lags, horizon 24, one epoch), one torch thread, each size in a "
         "fresh process; seconds.", "",
@@ -107,6 +109,7 @@ def render(rows: list[dict], series_rows: int, labels: list[str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 16000])
     parser.add_argument("--rows", type=int, default=48, help="rows per series before the update (at least 48)")
@@ -127,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
                     rows.append({"series": n, "ids": order, "scaling": scaling, "code": i,
                                  **measure(n, args.rows, "sorted" if order == "sorted" else "text", code, scaling)})
                     print(rows[-1], flush=True)
-    text = render(rows, args.rows, labels)
+    text = render(rows, args.rows, labels, argv)
     atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
     return 0
 

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import torch
 
+from _args import int_in  # benchmarks/_args.py, beside this script
+from tsrec._files import atomic_write
 from tsrec.kernels.scan2d.variate_sweep import scan_variate_sweep
 from tsrec.kernels.scan2d.wavefront import scan_wavefront
 
@@ -77,7 +79,7 @@ def measure(size: tuple[int, int, int], repeats: int) -> dict[str, tuple[float, 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int_in(1), default=3)
     parser.add_argument("--out", type=Path, default=RESULTS / "scan2d_paths.md")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -97,10 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         (sf, sb), (wf, wb) = t["sweep"], t["wavefront"]
         lines.append(f"| {size} | {1e3 * sf:.1f} | {1e3 * wf:.1f} | {1e3 * sb:.1f} | {1e3 * wb:.1f} | {wb / sb:.2f}x |")
         print(lines[-1], flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_name(f".{args.out.name}.tmp")
-    tmp.write_text("\n".join(lines) + "\n")
-    os.replace(tmp, args.out)  # never a half-written report
+    text = "\n".join(lines) + "\n"
+    atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
     return 0
 
 

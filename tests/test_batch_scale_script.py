@@ -17,6 +17,7 @@ def test_a_small_run_writes_one_measured_row_per_size(batch_scale, tmp_path):
     rows = [line for line in out.read_text().splitlines() if line.startswith("| ") and line[2].isdigit()]
     assert [row.split("|")[1].strip() for row in rows] == ["3", "5"]
     assert all(float(row.split("|")[4]) > 0 and float(row.split("|")[6]) > 0 for row in rows)
+    assert f"Command: `python benchmarks/batch_scale.py --sizes 3 5 --rows 30 --out {out}`" in out.read_text()
 
 
 def test_rows_shorter_than_the_lags_are_refused(batch_scale, tmp_path):

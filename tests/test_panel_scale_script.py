@@ -29,6 +29,7 @@ def test_each_scaling_is_timed_in_its_own_rows(panel_scale, tmp_path):
     assert [(row[1].strip(), row[2].strip()) for row in rows] == [
         ("s0, s1, ...", "global"), ("s0, s1, ...", "series"), ("sorted", "global"), ("sorted", "series")]
     assert all(float(row[4]) > 0 for row in rows)
+    assert f"Command: `python benchmarks/panel_scale.py --sizes 2 --scalings global series --out {out}`" in out.read_text()
 
 
 def test_series_too_short_for_the_model_are_refused(panel_scale, tmp_path):

@@ -1,0 +1,74 @@
+"""Argument checks shared by the benchmark scripts: a bad value stops the script before it measures.
+
+A count of 0 (``--repeats 0``) or a mistyped name (``--ops linear_scn``) would otherwise run to the end
+and write a report of nothing, or NaN, over a committed results file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable, Iterable
+
+
+def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse ``type``: an integer in [low, high]; argparse names the option in its error."""
+
+    def parse(text: str) -> int:
+        bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer {bounds}, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be an integer {bounds}, got {value}")
+        return value
+
+    return parse
+
+
+def positive_float(text: str) -> float:
+    """An argparse ``type``: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
+    return value
+
+
+def check_names(parser: argparse.ArgumentParser, option: str, given: list[str] | None, known: Iterable[str]) -> None:
+    """Every name of ``given`` (None: all) must be in ``known``; an empty list selects nothing."""
+    if given is None:
+        return
+    names = sorted(set(known))
+    unknown = [name for name in given if name not in names]
+    if unknown or not given:
+        what = f"unknown {unknown}" if unknown else "no names"
+        parser.error(f"{option}: {what}; choose from {names}")
+
+
+def json_params(parser: argparse.ArgumentParser, text: str, reserved: set[str], set_by: str) -> dict:
+    """``--params``: a JSON object of constructor parameters, none of which the script sets itself."""
+    try:
+        params = json.loads(text)
+    except json.JSONDecodeError as err:
+        parser.error(f"--params is not valid JSON ({err}); pass an object such as '{{\"max_epochs\": 3}}'")
+    if not isinstance(params, dict):
+        parser.error(f"--params must be a JSON object such as '{{\"max_epochs\": 3}}', got {text!r}")
+    if set(params) & reserved:
+        parser.error(f"--params: {sorted(set(params) & reserved)} are set by {set_by}")
+    return params
+
+
+def seed_label(count: int, seed_list: str) -> str:
+    """``count (seeds)`` with runs of three or more consecutive seeds as ``first-last``."""
+    seeds, parts = [int(s) for s in str(seed_list).split()], []
+    for seed in seeds:
+        if parts and seed == parts[-1][1] + 1:
+            parts[-1][1] = seed
+        else:
+            parts.append([seed, seed])
+    text = [f"{a}-{b}" if b - a >= 2 else " ".join(map(str, range(a, b + 1))) for a, b in parts]
+    return f"{count} ({' '.join(text)})"

@@ -1,0 +1,45 @@
+"""Benchmark scripts refuse bad arguments before measuring, and state what their timings show."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("script", "argv", "message"),
+    [
+        ("kernels", ["--ops", "linear_scn"], "--ops: unknown ['linear_scn']; choose from"),
+        ("kernels", ["--ops"], "--ops: no names"),
+        ("kernels", ["--budget", "0"], "must be a number > 0"),
+        ("host_reads", ["--models", "ARNet"], "--models: unknown ['ARNet']"),
+        ("gpu_training", ["--models", "--accelerator", "cpu"], "--models: no names"),
+        ("engine", ["--epochs", "1"], "--epochs: must be an integer >= 2, got 1"),
+        ("engine", ["--repeats", "0"], "--repeats: must be an integer >= 1, got 0"),
+        ("engine", ["--threads", "x"], "--threads: must be an integer >= 1, got 'x'"),
+        ("scan2d_paths", ["--repeats", "0"], "--repeats: must be an integer >= 1, got 0"),
+        ("fft_conv_paths", ["--threads", "0"], "--threads: must be an integer >= 1, got 0"),
+    ],
+)
+def test_bad_arguments_exit_2_before_measuring(benchmark_script, tmp_path, capsys, script, argv, message):
+    module = benchmark_script(script)
+    with pytest.raises(SystemExit) as stopped:
+        module.main([*argv, "--out", str(tmp_path / "report.md")])
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "report.md").exists()
+
+
+def test_the_fft_threshold_note_states_where_this_runs_rfft_wins(benchmark_script):
+    cases = benchmark_script("kernel_cases")
+    one, heads = cases._TAPS_CASES
+
+    def timings(op, rows):
+        return [dict(op=op, device="cpu", taps=taps, backend=backend, both=ms)
+                for taps, direct, fft in rows for backend, ms in (("direct", direct), ("fft", fft))]
+
+    # the rFFT wins at 16 and every longer kernel with one output; with heads it loses again at 48
+    results = timings(one, [(8, 2.5, 3.2), (16, 3.4, 2.4), (32, 5.0, 2.5)])
+    results += timings(heads, [(16, 348.0, 340.0), (32, 514.0, 374.0), (48, 300.0, 395.0)])
+    note = cases.conv_threshold_note(results)[0]
+    assert f"FFT_THRESHOLD = {cases.FFT_THRESHOLD} taps" in note
+    assert "from 16 taps (one output per channel), at no length (8 heads)" in note
