@@ -7,8 +7,9 @@ to the longest length over both splits (``load_ucr(pad="last", length=29)``).
 Two references sit beside tsrec's numbers: ROCKET's published accuracies (where the authors
 published one for the default split) and ROCKET measured here on the very same arrays with
 sktime's ``RocketClassifier`` (10,000 kernels; needs ``numba``: ``pip install numba``), run as
-the model ``ROCKET (sktime)``. Rows are merged into benchmarks/results/classification.csv by
-(model, dataset), so models can be run one at a time.
+the model ``ROCKET (sktime)``. Rows are merged into ``--out``/classification.csv (default
+benchmarks/results; pass another folder for a trial run) by (model, dataset, seeds), so models can
+be run one at a time, and a run with other seeds adds a row instead of replacing the committed one.
 
 Example::
 
@@ -19,7 +20,8 @@ Example::
 from __future__ import annotations
 
 import argparse
-import os
+import importlib.util
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -28,13 +30,18 @@ import numpy as np
 import pandas as pd
 import torch
 
+from _args import int_in, seed_label  # benchmarks/_args.py, beside this script
 from tsrec import all_estimators
-from tsrec.datasets.ucr import load_ucr
+from tsrec._files import atomic_write_all, check_writable
+from tsrec.datasets.ucr import list_ucr, load_ucr
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DATASETS = ["ArrowHead", "GunPoint", "ItalyPowerDemand", "BasicMotions", "JapaneseVowels"]
 PADDED_LENGTH = {"JapaneseVowels": 29}
 ROCKET_MODEL = "ROCKET (sktime)"
+# the committed rows' order is model, then dataset as in DATASETS; seeds only break ties
+KEY = ["model", "dataset", "seed_list"]
+MAX_SEED = 2**32 - 1  # what the estimators' random_state takes
 # ROCKET, mean test accuracy over 10 runs on the default split: Dempster et al. (2020),
 # results/results_ucr.csv of the authors' repository angus924/rocket. The multivariate sets are
 # not in that file; JapaneseVowels (unequal length) is also outside the equal-length UEA bake-off.
@@ -84,47 +91,84 @@ def run(factory, name: str, seed: int, data_dir: str | None) -> tuple[float, flo
     return float(clf.score(X_test, y_test)), time.perf_counter() - start
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser(known: dict) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    known = classifiers()
     parser.add_argument("--models", nargs="+", default=list(known), choices=list(known))
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--seeds", nargs="+", type=int_in(0, MAX_SEED), default=[0, 1, 2])
     parser.add_argument("--datasets", nargs="+", default=DATASETS)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 avoids oversubscription)")
+    parser.add_argument("--threads", type=int_in(1), default=1, help="torch threads (1 avoids oversubscription)")
     parser.add_argument("--data-dir", default=None, help="folder with UCR_UEA/<name>/<name>_TRAIN.ts (default: TSREC_DATA)")
+    parser.add_argument("--out", type=Path, default=RESULTS,
+                        help="folder of classification.csv and .md (default: benchmarks/results; "
+                             "another one for a trial run)")
+    return parser
+
+
+def check_args(parser: argparse.ArgumentParser, args) -> None:
+    """Everything a run needs, before the first fit: else a typo failed after hours of other models."""
+    if ROCKET_MODEL in args.models and importlib.util.find_spec("numba") is None:
+        parser.error(f"--models {shlex.quote(ROCKET_MODEL)} needs numba (sktime's RocketClassifier): "
+                     "pip install numba (the bench extra), or leave that model out")
+    known = list_ucr(args.data_dir)
+    unknown = [name for name in args.datasets if name not in known]
+    if unknown:
+        parser.error(f"--datasets: unknown {unknown}; the data folders hold {known}")
+    for name in args.datasets:  # a damaged or unequal-length file fails here, not after other fits
+        try:
+            load(name, "train", args.data_dir), load(name, "test", args.data_dir)
+        except (ValueError, OSError) as err:
+            parser.error(f"--datasets {name}: {err}")
+    try:
+        check_writable(args.out, args.out / "classification.csv", "pass another --out folder")
+    except OSError as err:
+        parser.error(f"--out: {err.strerror or err}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    known = classifiers()
+    parser = build_parser(known)
     args = parser.parse_args(argv)
+    check_args(parser, args)
     torch.set_num_threads(args.threads)
-    command = "python benchmarks/classification.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = "python benchmarks/classification.py " + shlex.join(argv)  # quoted: it must paste into a shell
     for model in args.models:
         for name in args.datasets:
             accs, secs = zip(*(run(known[model], name, s, args.data_dir) for s in args.seeds))
-            row = dict(model=model, dataset=name, seeds=len(accs), accuracy=np.mean(accs), accuracy_std=np.std(accs),
-                       fit_seconds=np.mean(secs), rocket_published=ROCKET_PUBLISHED.get(name, np.nan), command=command)
+            row = dict(model=model, dataset=name, seeds=len(accs), seed_list=" ".join(map(str, args.seeds)),
+                       accuracy=np.mean(accs), accuracy_std=np.std(accs), fit_seconds=np.mean(secs),
+                       rocket_published=ROCKET_PUBLISHED.get(name, np.nan), command=command)
             print(f"{model} {name}: {np.mean(accs):.4f} +- {np.std(accs):.4f} ({np.mean(secs):.1f}s)", flush=True)
-            write(merge(row))
+            save(merge(read_results(args.out / "classification.csv"), row), args.out)
     return 0
 
 
-def merge(row: dict) -> pd.DataFrame:
-    """Replace the (model, dataset) row of the results CSV, written atomically."""
-    path = RESULTS / "classification.csv"
+def read_results(path: Path) -> pd.DataFrame | None:
+    """The CSV's rows; the seed list stays text ("0" is a list of one seed, not the number 0)."""
+    return pd.read_csv(path, dtype={"seed_list": str}) if path.exists() else None
+
+
+def merge(old: pd.DataFrame | None, row: dict) -> pd.DataFrame:
+    """``old`` without the row of ``row``'s (model, dataset, seeds), plus ``row``, in model and DATASETS order."""
     table = pd.DataFrame([row])
-    if path.exists():
-        old = pd.read_csv(path)
-        keep = ~((old["model"] == row["model"]) & (old["dataset"] == row["dataset"]))
+    if old is not None:
+        keep = ~old.set_index(KEY).index.isin(table.set_index(KEY).index)
         table = pd.concat([old[keep], table], ignore_index=True)
     order = {name: i for i, name in enumerate(DATASETS)}
-    table = table.sort_values(["model", "dataset"], key=lambda c: c.map(order) if c.name == "dataset" else c)
-    RESULTS.mkdir(exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    table.to_csv(tmp, index=False, float_format="%.4f")
-    os.replace(tmp, path)
+    table = table.sort_values(KEY, key=lambda c: c.map(order) if c.name == "dataset" else c, kind="stable")
     return table.reset_index(drop=True)
 
 
-def write(table: pd.DataFrame) -> None:
-    """Render the markdown table: each model's accuracy beside both ROCKET references."""
-    measured = table[table["model"] == ROCKET_MODEL].set_index("dataset")["accuracy"]
+def rocket_here(table: pd.DataFrame, dataset: str, seed_list: str) -> str:
+    """ROCKET's measured accuracy on ``dataset``: the run with the same seeds, else the first listed."""
+    rocket = table[(table["model"] == ROCKET_MODEL) & (table["dataset"] == dataset)]
+    same = rocket[rocket["seed_list"] == seed_list]
+    rocket = same if len(same) else rocket
+    return f"{rocket['accuracy'].iloc[0]:.4f}" if len(rocket) else "not run"
+
+
+def render_markdown(table: pd.DataFrame) -> str:
+    """The markdown table: each model's accuracy beside both ROCKET references."""
     lines = [
         "# Classification benchmark (test accuracy, default split)", "",
         "CPU, one torch thread, default constructor parameters, mean (std) over seeds; each row's "
@@ -133,17 +177,21 @@ def write(table: pd.DataFrame) -> None:
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in table.itertuples():
-        here = f"{measured[r.dataset]:.4f}" if r.dataset in measured.index else "not run"
         published = "none published" if np.isnan(r.rocket_published) else f"{r.rocket_published:.4f}"
-        lines.append(f"| {r.model} | {r.dataset} | {r.seeds} | {r.accuracy:.4f} | {r.accuracy_std:.4f} | "
-                     f"{r.fit_seconds:.1f} | {here} | {published} |")
+        here = rocket_here(table, r.dataset, r.seed_list)
+        lines.append(f"| {r.model} | {r.dataset} | {seed_label(r.seeds, r.seed_list)} | {r.accuracy:.4f} | "
+                     f"{r.accuracy_std:.4f} | {r.fit_seconds:.1f} | {here} | {published} |")
     lines += ["", "ROCKET measured here: sktime's `RocketClassifier` (Dempster et al. 2020; 10,000 random kernels, "
               "ridge classifier) on the same arrays and seeds. ROCKET published: mean of 10 runs, from "
               "`results/results_ucr.csv` in the authors' repository angus924/rocket (univariate sets only)."]
-    path = RESULTS / "classification.md"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("\n".join(lines) + "\n")
-    os.replace(tmp, path)
+    return "\n".join(lines) + "\n"
+
+
+def save(table: pd.DataFrame, folder: Path) -> None:
+    """Write classification.csv and .md together, atomically: a failure leaves both as they were."""
+    text = render_markdown(table)
+    atomic_write_all({folder / "classification.csv": lambda tmp: table.to_csv(tmp, index=False, float_format="%.4f"),
+                      folder / "classification.md": lambda tmp: tmp.write_text(text)})
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 Protocol (DESIGN.md): ETTh 12/4/4 months, ETTm the same x4, others 70/10/20; standardise with
 train-split statistics; early stopping on the validation split; MSE/MAE on the standardised
-scale over ALL test windows (no drop_last). Results are merged into benchmarks/results/ltsf.csv
-(one row per model/dataset/lookback/horizon/protocol) and rendered to ltsf.md.
+scale over ALL test windows (no drop_last). Results are merged into ``--out``/ltsf.csv (default
+benchmarks/results; pass another folder for a trial run) and rendered to ltsf.md: one row per
+model/variant/dataset/protocol/lookback/horizon/params/seeds, so a run with other parameters or
+seeds adds a row beside the committed one, and a rerun of the same command replaces its own.
 
 ``--drop-last N`` scores only the first multiple of N test windows, as an official test loader with
 batch N and ``drop_last=True`` does (TPGN's: 32), for a like-for-like comparison with its paper; the
@@ -24,6 +26,7 @@ import argparse
 import functools
 import json
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -33,12 +36,21 @@ import pandas as pd
 import torch
 from sklearn.preprocessing import StandardScaler
 
+from _args import int_in, json_params, seed_label  # benchmarks/_args.py, beside this script
+from tsrec import all_estimators
+from tsrec._files import atomic_write_all, check_writable
 from tsrec.datasets import load_ltsf, ltsf_split
 from tsrec.registry import get_estimator
 
 RESULTS = Path(__file__).resolve().parent / "results"
 REPEAT_LAST = "repeat-last"
-KEY = ["model", "variant", "dataset", "protocol", "lookback", "horizon"]
+# the committed rows' order; params and seeds only break ties, so earlier rows keep their places
+ORDER = ["model", "variant", "dataset", "protocol", "lookback", "horizon"]
+# the merge key: a trial run with other parameters or seeds must not replace a committed row
+KEY = ORDER + ["params", "seed_list"]
+MAX_SEED = 2**32 - 1  # what the estimators' random_state takes
+# set by the script's own options: in --params they would label a row with values it did not run
+RESERVED = {"horizon", "lookback", "n_lags", "random_state", "val_size"}
 # published MSE/MAE, lookback 96: CycleNet 5-seed means from the authors' result.txt
 PUBLISHED = {
     ("CycleNetForecaster", "linear", "ETTh1"): {96: (0.3785, 0.3915), 192: (0.4266, 0.4195), 336: (0.4642, 0.4393), 720: (0.4619, 0.4609)},
@@ -124,85 +136,149 @@ def variant_of(model: str, params: dict) -> str:
     return "default"
 
 
-def merge_rows(rows: list[dict], path: Path) -> pd.DataFrame:
-    """Replace rows with the same key and write the CSV atomically."""
+def params_key(params: dict) -> str:
+    """The parameters as canonical JSON (sorted keys), so that spelling them differently keeps one row."""
+    return json.dumps(params, sort_keys=True)
+
+
+def read_results(path: Path) -> pd.DataFrame | None:
+    """The CSV's rows; the key's text columns stay text ("0" is a seed list, not the number 0)."""
+    return pd.read_csv(path, dtype={"params": str, "seed_list": str}) if path.exists() else None
+
+
+def merge_rows(old: pd.DataFrame | None, rows: list[dict]) -> pd.DataFrame:
+    """``old`` without the rows whose key ``rows`` have, plus ``rows``, in ORDER (then params, seeds)."""
     new = pd.DataFrame(rows)
-    if path.exists():
-        old = pd.read_csv(path)
-        keep = ~old.set_index(KEY).index.isin(new.set_index(KEY).index)
-        new = pd.concat([old[keep], new], ignore_index=True)
-    new = new.sort_values(KEY).reset_index(drop=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    new.to_csv(tmp, index=False, float_format="%.4f")
-    os.replace(tmp, path)
-    return new
+    if old is not None:
+        kept = old[~old.set_index(KEY).index.isin(new.set_index(KEY).index)]
+        new = pd.concat([kept, new], ignore_index=True)
+    return new.sort_values(KEY, kind="stable").reset_index(drop=True)
 
 
-def render_markdown(table: pd.DataFrame, path: Path) -> None:
-    """A readable table of every result beside the published number."""
+def render_markdown(table: pd.DataFrame) -> str:
+    """A readable table of every result beside the published number; params and seeds tell apart
+    the rows of one model and dataset."""
     lines = [
         "# LTSF benchmark (standardised MSE/MAE, all test windows unless the protocol says drop_last)", "",
         "Written by `benchmarks/ltsf.py`; each row's command is in ltsf.csv.", "",
-        "| model | variant | dataset | protocol | L | H | seeds | MSE | MAE | paper MSE | paper MAE | MSE vs paper |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| model | variant | params | dataset | protocol | L | H | seeds | MSE | MAE | paper MSE | paper MAE | MSE vs paper |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in table.itertuples():
         paper = "" if pd.isna(r.paper_mse) else f"{r.paper_mse:.4f}"
         paper_mae = "" if pd.isna(r.paper_mae) else f"{r.paper_mae:.4f}"
         delta = "" if pd.isna(r.paper_mse) else f"{100 * (r.mse / r.paper_mse - 1):+.1f}%"
+        params = "" if r.params == "{}" else f"`{r.params}`"
         lines.append(
-            f"| {r.model} | {r.variant} | {r.dataset} | {r.protocol} | {r.lookback} | {r.horizon} | {r.seeds} "
-            f"| {r.mse:.4f} | {r.mae:.4f} | {paper} | {paper_mae} | {delta} |"
+            f"| {r.model} | {r.variant} | {params} | {r.dataset} | {r.protocol} | {r.lookback} | {r.horizon} "
+            f"| {seed_label(r.seeds, r.seed_list)} | {r.mse:.4f} | {r.mae:.4f} | {paper} | {paper_mae} | {delta} |"
         )
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("\n".join(lines) + "\n")
-    os.replace(tmp, path)
+    return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
+def save(table: pd.DataFrame, folder: Path) -> None:
+    """Write ltsf.csv and ltsf.md together, atomically: a failure leaves both as they were."""
+    text = render_markdown(table)
+    atomic_write_all({folder / "ltsf.csv": lambda tmp: table.to_csv(tmp, index=False, float_format="%.4f"),
+                      folder / "ltsf.md": lambda tmp: tmp.write_text(text)})
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="CycleNetForecaster")
-    parser.add_argument("--params", default="{}", help="JSON of extra constructor parameters")
+    parser.add_argument("--model", default="CycleNetForecaster", help=f"a forecaster's name, or {REPEAT_LAST}")
+    parser.add_argument("--params", default="{}", help="JSON object of extra constructor parameters")
     parser.add_argument("--datasets", nargs="+", default=["ETTh1", "ETTh2", "ETTm1", "ETTm2"])
-    parser.add_argument("--horizons", nargs="+", type=int, default=[96, 192, 336, 720])
-    parser.add_argument("--lookback", type=int, default=96)
-    parser.add_argument("--seeds", nargs="+", type=int, default=[2024, 2025, 2026, 2027, 2028])
+    parser.add_argument("--horizons", nargs="+", type=int_in(1), default=[96, 192, 336, 720])
+    parser.add_argument("--lookback", type=int_in(1), default=96)
+    parser.add_argument("--seeds", nargs="+", type=int_in(0, MAX_SEED), default=[2024, 2025, 2026, 2027, 2028])
     parser.add_argument("--protocol", choices=["multivariate", "univariate", "tpgn-univariate"], default="multivariate",
                         help="multivariate: DESIGN.md's protocol; univariate: OT only, DESIGN.md's splits (Informer's "
                              "univariate setting, as SpaceTime); tpgn-univariate: OT only, 60/20/20 (TPGN paper)")
     parser.add_argument("--data-dir", default=os.environ.get("TSREC_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data")))
-    parser.add_argument("--drop-last", type=int, default=0, metavar="N",
+    parser.add_argument("--drop-last", type=int_in(0), default=0, metavar="N",
                         help="score only the first multiple of N test windows, as a test loader with batch N and "
                              "drop_last=True (TPGN's: 32); 0 scores all")
-    parser.add_argument("--threads", type=int, default=1,
+    parser.add_argument("--threads", type=int_in(1), default=1,
                         help="torch threads; 1 avoids oversubscription when other work shares the cores")
+    parser.add_argument("--out", type=Path, default=RESULTS,
+                        help="folder of ltsf.csv and ltsf.md (default: benchmarks/results; another one for a trial run)")
+    return parser
+
+
+def check_params(parser: argparse.ArgumentParser, args) -> dict:
+    """The --params JSON object, checked against the model's constructor before anything is fitted."""
+    params = json_params(parser, args.params, RESERVED, "--horizons, --lookback and --seeds")
+    forecasters = [name for name, _ in all_estimators(kind="forecaster")]
+    if args.model != REPEAT_LAST and args.model not in forecasters:
+        parser.error(f"--model: unknown forecaster {args.model!r}; choose one of {forecasters + [REPEAT_LAST]}")
+    if args.model == REPEAT_LAST and params:
+        parser.error(f"--params: {REPEAT_LAST} takes no parameters")
+    if args.model != REPEAT_LAST:
+        try:
+            get_estimator(args.model)(**params)
+        except (TypeError, ValueError) as err:
+            parser.error(f"--params does not suit {args.model}: {err}")
+    return params
+
+
+def check_windows(parser: argparse.ArgumentParser, args) -> None:
+    """Every data set loads and its test split holds a window (``--drop-last`` of them) for every
+    horizon, and its validation split one, before any fitting: else the run failed, or scored NaN."""
+    needed = max(args.drop_last, 1)
+    for name in args.datasets:
+        try:
+            _, n_val, test = standardised_splits(name, args.lookback, args.data_dir, args.protocol)
+        except (ValueError, OSError) as err:  # unknown name, missing file, lookback longer than a split
+            parser.error(f"--datasets {name}: {err}")
+        longest = len(test) - args.lookback - needed + 1
+        for horizon in args.horizons:
+            if horizon > longest:
+                parser.error(
+                    f"--horizons {horizon}: {name}'s test split ({args.protocol}) has {len(test) - args.lookback} steps "
+                    f"after the lookback of {args.lookback}, {needed} window(s) of which must be scored; "
+                    + (f"pass horizons up to {longest}" if longest >= 1 else "pass a shorter --lookback or --drop-last"))
+            if args.model != REPEAT_LAST and horizon > n_val:
+                parser.error(f"--horizons {horizon}: {name}'s validation split has {n_val} steps, too few for early "
+                             f"stopping at this horizon; pass horizons up to {n_val}")
+
+
+def parse(argv: list[str] | None) -> tuple[argparse.Namespace, dict]:
+    """The arguments and --params, every one checked before any fitting (exit 2 with a message)."""
+    parser = build_parser()
     args = parser.parse_args(argv)
-    if args.drop_last < 0:
-        parser.error(f"--drop-last must be >= 0, got {args.drop_last}")
+    params = check_params(parser, args)
+    try:
+        check_writable(args.out, args.out / "ltsf.csv", "pass another --out folder")
+    except OSError as err:
+        parser.error(f"--out: {err.strerror or err}")
+    check_windows(parser, args)
+    return args, params
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args, params = parse(argv)
     torch.set_num_threads(args.threads)
     protocol = args.protocol + (f" (test drop_last {args.drop_last})" if args.drop_last else "")
-    params = json.loads(args.params)
-    command = "python benchmarks/ltsf.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    rows = []
+    command = "python benchmarks/ltsf.py " + shlex.join(argv)  # quoted: it must paste into a shell as run
+    variant = variant_of(args.model, params)
     for name in args.datasets:
         for horizon in args.horizons:
             runs = [run_one(args.model, params, name, args.lookback, horizon, s, args.data_dir, args.protocol, args.drop_last)
                     for s in args.seeds]
             mse, mae, epochs, seconds = (np.array(v) for v in zip(*runs))
-            variant = variant_of(args.model, params)
             paper = PUBLISHED.get((args.model, variant, name), {}).get(horizon, (np.nan, np.nan))
             if args.protocol == "tpgn-univariate" and args.model == "PGNForecaster":
                 paper = PUBLISHED_TPGN.get(name, {}).get(horizon, (np.nan, np.nan))
-            rows.append(dict(
-                model=args.model, variant=variant, dataset=name, protocol=protocol,
-                lookback=args.lookback, horizon=horizon, seeds=len(args.seeds), mse=mse.mean(), mae=mae.mean(),
-                mse_std=mse.std(), paper_mse=paper[0], paper_mae=paper[1], epochs=epochs.mean(),
-                fit_seconds=seconds.mean(), command=command,
-            ))
+            row = dict(
+                model=args.model, variant=variant, params=params_key(params), dataset=name, protocol=protocol,
+                lookback=args.lookback, horizon=horizon, seeds=len(args.seeds), seed_list=" ".join(map(str, args.seeds)),
+                mse=mse.mean(), mae=mae.mean(), mse_std=mse.std(), paper_mse=paper[0], paper_mae=paper[1],
+                epochs=epochs.mean(), fit_seconds=seconds.mean(), command=command,
+            )
             print(f"{name} H={horizon}: MSE {mse.mean():.4f} (+-{mse.std():.4f}) MAE {mae.mean():.4f} | paper {paper[0]}", flush=True)
             # merged after every horizon so that a long run interrupted later keeps what it measured
-            RESULTS.mkdir(exist_ok=True)
-            render_markdown(merge_rows(rows[-1:], RESULTS / "ltsf.csv"), RESULTS / "ltsf.md")
+            save(merge_rows(read_results(args.out / "ltsf.csv"), [row]), args.out)
     return 0
 
 

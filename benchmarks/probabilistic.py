@@ -7,8 +7,9 @@ months), standardised with train-split statistics. The forecaster is fitted on t
 ``n_samples`` sample paths per window are costly on a CPU) and scored on the standardised scale:
 MSE/MAE of the point forecast (mean of the paths), the repeat-last baseline's MSE, empirical
 coverage and mean width of the central 80% interval, and the sample CRPS
-``E|X - y| - E|X - X'| / 2``. Results are merged into benchmarks/results/probabilistic.csv and
-rendered to probabilistic.md.
+``E|X - y| - E|X - X'| / 2``. Results are merged into ``--out``/probabilistic.csv (default
+benchmarks/results; pass another folder for a trial run) and rendered to probabilistic.md, both
+written atomically.
 
 Example::
 
@@ -29,11 +30,17 @@ import pandas as pd
 import torch
 from sklearn.preprocessing import StandardScaler
 
+from _args import int_in, json_params  # benchmarks/_args.py, beside this script
+from tsrec import all_estimators
+from tsrec._files import atomic_write_all, check_writable
 from tsrec.datasets import load_ltsf, ltsf_split
 from tsrec.registry import get_estimator
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KEY = ["model", "params", "dataset", "column", "lookback", "horizon", "seed"]
+MAX_SEED = 2**32 - 1  # what the estimators' random_state takes
+# set by the script's own options: in --params they would label a row with values it did not run
+RESERVED = {"horizon", "lookback", "random_state"}
 
 
 def crps(paths: np.ndarray, truth: np.ndarray) -> float:
@@ -62,8 +69,10 @@ def run(args) -> dict:
     context = np.stack([est.scaler_.transform(values[s : s + args.lookback]) for s in starts])
     truth = np.stack([values[s + args.lookback : s + args.lookback + args.horizon] for s in starts])
     t0 = time.perf_counter()
+    # one "series" per window: the network samples them as a batch and names a window that overflows
+    windows = [(f"test window at row {s}", None) for s in starts]
     with torch.no_grad():
-        paths = est._scaled_paths(torch.as_tensor(context, dtype=torch.float32), args.horizon, noise=True).numpy()
+        paths = est._scaled_paths(torch.as_tensor(context, dtype=torch.float32), args.horizon, True, windows).numpy()
     sample_s = time.perf_counter() - t0
     paths = scaler.transform((paths * est.scaler_.scale_ + est.scaler_.mean_).reshape(-1, 1)).reshape(paths.shape)
     truth = scaler.transform(truth.reshape(-1, 1)).reshape(truth.shape)
@@ -82,45 +91,105 @@ def run(args) -> dict:
     }
 
 
-def render_markdown(table: pd.DataFrame) -> None:
-    """Write probabilistic.md from the merged rows; the command column stays in the CSV only."""
+def render_markdown(table: pd.DataFrame) -> str:
+    """probabilistic.md from the merged rows; the command column stays in the CSV only."""
     table = table.drop(columns="command", errors="ignore")
     lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
     for record in table.itertuples(index=False):
         lines.append("| " + " | ".join(f"{v:.4f}" if isinstance(v, float) else str(v) for v in record) + " |")
-    (RESULTS / "probabilistic.md").write_text(
-        "# Probabilistic forecasting (standardised scale, central 80% interval)\n\n"
-        "Written by benchmarks/probabilistic.py; see its docstring for the protocol. Each row's command "
-        "is in probabilistic.csv.\n\n" + "\n".join(lines) + "\n"
-    )
+    return ("# Probabilistic forecasting (standardised scale, central 80% interval)\n\n"
+            "Written by benchmarks/probabilistic.py; see its docstring for the protocol. Each row's command "
+            "is in probabilistic.csv.\n\n" + "\n".join(lines) + "\n")
+
+
+def merge(old: pd.DataFrame | None, row: dict) -> pd.DataFrame:
+    """``old`` without the row of ``row``'s key, with ``row`` appended."""
+    table = pd.DataFrame([row])
+    if old is None:
+        return table
+    return pd.concat([old[~old.set_index(KEY).index.isin(table.set_index(KEY).index)], table], ignore_index=True)
+
+
+def save(table: pd.DataFrame, folder: Path) -> None:
+    """Write probabilistic.csv and .md together, atomically: a failed write (a full disk) leaves both
+    as they were, where writing in place left the committed rows cut off."""
+    text = render_markdown(table)
+    atomic_write_all({folder / "probabilistic.csv": lambda tmp: table.to_csv(tmp, index=False),
+                      folder / "probabilistic.md": lambda tmp: tmp.write_text(text)})
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="LS4Forecaster", help="a forecaster with sample paths")
+    parser.add_argument("--params", default="{}", help="JSON object of extra constructor parameters")
+    parser.add_argument("--dataset", default="ETTh1")
+    parser.add_argument("--column", default="OT")
+    parser.add_argument("--lookback", type=int_in(1), default=96)
+    parser.add_argument("--horizon", type=int_in(1), default=24)
+    parser.add_argument("--stride", type=int_in(1), default=None, help="test window stride (default: the horizon)")
+    parser.add_argument("--seed", type=int_in(0, MAX_SEED), default=2024)
+    parser.add_argument("--threads", type=int_in(1), default=1,
+                        help="torch threads; 1 avoids oversubscription when other work shares the cores")
+    parser.add_argument("--out", type=Path, default=RESULTS,
+                        help="folder of probabilistic.csv and .md (default: benchmarks/results; "
+                             "another one for a trial run)")
+    return parser
+
+
+def check_model(parser: argparse.ArgumentParser, args) -> None:
+    """A forecaster with sample paths, that takes --params: else it failed only after its fit."""
+    probabilistic = [name for name, cls in all_estimators(kind="forecaster") if hasattr(cls, "sample_paths")]
+    if args.model not in probabilistic:
+        parser.error(f"--model {args.model!r} is not a forecaster with sample paths; pass one of {probabilistic}")
+    params = json_params(parser, args.params, RESERVED, "--lookback, --horizon and --seed")
+    try:
+        get_estimator(args.model)(**params)
+    except (TypeError, ValueError) as err:
+        parser.error(f"--params does not suit {args.model}: {err}")
+
+
+def check_data(parser: argparse.ArgumentParser, args) -> None:
+    """The data set, its column, and at least one test window, before the fit."""
+    try:
+        df = load_ltsf(args.dataset)
+    except (ValueError, OSError) as err:
+        parser.error(f"--dataset: {err}")
+    if args.column not in df.columns:
+        parser.error(f"--column {args.column!r} is not a column of {args.dataset}; pass one of {list(df.columns)}")
+    try:
+        _, _, test = ltsf_split(df[[args.column]], args.dataset, args.lookback)
+    except ValueError as err:
+        parser.error(f"--lookback: {err}")
+    longest = len(test) - args.lookback
+    if args.horizon > longest:
+        parser.error(f"--horizon {args.horizon}: {args.dataset}'s test split has {longest} steps after the lookback "
+                     f"of {args.lookback}; pass a horizon up to {longest}")
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    """The arguments, every one checked before the fit (exit 2 with a message)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    check_model(parser, args)
+    check_data(parser, args)
+    try:
+        check_writable(args.out, args.out / "probabilistic.csv", "pass another --out folder")
+    except OSError as err:
+        parser.error(f"--out: {err.strerror or err}")
+    args.stride = args.stride or args.horizon
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="LS4Forecaster")
-    parser.add_argument("--params", default="{}", help="JSON of extra constructor parameters")
-    parser.add_argument("--dataset", default="ETTh1")
-    parser.add_argument("--column", default="OT")
-    parser.add_argument("--lookback", type=int, default=96)
-    parser.add_argument("--horizon", type=int, default=24)
-    parser.add_argument("--stride", type=int, default=None, help="test window stride (default: the horizon)")
-    parser.add_argument("--seed", type=int, default=2024)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch threads; 1 avoids oversubscription when other work shares the cores")
-    args = parser.parse_args(argv)
-    args.stride = args.stride or args.horizon
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parse(argv)
     torch.set_num_threads(args.threads)
-    command = "python benchmarks/probabilistic.py " + shlex.join(sys.argv[1:] if argv is None else argv)
+    command = "python benchmarks/probabilistic.py " + shlex.join(argv)
     row = run(args) | {"command": command}
     print(json.dumps(row))
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / "probabilistic.csv"
-    table = pd.DataFrame([row])
-    if path.exists():
-        old = pd.read_csv(path, dtype={"params": str})
-        table = pd.concat([old[~old.set_index(KEY).index.isin(table.set_index(KEY).index)], table])
-    table.to_csv(path, index=False)
-    render_markdown(table)
+    path = args.out / "probabilistic.csv"
+    old = pd.read_csv(path, dtype={"params": str}) if path.exists() else None
+    save(merge(old, row), args.out)
     return 0
 
 
