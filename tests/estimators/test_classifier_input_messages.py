@@ -90,3 +90,22 @@ def test_predict_log_proba_is_the_log_of_predict_proba_and_stays_finite(fitted_3
     assert (confident.predict_proba(X3)[:, 0] == 0).all()
     log_proba = confident.predict_log_proba(X3)
     assert np.isfinite(log_proba).all() and (log_proba[:, 0] < -700).all()
+
+
+def test_a_single_series_given_to_fit_is_told_to_reshape_to_one_row():
+    with pytest.raises(InputError, match=r"X is 1-D .*X.reshape\(1, -1\) if it is a single series"):
+        clf().fit(X3[0, 0], Y[:1])
+
+
+def test_time_major_samples_are_told_to_transpose(fitted_3d):
+    X = np.ascontiguousarray(X3[:3].transpose(0, 2, 1))  # (n, T, C) with C != T
+    with pytest.raises(InputError, match=r"the axes look swapped: .*X.transpose\(0, 2, 1\)"):
+        fitted_3d.predict(X)
+
+
+@pytest.mark.parametrize("step", ["fit", "predict", "long"])
+def test_a_long_table_is_told_to_set_its_id_and_time_as_the_index(fitted_3d, step):
+    panel = convert_to(X3, to_type="pd-multiindex")
+    table = panel.reset_index() if step != "long" else convert_to(panel, to_type="pd-long")
+    with pytest.raises(InputError, match=r"long table .*X.set_index\(\[id, time\]\)"):
+        fitted_3d.predict(table) if step == "predict" else clf().fit(table, Y)

@@ -18,7 +18,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from sktime.base import BaseObject
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
@@ -157,10 +157,12 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
     # ---- data ----------------------------------------------------------------------------------
     def _as_3d(self, X, reset: bool) -> np.ndarray:
         X, channels = _panels.as_stackable(X)
-        if not reset:
+        if reset:  # before validate_data, whose 1-D advice "reshape(-1, 1)" makes one series n samples
+            _check_ndim(len(_panels.shape_of(X) or (0, 0)))
+        else:
             X = self._match_fitted_rank(X)
             # before validate_data, whose "X has n features" would hide a wrong rank or length
-            self._check_fitted_shape(_panels.shape_of(X))
+            self._check_fitted_shape(_panels.shape_of(X), X)
             _panels.check_channel_names(getattr(self, "feature_names_in_", None) if self.input_ndim_ == 3 else None,
                                         channels)
         # NaN/inf are checked below: scikit-learn's message recommends imputers, which take no 3-D series
@@ -179,7 +181,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
             self.n_channels_, self.n_timepoints_ = X.shape[1], X.shape[2]
         return X
 
-    def _check_fitted_shape(self, shape: tuple[int, ...] | None) -> None:
+    def _check_fitted_shape(self, shape: tuple[int, ...] | None, X: object) -> None:
         """Name a rank, channel count or series length that differs from what was fitted."""
         if shape is None:
             return
@@ -187,9 +189,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         channels, timepoints = (1, shape[1]) if len(shape) == 2 else shape[1:]
         if (channels, timepoints) == (self.n_channels_, self.n_timepoints_):
             return
-        fixes = [f"pass the {self.n_channels_} channel(s) it was fitted on"] if channels != self.n_channels_ else []
-        fixes += ["resample or pad the series to that length"] if timepoints != self.n_timepoints_ else []
-        fix = "; ".join(fixes)
+        fix = _panels.shape_fixes((channels, timepoints), (self.n_channels_, self.n_timepoints_), X)
         if len(shape) == self.input_ndim_ == 2:
             # scikit-learn's sentence first: its estimator checks look for it
             raise InputError(
@@ -267,8 +267,8 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         parameters: ``tsrec.tuning.tune`` checks the data once before its trials)."""
         if y is None:
             raise ValueError("requires y to be passed, but the target y is None; pass the class labels")
-        X = self._as_3d(X, reset=True)
-        check_consistent_length(X, y)
+        given, X = X, self._as_3d(X, reset=True)
+        _panels.check_one_label_each(given, X, y)
         return X, self._encode_labels(y, len(X))
 
     @torch.inference_mode(False)  # a fit called inside inference mode must still build tensors autograd takes

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.utils.validation import check_consistent_length
 
 from tsrec.estimators._series import check_series_ids
 from tsrec.estimators.errors import InputError
@@ -191,6 +192,33 @@ def _refuse_cells_without_series(X: pd.DataFrame, cells: np.ndarray) -> None:
     )
 
 
+# a plain table is read as one row per sample; a long one (a row per sample and time) is not that
+_LONG_TABLE_FIX = ("if X is a long table (a row per sample and time point), make its sample-id and time columns the "
+                   "index, X.set_index([id, time]) (sktime's pd-multiindex), or pass a numpy3D array")
+
+
+def long_table_fix(X: object) -> list[str]:
+    """The long-table fix where ``X`` is a plain table (no MultiIndex), else nothing."""
+    return [_LONG_TABLE_FIX] if isinstance(X, pd.DataFrame) and not isinstance(X.index, pd.MultiIndex) else []
+
+
+def shape_fixes(got: tuple[int, int], fitted: tuple[int, int], X: object) -> str:
+    """How to give samples of the fitted (channels, timepoints) instead of ``got``."""
+    if got == fitted[::-1]:  # (n, T, C) where (n, C, T) is read
+        return "the axes look swapped: pass (n_samples, n_channels, n_timepoints), e.g. X.transpose(0, 2, 1)"
+    fixes = [f"pass the {fitted[0]} channel(s) it was fitted on"] if got[0] != fitted[0] else []
+    fixes += ["resample or pad the series to that length"] if got[1] != fitted[1] else []
+    return "; ".join(fixes + long_table_fix(X))
+
+
+def check_one_label_each(given: object, X: np.ndarray, y: object) -> None:
+    """As many labels as samples; a long table has a row per time point, not per sample."""
+    try:
+        check_consistent_length(X, y)
+    except ValueError as err:
+        raise InputError("; ".join([str(err), *long_table_fix(given)])) from None
+
+
 def _refuse_non_numeric(X: pd.DataFrame) -> None:
     """Name the first column of a plain table that does not convert to numbers."""
     for name, column in X.items():
@@ -203,8 +231,9 @@ def _refuse_non_numeric(X: pd.DataFrame) -> None:
             if np.ndim(first) > 1:
                 raise InputError(f"X's column {name!r} holds arrays of shape {np.shape(first)}; a nested panel needs "
                                  "one 1-D series in each cell (a row per sample, a column per channel)") from None
-            raise InputError(f"X's column {name!r} holds values that are not numbers ({err}); a classifier reads "
-                             "numbers: encode that column as numbers or drop it") from None
+            raise InputError("; ".join([f"X's column {name!r} holds values that are not numbers ({err}); a classifier "
+                                        "reads numbers: encode that column as numbers or drop it", *long_table_fix(X)])
+                             ) from None
 
 
 def _panel_lengths(X: pd.DataFrame, mtype: str) -> Iterable[int]:
