@@ -374,3 +374,30 @@ def test_steps_none_is_the_horizon() -> None:
     assert torch.equal(net(inputs), net(inputs, steps=2))
     loop = Chimera(6, 2, decoder="closed_loop", decoder_dim=4, **CHIMERA).eval()
     assert torch.equal(loop(inputs), loop(inputs, steps=2))
+
+
+@pytest.mark.parametrize(
+    ("build", "name"),
+    [
+        (lambda v: CycleNet(8, 4, 2, 4, use_revin=v), "use_revin"),
+        (lambda v: InstanceNorm(enabled=v), "enabled"),
+        (lambda v: InstanceNorm(unbiased=v), "unbiased"),
+        (lambda v: InstanceNorm(detach_mean=v), "detach_mean"),
+        (lambda v: CompanionSSM(8, 4, 4, skip=v), "skip"),
+        (lambda v: LS4(2, 4, lookback=4, instance_norm=v, **LS4_KW), "instance_norm"),
+        (lambda v: LS4(2, 4, lookback=4, condition_on_x=v, **LS4_KW), "condition_on_x"),
+        (lambda v: LiquidForecaster(4, 2, units=4, norm=v), "norm"),
+        (lambda v: SMamba(8, 4, 2, norm=v, **MAMBA), "norm"),
+    ],
+)
+def test_an_on_off_flag_that_is_no_bool_is_refused_by_name(build, name):
+    # "no" would read as True: the estimators refuse it, so do the networks
+    with pytest.raises(TypeError, match=rf"{name} must be True or False, got 'no'"):
+        build("no")
+
+
+@pytest.mark.parametrize("build", [lambda: LS4(2, 4, lookback=4, s4_mode="s4d", **LS4_KW),
+                                   lambda: LS4Encoder(2, 8, 1, 4, 0.0, s4_mode="s4d")])
+def test_a_bad_s4_mode_is_named_as_the_parameter_given(build):
+    with pytest.raises(ValueError, match=r"s4_mode must be one of \('nplr', 'diag'\), got 's4d'"):
+        build()

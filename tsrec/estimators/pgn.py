@@ -134,8 +134,9 @@ class PGNForecaster(DeepForecaster):
         Steps forecast in one pass; a multiple of ``period``. Later steps are fed back in.
     period : int or None, default=None
         Row length of the 2-D reshape. None infers one day (or week, or year) from the frequency
-        like CycleNet's cycle (24 hourly, 96 at 15 minutes, 144 at 10 minutes, 7 daily, 5
-        business-daily, 52 weekly, 12 monthly, 4 quarterly). The paper's code has no inference: it uses 24 in every
+        like CycleNet's cycle (one day for any hourly or minute step that divides a day,
+        e.g. 24 hourly or 144 at 10 minutes; 7 daily, 5 business-daily, 52 weekly, 12 monthly, 4
+        quarterly). The paper's code has no inference: it uses 24 in every
         experiment, which on hourly data is the same; pass ``period=24`` to follow it on
         sub-hourly data (its Weather runs, where 24 steps of 10 minutes are 4 hours).
     hidden : int, default=32

@@ -13,7 +13,7 @@ from torch import nn
 
 from tsrec.kernels import closed_loop_rollout, companion_kernel, fft_conv
 from tsrec.kernels.ssm_kernels.companion import companion_matrix, krylov
-from tsrec.nn._checks import check_input, check_int, check_ints
+from tsrec.nn._checks import check_flag, check_input, check_int, check_ints
 
 
 def normalize(v: torch.Tensor, order: int) -> torch.Tensor:
@@ -72,7 +72,7 @@ class CompanionSSM(nn.Module):
     def __init__(self, width: int, n_kernels: int, state_dim: int, norm_order: int = 1, skip: bool = True) -> None:
         super().__init__()
         width, n_kernels, state_dim = check_ints(width=width, n_kernels=n_kernels, state_dim=state_dim)
-        norm_order = check_int("norm_order", norm_order, minimum=0)
+        norm_order, skip = check_int("norm_order", norm_order, minimum=0), check_flag("skip", skip)
         if width % n_kernels:
             raise ValueError(f"width ({width}) must be a multiple of n_kernels ({n_kernels})")
         self.repeats, self.norm_order = width // n_kernels, norm_order

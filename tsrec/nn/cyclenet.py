@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tsrec.nn._checks import check_choice, check_input, check_ints, check_position, position_steps
+from tsrec.nn._checks import check_choice, check_flag, check_input, check_ints, check_position, position_steps
 from tsrec.nn.normalization import InstanceNorm
 
 
@@ -92,6 +92,7 @@ class CycleNet(nn.Module):
         lookback, horizon, n_channels, cycle_length, d_model = check_ints(
             lookback=lookback, horizon=horizon, n_channels=n_channels, cycle_length=cycle_length, d_model=d_model)
         check_choice("backbone", backbone, ("linear", "mlp"))
+        use_revin = check_flag("use_revin", use_revin)
         self.lookback, self.horizon = lookback, horizon
         self.cycle = RecurrentCycle(cycle_length, n_channels)
         self.norm = InstanceNorm(unbiased=True, enabled=use_revin)

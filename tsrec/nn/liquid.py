@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tsrec.nn._checks import check_input, check_ints
+from tsrec.nn._checks import check_flag, check_input, check_ints
 from tsrec.nn.heads import check_pool, pool_over_time
 from tsrec.nn.ltc import make_cell
 from tsrec.nn.normalization import InstanceNorm
@@ -114,7 +114,7 @@ class LiquidForecaster(nn.Module):
                  backbone_units: int = 128, mode: str = "default", norm: bool = True) -> None:
         super().__init__()
         horizon, n_channels, units = check_ints(horizon=horizon, n_channels=n_channels, units=units)
-        self.horizon, self.n_channels = horizon, n_channels
+        self.horizon, self.n_channels, norm = horizon, n_channels, check_flag("norm", norm)
         self.encoder = LiquidEncoder(make_cell(cell, n_channels, units, ode_unfolds, backbone_units, mode))
         self.head = nn.Linear(units, horizon * n_channels)
         self.norm = InstanceNorm(unbiased=False, enabled=norm)

@@ -54,9 +54,10 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import nn
 
-from tsrec.nn._checks import check_dropout, check_input, check_int, check_ints, check_positive
+from tsrec.nn._checks import check_choice, check_dropout, check_flag, check_input, check_int, check_ints, check_positive
 from tsrec.nn.normalization import InstanceNorm
 from tsrec.nn.ls4_blocks import GaussianHead, LS4Encoder
+from tsrec.nn.s4 import S4_MODES
 
 def gaussian_kl(mu_q: torch.Tensor, sigma_q: torch.Tensor, mu_p: torch.Tensor, sigma_p: torch.Tensor) -> torch.Tensor:
     """Elementwise ``KL(N(mu_q, sigma_q^2) || N(mu_p, sigma_p^2))``."""
@@ -125,8 +126,9 @@ class LS4(nn.Module):
         sigma, dropout, seed = check_positive("sigma", sigma), check_dropout(dropout), check_int("seed", seed, None)
         lookback = None if lookback is None else check_int("lookback", lookback, hint=" or None")
         self.horizon, self.sigma, self.n_samples, self.seed = horizon, sigma, n_samples, seed
+        self.condition_on_x = check_flag("condition_on_x", condition_on_x)
+        instance_norm, s4_mode = check_flag("instance_norm", instance_norm), check_choice("s4_mode", s4_mode, S4_MODES)
         self.norm, self.lookback = InstanceNorm(unbiased=False, enabled=instance_norm), lookback
-        self.condition_on_x = condition_on_x
         aux = n_channels if condition_on_x else 0
         s4 = {"s4_mode": s4_mode, "l_max": horizon + (lookback or 0)}  # the training windows' length
         self.posterior = LS4Encoder(n_channels, d_model, n_layers, d_state, dropout, **s4)

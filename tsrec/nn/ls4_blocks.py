@@ -8,8 +8,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tsrec.nn._checks import check_flag, check_input, check_ints
-from tsrec.nn.s4 import S4Stack, S4Unit, State
+from tsrec.nn._checks import check_choice, check_flag, check_input, check_ints
+from tsrec.nn.s4 import S4_MODES, S4Stack, S4Unit, State
 
 _LOG_SIGMA_RANGE = (-9.0, 5.0)  # log sigma of the latent heads, clamped before exp [inferred; for stability]
 
@@ -50,6 +50,7 @@ class LS4Encoder(nn.Module):
                  pool: bool = False, s4_mode: str = "nplr", l_max: int = 1024) -> None:
         super().__init__()
         n_inputs, d_model = check_ints(n_inputs=n_inputs, d_model=d_model)
+        s4_mode = check_choice("s4_mode", s4_mode, S4_MODES)
         self.embed = nn.Linear(n_inputs, d_model)
         self.stack = S4Stack(d_model, n_layers, d_state, dropout, mode=s4_mode, l_max=l_max)
         self.pool = check_flag("pool", pool)
@@ -134,6 +135,7 @@ class GaussianHead(nn.Module):
     def __init__(self, d_model: int, z_dim: int, d_state: int, s4_mode: str = "nplr", l_max: int = 1024) -> None:
         super().__init__()
         d_model, z_dim = check_ints(d_model=d_model, z_dim=z_dim)
+        s4_mode = check_choice("s4_mode", s4_mode, S4_MODES)
         self.proj = nn.Linear(d_model, z_dim)
         self.mu = S4Unit(z_dim, d_state, s4_mode, l_max)
         self.log_sigma = S4Unit(z_dim, d_state, s4_mode, l_max)

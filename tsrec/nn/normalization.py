@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tsrec.nn._checks import check_input, check_positive
+from tsrec.nn._checks import check_flag, check_input, check_positive
 
 
 class InstanceNorm(nn.Module):
@@ -37,10 +37,10 @@ class InstanceNorm(nn.Module):
         self, unbiased: bool = True, eps: float = 1e-5, detach_mean: bool = False, enabled: bool = True
     ) -> None:
         super().__init__()
-        self.unbiased = unbiased
+        # a string such as "no" would read as True
+        self.unbiased, self.enabled = check_flag("unbiased", unbiased), check_flag("enabled", enabled)
         self.eps = check_positive("eps", eps)
-        self.detach_mean = detach_mean
-        self.enabled = enabled
+        self.detach_mean = check_flag("detach_mean", detach_mean)
 
     def normalize(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None]:
         """Return the normalised ``x`` (batch, time, channels) and the (mean, std) to undo it.

@@ -275,7 +275,7 @@ class SMamba(nn.Module):
         lookback, horizon, n_channels = check_ints(lookback=lookback, horizon=horizon, n_channels=n_channels)
         n_time_features = check_int("n_time_features", n_time_features, minimum=0)
         self.n_channels, self.n_time_features = n_channels, n_time_features
-        self.norm = InstanceNorm(unbiased=False, detach_mean=True, enabled=norm)
+        self.norm = InstanceNorm(unbiased=False, detach_mean=True, enabled=check_flag("norm", norm))
         self.encoder = SMambaTokens(lookback, d_model, d_ff, d_state, e_layers, dropout)
         self.project = nn.Linear(d_model, horizon)
 
