@@ -20,8 +20,11 @@ def test_tutorial_runs(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
     # the kernel is the interpreter running the tests (ipykernel's native "python3" kernel)
     NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
-    errors = [o for cell in notebook.cells for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-    assert not errors
+    outputs = [(i, o) for i, cell in enumerate(notebook.cells) for o in cell.get("outputs", [])]
+    assert not [o for _, o in outputs if o.get("output_type") == "error"]
+    # a warning printed to the reader (a deprecated call, sktime's remember_data) is a defect of the notebook
+    warned = [(i, o["text"]) for i, o in outputs if o.get("name") == "stderr" and "Warning" in o.get("text", "")]
+    assert not warned, warned
 
 
 @pytest.mark.parametrize("path", TUTORIALS, ids=[p.stem for p in TUTORIALS])
