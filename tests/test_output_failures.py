@@ -198,3 +198,16 @@ def test_sigterm_while_writing_keeps_the_old_output_and_removes_the_temporary_fi
     assert capsys.readouterr().err.startswith("tsrec forecast: interrupted")
     assert [(p.name, p.read_text()) for p in tmp_path.iterdir()] == [("o.csv", "old")]
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_the_demo_leaves_the_callers_matplotlib_backend_alone(tmp_path, small_demo):
+    import matplotlib
+
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")
+    try:
+        assert main(["demo", "--out", str(tmp_path), "--max-epochs", "1"]) == 0
+        assert matplotlib.get_backend() == "svg"  # the demo switched it to Agg for good
+        assert (tmp_path / "forecast.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    finally:
+        matplotlib.use(before)

@@ -45,3 +45,26 @@ def test_each_warning_names_the_users_line_not_a_wrapper(call, message):
     caught = caught_warnings(call)
     hits = [w for w in caught if message in str(w.message)]
     assert hits and {w.filename for w in hits} == {__file__}, [(w.filename, w.lineno) for w in caught]
+
+
+def test_each_kind_once_shows_one_warning_per_kind_and_leaves_the_process_state_alone():
+    import threading
+
+    from tsrec._warn import each_kind_once
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        filters, show = list(warnings.filters), warnings.showwarning
+        with each_kind_once():
+            # process-wide state untouched: another thread's warnings are shown as usual
+            assert warnings.filters == filters and warnings.showwarning is show
+            for name in ("a", "b"):
+                warn_user(f"series {name!r} of y has a step of D")
+            warn_user("another kind")
+            other = threading.Thread(target=lambda: warn_user("series 'c' of y has a step of D"))
+            other.start()
+            other.join()
+    messages = [str(w.message) for w in caught]
+    assert messages == ["series 'a' of y has a step of D (shown once: the same may hold for other series)",
+                        "another kind (shown once: the same may hold for other series)",
+                        "series 'c' of y has a step of D"]

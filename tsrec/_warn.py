@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import importlib.util
 import os
@@ -48,6 +49,13 @@ def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
     >>> str(caught[0].message)
     'check this'
     """
+    kinds = _SHOWN_KINDS.get()
+    if kinds is not None:  # inside each_kind_once: one warning of each kind
+        kind = (category, _SERIES_NAME.sub("", message))
+        if kind in kinds:
+            return
+        kinds.add(kind)
+        message += " (shown once: the same may hold for other series)"
     frame, level = sys._getframe(1), 2
     while frame is not None and _is_library_frame(frame.f_code.co_filename):
         frame, level = frame.f_back, level + 1
@@ -56,24 +64,22 @@ def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
 
 # how tsrec's messages name one series of a panel (``_newdata.series_name``)
 _SERIES_NAME = re.compile(r"series .+? of y")
+# the kinds of warning already shown in this context (None: outside each_kind_once); a context
+# variable, so that threads do not share it, where warnings.catch_warnings is process-wide
+_SHOWN_KINDS: contextvars.ContextVar[set | None] = contextvars.ContextVar("tsrec_shown_kinds", default=None)
 
 
 @contextlib.contextmanager
 def each_kind_once() -> Iterator[None]:
-    """Pass on one warning of each kind raised inside, where a kind is a message up to the series it names.
+    """Within the block, :func:`warn_user` shows one warning of each kind, a kind being the message
+    up to the series it names.
 
     Work done in chunks of series (batch forecasting) warns once per chunk, naming a series of
-    that chunk; a user wants one line, not one per 256 series. The first warning of each kind
-    is re-issued at its own location (so the caller's filters apply), saying it was repeated.
-    Not thread-safe, as :class:`warnings.catch_warnings` is not: call it where no other thread warns.
+    that chunk; a user wants one line, not one per 256 series. The state is per thread (and
+    per context): other threads' warnings, and the process's filters, are left alone.
     """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    token = _SHOWN_KINDS.set(set())
+    try:
         yield
-    kinds: dict[tuple, list] = {}
-    for record in caught:
-        kinds.setdefault((record.category, _SERIES_NAME.sub("", str(record.message))), []).append(record)
-    for (category, _), records in kinds.items():
-        first = records[0]
-        message = str(first.message) + (" (the same for other series: shown once)" if len(records) > 1 else "")
-        warnings.warn_explicit(message, category, first.filename, first.lineno)
+    finally:
+        _SHOWN_KINDS.reset(token)

@@ -123,19 +123,15 @@ def _forecast_frame(pred: np.ndarray, test: pd.DataFrame, scaler: StandardScaler
 
 def _plot_png(test: pd.DataFrame, pred: np.ndarray, scaler: StandardScaler, windows: np.ndarray) -> bytes:
     """The last test window's OT forecasts as a PNG image, rendered in memory."""
-    import matplotlib
+    # a Figure of its own, not pyplot's: pyplot would need a backend switch (matplotlib.use) that
+    # stays switched in the caller's process, a notebook's inline plots included
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(10, 4))
-    try:
-        _draw(ax, test, pred, scaler, windows)
-        fig.tight_layout()
-        image = io.BytesIO()
-        fig.savefig(image, format="png", dpi=100)
-    finally:  # pyplot keeps every figure alive until it is closed
-        plt.close(fig)
+    fig = Figure(figsize=(10, 4))
+    _draw(fig.subplots(), test, pred, scaler, windows)
+    fig.tight_layout()
+    image = io.BytesIO()
+    fig.savefig(image, format="png", dpi=100)
     return image.getvalue()
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pickle
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -257,3 +259,10 @@ def test_covariances_past_memory_are_refused_before_any_step_is_sampled(panel_fi
     monkeypatch.setattr(LS4, "sample", lambda *args, **kwargs: pytest.fail("sampled before the size check"))
     with pytest.raises(InputError, match=r"series' covariance would give 600 rows.*ask for cov=False"):
         est.predict_var(fh=range(1, 301), cov=True)
+
+
+def test_variances_show_no_warning_of_torch_internals(tiny_fit):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch warned that the statistics' array was not writable
+        assert tiny_fit.predict_var(fh=[1, 2]).shape == (2, 1)
+        assert tiny_fit.predict_var(fh=[1, 2], cov=True).shape == (2, 2)

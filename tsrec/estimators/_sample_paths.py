@@ -147,7 +147,8 @@ class SamplePathForecasts:
         """
         cov = check_flag("cov", cov)
         paths, parts, steps, at, freqs, scales = self._noisy_paths(fh, covariances=cov)
-        scale2 = torch.as_tensor(np.ascontiguousarray(scales.scale), dtype=paths.dtype)[:, None] ** 2  # (B, 1, C)
+        # a copy: the statistics may be a read-only array, which torch warns about sharing
+        scale2 = torch.tensor(np.asarray(scales.scale), dtype=paths.dtype)[:, None] ** 2  # (B, 1, C)
         names = self._get_columns(method="predict_var")
         if not cov:  # dividing by n_samples, as the variance of that empirical distribution does
             variances = (paths.var(dim=0, correction=0) * scale2).numpy()
