@@ -358,7 +358,16 @@ def test_a_loaded_forecaster_continues_its_series_at_the_saved_step(tmp_path):
     pd.testing.assert_series_equal(loaded.predict(fh=[1, 2]), est.predict(fh=[1, 2]))
 
 
+def saved_by_version_3(config: dict) -> None:
+    """As tsrec wrote it before format version 4: tuples as plain lists, no scaler row count."""
+    config["params"] = json.loads(json.dumps(config["params"]).replace('{"__tuple__": ', "").replace("]}", "]"))
+    if config["fitted"]["scaler"] is not None:  # None with per-series scaling
+        config["fitted"]["scaler"].pop("n_samples_seen")
+    config["format_version"] = 3
+
+
 def saved_before_steps_were_stored(config: dict) -> None:
+    saved_by_version_3(config)
     for spec in config["fitted"]["series"]:
         spec.pop("step")
     config["format_version"] = 2
@@ -366,9 +375,23 @@ def saved_before_steps_were_stored(config: dict) -> None:
 
 def test_folders_saved_before_steps_were_stored_still_load(tmp_path, forecaster):
     folder = forecaster.save(tmp_path / "f")
-    assert json.loads((folder / "config.json").read_text())["format_version"] == _folder.FORMAT_VERSION == 3
+    assert json.loads((folder / "config.json").read_text())["format_version"] == _folder.FORMAT_VERSION == 4
     edit_config(folder, saved_before_steps_were_stored)
     np.testing.assert_array_equal(tsrec.load(folder).predict(fh=[1, 2]), forecaster.predict(fh=[1, 2]))
+
+
+def test_version_3_folders_load_with_their_lists_and_a_version_4_one_lowered_to_3_is_refused(tmp_path):
+    est = ARNetForecaster(n_lags=4, horizon=2, hidden_layers=(3,), max_epochs=1, random_state=0)
+    est.fit(np.sin(np.arange(40.0)))
+    folder = est.save(tmp_path / "f")
+    assert json.loads((folder / "config.json").read_text())["params"]["hidden_layers"] == {"__tuple__": [3]}
+    edit_config(folder, lambda c: c.update(format_version=3))  # tuple marks that version 3 never wrote
+    with pytest.raises(LoadError, match="says format_version 3, but holds what only later versions write"):
+        tsrec.load(folder)
+    edit_config(folder, saved_by_version_3)
+    loaded = tsrec.load(folder)
+    assert loaded.hidden_layers == [3]  # as version 3 loaded it
+    np.testing.assert_array_equal(loaded.predict(fh=[1, 2]), est.predict(fh=[1, 2]))
 
 
 def test_an_old_folder_whose_context_cannot_tell_the_step_says_so(tmp_path):

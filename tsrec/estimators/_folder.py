@@ -22,13 +22,16 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save_file
 
 from tsrec._files import READ_FIX, fsync_path, hidden_stem, made_folders, os_error
+from tsrec.estimators._saved_json import TUPLE_MARK
 from tsrec.estimators.errors import LoadError
 
 FORMAT = "tsrec-estimator"
 # version 1 checksummed only the weights; version 2 checksums config.json too; version 3 stores each
-# forecaster series' time step (older tsrec would read it off the few saved rows, wrongly). All load.
-FORMAT_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)
+# forecaster series' time step (older tsrec would read it off the few saved rows, wrongly); version 4
+# marks tuple parameters (JSON writes them as lists, which an older tsrec would pass on unmarked)
+# and stores the scaler's row count. All load.
+FORMAT_VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)
 CONFIG, WEIGHTS = "config.json", "weights.safetensors"
 SAVED_FILES = frozenset({CONFIG, WEIGHTS})
 CONFIG_SHA = "config_sha256"
@@ -239,10 +242,13 @@ def _read_config(path: Path) -> dict:
 
 def _check_written_by_its_version(path: Path, config: dict, version: int) -> None:
     """A config that holds what its format version never wrote had its version edited: lowered to 1,
-    a config checksum (format 2 on) was no longer checked, and series steps (format 3 on) loaded."""
+    a config checksum (format 2 on) was no longer checked, and series steps (format 3 on) or tuple
+    marks and scaler row counts (format 4 on) loaded."""
     series = config["fitted"].get("series")
     steps = isinstance(series, list) and any(isinstance(spec, dict) and "step" in spec for spec in series)
-    if (version < 2 and CONFIG_SHA in config) or (version < 3 and steps):
+    scaler = config["fitted"].get("scaler")
+    version_4 = TUPLE_MARK in json.dumps(config["params"]) or (isinstance(scaler, dict) and "n_samples_seen" in scaler)
+    if (version < 2 and CONFIG_SHA in config) or (version < 3 and steps) or (version < 4 and version_4):
         raise LoadError(f"{path} says format_version {version}, but holds what only later versions write: it was "
                         "edited; save the model again")
 

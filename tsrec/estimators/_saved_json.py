@@ -11,7 +11,7 @@ import pandas as pd
 from tsrec.estimators.errors import LoadError
 
 
-_TUPLE = "__tuple__"
+TUPLE_MARK = "__tuple__"
 
 
 def params_to_json(value: object) -> object:
@@ -21,7 +21,7 @@ def params_to_json(value: object) -> object:
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, tuple):
-        return {_TUPLE: [params_to_json(v) for v in value]}
+        return {TUPLE_MARK: [params_to_json(v) for v in value]}
     if isinstance(value, list):
         return [params_to_json(v) for v in value]
     if isinstance(value, dict):
@@ -31,8 +31,8 @@ def params_to_json(value: object) -> object:
 
 def params_from_json(value: object) -> object:
     """Inverse of :func:`params_to_json` (folders saved before the marks keep their lists)."""
-    if isinstance(value, dict) and list(value) == [_TUPLE] and isinstance(value[_TUPLE], list):
-        return tuple(params_from_json(v) for v in value[_TUPLE])
+    if isinstance(value, dict) and list(value) == [TUPLE_MARK] and isinstance(value[TUPLE_MARK], list):
+        return tuple(params_from_json(v) for v in value[TUPLE_MARK])
     if isinstance(value, list):
         return [params_from_json(v) for v in value]
     if isinstance(value, dict):
