@@ -363,6 +363,7 @@ def saved_by_version_3(config: dict) -> None:
     config["params"] = json.loads(json.dumps(config["params"]).replace('{"__tuple__": ', "").replace("]}", "]"))
     if config["fitted"]["scaler"] is not None:  # None with per-series scaling
         config["fitted"]["scaler"].pop("n_samples_seen")
+    config["fitted"].pop("id_dtypes")
     config["format_version"] = 3
 
 

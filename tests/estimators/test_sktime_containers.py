@@ -119,14 +119,19 @@ def test_an_update_in_the_fitted_panel_form_continues_every_series(mtype):
      pd.Index([3, 1], dtype="Int64")],
     ids=["int32", "category", "Int64"],
 )
-def test_panel_forecasts_keep_the_series_ids_dtype(ids):
+def test_panel_forecasts_keep_the_series_ids_dtype(ids, tmp_path):
+    import tsrec
+
     stamps = pd.date_range("2020-01-01", periods=30)
     values = np.random.default_rng(0).normal(size=60)
     y = pd.DataFrame({"v": values}, index=pd.MultiIndex.from_product([ids, stamps], names=["id", "t"]))
-    forecast = ARNetForecaster(**SMALL).fit(y, fh=[1, 2]).predict()
+    est = ARNetForecaster(**SMALL).fit(y, fh=[1, 2])
+    forecast = est.predict()
     expected = NaiveForecaster().fit(y, fh=[1, 2]).predict()
     assert forecast.index.levels[0].dtype == ids.dtype
     assert forecast.index.equals(expected.index)
+    # and after a save and load: the folder keeps the ids' dtype (a categorical's unused categories too)
+    pd.testing.assert_frame_equal(tsrec.load(est.save(tmp_path / "model")).predict(), forecast)
 
 
 def test_probabilistic_columns_of_a_numpy_panel_are_named_as_sktime_names_them():

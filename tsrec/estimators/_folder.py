@@ -29,7 +29,7 @@ FORMAT = "tsrec-estimator"
 # version 1 checksummed only the weights; version 2 checksums config.json too; version 3 stores each
 # forecaster series' time step (older tsrec would read it off the few saved rows, wrongly); version 4
 # marks tuple parameters (JSON writes them as lists, which an older tsrec would pass on unmarked)
-# and stores the scaler's row count. All load.
+# and stores the scaler's row count and the series ids' dtypes. All load.
 FORMAT_VERSION = 4
 READABLE_VERSIONS = (1, 2, 3, 4)
 CONFIG, WEIGHTS = "config.json", "weights.safetensors"
@@ -243,11 +243,12 @@ def _read_config(path: Path) -> dict:
 def _check_written_by_its_version(path: Path, config: dict, version: int) -> None:
     """A config that holds what its format version never wrote had its version edited: lowered to 1,
     a config checksum (format 2 on) was no longer checked, and series steps (format 3 on) or tuple
-    marks and scaler row counts (format 4 on) loaded."""
+    marks, scaler row counts and id dtypes (format 4 on) loaded."""
     series = config["fitted"].get("series")
     steps = isinstance(series, list) and any(isinstance(spec, dict) and "step" in spec for spec in series)
     scaler = config["fitted"].get("scaler")
-    version_4 = TUPLE_MARK in json.dumps(config["params"]) or (isinstance(scaler, dict) and "n_samples_seen" in scaler)
+    version_4 = TUPLE_MARK in json.dumps(config["params"]) or "id_dtypes" in config["fitted"] \
+        or (isinstance(scaler, dict) and "n_samples_seen" in scaler)
     if (version < 2 and CONFIG_SHA in config) or (version < 3 and steps) or (version < 4 and version_4):
         raise LoadError(f"{path} says format_version {version}, but holds what only later versions write: it was "
                         "edited; save the model again")

@@ -24,7 +24,8 @@ from tsrec.estimators._fitted_params import fitted_params, remember_fitted_param
 from tsrec.estimators._folder import FORMAT, FORMAT_VERSION, write_folder
 from tsrec.estimators._saved_json import (
     check_statistics, fh_from_json, fh_to_json, index_from_json, index_to_json, saved_columns, saved_position,
-    params_from_json, params_to_json, scaler_from_json, scaler_to_json, series_key, with_freq,
+    id_dtypes_to_json, key_to_json, params_from_json, params_to_json, scaler_from_json, scaler_to_json, series_key,
+    with_freq, with_id_dtypes,
 )
 from tsrec.estimators._seeding import seeded
 from tsrec.estimators.errors import LoadError
@@ -126,7 +127,7 @@ def save_estimator(est, path) -> Path:
         tail = df.iloc[-lookback:]
         tensors[f"context.{i}"] = torch.tensor(tail.to_numpy(float))
         last = int(positions(df.index, step)[-1]) + int(est.position_offset_[i])
-        key = list(key) if isinstance(key, tuple) else key
+        key = key_to_json(key)
         if (type(step), step) not in as_json:
             as_json[type(step), step] = step_to_json(step)
         series.append({"key": key, "index": index_to_json(tail.index), "last_position": last,
@@ -144,6 +145,7 @@ def save_estimator(est, path) -> Path:
         # an unnamed Series and a Series named 0 both fit as column 0
         "series_unnamed": est._converter_store_y.get("name", 0) is None,
         "index_names": list(est._y.index.names),
+        "id_dtypes": id_dtypes_to_json(est._y.index),  # forecasts keep int32 or categorical ids after a load
         "fh": fh_to_json(est._fh, est.cutoff),
         "series": series,
     }
@@ -211,6 +213,7 @@ def _context_frame(config: dict, tensors: dict, steps: dict | None) -> pd.DataFr
     times = index_from_json(stamps if stamps["kind"] == "period" else {**stamps, "freq": None}, names[-1])
     ids = pd.Index(keys, tupleize_cols=True).repeat([len(rows) for rows in values])
     index = pd.MultiIndex.from_arrays([*(ids.get_level_values(i) for i in range(ids.nlevels)), times], names=names)
+    index = with_id_dtypes(index, fitted.get("id_dtypes", []))  # folders saved before it lack it
     # folders without steps (format <= 2) keep each series' saved freq
     saved = steps.values() if steps is not None else [spec["index"].get("freq") for spec in specs]
     return pd.DataFrame(np.concatenate(values), index=_with_level_freq(index, saved), columns=columns)

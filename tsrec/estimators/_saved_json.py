@@ -144,6 +144,33 @@ def saved_columns(fitted: dict) -> pd.Index:
     return pd.Index([tuple(c) if isinstance(c, list) else c for c in fitted["columns"]], tupleize_cols=True)
 
 
+def key_to_json(key: object) -> object:
+    """A series key as JSON holds it: a tuple as a list, NumPy scalars (an Int64 or int32 id) as Python's."""
+    plain = lambda part: part.item() if isinstance(part, np.generic) else part  # noqa: E731
+    return [plain(part) for part in key] if isinstance(key, tuple) else plain(key)
+
+
+def id_dtypes_to_json(index: pd.Index) -> list:
+    """The dtypes of a panel's series-id levels (a categorical's with its categories); none for one series."""
+    if not isinstance(index, pd.MultiIndex):
+        return []
+    return [{"categories": key_to_json(tuple(level.dtype.categories)), "ordered": bool(level.dtype.ordered)}
+            if isinstance(level.dtype, pd.CategoricalDtype) else str(level.dtype) for level in index.levels[:-1]]
+
+
+def with_id_dtypes(index: pd.MultiIndex, specs: list) -> pd.MultiIndex:
+    """The saved panel's id levels in the dtypes they were fitted with, so that forecasts are labelled alike."""
+    for level, spec in enumerate(specs):
+        try:
+            dtype = pd.CategoricalDtype(spec["categories"], spec["ordered"]) if isinstance(spec, dict) \
+                else pd.api.types.pandas_dtype(spec)
+            index = index.set_levels(index.levels[level].astype(dtype), level=level, verify_integrity=False)
+        except (TypeError, ValueError, KeyError, IndexError):
+            raise LoadError(f"the saved series-id dtype {spec!r} does not fit the saved ids; "
+                            "the file was not written by tsrec") from None
+    return index
+
+
 def series_key(spec: dict) -> object:
     return tuple(spec["key"]) if isinstance(spec["key"], list) else spec["key"]
 
