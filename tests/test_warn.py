@@ -60,11 +60,14 @@ def test_each_kind_once_shows_one_warning_per_kind_and_leaves_the_process_state_
             assert warnings.filters == filters and warnings.showwarning is show
             for name in ("a", "b"):
                 warn_user(f"series {name!r} of y has a step of D")
+                warn_user(f"the forecast (series {name!r}, 'x') grows")
+            warn_user("another kind")
             warn_user("another kind")
             other = threading.Thread(target=lambda: warn_user("series 'c' of y has a step of D"))
             other.start()
             other.join()
     messages = [str(w.message) for w in caught]
     assert messages == ["series 'a' of y has a step of D (shown once: the same may hold for other series)",
-                        "another kind (shown once: the same may hold for other series)",
+                        "the forecast (series 'a', 'x') grows (shown once: the same may hold for other series)",
+                        "another kind",  # names no series: nothing to add
                         "series 'c' of y has a step of D"]

@@ -55,15 +55,17 @@ def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
         if kind in kinds:
             return
         kinds.add(kind)
-        message += " (shown once: the same may hold for other series)"
+        if kind[1] != message:  # it names series: others may follow, unshown
+            message += " (shown once: the same may hold for other series)"
     frame, level = sys._getframe(1), 2
     while frame is not None and _is_library_frame(frame.f_code.co_filename):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
 
 
-# how tsrec's messages name one series of a panel (``_newdata.series_name``)
-_SERIES_NAME = re.compile(r"series .+? of y")
+# how tsrec's messages name the series of a panel: one (``_newdata.series_name``), or a list of
+# them in parentheses (``_newdata._failing_series``)
+_SERIES_NAME = re.compile(r"series .+? of y|\(series [^)]*\)")
 # the kinds of warning already shown in this context (None: outside each_kind_once); a context
 # variable, so that threads do not share it, where warnings.catch_warnings is process-wide
 _SHOWN_KINDS: contextvars.ContextVar[set | None] = contextvars.ContextVar("tsrec_shown_kinds", default=None)

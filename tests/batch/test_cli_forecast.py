@@ -100,7 +100,7 @@ def test_warnings_are_one_line_each(saved, tmp_path, capsys):
     err = capsys.readouterr().err.splitlines()
     assert err == [f"tsrec forecast: warning: series '{name}' of y has a step of D, which no series the model was fitted "
                    "on has (h); the model does not read the stamps, so it forecasts it at that step: check that this "
-                   "is the model meant for this data" for name in ["m0"]]
+                   "is the model meant for this data (shown once: the same may hold for other series)" for name in ["m0"]]
 
 
 def test_a_multivariate_model_on_wide_files_is_told_the_long_options(saved, tmp_path, capsys):

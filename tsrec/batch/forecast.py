@@ -124,7 +124,8 @@ def _chunks(panel: pd.DataFrame, chunk_size: int) -> list[pd.DataFrame]:
 def _forecast_chunks(chunks: list[pd.DataFrame], model: DeepForecaster | str, steps: list[int]) -> list:
     """Forecast a list of chunks (one Dask partition); ``model`` may be a saved folder."""
     est = load_cached(model) if isinstance(model, str) else model
-    with _one_torch_thread():
+    # each chunk would warn again for its own series: once per call (the local run, a Dask task)
+    with _one_torch_thread(), each_kind_once():
         return [est.predict(fh=steps, y=chunk) for chunk in chunks]
 
 
@@ -198,8 +199,7 @@ def forecast_panel(
     check_panel(est, panel, steps)
     chunks = _chunks(panel, chunk_size)
     if engine == "local":
-        with each_kind_once():  # each chunk would warn again for its own series
-            frames = _forecast_chunks(chunks, est, steps)
+        frames = _forecast_chunks(chunks, est, steps)
     else:
         frames = _dask_forecast(path if path is not None else est, chunks, steps, client, npartitions, scheduler)
     out = pd.concat(frames) if len(frames) > 1 else frames[0]
