@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import warnings
 from collections.abc import Callable, Iterable
 
 
@@ -72,3 +73,18 @@ def seed_label(count: int, seed_list: str) -> str:
             parts.append([seed, seed])
     text = [f"{a}-{b}" if b - a >= 2 else " ".join(map(str, range(a, b + 1))) for a, b in parts]
     return f"{count} ({' '.join(text)})"
+
+
+def check_estimator_params(parser: argparse.ArgumentParser, model: str, params: dict) -> None:
+    """``--params`` the model takes, with values its fit accepts (the constructors only store them)."""
+    from tsrec.estimators._params import training_config
+    from tsrec.registry import get_estimator
+
+    try:
+        est = get_estimator(model)(**params)
+        est._check_params()
+        with warnings.catch_warnings():  # e.g. patience without validation: the script sets val_size later
+            warnings.simplefilter("ignore")
+            training_config(est)
+    except (TypeError, ValueError) as err:
+        parser.error(f"--params does not suit {model}: {err}")

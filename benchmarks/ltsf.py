@@ -36,7 +36,7 @@ import pandas as pd
 import torch
 from sklearn.preprocessing import StandardScaler
 
-from _args import int_in, json_params, seed_label  # benchmarks/_args.py, beside this script
+from _args import check_estimator_params, int_in, json_params, seed_label  # benchmarks/_args.py, beside this script
 from tsrec import all_estimators
 from tsrec._files import atomic_write_all, check_writable
 from tsrec.datasets import load_ltsf, ltsf_split
@@ -214,10 +214,7 @@ def check_params(parser: argparse.ArgumentParser, args) -> dict:
     if args.model == REPEAT_LAST and params:
         parser.error(f"--params: {REPEAT_LAST} takes no parameters")
     if args.model != REPEAT_LAST:
-        try:
-            get_estimator(args.model)(**params)
-        except (TypeError, ValueError) as err:
-            parser.error(f"--params does not suit {args.model}: {err}")
+        check_estimator_params(parser, args.model, params)
     return params
 
 

@@ -30,7 +30,7 @@ import pandas as pd
 import torch
 from sklearn.preprocessing import StandardScaler
 
-from _args import int_in, json_params  # benchmarks/_args.py, beside this script
+from _args import check_estimator_params, int_in, json_params  # benchmarks/_args.py, beside this script
 from tsrec import all_estimators
 from tsrec._files import atomic_write_all, check_writable
 from tsrec.datasets import load_ltsf, ltsf_split
@@ -142,10 +142,7 @@ def check_model(parser: argparse.ArgumentParser, args) -> None:
     if args.model not in probabilistic:
         parser.error(f"--model {args.model!r} is not a forecaster with sample paths; pass one of {probabilistic}")
     params = json_params(parser, args.params, RESERVED, "--lookback, --horizon and --seed")
-    try:
-        get_estimator(args.model)(**params)
-    except (TypeError, ValueError) as err:
-        parser.error(f"--params does not suit {args.model}: {err}")
+    check_estimator_params(parser, args.model, params)
 
 
 def check_data(parser: argparse.ArgumentParser, args) -> None:

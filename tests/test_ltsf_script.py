@@ -97,6 +97,7 @@ def test_every_committed_command_parses_to_its_row(ltsf):
     (["--params", "[1]"], "--params"),
     (["--params", '{"horizon": 5}'], "--horizons"),
     (["--params", '{"no_such_option": 5}'], "--params"),
+    (["--params", '{"max_epochs": 0}'], "max_epochs must be an integer >= 1"),
     (["--datasets", "Foo"], "--datasets Foo"),
     (["--model", "Bogus"], "--model"),
 ])

@@ -58,6 +58,7 @@ def test_a_tiny_run_scores_its_test_windows(probabilistic, tmp_path):
     (["--seed", "-1"], "--seed"),
     (["--params", "{bad"], "--params"),
     (["--params", '{"no_such_option": 1}'], "--params"),
+    (["--params", '{"max_epochs": 0}'], "max_epochs must be an integer >= 1"),
 ])
 def test_bad_arguments_exit_2_with_a_message_before_any_fit(probabilistic, fake_run, tmp_path, capsys, extra, message):
     with pytest.raises(SystemExit) as exit_:
