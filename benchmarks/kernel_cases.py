@@ -240,8 +240,8 @@ def fft_wins_from(results: list[dict], op: str) -> int | None:
 def conv_threshold_note(results: list[dict]) -> list[str]:
     """What the two direct-vs-rFFT tables show about ``FFT_THRESHOLD``, stated from this run's timings."""
     found = [(op, fft_wins_from(results, op)) for op in _TAPS_CASES]
-    shown = ", ".join((f"from {t} taps" if t is not None else "at no length") + f" ({'8 heads' if 'heads' in op else 'one output per channel'})"
-                      for op, t in found)
+    shown = ", ".join((f"from {t} taps" if t is not None else "at no length")
+                      + f" ({'8 heads' if 'heads' in op else 'one output per channel'})" for op, t in found)
     return [f"`method=\"auto\"` runs the direct conv1d below FFT_THRESHOLD = {FFT_THRESHOLD} taps (after cutting "
             "the kernel to the input) and the rFFT from there (tsrec/kernels/fft_conv.py). In this run the rFFT's "
             f"fwd+bwd beats the direct conv's at every kernel length timed {shown}.", ""]

@@ -313,10 +313,10 @@ def forecast_files(
         workers (needs ``pip install 'tsrec[dask]'``); its output is identical to the local one.
     client : distributed.Client or str, optional
         With ``engine="dask"``: run on this cluster, or on the scheduler at this address (e.g.
-        ``"tcp://10.0.0.1:8786"``), connected to only after the files are read and checked. A model path is passed to the workers as a
-        path (it must be readable there, e.g. a shared file system; each worker process loads it
-        once); a model object is scattered once to every worker. Without a client, Dask's local
-        ``scheduler`` runs the tasks.
+        ``"tcp://10.0.0.1:8786"``), connected to only after the files are read and checked. A
+        model path is passed to the workers as a path (it must be readable there, e.g. a shared
+        file system; each worker process loads it once); a model object is scattered once to
+        every worker. Without a client, Dask's local ``scheduler`` runs the tasks.
     npartitions : int, optional
         Number of Dask tasks; default: the client's total threads or the number of CPUs (never
         more than the number of chunks).
