@@ -76,6 +76,8 @@ def benchmark_script():
             sys.path.insert(0, str(folder))
         spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
         module = importlib.util.module_from_spec(spec)
+        # registered before it runs, as an import does: a dataclass looks its module up there
+        sys.modules[name] = module
         spec.loader.exec_module(module)
         return module
 
