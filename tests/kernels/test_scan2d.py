@@ -204,9 +204,11 @@ def test_backend_errors(monkeypatch):
     [
         (lambda p: p.update(x=p["x"][0]), ValueError, "x must have 4 dims"),
         (lambda p: p.update(delta1=p["delta1"][:, :3]), ValueError, "shapes must match"),
-        (lambda p: p.update(A1=p["A1"][:, :1]), ValueError, "A1 must have shape"),
         (lambda p: p.update(A4=None), TypeError, "A4 is required"),
         (lambda p: p.update(B2=p["B2"][..., :1]), ValueError, "B2 must have shape"),
+        # the odd one out is named, whichever it is (B1 was taken as the reference: B2 got the blame)
+        (lambda p: p.update(B1=p["B1"][..., :1]), ValueError, r"B1 must have shape \(2, 5, 4, 2\)"),
+        (lambda p: p.update(A1=p["A1"][:, :1]), ValueError, r"A1 must have shape \(3, 2\)"),
         (lambda p: p.update(C1=p["C1"].long()), TypeError, "C1 must be a floating"),
         (lambda p: p["delta2"].__setitem__((0, 0, 0, 0), float("nan")), ValueError, "delta2 contains NaN"),
     ],

@@ -145,22 +145,22 @@ def _validate(x, delta1, delta2, A, BC, D, initial_state) -> list:
     batch, time, nvar, channels = x.shape
     if min(x.shape) < 1:
         raise ValueError(f"x must have every axis >= 1, got shape {tuple(x.shape)}")
+    A = [None if a is None else check_tensor(f"A{i + 1}", a, ndim=2, finite=False) for i, a in enumerate(A)]
+    for i in (0, 3):
+        if A[i] is None:
+            raise TypeError(f"A{i + 1} is required (only A2 and A3 may be None)")
     names = ("B1", "B2", "C1", "C2")
     BC = [check_tensor(n, t, ndim=4, finite=False) for n, t in zip(names, BC)]
-    n_state = BC[0].shape[-1]
+    n_state = _common_state_size([a for a in A if a is not None] + BC)
+    for i, a in enumerate(A):
+        if a is not None and tuple(a.shape) != (channels, n_state):
+            raise ValueError(f"A{i + 1} must have shape ({channels}, {n_state}) (channels, N), N = {n_state} being "
+                             f"the state size of most of A1..A4, B1..C2, got {tuple(a.shape)}")
     for n, t in zip(names, BC):
         if tuple(t.shape) != (batch, time, nvar, n_state):
             raise ValueError(
-                f"{n} must have shape {(batch, time, nvar, n_state)} (batch, time, variates, N) "
-                f"like B1, got {tuple(t.shape)}"
-            )
-    A = [None if a is None else check_tensor(f"A{i + 1}", a, ndim=2, finite=False) for i, a in enumerate(A)]
-    for i, a in enumerate(A):
-        if a is None and i in (0, 3):
-            raise TypeError(f"A{i + 1} is required (only A2 and A3 may be None)")
-        if a is not None and tuple(a.shape) != (channels, n_state):
-            raise ValueError(
-                f"A{i + 1} must have shape ({channels}, {n_state}) (channels, N), got {tuple(a.shape)}"
+                f"{n} must have shape {(batch, time, nvar, n_state)} (batch, time, variates, N), N = {n_state} "
+                f"being the state size of most of A1..A4, B1..C2, got {tuple(t.shape)}"
             )
     if D is not None:
         D = check_tensor("D", D, ndim=1, finite=False)
@@ -173,6 +173,12 @@ def _validate(x, delta1, delta2, A, BC, D, initial_state) -> list:
     check_mixed_precision_like("x", x, **named)
     check_finite(**named)
     return out
+
+
+def _common_state_size(tensors: list[torch.Tensor]) -> int:
+    """The state size N most of ``tensors`` agree on (A1's on a tie), so that the odd one out is named."""
+    sizes = [t.shape[-1] for t in tensors]
+    return max(sizes, key=lambda n: (sizes.count(n), n == sizes[0]))
 
 
 def _validate_state(state, shape: tuple[int, ...]) -> list:
