@@ -15,7 +15,7 @@ def roesser_by_hand(head: Chimera2DSSM, u: torch.Tensor) -> torch.Tensor:
     u = u.double()
     r, n = head.dt_rank, head.d_state
     proj = u @ p["x_proj.weight"].T
-    d1 = F.softplus(proj[..., :r] @ p["dt1_proj.weight"].T + p["dt1_proj.bias"])
+    d1 = head.dt1_floor + F.softplus(proj[..., :r] @ p["dt1_proj.weight"].T + p["dt1_proj.bias"])
     d2 = F.softplus(proj[..., r:2 * r] @ p["dt2_proj.weight"].T + p["dt2_proj.bias"])
     B1, B2, C1, C2 = proj[..., 2 * r:].split(n, dim=-1)
     A1, A2, A3, A4 = (-torch.exp(p[f"A{i}_log"]) for i in range(1, 5))
@@ -124,3 +124,40 @@ def test_parameters_take_the_default_dtype():
         assert head(torch.randn(2, 3, 5, 4)).dtype == torch.float64
     finally:
         torch.set_default_dtype(previous)
+
+
+@pytest.mark.parametrize("selective", [True, False])
+def test_heads_stay_bounded_at_the_start_on_wide_grids(selective):
+    # the 2-D recurrence sums every lattice path through the grid: an input-dependent time step
+    # that dips below the head's range opened the A2 coupling, and one head's output grew with the
+    # number of variates (2.7e3 at 7, 9e7 at 21, 7e27 at 321, lookback 96)
+    torch.manual_seed(0)
+    layer = ChimeraLayer(d_model=16, d_state=8, d_ff=8, dropout=0.0, selective=selective)
+    for n_var in (7, 21, 321):
+        u = layer.norm1(torch.randn(1, 96, n_var, 16))
+        with torch.no_grad():
+            largest = max(head(u).abs().max().item() for head in (*layer.mixer.trend, *layer.mixer.seasonal))
+        assert largest < 50, (n_var, largest)  # measured at most 4.3, 7 to 862 variates
+    steps = layer.mixer.trend[0].selective_params(u)["delta1"] if selective else None
+    assert steps is None or steps.min() >= TREND_DT[0]
+
+
+def test_a_network_saved_or_pickled_before_the_step_floor_keeps_its_forecasts():
+    import pickle
+
+    torch.manual_seed(4)
+    net = Chimera(lookback=12, horizon=3, d_model=8, d_state=2, d_ff=8, e_layers=1, dropout=0.0).eval()
+    x = torch.randn(2, 12, 3)
+    old_state = {k: v for k, v in net.state_dict().items() if not k.endswith("dt1_floor")}
+    heads = [m for m in net.modules() if isinstance(m, Chimera2DSSM)]
+    for head in heads:  # what an earlier tsrec computed: the step without a floor
+        head.dt1_floor.zero_()
+    before = net(x)
+    fresh = Chimera(lookback=12, horizon=3, d_model=8, d_state=2, d_ff=8, e_layers=1, dropout=0.0).eval()
+    fresh.load_state_dict(old_state)
+    torch.testing.assert_close(fresh(x), before, rtol=0, atol=0)
+    for head in heads:  # a pickle of the earlier module had neither the buffer nor the flag
+        del head._buffers["dt1_floor"], head.selective
+    unpickled = pickle.loads(pickle.dumps(net))
+    torch.testing.assert_close(unpickled(x), before, rtol=0, atol=0)
+    assert all(h.dt1_floor.item() == 0 and h.selective for h in unpickled.modules() if isinstance(h, Chimera2DSSM))

@@ -34,7 +34,12 @@ Choices that are ours ([inferred]):
   terms, the number of lattice paths through the grid makes the 2-D recurrence blow up (sum of
   ``C(T, k) (a2 a3)^k``); a small initial ``a2`` keeps it stable. The price: at the start most of
   these couplings are below 1e-6 with gradients near zero (d_model 16, N 8: about 3/4 of them),
-  so they grow only where training shrinks ``delta1``; the 2-D paths start nearly closed.
+  so the 2-D paths start nearly closed and open as training moves ``A2``.
+* [inferred] the time step ``delta1 = dt1_min + softplus(...)`` never goes below its head's range
+  (steps drawn as before). Unbounded, an input-dependent step fell to 3e-4 on random input and
+  opened ``exp(delta1 A2)`` to 0.19: at the start one head's output reached 2.7e3 with 7
+  variates, 9e7 with 21 and 7e27 with 321 (NaN after two layers), against at most 4.3 with the
+  floor from 7 to 862 variates (lookback 96, tests/nn/test_chimera.py).
 * [inferred] Mamba-style selection maps (low-rank ``delta`` of rank ``ceil(d_model / 16)``, no
   short convolution), the step ranges (trend ``delta1`` in [1e-3, 1e-2], seasonal in [1e-2, 1e-1],
   both ``delta2`` in [0.1, 1]); the sources give no numbers.
@@ -66,6 +71,7 @@ from torch.nn import functional as F
 from tsrec.kernels import scan2d
 from tsrec.nn._checks import (check_choice, check_dropout, check_dt_range, check_flag, check_input, check_ints,
                               check_steps)
+from tsrec.nn.chimera_lti import causal_conv_2d, impulse_response_2d
 from tsrec.nn.normalization import InstanceNorm
 from tsrec.nn.smamba import step_bias
 from tsrec.nn.companion_ssm import ClosedLoopSSM
@@ -74,6 +80,15 @@ DECODERS = ("linear", "closed_loop")
 TREND_DT = (1e-3, 1e-2)
 SEASONAL_DT = (1e-2, 1e-1)
 VARIATE_DT = (0.1, 1.0)
+
+
+def _floored_step_bias(bias: torch.Tensor, floor: float) -> torch.Tensor:
+    """``bias`` (steps ``softplus(bias)``) re-expressed for steps ``floor + softplus(new)``, the same steps.
+
+    Steps at the floor itself are nudged 1% above it (the softplus never reaches 0).
+    """
+    excess = (F.softplus(bias) - floor).clamp(min=0.01 * floor)
+    return excess + torch.log(-torch.expm1(-excess))
 
 
 def _check_range(name: str, value: object) -> tuple[float, float]:
@@ -89,7 +104,10 @@ def _check_range(name: str, value: object) -> tuple[float, float]:
 
 
 class Chimera2DSSM(nn.Module):
-    """One input-dependent 2-D SSM over (batch, time, variates, d_model), one variate direction.
+    """One 2-D SSM over (batch, time, variates, d_model), one variate direction.
+
+    Input-dependent (selective) by default; with ``selective=False`` its ``B``, ``C`` and steps
+    are learned constants and it runs as one global 2-D convolution (:mod:`tsrec.nn.chimera_lti`).
 
     Parameters
     ----------
@@ -101,20 +119,43 @@ class Chimera2DSSM(nn.Module):
         Initial ranges ``(low, high)`` of the time-axis and variate-axis steps, ``0 < low <= high``.
     reverse_variates : bool
         Carry the variate state from the last variate down.
+    selective : bool, default=True
+        ``B1, B2, C1, C2`` and the steps computed from each cell's input (Mamba's selection);
+        False learns them as constants (``B``, ``C`` of size ``N`` and a step per channel), the
+        paper's input-independent mode.
 
     Examples
     --------
     >>> import torch
     >>> Chimera2DSSM(d_model=8, d_state=4)(torch.randn(2, 10, 3, 8)).shape
     torch.Size([2, 10, 3, 8])
+    >>> Chimera2DSSM(d_model=8, d_state=4, selective=False)(torch.randn(2, 10, 3, 8)).shape
+    torch.Size([2, 10, 3, 8])
     """
 
     def __init__(self, d_model: int, d_state: int = 16, dt1_range: tuple[float, float] = TREND_DT,
-                 dt2_range: tuple[float, float] = VARIATE_DT, reverse_variates: bool = False) -> None:
+                 dt2_range: tuple[float, float] = VARIATE_DT, reverse_variates: bool = False,
+                 selective: bool = True) -> None:
         super().__init__()
         d_model, d_state = check_ints(d_model=d_model, d_state=d_state)
         dt1_range, dt2_range = _check_range("dt1_range", dt1_range), _check_range("dt2_range", dt2_range)
         self.d_state, self.reverse_variates = d_state, check_flag("reverse_variates", reverse_variates)
+        self.selective = check_flag("selective", selective)
+        # the time step never goes below its range (module notes); a buffer, so that a network saved
+        # before the floor existed loads without it and forecasts as it was trained to
+        self.register_buffer("dt1_floor", torch.tensor(float(dt1_range[0])))
+        if selective:
+            self._init_selection(d_model, d_state, dt1_range, dt2_range)
+        else:
+            self._init_constants(d_model, d_state, dt1_range, dt2_range)
+        s4d = torch.log(torch.arange(1, d_state + 1, dtype=torch.get_default_dtype())).repeat(d_model, 1)
+        self.A1_log = nn.Parameter(s4d.clone())
+        self.A2_log = nn.Parameter(torch.log((4.0 + torch.arange(1, d_state + 1.0)) / dt1_range[0]).repeat(d_model, 1))
+        self.A3_log = nn.Parameter(s4d.clone())
+        self.A4_log = nn.Parameter(s4d.clone())
+        self.D = nn.Parameter(torch.ones(d_model))
+
+    def _init_selection(self, d_model: int, d_state: int, dt1_range: tuple, dt2_range: tuple) -> None:
         self.dt_rank = math.ceil(d_model / 16)
         self.x_proj = nn.Linear(d_model, 2 * self.dt_rank + 4 * d_state, bias=False)
         self.dt1_proj = nn.Linear(self.dt_rank, d_model)
@@ -123,28 +164,49 @@ class Chimera2DSSM(nn.Module):
             for proj, (low, high) in ((self.dt1_proj, dt1_range), (self.dt2_proj, dt2_range)):
                 nn.init.uniform_(proj.weight, -self.dt_rank**-0.5, self.dt_rank**-0.5)
                 proj.bias.copy_(step_bias(d_model, low, high))
-        s4d = torch.log(torch.arange(1, d_state + 1, dtype=torch.get_default_dtype())).repeat(d_model, 1)
-        self.A1_log = nn.Parameter(s4d.clone())
-        self.A2_log = nn.Parameter(torch.log((4.0 + torch.arange(1, d_state + 1.0)) / dt1_range[0]).repeat(d_model, 1))
-        self.A3_log = nn.Parameter(s4d.clone())
-        self.A4_log = nn.Parameter(s4d.clone())
-        self.D = nn.Parameter(torch.ones(d_model))
+            self.dt1_proj.bias.copy_(_floored_step_bias(self.dt1_proj.bias, dt1_range[0]))
+
+    def _init_constants(self, d_model: int, d_state: int, dt1_range: tuple, dt2_range: tuple) -> None:
+        # [inferred] B, C drawn with the spread the selective projections give at the start
+        # (a kaiming-uniform row of width d_model on unit-variance input: variance 1/3)
+        self.BC = nn.Parameter(torch.randn(4, d_state) / math.sqrt(3.0))
+        self.dt1_bias = nn.Parameter(_floored_step_bias(step_bias(d_model, *dt1_range), dt1_range[0]))
+        self.dt2_bias = nn.Parameter(step_bias(d_model, *dt2_range))
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        state_dict.setdefault(prefix + "dt1_floor", torch.zeros(()))  # saved before the floor: none
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def __setstate__(self, state: dict) -> None:
+        # pickled before the floor and the input-independent mode: no floor, selective
+        super().__setstate__({"selective": True, **state})
+        self._buffers.setdefault("dt1_floor", torch.zeros(()))
+
+    def transitions(self) -> tuple[torch.Tensor, ...]:
+        """``(A1, A2, A3, A4)``, each (d_model, N), negative."""
+        return tuple(-torch.exp(a) for a in (self.A1_log, self.A2_log, self.A3_log, self.A4_log))
 
     def selective_params(self, u: torch.Tensor) -> dict[str, torch.Tensor]:
         """The scan's inputs for ``u`` (batch, time, variates, d_model): steps, A's, B's, C's, D."""
         r, n = self.dt_rank, self.d_state
         r1, r2, B1, B2, C1, C2 = self.x_proj(u).split([r, r, n, n, n, n], dim=-1)
+        A1, A2, A3, A4 = self.transitions()
         return {
-            "delta1": F.softplus(self.dt1_proj(r1)), "delta2": F.softplus(self.dt2_proj(r2)),
-            "A1": -torch.exp(self.A1_log), "A2": -torch.exp(self.A2_log),
-            "A3": -torch.exp(self.A3_log), "A4": -torch.exp(self.A4_log),
-            "B1": B1, "B2": B2, "C1": C1, "C2": C2, "D": self.D,
+            "delta1": self.dt1_floor + F.softplus(self.dt1_proj(r1)), "delta2": F.softplus(self.dt2_proj(r2)),
+            "A1": A1, "A2": A2, "A3": A3, "A4": A4, "B1": B1, "B2": B2, "C1": C1, "C2": C2, "D": self.D,
         }
+
+    def kernel(self, time: int, variates: int) -> torch.Tensor:
+        """The input-independent mode's convolution kernel (time, variates, d_model)."""
+        steps = (self.dt1_floor + F.softplus(self.dt1_bias), F.softplus(self.dt2_bias))
+        return impulse_response_2d(time, variates, steps, self.transitions(), tuple(self.BC))
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
         """(batch, time, variates, d_model) -> the same shape."""
         d_model = ("d_model", self.D.shape[0], "d_model")
-        check_input("u", u, ("batch", "time", "variates", d_model), self.x_proj.weight)
+        check_input("u", u, ("batch", "time", "variates", d_model), self.D)
+        if not self.selective:
+            return causal_conv_2d(u, self.kernel(u.shape[1], u.shape[2]), self.D, self.reverse_variates)
         p = self.selective_params(u)
         y, _ = scan2d(u, p["delta1"], p["delta2"], p["A1"], p["A2"], p["A3"], p["A4"], p["B1"], p["B2"],
                       p["C1"], p["C2"], D=p["D"], reverse_variates=self.reverse_variates)
@@ -164,6 +226,8 @@ class ChimeraMixer(nn.Module):
         Channels of each cell (input and output width).
     d_state : int
         State size ``N`` of each of the two states of every 2-D SSM.
+    selective : bool, default=True
+        Input-dependent 2-D SSMs, or (False) input-independent ones run as global convolutions.
 
     Examples
     --------
@@ -172,10 +236,11 @@ class ChimeraMixer(nn.Module):
     torch.Size([2, 5, 3, 8])
     """
 
-    def __init__(self, d_model: int, d_state: int) -> None:
+    def __init__(self, d_model: int, d_state: int, selective: bool = True) -> None:
         super().__init__()
-        self.trend = nn.ModuleList(Chimera2DSSM(d_model, d_state, TREND_DT, VARIATE_DT, rev) for rev in (False, True))
-        self.seasonal = nn.ModuleList(Chimera2DSSM(d_model, d_state, SEASONAL_DT, VARIATE_DT, rev)
+        self.trend = nn.ModuleList(Chimera2DSSM(d_model, d_state, TREND_DT, VARIATE_DT, rev, selective)
+                                   for rev in (False, True))
+        self.seasonal = nn.ModuleList(Chimera2DSSM(d_model, d_state, SEASONAL_DT, VARIATE_DT, rev, selective)
                                       for rev in (False, True))
         self.gate = nn.Linear(d_model, d_model)
         self.out_proj = nn.Linear(d_model, d_model)
@@ -198,6 +263,8 @@ class ChimeraLayer(nn.Module):
         Hidden width of the GELU MLP.
     dropout : float
         Dropout on the mixer's and the MLP's outputs before each residual sum, and inside the MLP.
+    selective : bool, default=True
+        Input-dependent 2-D SSMs, or (False) input-independent ones run as global convolutions.
 
     Examples
     --------
@@ -206,11 +273,11 @@ class ChimeraLayer(nn.Module):
     torch.Size([2, 5, 3, 8])
     """
 
-    def __init__(self, d_model: int, d_state: int, d_ff: int, dropout: float) -> None:
+    def __init__(self, d_model: int, d_state: int, d_ff: int, dropout: float, selective: bool = True) -> None:
         super().__init__()
         d_model, d_ff, dropout = *check_ints(d_model=d_model, d_ff=d_ff), check_dropout(dropout)
         self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
-        self.mixer = ChimeraMixer(d_model, d_state)
+        self.mixer = ChimeraMixer(d_model, d_state, selective)
         self.mlp = nn.Sequential(nn.Linear(d_model, d_ff), nn.GELU(), nn.Dropout(dropout), nn.Linear(d_ff, d_model))
         self.dropout = nn.Dropout(dropout)
 
@@ -242,6 +309,8 @@ class ChimeraEncoder(nn.Module):
         Dropout inside the layers.
     pool : bool, default=False
         Return the mean over time and variates (batch, d_model) instead of every cell.
+    selective : bool, default=True
+        Input-dependent 2-D SSMs, or (False) input-independent ones run as global convolutions.
 
     Examples
     --------
@@ -251,12 +320,13 @@ class ChimeraEncoder(nn.Module):
     """
 
     def __init__(self, d_model: int = 16, d_state: int = 8, d_ff: int = 32, e_layers: int = 2,
-                 dropout: float = 0.1, pool: bool = False) -> None:
+                 dropout: float = 0.1, pool: bool = False, selective: bool = True) -> None:
         super().__init__()
         d_model, d_state, d_ff, e_layers = check_ints(d_model=d_model, d_state=d_state, d_ff=d_ff, e_layers=e_layers)
         dropout, self.pool = check_dropout(dropout), check_flag("pool", pool)
         self.embed = nn.Linear(1, d_model)
-        self.layers = nn.ModuleList(ChimeraLayer(d_model, d_state, d_ff, dropout) for _ in range(e_layers))
+        self.layers = nn.ModuleList(ChimeraLayer(d_model, d_state, d_ff, dropout, check_flag("selective", selective))
+                                    for _ in range(e_layers))
         self.final_norm = nn.LayerNorm(d_model)
 
     def forward(self, series: torch.Tensor) -> torch.Tensor:
@@ -287,6 +357,8 @@ class Chimera(nn.Module):
         Forecasting head (see the module notes); the closed loop forecasts any number of steps.
     decoder_dim : int, default=64
         State size of each closed-loop companion SSM (unused by the linear head).
+    selective : bool, default=True
+        Input-dependent 2-D SSMs, or (False) input-independent ones run as global convolutions.
 
     Examples
     --------
@@ -303,12 +375,12 @@ class Chimera(nn.Module):
 
     def __init__(self, lookback: int, horizon: int, d_model: int = 16, d_state: int = 8, d_ff: int = 32,
                  e_layers: int = 2, dropout: float = 0.1, norm: bool = True, decoder: str = "linear",
-                 decoder_dim: int = 64) -> None:
+                 decoder_dim: int = 64, selective: bool = True) -> None:
         super().__init__()
         lookback, horizon, decoder_dim = check_ints(lookback=lookback, horizon=horizon, decoder_dim=decoder_dim)
         self.horizon, self.decoder = horizon, check_choice("decoder", decoder, DECODERS)
         self.norm = InstanceNorm(unbiased=False, enabled=norm)
-        self.encoder = ChimeraEncoder(d_model, d_state, d_ff, e_layers, dropout)
+        self.encoder = ChimeraEncoder(d_model, d_state, d_ff, e_layers, dropout, selective=selective)
         if decoder == "linear":
             self.head = nn.Linear(lookback * d_model, horizon)
         else:
