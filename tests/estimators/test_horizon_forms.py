@@ -97,3 +97,27 @@ def test_exogenous_x_is_declared_unused_and_changes_nothing():
     X = pd.DataFrame({"price": np.r_[np.zeros(44), 100 * np.ones(6)]}, index=pd.date_range(HOURS[0], periods=50, freq="h"))
     with_x = ARNetForecaster(n_lags=3, horizon=2, max_epochs=1, random_state=0).fit(y, X=X.iloc[:48], fh=[1, 2])
     np.testing.assert_array_equal(with_x.predict(X=X.iloc[48:]).to_numpy(), arnet(y, fh=[1, 2]).predict().to_numpy())
+
+
+def test_exogenous_x_with_unknown_future_rows_is_ignored_by_every_method():
+    # sktime checked X for NaN before dropping it, so unknown future values of an ignored X were refused
+    from sktime.forecasting.model_evaluation import evaluate
+    from sktime.split import ExpandingWindowSplitter
+
+    y = hourly()
+    X = pd.DataFrame({"price": np.r_[np.arange(40.0), np.full(10, np.nan)]},
+                     index=pd.date_range(HOURS[0], periods=50, freq="h"))
+    with_x = ARNetForecaster(n_lags=3, horizon=2, max_epochs=1, random_state=0).fit(y.iloc[:44], X=X.iloc[:44])
+    plain = arnet(y.iloc[:44])
+    np.testing.assert_array_equal(with_x.predict(fh=[1, 2], X=X.iloc[44:46]), plain.predict(fh=[1, 2]))
+    with_x.update(y.iloc[44:46], X=X.iloc[44:46], update_params=False)
+    plain.update(y.iloc[44:46], update_params=False)
+    np.testing.assert_array_equal(
+        with_x.update_predict_single(y.iloc[46:47], fh=[1, 2], X=X.iloc[46:49], update_params=False),
+        plain.update_predict_single(y.iloc[46:47], fh=[1, 2], update_params=False))
+    cv = ExpandingWindowSplitter(fh=[1, 2], initial_window=44, step_length=2)
+    scores = evaluate(ARNetForecaster(n_lags=3, horizon=2, max_epochs=1, random_state=0), cv, y, X=X.iloc[:48],
+                      strategy="update")
+    assert len(scores) == 2 and np.isfinite(scores.iloc[:, 0]).all()
+    with pytest.raises(TypeError, match="type"):  # what X is still matters to sktime's checks
+        ARNetForecaster(n_lags=3, horizon=2, max_epochs=1).fit(y, X=["f", "o", "o"])

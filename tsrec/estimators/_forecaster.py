@@ -40,6 +40,17 @@ def forecast_loss(network: nn.Module, batch) -> tuple[torch.Tensor, int]:
     return torch.mean((pred - y) ** 2), len(x)
 
 
+def _values_ignored(X: object) -> object:
+    """``X`` with zeros for its values where it holds a missing one (same type, shape and index)."""
+    if isinstance(X, pd.DataFrame) and X.isna().to_numpy().any():
+        return pd.DataFrame(0, index=X.index, columns=X.columns)
+    if isinstance(X, pd.Series) and X.isna().any():
+        return pd.Series(0, index=X.index, name=X.name)
+    if isinstance(X, np.ndarray) and X.dtype.kind == "f" and np.isnan(X).any():
+        return np.zeros_like(X)
+    return X
+
+
 class DeepForecaster(
     _updates.StoredDataUpdates, ProbabilisticForecasts, WindowForecasts, ContextRollouts, BaseForecaster
 ):
@@ -135,6 +146,13 @@ class DeepForecaster(
 
     def _check_params(self) -> None:
         """Validate model-specific parameters; called at the start of fit."""
+
+    def _check_X_y(self, X=None, y=None, *args, **kwargs):
+        # X is ignored, so its values must not matter: sktime checks X, refusing the NaN of unknown
+        # future rows (capability:missing_values=False is meant for y), before it drops it for
+        # capability:exogenous=False. Its type and index are still checked, on zeros in its place;
+        # every public method (fit, predict*, update*) checks through here
+        return super()._check_X_y(_values_ignored(X), y, *args, **kwargs)
 
     # ---- public API -------------------------------------------------------------------------
     def fit(self, y: SeriesLike, X: SeriesLike | None = None, fh: FhLike = None) -> DeepForecaster:
