@@ -22,6 +22,10 @@ from tsrec.estimators._series import forecast_frames, scaled_contexts
 from tsrec.estimators._timeindex import future_indexes, in_zone, positions
 
 
+#: Series per network pass when forecasting a panel, as the classifiers' 1024 cases per pass.
+SERIES_PER_PASS = 1024
+
+
 class ContextRollouts:
     """Forecasts from the stored series' ends or from new contexts (see the module notes)."""
 
@@ -37,11 +41,18 @@ class ContextRollouts:
         future = math.ceil(last / horizon) * horizon if reads_steps else 0
         x, position, freqs, scales = self._contexts(parts, offsets, freqs, keys_fitted, future)
         keys = [key for key, _ in parts]
+        chunk = self._series_per_pass()
         with torch.no_grad(), _newdata.overflow_as_input_error():
             # float64 before unscaling: a float32 forecast of a series near 1e9 loses its digits
-            path = self._forecast_path(x, position, last).cpu().double().numpy()
+            path = torch.cat([self._forecast_path(xc, pc, last).cpu() for xc, pc in
+                              zip(x.split(chunk), position.split(chunk))]).double().numpy()
         _newdata.check_forecast(path, keys, horizon)
         return forecast_frames(scales, path, steps, parts, freqs)
+
+    def _series_per_pass(self) -> int:
+        """Series forecast in one network pass: a panel's working memory grows with a pass, not
+        with the panel (SpaceTime's defaults take about 1.2 MiB a series)."""
+        return SERIES_PER_PASS
 
     def _contexts(self, parts: list, offsets: list[int], freqs: list | None = None, keys_fitted: bool = True,
                   future: int = 0) -> tuple[torch.Tensor, torch.Tensor, list, Scales]:

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from tsrec.estimators._scaling import Scales
 
 
+#: Sample paths (series x n_samples) carried through the network in one pass.
+PATHS_PER_PASS = 2048
+
+
 class SamplePathForecasts:
     """Forecasts of a sampling network's paths: ``sample_paths``, and sktime's point and
     probabilistic forecasts read from the same seeded draws."""
@@ -73,8 +77,9 @@ class SamplePathForecasts:
         network is the InputError a point forecast gives, not NaN paths or a kernel's message."""
         network = self.network_
         network.eval()
-        with _newdata.overflow_as_input_error():
-            paths = network.sample(x, n_steps, self.n_samples, network.generator(x.device), noise=noise, steps=steps)
+        with _newdata.overflow_as_input_error():  # a fresh generator a pass: path s takes the same draws in each
+            paths = torch.cat([network.sample(xc, n_steps, self.n_samples, network.generator(x.device), noise=noise,
+                                              steps=steps) for xc in x.split(self._series_per_pass())], dim=1)
         if not bool(torch.isfinite(paths).all()):  # one row per series: its paths end to end
             rows = paths.transpose(0, 1).reshape(len(parts), -1, paths.shape[-1])
             _newdata.check_forecast(rows.double().numpy(), [key for key, _ in parts])
@@ -87,6 +92,11 @@ class SamplePathForecasts:
         network = self.network_
         network.eval()
         return network.sample_mean(x, n_steps, self.n_samples, network.generator(x.device))
+
+    def _series_per_pass(self) -> int:
+        """Series sampled in one pass: each carries ``n_samples`` paths through the S4 stacks (about
+        0.25 MiB a path at the defaults), so a pass holds about :data:`PATHS_PER_PASS` paths."""
+        return max(1, PATHS_PER_PASS // self.n_samples)
 
     def _noisy_paths(self, fh: ForecastingHorizon, covariances: bool = False
                      ) -> tuple[torch.Tensor, list, list[np.ndarray], list, list, Scales]:

@@ -283,7 +283,8 @@ class LS4(nn.Module):
             step = step.view(n_samples, batch, 1, -1)
             return step if stats is None else step * stats[1] + stats[0]
 
-        mu_q, sigma_q = self.posterior_head(self.posterior(xs))
+        # the posterior of a context is the same for all its sample paths: computed once, repeated
+        mu_q, sigma_q = (t.repeat(n_samples, 1, 1) for t in self.posterior_head(self.posterior(x)))
         z = mu_q + sigma_q * normal(mu_q.shape)
         h, prior_states = self.prior(self._with_x(self._shifted(z), xs), return_state=True)
         _, head_states = self.prior_head(h, return_state=True)
