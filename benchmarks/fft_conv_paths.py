@@ -95,7 +95,8 @@ def report(lengths: list, layouts: list, args: argparse.Namespace) -> str:
     lines = [
         "# fft_conv on a CPU: FFT lengths and output layout",
         "",
-        f"Command: `python benchmarks/fft_conv_paths.py --threads {args.threads} --repeats {args.repeats}`",
+        f"Command: `python benchmarks/fft_conv_paths.py --threads {args.threads} --repeats {args.repeats}"
+        + (f" --out {args.out}`" if args.out is not None else "`"),
         f"Machine: {platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} torch thread(s); "
         "best of the repeats, the two variants of a row timed back to back.",
         "",

@@ -18,6 +18,7 @@ import pytest
         ("engine", ["--threads", "x"], "--threads: must be an integer >= 1, got 'x'"),
         ("scan2d_paths", ["--repeats", "0"], "--repeats: must be an integer >= 1, got 0"),
         ("fft_conv_paths", ["--threads", "0"], "--threads: must be an integer >= 1, got 0"),
+        ("chimera_modes", ["--repeats", "-1"], "--repeats: must be an integer >= 1, got -1"),
     ],
 )
 def test_bad_arguments_exit_2_before_measuring(benchmark_script, tmp_path, capsys, script, argv, message):
@@ -43,3 +44,27 @@ def test_the_fft_threshold_note_states_where_this_runs_rfft_wins(benchmark_scrip
     note = cases.conv_threshold_note(results)[0]
     assert f"FFT_THRESHOLD = {cases.FFT_THRESHOLD} taps" in note
     assert "from 16 taps (one output per channel), at no length (8 heads)" in note
+
+
+def test_chimera_modes_report_records_its_command_and_a_row_per_size(benchmark_script, tmp_path, monkeypatch):
+    module = benchmark_script("chimera_modes")
+    monkeypatch.setattr(module, "SIZES", [(1, 2)])
+    monkeypatch.setattr(module, "WINDOW", 4)
+    out = tmp_path / "modes.md"
+    assert module.main(["--repeats", "1", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert f"Command: `python benchmarks/chimera_modes.py --repeats 1 --out {out}`" in text
+    rows = [line for line in text.splitlines() if line.startswith("| 1, 2 |")]
+    assert len(rows) == 1 and rows[0].endswith("x |")
+
+
+def test_fft_conv_paths_report_records_the_out_file_it_was_written_to(benchmark_script):
+    import argparse
+    from pathlib import Path
+
+    module = benchmark_script("fft_conv_paths")
+    args = argparse.Namespace(threads=1, repeats=9, out=Path("benchmarks/results/fft_conv_paths.md"))
+    assert ("Command: `python benchmarks/fft_conv_paths.py --threads 1 --repeats 9 --out "
+            "benchmarks/results/fft_conv_paths.md`") in module.report([], [], args)
+    args.out = None
+    assert "Command: `python benchmarks/fft_conv_paths.py --threads 1 --repeats 9`" in module.report([], [], args)
