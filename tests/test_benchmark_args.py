@@ -64,7 +64,8 @@ def test_fft_conv_paths_report_records_the_out_file_it_was_written_to(benchmark_
 
     module = benchmark_script("fft_conv_paths")
     args = argparse.Namespace(threads=1, repeats=9, out=Path("benchmarks/results/fft_conv_paths.md"))
+    lengths = [(191, 192, 1.0, 192, 1.0)]  # one row: the report summarises the ratios
     assert ("Command: `python benchmarks/fft_conv_paths.py --threads 1 --repeats 9 --out "
-            "benchmarks/results/fft_conv_paths.md`") in module.report([], [], args)
+            "benchmarks/results/fft_conv_paths.md`") in module.report(lengths, [], args)
     args.out = None
-    assert "Command: `python benchmarks/fft_conv_paths.py --threads 1 --repeats 9`" in module.report([], [], args)
+    assert "Command: `python benchmarks/fft_conv_paths.py --threads 1 --repeats 9`\n" in module.report(lengths, [], args)
