@@ -59,8 +59,9 @@ class ChimeraForecaster(DeepForecaster):
     selective : bool, default=True
         Input-dependent (selective) 2-D SSMs. False learns ``B``, ``C`` and the steps as constants,
         the paper's input-independent mode, which runs each 2-D SSM as one global convolution
-        (its impulse response, by FFT): about 2.5x faster to train on a CPU (forward and
-        backward, lookback 96, 7 to 321 variates), but the SSMs no longer select by input.
+        (its impulse response, by FFT): 2.1x to 3.6x faster forward and backward on one CPU
+        thread (lookback 96, 7 to 321 variates; ``benchmarks/results/chimera_modes.md``), but the
+        SSMs no longer select by input.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README). Adam at 1e-3, batch 32, 10 epochs,
         patience 3: our choices, the paper's are unknown.
@@ -184,8 +185,9 @@ class ChimeraClassifier(DeepClassifier):
     selective : bool, default=True
         Input-dependent (selective) 2-D SSMs. False learns ``B``, ``C`` and the steps as constants,
         the paper's input-independent mode, which runs each 2-D SSM as one global convolution
-        (its impulse response, by FFT): about 2.5x faster to train on a CPU (forward and
-        backward, lookback 96, 7 to 321 variates), but the SSMs no longer select by input.
+        (its impulse response, by FFT): 2.1x to 3.6x faster forward and backward on one CPU
+        thread (lookback 96, 7 to 321 variates; ``benchmarks/results/chimera_modes.md``), but the
+        SSMs no longer select by input.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README). By default all training samples are used
         for a fixed number of epochs (``val_size=0``): 300, three times the other classifiers',
