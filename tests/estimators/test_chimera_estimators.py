@@ -102,6 +102,18 @@ def test_closed_loop_decoder_learns_the_lagging_variate_and_rolls_its_own_state(
     assert not np.allclose(long[3:], est.scaler_.inverse_transform(fed_back)[3:], rtol=1e-3)
 
 
+@pytest.mark.parametrize("cls", [ChimeraForecaster, ChimeraClassifier])
+def test_an_estimator_pickled_before_the_input_independent_mode_reads_its_parameters(cls):
+    import pickle
+
+    from sklearn.base import clone
+
+    est = cls(d_model=4, d_state=2)
+    del est.selective  # as an earlier tsrec pickled it
+    unpickled = pickle.loads(pickle.dumps(est))
+    assert unpickled.get_params()["selective"] is True and clone(unpickled).selective is True
+
+
 @pytest.mark.parametrize("params, match", [
     ({"decoder": "loop"}, "decoder must be one of"),
     ({"decoder": ["linear"]}, "decoder must be one of"),

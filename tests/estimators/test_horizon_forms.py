@@ -119,5 +119,7 @@ def test_exogenous_x_with_unknown_future_rows_is_ignored_by_every_method():
     scores = evaluate(ARNetForecaster(n_lags=3, horizon=2, max_epochs=1, random_state=0), cv, y, X=X.iloc[:48],
                       strategy="update")
     assert len(scores) == 2 and np.isfinite(scores.iloc[:, 0]).all()
+    unknown = np.array([[1.0]] * 44 + [[None]] * 4, dtype=object)  # None in an object array
+    ARNetForecaster(n_lags=3, horizon=2, max_epochs=1).fit(y, X=unknown)
     with pytest.raises(TypeError, match="type"):  # what X is still matters to sktime's checks
         ARNetForecaster(n_lags=3, horizon=2, max_epochs=1).fit(y, X=["f", "o", "o"])

@@ -16,11 +16,11 @@ def panel(n_series: int = 5, n_rows: int = 40) -> pd.DataFrame:
     return pd.DataFrame({"v": rng.normal(size=len(index)) + np.repeat(np.arange(n_series), n_rows)}, index=index)
 
 
-def counted_passes(est, monkeypatch) -> list[int]:
-    """The batch sizes of the network's passes, recorded as they happen."""
+def counted_passes(est, monkeypatch, entries=("forward", "sample", "sample_mean")) -> list[int]:
+    """The batch sizes of the network's passes through its ``entries``, recorded as they happen."""
     sizes = []
     network = est.network_
-    for name in ("forward", "sample", "sample_mean"):
+    for name in entries:
         method = getattr(network, name, None)
         if method is not None:
             monkeypatch.setattr(network, name, lambda x, *a, _m=method, **k: sizes.append(x.shape[0]) or _m(x, *a, **k))
@@ -51,3 +51,13 @@ def test_sample_paths_of_a_panel_are_those_of_one_pass(monkeypatch, method):
     chunked = call()
     np.testing.assert_allclose(np.asarray(chunked), np.asarray(whole), rtol=1e-6, atol=1e-9)
     assert passes == [2, 2, 1]
+
+
+def test_window_forecasts_of_a_sampler_take_a_pass_of_sample_paths_at_a_time(monkeypatch):
+    y = panel(n_series=1, n_rows=60)
+    est = LS4Forecaster(**{**LS4Forecaster.get_test_params()[0], "random_state": 0}).fit(y)
+    whole = est.forecast_windows(y, batch_size=1000)
+    monkeypatch.setattr(_sample_paths, "PATHS_PER_PASS", 20 * est.n_samples)
+    passes = counted_passes(est, monkeypatch, entries=("forward",))
+    np.testing.assert_allclose(est.forecast_windows(y), whole, rtol=1e-5, atol=1e-6)  # float32 batches
+    assert passes == [20, 20, 15]  # 55 windows of 4 + 2 rows, 20 a pass

@@ -161,3 +161,15 @@ def test_a_network_saved_or_pickled_before_the_step_floor_keeps_its_forecasts():
     unpickled = pickle.loads(pickle.dumps(net))
     torch.testing.assert_close(unpickled(x), before, rtol=0, atol=0)
     assert all(h.dt1_floor.item() == 0 and h.selective for h in unpickled.modules() if isinstance(h, Chimera2DSSM))
+    in_float64 = pickle.loads(pickle.dumps(net.double()))  # the missing floor takes the network's dtype
+    assert {t.dtype for t in in_float64.state_dict().values()} == {torch.float64}
+
+
+def test_loading_only_some_modules_keeps_the_floor_of_the_others():
+    torch.manual_seed(5)
+    net = Chimera(lookback=12, horizon=3, d_model=8, d_state=2, d_ff=8, e_layers=1, dropout=0.0).eval()
+    x = torch.randn(2, 12, 3)
+    before = net(x)
+    net.load_state_dict({k: v for k, v in net.state_dict().items() if k.startswith("head.")}, strict=False)
+    torch.testing.assert_close(net(x), before, rtol=0, atol=0)
+    assert all(h.dt1_floor.item() > 0 for h in net.modules() if isinstance(h, Chimera2DSSM))

@@ -59,13 +59,13 @@ def _series_parts(est, y) -> tuple[list, bool]:
     return parts, fitted_keys(est, mtype, len(parts))
 
 
-def forecast_windows(est, y, batch_size: int = 1024) -> np.ndarray:
+def forecast_windows(est, y, batch_size: int | None = None) -> np.ndarray:
     """Forecasts of every complete window of every series of ``y`` (see the forecaster method).
 
     Each batch is unscaled into one preallocated array: the result is the only large allocation
     (collecting the batches and concatenating them peaked at three times its size).
     """
-    batch_size = check_int("batch_size", batch_size)
+    batch_size = est._series_per_pass() if batch_size is None else check_int("batch_size", batch_size)
     lookback, horizon = est._lookback_length(), est._horizon_length()
     network = est.network_
     parts, keys_fitted = _series_parts(est, y)

@@ -46,8 +46,8 @@ def _values_ignored(X: object) -> object:
         return pd.DataFrame(0, index=X.index, columns=X.columns)
     if isinstance(X, pd.Series) and X.isna().any():
         return pd.Series(0, index=X.index, name=X.name)
-    if isinstance(X, np.ndarray) and X.dtype.kind == "f" and np.isnan(X).any():
-        return np.zeros_like(X)
+    if isinstance(X, np.ndarray) and X.dtype.kind in "fcOmM" and pd.isna(X).any():  # None in object arrays
+        return np.zeros(X.shape)
     return X
 
 

@@ -114,7 +114,7 @@ class ProbabilisticForecasts:
 class WindowForecasts:
     """Forecasts of every complete window of a series, for evaluation (the benchmark protocol)."""
 
-    def forecast_windows(self, y: SeriesLike, batch_size: int = 1024) -> np.ndarray:
+    def forecast_windows(self, y: SeriesLike, batch_size: int | None = None) -> np.ndarray:
         """Forecast every complete window of ``y`` in one pass, for evaluation.
 
         Window ``i`` reads rows ``i .. i + lookback - 1`` of each series and forecasts the next
@@ -128,8 +128,10 @@ class WindowForecasts:
         ----------
         y : pandas.Series, pandas.DataFrame or numpy.ndarray
             Series of the fitted variates (or a panel of them) to cut into windows.
-        batch_size : int, default=1024
-            Windows forecast per network call (memory, not results).
+        batch_size : int or None, default=None
+            Windows forecast per network call (memory, not results); None: as many as a panel's
+            series per pass in ``predict``, 1024, or for LS4 ``2048 // n_samples`` (each window
+            carries ``n_samples`` sample paths).
 
         Returns
         -------

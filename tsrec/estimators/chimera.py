@@ -137,6 +137,10 @@ class ChimeraForecaster(DeepForecaster):
         self.scaling = scaling
         super().__init__()
 
+    def __setstate__(self, state: dict) -> None:
+        state.setdefault("selective", True)  # pickled before the input-independent mode
+        super().__setstate__(state)
+
     def _check_params(self) -> None:
         for name in ("lookback", "horizon"):
             check_int(name, getattr(self, name))
@@ -257,6 +261,10 @@ class ChimeraClassifier(DeepClassifier):
         self.random_state = random_state
         self.verbose = verbose
         self.trainer_kwargs = trainer_kwargs
+
+    def __setstate__(self, state: dict) -> None:
+        state.setdefault("selective", True)  # pickled before the input-independent mode
+        super().__setstate__(state)
 
     def _check_params(self) -> None:
         _check_chimera_params(self)

@@ -174,13 +174,14 @@ class Chimera2DSSM(nn.Module):
         self.dt2_bias = nn.Parameter(step_bias(d_model, *dt2_range))
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
-        state_dict.setdefault(prefix + "dt1_floor", torch.zeros(()))  # saved before the floor: none
+        if prefix + "A1_log" in state_dict:  # this module's weights, saved before the floor: none
+            state_dict.setdefault(prefix + "dt1_floor", self.D.new_zeros(()))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def __setstate__(self, state: dict) -> None:
         # pickled before the floor and the input-independent mode: no floor, selective
         super().__setstate__({"selective": True, **state})
-        self._buffers.setdefault("dt1_floor", torch.zeros(()))
+        self._buffers.setdefault("dt1_floor", self.D.new_zeros(()))  # the network's dtype and device
 
     def transitions(self) -> tuple[torch.Tensor, ...]:
         """``(A1, A2, A3, A4)``, each (d_model, N), negative."""
