@@ -96,7 +96,7 @@ class SamplePathForecasts:
     def _series_per_pass(self) -> int:
         """Series sampled in one pass: each carries ``n_samples`` paths through the S4 stacks (about
         0.25 MiB a path at the defaults), so a pass holds about :data:`PATHS_PER_PASS` paths."""
-        return max(1, PATHS_PER_PASS // self.n_samples)
+        return max(1, PATHS_PER_PASS // int(self.n_samples))  # a NumPy integer would not split a tensor
 
     def _noisy_paths(self, fh: ForecastingHorizon, covariances: bool = False
                      ) -> tuple[torch.Tensor, list, list[np.ndarray], list, list, Scales]:
