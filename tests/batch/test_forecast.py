@@ -231,6 +231,20 @@ def test_bad_fh_is_an_input_error(files, tmp_path, fh):
     assert not list(tmp_path.iterdir())
 
 
+def test_a_series_at_another_step_is_refused_before_any_chunk(files, tmp_path, monkeypatch):
+    # CycleNet reads the stamps (its cycle's phase): an hourly model refuses a daily series; found
+    # chunk by chunk, that once stopped a run after every other chunk had been forecast
+    daily = series(9).set_axis(pd.date_range("2024-01-01", periods=120, freq="D", name="ds"))
+    long = pd.concat({**{k: series(i) for i, k in enumerate(IDS)}, "zz_daily": daily}, names=["unique_id", "ds"])
+    long.reset_index().to_csv(tmp_path / "in_daily.csv", index=False)
+    out = existing_output(tmp_path)
+    monkeypatch.setattr(DeepForecaster, "predict", lambda *a, **k: pytest.fail("a chunk was forecast"))
+    with pytest.raises(InputError, match=r"^the input: series 'zz_daily' of y has a step of D but the fitted data a "
+                                         r"step of h; the model reads the time stamps"):
+        forecast_files(files["model"], tmp_path / "in_daily.csv", out, chunk_size=2)
+    assert_untouched(tmp_path)
+
+
 def test_forecasts_larger_than_the_machines_memory_are_refused_before_any_chunk(files, tmp_path, monkeypatch):
     from tsrec.estimators import _horizon
 

@@ -63,6 +63,11 @@ def test_stamps_even_in_utc_stay_in_utc(tmp_path):
          r"UTC; .*df\.asfreq\('h'\)"),
         (pd.date_range("2024-01-01", periods=12, freq="MS", tz="Europe/Berlin").delete(5),
          r"2024-05-01 00:00:00 is followed by 2024-07-01 00:00:00, but the usual step is 1 month\).*asfreq\('MS'\)"),
+        (pd.date_range("2023-01-31", periods=12, freq="ME").delete(5),
+         r"2023-05-31 00:00:00 is followed by 2023-07-31 00:00:00, but the usual step is 1 month\).*asfreq\('ME'\)"),
+        (pd.DatetimeIndex([f"2024-{m:02d}-15" for m in range(1, 12)]).delete(5),
+         r"1 month\); .*no frequency for stamps on day 15 of each month, so move them to the start of each month, e\.g\. "
+         r"df\['ds'\] = pd\.to_datetime\(df\['ds'\]\)\.dt\.to_period\('M'\)\.dt\.to_timestamp\(\), then df\.asfreq\('MS'\)"),
         (pd.bdate_range("2024-01-01", periods=30).delete(10),
          r"2024-01-12 00:00:00 is followed by 2024-01-16 00:00:00, but the usual step is 1 business day\).*'B'"),
         ([0, 10, 20, 40, 50], r"20 is followed by 40, but the usual step is 10\); reindex each series to integer steps"),
@@ -73,6 +78,13 @@ def test_uneven_stamps_name_the_file_and_a_fix_for_their_step(tmp_path, stamps, 
     with pytest.raises(InputError, match=r"gaps\.csv: series 'shop1' has time stamps that are not evenly spaced \("):
         read_series(path)
     with pytest.raises(InputError, match=message):
+        read_series(path)
+
+
+def test_monthly_stamps_on_the_15th_are_called_even_and_told_to_move(tmp_path):
+    path = write(tmp_path, "bills.csv", pd.DatetimeIndex([f"2024-{m:02d}-15" for m in range(1, 12)]))
+    with pytest.raises(InputError, match=r"bills\.csv: series 'shop1' has time stamps whole calendar periods apart, but "
+                                         r"pandas has no frequency for stamps on day 15 of each month"):
         read_series(path)
 
 

@@ -125,6 +125,10 @@ UNEVEN = {  # stamps with one row missing, the step in words and the resampling 
     "daily": (pd.date_range("2024-01-01", periods=40, freq="D"), "1 day", "D"),
     "business days": (pd.bdate_range("2024-01-01", periods=40), "1 business day", "B"),
     "month starts": (pd.date_range("2020-01-01", periods=40, freq="MS"), "1 month", "MS"),
+    # asfreq('MS') would empty month ends (it once was the advice for every monthly series)
+    "month ends": (pd.date_range("2020-01-31", periods=40, freq="ME"), "1 month", "ME"),
+    "quarter ends": (pd.date_range("2015-02-28", periods=40, freq="QE-FEB"), "1 quarter", "QE-FEB"),
+    "year starts": (pd.date_range("1970-07-01", periods=40, freq="YS-JUL"), "1 year", "YS-JUL"),
     "15 minutes, Berlin": (pd.date_range("2024-03-30", periods=200, freq="15min", tz="Europe/Berlin"), "15 minutes",
                            "15min"),
 }
@@ -139,6 +143,30 @@ def test_the_uneven_stamps_message_advises_the_datas_own_step(name):
                rf"{re.escape(str(index[11]))}, but the usual step is {words}\).*y\.asfreq\('{alias}'\)\.interpolate\(\)$")
     with pytest.raises(InputError, match=pattern):
         CycleNetForecaster(**SMALL).fit(gappy)
+
+
+def test_the_advised_resampling_keeps_every_row_of_the_data():
+    for name, (index, _, alias) in UNEVEN.items():
+        gappy = pd.Series(1.0, index=index).drop(index[10])
+        assert gappy.asfreq(alias).isna().sum() == 1, name
+
+
+MID_MONTH = pd.DatetimeIndex([f"{2020 + m // 12}-{m % 12 + 1:02d}-15" for m in range(30)])  # billing dates
+
+
+def test_stamps_on_the_15th_of_each_month_are_told_to_move_to_month_starts():
+    # pandas infers no frequency for them, so they are refused; they are even, though, and
+    # asfreq('MS') would leave nothing of them
+    move = re.escape("y.index = y.index.to_period('M').to_timestamp()")
+    with pytest.raises(InputError, match=rf"^y: the time stamps are whole calendar periods apart but pandas has no "
+                                         rf"frequency for stamps on day 15 of each month, .*e\.g\. {move}$"):
+        CycleNetForecaster(**SMALL).fit(pd.Series(np.arange(30.0), index=MID_MONTH))
+    with pytest.raises(InputError, match=rf"not evenly spaced .*1 month\).*day 15 of each month.*{move}, then "
+                                         rf"y\.asfreq\('MS'\)\.interpolate\(\)$"):
+        CycleNetForecaster(**SMALL).fit(pd.Series(np.arange(29.0), index=MID_MONTH.delete(10)))
+    moved = pd.Series(np.arange(29.0), index=MID_MONTH.delete(10))
+    moved.index = moved.index.to_period("M").to_timestamp()  # the advice, followed
+    assert moved.asfreq("MS").interpolate().notna().all() and len(moved.asfreq("MS")) == 30
 
 
 def test_daily_stamps_that_a_daylight_saving_change_moves_are_named_as_such():

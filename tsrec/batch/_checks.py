@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -13,6 +14,7 @@ from tsrec.estimators._horizon import check_output_size
 from tsrec.estimators._newdata import check_scaled
 from tsrec.estimators._scaling import row_scales, scales_of
 from tsrec.estimators._series import scaled_contexts, split_panel, time_level
+from tsrec.estimators._steps import context_steps
 from tsrec.estimators._variates import variates_match
 from tsrec.estimators.errors import InputError
 
@@ -89,6 +91,7 @@ def check_panel(est: DeepForecaster, panel: pd.DataFrame, steps: list[int]) -> N
         )
     _check_variate_names(est, [str(c) for c in panel.columns])
     _check_lengths(est, panel)
+    _check_steps(est, panel)
     _check_scale(est, panel)
     check_output_size(panel.index.get_level_values(0).nunique(), max(steps), est.n_channels_)
 
@@ -113,6 +116,18 @@ def _check_lengths(est: DeepForecaster, panel: pd.DataFrame) -> None:
             f"{len(short)} series are shorter than the model's lookback of {lookback} rows: "
             f"{listed}{more}; give each series at least {lookback} rows or drop the short ones"
         )
+
+
+def _check_steps(est: DeepForecaster, panel: pd.DataFrame) -> None:
+    """Each series' step as ``predict`` reads it: a model that reads the stamps (CycleNet's cycle,
+    time features) needs the fitted step, and a series of two stamps off the fitted grid tells none;
+    found chunk by chunk, either would stop a run after other chunks had been forecast."""
+    try:
+        with warnings.catch_warnings():  # the chunks warn of an unfitted step, once (see forecast_panel)
+            warnings.simplefilter("ignore")
+            context_steps(est, split_panel(panel))
+    except InputError as err:
+        raise InputError(f"the input: {err}") from None
 
 
 def _check_scale(est: DeepForecaster, panel: pd.DataFrame) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tsrec.estimators._stepnames import describe_step, odd_gap
+from tsrec.estimators._stepnames import describe_step, odd_gap, period_start_fix, regular_periods
 from tsrec.estimators.errors import InputError
 
 
@@ -58,14 +58,20 @@ def _message(stamps: pd.Series, gaps: np.ndarray, key: object, files: np.ndarray
     at = odd_gap(gaps)
     before, after = stamps.iloc[at], stamps.iloc[at + 1]
     where = ", ".join(sorted({str(files[at]), str(files[at + 1])}))
+    utc = "; the stamps' UTC offsets differ (e.g. daylight saving time), so they were read in UTC" if in_utc else ""
     if pd.api.types.is_integer_dtype(stamps.dtype):
         step = int(usual)
         fix = f"reindex each series to integer steps of {step} and fill the gaps"
     else:
         index = pd.DatetimeIndex(stamps)
-        alias, step = describe_step(pd.Timedelta(int(usual), unit=index.unit), index)
-        fix = f"put each series on a regular grid, e.g. df.asfreq('{alias}'), and fill the gaps (e.g. interpolate)"
-    utc = "; the stamps' UTC offsets differ (e.g. daylight saving time), so they were read in UTC" if in_utc else ""
+        usual = pd.Timedelta(int(usual), unit=index.unit)
+        move = f"df[{stamps.name!r}] = pd.to_datetime(df[{stamps.name!r}]).dt.to_period('{{period}}').dt.to_timestamp()"
+        if regular_periods(usual, index):  # e.g. the 15th of each month: even, but pandas names no such step
+            return (f"{where}: series {str(key)!r} has time stamps whole calendar periods apart, but "
+                    f"{period_start_fix(usual, index, move)}")
+        alias, step = describe_step(usual, index)
+        regrid = f"df.asfreq('{alias}')" if alias else period_start_fix(usual, index, move + ", then df.asfreq('{start}')")
+        fix = f"put each series on a regular grid, e.g. {regrid}, and fill the gaps (e.g. interpolate)"
     return (
         f"{where}: series {str(key)!r} has time stamps that are not evenly spaced ({before} is followed by "
         f"{after}, but the usual step is {step}){utc}; {fix}"

@@ -1,8 +1,10 @@
 """Names of a series' usual time step, for messages about unevenly spaced stamps.
 
 The forecasters' index check and the batch reader (which also names the file) advise the same
-fix: resample to the data's own step, e.g. ``asfreq('D')`` for daily data rather than hourly.
-Only pandas is imported, so that every layer can use it.
+fix: resample to the data's own step, e.g. ``asfreq('D')`` for daily data rather than hourly, and
+``asfreq('ME')`` for month ends (``'MS'`` would leave none of them). Months on a day no pandas
+frequency names (the 15th) are moved to month starts first. Only pandas is imported, so that
+every layer can use it.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-# calendar steps said in words; fixed durations are said in their largest whole unit
-_CALENDAR = {"B": "1 business day", "MS": "1 month", "QS": "1 quarter", "YS": "1 year"}
+# calendar periods by their length in days: shortest, longest, pandas period code, words; fixed
+# durations are said in their largest whole unit
+_PERIODS = [(28, 31, "M", "1 month"), (89, 92, "Q", "1 quarter"), (365, 366, "Y", "1 year")]
+_EVERY = {"M": "each month", "Q": "each quarter", "Y": "each year"}
 
 
-def describe_step(step: pd.Timedelta, index: pd.DatetimeIndex) -> tuple[str, str]:
+def describe_step(step: pd.Timedelta, index: pd.DatetimeIndex) -> tuple[str | None, str]:
     """A pandas frequency to resample to and words for the usual ``step`` of the stamps ``index``.
 
     Parameters
@@ -22,16 +26,49 @@ def describe_step(step: pd.Timedelta, index: pd.DatetimeIndex) -> tuple[str, str
     step : pandas.Timedelta
         The usual (e.g. median) spacing of the stamps.
     index : pandas.DatetimeIndex
-        The stamps, whose weekdays tell business days from calendar days.
+        The stamps, whose weekdays tell business days from calendar days and whose days tell
+        month starts from month ends.
 
     Returns
     -------
-    tuple of str
-        The alias (e.g. ``"D"``, ``"B"``, ``"MS"``, ``"15min"``) and the step in words (e.g.
-        ``"1 day"``, ``"1 month"``, ``"15 minutes"``).
+    tuple
+        The alias (e.g. ``"D"``, ``"B"``, ``"MS"``, ``"ME"``, ``"QE-DEC"``, ``"15min"``), or None for
+        months, quarters or years whose stamps lie on no pandas frequency's grid (e.g. the 15th of
+        each month: see :func:`period_start_fix`); and the step in words (e.g. ``"1 day"``,
+        ``"1 month"``, ``"15 minutes"``).
     """
+    period = _calendar_period(step)
+    if period is not None:
+        return _anchored_alias(period, index), _PERIODS[[p[2] for p in _PERIODS].index(period)][3]
     alias = _alias(step, index)
-    return alias, _CALENDAR.get(alias) or _readable(step)
+    return alias, "1 business day" if alias == "B" else _readable(step)
+
+
+def period_start_fix(step: pd.Timedelta, index: pd.DatetimeIndex, code: str) -> str | None:
+    """How to move calendar-period stamps that no pandas frequency names (e.g. the 15th of each
+    month) to their periods' starts, ``code`` showing how with ``{period}`` for the period and
+    ``{start}`` for the frequency of its starts (e.g. ``"y.index =
+    y.index.to_period('{period}').to_timestamp()"``); None where :func:`describe_step` names a
+    frequency."""
+    period = _calendar_period(step)
+    if period is None or _anchored_alias(period, index) is not None:
+        return None
+    days = sorted(set(index.day))
+    where = f"day {days[0]}" if len(days) == 1 else f"days {days[0]} to {days[-1]}"
+    return (
+        f"pandas has no frequency for stamps on {where} of {_EVERY[period]}, so move them to the start of "
+        f"{_EVERY[period]}, e.g. {code.format(period=period, start=period + 'S')}"
+    )
+
+
+def regular_periods(step: pd.Timedelta, index: pd.DatetimeIndex) -> bool:
+    """Whether ``index`` steps by whole calendar periods on one day of the period that no pandas
+    frequency names (e.g. the 15th of each month): regular, though pandas infers no frequency."""
+    period = _calendar_period(step)
+    if period is None or _anchored_alias(period, index) is not None or len(set(index.day)) > 1:
+        return False
+    months = index.year * 12 + index.month
+    return len(set(np.diff(months))) == 1 and len(set(index.time)) == 1
 
 
 def odd_gap(gaps: np.ndarray) -> int:
@@ -52,14 +89,28 @@ def _readable(step: pd.Timedelta) -> str:
     return str(step)
 
 
+def _calendar_period(step: pd.Timedelta) -> str | None:
+    """The calendar period ("M", "Q", "Y") whose lengths span ``step``, if any."""
+    days = step / pd.Timedelta(days=1)
+    return next((code for low, high, code, _ in _PERIODS if low <= days <= high), None)
+
+
+def _anchored_alias(period: str, index: pd.DatetimeIndex) -> str | None:
+    """The frequency of ``period`` whose grid through the first stamp holds every stamp: starts or
+    ends of months (``MS``/``ME``), or of quarters and years anchored on the first stamp's month."""
+    month = "" if period == "M" else "-" + index[0].strftime("%b").upper()
+    for alias in (f"{period}S{month}", f"{period}E{month}"):
+        grid = pd.date_range(index[0], index[-1], freq=alias)
+        if len(grid) and grid[0] == index[0] and index.isin(grid).all():
+            return alias
+    return None
+
+
 def _alias(step: pd.Timedelta, index: pd.DatetimeIndex) -> str:
-    """A pandas frequency for the usual step: calendar units where the lengths suggest them."""
+    """A pandas frequency for a usual step shorter than a month: business days where the weekdays suggest them."""
     days = step / pd.Timedelta(days=1)
     if days == 1 and (index.dayofweek < 5).all() and len(index) > 5:
         return "B"
-    for low, high, alias in [(28, 31, "MS"), (89, 92, "QS"), (365, 366, "YS")]:
-        if low <= days <= high:
-            return alias
     if days == int(days):
         return "D" if days == 1 else f"{int(days)}D"
     return pd.tseries.frequencies.to_offset(step).freqstr

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.offsets import BusinessDay, CustomBusinessDay, Day, SemiMonthBegin, SemiMonthEnd, Tick
 
-from tsrec.estimators._stepnames import describe_step, odd_gap
+from tsrec.estimators._stepnames import describe_step, odd_gap, period_start_fix, regular_periods
 from tsrec.estimators.errors import InputError, InSampleError
 
 
@@ -72,12 +72,17 @@ def _irregular_message(index: pd.DatetimeIndex) -> str:
     gaps = np.diff(index.asi8)
     if index.tz is not None and len(set(gaps.tolist())) == 1:
         return _wall_clock_message(index)
+    step = pd.Timedelta(int(np.median(gaps)), unit=index.unit)
+    move = "y.index = y.index.to_period('{period}').to_timestamp()"
+    if regular_periods(step, index):  # e.g. the 15th of each month: even, but pandas names no such step
+        return f"the time stamps are whole calendar periods apart but {period_start_fix(step, index, move)}"
     at = odd_gap(gaps)
-    alias, words = describe_step(pd.Timedelta(int(np.median(gaps)), unit=index.unit), index)  # the data's own step
+    alias, words = describe_step(step, index)  # the data's own step
+    fix = f"y.asfreq('{alias}').interpolate()" if alias else period_start_fix(
+        step, index, move + ", then y.asfreq('{start}').interpolate()")
     return (
         f"the time stamps are not evenly spaced (e.g. {index[at]} is followed by {index[at + 1]}, but the usual "
-        f"step is {words}), so no frequency can be inferred; put them on a regular grid first, e.g. "
-        f"y.asfreq('{alias}').interpolate()"
+        f"step is {words}), so no frequency can be inferred; put them on a regular grid first, e.g. {fix}"
     )
 
 
