@@ -40,7 +40,9 @@ class SMambaForecaster(DeepForecaster):
     time_features : bool, default=True
         Add calendar-feature tokens (hour of day, day of week, day of month, day of year for
         hourly data, as the paper's code; sub-hourly data also gets the minute, which the
-        paper's scripts leave out). Only date-time indices with a fixed step have them.
+        paper's scripts leave out, and daily or longer steps lose the hour, a constant there,
+        which the scripts keep as a fourth token). Only date-time indices with a fixed step
+        have them.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README). Defaults follow the paper's scripts: Adam,
         batch 32, 10 epochs, patience 3, learning rate halved after every epoch from the
