@@ -52,8 +52,9 @@ CLASSIFIERS = all_estimators(kind="classifier")
 
 
 def small_classifier(cls):
-    """The smallest sensible configuration: a few epochs on sklearn's tiny check data."""
-    return cls(max_epochs=20, random_state=0, **getattr(cls, "_test_params", {}))
+    """The smallest sensible configuration: a few epochs on sklearn's tiny check data (each class's
+    ``_test_params`` chooses them; sklearn's suite fits it about 60 times)."""
+    return cls(**{"max_epochs": 20, "random_state": 0, **getattr(cls, "_test_params", {})})
 
 
 def test_registry_lists_the_classifiers():

@@ -318,4 +318,5 @@ class LS4Classifier(DeepClassifier):
                              s4_mode=self.s4_mode, l_max=n_timepoints)
         return encoder, self.d_model
 
-    _test_params = {"d_model": 8, "d_state": 8, "n_layers": 1}  # small for the conformance suites
+    # small and quick for the conformance suites (sklearn's blobs: lowest accuracy 0.917 over seeds 0-2; bar 0.83)
+    _test_params = {"d_model": 8, "d_state": 8, "n_layers": 1, "max_epochs": 6, "lr": 0.01, "batch_size": 32}

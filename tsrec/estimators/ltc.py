@@ -258,4 +258,5 @@ class LTCClassifier(_LiquidLearningRate, DeepClassifier):
         cell = make_cell(self.cell, n_channels, self.units, int(self.ode_unfolds), self.backbone_units, self.mode)
         return LiquidEncoder(cell, self.pool), self.units
 
-    _test_params = {"units": 4, "ode_unfolds": 2}  # small LTC for the conformance suites
+    # small and quick for the conformance suites (sklearn's blobs: lowest accuracy 0.923 over seeds 0-2; bar 0.83)
+    _test_params = {"units": 4, "ode_unfolds": 2, "max_epochs": 12, "lr": 0.02, "batch_size": 32}

@@ -115,7 +115,8 @@ class PGNClassifier(DeepClassifier):
         )
         return encoder, self.hidden
 
-    _test_params = {"hidden": 8}  # small width for the conformance suites
+    # small and quick for the conformance suites (sklearn's blobs: lowest accuracy 0.917 over seeds 0-2; bar 0.83)
+    _test_params = {"hidden": 8, "max_epochs": 6, "lr": 0.01, "batch_size": 32}
 
 
 @register("forecaster")

@@ -236,4 +236,5 @@ class SMambaClassifier(DeepClassifier):
                                pool=True)
         return encoder, self.d_model
 
-    _test_params = {"d_model": 8, "d_ff": 8, "e_layers": 1}  # small for the conformance suites
+    # small and quick for the conformance suites (sklearn's blobs: lowest accuracy 0.917 over seeds 0-2; bar 0.83)
+    _test_params = {"d_model": 8, "d_ff": 8, "e_layers": 1, "max_epochs": 6, "lr": 0.01, "batch_size": 32}
