@@ -10,6 +10,7 @@ import argparse
 import json
 import warnings
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 
 def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
@@ -88,3 +89,14 @@ def check_estimator_params(parser: argparse.ArgumentParser, model: str, params: 
             training_config(est)
     except (TypeError, ValueError) as err:
         parser.error(f"--params does not suit {model}: {err}")
+
+
+def emit_report(lines: list[str], out: Path | None) -> None:
+    """The markdown report of ``lines``: written to ``out`` whole or not at all, else printed."""
+    from tsrec._files import atomic_write  # here, so that argument errors come before tsrec's import
+
+    text = "\n".join(lines) + "\n"
+    if out is not None:
+        atomic_write(out, lambda tmp: tmp.write_text(text))  # never a half-written report over a committed one
+    else:
+        print(text)

@@ -25,8 +25,7 @@ from pathlib import Path
 
 import torch
 
-from _args import int_in  # benchmarks/_args.py, beside this script
-from tsrec._files import atomic_write
+from _args import emit_report, int_in  # benchmarks/_args.py, beside this script
 from tsrec.nn.chimera import Chimera
 
 # (batch, variates): the estimator's batch of 32 where it fits in a few seconds a pass
@@ -82,11 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"| {batch}, {variates} | {1e3 * sf:.0f} | {1e3 * cf:.0f} | {1e3 * sb:.0f} | {1e3 * cb:.0f} "
                      f"| {sb / cb:.2f}x |")
         print(lines[-1], flush=True)
-    text = "\n".join(lines) + "\n"
-    if args.out is not None:
-        atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
-    else:
-        print(text)
+    emit_report(lines, args.out)
     return 0
 
 

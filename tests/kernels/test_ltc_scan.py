@@ -137,3 +137,64 @@ def test_liquid_estimators_fit_with_numpy_integer_unfolds(monkeypatch, kind):
         X = np.random.default_rng(0).normal(size=(8, 1, 6)).astype(np.float32)
         LTCClassifier(**small).fit(X, np.arange(8) % 2)
     assert seen and all(type(value) is int and value == 2 for value in seen)  # converted, not passed raw
+
+
+@pytest.fixture
+def recomputed(monkeypatch):
+    """Every gradient-taking call recomputes its activations in the backward pass, 4 steps a segment."""
+    from tsrec.kernels.recurrent import ltc
+
+    monkeypatch.setattr(ltc, "RECOMPUTE_ABOVE_BYTES", 0)
+    monkeypatch.setattr(ltc, "SEGMENT_STEPS", 4)
+    return ltc
+
+
+def saved_bytes(leaves, unfolds=3):
+    """Bytes autograd keeps for the torch path's backward (each tensor counted once)."""
+    kept = {}
+
+    def pack(t):
+        kept[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+        return t
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        ltc_scan(*leaves, ode_unfolds=unfolds, backend="torch")
+    return sum(kept.values())
+
+
+@pytest.mark.parametrize("dtype", REAL_DTYPES)
+def test_recomputed_segments_match_naive(recomputed, dtype):
+    leaves = make(T=10, dtype=dtype)  # segments of 4, 4 and 2 steps
+    for got, ref in zip(run("torch", leaves), run("naive", leaves)):
+        assert rel_err(got, ref) < TOL[dtype]
+
+
+def test_recomputed_segments_keep_no_activations(recomputed):
+    leaves = make(batch=4, T=64, units=16)
+    kept = saved_bytes(leaves)
+    recomputed.RECOMPUTE_ABOVE_BYTES = 2**62
+    whole = saved_bytes(leaves)
+    # the plain loop keeps (batch, U, U) activations per solver update: at least the estimate
+    assert whole >= recomputed.saved_gate_bytes(leaves[0], 16, 3) > 20 * kept  # kept: the inputs, mostly
+
+
+def test_recomputed_segments_have_second_derivatives(recomputed):
+    leaves = make(batch=2, T=5, units=3)
+    assert torch.autograd.gradgradcheck(lambda *xs: ltc_scan(*xs, ode_unfolds=2, backend="torch"), leaves)
+
+
+def test_only_inputs_that_need_gradients_get_them(recomputed):
+    terms, v0, *params = make(T=9)
+    frozen = [terms.detach(), v0.detach(), *params]  # e.g. a cell whose input part is frozen
+    got = torch.autograd.grad((ltc_scan(*frozen, ode_unfolds=3) ** 2).sum(), params)
+    ref = torch.autograd.grad((ltc_scan(*frozen, ode_unfolds=3, backend="naive") ** 2).sum(), params)
+    for a, b in zip(got, ref):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_long_sequences_recompute_and_short_ones_keep_the_graph():
+    from tsrec.kernels.recurrent import ltc
+
+    leaves = make(batch=2, T=3, units=4)
+    assert ltc.saved_gate_bytes(leaves[0], 4, 6) <= ltc.RECOMPUTE_ABOVE_BYTES
+    long_terms = torch.empty(16, 1024, 64, dtype=torch.float32)  # LTC(units=32) on 1024 steps: 768 MiB
+    assert ltc.saved_gate_bytes(long_terms, 32, 6) == 768 * 2**20 > ltc.RECOMPUTE_ABOVE_BYTES
