@@ -77,6 +77,11 @@ def test_mlp_backbone_and_no_revin_train():
     est = CycleNetForecaster(lookback=48, horizon=24, backbone="mlp", d_model=16, use_revin=False, max_epochs=2)
     pred = est.fit(y, fh=[1, 2]).predict()
     assert pred.shape == (2, 1) and np.isfinite(pred.to_numpy()).all()
+    # both options reach the network: Linear(48 -> 16), ReLU, Linear(16 -> 24), and no normalisation
+    layers = est.network_.backbone
+    assert [type(m).__name__ for m in layers] == ["Linear", "ReLU", "Linear"]
+    assert (layers[0].in_features, layers[0].out_features, layers[2].out_features) == (48, 16, 24)
+    assert est.network_.norm.enabled is False
 
 
 @pytest.mark.parametrize(

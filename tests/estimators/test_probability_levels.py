@@ -26,17 +26,30 @@ def test_bad_levels_are_refused_naming_the_argument(est, bad):
 
 @pytest.mark.parametrize("good", [0.5, np.float32(0.8), [0.1, 0.9], (0.25, 0.75), np.array([0.2, 0.6])])
 def test_good_levels_give_one_column_pair_or_column_each(est, good):
-    n_levels = np.size(good)
-    assert est.predict_interval(fh=[1, 2], coverage=good).shape == (2, 2 * n_levels)
-    assert est.predict_quantiles(fh=[1, 2], alpha=good).shape == (2, n_levels)
-    assert est.predict_quantiles(fh=[1, 2]).shape == (2, 2)  # sktime's default alpha [0.05, 0.95]
+    assert_read_as_given(est, good)
+    assert est.predict_quantiles(fh=[1, 2]).columns.get_level_values(-1).tolist() == [0.05, 0.95]  # sktime's default
+
+
+def assert_read_as_given(est, levels):
+    """One quantile column per level and a lower/upper pair per coverage, labelled as given, in order."""
+    given = [float(str(x)) for x in np.atleast_1d(levels)]  # a float32 0.8 is labelled 0.8, as it prints
+    quantiles = est.predict_quantiles(fh=[1, 2], alpha=levels)
+    assert quantiles.shape == (2, len(given)) and quantiles.columns.get_level_values(-1).tolist() == given
+    intervals = est.predict_interval(fh=[1, 2], coverage=levels)
+    assert intervals.columns.droplevel(0).tolist() == [(c, side) for c in given for side in ("lower", "upper")]
+    bounds = {c: (intervals.xs((c, "lower"), axis=1, level=[1, 2]).to_numpy(),
+                  intervals.xs((c, "upper"), axis=1, level=[1, 2]).to_numpy()) for c in given}
+    for c in sorted(given):  # each interval holds the narrower ones: the levels were read, not reversed
+        assert (bounds[c][0] <= bounds[c][1]).all()
+        assert all((bounds[c][0] <= bounds[n][0]).all() and (bounds[n][1] <= bounds[c][1]).all()
+                   for n in given if n < c)
+    # the quantiles rise with their levels
+    assert (np.diff(quantiles[[(quantiles.columns[0][0], q) for q in sorted(given)]].to_numpy(), axis=1) >= 0).all()
 
 
 @pytest.mark.parametrize("good", [np.array(0.8), pd.Series([0.2, 0.6]), pd.Index([0.4])])
 def test_zero_d_arrays_and_pandas_levels_are_read(est, good):
-    n_levels = np.size(good)
-    assert est.predict_quantiles(fh=[1, 2], alpha=good).shape == (2, n_levels)
-    assert est.predict_interval(fh=[1, 2], coverage=good).shape == (2, 2 * n_levels)
+    assert_read_as_given(est, good)
 
 
 def test_a_float32_level_labels_its_column_as_it_prints(est):
