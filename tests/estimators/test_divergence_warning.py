@@ -45,3 +45,18 @@ def test_a_classifier_far_above_the_uniform_guess_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         PGNClassifier(max_epochs=10, lr=0.01, random_state=0).fit(X, y)
+
+
+def test_a_training_loss_that_ended_nan_warns():
+    # NaN >= 10 is False: a fit whose weights went NaN after its best epoch (whose weights are
+    # kept) said nothing
+    from tsrec.estimators._divergence import warn_far_above_baseline
+    from tsrec.estimators._engine import TrainingResult
+
+    result = TrainingResult(4, [1.2, 0.9, float("nan"), float("nan")], [1.1, 0.8, float("nan"), float("nan")], 0.8, 1.0)
+    with pytest.warns(RuntimeWarning, match=r"training ended at a training loss of nan, over 10 times the 1 of "
+                                            r"forecasting the training mean"):
+        warn_far_above_baseline(result, 1.0, "forecasting the training mean", 0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warn_far_above_baseline(TrainingResult(2, [1.2, 0.9], [1.1, 0.8], 0.8, 1.0), 1.0, "the mean", 0.1)

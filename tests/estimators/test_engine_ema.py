@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from lightning.pytorch.callbacks import Callback
@@ -94,11 +95,41 @@ def test_bad_ema_start_step_is_named(decay):
 
 
 def test_ls4_forecaster_trains_with_an_average():
-    import numpy as np
-
     y = np.sin(np.arange(300) / 5.0)
     params = dict(lookback=24, horizon=6, d_model=8, d_state=8, n_layers=1, n_samples=8, max_epochs=2,
                   random_state=0)
     plain = LS4Forecaster(**params).fit(y).predict(fh=[1, 2, 3])
     averaged = LS4Forecaster(**params, ema_decay=0.9, ema_start_step=0).fit(y).predict(fh=[1, 2, 3])
     assert np.isfinite(averaged).all() and not np.allclose(plain, averaged)
+
+
+def validated_loss(network: nn.Module, val) -> float:
+    with torch.no_grad():
+        return float(sum(mse_loss(network, batch)[0] * len(batch[0]) for batch in val) / 40)
+
+
+def test_a_users_weight_average_is_kept_as_validated():
+    # tsrec's checkpoint was weights-only unless its own average was on, so a user's
+    # EMAWeightAveraging was validated but the raw weights were kept
+    from lightning.pytorch.callbacks import EMAWeightAveraging
+
+    final, steps, result, network, val = fit(decay=None, start=0, epochs=4, n_val=40,
+                                             trainer_kwargs={"callbacks": [EMAWeightAveraging(decay=0.8)]})
+    assert validated_loss(network, val) == pytest.approx(result.best_val_loss, rel=1e-6)
+    assert all(not torch.allclose(final, steps[12 * e - 1], atol=1e-5) for e in range(1, 5))
+
+
+class NumpyState(Callback):
+    """A user's callback whose saved state holds a NumPy scalar, as many do."""
+
+    def state_dict(self) -> dict:
+        return {"seen": np.float64(1.5)}
+
+
+def test_an_average_keeps_its_best_weights_beside_a_callback_with_numpy_state():
+    # the full checkpoint an average needs holds every callback's state; reading it back
+    # weights-only refused the NumPy scalar, after every epoch had run
+    final, _, result, network, val = fit(decay=0.8, start=3, epochs=3, n_val=40,
+                                         trainer_kwargs={"callbacks": [NumpyState()]})
+    assert result.best_val_loss is not None
+    assert validated_loss(network, val) == pytest.approx(result.best_val_loss, rel=1e-6)

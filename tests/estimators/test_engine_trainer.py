@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime
 import logging
+import re
 import signal
 
 import numpy as np
 import pytest
 import torch
-from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.strategies import DDPStrategy
 
 from tsrec.estimators import ARNetForecaster, CycleNetForecaster, InputError, PGNClassifier, SMambaForecaster
@@ -92,6 +93,43 @@ def test_a_users_checkpoint_saves_without_validation_data(tmp_path):
     kwargs = {"callbacks": [ModelCheckpoint(dirpath=tmp_path, monitor=None)]}
     CycleNetForecaster(**{**SMALL, "val_size": 0}, trainer_kwargs=kwargs).fit(_series())
     assert [path.name for path in tmp_path.iterdir()] == ["epoch=1-step=2.ckpt"]
+
+
+def test_several_devices_where_lightning_would_fork_are_refused_before_training(monkeypatch):
+    # in a notebook or REPL Lightning picks ddp_fork by itself; the fork handed back no best score
+    # (a TypeError after training) and, without validation, an empty history
+    # Lightning reads "interactive" (sys.ps1 set) once, on import
+    monkeypatch.setattr("lightning.pytorch.trainer.connectors.accelerator_connector._IS_INTERACTIVE", True)
+    for val_size in (0.2, 0):
+        est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, accelerator="cpu", devices=2, val_size=val_size)
+        with pytest.raises(ValueError, match=r"with devices=2 here \(a notebook or an interactive session\), "
+                                             r"Lightning trains in forked child processes"):
+            est.fit(_series())
+        assert not hasattr(est, "network_")
+
+
+def test_a_callback_on_val_loss_is_refused_when_there_is_no_validation():
+    # Lightning stopped such fits after their first epoch: "conditioned on metric 'val_loss' which is not available"
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=2, val_size=0, patience=None,
+                          trainer_kwargs={"callbacks": [EarlyStopping("val_loss", patience=3)]})
+    with pytest.raises(ValueError, match="callback EarlyStopping monitors 'val_loss', but this fit has no validation"):
+        est.fit(_series())
+    lenient = est.set_params(trainer_kwargs={"callbacks": [EarlyStopping("val_loss", patience=3, strict=False)]})
+    assert lenient.fit(_series()).history_["epochs"] == 2
+
+
+def test_a_users_progress_bar_shows_without_verbose(capfd):
+    # verbose=False turned Lightning's bar off, and Lightning then refused the user's bar with a
+    # message about accelerators
+    ARNetForecaster(n_lags=4, horizon=2, max_epochs=2, trainer_kwargs={"callbacks": [TQDMProgressBar()]}).fit(_series())
+    captured = capfd.readouterr()
+    assert "Epoch 1" in captured.out + captured.err  # Lightning's bar writes to stdout
+
+
+@pytest.mark.parametrize("devices", [-1, [0]])
+def test_devices_a_cpu_cannot_take_are_value_errors(devices):
+    with pytest.raises(ValueError, match=rf"cannot train with accelerator='cpu', devices={re.escape(repr(devices))}"):
+        ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, accelerator="cpu", devices=devices).fit(_series())
 
 
 BANNERS = ("GPU available", "TPU available", "litlogger", "Tip:", "limit_val_batches", "Trainer.fit` stopped")

@@ -41,7 +41,8 @@ DIVERGED = 10.0
 def warn_far_above_baseline(result: TrainingResult, baseline: float, trivial: str, lr: float) -> None:
     """Warn when the last epoch's training loss is :data:`DIVERGED` times or more ``baseline``, the
     loss of the ``trivial`` predictor: a fit whose weights grew without overflowing ends there."""
-    if baseline > 0 and result.train_losses and result.train_losses[-1] >= DIVERGED * baseline:
+    # not (loss < ...): a NaN loss (weights gone NaN, the best epoch's kept) warns too
+    if baseline > 0 and result.train_losses and not result.train_losses[-1] < DIVERGED * baseline:
         warn_user(
             f"training ended at a training loss of {result.train_losses[-1]:.4g}, over {DIVERGED:g} times the "
             f"{baseline:.3g} of {trivial}: the fit diverged (or barely trained); lower lr (it is {lr:g})",

@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING
 import lightning.pytorch as pl
 import numpy as np
 import torch
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, ProgressBar, TQDMProgressBar
+from lightning.pytorch.callbacks import (
+    EarlyStopping,
+    ModelCheckpoint,
+    ProgressBar,
+    TQDMProgressBar,
+    WeightAveraging,
+)
 from lightning.pytorch.trainer.states import TrainerStatus
 from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
@@ -83,10 +89,12 @@ def own_callbacks(config: TrainingConfig, has_val: bool, folder: str) -> list:
     ema = [] if config.ema_decay is None else [WarmStartEMA(config.ema_decay, config.ema_start_step)]
     if not has_val:
         return ema
-    # a weight average enters a checkpoint only through its on_save_checkpoint hook, which
-    # Lightning skips for weights-only checkpoints: the best checkpoint must hold what was validated
+    # a weight average (tsrec's or the user's) enters a checkpoint only through its
+    # on_save_checkpoint hook, which Lightning skips for weights-only checkpoints: the best
+    # checkpoint must hold what was validated
+    averaged = ema or [c for c in config.trainer_kwargs.get("callbacks", []) if isinstance(c, WeightAveraging)]
     checkpoint = ModelCheckpoint(dirpath=folder, monitor="val_loss", mode="min", save_top_k=1,
-                                 save_weights_only=not ema)
+                                 save_weights_only=not averaged)
     callbacks: list = [*ema, checkpoint]
     if config.patience:
         # strict=False: a run cut short by trainer_kwargs (e.g. max_steps) may end before any validation
@@ -142,7 +150,9 @@ def make_trainer(config: TrainingConfig, callbacks: list, has_val: bool) -> pl.T
         # Lightning refuses a user's ModelCheckpoint (on another metric) when this is False
         enable_checkpointing=has_val or any(isinstance(c, ModelCheckpoint) for c in config.trainer_kwargs.get(
             "callbacks", [])),
-        enable_progress_bar=config.verbose,
+        # a progress bar among the user's callbacks is meant to show, verbose or not
+        enable_progress_bar=config.verbose or any(isinstance(c, ProgressBar) for c in config.trainer_kwargs.get(
+            "callbacks", [])),
         enable_model_summary=False,
         num_sanity_val_steps=0,
         callbacks=callbacks,
@@ -153,11 +163,13 @@ def make_trainer(config: TrainingConfig, callbacks: list, has_val: bool) -> pl.T
     # the user's callbacks (a list, from check_trainer_kwargs) join tsrec's (checkpoint, early
     # stopping, pruning) instead of replacing them
     users = extra.pop("callbacks", [])
+    if not has_val:
+        _check_nothing_monitors_val_loss(users)
     bar = [MinibatchProgressBar()] if config.verbose and not any(isinstance(c, ProgressBar) for c in users) else []
     options.update(extra, callbacks=[*callbacks, *bar, *users])
     try:
-        return pl.Trainer(**options)
-    except (MisconfigurationException, ModuleNotFoundError, RuntimeError) as err:
+        trainer = pl.Trainer(**options)
+    except (MisconfigurationException, ModuleNotFoundError, RuntimeError, TypeError) as err:
         # e.g. accelerator="gpu" without a GPU: Lightning's message names neither the parameter nor a fix
         settings = f"accelerator={config.accelerator!r}, devices={config.devices!r}, precision={config.precision!r}"
         given = f", trainer_kwargs keys {sorted(extra)}" if extra else ""
@@ -165,6 +177,34 @@ def make_trainer(config: TrainingConfig, callbacks: list, has_val: bool) -> pl.T
             f"lightning.Trainer cannot train with {settings}{given}: {str(err).strip().splitlines()[0]}; change "
             "the setting it names (accelerator='auto' uses a GPU only where there is one)"
         ) from err
+    _check_chosen_launcher(trainer, config)
+    return trainer
+
+
+def _check_chosen_launcher(trainer: pl.Trainer, config: TrainingConfig) -> None:
+    """Refuse the forked processes Lightning picks by itself for several devices in a notebook or
+    REPL (``ddp_fork``): as with those named in trainer_kwargs, their parent gets the weights back
+    but not the best validation score or the history (``check_trainer_kwargs`` refuses those)."""
+    method = getattr(trainer.strategy.launcher, "_start_method", None)
+    if method in ("spawn", "fork", "forkserver"):
+        raise ValueError(
+            f"with devices={config.devices!r} here (a notebook or an interactive session), Lightning trains in "
+            f"{method}ed child processes, whose best validation score and history tsrec cannot read back; fit on "
+            "one device here (devices=1), or with several from a script (a .py file), where tsrec uses strategy='ddp'"
+        )
+
+
+def _check_nothing_monitors_val_loss(callbacks: list) -> None:
+    """Refuse a user's callback that needs the val_loss of a fit without validation data (val_size=0,
+    or series too short for a validation split, which the fit has warned of): Lightning would
+    stop the fit after its first epoch with an error about a missing metric."""
+    for callback in callbacks:
+        if getattr(callback, "monitor", None) == "val_loss" and getattr(callback, "strict", True):
+            raise ValueError(
+                f"trainer_kwargs callback {type(callback).__name__} monitors 'val_loss', but this fit has no "
+                "validation windows (val_size=0, or the series are too short to hold some back); remove the "
+                "callback, pass it with strict=False, or give val_size > 0 and longer series"
+            )
 
 
 def fit(trainer: pl.Trainer, module: pl.LightningModule, train_loader: object, val_loader: object) -> None:
@@ -196,7 +236,10 @@ def restore_best(module: pl.LightningModule, callbacks: list, trainer: pl.Traine
         return None
     best = None
     if trainer.is_global_zero and checkpoint.best_model_path:
-        state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
+        # written by this fit into its own temporary folder; a full checkpoint (a weight average's)
+        # also holds the callbacks' states, of any type (a user's NumPy scalar), which
+        # weights_only=True refuses
+        state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=checkpoint.save_weights_only)
         best = (state["state_dict"], float(checkpoint.best_model_score))
     best = trainer.strategy.broadcast(best)
     if best is None:
