@@ -185,12 +185,13 @@ def _check_chosen_launcher(trainer: pl.Trainer, config: TrainingConfig) -> None:
     """Refuse the forked processes Lightning picks by itself for several devices in a notebook or
     REPL (``ddp_fork``): as with those named in trainer_kwargs, their parent gets the weights back
     but not the best validation score or the history (``check_trainer_kwargs`` refuses those)."""
+    started = {"spawn": "spawned", "fork": "forked", "forkserver": "forked"}
     method = getattr(trainer.strategy.launcher, "_start_method", None)
-    if method in ("spawn", "fork", "forkserver"):
+    if method in started:
         raise ValueError(
             f"with devices={config.devices!r} here (a notebook or an interactive session), Lightning trains in "
-            f"{method}ed child processes, whose best validation score and history tsrec cannot read back; fit on "
-            "one device here (devices=1), or with several from a script (a .py file), where tsrec uses strategy='ddp'"
+            f"{started[method]} child processes, whose best validation score and history tsrec cannot read back; fit "
+            "on one device here (devices=1), or on several from a script (a .py file), where Lightning uses 'ddp'"
         )
 
 
