@@ -108,6 +108,18 @@ def test_several_devices_where_lightning_would_fork_are_refused_before_training(
         assert not hasattr(est, "network_")
 
 
+def test_auto_devices_where_lightning_would_fork_train_on_one_with_a_warning(monkeypatch):
+    from lightning.pytorch.accelerators import CPUAccelerator
+
+    monkeypatch.setattr("lightning.pytorch.trainer.connectors.accelerator_connector._IS_INTERACTIVE", True)
+    monkeypatch.setattr(CPUAccelerator, "auto_device_count", staticmethod(lambda: 2))  # as on a 2-GPU machine
+    with pytest.warns(UserWarning, match=r"devices='auto' found 2 devices, but here \(a notebook or an interactive "
+                                         r"session\) Lightning would train on them in forked child processes"):
+        est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=2, accelerator="cpu", val_size=0.2,
+                              random_state=0).fit(_series())
+    assert est.history_["epochs"] == 2 and est.history_["best_val_loss"] is not None
+
+
 def test_a_callback_on_val_loss_is_refused_when_there_is_no_validation():
     # Lightning stopped such fits after their first epoch: "conditioned on metric 'val_loss' which is not available"
     est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=2, val_size=0, patience=None,

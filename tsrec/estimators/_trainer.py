@@ -28,6 +28,7 @@ from lightning.pytorch.callbacks import (
 from lightning.pytorch.trainer.states import TrainerStatus
 from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
+from tsrec._warn import warn_user
 from tsrec.estimators._batches import BatchGroups
 from tsrec.estimators._ema import WarmStartEMA
 
@@ -167,32 +168,45 @@ def make_trainer(config: TrainingConfig, callbacks: list, has_val: bool) -> pl.T
         _check_nothing_monitors_val_loss(users)
     bar = [MinibatchProgressBar()] if config.verbose and not any(isinstance(c, ProgressBar) for c in users) else []
     options.update(extra, callbacks=[*callbacks, *bar, *users])
+    trainer = _trainer(options, config)
+    method = _child_processes(trainer)
+    if method is None:
+        return trainer
+    # several devices in a notebook or REPL: Lightning picks ddp_fork by itself, whose parent
+    # gets the weights back but not the best validation score or the history (as the fork
+    # strategies check_trainer_kwargs refuses by name)
+    if config.devices != "auto":
+        raise ValueError(
+            f"with devices={config.devices!r} here (a notebook or an interactive session), Lightning trains in "
+            f"{method} child processes, whose best validation score and history tsrec cannot read back; fit "
+            "on one device here (devices=1), or on several from a script (a .py file), where Lightning uses 'ddp'"
+        )
+    warn_user(
+        f"devices='auto' found {trainer.num_devices} devices, but here (a notebook or an interactive session) "
+        f"Lightning would train on them in {method} child processes, whose best validation score and history tsrec "
+        "cannot read back; training on one device (pass devices=1 to say so, or fit from a script for several)"
+    )
+    return _trainer({**options, "devices": 1}, config)
+
+
+def _trainer(options: dict, config: TrainingConfig) -> pl.Trainer:
     try:
-        trainer = pl.Trainer(**options)
+        return pl.Trainer(**options)
     except (MisconfigurationException, ModuleNotFoundError, RuntimeError, TypeError) as err:
         # e.g. accelerator="gpu" without a GPU: Lightning's message names neither the parameter nor a fix
         settings = f"accelerator={config.accelerator!r}, devices={config.devices!r}, precision={config.precision!r}"
+        extra = {key for key in config.trainer_kwargs if key != "callbacks"}
         given = f", trainer_kwargs keys {sorted(extra)}" if extra else ""
         raise ValueError(
             f"lightning.Trainer cannot train with {settings}{given}: {str(err).strip().splitlines()[0]}; change "
             "the setting it names (accelerator='auto' uses a GPU only where there is one)"
         ) from err
-    _check_chosen_launcher(trainer, config)
-    return trainer
 
 
-def _check_chosen_launcher(trainer: pl.Trainer, config: TrainingConfig) -> None:
-    """Refuse the forked processes Lightning picks by itself for several devices in a notebook or
-    REPL (``ddp_fork``): as with those named in trainer_kwargs, their parent gets the weights back
-    but not the best validation score or the history (``check_trainer_kwargs`` refuses those)."""
+def _child_processes(trainer: pl.Trainer) -> str | None:
+    """How the Trainer starts the processes it trains in ("forked", "spawned"), if it does."""
     started = {"spawn": "spawned", "fork": "forked", "forkserver": "forked"}
-    method = getattr(trainer.strategy.launcher, "_start_method", None)
-    if method in started:
-        raise ValueError(
-            f"with devices={config.devices!r} here (a notebook or an interactive session), Lightning trains in "
-            f"{started[method]} child processes, whose best validation score and history tsrec cannot read back; fit "
-            "on one device here (devices=1), or on several from a script (a .py file), where Lightning uses 'ddp'"
-        )
+    return started.get(getattr(trainer.strategy.launcher, "_start_method", None))
 
 
 def _check_nothing_monitors_val_loss(callbacks: list) -> None:
