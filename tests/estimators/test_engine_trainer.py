@@ -157,6 +157,10 @@ def test_verbose_fit_shows_progress_and_summary_only(capfd, caplog):
     assert "Epoch 1" in out + err  # the progress bar
     shown = out + err + caplog.text
     assert not [banner for banner in BANNERS if banner in shown]
+    # the bar ends on the last epoch's losses (its train_loss once lagged an epoch behind)
+    last_bar = [part for part in re.split(r"[\r\n]", out + err) if part.startswith("Epoch 1")][-1]
+    assert f"train_loss={history['train_loss'][-1]:.3g}" in last_bar, last_bar
+    assert f"val_loss={history['val_loss'][-1]:.3g}" in last_bar, last_bar
 
 
 class TrainingForwards(Callback):

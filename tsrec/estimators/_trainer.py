@@ -123,6 +123,13 @@ class MinibatchProgressBar(TQDMProgressBar):
         done = _minibatches_done(trainer.train_dataloader, batch_idx)
         super().on_train_batch_end(trainer, pl_module, outputs, batch, done - 1)
 
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        # the module logs train_loss after this bar's own epoch-end hook, so the bar ended showing
+        # the epoch before's beside the last val_loss; Lightning has the last one by now
+        if not self.train_progress_bar.disable:
+            self.train_progress_bar.set_postfix(self.get_metrics(trainer, pl_module))
+        super().on_train_end(trainer, pl_module)
+
     def on_validation_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: object,
                                 batch: object, batch_idx: int, dataloader_idx: int = 0) -> None:
         done = _minibatches_done(trainer.val_dataloaders, batch_idx)
