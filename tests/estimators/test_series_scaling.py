@@ -65,6 +65,23 @@ def test_a_constant_series_gets_scale_one_as_scikit_learns_scaler_gives():
     assert scales.loc["other", ("scale", "v")] == 1.0 and scales.loc["other", ("mean", "v")] == 1e6
 
 
+@pytest.mark.parametrize("scaling", ["series", "global"])
+@pytest.mark.parametrize("level, spread", [(1e9, 1e-3), (0.0, 1e-170), (1e-170, 1e-171)])
+def test_a_narrow_series_far_from_zero_or_tiny_keeps_its_own_scale(scaling, level, spread):
+    # scikit-learn's rule called 1e9 + 1e-3 * wave constant at 4,000 rows (not at 1,000), and a
+    # variance of 1e-340 underflowed to 0: scale 1, and forecasts hundreds of times too wide
+    values = level + spread * np.sin(2 * np.pi * np.arange(4000) / 24)
+    one = pd.Series(values, index=pd.date_range("2024-01-01", periods=4000, freq="h"))
+    two = pd.concat({"a": one.to_frame("v"), "b": (one * 2).to_frame("v")}, names=["id", "ds"])
+    for y in (one, two):
+        est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, val_size=0, scaling=scaling).fit(y)
+        scale = est.scaler_.scale_[0] if est.series_scales_ is None else est.series_scales_[("scale", "v")].iloc[0]
+        if scaling == "global" and y is two:  # both series: twice the level and spread in half the rows
+            continue
+        # of the training rows, nearly all (numpy's std of 1e-170s underflows too: scaled first)
+        np.testing.assert_allclose(scale, (values / spread).std() * spread, rtol=1e-4)
+
+
 def test_the_narrow_series_is_forecast_and_nothing_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # the global scaler's spread warning is not given

@@ -85,9 +85,11 @@ def standard_scales(rows: list[np.ndarray]) -> Scales:
     :func:`_standard`)."""
     counts = np.array([len(values) for values in rows])
     flat = np.concatenate(rows)
-    peak = _nonzero(np.maximum.reduceat(np.abs(flat), np.concatenate([[0], np.cumsum(counts)[:-1]]), axis=0))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    peak = _nonzero(np.maximum.reduceat(np.abs(flat), starts, axis=0))
+    spread = np.maximum.reduceat(flat, starts, axis=0) - np.minimum.reduceat(flat, starts, axis=0)
     mean, var = group_moments(flat / np.repeat(peak, counts, axis=0), counts)
-    return _standard(mean, var, peak, counts[:, None])
+    return _standard(mean, var, peak, spread)
 
 
 def window_scales(windows: np.ndarray) -> Scales:
@@ -96,22 +98,36 @@ def window_scales(windows: np.ndarray) -> Scales:
     n, rows, variates = windows.shape
     peak = _nonzero(np.abs(windows).max(axis=1))
     mean, var = group_moments((windows / peak[:, None]).reshape(n * rows, variates), np.full(n, rows))
-    return _standard(mean, var, peak, rows)
+    return _standard(mean, var, peak, windows.max(axis=1) - windows.min(axis=1))
 
 
 def _nonzero(peak: np.ndarray) -> np.ndarray:
     return np.where(peak > 0, peak, 1.0)
 
 
-def _standard(mean: np.ndarray, var: np.ndarray, peak: np.ndarray, counts) -> Scales:
-    """Mean and scale from the moments of values divided by their largest magnitude ``peak``,
-    as ``StandardScaler`` computes them from the values: a variate whose variance is within
-    rounding of zero gets scale 1 (scikit-learn's rule for constant features, which does not
-    depend on the factor). Dividing first keeps any magnitude of finite values from overflowing
-    or underflowing the moments (a series near 1e155 or of spread 1e-170 standardises like one near 1)."""
-    eps = np.finfo(np.float64).eps
-    constant = var <= counts * eps * var + (counts * mean * eps) ** 2
+def _standard(mean: np.ndarray, var: np.ndarray, peak: np.ndarray, spread: np.ndarray) -> Scales:
+    """Mean and scale from the moments of values divided by their largest magnitude ``peak``, as
+    ``StandardScaler`` computes them from the values, except that only a variate whose values are
+    all equal (``spread``, max - min, of 0) is constant and gets scale 1. scikit-learn's rule also
+    calls a variate constant whose spread is within its count times float64's rounding of its mean
+    (1e9 + noise of 1e-3 over 4,000 rows), whose forecasts then came back hundreds of times too
+    wide. Dividing first keeps any magnitude of finite values from overflowing or underflowing
+    the moments (a series near 1e155 or of spread 1e-170 standardises like one near 1)."""
+    constant = (spread == 0) | ~(var > 0)  # var 0 with values that differ: never in float64, but no 1/0
     return Scales(mean * peak, np.where(constant, 1.0, np.sqrt(var) * peak))
+
+
+def _unconstant(scaler: StandardScaler, rows: np.ndarray) -> None:
+    """Give ``scaler`` (fitted on ``rows``) the statistics of :func:`standard_scales` for the
+    variates it calls constant whose values differ: scikit-learn's rule for constant features
+    (see :func:`_standard`), or a variance underflowed to 0 (a series of magnitude 1e-170)."""
+    eps, count = np.finfo(np.float64).eps, len(rows)
+    sklearn_constant = scaler.var_ <= count * eps * scaler.var_ + (count * scaler.mean_ * eps) ** 2
+    wrong = sklearn_constant & (np.ptp(rows, axis=0) > 0)
+    if wrong.any():
+        own = standard_scales([rows])
+        scaler.mean_[wrong], scaler.scale_[wrong] = own.mean[0][wrong], own.scale[0][wrong]
+        scaler.var_[wrong] = own.scale[0][wrong] ** 2
 
 
 def check_statistics(mean: np.ndarray, var: np.ndarray, rows: np.ndarray, panel: bool) -> None:
@@ -154,6 +170,7 @@ def fit_scales(parts: list, cuts: list[int], columns: list, key_names: list, sca
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by check_statistics
         scaler = StandardScaler().fit(train_rows)
     check_statistics(scaler.mean_, scaler.var_, train_rows, panel=len(parts) > 1)
+    _unconstant(scaler, train_rows)
     warn_mixed_scales(train_rows, keys, cuts, columns, scaler.scale_)
     return scaler, None
 
