@@ -295,3 +295,23 @@ def test_every_estimator_takes_numpy_integers_for_its_integer_parameters(name, c
     else:
         forecast = est.fit(frame().iloc[:120], fh=[1, 2]).predict()
         assert np.isfinite(forecast.to_numpy()).all()
+
+
+def test_nan_or_inf_in_y_is_counted_and_located_with_a_fix_for_its_kind():
+    hours = pd.date_range("2024-01-01", periods=40, freq="h")
+    one = pd.Series(np.arange(40.0), index=hours)
+    one.iloc[[7, 9]] = [np.nan, np.inf]
+    panel = pd.concat({"a": pd.DataFrame({"x": 1.0, "temp": np.arange(40.0)}, index=hours),
+                       "b": pd.DataFrame({"x": 1.0, "temp": np.arange(40.0)}, index=hours)}, names=["id", "ds"])
+    panel.loc[("b", hours[3]), "temp"] = np.nan
+    cases = [
+        (one, r"y contains NaN or inf \(1 NaN and 1 inf\), the first at time 2024-01-01 07:00:00; .*y\.interpolate\(\)"),
+        # interpolating a panel as one column would fill across its series
+        (panel, r"the first at series 'b', time 2024-01-01 03:00:00, column 'temp'; .*within each series, e\.g\. "
+                r"y\.groupby\(level=0\)\.transform\(lambda s: s\.interpolate\(limit_direction='both'\)\)"),
+        (np.stack([np.arange(40.0), np.r_[np.zeros(5), np.nan, np.zeros(34)]], axis=1),
+         r"\(1 NaN\), the first at row 5, column 1; "),
+    ]
+    for y, message in cases:
+        with pytest.raises(InputError, match=message):
+            ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(y)

@@ -117,7 +117,38 @@ def _check_array(y: np.ndarray, name: str) -> None:
             f"numpy3D panel), got shape {y.shape}"
         )
     if not np.isfinite(y).all():
-        raise InputError(f"{name} contains NaN or inf; fill or drop missing values first (e.g. y.interpolate())")
+        bad = ~np.isfinite(y)
+        at = np.unravel_index(np.argmax(bad), y.shape)
+        axes = {1: ["index"], 2: ["row", "column"], 3: ["series", "variate", "time"]}[y.ndim]
+        where = ", ".join(f"{axis} {int(i)}" for axis, i in zip(axes, at))
+        raise _non_finite(name, y, where, "interpolate along time, e.g. pd.Series(y).interpolate().to_numpy()")
+
+
+def _non_finite(name: str, values: np.ndarray, where: str, fix: str) -> InputError:
+    """How many values are NaN or inf, where the first is, and a fix."""
+    n_nan, n_bad = int(np.isnan(values).sum()), int((~np.isfinite(values)).sum())
+    counts = [f"{n_nan} NaN"] * bool(n_nan) + [f"{n_bad - n_nan} inf"] * bool(n_bad > n_nan)
+    return InputError(
+        f"{name} contains NaN or inf ({' and '.join(counts)}), the first at {where}; fill or drop missing values "
+        f"first ({fix})"
+    )
+
+
+def _frame_non_finite(frame: pd.DataFrame, values: np.ndarray, name: str) -> InputError:
+    """:func:`_non_finite` for a frame: the first bad value by its row label (a panel's series and
+    stamp) and column; a panel is filled within each series (interpolating across would mix them)."""
+    row, col = np.unravel_index(np.argmax(~np.isfinite(values)), values.shape)
+    label = frame.index[row]
+    column = f", column {frame.columns[col]!r}" if frame.shape[1] > 1 else ""
+    if isinstance(frame.index, pd.MultiIndex):
+        key = label[0] if len(label) == 2 else label[:-1]
+        levels = "0" if frame.index.nlevels == 2 else str(list(range(frame.index.nlevels - 1)))
+        where = f"series {key!r}, time {label[-1]}{column}"
+        fix = (f"within each series, e.g. y.groupby(level={levels}).transform(lambda s: "
+               "s.interpolate(limit_direction='both'))")
+    else:
+        where, fix = f"time {label}{column}", "e.g. y.interpolate()"
+    return _non_finite(name, values, where, fix)
 
 
 def _not_real(name: str, dtype, columns: list | None = None) -> TypeError:
@@ -200,8 +231,9 @@ def _check_frame(frame: pd.DataFrame, name: str) -> None:
             f"{name} has non-numeric (e.g. categorical or string) columns {bad}; drop them or "
             "convert them to numbers"
         )
-    if not np.isfinite(frame.to_numpy(dtype=float)).all():
-        raise InputError(f"{name} contains NaN or inf; fill or drop missing values first (e.g. y.interpolate())")
+    values = frame.to_numpy(dtype=float)
+    if not np.isfinite(values).all():
+        raise _frame_non_finite(frame, values, name)
     if isinstance(frame.index, pd.MultiIndex):
         if frame.index.has_duplicates:
             raise InputError(f"{name} has duplicate (series, time) rows; drop duplicates first")
