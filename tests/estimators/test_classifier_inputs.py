@@ -5,6 +5,8 @@ df-list, DataFrames of array cells, nested lists of univariate series)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -263,3 +265,18 @@ def test_a_panel_row_without_a_sample_id_is_refused(fitted3):
     for call in (lambda: fitted3.predict_proba(missing), lambda: PGNClassifier(max_epochs=1).fit(missing, Y)):
         with pytest.raises(InputError, match=r"X has \d+ row\(s\) whose series id .* is missing"):
             call()
+
+
+def test_variation_that_float32_rounds_away_is_warned_of():
+    # a level of 1e9 moving by 10: float32 steps by 64 there, and every sample became one
+    rng = np.random.default_rng(0)
+    X = 1e9 + np.r_[np.full(20, -10.0), np.full(20, 10.0)][:, None] + rng.normal(size=(40, 24))
+    y = np.array([0] * 20 + [1] * 20)
+    with pytest.warns(UserWarning, match=r"X's channel\(s\) \[0\] vary little for their size \(channel 0: standard "
+                                         r"deviation 10.* at values up to 1e\+09\), and casting X to float32"):
+        PGNClassifier(max_epochs=1, random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        PGNClassifier(max_epochs=1, random_state=0).fit(X - 1e9, y)  # the fix the message gives
+        PGNClassifier(max_epochs=1, precision="64-true", random_state=0).fit(X, y)
+        PGNClassifier(max_epochs=1, random_state=0).fit(np.full((40, 24), 0.1), y)  # constant: nothing to lose

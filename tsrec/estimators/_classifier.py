@@ -167,8 +167,9 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
                                         channels)
         # NaN/inf are checked below: scikit-learn's message recommends imputers, which take no 3-D series
         with _panels.samples_of_one_shape(X), _panels.numbers_only(), _panels.names_checked_here(channels):
-            X = validate_data(self, X, reset=reset, dtype=data_dtype(self.precision), allow_nd=True,
-                              ensure_min_features=1, ensure_all_finite=False)
+            given, X = X, validate_data(self, X, reset=reset, dtype=data_dtype(self.precision), allow_nd=True,
+                                        ensure_min_features=1, ensure_all_finite=False)
+        _panels.warn_rounded_away(given, X)
         _check_ndim(X.ndim)
         if reset:
             self.input_ndim_ = X.ndim

@@ -18,6 +18,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.utils.validation import check_consistent_length
 
+from tsrec._warn import warn_user
 from tsrec.estimators._series import check_series_ids
 from tsrec.estimators.errors import InputError
 
@@ -371,4 +372,38 @@ def check_finite(X: np.ndarray) -> None:
         "interpolation (for one sample x of shape (n_channels, n_timepoints): "
         "pd.DataFrame(x.T).interpolate(limit_direction='both').to_numpy().T), and replace inf (rescale X if its "
         "values exceed float32's range)"
+    )
+
+
+def warn_rounded_away(original: object, cast: np.ndarray) -> None:
+    """Warn where casting X to float32 (the networks' precision) rounds away much of a channel's
+    variation: a level of 1e9 varying by 10 becomes one value in float32 (steps of 64 there), and
+    the classifier then trains on rounding, to chance, with no word (X is not rescaled).
+
+    Parameters
+    ----------
+    original : object
+        X as given; checked only when it is a float64 array of ``cast``'s shape.
+    cast : ndarray
+        X after validation, in the dtype the network reads.
+    """
+    if cast.dtype != np.float32 or not isinstance(original, np.ndarray) or original.dtype != np.float64:
+        return
+    if original.shape != cast.shape or original.size == 0:  # empty X is refused after this
+        return
+    axes = (0, 2) if original.ndim == 3 else tuple(range(original.ndim))
+    spread = original.std(axis=axes)
+    error = np.sqrt(np.mean((original - cast) ** 2, axis=axes))
+    varies = original.max(axis=axes) > original.min(axis=axes)  # the std of a constant 0.1 is 1e-17, not 0
+    lost = np.atleast_1d(varies & (error > 1e-3 * spread))
+    if not lost.any():
+        return
+    channels = np.flatnonzero(lost).tolist()
+    c = channels[0]
+    level = float(np.atleast_1d(np.abs(original).max(axis=axes))[c])
+    warn_user(
+        f"X's channel(s) {channels[:10]} vary little for their size (channel {c}: standard deviation "
+        f"{np.atleast_1d(spread)[c]:.3g} at values up to {level:.3g}), and casting X to float32 for the network "
+        f"rounds them by {np.atleast_1d(error)[c]:.3g} on average: the classifier would see mostly rounding; "
+        "subtract each channel's mean (or standardise each sample) first, or fit with precision='64-true'"
     )
