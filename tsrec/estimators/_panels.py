@@ -392,10 +392,10 @@ def warn_rounded_away(original: object, cast: np.ndarray) -> None:
     if original.shape != cast.shape or original.size == 0:  # empty X is refused after this
         return
     axes = (0, 2) if original.ndim == 3 else tuple(range(original.ndim))
-    spread = original.std(axis=axes)
-    error = np.sqrt(np.mean((original - cast) ** 2, axis=axes))
-    varies = original.max(axis=axes) > original.min(axis=axes)  # the std of a constant 0.1 is 1e-17, not 0
-    lost = np.atleast_1d(varies & (error > 1e-3 * spread))
+    spread = np.atleast_1d(original.std(axis=axes))  # per channel (2-D X: one, as scalars)
+    error = np.atleast_1d(np.sqrt(np.mean((original - cast) ** 2, axis=axes)))
+    varies = np.atleast_1d(original.max(axis=axes) > original.min(axis=axes))  # a constant 0.1's std is 1e-17
+    lost = varies & (error > 1e-3 * spread)
     if not lost.any():
         return
     channels = np.flatnonzero(lost).tolist()
@@ -403,7 +403,7 @@ def warn_rounded_away(original: object, cast: np.ndarray) -> None:
     level = float(np.atleast_1d(np.abs(original).max(axis=axes))[c])
     warn_user(
         f"X's channel(s) {channels[:10]} vary little for their size (channel {c}: standard deviation "
-        f"{np.atleast_1d(spread)[c]:.3g} at values up to {level:.3g}), and casting X to float32 for the network "
-        f"rounds them by {np.atleast_1d(error)[c]:.3g} on average: the classifier would see mostly rounding; "
+        f"{spread[c]:.3g} at values up to {level:.3g}), and casting X to float32 for the network "
+        f"rounds them by {error[c]:.3g} on average: the classifier would see mostly rounding; "
         "subtract each channel's mean (or standardise each sample) first, or fit with precision='64-true'"
     )
