@@ -182,6 +182,27 @@ def test_recomputed_segments_have_second_derivatives(recomputed):
     assert torch.autograd.gradgradcheck(lambda *xs: ltc_scan(*xs, ode_unfolds=2, backend="torch"), leaves)
 
 
+def gradients_and_curvature(leaves, raw_w):
+    """First gradients taken with create_graph=True, and a Hessian-vector product, for parameters
+    derived as the LTC cell derives them (w_erev made from w, w = softplus of a raw weight)."""
+    terms, v0, cm, leak_num, leak_den, _, erev, sigma, mu = leaves
+    w = torch.nn.functional.softplus(raw_w)
+    h = ltc_scan(terms, v0, cm, leak_num, leak_den, w, w * erev, sigma, mu, ode_unfolds=2, backend="torch")
+    wrt = [terms, v0, raw_w, erev, sigma]
+    grads = torch.autograd.grad((h ** 2).sum(), wrt, create_graph=True)
+    curvature = torch.autograd.grad(sum((g * g.detach()).sum() for g in grads), wrt)
+    return [*grads, *curvature]
+
+
+def test_recomputed_segments_count_each_path_once_with_create_graph(recomputed):
+    leaves = make(batch=2, T=10, units=3)  # segments of 4, 4 and 2 steps
+    raw_w = torch.randn(3, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1)).requires_grad_()
+    got = gradients_and_curvature(leaves, raw_w)
+    recomputed.RECOMPUTE_ABOVE_BYTES = 2**62
+    for a, b in zip(got, gradients_and_curvature(leaves, raw_w)):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
 def test_only_inputs_that_need_gradients_get_them(recomputed):
     terms, v0, *params = make(T=9)
     frozen = [terms.detach(), v0.detach(), *params]  # e.g. a cell whose input part is frozen

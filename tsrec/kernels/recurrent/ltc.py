@@ -110,11 +110,14 @@ class _RecomputedSegment(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_states):
-        # create_graph=True (backward runs in grad mode): recompute from the saved tensors
-        # themselves, so that this backward is differentiated too, as the plain loop's is
+        # create_graph=True (backward runs in grad mode): recompute from views of the saved
+        # tensors, so that this backward is differentiated too, as the plain loop's is; the
+        # gradient is taken at the views, since the saved tensors' own history (earlier segments,
+        # w_erev made from w) is already followed by the outer backward and would count twice
         higher = torch.is_grad_enabled()
         needs = ctx.needs_input_grad[:2] + ctx.needs_input_grad[4:]
-        inputs = [x if higher else x.detach().requires_grad_(need) for x, need in zip(ctx.saved_tensors, needs)]
+        inputs = [x.view_as(x) if higher else x.detach().requires_grad_(need)
+                  for x, need in zip(ctx.saved_tensors, needs)]
         with torch.enable_grad():
             states = _segment(inputs[0], inputs[1], *inputs[2:], *ctx.settings)
         wanted = [x for x, need in zip(inputs, needs) if need]
