@@ -165,6 +165,8 @@ def test_predict_rejects(case, fitted):
     ({"trainer_kwargs": {"limit_train_batches": 0}}, "it would train nothing"),
     ({"accelerator": ["cpu"]}, "accelerator must be a string"),
     ({"precision": "16-true"}, "use '16-mixed' or 'bf16-mixed'"),
+    ({"precision": None}, r"precision must be one of '64-true', .*got None"),
+    ({"precision": 64.0}, r"precision must be one of .*\(or the ints 64, 32, 16\), got 64.0"),
 ])
 def test_bad_parameters_fail_in_fit(params, match):
     est = CycleNetForecaster(**{"lookback": 24, "horizon": 12, "max_epochs": 1, **params})

@@ -71,6 +71,13 @@ def test_other_system_exits_pass_through():
         # a val_loss per check, not per epoch, in history_; patience counted checks
         ({"val_check_interval": 0.5}, None, "may not set val_check_interval=0.5: tsrec validates once an epoch"),
         ({"val_check_interval": 1}, None, "val_check_interval=1: tsrec validates once an epoch"),  # every batch
+        # Lightning divides the loss by it: -1 made training climb the loss, silently; 0 a ZeroDivisionError
+        ({"accumulate_grad_batches": -1}, None, r"accumulate_grad_batches'\] must be an integer >= 1, got -1"),
+        ({"accumulate_grad_batches": 0}, None, r"accumulate_grad_batches'\] must be an integer >= 1, got 0"),
+        ({"gradient_clip_val": -1}, None, r"gradient_clip_val'\] must be a finite number >= 0"),
+        ({"num_nodes": 0}, None, r"trainer_kwargs\['num_nodes'\] must be an integer >= 1, got 0"),
+        ({"min_steps": -3}, None, r"min_steps'\] must be an integer >= 0"),
+        ({"max_steps": 1.5}, None, r"max_steps'\] must be an integer >= -1 \(-1 for no limit\), got 1.5"),
     ],
 )
 def test_trainer_kwargs_that_cannot_work_are_refused(trainer_kwargs, patience, message):
@@ -220,7 +227,9 @@ def test_fit_inside_inference_mode_trains():
     [  # Lightning's own exceptions, which name neither the parameter nor a fix, come out as ValueError
         ({"accelerator": "gpu"} if not torch.cuda.is_available() else {"accelerator": "mps"}, "accelerator="),
         ({"devices": 0}, "devices=0"),
-        ({"precision": 64.0}, "precision=64.0"),
+        # Lightning's ValueErrors too: once bare messages
+        ({"trainer_kwargs": {"strategy": "foo"}}, r"trainer_kwargs keys \['strategy'\]: .*foo"),
+        ({"accelerator": "foo"}, "accelerator='foo'"),
         ({"trainer_kwargs": {"limit_train_batches": 0.01}}, "lightning refused trainer_kwargs for this data"),
     ],
 )

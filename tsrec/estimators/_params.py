@@ -28,6 +28,13 @@ OWN_TRAINER_ARGS = {
 }
 # float16 end to end overflows the scans and losses of most networks (NaN forecasts)
 REFUSED_PRECISIONS = ("16-true",)
+# Lightning's precisions that tsrec's networks train in (transformer-engine needs a package and an fp8 GPU)
+PRECISIONS = ("64-true", "64", 64, "32-true", "32", 32, "16-mixed", "16", 16, "bf16-mixed", "bf16", "bf16-true")
+# Trainer counts as (smallest allowed value, why): max_steps=-1 is Lightning's "no limit"
+TRAINER_COUNTS = {
+    "accumulate_grad_batches": (1, ""), "num_nodes": (1, ""), "min_epochs": (0, ""), "min_steps": (0, ""),
+    "max_steps": (-1, " (-1 for no limit)"), "log_every_n_steps": (1, ""), "check_val_every_n_epoch": (1, ""),
+}
 MAX_SEED = 2**32 - 1
 
 
@@ -172,7 +179,12 @@ def _check_trains_something(kwargs: dict) -> None:
             ) from exc
         if seconds <= 0:
             raise ValueError(f"trainer_kwargs may not set max_time={kwargs['max_time']!r}: it would train nothing")
-    check_int("trainer_kwargs['check_val_every_n_epoch']", kwargs.get("check_val_every_n_epoch"), allow_none=True)
+    for key, (minimum, hint) in TRAINER_COUNTS.items():
+        # accumulate_grad_batches=-1 divided the loss by -1: training silently climbed it
+        check_int(f"trainer_kwargs[{key!r}]", kwargs.get(key), minimum=minimum, allow_none=True, hint=hint)
+    clip = kwargs.get("gradient_clip_val")
+    if clip is not None:
+        check_float("trainer_kwargs['gradient_clip_val']", clip, hint="; None (the default) does not clip")
 
 
 def _check_callbacks(callbacks: object, patience: int | None) -> list:
@@ -202,11 +214,23 @@ def check_device_params(accelerator: object, devices: object, precision: object)
         raise ValueError(f"accelerator must be a string such as 'auto', 'cpu' or 'gpu', got {accelerator!r}")
     if isinstance(devices, (bool, np.bool_)) or not isinstance(devices, (str, int, np.integer, list, tuple)):
         raise ValueError(f"devices must be 'auto', an int or a list of device indices, got {devices!r}")
+    if not _known_precision(precision) and str(precision) not in REFUSED_PRECISIONS:
+        raise ValueError(
+            f"precision must be one of {', '.join(repr(p) for p in PRECISIONS if isinstance(p, str))} "
+            f"(or the ints 64, 32, 16), got {precision!r}"
+        )
     if str(precision) in REFUSED_PRECISIONS:
         raise ValueError(
             f"precision={precision!r} trains in float16 throughout, where tsrec's networks overflow; "
             "use '16-mixed' or 'bf16-mixed' (mixed precision), '32-true' or '64-true'"
         )
+
+
+def _known_precision(precision: object) -> bool:
+    """One of :data:`PRECISIONS`: a string, or an int (NumPy's from a grid too), not a float or a bool."""
+    if isinstance(precision, (bool, np.bool_)) or not isinstance(precision, (str, numbers.Integral)):
+        return False
+    return (int(precision) if isinstance(precision, numbers.Integral) else precision) in PRECISIONS
 
 
 def data_dtype(precision: object) -> type:

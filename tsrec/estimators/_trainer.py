@@ -199,7 +199,7 @@ def make_trainer(config: TrainingConfig, callbacks: list, has_val: bool) -> pl.T
 def _trainer(options: dict, config: TrainingConfig) -> pl.Trainer:
     try:
         return pl.Trainer(**options)
-    except (MisconfigurationException, ModuleNotFoundError, RuntimeError, TypeError) as err:
+    except (MisconfigurationException, ModuleNotFoundError, RuntimeError, TypeError, ValueError) as err:
         # e.g. accelerator="gpu" without a GPU: Lightning's message names neither the parameter nor a fix
         settings = f"accelerator={config.accelerator!r}, devices={config.devices!r}, precision={config.precision!r}"
         extra = {key for key in config.trainer_kwargs if key != "callbacks"}
