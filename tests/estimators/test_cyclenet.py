@@ -94,3 +94,12 @@ def test_learning_rate_follows_the_papers_scripts_by_backbone_and_lookback(param
     from tsrec.estimators._params import training_config
 
     assert training_config(CycleNetForecaster(**params)).lr == expected
+
+
+def test_a_cycle_longer_than_the_data_warns_of_its_untrained_phases():
+    y = np.sin(np.arange(40) / 3.0)
+    est = CycleNetForecaster(lookback=8, horizon=4, cycle_length=50, max_epochs=2, val_size=0, random_state=0)
+    with pytest.warns(UserWarning, match="cycle_length=50 is longer than the training data \\(40 rows\\): phases 40 to 49"):
+        est.fit(y, fh=[1])
+    assert np.abs(est.cycle_[:40]).max() > 0
+    np.testing.assert_array_equal(est.cycle_[40:], 0.0)  # what the warning says

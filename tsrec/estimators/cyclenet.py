@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tsrec._warn import warn_user
 from tsrec.estimators._cycles import cycle_length_from_freq
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import check_flag, check_int
@@ -133,6 +134,16 @@ class CycleNetForecaster(DeepForecaster):
     def _network_meta(self, freq: object, n_channels: int) -> dict:
         length = self.cycle_length if self.cycle_length is not None else cycle_length_from_freq(freq)
         return {"cycle_length": int(length)}
+
+    def _train(self, parts: list, meta: dict) -> None:
+        longest, length = max(len(df) for _, df in parts), meta["cycle_length"]
+        if length > longest:  # the cycle starts at zeros and only the phases of training rows move
+            warn_user(
+                f"cycle_length={length} is longer than the training data ({longest} rows): phases {longest} to "
+                f"{length - 1} of the cycle are never trained and stay 0, and forecasts past the data read them; "
+                "give at least cycle_length rows, or a shorter cycle_length"
+            )
+        super()._train(parts, meta)
 
     def _build_network(self, n_channels: int, meta: dict) -> CycleNet:
         return CycleNet(
