@@ -12,8 +12,11 @@ import numpy as np
 import pytest
 
 from tsrec.datasets import make_ar
-from tsrec.estimators import ARNetForecaster, PGNClassifier
+from tsrec.estimators import ARNetForecaster, InputError, LS4Forecaster, PGNClassifier, SpaceTimeForecaster
 from tsrec.estimators._divergence import DIVERGED
+from tsrec.estimators._engine import TrainingConfig
+
+SETTINGS = TrainingConfig(lr=0.1)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +59,39 @@ def test_a_training_loss_that_ended_nan_warns():
     result = TrainingResult(4, [1.2, 0.9, float("nan"), float("nan")], [1.1, 0.8, float("nan"), float("nan")], 0.8, 1.0)
     with pytest.warns(RuntimeWarning, match=r"training ended at a training loss of nan, over 10 times the 1 of "
                                             r"forecasting the training mean"):
-        warn_far_above_baseline(result, 1.0, "forecasting the training mean", 0.1)
+        warn_far_above_baseline(result, 1.0, "forecasting the training mean", SETTINGS)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        warn_far_above_baseline(TrainingResult(2, [1.2, 0.9], [1.1, 0.8], 0.8, 1.0), 1.0, "the mean", 0.1)
+        warn_far_above_baseline(TrainingResult(2, [1.2, 0.9], [1.1, 0.8], 0.8, 1.0), 1.0, "the mean", SETTINGS)
+
+
+@pytest.mark.parametrize("make, trivial", [  # losses that are not an MSE: once no warning at all
+    (lambda: SpaceTimeForecaster(lookback=24, horizon=6, max_epochs=3, lr=1e3, random_state=0),
+     r"the 2 of forecasting the training mean \(an RMSE of 1 a term\): .*lower lr \(it is 1000\)"),
+    (lambda: LS4Forecaster(lookback=24, horizon=6, max_epochs=3, d_model=8, n_samples=4, lr=10.0, random_state=0),
+     r"the 48\.6 of decoding every step as N\(0, sigma\^2\): .*lower lr \(it is 10\)"),
+])
+def test_forecasters_with_their_own_losses_warn_against_their_own_trivial_loss(series, make, trivial):
+    with pytest.warns(RuntimeWarning, match="training ended at a training loss of .* over 10 times " + trivial):
+        make().fit(series[:300], fh=[1, 2])
+
+
+def test_sound_spacetime_and_ls4_fits_do_not_warn(series):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        SpaceTimeForecaster(lookback=24, horizon=6, max_epochs=1, random_state=0).fit(series[:300])
+        for sigma in (0.01, 1.0):
+            LS4Forecaster(lookback=24, horizon=6, max_epochs=1, d_model=8, n_samples=4, sigma=sigma,
+                          random_state=0).fit(series[:300])
+
+
+def test_a_divergence_with_a_huge_weight_decay_names_it(series):
+    est = LS4Forecaster(lookback=24, horizon=6, max_epochs=2, d_model=8, n_samples=4, weight_decay=1e9, random_state=0)
+    with pytest.raises(InputError, match=r"lower lr \(it is 0\.001\) or weight_decay \(it is 1e\+09\)"):
+        est.fit(series[:300])
+
+
+def test_an_ls4_sigma_far_below_the_data_scale_is_refused(series):
+    # 1e-30 overflowed the loss's 1 / sigma^2, and the error blamed lr
+    with pytest.raises(ValueError, match=r"sigma must be a finite number >= 0\.001, got 1e-30; the data are standard"):
+        LS4Forecaster(sigma=1e-30, max_epochs=1).fit(series)

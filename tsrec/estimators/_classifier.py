@@ -258,7 +258,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         config = training_config(self)
         _persistence.remember_fitted_params(self)
         network, result = self._train_network(X, y_encoded, config)
-        _divergence.warn_far_above_baseline(result, math.log(len(self.classes_)), "guessing every class alike", config.lr)
+        _divergence.warn_far_above_baseline(result, math.log(len(self.classes_)), "guessing every class alike", config)
         self.network_ = network
         self.history_ = result.as_history()
         return self

@@ -14,20 +14,20 @@ import torch
 from torch import nn
 
 from tsrec._warn import warn_user
-from tsrec.estimators._engine import TrainingResult
+from tsrec.estimators._engine import TrainingConfig, TrainingResult
 from tsrec.estimators.errors import InputError
 from tsrec.kernels._checks import NON_FINITE as KERNEL_NON_FINITE
 
 
 @contextlib.contextmanager
-def divergence_as_error(network: nn.Module, lr: float) -> Iterator[None]:
+def divergence_as_error(network: nn.Module, config: TrainingConfig) -> Iterator[None]:
     """Training on finite standardised data: NaN or inf inside the network means the weights diverged.
 
     A kernel then refuses its input, blaming the input, or the loss goes NaN silently and the
     trained weights are NaN; both become one error that names the learning rate.
     """
     message = (f"training diverged: the network's values overflowed to NaN or inf on finite, standardised data; "
-               f"lower lr (it is {lr:g})")
+               f"{_advice(config)}")
     with kernel_non_finite_as(lambda: InputError(message)):
         yield
     if not all(bool(torch.isfinite(p).all()) for p in network.parameters()):
@@ -38,16 +38,24 @@ def divergence_as_error(network: nn.Module, lr: float) -> Iterator[None]:
 DIVERGED = 10.0
 
 
-def warn_far_above_baseline(result: TrainingResult, baseline: float, trivial: str, lr: float) -> None:
+def warn_far_above_baseline(result: TrainingResult, baseline: float, trivial: str, config: TrainingConfig) -> None:
     """Warn when the last epoch's training loss is :data:`DIVERGED` times or more ``baseline``, the
     loss of the ``trivial`` predictor: a fit whose weights grew without overflowing ends there."""
     # not (loss < ...): a NaN loss (weights gone NaN, the best epoch's kept) warns too
     if baseline > 0 and result.train_losses and not result.train_losses[-1] < DIVERGED * baseline:
         warn_user(
             f"training ended at a training loss of {result.train_losses[-1]:.4g}, over {DIVERGED:g} times the "
-            f"{baseline:.3g} of {trivial}: the fit diverged (or barely trained); lower lr (it is {lr:g})",
+            f"{baseline:.3g} of {trivial}: the fit diverged (or barely trained); {_advice(config)}",
             RuntimeWarning,
         )
+
+
+def _advice(config: TrainingConfig) -> str:
+    """Lower the learning rate, and a weight decay of 1 or more, which alone can make the weights diverge."""
+    advice = f"lower lr (it is {config.lr:g})"
+    if config.weight_decay >= 1.0:  # Adam's or AdamW's usual values are 0 to about 0.1
+        advice += f" or weight_decay (it is {config.weight_decay:g})"
+    return advice
 
 
 @contextlib.contextmanager

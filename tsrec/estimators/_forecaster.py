@@ -144,6 +144,11 @@ class DeepForecaster(
         """``loss_fn(network, batch) -> (loss, n_windows)`` used in training and validation."""
         return forecast_loss
 
+    def _trivial_loss(self) -> tuple[float, str] | None:
+        """The training loss of a trivial predictor, and what it is: a fit ending far above it diverged."""
+        # an MSE of standardised targets: the training mean scores about 1
+        return (1.0, "forecasting the training mean") if self._loss() is forecast_loss else None
+
     def _check_params(self) -> None:
         """Validate model-specific parameters; called at the start of fit."""
 
@@ -349,10 +354,10 @@ class DeepForecaster(
             val_loader = None
             if len(windows.val_starts):
                 val_loader = window_loader(windows, windows.val_starts, config.batch_size, False, config.seed)
-            with _divergence.divergence_as_error(network, config.lr):
+            with _divergence.divergence_as_error(network, config):
                 result = _engine.train(module, train_loader, val_loader)
-        if self._loss() is forecast_loss:  # an MSE of standardised targets: the training mean scores about 1
-            _divergence.warn_far_above_baseline(result, 1.0, "forecasting the training mean", config.lr)
+        if (trivial := self._trivial_loss()) is not None:
+            _divergence.warn_far_above_baseline(result, *trivial, config)
         self.network_ = module.network
         self.history_ = result.as_history()
 

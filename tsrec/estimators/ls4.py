@@ -3,6 +3,8 @@ and its posterior encoder as a classifier."""
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -71,7 +73,7 @@ class LS4Forecaster(SamplePathForecasts, DeepForecaster):
         (S4, feed-forward) block pairs in each of the three stacks.
     dropout : float, default=0.0
     sigma : float, default=0.1
-        Fixed observation standard deviation, on the standardised scale.
+        Fixed observation standard deviation, on the standardised scale; at least 1e-3.
     n_samples : int, default=100
         Sample paths per forecast.
     instance_norm : bool, default=False
@@ -181,13 +183,19 @@ class LS4Forecaster(SamplePathForecasts, DeepForecaster):
         check_int("d_state", self.d_state, minimum=2)
         check_choice("s4_mode", self.s4_mode, S4_MODES)
         check_dropout(self.dropout)
-        check_float("sigma", self.sigma, strict=True)
+        # the data are standardised (scale 1): the loss's 1 / sigma^2 overflows far below that
+        check_float("sigma", self.sigma, minimum=1e-3, hint="; the data are standardised, so 0.01 to 1 is usual")
         check_flag("instance_norm", self.instance_norm)
         check_flag("condition_on_x", self.condition_on_x)
         check_real_precision(self.precision)
 
     def _loss(self):
         return ls4_loss
+
+    def _trivial_loss(self) -> tuple[float, str]:
+        # standardised data decoded as N(0, sigma^2) with the prior as posterior (KL 0), each variate
+        per_variate = 0.5 * math.log(2 * math.pi * self.sigma**2) + 0.5 / self.sigma**2
+        return self.n_channels_ * per_variate, "decoding every step as N(0, sigma^2)"
 
     def _build_network(self, n_channels: int, meta: dict) -> nn.Module:
         return LS4(n_channels, self.horizon, z_dim=self.z_dim, d_model=self.d_model, d_state=self.d_state,

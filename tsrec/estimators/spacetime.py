@@ -210,6 +210,10 @@ class SpaceTimeForecaster(DeepForecaster):
     def _loss(self):
         return functools.partial(spacetime_loss, weights=_check_weights(self.criterion_weights))
 
+    def _trivial_loss(self) -> tuple[float, str]:
+        # each RMSE term of standardised targets scores about 1 for the training mean
+        return sum(_check_weights(self.criterion_weights)), "forecasting the training mean (an RMSE of 1 a term)"
+
     def _lr_lambda(self):
         return functools.partial(warmup_cosine, lr=float(self.lr), warmup_epochs=int(self.warmup_epochs))
 
