@@ -66,3 +66,12 @@ def test_an_empty_demo_out_is_refused_not_read_as_the_working_folder(tmp_path, c
     assert main(["demo", "--out", "", "--max-epochs", "1"]) == 2
     assert capsys.readouterr().err == "tsrec demo: error: --out/out must name a folder, got ''; e.g. --out demo_output\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_version_flag_prints_the_version_and_exits_0(capsys):
+    import tsrec
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"tsrec {tsrec.__version__}\n"

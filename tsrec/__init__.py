@@ -8,9 +8,21 @@ estimator stack (sktime, Lightning, ...) is not installed.
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 from typing import Any
 
 __all__ = ["all_estimators", "load"]
+
+
+def _version() -> str:
+    """The installed distribution's version: pyproject.toml stays its one source."""
+    try:
+        return importlib.metadata.version("tsrec")
+    except importlib.metadata.PackageNotFoundError:  # a source tree on sys.path that pip never installed
+        return "0+unknown"
+
+
+__version__ = _version()
 
 _LAZY = {"load": "tsrec.persistence", "all_estimators": "tsrec.registry"}
 

@@ -9,6 +9,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 
+from tsrec import __version__
 
 # (option, smallest, largest or None) of each command: a number out of range is a user error of one
 # line and exit status 2, found before any work (the seed's range is numpy's)
@@ -20,6 +21,8 @@ _RANGES = {
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tsrec", description="tsrec: state-space and recurrent forecasting")
+    # checked before the required command, so `tsrec --version` alone is enough
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="fit CycleNet on bundled ETTh1 and compare with baselines")
     demo.add_argument("--out", default="demo_output", help="folder for forecasts.csv and forecast.png")
@@ -118,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     ------
     SystemExit
         From argparse: status 2 for an unknown command or a malformed option (after printing the
-        usage), 0 after ``--help``.
+        usage), 0 after ``--help`` or ``--version``.
 
     Examples
     --------

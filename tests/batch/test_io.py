@@ -183,6 +183,21 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch
     assert target.read_text() == "old forecasts\n" and sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
 
 
+def test_parquet_without_pyarrow_names_the_extra(tmp_path, monkeypatch):
+    write_forecasts(long_frame(n=3), tmp_path / "in.parquet")
+
+    def no_pyarrow(*args, **kwargs):
+        raise ImportError("Unable to find a usable engine")
+
+    monkeypatch.setattr(pd, "read_parquet", no_pyarrow)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", no_pyarrow)
+    with pytest.raises(ImportError, match=r"reading .*in.parquet needs pyarrow: pip install 'tsrec\[parquet\]'"):
+        read_series(tmp_path / "in.parquet")
+    with pytest.raises(ImportError, match=r"writing .*out.parquet needs pyarrow: pip install 'tsrec\[parquet\]'"):
+        write_forecasts(long_frame(n=3), tmp_path / "out.parquet")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet"]
+
+
 def test_write_rejects_unknown_extension_and_folders(tmp_path):
     with pytest.raises(InputError, match="unknown file extension"):
         write_forecasts(long_frame(), tmp_path / "out.xlsx")

@@ -26,6 +26,7 @@ from tsrec.errors import InputError, InputFileNotFoundError
 
 PathLike = str | os.PathLike
 LAYOUTS = ("long", "wide")
+PYARROW_FIX = "pip install 'tsrec[parquet]' (or pip install pyarrow)"
 # compressed CSV is decided by the suffix; the temporary output name hides it, so keep it here
 _FORMATS = {".csv": ("csv", None), ".csv.gz": ("csv", "gzip"), ".parquet": ("parquet", None), ".pq": ("parquet", None)}
 
@@ -221,7 +222,7 @@ def _read_table(path: Path, id_col: str | None, wanted: list[str], every: bool =
         else:
             raw = read_csv(path, compression, id_col, None if every else wanted, time_col)
     except ImportError:
-        raise ImportError(f"reading {path} needs pyarrow: pip install pyarrow") from None
+        raise ImportError(f"reading {path} needs pyarrow: {PYARROW_FIX}") from None
     except InputError:  # the CSV reader's own messages, already naming the file
         raise
     except pd.errors.EmptyDataError:
@@ -405,6 +406,6 @@ def write_forecasts(frame: pd.DataFrame, path: PathLike) -> Path:
         try:
             frame.to_parquet(tmp, index=False)
         except ImportError:
-            raise ImportError(f"writing {target} needs pyarrow: pip install pyarrow") from None
+            raise ImportError(f"writing {target} needs pyarrow: {PYARROW_FIX}") from None
 
     return atomic_write(target, write)

@@ -9,13 +9,24 @@ from tsrec._warn import warn_user
 from tsrec.errors import InputFileNotFoundError
 
 ENV_VAR = "TSREC_DATA"
-# tsrec/datasets/_datadir.py -> the repository root is two levels above the package folder; a
-# development checkout keeps the benchmark files beside it, in ../shared/data.
-DEV_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def _dev_data(module_file: Path) -> Path | None:
+    """``../shared/data`` beside the repository root when ``module_file`` lies in a checkout, else None.
+
+    tsrec/datasets/_datadir.py -> the repository root is two levels above the package folder; a
+    development checkout keeps the benchmark files beside it. Installed, that folder would be
+    site-packages, whose neighbour is nobody's data folder: only a root holding pyproject.toml counts.
+    """
+    root = module_file.resolve().parents[2]
+    return root.parent / "shared" / "data" if (root / "pyproject.toml").is_file() else None
+
+
+DEV_DATA: Path | None = _dev_data(Path(__file__))
 
 
 def data_roots(data_dir: str | os.PathLike[str] | None) -> list[Path]:
-    """Folders to search, in order: ``data_dir`` alone when given, else ``$TSREC_DATA`` and ``DEV_DATA``."""
+    """Folders to search, in order: ``data_dir`` alone when given, else ``$TSREC_DATA`` and ``DEV_DATA`` (if any)."""
     if data_dir is not None:
         return [_checked_dir(data_dir)]
     roots = []
@@ -27,7 +38,7 @@ def data_roots(data_dir: str | os.PathLike[str] | None) -> list[Path]:
                 f"{ENV_VAR}={env!r} is not a folder, so no data file is found there; "
                 "set it to the folder that holds the data files"
             )
-    if DEV_DATA.is_dir():
+    if DEV_DATA is not None and DEV_DATA.is_dir():
         roots.append(DEV_DATA)
     return roots
 
@@ -50,8 +61,14 @@ def first_file(tried: list[Path], what: str, where_to_put: str) -> Path:
     for path in tried:
         if path.is_file():
             return path
-    listing = "\n  ".join(str(p) for p in tried) or f"(no folder to search: no data_dir, {ENV_VAR} unset, no {DEV_DATA})"
+    listing = "\n  ".join(str(p) for p in tried) or _no_folder()
     raise InputFileNotFoundError(
         f"{what} not found. Searched:\n  {listing}\n{where_to_put} and pass data_dir=<folder> "
         f"or set the environment variable {ENV_VAR}=<folder>."
     )
+
+
+def _no_folder() -> str:
+    """Why nothing was searched; the development folder is named only in a checkout, where it applies."""
+    dev = f", no {DEV_DATA}" if DEV_DATA is not None else ""
+    return f"(no folder to search: no data_dir, {ENV_VAR} unset{dev})"
