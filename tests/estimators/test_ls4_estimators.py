@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-
 import warnings
 
 import numpy as np
@@ -100,6 +99,18 @@ def test_sample_paths_takes_numpy_integers_and_a_boolean_noise(tiny_fit):
     assert tiny_fit.sample_paths(2, noise=np.bool_(False)).shape == (4, 1, 2, 1)
     with pytest.raises(TypeError, match="noise must be True or False, got 'no'"):
         tiny_fit.sample_paths(2, noise="no")
+
+
+@pytest.mark.parametrize("n_samples", [0, 1, 2.5])
+def test_n_samples_set_after_fit_is_checked_at_each_forecast(tiny_fit, n_samples):
+    est = pickle.loads(pickle.dumps(tiny_fit))
+    est.n_samples = n_samples  # 0 was a ZeroDivisionError inside the sampler
+    for forecast in (lambda: est.predict(fh=[1, 2]), lambda: est.predict_interval(fh=[1]), lambda: est.sample_paths(2)):
+        with pytest.raises(ValueError, match=rf"n_samples must be an integer >= 2 \(sample paths per forecast\), "
+                                             rf"got {n_samples!r}"):
+            forecast()
+    est.n_samples = np.int64(6)
+    assert est.sample_paths(2).shape == (6, 1, 2, 1)
 
 
 @pytest.mark.parametrize("bad", [{"sigma": 0.0}, {"n_samples": 0}, {"z_dim": 0}, {"d_state": 1},

@@ -68,7 +68,7 @@ class SamplePathForecasts:
 
     def _check_paths_size(self, n_series: int, n_steps: int) -> None:
         """``n_steps`` steps of every sample path must fit in memory."""
-        check_output_size(n_series * self.n_samples, n_steps, self.n_channels_, "sample paths",
+        check_output_size(n_series * self._n_paths(), n_steps, self.n_channels_, "sample paths",
                           "ask for fewer steps or lower n_samples")
 
     def _scaled_paths(self, x: torch.Tensor, n_steps: int, noise: bool, parts: list,
@@ -78,7 +78,7 @@ class SamplePathForecasts:
         network = self.network_
         network.eval()
         with _newdata.overflow_as_input_error():  # a fresh generator a pass: path s takes the same draws in each
-            paths = torch.cat([network.sample(xc, n_steps, self.n_samples, network.generator(x.device), noise=noise,
+            paths = torch.cat([network.sample(xc, n_steps, self._n_paths(), network.generator(x.device), noise=noise,
                                               steps=steps) for xc in x.split(self._series_per_pass())], dim=1)
         if not bool(torch.isfinite(paths).all()):  # one row per series: its paths end to end
             rows = paths.transpose(0, 1).reshape(len(parts), -1, paths.shape[-1])
@@ -91,12 +91,17 @@ class SamplePathForecasts:
         # float64, as the quantiles are taken, so the first steps do not depend on how many follow
         network = self.network_
         network.eval()
-        return network.sample_mean(x, n_steps, self.n_samples, network.generator(x.device))
+        return network.sample_mean(x, n_steps, self._n_paths(), network.generator(x.device))
+
+    def _n_paths(self) -> int:
+        """``n_samples``, read at each forecast (it may be set after fit), checked as fit checks it."""
+        # 0 divided by zero here; 1 gave zero-width intervals. As an int: a NumPy one would not split a tensor
+        return check_int("n_samples", self.n_samples, minimum=2, hint=" (sample paths per forecast)")
 
     def _series_per_pass(self) -> int:
         """Series sampled in one pass: each carries ``n_samples`` paths through the S4 stacks (about
         0.25 MiB a path at the defaults), so a pass holds about :data:`PATHS_PER_PASS` paths."""
-        return max(1, PATHS_PER_PASS // int(self.n_samples))  # a NumPy integer would not split a tensor
+        return max(1, PATHS_PER_PASS // self._n_paths())
 
     def _noisy_paths(self, fh: ForecastingHorizon, covariances: bool = False
                      ) -> tuple[torch.Tensor, list, list[np.ndarray], list, list, Scales]:
