@@ -14,6 +14,7 @@ from tsrec.estimators import (
     LTCForecaster,
     PGNClassifier,
     PGNForecaster,
+    SMambaForecaster,
     SpaceTimeForecaster,
 )
 from tsrec.estimators.errors import InputError
@@ -317,3 +318,16 @@ def test_nan_or_inf_in_y_is_counted_and_located_with_a_fix_for_its_kind():
     for y, message in cases:
         with pytest.raises(InputError, match=message):
             ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(y)
+
+
+@pytest.mark.parametrize("make, fit, named", [  # torch's allocator message named no parameter
+    (lambda: SMambaForecaster(lookback=24, horizon=6, d_model=10**7, max_epochs=1), lambda est: est.fit(frame()),
+     r"SMambaForecaster ran out of memory building or training its network \(.*allocate.*\); lower its sizes "
+     r"\(d_model=10000000, .*\) or batch_size=32"),
+    (lambda: PGNClassifier(hidden=10**10, max_epochs=1),
+     lambda est: est.fit(np.random.default_rng(0).normal(size=(10, 1, 20)), np.arange(10) % 2),
+     r"PGNClassifier ran out of memory .*lower its sizes \(hidden=10000000000"),
+])
+def test_a_network_too_large_for_memory_names_its_sizes(make, fit, named):
+    with pytest.raises(ValueError, match=named):
+        fit(make())

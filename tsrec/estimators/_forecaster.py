@@ -22,7 +22,8 @@ from tsrec.estimators import _divergence, _engine, _evaluate, _newdata, _persist
 from tsrec.estimators._horizon import aligned_fh, relative_steps, same_fh, steps_per_series
 from tsrec.estimators._forecaster_methods import ProbabilisticForecasts, WindowForecasts
 from tsrec.estimators._params import (
-    check_val_size, data_dtype, training_config, warn_no_validation, warn_partial_validation,
+    check_val_size, data_dtype, sizes_named_when_out_of_memory, training_config, warn_no_validation,
+    warn_partial_validation,
 )
 from tsrec.estimators._rollout import ContextRollouts
 from tsrec.estimators._scaling import check_scaling, fit_scales, scales_of
@@ -347,7 +348,7 @@ class DeepForecaster(
             _newdata.check_scaled(values, "y")
         windows = build_windows(series, lookback, horizon, data_dtype(config.precision))
         _persistence.remember_fitted_params(self)
-        with _seeding.seeded(config.seed):
+        with _seeding.seeded(config.seed), sizes_named_when_out_of_memory(self):
             network = self._build_network(self.n_channels_, meta)
             module = _engine.TrainingModule(network, self._loss(), config, self._lr_lambda(), self._penalty())
             train_loader = window_loader(windows, windows.train_starts, config.batch_size, True, config.seed)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import numbers
+from collections.abc import Iterator
 
 import lightning.pytorch as pl
 import numpy as np
@@ -283,3 +285,25 @@ def _ema_params(est: object) -> dict:
     if isinstance(decay, bool) or not isinstance(decay, numbers.Real) or not 0.0 < decay < 1.0:
         raise ValueError(f"ema_decay must be None (no weight average) or a number in (0, 1), got {decay!r}")
     return {"ema_decay": float(decay), "ema_start_step": start}
+
+
+@contextlib.contextmanager
+def sizes_named_when_out_of_memory(est: object) -> Iterator[None]:
+    """Building or training a network too large for memory fails with torch's allocator message,
+    which names no parameter: name the estimator's largest sizes and ``batch_size`` instead."""
+    try:
+        yield
+    except (MemoryError, RuntimeError) as err:  # torch's CPU and CUDA messages both say "allocate"
+        if not isinstance(err, MemoryError) and "allocate" not in str(err):
+            raise
+        shared = set(SHARED_PARAMS)
+        sizes = {k: v for k, v in est.get_params(deep=False).items() if k not in shared and _is_count(v)}
+        largest = ", ".join(f"{k}={v}" for k, v in sorted(sizes.items(), key=lambda kv: -kv[1])[:3])
+        raise ValueError(
+            f"{type(est).__name__} ran out of memory building or training its network "
+            f"({str(err).strip().splitlines()[0]}); lower its sizes ({largest}) or batch_size={est.batch_size}"
+        ) from err
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
