@@ -383,14 +383,15 @@ def warn_rounded_away(original: object, cast: np.ndarray) -> None:
     Parameters
     ----------
     original : object
-        X as given; checked only when it is a float64 array of ``cast``'s shape.
+        X as given (array or list of arrays); checked where its dtype has values float32 lacks (float64, int64).
     cast : ndarray
         X after validation, in the dtype the network reads.
     """
-    if cast.dtype != np.float32 or not isinstance(original, np.ndarray) or original.dtype != np.float64:
+    if cast.dtype != np.float32 or cast.size == 0:  # empty X is refused after this
         return
-    if original.shape != cast.shape or original.size == 0:  # empty X is refused after this
-        return
+    original = np.asarray(original)  # an array as it is; a list is stacked, as validation stacked it
+    if original.dtype.kind not in "iuf" or np.can_cast(original.dtype, np.float32) or original.shape != cast.shape:
+        return  # float32 holds every float16 and int16 exactly
     axes = (0, 2) if original.ndim == 3 else tuple(range(original.ndim))
     spread = np.atleast_1d(original.std(axis=axes))  # per channel (2-D X: one, as scalars)
     error = np.atleast_1d(np.sqrt(np.mean((original - cast) ** 2, axis=axes)))

@@ -18,6 +18,11 @@ FLAT_MTYPES = ["pd.DataFrame", "pd-multiindex", "pd_multiindex_hier"]
 SeriesLike = pd.Series | pd.DataFrame | np.ndarray
 FhLike = ForecastingHorizon | int | list | range | np.ndarray | pd.Index | None
 SCITYPES = ["Series", "Panel", "Hierarchical"]
+# filling a NumPy y along its time axis: 1-D (time), 2-D (time, variates), 3-D (series, variates, time)
+_ARRAY_FILLS = {1: "along time, e.g. pd.Series(y).interpolate(limit_direction='both').to_numpy()",
+                2: "along time, e.g. pd.DataFrame(y).interpolate(limit_direction='both').to_numpy()",
+                3: "each series along time, e.g. np.stack([pd.DataFrame(s.T).interpolate(limit_direction='both')"
+                   ".to_numpy().T for s in y])"}
 
 
 def check_raw_y(y: object, name: str = "y") -> str:
@@ -55,7 +60,7 @@ def check_raw_y(y: object, name: str = "y") -> str:
     elif isinstance(y, pd.Series):
         frame = y.to_frame()
     if frame is not None:
-        _check_frame(frame, name)
+        _check_frame(frame, name, listed=isinstance(y, list))
     if not valid:
         raise TypeError(f"{name} is not a valid time series container (type {type(y).__name__}): {message}")
     return meta["mtype"]
@@ -121,7 +126,7 @@ def _check_array(y: np.ndarray, name: str) -> None:
         at = np.unravel_index(np.argmax(bad), y.shape)
         axes = {1: ["index"], 2: ["row", "column"], 3: ["series", "variate", "time"]}[y.ndim]
         where = ", ".join(f"{axis} {int(i)}" for axis, i in zip(axes, at))
-        raise _non_finite(name, y, where, "interpolate along time, e.g. pd.Series(y).interpolate().to_numpy()")
+        raise _non_finite(name, y, where, f"interpolate {_ARRAY_FILLS[y.ndim]}")
 
 
 def _non_finite(name: str, values: np.ndarray, where: str, fix: str) -> InputError:
@@ -134,17 +139,20 @@ def _non_finite(name: str, values: np.ndarray, where: str, fix: str) -> InputErr
     )
 
 
-def _frame_non_finite(frame: pd.DataFrame, values: np.ndarray, name: str) -> InputError:
+def _frame_non_finite(frame: pd.DataFrame, values: np.ndarray, name: str, listed: bool) -> InputError:
     """:func:`_non_finite` for a frame: the first bad value by its row label (a panel's series and
-    stamp) and column; a panel is filled within each series (interpolating across would mix them)."""
+    stamp) and column; a panel is filled within each series (interpolating across would mix them),
+    one given as a list of frames (``listed``: the series are its positions) frame by frame."""
     row, col = np.unravel_index(np.argmax(~np.isfinite(values)), values.shape)
     label = frame.index[row]
     column = f", column {frame.columns[col]!r}" if frame.shape[1] > 1 else ""
     if isinstance(frame.index, pd.MultiIndex):
         key = label[0] if len(label) == 2 else label[:-1]
         levels = "0" if frame.index.nlevels == 2 else str(list(range(frame.index.nlevels - 1)))
-        where = f"series {key!r}, time {label[-1]}{column}"
-        fix = (f"within each series, e.g. y.groupby(level={levels}).transform(lambda s: "
+        series = f"{name}[{key}]" if listed else f"series {key!r}"
+        where = f"{series}, time {label[-1]}{column}"
+        fix = ("within each frame, e.g. y = [part.interpolate(limit_direction='both') for part in y]" if listed else
+               f"within each series, e.g. y.groupby(level={levels}).transform(lambda s: "
                "s.interpolate(limit_direction='both'))")
     else:
         where, fix = f"time {label}{column}", "e.g. y.interpolate()"
@@ -218,14 +226,12 @@ def _check_dtypes(y: pd.Series | pd.DataFrame, name: str) -> None:
         raise TypeError(f"{name} {what}; a forecaster needs numbers: cast with y.astype(float) (True -> 1.0) or drop them")
 
 
-def _check_frame(frame: pd.DataFrame, name: str) -> None:
+def _check_frame(frame: pd.DataFrame, name: str, listed: bool) -> None:
     if frame.columns.has_duplicates:
         dup = frame.columns[frame.columns.duplicated()].unique().tolist()
         raise InputError(f"{name} has duplicate column names {dup}; give every variate its own name")
-    bad = [
-        c for c in frame.columns
-        if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
-    ]
+    bad = [c for c in frame.columns
+           if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])]
     if bad:
         raise TypeError(
             f"{name} has non-numeric (e.g. categorical or string) columns {bad}; drop them or "
@@ -233,7 +239,7 @@ def _check_frame(frame: pd.DataFrame, name: str) -> None:
         )
     values = frame.to_numpy(dtype=float)
     if not np.isfinite(values).all():
-        raise _frame_non_finite(frame, values, name)
+        raise _frame_non_finite(frame, values, name, listed)
     if isinstance(frame.index, pd.MultiIndex):
         if frame.index.has_duplicates:
             raise InputError(f"{name} has duplicate (series, time) rows; drop duplicates first")
@@ -261,10 +267,7 @@ def split_panel(y: pd.DataFrame) -> list[tuple[object, pd.DataFrame]]:
         return _split_runs(grouped, run_starts(grouped.index))
     levels = list(range(y.index.nlevels - 1))
     by = levels[0] if len(levels) == 1 else levels
-    return [
-        (key, part.droplevel(levels))
-        for key, part in y.groupby(level=by, sort=False)
-    ]
+    return [(key, part.droplevel(levels)) for key, part in y.groupby(level=by, sort=False)]
 
 
 def run_starts(index: pd.MultiIndex) -> np.ndarray | None:
@@ -357,7 +360,8 @@ def scaled_rows(scales, parts: list) -> list[np.ndarray]:
 
 def scaled_contexts(scales, parts: list, lookback: int) -> np.ndarray:
     """The last ``lookback`` rows of each series, standardised by ``scales``, (series, lookback, variates)."""
-    return scales.stacked(np.stack([df.to_numpy(float)[-lookback:] for _, df in parts]))
+    # C order, not pandas' column-major blocks: the sums run in one order, and a loaded model forecasts as saved
+    return scales.stacked(np.ascontiguousarray(np.stack([df.to_numpy(float)[-lookback:] for _, df in parts])))
 
 
 def forecast_frames(scales, path: np.ndarray, steps: list, parts: list, freqs: list) -> list[pd.DataFrame]:
@@ -365,10 +369,8 @@ def forecast_frames(scales, path: np.ndarray, steps: list, parts: list, freqs: l
     unscaled by its row of ``scales`` and indexed by the stamps that many steps after its end."""
     rows = scales.unscaled_rows([values[k - 1] for values, k in zip(path, steps)])
     indexes = future_indexes([df.index for _, df in parts], freqs, steps)
-    return [
-        pd.DataFrame(values, index=index, columns=df.columns)
-        for values, index, (_, df) in zip(rows, indexes, parts)
-    ]
+    return [pd.DataFrame(values, index=index, columns=df.columns)
+            for values, index, (_, df) in zip(rows, indexes, parts)]
 
 
 def join_panel(keys: list[object], frames: list[pd.DataFrame], like: pd.Index) -> pd.DataFrame:

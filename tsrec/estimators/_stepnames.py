@@ -12,9 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-# calendar periods by their length in days: shortest, longest, pandas period code, words; fixed
-# durations are said in their largest whole unit
-_PERIODS = [(28, 31, "M", "1 month"), (89, 92, "Q", "1 quarter"), (365, 366, "Y", "1 year")]
+# calendar periods by pandas period code: shortest and longest length in days, months, words;
+# fixed durations are said in their largest whole unit
+_PERIODS = {"M": (28, 31, 1, "1 month"), "Q": (89, 92, 3, "1 quarter"), "Y": (365, 366, 12, "1 year")}
+# days a business calendar moves a period's start or end (e.g. BMS, BME): a weekend and a holiday
+_SHIFT = 3
 _EVERY = {"M": "each month", "Q": "each quarter", "Y": "each year"}
 
 
@@ -37,9 +39,9 @@ def describe_step(step: pd.Timedelta, index: pd.DatetimeIndex) -> tuple[str | No
         each month: see :func:`period_start_fix`); and the step in words (e.g. ``"1 day"``,
         ``"1 month"``, ``"15 minutes"``).
     """
-    period = _calendar_period(step)
+    period = _calendar_period(step, index)
     if period is not None:
-        return _anchored_alias(period, index), _PERIODS[[p[2] for p in _PERIODS].index(period)][3]
+        return _anchored_alias(period, index), _PERIODS[period][3]
     alias = _alias(step, index)
     return alias, "1 business day" if alias == "B" else _readable(step)
 
@@ -50,7 +52,7 @@ def period_start_fix(step: pd.Timedelta, index: pd.DatetimeIndex, code: str) -> 
     ``{start}`` for the frequency of its starts (e.g. ``"y.index =
     y.index.to_period('{period}').to_timestamp()"``); None where :func:`describe_step` names a
     frequency."""
-    period = _calendar_period(step)
+    period = _calendar_period(step, index)
     if period is None or _anchored_alias(period, index) is not None:
         return None
     days = sorted(set(index.day))
@@ -64,7 +66,7 @@ def period_start_fix(step: pd.Timedelta, index: pd.DatetimeIndex, code: str) -> 
 def regular_periods(step: pd.Timedelta, index: pd.DatetimeIndex) -> bool:
     """Whether ``index`` steps by whole calendar periods on one day of the period that no pandas
     frequency names (e.g. the 15th of each month): regular, though pandas infers no frequency."""
-    period = _calendar_period(step)
+    period = _calendar_period(step, index)
     if period is None or _anchored_alias(period, index) is not None or len(set(index.day)) > 1:
         return False
     months = index.year * 12 + index.month
@@ -89,10 +91,20 @@ def _readable(step: pd.Timedelta) -> str:
     return str(step)
 
 
-def _calendar_period(step: pd.Timedelta) -> str | None:
-    """The calendar period ("M", "Q", "Y") whose lengths span ``step``, if any."""
+def _calendar_period(step: pd.Timedelta, index: pd.DatetimeIndex) -> str | None:
+    """The calendar period ("M", "Q", "Y") whose lengths span ``step`` and whose whole multiples part
+    the stamps ``index``, if any. A fixed 28-, 30- or 91-day step drifts through the months: named a
+    month, its advice ``to_period('M')`` would give two stamps of one month the same stamp."""
     days = step / pd.Timedelta(days=1)
-    return next((code for low, high, code, _ in _PERIODS if low <= days <= high), None)
+    code = next((code for code, (low, high, _, _) in _PERIODS.items() if low <= days <= high), None)
+    if code is None:
+        return None
+    apart = np.diff(index.year * 12 + index.month)
+    if not ((apart > 0) & (apart % _PERIODS[code][2] == 0)).all():
+        return None
+    day = np.asarray(index.day)
+    from_end = np.asarray(index.days_in_month) - day  # month ends: days 28 to 31, all 0 days from the end
+    return code if min(np.ptp(day), np.ptp(from_end)) <= _SHIFT else None
 
 
 def _anchored_alias(period: str, index: pd.DatetimeIndex) -> str | None:

@@ -1,0 +1,67 @@
+"""NaN advice that runs on the y it is given, and contexts whose memory layout is fixed."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrec.estimators._scaling import Scales
+from tsrec.estimators._series import check_raw_y, scaled_contexts, split_panel
+from tsrec.estimators.errors import InputError
+
+HOURS = pd.date_range("2024-01-01", periods=30, freq="h")
+
+
+def _with_gaps(shape: tuple[int, ...], at: list[tuple[int, ...]]) -> np.ndarray:
+    y = np.random.default_rng(0).normal(size=shape)
+    for place in at:
+        y[place] = np.nan
+    return y
+
+
+ARRAYS = {  # the first NaN at the start of a series too: a forward-only fill would leave it
+    "1-D": _with_gaps((30,), [(0,), (7,)]),
+    "2-D (time, variates)": _with_gaps((30, 2), [(0, 1), (7, 0)]),
+    "3-D (series, variates, time)": _with_gaps((3, 2, 30), [(1, 0, 0), (2, 1, 7)]),
+}
+
+
+def _advised(message: str) -> str:
+    """The code a NaN message advises, e.g. ``pd.Series(y).interpolate(...)``."""
+    return re.search(r"e\.g\. (.*)\)$", message).group(1)
+
+
+@pytest.mark.parametrize("name", list(ARRAYS))
+def test_the_nan_fix_for_a_numpy_y_runs_and_fills_it(name):
+    y = ARRAYS[name]
+    with pytest.raises(InputError, match=r"contains NaN or inf \(2 NaN\)") as raised:
+        check_raw_y(y)
+    fixed = eval(_advised(str(raised.value)), {"np": np, "pd": pd, "y": y})  # noqa: S307 - the advice, run
+    assert fixed.shape == y.shape and np.isfinite(fixed).all()
+    assert np.array_equal(fixed[~np.isnan(y)], y[~np.isnan(y)])
+    check_raw_y(fixed)
+
+
+def test_the_nan_fix_for_a_list_of_frames_fills_each_frame():
+    y = [pd.DataFrame({"a": np.arange(30.0), "b": 1.0}, index=HOURS) for _ in range(3)]
+    y[1].iloc[[0, 4], 0] = np.nan
+    with pytest.raises(InputError, match=r"the first at y\[1\], time 2024-01-01 00:00:00, column 'a'; .*within each "
+                                         r"frame, e\.g\. y = \[part\.interpolate") as raised:
+        check_raw_y(y)
+    assert "groupby" not in str(raised.value)  # a MultiIndex panel's fix: a list has no groupby
+    namespace = {"y": y}
+    exec(_advised(str(raised.value)), namespace)  # noqa: S102 - the advice, run
+    assert check_raw_y(namespace["y"]) == "df-list"
+
+
+def test_scaled_contexts_are_c_contiguous_whatever_pandas_layout():
+    panel = pd.concat({key: pd.DataFrame(np.random.default_rng(0).normal(size=(30, 3)), index=HOURS,
+                                         columns=["a", "b", "c"]) for key in "xyz"}, names=["id", "ds"])
+    parts = split_panel(panel)
+    scales = Scales(np.zeros((3, 3)), np.ones((3, 3)))
+    contexts = scaled_contexts(scales, parts, lookback=8)
+    assert contexts.shape == (3, 8, 3) and contexts.flags.c_contiguous
+    np.testing.assert_array_equal(contexts, np.stack([df.to_numpy()[-8:] for _, df in parts]))
