@@ -251,6 +251,16 @@ def test_nan_and_inf_are_counted_located_and_fixed_along_time(fitted3):
         PGNClassifier(hidden=4, max_epochs=1).fit(univariate, Y)
 
 
+def test_values_beyond_float32_are_refused_without_numpys_overflow_warnings(fitted3):
+    huge = X3 * 1e300  # float64: finite; cast to float32, numpy warned of overflows before the refusal
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for fit_or_predict in (lambda: PGNClassifier(hidden=4, max_epochs=1).fit(huge, Y),
+                               lambda: fitted3.predict(huge)):
+            with pytest.raises(InputError, match=r"X contains \d+ infinite value\(s\) \(inf, or beyond float32"):
+                fit_or_predict()
+
+
 def test_a_single_class_is_printed_as_a_plain_value():
     with pytest.raises(InputError, match=r"y has only one class \('a'\); a classifier needs at least 2"):
         PGNClassifier(hidden=4, max_epochs=1).fit(X, np.array(["a"] * 12))

@@ -387,7 +387,7 @@ def warn_rounded_away(original: object, cast: np.ndarray) -> None:
     cast : ndarray
         X after validation, in the dtype the network reads.
     """
-    if cast.dtype != np.float32 or cast.size == 0:  # empty X is refused after this
+    if cast.dtype != np.float32 or cast.size == 0 or not np.isfinite(cast).all():  # these are refused after this
         return
     original = np.asarray(original)  # an array as it is; a list is stacked, as validation stacked it
     if original.dtype.kind not in "iuf" or np.can_cast(original.dtype, np.float32) or original.shape != cast.shape:
