@@ -124,3 +124,15 @@ class TuningSetupError(TsrecError, ValueError):
     >>> issubclass(TuningSetupError, ValueError)
     True
     """
+
+
+class NoValidationWarning(UserWarning):
+    """``val_size > 0`` left no validation data: the fit trains all ``max_epochs`` without early
+    stopping or best-epoch restore. :func:`tsrec.tuning.tune` turns it into a failed trial (or a
+    :class:`TuningSetupError`) before training, since such a trial has no score.
+
+    Examples
+    --------
+    >>> issubclass(NoValidationWarning, UserWarning)
+    True
+    """

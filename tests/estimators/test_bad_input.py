@@ -17,7 +17,7 @@ from tsrec.estimators import (
     SMambaForecaster,
     SpaceTimeForecaster,
 )
-from tsrec.estimators.errors import InputError
+from tsrec.estimators.errors import InputError, NoValidationWarning
 from tsrec.registry import get_estimator
 
 
@@ -216,11 +216,11 @@ def test_numpy_scalars_from_parameter_grids_are_accepted(tmp_path):
 
 
 def test_a_validation_split_that_leaves_nothing_is_reported():
-    with pytest.warns(UserWarning, match="val_size=10000 leaves no validation data"):
+    with pytest.warns(NoValidationWarning, match="val_size=10000 leaves no validation data"):
         est = CycleNetForecaster(lookback=8, horizon=4, val_size=10000, max_epochs=1).fit(frame().iloc[:60])
     assert est.history_["val_loss"] == []
     X, y = np.random.default_rng(0).normal(size=(24, 12)), np.arange(24) % 2
-    with pytest.warns(UserWarning, match="val_size=0.01 leaves no validation data"):
+    with pytest.warns(NoValidationWarning, match="val_size=0.01 leaves no validation data"):
         PGNClassifier(max_epochs=1, val_size=0.01).fit(X, y)
 
 

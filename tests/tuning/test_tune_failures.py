@@ -103,10 +103,56 @@ def test_every_trial_diverged_is_the_runtime_error(series):
 def test_a_trial_that_validated_nothing_fails_alone_and_says_why(series):
     # a sampled lookback of 200 leaves no validation window in 240 rows; the search goes on
     space = lambda trial: {"n_lags": 200 if trial.number == 1 else 8}  # noqa: E731
-    with pytest.warns(RuntimeWarning, match=r"trial 1 failed: .*validation split is empty with these parameters"):
+    with pytest.warns(RuntimeWarning, match=r"trial 1 failed: val_size=0.25 leaves no validation data \(.*n_lags "
+                                            r"\+ horizon = 201 for training\); the search goes on"):
         result = tune(arnet(), series, n_trials=3, space=space, random_state=0)
     assert [t.state for t in result.study.trials] == [COMPLETE, FAIL, COMPLETE]
     assert result.best_params == {"n_lags": 8}
+    assert "epochs" not in result.study.trials[1].user_attrs  # failed before it trained
+
+
+def test_an_empty_validation_split_every_trial_would_repeat_stops_the_search_before_training(series):
+    # once every trial trained all max_epochs, then failed for want of a validation loss
+    study = optuna.create_study()
+    with pytest.raises(TuningSetupError, match=r"trial 0: val_size=0.25 leaves no validation data .*every trial "
+                                               r"would repeat it, as the search space samples no window length"):
+        tune(arnet(n_lags=200, max_epochs=50), series, n_trials=5, study=study, space=lr_of(set(), 0))
+    assert len(study.trials) == 1
+
+
+@pytest.mark.parametrize("params, message", [  # each failed every trial alike, until the timeout with n_trials=None
+    ({"max_epochs": 0}, "max_epochs must be an integer >= 1, got 0"),
+    ({"val_size": 1.5}, "val_size"),
+    ({"sparsity": -1.0}, "sparsity"),
+    ({"trainer_kwargs": {"accumulate_grad_batches": 0}}, "accumulate_grad_batches"),
+])
+def test_the_estimators_own_mistakes_stop_the_search_before_its_first_trial(series, params, message):
+    study = optuna.create_study()
+    with pytest.raises(ValueError, match=message):
+        tune(arnet(**params), series, n_trials=None, timeout=600, study=study)
+    assert study.trials == []
+
+
+def test_fit_params_fit_does_not_take_stop_the_search_before_its_first_trial(series):
+    with pytest.raises(TypeError, match=r"fit_params \['foo'\] do not fit ARNetForecaster.fit: .*'foo'"):
+        tune(arnet(), series, n_trials=None, timeout=600, fit_params={"foo": 1})
+
+
+@pytest.mark.parametrize("space_param", ["val_size", "random_state"])
+def test_a_space_that_changes_the_validation_data_is_refused(series, space_param):
+    # trials scored on different validation data: their losses compared nothing
+    import numpy as np
+
+    from tsrec.estimators import PGNClassifier
+
+    X, y = np.random.default_rng(0).normal(size=(20, 16)), np.array([0, 1] * 10)
+    values = {"val_size": 0.5, "random_state": 3}
+    with pytest.raises(TuningSetupError, match=rf"returned '{space_param}', which changes the validation data"):
+        tune(PGNClassifier(max_epochs=1, hidden=4, val_size=0.25), X, y, n_trials=2,
+             space=lambda t: {space_param: values[space_param]})
+    if space_param == "val_size":
+        with pytest.raises(TuningSetupError, match="which changes the validation data"):
+            tune(arnet(), series, n_trials=2, space=lambda t: {"val_size": 0.5})
 
 
 def test_a_step_limit_that_stops_before_validation_is_named(series):

@@ -15,6 +15,7 @@ from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
 from tsrec._checks import check_dropout, check_flag, check_float, check_int  # noqa: F401 - re-exported
 from tsrec._warn import warn_user
+from tsrec.errors import NoValidationWarning
 from tsrec.estimators._engine import TrainingConfig
 
 SHARED_PARAMS = (
@@ -97,7 +98,8 @@ def warn_no_validation(val_size: object, why: str) -> None:
     """``val_size > 0`` that leaves no validation data: say so instead of silently training without."""
     warn_user(
         f"val_size={val_size!r} leaves no validation data ({why}); training runs all max_epochs without "
-        "validation, early stopping or best-epoch restore. Give more data, or val_size=0 to silence this"
+        "validation, early stopping or best-epoch restore. Give more data, or val_size=0 to silence this",
+        NoValidationWarning,
     )
 
 

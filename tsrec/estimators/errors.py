@@ -1,6 +1,7 @@
 """tsrec's exceptions, importable from the estimators package too (they live in :mod:`tsrec.errors`)."""
 
-from tsrec.errors import (FlagError, InputError, InputFileNotFoundError, InSampleError, LoadError, TsrecError,
-                          TuningSetupError)
+from tsrec.errors import (FlagError, InputError, InputFileNotFoundError, InSampleError, LoadError, NoValidationWarning,
+                          TsrecError, TuningSetupError)
 
-__all__ = ["FlagError", "InSampleError", "InputError", "InputFileNotFoundError", "LoadError", "TsrecError", "TuningSetupError"]
+__all__ = ["FlagError", "InSampleError", "InputError", "InputFileNotFoundError", "LoadError", "NoValidationWarning",
+           "TsrecError", "TuningSetupError"]

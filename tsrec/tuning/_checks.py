@@ -5,14 +5,17 @@ Every check runs before the first trial trains, so a wrong argument costs no tra
 
 from __future__ import annotations
 
+import inspect
 import numbers
 from typing import Any
 
 import optuna
+from sklearn.base import clone
 
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import seed_of
+from tsrec.estimators._params import check_val_size as estimator_val_size
+from tsrec.estimators._params import seed_of, training_config
 from tsrec.errors import TuningSetupError
 
 #: epochs during which the default pruner never prunes (the first ones are noisy)
@@ -90,9 +93,11 @@ def check_val_size(estimator: object) -> None:
         )
 
 
-def check_sampled(params: object, valid: set[str], name: str, unit_params: tuple[str, ...] = ()) -> dict[str, Any]:
+def check_sampled(params: object, valid: set[str], name: str, unit_params: tuple[str, ...] = (),
+                  split_params: tuple[str, ...] = ("val_size",)) -> dict[str, Any]:
     """What a search space returned: a dict of parameters the estimator takes, none of which
-    (``scaling``, or the estimator's ``unit_params``) changes the units of the validation loss."""
+    (``scaling``, or the estimator's ``unit_params``) changes the units of the validation loss,
+    nor (``split_params``) the validation data the trials are compared on."""
     if not isinstance(params, dict):
         raise TypeError(f"the search space must return a dict of parameters, got {type(params).__name__}")
     unknown = sorted(set(params) - valid)
@@ -100,6 +105,12 @@ def check_sampled(params: object, valid: set[str], name: str, unit_params: tuple
         raise ValueError(
             f"the search space returned parameter(s) {unknown} that {name} does not take; "
             f"valid parameters are {sorted(valid)}"
+        )
+    split = [param for param in split_params if param in params]
+    if split:  # trials scored on different data: their losses say nothing about the parameters
+        raise TuningSetupError(
+            f"the search space returned {split[0]!r}, which changes the validation data that trials are compared "
+            f"on; set it on the estimator ({name}(..., {split[0]}=...)) and search the rest"
         )
     units = [param for param in ("scaling", *unit_params) if param in params]
     if units:
@@ -110,6 +121,25 @@ def check_sampled(params: object, valid: set[str], name: str, unit_params: tuple
             "sktime's ForecastingGridSearchCV"
         )
     return params
+
+
+def split_params(estimator: object) -> tuple[str, ...]:
+    """Parameters that change a fit's validation data: ``val_size``, and a classifier's
+    ``random_state``, which draws its stratified split."""
+    return ("val_size", "random_state") if isinstance(estimator, DeepClassifier) else ("val_size",)
+
+
+def check_fixed_params(estimator: Any, data: tuple, fit_params: dict) -> None:
+    """The estimator's own parameters and ``fit_params``, checked as ``fit`` checks them: a
+    mistake there failed every trial alike (until ``timeout``, with ``n_trials=None``)."""
+    probe = clone(estimator)
+    probe._check_params()
+    training_config(probe)  # the shared ones: max_epochs, lr, trainer_kwargs, ...
+    estimator_val_size(probe.val_size)
+    try:
+        inspect.signature(probe.fit).bind(*data, **fit_params)
+    except TypeError as err:
+        raise TypeError(f"fit_params {sorted(fit_params)} do not fit {type(estimator).__name__}.fit: {err}") from None
 
 
 def check_validation_limit(estimator: object) -> None:

@@ -21,8 +21,8 @@ from sklearn.base import clone
 
 from tsrec._warn import warn_user
 from tsrec.estimators._engine import extra_callbacks
-from tsrec.errors import TuningSetupError
-from tsrec.tuning._checks import check_sampled, check_val_size, check_validation_limit
+from tsrec.errors import NoValidationWarning, TuningSetupError
+from tsrec.tuning._checks import check_sampled, check_val_size, check_validation_limit, split_params
 
 # optuna-integration 5.x imports ``lightning.pytorch`` (the package tsrec's engine trains with),
 # so its callback is a Lightning ``Callback`` the Trainer accepts as is. It reads ``val_loss``
@@ -58,6 +58,9 @@ def clone_estimator(estimator: Any) -> Any:
     """An unfitted copy with the same parameters; an sktime estimator's copy keeps its config too."""
     return estimator.clone() if callable(getattr(estimator, "clone", None)) else clone(estimator)
 
+
+#: parameters that set a forecaster's window lengths, and with them whether its validation split is empty
+WINDOW_PARAMS = frozenset({"lookback", "n_lags", "horizon"})
 
 #: the Optuna logger that reports each failed trial (in two lines)
 _OPTUNA_TRIAL_LOG = "optuna.study._optimize"
@@ -258,13 +261,14 @@ class Objective:
 
     def __call__(self, trial: optuna.Trial) -> float:
         params = check_sampled(self.space(trial), self.valid, type(self.estimator).__name__,
-                               getattr(self.estimator, "_loss_unit_params", ()))
+                               getattr(self.estimator, "_loss_unit_params", ()), split_params(self.estimator))
         candidate = clone_estimator(self.estimator).set_params(**params)
         check_val_size(candidate)
         check_validation_limit(candidate)
         pruning = PruningCallback(trial, monitor="val_loss")
         try:
-            with extra_callbacks([pruning]):
+            with extra_callbacks([pruning]), warnings.catch_warnings():
+                warnings.simplefilter("error", NoValidationWarning)  # a trial without one has no score: stop it
                 candidate.fit(*self.data, **self.fit_params)
             # a fit on several processes is stopped, not raised out of, when the pruner says so
             pruning.check_pruned()
@@ -273,6 +277,8 @@ class Objective:
             raise  # the pruner's word, not a failure
         except TuningSetupError:
             raise  # a mistake every trial would repeat
+        except NoValidationWarning as err:
+            return self._no_validation(trial, params, err)
         except Exception as err:  # noqa: BLE001 - any training error fails this trial only
             return self._fail(trial, repr(err), err)
         value = best_val_loss(candidate)
@@ -284,6 +290,17 @@ class Objective:
         if self.best["number"] is None or value < self.best["value"]:  # ties keep the earlier trial
             self.best.update(value=value, number=trial.number, params=dict(params), estimator=candidate)
         return value
+
+    def _no_validation(self, trial: optuna.Trial, params: dict, warning: NoValidationWarning) -> float:
+        """Fail a trial whose validation split was empty, before it trained; with no window length
+        sampled, every trial would repeat it: stop the search."""
+        reason = str(warning).split("; training runs")[0]  # the rest is about a fit that goes on without
+        if params.keys() & WINDOW_PARAMS:
+            return self._fail(trial, reason, warning)
+        raise TuningSetupError(
+            f"trial {trial.number}: {reason}; every trial would repeat it, as the search space samples no window "
+            "length (lookback, n_lags, horizon): give more data or a larger val_size"
+        ) from warning
 
     def _fail(self, trial: optuna.Trial, reason: str, error: BaseException | None) -> float:
         trial.set_user_attr("error", reason)

@@ -19,7 +19,7 @@ from typing import Any
 import optuna
 
 from tsrec.tuning._checks import (
-    check_data, check_n_trials, check_val_size, check_validation_limit, estimator_kind, make_study,
+    check_data, check_fixed_params, check_n_trials, check_val_size, check_validation_limit, estimator_kind, make_study,
 )
 from tsrec.tuning._objective import Objective, clone_estimator
 from tsrec.tuning.spaces import search_space
@@ -152,15 +152,18 @@ def tune(
     ------
     ValueError
         Bad ``n_trials``/``timeout``/``random_state``, ``random_state`` together with ``sampler``
-        or ``study``, ``val_size=0``, a space that returns parameters the estimator does not
-        take or a forecaster's ``scaling`` or LS4's ``instance_norm`` (which set the units of the
-        validation losses the trials are compared by), ``limit_val_batches`` in ``trainer_kwargs``
+        or ``study``, ``val_size=0``, other estimator parameters that ``fit`` refuses, a space that
+        returns parameters the estimator does not take or a forecaster's ``scaling`` or LS4's
+        ``instance_norm`` (which set the units of the validation losses the trials are compared by)
+        or ``val_size`` (a classifier's ``random_state`` too: they set the validation data),
+        an empty validation split where the space samples no window length
+        (:class:`~tsrec.errors.TuningSetupError`), ``limit_val_batches`` in ``trainer_kwargs``
         (trials of different batch sizes would validate different windows), data that ``fit``
         refuses whatever the parameters (``InputError``), or, with trials on several processes, processes that sampled
         different parameters (an unseeded sampler, or one study shared between them).
     TypeError
         Not a tsrec estimator (a pipeline, or an estimator class), the wrong number of data arguments for its
-        kind, or a ``sampler``/``pruner`` that is not an Optuna sampler/pruner instance.
+        kind, ``fit_params`` that ``fit`` does not take, or a ``sampler``/``pruner`` that is not an Optuna sampler/pruner instance.
     RuntimeError
         No trial completed (all pruned or failed, or the timeout hit before the first finished);
         chained to the first failed trial's exception, whose reason it names.
@@ -189,6 +192,7 @@ def tune(
         raise TypeError(f"space must be a callable space(trial) -> dict or None, got {type(space).__name__}")
     check_val_size(estimator)
     check_validation_limit(estimator)
+    check_fixed_params(estimator, data, fit_params or {})
     # bad data fails every trial alike: refused once, before a search that would run until its timeout
     clone_estimator(estimator)._fit_data(*data)
     objective = Objective(estimator, data, space, fit_params or {})
