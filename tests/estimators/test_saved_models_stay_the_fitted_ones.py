@@ -138,6 +138,28 @@ def test_sktime_zip_saves_at_the_given_name_and_replaces_an_earlier_one(tmp_path
     pd.testing.assert_series_equal(back.predict(), forecaster.predict())
 
 
+@pytest.mark.parametrize("name, written", [  # sktime 1.2 zipped to <name>.zip, then opened <stem>.zip: not found
+    ("model.v2", "model.v2.zip"), ("fc_2024.01.05", "fc_2024.01.05.zip"), ("arnet.v2.zip", "arnet.v2.zip"),
+    ("up.ZIP", "up.ZIP"),
+])
+def test_sktime_zip_names_with_dots_or_upper_case_zip(tmp_path, forecaster, name, written):
+    forecaster.save(tmp_path / name, serialization_format="pickle").close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [written]
+    pd.testing.assert_series_equal(sktime_load(tmp_path / written).predict(), forecaster.predict())
+
+
+def test_sktime_zip_follows_a_link_and_refuses_a_folder_in_the_way(tmp_path, forecaster):
+    (tmp_path / "real.zip").write_bytes(b"an earlier zip")
+    (tmp_path / "link.zip").symlink_to(tmp_path / "real.zip")
+    forecaster.save(tmp_path / "link.zip", serialization_format="pickle").close()
+    assert (tmp_path / "link.zip").is_symlink()  # once replaced by a plain file, the link's target unchanged
+    pd.testing.assert_series_equal(sktime_load(tmp_path / "real.zip").predict(), forecaster.predict())
+    (tmp_path / "m.zip").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"cannot write .*m\.zip: it is a folder; remove it or choose"):
+        forecaster.save(tmp_path / "m", serialization_format="pickle")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.zip", "m.zip", "real.zip"]
+
+
 @pytest.mark.parametrize("where", [".", "parent"])
 def test_saving_over_the_working_folder_is_refused_and_leaves_nothing(tmp_path, monkeypatch, forecaster, where):
     (tmp_path / "work").mkdir()

@@ -23,11 +23,9 @@ from sktime.base import BaseObject
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from tsrec.estimators import _divergence, _engine, _panels, _persistence, _seeding
+from tsrec.estimators import _divergence, _engine, _panels, _params, _persistence, _seeding, _sktime_zip
 from tsrec.estimators._batches import batch_loader
-from tsrec.estimators._params import (
-    check_val_size, data_dtype, seed_of, sizes_named_when_out_of_memory, training_config, warn_no_validation,
-)
+from tsrec.estimators._params import check_val_size, data_dtype, seed_of, training_config, warn_no_validation
 from tsrec.estimators.errors import InputError
 from tsrec.nn.heads import SequenceClassifier
 
@@ -282,7 +280,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         x = time_major(X)
         target = torch.from_numpy(y_encoded.astype(np.int64))
         train_idx, val_idx = self._split(y_encoded, config.seed)
-        with _seeding.seeded(config.seed), sizes_named_when_out_of_memory(self):
+        with _seeding.seeded(config.seed), _params.sizes_named_when_out_of_memory(self):
             encoder, width = self._build_encoder(self.n_channels_, self.n_timepoints_)
             network = SequenceClassifier(encoder, width, len(self.classes_))
             module = _engine.TrainingModule(network, classification_loss, config)
@@ -390,7 +388,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         if path is None or serialization_format is not None:
-            return _persistence.sktime_save(self, path, serialization_format)
+            return _sktime_zip.sktime_save(self, path, serialization_format)
         return _persistence.save_classifier(self, path)
 
     # what sktime.base.load calls on the class it finds in a zip or in-memory save

@@ -30,6 +30,7 @@ from tsrec.estimators._scaling import check_scaling, fit_scales, scales_of
 from tsrec.estimators._series import (
     FLAT_MTYPES, FhLike, SeriesLike, as_flat, check_raw_y, join_panel, scaled_rows, split_panel, time_level,
 )
+from tsrec.estimators._sktime_zip import sktime_save
 from tsrec.estimators._timeindex import positions, stamp_offset_ns
 from tsrec.estimators._windows import build_windows, validation_cuts, window_loader
 from tsrec.estimators.errors import InputError
@@ -296,7 +297,7 @@ class DeepForecaster(
             The folder's :class:`pathlib.Path`, or what sktime's ``save`` returns.
         """
         if path is None or serialization_format is not None:
-            return _persistence.sktime_save(self, path, serialization_format)
+            return sktime_save(self, path, serialization_format)
         return _persistence.save_estimator(self, path)
 
     # ---- sktime internals -------------------------------------------------------------------

@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-from tsrec._files import fsync_path, hidden_stem, made_folders
 from tsrec.estimators._fitted_params import fitted_params, remember_fitted_params
 from tsrec.estimators._folder import FORMAT, FORMAT_VERSION, write_folder
 from tsrec.estimators._saved_json import (
@@ -51,35 +47,6 @@ def _json_params(est) -> dict:
             "save with serialization_format='pickle' instead"
         ) from None
     return params
-
-
-def sktime_save(est, path, serialization_format: str | None):
-    """sktime's zip file (or in-memory pair when ``path`` is None), loadable by ``sktime.base.load``.
-
-    ``BaseObject.save`` only pickles ``est``, so it serves scikit-learn estimators as well. Here
-    ``path`` may end in ``.zip`` (sktime would write ``model.zip.zip`` and then fail to open
-    ``model.zip``), and the zip is written beside it and renamed into place, so an earlier zip is
-    replaced whole or not at all.
-    """
-    from zipfile import ZipFile
-
-    from sktime.base import BaseObject
-
-    form = serialization_format or "pickle"
-    if path is None:
-        return BaseObject.save(est, None, serialization_format=form)
-    target = Path(path)
-    name = target.stem if target.suffix == ".zip" else target.name
-    zip_path = target.with_name(f"{name}.zip")
-    with made_folders(zip_path.parent):
-        staging = Path(tempfile.mkdtemp(prefix=f".{hidden_stem(name)}.tsrec-zip-", dir=zip_path.parent))
-        try:
-            BaseObject.save(est, staging / name, serialization_format=form).close()
-            os.replace(staging / f"{name}.zip", zip_path)
-            fsync_path(zip_path.parent)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-    return ZipFile(zip_path)
 
 
 def base_config(est, fitted: dict) -> dict:
