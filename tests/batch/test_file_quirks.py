@@ -176,3 +176,11 @@ def test_a_file_not_in_utf8_is_told_to_be_saved_as_utf8(tmp_path):
     (tmp_path / "x.csv").write_bytes("unique_id,ds,y\nMünchen,2024-01-01 00:00,1\n".encode("cp1252"))
     with pytest.raises(InputError, match=r"x\.csv as CSV \('utf-8' codec can't decode.*\); save it as UTF-8"):
         read_series(tmp_path / "x.csv")
+
+
+def test_a_parquet_file_named_csv_is_told_to_be_renamed(tmp_path):
+    # its bytes are no text in any encoding: saving it as UTF-8 was the wrong advice
+    long_frame().to_parquet(tmp_path / "x.csv", index=False)
+    with pytest.raises(InputError, match=r"x\.csv as CSV \(.*\); this is a Parquet file: name it \.parquet \(or "
+                                         r"\.pq\)$"):
+        read_series(tmp_path / "x.csv")

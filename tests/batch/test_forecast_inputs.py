@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsrec.batch import forecast_files
+from tsrec.batch import forecast_files, forecast_panel
 from tsrec.estimators import ARNetForecaster, InputError
 
 
@@ -64,3 +64,14 @@ def test_numbered_variates_in_another_order_are_refused(numbered, tmp_path):
     with pytest.raises(InputError, match=r"\['1', '0'\] are not the model's variates \['0', '1'\] in the same order"):
         forecast_files(numbered, tmp_path / "in.csv", tmp_path / "out.csv", columns=["1", "0"])
     assert len(forecast_files(numbered, tmp_path / "in.csv", tmp_path / "out.csv", columns=["0", "1"])) == 2
+
+
+def test_a_scheduler_with_a_client_is_refused_before_any_work(tmp_path):
+    # the client's cluster runs the tasks: the local scheduler was silently ignored
+    message = r"scheduler is only used without a client .*; pass client to run on a cluster, or scheduler"
+    with pytest.raises(InputError, match=message):  # before the model, the inputs or the cluster are touched
+        forecast_files(object(), tmp_path / "missing.csv", tmp_path / "out.csv", engine="dask", client=object(),
+                       scheduler="threads")
+    with pytest.raises(InputError, match=message):
+        forecast_panel(object(), pd.DataFrame(), engine="dask", client="tcp://127.0.0.1:1", scheduler="threads")
+    assert not (tmp_path / "out.csv").exists()

@@ -161,3 +161,42 @@ def test_daily_stamps_with_changing_offsets_beside_hourly_ones_are_named(tmp_pat
     with pytest.raises(InputError) as info:
         read_series([gap, winter, write(tmp_path, "summer.csv", hours, ids="summer")])
     assert "separate runs" not in str(info.value)
+
+
+@pytest.mark.parametrize("freq", ["h", "15min"])
+def test_naive_local_stamps_across_the_autumn_change_read_evenly_spaced(tmp_path, freq):
+    # 02:00 comes twice in Berlin on 2024-10-27 (+02:00, then +01:00): it was refused as ambiguous
+    stamps = pd.date_range("2024-10-26 12:00", periods=120, freq=freq, tz="Europe/Berlin")
+    frame = pd.DataFrame({"unique_id": ["a", "b"] * 120, "ds": np.repeat(stamps.tz_localize(None), 2),
+                          "y": np.arange(240.0)})
+    frame.astype({"ds": str}).to_csv(tmp_path / "in.csv", index=False)
+    got = read_series(tmp_path / "in.csv", time_zone="Europe/Berlin")
+    for key, values in [("a", np.arange(0.0, 240, 2)), ("b", np.arange(1.0, 240, 2))]:
+        assert (got.loc[key].index == stamps).all()  # the first of two rows at a repeated time is the earlier
+        np.testing.assert_array_equal(got.loc[key, "y"].to_numpy(), values)
+
+
+def test_a_repeated_autumn_time_held_once_is_refused_in_tsrec_terms(tmp_path):
+    stamps = pd.date_range("2024-10-26 12:00", periods=30, freq="h", tz="Europe/Berlin")
+    # one of the two 02:00 rows is missing: which instant the other one is cannot be told
+    write(tmp_path, "in.csv", stamps.delete(15).tz_localize(None), ids="shop1")
+    with pytest.raises(InputError, match=r"in\.csv: the stamps carry no time zone and are read in Europe/Berlin, but "
+                                         r"series 'shop1' holds 2024-10-27 02:00:00 once, .*; write the stamps with "
+                                         r"their UTC offsets .* or in UTC") as info:
+        read_series(tmp_path / "in.csv", time_zone="Europe/Berlin")
+    assert "ambiguous" not in str(info.value)  # pandas' advice names an argument tsrec does not offer
+
+
+def test_a_zoned_model_forecasts_naive_stamps_across_the_autumn_change(tmp_path):
+    hours = pd.date_range("2024-10-20", periods=200, freq="h", tz="Europe/Berlin")
+    panel = pd.concat({"shop1": pd.DataFrame({"y": np.sin(np.arange(200) / 3)}, index=hours)},
+                      names=["unique_id", "ds"])
+    ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(panel).save(tmp_path / "model")
+    local = pd.date_range("2024-10-26 20:00", periods=10, freq="h", tz="Europe/Berlin")
+    write(tmp_path, "in.csv", local.tz_localize(None))
+    got = forecast_files(tmp_path / "model", tmp_path / "in.csv", tmp_path / "out.csv")
+    expected = forecast_panel(tmp_path / "model", pd.concat(
+        {"shop1": pd.DataFrame({"y": np.sin(np.arange(10) / 3)}, index=local)}, names=["unique_id", "ds"]))
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["ds"].tolist() == [pd.Timestamp("2024-10-27 05:00", tz="Europe/Berlin"),
+                                  pd.Timestamp("2024-10-27 06:00", tz="Europe/Berlin")]

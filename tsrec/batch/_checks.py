@@ -154,7 +154,8 @@ def in_model_zone(est: DeepForecaster, panel: pd.DataFrame) -> pd.DataFrame:
     """
     zone = est._fitted_zone()
     stamps = panel.index.levels[-1]
-    if zone is None and isinstance(stamps, pd.DatetimeIndex) and stamps.tz is not None and isinstance(time_level(est._y), pd.DatetimeIndex):
+    if (zone is None and isinstance(stamps, pd.DatetimeIndex) and stamps.tz is not None
+            and isinstance(time_level(est._y), pd.DatetimeIndex)):
         # the estimator's own message names pandas calls on y, which a command-line user has not got
         raise InputError(
             f"the time stamps are in {stamps.tz} (they carry UTC offsets) but the model was fitted on stamps without "
@@ -164,6 +165,6 @@ def in_model_zone(est: DeepForecaster, panel: pd.DataFrame) -> pd.DataFrame:
     if zone is None or not isinstance(stamps, pd.DatetimeIndex) or stamps.tz is not None:
         return panel
     stamps = panel.index.get_level_values(-1)
-    local = wall_clock_in(stamps, zone, f"the model was fitted in {zone}")
+    local = wall_clock_in(stamps, zone, f"the model was fitted in {zone}", ids=panel.index.get_level_values(0))
     levels = [panel.index.get_level_values(i) for i in range(panel.index.nlevels - 1)]
     return panel.set_axis(pd.MultiIndex.from_arrays([*levels, local], names=panel.index.names), axis=0)

@@ -116,3 +116,14 @@ def _check_separator(header: list[str], path: Path) -> None:
 def _unnamed_column(path: Path, position: int) -> InputError:
     return InputError(f"{path}: column {position + 1} has no name in the header; name it, or pick the series "
                       "columns with columns= (CLI: --columns)")
+
+
+def read_fix(path: Path, kind: str, err: Exception) -> str:
+    """The fix for a file its reader failed on: a Parquet file named .csv is only misnamed, not badly encoded."""
+    if kind == "csv":
+        with open(path, "rb") as file:
+            if file.read(4) == b"PAR1":  # Parquet's magic number, at the start (and end) of every Parquet file
+                return "this is a Parquet file: name it .parquet (or .pq)"
+    if isinstance(err, UnicodeDecodeError):
+        return "save it as UTF-8 (e.g. Excel's 'CSV UTF-8', or pd.read_csv(path, encoding='cp1252').to_csv(...))"
+    return f"check that it is a valid {kind} file"

@@ -209,14 +209,56 @@ def check_time_zone(zone: object) -> object:
                      f"got {zone!r}")
 
 
-def wall_clock_in(stamps: pd.DatetimeIndex, zone: object, why: str, where: str = "") -> pd.DatetimeIndex:
-    """Stamps without a time zone read as wall-clock times in ``zone``; a time that does not exist
-    there (skipped by a daylight-saving change) or occurs twice is refused, ``why`` saying why
-    ``zone`` applies and ``where`` (a prefix) where the stamps come from."""
-    try:
-        return stamps.tz_localize(zone)
-    except (ValueError, TypeError) as err:  # pandas' NonExistentTimeError/AmbiguousTimeError are ValueErrors
-        raise InputError(
-            f"{where}the stamps carry no time zone and {why}, but {err}; write the stamps with their UTC offsets "
-            "(e.g. 2024-03-31T02:30:00+02:00) so they name one instant each"
-        ) from None
+def wall_clock_in(
+    stamps: pd.DatetimeIndex, zone: object, why: str, where: str = "", ids: object = None
+) -> pd.DatetimeIndex:
+    """Stamps without a time zone read as wall-clock times in ``zone``.
+
+    A time that the autumn change repeats (02:00 twice in Berlin) is read from the order of the
+    rows, as a file sorted by time lists them: of a series' two rows at that time, the first is
+    the earlier instant (summer time, ``+02:00``), the second the later one (``+01:00``), so
+    a complete series across the change is evenly spaced. A repeated time that a series holds
+    once, and a time skipped in spring, name no instant and are refused; ``why`` says why
+    ``zone`` applies and ``where`` (a prefix) where the stamps come from.
+
+    Parameters
+    ----------
+    ids : array-like, optional
+        Each stamp's series id (all one series if None): each series has its own repeated times.
+    """
+    # stamps are never NaT (parse_times refuses empty ones), so NaT marks a time skipped in spring
+    as_dst = stamps.tz_localize(zone, ambiguous=np.ones(len(stamps), bool), nonexistent="NaT")
+    if as_dst.isna().any():
+        skipped = stamps[as_dst.isna()][0]
+        raise _no_instant(where, why, f"{skipped} does not exist there (the clocks skip it in spring)")
+    as_standard = stamps.tz_localize(zone, ambiguous=np.zeros(len(stamps), bool))
+    twice = np.asarray(as_dst != as_standard)
+    if not twice.any():
+        return as_dst
+    # the earlier of the two instants by comparison, not by pandas' DST flag: a zone may also move its standard time
+    earlier = _earlier_of_two(stamps, twice, ids, where, why)
+    return as_dst.where((as_dst < as_standard) == earlier, as_standard)
+
+
+def _earlier_of_two(stamps: pd.DatetimeIndex, twice: np.ndarray, ids: object, where: str, why: str) -> np.ndarray:
+    """Per stamp, whether it is the earlier instant: the first of a series' two rows at a repeated time."""
+    keys = np.zeros(len(stamps), int) if ids is None else np.asarray(ids)
+    rows = pd.DataFrame({"id": keys[twice], "t": stamps[twice]})
+    groups = rows.groupby(["id", "t"], sort=False)
+    count = groups["t"].transform("size").to_numpy()
+    if (count == 1).any():
+        first = int(np.flatnonzero(count == 1)[0])
+        holder = "they hold" if ids is None else f"series {rows['id'].iat[first]!r} holds"
+        raise _no_instant(where, why, f"{holder} {rows['t'].iat[first]} once, a time the clocks repeat in autumn, "
+                          "so which of its two instants is meant is unknown")
+    # more than two rows at one time are duplicates, refused as such once zoned
+    earlier = np.zeros(len(stamps), bool)
+    earlier[twice] = groups.cumcount().to_numpy() == 0
+    return earlier
+
+
+def _no_instant(where: str, why: str, problem: str) -> InputError:
+    return InputError(
+        f"{where}the stamps carry no time zone and {why}, but {problem}; write the stamps with their UTC offsets "
+        "(e.g. 2024-10-27T02:30:00+01:00) or in UTC, so they name one instant each"
+    )

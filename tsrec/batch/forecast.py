@@ -184,13 +184,7 @@ def forecast_panel(
     >>> forecast_panel(est, panel).shape
     (4, 3)
     """
-    if engine not in ENGINES:
-        raise InputError(f"engine must be one of {ENGINES}, got {engine!r}")
-    dask_only = [name for name, value in (("client", client), ("npartitions", npartitions), ("scheduler", scheduler))
-                 if value is not None]
-    if dask_only and engine != "dask":  # else a user who forgot engine="dask" would run locally unawares
-        raise InputError(f"{' and '.join(dask_only)} {'is' if len(dask_only) == 1 else 'are'} only used by "
-                         "engine='dask'; pass engine='dask' as well")
+    _check_engine(engine, client, npartitions, scheduler)
     if not isinstance(panel, pd.DataFrame) or panel.index.nlevels != 2:
         raise InputError("panel must be a DataFrame with a (series id, time) MultiIndex; read it with read_series")
     est, path = _resolve_model(model)
@@ -206,6 +200,20 @@ def forecast_panel(
     out.index.names = list(panel.index.names)
     out.columns = [f"{c}_hat" for c in panel.columns]
     return out.reset_index()
+
+
+def _check_engine(engine: str, client: object, npartitions: object, scheduler: object) -> None:
+    """Refuse Dask options that would not apply, rather than ignore them."""
+    if engine not in ENGINES:
+        raise InputError(f"engine must be one of {ENGINES}, got {engine!r}")
+    dask_only = [name for name, value in (("client", client), ("npartitions", npartitions), ("scheduler", scheduler))
+                 if value is not None]
+    if dask_only and engine != "dask":  # else a user who forgot engine="dask" would run locally unawares
+        raise InputError(f"{' and '.join(dask_only)} {'is' if len(dask_only) == 1 else 'are'} only used by "
+                         "engine='dask'; pass engine='dask' as well")
+    if client is not None and scheduler is not None:  # the client's cluster runs the tasks, not a local scheduler
+        raise InputError("scheduler is only used without a client (it picks Dask's local scheduler); pass client to "
+                         "run on a cluster, or scheduler to run locally, not both")
 
 
 def _import_dask():
@@ -321,8 +329,8 @@ def forecast_files(
         Number of Dask tasks; default: the client's total threads or the number of CPUs (never
         more than the number of chunks).
     scheduler : {"threads", "processes", "synchronous"}, optional
-        Dask's local scheduler when ``client`` is None; None uses Dask's configured default
-        (threads, or a default ``distributed.Client`` if one exists).
+        Dask's local scheduler, only without ``client`` (both are refused); None uses Dask's
+        configured default (threads, or a default ``distributed.Client`` if one exists).
     chunk_size : int, default=256
         Series forecast together in one ``predict`` call (the same for both engines). Forecasts
         agree with one-series-at-a-time calls up to float32 rounding.
@@ -337,7 +345,8 @@ def forecast_files(
     InputError
         Bad files or values (see :func:`read_series`), series shorter than the model's
         lookback (the message names them), values beyond the model's range once scaled (named by
-        series), a variate-count mismatch, a bad ``fh``, or ``output`` is one of the ``inputs``.
+        series), a variate-count mismatch, a bad ``fh``, Dask options that do not apply (any without
+        ``engine="dask"``, ``scheduler`` with ``client``), or ``output`` is one of the ``inputs``.
     TypeError
         ``model`` is not a tsrec forecaster, or a value column is not numeric.
     OSError
@@ -362,8 +371,9 @@ def forecast_files(
     """
     # one list: an iterator (e.g. Path.glob) would be used up by the output check below
     inputs = input_paths(inputs)
-    # fail before the slow part on a bad output name or fh
+    # fail before the slow part on a bad output name, engine options or fh
     target = check_output_path(output, inputs)
+    _check_engine(engine, client, npartitions, scheduler)
     est, path = _resolve_model(model)
     forecast_steps(fh, est._horizon_length())
     columns = value_columns(est, layout, columns)

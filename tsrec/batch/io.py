@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from tsrec._files import READ_FIX, atomic_write, check_writable, os_error, same_file
-from tsrec.batch._csv import index_to_columns, read_csv
+from tsrec.batch._csv import index_to_columns, read_csv, read_fix
 from tsrec.batch._spacing import check_spacing
 from tsrec.batch._times import check_time_types, check_time_zone, common_time_zone, parse_times, wall_clock_in
 from tsrec._ids import id_text
@@ -100,7 +100,9 @@ def read_series(
     time_zone : str, tzinfo or None, default=None
         Read stamps without a zone as wall-clock times in this zone (``forecast_files`` passes a
         zoned model's), before their spacing is checked: local hours skip or repeat one at a
-        daylight-saving change. Stamps with UTC offsets keep them.
+        daylight-saving change (of a series' two rows at a repeated time, the first is the earlier
+        instant; a repeated time given once, or a skipped one, is refused). Stamps with UTC offsets
+        keep them.
 
     Returns
     -------
@@ -156,7 +158,8 @@ def read_series(
     check_time_types(frame, time_col, paths, frames)
     if time_zone is not None and pd.api.types.is_datetime64_dtype(frame[time_col].dtype):  # not zoned yet
         where = f"{', '.join(map(str, paths))}: "
-        frame[time_col] = wall_clock_in(pd.DatetimeIndex(frame[time_col]), time_zone, f"are read in {time_zone}", where)
+        frame[time_col] = wall_clock_in(pd.DatetimeIndex(frame[time_col]), time_zone, f"are read in {time_zone}", where,
+                                        frame[id_col].to_numpy())
     files = np.array(paths, dtype=object)[source]  # each row's file, gathered without a Python loop
     _check_finite(frame, id_col, time_col, names, files)
     _check_duplicates(frame, id_col, time_col, files)
@@ -231,9 +234,7 @@ def _read_table(path: Path, id_col: str | None, wanted: list[str], every: bool =
         raise os_error(err, f"cannot read {path}", READ_FIX) from None
     except (ValueError, OSError) as err:  # parser errors, bad encodings, damaged Parquet
         message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        fix = ("save it as UTF-8 (e.g. Excel's 'CSV UTF-8', or pd.read_csv(path, encoding='cp1252').to_csv(...))"
-               if isinstance(err, UnicodeDecodeError) else f"check that it is a valid {kind} file")
-        raise InputError(f"cannot read {path} as {kind.upper()} ({message}); {fix}") from None
+        raise InputError(f"cannot read {path} as {kind.upper()} ({message}); {read_fix(path, kind, err)}") from None
     if len(raw) == 0:
         raise InputError(f"{path} has no data rows; it needs at least one row per time step")
     return raw
