@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import tsrec
 from tsrec.batch import forecast_files
 from tsrec.cli import main
 from tsrec.estimators import ARNetForecaster
@@ -88,6 +89,12 @@ def test_a_model_path_that_is_a_file_is_named_as_such(saved, tmp_path, capsys):
             "--output", str(tmp_path / "o.csv")]
     assert main(argv) == 2
     assert "wide.csv is not a saved tsrec estimator: a file, not a folder" in capsys.readouterr().err
+    zipped = tsrec.load(saved / "model").save(tmp_path / "model.zip", serialization_format="pickle")
+    zipped.close()
+    argv[2] = str(tmp_path / "model.zip")
+    assert main(argv) == 2
+    assert ("model.zip is not a saved tsrec estimator: a file, not a folder (an sktime zip, which sktime.base.load "
+            "reads; save the model with est.save(folder) for this)") in capsys.readouterr().err
 
 
 def test_warnings_are_one_line_each(saved, tmp_path, capsys):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
+import zipfile
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -88,6 +89,8 @@ def load_cached(path: PathLike) -> DeepForecaster:
     """
     if not Path(path).is_dir():
         what = "a file, not a folder" if Path(path).exists() else "no such folder"
+        if zipfile.is_zipfile(path):  # est.save(path, serialization_format="pickle") writes sktime's zip
+            what += " (an sktime zip, which sktime.base.load reads; save the model with est.save(folder) for this)"
         raise LoadError(f"{path} is not a saved tsrec estimator: {what}; pass a folder written by est.save")
     key = _cache_key(str(path))
     # one lock for the whole load: threads of one worker must not load the same folder twice
