@@ -109,7 +109,10 @@ def check_args(parser: argparse.ArgumentParser, args) -> None:
     if ROCKET_MODEL in args.models and importlib.util.find_spec("numba") is None:
         parser.error(f"--models {shlex.quote(ROCKET_MODEL)} needs numba (sktime's RocketClassifier): "
                      "pip install numba (the bench extra), or leave that model out")
-    known = list_ucr(args.data_dir)
+    try:
+        known = list_ucr(args.data_dir)
+    except (ValueError, OSError) as err:  # a data dir that is a file or does not exist
+        parser.error(f"--data-dir: {err}")
     unknown = [name for name in args.datasets if name not in known]
     if unknown:
         parser.error(f"--datasets: unknown {unknown}; the data folders hold {known}")

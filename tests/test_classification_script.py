@@ -59,6 +59,7 @@ def test_every_committed_command_parses_to_its_row(classification):
     (["--seeds", "-1"], "--seeds"),
     (["--models", "Bogus"], "--models"),
     (["--datasets", "ItalyPowerDemand", "Foo"], "Foo"),
+    (["--data-dir", "/no/such/folder"], "--data-dir: data_dir '/no/such/folder' does not exist"),
 ])
 def test_bad_arguments_exit_2_with_a_message_before_any_fit(classification, fake_run, tmp_path, capsys, extra, message):
     with pytest.raises(SystemExit) as exit_:

@@ -74,7 +74,8 @@ def test_both_loaders_list_every_path_tried(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("data_dir", "error", "match"), [(5, TypeError, "data_dir must be a folder path"), ("", ValueError, "data_dir is empty")]
+    ("data_dir", "error", "match"),
+    [(5, TypeError, "data_dir must be a folder path"), ("", ValueError, "data_dir is empty")],
 )
 def test_bad_data_dir(data_dir, error, match):
     with pytest.raises(error, match=match):

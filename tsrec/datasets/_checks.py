@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import difflib
+from collections.abc import Collection, Iterable
 
 
 def check_name(what: str, value: object, choices: Iterable[str]) -> str:
-    """``value`` must be one of ``choices`` exactly (case matters, as in the file names)."""
+    """``value``, the ``name`` argument, must be one of ``choices`` exactly (case matters, as in the file names)."""
     names = sorted(choices)
     # the type check first: an unhashable or array value must not reach ``in``
     if not isinstance(value, str) or value not in names:
-        raise ValueError(f"unknown {what} {value!r}; choose one of {names}")
+        hint = did_you_mean(value, names)
+        raise ValueError(f"unknown {what} name={value!r}{hint}; choose one of {names}")
     return value
+
+
+def did_you_mean(value: object, names: Collection[str]) -> str:
+    """`` (did you mean 'X'? ...)`` for the closest of ``names``, else ''; a wrong case is the usual slip."""
+    if not isinstance(value, str) or value in names:
+        return ""
+    by_lower = {name.lower(): name for name in names}
+    close = difflib.get_close_matches(value.lower(), list(by_lower), n=1, cutoff=0.6)
+    return f" (did you mean {by_lower[close[0]]!r}? names are case-sensitive)" if close else ""

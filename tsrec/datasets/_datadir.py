@@ -44,12 +44,18 @@ def data_roots(data_dir: str | os.PathLike[str] | None) -> list[Path]:
 
 
 def _checked_dir(data_dir: object) -> Path:
-    """``data_dir`` as a Path; refuse other types and the empty string (which would mean the current folder)."""
+    """``data_dir`` as a Path to an existing folder; refuse other types and the empty string (the current folder)."""
     if not isinstance(data_dir, (str, os.PathLike)):
         raise TypeError(f"data_dir must be a folder path (str or os.PathLike) or None, got {type(data_dir).__name__}")
     if not os.fspath(data_dir):
         raise ValueError("data_dir is empty; pass the folder that holds the data files, or None")
-    return Path(data_dir).expanduser()
+    folder = Path(data_dir).expanduser()
+    if not folder.is_dir():  # a file or a typo would otherwise read as "no data here", or list nothing
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise InputFileNotFoundError(
+            f"data_dir {str(folder)!r} {what}; pass the folder that holds the data files, or None"
+        )
+    return folder
 
 
 def first_file(tried: list[Path], what: str, where_to_put: str) -> Path:

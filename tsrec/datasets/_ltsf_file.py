@@ -30,7 +30,8 @@ def read_ltsf_csv(path: Path, name: str) -> pd.DataFrame:
     try:
         df = pd.read_csv(path, encoding_errors="replace", low_memory=False)
     except (pd.errors.EmptyDataError, pd.errors.ParserError) as err:
-        raise ValueError(f"{path} is not a readable CSV file ({err}); is it the {name} benchmark file? {_FIX}") from None
+        message = f"{path} is not a readable CSV file ({err}); is it the {name} benchmark file? {_FIX}"
+        raise ValueError(message) from None
     if "date" not in df.columns or df.empty:
         raise ValueError(f"{path} needs a 'date' column and at least one row; is it the {name} benchmark file?")
     rows, columns = PUBLISHED_SHAPES[name]

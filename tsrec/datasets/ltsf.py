@@ -81,14 +81,17 @@ def load_ltsf(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFr
     Returns
     -------
     pandas.DataFrame
-        One column per variate (the file's columns but ``date``), indexed by a regular
-        DatetimeIndex named ``date``.
+        One column per variate (the file's columns but ``date``, with the file's dtypes: illness's
+        five count columns, ``OT`` among them, are int64), indexed by a regular DatetimeIndex named
+        ``date``. weather.csv's header holds bytes that are not UTF-8, read as U+FFFD, so three of
+        its column names contain it (``SWDR (W/m<U+FFFD>)`` and two PAR columns): select those columns by position.
 
     Raises
     ------
     InputFileNotFoundError
-        The file is in none of the searched places; the message lists them and says where to put
-        the file. A ``FileNotFoundError`` and a ``ValueError``.
+        The file is in none of the searched places (the message lists them and says where to put
+        the file), or ``data_dir`` is not an existing folder. A ``FileNotFoundError`` and a
+        ``ValueError``.
     ValueError
         An unknown ``name``, an empty ``data_dir``, or a file that is not the published one: not a
         CSV, without a ``date`` column, with another number of rows or columns (truncated), or with
@@ -195,9 +198,13 @@ def _check_frame(df: object) -> None:
 
 
 def _check_step(df: pd.DataFrame | pd.Series, name: str) -> None:
-    """A frame on time stamps must be at ``name``'s step: ETTm under "ETTh1" would cut 3 months, not 12."""
+    """A frame on time stamps must be in time order and at ``name``'s step: ETTm under "ETTh1" would cut
+    3 months, not 12."""
     index = df.index
-    step = index.freq if isinstance(index, pd.DatetimeIndex) else None
+    timed = isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex))
+    if timed and not index.is_monotonic_increasing:  # the splits cut by position: shuffled rows mix the parts
+        raise ValueError("df's rows are not in time order; sort them first, e.g. ltsf_split(df.sort_index(), ...)")
+    step = index.freq if timed else None
     if step is None and isinstance(index, pd.DatetimeIndex) and len(index) >= 3:
         step = pd.infer_freq(index)
     expected = LTSF_FILES[name][2]
@@ -241,8 +248,8 @@ def ltsf_split(
         ``df`` is not a pandas DataFrame or Series.
     ValueError
         ``df`` is empty or shorter than the borders need, ``name`` is unknown, ``df``'s time
-        stamps are at another step than ``name``'s (another data set), or ``lookback`` is not an
-        integer in ``[1, train rows]``.
+        stamps (a DatetimeIndex or PeriodIndex) are out of order or at another step than
+        ``name``'s (another data set), or ``lookback`` is not an integer in ``[1, train rows]``.
 
     Examples
     --------

@@ -25,8 +25,8 @@ def make_ar(
     Parameters
     ----------
     coefficients : sequence of float, default=(0.2, 0.3, -0.5)
-        AR coefficients, lag 1 first; finite, non-empty, and stationary (every root of the
-        characteristic polynomial inside the unit circle).
+        AR coefficients, lag 1 first; real numbers (not bools or strings), finite, non-empty, and
+        stationary (every root of the characteristic polynomial inside the unit circle).
     n_samples : int, default=10_000
         Length of the returned series (>= 1).
     noise : float, default=0.1
@@ -80,26 +80,42 @@ def _index(start: object, n_samples: int, freq: object) -> pd.DatetimeIndex:
         offset = None if freq is None else pd.tseries.frequencies.to_offset(freq)
     except (ValueError, TypeError):
         offset = None
-    if offset is None:
-        raise ValueError(f"freq must be a pandas frequency such as 'h', '15min' or 'D', got {freq!r}")
+    if offset is None or offset.n <= 0:  # a step of 0 or below gives no increasing time index
+        raise ValueError(f"freq must be a positive pandas frequency such as 'h', '15min' or 'D', got {freq!r}")
+    first = _start(start)
     try:
-        first = pd.Timestamp(start)
+        return pd.date_range(first, periods=n_samples, freq=offset)
+    except (OverflowError, pd.errors.OutOfBoundsDatetime):
+        raise ValueError(
+            f"n_samples={n_samples} steps of freq={freq!r} from start={start!r} run past the last date pandas "
+            "holds; choose fewer samples, a shorter freq or an earlier start"
+        ) from None
+
+
+def _start(start: object) -> pd.Timestamp:
+    """``start`` as a time stamp; a bare number is refused, since pandas would read 2024 as 2024 ns after 1970."""
+    try:
+        first = None if isinstance(start, numbers.Number) else pd.Timestamp(start)
     except (ValueError, TypeError):
-        raise ValueError(f"start must be a date such as '2024-01-01', got {start!r}") from None
-    if first is pd.NaT:
+        first = None
+    if first is None or first is pd.NaT:
         raise ValueError(f"start must be a date such as '2024-01-01', got {start!r}")
-    return pd.date_range(first, periods=n_samples, freq=offset)
+    return first
 
 
 def _ar_coefficients(coefficients: object) -> np.ndarray:
-    """Finite, real, 1-D and stationary AR coefficients (NaN would only fail later, in np.roots)."""
+    """Finite, real (not bool or str), 1-D and stationary AR coefficients (NaN would only fail later, in np.roots)."""
     try:
-        coef = np.asarray(coefficients, dtype=float)
+        raw = np.asarray(coefficients, dtype=object)
     except (TypeError, ValueError):
-        coef = np.empty(0)  # not numbers: reported below with the other shape errors
-    if coef.ndim != 1 or len(coef) == 0 or not np.isfinite(coef).all():
+        raw = np.empty(0, dtype=object)  # ragged: reported below with the other shape errors
+    # element by element: a float cast would read True as 1.0 and "0.5" as 0.5 without a word
+    real = raw.ndim == 1 and all(isinstance(c, numbers.Real) and not isinstance(c, (bool, np.bool_)) for c in raw)
+    coef = raw.astype(float) if real else np.empty(0)
+    if len(coef) == 0 or not np.isfinite(coef).all():
         raise ValueError(
-            f"coefficients must be a non-empty 1-D sequence of finite numbers, lag 1 first; got {coefficients!r}"
+            "coefficients must be a non-empty 1-D sequence of finite numbers (real, not bools or strings), "
+            f"lag 1 first; got {coefficients!r}"
         )
     roots = np.roots(np.concatenate([[1.0], -coef]))
     if np.any(np.abs(roots) >= 1.0):
@@ -130,14 +146,16 @@ def make_seasonal(
     n_channels : int, default=1
         Number of series (columns), each with its own cycle (>= 1).
     freq : str, default="h"
-        pandas frequency of the index.
+        pandas frequency of the index, a positive step (``"-1h"`` or ``"0h"`` is refused).
     noise : float, default=0.1
         Standard deviation of the noise (>= 0).
     random_state : int or None, default=0
         Seed of :func:`numpy.random.default_rng`; None draws fresh randomness.
     start : str, default="2024-01-01"
-        First time stamp of the index. The default starts at midnight, so that with ``freq="h"``
-        and ``period=24`` the phase of a row (``t mod period``) is its hour of the day.
+        First time stamp of the index (a date string, datetime or Timestamp; a bare number such
+        as 2024 is refused, as pandas would read it as nanoseconds after 1970). The default starts
+        at midnight, so that with ``freq="h"`` and ``period=24`` the phase of a row
+        (``t mod period``) is its hour of the day.
 
     Returns
     -------
@@ -150,8 +168,8 @@ def make_seasonal(
     ------
     ValueError
         A count that is not a positive integer, a negative or non-finite ``noise``, a
-        ``random_state`` that is not None or an integer >= 0, or a ``freq`` or ``start`` pandas
-        cannot read.
+        ``random_state`` that is not None or an integer >= 0, a ``freq`` or ``start`` pandas
+        cannot read, or an index that would run past the last date pandas holds.
 
     Examples
     --------

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from tsrec._checks import check_int
+from tsrec.datasets._checks import did_you_mean
 from tsrec.datasets._datadir import data_roots, first_file
 
 __all__ = ["list_ucr", "load_ucr"]
@@ -76,10 +77,12 @@ def _candidates(root: Path, name: str, split: str) -> list[Path]:
 
 def _find_file(name: str, split: str, data_dir: str | os.PathLike[str] | None) -> Path:
     """Return the first existing file, or raise InputFileNotFoundError listing every path tried."""
-    tried = [p for root in _roots(data_dir) for p in _candidates(root, name, split)]
-    return first_file(
-        tried, f"UCR/UEA file for {name!r} ({split})", f"Put {name}_{split.upper()}.ts in <folder>/UCR_UEA/{name}/"
-    )
+    roots = _roots(data_dir)
+    tried = [p for root in roots for p in _candidates(root, name, split)]
+    # a misspelt or miscased name ("gunpoint") is likelier than a missing file: name the close one found
+    found = set() if any(p.is_file() for p in tried) else {n for root in roots for n, _ in _files_in(root)}
+    what = f"UCR/UEA file for {name!r} ({split}){did_you_mean(name, found)}"
+    return first_file(tried, what, f"Put {name}_{split.upper()}.ts in <folder>/UCR_UEA/{name}/")
 
 
 def _parse_header(tag: str, rest: str, header: dict[str, str], lineno: int) -> None:
@@ -280,8 +283,10 @@ def load_ucr(
     Raises
     ------
     InputFileNotFoundError
-        The file is in none of the searched places; the message lists them. It is both a
-        ``FileNotFoundError`` and a ``ValueError`` (tsrec's ``InputError``).
+        The file is in none of the searched places (the message lists them, and names a problem
+        found there whose name is close, e.g. ``GunPoint`` for ``"gunpoint"``), or ``data_dir`` is
+        not an existing folder. Both a ``FileNotFoundError`` and a ``ValueError`` (tsrec's
+        ``InputError``).
     ValueError
         Bad arguments, a malformed file (the message gives the line number), a file of a problem
         listed in ``PUBLISHED_CASES`` with another number of cases (truncated), or unequal
@@ -344,6 +349,13 @@ def list_ucr(data_dir: str | os.PathLike[str] | None = None) -> list[str]:
     -------
     list of str
         Sorted problem names that have a train or a test file with class labels.
+
+    Raises
+    ------
+    InputFileNotFoundError
+        ``data_dir`` is not an existing folder (a ``FileNotFoundError`` and a ``ValueError``).
+    TypeError
+        ``data_dir`` is not a path.
 
     Examples
     --------

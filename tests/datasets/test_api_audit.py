@@ -1,0 +1,90 @@
+"""Arguments of the public loaders, splits and generators that used to pass silently or fail unnamed."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrec.datasets import list_ucr, load_ett, load_ltsf, load_ucr, ltsf_borders, ltsf_split, make_ar, make_seasonal
+from tsrec.errors import InputFileNotFoundError
+
+
+@pytest.mark.parametrize(
+    ("call", "name", "suggestion"),
+    [(load_ltsf, "ETTH1", "ETTh1"), (load_ltsf, "Weather", "weather"), (load_ett, "etth2", "ETTh2"),
+     (lambda name: ltsf_borders(name, 100), "Illness", "illness")],
+)
+def test_a_miscased_name_is_named_with_the_right_one(call, name, suggestion):
+    with pytest.raises(ValueError, match=rf"name='{name}' \(did you mean '{suggestion}'\? names are case-sensitive\)"):
+        call(name)
+
+
+def test_a_miscased_ucr_name_is_named_with_the_right_one(data_dir: Path) -> None:
+    with pytest.raises(InputFileNotFoundError, match=r"'gunpoint' \(train\) \(did you mean 'GunPoint'\?"):
+        load_ucr("gunpoint", data_dir=data_dir)
+    with pytest.raises(InputFileNotFoundError) as info:  # nothing close: no guess
+        load_ucr("Nothing", data_dir=data_dir)
+    assert "did you mean" not in str(info.value)
+
+
+@pytest.mark.parametrize("kind", ["file", "missing"])
+def test_a_data_dir_that_is_no_folder_is_named(kind: str, data_dir: Path, tmp_path: Path) -> None:
+    folder = data_dir / "MANIFEST.md" if kind == "file" else tmp_path / "no-such-folder"
+    match = "is a file, not a folder" if kind == "file" else "does not exist"
+    for call in (lambda: load_ltsf("ETTm1", folder), lambda: load_ucr("GunPoint", data_dir=folder),
+                 lambda: list_ucr(folder)):  # list_ucr returned [] for both
+        with pytest.raises(InputFileNotFoundError, match=re.escape(f"data_dir '{folder}' {match}")):
+            call()
+
+
+@pytest.mark.parametrize("order", ["reversed", "shuffled"])
+def test_ltsf_split_refuses_rows_out_of_time_order(order: str) -> None:
+    df = load_ett("ETTh1")
+    df = df.iloc[::-1] if order == "reversed" else df.sample(frac=1, random_state=0)
+    with pytest.raises(ValueError, match="df's rows are not in time order; sort them first"):
+        ltsf_split(df, "ETTh1", 96)
+
+
+def test_ltsf_split_checks_the_step_of_a_period_index() -> None:
+    df = load_ett("ETTh1")
+    quarter_hours = df.set_axis(pd.period_range("2016-07-01", periods=len(df), freq="15min"))
+    with pytest.raises(ValueError, match="df is sampled every 15min but ETTh1 every h"):
+        ltsf_split(quarter_hours, "ETTh1", 96)
+    hourly = df.set_axis(df.index.to_period())
+    assert [len(part) for part in ltsf_split(hourly, "ETTh1", 96)] == [8640, 2976, 2976]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"start": 2024}, "start must be a date"), ({"start": 1.5}, "start must be a date"),
+     ({"freq": "-1h"}, "freq must be a positive pandas frequency"), ({"freq": "0h"}, "freq must be a positive"),
+     ({"freq": "YS", "n_samples": 10**6}, "n_samples=1000000 steps of freq='YS' .* run past the last date")],
+)
+def test_make_seasonal_refuses_an_index_that_is_not_forward_in_time(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        make_seasonal(**{"n_samples": 10, **kwargs})
+
+
+@pytest.mark.parametrize("coefficients", [[True], [False], [0.5, True], ["0.5"], [np.bool_(False)]])
+def test_make_ar_refuses_bool_and_string_coefficients(coefficients: list) -> None:
+    with pytest.raises(ValueError, match=r"coefficients must be .* \(real, not bools or strings\)"):
+        make_ar(coefficients, n_samples=10)
+
+
+def test_make_ar_takes_numbers_of_any_kind() -> None:
+    expected = make_ar((0.5, 0.0), n_samples=20)
+    for coefficients in (np.array([0.5, 0.0]), pd.Series([0.5, 0]), [np.float32(0.5), np.int64(0)]):
+        pd.testing.assert_series_equal(make_ar(coefficients, n_samples=20), expected)
+
+
+def test_generators_are_reproducible_per_seed() -> None:
+    pd.testing.assert_series_equal(make_ar(random_state=3), make_ar(random_state=np.int64(3)))
+    assert not make_ar(random_state=3).equals(make_ar(random_state=4))
+    first, second = make_seasonal(random_state=3), make_seasonal(random_state=3)
+    pd.testing.assert_frame_equal(first[0], second[0])
+    np.testing.assert_array_equal(first[1], second[1])
+    assert not make_seasonal(random_state=None)[0].equals(make_seasonal(random_state=None)[0])
