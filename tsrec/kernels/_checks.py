@@ -122,14 +122,33 @@ def check_mixed_precision_like(reference: str, ref: torch.Tensor, **tensors: tor
     _check_dtype_device(reference, ref, (ref.dtype, compute_dtype(ref.dtype)), tensors)
 
 
+def check_flag(name: str, value: object) -> bool:
+    """True or False (NumPy's bool too) as a bool: a string such as "no" would read as True.
+
+    Its own, not ``tsrec._checks``'s (which raises tsrec's FlagError): the kernels import nothing
+    else of tsrec.
+    """
+    if isinstance(value, bool) or (type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_")):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
+def check_device(reference: str, ref: torch.Tensor, **tensors: torch.Tensor | None) -> None:
+    """Check that the given tensors (None skipped) are on ``ref``'s device, for ops that leave dtypes free."""
+    for name, x in tensors.items():
+        if x is not None and x.device != ref.device:
+            raise ValueError(
+                f"{name} is on {x.device} but {reference} is on {ref.device}; move it with .to({reference}.device)"
+            )
+
+
 def _check_dtype_device(reference: str, ref: torch.Tensor, dtypes: tuple, tensors: dict) -> None:
     for name, x in tensors.items():
-        if x is None:
-            continue
-        if x.dtype not in dtypes:
-            raise TypeError(f"{name} has dtype {x.dtype} but {reference} has {ref.dtype}; cast it with .to({reference}.dtype)")
-        if x.device != ref.device:
-            raise ValueError(f"{name} is on {x.device} but {reference} is on {ref.device}; move it with .to({reference}.device)")
+        if x is not None and x.dtype not in dtypes:
+            raise TypeError(
+                f"{name} has dtype {x.dtype} but {reference} has {ref.dtype}; cast it with .to({reference}.dtype)"
+            )
+    check_device(reference, ref, **tensors)
 
 
 def compute_dtype(dtype: torch.dtype) -> torch.dtype:

@@ -24,9 +24,9 @@ import torch
 # the package's argument checks (stdlib only, below every layer); check_dropout and check_flag are re-exported
 from tsrec._checks import check_dropout, check_flag, check_float, check_int
 
-__all__ = ["check_choice", "check_dropout", "check_dt_range", "check_dtype", "check_flag", "check_float", "check_input",
-           "check_int", "check_ints", "check_marks", "check_position", "check_positive", "check_shape", "check_steps",
-           "position_steps"]
+__all__ = ["check_choice", "check_device", "check_dropout", "check_dt_range", "check_dtype", "check_flag",
+           "check_float", "check_input", "check_int", "check_ints", "check_marks", "check_position", "check_positive",
+           "check_shape", "check_steps", "position_steps"]
 
 _TIME_LABELS = ("lookback", "length", "time", "lag", "n_lags")
 #: how to fix an empty axis, by label (any other: "it needs size >= 1")
@@ -67,20 +67,31 @@ def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
     return value
 
 
-def check_input(name: str, x: object, dims: Sequence, ref: torch.Tensor | None = None) -> torch.Tensor:
-    """Refuse ``x`` unless it is a floating tensor of the shape ``dims`` describes, in ``ref``'s dtype.
+def check_input(name: str, x: object, dims: Sequence, ref: torch.Tensor | None = None,
+                device_of: torch.Tensor | None = None) -> torch.Tensor:
+    """Refuse ``x`` unless it is a floating tensor of the shape ``dims`` describes, in ``ref``'s dtype and device.
 
     Each entry of ``dims`` names an axis: a label alone (any size >= 1, the batch axis too),
     ``(label, size)`` or ``(label, size, arg)``, a size fixed by the network's argument ``arg``.
     ``ref`` is the parameter ``x`` meets first (None: any floating dtype); under autocast another
-    floating dtype passes. The message is built only on a failure.
+    floating dtype passes. ``device_of`` is the parameter whose device ``x`` needs where ``ref`` is None
+    (a network that takes any floating dtype). The message is built only on a failure.
 
-    Shapes and dtypes only: values are never read, so NaN and inf pass (see the module docstring:
+    Shapes, dtypes and devices only: values are never read, so NaN and inf pass (see the module docstring:
     the kernels refuse them, the networks without a kernel pass them through, and the estimators
     refuse them in the data before a network sees it).
     """
     check_dtype(name, check_shape(name, x, dims), ref)
+    check_device(name, x, ref if device_of is None else device_of)
     return x
+
+
+def check_device(name: str, x: torch.Tensor, ref: torch.Tensor | None) -> None:
+    """Refuse ``x`` off ``ref``'s device: torch's own error names no argument, and a CPU op given a ``meta``
+    tensor can even return a CPU tensor of garbage (``torch.bmm``)."""
+    if ref is not None and x.device != ref.device:
+        raise ValueError(f"{name} is on {x.device} but the network's parameters are on {ref.device}: move {name} "
+                         f"with {name}.to('{ref.device}') or the network with .to('{x.device}')")
 
 
 def check_shape(name: str, x: object, dims: Sequence) -> torch.Tensor:

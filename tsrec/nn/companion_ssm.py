@@ -113,7 +113,7 @@ class CompanionSSM(nn.Module):
             The causal convolution with each channel's kernel, plus ``D u`` with ``skip``,
             (batch, time, width).
         """
-        check_input("u", u, ("batch", "time", ("width", self.repeats * self.a.shape[0], "width")))
+        check_input("u", u, ("batch", "time", ("width", self.repeats * self.a.shape[0], "width")), device_of=self.a)
         return fft_conv(u, self.kernel(u.shape[1]), D=self.D)
 
 
@@ -194,7 +194,7 @@ class ClosedLoopSSM(nn.Module):
         return state.transpose(0, 1)
 
     def _check(self, u: torch.Tensor) -> None:
-        check_input("u", u, ("batch", "lag", ("width", self.a.shape[0], "width")))
+        check_input("u", u, ("batch", "lag", ("width", self.a.shape[0], "width")), device_of=self.a)
 
     def forward(self, u: torch.Tensor, horizon: int) -> torch.Tensor:
         """The ``horizon`` steps (batch, horizon, width) after the lag window ``u`` (batch, lag, width).

@@ -13,7 +13,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tsrec.nn._checks import check_choice, check_flag, check_input, check_ints, check_position, position_steps
+from tsrec.nn._checks import (check_choice, check_device, check_flag, check_input, check_ints, check_position,
+                               position_steps)
 from tsrec.nn.normalization import InstanceNorm
 
 
@@ -123,6 +124,8 @@ class CycleNet(nn.Module):
         dims = ("batch", ("lookback", self.lookback, "lookback"), ("channels", self.cycle.data.shape[1], "n_channels"))
         width = self.lookback + self.horizon
         check_position(position, check_input("x", x, dims, first.weight).shape[0], n_steps=width)
+        if position.device.type != "cpu":  # CPU indices index any device; others must be the cycle's
+            check_device("position", position, first.weight)
         steps = position_steps(position, width)
         x, stats = self.norm.normalize(x)
         x = x - self.cycle.at(steps[:, : self.lookback])

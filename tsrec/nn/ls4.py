@@ -337,6 +337,7 @@ class LS4(nn.Module):
         torch.Tensor
             The forecast, (batch, horizon, n_channels); deterministic (:meth:`generator`).
         """
+        self._check_x(x)  # before x.device is read: a list failed on "'list' object has no attribute 'device'"
         return self.sample(x, self.horizon, self.n_samples, self.generator(x.device)).mean(dim=0)
 
 

@@ -9,7 +9,15 @@ from __future__ import annotations
 import torch
 
 from .._autocast import without_autocast
-from .._checks import check_finite, check_like, check_mixed_precision_like, check_same_shape, check_shape, check_tensor
+from .._checks import (
+    check_finite,
+    check_flag,
+    check_like,
+    check_mixed_precision_like,
+    check_same_shape,
+    check_shape,
+    check_tensor,
+)
 from .._dispatch import resolve_backend
 from .naive import linear_scan_naive
 from .torch_impl import linear_scan_torch
@@ -73,6 +81,8 @@ def linear_scan(
     ``create_graph=True`` (e.g. a Hessian) raises; ``backend="naive"`` gives higher orders.
     """
     _validate(a, b, initial_state)
+    reverse = check_flag("reverse", reverse)  # "no" would read as True and scan backwards
+    output_final_state = check_flag("output_final_state", output_final_state)
     extra = () if initial_state is None else (initial_state,)
     no_triton = "complex inputs have no Triton kernel (linear_scan's takes real dtypes)" if a.is_complex() else None
     which = resolve_backend(backend, a, b, *extra, no_triton=no_triton)

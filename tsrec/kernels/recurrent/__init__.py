@@ -20,7 +20,7 @@ from collections.abc import Callable
 import torch
 
 from .._autocast import without_autocast
-from .._checks import check_finite, check_mixed_precision_like, check_shape, check_tensor
+from .._checks import check_device, check_finite, check_flag, check_mixed_precision_like, check_shape, check_tensor
 from .._dispatch import resolve_backend
 from .cells import CELLS, MAX_HIDDEN
 from .cfc import cfc_scan
@@ -87,11 +87,14 @@ def recurrent_scan(
         raise TypeError(f"step_fn must be callable, got {type(step_fn).__name__}")
     check_tensor("x", x, ndim=3, finite=False)
     check_tensor("h0", h0, finite=False)
+    check_device("x", x, h0=h0)  # h0's dtype is step_fn's business, its device is not: it would fail unnamed
     check_finite(x=x, h0=h0)
     if h0.ndim < 1 or h0.shape[0] != x.shape[0]:
         raise ValueError(f"h0 must have the batch size of x ({x.shape[0]}) as dim 0, got shape {tuple(h0.shape)}")
     if x.shape[1] == 0:
         raise ValueError("x has an empty time axis (dim 1); pass at least one time step")
+    reverse = check_flag("reverse", reverse)  # "no" would read as True and run backwards
+    output_final_state = check_flag("output_final_state", output_final_state)
     which = resolve_backend(backend, x, h0, no_triton="recurrent_scan has no Triton kernel (a Python step function "
                                                       "cannot be compiled into one)")
     run = recurrent_scan_naive if which == "naive" else recurrent_scan_torch
@@ -139,7 +142,7 @@ def rnn_scan(
     h_T : torch.Tensor
         Final state, only when ``output_final_state``.
     """
-    if cell not in CELLS:
+    if not isinstance(cell, str) or cell not in CELLS:  # a list failed on "unhashable type"
         raise ValueError(f"unknown cell {cell!r}; use one of {sorted(CELLS)}")
     check_tensor("x", x, ndim=3, finite=False)
     check_tensor("W", W, ndim=2, finite=False)
@@ -153,6 +156,7 @@ def rnn_scan(
         check_shape("initial_state", initial_state, (x.shape[0], hidden), "(batch, H)")
     check_mixed_precision_like("x", x, W=W, initial_state=initial_state)
     check_finite(x=x, W=W, initial_state=initial_state)
+    output_final_state = check_flag("output_final_state", output_final_state)
     which = resolve_backend(backend, x, W, triton_fits=hidden <= MAX_HIDDEN)
     if which == "naive":
         h = rnn_scan_naive(cell, x, W, initial_state)

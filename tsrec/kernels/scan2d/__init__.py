@@ -45,7 +45,7 @@ from __future__ import annotations
 import torch
 
 from .._autocast import without_autocast
-from .._checks import check_finite, check_mixed_precision_like, check_same_shape, check_tensor
+from .._checks import check_finite, check_flag, check_mixed_precision_like, check_same_shape, check_tensor
 from .._dispatch import resolve_backend
 from .naive import State, scan_naive
 from .variate_sweep import scan_variate_sweep
@@ -118,6 +118,8 @@ def scan2d(
     ``create_graph=True`` (e.g. a Hessian) raises; ``backend="naive"`` gives higher orders.
     """
     tensors = _validate(x, delta1, delta2, (A1, A2, A3, A4), (B1, B2, C1, C2), D, initial_state)
+    reverse_variates = check_flag("reverse_variates", reverse_variates)  # "no" would read as True
+    output_final_state = check_flag("output_final_state", output_final_state)
     chosen = resolve_backend(backend, *[t for t in tensors if t is not None])
     work = torch.float64 if (chosen == "naive" or x.dtype == torch.float64) else torch.float32
     args = [None if t is None else t.to(work) for t in tensors]

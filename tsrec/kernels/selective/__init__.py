@@ -13,6 +13,7 @@ import torch
 from .._autocast import without_autocast
 from .._checks import (
     check_finite,
+    check_flag,
     check_mixed_precision_like,
     check_same_shape,
     check_shape,
@@ -131,6 +132,8 @@ def selective_scan(
     ``create_graph=True`` (e.g. a Hessian) raises; ``backend="naive"`` gives higher orders.
     """
     _validate(u, delta, A, B, C, D, z, delta_bias, initial_state)
+    delta_softplus = check_flag("delta_softplus", delta_softplus)  # "no" would read as True
+    output_final_state = check_flag("output_final_state", output_final_state)
     args = (u, delta, A, B, C, D, z, delta_bias, delta_softplus, initial_state)
     which = resolve_backend(backend, u, delta, A, B, C)
     if which == "triton" and (u.numel() == 0 or A.numel() == 0):  # no Triton tile is 0 channels or states wide
@@ -184,6 +187,7 @@ def selective_scan_step(
     """
     check_tensor("state", state, ndim=3, finite=False)
     _validate(u_t, delta_t, A, B_t, C_t, D, z_t, delta_bias, state, step=True)
+    delta_softplus = check_flag("delta_softplus", delta_softplus)
     wide = compute_dtype(u_t.dtype)
     u_w, dt, A_w, B_w, C_w = (x.to(wide) for x in (u_t, delta_t, A, B_t, C_t))
     dt = prepare_delta(dt, None if delta_bias is None else delta_bias.to(wide), delta_softplus)
