@@ -181,7 +181,8 @@ def test_optuna_logs_nothing_of_the_nan_that_fails_a_trial_the_warning_says_why(
         with pytest.warns(RuntimeWarning, match=r"trial 1 failed.*lr"):
             tune(arnet(), series, n_trials=3, space=lr_of({1}, -1.0), random_state=0)
 
-        # a trial whose objective raises is Optuna's to report: its lines stay
+        # a trial whose objective raises stops the search with that error: Optuna's log of it, with
+        # its traceback, printed it twice
         def raising(trial):
             raise ValueError("a broken space")
 
@@ -190,7 +191,7 @@ def test_optuna_logs_nothing_of_the_nan_that_fails_a_trial_the_warning_says_why(
     finally:
         optuna_logger.removeHandler(records)
     assert not any("nan" in message for message in records.messages), records.messages
-    assert any(message.startswith("Trial 0 failed") and "a broken space" in message for message in records.messages)
+    assert not any("a broken space" in message for message in records.messages), records.messages
     assert not logging.getLogger("optuna.study._optimize").filters  # the filter is gone after tune
 
 

@@ -260,6 +260,17 @@ class Objective:
         self.failed: set[int] = set()  # the trials this objective failed (returned NaN for)
 
     def __call__(self, trial: optuna.Trial) -> float:
+        try:
+            return self._trial(trial)
+        except optuna.TrialPruned:
+            raise
+        except Exception:
+            # the error stops the search and reaches the caller whole: Optuna's log of it, with its
+            # traceback, would only print it twice
+            self.failed.add(trial.number)
+            raise
+
+    def _trial(self, trial: optuna.Trial) -> float:
         params = check_sampled(self.space(trial), self.valid, type(self.estimator).__name__,
                                getattr(self.estimator, "_loss_unit_params", ()), split_params(self.estimator))
         candidate = clone_estimator(self.estimator).set_params(**params)
