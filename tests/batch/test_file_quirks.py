@@ -4,6 +4,7 @@ repeated headers."""
 from __future__ import annotations
 
 import decimal
+import gzip
 
 import numpy as np
 import pandas as pd
@@ -184,3 +185,7 @@ def test_a_parquet_file_named_csv_is_told_to_be_renamed(tmp_path):
     with pytest.raises(InputError, match=r"x\.csv as CSV \(.*\); this is a Parquet file: name it \.parquet \(or "
                                          r"\.pq\)$"):
         read_series(tmp_path / "x.csv")
+    with gzip.open(tmp_path / "x.csv.gz", "wb") as packed:  # the same, gzipped
+        packed.write((tmp_path / "x.csv").read_bytes())
+    with pytest.raises(InputError, match=r"x\.csv\.gz as CSV \(.*\); this is a Parquet file"):
+        read_series(tmp_path / "x.csv.gz")

@@ -3,6 +3,7 @@ the time column (CSV and Parquet), repeated names refused."""
 
 from __future__ import annotations
 
+import gzip
 from collections import Counter
 from pathlib import Path
 
@@ -120,10 +121,18 @@ def _unnamed_column(path: Path, position: int) -> InputError:
 
 def read_fix(path: Path, kind: str, err: Exception) -> str:
     """The fix for a file its reader failed on: a Parquet file named .csv is only misnamed, not badly encoded."""
-    if kind == "csv":
-        with open(path, "rb") as file:
-            if file.read(4) == b"PAR1":  # Parquet's magic number, at the start (and end) of every Parquet file
-                return "this is a Parquet file: name it .parquet (or .pq)"
+    if kind == "csv" and _starts_as_parquet(path):
+        return "this is a Parquet file: name it .parquet (or .pq)"
     if isinstance(err, UnicodeDecodeError):
         return "save it as UTF-8 (e.g. Excel's 'CSV UTF-8', or pd.read_csv(path, encoding='cp1252').to_csv(...))"
     return f"check that it is a valid {kind} file"
+
+
+def _starts_as_parquet(path: Path) -> bool:
+    """Whether ``path`` (inside its gzip for .gz) starts with Parquet's magic number, as every Parquet file does."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as file:
+            return file.read(4) == b"PAR1"
+    except OSError:  # not gzip after all, or unreadable: the reader's own error stands
+        return False
