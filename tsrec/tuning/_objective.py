@@ -257,7 +257,7 @@ class Objective:
         self.valid = set(estimator.get_params(deep=True))
         self.best: dict[str, Any] = {"value": math.inf, "number": None}
         self.first_failure: tuple[str, BaseException | None] | None = None
-        self.failed: set[int] = set()  # the trials this objective failed (returned NaN for)
+        self.failed: set[int] = set()  # trials failed here (NaN) or raised out of: Optuna logs neither
 
     def __call__(self, trial: optuna.Trial) -> float:
         try:
@@ -327,8 +327,9 @@ class Objective:
 
         For the NaN that fails a trial Optuna logs "... because of the following error: The value
         nan is not acceptable" and "... failed with value nan", which name no cause; the
-        RuntimeWarning of :meth:`_fail` does. Other trials' lines (a trial whose objective raised,
-        say) are kept.
+        RuntimeWarning of :meth:`_fail` does. For a trial whose objective raised, the error stops
+        the search and reaches the caller, traceback and all: Optuna's log would repeat it. Other
+        searches' lines are kept.
         """
         log_filter = _DropOwnFailures(self.failed)
         logger = logging.getLogger(_OPTUNA_TRIAL_LOG)
