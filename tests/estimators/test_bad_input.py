@@ -134,6 +134,9 @@ PREDICT_CASES = {
     "nan context": (dict(y=with_nan()), ValueError, "NaN or inf"),
     "in-sample fh": (dict(fh=[0, 1]), ValueError, "future steps"),
     "negative fh with context": (dict(fh=[-1], y=frame()), ValueError, "future steps"),
+    # once "in-sample forecasts are not supported": nothing was asked for, in-sample or not
+    "empty fh": (dict(fh=[]), InputError, r"^fh is empty; name at least one future step, e\.g\. fh=\[1\]"),
+    "empty stamps": (dict(fh=pd.DatetimeIndex([])), InputError, r"^fh is empty"),
 }
 
 

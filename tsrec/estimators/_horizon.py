@@ -92,7 +92,9 @@ def relative_steps(fh: ForecastingHorizon) -> np.ndarray:
     if not pd.api.types.is_integer_dtype(fh.to_pandas().dtype):  # an int64 cast would read spans as nanoseconds
         raise InputError(f"fh must name steps 1, 2, ... (integers), got {list(fh.to_pandas()[:3])}")
     steps = np.asarray(fh.to_numpy(), dtype=np.int64)
-    if len(steps) == 0 or steps.min() < 1:
+    if len(steps) == 0:  # not an in-sample request: nothing was asked for
+        raise InputError("fh is empty; name at least one future step, e.g. fh=[1] or fh=[1, 2, 3]")
+    if steps.min() < 1:
         raise InSampleError(
             f"fh must name future steps 1, 2, ... after the end of the data, got {steps.tolist()}; "
             "in-sample forecasts are not supported"

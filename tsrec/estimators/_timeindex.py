@@ -309,7 +309,9 @@ def steps_to(index: pd.Index, freq: object, stamps: pd.Index, name: str) -> np.n
             f"fh's time stamps {list(stamps[off_grid][:3])} are not on the time grid of {name} (step {freq!r}, "
             f"last stamp {index[-1]}); ask for stamps a whole number of steps after the end"
         )
-    if len(steps) == 0 or steps.min() < 1:
+    if len(steps) == 0:
+        raise InputError("fh is empty; name at least one future step, e.g. fh=[1] or fh=[1, 2, 3]")
+    if steps.min() < 1:
         raise InSampleError(
             f"fh asks for {list(stamps[steps < 1][:3])}, which are not after the end of {name} ({index[-1]}); "
             "in-sample forecasts are not supported"

@@ -52,7 +52,8 @@ class LS4Forecaster(SamplePathForecasts, DeepForecaster):
     own (possibly skewed) distribution. The first steps of the paths do not depend on how many steps
     are asked for. Every step up to the furthest one in ``fh`` is sampled in turn, each running the
     prior and decoder stacks for all ``n_samples`` paths, so a forecast's time grows linearly with
-    that step (``fh=[10_000]`` costs ten thousand steps, not one), and each call samples anew. Memory
+    that step (``fh=[10_000]`` costs ten thousand steps, not one), and each call samples them all again (the
+    same seeded draws, so calls agree). Memory
     does not: only the paths at the steps of ``fh`` are kept. The
     S4 layers are the paper's NPLR S4 (HiPPO-LegS); the prior and decoder see the lookback only
     through its latents (see :mod:`tsrec.nn.ls4`).
