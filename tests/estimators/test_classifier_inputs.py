@@ -105,6 +105,15 @@ def test_df_list_is_read_as_channels_by_time(fitted3):
     np.testing.assert_array_equal(fitted3.predict_proba(shuffled), fitted3.predict_proba(X3))
 
 
+def test_an_object_array_of_series_is_read_as_the_list_of_them():
+    # it was refused as 1-D, with the advice X.reshape(1, -1): one sample of object cells
+    cells = np.empty(len(X), dtype=object)
+    cells[:] = list(X[:, 0])
+    clf = PGNClassifier(hidden=4, max_epochs=1, random_state=0).fit(cells, Y)
+    reference = PGNClassifier(hidden=4, max_epochs=1, random_state=0).fit(list(X[:, 0]), Y)
+    np.testing.assert_array_equal(clf.predict_proba(cells), reference.predict_proba(list(X[:, 0])))
+
+
 def test_df_list_of_unequal_lengths_or_channels_is_refused(fitted3):
     frames = convert_to(X3, to_type="df-list")
     with pytest.raises(InputError, match=r"different lengths \(8 to 10 timepoints\).*pad=\"last\""):

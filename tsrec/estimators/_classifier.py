@@ -23,7 +23,7 @@ from sktime.base import BaseObject
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from tsrec.estimators import _divergence, _engine, _panels, _params, _persistence, _seeding, _sktime_zip
+from tsrec.estimators import _divergence, _engine, _panel_values, _panels, _params, _persistence, _seeding, _sktime_zip
 from tsrec.estimators._batches import batch_loader
 from tsrec.estimators._params import check_val_size, data_dtype, seed_of, training_config, warn_no_validation
 from tsrec.estimators.errors import InputError
@@ -85,7 +85,7 @@ def _overflow_error(X: np.ndarray, when: str) -> InputError:
 
 
 def _overflow_as_input_error(X: np.ndarray, when: str) -> contextlib.AbstractContextManager:
-    """Turn a kernel's "contains NaN or inf" (X itself is finite: _panels.check_finite checked it) into an
+    """Turn a kernel's "contains NaN or inf" (X itself is finite: _panel_values.check_finite checked it) into an
     error about X's magnitude."""
     return _divergence.kernel_non_finite_as(lambda: _overflow_error(X, when))
 
@@ -171,7 +171,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
               np.errstate(over="ignore")):
             given, X = X, validate_data(self, X, reset=reset, dtype=data_dtype(self.precision), allow_nd=True,
                                         ensure_min_features=1, ensure_all_finite=False)
-        _panels.warn_rounded_away(given, X)
+        _panel_values.warn_rounded_away(given, X)
         _check_ndim(X.ndim)
         if reset:
             self.input_ndim_ = X.ndim
@@ -179,7 +179,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
                 self.feature_names_in_ = np.asarray(channels, dtype=object)
         X = X[:, None, :] if X.ndim == 2 else X
         _check_axes(X)
-        _panels.check_finite(X)
+        _panel_values.check_finite(X)
         if reset:
             self.n_channels_, self.n_timepoints_ = X.shape[1], X.shape[2]
         return X

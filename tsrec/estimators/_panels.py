@@ -18,7 +18,6 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.utils.validation import check_consistent_length
 
-from tsrec._warn import warn_user
 from tsrec.estimators._series import check_series_ids
 from tsrec.estimators.errors import InputError
 
@@ -49,14 +48,20 @@ def as_stackable(X) -> tuple[object, list[str] | None]:
     if X is None:
         raise InputError("X is None; pass the series as an array of shape (n_samples, n_timepoints) or "
                          "(n_samples, n_channels, n_timepoints), or an sktime panel")
-    if isinstance(X, pd.Series) and X.dtype == object:  # one series per cell: a nested_univ panel of one channel
-        X = X.to_frame()
+    if isinstance(X, pd.Series) and X.dtype == object or _array_of_series(X):  # one series per cell:
+        X = pd.Series(X).to_frame()  # a nested_univ panel of one channel
     if isinstance(X, pd.DataFrame):
         stacked = _from_frame(X)
         return stacked, (_channel_names(X.columns) if stacked is not X else None)
     if isinstance(X, (list, tuple)) and len(X) and all(isinstance(x, pd.DataFrame) for x in X):
         return _from_df_list(list(X)), _channel_names(X[0].columns)
     return X, None
+
+
+def _array_of_series(X: object) -> bool:
+    """A 1-D object array whose cells are series, as a list of them would be."""
+    is_cells = isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1 and len(X) > 0
+    return is_cells and all(map(_is_series_cell, X))
 
 
 def _channel_names(columns: pd.Index) -> list[str] | None:
@@ -343,68 +348,3 @@ def as_rank(X, ndim: int):
     if ndim == 2:
         return np.asarray(X)[:, 0, :] if shape[1] == 1 else X
     return np.asarray(X)[:, None, :]
-
-
-def check_finite(X: np.ndarray) -> None:
-    """Refuse NaN or inf in numpy3D ``X`` with a fix for series (scikit-learn's imputers take 2-D tables only).
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_channels, n_timepoints)
-
-    Raises
-    ------
-    InputError
-        Naming how many values are NaN or inf and where the first one is.
-    """
-    bad = ~np.isfinite(X)
-    if not bad.any():
-        return
-    n_nan = int(np.isnan(X).sum())
-    counts = [f"{n_nan} missing value(s) (NaN)"] if n_nan else []
-    if bad.sum() > n_nan:
-        counts.append(f"{int(bad.sum()) - n_nan} infinite value(s) (inf, or beyond float32's range of 3.4e38)")
-    sample, channel, step = np.unravel_index(np.argmax(bad), bad.shape)
-    where = f"sample {sample}, " + (f"channel {channel}, " if X.shape[1] > 1 else "") + f"timepoint {step}"
-    raise InputError(
-        f"X contains {' and '.join(counts)}, the first at {where}; the networks need finite series: fill "
-        "missing values along time within each series and channel, e.g. forward then backward fill or linear "
-        "interpolation (for one sample x of shape (n_channels, n_timepoints): "
-        "pd.DataFrame(x.T).interpolate(limit_direction='both').to_numpy().T), and replace inf (rescale X if its "
-        "values exceed float32's range)"
-    )
-
-
-def warn_rounded_away(original: object, cast: np.ndarray) -> None:
-    """Warn where casting X to float32 (the networks' precision) rounds away much of a channel's
-    variation: a level of 1e9 varying by 10 becomes one value in float32 (steps of 64 there), and
-    the classifier then trains on rounding, to chance, with no word (X is not rescaled).
-
-    Parameters
-    ----------
-    original : object
-        X as given (array or list of arrays); checked where its dtype has values float32 lacks (float64, int64).
-    cast : ndarray
-        X after validation, in the dtype the network reads.
-    """
-    if cast.dtype != np.float32 or cast.size == 0 or not np.isfinite(cast).all():  # these are refused after this
-        return
-    original = np.asarray(original)  # an array as it is; a list is stacked, as validation stacked it
-    if original.dtype.kind not in "iuf" or np.can_cast(original.dtype, np.float32) or original.shape != cast.shape:
-        return  # float32 holds every float16 and int16 exactly
-    axes = (0, 2) if original.ndim == 3 else tuple(range(original.ndim))
-    spread = np.atleast_1d(original.std(axis=axes))  # per channel (2-D X: one, as scalars)
-    error = np.atleast_1d(np.sqrt(np.mean((original - cast) ** 2, axis=axes)))
-    varies = np.atleast_1d(original.max(axis=axes) > original.min(axis=axes))  # a constant 0.1's std is 1e-17
-    lost = varies & (error > 1e-3 * spread)
-    if not lost.any():
-        return
-    channels = np.flatnonzero(lost).tolist()
-    c = channels[0]
-    level = float(np.atleast_1d(np.abs(original).max(axis=axes))[c])
-    warn_user(
-        f"X's channel(s) {channels[:10]} vary little for their size (channel {c}: standard deviation "
-        f"{spread[c]:.3g} at values up to {level:.3g}), and casting X to float32 for the network "
-        f"rounds them by {error[c]:.3g} on average: the classifier would see mostly rounding; "
-        "subtract each channel's mean (or standardise each sample) first, or fit with precision='64-true'"
-    )

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from tsrec.estimators._panels import warn_rounded_away
+from tsrec.estimators._panel_values import warn_rounded_away
 
 # epoch seconds: a level of 1.7e9 varying by tens of seconds, which float32 holds only in steps of 128
 SECONDS = 1_700_000_000 + np.random.default_rng(0).integers(-30, 30, size=(8, 2, 24))
