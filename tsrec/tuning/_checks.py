@@ -129,10 +129,15 @@ def split_params(estimator: object) -> tuple[str, ...]:
     return ("val_size", "random_state") if isinstance(estimator, DeepClassifier) else ("val_size",)
 
 
+def clone_estimator(estimator: Any) -> Any:
+    """An unfitted copy with the same parameters; an sktime estimator's copy keeps its config too."""
+    return estimator.clone() if callable(getattr(estimator, "clone", None)) else clone(estimator)
+
+
 def check_fixed_params(estimator: Any, data: tuple, fit_params: dict) -> None:
-    """The estimator's own parameters and ``fit_params``, checked as ``fit`` checks them: a
-    mistake there failed every trial alike (until ``timeout``, with ``n_trials=None``)."""
-    probe = clone(estimator)
+    """The estimator's own parameters, ``fit_params`` and the data, checked as ``fit`` checks them:
+    a mistake there failed every trial alike (until ``timeout``, with ``n_trials=None``)."""
+    probe = clone_estimator(estimator)
     probe._check_params()
     training_config(probe)  # the shared ones: max_epochs, lr, trainer_kwargs, ...
     estimator_val_size(probe.val_size)
@@ -140,6 +145,7 @@ def check_fixed_params(estimator: Any, data: tuple, fit_params: dict) -> None:
         inspect.signature(probe.fit).bind(*data, **fit_params)
     except TypeError as err:
         raise TypeError(f"fit_params {sorted(fit_params)} do not fit {type(estimator).__name__}.fit: {err}") from None
+    probe._fit_data(*data)  # bad data (NaN, one class) too
 
 
 def check_validation_limit(estimator: object) -> None:

@@ -17,12 +17,13 @@ from typing import Any
 import lightning.pytorch as pl
 import optuna
 from optuna_integration import PyTorchLightningPruningCallback
-from sklearn.base import clone
 
 from tsrec._warn import warn_user
 from tsrec.estimators._engine import extra_callbacks
 from tsrec.errors import NoValidationWarning, TuningSetupError
-from tsrec.tuning._checks import check_sampled, check_val_size, check_validation_limit, split_params
+from tsrec.tuning._checks import (
+    check_sampled, check_val_size, check_validation_limit, clone_estimator, split_params,
+)
 
 # optuna-integration 5.x imports ``lightning.pytorch`` (the package tsrec's engine trains with),
 # so its callback is a Lightning ``Callback`` the Trainer accepts as is. It reads ``val_loss``
@@ -52,11 +53,6 @@ def no_validation_reason(estimator: object) -> str:
                 "with these parameters; loosen them")
     return ("the fit recorded no validation loss: its validation split is empty with these parameters (too few "
             "rows or windows for val_size); raise val_size, give more data or narrow the space")
-
-
-def clone_estimator(estimator: Any) -> Any:
-    """An unfitted copy with the same parameters; an sktime estimator's copy keeps its config too."""
-    return estimator.clone() if callable(getattr(estimator, "clone", None)) else clone(estimator)
 
 
 #: parameters that set a forecaster's window lengths, and with them whether its validation split is empty

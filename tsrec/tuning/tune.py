@@ -21,7 +21,7 @@ import optuna
 from tsrec.tuning._checks import (
     check_data, check_fixed_params, check_n_trials, check_val_size, check_validation_limit, estimator_kind, make_study,
 )
-from tsrec.tuning._objective import Objective, clone_estimator
+from tsrec.tuning._objective import Objective
 from tsrec.tuning.spaces import search_space
 
 
@@ -192,9 +192,8 @@ def tune(
         raise TypeError(f"space must be a callable space(trial) -> dict or None, got {type(space).__name__}")
     check_val_size(estimator)
     check_validation_limit(estimator)
+    # mistakes every trial would repeat: refused once, before a search that would run until its timeout
     check_fixed_params(estimator, data, fit_params or {})
-    # bad data fails every trial alike: refused once, before a search that would run until its timeout
-    clone_estimator(estimator)._fit_data(*data)
     objective = Objective(estimator, data, space, fit_params or {})
     verbose = bool(estimator.get_params().get("verbose", False))
     with contextlib.nullcontext() if verbose else _optuna_quiet(), objective.own_failures_unlogged():
