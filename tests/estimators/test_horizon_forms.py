@@ -123,3 +123,17 @@ def test_exogenous_x_with_unknown_future_rows_is_ignored_by_every_method():
     ARNetForecaster(n_lags=3, horizon=2, max_epochs=1).fit(y, X=unknown)
     with pytest.raises(TypeError, match="type"):  # what X is still matters to sktime's checks
         ARNetForecaster(n_lags=3, horizon=2, max_epochs=1).fit(y, X=["f", "o", "o"])
+
+
+@pytest.mark.parametrize("index", [pd.period_range("2024-01-01", periods=48, freq="h"), pd.Index(np.arange(0, 96, 2))],
+                         ids=["period", "integer step 2"])
+def test_predict_residuals_forecasts_ys_stamps_and_leaves_the_fh_as_it_was(index):
+    y = pd.Series(np.sin(np.arange(48) / 3.0) + 3, index=index)
+    est = arnet(y[:40], fh=[1, 2, 3])
+    before = est.predict()
+    # more rows than the fh: sktime's method used to leave its own fh in force for later forecasts
+    residuals = est.predict_residuals(y[40:45])
+    assert residuals.index.equals(y.index[40:45]) and not residuals.isna().any()
+    np.testing.assert_allclose(residuals.iloc[:3].to_numpy(), (y[40:43] - before).to_numpy(), rtol=1e-6)
+    after = est.predict()
+    assert after.index.equals(before.index) and list(est.fh) == [1, 2, 3]

@@ -20,7 +20,7 @@ from torch import nn
 
 from tsrec.estimators import _divergence, _engine, _evaluate, _newdata, _persistence, _seeding, _steps, _updates
 from tsrec.estimators._horizon import aligned_fh, relative_steps, same_fh, steps_per_series
-from tsrec.estimators._forecaster_methods import ProbabilisticForecasts, WindowForecasts
+from tsrec.estimators._forecaster_methods import ProbabilisticForecasts, Residuals, WindowForecasts
 from tsrec.estimators._params import (
     check_val_size, data_dtype, sizes_named_when_out_of_memory, training_config, warn_no_validation,
     warn_partial_validation,
@@ -54,7 +54,7 @@ def _values_ignored(X: object) -> object:
 
 
 class DeepForecaster(
-    _updates.StoredDataUpdates, ProbabilisticForecasts, WindowForecasts, ContextRollouts, BaseForecaster
+    _updates.StoredDataUpdates, ProbabilisticForecasts, Residuals, WindowForecasts, ContextRollouts, BaseForecaster
 ):
     """Shared machinery of tsrec forecasters (not used directly).
 

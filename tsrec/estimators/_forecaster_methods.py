@@ -1,7 +1,7 @@
 """Public methods of :class:`~tsrec.estimators._forecaster.DeepForecaster` that only pass through
 to sktime or to :mod:`tsrec.estimators._evaluate`, kept apart so that the base stays small:
-probabilistic forecasts (for forecasters with the ``capability:pred_int`` tag) and all-windows
-evaluation.
+probabilistic forecasts (for forecasters with the ``capability:pred_int`` tag), residuals and
+all-windows evaluation.
 """
 
 from __future__ import annotations
@@ -109,6 +109,44 @@ class ProbabilisticForecasts:
 
     def _probabilistic_fh(self, fh: object) -> object:
         return self._checked_fh(fh) if self.get_tag("capability:pred_int") else fh
+
+
+_UNSET = object()
+
+
+class Residuals:
+    """sktime's ``predict_residuals``, forecasting at the stamps of ``y`` and leaving the last ``fh``
+    as it was; a mixin placed before ``BaseForecaster``."""
+
+    def predict_residuals(self, y: SeriesLike | None = None, X: SeriesLike | None = None) -> SeriesLike:
+        """Residuals ``y - forecast`` at the time stamps of ``y``; see sktime.
+
+        Parameters
+        ----------
+        y : pandas.Series, pandas.DataFrame, numpy.ndarray or None, default=None
+            Observations after the cutoff; None means the training series (in-sample, which
+            tsrec forecasters do not make).
+        X : pandas.DataFrame, pandas.Series, numpy.ndarray or None, default=None
+            Exogenous data: accepted for sktime's interface and ignored.
+
+        Returns
+        -------
+        pandas.Series, pandas.DataFrame or numpy.ndarray
+            ``y`` minus the forecast at its stamps.
+        """
+        fh, given = self._fh, self.__dict__.get("_fh_given", _UNSET)
+        if isinstance(y, (pd.Series, pd.DataFrame)):
+            # with a relative fh stored, sktime turns y's stamps into steps in the index's units, which on an
+            # integer index of step 2 are twice tsrec's steps of the grid; without one it forecasts the stamps
+            self._fh = None
+        try:
+            return super().predict_residuals(y=y, X=X)
+        finally:  # sktime restores its fh; tsrec's record of the fh as given (see _checked_fh) too
+            self._fh = fh
+            if given is _UNSET:
+                self.__dict__.pop("_fh_given", None)
+            else:
+                self._fh_given = given
 
 
 class WindowForecasts:
