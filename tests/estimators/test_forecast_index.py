@@ -280,3 +280,46 @@ def test_stamps_beyond_the_nanosecond_range_are_refused_with_a_fix(hourly_frame,
     est = CycleNetForecaster(**SMALL).fit(hourly_frame["a"].iloc[:300].set_axis(hourly_frame.index[:300].as_unit("s")))
     with pytest.raises(InputError, match="time stamps run from 9999"):
         est.predict(fh=[1], y=y.tz_localize(None) if tz else y)
+
+
+def test_a_period_index_with_missing_periods_is_refused_at_fit_and_in_new_contexts():
+    y = pd.Series(np.sin(np.arange(80) / 3.0) + 3, index=pd.period_range("2024-01-01", periods=80, freq="h"))
+    gappy = y.drop(y.index[50])
+    pattern = r"^y: the PeriodIndex is not evenly spaced \(2024-01-03 01:00 is followed by 2024-01-03 03:00, .*'h'\)"
+    with pytest.raises(InputError, match=pattern):
+        CycleNetForecaster(**SMALL).fit(gappy)
+    est = CycleNetForecaster(**SMALL).fit(y)
+    with pytest.raises(InputError, match=pattern):
+        est.predict(fh=[1], y=gappy)
+    with pytest.raises(InputError, match=r"^y series 'b': the PeriodIndex is not evenly spaced"):
+        CycleNetForecaster(**SMALL).fit(pd.concat({"a": y, "b": gappy}).to_frame())
+    fix = re.search(r"e\.g\. (.*)$", str(pytest.raises(InputError, est.predict, fh=[1], y=gappy).value)).group(1)
+    filled = eval(fix, {"pd": pd, "y": gappy})  # noqa: S307 - the advice is code; it must run
+    assert filled.index.equals(y.index)
+
+
+def test_an_uneven_integer_index_is_named_with_its_series_and_where():
+    even = pd.Series(np.sin(np.arange(80) / 3.0), index=np.arange(0, 160, 2))
+    uneven = even.set_axis(np.r_[np.arange(0, 60, 2), np.arange(64, 164, 2)])
+    with pytest.raises(InputError, match=r"^y series 'b': the integer time index is not evenly spaced \(58 is "
+                                         r"followed by 64, but the usual step is 2\); .*y\.reindex\(range\(0, 163, 2\)\)"):
+        CycleNetForecaster(**SMALL).fit(pd.concat({"a": even, "b": uneven}).to_frame())
+
+
+def test_a_short_context_asks_for_rows_not_a_lower_horizon(hourly_frame):
+    est = CycleNetForecaster(**SMALL).fit(hourly_frame["a"].iloc[:300])
+    with pytest.raises(InputError, match=r"needs at least lookback = 24; give 24 rows or more \(a shorter context "
+                                         r"needs a model fitted with a lower lookback\)$"):
+        est.predict(fh=[1], y=hourly_frame["a"].iloc[:10])
+
+
+def test_business_day_periods_forecast_without_pandas_deprecation_warnings_of_their_own():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # making the user's periods warns once here
+        y = pd.Series(np.sin(np.arange(60) / 3.0), index=pd.period_range("2024-01-01", periods=60, freq="B"))
+    est = CycleNetForecaster(lookback=8, horizon=2, cycle_length=5, max_epochs=1, random_state=0).fit(y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pred = est.predict(fh=[1, 2])
+    assert [str(w.message) for w in caught if issubclass(w.category, FutureWarning)] == []
+    assert pred.index.equals(pd.PeriodIndex([y.index[-1] + 1, y.index[-1] + 2]))

@@ -62,7 +62,8 @@ def check_update_rows(stored: pd.DataFrame, new: pd.DataFrame, steps: dict | Non
     """
     panel = isinstance(stored.index, pd.MultiIndex)
     if panel != isinstance(new.index, pd.MultiIndex) or stored.index.nlevels != new.index.nlevels:
-        fitted = f"a panel with {stored.index.nlevels - 1} id levels" if panel else "a single series"
+        levels = stored.index.nlevels - 1
+        fitted = f"a panel with {levels} id level{'s' if levels > 1 else ''}" if panel else "a single series"
         raise InputError(
             f"the forecaster was fitted on {fitted} but update's y is "
             f"{'a panel' if isinstance(new.index, pd.MultiIndex) else 'a single series'}; pass new rows of the "

@@ -307,10 +307,10 @@ def _grouped_order(index: pd.MultiIndex) -> np.ndarray | None:
 
 
 def _evenly_spaced_runs(index: pd.MultiIndex) -> bool:
-    """Whether every series is one run of rows whose stamps rise by one step of its own (naive
-    date-times; periods and int64 by any steps), so that :func:`check_index` passes each: no NaT, no
-    duplicates, sorted, and for three or more naive stamps a frequency pandas infers (equal positive
-    differences always give one). One pass over the panel; checking each series cost ~50 us."""
+    """Whether every series is one run of rows whose stamps rise by one step of its own (periods by
+    one period), so that :func:`check_index` passes each: no NaT, no duplicates, sorted, evenly
+    spaced (for three or more naive stamps a frequency pandas infers: equal positive differences
+    always give one). One pass over the panel; checking each series cost ~50 us."""
     times = index.levels[-1]
     naive = isinstance(times, pd.DatetimeIndex) and times.tz is None
     if not (naive or isinstance(times, pd.PeriodIndex) or times.dtype == np.int64) or times.hasnans:
@@ -326,8 +326,8 @@ def _evenly_spaced_runs(index: pd.MultiIndex) -> bool:
     inner[starts[1:] - 1] = False  # the gap from one series to the next
     if not (gaps[inner] > 0).all():
         return False
-    if not naive:
-        return True
+    if isinstance(times, pd.PeriodIndex):  # one period apart; int64 and naive stamps by a step of their own
+        return bool((gaps[inner] == times.freq.n).all())
     lengths = np.diff(np.append(starts, len(values)))
     first = np.repeat(gaps[np.minimum(starts, len(gaps) - 1)], np.maximum(lengths - 1, 0))
     return bool((gaps[inner] == first).all())

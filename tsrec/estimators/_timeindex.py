@@ -34,11 +34,16 @@ def check_index(index: pd.Index, name: str = "y") -> None:
         raise InputError(f"{name} time stamps are not sorted; sort it first (e.g. y.sort_index())")
     if isinstance(index, pd.DatetimeIndex) and index.freq is None and len(index) >= 3 and pd.infer_freq(index) is None:
         raise InputError(f"{name}: {_irregular_message(index)}")
+    uneven = _uneven_steps(index)
+    if uneven:
+        raise InputError(f"{name}: {uneven}")
 
 
 def infer_freq(index: pd.Index) -> object:
     """Return the sampling step of ``index``: a pandas offset, or an int for integer indices."""
     if isinstance(index, pd.PeriodIndex):
+        if _uneven_steps(index):
+            raise InputError(_uneven_steps(index))
         return index.freq
     if isinstance(index, pd.DatetimeIndex):
         if index.freq is not None:
@@ -54,7 +59,7 @@ def infer_freq(index: pd.Index) -> object:
     if pd.api.types.is_integer_dtype(index.dtype):
         steps = np.diff(np.asarray(index, dtype=np.int64))
         if len(steps) and not np.all(steps == steps[0]):
-            raise InputError("the integer time index is not evenly spaced; reindex it to a regular grid")
+            raise InputError(_uneven_steps(index))
         return int(steps[0]) if len(steps) else 1
     raise InputError(
         f"unsupported time index type {type(index).__name__}; use a DatetimeIndex, PeriodIndex "
@@ -66,6 +71,31 @@ def known_step(index: pd.Index, steps: dict | None, key: object) -> object:
     """``steps[key]``, the step a forecaster learned for the series ``key`` from its full history,
     if there is one; else the step the stamps ``index`` show (:func:`infer_freq`)."""
     return steps[key] if steps and key in steps else infer_freq(index)
+
+
+def _uneven_steps(index: pd.Index) -> str | None:
+    """What is uneven in a PeriodIndex (periods skipped) or an integer index, and the fix; None if
+    it is even. Windows would otherwise span the gaps, as if the stamps were consecutive steps."""
+    if isinstance(index, pd.PeriodIndex):
+        steps, expected = np.diff(index.asi8), index.freq.n
+        if len(steps) == 0 or np.all(steps == expected):
+            return None
+        at = int(np.flatnonzero(steps != expected)[0])
+        return (f"the PeriodIndex is not evenly spaced ({index[at]} is followed by {index[at + 1]}, but its "
+                f"frequency is '{index.freqstr}'); fill in the missing periods, e.g. y.reindex(pd.period_range(y.index[0], "
+                f"y.index[-1], freq='{index.freqstr}')).interpolate()")
+    if not pd.api.types.is_integer_dtype(index.dtype):
+        return None
+    values = np.asarray(index, dtype=np.int64)
+    steps = np.diff(values)
+    if len(steps) == 0 or np.all(steps == steps[0]):
+        return None
+    kinds, counts = np.unique(steps, return_counts=True)
+    step = int(kinds[np.argmax(counts)])  # the usual step
+    at = int(np.flatnonzero(steps != step)[0])
+    return (f"the integer time index is not evenly spaced ({values[at]} is followed by {values[at + 1]}, but the "
+            f"usual step is {step}); reindex it to a regular grid, e.g. y.reindex(range({values[0]}, "
+            f"{values[-1] + 1}, {step})).interpolate()")
 
 
 def _irregular_message(index: pd.DatetimeIndex) -> str:
@@ -238,7 +268,9 @@ def future_index(index: pd.Index, freq: object, steps: np.ndarray) -> pd.Index:
     steps = np.asarray(steps, dtype=np.int64)
     last = index[-1]
     if isinstance(index, pd.PeriodIndex):
-        return pd.PeriodIndex([last + int(k) * freq for k in steps], freq=index.freq, name=index.name)
+        with warnings.catch_warnings():  # the user's own business-day periods, which pandas deprecates, again
+            warnings.filterwarnings("ignore", message=r".*(BDay|PeriodDtype\[B\]).* deprecated", category=FutureWarning)
+            return pd.PeriodIndex([last + int(k) * freq for k in steps], freq=index.freq, name=index.name)
     if isinstance(index, pd.DatetimeIndex):
         stamps = pd.DatetimeIndex(_stamps_after(last, freq, steps), name=index.name)
         if len(steps) > 1 and np.all(np.diff(steps) == 1):
