@@ -380,11 +380,13 @@ class DeepForecaster(
 
     def _check_lengths(self, parts: list, needed: int, with_horizon: bool = True) -> None:
         what = f"{self._lookback_name} + horizon" if with_horizon else self._lookback_name
-        fix = (f"give a longer series or lower {self._lookback_name}/horizon" if with_horizon else
-               f"give {needed} rows or more (a shorter context needs a model fitted with a lower {self._lookback_name})")
+        name = self._lookback_name
+        fix = (f"give a longer series or lower {name}/horizon" if with_horizon else
+               f"give {needed} rows or more (a shorter context needs a model fitted with a lower {name})")
         for key, df in parts:
             if len(df) < needed:
-                raise InputError(f"{_newdata.series_name(key)} has {len(df)} rows but needs at least {what} = {needed}; {fix}")
+                series = _newdata.series_name(key)
+                raise InputError(f"{series} has {len(df)} rows but needs at least {what} = {needed}; {fix}")
 
     def _predict(self, fh, X=None):
         parts = split_panel(self._y)

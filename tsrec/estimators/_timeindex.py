@@ -82,8 +82,8 @@ def _uneven_steps(index: pd.Index) -> str | None:
             return None
         at = int(np.flatnonzero(steps != expected)[0])
         return (f"the PeriodIndex is not evenly spaced ({index[at]} is followed by {index[at + 1]}, but its "
-                f"frequency is '{index.freqstr}'); fill in the missing periods, e.g. y.reindex(pd.period_range(y.index[0], "
-                f"y.index[-1], freq='{index.freqstr}')).interpolate()")
+                f"frequency is '{index.freqstr}'); fill in the missing periods, e.g. "
+                f"y.reindex(pd.period_range(y.index[0], y.index[-1], freq='{index.freqstr}')).interpolate()")
     if not pd.api.types.is_integer_dtype(index.dtype):
         return None
     values = np.asarray(index, dtype=np.int64)
