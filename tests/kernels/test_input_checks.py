@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from tsrec import kernels as k
-from tsrec.kernels._checks import check_finite
+from tsrec.kernels._checks import check_finite, check_same_shape
 
 GEN = torch.Generator().manual_seed(0)
 
@@ -84,3 +84,34 @@ def test_a_mode_at_zero_is_refused_with_finite_inputs():
     A_imag[1, 2] = 0.0
     with pytest.raises(ValueError, match="A has a mode equal to 0"):
         k.s4d_kernel(torch.zeros(2), A_real, A_imag, rnd(2, 3), 4)
+
+
+def complex_(*shape: int) -> torch.Tensor:
+    return torch.complex(rnd(*shape), rnd(*shape))
+
+
+# ops that take real tensors only, each given one complex input
+REAL_ONLY = {
+    "selective_scan": lambda: k.selective_scan(complex_(2, 5, 4), rnd(2, 5, 4).abs(), neg(4, 3), rnd(2, 5, 3),
+                                               rnd(2, 5, 3)),
+    "fft_conv": lambda: k.fft_conv(complex_(2, 5, 4), rnd(4, 5)),
+    "companion_kernel": lambda: k.companion_kernel(l1_unit(2, 4), complex_(2, 4), rnd(2, 4), 6),
+    "scan2d": lambda: k.scan2d(complex_(1, 3, 2, 2), rnd(1, 3, 2, 2).abs(), rnd(1, 3, 2, 2).abs(), neg(2, 3), None,
+                               None, neg(2, 3), *(rnd(1, 3, 2, 3) for _ in range(4))),
+    "rnn_scan": lambda: k.rnn_scan(complex_(2, 5, 4), rnd(4, 4)),
+}
+
+
+@pytest.mark.parametrize("op", sorted(REAL_ONLY))
+def test_complex_input_to_a_real_op_is_refused_without_a_lossy_cast(op):
+    # the fix offered was ".float()", which drops the imaginary part without a word
+    with pytest.raises(TypeError, match="complex input is not supported") as caught:
+        REAL_ONLY[op]()
+    assert ".float()" not in str(caught.value)
+
+
+def test_a_shape_mismatch_names_both_tensors_and_the_fix():
+    with pytest.raises(ValueError, match=r"^c has shape \(3,\) but a has \(2,\); a, b and c must have the same shape$"):
+        check_same_shape(a=rnd(2), b=rnd(2), c=rnd(3))
+    check_same_shape(a=rnd(2, 3), b=rnd(2, 3))
+    check_same_shape()  # nothing to compare

@@ -176,7 +176,7 @@ def _ab():
 @pytest.mark.parametrize(
     "mutate, exc, match",
     [
-        (lambda a, b: (a, b[:, :3]), ValueError, "shapes must match"),
+        (lambda a, b: (a, b[:, :3]), ValueError, r"b has shape \(2, 3, 3\) but a has \(2, 4, 3\); a and b must have"),
         (lambda a, b: (a.double(), b), TypeError, "dtype"),
         (lambda a, b: (a.long(), b), TypeError, "a must be a floating"),
         (lambda a, b: (a, b.clone().index_fill_(1, torch.tensor([1]), float("nan"))), ValueError, "b contains NaN"),
@@ -191,6 +191,17 @@ def test_bad_inputs(mutate, exc, match):
         linear_scan(a, b)
 
 
+def test_complex_with_real_names_the_cast_that_keeps_the_imaginary_part():
+    a, b = _ab()
+    # was "cast it with .to(b.dtype)", which turns the complex a real
+    lossless = r"a has dtype torch.complex64 .*; cast b to the complex dtype with b\.to\(a\.dtype\)"
+    with pytest.raises(TypeError, match=lossless):
+        linear_scan(a.cfloat(), b)
+    # the other way round casting the real one to the reference's complex dtype loses nothing
+    with pytest.raises(TypeError, match=r"a has dtype torch.float32 .*; cast it with \.to\(b\.dtype\)"):
+        linear_scan(a, b.cfloat())
+
+
 def test_bad_initial_state_and_backend():
     a, b = _ab()
     with pytest.raises(ValueError, match=r"initial_state must have shape \(2, 3\)"):
@@ -201,5 +212,5 @@ def test_bad_initial_state_and_backend():
         linear_scan(a.cfloat(), b.cfloat(), backend="triton")
     with pytest.raises(ValueError, match="CUDA tensors"):
         linear_scan(a, b, backend="triton")
-    with pytest.raises(ValueError, match="shapes must match"):
+    with pytest.raises(ValueError, match="b_t has shape .* but state has .*; state, a_t and b_t must have the same"):
         linear_scan_step(torch.zeros(2, 3), a[:, 0], b[:, 0, :2])

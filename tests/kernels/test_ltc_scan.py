@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -219,3 +224,25 @@ def test_long_sequences_recompute_and_short_ones_keep_the_graph():
     assert ltc.saved_gate_bytes(leaves[0], 4, 6) <= ltc.RECOMPUTE_ABOVE_BYTES
     long_terms = torch.empty(16, 1024, 64, dtype=torch.float32)  # LTC(units=32) on 1024 steps: 768 MiB
     assert ltc.saved_gate_bytes(long_terms, 32, 6) == 768 * 2**20 > ltc.RECOMPUTE_ABOVE_BYTES
+
+
+LTC_EMPTY_TRITON = """
+import torch
+from tsrec.kernels import ltc_scan
+e = torch.rand
+for batch, units in ((2, 0), (0, 3)):
+    vectors, matrices = (e(units) for _ in range(3)), (e(units, units) for _ in range(4))
+    args = (e(batch, 3, 2 * units), e(batch, units), *vectors, *matrices)
+    assert ltc_scan(*args, backend="triton").shape == (batch, 3, units)
+print("ok")
+"""
+
+
+def test_empty_layers_and_batches_on_the_triton_backend():
+    # U = 0 was a ZeroDivisionError sizing the Triton tiles (backend="auto" on CUDA picks them too)
+    pytest.importorskip("triton")
+    env = {**os.environ, "TRITON_INTERPRET": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env.pop("TSREC_KERNEL_BACKEND", None)
+    proc = subprocess.run([sys.executable, "-c", LTC_EMPTY_TRITON], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0 and "ok" in proc.stdout, proc.stdout + proc.stderr

@@ -4,7 +4,12 @@ reductions and bad input."""
 from __future__ import annotations
 
 import importlib
+import os
+import re
+import subprocess
+import sys
 from contextlib import contextmanager
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -15,6 +20,7 @@ from hypothesis import strategies as st
 from tsrec.kernels.scan2d import scan2d, skew, unskew
 from _compare import TOL, half_errors, rel_err
 
+ROOT = Path(__file__).resolve().parents[2]
 NAMES = ["x", "delta1", "delta2", "A1", "A2", "A3", "A4", "B1", "B2", "C1", "C2"]
 
 
@@ -203,7 +209,7 @@ def test_backend_errors(monkeypatch):
     "change, error, match",
     [
         (lambda p: p.update(x=p["x"][0]), ValueError, "x must have 4 dims"),
-        (lambda p: p.update(delta1=p["delta1"][:, :3]), ValueError, "shapes must match"),
+        (lambda p: p.update(delta1=p["delta1"][:, :3]), ValueError, "delta1 has shape .* but x has .* the same shape"),
         (lambda p: p.update(A4=None), TypeError, "A4 is required"),
         (lambda p: p.update(B2=p["B2"][..., :1]), ValueError, "B2 must have shape"),
         # the odd one out is named, whichever it is (B1 was taken as the reference: B2 got the blame)
@@ -228,3 +234,81 @@ def test_bad_state_and_skip():
         call(p, initial_state=init[0])
     with pytest.raises(ValueError, match="D must have shape"):
         call(p, D=D[:2])
+
+
+@pytest.mark.parametrize("empty_axis", [0, 1, 2, 3])  # batch (as every other op allows), time, variates, channels
+@pytest.mark.parametrize("backend", ["torch", "naive"])
+@pytest.mark.parametrize("with_state", [False, True])
+def test_empty_axis_gives_empty_output(empty_axis, backend, with_state, path):
+    # was "x must have every axis >= 1"; an empty batch is what a data loader's last split can give
+    sizes = dict(zip(("batch", "time", "nvar", "channels"), [2, 3, 4, 3]))
+    sizes[list(sizes)[empty_axis]] = 0
+    p, D, init = make(**sizes)
+    leaves = [t.requires_grad_(True) for t in (p["x"], *init)]
+    y, final = call(p, D=D, initial_state=init if with_state else None, output_final_state=True, backend=backend)
+    assert y.shape == p["x"].shape and y.is_contiguous()
+    # no cell is updated: the states at the last (no) time step are the initial ones
+    expected = init if with_state else tuple(torch.zeros_like(h) for h in init)
+    torch.testing.assert_close(final, expected, rtol=0, atol=0)
+    loss = y.sum() + final[0].sum() + final[1].sum()
+    torch.autograd.grad(loss, leaves if with_state else leaves[:1], allow_unused=True)  # a backward runs
+
+
+SCAN2D_EMPTY_TRITON = """
+import torch
+from tsrec.kernels import scan2d
+r = torch.randn
+for shape in ((0, 2, 3, 2), (1, 2, 0, 2)):
+    x = r(*shape); A = -r(2, 3).abs(); Bm = r(*shape[:3], 3)
+    y, (h1, h2) = scan2d(x, x.abs(), x.abs(), A, None, None, A, Bm, Bm, Bm, Bm, output_final_state=True,
+                         backend="triton")
+    assert y.shape == shape and h1.shape == h2.shape == (shape[0], shape[2], 2, 3), (y.shape, h1.shape)
+print("ok")
+"""
+
+
+def test_empty_batch_on_triton_backend():
+    pytest.importorskip("triton")
+    env = {**os.environ, "TRITON_INTERPRET": "1", "PYTHONPATH": str(ROOT)}
+    env.pop("TSREC_KERNEL_BACKEND", None)
+    proc = subprocess.run([sys.executable, "-c", SCAN2D_EMPTY_TRITON], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0 and "ok" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_wavefront_output_is_contiguous():
+    # the wavefront's y was unskew's permuted view; the sweep's is contiguous, and ops after the
+    # scan (and their backward) run slower on a permuted view
+    p, D, _ = make(time=3, nvar=5)
+    for reverse in (False, True):
+        with torch_path("wavefront"):
+            y, _ = call(p, reverse_variates=reverse, backend="torch")
+        assert y.is_contiguous(), y.stride()
+
+
+DOC_PATH = re.compile(r"(?<!from )\btsrec\.kernels(?:\.\w+)+")
+DOC_IMPORT = re.compile(r"from (tsrec\.kernels[\w.]*) import (\w+)")
+
+
+def _kernel_docs() -> list[Path]:
+    return [*sorted((ROOT / "tsrec" / "kernels").rglob("*.py")), ROOT / "README.md"]
+
+
+def test_documented_kernel_paths_resolve():
+    # tsrec.kernels.scan2d and .fft_conv are the functions, hiding their modules as attributes, so
+    # a dotted path such as tsrec.kernels.scan2d.SWEEP_MAX_VARIATES cited in a docstring failed
+    import tsrec.kernels
+
+    seen = 0
+    for path in _kernel_docs():
+        text = path.read_text()
+        for dotted in DOC_PATH.findall(text):
+            obj = tsrec
+            for part in dotted.split(".")[1:]:
+                assert hasattr(obj, part), f"{path.name} cites {dotted}, which does not resolve"
+                obj = getattr(obj, part)
+            seen += 1
+        for module, name in DOC_IMPORT.findall(text):
+            assert hasattr(importlib.import_module(module), name), f"{path.name}: from {module} import {name}"
+            seen += 1
+    assert seen > 5 and tsrec.kernels.scan2d is scan2d

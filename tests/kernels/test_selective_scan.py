@@ -130,8 +130,16 @@ def _args():
 @pytest.mark.parametrize(
     "index, bad, match",
     [
-        (1, lambda t: t[:, :5], "shapes must match"),
+        (1, lambda t: t[:, :5], r"delta has shape \(2, 5, 4\) but u has \(2, 9, 4\); u and delta must have"),
         (2, lambda t: t[:, :2], r"A must have shape \(4, 2\)|B must have shape"),
+        # A given as (N, D): N was read from the bad A itself ("must have shape (4, 4)", got (3, 4))
+        (2, lambda t: t.T, r"A must have shape \(D, N\) = \(4, N\) with N = 3 from B's .*got \(3, 4\); .* A\.T"),
+        (2, lambda t: t[:3], r"A must have shape \(D, N\) = \(4, N\) with N = 3 from B's .*got \(3, 3\)$"),
+        # C grouped (G = 1) with B not: was "shapes must match" with no fix
+        (4, lambda t: t[:, :, None], r"B and C must have the same layout, got B \(2, 9, 3\), C \(2, 9, 1, 3\); give "
+                                    r"them both \(batch, time, N\) or both \(batch, time, groups, N\)"),
+        # a real cast would drop the imaginary part: not the fix to suggest
+        (0, lambda t: t.cfloat(), "u must be a floating .* complex input is not supported"),
         (3, lambda t: t[..., :2], "B must have shape"),
         (3, lambda t: t[:, :, None].expand(2, 9, 3, 3), "does not divide D=4"),
         (3, lambda t: t[:, :, None][:, :, :0], "B has 0 groups, which does not divide D=4"),  # was a ZeroDivisionError

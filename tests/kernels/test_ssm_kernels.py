@@ -217,7 +217,7 @@ def test_s4d_kernel_is_the_zoh_recurrence(n, L, seed):
 
 def test_bad_inputs():
     a, b, c = companion_params(2, 3)
-    with pytest.raises(ValueError, match="shapes must match"):
+    with pytest.raises(ValueError, match=r"b has shape \(2, 2\) but a has \(2, 3\); a, b and c must have the same"):
         companion_kernel(a, b[:, :2], c, 5)
     with pytest.raises(ValueError, match="L must be a positive int"):
         companion_kernel(a, b, c, 0)

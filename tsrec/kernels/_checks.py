@@ -28,7 +28,7 @@ def check_tensor(
     allowed = FLOAT_DTYPES + (COMPLEX_DTYPES if allow_complex else ())
     if x.dtype not in allowed:
         kinds = "floating or complex" if allow_complex else "floating"
-        raise TypeError(f"{name} must be a {kinds} tensor, got dtype {x.dtype}; cast it with .float()")
+        raise TypeError(f"{name} must be a {kinds} tensor, got dtype {x.dtype}; {_cast_hint(x)}")
     if ndim is not None:
         ranks = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if x.ndim not in ranks:
@@ -36,6 +36,14 @@ def check_tensor(
     if finite:
         check_finite(**{name: x})
     return x
+
+
+def _cast_hint(x: torch.Tensor) -> str:
+    """The fix for a dtype an op refuses; never a cast of complex to real, which drops the imaginary part."""
+    if x.is_complex():
+        return ("complex input is not supported here (a real cast would drop the imaginary part); "
+                "pass the real and imaginary parts (.real, .imag) as separate real inputs")
+    return "cast it with .float()"
 
 
 def check_finite(**tensors: torch.Tensor | None) -> None:
@@ -94,10 +102,18 @@ def check_length(L: object, meaning: str = "the kernel length", name: str = "L")
 
 
 def check_same_shape(**tensors: torch.Tensor) -> None:
-    """Check that all given tensors have one shape."""
+    """Check that all given tensors have one shape; the first one given is the reference."""
     shapes = {name: tuple(t.shape) for name, t in tensors.items()}
-    if len(set(shapes.values())) > 1:
-        raise ValueError(f"shapes must match, got {shapes}")
+    first, expected = next(iter(shapes.items()), (None, None))
+    for name, shape in shapes.items():
+        if shape != expected:
+            raise ValueError(f"{name} has shape {shape} but {first} has {expected}; "
+                             f"{_and(list(shapes))} must have the same shape")
+
+
+def _and(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``: the names as a message lists them."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def check_shape(name: str, x: torch.Tensor, expected: tuple[int, ...], hint: str = "") -> None:
@@ -145,10 +161,17 @@ def check_device(reference: str, ref: torch.Tensor, **tensors: torch.Tensor | No
 def _check_dtype_device(reference: str, ref: torch.Tensor, dtypes: tuple, tensors: dict) -> None:
     for name, x in tensors.items():
         if x is not None and x.dtype not in dtypes:
-            raise TypeError(
-                f"{name} has dtype {x.dtype} but {reference} has {ref.dtype}; cast it with .to({reference}.dtype)"
-            )
+            raise TypeError(f"{name} has dtype {x.dtype} but {reference} has {ref.dtype}; "
+                            + _match_dtype_hint(name, x, reference, ref))
     check_device(reference, ref, **tensors)
+
+
+def _match_dtype_hint(name: str, x: torch.Tensor, reference: str, ref: torch.Tensor) -> str:
+    """How to give ``x`` ``ref``'s dtype: when only ``x`` is complex, cast ``ref`` up to it instead,
+    since casting ``x`` to a real dtype would drop its imaginary part."""
+    if x.is_complex() and not ref.is_complex():
+        return f"cast {reference} to the complex dtype with {reference}.to({name}.dtype)"
+    return f"cast it with .to({reference}.dtype)"
 
 
 def compute_dtype(dtype: torch.dtype) -> torch.dtype:

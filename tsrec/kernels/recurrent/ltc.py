@@ -194,6 +194,8 @@ def ltc_scan(
     check_finite(**named)
     params = (cm_t, leak_num, leak_den, w, w_erev, sigma, mu)
     which = resolve_backend(backend, terms, v0, *params, triton_fits=units <= MAX_UNITS)
+    if which == "triton" and terms.numel() == 0:  # nothing to solve, and no Triton tile is 0 units wide
+        which = "torch"
     if which == "triton":
         if units > MAX_UNITS:
             raise ValueError(f"the Triton LTC kernel keeps U <= {MAX_UNITS} on chip, got U={units}; use backend='torch'")

@@ -114,6 +114,9 @@ def scan2d(
     -----
     All tensors share ``x``'s device and dtype, except that they may be float32 when ``x`` is
     half precision (parameters and some activations under autocast).
+    An empty axis (batch, time, variates or channels of 0) gives an empty ``y`` on every backend,
+    as the other ops do for an empty batch; no cell is updated, so the final states are the
+    initial ones (zeros by default).
     The ``torch`` and ``triton`` backends have first derivatives only: a backward with
     ``create_graph=True`` (e.g. a Hessian) raises; ``backend="naive"`` gives higher orders.
     """
@@ -125,7 +128,9 @@ def scan2d(
     args = [None if t is None else t.to(work) for t in tensors]
     init = None if initial_state is None else (args[-2], args[-1])
     inputs, A, BC, Dw = args[0:3], args[3:7], args[7:11], args[11]
-    if chosen == "naive":
+    if x.numel() == 0:  # an empty axis: nothing to scan, and the paths' loops and tiles assume cells
+        y, final = _scan_empty(inputs[0], A[0].shape[1], init)
+    elif chosen == "naive":
         y, final = scan_naive(*inputs, A, BC, init, reverse_variates)
     elif chosen == "triton":
         from .triton_impl import scan2d_triton  # lazy: importing tsrec must not import triton
@@ -145,8 +150,6 @@ def _validate(x, delta1, delta2, A, BC, D, initial_state) -> list:
     delta2 = check_tensor("delta2", delta2, ndim=4, finite=False)
     check_same_shape(x=x, delta1=delta1, delta2=delta2)
     batch, time, nvar, channels = x.shape
-    if min(x.shape) < 1:
-        raise ValueError(f"x must have every axis >= 1, got shape {tuple(x.shape)}")
     A = [None if a is None else check_tensor(f"A{i + 1}", a, ndim=2, finite=False) for i, a in enumerate(A)]
     for i in (0, 3):
         if A[i] is None:
@@ -196,6 +199,20 @@ def _validate_state(state, shape: tuple[int, ...]) -> list:
                 f"got {tuple(h.shape)}"
             )
     return checked
+
+
+def _scan_empty(x: torch.Tensor, n_state: int, init: State | None) -> tuple[torch.Tensor, State]:
+    """The result when an axis of ``x`` is 0: ``y`` is empty and no cell updates the states.
+
+    So the final states are the initial ones (zero by default), empty unless only time is 0; copies,
+    so that the caller's state is not returned as an alias. ``y`` is ``x * 0`` rather than new zeros
+    so that a backward through it still reaches ``x``.
+    """
+    batch, _, nvar, channels = x.shape
+    if init is None:
+        zero = x.new_zeros(batch, nvar, channels, n_state)
+        return x * 0, (zero, zero.clone())
+    return x * 0, (init[0].clone(), init[1].clone())
 
 
 def _scan_flipped(inputs, A, BC, init, reverse) -> tuple[torch.Tensor, State]:

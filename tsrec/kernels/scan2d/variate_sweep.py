@@ -7,7 +7,7 @@ once. The time state is then a first-order linear recurrence with a known input,
 :func:`tsrec.kernels.linear_scan`'s torch path runs with one fused op per step (a chunked loop of
 about ``2 sqrt(T)`` steps for narrow inputs) and its reverse-scan backward. ``V`` such sweeps
 replace the wavefront's ``T + V - 1`` diagonal steps of a dozen ops each, which pays up to a few
-hundred variates (measured crossover in :data:`tsrec.kernels.scan2d.SWEEP_MAX_VARIATES`).
+hundred variates (the measured crossover, ``from tsrec.kernels.scan2d import SWEEP_MAX_VARIATES``).
 Gradients come from autograd through these column operations and the linear scan's own backward.
 """
 

@@ -74,7 +74,9 @@ def scan_wavefront(
         row_of = [time - 1] * nvar if by_time else range(nvar)  # `rows` as ints: no value read (meta)
         final = tuple(torch.stack([h[:, r] for h, r in zip(f, row_of)], 1) for f in final)
     y = unskew(y.transpose(0, 1), nvar if by_time else time)
-    return (y.transpose(1, 2) if by_time else y), final
+    # a contiguous y, as the sweep path returns: elementwise ops and their backward after the
+    # scan run slower on the permuted view unskew leaves
+    return (y.transpose(1, 2) if by_time else y).contiguous(), final
 
 
 def _sweep(x, d1, d2, B1, B2, C1, C2, A1, A2, A3, A4, init1, init2, dims, store):

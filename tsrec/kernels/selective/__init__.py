@@ -31,8 +31,10 @@ __all__ = ["selective_scan", "selective_scan_step"]
 def _check_BC(u_shape: tuple, A: torch.Tensor, **mats: torch.Tensor) -> None:
     """B and C: ``(batch, time, N)`` or ``(batch, time, G, N)`` with D divisible by G."""
     lead, n_state = tuple(u_shape[:-1]), A.shape[1]
+    layouts = {}
     for name, M in mats.items():
         check_tensor(name, M, ndim=(len(lead) + 1, len(lead) + 2), finite=False)
+        layouts[name] = M.ndim
         groups = M.shape[-2] if M.ndim == len(lead) + 2 else 1
         if tuple(M.shape[: len(lead)]) != lead or M.shape[-1] != n_state:
             raise ValueError(
@@ -41,7 +43,22 @@ def _check_BC(u_shape: tuple, A: torch.Tensor, **mats: torch.Tensor) -> None:
             )
         if groups == 0 or u_shape[-1] % groups:  # 0 groups failed on "integer modulo by zero"
             raise ValueError(f"{name} has {groups} groups, which does not divide D={u_shape[-1]}; use a divisor of D")
+    if len(set(layouts.values())) > 1:  # the backends read B and C with one layout
+        shown = ", ".join(f"{name} {tuple(M.shape)}" for name, M in mats.items())
+        axes = ", ".join(("batch", "time")[: len(lead)])  # the one-step update has no time axis
+        raise ValueError(f"{' and '.join(mats)} must have the same layout, got {shown}; give them both "
+                         f"({axes}, N) or both ({axes}, groups, N)")
     check_same_shape(**mats)
+
+
+def _check_A(A: torch.Tensor, dim: int, B: object, B_name: str) -> None:
+    """A is ``(D, N)``; N is named from B's last axis, since a wrong A cannot tell its own N."""
+    if A.shape[0] == dim:
+        return
+    n_state = B.shape[-1] if isinstance(B, torch.Tensor) and B.ndim else None
+    n_text = "N" if n_state is None else f"N) with N = {n_state} from {B_name}'s last axis, i.e. ({dim}, {n_state}"
+    hint = "; it looks transposed, pass A.T" if tuple(A.shape) == (n_state, dim) else ""
+    raise ValueError(f"A must have shape (D, N) = ({dim}, {n_text}), got {tuple(A.shape)}{hint}")
 
 
 #: what the one-step update calls the arguments of the sequence op, for its messages
@@ -60,7 +77,7 @@ def _validate(u, delta, A, B, C, D, z, delta_bias, initial_state, step: bool = F
     check_same_shape(**{n["u"]: u, n["delta"]: delta})
     if not step and u.shape[1] == 0:
         raise ValueError("u has an empty time axis (dim 1); pass at least one time step")
-    check_shape("A", A, (u.shape[-1], A.shape[1]), "(D, N)")
+    _check_A(A, u.shape[-1], B, n["B"])
     _check_BC(tuple(u.shape), A, **{n["B"]: B, n["C"]: C})
     for key, shape in (("D", (u.shape[-1],)), ("delta_bias", (u.shape[-1],)), ("z", tuple(u.shape))):
         if given[key] is not None:
