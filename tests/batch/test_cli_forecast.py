@@ -93,8 +93,9 @@ def test_a_model_path_that_is_a_file_is_named_as_such(saved, tmp_path, capsys):
     zipped.close()
     argv[2] = str(tmp_path / "model.zip")
     assert main(argv) == 2
-    assert ("model.zip is not a saved tsrec estimator: a file, not a folder (an sktime zip, which sktime.base.load "
-            "reads; save the model with est.save(folder) for this)") in capsys.readouterr().err
+    assert ("model.zip is not a saved tsrec estimator: a file, not a folder; pass a folder written by est.save; "
+            f"{tmp_path / 'model.zip'} is an sktime zip (est.save(path, serialization_format=...)), which "
+            f"sktime.base.load(pathlib.Path('{tmp_path / 'model.zip'}')) reads") in capsys.readouterr().err
 
 
 def test_warnings_are_one_line_each(saved, tmp_path, capsys):

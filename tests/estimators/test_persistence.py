@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import pathlib
+import re
 from pathlib import Path
 
 import warnings
@@ -419,3 +421,15 @@ def test_folders_saved_before_series_names_were_stored_read_column_0_as_unnamed(
     folder = ARNetForecaster(n_lags=2, horizon=2, max_epochs=1).fit(y, fh=[1, 2]).save(tmp_path / "f")
     edit_config(folder, lambda config: config["fitted"].pop("series_unnamed"))
     assert tsrec.load(folder).predict().name is None
+
+
+@pytest.mark.parametrize("given", ["m.zip", "m"])
+def test_loading_an_sktime_zip_says_that_sktime_reads_it_and_how(tmp_path, clf, given):
+    clf.save(tmp_path / "m", serialization_format="pickle").close()
+    with pytest.raises(LoadError, match="is an sktime zip") as caught:
+        tsrec.load(tmp_path / given)
+    call = re.search(r"sktime\.base\.load\((pathlib\.Path\('[^']+'\))\)", str(caught.value)).group(1)
+    from sktime.base import load
+
+    loaded = load(eval(call, {"pathlib": pathlib}))  # noqa: S307 - the advice is code; it must run
+    assert type(loaded) is type(clf)

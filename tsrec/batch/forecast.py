@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-import zipfile
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -33,6 +32,7 @@ from tsrec._files import READ_FIX, os_error
 from tsrec._warn import each_kind_once
 from tsrec.batch._checks import check_model, check_panel, forecast_steps, in_model_zone, value_columns
 from tsrec.batch.io import PathLike, check_output_path, input_paths, read_series, write_forecasts
+from tsrec.estimators._folder import sktime_zip_hint
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators.errors import InputError, LoadError
 from tsrec.persistence import load
@@ -89,9 +89,8 @@ def load_cached(path: PathLike) -> DeepForecaster:
     """
     if not Path(path).is_dir():
         what = "a file, not a folder" if Path(path).exists() else "no such folder"
-        if zipfile.is_zipfile(path):  # est.save(path, serialization_format="pickle") writes sktime's zip
-            what += " (an sktime zip, which sktime.base.load reads; save the model with est.save(folder) for this)"
-        raise LoadError(f"{path} is not a saved tsrec estimator: {what}; pass a folder written by est.save")
+        raise LoadError(f"{path} is not a saved tsrec estimator: {what}; pass a folder written by est.save"
+                        f"{sktime_zip_hint(path)}")
     key = _cache_key(str(path))
     # one lock for the whole load: threads of one worker must not load the same folder twice
     with _CACHE_LOCK:

@@ -15,6 +15,7 @@ import os
 import shutil
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 import torch
@@ -191,9 +192,8 @@ def read_folder(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tensor]]
     """Read and verify a saved folder; every failure is a :class:`LoadError` saying what is wrong."""
     folder = Path(path)
     if not (folder / CONFIG).is_file() or not (folder / WEIGHTS).is_file():
-        raise LoadError(
-            f"{folder} is not a saved tsrec estimator: {CONFIG} and {WEIGHTS} are needed{_interrupted_hint(folder)}"
-        )
+        raise LoadError(f"{folder} is not a saved tsrec estimator: {CONFIG} and {WEIGHTS} are needed"
+                        f"{sktime_zip_hint(folder) or _interrupted_hint(folder)}")
     try:
         config = _read_config(folder / CONFIG)
         weights = (folder / WEIGHTS).read_bytes()  # read once: the checked bytes are the loaded bytes
@@ -206,6 +206,17 @@ def read_folder(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tensor]]
     except Exception as err:  # safetensors raises its own error type
         raise LoadError(f"{folder / WEIGHTS} cannot be read ({err})") from None
     return config, tensors
+
+
+def sktime_zip_hint(path: str | os.PathLike) -> str:
+    """Where ``path`` (or ``path.zip``, sktime's name for it) is the zip that
+    ``est.save(path, serialization_format="pickle")`` writes, say that sktime reads it; else ""."""
+    for candidate in (Path(path), Path(f"{path}.zip")):
+        if candidate.is_file() and zipfile.is_zipfile(candidate):
+            return (f"; {candidate} is an sktime zip (est.save(path, serialization_format=...)), which "
+                    f"sktime.base.load(pathlib.Path({str(candidate)!r})) reads (a str would get .zip added); "
+                    "est.save(folder) writes what tsrec.load reads")
+    return ""
 
 
 def _interrupted_hint(folder: Path) -> str:
