@@ -39,3 +39,16 @@ def test_importing_the_loaders_stays_light() -> None:
     code = "import sys, tsrec.datasets; print(sorted(m for m in ('torch', 'lightning', 'sktime') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_tsrec_data_naming_the_checkouts_data_folder_is_searched_once(monkeypatch, tmp_path: Path) -> None:
+    from tsrec.datasets import _datadir
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (tmp_path / "link").symlink_to(data)  # the same folder, by another path
+    monkeypatch.setattr(_datadir, "DEV_DATA", data)
+    monkeypatch.setenv(_datadir.ENV_VAR, str(tmp_path / "link"))
+    assert _datadir.data_roots(None) == [tmp_path / "link"]
+    monkeypatch.setenv(_datadir.ENV_VAR, str(tmp_path))
+    assert _datadir.data_roots(None) == [tmp_path, data]

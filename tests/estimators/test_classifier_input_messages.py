@@ -70,14 +70,61 @@ def test_numbers_stored_as_objects_and_a_series_of_arrays_are_read():
     np.testing.assert_array_equal(clf().fit(series, Y).predict_proba(series.iloc[:3]), expected)
 
 
+UCR_LENGTH = r"; UCR/UEA data: give both splits one length, load_ucr\(name, split, pad=\"last\", length=\.\.\.\)"
+
+
 @pytest.mark.parametrize("shape, fix", [
     ((2, 3, 8), r"\(pass the 2 channel\(s\) it was fitted on\)"),
-    ((2, 2, 9), r"\(resample or pad the series to that length\)"),
-    ((2, 3, 9), r"\(pass the 2 channel\(s\) it was fitted on; resample or pad the series to that length\)"),
+    ((2, 2, 7), r"\(resample or pad the series to 8 timepoints" + UCR_LENGTH + r"\)"),
+    ((2, 2, 9), r"\(truncate or resample the series to 8 timepoints, or fit on series of this length" + UCR_LENGTH),
+    ((2, 3, 9), r"\(pass the 2 channel\(s\) it was fitted on; truncate or resample the series to 8 timepoints"),
+    ((3, 8), r"^X has shape \(3, 8\) \(1 channel\(s\) x 8 timepoints per sample\) .*\(pass the 2 channel\(s\) it was "
+             r"fitted on\)$"),
+    ((2, 8, 2), r"the axes look swapped"),
 ])
 def test_a_shape_unlike_the_fitted_one_names_the_axis_to_fix(fitted_3d, shape, fix):
     with pytest.raises(InputError, match=fix):
         fitted_3d.predict(RNG.normal(size=shape))
+
+
+def test_one_multichannel_sample_without_its_sample_axis_is_told_to_add_it(fitted_3d):
+    pattern = r"^X has shape \(2, 8\) .*fitted on; if X is one sample, add the sample axis: X\[None\], shape \(1, 2, 8\)\)$"
+    with pytest.raises(InputError, match=pattern):
+        fitted_3d.predict(X3[0])
+    assert fitted_3d.predict(X3[0][None]).shape == (1,)
+
+
+def test_a_univariate_classifier_names_the_shape_as_given():
+    fitted = clf().fit(X3[:, :1], Y)
+    with pytest.raises(InputError, match=r"^X has shape \(4, 20\) \(1 channel\(s\) x 20 timepoints"):
+        fitted.predict(RNG.normal(size=(4, 20)))
+
+
+@pytest.mark.parametrize("column, match", [
+    (lambda n: np.full(n, 1j), r"^Complex data not supported: X's column 'extra' holds complex numbers"),
+    (lambda n: pd.date_range("2024-01-01", periods=n, freq="h"), r"^X's column 'extra' holds values that are not nu"),
+    (lambda n: np.array(["a", "b"])[np.arange(n) % 2], r"^X's column 'extra' holds values that are not numbers"),
+])
+def test_a_long_panels_complex_date_or_text_channel_is_refused_by_name(fitted_3d, column, match):
+    long = convert_to(X3, to_type="pd-multiindex")
+    long["extra"] = column(len(long))
+    with pytest.raises(InputError, match=match):
+        clf().fit(long, Y)
+    with pytest.raises(InputError, match=match):
+        fitted_3d.predict(long)
+
+
+def test_a_complex_df_list_frame_is_refused_by_name():
+    frames = convert_to(X3, to_type="df-list")
+    frames[3] = frames[3] + 1j
+    with pytest.raises(InputError, match=r"^Complex data not supported: X\[3\]'s column 'var_0' holds complex"):
+        clf().fit(frames, Y)
+
+
+def test_named_channels_given_to_a_classifier_fitted_without_names_warn_as_scikit_learn_does(fitted_3d):
+    frames = convert_to(X3[:4], to_type="df-list")
+    with pytest.warns(UserWarning, match=r"X has feature names, but PGNClassifier was fitted without feature names"):
+        fitted_3d.predict(frames)
 
 
 def test_predict_log_proba_is_the_log_of_predict_proba_and_stays_finite(fitted_3d):

@@ -38,9 +38,17 @@ def data_roots(data_dir: str | os.PathLike[str] | None) -> list[Path]:
                 f"{ENV_VAR}={env!r} is not a folder, so no data file is found there; "
                 "set it to the folder that holds the data files"
             )
-    if DEV_DATA is not None and DEV_DATA.is_dir():
+    # TSREC_DATA may name the checkout's own data folder: searched (and listed in messages) once
+    if DEV_DATA is not None and DEV_DATA.is_dir() and not any(_same_folder(root, DEV_DATA) for root in roots):
         roots.append(DEV_DATA)
     return roots
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:  # a TSREC_DATA that does not exist (warned about above)
+        return False
 
 
 def _checked_dir(data_dir: object) -> Path:

@@ -25,6 +25,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from tsrec.estimators import _divergence, _engine, _panel_values, _panels, _params, _persistence, _seeding, _sktime_zip
 from tsrec.estimators._batches import batch_loader
+from tsrec.estimators._panel_shapes import at_fitted_shape, check_ndim, shape_of
 from tsrec.estimators._params import check_val_size, data_dtype, seed_of, training_config, warn_no_validation
 from tsrec.estimators.errors import InputError
 from tsrec.nn.heads import SequenceClassifier
@@ -108,19 +109,6 @@ def _finite_logits(network: nn.Module, X: np.ndarray, n_classes: int, when: str)
     return logits
 
 
-def _check_ndim(ndim: int) -> None:
-    if ndim == 1:
-        # "Reshape your data" is scikit-learn's wording, which its estimator checks look for
-        raise InputError(
-            "X is 1-D but must be 2-D (n_samples, n_timepoints) or 3-D (n_samples, n_channels, n_timepoints); "
-            "Reshape your data: X.reshape(1, -1) if it is a single series"
-        )
-    if ndim not in (2, 3):
-        raise InputError(
-            f"X must be 2-D (n_samples, n_timepoints) or 3-D (n_samples, n_channels, n_timepoints), got {ndim}-D"
-        )
-
-
 def every_class_on_both_sides(y: np.ndarray, train: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's stratified rounding can leave a small class out of one side ([3, 3, 94] at
     val_size=0.1 validated on the large class alone): each class missing from a side gets one of
@@ -158,13 +146,11 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
     def _as_3d(self, X, reset: bool) -> np.ndarray:
         X, channels = _panels.as_stackable(X)
         if reset:  # before validate_data, whose 1-D advice "reshape(-1, 1)" makes one series n samples
-            _check_ndim(len(_panels.shape_of(X) or (0, 0)))
-        else:
-            X = self._match_fitted_rank(X)
-            # before validate_data, whose "X has n features" would hide a wrong rank or length
-            self._check_fitted_shape(_panels.shape_of(X), X)
+            check_ndim(len(shape_of(X) or (0, 0)))
+        else:  # before validate_data, whose "X has n features" would hide a wrong rank or length
+            X = at_fitted_shape(self, X)
             _panels.check_channel_names(getattr(self, "feature_names_in_", None) if self.input_ndim_ == 3 else None,
-                                        channels)
+                                        channels, type(self).__name__ if self.input_ndim_ == 3 else None)
         # NaN/inf are checked below: scikit-learn's message recommends imputers, which take no 3-D series;
         # values beyond float32's range become inf there, refused with that reason, not numpy's warning
         with (_panels.samples_of_one_shape(X), _panels.numbers_only(), _panels.names_checked_here(channels),
@@ -172,7 +158,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
             given, X = X, validate_data(self, X, reset=reset, dtype=data_dtype(self.precision), allow_nd=True,
                                         ensure_min_features=1, ensure_all_finite=False)
         _panel_values.warn_rounded_away(given, X)
-        _check_ndim(X.ndim)
+        check_ndim(X.ndim)
         if reset:
             self.input_ndim_ = X.ndim
             if channels is not None:  # a panel's channels are the features of 3-D input (n_features_in_)
@@ -183,33 +169,6 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         if reset:
             self.n_channels_, self.n_timepoints_ = X.shape[1], X.shape[2]
         return X
-
-    def _check_fitted_shape(self, shape: tuple[int, ...] | None, X: object) -> None:
-        """Name a rank, channel count or series length that differs from what was fitted."""
-        if shape is None:
-            return
-        _check_ndim(len(shape))
-        channels, timepoints = (1, shape[1]) if len(shape) == 2 else shape[1:]
-        if (channels, timepoints) == (self.n_channels_, self.n_timepoints_):
-            return
-        fix = _panels.shape_fixes((channels, timepoints), (self.n_channels_, self.n_timepoints_), X)
-        if len(shape) == self.input_ndim_ == 2:
-            # scikit-learn's sentence first: its estimator checks look for it
-            raise InputError(
-                f"X has {timepoints} features, but {type(self).__name__} is expecting {self.n_features_in_} features "
-                f"as input: its series have {timepoints} timepoints, the classifier was fitted on "
-                f"{self.n_timepoints_}; pass X of shape (n_samples, {self.n_timepoints_}) ({fix})"
-            )
-        expected = (self.n_timepoints_,) if self.input_ndim_ == 2 else (self.n_channels_, self.n_timepoints_)
-        raise InputError(
-            f"X has shape {shape} ({channels} channel(s) x {timepoints} timepoints per sample) but the classifier "
-            f"was fitted on {self.n_channels_} x {self.n_timepoints_}; pass X of shape (n_samples, "
-            f"{', '.join(map(str, expected))}) ({fix})"
-        )
-
-    def _match_fitted_rank(self, X):
-        """Univariate data may come 2-D or 3-D with one channel; bring it to the fitted rank."""
-        return _panels.as_rank(X, self.input_ndim_) if self.n_channels_ == 1 else X
 
     def _encode_labels(self, y, n_samples: int) -> np.ndarray:
         y = column_or_1d(y, warn=True)

@@ -15,9 +15,9 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from sklearn.utils.validation import check_consistent_length
 
+from tsrec.estimators._panel_shapes import long_table_fix, shape_of
 from tsrec.estimators._series import check_series_ids
 from tsrec.estimators.errors import InputError
 
@@ -69,9 +69,14 @@ def _channel_names(columns: pd.Index) -> list[str] | None:
     return names if all(isinstance(name, str) for name in names) else None
 
 
-def check_channel_names(fitted: np.ndarray | None, names: list[str] | None) -> None:
+def check_channel_names(fitted: np.ndarray | None, names: list[str] | None, unnamed_fit: str | None = None) -> None:
     """Refuse a panel whose channels are not the named ones the classifier was fitted on, in that
-    order: its values would be read as the fitted channels by position."""
+    order: its values would be read as the fitted channels by position. ``unnamed_fit``, the
+    classifier's name where it was fitted on 3-D data without channel names: named channels are
+    then read by position, which scikit-learn's warning for feature names says."""
+    if fitted is None and names is not None and unnamed_fit:
+        warnings.warn(f"X has feature names, but {unnamed_fit} was fitted without feature names: the channels "
+                      f"{names} are read by position as the fitted ones", UserWarning, stacklevel=4)
     if fitted is None or names is None or names == list(fitted):
         return
     fitted = [str(name) for name in fitted]
@@ -113,13 +118,28 @@ def numbers_only():
     except ValueError as err:
         text = str(err)
         if text.startswith("Complex data not supported"):
-            # scikit-learn's sentence first: its estimator checks look for it
-            raise InputError("Complex data not supported: X holds complex numbers; a classifier reads real values: "
-                             "pass, for example, the real and imaginary parts as two channels") from None
+            raise InputError(_complex_message("X holds")) from None
         if "could not convert" in text:
             raise InputError(f"X holds values that are not numbers ({text}); a classifier reads numbers: encode "
                              "them as numbers or drop them") from None
         raise
+
+
+def _complex_message(what: str) -> str:
+    # scikit-learn's sentence first: its estimator checks look for it
+    return (f"Complex data not supported: {what} complex numbers; a classifier reads real values: pass, for "
+            "example, the real and imaginary parts as two channels")
+
+
+def _refuse_non_real_channels(frame: pd.DataFrame, where: str = "X") -> None:
+    """Refuse a long panel's (or a df-list frame's) complex, date-time or text channel by name: sktime's
+    checks pass them, then numpy's conversion dropped imaginary parts, read dates as nanoseconds or
+    failed on text without naming the column."""
+    for name, column in frame.items():
+        if pd.api.types.is_complex_dtype(column.dtype):
+            raise InputError(_complex_message(f"{where}'s column {name!r} holds"))
+    if not all(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes):
+        _refuse_non_numeric(frame, where, fixes=[])
 
 
 def _from_frame(X: pd.DataFrame):
@@ -142,6 +162,7 @@ def _from_frame(X: pd.DataFrame):
 
     if multiindex:  # sktime's check accepts a missing id, whose rows the stacking then mixes with others
         check_series_ids(X.index, "X")
+        _refuse_non_real_channels(X)
         X = _rows_grouped_by_instance(X)
     problems = {}
     for mtype in _PANEL_MTYPES:
@@ -198,25 +219,6 @@ def _refuse_cells_without_series(X: pd.DataFrame, cells: np.ndarray) -> None:
     )
 
 
-# a plain table is read as one row per sample; a long one (a row per sample and time) is not that
-_LONG_TABLE_FIX = ("if X is a long table (a row per sample and time point), make its sample-id and time columns the "
-                   "index, X.set_index([id, time]) (sktime's pd-multiindex), or pass a numpy3D array")
-
-
-def long_table_fix(X: object) -> list[str]:
-    """The long-table fix where ``X`` is a plain table (no MultiIndex), else nothing."""
-    return [_LONG_TABLE_FIX] if isinstance(X, pd.DataFrame) and not isinstance(X.index, pd.MultiIndex) else []
-
-
-def shape_fixes(got: tuple[int, int], fitted: tuple[int, int], X: object) -> str:
-    """How to give samples of the fitted (channels, timepoints) instead of ``got``."""
-    if got == fitted[::-1]:  # (n, T, C) where (n, C, T) is read
-        return "the axes look swapped: pass (n_samples, n_channels, n_timepoints), e.g. X.transpose(0, 2, 1)"
-    fixes = [f"pass the {fitted[0]} channel(s) it was fitted on"] if got[0] != fitted[0] else []
-    fixes += ["resample or pad the series to that length"] if got[1] != fitted[1] else []
-    return "; ".join(fixes + long_table_fix(X))
-
-
 def check_one_label_each(given: object, X: np.ndarray, y: object) -> None:
     """As many labels as samples; a long table has a row per time point, not per sample."""
     try:
@@ -225,8 +227,9 @@ def check_one_label_each(given: object, X: np.ndarray, y: object) -> None:
         raise InputError("; ".join([str(err), *long_table_fix(given)])) from None
 
 
-def _refuse_non_numeric(X: pd.DataFrame) -> None:
-    """Name the first column of a plain table that does not convert to numbers."""
+def _refuse_non_numeric(X: pd.DataFrame, where: str = "X", fixes: list[str] | None = None) -> None:
+    """Name the first column of a table that does not convert to numbers; ``fixes`` (by default the
+    long-table fix of a plain table) follow the message."""
     for name, column in X.items():
         if pd.api.types.is_numeric_dtype(column.dtype):
             continue
@@ -235,10 +238,11 @@ def _refuse_non_numeric(X: pd.DataFrame) -> None:
         except (ValueError, TypeError) as err:
             first = column.iloc[0]
             if np.ndim(first) > 1:
-                raise InputError(f"X's column {name!r} holds arrays of shape {np.shape(first)}; a nested panel needs "
-                                 "one 1-D series in each cell (a row per sample, a column per channel)") from None
-            raise InputError("; ".join([f"X's column {name!r} holds values that are not numbers ({err}); a classifier "
-                                        "reads numbers: encode that column as numbers or drop it", *long_table_fix(X)])
+                raise InputError(f"{where}'s column {name!r} holds arrays of shape {np.shape(first)}; a nested panel "
+                                 "needs one 1-D series in each cell (a row per sample, a column per channel)") from None
+            fixes = long_table_fix(X) if fixes is None else fixes
+            raise InputError("; ".join([f"{where}'s column {name!r} holds values that are not numbers ({err}); a "
+                                        "classifier reads numbers: encode that column as numbers or drop it", *fixes])
                              ) from None
 
 
@@ -252,6 +256,8 @@ def _from_df_list(frames: list[pd.DataFrame]) -> np.ndarray:
     """sktime's df-list (one (time, channels) frame per sample) -> numpy3D (samples, channels, time)."""
     from sktime.datatypes import check_is_mtype, convert_to
 
+    for i, frame in enumerate(frames):  # sktime's check raises its own TypeError on complex columns
+        _refuse_non_real_channels(frame, f"X[{i}]")
     valid, problem, _ = check_is_mtype(frames, "df-list", return_metadata=[])
     if not valid:
         raise InputError(
@@ -327,24 +333,3 @@ def _sample_layout(sample) -> tuple[tuple[int, ...] | None, list[int]]:
     if any(c is None or len(c) != 1 for c in channels):
         return None, []
     return (len(channels),), [c[0] for c in channels]
-
-
-def shape_of(X) -> tuple[int, ...] | None:
-    """X's shape without converting it; None when it has none to read (ragged lists, array-likes
-    that refuse numpy's functions): validate_data then explains."""
-    if hasattr(X, "shape"):
-        return tuple(X.shape)
-    try:
-        return np.shape(X)
-    except (ValueError, TypeError):
-        return None
-
-
-def as_rank(X, ndim: int):
-    """Univariate ``X`` (one channel) as a 2-D or 3-D ndarray; array-likes are converted as ndarrays are."""
-    shape = shape_of(X)
-    if shape is None or sp.issparse(X) or {len(shape), ndim} != {2, 3}:
-        return X
-    if ndim == 2:
-        return np.asarray(X)[:, 0, :] if shape[1] == 1 else X
-    return np.asarray(X)[:, None, :]
