@@ -189,6 +189,29 @@ def test_environment_triton_that_cannot_run_says_to_unset_the_variable(triton_on
     a, b = rnd(1, 4, 2).abs(), rnd(1, 4, 2)
     with pytest.raises(ValueError, match="TSREC_KERNEL_BACKEND=triton needs CUDA tensors .* or unset it"):
         k.linear_scan(a, b)
+    triton_on_cpu_refused.setattr(_dispatch, "triton_version", lambda: None)
     triton_on_cpu_refused.setattr(_dispatch, "triton_available", lambda: False)
     with pytest.raises(ValueError, match=r"TSREC_KERNEL_BACKEND=triton needs the triton package; .* or unset it"):
         k.linear_scan(a, b)
+
+
+def test_a_triton_older_than_the_kernels_support_is_named_and_auto_runs_torch(monkeypatch):
+    # torch 2.4 pins triton 3.0, whose language refuses these kernels ("arange's arguments must be
+    # of type tl.constexpr" in the interpreter)
+    monkeypatch.setattr(_dispatch, "triton_version", lambda: (3, 0))
+    on_gpu = torch.empty(1, device="meta")
+    monkeypatch.setattr(torch.Tensor, "is_cuda", property(lambda self: self.is_meta))
+    with pytest.warns(RuntimeWarning, match=r"need triton >= 3\.6, found 3\.0 .*torch >= 2\.10.*torch path on the GPU"):
+        assert _dispatch.resolve_backend("auto", on_gpu) == "torch"
+    with pytest.raises(ValueError, match=r"^backend='triton': .*need triton >= 3\.6, found 3\.0.*use backend='torch'$"):
+        _dispatch.resolve_backend("triton", on_gpu)
+
+
+def test_the_installed_triton_version_is_read_without_importing_it():
+    version = _dispatch.triton_version()
+    try:
+        import triton
+    except ImportError:
+        assert version is None
+    else:
+        assert version == tuple(int(p) for p in triton.__version__.split(".")[:2])

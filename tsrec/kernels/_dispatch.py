@@ -3,17 +3,21 @@
 Each public op calls :func:`resolve_backend` once, outside autograd, and then runs the
 implementation of that backend. The choice is, in order: the ``backend`` argument when it is not
 ``"auto"``, the ``TSREC_KERNEL_BACKEND`` environment variable, then ``"triton"`` for CUDA tensors
-when Triton imports and ``"torch"`` everywhere else. ``triton`` from the environment variable
-is a default for every op, so a call that has no Triton kernel (an op without one, complex
-input, sizes too large to keep on chip) runs ``"torch"`` instead; the ``backend="triton"`` argument
+when a Triton the kernels support imports (:data:`MIN_TRITON`; with an older one, a warning) and
+``"torch"`` everywhere else. ``triton`` from the environment variable is a default for every op,
+so a call that has no Triton kernel (an op without one, complex input, sizes too large to keep on
+chip) runs ``"torch"`` instead; the ``backend="triton"`` argument
 is a demand, and such a call refuses it, saying why. Triton is never imported here unless a
 Triton backend is actually asked for or chosen.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import os
+import re
+import warnings
 from functools import lru_cache
 
 import torch
@@ -22,10 +26,33 @@ BACKENDS = ("auto", "torch", "triton", "naive")
 ENV_VAR = "TSREC_KERNEL_BACKEND"
 
 
+#: the oldest Triton the kernels were compiled and tested with (pyproject's dev extra); torch pins its
+#: Triton, and 2.10 is the first torch with 3.6 (2.4 brings 3.0, whose language refuses these kernels)
+MIN_TRITON = (3, 6)
+
+
 @lru_cache(maxsize=1)
+def triton_version() -> tuple[int, ...] | None:
+    """The installed ``triton``'s (major, minor), or None without one (read without importing it)."""
+    if importlib.util.find_spec("triton") is None:
+        return None
+    try:
+        release = importlib.metadata.version("triton")
+    except importlib.metadata.PackageNotFoundError:  # importable but not installed as a package: a checkout
+        return MIN_TRITON
+    return tuple(int(part) for part in re.findall(r"\d+", release)[:2])
+
+
 def triton_available() -> bool:
-    """Whether the ``triton`` package can be imported (checked without importing it)."""
-    return importlib.util.find_spec("triton") is not None
+    """Whether a ``triton`` the kernels support (:data:`MIN_TRITON` or newer) can be imported."""
+    version = triton_version()
+    return version is not None and version >= MIN_TRITON
+
+
+def _old_triton_text() -> str:
+    found = ".".join(map(str, triton_version()))
+    return (f"tsrec's Triton kernels need triton >= {'.'.join(map(str, MIN_TRITON))}, found {found} (torch pins "
+            f"its triton: torch >= 2.10 brings 3.6)")
 
 
 def triton_interpreting() -> bool:
@@ -67,6 +94,10 @@ def resolve_backend(
     if backend == "auto":
         on_cuda = any(t.is_cuda for t in tensors if isinstance(t, torch.Tensor))
         usable = on_cuda and no_triton is None and triton_fits and triton_available()
+        if on_cuda and not usable and triton_version() is not None and not triton_available():
+            # once per call site (Python's default filter): a GPU run on the slower torch path should say why
+            warnings.warn(f"{_old_triton_text()}; running the torch path on the GPU instead", RuntimeWarning,
+                          stacklevel=3)
         return "triton" if usable else "torch"
     if backend == "triton":
         # the variable sets a default for every op: where this call has no kernel, torch serves
@@ -80,8 +111,10 @@ def _check_triton_usable(no_triton: str | None, tensors: tuple, from_env: bool) 
     if no_triton is not None:
         raise ValueError(f"{no_triton}; use backend='torch' or 'naive'")
     asked, instead = (f"{ENV_VAR}=triton", "unset it") if from_env else ("backend='triton'", "use backend='torch'")
-    if not triton_available():
+    if triton_version() is None:
         raise ValueError(f"{asked} needs the triton package; install it (pip install triton) or {instead}")
+    if not triton_available():
+        raise ValueError(f"{asked}: {_old_triton_text()}; upgrade torch or {instead}")
     on_cuda = all(t.is_cuda for t in tensors if isinstance(t, torch.Tensor))
     if not (on_cuda or triton_interpreting()):
         raise ValueError(
