@@ -199,7 +199,7 @@ def test_model_parameters_name_themselves():
         ARNetForecaster(n_lags=1000, max_epochs=1).fit(frame())
     with pytest.raises(InputError, match="cannot infer period from an integer time index; pass period="):
         PGNForecaster(lookback=8, horizon=4, max_epochs=1).fit(frame().reset_index(drop=True))
-    with pytest.raises(ValueError, match="criterion_weights must be three finite numbers"):
+    with pytest.raises(ValueError, match="criterion_weights must be a tuple or list of three finite numbers"):
         SpaceTimeForecaster(criterion_weights=(float("inf"), 1, 1), max_epochs=1).fit(frame())
 
 

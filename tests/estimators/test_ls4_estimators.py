@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from tsrec.estimators import LS4Classifier, LS4Forecaster
+from tsrec.estimators.errors import InputError
 
 PERIOD, HORIZON, LENGTH, NOISE = 12, 12, 160, 0.3
 
@@ -114,7 +115,7 @@ def test_n_samples_set_after_fit_is_checked_at_each_forecast(tiny_fit, n_samples
 
 
 @pytest.mark.parametrize("bad", [{"sigma": 0.0}, {"n_samples": 0}, {"z_dim": 0}, {"d_state": 1},
-                                 {"s4_mode": "s4d"}])
+                                 {"d_state": 3}, {"s4_mode": "s4d"}])
 def test_bad_model_parameters_raise_a_clear_error(bad):
     y = pd.Series(np.arange(40.0))
     with pytest.raises(ValueError, match=next(iter(bad))):
@@ -277,3 +278,21 @@ def test_variances_show_no_warning_of_torch_internals(tiny_fit):
         warnings.simplefilter("error")  # torch warned that the statistics' array was not writable
         assert tiny_fit.predict_var(fh=[1, 2]).shape == (2, 1)
         assert tiny_fit.predict_var(fh=[1, 2], cov=True).shape == (2, 2)
+
+
+def test_an_odd_state_size_names_the_even_ones():
+    # d_state // 2 complex modes: 3 built the network of 2, silently
+    with pytest.raises(ValueError, match=r"d_state must be even .*d_state=5 would build the network of 4\); "
+                                         r"use 4 or 6$"):
+        LS4Classifier(d_state=5, max_epochs=1).fit(np.zeros((4, 8)), [0, 1, 0, 1])
+
+
+def test_sample_paths_too_many_for_memory_are_refused_before_sampling():
+    y = pd.Series(np.sin(np.arange(60) / 3.0))
+    est = LS4Forecaster(lookback=4, horizon=2, z_dim=1, d_model=2, d_state=2, n_layers=1, n_samples=4, max_epochs=1,
+                        random_state=0).fit(y)
+    est.n_samples = 10**9  # the walk carries each path's context and latents: killed by the OS before
+    for forecast in (lambda: est.predict(fh=[1]), lambda: est.predict_interval(fh=[1])):
+        with pytest.raises(InputError, match=r"n_samples=1,000,000,000 sample paths would need at least .* GiB while "
+                                             r"sampling, .*; lower n_samples$"):
+            forecast()

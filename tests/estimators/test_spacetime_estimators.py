@@ -113,7 +113,9 @@ def test_learning_rate_warms_up_then_follows_the_cosine_one_epoch_late():
 @pytest.mark.parametrize("params, match", [
     ({"criterion_weights": (0, 0, 0)}, "criterion_weights"),
     ({"criterion_weights": (1, 1)}, "criterion_weights"),
-    ({"width": 6, "n_kernels": 4}, "multiple of n_kernels"),
+    ({"width": 6, "n_kernels": 4}, r"width \(6\) must be a multiple of n_kernels \(4\); use n_kernels=2 or 3, or "
+                                   r"width=8$"),
+    ({"criterion_weights": np.array([1.0, 1.0, 0.0])}, r"tuple or list .* e\.g\. \(1\.0, 1\.0, 0\.0\); got array"),
     ({"norm_order": -1}, "norm_order"),
 ])
 def test_bad_parameters_are_named(params, match):

@@ -34,6 +34,16 @@ def ls4_loss(network: nn.Module, batch: tuple[torch.Tensor, torch.Tensor, torch.
     return network.loss(torch.cat([x, y], dim=1)), len(x)
 
 
+
+def _check_d_state(value: object) -> None:
+    """An even state size: the S4 layers hold ``d_state // 2`` complex modes (each with its
+    conjugate), so an odd one built the network of the even size below it."""
+    d_state = check_int("d_state", value, minimum=2)
+    if d_state % 2:
+        raise ValueError(f"d_state must be even (the S4 layers hold d_state // 2 complex modes with their "
+                         f"conjugates, so d_state={d_state} would build the network of {d_state - 1}); use "
+                         f"{d_state - 1} or {d_state + 1}")
+
 @register("forecaster")
 class LS4Forecaster(SamplePathForecasts, DeepForecaster):
     """LS4: a sequence VAE whose prior, posterior and decoder are causal stacks of S4 layers.
@@ -181,7 +191,7 @@ class LS4Forecaster(SamplePathForecasts, DeepForecaster):
         for name in ("lookback", "horizon", "z_dim", "d_model", "n_layers"):
             check_int(name, getattr(self, name))
         check_int("n_samples", self.n_samples, minimum=2)  # one path has no spread: zero-width intervals
-        check_int("d_state", self.d_state, minimum=2)
+        _check_d_state(self.d_state)
         check_choice("s4_mode", self.s4_mode, S4_MODES)
         check_dropout(self.dropout)
         # the data are standardised (scale 1): the loss's 1 / sigma^2 overflows far below that
@@ -317,7 +327,7 @@ class LS4Classifier(DeepClassifier):
     def _check_params(self) -> None:
         for name in ("d_model", "n_layers"):
             check_int(name, getattr(self, name))
-        check_int("d_state", self.d_state, minimum=2)
+        _check_d_state(self.d_state)
         check_choice("s4_mode", self.s4_mode, S4_MODES)
         check_dropout(self.dropout)
         check_real_precision(self.precision)

@@ -6,6 +6,7 @@ import functools
 import math
 import numbers
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -56,9 +57,11 @@ def _check_weights(weights: object) -> tuple[float, float, float]:
         isinstance(w, numbers.Real) and not isinstance(w, bool) and 0 <= w < math.inf for w in weights
     )
     if not ok or not any(weights):
+        # a tuple or list: parameters are saved as JSON, which holds no array
+        fix = str(tuple(weights.tolist())) if isinstance(weights, np.ndarray) and weights.ndim == 1 else "(1, 1, 0)"
         raise ValueError(
-            "criterion_weights must be three finite numbers >= 0, not all zero (closed-loop forecast, open-loop "
-            f"next step, decoder next input), e.g. (1, 1, 0); got {weights!r}"
+            "criterion_weights must be a tuple or list of three finite numbers >= 0, not all zero (closed-loop "
+            f"forecast, open-loop next step, decoder next input), e.g. {fix}; got {weights!r}"
         )
     return tuple(float(w) for w in weights)
 
@@ -69,7 +72,11 @@ def _check_architecture(est) -> None:
     check_int("norm_order", est.norm_order, minimum=0)
     check_dropout(est.dropout)
     if est.width % est.n_kernels:
-        raise ValueError(f"width ({est.width}) must be a multiple of n_kernels ({est.n_kernels})")
+        divisors = [k for k in range(1, est.width + 1) if est.width % k == 0]
+        nearest = " or ".join(map(str, sorted(sorted(divisors, key=lambda k: (abs(k - est.n_kernels), k))[:2])))
+        wider = est.n_kernels * -(-est.width // est.n_kernels)  # the next multiple of n_kernels
+        raise ValueError(f"width ({est.width}) must be a multiple of n_kernels ({est.n_kernels}); use n_kernels="
+                         f"{nearest}, or width={wider}")
 
 
 @register("forecaster")
