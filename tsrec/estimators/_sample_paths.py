@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tsrec.estimators import _newdata
-from tsrec.estimators._horizon import check_output_size, physical_memory
+from tsrec.estimators import _horizon, _newdata
+from tsrec.estimators._horizon import check_output_size
 from tsrec.estimators._params import check_flag, check_int
 from tsrec.estimators._series import join_panel, split_panel
 from tsrec.estimators._timeindex import future_index
@@ -67,18 +67,21 @@ class SamplePathForecasts:
         return self._y.columns
 
     def _check_paths_size(self, n_series: int, n_steps: int) -> None:
-        """``n_steps`` steps of every sample path must fit in memory, and so must one pass of the
-        walk, which carries each path's context and latents: at least (lookback + steps) x
+        """One pass of the walk (:meth:`_check_walk_size`) and ``n_steps`` steps of every sample
+        path must fit in memory."""
+        self._check_walk_size(n_series)
+        check_output_size(n_series * self._n_paths(), n_steps, self.n_channels_, "sample paths",
+                          "ask for fewer steps or lower n_samples")
+
+    def _check_walk_size(self, n_series: int) -> None:
+        """A pass of the walk carries each path's context and latents: at least lookback x
         (d_model + variates) float32 values a path (a univariate walk of 10**9 paths was killed)."""
-        n_paths = self._n_paths()
-        memory, per_path = physical_memory(), (self.lookback + n_steps) * (self.d_model + self.n_channels_) * 4
-        need = min(n_series, self._series_per_pass()) * n_paths * per_path
+        n_paths, memory = self._n_paths(), _horizon.physical_memory()
+        need = min(n_series, self._series_per_pass()) * n_paths * self.lookback * (self.d_model + self.n_channels_) * 4
         if memory is not None and need > memory:
             raise InputError(f"n_samples={n_paths:,} sample paths would need at least {need / 2**30:.3g} GiB while "
                              f"sampling, more than the {memory / 2**30:.3g} GiB of memory this process may use; "
                              "lower n_samples")
-        check_output_size(n_series * n_paths, n_steps, self.n_channels_, "sample paths",
-                          "ask for fewer steps or lower n_samples")
 
     def _scaled_paths(self, x: torch.Tensor, n_steps: int, noise: bool, parts: list,
                       steps: np.ndarray | None = None) -> torch.Tensor:
@@ -98,7 +101,7 @@ class SamplePathForecasts:
         # the mean of the same seeded paths that the quantiles come from (without their noise,
         # whose mean is zero): every step is sampled, none is fed back. Averaged step by step in
         # float64, as the quantiles are taken, so the first steps do not depend on how many follow
-        self._check_paths_size(x.shape[0], n_steps)  # the mean walks every path too: refused before, not in torch
+        self._check_walk_size(x.shape[0])  # the mean walks every path too (a step's paths at a time)
         network = self.network_
         network.eval()
         return network.sample_mean(x, n_steps, self._n_paths(), network.generator(x.device))
