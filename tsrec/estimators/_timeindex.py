@@ -34,16 +34,15 @@ def check_index(index: pd.Index, name: str = "y") -> None:
         raise InputError(f"{name} time stamps are not sorted; sort it first (e.g. y.sort_index())")
     if isinstance(index, pd.DatetimeIndex) and index.freq is None and len(index) >= 3 and pd.infer_freq(index) is None:
         raise InputError(f"{name}: {_irregular_message(index)}")
-    uneven = _uneven_steps(index)
-    if uneven:
+    if uneven := _uneven_steps(index):
         raise InputError(f"{name}: {uneven}")
 
 
 def infer_freq(index: pd.Index) -> object:
     """Return the sampling step of ``index``: a pandas offset, or an int for integer indices."""
     if isinstance(index, pd.PeriodIndex):
-        if _uneven_steps(index):
-            raise InputError(_uneven_steps(index))
+        if uneven := _uneven_steps(index):
+            raise InputError(uneven)
         return index.freq
     if isinstance(index, pd.DatetimeIndex):
         if index.freq is not None:
