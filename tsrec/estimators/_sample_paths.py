@@ -14,7 +14,6 @@ import pandas as pd
 import torch
 
 from tsrec.estimators import _horizon, _newdata
-from tsrec.estimators._horizon import check_output_size
 from tsrec.estimators._params import check_flag, check_int
 from tsrec.estimators._series import join_panel, split_panel
 from tsrec.estimators._timeindex import future_index
@@ -70,7 +69,7 @@ class SamplePathForecasts:
         """One pass of the walk (:meth:`_check_walk_size`) and ``n_steps`` steps of every sample
         path must fit in memory."""
         self._check_walk_size(n_series)
-        check_output_size(n_series * self._n_paths(), n_steps, self.n_channels_, "sample paths",
+        _horizon.check_output_size(n_series * self._n_paths(), n_steps, self.n_channels_, "sample paths",
                           "ask for fewer steps or lower n_samples")
 
     def _check_walk_size(self, n_series: int) -> None:
@@ -130,7 +129,7 @@ class SamplePathForecasts:
         kept = np.unique(np.concatenate(steps))  # sorted
         self._check_paths_size(len(parts), len(kept))
         if covariances:  # a row per series and kept step, of covariances with every kept step
-            check_output_size(len(parts), len(kept), self.n_channels_ * len(kept), "series' covariance",
+            _horizon.check_output_size(len(parts), len(kept), self.n_channels_ * len(kept), "series' covariance",
                               "ask for cov=False, or for fewer steps")
         x, _, freqs, scales = self._contexts(parts, self.position_offset_)
         paths = self._scaled_paths(x, int(kept[-1]), True, parts, steps=kept).double()

@@ -34,7 +34,6 @@ def ls4_loss(network: nn.Module, batch: tuple[torch.Tensor, torch.Tensor, torch.
     return network.loss(torch.cat([x, y], dim=1)), len(x)
 
 
-
 def _check_d_state(value: object) -> None:
     """An even state size: the S4 layers hold ``d_state // 2`` complex modes (each with its
     conjugate), so an odd one built the network of the even size below it."""
@@ -43,6 +42,7 @@ def _check_d_state(value: object) -> None:
         raise ValueError(f"d_state must be even (the S4 layers hold d_state // 2 complex modes with their "
                          f"conjugates, so d_state={d_state} would build the network of {d_state - 1}); use "
                          f"{d_state - 1} or {d_state + 1}")
+
 
 @register("forecaster")
 class LS4Forecaster(SamplePathForecasts, DeepForecaster):
