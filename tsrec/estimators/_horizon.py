@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 from sktime.forecasting.base import ForecastingHorizon
 
+from tsrec.estimators._fh_stamps import align_stamps, steps_to
 from tsrec.estimators._newdata import series_name, step_text
 from tsrec.estimators._series import split_panel
-from tsrec.estimators._timeindex import align_stamps, end_key, has_periods, known_step, step_nanoseconds, steps_to
+from tsrec.estimators._timeindex import end_key, has_periods, known_step, step_nanoseconds
 from tsrec.estimators.errors import InputError, InSampleError
 
 

@@ -17,17 +17,16 @@ from pandas.tseries.offsets import Tick
 
 from tsrec._warn import warn_user
 from tsrec.estimators._divergence import kernel_non_finite_as
+from tsrec.estimators._fh_stamps import index_kind, zone_fix
 from tsrec.estimators._series import run_keys, run_starts, split_panel
 from tsrec.estimators._timeindex import (
     future_index,
-    index_kind,
     infer_freq,
     known_step,
     same_step,
     shared_future_index,
     stamp_offset_ns,
     step_positions,
-    zone_fix,
 )
 from tsrec.estimators.errors import InputError
 
