@@ -69,6 +69,27 @@ def check_choice(name: str, value: object, choices: tuple) -> object:
     return value
 
 
+def warn_unused(est: object, names: tuple[str, ...], why: str) -> None:
+    """Warn that the parameters ``names`` set away from their defaults have no effect ``why``.
+
+    As scikit-learn does for ``l1_ratio`` without the elastic-net penalty: the fit goes on, but a
+    value the user chose and the model never reads is named rather than silently dropped.
+    """
+    defaults = inspect.signature(type(est).__init__).parameters
+    changed = [name for name in names if _differs(getattr(est, name), defaults[name].default)]
+    if changed:
+        settings = " and ".join(f"{name}={getattr(est, name)!r}" for name in changed)
+        verb = "has" if len(changed) == 1 else "have"
+        warn_user(f"{type(est).__name__}: {settings} {verb} no effect {why}")
+
+
+def _differs(value: object, default: object) -> bool:
+    try:
+        return bool(value != default)
+    except (TypeError, ValueError):  # an array, compared elementwise: not the default
+        return True
+
+
 def check_val_size(value: object) -> float | int:
     """``val_size`` is a fraction in [0, 1) of the rows or a number of rows >= 0."""
     if isinstance(value, (bool, np.bool_)):  # False would pass as 0 rows, True is refused: refuse both

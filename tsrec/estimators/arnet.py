@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_float, check_int
+from tsrec.estimators._params import check_float, check_int, warn_unused
 from tsrec.estimators._schedules import step_decay
 from tsrec.nn.arnet import ARNet, sparsity_lambda
 from tsrec.registry import register
@@ -75,7 +75,8 @@ class ARNetForecaster(DeepForecaster):
     reg_lambda : float or None, default=None
         Overrides the regulariser strength derived from ``sparsity``.
     lambda_delay : float or None, default=None
-        Epochs of linear warm-up of the regulariser; None means half of ``max_epochs``.
+        Epochs of linear warm-up of the regulariser; None means half of ``max_epochs`` (set without
+        a regulariser, a warning says it is unused).
     max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README). As in the paper, training runs a fixed
         number of epochs (``val_size=0``) with the learning rate x0.9 per epoch: selecting an
@@ -163,6 +164,9 @@ class ARNetForecaster(DeepForecaster):
             check_float("reg_lambda", self.reg_lambda)
         if self.lambda_delay is not None:
             check_float("lambda_delay", self.lambda_delay)
+        if self._strength() == 0.0:
+            warn_unused(self, ("lambda_delay",), "without the sparsity regulariser; set sparsity < 1 or "
+                        "reg_lambda > 0 to use it")
 
     def _build_network(self, n_channels: int, meta: dict) -> ARNet:
         return ARNet(self.n_lags, self.horizon, tuple(int(w) for w in self.hidden_layers))
@@ -170,8 +174,11 @@ class ARNetForecaster(DeepForecaster):
     def _lr_lambda(self):
         return step_decay
 
+    def _strength(self) -> float:
+        return self.reg_lambda if self.reg_lambda is not None else sparsity_lambda(self.sparsity)
+
     def _penalty(self):
-        strength = self.reg_lambda if self.reg_lambda is not None else sparsity_lambda(self.sparsity)
+        strength = self._strength()
         if strength == 0.0:
             return None
         delay = self.lambda_delay if self.lambda_delay is not None else self.max_epochs / 2

@@ -6,7 +6,7 @@ from torch import nn
 
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_choice, check_dropout, check_flag, check_int
+from tsrec.estimators._params import check_choice, check_dropout, check_flag, check_int, warn_unused
 from tsrec.nn.chimera import DECODERS, Chimera, ChimeraEncoder
 from tsrec.registry import register
 
@@ -55,7 +55,8 @@ class ChimeraForecaster(DeepForecaster):
     decoder : {"linear", "closed_loop"}, default="linear"
         Forecasting head: a linear map from the encoded lookback, or the closed-loop decoder.
     decoder_dim : int, default=64
-        State size of each closed-loop companion SSM (only used by ``"closed_loop"``).
+        State size of each closed-loop companion SSM (only used by ``"closed_loop"``; set with the
+        linear head, a warning says so).
     selective : bool, default=True
         Input-dependent (selective) 2-D SSMs. False learns ``B``, ``C`` and the steps as constants,
         the paper's input-independent mode, which runs each 2-D SSM as one global convolution
@@ -148,6 +149,8 @@ class ChimeraForecaster(DeepForecaster):
         check_flag("norm", self.norm)
         check_choice("decoder", self.decoder, DECODERS)
         check_int("decoder_dim", self.decoder_dim)
+        if self.decoder == "linear":
+            warn_unused(self, ("decoder_dim",), "with decoder='linear'; set decoder='closed_loop' to use it")
 
     def _build_network(self, n_channels: int, meta: dict) -> nn.Module:
         return Chimera(self.lookback, self.horizon, d_model=self.d_model, d_state=self.d_state, d_ff=self.d_ff,

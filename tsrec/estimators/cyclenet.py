@@ -7,7 +7,7 @@ import numpy as np
 from tsrec._warn import warn_user
 from tsrec.estimators._cycles import cycle_length_from_freq
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_flag, check_int
+from tsrec.estimators._params import check_flag, check_int, warn_unused
 from tsrec.estimators._schedules import type3_schedule
 from tsrec.nn.cyclenet import CycleNet
 from tsrec.registry import register
@@ -40,7 +40,7 @@ class CycleNetForecaster(DeepForecaster):
         against 0.618 at 24), so give ``cycle_length=168`` for such series.
     backbone : {"linear", "mlp"}, default="linear"
     d_model : int, default=512
-        Hidden width of the MLP backbone.
+        Hidden width of the MLP backbone (set with the linear backbone, a warning says it is unused).
     use_revin : bool, default=True
         Per-window instance normalisation (the paper's ``use_revin``).
     max_epochs, batch_size
@@ -130,6 +130,8 @@ class CycleNetForecaster(DeepForecaster):
         check_flag("use_revin", self.use_revin)
         if self.backbone not in ("linear", "mlp"):
             raise ValueError(f"backbone must be 'linear' or 'mlp', got {self.backbone!r}")
+        if self.backbone == "linear":
+            warn_unused(self, ("d_model",), "with backbone='linear'; set backbone='mlp' to use it")
 
     def _network_meta(self, freq: object, n_channels: int) -> dict:
         length = self.cycle_length if self.cycle_length is not None else cycle_length_from_freq(freq)

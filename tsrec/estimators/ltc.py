@@ -6,7 +6,7 @@ from torch import nn
 
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_choice, check_flag, check_int
+from tsrec.estimators._params import check_choice, check_flag, check_int, warn_unused
 from tsrec.nn.heads import POOLS
 from tsrec.nn.liquid import LiquidEncoder, LiquidForecaster
 from tsrec.nn.ltc import CELL_KINDS, CFC_MODES, make_cell
@@ -25,6 +25,12 @@ def check_liquid_params(est: LTCForecaster | LTCClassifier) -> None:
     check_int("backbone_units", est.backbone_units)
     check_choice("cell", est.cell, CELL_KINDS)
     check_choice("mode", est.mode, CFC_MODES)
+    if est.cell == "ltc":
+        warn_unused(est, ("backbone_units", "mode"), "with cell='ltc': they configure the CfC cell; "
+                    "set cell='cfc' to use them")
+    else:
+        warn_unused(est, ("ode_unfolds",), "with cell='cfc': the closed-form cell has no ODE solver; "
+                    "set cell='ltc' to use it")
 
 
 class _LiquidLearningRate:
@@ -56,9 +62,9 @@ class LTCForecaster(_LiquidLearningRate, DeepForecaster):
         ``"ltc"``: conductance-based LTC neurons with the fused solver. ``"cfc"``: the
         closed-form continuous-time cell, one step per input and no ODE loop (much faster).
     ode_unfolds : int, default=6
-        Fused-solver steps per input step (LTC only).
+        Fused-solver steps per input step (LTC only; set with ``cell="cfc"``, a warning says so).
     backbone_units : int, default=128
-        Width of the CfC backbone (CfC only).
+        Width of the CfC backbone (CfC only; set with ``cell="ltc"``, a warning says so).
     mode : {"default", "no_gate", "pure"}, default="default"
         CfC variant (CfC only): gated interpolation of two heads, the ungated sum, or the direct
         closed-form approximation of the LTC solution.
@@ -174,9 +180,9 @@ class LTCClassifier(_LiquidLearningRate, DeepClassifier):
     cell : {"ltc", "cfc"}, default="ltc"
         LTC neurons with the fused ODE solver, or the closed-form CfC cell (much faster).
     ode_unfolds : int, default=6
-        Fused-solver steps per input step (LTC only).
+        Fused-solver steps per input step (LTC only; set with ``cell="cfc"``, a warning says so).
     backbone_units : int, default=128
-        Width of the CfC backbone (CfC only).
+        Width of the CfC backbone (CfC only; set with ``cell="ltc"``, a warning says so).
     mode : {"default", "no_gate", "pure"}, default="default"
         CfC variant (CfC only).
     pool : {"mean", "last"}, default="mean"

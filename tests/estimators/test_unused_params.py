@@ -1,0 +1,69 @@
+"""Parameters set away from their defaults that the chosen configuration never reads are named."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrec.estimators import ARNetForecaster, ChimeraForecaster, CycleNetForecaster, LTCClassifier, LTCForecaster
+
+TINY = {"max_epochs": 1, "batch_size": 8, "val_size": 0, "patience": None}
+UNUSED = [
+    (LTCForecaster, {"units": 3, "ode_unfolds": 1, "backbone_units": 4}, ["backbone_units=4"]),
+    (LTCForecaster, {"units": 3, "ode_unfolds": 1, "mode": "pure", "backbone_units": 4},
+     ["backbone_units=4 and mode='pure'", "have no effect"]),
+    (LTCForecaster, {"units": 3, "cell": "cfc", "backbone_units": 4, "ode_unfolds": 3}, ["ode_unfolds=3"]),
+    (ChimeraForecaster, {"d_model": 4, "d_state": 2, "d_ff": 4, "e_layers": 1, "decoder_dim": 8},
+     ["decoder_dim=8", "decoder='closed_loop'"]),
+    (CycleNetForecaster, {"cycle_length": 4, "d_model": 8}, ["d_model=8", "backbone='mlp'"]),
+    (ARNetForecaster, {"lambda_delay": 3.0}, ["lambda_delay=3.0", "sparsity"]),
+    (ARNetForecaster, {"sparsity": 1.0, "lambda_delay": 3.0}, ["lambda_delay=3.0"]),
+]
+USED = [
+    (LTCForecaster, {"units": 3, "ode_unfolds": 1}),
+    (LTCForecaster, {"units": 3, "cell": "cfc", "backbone_units": 4, "mode": "pure"}),
+    (ChimeraForecaster, {"d_model": 4, "d_state": 2, "d_ff": 4, "e_layers": 1, "decoder": "closed_loop",
+                         "decoder_dim": 8}),
+    (CycleNetForecaster, {"cycle_length": 4, "backbone": "mlp", "d_model": 8}),
+    (ARNetForecaster, {"sparsity": 0.5, "lambda_delay": 3.0}),
+    (ARNetForecaster, {"reg_lambda": 0.1, "lambda_delay": 3.0}),
+]
+
+
+@pytest.fixture(scope="module")
+def series() -> pd.DataFrame:
+    t = np.arange(60, dtype=float)
+    return pd.DataFrame({"a": np.sin(t / 3), "b": np.cos(t / 5)}, index=pd.date_range("2024", periods=60, freq="h"))
+
+
+def _fit(cls, params: dict, y: pd.DataFrame):
+    est = cls(**{"lookback": 8, "horizon": 2, **params, **TINY} if cls is not ARNetForecaster
+              else {"n_lags": 8, "horizon": 2, **params, **TINY})
+    return est.fit(y)
+
+
+@pytest.mark.parametrize(("cls", "params", "phrases"), UNUSED)
+def test_a_parameter_the_configuration_never_reads_is_named(cls, params, phrases, series):
+    with pytest.warns(UserWarning, match="no effect") as record:
+        _fit(cls, params, series)
+    text = " ".join(str(w.message) for w in record if "no effect" in str(w.message))
+    for phrase in phrases:
+        assert phrase in text, text
+
+
+@pytest.mark.parametrize(("cls", "params"), USED)
+def test_parameters_the_configuration_reads_give_no_warning(cls, params, series):
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        _fit(cls, params, series)
+    assert not [w for w in record if "no effect" in str(w.message)]
+
+
+def test_the_classifier_names_cfc_options_with_an_ltc_cell():
+    X = np.random.default_rng(0).normal(size=(16, 1, 6)).astype(np.float32)
+    y = np.repeat([0, 1], 8)
+    with pytest.warns(UserWarning, match=r"mode='no_gate' has no effect with cell='ltc'"):
+        LTCClassifier(units=3, ode_unfolds=1, mode="no_gate", **TINY).fit(X, y)
