@@ -337,3 +337,14 @@ def test_the_training_loss_weights_a_short_last_batch_by_its_windows():
     np.testing.assert_allclose(clf.history_["train_loss"], expected, rtol=1e-6)
     assert not np.allclose(expected, batch_means, rtol=1e-6)  # the weighting shows
     assert clf.history_["val_loss"] == [] and clf.history_["best_val_loss"] is None
+
+
+def test_a_callback_that_needs_a_logger_is_told_how_to_pass_one(tmp_path):
+    from lightning.pytorch.callbacks import LearningRateMonitor
+    from lightning.pytorch.loggers import CSVLogger
+
+    with pytest.raises(ValueError, match=r"no logger; pass one with the callback, e\.g\. trainer_kwargs=\{'logger'"):
+        CycleNetForecaster(**SMALL, trainer_kwargs={"callbacks": [LearningRateMonitor()]}).fit(_series())
+    kwargs = {"logger": CSVLogger(tmp_path), "callbacks": [LearningRateMonitor()]}  # the fix the message names
+    CycleNetForecaster(**SMALL, trainer_kwargs=kwargs).fit(_series())
+    assert list(tmp_path.rglob("metrics.csv"))

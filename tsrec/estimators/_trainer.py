@@ -239,7 +239,11 @@ def fit(trainer: pl.Trainer, module: pl.LightningModule, train_loader: object, v
     try:
         trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader)
     except MisconfigurationException as err:  # trainer_kwargs that only the data show wrong (limit_*_batches)
-        raise ValueError(f"lightning refused trainer_kwargs for this data: {str(err).strip()}") from err
+        reason = str(err).strip().rstrip(".")
+        if "no logger" in reason:  # tsrec trains without one unless asked (LearningRateMonitor needs one)
+            reason += ("; pass one with the callback, e.g. trainer_kwargs={'logger': "
+                       "lightning.pytorch.loggers.CSVLogger('logs'), 'callbacks': [...]}")
+        raise ValueError(f"lightning refused trainer_kwargs for this data: {reason}") from err
     except SystemExit as stop:
         interrupt = stop.__context__  # sys.exit(1) is called while handling the interrupt
         if trainer.state.status == TrainerStatus.INTERRUPTED and isinstance(interrupt, KeyboardInterrupt):
