@@ -137,3 +137,49 @@ def test_predict_residuals_forecasts_ys_stamps_and_leaves_the_fh_as_it_was(index
     np.testing.assert_allclose(residuals.iloc[:3].to_numpy(), (y[40:43] - before).to_numpy(), rtol=1e-6)
     after = est.predict()
     assert after.index.equals(before.index) and list(est.fh) == [1, 2, 3]
+
+
+@pytest.mark.parametrize("shape", ["1-D", "2-D", "numpy3D panel"])
+def test_predict_residuals_of_an_array_reads_its_rows_as_following_the_cutoff(shape):
+    """As ``update`` does: sktime numbered them 0, 1, ..., in-sample steps, and every call failed."""
+    values = np.sin(np.arange(48) / 3.0) + 3
+    fitted, later = {
+        "1-D": (values[:40], values[40:43]),
+        "2-D": (np.c_[values, -values][:40], np.c_[values, -values][40:43]),
+        "numpy3D panel": (np.stack([values, values + 1])[:, None, :40], np.stack([values, values + 1])[:, None, 40:43]),
+    }[shape]
+    est = arnet(fitted, fh=[1, 2])
+    forecast = est.predict(fh=[1, 2, 3])
+    residuals = est.predict_residuals(later)
+    assert isinstance(residuals, np.ndarray) and residuals.shape == later.shape
+    np.testing.assert_allclose(residuals, later - np.asarray(forecast).reshape(later.shape), rtol=1e-6)
+    assert list(est.fh) == [1, 2, 3]  # the last fh stays in force
+
+
+def _panel(values: np.ndarray) -> pd.DataFrame:
+    frames = {key: pd.DataFrame({"v": values + shift}, index=HOURS[:len(values)]) for key, shift in [("a", 0), ("b", 5)]}
+    return pd.concat(frames, names=["id", "time"])
+
+
+@pytest.mark.parametrize("form", ["multiindex", "df-list"])
+def test_predict_residuals_of_a_panel_forecasts_each_series_at_its_stamps(form):
+    """sktime made an fh of the (id, time) index and failed with its TypeError."""
+    y = _panel(np.sin(np.arange(48) / 3.0) * np.linspace(1, 2, 48))
+    times = y.index.get_level_values("time")
+    fitted, later = y[times < HOURS[40]], y[(times >= HOURS[40]) & (times < HOURS[43])]
+    if form == "df-list":  # sktime numbers a df-list's series 0, 1, ...: fitted as one, given as one
+        fitted, later = (frame.rename(index={"a": 0, "b": 1}) for frame in (fitted, later))
+    est = arnet(fitted if form == "multiindex" else [fitted.loc[key] for key in (0, 1)], fh=[1, 2])
+    forecast = est.predict(fh=[1, 2, 3])
+    forecast = forecast if form == "multiindex" else pd.concat(forecast)
+    given = later if form == "multiindex" else [later.loc[key] for key in (0, 1)]
+    residuals = est.predict_residuals(given)
+    expected = later.to_numpy() - forecast.to_numpy()
+    if form == "multiindex":
+        assert residuals.index.equals(later.index)
+        np.testing.assert_allclose(residuals.to_numpy(), expected, rtol=1e-6)
+    else:
+        assert isinstance(residuals, list) and residuals[1].index.equals(later.loc[1].index)
+        np.testing.assert_allclose(np.concatenate([part.to_numpy() for part in residuals]), expected, rtol=1e-6)
+    with pytest.raises(InputError, match="not fitted on"):
+        est.predict_residuals(later.rename(index={later.index[-1][0]: "new"}))

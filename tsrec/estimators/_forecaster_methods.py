@@ -6,12 +6,18 @@ all-windows evaluation.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
+from sktime.forecasting.base import ForecastingHorizon
 
 from tsrec.estimators._evaluate import forecast_windows, window_targets
 from tsrec.estimators._params import check_levels
-from tsrec.estimators._series import FhLike, SeriesLike
+from tsrec.estimators._series import FhLike, SeriesLike, as_flat, check_raw_y, from_flat
+from tsrec.estimators.errors import InputError
+from tsrec.estimators._updates import checked_rows
 
 
 class ProbabilisticForecasts:
@@ -125,7 +131,8 @@ class Residuals:
         ----------
         y : pandas.Series, pandas.DataFrame, numpy.ndarray or None, default=None
             Observations after the cutoff; None means the training series (in-sample, which
-            tsrec forecasters do not make).
+            tsrec forecasters do not make). An array's rows follow the cutoff, as in ``update``;
+            a panel's rows continue the fitted series.
         X : pandas.DataFrame, pandas.Series, numpy.ndarray or None, default=None
             Exogenous data: accepted for sktime's interface and ignored.
 
@@ -134,19 +141,55 @@ class Residuals:
         pandas.Series, pandas.DataFrame or numpy.ndarray
             ``y`` minus the forecast at its stamps.
         """
-        fh, given = self._fh, self.__dict__.get("_fh_given", _UNSET)
-        if isinstance(y, (pd.Series, pd.DataFrame)):
-            # with a relative fh stored, sktime turns y's stamps into steps in the index's units, which on an
-            # integer index of step 2 are twice tsrec's steps of the grid; without one it forecasts the stamps
-            self._fh = None
-        try:
+        if isinstance(y, np.ndarray) and y.size:
+            return self._array_residuals(y, X)
+        with self._fh_kept():
+            if isinstance(y, (pd.Series, pd.DataFrame)):
+                # with a relative fh stored, sktime turns y's stamps into steps in the index's units, which on an
+                # integer index of step 2 are twice tsrec's steps of the grid; without one it forecasts the stamps
+                self._fh = None
+            if _is_panel(y):
+                return self._panel_residuals(y, X)
             return super().predict_residuals(y=y, X=X)
-        finally:  # sktime restores its fh; tsrec's record of the fh as given (see _checked_fh) too
+
+    @contextlib.contextmanager
+    def _fh_kept(self) -> Iterator[None]:
+        """sktime's fh and tsrec's record of the fh as given (see ``_checked_fh``), restored on exit."""
+        fh, given = self._fh, self.__dict__.get("_fh_given", _UNSET)
+        try:
+            yield
+        finally:
             self._fh = fh
             if given is _UNSET:
                 self.__dict__.pop("_fh_given", None)
             else:
                 self._fh_given = given
+
+    def _panel_residuals(self, y: SeriesLike, X: SeriesLike | None) -> SeriesLike:
+        """A panel's residuals at its own stamps; sktime makes an fh of the (id, time) index and fails."""
+        mtype = check_raw_y(y)
+        rows = as_flat(y, mtype)
+        stamps = rows.index.get_level_values(-1).unique().sort_values()
+        # the inner forecast keeps the fitted series keys and stamps (sktime's output type may hold neither)
+        forecast = self._predict(self._checked_fh(ForecastingHorizon(stamps, is_relative=False)), X)
+        forecast = forecast.set_axis(forecast.index.set_names(rows.index.names), axis=0).reindex(rows.index)
+        missing = forecast.isna().any(axis=1).to_numpy()
+        if missing.any():
+            raise InputError(
+                f"y's rows {list(rows.index[missing][:3])} belong to series the forecaster was not fitted on; "
+                "residuals continue the fitted series: pass rows of those only"
+            )
+        return from_flat(rows - forecast.to_numpy(), mtype)
+
+    def _array_residuals(self, y: np.ndarray, X: SeriesLike | None) -> np.ndarray:
+        """An array holds no stamps: its rows follow the cutoff, as ``update`` places them (sktime
+        would number them 0, 1, ..., in-sample steps); the residuals come back in ``y``'s shape."""
+        rows, _ = checked_rows(self, y)
+        residuals = self.predict_residuals(rows, X)  # in the type sktime last saw: y's or fit's
+        if y.ndim == 3 and isinstance(residuals, pd.DataFrame):  # to numpy3D (series, variates, time)
+            keys = rows.index.droplevel(-1).unique()
+            residuals = np.stack([residuals.loc[key].to_numpy().T for key in keys])
+        return np.asarray(residuals).reshape(y.shape)
 
 
 class WindowForecasts:
@@ -193,3 +236,10 @@ class WindowForecasts:
             The targets of every complete window, (n_windows, horizon, variates).
         """
         return window_targets(self, y)
+
+
+def _is_panel(y: object) -> bool:
+    """A (series id, time) MultiIndex frame or sktime's df-list."""
+    if isinstance(y, list):
+        return bool(y) and all(isinstance(part, pd.DataFrame) for part in y)
+    return isinstance(y, pd.DataFrame) and isinstance(y.index, pd.MultiIndex)
