@@ -280,10 +280,12 @@ def test_any_magnitude_of_finite_values_standardises_alike(factor):
                                rtol=1e-5)
 
 
-def test_values_too_large_for_one_scaler_point_to_per_series_scaling():
-    y = panel(small=(0.1, 2e154))  # one scaler's variance overflows; each series' own does not
-    with pytest.raises(InputError, match=r"too large to standardise with one scaler of all series.*scaling='series'"):
-        arnet(scaling="global").fit(y)
+def test_values_too_large_for_one_scaler_standardise_and_warn_of_the_series_it_squeezes():
+    y = panel(small=(0.1, 2e154))  # the scaler's variance overflowed float64 (and fit refused)
+    with pytest.warns(RuntimeWarning, match="nearly constant .* scaling='series'"):
+        est = arnet(scaling="global").fit(y)
+    assert np.isfinite(est.scaler_.mean_).all() and np.isfinite(est.scaler_.scale_).all()
+    assert np.isfinite(est.predict(fh=[1]).to_numpy()).all()
     assert np.isfinite(arnet().fit(y).predict(fh=[1]).to_numpy()).all()
 
 

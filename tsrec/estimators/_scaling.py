@@ -22,7 +22,6 @@ from sklearn.preprocessing import StandardScaler
 from tsrec._ids import id_text
 from tsrec._warn import warn_user
 from tsrec.estimators._params import check_choice
-from tsrec.estimators.errors import InputError
 
 SCALINGS = ("global", "series")
 
@@ -74,7 +73,7 @@ def group_moments(rows: np.ndarray, counts) -> tuple[np.ndarray, np.ndarray]:
     rows each. Two passes: E[x^2] - mean^2 cancels to noise for series at a large level."""
     counts = np.asarray(counts, dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    with np.errstate(over="ignore", invalid="ignore"):  # overflows are reported by check_statistics
+    with np.errstate(over="ignore", invalid="ignore"):  # callers divide by the peak first; no warning either way
         mean = np.add.reduceat(rows, starts, axis=0) / counts[:, None]
         centred = rows - np.repeat(mean, counts, axis=0)
         return mean, np.add.reduceat(centred**2, starts, axis=0) / counts[:, None]
@@ -120,27 +119,17 @@ def _standard(mean: np.ndarray, var: np.ndarray, peak: np.ndarray, spread: np.nd
 def _unconstant(scaler: StandardScaler, rows: np.ndarray) -> None:
     """Give ``scaler`` (fitted on ``rows``) the statistics of :func:`standard_scales` for the
     variates it calls constant whose values differ: scikit-learn's rule for constant features
-    (see :func:`_standard`), or a variance underflowed to 0 (a series of magnitude 1e-170)."""
+    (see :func:`_standard`), or a variance underflowed to 0 (a series of magnitude 1e-170); and
+    for those whose variance overflowed (near 1e155), as a panel's own scales do."""
     eps, count = np.finfo(np.float64).eps, len(rows)
-    sklearn_constant = scaler.var_ <= count * eps * scaler.var_ + (count * scaler.mean_ * eps) ** 2
-    wrong = sklearn_constant & (np.ptp(rows, axis=0) > 0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        sklearn_constant = scaler.var_ <= count * eps * scaler.var_ + (count * scaler.mean_ * eps) ** 2
+    overflowed = ~(np.isfinite(scaler.mean_) & np.isfinite(scaler.var_))
+    wrong = (sklearn_constant & (np.ptp(rows, axis=0) > 0)) | overflowed
     if wrong.any():
         own = standard_scales([rows])
         scaler.mean_[wrong], scaler.scale_[wrong] = own.mean[0][wrong], own.scale[0][wrong]
         scaler.var_[wrong] = own.scale[0][wrong] ** 2
-
-
-def check_statistics(mean: np.ndarray, var: np.ndarray, rows: np.ndarray, panel: bool) -> None:
-    """The global scaler's statistics must be finite: |y| near 1e155 overflows the variance."""
-    if np.isfinite(mean).all() and np.isfinite(var).all():
-        return
-    big = float(np.abs(rows).max())
-    own = "standardise each series on its own with scaling='series', or " if panel else ""
-    raise InputError(
-        f"y's values (up to |y| = {big:.3g}) are too large to standardise{' with one scaler of all series' * panel}: "
-        f"their variance overflows float64; {own}divide y by a power of ten "
-        f"(e.g. y / 1e{int(np.floor(np.log10(big)))}) and multiply the forecasts back"
-    )
 
 
 def series_scales_frame(scales: Scales, keys: list, key_names: list, columns: list) -> pd.DataFrame:
@@ -167,9 +156,8 @@ def fit_scales(parts: list, cuts: list[int], columns: list, key_names: list, sca
     if scaling == "series" and keys != [None]:
         return None, series_scales_frame(standard_scales(train_parts), keys, key_names, columns)
     train_rows = np.concatenate(train_parts)
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by check_statistics
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is mended by _unconstant
         scaler = StandardScaler().fit(train_rows)
-    check_statistics(scaler.mean_, scaler.var_, train_rows, panel=len(parts) > 1)
     _unconstant(scaler, train_rows)
     warn_mixed_scales(train_rows, keys, cuts, columns, scaler.scale_)
     return scaler, None
