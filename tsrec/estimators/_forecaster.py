@@ -32,14 +32,8 @@ from tsrec.estimators._series import (
 )
 from tsrec.estimators._sktime_zip import sktime_save
 from tsrec.estimators._timeindex import positions, stamp_offset_ns
-from tsrec.estimators._windows import build_windows, validation_cuts, window_loader
+from tsrec.estimators._windows import build_windows, forecast_loss, validation_cuts, window_loader
 from tsrec.estimators.errors import InputError
-
-def forecast_loss(network: nn.Module, batch) -> tuple[torch.Tensor, int]:
-    """Mean squared error of one batch of windows, and the number of windows in it."""
-    x, y, position = batch
-    pred = network(x, position) if network.uses_position else network(x)
-    return torch.mean((pred - y) ** 2), len(x)
 
 
 def _values_ignored(X: object) -> object:

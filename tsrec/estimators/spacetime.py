@@ -11,8 +11,9 @@ import torch
 from torch import nn
 
 from tsrec.estimators._classifier import DeepClassifier
-from tsrec.estimators._forecaster import DeepForecaster, forecast_loss
+from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import check_dropout, check_int
+from tsrec.estimators._windows import forecast_loss
 from tsrec.nn.spacetime import SpaceTime, SpaceTimeEncoder
 from tsrec.registry import register
 
