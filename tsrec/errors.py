@@ -136,3 +136,16 @@ class NoValidationWarning(UserWarning):
     >>> issubclass(NoValidationWarning, UserWarning)
     True
     """
+
+
+class PartialValidationWarning(UserWarning):
+    """Some series of a panel are too short to validate: the validation loss covers the others only.
+
+    A plain fit only warns. :func:`tsrec.tuning.tune` fails such a trial instead, since its loss
+    is scored on fewer series than the others' and would rank them unfairly.
+
+    Examples
+    --------
+    >>> issubclass(PartialValidationWarning, UserWarning)
+    True
+    """

@@ -15,7 +15,7 @@ from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
 from tsrec._checks import check_dropout, check_flag, check_float, check_int  # noqa: F401 - re-exported
 from tsrec._warn import warn_user
-from tsrec.errors import NoValidationWarning
+from tsrec.errors import NoValidationWarning, PartialValidationWarning
 from tsrec.estimators._engine import TrainingConfig
 
 SHARED_PARAMS = (
@@ -130,7 +130,8 @@ def warn_partial_validation(keys: list, n_series: int, lookback: str, horizon: i
     warn_user(
         f"{len(keys)} of {n_series} series ({named}) have no validation windows: their last val_size rows hold "
         f"fewer than horizon = {horizon} rows, or fewer than {lookback} rows precede them; they train on all "
-        "their rows and the validation loss covers the other series only"
+        "their rows and the validation loss covers the other series only",
+        PartialValidationWarning,
     )
 
 

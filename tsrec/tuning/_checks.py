@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+from types import TracebackType
 from typing import Any
 
 import optuna
@@ -14,9 +15,11 @@ from sklearn.base import clone
 
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
+from tsrec.estimators._horizon import aligned_fh, relative_steps
 from tsrec.estimators._params import check_val_size as estimator_val_size
 from tsrec.estimators._params import seed_of, training_config
-from tsrec.errors import TuningSetupError
+from tsrec.estimators._series import split_panel
+from tsrec.errors import InputError, TuningSetupError
 
 #: epochs during which the default pruner never prunes (the first ones are noisy)
 DEFAULT_WARMUP_EPOCHS = 2
@@ -134,9 +137,30 @@ def clone_estimator(estimator: Any) -> Any:
     return estimator.clone() if callable(getattr(estimator, "clone", None)) else clone(estimator)
 
 
-def check_fixed_params(estimator: Any, data: tuple, fit_params: dict) -> None:
+def check_fixed_params(estimator: Any, data: tuple, fit_params: dict, windows_fixed: bool = False) -> None:
     """The estimator's own parameters, ``fit_params`` and the data, checked as ``fit`` checks them:
-    a mistake there failed every trial alike (until ``timeout``, with ``n_trials=None``)."""
+    a mistake there failed every trial alike (until ``timeout``, with ``n_trials=None``).
+
+    Parameters
+    ----------
+    estimator : tsrec estimator
+        The estimator to tune (not changed: a clone is checked).
+    data : tuple
+        The data arguments of ``fit``.
+    fit_params : dict
+        Extra keyword arguments of ``fit``; a forecaster's ``fh`` is checked as its ``fit`` checks it.
+    windows_fixed : bool, default=False
+        True when the search space samples no window length (``WINDOW_PARAMS``): then the data
+        must be long enough for the estimator's own ones, as every trial's fit requires.
+
+    Raises
+    ------
+    TypeError
+        ``fit_params`` that ``fit`` does not take, or an ``fh`` of a type sktime does not read.
+    ValueError
+        Parameters or data ``fit`` refuses (``InputError``), in-sample steps in ``fh``
+        (``InSampleError``), or series shorter than the fixed window lengths.
+    """
     probe = clone_estimator(estimator)
     probe._check_params()
     training_config(probe)  # the shared ones: max_epochs, lr, trainer_kwargs, ...
@@ -145,7 +169,74 @@ def check_fixed_params(estimator: Any, data: tuple, fit_params: dict) -> None:
         inspect.signature(probe.fit).bind(*data, **fit_params)
     except TypeError as err:
         raise TypeError(f"fit_params {sorted(fit_params)} do not fit {type(estimator).__name__}.fit: {err}") from None
-    probe._fit_data(*data)  # bad data (NaN, one class) too
+    flat = probe._fit_data(*data)  # bad data (NaN, one class) too
+    if isinstance(probe, DeepForecaster):
+        check_fit_fh(fit_params.get("fh"), flat)
+        if windows_fixed:
+            probe._check_lengths(split_panel(flat), probe._lookback_length() + probe._horizon_length())
+
+
+def check_fit_fh(fh: object, flat: Any) -> None:
+    """A forecaster's ``fit_params["fh"]``, read as its ``fit`` reads it (:func:`aligned_fh`) and
+    refused, as ``predict`` refuses them, where it names in-sample steps: sktime's ``fit`` would
+    refuse those in every trial."""
+    if fh is None:
+        return
+    try:
+        aligned = aligned_fh(fh, flat)  # stamps off the grid or before the end: InputError / InSampleError
+        if aligned.is_relative:
+            relative_steps(aligned)  # InSampleError for steps <= 0, InputError for no steps or non-integers
+    except InputError as err:  # the same class, so that callers catching the fit's error catch this one
+        raise type(err)(f"fit_params['fh']: {err}") from None
+    except TypeError as err:  # sktime's ForecastingHorizon: a type it does not read
+        raise TypeError(f"fit_params['fh'] is not a forecasting horizon: {err}; pass steps after the end of the "
+                        "data, e.g. fit_params={'fh': [1, 2, 3]}") from None
+
+
+def check_window_lengths(estimator: Any, parts: list, trial: int) -> None:
+    """Every series is long enough for the estimator's fixed window lengths, checked before a trial
+    whose space sampled none: the fit's own InputError, which every trial would repeat, stops the search."""
+    try:
+        estimator._check_lengths(parts, estimator._lookback_length() + estimator._horizon_length())
+    except InputError as err:
+        raise TuningSetupError(
+            f"trial {trial}: {err}; every trial would repeat it, as the search space samples no window length "
+            "(lookback, n_lags, horizon)"
+        ) from err
+
+
+def distribution_clash(err: ValueError, study: optuna.Study) -> TuningSetupError | None:
+    """The error for Optuna's refusal of a parameter whose distribution (a categorical's choices,
+    the kind, a log scale) differs from the one the study's earlier trials sampled, or None for
+    another ValueError. Optuna's message names neither the parameter nor the distributions: they
+    are read from the frame of ``Trial._suggest`` that raised it."""
+    suggest = _suggest_frame(err.__traceback__)
+    if suggest is None:
+        return None
+    name, new = suggest.get("name"), suggest.get("distribution")
+    old = next((t.distributions[name] for t in study.get_trials(deepcopy=False) if name in t.distributions), None)
+    return TuningSetupError(
+        f"the search space samples {name!r} as {_described(new)}, but earlier trials of this study sampled it as "
+        f"{_described(old)}, and Optuna cannot mix the two in one study ({err}); pass a new study (or a new "
+        f"study_name) to search these choices, or give {name!r} the same ones as before to continue this study"
+    )
+
+
+def _suggest_frame(tb: TracebackType | None) -> dict | None:
+    """The locals of Optuna's ``Trial._suggest`` where a distribution compatibility check raised."""
+    frames = []
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    if not frames or frames[-1].f_code.co_name != "check_distribution_compatibility":
+        return None
+    return next((f.f_locals for f in reversed(frames) if f.f_code.co_name == "_suggest"), None)
+
+
+def _described(distribution: object) -> str:
+    """A distribution as the user wrote it: a categorical's choices, else Optuna's repr."""
+    choices = getattr(distribution, "choices", None)
+    return f"choices {list(choices)}" if choices is not None else repr(distribution)
 
 
 def check_validation_limit(estimator: object) -> None:

@@ -20,9 +20,12 @@ from optuna_integration import PyTorchLightningPruningCallback
 
 from tsrec._warn import warn_user
 from tsrec.estimators._engine import extra_callbacks
-from tsrec.errors import NoValidationWarning, TuningSetupError
+from tsrec.estimators._forecaster import DeepForecaster
+from tsrec.estimators._series import split_panel
+from tsrec.errors import NoValidationWarning, PartialValidationWarning, TuningSetupError
 from tsrec.tuning._checks import (
-    check_sampled, check_val_size, check_validation_limit, clone_estimator, split_params,
+    check_sampled, check_val_size, check_validation_limit, check_window_lengths, clone_estimator, distribution_clash,
+    split_params,
 )
 
 # optuna-integration 5.x imports ``lightning.pytorch`` (the package tsrec's engine trains with),
@@ -53,6 +56,14 @@ def no_validation_reason(estimator: object) -> str:
                 "with these parameters; loosen them")
     return ("the fit recorded no validation loss: its validation split is empty with these parameters (too few "
             "rows or windows for val_size); raise val_size, give more data or narrow the space")
+
+
+def partial_validation_reason(warning: PartialValidationWarning) -> str:
+    """Why a trial whose window lengths leave some series of a panel unvalidated fails, and what to change."""
+    what = str(warning).split("; they train on all")[0]  # the rest is about a fit that goes on without
+    return (f"{what}; its validation loss would cover only the other series, so it cannot be ranked against "
+            "trials that validate every series: give longer series, sample smaller window lengths (lookback, "
+            "n_lags, horizon), or tune each series separately")
 
 
 #: parameters that set a forecaster's window lengths, and with them whether its validation split is empty
@@ -211,13 +222,17 @@ class Objective:
     fit_params : dict
         Extra keyword arguments of ``fit``.
 
-    A fit that raises, ends with a non-finite validation loss (diverged training) or validated
+    A fit that raises, ends with a non-finite validation loss (diverged training), validated
     nothing (a sampled lookback that leaves no validation windows, a step limit in
-    ``trainer_kwargs``) fails only its own trial: the reason goes to the trial's user attribute
+    ``trainer_kwargs``) or, with window lengths sampled, validated only some series of a panel
+    (:class:`~tsrec.errors.PartialValidationWarning`: its loss covers fewer series than other
+    trials') fails only its own trial: the reason goes to the trial's user attribute
     ``"error"`` and to a ``RuntimeWarning``, and the objective returns NaN, which Optuna records
     as state FAIL. A space that returns parameters the estimator does not take,
-    ``val_size=0``, or processes of a multi-device fit that sampled different parameters
-    (:class:`TuningSetupError`) raise at once: they are mistakes every trial would repeat.
+    ``val_size=0``, series shorter than the fixed window lengths of a space that samples none,
+    choices that differ from those of the study's earlier trials, or processes of a multi-device
+    fit that sampled different parameters (:class:`TuningSetupError`) raise at once: they are
+    mistakes every trial would repeat.
 
     Attributes
     ----------
@@ -254,6 +269,7 @@ class Objective:
         self.best: dict[str, Any] = {"value": math.inf, "number": None}
         self.first_failure: tuple[str, BaseException | None] | None = None
         self.failed: set[int] = set()  # trials failed here (NaN) or raised out of: Optuna logs neither
+        self.parts: list | None = None  # a forecaster's series, split once (see _parts)
 
     def __call__(self, trial: optuna.Trial) -> float:
         try:
@@ -267,15 +283,20 @@ class Objective:
             raise
 
     def _trial(self, trial: optuna.Trial) -> float:
-        params = check_sampled(self.space(trial), self.valid, type(self.estimator).__name__,
+        params = check_sampled(self._sampled(trial), self.valid, type(self.estimator).__name__,
                                getattr(self.estimator, "_loss_unit_params", ()), split_params(self.estimator))
         candidate = clone_estimator(self.estimator).set_params(**params)
         check_val_size(candidate)
         check_validation_limit(candidate)
+        windows = bool(params.keys() & WINDOW_PARAMS)
+        if not windows and isinstance(candidate, DeepForecaster):
+            check_window_lengths(candidate, self._parts(candidate), trial.number)
         pruning = PruningCallback(trial, monitor="val_loss")
         try:
             with extra_callbacks([pruning]), warnings.catch_warnings():
                 warnings.simplefilter("error", NoValidationWarning)  # a trial without one has no score: stop it
+                if windows:  # other window lengths validate other series: such a loss ranks nothing
+                    warnings.simplefilter("error", PartialValidationWarning)
                 candidate.fit(*self.data, **self.fit_params)
             # a fit on several processes is stopped, not raised out of, when the pruner says so
             pruning.check_pruned()
@@ -286,6 +307,8 @@ class Objective:
             raise  # a mistake every trial would repeat
         except NoValidationWarning as err:
             return self._no_validation(trial, params, err)
+        except PartialValidationWarning as err:
+            return self._fail(trial, partial_validation_reason(err), err)
         except Exception as err:  # noqa: BLE001 - any training error fails this trial only
             return self._fail(trial, repr(err), err)
         value = best_val_loss(candidate)
@@ -297,6 +320,23 @@ class Objective:
         if self.best["number"] is None or value < self.best["value"]:  # ties keep the earlier trial
             self.best.update(value=value, number=trial.number, params=dict(params), estimator=candidate)
         return value
+
+    def _sampled(self, trial: optuna.Trial) -> object:
+        """``space(trial)``; Optuna's bare refusal of choices that differ from the study's earlier
+        trials' becomes a TuningSetupError naming the parameter and both sets of choices."""
+        try:
+            return self.space(trial)
+        except ValueError as err:
+            clash = distribution_clash(err, trial.study)
+            if clash is None:
+                raise
+            raise clash from err
+
+    def _parts(self, candidate: DeepForecaster) -> list:
+        """The forecaster's data as (key, series) pairs, read once for the length checks of all trials."""
+        if self.parts is None:
+            self.parts = split_panel(candidate._fit_data(*self.data))
+        return self.parts
 
     def _no_validation(self, trial: optuna.Trial, params: dict, warning: NoValidationWarning) -> float:
         """Fail a trial whose validation split was empty, before it trained; with no window length

@@ -85,11 +85,13 @@ def tune(
     (``history_["best_val_loss"]``: the epoch whose weights the estimator keeps). After every
     epoch the validation loss goes to the pruner; a trial it judges worse than the others at the
     same epoch stops there (state PRUNED). A trial whose fit raises, whose validation loss is not
-    finite (diverged training) or that validated nothing (e.g. a sampled lookback that leaves no
-    validation windows) fails (state FAIL, the reason in its ``user_attrs["error"]`` and a
-    ``RuntimeWarning``) and the search goes on; it is never the best. ``estimator`` itself is
-    not changed; the clones copy its ``trainer_kwargs`` callbacks, so the callback objects you
-    passed see no trial (those of ``best_estimator.trainer_kwargs`` saw the best one).
+    finite (diverged training), that validated nothing (e.g. a sampled lookback that leaves no
+    validation windows) or, on a panel, whose sampled window lengths leave some series without
+    validation windows (its loss would cover fewer series than the other trials') fails (state
+    FAIL, the reason in its ``user_attrs["error"]`` and a ``RuntimeWarning``) and the search goes
+    on; it is never the best. ``estimator`` itself is not changed; the clones copy its
+    ``trainer_kwargs`` callbacks, so the callback objects you passed see no trial (those of
+    ``best_estimator.trainer_kwargs`` saw the best one).
 
     Trials may train on several processes (``trainer_kwargs={"strategy": "ddp"}`` with
     ``devices=N``, run from a script), with any study, the default in-memory one included.
@@ -156,14 +158,18 @@ def tune(
         returns parameters the estimator does not take or a forecaster's ``scaling`` or LS4's
         ``instance_norm`` (which set the units of the validation losses the trials are compared by)
         or ``val_size`` (a classifier's ``random_state`` too: they set the validation data),
-        an empty validation split where the space samples no window length
-        (:class:`~tsrec.errors.TuningSetupError`), ``limit_val_batches`` in ``trainer_kwargs``
+        an empty validation split or series shorter than the window where the space samples no
+        window length (:class:`~tsrec.errors.TuningSetupError`, or the ``InputError`` of ``fit`` for
+        tsrec's own spaces), a ``study`` whose earlier trials sampled a parameter from other
+        categorical choices (``TuningSetupError``), an in-sample ``fh`` in ``fit_params``
+        (``InSampleError``), ``limit_val_batches`` in ``trainer_kwargs``
         (trials of different batch sizes would validate different windows), data that ``fit``
         refuses whatever the parameters (``InputError``), or, with trials on several processes, processes that sampled
         different parameters (an unseeded sampler, or one study shared between them).
     TypeError
         Not a tsrec estimator (a pipeline, or an estimator class), the wrong number of data arguments for its
-        kind, ``fit_params`` that ``fit`` does not take, or a ``sampler``/``pruner`` that is not an Optuna sampler/pruner instance.
+        kind, ``fit_params`` that ``fit`` does not take (or an ``fh`` sktime cannot read), or a
+        ``sampler``/``pruner`` that is not an Optuna sampler/pruner instance.
     RuntimeError
         No trial completed (all pruned or failed, or the timeout hit before the first finished);
         chained to the first failed trial's exception, whose reason it names.
@@ -186,6 +192,7 @@ def tune(
     check_data(kind, data)
     if fit_params is not None and not isinstance(fit_params, dict):
         raise TypeError(f"fit_params must be a dict or None, got {type(fit_params).__name__}")
+    windows_fixed = space is None  # tsrec's own spaces sample no window length (WINDOW_PARAMS)
     if space is None:
         space = lambda trial: search_space(estimator, trial)  # noqa: E731
     elif not callable(space):
@@ -193,7 +200,7 @@ def tune(
     check_val_size(estimator)
     check_validation_limit(estimator)
     # mistakes every trial would repeat: refused once, before a search that would run until its timeout
-    check_fixed_params(estimator, data, fit_params or {})
+    check_fixed_params(estimator, data, fit_params or {}, windows_fixed)
     objective = Objective(estimator, data, space, fit_params or {})
     verbose = bool(estimator.get_params().get("verbose", False))
     with contextlib.nullcontext() if verbose else _optuna_quiet(), objective.own_failures_unlogged():

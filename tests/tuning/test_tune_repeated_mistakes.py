@@ -1,0 +1,129 @@
+"""tune(): trials scored on fewer series of a panel fail, and mistakes every trial would repeat stop the search."""
+
+from __future__ import annotations
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+
+from tsrec.datasets import make_ar
+from tsrec.errors import InputError, InSampleError, PartialValidationWarning, TuningSetupError
+from tsrec.estimators import ARNetForecaster
+from tsrec.tuning import tune
+
+COMPLETE, FAIL = optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL
+
+
+@pytest.fixture(scope="module")
+def series():
+    return make_ar((0.5, -0.3), n_samples=120, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def panel():
+    """A long series and a short one: n_lags=2 validates both, n_lags=48 only the long one."""
+    def frame(name, values):
+        stamps = pd.date_range("2020", periods=len(values), freq="D")
+        return pd.DataFrame({"y": values}, index=pd.MultiIndex.from_product([[name], stamps]))
+
+    rng = np.random.default_rng(0)
+    long = make_ar((0.5,), n_samples=200, random_state=0).to_numpy()
+    return pd.concat([frame("long", long), frame("short", rng.normal(size=60))])
+
+
+def arnet(**params) -> ARNetForecaster:
+    return ARNetForecaster(**{"n_lags": 2, "horizon": 1, "max_epochs": 1, "val_size": 0.25, "random_state": 0,
+                              **params})
+
+
+# ---- trials that validate only some series of a panel -------------------------------------------
+
+
+def test_a_trial_whose_window_leaves_a_series_unvalidated_fails_and_the_search_goes_on(panel):
+    # its loss covered the long series only, and once won against trials that validate both
+    space = lambda trial: {"n_lags": 48 if trial.number == 1 else 2}  # noqa: E731
+    with pytest.warns(RuntimeWarning, match=r"trial 1 failed: 1 of 2 series \('short'\) have no validation windows"):
+        result = tune(arnet(), panel, n_trials=3, space=space, random_state=0)
+    trials = result.study.trials
+    assert [t.state for t in trials] == [COMPLETE, FAIL, COMPLETE]
+    assert "cannot be ranked against trials that validate every series" in trials[1].user_attrs["error"]
+    assert result.best_params == {"n_lags": 2}
+
+
+def test_no_trial_that_validates_every_series_names_the_cause_and_the_fix(panel):
+    with pytest.warns(RuntimeWarning), pytest.raises(RuntimeError, match=(
+        r"no trial completed.*trial 0: 1 of 2 series \('short'\) have no validation windows.*give longer series, "
+        r"sample smaller window lengths \(lookback, n_lags, horizon\), or tune each series separately"
+    )) as info:
+        tune(arnet(), panel, n_trials=2, space=lambda trial: {"n_lags": trial.suggest_categorical("n_lags", [48, 50])})
+    assert isinstance(info.value.__cause__, PartialValidationWarning)
+
+
+def test_a_space_without_window_lengths_only_warns_as_a_plain_fit_does(panel):
+    # every trial validates the same series then, so their losses still compare
+    with pytest.warns(PartialValidationWarning, match=r"1 of 2 series \('short'\) have no validation windows"):
+        result = tune(arnet(n_lags=48), panel, n_trials=2, space=lambda trial: {"lr": 0.01 * (trial.number + 1)})
+    assert [t.state for t in result.study.trials] == [COMPLETE, COMPLETE]
+    with pytest.warns(PartialValidationWarning):
+        arnet(n_lags=48).fit(panel)
+
+
+# ---- mistakes every trial would repeat ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("fh, error, message", [
+    ([0], InSampleError, r"fit_params\['fh'\]: fh must name future steps 1, 2, \.\.\. .*got \[0\]"),
+    ([-1, 1], InSampleError, r"fit_params\['fh'\]: .*in-sample forecasts are not supported"),
+    ("x", TypeError, r"fit_params\['fh'\] is not a forecasting horizon: .*fit_params=\{'fh': \[1, 2, 3\]\}"),
+])
+def test_a_fit_fh_every_trial_would_refuse_is_refused_before_the_search(series, fh, error, message):
+    study = optuna.create_study()
+    with pytest.raises(error, match=message):
+        tune(arnet(), series, n_trials=2, study=study, fit_params={"fh": fh})
+    assert study.trials == []
+    if fh == [0]:  # a good one still tunes
+        assert tune(arnet(), series, n_trials=1, fit_params={"fh": [1, 2]}).best_estimator.predict().shape == (2,)
+
+
+def test_series_shorter_than_the_default_spaces_fixed_window_are_refused_before_the_search(series):
+    study = optuna.create_study()
+    with pytest.raises(InputError, match=r"y has 5 rows but needs at least n_lags \+ horizon = 6; give a longer"):
+        tune(arnet(n_lags=5), series[:5], n_trials=2, study=study)
+    assert study.trials == []
+
+
+def test_series_shorter_than_a_fixed_window_stop_the_search_at_its_first_trial(series):
+    study = optuna.create_study()
+    with pytest.raises(TuningSetupError, match=r"trial 0: y has 5 rows but needs at least n_lags \+ horizon = 6.*"
+                                               r"every trial would repeat it, as the search space samples no window"):
+        tune(arnet(n_lags=5), series[:5], n_trials=3, study=study, space=lambda trial: {"lr": 0.01})
+    assert len(study.trials) == 1
+    # a space that samples the window is left to fail or pass trial by trial
+    space = lambda trial: {"n_lags": 2 if trial.number else 5}  # noqa: E731
+    with pytest.warns(RuntimeWarning, match=r"trial 0 failed: .*y has 5 rows"):
+        result = tune(arnet(val_size=0.4), series[:5], n_trials=2, space=space)
+    assert [t.state for t in result.study.trials] == [FAIL, COMPLETE]
+
+
+# ---- a study continued with other choices -------------------------------------------------------
+
+
+def test_a_study_continued_with_other_categorical_choices_says_which_and_what_to_do(series):
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    tune(arnet(), series, n_trials=1, study=study,
+         space=lambda trial: {"batch_size": trial.suggest_categorical("batch_size", [16, 32])})
+    with pytest.raises(TuningSetupError, match=(
+        r"samples 'batch_size' as choices \[32, 64\], but earlier trials of this study sampled it as choices "
+        r"\[16, 32\].*pass a new study \(or a new study_name\).*or give 'batch_size' the same ones"
+    )) as info:
+        tune(arnet(), series, n_trials=2, study=study,
+             space=lambda trial: {"batch_size": trial.suggest_categorical("batch_size", [32, 64])})
+    assert "dynamic value space" in str(info.value.__cause__)
+    assert len(study.trials) == 2
+
+    def space(trial):  # the space's other errors reach the caller unchanged
+        raise ValueError("no such choice")
+
+    with pytest.raises(ValueError, match="^no such choice$"):
+        tune(arnet(), series, n_trials=1, study=study, space=space)
