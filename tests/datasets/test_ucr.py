@@ -48,6 +48,8 @@ HEADER = (
     "#comment\n@problemName Toy\n@timeStamps false\n@missing false\n@univariate {uni}\n"
     "@equalLength {eq}\n@classLabel true a b\n@data\n"
 )
+# '?' marks a missing value only where the header allows them
+MISSING_HEADER = HEADER.replace("@missing false", "@missing true")
 
 
 @pytest.mark.parametrize(
@@ -104,7 +106,7 @@ def test_unequal_lengths_padded_with_last_value(data_dir: Path) -> None:
 
 def test_pad_last_repeats_the_last_observed_value(tmp_path: Path) -> None:
     # a series ending in '?' was padded with NaN; missing values within the series stay NaN
-    body = HEADER.format(uni="false", eq="false") + "1,2,?:?,?,?:a\n4,5,6,7:8,9,10,11:b\n"
+    body = MISSING_HEADER.format(uni="false", eq="false") + "1,2,?:?,?,?:a\n4,5,6,7:8,9,10,11:b\n"
     _write(tmp_path, "Toy", body)
     X, _ = load_ucr("Toy", data_dir=tmp_path, pad="last", length=5)
     np.testing.assert_array_equal(X[0], [[1, 2, np.nan, 2, 2], [np.nan] * 5])
@@ -134,7 +136,7 @@ def test_env_var_is_searched(data_dir: Path, monkeypatch: pytest.MonkeyPatch) ->
 def test_flat_layout_and_lowercase_split(tmp_path: Path) -> None:
     folder = tmp_path / "Toy"
     folder.mkdir()
-    (folder / "Toy_TEST.ts").write_text(HEADER.format(uni="true", eq="true") + "1,2,3:a\n4,5,?:b\n")
+    (folder / "Toy_TEST.ts").write_text(MISSING_HEADER.format(uni="true", eq="true") + "1,2,3:a\n4,5,?:b\n")
     X, y = load_ucr("Toy", "TEST", data_dir=tmp_path)
     assert X.shape == (2, 3) and np.isnan(X[1, 2]) and list(y) == ["a", "b"]
 

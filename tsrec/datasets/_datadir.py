@@ -86,3 +86,21 @@ def _no_folder() -> str:
     """Why nothing was searched; the development folder is named only in a checkout, where it applies."""
     dev = f", no {DEV_DATA}" if DEV_DATA is not None else ""
     return f"(no folder to search: no data_dir, {ENV_VAR} unset{dev})"
+
+
+def warn_if_fallback(path: Path, data_dir: str | os.PathLike[str] | None) -> None:
+    """Warn when ``$TSREC_DATA`` is set but ``path`` was found in a later folder of the search.
+
+    A user who set the variable believes the files come from there; a file missing there and read from
+    the checkout's or sktime's folder may be another copy. With ``data_dir`` only that folder is searched.
+    """
+    env = os.environ.get(ENV_VAR, "")
+    root = Path(env).expanduser()
+    if data_dir is not None or not env or not root.is_dir():  # unset, or not a folder: data_roots warned
+        return
+    if not path.resolve().is_relative_to(root.resolve()):
+        warn_user(
+            f"{path.name} is not in {ENV_VAR}={env!r}, so it was read from {path.parent} further down the "
+            f"search; put the file in {env} (or pass data_dir=) to read your own copy"
+        )
+

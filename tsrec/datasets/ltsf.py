@@ -1,9 +1,10 @@
 """Long-term forecasting benchmark data: ETT (ETTh1/ETTh2 bundled), Exchange, ILI, Weather.
 
 ETTh1 and ETTh2 ship with the package (CC BY-ND 4.0, unmodified; see ``data/ATTRIBUTION.md``).
-The other sets are read from a data folder: the ``data_dir`` argument, else the environment
-variable ``TSREC_DATA`` (an empty value counts as unset), else ``../shared/data`` beside a
-development checkout. Inside it a file may lie at ``<dir>/<group>/<file>`` or ``<dir>/<file>``
+The other sets are read from a data folder: the ``data_dir`` argument alone (then ETTh1 and ETTh2
+are read from it too), else the environment variable ``TSREC_DATA`` (an empty value counts as
+unset), then ``../shared/data`` beside a development checkout (with a warning when ``TSREC_DATA``
+is set but lacks the file). Inside it a file may lie at ``<dir>/<group>/<file>`` or ``<dir>/<file>``
 (e.g. ``$TSREC_DATA/ETT/ETTm1.csv``); a missing file raises
 :class:`~tsrec.estimators.errors.InputFileNotFoundError` (a ``FileNotFoundError`` and a
 ``ValueError``) listing every path tried.
@@ -19,8 +20,10 @@ import pandas as pd
 
 from tsrec._checks import check_int
 from tsrec.datasets._checks import check_name
-from tsrec.datasets._datadir import data_roots, first_file
-from tsrec.datasets._ltsf_file import first_stamp, read_ltsf_csv
+from tsrec.datasets._datadir import data_roots, first_file, warn_if_fallback
+from tsrec.datasets._filecheck import warn_if_unpublished
+from tsrec.datasets._ltsf_file import PUBLISHED_SHA256, read_ltsf_csv, regular_index
+from tsrec.errors import InputError
 
 # name -> (folder in the data dir, file name, pandas frequency)
 LTSF_FILES = {
@@ -46,16 +49,9 @@ def _find_file(name: str, data_dir: str | os.PathLike | None) -> Path:
     if name in BUNDLED and data_dir is None:
         return Path(str(resources.files("tsrec.datasets") / "data" / file))
     tried = [path for root in data_roots(data_dir) for path in (root / group / file, root / file)]
-    return first_file(tried, f"{name} ({file})", f"Put {file} at <folder>/{group}/{file}")
-
-
-def _regular_index(stamps: pd.Series, freq: str, path: Path) -> pd.DatetimeIndex:
-    """A regular index at ``freq`` from the first stamp, one label per row in file order.
-
-    The papers' protocol cuts splits by row position, so rows are never dropped, added or
-    reordered to fit the stamps: where the file's stamps are regular this is exactly them.
-    """
-    return pd.date_range(first_stamp(stamps, path), periods=len(stamps), freq=freq, name="date")
+    path = first_file(tried, f"{name} ({file})", f"Put {file} at <folder>/{group}/{file}")
+    warn_if_fallback(path, data_dir)
+    return path
 
 
 def load_ltsf(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
@@ -64,7 +60,8 @@ def load_ltsf(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFr
     Every row of the file is kept, in file order, so that the papers' splits (cut by row
     position) are unchanged. The index is a regular range at the set's sampling step (ETTh hourly,
     ETTm 15 min, exchange_rate daily, illness weekly on Tuesdays, weather 10 min) starting at the
-    file's first stamp. For ETT, exchange_rate and illness that is exactly the file's stamps.
+    file's first stamp. Every stamp of the file is checked against the published file's, so for ETT,
+    exchange_rate and illness the index is exactly the file's stamps.
     weather.csv's stamps are irregular: 2020-05-12 06:00 appears twice and the 9 stamps
     2020-05-29 09:40 .. 11:00 are missing. So 33,652 of its 52,696 rows get a stamp other than the
     file's: 10 minutes later from the repeated row up to the gap, 80 minutes earlier after it. The
@@ -75,8 +72,10 @@ def load_ltsf(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFr
     name : str
         One of ``ETTh1, ETTh2, ETTm1, ETTm2, exchange_rate, illness, weather`` (case matters).
     data_dir : path or None
-        Folder holding the files; None uses the bundled copy (ETTh1, ETTh2), else ``TSREC_DATA``,
-        else ``../shared/data`` beside a development checkout.
+        Folder holding the file, searched alone (ETTh1 and ETTh2 too: the bundled copy is not used).
+        None: ETTh1 and ETTh2 are the bundled copies (``TSREC_DATA`` is not searched for them); the
+        other sets are searched in ``TSREC_DATA`` first, then in ``../shared/data`` beside a
+        development checkout; a file found only there, while ``TSREC_DATA`` is set, warns.
 
     Returns
     -------
@@ -93,9 +92,20 @@ def load_ltsf(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFr
         the file), or ``data_dir`` is not an existing folder. A ``FileNotFoundError`` and a
         ``ValueError``.
     ValueError
-        An unknown ``name``, an empty ``data_dir``, or a file that is not the published one: not a
-        CSV, without a ``date`` column, with another number of rows or columns (truncated), or with
-        a value that is not a finite number (damaged).
+        An unknown ``name`` or an empty ``data_dir``.
+    InputError
+        A file that is not the published one (a ``ValueError``; the message names the file, the line
+        and the fix): gzip-compressed or a Git LFS pointer, not a CSV, without a ``date`` column,
+        with another number of rows or columns (truncated), another header (e.g. swapped names, which
+        would make another variate ``OT``), a time stamp other than the published file's at any row
+        (rows out of order, repeated, missing or re-dated; weather's repeat and gap above are the
+        published ones), or a value that is not a finite number (damaged).
+
+    Warns
+    -----
+    UnpublishedDataWarning
+        Once per changed copy, when the file passes these checks but its SHA-256 differs from the
+        published file's (e.g. other line endings): scores may not compare with published numbers.
     TypeError
         ``data_dir`` is not a path.
 
@@ -108,7 +118,9 @@ def load_ltsf(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFr
     check_name("data set", name, LTSF_FILES)
     path = _find_file(name, data_dir)
     df = read_ltsf_csv(path, name)
-    df.index = _regular_index(df.pop("date"), LTSF_FILES[name][2], path)
+    df.index = regular_index(df.pop("date"), path, name, LTSF_FILES[name][2])
+    # after the structural checks: a copy they refuse needs no word about its digest
+    warn_if_unpublished(path, PUBLISHED_SHA256[name], name)
     return df
 
 
@@ -204,6 +216,12 @@ def _check_step(df: pd.DataFrame | pd.Series, name: str) -> None:
     timed = isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex))
     if timed and not index.is_monotonic_increasing:  # the splits cut by position: shuffled rows mix the parts
         raise ValueError("df's rows are not in time order; sort them first, e.g. ltsf_split(df.sort_index(), ...)")
+    if timed and not index.is_unique:  # a repeated row shifts every later border by one row
+        first = index[index.duplicated()][0]
+        raise InputError(
+            f"df's time stamps repeat ({first} appears more than once); each row must have its own stamp: "
+            "pass the benchmark frame as load_ltsf returns it, or drop repeats, e.g. df[~df.index.duplicated()]"
+        )
     step = index.freq if timed else None
     if step is None and isinstance(index, pd.DatetimeIndex) and len(index) >= 3:
         step = pd.infer_freq(index)
@@ -248,8 +266,8 @@ def ltsf_split(
         ``df`` is not a pandas DataFrame or Series.
     ValueError
         ``df`` is empty or shorter than the borders need, ``name`` is unknown, ``df``'s time
-        stamps (a DatetimeIndex or PeriodIndex) are out of order or at another step than
-        ``name``'s (another data set), or ``lookback`` is not an integer in ``[1, train rows]``.
+        stamps (a DatetimeIndex or PeriodIndex) are out of order, repeat, or are at another step
+        than ``name``'s (another data set), or ``lookback`` is not an integer in ``[1, train rows]``.
 
     Examples
     --------

@@ -19,8 +19,9 @@ def make_ar(
 ) -> pd.Series:
     """Simulate y_t = sum_i coefficients[i] * y_{t-1-i} + noise * e_t (lag 1 first).
 
-    The ``e_t`` are standard normal. The recursion starts from zeros and its first ``burn_in``
-    values are dropped, so the series is (close to) stationary from its first value.
+    The ``e_t`` are standard normal. The recursion starts from ``len(coefficients)`` zeros and its
+    first ``max(burn_in, len(coefficients))`` values are dropped, so no returned value is one of
+    the zero starting values and the series is (close to) stationary from its first value.
 
     Parameters
     ----------
@@ -34,7 +35,8 @@ def make_ar(
     random_state : int or None, default=0
         Seed of :func:`numpy.random.default_rng`; None draws fresh randomness.
     burn_in : int, default=200
-        Steps simulated and dropped before the returned ones (>= 0).
+        Steps simulated and dropped before the returned ones (>= 0); at least
+        ``len(coefficients)`` are dropped whatever its value.
 
     Returns
     -------
@@ -57,6 +59,9 @@ def make_ar(
     n_samples, burn_in = check_int("n_samples", n_samples), check_int("burn_in", burn_in, minimum=0)
     noise = check_float("noise", noise)
     rng = _rng(random_state)
+    # the recursion's first p values are its zero start, not samples: drop at least those (burn_in >= p
+    # leaves the draws, and so the defaults' outputs, unchanged)
+    burn_in = max(burn_in, len(coef))
     total = n_samples + burn_in
     shocks = noise * rng.standard_normal(total)
     y = np.zeros(total)

@@ -15,38 +15,62 @@ then sktime's folder): ``data_dir`` alone when it is given; otherwise, in order:
    the archive has them.
 
 In each root the layouts ``UCR_UEA/<name>/<name>_TRAIN.ts``, ``<name>/<name>_TRAIN.ts`` and
-``<name>_TRAIN.ts`` are tried.
+``<name>_TRAIN.ts`` are tried. A file found in 2. or 3. while ``TSREC_DATA`` is set (so that it
+lacks the file) warns, naming where it was read from.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
 from tsrec._checks import check_int
 from tsrec.datasets._checks import did_you_mean
-from tsrec.datasets._datadir import data_roots, first_file
+from tsrec.datasets._datadir import data_roots, first_file, warn_if_fallback
+from tsrec.datasets._filecheck import warn_if_unpublished
+from tsrec.datasets._ts_file import read_ts
 
 __all__ = ["list_ucr", "load_ucr"]
 
 _SPLITS = ("train", "test")
 _PADS = ("error", "last")
-# the archive's files (and sktime's reader) use both: UnitTest opens with '%' lines
-_COMMENTS = ("#", "%")
-# published (train, test) case counts of the problems in the shared data folder: a file cut at a
-# line boundary parses cleanly, so only the count shows it is truncated
+# published case counts and SHA-256 digests of the problems in the shared data folder, per split: a file
+# cut at a line boundary parses cleanly, so only the count shows it is truncated; a flipped label only
+# the digest. The counts are the archive's; the digests are those of the shared data folder's SHA256SUMS,
+# whose files are copied from the released sktime 1.2.0 wheel (shared/data/MANIFEST.md)
 PUBLISHED_CASES = {
-    "ACSF1": (100, 100),
-    "ArrowHead": (36, 175),
-    "BasicMotions": (40, 40),
-    "GunPoint": (50, 150),
-    "ItalyPowerDemand": (67, 1029),
-    "JapaneseVowels": (270, 370),
-    "OSULeaf": (200, 242),
+    "ACSF1": {
+        "train": (100, "0646b90dc4843e02baed6b2ba345c5601a4991b6796565489cef1b2d92a7537b"),
+        "test": (100, "93e8aaeb44a10af181d24a156e60da7021193cd990ca28f263fccf3b905bfebf"),
+    },
+    "ArrowHead": {
+        "train": (36, "a83c470aaf611a5f5284377cce27a5fc9f6292bc3d110257b0fd4905ced5ee72"),
+        "test": (175, "5417dab42626d41df5e435bb22458c2df40dfad4bcd3b59559bbe72e20e84904"),
+    },
+    "BasicMotions": {
+        "train": (40, "8dc43cc6306cb679c888c01e26f91772ac4441a916da43bac8b79734a538b9d6"),
+        "test": (40, "79213102bc6fca1a398ad98ce1185dff0208fa3d1465e687f48288946b0ff8dc"),
+    },
+    "GunPoint": {
+        "train": (50, "f842401779fd9800d247d8b33121a1a4643710a19b24917dbdd9a060ca8630d5"),
+        "test": (150, "79332750788a6227b325b96bd0d70130c8eb707b9731f8d7dec62b7a7d36017e"),
+    },
+    "ItalyPowerDemand": {
+        "train": (67, "341269cb7e6cef96846b30e774580beec79addb93848ba360145219115a74b7c"),
+        "test": (1029, "26122451f87dd0387ef90b18bc8a86c041371b8a1c068004922b939971247144"),
+    },
+    "JapaneseVowels": {
+        "train": (270, "68a430eabd919cc77f40b1f5f3bc0dcafacc1486bca9260785aeb7d262cc78cd"),
+        "test": (370, "b3d41d6a0ca3bcad3afb9ca7d4365382aa51341e2e58bae2a574babdda5b9462"),
+    },
+    "OSULeaf": {
+        "train": (200, "86b9d6e860414ffd26cebc62fff84ffb37fa588ef3e5bf79e4094a437c36ddfc"),
+        "test": (242, "6c549dd354f9e42d5985fa5fab75321ca9acefc7873457e71467fc8a31f107ce"),
+    },
 }
 
 
@@ -82,133 +106,9 @@ def _find_file(name: str, split: str, data_dir: str | os.PathLike[str] | None) -
     # a misspelt or miscased name ("gunpoint") is likelier than a missing file: name the close one found
     found = set() if any(p.is_file() for p in tried) else {n for root in roots for n, _ in _files_in(root)}
     what = f"UCR/UEA file for {name!r} ({split}){did_you_mean(name, found)}"
-    return first_file(tried, what, f"Put {name}_{split.upper()}.ts in <folder>/UCR_UEA/{name}/")
-
-
-def _parse_header(tag: str, rest: str, header: dict[str, str], lineno: int) -> None:
-    """Store one ``@tag value`` line; check the few tags whose values matter."""
-    key = tag.lower()
-    if key == "timestamps" and rest.lower() == "true":
-        raise ValueError(f"line {lineno}: @timeStamps true is not supported (only plain value lists)")
-    if key in ("univariate", "equallength", "missing") and rest.lower() not in ("true", "false"):
-        raise ValueError(f"line {lineno}: @{tag} must be 'true' or 'false', got {rest!r}")
-    if key in ("dimensions", "serieslength") and not rest.isdigit():
-        raise ValueError(f"line {lineno}: @{tag} must be a positive integer, got {rest!r}")
-    header[key] = rest
-
-
-def _parse_values(text: str, lineno: int) -> np.ndarray:
-    """One channel's comma-separated values -> float64 array (``?`` -> NaN)."""
-    tokens = [t.strip() for t in text.split(",")]
-    try:
-        return np.array([np.nan if t == "?" else float(t) for t in tokens], dtype=np.float64)
-    except ValueError:
-        bad = next(t for t in tokens if t != "?" and not _is_float(t))
-        raise ValueError(f"line {lineno}: cannot read {bad!r} as a number") from None
-
-
-def _is_float(token: str) -> bool:
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
-
-
-def _parse_case(line: str, lineno: int, labels: set[str]) -> tuple[list[np.ndarray], str]:
-    """One data line -> (channels, label)."""
-    *channels, label = line.split(":")
-    label = label.strip()
-    if not channels:
-        raise ValueError(f"line {lineno}: expected '<values>:<label>', found no ':' separator")
-    if label not in labels:
-        raise ValueError(f"line {lineno}: class label {label!r} is not among @classLabel {sorted(labels)}")
-    return [_parse_values(c, lineno) for c in channels], label
-
-
-def _read_ts(path: Path) -> tuple[list[list[np.ndarray]], list[str]]:
-    """Parse a ``.ts`` file into per-case channel lists and labels."""
-    header: dict[str, str] = {}
-    cases: list[list[np.ndarray]] = []
-    labels: list[str] = []
-    declared: set[str] | None = None  # class labels, known once @data is reached
-    for lineno, line in _lines(path):
-        try:
-            if declared is None:
-                declared = _header_line(line, header, lineno)
-                continue
-            series, label = _parse_case(line, lineno, declared)
-            _check_case(series, header, cases, lineno)
-        except ValueError as err:
-            raise ValueError(f"{path}: {err}") from None
-        cases.append(series)
-        labels.append(label)
-    if not cases:
-        raise ValueError(f"{path}: no cases found (a file needs a header, @data, then one line per case)")
-    return cases, labels
-
-
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    """The file's stripped lines that are neither blank nor comments, with their line numbers."""
-    # utf-8-sig: some archive files start with a byte-order mark, which would hide a first comment
-    with open(path, encoding="utf-8-sig") as fh:
-        try:
-            for lineno, raw in enumerate(fh, start=1):
-                line = raw.strip()
-                if line and not line.startswith(_COMMENTS):
-                    yield lineno, line
-        except UnicodeDecodeError:
-            raise ValueError(f"{path}: {_not_utf8(path)}") from None
-
-
-def _not_utf8(path: Path) -> str:
-    """Where the first byte that is not UTF-8 lies, and how to re-save the file; the streaming
-    decoder's error gives an offset within one chunk only, so the file is decoded whole here."""
-    data = path.read_bytes()
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        where = f"line {line}: byte {data[err.start]:#04x} is not UTF-8"
-    else:  # the file changed since it failed to decode
-        where = "not UTF-8 text"
-    return (
-        f"{where}; .ts files are read as UTF-8: re-save the file as UTF-8, e.g. "
-        "iconv -f latin1 -t utf-8 old.ts > new.ts if it is Latin-1"
-    )
-
-
-def _header_line(line: str, header: dict[str, str], lineno: int) -> set[str] | None:
-    """Handle a line before the data; at ``@data`` return the declared class labels."""
-    if not line.startswith("@"):
-        raise ValueError(f"line {lineno}: data found before @data")
-    tag, _, rest = line[1:].partition(" ")
-    if tag.lower() != "data":
-        _parse_header(tag, rest.strip(), header, lineno)
-        return None
-    words = header.get("classlabel", "").split()
-    if len(words) < 2 or words[0].lower() != "true":
-        raise ValueError(
-            f"line {lineno}: '@classLabel true <labels>' must come before @data; "
-            "only labelled classification files are supported"
-        )
-    return set(words[1:])
-
-
-def _check_case(series: list[np.ndarray], header: dict[str, str], cases: list, lineno: int) -> None:
-    """Channel count and, where declared, length agree with the header and earlier cases."""
-    n_ch = len(series)
-    expected = len(cases[0]) if cases else int(header.get("dimensions", n_ch))
-    if header.get("univariate", "").lower() == "true":
-        expected = 1
-    if n_ch != expected:
-        raise ValueError(f"line {lineno}: {n_ch} channels, expected {expected}")
-    lengths = {s.size for s in series}
-    if len(lengths) > 1:
-        raise ValueError(f"line {lineno}: channels have different lengths {sorted(lengths)}")
-    declared = header.get("serieslength")
-    if header.get("equallength", "").lower() == "true" and declared and series[0].size != int(declared):
-        raise ValueError(f"line {lineno}: series length {series[0].size}, header says @seriesLength {declared}")
+    path = first_file(tried, what, f"Put {name}_{split.upper()}.ts in <folder>/UCR_UEA/{name}/")
+    warn_if_fallback(path, data_dir)
+    return path
 
 
 def _stack(cases: list[list[np.ndarray]], pad: str, length: int | None, path: Path) -> np.ndarray:
@@ -288,9 +188,17 @@ def load_ucr(
         not an existing folder. Both a ``FileNotFoundError`` and a ``ValueError`` (tsrec's
         ``InputError``).
     ValueError
-        Bad arguments, a malformed file (the message gives the line number), a file of a problem
-        listed in ``PUBLISHED_CASES`` with another number of cases (truncated), or unequal
-        lengths with ``pad="error"``.
+        Bad arguments, a malformed file (the message gives the line number: e.g. an infinite value,
+        a ``1_000``, or a ``?``/``nan`` under ``@missing false``), a gzip file or Git LFS pointer
+        (the message says how to get the text file), a file of a problem listed in
+        ``PUBLISHED_CASES`` with another number of cases (truncated), or unequal lengths with
+        ``pad="error"``.
+
+    Warns
+    -----
+    UnpublishedDataWarning
+        Once per changed copy, when a ``PUBLISHED_CASES`` problem's file passes the checks but its
+        SHA-256 differs from the published file's: scores may not compare with published numbers.
 
     Examples
     --------
@@ -303,20 +211,24 @@ def load_ucr(
     """
     _check_args(name, split, pad, length)
     path = _find_file(name, split.lower(), data_dir)
-    cases, labels = _read_ts(path)
-    _check_case_count(name, split.lower(), len(cases), path)
+    cases, labels = read_ts(path)
+    _check_published(name, split.lower(), len(cases), path)
     X = _stack(cases, pad, length, path)
     return (X[:, 0] if X.shape[1] == 1 else X), np.asarray(labels, dtype=str)
 
 
-def _check_case_count(name: str, split: str, n_cases: int, path: Path) -> None:
-    """A problem whose published size is known must have it: fewer cases means a truncated file."""
-    if name in PUBLISHED_CASES and n_cases != PUBLISHED_CASES[name][_SPLITS.index(split)]:
+def _check_published(name: str, split: str, n_cases: int, path: Path) -> None:
+    """A problem whose published file is known must have its case count (fewer: truncated); other bytes warn."""
+    if name not in PUBLISHED_CASES:
+        return
+    published, digest = PUBLISHED_CASES[name][split]
+    if n_cases != published:
         raise ValueError(
-            f"{path} has {n_cases} cases but the published {name} {split} split has "
-            f"{PUBLISHED_CASES[name][_SPLITS.index(split)]}: the file is truncated or another copy; "
+            f"{path} has {n_cases} cases but the published {name} {split} split has {published}: "
+            "the file is truncated or another copy; "
             "re-download it from the UCR/UEA archive (timeseriesclassification.com)"
         )
+    warn_if_unpublished(path, digest, f"{name} {split}")
 
 
 def _check_args(name: object, split: object, pad: object, length: object) -> None:

@@ -1,0 +1,103 @@
+"""Checks every loader runs on a data file's bytes: packed files (gzip, Git LFS pointers) and published digests."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from tsrec._warn import warn_user
+from tsrec.errors import InputError
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_LFS_POINTER = b"version https://git-lfs"
+# (resolved path, size, mtime in ns) -> SHA-256 hex digest: a file unchanged since the last load is not re-hashed
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+# (resolved path, digest) already warned about: one warning per changed copy, not one per load
+_WARNED: set[tuple[str, str]] = set()
+
+
+class UnpublishedDataWarning(UserWarning):
+    """A data file's bytes differ from the published file's; scores on it may not compare with published ones."""
+
+
+def refuse_packed(path: Path, what: str) -> None:
+    """Refuse a gzip file or a Git LFS pointer saved under the data file's name, with the command that unpacks it.
+
+    Parsers would otherwise report their first odd byte (a UTF-8 error, a missing column) and advise the wrong fix.
+
+    Parameters
+    ----------
+    path : Path
+        The data file.
+    what : str
+        What the file should be, e.g. ``"a .ts text file"``, for the message.
+
+    Raises
+    ------
+    InputError
+        The file starts with gzip's magic bytes or is a Git LFS pointer.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(len(_LFS_POINTER))
+    if head.startswith(_GZIP_MAGIC):
+        raise InputError(
+            f"{path} is gzip-compressed, not {what}; unpack it first, e.g. "
+            f"mv {path.name} {path.name}.gz && gunzip {path.name}.gz"
+        )
+    if head.startswith(_LFS_POINTER):
+        raise InputError(
+            f"{path} is a Git LFS pointer file, not {what}: the data was never fetched; "
+            "run 'git lfs pull' in the repository it came from, or download the real file"
+        )
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 hex digest of the file, cached per (path, size, modification time).
+
+    Parameters
+    ----------
+    path : Path
+        The file to hash.
+
+    Returns
+    -------
+    str
+        64 lower-case hex digits.
+    """
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        _DIGESTS[key] = digest.hexdigest()
+    return _DIGESTS[key]
+
+
+def warn_if_unpublished(path: Path, published: str, what: str) -> None:
+    """Warn once per changed copy when the file's digest is not the published one.
+
+    A digest alone does not refuse the file: a copy with other line endings or a re-encoded header holds the
+    same numbers, and the structural checks (header, stamps, case counts) refuse the damage that matters.
+
+    Parameters
+    ----------
+    path : Path
+        The data file.
+    published : str
+        SHA-256 hex digest of the published file.
+    what : str
+        The file's name in the benchmark, e.g. ``"ETTm1"`` or ``"GunPoint train"``.
+    """
+    digest = file_sha256(path)
+    seen = (str(path.resolve()), digest)
+    if digest == published or seen in _WARNED:
+        return
+    _WARNED.add(seen)
+    warn_user(
+        f"{path} (SHA-256 {digest}) is not byte-identical to the published {what} file (SHA-256 {published}); "
+        "it passed the structural checks, but scores on it may not compare with published numbers. "
+        "Re-download the published file if they must",
+        UnpublishedDataWarning,
+    )
