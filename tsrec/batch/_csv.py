@@ -4,12 +4,16 @@ the time column (CSV and Parquet), repeated names refused."""
 from __future__ import annotations
 
 import gzip
+import zlib
 from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 
 from tsrec.estimators.errors import InputError
+
+# the byte-order marks of UTF-16, little- and big-endian; pandas already skips UTF-8's (EF BB BF)
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def read_csv(path: Path, compression: str | None, id_col: str | None, used: list[str] | None,
@@ -121,18 +125,29 @@ def _unnamed_column(path: Path, position: int) -> InputError:
 
 def read_fix(path: Path, kind: str, err: Exception) -> str:
     """The fix for a file its reader failed on: a Parquet file named .csv is only misnamed, not badly encoded."""
-    if kind == "csv" and _starts_as_parquet(path):
+    start = _first_bytes(path, 4) if kind == "csv" else b""
+    if start == b"PAR1":  # Parquet's magic number, with which every Parquet file starts
         return "this is a Parquet file: name it .parquet (or .pq)"
+    if start[:2] in _UTF16_BOMS:  # not cp1252: that reads each character as two, with NUL bytes between
+        sep = ", sep='\\t'" if _utf16_tab_separated(path) else ""
+        return (f"the file is UTF-16 text (as Excel's 'Unicode Text' saves): save it as UTF-8 (Excel's 'CSV UTF-8', "
+                f"or pd.read_csv(path, encoding='utf-16'{sep}).to_csv(new_path, index=False))")
     if isinstance(err, UnicodeDecodeError):
         return "save it as UTF-8 (e.g. Excel's 'CSV UTF-8', or pd.read_csv(path, encoding='cp1252').to_csv(...))"
     return f"check that it is a valid {kind} file"
 
 
-def _starts_as_parquet(path: Path) -> bool:
-    """Whether ``path`` (inside its gzip for .gz) starts with Parquet's magic number, as every Parquet file does."""
+def _utf16_tab_separated(path: Path) -> bool:
+    """Whether the first line of the UTF-16 file ``path`` has tabs (Excel's Unicode text is tab-separated)."""
+    first = _first_bytes(path, 4096).decode("utf-16", errors="ignore")
+    return "\t" in first.split("\n", 1)[0]
+
+
+def _first_bytes(path: Path, n: int) -> bytes:
+    """The first ``n`` bytes of ``path`` (inside its gzip for .gz); empty where it cannot be read."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rb") as file:
-            return file.read(4) == b"PAR1"
-    except OSError:  # not gzip after all, or unreadable: the reader's own error stands
-        return False
+            return file.read(n)
+    except (OSError, EOFError, zlib.error):  # not gzip after all, cut short or unreadable: the reader's error stands
+        return b""

@@ -45,21 +45,48 @@ def parse_times(values: pd.Series, path: Path) -> tuple[pd.Series, pd.Series | N
             f"{path}: time column {values.name!r} holds {values.dtype} numbers; use dates "
             "(e.g. 2024-01-01 00:00) or integer time steps"
         )
-    message = ""
     for options in _datetime_options(values):
         try:
             with warnings.catch_warnings():  # pandas' notes on guessed formats; the day order is checked below
                 warnings.simplefilter("ignore", UserWarning)
                 stamps = pd.to_datetime(values, **options)
-        except (ValueError, TypeError, OverflowError) as err:
-            message = str(err).splitlines()[0]
+        except (ValueError, TypeError, OverflowError):
             continue
         _check_day_month_order(values, stamps, options, path)
         return stamps, _wall_clock(values) if options.get("utc") else None
     raise InputError(
-        f"{path}: column {values.name!r} has values that are not time stamps ({message}); "
-        "write dates in one format (e.g. 2024-01-01 00:00) or use integer time steps"
+        f"{path}: column {values.name!r} has values that are not time stamps{_first_unreadable(values)}; "
+        "write every stamp as a date and time in one format (e.g. 2024-01-01 00:00) or use integer time steps"
     )
+
+
+def _first_unreadable(values: pd.Series) -> str:
+    """Where a column of stamps fails, in tsrec's words: pandas' own message shows a format it guessed from the
+    first stamp (day first, say, from "2024-01-01"), which is no help and is cut off mid-sentence."""
+    if _not_stamps(values.iloc[:1], format="mixed", utc=True).all():  # no format to guess from
+        return f", e.g. {values.iloc[0]!r} (data row 1)"
+    guessed = _not_stamps(values)
+    rows = np.flatnonzero(guessed)
+    # value by value is slow: only for those that no format reads at once (usually a few)
+    for options in ({"dayfirst": True}, {"format": "ISO8601"}, {"format": "mixed", "utc": True}):
+        rows = rows[_not_stamps(values.iloc[rows], **options)]
+    if rows.size:  # read by no format, even value by value
+        return f", e.g. {values.iloc[rows[0]]!r} (data row {int(rows[0]) + 1})"
+    if guessed.any():  # each value reads alone, but not all in the format of the first one
+        row = int(np.flatnonzero(guessed)[0])
+        return f" in one format: {values.iloc[0]!r} (data row 1) but {values.iloc[row]!r} (data row {row + 1})"
+    return ""
+
+
+def _not_stamps(values: pd.Series, **options) -> np.ndarray:
+    """Which of ``values`` pandas cannot read as time stamps with ``options`` (all where it fails outright)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # guessed formats, parsing value by value
+            stamps = pd.to_datetime(values, errors="coerce", **options)
+    except (ValueError, TypeError, OverflowError):
+        return np.ones(len(values), dtype=bool)
+    return np.asarray(pd.isna(stamps))
 
 
 def _check_day_month_order(values: pd.Series, stamps: pd.Series, options: dict, path: Path) -> None:

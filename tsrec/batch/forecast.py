@@ -43,6 +43,13 @@ ENGINES = ("local", "dask")
 _CACHE: OrderedDict[tuple, DeepForecaster] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 4
+# seconds to wait for a Dask scheduler before giving up (distributed retries a refused connection until then)
+_CONNECT_TIMEOUT_S = 30
+# an unreachable address says only that it timed out: say what to check, and how to do without it
+_SCHEDULER_FIX = (
+    "check that a Dask scheduler runs at that address (start one with: dask scheduler) and that this machine "
+    "can reach it (host, port, firewall), or drop --scheduler-address (client= in Python) to forecast locally"
+)
 
 
 def _cache_key(path: str) -> tuple:
@@ -235,7 +242,10 @@ def _connected(address: str) -> Iterator[object]:
         from distributed import Client
     except ImportError:
         raise ImportError(f"client={address!r} needs dask and distributed: pip install 'tsrec[dask]'") from None
-    client = Client(address, timeout=30)
+    try:
+        client = Client(address, timeout=_CONNECT_TIMEOUT_S)
+    except OSError as err:  # TimeoutError too: "Timed out trying to connect to ... after 30 s"
+        raise os_error(err, f"cannot connect to the Dask scheduler at {address}", _SCHEDULER_FIX) from None
     try:
         yield client
     finally:

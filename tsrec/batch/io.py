@@ -6,8 +6,10 @@ nothing is written. Each error names the file, the problem and the fix (DESIGN.m
 
 from __future__ import annotations
 
+import errno
 import gzip
 import os
+import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pandas as pd
 
 from tsrec._files import READ_FIX, atomic_write, check_writable, os_error, same_file
 from tsrec.batch._csv import index_to_columns, read_csv, read_fix
+from tsrec.batch._frame_checks import check_duplicates, check_finite, check_roles, check_series_names
 from tsrec.batch._spacing import check_spacing
 from tsrec.batch._times import check_time_types, check_time_zone, common_time_zone, parse_times, wall_clock_in
 from tsrec._ids import id_text
@@ -27,6 +30,8 @@ from tsrec.errors import InputError, InputFileNotFoundError
 PathLike = str | os.PathLike
 LAYOUTS = ("long", "wide")
 PYARROW_FIX = "pip install 'tsrec[parquet]' (or pip install pyarrow)"
+# most file systems take names of at most 255 bytes (NAME_MAX) and paths of at most 4096 (PATH_MAX)
+_SHORTER_NAME = "give a shorter output name, at most 255 bytes per file or folder name (CLI: --output)"
 # compressed CSV is decided by the suffix; the temporary output name hides it, so keep it here
 _FORMATS = {".csv": ("csv", None), ".csv.gz": ("csv", "gzip"), ".parquet": ("parquet", None), ".pq": ("parquet", None)}
 
@@ -149,7 +154,7 @@ def read_series(
     time_zone = check_time_zone(time_zone)
     paths = input_paths(path_or_paths)
     names = _value_names(layout, value_col, columns)
-    _check_roles(layout, id_col, time_col, names, columns)
+    check_roles(layout, id_col, time_col, names, columns)
     read = [_read_one(Path(p), layout, id_col, time_col, names, columns) for p in paths]
     frames, in_utc = common_time_zone([f for f, _ in read], [wall for _, wall in read], id_col, time_col)
     # remember each row's file so that errors found across files can still name the file
@@ -161,8 +166,8 @@ def read_series(
         frame[time_col] = wall_clock_in(pd.DatetimeIndex(frame[time_col]), time_zone, f"are read in {time_zone}", where,
                                         frame[id_col].to_numpy())
     files = np.array(paths, dtype=object)[source]  # each row's file, gathered without a Python loop
-    _check_finite(frame, id_col, time_col, names, files)
-    _check_duplicates(frame, id_col, time_col, files)
+    check_finite(frame, id_col, time_col, names, files, layout)
+    check_duplicates(frame, id_col, time_col, files)
     frame = frame.sort_values([id_col, time_col], kind="mergesort")
     # every frame has a RangeIndex, so the sorted index gives each row's place before sorting
     check_spacing(frame, id_col, time_col, files[frame.index.to_numpy()], in_utc)
@@ -181,19 +186,6 @@ def input_paths(path_or_paths: PathLike | Iterable[PathLike]) -> list[PathLike]:
             raise InputError(f"{path} is given twice (also as {seen[real]}); pass each input file once")
         seen[real] = path
     return paths
-
-
-def _check_roles(layout: str, id_col: str, time_col: str, names: list[str], columns) -> None:
-    """One column per role: a shared name would make two columns of one frame (pandas fails obscurely)."""
-    values = "columns" if layout == "long" and columns is not None else "value_col"
-    seen: dict[str, str] = {}
-    for role, name in [("id_col", id_col), ("time_col", time_col), *[(values, n) for n in names]]:
-        if name in seen:
-            raise InputError(
-                f"{seen[name]} and {role} are both {name!r}; the series id, time and value columns need "
-                f"different names: {FIX_COLUMNS}"
-            )
-        seen[name] = role
 
 
 def _value_names(layout: str, value_col: str, columns: Sequence[str] | None) -> list[str]:
@@ -232,6 +224,9 @@ def _read_table(path: Path, id_col: str | None, wanted: list[str], every: bool =
         raise InputError(f"{path} is empty; it needs a header row and data rows") from None
     except PermissionError as err:  # no format problem: say so, not "check that it is a valid file"
         raise os_error(err, f"cannot read {path}", READ_FIX) from None
+    except (EOFError, zlib.error) as err:  # a .csv.gz cut short (a partial download) or damaged inside
+        problem = "the compressed file is cut short" if isinstance(err, EOFError) else "the compressed data is damaged"
+        raise InputError(f"cannot read {path} as CSV ({problem}); download or compress it again") from None
     except (ValueError, OSError) as err:  # parser errors, bad encodings, damaged Parquet
         message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise InputError(f"cannot read {path} as {kind.upper()} ({message}); {read_fix(path, kind, err)}") from None
@@ -284,49 +279,13 @@ def _read_wide(path: Path, id_col: str, time_col: str, value_col: str, columns) 
     _require(raw, path, series)
     if time_col in series:
         raise InputError(f"{path}: {time_col!r} is the time column, not a series; drop it from columns")
-    _check_series_names(series, path, id_col, value_col)
+    check_series_names(series, path, id_col, value_col)
     for col in series:
         raw[col] = numeric(raw[col], path)
     # one univariate series per column: stack them into long rows (series id = header)
     frame = raw[[time_col, *series]].melt(id_vars=time_col, var_name=id_col, value_name=value_col)
     frame[id_col] = frame[id_col].astype(str)
     return frame[[id_col, time_col, value_col]]
-
-
-def _check_series_names(series: list, path: Path, id_col: str, value_col: str) -> None:
-    """Series columns are stacked into an id and a value column; neither name may be a series too."""
-    for role, name, option in [("id", id_col, "id_col=/--id-col"), ("value", value_col, "value_col=/--value-col")]:
-        if name in series:
-            raise InputError(
-                f"{path}: series column {name!r} has the name of the {role} column that a wide file is "
-                f"stacked into; pass another {option} (or rename the column)"
-            )
-
-
-def _check_finite(frame: pd.DataFrame, id_col: str, time_col: str, names: list[str], files: np.ndarray) -> None:
-    bad = ~np.isfinite(frame[names].to_numpy()).all(axis=1)
-    if bad.any():
-        first = int(np.flatnonzero(bad)[0])
-        ids = pd.unique(frame[id_col].to_numpy()[bad])
-        raise InputError(
-            f"{files[first]}: {int(bad.sum())} row(s) of {len(ids)} series have missing (NaN) or "
-            f"infinite values, e.g. series {frame[id_col].iat[first]!r} at {frame[time_col].iat[first]}; "
-            "fill or drop them before forecasting (e.g. interpolate)"
-        )
-
-
-def _check_duplicates(frame: pd.DataFrame, id_col: str, time_col: str, files: np.ndarray) -> None:
-    dup = frame.duplicated([id_col, time_col], keep=False).to_numpy()
-    if dup.any():
-        first = int(np.flatnonzero(dup)[0])
-        key, stamp = frame[id_col].iat[first], frame[time_col].iat[first]
-        same = dup & (frame[id_col] == key).to_numpy() & (frame[time_col] == stamp).to_numpy()
-        where = sorted({str(files[i]) for i in np.flatnonzero(same)})
-        n_series = frame.loc[dup, id_col].nunique()
-        raise InputError(
-            f"{', '.join(where)}: series {key!r} has duplicate time stamps (e.g. {stamp}, "
-            f"{int(same.sum())} rows); {n_series} series have duplicates; drop or aggregate them first"
-        )
 
 
 def check_output_path(path: PathLike, inputs: PathLike | Sequence[PathLike] = ()) -> Path:
@@ -340,7 +299,7 @@ def check_output_path(path: PathLike, inputs: PathLike | Sequence[PathLike] = ()
     """
     target = Path(path)
     file_format(target)
-    if target.is_dir():
+    if _is_folder(target):
         raise InputError(f"{target} is a folder; give a file name ending in .csv or .parquet")
     for source in input_paths(inputs) if inputs else []:
         if same_file(Path(source), target):
@@ -352,6 +311,15 @@ def check_output_path(path: PathLike, inputs: PathLike | Sequence[PathLike] = ()
     fix = "give an output file in a folder you can write to (CLI: --output)"
     check_writable(Path(os.path.realpath(target)).parent, target, fix)
     return target
+
+
+def _is_folder(target: Path) -> bool:
+    """Whether ``target`` is a folder; a name the file system refuses (over 255 bytes) fails here, with a fix."""
+    try:
+        return target.is_dir()
+    except OSError as err:  # pathlib passes on errors other than "no such file", e.g. ENAMETOOLONG
+        fix = _SHORTER_NAME if err.errno == errno.ENAMETOOLONG else None
+        raise os_error(err, f"cannot write {target}", fix) from None
 
 
 def write_forecasts(frame: pd.DataFrame, path: PathLike) -> Path:

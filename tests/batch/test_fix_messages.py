@@ -1,0 +1,109 @@
+"""Input and output problems found in an audit of batch forecasting: each fails with tsrec's own message
+naming what is wrong and how to fix it (a cut .csv.gz, UTF-16 text, a bad stamp, a ragged wide file, an
+output name too long, an unreachable Dask scheduler)."""
+
+from __future__ import annotations
+
+import errno
+import gzip
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrec.batch import read_series, write_forecasts
+from tsrec.estimators import InputError
+
+
+def long_frame(n: int = 30, ids=("a", "b")) -> pd.DataFrame:
+    t = pd.date_range("2024-01-01", periods=n, freq="h")
+    return pd.concat(
+        [pd.DataFrame({"unique_id": k, "ds": t, "y": np.arange(n, dtype=float) + i}) for i, k in enumerate(ids)],
+        ignore_index=True,
+    )
+
+
+def test_a_truncated_csv_gz_says_it_is_cut_short(tmp_path):
+    packed = gzip.compress(long_frame(n=2000).to_csv(index=False).encode())
+    (tmp_path / "x.csv.gz").write_bytes(packed[:-100])  # a partial download: no end-of-stream marker
+    with pytest.raises(InputError, match=r"cannot read .*x\.csv\.gz as CSV \(the compressed file is cut short\); "
+                                         "download or compress it again"):
+        read_series(tmp_path / "x.csv.gz")
+
+
+@pytest.mark.parametrize("sep, fix", [(",", "encoding='utf-16')"), ("\t", "encoding='utf-16', sep='\\t')")])
+def test_utf16_text_is_told_to_read_as_utf16(tmp_path, sep, fix):
+    long = long_frame(n=5)
+    # Excel's "Unicode Text": UTF-16 with a byte-order mark, tab-separated
+    (tmp_path / "x.csv").write_bytes(long.to_csv(index=False, sep=sep).encode("utf-16"))
+    with pytest.raises(InputError, match="UTF-16") as caught:
+        read_series(tmp_path / "x.csv")
+    assert fix in str(caught.value) and "cp1252" not in str(caught.value)
+    # the fix given reads the file as written
+    assert pd.read_csv(tmp_path / "x.csv", encoding="utf-16", sep=sep).columns.tolist() == ["unique_id", "ds", "y"]
+
+
+@pytest.mark.parametrize("layout", ["long", "wide"])
+def test_a_bad_time_stamp_is_named_with_its_row(tmp_path, layout):
+    frame = long_frame(n=5, ids=("a",)).astype({"ds": str})
+    if layout == "wide":
+        frame = frame.drop(columns="unique_id").rename(columns={"y": "a"})
+    frame.loc[2, "ds"] = "notadate"
+    frame.to_csv(tmp_path / "x.csv", index=False)
+    with pytest.raises(InputError) as caught:
+        read_series(tmp_path / "x.csv", layout=layout)
+    message = str(caught.value)
+    assert "x.csv: column 'ds' has values that are not time stamps, e.g. 'notadate' (data row 3); " in message
+    assert "%" not in message and "might want" not in message  # pandas' guessed format, cut off
+
+
+def test_stamps_in_two_formats_name_both(tmp_path):
+    frame = long_frame(n=3, ids=("a",)).astype({"ds": str})
+    frame.loc[0, "ds"] = "2024-01-01 00:00:00+01:00"
+    frame.to_csv(tmp_path / "x.csv", index=False)
+    with pytest.raises(InputError, match=r"not time stamps in one format: '2024-01-01 00:00:00\+01:00' \(data row 1\) "
+                                         r"but '2024-01-01 01:00:00' \(data row 2\)"):
+        read_series(tmp_path / "x.csv")
+
+
+def test_a_ragged_wide_file_is_told_to_use_the_long_layout(tmp_path):
+    wide = pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=7, freq="h"), "a": np.arange(7.0),
+                         "b": [np.nan, np.nan, 7, 8, 9, 10, 11]})  # b starts two rows later
+    wide.to_csv(tmp_path / "x.csv", index=False)
+    with pytest.raises(InputError) as caught:
+        read_series(tmp_path / "x.csv", layout="wide")
+    message = str(caught.value)
+    assert "series 'b' at 2024-01-01 00:00:00" in message and "fill or drop" not in message
+    assert "long layout" in message and "--layout long" in message
+    assert "df.melt(id_vars='ds', var_name='unique_id', value_name='y').dropna()" in message
+    # the long layout reads it, each series from its own first row
+    long = wide.melt(id_vars="ds", var_name="unique_id", value_name="y").dropna()
+    long.to_csv(tmp_path / "long.csv", index=False)
+    assert read_series(tmp_path / "long.csv").loc["b"].index[0] == pd.Timestamp("2024-01-01 02:00")
+    # a long file's gaps are only gaps: its fix stays to fill or drop them
+    long.iloc[3, 2] = np.nan
+    long.to_csv(tmp_path / "gap.csv", index=False)
+    with pytest.raises(InputError, match="fill or drop them before forecasting") as caught:
+        read_series(tmp_path / "gap.csv")
+    assert "long layout" not in str(caught.value)
+
+
+def test_an_output_name_too_long_says_to_shorten_it(tmp_path):
+    target = tmp_path / ("f" * 300 + ".csv")
+    with pytest.raises(OSError, match=r"cannot write .*: File name too long; give a shorter output name") as caught:
+        write_forecasts(pd.DataFrame({"unique_id": ["a"], "y_hat": [1.0]}), target)
+    assert caught.value.errno == errno.ENAMETOOLONG
+
+
+def test_an_unreachable_scheduler_says_what_to_check(monkeypatch):
+    pytest.importorskip("distributed")
+    from tsrec.batch import forecast
+
+    monkeypatch.setattr(forecast, "_CONNECT_TIMEOUT_S", 1)  # the real 30 s would only slow the test
+    with pytest.raises(OSError) as caught:
+        with forecast._connected("tcp://127.0.0.1:1"):  # port 1: nothing listens there
+            pass
+    message = str(caught.value)
+    assert message.startswith("cannot connect to the Dask scheduler at tcp://127.0.0.1:1: ")
+    assert "check that a Dask scheduler runs at that address" in message
+    assert "drop --scheduler-address" in message and "forecast locally" in message
