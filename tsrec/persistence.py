@@ -39,6 +39,9 @@ def load(path: str | os.PathLike) -> DeepForecaster | DeepClassifier:
     LoadError
         The folder or one of its files is missing, truncated, modified or inconsistent, or names
         a class that is not a registered tsrec estimator. A ``ValueError``.
+    OSError
+        The folder or a file in it cannot be read (a ``PermissionError`` for a folder this user may
+        not read); the message names the folder and how to fix it.
 
     Examples
     --------

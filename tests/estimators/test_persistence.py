@@ -366,6 +366,7 @@ def saved_by_version_3(config: dict) -> None:
     if config["fitted"]["scaler"] is not None:  # None with per-series scaling
         config["fitted"]["scaler"].pop("n_samples_seen")
     config["fitted"].pop("id_dtypes")
+    config["fitted"].pop("columns_index")
     config["format_version"] = 3
 
 

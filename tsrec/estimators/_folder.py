@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import zipfile
@@ -54,7 +55,7 @@ def write_folder(path: str | os.PathLike, config: dict, tensors: dict[str, torch
     """
     target = Path(os.path.abspath(_follow_link(Path(path))))  # "." or "a/..": a name for the staging folder
     _refuse_working_folder(target, path)
-    if not _replaceable(target):
+    if not _readable_replaceable(target, path):
         raise FileExistsError(
             f"{path} exists and is not a saved tsrec estimator (only an empty folder or an earlier save "
             f"holding just {CONFIG} and {WEIGHTS} is replaced); choose another path or empty it"
@@ -69,7 +70,7 @@ def write_folder(path: str | os.PathLike, config: dict, tensors: dict[str, torch
                 fsync_path(target.parent)
             finally:
                 # after a swap this holds the earlier save (or the empty folder it replaced)
-                shutil.rmtree(staging, ignore_errors=True)
+                remove_tree(staging)
     except OSError as err:  # it named the hidden staging folder, not the path asked for, and no fix
         raise os_error(err, f"cannot save to {path}") from None
     return Path(path)
@@ -96,6 +97,38 @@ def _follow_link(path: Path) -> Path:
         return path.resolve(strict=False)
     except (OSError, RuntimeError) as err:  # a loop of links
         raise FileExistsError(f"{path} is a symbolic link that cannot be followed ({err}); choose another path") from None
+
+
+def _readable_replaceable(target: Path, path: object) -> bool:
+    """:func:`_replaceable`, with a folder this user may not list reported as such (not as a bare PermissionError)."""
+    try:
+        return _replaceable(target)
+    except OSError as err:
+        raise os_error(err, f"cannot save to {path} (its contents must be read to check that it holds only an "
+                            "earlier save)", READ_FIX) from None
+
+
+def remove_tree(folder: Path) -> None:
+    """Remove ``folder`` and everything in it, as far as this user may; never raises.
+
+    A save replaces an earlier save whose folder may be read-only (chmod 555): its files can only be
+    deleted once their folder is writable, so each folder is made writable for its owner first (its
+    files are being deleted anyway). Cleanup never fails a save whose new model is already in place.
+    """
+    _unlock(folder)
+    for root, dirs, _files in os.walk(folder):  # top-down: each folder is unlocked before it is listed
+        for name in dirs:
+            _unlock(Path(root, name))
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _unlock(folder: Path) -> None:
+    """Give the owner read, write and search rights on ``folder`` (never through a link), if allowed."""
+    try:
+        if not folder.is_symlink():
+            os.chmod(folder, folder.stat().st_mode | stat.S_IRWXU)
+    except OSError:
+        pass  # not this user's folder: rmtree leaves what it cannot delete
 
 
 def _replaceable(folder: Path) -> bool:
@@ -164,7 +197,7 @@ def _swap_by_two_renames(staging: Path, target: Path) -> None:
     except BaseException:  # Ctrl-C included: put the earlier save back
         os.replace(backup, target)
         raise
-    shutil.rmtree(backup)
+    remove_tree(backup)  # the new model is in place: a backup that cannot be removed fails nothing
 
 
 _RENAME_EXCHANGE, _AT_FDCWD = 2, -100
@@ -191,10 +224,10 @@ def _exchange(a: Path, b: Path) -> bool:
 def read_folder(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tensor]]:
     """Read and verify a saved folder; every failure is a :class:`LoadError` saying what is wrong."""
     folder = Path(path)
-    if not (folder / CONFIG).is_file() or not (folder / WEIGHTS).is_file():
-        raise LoadError(f"{folder} is not a saved tsrec estimator: {CONFIG} and {WEIGHTS} are needed"
-                        f"{sktime_zip_hint(folder) or _interrupted_hint(folder)}")
     try:
+        if not (folder / CONFIG).is_file() or not (folder / WEIGHTS).is_file():
+            raise LoadError(f"{folder} is not a saved tsrec estimator: {CONFIG} and {WEIGHTS} are needed"
+                            f"{sktime_zip_hint(folder) or _interrupted_hint(folder)}")
         config = _read_config(folder / CONFIG)
         weights = (folder / WEIGHTS).read_bytes()  # read once: the checked bytes are the loaded bytes
     except PermissionError as err:
@@ -252,17 +285,25 @@ def _read_config(path: Path) -> dict:
 
 
 def _check_written_by_its_version(path: Path, config: dict, version: int) -> None:
-    """A config that holds what its format version never wrote had its version edited: lowered to 1,
-    a config checksum (format 2 on) was no longer checked, and series steps (format 3 on) or tuple
-    marks, scaler row counts and id dtypes (format 4 on) loaded."""
-    series = config["fitted"].get("series")
+    """A config whose format version is lower than the one it was written in had its version edited:
+    lowered to 1, a config checksum (format 2 on) was no longer checked, so any edit loaded. Told by
+    what only later formats hold: column names (format 2 on), series steps (3 on), tuple marks,
+    scaler row counts and id dtypes (4 on). A config that holds none of these (a classifier fitted
+    on arrays) reads as a true format-1 save, which has to keep loading: folders saved by earlier
+    versions load, so such an edit is out of reach, as is one that recomputes the checksum."""
+    fitted = config["fitted"]
+    series = fitted.get("series")
     steps = isinstance(series, list) and any(isinstance(spec, dict) and "step" in spec for spec in series)
-    scaler = config["fitted"].get("scaler")
-    version_4 = TUPLE_MARK in json.dumps(config["params"]) or "id_dtypes" in config["fitted"] \
+    scaler = fitted.get("scaler")
+    version_2 = CONFIG_SHA in config or "feature_names_in" in fitted
+    version_4 = TUPLE_MARK in json.dumps(config["params"]) or "id_dtypes" in fitted \
         or (isinstance(scaler, dict) and "n_samples_seen" in scaler)
-    if (version < 2 and CONFIG_SHA in config) or (version < 3 and steps) or (version < 4 and version_4):
+    if (version < 2 and version_2) or (version < 3 and steps) or (version < 4 and version_4):
         raise LoadError(f"{path} says format_version {version}, but holds what only later versions write: it was "
-                        "edited; save the model again")
+                        f"edited; {_SAVE_AGAIN}")
+
+
+_SAVE_AGAIN = "save the model again from the fitted estimator (est.save(path))"
 
 
 def estimator_class(config_file: Path, name) -> type:

@@ -8,7 +8,6 @@ the config holds for forecasters and classifiers and rebuilds them from it.
 
 from __future__ import annotations
 
-import inspect
 import json
 from pathlib import Path
 
@@ -19,10 +18,11 @@ import torch
 from tsrec.estimators._fitted_params import fitted_params, remember_fitted_params
 from tsrec.estimators._folder import FORMAT, FORMAT_VERSION, write_folder
 from tsrec.estimators._saved_json import (
-    check_statistics, fh_from_json, fh_to_json, index_from_json, index_to_json, saved_columns, saved_position,
-    id_dtypes_to_json, key_to_json, params_from_json, params_to_json, scaler_from_json, scaler_to_json, series_key,
-    with_freq, with_id_dtypes,
+    check_statistics, columns_to_json, fh_from_json, fh_to_json, index_from_json, index_to_json, saved_columns,
+    saved_index_names, saved_position, id_dtypes_to_json, key_to_json, params_to_json, scaler_from_json,
+    scaler_to_json, series_key, with_freq, with_id_dtypes,
 )
+from tsrec.estimators._saved_params import construct
 from tsrec.estimators._seeding import seeded
 from tsrec.estimators.errors import LoadError
 
@@ -103,6 +103,7 @@ def save_estimator(est, path) -> Path:
     fitted = {
         "n_channels": est.n_channels_,
         "columns": est.columns_,
+        "columns_index": columns_to_json(est._y.columns),  # its name and dtype (int32, categorical)
         "network_meta": est.network_meta_,
         "history": est.history_,
         "scaler": scaler_to_json(est.scaler_),
@@ -151,7 +152,7 @@ def _series_scales_from(config: dict, tensors: dict) -> pd.DataFrame | None:
     scales = Scales(*(t.numpy() for t in saved))
     check_statistics(*scales, "scales.mean / scales.scale")
     keys = [series_key(spec) for spec in fitted["series"]]
-    return series_scales_frame(scales, keys, fitted["index_names"][:-1], list(saved_columns(fitted)))
+    return series_scales_frame(scales, keys, saved_index_names(fitted)[:-1], list(saved_columns(fitted)))
 
 
 def _saved_steps(fitted: dict) -> dict | None:
@@ -167,7 +168,7 @@ def _saved_steps(fitted: dict) -> dict | None:
 
 def _context_frame(config: dict, tensors: dict, steps: dict | None) -> pd.DataFrame:
     fitted = config["fitted"]
-    names, specs, columns = fitted["index_names"], fitted["series"], saved_columns(fitted)
+    names, specs, columns = saved_index_names(fitted), fitted["series"], saved_columns(fitted)
     values = [tensors[f"context.{i}"].numpy() for i in range(len(specs))]
     if any(v.dtype != np.float64 for v in values):  # tsrec saves the rows as they were read, in float64
         raise LoadError("the saved context rows are not float64; the file was not written by tsrec")
@@ -206,15 +207,6 @@ def _fitted(config: dict, keys: tuple[str, ...]) -> dict:
     return config["fitted"]
 
 
-def _construct(cls: type, params: dict):
-    """``cls(**params)``, refusing names ``cls`` does not take (a plain TypeError would not say why)."""
-    accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
-    unknown = sorted(set(params) - accepted)
-    if unknown:
-        raise LoadError(f"{unknown} are not parameters of {cls.__name__}")
-    return cls(**params_from_json(params))
-
-
 def _as_mtype(frame: pd.DataFrame, fitted: dict):
     """The saved context in the fitted container; a Series keeps its name (sktime's converter drops
     it), which is its column's as JSON read it, or None where it was unnamed."""
@@ -237,7 +229,7 @@ def load_forecaster(cls: type, config: dict, tensors: dict):
     params = dict(config["params"])
     if "scaling" not in fitted:  # saved before per-series scaling: one global scaler
         params.setdefault("scaling", "global")
-    est = _construct(cls, params)
+    est = construct(cls, params)
     state = {
         "network_meta": fitted["network_meta"],
         "weights": {k[len("network."):]: v for k, v in tensors.items() if k.startswith("network.")},
@@ -330,8 +322,7 @@ def load_classifier(cls: type, config: dict, tensors: dict):
     from tsrec.nn.heads import SequenceClassifier
 
     fitted = _fitted(config, CLASSIFIER_FITTED)
-    est = _construct(cls, config["params"])
-    est._check_params()
+    est = construct(cls, config["params"])
     _check_input_shape(fitted)
     est.classes_ = _classes_from_json(fitted)
     est.n_features_in_ = fitted["n_features_in"]

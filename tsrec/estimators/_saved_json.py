@@ -49,7 +49,8 @@ def index_to_json(index: pd.Index) -> dict:
             "kind": "datetime", "freq": index.freqstr, "tz": tz, "unit": index.unit,
             "values": index.as_unit("ns").asi8.tolist(),
         }
-    return {"kind": "int", "values": np.asarray(index, dtype=np.int64).tolist()}
+    # an int32 or uint64 index keeps its dtype (the cutoff's); folders saved without it read as int64
+    return {"kind": "int", "dtype": str(index.dtype), "values": np.asarray(index).tolist()}
 
 
 def index_from_json(spec: dict, name, step: object = None) -> pd.Index:
@@ -62,8 +63,57 @@ def index_from_json(spec: dict, name, step: object = None) -> pd.Index:
             index = index.tz_localize("UTC").tz_convert(spec["tz"])
         return with_freq(index, step if step is not None else spec.get("freq")).as_unit(spec.get("unit", "ns"))
     if kind == "int":
-        return pd.Index(np.asarray(values, dtype=np.int64), name=name)
+        return pd.Index(np.asarray(values, dtype=_integer_dtype(spec.get("dtype", "int64"))), name=name)
     raise LoadError(f"unknown index kind {kind!r} in the saved context")
+
+
+def _integer_dtype(spec: object) -> np.dtype:
+    """The saved integer index's NumPy dtype (int8 ... uint64)."""
+    try:
+        dtype = np.dtype(spec)
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.kind not in "iu":
+        raise LoadError(f"the saved integer index dtype {spec!r} is no integer dtype; "
+                        "the file was not written by tsrec")
+    return dtype
+
+
+def columns_to_json(columns: pd.Index) -> dict:
+    """The fitted columns' names (columns.name, or each level's) and dtype (int32, a categorical's
+    categories), which forecasts' columns keep after a load; ``fitted["columns"]`` holds the labels."""
+    names = [key_to_json(name) for name in columns.names]
+    if isinstance(columns.dtype, pd.CategoricalDtype):
+        categories = columns.dtype.categories
+        dtype = {"categories": key_to_json(tuple(categories)), "ordered": bool(columns.dtype.ordered)}
+        return {"names": names, "dtype": dtype}
+    # text labels and a MultiIndex's tuples need none: pandas gives them their dtype as it read them
+    numeric = not isinstance(columns, pd.MultiIndex) and columns.dtype.kind in "iub"
+    return {"names": names, "dtype": str(columns.dtype) if numeric else None}
+
+
+def with_saved_columns(columns: pd.Index, spec: dict | None) -> pd.Index:
+    """``columns`` (the saved labels) with the saved names and dtype; folders saved without them keep
+    pandas' defaults."""
+    if spec is None:
+        return columns
+    try:
+        columns = _as_saved_dtype(columns, spec["dtype"])
+        return columns.set_names([tuple(name) if isinstance(name, list) else name for name in spec["names"]])
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError):
+        raise LoadError(f"the saved column names and dtype {spec!r} do not fit the saved columns; "
+                        "the file was not written by tsrec") from None
+
+
+def _as_saved_dtype(columns: pd.Index, spec: object) -> pd.Index:
+    if spec is None:  # text labels: pandas gives them their dtype as it reads them
+        return columns
+    dtype = pd.CategoricalDtype(spec["categories"], spec["ordered"]) if isinstance(spec, dict) \
+        else pd.api.types.pandas_dtype(spec)
+    converted = columns.astype(dtype)
+    if list(converted) != list(columns):  # int8 wraps 1000 around, a category not listed reads as NaN
+        raise ValueError(spec)
+    return converted
 
 
 def with_freq(index: pd.DatetimeIndex, step: object) -> pd.DatetimeIndex:
@@ -141,7 +191,17 @@ def check_statistics(mean: np.ndarray, scale: np.ndarray, where: str) -> None:
 
 def saved_columns(fitted: dict) -> pd.Index:
     """The fitted column names; JSON wrote a tuple (a MultiIndex column) as a list, which no name is."""
-    return pd.Index([tuple(c) if isinstance(c, list) else c for c in fitted["columns"]], tupleize_cols=True)
+    labels = pd.Index([tuple(c) if isinstance(c, list) else c for c in fitted["columns"]], tupleize_cols=True)
+    return with_saved_columns(labels, fitted.get("columns_index"))
+
+
+def saved_index_names(fitted: dict) -> list:
+    """The names of the fitted index's levels; JSON wrote a tuple name as a list, which no name is."""
+    names = fitted["index_names"]
+    if not isinstance(names, list) or not names or any(isinstance(name, dict) for name in names):
+        raise LoadError(f"the saved index_names {names!r} are not the names of index levels; "
+                        "the file was not written by tsrec")
+    return [tuple(name) if isinstance(name, list) else name for name in names]
 
 
 def key_to_json(key: object) -> object:

@@ -206,11 +206,21 @@ def step_to_json(step: object) -> dict | None:
         return None
 
 
-def step_from_json(spec: dict) -> object:
-    """The step :func:`step_to_json` wrote."""
-    if "int" in spec:
-        return int(spec["int"])
-    step = to_offset(spec["freq"])
-    if "weekmask" in spec:
-        step = type(step)(n=step.n, weekmask=spec["weekmask"], holidays=spec["holidays"])
-    return step
+def step_from_json(spec: object) -> object:
+    """The step :func:`step_to_json` wrote; anything else (a config edited with its checksum recomputed)
+    is a :class:`LoadError`, not an error when the loaded model predicts."""
+    if isinstance(spec, dict) and "int" in spec:
+        step = spec["int"]
+        if isinstance(step, int) and not isinstance(step, bool) and 0 < step < 2**63:
+            return step
+    elif isinstance(spec, dict) and isinstance(spec.get("freq"), str):
+        try:
+            step = to_offset(spec["freq"])
+            if "weekmask" in spec:
+                step = type(step)(n=step.n, weekmask=spec["weekmask"], holidays=spec["holidays"])
+        except (ValueError, TypeError, KeyError, AttributeError):
+            step = None
+        if step is not None and step.n > 0:
+            return step
+    raise LoadError(f"a saved series step {spec!r} is no time step tsrec writes ({{'int': 1}} or {{'freq': 'D'}}); "
+                    "the file was edited or damaged: save the model again from the fitted estimator")
