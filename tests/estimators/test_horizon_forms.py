@@ -157,7 +157,8 @@ def test_predict_residuals_of_an_array_reads_its_rows_as_following_the_cutoff(sh
 
 
 def _panel(values: np.ndarray) -> pd.DataFrame:
-    frames = {key: pd.DataFrame({"v": values + shift}, index=HOURS[:len(values)]) for key, shift in [("a", 0), ("b", 5)]}
+    shifts = {"a": 0, "b": 5}
+    frames = {key: pd.DataFrame({"v": values + shift}, index=HOURS[:len(values)]) for key, shift in shifts.items()}
     return pd.concat(frames, names=["id", "time"])
 
 

@@ -19,6 +19,8 @@ from tsrec.estimators import ARNetForecaster, PGNClassifier
 from tsrec.estimators import _folder
 from tsrec.estimators.errors import LoadError
 
+from saved_configs import edit_config  # tests/estimators/saved_configs.py
+
 X = np.random.default_rng(0).normal(size=(12, 10))
 Y = np.arange(12) % 2
 
@@ -40,15 +42,6 @@ def forecaster():
 
 def names(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
-
-
-def edit_config(folder: Path, change, reseal: bool = True) -> None:
-    """Apply ``change`` to the saved config; ``reseal`` recomputes its checksum, as a careful forger would."""
-    config = json.loads((folder / "config.json").read_text())
-    change(config)
-    if reseal:
-        config["config_sha256"] = _folder._config_sha256(config)
-    (folder / "config.json").write_text(json.dumps(config))
 
 
 # ---- what a save may replace ------------------------------------------------------------------

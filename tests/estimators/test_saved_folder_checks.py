@@ -17,21 +17,13 @@ import pytest
 
 import tsrec
 from tsrec.estimators import ARNetForecaster, CycleNetForecaster, PGNClassifier
-from tsrec.estimators import _folder
 from tsrec.estimators.errors import LoadError
+
+from saved_configs import edit_config  # tests/estimators/saved_configs.py
 
 X = np.random.default_rng(0).normal(size=(12, 2, 10))
 LABELS = np.array(["cat", "dog"] * 6)
 DAYS = pd.date_range("2020", periods=30, freq="D")
-
-
-def edit_config(folder: Path, change, reseal: bool = True) -> None:
-    """Apply ``change`` to the saved config; ``reseal`` recomputes its checksum, as a careful forger would."""
-    config = json.loads((folder / "config.json").read_text())
-    change(config)
-    if reseal:
-        config["config_sha256"] = _folder._config_sha256(config)
-    (folder / "config.json").write_text(json.dumps(config))
 
 
 @pytest.fixture(scope="module")
