@@ -184,3 +184,11 @@ def test_predict_residuals_of_a_panel_forecasts_each_series_at_its_stamps(form):
         np.testing.assert_allclose(np.concatenate([part.to_numpy() for part in residuals]), expected, rtol=1e-6)
     with pytest.raises(InputError, match="not fitted on"):
         est.predict_residuals(later.rename(index={later.index[-1][0]: "new"}))
+
+
+@pytest.mark.parametrize("y", [np.arange(5.0), _panel(np.arange(5.0))], ids=["array", "panel"])
+def test_predict_residuals_before_fit_says_so(y):
+    from sktime.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError, match="has not been fitted yet"):
+        ARNetForecaster().predict_residuals(y)

@@ -141,6 +141,7 @@ class Residuals:
         pandas.Series, pandas.DataFrame or numpy.ndarray
             ``y`` minus the forecast at its stamps.
         """
+        self.check_is_fitted()  # before the array and panel paths, which read the fitted state first
         if isinstance(y, np.ndarray) and y.size:
             return self._array_residuals(y, X)
         with self._fh_kept():
