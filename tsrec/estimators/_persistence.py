@@ -19,7 +19,7 @@ from tsrec.estimators._fitted_params import fitted_params, remember_fitted_param
 from tsrec.estimators._folder import FORMAT, FORMAT_VERSION, write_folder
 from tsrec.estimators._saved_json import (
     check_statistics, columns_to_json, fh_from_json, fh_to_json, index_from_json, index_to_json, saved_columns,
-    saved_index_names, saved_position, id_dtypes_to_json, key_to_json, params_to_json, scaler_from_json,
+    saved_index_names, saved_position, id_dtypes_to_json, key_from_json, key_to_json, params_to_json, scaler_from_json,
     scaler_to_json, series_key, with_freq, with_id_dtypes,
 )
 from tsrec.estimators._saved_params import construct
@@ -214,8 +214,7 @@ def _as_mtype(frame: pd.DataFrame, fitted: dict):
 
     if fitted["y_mtype"] != "pd.Series":
         return from_flat(frame, fitted["y_mtype"])
-    column = fitted["columns"][0]
-    column = tuple(column) if isinstance(column, list) else column  # JSON wrote a tuple as a list
+    column = key_from_json(fitted["columns"][0])  # JSON wrote a tuple as a list
     # folders saved before "series_unnamed" tell a Series named 0 from an unnamed one by guess
     unnamed = fitted.get("series_unnamed", fitted_series_name(column) is None)
     return frame.iloc[:, 0].rename(None if unnamed else column)

@@ -99,7 +99,7 @@ def with_saved_columns(columns: pd.Index, spec: dict | None) -> pd.Index:
         return columns
     try:
         columns = _as_saved_dtype(columns, spec["dtype"])
-        return columns.set_names([tuple(name) if isinstance(name, list) else name for name in spec["names"]])
+        return columns.set_names([key_from_json(name) for name in spec["names"]])
     except (TypeError, ValueError, KeyError, IndexError, OverflowError):
         raise LoadError(f"the saved column names and dtype {spec!r} do not fit the saved columns; "
                         "the file was not written by tsrec") from None
@@ -191,7 +191,7 @@ def check_statistics(mean: np.ndarray, scale: np.ndarray, where: str) -> None:
 
 def saved_columns(fitted: dict) -> pd.Index:
     """The fitted column names; JSON wrote a tuple (a MultiIndex column) as a list, which no name is."""
-    labels = pd.Index([tuple(c) if isinstance(c, list) else c for c in fitted["columns"]], tupleize_cols=True)
+    labels = pd.Index([key_from_json(c) for c in fitted["columns"]], tupleize_cols=True)
     return with_saved_columns(labels, fitted.get("columns_index"))
 
 
@@ -201,13 +201,18 @@ def saved_index_names(fitted: dict) -> list:
     if not isinstance(names, list) or not names or any(isinstance(name, dict) for name in names):
         raise LoadError(f"the saved index_names {names!r} are not the names of index levels; "
                         "the file was not written by tsrec")
-    return [tuple(name) if isinstance(name, list) else name for name in names]
+    return [key_from_json(name) for name in names]
 
 
 def key_to_json(key: object) -> object:
     """A series key as JSON holds it: a tuple as a list, NumPy scalars (an Int64 or int32 id) as Python's."""
     plain = lambda part: part.item() if isinstance(part, np.generic) else part  # noqa: E731
     return [plain(part) for part in key] if isinstance(key, tuple) else plain(key)
+
+
+def key_from_json(value: object) -> object:
+    """A key, column label or level name as :func:`key_to_json` wrote it: JSON wrote a tuple as a list."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 def id_dtypes_to_json(index: pd.Index) -> list:
@@ -232,7 +237,7 @@ def with_id_dtypes(index: pd.MultiIndex, specs: list) -> pd.MultiIndex:
 
 
 def series_key(spec: dict) -> object:
-    return tuple(spec["key"]) if isinstance(spec["key"], list) else spec["key"]
+    return key_from_json(spec["key"])
 
 
 def saved_position(value: object) -> int:
