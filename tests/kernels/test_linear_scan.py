@@ -214,3 +214,13 @@ def test_bad_initial_state_and_backend():
         linear_scan(a, b, backend="triton")
     with pytest.raises(ValueError, match="b_t has shape .* but state has .*; state, a_t and b_t must have the same"):
         linear_scan_step(torch.zeros(2, 3), a[:, 0], b[:, 0, :2])
+
+
+@pytest.mark.parametrize("time", [70, 300])  # both lengths leave padding in the last chunk
+def test_chunked_output_is_contiguous_like_the_loop(time):
+    # the chunked path returned a slice of its padded buffer: h.view(-1, C) failed on torch only
+    a, b = make((2, time, 3), torch.float32, h0=False)
+    for backend in ("naive", "torch"):
+        h = linear_scan(a, b, backend=backend)
+        assert h.is_contiguous(), (backend, h.stride())
+        assert h.view(-1, 3).shape == (2 * time, 3)

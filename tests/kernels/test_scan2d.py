@@ -286,6 +286,18 @@ def test_wavefront_output_is_contiguous():
         assert y.is_contiguous(), y.stride()
 
 
+def test_one_variate_keeps_cross_variate_decays_in_the_graph(path):
+    # with one variate A3 and A4 act on nothing; the sweep dropped them from the graph (grad None,
+    # and autograd.grad on them alone raised), where naive gives them a zero gradient
+    p, _, _ = make(time=3, nvar=1)
+    for name in ("A3", "A4"):
+        p[name].requires_grad_()
+    for backend in ("naive", "torch"):
+        y, _ = call(p, backend=backend)
+        grads = torch.autograd.grad(y.sum(), [p["A3"], p["A4"]])
+        assert all(torch.equal(g, torch.zeros_like(g)) for g in grads), backend
+
+
 DOC_PATH = re.compile(r"(?<!from )\btsrec\.kernels(?:\.\w+)+")
 DOC_IMPORT = re.compile(r"from (tsrec\.kernels[\w.]*) import (\w+)")
 

@@ -83,7 +83,9 @@ def _chunk_scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None) -> to
         carry = torch.addcmul(h_end, p_end, carry)
         carries.append(carry)
     local.addcmul_(prod, torch.stack(carries, dim=1)[:, :, None])
-    return local.reshape(batch, n_chunks * length, chans)[:, :n_steps]
+    scanned = local.reshape(batch, n_chunks * length, chans)
+    # a slice of the padded buffer would be non-contiguous (``view`` fails) and hold the padding
+    return scanned[:, :n_steps].contiguous() if pad else scanned
 
 
 def _overflowed(prod_end: torch.Tensor) -> bool:

@@ -57,7 +57,10 @@ def scan_variate_sweep(
         finals1.append(h1[:, -1])
         finals2.append(h2[:, -1])
         h1_prev, h2_prev = h1, h2
-    return torch.stack(ys, dim=2), (torch.stack(finals1, dim=1), torch.stack(finals2, dim=1))
+    y = torch.stack(ys, dim=2)
+    if nvar == 1:  # A3 and A4 act only across variates; keep them in the graph (zero gradient, as naive)
+        y = y + sum(a.sum() for a in (A3, A4) if a is not None) * 0
+    return y, (torch.stack(finals1, dim=1), torch.stack(finals2, dim=1))
 
 
 def _decayed(step: torch.Tensor, A: torch.Tensor, state: torch.Tensor | None) -> torch.Tensor | float:
