@@ -30,6 +30,7 @@ benchmarks: $(STAMP)
 	$(PY) benchmarks/scan2d_paths.py --repeats 5
 	$(PY) benchmarks/chimera_modes.py --out benchmarks/results/chimera_modes.md
 	$(PY) benchmarks/ltc_recompute.py --out benchmarks/results/ltc_recompute.md
+	$(PY) benchmarks/rollout_memory.py --out benchmarks/results/rollout_memory.md
 	$(PY) benchmarks/ltsf.py --model CycleNetForecaster --datasets ETTh1 ETTm1
 	$(PY) benchmarks/ltsf.py --model PGNForecaster --protocol tpgn-univariate --lookback 168 --horizons 168 336 720 --datasets ETTh1 --params '{"hidden": 2}'
 	$(PY) benchmarks/ltsf.py --model PGNForecaster --protocol tpgn-univariate --lookback 168 --horizons 168 336 720 --datasets ETTh1 --params '{"hidden": 2}' --drop-last 32

@@ -20,6 +20,7 @@ import pytest
         ("fft_conv_paths", ["--threads", "0"], "--threads: must be an integer >= 1, got 0"),
         ("chimera_modes", ["--repeats", "-1"], "--repeats: must be an integer >= 1, got -1"),
         ("ltc_recompute", ["--repeats", "0"], "--repeats: must be an integer >= 1, got 0"),
+        ("rollout_memory", ["--steps", "5"], "--steps: must be an integer >= 1000, got 5"),
     ],
 )
 def test_bad_arguments_exit_2_before_measuring(benchmark_script, tmp_path, capsys, script, argv, message):

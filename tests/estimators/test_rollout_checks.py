@@ -94,10 +94,33 @@ def test_a_roll_out_larger_than_the_machines_memory_is_refused_before_it_starts(
     monkeypatch.setattr(_horizon, "physical_memory", lambda: 2**30)  # a 1 GiB machine
     y = pd.Series(np.sin(np.arange(80.0)), index=pd.date_range("2024-01-01", periods=80, freq="h"))
     est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(y)
-    # sktime's int fh is one step: 2**26 steps ahead means a roll-out through all of them
+    # sktime's int fh=n is the steps 1..n: 2**26 rows, a roll-out through all of them
     with pytest.raises(InputError, match=r"fh reaches step 67,108,864: 1 series would give 67,108,864 rows"):
         est.predict(fh=2**26)
     assert est.predict(fh=[1, 2]).shape == (2,)  # small horizons are untouched
+
+
+@pytest.mark.parametrize("fh", [10**12, range(1, 10**12 + 1), np.int64(10**12)])
+def test_a_huge_int_or_range_fh_is_refused_before_sktime_builds_its_steps(fh):
+    # sktime's ForecastingHorizon(10**12) allocates every step: numpy's bare "Unable to allocate"
+    from tsrec.estimators import ARNetForecaster
+
+    y = pd.Series(np.sin(np.arange(80.0)), index=pd.date_range("2024-01-01", periods=80, freq="h"))
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(y)
+    with pytest.raises(InputError, match=r"fh reaches step 1,000,000,000,000: 1 series would give"):
+        est.predict(fh=fh)
+
+
+def test_a_roll_out_counts_what_a_step_was_measured_to_hold(monkeypatch):
+    from tsrec.estimators import ARNetForecaster, _horizon
+
+    y = pd.Series(np.sin(np.arange(80.0)), index=pd.date_range("2024-01-01", periods=80, freq="h"))
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(y)
+    # 10**4 steps of 8 + ROLLOUT_ROW_BYTES bytes (2.96 MB) exceed 1 MB; a value, id and stamp a step (240 kB) do not
+    monkeypatch.setattr(_horizon, "physical_memory", lambda: 10**6)
+    with pytest.raises(InputError, match=r"fh reaches step 10,000: 1 series"):
+        est.predict(fh=[10**4])
+    assert est.predict(fh=[1, 2]).shape == (2,)
 
 
 def test_ls4_holds_a_path_per_sample_only_at_the_steps_it_returns(monkeypatch):

@@ -19,7 +19,7 @@ from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 from torch import nn
 
 from tsrec.estimators import _divergence, _engine, _evaluate, _newdata, _persistence, _seeding, _steps, _updates
-from tsrec.estimators._horizon import aligned_fh, relative_steps, same_fh, steps_per_series
+from tsrec.estimators._horizon import aligned_fh, check_step_count, relative_steps, same_fh, steps_per_series
 from tsrec.estimators._forecaster_methods import ProbabilisticForecasts, Residuals, WindowForecasts
 from tsrec.estimators._params import (
     check_val_size, data_dtype, sizes_named_when_out_of_memory, training_config, warn_no_validation,
@@ -257,6 +257,8 @@ class DeepForecaster(
         """``fh`` (or fit's) in the fitted terms (:func:`aligned_fh`); in-sample steps or stamps, or
         stamps off a series' time grid, raise here rather than in sktime."""
         y, given = (self._y if self.is_fitted else None), self._given_fh()
+        if y is not None:  # before sktime's horizon holds an array of every step
+            check_step_count(fh, max(len(_steps.held_steps(self)), 1), self.n_channels_)
         aligned = aligned_fh(fh if fh is not None else given, y, _steps.held_steps(self))
         if aligned is not None and aligned.is_relative:
             relative_steps(aligned)

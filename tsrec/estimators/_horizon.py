@@ -142,6 +142,10 @@ def _as_steps(stamps: pd.DatetimeIndex, steps: list[np.ndarray], freq: object) -
 
 #: bytes of one output row beyond its values: the id and the time stamp
 _ROW_BYTES = 16
+#: bytes a step of a point forecast's roll-out holds at its peak beyond its values: a roll-out of
+#: one series 10**7 hourly steps ahead (``python benchmarks/rollout_memory.py``) peaked 274 bytes a
+#: step above the fitted process, most of it sktime's absolute fh (a Timestamp object per step)
+ROLLOUT_ROW_BYTES = 288
 #: a cgroup's memory limit (v2, then v1): a container may hold far less than its host
 _CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
 FEWER_STEPS = ("ask for fewer steps (forecasts past the model's horizon feed on its own forecasts, and drift) "
@@ -165,15 +169,29 @@ def physical_memory() -> int | None:
 
 
 def check_output_size(n_series: int, last_step: int, n_variates: int, what: str = "series",
-                      hint: str = FEWER_STEPS) -> None:
+                      hint: str = FEWER_STEPS, row_bytes: int = _ROW_BYTES) -> None:
     """Refuse forecasts whose output alone (a row per series and step up to ``last_step``: a
     roll-out computes every step before it) could not fit in this machine's memory: they would
-    fail after minutes, or swap it to a halt. ``n_variates``: values per row; ``hint``: the fix."""
+    fail after minutes, or swap it to a halt. ``n_variates``: values per row; ``hint``: the fix;
+    ``row_bytes``: what a row holds beyond its values (:data:`ROLLOUT_ROW_BYTES` for a roll-out)."""
     memory = physical_memory()
-    need = n_series * last_step * (n_variates * 8 + _ROW_BYTES)
+    need = n_series * last_step * (n_variates * 8 + row_bytes)
     if memory is not None and need > memory:
         raise InputError(
             f"fh reaches step {last_step:,}: {n_series:,} {what} would give {n_series * last_step:,} rows, "
             f"at least {need / 2**30:.3g} GiB, more than the {memory / 2**30:.3g} GiB of memory this process "
             f"may use; {hint}"
         )
+
+
+def check_step_count(fh: object, n_series: int, n_variates: int) -> None:
+    """Refuse an int ``fh=n`` (steps 1..n) or a range whose roll-out could not fit in memory
+    (:func:`check_output_size`), before sktime's horizon holds an array of every step:
+    ``fh=10**10`` failed there with numpy's bare "Unable to allocate 74.5 GiB"."""
+    if isinstance(fh, (int, np.integer)) and not isinstance(fh, (bool, np.bool_)):
+        last = int(fh)
+    elif isinstance(fh, range) and len(fh):
+        last = max(fh[0], fh[-1])
+    else:
+        return
+    check_output_size(n_series, last, n_variates, row_bytes=ROLLOUT_ROW_BYTES)

@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 
 from tsrec.estimators import _engine, _newdata, _steps
-from tsrec.estimators._horizon import check_output_size
+from tsrec.estimators._horizon import ROLLOUT_ROW_BYTES, check_output_size
 from tsrec.estimators._scaling import Scales, scales_of
 from tsrec.estimators._series import forecast_frames, scaled_contexts
 from tsrec.estimators._timeindex import future_indexes, in_zone, positions
@@ -35,7 +35,8 @@ class ContextRollouts:
         learned steps of the stored series), rolling past the horizon. ``keys_fitted``: whether the
         series' keys name fitted series (see :func:`_scaling.scales_of`)."""
         last = int(max(s.max() for s in steps))
-        check_output_size(len(parts), last, self.n_channels_)  # a row per series and step up to the last
+        # a row per series and step up to the last
+        check_output_size(len(parts), last, self.n_channels_, row_bytes=ROLLOUT_ROW_BYTES)
         horizon = self._horizon_length()
         reads_steps = self._feeds_back_past_horizon and getattr(self.network_, "uses_position", False)
         future = math.ceil(last / horizon) * horizon if reads_steps else 0
