@@ -324,3 +324,26 @@ def test_business_day_periods_forecast_without_pandas_deprecation_warnings_of_th
         pred = est.predict(fh=[1, 2])
     assert [str(w.message) for w in caught if issubclass(w.category, FutureWarning)] == []
     assert pred.index.equals(pd.PeriodIndex([y.index[-1] + 1, y.index[-1] + 2]))
+
+
+@pytest.fixture(scope="module")
+def ls4_by_step() -> dict:
+    """LS4 at its cheapest, fitted on a daily and an hourly series (one fit per step, shared)."""
+    from tsrec.estimators import LS4Forecaster
+
+    fitted = {}
+    for freq in ("D", "h"):
+        y = pd.Series(np.sin(np.arange(60) / 3) + 5, index=pd.date_range("2024-01-01", periods=60, freq=freq))
+        fitted[freq] = y, LS4Forecaster(**LS4Forecaster.get_test_params()[0], random_state=0).fit(y)
+    return fitted
+
+
+@pytest.mark.parametrize("freq", ["D", "h"])
+@pytest.mark.parametrize("fh", [[1], [2], [1, 3], [2, 3]])
+def test_forecasts_carry_the_frequency_sktimes_own_forecasters_give_a_single_stamp_too(ls4_by_step, freq, fh):
+    # one stamp lost its freq (a guard asked for two consecutive steps); NaiveForecaster keeps it
+    y, est = ls4_by_step[freq]
+    expected = NaiveForecaster().fit(y).predict(fh=fh).index
+    for index in (est.predict(fh=fh).index, est.predict_interval(fh=fh).index, est.predict_var(fh=fh).index):
+        assert index.equals(expected) and index.freq == expected.freq, (index, expected)
+    assert (expected.freq is None) == (fh == [1, 3])  # a gap has no freq, in sktime as in tsrec

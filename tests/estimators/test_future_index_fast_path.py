@@ -10,9 +10,10 @@ from tsrec.estimators._timeindex import future_index, infer_freq
 
 
 def stamp_by_stamp(index: pd.DatetimeIndex, freq, steps: np.ndarray) -> pd.DatetimeIndex:
-    """The reference: ``last + k * freq`` one Timestamp at a time, then the freq where consecutive."""
+    """The reference: ``last + k * freq`` one Timestamp at a time, then the freq where consecutive
+    (a single step too, as sktime)."""
     stamps = pd.DatetimeIndex([index[-1] + int(k) * freq for k in steps], name=index.name)
-    if len(steps) > 1 and np.all(np.diff(steps) == 1):
+    if len(steps) and np.all(np.diff(steps) == 1):
         try:
             stamps = pd.DatetimeIndex(stamps, freq=freq)
         except ValueError:

@@ -142,18 +142,6 @@ class SamplePathForecasts:
                   for r, (_, df), f, k in zip(rows, parts, freqs, steps)]
         return join_panel([k for k, _ in parts], frames, self._y.index)
 
-    def _predict_proba(self, fh, X=None, marginal: bool = True):
-        """sktime's Normal approximation (``predict``'s mean, ``predict_var``'s variance), from the
-        inner frames: sktime's default reads the public ``predict``, whose NumPy container (after a
-        NumPy fit or update) has lost the time stamps the distribution is indexed by."""
-        try:  # the distribution sktime's default returns: skpro's where installed, else sktime's fork
-            from skpro.distributions.normal import Normal
-        except ImportError:
-            from sktime.base._proba._normal import Normal
-        mean = self._predict(fh, X)
-        sigma = np.sqrt(self._predict_var(fh, X)).set_axis(mean.columns, axis=1)
-        return Normal(mu=mean, sigma=sigma, index=mean.index, columns=mean.columns)
-
     def _predict_quantiles(self, fh, X, alpha: list[float]) -> pd.DataFrame:
         paths, parts, steps, at, freqs, scales = self._noisy_paths(fh)
         levels = torch.quantile(paths, torch.tensor(alpha, dtype=paths.dtype), dim=0).numpy()  # (A, B, S, C)

@@ -262,7 +262,8 @@ def stamp_offset_ns(index: pd.Index, step_ns: int) -> int:
 def future_index(index: pd.Index, freq: object, steps: np.ndarray) -> pd.Index:
     """Time stamps ``steps`` (relative ints >= 1) after the last entry of ``index``.
 
-    Consecutive date-time steps carry the frequency, as sktime's own forecasters return them.
+    Consecutive date-time steps, a single step among them, carry the frequency, as sktime's own
+    forecasters return them (NaiveForecaster's fh=[2] is at freq "D" on a daily series, fh=[1, 3] at none).
     """
     steps = np.asarray(steps, dtype=np.int64)
     last = index[-1]
@@ -272,7 +273,7 @@ def future_index(index: pd.Index, freq: object, steps: np.ndarray) -> pd.Index:
             return pd.PeriodIndex([last + int(k) * freq for k in steps], freq=index.freq, name=index.name)
     if isinstance(index, pd.DatetimeIndex):
         stamps = pd.DatetimeIndex(_stamps_after(last, freq, steps), name=index.name)
-        if len(steps) > 1 and np.all(np.diff(steps) == 1):
+        if len(steps) and np.all(np.diff(steps) == 1):  # one step: no diff, and a lone stamp fits any freq
             try:
                 stamps = pd.DatetimeIndex(stamps, freq=freq)
             except ValueError:  # e.g. a daily step across a daylight-saving change: no pandas freq
