@@ -3,7 +3,9 @@ numpy cannot stack (series of different lengths, NaN or inf) refused with the re
 
 sktime's pandas formats are read with sktime's own checks: ``pd-multiindex`` (rows (instance,
 time)), ``nested_univ`` (one cell per sample and channel) and ``df-list`` (one (time, channels)
-frame per sample). A DataFrame whose cells are 1-D arrays is read as ``nested_univ``.
+frame per sample). A DataFrame whose cells are 1-D arrays is read as ``nested_univ``; sktime's
+``dask_panel`` is computed to ``pd-multiindex`` first, and float time stamps (sktime accepts integer
+or date-time ones) are read as integers of the same order (:mod:`tsrec.estimators._panel_formats`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_consistent_length
 
+from tsrec.estimators._panel_formats import dask_to_multiindex, is_dask_frame, with_ranked_index, with_ranked_time_level
 from tsrec.estimators._panel_shapes import long_table_fix, shape_of
 from tsrec.estimators._series import check_series_ids
 from tsrec.estimators.errors import InputError
@@ -48,6 +51,8 @@ def as_stackable(X) -> tuple[object, list[str] | None]:
     if X is None:
         raise InputError("X is None; pass the series as an array of shape (n_samples, n_timepoints) or "
                          "(n_samples, n_channels, n_timepoints), or an sktime panel")
+    if is_dask_frame(X):  # sktime's dask_panel: read as a flat table, its rows would be taken for samples
+        X = dask_to_multiindex(X)
     if isinstance(X, pd.Series) and X.dtype == object or _array_of_series(X):  # one series per cell:
         X = pd.Series(X).to_frame()  # a nested_univ panel of one channel
     if isinstance(X, pd.DataFrame):
@@ -163,7 +168,7 @@ def _from_frame(X: pd.DataFrame):
     if multiindex:  # sktime's check accepts a missing id, whose rows the stacking then mixes with others
         check_series_ids(X.index, "X")
         _refuse_non_real_channels(X)
-        X = _rows_grouped_by_instance(X)
+        X = with_ranked_time_level(_rows_grouped_by_instance(X))
     problems = {}
     for mtype in _PANEL_MTYPES:
         valid, problems[mtype], meta = check_is_mtype(X, mtype, return_metadata=["is_equal_length"])
@@ -258,6 +263,7 @@ def _from_df_list(frames: list[pd.DataFrame]) -> np.ndarray:
 
     for i, frame in enumerate(frames):  # sktime's check raises its own TypeError on complex columns
         _refuse_non_real_channels(frame, f"X[{i}]")
+    frames = [with_ranked_index(frame, f"X[{i}]") for i, frame in enumerate(frames)]  # sktime refuses float stamps
     valid, problem, _ = check_is_mtype(frames, "df-list", return_metadata=[])
     if not valid:
         raise InputError(

@@ -1,0 +1,87 @@
+"""Panel formats a classifier reads as the numpy array they hold: sktime's dask_panel (it was read as a flat
+table of rows), and pd-multiindex / df-list panels whose time stamps are floats (seconds), which sktime's
+checks refuse though a classifier ignores the stamps; text stamps, whose order cannot be checked, are refused
+with the fix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sktime.datatypes import convert_to
+
+from tsrec.estimators import PGNClassifier
+from tsrec.estimators.errors import InputError
+
+# a panel with named channels predicted by a classifier fitted on numpy, or the reverse, is warned about
+pytestmark = pytest.mark.filterwarnings("ignore:X (has|does not have valid) feature names:UserWarning")
+
+RNG = np.random.default_rng(0)
+X3 = RNG.normal(size=(12, 3, 11))  # more than 10 samples and steps: dask sorts '(10, 0)' first
+Y = np.array(["a", "b"] * 6)
+
+
+def pgn() -> PGNClassifier:
+    return PGNClassifier(hidden=4, max_epochs=1, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted3() -> PGNClassifier:
+    return pgn().fit(X3, Y)
+
+
+def _with_time_level(panel: pd.DataFrame, stamps: pd.Index) -> pd.DataFrame:
+    return panel.set_axis(pd.MultiIndex.from_arrays([panel.index.get_level_values(0), stamps],
+                                                    names=["sample", "time"]))
+
+
+# ---- dask_panel ------------------------------------------------------------------------------
+
+
+def test_a_dask_panel_is_read_as_the_pd_multiindex_panel_it_holds(fitted3):
+    pytest.importorskip("dask.dataframe")
+    # it was read as a flat table: fit said "inconsistent numbers of samples: [132, 12]", predict raised
+    # dask's TypeError, and fit with one label per row trained on the rows
+    lazy = convert_to(convert_to(X3, to_type="pd-multiindex"), to_type="dask_panel")
+    clf = pgn().fit(lazy, Y)
+    assert (clf.n_channels_, clf.n_timepoints_) == (3, 11)
+    np.testing.assert_array_equal(clf.predict_proba(X3), fitted3.predict_proba(X3))
+    np.testing.assert_array_equal(fitted3.predict_proba(lazy), fitted3.predict_proba(X3))
+    with pytest.raises(InputError, match=r"inconsistent numbers of samples: \[12, 132\]"):
+        pgn().fit(lazy, np.arange(132) % 2)
+
+
+# ---- float and text time stamps --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("own_times", [False, True], ids=["shared seconds", "own seconds"])
+def test_a_panel_stamped_in_float_seconds_is_read_step_by_step(fitted3, own_times):
+    # sktime refused the float level: "<class 'pandas.MultiIndex'> is not supported for X, use one of (RangeIndex..."
+    panel = convert_to(X3, to_type="pd-multiindex")
+    sample, step = (panel.index.get_level_values(i) for i in (0, 1))
+    seconds = step * 0.5 + (sample * 3.25 if own_times else 0.0)
+    stamped = _with_time_level(panel, pd.Index(seconds, dtype=float))
+    np.testing.assert_array_equal(fitted3.predict_proba(stamped), fitted3.predict_proba(X3))
+    np.testing.assert_array_equal(pgn().fit(stamped, Y).predict_proba(X3), fitted3.predict_proba(X3))
+
+
+def test_a_float_stamped_panel_out_of_time_order_is_refused_as_an_integer_one_is():
+    panel = convert_to(X3, to_type="pd-multiindex")
+    stamped = _with_time_level(panel, panel.index.get_level_values(1) * 0.5).sample(frac=1, random_state=0)
+    with pytest.raises(InputError, match=r"MultiIndex but is not a panel.*Use X\.sort_index\(\) to sort"):
+        pgn().fit(stamped, Y)
+
+
+def test_df_list_frames_with_a_float_index_are_read_step_by_step(fitted3):
+    # sktime refused each frame: "<class 'pandas.Index'> is not supported for X"
+    frames = [frame.set_axis(np.arange(11) * 0.5) for frame in convert_to(X3, to_type="df-list")]
+    np.testing.assert_array_equal(fitted3.predict_proba(frames), fitted3.predict_proba(X3))
+    np.testing.assert_array_equal(pgn().fit(frames, Y).predict_proba(X3), fitted3.predict_proba(X3))
+
+
+def test_text_time_stamps_are_refused_naming_their_dtype_and_the_fix():
+    # "t10" sorts before "t2": their order cannot be checked as numbers' or dates' is
+    panel = convert_to(X3, to_type="pd-multiindex")
+    stamped = _with_time_level(panel, pd.Index([f"t{i}" for i in panel.index.get_level_values(1)], dtype=object))
+    with pytest.raises(InputError, match=r"time level .* holds time stamps of text \(dtype .*groupby\(level=0\)"):
+        pgn().fit(stamped, Y)
