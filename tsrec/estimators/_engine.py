@@ -28,7 +28,9 @@ from torch.utils.data import DataLoader
 
 from tsrec.estimators._batches import BatchGroups
 from tsrec.estimators._ema import averages_weights
-from tsrec.estimators._trainer import fit, make_trainer, own_callbacks, quiet_lightning, restore_best
+from tsrec.estimators._trainer import (
+    fit, make_trainer, own_callbacks, quiet_lightning, restore_best, warn_never_validated,
+)
 from tsrec.nn.optim import optimizer_groups
 
 # Trainer options that only Lightning's automatic optimisation loop implements
@@ -327,8 +329,8 @@ def train(
     config = module.config
     start = time.perf_counter()
     with quiet_lightning(), tempfile.TemporaryDirectory() as folder:
-        callbacks = own_callbacks(config, val_loader is not None, folder) + list(extra_callbacks or [])
-        callbacks += _CONTEXT_CALLBACKS.get()
+        own = own_callbacks(config, val_loader is not None, folder)
+        callbacks = [*own, *(extra_callbacks or []), *_CONTEXT_CALLBACKS.get()]
         trainer = make_trainer(config, callbacks, val_loader is not None)
         module.direct_backward = _backward_is_plain(module, trainer)
         try:
@@ -338,10 +340,12 @@ def train(
             raise
         finally:
             module.grouping, module.val_grouped, module.direct_backward = None, False, False
-        best = restore_best(module, callbacks, trainer)
+        best = restore_best(module, own, trainer)
     module.network.cpu().eval()
     seconds = time.perf_counter() - start
     result = TrainingResult(trainer.current_epoch, list(module.train_history), list(module.history), best, seconds)
+    if val_loader is not None and not module.history:
+        warn_never_validated(config, result.epochs)
     if config.verbose and trainer.is_global_zero:
         best_text = "n/a" if best is None else f"{best:.4g}"
         last = f", last train_loss {result.train_losses[-1]:.4g}" if result.train_losses else ""

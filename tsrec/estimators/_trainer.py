@@ -54,7 +54,12 @@ _NOISY_MESSAGES = (
     ".*no `val_dataloader`.*",
     # TrainingModule sums the validation loss over the processes itself before logging it
     ".*sync_dist=True.*",
+    # a fit that a limit ends before its first validation: warn_never_validated says so in tsrec's terms
+    r".*`ModelCheckpoint\(monitor='val_loss'\)` could not find the monitored key.*",
 )
+#: trainer_kwargs that can end a fit before its first validation
+ENDS_BEFORE_VALIDATION = ("max_steps", "max_time", "limit_train_batches", "limit_val_batches",
+                          "check_val_every_n_epoch", "val_check_interval")
 
 
 @contextlib.contextmanager
@@ -98,9 +103,22 @@ def own_callbacks(config: TrainingConfig, has_val: bool, folder: str) -> list:
                                  save_weights_only=not averaged)
     callbacks: list = [*ema, checkpoint]
     if config.patience:
+        # EarlyStopping counts validations: with one every N epochs, patience epochs are patience / N of them
+        every = config.trainer_kwargs.get("check_val_every_n_epoch") or 1
+        checks = -(-config.patience // every)
         # strict=False: a run cut short by trainer_kwargs (e.g. max_steps) may end before any validation
-        callbacks.append(EarlyStopping(monitor="val_loss", mode="min", patience=config.patience, strict=False))
+        callbacks.append(EarlyStopping(monitor="val_loss", mode="min", patience=checks, strict=False))
     return callbacks
+
+
+def warn_never_validated(config: TrainingConfig, epochs: int) -> None:
+    """A fit with validation windows that ended before validating any: no best epoch to keep."""
+    limits = sorted(set(config.trainer_kwargs) & set(ENDS_BEFORE_VALIDATION))
+    warn_user(
+        f"the fit ended after {epochs} epoch(s) before any validation ran (trainer_kwargs {limits}): history_ "
+        "has no val_loss and the last weights are kept, not the best; let the fit reach the end of an epoch "
+        "(check_val_every_n_epoch at most max_epochs, a larger max_steps or max_time)"
+    )
 
 
 class MinibatchProgressBar(TQDMProgressBar):
@@ -155,9 +173,10 @@ def make_trainer(config: TrainingConfig, callbacks: list, has_val: bool) -> pl.T
         precision=config.precision,
         deterministic=True,
         logger=False,
-        # Lightning refuses a user's ModelCheckpoint (on another metric) when this is False
-        enable_checkpointing=has_val or any(isinstance(c, ModelCheckpoint) for c in config.trainer_kwargs.get(
-            "callbacks", [])),
+        # Lightning refuses a user's ModelCheckpoint (on another metric) when this is False, whether
+        # it comes through trainer_kwargs or extra_callbacks
+        enable_checkpointing=has_val or any(isinstance(c, ModelCheckpoint) for c in [
+            *callbacks, *config.trainer_kwargs.get("callbacks", [])]),
         # a progress bar among the user's callbacks is meant to show, verbose or not
         enable_progress_bar=config.verbose or any(isinstance(c, ProgressBar) for c in config.trainer_kwargs.get(
             "callbacks", [])),
@@ -253,6 +272,7 @@ def fit(trainer: pl.Trainer, module: pl.LightningModule, train_loader: object, v
 
 def restore_best(module: pl.LightningModule, callbacks: list, trainer: pl.Trainer) -> float | None:
     """Load the best checkpoint's weights into ``module`` in every process; its val_loss, or None.
+    ``callbacks``: tsrec's own (:func:`own_callbacks`), not a user's checkpoint on another metric.
 
     Only the first process writes checkpoints, into its own temporary folder (perhaps on another
     machine), so it reads the best one and broadcasts the weights: a no-op on one device.

@@ -20,6 +20,7 @@ from optuna_integration import PyTorchLightningPruningCallback
 
 from tsrec._warn import warn_user
 from tsrec.estimators._engine import extra_callbacks
+from tsrec.estimators._trainer import ENDS_BEFORE_VALIDATION
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._series import split_panel
 from tsrec.errors import NoValidationWarning, PartialValidationWarning, TuningSetupError
@@ -36,9 +37,6 @@ from tsrec.tuning._checks import (
 # A fit on several processes is the exception: see PruningCallback.
 
 
-# trainer_kwargs that can end a fit before its first validation
-_ENDS_BEFORE_VALIDATION = ("max_steps", "max_time", "limit_train_batches", "limit_val_batches",
-                           "check_val_every_n_epoch", "val_check_interval")
 
 
 def best_val_loss(estimator: object) -> float | None:
@@ -50,7 +48,7 @@ def best_val_loss(estimator: object) -> float | None:
 
 def no_validation_reason(estimator: object) -> str:
     """Why a fit of ``estimator`` recorded no validation loss, and what to change."""
-    limits = sorted(set(estimator.get_params().get("trainer_kwargs") or {}) & set(_ENDS_BEFORE_VALIDATION))
+    limits = sorted(set(estimator.get_params().get("trainer_kwargs") or {}) & set(ENDS_BEFORE_VALIDATION))
     if limits:
         return (f"the fit recorded no validation loss: trainer_kwargs {limits} ended it before any validation ran "
                 "with these parameters; loosen them")

@@ -1,0 +1,50 @@
+"""Validation that trainer_kwargs thin out or cut short: patience still counts epochs, a fit that
+never validated says so, and a user's checkpoint never stands in for tsrec's best epoch."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from lightning.pytorch.callbacks import ModelCheckpoint
+
+from tsrec.estimators import ARNetForecaster
+from tsrec.estimators._engine import extra_callbacks
+
+SERIES = np.sin(np.arange(400) / 3.0) + 0.1 * np.random.RandomState(0).randn(400)
+# lr ~ 0: the first validation stays the best, so early stopping ends the fit after `patience` epochs
+FROZEN = dict(n_lags=8, horizon=4, val_size=0.2, lr=1e-12, max_epochs=20, random_state=0)
+
+
+@pytest.mark.parametrize(("every", "epochs"), [(1, 5), (2, 6)])
+def test_patience_counts_epochs_when_validation_runs_every_n_epochs(every, epochs):
+    # patience=4 with a validation every 2 epochs waited 4 validations (8 epochs), stopping at 10
+    est = ARNetForecaster(patience=4, trainer_kwargs={"check_val_every_n_epoch": every}, **FROZEN).fit(SERIES)
+    assert est.history_["epochs"] == epochs
+    assert len(est.history_["val_loss"]) == epochs // every
+
+
+@pytest.mark.parametrize("limit", [{"check_val_every_n_epoch": 5}, {"max_steps": 3}])
+def test_a_fit_that_never_validated_says_so_in_tsrecs_terms(limit):
+    params = {**FROZEN, "max_epochs": 3, "patience": 2, "lr": 1e-3, "batch_size": 4}  # ~77 batches an epoch
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est = ARNetForecaster(trainer_kwargs=limit, **params).fit(SERIES)
+    messages = [str(w.message) for w in caught]
+    assert est.history_["val_loss"] == [] and est.history_["best_val_loss"] is None
+    assert any(f"before any validation ran (trainer_kwargs {sorted(limit)})" in m for m in messages), messages
+    assert not any("could not find the monitored key" in m for m in messages), messages  # Lightning's hint
+
+
+def test_a_users_checkpoint_among_extra_callbacks_neither_fails_nor_replaces_the_best_epoch(tmp_path):
+    # with val_size=0 Lightning refused it ("enable_checkpointing=False but found ModelCheckpoint"),
+    # blamed on the device settings; with validation, the first checkpoint found was restored
+    with extra_callbacks([ModelCheckpoint(monitor="train_loss", dirpath=tmp_path / "a")]):
+        ARNetForecaster(n_lags=8, max_epochs=2, val_size=0.0).fit(SERIES)
+    assert list((tmp_path / "a").glob("*.ckpt"))
+    user = ModelCheckpoint(monitor="train_loss", dirpath=tmp_path / "b")
+    with extra_callbacks([user]):
+        est = ARNetForecaster(n_lags=8, max_epochs=4, val_size=0.2, random_state=0).fit(SERIES)
+    assert est.history_["best_val_loss"] == pytest.approx(min(est.history_["val_loss"]), rel=1e-12)
+    assert est.history_["best_val_loss"] != pytest.approx(float(user.best_model_score), rel=1e-6)
