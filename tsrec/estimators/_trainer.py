@@ -60,6 +60,8 @@ _NOISY_MESSAGES = (
 #: trainer_kwargs that can end a fit before its first validation
 ENDS_BEFORE_VALIDATION = ("max_steps", "max_time", "limit_train_batches", "limit_val_batches",
                           "check_val_every_n_epoch", "val_check_interval")
+#: what :func:`warn_never_validated` says; tuning, whose failed trial says it in its own terms, filters it
+NEVER_VALIDATED = "before any validation ran"
 
 
 @contextlib.contextmanager
@@ -115,7 +117,7 @@ def warn_never_validated(config: TrainingConfig, epochs: int) -> None:
     """A fit with validation windows that ended before validating any: no best epoch to keep."""
     limits = sorted(set(config.trainer_kwargs) & set(ENDS_BEFORE_VALIDATION))
     warn_user(
-        f"the fit ended after {epochs} epoch(s) before any validation ran (trainer_kwargs {limits}): history_ "
+        f"the fit ended after {epochs} epoch(s) {NEVER_VALIDATED} (trainer_kwargs {limits}): history_ "
         "has no val_loss and the last weights are kept, not the best; let the fit reach the end of an epoch "
         "(check_val_every_n_epoch at most max_epochs, a larger max_steps or max_time)"
     )

@@ -20,9 +20,9 @@ from optuna_integration import PyTorchLightningPruningCallback
 
 from tsrec._warn import warn_user
 from tsrec.estimators._engine import extra_callbacks
-from tsrec.estimators._trainer import ENDS_BEFORE_VALIDATION
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._series import split_panel
+from tsrec.estimators._trainer import ENDS_BEFORE_VALIDATION, NEVER_VALIDATED
 from tsrec.errors import NoValidationWarning, PartialValidationWarning, TuningSetupError
 from tsrec.tuning._checks import (
     check_sampled, check_val_size, check_validation_limit, check_window_lengths, clone_estimator, distribution_clash,
@@ -35,8 +35,6 @@ from tsrec.tuning._checks import (
 # there), reports it with the epoch as the step, and raises ``optuna.TrialPruned`` out of
 # ``Trainer.fit``; Lightning re-raises it after its teardown, so it reaches the objective intact.
 # A fit on several processes is the exception: see PruningCallback.
-
-
 
 
 def best_val_loss(estimator: object) -> float | None:
@@ -293,6 +291,8 @@ class Objective:
         try:
             with extra_callbacks([pruning]), warnings.catch_warnings():
                 warnings.simplefilter("error", NoValidationWarning)  # a trial without one has no score: stop it
+                # the trial fails naming the limit (no_validation_reason): the fit's own warning would repeat it
+                warnings.filterwarnings("ignore", message=f".*{NEVER_VALIDATED}", category=UserWarning)
                 if windows:  # other window lengths validate other series: such a loss ranks nothing
                     warnings.simplefilter("error", PartialValidationWarning)
                 candidate.fit(*self.data, **self.fit_params)
