@@ -37,6 +37,17 @@ def test_a_fit_that_never_validated_says_so_in_tsrecs_terms(limit):
     assert not any("could not find the monitored key" in m for m in messages), messages  # Lightning's hint
 
 
+def test_an_epoch_that_max_steps_cuts_short_has_a_train_loss_but_no_val_loss():
+    # ~77 steps an epoch: 100 steps end the second epoch a quarter through, before its validation
+    params = {**FROZEN, "max_epochs": 3, "lr": 1e-3, "batch_size": 4}
+    cut = ARNetForecaster(trainer_kwargs={"max_steps": 100}, **params).fit(SERIES).history_
+    longer = ARNetForecaster(trainer_kwargs={"max_steps": 120}, **params).fit(SERIES).history_
+    assert cut["epochs"] == 2 and len(cut["train_loss"]) == 2 and len(cut["val_loss"]) == 1
+    assert cut["best_val_loss"] == cut["val_loss"][0]
+    assert cut["train_loss"][0] == longer["train_loss"][0]  # the full first epoch, alike
+    assert cut["train_loss"][1] != longer["train_loss"][1]  # the mean over the windows each trained
+
+
 def test_a_users_checkpoint_among_extra_callbacks_neither_fails_nor_replaces_the_best_epoch(tmp_path):
     # with val_size=0 Lightning refused it ("enable_checkpointing=False but found ModelCheckpoint"),
     # blamed on the device settings; with validation, the first checkpoint found was restored
