@@ -56,6 +56,10 @@ def with_cell(frame: pd.DataFrame, value) -> pd.DataFrame:
     (lambda: with_text_column(pd.Categorical(["x"] * 20)), "column 's' holds values that are not numbers"),
     (lambda: None, "X is None; pass the series as an array"),
     (lambda: X3[:, 0] + 1j, "complex numbers; a classifier reads real values"),
+    # numpy cast them to counts of their unit (hours since 1970 here) and the fit went on
+    (lambda: np.datetime64("2024-01-01") + np.arange(20 * 8).reshape(20, 8).astype("timedelta64[h]"),
+     r"X holds date-times \(dtype datetime64\[h\]\), not .* \(X - X.min\(\)\) / np.timedelta64\(1, 's'\)"),
+    (lambda: np.ones((20, 8), dtype="timedelta64[s]"), r"X holds durations \(dtype timedelta64\[s\]\), .* X / np.timedelta64"),
 ])
 def test_bad_x_names_the_problem_and_the_fix(X, match):
     with pytest.raises(InputError, match=match):

@@ -51,6 +51,11 @@ def as_stackable(X) -> tuple[object, list[str] | None]:
     if X is None:
         raise InputError("X is None; pass the series as an array of shape (n_samples, n_timepoints) or "
                          "(n_samples, n_channels, n_timepoints), or an sktime panel")
+    if isinstance(X, np.ndarray) and X.dtype.kind in "mM":  # numpy casts them to counts of their unit unasked
+        dates = X.dtype.kind == "M"
+        raise InputError(f"X holds {'date-times' if dates else 'durations'} (dtype {X.dtype}), not measurements; "
+                         "a classifier reads numbers: where they are what is measured, convert them, e.g. to "
+                         f"seconds with {'(X - X.min())' if dates else 'X'} / np.timedelta64(1, 's')")
     if is_dask_frame(X):  # sktime's dask_panel: read as a flat table, its rows would be taken for samples
         X = dask_to_multiindex(X)
     if isinstance(X, pd.Series) and X.dtype == object or _array_of_series(X):  # one series per cell:
