@@ -18,7 +18,8 @@ class InstanceNorm(nn.Module):
     eps : float, default=1e-5
         Added to the variance before the square root.
     detach_mean : bool, default=False
-        Stop gradients through the statistics (iTransformer's variant).
+        Stop gradients through the mean, not the std (the variant of the Non-stationary
+        Transformer's code, which iTransformer and S-Mamba reuse).
     enabled : bool, default=True
         False makes both directions the identity, so a network with a ``norm`` switch calls
         them unconditionally.
@@ -69,8 +70,7 @@ class InstanceNorm(nn.Module):
             # two passes (the mean, then the squares about it) rather than Tensor.var, whose
             # reduction over the time axis of a (batch, time, channels) window is much slower on a
             # CPU than mean and sum; the centred window is needed for the output anyway
-            squares = centered.detach() if self.detach_mean else centered  # detach_mean: no grad via var
-            var = squares.square().sum(dim=1, keepdim=True) / (x.shape[1] - int(self.unbiased))
+            var = centered.square().sum(dim=1, keepdim=True) / (x.shape[1] - int(self.unbiased))
         else:
             var = torch.zeros_like(mean)
         std = torch.sqrt(var + self.eps)

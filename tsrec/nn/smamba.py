@@ -256,7 +256,8 @@ class SMamba(nn.Module):
         Calendar-feature series passed as ``x_mark`` (batch, lookback, n_time_features); each is
         one more token (not normalised), as in the paper's code.
     norm : bool, default=True
-        Per-window normalisation (population variance, detached statistics), undone on the output.
+        Per-window normalisation (population variance; the mean detached, the std not, as in the
+        official code), undone on the output.
 
     Examples
     --------
