@@ -152,6 +152,16 @@ CASES = [
      ValueError, "n_steps must be an integer >= 1"),
     ("ls4-encoder-features", lambda: LS4Encoder(3, 8, 1, 4)(x(2, 6, 5)), ValueError, "n_inputs=5"),
     ("pgn-features", lambda: PGNLayer(3, 4, 6)(x(2, 6, 5)), ValueError, "in_features=5"),
+    # sizes another argument constrains: a suggestion the constructor would refuse is not made
+    ("pgn-grouped-features", lambda: PGNLayer(4, 6, 5, groups=2)(x(2, 5, 3)), ValueError,
+     r"got \(2, 5, 3\): pass x with 4 features$"),
+    ("pgn-grouped-features-ok", lambda: PGNLayer(4, 6, 5, groups=2)(x(2, 5, 6)), ValueError,
+     "pass in_features=6 when building"),
+    ("companion-grouped-width", lambda: CompanionSSM(4, 2, 3)(x(2, 5, 3)), ValueError,
+     r"got \(2, 5, 3\): pass u with width 4$"),
+    ("companion-grouped-width-ok", lambda: CompanionSSM(4, 2, 3)(x(2, 5, 6)), ValueError, "pass width=6 when building"),
+    ("tpgn-lookback", lambda: TPGN(8, 4, 1, 4)(x(2, 6, 1)), ValueError, r"got \(2, 6, 1\): pass x of 8 steps$"),
+    ("tpgn-lookback-ok", lambda: TPGN(8, 4, 1, 4)(x(2, 12, 1)), ValueError, "pass lookback=12 when building"),
     # inner public blocks: raw torch errors ("mat1 and mat2 shapes", LayerNorm, IndexError) or silent before
     ("chimera2d-width", lambda: Chimera2DSSM(8, 2)(x(2, 5, 3, 7)), ValueError,
      r"u must have shape \(batch, time, variates, 8\) .* as built; got \(2, 5, 3, 7\): pass d_model=7 when building"),

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import tsrec.nn.pgn as pgn_module
+from tsrec.errors import FlagError
 from tsrec.nn.pgn import TPGN, PGNEncoder, PGNLayer
 
 
@@ -181,6 +182,9 @@ def test_tpgn_channels_are_independent() -> None:
         ({"lookback": 96, "horizon": 30}, "horizon=30 is not a multiple of period=24; use horizon=24 or 48"),
         ({"lookback": 96, "horizon": 10}, "use horizon=24$"),
         ({"lookback": 24, "horizon": 24}, "fewer than 2 periods"),
+        # 24 spans one period: it named 24 or 48, and 24 was then refused
+        ({"lookback": 30, "horizon": 24}, "lookback=30 is not a multiple of period=24; use lookback=48$"),
+        ({"lookback": 60, "horizon": 24}, "use lookback=48 or 72$"),
     ],
 )
 def test_tpgn_period_errors(kwargs: dict[str, int], message: str) -> None:
@@ -259,3 +263,9 @@ def test_tpgn_follows_its_two_dimensional_layout(norm: bool) -> None:
     got = model(x)
     for i in range(2):
         torch.testing.assert_close(got[i, :, 0], _tpgn_by_hand(model, x[i, :, 0]), rtol=1e-12, atol=1e-12)
+
+
+def test_tpgn_refuses_a_string_norm_flag() -> None:
+    # "no" read as True: the network normalised
+    with pytest.raises(FlagError, match="norm must be True or False, got 'no'"):
+        TPGN(lookback=48, horizon=24, n_channels=1, period=24, norm="no")

@@ -72,7 +72,9 @@ def check_input(name: str, x: object, dims: Sequence, ref: torch.Tensor | None =
     """Refuse ``x`` unless it is a floating tensor of the shape ``dims`` describes, in ``ref``'s dtype and device.
 
     Each entry of ``dims`` names an axis: a label alone (any size >= 1, the batch axis too),
-    ``(label, size)`` or ``(label, size, arg)``, a size fixed by the network's argument ``arg``.
+    ``(label, size)`` or ``(label, size, arg)``, a size fixed by the network's argument ``arg``, or
+    ``(label, size, arg, builds)`` where ``builds(n)`` tells whether ``arg=n`` would build the network
+    (a width that must be a multiple of another argument): the message suggests ``arg`` only then.
     ``ref`` is the parameter ``x`` meets first (None: any floating dtype); under autocast another
     floating dtype passes. ``device_of`` is the parameter whose device ``x`` needs where ``ref`` is None
     (a network that takes any floating dtype). The message is built only on a failure.
@@ -98,7 +100,7 @@ def check_shape(name: str, x: object, dims: Sequence) -> torch.Tensor:
     """Refuse ``x`` unless it is a tensor of the shape ``dims`` describes (as in :func:`check_input`), any dtype."""
     if not (isinstance(x, torch.Tensor) and x.ndim == len(dims)
             and all(_fits(dim, n) for dim, n in zip(dims, x.shape))):
-        _raise_shape(name, x, [(d, None, None) if isinstance(d, str) else (*d, None)[:3] for d in dims])
+        _raise_shape(name, x, [(d, None, None, None) if isinstance(d, str) else (*d, None, None)[:4] for d in dims])
     return x
 
 
@@ -108,9 +110,10 @@ def _fits(dim: str | tuple, n: int) -> bool:
 
 
 def _raise_shape(name: str, x: object, specs: list[tuple]) -> None:
-    labels = "(" + ", ".join(label for label, _, _ in specs) + ")"
-    want = "(" + ", ".join(label if size is None else str(size) for label, size, _ in specs) + ")"
-    described = want + (f" {labels}" if labels != want else "") + (" as built" if any(a for *_, a in specs) else "")
+    labels = "(" + ", ".join(label for label, *_ in specs) + ")"
+    want = "(" + ", ".join(label if size is None else str(size) for label, size, *_ in specs) + ")"
+    as_built = " as built" if any(arg for _, _, arg, _ in specs) else ""
+    described = want + (f" {labels}" if labels != want else "") + as_built
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor of shape {described}, got {type(x).__name__}: "
                         f"convert it with torch.as_tensor({name})")
@@ -120,7 +123,8 @@ def _raise_shape(name: str, x: object, specs: list[tuple]) -> None:
                else f"pass a {len(specs)}-dim tensor")
         raise ValueError(f"{name} must have shape {described}; got {got}, {x.ndim} dims: {fix}")
     fixes = []
-    for (label, size, arg), n in zip(specs, got):
+    for (label, size, arg, builds), n in zip(specs, got):
+        arg = arg if builds is None or builds(n) else None
         if not _fits((label, size), n):
             amount = (f"of {size} steps" if label in _TIME_LABELS else
                       f"with {size} {label}" if label.endswith("s") else f"with {label} {size}")

@@ -113,7 +113,9 @@ class CompanionSSM(nn.Module):
             The causal convolution with each channel's kernel, plus ``D u`` with ``skip``,
             (batch, time, width).
         """
-        check_input("u", u, ("batch", "time", ("width", self.repeats * self.a.shape[0], "width")), device_of=self.a)
+        n_kernels = self.a.shape[0]
+        width = ("width", self.repeats * n_kernels, "width", lambda n: n % n_kernels == 0)  # else it would not build
+        check_input("u", u, ("batch", "time", width), device_of=self.a)
         return fft_conv(u, self.kernel(u.shape[1]), D=self.D)
 
 

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tsrec.nn._checks import check_dropout, check_input, check_int, check_ints, check_marks
+from tsrec.nn._checks import check_dropout, check_flag, check_input, check_int, check_ints, check_marks
 from tsrec.nn.heads import check_pool, pool_over_time
 
 __all__ = ["PGNEncoder", "PGNLayer", "TPGN"]
@@ -135,7 +135,8 @@ class PGNLayer(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the layer: [B, T, in_features] -> [B, T, hidden]."""
-        check_input("x", x, ("batch", "time", ("features", self.in_features, "in_features")), self.hie.weight)
+        features = ("features", self.in_features, "in_features", lambda n: n % self.groups == 0)
+        check_input("x", x, ("batch", "time", features), self.hie.weight)
         if not 1 <= x.shape[1] <= self.max_len:
             raise ValueError(
                 f"sequence length {x.shape[1]} is outside 1..max_len={self.max_len}; "
@@ -212,10 +213,10 @@ class PGNEncoder(nn.Module):
         return pool_over_time(h, self.pool)
 
 
-def _multiple_error(name: str, value: int, period: int) -> ValueError:
-    """A ValueError that names the nearest valid multiples of ``period``."""
-    lower, upper = (value // period) * period, (value // period + 1) * period
-    options = f"{lower} or {upper}" if lower > 0 else f"{upper}"
+def _multiple_error(name: str, value: int, period: int, minimum: int = 1) -> ValueError:
+    """A ValueError that names the nearest valid multiples of ``period`` (those at least ``minimum``)."""
+    lower, upper = (value // period) * period, max((value // period + 1) * period, minimum)
+    options = f"{lower} or {upper}" if lower >= minimum else f"{upper}"
     return ValueError(f"{name}={value} is not a multiple of period={period}; use {name}={options}")
 
 
@@ -284,16 +285,16 @@ class TPGN(nn.Module):
         lookback, horizon, n_channels, period, hidden = check_ints(
             lookback=lookback, horizon=horizon, n_channels=n_channels, period=period, hidden=hidden)
         n_time_features = check_int("n_time_features", n_time_features, minimum=0)
-        for name, value in [("lookback", lookback), ("horizon", horizon)]:
+        for name, value, minimum in [("lookback", lookback, 2 * period), ("horizon", horizon, 1)]:
             if value % period:
-                raise _multiple_error(name, value, period)
+                raise _multiple_error(name, value, period, minimum)
         if lookback < 2 * period:
             raise ValueError(
                 f"lookback={lookback} spans fewer than 2 periods of {period}; TPGN's long-term branch "
                 f"needs at least 2 rows, use lookback={2 * period} or more"
             )
         self.lookback, self.horizon, self.n_channels, self.period = lookback, horizon, n_channels, period
-        self.hidden, self.norm, self.n_time_features = hidden, norm, n_time_features
+        self.hidden, self.norm, self.n_time_features = hidden, check_flag("norm", norm), n_time_features
         rows, out_rows, feats, c = lookback // period, horizon // period, 1 + n_time_features, n_channels
         self.rows, self.out_rows = rows, out_rows
         self.pgn = PGNLayer(c * feats, c * hidden, max_len=rows, groups=c)
@@ -304,7 +305,7 @@ class TPGN(nn.Module):
 
     def _check_inputs(self, x: torch.Tensor, x_mark: torch.Tensor | None) -> None:
         """Raise a ValueError (a TypeError for a dtype) naming the expected shapes."""
-        lookback = ("lookback", self.lookback, "lookback")
+        lookback = ("lookback", self.lookback, "lookback", lambda n: n % self.period == 0 and n >= 2 * self.period)
         check_input("x", x, ("batch", lookback, ("channels", self.n_channels, "n_channels")), self.head.weight)
         check_marks(x_mark, x, self.lookback, self.n_time_features)
 
