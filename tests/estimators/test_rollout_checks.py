@@ -109,6 +109,8 @@ def test_a_huge_int_or_range_fh_is_refused_before_sktime_builds_its_steps(fh):
     est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(y)
     with pytest.raises(InputError, match=r"fh reaches step 1,000,000,000,000: 1 series would give"):
         est.predict(fh=fh)
+    with pytest.raises(InputError, match=r"fh reaches step 1,000,000,000,000: 1 series would give"):
+        ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(y, fh=fh)  # fit's fh, too
 
 
 def test_a_roll_out_counts_what_a_step_was_measured_to_hold(monkeypatch):

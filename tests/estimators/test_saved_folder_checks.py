@@ -230,6 +230,20 @@ def test_a_permission_error_while_checking_a_folder_names_the_folder_and_the_fix
         call()
 
 
+@pytest.mark.parametrize(("fh", "match"), [
+    (2**40, "is neither relative steps nor time stamps"),  # sktime built every step: an 8 TiB MemoryError
+    ("1", "is neither relative steps nor time stamps"),
+    ({"relative": [1]}, "is neither relative steps nor time stamps"),
+    ([1, 2.5], "is not a list of relative steps"),
+    ([1, True], "is not a list of relative steps"),
+])
+def test_a_forged_fh_is_refused(tmp_path, cyclenet, fh, match):
+    folder = cyclenet.save(tmp_path / "m")
+    edit_config(folder, lambda config: config["fitted"].update(fh=fh))
+    with pytest.raises(LoadError, match=rf"the saved fh .* {match}; the file was not written by tsrec"):
+        tsrec.load(folder)
+
+
 @pytest.mark.parametrize("names", [[{"a": 1}], "t", []])
 def test_forged_index_names_are_refused(tmp_path, cyclenet, names):
     folder = cyclenet.save(tmp_path / "m")

@@ -175,6 +175,8 @@ class DeepForecaster(
         """
         flat = self._fit_data(y)
         _updates.check_remembers_data(self)
+        n_series = flat.index.droplevel(-1).nunique() if isinstance(flat.index, pd.MultiIndex) else 1
+        check_step_count(fh, n_series, flat.shape[1])  # before sktime's horizon holds an array of every step
         super().fit(y, X=X, fh=aligned_fh(fh, flat))
         self._fh_given = fh  # see _checked_fh
         return self

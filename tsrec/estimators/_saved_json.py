@@ -5,6 +5,8 @@ tsrec (its checksums recomputed) is refused with a :class:`LoadError` instead of
 
 from __future__ import annotations
 
+import reprlib
+
 import numpy as np
 import pandas as pd
 
@@ -140,8 +142,16 @@ def fh_to_json(fh, cutoff) -> list | dict | None:
 def fh_from_json(spec: list | dict | None):
     from sktime.forecasting.base import ForecastingHorizon
 
-    if not isinstance(spec, dict):
+    if spec is None:
+        return None
+    if isinstance(spec, list):  # relative steps, as fh_to_json writes them
+        if not all(type(step) is int and abs(step) < 2**53 for step in spec):
+            raise LoadError(f"the saved fh {reprlib.repr(spec)} is not a list of relative steps; the file was not "
+                            "written by tsrec")
         return spec
+    if not isinstance(spec, dict) or "absolute" not in spec:  # an int such as 2**40 would be built step by step
+        raise LoadError(f"the saved fh {reprlib.repr(spec)} is neither relative steps nor time stamps; the file was not "
+                        "written by tsrec")
     return ForecastingHorizon(index_from_json(spec["absolute"], None), is_relative=False)
 
 
