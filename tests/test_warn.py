@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsrec._warn import warn_user
+from tsrec._warn import collected_warnings, each_kind_once, show_collected, warn_user
 from tsrec.datasets import make_ar
 from tsrec.estimators import ARNetForecaster, CycleNetForecaster, PGNClassifier
 from tsrec.tuning import tune
@@ -71,3 +71,22 @@ def test_each_kind_once_shows_one_warning_per_kind_and_leaves_the_process_state_
                         "the forecast (series 'a', 'x') grows (shown once: the same may hold for other series)",
                         "another kind",  # names no series: nothing to add
                         "series 'c' of y has a step of D"]
+
+
+def test_collected_warnings_are_kept_for_the_caller_and_shown_once_a_kind():
+    # a Dask worker's warnings reached only its log: the task hands them back and the caller shows them
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        with collected_warnings() as first, each_kind_once():
+            warn_user("series 'a' of y has a gap")
+            warn_user("series 'b' of y has a gap")  # the same kind: not kept twice within a task
+        with collected_warnings() as second:
+            warn_user("series 'c' of y has a gap", RuntimeWarning)
+        assert shown == []
+        show_collected(first + second)
+    assert first == [(UserWarning, "series 'a' of y has a gap")]
+    assert second == [(RuntimeWarning, "series 'c' of y has a gap")]
+    assert [(w.category, str(w.message)) for w in shown] == [
+        (UserWarning, "series 'a' of y has a gap (shown once: the same may hold for other series)"),
+        (RuntimeWarning, "series 'c' of y has a gap (shown once: the same may hold for other series)"),
+    ]

@@ -49,7 +49,7 @@ def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
     >>> str(caught[0].message)
     'check this'
     """
-    kinds = _SHOWN_KINDS.get()
+    original, kinds = message, _SHOWN_KINDS.get()
     if kinds is not None:  # inside each_kind_once: one warning of each kind
         kind = (category, _SERIES_NAME.sub("", message))
         if kind in kinds:
@@ -57,6 +57,10 @@ def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
         kinds.add(kind)
         if kind[1] != message:  # it names series: others may follow, unshown
             message += " (shown once: the same may hold for other series)"
+    collected = _COLLECTED.get()
+    if collected is not None:  # inside collected_warnings: kept for the caller to show
+        collected.append((category, original))
+        return
     frame, level = sys._getframe(1), 2
     while frame is not None and _is_library_frame(frame.f_code.co_filename):
         frame, level = frame.f_back, level + 1
@@ -69,6 +73,8 @@ _SERIES_NAME = re.compile(r"series .+? of y|\(series [^)]*\)")
 # the kinds of warning already shown in this context (None: outside each_kind_once); a context
 # variable, so that threads do not share it, where warnings.catch_warnings is process-wide
 _SHOWN_KINDS: contextvars.ContextVar[set | None] = contextvars.ContextVar("tsrec_shown_kinds", default=None)
+# the (category, message) pairs warn_user keeps instead of showing (None: outside collected_warnings)
+_COLLECTED: contextvars.ContextVar[list | None] = contextvars.ContextVar("tsrec_collected", default=None)
 
 
 @contextlib.contextmanager
@@ -85,3 +91,27 @@ def each_kind_once() -> Iterator[None]:
         yield
     finally:
         _SHOWN_KINDS.reset(token)
+
+
+@contextlib.contextmanager
+def collected_warnings() -> Iterator[list[tuple[type[Warning], str]]]:
+    """Within the block, :func:`warn_user` appends ``(category, message)`` to the list it yields
+    instead of warning, for :func:`show_collected` to show elsewhere.
+
+    A Dask worker's warnings go to its own log (on a cluster, another machine's), never to the
+    user who started the work: the task returns them with its result. Per thread and context,
+    like :func:`each_kind_once` (whose deduplication still applies inside the block).
+    """
+    collected: list[tuple[type[Warning], str]] = []
+    token = _COLLECTED.set(collected)
+    try:
+        yield collected
+    finally:
+        _COLLECTED.reset(token)
+
+
+def show_collected(collected: list[tuple[type[Warning], str]]) -> None:
+    """Show warnings that :func:`collected_warnings` kept (from every task), one of each kind."""
+    with each_kind_once():
+        for category, message in collected:
+            warn_user(message, category)

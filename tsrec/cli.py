@@ -82,7 +82,10 @@ def _run_forecast(args: argparse.Namespace) -> int:
         print(f"tsrec forecast: error: {message}", file=sys.stderr)
         return 2
     n_series = result.iloc[:, 0].nunique()
-    print(f"wrote {len(result)} forecasts of {n_series} series to {args.output}")
+    # a path may hold bytes undecodable in the locale (surrogates), which a strict stdout refuses to print
+    encoding = sys.stdout.encoding or "utf-8"
+    output = str(args.output).encode(encoding, "backslashreplace").decode(encoding)
+    print(f"wrote {len(result)} forecasts of {n_series} series to {output}")
     return 0
 
 

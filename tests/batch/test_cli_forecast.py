@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import os
 import re
+import sys
 
 import numpy as np
 import pandas as pd
@@ -120,6 +123,17 @@ def test_a_multivariate_model_on_wide_files_is_told_the_long_options(saved, tmp_
     err = capsys.readouterr().err
     assert "use layout='long' with columns=['m0', 'm1'] (CLI: --layout long --columns m0 m1)" in err
     assert not (tmp_path / "f.csv").exists()
+
+
+def test_an_output_path_undecodable_in_the_locale_is_written_and_reported(saved, tmp_path, monkeypatch):
+    # a Latin-1 byte in a UTF-8 locale: the file was written, then printing its name raised UnicodeEncodeError
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    out = os.fsdecode(bytes(tmp_path) + b"/caf\xe9.csv")  # the byte as a surrogate, as argv holds it
+    argv = ["forecast", "--model", str(saved / "model"), "--input", str(saved / "wide.csv"), "--layout", "wide"]
+    assert main([*argv, "--output", out]) == 0
+    stdout.seek(0)
+    assert stdout.buffer.read().decode().endswith("caf\\udce9.csv\n") and os.path.exists(out)
 
 
 def test_a_scheduler_address_runs_the_forecasts_there(saved, tmp_path, capsys):

@@ -286,14 +286,32 @@ def test_a_series_split_over_csv_and_parquet_is_forecast_once(files, tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out.parquet"), expected, check_exact=True)
 
 
-def test_a_warning_each_chunk_would_give_is_given_once():
+@pytest.mark.parametrize("engine", [{}, {"engine": "dask", "scheduler": "threads", "npartitions": 3},
+                                    {"engine": "dask", "scheduler": "processes", "npartitions": 2}],
+                         ids=["local", "dask-threads", "dask-processes"])
+def test_a_warning_each_chunk_would_give_is_given_once(engine):
+    # on Dask each task warned once (threads), or only to its own log (processes, a cluster's workers)
     hourly = pd.DataFrame({"y": np.sin(np.arange(40.0))}, index=pd.date_range("2024-01-01", periods=40, freq="h"))
     est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(hourly)
     daily = pd.date_range("2024-01-01", periods=10, freq="D")
     panel = pd.concat([pd.DataFrame({"y": np.sin(np.arange(10.0) + i)}, index=daily) for i in range(6)],
                       keys=[f"s{i}" for i in range(6)], names=["unique_id", "ds"])
     with pytest.warns(UserWarning) as caught:
-        out = forecast_panel(est, panel, chunk_size=2)
+        out = forecast_panel(est, panel, chunk_size=2, **engine)
     steps = [w for w in caught if "has a step of D" in str(w.message)]
     assert len(steps) == 1 and "shown once: the same may hold for other series" in str(steps[0].message)
     assert len(out) == 12
+
+
+@pytest.mark.parametrize("role", ["id", "time"])
+def test_an_id_or_time_column_named_like_the_output_is_refused_before_forecasting(files, tmp_path, role):
+    # it failed with pandas' "cannot insert y_hat, already exists" once every series was forecast
+    long = pd.read_csv(files["dir"] / "long.csv")
+    long = long.rename(columns={"unique_id" if role == "id" else "ds": "y_hat"})
+    long.to_csv(tmp_path / "in.csv", index=False)
+    names = {"id_col": "y_hat"} if role == "id" else {"time_col": "y_hat"}
+    message = (rf"the {role} column 'y_hat' has the name the output gives the forecasts of 'y'; rename it "
+               rf"\(and pass the new name as {role}_col=, CLI: --{role}-col\)")
+    with pytest.raises(InputError, match=message):
+        forecast_files(files["model"], tmp_path / "in.csv", tmp_path / "out.csv", **names)
+    assert not (tmp_path / "out.csv").exists()

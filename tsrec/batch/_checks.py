@@ -90,10 +90,22 @@ def check_panel(est: DeepForecaster, panel: pd.DataFrame, steps: list[int]) -> N
             "columns with columns= (CLI: --columns)"
         )
     _check_variate_names(est, [str(c) for c in panel.columns])
+    _check_output_names(panel)
     _check_lengths(est, panel)
     _check_steps(est, panel)
     _check_scale(est, panel)
     check_output_size(panel.index.get_level_values(0).nunique(), max(steps), est.n_channels_)
+
+
+def _check_output_names(panel: pd.DataFrame) -> None:
+    """The output names a value column's forecasts ``<column>_hat``: an id or time column of that name
+    would make two columns of one name, found only once every series was forecast."""
+    for role, name in zip(("id", "time"), panel.index.names):
+        if name in {f"{column}_hat" for column in panel.columns}:
+            raise InputError(
+                f"the {role} column {name!r} has the name the output gives the forecasts of {name[:-4]!r}; "
+                f"rename it (and pass the new name as {role}_col=, CLI: --{role}-col)"
+            )
 
 
 def _check_variate_names(est: DeepForecaster, names: list[str]) -> None:

@@ -29,7 +29,7 @@ import pandas as pd
 import torch
 
 from tsrec._files import READ_FIX, os_error
-from tsrec._warn import each_kind_once
+from tsrec._warn import collected_warnings, each_kind_once, show_collected
 from tsrec.batch._checks import check_model, check_panel, forecast_steps, in_model_zone, value_columns
 from tsrec.batch.io import PathLike, check_output_path, input_paths, read_series, write_forecasts
 from tsrec.estimators._folder import sktime_zip_hint
@@ -130,12 +130,13 @@ def _chunks(panel: pd.DataFrame, chunk_size: int) -> list[pd.DataFrame]:
     return [panel.iloc[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def _forecast_chunks(chunks: list[pd.DataFrame], model: DeepForecaster | str, steps: list[int]) -> list:
-    """Forecast a list of chunks (one Dask partition); ``model`` may be a saved folder."""
+def _forecast_chunks(chunks: list[pd.DataFrame], model: DeepForecaster | str, steps: list[int]) -> tuple[list, list]:
+    """Forecast a list of chunks (one Dask partition); ``model`` may be a saved folder. Returns the
+    forecasts and tsrec's warnings, for the caller to show (a worker's would reach only its log)."""
     est = load_cached(model) if isinstance(model, str) else model
     # each chunk would warn again for its own series: once per call (the local run, a Dask task)
-    with _one_torch_thread(), each_kind_once():
-        return [est.predict(fh=steps, y=chunk) for chunk in chunks]
+    with _one_torch_thread(), each_kind_once(), collected_warnings() as caught:
+        return [est.predict(fh=steps, y=chunk) for chunk in chunks], caught
 
 
 @contextmanager
@@ -202,9 +203,11 @@ def forecast_panel(
     check_panel(est, panel, steps)
     chunks = _chunks(panel, chunk_size)
     if engine == "local":
-        frames = _forecast_chunks(chunks, est, steps)
+        results = [_forecast_chunks(chunks, est, steps)]
     else:
-        frames = _dask_forecast(path if path is not None else est, chunks, steps, client, npartitions, scheduler)
+        results = _dask_forecast(path if path is not None else est, chunks, steps, client, npartitions, scheduler)
+    show_collected([caught for _, part in results for caught in part])  # once, whichever task gave them
+    frames = [frame for part, _ in results for frame in part]
     out = pd.concat(frames) if len(frames) > 1 else frames[0]
     out.index.names = list(panel.index.names)
     out.columns = [f"{c}_hat" for c in panel.columns]
@@ -252,8 +255,8 @@ def _connected(address: str) -> Iterator[object]:
         client.close()
 
 
-def _dask_forecast(model, chunks, steps, client, npartitions, scheduler) -> list[pd.DataFrame]:
-    """Forecast runs of chunks as Dask tasks and return the chunks' forecasts in order."""
+def _dask_forecast(model, chunks, steps, client, npartitions, scheduler) -> list[tuple[list, list]]:
+    """Forecast runs of chunks as Dask tasks; each task's forecasts and warnings, in order."""
     if isinstance(client, str):
         with _connected(client) as connected:
             return _dask_forecast(model, chunks, steps, connected, npartitions, scheduler)
@@ -279,7 +282,7 @@ def _dask_forecast(model, chunks, steps, client, npartitions, scheduler) -> list
         if not isinstance(model, str):
             shared = dask.delayed(model, name=f"tsrec-model-{uuid.uuid4().hex}", traverse=False)
         results = dask.compute(*[task(part, shared, steps) for part in parts], scheduler=scheduler)
-    return [frame for part in results for frame in part]
+    return list(results)
 
 
 def forecast_files(
