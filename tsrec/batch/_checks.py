@@ -100,8 +100,9 @@ def check_panel(est: DeepForecaster, panel: pd.DataFrame, steps: list[int]) -> N
 def _check_output_names(panel: pd.DataFrame) -> None:
     """The output names a value column's forecasts ``<column>_hat``: an id or time column of that name
     would make two columns of one name, found only once every series was forecast."""
+    outputs = {f"{column}_hat" for column in panel.columns}
     for role, name in zip(("id", "time"), panel.index.names):
-        if name in {f"{column}_hat" for column in panel.columns}:
+        if name in outputs:
             raise InputError(
                 f"the {role} column {name!r} has the name the output gives the forecasts of {name[:-4]!r}; "
                 f"rename it (and pass the new name as {role}_col=, CLI: --{role}-col)"

@@ -175,8 +175,9 @@ class DeepForecaster(
         """
         flat = self._fit_data(y)
         _updates.check_remembers_data(self)
-        n_series = flat.index.droplevel(-1).nunique() if isinstance(flat.index, pd.MultiIndex) else 1
-        check_step_count(fh, n_series, flat.shape[1])  # before sktime's horizon holds an array of every step
+        multiindex = isinstance(flat.index, pd.MultiIndex)
+        # before sktime's horizon holds an array of every step
+        check_step_count(fh, lambda: flat.index.droplevel(-1).nunique() if multiindex else 1, flat.shape[1])
         super().fit(y, X=X, fh=aligned_fh(fh, flat))
         self._fh_given = fh  # see _checked_fh
         return self
@@ -260,7 +261,7 @@ class DeepForecaster(
         stamps off a series' time grid, raise here rather than in sktime."""
         y, given = (self._y if self.is_fitted else None), self._given_fh()
         if y is not None:  # before sktime's horizon holds an array of every step
-            check_step_count(fh, max(len(_steps.held_steps(self)), 1), self.n_channels_)
+            check_step_count(fh, lambda: max(len(_steps.held_steps(self)), 1), self.n_channels_)
         aligned = aligned_fh(fh if fh is not None else given, y, _steps.held_steps(self))
         if aligned is not None and aligned.is_relative:
             relative_steps(aligned)

@@ -10,6 +10,7 @@ that lie on the grid of every series, time spans become steps, or a clear InputE
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -184,14 +185,15 @@ def check_output_size(n_series: int, last_step: int, n_variates: int, what: str 
         )
 
 
-def check_step_count(fh: object, n_series: int, n_variates: int) -> None:
+def check_step_count(fh: object, count_series: Callable[[], int], n_variates: int) -> None:
     """Refuse an int ``fh=n`` (steps 1..n) or a range whose roll-out could not fit in memory
     (:func:`check_output_size`), before sktime's horizon holds an array of every step:
-    ``fh=10**10`` failed there with numpy's bare "Unable to allocate 74.5 GiB"."""
+    ``fh=10**10`` failed there with numpy's bare "Unable to allocate 74.5 GiB". ``count_series``
+    is called only for such an ``fh``: counting a panel's series costs a pass over its rows."""
     if isinstance(fh, (int, np.integer)) and not isinstance(fh, (bool, np.bool_)):
         last = int(fh)
     elif isinstance(fh, range) and len(fh):
         last = max(fh[0], fh[-1])
     else:
         return
-    check_output_size(n_series, last, n_variates, row_bytes=ROLLOUT_ROW_BYTES)
+    check_output_size(count_series(), last, n_variates, row_bytes=ROLLOUT_ROW_BYTES)
