@@ -24,6 +24,8 @@ from saved_configs import edit_config  # tests/estimators/saved_configs.py
 X = np.random.default_rng(0).normal(size=(12, 2, 10))
 LABELS = np.array(["cat", "dog"] * 6)
 DAYS = pd.date_range("2020", periods=30, freq="D")
+PANEL_Y = pd.DataFrame({"y": np.sin(np.arange(60.0))},
+                       index=pd.MultiIndex.from_product([["a", "b"], range(30)], names=["id", "time"]))
 
 
 @pytest.fixture(scope="module")
@@ -249,4 +251,14 @@ def test_forged_index_names_are_refused(tmp_path, cyclenet, names):
     folder = cyclenet.save(tmp_path / "m")
     edit_config(folder, lambda config: config["fitted"].update(index_names=names))
     with pytest.raises(LoadError, match="the saved index_names .* are not the names of index levels"):
+        tsrec.load(folder)
+
+
+@pytest.mark.parametrize(("panel", "names"), [(False, [None, None]), (True, [None]), (True, ["id", "x", "time"])])
+def test_index_names_that_do_not_fit_the_series_keys_are_refused(tmp_path, cyclenet, panel, names):
+    model = ar_net(PANEL_Y) if panel else cyclenet
+    folder = model.save(tmp_path / "m")
+    edit_config(folder, lambda config: config["fitted"].update(index_names=names))
+    with pytest.raises(LoadError, match=rf"the saved index_names .* name {len(names)} index levels, but the saved "
+                                        rf"series keys have \[{int(panel)}\] id levels"):
         tsrec.load(folder)

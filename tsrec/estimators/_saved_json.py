@@ -211,7 +211,17 @@ def saved_index_names(fitted: dict) -> list:
     if not isinstance(names, list) or not names or any(isinstance(name, dict) for name in names):
         raise LoadError(f"the saved index_names {names!r} are not the names of index levels; "
                         "the file was not written by tsrec")
+    id_levels = {_id_level_count(series_key(spec)) for spec in fitted["series"]}
+    if id_levels != {len(names) - 1}:
+        raise LoadError(f"the saved index_names {names!r} name {len(names)} index levels, but the saved series "
+                        f"keys have {sorted(id_levels)} id levels and a time level; the file was not written by tsrec")
     return [key_from_json(name) for name in names]
+
+
+def _id_level_count(key: object) -> int:
+    """A series key's id levels: none for the one series of a flat index, a tuple's length for a panel
+    with several id levels, else one."""
+    return 0 if key is None else len(key) if isinstance(key, tuple) else 1
 
 
 def key_to_json(key: object) -> object:
