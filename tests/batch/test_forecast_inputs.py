@@ -75,3 +75,17 @@ def test_a_scheduler_with_a_client_is_refused_before_any_work(tmp_path):
     with pytest.raises(InputError, match=message):
         forecast_panel(object(), pd.DataFrame(), engine="dask", client="tcp://127.0.0.1:1", scheduler="threads")
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_integer_stamps_without_int64_room_for_the_forecasts_are_refused_before_forecasting(tmp_path, monkeypatch):
+    largest = int(np.iinfo(np.int64).max)
+    model = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(np.sin(np.arange(40.0)))
+    rows = pd.DataFrame({"unique_id": np.repeat(["a", "b"], 20), "ds": np.tile(np.arange(20), 2),
+                         "y": np.sin(np.arange(40.0))})
+    rows.loc[rows["unique_id"] == "b", "ds"] += largest - 20  # b ends at largest - 1: room for one step
+    rows.to_csv(tmp_path / "in.csv", index=False)
+    assert forecast_files(model, tmp_path / "in.csv", tmp_path / "one.csv", fh=[1])["ds"].max() == largest
+    monkeypatch.setattr(ARNetForecaster, "predict", lambda *args, **kwargs: pytest.fail("forecast before the check"))
+    with pytest.raises(InputError, match=rf"the input: the forecast's integer time stamps would run to {largest + 1}"):
+        forecast_files(model, tmp_path / "in.csv", tmp_path / "two.csv", fh=2)
+    assert not (tmp_path / "two.csv").exists()

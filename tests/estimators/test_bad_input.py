@@ -334,3 +334,15 @@ def test_nan_or_inf_in_y_is_counted_and_located_with_a_fix_for_its_kind():
 def test_a_network_too_large_for_memory_names_its_sizes(make, fit, named):
     with pytest.raises(ValueError, match=named):
         fit(make())
+
+
+def test_integer_stamps_that_would_pass_int64s_largest_are_refused_not_wrapped():
+    # NumPy's int64 sum wrapped them round: the forecast of the last step was stamped -2**63
+    largest = int(np.iinfo(np.int64).max)
+    y = pd.Series(np.sin(np.arange(30.0)), index=pd.Index(largest - 15 - 3 * np.arange(30)[::-1], dtype="int64"))
+    with pytest.warns(UserWarning, match="integer time index steps by 3"):
+        est = ARNetForecaster(n_lags=3, horizon=2, max_epochs=1, random_state=0).fit(y, fh=[1, 2])
+    assert est.predict(fh=[5]).index.tolist() == [largest]
+    with pytest.raises(InputError, match=rf"would run to {largest + 3}, past {largest}, the largest an int64 time "
+                                         r"index holds \(last stamp .*, step 3\); number each series' time steps"):
+        est.predict(fh=[1, 6])

@@ -15,6 +15,7 @@ from tsrec.estimators._newdata import check_scaled
 from tsrec.estimators._scaling import row_scales, scales_of
 from tsrec.estimators._series import scaled_contexts, split_panel, time_level
 from tsrec.estimators._steps import context_steps
+from tsrec.estimators._timeindex import check_integer_room
 from tsrec.estimators._variates import variates_match
 from tsrec.estimators.errors import InputError
 
@@ -92,7 +93,7 @@ def check_panel(est: DeepForecaster, panel: pd.DataFrame, steps: list[int]) -> N
     _check_variate_names(est, [str(c) for c in panel.columns])
     _check_output_names(panel)
     _check_lengths(est, panel)
-    _check_steps(est, panel)
+    _check_steps(est, panel, steps)
     _check_scale(est, panel)
     check_output_size(panel.index.get_level_values(0).nunique(), max(steps), est.n_channels_)
 
@@ -131,14 +132,19 @@ def _check_lengths(est: DeepForecaster, panel: pd.DataFrame) -> None:
         )
 
 
-def _check_steps(est: DeepForecaster, panel: pd.DataFrame) -> None:
+def _check_steps(est: DeepForecaster, panel: pd.DataFrame, ahead: list[int]) -> None:
     """Each series' step as ``predict`` reads it: a model that reads the stamps (CycleNet's cycle,
     time features) needs the fitted step, and a series of two stamps off the fitted grid tells none;
-    found chunk by chunk, either would stop a run after other chunks had been forecast."""
+    integer stamps must leave int64 room for the forecasts' stamps. Found chunk by chunk, any of
+    these would stop a run after other chunks had been forecast."""
+    parts = split_panel(panel)
     try:
         with warnings.catch_warnings():  # the chunks warn of an unfitted step, once (see forecast_panel)
             warnings.simplefilter("ignore")
-            context_steps(est, split_panel(panel))
+            steps = context_steps(est, parts)
+        for (key, df), step in zip(parts, steps):
+            if pd.api.types.is_integer_dtype(df.index.dtype):
+                check_integer_room(int(df.index[-1]), int(step), np.asarray(ahead))
     except InputError as err:
         raise InputError(f"the input: {err}") from None
 

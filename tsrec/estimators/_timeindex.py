@@ -279,7 +279,21 @@ def future_index(index: pd.Index, freq: object, steps: np.ndarray) -> pd.Index:
             except ValueError:  # e.g. a daily step across a daylight-saving change: no pandas freq
                 pass
         return stamps
+    check_integer_room(int(last), int(freq), steps)
     return pd.Index(int(last) + steps * int(freq), name=index.name)
+
+
+_INT64_MAX = int(np.iinfo(np.int64).max)
+
+
+def check_integer_room(last: int, step: int, steps: np.ndarray) -> None:
+    """Refuse integer stamps past int64's largest, which NumPy's sum would wrap round to negative ones."""
+    furthest = last + int(steps.max(initial=0)) * step  # a Python int: it does not wrap
+    if furthest > _INT64_MAX:
+        raise InputError(
+            f"the forecast's integer time stamps would run to {furthest}, past {_INT64_MAX}, the largest an int64 "
+            f"time index holds (last stamp {last}, step {step}); number each series' time steps from 0"
+        )
 
 
 def future_indexes(indexes: list, freqs: list, steps: list) -> list[pd.Index]:
