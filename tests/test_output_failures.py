@@ -40,6 +40,7 @@ def one_error_line(capsys, command: str) -> str:
     err = capsys.readouterr().err
     assert err.startswith(f"tsrec {command}: error: ") and err.count("\n") == 1 and "Traceback" not in err
     assert ".tmp" not in err  # the hidden temporary name means nothing to the user
+    assert "[Errno" not in err  # str() of an OSError starts so; the message is for people
     return err
 
 
@@ -94,6 +95,16 @@ def test_the_forecast_command_says_which_output_cannot_be_written(saved, tmp_pat
     err = one_error_line(capsys, "forecast")
     assert f"cannot write {tmp_path / 'o.csv'}: No space left on device; free space on that disk" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_os_error_from_below_is_one_line_without_its_errno(saved, tmp_path, monkeypatch, capsys):
+    def gone(*args, **kwargs):
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", "a.csv", None)
+
+    monkeypatch.setattr(forecast_module, "read_series", gone)
+    argv = ["forecast", "--model", str(saved / "model"), "--input", str(saved / "in.csv"), "--output"]
+    assert main([*argv, str(tmp_path / "o.csv")]) == 2
+    assert one_error_line(capsys, "forecast") == "tsrec forecast: error: No such file or directory: 'a.csv'\n"
 
 
 # ---- tsrec demo ------------------------------------------------------------------------------

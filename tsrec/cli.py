@@ -78,8 +78,7 @@ def _run_forecast(args: argparse.Namespace) -> int:
     # user errors (bad files, columns, model folders, missing extras, unreachable scheduler):
     # one readable line, no traceback
     except (ValueError, TypeError, OSError, ImportError) as err:
-        message = " ".join(str(err).split()) or type(err).__name__
-        print(f"tsrec forecast: error: {message}", file=sys.stderr)
+        print(f"tsrec forecast: error: {_one_line(err)}", file=sys.stderr)
         return 2
     n_series = result.iloc[:, 0].nunique()
     # a path may hold bytes undecodable in the locale (surrogates), which a strict stdout refuses to print
@@ -87,6 +86,15 @@ def _run_forecast(args: argparse.Namespace) -> int:
     output = str(args.output).encode(encoding, "backslashreplace").decode(encoding)
     print(f"wrote {len(result)} forecasts of {n_series} series to {output}")
     return 0
+
+
+def _one_line(err: Exception) -> str:
+    """The error's message on one line, without the "[Errno N] " that ``str`` puts before an OSError's."""
+    text = str(err)
+    prefix = f"[Errno {err.errno}] " if isinstance(err, OSError) else None
+    if prefix is not None and text.startswith(prefix):
+        text = text[len(prefix):]
+    return " ".join(text.split()) or type(err).__name__
 
 
 def _out_of_range(args: argparse.Namespace) -> str | None:
@@ -196,7 +204,7 @@ def _run(args: argparse.Namespace) -> int:
         # a bad --out is found before the fit; an --out that cannot be written (read-only, a full
         # disk) is the user's to fix too, as for `tsrec forecast`
         except (InputError, OSError) as err:
-            print(f"tsrec demo: error: {' '.join(str(err).split())}", file=sys.stderr)
+            print(f"tsrec demo: error: {_one_line(err)}", file=sys.stderr)
             return 2
     elif args.command == "list":
         from tsrec.registry import all_estimators
