@@ -1,4 +1,4 @@
-"""Checks every loader runs on a data file's bytes: packed files (gzip, Git LFS pointers) and published digests."""
+"""Checks every loader runs on a data file's bytes: packed files (compressed, LFS pointers) and published digests."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from pathlib import Path
 from tsrec._warn import warn_user
 from tsrec.errors import InputError
 
-_GZIP_MAGIC = b"\x1f\x8b"
+# magic bytes of a compressed file -> (what it is, the suffix its tool expects, the tool that unpacks it)
+_PACKED = {
+    b"\x1f\x8b": ("gzip-compressed", "gz", "gunzip"),
+    b"PK\x03\x04": ("a zip archive", "zip", "unzip"),
+    b"BZh": ("bzip2-compressed", "bz2", "bunzip2"),
+    b"\xfd7zXZ\x00": ("xz-compressed", "xz", "unxz"),
+    b"\x28\xb5\x2f\xfd": ("zstd-compressed", "zst", "unzstd"),
+}
 _LFS_POINTER = b"version https://git-lfs"
 # (resolved path, size, mtime in ns) -> SHA-256 hex digest: a file unchanged since the last load is not re-hashed
 _DIGESTS: dict[tuple[str, int, int], str] = {}
@@ -21,7 +28,7 @@ class UnpublishedDataWarning(UserWarning):
 
 
 def refuse_packed(path: Path, what: str) -> None:
-    """Refuse a gzip file or a Git LFS pointer saved under the data file's name, with the command that unpacks it.
+    """Refuse a compressed file or a Git LFS pointer saved under the data file's name, with the command that unpacks it.
 
     Parsers would otherwise report their first odd byte (a UTF-8 error, a missing column) and advise the wrong fix.
 
@@ -35,15 +42,18 @@ def refuse_packed(path: Path, what: str) -> None:
     Raises
     ------
     InputError
-        The file starts with gzip's magic bytes or is a Git LFS pointer.
+        The file starts with the magic bytes of gzip, zip, bzip2, xz or zstd, or is a Git LFS pointer.
     """
     with open(path, "rb") as fh:
         head = fh.read(len(_LFS_POINTER))
-    if head.startswith(_GZIP_MAGIC):
-        raise InputError(
-            f"{path} is gzip-compressed, not {what}; unpack it first, e.g. "
-            f"mv {path.name} {path.name}.gz && gunzip {path.name}.gz"
-        )
+    for magic, (kind, suffix, tool) in _PACKED.items():
+        if head.startswith(magic):
+            # unzip extracts the archive's members under their own names, which may differ from the data file's
+            moved = " and put the file it holds in its place" if suffix == "zip" else ""
+            raise InputError(
+                f"{path} is {kind}, not {what}; unpack it first, e.g. "
+                f"mv {path.name} {path.name}.{suffix} && {tool} {path.name}.{suffix}{moved}"
+            )
     if head.startswith(_LFS_POINTER):
         raise InputError(
             f"{path} is a Git LFS pointer file, not {what}: the data was never fetched; "

@@ -23,11 +23,19 @@ def _parse_header(tag: str, rest: str, header: dict[str, str], lineno: int) -> N
     """Store one ``@tag value`` line; check the few tags whose values matter."""
     key = tag.lower()
     if key == "timestamps" and rest.lower() == "true":
-        raise ValueError(f"line {lineno}: @timeStamps true is not supported (only plain value lists)")
+        raise ValueError(
+            f"line {lineno}: @timeStamps true is not supported: tsrec reads only files without time stamps; "
+            "convert the file to plain value lists (resample each series to a regular step, drop the stamps) "
+            "and set '@timeStamps false'"
+        )
     if key in ("univariate", "equallength", "missing") and rest.lower() not in ("true", "false"):
         raise ValueError(f"line {lineno}: @{tag} must be 'true' or 'false', got {rest!r}")
-    if key in ("dimensions", "serieslength") and not rest.isdigit():
-        raise ValueError(f"line {lineno}: @{tag} must be a positive integer, got {rest!r}")
+    # str.isdigit() also accepts non-ASCII digits, which int() then reads ('٢' as 2) or refuses ('²') without a line
+    if key in ("dimensions", "serieslength") and not (rest.isascii() and rest.isdigit() and int(rest) > 0):
+        raise InputError(
+            f"line {lineno}: @{tag} must be a positive integer in ASCII digits, got {rest!r}; "
+            f"the header is damaged: correct it or {_FIX}"
+        )
     header[key] = rest
 
 
@@ -107,7 +115,7 @@ def read_ts(path: Path) -> tuple[list[list[np.ndarray]], list[str]]:
     ------
     ValueError
         A malformed file, with the line number (an :class:`~tsrec.errors.InputError` for damaged values,
-        gzip files and Git LFS pointers).
+        header integers or lengths, compressed files and Git LFS pointers).
     """
     refuse_packed(path, "a .ts text file")
     header: dict[str, str] = {}
@@ -190,6 +198,23 @@ def _check_case(series: list[np.ndarray], header: dict[str, str], cases: list, l
     lengths = {s.size for s in series}
     if len(lengths) > 1:
         raise ValueError(f"line {lineno}: channels have different lengths {sorted(lengths)}")
-    declared = header.get("serieslength")
-    if header.get("equallength", "").lower() == "true" and declared and series[0].size != int(declared):
-        raise ValueError(f"line {lineno}: series length {series[0].size}, header says @seriesLength {declared}")
+    if header.get("equallength", "").lower() == "true":
+        _check_equal_length(series[0].size, header.get("serieslength"), cases, lineno)
+
+
+def _check_equal_length(size: int, declared: str | None, cases: list, lineno: int) -> None:
+    """Under ``@equalLength true`` every case has the ``@seriesLength`` declared, else the first case's length.
+
+    pad='last' would otherwise pad a short case of a file that promises none, hiding the damage.
+    """
+    if declared and size != int(declared):
+        raise InputError(
+            f"line {lineno}: series length {size}, header says @seriesLength {declared}; "
+            f"the file is damaged: {_FIX}"
+        )
+    if cases and size != cases[0][0].size:
+        raise InputError(
+            f"line {lineno}: series length {size}, but the header says @equalLength true and the first case has "
+            f"length {cases[0][0].size}; the file is damaged: {_FIX} (or set '@equalLength false' if the lengths "
+            "are meant to differ)"
+        )

@@ -16,7 +16,9 @@ import os
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
 
 from tsrec._checks import check_int
 from tsrec.datasets._checks import check_name
@@ -95,19 +97,19 @@ def load_ltsf(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFr
         An unknown ``name`` or an empty ``data_dir``.
     InputError
         A file that is not the published one (a ``ValueError``; the message names the file, the line
-        and the fix): gzip-compressed or a Git LFS pointer, not a CSV, without a ``date`` column,
-        with another number of rows or columns (truncated), another header (e.g. swapped names, which
-        would make another variate ``OT``), a time stamp other than the published file's at any row
-        (rows out of order, repeated, missing or re-dated; weather's repeat and gap above are the
-        published ones), or a value that is not a finite number (damaged).
+        and the fix): compressed (gzip, zip, bzip2, xz, zstd) or a Git LFS pointer, not a CSV,
+        without a ``date`` column, with another number of rows or columns (truncated), another header
+        (e.g. swapped names, which would make another variate ``OT``), a time stamp other than the
+        published file's at any row (rows out of order, repeated, missing or re-dated; weather's repeat
+        and gap above are the published ones), or a value that is not a finite number (damaged).
+    TypeError
+        ``data_dir`` is not a path.
 
     Warns
     -----
     UnpublishedDataWarning
         Once per changed copy, when the file passes these checks but its SHA-256 differs from the
         published file's (e.g. other line endings): scores may not compare with published numbers.
-    TypeError
-        ``data_dir`` is not a path.
 
     Examples
     --------
@@ -199,38 +201,94 @@ def ltsf_borders(name: str, n_rows: int) -> tuple[int, int, int]:
 
 
 def _check_frame(df: object) -> None:
-    """ltsf_split cuts rows by position with ``iloc``: it needs a non-empty pandas frame."""
+    """ltsf_split cuts rows by position with ``iloc``: it needs one series of numbers, with rows and columns."""
     if not isinstance(df, (pd.DataFrame, pd.Series)):
         raise TypeError(
             f"df must be a pandas DataFrame (rows in time order, as load_ltsf returns), got "
             f"{type(df).__name__}; wrap an array as pd.DataFrame(array)"
         )
-    if df.empty:
+    if isinstance(df.index, pd.MultiIndex):  # positions run across the stacked series: borders fall in the wrong one
+        raise InputError(
+            f"df has a MultiIndex on its rows ({df.index.nlevels} levels: several series stacked?), but ltsf_split "
+            "cuts one series by row position; split each series on its own, e.g. "
+            "{key: ltsf_split(df.xs(key), name, lookback) for key in df.index.unique(level=0)}"
+        )
+    if len(df) == 0:
         raise ValueError("df has no rows; pass the whole benchmark frame from load_ltsf")
+    if df.ndim == 2 and df.shape[1] == 0:
+        raise InputError(
+            f"df has no columns (its {len(df)} rows hold no values); pass the benchmark frame with its variates, "
+            "as load_ltsf returns it"
+        )
+    _check_numeric(df.to_frame() if isinstance(df, pd.Series) else df)
 
 
-def _check_step(df: pd.DataFrame | pd.Series, name: str) -> None:
-    """A frame on time stamps must be in time order and at ``name``'s step: ETTm under "ETTh1" would cut
-    3 months, not 12."""
+def _check_numeric(df: pd.DataFrame) -> None:
+    """Every column holds numbers: a stamp or text column would reach the model as one more variate."""
+    for column, dtype in df.dtypes.items():
+        if pd.api.types.is_numeric_dtype(dtype):
+            continue
+        if pd.api.types.is_datetime64_any_dtype(dtype) or str(column).lower() == "date":
+            fix = (
+                f"make the time stamps the index, e.g. df.set_index({column!r}) (text stamps parsed first: "
+                f"df[{column!r}] = pd.to_datetime(df[{column!r}]))"
+            )
+        else:
+            fix = f"drop it, e.g. df.drop(columns={column!r}), or convert it to numbers"
+        raise InputError(f"df's column {column!r} is not numeric ({dtype}); the parts must hold only variates: {fix}")
+
+
+def _check_stamps(df: pd.DataFrame | pd.Series, name: str) -> None:
+    """Rows on time stamps must be those of ``name``'s benchmark: the splits cut by position, so shuffled,
+    repeated or missing rows, or another step (ETTm under "ETTh1" would cut 3 months, not 12), move the borders."""
     index = df.index
-    timed = isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex))
-    if timed and not index.is_monotonic_increasing:  # the splits cut by position: shuffled rows mix the parts
+    if not isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)):
+        return  # positions alone: nothing to check them against
+    if not index.is_monotonic_increasing:  # the splits cut by position: shuffled rows mix the parts
         raise ValueError("df's rows are not in time order; sort them first, e.g. ltsf_split(df.sort_index(), ...)")
-    if timed and not index.is_unique:  # a repeated row shifts every later border by one row
+    if not index.is_unique:  # a repeated row shifts every later border by one row
         first = index[index.duplicated()][0]
         raise InputError(
-            f"df's time stamps repeat ({first} appears more than once); each row must have its own stamp: "
-            "pass the benchmark frame as load_ltsf returns it, or drop repeats, e.g. df[~df.index.duplicated()]"
+            f"df's time stamps repeat ({first} appears more than once); each row must have its own stamp: pass the "
+            f"frame load_ltsf({name!r}) returns, which keeps every row of the file on a regular index (weather.csv "
+            "repeats a stamp); dropping repeated rows would move the papers' borders"
         )
-    step = index.freq if timed else None
+    _check_step(index, name)
+    _check_gaps(index, name)
+
+
+def _check_step(index: pd.DatetimeIndex | pd.PeriodIndex, name: str) -> None:
+    """The index's frequency, set or inferred, is ``name``'s: another one is another data set."""
+    step = index.freq
     if step is None and isinstance(index, pd.DatetimeIndex) and len(index) >= 3:
         step = pd.infer_freq(index)
     expected = LTSF_FILES[name][2]
-    if step is not None and pd.tseries.frequencies.to_offset(step) != pd.tseries.frequencies.to_offset(expected):
+    if step is not None and to_offset(step) != to_offset(expected):
         raise ValueError(
-            f"df is sampled every {pd.tseries.frequencies.to_offset(step).freqstr} but {name} every {expected}: "
+            f"df is sampled every {to_offset(step).freqstr} but {name} every {expected}: "
             f"is it another data set? Pass the name of the set df holds"
         )
+
+
+def _check_gaps(index: pd.DatetimeIndex | pd.PeriodIndex, name: str) -> None:
+    """Each stamp is one step after the one before, the regular grid of ``name``'s step: a frame with missing
+    rows has no frequency to infer, so only this finds them, and each moves every later border."""
+    freq = LTSF_FILES[name][2]
+    # a PeriodIndex (its frequency checked above) steps by whole periods; a DatetimeIndex by the set's offset
+    step = 1 if isinstance(index, pd.PeriodIndex) else to_offset(freq)
+    gaps = np.flatnonzero(index[1:] != index[:-1] + step)
+    if not gaps.size:
+        return
+    before, after = index[gaps[0]], index[gaps[0] + 1]
+    if isinstance(index, pd.DatetimeIndex):
+        regrid = f"df.asfreq({freq!r})"
+    else:  # asfreq would convert the periods, not fill in the missing ones
+        regrid = f"df.reindex(pd.period_range(df.index[0], df.index[-1], freq={freq!r}))"
+    raise InputError(
+        f"df's time stamps have a gap: {before} is followed by {after}, not by {before + step} (the step of {name} "
+        f"is {freq}); missing rows move the papers' split borders. Pass the frame load_ltsf({name!r}) returns, "
+        f"unchanged, or reindex df to the regular grid, e.g. {regrid}, and fill the rows that adds"
+    )
 
 
 def ltsf_split(
@@ -265,9 +323,14 @@ def ltsf_split(
     TypeError
         ``df`` is not a pandas DataFrame or Series.
     ValueError
-        ``df`` is empty or shorter than the borders need, ``name`` is unknown, ``df``'s time
-        stamps (a DatetimeIndex or PeriodIndex) are out of order, repeat, or are at another step
-        than ``name``'s (another data set), or ``lookback`` is not an integer in ``[1, train rows]``.
+        ``df`` has no rows or is shorter than the borders need, ``name`` is unknown, ``df``'s time
+        stamps (a DatetimeIndex or PeriodIndex) are out of order or at another step than ``name``'s
+        (another data set), or ``lookback`` is not an integer in ``[1, train rows]``.
+    InputError
+        A ``ValueError`` whose message says how to fix ``df``: it has a MultiIndex on its rows
+        (stacked series: split each on its own), no columns, a column that is not numeric (e.g. a
+        ``date`` column: make it the index), or time stamps that repeat or have a gap (missing
+        rows: the stamps must lie on the regular grid of ``name``'s step).
 
     Examples
     --------
@@ -278,7 +341,7 @@ def ltsf_split(
     _check_frame(df)
     lookback = check_int("lookback", lookback)
     train_end, val_end, test_end = ltsf_borders(name, len(df))
-    _check_step(df, name)
+    _check_stamps(df, name)
     if test_end > len(df):
         raise ValueError(f"{name} split needs {test_end} rows but the frame has {len(df)}")
     if not 0 < train_end < val_end < test_end:

@@ -14,16 +14,19 @@ then sktime's folder): ``data_dir`` alone when it is given; otherwise, in order:
    BasicMotions, GunPoint, ItalyPowerDemand, JapaneseVowels, OSULeaf, ...) byte for byte as
    the archive has them.
 
-In each root the layouts ``UCR_UEA/<name>/<name>_TRAIN.ts``, ``<name>/<name>_TRAIN.ts`` and
-``<name>_TRAIN.ts`` are tried. A file found in 2. or 3. while ``TSREC_DATA`` is set (so that it
-lacks the file) warns, naming where it was read from.
+One rule says where a problem's file lies, for :func:`load_ucr` and :func:`list_ucr` alike: in each
+root, ``<name>_TRAIN.ts`` (or ``<name>_train.ts``; ``_TEST``/``_test`` for the test split) in the
+folders ``UCR_UEA/<name>/``, ``<name>/``, ``UCR_UEA/`` and the root itself, tried in that order. Other
+places (``<group>/<name>_TRAIN.ts``) and spellings (``<name>_Train.ts``) are neither read nor listed.
+A file found in 2. or 3. while ``TSREC_DATA`` is set (so that it lacks the file) warns, naming where
+it was read from.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Iterable
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -93,18 +96,24 @@ def sktime_data_folder() -> Path | None:
 
 
 def _candidates(root: Path, name: str, split: str) -> list[Path]:
-    """Paths where ``name``'s ``split`` file may lie under ``root``."""
+    """Paths where ``name``'s ``split`` file may lie under ``root``, in search order: the one layout rule of
+    load_ucr and list_ucr (see the module docstring)."""
     files = [f"{name}_{split.upper()}.ts", f"{name}_{split}.ts"]
-    folders = [root / "UCR_UEA" / name, root / name, root]
+    folders = [root / "UCR_UEA" / name, root / name, root / "UCR_UEA", root]
     return [folder / f for folder in folders for f in files]
+
+
+def _tried(roots: list[Path], name: str, split: str) -> list[Path]:
+    """Every path load_ucr tries for ``name``'s ``split`` file, in order; the first existing one is read."""
+    return [path for root in roots for path in _candidates(root, name, split)]
 
 
 def _find_file(name: str, split: str, data_dir: str | os.PathLike[str] | None) -> Path:
     """Return the first existing file, or raise InputFileNotFoundError listing every path tried."""
     roots = _roots(data_dir)
-    tried = [p for root in roots for p in _candidates(root, name, split)]
+    tried = _tried(roots, name, split)
     # a misspelt or miscased name ("gunpoint") is likelier than a missing file: name the close one found
-    found = set() if any(p.is_file() for p in tried) else {n for root in roots for n, _ in _files_in(root)}
+    found = set() if any(p.is_file() for p in tried) else {n for root in roots for n in _names_in(root)}
     what = f"UCR/UEA file for {name!r} ({split}){did_you_mean(name, found)}"
     path = first_file(tried, what, f"Put {name}_{split.upper()}.ts in <folder>/UCR_UEA/{name}/")
     warn_if_fallback(path, data_dir)
@@ -157,7 +166,9 @@ def load_ucr(
     name : str
         Problem name as in the archive, e.g. ``"GunPoint"`` or ``"BasicMotions"``.
     split : {"train", "test"}, default="train"
-        Which file to read (``<name>_TRAIN.ts`` or ``<name>_TEST.ts``).
+        Which file to read: ``<name>_TRAIN.ts`` or ``<name>_TEST.ts`` (or ``_train``, ``_test``), the first
+        found in ``UCR_UEA/<name>/``, ``<name>/``, ``UCR_UEA/`` or the folder itself (the module docstring's rule,
+        which :func:`list_ucr` follows too).
     data_dir : str or path-like, optional
         Folder to search, alone (see the module docstring). Default: ``$TSREC_DATA``, then the
         development folder ``<repository>/../shared/data``, then the data folder installed with
@@ -189,7 +200,8 @@ def load_ucr(
         ``InputError``).
     ValueError
         Bad arguments, a malformed file (the message gives the line number: e.g. an infinite value,
-        a ``1_000``, or a ``?``/``nan`` under ``@missing false``), a gzip file or Git LFS pointer
+        a ``1_000``, a ``?``/``nan`` under ``@missing false``, or cases of unequal length under
+        ``@equalLength true``), a compressed file (gzip, zip, bzip2, xz, zstd) or Git LFS pointer
         (the message says how to get the text file), a file of a problem listed in
         ``PUBLISHED_CASES`` with another number of cases (truncated), or unequal lengths with
         ``pad="error"``.
@@ -231,9 +243,14 @@ def _check_published(name: str, split: str, n_cases: int, path: Path) -> None:
     warn_if_unpublished(path, digest, f"{name} {split}")
 
 
+def _is_problem_name(name: object) -> bool:
+    """Whether ``name`` can name a problem: a non-empty string that cannot lead out of the data folder."""
+    return isinstance(name, str) and bool(name) and not any(s in name for s in ("/", "\\", ".."))
+
+
 def _check_args(name: object, split: object, pad: object, length: object) -> None:
     """Validate the arguments of :func:`load_ucr`."""
-    if not isinstance(name, str) or not name or any(s in name for s in ("/", "\\", "..")):
+    if not _is_problem_name(name):
         raise ValueError(f"name must be a dataset name such as 'GunPoint', got {name!r}")
     if not isinstance(split, str) or split.lower() not in _SPLITS:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
@@ -248,9 +265,13 @@ def _check_args(name: object, split: object, pad: object, length: object) -> Non
 def list_ucr(data_dir: str | os.PathLike[str] | None = None) -> list[str]:
     """Names of the UCR/UEA classification problems that :func:`load_ucr` can read.
 
-    A problem is listed when a ``.ts`` file of it in the searched folders declares class labels
-    (``@classLabel true ...``). Regression problems (``@targetLabel``, e.g. sktime's Covid3Month
-    and Tecator) are left out: load_ucr reads labelled classification files only.
+    A problem is listed when a file of it lies where :func:`load_ucr` looks (the layout rule of the module
+    docstring: ``<name>_TRAIN.ts`` or ``<name>_train.ts``, likewise for the test split, in ``UCR_UEA/<name>/``,
+    ``<name>/``, ``UCR_UEA/`` or the root) and the train or the test file that load_ucr reads declares class
+    labels (``@classLabel true ...``). Regression problems (``@targetLabel``, e.g. sktime's Covid3Month and
+    Tecator) are left out: load_ucr reads labelled classification files only. Files elsewhere
+    (``<group>/<name>_TRAIN.ts``) or spelt otherwise (``<name>_Train.ts``) are not listed, as load_ucr does
+    not find them.
 
     Parameters
     ----------
@@ -260,7 +281,7 @@ def list_ucr(data_dir: str | os.PathLike[str] | None = None) -> list[str]:
     Returns
     -------
     list of str
-        Sorted problem names that have a train or a test file with class labels.
+        Sorted problem names whose train or test file, the one load_ucr reads, has class labels.
 
     Raises
     ------
@@ -274,18 +295,27 @@ def list_ucr(data_dir: str | os.PathLike[str] | None = None) -> list[str]:
     >>> "GunPoint" in list_ucr(), "Tecator" in list_ucr()
     (True, False)
     """
-    return sorted({name for root in _roots(data_dir) for name, path in _files_in(root) if _has_class_labels(path)})
+    roots = _roots(data_dir)
+    names = {name for root in roots for name in _names_in(root)}
+    return sorted(name for name in names if any(_has_class_labels(path) for path in _files_read(roots, name)))
 
 
-def _files_in(root: Path) -> Iterable[tuple[str, Path]]:
-    """(problem name, file) for ``*_TRAIN.ts``/``*_TEST.ts`` files in the layouts load_ucr searches."""
-    for folder in (root / "UCR_UEA", root):
-        if not folder.is_dir():
-            continue
-        for path in [*folder.glob("*.ts"), *folder.glob("*/*.ts")]:
-            stem, _, suffix = path.stem.rpartition("_")
-            if stem and suffix.lower() in _SPLITS:
-                yield stem, path
+def _files_read(roots: list[Path], name: str) -> Iterator[Path]:
+    """The train and test files load_ucr reads for ``name`` (the first existing of its search), where found."""
+    for split in _SPLITS:
+        found = next((path for path in _tried(roots, name, split) if path.is_file()), None)
+        if found is not None:
+            yield found
+
+
+def _names_in(root: Path) -> Iterator[str]:
+    """Problem names with a file under ``root`` where load_ucr looks: a file is one of its name's candidates."""
+    # every folder of the layout rule lies at most two levels below the root
+    for path in [*root.glob("*.ts"), *root.glob("*/*.ts"), *root.glob("UCR_UEA/*/*.ts")]:
+        name, _, suffix = path.stem.rpartition("_")
+        split = suffix.lower()
+        if _is_problem_name(name) and split in _SPLITS and path in _candidates(root, name, split):
+            yield name
 
 
 def _has_class_labels(path: Path) -> bool:

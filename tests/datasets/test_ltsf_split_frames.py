@@ -1,0 +1,98 @@
+"""ltsf_split refuses frames whose rows would silently move the papers' borders, and says how to fix them."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from numpydoc.docscrape import NumpyDocString
+
+from tsrec.datasets import load_ett, load_ltsf, ltsf_split
+from tsrec.errors import InputError
+
+
+def _lengths(parts: tuple) -> list[int]:
+    return [len(part) for part in parts]
+
+
+@pytest.mark.parametrize("kind", ["datetime", "period"])
+def test_missing_rows_are_refused_naming_the_first_gap(kind: str) -> None:
+    df = load_ett("ETTh1")
+    gappy = df.drop(df.index[100:110]).drop(df.index[500:501])  # two gaps: the first is named
+    gappy = gappy.to_period("h") if kind == "period" else gappy
+    assert kind == "period" or pd.infer_freq(gappy.index) is None  # the case the step check skipped
+    with pytest.raises(InputError) as info:
+        ltsf_split(gappy, "ETTh1", 96)
+    message = str(info.value)
+    before, after = gappy.index[99], gappy.index[100]
+    assert f"{before} is followed by {after}" in message, message
+    assert "step of ETTh1 is h" in message and str(gappy.index[499]) not in message
+    regrid = "df.asfreq('h')" if kind == "datetime" else "pd.period_range(df.index[0], df.index[-1], freq='h')"
+    assert "load_ltsf('ETTh1')" in message and regrid in message
+
+
+def test_missing_rows_of_a_weekly_set_are_refused(data_dir) -> None:
+    df = load_ltsf("illness", data_dir)
+    gappy = df.drop(df.index[300])
+    with pytest.raises(InputError, match=re.escape(f"{df.index[299]} is followed by {df.index[301]}")):
+        ltsf_split(gappy, "illness", 24)
+
+
+def test_a_regular_index_without_freq_still_splits() -> None:
+    df = load_ett("ETTh1")
+    no_freq = df.set_axis(pd.DatetimeIndex(list(df.index), name="date"))
+    assert no_freq.index.freq is None
+    assert _lengths(ltsf_split(no_freq, "ETTh1", 96)) == _lengths(ltsf_split(df, "ETTh1", 96))
+
+
+def test_stacked_series_are_refused_with_the_per_series_split() -> None:
+    df = load_ett("ETTh1")
+    stacked = pd.concat({"a": df, "b": df})
+    with pytest.raises(InputError, match="MultiIndex.*split each series on its own") as info:
+        ltsf_split(stacked, "ETTh1", 96)
+    assert "df.xs(key)" in str(info.value)
+    # the suggested per-series split gives each series the split of the series alone
+    parts = {key: ltsf_split(stacked.xs(key), "ETTh1", 96) for key in stacked.index.unique(level=0)}
+    for key in ("a", "b"):
+        for got, want in zip(parts[key], ltsf_split(df, "ETTh1", 96)):
+            pd.testing.assert_frame_equal(got, want)
+
+
+def test_repeated_stamps_point_to_load_ltsf_not_to_dropping_rows(data_dir) -> None:
+    df = load_ltsf("weather", data_dir)
+    raw = pd.read_csv(data_dir / "weather" / "weather.csv", usecols=["date"], encoding_errors="replace")
+    file_stamps = df.set_axis(pd.DatetimeIndex(pd.to_datetime(raw["date"]), name="date"))
+    with pytest.raises(InputError, match=r"repeat .*load_ltsf\('weather'\)") as info:
+        ltsf_split(file_stamps, "weather", 96)
+    assert "duplicated" not in str(info.value)
+
+
+def test_a_frame_without_columns_is_not_called_empty_of_rows() -> None:
+    with pytest.raises(InputError, match="df has no columns") as info:
+        ltsf_split(load_ett("ETTh1").iloc[:, :0], "ETTh1", 96)
+    assert "no rows" not in str(info.value)
+
+
+@pytest.mark.parametrize("stamps", ["datetime", "text"])
+def test_a_date_column_is_refused_with_set_index(stamps: str) -> None:
+    df = load_ett("ETTh1")
+    flat = df.reset_index()
+    if stamps == "text":
+        flat["date"] = flat["date"].astype(str)
+    with pytest.raises(InputError, match=r"column 'date' is not numeric.*df\.set_index\('date'\)"):
+        ltsf_split(flat, "ETTh1", 96)
+    fixed = flat.set_index(pd.to_datetime(flat.pop("date")))  # the fix the message gives
+    assert _lengths(ltsf_split(fixed, "ETTh1", 96)) == _lengths(ltsf_split(df, "ETTh1", 96))
+
+
+def test_a_text_value_column_is_refused() -> None:
+    with pytest.raises(InputError, match=r"column 'note' is not numeric.*df\.drop\(columns='note'\)"):
+        ltsf_split(load_ett("ETTh1").assign(note="x"), "ETTh1", 96)
+
+
+def test_load_ltsf_documents_type_error_under_raises() -> None:
+    doc = NumpyDocString(load_ltsf.__doc__)
+    raised = {entry.type for entry in doc["Raises"]}  # numpydoc keeps an exception in .type
+    warned = {entry.type for entry in doc["Warns"]}
+    assert "TypeError" in raised and "TypeError" not in warned
