@@ -112,7 +112,8 @@ class SamplePathForecasts:
 
     def _series_per_pass(self) -> int:
         """Series sampled in one pass: each carries ``n_samples`` paths through the S4 stacks (about
-        0.25 MiB a path at the defaults), so a pass holds about :data:`PATHS_PER_PASS` paths."""
+        0.5 MiB a path at the defaults, benchmarks/ls4_panel.py), so a pass holds about :data:`PATHS_PER_PASS`
+        paths."""
         return max(1, PATHS_PER_PASS // self._n_paths())
 
     def _noisy_paths(self, fh: ForecastingHorizon, covariances: bool = False
