@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml Makefile
 demo: $(STAMP)
 	$(VENV)/bin/tsrec demo --out demo_output
 
+# two workers, each handed two tests at a time: with tests/conftest.py's slowest files first, the last
+# tests handed out are short ones, and neither worker waits on the other at the end
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2
+	$(PY) -m pytest -q -n 2 --maxschedchunk 2
 
 benchmarks: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"
@@ -31,6 +33,7 @@ benchmarks: $(STAMP)
 	$(PY) benchmarks/chimera_modes.py --out benchmarks/results/chimera_modes.md
 	$(PY) benchmarks/ltc_recompute.py --out benchmarks/results/ltc_recompute.md
 	$(PY) benchmarks/rollout_memory.py --out benchmarks/results/rollout_memory.md
+	$(PY) benchmarks/ls4_panel.py --out benchmarks/results/ls4_panel.md
 	$(PY) benchmarks/ltsf.py --model CycleNetForecaster --datasets ETTh1 ETTm1
 	$(PY) benchmarks/ltsf.py --model PGNForecaster --protocol tpgn-univariate --lookback 168 --horizons 168 336 720 --datasets ETTh1 --params '{"hidden": 2}'
 	$(PY) benchmarks/ltsf.py --model PGNForecaster --protocol tpgn-univariate --lookback 168 --horizons 168 336 720 --datasets ETTh1 --params '{"hidden": 2}' --drop-last 32
