@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 # float32 within 1e-5 relative, float64 within 1e-10 (complex as their real parts)
@@ -9,10 +11,15 @@ TOL = {torch.float32: 1e-5, torch.complex64: 1e-5, torch.float64: 1e-10, torch.c
 
 
 def rel_err(got: torch.Tensor, ref: torch.Tensor) -> float:
-    """Max-abs error relative to the largest reference entry (robust to tiny entries), in double."""
+    """Max-abs error relative to the largest reference entry (robust to tiny entries), in double.
+
+    A NaN anywhere gives inf, never NaN: NaN compares False with everything, so ``max`` over a
+    list of errors skipped it (a NaN gradient after a finite output passed the interpreter check).
+    """
     wide = torch.complex128 if (got.dtype.is_complex or ref.dtype.is_complex) else torch.float64
     got, ref = got.detach().to(wide), ref.detach().to(wide)
-    return float((got - ref).abs().max() / ref.abs().max().clamp_min(1e-30))
+    err = float((got - ref).abs().max() / ref.abs().max().clamp_min(1e-30))
+    return math.inf if math.isnan(err) else err
 
 
 #: the real dtypes every op is checked in

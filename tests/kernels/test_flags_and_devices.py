@@ -7,6 +7,7 @@ not on the expected device cpu!") and ``rnn_scan(cell=["tanh"])`` on "unhashable
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 import numpy as np
@@ -85,3 +86,30 @@ def test_recurrent_scan_still_takes_a_state_of_another_float_dtype():
 def test_rnn_scan_names_a_cell_that_is_no_string():
     with pytest.raises(ValueError, match=r"unknown cell \['tanh'\]; use one of \['gated', 'tanh'\]"):
         k.rnn_scan(rnd(2, 5, 4), rnd(4, 4), cell=["tanh"])
+
+
+class _Device:
+    """Stands in for a tensor on a second GPU (this machine has none): only ``.device`` is read."""
+
+    device = torch.device("cuda", 1)
+
+
+def test_triton_launches_are_guarded_onto_the_tensors_gpu(monkeypatch):
+    # Triton launches on the current CUDA device: a tensor on cuda:1 was read by a kernel on cuda:0
+    from tsrec.kernels._launch import on_device_of
+
+    entered = []
+    monkeypatch.setattr(torch.cuda, "device", lambda dev: entered.append(dev) or contextlib.nullcontext())
+    with on_device_of(_Device()):
+        pass
+    assert entered == [torch.device("cuda", 1)]
+
+
+@pytest.mark.parametrize("device", ["cpu", "meta"])
+def test_the_launch_guard_is_a_no_op_off_cuda(monkeypatch, device):
+    # the interpreter runs the kernels on CPU tensors, where torch.cuda.device would raise without a GPU
+    from tsrec.kernels._launch import on_device_of
+
+    monkeypatch.setattr(torch.cuda, "device", lambda dev: pytest.fail(f"entered torch.cuda.device({dev})"))
+    with on_device_of(torch.zeros(1, device=device)):
+        pass

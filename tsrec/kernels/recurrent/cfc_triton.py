@@ -27,6 +27,7 @@ import triton.language as tl
 
 from .._checks import compute_dtype
 from .._autograd import first_order_only
+from .._launch import on_device_of
 from .cfc import lecun_tanh
 # the rnn kernels' overflow-free tanh (libdevice's does not interpret) and weight-gradient helpers
 from .triton_impl import _tanh, states_before, summed_outer
@@ -127,8 +128,9 @@ class _CfcScanTritonFn(torch.autograd.Function):
     def forward(ctx, xz, h0, W_h, W1, b1, W2, b2, Wt, bt):  # noqa: D102 - autograd protocol
         (batch, T, width), units = xz.shape, h0.shape[1]
         out = xz.new_empty(batch, T, units)
-        _fwd_kernel[(triton.cdiv(batch, BLOCK_B),)](xz, h0, W_h, W1, b1, W2, b2, Wt, bt, out, batch, T, width, units,
-                                                   **_meta(xz, units))
+        with on_device_of(xz):
+            _fwd_kernel[(triton.cdiv(batch, BLOCK_B),)](xz, h0, W_h, W1, b1, W2, b2, Wt, bt, out, batch, T, width,
+                                                       units, **_meta(xz, units))
         ctx.save_for_backward(xz, h0, W_h, W1, b1, W2, b2, Wt, bt, out)
         return out
 
@@ -140,8 +142,9 @@ class _CfcScanTritonFn(torch.autograd.Function):
         h_prev = states_before(h0, out)
         z, gxz, gheads = _local_derivatives(xz, h_prev, W_h, W1, b1, W2, b2, Wt, bt)
         gh0 = torch.empty_like(h0)
-        _bwd_kernel[(triton.cdiv(batch, BLOCK_B),)](W_h, W1, W2, Wt, gy.contiguous(), gxz, gheads, gh0,
-                                                   batch, T, width, units, **_meta(xz, units))
+        with on_device_of(xz):
+            _bwd_kernel[(triton.cdiv(batch, BLOCK_B),)](W_h, W1, W2, Wt, gy.contiguous(), gxz, gheads, gh0,
+                                                       batch, T, width, units, **_meta(xz, units))
         # the weight gradients: batched products over every (row, step), no atomics
         d1, d2, dt = gheads.unbind(2)
         gW = [summed_outer(z, d) for d in (d1, d2, dt)]

@@ -26,6 +26,7 @@ import triton.language as tl
 
 from .._checks import compute_dtype
 from .._autograd import first_order_only
+from .._launch import on_device_of
 
 GATE_TILE = 4096  # elements of one (BB, U, U) tile: BB = GATE_TILE // U_pad**2, at least 1
 
@@ -150,8 +151,9 @@ class _LtcScanTritonFn(torch.autograd.Function):
         bu, bb = _blocks(units)
         out = terms.new_empty(batch, T, units)
         vk = terms.new_empty(batch, T, unfolds, units)
-        _fwd_kernel[(triton.cdiv(batch, bb),)](terms, v0, cm, ln, ld, w, we, s, m, out, vk, batch, T, units, eps,
-                                               UNFOLDS=unfolds, BB=bb, BU=bu, num_warps=_warps(bu))
+        with on_device_of(terms):
+            _fwd_kernel[(triton.cdiv(batch, bb),)](terms, v0, cm, ln, ld, w, we, s, m, out, vk, batch, T, units, eps,
+                                                   UNFOLDS=unfolds, BB=bb, BU=bu, num_warps=_warps(bu))
         ctx.save_for_backward(terms, cm, ln, ld, w, we, s, m, vk)
         ctx.unfolds, ctx.eps = unfolds, eps
         return out
@@ -165,8 +167,9 @@ class _LtcScanTritonFn(torch.autograd.Function):
         n_prog = triton.cdiv(batch, bb)
         gterms, gv0 = torch.empty_like(terms), terms.new_empty(batch, units)
         gvec, gmat = terms.new_empty(n_prog, 3, units), terms.new_empty(n_prog, 4, units, units)
-        _bwd_kernel[(n_prog,)](terms, cm, ln, ld, w, we, s, m, vk, gy.contiguous(), gterms, gv0, gvec, gmat,
-                               batch, T, units, ctx.eps, UNFOLDS=ctx.unfolds, BB=bb, BU=bu, num_warps=_warps(bu))
+        with on_device_of(terms):
+            _bwd_kernel[(n_prog,)](terms, cm, ln, ld, w, we, s, m, vk, gy.contiguous(), gterms, gv0, gvec, gmat,
+                                   batch, T, units, ctx.eps, UNFOLDS=ctx.unfolds, BB=bb, BU=bu, num_warps=_warps(bu))
         g_cm, g_num, g_den = gvec.sum(0)
         g_w, g_we, g_s, g_m = gmat.sum(0)
         return gterms, gv0, g_cm, g_num, g_den, g_w, g_we, g_s, g_m, None, None

@@ -25,6 +25,7 @@ import triton.language as tl
 
 from .._checks import compute_dtype
 from .._autograd import first_order_only
+from .._launch import on_device_of
 from .cells import MAX_HIDDEN
 
 BLOCK_B = 16  # tl.dot needs every dimension >= 16 on GPUs
@@ -143,9 +144,10 @@ class _RnnTritonFn(torch.autograd.Function):
         batch, T, H = x.shape[0], x.shape[1], W.shape[0]
         out = x.new_empty(batch, T, H)
         grid = (triton.cdiv(batch, BLOCK_B),)
-        _fwd_kernel[grid](x, W, h0 if h0 is not None else out, out, batch, T, H,
-                          HAS_H0=h0 is not None, GATED=gated, BB=BLOCK_B, BH=_block_h(H), PREC=_precision(x),
-                          num_warps=_warps(H))
+        with on_device_of(x):
+            _fwd_kernel[grid](x, W, h0 if h0 is not None else out, out, batch, T, H,
+                              HAS_H0=h0 is not None, GATED=gated, BB=BLOCK_B, BH=_block_h(H), PREC=_precision(x),
+                              num_warps=_warps(H))
         ctx.save_for_backward(x, W, h0, out)
         ctx.gated = gated
         return out
@@ -158,9 +160,10 @@ class _RnnTritonFn(torch.autograd.Function):
         h_prev = states_before(h0 if h0 is not None else out.new_zeros(batch, H), out)
         gx, keep = local_derivatives(x, W, h_prev, out, ctx.gated)
         gh0 = out.new_empty(batch, H)
-        _bwd_kernel[(triton.cdiv(batch, BLOCK_B),)](W, keep, gy.contiguous(), gx, gh0, batch, T, H,
-                                                   GATED=ctx.gated, BB=BLOCK_B, BH=_block_h(H),
-                                                   PREC=_precision(x), num_warps=_warps(H))
+        with on_device_of(x):
+            _bwd_kernel[(triton.cdiv(batch, BLOCK_B),)](W, keep, gy.contiguous(), gx, gh0, batch, T, H,
+                                                       GATED=ctx.gated, BB=BLOCK_B, BH=_block_h(H),
+                                                       PREC=_precision(x), num_warps=_warps(H))
         return gx, summed_outer(h_prev, gx), gh0 if h0 is not None else None, None
 
 

@@ -44,7 +44,8 @@ import triton
 import triton.language as tl
 
 from .._autograd import first_order_only
-from .._triton_tiles import compose_affine, tile_row
+from .._launch import on_device_of
+from .._triton_tiles import compose_affine, tile_gain, tile_row
 from .naive import State
 BLOCK_D = 16  # channels per program, at most
 CHUNK_T = 16  # time steps per tile
@@ -118,8 +119,8 @@ def _fwd_kernel(
                                     i > 0, d, dmask, n, nmask, tile, m2, D, N, HAS_A3)
                 h2_prev += tl.where(t[:, None, None] == 0, h2_init[None], 0.0)
                 b += tl.exp(d1 * A2[None]) * h2_prev
-            gain, local = tl.associative_scan((tl.exp(d1 * A1[None]), b), 0, compose_affine)
-            hs = local + gain * h1[None]
+            _, local = tl.associative_scan((tl.exp(d1 * A1[None]), b), 0, compose_affine)
+            hs = local + tile_gain(d1, A1, False) * h1[None]
             full = ok[:, None, None] & m2[None]
             tl.store(H1_ptr + cell[:, None, None] * DN + tile[None], hs, mask=full)
             tl.store(H2_ptr + cell[:, None, None] * DN + tile[None], h2, mask=full)
@@ -278,10 +279,11 @@ class _Scan2dTritonFn(torch.autograd.Function):
         H1, H2 = x.new_empty(batch, T, V, D, N), x.new_empty(batch, T, V, D, N)
         nblk, flags = _meta(A, init, reverse, T, D, N, x.dtype)
         # absent optional tensors: any valid pointer, never read (their constexpr flag is off)
-        _fwd_kernel[(batch, nblk)](
-            x, d1, d2, *[A1 if a is None else a for a in A], B1, B2, C1, C2,
-            *[H1 if h is None else h for h in init], y, H1, H2, T, V, D, N, **flags, num_warps=FWD_WARPS,
-        )
+        with on_device_of(x):
+            _fwd_kernel[(batch, nblk)](
+                x, d1, d2, *[A1 if a is None else a for a in A], B1, B2, C1, C2,
+                *[H1 if h is None else h for h in init], y, H1, H2, T, V, D, N, **flags, num_warps=FWD_WARPS,
+            )
         ctx.save_for_backward(x, d1, d2, A1, A2, A3, A4, B1, B2, C1, C2, h01, h02, H1, H2)
         ctx.reverse = reverse
         ctx.set_materialize_grads(False)
@@ -302,12 +304,13 @@ class _Scan2dTritonFn(torch.autograd.Function):
         gBC = [x.new_zeros(batch, T, V, nblk, N) for _ in range(4)]
         scratch = x.new_empty(batch, 2, 2, T, D, N)  # two columns of a3 G2 and a4 G2
         gh0 = [x.new_empty(batch, V, D, N) for _ in range(2)] if h01 is not None else [x, x]
-        _bwd_kernel[(batch, nblk)](
-            x, d1, d2, *[A1 if a is None else a for a in A], B1, B2, C1, C2,
-            *[H1 if h is None else h for h in init], H1, H2, gy, *gT, scratch,
-            gx, gd1, gd2, *[gA[0] if g is None else g for g in gA], *gBC, *gh0, T, V, D, N, nblk,
-            HAS_GT=has_gT, **flags, num_warps=BWD_WARPS,
-        )
+        with on_device_of(x):
+            _bwd_kernel[(batch, nblk)](
+                x, d1, d2, *[A1 if a is None else a for a in A], B1, B2, C1, C2,
+                *[H1 if h is None else h for h in init], H1, H2, gy, *gT, scratch,
+                gx, gd1, gd2, *[gA[0] if g is None else g for g in gA], *gBC, *gh0, T, V, D, N, nblk,
+                HAS_GT=has_gT, **flags, num_warps=BWD_WARPS,
+            )
         gA = [None if g is None else g.sum(0) for g in gA]
         dinit = tuple(gh0) if h01 is not None else (None, None)
         return (gx, gd1, gd2, *gA, *(g.sum(3) for g in gBC), *dinit, None)

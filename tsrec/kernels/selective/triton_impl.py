@@ -9,12 +9,13 @@ Time is walked one tile of ``CHUNK_T`` steps at a time, like the Mamba CUDA kern
 ``(CHUNK_T, BLOCK_D, N)`` tile of decays ``exp(delta_t A)`` and inputs ``delta_t u_t B_t`` is
 built from one load of ``(CHUNK_T, BLOCK_D)`` and ``(CHUNK_T, N)`` rows and scanned in
 registers with ``tl.associative_scan`` (the affine maps ``h -> a h + b`` compose
-associatively); the carried state enters with one multiply-add. A step-at-a-time loop instead
+associatively); the carried state enters with one multiply-add by ``exp(A * sum of delta)``
+(``tile_gain``: the scan's own product of rounded decays drifted). A step-at-a-time loop instead
 waits one memory latency per time step. Forward writes the state entering each tile; backward
 rebuilds a tile's states from it with the same scan (inputs shifted one step, so the scan
 yields ``h_{t-1}`` directly), runs the adjoint recurrence (see ``torch_impl``) as a reverse
-scan, and forms every gradient of the tile at once. ``tl.exp`` and plain loads/stores only, so
-``TRITON_INTERPRET=1`` runs it.
+scan, and forms every gradient of the tile at once. Scans, ``tl.exp``/``tl.exp2`` and plain
+loads/stores only, so ``TRITON_INTERPRET=1`` runs it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import triton
 import triton.language as tl
 
 from .._autograd import first_order_only
-from .._triton_tiles import compose_affine, tile_row
+from .._launch import on_device_of
+from .._triton_tiles import compose_affine, tile_gain, tile_row
 from .common import finish_output, grouped, widen_inputs
 
 BLOCK_D = 16  # channels per program, at most
@@ -79,9 +81,9 @@ def _fwd_kernel(
             tl.store(st_ptr + (pb * n_chunks + c) * D * N + tile, h, mask=m2)
         t = c * CHUNK + lane
         ok = t < T
-        a, b, _, _, _ = _step_terms(dt_ptr, u_ptr, B_ptr, A, pb, pg, t, ok, d, dmask, n, nmask, T, D, G, N)
-        gain, local = tl.associative_scan((a, b), 0, compose_affine)
-        hs = local + gain * h[None, :, :]
+        a, b, dt, _, _ = _step_terms(dt_ptr, u_ptr, B_ptr, A, pb, pg, t, ok, d, dmask, n, nmask, T, D, G, N)
+        _, local = tl.associative_scan((a, b), 0, compose_affine)
+        hs = local + tile_gain(dt[:, :, None], A, False) * h[None, :, :]
         Ct = tl.load(C_ptr + ((pb * T + t[:, None]) * G + pg) * N + n[None, :], mask=ok[:, None] & nmask[None, :], other=0.0)
         off = (pb * T + t[:, None]) * D + d[None, :]
         tl.store(y_ptr + off, tl.sum(hs * Ct[:, None, :], axis=2), mask=ok[:, None] & dmask[None, :])
@@ -121,9 +123,10 @@ def _bwd_kernel(
         row_ok = ok[:, None] & dmask[None, :]
         # states h_{t-1}: the forward scan over the tile's inputs shifted one step later
         h_in = tl.load(st_ptr + (pb * n_chunks + c) * D * N + tile, mask=m2, other=0.0)
-        ap, bp, _, _, _ = _step_terms(dt_ptr, u_ptr, B_ptr, A, pb, pg, t - 1, ok & (lane > 0), d, dmask, n, nmask, T, D, G, N)
-        gain, local = tl.associative_scan((ap, bp), 0, compose_affine)
-        h_prev = local + gain * h_in[None, :, :]
+        ap, bp, dtp, _, _ = _step_terms(dt_ptr, u_ptr, B_ptr, A, pb, pg, t - 1, ok & (lane > 0), d, dmask, n, nmask,
+                                        T, D, G, N)
+        _, local = tl.associative_scan((ap, bp), 0, compose_affine)
+        h_prev = local + tile_gain(dtp[:, :, None], A, False) * h_in[None, :, :]
         a, b, dt, u, Bt = _step_terms(dt_ptr, u_ptr, B_ptr, A, pb, pg, t, ok, d, dmask, n, nmask, T, D, G, N)
         # adjoint G_t = gy_t C_t + exp(delta_{t+1} A) G_{t+1}; the tile's last row takes the carry g
         nxt = ok & (lane < CHUNK - 1) & (t + 1 < T)
@@ -132,8 +135,8 @@ def _bwd_kernel(
         bc = ((pb * T + t[:, None]) * G + pg) * N + n[None, :]
         Ct = tl.load(C_ptr + bc, mask=ok[:, None] & nmask[None, :], other=0.0)
         r = tl.exp(dt_next[:, :, None] * A[None, :, :])
-        gain, local = tl.associative_scan((r, gy[:, :, None] * Ct[:, None, :]), 0, compose_affine, reverse=True)
-        adj = local + gain * g[None, :, :]
+        _, local = tl.associative_scan((r, gy[:, :, None] * Ct[:, None, :]), 0, compose_affine, reverse=True)
+        adj = local + tile_gain(dt_next[:, :, None], A, True) * g[None, :, :]
         part = (((pb * T + t[:, None]) * G + pg) * NBLK + pd) * N + n[None, :]
         bc_ok = ok[:, None] & nmask[None, :]
         tl.store(gC_ptr + part, tl.sum(gy[:, :, None] * (a * h_prev + b), axis=1), mask=bc_ok)
@@ -168,10 +171,11 @@ class _SelectiveScanTritonFn(torch.autograd.Function):
         hT = u.new_empty(batch, D, N)
         # the states entering each tile, for backward only: about as many values as u itself at N = 16
         starts = u.new_empty(batch, triton.cdiv(T, chunk), D, N) if save else hT
-        _fwd_kernel[(batch, G, nblk)](
-            u, delta, A, B, C, h0 if h0 is not None else hT, y, hT, starts, T, D, G, D // G, N,
-            HAS_H0=h0 is not None, SAVE=save, CHUNK=chunk, BLOCK_D=block_d, BLOCK_N=block_n, num_warps=FWD_WARPS,
-        )
+        with on_device_of(u):
+            _fwd_kernel[(batch, G, nblk)](
+                u, delta, A, B, C, h0 if h0 is not None else hT, y, hT, starts, T, D, G, D // G, N,
+                HAS_H0=h0 is not None, SAVE=save, CHUNK=chunk, BLOCK_D=block_d, BLOCK_N=block_n, num_warps=FWD_WARPS,
+            )
         if save:
             ctx.save_for_backward(u, delta, A, B, C, starts)
         return y, hT
@@ -186,11 +190,12 @@ class _SelectiveScanTritonFn(torch.autograd.Function):
         gu, gdelta = torch.empty_like(u), torch.empty_like(u)
         gA, gh0 = u.new_empty(batch, D, N), u.new_empty(batch, D, N)
         gB, gC = u.new_zeros(batch, T, G, nblk, N), u.new_zeros(batch, T, G, nblk, N)
-        _bwd_kernel[(batch, G, nblk)](
-            u, delta, A, B, C, starts, gy, ghT.contiguous() if ghT is not None else gy,
-            gu, gdelta, gA, gB, gC, gh0, T, D, G, D // G, N, nblk,
-            HAS_GHT=ghT is not None, CHUNK=chunk, BLOCK_D=block_d, BLOCK_N=block_n, num_warps=BWD_WARPS,
-        )
+        with on_device_of(u):
+            _bwd_kernel[(batch, G, nblk)](
+                u, delta, A, B, C, starts, gy, ghT.contiguous() if ghT is not None else gy,
+                gu, gdelta, gA, gB, gC, gh0, T, D, G, D // G, N, nblk,
+                HAS_GHT=ghT is not None, CHUNK=chunk, BLOCK_D=block_d, BLOCK_N=block_n, num_warps=BWD_WARPS,
+            )
         return gu, gdelta, gA.sum(0), gB.sum(3), gC.sum(3), gh0 if ctx.needs_input_grad[5] else None, None
 
 
