@@ -81,10 +81,12 @@ def compile_launch(kernel, args: tuple, kwargs: dict, target: GPUTarget, num_war
 
 
 def resource_usage(compiled) -> dict[str, int]:
-    """Registers per thread and stack/local (spill) bytes of a compiled kernel, read by cuobjdump."""
+    """Registers per thread and stack/local (spill) bytes of a compiled kernel, read by cuobjdump, and
+    the shared memory a launch asks for (Triton's metadata: the driver refuses a launch above the GPU's)."""
     tool = os.path.join(os.path.dirname(triton.__file__), "backends", "nvidia", "bin", "cuobjdump")
     with tempfile.NamedTemporaryFile(suffix=".cubin") as f:
         f.write(compiled.asm["cubin"])
         f.flush()
         text = subprocess.run([tool, "-res-usage", f.name], capture_output=True, text=True, check=True).stdout
-    return {k.lower(): int(v) for k, v in re.findall(r"(REG|STACK|LOCAL):(\d+)", text)}
+    usage = {k.lower(): int(v) for k, v in re.findall(r"(REG|STACK|LOCAL):(\d+)", text)}
+    return usage | {"shared": int(compiled.metadata.shared)}

@@ -71,11 +71,16 @@ def test_bad_inputs(index, value, match):
         cfc_scan(*leaves)
 
 
-def test_wide_layers_are_refused_by_the_fused_kernel(monkeypatch):
+@pytest.mark.parametrize(("units", "width", "dtype"), [
+    (MAX_UNITS + 1, 12, torch.float32), (64, 256, torch.float32), (32, 256, torch.float32), (64, 64, torch.float64),
+])
+def test_wide_layers_are_refused_by_the_fused_kernel(monkeypatch, units, width, dtype):
+    # each alone within its limit, 64 x 256 asked 608 KiB of shared memory: more than an H200 gives a block
     pytest.importorskip("triton")
     monkeypatch.setenv("TRITON_INTERPRET", "1")  # lets backend="triton" accept CPU tensors
-    leaves = [x.detach() for x in make(batch=1, T=2, units=MAX_UNITS + 1)]
-    with pytest.raises(ValueError, match=f"keep U <= {MAX_UNITS} and Z <= 256 on chip, got U={MAX_UNITS + 1}"):
+    leaves = [x.detach() for x in make(batch=1, T=2, units=units, width=width, dtype=dtype)]
+    with pytest.raises(ValueError, match=rf"keep U <= {MAX_UNITS} and Z <= 256 on chip, .* at most 4096 .*, "
+                                         rf"got U={units}, Z={width}; use backend='torch'"):
         cfc_scan(*leaves, backend="triton")
 
 

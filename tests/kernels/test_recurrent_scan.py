@@ -110,3 +110,13 @@ def test_bad_inputs():
         recurrent_scan(lambda x_t, h: h, x, s[:2])
     with pytest.raises(ValueError, match="no Triton kernel"):
         recurrent_scan(lambda x_t, h: h, x, s, backend="triton")
+
+
+def test_the_triton_rnn_refuses_a_gated_cell_wider_than_a_blocks_shared_memory():
+    # at H = 128 the gated kernel asked 272 KiB of shared memory, which an H200 refused (227 KiB a block)
+    pytest.importorskip("triton")
+    from tsrec.kernels.recurrent.triton_impl import rnn_scan_triton
+
+    x, W = torch.randn(2, 3, 2 * 128), torch.randn(128, 2 * 128)
+    with pytest.raises(ValueError, match="keeps H <= 64 on chip for cell 'gated', got H=128; use backend='torch'"):
+        rnn_scan_triton("gated", x, W, None)

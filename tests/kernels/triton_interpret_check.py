@@ -407,7 +407,7 @@ def gpu_checks(gen) -> list:
     checks.append(check_ltc(f32, gen, b=32, T=96, units=32, unfolds=6))
     checks.append(check_cfc(f32, gen, b=32, T=96, units=32, width=128))
     checks.append(check_rnn(f32, "tanh", False, gen=gen, b=40, T=300, hidden=64))
-    checks.append(check_rnn(f32, "gated", True, gen=gen, b=16, T=200, hidden=128))
+    checks.append(check_rnn(f32, "gated", True, gen=gen, b=16, T=200, hidden=64))
     checks.append(check_scan2d(f32, True, False, True, True, gen=gen, b=2, T=24, V=7, d=64, n=16))
     return checks
 

@@ -15,6 +15,14 @@ import torch
 
 CELLS = {"tanh": 1, "gated": 2}
 MAX_HIDDEN = 128  # the largest H the fused Triton kernel keeps on chip
+# the gated cell's two weight blocks: at H = 128 a launch asks 272 KiB of shared memory (backward 320
+# KiB), more than an H100/H200 gives a block (227 KiB; an H200 refused it), at 64 it asks 72 and 96
+MAX_GATED_HIDDEN = 64
+
+
+def triton_hidden_limit(cell: str) -> int:
+    """The largest H the fused Triton kernel runs ``cell`` with."""
+    return MAX_GATED_HIDDEN if cell == "gated" else MAX_HIDDEN
 
 
 def cell_step(cell: str, x_t: torch.Tensor, h: torch.Tensor, W: torch.Tensor) -> torch.Tensor:

@@ -24,7 +24,25 @@ from .._checks import check_finite, check_mixed_precision_like, check_shape, che
 from .._dispatch import resolve_backend
 from .naive import cfc_scan_naive
 
-MAX_UNITS, MAX_BACKBONE = 64, 256  # what the Triton kernels keep on chip
+MAX_UNITS, MAX_BACKBONE = 64, 256  # what the Triton kernels keep on chip, each alone
+# and together: the tiles, each side a power of two of at least 16, of at most 4096 values (float64: at
+# most 32 x 128). At 32 x 128 (ncps's default) the backward asks 176 KiB of shared memory (float32;
+# float64 208), at 64 x 256 it asked 608 KiB, and in float64 64 x 64 232 KiB: more than the 227 KiB an
+# H100/H200 gives a block (tests/kernels/test_triton_compile.py)
+MAX_TILE = 4096
+MAX_FLOAT64_TILE = (32, 128)
+
+
+def _tile_side(n: int) -> int:
+    return max(16, 1 << (n - 1).bit_length())
+
+
+def triton_fits(units: int, width: int, dtype: torch.dtype = torch.float32) -> bool:
+    """Whether the Triton CfC kernels run ``units`` neurons over a backbone of ``width`` in ``dtype``."""
+    tile = (_tile_side(units), _tile_side(width))
+    if dtype == torch.float64 and (tile[0] > MAX_FLOAT64_TILE[0] or tile[1] > MAX_FLOAT64_TILE[1]):
+        return False
+    return units <= MAX_UNITS and width <= MAX_BACKBONE and tile[0] * tile[1] <= MAX_TILE
 
 
 def lecun_tanh(x: torch.Tensor) -> torch.Tensor:
@@ -82,8 +100,8 @@ def cfc_scan(
         ``(Z, U)`` weight and ``(U,)`` bias of the time gate at unit steps (``W_a + W_b``,
         ``b_a + b_b``).
     backend : {"auto", "torch", "triton", "naive"}, default="auto"
-        ``"triton"``: the fused GPU kernels (``U <= 64``, ``Z <= 256``); ``"auto"`` picks them for
-        CUDA tensors when triton is installed and the sizes fit.
+        ``"triton"``: the fused GPU kernels (``U <= 64``, ``Z <= 256``, see :func:`triton_fits`);
+        ``"auto"`` picks them for CUDA tensors when triton is installed and the sizes fit.
 
     Returns
     -------
@@ -112,12 +130,14 @@ def cfc_scan(
     check_mixed_precision_like("xz", xz, **{k: v for k, v in named.items() if k != "xz"})
     check_finite(**named)
     params = (W_h, W1, b1, W2, b2, Wt, bt)
-    fits = units <= MAX_UNITS and width <= MAX_BACKBONE
+    fits = triton_fits(units, width, compute_dtype(xz.dtype))
     which = resolve_backend(backend, xz, h0, *params, triton_fits=fits)
     if which == "triton":
         if not fits:
-            raise ValueError(f"the Triton CfC kernels keep U <= {MAX_UNITS} and Z <= {MAX_BACKBONE} on chip, "
-                             f"got U={units}, Z={width}; use backend='torch'")
+            raise ValueError(f"the Triton CfC kernels keep U <= {MAX_UNITS} and Z <= {MAX_BACKBONE} on chip, with the "
+                             f"two rounded up to powers of two (at least 16) multiplying to at most {MAX_TILE} (in "
+                             f"float64 at most {MAX_FLOAT64_TILE[0]} x {MAX_FLOAT64_TILE[1]}), got U={units}, "
+                             f"Z={width}; use backend='torch'")
         from .cfc_triton import cfc_scan_triton  # lazy: importing tsrec must not import triton
 
         return cfc_scan_triton(xz, h0, params)

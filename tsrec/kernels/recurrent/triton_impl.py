@@ -1,7 +1,7 @@
 """Fused Triton RNN kernel (FlashRNN idea): the whole time loop in one launch, state on chip.
 
 An arbitrary Python step function cannot be compiled into Triton, so the kernel covers the
-documented cell family of :mod:`.cells` with hidden size ``H <= MAX_HIDDEN``. One program owns
+documented cell family of :mod:`.cells` with hidden size ``H <= 128`` (gated: 64). One program owns
 ``BLOCK_B`` batch rows; the recurrent weights ``W`` and the state ``h`` stay in registers for
 all steps, only ``x_t`` is read and ``h_t`` written per step.
 
@@ -26,7 +26,7 @@ import triton.language as tl
 from .._checks import compute_dtype
 from .._autograd import first_order_only
 from .._launch import on_device_of
-from .cells import MAX_HIDDEN
+from .cells import triton_hidden_limit
 
 BLOCK_B = 16  # tl.dot needs every dimension >= 16 on GPUs
 
@@ -193,7 +193,7 @@ def rnn_scan_triton(cell: str, x: torch.Tensor, W: torch.Tensor, h0: torch.Tenso
     x : torch.Tensor
         ``(batch, time, K*H)`` input projections.
     W : torch.Tensor
-        ``(H, K*H)`` recurrent weights, ``H <= MAX_HIDDEN``.
+        ``(H, K*H)`` recurrent weights, ``H <= triton_hidden_limit(cell)``.
     h0 : torch.Tensor or None
         ``(batch, H)`` start state.
 
@@ -202,8 +202,9 @@ def rnn_scan_triton(cell: str, x: torch.Tensor, W: torch.Tensor, h0: torch.Tenso
     torch.Tensor
         ``(batch, time, H)`` states in ``x``'s dtype.
     """
-    if W.shape[0] > MAX_HIDDEN:
-        raise ValueError(f"the fused Triton RNN kernel keeps H <= {MAX_HIDDEN} on chip, got H={W.shape[0]}; use backend='torch'")
+    if W.shape[0] > triton_hidden_limit(cell):
+        raise ValueError(f"the fused Triton RNN kernel keeps H <= {triton_hidden_limit(cell)} on chip for cell "
+                         f"{cell!r}, got H={W.shape[0]}; use backend='torch'")
     wide = compute_dtype(x.dtype)
     h0_w = None if h0 is None else h0.to(wide).contiguous()
     return _RnnTritonFn.apply(x.to(wide).contiguous(), W.to(wide).contiguous(), h0_w, cell == "gated").to(x.dtype)
