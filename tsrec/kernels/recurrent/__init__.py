@@ -132,8 +132,8 @@ def rnn_scan(
     output_final_state : bool, default False
         Also return the final state ``(batch, H)``.
     backend : {"auto", "torch", "triton", "naive"}
-        ``"triton"`` is the fused GPU kernel (``H <= 128``, gated ``H <= 64``); ``"auto"`` picks it for CUDA tensors
-        when triton is installed and ``H`` fits.
+        ``"triton"`` is the fused GPU kernel (``H <= 128``, gated ``H <= 64``); ``"auto"`` picks it
+        for CUDA tensors when triton is installed and ``H`` fits.
 
     Returns
     -------

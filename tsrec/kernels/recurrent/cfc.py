@@ -33,13 +33,14 @@ MAX_TILE = 4096
 MAX_FLOAT64_TILE = (32, 128)
 
 
-def _tile_side(n: int) -> int:
+def tile_side(n: int) -> int:
+    """A kernel tile's side for ``n`` units or backbone values: a power of two, at least 16 (tl.dot's least)."""
     return max(16, 1 << (n - 1).bit_length())
 
 
 def triton_fits(units: int, width: int, dtype: torch.dtype = torch.float32) -> bool:
     """Whether the Triton CfC kernels run ``units`` neurons over a backbone of ``width`` in ``dtype``."""
-    tile = (_tile_side(units), _tile_side(width))
+    tile = (tile_side(units), tile_side(width))
     if dtype == torch.float64 and (tile[0] > MAX_FLOAT64_TILE[0] or tile[1] > MAX_FLOAT64_TILE[1]):
         return False
     return units <= MAX_UNITS and width <= MAX_BACKBONE and tile[0] * tile[1] <= MAX_TILE

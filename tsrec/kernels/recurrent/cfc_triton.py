@@ -28,7 +28,7 @@ import triton.language as tl
 from .._checks import compute_dtype
 from .._autograd import first_order_only
 from .._launch import on_device_of
-from .cfc import lecun_tanh
+from .cfc import lecun_tanh, tile_side
 # the rnn kernels' overflow-free tanh (libdevice's does not interpret) and weight-gradient helpers
 from .triton_impl import _tanh, states_before, summed_outer
 
@@ -119,7 +119,7 @@ def _local_derivatives(xz, h_prev, W_h, W1, b1, W2, b2, Wt, bt) -> tuple[torch.T
 
 def _meta(xz: torch.Tensor, units: int) -> dict:
     width = xz.shape[2]
-    return dict(BB=BLOCK_B, BZ=max(16, triton.next_power_of_2(width)), BU=max(16, triton.next_power_of_2(units)),
+    return dict(BB=BLOCK_B, BZ=tile_side(width), BU=tile_side(units),  # the sides cfc.triton_fits counts
                 PREC="ieee" if xz.dtype == torch.float64 else "tf32x3", num_warps=8)
 
 
