@@ -4,11 +4,13 @@
 #   bash benchmarks/gpu_check.sh OUT_DIR [kernels|training]
 #
 # kernels (default; needs only torch, triton and a CUDA GPU: tsrec.kernels imports only torch):
-#   the Triton kernels compiled for the GPU against the float64 references and the torch path
-#   (tests/kernels/triton_interpret_check.py --device cuda), then benchmarks/kernels_gpu.py with
-#   issue 3's two targets. Writes OUT_DIR/gpu_check.log and OUT_DIR/kernels_gpu.md (commit it as
-#   benchmarks/results/kernels_gpu.md). Capped at 200 s + 360 s: one device call may run 600 s; the
-#   report is rewritten after every op, so a run cut short keeps the targets and the tables so far.
+#   the Triton kernels compiled for the GPU against float64 references: the naive loop, or at GPU sizes
+#   the torch path run in float64 on the same inputs (tests/kernels/triton_interpret_check.py --device
+#   cuda; triton's error must be within the float32 tolerance, the float32 torch path's is printed
+#   beside it), then benchmarks/kernels_gpu.py with issue 3's two targets. Writes OUT_DIR/gpu_check.log
+#   and OUT_DIR/kernels_gpu.md (commit it as benchmarks/results/kernels_gpu.md). Capped at 200 s + 360 s:
+#   one device call may run 600 s; the report is rewritten after every op, so a run cut short keeps the
+#   targets and the tables so far.
 # training: every estimator fits twice on the GPU (benchmarks/gpu_training.py). The device image
 #   lacks sktime and scikit-base; carry them as wheels in .whl, made here with
 #     python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 \

@@ -6,6 +6,7 @@ To add an op, append a ``Case`` to :data:`CASES`.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from tsrec.kernels import (  # noqa: E402
 )
 from tsrec.kernels.fft_conv import FFT_THRESHOLD, auto_method  # noqa: E402
 from tsrec.kernels.scan2d import SWEEP_MAX_VARIATES  # noqa: E402
+
+SCAN2D_DT1, SCAN2D_DT2 = (1e-3, 1e-2), (0.1, 1.0)  # Chimera's trend-head time steps and variate steps
 
 NAIVE_FWD_MAX = 2**25  # elements (batch*time*channels*state) the naive forward is timed up to
 NAIVE_BWD_MAX = 2**31  # batch*channels*state*time**2: the cost of its quadratic backward
@@ -165,13 +168,31 @@ def _nplr_make(s, device):
             "L": s["time"]}
 
 
+def _log_uniform(*shape, low, high, device):
+    """Steps drawn log-uniformly in ``[low, high]`` (clamped: float32 rounding may step outside)."""
+    log = math.log(low) + (math.log(high) - math.log(low)) * torch.rand(*shape, device=device)
+    return log.exp().clamp(low, high)
+
+
 def _scan2d_make(s, device):
+    """A stable 2-D system at Chimera's initial ranges (tsrec/nn/chimera_ssm.py, the trend head).
+
+    ``A1, A3, A4`` S4D-real ``-(1..N)``, the cross term ``A2 = -(4 + n) / dt1_min`` (so that
+    ``exp(delta1 A2) <= e^-5``), steps log-uniform in the model's ranges (time ``TREND_DT``, at least
+    ``dt1_min`` as the model floors it; variates ``VARIATE_DT``), ``B, C`` of variance 1/3 (the
+    selection projection on unit-variance input). Random ``A`` near 0 and steps up to 0.5 (these inputs
+    before) made every decay ``exp(delta A)`` near 1, cross terms included: the lattice paths through
+    the grid then grew the output to 1e9 at V = 7 and past float32 (NaN) at V = 321.
+    """
     grid, small = (s["batch"], s["time"], s["vars"], s["chans"]), (s["batch"], s["time"], s["vars"], s["state"])
-    x = {"x": _rand(*grid, device=device), "delta1": _rand(*grid, device=device, scale=0.5, positive=True),
-         "delta2": _rand(*grid, device=device, scale=0.5, positive=True)}
-    for n in ("A1", "A2", "A3", "A4"):
-        x[n] = _rand(s["chans"], s["state"], device=device, scale=-1.0, positive=True)
-    x.update({n: _rand(*small, device=device) for n in ("B1", "B2", "C1", "C2")})
+    (dt1_min, dt1_max), (dt2_min, dt2_max) = SCAN2D_DT1, SCAN2D_DT2
+    n = torch.arange(1, s["state"] + 1, dtype=torch.float32, device=device).repeat(s["chans"], 1)
+    x = {"x": _rand(*grid, device=device),
+         "delta1": _log_uniform(*grid, low=dt1_min, high=dt1_max, device=device).requires_grad_(),
+         "delta2": _log_uniform(*grid, low=dt2_min, high=dt2_max, device=device).requires_grad_()}
+    for name, a in (("A1", n), ("A2", (4.0 + n) / dt1_min), ("A3", n), ("A4", n)):
+        x[name] = (-a).requires_grad_()
+    x.update({name: _rand(*small, device=device, scale=3**-0.5) for name in ("B1", "B2", "C1", "C2")})
     return x
 
 
@@ -263,7 +284,8 @@ CASES += [
     Case("fft_conv (direct conv1d vs rFFT by kernel length, 8 heads)", CONV_HEADS_GRID, _conv_make, _conv_method_call,
          nbytes=lambda s: 4 * s["batch"] * s["time"] * s["chans"] * (1 + s["heads"]),
          work=lambda s: (NAIVE_FWD_MAX + 1, NAIVE_BWD_MAX + 1),  # the naive loop: minutes here, not timed
-         backends=("direct", "fft"), gpu_backends=("direct", "fft"), notes=lambda results: conv_threshold_note(results)),
+         backends=("direct", "fft"), gpu_backends=("direct", "fft"),
+         notes=lambda results: conv_threshold_note(results)),
     Case("companion_kernel fft (T = L, C = heads, N = d)", _grid(KERNEL_GRID, KERNEL_QUICK), _companion_make,
          lambda x, be: companion_kernel(x["a"], x["b"], x["c"], x["L"], method="fft", backend=be),
          nbytes=lambda s: 4 * s["chans"] * (3 * s["state"] + s["time"]), work=_kernel_work, **TORCH_ONLY),
@@ -292,6 +314,7 @@ CASES += [
          work=_scan2d_work, gpu_backends=("torch",),
          notes=["scan2d's torch path sweeps the variates one by one (each a linear_scan over time) up to "
                 f"{SWEEP_MAX_VARIATES} variates, and beyond runs the anti-diagonal wavefront "
-                "(T + V - 1 steps, each min(T, V) cells wide); benchmarks/scan2d_paths.py times the two side by side. Its Triton kernels "
+                "(T + V - 1 steps, each min(T, V) cells wide); benchmarks/scan2d_paths.py times the two side by side. "
+                "Its Triton kernels "
                 "are to be timed on a GPU by benchmarks/kernels_gpu.py (not yet run: no GPU has been lent).", ""]),
 ]
