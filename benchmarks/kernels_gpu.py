@@ -48,7 +48,9 @@ COPY_BYTES = 2 * 2**30  # the reference copy: as large as the biggest scan's inp
 TARGET_SELECTIVE = 20.0
 SELECTIVE_TARGET_SIZE = (16, 720, 128, 16)
 SWEEP_SIZE = (16, 4096, 1024, 1)
-SWEEP_TILES = [(block, chunk, warps) for block in (16, 32, 64) for chunk in (32, 64, 128) for warps in (4, 8)]
+# linear_scan (BLOCK_C, CHUNK_T, NUM_STAGES, NUM_WARPS): tile and software-pipeline depth (1 = no pipelining)
+SWEEP_TILES = [(block, chunk, stages, warps) for block in (32, 64) for chunk in (16, 32, 64) for stages in (1, 2, 3, 4)
+               for warps in (4, 8)]
 # selective_scan (BLOCK_D, CHUNK_T, FWD_WARPS, BWD_WARPS), timed at SELECTIVE_TARGET_SIZE
 SELECTIVE_SWEEP_TILES = [(block, chunk, 4, bwd) for block in (8, 16, 32) for chunk in (8, 16, 32) for bwd in (4, 8)]
 
@@ -160,11 +162,16 @@ def sweep_tiles(case: kc.Case, module, tiles: list[dict], at: tuple, budget: flo
         for tile in tiles:
             for k, v in tile.items():
                 setattr(module, k, v)
-            with torch.no_grad():
-                ms = bench.time_call(lambda: case.call(inputs, "triton"), DEVICE, budget)
-            gbps = case.nbytes(size) / ms / 1e6
             cells = [str(v) for v in tile.values()]
             cells[0] += " (default)" if tile == default else ""
+            try:
+                with torch.no_grad():
+                    ms = bench.time_call(lambda: case.call(inputs, "triton"), DEVICE, budget)
+            except Exception as err:  # noqa: BLE001 - a tile the GPU refuses (e.g. OutOfResources) is a row too
+                lines.append("| " + " | ".join(cells) + f" | failed: {type(err).__name__} | | |" + " |" * backward)
+                print(lines[-1], flush=True)
+                continue
+            gbps = case.nbytes(size) / ms / 1e6
             both = bench.time_call(lambda: case.call(inputs, "triton").sum().backward(), DEVICE, budget) if backward else None
             lines.append("| " + " | ".join(cells) + f" | {ms:.3f} | {gbps:.0f} | "
                          f"{f'{100 * gbps / peak:.0f}%' if peak else 'n/a'} |" + (f" {both:.3f} |" if backward else ""))
@@ -180,7 +187,7 @@ def sweeps(op: str, case: kc.Case, budget: float, peak: float | None) -> list[st
     if op == "linear_scan":
         from tsrec.kernels.linear import triton_impl as impl  # noqa: PLC0415 - triton loads here only
 
-        tiles = [dict(BLOCK_C=b, CHUNK_T=c, NUM_WARPS=w) for b, c, w in SWEEP_TILES]
+        tiles = [dict(BLOCK_C=b, CHUNK_T=c, NUM_STAGES=st, NUM_WARPS=w) for b, c, st, w in SWEEP_TILES]
         return sweep_tiles(case, impl, tiles, SWEEP_SIZE, budget, peak, backward=False)
     if op == "selective_scan":
         from tsrec.kernels.selective import triton_impl as impl  # noqa: PLC0415

@@ -34,7 +34,8 @@ kg.GPU_SIZES = {"linear_scan": [(2, 70, 40, 1)], "selective_scan": [(2, 9, 4, 3)
                 "scan2d (V = 7 variates)": [(1, 5, 4, 3)]}
 kg.BANDWIDTH_MIN_ROWS, kg.BANDWIDTH_TIME = 80, 70
 kg.SELECTIVE_TARGET_SIZE = (2, 9, 4, 3)
-kg.SWEEP_SIZE, kg.SWEEP_TILES = (1, 20, 40, 1), [(16, 8, 4), (32, 16, 8)]
+# the last tile fails to launch (no channels per program): the sweep reports it and goes on
+kg.SWEEP_SIZE, kg.SWEEP_TILES = (1, 20, 40, 1), [(16, 8, 1, 4), (32, 32, 3, 4), (0, 8, 2, 4), (64, 16, 2, 8)]
 kg.SELECTIVE_SWEEP_TILES = [(16, 16, 4, 8), (8, 4, 4, 4)]
 if len(sys.argv) > 2:  # the device's time limit strikes during the tile sweeps
     kg.sweeps = lambda *args: sys.exit(124)
@@ -71,7 +72,8 @@ def test_gpu_benchmark_writes_targets_and_tables(tmp_path):
     rows = [line for line in report.splitlines() if line.startswith("| B=")]
     assert len(rows) == 12  # six sizes, two backends each
     assert "### linear_scan tile sweep (triton, B=1, T=20, C=40 (B*C=40))" in report
-    assert "| 32 (default) | 16 | 8 |" not in report and "| 16 | 8 | 4 |" in report  # 32/64/4 is the default
+    assert "| 16 | 8 | 1 | 4 |" in report and "| 32 (default) | 32 | 3 | 4 |" in report  # 32/32/3/4: the default
+    assert "| 0 | 8 | 2 | 4 | failed: ZeroDivisionError |" in report and "| 64 | 16 | 2 | 8 |" in report
     assert "### selective_scan tile sweep (triton, B=2, T=9, C=4, N=3 (B*C=8))" in report
     sweep = [line for line in report.splitlines() if line.startswith("| 16 (default) | 16 | 4 | 8 |")]
     assert len(sweep) == 1 and len(sweep[0].split("|")) == 10  # four settings, fwd ms, GB/s, %, fwd+bwd ms

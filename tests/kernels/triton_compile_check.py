@@ -26,7 +26,7 @@ def run_linear(dtype):
     with recorded_launches(impl, ("_scan_kernel",)) as calls:
         for reverse, h0 in ((False, None), (True, _leaf(2, 64, dtype=dtype))):
             a, b = _leaf(2, 100, 64, dtype=dtype, positive=True), _leaf(2, 100, 64, dtype=dtype)
-            impl.linear_scan_triton(a, b, h0, reverse).sum().backward()
+            impl.linear_scan_triton(a, b, h0, reverse, check_finite=True).sum().backward()  # as linear_scan
     return calls
 
 

@@ -113,12 +113,13 @@ def gate_segments(segments, gen, batch=2, chans=3):
 
 
 def check_linear_gate_overflow(gen) -> list:
-    """Gates of 5 overflow their float32 product within a 64-step tile (5**56 > 3.4e38) while the
-    state they scale is exactly 0: the step-by-step recurrence is finite, but the tile scan added
-    ``gain * carried state`` = inf * 0 = NaN, in the forward (first case) or the adjoint scan (second:
-    the adjoint of steps 0..64 is 0, cut off by the gate 0 at step 65). Both directions, two tiles."""
-    cases = {"forward": [(58, 5.0, False), (1, 0.0, False), (69, None, True)],
-             "adjoint": [(1, 0.0, False), (64, 5.0, False), (1, 0.0, True), (62, None, True)]}
+    """Gates of 1000 overflow their float32 product within any tile of 16 steps or more (1e3**13 >
+    3.4e38) while the state they scale is exactly 0: the step-by-step recurrence is finite, but the tile
+    scan added ``gain * carried state`` = inf * 0 = NaN, in the forward (first case) or the adjoint scan
+    (second: the adjoint of steps 0..64 is 0, cut off by the gate 0 at step 65). Both directions, two
+    tiles or more. (Gates of 5 did this in 64-step tiles, 5**56 > 3.4e38, and no longer in 32-step ones.)"""
+    cases = {"forward": [(58, 1e3, False), (1, 0.0, False), (69, None, True)],
+             "adjoint": [(1, 0.0, False), (64, 1e3, False), (1, 0.0, True), (62, None, True)]}
     checks = []
     for (name, segments), reverse in itertools.product(cases.items(), (False, True)):
         a, b = (x.flip(1) if reverse else x for x in gate_segments(segments, gen))
@@ -127,6 +128,47 @@ def check_linear_gate_overflow(gen) -> list:
         checks.append(compare(f"linear_scan float32 gate product overflow in the {name} reverse={reverse}",
                               fn, [a, b], torch.float32))
     return checks
+
+
+def check_linear_non_finite(gen) -> list:
+    """The Triton forward checks ``a`` and ``b`` for NaN and inf as it reads them, in place of a check
+    that read them once more before the launch: each bad value, in either input, in the first tile, a
+    partial last tile or a second channel block, either direction, float32, float64 and float16, is
+    refused naming its tensor; the op checks no more than ``initial_state`` itself; float max passes."""
+    import tsrec.kernels.linear as module  # noqa: PLC0415
+
+    checked, real = [], module.check_finite
+
+    def recording(**tensors):
+        checked.extend(name for name, x in tensors.items() if x is not None)
+        return real(**tensors)
+
+    nan, inf = float("nan"), float("inf")
+    cases = [(torch.float32, "a", nan, (1, 69, 36), False), (torch.float32, "b", inf, (0, 0, 0), True),
+             (torch.float64, "b", -inf, (1, 40, 3), False), (torch.float64, "a", inf, (0, 5, 33), True),
+             (torch.float16, "b", nan, (1, 33, 20), False)]
+    checks = []
+    with mock.patch.object(module, "check_finite", recording):
+        for dtype, name, value, where, reverse in cases:
+            x = {"a": leaf(2, 70, 37, dtype=dtype, scale=0.9, positive=True, gen=gen).detach(),
+                 "b": leaf(2, 70, 37, dtype=dtype, gen=gen).detach()}
+            x[name][where] = value
+            try:
+                linear_scan(x["a"], x["b"], initial_state=torch.zeros_like(x["b"][:, 0]), reverse=reverse,
+                            backend="triton")
+                refused = ""
+            except ValueError as err:
+                refused = str(err)
+            ok = refused.startswith(f"{name} contains NaN or inf")
+            print(f"{'ok  ' if ok else 'FAIL'} linear_scan {dtype} {name}[{where}] = {value} reverse={reverse}: "
+                  f"refused by the Triton forward ({refused or 'not refused'})", flush=True)
+            checks.append(ok)
+        big = torch.full((2, 40, 3), torch.finfo(torch.float32).max, device=DEVICE)
+        h = linear_scan(torch.zeros_like(big), big, backend="triton")
+    ok = bool((h == big).all()) and checked == ["initial_state"] * len(cases)
+    print(f"{'ok  ' if ok else 'FAIL'} linear_scan float32 max passes the Triton check; the op itself checked "
+          f"{sorted(set(checked))} only", flush=True)
+    return checks + [ok]
 
 
 def check_selective(dtype, groups, extras, gen, b=2, T=7, d=4, n=3, ref="naive", pdtype=None):
@@ -407,7 +449,7 @@ def interpreter_checks(gen) -> list:
     checks.append(check_cfc(torch.float32, gen, b=20, T=3, units=20, width=40))
     for reverse in (False, True):  # several time tiles (the last one partial) and channel blocks
         checks.append(check_linear(torch.float32, reverse, True, gen=gen, shape=(2, 150, 37)))
-    checks += check_linear_gate_overflow(gen) + check_long_gain_precision(gen)
+    checks += check_linear_gate_overflow(gen) + check_long_gain_precision(gen) + check_linear_non_finite(gen)
     checks.append(check_selective(torch.float32, None, True, gen=gen, b=1, T=40, d=40))
     # a state of 64 narrows the float64 tile to one channel per program (three blocks here)
     checks.append(check_selective(torch.float64, 2, True, gen=gen, b=1, T=20, d=6, n=40))

@@ -35,7 +35,6 @@ def _validate(a: object, b: object, initial_state: object) -> None:
         check_tensor("initial_state", initial_state, ndim=2, allow_complex=True, finite=False)
         check_shape("initial_state", initial_state, (a.shape[0], a.shape[2]), "(batch, channels)")
     check_mixed_precision_like("b", b, a=a, initial_state=initial_state)
-    check_finite(a=a, b=b, initial_state=initial_state)
 
 
 @without_autocast
@@ -88,12 +87,16 @@ def linear_scan(
     which = resolve_backend(backend, a, b, *extra, no_triton=no_triton)
     if which == "triton" and b.numel() == 0:  # nothing to scan, and no Triton tile is 0 channels wide
         which = "torch"
+    if which == "triton":  # the kernel checks a and b as it reads them: a check here would read them twice
+        check_finite(initial_state=initial_state)
+    else:
+        check_finite(a=a, b=b, initial_state=initial_state)
     if which == "naive":
         h = linear_scan_naive(a, b, initial_state, reverse)
     elif which == "triton":
         from .triton_impl import linear_scan_triton  # lazy: importing tsrec must not import triton
 
-        h = linear_scan_triton(a, b, initial_state, reverse)
+        h = linear_scan_triton(a, b, initial_state, reverse, check_finite=True)
     else:
         h = linear_scan_torch(a, b, initial_state, reverse)
     if not output_final_state:

@@ -8,6 +8,13 @@ previous tile is folded into the tile's first step beforehand. Loading a tile pe
 of one step per round trip keeps enough bytes in flight for the scan to be bandwidth-bound
 rather than latency-bound (the step-at-a-time loop waits one memory latency per time step).
 
+The time loop is software-pipelined (``tl.range(num_stages=...)``): the tiles of the next steps
+are copied into shared memory while the current one is scanned, so a program keeps its memory
+requests in flight across tiles instead of waiting for each tile's load before its scan.
+
+The forward also checks its inputs for NaN and inf as it reads them (``CHECK``) and raises a flag;
+a separate check before the launch read both inputs once more (a quarter of the op's time on an H200).
+
 Backward runs the same kernel in the other direction over the output gradient, reading each
 gate one step ahead (``GATE_SHIFT``) instead of materialising a shifted copy.
 """
@@ -19,21 +26,26 @@ import triton
 import triton.language as tl
 
 from .._autograd import first_order_only
-from .._checks import compute_dtype
+from .._checks import compute_dtype, raise_non_finite
 from .._launch import on_device_of
 from .._triton_tiles import compose_affine
 from .torch_impl import gate_and_state_grads
 
 BLOCK_C = 32  # channels per program: 32 fp32 = one 128-byte row segment per time step
-CHUNK_T = 64  # time steps per tile; a (64, 32) tile is 16 values per thread and tensor at 4 warps
-NUM_WARPS = 4  # benchmarks/kernels_gpu.py sweeps these three on a GPU
+CHUNK_T = 32  # time steps per tile
+NUM_STAGES = 3  # tiles in flight per program: the one being scanned and two being copied in
+NUM_WARPS = 4  # 128 registers a thread: 4 programs an SM, so B*C = 16K (512 programs) is one wave on an H200
+FLOAT64_STAGES_WARPS = (2, 8)  # a float64 tile is twice the bytes: at (3, 4) or (2, 4) ptxas spills
+# Chosen by compiling (tests/kernels/triton_compile_check.py), not yet timed on a GPU: the deepest
+# pipeline whose every variant (direction, initial state, check) compiles without spills on sm_80
+# and sm_90; benchmarks/kernels_gpu.py sweeps BLOCK_C, CHUNK_T, NUM_STAGES and NUM_WARPS on a GPU.
 
 
 @triton.jit
 def _scan_kernel(
-    a_ptr, b_ptr, h0_ptr, out_ptr, n_steps, n_chans,
-    HAS_H0: tl.constexpr, REVERSE: tl.constexpr, GATE_SHIFT: tl.constexpr,
-    ACC: tl.constexpr, BLOCK: tl.constexpr, CHUNK: tl.constexpr,
+    a_ptr, b_ptr, h0_ptr, out_ptr, bad_ptr, n_steps, n_chans,
+    HAS_H0: tl.constexpr, REVERSE: tl.constexpr, GATE_SHIFT: tl.constexpr, CHECK: tl.constexpr,
+    ACC: tl.constexpr, BLOCK: tl.constexpr, CHUNK: tl.constexpr, STAGES: tl.constexpr,
 ):
     pid_b = tl.program_id(0).to(tl.int64)
     cols = tl.program_id(1).to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
@@ -44,7 +56,8 @@ def _scan_kernel(
         h = tl.load(h0_ptr + pid_b * n_chans + cols, mask=col_ok, other=0.0).to(ACC)
     else:
         h = tl.zeros([BLOCK], dtype=ACC)
-    for c in range(tl.cdiv(n_steps, CHUNK)):
+    seen_bad = tl.zeros([CHUNK, BLOCK], dtype=tl.int1)
+    for c in tl.range(0, tl.cdiv(n_steps, CHUNK), num_stages=STAGES):
         step = c * CHUNK + lane  # position in scan order
         t = n_steps - 1 - step if REVERSE else step
         tg = t + GATE_SHIFT
@@ -54,6 +67,8 @@ def _scan_kernel(
         a = tl.load(a_ptr + row + tg[:, None] * n_chans + cols[None, :], mask=gate_ok, other=0.0).to(ACC)
         a = tl.where(step_ok[:, None], a, 1.0)  # steps past the end leave the state unchanged
         b = tl.load(b_ptr + row + t[:, None] * n_chans + cols[None, :], mask=ok, other=0.0).to(ACC)
+        if CHECK:
+            seen_bad = seen_bad | (tl.abs(a) == float("inf")) | (tl.abs(b) == float("inf")) | (a != a) | (b != b)
         # the carried state enters as the tile's first step, a h + b, instead of as gain * h after the
         # scan: a tile's gate product can overflow (5**56 > float32 max) where h is 0, and inf * 0 = NaN
         b = tl.where(lane[:, None] == 0, b + a * h[None, :], b)
@@ -61,31 +76,39 @@ def _scan_kernel(
         tl.store(out_ptr + row + t[:, None] * n_chans + cols[None, :], states.to(out_ptr.dtype.element_ty), mask=ok)
         # the tile's last row (padding steps repeat the last real state): a masked sum picks it
         h = tl.sum(tl.where(lane[:, None] == CHUNK - 1, states, 0.0), axis=0)
+    if CHECK:
+        tl.store(bad_ptr, 1, mask=tl.max(tl.max(seen_bad.to(tl.int32), axis=1), axis=0) > 0)
 
 
-def _launch(a, b, h0, reverse: bool, gate_shift: int, out_dtype: torch.dtype | None = None) -> torch.Tensor:
-    """Scan ``(a, b)`` into a new tensor of ``out_dtype`` (``b``'s when None)."""
+def _launch(a, b, h0, reverse: bool, gate_shift: int, out_dtype: torch.dtype | None = None,
+            bad: torch.Tensor | None = None) -> torch.Tensor:
+    """Scan ``(a, b)`` into a new tensor of ``out_dtype`` (``b``'s when None); with ``bad`` (an int32
+    ``(1,)`` tensor of 0), set it to 1 if ``a`` or ``b`` holds NaN or inf."""
     batch, n_steps, chans = b.shape
     out = torch.empty_like(b, dtype=out_dtype)
     acc = tl.float64 if b.dtype == torch.float64 else tl.float32
     block = min(BLOCK_C, triton.next_power_of_2(chans))
     chunk = min(CHUNK_T, triton.next_power_of_2(n_steps))
     grid = (batch, triton.cdiv(chans, block))
+    stages, warps = FLOAT64_STAGES_WARPS if b.dtype == torch.float64 else (NUM_STAGES, NUM_WARPS)
     with on_device_of(b):
         _scan_kernel[grid](
-            a, b, h0 if h0 is not None else b, out, n_steps, chans,
-            HAS_H0=h0 is not None, REVERSE=reverse, GATE_SHIFT=gate_shift, ACC=acc, BLOCK=block, CHUNK=chunk,
-            num_warps=NUM_WARPS,
+            a, b, h0 if h0 is not None else b, out, bad if bad is not None else b, n_steps, chans,
+            HAS_H0=h0 is not None, REVERSE=reverse, GATE_SHIFT=gate_shift, CHECK=bad is not None, ACC=acc,
+            BLOCK=block, CHUNK=chunk, STAGES=stages, num_warps=warps,
         )
     return out
 
 
 class _LinearScanTritonFn(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, a, b, h0, reverse):  # noqa: D102 - autograd protocol
+    def forward(ctx, a, b, h0, reverse, check_finite):  # noqa: D102 - autograd protocol
         a, b = a.contiguous(), b.contiguous()
         h0 = None if h0 is None else h0.contiguous()
-        h = _launch(a, b, h0, reverse, 0)
+        bad = torch.zeros(1, dtype=torch.int32, device=b.device) if check_finite else None
+        h = _launch(a, b, h0, reverse, 0, bad=bad)
+        if check_finite and bool(bad):  # one read of the flag: the only wait for the device
+            raise_non_finite({"a": a, "b": b})
         ctx.save_for_backward(a, h, h0)
         ctx.reverse = reverse
         return h
@@ -102,11 +125,12 @@ class _LinearScanTritonFn(torch.autograd.Function):
         da, dh0 = gate_and_state_grads(g, a, h, h0, rev, ctx.needs_input_grad)
         da = None if da is None else da.to(a.dtype)
         dh0 = None if dh0 is None else dh0.to(h0.dtype)
-        return da, g.to(h.dtype), dh0, None
+        return da, g.to(h.dtype), dh0, None, None
 
 
 def linear_scan_triton(
-    a: torch.Tensor, b: torch.Tensor, initial_state: torch.Tensor | None = None, reverse: bool = False
+    a: torch.Tensor, b: torch.Tensor, initial_state: torch.Tensor | None = None, reverse: bool = False,
+    check_finite: bool = False,
 ) -> torch.Tensor:
     """Linear scan with the Triton kernel; real dtypes only, accumulated in float32 or wider.
 
@@ -118,10 +142,13 @@ def linear_scan_triton(
         ``(batch, channels)`` state before the first step.
     reverse : bool
         Scan from the last step to the first.
+    check_finite : bool
+        Refuse NaN or inf in ``a`` or ``b`` (``ValueError`` naming the first), checked by the kernel
+        as it reads them; ``initial_state`` is not checked.
 
     Returns
     -------
     torch.Tensor
         All states, dtype of ``b``.
     """
-    return _LinearScanTritonFn.apply(a, b, initial_state, reverse)
+    return _LinearScanTritonFn.apply(a, b, initial_state, reverse, check_finite)
