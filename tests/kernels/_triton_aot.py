@@ -25,20 +25,32 @@ POINTER_TYPES = {torch.float32: "*fp32", torch.float64: "*fp64", torch.float16: 
 TARGETS = {"sm90": GPUTarget("cuda", 90, 32), "sm80": GPUTarget("cuda", 80, 32)}
 
 
+class Launches(list):
+    """The recorded calls ``(kernel, args, kwargs)``, and in ``grids`` the launch grid of each."""
+
+    def __init__(self):
+        super().__init__()
+        self.grids: list[tuple[int, ...]] = []
+
+
 class _Recorder:
     """Stands in for ``kernel[grid](*args, **kwargs)``; keeps the call instead of launching it."""
 
-    def __init__(self, kernel, calls: list):
+    def __init__(self, kernel, calls: Launches):
         self.fn, self.calls = kernel, calls
 
     def __getitem__(self, grid):
-        return lambda *args, **kwargs: self.calls.append((self.fn, args, kwargs))
+        def record(*args, **kwargs):
+            self.calls.append((self.fn, args, kwargs))
+            self.calls.grids.append(tuple(grid))
+
+        return record
 
 
 @contextlib.contextmanager
 def recorded_launches(module, names: tuple[str, ...]):
-    """Within the block, launches of ``module.<name>`` are recorded into the yielded list."""
-    calls: list = []
+    """Within the block, launches of ``module.<name>`` are recorded into the yielded :class:`Launches`."""
+    calls = Launches()
     originals = {n: getattr(module, n) for n in names}
     try:
         for n, k in originals.items():

@@ -21,9 +21,12 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).with_name("triton_compile_check.py")
 # the kernels that carry issue 3's GPU targets must also stay free of register spills on sm_90
 SPILL_FREE = {"linear", "selective"}
-# the shared memory an H100/H200 gives one block (227 KiB): a launch that asks more is refused
-# (the gated RNN kernel at H = 128 asked 272 KiB and failed on an H200)
-SM90_SHARED_BYTES = 232448
+# the shared memory one block may use on each target's GPU; a launch that asks more is refused: an
+# H100/H200 227 KiB (the gated RNN kernel at H = 128 asked 272 KiB and failed on an H200), an A100
+# 163 KiB (CUDA's programming guide; the tanh RNN kernel at H = 128 asks 176 KiB)
+BLOCK_SHARED_BYTES = {"sm90": 232448, "sm80": 166912}
+# the ops whose size limits count each launch's shared memory, which differs by GPU
+SHARED_RULED = {"recurrent", "cfc"}
 
 
 @pytest.mark.parametrize("op", ["linear", "selective", "recurrent", "scan2d", "ltc", "cfc"])
@@ -39,9 +42,31 @@ def test_every_launch_compiles_for_sm80_and_sm90(op):
     assert count and int(count.group(1)) == len(lines) >= 4, proc.stdout
     assert {"sm80", "sm90"} <= {line.split()[2] for line in lines}
     assert {line.split()[3] for line in lines} == {"float32", "float64"}
-    too_big = [line for line in lines if " sm90 " in line
-               and int(re.search(r"'shared': (\d+)", line).group(1)) > SM90_SHARED_BYTES]
+    too_big = [line for line in lines if _shared(line) > BLOCK_SHARED_BYTES[line.split()[2]]]
     assert not too_big, "\n".join(too_big)
+    # where a size rule counts the shared memory (which sizes a GPU runs), it must not count too little
+    assert all((", rule " in line) == (op in SHARED_RULED) for line in lines), proc.stdout
+    undercounted = [line for line in lines if op in SHARED_RULED and _shared(line) > int(line.rsplit(" ", 1)[1])]
+    assert not undercounted, "\n".join(undercounted)
     if op in SPILL_FREE:
         spilled = [line for line in lines if " sm90 " in line and "'stack': 0," not in line]
         assert not spilled, "\n".join(spilled)
+    if op == "linear":  # at most a quarter of an SM's 65536 registers: 4 programs an SM, so B*C = 16K
+        # (512 programs of 32 channels) runs in one wave on an H200's 132 SMs, not one and a third
+        crowded = [line for line in lines if " sm90 float32 " in line and _registers(line) * 32 * _warps(line) > 16384]
+        assert not crowded, "\n".join(crowded)
+
+
+def _shared(line: str) -> int:
+    """The shared memory a compiled launch's line says it asks."""
+    return int(re.search(r"'shared': (\d+)", line).group(1))
+
+
+def _registers(line: str) -> int:
+    return int(re.search(r"'reg': (\d+)", line).group(1))
+
+
+def _warps(line: str) -> int:
+    """The launch's warps (Triton's default 4 where the launch names none)."""
+    found = re.search(r"num_warps=(\d+)", line)
+    return int(found.group(1)) if found else 4

@@ -4,8 +4,11 @@ Run as a script in a fresh process (``test_triton_compile.py`` does, one process
 compiler crash aborts the process (LLVM assertions do), so it must not take pytest with it.
 The op's forward and backward run on CPU tensors with the kernels swapped for recorders
 (:mod:`_triton_aot`), at sizes that give the block shapes a GPU run uses; each recorded launch
-is then compiled for sm_80 and sm_90 down to a cubin. Prints one line per compiled launch with
-its registers per thread and stack bytes, and ends with a count line.
+is then compiled for sm_80 and sm_90 down to a cubin. Where an op's size limit depends on the
+GPU's shared memory, each target gets the largest sizes its GPU's rule admits (an A100's for
+sm_80, an H100/H200's for sm_90). Prints one line per compiled launch with its registers per
+thread, stack bytes and shared memory and, where the size rule counts one, the shared memory the
+rule expects of it (``rule``); ends with a count line.
 """
 
 import sys
@@ -13,6 +16,10 @@ import sys
 import torch
 
 from _triton_aot import TARGETS, compile_launch, recorded_launches, resource_usage
+from tsrec.kernels._launch import AMPERE_BLOCK_SHARED, HOPPER_BLOCK_SHARED
+
+#: the shared memory a block has on each target's GPU: an H100/H200 (sm_90) and an A100 (sm_80)
+BLOCK_SHARED = {"sm90": HOPPER_BLOCK_SHARED, "sm80": AMPERE_BLOCK_SHARED}
 
 
 def _leaf(*shape, dtype, positive=False):
@@ -20,7 +27,7 @@ def _leaf(*shape, dtype, positive=False):
     return x.requires_grad_()
 
 
-def run_linear(dtype):
+def run_linear(dtype, shared):
     from tsrec.kernels.linear import triton_impl as impl
 
     with recorded_launches(impl, ("_scan_kernel",)) as calls:
@@ -30,7 +37,7 @@ def run_linear(dtype):
     return calls
 
 
-def run_selective(dtype):
+def run_selective(dtype, shared):
     from tsrec.kernels.selective import triton_impl as impl
 
     with recorded_launches(impl, ("_fwd_kernel", "_bwd_kernel")) as calls:
@@ -45,18 +52,22 @@ def run_selective(dtype):
     return calls
 
 
-def run_recurrent(dtype):
+def run_recurrent(dtype, shared):
     from tsrec.kernels.recurrent import triton_impl as impl
+    from tsrec.kernels.recurrent.cells import triton_hidden_limit
 
+    # small tiles, and the largest the target GPU's shared memory admits
+    sizes = [(cell, h) for cell, small in (("tanh", 16), ("gated", 32))
+             for h in (small, triton_hidden_limit(cell, shared))]
     with recorded_launches(impl, ("_fwd_kernel", "_bwd_kernel")) as calls:
-        for cell, hidden in (("tanh", 16), ("tanh", 128), ("gated", 32), ("gated", 64)):  # the limits
+        for cell, hidden in sizes:
             k = 2 if cell == "gated" else 1
             x, W = _leaf(4, 10, k * hidden, dtype=dtype), _leaf(hidden, k * hidden, dtype=dtype)
             impl.rnn_scan_triton(cell, x, W, _leaf(4, hidden, dtype=dtype)).sum().backward()
     return calls
 
 
-def run_scan2d(dtype):
+def run_scan2d(dtype, shared):
     from tsrec.kernels.scan2d import triton_impl as impl
 
     grid, small = (2, 6, 5, 64), (2, 6, 5, 16)
@@ -72,7 +83,7 @@ def run_scan2d(dtype):
     return calls
 
 
-def run_ltc(dtype):
+def run_ltc(dtype, shared):
     from tsrec.kernels.recurrent import ltc_triton as impl
 
     with recorded_launches(impl, ("_fwd_kernel", "_bwd_kernel")) as calls:
@@ -84,13 +95,15 @@ def run_ltc(dtype):
     return calls
 
 
-def run_cfc(dtype):
+def run_cfc(dtype, shared):
     from tsrec.kernels.recurrent import cfc_triton as impl
     from tsrec.kernels.recurrent.cfc import triton_fits
 
+    # small, the largest tiles of 2048 values (an A100's), ncps's default and the other largest of 4096
+    sizes = ((8, 32), (16, 128), (32, 64), (64, 32), (32, 128), (64, 64), (16, 256))
     with recorded_launches(impl, ("_fwd_kernel", "_bwd_kernel")) as calls:
-        for units, width in ((8, 32), (32, 128), (64, 64), (16, 256)):  # small, ncps's default, the limits
-            if not triton_fits(units, width, dtype):  # the op takes the torch path there
+        for units, width in sizes:
+            if not triton_fits(units, width, dtype, shared):  # the op takes the torch path there
                 continue
             xz, h0 = _leaf(4, 5, width, dtype=dtype), _leaf(4, units, dtype=dtype)
             heads = [_leaf(*shape, dtype=dtype) for shape in [(width, units), (units,)] * 3]
@@ -102,8 +115,22 @@ OPS = {"linear": run_linear, "selective": run_selective, "recurrent": run_recurr
        "ltc": run_ltc, "cfc": run_cfc}
 
 
-def main(op: str) -> int:
-    launches = OPS[op](torch.float32) + OPS[op](torch.float64)
+def rule_bytes(op: str, kwargs: dict, dtype: torch.dtype) -> int | None:
+    """The shared memory the op's size rule expects a launch to ask (None: no rule counts it)."""
+    if op == "recurrent":
+        from tsrec.kernels.recurrent.cells import TRITON_SHARED_BYTES
+
+        return TRITON_SHARED_BYTES["gated" if kwargs["GATED"] else "tanh"][kwargs["BH"]]
+    if op == "cfc":
+        from tsrec.kernels.recurrent.cfc import TILE_SHARED_BYTES
+
+        return TILE_SHARED_BYTES[kwargs["BU"], kwargs["BZ"]][dtype == torch.float64]
+    return None
+
+
+def compile_for(op: str, name: str) -> int:
+    """Compile each distinct launch of ``op`` at the sizes target ``name``'s GPU admits; returns how many."""
+    launches = OPS[op](torch.float32, BLOCK_SHARED[name]) + OPS[op](torch.float64, BLOCK_SHARED[name])
     seen = set()
     for kernel, args, kwargs in launches:
         key = (kernel.fn.__name__, tuple(a.dtype if isinstance(a, torch.Tensor) else type(a) for a in args),
@@ -111,12 +138,18 @@ def main(op: str) -> int:
         if key in seen:
             continue
         seen.add(key)
-        for name, target in TARGETS.items():
-            usage = resource_usage(compile_launch(kernel, args, kwargs, target))
-            flags = ", ".join(f"{k}={v}" for k, v in kwargs.items())  # num_warps too, where set
-            dtype = next(str(a.dtype).removeprefix("torch.") for a in args if isinstance(a, torch.Tensor))
-            print(f"compiled {op}.{kernel.fn.__name__} {name} {dtype} [{flags}]: {usage}", flush=True)
-    print(f"{len(seen) * len(TARGETS)} launches of {op} compiled")
+        usage = resource_usage(compile_launch(kernel, args, kwargs, TARGETS[name]))
+        flags = ", ".join(f"{k}={v}" for k, v in kwargs.items())  # num_warps too, where set
+        dtype = next(a.dtype for a in args if isinstance(a, torch.Tensor))
+        rule = rule_bytes(op, kwargs, dtype)
+        print(f"compiled {op}.{kernel.fn.__name__} {name} {str(dtype).removeprefix('torch.')} [{flags}]: {usage}"
+              + ("" if rule is None else f", rule {rule}"), flush=True)
+    return len(seen)
+
+
+def main(op: str) -> int:
+    count = sum(compile_for(op, name) for name in TARGETS)
+    print(f"{count} launches of {op} compiled")
     return 0
 
 

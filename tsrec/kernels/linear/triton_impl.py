@@ -27,18 +27,18 @@ import triton.language as tl
 
 from .._autograd import first_order_only
 from .._checks import compute_dtype, raise_non_finite
-from .._launch import on_device_of
+from .._launch import flat_grid, on_device_of
 from .._triton_tiles import compose_affine
 from .torch_impl import gate_and_state_grads
 
 BLOCK_C = 32  # channels per program: 32 fp32 = one 128-byte row segment per time step
 CHUNK_T = 32  # time steps per tile
 NUM_STAGES = 3  # tiles in flight per program: the one being scanned and two being copied in
-NUM_WARPS = 4  # 128 registers a thread: 4 programs an SM, so B*C = 16K (512 programs) is one wave on an H200
-FLOAT64_STAGES_WARPS = (2, 8)  # a float64 tile is twice the bytes: at (3, 4) or (2, 4) ptxas spills
+NUM_WARPS = 4  # <= 128 registers a thread: >= 4 programs an SM, so B*C = 16K (512 programs) is one wave on
+# an H200 (132 SMs); tests/kernels/test_triton_compile.py holds the float32 kernel to that
 # Chosen by compiling (tests/kernels/triton_compile_check.py), not yet timed on a GPU: the deepest
-# pipeline whose every variant (direction, initial state, check) compiles without spills on sm_80
-# and sm_90; benchmarks/kernels_gpu.py sweeps BLOCK_C, CHUNK_T, NUM_STAGES and NUM_WARPS on a GPU.
+# pipeline whose every variant (dtype, direction, initial state, check) compiles without spills on
+# sm_80 and sm_90; benchmarks/kernels_gpu.py sweeps BLOCK_C, CHUNK_T, NUM_STAGES and NUM_WARPS on a GPU.
 
 
 @triton.jit
@@ -47,8 +47,11 @@ def _scan_kernel(
     HAS_H0: tl.constexpr, REVERSE: tl.constexpr, GATE_SHIFT: tl.constexpr, CHECK: tl.constexpr,
     ACC: tl.constexpr, BLOCK: tl.constexpr, CHUNK: tl.constexpr, STAGES: tl.constexpr,
 ):
-    pid_b = tl.program_id(0).to(tl.int64)
-    cols = tl.program_id(1).to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
+    # one grid axis for (batch row, channel block): axes 1 and 2 stop at 65535 programs (see flat_grid)
+    n_blocks = tl.cdiv(n_chans, BLOCK)
+    pid = tl.program_id(0).to(tl.int64)
+    pid_b = pid // n_blocks
+    cols = (pid % n_blocks) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
     col_ok = cols < n_chans
     row = pid_b * n_steps * n_chans  # int64: B*T*C may exceed 2**31
     lane = tl.arange(0, CHUNK).to(tl.int64)
@@ -89,13 +92,12 @@ def _launch(a, b, h0, reverse: bool, gate_shift: int, out_dtype: torch.dtype | N
     acc = tl.float64 if b.dtype == torch.float64 else tl.float32
     block = min(BLOCK_C, triton.next_power_of_2(chans))
     chunk = min(CHUNK_T, triton.next_power_of_2(n_steps))
-    grid = (batch, triton.cdiv(chans, block))
-    stages, warps = FLOAT64_STAGES_WARPS if b.dtype == torch.float64 else (NUM_STAGES, NUM_WARPS)
+    grid = flat_grid(triton.cdiv(chans, block), batch)  # the kernel splits it again, channel block fastest
     with on_device_of(b):
         _scan_kernel[grid](
             a, b, h0 if h0 is not None else b, out, bad if bad is not None else b, n_steps, chans,
             HAS_H0=h0 is not None, REVERSE=reverse, GATE_SHIFT=gate_shift, CHECK=bad is not None, ACC=acc,
-            BLOCK=block, CHUNK=chunk, STAGES=stages, num_warps=warps,
+            BLOCK=block, CHUNK=chunk, STAGES=NUM_STAGES, num_warps=NUM_WARPS,
         )
     return out
 

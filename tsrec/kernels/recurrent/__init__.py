@@ -22,6 +22,7 @@ import torch
 from .._autocast import without_autocast
 from .._checks import check_device, check_finite, check_flag, check_mixed_precision_like, check_shape, check_tensor
 from .._dispatch import resolve_backend
+from .._launch import block_shared_memory
 from .cells import CELLS, triton_hidden_limit
 from .cfc import cfc_scan
 from .ltc import ltc_scan
@@ -132,8 +133,9 @@ def rnn_scan(
     output_final_state : bool, default False
         Also return the final state ``(batch, H)``.
     backend : {"auto", "torch", "triton", "naive"}
-        ``"triton"`` is the fused GPU kernel (``H <= 128``, gated ``H <= 64``); ``"auto"`` picks it
-        for CUDA tensors when triton is installed and ``H`` fits.
+        ``"triton"`` is the fused GPU kernel (``H <= 128`` on an H100/H200, 64 on an A100, gated
+        ``H <= 64``: :func:`.cells.triton_hidden_limit` of the GPU's shared memory); ``"auto"``
+        picks it for CUDA tensors when triton is installed and ``H`` fits.
 
     Returns
     -------
@@ -157,7 +159,8 @@ def rnn_scan(
     check_mixed_precision_like("x", x, W=W, initial_state=initial_state)
     check_finite(x=x, W=W, initial_state=initial_state)
     output_final_state = check_flag("output_final_state", output_final_state)
-    which = resolve_backend(backend, x, W, triton_fits=hidden <= triton_hidden_limit(cell))
+    fits = hidden <= triton_hidden_limit(cell, block_shared_memory(x))
+    which = resolve_backend(backend, x, W, triton_fits=fits, triton_module=f"{__name__}.triton_impl")
     if which == "naive":
         h = rnn_scan_naive(cell, x, W, initial_state)
     elif which == "triton":

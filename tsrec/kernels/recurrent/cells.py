@@ -13,16 +13,24 @@ from __future__ import annotations
 
 import torch
 
+from .._launch import HOPPER_BLOCK_SHARED
+
 CELLS = {"tanh": 1, "gated": 2}
-MAX_HIDDEN = 128  # the largest H the fused Triton kernel keeps on chip
-# the gated cell's two weight blocks: at H = 128 a launch asks 272 KiB of shared memory (backward 320
-# KiB), more than an H100/H200 gives a block (227 KiB; an H200 refused it), at 64 it asks 72 and 96
-MAX_GATED_HIDDEN = 64
+# The shared memory (bytes) a launch of the fused Triton kernel asks per cell and padded H (the larger
+# of forward and backward, float32 or float64; sm_80 and sm_90 ask the same, Triton 3.9). A GPU runs
+# the largest H whose figure fits its block (an H100/H200's 227 KiB: tanh 128, gated 64; an A100's
+# 163 KiB: 64 and 64); an H200 refused the gated cell at 128. tests/kernels/test_triton_compile.py
+# holds every launch the rule admits to its figure here and to the GPU's block.
+TRITON_SHARED_BYTES = {
+    "tanh": {16: 12288, 32: 28672, 64: 73728, 128: 212992},
+    "gated": {16: 18432, 32: 45056, 64: 122880, 128: 376832},
+}
 
 
-def triton_hidden_limit(cell: str) -> int:
-    """The largest H the fused Triton kernel runs ``cell`` with."""
-    return MAX_GATED_HIDDEN if cell == "gated" else MAX_HIDDEN
+def triton_hidden_limit(cell: str, block_shared: int = HOPPER_BLOCK_SHARED) -> int:
+    """The largest H the fused Triton kernel runs ``cell`` with on a GPU whose block has ``block_shared``
+    bytes of shared memory (0: none; :func:`tsrec.kernels._launch.block_shared_memory` reads it)."""
+    return max((h for h, asked in TRITON_SHARED_BYTES[cell].items() if asked <= block_shared), default=0)
 
 
 def cell_step(cell: str, x_t: torch.Tensor, h: torch.Tensor, W: torch.Tensor) -> torch.Tensor:

@@ -17,20 +17,28 @@ part is a kernel).
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from .._autocast import without_autocast
 from .._checks import check_finite, check_mixed_precision_like, check_shape, check_tensor, compute_dtype
 from .._dispatch import resolve_backend
+from .._launch import HOPPER_BLOCK_SHARED, block_shared_memory, shared_memory_text
 from .naive import cfc_scan_naive
 
 MAX_UNITS, MAX_BACKBONE = 64, 256  # what the Triton kernels keep on chip, each alone
-# and together: the tiles, each side a power of two of at least 16, of at most 4096 values (float64: at
-# most 32 x 128). At 32 x 128 (ncps's default) the backward asks 176 KiB of shared memory (float32;
-# float64 208), at 64 x 256 it asked 608 KiB, and in float64 64 x 64 232 KiB: more than the 227 KiB an
-# H100/H200 gives a block (tests/kernels/test_triton_compile.py)
-MAX_TILE = 4096
-MAX_FLOAT64_TILE = (32, 128)
+# and together: the shared memory (bytes) the larger of the two kernels asks per tile (tile_side(U),
+# tile_side(Z)), in float32 and in float64 (None: not run there); sm_80 and sm_90 ask the same (Triton
+# 3.9). The tiles are those of at most 4096 values (float64: at most 32 x 128; 64 x 256 asked 608 KiB,
+# float64 64 x 64 232 KiB); a GPU runs those whose figure fits its block: an H100/H200's 227 KiB all but
+# float64 16 x 256, an A100's 163 KiB those of at most 2048 values (ncps's default 32 x 128 asks 176
+# KiB). tests/kernels/test_triton_compile.py holds every launch the rule admits to its figure and block.
+TILE_SHARED_BYTES = {
+    (16, 16): (19456, 30720), (16, 32): (30720, 45056), (16, 64): (53248, 73728), (16, 128): (98304, 131072),
+    (16, 256): (188416, None), (32, 16): (38912, 69632), (32, 32): (57344, 90112), (32, 64): (98304, 131072),
+    (32, 128): (180224, 212992), (64, 16): (75776, None), (64, 32): (110592, None), (64, 64): (180224, None),
+}
 
 
 def tile_side(n: int) -> int:
@@ -38,12 +46,28 @@ def tile_side(n: int) -> int:
     return max(16, 1 << (n - 1).bit_length())
 
 
-def triton_fits(units: int, width: int, dtype: torch.dtype = torch.float32) -> bool:
-    """Whether the Triton CfC kernels run ``units`` neurons over a backbone of ``width`` in ``dtype``."""
-    tile = (tile_side(units), tile_side(width))
-    if dtype == torch.float64 and (tile[0] > MAX_FLOAT64_TILE[0] or tile[1] > MAX_FLOAT64_TILE[1]):
-        return False
-    return units <= MAX_UNITS and width <= MAX_BACKBONE and tile[0] * tile[1] <= MAX_TILE
+def fitting_tiles(dtype: torch.dtype, block_shared: int = HOPPER_BLOCK_SHARED) -> list[tuple[int, int]]:
+    """The tiles the Triton CfC kernels run in ``dtype`` on a GPU whose block has ``block_shared`` bytes."""
+    column = int(dtype == torch.float64)
+    return [tile for tile, asked in TILE_SHARED_BYTES.items() if (asked[column] or math.inf) <= block_shared]
+
+
+def triton_fits(units: int, width: int, dtype: torch.dtype = torch.float32,
+                block_shared: int = HOPPER_BLOCK_SHARED) -> bool:
+    """Whether the Triton CfC kernels run ``units`` neurons over a backbone of ``width`` in ``dtype`` on a GPU
+    whose block has ``block_shared`` bytes of shared memory (:func:`tsrec.kernels._launch.block_shared_memory`)."""
+    return (tile_side(units), tile_side(width)) in fitting_tiles(dtype, block_shared)
+
+
+def _too_large(units: int, width: int, dtype: torch.dtype, xz: torch.Tensor) -> str:
+    """Why the Triton CfC kernels refuse these sizes on ``xz``'s GPU."""
+    tiles = fitting_tiles(dtype, block_shared_memory(xz))
+    most = max((u * z for u, z in tiles), default=0)
+    largest = ", ".join(f"{u} x {z}" for u, z in tiles if u * z == most) or "none"
+    return (f"the Triton CfC kernels keep U <= {MAX_UNITS} and Z <= {MAX_BACKBONE} on chip, with the two rounded up "
+            f"to powers of two (at least 16) to a tile whose kernels fit {shared_memory_text(xz)}: in "
+            f"{str(dtype).removeprefix('torch.')} at most {most} values ({largest}), got U={units}, Z={width}; "
+            "use backend='torch'")
 
 
 def lecun_tanh(x: torch.Tensor) -> torch.Tensor:
@@ -101,8 +125,9 @@ def cfc_scan(
         ``(Z, U)`` weight and ``(U,)`` bias of the time gate at unit steps (``W_a + W_b``,
         ``b_a + b_b``).
     backend : {"auto", "torch", "triton", "naive"}, default="auto"
-        ``"triton"``: the fused GPU kernels (``U <= 64``, ``Z <= 256``, see :func:`triton_fits`);
-        ``"auto"`` picks them for CUDA tensors when triton is installed and the sizes fit.
+        ``"triton"``: the fused GPU kernels (``U <= 64``, ``Z <= 256``, in tiles that fit the GPU's
+        shared memory, see :func:`triton_fits`); ``"auto"`` picks them for CUDA tensors when triton
+        is installed and the sizes fit.
 
     Returns
     -------
@@ -131,14 +156,12 @@ def cfc_scan(
     check_mixed_precision_like("xz", xz, **{k: v for k, v in named.items() if k != "xz"})
     check_finite(**named)
     params = (W_h, W1, b1, W2, b2, Wt, bt)
-    fits = triton_fits(units, width, compute_dtype(xz.dtype))
-    which = resolve_backend(backend, xz, h0, *params, triton_fits=fits)
+    kernel_dtype = compute_dtype(xz.dtype)
+    fits = triton_fits(units, width, kernel_dtype, block_shared_memory(xz))
+    which = resolve_backend(backend, xz, h0, *params, triton_fits=fits, triton_module=f"{__package__}.cfc_triton")
     if which == "triton":
         if not fits:
-            raise ValueError(f"the Triton CfC kernels keep U <= {MAX_UNITS} and Z <= {MAX_BACKBONE} on chip, with the "
-                             f"two rounded up to powers of two (at least 16) multiplying to at most {MAX_TILE} (in "
-                             f"float64 at most {MAX_FLOAT64_TILE[0]} x {MAX_FLOAT64_TILE[1]}), got U={units}, "
-                             f"Z={width}; use backend='torch'")
+            raise ValueError(_too_large(units, width, kernel_dtype, xz))
         from .cfc_triton import cfc_scan_triton  # lazy: importing tsrec must not import triton
 
         return cfc_scan_triton(xz, h0, params)

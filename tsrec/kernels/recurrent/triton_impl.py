@@ -1,9 +1,10 @@
 """Fused Triton RNN kernel (FlashRNN idea): the whole time loop in one launch, state on chip.
 
 An arbitrary Python step function cannot be compiled into Triton, so the kernel covers the
-documented cell family of :mod:`.cells` with hidden size ``H <= 128`` (gated: 64). One program owns
-``BLOCK_B`` batch rows; the recurrent weights ``W`` and the state ``h`` stay in registers for
-all steps, only ``x_t`` is read and ``h_t`` written per step.
+documented cell family of :mod:`.cells` with hidden size ``H <= 128`` (gated: 64; on an A100, whose
+blocks have less shared memory, 64 and 64). One program owns ``BLOCK_B`` batch rows; the recurrent
+weights ``W`` and the state ``h`` stay in registers for all steps, only ``x_t`` is read and ``h_t``
+written per step.
 
 Backward is one more launch that walks time backwards, but only over what is sequential: the
 adjoint recurrence, which is linear. Everything else is done in torch around it, over all steps
@@ -25,7 +26,7 @@ import triton.language as tl
 
 from .._checks import compute_dtype
 from .._autograd import first_order_only
-from .._launch import on_device_of
+from .._launch import block_shared_memory, on_device_of, shared_memory_text
 from .cells import triton_hidden_limit
 
 BLOCK_B = 16  # tl.dot needs every dimension >= 16 on GPUs
@@ -193,7 +194,7 @@ def rnn_scan_triton(cell: str, x: torch.Tensor, W: torch.Tensor, h0: torch.Tenso
     x : torch.Tensor
         ``(batch, time, K*H)`` input projections.
     W : torch.Tensor
-        ``(H, K*H)`` recurrent weights, ``H <= triton_hidden_limit(cell)``.
+        ``(H, K*H)`` recurrent weights, ``H <= triton_hidden_limit(cell, ...)`` of ``x``'s GPU.
     h0 : torch.Tensor or None
         ``(batch, H)`` start state.
 
@@ -202,9 +203,10 @@ def rnn_scan_triton(cell: str, x: torch.Tensor, W: torch.Tensor, h0: torch.Tenso
     torch.Tensor
         ``(batch, time, H)`` states in ``x``'s dtype.
     """
-    if W.shape[0] > triton_hidden_limit(cell):
-        raise ValueError(f"the fused Triton RNN kernel keeps H <= {triton_hidden_limit(cell)} on chip for cell "
-                         f"{cell!r}, got H={W.shape[0]}; use backend='torch'")
+    limit = triton_hidden_limit(cell, block_shared_memory(x))
+    if W.shape[0] > limit:
+        raise ValueError(f"with {shared_memory_text(x)}, the fused Triton RNN kernel keeps H <= {limit} on chip "
+                         f"for cell {cell!r}, got H={W.shape[0]}; use backend='torch'")
     wide = compute_dtype(x.dtype)
     h0_w = None if h0 is None else h0.to(wide).contiguous()
     return _RnnTritonFn.apply(x.to(wide).contiguous(), W.to(wide).contiguous(), h0_w, cell == "gated").to(x.dtype)

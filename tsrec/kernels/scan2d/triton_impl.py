@@ -1,6 +1,8 @@
 """Triton 2-D Roesser scan: forward and backward kernels (GPU; CPU interpreter for tests).
 
-Grid ``(batch, ceil(D / BLOCK_D))``: one program owns a block of channels of one batch row. It
+Grid ``batch * ceil(D / BLOCK_D)`` programs on one axis, batch fastest (CUDA's axis 1 ends at
+65535, which the channel blocks reach at ``D = 65536`` when a block is one channel: float32 with
+``N > 16``, float64 with ``N > 8``). One program owns a block of channels of one batch row. It
 walks the variates in scan order (a column of the grid at a time) and, down each column, time
 in tiles of ``CHUNK_T`` steps. With ``a1 = exp(delta1 A1)``, ``a2 = exp(delta1 A2)``,
 ``a3 = exp(delta2 A3)``, ``a4 = exp(delta2 A4)`` of a cell and ``q`` the states of the previous
@@ -44,13 +46,20 @@ import triton
 import triton.language as tl
 
 from .._autograd import first_order_only
-from .._launch import on_device_of
+from .._launch import flat_grid, on_device_of
 from .._triton_tiles import compose_affine, tile_gain, tile_row
 from .naive import State
 BLOCK_D = 16  # channels per program, at most
 CHUNK_T = 16  # time steps per tile
 TILE_VALUES = 512  # (time, channel, state) values per tile, float32 (float64: half); see _meta
 FWD_WARPS, BWD_WARPS = 8, 4
+
+
+@triton.jit
+def _program(batch):
+    """This program's batch row and channel block, from the flat grid (batch fastest)."""
+    pid = tl.program_id(0).to(tl.int64)
+    return pid % batch, pid // batch
 
 
 @triton.jit
@@ -82,12 +91,12 @@ def _h2_cells(x_ptr, d2_ptr, B2_ptr, H1_ptr, H2_ptr, A3, A4, cell, pcell, ok, ha
 def _fwd_kernel(
     x_ptr, d1_ptr, d2_ptr, A1_ptr, A2_ptr, A3_ptr, A4_ptr, B1_ptr, B2_ptr, C1_ptr, C2_ptr,
     h01_ptr, h02_ptr, y_ptr, H1_ptr, H2_ptr,
-    T, V, D, N,
+    batch, T, V, D, N,
     HAS_A2: tl.constexpr, HAS_A3: tl.constexpr, HAS_H0: tl.constexpr, REVERSE: tl.constexpr,
     CHUNK: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_N: tl.constexpr,
 ):
-    pb = tl.program_id(0).to(tl.int64)
-    d = tl.program_id(1).to(tl.int64) * BLOCK_D + tl.arange(0, BLOCK_D).to(tl.int64)
+    pb, pd = _program(batch)
+    d = pd * BLOCK_D + tl.arange(0, BLOCK_D).to(tl.int64)
     n = tl.arange(0, BLOCK_N).to(tl.int64)
     lane = tl.arange(0, CHUNK).to(tl.int64)
     dmask, nmask = d < D, n < N
@@ -137,12 +146,11 @@ def _bwd_kernel(
     h01_ptr, h02_ptr, H1_ptr, H2_ptr, gy_ptr, gT1_ptr, gT2_ptr, R_ptr,
     gx_ptr, gd1_ptr, gd2_ptr, gA1_ptr, gA2_ptr, gA3_ptr, gA4_ptr, gB1_ptr, gB2_ptr, gC1_ptr, gC2_ptr,
     gh01_ptr, gh02_ptr,
-    T, V, D, N, NBLK,
+    batch, T, V, D, N, NBLK,
     HAS_A2: tl.constexpr, HAS_A3: tl.constexpr, HAS_H0: tl.constexpr, HAS_GT: tl.constexpr,
     REVERSE: tl.constexpr, CHUNK: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_N: tl.constexpr,
 ):
-    pb = tl.program_id(0).to(tl.int64)
-    pd = tl.program_id(1).to(tl.int64)
+    pb, pd = _program(batch)
     d = pd * BLOCK_D + tl.arange(0, BLOCK_D).to(tl.int64)
     n = tl.arange(0, BLOCK_N).to(tl.int64)
     lane = tl.arange(0, CHUNK).to(tl.int64)
@@ -280,9 +288,9 @@ class _Scan2dTritonFn(torch.autograd.Function):
         nblk, flags = _meta(A, init, reverse, T, D, N, x.dtype)
         # absent optional tensors: any valid pointer, never read (their constexpr flag is off)
         with on_device_of(x):
-            _fwd_kernel[(batch, nblk)](
+            _fwd_kernel[flat_grid(batch, nblk)](
                 x, d1, d2, *[A1 if a is None else a for a in A], B1, B2, C1, C2,
-                *[H1 if h is None else h for h in init], y, H1, H2, T, V, D, N, **flags, num_warps=FWD_WARPS,
+                *[H1 if h is None else h for h in init], y, H1, H2, batch, T, V, D, N, **flags, num_warps=FWD_WARPS,
             )
         ctx.save_for_backward(x, d1, d2, A1, A2, A3, A4, B1, B2, C1, C2, h01, h02, H1, H2)
         ctx.reverse = reverse
@@ -305,10 +313,10 @@ class _Scan2dTritonFn(torch.autograd.Function):
         scratch = x.new_empty(batch, 2, 2, T, D, N)  # two columns of a3 G2 and a4 G2
         gh0 = [x.new_empty(batch, V, D, N) for _ in range(2)] if h01 is not None else [x, x]
         with on_device_of(x):
-            _bwd_kernel[(batch, nblk)](
+            _bwd_kernel[flat_grid(batch, nblk)](
                 x, d1, d2, *[A1 if a is None else a for a in A], B1, B2, C1, C2,
                 *[H1 if h is None else h for h in init], H1, H2, gy, *gT, scratch,
-                gx, gd1, gd2, *[gA[0] if g is None else g for g in gA], *gBC, *gh0, T, V, D, N, nblk,
+                gx, gd1, gd2, *[gA[0] if g is None else g for g in gA], *gBC, *gh0, batch, T, V, D, N, nblk,
                 HAS_GT=has_gT, **flags, num_warps=BWD_WARPS,
             )
         gA = [None if g is None else g.sum(0) for g in gA]

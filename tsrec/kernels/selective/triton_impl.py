@@ -1,7 +1,9 @@
 """Triton selective scan: forward and backward kernels (GPU; CPU interpreter for tests).
 
-Grid ``(batch, G, ceil((D/G) / BLOCK_D))``: one program owns a block of channels of one group,
-so each step's ``B_t``/``C_t`` is one ``[N]`` vector and the sums over channels that the
+Grid ``batch * G * ceil((D/G) / BLOCK_D)`` programs on one axis, batch fastest (CUDA's axes 1 and
+2 end at 65535, which the channel blocks reach at ``D/G = 65536`` when a block is one channel:
+float32 with ``N > 64``, float64 with ``N > 32``). One program owns a block of channels of one
+group, so each step's ``B_t``/``C_t`` is one ``[N]`` vector and the sums over channels that the
 gradients of ``B``/``C`` need stay inside the program (partial sums per block are added up in
 torch: no atomics, deterministic). The ``[BLOCK_D, N]`` state is carried in registers.
 
@@ -25,7 +27,7 @@ import triton
 import triton.language as tl
 
 from .._autograd import first_order_only
-from .._launch import on_device_of
+from .._launch import flat_grid, on_device_of
 from .._triton_tiles import compose_affine, tile_gain, tile_row
 from .common import finish_output, grouped, widen_inputs
 
@@ -36,6 +38,14 @@ CHUNK_T = 16  # time steps per tile
 # spills on sm_80/sm_90 (tests/kernels/test_triton_compile.py); a larger N narrows the channel block.
 TILE_VALUES = 4096
 FWD_WARPS, BWD_WARPS = 4, 8  # benchmarks/kernels_gpu.py sweeps the tile and warps on a GPU
+
+
+@triton.jit
+def _program(batch, G):
+    """This program's batch row, group and channel block, from the flat grid (batch fastest)."""
+    pid = tl.program_id(0).to(tl.int64)
+    rest = pid // batch
+    return pid % batch, rest % G, rest // G
 
 
 @triton.jit
@@ -58,12 +68,11 @@ def _step_terms(dt_ptr, u_ptr, B_ptr, A, pb, pg, t, ok, d, dmask, n, nmask, T, D
 @triton.jit
 def _fwd_kernel(
     u_ptr, dt_ptr, A_ptr, B_ptr, C_ptr, h0_ptr, y_ptr, hT_ptr, st_ptr,
-    T, D, G, Dg, N,
+    batch, T, D, G, Dg, N,
     HAS_H0: tl.constexpr, SAVE: tl.constexpr, CHUNK: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_N: tl.constexpr,
 ):
-    pb = tl.program_id(0).to(tl.int64)
-    pg = tl.program_id(1).to(tl.int64)
-    dl = tl.program_id(2).to(tl.int64) * BLOCK_D + tl.arange(0, BLOCK_D).to(tl.int64)
+    pb, pg, pd = _program(batch, G)
+    dl = pd * BLOCK_D + tl.arange(0, BLOCK_D).to(tl.int64)
     d = pg * Dg + dl
     n = tl.arange(0, BLOCK_N).to(tl.int64)
     lane = tl.arange(0, CHUNK).to(tl.int64)
@@ -95,12 +104,10 @@ def _fwd_kernel(
 def _bwd_kernel(
     u_ptr, dt_ptr, A_ptr, B_ptr, C_ptr, st_ptr, gy_ptr, ghT_ptr,
     gu_ptr, gdt_ptr, gA_ptr, gB_ptr, gC_ptr, gh0_ptr,
-    T, D, G, Dg, N, NBLK,
+    batch, T, D, G, Dg, N, NBLK,
     HAS_GHT: tl.constexpr, CHUNK: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_N: tl.constexpr,
 ):
-    pb = tl.program_id(0).to(tl.int64)
-    pg = tl.program_id(1).to(tl.int64)
-    pd = tl.program_id(2).to(tl.int64)
+    pb, pg, pd = _program(batch, G)
     dl = pd * BLOCK_D + tl.arange(0, BLOCK_D).to(tl.int64)
     d = pg * Dg + dl
     n = tl.arange(0, BLOCK_N).to(tl.int64)
@@ -172,8 +179,8 @@ class _SelectiveScanTritonFn(torch.autograd.Function):
         # the states entering each tile, for backward only: about as many values as u itself at N = 16
         starts = u.new_empty(batch, triton.cdiv(T, chunk), D, N) if save else hT
         with on_device_of(u):
-            _fwd_kernel[(batch, G, nblk)](
-                u, delta, A, B, C, h0 if h0 is not None else hT, y, hT, starts, T, D, G, D // G, N,
+            _fwd_kernel[flat_grid(batch, G, nblk)](
+                u, delta, A, B, C, h0 if h0 is not None else hT, y, hT, starts, batch, T, D, G, D // G, N,
                 HAS_H0=h0 is not None, SAVE=save, CHUNK=chunk, BLOCK_D=block_d, BLOCK_N=block_n, num_warps=FWD_WARPS,
             )
         if save:
@@ -191,9 +198,9 @@ class _SelectiveScanTritonFn(torch.autograd.Function):
         gA, gh0 = u.new_empty(batch, D, N), u.new_empty(batch, D, N)
         gB, gC = u.new_zeros(batch, T, G, nblk, N), u.new_zeros(batch, T, G, nblk, N)
         with on_device_of(u):
-            _bwd_kernel[(batch, G, nblk)](
+            _bwd_kernel[flat_grid(batch, G, nblk)](
                 u, delta, A, B, C, starts, gy, ghT.contiguous() if ghT is not None else gy,
-                gu, gdelta, gA, gB, gC, gh0, T, D, G, D // G, N, nblk,
+                gu, gdelta, gA, gB, gC, gh0, batch, T, D, G, D // G, N, nblk,
                 HAS_GHT=ghT is not None, CHUNK=chunk, BLOCK_D=block_d, BLOCK_N=block_n, num_warps=BWD_WARPS,
             )
         return gu, gdelta, gA.sum(0), gB.sum(3), gC.sum(3), gh0 if ctx.needs_input_grad[5] else None, None

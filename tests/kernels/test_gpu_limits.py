@@ -1,0 +1,305 @@
+"""What a GPU allows a Triton launch, and what a broken Triton costs, checked on a CPU.
+
+- Shared memory: an A100 gives a block 163 KiB, an H100/H200 227 KiB. The tanh RNN kernel at
+  H = 128 and the CfC kernels at ncps's 32 x 128 ask 176 KiB, so the size limits that pick the
+  Triton path must be those of the GPU the tensors are on (before, one H100 rule served every GPU
+  and an A100 refused those launches).
+- Grid axes: CUDA takes 65535 programs on axes 1 and 2; the selective and 2-D scans put their
+  channel blocks there, and a block of one channel reached it at 65536 channels.
+- Import: a Triton that is installed but fails to import made every automatic GPU call fail.
+
+The GPU is faked: ``is_cuda`` and the device's properties are patched, and the kernels are
+recorded (:mod:`_triton_aot`) or never reached.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import sys
+import warnings
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from tsrec import kernels as k
+from tsrec.kernels import _dispatch, _launch
+from tsrec.kernels.recurrent import cfc as cfc_module
+from tsrec.kernels.recurrent.cells import triton_hidden_limit
+from tsrec.kernels.recurrent.cfc import triton_fits
+
+A100, H100, RTX4090 = 166912, 232448, 101376  # opt-in shared memory of one block, bytes
+GEN = torch.Generator().manual_seed(0)
+MAX_GRID_YZ = 65535
+
+
+def rnd(*shape: int) -> torch.Tensor:
+    return torch.randn(*shape, generator=GEN)
+
+
+@pytest.fixture
+def fake_gpu(monkeypatch):
+    """Every tensor reads as a CUDA tensor of a GPU with a supported Triton; returns a setter of its
+    shared memory per block (an H100's until set)."""
+    monkeypatch.setattr(torch.Tensor, "is_cuda", property(lambda self: True))
+    monkeypatch.setattr(_dispatch, "triton_available", lambda: True)
+    monkeypatch.setattr(_dispatch, "triton_version", lambda: _dispatch.MIN_TRITON)
+    monkeypatch.delenv(_dispatch.ENV_VAR, raising=False)
+
+    def set_shared(optin: int) -> None:
+        props = SimpleNamespace(shared_memory_per_block_optin=optin, shared_memory_per_block=49152)
+        monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device=None: props)
+
+    set_shared(H100)
+    return set_shared
+
+
+# --- shared memory ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("shared", "tanh", "gated"), [(H100, 128, 64), (A100, 64, 64), (RTX4090, 64, 32)])
+def test_the_rnn_kernel_runs_the_largest_hidden_size_the_gpus_block_holds(shared, tanh, gated):
+    assert (triton_hidden_limit("tanh", shared), triton_hidden_limit("gated", shared)) == (tanh, gated)
+
+
+@pytest.mark.parametrize(("units", "width", "dtype", "on_h100", "on_a100"), [
+    (32, 128, torch.float32, True, False),  # ncps's default: 176 KiB
+    (64, 64, torch.float32, True, False),
+    (16, 256, torch.float32, True, False),
+    (32, 64, torch.float32, True, True),
+    (64, 32, torch.float32, True, True),
+    (32, 128, torch.float64, True, False),  # 208 KiB
+    (16, 128, torch.float64, True, True),
+    (64, 64, torch.float64, False, False),  # 232 KiB: not even an H100
+])
+def test_the_cfc_kernels_run_the_tiles_the_gpus_block_holds(units, width, dtype, on_h100, on_a100):
+    assert (triton_fits(units, width, dtype, H100), triton_fits(units, width, dtype, A100)) == (on_h100, on_a100)
+
+
+def test_the_block_is_read_from_the_tensors_gpu(monkeypatch):
+    props = SimpleNamespace(shared_memory_per_block_optin=A100, shared_memory_per_block=49152)
+    asked = []
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device=None: asked.append(device) or props)
+    x = torch.zeros(1)
+    assert _launch.block_shared_memory(x) == H100  # off CUDA (the interpreter): no device to ask
+    monkeypatch.setattr(torch.Tensor, "is_cuda", property(lambda self: True))
+    assert _launch.block_shared_memory(x) == A100 and asked == [x.device]
+    del props.shared_memory_per_block_optin  # ROCm's properties have no opt-in figure
+    assert _launch.block_shared_memory(x) == 49152
+
+
+def spy_backend(monkeypatch, module) -> list:
+    """Record what ``module``'s backend choice returns, and run torch whatever it is."""
+    picked, original = [], module.resolve_backend
+    monkeypatch.setattr(module, "resolve_backend", lambda *a, **kw: picked.append(original(*a, **kw)) or "torch")
+    return picked
+
+
+def cfc_inputs(units: int, width: int) -> list:
+    return [rnd(1, 2, width), rnd(1, units), rnd(units, width), *([rnd(width, units), rnd(units)] * 3)]
+
+
+def test_auto_runs_torch_on_an_a100_where_a_launch_would_ask_too_much_shared_memory(fake_gpu, monkeypatch):
+    # an A100 refused these launches (OutOfResources): 176 KiB each, the block has 163
+    rnn_picked, cfc_picked = spy_backend(monkeypatch, k.recurrent), spy_backend(monkeypatch, cfc_module)
+    for shared in (H100, A100):
+        fake_gpu(shared)
+        k.rnn_scan(rnd(1, 3, 128), 0.05 * rnd(128, 128))
+        k.cfc_scan(*cfc_inputs(32, 128))
+    assert rnn_picked == ["triton", "torch"] and cfc_picked == ["triton", "torch"]
+
+
+def test_an_explicit_triton_call_too_large_for_the_gpu_names_the_limit_and_the_device(fake_gpu):
+    pytest.importorskip("triton")  # the RNN refusal is the Triton module's own
+    fake_gpu(A100)
+    rnn = (r"^with the 163 KiB of shared memory a block has on cpu, the fused Triton RNN kernel keeps H <= 64 on chip "
+           r"for cell 'tanh', got H=128; use backend='torch'$")
+    with pytest.raises(ValueError, match=rnn):
+        k.rnn_scan(rnd(1, 3, 128), 0.05 * rnd(128, 128), backend="triton")
+    cfc = (r"fit the 163 KiB of shared memory a block has on cpu: in float32 at most 2048 values "
+           r"\(16 x 128, 32 x 64, 64 x 32\), got U=32, Z=128; use backend='torch'$")
+    with pytest.raises(ValueError, match=cfc):
+        k.cfc_scan(*cfc_inputs(32, 128), backend="triton")
+
+
+# --- grid axes ----------------------------------------------------------------------------------
+
+
+def assert_launchable(grids: list) -> None:
+    """Every grid within CUDA's limits: 2**31 - 1 programs on axis 0, 65535 on axes 1 and 2."""
+    assert grids
+    for grid in grids:
+        assert grid[0] <= 2**31 - 1 and all(n <= MAX_GRID_YZ for n in grid[1:]), grid
+
+
+def test_the_linear_scan_launches_more_than_65535_channel_blocks():
+    pytest.importorskip("triton")
+    from _triton_aot import recorded_launches
+    from tsrec.kernels.linear import triton_impl as impl
+
+    blocks = MAX_GRID_YZ + 3
+    a, b = torch.ones(2, 1, impl.BLOCK_C * blocks), torch.zeros(2, 1, impl.BLOCK_C * blocks)
+    with recorded_launches(impl, ("_scan_kernel",)) as calls:
+        impl.linear_scan_triton(a, b, check_finite=True)
+    assert_launchable(calls.grids)
+    assert calls.grids == [(2 * blocks,)]  # every (batch row, channel block) once
+
+
+def test_the_selective_scan_launches_a_layer_of_more_than_65535_channel_blocks():
+    pytest.importorskip("triton")
+    from _triton_aot import recorded_launches
+    from tsrec.kernels.selective import triton_impl as impl
+
+    channels, n_state = MAX_GRID_YZ + 3, 128  # float32, N > 64: one channel per program
+    u, delta = torch.zeros(1, 16, channels), torch.ones(1, 16, channels)
+    A, B, C = -torch.ones(channels, n_state), torch.zeros(1, 16, n_state), torch.zeros(1, 16, n_state)
+    with recorded_launches(impl, ("_fwd_kernel", "_bwd_kernel")) as calls:
+        impl.selective_scan_triton(u, delta, A, B, C)
+    assert_launchable(calls.grids)
+    assert calls.grids == [(channels,)]  # every channel block, each once
+
+
+def test_the_2d_scan_launches_a_layer_of_more_than_65535_channel_blocks():
+    pytest.importorskip("triton")
+    from _triton_aot import recorded_launches
+    from tsrec.kernels.scan2d import triton_impl as impl
+
+    channels, n_state = MAX_GRID_YZ + 3, 32  # float32, N > 16: one channel per program
+    x = torch.zeros(2, 16, 1, channels)
+    A = [-torch.ones(channels, n_state)] * 4
+    BC = [torch.zeros(2, 16, 1, n_state)] * 4
+    with recorded_launches(impl, ("_fwd_kernel", "_bwd_kernel")) as calls:
+        impl.scan2d_triton(x, x, x, A, BC, None, False)
+    assert_launchable(calls.grids)
+    assert calls.grids == [(2 * channels,)]
+
+
+def test_a_grid_beyond_cudas_programs_is_refused_by_name():
+    assert _launch.flat_grid(3, 4, 5) == (60,)
+    with pytest.raises(ValueError, match=r"needs 2147483648 Triton programs \(65536 x 32768\), more than the "
+                                         r"2147483647 a CUDA grid launches; split the batch or use backend='torch'"):
+        _launch.flat_grid(65536, 32768)
+
+
+# --- a Triton that fails to import --------------------------------------------------------------
+
+def linear_call():
+    a, b = rnd(2, 5, 3).abs(), rnd(2, 5, 3)
+    return lambda backend: k.linear_scan(a, b, backend=backend)
+
+
+def selective_call():
+    args = [rnd(1, 4, 2), rnd(1, 4, 2).abs(), -rnd(2, 3).abs(), rnd(1, 4, 3), rnd(1, 4, 3)]
+    return lambda backend: k.selective_scan(*args, backend=backend)
+
+
+def scan2d_call():
+    args = [rnd(1, 3, 2, 2), rnd(1, 3, 2, 2).abs(), rnd(1, 3, 2, 2).abs(), *(-rnd(2, 3).abs() for _ in range(4)),
+            *(rnd(1, 3, 2, 3) for _ in range(4))]
+    return lambda backend: k.scan2d(*args, backend=backend)[0]
+
+
+def rnn_call():
+    x, W = rnd(1, 4, 3), 0.3 * rnd(3, 3)
+    return lambda backend: k.rnn_scan(x, W, backend=backend)
+
+
+def ltc_call():
+    args = [rnd(1, 3, 4).abs(), rnd(1, 2), rnd(2).abs() + 1, rnd(2), rnd(2).abs() + 2,
+            *(rnd(2, 2).abs() for _ in range(4))]
+    return lambda backend: k.ltc_scan(*args, backend=backend)
+
+
+def cfc_call():
+    args = cfc_inputs(3, 5)
+    return lambda backend: k.cfc_scan(*args, backend=backend)
+
+
+#: op: the Triton module it imports, and a maker of a call of it on fixed inputs, ``call(backend)``
+OPS = {"linear_scan": ("tsrec.kernels.linear.triton_impl", linear_call),
+       "selective_scan": ("tsrec.kernels.selective.triton_impl", selective_call),
+       "scan2d": ("tsrec.kernels.scan2d.triton_impl", scan2d_call),
+       "rnn_scan": ("tsrec.kernels.recurrent.triton_impl", rnn_call),
+       "ltc_scan": ("tsrec.kernels.recurrent.ltc_triton", ltc_call),
+       "cfc_scan": ("tsrec.kernels.recurrent.cfc_triton", cfc_call)}
+
+
+@pytest.fixture
+def import_attempts():
+    """The per-process memory of failed imports, cleared around the test."""
+    _dispatch.triton_import_error.cache_clear()
+    yield
+    _dispatch.triton_import_error.cache_clear()
+
+
+class _BrokenTriton(importlib.abc.MetaPathFinder):
+    """Makes ``import triton`` raise as a broken install's does (RuntimeError: its own set-up check)."""
+
+    def find_spec(self, name, path, target=None):
+        if name == "triton" or name.startswith("triton."):
+            raise RuntimeError("libcuda.so cannot be found (a broken triton for this test)")
+
+
+def break_import(monkeypatch, module: str, how: str) -> None:
+    """Make importing ``module`` fail: blocked outright (ImportError) or through a triton that raises."""
+    if how == "ImportError":
+        monkeypatch.setitem(sys.modules, module, None)  # "import of ... halted; None in sys.modules"
+        return
+    for name in [m for m in sys.modules if m == module or m == "triton" or m.startswith("triton.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys, "meta_path", [_BrokenTriton(), *sys.meta_path])
+
+
+@pytest.mark.parametrize(("how", "error"), [("ImportError", "ModuleNotFoundError"), ("RuntimeError", "RuntimeError")])
+@pytest.mark.parametrize("op", list(OPS))
+def test_auto_runs_torch_with_a_warning_when_the_triton_module_fails_to_import(fake_gpu, import_attempts, monkeypatch,
+                                                                               op, how, error):
+    module, make_call = OPS[op]
+    call = make_call()
+    expected = call("torch")
+    break_import(monkeypatch, module, how)
+    for setting in ("auto", "triton"):  # the variable is a default, as "auto" is
+        monkeypatch.setenv(_dispatch.ENV_VAR, setting)
+        with pytest.warns(RuntimeWarning, match=rf"^importing {module} failed \({error}: .*\); running the torch path"):
+            got = call("auto")
+        assert torch.equal(got, expected)
+
+
+@pytest.mark.parametrize("op", list(OPS))
+def test_an_explicit_triton_call_says_why_its_module_failed_to_import(fake_gpu, import_attempts, monkeypatch, op):
+    module, make_call = OPS[op]
+    call = make_call()
+    break_import(monkeypatch, module, "RuntimeError")
+    with pytest.raises(ValueError, match=rf"^backend='triton': importing {module} failed \(RuntimeError: libcuda.so "
+                                         r"cannot be found .*\); repair the triton install .* or use backend='torch'$"):
+        call("triton")
+
+
+def test_the_failed_import_is_tried_once(fake_gpu, import_attempts, monkeypatch):
+    module, make_call = OPS["selective_scan"]
+    call = make_call()
+    break_import(monkeypatch, module, "RuntimeError")
+    tried = []
+    finder = sys.meta_path[0]
+    counted = lambda name, *a: tried.append(name) or _BrokenTriton.find_spec(finder, name, None)  # noqa: E731
+    monkeypatch.setattr(finder, "find_spec", counted)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        call("auto")
+        call("auto")
+    assert tried.count("triton") == 1, tried
+
+
+def test_an_error_inside_a_kernel_launch_is_not_taken_for_a_broken_install(fake_gpu, import_attempts, monkeypatch):
+    # only the import falls back: a launch that fails is a bug, and torch must not hide it
+    pytest.importorskip("triton")
+    from tsrec.kernels.selective import triton_impl
+
+    def failing_launch(*args, **kwargs):
+        raise RuntimeError("an illegal memory access was encountered")
+
+    monkeypatch.setattr(triton_impl, "selective_scan_triton", failing_launch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback warning either
+        with pytest.raises(RuntimeError, match="illegal memory access"):
+            selective_call()("auto")
