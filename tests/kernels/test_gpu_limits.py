@@ -174,6 +174,14 @@ def test_the_2d_scan_launches_a_layer_of_more_than_65535_channel_blocks():
     assert calls.grids == [(2 * channels,)]
 
 
+def test_the_host_launch_arithmetic_agrees_with_tritons():
+    triton = pytest.importorskip("triton")
+    for n in [*range(0, 70), 127, 128, 129, 4095, 4096, 4097, 2**31 - 1, 2**40 + 3]:
+        assert _launch.next_power_of_2(n) == triton.next_power_of_2(n), n
+        for d in (1, 7, 16, 32, 128):
+            assert _launch.cdiv(n, d) == triton.cdiv(n, d), (n, d)
+
+
 def test_a_grid_beyond_cudas_programs_is_refused_by_name():
     assert _launch.flat_grid(3, 4, 5) == (60,)
     with pytest.raises(ValueError, match=r"needs 2147483648 Triton programs \(65536 x 32768\), more than the "

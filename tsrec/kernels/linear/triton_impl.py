@@ -27,7 +27,7 @@ import triton.language as tl
 
 from .._autograd import first_order_only
 from .._checks import compute_dtype, raise_non_finite
-from .._launch import flat_grid, on_device_of
+from .._launch import cdiv, flat_grid, next_power_of_2, on_device_of
 from .._triton_tiles import compose_affine
 from .torch_impl import gate_and_state_grads
 
@@ -90,9 +90,9 @@ def _launch(a, b, h0, reverse: bool, gate_shift: int, out_dtype: torch.dtype | N
     batch, n_steps, chans = b.shape
     out = torch.empty_like(b, dtype=out_dtype)
     acc = tl.float64 if b.dtype == torch.float64 else tl.float32
-    block = min(BLOCK_C, triton.next_power_of_2(chans))
-    chunk = min(CHUNK_T, triton.next_power_of_2(n_steps))
-    grid = flat_grid(triton.cdiv(chans, block), batch)  # the kernel splits it again, channel block fastest
+    block = min(BLOCK_C, next_power_of_2(chans))
+    chunk = min(CHUNK_T, next_power_of_2(n_steps))
+    grid = flat_grid(cdiv(chans, block), batch)  # the kernel splits it again, channel block fastest
     with on_device_of(b):
         _scan_kernel[grid](
             a, b, h0 if h0 is not None else b, out, bad if bad is not None else b, n_steps, chans,

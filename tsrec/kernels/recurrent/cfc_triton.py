@@ -27,7 +27,7 @@ import triton.language as tl
 
 from .._checks import compute_dtype
 from .._autograd import first_order_only
-from .._launch import on_device_of
+from .._launch import cdiv, on_device_of
 from .cfc import lecun_tanh, tile_side
 # the rnn kernels' overflow-free tanh (libdevice's does not interpret) and weight-gradient helpers
 from .triton_impl import _tanh, states_before, summed_outer
@@ -129,7 +129,7 @@ class _CfcScanTritonFn(torch.autograd.Function):
         (batch, T, width), units = xz.shape, h0.shape[1]
         out = xz.new_empty(batch, T, units)
         with on_device_of(xz):
-            _fwd_kernel[(triton.cdiv(batch, BLOCK_B),)](xz, h0, W_h, W1, b1, W2, b2, Wt, bt, out, batch, T, width,
+            _fwd_kernel[(cdiv(batch, BLOCK_B),)](xz, h0, W_h, W1, b1, W2, b2, Wt, bt, out, batch, T, width,
                                                        units, **_meta(xz, units))
         ctx.save_for_backward(xz, h0, W_h, W1, b1, W2, b2, Wt, bt, out)
         return out
@@ -143,7 +143,7 @@ class _CfcScanTritonFn(torch.autograd.Function):
         z, gxz, gheads = _local_derivatives(xz, h_prev, W_h, W1, b1, W2, b2, Wt, bt)
         gh0 = torch.empty_like(h0)
         with on_device_of(xz):
-            _bwd_kernel[(triton.cdiv(batch, BLOCK_B),)](W_h, W1, W2, Wt, gy.contiguous(), gxz, gheads, gh0,
+            _bwd_kernel[(cdiv(batch, BLOCK_B),)](W_h, W1, W2, Wt, gy.contiguous(), gxz, gheads, gh0,
                                                        batch, T, width, units, **_meta(xz, units))
         # the weight gradients: batched products over every (row, step), no atomics
         d1, d2, dt = gheads.unbind(2)

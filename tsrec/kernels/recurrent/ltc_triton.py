@@ -26,7 +26,7 @@ import triton.language as tl
 
 from .._checks import compute_dtype
 from .._autograd import first_order_only
-from .._launch import on_device_of
+from .._launch import cdiv, next_power_of_2, on_device_of
 
 GATE_TILE = 4096  # elements of one (BB, U, U) tile: BB = GATE_TILE // U_pad**2, at least 1
 
@@ -135,7 +135,7 @@ def _bwd_kernel(terms_ptr, cm_ptr, ln_ptr, ld_ptr, w_ptr, we_ptr, s_ptr, m_ptr, 
 
 def _blocks(units: int) -> tuple[int, int]:
     """Padded U and batch rows per program, so that one gate tile holds about GATE_TILE values."""
-    bu = triton.next_power_of_2(units)
+    bu = next_power_of_2(units)
     return bu, max(1, GATE_TILE // (bu * bu))
 
 
@@ -152,7 +152,7 @@ class _LtcScanTritonFn(torch.autograd.Function):
         out = terms.new_empty(batch, T, units)
         vk = terms.new_empty(batch, T, unfolds, units)
         with on_device_of(terms):
-            _fwd_kernel[(triton.cdiv(batch, bb),)](terms, v0, cm, ln, ld, w, we, s, m, out, vk, batch, T, units, eps,
+            _fwd_kernel[(cdiv(batch, bb),)](terms, v0, cm, ln, ld, w, we, s, m, out, vk, batch, T, units, eps,
                                                    UNFOLDS=unfolds, BB=bb, BU=bu, num_warps=_warps(bu))
         ctx.save_for_backward(terms, cm, ln, ld, w, we, s, m, vk)
         ctx.unfolds, ctx.eps = unfolds, eps
@@ -164,7 +164,7 @@ class _LtcScanTritonFn(torch.autograd.Function):
         terms, cm, ln, ld, w, we, s, m, vk = ctx.saved_tensors
         (batch, T, _), units = terms.shape, cm.shape[0]
         bu, bb = _blocks(units)
-        n_prog = triton.cdiv(batch, bb)
+        n_prog = cdiv(batch, bb)
         gterms, gv0 = torch.empty_like(terms), terms.new_empty(batch, units)
         gvec, gmat = terms.new_empty(n_prog, 3, units), terms.new_empty(n_prog, 4, units, units)
         with on_device_of(terms):

@@ -26,7 +26,7 @@ import triton.language as tl
 
 from .._checks import compute_dtype
 from .._autograd import first_order_only
-from .._launch import block_shared_memory, on_device_of, shared_memory_text
+from .._launch import block_shared_memory, cdiv, next_power_of_2, on_device_of, shared_memory_text
 from .cells import triton_hidden_limit
 
 BLOCK_B = 16  # tl.dot needs every dimension >= 16 on GPUs
@@ -102,7 +102,7 @@ def _bwd_kernel(W_ptr, keep_ptr, gy_ptr, gx_ptr, gh0_ptr, B, T, H,
 
 
 def _block_h(H: int) -> int:
-    return max(16, triton.next_power_of_2(H))
+    return max(16, next_power_of_2(H))
 
 
 def _warps(H: int) -> int:
@@ -144,7 +144,7 @@ class _RnnTritonFn(torch.autograd.Function):
     def forward(ctx, x, W, h0, gated):  # noqa: D102 - autograd protocol
         batch, T, H = x.shape[0], x.shape[1], W.shape[0]
         out = x.new_empty(batch, T, H)
-        grid = (triton.cdiv(batch, BLOCK_B),)
+        grid = (cdiv(batch, BLOCK_B),)
         with on_device_of(x):
             _fwd_kernel[grid](x, W, h0 if h0 is not None else out, out, batch, T, H,
                               HAS_H0=h0 is not None, GATED=gated, BB=BLOCK_B, BH=_block_h(H), PREC=_precision(x),
@@ -162,7 +162,7 @@ class _RnnTritonFn(torch.autograd.Function):
         gx, keep = local_derivatives(x, W, h_prev, out, ctx.gated)
         gh0 = out.new_empty(batch, H)
         with on_device_of(x):
-            _bwd_kernel[(triton.cdiv(batch, BLOCK_B),)](W, keep, gy.contiguous(), gx, gh0, batch, T, H,
+            _bwd_kernel[(cdiv(batch, BLOCK_B),)](W, keep, gy.contiguous(), gx, gh0, batch, T, H,
                                                        GATED=ctx.gated, BB=BLOCK_B, BH=_block_h(H),
                                                        PREC=_precision(x), num_warps=_warps(H))
         return gx, summed_outer(h_prev, gx), gh0 if h0 is not None else None, None

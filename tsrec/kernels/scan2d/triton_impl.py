@@ -46,7 +46,7 @@ import triton
 import triton.language as tl
 
 from .._autograd import first_order_only
-from .._launch import flat_grid, on_device_of
+from .._launch import cdiv, flat_grid, next_power_of_2, on_device_of
 from .._triton_tiles import compose_affine, tile_gain, tile_row
 from .naive import State
 BLOCK_D = 16  # channels per program, at most
@@ -268,12 +268,12 @@ def _meta(A, init, reverse: bool, T: int, D: int, N: int, dtype: torch.dtype) ->
     kernel keeps about a dozen such tiles live, and at this size both compile without register
     spills for sm_80/sm_90 (tests/kernels/test_triton_compile.py).
     """
-    chunk, block_n = min(CHUNK_T, triton.next_power_of_2(T)), triton.next_power_of_2(N)
+    chunk, block_n = min(CHUNK_T, next_power_of_2(T)), next_power_of_2(N)
     budget = TILE_VALUES // (2 if dtype == torch.float64 else 1)
-    block_d = max(1, min(BLOCK_D, triton.next_power_of_2(D), budget // (chunk * block_n)))
+    block_d = max(1, min(BLOCK_D, next_power_of_2(D), budget // (chunk * block_n)))
     flags = dict(HAS_A2=A[1] is not None, HAS_A3=A[2] is not None, HAS_H0=init[0] is not None,
                  REVERSE=reverse, CHUNK=chunk, BLOCK_D=block_d, BLOCK_N=block_n)
-    return triton.cdiv(D, block_d), flags
+    return cdiv(D, block_d), flags
 
 
 class _Scan2dTritonFn(torch.autograd.Function):

@@ -27,7 +27,7 @@ import triton
 import triton.language as tl
 
 from .._autograd import first_order_only
-from .._launch import flat_grid, on_device_of
+from .._launch import cdiv, flat_grid, next_power_of_2, on_device_of
 from .._triton_tiles import compose_affine, tile_gain, tile_row
 from .common import finish_output, grouped, widen_inputs
 
@@ -160,11 +160,11 @@ def _bwd_kernel(
 
 def _config(T: int, N: int, Dg: int, dtype: torch.dtype) -> tuple[int, int, int, int]:
     """Tile ``(chunk, block_d, block_n)`` and the number of channel blocks per group."""
-    chunk, block_n = min(CHUNK_T, triton.next_power_of_2(T)), triton.next_power_of_2(N)
+    chunk, block_n = min(CHUNK_T, next_power_of_2(T)), next_power_of_2(N)
     # float64 takes twice the registers; from 64 states the reductions over N need more (measured)
     budget = TILE_VALUES // (4 if dtype == torch.float64 else 1) // (2 if block_n >= 64 else 1)
-    block_d = max(1, min(BLOCK_D, triton.next_power_of_2(Dg), budget // (chunk * block_n)))
-    return chunk, block_d, block_n, triton.cdiv(Dg, block_d)
+    block_d = max(1, min(BLOCK_D, next_power_of_2(Dg), budget // (chunk * block_n)))
+    return chunk, block_d, block_n, cdiv(Dg, block_d)
 
 
 class _SelectiveScanTritonFn(torch.autograd.Function):
@@ -177,7 +177,7 @@ class _SelectiveScanTritonFn(torch.autograd.Function):
         y = torch.empty_like(u)
         hT = u.new_empty(batch, D, N)
         # the states entering each tile, for backward only: about as many values as u itself at N = 16
-        starts = u.new_empty(batch, triton.cdiv(T, chunk), D, N) if save else hT
+        starts = u.new_empty(batch, cdiv(T, chunk), D, N) if save else hT
         with on_device_of(u):
             _fwd_kernel[flat_grid(batch, G, nblk)](
                 u, delta, A, B, C, h0 if h0 is not None else hT, y, hT, starts, batch, T, D, G, D // G, N,
