@@ -174,6 +174,29 @@ def test_the_2d_scan_launches_a_layer_of_more_than_65535_channel_blocks():
     assert calls.grids == [(2 * channels,)]
 
 
+@pytest.mark.parametrize(("n_state", "launches"), [(16, 1), (128, 16)])
+def test_the_selective_backward_keeps_its_partial_sums_within_8_times_u(n_state, launches):
+    # one channel a block at N = 128: the partial sums of gB and gC were (batch, T, G, D, N), 128 times u
+    pytest.importorskip("triton")
+    from _triton_aot import recorded_launches
+    from tsrec.kernels.selective import triton_impl as impl
+
+    T, channels = 16, 1024
+    u, delta = torch.zeros(1, T, channels, requires_grad=True), torch.ones(1, T, channels)
+    A, B, C = -torch.ones(channels, n_state), torch.zeros(1, T, n_state), torch.zeros(1, T, n_state)
+    with recorded_launches(impl, ("_fwd_kernel", "_bwd_kernel")) as calls:
+        y, _ = impl.selective_scan_triton(u, delta, A, B, C)
+        y.sum().backward()
+    backward = [args for kernel, args, _ in calls if kernel.fn.__name__ == "_bwd_kernel"]
+    assert len(backward) == launches
+    for args in backward:
+        assert args[11].numel() == args[12].numel() <= 8 * T * channels  # gB's and gC's partial sums
+    blocks = [(args[-1], args[-2]) for args in backward]  # (first block, blocks) of each launch
+    n_blocks = impl._config(T, n_state, channels, torch.float32)[3]
+    assert [first for first, _ in blocks] == list(range(0, n_blocks, blocks[0][1]))
+    assert sum(count for _, count in blocks) == n_blocks  # every channel block once
+
+
 def test_the_host_launch_arithmetic_agrees_with_tritons():
     triton = pytest.importorskip("triton")
     for n in [*range(0, 70), 127, 128, 129, 4095, 4096, 4097, 2**31 - 1, 2**40 + 3]:

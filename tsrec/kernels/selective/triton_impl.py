@@ -5,7 +5,11 @@ Grid ``batch * G * ceil((D/G) / BLOCK_D)`` programs on one axis, batch fastest (
 float32 with ``N > 64``, float64 with ``N > 32``). One program owns a block of channels of one
 group, so each step's ``B_t``/``C_t`` is one ``[N]`` vector and the sums over channels that the
 gradients of ``B``/``C`` need stay inside the program (partial sums per block are added up in
-torch: no atomics, deterministic). The ``[BLOCK_D, N]`` state is carried in registers.
+torch: no atomics, deterministic). The ``[BLOCK_D, N]`` state is carried in registers. The partial
+sums take ``N`` values a block and step; where blocks are narrow (large ``N``) the backward runs in
+launches of at most :data:`PARTIAL_SIZE` ``x D/G`` values a step each, so they stay 8 times the
+size of ``u`` instead of up to ``N`` times (at ``(16, 720, 1024, 128)`` float32, 0.75 GB for
+the two instead of 12 GB).
 
 Time is walked one tile of ``CHUNK_T`` steps at a time, like the Mamba CUDA kernel: a whole
 ``(CHUNK_T, BLOCK_D, N)`` tile of decays ``exp(delta_t A)`` and inputs ``delta_t u_t B_t`` is
@@ -38,6 +42,7 @@ CHUNK_T = 16  # time steps per tile
 # spills on sm_80/sm_90 (tests/kernels/test_triton_compile.py); a larger N narrows the channel block.
 TILE_VALUES = 4096
 FWD_WARPS, BWD_WARPS = 4, 8  # benchmarks/kernels_gpu.py sweeps the tile and warps on a GPU
+PARTIAL_SIZE = 8  # partial sums of gB and gC of one backward launch, in channels per group, a step
 
 
 @triton.jit
@@ -104,10 +109,11 @@ def _fwd_kernel(
 def _bwd_kernel(
     u_ptr, dt_ptr, A_ptr, B_ptr, C_ptr, st_ptr, gy_ptr, ghT_ptr,
     gu_ptr, gdt_ptr, gA_ptr, gB_ptr, gC_ptr, gh0_ptr,
-    batch, T, D, G, Dg, N, NBLK,
+    batch, T, D, G, Dg, N, NBLK, BLK0,
     HAS_GHT: tl.constexpr, CHUNK: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_N: tl.constexpr,
 ):
-    pb, pg, pd = _program(batch, G)
+    pb, pg, part_d = _program(batch, G)  # this launch runs the channel blocks BLK0 .. BLK0 + NBLK - 1
+    pd = BLK0 + part_d
     dl = pd * BLOCK_D + tl.arange(0, BLOCK_D).to(tl.int64)
     d = pg * Dg + dl
     n = tl.arange(0, BLOCK_N).to(tl.int64)
@@ -144,7 +150,7 @@ def _bwd_kernel(
         r = tl.exp(dt_next[:, :, None] * A[None, :, :])
         _, local = tl.associative_scan((r, gy[:, :, None] * Ct[:, None, :]), 0, compose_affine, reverse=True)
         adj = local + tile_gain(dt_next[:, :, None], A, True) * g[None, :, :]
-        part = (((pb * T + t[:, None]) * G + pg) * NBLK + pd) * N + n[None, :]
+        part = (((pb * T + t[:, None]) * G + pg) * NBLK + part_d) * N + n[None, :]
         bc_ok = ok[:, None] & nmask[None, :]
         tl.store(gC_ptr + part, tl.sum(gy[:, :, None] * (a * h_prev + b), axis=1), mask=bc_ok)
         tl.store(gB_ptr + part, tl.sum(adj * (dt * u)[:, :, None], axis=1), mask=bc_ok)
@@ -196,14 +202,22 @@ class _SelectiveScanTritonFn(torch.autograd.Function):
         gy = torch.zeros_like(u) if gy is None else gy.contiguous()
         gu, gdelta = torch.empty_like(u), torch.empty_like(u)
         gA, gh0 = u.new_empty(batch, D, N), u.new_empty(batch, D, N)
-        gB, gC = u.new_zeros(batch, T, G, nblk, N), u.new_zeros(batch, T, G, nblk, N)
-        with on_device_of(u):
-            _bwd_kernel[flat_grid(batch, G, nblk)](
-                u, delta, A, B, C, starts, gy, ghT.contiguous() if ghT is not None else gy,
-                gu, gdelta, gA, gB, gC, gh0, batch, T, D, G, D // G, N, nblk,
-                HAS_GHT=ghT is not None, CHUNK=chunk, BLOCK_D=block_d, BLOCK_N=block_n, num_warps=BWD_WARPS,
-            )
-        return gu, gdelta, gA.sum(0), gB.sum(3), gC.sum(3), gh0 if ctx.needs_input_grad[5] else None, None
+        gB, gC = B.new_zeros(B.shape), C.new_zeros(C.shape)
+        run = max(1, min(nblk, PARTIAL_SIZE * (D // G) // N))  # channel blocks a launch
+        buffers = u.new_empty(2, batch * T * G * run * N)  # every value is written before it is read
+        for first in range(0, nblk, run):  # in order: the sums are the same every run
+            n_run = min(run, nblk - first)
+            # the last launch may run fewer blocks: a contiguous (.., n_run, N) array at the buffers' start
+            pB, pC = (part[:batch * T * G * n_run * N].view(batch, T, G, n_run, N) for part in buffers)
+            with on_device_of(u):
+                _bwd_kernel[flat_grid(batch, G, n_run)](
+                    u, delta, A, B, C, starts, gy, ghT.contiguous() if ghT is not None else gy,
+                    gu, gdelta, gA, pB, pC, gh0, batch, T, D, G, D // G, N, n_run, first,
+                    HAS_GHT=ghT is not None, CHUNK=chunk, BLOCK_D=block_d, BLOCK_N=block_n, num_warps=BWD_WARPS,
+                )
+            gB += pB.sum(3)
+            gC += pC.sum(3)
+        return gu, gdelta, gA.sum(0), gB, gC, gh0 if ctx.needs_input_grad[5] else None, None
 
 
 def selective_scan_triton(
