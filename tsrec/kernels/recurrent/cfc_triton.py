@@ -130,7 +130,7 @@ class _CfcScanTritonFn(torch.autograd.Function):
         out = xz.new_empty(batch, T, units)
         with on_device_of(xz):
             _fwd_kernel[(cdiv(batch, BLOCK_B),)](xz, h0, W_h, W1, b1, W2, b2, Wt, bt, out, batch, T, width,
-                                                       units, **_meta(xz, units))
+                                                 units, **_meta(xz, units))
         ctx.save_for_backward(xz, h0, W_h, W1, b1, W2, b2, Wt, bt, out)
         return out
 
@@ -144,7 +144,7 @@ class _CfcScanTritonFn(torch.autograd.Function):
         gh0 = torch.empty_like(h0)
         with on_device_of(xz):
             _bwd_kernel[(cdiv(batch, BLOCK_B),)](W_h, W1, W2, Wt, gy.contiguous(), gxz, gheads, gh0,
-                                                       batch, T, width, units, **_meta(xz, units))
+                                                 batch, T, width, units, **_meta(xz, units))
         # the weight gradients: batched products over every (row, step), no atomics
         d1, d2, dt = gheads.unbind(2)
         gW = [summed_outer(z, d) for d in (d1, d2, dt)]

@@ -153,7 +153,7 @@ class _LtcScanTritonFn(torch.autograd.Function):
         vk = terms.new_empty(batch, T, unfolds, units)
         with on_device_of(terms):
             _fwd_kernel[(cdiv(batch, bb),)](terms, v0, cm, ln, ld, w, we, s, m, out, vk, batch, T, units, eps,
-                                                   UNFOLDS=unfolds, BB=bb, BU=bu, num_warps=_warps(bu))
+                                            UNFOLDS=unfolds, BB=bb, BU=bu, num_warps=_warps(bu))
         ctx.save_for_backward(terms, cm, ln, ld, w, we, s, m, vk)
         ctx.unfolds, ctx.eps = unfolds, eps
         return out

@@ -163,8 +163,8 @@ class _RnnTritonFn(torch.autograd.Function):
         gh0 = out.new_empty(batch, H)
         with on_device_of(x):
             _bwd_kernel[(cdiv(batch, BLOCK_B),)](W, keep, gy.contiguous(), gx, gh0, batch, T, H,
-                                                       GATED=ctx.gated, BB=BLOCK_B, BH=_block_h(H),
-                                                       PREC=_precision(x), num_warps=_warps(H))
+                                                 GATED=ctx.gated, BB=BLOCK_B, BH=_block_h(H),
+                                                 PREC=_precision(x), num_warps=_warps(H))
         return gx, summed_outer(h_prev, gx), gh0 if h0 is not None else None, None
 
 
