@@ -315,6 +315,6 @@ CASES += [
          notes=["scan2d's torch path sweeps the variates one by one (each a linear_scan over time) up to "
                 f"{SWEEP_MAX_VARIATES} variates, and beyond runs the anti-diagonal wavefront "
                 "(T + V - 1 steps, each min(T, V) cells wide); benchmarks/scan2d_paths.py times the two side by side. "
-                "Its Triton kernels "
-                "are to be timed on a GPU by benchmarks/kernels_gpu.py (not yet run: no GPU has been lent).", ""]),
+                "Its Triton kernels are timed on a GPU by benchmarks/kernels_gpu.py "
+                "(benchmarks/results/kernels_gpu.md).", ""]),
 ]
