@@ -28,6 +28,7 @@ def rnd(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
 
 def test_auto_falls_back_to_torch_when_the_triton_kernel_cannot_take_the_sizes(monkeypatch):
     monkeypatch.setattr(_dispatch, "triton_available", lambda: True)
+    monkeypatch.setattr(_dispatch, "triton_import_error", lambda: None)  # as if it imports (it may be absent)
     on_gpu = torch.empty(1, device="meta")
     monkeypatch.setattr(torch.Tensor, "is_cuda", property(lambda self: self.is_meta))
     assert _dispatch.resolve_backend("auto", on_gpu) == "triton"
@@ -41,6 +42,7 @@ def test_rnn_scan_auto_takes_wide_layers_on_a_gpu(monkeypatch):
     picked = []
     original = _dispatch.resolve_backend
     monkeypatch.setattr(_dispatch, "triton_available", lambda: True)
+    monkeypatch.setattr(_dispatch, "triton_import_error", lambda: None)  # as if it imports (it may be absent)
     monkeypatch.setattr(torch.Tensor, "is_cuda", property(lambda self: True))
     h100 = SimpleNamespace(shared_memory_per_block_optin=232448)  # the limit is read from the GPU's block
     monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device=None: h100)
@@ -157,6 +159,7 @@ def test_fft_ops_return_empty_results_for_empty_batch_or_heads():
 def triton_on_cpu_refused(monkeypatch):
     """Triton 'installed' and no interpreter: a Triton kernel on CPU tensors is refused."""
     monkeypatch.setattr(_dispatch, "triton_available", lambda: True)
+    monkeypatch.setattr(_dispatch, "triton_import_error", lambda: None)  # as if it imports (it may be absent)
     monkeypatch.delenv("TRITON_INTERPRET", raising=False)
     return monkeypatch
 

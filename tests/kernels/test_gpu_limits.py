@@ -44,6 +44,7 @@ def fake_gpu(monkeypatch):
     monkeypatch.setattr(torch.Tensor, "is_cuda", property(lambda self: True))
     monkeypatch.setattr(_dispatch, "triton_available", lambda: True)
     monkeypatch.setattr(_dispatch, "triton_version", lambda: _dispatch.MIN_TRITON)
+    monkeypatch.setattr(_dispatch, "triton_import_error", lambda: None)  # as if it imports (it may be absent)
     monkeypatch.delenv(_dispatch.ENV_VAR, raising=False)
 
     def set_shared(optin: int) -> None:
@@ -246,21 +247,19 @@ def cfc_call():
     return lambda backend: k.cfc_scan(*args, backend=backend)
 
 
-#: op: the Triton module it imports, and a maker of a call of it on fixed inputs, ``call(backend)``
-OPS = {"linear_scan": ("tsrec.kernels.linear.triton_impl", linear_call),
-       "selective_scan": ("tsrec.kernels.selective.triton_impl", selective_call),
-       "scan2d": ("tsrec.kernels.scan2d.triton_impl", scan2d_call),
-       "rnn_scan": ("tsrec.kernels.recurrent.triton_impl", rnn_call),
-       "ltc_scan": ("tsrec.kernels.recurrent.ltc_triton", ltc_call),
-       "cfc_scan": ("tsrec.kernels.recurrent.cfc_triton", cfc_call)}
+#: op: a maker of a call of it on fixed inputs, ``call(backend)``
+OPS = {"linear_scan": linear_call, "selective_scan": selective_call, "scan2d": scan2d_call, "rnn_scan": rnn_call,
+       "ltc_scan": ltc_call, "cfc_scan": cfc_call}
+IMPORT_CHECK = _dispatch.triton_import_error  # the real one; fake_gpu stubs it
 
 
 @pytest.fixture
-def import_attempts():
-    """The per-process memory of failed imports, cleared around the test."""
-    _dispatch.triton_import_error.cache_clear()
+def import_attempts(monkeypatch):
+    """The real check of ``import triton`` (after fake_gpu's stub), its per-process memory cleared around the test."""
+    monkeypatch.setattr(_dispatch, "triton_import_error", IMPORT_CHECK)
+    IMPORT_CHECK.cache_clear()
     yield
-    _dispatch.triton_import_error.cache_clear()
+    IMPORT_CHECK.cache_clear()
 
 
 class _BrokenTriton(importlib.abc.MetaPathFinder):
@@ -271,45 +270,45 @@ class _BrokenTriton(importlib.abc.MetaPathFinder):
             raise RuntimeError("libcuda.so cannot be found (a broken triton for this test)")
 
 
-def break_import(monkeypatch, module: str, how: str) -> None:
-    """Make importing ``module`` fail: blocked outright (ImportError) or through a triton that raises."""
+def break_triton(monkeypatch, how: str) -> None:
+    """Make ``import triton`` fail: absent (ImportError) or raising as a broken install does."""
     if how == "ImportError":
-        monkeypatch.setitem(sys.modules, module, None)  # "import of ... halted; None in sys.modules"
+        monkeypatch.setitem(sys.modules, "triton", None)  # "import of triton halted; None in sys.modules"
         return
-    for name in [m for m in sys.modules if m == module or m == "triton" or m.startswith("triton.")]:
+    for name in [m for m in sys.modules if m == "triton" or m.startswith("triton.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setattr(sys, "meta_path", [_BrokenTriton(), *sys.meta_path])
 
 
 @pytest.mark.parametrize(("how", "error"), [("ImportError", "ModuleNotFoundError"), ("RuntimeError", "RuntimeError")])
 @pytest.mark.parametrize("op", list(OPS))
-def test_auto_runs_torch_with_a_warning_when_the_triton_module_fails_to_import(fake_gpu, import_attempts, monkeypatch,
-                                                                               op, how, error):
-    module, make_call = OPS[op]
-    call = make_call()
+def test_auto_runs_torch_with_a_warning_when_triton_fails_to_import(fake_gpu, import_attempts, monkeypatch, op, how,
+                                                                      error):
+    call = OPS[op]()
     expected = call("torch")
-    break_import(monkeypatch, module, how)
+    break_triton(monkeypatch, how)
     for setting in ("auto", "triton"):  # the variable is a default, as "auto" is
         monkeypatch.setenv(_dispatch.ENV_VAR, setting)
-        with pytest.warns(RuntimeWarning, match=rf"^importing {module} failed \({error}: .*\); running the torch path"):
+        with pytest.warns(RuntimeWarning, match=rf"^importing triton failed \({error}: .*\); running the torch path"
+                          ) as caught:
             got = call("auto")
         assert torch.equal(got, expected)
+        # it names the line that called the op (through the op's wrappers), here a line of this file
+        assert {w.filename for w in caught if "importing triton" in str(w.message)} == {__file__}
 
 
 @pytest.mark.parametrize("op", list(OPS))
-def test_an_explicit_triton_call_says_why_its_module_failed_to_import(fake_gpu, import_attempts, monkeypatch, op):
-    module, make_call = OPS[op]
-    call = make_call()
-    break_import(monkeypatch, module, "RuntimeError")
-    with pytest.raises(ValueError, match=rf"^backend='triton': importing {module} failed \(RuntimeError: libcuda.so "
+def test_an_explicit_triton_call_says_why_triton_failed_to_import(fake_gpu, import_attempts, monkeypatch, op):
+    call = OPS[op]()
+    break_triton(monkeypatch, "RuntimeError")
+    with pytest.raises(ValueError, match=r"^backend='triton': importing triton failed \(RuntimeError: libcuda.so "
                                          r"cannot be found .*\); repair the triton install .* or use backend='torch'$"):
         call("triton")
 
 
 def test_the_failed_import_is_tried_once(fake_gpu, import_attempts, monkeypatch):
-    module, make_call = OPS["selective_scan"]
-    call = make_call()
-    break_import(monkeypatch, module, "RuntimeError")
+    call = OPS["selective_scan"]()
+    break_triton(monkeypatch, "RuntimeError")
     tried = []
     finder = sys.meta_path[0]
     counted = lambda name, *a: tried.append(name) or _BrokenTriton.find_spec(finder, name, None)  # noqa: E731
@@ -319,6 +318,16 @@ def test_the_failed_import_is_tried_once(fake_gpu, import_attempts, monkeypatch)
         call("auto")
         call("auto")
     assert tried.count("triton") == 1, tried
+
+
+def test_a_broken_tsrec_kernel_module_is_not_taken_for_a_broken_triton(fake_gpu, import_attempts, monkeypatch):
+    # only `import triton` falls back: a tsrec module that fails to import is a bug, and torch must not hide it
+    pytest.importorskip("triton")
+    monkeypatch.setitem(sys.modules, "tsrec.kernels.selective.triton_impl", None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback warning either
+        with pytest.raises(ImportError, match="tsrec.kernels.selective.triton_impl"):
+            OPS["selective_scan"]()("auto")
 
 
 def test_an_error_inside_a_kernel_launch_is_not_taken_for_a_broken_install(fake_gpu, import_attempts, monkeypatch):

@@ -10,10 +10,11 @@ chip) runs ``"torch"`` instead; the ``backend="triton"`` argument
 is a demand, and such a call refuses it, saying why. Triton is never imported here unless a
 Triton backend is actually asked for or chosen.
 
-When Triton is chosen, the op's Triton module is imported here, once: a Triton that is installed
-but fails to import (a broken install, a missing CUDA library) then costs an automatic choice
-(``"auto"``, or ``triton`` from the variable) a warning and the torch path, and a demand raises.
-Only the import is guarded: an error inside a kernel launch is a bug and is never caught.
+When Triton is chosen, ``triton`` is imported here, once: a Triton that is installed but fails to
+import (a broken install, a missing CUDA library) then costs an automatic choice (``"auto"``, or
+``triton`` from the variable) a warning and the torch path, and a demand raises. Only the import of
+``triton`` itself is guarded: an error in tsrec's own kernel modules or inside a kernel launch is a
+bug and is never caught.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import importlib.metadata
 import importlib.util
 import os
 import re
+import sys
 import warnings
 from functools import lru_cache
 
@@ -67,8 +69,7 @@ def triton_interpreting() -> bool:
 
 
 def resolve_backend(
-    backend: str, *tensors: torch.Tensor, no_triton: str | None = None, triton_fits: bool = True,
-    triton_module: str | None = None,
+    backend: str, *tensors: torch.Tensor, no_triton: str | None = None, triton_fits: bool = True
 ) -> str:
     """Return the concrete backend (``"torch"``, ``"triton"`` or ``"naive"``) for an op call.
 
@@ -87,11 +88,10 @@ def resolve_backend(
         False when this call's sizes exceed what the op's Triton kernel keeps on chip; ``"auto"``
         and ``"triton"`` from the environment variable then take ``"torch"``, and an explicit
         ``"triton"`` is returned for the caller to refuse with its own size message.
-    triton_module : str or None
-        The dotted name of the op's Triton module (``f"{__name__}.triton_impl"``), imported here
-        when Triton is chosen: if that import fails, ``"auto"`` and ``"triton"`` from the
-        environment variable take ``"torch"`` with a ``RuntimeWarning`` saying why, and an
-        explicit ``"triton"`` raises.
+
+    When Triton is chosen but ``import triton`` fails, ``"auto"`` and ``"triton"`` from the
+    environment variable take ``"torch"`` with a ``RuntimeWarning`` saying why, and an explicit
+    ``"triton"`` raises.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown kernel backend {backend!r}; use one of {BACKENDS}")
@@ -109,46 +109,55 @@ def resolve_backend(
         if on_cuda and not usable and triton_version() is not None and not triton_available():
             # once per call site (Python's default filter): a GPU run on the slower torch path should say why
             warnings.warn(f"{_old_triton_text()}; running the torch path on the GPU instead", RuntimeWarning,
-                          stacklevel=3)
-        return _imported_or_torch(triton_module, demanded=False) if usable else "torch"
+                          stacklevel=_caller_level())
+        return _imported_or_torch(demanded=False) if usable else "torch"
     if backend == "triton":
         # the variable sets a default for every op: where this call has no kernel, torch serves
         if from_env and (no_triton is not None or not triton_fits):
             return "torch"
         _check_triton_usable(no_triton, tensors, from_env)
-        return _imported_or_torch(triton_module, demanded=not from_env)
+        return _imported_or_torch(demanded=not from_env)
     return backend
 
 
-@lru_cache(maxsize=None)
-def triton_import_error(module: str) -> Exception | None:
-    """The error importing ``module`` (an op's Triton implementation) raises, None when it imports.
+@lru_cache(maxsize=1)
+def triton_import_error() -> Exception | None:
+    """The error ``import triton`` raises (its traceback dropped), None when it imports.
 
     Tried once per process: a failed import leaves nothing in ``sys.modules``, so it would be
     retried, and warned about, on every call.
     """
     try:
-        importlib.import_module(module)
+        importlib.import_module("triton")
     # what a broken triton raises on import: a missing or mismatched library (ImportError, OSError
     # from a shared object) or its own checks of the CUDA set-up (RuntimeError)
     except (ImportError, OSError, RuntimeError) as error:
-        return error
+        return error.with_traceback(None)  # the frames would be kept alive for the whole process
     return None
 
 
-def _imported_or_torch(module: str | None, demanded: bool) -> str:
-    """``"triton"`` when the op's Triton ``module`` imports (or none is named); else ``"torch"``
-    with a warning for an automatic choice, and a ``ValueError`` for a demand."""
-    error = None if module is None else triton_import_error(module)
+def _imported_or_torch(demanded: bool) -> str:
+    """``"triton"`` when ``triton`` imports; else ``"torch"`` with a warning for an automatic
+    choice, and a ``ValueError`` for a demand."""
+    error = triton_import_error()
     if error is None:
         return "triton"
-    why = f"importing {module} failed ({type(error).__name__}: {error})"
+    why = f"importing triton failed ({type(error).__name__}: {error})"
     if demanded:
         raise ValueError(f"backend='triton': {why}; repair the triton install (python -c 'import triton' shows the "
                          "error) or use backend='torch'") from error
-    # stacklevel: the op's caller (this function, resolve_backend, the op)
-    warnings.warn(f"{why}; running the torch path instead", RuntimeWarning, stacklevel=4)
+    warnings.warn(f"{why}; running the torch path instead", RuntimeWarning, stacklevel=_caller_level())
     return "torch"
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` that names the first frame outside ``tsrec.kernels`` for a ``warnings.warn``
+    in the function calling this one: a warning should point at the line that called the op (through
+    the op's wrappers, which a fixed count missed), where a warnings filter by module can match it."""
+    frame, level = sys._getframe(1), 1  # the function that warns: stacklevel 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("tsrec.kernels"):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _check_triton_usable(no_triton: str | None, tensors: tuple, from_env: bool) -> None:

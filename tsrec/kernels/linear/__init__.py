@@ -84,12 +84,10 @@ def linear_scan(
     output_final_state = check_flag("output_final_state", output_final_state)
     extra = () if initial_state is None else (initial_state,)
     no_triton = "complex inputs have no Triton kernel (linear_scan's takes real dtypes)" if a.is_complex() else None
-    which = resolve_backend(backend, a, b, *extra, no_triton=no_triton, triton_module=f"{__name__}.triton_impl")
+    which = resolve_backend(backend, a, b, *extra, no_triton=no_triton)
     if which == "triton" and b.numel() == 0:  # nothing to scan, and no Triton tile is 0 channels wide
         which = "torch"
-    if which == "triton":  # the kernel checks a and b as it reads them: a check here would read them twice
-        check_finite(initial_state=initial_state)
-    else:
+    if which != "triton":  # the Triton kernel checks its inputs as it reads them: a check here would read them twice
         check_finite(a=a, b=b, initial_state=initial_state)
     if which == "naive":
         h = linear_scan_naive(a, b, initial_state, reverse)

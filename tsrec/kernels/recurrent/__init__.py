@@ -160,7 +160,7 @@ def rnn_scan(
     check_finite(x=x, W=W, initial_state=initial_state)
     output_final_state = check_flag("output_final_state", output_final_state)
     fits = hidden <= triton_hidden_limit(cell, block_shared_memory(x))
-    which = resolve_backend(backend, x, W, triton_fits=fits, triton_module=f"{__name__}.triton_impl")
+    which = resolve_backend(backend, x, W, triton_fits=fits)
     if which == "naive":
         h = rnn_scan_naive(cell, x, W, initial_state)
     elif which == "triton":

@@ -158,7 +158,7 @@ def cfc_scan(
     params = (W_h, W1, b1, W2, b2, Wt, bt)
     kernel_dtype = compute_dtype(xz.dtype)
     fits = triton_fits(units, width, kernel_dtype, block_shared_memory(xz))
-    which = resolve_backend(backend, xz, h0, *params, triton_fits=fits, triton_module=f"{__package__}.cfc_triton")
+    which = resolve_backend(backend, xz, h0, *params, triton_fits=fits)
     if which == "triton":
         if not fits:
             raise ValueError(_too_large(units, width, kernel_dtype, xz))

@@ -193,8 +193,7 @@ def ltc_scan(
     check_mixed_precision_like("terms", terms, **{k: v for k, v in named.items() if k != "terms"})
     check_finite(**named)
     params = (cm_t, leak_num, leak_den, w, w_erev, sigma, mu)
-    which = resolve_backend(backend, terms, v0, *params, triton_fits=units <= MAX_UNITS,
-                            triton_module=f"{__package__}.ltc_triton")
+    which = resolve_backend(backend, terms, v0, *params, triton_fits=units <= MAX_UNITS)
     if which == "triton" and terms.numel() == 0:  # nothing to solve, and no Triton tile is 0 units wide
         which = "torch"
     if which == "triton":

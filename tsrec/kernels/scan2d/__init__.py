@@ -123,7 +123,7 @@ def scan2d(
     tensors = _validate(x, delta1, delta2, (A1, A2, A3, A4), (B1, B2, C1, C2), D, initial_state)
     reverse_variates = check_flag("reverse_variates", reverse_variates)  # "no" would read as True
     output_final_state = check_flag("output_final_state", output_final_state)
-    chosen = resolve_backend(backend, *[t for t in tensors if t is not None], triton_module=f"{__name__}.triton_impl")
+    chosen = resolve_backend(backend, *[t for t in tensors if t is not None])
     work = torch.float64 if (chosen == "naive" or x.dtype == torch.float64) else torch.float32
     args = [None if t is None else t.to(work) for t in tensors]
     init = None if initial_state is None else (args[-2], args[-1])

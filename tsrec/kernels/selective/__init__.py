@@ -152,7 +152,7 @@ def selective_scan(
     delta_softplus = check_flag("delta_softplus", delta_softplus)  # "no" would read as True
     output_final_state = check_flag("output_final_state", output_final_state)
     args = (u, delta, A, B, C, D, z, delta_bias, delta_softplus, initial_state)
-    which = resolve_backend(backend, u, delta, A, B, C, triton_module=f"{__name__}.triton_impl")
+    which = resolve_backend(backend, u, delta, A, B, C)
     if which == "triton" and (u.numel() == 0 or A.numel() == 0):  # no Triton tile is 0 channels or states wide
         which = "torch"
     if which == "naive":
