@@ -12,7 +12,7 @@ The time loop is software-pipelined (``tl.range(num_stages=...)``): the tiles of
 are copied into shared memory while the current one is scanned, so a program keeps its memory
 requests in flight across tiles instead of waiting for each tile's load before its scan.
 
-The forward also checks its inputs for NaN and inf as it reads them (``CHECK``) and raises a flag;
+The forward also checks its inputs (and initial state) for NaN and inf as it reads them (``CHECK``) and raises a flag;
 a separate check before the launch read both inputs once more (a quarter of the op's time on an H200).
 
 Backward runs the same kernel in the other direction over the output gradient, reading each
@@ -55,11 +55,13 @@ def _scan_kernel(
     col_ok = cols < n_chans
     row = pid_b * n_steps * n_chans  # int64: B*T*C may exceed 2**31
     lane = tl.arange(0, CHUNK).to(tl.int64)
+    seen_bad = tl.zeros([CHUNK, BLOCK], dtype=tl.int1)
     if HAS_H0:
         h = tl.load(h0_ptr + pid_b * n_chans + cols, mask=col_ok, other=0.0).to(ACC)
+        if CHECK:
+            seen_bad = seen_bad | ((tl.abs(h) == float("inf")) | (h != h))[None, :]
     else:
         h = tl.zeros([BLOCK], dtype=ACC)
-    seen_bad = tl.zeros([CHUNK, BLOCK], dtype=tl.int1)
     for c in tl.range(0, tl.cdiv(n_steps, CHUNK), num_stages=STAGES):
         step = c * CHUNK + lane  # position in scan order
         t = n_steps - 1 - step if REVERSE else step
@@ -110,7 +112,7 @@ class _LinearScanTritonFn(torch.autograd.Function):
         bad = torch.zeros(1, dtype=torch.int32, device=b.device) if check_finite else None
         h = _launch(a, b, h0, reverse, 0, bad=bad)
         if check_finite and bool(bad):  # one read of the flag: the only wait for the device
-            raise_non_finite({"a": a, "b": b})
+            raise_non_finite({"a": a, "b": b, "initial_state": h0})
         ctx.save_for_backward(a, h, h0)
         ctx.reverse = reverse
         return h
@@ -145,8 +147,8 @@ def linear_scan_triton(
     reverse : bool
         Scan from the last step to the first.
     check_finite : bool
-        Refuse NaN or inf in ``a`` or ``b`` (``ValueError`` naming the first), checked by the kernel
-        as it reads them; ``initial_state`` is not checked.
+        Refuse NaN or inf in ``a``, ``b`` or ``initial_state`` (``ValueError`` naming the first),
+        checked by the kernel as it reads them.
 
     Returns
     -------
