@@ -30,10 +30,11 @@ from .naive import cfc_scan_naive
 MAX_UNITS, MAX_BACKBONE = 64, 256  # what the Triton kernels keep on chip, each alone
 # and together: the shared memory (bytes) the larger of the two kernels asks per tile (tile_side(U),
 # tile_side(Z)), in float32 and in float64 (None: not run there); sm_80 and sm_90 ask the same (the
-# larger of Triton 3.6's and 3.9's: 3.6 asks 224 KiB for float64 32 x 128, 3.9 208). The tiles are those of at most 4096 values (float64: at most 32 x 128; 64 x 256 asked 608 KiB,
-# float64 64 x 64 232 KiB); a GPU runs those whose figure fits its block: an H100/H200's 227 KiB all but
-# float64 16 x 256, an A100's 163 KiB those of at most 2048 values (ncps's default 32 x 128 asks 176
-# KiB). tests/kernels/test_triton_compile.py holds every launch the rule admits to its figure and block.
+# larger of Triton 3.6's and 3.9's: 3.6 asks 224 KiB for float64 32 x 128, 3.9 208). The tiles are
+# those of at most 4096 values (float64: at most 32 x 128; 64 x 256 asked 608 KiB, float64 64 x 64 232
+# KiB); a GPU runs those whose figure fits its block: an H100/H200's 227 KiB all but float64 16 x 256,
+# an A100's 163 KiB those of at most 2048 values (ncps's default 32 x 128 asks 176 KiB).
+# tests/kernels/test_triton_compile.py holds every launch the rule admits to its figure and block.
 TILE_SHARED_BYTES = {
     (16, 16): (19456, 30720), (16, 32): (30720, 45056), (16, 64): (53248, 73728), (16, 128): (98304, 131072),
     (16, 256): (188416, None), (32, 16): (38912, 69632), (32, 32): (57344, 90112), (32, 64): (98304, 131072),
