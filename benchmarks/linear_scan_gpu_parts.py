@@ -1,4 +1,9 @@
-"""On the GPU: where linear_scan's time goes at the bandwidth target's sizes (public op, kernel alone, finite check)."""
+"""On the GPU: where linear_scan's time goes at the bandwidth target's sizes.
+
+Rows: the public op (validation, launch, the kernel with its NaN/inf flag, the flag's read); the kernel
+with and without that flag; the separate check the torch path runs (``check_finite``), which the
+Triton path no longer needs; and two reads of the same bytes for scale.
+"""
 import sys
 import torch
 sys.path.insert(0, "benchmarks")
@@ -18,8 +23,10 @@ for bsz, t, c in [(16, 4096, 1024), (64, 4096, 256), (64, 4096, 1024)]:
     with torch.no_grad():
         parts = {
             "public linear_scan(backend='triton')": lambda: linear_scan(a, b, backend="triton"),
+            "linear_scan_triton(check_finite=True) (kernel and flag read)":
+                lambda: linear_scan_triton(a, b, check_finite=True),
             "linear_scan_triton (kernel, no checks)": lambda: linear_scan_triton(a, b),
-            "check_finite(a, b)": lambda: check_finite(a=a, b=b),
+            "check_finite(a, b) (the torch path's separate check)": lambda: check_finite(a=a, b=b),
             "a.sum() + b.sum() (no sync)": lambda: (a.sum(), b.sum()),
             "copy of b (read+write)": lambda: b.clone(),
         }
