@@ -94,16 +94,17 @@ def test_a_run_cut_short_keeps_what_it_measured(tmp_path):
     assert "tile sweep" not in report
 
 
-# benchmarks/gpu_check.sh's GPU-size checks (tests/kernels/triton_interpret_check.py) compare triton
-# with the torch path run in float64: on an H200 the float32 torch path, then the reference, was the
-# less accurate side, and selective_scan (16, 720, 128, 16) failed at 1.24e-5 over 1e-5. Here, in the
-# interpreter on a tiny shape, one path's forward is pushed 3e-5 off and the check must follow triton.
+# benchmarks/gpu_check.sh's GPU-size checks (tests/kernels/triton_interpret_check.py, its cases in
+# _interpret_cases.py) compare triton with the torch path run in float64: on an H200 the float32 torch
+# path, then the reference, was the less accurate side, and selective_scan (16, 720, 128, 16) failed
+# at 1.24e-5 over 1e-5. Here, in the interpreter on a tiny shape, one path's forward is pushed 3e-5
+# off and the check must follow triton.
 FLOAT64_REFERENCE = """
 import json, sys
-sys.argv = sys.argv[:1]  # the check script parses its own flags on import: the CPU interpreter
+sys.argv = sys.argv[:1]  # the cases module parses the check script's flags on import: the CPU interpreter
 sys.path.insert(0, "tests/kernels")
+import _interpret_cases as check
 import torch
-import triton_interpret_check as check
 
 real, skew = check.selective_scan, {"side": None}
 def skewed(*args, backend, **kwargs):
