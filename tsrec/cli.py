@@ -43,7 +43,8 @@ def _add_forecast(commands) -> None:
     # "extend": a repeated --input adds its files (argparse's default kept only the last list)
     forecast.add_argument("--input", required=True, nargs="+", action="extend", metavar="FILE",
                           help=".csv, .csv.gz, .parquet or .pq files (the option may be repeated)")
-    forecast.add_argument("--output", required=True, metavar="FILE", help=".csv, .csv.gz, .parquet or .pq (by extension)")
+    forecast.add_argument("--output", required=True, metavar="FILE",
+                          help=".csv, .csv.gz, .parquet or .pq (by extension)")
     forecast.add_argument("--layout", choices=("long", "wide"), default="long",
                           help="long: id, time, value rows; wide: a time column and one column per series")
     forecast.add_argument("--id-col", default="unique_id", help="series id column (default: unique_id)")

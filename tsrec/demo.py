@@ -143,6 +143,7 @@ def _draw(ax, test: pd.DataFrame, pred: np.ndarray, scaler: StandardScaler, wind
     ax.plot(hist, test["OT"].iloc[i : i + LOOKBACK], color="black", label="context")
     ax.plot(fut, test["OT"].iloc[i + LOOKBACK : i + LOOKBACK + HORIZON], color="gray", label="actual")
     ax.plot(fut, unscale(pred[i, :, col]), color="tab:blue", label="CycleNet")
-    ax.plot(fut, unscale(seasonal_naive(windows[i : i + 1], HORIZON, PERIOD)[0, :, col]), "--", color="tab:orange", label="seasonal naive")
+    ax.plot(fut, unscale(seasonal_naive(windows[i : i + 1], HORIZON, PERIOD)[0, :, col]), "--", color="tab:orange",
+            label="seasonal naive")
     ax.set_title("ETTh1 OT, last test window")
     ax.legend()

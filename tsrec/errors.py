@@ -33,8 +33,9 @@ class InputError(TsrecError, ValueError):
     >>> try:
     ...     ARNetForecaster(n_lags=4, horizon=2).fit(np.array([1.0, np.nan, 3.0] * 20))
     ... except InputError as err:
-    ...     print(err)
-    y contains NaN or inf (20 NaN), the first at index 1; fill or drop missing values first (interpolate along time, e.g. pd.Series(y).interpolate(limit_direction='both').to_numpy())
+    ...     print(err)  # doctest: +NORMALIZE_WHITESPACE
+    y contains NaN or inf (20 NaN), the first at index 1; fill or drop missing values first
+    (interpolate along time, e.g. pd.Series(y).interpolate(limit_direction='both').to_numpy())
     >>> issubclass(InputError, ValueError)
     True
     """

@@ -70,7 +70,8 @@ def _message(stamps: pd.Series, gaps: np.ndarray, key: object, files: np.ndarray
             return (f"{where}: series {str(key)!r} has time stamps whole calendar periods apart, but "
                     f"{period_start_fix(usual, index, move)}")
         alias, step = describe_step(usual, index)
-        regrid = f"df.asfreq('{alias}')" if alias else period_start_fix(usual, index, move + ", then df.asfreq('{start}')")
+        regrid = (f"df.asfreq('{alias}')" if alias
+                  else period_start_fix(usual, index, move + ", then df.asfreq('{start}')"))
         fix = f"put each series on a regular grid, e.g. {regrid}, and fill the gaps (e.g. interpolate)"
     return (
         f"{where}: series {str(key)!r} has time stamps that are not evenly spaced ({before} is followed by "

@@ -33,7 +33,8 @@ def batch_loader(dataset: Dataset, batch_size: int, shuffle: bool, seed: int, dr
     """A DataLoader whose dataset's ``__getitem__`` takes a list of indices and returns a batch."""
     n = len(dataset)
     sampler = EpochPermutation(n, seed) if shuffle else SequentialSampler(range(n))
-    return DataLoader(dataset, sampler=BatchSampler(sampler, batch_size=batch_size, drop_last=drop_last), batch_size=None)
+    return DataLoader(dataset, sampler=BatchSampler(sampler, batch_size=batch_size, drop_last=drop_last),
+                      batch_size=None)
 
 
 class BatchGroups:

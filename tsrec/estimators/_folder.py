@@ -96,7 +96,8 @@ def _follow_link(path: Path) -> Path:
     try:
         return path.resolve(strict=False)
     except (OSError, RuntimeError) as err:  # a loop of links
-        raise FileExistsError(f"{path} is a symbolic link that cannot be followed ({err}); choose another path") from None
+        raise FileExistsError(f"{path} is a symbolic link that cannot be followed ({err}); "
+                              "choose another path") from None
 
 
 def _readable_replaceable(target: Path, path: object) -> bool:

@@ -280,7 +280,8 @@ def _check_offset(index: pd.Index, key: object, meta: dict, reference: str) -> N
     if offset != fitted:
         raise InputError(
             f"the time stamps of {series_name(key)} lie {_duration(offset)} past a multiple of the "
-            f"{_duration(meta['step_ns'])} step (e.g. {index[0]}), those of {reference} {_duration(fitted)}: its calendar "
+            f"{_duration(meta['step_ns'])} step (e.g. {index[0]}), those of {reference} {_duration(fitted)}: "
+            "its calendar "
             "features would be those of other times; put its stamps on the fitted grid or fit with time_features=False"
         )
 

@@ -91,7 +91,8 @@ def check_channel_names(fitted: np.ndarray | None, names: list[str] | None, unna
         return
     fitted = [str(name) for name in fitted]
     hint = f"select and order them as fitted: X[{fitted}]" if set(names) >= set(fitted) else "rename them as fitted"
-    raise InputError(f"X's channels are {names}, but the classifier was fitted on channels {fitted}, in that order; {hint}")
+    raise InputError(f"X's channels are {names}, but the classifier was fitted on channels {fitted}, in that order; "
+                     f"{hint}")
 
 
 @contextlib.contextmanager

@@ -196,7 +196,8 @@ def _with_level_freq(index: pd.MultiIndex, steps) -> pd.MultiIndex:
     return index.set_levels(with_freq(index.levels[-1], shared.pop()), level=-1, verify_integrity=False)
 
 
-FORECASTER_FITTED = ("n_channels", "columns", "network_meta", "history", "scaler", "y_mtype", "index_names", "fh", "series")
+FORECASTER_FITTED = ("n_channels", "columns", "network_meta", "history", "scaler", "y_mtype", "index_names", "fh",
+                     "series")
 CLASSIFIER_FITTED = ("classes", "classes_dtype", "n_features_in", "input_ndim", "n_channels", "n_timepoints", "history")
 
 

@@ -150,8 +150,8 @@ def fh_from_json(spec: list | dict | None):
                             "written by tsrec")
         return spec
     if not isinstance(spec, dict) or "absolute" not in spec:  # an int such as 2**40 would be built step by step
-        raise LoadError(f"the saved fh {reprlib.repr(spec)} is neither relative steps nor time stamps; the file was not "
-                        "written by tsrec")
+        raise LoadError(f"the saved fh {reprlib.repr(spec)} is neither relative steps nor time stamps; "
+                        "the file was not written by tsrec")
     return ForecastingHorizon(index_from_json(spec["absolute"], None), is_relative=False)
 
 

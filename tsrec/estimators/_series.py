@@ -223,7 +223,8 @@ def _check_dtypes(y: pd.Series | pd.DataFrame, name: str) -> None:
     bool_columns = [column for column, dtype in pairs if pd.api.types.is_bool_dtype(dtype)]
     if bool_columns:
         what = f"has boolean columns {bool_columns}" if frame else "holds booleans"
-        raise TypeError(f"{name} {what}; a forecaster needs numbers: cast with y.astype(float) (True -> 1.0) or drop them")
+        raise TypeError(f"{name} {what}; a forecaster needs numbers: cast with y.astype(float) (True -> 1.0) "
+                        "or drop them")
 
 
 def _check_frame(frame: pd.DataFrame, name: str, listed: bool) -> None:

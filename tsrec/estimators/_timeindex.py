@@ -26,7 +26,8 @@ def check_index(index: pd.Index, name: str = "y") -> None:
     if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)) and index.hasnans:
         # checked first: a NaT also makes the index look unsorted, which would send users to sort it
         rows = np.flatnonzero(index.isna())[:3].tolist()
-        raise InputError(f"{name} has missing time stamps (NaT) at rows {rows}; drop those rows or fill in their stamps")
+        raise InputError(f"{name} has missing time stamps (NaT) at rows {rows}; drop those rows or fill in their "
+                         "stamps")
     if index.has_duplicates:
         dup = index[index.duplicated()][:3].tolist()
         raise InputError(f"{name} has duplicate time stamps (e.g. {dup}); aggregate or drop duplicates first")

@@ -69,7 +69,8 @@ class LTCForecaster(_LiquidLearningRate, DeepForecaster):
         CfC variant (CfC only): gated interpolation of two heads, the ungated sum, or the direct
         closed-form approximation of the LTC solution.
     norm : bool, default=True
-        Per-window normalisation of the input, undone on the forecast.
+        Per-window normalisation of the input, undone on the forecast (ours: the LTC paper has
+        no forecasting benchmark).
     max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see the README). Defaults follow the paper's training set-up:
         Adam, batch 16; ``lr=None`` is 0.01 for LTC cells (the LTC scripts' rate) and 0.001 for
@@ -167,7 +168,8 @@ class LTCClassifier(_LiquidLearningRate, DeepClassifier):
 
     The series is read one step at a time by a fully connected layer of LTC neurons (each input
     step advanced by the paper's fused ODE solver). At ``ncps``'s initialisation (made positive
-    by a softplus) the recurrent conductances dwarf the membrane capacitance, so a neuron forgets within a few input steps
+    by a softplus) the recurrent conductances dwarf the membrane capacitance, so a neuron forgets
+    within a few input steps
     (the last state's gradient with respect to the input four steps back is ~1e-4 of that to the
     last input): the last state sees only the end of a long series. The default summary is
     therefore the mean of the states over all steps, a time-pooled bank of short nonlinear

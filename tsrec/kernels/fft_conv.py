@@ -33,7 +33,8 @@ from ._dispatch import resolve_backend
 #: ``benchmarks/results/kernels.md`` (96 steps, both paths forced) the rFFT is faster forward+backward
 #: from 16 taps with one output per channel (1.4x; 2.1x at 32, 3.2x at 96), while with 8 heads over
 #: a batch of 350 the two tie at 16 (1.02x; 1.4x at 32, 2.3x at 96; an earlier run had 0.9x at 16);
-#: 32 is the shortest measured kernel at which it wins clearly in both, its forward no slower. The rule reads the kernel length alone, for
+#: 32 is the shortest measured kernel at which it wins clearly in both, its forward no slower. The
+#: rule reads the kernel length alone, for
 #: simplicity; the FFT's complex intermediates take more memory than the direct conv's output
 #: (about twice, transiently), which matters most for many heads over a large batch.
 #: Measured on CPU only; not timed on a GPU.

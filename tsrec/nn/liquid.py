@@ -98,7 +98,8 @@ class LiquidForecaster(nn.Module):
         The CfC variant (see :class:`CfCCell`); CfC only.
     norm : bool, default=True
         Normalise each window per sample and channel (population variance) and undo it on the
-        forecast.
+        forecast. Ours, not the LTC paper's (it has no forecasting benchmark): the usual
+        instance normalisation of the long-horizon benchmarks' models.
 
     Examples
     --------

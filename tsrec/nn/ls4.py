@@ -11,7 +11,8 @@ paper's released configurations train (``aux_channels: 0``):
   with a fixed observation ``sigma``.
 
 The ``split`` head is ``Linear(d_model -> z_dim)`` followed by two separate S4 units (an S4 layer:
-NPLR, or S4D with ``s4_mode="diag"``; GELU; Linear + GLU), one giving ``mu`` and one ``log sigma``. The loss is the paper code's average, not
+NPLR, or S4D with ``s4_mode="diag"``; GELU; Linear + GLU), one giving ``mu`` and one ``log sigma``.
+The loss is the paper code's average, not
 the summed ELBO: the closed-form Gaussian KL averaged over time and latent dimensions plus the
 Gaussian NLL averaged over time and summed over channels, both averaged over the batch.
 

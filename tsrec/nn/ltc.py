@@ -19,7 +19,8 @@ default. We follow ``ncps``'s time scale (c = C * ode_unfolds for unit steps).
 The LTC solver runs on :func:`tsrec.kernels.ltc_scan` (a torch loop on CPU, one fused Triton
 kernel on a GPU); the default CfC cell on :func:`tsrec.kernels.cfc_scan` (fused Triton kernels) on
 a GPU and on the CPU (there a loop with the input part and the heads batched: ``_fused_heads_loop``
-in ``tsrec.kernels.recurrent.cfc``), its other modes on :func:`tsrec.kernels.recurrent_scan`, the shared loop for nonlinear cells.
+in ``tsrec.kernels.recurrent.cfc``), its other modes on :func:`tsrec.kernels.recurrent_scan`, the
+shared loop for nonlinear cells.
 """
 
 from __future__ import annotations
@@ -108,7 +109,8 @@ class LTCCell(nn.Module):
         """
         elapsed = _check_step(self, x_t, v, elapsed, self.input_w)
         terms = self._input_terms(x_t)[:, None]
-        return ltc_scan(terms, v, *self._solver_params(elapsed), ode_unfolds=self.ode_unfolds, epsilon=self.epsilon)[:, 0]
+        return ltc_scan(terms, v, *self._solver_params(elapsed), ode_unfolds=self.ode_unfolds,
+                        epsilon=self.epsilon)[:, 0]
 
     def scan(self, x: torch.Tensor, v0: torch.Tensor) -> torch.Tensor:
         """All states (batch, time, units) over the inputs ``x`` (batch, time, input_size), unit steps.

@@ -15,7 +15,8 @@ eigenvectors give ``Lambda = -1/2 + i mu`` and the modes' ``P`` and ``B`` (one m
 pair). ``log dt ~ U[log 1e-3, log 1e-1]``, ``D ~ N(0, 1)``. ``C_tilde`` is drawn complex normal
 (variance 1/2 per part) directly: our choice, since S4's code draws ``C`` so and derives
 ``C_tilde = C (I - A_bar^l_max)`` at its first call; the kernels' norms agree where ``dt`` is not
-tiny (ratio 1.0 for dt >= 0.07, up to about 2 at dt = 1e-3, measured at ``l_max`` 192, N 64). ``Lambda``, ``P`` and ``B`` are trained per channel; the real part of
+tiny (ratio 1.0 for dt >= 0.07, up to about 2 at dt = 1e-3, measured at ``l_max`` 192, N 64).
+``Lambda``, ``P`` and ``B`` are trained per channel; the real part of
 ``Lambda`` is kept negative as ``-exp(log_A_real)``, which with the tied ``P`` keeps ``A``
 dissipative, so the recurrence is stable.
 """

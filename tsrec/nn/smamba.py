@@ -79,7 +79,8 @@ class MambaBlock(nn.Module):
         with torch.no_grad():
             self.dt_proj.bias.copy_(step_bias(d_inner, dt_min, dt_max, dt_floor))
         # S4D-real: A = -(1, 2, ..., N) for every channel
-        self.A_log = nn.Parameter(torch.log(torch.arange(1, d_state + 1, dtype=torch.get_default_dtype())).repeat(d_inner, 1))
+        self.A_log = nn.Parameter(
+            torch.log(torch.arange(1, d_state + 1, dtype=torch.get_default_dtype())).repeat(d_inner, 1))
         self.D = nn.Parameter(torch.ones(d_inner))
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:

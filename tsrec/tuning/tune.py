@@ -125,7 +125,8 @@ def tune(
         ``space(trial) -> dict`` of constructor parameters; None uses :func:`search_space`.
         Names the estimator does not take raise a ValueError that lists the valid ones.
     pruner : optuna.pruners.BasePruner or None, default=None
-        A pruner instance (not a name or a class). None is ``MedianPruner(n_startup_trials=5, n_warmup_steps=2)``: from the sixth trial
+        A pruner instance (not a name or a class). None is
+        ``MedianPruner(n_startup_trials=5, n_warmup_steps=2)``: from the sixth trial
         on, stop a trial whose loss at its third epoch or later is worse than the median of the
         earlier trials at that epoch.
     sampler : optuna.samplers.BaseSampler or None, default=None

@@ -14,7 +14,8 @@ every backend differentiates the same function of the same tensors.
 
 Backends: ``naive`` (float64 loop, the specification), ``torch`` (the loop on torch ops,
 differentiated by autograd; the LTC model's CPU path; on long sequences it recomputes the
-synapse activations in the backward pass, segment by segment, rather than keep them) and ``triton`` (one kernel for the whole
+synapse activations in the backward pass, segment by segment, rather than keep them) and
+``triton`` (one kernel for the whole
 sequence with the state and the ``U x U`` synapse parameters on chip, and a hand-written
 adjoint kernel; ``U <= MAX_UNITS``).
 """
@@ -198,7 +199,8 @@ def ltc_scan(
         which = "torch"
     if which == "triton":
         if units > MAX_UNITS:
-            raise ValueError(f"the Triton LTC kernel keeps U <= {MAX_UNITS} on chip, got U={units}; use backend='torch'")
+            raise ValueError(f"the Triton LTC kernel keeps U <= {MAX_UNITS} on chip, got U={units}; "
+                             "use backend='torch'")
         from .ltc_triton import ltc_scan_triton  # lazy: importing tsrec must not import triton
 
         return ltc_scan_triton(terms, v0, params, ode_unfolds, epsilon)

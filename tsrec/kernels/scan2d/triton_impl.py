@@ -71,7 +71,8 @@ def _rows(ptr, cell, ok, cols, col_ok, width):
 @triton.jit
 def _states(H_ptr, cell, ok, tile, m2, DN):
     """``[CHUNK, BLOCK_D, N]`` grid states of the cells ``cell`` (zero where not ``ok``)."""
-    return tl.load(H_ptr + cell[:, None, None] * DN + tile[None, :, :], mask=ok[:, None, None] & m2[None, :, :], other=0.0)
+    return tl.load(H_ptr + cell[:, None, None] * DN + tile[None, :, :], mask=ok[:, None, None] & m2[None, :, :],
+                   other=0.0)
 
 
 @triton.jit
@@ -122,7 +123,8 @@ def _fwd_kernel(
             h2 = _h2_cells(x_ptr, d2_ptr, B2_ptr, H1_ptr, H2_ptr, A3, A4, cell, pcell, ok, i > 0, d, dmask, n, nmask,
                            tile, m2, D, N, HAS_A3)
             d1 = _rows(d1_ptr, cell, ok, d, dmask, D)[:, :, None]
-            b = (d1 * _rows(x_ptr, cell, ok, d, dmask, D)[:, :, None]) * _rows(B1_ptr, cell, ok, n, nmask, N)[:, None, :]
+            b = ((d1 * _rows(x_ptr, cell, ok, d, dmask, D)[:, :, None])
+                 * _rows(B1_ptr, cell, ok, n, nmask, N)[:, None, :])
             if HAS_A2:  # h2 one step earlier: recomputed, or the initial state before t = 0
                 h2_prev = _h2_cells(x_ptr, d2_ptr, B2_ptr, H1_ptr, H2_ptr, A3, A4, cell - V, pcell - V, ok & (t > 0),
                                     i > 0, d, dmask, n, nmask, tile, m2, D, N, HAS_A3)
@@ -133,7 +135,8 @@ def _fwd_kernel(
             full = ok[:, None, None] & m2[None]
             tl.store(H1_ptr + cell[:, None, None] * DN + tile[None], hs, mask=full)
             tl.store(H2_ptr + cell[:, None, None] * DN + tile[None], h2, mask=full)
-            y = tl.sum(hs * _rows(C1_ptr, cell, ok, n, nmask, N)[:, None, :] + h2 * _rows(C2_ptr, cell, ok, n, nmask, N)[:, None, :], axis=2)
+            y = tl.sum(hs * _rows(C1_ptr, cell, ok, n, nmask, N)[:, None, :]
+                       + h2 * _rows(C2_ptr, cell, ok, n, nmask, N)[:, None, :], axis=2)
             tl.store(y_ptr + cell[:, None] * D + d[None, :], y, mask=ok[:, None] & dmask[None, :])
             # padding steps leave h1 unchanged: the last row is the state leaving the tile
             h1 = tile_row(hs, lane, CHUNK - 1)
@@ -187,7 +190,8 @@ def _bwd_kernel(
             full = ok[:, None, None] & m2[None]
             # G1(t+1): reverse scan over the inputs one step later; its last row is the later tile's first G1
             nxt = ok & (t + 1 < T)
-            c1_next = _rows(gy_ptr, cell + V, nxt, d, dmask, D)[:, :, None] * _rows(C1_ptr, cell + V, nxt, n, nmask, N)[:, None, :]
+            c1_next = (_rows(gy_ptr, cell + V, nxt, d, dmask, D)[:, :, None]
+                       * _rows(C1_ptr, cell + V, nxt, n, nmask, N)[:, None, :])
             c1_next += tl.load(R_in + rows + DN, mask=full & nxt[:, None, None] & has_next, other=0.0)
             a1_after = tl.exp(_rows(d1_ptr, cell + 2 * V, ok & (t + 2 < T), d, dmask, D)[:, :, None] * A1[None])
             last = lane[:, None, None] == CHUNK - 1
@@ -204,7 +208,8 @@ def _bwd_kernel(
             h1, h2 = _states(H1_ptr, cell, ok, tile, m2, DN), _states(H2_ptr, cell, ok, tile, m2, DN)
             p1 = _states(H1_ptr, cell - V, ok & (t > 0), tile, m2, DN)
             if HAS_H0:
-                p1 += tl.where(t[:, None, None] == 0, tl.load(h01_ptr + (pb * V + v) * DN + tile, mask=m2, other=0.0)[None], 0.0)
+                p1 += tl.where(t[:, None, None] == 0,
+                               tl.load(h01_ptr + (pb * V + v) * DN + tile, mask=m2, other=0.0)[None], 0.0)
             has_prev = ok & ((lane * 0 + i) > 0)
             q1 = _states(H1_ptr, pcell, has_prev, tile, m2, DN)
             q2 = _states(H2_ptr, pcell, has_prev, tile, m2, DN)
@@ -222,7 +227,8 @@ def _bwd_kernel(
             if HAS_A2:
                 p2 = _states(H2_ptr, cell - V, ok & (t > 0), tile, m2, DN)
                 if HAS_H0:
-                    p2 += tl.where(t[:, None, None] == 0, tl.load(h02_ptr + (pb * V + v) * DN + tile, mask=m2, other=0.0)[None], 0.0)
+                    p2 += tl.where(t[:, None, None] == 0,
+                                   tl.load(h02_ptr + (pb * V + v) * DN + tile, mask=m2, other=0.0)[None], 0.0)
                 to_p2 = G1 * tl.exp(d1[:, :, None] * A2[None])
                 e2 = to_p2 * p2
             if HAS_A3:

@@ -64,7 +64,8 @@ def _step_terms(dt_ptr, u_ptr, B_ptr, A, pb, pg, t, ok, d, dmask, n, nmask, T, D
     m = ok[:, None] & dmask[None, :]
     dt = tl.load(dt_ptr + off, mask=m, other=0.0)
     u = tl.load(u_ptr + off, mask=m, other=0.0)
-    Bt = tl.load(B_ptr + ((pb * T + t[:, None]) * G + pg) * N + n[None, :], mask=ok[:, None] & nmask[None, :], other=0.0)
+    Bt = tl.load(B_ptr + ((pb * T + t[:, None]) * G + pg) * N + n[None, :], mask=ok[:, None] & nmask[None, :],
+                 other=0.0)
     a = tl.exp(dt[:, :, None] * A[None, :, :])
     b = (dt * u)[:, :, None] * Bt[:, None, :]
     return a, b, dt, u, Bt
@@ -98,7 +99,8 @@ def _fwd_kernel(
         a, b, dt, _, _ = _step_terms(dt_ptr, u_ptr, B_ptr, A, pb, pg, t, ok, d, dmask, n, nmask, T, D, G, N)
         _, local = tl.associative_scan((a, b), 0, compose_affine)
         hs = local + tile_gain(dt[:, :, None], A, False) * h[None, :, :]
-        Ct = tl.load(C_ptr + ((pb * T + t[:, None]) * G + pg) * N + n[None, :], mask=ok[:, None] & nmask[None, :], other=0.0)
+        Ct = tl.load(C_ptr + ((pb * T + t[:, None]) * G + pg) * N + n[None, :], mask=ok[:, None] & nmask[None, :],
+                     other=0.0)
         off = (pb * T + t[:, None]) * D + d[None, :]
         tl.store(y_ptr + off, tl.sum(hs * Ct[:, None, :], axis=2), mask=ok[:, None] & dmask[None, :])
         h = tile_row(hs, lane, CHUNK - 1)  # padding steps repeat the last state: the one leaving the tile

@@ -268,7 +268,8 @@ def _check_abc(finite: bool = True, **vectors: object) -> tuple[torch.Tensor, ..
     check_same_shape(**checked)
     first = next(iter(checked.values()))
     if min(first.shape) < 1:
-        raise ValueError(f"the heads (first axis) and the state size d (last axis) must be >= 1, got shape {tuple(first.shape)}")
+        raise ValueError(f"the heads (first axis) and the state size d (last axis) must be >= 1, "
+                         f"got shape {tuple(first.shape)}")
     devices = {t.device for t in checked.values()}
     if len(devices) > 1:
         raise ValueError(f"all of {list(checked)} must be on one device, got {devices}")
