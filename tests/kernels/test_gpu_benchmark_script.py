@@ -64,7 +64,11 @@ def test_gpu_benchmark_writes_targets_and_tables(tmp_path):
     report = out.read_text()
     assert "Partial report" not in report
     assert "Device: interpreted CPU (peak memory bandwidth 100.0 GB/s" in report
-    assert "- triton linear_scan B=2, T=70, C=40 (B*C=80):" in report
+    assert "- triton linear_scan B=2, T=70, C=40 (B*C=80): public op " in report
+    # the kernel alone, timed back to back: its own figure and verdict on the same line
+    target = next(line for line in report.splitlines() if line.startswith("- triton linear_scan"))
+    assert re.search(r"; the kernel alone \(device time, 20 launches back to back\) [0-9.]+ ms, [0-9]+ GB/s = "
+                     r"[0-9]+% of peak: (met|MISSED)\.$", target), target
     assert "- selective_scan fwd+bwd (2, 9, 4, 3): triton" in report
     for op in ("### linear_scan", "### selective_scan", "### rnn_scan (tanh)", "### ltc_scan", "### cfc_scan",
                "### scan2d (V = 7 variates)"):
