@@ -192,3 +192,18 @@ def test_predict_residuals_before_fit_says_so(y):
 
     with pytest.raises(NotFittedError, match="has not been fitted yet"):
         ARNetForecaster().predict_residuals(y)
+
+
+@pytest.mark.parametrize("rows", ["at and after the cutoff", "before the cutoff", "frame", "none"])
+def test_predict_residuals_in_sample_gives_tsrecs_one_line_error(rows):
+    # the series paths handed these to sktime, whose message printed every stamp of the horizon
+    from tsrec.estimators.errors import InSampleError
+
+    y = hourly(48)
+    est = arnet(y[:40], fh=[1])
+    given = {"at and after the cutoff": y[38:42], "before the cutoff": y[30:33], "frame": y[35:37].to_frame(),
+             "none": None}[rows]
+    with pytest.raises(InSampleError) as err:
+        est.predict_residuals(given)
+    assert "in-sample" in str(err.value) and len(str(err.value)) < 250
+    assert list(est.fh) == [1]

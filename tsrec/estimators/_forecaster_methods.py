@@ -16,7 +16,7 @@ from sktime.forecasting.base import ForecastingHorizon
 from tsrec.estimators._evaluate import forecast_windows, window_targets
 from tsrec.estimators._params import check_levels
 from tsrec.estimators._series import FhLike, SeriesLike, as_flat, check_raw_y, from_flat
-from tsrec.estimators.errors import InputError
+from tsrec.estimators.errors import InputError, InSampleError
 from tsrec.estimators._updates import checked_rows
 
 
@@ -160,6 +160,11 @@ class Residuals:
             ``y`` minus the forecast at its stamps.
         """
         self.check_is_fitted()  # before the array and panel paths, which read the fitted state first
+        if y is None:  # sktime would forecast the training stamps and fail with every one of them in its message
+            raise InSampleError(
+                "predict_residuals() without y asks for residuals on the training series, in-sample forecasts, "
+                "which tsrec forecasters do not make; pass the observations after the cutoff as y"
+            )
         if isinstance(y, np.ndarray) and y.size:
             return self._array_residuals(y, X)
         with self._fh_kept():
@@ -167,6 +172,8 @@ class Residuals:
                 # with a relative fh stored, sktime turns y's stamps into steps in the index's units, which on an
                 # integer index of step 2 are twice tsrec's steps of the grid; without one it forecasts the stamps
                 self._fh = None
+                if len(y) and not _is_panel(y):  # stamps at or before the cutoff: tsrec's message, not sktime's
+                    self._checked_fh(ForecastingHorizon(y.index, is_relative=False))
             if _is_panel(y):
                 return self._panel_residuals(y, X)
             return super().predict_residuals(y=y, X=X)
