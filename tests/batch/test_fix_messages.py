@@ -107,3 +107,24 @@ def test_an_unreachable_scheduler_says_what_to_check(monkeypatch):
     assert message.startswith("cannot connect to the Dask scheduler at tcp://127.0.0.1:1: ")
     assert "check that a Dask scheduler runs at that address" in message
     assert "drop --scheduler-address" in message and "forecast locally" in message
+
+
+@pytest.mark.parametrize("name, data, fix", [
+    ("x.csv", lambda text: gzip.compress(text.encode()), "the file is gzip-compressed: name it .csv.gz"),
+    ("x.csv.gz", lambda text: text.encode(), "the file is not gzip-compressed: name it without .gz (e.g. .csv)"),
+])
+def test_a_name_that_misstates_gzip_says_how_to_name_it(tmp_path, name, data, fix):
+    # gzip named .csv was told to save it as UTF-8 (re-encoding binary data); text named .csv.gz got pandas' words
+    (tmp_path / name).write_bytes(data(long_frame(n=5).to_csv(index=False)))
+    with pytest.raises(InputError) as caught:
+        read_series(tmp_path / name)
+    assert str(caught.value).endswith(fix) and "cp1252" not in str(caught.value)
+
+
+def test_a_line_above_the_header_is_named_as_such(tmp_path):
+    # it was blamed on "a delimiter at the end of each row"
+    (tmp_path / "x.csv").write_text("# exported 2024-05-01\n" + long_frame(n=5).to_csv(index=False))
+    with pytest.raises(InputError) as caught:
+        read_series(tmp_path / "x.csv")
+    assert "line 1, '# exported 2024-05-01', has one field but the rows below it have more" in str(caught.value)
+    assert "remove it (the header must be the first line)" in str(caught.value)

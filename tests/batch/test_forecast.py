@@ -192,6 +192,9 @@ def test_model_and_option_errors(files, tmp_path):
         forecast_files(files["model"], folder / "long.csv", tmp_path / "o.csv", client=object())
     with pytest.raises(InputError, match="npartitions and scheduler are only used by engine='dask'; pass engine"):
         forecast_files(files["model"], folder / "long.csv", tmp_path / "o.csv", npartitions=2, scheduler="threads")
+    # refused before any file is read (Dask refused it only in compute, without naming the argument)
+    with pytest.raises(InputError, match="scheduler must be 'threads', 'processes' or 'synchronous' .*got 'bogus'"):
+        forecast_files(files["model"], tmp_path / "missing.csv", tmp_path / "o.csv", engine="dask", scheduler="bogus")
     pd.read_csv(folder / "long.csv").assign(y2=1.0).to_csv(tmp_path / "in.csv", index=False)
     with pytest.raises(InputError, match=r"2 value column\(s\) \['y', 'y2'\] but the model forecasts 1 variate"):
         forecast_files(files["model"], tmp_path / "in.csv", tmp_path / "o.csv", columns=["y", "y2"])

@@ -14,6 +14,7 @@ from tsrec.estimators.errors import InputError
 
 # the byte-order marks of UTF-16, little- and big-endian; pandas already skips UTF-8's (EF BB BF)
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_GZIP_MAGIC = b"\x1f\x8b"  # the first two bytes of every gzip file
 
 
 def read_csv(path: Path, compression: str | None, id_col: str | None, used: list[str] | None,
@@ -61,6 +62,11 @@ def read_csv(path: Path, compression: str | None, id_col: str | None, used: list
     if not isinstance(raw.index, pd.RangeIndex):
         # pandas takes the surplus leading fields of rows longer than the header as a row index,
         # shifting every column by one: nothing would be where its name says
+        if len(header) == 1:  # one name over rows of several: a title or comment line above the header
+            raise InputError(
+                f"{path}: line 1, {header[0]!r}, has one field but the rows below it have more; if it is a title "
+                "or comment above the header, remove it (the header must be the first line)"
+            )
         raise InputError(
             f"{path}: the data rows have more fields than the header's {len(header)} names (a delimiter "
             "at the end of each row does this); remove the extra fields or name them in the header"
@@ -128,6 +134,10 @@ def read_fix(path: Path, kind: str, err: Exception) -> str:
     start = _first_bytes(path, 4) if kind == "csv" else b""
     if start == b"PAR1":  # Parquet's magic number, with which every Parquet file starts
         return "this is a Parquet file: name it .parquet (or .pq)"
+    gzipped = _first_bytes(path, 2, unpack=False) == _GZIP_MAGIC
+    if kind == "csv" and gzipped != path.name.lower().endswith(".gz"):  # the name says otherwise than the bytes
+        return ("the file is gzip-compressed: name it .csv.gz" if gzipped else
+                "the file is not gzip-compressed: name it without .gz (e.g. .csv)")
     if start[:2] in _UTF16_BOMS:  # not cp1252: that reads each character as two, with NUL bytes between
         sep = ", sep='\\t'" if _utf16_tab_separated(path) else ""
         return (f"the file is UTF-16 text (as Excel's 'Unicode Text' saves): save it as UTF-8 (Excel's 'CSV UTF-8', "
@@ -143,9 +153,10 @@ def _utf16_tab_separated(path: Path) -> bool:
     return "\t" in first.split("\n", 1)[0]
 
 
-def _first_bytes(path: Path, n: int) -> bytes:
-    """The first ``n`` bytes of ``path`` (inside its gzip for .gz); empty where it cannot be read."""
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
+def _first_bytes(path: Path, n: int, unpack: bool = True) -> bytes:
+    """The first ``n`` bytes of ``path`` (inside its gzip for .gz, unless not ``unpack``); empty where it
+    cannot be read."""
+    opener = gzip.open if unpack and path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rb") as file:
             return file.read(n)

@@ -214,6 +214,11 @@ def forecast_panel(
     return out.reset_index()
 
 
+#: the names ``dask.compute(scheduler=...)`` accepts, in any case: the three documented, then Dask's aliases
+DASK_SCHEDULERS = ("threads", "processes", "synchronous", "threading", "multiprocessing", "sync", "single-threaded",
+                   "distributed", "dask.distributed")
+
+
 def _check_engine(engine: str, client: object, npartitions: object, scheduler: object) -> None:
     """Refuse Dask options that would not apply, rather than ignore them."""
     if engine not in ENGINES:
@@ -226,6 +231,10 @@ def _check_engine(engine: str, client: object, npartitions: object, scheduler: o
     if client is not None and scheduler is not None:  # the client's cluster runs the tasks, not a local scheduler
         raise InputError("scheduler is only used without a client (it picks Dask's local scheduler); pass client to "
                          "run on a cluster, or scheduler to run locally, not both")
+    if scheduler is not None and not callable(scheduler) and str(scheduler).lower() not in DASK_SCHEDULERS:
+        # else Dask refuses it only in compute, after every file is read and checked, without naming the argument
+        raise InputError(f"scheduler must be 'threads', 'processes' or 'synchronous' (or another of Dask's names: "
+                         f"{', '.join(DASK_SCHEDULERS[3:])}), got {scheduler!r}")
 
 
 def _import_dask():
