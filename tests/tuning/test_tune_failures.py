@@ -155,6 +155,20 @@ def test_a_space_that_changes_the_validation_data_is_refused(series, space_param
             tune(arnet(), series, n_trials=2, space=lambda t: {"val_size": 0.5})
 
 
+def test_an_empty_validation_split_of_a_classifier_names_no_window_length():
+    # the message named lookback, n_lags and horizon, which classifiers do not have
+    import numpy as np
+
+    from tsrec.estimators import PGNClassifier
+
+    X, y = np.random.default_rng(0).normal(size=(20, 8)), np.array(["p", "q"] * 10)
+    with pytest.raises(TuningSetupError, match=r"trial 0: val_size=0.05 leaves no validation data .*every trial would "
+                                               r"repeat it, as a classifier's split depends on none of the sampled "
+                                               r"parameters: give more data or a larger val_size") as err:
+        tune(PGNClassifier(hidden=4, max_epochs=1, val_size=0.05), X, y, n_trials=2, random_state=0)
+    assert "lookback" not in str(err.value)
+
+
 def test_a_step_limit_that_stops_before_validation_is_named(series):
     est = arnet(trainer_kwargs={"check_val_every_n_epoch": 3})  # two epochs: no validation runs
     with pytest.warns(RuntimeWarning) as record, pytest.raises(RuntimeError, match="no trial completed") as info:

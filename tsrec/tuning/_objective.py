@@ -342,9 +342,11 @@ class Objective:
         reason = str(warning).split("; training runs")[0]  # the rest is about a fit that goes on without
         if params.keys() & WINDOW_PARAMS:
             return self._fail(trial, reason, warning)
+        why = ("the search space samples no window length (lookback, n_lags, horizon)"
+               if isinstance(self.estimator, DeepForecaster)
+               else "a classifier's split depends on none of the sampled parameters")
         raise TuningSetupError(
-            f"trial {trial.number}: {reason}; every trial would repeat it, as the search space samples no window "
-            "length (lookback, n_lags, horizon): give more data or a larger val_size"
+            f"trial {trial.number}: {reason}; every trial would repeat it, as {why}: give more data or a larger val_size"
         ) from warning
 
     def _fail(self, trial: optuna.Trial, reason: str, error: BaseException | None) -> float:
