@@ -248,6 +248,30 @@ def test_a_series_at_another_step_is_refused_before_any_chunk(files, tmp_path, m
     assert_untouched(tmp_path)
 
 
+def test_integer_steps_for_a_model_fitted_on_date_times_are_named_by_the_time_column(files, tmp_path, monkeypatch):
+    # predict's message (of y, a NumPy array and pd.date_range) gave a file user nothing to act on
+    long = pd.concat({k: series(i).reset_index(drop=True) for i, k in enumerate(IDS)}, names=["unique_id", "ds"])
+    long.reset_index().to_csv(tmp_path / "in_int.csv", index=False)
+    out = existing_output(tmp_path)
+    monkeypatch.setattr(DeepForecaster, "predict", lambda *a, **k: pytest.fail("a chunk was forecast"))
+    with pytest.raises(InputError, match=r"^the input's time column 'ds' holds integer steps, but the model was fitted "
+                                         r"on date-time stamps \(step 'h'\) and reads them \(the phase of its cycle\); "
+                                         r"write the series' date-times in the time column 'ds'"):
+        forecast_files(files["model"], tmp_path / "in_int.csv", out, chunk_size=2)
+    assert_untouched(tmp_path)
+
+
+def test_date_times_for_a_model_fitted_on_integer_steps_are_named_by_the_time_column(files, tmp_path):
+    train = pd.concat({k: series(i, 200).reset_index(drop=True) for i, k in enumerate("ab")}, names=["unique_id", "t"])
+    model = CycleNetForecaster(lookback=24, horizon=12, cycle_length=24, max_epochs=1, random_state=0).fit(train)
+    long = pd.concat({k: series(i) for i, k in enumerate("ab")}, names=["unique_id", "ds"])
+    long.reset_index().to_csv(tmp_path / "in_dates.csv", index=False)
+    with pytest.raises(InputError, match=r"^the input's time column 'ds' holds date-time stamps, but the model was "
+                                         r"fitted on integer steps and reads the phase of its cycle from them"):
+        forecast_files(model, tmp_path / "in_dates.csv", tmp_path / "o.csv")
+    assert not (tmp_path / "o.csv").exists()
+
+
 def test_forecasts_larger_than_the_machines_memory_are_refused_before_any_chunk(files, tmp_path, monkeypatch):
     from tsrec.estimators import _horizon
 

@@ -11,7 +11,7 @@ import pandas as pd
 from tsrec.batch._times import wall_clock_in
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._horizon import check_output_size
-from tsrec.estimators._newdata import check_scaled
+from tsrec.estimators._newdata import check_scaled, stamp_use, step_text, uses_stamps
 from tsrec.estimators._scaling import row_scales, scales_of
 from tsrec.estimators._series import scaled_contexts, split_panel, time_level
 from tsrec.estimators._steps import context_steps
@@ -137,6 +137,7 @@ def _check_steps(est: DeepForecaster, panel: pd.DataFrame, ahead: list[int]) -> 
     time features) needs the fitted step, and a series of two stamps off the fitted grid tells none;
     integer stamps must leave int64 room for the forecasts' stamps. Found chunk by chunk, any of
     these would stop a run after other chunks had been forecast."""
+    _check_time_kind(est, panel)
     parts = split_panel(panel)
     try:
         with warnings.catch_warnings():  # the chunks warn of an unfitted step, once (see forecast_panel)
@@ -147,6 +148,25 @@ def _check_steps(est: DeepForecaster, panel: pd.DataFrame, ahead: list[int]) -> 
                 check_integer_room(int(df.index[-1]), int(step), np.asarray(ahead))
     except InputError as err:
         raise InputError(f"the input: {err}") from None
+
+
+def _check_time_kind(est: DeepForecaster, panel: pd.DataFrame) -> None:
+    """Integer steps where a model that reads the stamps was fitted on date-times, or the reverse, said
+    in terms of the file's time column (``predict``'s message speaks of ``y`` and a pd.date_range fix)."""
+    fitted = getattr(est, "_fit_step", None)
+    if fitted is None or not uses_stamps(est.network_meta_):
+        return
+    column = f"time column {panel.index.names[-1]!r}" if panel.index.names[-1] is not None else "time column"
+    integers = pd.api.types.is_integer_dtype(panel.index.get_level_values(-1).dtype)
+    what = stamp_use(est.network_meta_)
+    if integers and not isinstance(fitted, int):
+        raise InputError(f"the input's {column} holds integer steps, but the model was fitted on date-time stamps "
+                         f"(step {step_text(fitted)!r}) and reads them ({what}); write the series' date-times in the "
+                         f"{column} (e.g. 2024-01-01 00:00), at the fitted step")
+    if not integers and isinstance(fitted, int):
+        raise InputError(f"the input's {column} holds date-time stamps, but the model was fitted on integer steps "
+                         f"and reads {what} from them; write integer steps in the {column}, as in the data it was "
+                         "fitted on")
 
 
 def _check_scale(est: DeepForecaster, panel: pd.DataFrame) -> None:

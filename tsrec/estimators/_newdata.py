@@ -239,12 +239,17 @@ def uses_stamps(meta: dict) -> bool:
     return bool(meta.get("step_ns")) or "cycle_length" in meta
 
 
+def stamp_use(meta: dict) -> str:
+    """What a model that reads the stamps (:func:`uses_stamps`) reads from them, as messages say it."""
+    return "calendar features" if meta.get("step_ns") else "the phase of its cycle"
+
+
 def check_steps(parts: list, freq: object, meta: dict, reference: str, steps: list) -> None:
     """Every series of ``parts``, read at ``steps``, must have the step ``freq`` of ``reference`` (and,
     for calendar features, the same place of its stamps within a step) when the model reads the stamps."""
     if not uses_stamps(meta):
         return
-    what = "calendar features" if meta.get("step_ns") else "the phase of its cycle"
+    what = stamp_use(meta)
     for (key, df), own in zip(parts, steps):
         if isinstance(own, int) != isinstance(freq, int):
             raise InputError(_kind_message(series_name(key), own, freq, what))
@@ -281,8 +286,8 @@ def _check_offset(index: pd.Index, key: object, meta: dict, reference: str) -> N
         raise InputError(
             f"the time stamps of {series_name(key)} lie {_duration(offset)} past a multiple of the "
             f"{_duration(meta['step_ns'])} step (e.g. {index[0]}), those of {reference} {_duration(fitted)}: "
-            "its calendar "
-            "features would be those of other times; put its stamps on the fitted grid or fit with time_features=False"
+            "its calendar features would be those of other times; put its stamps on the fitted grid or fit with "
+            "time_features=False"
         )
 
 
