@@ -346,7 +346,8 @@ class Objective:
                if isinstance(self.estimator, DeepForecaster)
                else "a classifier's split depends on none of the sampled parameters")
         raise TuningSetupError(
-            f"trial {trial.number}: {reason}; every trial would repeat it, as {why}: give more data or a larger val_size"
+            f"trial {trial.number}: {reason}; every trial would repeat it, as {why}: give more data or a larger "
+            "val_size"
         ) from warning
 
     def _fail(self, trial: optuna.Trial, reason: str, error: BaseException | None) -> float:
