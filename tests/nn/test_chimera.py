@@ -173,3 +173,16 @@ def test_loading_only_some_modules_keeps_the_floor_of_the_others():
     net.load_state_dict({k: v for k, v in net.state_dict().items() if k.startswith("head.")}, strict=False)
     torch.testing.assert_close(net(x), before, rtol=0, atol=0)
     assert all(h.dt1_floor.item() > 0 for h in net.modules() if isinstance(h, Chimera2DSSM))
+
+
+def test_a_non_strict_load_of_the_parameters_alone_keeps_the_floor_and_lists_it_missing():
+    # it read as a network saved before the floor, set the floor to 0 and listed nothing missing
+    torch.manual_seed(0)
+    saved = Chimera(lookback=6, horizon=2, d_model=8, d_state=2, d_ff=8, e_layers=1, dropout=0.0).eval()
+    torch.manual_seed(1)
+    net = Chimera(lookback=6, horizon=2, d_model=8, d_state=2, d_ff=8, e_layers=1, dropout=0.0).eval()
+    result = net.load_state_dict(dict(saved.named_parameters()), strict=False)
+    assert sorted(result.missing_keys) == sorted(k for k, _ in net.named_buffers() if k.endswith("dt1_floor"))
+    x = torch.randn(2, 6, 3)
+    torch.testing.assert_close(net(x), saved(x), rtol=0, atol=0)
+

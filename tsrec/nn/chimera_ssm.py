@@ -113,10 +113,16 @@ class Chimera2DSSM(nn.Module):
         self.dt1_bias = nn.Parameter(_floored_step_bias(step_bias(d_model, *dt1_range), dt1_range[0]))
         self.dt2_bias = nn.Parameter(step_bias(d_model, *dt2_range))
 
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
-        if prefix + "A1_log" in state_dict:  # this module's weights, saved before the floor: none
+    _version = 2  # torch stores it with each state dict: from 2 on, a saved network carries the floor
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, *args, **kwargs) -> None:
+        # this module's weights saved before the floor existed: no floor. A file (safetensors) keeps no
+        # version; its tensors are plain ones, where a dict of parameters (a partial load, such as
+        # dict(named_parameters())) holds nn.Parameter objects and must keep the floor, listed as missing
+        weights = state_dict.get(prefix + "A1_log")
+        if local_metadata.get("version", 1) < 2 and weights is not None and not isinstance(weights, nn.Parameter):
             state_dict.setdefault(prefix + "dt1_floor", self.D.new_zeros(()))
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, *args, **kwargs)
 
     def __setstate__(self, state: dict) -> None:
         # pickled before the floor and the input-independent mode: no floor, selective
