@@ -137,7 +137,7 @@ def _raise_shape(name: str, x: object, specs: list[tuple]) -> None:
 
 def check_dtype(name: str, x: torch.Tensor, ref: torch.Tensor | None = None) -> None:
     """Refuse a non-floating ``x``, or one whose dtype is not ``ref``'s (outside autocast)."""
-    if x.is_floating_point() and (ref is None or x.dtype == ref.dtype or _autocast(x)):
+    if x.is_floating_point() and (ref is None or x.dtype == ref.dtype or x.dtype == _autocast_dtype(x)):
         return
     want = torch.float32 if ref is None else ref.dtype
     cast = f"cast {name} with {name}.{_CASTS.get(want, f'to({want})')}()"
@@ -148,12 +148,17 @@ def check_dtype(name: str, x: torch.Tensor, ref: torch.Tensor | None = None) -> 
                     f"or the network with .{_CASTS.get(x.dtype, f'to({x.dtype})')}()")
 
 
-def _autocast(x: torch.Tensor) -> bool:
-    """Whether autocast runs on ``x``'s device (it mixes half-precision activations with float32 weights)."""
+def _autocast_dtype(x: torch.Tensor) -> torch.dtype | None:
+    """The half precision autocast runs in on ``x``'s device (it mixes such activations with float32
+    weights), None where it is off: any other dtype (float64 from NumPy) would fail deep in torch."""
     try:
-        return torch.is_autocast_enabled(x.device.type)
+        if not torch.is_autocast_enabled(x.device.type):
+            return None
     except RuntimeError:  # a device type autocast does not know (e.g. meta)
-        return False
+        return None
+    if hasattr(torch, "get_autocast_dtype"):  # torch >= 2.4 (2.4.0 has it; the range starts there)
+        return torch.get_autocast_dtype(x.device.type)
+    return torch.get_autocast_cpu_dtype() if x.device.type == "cpu" else torch.get_autocast_gpu_dtype()
 
 
 def check_marks(x_mark: object, x: torch.Tensor, lookback: int, n_time_features: int) -> None:
@@ -162,8 +167,10 @@ def check_marks(x_mark: object, x: torch.Tensor, lookback: int, n_time_features:
     n = n_time_features
     if n == 0:
         if x_mark is not None:
+            shape = getattr(x_mark, "shape", None)
+            width = shape[-1] if shape is not None and len(shape) > 0 else "<its number of features>"
             raise ValueError("x_mark given but the network was built with n_time_features=0: build it with "
-                             f"n_time_features={getattr(x_mark, 'shape', [None])[-1]} or drop x_mark")
+                             f"n_time_features={width} or drop x_mark")
         return
     if x_mark is None:
         raise ValueError(f"x_mark is required: the network was built with n_time_features={n}; pass x_mark of "
