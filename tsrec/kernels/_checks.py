@@ -70,8 +70,10 @@ def finite_verdict(*tensors: torch.Tensor) -> torch.Tensor:
     return torch.stack([torch.isfinite(x.detach().sum()) for x in tensors]).all()
 
 
-#: the message's end for NaN or inf in an op's input; the estimators recognise a kernel's refusal by it
-NON_FINITE = "contains NaN or inf; clean the input before calling the kernel"
+#: the message's end for NaN or inf in an op's input; the estimators recognise a kernel's refusal by it. A
+#: tsrec.nn network passes the kernels its inner tensors, whose names its user does not know: hence the last part
+NON_FINITE = ("contains NaN or inf; clean the input before calling the kernel (called by a tsrec.nn network, it is "
+              "an inner tensor: check the network's input and its parameters, which a diverged training leaves NaN)")
 
 
 def raise_non_finite(tensors: dict[str, torch.Tensor | None]) -> None:
