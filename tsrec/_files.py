@@ -120,7 +120,7 @@ def atomic_write_all(writes: Mapping[str | os.PathLike, Writer]) -> list[Path]:
                     _write_temp(tmp, write)
             for name, tmp, target in zip(names, temps, targets):
                 with _naming(name):
-                    _replace(tmp, target)
+                    replace_keeping_mode(tmp, target)
         finally:
             for tmp in temps:
                 # a path through a file fails here too (ENOTDIR): keep the error that names the output
@@ -141,7 +141,7 @@ def _write_temp(tmp: Path, write: Writer) -> None:
         os.fsync(handle.fileno())  # the data is on disk before a rename makes it visible
 
 
-def _replace(tmp: Path, target: Path) -> None:
+def replace_keeping_mode(tmp: Path, target: Path) -> None:
     """Rename ``tmp`` over ``target``, keeping ``target``'s permissions, and make the rename durable."""
     try:
         os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))

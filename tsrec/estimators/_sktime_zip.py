@@ -7,7 +7,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from tsrec._files import fsync_path, hidden_stem, made_folders, os_error, refuse_folder
+from tsrec._files import READ_FIX, hidden_stem, made_folders, os_error, refuse_folder, replace_keeping_mode
+
+#: the members of sktime's model zip: an existing file holding other members is not replaced
+SKTIME_ZIP_MEMBERS = {"_metadata", "_obj"}
 
 
 def sktime_save(est, path, serialization_format: str | None):
@@ -29,6 +32,7 @@ def sktime_save(est, path, serialization_format: str | None):
     zipped = given if given.suffix.lower() == ".zip" else given.with_name(f"{given.name}.zip")
     zip_path = Path(os.path.realpath(zipped))  # a link is followed: the file it names is replaced, as folders are
     refuse_folder(zip_path, zipped)
+    _refuse_other_file(zip_path, zipped)
     try:
         with made_folders(zip_path.parent):
             _zip_beside(est, zip_path, form)
@@ -45,7 +49,28 @@ def _zip_beside(est, zip_path: Path, form: str) -> None:
     try:
         # a fixed name without dots: sktime 1.2 writes <name>.zip but then opens <stem of name>.zip
         BaseObject.save(est, staging / "model", serialization_format=form).close()
-        os.replace(staging / "model.zip", zip_path)
-        fsync_path(zip_path.parent)
+        replace_keeping_mode(staging / "model.zip", zip_path)  # an earlier zip's permissions stay
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _refuse_other_file(zip_path: Path, name: Path) -> None:
+    """A FileExistsError when ``zip_path`` exists and is not a model zip of sktime's format: replacing
+    it would lose a file of the user's (an archive, or any file named .zip) without a word."""
+    from zipfile import BadZipFile, ZipFile
+
+    if not zip_path.exists():
+        return
+    try:
+        with ZipFile(zip_path) as archive:
+            members = set(archive.namelist())
+    except BadZipFile:
+        members = None
+    except OSError as err:  # e.g. not readable for this user: what it holds cannot be told
+        raise os_error(err, f"cannot save to {name}: it exists and cannot be read to tell whether it is a saved "
+                       "model", READ_FIX) from None
+    if members != SKTIME_ZIP_MEMBERS:
+        what = "a zip of other files" if members is not None else "not a zip file"
+        raise FileExistsError(f"cannot save to {name}: it exists and is {what}, not a model saved in sktime's format "
+                              "(which it would replace); choose another path, or move that file away")
+
