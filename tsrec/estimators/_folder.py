@@ -66,6 +66,7 @@ def write_folder(path: str | os.PathLike, config: dict, tensors: dict[str, torch
             staging = Path(tempfile.mkdtemp(prefix=f".{hidden_stem(target.name)}.tsrec-new-", dir=target.parent))
             try:
                 _write_files(staging, config, tensors)
+                _set_modes(staging, target)
                 _swap_in(staging, target)
                 fsync_path(target.parent)
             finally:
@@ -162,6 +163,24 @@ def _write_files(folder: Path, config: dict, tensors: dict[str, torch.Tensor]) -
     (folder / CONFIG).write_text(json.dumps(config, indent=2))
     for item in (weights, folder / CONFIG, folder):
         fsync_path(item)  # the data is on disk before the rename makes it visible
+
+
+def _set_modes(staging: Path, target: Path) -> None:
+    """The saved folder's and files' permissions as for anything else the user makes (the umask), or the
+    replaced folder's: mkdtemp makes the folder private (0700) and safetensors the weights (0600), so
+    that a model saved for a group or a serving account could not be loaded by them."""
+    probe = staging / ".umask"
+    os.close(os.open(probe, os.O_CREAT | os.O_WRONLY, 0o666))  # created as the umask allows: the file mode
+    file_mode = stat.S_IMODE(probe.stat().st_mode)
+    probe.unlink()
+    os.chmod(staging / WEIGHTS, file_mode)
+    if target.is_dir():
+        folder_mode = stat.S_IMODE(target.stat().st_mode)
+    else:
+        os.mkdir(probe)
+        folder_mode = stat.S_IMODE(probe.stat().st_mode)
+        probe.rmdir()
+    os.chmod(staging, folder_mode)
 
 
 def _swap_in(staging: Path, target: Path) -> None:
