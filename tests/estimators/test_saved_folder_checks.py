@@ -232,6 +232,20 @@ def test_a_permission_error_while_checking_a_folder_names_the_folder_and_the_fix
         call()
 
 
+def test_an_earlier_save_whose_config_this_user_may_not_read_gets_the_permission_fix(tmp_path, monkeypatch):
+    # it was called "not a saved tsrec estimator", with the fix to choose another path or empty it
+    good = ar_net(np.sin(np.arange(30.0)))
+    folder = good.save(tmp_path / "m")
+    read_text = Path.read_text
+    monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: _denied() if self.name == "config.json"
+                        else read_text(self, *a, **k))
+    with pytest.raises(PermissionError, match=r"cannot save to .*m .*: Permission denied; make it readable for this "
+                                              r"user \(chmod u\+r"):
+        good.save(folder)
+    monkeypatch.undo()
+    np.testing.assert_array_equal(tsrec.load(folder).predict(), good.predict())
+
+
 @pytest.mark.parametrize(("fh", "match"), [
     (2**40, "is neither relative steps nor time stamps"),  # sktime built every step: an 8 TiB MemoryError
     ("1", "is neither relative steps nor time stamps"),

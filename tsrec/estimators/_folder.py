@@ -147,9 +147,9 @@ def _is_complete_save(folder: Path, entries: list[Path]) -> bool:
     """Exactly the two regular files tsrec writes, the config carrying tsrec's format tag."""
     if {p.name for p in entries} != SAVED_FILES or any(p.is_symlink() or not p.is_file() for p in entries):
         return False
-    try:
+    try:  # an OSError (a config this user may not read) is left to the caller, to name with its fix
         config = json.loads((folder / CONFIG).read_text())
-    except (OSError, ValueError, RecursionError):
+    except (ValueError, RecursionError):
         return False
     return isinstance(config, dict) and config.get("format") == FORMAT
 
@@ -183,13 +183,21 @@ def _set_modes(staging: Path, target: Path) -> None:
     os.chmod(staging, folder_mode)
 
 
+def _still_replaceable(folder: Path) -> bool:
+    """:func:`_replaceable` of the earlier folder once swapped out; one that cannot be read now is kept."""
+    try:
+        return _replaceable(folder)
+    except OSError:
+        return False
+
+
 def _swap_in(staging: Path, target: Path) -> None:
     """Put ``staging`` at ``target``; an existing ``target`` ends up at ``staging``."""
     if not os.path.lexists(target):
         os.replace(staging, target)  # fails, losing nothing, if a non-empty folder appeared meanwhile
         return
     if _exchange(staging, target):
-        if not _replaceable(staging):  # someone filled the folder since it was checked: undo
+        if not _still_replaceable(staging):  # someone filled the folder since it was checked: undo
             _exchange(staging, target)
             _refuse_changed(target)
         return
@@ -209,7 +217,7 @@ def _swap_by_two_renames(staging: Path, target: Path) -> None:
     """
     backup = Path(tempfile.mkdtemp(prefix=f".{hidden_stem(target.name)}.tsrec-old-", dir=target.parent))
     os.replace(target, backup)  # a folder may be renamed onto an empty one
-    if not _replaceable(backup):
+    if not _still_replaceable(backup):
         os.replace(backup, target)
         _refuse_changed(target)
     try:
