@@ -229,10 +229,12 @@ def test_forecaster_with_another_horizon_raises_load_error(tmp_path, forecaster)
     assert str(folder / "config.json") in str(info.value)
 
 
-def test_unsupported_format_version_names_the_file(tmp_path, clf):
+@pytest.mark.parametrize("version", [99, 4.0, "4"])
+def test_unsupported_format_version_names_the_file(tmp_path, clf, version):
+    # 4.0 was read as 4 (it compares equal): only the integers tsrec writes are versions
     folder = clf.save(tmp_path / "m")
-    edit_config(folder, lambda c: c.update(format_version=99))
-    with pytest.raises(LoadError, match=r"config\.json: unsupported format_version 99"):
+    edit_config(folder, lambda c: c.update(format_version=version))
+    with pytest.raises(LoadError, match=rf"config\.json: unsupported format_version {version!r}"):
         tsrec.load(folder)
 
 

@@ -297,7 +297,7 @@ def _read_config(path: Path) -> dict:
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise LoadError(f"{path} is not a tsrec estimator config")
     version = config.get("format_version")
-    if version not in READABLE_VERSIONS:
+    if type(version) is not int or version not in READABLE_VERSIONS:  # 4.0 and True (== 1) compare equal
         raise LoadError(
             f"{path}: unsupported format_version {version!r}; this tsrec reads {list(READABLE_VERSIONS)}: "
             "load it with the tsrec version that saved it"
