@@ -120,3 +120,17 @@ def test_a_file_read_past_tsrec_data_warns(data_dir, monkeypatch, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_ltsf("illness", data_dir=data_dir)  # data_dir is searched alone: nothing to warn about
+
+
+def test_a_data_folder_of_links_to_a_shared_store_does_not_warn(data_dir, monkeypatch, tmp_path):
+    # the file was found in TSREC_DATA, first; its link's target outside it read as "further down the search"
+    source = next(data_dir.rglob("national_illness.csv"))
+    linked = tmp_path / source.relative_to(data_dir)
+    linked.parent.mkdir(parents=True, exist_ok=True)
+    linked.symlink_to(source)
+    monkeypatch.setenv("TSREC_DATA", str(tmp_path))
+    monkeypatch.setattr(_datadir, "DEV_DATA", data_dir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(load_ltsf("illness")) == 966
+

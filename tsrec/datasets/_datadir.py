@@ -98,7 +98,9 @@ def warn_if_fallback(path: Path, data_dir: str | os.PathLike[str] | None) -> Non
     root = Path(env).expanduser()
     if data_dir is not None or not env or not root.is_dir():  # unset, or not a folder: data_roots warned
         return
-    if not path.resolve().is_relative_to(root.resolve()):
+    # as found (a data folder of links to a shared store holds its files) or where its links lead
+    found_there = Path(os.path.abspath(path)).is_relative_to(os.path.abspath(root))
+    if not (found_there or path.resolve().is_relative_to(root.resolve())):
         warn_user(
             f"{path.name} is not in {ENV_VAR}={env!r}, so it was read from {path.parent} further down the "
             f"search; put the file in {env} (or pass data_dir=) to read your own copy"
