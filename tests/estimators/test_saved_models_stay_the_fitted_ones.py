@@ -129,9 +129,18 @@ def test_tuple_column_and_series_names_round_trip(tmp_path, form):
 # ---- sktime's zip format and the working folder --------------------------------------------------
 
 
+def _earlier_model_zip(path) -> None:
+    """A zip with the members of sktime's model zip (only such a file is replaced by a save)."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("_metadata", b"an earlier model")
+        archive.writestr("_obj", b"its pickle")
+
+
 @pytest.mark.parametrize("name", ["model", "model.zip"])
 def test_sktime_zip_saves_at_the_given_name_and_replaces_an_earlier_one(tmp_path, forecaster, name):
-    (tmp_path / "model.zip").write_bytes(b"an earlier zip")
+    _earlier_model_zip(tmp_path / "model.zip")
     forecaster.save(tmp_path / name, serialization_format="pickle").close()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.zip"]
     back = sktime_load(tmp_path / "model.zip")
@@ -149,7 +158,7 @@ def test_sktime_zip_names_with_dots_or_upper_case_zip(tmp_path, forecaster, name
 
 
 def test_sktime_zip_follows_a_link_and_refuses_a_folder_in_the_way(tmp_path, forecaster):
-    (tmp_path / "real.zip").write_bytes(b"an earlier zip")
+    _earlier_model_zip(tmp_path / "real.zip")
     (tmp_path / "link.zip").symlink_to(tmp_path / "real.zip")
     forecaster.save(tmp_path / "link.zip", serialization_format="pickle").close()
     assert (tmp_path / "link.zip").is_symlink()  # once replaced by a plain file, the link's target unchanged
