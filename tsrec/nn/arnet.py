@@ -7,6 +7,8 @@ shared over variates (each variate is an independent AR process with the same co
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 from torch import nn
 
@@ -30,9 +32,26 @@ def sparsity_penalty(weight: torch.Tensor, c1: float = 3.0, c2: float = 3.0) -> 
 def sparsity_lambda(sparsity: float | None) -> float:
     """Full regularisation strength for an estimated sparsity ``s`` (fraction of non-zero lags).
 
-    The paper-era rule: lambda = 0.02 * (1/s - 1), and 0 when no sparsity is assumed (s = 1).
+    The paper-era rule: lambda = 0.02 * (1/s - 1), and 0 when no sparsity is assumed (s = 1 or None).
+
+    Parameters
+    ----------
+    sparsity : float or None
+        Expected fraction of non-zero lags in (0, 1], as :class:`~tsrec.estimators.ARNetForecaster`
+        takes it; None or 1 turns the regulariser off.
+
+    Returns
+    -------
+    float
+        The regularisation strength lambda, >= 0.
     """
-    if sparsity is None or sparsity >= 1.0:
+    if sparsity is None:
+        return 0.0
+    ok = isinstance(sparsity, numbers.Real) and not isinstance(sparsity, bool) and 0.0 < sparsity <= 1.0
+    if not ok:
+        raise ValueError(f"sparsity must be in (0, 1] or None, got {sparsity!r}: pass the expected fraction of "
+                         "non-zero lags, or 1 or None for no sparsity regulariser")
+    if sparsity == 1.0:
         return 0.0
     return 0.02 * (1.0 / sparsity - 1.0)
 

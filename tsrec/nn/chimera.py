@@ -107,6 +107,18 @@ class ChimeraMixer(nn.Module):
         self.out_proj = nn.Linear(d_model, d_model)
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
+        """The gated sum of the four 2-D SSMs, projected back to ``d_model``.
+
+        Parameters
+        ----------
+        u : torch.Tensor
+            Cell features, (batch, time, variates, d_model), already layer-normed by the caller.
+
+        Returns
+        -------
+        torch.Tensor
+            The mixed features, the shape of ``u``.
+        """
         ssm = sum(head(u) for head in (*self.trend, *self.seasonal))
         return self.out_proj(ssm * F.silu(self.gate(u)))
 
@@ -240,7 +252,7 @@ class Chimera(nn.Module):
         super().__init__()
         lookback, horizon, decoder_dim = check_ints(lookback=lookback, horizon=horizon, decoder_dim=decoder_dim)
         self.horizon, self.decoder = horizon, check_choice("decoder", decoder, DECODERS)
-        self.norm = InstanceNorm(unbiased=False, enabled=norm)
+        self.norm = InstanceNorm(unbiased=False, enabled=check_flag("norm", norm))
         self.encoder = ChimeraEncoder(d_model, d_state, d_ff, e_layers, dropout, selective=selective)
         if decoder == "linear":
             self.head = nn.Linear(lookback * d_model, horizon)
@@ -249,9 +261,26 @@ class Chimera(nn.Module):
             self.head = nn.Sequential(nn.GELU(), nn.Dropout(dropout), nn.Linear(d_model, 1))
 
     def forward(self, x: torch.Tensor, steps: int | None = None) -> torch.Tensor:
-        """Forecast ``horizon`` steps, or ``steps`` with the closed-loop decoder (any number)."""
+        """Forecast ``horizon`` steps, or ``steps`` with the closed-loop decoder (any number).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            The lookback window, (batch, lookback, variates); the closed-loop decoder takes any
+            number of time steps.
+        steps : int or None, default=None
+            Steps to forecast; None means ``horizon``. The linear head forecasts exactly
+            ``horizon`` steps, the closed-loop decoder any number >= 1.
+
+        Returns
+        -------
+        torch.Tensor
+            The forecast, (batch, steps, variates).
+        """
         if steps is not None and steps != self.horizon and self.decoder == "linear":
-            raise ValueError(f"the linear head forecasts exactly horizon={self.horizon} steps, got steps={steps}")
+            raise ValueError(f"the linear head forecasts exactly horizon={self.horizon} steps, got steps={steps}: "
+                             f"pass steps=None or steps={self.horizon}, or build with decoder='closed_loop' to "
+                             "forecast any number of steps")
         steps, embed = check_steps(steps, self.horizon), self.encoder.embed
         linear = self.decoder == "linear"
         time = ("lookback", self.head.in_features // embed.out_features, "lookback") if linear else "time"

@@ -13,8 +13,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tsrec.nn._checks import (check_choice, check_device, check_flag, check_input, check_ints, check_position,
-                               position_steps)
+from tsrec.nn._checks import (check_choice, check_device, check_flag, check_input, check_int, check_ints,
+                               check_position, position_steps)
 from tsrec.nn.normalization import InstanceNorm
 
 
@@ -43,7 +43,25 @@ class RecurrentCycle(nn.Module):
         self.data = nn.Parameter(torch.zeros(length, n_channels))
 
     def forward(self, phase: torch.Tensor, n_steps: int) -> torch.Tensor:
-        """Return the cycle values for windows starting at ``phase`` (batch,), shape (batch, n_steps, channels)."""
+        """Return the cycle values for windows starting at ``phase`` (batch,), shape (batch, n_steps, channels).
+
+        Parameters
+        ----------
+        phase : torch.Tensor
+            Integers: the absolute index of each window's first step, (batch,); or the index of
+            each of its steps, (batch, >= n_steps).
+        n_steps : int
+            Steps per window to read, >= 1.
+
+        Returns
+        -------
+        torch.Tensor
+            The cycle values, (batch, n_steps, n_channels).
+        """
+        n_steps = check_int("n_steps", n_steps)
+        check_position(phase, None, "phase", n_steps)
+        if phase.device.type != "cpu":  # CPU indices index any device; others must be the cycle's
+            check_device("phase", phase, self.data)
         return self.at(position_steps(phase, n_steps))
 
     def at(self, steps: torch.Tensor) -> torch.Tensor:

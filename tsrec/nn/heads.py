@@ -50,5 +50,28 @@ class SequenceClassifier(nn.Module):
         self.head = nn.Linear(hidden, n_outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Class logits (batch, n_outputs)."""
-        return self.head(self.encoder(x))
+        """Class logits (batch, n_outputs).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            The sequences, (batch, time, channels), as the encoder takes them.
+
+        Returns
+        -------
+        torch.Tensor
+            The logits, (batch, n_outputs).
+        """
+        h = self.encoder(x)
+        hidden = self.head.in_features
+        if not isinstance(h, torch.Tensor):
+            raise TypeError(f"the encoder must return a tensor (batch, hidden={hidden}), got {type(h).__name__}: "
+                            "pass an encoder whose forward returns one summary vector per sample")
+        if h.ndim == 3:
+            raise ValueError(f"the encoder returned {tuple(h.shape)}, one vector per time step, but the classifier "
+                             f"needs one per sample, (batch, hidden={hidden}): build the encoder with pool=True")
+        if h.ndim != 2 or h.shape[1] != hidden:
+            fix = f"pass hidden={h.shape[1]}" if h.ndim == 2 else "pass an encoder that returns (batch, hidden)"
+            raise ValueError(f"the encoder returned {tuple(h.shape)} but the classifier was built with hidden={hidden} "
+                             f"and needs (batch, {hidden}): {fix} (the width of the encoder's output)")
+        return self.head(h)

@@ -50,6 +50,7 @@ Departures and inferred choices:
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterator, Sequence
 
 import torch
@@ -69,8 +70,9 @@ class LS4(nn.Module):
     """The LS4 sequence VAE of the module docstring on (batch, time, channels).
 
     ``forward(x)`` is the point forecast of ``horizon`` steps after ``x``: the mean of
-    ``n_samples`` decoder-mean paths drawn with a generator seeded by ``seed`` (so it is
-    deterministic); :meth:`loss` is the training objective and :meth:`sample` draws paths.
+    ``n_samples`` decoder-mean paths drawn with a generator seeded by ``seed`` (so in eval mode it
+    is deterministic; in train mode, the torch default, dropout > 0 still acts and two calls
+    differ); :meth:`loss` is the training objective and :meth:`sample` draws paths.
 
     Parameters
     ----------
@@ -93,7 +95,8 @@ class LS4(nn.Module):
     n_samples : int, default=100
         Sample paths whose mean is ``forward``'s point forecast.
     seed : int, default=0
-        Seed of the generator ``forward`` samples with (:meth:`generator`).
+        Seed of the generator ``forward`` samples with (:meth:`generator`), from ``-2**63`` to
+        ``2**64 - 1`` (what :meth:`torch.Generator.manual_seed` takes).
     instance_norm : bool, default=False
         Standardise each window with the mean and std of its first ``lookback`` steps (in
         :meth:`loss`) or of the whole input (in :meth:`sample`), and map paths back.
@@ -124,7 +127,7 @@ class LS4(nn.Module):
         super().__init__()
         n_channels, horizon, z_dim, n_samples = check_ints(n_channels=n_channels, horizon=horizon, z_dim=z_dim,
                                                            n_samples=n_samples)
-        sigma, dropout, seed = check_positive("sigma", sigma), check_dropout(dropout), check_int("seed", seed, None)
+        sigma, dropout, seed = check_positive("sigma", sigma), check_dropout(dropout), check_seed(seed)
         lookback = None if lookback is None else check_int("lookback", lookback, hint=" or None")
         self.horizon, self.sigma, self.n_samples, self.seed = horizon, sigma, n_samples, seed
         self.condition_on_x = check_flag("condition_on_x", condition_on_x)
@@ -172,6 +175,7 @@ class LS4(nn.Module):
             ``"z"``, ``"mu_q"``, ``"sigma_q"``, ``"mu_p"``, ``"sigma_p"`` and ``"kl"``, each
             (batch, time, z_dim); ``"mean"`` and ``"nll"``, each (batch, time, n_channels).
         """
+        check_generator(generator)
         mu_q, sigma_q = self.posterior_head(self.posterior(x))
         eps = torch.randn(mu_q.shape, generator=generator, device=x.device, dtype=mu_q.dtype)
         z = mu_q + sigma_q * eps
@@ -197,6 +201,7 @@ class LS4(nn.Module):
             The loss averaged over the batch, a scalar.
         """
         self._check_x(x)
+        check_generator(generator)
         if self.norm.enabled:  # the statistics of the part a forecast sees
             _, (mean, std) = self.norm.normalize(x[:, : self.lookback])
             x = (x - mean) / std
@@ -205,7 +210,7 @@ class LS4(nn.Module):
 
     # ---- forecasting ---------------------------------------------------------------------------
     @torch.no_grad()
-    def sample(self, x: torch.Tensor, n_steps: int, n_samples: int, generator: torch.Generator,
+    def sample(self, x: torch.Tensor, n_steps: int, n_samples: int, generator: torch.Generator | None,
                noise: bool = False, steps: Sequence[int] | None = None) -> torch.Tensor:
         """Paths (n_samples, batch, steps, channels) of the ``n_steps`` after ``x``.
 
@@ -222,9 +227,9 @@ class LS4(nn.Module):
             Steps to sample after ``x``, >= 1.
         n_samples : int
             Paths per series, >= 1.
-        generator : torch.Generator
+        generator : torch.Generator or None
             Generator of every draw (e.g. :meth:`generator`); path ``s`` of every series in the
-            batch takes the same draws.
+            batch takes the same draws. None uses torch's global one.
         noise : bool, default=False
             Return draws of the observation model instead of the decoder means.
         steps : sequence of int, optional
@@ -238,12 +243,14 @@ class LS4(nn.Module):
             The paths, (n_samples, batch, len(steps) or n_steps, n_channels), on the scale of ``x``.
         """
         n_steps, n_samples = check_ints(n_steps=n_steps, n_samples=n_samples)
-        wanted = _wanted_steps(n_steps, steps)
+        check_generator(generator)
+        noise, wanted = check_flag("noise", noise), _wanted_steps(n_steps, steps)
         kept = [draw if noise else mean for mean, draw in self._walk(x, n_steps, n_samples, generator, wanted)]
         return torch.cat(kept, dim=2)
 
     @torch.no_grad()
-    def sample_mean(self, x: torch.Tensor, n_steps: int, n_samples: int, generator: torch.Generator) -> torch.Tensor:
+    def sample_mean(self, x: torch.Tensor, n_steps: int, n_samples: int,
+                    generator: torch.Generator | None) -> torch.Tensor:
         """The mean over ``n_samples`` decoder-mean paths, (batch, n_steps, n_channels), in float64.
 
         The numbers of ``sample(x, n_steps, n_samples, generator).double().mean(dim=0)``, averaged
@@ -261,11 +268,12 @@ class LS4(nn.Module):
             The mean path, (batch, n_steps, n_channels), float64, on the scale of ``x``.
         """
         n_steps, n_samples = check_ints(n_steps=n_steps, n_samples=n_samples)
+        check_generator(generator)
         every = [True] * n_steps
         return torch.cat([mean.double().mean(dim=0) for mean, _ in self._walk(x, n_steps, n_samples, generator, every)],
                          dim=1)
 
-    def _walk(self, x: torch.Tensor, n_steps: int, n_samples: int, generator: torch.Generator,
+    def _walk(self, x: torch.Tensor, n_steps: int, n_samples: int, generator: torch.Generator | None,
               wanted: list[bool]) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Ancestral sampling of :meth:`sample`: for each step ``k`` with ``wanted[k]``, its decoder
         means and noisy draws, each (n_samples, batch, 1, n_channels) on the scale of ``x``."""
@@ -336,19 +344,52 @@ class LS4(nn.Module):
         Returns
         -------
         torch.Tensor
-            The forecast, (batch, horizon, n_channels); deterministic (:meth:`generator`).
+            The forecast, (batch, horizon, n_channels); deterministic in eval mode (:meth:`generator`;
+            in train mode dropout > 0 acts).
         """
         self._check_x(x)  # before x.device is read: a list failed on "'list' object has no attribute 'device'"
         return self.sample(x, self.horizon, self.n_samples, self.generator(x.device)).mean(dim=0)
+
+
+#: the seeds :meth:`torch.Generator.manual_seed` takes (read as an unsigned 64-bit number)
+SEED_RANGE = (-(2**63), 2**64 - 1)
+
+
+def check_seed(seed: object) -> int:
+    """An integer seed that :meth:`torch.Generator.manual_seed` takes (``forward`` fails on another)."""
+    seed = check_int("seed", seed, None)
+    low, high = SEED_RANGE
+    if not low <= seed <= high:
+        raise ValueError(f"seed must be an integer from -2**63 to 2**64 - 1 (the seeds torch.Generator.manual_seed "
+                         f"takes), got {seed!r}: pass a seed in that range, e.g. seed % 2**64")
+    return seed
+
+
+def check_generator(generator: object) -> None:
+    """Refuse a ``generator`` that is neither a :class:`torch.Generator` nor None (torch's global one)."""
+    if generator is None or isinstance(generator, torch.Generator):
+        return
+    seed = " (not a seed)" if isinstance(generator, numbers.Integral) and not isinstance(generator, bool) else ""
+    raise TypeError(f"generator must be a torch.Generator or None{seed}, got {type(generator).__name__}: pass "
+                    "net.generator(x.device) or torch.Generator(device=x.device).manual_seed(seed)")
 
 
 def _wanted_steps(n_steps: int, steps: Sequence[int] | None) -> list[bool]:
     """For each of ``n_steps`` steps whether :meth:`LS4.sample` returns it."""
     if steps is None:
         return [True] * n_steps
-    asked = [check_int("steps", k) for k in steps]
+    try:
+        given = None if isinstance(steps, (str, bytes)) else list(steps)
+    except TypeError:  # not iterable: an int, most likely, meant as one step
+        given = None
+    if given is None:
+        one = isinstance(steps, numbers.Integral) and not isinstance(steps, bool)
+        fix = f"pass steps=[{steps}] for that one step" if one else "pass e.g. steps=[1, 5]"
+        raise TypeError(f"steps must be a sequence of step numbers from 1 to n_steps={n_steps} (or None for all), "
+                        f"got {type(steps).__name__}: {fix}")
+    asked = [check_int("steps", k) for k in given]
     if not asked or any(b <= a for a, b in zip(asked, asked[1:])) or asked[-1] > n_steps:
-        raise ValueError(f"steps must be increasing steps from 1 to n_steps={n_steps}, got {list(steps)!r}; "
+        raise ValueError(f"steps must be increasing steps from 1 to n_steps={n_steps}, got {given!r}; "
                          "sort them, drop repeats, or raise n_steps")
     wanted = [False] * n_steps
     for k in asked:

@@ -150,6 +150,21 @@ class GaussianHead(nn.Module):
     def forward(
         self, h: torch.Tensor, return_state: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor] | tuple[tuple[torch.Tensor, torch.Tensor], State]:
+        """The latent Gaussian ``(mu, sigma)`` at every step of ``h``.
+
+        Parameters
+        ----------
+        h : torch.Tensor
+            Features, (batch, time, d_model).
+        return_state : bool, default=False
+            Also return the two units' states after the last step, from which :meth:`step` continues.
+
+        Returns
+        -------
+        tuple
+            ``(mu, sigma)``, each (batch, time, z_dim); with ``return_state``, the pair
+            ``((mu, sigma), states)``, ``states`` the list of the two units' states.
+        """
         self._check(h, ("batch", "time"))
         p = self.proj(h)
         if not return_state:
@@ -158,6 +173,23 @@ class GaussianHead(nn.Module):
         return (mu, self._sigma(log_sigma)), [s_mu, s_sigma]
 
     def step(self, h: torch.Tensor, states: State) -> tuple[tuple[torch.Tensor, torch.Tensor], State]:
+        """One time step of :meth:`forward` from the two units' ``states``.
+
+        Parameters
+        ----------
+        h : torch.Tensor
+            One step's features, (batch, d_model).
+        states : list
+            The ``[mu, log sigma]`` unit states that ``forward(..., return_state=True)`` or an
+            earlier :meth:`step` returned.
+
+        Returns
+        -------
+        (mu, sigma) : tuple of torch.Tensor
+            The step's latent Gaussian, each (batch, z_dim).
+        states : list
+            The states after the step.
+        """
         self._check(h, ("batch",))
         if not isinstance(states, (list, tuple)) or len(states) != 2:
             error = ValueError if isinstance(states, (list, tuple)) else TypeError

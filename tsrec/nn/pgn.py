@@ -134,7 +134,18 @@ class PGNLayer(nn.Module):
         return h.reshape(batch, time, self.hidden) + self.hie.bias
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Apply the layer: [B, T, in_features] -> [B, T, hidden]."""
+        """Apply the layer: [B, T, in_features] -> [B, T, hidden].
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Inputs, (batch, time, in_features), with ``1 <= time <= max_len``.
+
+        Returns
+        -------
+        torch.Tensor
+            The layer's output at every step, (batch, time, hidden); causal in time.
+        """
         features = ("features", self.in_features, "in_features", lambda n: n % self.groups == 0)
         check_input("x", x, ("batch", "time", features), self.hie.weight)
         if not 1 <= x.shape[1] <= self.max_len:
@@ -205,7 +216,18 @@ class PGNEncoder(nn.Module):
         self.hidden = hidden
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Encode: [B, T, in_features] -> [B, hidden]."""
+        """Encode: [B, T, in_features] -> [B, hidden].
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Sequences, (batch, time, in_features), with ``1 <= time <= max_len``.
+
+        Returns
+        -------
+        torch.Tensor
+            One vector per sequence, (batch, hidden), pooled over time as ``pool`` says.
+        """
         h = x
         for i, (layer, norm) in enumerate(zip(self.layers, self.norms, strict=True)):
             out = self.dropout(layer(h))
@@ -338,7 +360,21 @@ class TPGN(nn.Module):
         return centered / std, mean, std
 
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
-        """Forecast: x [B, lookback, C] (x_mark [B, lookback, c_t]) -> [B, horizon, C]."""
+        """Forecast: x [B, lookback, C] (x_mark [B, lookback, c_t]) -> [B, horizon, C].
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            The lookback window, (batch, lookback, n_channels).
+        x_mark : torch.Tensor or None, default=None
+            Time features of the lookback steps, (batch, lookback, n_time_features): required
+            when built with ``n_time_features > 0``, refused when with 0.
+
+        Returns
+        -------
+        torch.Tensor
+            The forecast, (batch, horizon, n_channels).
+        """
         self._check_inputs(x, x_mark)
         b, c = x.shape[0], self.n_channels
         if self.norm:

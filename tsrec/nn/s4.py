@@ -25,7 +25,7 @@ from torch.nn import functional as F
 
 from tsrec.kernels import fft_conv, s4d_kernel
 from tsrec.nn._checks import check_choice, check_dropout, check_dt_range, check_input, check_ints
-from tsrec.nn.s4_nplr import S4NPLR, check_step
+from tsrec.nn.s4_nplr import S4NPLR, check_complex_ready, check_step
 
 State = list  # one recurrent state per S4 layer, as its ``forward(..., return_state=True)`` returns it
 
@@ -70,6 +70,7 @@ class S4D(nn.Module):
 
     def _discrete(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(dt A, B_bar, C) as complex tensors of shape (channels, modes); A_bar = exp(dt A)."""
+        check_complex_ready(self.A_imag)
         A = torch.complex(-torch.exp(self.log_A_real), self.A_imag)
         dtA = torch.exp(self.log_dt).unsqueeze(-1) * A
         return dtA, torch.expm1(dtA) / A, torch.view_as_complex(self.C)
@@ -77,6 +78,7 @@ class S4D(nn.Module):
     def forward(self, u: torch.Tensor, return_state: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """``y`` of shape (batch, time, channels); with ``return_state`` also the state after the last step."""
         check_input("u", u, ("batch", "time", ("channels", self.D.shape[0], "channels")))
+        check_complex_ready(self.A_imag)
         kernel = s4d_kernel(self.log_dt, -torch.exp(self.log_A_real), self.A_imag, torch.view_as_complex(self.C),
                             u.shape[1])
         y = fft_conv(u, kernel, D=self.D)
@@ -144,6 +146,20 @@ class S4Unit(nn.Module):
     def forward(
         self, u: torch.Tensor, return_state: bool = False
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor | tuple[torch.Tensor, tuple]]:
+        """The S4 layer, GELU and the GLU output map over a whole sequence.
+
+        Parameters
+        ----------
+        u : torch.Tensor
+            Inputs, (batch, time, channels).
+        return_state : bool, default=False
+            Also return the S4 layer's state after the last step, from which :meth:`step` continues.
+
+        Returns
+        -------
+        torch.Tensor or tuple
+            The output, (batch, time, channels); with ``return_state``, the pair ``(output, state)``.
+        """
         if return_state:
             y, state = self.ssm(u, return_state=True)
             return self._post(y), state
@@ -152,6 +168,22 @@ class S4Unit(nn.Module):
     def step(
         self, u: torch.Tensor, state: torch.Tensor | tuple[torch.Tensor, tuple]
     ) -> tuple[torch.Tensor, torch.Tensor | tuple[torch.Tensor, tuple]]:
+        """One time step of :meth:`forward` from the S4 layer's ``state``.
+
+        Parameters
+        ----------
+        u : torch.Tensor
+            One input step, (batch, channels).
+        state : torch.Tensor or tuple
+            The state that ``forward(..., return_state=True)`` or an earlier :meth:`step` returned.
+
+        Returns
+        -------
+        output : torch.Tensor
+            The step's output, (batch, channels).
+        state : torch.Tensor or tuple
+            The state after the step.
+        """
         y, state = self.ssm.step(u, state)
         return self._post(y), state
 

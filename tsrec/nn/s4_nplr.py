@@ -97,6 +97,7 @@ class S4NPLR(nn.Module):
 
     def _modes(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(Lambda, P, B) as complex tensors of shape (channels, M)."""
+        check_complex_ready(self.A_imag)
         Lambda = torch.complex(-torch.exp(self.log_A_real), self.A_imag)
         return Lambda, torch.view_as_complex(self.P), torch.view_as_complex(self.B)
 
@@ -176,6 +177,17 @@ class S4NPLR(nn.Module):
         s = feedback[:, 2] * t + feedback[:, 0] * s_x + feedback[:, 1] * u
         x = a * x + w * (s_x + s).unsqueeze(-1) + b * u.unsqueeze(-1)
         return 2.0 * (c * x).sum(-1).real + self.D * u, (x, constants)
+
+
+def check_complex_ready(param: torch.Tensor) -> None:
+    """Refuse half-precision S4 parameters: the complex SSM arithmetic needs float32 or float64.
+
+    One dtype comparison, made wherever the layers build their complex parameters.
+    """
+    if param.dtype in (torch.float16, torch.bfloat16):
+        raise TypeError(f"LS4's S4 layers need float32 or float64 parameters, got {param.dtype} (complex arithmetic "
+                        "has no half-precision kernels on every device): keep the module in float32 and use "
+                        "torch.autocast for mixed precision")
 
 
 def check_step(u: torch.Tensor, x: torch.Tensor, channels: int, modes: int, name: str = "state") -> None:

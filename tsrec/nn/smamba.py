@@ -133,6 +133,18 @@ class BidirectionalMamba(nn.Module):
         self.backward_block = MambaBlock(d_model, d_state)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The forward block's output plus the backward block's, run on the reversed tokens.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Tokens, (batch, tokens, d_model).
+
+        Returns
+        -------
+        torch.Tensor
+            The summed outputs, (batch, tokens, d_model).
+        """
         return self.forward_block(x) + self.backward_block(x.flip(1)).flip(1)
 
 

@@ -131,6 +131,18 @@ class SpaceTimeBlock(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
+        """``z + Dropout(y + Linear(GELU(y)))`` with ``z = preprocess(u)`` and ``y = SSM(z)``.
+
+        Parameters
+        ----------
+        u : torch.Tensor
+            Inputs, (batch, time, width).
+
+        Returns
+        -------
+        torch.Tensor
+            The block's output, (batch, time, width).
+        """
         z = self.preprocess(u)
         y = self.ssm(z)
         return z + self.dropout(y + self.mlp(y))
