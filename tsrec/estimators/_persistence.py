@@ -9,6 +9,7 @@ the config holds for forecasters and classifiers and rebuilds them from it.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +77,16 @@ def _check_loadable_class(cls: type) -> None:
         )
 
 
+def check_path(path: object, where: str, none_ok: bool = False) -> None:
+    """``path`` must be a str or os.PathLike (or, where ``none_ok``, None: ``save``'s in-memory pickle);
+    anything else is refused here, not reported as a JSON or file-system problem later."""
+    if isinstance(path, (str, os.PathLike)) or (none_ok and path is None):
+        return
+    also = ", or None for sktime's in-memory pickle" if none_ok else ""
+    raise TypeError(f"{where}: path must be a str or os.PathLike (such as pathlib.Path){also}, got "
+                    f"{type(path).__name__} {path!r:.60}; pass the folder's path as text or a pathlib.Path")
+
+
 # ---- forecasters ------------------------------------------------------------------------------
 
 
@@ -102,7 +113,7 @@ def save_estimator(est, path) -> Path:
     _save_series_scales(est, parts, tensors)
     fitted = {
         "n_channels": est.n_channels_,
-        "columns": est.columns_,
+        "columns": [key_to_json(column) for column in est.columns_],  # NumPy scalars as Python's
         "columns_index": columns_to_json(est._y.columns),  # its name and dtype (int32, categorical)
         "network_meta": est.network_meta_,
         "history": est.history_,
@@ -229,7 +240,7 @@ def load_forecaster(cls: type, config: dict, tensors: dict):
     params = dict(config["params"])
     if "scaling" not in fitted:  # saved before per-series scaling: one global scaler
         params.setdefault("scaling", "global")
-    est = construct(cls, params)
+    est = construct(cls, params, warn=False)  # the fit below checks them again, and warns
     state = {
         "network_meta": fitted["network_meta"],
         "weights": {k[len("network."):]: v for k, v in tensors.items() if k.startswith("network.")},

@@ -89,9 +89,11 @@ def columns_to_json(columns: pd.Index) -> dict:
         categories = columns.dtype.categories
         dtype = {"categories": key_to_json(tuple(categories)), "ordered": bool(columns.dtype.ordered)}
         return {"names": names, "dtype": dtype}
-    # text labels and a MultiIndex's tuples need none: pandas gives them their dtype as it read them
+    # text labels and a MultiIndex's tuples need none: pandas gives them their dtype as it read them;
+    # object labels (None, mixed kinds, text pandas 3 would read as str) are rebuilt as object
     numeric = not isinstance(columns, pd.MultiIndex) and columns.dtype.kind in "iub"
-    return {"names": names, "dtype": str(columns.dtype) if numeric else None}
+    kept = numeric or (not isinstance(columns, pd.MultiIndex) and columns.dtype == object)
+    return {"names": names, "dtype": str(columns.dtype) if kept else None}
 
 
 def with_saved_columns(columns: pd.Index, spec: dict | None) -> pd.Index:
@@ -108,8 +110,8 @@ def with_saved_columns(columns: pd.Index, spec: dict | None) -> pd.Index:
 
 
 def _as_saved_dtype(columns: pd.Index, spec: object) -> pd.Index:
-    if spec is None:  # text labels: pandas gives them their dtype as it reads them
-        return columns
+    if spec is None or spec == "object":  # text labels: pandas gives them their dtype as it reads them;
+        return columns  # object labels were built as object (saved_columns)
     dtype = pd.CategoricalDtype(spec["categories"], spec["ordered"]) if isinstance(spec, dict) \
         else pd.api.types.pandas_dtype(spec)
     converted = columns.astype(dtype)
@@ -201,8 +203,17 @@ def check_statistics(mean: np.ndarray, scale: np.ndarray, where: str) -> None:
 
 def saved_columns(fitted: dict) -> pd.Index:
     """The fitted column names; JSON wrote a tuple (a MultiIndex column) as a list, which no name is."""
-    labels = pd.Index([key_from_json(c) for c in fitted["columns"]], tupleize_cols=True)
-    return with_saved_columns(labels, fitted.get("columns_index"))
+    labels, spec = [key_from_json(c) for c in fitted["columns"]], fitted.get("columns_index")
+    dtype = spec.get("dtype") if isinstance(spec, dict) else None
+    # labels of several kinds (None among text) keep them, as an object Index; pandas would infer
+    # a dtype, reading None among text as NaN (folders saved before "object" was stored too)
+    as_object = dtype == "object" or (dtype is None and _mixed_kinds(labels))
+    return with_saved_columns(pd.Index(labels, dtype=object if as_object else None, tupleize_cols=True), spec)
+
+
+def _mixed_kinds(labels: list) -> bool:
+    """Labels pandas would not keep as they are: of more than one type, or None."""
+    return len({type(label) for label in labels}) > 1 or any(label is None for label in labels)
 
 
 def saved_index_names(fitted: dict) -> list:

@@ -4,7 +4,9 @@ its checksum recomputed is refused with a :class:`LoadError` before any network 
 from __future__ import annotations
 
 import inspect
+import warnings
 
+from tsrec.estimators._params import check_val_size, training_config
 from tsrec.estimators._saved_json import TUPLE_MARK, params_from_json
 from tsrec.estimators.errors import LoadError
 
@@ -14,8 +16,9 @@ LARGEST_SIZE = 2**31
 _ANY_SIZE = frozenset({"random_state"})
 
 
-def construct(cls: type, params: dict):
-    """``cls(**params)`` for the saved ``params``, checked by ``cls``'s own parameter checks.
+def construct(cls: type, params: dict, warn: bool = True):
+    """``cls(**params)`` for the saved ``params``, checked by ``cls``'s own parameter checks and by
+    the training-parameter checks every fit runs (those that need no data).
 
     Parameters
     ----------
@@ -23,6 +26,9 @@ def construct(cls: type, params: dict):
         The registered estimator class the config names.
     params : dict
         The config's parameters, as JSON read them (tuples marked).
+    warn : bool, default=True
+        Give the warnings of ``cls._check_params`` (a parameter that has no effect); False where
+        the load goes on to a fit that checks them again, so that each is given once.
 
     Returns
     -------
@@ -33,7 +39,8 @@ def construct(cls: type, params: dict):
     ------
     LoadError
         A name ``cls`` does not take (a plain TypeError would not say why), an integer above
-        :data:`LARGEST_SIZE`, or a value ``cls._check_params`` refuses.
+        :data:`LARGEST_SIZE`, or a value ``cls._check_params`` or fit's training-parameter checks
+        (lr, max_epochs, batch_size, patience, val_size, precision, trainer_kwargs ...) refuse.
     """
     accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
     unknown = sorted(set(params) - accepted)
@@ -45,11 +52,26 @@ def construct(cls: type, params: dict):
                             f"{LARGEST_SIZE}); the file was edited or damaged: save the model again")
     est = cls(**params_from_json(params))
     try:
-        est._check_params()
+        with warnings.catch_warnings():
+            if not warn:
+                warnings.simplefilter("ignore")
+            est._check_params()
+        _check_training_params(est)
     except (ValueError, TypeError) as err:  # InputError is a ValueError
         raise LoadError(f"the saved parameters are refused by {cls.__name__} ({err}); the file was edited or "
                         "damaged: save the model again") from None
     return est
+
+
+def _check_training_params(est) -> None:
+    """The shared training parameters, checked as fit checks them before it reads any data: what
+    needs the data (val_size against the series' lengths) or the machine (whether the accelerator
+    and devices exist: a model fitted on a GPU loads on a CPU) is left to a later fit. Their
+    warnings (patience without validation) were given at fit and are not repeated."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        training_config(est)
+        check_val_size(est.val_size)
 
 
 def _largest_int(value: object) -> int:
