@@ -102,6 +102,11 @@ def test_unequal_lengths_padded_with_last_value(data_dir: Path) -> None:
     assert Xt.shape == (370, 12, 29) and Xtr.shape == (270, 12, 29)
     with pytest.raises(ValueError, match="length=20 is shorter"):
         load_ucr("JapaneseVowels", data_dir=data_dir, pad="last", length=20)
+    # a length the padded array cannot fit in memory: named before the allocation (numpy's MemoryError)
+    with pytest.raises(ValueError, match=r"length=1,000,000,000,000 pads 370 series of 12 channel\(s\) to .* GiB, "
+                                         r"more than the .* GiB of memory this process may use; pass a length near "
+                                         r"the longest series \(29\)"):
+        load_ucr("JapaneseVowels", "test", data_dir=data_dir, pad="last", length=10**12)
 
 
 def test_pad_last_repeats_the_last_observed_value(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from tsrec._checks import check_int
+from tsrec._memory import physical_memory
 from tsrec.datasets._checks import did_you_mean
 from tsrec.datasets._datadir import data_roots, first_file, warn_if_fallback
 from tsrec.datasets._filecheck import warn_if_unpublished
@@ -135,6 +136,7 @@ def _stack(cases: list[list[np.ndarray]], pad: str, length: int | None, path: Pa
     target = longest if length is None else length
     if target < longest:
         raise ValueError(f"length={target} is shorter than the longest series ({longest}) in {path.name}")
+    _check_padded_size(len(cases), len(cases[0]), target, longest)
     out = np.empty((len(cases), len(cases[0]), target), dtype=np.float64)
     for i, case in enumerate(cases):
         block = np.stack(case)
@@ -142,6 +144,16 @@ def _stack(cases: list[list[np.ndarray]], pad: str, length: int | None, path: Pa
         out[i, :, block.shape[1] :] = _last_observed(block)[:, None]
     return out
 
+
+
+def _check_padded_size(n_cases: int, n_channels: int, length: int, longest: int) -> None:
+    """Refuse a padded ``length`` whose array could not fit in memory (a typo of a few zeros would
+    reach numpy's MemoryError, or an allocation that swaps the machine to a halt)."""
+    memory, need = physical_memory(), n_cases * n_channels * length * 8
+    if memory is not None and need > memory:
+        raise ValueError(f"length={length:,} pads {n_cases} series of {n_channels} channel(s) to {need / 2**30:.3g} "
+                         f"GiB, more than the {memory / 2**30:.3g} GiB of memory this process may use; pass a length "
+                         f"near the longest series ({longest}) or leave length=None")
 
 def _last_observed(block: np.ndarray) -> np.ndarray:
     """Each channel's last value that is not missing (NaN for a channel with none): a series ending in

@@ -9,13 +9,13 @@ that lie on the grid of every series, time spans become steps, or a clear InputE
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 from sktime.forecasting.base import ForecastingHorizon
 
+from tsrec._memory import physical_memory
 from tsrec.estimators._fh_stamps import align_stamps, steps_to
 from tsrec.estimators._newdata import series_name, step_text
 from tsrec.estimators._series import split_panel
@@ -147,26 +147,8 @@ _ROW_BYTES = 16
 #: one series 10**7 hourly steps ahead (``python benchmarks/rollout_memory.py``) peaked 274 bytes a
 #: step above the fitted process, most of it sktime's absolute fh (a Timestamp object per step)
 ROLLOUT_ROW_BYTES = 288
-#: a cgroup's memory limit (v2, then v1): a container may hold far less than its host
-_CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
 FEWER_STEPS = ("ask for fewer steps (forecasts past the model's horizon feed on its own forecasts, and drift) "
                "or forecast fewer series at a time")
-
-
-def physical_memory() -> int | None:
-    """The memory this process may use, in bytes: the machine's, or its container's limit if
-    lower; None where the system does not tell."""
-    try:
-        sizes = [os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")]
-    except (AttributeError, OSError, ValueError):  # not POSIX, or the name is unknown
-        sizes = []
-    for path in _CGROUP_LIMITS:
-        try:
-            with open(path) as limit:
-                sizes.append(int(limit.read().strip()))  # "max" (no limit) is no number
-        except (OSError, ValueError):
-            continue
-    return min(sizes) if sizes else None
 
 
 def check_output_size(n_series: int, last_step: int, n_variates: int, what: str = "series",
