@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from tsrec._files import READ_FIX, os_error
 from tsrec._warn import warn_user
 from tsrec.errors import InputError
 
@@ -44,8 +45,11 @@ def refuse_packed(path: Path, what: str) -> None:
     InputError
         The file starts with the magic bytes of gzip, zip, bzip2, xz or zstd, or is a Git LFS pointer.
     """
-    with open(path, "rb") as fh:
-        head = fh.read(len(_LFS_POINTER))
+    try:  # the loaders' first read of the file: an unreadable one is named here, with the fix
+        with open(path, "rb") as fh:
+            head = fh.read(len(_LFS_POINTER))
+    except PermissionError as err:
+        raise os_error(err, f"cannot read {path}", READ_FIX) from None
     for magic, (kind, suffix, tool) in _PACKED.items():
         if head.startswith(magic):
             # unzip extracts the archive's members under their own names, which may differ from the data file's

@@ -32,7 +32,9 @@ from pathlib import Path
 import numpy as np
 
 from tsrec._checks import check_int
+from tsrec._files import READ_FIX
 from tsrec._memory import physical_memory
+from tsrec._warn import warn_user
 from tsrec.datasets._checks import did_you_mean
 from tsrec.datasets._datadir import data_roots, first_file, warn_if_fallback
 from tsrec.datasets._filecheck import warn_if_unpublished
@@ -331,12 +333,18 @@ def _names_in(root: Path) -> Iterator[str]:
 
 
 def _has_class_labels(path: Path) -> bool:
-    """Whether the header (the lines before ``@data``) declares ``@classLabel true``; reads no data."""
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
-        for raw in fh:
-            words = raw.strip().lower().split()
-            if words[:1] == ["@data"]:
-                return False
-            if words[:2] == ["@classlabel", "true"]:
-                return True
+    """Whether the header (the lines before ``@data``) declares ``@classLabel true``; reads no data.
+
+    A file this user may not read is skipped with a warning: one such file must not hide the others.
+    """
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as fh:
+            for raw in fh:
+                words = raw.strip().lower().split()
+                if words[:1] == ["@data"]:
+                    return False
+                if words[:2] == ["@classlabel", "true"]:
+                    return True
+    except PermissionError as err:
+        warn_user(f"skipped {path}: cannot read it ({err.strerror}); {READ_FIX}")
     return False
