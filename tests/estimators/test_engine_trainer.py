@@ -78,6 +78,9 @@ def test_other_system_exits_pass_through():
         ({"num_nodes": 0}, None, r"trainer_kwargs\['num_nodes'\] must be an integer >= 1, got 0"),
         ({"min_steps": -3}, None, r"min_steps'\] must be an integer >= 0"),
         ({"max_steps": 1.5}, None, r"max_steps'\] must be an integer >= -1 \(-1 for no limit\), got 1.5"),
+        # Lightning stops at max_epochs first, without a word
+        ({"min_epochs": 50}, None, r"trainer_kwargs min_epochs=50 exceeds the estimator's max_epochs=\d+, which ends "
+                                   "the fit first"),
     ],
 )
 def test_trainer_kwargs_that_cannot_work_are_refused(trainer_kwargs, patience, message):

@@ -135,9 +135,10 @@ def warn_partial_validation(keys: list, n_series: int, lookback: str, horizon: i
     )
 
 
-def check_trainer_kwargs(kwargs: object, patience: int | None = None) -> dict:
+def check_trainer_kwargs(kwargs: object, patience: int | None = None, max_epochs: int | None = None) -> dict:
     """Extra ``lightning.Trainer`` arguments: known ones, none that tsrec sets itself, none that
-    would train nothing, and no callback that duplicates tsrec's own (see :func:`_check_callbacks`).
+    would train nothing or be ignored (``min_epochs`` above ``max_epochs``), and no callback that
+    duplicates tsrec's own (see :func:`_check_callbacks`).
     """
     if kwargs is None:
         return {}
@@ -172,6 +173,10 @@ def check_trainer_kwargs(kwargs: object, patience: int | None = None) -> dict:
         )
     _check_launcher(kwargs.get("strategy"))
     _check_trains_something(kwargs)
+    least = kwargs.get("min_epochs")
+    if max_epochs is not None and isinstance(least, int) and least > max_epochs:  # Lightning stops at max_epochs
+        raise ValueError(f"trainer_kwargs min_epochs={least} exceeds the estimator's max_epochs={max_epochs}, which "
+                         "ends the fit first; lower min_epochs or raise max_epochs")
     checked = dict(kwargs)
     if "callbacks" in checked:  # a list, as the Trainer builder joins them to tsrec's own
         checked["callbacks"] = _check_callbacks(checked["callbacks"], patience)
@@ -281,8 +286,9 @@ def training_config(est: object) -> TrainingConfig:
             "max_epochs without early stopping; set val_size > 0 (e.g. 0.2) to stop early, or patience=None "
             "to silence this"
         )
+    max_epochs = check_int("max_epochs", est.max_epochs)
     return TrainingConfig(
-        max_epochs=check_int("max_epochs", est.max_epochs),
+        max_epochs=max_epochs,
         batch_size=check_int("batch_size", est.batch_size),
         lr=check_float("lr", lr, strict=True),
         weight_decay=check_float("weight_decay", est.weight_decay),
@@ -293,7 +299,7 @@ def training_config(est: object) -> TrainingConfig:
         precision=est.precision,
         seed=seed_of(est.random_state),
         verbose=check_flag("verbose", est.verbose),
-        trainer_kwargs=check_trainer_kwargs(est.trainer_kwargs, patience),
+        trainer_kwargs=check_trainer_kwargs(est.trainer_kwargs, patience, max_epochs),
         **_ema_params(est),
     )
 
