@@ -97,7 +97,8 @@ def build_parser(known: dict) -> argparse.ArgumentParser:
     parser.add_argument("--seeds", nargs="+", type=int_in(0, MAX_SEED), default=[0, 1, 2])
     parser.add_argument("--datasets", nargs="+", default=DATASETS)
     parser.add_argument("--threads", type=int_in(1), default=1, help="torch threads (1 avoids oversubscription)")
-    parser.add_argument("--data-dir", default=None, help="folder with UCR_UEA/<name>/<name>_TRAIN.ts (default: TSREC_DATA)")
+    parser.add_argument("--data-dir", default=None,
+                        help="folder with UCR_UEA/<name>/<name>_TRAIN.ts (default: TSREC_DATA)")
     parser.add_argument("--out", type=Path, default=RESULTS,
                         help="folder of classification.csv and .md (default: benchmarks/results; "
                              "another one for a trial run)")

@@ -124,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     _engine.BATCHES_PER_STEP = args.batches_per_step
     windows = etth1_windows()
-    config = TrainingConfig(max_epochs=args.epochs, batch_size=256, lr=0.01, patience=None, accelerator="cpu", devices=1)
+    config = TrainingConfig(max_epochs=args.epochs, batch_size=256, lr=0.01, patience=None, accelerator="cpu",
+                            devices=1)
     light, bare = [], []
     for _ in range(args.repeats):
         times = interleaved_epochs(windows, config)
@@ -139,7 +140,8 @@ def report(args, windows, light: list[float], bare: list[float]) -> None:
     quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratio, ratio, ratio]
     lines = [
         "# Lightning engine overhead (CycleNet/Linear on ETTh1, CPU)", "",
-        f"Command: `python benchmarks/engine.py --epochs {args.epochs} --repeats {args.repeats} --threads {args.threads}"
+        f"Command: `python benchmarks/engine.py --epochs {args.epochs} --repeats {args.repeats}"
+        f" --threads {args.threads}"
         f" --batches-per-step {args.batches_per_step}`",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
         f"{args.threads} torch thread(s); {len(windows.train_starts)} train and {len(windows.val_starts)} validation "

@@ -5,7 +5,8 @@ Usage::
     python benchmarks/fft_conv_paths.py --threads 1 --out benchmarks/results/fft_conv_paths.md
 
 **FFT lengths.** A causal convolution of ``T`` steps with a ``T``-tap kernel needs an FFT of at
-least ``2T - 1`` points. ``fast_fft_len`` (``from tsrec.kernels.fft_conv import fast_fft_len``) rounds that up to the smallest
+least ``2T - 1`` points. ``fast_fft_len`` (``from tsrec.kernels.fft_conv import fast_fft_len``) \
+rounds that up to the smallest
 even length whose only prime factors are 2, 3 and 5; the rule before it took the smallest such
 length, odd or even. For every ``2T - 1`` (``T`` = 48, 56, ..., 4096) where the two differ, this
 times ``rfft`` + ``irfft`` of 2048 rows at both lengths, back to back, best of ``--repeats``.

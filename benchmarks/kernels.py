@@ -5,7 +5,8 @@ Usage::
     python benchmarks/kernels.py --quick --out benchmarks/results/kernels.md
 
 Every op is a ``Case`` in ``CASES`` of ``benchmarks/kernel_cases.py``; to add an op, append a
-``Case`` there (a name, a list of sizes, an input builder, a call and a bytes-moved estimate). CPU timings run single-threaded
+``Case`` there (a name, a list of sizes, an input builder, a call and a bytes-moved estimate). \
+CPU timings run single-threaded
 (``torch.set_num_threads(1)``) so they are comparable on a shared machine. The naive float64 loop
 is timed only where it is feasible (its autograd backward is quadratic in time); elsewhere the
 speed-up column says "n/t" (not timed). On a CUDA GPU the Triton backend is timed as well and the
@@ -101,7 +102,8 @@ RESULTS: list[dict] = []  # every timing, for the target checks at the end of th
 
 def run_case(case: Case, quick: bool, budget: float, gpu: bool) -> list[str]:
     """Benchmark one op; return markdown table lines (timings also go to ``RESULTS``)."""
-    lines = [f"### {case.op}", "", "| size | backend | fwd ms | fwd+bwd ms | vs naive fwd | vs naive fwd+bwd | GB/s (fwd) |",
+    lines = [f"### {case.op}", "",
+             "| size | backend | fwd ms | fwd+bwd ms | vs naive fwd | vs naive fwd+bwd | GB/s (fwd) |",
              "|---|---|---|---|---|---|---|"]
     for size in case.sizes:
         if quick and not size["quick"]:
@@ -132,7 +134,8 @@ def target_lines() -> list[str]:
     lin = [r for r in RESULTS if r["op"] == "linear_scan" and r["device"] == "cpu" and r["naive_fwd"]]
     if lin:
         worst = min(lin, key=lambda r: r["naive_fwd"] / r["fwd"])
-        out.append(f"- linear_scan never slower than naive: lowest fwd speed-up {worst['naive_fwd'] / worst['fwd']:.1f}x "
+        out.append("- linear_scan never slower than naive: lowest fwd speed-up "
+                   f"{worst['naive_fwd'] / worst['fwd']:.1f}x "
                    f"({_label(worst)}), {'met' if worst['naive_fwd'] >= worst['fwd'] else 'MISSED'}.")
         small = [r for r in lin if r["batch"] * r["chans"] <= 256 and r["time"] >= 2048]
         if small:
@@ -164,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if gpu:
         name, peak = _gpu_peak()
-        header.append(f"GPU: {name}; peak memory bandwidth {peak or 'unknown'} GB/s (GB/s column: minimal fwd bytes / time).")
+        header.append(f"GPU: {name}; peak memory bandwidth {peak or 'unknown'} GB/s "
+                      "(GB/s column: minimal fwd bytes / time).")
     else:
         header.append("GPU: none detected (torch.cuda.is_available() is False): Triton timings and GB/s skipped.")
     header += ["", "Speed-ups are against the naive float64 loop on CPU; n/t = naive not timed at this size "

@@ -34,7 +34,8 @@ for w in (1, 2, 4):
                 print(f"| {b} | {c} | {w} | failed: {type(e).__name__} |", flush=True)
                 continue
             results.append((g, b, c, w))
-            print(f"| {b} | {c} | {w} | {ms:.3f} ms | {g:.0f} GB/s | {100 * g / peak:.0f}% | err {err:.1e} |", flush=True)
+            print(f"| {b} | {c} | {w} | {ms:.3f} ms | {g:.0f} GB/s | {100 * g / peak:.0f}% | err {err:.1e} |",
+                  flush=True)
 best = max(results)
 impl.BLOCK_C, impl.CHUNK_T, impl.NUM_WARPS = best[1:]
 print("best", best, flush=True)

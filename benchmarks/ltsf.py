@@ -53,15 +53,22 @@ MAX_SEED = 2**32 - 1  # what the estimators' random_state takes
 RESERVED = {"horizon", "lookback", "n_lags", "random_state", "val_size"}
 # published MSE/MAE, lookback 96: CycleNet 5-seed means from the authors' result.txt
 PUBLISHED = {
-    ("CycleNetForecaster", "linear", "ETTh1"): {96: (0.3785, 0.3915), 192: (0.4266, 0.4195), 336: (0.4642, 0.4393), 720: (0.4619, 0.4609)},
-    ("CycleNetForecaster", "linear", "ETTh2"): {96: (0.2859, 0.3353), 192: (0.3730, 0.3917), 336: (0.4218, 0.4332), 720: (0.4540, 0.4583)},
-    ("CycleNetForecaster", "linear", "ETTm1"): {96: (0.3255, 0.3637), 192: (0.3663, 0.3824), 336: (0.3962, 0.4017), 720: (0.4571, 0.4339)},
-    ("CycleNetForecaster", "linear", "ETTm2"): {96: (0.1670, 0.2483), 192: (0.2330, 0.2911), 336: (0.2937, 0.3304), 720: (0.3955, 0.3898)},
-    ("CycleNetForecaster", "mlp", "ETTh1"): {96: (0.3752, 0.3953), 192: (0.4367, 0.4280), 336: (0.4968, 0.4553), 720: (0.5205, 0.4842)},
-    ("CycleNetForecaster", "mlp", "ETTm1"): {96: (0.3191, 0.3604), 192: (0.3609, 0.3818), 336: (0.3895, 0.4038), 720: (0.4480, 0.4412)},
+    ("CycleNetForecaster", "linear", "ETTh1"):
+        {96: (0.3785, 0.3915), 192: (0.4266, 0.4195), 336: (0.4642, 0.4393), 720: (0.4619, 0.4609)},
+    ("CycleNetForecaster", "linear", "ETTh2"):
+        {96: (0.2859, 0.3353), 192: (0.3730, 0.3917), 336: (0.4218, 0.4332), 720: (0.4540, 0.4583)},
+    ("CycleNetForecaster", "linear", "ETTm1"):
+        {96: (0.3255, 0.3637), 192: (0.3663, 0.3824), 336: (0.3962, 0.4017), 720: (0.4571, 0.4339)},
+    ("CycleNetForecaster", "linear", "ETTm2"):
+        {96: (0.1670, 0.2483), 192: (0.2330, 0.2911), 336: (0.2937, 0.3304), 720: (0.3955, 0.3898)},
+    ("CycleNetForecaster", "mlp", "ETTh1"):
+        {96: (0.3752, 0.3953), 192: (0.4367, 0.4280), 336: (0.4968, 0.4553), 720: (0.5205, 0.4842)},
+    ("CycleNetForecaster", "mlp", "ETTm1"):
+        {96: (0.3191, 0.3604), 192: (0.3609, 0.3818), 336: (0.3895, 0.4038), 720: (0.4480, 0.4412)},
     # S-Mamba paper (Wang et al. 2024) Table: ETTh1-96 MSE and the 4-horizon average 0.455 are corroborated by a
     # benchmark listing; the other horizons are as transcribed in ../shared/reference (unverified)
-    ("SMambaForecaster", "default", "ETTh1"): {96: (0.386, 0.405), 192: (0.443, 0.437), 336: (0.489, 0.468), 720: (0.502, 0.489)},
+    ("SMambaForecaster", "default", "ETTh1"):
+        {96: (0.386, 0.405), 192: (0.443, 0.437), 336: (0.489, 0.468), 720: (0.502, 0.489)},
 }
 # SpaceTime (ICLR 2023) reports univariate ETTh1 MSE of about 0.054/0.066/0.069/0.076 (H 96..720) in the
 # reference digest, recalled from memory and NOT checked against the paper: deliberately not listed here.
@@ -102,10 +109,12 @@ def scored_windows(err: np.ndarray, drop_last: int) -> np.ndarray:
     return err[: len(err) // drop_last * drop_last] if drop_last else err
 
 
-def repeat_last_scores(test: pd.DataFrame, lookback: int, horizon: int, drop_last: int = 0) -> tuple[float, float, int, float]:
+def repeat_last_scores(test: pd.DataFrame, lookback: int, horizon: int,
+                       drop_last: int = 0) -> tuple[float, float, int, float]:
     """MSE and MAE of repeating each window's last value over the horizon, over the scored test windows."""
     windows = np.lib.stride_tricks.sliding_window_view(test.to_numpy(), lookback + horizon, axis=0)
-    err = scored_windows(windows[:, :, lookback:] - windows[:, :, lookback - 1 : lookback], drop_last)  # (window, channel, step)
+    # (window, channel, step)
+    err = scored_windows(windows[:, :, lookback:] - windows[:, :, lookback - 1 : lookback], drop_last)
     return float(np.mean(err**2)), float(np.mean(np.abs(err))), 0, 0.0
 
 
@@ -161,7 +170,8 @@ def render_markdown(table: pd.DataFrame) -> str:
     lines = [
         "# LTSF benchmark (standardised MSE/MAE, all test windows unless the protocol says drop_last)", "",
         "Written by `benchmarks/ltsf.py`; each row's command is in ltsf.csv.", "",
-        "| model | variant | params | dataset | protocol | L | H | seeds | MSE | MAE | paper MSE | paper MAE | MSE vs paper |",
+        "| model | variant | params | dataset | protocol | L | H | seeds | MSE | MAE | paper MSE | paper MAE "
+        "| MSE vs paper |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in table.itertuples():
@@ -194,14 +204,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--protocol", choices=["multivariate", "univariate", "tpgn-univariate"], default="multivariate",
                         help="multivariate: DESIGN.md's protocol; univariate: OT only, DESIGN.md's splits (Informer's "
                              "univariate setting, as SpaceTime); tpgn-univariate: OT only, 60/20/20 (TPGN paper)")
-    parser.add_argument("--data-dir", default=os.environ.get("TSREC_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data")))
+    parser.add_argument("--data-dir", default=os.environ.get(
+        "TSREC_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data")))
     parser.add_argument("--drop-last", type=int_in(0), default=0, metavar="N",
                         help="score only the first multiple of N test windows, as a test loader with batch N and "
                              "drop_last=True (TPGN's: 32); 0 scores all")
     parser.add_argument("--threads", type=int_in(1), default=1,
                         help="torch threads; 1 avoids oversubscription when other work shares the cores")
     parser.add_argument("--out", type=Path, default=RESULTS,
-                        help="folder of ltsf.csv and ltsf.md (default: benchmarks/results; another one for a trial run)")
+                        help="folder of ltsf.csv and ltsf.md (default: benchmarks/results; "
+                             "another one for a trial run)")
     return parser
 
 
@@ -231,9 +243,11 @@ def check_windows(parser: argparse.ArgumentParser, args) -> None:
         for horizon in args.horizons:
             if horizon > longest:
                 parser.error(
-                    f"--horizons {horizon}: {name}'s test split ({args.protocol}) has {len(test) - args.lookback} steps "
+                    f"--horizons {horizon}: {name}'s test split ({args.protocol}) has "
+                    f"{len(test) - args.lookback} steps "
                     f"after the lookback of {args.lookback}, {needed} window(s) of which must be scored; "
-                    + (f"pass horizons up to {longest}" if longest >= 1 else "pass a shorter --lookback or --drop-last"))
+                    + (f"pass horizons up to {longest}" if longest >= 1
+                       else "pass a shorter --lookback or --drop-last"))
             if args.model != REPEAT_LAST and horizon > n_val:
                 parser.error(f"--horizons {horizon}: {name}'s validation split has {n_val} steps, too few for early "
                              f"stopping at this horizon; pass horizons up to {n_val}")
@@ -261,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     variant = variant_of(args.model, params)
     for name in args.datasets:
         for horizon in args.horizons:
-            runs = [run_one(args.model, params, name, args.lookback, horizon, s, args.data_dir, args.protocol, args.drop_last)
+            runs = [run_one(args.model, params, name, args.lookback, horizon, s, args.data_dir, args.protocol,
+                            args.drop_last)
                     for s in args.seeds]
             mse, mae, epochs, seconds = (np.array(v) for v in zip(*runs))
             paper = PUBLISHED.get((args.model, variant, name), {}).get(horizon, (np.nan, np.nan))
@@ -269,11 +284,13 @@ def main(argv: list[str] | None = None) -> int:
                 paper = PUBLISHED_TPGN.get(name, {}).get(horizon, (np.nan, np.nan))
             row = dict(
                 model=args.model, variant=variant, params=params_key(params), dataset=name, protocol=protocol,
-                lookback=args.lookback, horizon=horizon, seeds=len(args.seeds), seed_list=" ".join(map(str, args.seeds)),
+                lookback=args.lookback, horizon=horizon, seeds=len(args.seeds),
+                seed_list=" ".join(map(str, args.seeds)),
                 mse=mse.mean(), mae=mae.mean(), mse_std=mse.std(), paper_mse=paper[0], paper_mae=paper[1],
                 epochs=epochs.mean(), fit_seconds=seconds.mean(), command=command,
             )
-            print(f"{name} H={horizon}: MSE {mse.mean():.4f} (+-{mse.std():.4f}) MAE {mae.mean():.4f} | paper {paper[0]}", flush=True)
+            print(f"{name} H={horizon}: MSE {mse.mean():.4f} (+-{mse.std():.4f}) MAE {mae.mean():.4f} "
+                  f"| paper {paper[0]}", flush=True)
             # merged after every horizon so that a long run interrupted later keeps what it measured
             save(merge_rows(read_results(args.out / "ltsf.csv"), [row]), args.out)
     return 0

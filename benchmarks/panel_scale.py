@@ -8,7 +8,8 @@ Usage::
 
 Each size builds a panel of that many hourly series of ``--rows`` rows, its ids ``s0, s1, ...``
 once in that order (not sorted as text: sktime's own data checks then go series by series) and
-once sorted (``y.sort_index()``), and in a fresh subprocess on one torch thread times an AR-Net (24 lags, horizon 24, one epoch) through
+once sorted (``y.sort_index()``), and in a fresh subprocess on one torch thread times an AR-Net \
+(24 lags, horizon 24, one epoch) through
 ``fit``, ``save``, ``tsrec.load``, ``predict``, ``predict(y=panel)``, ``predict`` at absolute
 stamps with ``y=panel``, and ``update`` with 24 new rows a series. ``--code`` runs the children
 on the tsrec of another checkout (e.g. the commit before a change), each code in its own rows;
@@ -57,7 +58,8 @@ times = {}
 def timed(name, call):
     start = time.perf_counter(); out = call(); times[name] = time.perf_counter() - start
     return out
-est = timed("fit", lambda: ARNetForecaster(n_lags=24, horizon=24, max_epochs=1, random_state=0, **params).fit(past, fh=range(1, 25)))
+est = timed("fit", lambda: ARNetForecaster(n_lags=24, horizon=24, max_epochs=1, random_state=0, **params)\
+.fit(past, fh=range(1, 25)))
 with tempfile.TemporaryDirectory() as tmp:
     timed("save", lambda: est.save(tmp + "/model"))
     timed("load", lambda: tsrec.load(tmp + "/model"))
@@ -84,7 +86,8 @@ def measure(n_series: int, rows: int, order: str, code: Path, scaling: str = "gl
 def code_label(code: Path) -> str:
     """The checkout's commit, marked when it has uncommitted changes; else its path."""
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(code), *args], capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(["git", "-C", str(code), *args], capture_output=True, text=True,
+                              check=True).stdout.strip()
     try:
         commit = git("rev-parse", "--short", "HEAD")
         return commit + (" + uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else "")
@@ -97,7 +100,8 @@ def render(rows: list[dict], series_rows: int, labels: list[str], argv: list[str
         "# Panel operations by number of series", "",
         f"Command: `{shlex.join(['python', 'benchmarks/panel_scale.py', *argv])}`", "",
         f"Written by `benchmarks/panel_scale.py`: hourly series of {series_rows} rows (ids s0, s1, ... in "
-        "that order, which is not sorted as text, or sorted), an AR-Net (24 lags, horizon 24, one epoch), one torch thread, each size in a "
+        "that order, which is not sorted as text, or sorted), an AR-Net (24 lags, horizon 24, one epoch), "
+        "one torch thread, each size in a "
         "fresh process; seconds.", "",
         "| series | ids | scaling | code | " + " | ".join(OPERATIONS) + " |",
         "|---|---|---|---|" + "---|" * len(OPERATIONS),

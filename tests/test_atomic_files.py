@@ -104,5 +104,6 @@ def test_write_all_replaces_nothing_unless_every_file_is_written(tmp_path):
 
 def test_a_path_through_a_file_keeps_the_error_that_names_it(tmp_path):
     (tmp_path / "afile").write_text("")
-    with pytest.raises(NotADirectoryError, match=r"cannot write .*afile/x.md: Not a directory; a folder on the path is a file"):
+    with pytest.raises(NotADirectoryError,
+                       match=r"cannot write .*afile/x.md: Not a directory; a folder on the path is a file"):
         atomic_write(tmp_path / "afile" / "x.md", lambda tmp: tmp.write_text("x"))

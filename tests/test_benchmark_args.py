@@ -70,4 +70,5 @@ def test_fft_conv_paths_report_records_the_out_file_it_was_written_to(benchmark_
     assert ("Command: `python benchmarks/fft_conv_paths.py --threads 1 --repeats 9 --out "
             "benchmarks/results/fft_conv_paths.md`") in module.report(lengths, [], args)
     args.out = None
-    assert "Command: `python benchmarks/fft_conv_paths.py --threads 1 --repeats 9`\n" in module.report(lengths, [], args)
+    assert ("Command: `python benchmarks/fft_conv_paths.py --threads 1 --repeats 9`\n"
+            in module.report(lengths, [], args))

@@ -64,7 +64,8 @@ def test_python_dash_m_tsrec_is_the_command():
 def test_an_empty_demo_out_is_refused_not_read_as_the_working_folder(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["demo", "--out", "", "--max-epochs", "1"]) == 2
-    assert capsys.readouterr().err == "tsrec demo: error: --out/out must name a folder, got ''; e.g. --out demo_output\n"
+    assert capsys.readouterr().err == ("tsrec demo: error: --out/out must name a folder, got ''; "
+                                       "e.g. --out demo_output\n")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -30,7 +30,8 @@ def test_repeat_last_scores_the_kept_windows_only(ltsf):
     mse_all, mae_all, _, _ = ltsf.repeat_last_scores(test, lookback, horizon)
     mse_kept, mae_kept, _, _ = ltsf.repeat_last_scores(test, lookback, horizon, drop_last=32)
     assert mse_all == pytest.approx(np.mean(errors**2)) and mae_all == pytest.approx(np.mean(np.abs(errors)))
-    assert mse_kept == pytest.approx(np.mean(errors[:32] ** 2)) and mae_kept == pytest.approx(np.mean(np.abs(errors[:32])))
+    assert (mse_kept == pytest.approx(np.mean(errors[:32] ** 2))
+            and mae_kept == pytest.approx(np.mean(np.abs(errors[:32]))))
     assert mse_kept != pytest.approx(mse_all)
 
 
@@ -65,7 +66,8 @@ def _cyclenet(data_dir, out, *extra):
 
 
 def test_the_recorded_command_pastes_into_a_shell_as_run(ltsf, fake_fit, data_dir, tmp_path):
-    argv = _cyclenet(data_dir, tmp_path / "trial run", "--seeds", "0", "--params", '{"max_epochs": 1, "backbone": "linear"}')
+    argv = _cyclenet(data_dir, tmp_path / "trial run", "--seeds", "0",
+                     "--params", '{"max_epochs": 1, "backbone": "linear"}')
     assert ltsf.main(argv) == 0
     command = pd.read_csv(tmp_path / "trial run" / "ltsf.csv")["command"].item()
     assert shlex.split(command) == ["python", "benchmarks/ltsf.py", *argv]

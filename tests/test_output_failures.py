@@ -84,7 +84,8 @@ def test_the_forecast_command_says_which_output_cannot_be_written(saved, tmp_pat
     argv = ["forecast", "--model", str(saved / "model"), "--input", str(saved / "in.csv"), "--output"]
     refuse_files_in(tmp_path, monkeypatch)
     assert main([*argv, str(tmp_path / "o.csv")]) == 2
-    assert f"cannot write {tmp_path / 'o.csv'} (creating a file in {tmp_path} failed)" in one_error_line(capsys, "forecast")
+    assert (f"cannot write {tmp_path / 'o.csv'} (creating a file in {tmp_path} failed)"
+            in one_error_line(capsys, "forecast"))
     monkeypatch.undo()
 
     def full_disk(self, path, **kwargs):
@@ -159,7 +160,8 @@ def test_atomic_write_all_replaces_nothing_when_a_target_is_a_folder(tmp_path):
     with pytest.raises(IsADirectoryError, match=r"b.txt: it is a folder"):
         _files.atomic_write_all({tmp_path / "a.txt": lambda p: p.write_text("new"),
                                  tmp_path / "b.txt": lambda p: p.write_text("new")})
-    assert (tmp_path / "a.txt").read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]
+    assert ((tmp_path / "a.txt").read_text() == "old"
+            and sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"])
 
 
 # ---- files that cannot be read (simulated: tests may run as root) ----------------------------

@@ -43,7 +43,8 @@ def test_a_tiny_run_scores_its_test_windows(probabilistic, tmp_path):
             "--out", str(tmp_path / "trial run")]
     assert probabilistic.main(argv) == 0
     row = pd.read_csv(tmp_path / "trial run" / "probabilistic.csv").iloc[0]
-    assert row["windows"] == 6 and row["n_samples"] == 4 and np.isfinite(row[["mse", "crps", "coverage80"]].astype(float)).all()
+    assert (row["windows"] == 6 and row["n_samples"] == 4
+            and np.isfinite(row[["mse", "crps", "coverage80"]].astype(float)).all())
     assert shlex.split(row["command"]) == ["python", "benchmarks/probabilistic.py", *argv]
 
 

@@ -19,7 +19,8 @@ def test_there_are_tutorials() -> None:
 def test_tutorial_runs(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
     # the kernel is the interpreter running the tests (ipykernel's native "python3" kernel)
-    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(notebook, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
     outputs = [(i, o) for i, cell in enumerate(notebook.cells) for o in cell.get("outputs", [])]
     assert not [o for _, o in outputs if o.get("output_type") == "error"]
     # a warning printed to the reader (a deprecated call, sktime's remember_data) is a defect of the notebook

@@ -109,9 +109,10 @@ def test_warnings_are_one_line_each(saved, tmp_path, capsys):
             "--output", str(tmp_path / "f.csv")]
     assert main(argv) == 0
     err = capsys.readouterr().err.splitlines()
-    assert err == [f"tsrec forecast: warning: series '{name}' of y has a step of D, which no series the model was fitted "
-                   "on has (h); the model does not read the stamps, so it forecasts it at that step: check that this "
-                   "is the model meant for this data (shown once: the same may hold for other series)" for name in ["m0"]]
+    assert err == [f"tsrec forecast: warning: series '{name}' of y has a step of D, which no series the model was "
+                   "fitted on has (h); the model does not read the stamps, so it forecasts it at that step: check "
+                   "that this is the model meant for this data (shown once: the same may hold for other series)"
+                   for name in ["m0"]]
 
 
 def test_a_multivariate_model_on_wide_files_is_told_the_long_options(saved, tmp_path, capsys):
@@ -142,5 +143,6 @@ def test_a_scheduler_address_runs_the_forecasts_there(saved, tmp_path, capsys):
     assert main([*argv, "--output", str(tmp_path / "local.csv")]) == 0
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
                                   dashboard_address=None) as cluster:
-        assert main([*argv, "--output", str(tmp_path / "dask.csv"), "--scheduler-address", cluster.scheduler_address]) == 0
+        assert main([*argv, "--output", str(tmp_path / "dask.csv"),
+                     "--scheduler-address", cluster.scheduler_address]) == 0
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "dask.csv"), pd.read_csv(tmp_path / "local.csv"))

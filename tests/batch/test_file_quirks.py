@@ -43,7 +43,8 @@ def test_a_value_that_is_no_number_is_quoted_with_its_row(tmp_path):
     text[4] = "12,5"
     pq.write_table(pa.table({"unique_id": long["unique_id"].tolist(), "ds": pa.array(long["ds"]), "y": text}),
                    tmp_path / "x.parquet")
-    with pytest.raises(TypeError, match=r"x\.parquet: column 'y' has non-numeric values \(e\.g\. '12,5' at data row 5\)"):
+    with pytest.raises(TypeError,
+                       match=r"x\.parquet: column 'y' has non-numeric values \(e\.g\. '12,5' at data row 5\)"):
         read_series(tmp_path / "x.parquet")
 
 
@@ -56,7 +57,8 @@ def test_csv_ids_that_look_like_missing_values_are_ids(tmp_path):
     long.to_parquet(tmp_path / "x.parquet", index=False)
     pd.testing.assert_frame_equal(read_series(tmp_path / "x.parquet"), panel)
     # values keep pandas' NA strings: "NA" there is a missing value, refused as such
-    long.astype({"y": object}).assign(y=lambda f: f["y"].where(f.index != 3, "NA")).to_csv(tmp_path / "v.csv", index=False)
+    long.astype({"y": object}).assign(y=lambda f: f["y"].where(f.index != 3, "NA")).to_csv(
+        tmp_path / "v.csv", index=False)
     with pytest.raises(InputError, match=r"v\.csv: 1 row\(s\) of 1 series have missing \(NaN\)"):
         read_series(tmp_path / "v.csv")
 
@@ -130,8 +132,8 @@ def test_dates_that_read_either_day_or_month_first_are_refused(tmp_path):
     # a day above 12 leaves one reading, whichever comes first, and wherever it stands in the file
     for later in (pd.date_range("2024-01-13", periods=12, freq="D"), pd.date_range("2024-01-01", periods=31, freq="D")):
         for layout in ("%d/%m/%Y", "%m/%d/%Y"):
-            pd.DataFrame({"unique_id": "a", "ds": later.strftime(layout), "y": np.arange(len(later), dtype=float)}).to_csv(
-                tmp_path / "y.csv", index=False)
+            pd.DataFrame({"unique_id": "a", "ds": later.strftime(layout),
+                          "y": np.arange(len(later), dtype=float)}).to_csv(tmp_path / "y.csv", index=False)
             assert read_series(tmp_path / "y.csv").index.get_level_values(1).equals(pd.DatetimeIndex(later, name="ds"))
     hours = pd.date_range("2024-03-13", periods=12, freq="h")
     frame.assign(ds=hours.strftime("%m/%d/%Y %H:%M")).to_csv(tmp_path / "z.csv", index=False)

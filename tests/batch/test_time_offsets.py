@@ -41,7 +41,8 @@ def test_daily_csv_forecasts_like_the_zoned_data(tmp_path):
     zoned = forecast_files(est, tmp_path / "in.parquet", tmp_path / "zoned.csv")
     got = forecast_files(est, write(tmp_path, "in.csv", BERLIN_DAYS), tmp_path / "out.csv")
     # read as local dates, then in the model's zone: the same stamps as from the zoned Parquet file
-    assert got["ds"].tolist() == [pd.Timestamp("2024-04-30", tz="Europe/Berlin"), pd.Timestamp("2024-05-01", tz="Europe/Berlin")]
+    assert got["ds"].tolist() == [pd.Timestamp("2024-04-30", tz="Europe/Berlin"),
+                                  pd.Timestamp("2024-05-01", tz="Europe/Berlin")]
     assert (got["ds"] == zoned["ds"]).all()
     np.testing.assert_allclose(got["y_hat"], zoned["y_hat"], rtol=1e-6)
 
@@ -59,18 +60,20 @@ def test_stamps_even_in_utc_stay_in_utc(tmp_path):
         (BERLIN_DAYS.delete(40), r"2024-04-09 00:00:00 is followed by 2024-04-11 00:00:00, but the usual step is "
          r"1 day\); put each series on a regular grid, e\.g\. df\.asfreq\('D'\)"),
         (pd.date_range("2024-03-30", periods=60, freq="h", tz="Europe/Berlin").delete(40),
-         r"usual step is 1 hour\); the stamps' UTC offsets differ \(e\.g\. daylight saving time\), so they were read in "
-         r"UTC; .*df\.asfreq\('h'\)"),
+         r"usual step is 1 hour\); the stamps' UTC offsets differ \(e\.g\. daylight saving time\), so they "
+         r"were read in UTC; .*df\.asfreq\('h'\)"),
         (pd.date_range("2024-01-01", periods=12, freq="MS", tz="Europe/Berlin").delete(5),
          r"2024-05-01 00:00:00 is followed by 2024-07-01 00:00:00, but the usual step is 1 month\).*asfreq\('MS'\)"),
         (pd.date_range("2023-01-31", periods=12, freq="ME").delete(5),
          r"2023-05-31 00:00:00 is followed by 2023-07-31 00:00:00, but the usual step is 1 month\).*asfreq\('ME'\)"),
         (pd.DatetimeIndex([f"2024-{m:02d}-15" for m in range(1, 12)]).delete(5),
-         r"1 month\); .*no frequency for stamps on day 15 of each month, so move them to the start of each month, e\.g\. "
-         r"df\['ds'\] = pd\.to_datetime\(df\['ds'\]\)\.dt\.to_period\('M'\)\.dt\.to_timestamp\(\), then df\.asfreq\('MS'\)"),
+         r"1 month\); .*no frequency for stamps on day 15 of each month, so move them to the start of each "
+         r"month, e\.g\. df\['ds'\] = pd\.to_datetime\(df\['ds'\]\)\.dt\.to_period\('M'\)\.dt\.to_timestamp\(\), "
+         r"then df\.asfreq\('MS'\)"),
         (pd.bdate_range("2024-01-01", periods=30).delete(10),
          r"2024-01-12 00:00:00 is followed by 2024-01-16 00:00:00, but the usual step is 1 business day\).*'B'"),
-        ([0, 10, 20, 40, 50], r"20 is followed by 40, but the usual step is 10\); reindex each series to integer steps"),
+        ([0, 10, 20, 40, 50],
+         r"20 is followed by 40, but the usual step is 10\); reindex each series to integer steps"),
     ],
 )
 def test_uneven_stamps_name_the_file_and_a_fix_for_their_step(tmp_path, stamps, message):
@@ -83,8 +86,8 @@ def test_uneven_stamps_name_the_file_and_a_fix_for_their_step(tmp_path, stamps, 
 
 def test_monthly_stamps_on_the_15th_are_called_even_and_told_to_move(tmp_path):
     path = write(tmp_path, "bills.csv", pd.DatetimeIndex([f"2024-{m:02d}-15" for m in range(1, 12)]))
-    with pytest.raises(InputError, match=r"bills\.csv: series 'shop1' has time stamps whole calendar periods apart, but "
-                                         r"pandas has no frequency for stamps on day 15 of each month"):
+    with pytest.raises(InputError, match=r"bills\.csv: series 'shop1' has time stamps whole calendar periods "
+                                         r"apart, but pandas has no frequency for stamps on day 15 of each month"):
         read_series(path)
 
 
@@ -116,7 +119,8 @@ def test_naive_local_stamps_across_a_daylight_saving_change_read_in_the_model_zo
     # before they were put in the model's zone, and refused them (its asfreq('h') fix adds 02:00,
     # which does not exist there)
     hours = pd.date_range("2024-03-20", periods=200, freq="h", tz="Europe/Berlin")
-    panel = pd.concat({"shop1": pd.DataFrame({"y": np.sin(np.arange(200) / 3)}, index=hours)}, names=["unique_id", "ds"])
+    panel = pd.concat({"shop1": pd.DataFrame({"y": np.sin(np.arange(200) / 3)}, index=hours)},
+                      names=["unique_id", "ds"])
     est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(panel)
     local = pd.date_range("2024-03-31", periods=10, freq="h", tz="Europe/Berlin")
     write(tmp_path, "in.csv", local.tz_localize(None))
@@ -132,8 +136,9 @@ def test_stamps_with_offsets_for_a_model_fitted_without_a_zone_are_refused_in_fi
     hours = pd.date_range("2024-01-01", periods=60, freq="h")
     est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(pd.Series(np.sin(np.arange(60) / 3), index=hours))
     path = write(tmp_path, "in.csv", hours.tz_localize("Asia/Tokyo"))
-    with pytest.raises(InputError, match=r"the time stamps are in UTC\+09:00 \(they carry UTC offsets\) but the model "
-                                         r"was fitted on stamps without a time zone; write them as the local times") as info:
+    with pytest.raises(InputError, match=r"the time stamps are in UTC\+09:00 \(they carry UTC offsets\) but the "
+                                         r"model was fitted on stamps without a time zone; write them as the "
+                                         r"local times") as info:
         forecast_files(est, path, tmp_path / "out.csv")
     assert "tz_localize" not in str(info.value)  # no pandas call a command-line user could not make
     assert not (tmp_path / "out.csv").exists()

@@ -88,7 +88,8 @@ FIT_CASES = {
     "4-d array": (lambda: np.zeros((5, 5, 5, 5)), ValueError, "1-D.*2-D.*3-D .*numpy3D panel"),
     "string array": (lambda: np.array(["a"] * 50), TypeError, "real numbers"),
     "stamps as text": (stamps_as_text, TypeError,
-                       r"time stamps are strings \(e\.g\. '2024-01-01 00:00:00'\).*y\.index = pd\.to_datetime\(y\.index\)"),
+                       r"time stamps are strings \(e\.g\. '2024-01-01 00:00:00'\).*"
+                       r"y\.index = pd\.to_datetime\(y\.index\)"),
     "panel stamps as text": (panel_stamps_as_text, TypeError, r"strings.*pd\.to_datetime\(y\.index\.levels\[-1\]\)"),
     "float stamps": (lambda: frame().set_axis(np.arange(200.0)), TypeError,
                      r"time index holds float numbers \(e\.g\. 0\.0\).*integer index"),
@@ -311,7 +312,8 @@ def test_nan_or_inf_in_y_is_counted_and_located_with_a_fix_for_its_kind():
                        "b": pd.DataFrame({"x": 1.0, "temp": np.arange(40.0)}, index=hours)}, names=["id", "ds"])
     panel.loc[("b", hours[3]), "temp"] = np.nan
     cases = [
-        (one, r"y contains NaN or inf \(1 NaN and 1 inf\), the first at time 2024-01-01 07:00:00; .*y\.interpolate\(\)"),
+        (one, r"y contains NaN or inf \(1 NaN and 1 inf\), the first at time 2024-01-01 07:00:00; "
+              r".*y\.interpolate\(\)"),
         # interpolating a panel as one column would fill across its series
         (panel, r"the first at series 'b', time 2024-01-01 03:00:00, column 'temp'; .*within each series, e\.g\. "
                 r"y\.groupby\(level=0\)\.transform\(lambda s: s\.interpolate\(limit_direction='both'\)\)"),

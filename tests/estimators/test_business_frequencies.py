@@ -43,7 +43,8 @@ def test_forecasters_take_the_steps(freq):
 
 
 def test_a_business_month_is_its_calendar_month_for_a_cycle():
-    business, calendar = pd.date_range("2020-01-01", periods=30, freq="BME"), pd.date_range("2020-01-01", periods=30, freq="ME")
+    business, calendar = (pd.date_range("2020-01-01", periods=30, freq="BME"),
+                          pd.date_range("2020-01-01", periods=30, freq="ME"))
     np.testing.assert_array_equal(positions(business, business.freq), positions(calendar, calendar.freq))
     y = series("BME", 60)
     est = CycleNetForecaster(lookback=12, horizon=3, cycle_length=12, max_epochs=1, val_size=0.0, random_state=0)

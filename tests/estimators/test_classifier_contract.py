@@ -70,7 +70,8 @@ def test_save_load_and_pickle_round_trip(name, cls, tmp_path):
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), expected)
 
 
-@pytest.mark.parametrize("labels", [np.array([3, 7] * 10), np.array([True, False] * 10), np.array(["x", "yz"] * 10, dtype=object)])
+@pytest.mark.parametrize("labels", [np.array([3, 7] * 10), np.array([True, False] * 10),
+                                    np.array(["x", "yz"] * 10, dtype=object)])
 def test_any_label_type_round_trips(labels, tmp_path):
     X, _ = toy(n=20)
     clf = PGNClassifier(hidden=8, max_epochs=2).fit(X, labels)
@@ -92,7 +93,8 @@ def test_sktime_panel_formats_are_converted():
 
 def test_works_in_pipeline_grid_search_and_cross_validation():
     X, y = toy(n=30)
-    pipe = make_pipeline(FunctionTransformer(lambda a: a - a.mean(axis=1, keepdims=True)), PGNClassifier(max_epochs=3, hidden=8))
+    pipe = make_pipeline(FunctionTransformer(lambda a: a - a.mean(axis=1, keepdims=True)),
+                         PGNClassifier(max_epochs=3, hidden=8))
     assert cross_val_score(pipe, X, y, cv=3).shape == (3,)
     search = GridSearchCV(PGNClassifier(max_epochs=3), {"hidden": [4, 8]}, cv=2).fit(X, y)
     assert search.best_params_["hidden"] in (4, 8)

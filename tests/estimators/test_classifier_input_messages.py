@@ -59,7 +59,8 @@ def with_cell(frame: pd.DataFrame, value) -> pd.DataFrame:
     # numpy cast them to counts of their unit (hours since 1970 here) and the fit went on
     (lambda: np.datetime64("2024-01-01") + np.arange(20 * 8).reshape(20, 8).astype("timedelta64[h]"),
      r"X holds date-times \(dtype datetime64\[h\]\), not .* \(X - X.min\(\)\) / np.timedelta64\(1, 's'\)"),
-    (lambda: np.ones((20, 8), dtype="timedelta64[s]"), r"X holds durations \(dtype timedelta64\[s\]\), .* X / np.timedelta64"),
+    (lambda: np.ones((20, 8), dtype="timedelta64[s]"),
+     r"X holds durations \(dtype timedelta64\[s\]\), .* X / np.timedelta64"),
 ])
 def test_bad_x_names_the_problem_and_the_fix(X, match):
     with pytest.raises(InputError, match=match):
@@ -92,7 +93,8 @@ def test_a_shape_unlike_the_fitted_one_names_the_axis_to_fix(fitted_3d, shape, f
 
 
 def test_one_multichannel_sample_without_its_sample_axis_is_told_to_add_it(fitted_3d):
-    pattern = r"^X has shape \(2, 8\) .*fitted on; if X is one sample, add the sample axis: X\[None\], shape \(1, 2, 8\)\)$"
+    pattern = (r"^X has shape \(2, 8\) .*fitted on; if X is one sample, add the sample axis: "
+               r"X\[None\], shape \(1, 2, 8\)\)$")
     with pytest.raises(InputError, match=pattern):
         fitted_3d.predict(X3[0])
     assert fitted_3d.predict(X3[0][None]).shape == (1,)

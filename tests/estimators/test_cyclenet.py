@@ -26,7 +26,8 @@ def test_recovers_a_known_daily_cycle():
 
 @pytest.mark.parametrize(
     "freq,expected",
-    [("h", 24), ("15min", 96), ("10min", 144), ("30min", 48), ("5min", 288), ("2h", 12), ("6h", 4), ("D", 7), ("B", 5), ("W", 52), ("MS", 12), ("ME", 12), ("QS", 4),
+    [("h", 24), ("15min", 96), ("10min", 144), ("30min", 48), ("5min", 288), ("2h", 12), ("6h", 4), ("D", 7),
+     ("B", 5), ("W", 52), ("MS", 12), ("ME", 12), ("QS", 4),
      ("period M", 12), ("period Q", 4)],
 )
 def test_cycle_length_inferred_from_frequency(freq, expected):
@@ -99,7 +100,8 @@ def test_learning_rate_follows_the_papers_scripts_by_backbone_and_lookback(param
 def test_a_cycle_longer_than_the_data_warns_of_its_untrained_phases():
     y = np.sin(np.arange(40) / 3.0)
     est = CycleNetForecaster(lookback=8, horizon=4, cycle_length=50, max_epochs=2, val_size=0, random_state=0)
-    with pytest.warns(UserWarning, match="cycle_length=50 is longer than the training data \\(40 rows\\): phases 40 to 49"):
+    with pytest.warns(UserWarning,
+                      match="cycle_length=50 is longer than the training data \\(40 rows\\): phases 40 to 49"):
         est.fit(y, fh=[1])
     assert np.abs(est.cycle_[:40]).max() > 0
     np.testing.assert_array_equal(est.cycle_[40:], 0.0)  # what the warning says

@@ -208,7 +208,8 @@ def test_trainer_leaves_full_validation_to_lightnings_default(caplog):
 @pytest.mark.parametrize(
     "make",
     [  # a kernel refuses the NaN activations; the loss of a kernel-free network goes NaN silently
-        lambda: SMambaForecaster(lookback=4, horizon=2, d_model=4, d_ff=4, e_layers=1, max_epochs=3, batch_size=4, lr=1.0),
+        lambda: SMambaForecaster(lookback=4, horizon=2, d_model=4, d_ff=4, e_layers=1, max_epochs=3, batch_size=4,
+                                 lr=1.0),
         lambda: ARNetForecaster(n_lags=4, horizon=2, max_epochs=3, batch_size=4, lr=1e30),
     ],
 )

@@ -114,7 +114,8 @@ def test_messages_name_what_is_needed(hourly_frame):
     with pytest.raises(InputError, match=r"duplicate column names \['a'\]"):
         CycleNetForecaster(**SMALL).fit(hourly_frame.set_axis(["a", "a"], axis=1))
     gappy = hourly_frame["a"].drop(hourly_frame.index[200])
-    with pytest.raises(InputError, match="^y: .*not evenly spaced .* 2024-01-09 07:00:00 is followed by 2024-01-09 09:00:00"):
+    with pytest.raises(InputError,
+                       match="^y: .*not evenly spaced .* 2024-01-09 07:00:00 is followed by 2024-01-09 09:00:00"):
         CycleNetForecaster(**SMALL).fit(gappy)
     with pytest.raises(InputError, match="^y series 'b': .*not evenly spaced"):
         est.predict(fh=[1], y=pd.concat({"a": hourly_frame["a"], "b": gappy}).to_frame())
@@ -140,7 +141,8 @@ def test_the_uneven_stamps_message_advises_the_datas_own_step(name):
     gappy = pd.Series(np.sin(np.arange(len(index)) / 3.0), index=index).drop(index[10])
     # the gap of the missing row, not a weekend or a short month
     pattern = (rf"^y: .*not evenly spaced \(e\.g\. {re.escape(str(index[9]))} is followed by "
-               rf"{re.escape(str(index[11]))}, but the usual step is {words}\).*y\.asfreq\('{alias}'\)\.interpolate\(\)$")
+               rf"{re.escape(str(index[11]))}, but the usual step is {words}\)"
+               rf".*y\.asfreq\('{alias}'\)\.interpolate\(\)$")
     with pytest.raises(InputError, match=pattern):
         CycleNetForecaster(**SMALL).fit(gappy)
 
@@ -234,7 +236,8 @@ def test_an_absolute_fh_in_another_time_zone_names_the_same_instants(hourly_fram
 def test_an_absolute_fh_in_the_past_is_an_in_sample_error(hourly_frame):
     y = hourly_frame["a"].iloc[:300]
     est = CycleNetForecaster(**SMALL).fit(y)
-    for fh in (ForecastingHorizon(y.index[-1:], is_relative=False), ForecastingHorizon(y.index[-3:-1], is_relative=False),
+    for fh in (ForecastingHorizon(y.index[-1:], is_relative=False),
+               ForecastingHorizon(y.index[-3:-1], is_relative=False),
                y.index[-2:]):  # a bare DatetimeIndex is absolute too
         with pytest.raises(InSampleError, match="not after the end of y"):
             est.predict(fh=fh)

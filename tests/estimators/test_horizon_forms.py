@@ -72,7 +72,8 @@ def test_time_spans_of_whole_steps_are_those_steps_in_predict_fit_and_new_contex
 def test_time_spans_that_are_not_whole_steps_are_refused_clearly():
     y = hourly()
     est = arnet(y)
-    with pytest.raises(InputError, match=r"time spans \['0 days 01:30:00'\] but y has a step of h, which is 0 days 01:00:00"):
+    with pytest.raises(InputError,
+                       match=r"time spans \['0 days 01:30:00'\] but y has a step of h, which is 0 days 01:00:00"):
         est.predict(fh=ForecastingHorizon(pd.to_timedelta([90], unit="min")))
     monthly = pd.Series(np.arange(30.0), index=pd.date_range("2020-01-31", periods=30, freq="ME"))
     with pytest.raises(InputError, match=r"y has a step of ME, which is not a fixed duration"):
@@ -94,7 +95,8 @@ def test_exogenous_x_is_declared_unused_and_changes_nothing():
     for name, cls in tsrec.all_estimators(kind="forecaster"):
         assert cls.get_class_tag("capability:exogenous") is False, name
     y = hourly()
-    X = pd.DataFrame({"price": np.r_[np.zeros(44), 100 * np.ones(6)]}, index=pd.date_range(HOURS[0], periods=50, freq="h"))
+    X = pd.DataFrame({"price": np.r_[np.zeros(44), 100 * np.ones(6)]},
+                     index=pd.date_range(HOURS[0], periods=50, freq="h"))
     with_x = ARNetForecaster(n_lags=3, horizon=2, max_epochs=1, random_state=0).fit(y, X=X.iloc[:48], fh=[1, 2])
     np.testing.assert_array_equal(with_x.predict(X=X.iloc[48:]).to_numpy(), arnet(y, fh=[1, 2]).predict().to_numpy())
 

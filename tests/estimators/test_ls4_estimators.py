@@ -155,7 +155,8 @@ def test_intervals_quantiles_and_variances_read_fh_as_predict_does(berlin_fit):
     stamps = pd.date_range(last + pd.Timedelta("1h"), periods=2, freq="h")
     forms = {
         "same instants in UTC": ForecastingHorizon(stamps.tz_convert("UTC"), is_relative=False),
-        "periods": ForecastingHorizon(pd.period_range(stamps[0].tz_localize(None), periods=2, freq="h"), is_relative=False),
+        "periods": ForecastingHorizon(pd.period_range(stamps[0].tz_localize(None), periods=2, freq="h"),
+                                      is_relative=False),
         "time spans": ForecastingHorizon(pd.to_timedelta([1, 2], unit="h")),
     }
     interval = berlin_fit.predict_interval(fh=[1, 2], coverage=0.8)

@@ -23,10 +23,12 @@ def _uneven() -> pd.DataFrame:
 
 
 PANELS = {
-    "ids out of sorted order": _panel([["b", "a", "c10", "c2"]], pd.date_range("2024-01-01", periods=40, freq="30min"), ["id", "t"]),
+    "ids out of sorted order": _panel([["b", "a", "c10", "c2"]], pd.date_range("2024-01-01", periods=40, freq="30min"),
+                                      ["id", "t"]),
     "periods": _panel([[3, 1, 2]], pd.period_range("2020-01-01", periods=40, freq="D")),
     "integers": _panel([["u", "v"]], pd.RangeIndex(40), ["id", "step"]),
-    "hierarchy in UTC": _panel([["r1", "r0"], ["s1", "s0"]], pd.date_range("2024-01-01", periods=40, freq="D", tz="UTC"), ["r", "s", "t"]),
+    "hierarchy in UTC": _panel([["r1", "r0"], ["s1", "s0"]],
+                               pd.date_range("2024-01-01", periods=40, freq="D", tz="UTC"), ["r", "s", "t"]),
     "other ends and steps": _uneven(),
 }
 

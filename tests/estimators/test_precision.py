@@ -71,7 +71,8 @@ def test_trains_and_predicts_in_other_precisions(name, cls, precision, hourly_fr
 def test_bfloat16_weights_train_or_are_refused_with_the_fix(name, cls, hourly_frame):
     est = tiny(cls, "bf16-true")
     if name.startswith("LS4"):  # complex S4 layers: it failed inside torch ("Expected ... Half, Float or Double")
-        with pytest.raises(ValueError, match="complex numbers, and torch has no complex bfloat16 type; use 'bf16-mixed'"):
+        with pytest.raises(ValueError,
+                           match="complex numbers, and torch has no complex bfloat16 type; use 'bf16-mixed'"):
             fit_tiny(name, est, hourly_frame)
         return
     est, X = fit_tiny(name, est, hourly_frame)

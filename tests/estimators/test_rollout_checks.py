@@ -38,7 +38,8 @@ def test_a_stable_forecast_passes_silently():
 
 
 def test_a_roll_out_that_grows_warns_how_many_steps_are_sound():
-    with pytest.warns(RuntimeWarning, match=re.escape("the forecast (series 'b') grows past the horizon: from step 9 on")
+    with pytest.warns(RuntimeWarning,
+                      match=re.escape("the forecast (series 'b') grows past the horizon: from step 9 on")
                       + r".*\(4 steps\).*trust at most 8 steps"):
         check_forecast(path(growth=2 * ROLLOUT_GROWTH), keys=["a", "b"], horizon=HORIZON)
 

@@ -156,7 +156,8 @@ def test_batch_files_of_new_series_are_standardised_each_on_its_own(tmp_path):
     est = arnet().fit(panel())
     new = panel().loc[["small", "big"]].rename(index={"small": "s1", "big": "s2"})
     moved = pd.concat([new.loc[["s1"]] * 1e30, new.loc[["s2"]]])
-    moved.reset_index().rename(columns={"id": "unique_id", "time": "ds", "v": "y"}).to_csv(tmp_path / "in.csv", index=False)
+    moved.reset_index().rename(columns={"id": "unique_id", "time": "ds", "v": "y"}).to_csv(
+        tmp_path / "in.csv", index=False)
     forecast_files(est, tmp_path / "in.csv", tmp_path / "out.csv", fh=2)
     out = pd.read_csv(tmp_path / "out.csv").set_index(["unique_id", "ds"])["y_hat"]
     expected = est.predict(fh=[1, 2], y=new)["v"]
@@ -168,7 +169,8 @@ def test_batch_files_read_ids_as_text_and_match_the_fitted_series_by_them(tmp_pa
     y = panel().rename(index={"big": 10, "small": 7, "other": 3}, level="id")
     est = arnet().fit(y)
     tail = y.groupby(level="id").tail(24)  # a file of the last rows only: too few for its own statistics
-    tail.reset_index().rename(columns={"id": "unique_id", "time": "ds", "v": "y"}).to_csv(tmp_path / "in.csv", index=False)
+    tail.reset_index().rename(columns={"id": "unique_id", "time": "ds", "v": "y"}).to_csv(
+        tmp_path / "in.csv", index=False)
     forecast_files(est, tmp_path / "in.csv", tmp_path / "out.csv", fh=2)
     out = pd.read_csv(tmp_path / "out.csv").set_index(["unique_id", "ds"])["y_hat"]
     expected = est.predict(fh=[1, 2])["v"]

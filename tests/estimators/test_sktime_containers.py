@@ -61,7 +61,8 @@ def test_a_df_list_panel_is_checked_series_by_series():
 
 def test_a_series_with_a_multiindex_is_told_to_be_a_frame():
     y = convert_to(_panels()["numpy3D"], "pd-multiindex").iloc[:, 0]
-    with pytest.raises(TypeError, match=re.escape("y is a Series with a MultiIndex; a panel is a DataFrame: pass y.to_frame()")):
+    with pytest.raises(TypeError,
+                       match=re.escape("y is a Series with a MultiIndex; a panel is a DataFrame: pass y.to_frame()")):
         ARNetForecaster(**SMALL).fit(y)
 
 
@@ -109,7 +110,8 @@ def test_an_update_in_the_fitted_panel_form_continues_every_series(mtype):
     got = est.predict()
     got = np.concatenate([g.to_numpy() for g in got]) if mtype == "df-list" else got.transpose(0, 2, 1).reshape(-1, 2)
     np.testing.assert_array_equal(got, expected)
-    with pytest.raises(InputError, match=r"a 3-D array \(series, variates, time\) holding every fitted series.*got 2 series"):
+    with pytest.raises(InputError,
+                       match=r"a 3-D array \(series, variates, time\) holding every fitted series.*got 2 series"):
         ARNetForecaster(**SMALL).fit(values[:, :, :40]).update(values[:2, :, 40:], update_params=False)
 
 

@@ -133,7 +133,8 @@ def test_classifier_separates_rising_from_falling_series():
     y = np.where(sign > 0, "up", "down")
     order = rng.permutation(80)
     X, y = X[order], y[order]
-    clf = SpaceTimeClassifier(width=16, n_kernels=4, kernel_dim=8, lr=1e-2, max_epochs=30, random_state=0).fit(X[:60], y[:60])
+    clf = SpaceTimeClassifier(width=16, n_kernels=4, kernel_dim=8, lr=1e-2, max_epochs=30,
+                              random_state=0).fit(X[:60], y[:60])
     assert clf.score(X[60:], y[60:]) >= 0.95
 
 

@@ -110,7 +110,8 @@ def test_every_step_reads_its_own_wall_clock_position_across_a_daylight_saving_c
     est.predict(y=context)  # 36 steps: three horizons of 12, the change in the first
     future = pd.date_range(context.index[-1], periods=37, freq="h")[1:]
     stamps = context.index.append(future)
-    assert [p[0].tolist()[: 24 + 12] for p in seen] == [wall_clock_hours(stamps[12 * i : 12 * i + 36]) for i in range(3)]
+    assert [p[0].tolist()[: 24 + 12] for p in seen] == [wall_clock_hours(stamps[12 * i : 12 * i + 36])
+                                                         for i in range(3)]
     assert 2 in np.diff(wall_clock_hours(stamps)).tolist()
     seen.clear()
     est.forecast_windows(y.iloc[48:96])

@@ -253,12 +253,14 @@ def test_a_context_whose_step_is_spelled_differently_is_the_same_step():
     est = CycleNetForecaster(lookback=14, horizon=7, cycle_length=7, max_epochs=1, val_size=0.0,
                              random_state=0).fit(y.iloc[:60], fh=[1])
     unset = y.iloc[40:].set_axis(pd.DatetimeIndex(y.index[40:].to_numpy()))
-    np.testing.assert_array_equal(est.predict(fh=[1], y=unset).to_numpy(), est.predict(fh=[1], y=y.iloc[40:]).to_numpy())
+    np.testing.assert_array_equal(est.predict(fh=[1], y=unset).to_numpy(),
+                                  est.predict(fh=[1], y=y.iloc[40:]).to_numpy())
     monthly = pd.Series(np.sin(np.arange(60) * 2 * np.pi / 12), index=pd.period_range("2000-01", periods=60, freq="M"))
     est = CycleNetForecaster(lookback=24, horizon=3, cycle_length=12, max_epochs=1, val_size=0.0,
                              random_state=0).fit(monthly, fh=[1])
     starts = monthly.iloc[-30:].set_axis(monthly.index[-30:].to_timestamp(how="start"))
-    np.testing.assert_array_equal(est.predict(fh=[1], y=starts).to_numpy(), est.predict(fh=[1], y=monthly.iloc[-30:]).to_numpy())
+    np.testing.assert_array_equal(est.predict(fh=[1], y=starts).to_numpy(),
+                                  est.predict(fh=[1], y=monthly.iloc[-30:]).to_numpy())
 
 
 def test_daily_calendar_features_take_tz_aware_series_of_another_daylight_saving_season():
@@ -275,7 +277,8 @@ def test_daily_calendar_features_take_tz_aware_series_of_another_daylight_saving
 
 
 def test_an_fh_given_to_fit_in_another_time_zone_names_the_same_instants():
-    y = pd.Series(np.sin(np.arange(60) / 3), index=pd.date_range("2024-03-30", periods=60, freq="h", tz="Europe/Berlin"))
+    y = pd.Series(np.sin(np.arange(60) / 3),
+                  index=pd.date_range("2024-03-30", periods=60, freq="h", tz="Europe/Berlin"))
     target = y.index[-1] + pd.Timedelta("2h")
     fh = ForecastingHorizon(pd.DatetimeIndex([target]).tz_convert("UTC"), is_relative=False)
     est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(y, fh=fh)

@@ -50,7 +50,8 @@ def test_a_panel_update_with_other_level_names_continues_the_fitted_series():
     assert est.cutoff[0] == HOURS[59] and list(est._y.index.names) == ["id", "time"] and len(est._y) == 120
     forecast = est.predict()
     assert list(forecast.index.names) == ["id", "time"]
-    assert forecast.index.get_level_values("time").unique().tolist() == list(pd.date_range(HOURS[59], periods=3, freq="h")[1:])
+    assert (forecast.index.get_level_values("time").unique().tolist()
+            == list(pd.date_range(HOURS[59], periods=3, freq="h")[1:]))
     assert np.isfinite(forecast.to_numpy()).all()
 
 

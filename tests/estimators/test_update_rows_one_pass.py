@@ -13,7 +13,8 @@ from tsrec.estimators.errors import InputError
 
 def _panel(series: dict) -> pd.DataFrame:
     """{id: stamps} as a one-column panel, the series in the given order."""
-    frames = [pd.DataFrame({"y": np.arange(len(stamps), dtype=float)}, index=pd.Index(stamps)) for stamps in series.values()]
+    frames = [pd.DataFrame({"y": np.arange(len(stamps), dtype=float)}, index=pd.Index(stamps))
+              for stamps in series.values()]
     return pd.concat(frames, keys=list(series), names=["id", "t"])
 
 
@@ -39,8 +40,10 @@ USUAL = {
                                      {"a": pd.date_range("2024-01-01 01:00", periods=4, freq="30min")}),
     "integers at step 5": ({1: pd.Index(np.arange(0, 50, 5)), 0: pd.Index(np.arange(10, 60, 5))},
                            {1: pd.Index(np.arange(50, 65, 5)), 0: pd.Index(np.arange(60, 65, 5))}),
-    "months": ({"x": pd.period_range("2020-01", periods=6, freq="M"), "y": pd.period_range("2021-01", periods=6, freq="M")},
-               {"x": pd.period_range("2020-07", periods=2, freq="M"), "y": pd.period_range("2021-07", periods=1, freq="M")}),
+    "months": ({"x": pd.period_range("2020-01", periods=6, freq="M"),
+                "y": pd.period_range("2021-01", periods=6, freq="M")},
+               {"x": pd.period_range("2020-07", periods=2, freq="M"),
+                "y": pd.period_range("2021-07", periods=1, freq="M")}),
 }
 
 
@@ -98,8 +101,10 @@ def test_the_one_pass_check_never_passes_what_the_series_check_refuses():
 
 
 def test_a_refused_update_still_names_its_series():
-    stored = _panel({"a": pd.date_range("2024-01-01", periods=5, freq="h"), "b": pd.date_range("2024-01-01", periods=5, freq="h")})
-    new = _panel({"a": pd.date_range("2024-01-01 05:00", periods=2, freq="h"), "b": pd.date_range("2024-01-01 07:00", periods=2, freq="h")})
+    stored = _panel({"a": pd.date_range("2024-01-01", periods=5, freq="h"),
+                     "b": pd.date_range("2024-01-01", periods=5, freq="h")})
+    new = _panel({"a": pd.date_range("2024-01-01 05:00", periods=2, freq="h"),
+                  "b": pd.date_range("2024-01-01 07:00", periods=2, freq="h")})
     steps = {"a": pd.tseries.frequencies.to_offset("h"), "b": pd.tseries.frequencies.to_offset("h")}
     with pytest.raises(InputError, match="series 'b' of y start at .* rows between"):
         _newdata.check_update_rows(stored, new, steps)

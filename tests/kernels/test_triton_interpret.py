@@ -36,7 +36,8 @@ sys.meta_path.insert(0, Block())
 import torch
 import tsrec.kernels as k
 h = k.linear_scan(torch.rand(1, 5, 2), torch.randn(1, 5, 2))
-y = k.selective_scan(torch.randn(1, 5, 2), torch.rand(1, 5, 2), -torch.rand(2, 3), torch.randn(1, 5, 3), torch.randn(1, 5, 3))
+y = k.selective_scan(torch.randn(1, 5, 2), torch.rand(1, 5, 2), -torch.rand(2, 3), \
+torch.randn(1, 5, 3), torch.randn(1, 5, 3))
 r = k.rnn_scan(torch.randn(1, 5, 2), torch.randn(2, 2))
 g = lambda *s: torch.randn(1, 3, 2, *s)
 y2 = k.scan2d(g(2), g(2).abs(), g(2).abs(), -torch.rand(2, 3), None, None, -torch.rand(2, 3), g(3), g(3), g(3), g(3))

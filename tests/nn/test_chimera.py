@@ -1,4 +1,5 @@
-"""Chimera's network: the 2-D selective recurrence of one head, causality of each variate direction, the heads' steps."""
+"""Chimera's network: the 2-D selective recurrence of one head, causality of each variate direction, \
+the heads' steps."""
 
 from __future__ import annotations
 

@@ -34,7 +34,8 @@ def test_features_match_pandas_across_centuries_and_leap_days(freq, step):
 
 
 def test_feature_count_follows_the_step():
-    assert [n_calendar_features(pd.Timedelta(s).value) for s in ("1min", "30min", "1h", "6h", "1D", "7D")] == [5, 5, 4, 4, 3, 3]
+    assert [n_calendar_features(pd.Timedelta(s).value)
+            for s in ("1min", "30min", "1h", "6h", "1D", "7D")] == [5, 5, 4, 4, 3, 3]
     with pytest.raises(ValueError, match="positive"):
         n_calendar_features(0)
 
