@@ -53,7 +53,7 @@ def test_same_function_as_the_models_cell():
 @pytest.mark.parametrize(
     "index,value,match",
     [
-        (0, torch.zeros(3, 6), r"xz must have 3 dims, got shape \(3, 6\)"),
+        (0, torch.zeros(3, 6), r"xz must have 3 dims \(batch, time, Z\), got shape \(3, 6\)"),
         (1, torch.zeros(2, 5), r"h0 must have shape \(3, 5\)"),
         (2, torch.zeros(5, 6), r"W_h must have shape \(5, 7\)"),
         (3, torch.zeros(7, 4), r"W1 must have shape \(7, 5\)"),

@@ -208,6 +208,8 @@ def test_bad_initial_state_and_backend():
         linear_scan(a, b, initial_state=torch.zeros(2, 4))
     with pytest.raises(ValueError, match="unknown kernel backend"):
         linear_scan(a, b, backend="cuda")
+    with pytest.raises(ValueError, match=r"unknown kernel backend 'Torch'; .* \(lower case: 'torch'\)"):
+        linear_scan(a, b, backend="Torch")
     with pytest.raises(ValueError, match="use backend='torch'"):
         linear_scan(a.cfloat(), b.cfloat(), backend="triton")
     with pytest.raises(ValueError, match="CUDA tensors"):

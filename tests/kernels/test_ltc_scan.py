@@ -71,6 +71,8 @@ def test_states_stay_within_the_potentials_range():
     [
         ({0: torch.zeros(3, 6, 9)}, ValueError, r"terms must have shape \(3, 6, 10\)"),
         ({1: torch.zeros(3, 4)}, ValueError, r"terms must have shape \(3, 6, 8\)"),
+        # a wrong batch in v0 is v0's to fix (it was blamed on terms)
+        ({1: torch.zeros(2, 5)}, ValueError, r"v0 has batch size 2 but terms has 3; .* v0 of shape \(3, U\)"),
         ({5: torch.zeros(5, 4)}, ValueError, r"w must have shape \(5, 5\)"),
         ({2: torch.zeros(4)}, ValueError, r"cm_t must have shape \(5,\)"),
         ({0: torch.zeros(3, 0, 10)}, ValueError, "empty time axis"),

@@ -244,14 +244,20 @@ def test_empty_axis_gives_empty_output(empty_axis, backend, with_state, path):
     sizes = dict(zip(("batch", "time", "nvar", "channels"), [2, 3, 4, 3]))
     sizes[list(sizes)[empty_axis]] = 0
     p, D, init = make(**sizes)
-    leaves = [t.requires_grad_(True) for t in (p["x"], *init)]
+    leaves = [t.requires_grad_(True) for t in (*p.values(), D, *init)]
     y, final = call(p, D=D, initial_state=init if with_state else None, output_final_state=True, backend=backend)
     assert y.shape == p["x"].shape and y.is_contiguous()
     # no cell is updated: the states at the last (no) time step are the initial ones
     expected = init if with_state else tuple(torch.zeros_like(h) for h in init)
     torch.testing.assert_close(final, expected, rtol=0, atol=0)
     loss = y.sum() + final[0].sum() + final[1].sum()
-    torch.autograd.grad(loss, leaves if with_state else leaves[:1], allow_unused=True)  # a backward runs
+    # every input stays in the graph and gets a zero gradient, as in the other ops (an unused one raises);
+    # the initial states pass through to the final ones
+    grads = torch.autograd.grad(loss, leaves if with_state else leaves[:-2])
+    for leaf, grad in zip(leaves[:-2], grads):
+        torch.testing.assert_close(grad, torch.zeros_like(leaf), rtol=0, atol=0)
+    if with_state:
+        torch.testing.assert_close(grads[-2:], tuple(torch.ones_like(h) for h in init), rtol=0, atol=0)
 
 
 SCAN2D_EMPTY_TRITON = """

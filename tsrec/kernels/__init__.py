@@ -1,7 +1,9 @@
 """Shared sequence kernels (scans, convolutions, SSM kernels) with naive/torch/triton backends.
 
-Every op validates its inputs and dispatches on ``backend="auto" | "torch" | "triton" | "naive"``
-(environment override ``TSREC_KERNEL_BACKEND``). This package imports nothing else of tsrec,
+Every op validates its inputs, and every sequence op and kernel builder dispatches on
+``backend="auto" | "torch" | "triton" | "naive"`` (environment override ``TSREC_KERNEL_BACKEND``);
+the one-step updates (``linear_scan_step``, ``selective_scan_step``) and ``nplr_discrete`` are plain
+torch and take no ``backend``. This package imports nothing else of tsrec,
 and importing it never imports triton: Triton kernels load on first use.
 """
 

@@ -17,11 +17,13 @@ def check_tensor(
     ndim: int | Sequence[int] | None = None,
     allow_complex: bool = False,
     finite: bool = True,
+    layout: str | None = None,
 ) -> torch.Tensor:
     """Check that ``x`` is a finite floating tensor of the given rank and return it.
 
     ``finite=False`` leaves the NaN/inf check to one :func:`check_finite` over all of an op's
-    inputs (one host read instead of one per tensor).
+    inputs (one host read instead of one per tensor). ``layout`` (e.g. ``"(batch, time, channels)"``)
+    names the axes a wrong rank is told to have.
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
@@ -32,10 +34,21 @@ def check_tensor(
     if ndim is not None:
         ranks = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if x.ndim not in ranks:
-            raise ValueError(f"{name} must have {' or '.join(map(str, ranks))} dims, got shape {tuple(x.shape)}")
+            wanted = " or ".join(map(str, ranks))
+            raise ValueError(f"{name} must have {wanted} dims{_layout_fix(name, x, ranks, layout)}")
     if finite:
         check_finite(**{name: x})
     return x
+
+
+def _layout_fix(name: str, x: torch.Tensor, ranks: tuple[int, ...], layout: str | None) -> str:
+    """The rank message's end: the axes wanted, the shape given, and the usual fix."""
+    if layout is None:
+        return f", got shape {tuple(x.shape)}"
+    text = f" {layout}, got shape {tuple(x.shape)}"
+    if layout.startswith("(batch,") and x.ndim + 1 in ranks:
+        return text + f"; for a single series add the batch axis: {name}.unsqueeze(0)"
+    return text + f"; reshape it to {layout}"
 
 
 def _cast_hint(x: torch.Tensor) -> str:

@@ -94,7 +94,9 @@ def resolve_backend(
     ``"triton"`` raises.
     """
     if backend not in BACKENDS:
-        raise ValueError(f"unknown kernel backend {backend!r}; use one of {BACKENDS}")
+        # the environment variable is read case-blind; the argument is not, as every other string option
+        lower = f" (lower case: {backend.lower()!r})" if isinstance(backend, str) and backend.lower() in BACKENDS else ""
+        raise ValueError(f"unknown kernel backend {backend!r}; use one of {BACKENDS}{lower}")
     from_env = backend == "auto"
     if from_env:
         backend = os.environ.get(ENV_VAR, "auto").strip().lower() or "auto"

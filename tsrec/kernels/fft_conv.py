@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from ._autocast import without_autocast
+from ._autograd import empty_result
 from ._checks import check_finite, check_tensor
 from ._dispatch import resolve_backend
 
@@ -108,8 +109,8 @@ def fft_conv(
 def _validate(
     u: object, k: object, D: object, method: str
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    u = check_tensor("u", u, ndim=3, finite=False)
-    k = check_tensor("k", k, ndim=(2, 3), finite=False)
+    u = check_tensor("u", u, ndim=3, finite=False, layout="(batch, time, channels)")
+    k = check_tensor("k", k, ndim=(2, 3), finite=False, layout="(channels, L_k) or (heads, channels, L_k)")
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     batch, time, channels = u.shape
@@ -170,11 +171,6 @@ def _conv_torch(u: torch.Tensor, k: torch.Tensor, method: str) -> torch.Tensor:
     # both paths compute along time and return a permuted view; elementwise ops and their
     # backward on such a view run several times slower on a CPU than on the copy
     return y.contiguous()
-
-
-def empty_result(shape: tuple[int, ...], *inputs: torch.Tensor) -> torch.Tensor:
-    """Zeros of ``shape`` (which holds no element) that stay in the inputs' autograd graph."""
-    return inputs[0].new_zeros(shape) + sum(t.sum() for t in inputs) * 0
 
 
 def auto_method(time: int, taps: int) -> str:

@@ -86,7 +86,7 @@ def recurrent_scan(
     """
     if not callable(step_fn):
         raise TypeError(f"step_fn must be callable, got {type(step_fn).__name__}")
-    check_tensor("x", x, ndim=3, finite=False)
+    check_tensor("x", x, ndim=3, finite=False, layout="(batch, time, features)")
     check_tensor("h0", h0, finite=False)
     check_device("x", x, h0=h0)  # h0's dtype is step_fn's business, its device is not: it would fail unnamed
     check_finite(x=x, h0=h0)
@@ -146,21 +146,24 @@ def rnn_scan(
     """
     if not isinstance(cell, str) or cell not in CELLS:  # a list failed on "unhashable type"
         raise ValueError(f"unknown cell {cell!r}; use one of {sorted(CELLS)}")
-    check_tensor("x", x, ndim=3, finite=False)
-    check_tensor("W", W, ndim=2, finite=False)
+    width = "H" if CELLS[cell] == 1 else f"{CELLS[cell]}*H"
+    check_tensor("x", x, ndim=3, finite=False, layout=f"(batch, time, {width})")
+    check_tensor("W", W, ndim=2, finite=False, layout=f"(H, {width})")
     hidden = W.shape[0]
     check_shape("W", W, (hidden, CELLS[cell] * hidden), f"(H, {CELLS[cell]}*H) for cell {cell!r}")
     check_shape("x", x, (x.shape[0], x.shape[1], CELLS[cell] * hidden), f"(batch, time, {CELLS[cell]}*H)")
     if x.shape[1] == 0:
         raise ValueError("x has an empty time axis (dim 1); pass at least one time step")
     if initial_state is not None:
-        check_tensor("initial_state", initial_state, ndim=2, finite=False)
+        check_tensor("initial_state", initial_state, ndim=2, finite=False, layout="(batch, H)")
         check_shape("initial_state", initial_state, (x.shape[0], hidden), "(batch, H)")
     check_mixed_precision_like("x", x, W=W, initial_state=initial_state)
     check_finite(x=x, W=W, initial_state=initial_state)
     output_final_state = check_flag("output_final_state", output_final_state)
     fits = hidden <= triton_hidden_limit(cell, block_shared_memory(x))
     which = resolve_backend(backend, x, W, triton_fits=fits)
+    if which == "triton" and (x.numel() == 0 or hidden == 0):  # nothing to scan, and no tile is 0 units wide
+        which = "torch"
     if which == "naive":
         h = rnn_scan_naive(cell, x, W, initial_state)
     elif which == "triton":

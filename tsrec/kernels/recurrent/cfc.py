@@ -143,8 +143,8 @@ def cfc_scan(
     named = {"xz": xz, "h0": h0, "W_h": W_h, "W1": W1, "b1": b1, "W2": W2, "b2": b2, "Wt": Wt, "bt": bt}
     for name, tensor in named.items():
         check_tensor(name, tensor, finite=False)
-    check_tensor("xz", xz, ndim=3, finite=False)
-    check_tensor("h0", h0, ndim=2, finite=False)
+    check_tensor("xz", xz, ndim=3, finite=False, layout="(batch, time, Z)")
+    check_tensor("h0", h0, ndim=2, finite=False, layout="(batch, U)")
     (batch, n_steps, width), units = xz.shape, h0.shape[1]
     check_shape("h0", h0, (batch, units), "(batch, U)")
     check_shape("W_h", W_h, (units, width), "(U, Z)")
@@ -160,6 +160,8 @@ def cfc_scan(
     kernel_dtype = compute_dtype(xz.dtype)
     fits = triton_fits(units, width, kernel_dtype, block_shared_memory(xz))
     which = resolve_backend(backend, xz, h0, *params, triton_fits=fits)
+    if which == "triton" and (xz.shape[0] == 0 or units == 0 or width == 0):  # no tile is 0 units or rows wide
+        which = "torch"
     if which == "triton":
         if not fits:
             raise ValueError(_too_large(units, width, kernel_dtype, xz))

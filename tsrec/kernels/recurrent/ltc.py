@@ -177,9 +177,12 @@ def ltc_scan(
              "w_erev": w_erev, "sigma": sigma, "mu": mu}
     for name, tensor in named.items():
         check_tensor(name, tensor, finite=False)
-    check_tensor("terms", terms, ndim=3, finite=False)
-    check_tensor("v0", v0, ndim=2, finite=False)
+    check_tensor("terms", terms, ndim=3, finite=False, layout="(batch, time, 2U)")
+    check_tensor("v0", v0, ndim=2, finite=False, layout="(batch, U)")
     units = v0.shape[1]
+    if v0.shape[0] != terms.shape[0]:  # the batch size is terms's: a wrong v0 was blamed on terms
+        raise ValueError(f"v0 has batch size {v0.shape[0]} but terms has {terms.shape[0]}; pass one initial "
+                         f"state per series of terms, v0 of shape ({terms.shape[0]}, U)")
     check_shape("terms", terms, (v0.shape[0], terms.shape[1], 2 * units), "(batch, time, 2U)")
     for name, p in (("cm_t", cm_t), ("leak_num", leak_num), ("leak_den", leak_den)):
         check_shape(name, p, (units,), "(U,)")

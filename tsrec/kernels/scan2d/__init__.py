@@ -45,11 +45,14 @@ from __future__ import annotations
 import torch
 
 from .._autocast import without_autocast
+from .._autograd import empty_result
 from .._checks import check_finite, check_flag, check_mixed_precision_like, check_same_shape, check_tensor
 from .._dispatch import resolve_backend
 from .naive import State, scan_naive
 from .variate_sweep import scan_variate_sweep
 from .wavefront import scan_wavefront, skew, unskew
+
+GRID = "(batch, time, variates, channels)"  # the layout of x, delta1 and delta2
 
 __all__ = ["SWEEP_MAX_VARIATES", "scan2d", "skew", "unskew"]
 
@@ -128,8 +131,10 @@ def scan2d(
     args = [None if t is None else t.to(work) for t in tensors]
     init = None if initial_state is None else (args[-2], args[-1])
     inputs, A, BC, Dw = args[0:3], args[3:7], args[7:11], args[11]
+    if chosen == "triton" and A[0].shape[1] == 0:  # no Triton tile is 0 states wide
+        chosen = "torch"
     if x.numel() == 0:  # an empty axis: nothing to scan, and the paths' loops and tiles assume cells
-        y, final = _scan_empty(inputs[0], A[0].shape[1], init)
+        y, final = _scan_empty([t for t in args if t is not None], A[0].shape[1], init)
     elif chosen == "naive":
         y, final = scan_naive(*inputs, A, BC, init, reverse_variates)
     elif chosen == "triton":
@@ -145,17 +150,19 @@ def scan2d(
 
 
 def _validate(x, delta1, delta2, A, BC, D, initial_state) -> list:
-    x = check_tensor("x", x, ndim=4, finite=False)
-    delta1 = check_tensor("delta1", delta1, ndim=4, finite=False)
-    delta2 = check_tensor("delta2", delta2, ndim=4, finite=False)
+    x = check_tensor("x", x, ndim=4, finite=False, layout=GRID)
+    delta1 = check_tensor("delta1", delta1, ndim=4, finite=False, layout=GRID)
+    delta2 = check_tensor("delta2", delta2, ndim=4, finite=False, layout=GRID)
     check_same_shape(x=x, delta1=delta1, delta2=delta2)
     batch, time, nvar, channels = x.shape
-    A = [None if a is None else check_tensor(f"A{i + 1}", a, ndim=2, finite=False) for i, a in enumerate(A)]
+    A = [None if a is None else check_tensor(f"A{i + 1}", a, ndim=2, finite=False, layout="(channels, N)")
+         for i, a in enumerate(A)]
     for i in (0, 3):
         if A[i] is None:
             raise TypeError(f"A{i + 1} is required (only A2 and A3 may be None)")
     names = ("B1", "B2", "C1", "C2")
-    BC = [check_tensor(n, t, ndim=4, finite=False) for n, t in zip(names, BC)]
+    BC = [check_tensor(n, t, ndim=4, finite=False, layout="(batch, time, variates, N)")
+          for n, t in zip(names, BC)]
     n_state = _common_state_size([a for a in A if a is not None] + BC)
     for i, a in enumerate(A):
         if a is not None and tuple(a.shape) != (channels, n_state):
@@ -168,7 +175,7 @@ def _validate(x, delta1, delta2, A, BC, D, initial_state) -> list:
                 f"being the state size of most of A1..A4, B1..C2, got {tuple(t.shape)}"
             )
     if D is not None:
-        D = check_tensor("D", D, ndim=1, finite=False)
+        D = check_tensor("D", D, ndim=1, finite=False, layout="(channels,)")
         if tuple(D.shape) != (channels,):
             raise ValueError(f"D must have shape ({channels},), got {tuple(D.shape)}")
     init = _validate_state(initial_state, (batch, nvar, channels, n_state))
@@ -191,7 +198,8 @@ def _validate_state(state, shape: tuple[int, ...]) -> list:
         return [None, None]
     if not isinstance(state, (tuple, list)) or len(state) != 2:
         raise TypeError("initial_state must be a tuple (h1, h2) of the time- and variate-states at t = -1")
-    checked = [check_tensor(f"initial_state[{i}]", h, ndim=4, finite=False) for i, h in enumerate(state)]
+    checked = [check_tensor(f"initial_state[{i}]", h, ndim=4, finite=False, layout="(batch, variates, channels, N)")
+               for i, h in enumerate(state)]
     for i, h in enumerate(checked):
         if tuple(h.shape) != shape:
             raise ValueError(
@@ -201,18 +209,20 @@ def _validate_state(state, shape: tuple[int, ...]) -> list:
     return checked
 
 
-def _scan_empty(x: torch.Tensor, n_state: int, init: State | None) -> tuple[torch.Tensor, State]:
-    """The result when an axis of ``x`` is 0: ``y`` is empty and no cell updates the states.
+def _scan_empty(tensors: list[torch.Tensor], n_state: int, init: State | None) -> tuple[torch.Tensor, State]:
+    """The result when an axis of ``x`` (``tensors[0]``) is 0: ``y`` is empty and no cell updates the states.
 
     So the final states are the initial ones (zero by default), empty unless only time is 0; copies,
-    so that the caller's state is not returned as an alias. ``y`` is ``x * 0`` rather than new zeros
-    so that a backward through it still reaches ``x``.
+    so that the caller's state is not returned as an alias. ``y`` stays in the autograd graph of every
+    input (``tensors``), so that a backward gives each a zero gradient, as the other ops do.
     """
+    x = tensors[0]
     batch, _, nvar, channels = x.shape
+    y = empty_result(x.shape, *tensors)
     if init is None:
         zero = x.new_zeros(batch, nvar, channels, n_state)
-        return x * 0, (zero, zero.clone())
-    return x * 0, (init[0].clone(), init[1].clone())
+        return y, (zero, zero.clone())
+    return y, (init[0].clone(), init[1].clone())
 
 
 def _scan_flipped(inputs, A, BC, init, reverse) -> tuple[torch.Tensor, State]:

@@ -61,6 +61,11 @@ def _check_A(A: torch.Tensor, dim: int, B: object, B_name: str) -> None:
     raise ValueError(f"A must have shape (D, N) = ({dim}, {n_text}), got {tuple(A.shape)}{hint}")
 
 
+def _layout(step: bool, last: str) -> str:
+    """The axes of a sequence input, or of the one-step update's (no time axis)."""
+    return f"(batch, {last})" if step else f"(batch, time, {last})"
+
+
 #: what the one-step update calls the arguments of the sequence op, for its messages
 _STEP_NAMES = {"u": "u_t", "delta": "delta_t", "B": "B_t", "C": "C_t", "z": "z_t", "initial_state": "state"}
 
@@ -71,9 +76,9 @@ def _validate(u, delta, A, B, C, D, z, delta_bias, initial_state, step: bool = F
     given = {"u": u, "delta": delta, "A": A, "B": B, "C": C, "D": D, "z": z, "delta_bias": delta_bias,
              "initial_state": initial_state}
     n = {key: _STEP_NAMES.get(key, key) if step else key for key in given}
-    check_tensor(n["u"], u, ndim=rank, finite=False)
-    check_tensor(n["delta"], delta, ndim=rank, finite=False)
-    check_tensor("A", A, ndim=2, finite=False)
+    check_tensor(n["u"], u, ndim=rank, finite=False, layout=_layout(step, "D"))
+    check_tensor(n["delta"], delta, ndim=rank, finite=False, layout=_layout(step, "D"))
+    check_tensor("A", A, ndim=2, finite=False, layout="(D, N)")
     check_same_shape(**{n["u"]: u, n["delta"]: delta})
     if not step and u.shape[1] == 0:
         raise ValueError("u has an empty time axis (dim 1); pass at least one time step")
@@ -84,7 +89,7 @@ def _validate(u, delta, A, B, C, D, z, delta_bias, initial_state, step: bool = F
             check_tensor(n[key], given[key], finite=False)
             check_shape(n[key], given[key], shape)
     if initial_state is not None:
-        check_tensor(n["initial_state"], initial_state, ndim=3, finite=False)
+        check_tensor(n["initial_state"], initial_state, ndim=3, finite=False, layout="(batch, D, N)")
         check_shape(n["initial_state"], initial_state, (u.shape[0], u.shape[-1], A.shape[1]), "(batch, D, N)")
     named = {n[key]: value for key, value in given.items()}
     check_mixed_precision_like(n["u"], u, **{key: value for key, value in named.items() if key != n["u"]})
@@ -202,7 +207,7 @@ def selective_scan_step(
     new_state : torch.Tensor
         ``(batch, D, N)`` in the accumulation dtype.
     """
-    check_tensor("state", state, ndim=3, finite=False)
+    check_tensor("state", state, ndim=3, finite=False, layout="(batch, D, N)")
     _validate(u_t, delta_t, A, B_t, C_t, D, z_t, delta_bias, state, step=True)
     delta_softplus = check_flag("delta_softplus", delta_softplus)
     wide = compute_dtype(u_t.dtype)

@@ -37,8 +37,8 @@ import math
 import torch
 
 from .._autocast import without_autocast
+from .._autograd import empty_result
 from .._checks import check_finite_and_valid, check_length, check_tensor
-from ..fft_conv import empty_result
 from .diagonal import working_dtypes
 
 
