@@ -4,6 +4,7 @@ Usage (on a machine with a CUDA GPU; ``benchmarks/gpu_check.sh`` runs it with th
 checks)::
 
     python benchmarks/kernels_gpu.py --out benchmarks/results/kernels_gpu.md
+    python benchmarks/kernels_gpu.py --ops linear_scan   # one op's sizes and tile sweep only
 
 For each size the op runs once per backend on the GPU (no naive loop and no CPU runs: those are
 ``benchmarks/kernels.py``'s), forward and forward+backward, median of repeats. Before timing,
@@ -50,9 +51,17 @@ TARGET_SELECTIVE = 20.0
 SELECTIVE_TARGET_SIZE = (16, 720, 128, 16)
 SWEEP_SIZE = (16, 4096, 1024, 1)
 KERNEL_REPS = 20  # back-to-back launches timed for the bandwidth target's kernel-alone figure
-# linear_scan (BLOCK_C, CHUNK_T, NUM_STAGES, NUM_WARPS): tile and software-pipeline depth (1 = no pipelining)
-SWEEP_TILES = [(block, chunk, stages, warps) for block in (32, 64) for chunk in (16, 32, 64) for stages in (1, 2, 3, 4)
-               for warps in (4, 8)]
+# linear_scan (BLOCK_C, CHUNK_T, NUM_STAGES, NUM_WARPS): tile and software-pipeline depth (1 = no pipelining).
+# Two layouts. With 128 float32 channels a warp (4 a thread, one 16-byte load each), Triton keeps each
+# channel's CHUNK_T steps in one thread and the scan runs in registers: no shuffles, no barriers (sm_90
+# SASS, Triton 3.6: 246 instructions a 8 x 128 tile against 427 a 32 x 32 tile for 4 warps). Narrower
+# blocks spread time over a warp's lanes (shuffles) and, with several warps, over warps (shared memory
+# and barriers); they run more programs, and more warps an SM, at B*C = 16K (512 for BLOCK_C 32).
+# All compile for sm_90 without spills (Triton 3.6); 256 x 32 x 6 stages would need 320 KiB of shared memory.
+SWEEP_TILES = ([(128, chunk, stages, 1) for chunk in (8, 16, 32) for stages in (2, 3, 4, 6)]
+               + [(256, chunk, stages, 2) for chunk in (8, 16) for stages in (2, 3, 4, 6)]
+               + [(block, chunk, stages, 1) for block in (32, 64) for chunk in (8, 16, 32) for stages in (2, 4)]
+               + [(block, chunk, stages, 4) for block in (32, 64) for chunk in (16, 32, 64) for stages in (1, 2, 3, 4)])
 # selective_scan (BLOCK_D, CHUNK_T, FWD_WARPS, BWD_WARPS), timed at SELECTIVE_TARGET_SIZE
 SELECTIVE_SWEEP_TILES = [(block, chunk, 4, bwd) for block in (8, 16, 32) for chunk in (8, 16, 32) for bwd in (4, 8)]
 
@@ -60,7 +69,10 @@ SELECTIVE_SWEEP_TILES = [(block, chunk, 4, bwd) for block in (8, 16, 32) for chu
 def _ltc_make(size: dict, device) -> dict:
     """The LTC solver's inputs at ncps's initial ranges (units ``chans``, unfolds ``state``)."""
     b, t, u = size["batch"], size["time"], size["chans"]
-    rand = lambda *shape, low=0.0, high=1.0: (low + (high - low) * torch.rand(*shape, device=device)).requires_grad_()  # noqa: E731
+
+    def rand(*shape, low=0.0, high=1.0):
+        return (low + (high - low) * torch.rand(*shape, device=device)).requires_grad_()
+
     cm = rand(u, low=2.4, high=3.6)
     return {"terms": rand(b, t, 2 * u, high=0.5), "v0": rand(b, u, low=-0.2, high=0.2), "cm_t": cm,
             "leak_num": rand(u, low=-0.1, high=0.1), "leak_den": rand(u, low=3.0, high=4.0), "w": rand(u, u),
@@ -143,22 +155,27 @@ def run_op(case: kc.Case, grid: list, budget: float, peak: float | None) -> tupl
 
 
 def sweep_tiles(case: kc.Case, module, tiles: list[dict], at: tuple, budget: float, peak: float | None,
-                backward: bool, fixed: dict | None = None) -> list[str]:
+                backward: bool, fixed: dict | None = None, kernel=None, progress=None) -> list[str]:
     """Triton timings of one op at size ``at`` for other settings of its kernel module.
 
     ``tiles``: the module settings to try, one dict each (every dict names the same settings);
-    ``fixed``: settings held for the whole sweep, not shown. The defaults were chosen without a
-    GPU; these tables are what to tune them from. The module's own settings are restored afterwards.
+    ``fixed``: settings held for the whole sweep, not shown; ``kernel``: given the op's inputs, a
+    call that launches the kernel alone, timed by :func:`device_ms` in its own column (the public
+    op's wall time includes the host's work, the same for every tile); ``progress``: called with
+    the table so far after each row, so that a run cut short keeps it. The defaults were chosen
+    without a GPU; these tables are what to tune them from. The module's settings are restored.
     """
     names = list(tiles[0])
     default = {k: getattr(module, k) for k in names}
     saved = {k: getattr(module, k) for k in [*names, *(fixed or {})]}
     size = dict(zip(("batch", "time", "chans", "state"), at), quick=True)
     inputs = case.make(size, DEVICE)
-    extra = " fwd+bwd ms |" if backward else ""
+    launch = kernel(inputs) if kernel else None
+    extra = (" kernel ms | kernel % of peak |" if kernel else "") + (" fwd+bwd ms |" if backward else "")
     lines = [f"### {case.op} tile sweep (triton, {bench._label(size)})", "",
              "| " + " | ".join(names) + " | fwd ms | GB/s | % of peak |" + extra,
-             "|" + "---|" * (len(names) + 3 + backward)]
+             "|" + "---|" * (len(names) + 3 + 2 * bool(kernel) + backward)]
+    best = None  # (kernel ms, cells) of the fastest tile by the kernel alone
     try:
         for k, v in (fixed or {}).items():
             setattr(module, k, v)
@@ -170,35 +187,64 @@ def sweep_tiles(case: kc.Case, module, tiles: list[dict], at: tuple, budget: flo
             try:
                 with torch.no_grad():
                     ms = bench.time_call(lambda: case.call(inputs, "triton"), DEVICE, budget)
+                    alone = device_ms(launch, KERNEL_REPS) if launch else None
             except Exception as err:  # noqa: BLE001 - a tile the GPU refuses (e.g. OutOfResources) is a row too
-                lines.append("| " + " | ".join(cells) + f" | failed: {type(err).__name__} | | |" + " |" * backward)
+                lines.append("| " + " | ".join(cells) + f" | failed: {type(err).__name__} | | |"
+                             + " |" * (2 * bool(kernel) + backward))
                 print(lines[-1], flush=True)
                 continue
-            gbps = case.nbytes(size) / ms / 1e6
-            both = bench.time_call(lambda: case.call(inputs, "triton").sum().backward(), DEVICE, budget) if backward else None
-            lines.append("| " + " | ".join(cells) + f" | {ms:.3f} | {gbps:.0f} | "
-                         f"{f'{100 * gbps / peak:.0f}%' if peak else 'n/a'} |" + (f" {both:.3f} |" if backward else ""))
+            row = [f"{ms:.3f}", *_bandwidth_cells(case.nbytes(size) / ms / 1e6, peak)]
+            if alone is not None:
+                row += [f"{alone:.3f}", _bandwidth_cells(case.nbytes(size) / alone / 1e6, peak)[1]]
+                best = min(best or (alone, cells), (alone, cells))
+            if backward:
+                both = bench.time_call(lambda: case.call(inputs, "triton").sum().backward(), DEVICE, budget)
+                row.append(f"{both:.3f}")
+            lines.append("| " + " | ".join(cells + row) + " |")
             print(lines[-1], flush=True)
+            if progress:
+                progress(lines)
     finally:
         for k, v in saved.items():
             setattr(module, k, v)
+    if best:
+        gbps = case.nbytes(size) / best[0] / 1e6
+        frac, verdict = _share(gbps, peak)
+        lines += ["", f"Fastest tile by the kernel alone: {', '.join(f'{k}={v}' for k, v in zip(names, best[1]))}: "
+                  f"{best[0]:.3f} ms, {gbps:.0f} GB/s = {100 * frac:.0f}% of peak, against the target's "
+                  f"{100 * TARGET_BANDWIDTH:.0f}%: {verdict}."]
     return lines + [""]
 
 
-def sweeps(op: str, case: kc.Case, budget: float, peak: float | None) -> list[str]:
+def _bandwidth_cells(gbps: float, peak: float | None) -> list[str]:
+    return [f"{gbps:.0f}", f"{100 * gbps / peak:.0f}%" if peak else "n/a"]
+
+
+def _linear_kernel(inputs: dict):
+    """A call of the linear_scan forward kernel alone on ``inputs``, launched as the op launches it
+    (NaN/inf flag included, not read)."""
+    from tsrec.kernels.linear import triton_impl as impl  # noqa: PLC0415 - triton loads here only
+
+    a, b = inputs["a"].detach(), inputs["b"].detach()
+    flag = torch.zeros(1, dtype=torch.int32, device=a.device)
+    return lambda: impl._launch(a, b, None, False, 0, bad=flag)
+
+
+def sweeps(op: str, case: kc.Case, budget: float, peak: float | None, progress=None) -> list[str]:
     """The tile sweep of ``op``'s Triton kernel, or nothing for ops without one."""
     if op == "linear_scan":
         from tsrec.kernels.linear import triton_impl as impl  # noqa: PLC0415 - triton loads here only
 
         tiles = [dict(BLOCK_C=b, CHUNK_T=c, NUM_STAGES=st, NUM_WARPS=w) for b, c, st, w in SWEEP_TILES]
-        return sweep_tiles(case, impl, tiles, SWEEP_SIZE, budget, peak, backward=False)
+        return sweep_tiles(case, impl, tiles, SWEEP_SIZE, budget, peak, backward=False, kernel=_linear_kernel,
+                           progress=progress)
     if op == "selective_scan":
         from tsrec.kernels.selective import triton_impl as impl  # noqa: PLC0415
 
         tiles = [dict(BLOCK_D=b, CHUNK_T=c, FWD_WARPS=fw, BWD_WARPS=bw) for b, c, fw, bw in SELECTIVE_SWEEP_TILES]
         # lift the spill guard's cap on the tile, so that each row runs the tile it names
         return sweep_tiles(case, impl, tiles, SELECTIVE_TARGET_SIZE, budget, peak, backward=True,
-                           fixed={"TILE_VALUES": 2**30})
+                           fixed={"TILE_VALUES": 2**30}, progress=progress)
     return []
 
 
@@ -237,13 +283,8 @@ def add_kernel_times(case: kc.Case, rows: list[dict]) -> None:
     The public op's time per call includes the host's work and the wait for the NaN/inf flag; here
     the kernel runs as the op launches it (flag included, not read), back to back (:func:`device_ms`).
     """
-    from tsrec.kernels.linear import triton_impl as impl  # noqa: PLC0415 - triton loads here only
-
     for row in filter(is_bandwidth_target, rows):
-        inputs = case.make(row, DEVICE)
-        a, b = inputs["a"].detach(), inputs["b"].detach()
-        flag = torch.zeros(1, dtype=torch.int32, device=DEVICE)
-        row["kernel_ms"] = device_ms(lambda: impl._launch(a, b, None, False, 0, bad=flag), KERNEL_REPS)
+        row["kernel_ms"] = device_ms(_linear_kernel(case.make(row, DEVICE)), KERNEL_REPS)
 
 
 def _share(gbps: float, peak: float | None) -> tuple[float, str]:
@@ -283,6 +324,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None, help="write the markdown report here")
     parser.add_argument("--budget", type=float, default=0.5, help="seconds of repeats per measurement")
+    ops = sorted({op.split()[0] for op in GPU_SIZES})
+    parser.add_argument("--ops", nargs="+", choices=ops, default=ops, metavar="OP",
+                        help=f"time only these ops, and sweep their tiles (default: all of {', '.join(ops)})")
     args = parser.parse_args(argv)
     if DEVICE.type == "cuda" and not torch.cuda.is_available():
         parser.error("no CUDA GPU: torch.cuda.is_available() is False; run benchmarks/kernels.py on CPU instead")
@@ -301,13 +345,14 @@ def main(argv: list[str] | None = None) -> int:
     ]
     own = [LTC_CASE, CFC_CASE, *SCAN2D_CASES]  # scan2d's own: sized without benchmarks/kernels.py's "vars"
     shared = [case for case in kc.CASES if case.op not in {c.op for c in own}]
-    cases = [case for case in shared + own if case.op in GPU_SIZES]
+    cases = [case for case in shared + own if case.op in GPU_SIZES and case.op.split()[0] in args.ops]
     lines, rows = [], []
 
-    def report(final: bool) -> str:
-        # rewritten after every op, so that a run cut short by the device's time limit keeps what it measured
+    def report(final: bool, body: list[str] | None = None) -> str:
+        # rewritten after every op and sweep row, so that a run cut short by the device's time limit keeps
+        # what it measured
         partial = [] if final else ["**Partial report**: the run has not (yet) reached its end.", ""]
-        text = "\n".join(header + partial + target_lines(rows, peak, copy_gbps) + lines) + "\n"
+        text = "\n".join(header + partial + target_lines(rows, peak, copy_gbps) + (body or lines)) + "\n"
         if args.out:
             atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
         return text
@@ -320,7 +365,9 @@ def main(argv: list[str] | None = None) -> int:
         lines, rows = lines + table, rows + got
         report(final=False)
     for case in cases:
-        lines += sweeps(case.op, case, args.budget, peak)
+        done = lines
+        lines = done + sweeps(case.op, case, args.budget, peak,
+                              progress=lambda table, done=done: report(False, done + table))
         report(final=False)
     text = report(final=True)
     print(text)

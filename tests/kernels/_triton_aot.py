@@ -73,22 +73,27 @@ def _arg_type(value) -> str:
     raise TypeError(f"cannot type kernel argument {value!r}")
 
 
-def compile_launch(kernel, args: tuple, kwargs: dict, target: GPUTarget, num_warps: int | None = None):
+def compile_launch(kernel, args: tuple, kwargs: dict, target: GPUTarget, num_warps: int | None = None,
+                   divisible: tuple[str, ...] = ()):
     """Compile one recorded launch for ``target``; returns the compiled kernel (PTX and cubin).
 
     ``num_warps``: the launch's own (4, Triton's default, when it names none) unless given.
+    ``divisible``: arguments compiled as a GPU launch specializes them when they are multiples of 16
+    (integers) or 16-byte aligned (pointers), which lets Triton vectorize loads and stores.
     """
     kwargs = dict(kwargs)
     launch_warps = kwargs.pop("num_warps", 4)
     names = [p.name for p in kernel.params]
     values = dict(zip(names, args)) | kwargs
-    signature, constexprs = {}, {}
+    signature, constexprs, attrs = {}, {}, {}
     for i, p in enumerate(kernel.params):
         if p.is_constexpr:
             signature[p.name], constexprs[(i,)] = "constexpr", values[p.name]
         else:
             signature[p.name] = _arg_type(values[p.name])
-    source = ASTSource(fn=kernel, signature=signature, constexprs=constexprs)
+        if p.name in divisible:
+            attrs[(i,)] = [["tt.divisibility", 16]]
+    source = ASTSource(fn=kernel, signature=signature, constexprs=constexprs, attrs=attrs)
     return triton.compile(source, target=target, options={"num_warps": num_warps or launch_warps})
 
 

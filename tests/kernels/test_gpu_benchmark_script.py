@@ -25,6 +25,7 @@ os.environ["TRITON_INTERPRET"] = "1"
 sys.path.insert(0, "benchmarks")
 import torch
 import kernels_gpu as kg
+OPS = os.environ.get("DRY_RUN_OPS", "").split()
 kg.DEVICE = torch.device("cpu")
 kg.COPY_BYTES = 2**16
 kg.bench._gpu_peak = lambda: ("interpreted CPU", 100.0)
@@ -33,24 +34,32 @@ kg.GPU_SIZES = {"linear_scan": [(2, 70, 40, 1)], "selective_scan": [(2, 9, 4, 3)
                 "cfc_scan (C = units, N = backbone)": [(3, 4, 5, 7)],
                 "scan2d (V = 7 variates)": [(1, 5, 4, 3)]}
 kg.BANDWIDTH_MIN_ROWS, kg.BANDWIDTH_TIME = 80, 70
+kg.KERNEL_REPS = 2  # interpreted launches are slow
 kg.SELECTIVE_TARGET_SIZE = (2, 9, 4, 3)
 # the last tile fails to launch (no channels per program): the sweep reports it and goes on
-kg.SWEEP_SIZE, kg.SWEEP_TILES = (1, 20, 40, 1), [(16, 8, 1, 4), (32, 32, 3, 4), (0, 8, 2, 4), (64, 16, 2, 8)]
+kg.SWEEP_SIZE, kg.SWEEP_TILES = (1, 20, 40, 1), [(16, 8, 1, 4), (128, 16, 4, 1), (0, 8, 2, 4), (32, 32, 3, 4)]
 kg.SELECTIVE_SWEEP_TILES = [(16, 16, 4, 8), (8, 4, 4, 4)]
-if len(sys.argv) > 2:  # the device's time limit strikes during the tile sweeps
-    kg.sweeps = lambda *args: sys.exit(124)
+if len(sys.argv) > 2:  # the device's time limit strikes in the linear tile sweep, after its second row
+    real_sweep = kg.sweep_tiles
+    def cut_short(*args, progress, **kwargs):
+        def stop_after_two(table):
+            progress(table)
+            if sum(line.startswith("| ") for line in table) == 3:  # the header and two rows
+                sys.exit(124)
+        return real_sweep(*args, progress=stop_after_two, **kwargs)
+    kg.sweep_tiles = cut_short
 from tsrec.kernels.linear import triton_impl as lin
 from tsrec.kernels.selective import triton_impl as sel
 settings = lambda: [(k, v) for m in (lin, sel) for k, v in vars(m).items() if k.isupper() and isinstance(v, int)]
 before = settings()
-rc = kg.main(["--budget", "0", "--out", sys.argv[1]])
+rc = kg.main(["--budget", "0", "--out", sys.argv[1], *(["--ops", *OPS] if OPS else [])])
 assert settings() == before, (before, settings())
 sys.exit(rc)
 """
 
 
-def _dry_run(out: Path, *extra: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def _dry_run(out: Path, *extra: str, ops: str = "") -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DRY_RUN_OPS": ops}
     env.pop("TSREC_KERNEL_BACKEND", None)
     return subprocess.run([sys.executable, "-c", DRY_RUN, str(out), *extra], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
@@ -67,7 +76,7 @@ def test_gpu_benchmark_writes_targets_and_tables(tmp_path):
     assert "- triton linear_scan B=2, T=70, C=40 (B*C=80): public op " in report
     # the kernel alone, timed back to back: its own figure and verdict on the same line
     target = next(line for line in report.splitlines() if line.startswith("- triton linear_scan"))
-    assert re.search(r"; the kernel alone \(device time, 20 launches back to back\) [0-9.]+ ms, [0-9]+ GB/s = "
+    assert re.search(r"; the kernel alone \(device time, 2 launches back to back\) [0-9.]+ ms, [0-9]+ GB/s = "
                      r"[0-9]+% of peak: (met|MISSED)\.$", target), target
     assert "- selective_scan fwd+bwd (2, 9, 4, 3): triton" in report
     for op in ("### linear_scan", "### selective_scan", "### rnn_scan (tanh)", "### ltc_scan", "### cfc_scan",
@@ -76,8 +85,19 @@ def test_gpu_benchmark_writes_targets_and_tables(tmp_path):
     rows = [line for line in report.splitlines() if line.startswith("| B=")]
     assert len(rows) == 12  # six sizes, two backends each
     assert "### linear_scan tile sweep (triton, B=1, T=20, C=40 (B*C=40))" in report
-    assert "| 16 | 8 | 1 | 4 |" in report and "| 32 (default) | 32 | 3 | 4 |" in report  # 32/32/3/4: the default
-    assert "| 0 | 8 | 2 | 4 | failed: ZeroDivisionError |" in report and "| 64 | 16 | 2 | 8 |" in report
+    linear = report.split("### linear_scan tile sweep")[1].split("###")[0].splitlines()
+    # each row: four settings, the public op's ms, GB/s and %, then the kernel alone's ms and %
+    cells = r"\| [0-9]+( \(default\))?( \| [0-9]+){3} \| [0-9.]+ \| [0-9]+ \| [0-9]+% \| [0-9.]+ \| [0-9]+% \|"
+    timed = [line for line in linear if re.fullmatch(cells, line)]
+    assert len(timed) == 3, linear
+    assert timed[1].startswith("| 128 (default) | 16 | 4 | 1 |")  # 128/16/4/1: the default
+    assert "| 0 | 8 | 2 | 4 | failed: ZeroDivisionError | | | | |" in linear
+    fastest = min(timed, key=lambda line: float(line.split("|")[8]))
+    tile = ", ".join(f"{k}={v.replace(' (default)', '').strip()}" for k, v in
+                     zip(("BLOCK_C", "CHUNK_T", "NUM_STAGES", "NUM_WARPS"), fastest.split("|")[1:5]))
+    best = next(line for line in linear if line.startswith("Fastest tile by the kernel alone: "))
+    assert re.fullmatch(rf"Fastest tile by the kernel alone: {tile}: {float(fastest.split('|')[8]):.3f} ms, [0-9]+ "
+                        r"GB/s = [0-9]+% of peak, against the target's 50%: (met|MISSED)\.", best), (best, fastest)
     assert "### selective_scan tile sweep (triton, B=2, T=9, C=4, N=3 (B*C=8))" in report
     sweep = [line for line in report.splitlines() if line.startswith("| 16 (default) | 16 | 4 | 8 |")]
     assert len(sweep) == 1 and len(sweep[0].split("|")) == 10  # four settings, fwd ms, GB/s, %, fwd+bwd ms
@@ -95,7 +115,25 @@ def test_a_run_cut_short_keeps_what_it_measured(tmp_path):
     report = out.read_text()
     assert "**Partial report**" in report
     assert "- selective_scan fwd+bwd (2, 9, 4, 3): triton" in report and "### cfc_scan" in report
-    assert "tile sweep" not in report
+    # the linear sweep's table as far as it went, no selective sweep
+    assert "### linear_scan tile sweep" in report and "### selective_scan tile sweep" not in report
+    linear = report.split("### linear_scan tile sweep")[1].splitlines()
+    assert sum(line.startswith("| 16 | 8 | 1 | 4 |") or line.startswith("| 128 (default) |") for line in linear) == 2
+    assert not any(line.startswith("| 0 |") for line in linear)
+
+
+def test_ops_option_times_only_the_ops_named(tmp_path):
+    pytest.importorskip("triton")
+    out = tmp_path / "kernels_gpu.md"
+    proc = _dry_run(out, ops="linear_scan")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = out.read_text()
+    assert "--ops linear_scan" in report and "### linear_scan tile sweep" in report
+    assert "- triton linear_scan B=2, T=70, C=40 (B*C=80): public op " in report
+    assert not any(op in report for op in ("### selective_scan", "### rnn_scan", "### ltc_scan", "### scan2d"))
+    assert "- selective_scan fwd+bwd" not in report
+    proc = _dry_run(out, ops="linear")
+    assert proc.returncode == 2 and "invalid choice: 'linear'" in proc.stderr
 
 
 # benchmarks/gpu_check.sh's GPU-size checks (tests/kernels/triton_interpret_check.py, its cases in

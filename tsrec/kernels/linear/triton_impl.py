@@ -8,6 +8,12 @@ previous tile is folded into the tile's first step beforehand. Loading a tile pe
 of one step per round trip keeps enough bytes in flight for the scan to be bandwidth-bound
 rather than latency-bound (the step-at-a-time loop waits one memory latency per time step).
 
+The tile's layout decides what the scan costs. With ``BLOCK_C`` = 128 float32 channels on one warp,
+Triton gives each thread 4 channels and every step of the tile for them, so ``tl.associative_scan``
+compiles to a sequential loop in the thread's registers: no warp shuffles and no barriers. A
+narrower block or more warps put the steps of one channel on several lanes or warps, which the scan
+then combines through shuffles and shared memory (``benchmarks/linear_scan_layouts.py``).
+
 The time loop is software-pipelined (``tl.range(num_stages=...)``): the tiles of the next steps
 are copied into shared memory while the current one is scanned, so a program keeps its memory
 requests in flight across tiles instead of waiting for each tile's load before its scan.
@@ -17,9 +23,10 @@ launch read both inputs once more (a quarter of the op's time on an H200). It lo
 channel's last state only. Sums and products never turn NaN or inf back into a finite number
 (``0 * inf`` and ``0 * nan`` are NaN), so a NaN or inf in ``a``, ``b`` or the initial state at any
 step leaves every later state, the last included, NaN or inf; a check of every element read cost
-the kernel registers (139 a thread on sm_90 with Triton 3.6, against 128 that keep four programs
-on an SM). A last state that overflowed from finite inputs raises the flag too: the exact check
-then reads the inputs, finds nothing, and the op returns as the torch path does.
+the kernel registers (139 a thread on sm_90 with Triton 3.6 for a 32 x 32 tile on 4 warps, against
+128 that kept four of those programs on an SM). A last state that overflowed from finite inputs
+raises the flag too: the exact check then reads the inputs, finds nothing, and the op returns as
+the torch path does.
 
 Backward runs the same kernel in the other direction over the output gradient, reading each
 gate one step ahead (``GATE_SHIFT``) instead of materialising a shifted copy.
@@ -37,14 +44,16 @@ from .._launch import cdiv, flat_grid, next_power_of_2, on_device_of
 from .._triton_tiles import compose_affine
 from .torch_impl import gate_and_state_grads
 
-BLOCK_C = 32  # channels per program: 32 fp32 = one 128-byte row segment per time step
-CHUNK_T = 32  # time steps per tile
-NUM_STAGES = 3  # tiles in flight per program: the one being scanned and two being copied in
-NUM_WARPS = 4  # <= 128 registers a thread: >= 4 programs an SM, so B*C = 16K (512 programs) is one wave on
-# an H200 (132 SMs); tests/kernels/test_triton_compile.py holds the float32 kernel to that
-# Chosen by compiling (tests/kernels/triton_compile_check.py), not yet timed on a GPU: the deepest
-# pipeline whose every variant (dtype, direction, initial state, check) compiles without spills on
-# sm_80 and sm_90; benchmarks/kernels_gpu.py sweeps BLOCK_C, CHUNK_T, NUM_STAGES and NUM_WARPS on a GPU.
+BLOCK_C = 128  # channels per program: one warp of 32 threads, 4 float32 channels (one 16-byte load) each
+CHUNK_T = 16  # time steps per tile: each thread holds all of them for its channels
+NUM_STAGES = 4  # tiles per program in the pipeline: the one being scanned and three being copied in
+NUM_WARPS = 1  # a warp spans the block's channels, so no time step is on another warp (see the docstring)
+# Chosen by compiling, not yet timed on a GPU (benchmarks/kernels_gpu.py sweeps these four settings):
+# benchmarks/results/linear_scan_layouts.md has each tile's layout, registers and time-loop SASS on sm_90.
+# This tile issues 0.20 warp-instructions an element, against 1.67 for the 32 x 32 tile on 4 warps
+# (shuffles, shared memory and barriers to scan across lanes and warps) that was the default before;
+# at B*C = 16K its 128 programs of one warp fill an H200's 132 SMs in one wave, each with three tiles
+# (48 KiB) in flight; tests/kernels/test_triton_compile.py holds the float32 kernel to that.
 
 
 @triton.jit
