@@ -95,8 +95,14 @@ def test_bad_unfolds_and_backends():
         ltc_scan(*leaves, ode_unfolds=0)
     with pytest.raises(ValueError, match="unknown kernel backend"):
         ltc_scan(*leaves, backend="cuda")
-    for epsilon in (float("nan"), float("inf"), -1e-9, "1e-8", True):
+    for epsilon in (float("nan"), float("inf"), -1e-9):
         with pytest.raises(ValueError, match=r"epsilon must be a finite number >= 0 .*got"):
+            ltc_scan(*leaves, epsilon=epsilon)
+    # a wrong type is a TypeError, and still the ValueError it was before
+    for epsilon, kind in (("1e-8", "str"), (True, "bool"), (torch.tensor(1e-8), "Tensor")):
+        with pytest.raises(TypeError, match=rf"epsilon must be a Python number >= 0 .*got {kind} .*; pass a float"):
+            ltc_scan(*leaves, epsilon=epsilon)
+        with pytest.raises(ValueError):
             ltc_scan(*leaves, epsilon=epsilon)
     pytest.importorskip("triton")
     with pytest.raises(ValueError, match="needs CUDA tensors"):
@@ -125,6 +131,11 @@ def test_numpy_integer_unfolds_are_integers():
     for value in (True, 2.0, np.float64(2.0)):
         with pytest.raises(ValueError, match="ode_unfolds must be a positive int"):
             ltc_scan(*leaves, ode_unfolds=value)
+    # wrong types are TypeErrors (and ValueErrors, as before), a whole float is told the fix
+    with pytest.raises(TypeError, match=r"ode_unfolds must be a positive int .*got 2.0 of type float; pass int\(2.0\)"):
+        ltc_scan(*leaves, ode_unfolds=2.0)
+    with pytest.raises(TypeError, match=r"got '2' of type str$"):
+        ltc_scan(*leaves, ode_unfolds="2")
 
 
 @pytest.mark.parametrize("kind", ["forecaster", "classifier"])

@@ -109,9 +109,18 @@ def check_finite_and_valid(tensors: dict[str, torch.Tensor | None], invalid: tor
             raise ValueError(message)
 
 
+class ArgumentTypeError(TypeError, ValueError):
+    """An argument of the wrong type (a ``str`` or ``float`` for a count): a ``TypeError`` that is also
+    the ``ValueError`` these checks raised before, as scikit-learn's ``InvalidParameterError`` is both."""
+
+
 def check_length(L: object, meaning: str = "the kernel length", name: str = "L") -> int:
     """A positive integer length or count (NumPy integers too, e.g. from a parameter grid) as an int."""
-    if isinstance(L, bool) or not isinstance(L, numbers.Integral) or L < 1:
+    if isinstance(L, bool) or not isinstance(L, numbers.Integral):
+        hint = f"; pass int({L!r})" if isinstance(L, numbers.Real) and float(L).is_integer() else ""
+        raise ArgumentTypeError(f"{name} must be a positive int ({meaning}), got {L!r} of type "
+                                f"{type(L).__name__}{hint}")
+    if L < 1:
         raise ValueError(f"{name} must be a positive int ({meaning}), got {L!r}")
     return int(L)
 

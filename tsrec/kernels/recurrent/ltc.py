@@ -29,7 +29,15 @@ from collections.abc import Sequence
 import torch
 
 from .._autocast import without_autocast
-from .._checks import check_finite, check_length, check_mixed_precision_like, check_shape, check_tensor, compute_dtype
+from .._checks import (
+    ArgumentTypeError,
+    check_finite,
+    check_length,
+    check_mixed_precision_like,
+    check_shape,
+    check_tensor,
+    compute_dtype,
+)
 from .._dispatch import resolve_backend
 from .naive import ltc_scan_naive
 
@@ -191,7 +199,10 @@ def ltc_scan(
     if terms.shape[1] == 0:
         raise ValueError("terms has an empty time axis (dim 1); pass at least one time step")
     ode_unfolds = check_length(ode_unfolds, "solver updates per input step", name="ode_unfolds")
-    if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not 0 <= epsilon < math.inf:
+    if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real):  # a 0-dim tensor too
+        raise ArgumentTypeError(f"epsilon must be a Python number >= 0 (added to the solver's denominator), got "
+                                f"{type(epsilon).__name__} {epsilon!r}; pass a float")
+    if not 0 <= epsilon < math.inf:
         raise ValueError(f"epsilon must be a finite number >= 0 (added to the solver's denominator), got {epsilon!r}")
     epsilon = float(epsilon)
     check_mixed_precision_like("terms", terms, **{k: v for k, v in named.items() if k != "terms"})
