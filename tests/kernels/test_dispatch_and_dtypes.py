@@ -132,12 +132,25 @@ def test_scan2d_takes_float32_parameters_with_half_precision_activations():
     assert max(errors) < 1e-2, errors
 
 
-def test_ops_refuse_empty_channel_axes_on_every_backend():
+@pytest.mark.parametrize("backend", ["torch", "naive"])
+@pytest.mark.parametrize("method", ["fft", "krylov"])
+def test_no_channels_or_heads_give_empty_results_with_zero_gradients(backend, method):
+    # as the scans and the other kernel builders do (fft_conv and companion_kernel refused them)
+    u, taps = rnd(2, 5, 0).requires_grad_(), rnd(0, 4).requires_grad_()
+    y = k.fft_conv(u, taps, D=rnd(0), method="direct" if method == "krylov" else "fft", backend=backend)
+    abc = [rnd(0, 3).requires_grad_() for _ in range(3)]
+    kernel = k.companion_kernel(*abc, 5, method=method, backend=backend)
+    assert tuple(y.shape) == (2, 5, 0) and tuple(kernel.shape) == (0, 5)
+    grads = torch.autograd.grad(y.sum() + kernel.sum(), [u, taps, *abc])
+    assert all(torch.equal(g, torch.zeros_like(t)) for g, t in zip(grads, [u, taps, *abc]))
+    s0 = rnd(4, 0, 3)
+    assert tuple(k.closed_loop_rollout(*(t.detach() for t in abc), rnd(0, 3), s0, 6, backend=backend).shape) == (4, 6, 0)
+
+
+def test_companion_ops_refuse_an_empty_state():
     for backend in ("torch", "naive"):
-        with pytest.raises(ValueError, match="channels >= 1"):
-            k.fft_conv(torch.rand(1, 5, 0), torch.rand(0, 4), backend=backend)
-        with pytest.raises(ValueError, match="heads .* must be >= 1"):
-            k.companion_kernel(torch.rand(0, 3), torch.rand(0, 3), torch.rand(0, 3), 5, backend=backend)
+        with pytest.raises(ValueError, match=r"the state size d \(last axis\) must be >= 1, got shape \(2, 0\)"):
+            k.companion_kernel(torch.rand(2, 0), torch.rand(2, 0), torch.rand(2, 0), 5, backend=backend)
 
 
 def test_fft_ops_return_empty_results_for_empty_batch_or_heads():

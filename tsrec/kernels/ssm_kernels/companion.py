@@ -37,6 +37,7 @@ from typing import Literal
 import torch
 
 from .._autocast import without_autocast
+from .._autograd import empty_result
 from .._checks import check_finite, check_length, check_same_shape, check_tensor, finite_verdict, raise_non_finite
 from ..fft_conv import fast_fft_len, route_to_torch
 
@@ -86,6 +87,8 @@ def companion_kernel(
     a, b, c = a.to(work), b.to(work), c.to(work)
     if chosen == "naive":
         kernel = _rollout_naive(companion_matrix(a), b, c, L)
+    elif a.shape[0] == 0:  # no heads: MKL's FFT refuses an empty batch
+        kernel = empty_result((0, L), a, b, c)
     elif method == "krylov":
         kernel = torch.einsum("hd,hdl->hl", c, krylov(companion_matrix(a), b, L))
     else:
@@ -267,9 +270,8 @@ def _check_abc(finite: bool = True, **vectors: object) -> tuple[torch.Tensor, ..
     checked = {name: check_tensor(name, v, ndim=2, finite=False) for name, v in vectors.items()}
     check_same_shape(**checked)
     first = next(iter(checked.values()))
-    if min(first.shape) < 1:
-        raise ValueError(f"the heads (first axis) and the state size d (last axis) must be >= 1, "
-                         f"got shape {tuple(first.shape)}")
+    if first.shape[1] < 1:  # no heads is an empty result, as in the other kernel builders
+        raise ValueError(f"the state size d (last axis) must be >= 1, got shape {tuple(first.shape)}")
     devices = {t.device for t in checked.values()}
     if len(devices) > 1:
         raise ValueError(f"all of {list(checked)} must be on one device, got {devices}")
