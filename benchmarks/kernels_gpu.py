@@ -175,7 +175,7 @@ def sweep_tiles(case: kc.Case, module, tiles: list[dict], at: tuple, budget: flo
     lines = [f"### {case.op} tile sweep (triton, {bench._label(size)})", "",
              "| " + " | ".join(names) + " | fwd ms | GB/s | % of peak |" + extra,
              "|" + "---|" * (len(names) + 3 + 2 * bool(kernel) + backward)]
-    best = None  # (kernel ms, cells) of the fastest tile by the kernel alone
+    best = None  # (kernel ms, settings) of the fastest tile by the kernel alone
     try:
         for k, v in (fixed or {}).items():
             setattr(module, k, v)
@@ -196,7 +196,7 @@ def sweep_tiles(case: kc.Case, module, tiles: list[dict], at: tuple, budget: flo
             row = [f"{ms:.3f}", *_bandwidth_cells(case.nbytes(size) / ms / 1e6, peak)]
             if alone is not None:
                 row += [f"{alone:.3f}", _bandwidth_cells(case.nbytes(size) / alone / 1e6, peak)[1]]
-                best = min(best or (alone, cells), (alone, cells))
+                best = min(best or (alone, tile), (alone, tile), key=lambda timed: timed[0])
             if backward:
                 both = bench.time_call(lambda: case.call(inputs, "triton").sum().backward(), DEVICE, budget)
                 row.append(f"{both:.3f}")
@@ -210,9 +210,9 @@ def sweep_tiles(case: kc.Case, module, tiles: list[dict], at: tuple, budget: flo
     if best:
         gbps = case.nbytes(size) / best[0] / 1e6
         frac, verdict = _share(gbps, peak)
-        lines += ["", f"Fastest tile by the kernel alone: {', '.join(f'{k}={v}' for k, v in zip(names, best[1]))}: "
-                  f"{best[0]:.3f} ms, {gbps:.0f} GB/s = {100 * frac:.0f}% of peak, against the target's "
-                  f"{100 * TARGET_BANDWIDTH:.0f}%: {verdict}."]
+        which = ", ".join(f"{k}={v}" for k, v in best[1].items()) + (" (the default)" if best[1] == default else "")
+        lines += ["", f"Fastest tile by the kernel alone: {which}: {best[0]:.3f} ms, {gbps:.0f} GB/s = "
+                  f"{100 * frac:.0f}% of peak, against the target's {100 * TARGET_BANDWIDTH:.0f}%: {verdict}."]
     return lines + [""]
 
 
