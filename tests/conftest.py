@@ -64,12 +64,24 @@ if "TSREC_DATA" not in os.environ and SHARED_DATA.is_dir():
 TEST_SEED = int(os.environ.get("TSREC_TEST_SEED", "0"))
 
 
+def _seed_global_generators(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
 @pytest.fixture(autouse=True)
 def _seeded_global_generators():
     """Seed Python's, NumPy's and torch's global generators before each test."""
-    random.seed(TEST_SEED)
-    np.random.seed(TEST_SEED)
-    torch.manual_seed(TEST_SEED)
+    _seed_global_generators(TEST_SEED)
+
+
+@pytest.fixture
+def reseed_global_generators():
+    """A function seeding the global generators with another value: since each test starts from
+    the same global state, a result that depends on it (not on ``random_state``) only changes if
+    a test calls this between two fits."""
+    return _seed_global_generators
 
 
 @pytest.fixture
