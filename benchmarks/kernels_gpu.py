@@ -57,7 +57,8 @@ KERNEL_REPS = 20  # back-to-back launches timed for the bandwidth target's kerne
 # SASS, Triton 3.6: 246 instructions a 8 x 128 tile against 427 a 32 x 32 tile for 4 warps). Narrower
 # blocks spread time over a warp's lanes (shuffles) and, with several warps, over warps (shared memory
 # and barriers); they run more programs, and more warps an SM, at B*C = 16K (512 for BLOCK_C 32).
-# All compile for sm_90 without spills (Triton 3.6); 256 x 32 x 6 stages would need 320 KiB of shared memory.
+# Each compiles for sm_90 within an H200's shared memory (benchmarks/results/linear_scan_layouts.md, Triton 3.6);
+# only BLOCK_C 32, CHUNK_T 64, 3 stages, 4 warps spills (16 bytes of stack).
 SWEEP_TILES = ([(128, chunk, stages, 1) for chunk in (8, 16, 32) for stages in (2, 3, 4, 6)]
                + [(256, chunk, stages, 2) for chunk in (8, 16) for stages in (2, 3, 4, 6)]
                + [(block, chunk, stages, 1) for block in (32, 64) for chunk in (8, 16, 32) for stages in (2, 4)]
