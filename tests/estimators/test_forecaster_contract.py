@@ -153,3 +153,15 @@ def test_callbacks_in_trainer_kwargs_join_tsrecs_own(hourly_frame):
     # the user's callback ran every epoch and tsrec's early stopping still cut training short
     assert counter.epochs == est.history_["epochs"] < 40
     assert est.history_["best_val_loss"] == pytest.approx(min(est.history_["val_loss"]), rel=1e-6)
+
+
+@pytest.mark.parametrize("name,cls", FORECASTERS, ids=IDS)
+@pytest.mark.parametrize("fh", [0, -1, [0, 1], [-2, 1]])
+def test_in_sample_steps_at_fit_raise_tsrecs_error(name, cls, fh, hourly_frame):
+    # as predict does; fit passed them to sktime, whose NotImplementedError is no ValueError and names no fix
+    from tsrec.errors import InSampleError
+
+    est = small(cls)
+    with pytest.raises(InSampleError, match=r"fh must name future steps 1, 2, \.\.\. after the end of the data, got "):
+        est.fit(hourly_frame, fh=fh)
+    assert not est.is_fitted

@@ -178,7 +178,10 @@ class DeepForecaster(
         multiindex = isinstance(flat.index, pd.MultiIndex)
         # before sktime's horizon holds an array of every step
         check_step_count(fh, lambda: flat.index.droplevel(-1).nunique() if multiindex else 1, flat.shape[1])
-        super().fit(y, X=X, fh=aligned_fh(fh, flat))
+        aligned = aligned_fh(fh, flat)
+        if aligned is not None and aligned.is_relative:  # in-sample steps: tsrec's error, not sktime's
+            relative_steps(aligned)
+        super().fit(y, X=X, fh=aligned)
         self._fh_given = fh  # see _checked_fh
         return self
 
