@@ -3,6 +3,8 @@ before anything changes; data that does is used on the right time stamps and sca
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -388,3 +390,11 @@ def test_forecasters_refuse_sktimes_remember_data_false_which_would_drop_the_dat
     with pytest.raises(ValueError, match="remember_data=False"):
         fitted.update(series(70).iloc[60:], update_params=False)
     assert_unchanged(fitted, before)
+
+
+def test_a_series_near_1e300_standardises_without_numpy_overflow_warnings():
+    # its variance overflows float64; the scaler's var_ line squared the scale outside the overflow guard
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        huge = cyclenet(series(scale=1e300))
+    np.testing.assert_allclose(huge.predict(), 1e300 * cyclenet(series()).predict(), rtol=1e-5)

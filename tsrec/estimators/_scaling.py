@@ -129,7 +129,8 @@ def _unconstant(scaler: StandardScaler, rows: np.ndarray) -> None:
     if wrong.any():
         own = standard_scales([rows])
         scaler.mean_[wrong], scaler.scale_[wrong] = own.mean[0][wrong], own.scale[0][wrong]
-        scaler.var_[wrong] = own.scale[0][wrong] ** 2
+        with np.errstate(over="ignore"):  # a scale near 1e300 has an infinite variance; scale_ is what is used
+            scaler.var_[wrong] = own.scale[0][wrong] ** 2
 
 
 def series_scales_frame(scales: Scales, keys: list, key_names: list, columns: list) -> pd.DataFrame:
