@@ -81,7 +81,11 @@ FIT_CASES = {
     "inf": (with_inf, ValueError, "NaN or inf"),
     "empty": (lambda: frame(0), ValueError, "empty"),
     "too short": (lambda: frame(20), ValueError, "needs at least lookback \\+ horizon"),
-    "non-numeric": (non_numeric, TypeError, "non-numeric.*\\['c'\\]"),
+    "non-numeric": (non_numeric, TypeError, "non-numeric.*\\['c'\\]; drop them, or convert them with pd.to_numeric"),
+    # numbers held as objects are told the cast (they were called non-numeric, "convert them to numbers")
+    "numbers as objects": (series_of(np.arange(200.0), dtype=object), TypeError,
+                           r"^y holds numbers as Python objects \(dtype object\) in columns \[0\]; cast them with "
+                           r"y\.astype\(float\)$"),
     "duplicate stamps": (duplicated, ValueError, "duplicate time stamps"),
     "unsorted stamps": (unsorted, ValueError, "not sorted.*sort_index"),
     "wrong type": (lambda: [1.0, 2.0, 3.0], TypeError, "unsupported type list"),

@@ -227,6 +227,17 @@ def _check_dtypes(y: pd.Series | pd.DataFrame, name: str) -> None:
                         "or drop them")
 
 
+def _non_numeric_message(frame: pd.DataFrame, bad: list, name: str) -> str:
+    """Columns of numbers held as objects (or strings) are told the cast; others, to drop or convert."""
+    as_numbers = [c for c in bad if frame[c].dtype == object
+                  and pd.to_numeric(frame[c], errors="coerce").notna().sum() == frame[c].notna().sum()]
+    if as_numbers == bad:
+        return (f"{name} holds numbers as Python objects (dtype object) in columns {bad}; cast them with "
+                f"{name}.astype(float)")
+    return (f"{name} has non-numeric (e.g. categorical or string) columns {bad}; drop them, or convert them "
+            f"with pd.to_numeric where they hold numbers as text")
+
+
 def _check_frame(frame: pd.DataFrame, name: str, listed: bool) -> None:
     if frame.columns.has_duplicates:
         dup = frame.columns[frame.columns.duplicated()].unique().tolist()
@@ -234,10 +245,7 @@ def _check_frame(frame: pd.DataFrame, name: str, listed: bool) -> None:
     bad = [c for c in frame.columns
            if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])]
     if bad:
-        raise TypeError(
-            f"{name} has non-numeric (e.g. categorical or string) columns {bad}; drop them or "
-            "convert them to numbers"
-        )
+        raise TypeError(_non_numeric_message(frame, bad, name))
     values = frame.to_numpy(dtype=float)
     if not np.isfinite(values).all():
         raise _frame_non_finite(frame, values, name, listed)
