@@ -13,7 +13,7 @@ import pytest
 from sktime.datatypes import convert_to
 
 from tsrec import all_estimators
-from tsrec.estimators import PGNClassifier, SMambaClassifier
+from tsrec.estimators import ChimeraClassifier, PGNClassifier, SMambaClassifier
 from tsrec.estimators.errors import InputError
 
 CLASSIFIERS = all_estimators(kind="classifier")
@@ -299,3 +299,11 @@ def test_variation_that_float32_rounds_away_is_warned_of():
         PGNClassifier(max_epochs=1, random_state=0).fit(X - 1e9, y)  # the fix the message gives
         PGNClassifier(max_epochs=1, precision="64-true", random_state=0).fit(X, y)
         PGNClassifier(max_epochs=1, random_state=0).fit(np.full((40, 24), 0.1), y)  # constant: nothing to lose
+
+
+@pytest.mark.parametrize("cls", [SMambaClassifier, ChimeraClassifier])
+def test_an_overflow_from_a_huge_lr_on_standardised_x_blames_the_lr(cls):
+    # it told the user to scale X first, which was already of order 1 (degenerate-data audit)
+    with pytest.raises(InputError, match=r"overflowed to NaN or inf while training; X is of moderate scale \(the "
+                                         r"largest \|X\| is 2\.33\), so training diverged: lower lr$"):
+        tiny(cls, lr=100.0, max_epochs=3).fit(X, Y)

@@ -74,9 +74,18 @@ def _check_no_missing_labels(y: np.ndarray) -> None:
         )
 
 
+#: the largest |X| below which an overflow is blamed on training, not on X's scale (standardised
+#: data stays within a few units; an overflow from X itself took values near 1e8 or more)
+MODERATE_X = 100.0
+
+
 def _overflow_error(X: np.ndarray, when: str) -> InputError:
     """The error for a network whose values overflowed, naming X's magnitude and the fix."""
     largest = float(np.abs(X).max()) if X.size else 0.0
+    if largest <= MODERATE_X:  # X is not the cause: the weights grew (an lr of 100 on standardised X)
+        fix = "training diverged: lower lr" if when == "while training" else "the fit diverged: refit with a lower lr"
+        return InputError(f"the network's values overflowed to NaN or inf {when}; X is of moderate scale (the "
+                          f"largest |X| is {largest:.3g}), so {fix}")
     return InputError(
         f"the network's values overflowed to NaN or inf {when}; the largest |X| is {largest:.3g} and tsrec's "
         "classifiers do not rescale X, so scale it first, e.g. standardise each channel by its mean and "
