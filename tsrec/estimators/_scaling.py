@@ -155,8 +155,10 @@ def fit_scales(parts: list, cuts: list[int], columns: list, key_names: list, sca
     train_parts = [df.to_numpy(float)[:cut] for (_, df), cut in zip(parts, cuts)]
     keys = [key for key, _ in parts]
     if scaling == "series" and keys != [None]:
+        warn_constant_variates(train_parts, keys, columns)
         return None, series_scales_frame(standard_scales(train_parts), keys, key_names, columns)
     train_rows = np.concatenate(train_parts)
+    warn_constant_variates([train_rows], [None], columns)
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is mended by _unconstant
         scaler = StandardScaler().fit(train_rows)
     _unconstant(scaler, train_rows)
@@ -241,6 +243,27 @@ def row_scales(est, keys: list | None, n_rows: int) -> Scales:
     if (rows < 0).any():  # callers pass rows of fitted series only (update checks them first)
         raise ValueError(f"series {keys[int(np.argmax(rows < 0))]!r} was not fitted")
     return _rows_of(fitted, rows)
+
+
+def warn_constant_variates(parts: list[np.ndarray], keys: list, columns: list) -> None:
+    """Warn when a variate is constant over a standardisation's rows (each of ``parts``, the training
+    rows of one series, or of all of them for the global scaler): it gets scale 1, standardises to all
+    zeros, and the network's output for it, whatever training left there, comes back in the data's
+    own units, however small the level (a series of 1e-9 was forecast near 0.3)."""
+    found = [(key, column, part[0, c]) for key, part in zip(keys, parts) if len(part)
+             for c, column in enumerate(columns) if np.ptp(part[:, c]) == 0]
+    if not found:
+        return
+    key, column, value = found[0]
+    where = f"variate {column!r} of y" + ("" if key is None else f" (series {key!r})")
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    warn_user(
+        f"{where}{more} is constant over the training rows (every value {value:.6g}): standardised, it is "
+        "all zeros, so the network learns nothing of it, and its forecast is that value plus what the "
+        "network outputs there, in the data's own units whatever the level; forecast a constant variate "
+        "as its value, or drop it from y",
+        RuntimeWarning,
+    )
 
 
 def warn_mixed_scales(rows: np.ndarray, keys: list, counts: list[int], columns: list, scale: np.ndarray) -> None:
