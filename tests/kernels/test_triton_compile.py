@@ -57,7 +57,8 @@ def test_every_launch_compiles_for_sm80_and_sm90(op):
 
         per_sm = -(-16384 // BLOCK_C // 132)
         crowded = [line for line in lines if " sm90 float32 " in line and (
-            per_sm * _registers(line) * 32 * _warps(line) > 65536 or per_sm * _shared(line) > BLOCK_SHARED_BYTES["sm90"])]
+            per_sm * _registers(line) * 32 * _warps(line) > 65536
+            or per_sm * _shared(line) > BLOCK_SHARED_BYTES["sm90"])]
         assert not crowded, "\n".join(crowded)
 
 

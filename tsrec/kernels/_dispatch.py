@@ -95,7 +95,8 @@ def resolve_backend(
     """
     if backend not in BACKENDS:
         # the environment variable is read case-blind; the argument is not, as every other string option
-        lower = f" (lower case: {backend.lower()!r})" if isinstance(backend, str) and backend.lower() in BACKENDS else ""
+        lowered = backend.lower() if isinstance(backend, str) else None
+        lower = f" (lower case: {lowered!r})" if lowered in BACKENDS else ""
         raise ValueError(f"unknown kernel backend {backend!r}; use one of {BACKENDS}{lower}")
     from_env = backend == "auto"
     if from_env:
