@@ -136,6 +136,8 @@ def test_numpy_integer_unfolds_are_integers():
         ltc_scan(*leaves, ode_unfolds=2.0)
     with pytest.raises(TypeError, match=r"got '2' of type str$"):
         ltc_scan(*leaves, ode_unfolds="2")
+    with pytest.raises(TypeError, match=r"got True of type bool$"):  # not told int(True)
+        ltc_scan(*leaves, ode_unfolds=True)
 
 
 @pytest.mark.parametrize("kind", ["forecaster", "classifier"])

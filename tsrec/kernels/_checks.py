@@ -117,7 +117,8 @@ class ArgumentTypeError(TypeError, ValueError):
 def check_length(L: object, meaning: str = "the kernel length", name: str = "L") -> int:
     """A positive integer length or count (NumPy integers too, e.g. from a parameter grid) as an int."""
     if isinstance(L, bool) or not isinstance(L, numbers.Integral):
-        hint = f"; pass int({L!r})" if isinstance(L, numbers.Real) and float(L).is_integer() else ""
+        whole = not isinstance(L, bool) and isinstance(L, numbers.Real) and float(L).is_integer()
+        hint = f"; pass int({L!r})" if whole else ""
         raise ArgumentTypeError(f"{name} must be a positive int ({meaning}), got {L!r} of type "
                                 f"{type(L).__name__}{hint}")
     if L < 1:
