@@ -193,7 +193,7 @@ def test_the_selective_backward_keeps_its_partial_sums_within_8_times_u(n_state,
     for args in backward:
         assert args[11].numel() == args[12].numel() <= 8 * T * channels  # gB's and gC's partial sums
     blocks = [(args[-1], args[-2]) for args in backward]  # (first block, blocks) of each launch
-    n_blocks = impl._config(T, n_state, channels, torch.float32)[3]
+    n_blocks = impl._config(T, n_state, channels, torch.float32, backward=True)[3]
     assert [first for first, _ in blocks] == list(range(0, n_blocks, blocks[0][1]))
     assert sum(count for _, count in blocks) == n_blocks  # every channel block once
 

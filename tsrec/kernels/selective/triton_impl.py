@@ -42,6 +42,11 @@ CHUNK_T = 16  # time steps per tile
 # spills on sm_80/sm_90 (tests/kernels/test_triton_compile.py); a larger N narrows the channel block.
 TILE_VALUES = 4096
 FWD_WARPS, BWD_WARPS = 4, 8  # benchmarks/kernels_gpu.py sweeps the tile and warps on a GPU
+# From 64 states the reductions over N need more registers: a program then takes two channels
+# forward and one backward, whatever the dtype, which compiles without spills on sm_90 at N = 64
+# with Triton 3.6 (the H200's version) and 3.9; the budgets before (halved at N >= 64, a quarter
+# in float64) spilled there under Triton 3.6: the float32 backward and the float64 forward
+WIDE_STATE_TILE_VALUES = {False: 2048, True: 1024}  # forward, backward
 PARTIAL_SIZE = 8  # partial sums of gB and gC of one backward launch, in channels per group, a step
 
 
@@ -166,11 +171,13 @@ def _bwd_kernel(
     tl.store(gA_ptr + pb * D * N + tile, gA, mask=m2)
 
 
-def _config(T: int, N: int, Dg: int, dtype: torch.dtype) -> tuple[int, int, int, int]:
+def _config(T: int, N: int, Dg: int, dtype: torch.dtype, backward: bool = False) -> tuple[int, int, int, int]:
     """Tile ``(chunk, block_d, block_n)`` and the number of channel blocks per group."""
     chunk, block_n = min(CHUNK_T, next_power_of_2(T)), next_power_of_2(N)
-    # float64 takes twice the registers; from 64 states the reductions over N need more (measured)
-    budget = TILE_VALUES // (4 if dtype == torch.float64 else 1) // (2 if block_n >= 64 else 1)
+    if block_n >= 64:
+        budget = WIDE_STATE_TILE_VALUES[backward]
+    else:  # float64 takes twice the registers
+        budget = TILE_VALUES // (4 if dtype == torch.float64 else 1)
     block_d = max(1, min(BLOCK_D, next_power_of_2(Dg), budget // (chunk * block_n)))
     return chunk, block_d, block_n, cdiv(Dg, block_d)
 
@@ -200,7 +207,7 @@ class _SelectiveScanTritonFn(torch.autograd.Function):
     def backward(ctx, gy, ghT):  # noqa: D102 - autograd protocol
         u, delta, A, B, C, starts = ctx.saved_tensors
         (batch, T, D), G, N = u.shape, B.shape[2], A.shape[1]
-        chunk, block_d, block_n, nblk = _config(T, N, D // G, u.dtype)
+        chunk, block_d, block_n, nblk = _config(T, N, D // G, u.dtype, backward=True)
         gy = torch.zeros_like(u) if gy is None else gy.contiguous()
         gu, gdelta = torch.empty_like(u), torch.empty_like(u)
         gA, gh0 = u.new_empty(batch, D, N), u.new_empty(batch, D, N)
