@@ -156,6 +156,13 @@ def test_time_major_samples_are_told_to_transpose(fitted_3d):
         fitted_3d.predict(X)
 
 
+def test_channels_laid_end_to_end_are_told_to_reshape(fitted_3d):
+    flat = X3[:3].reshape(3, -1)  # sktime's numpyflat: (n, channels * timepoints)
+    with pytest.raises(InputError, match=r"laid end to end .*X.reshape\(len\(X\), 2, 8\)") as caught:
+        fitted_3d.predict(flat)
+    assert "truncate" not in str(caught.value)  # truncating would drop the second channel
+
+
 @pytest.mark.parametrize("step", ["fit", "predict", "long"])
 def test_a_long_table_is_told_to_set_its_id_and_time_as_the_index(fitted_3d, step):
     panel = convert_to(X3, to_type="pd-multiindex")

@@ -52,6 +52,12 @@ def test_missing_labels_are_named_by_position(labels):
         PGNClassifier(hidden=4, max_epochs=1).fit(X, labels)
 
 
+def test_labels_of_types_that_do_not_sort_together_are_refused():
+    labels = np.array(["a", 1] * 6, dtype=object)
+    with pytest.raises(InputError, match=r"y mixes labels of types that do not sort together \(int, str\); .*astype"):
+        PGNClassifier(hidden=4, max_epochs=1).fit(X, labels)
+
+
 def test_many_missing_labels_are_listed_up_to_ten():
     labels = np.array(["a", "b"] * 3 + [None] * 12 + ["a", "b"], dtype=object)
     with pytest.raises(InputError, match=r"12 missing label\(s\).* 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, \.\.\."):

@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader, Dataset
 from tsrec.estimators import _divergence, _engine, _panel_values, _panels, _params, _persistence, _seeding, _sktime_zip
 from tsrec.estimators._batches import batch_loader
 from tsrec.estimators._panel_shapes import at_fitted_shape, check_ndim, shape_of
-from tsrec.estimators._params import check_val_size, data_dtype, seed_of, training_config, warn_no_validation
+from tsrec.estimators._params import check_val_size, data_dtype, training_config, warn_no_validation
 from tsrec.estimators.errors import InputError
 from tsrec.nn.heads import SequenceClassifier
 
@@ -182,8 +182,15 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
     def _encode_labels(self, y, n_samples: int) -> np.ndarray:
         y = column_or_1d(y, warn=True)
         _check_no_missing_labels(y)
-        check_classification_targets(y)
-        self.classes_, encoded = np.unique(y, return_inverse=True)
+        try:  # both sort the labels, and labels of some types do not compare (str with int)
+            check_classification_targets(y)
+            self.classes_, encoded = np.unique(y, return_inverse=True)
+        except TypeError as err:
+            kinds = ", ".join(sorted({type(label).__name__ for label in y}))
+            raise InputError(
+                f"y mixes labels of types that do not sort together ({kinds}); give every label one type, "
+                "e.g. y = np.asarray(y).astype(str)"
+            ) from err
         if len(self.classes_) < 2:
             raise InputError(
                 # tolist(): the plain value, not numpy 2's repr np.str_('a')
@@ -367,6 +374,3 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
     @classmethod
     def _load_from_folder(cls, config: dict, tensors: dict):
         return _persistence.load_classifier(cls, config, tensors)
-
-    def _seed(self) -> int:
-        return seed_of(self.random_state)

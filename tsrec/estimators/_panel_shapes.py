@@ -85,6 +85,10 @@ def _shape_fixes(got: tuple[int, int], fitted: tuple[int, int], X: object, given
     """How to give samples of the fitted (channels, timepoints) instead of ``got``."""
     if got == fitted[::-1]:  # (n, T, C) where (n, C, T) is read
         return "the axes look swapped: pass (n_samples, n_channels, n_timepoints), e.g. X.transpose(0, 2, 1)"
+    if got[0] == 1 and fitted[0] > 1 and got[1] == fitted[0] * fitted[1]:  # channels laid end to end
+        return (f"the {fitted[0]} channels look laid end to end in one row per sample (as sktime's numpyflat "
+                f"does): reshape to (n_samples, {fitted[0]}, {fitted[1]}), e.g. X.reshape(len(X), {fitted[0]}, "
+                f"{fitted[1]})")
     fixes = [f"pass the {fitted[0]} channel(s) it was fitted on"] if got[0] != fitted[0] else []
     if len(given) == 2 and tuple(given) == fitted:  # one sample's (channels, timepoints)
         fixes.append(f"if X is one sample, add the sample axis: X[None], shape (1, {given[0]}, {given[1]})")
