@@ -17,7 +17,7 @@ Only the checks that catch documentation that is wrong or missing, not its style
   parameter's name, so the entry documents nothing. ``PR06`` a type spelled ``integer``,
   ``boolean`` or ``string``: trivial, and keeps the types uniform.
 - ``GL08`` a public object without a docstring: without it the checks above have nothing to
-  check. ``GL06`` an unknown section name (a misspelt ``Parameter``): its content is dropped.
+  check. ``RT01`` a function that returns a value without a Returns section. ``GL06`` an unknown section name (a misspelt ``Parameter``): its content is dropped.
 - Wrapped names (our own check): a parameter entry with neither a type nor a description. A
   list of grouped names wrapped over two lines parses that way: the first line becomes an entry
   of its own (with a trailing comma in its last name), so its parameters are documented by
@@ -27,7 +27,8 @@ Only the checks that catch documentation that is wrong or missing, not its style
   name, in order (``dt_min, dt_max : float, default=1e-3, 0.1``).
 
 Not enforced: summary and description wording (``SS*``, ``ES01``, ``PR08``, ``PR09``),
-missing See Also, Examples or Returns sections (``SA01``, ``EX01``, ``RT01``), and the missing
+missing See Also or Examples sections (``SA01``, ``EX01``; every public class has an example, as
+its doctest runs), and the missing
 type or description of a single entry (``PR04``, ``PR07``: short entries such as
 ``e_layers : int, default=2`` are the project's style).
 
@@ -56,7 +57,7 @@ PACKAGES = ("tsrec", "tsrec.estimators", "tsrec.nn", "tsrec.kernels", "tsrec.tun
             "tsrec.datasets")
 
 #: numpydoc's check codes that the test enforces (see the module docstring)
-CHECKS = ("GL06", "GL08", "PR01", "PR02", "PR03", "PR06", "PR10")
+CHECKS = ("GL06", "GL08", "PR01", "PR02", "PR03", "PR06", "PR10", "RT01")
 
 
 def _in_tsrec(obj: object) -> bool:

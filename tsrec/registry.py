@@ -64,6 +64,11 @@ def all_estimators(kind: str | None = None) -> list[tuple[str, type]]:
     kind : {"forecaster", "classifier"} or None
         Restrict to one kind; None lists both.
 
+    Returns
+    -------
+    list of (str, type)
+        Each registered estimator's class name and class, sorted by name.
+
     Examples
     --------
     >>> import tsrec

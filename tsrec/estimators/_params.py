@@ -13,7 +13,7 @@ import pandas as pd
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, Timer
 from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
-from tsrec._checks import check_dropout, check_flag, check_float, check_int  # noqa: F401 - re-exported
+from tsrec._checks import check_flag, check_float, check_int
 from tsrec._warn import warn_user
 from tsrec.errors import NoValidationWarning, PartialValidationWarning
 from tsrec.estimators._engine import TrainingConfig

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from torch import nn
 
+from tsrec._checks import check_dropout
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_choice, check_dropout, check_flag, check_int, warn_unused
+from tsrec.estimators._params import check_choice, check_flag, check_int, warn_unused
 from tsrec.nn.chimera import DECODERS, Chimera, ChimeraEncoder
 from tsrec.registry import register
 

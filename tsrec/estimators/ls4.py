@@ -8,9 +8,10 @@ import math
 import torch
 from torch import nn
 
+from tsrec._checks import check_dropout
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_choice, check_dropout, check_flag, check_float, check_int, seed_of
+from tsrec.estimators._params import check_choice, check_flag, check_float, check_int, seed_of
 from tsrec.estimators._sample_paths import SamplePathForecasts
 from tsrec.nn.ls4 import LS4, LS4Encoder
 from tsrec.nn.s4 import S4_MODES

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from torch import nn
 
+from tsrec._checks import check_dropout
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._cycles import cycle_length_from_freq
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_choice, check_dropout, check_flag, check_int
+from tsrec.estimators._params import check_choice, check_flag, check_int
 from tsrec.estimators._schedules import type4_schedule
 from tsrec.estimators._timeindex import step_nanoseconds
 from tsrec.estimators.errors import InputError

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from torch import nn
 
+from tsrec._checks import check_dropout
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_dropout, check_flag, check_int
+from tsrec.estimators._params import check_flag, check_int
 from tsrec.estimators._schedules import type1_schedule
 from tsrec.estimators._timeindex import step_nanoseconds
 from tsrec.nn.smamba import SMamba, SMambaTokens

@@ -10,9 +10,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from tsrec._checks import check_dropout
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._params import check_dropout, check_int
+from tsrec.estimators._params import check_int
 from tsrec.estimators._windows import forecast_loss
 from tsrec.nn.spacetime import SpaceTime, SpaceTimeEncoder
 from tsrec.registry import register

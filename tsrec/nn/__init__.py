@@ -8,9 +8,10 @@ from tsrec.nn.ls4 import LS4, LS4Encoder
 from tsrec.nn.liquid import LiquidEncoder, LiquidForecaster
 from tsrec.nn.ltc import CfCCell, LTCCell
 from tsrec.nn.normalization import InstanceNorm
+from tsrec.nn.pgn import TPGN, PGNEncoder, PGNLayer
 from tsrec.nn.smamba import MambaBlock, SMamba, SMambaTokens
 from tsrec.nn.spacetime import SpaceTime, SpaceTimeEncoder
 
 __all__ = ["ARNet", "CfCCell", "ClosedLoopSSM", "CompanionSSM", "CycleNet", "InstanceNorm", "LS4", "LS4Encoder",
-           "LTCCell", "LiquidEncoder", "LiquidForecaster", "MambaBlock", "SMamba", "SMambaTokens", "SpaceTime",
-           "SpaceTimeEncoder"]
+           "LTCCell", "LiquidEncoder", "LiquidForecaster", "MambaBlock", "PGNEncoder", "PGNLayer", "SMamba",
+           "SMambaTokens", "SpaceTime", "SpaceTimeEncoder", "TPGN"]

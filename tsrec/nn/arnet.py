@@ -136,7 +136,13 @@ class ARNet(nn.Module):
         return sparsity_penalty(self.first_layer.weight, c1, c2)
 
     def coefficients(self) -> torch.Tensor:
-        """AR coefficients (horizon, n_lags) in AR order, lag 1 first (linear AR-Net only)."""
+        """AR coefficients in AR order, lag 1 first (linear AR-Net only).
+
+        Returns
+        -------
+        torch.Tensor
+            The weights of shape (horizon, n_lags), detached: column ``k`` multiplies ``y_{t-k-1}``.
+        """
         if not self.is_linear:
             raise AttributeError("AR coefficients exist only for the linear AR-Net (hidden_layers=())")
         return self.first_layer.weight.detach().flip(-1)

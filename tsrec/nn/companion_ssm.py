@@ -80,7 +80,13 @@ class CompanionSSM(nn.Module):
         self.D = nn.Parameter(torch.ones(width)) if skip else None
 
     def abc(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``(normalised a, b, c)``, each ``(n_kernels, state_dim)``."""
+        """The parameters the kernel is built from.
+
+        Returns
+        -------
+        tuple of torch.Tensor
+            ``a`` divided by its L``norm_order`` norm, ``b`` and ``c``, each ``(n_kernels, state_dim)``.
+        """
         return normalize(self.a, self.norm_order), self.b, self.c
 
     def kernel(self, length: int) -> torch.Tensor:

@@ -100,7 +100,18 @@ class PGNLayer(nn.Module):
         self.gate = _GroupedLinear(groups, g_in + g_hid, 2 * g_hid)
 
     def history(self, x: torch.Tensor) -> torch.Tensor:
-        """HIE summary ``H``: [B, T, in_features] -> [B, T, hidden], ``H_t`` from ``x_{<t}`` only."""
+        """HIE summary ``H`` of the steps before each one.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Inputs of shape (batch, time, in_features).
+
+        Returns
+        -------
+        torch.Tensor
+            ``H`` of shape (batch, time, hidden); ``H_t`` depends on ``x_{<t}`` only.
+        """
         batch, time, _ = x.shape
         if time == 1:
             return self.hie.bias.expand(batch, 1, self.hidden)

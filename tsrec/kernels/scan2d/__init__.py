@@ -54,7 +54,7 @@ from .wavefront import scan_wavefront, skew, unskew
 
 GRID = "(batch, time, variates, channels)"  # the layout of x, delta1 and delta2
 
-__all__ = ["SWEEP_MAX_VARIATES", "scan2d", "skew", "unskew"]
+__all__ = ["SWEEP_MAX_VARIATES", "scan2d"]
 
 # Measured, fwd+bwd on one core at T = 96 (benchmarks/scan2d_paths.py, results/scan2d_paths.md):
 # the sweep is 3.0-4.4x faster with one variate, 1.03-1.45x with 7 to 200, and slower beyond (0.74x
