@@ -50,7 +50,7 @@ from .._checks import check_finite, check_flag, check_mixed_precision_like, chec
 from .._dispatch import resolve_backend
 from .naive import State, scan_naive
 from .variate_sweep import scan_variate_sweep
-from .wavefront import scan_wavefront, skew, unskew
+from .wavefront import scan_wavefront
 
 GRID = "(batch, time, variates, channels)"  # the layout of x, delta1 and delta2
 
