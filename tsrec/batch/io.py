@@ -10,6 +10,7 @@ import errno
 import gzip
 import os
 import zlib
+from datetime import tzinfo
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def read_series(
     time_col: str = "ds",
     value_col: str = "y",
     columns: Sequence[str] | None = None,
-    time_zone: object = None,
+    time_zone: str | tzinfo | None = None,
 ) -> pd.DataFrame:
     """Read many series from CSV or Parquet files into one panel.
 

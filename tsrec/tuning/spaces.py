@@ -14,12 +14,19 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 
 from tsrec._checks import check_int
 from tsrec.registry import all_estimators, get_estimator
+
+if TYPE_CHECKING:
+    from tsrec.estimators._classifier import DeepClassifier
+    from tsrec.estimators._forecaster import DeepForecaster
+
+    #: a tsrec estimator, its class, or its registered name
+    EstimatorOrName = DeepForecaster | DeepClassifier | type[DeepForecaster] | type[DeepClassifier] | str
 
 SpaceFunction = Callable[[optuna.trial.BaseTrial], dict[str, Any]]
 
@@ -169,7 +176,7 @@ _SPACES: dict[str, SpaceFunction] = {
 }
 
 
-def _estimator_class(estimator_or_name: object) -> type:
+def _estimator_class(estimator_or_name: EstimatorOrName) -> type:
     if isinstance(estimator_or_name, str):
         return get_estimator(estimator_or_name)  # a clear error listing the known names
     if isinstance(estimator_or_name, type):
@@ -187,7 +194,7 @@ def _constructor_defaults(cls: type) -> dict[str, Any]:
     return {name: p.default for name, p in params if name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD}
 
 
-def _bind(space: SpaceFunction, estimator_or_name: object, cls: type) -> SpaceFunction:
+def _bind(space: SpaceFunction, estimator_or_name: EstimatorOrName, cls: type) -> SpaceFunction:
     """Fill the space's keyword-only arguments from the estimator's parameters (or the class's defaults)."""
     wanted = [name for name, p in inspect.signature(space).parameters.items() if p.kind is p.KEYWORD_ONLY]
     if not wanted:
@@ -196,7 +203,7 @@ def _bind(space: SpaceFunction, estimator_or_name: object, cls: type) -> SpaceFu
     return functools.partial(space, **{name: settings[name] for name in wanted})
 
 
-def space_for(estimator_or_name: object) -> SpaceFunction:
+def space_for(estimator_or_name: EstimatorOrName) -> SpaceFunction:
     """The search-space function :func:`search_space` uses for an estimator, class or name.
 
     A space that depends on the estimator's settings is bound to them: for an instance, its own
@@ -237,7 +244,7 @@ def space_for(estimator_or_name: object) -> SpaceFunction:
     )
 
 
-def search_space(estimator_or_name: object, trial: optuna.trial.BaseTrial) -> dict[str, Any]:
+def search_space(estimator_or_name: EstimatorOrName, trial: optuna.trial.BaseTrial) -> dict[str, Any]:
     """Ask ``trial`` for constructor parameters of an estimator; return them as a dict.
 
     Model-specific spaces:

@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 
@@ -23,6 +23,10 @@ from tsrec.tuning._checks import (
 )
 from tsrec.tuning._objective import Objective
 from tsrec.tuning.spaces import search_space
+
+if TYPE_CHECKING:
+    from tsrec.estimators._classifier import DeepClassifier
+    from tsrec.estimators._forecaster import DeepForecaster
 
 
 @dataclass
@@ -67,7 +71,7 @@ class TuneResult:
 
 
 def tune(
-    estimator: Any,
+    estimator: DeepForecaster | DeepClassifier,
     *data: Any,
     n_trials: int | None = 20,
     timeout: float | None = None,
