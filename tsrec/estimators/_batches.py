@@ -10,6 +10,10 @@ import torch
 from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler, SequentialSampler
 
 
+#: window indices turned into Python ints at a time
+PERMUTATION_SLICE = 4096
+
+
 class EpochPermutation(Sampler[int]):
     """One random permutation of ``range(n)`` per pass, drawn from a seeded generator.
 
@@ -26,7 +30,11 @@ class EpochPermutation(Sampler[int]):
         return self.n
 
     def __iter__(self) -> Iterator[int]:
-        return iter(torch.randperm(self.n, generator=self.generator).tolist())
+        order = torch.randperm(self.n, generator=self.generator)
+        # a slice at a time: a list of every index costs about 40 bytes a window (40 MB for a
+        # million), and a pass that trainer_kwargs limits reads only its first batches
+        for start in range(0, self.n, PERMUTATION_SLICE):
+            yield from order[start:start + PERMUTATION_SLICE].tolist()
 
 
 def batch_loader(dataset: Dataset, batch_size: int, shuffle: bool, seed: int, drop_last: bool = False) -> DataLoader:
