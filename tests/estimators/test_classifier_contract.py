@@ -220,3 +220,18 @@ def test_the_validation_split_holds_every_class_on_both_sides(counts, val_size):
     assert (np.bincount(y[val], minlength=len(counts)) > 0).all()
     n_val = round(val_size * len(y)) if isinstance(val_size, float) else val_size
     assert len(val) == n_val and sorted(np.r_[train, val]) == list(range(len(y)))
+
+
+def test_predictions_run_in_passes_of_batch_size_samples():
+    X, y = toy(n=40)
+    clf = PGNClassifier(hidden=4, max_epochs=1, batch_size=8, random_state=0).fit(X, y)
+    passes = []
+    hook = clf.network_.register_forward_hook(lambda module, args, out: passes.append(len(args[0])))
+    try:
+        proba = clf.predict_proba(X[:21])
+        clf.set_params(batch_size=32)
+        again = clf.predict_proba(X[:21])
+    finally:
+        hook.remove()
+    assert passes == [8, 8, 5, 21]  # a training step's memory at most; the pass does not change a result
+    np.testing.assert_allclose(again, proba, rtol=1e-6, atol=1e-7)

@@ -23,6 +23,7 @@ from sktime.base import BaseObject
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from tsrec._checks import check_int
 from tsrec.estimators import _divergence, _engine, _panel_values, _panels, _params, _persistence, _seeding, _sktime_zip
 from tsrec.estimators._batches import batch_loader
 from tsrec.estimators._panel_shapes import at_fitted_shape, check_ndim, shape_of
@@ -106,13 +107,18 @@ def time_major(X: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.array(X.transpose(0, 2, 1), order="C"))
 
 
-def _finite_logits(network: nn.Module, X: np.ndarray, n_classes: int, when: str) -> torch.Tensor:
-    """The network's logits for numpy3D ``X``, refusing NaN or inf (which softmax would pass on)."""
+def _finite_logits(network: nn.Module, X: np.ndarray, n_classes: int, when: str, batch_size: int) -> torch.Tensor:
+    """The network's logits for numpy3D ``X``, refusing NaN or inf (which softmax would pass on).
+
+    ``batch_size`` samples a pass, the training batch (as darts and Keras predict): no more memory
+    than a training step took. Passes of 1024 samples took 1 to 2 GiB at the defaults on series of
+    500 steps, and 2 to 3 times as long for four of the six models (benchmarks/classifier_passes.py).
+    """
     x = time_major(X).to(_engine.network_dtype(network))
     if not len(x):
         return torch.zeros(0, n_classes)
     with torch.no_grad(), _overflow_as_input_error(X, when):
-        logits = torch.cat([network(part) for part in x.split(1024)])
+        logits = torch.cat([network(part) for part in x.split(batch_size)])
     if not bool(torch.isfinite(logits).all()):
         raise _overflow_error(X, when)
     return logits
@@ -266,7 +272,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
             with _overflow_as_input_error(X, "while training"):
                 result = _engine.train(module, train_loader, val_loader)
             # a loss that overflowed trains NaN weights without an error: refuse them here, not at predict
-            _finite_logits(module.network, X, len(self.classes_), "while training")
+            _finite_logits(module.network, X, len(self.classes_), "while training", config.batch_size)
         return module.network, result
 
     def _split(self, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -321,7 +327,8 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
     def _logits(self, X: object) -> torch.Tensor:
         check_is_fitted(self)
         X = self._as_3d(X, reset=False)
-        return _finite_logits(self.network_, X, len(self.classes_), "at predict time").double()
+        batch_size = check_int("batch_size", self.batch_size)
+        return _finite_logits(self.network_, X, len(self.classes_), "at predict time", batch_size).double()
 
     def predict(self, X: object) -> np.ndarray:
         """The most probable class of each sample.
