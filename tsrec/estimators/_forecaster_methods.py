@@ -236,9 +236,9 @@ class WindowForecasts:
         y : pandas.Series, pandas.DataFrame or numpy.ndarray
             Series of the fitted variates (or a panel of them) to cut into windows.
         batch_size : int or None, default=None
-            Windows forecast per network call (memory, not results); None: as many as a panel's
-            series per pass in ``predict``, 1024, or for LS4 ``2048 // n_samples`` (each window
-            carries ``n_samples`` sample paths).
+            Windows forecast per network call (memory, not results); None: as many as ``predict``
+            takes a panel's series a pass, the estimator's ``batch_size``, or for LS4
+            ``2048 // n_samples`` (each window carries ``n_samples`` sample paths).
 
         Returns
         -------

@@ -15,15 +15,12 @@ import numpy as np
 import pandas as pd
 import torch
 
+from tsrec._checks import check_int
 from tsrec.estimators import _engine, _newdata, _steps
 from tsrec.estimators._horizon import ROLLOUT_ROW_BYTES, check_output_size
 from tsrec.estimators._scaling import Scales, scales_of
 from tsrec.estimators._series import forecast_frames, scaled_contexts
 from tsrec.estimators._timeindex import future_indexes, in_zone, positions
-
-
-#: Series per network pass when forecasting a panel, as the classifiers' 1024 cases per pass.
-SERIES_PER_PASS = 1024
 
 
 class ContextRollouts:
@@ -51,9 +48,11 @@ class ContextRollouts:
         return forecast_frames(scales, path, steps, parts, freqs)
 
     def _series_per_pass(self) -> int:
-        """Series forecast in one network pass: a panel's working memory grows with a pass, not
-        with the panel (SpaceTime's defaults take about 1.2 MiB a series)."""
-        return SERIES_PER_PASS
+        """Series forecast in one network pass: ``batch_size``, the training batch (as darts
+        predicts), so that a panel's working memory is a training step's at most, whatever the
+        panel. Passes of 1024 series (before) took about 1.1 GiB more for SpaceTime's defaults and
+        2.3x as long for Chimera's (benchmarks/prediction_passes.py)."""
+        return check_int("batch_size", self.batch_size)
 
     def _contexts(self, parts: list, offsets: list[int], freqs: list | None = None, keys_fitted: bool = True,
                   future: int = 0) -> tuple[torch.Tensor, torch.Tensor, list, Scales]:
