@@ -52,12 +52,32 @@ def test_multivariate_basicmotions_beats_chance(name, cls):
 @pytest.mark.parametrize("name,cls", CLASSIFIERS, ids=IDS)
 def test_same_seed_same_probabilities(name, cls, reseed_global_generators):
     X, y = toy()
-    a = cls(max_epochs=3, random_state=4).fit(X, y).predict_proba(X)
+    fitted = cls(max_epochs=3, random_state=4).fit(X, y)
+    a = fitted.predict_proba(X)
+    # predict is the most probable class, and predict_proba's columns follow classes_
+    np.testing.assert_array_equal(fitted.predict(X), fitted.classes_[a.argmax(1)])
+    assert list(fitted.classes_) == ["down", "up"]
     reseed_global_generators(12345)  # the caller's generators do not decide the result, random_state does
     b = cls(max_epochs=3, random_state=4).fit(X, y).predict_proba(X)
     c = cls(max_epochs=3, random_state=5).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(a, c)
+    with torch.no_grad():  # the network's second logit far above the first: classes_[1] ("up") everywhere
+        fitted.network_.head.bias.add_(torch.tensor([0.0, 60.0], dtype=fitted.network_.head.bias.dtype))
+    assert (fitted.predict_proba(X)[:, 1] > 0.999).all() and (fitted.predict(X) == "up").all()
+
+
+def test_the_validation_split_is_drawn_from_random_state(reseed_global_generators):
+    X, y = toy()
+    a = PGNClassifier(hidden=4, max_epochs=2, val_size=0.25, random_state=4).fit(X, y)
+    reseed_global_generators(12345)  # not numpy's global generator: the split is random_state's
+    b = PGNClassifier(hidden=4, max_epochs=2, val_size=0.25, random_state=4).fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert a.history_["val_loss"] == b.history_["val_loss"]
+    encoded = np.unique(y, return_inverse=True)[1]
+    splits = [PGNClassifier(val_size=0.25)._split(encoded, seed=seed)[1] for seed in (4, 4, 5)]
+    np.testing.assert_array_equal(splits[0], splits[1])
+    assert not np.array_equal(np.sort(splits[0]), np.sort(splits[2]))
 
 
 @pytest.mark.parametrize("name,cls", CLASSIFIERS, ids=IDS)

@@ -58,6 +58,17 @@ def test_series_scales_are_each_series_training_mean_and_std():
     assert est.scaler_ is None  # each series has its own: no scaler of all series
 
 
+@pytest.mark.parametrize("single", [False, True], ids=["panel", "one series"])
+def test_the_global_scaler_reads_the_training_rows_only(single):
+    y = panel().loc[["big"]] if single else panel()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the panel's spreads differ: scaling='series' advised
+        est = arnet(scaling="global", val_size=0.25).fit(y.droplevel(0) if single else y)
+    train = np.concatenate([y.loc[key]["v"].to_numpy()[:300] for key in y.index.unique(0)])  # not validation
+    np.testing.assert_allclose(est.scaler_.mean_, [train.mean()], rtol=1e-12)
+    np.testing.assert_allclose(est.scaler_.scale_, [train.std()], rtol=1e-12)
+
+
 def test_a_constant_series_gets_scale_one_as_scikit_learns_scaler_gives():
     y = panel()
     y.loc["other", "v"] = 1e6
