@@ -67,9 +67,15 @@ def test_a_flag_that_is_no_bool_is_refused_by_name(op, flag, value):
 
 
 @pytest.mark.parametrize(("op", "flag"), FLAGGED, ids=IDS)
-def test_a_numpy_bool_flag_is_taken(op, flag):
-    torch.manual_seed(0)
-    op(**{flag: np.bool_(True)})
+def test_a_numpy_bool_flag_is_taken_as_the_bool(op, flag):
+    results = []
+    for value in (np.bool_(True), True):
+        GEN.manual_seed(0)  # the same inputs for both calls
+        results.append(op(**{flag: value}))
+    numpy_flag, plain = (r if isinstance(r, tuple) else (r,) for r in results)
+    assert len(numpy_flag) == len(plain)
+    for got, expected in zip(numpy_flag, plain):
+        torch.testing.assert_close(got, expected, rtol=0, atol=0)
 
 
 def test_recurrent_scan_names_a_state_on_another_device():
