@@ -68,6 +68,21 @@ class TrainingConfig:
     ema_start_step: int = 0  # ...this optimiser step; the weights themselves before it
 
 
+@contextlib.contextmanager
+def outside_autocast(device_type: str) -> Iterator[None]:
+    """Turn autocast off for a backward pass, as PyTorch's mixed precision runs it.
+
+    Lightning runs ``training_step``, and so a ``manual_backward`` inside it, under the precision
+    plugin's autocast. Backward passes that compute (the kernels' hand-written ones, recomputed
+    segments) then ran their own products in bfloat16 (tests/estimators/test_engine_autocast.py).
+    """
+    if not (torch.amp.is_autocast_available(device_type) and torch.is_autocast_enabled(device_type)):
+        yield
+        return
+    with torch.autocast(device_type, enabled=False):
+        yield
+
+
 class TrainingModule(pl.LightningModule):
     """Wrap ``network`` and ``loss_fn(network, batch) -> (loss, n_items)`` for Lightning.
 
@@ -118,10 +133,11 @@ class TrainingModule(pl.LightningModule):
         for offset, minibatch in enumerate(batch if self.grouping else [batch]):
             loss = self._minibatch_loss(minibatch, batch_idx * group_size + offset, n_batches)
             optimizer.zero_grad()
-            if self.direct_backward:
-                loss.backward()
-            else:
-                self.manual_backward(loss)  # through the precision plugin, so mixed precision still scales
+            with outside_autocast(loss.device.type):
+                if self.direct_backward:
+                    loss.backward()
+                else:
+                    self.manual_backward(loss)  # through the precision plugin, so mixed precision still scales
             optimizer.step()
         return None
 
