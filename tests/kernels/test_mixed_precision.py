@@ -192,3 +192,36 @@ def test_gated_rnn_takes_autocasts_mix_under_autocast():
     with torch.autocast("cpu", dtype=torch.bfloat16):
         got = op(inputs, "torch")
     torch.testing.assert_close(got, op(inputs, "torch"), rtol=0, atol=0)
+
+
+def scan2d_inputs(batch=2, T=5, V=3, D=4, N=3):
+    normal, positive = draw(10)
+    return [normal(batch, T, V, D), positive(batch, T, V, D), positive(batch, T, V, D),
+            *(-positive(D, N) - 0.1 for _ in range(4)), *(normal(batch, T, V, N) for _ in range(4))]
+
+
+# op, inputs and the index of the input the op checks the others' dtypes against
+FLOAT32_REFERENCE = {
+    "linear_scan": (OPS["linear_scan"][0], linear_inputs, 1),
+    "rnn_scan": (OPS["rnn_scan"][0], rnn_inputs, 0),
+    "cfc_scan": (OPS["cfc_scan"][0], cfc_inputs, 0),
+    "ltc_scan": (OPS["ltc_scan"][0], ltc_inputs, 0),
+    "selective_scan": (ALL_HALF["selective_scan with D, z, delta_bias, state"][0], selective_with_options, 0),
+    "scan2d": (lambda xs, be: k.scan2d(*xs, backend=be)[0], scan2d_inputs, 0),
+}
+
+
+@pytest.mark.parametrize("backend", ["torch", "naive"])
+@pytest.mark.parametrize("name", list(FLOAT32_REFERENCE))
+def test_a_float32_reference_with_half_precision_others_is_computed_in_float32(name, backend):
+    # a GPU's autocast gives LayerNorm's and softplus's outputs in float32 and a Linear's in bfloat16:
+    # Chimera's scan2d got x in float32 and B, C in bfloat16, and refused them (a CPU's autocast
+    # keeps LayerNorm in bfloat16, so the CPU tests never met it)
+    op, make, ref = FLOAT32_REFERENCE[name]
+    mixed = [x.float() if i == ref else x.to(torch.bfloat16) for i, x in enumerate(make())]
+    leaves = [x.detach().requires_grad_() for x in mixed]
+    got = op(leaves, backend)
+    assert got.dtype == torch.float32
+    torch.testing.assert_close(got, op([x.float() for x in mixed], backend), rtol=1e-5, atol=1e-6)
+    got.sum().backward()
+    assert all(leaf.grad is not None and leaf.grad.dtype == leaf.dtype for leaf in leaves)

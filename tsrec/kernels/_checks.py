@@ -9,6 +9,7 @@ import torch
 
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 COMPLEX_DTYPES = (torch.complex64, torch.complex128)
+HALF_DTYPES = (torch.float16, torch.bfloat16)
 
 
 def check_tensor(
@@ -154,13 +155,18 @@ def check_like(reference: str, ref: torch.Tensor, **tensors: torch.Tensor | None
 
 
 def check_mixed_precision_like(reference: str, ref: torch.Tensor, **tensors: torch.Tensor | None) -> None:
-    """Like :func:`check_like`, but each tensor may also be in ``ref``'s accumulation dtype.
+    """Like :func:`check_like`, but the tensors may mix ``ref``'s dtype and half precision with
+    float32, the dtype the kernels accumulate half-precision input in anyway.
 
     Under mixed precision ``torch.autocast`` makes some activations half precision and leaves
-    parameters (and, on a GPU, the outputs of ops such as softplus) in float32, the dtype the
-    kernels accumulate half-precision input in anyway.
+    parameters in float32; on a GPU it also computes ops such as LayerNorm and softplus in float32,
+    so the reference itself may be float32 beside half-precision inputs (Chimera's scan2d: x from
+    a LayerNorm, B and C from a Linear).
     """
-    _check_dtype_device(reference, ref, (ref.dtype, compute_dtype(ref.dtype)), tensors)
+    accepted = (ref.dtype, compute_dtype(ref.dtype))
+    if torch.float32 in accepted:
+        accepted += HALF_DTYPES
+    _check_dtype_device(reference, ref, accepted, tensors)
 
 
 def check_flag(name: str, value: object) -> bool:
