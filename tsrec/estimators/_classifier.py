@@ -261,7 +261,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         x = time_major(X)
         target = torch.from_numpy(y_encoded.astype(np.int64))
         train_idx, val_idx = self._split(y_encoded, config.seed)
-        with _seeding.seeded(config.seed), _params.sizes_named_when_out_of_memory(self):
+        with _seeding.seeded(config.seed, _seeding.uses_gpu(config)), _params.sizes_named_when_out_of_memory(self):
             encoder, width = self._build_encoder(self.n_channels_, self.n_timepoints_)
             network = SequenceClassifier(encoder, width, len(self.classes_))
             module = _engine.TrainingModule(network, classification_loss, config)

@@ -352,7 +352,7 @@ class DeepForecaster(
             _newdata.check_scaled(values, "y")
         windows = build_windows(series, lookback, horizon, data_dtype(config.precision))
         _persistence.remember_fitted_params(self)
-        with _seeding.seeded(config.seed), sizes_named_when_out_of_memory(self):
+        with _seeding.seeded(config.seed, _seeding.uses_gpu(config)), sizes_named_when_out_of_memory(self):
             network = self._build_network(self.n_channels_, meta)
             module = _engine.TrainingModule(network, self._loss(), config, self._lr_lambda(), self._penalty())
             train_loader = window_loader(windows, windows.train_starts, config.batch_size, True, config.seed)

@@ -27,17 +27,28 @@ os.register_at_fork(after_in_child=_new_fit_lock)
 
 
 @contextlib.contextmanager
-def seeded(seed: int) -> Iterator[None]:
+def seeded(seed: int, gpu: bool = False) -> Iterator[None]:
     """Seed torch inside a forked RNG so the caller's global random state is left untouched.
 
     Holds the process-wide fit lock: fits started from several threads run one at a time.
     Networks built inside are float32 whatever the caller's ``torch.set_default_dtype`` (the
     ``precision`` parameter says what they compute in; a float64 default gave float64 weights
     that float32 batches could not meet).
+
+    ``gpu``: whether the block may run on a CUDA GPU. CUDA's generators are forked and seeded only
+    then, or where CUDA has started already: forking them starts CUDA, and a process forked after
+    that (``multiprocessing``'s default on Linux) cannot start it again, so every CPU fit or load
+    in such a child failed on a machine with a GPU.
     """
-    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    cuda = torch.cuda.is_initialized() or (gpu and torch.cuda.is_available())
+    devices = list(range(torch.cuda.device_count())) if cuda else []
     with _FIT_LOCK, torch.random.fork_rng(devices=devices), _default_dtype(torch.float32):
-        torch.manual_seed(seed)
+        if cuda:
+            torch.manual_seed(seed)
+        else:  # torch.manual_seed would queue a CUDA seed that a later start of CUDA would apply
+            torch.random.default_generator.manual_seed(seed)
+            if torch.backends.mps.is_available():
+                torch.mps.manual_seed(seed)
         yield
 
 
@@ -49,3 +60,8 @@ def _default_dtype(dtype: torch.dtype) -> Iterator[None]:
         yield
     finally:
         torch.set_default_dtype(before)
+
+
+def uses_gpu(config) -> bool:
+    """Whether a fit of this training configuration may run on a CUDA GPU (``"auto"`` picks one)."""
+    return not (isinstance(config.accelerator, str) and config.accelerator.lower() in ("cpu", "mps"))

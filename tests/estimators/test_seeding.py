@@ -1,0 +1,52 @@
+"""Seeded fits and loads start CUDA only where they may run on it.
+
+Forking CUDA's generators (to leave the caller's alone) starts CUDA, and a process forked after
+that (``multiprocessing``'s default on Linux) cannot start it again: on a machine with a GPU, a
+fit with ``accelerator="cpu"`` or a load in such a child failed with "Cannot re-initialize CUDA in
+forked subprocess" (review of the GPU paths).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import tsrec
+from tsrec.estimators import ARNetForecaster, PGNClassifier
+from tsrec.estimators._seeding import seeded
+
+
+@pytest.fixture
+def cuda_that_cannot_start(monkeypatch):
+    """A machine with a GPU whose CUDA has not started and cannot (a forked child's)."""
+    def cannot_start(*args, **kwargs):
+        raise RuntimeError("Cannot re-initialize CUDA in forked subprocess")
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: False)
+    for name in ("get_rng_state", "set_rng_state", "manual_seed_all", "manual_seed"):
+        monkeypatch.setattr(torch.cuda, name, cannot_start)
+
+
+def test_cpu_fits_and_loads_do_not_start_cuda(cuda_that_cannot_start, tmp_path):
+    y = pd.Series(np.sin(np.arange(120.0) / 4), index=pd.date_range("2024-01-01", periods=120, freq="h"))
+    forecaster = ARNetForecaster(n_lags=8, horizon=2, max_epochs=1, accelerator="cpu", random_state=0).fit(y)
+    forecaster.save(tmp_path / "forecaster")
+    pd.testing.assert_series_equal(tsrec.load(tmp_path / "forecaster").predict(fh=[1, 2]), forecaster.predict(fh=[1, 2]))
+    X, labels = np.random.default_rng(0).normal(size=(12, 10)), np.array(["a", "b"] * 6)
+    classifier = PGNClassifier(hidden=4, max_epochs=1, accelerator="cpu", random_state=0).fit(X, labels)
+    classifier.save(tmp_path / "classifier")
+    np.testing.assert_array_equal(tsrec.load(tmp_path / "classifier").predict_proba(X), classifier.predict_proba(X))
+
+
+def test_a_cpu_block_still_seeds_and_restores_the_cpu_generator():
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    with seeded(5):
+        inside = torch.rand(3)
+    assert torch.equal(torch.get_rng_state(), before)  # the caller's state is left as it was
+    with seeded(5):
+        assert torch.equal(torch.rand(3), inside)
