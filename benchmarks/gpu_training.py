@@ -11,8 +11,16 @@ of 100 steps whose class is the sign of a channel's slope; default widths, one e
 estimator is fitted twice with ``random_state=0``: the report gives both fit times (the first
 one compiles the Triton kernels), whether the two fits predict exactly the same (tsrec's
 reproducibility contract, on the GPU's deterministic mode) and whether the predictions are
-finite. On CUDA the kernels run their ``auto`` backend: Triton for selective_scan (S-Mamba) and
-scan2d (Chimera), cuFFT for the convolution kernels (SpaceTime, LS4).
+finite. On CUDA the kernels run their ``auto`` backend: Triton for selective_scan (S-Mamba),
+scan2d (Chimera) and ltc_scan (LTC, its default cell), cuFFT for the convolution kernels
+(SpaceTime, LS4).
+
+``--precision`` trains in another of Lightning's precisions (default ``32-true``). A GPU's
+autocast computes some ops in float32 that a CPU's keeps in bfloat16 (LayerNorm, softplus), so
+``bf16-mixed`` meets dtype mixes there that the CPU tests cannot; e.g.::
+
+    python benchmarks/gpu_training.py --precision bf16-mixed --models ChimeraForecaster \
+        ChimeraClassifier SMambaForecaster SMambaClassifier LTCForecaster LTCClassifier
 """
 
 from __future__ import annotations
@@ -48,10 +56,10 @@ def classification_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return X.astype(np.float32), (slope > 0).astype(int)
 
 
-def params_for(cls: type, accelerator: str, tiny: bool) -> dict:
+def params_for(cls: type, accelerator: str, tiny: bool, precision: str = "32-true") -> dict:
     """Default widths, one epoch, the device; ``tiny`` uses the conformance suites' small widths."""
     names = cls().get_params()
-    params = {"max_epochs": 1, "accelerator": accelerator, "random_state": 0}
+    params = {"max_epochs": 1, "accelerator": accelerator, "precision": precision, "random_state": 0}
     params |= {k: v for k, v in (("lookback", LOOKBACK), ("horizon", HORIZON)) if k in names}
     if tiny:
         small = cls.get_test_params()[0] if hasattr(cls, "get_test_params") else {}
@@ -74,10 +82,10 @@ def fit_predict(cls: type, params: dict, is_classifier: bool) -> tuple[float, np
     return seconds, np.asarray(est.predict(fh=fh), dtype=float)
 
 
-def check(name: str, cls: type, accelerator: str, tiny: bool) -> dict:
+def check(name: str, cls: type, accelerator: str, tiny: bool, precision: str = "32-true") -> dict:
     """Two seeded fits of one estimator: times, reproducibility, finiteness (or the error raised)."""
     is_classifier = name.endswith("Classifier")
-    params = params_for(cls, accelerator, tiny)
+    params = params_for(cls, accelerator, tiny, precision)
     row = dict(estimator=name, params=json.dumps({k: v for k, v in params.items() if k != "accelerator"}),
                first_fit_s=None, second_fit_s=None, identical=False, finite=False, error="")
     try:  # one estimator's failure must not cost the others' results on a scarce device
@@ -109,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", nargs="*", default=None, help="only these estimators")
     parser.add_argument("--accelerator", default="gpu", help="gpu (default) or cpu, for a dry run")
     parser.add_argument("--tiny", action="store_true", help="the conformance suites' small widths")
+    parser.add_argument("--precision", default="32-true", choices=["32-true", "bf16-mixed", "bf16-true", "64-true"],
+                        help="Lightning's precision for every fit (default: 32-true)")
     args = parser.parse_args(argv)
     check_names(parser, "--models", args.models, [name for name, _ in all_estimators()])
     import torch  # noqa: PLC0415
@@ -117,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("no CUDA GPU: torch.cuda.is_available() is False; pass --accelerator cpu for a dry run")
     device = torch.cuda.get_device_name() if args.accelerator == "gpu" else "CPU (dry run)"
     estimators = [(n, c) for n, c in all_estimators() if args.models is None or n in args.models]
-    rows = [check(name, cls, args.accelerator, args.tiny) for name, cls in estimators]
+    rows = [check(name, cls, args.accelerator, args.tiny, args.precision) for name, cls in estimators]
     text = report(rows, device, argv)
     if args.out:
         atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report

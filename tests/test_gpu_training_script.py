@@ -22,6 +22,15 @@ def test_dry_run_fits_twice_and_reports(gpu_training, tmp_path):
     assert all("| yes | yes |" in row for row in rows)  # same predictions twice, finite
 
 
+def test_a_dry_run_trains_in_the_precision_given(gpu_training, tmp_path):
+    out = tmp_path / "gpu_training.md"
+    argv = ["--accelerator", "cpu", "--tiny", "--precision", "bf16-mixed", "--models", "ChimeraForecaster", "--out",
+            str(out)]
+    assert gpu_training.main(argv) == 0
+    row = next(line for line in out.read_text().splitlines() if line.startswith("| ChimeraForecaster"))
+    assert '"precision": "bf16-mixed"' in row and "| yes | yes |" in row
+
+
 def test_a_failing_estimator_is_reported_and_fails_the_run(gpu_training, tmp_path, monkeypatch):
     def broken(cls, params, is_classifier):
         raise RuntimeError("deterministic mode has no CUDA kernel for this op")
