@@ -17,7 +17,8 @@ Only the checks that catch documentation that is wrong or missing, not its style
   parameter's name, so the entry documents nothing. ``PR06`` a type spelled ``integer``,
   ``boolean`` or ``string``: trivial, and keeps the types uniform.
 - ``GL08`` a public object without a docstring: without it the checks above have nothing to
-  check. ``RT01`` a function that returns a value without a Returns section. ``GL06`` an unknown section name (a misspelt ``Parameter``): its content is dropped.
+  check. ``RT01`` a function that returns a value without a Returns section. ``GL06`` an
+  unknown section name (a misspelt ``Parameter``): its content is dropped.
 - Wrapped names (our own check): a parameter entry with neither a type nor a description. A
   list of grouped names wrapped over two lines parses that way: the first line becomes an entry
   of its own (with a trailing comma in its last name), so its parameters are documented by
