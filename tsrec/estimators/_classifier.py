@@ -24,10 +24,11 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from tsrec._checks import check_int
-from tsrec.estimators import _divergence, _engine, _panel_values, _panels, _params, _persistence, _seeding, _sktime_zip
+from tsrec.estimators import _divergence, _panel_values, _panels, _params, _persistence, _seeding, _sktime_zip
 from tsrec.estimators._batches import batch_loader
 from tsrec.estimators._panel_shapes import at_fitted_shape, check_ndim, shape_of
 from tsrec.estimators._params import check_val_size, data_dtype, training_config, warn_no_validation
+from tsrec.estimators._training import TrainingResult, network_dtype
 from tsrec.estimators.errors import InputError
 from tsrec.nn.heads import SequenceClassifier
 
@@ -114,7 +115,7 @@ def _finite_logits(network: nn.Module, X: np.ndarray, n_classes: int, when: str,
     than a training step took. Passes of 1024 samples took 1 to 2 GiB at the defaults on series of
     500 steps, and 2 to 3 times as long for four of the six models (benchmarks/prediction_passes.py).
     """
-    x = time_major(X).to(_engine.network_dtype(network))
+    x = time_major(X).to(network_dtype(network))
     if not len(x):
         return torch.zeros(0, n_classes)
     with torch.no_grad(), _overflow_as_input_error(X, when):
@@ -256,8 +257,9 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         return X, self._encode_labels(y, len(X))
 
     @torch.inference_mode(False)  # a fit called inside inference mode must still build tensors autograd takes
-    def _train_network(self, X: np.ndarray, y_encoded: np.ndarray, config) -> tuple[nn.Module, _engine.TrainingResult]:
+    def _train_network(self, X: np.ndarray, y_encoded: np.ndarray, config) -> tuple[nn.Module, TrainingResult]:
         """Build and train the network on numpy3D ``X``; refuse one whose values overflowed."""
+        from tsrec.estimators import _engine  # noqa: PLC0415 - Lightning is imported by the first fit (_training)
         x = time_major(X)
         target = torch.from_numpy(y_encoded.astype(np.int64))
         train_idx, val_idx = self._split(y_encoded, config.seed)

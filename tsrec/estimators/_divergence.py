@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from tsrec._warn import warn_user
-from tsrec.estimators._engine import TrainingConfig, TrainingResult
+from tsrec.estimators._training import TrainingConfig, TrainingResult
 from tsrec.estimators.errors import InputError
 from tsrec.kernels._checks import NON_FINITE as KERNEL_NON_FINITE
 

@@ -15,7 +15,6 @@ import itertools
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 
 import lightning.pytorch as pl
 import torch
@@ -28,6 +27,7 @@ from torch.utils.data import DataLoader
 
 from tsrec.estimators._batches import BatchGroups
 from tsrec.estimators._ema import averages_weights
+from tsrec.estimators._training import TrainingConfig, TrainingResult
 from tsrec.estimators._trainer import (
     fit, make_trainer, own_callbacks, quiet_lightning, restore_best, warn_never_validated,
 )
@@ -46,26 +46,6 @@ BATCHES_PER_STEP = 8
 # callbacks that the caller's context adds to every fit (see extra_callbacks); a ContextVar
 # rather than a module global so that fits in other threads or asyncio tasks do not see them
 _CONTEXT_CALLBACKS: contextvars.ContextVar[tuple] = contextvars.ContextVar("tsrec_extra_callbacks", default=())
-
-
-@dataclass
-class TrainingConfig:
-    """The shared training parameters, resolved from an estimator's constructor arguments."""
-
-    max_epochs: int = 10
-    batch_size: int = 32
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    decoupled_weight_decay: bool = False  # AdamW's decay (SpaceTime, LS4) rather than Adam's L2 term
-    patience: int | None = 5
-    accelerator: str = "auto"
-    devices: object = "auto"
-    precision: object = "32-true"
-    seed: int = 0
-    verbose: bool = False
-    trainer_kwargs: dict = field(default_factory=dict)
-    ema_decay: float | None = None  # an EMA of the weights is validated and kept (LS4), from...
-    ema_start_step: int = 0  # ...this optimiser step; the weights themselves before it
 
 
 @contextlib.contextmanager
@@ -233,24 +213,6 @@ def extra_callbacks(callbacks: Iterable) -> Iterator[None]:
         _CONTEXT_CALLBACKS.reset(token)
 
 
-@dataclass
-class TrainingResult:
-    """What a fit reports: epochs run, training and validation losses per epoch, best validation
-    loss, seconds."""
-
-    epochs: int
-    train_losses: list[float]
-    val_losses: list[float]
-    best_val_loss: float | None
-    seconds: float
-
-    def as_history(self) -> dict:
-        """The estimators' ``history_``: ``epochs``, ``train_loss`` and ``val_loss`` (one value per
-        epoch; no ``val_loss`` without a validation split) and ``best_val_loss`` (None without one)."""
-        return {"epochs": self.epochs, "train_loss": self.train_losses, "val_loss": self.val_losses,
-                "best_val_loss": self.best_val_loss}
-
-
 class RankShare:
     """This process's share of ``loader``'s batches, in lists of one: every world-size-th batch
     from the process's rank on, so each batch is validated by exactly one process.
@@ -367,10 +329,3 @@ def train(
         last = f", last train_loss {result.train_losses[-1]:.4g}" if result.train_losses else ""
         print(f"trained {result.epochs} epochs in {seconds:.1f}s, best val_loss {best_text}{last}")
     return result
-
-
-def network_dtype(network: nn.Module) -> torch.dtype:
-    """The dtype a trained network takes its input in: float64 after ``precision="64-true"``,
-    float32 for a network without floating parameters."""
-    floating = [p.dtype for p in network.parameters() if p.is_floating_point()]
-    return floating[0] if floating else torch.float32

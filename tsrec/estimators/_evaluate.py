@@ -9,7 +9,7 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tsrec._checks import check_int
-from tsrec.estimators._engine import network_dtype
+from tsrec.estimators._training import network_dtype
 from tsrec.estimators._horizon import aligned_fh, steps_per_series
 from tsrec.estimators._newdata import check_forecast, check_scaled, overflow_as_input_error, series_name
 from tsrec.estimators._scaling import Scales, fitted_keys, fitted_scales, window_scales

@@ -7,16 +7,13 @@ import inspect
 import numbers
 from collections.abc import Iterator
 
-import lightning.pytorch as pl
 import numpy as np
 import pandas as pd
-from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, Timer
-from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
 from tsrec._checks import check_flag, check_float, check_int
 from tsrec._warn import warn_user
 from tsrec.errors import NoValidationWarning, PartialValidationWarning
-from tsrec.estimators._engine import TrainingConfig
+from tsrec.estimators._training import TrainingConfig
 
 SHARED_PARAMS = (
     "max_epochs", "batch_size", "lr", "weight_decay", "patience", "val_size", "accelerator",
@@ -144,7 +141,9 @@ def check_trainer_kwargs(kwargs: object, patience: int | None = None, max_epochs
         return {}
     if not isinstance(kwargs, dict):
         raise ValueError(f"trainer_kwargs must be a dict or None, got {type(kwargs).__name__}")
-    known = inspect.signature(pl.Trainer.__init__).parameters
+    from lightning.pytorch import Trainer  # noqa: PLC0415 - imported for trainer_kwargs only (see _training)
+
+    known = inspect.signature(Trainer.__init__).parameters
     for key in kwargs:
         if key not in known:
             raise ValueError(f"trainer_kwargs has {key!r}, which is not a lightning.Trainer argument; remove it")
@@ -201,6 +200,9 @@ def _check_trains_something(kwargs: dict) -> None:
         if kwargs.get(key) == 0:
             raise ValueError(f"trainer_kwargs may not set {key}=0: it would train nothing")
     if kwargs.get("max_time") is not None:
+        from lightning.pytorch.callbacks import Timer  # noqa: PLC0415 - as in check_trainer_kwargs
+        from lightning.pytorch.utilities.exceptions import MisconfigurationException  # noqa: PLC0415
+
         try:
             seconds = Timer(duration=kwargs["max_time"]).time_remaining()
         except (MisconfigurationException, TypeError, AttributeError, ValueError) as exc:
@@ -221,6 +223,8 @@ def _check_trains_something(kwargs: dict) -> None:
 def _check_callbacks(callbacks: object, patience: int | None) -> list:
     """Lightning callbacks as a list, none on val_loss that tsrec has already: Lightning allows one
     EarlyStopping or ModelCheckpoint per monitored metric."""
+    from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint  # noqa: PLC0415 - as above
+
     callbacks = list(callbacks) if isinstance(callbacks, (list, tuple)) else [] if callbacks is None else [callbacks]
     for callback in callbacks:
         if not isinstance(callback, Callback):
@@ -241,7 +245,7 @@ def _check_callbacks(callbacks: object, patience: int | None) -> list:
 
 def check_device_params(accelerator: object, devices: object, precision: object) -> None:
     """Types Lightning would fail on obscurely, and a precision the networks cannot train in."""
-    if not isinstance(accelerator, (str, pl.accelerators.Accelerator)):
+    if not isinstance(accelerator, str) and not _is_lightning_accelerator(accelerator):
         raise ValueError(f"accelerator must be a string such as 'auto', 'cpu' or 'gpu', got {accelerator!r}")
     if isinstance(devices, (bool, np.bool_)) or not isinstance(devices, (str, int, np.integer, list, tuple)):
         raise ValueError(f"devices must be 'auto', an int or a list of device indices, got {devices!r}")
@@ -255,6 +259,12 @@ def check_device_params(accelerator: object, devices: object, precision: object)
             f"precision={precision!r} trains in float16 throughout, where tsrec's networks overflow; "
             "use '16-mixed' or 'bf16-mixed' (mixed precision), '32-true' or '64-true'"
         )
+
+
+def _is_lightning_accelerator(accelerator: object) -> bool:
+    from lightning.pytorch.accelerators import Accelerator  # noqa: PLC0415 - only for a non-string (see _training)
+
+    return isinstance(accelerator, Accelerator)
 
 
 def _known_precision(precision: object) -> bool:

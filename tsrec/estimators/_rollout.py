@@ -16,11 +16,12 @@ import pandas as pd
 import torch
 
 from tsrec._checks import check_int
-from tsrec.estimators import _engine, _newdata, _steps
+from tsrec.estimators import _newdata, _steps
 from tsrec.estimators._horizon import ROLLOUT_ROW_BYTES, check_output_size
 from tsrec.estimators._scaling import Scales, scales_of
 from tsrec.estimators._series import forecast_frames, scaled_contexts
 from tsrec.estimators._timeindex import future_indexes, in_zone, positions
+from tsrec.estimators._training import network_dtype
 
 
 class ContextRollouts:
@@ -73,7 +74,7 @@ class ContextRollouts:
         if future:  # wall-clock positions of zoned stamps skip or repeat one at a daylight-saving change
             position = (position[:, None] + np.arange(lookback + future) if tz is None
                         else zoned_positions(parts, freqs, offsets, rows, future, tz))
-        dtype = _engine.network_dtype(self.network_)
+        dtype = network_dtype(self.network_)
         return torch.as_tensor(context, dtype=dtype), torch.as_tensor(position), freqs, scales
 
     def _forecast_path(self, x: torch.Tensor, position: torch.Tensor, n_steps: int) -> torch.Tensor:

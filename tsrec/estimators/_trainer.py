@@ -33,7 +33,7 @@ from tsrec.estimators._batches import BatchGroups
 from tsrec.estimators._ema import WarmStartEMA
 
 if TYPE_CHECKING:  # the engine imports this module
-    from tsrec.estimators._engine import TrainingConfig
+    from tsrec.estimators._training import TrainingConfig
 
 # Lightning's info loggers stay at WARNING even with verbose=True: verbose means tsrec's progress
 # bar and summary line, not Lightning's hardware banners, hints and adverts
