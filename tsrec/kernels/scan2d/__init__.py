@@ -226,11 +226,13 @@ def _scan_empty(tensors: list[torch.Tensor], n_state: int, init: State | None) -
 
 
 def _scan_flipped(inputs, A, BC, init, reverse) -> tuple[torch.Tensor, State]:
-    """Pick the torch path by the number of variates; reverse variates by flipping that axis."""
-    path = scan_variate_sweep if inputs[0].shape[2] <= SWEEP_MAX_VARIATES else scan_wavefront
+    """Pick the torch path by the number of variates; the wavefront reverses variates by flipping
+    that axis (the sweep walks its columns backwards: flipped copies would be kept for backward)."""
+    if inputs[0].shape[2] <= SWEEP_MAX_VARIATES:
+        return scan_variate_sweep(*inputs, A, BC, init, reverse)
     if not reverse:
-        return path(*inputs, A, BC, init)
+        return scan_wavefront(*inputs, A, BC, init)
     flip = lambda t, dim: None if t is None else t.flip(dim)  # noqa: E731
     init_f = None if init is None else (flip(init[0], 1), flip(init[1], 1))
-    y, (h1, h2) = path(*[flip(t, 2) for t in inputs], A, [flip(t, 2) for t in BC], init_f)
+    y, (h1, h2) = scan_wavefront(*[flip(t, 2) for t in inputs], A, [flip(t, 2) for t in BC], init_f)
     return y.flip(2), (h1.flip(1), h2.flip(1))
