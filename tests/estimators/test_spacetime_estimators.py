@@ -148,3 +148,23 @@ def test_classifier_defaults_learn_gunpoint():
     X_test, y_test = load_ucr("GunPoint", "test")
     clf = SpaceTimeClassifier(random_state=0).fit(X_train, y_train)
     assert clf.score(X_test, y_test) >= 0.9
+
+
+def test_a_next_input_term_of_weight_zero_is_not_computed():
+    # the official weights (1, 1, 0): its kernel and convolution were a fifth of a training step
+    torch.manual_seed(0)
+    net = SpaceTime(lookback=16, horizon=4, width=4, n_kernels=2, kernel_dim=4, dropout=0.0)
+    x, y = torch.randn(3, 16, 2), torch.randn(3, 4, 2)
+    batch = (x, y, torch.zeros(3, dtype=torch.long))
+    asked, open_loop = [], net.decoder.open_loop
+    net.decoder.open_loop = lambda u, next_input=True: asked.append(next_input) or open_loop(u, next_input)
+    loss, _ = spacetime_loss(net, batch, weights=(1.0, 1.0, 0.0))
+    assert asked == [False]
+    terms = net.loss_terms(x, y)
+    assert asked == [False, True] and terms[2] > 0
+    torch.testing.assert_close(loss, terms[0] + terms[1])
+    assert net.loss_terms(x, y, next_input=False)[2] == 0
+    z = torch.randn(3, 16, 4)  # the decoder's width
+    y_next, u_next = open_loop(z, next_input=False)
+    assert u_next is None
+    torch.testing.assert_close(y_next, open_loop(z)[0])

@@ -398,6 +398,9 @@ def test_steps_none_is_the_horizon() -> None:
         (lambda v: LS4(2, 4, lookback=4, condition_on_x=v, **LS4_KW), "condition_on_x"),
         (lambda v: LiquidForecaster(4, 2, units=4, norm=v), "norm"),
         (lambda v: SMamba(8, 4, 2, norm=v, **MAMBA), "norm"),
+        (lambda v: ClosedLoopSSM(4, 2).open_loop(torch.randn(1, 3, 4), next_input=v), "next_input"),
+        (lambda v: SpaceTime(6, 2, **ST).loss_terms(torch.randn(2, 6, 3), torch.randn(2, 2, 3), next_input=v),
+         "next_input"),
     ],
 )
 def test_an_on_off_flag_that_is_no_bool_is_refused_by_name(build, name):

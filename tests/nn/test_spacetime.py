@@ -243,3 +243,23 @@ def test_a_block_pickled_before_the_official_layout_is_refused_by_name():
     old["_modules"] = {k: v for k, v in old["_modules"].items() if k != "dropout"}  # the earlier layout had none
     with pytest.raises(RuntimeError, match="pickled by an earlier tsrec.*fit the estimator again"):
         SpaceTimeBlock.__new__(SpaceTimeBlock).__setstate__(old)
+
+
+def test_the_preprocessing_bank_filters_a_repeated_series_once(monkeypatch):
+    # the encoder hands its first block one series expanded to the width: filtering each copy
+    # took the FFT of the same series `width` times
+    from tsrec.nn import spacetime as spacetime_module
+
+    torch.manual_seed(0)
+    bank = PreprocessSSM(8).double()
+    x = torch.randn(3, 40, 1, dtype=torch.float64, requires_grad=True)
+    out = bank(x.expand(-1, -1, 8))
+    grad, = torch.autograd.grad(out.square().sum(), x)
+    copies = bank(x.expand(-1, -1, 8).contiguous())
+    torch.testing.assert_close(out, copies, rtol=1e-13, atol=1e-13)
+    torch.testing.assert_close(grad, torch.autograd.grad(copies.square().sum(), x)[0], rtol=1e-12, atol=1e-12)
+    widths, convolve = [], spacetime_module.fft_conv
+    monkeypatch.setattr(spacetime_module, "fft_conv", lambda u, k: widths.append(u.shape[-1]) or convolve(u, k))
+    bank(x.expand(-1, -1, 8))
+    bank(torch.randn(3, 40, 8, dtype=torch.float64))
+    assert widths == [1, 8]

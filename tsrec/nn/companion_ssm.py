@@ -224,25 +224,30 @@ class ClosedLoopSSM(nn.Module):
         a, b, c, k = self.abck()
         return closed_loop_rollout(a, b, c, k, self.final_state(u), horizon)
 
-    def open_loop(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def open_loop(self, u: torch.Tensor, next_input: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The next-step outputs over the lag window: ``c^T x_{t+1}`` and ``k^T x_{t+1}`` at position ``t``.
 
         Parameters
         ----------
         u : torch.Tensor
             The lag window, (batch, lag, width).
+        next_input : bool, default=True
+            Also predict the next input (``k``); False skips its kernel and convolution.
 
         Returns
         -------
         y_next : torch.Tensor
             The output predicted for step ``t + 1``, (batch, lag, width).
-        u_next : torch.Tensor
-            The input predicted for step ``t + 1`` (the next-input map ``k``), (batch, lag, width).
+        u_next : torch.Tensor or None
+            The input predicted for step ``t + 1`` (the next-input map ``k``), (batch, lag, width);
+            None without ``next_input``.
         """
         self._check(u)
+        next_input = check_flag("next_input", next_input)
         a, b, c, k = self.abck()
         lag = u.shape[1]
         method = kernel_method(self.norm_order)
-        kernels = torch.stack([companion_kernel(a, b, v, lag, method=method) for v in (c, k)])
-        out = fft_conv(u, kernels)  # (batch, lag, 2, width)
-        return out[:, :, 0], out[:, :, 1]
+        maps = (c, k) if next_input else (c,)
+        kernels = torch.stack([companion_kernel(a, b, v, lag, method=method) for v in maps])
+        out = fft_conv(u, kernels)  # (batch, lag, len(maps), width)
+        return out[:, :, 0], out[:, :, 1] if next_input else None
