@@ -17,6 +17,8 @@ the rows' runs interleaved so that a busy machine slows them alike:
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -64,8 +66,8 @@ def report(times: dict[str, list[float]], command: str) -> list[str]:
     lines = [
         "# Import and command-line start-up", "",
         f"Command: `{command}`", "",
-        f"Machine: {sys.platform}, Python {sys.version.split()[0]}; median and range over "
-        f"{len(next(iter(times.values())))} fresh interpreters a row, the rows interleaved. Lightning is "
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}; median and "
+        f"range over {len(next(iter(times.values())))} fresh interpreters a row, the rows interleaved. Lightning is "
         "imported by the first fit only; the rows with it show what it added before.", "",
         "| run | median s | min s | max s |", "|---|---:|---:|---:|",
     ]
