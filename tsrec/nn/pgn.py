@@ -166,7 +166,7 @@ class PGNLayer(nn.Module):
         Parameters
         ----------
         x : torch.Tensor
-            Inputs, (batch, time, in_features), with ``1 <= time <= max_len``.
+            The whole sequence, as :meth:`forward` takes it: every earlier step enters the last HIE.
 
         Returns
         -------
