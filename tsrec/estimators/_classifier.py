@@ -112,8 +112,8 @@ def _finite_logits(network: nn.Module, X: np.ndarray, n_classes: int, when: str,
     """The network's logits for numpy3D ``X``, refusing NaN or inf (which softmax would pass on).
 
     ``batch_size`` samples a pass, the training batch (as darts and Keras predict): no more memory
-    than a training step took. Passes of 1024 samples took 1 to 2 GiB at the defaults on series of
-    500 steps, and 2 to 3 times as long for four of the six models (benchmarks/prediction_passes.py).
+    than a training step took. Passes of 1024 samples took up to 2 GiB at the defaults on series of
+    500 steps, and 2 to 3 times as long for three of the six models (benchmarks/prediction_passes.py).
     """
     x = time_major(X).to(network_dtype(network))
     if not len(x):
