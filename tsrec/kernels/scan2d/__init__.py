@@ -142,7 +142,7 @@ def scan2d(
 
         y, final = scan2d_triton(*inputs, A, BC, init, reverse_variates)
     else:
-        y, final = _scan_flipped(inputs, A, BC, init, reverse_variates)
+        y, final = _scan_torch(inputs, A, BC, init, reverse_variates)
     if Dw is not None:
         y = y + Dw * inputs[0]
     final = tuple(h.to(x.dtype) for h in final) if output_final_state else None
@@ -225,7 +225,7 @@ def _scan_empty(tensors: list[torch.Tensor], n_state: int, init: State | None) -
     return y, (init[0].clone(), init[1].clone())
 
 
-def _scan_flipped(inputs, A, BC, init, reverse) -> tuple[torch.Tensor, State]:
+def _scan_torch(inputs, A, BC, init, reverse) -> tuple[torch.Tensor, State]:
     """Pick the torch path by the number of variates; the wavefront reverses variates by flipping
     that axis (the sweep walks its columns backwards: flipped copies would be kept for backward)."""
     if inputs[0].shape[2] <= SWEEP_MAX_VARIATES:
