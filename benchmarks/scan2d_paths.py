@@ -31,7 +31,7 @@ from tsrec.kernels.scan2d.wavefront import scan_wavefront
 RESULTS = Path(__file__).resolve().parent / "results"
 # (batch, time, variates): univariate UCR lengths, ETTh1 (7), weather (21), and wide panels
 SIZES = [(16, 24, 1), (16, 251, 1), (16, 29, 12), (32, 96, 7), (32, 96, 21), (8, 96, 64), (4, 96, 128), (3, 96, 200),
-         (2, 96, 321), (1, 96, 862)]
+         (2, 96, 321), (1, 96, 500), (1, 96, 862)]
 CHANNELS, STATE = 16, 8
 PATHS = {"sweep": scan_variate_sweep, "wavefront": scan_wavefront}
 

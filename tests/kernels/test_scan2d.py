@@ -67,9 +67,12 @@ def path(request):
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("coupled", [True, False])
-@pytest.mark.parametrize("time, nvar", [(5, 4), (3, 6)])  # diagonals along variates / along time
-def test_torch_paths_match_naive_with_grads(dtype, reverse, coupled, time, nvar, path):
+@pytest.mark.parametrize("with_state", [True, False])
+@pytest.mark.parametrize("time, nvar", [(5, 4), (3, 6), (1, 3)])  # diagonals along variates / along time
+def test_torch_paths_match_naive_with_grads(dtype, reverse, coupled, with_state, time, nvar, path):
     p, D, init = make(time=time, nvar=nvar, dtype=dtype)
+    if not with_state:  # the zero state at t = -1 takes another branch of both backwards
+        init = ()
     if not coupled:
         p["A2"] = p["A3"] = None
     keys = [k for k, v in p.items() if v is not None]
@@ -78,7 +81,9 @@ def test_torch_paths_match_naive_with_grads(dtype, reverse, coupled, time, nvar,
     def run(values, backend):
         leaves = [v.detach().clone().requires_grad_(True) for v in values]
         q = dict(p, **dict(zip(keys, leaves[: len(keys)])))
-        y, final = call(q, D=leaves[-3], initial_state=tuple(leaves[-2:]), output_final_state=True,
+        n_state = len(init)
+        state = tuple(leaves[len(leaves) - n_state:]) or None
+        y, final = call(q, D=leaves[len(keys)], initial_state=state, output_final_state=True,
                         reverse_variates=reverse, backend=backend)
         outs = (y, *final)
         loss = sum((o * w.to(o.dtype)).sum() for o, w in zip(outs, weights))

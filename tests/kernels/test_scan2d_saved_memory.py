@@ -1,8 +1,10 @@
 """What scan2d's torch path keeps for backward: the bulk of a Chimera training step's memory.
 
-Each tensor kept is a (batch, time, channels, N) grid per variate column. The time neighbour's
-term of the variate sweep multiplies views of the state it keeps anyway; a shifted copy of that
-state, kept too, made 7.6 grids a column at Chimera's defaults, against 6.5 since.
+Each tensor kept is a (batch, time, channels, N) grid per variate column. Autograd through the
+variate sweep's column operations kept 7.6 grids a column at Chimera's defaults, and 6.5 once the
+time neighbour's term multiplied views of a state instead of a shifted copy; the hand-written
+backward keeps the two states and the two time decays, and recomputes the variate decays (4.6 with
+the inputs).
 """
 
 from __future__ import annotations
@@ -42,5 +44,5 @@ def _grids_kept_a_column(reverse: bool) -> float:
 
 
 @pytest.mark.parametrize("reverse", [False, True])
-def test_the_variate_sweep_keeps_no_shifted_copy_of_a_state(reverse):
-    assert _grids_kept_a_column(reverse) < 7.0
+def test_the_variate_sweep_keeps_its_states_and_time_decays(reverse):
+    assert _grids_kept_a_column(reverse) < 5.0

@@ -25,8 +25,8 @@ Backends
 ``torch``
     with at most :data:`SWEEP_MAX_VARIATES` variates, a variate sweep (:mod:`.variate_sweep`):
     ``V`` steps, each the whole column's variate state at once and a 1-D linear scan of its time
-    state, differentiated by autograd and the linear scan's own backward. With more variates, an
-    anti-diagonal wavefront (:mod:`.wavefront`). Cell ``(t, v)`` depends only on cells of the
+    state, with a hand-written backward (the same sweep run back, :mod:`.variate_sweep_adjoint`).
+    With more variates, an anti-diagonal wavefront (:mod:`.wavefront`). Cell ``(t, v)`` depends only on cells of the
     previous diagonal ``s - 1`` (``s = t + v``), so the inputs are skewed once (each row shifted by
     its index) and ``T + V - 1`` steps each update a whole diagonal, vectorised over batch, the
     diagonal, channels and states; a diagonal is indexed along the shorter of the two axes so that
@@ -57,9 +57,9 @@ GRID = "(batch, time, variates, channels)"  # the layout of x, delta1 and delta2
 __all__ = ["SWEEP_MAX_VARIATES", "scan2d"]
 
 # Measured, fwd+bwd on one core at T = 96 (benchmarks/scan2d_paths.py, results/scan2d_paths.md):
-# the sweep is 3.0-4.4x faster with one variate, 1.03-1.45x with 7 to 200, and slower beyond (0.74x
-# at 321, 0.60x at 862), where its V sequential steps outnumber the T + V - 1 diagonals.
-SWEEP_MAX_VARIATES = 200
+# the sweep is 4.9-6.4x faster with one variate, 1.17-2.27x with 7 to 321, and slower beyond (0.91x
+# at 500, 0.83x at 862), where its V sequential steps outnumber the T + V - 1 diagonals.
+SWEEP_MAX_VARIATES = 321
 
 
 @without_autocast

@@ -3,18 +3,20 @@
 Given the whole column ``v - 1`` (every time step), the variate state of column ``v`` needs no
 recurrence along time: ``h2[t, v] = a3 h1[t, v-1] + a4 h2[t, v-1] + delta2 B2 x`` for all ``t`` at
 once. The time state is then a first-order linear recurrence with a known input,
-``h1[t, v] = a1 h1[t-1, v] + (a2 h2[t-1, v] + delta1 B1 x)``, which
-:func:`tsrec.kernels.linear_scan`'s torch path runs with one fused op per step (a chunked loop of
-about ``2 sqrt(T)`` steps for narrow inputs) and its reverse-scan backward. ``V`` such sweeps
-replace the wavefront's ``T + V - 1`` diagonal steps of a dozen ops each, which pays up to a few
-hundred variates (the measured crossover, ``from tsrec.kernels.scan2d import SWEEP_MAX_VARIATES``).
-Gradients come from autograd through these column operations and the linear scan's own backward.
+``h1[t, v] = a1 h1[t-1, v] + (a2 h2[t-1, v] + delta1 B1 x)``, run by the linear scan's loop (one
+fused op per step, or a chunked loop of about ``2 sqrt(T)`` steps for narrow inputs). ``V`` such
+sweeps replace the wavefront's ``T + V - 1`` diagonal steps of a dozen ops each, which pays up to a
+few hundred variates (the measured crossover, ``from tsrec.kernels.scan2d import SWEEP_MAX_VARIATES``).
 
-What backward keeps is most of a Chimera training step's memory: a (batch, time, channels, N)
-grid per kept tensor and variate. The time neighbour's term multiplies views of ``h2``, which is
-kept anyway, instead of a shifted copy (6.5 grids a column where there were 7.6, no slower), and a
-reversed sweep walks the columns backwards instead of scanning flipped copies of the inputs.
-Recomputing the variate terms' decays in backward would keep 4.8, but made a step 8% slower.
+Backward is written by hand (:mod:`.variate_sweep_adjoint`): the same sweep from the last column
+back, each column's time adjoint one reverse linear scan. It keeps each column's two states and
+its two time decays ``exp(delta1 A1)``, ``exp(delta1 A2)`` (which the adjoint scan reads) and
+recomputes the variate decays: 4.6 state-sized grids a column with the inputs, where autograd
+through the column operations kept 6.5, and 1.1 to 1.25 times faster forward+backward on one core,
+since autograd's backward of each product broadcast along the short channel or state axis is a
+full-grid product and a reduction (``benchmarks/results/scan2d_paths.md``, against the autograd
+version's figures in its history). Recomputing the time decays too (2.6 grids) made univariate
+series 1.3 times slower than autograd.
 """
 
 from __future__ import annotations
@@ -23,8 +25,11 @@ from collections.abc import Sequence
 
 import torch
 
-from ..linear.torch_impl import linear_scan_torch
-from .naive import State, read
+from .._autograd import first_order_only
+from ..linear.torch_impl import scan
+from .naive import State
+from .sweep_columns import ColumnInputs, dot_states, sweep_order, time_decays, variate_decays
+from .variate_sweep_adjoint import sweep_backward
 
 
 def scan_variate_sweep(
@@ -38,49 +43,76 @@ def scan_variate_sweep(
 ) -> tuple[torch.Tensor, State]:
     """Scan of ``(B, T, V, D)`` inputs, from the last variate to the first when ``reverse``;
     returns ``y`` and the states at ``t = T-1``."""
-    A1, A2, A3, A4 = A
-    batch, time, nvar, channels = x.shape
-    n_state = A1.shape[1]
-    # each input split into its columns by one unbind: indexing a column inside the loop would
-    # make the backward add a zero-filled gradient of the whole input per use (O(V^2) traffic)
-    d1s, d2s, us = (t.unsqueeze(-1).unbind(2) for t in (delta1, delta2, x))
-    B1s, B2s = (m.unsqueeze(-2).unbind(2) for m in BC[:2])  # (B, T, 1, N) each
-    C1s, C2s = BC[2].unbind(2), BC[3].unbind(2)
-    init1, init2 = (None, None) if init is None else (init[0].unbind(1), init[1].unbind(1))
-    h1_prev = h2_prev = None  # column v - 1; zero at the variate boundary
-    ys, finals1, finals2 = [None] * nvar, [None] * nvar, [None] * nvar
-    for v in range(nvar - 1, -1, -1) if reverse else range(nvar):
-        d1, d2, u = d1s[v], d2s[v], us[v]
-        h2 = (d2 * u) * B2s[v] + _decayed(d2, A4, h2_prev)
-        if A3 is not None:
-            h2 = h2 + _decayed(d2, A3, h1_prev)
-        gate = torch.exp(d1 * A1)
-        drive = (d1 * u) * B1s[v]
-        if A2 is not None:
-            drive = drive + _from_time_neighbour(d1, A2, h2, None if init2 is None else init2[v])
-        start = None if init1 is None else init1[v].reshape(batch, channels * n_state)
-        h1 = linear_scan_torch(gate.reshape(batch, time, -1), drive.reshape(batch, time, -1), start, False)
-        h1 = h1.reshape(batch, time, channels, n_state)
-        ys[v] = read(h1, h2, C1s[v], C2s[v])
+    init1, init2 = (None, None) if init is None else init
+    inputs = (x, delta1, delta2, *BC, *A, init1, init2)
+    if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in inputs):
+        y, final1, final2 = _VariateSweep.apply(*inputs, reverse)
+        return y, (final1, final2)
+    y, final, _ = _sweep(ColumnInputs.of(x, delta1, delta2, BC), A, (init1, init2), reverse, store=False)
+    return y, final
+
+
+def _sweep(cols: ColumnInputs, A, init, reverse: bool, store: bool) -> tuple[torch.Tensor, State, dict]:
+    """The forward sweep (no autograd); with ``store``, also every column's states and time decays."""
+    nvar, batch, time, channels = cols.x.shape
+    y = cols.x.new_empty(nvar, batch, time, channels)
+    kept = {"h1": [None] * nvar, "h2": [None] * nvar, "decays": [None] * nvar}
+    finals1, finals2 = [None] * nvar, [None] * nvar
+    prev = None
+    for v in sweep_order(nvar, reverse):
+        start = tuple(None if h is None else h[:, v] for h in init)
+        h1, h2, decays = _column(cols, v, A, prev, start)
+        y[v] = dot_states(h1, cols.C1[v]) + dot_states(h2, cols.C2[v])
         finals1[v], finals2[v] = h1[:, -1], h2[:, -1]
-        h1_prev, h2_prev = h1, h2
-    y = torch.stack(ys, dim=2)
-    if nvar == 1:  # A3 and A4 act only across variates; keep them in the graph (zero gradient, as naive)
-        y = y + sum(a.sum() for a in (A3, A4) if a is not None) * 0
-    return y, (torch.stack(finals1, dim=1), torch.stack(finals2, dim=1))
+        if store:
+            kept["h1"][v], kept["h2"][v], kept["decays"][v] = h1, h2, decays
+        prev = (h1, h2)
+    final = (torch.stack(finals1, dim=1), torch.stack(finals2, dim=1))
+    return y.permute(1, 2, 0, 3).contiguous(), final, kept
 
 
-def _decayed(step: torch.Tensor, A: torch.Tensor, state: torch.Tensor | None) -> torch.Tensor | float:
-    """``exp(step A) * state``, or 0 at the boundary (no previous column)."""
-    return 0.0 if state is None else torch.exp(step * A) * state
+def _column(cols: ColumnInputs, v: int, A, prev: State | None, start) -> tuple:
+    """States ``h1``, ``h2`` of column ``v`` (B, T, D, N) and its time decays; ``prev`` holds the previous
+    column's states (None at the variate boundary), ``start`` those at ``t = -1`` (None for zero)."""
+    u = cols.x[v].unsqueeze(-1)
+    a1, a2 = time_decays(cols, v, A)
+    a3, a4 = (None, None) if prev is None else variate_decays(cols, v, A)
+    h2 = (cols.d2[v].unsqueeze(-1) * u) * cols.B2[v].unsqueeze(-2)
+    if a4 is not None:
+        h2.addcmul_(a4, prev[1])
+    if a3 is not None:
+        h2.addcmul_(a3, prev[0])
+    drive = (cols.d1[v].unsqueeze(-1) * u) * cols.B1[v].unsqueeze(-2)
+    if a2 is not None:  # the time neighbour's variate state: views of h2, no shifted copy
+        drive[:, 1:].addcmul_(a2[:, 1:], h2[:, :-1])
+        if start[1] is not None:
+            drive[:, 0].addcmul_(a2[:, 0], start[1])
+    batch, time = u.shape[:2]
+    h0 = None if start[0] is None else start[0].reshape(batch, -1)
+    h1 = scan(a1.view(batch, time, -1), drive.view(batch, time, -1), h0, False).view_as(drive)
+    return h1, h2, (a1, a2)
 
 
-def _from_time_neighbour(step: torch.Tensor, A: torch.Tensor, h: torch.Tensor, first: torch.Tensor | None
-                         ) -> torch.Tensor:
-    """``exp(step[t] A) * h[t-1]``; at ``t = 0`` the state before it is ``first`` (or zero).
+class _VariateSweep(torch.autograd.Function):
+    """The sweep with its hand-written adjoint; keeps each column's two states and time decays."""
 
-    Multiplies views of ``h``, which backward keeps anyway: a shifted copy of it would be kept too.
-    """
-    later = torch.exp(step[:, 1:] * A) * h[:, :-1]
-    head = torch.zeros_like(h[:, :1]) if first is None else torch.exp(step[:, :1] * A) * first.unsqueeze(1)
-    return torch.cat([head, later], dim=1)
+    @staticmethod
+    def forward(ctx, x, d1, d2, B1, B2, C1, C2, A1, A2, A3, A4, init1, init2, reverse):  # noqa: D102
+        cols = ColumnInputs.of(x, d1, d2, (B1, B2, C1, C2))
+        A = (A1, A2, A3, A4)
+        y, (final1, final2), kept = _sweep(cols, A, (init1, init2), reverse, store=True)
+        decays = [a for pair in kept["decays"] for a in pair]
+        ctx.save_for_backward(*cols, *A, init1, init2, *kept["h1"], *kept["h2"], *decays)
+        ctx.reverse, ctx.nvar = reverse, x.shape[2]
+        return y, final1, final2
+
+    @staticmethod
+    @first_order_only
+    def backward(ctx, gy, g_final1, g_final2):  # noqa: D102 - autograd protocol
+        saved, nvar = ctx.saved_tensors, ctx.nvar
+        cols, A, init = ColumnInputs(*saved[:7]), saved[7:11], saved[11:13]
+        H1, H2 = saved[13:13 + nvar], saved[13 + nvar:13 + 2 * nvar]
+        decays = saved[13 + 2 * nvar:]
+        kept = (H1, H2, [decays[2 * v:2 * v + 2] for v in range(nvar)])
+        order = sweep_order(nvar, ctx.reverse)
+        return (*sweep_backward(cols, A, init, kept, (gy, g_final1, g_final2), order), None)
