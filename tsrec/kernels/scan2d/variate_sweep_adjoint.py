@@ -22,61 +22,74 @@ from .sweep_columns import ColumnInputs, dot_states, variate_decays
 def sweep_backward(cols: ColumnInputs, A, init, kept, grads, order) -> tuple:
     """Gradients of ``x, delta1, delta2, B1, B2, C1, C2, A1..A4, init1, init2`` (None for absent ones).
 
-    ``kept = (H1, H2, decays)`` per column; ``grads = (dy, d final1, d final2)`` (None if unused);
-    ``order`` the columns in scan order.
+    ``kept = (H1, H2, time decays)`` per column; ``grads = (dy, d final1, d final2)`` (None if
+    unused); ``order`` the columns in scan order.
     """
+    adjoint = _SweepAdjoint(cols, A, init, kept)
     gy, g_final1, g_final2 = grads
     nvar, batch, time, channels = cols.x.shape
     gy = cols.x.new_zeros(batch, time, nvar, channels) if gy is None else gy
     gy = gy.permute(2, 0, 1, 3).contiguous()
-    out = {name: torch.zeros_like(t) for name, t in cols._asdict().items()}
-    dA = [None if a is None else torch.zeros_like(a) for a in A]
-    d_init = [None if h is None else torch.zeros_like(h) for h in init]
     carry = (None, None)  # gradients into the previous column's h1, h2
     columns = list(order)
     for i in range(nvar - 1, -1, -1):
         v = columns[i]
-        prev = columns[i - 1] if i > 0 else None
         finals = tuple(None if g is None else g[:, v] for g in (g_final1, g_final2))
-        carry = _column_backward(cols, v, prev, A, init, kept, gy[v], finals, carry, out, dA, d_init)
-    ordered = [out[n].permute(1, 2, 0, 3).contiguous() for n in ColumnInputs._fields]
-    return (*ordered, *dA, *d_init)
+        carry = adjoint.column(v, columns[i - 1] if i > 0 else None, gy[v], finals, carry)
+    return adjoint.result()
 
 
-def _column_backward(cols, v, prev, A, init, kept, gy, finals, carry, out, dA, d_init) -> tuple:
-    """Accumulate column ``v``'s gradients; return the gradients it passes to the column before it."""
-    H1, H2, time_decays = kept
-    a1, a2 = time_decays[v]
-    a3, a4 = (None, None) if prev is None else variate_decays(cols, v, A)
-    h1, h2 = H1[v], H2[v]
-    start1, start2 = (None if h is None else h[:, v] for h in init)
-    g1 = _direct(gy, cols.C1[v], carry[0], finals[0])
-    g1 = _adjoint_time_scan(a1, g1)
-    q1 = g1 * a1
-    p1 = _times_previous_step(q1, h1, start1)
-    g2 = _direct(gy, cols.C2[v], carry[1], finals[1])
-    p2 = None
-    if a2 is not None:
-        q2 = g1 * a2
-        g2[:, :-1] += q2[:, 1:]  # h2[t] fed h1[t+1]
-        p2 = _times_previous_step(q2, h2, start2)
-        if start2 is not None:
-            d_init[1][:, v] = q2[:, 0]
-    if start1 is not None:
-        d_init[0][:, v] = q1[:, 0]
-    p3 = p4 = None
-    if prev is not None:
-        carry = (None if a3 is None else g2 * a3, g2 * a4)
-        p3 = None if a3 is None else carry[0] * H1[prev]
-        p4 = carry[1] * H2[prev]
-    _input_grads(cols, v, (g1, g2), (p1, p2, p3, p4), A, out)
-    out["C1"][v] = _sum_channels(h1, gy)
-    out["C2"][v] = _sum_channels(h2, gy)
-    steps = (cols.d1[v], cols.d1[v], cols.d2[v], cols.d2[v])
-    for i, (p, step) in enumerate(zip((p1, p2, p3, p4), steps)):
-        if p is not None:
-            dA[i] += (p * step.unsqueeze(-1)).sum((0, 1))
-    return carry
+class _SweepAdjoint:
+    """The saved forward pass and the gradient buffers, filled one column at a time."""
+
+    def __init__(self, cols: ColumnInputs, A, init, kept) -> None:
+        self.cols, self.A, self.init = cols, A, init
+        self.H1, self.H2, self.time_decays = kept
+        self.out = {name: torch.zeros_like(t) for name, t in cols._asdict().items()}
+        self.dA = [None if a is None else torch.zeros_like(a) for a in A]
+        self.d_init = [None if h is None else torch.zeros_like(h) for h in init]
+
+    def column(self, v: int, prev: int | None, gy: torch.Tensor, finals, carry) -> tuple:
+        """Accumulate column ``v``'s gradients (``prev`` the column before it in scan order, None for
+        the first); return the gradients it passes to the states of ``prev``."""
+        cols, (a1, a2) = self.cols, self.time_decays[v]
+        start1, start2 = (None if h is None else h[:, v] for h in self.init)
+        g1 = _adjoint_time_scan(a1, _direct(gy, cols.C1[v], carry[0], finals[0]))
+        q1 = g1 * a1
+        p1 = _times_previous_step(q1, self.H1[v], start1)
+        g2 = _direct(gy, cols.C2[v], carry[1], finals[1])
+        p2 = None
+        if a2 is not None:
+            q2 = g1 * a2
+            g2[:, :-1] += q2[:, 1:]  # h2[t] fed h1[t+1]
+            p2 = _times_previous_step(q2, self.H2[v], start2)
+            if start2 is not None:
+                self.d_init[1][:, v] = q2[:, 0]
+        if start1 is not None:
+            self.d_init[0][:, v] = q1[:, 0]
+        p3 = p4 = None
+        if prev is not None:
+            a3, a4 = variate_decays(cols, v, self.A)
+            carry = (None if a3 is None else g2 * a3, g2 * a4)
+            p3 = None if a3 is None else carry[0] * self.H1[prev]
+            p4 = carry[1] * self.H2[prev]
+        _input_grads(cols, v, (g1, g2), (p1, p2, p3, p4), self.A, self.out)
+        self.out["C1"][v] = _sum_channels(self.H1[v], gy)
+        self.out["C2"][v] = _sum_channels(self.H2[v], gy)
+        self._decay_grads(v, (p1, p2, p3, p4))
+        return carry
+
+    def _decay_grads(self, v: int, p) -> None:
+        """``dA_i += sum over batch and time of p_i times the step``."""
+        steps = (self.cols.d1[v], self.cols.d1[v], self.cols.d2[v], self.cols.d2[v])
+        for i, (term, step) in enumerate(zip(p, steps)):
+            if term is not None:
+                self.dA[i] += (term * step.unsqueeze(-1)).sum((0, 1))
+
+    def result(self) -> tuple:
+        """The gradients in the order of :func:`sweep_backward`'s docstring, back in (B, T, V, F) layout."""
+        ordered = [self.out[n].permute(1, 2, 0, 3).contiguous() for n in ColumnInputs._fields]
+        return (*ordered, *self.dA, *self.d_init)
 
 
 def _input_grads(cols, v, g, p, A, out) -> None:
