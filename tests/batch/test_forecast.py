@@ -342,3 +342,40 @@ def test_an_id_or_time_column_named_like_the_output_is_refused_before_forecastin
     with pytest.raises(InputError, match=message):
         forecast_files(files["model"], tmp_path / "in.csv", tmp_path / "out.csv", **names)
     assert not (tmp_path / "out.csv").exists()
+
+
+def _train_panel(n: int = 200) -> pd.DataFrame:
+    return pd.concat([series(i, n) for i in range(10, 14)], keys=list("abcd"), names=["unique_id", "ds"])
+
+
+def test_no_fh_forecasts_the_steps_predict_forecasts(files, tmp_path):
+    """Without fh: the steps of the fh given to fit, as ``predict()`` forecasts, not the network's whole horizon."""
+    model = CycleNetForecaster(lookback=24, horizon=12, cycle_length=24, max_epochs=1, random_state=0)
+    model.fit(_train_panel(), fh=[2, 5])
+    model.save(tmp_path / "m")
+    panel = pd.concat(files["frames"], names=["unique_id", "ds"])
+    for source in (model, tmp_path / "m"):
+        out = forecast_panel(source, panel)
+        for key, frame in files["frames"].items():
+            expected = model.predict(y=frame)
+            got = out[out["unique_id"] == key]
+            assert len(got) == 2 and (got["ds"].to_numpy() == expected.index.to_numpy()).all()
+            np.testing.assert_allclose(got["y_hat"].to_numpy(), expected["y"].to_numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_no_fh_counts_time_stamps_given_to_fit_from_the_cutoff(files):
+    from sktime.forecasting.base import ForecastingHorizon
+
+    train = _train_panel()
+    end = train.index.get_level_values("ds").max()
+    stamps = ForecastingHorizon(pd.DatetimeIndex([end + pd.Timedelta(hours=1), end + pd.Timedelta(hours=3)]),
+                                is_relative=False)
+    model = CycleNetForecaster(lookback=24, horizon=12, cycle_length=24, max_epochs=1, random_state=0)
+    model.fit(train, fh=stamps)
+    out = forecast_panel(model, pd.concat(files["frames"], names=["unique_id", "ds"]))
+    for key, frame in files["frames"].items():
+        got = out[out["unique_id"] == key]["ds"].to_numpy()
+        assert (got == (frame.index[-1] + pd.to_timedelta([1, 3], unit="h")).to_numpy()).all()
+    model.update(_train_panel(210), update_params=False)  # the cutoff moves past the first stamp
+    with pytest.raises(InputError, match="pass fh"):
+        forecast_panel(model, pd.concat(files["frames"], names=["unique_id", "ds"]))

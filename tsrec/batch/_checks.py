@@ -31,10 +31,10 @@ def check_model(est: object, source: object) -> DeepForecaster:
     return est
 
 
-def forecast_steps(fh: int | Sequence[int] | None, horizon: int) -> list[int]:
-    """Relative steps to forecast: None is 1..horizon, an int N is 1..N, else the given steps."""
+def forecast_steps(fh: int | Sequence[int] | None, est: DeepForecaster) -> list[int]:
+    """Relative steps to forecast: None is :func:`predict_steps`, an int N is 1..N, else the given steps."""
     if fh is None:
-        return list(range(1, horizon + 1))
+        return predict_steps(est)
     if isinstance(fh, (int, np.integer)) and not isinstance(fh, bool):
         if fh < 1:
             raise InputError(f"fh must be >= 1 (the number of steps to forecast), got {fh}")
@@ -49,6 +49,20 @@ def forecast_steps(fh: int | Sequence[int] | None, horizon: int) -> list[int]:
     if steps.size == 0 or not np.issubdtype(steps.dtype, np.integer) or steps.min() < 1:
         raise bad
     return sorted({int(s) for s in steps})
+
+
+def predict_steps(est: DeepForecaster) -> list[int]:
+    """The steps ``est.predict()`` forecasts with no ``fh``: those of the ``fh`` it holds (given to fit, or
+    to an earlier predict, as sktime keeps it), counted from its cutoff; 1..horizon if it holds none."""
+    held = getattr(est, "_fh", None)
+    if held is None:
+        return list(range(1, est._horizon_length() + 1))
+    steps = np.asarray(held.to_relative(est.cutoff)).ravel()
+    if steps.size == 0 or steps.min() < 1:  # time stamps that update() moved the cutoff past
+        raise InputError(f"the model's own fh ({held.to_pandas().tolist()}) holds steps at or before its last "
+                         f"time {est.cutoff[0]}, which a series' forecast cannot have; pass fh (steps after each "
+                         "series' end)")
+    return sorted({int(step) for step in steps})
 
 
 def numbered(est: DeepForecaster) -> bool:

@@ -198,7 +198,7 @@ def forecast_panel(
     if not isinstance(panel, pd.DataFrame) or panel.index.nlevels != 2:
         raise InputError("panel must be a DataFrame with a (series id, time) MultiIndex; read it with read_series")
     est, path = _resolve_model(model)
-    steps = forecast_steps(fh, est._horizon_length())
+    steps = forecast_steps(fh, est)
     panel = in_model_zone(est, panel)
     check_panel(est, panel, steps)
     chunks = _chunks(panel, chunk_size)
@@ -333,7 +333,8 @@ def forecast_files(
         ``time_col``, then ``<value column>_hat`` per variate (``y_hat`` by default), sorted by
         series id and time.
     fh : int or sequence of int, optional
-        Steps ahead: None is 1..horizon of the model, an int ``N`` is 1..N, a list names steps.
+        Steps ahead: None is the steps ``model.predict()`` forecasts (those of the ``fh`` given to
+        ``fit``, or 1..horizon of a model fitted without one), an int ``N`` is 1..N, a list names steps.
         Steps past the horizon are produced by feeding forecasts back in.
     layout, id_col, time_col, value_col, columns
         The file layout and column names, as in :func:`tsrec.batch.read_series`. For a
@@ -399,7 +400,7 @@ def forecast_files(
     target = check_output_path(output, inputs)
     _check_engine(engine, client, npartitions, scheduler)
     est, path = _resolve_model(model)
-    forecast_steps(fh, est._horizon_length())
+    forecast_steps(fh, est)
     columns = value_columns(est, layout, columns)
     # naive stamps are read in a zoned model's zone before their spacing is checked (local hours skip one in spring)
     panel = read_series(inputs, layout=layout, id_col=id_col, time_col=time_col, value_col=value_col, columns=columns,
