@@ -10,14 +10,14 @@ import pandas as pd
 
 from tsrec.batch._times import wall_clock_in
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._horizon import check_output_size
+from tsrec.estimators._horizon import check_output_size, relative_steps
 from tsrec.estimators._newdata import check_scaled, stamp_use, step_text, uses_stamps
 from tsrec.estimators._scaling import row_scales, scales_of
 from tsrec.estimators._series import scaled_contexts, split_panel, time_level
 from tsrec.estimators._steps import context_steps
 from tsrec.estimators._timeindex import check_integer_room
 from tsrec.estimators._variates import variates_match
-from tsrec.estimators.errors import InputError
+from tsrec.estimators.errors import InputError, InSampleError
 
 
 def check_model(est: object, source: object) -> DeepForecaster:
@@ -53,15 +53,15 @@ def forecast_steps(fh: int | Sequence[int] | None, est: DeepForecaster) -> list[
 
 def predict_steps(est: DeepForecaster) -> list[int]:
     """The steps ``est.predict()`` forecasts with no ``fh``: those of the ``fh`` it holds (given to fit, or
-    to an earlier predict, as sktime keeps it), counted from its cutoff; 1..horizon if it holds none."""
-    held = getattr(est, "_fh", None)
-    if held is None:
+    to a later forecast, as sktime keeps it), counted from its cutoff; 1..horizon if it holds none."""
+    if est._given_fh() is None:
         return list(range(1, est._horizon_length() + 1))
-    steps = np.asarray(held.to_relative(est.cutoff)).ravel()
-    if steps.size == 0 or steps.min() < 1:  # time stamps that update() moved the cutoff past
-        raise InputError(f"the model's own fh ({held.to_pandas().tolist()}) holds steps at or before its last "
-                         f"time {est.cutoff[0]}, which a series' forecast cannot have; pass fh (steps after each "
-                         "series' end)")
+    try:  # aligned as predict() aligns it: stamps sktime cannot place stay the steps they were
+        aligned = est._checked_fh(None)
+        steps = relative_steps(aligned if aligned.is_relative else aligned.to_relative(est.cutoff))
+    except InSampleError as err:  # stamps that update() moved the cutoff past
+        raise InputError(f"the model's own fh cannot be forecast from its cutoff {est.cutoff[0]} ({err}); pass fh "
+                         "(steps after each series' end)") from None
     return sorted({int(step) for step in steps})
 
 

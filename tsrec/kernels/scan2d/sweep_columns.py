@@ -45,13 +45,17 @@ def variate_decays(cols: ColumnInputs, v: int, A) -> tuple:
 
 def _along_states(step: torch.Tensor, n_state: int) -> torch.Tensor:
     """(B, T, D) -> (B, T, D, N), contiguous: products with it then run at full speed, where ones
-    broadcast along the short state axis are several times slower (a matmul with a row of ones
-    makes it faster than a broadcast copy)."""
-    ones = step.new_ones(1, n_state)
-    return torch.mm(step.reshape(-1, 1), ones).view(*step.shape, n_state)
+    broadcast along the short state axis are several times slower. On a CPU a matmul with a row of
+    ones makes it faster than a broadcast copy (and exactly: times 1); elsewhere the copy, since a
+    GPU's matmul may round its inputs to TF32."""
+    if step.device.type == "cpu":
+        return torch.mm(step.reshape(-1, 1), step.new_ones(1, n_state)).view(*step.shape, n_state)
+    return step.unsqueeze(-1).expand(*step.shape, n_state).contiguous()
 
 
 def dot_states(h: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """``sum_N h w``: (B, T, D, N) with (B, T, N) -> (B, T, D), as a batched matmul (faster than a
-    product broadcast along the short state axis and its sum)."""
-    return (h @ w.unsqueeze(-1)).squeeze(-1)
+    """``sum_N h w``: (B, T, D, N) with (B, T, N) -> (B, T, D); on a CPU as a batched matmul (faster than
+    a product broadcast along the short state axis and its sum), elsewhere not (TF32, above)."""
+    if h.device.type == "cpu":
+        return (h @ w.unsqueeze(-1)).squeeze(-1)
+    return (h * w.unsqueeze(-2)).sum(-1)

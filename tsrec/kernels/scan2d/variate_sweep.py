@@ -55,20 +55,22 @@ def scan_variate_sweep(
 def _sweep(cols: ColumnInputs, A, init, reverse: bool, store: bool) -> tuple[torch.Tensor, State, dict]:
     """The forward sweep (no autograd); with ``store``, also every column's states and time decays."""
     nvar, batch, time, channels = cols.x.shape
-    y = cols.x.new_empty(nvar, batch, time, channels)
+    # (B, T, V, D) from the start: a permuted (V, B, T, D) buffer counts as contiguous when V == 1, so
+    # .contiguous() would hand out a view of it, which a caller may not then change in place
+    y = cols.x.new_empty(batch, time, nvar, channels)
     kept = {"h1": [None] * nvar, "h2": [None] * nvar, "decays": [None] * nvar}
     finals1, finals2 = [None] * nvar, [None] * nvar
     prev = None
     for v in sweep_order(nvar, reverse):
         start = tuple(None if h is None else h[:, v] for h in init)
         h1, h2, decays = _column(cols, v, A, prev, start)
-        y[v] = dot_states(h1, cols.C1[v]) + dot_states(h2, cols.C2[v])
+        y[:, :, v] = dot_states(h1, cols.C1[v]) + dot_states(h2, cols.C2[v])
         finals1[v], finals2[v] = h1[:, -1], h2[:, -1]
         if store:
             kept["h1"][v], kept["h2"][v], kept["decays"][v] = h1, h2, decays
         prev = (h1, h2)
     final = (torch.stack(finals1, dim=1), torch.stack(finals2, dim=1))
-    return y.permute(1, 2, 0, 3).contiguous(), final, kept
+    return y, final, kept
 
 
 def _column(cols: ColumnInputs, v: int, A, prev: State | None, start) -> tuple:

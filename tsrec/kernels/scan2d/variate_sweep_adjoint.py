@@ -45,7 +45,7 @@ class _SweepAdjoint:
     def __init__(self, cols: ColumnInputs, A, init, kept) -> None:
         self.cols, self.A, self.init = cols, A, init
         self.H1, self.H2, self.time_decays = kept
-        self.out = {name: torch.zeros_like(t) for name, t in cols._asdict().items()}
+        self.out = {name: torch.empty_like(t) for name, t in cols._asdict().items()}  # every column fills its own
         self.dA = [None if a is None else torch.zeros_like(a) for a in A]
         self.d_init = [None if h is None else torch.zeros_like(h) for h in init]
 
