@@ -1,10 +1,10 @@
 """scan2d's two torch paths, variate sweep and wavefront, timed on the same inputs.
 
-The torch backend picks the variate sweep up to ``SWEEP_MAX_VARIATES`` variates and the
-anti-diagonal wavefront beyond; this script measures both across the number of variates (the
-sizes of Chimera's forecaster and classifier on the benchmark data) so that the crossover rests on
-numbers. One torch thread, fp32, best of ``--repeats`` runs, forward and forward+backward (the
-backward of every input). Writes benchmarks/results/scan2d_paths.md.
+The torch backend picks the variate sweep up to ``SWEEP_MAX_VARIATES_PER_ROW`` variates per batch
+row and the anti-diagonal wavefront beyond; this script measures both across the number of variates
+(the sizes of Chimera's forecaster and classifier on the benchmark data) and, for wide panels, the
+batch, so that the crossover rests on numbers. One torch thread, fp32, best of ``--repeats`` runs,
+forward and forward+backward (the backward of every input). Writes benchmarks/results/scan2d_paths.md.
 
 Example::
 
@@ -31,7 +31,9 @@ from tsrec.kernels.scan2d.wavefront import scan_wavefront
 RESULTS = Path(__file__).resolve().parent / "results"
 # (batch, time, variates): univariate UCR lengths, ETTh1 (7), weather (21), and wide panels
 SIZES = [(16, 24, 1), (16, 251, 1), (16, 29, 12), (32, 96, 7), (32, 96, 21), (8, 96, 64), (4, 96, 128), (3, 96, 200),
-         (2, 96, 321), (1, 96, 500), (1, 96, 862)]
+         (2, 96, 321), (1, 96, 500), (1, 96, 862),
+         # wide panels in 1 to 8 rows: where the crossover lies for each batch
+         (1, 96, 256), (1, 96, 321), (2, 96, 500), (2, 96, 862), (4, 96, 862), (8, 96, 862)]
 CHANNELS, STATE = 16, 8
 PATHS = {"sweep": scan_variate_sweep, "wavefront": scan_wavefront}
 
@@ -83,13 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS / "scan2d_paths.md")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    limit = importlib.import_module("tsrec.kernels.scan2d").SWEEP_MAX_VARIATES
+    limit = importlib.import_module("tsrec.kernels.scan2d").SWEEP_MAX_VARIATES_PER_ROW
     lines = [
         "# scan2d: variate sweep against wavefront (torch backend, CPU)", "",
         f"Command: `python benchmarks/scan2d_paths.py {' '.join(sys.argv[1:] if argv is None else argv)}`", "",
         f"Machine: {platform.machine()} CPU, 1 torch thread, torch {torch.__version__}, {os.cpu_count()} cores "
         f"shared with other processes. fp32, channels {CHANNELS}, state {STATE}, best of {args.repeats}. "
-        f"The backend uses the sweep up to SWEEP_MAX_VARIATES = {limit} variates.", "",
+        f"The backend uses the sweep up to SWEEP_MAX_VARIATES_PER_ROW = {limit} variates per batch row.", "",
         "| batch, time, variates | sweep fwd ms | wavefront fwd ms | sweep fwd+bwd ms | wavefront fwd+bwd ms "
         "| fwd+bwd speed-up of the sweep |",
         "|---|---|---|---|---|---|",

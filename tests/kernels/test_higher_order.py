@@ -58,8 +58,8 @@ CASES = {"linear_scan": (linear_case, 70), "selective_scan": (selective_case, 20
 
 @pytest.fixture(params=list(CASES))
 def torch_case(request, monkeypatch):
-    if request.param == "scan2d wavefront":  # the path of more than SWEEP_MAX_VARIATES variates
-        monkeypatch.setattr(scan2d_module, "SWEEP_MAX_VARIATES", 0)
+    if request.param == "scan2d wavefront":  # the path of more than SWEEP_MAX_VARIATES_PER_ROW variates
+        monkeypatch.setattr(scan2d_module, "SWEEP_MAX_VARIATES_PER_ROW", 0)
     make, time = CASES[request.param]
     return make(time)
 

@@ -77,7 +77,7 @@ def test_ops_compute_shapes_on_meta(name):
 
 @pytest.mark.parametrize("grad", [False, True])
 def test_scan2d_wavefront_on_meta(monkeypatch, grad):
-    monkeypatch.setattr(scan2d_module, "SWEEP_MAX_VARIATES", 0)  # the path of many variates
+    monkeypatch.setattr(scan2d_module, "SWEEP_MAX_VARIATES_PER_ROW", 0)  # the path of many variates
     x, *rest = (t.to("meta") for t in inputs(*([(1, 3, 2, 2)] * 3 + [(2, 2)] * 4 + [(1, 3, 2, 2)] * 4)))
     with torch.set_grad_enabled(grad):
         y, (h1, h2) = k.scan2d(x.requires_grad_(grad), *rest, output_final_state=True)

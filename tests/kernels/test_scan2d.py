@@ -54,7 +54,7 @@ scan2d_module = importlib.import_module("tsrec.kernels.scan2d")
 def torch_path(name: str):
     """Force the torch backend's path whatever the number of variates."""
     limit = 10**9 if name == "sweep" else 0
-    with mock.patch.object(scan2d_module, "SWEEP_MAX_VARIATES", limit):
+    with mock.patch.object(scan2d_module, "SWEEP_MAX_VARIATES_PER_ROW", limit):
         yield
 
 
@@ -321,7 +321,7 @@ def _kernel_docs() -> list[Path]:
 
 def test_documented_kernel_paths_resolve():
     # tsrec.kernels.scan2d and .fft_conv are the functions, hiding their modules as attributes, so
-    # a dotted path such as tsrec.kernels.scan2d.SWEEP_MAX_VARIATES cited in a docstring failed
+    # a dotted path such as tsrec.kernels.scan2d.SWEEP_MAX_VARIATES_PER_ROW cited in a docstring failed
     import tsrec.kernels
 
     seen = 0
@@ -339,7 +339,8 @@ def test_documented_kernel_paths_resolve():
     assert seen > 5 and tsrec.kernels.scan2d is scan2d
 
 
-@pytest.mark.parametrize("shape", [(2, 3, 1), (1, 1, 3)])  # (batch, time, variates) where a permuted buffer is contiguous
+# (batch, time, variates) where a permuted (variates, batch, time, channels) buffer is contiguous
+@pytest.mark.parametrize("shape", [(2, 3, 1), (1, 1, 3)])
 def test_output_can_be_changed_in_place(shape, path):
     batch, time, nvar = shape
     p, _, _ = make(batch=batch, time=time, nvar=nvar)

@@ -25,7 +25,7 @@ __all__ = [
 # --- convolution and SSM-kernel ops (fft_conv, companion_kernel, s4d_kernel, nplr_kernel,
 # --- closed_loop_rollout, scan2d): add their imports and __all__ entries below this line.
 # The functions fft_conv and scan2d replace their modules as attributes of this package, so a
-# module's other names resolve by import (from tsrec.kernels.scan2d import SWEEP_MAX_VARIATES),
+# module's other names resolve by import (from tsrec.kernels.scan2d import SWEEP_MAX_VARIATES_PER_ROW),
 # not by attribute path; docstrings cite them in the import form.
 from .fft_conv import fft_conv  # noqa: E402
 from .scan2d import scan2d  # noqa: E402

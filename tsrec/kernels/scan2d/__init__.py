@@ -23,7 +23,7 @@ Backends
 ``naive``
     float64 double loop over ``t`` and ``v``: the specification.
 ``torch``
-    with at most :data:`SWEEP_MAX_VARIATES` variates, a variate sweep (:mod:`.variate_sweep`):
+    with at most :data:`SWEEP_MAX_VARIATES_PER_ROW` variates per batch row, a variate sweep (:mod:`.variate_sweep`):
     ``V`` steps, each the whole column's variate state at once and a 1-D linear scan of its time
     state, with a hand-written backward (the same sweep run back, :mod:`.variate_sweep_adjoint`).
     With more variates, an anti-diagonal wavefront (:mod:`.wavefront`). Cell ``(t, v)`` depends only on cells of the
@@ -54,12 +54,13 @@ from .wavefront import scan_wavefront
 
 GRID = "(batch, time, variates, channels)"  # the layout of x, delta1 and delta2
 
-__all__ = ["SWEEP_MAX_VARIATES", "scan2d"]
+__all__ = ["SWEEP_MAX_VARIATES_PER_ROW", "scan2d"]
 
-# Measured, fwd+bwd on one core at T = 96 (benchmarks/scan2d_paths.py, results/scan2d_paths.md):
-# the sweep is 4.9-6.4x faster with one variate, 1.17-2.27x with 7 to 321, and slower beyond (0.91x
-# at 500, 0.83x at 862), where its V sequential steps outnumber the T + V - 1 diagonals.
-SWEEP_MAX_VARIATES = 321
+# Measured, fwd+bwd on one core at T = 96 (benchmarks/scan2d_paths.py, results/scan2d_paths.md): the
+# sweep wins with few variates, or with more rows of a batch to fill each of its V sequential steps;
+# the wavefront's T + V - 1 diagonals win with many variates in few rows: batch 1 crosses over between
+# 200 and 321 variates, batch 2 between 500 and 862; batch 4 and 8 still favour the sweep at 862.
+SWEEP_MAX_VARIATES_PER_ROW = 256
 
 
 @without_autocast
@@ -228,7 +229,8 @@ def _scan_empty(tensors: list[torch.Tensor], n_state: int, init: State | None) -
 def _scan_torch(inputs, A, BC, init, reverse) -> tuple[torch.Tensor, State]:
     """Pick the torch path by the number of variates; the wavefront reverses variates by flipping
     that axis (the sweep walks its columns backwards: flipped copies would be kept for backward)."""
-    if inputs[0].shape[2] <= SWEEP_MAX_VARIATES:
+    batch, _, nvar, _ = inputs[0].shape
+    if nvar <= SWEEP_MAX_VARIATES_PER_ROW * batch:
         return scan_variate_sweep(*inputs, A, BC, init, reverse)
     if not reverse:
         return scan_wavefront(*inputs, A, BC, init)
