@@ -53,8 +53,8 @@ def _add_forecast(commands) -> None:
     forecast.add_argument("--columns", nargs="+", action="extend", metavar="COL",
                           help="long: value columns of a multivariate model; wide: the series columns to use")
     forecast.add_argument("--fh", type=int, default=None, metavar="N",
-                          help="forecast steps 1..N (default: the steps the model's predict() forecasts, i.e. of the fh "
-                               "given to fit, else 1..its horizon)")
+                          help="forecast steps 1..N (default: the steps the model's predict() forecasts, "
+                               "i.e. of the fh given to fit, else 1..its horizon)")
     forecast.add_argument("--engine", choices=("local", "dask"), default=None,
                           help="local (default) or dask (default when --scheduler-address is given)")
     forecast.add_argument("--scheduler-address", default=None, metavar="ADDR",
