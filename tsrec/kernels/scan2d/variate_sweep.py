@@ -13,11 +13,11 @@ Backward is written by hand (:mod:`.variate_sweep_adjoint`): the same sweep from
 back, each column's time adjoint one reverse linear scan. It keeps each column's two states and
 its two time decays ``exp(delta1 A1)``, ``exp(delta1 A2)`` (which the adjoint scan reads) and
 recomputes the variate decays: 4.6 state-sized grids a column with the inputs, where autograd
-through the column operations kept 6.5, and 1.1 to 1.25 times faster forward+backward on one core,
-since autograd's backward of each product broadcast along the short channel or state axis is a
-full-grid product and a reduction (``benchmarks/results/scan2d_paths.md``, against the autograd
-version's figures in its history). Recomputing the time decays too (2.6 grids) made univariate
-series 1.3 times slower than autograd.
+through the column operations kept 6.5. It is faster too, since autograd's backward of each product
+broadcast along the short channel or state axis is a full-grid product and a reduction: ETTh1's
+shape (batch 32, 96 steps, 7 variates) took 76 ms forward+backward on one core against autograd's
+95 ms, old and new code interleaved in one run; one variate about the same. Recomputing the time
+decays too (2.6 grids) made univariate series 1.3 times slower than autograd.
 """
 
 from __future__ import annotations
