@@ -128,14 +128,18 @@ class _LinearScanFn(torch.autograd.Function):
     @first_order_only
     def backward(ctx, grad_h):  # noqa: D102 - autograd protocol
         a, h, h0 = ctx.saved_tensors
-        rev = ctx.reverse
-        a_c = _conj(a)
-        zero = torch.zeros_like(a_c[:, :1])
-        # the adjoint of step t is fed by step t+1 (t-1 when reversed): shift the gates
-        a_adj = torch.cat([zero, a_c[:, :-1]], 1) if rev else torch.cat([a_c[:, 1:], zero], 1)
-        g = scan(a_adj, grad_h.contiguous(), None, not rev)
-        da, dh0 = gate_and_state_grads(g, a, h, h0, rev, ctx.needs_input_grad)
+        g = adjoint_scan(a, grad_h, ctx.reverse)
+        da, dh0 = gate_and_state_grads(g, a, h, h0, ctx.reverse, ctx.needs_input_grad)
         return da, g, dh0, None
+
+
+def adjoint_scan(a: torch.Tensor, grad_h: torch.Tensor, reverse: bool) -> torch.Tensor:
+    """The adjoint states ``g = dL/dh`` of ``h = scan(a, b, ., reverse)`` from ``grad_h`` (also ``dL/db``)."""
+    a_c = _conj(a)
+    zero = torch.zeros_like(a_c[:, :1])
+    # the adjoint of step t is fed by step t+1 (t-1 when reversed): shift the gates
+    a_adj = torch.cat([zero, a_c[:, :-1]], 1) if reverse else torch.cat([a_c[:, 1:], zero], 1)
+    return scan(a_adj, grad_h.contiguous(), None, not reverse)
 
 
 def gate_and_state_grads(

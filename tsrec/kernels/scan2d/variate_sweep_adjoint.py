@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from ..linear.torch_impl import scan
+from ..linear.torch_impl import adjoint_scan
 from .sweep_columns import ColumnInputs, dot_states, variate_decays
 
 
@@ -54,7 +54,7 @@ class _SweepAdjoint:
         the first); return the gradients it passes to the states of ``prev``."""
         cols, (a1, a2) = self.cols, self.time_decays[v]
         start1, start2 = (None if h is None else h[:, v] for h in self.init)
-        g1 = _adjoint_time_scan(a1, _direct(gy, cols.C1[v], carry[0], finals[0]))
+        g1 = _time_adjoint(a1, _direct(gy, cols.C1[v], carry[0], finals[0]))
         q1 = g1 * a1
         p1 = _times_previous_step(q1, self.H1[v], start1)
         g2 = _direct(gy, cols.C2[v], carry[1], finals[1])
@@ -123,11 +123,10 @@ def _direct(gy, C, carried, final) -> torch.Tensor:
     return g
 
 
-def _adjoint_time_scan(a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """``G[t] = g[t] + a[t+1] G[t+1]``: the time state's adjoint, one reverse linear scan."""
+def _time_adjoint(a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """``G[t] = g[t] + a[t+1] G[t+1]``: the time state's adjoint, the linear scan's own (B, T, D, N)."""
     batch, time = a.shape[:2]
-    gates = torch.cat([a[:, 1:], torch.zeros_like(a[:, :1])], dim=1)
-    return scan(gates.view(batch, time, -1), g.view(batch, time, -1), None, True).view_as(g)
+    return adjoint_scan(a.view(batch, time, -1), g.view(batch, time, -1), False).view_as(g)
 
 
 def _times_previous_step(q: torch.Tensor, h: torch.Tensor, start: torch.Tensor | None) -> torch.Tensor:
