@@ -22,19 +22,18 @@ from .sweep_columns import ColumnInputs, dot_states, variate_decays
 def sweep_backward(cols: ColumnInputs, A, init, kept, grads, order) -> tuple:
     """Gradients of ``x, delta1, delta2, B1, B2, C1, C2, A1..A4, init1, init2`` (None for absent ones).
 
-    ``kept = (H1, H2, time decays)`` per column; ``grads = (dy, d final1, d final2)`` (None if
-    unused); ``order`` the columns in scan order.
+    ``kept = (H1, H2, time decays)`` per column; ``grads = (dy, d final1, d final2)``, zeros for an
+    unused output (autograd materialises them); ``order`` the columns in scan order.
     """
     adjoint = _SweepAdjoint(cols, A, init, kept)
     gy, g_final1, g_final2 = grads
-    nvar, batch, time, channels = cols.x.shape
-    gy = cols.x.new_zeros(batch, time, nvar, channels) if gy is None else gy
+    nvar = cols.x.shape[0]
     gy = gy.permute(2, 0, 1, 3).contiguous()
     carry = (None, None)  # gradients into the previous column's h1, h2
     columns = list(order)
     for i in range(nvar - 1, -1, -1):
         v = columns[i]
-        finals = tuple(None if g is None else g[:, v] for g in (g_final1, g_final2))
+        finals = (g_final1[:, v], g_final2[:, v])
         carry = adjoint.column(v, columns[i - 1] if i > 0 else None, gy[v], finals, carry)
     return adjoint.result()
 
@@ -118,8 +117,7 @@ def _direct(gy, C, carried, final) -> torch.Tensor:
     g = gy.unsqueeze(-1) * C.unsqueeze(-2)
     if carried is not None:
         g += carried
-    if final is not None:
-        g[:, -1] += final
+    g[:, -1] += final
     return g
 
 
