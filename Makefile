@@ -31,7 +31,7 @@ benchmarks: $(STAMP)
 	$(PY) benchmarks/fft_conv_paths.py --threads 1 --out benchmarks/results/fft_conv_paths.md
 	$(PY) benchmarks/scan2d_paths.py --repeats 5
 	$(PY) benchmarks/chimera_modes.py --out benchmarks/results/chimera_modes.md
-	$(PY) benchmarks/ltc_recompute.py --out benchmarks/results/ltc_recompute.md
+	$(PY) benchmarks/ltc_backward.py --out benchmarks/results/ltc_backward.md
 	$(PY) benchmarks/rollout_memory.py --out benchmarks/results/rollout_memory.md
 	$(PY) benchmarks/ls4_panel.py --out benchmarks/results/ls4_panel.md
 	$(PY) benchmarks/ltsf.py --model CycleNetForecaster --datasets ETTh1 ETTm1

@@ -19,7 +19,7 @@ import pytest
         ("scan2d_paths", ["--repeats", "0"], "--repeats: must be an integer >= 1, got 0"),
         ("fft_conv_paths", ["--threads", "0"], "--threads: must be an integer >= 1, got 0"),
         ("chimera_modes", ["--repeats", "-1"], "--repeats: must be an integer >= 1, got -1"),
-        ("ltc_recompute", ["--repeats", "0"], "--repeats: must be an integer >= 1, got 0"),
+        ("ltc_backward", ["--repeats", "0"], "--repeats: must be an integer >= 1, got 0"),
         ("rollout_memory", ["--steps", "5"], "--steps: must be an integer >= 1000, got 5"),
     ],
 )

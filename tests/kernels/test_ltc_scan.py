@@ -159,86 +159,93 @@ def test_liquid_estimators_fit_with_numpy_integer_unfolds(monkeypatch, kind):
     assert seen and all(type(value) is int and value == 2 for value in seen)  # converted, not passed raw
 
 
-@pytest.fixture
-def recomputed(monkeypatch):
-    """Every gradient-taking call recomputes its activations in the backward pass, 4 steps a segment."""
-    from tsrec.kernels.recurrent import ltc
+@pytest.fixture(params=["kept", "recomputed"])
+def trail(request, monkeypatch):
+    """The torch backward either reads the states entering each solver update, kept by the forward,
+    or recomputes them from the step's first state."""
+    from tsrec.kernels.recurrent import ltc_adjoint
 
-    monkeypatch.setattr(ltc, "RECOMPUTE_ABOVE_BYTES", 0)
-    monkeypatch.setattr(ltc, "SEGMENT_STEPS", 4)
-    return ltc
+    if request.param == "recomputed":
+        monkeypatch.setattr(ltc_adjoint, "KEEP_UPDATES_BELOW_BYTES", 0)
+    return ltc_adjoint
 
 
-def saved_bytes(leaves, unfolds=3):
-    """Bytes autograd keeps for the torch path's backward (each tensor counted once)."""
+def saved_bytes(leaves, fn=None, unfolds=3):
+    """Bytes autograd keeps for the backward of ``fn`` (the torch path; each storage counted once)."""
     kept = {}
 
     def pack(t):
         kept[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
         return t
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        ltc_scan(*leaves, ode_unfolds=unfolds, backend="torch")
+        (fn or (lambda *xs: ltc_scan(*xs, ode_unfolds=unfolds, backend="torch")))(*leaves)
     return sum(kept.values())
 
 
 @pytest.mark.parametrize("dtype", REAL_DTYPES)
-def test_recomputed_segments_match_naive(recomputed, dtype):
-    leaves = make(T=10, dtype=dtype)  # segments of 4, 4 and 2 steps
-    for got, ref in zip(run("torch", leaves), run("naive", leaves)):
+@pytest.mark.parametrize("unfolds", [1, 3])
+def test_the_adjoint_matches_naive_with_and_without_kept_updates(trail, dtype, unfolds):
+    leaves = make(T=10, dtype=dtype)
+    for got, ref in zip(run("torch", leaves, unfolds), run("naive", leaves, unfolds)):
         assert rel_err(got, ref) < TOL[dtype]
 
 
-def test_recomputed_segments_keep_no_activations(recomputed):
-    leaves = make(batch=4, T=64, units=16)
-    kept = saved_bytes(leaves)
-    recomputed.RECOMPUTE_ABOVE_BYTES = 2**62
-    whole = saved_bytes(leaves)
-    # the plain loop keeps (batch, U, U) activations per solver update: at least the estimate
-    assert whole >= recomputed.saved_gate_bytes(leaves[0], 16, 3) > 20 * kept  # kept: the inputs, mostly
+def test_the_adjoint_keeps_no_synapse_activations(trail):
+    batch, steps, units, unfolds = 4, 64, 16, 3
+    leaves = make(batch=batch, T=steps, units=units)
+    inputs_and_states = sum(x.nbytes for x in leaves) + batch * steps * units * 8
+    updates = trail.trail_bytes(leaves[0], unfolds) if trail.KEEP_UPDATES_BELOW_BYTES else 0
+    assert saved_bytes(leaves) == inputs_and_states + updates
+    # autograd through the same loop keeps two (batch, U, U) activations per solver update: U x more
+    solve = lambda *xs: trail.solve(xs[0], xs[1], xs[2:], unfolds, 1e-8)  # noqa: E731
+    assert saved_bytes(leaves, solve) > 10 * saved_bytes(leaves)
 
 
-def test_recomputed_segments_have_second_derivatives(recomputed):
+def test_the_adjoint_has_second_derivatives(trail):
     leaves = make(batch=2, T=5, units=3)
     assert torch.autograd.gradgradcheck(lambda *xs: ltc_scan(*xs, ode_unfolds=2, backend="torch"), leaves)
 
 
-def gradients_and_curvature(leaves, raw_w):
+def gradients_and_curvature(leaves, raw_w, backend):
     """First gradients taken with create_graph=True, and a Hessian-vector product, for parameters
     derived as the LTC cell derives them (w_erev made from w, w = softplus of a raw weight)."""
     terms, v0, cm, leak_num, leak_den, _, erev, sigma, mu = leaves
     w = torch.nn.functional.softplus(raw_w)
-    h = ltc_scan(terms, v0, cm, leak_num, leak_den, w, w * erev, sigma, mu, ode_unfolds=2, backend="torch")
+    h = ltc_scan(terms, v0, cm, leak_num, leak_den, w, w * erev, sigma, mu, ode_unfolds=2, backend=backend)
     wrt = [terms, v0, raw_w, erev, sigma]
     grads = torch.autograd.grad((h ** 2).sum(), wrt, create_graph=True)
     curvature = torch.autograd.grad(sum((g * g.detach()).sum() for g in grads), wrt)
     return [*grads, *curvature]
 
 
-def test_recomputed_segments_count_each_path_once_with_create_graph(recomputed):
-    leaves = make(batch=2, T=10, units=3)  # segments of 4, 4 and 2 steps
+def test_create_graph_counts_each_path_once(trail):
+    leaves = make(batch=2, T=10, units=3)
     raw_w = torch.randn(3, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1)).requires_grad_()
-    got = gradients_and_curvature(leaves, raw_w)
-    recomputed.RECOMPUTE_ABOVE_BYTES = 2**62
-    for a, b in zip(got, gradients_and_curvature(leaves, raw_w)):
+    for a, b in zip(gradients_and_curvature(leaves, raw_w, "torch"), gradients_and_curvature(leaves, raw_w, "naive")):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
 
 
-def test_only_inputs_that_need_gradients_get_them(recomputed):
+@pytest.mark.parametrize("frozen", ["inputs", "parameters"])
+def test_only_inputs_that_need_gradients_get_them(trail, frozen):
     terms, v0, *params = make(T=9)
-    frozen = [terms.detach(), v0.detach(), *params]  # e.g. a cell whose input part is frozen
-    got = torch.autograd.grad((ltc_scan(*frozen, ode_unfolds=3) ** 2).sum(), params)
-    ref = torch.autograd.grad((ltc_scan(*frozen, ode_unfolds=3, backend="naive") ** 2).sum(), params)
+    if frozen == "inputs":  # e.g. a cell whose input part is frozen
+        leaves, wrt = [terms.detach(), v0.detach(), *params], params
+    else:  # e.g. an attribution of a trained cell's states to its inputs
+        leaves = [terms, v0, *(p.detach() for p in params)]
+        wrt = [terms, v0]
+    got = torch.autograd.grad((ltc_scan(*leaves, ode_unfolds=3) ** 2).sum(), wrt)
+    ref = torch.autograd.grad((ltc_scan(*leaves, ode_unfolds=3, backend="naive") ** 2).sum(), wrt)
     for a, b in zip(got, ref):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
 
 
-def test_long_sequences_recompute_and_short_ones_keep_the_graph():
-    from tsrec.kernels.recurrent import ltc
+def test_long_sequences_recompute_the_updates_and_short_ones_keep_them():
+    from tsrec.kernels.recurrent import ltc_adjoint
 
-    leaves = make(batch=2, T=3, units=4)
-    assert ltc.saved_gate_bytes(leaves[0], 4, 6) <= ltc.RECOMPUTE_ABOVE_BYTES
-    long_terms = torch.empty(16, 1024, 64, dtype=torch.float32)  # LTC(units=32) on 1024 steps: 768 MiB
-    assert ltc.saved_gate_bytes(long_terms, 32, 6) == 768 * 2**20 > ltc.RECOMPUTE_ABOVE_BYTES
+    # LTC(units=32) on 1024 steps of 16 series keeps 24 MiB (autograd kept 768 MiB of activations)
+    assert ltc_adjoint.trail_bytes(torch.empty(16, 1024, 64), 6) == 24 * 2**20 <= ltc_adjoint.KEEP_UPDATES_BELOW_BYTES
+    huge = torch.empty(1024, 2048, 128)  # 64 units, batch 1024, 2048 steps: 6 GiB
+    assert ltc_adjoint.trail_bytes(huge, 6) > ltc_adjoint.KEEP_UPDATES_BELOW_BYTES
 
 
 LTC_EMPTY_TRITON = """

@@ -12,12 +12,11 @@ within a step, so the caller computes them for the whole sequence at once. The p
 passed already transformed (``cm_t = softplus(C) * unfolds``, ``w = softplus(w)``, ...), so
 every backend differentiates the same function of the same tensors.
 
-Backends: ``naive`` (float64 loop, the specification), ``torch`` (the loop on torch ops,
-differentiated by autograd; the LTC model's CPU path; on long sequences it recomputes the
-synapse activations in the backward pass, segment by segment, rather than keep them) and
-``triton`` (one kernel for the whole
-sequence with the state and the ``U x U`` synapse parameters on chip, and a hand-written
-adjoint kernel; ``U <= MAX_UNITS``).
+Backends: ``naive`` (float64 loop, the specification), ``torch`` (the loop on torch ops with a
+hand-written adjoint, ``ltc_adjoint``; the LTC model's CPU path) and ``triton`` (one kernel for
+the whole sequence with the state and the ``U x U`` synapse parameters on chip, and a
+hand-written adjoint kernel; ``U <= MAX_UNITS``). Both adjoints are the one written out in
+``ltc_triton``'s docstring.
 """
 
 from __future__ import annotations
@@ -39,100 +38,18 @@ from .._checks import (
     compute_dtype,
 )
 from .._dispatch import resolve_backend
+from .ltc_adjoint import LTCAdjoint, solve
 from .naive import ltc_scan_naive
 
 MAX_UNITS = 64  # the Triton kernels keep (batch rows x U x U) synapse tiles in registers
-# the torch loop recomputes the synapse activations in the backward pass, SEGMENT_STEPS input
-# steps at a time, where autograd would otherwise keep more than this many bytes of them
-RECOMPUTE_ABOVE_BYTES = 256 * 2**20
-SEGMENT_STEPS = 32
-
-
-def ltc_step(
-    terms_t: torch.Tensor,
-    v: torch.Tensor,
-    cm_t: torch.Tensor,
-    leak_num: torch.Tensor,
-    leak_den: torch.Tensor,
-    w: torch.Tensor,
-    w_erev: torch.Tensor,
-    sigma: torch.Tensor,
-    mu: torch.Tensor,
-    ode_unfolds: int,
-    epsilon: float,
-) -> torch.Tensor:
-    """One input step of the solver on torch ops: ``terms_t`` ``(batch, 2U)``, ``v`` ``(batch, U)``."""
-    sensory_num, sensory_den = terms_t.chunk(2, dim=-1)
-    num_const, den_const = leak_num + sensory_num, leak_den + sensory_den + epsilon
-    for _ in range(ode_unfolds):
-        gate = torch.sigmoid(sigma * (v[:, :, None] - mu))  # (batch, pre i, post j)
-        numerator = torch.addcmul(num_const + (gate * w_erev).sum(dim=1), cm_t, v)
-        v = numerator / (den_const + (gate * w).sum(dim=1))
-    return v
-
-
-def _segment(terms: torch.Tensor, v: torch.Tensor, *args: object) -> torch.Tensor:
-    """States ``(batch, steps, U)`` after each step of ``terms`` ``(batch, steps, 2U)`` from ``v``."""
-    *params, ode_unfolds, epsilon = args
-    out = []
-    for terms_t in terms.unbind(1):
-        v = ltc_step(terms_t, v, *params, ode_unfolds, epsilon)
-        out.append(v)
-    return torch.stack(out, dim=1)
-
-
-def saved_gate_bytes(terms: torch.Tensor, units: int, ode_unfolds: int) -> int:
-    """What autograd keeps of the synapse activations over ``terms``: two ``(batch, U, U)`` tensors
-    (the sigmoid's input and output) per solver update, ``time * ode_unfolds`` updates."""
-    batch, time = terms.shape[:2]
-    return 2 * batch * units * units * time * ode_unfolds * terms.element_size()
 
 
 def _loop(
     terms: torch.Tensor, v0: torch.Tensor, params: Sequence[torch.Tensor], ode_unfolds: int, epsilon: float
 ) -> torch.Tensor:
-    needs_grad = torch.is_grad_enabled() and any(x.requires_grad for x in (terms, v0, *params))
-    if not needs_grad or saved_gate_bytes(terms, v0.shape[1], ode_unfolds) <= RECOMPUTE_ABOVE_BYTES:
-        return _segment(terms, v0, *params, ode_unfolds, epsilon)
-    # long sequences: keep each segment's first state and recompute its activations in the
-    # backward pass rather than hold them all (GBs at T = 1024, U = 64)
-    out, v = [], v0
-    for chunk in terms.split(SEGMENT_STEPS, dim=1):
-        out.append(_RecomputedSegment.apply(chunk, v, ode_unfolds, epsilon, *params))
-        v = out[-1][:, -1]
-    return torch.cat(out, dim=1)
-
-
-class _RecomputedSegment(torch.autograd.Function):
-    """:func:`_segment`, run without a graph; the backward pass runs it again with one.
-
-    ``torch.utils.checkpoint`` does this too, but its reentrant form refuses
-    ``torch.autograd.grad`` and its other form, hooked on every saved tensor, took twice as long
-    as no recomputation at all here; this one is faster than keeping the graph.
-    """
-
-    @staticmethod
-    def forward(ctx, terms, v, ode_unfolds, epsilon, *params):
-        ctx.save_for_backward(terms, v, *params)
-        ctx.settings = (ode_unfolds, epsilon)
-        return _segment(terms, v, *params, ode_unfolds, epsilon)
-
-    @staticmethod
-    def backward(ctx, grad_states):
-        # create_graph=True (backward runs in grad mode): recompute from views of the saved
-        # tensors, so that this backward is differentiated too, as the plain loop's is; the
-        # gradient is taken at the views, since the saved tensors' own history (earlier segments,
-        # w_erev made from w) is already followed by the outer backward and would count twice
-        higher = torch.is_grad_enabled()
-        needs = ctx.needs_input_grad[:2] + ctx.needs_input_grad[4:]
-        inputs = [x.view_as(x) if higher else x.detach().requires_grad_(need)
-                  for x, need in zip(ctx.saved_tensors, needs)]
-        with torch.enable_grad():
-            states = _segment(inputs[0], inputs[1], *inputs[2:], *ctx.settings)
-        wanted = [x for x, need in zip(inputs, needs) if need]
-        grads = iter(torch.autograd.grad(states, wanted, grad_states, allow_unused=True, create_graph=higher))
-        terms_grad, v_grad, *param_grads = (next(grads) if need else None for need in needs)
-        return terms_grad, v_grad, None, None, *param_grads
+    if torch.is_grad_enabled() and any(x.requires_grad for x in (terms, v0, *params)):
+        return LTCAdjoint.apply(terms, v0, ode_unfolds, epsilon, *params)
+    return solve(terms, v0, params, ode_unfolds, epsilon)
 
 
 @without_autocast

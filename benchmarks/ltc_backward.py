@@ -1,16 +1,18 @@
-"""LTC's CPU solver loop trained with its synapse activations kept, or recomputed in the backward pass.
+"""LTC's CPU solver loop differentiated by its hand-written adjoint, or by autograd.
 
-``tsrec.kernels.ltc_scan``'s torch path keeps what autograd saves of every solver update (two
-``batch x units x units`` tensors each, ``ode_unfolds`` updates an input step) unless that
-would pass ``RECOMPUTE_ABOVE_BYTES``; then it runs ``SEGMENT_STEPS`` input steps at a time
-without a graph and recomputes each segment in the backward pass. This script times one forward
-and backward pass of the loop both ways (the threshold moved out of the way or down to 0) and
-reads the peak memory (``ru_maxrss``) of each, each way in a fresh process so that one peak does
-not hide the other. One torch thread, fp32, ``ode_unfolds=6``; best of ``--repeats`` passes.
+``tsrec.kernels.ltc_scan``'s torch path runs the loop without a graph and differentiates it by
+the adjoint of ``tsrec.kernels.recurrent.ltc_adjoint``, which reads the state entering every
+solver update and its denominator (kept by the forward unless they would pass
+``KEEP_UPDATES_BELOW_BYTES``, else recomputed step by step). Autograd through the same loop
+(``ltc_adjoint.solve`` with a graph, what the torch path ran before) keeps two
+``batch x units x units`` tensors per update instead. This script times one forward and backward
+pass each way and reads the peak memory (``ru_maxrss``) of each, each way in a fresh process so
+that one peak does not hide the other. One torch thread, fp32, ``ode_unfolds=6``; best of
+``--repeats`` passes.
 
 Example::
 
-    python benchmarks/ltc_recompute.py --out benchmarks/results/ltc_recompute.md
+    python benchmarks/ltc_backward.py --out benchmarks/results/ltc_backward.md
 """
 
 from __future__ import annotations
@@ -30,11 +32,11 @@ import torch
 
 from _args import emit_report, int_in  # benchmarks/_args.py, beside this script
 from tsrec.kernels import ltc_scan
-from tsrec.kernels.recurrent import ltc
+from tsrec.kernels.recurrent import ltc_adjoint
 
 SIZES = [(16, 256, 32), (16, 1024, 32)]  # (batch, input steps, units)
 UNFOLDS = 6
-MODES = {"kept": 2**62, "recomputed": 0}  # RECOMPUTE_ABOVE_BYTES for each way
+MODES = ("autograd", "adjoint, updates kept", "adjoint, updates recomputed")
 
 
 def leaves(batch: int, steps: int, units: int) -> list[torch.Tensor]:
@@ -50,12 +52,18 @@ def leaves(batch: int, steps: int, units: int) -> list[torch.Tensor]:
 def measure_here(batch: int, steps: int, units: int, mode: str, repeats: int) -> dict:
     """Best forward and backward seconds, and this process's peak memory, for one way."""
     torch.set_num_threads(1)
-    ltc.RECOMPUTE_ABOVE_BYTES = MODES[mode]
+    ltc_adjoint.KEEP_UPDATES_BELOW_BYTES = 0 if mode.endswith("recomputed") else 2**62
     inputs = leaves(batch, steps, units)
+    if mode == "autograd":
+        def scan(terms, v0, *params):
+            return ltc_adjoint.solve(terms, v0, params, UNFOLDS, 1e-8)
+    else:
+        def scan(*tensors):
+            return ltc_scan(*tensors, ode_unfolds=UNFOLDS, backend="torch")
     best_fwd = best_bwd = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
-        states = ltc_scan(*inputs, ode_unfolds=UNFOLDS, backend="torch")
+        states = scan(*inputs)
         middle = time.perf_counter()
         states.square().sum().backward()
         best_fwd, best_bwd = min(best_fwd, middle - start), min(best_bwd, time.perf_counter() - middle)
@@ -65,7 +73,7 @@ def measure_here(batch: int, steps: int, units: int, mode: str, repeats: int) ->
 
 def measure(batch: int, steps: int, units: int, mode: str, repeats: int) -> dict:
     """:func:`measure_here` in a fresh interpreter."""
-    code = (f"import sys, json; sys.path.insert(0, {str(Path(__file__).parent)!r}); import ltc_recompute as m; "
+    code = (f"import sys, json; sys.path.insert(0, {str(Path(__file__).parent)!r}); import ltc_backward as m; "
             f"print(json.dumps(m.measure_here({batch}, {steps}, {units}, {mode!r}, {repeats})))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -76,25 +84,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int_in(1), default=3)
     parser.add_argument("--out", type=Path, default=None, help="write the markdown report here (else print only)")
     args = parser.parse_args(argv)
-    command = shlex.join(["python", "benchmarks/ltc_recompute.py", *(sys.argv[1:] if argv is None else argv)])
+    command = shlex.join(["python", "benchmarks/ltc_backward.py", *(sys.argv[1:] if argv is None else argv)])
     lines = [
-        "# LTC solver loop on a CPU: activations kept against recomputed in the backward pass", "",
+        "# LTC solver loop on a CPU: hand-written adjoint against autograd", "",
         f"Command: `{command}`", "",
         f"Machine: {platform.machine()} CPU, 1 torch thread, torch {torch.__version__}, {os.cpu_count()} cores "
-        f"shared with other processes. fp32, `ltc_scan(backend='torch')` with ode_unfolds={UNFOLDS}, segments of "
-        f"{ltc.SEGMENT_STEPS} steps, best of {args.repeats}; peak memory is the process's (torch's import "
-        "included), each way in its own process. The estimate is `saved_gate_bytes`, which the loop compares with "
-        f"{ltc.RECOMPUTE_ABOVE_BYTES // 2**20} MiB.",
+        f"shared with other processes. fp32, ode_unfolds={UNFOLDS}, best of {args.repeats}; peak memory is the "
+        "process's (torch's import included), each way in its own process. autograd: through the loop "
+        "(`ltc_adjoint.solve` with a graph); adjoint: `ltc_scan(backend='torch')`, which keeps the updates' "
+        f"entering states and denominators below {ltc_adjoint.KEEP_UPDATES_BELOW_BYTES // 2**20} MiB "
+        "(the rows force either way). The ratio is autograd's fwd+bwd time over the row's.",
         "",
-        "| batch, steps, units | estimate MiB | way | fwd s | bwd s | fwd+bwd s | peak MiB |",
+        "| batch, steps, units | way | fwd s | bwd s | fwd+bwd s | speed-up | peak MiB |",
         "|---|---|---|---|---|---|---|",
     ]
     for batch, steps, units in SIZES:
-        estimate = ltc.saved_gate_bytes(torch.empty(batch, steps, 2 * units), units, UNFOLDS) / 2**20
+        baseline = None
         for mode in MODES:
             r = measure(batch, steps, units, mode, args.repeats)
-            lines.append(f"| {batch}, {steps}, {units} | {estimate:.0f} | {mode} | {r['fwd']:.2f} | {r['bwd']:.2f} "
-                         f"| {r['fwd'] + r['bwd']:.2f} | {r['peak_mib']:.0f} |")
+            total = r["fwd"] + r["bwd"]
+            baseline = baseline or total
+            lines.append(f"| {batch}, {steps}, {units} | {mode} | {r['fwd']:.2f} | {r['bwd']:.2f} | {total:.2f} "
+                         f"| {baseline / total:.2f}x | {r['peak_mib']:.0f} |")
             print(lines[-1], flush=True)
     emit_report(lines, args.out)
     return 0

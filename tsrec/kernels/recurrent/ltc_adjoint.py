@@ -1,0 +1,191 @@
+"""The torch path of :func:`~tsrec.kernels.recurrent.ltc.ltc_scan`, with a hand-written backward.
+
+The solver takes ``time * ode_unfolds`` small sequential updates, so autograd's bookkeeping (a
+graph node per operation, two ``(batch, U, U)`` gate tensors kept per update) cost more than the
+arithmetic. Here the forward runs without a graph and keeps, per update, only the state entering
+it and its denominator (``batch, U`` each, in one buffer); the backward recomputes each update's
+gates and walks the adjoint written out in ``ltc_triton``'s docstring over steps and updates in
+reverse. Past ``KEEP_UPDATES_BELOW_BYTES`` the forward keeps only the states after each input
+step, and the backward recomputes each step's updates from its entering state.
+``benchmarks/results/ltc_backward.md`` times both against autograd through the same loop.
+
+With ``create_graph=True`` (a Hessian, a gradient penalty) the backward instead reruns the loop
+under autograd and differentiates it, so that second derivatives hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+# the backward recomputes the states entering each update, step by step, when keeping them would
+# take more than this many bytes (the states after each input step are kept in any case)
+KEEP_UPDATES_BELOW_BYTES = 256 * 2**20
+
+
+def solve_step(
+    num: torch.Tensor, den: torch.Tensor, v: torch.Tensor, params: Sequence[torch.Tensor], ode_unfolds: int,
+    trail: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The state after one input step's ``ode_unfolds`` updates from ``v`` (``batch, U``).
+
+    ``num`` and ``den`` are the step's constant numerator and denominator terms (leaks, input
+    synapses, epsilon). When given, ``trail`` ``(ode_unfolds, 2, batch, U)`` gets each update's
+    entering state and denominator.
+    """
+    cm_t, _, _, w, w_erev, sigma, mu = params
+    for k in range(ode_unfolds):
+        gate = torch.sigmoid(sigma * (v[:, :, None] - mu))  # (batch, pre i, post j)
+        numerator = torch.addcmul(num + (gate * w_erev).sum(dim=1), cm_t, v)
+        if trail is None:
+            denominator = den + (gate * w).sum(dim=1)
+        else:  # written in place into one buffer: many small kept tensors fragmented the heap
+            trail[k, 0].copy_(v)
+            denominator = torch.add(den, (gate * w).sum(dim=1), out=trail[k, 1])
+        v = numerator / denominator
+    return v
+
+
+def step_constants(
+    terms_t: torch.Tensor, params: Sequence[torch.Tensor], epsilon: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A step's constant numerator and denominator terms from its input-synapse ``terms_t``."""
+    sensory_num, sensory_den = terms_t.chunk(2, dim=-1)
+    return params[1] + sensory_num, params[2] + sensory_den + epsilon
+
+
+def solve(
+    terms: torch.Tensor, v0: torch.Tensor, params: Sequence[torch.Tensor], ode_unfolds: int, epsilon: float,
+    trail: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """States ``(batch, time, U)`` after each step of ``terms`` from ``v0``; ``trail``, when given,
+    ``(time, ode_unfolds, 2, batch, U)``, gets every update's entering state and denominator."""
+    out, v = [], v0
+    for t, terms_t in enumerate(terms.unbind(1)):
+        v = solve_step(*step_constants(terms_t, params, epsilon), v, params, ode_unfolds,
+                       None if trail is None else trail[t])
+        out.append(v)
+    return torch.stack(out, dim=1)
+
+
+def trail_bytes(terms: torch.Tensor, ode_unfolds: int) -> int:
+    """Bytes of the entering states and denominators of every update over ``terms``."""
+    batch, time, two_units = terms.shape
+    return batch * time * ode_unfolds * two_units * terms.element_size()
+
+
+class _Accumulators:
+    """Parameter gradients summed per batch row (one in-place operation each a solver update, no
+    reduction over the batch until the end)."""
+
+    def __init__(self, v0: torch.Tensor, units: int) -> None:
+        grid = (v0.shape[0], units, units)
+        self.sigma, self.mu, self.w_erev, self.w = (v0.new_zeros(grid) for _ in range(4))
+        self.cm = v0.new_zeros(v0.shape)
+
+    def add_update(self, d_num, d_den_neg, d_pre, d_pre_sigma, gate, offset) -> None:
+        self.sigma.addcmul_(d_pre, offset)
+        self.mu.add_(d_pre_sigma)
+        self.w_erev.addcmul_(gate, d_num[:, None, :])
+        self.w.addcmul_(gate, d_den_neg[:, None, :])
+
+    def add_step(self, d_nums: torch.Tensor, entering: torch.Tensor) -> None:
+        """``cm_t``'s term of a whole step: its updates' ``d_num`` and entering states ``(K, batch, U)``."""
+        self.cm += (d_nums * entering).sum(dim=0)
+
+    def gradients(self, d_terms: torch.Tensor) -> list[torch.Tensor]:
+        """Gradients of ``(cm_t, leak_num, leak_den, w, w_erev, sigma, mu)``."""
+        d_num, d_den = d_terms.sum(dim=(0, 1)).chunk(2)
+        return [self.cm.sum(0), d_num, d_den, -self.w.sum(0), self.w_erev.sum(0), self.sigma.sum(0),
+                -self.mu.sum(0)]
+
+
+def _step_adjoint(
+    a: torch.Tensor, v_out: torch.Tensor, trail: torch.Tensor, params: Sequence[torch.Tensor],
+    acc: _Accumulators | None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Adjoints of one input step's updates, last first: from ``a`` (dL/d its final state
+    ``v_out``) to dL/d its entering state, and dL/d its constant numerator and denominator.
+
+    ``trail`` ``(K, 2, batch, U)`` holds each update's entering state and denominator.
+    """
+    cm_t, _, _, w, w_erev, sigma, mu = params
+    d_nums, d_dens_neg = torch.empty_like(trail).unbind(1)  # per update, summed once a step
+    for k in range(trail.shape[0] - 1, -1, -1):
+        v, denominator = trail[k]
+        d_num = torch.div(a, denominator, out=d_nums[k])  # dL/dN; dL/dD = -d_num * v_out
+        d_den_neg = torch.mul(d_num, v_out, out=d_dens_neg[k])
+        offset = v[:, :, None] - mu
+        gate = torch.sigmoid(sigma * offset)
+        d_gate = torch.addcmul(d_num[:, None, :] * w_erev, d_den_neg[:, None, :], w, value=-1)
+        d_pre = torch.ops.aten.sigmoid_backward(d_gate, gate)
+        d_pre_sigma = d_pre * sigma
+        a = torch.addcmul(d_pre_sigma.sum(dim=2), d_num, cm_t)
+        if acc is not None:
+            acc.add_update(d_num, d_den_neg, d_pre, d_pre_sigma, gate, offset)
+        v_out = v
+    if acc is not None:
+        acc.add_step(d_nums, trail[:, 0])
+    return a, d_nums.sum(dim=0), -d_dens_neg.sum(dim=0)
+
+
+def adjoint(
+    grad_states: torch.Tensor, terms: torch.Tensor, v0: torch.Tensor, states: torch.Tensor,
+    params: Sequence[torch.Tensor], trail: torch.Tensor | None, ode_unfolds: int, epsilon: float,
+    param_grads: bool,
+) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor] | None]:
+    """Gradients of ``terms``, ``v0`` and (when ``param_grads``) the seven parameters."""
+    time, units = terms.shape[1], v0.shape[1]
+    acc = _Accumulators(v0, units) if param_grads else None
+    d_terms = torch.empty_like(terms)
+    a = torch.zeros_like(v0)
+    recomputed = v0.new_empty(ode_unfolds, 2, *v0.shape) if trail is None else None
+    for t in range(time - 1, -1, -1):
+        a = a + grad_states[:, t]
+        if trail is not None:
+            step_trail = trail[t]
+        else:  # recompute what the forward did not keep
+            step_trail = recomputed
+            entering = states[:, t - 1] if t else v0
+            solve_step(*step_constants(terms[:, t], params, epsilon), entering, params, ode_unfolds, step_trail)
+        a, d_terms[:, t, :units], d_terms[:, t, units:] = _step_adjoint(a, states[:, t], step_trail, params, acc)
+    return d_terms, a, None if acc is None else acc.gradients(d_terms)
+
+
+class LTCAdjoint(torch.autograd.Function):
+    """:func:`solve` run without a graph, differentiated by :func:`adjoint`."""
+
+    @staticmethod
+    def forward(ctx, terms, v0, ode_unfolds, epsilon, *params):
+        trail = None
+        if trail_bytes(terms, ode_unfolds) <= KEEP_UPDATES_BELOW_BYTES:
+            trail = terms.new_empty(terms.shape[1], ode_unfolds, 2, *v0.shape)
+        states = solve(terms, v0, params, ode_unfolds, epsilon, trail)
+        ctx.save_for_backward(terms, v0, states, trail, *params)
+        ctx.settings = (ode_unfolds, epsilon)
+        return states
+
+    @staticmethod
+    def backward(ctx, grad_states):
+        terms, v0, states, trail, *params = ctx.saved_tensors
+        needs = ctx.needs_input_grad[:2] + ctx.needs_input_grad[4:]
+        if torch.is_grad_enabled():  # create_graph=True: differentiate a recomputation instead
+            return _differentiated_again(grad_states, (terms, v0, *params), needs, *ctx.settings)
+        d_terms, d_v0, d_params = adjoint(grad_states.contiguous(), terms, v0, states, params, trail,
+                                          *ctx.settings, param_grads=any(needs[2:]))
+        d_params = d_params or [None] * len(params)
+        grads = [d_terms, d_v0, *d_params]
+        d_terms, d_v0, *d_params = (g if need else None for g, need in zip(grads, needs))
+        return d_terms, d_v0, None, None, *d_params
+
+
+def _differentiated_again(grad_states, saved, needs, ode_unfolds, epsilon):
+    """The backward with ``create_graph=True``: the loop rerun under autograd and differentiated,
+    from views of the saved tensors (their own history is followed by the outer backward)."""
+    inputs = [x.view_as(x) for x in saved]
+    states = solve(inputs[0], inputs[1], inputs[2:], ode_unfolds, epsilon)
+    wanted = [x for x, need in zip(inputs, needs) if need]
+    grads = iter(torch.autograd.grad(states, wanted, grad_states, allow_unused=True, create_graph=True))
+    d_terms, d_v0, *d_params = (next(grads) if need else None for need in needs)
+    return d_terms, d_v0, None, None, *d_params
