@@ -160,7 +160,7 @@ def test_liquid_estimators_fit_with_numpy_integer_unfolds(monkeypatch, kind):
 
 
 @pytest.fixture(params=["kept", "recomputed"])
-def trail(request, monkeypatch):
+def ltc_adjoint(request, monkeypatch):
     """The torch backward either reads the states entering each solver update, kept by the forward,
     or recomputes them from the step's first state."""
     from tsrec.kernels.recurrent import ltc_adjoint
@@ -184,24 +184,24 @@ def saved_bytes(leaves, fn=None, unfolds=3):
 
 @pytest.mark.parametrize("dtype", REAL_DTYPES)
 @pytest.mark.parametrize("unfolds", [1, 3])
-def test_the_adjoint_matches_naive_with_and_without_kept_updates(trail, dtype, unfolds):
+def test_the_adjoint_matches_naive_with_and_without_kept_updates(ltc_adjoint, dtype, unfolds):
     leaves = make(T=10, dtype=dtype)
     for got, ref in zip(run("torch", leaves, unfolds), run("naive", leaves, unfolds)):
         assert rel_err(got, ref) < TOL[dtype]
 
 
-def test_the_adjoint_keeps_no_synapse_activations(trail):
+def test_the_adjoint_keeps_no_synapse_activations(ltc_adjoint):
     batch, steps, units, unfolds = 4, 64, 16, 3
     leaves = make(batch=batch, T=steps, units=units)
     inputs_and_states = sum(x.nbytes for x in leaves) + batch * steps * units * 8
-    updates = trail.trail_bytes(leaves[0], unfolds) if trail.KEEP_UPDATES_BELOW_BYTES else 0
+    updates = ltc_adjoint.trail_bytes(leaves[0], unfolds) if ltc_adjoint.KEEP_UPDATES_BELOW_BYTES else 0
     assert saved_bytes(leaves) == inputs_and_states + updates
     # autograd through the same loop keeps two (batch, U, U) activations per solver update: U x more
-    solve = lambda *xs: trail.solve(xs[0], xs[1], xs[2:], unfolds, 1e-8)  # noqa: E731
+    solve = lambda *xs: ltc_adjoint.solve(xs[0], xs[1], xs[2:], unfolds, 1e-8)  # noqa: E731
     assert saved_bytes(leaves, solve) > 10 * saved_bytes(leaves)
 
 
-def test_the_adjoint_has_second_derivatives(trail):
+def test_the_adjoint_has_second_derivatives():
     leaves = make(batch=2, T=5, units=3)
     assert torch.autograd.gradgradcheck(lambda *xs: ltc_scan(*xs, ode_unfolds=2, backend="torch"), leaves)
 
@@ -218,7 +218,7 @@ def gradients_and_curvature(leaves, raw_w, backend):
     return [*grads, *curvature]
 
 
-def test_create_graph_counts_each_path_once(trail):
+def test_create_graph_counts_each_path_once():
     leaves = make(batch=2, T=10, units=3)
     raw_w = torch.randn(3, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1)).requires_grad_()
     for a, b in zip(gradients_and_curvature(leaves, raw_w, "torch"), gradients_and_curvature(leaves, raw_w, "naive")):
@@ -226,7 +226,7 @@ def test_create_graph_counts_each_path_once(trail):
 
 
 @pytest.mark.parametrize("frozen", ["inputs", "parameters"])
-def test_only_inputs_that_need_gradients_get_them(trail, frozen):
+def test_only_inputs_that_need_gradients_get_them(ltc_adjoint, frozen):
     terms, v0, *params = make(T=9)
     if frozen == "inputs":  # e.g. a cell whose input part is frozen
         leaves, wrt = [terms.detach(), v0.detach(), *params], params
@@ -239,11 +239,37 @@ def test_only_inputs_that_need_gradients_get_them(trail, frozen):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
 
 
+def test_the_states_returned_are_the_callers_to_change(ltc_adjoint):
+    leaves = make()
+    states = ltc_scan(*leaves, ode_unfolds=3, backend="torch")
+    expected = torch.autograd.grad((2 * states).sum(), leaves, retain_graph=True)
+    states.mul_(2)  # in place: the backward reads its own copy of the states
+    for got, ref in zip(torch.autograd.grad(states.sum(), leaves), expected):
+        torch.testing.assert_close(got, ref, rtol=0, atol=0)
+
+
+def test_parameter_gradients_do_not_share_storage():
+    terms, v0, *params = make()
+    (ltc_scan(terms, v0, *params, ode_unfolds=2, backend="torch") ** 2).sum().backward()
+    storages = {p.grad.untyped_storage().data_ptr() for p in params}
+    assert len(storages) == len(params)  # saving or changing one .grad leaves the others alone
+
+
+def test_torch_func_transforms_differentiate_the_adjoint(ltc_adjoint):
+    leaves = make(T=4)
+    loss = lambda backend: lambda terms, v0: (ltc_scan(terms, v0, *leaves[2:], ode_unfolds=2,  # noqa: E731
+                                                       backend=backend) ** 2).sum()
+    got = torch.func.grad(loss("torch"), argnums=(0, 1))(*leaves[:2])
+    ref = torch.func.grad(loss("naive"), argnums=(0, 1))(*leaves[:2])
+    for a, b in zip(got, ref):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
 def test_long_sequences_recompute_the_updates_and_short_ones_keep_them():
     from tsrec.kernels.recurrent import ltc_adjoint
 
-    # LTC(units=32) on 1024 steps of 16 series keeps 24 MiB (autograd kept 768 MiB of activations)
-    assert ltc_adjoint.trail_bytes(torch.empty(16, 1024, 64), 6) == 24 * 2**20 <= ltc_adjoint.KEEP_UPDATES_BELOW_BYTES
+    # LTC(units=32) on 1024 steps of 16 series keeps 24 MiB (autograd through the loop: 768 MiB of activations)
+    assert ltc_adjoint.trail_bytes(torch.empty(16, 1024, 64), 6) == 24 * 2**20 < ltc_adjoint.KEEP_UPDATES_BELOW_BYTES
     huge = torch.empty(1024, 2048, 128)  # 64 units, batch 1024, 2048 steps: 6 GiB
     assert ltc_adjoint.trail_bytes(huge, 6) > ltc_adjoint.KEEP_UPDATES_BELOW_BYTES
 

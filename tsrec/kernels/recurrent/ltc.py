@@ -48,7 +48,7 @@ def _loop(
     terms: torch.Tensor, v0: torch.Tensor, params: Sequence[torch.Tensor], ode_unfolds: int, epsilon: float
 ) -> torch.Tensor:
     if torch.is_grad_enabled() and any(x.requires_grad for x in (terms, v0, *params)):
-        return LTCAdjoint.apply(terms, v0, ode_unfolds, epsilon, *params)
+        return LTCAdjoint.apply(terms, v0, ode_unfolds, epsilon, *params)[0]
     return solve(terms, v0, params, ode_unfolds, epsilon)
 
 

@@ -9,8 +9,9 @@ reverse. Past ``KEEP_UPDATES_BELOW_BYTES`` the forward keeps only the states aft
 step, and the backward recomputes each step's updates from its entering state.
 ``benchmarks/results/ltc_backward.md`` times both against autograd through the same loop.
 
-With ``create_graph=True`` (a Hessian, a gradient penalty) the backward instead reruns the loop
-under autograd and differentiates it, so that second derivatives hold.
+The backward also holds four ``(batch, U, U)`` parameter-gradient sums (64 MiB at batch 1024,
+64 units, float32). With ``create_graph=True`` (a Hessian, a gradient penalty) it instead reruns
+the loop under autograd and differentiates it, so that second derivatives hold.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from collections.abc import Sequence
 
 import torch
 
-# the backward recomputes the states entering each update, step by step, when keeping them would
-# take more than this many bytes (the states after each input step are kept in any case)
+# the backward recomputes the states entering each update, step by step, unless keeping them
+# takes less than this many bytes (the states after each input step are kept in any case)
 KEEP_UPDATES_BELOW_BYTES = 256 * 2**20
 
 
@@ -76,8 +77,8 @@ def trail_bytes(terms: torch.Tensor, ode_unfolds: int) -> int:
 
 
 class _Accumulators:
-    """Parameter gradients summed per batch row (one in-place operation each a solver update, no
-    reduction over the batch until the end)."""
+    """Parameter gradients summed per batch row: four in-place operations a solver update and one
+    a step, and no reduction over the batch until the end (``4 * batch * U * U`` elements)."""
 
     def __init__(self, v0: torch.Tensor, units: int) -> None:
         grid = (v0.shape[0], units, units)
@@ -96,7 +97,8 @@ class _Accumulators:
 
     def gradients(self, d_terms: torch.Tensor) -> list[torch.Tensor]:
         """Gradients of ``(cm_t, leak_num, leak_den, w, w_erev, sigma, mu)``."""
-        d_num, d_den = d_terms.sum(dim=(0, 1)).chunk(2)
+        units = self.cm.shape[1]  # two sums, not two views of one: each becomes a parameter's .grad
+        d_num, d_den = d_terms[..., :units].sum(dim=(0, 1)), d_terms[..., units:].sum(dim=(0, 1))
         return [self.cm.sum(0), d_num, d_den, -self.w.sum(0), self.w_erev.sum(0), self.sigma.sum(0),
                 -self.mu.sum(0)]
 
@@ -154,28 +156,35 @@ def adjoint(
 
 
 class LTCAdjoint(torch.autograd.Function):
-    """:func:`solve` run without a graph, differentiated by :func:`adjoint`."""
+    """:func:`solve` run without a graph, differentiated by :func:`adjoint` (``torch.func``'s
+    ``grad`` and ``jacrev`` too, through ``setup_context``)."""
 
     @staticmethod
-    def forward(ctx, terms, v0, ode_unfolds, epsilon, *params):
+    def forward(terms, v0, ode_unfolds, epsilon, *params):
         trail = None
-        if trail_bytes(terms, ode_unfolds) <= KEEP_UPDATES_BELOW_BYTES:
+        if trail_bytes(terms, ode_unfolds) < KEEP_UPDATES_BELOW_BYTES:
             trail = terms.new_empty(terms.shape[1], ode_unfolds, 2, *v0.shape)
         states = solve(terms, v0, params, ode_unfolds, epsilon, trail)
-        ctx.save_for_backward(terms, v0, states, trail, *params)
-        ctx.settings = (ode_unfolds, epsilon)
-        return states
+        # the caller gets a copy, free to change in place: the backward reads the states saved
+        return states.clone(), states, trail
 
     @staticmethod
-    def backward(ctx, grad_states):
+    def setup_context(ctx, inputs, output):
+        terms, v0, ode_unfolds, epsilon, *params = inputs
+        _, states, trail = output
+        ctx.save_for_backward(terms, v0, states, trail, *params)
+        ctx.settings = (ode_unfolds, epsilon)
+        ctx.mark_non_differentiable(states, *(() if trail is None else (trail,)))
+
+    @staticmethod
+    def backward(ctx, grad_states, *_):
         terms, v0, states, trail, *params = ctx.saved_tensors
         needs = ctx.needs_input_grad[:2] + ctx.needs_input_grad[4:]
         if torch.is_grad_enabled():  # create_graph=True: differentiate a recomputation instead
             return _differentiated_again(grad_states, (terms, v0, *params), needs, *ctx.settings)
         d_terms, d_v0, d_params = adjoint(grad_states.contiguous(), terms, v0, states, params, trail,
                                           *ctx.settings, param_grads=any(needs[2:]))
-        d_params = d_params or [None] * len(params)
-        grads = [d_terms, d_v0, *d_params]
+        grads = [d_terms, d_v0, *(d_params or [None] * len(params))]
         d_terms, d_v0, *d_params = (g if need else None for g, need in zip(grads, needs))
         return d_terms, d_v0, None, None, *d_params
 
