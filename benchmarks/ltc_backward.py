@@ -6,10 +6,10 @@ solver update and its denominator (kept by the forward unless they would pass
 ``KEEP_UPDATES_BELOW_BYTES``, else recomputed step by step). Autograd through the same loop
 (``ltc_adjoint.solve`` with a graph) keeps two ``batch x units x units`` tensors per update
 instead; it is what the torch path ran before while those stayed under 256 MiB (past that it
-recomputed them in the backward pass, 32 input steps at a time, which this script does not time). This script times one forward and backward
-pass each way and reads the peak memory (``ru_maxrss``) of each, each way in a fresh process so
-that one peak does not hide the other. One torch thread, fp32, ``ode_unfolds=6``; best of
-``--repeats`` passes.
+recomputed them in the backward pass, 32 input steps at a time, not timed here). This script times
+one forward and backward pass each way and reads the peak memory (``ru_maxrss``) of each, each way
+in a fresh process so that one peak does not hide the other. One torch thread, fp32,
+``ode_unfolds=6``; best of ``--repeats`` passes.
 
 Example::
 
