@@ -15,6 +15,7 @@ import math
 
 import torch
 
+from .._autocast import without_autocast
 from .._autograd import first_order_only
 from .._checks import compute_dtype
 
@@ -125,6 +126,7 @@ class _LinearScanFn(torch.autograd.Function):
         return h
 
     @staticmethod
+    @without_autocast
     @first_order_only
     def backward(ctx, grad_h):  # noqa: D102 - autograd protocol
         a, h, h0 = ctx.saved_tensors

@@ -38,6 +38,7 @@ import torch
 import triton
 import triton.language as tl
 
+from .._autocast import without_autocast
 from .._autograd import first_order_only
 from .._checks import compute_dtype, raise_non_finite
 from .._launch import cdiv, flat_grid, next_power_of_2, on_device_of
@@ -130,6 +131,7 @@ class _LinearScanTritonFn(torch.autograd.Function):
         return h
 
     @staticmethod
+    @without_autocast
     @first_order_only
     def backward(ctx, grad_h):  # noqa: D102 - autograd protocol
         a, h, h0 = ctx.saved_tensors

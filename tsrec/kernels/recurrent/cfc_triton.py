@@ -25,6 +25,7 @@ import torch
 import triton
 import triton.language as tl
 
+from .._autocast import without_autocast
 from .._checks import compute_dtype
 from .._autograd import first_order_only
 from .._launch import cdiv, on_device_of
@@ -135,6 +136,7 @@ class _CfcScanTritonFn(torch.autograd.Function):
         return out
 
     @staticmethod
+    @without_autocast
     @first_order_only
     def backward(ctx, gy):  # noqa: D102 - autograd protocol
         xz, h0, W_h, W1, b1, W2, b2, Wt, bt, out = ctx.saved_tensors

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 
 import torch
 
+from .._autocast import without_autocast
+
 # the backward recomputes the states entering each update, step by step, unless keeping them
 # takes less than this many bytes (the states after each input step are kept in any case)
 KEEP_UPDATES_BELOW_BYTES = 256 * 2**20
@@ -177,6 +179,7 @@ class LTCAdjoint(torch.autograd.Function):
         ctx.mark_non_differentiable(states, *(() if trail is None else (trail,)))
 
     @staticmethod
+    @without_autocast
     def backward(ctx, grad_states, *_):
         terms, v0, states, trail, *params = ctx.saved_tensors
         needs = ctx.needs_input_grad[:2] + ctx.needs_input_grad[4:]

@@ -24,6 +24,7 @@ import torch
 import triton
 import triton.language as tl
 
+from .._autocast import without_autocast
 from .._checks import compute_dtype
 from .._autograd import first_order_only
 from .._launch import cdiv, next_power_of_2, on_device_of
@@ -159,6 +160,7 @@ class _LtcScanTritonFn(torch.autograd.Function):
         return out
 
     @staticmethod
+    @without_autocast
     @first_order_only
     def backward(ctx, gy):  # noqa: D102 - autograd protocol
         terms, cm, ln, ld, w, we, s, m, vk = ctx.saved_tensors

@@ -24,6 +24,7 @@ import torch
 import triton
 import triton.language as tl
 
+from .._autocast import without_autocast
 from .._checks import compute_dtype
 from .._autograd import first_order_only
 from .._launch import block_shared_memory, cdiv, next_power_of_2, on_device_of, shared_memory_text
@@ -154,6 +155,7 @@ class _RnnTritonFn(torch.autograd.Function):
         return out
 
     @staticmethod
+    @without_autocast
     @first_order_only
     def backward(ctx, gy):  # noqa: D102 - autograd protocol
         x, W, h0, out = ctx.saved_tensors

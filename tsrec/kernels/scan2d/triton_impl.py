@@ -45,6 +45,7 @@ import torch
 import triton
 import triton.language as tl
 
+from .._autocast import without_autocast
 from .._autograd import first_order_only
 from .._launch import cdiv, flat_grid, next_power_of_2, on_device_of
 from .._triton_tiles import compose_affine, tile_gain, tile_row
@@ -304,6 +305,7 @@ class _Scan2dTritonFn(torch.autograd.Function):
         return y, H1[:, -1].clone(), H2[:, -1].clone()
 
     @staticmethod
+    @without_autocast
     @first_order_only
     def backward(ctx, gy, gT1, gT2):  # noqa: D102 - autograd protocol
         x, d1, d2, A1, A2, A3, A4, B1, B2, C1, C2, h01, h02, H1, H2 = ctx.saved_tensors

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 import torch
 
+from .._autocast import without_autocast
 from .._autograd import first_order_only
 from ..linear.torch_impl import scan
 from .naive import State
@@ -110,6 +111,7 @@ class _VariateSweep(torch.autograd.Function):
         return y, final1, final2
 
     @staticmethod
+    @without_autocast
     @first_order_only
     def backward(ctx, gy, g_final1, g_final2):  # noqa: D102 - autograd protocol
         saved, nvar = ctx.saved_tensors, ctx.nvar

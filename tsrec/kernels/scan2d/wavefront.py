@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
+from .._autocast import without_autocast
 from .._autograd import first_order_only
 from .naive import State, cell, read
 
@@ -154,6 +155,7 @@ class _Wavefront(torch.autograd.Function):
         return y, H1, H2
 
     @staticmethod
+    @without_autocast
     @first_order_only
     def backward(ctx, gy, gH1, gH2):
         saved = ctx.saved_tensors

@@ -17,6 +17,7 @@ import math
 
 import torch
 
+from .._autocast import without_autocast
 from .._autograd import first_order_only
 from .common import finish_output, grouped, widen_inputs
 
@@ -89,6 +90,7 @@ class _SelectiveScanFn(torch.autograd.Function):
         return y, hT
 
     @staticmethod
+    @without_autocast
     @first_order_only
     def backward(ctx, gy, ghT):  # noqa: D102 - autograd protocol
         u, delta, A, B, C, starts = ctx.saved_tensors

@@ -30,6 +30,7 @@ import torch
 import triton
 import triton.language as tl
 
+from .._autocast import without_autocast
 from .._autograd import first_order_only
 from .._launch import cdiv, flat_grid, next_power_of_2, on_device_of
 from .._triton_tiles import compose_affine, tile_gain, tile_row
@@ -203,6 +204,7 @@ class _SelectiveScanTritonFn(torch.autograd.Function):
         return y, hT
 
     @staticmethod
+    @without_autocast
     @first_order_only
     def backward(ctx, gy, ghT):  # noqa: D102 - autograd protocol
         u, delta, A, B, C, starts = ctx.saved_tensors
