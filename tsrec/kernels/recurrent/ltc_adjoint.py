@@ -25,6 +25,7 @@ from .._autocast import without_autocast
 # the backward recomputes the states entering each update, step by step, unless keeping them
 # takes less than this many bytes (the states after each input step are kept in any case)
 KEEP_UPDATES_BELOW_BYTES = 256 * 2**20
+_sigmoid_backward = torch.ops.aten.sigmoid_backward  # d_out * s * (1 - s) in one op; looked up once
 
 
 def solve_step(
@@ -38,14 +39,18 @@ def solve_step(
     entering state and denominator.
     """
     cm_t, _, _, w, w_erev, sigma, mu = params
-    for k in range(ode_unfolds):
+    if trail is None:
+        kept = [(None, None)] * ode_unfolds
+    else:  # written in place into one buffer: many small kept tensors fragmented the heap
+        kept = zip(*(x.unbind(0) for x in trail.unbind(1)))
+    for entering, denominator_out in kept:
         gate = torch.sigmoid(sigma * (v[:, :, None] - mu))  # (batch, pre i, post j)
         numerator = torch.addcmul(num + (gate * w_erev).sum(dim=1), cm_t, v)
-        if trail is None:
+        if entering is None:
             denominator = den + (gate * w).sum(dim=1)
-        else:  # written in place into one buffer: many small kept tensors fragmented the heap
-            trail[k, 0].copy_(v)
-            denominator = torch.add(den, (gate * w).sum(dim=1), out=trail[k, 1])
+        else:
+            entering.copy_(v)
+            denominator = torch.add(den, (gate * w).sum(dim=1), out=denominator_out)
         v = numerator / denominator
     return v
 
@@ -87,11 +92,12 @@ class _Accumulators:
         self.sigma, self.mu, self.w_erev, self.w = (v0.new_zeros(grid) for _ in range(4))
         self.cm = v0.new_zeros(v0.shape)
 
-    def add_update(self, d_num, d_den_neg, d_pre, d_pre_sigma, gate, offset) -> None:
+    def add_update(self, d_num_j, d_den_neg_j, d_pre, d_pre_sigma, gate, offset) -> None:
+        """One update's terms; ``d_num_j`` and ``d_den_neg_j`` are ``(batch, 1, U)``."""
         self.sigma.addcmul_(d_pre, offset)
         self.mu.add_(d_pre_sigma)
-        self.w_erev.addcmul_(gate, d_num[:, None, :])
-        self.w.addcmul_(gate, d_den_neg[:, None, :])
+        self.w_erev.addcmul_(gate, d_num_j)
+        self.w.addcmul_(gate, d_den_neg_j)
 
     def add_step(self, d_nums: torch.Tensor, entering: torch.Tensor) -> None:
         """``cm_t``'s term of a whole step: its updates' ``d_num`` and entering states ``(K, batch, U)``."""
@@ -99,8 +105,8 @@ class _Accumulators:
 
     def gradients(self, d_terms: torch.Tensor) -> list[torch.Tensor]:
         """Gradients of ``(cm_t, leak_num, leak_den, w, w_erev, sigma, mu)``."""
-        units = self.cm.shape[1]  # two sums, not two views of one: each becomes a parameter's .grad
-        d_num, d_den = d_terms[..., :units].sum(dim=(0, 1)), d_terms[..., units:].sum(dim=(0, 1))
+        # two tensors, not two views of one sum: each becomes a parameter's .grad
+        d_num, d_den = (half.clone() for half in d_terms.sum(dim=(0, 1)).chunk(2))
         return [self.cm.sum(0), d_num, d_den, -self.w.sum(0), self.w_erev.sum(0), self.sigma.sum(0),
                 -self.mu.sum(0)]
 
@@ -115,22 +121,25 @@ def _step_adjoint(
     ``trail`` ``(K, 2, batch, U)`` holds each update's entering state and denominator.
     """
     cm_t, _, _, w, w_erev, sigma, mu = params
+    entering, denominators = trail.unbind(1)
     d_nums, d_dens_neg = torch.empty_like(trail).unbind(1)  # per update, summed once a step
-    for k in range(trail.shape[0] - 1, -1, -1):
-        v, denominator = trail[k]
-        d_num = torch.div(a, denominator, out=d_nums[k])  # dL/dN; dL/dD = -d_num * v_out
-        d_den_neg = torch.mul(d_num, v_out, out=d_dens_neg[k])
-        offset = v[:, :, None] - mu
+    # each update's tensors as views made once a step: indexing them anew in the loop cost more
+    updates = list(zip(*(x.unbind(0) for x in (entering, denominators, d_nums, d_dens_neg))))
+    for v, denominator, d_num_out, d_den_neg_out in reversed(updates):
+        d_num = torch.div(a, denominator, out=d_num_out)  # dL/dN; dL/dD = -d_num * v_out
+        d_den_neg = torch.mul(d_num, v_out, out=d_den_neg_out)
+        d_num_j, d_den_neg_j = d_num.unsqueeze(1), d_den_neg.unsqueeze(1)  # along post-synaptic j
+        offset = v.unsqueeze(2) - mu
         gate = torch.sigmoid(sigma * offset)
-        d_gate = torch.addcmul(d_num[:, None, :] * w_erev, d_den_neg[:, None, :], w, value=-1)
-        d_pre = torch.ops.aten.sigmoid_backward(d_gate, gate)
+        d_gate = torch.addcmul(d_num_j * w_erev, d_den_neg_j, w, value=-1)
+        d_pre = _sigmoid_backward(d_gate, gate)
         d_pre_sigma = d_pre * sigma
         a = torch.addcmul(d_pre_sigma.sum(dim=2), d_num, cm_t)
         if acc is not None:
-            acc.add_update(d_num, d_den_neg, d_pre, d_pre_sigma, gate, offset)
+            acc.add_update(d_num_j, d_den_neg_j, d_pre, d_pre_sigma, gate, offset)
         v_out = v
     if acc is not None:
-        acc.add_step(d_nums, trail[:, 0])
+        acc.add_step(d_nums, entering)
     return a, d_nums.sum(dim=0), -d_dens_neg.sum(dim=0)
 
 
