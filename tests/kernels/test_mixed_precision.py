@@ -253,3 +253,15 @@ def test_a_backward_called_under_autocast_is_computed_in_float32(name, monkeypat
     plain, autocast = outputs_and_gradients(run, inputs, False), outputs_and_gradients(run, inputs, True, True)
     for got, expected in zip(autocast, plain):
         torch.testing.assert_close(got, expected, rtol=0, atol=0)
+
+
+def test_a_backward_given_only_none_gradients_runs_without_autocast_too():
+    # Functions that do not materialise gradients (the scan2d wavefront's) can be handed None alone;
+    # the guard found no tensor to take the device from and left autocast on
+    from tsrec.kernels._autocast import without_autocast
+
+    seen = without_autocast(lambda ctx, *grads: torch.is_autocast_enabled("cpu"))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert seen(object(), None, None) is False
+        assert seen(object(), torch.zeros(1)) is False
+    assert seen(object(), None) is False

@@ -195,6 +195,25 @@ def check_launches_guarded(gen) -> bool:
     return ok
 
 
+def check_backward_under_autocast(gen) -> list:
+    """Each kernel's backward called inside a CPU bfloat16 autocast block, against naive (float64,
+    which autocast leaves alone): the hand-written backwards turn autocast off as their forwards do.
+    The gated RNN's parameter gradients, matrix products in its torch wrapper, were 3e-3 off before."""
+    cases = importlib.import_module("_interpret_cases")
+    plain = cases.outputs_and_grads
+
+    def backward_inside_autocast(fn, backend, leaves):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return plain(fn, backend, leaves)
+
+    f32 = torch.float32
+    print("backward called inside autocast:", flush=True)
+    with mock.patch.object(cases, "outputs_and_grads", backward_inside_autocast):
+        return [check_linear(f32, False, True, gen=gen), check_selective(f32, None, True, gen=gen),
+                check_rnn(f32, "gated", True, gen=gen), check_rnn(f32, "tanh", True, gen=gen),
+                check_ltc(f32, gen), check_cfc(f32, gen), check_scan2d(f32, True, False, True, True, gen=gen)]
+
+
 def interpreter_checks(gen) -> list:
     """Tiny shapes: every option of every kernel, float32 and float64, against naive."""
     checks = [check_no_second_derivatives(gen), check_empty_widths(gen), check_launches_guarded(gen)]
@@ -229,7 +248,7 @@ def interpreter_checks(gen) -> list:
     own = torch.Generator().manual_seed(1)
     checks.append(check_linear(torch.float32, False, False, gen=own, shape=(2, 70, 5), ref="float64"))
     checks.append(check_selective(torch.float32, None, False, gen=own, b=2, T=20, d=6, n=3, ref="float64"))
-    return checks + half_precision_checks(gen)
+    return checks + half_precision_checks(gen) + check_backward_under_autocast(gen)
 
 
 def half_precision_checks(gen) -> list:

@@ -30,11 +30,13 @@ _AUTOCAST_DEVICES = ("cpu", "cuda")
 
 def without_autocast(op: Op) -> Op:
     """``op`` run with autocast turned off on the devices of its tensor arguments (for an autograd
-    ``backward``, the gradients it is given)."""
+    ``backward``, the gradients it is given; with none, on every device)."""
 
     @functools.wraps(op)
     def run(*args, **kwargs):
         kinds = {t.device.type for t in (*args, *kwargs.values()) if isinstance(t, torch.Tensor)}
+        # no tensor at all (a backward handed only None gradients): off wherever it is on
+        kinds = kinds or set(_AUTOCAST_DEVICES)
         active = [kind for kind in _AUTOCAST_DEVICES if kind in kinds and torch.is_autocast_enabled(kind)]
         if not active:
             return op(*args, **kwargs)

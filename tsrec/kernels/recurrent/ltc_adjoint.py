@@ -10,8 +10,9 @@ step, and the backward recomputes each step's updates from its entering state.
 ``benchmarks/results/ltc_backward.md`` times both against autograd through the same loop.
 
 The backward also holds four ``(batch, U, U)`` parameter-gradient sums (64 MiB at batch 1024,
-64 units, float32). With ``create_graph=True`` (a Hessian, a gradient penalty) it instead reruns
-the loop under autograd and differentiates it, so that second derivatives hold.
+64 units, float32). With ``create_graph=True`` (a Hessian, a gradient penalty) and inside ``torch.func``
+transforms it instead reruns the loop and differentiates it with ``torch.func.vjp``, so that
+second derivatives hold.
 """
 
 from __future__ import annotations
@@ -167,8 +168,8 @@ def adjoint(
 
 
 class LTCAdjoint(torch.autograd.Function):
-    """:func:`solve` run without a graph, differentiated by :func:`adjoint` (``torch.func``'s
-    ``grad`` and ``jacrev`` too, through ``setup_context``)."""
+    """:func:`solve` run without a graph, differentiated by :func:`adjoint` (``setup_context`` lets
+    ``torch.func``'s ``grad``, ``vjp`` and ``jacrev`` through)."""
 
     @staticmethod
     def forward(terms, v0, ode_unfolds, epsilon, *params):
@@ -202,11 +203,12 @@ class LTCAdjoint(torch.autograd.Function):
 
 
 def _differentiated_again(grad_states, saved, needs, ode_unfolds, epsilon):
-    """The backward with ``create_graph=True``: the loop rerun under autograd and differentiated,
-    from views of the saved tensors (their own history is followed by the outer backward)."""
-    inputs = [x.view_as(x) for x in saved]
-    states = solve(inputs[0], inputs[1], inputs[2:], ode_unfolds, epsilon)
-    wanted = [x for x, need in zip(inputs, needs) if need]
-    grads = iter(torch.autograd.grad(states, wanted, grad_states, allow_unused=True, create_graph=True))
-    d_terms, d_v0, *d_params = (next(grads) if need else None for need in needs)
+    """The backward with ``create_graph=True``, or inside a ``torch.func`` transform: the loop rerun
+    and differentiated by ``torch.func.vjp``, whose gradients autograd can differentiate in turn.
+
+    ``torch.autograd.grad`` on the saved tensors failed inside ``torch.func.vjp`` and ``jacrev``,
+    whose saved tensors do not require grad at the level autograd sees.
+    """
+    _, pullback = torch.func.vjp(lambda *xs: solve(xs[0], xs[1], xs[2:], ode_unfolds, epsilon), *saved)
+    d_terms, d_v0, *d_params = (g if need else None for g, need in zip(pullback(grad_states), needs))
     return d_terms, d_v0, None, None, *d_params
