@@ -316,7 +316,7 @@ DOC_IMPORT = re.compile(r"from (tsrec\.kernels[\w.]*) import (\w+)")
 
 
 def _kernel_docs() -> list[Path]:
-    return [*sorted((ROOT / "tsrec" / "kernels").rglob("*.py")), ROOT / "README.md"]
+    return [*sorted((ROOT / "tsrec" / "kernels").rglob("*.py")), ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
 def test_documented_kernel_paths_resolve():

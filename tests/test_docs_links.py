@@ -1,0 +1,42 @@
+"""Every relative link of README.md and docs/*.md names a file that exists, and an anchor a heading in it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation but hyphens dropped, spaces to hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def _anchors(page: Path) -> set[str]:
+    return {_anchor(line.lstrip("#")) for line in page.read_text(encoding="utf-8").splitlines() if line.startswith("#")}
+
+
+def test_the_guides_exist_and_the_readme_links_each():
+    guides = {page.name for page in PAGES[1:]}
+    linked = set(re.findall(r"\(docs/([\w-]+\.md)\)", PAGES[0].read_text(encoding="utf-8")))
+    assert len(guides) >= 10
+    assert guides == linked, f"guides not linked from README.md: {guides - linked}; links to no guide: {linked - guides}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_relative_links_resolve(page: Path):
+    links = [link for link in LINK.findall(page.read_text(encoding="utf-8")) if "://" not in link]
+    for link in links:
+        target, _, anchor = link.partition("#")
+        path = (page.parent / target).resolve() if target else page
+        assert path.exists(), f"{page.name} links to {link}, which does not exist"
+        if anchor:
+            assert anchor in _anchors(path), f"{page.name} links to {link}: no such heading in {path.name}"
+    if page.parent.name == "docs":
+        assert "../README.md" in links, f"{page.name} has no link back to the README"
