@@ -78,15 +78,15 @@ class ARNetForecaster(DeepForecaster):
         Epochs of linear warm-up of the regulariser; None means half of ``max_epochs`` (set without
         a regulariser, a warning says it is unused).
     max_epochs, batch_size, lr, weight_decay, patience, val_size
-        Shared training parameters (see the README). As in the paper, training runs a fixed
+        Shared training parameters (see docs/parameters.md). As in the paper, training runs a fixed
         number of epochs (``val_size=0``) with the learning rate x0.9 per epoch: selecting an
         early epoch on validation loss would undo the regulariser, which only reaches full
         strength after ``lambda_delay`` epochs.
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
-        Shared run-time parameters (see the README): device and precision, the seed, the
+        Shared run-time parameters (see docs/parameters.md): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments.
     scaling : {"series", "global"}, default="series"
-        How a panel's series are standardised (see the README): each by the mean and standard
+        How a panel's series are standardised (see docs/parameters.md): each by the mean and standard
         deviation of its own training rows, or all by one scaler fitted on every series' training
         rows. One series has one scaler either way.
 

@@ -69,13 +69,13 @@ class ChimeraForecaster(DeepForecaster):
         thread (lookback 96, 7 to 321 variates; ``benchmarks/results/chimera_modes.md``), but the
         SSMs no longer select by input.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
-        Shared training parameters (see the README). Adam at 1e-3, batch 32, 10 epochs,
+        Shared training parameters (see docs/parameters.md). Adam at 1e-3, batch 32, 10 epochs,
         patience 3: our choices, the paper's are unknown.
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
-        Shared run-time parameters (see the README): device and precision, the seed, the
+        Shared run-time parameters (see docs/parameters.md): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments.
     scaling : {"series", "global"}, default="series"
-        How a panel's series are standardised (see the README): each by the mean and standard
+        How a panel's series are standardised (see docs/parameters.md): each by the mean and standard
         deviation of its own training rows, or all by one scaler fitted on every series' training
         rows. One series has one scaler either way.
 
@@ -203,12 +203,12 @@ class ChimeraClassifier(DeepClassifier):
         thread (lookback 96, 7 to 321 variates; ``benchmarks/results/chimera_modes.md``), but the
         SSMs no longer select by input.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
-        Shared training parameters (see the README). By default all training samples are used
+        Shared training parameters (see docs/parameters.md). By default all training samples are used
         for a fixed number of epochs (``val_size=0``): 300, three times the other classifiers',
         because at 100 the network had not fitted small training sets (ArrowHead, 36 series, three
         batches an epoch: training accuracy 0.64 after 100 epochs, 0.83 after 300).
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
-        Shared run-time parameters (see the README): device and precision, the seed, the
+        Shared run-time parameters (see docs/parameters.md): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments.
 
     Attributes

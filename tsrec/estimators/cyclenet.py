@@ -44,7 +44,7 @@ class CycleNetForecaster(DeepForecaster):
     use_revin : bool, default=True
         Per-window instance normalisation (the paper's ``use_revin``).
     max_epochs, batch_size
-        Shared training parameters (see the README). Defaults follow the paper's scripts:
+        Shared training parameters (see docs/parameters.md). Defaults follow the paper's scripts:
         30 epochs, batch 256.
     lr : float or None, default=None
         Adam's learning rate, with CycleNet's per-epoch decay. None takes the rate of the paper's
@@ -52,12 +52,12 @@ class CycleNetForecaster(DeepForecaster):
         0.01 at lookback 96, 0.005 at 336 and 720; MLP 0.005, 0.002 and 0.0005. Other lookbacks
         take the rate of the next longer one of the three (at most 96, at most 336, longer) [inferred].
     weight_decay, patience, val_size
-        Shared training parameters (see the README); ``patience=5`` follows the paper's scripts.
+        Shared training parameters (see docs/parameters.md); ``patience=5`` follows the paper's scripts.
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
-        Shared run-time parameters (see the README): device and precision, the seed, the
+        Shared run-time parameters (see docs/parameters.md): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments.
     scaling : {"series", "global"}, default="series"
-        How a panel's series are standardised (see the README): each by the mean and standard
+        How a panel's series are standardised (see docs/parameters.md): each by the mean and standard
         deviation of its own training rows, or all by one scaler fitted on every series' training
         rows. One series has one scaler either way.
 

@@ -101,13 +101,13 @@ class LS4Forecaster(SamplePathForecasts, DeepForecaster):
     ema_start_step : int, default=200
         Optimiser step from which the average starts (LS4's: 200); before it, it is the weights.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
-        Shared training parameters (see the README).
+        Shared training parameters (see docs/parameters.md).
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
-        Shared run-time parameters (see the README): device and precision, the seed, the
+        Shared run-time parameters (see docs/parameters.md): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments. ``random_state`` also seeds
         the sampling, so forecasts and intervals are reproducible.
     scaling : {"series", "global"}, default="series"
-        How a panel's series are standardised (see the README): each by the mean and standard
+        How a panel's series are standardised (see docs/parameters.md): each by the mean and standard
         deviation of its own training rows, or all by one scaler fitted on every series' training
         rows. One series has one scaler either way.
 
@@ -254,10 +254,10 @@ class LS4Classifier(DeepClassifier):
     ema_start_step : int, default=200
         Exponential moving average of the weights, as in :class:`LS4Forecaster`.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
-        Shared training parameters (see the README). By default all training samples are used
+        Shared training parameters (see docs/parameters.md). By default all training samples are used
         for a fixed number of epochs (``val_size=0``).
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
-        Shared run-time parameters (see the README): device and precision, the seed, the
+        Shared run-time parameters (see docs/parameters.md): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments.
 
     Attributes

@@ -72,14 +72,14 @@ class LTCForecaster(_LiquidLearningRate, DeepForecaster):
         Per-window normalisation of the input, undone on the forecast (ours: the LTC paper has
         no forecasting benchmark).
     max_epochs, batch_size, lr, weight_decay, patience, val_size
-        Shared training parameters (see the README). Defaults follow the paper's training set-up:
+        Shared training parameters (see docs/parameters.md). Defaults follow the paper's training set-up:
         Adam, batch 16; ``lr=None`` is 0.01 for LTC cells (the LTC scripts' rate) and 0.001 for
         CfC cells (the scripts' rate for every other model; CfC at 0.01 does not train).
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
-        Shared run-time parameters (see the README): device and precision, the seed, the
+        Shared run-time parameters (see docs/parameters.md): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments.
     scaling : {"series", "global"}, default="series"
-        How a panel's series are standardised (see the README): each by the mean and standard
+        How a panel's series are standardised (see docs/parameters.md): each by the mean and standard
         deviation of its own training rows, or all by one scaler fitted on every series' training
         rows. One series has one scaler either way.
 
@@ -190,11 +190,11 @@ class LTCClassifier(_LiquidLearningRate, DeepClassifier):
     pool : {"mean", "last"}, default="mean"
         The summary the head reads: the mean of the states over time, or the last state.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
-        Shared training parameters (see the README). Defaults: the paper's Adam and batch 16;
+        Shared training parameters (see docs/parameters.md). Defaults: the paper's Adam and batch 16;
         ``lr=None`` is 0.01 for LTC cells and 0.001 for CfC cells (see :class:`LTCForecaster`);
         all training samples for a fixed number of epochs (``val_size=0``).
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
-        Shared run-time parameters (see the README): device and precision, the seed, the
+        Shared run-time parameters (see docs/parameters.md): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments.
 
     Attributes

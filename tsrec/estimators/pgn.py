@@ -37,10 +37,10 @@ class PGNClassifier(DeepClassifier):
         The sequence summary fed to the head: the last step (which has seen the whole series) or
         the mean over steps.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
-        Shared training parameters (see the README). By default all training samples are used
+        Shared training parameters (see docs/parameters.md). By default all training samples are used
         for a fixed number of epochs (``val_size=0``).
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
-        Shared run-time parameters (see the README): device and precision, the seed, the
+        Shared run-time parameters (see docs/parameters.md): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments.
 
     Attributes
@@ -155,14 +155,14 @@ class PGNForecaster(DeepForecaster):
         Only date-time indices with a fixed step (minutes, hours, days) have them; integer,
         weekly and monthly indices are fitted without.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
-        Shared training parameters (see the README). Defaults follow the paper's ``run.py``: Adam
+        Shared training parameters (see docs/parameters.md). Defaults follow the paper's ``run.py``: Adam
         at 1e-3, batch 32, 25 epochs, patience 5, learning rate x0.9 after every epoch from
         the second (``lradj='type4'`` as the code applies it).
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
-        Shared run-time parameters (see the README): device and precision, the seed, the
+        Shared run-time parameters (see docs/parameters.md): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments.
     scaling : {"series", "global"}, default="series"
-        How a panel's series are standardised (see the README): each by the mean and standard
+        How a panel's series are standardised (see docs/parameters.md): each by the mean and standard
         deviation of its own training rows, or all by one scaler fitted on every series' training
         rows. One series has one scaler either way.
 

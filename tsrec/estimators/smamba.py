@@ -45,15 +45,15 @@ class SMambaForecaster(DeepForecaster):
         which the scripts keep as a fourth token). Only date-time indices with a fixed step
         have them.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
-        Shared training parameters (see the README). Defaults follow the paper's scripts: Adam,
+        Shared training parameters (see docs/parameters.md). Defaults follow the paper's scripts: Adam,
         batch 32, 10 epochs, patience 3, learning rate halved after every epoch from the
         second (the scripts' ``type1`` as they apply it; their rate is
         per data set and horizon, 3e-5 to 2e-3; 1e-4 is their default).
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
-        Shared run-time parameters (see the README): device and precision, the seed, the
+        Shared run-time parameters (see docs/parameters.md): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments.
     scaling : {"series", "global"}, default="series"
-        How a panel's series are standardised (see the README): each by the mean and standard
+        How a panel's series are standardised (see docs/parameters.md): each by the mean and standard
         deviation of its own training rows, or all by one scaler fitted on every series' training
         rows. One series has one scaler either way.
 
@@ -162,10 +162,10 @@ class SMambaClassifier(DeepClassifier):
     e_layers : int, default=2
     dropout : float, default=0.1
     max_epochs, batch_size, lr, weight_decay, patience, val_size
-        Shared training parameters (see the README). By default all training samples are used
+        Shared training parameters (see docs/parameters.md). By default all training samples are used
         for a fixed number of epochs (``val_size=0``).
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
-        Shared run-time parameters (see the README): device and precision, the seed, the
+        Shared run-time parameters (see docs/parameters.md): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments.
 
     Attributes

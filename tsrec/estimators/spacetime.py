@@ -131,14 +131,14 @@ class SpaceTimeForecaster(DeepForecaster):
     warmup_epochs : int, default=10
         Linear warm-up of the learning rate from 1e-6; then cosine decay to 1e-5 at epoch 300.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
-        Shared training parameters (see the README). Defaults follow the paper's ETT commands
+        Shared training parameters (see docs/parameters.md). Defaults follow the paper's ETT commands
         (batch 50, learning rate 1e-3, weight decay 1e-4, 500 epochs, patience 20). The optimiser
         is AdamW (decoupled weight decay), the default of the paper's code.
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
-        Shared run-time parameters (see the README): device and precision, the seed, the
+        Shared run-time parameters (see docs/parameters.md): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments.
     scaling : {"series", "global"}, default="series"
-        How a panel's series are standardised (see the README): each by the mean and standard
+        How a panel's series are standardised (see docs/parameters.md): each by the mean and standard
         deviation of its own training rows, or all by one scaler fitted on every series' training
         rows. One series has one scaler either way.
 
@@ -261,11 +261,11 @@ class SpaceTimeClassifier(DeepClassifier):
     norm_order : int, default=1
         See :class:`SpaceTimeForecaster`.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
-        Shared training parameters (see the README). By default all training samples are used
+        Shared training parameters (see docs/parameters.md). By default all training samples are used
         for a fixed number of epochs (``val_size=0``). The optimiser is AdamW, as for the
         forecaster.
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
-        Shared run-time parameters (see the README): device and precision, the seed, the
+        Shared run-time parameters (see docs/parameters.md): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments.
 
     Attributes
