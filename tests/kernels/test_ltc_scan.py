@@ -304,3 +304,17 @@ def test_empty_layers_and_batches_on_the_triton_backend():
     proc = subprocess.run([sys.executable, "-c", LTC_EMPTY_TRITON], env=env, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0 and "ok" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_a_trail_of_other_length_than_ode_unfolds_is_refused():
+    # the solver loop runs once per kept update: a trail of 2 would have solved 2 updates, not 3
+    from tsrec.kernels.recurrent import ltc_adjoint
+
+    terms, v0, *params = (leaf.detach() for leaf in make(batch=2, T=1, units=4))
+    num, den = ltc_adjoint.step_constants(terms[:, 0], params, 1e-8)
+    trail = v0.new_empty(2, 2, *v0.shape)
+    with pytest.raises(ValueError, match="trail holds 2 updates, but ode_unfolds is 3"):
+        ltc_adjoint.solve_step(num, den, v0, params, 3, trail)
+    kept = ltc_adjoint.solve_step(num, den, v0, params, 2, trail)
+    torch.testing.assert_close(kept, ltc_adjoint.solve_step(num, den, v0, params, 2), rtol=0, atol=0)
+    torch.testing.assert_close(trail[0, 0], v0, rtol=0, atol=0)  # the first update's entering state

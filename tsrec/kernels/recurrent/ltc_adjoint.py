@@ -43,6 +43,8 @@ def solve_step(
     if trail is None:
         kept = [(None, None)] * ode_unfolds
     else:  # written in place into one buffer: many small kept tensors fragmented the heap
+        if trail.shape[0] != ode_unfolds:  # the loop runs once per kept update
+            raise ValueError(f"trail holds {trail.shape[0]} updates, but ode_unfolds is {ode_unfolds}")
         kept = zip(*(x.unbind(0) for x in trail.unbind(1)))
     for entering, denominator_out in kept:
         gate = torch.sigmoid(sigma * (v[:, :, None] - mu))  # (batch, pre i, post j)
