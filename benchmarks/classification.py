@@ -11,16 +11,22 @@ the model ``ROCKET (sktime)``. Rows are merged into ``--out``/classification.csv
 benchmarks/results; pass another folder for a trial run) by (model, dataset, seeds), so models can
 be run one at a time, and a run with other seeds adds a row instead of replacing the committed one.
 
+``--params`` runs the models with other constructor parameters; its rows are labelled with them
+(``PGNClassifier {"pool": "mean"}``), beside the default rows.
+
 Example::
 
     python benchmarks/classification.py --seeds 0 1 2
     python benchmarks/classification.py --models "ROCKET (sktime)" --seeds 0 1 2
+    python benchmarks/classification.py --models PGNClassifier --params '{"pool": "mean"}' --seeds 0 1 2
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
+import json
 import shlex
 import sys
 import time
@@ -30,7 +36,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from _args import int_in, seed_label  # benchmarks/_args.py, beside this script
+from _args import check_estimator_params, int_in, json_params, seed_label  # benchmarks/_args.py, beside this script
 from tsrec import all_estimators
 from tsrec._files import atomic_write_all, check_writable
 from tsrec.datasets.ucr import list_ucr, load_ucr
@@ -96,6 +102,8 @@ def build_parser(known: dict) -> argparse.ArgumentParser:
     parser.add_argument("--models", nargs="+", default=list(known), choices=list(known))
     parser.add_argument("--seeds", nargs="+", type=int_in(0, MAX_SEED), default=[0, 1, 2])
     parser.add_argument("--datasets", nargs="+", default=DATASETS)
+    parser.add_argument("--params", default="{}",
+                        help="JSON object of constructor parameters for every model (labels its rows)")
     parser.add_argument("--threads", type=int_in(1), default=1, help="torch threads (1 avoids oversubscription)")
     parser.add_argument("--data-dir", default=None,
                         help="folder with UCR_UEA/<name>/<name>_TRAIN.ts (default: TSREC_DATA)")
@@ -107,6 +115,11 @@ def build_parser(known: dict) -> argparse.ArgumentParser:
 
 def check_args(parser: argparse.ArgumentParser, args) -> None:
     """Everything a run needs, before the first fit: else a typo failed after hours of other models."""
+    args.params = json_params(parser, args.params, {"random_state"}, "--seeds")
+    if args.params and ROCKET_MODEL in args.models:
+        parser.error(f"--params: {ROCKET_MODEL!r} is a fixed reference; run it without --params")
+    for model in args.models if args.params else ():
+        check_estimator_params(parser, model, args.params)
     if ROCKET_MODEL in args.models and importlib.util.find_spec("numba") is None:
         parser.error(f"--models {shlex.quote(ROCKET_MODEL)} needs numba (sktime's RocketClassifier): "
                      "pip install numba (the bench extra), or leave that model out")
@@ -137,14 +150,20 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     command = "python benchmarks/classification.py " + shlex.join(argv)  # quoted: it must paste into a shell
     for model in args.models:
+        factory, label = functools.partial(known[model], **args.params), model_label(model, args.params)
         for name in args.datasets:
-            accs, secs = zip(*(run(known[model], name, s, args.data_dir) for s in args.seeds))
-            row = dict(model=model, dataset=name, seeds=len(accs), seed_list=" ".join(map(str, args.seeds)),
+            accs, secs = zip(*(run(factory, name, s, args.data_dir) for s in args.seeds))
+            row = dict(model=label, dataset=name, seeds=len(accs), seed_list=" ".join(map(str, args.seeds)),
                        accuracy=np.mean(accs), accuracy_std=np.std(accs), fit_seconds=np.mean(secs),
                        rocket_published=ROCKET_PUBLISHED.get(name, np.nan), command=command)
-            print(f"{model} {name}: {np.mean(accs):.4f} +- {np.std(accs):.4f} ({np.mean(secs):.1f}s)", flush=True)
+            print(f"{label} {name}: {np.mean(accs):.4f} +- {np.std(accs):.4f} ({np.mean(secs):.1f}s)", flush=True)
             save(merge(read_results(args.out / "classification.csv"), row), args.out)
     return 0
+
+
+def model_label(model: str, params: dict) -> str:
+    """The results' model column: the name, followed by its ``--params`` when there are any."""
+    return f"{model} {json.dumps(params, sort_keys=True)}" if params else model
 
 
 def read_results(path: Path) -> pd.DataFrame | None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 
 import pandas as pd
@@ -50,7 +51,8 @@ def test_every_committed_command_parses_to_its_row(classification):
         words = shlex.split(row.command)
         assert words[:2] == ["python", "benchmarks/classification.py"]
         args = parser.parse_args(words[2:])
-        assert row.model in args.models and row.dataset in args.datasets, row.command
+        labels = {classification.model_label(model, json.loads(args.params)) for model in args.models}
+        assert row.model in labels and row.dataset in args.datasets, row.command
         assert " ".join(map(str, args.seeds)) == row.seed_list and len(args.seeds) == row.seeds, row.command
 
 
@@ -60,6 +62,9 @@ def test_every_committed_command_parses_to_its_row(classification):
     (["--models", "Bogus"], "--models"),
     (["--datasets", "ItalyPowerDemand", "Foo"], "Foo"),
     (["--data-dir", "/no/such/folder"], "--data-dir: data_dir '/no/such/folder' does not exist"),
+    (["--params", '{"pool": "first"}'], "--params does not suit PGNClassifier"),
+    (["--params", '{"random_state": 3}'], "--params: ['random_state'] are set by --seeds"),
+    (["--params", '{"max_epochs": 3}', "--models", "ROCKET (sktime)"], "is a fixed reference"),
 ])
 def test_bad_arguments_exit_2_with_a_message_before_any_fit(classification, fake_run, tmp_path, capsys, extra, message):
     with pytest.raises(SystemExit) as exit_:
@@ -106,3 +111,20 @@ def test_a_trial_row_keeps_the_committed_rows_and_rocket_stays_one_number(classi
 def test_the_committed_markdown_is_rendered_from_the_csv(classification):
     table = classification.read_results(classification.RESULTS / "classification.csv")
     assert (classification.RESULTS / "classification.md").read_text() == classification.render_markdown(table)
+
+
+def test_params_reach_every_fit_and_label_their_rows_beside_the_default_ones(classification, monkeypatch, tmp_path):
+    made = []
+
+    def run(factory, name, seed, data_dir):
+        made.append(factory(random_state=seed).get_params())
+        return 0.5, 0.1
+
+    monkeypatch.setattr(classification, "run", run)
+    classification.main(_pgn(tmp_path, "--seeds", "0"))
+    classification.main(_pgn(tmp_path, "--seeds", "0", "--params", '{"pool": "mean", "hidden": 8}'))
+    assert [(p["pool"], p["hidden"], p["random_state"]) for p in made] == [("last", 64, 0), ("mean", 8, 0)]
+    table = classification.read_results(tmp_path / "classification.csv")
+    assert list(table["model"]) == ["PGNClassifier", 'PGNClassifier {"hidden": 8, "pool": "mean"}']
+    assert '| PGNClassifier {"hidden": 8, "pool": "mean"} | ItalyPowerDemand | 1 (0) |' in (
+        tmp_path / "classification.md").read_text()
