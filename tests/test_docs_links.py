@@ -19,7 +19,8 @@ def _anchor(heading: str) -> str:
 
 
 def _anchors(page: Path) -> set[str]:
-    return {_anchor(line.lstrip("#")) for line in page.read_text(encoding="utf-8").splitlines() if line.startswith("#")}
+    lines = page.read_text(encoding="utf-8").splitlines()
+    return {_anchor(line.lstrip("#")) for line in lines if line.startswith("#")}
 
 
 def test_the_guides_exist_and_the_readme_links_each():

@@ -316,7 +316,8 @@ DOC_IMPORT = re.compile(r"from (tsrec\.kernels[\w.]*) import (\w+)")
 
 
 def _kernel_docs() -> list[Path]:
-    return [*sorted((ROOT / "tsrec" / "kernels").rglob("*.py")), ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    return [*sorted((ROOT / "tsrec" / "kernels").rglob("*.py")), *pages]
 
 
 def test_documented_kernel_paths_resolve():
