@@ -6,9 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
+from _docs import GUIDES, PAGES, README, prose
 
-ROOT = Path(__file__).resolve().parents[1]
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
@@ -19,15 +18,15 @@ def _anchor(heading: str) -> str:
 
 
 def _anchors(page: Path) -> set[str]:
-    lines = page.read_text(encoding="utf-8").splitlines()
-    return {_anchor(line.lstrip("#")) for line in lines if line.startswith("#")}
+    return {_anchor(line.lstrip("#")) for line in prose(page).splitlines() if line.startswith("#")}
 
 
 def test_the_guides_exist_and_the_readme_links_each():
-    guides = {page.name for page in PAGES[1:]}
-    linked = set(re.findall(r"\(docs/([\w-]+\.md)\)", PAGES[0].read_text(encoding="utf-8")))
+    guides = {page.name for page in GUIDES}
+    linked = set(re.findall(r"\(docs/([\w-]+\.md)\)", README.read_text(encoding="utf-8")))
     assert len(guides) >= 10
-    assert guides == linked, f"guides not linked from README.md: {guides - linked}; links to no guide: {linked - guides}"
+    assert guides == linked, (f"guides not linked from README.md: {guides - linked}; "
+                              f"links to no guide: {linked - guides}")
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)

@@ -10,12 +10,10 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
-from pathlib import Path
 
 import pytest
+from _docs import PAGES, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 IN_TEXT = re.compile(r"`python3? benchmarks/(\w+)\.py([^`]*)`")
 IN_MAKEFILE = re.compile(r"^\t\$\(PY\) benchmarks/(\w+)\.py(.*)$", re.MULTILINE)
 

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from tsrec.kernels.scan2d import scan2d
 from tsrec.kernels.scan2d.wavefront import skew, unskew
 from _compare import TOL, half_errors, rel_err
+from _docs import PAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = ["x", "delta1", "delta2", "A1", "A2", "A3", "A4", "B1", "B2", "C1", "C2"]
@@ -316,8 +317,7 @@ DOC_IMPORT = re.compile(r"from (tsrec\.kernels[\w.]*) import (\w+)")
 
 
 def _kernel_docs() -> list[Path]:
-    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-    return [*sorted((ROOT / "tsrec" / "kernels").rglob("*.py")), *pages]
+    return [*sorted((ROOT / "tsrec" / "kernels").rglob("*.py")), *PAGES]
 
 
 def test_documented_kernel_paths_resolve():
