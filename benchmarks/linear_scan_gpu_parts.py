@@ -2,35 +2,83 @@
 
 Rows: the public op (validation, launch, the kernel with its NaN/inf flag, the flag's read); the kernel
 with and without that flag; the separate check the torch path runs (``check_finite``), which the
-Triton path no longer needs; and two reads of the same bytes for scale.
-"""
-import sys
-import torch
-sys.path.insert(0, "benchmarks")
-import kernels as bench  # noqa: E402
-from tsrec.kernels import linear_scan  # noqa: E402
-from tsrec.kernels._checks import check_finite  # noqa: E402
-from tsrec.kernels.linear.triton_impl import linear_scan_triton  # noqa: E402
+Triton path no longer needs; and two reads of the same bytes for scale. Needs a CUDA GPU and triton.
 
-DEV = torch.device("cuda")
-name, peak = bench._gpu_peak()
-print(name, peak, flush=True)
-for bsz, t, c in [(16, 4096, 1024), (64, 4096, 256), (64, 4096, 1024)]:
+Example::
+
+    python benchmarks/linear_scan_gpu_parts.py --out benchmarks/results/linear_scan_gpu_parts.txt
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+import kernels as bench  # benchmarks/kernels.py, beside this script
+from tsrec._files import atomic_write
+
+SIZES = [(16, 4096, 1024), (64, 4096, 256), (64, 4096, 1024)]  # (batch, time, channels), B*C >= 16K
+
+
+def parts(a: torch.Tensor, b: torch.Tensor) -> dict:
+    """The calls to time, by label; imported here so that parsing the arguments needs no triton."""
+    from tsrec.kernels import linear_scan
+    from tsrec.kernels._checks import check_finite
+    from tsrec.kernels.linear.triton_impl import linear_scan_triton
+
+    return {
+        "public linear_scan(backend='triton')": lambda: linear_scan(a, b, backend="triton"),
+        "linear_scan_triton(check_finite=True) (kernel and flag read)":
+            lambda: linear_scan_triton(a, b, check_finite=True),
+        "linear_scan_triton (kernel, no checks)": lambda: linear_scan_triton(a, b),
+        "check_finite(a, b) (the torch path's separate check)": lambda: check_finite(a=a, b=b),
+        "a.sum() + b.sum() (no sync)": lambda: (a.sum(), b.sum()),
+        "copy of b (read+write)": lambda: b.clone(),
+    }
+
+
+def size_lines(bsz: int, steps: int, chans: int, peak: float, budget: float) -> list[str]:
+    """One line per part at one size: ms, and GB/s of the scan's 12 bytes per element against the peak."""
+    device = torch.device("cuda")
     torch.manual_seed(0)
-    a = torch.rand(bsz, t, c, device=DEV) * 0.5 + 0.5
-    b = torch.randn(bsz, t, c, device=DEV)
-    nbytes = 12 * bsz * t * c
+    a = torch.rand(bsz, steps, chans, device=device) * 0.5 + 0.5
+    b = torch.randn(bsz, steps, chans, device=device)
+    nbytes = 12 * bsz * steps * chans  # read a and b, write h: float32
+    lines = []
     with torch.no_grad():
-        parts = {
-            "public linear_scan(backend='triton')": lambda: linear_scan(a, b, backend="triton"),
-            "linear_scan_triton(check_finite=True) (kernel and flag read)":
-                lambda: linear_scan_triton(a, b, check_finite=True),
-            "linear_scan_triton (kernel, no checks)": lambda: linear_scan_triton(a, b),
-            "check_finite(a, b) (the torch path's separate check)": lambda: check_finite(a=a, b=b),
-            "a.sum() + b.sum() (no sync)": lambda: (a.sum(), b.sum()),
-            "copy of b (read+write)": lambda: b.clone(),
-        }
-        for label, fn in parts.items():
-            ms = bench.time_call(fn, DEV, 0.3)
-            print(f"B={bsz} T={t} C={c} | {label} | {ms:.3f} ms | {nbytes / ms / 1e6:.0f} GB/s of the scan's bytes"
-                  f" = {100 * nbytes / ms / 1e6 / peak:.1f}% of peak", flush=True)
+        for label, fn in parts(a, b).items():
+            ms = bench.time_call(fn, device, budget)
+            lines.append(f"B={bsz} T={steps} C={chans} | {label} | {ms:.3f} ms | {nbytes / ms / 1e6:.0f} GB/s of the "
+                         f"scan's bytes = {100 * nbytes / ms / 1e6 / peak:.1f}% of peak")
+            print(lines[-1], flush=True)
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=float, default=0.3, help="seconds of repeats per timing")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results"
+                        / "linear_scan_gpu_parts.txt")
+    args = parser.parse_args(argv)
+    if not torch.cuda.is_available():
+        print("linear_scan_gpu_parts.py needs a CUDA GPU; none is visible.", file=sys.stderr)
+        return 2
+    name, peak = bench._gpu_peak()
+    if peak is None:
+        print(f"no peak bandwidth is known for {name}: add it to PEAK_GBPS in benchmarks/kernels.py",
+              file=sys.stderr)
+        return 2
+    lines = [f"{name} {peak}"]
+    print(lines[0], flush=True)
+    for size in SIZES:
+        lines += size_lines(*size, peak, args.budget)
+    text = "\n".join(lines) + "\n"
+    atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
