@@ -216,8 +216,52 @@ def test_an_absolute_fh_of_periods_or_stamps_names_the_same_steps(hourly_frame):
         on_stamps.predict(fh=ForecastingHorizon(pd.Index([400]), is_relative=False))
     with pytest.raises(InputError, match="fh names periods of 'D' but y has steps of 'h'"):
         on_stamps.predict(fh=ForecastingHorizon(pd.period_range("2024-02-01", periods=1, freq="D"), is_relative=False))
-    with pytest.raises(InputError, match="not the starts of 'h' periods"):
-        on_periods.predict(fh=ForecastingHorizon(stamps + pd.Timedelta("30min"), is_relative=False))
+    # a stamp inside an hour names that hour; two inside one hour name it twice
+    within = on_periods.predict(fh=ForecastingHorizon(stamps + pd.Timedelta("30min"), is_relative=False))
+    np.testing.assert_array_equal(within.to_numpy(), expected.to_numpy())
+    twice = stamps[:1].append(stamps[:1] + pd.Timedelta("59min"))
+    with pytest.raises(InputError, match="lie in the same 'h' period, as y's time points are; name each period once"):
+        on_periods.predict(fh=ForecastingHorizon(twice, is_relative=False))
+
+
+@pytest.mark.parametrize("step, period", [("ME", "M"), ("QE", "Q"), ("W-SUN", "W-SUN"), ("MS", "M"), ("BME", "M")])
+def test_a_period_names_the_stamp_of_the_grid_it_holds(step, period):
+    # month-end data asked for by monthly periods: January names the 31st, not the 1st (sktime's own
+    # forecasters accept both); a week ending on Sunday names its Sunday
+    from tsrec.estimators import ARNetForecaster
+
+    y = pd.Series(np.sin(np.arange(48) / 3.0), index=pd.date_range("2018-01-31", periods=48, freq=step))
+    est = ARNetForecaster(n_lags=6, horizon=3, max_epochs=1, random_state=0).fit(y)
+    periods = pd.period_range(y.index[-1].to_period(period) + 1, periods=2, freq=period)
+    by_periods = est.predict(fh=periods)
+    np.testing.assert_array_equal(by_periods.to_numpy(), est.predict(fh=[1, 2]).to_numpy())
+    assert by_periods.index.equals(pd.DatetimeIndex([periods[0].end_time, periods[1].end_time]).normalize()
+                                   if step != "MS" else periods.to_timestamp(how="start"))
+    # and the reverse: the same data as periods, asked for by the stamps
+    on_periods = ARNetForecaster(n_lags=6, horizon=3, max_epochs=1, random_state=0).fit(y.to_period(period))
+    by_stamps = on_periods.predict(fh=ForecastingHorizon(by_periods.index, is_relative=False))
+    assert by_stamps.index.equals(periods)
+    np.testing.assert_array_equal(by_stamps.to_numpy(), by_periods.to_numpy())
+
+
+def test_a_period_of_fixed_steps_names_the_stamp_at_the_datas_phase(hourly_frame):
+    y = hourly_frame["a"].iloc[:300].copy()
+    y.index = y.index + pd.Timedelta("30min")  # readings at half past each hour
+    est = CycleNetForecaster(**SMALL).fit(y)
+    hours = pd.period_range(y.index[-1].to_period("h") + 1, periods=2, freq="h")
+    forecast = est.predict(fh=hours)
+    assert forecast.index.equals(hours.to_timestamp() + pd.Timedelta("30min"))
+    np.testing.assert_array_equal(forecast.to_numpy(), est.predict(fh=[1, 2]).to_numpy())
+
+
+def test_a_period_that_holds_no_stamp_of_the_grid_is_named():
+    from tsrec.estimators._fh_stamps import _grid_stamps_in
+
+    quarter_ends = pd.date_range("2020-03-31", periods=4, freq="QE")
+    with pytest.raises(InputError, match=r"fh's periods \[Period\('2021-01', 'M'\), Period\('2021-02', 'M'\)\] hold no "
+                                         r"time stamp of y's grid "
+                                         r"\(step 'QE-DEC', last stamp 2020-12-31"):
+        _grid_stamps_in(pd.period_range("2021-01", periods=3, freq="M"), quarter_ends, quarter_ends.freq, "y")
 
 
 def test_an_absolute_fh_in_another_time_zone_names_the_same_instants(hourly_frame):

@@ -1,8 +1,10 @@
 """Absolute time stamps of a forecasting horizon, turned into steps after the end of a series.
 
 An fh given as time points must name instants of the data's own kind (date-times, periods or
-integers) and zone; periods of the data's step and the date-times they start at are
-interchangeable, other mixes name no well-defined instant and are refused.
+integers) and zone. Periods of the data's step and date-times are interchangeable: a period
+stands for the one stamp of the data's grid it holds (its start for month-start data, its last day
+for month-end data, its Sunday for weeks ending on Sundays), and a date-time for the period that
+holds it. Other mixes name no well-defined instant and are refused.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tsrec.estimators._timeindex import calendar_periods, future_index, step_positions
+from tsrec.estimators._timeindex import calendar_periods, future_index, step_nanoseconds, step_positions
 from tsrec.estimators.errors import InputError, InSampleError
 
 
@@ -56,8 +58,8 @@ def index_kind(index: pd.Index) -> str:
 def align_stamps(stamps: pd.Index, index: pd.Index, freq: object, name: str) -> pd.Index:
     """The absolute time ``stamps`` (of an fh) in the kind and time zone of ``index``.
 
-    Periods of the data's step become the date-times they start at and date-times the periods
-    they start; aware stamps become the same instants in the zone of ``index``. Other kinds
+    Periods of the data's step become the stamps of the data's grid they hold, and date-times the
+    periods that hold them; aware stamps become the same instants in the zone of ``index``. Other kinds
     (integers against stamps, naive against aware) name no well-defined instant: InputError.
     """
     stamps = pd.Index(stamps)
@@ -82,11 +84,11 @@ def _periods_as_stamps(stamps: pd.PeriodIndex, index: pd.DatetimeIndex, freq: ob
             f"fh names periods of {stamps.freqstr!r} but {name} has steps of {freq.freqstr!r}; pass periods of "
             f"the data's step or time stamps"
         )
-    starts = stamps.to_timestamp(how="start")
+    held = _grid_stamps_in(stamps, index, freq, name)
     if index.tz is None:
-        return starts
-    try:  # a period is wall-clock time: it starts at that time in the data's zone
-        return starts.tz_localize(index.tz, ambiguous="raise", nonexistent="raise")
+        return held
+    try:  # a period is wall-clock time: its stamp is that time in the data's zone
+        return held.tz_localize(index.tz, ambiguous="raise", nonexistent="raise")
     except (ValueError, TypeError) as err:  # pytz/zoneinfo errors are ValueErrors
         raise InputError(f"fh's periods {list(stamps[:3])} are not single instants in {index.tz}: {err}; "
                          "pass time stamps instead") from None
@@ -99,12 +101,35 @@ def _stamps_as_periods(stamps: pd.DatetimeIndex, index: pd.PeriodIndex, name: st
             "pass naive stamps (.tz_localize(None)) or periods"
         )
     periods = stamps.to_period(index.freq)
-    if not periods.to_timestamp(how="start").equals(stamps):
+    if periods.has_duplicates:  # two stamps in one period would ask for one forecast twice
+        twice = stamps[periods.duplicated(keep=False)]
         raise InputError(
-            f"fh's time stamps {list(stamps[:3])} are not the starts of {index.freqstr!r} periods, as {name}'s "
-            "time points are; pass the periods themselves or the stamps they start at"
+            f"fh's time stamps {list(twice[:3])} lie in the same {index.freqstr!r} period, as {name}'s time points "
+            "are; name each period once, by a stamp inside it or by the period itself"
         )
     return periods
+
+
+def _grid_stamps_in(periods: pd.PeriodIndex, index: pd.DatetimeIndex, freq: object, name: str) -> pd.DatetimeIndex:
+    """The first stamp of the data's grid in each period, as naive wall-clock time: the period's start
+    rolled forward to the step's anchor (a month's last day for month ends), or for fixed steps
+    moved to the phase of the data's last stamp (hourly data at half past); InputError where that
+    stamp falls after the period (a step longer than the period, or a grid that skips it)."""
+    starts = periods.to_timestamp(how="start")
+    last = index[-1].tz_localize(None)
+    step = step_nanoseconds(freq)
+    if step is None:  # calendar steps: their grid is the offset's own anchors (month ends, Sundays, ...)
+        held = pd.DatetimeIndex([freq.rollforward(t) for t in starts]).as_unit(starts.unit)
+    else:  # the grid is last + k steps; the first of its stamps at or after each start
+        behind = (last.as_unit("ns").value - starts.as_unit("ns").asi8) % step
+        held = starts + pd.to_timedelta(behind, unit="ns")
+    outside = held > periods.to_timestamp(how="end")
+    if outside.any():
+        raise InputError(
+            f"fh's periods {list(periods[outside][:3])} hold no time stamp of {name}'s grid (step {freq.freqstr!r}, "
+            f"last stamp {index[-1]}); pass time stamps on the grid, or steps (1, 2, ...)"
+        )
+    return held
 
 
 def zone_fix(have, want) -> str:

@@ -28,8 +28,9 @@ def aligned_fh(fh: object, y: object, steps: dict | None = None) -> ForecastingH
     None: not fitted yet).
 
     Time spans (Timedeltas) become the steps they span. Absolute stamps take the kind and time
-    zone of the index of ``y`` (periods stand for the stamps they start at and the reverse) and
-    must lie on the time grid of every series of ``y``, after its end. ``steps`` are the series'
+    zone of the index of ``y`` (a period stands for the stamp of the grid it holds, a stamp for
+    the period that holds it) and must lie on the time grid of every series of ``y``, after its
+    end. ``steps`` are the series'
     steps by key where known (learned at fit, or of a new context), else read off ``y``.
     """
     if fh is None:
