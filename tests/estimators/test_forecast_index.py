@@ -394,3 +394,17 @@ def test_forecasts_carry_the_frequency_sktimes_own_forecasters_give_a_single_sta
     for index in (est.predict(fh=fh).index, est.predict_interval(fh=fh).index, est.predict_var(fh=fh).index):
         assert index.equals(expected) and index.freq == expected.freq, (index, expected)
     assert (expected.freq is None) == (fh == [1, 3])  # a gap has no freq, in sktime as in tsrec
+
+
+def test_periods_of_another_step_on_period_data_are_named_as_such():
+    from tsrec.estimators import ARNetForecaster
+
+    months = pd.Series(np.sin(np.arange(48) / 3.0), index=pd.period_range("2018-01", periods=48, freq="M"))
+    est = ARNetForecaster(n_lags=6, horizon=3, max_epochs=1, random_state=0).fit(months)
+    with pytest.raises(InputError, match="fh names periods of 'Q-DEC' but y has periods of 'M'; pass periods of the "
+                                         r"data's step, time stamps, or steps \(1, 2, ...\)"):
+        est.predict(fh=pd.period_range("2022Q1", periods=1, freq="Q"))
+    bimonthly = months.iloc[:24].set_axis(pd.period_range("2018-01", periods=24, freq="2M"))
+    twice = ARNetForecaster(n_lags=6, horizon=3, max_epochs=1, random_state=0).fit(bimonthly)
+    with pytest.raises(InputError, match=r"not on the time grid of y \(step '2M', last stamp 2021-11\)"):
+        twice.predict(fh=pd.period_range("2021-12", periods=1, freq="2M"))

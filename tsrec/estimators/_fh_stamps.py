@@ -31,7 +31,7 @@ def steps_to(index: pd.Index, freq: object, stamps: pd.Index, name: str) -> np.n
     off_grid = future_index(index, freq, steps) != stamps  # the messages name the offending stamps
     if off_grid.any():
         raise InputError(
-            f"fh's time stamps {list(stamps[off_grid][:3])} are not on the time grid of {name} (step {freq!r}, "
+            f"fh's time stamps {list(stamps[off_grid][:3])} are not on the time grid of {name} (step {_step_name(index, freq)}, "
             f"last stamp {index[-1]}); ask for stamps a whole number of steps after the end"
         )
     if len(steps) == 0:
@@ -42,6 +42,13 @@ def steps_to(index: pd.Index, freq: object, stamps: pd.Index, name: str) -> np.n
             "in-sample forecasts are not supported"
         )
     return steps
+
+
+def _step_name(index: pd.Index, freq: object) -> str:
+    """A step as messages give it: 'h' or 'ME' (a date-time offset's code), 'M' for periods, or an int."""
+    if isinstance(index, pd.PeriodIndex):  # its offset's code would be 'ME', which names no period
+        return repr(index.freqstr)
+    return repr(freq.freqstr) if hasattr(freq, "freqstr") else repr(freq)
 
 
 def index_kind(index: pd.Index) -> str:
@@ -67,6 +74,11 @@ def align_stamps(stamps: pd.Index, index: pd.Index, freq: object, name: str) -> 
         stamps = _periods_as_stamps(stamps, index, freq, name)
     elif isinstance(index, pd.PeriodIndex) and isinstance(stamps, pd.DatetimeIndex):
         stamps = _stamps_as_periods(stamps, index, name)
+    elif isinstance(index, pd.PeriodIndex) and isinstance(stamps, pd.PeriodIndex) and stamps.freq != index.freq:
+        raise InputError(
+            f"fh names periods of {stamps.freqstr!r} but {name} has periods of {index.freqstr!r}; pass periods of "
+            "the data's step, time stamps, or steps (1, 2, ...)"
+        )
     if index_kind(stamps) != index_kind(index):
         raise InputError(
             f"fh names {index_kind(stamps)} time points {list(stamps[:3])} but {name} has a "
