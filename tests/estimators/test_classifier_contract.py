@@ -210,24 +210,41 @@ class _InterruptTraining(Callback):
         raise KeyboardInterrupt
 
 
-@pytest.mark.parametrize("failure", ["bad parameter", "interrupted"])
-def test_a_failed_refit_leaves_the_classifier_unfitted_not_half_fitted(failure):
+@pytest.mark.parametrize("failure", ["bad parameter", "bad data", "interrupted"])
+def test_a_failed_refit_leaves_the_classifier_as_it_was_not_half_fitted(failure):
     rng = np.random.default_rng(0)
     X2, y2 = rng.normal(size=(20, 2, 12)).astype(np.float32), np.repeat(["a", "b"], 10)
     X3, y3 = rng.normal(size=(30, 12)).astype(np.float32), np.repeat(["x", "y", "z"], 10)
     clf = PGNClassifier(hidden=4, max_epochs=1, val_size=0.0, random_state=0).fit(X2, y2)
+    before, fitted = clf.predict_proba(X2), {k: v for k, v in vars(clf).items() if k.endswith("_")}
     if failure == "bad parameter":
         clf.set_params(batch_size=0)
         with pytest.raises(ValueError, match="batch_size"):
             clf.fit(X3, y3)
+        clf.set_params(batch_size=16)
+    elif failure == "bad data":
+        with pytest.raises(ValueError, match="missing value"):
+            clf.fit(np.where(X3 > 2, np.nan, X3), y3)
     else:
         with extra_callbacks([_InterruptTraining()]), pytest.raises(KeyboardInterrupt):
             clf.fit(X3, y3)
-    assert not [k for k in vars(clf) if k.endswith("_") and not k.startswith("_")]
-    with pytest.raises(NotFittedError):
-        clf.predict(X3[:2])
+    # the earlier fit, whole: its classes with its network, never the new classes with the old network
+    assert {k: v for k, v in vars(clf).items() if k.endswith("_")}.keys() == fitted.keys()
+    assert clf.network_ is fitted["network_"] and clf.history_ == fitted["history_"]
+    assert list(clf.classes_) == ["a", "b"] and clf.n_channels_ == 2
+    np.testing.assert_array_equal(clf.predict_proba(X2), before)
     clf.set_params(batch_size=8)
     assert clf.fit(X3, y3).predict_proba(X3[:2]).shape == (2, 3)  # and it fits again
+    assert clf.n_channels_ == 1 and list(clf.classes_) == ["x", "y", "z"]  # of the new fit, not the old
+
+
+def test_a_failed_first_fit_leaves_the_classifier_unfitted():
+    X, y = toy(n=12, length=10)
+    clf = PGNClassifier(hidden=4, max_epochs=1, batch_size=0)
+    with pytest.raises(ValueError, match="batch_size"):
+        clf.fit(X, y)
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
 
 
 @pytest.mark.parametrize("counts, val_size", [([3, 3, 94], 0.1), ([2, 98], 0.2), ([50, 50, 2], 3), ([2, 100], 0.9)])

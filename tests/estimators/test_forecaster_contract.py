@@ -165,3 +165,28 @@ def test_in_sample_steps_at_fit_raise_tsrecs_error(name, cls, fh, hourly_frame):
     with pytest.raises(InSampleError, match=r"fh must name future steps 1, 2, \.\.\. after the end of the data, got "):
         est.fit(hourly_frame, fh=fh)
     assert not est.is_fitted
+
+
+# a bad parameter needs set_params, which resets an sktime forecaster before any fit (sktime's rule)
+@pytest.mark.parametrize("failure", ["too short", "interrupted"])
+def test_a_failed_refit_leaves_the_forecaster_as_it_was(failure, hourly_frame):
+    from lightning.pytorch.callbacks import Callback
+
+    from tsrec.estimators._engine import extra_callbacks
+    from tsrec.estimators.errors import InputError
+
+    class Interrupt(Callback):
+        def on_train_epoch_start(self, trainer, pl_module):
+            raise KeyboardInterrupt
+
+    est = tsrec.estimators.ARNetForecaster(n_lags=6, horizon=3, max_epochs=1, random_state=0)
+    est.fit(hourly_frame.iloc[:200], fh=[1, 2, 3])
+    before, network, cutoff = est.predict(), est.network_, est.cutoff
+    if failure == "too short":  # sktime's fit had reset the estimator before tsrec's length check
+        with pytest.raises(InputError, match=r"needs at least n_lags \+ horizon = 9"):
+            est.fit(hourly_frame.iloc[:5], fh=[1, 2, 3])
+    else:
+        with extra_callbacks([Interrupt()]), pytest.raises(KeyboardInterrupt):
+            est.fit(hourly_frame, fh=[1, 2, 3])
+    assert est.network_ is network and est.cutoff.equals(cutoff)
+    pd.testing.assert_frame_equal(est.predict(), before)

@@ -29,6 +29,7 @@ from tsrec.estimators._batches import batch_loader
 from tsrec.estimators._panel_shapes import at_fitted_shape, check_ndim, shape_of
 from tsrec.estimators._params import check_val_size, data_dtype, training_config, warn_no_validation
 from tsrec.estimators._training import TrainingResult, network_dtype
+from tsrec.estimators._updates import unchanged_on_error
 from tsrec.estimators.errors import InputError
 from tsrec.nn.heads import SequenceClassifier
 
@@ -209,8 +210,8 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X: object, y: object) -> DeepClassifier:
         """Fit to series ``X`` and labels ``y``; returns self.
 
-        A fit that fails (bad input, an error or Ctrl+C while training) leaves the classifier
-        unfitted, as sktime leaves a forecaster: never the new classes with the old network.
+        A fit that fails (bad input, an error or Ctrl+C while training) leaves the classifier as
+        it was, fitted to the earlier data if it was: never the new classes with the old network.
 
         Parameters
         ----------
@@ -225,12 +226,9 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         self
             The fitted classifier.
         """
-        self._forget_fit()
-        try:
+        with unchanged_on_error(self):  # nothing is lost on bad input: the earlier fit stays
+            self._forget_fit()  # a refit starts clean: no attribute of the earlier fit survives it
             return self._fit(X, y)
-        except BaseException:
-            self._forget_fit()
-            raise
 
     def _forget_fit(self) -> None:
         for name in [key for key in vars(self) if key.endswith("_") and not key.startswith("_")]:

@@ -159,6 +159,9 @@ class DeepForecaster(
     def fit(self, y: SeriesLike, X: SeriesLike | None = None, fh: FhLike = None) -> DeepForecaster:
         """Fit to ``y`` (Series, DataFrame, NumPy array or (series id, time) panel); see sktime.
 
+        A fit that fails (bad input or parameters, an error or Ctrl+C while training) leaves the
+        forecaster as it was, fitted to the earlier data if it was.
+
         Parameters
         ----------
         y : pandas.Series, pandas.DataFrame or numpy.ndarray
@@ -181,7 +184,8 @@ class DeepForecaster(
         aligned = aligned_fh(fh, flat)
         if aligned is not None and aligned.is_relative:  # in-sample steps: tsrec's error, not sktime's
             relative_steps(aligned)
-        super().fit(y, X=X, fh=aligned)
+        with _updates.unchanged_on_error(self):  # sktime's fit resets the estimator before its checks
+            super().fit(y, X=X, fh=aligned)
         self._fh_given = fh  # see _checked_fh
         return self
 
