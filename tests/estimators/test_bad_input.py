@@ -80,6 +80,8 @@ FIT_CASES = {
     "nan": (with_nan, ValueError, "NaN or inf.*fill"),
     "inf": (with_inf, ValueError, "NaN or inf"),
     "empty": (lambda: frame(0), ValueError, "empty"),
+    # scikit-learn's scaler refused it, naming its own minimum of features
+    "no columns": (lambda: frame()[[]], InputError, r"^y has rows but no columns; pass at least one variate"),
     "too short": (lambda: frame(20), ValueError, "needs at least lookback \\+ horizon"),
     "non-numeric": (non_numeric, TypeError, "non-numeric.*\\['c'\\]; drop them, or convert them with pd.to_numeric"),
     # numbers held as objects are told the cast (they were called non-numeric, "convert them to numbers")
@@ -142,6 +144,9 @@ PREDICT_CASES = {
     # once "in-sample forecasts are not supported": nothing was asked for, in-sample or not
     "empty fh": (dict(fh=[]), InputError, r"^fh is empty; name at least one future step, e\.g\. fh=\[1\]"),
     "empty stamps": (dict(fh=pd.DatetimeIndex([])), InputError, r"^fh is empty"),
+    # pandas' OverflowError, "cannot all be casted to the dtype int64"
+    "fh beyond int64": (dict(fh=[1, 10**20]), InputError,
+                        r"^fh holds a step beyond a 64-bit integer \(100000000000000000000\); ask for fewer steps$"),
 }
 
 

@@ -30,17 +30,28 @@ def aligned_fh(fh: object, y: object, steps: dict | None = None) -> ForecastingH
     Time spans (Timedeltas) become the steps they span. Absolute stamps take the kind and time
     zone of the index of ``y`` (a period stands for the stamp of the grid it holds, a stamp for
     the period that holds it) and must lie on the time grid of every series of ``y``, after its
-    end. ``steps`` are the series'
-    steps by key where known (learned at fit, or of a new context), else read off ``y``.
+    end. ``steps`` are the series' steps by key where known (learned at fit, or of a new context),
+    else read off ``y``.
     """
     if fh is None:
         return None
-    fh = fh if isinstance(fh, ForecastingHorizon) else ForecastingHorizon(fh)
+    try:
+        fh = fh if isinstance(fh, ForecastingHorizon) else ForecastingHorizon(fh)
+    except OverflowError:  # pandas' "cannot all be casted to the dtype int64" names neither fh nor a fix
+        raise InputError(f"fh holds a step beyond a 64-bit integer ({_largest(fh)}); ask for fewer steps") from None
     spans = fh.is_relative and isinstance(fh.to_pandas(), pd.TimedeltaIndex)
     if y is None or (fh.is_relative and not spans):
         return fh
     parts = split_panel(y)
     return _spans_as_steps(fh.to_pandas(), parts, steps) if spans else _stamps_on_grid(fh, parts, steps)
+
+
+def _largest(fh: object) -> object:
+    """The largest entry of an fh given as a list or array, for a message; the fh itself otherwise."""
+    try:
+        return max(fh)
+    except (TypeError, ValueError):
+        return fh
 
 
 def _spans_as_steps(spans: pd.TimedeltaIndex, parts: list, known: dict | None) -> ForecastingHorizon:

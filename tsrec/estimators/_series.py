@@ -92,6 +92,8 @@ def _check_pandas(y: pd.Series | pd.DataFrame, name: str) -> None:
     for a nullable "boolean" column, a silent conversion to float)."""
     if len(y) == 0:
         raise InputError(f"{name} is empty; pass at least lookback + horizon rows")
+    if isinstance(y, pd.DataFrame) and y.shape[1] == 0:  # scikit-learn's scaler would name its own minimum
+        raise InputError(f"{name} has rows but no columns; pass at least one variate (a column of numbers)")
     if isinstance(y.index, pd.MultiIndex):
         check_series_ids(y.index, name)
     _check_time_index(y, name)
