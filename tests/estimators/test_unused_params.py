@@ -67,3 +67,21 @@ def test_the_classifier_names_cfc_options_with_an_ltc_cell():
     y = np.repeat([0, 1], 8)
     with pytest.warns(UserWarning, match=r"mode='no_gate' has no effect with cell='ltc'"):
         LTCClassifier(units=3, ode_unfolds=1, mode="no_gate", **TINY).fit(X, y)
+
+
+@pytest.mark.parametrize("warmup, max_epochs, warns", [(100, 2, True), (2, 3, True), (1, 3, False),
+                                                       (10, 3, False)])  # 10: the paper's, and the default
+def test_a_spacetime_warm_up_that_outlasts_training_is_named(warmup, max_epochs, warns):
+    from tsrec.estimators import SpaceTimeForecaster
+
+    params = {**SpaceTimeForecaster.get_test_params()[0], "max_epochs": max_epochs, "warmup_epochs": warmup}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SpaceTimeForecaster(**params, val_size=0, patience=None).fit(np.sin(np.arange(24) / 3.0), fh=[1])
+    named = [str(w.message) for w in caught if "warm-up" in str(w.message)]
+    if warns:  # the ramp from 1e-6 ends at epoch warmup + 1 (epochs 0 and 1 both train at its first rate)
+        assert len(named) == 1 and named[0].startswith(
+            f"SpaceTimeForecaster: warmup_epochs={warmup} with max_epochs={max_epochs} ends training inside the "
+            "warm-up, so the learning rate never reaches lr=0.001 (the last epoch trains at ")
+    else:
+        assert named == []

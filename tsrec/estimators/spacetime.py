@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from tsrec._checks import check_dropout
+from tsrec._warn import warn_user
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import check_int
@@ -20,6 +21,7 @@ from tsrec.registry import register
 
 # timm CosineLRScheduler as in the paper's configs: cosine from lr to 1e-5 over 300 epochs
 COSINE_EPOCHS, MIN_LR, WARMUP_LR = 300, 1e-5, 1e-6
+WARMUP_EPOCHS = 10  # the paper's, and the forecaster's default
 
 
 def warmup_cosine(epoch: int, lr: float, warmup_epochs: int) -> float:
@@ -130,6 +132,8 @@ class SpaceTimeForecaster(DeepForecaster):
         default.
     warmup_epochs : int, default=10
         Linear warm-up of the learning rate from 1e-6; then cosine decay to 1e-5 at epoch 300.
+        With ``max_epochs <= warmup_epochs + 1`` the rate never reaches ``lr`` (``fit`` warns when
+        ``warmup_epochs`` was set away from its default).
     max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see docs/parameters.md). Defaults follow the paper's ETT commands
         (batch 50, learning rate 1e-3, weight decay 1e-4, 500 epochs, patience 20). The optimiser
@@ -163,7 +167,7 @@ class SpaceTimeForecaster(DeepForecaster):
         dropout: float = 0.25,
         norm_order: int = 1,
         criterion_weights: tuple = (1.0, 1.0, 0.0),
-        warmup_epochs: int = 10,
+        warmup_epochs: int = WARMUP_EPOCHS,
         max_epochs: int = 500,
         batch_size: int = 50,
         lr: float = 1e-3,
@@ -225,7 +229,15 @@ class SpaceTimeForecaster(DeepForecaster):
         return sum(_check_weights(self.criterion_weights)), "forecasting the training mean (an RMSE of 1 a term)"
 
     def _lr_lambda(self):
-        return functools.partial(warmup_cosine, lr=float(self.lr), warmup_epochs=int(self.warmup_epochs))
+        warmup = int(self.warmup_epochs)
+        # read after training_config has checked max_epochs; the default warm-up (the paper's) stays silent.
+        # Epoch e trains at the schedule's rate for e - 1 (see warmup_cosine), so the ramp ends at warmup + 1
+        if warmup != WARMUP_EPOCHS and self.max_epochs <= warmup + 1:
+            last = self.lr * warmup_cosine(self.max_epochs - 1, float(self.lr), warmup)
+            warn_user(f"{type(self).__name__}: warmup_epochs={warmup} with max_epochs={self.max_epochs} ends "
+                      f"training inside the warm-up, so the learning rate never reaches lr={self.lr} (the last "
+                      f"epoch trains at {last:.3g}); lower warmup_epochs or raise max_epochs")
+        return functools.partial(warmup_cosine, lr=float(self.lr), warmup_epochs=warmup)
 
     @classmethod
     def get_test_params(cls, parameter_set: str = "default") -> list[dict]:
