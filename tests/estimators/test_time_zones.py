@@ -116,3 +116,19 @@ def test_every_step_reads_its_own_wall_clock_position_across_a_daylight_saving_c
     seen.clear()
     est.forecast_windows(y.iloc[48:96])
     assert seen[0][:, :36].tolist() == [wall_clock_hours(y.index[48 + i : 84 + i]) for i in range(13)]
+
+
+@pytest.mark.parametrize("panel", [False, True], ids=["series", "panel"])
+def test_update_rows_in_another_zone_name_the_same_instants(panel):
+    # once refused ("put their stamps in the fitted zone"), while predict(y=...) and fh read other zones
+    y = local_hours(tz="Europe/Berlin").to_frame()
+    if panel:
+        y = pd.concat({"a": y, "b": y * 2.0}, names=["id", "time"])
+    head, tail = (y.groupby(level=0).head(100), y.groupby(level=0).tail(44)) if panel else (y.iloc[:100], y.iloc[100:])
+    utc = tail.set_axis(tail.index.set_levels(tail.index.levels[-1].tz_convert("UTC"), level=-1)) if panel \
+        else tail.tz_convert("UTC")
+    here, there = (MODELS["PGN (calendar features)"]().fit(head, fh=[1, 2]) for _ in range(2))
+    here.update(tail, update_params=False)
+    there.update(utc, update_params=False)
+    assert there.cutoff.equals(here.cutoff) and str(there.cutoff.tz) == "Europe/Berlin"
+    pd.testing.assert_frame_equal(there.predict(), here.predict())
