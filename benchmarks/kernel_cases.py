@@ -21,7 +21,7 @@ from tsrec.kernels import (  # noqa: E402
     selective_scan,
 )
 from tsrec.kernels.fft_conv import FFT_THRESHOLD, auto_method  # noqa: E402
-from tsrec.kernels.scan2d import SWEEP_MAX_VARIATES_PER_ROW  # noqa: E402
+from tsrec.kernels.scan2d import sweep_limit  # noqa: E402
 
 SCAN2D_DT1, SCAN2D_DT2 = (1e-3, 1e-2), (0.1, 1.0)  # Chimera's trend-head time steps and variate steps
 
@@ -313,7 +313,8 @@ CASES += [
          nbytes=lambda s: 16 * s["batch"] * s["time"] * s["vars"] * (s["chans"] + s["state"]),
          work=_scan2d_work, gpu_backends=("torch",),
          notes=["scan2d's torch path sweeps the variates one by one (each a linear_scan over time) up to "
-                f"{SWEEP_MAX_VARIATES_PER_ROW} variates per batch row, and beyond runs the anti-diagonal wavefront "
+                f"sweep_limit(T) variates per batch row ({sweep_limit(96)} at T = 96, {sweep_limit(720)} at 720), "
+                "and beyond runs the anti-diagonal wavefront "
                 "(T + V - 1 steps, each min(T, V) cells wide); benchmarks/scan2d_paths.py times the two side by side. "
                 "Its Triton kernels are timed on a GPU by benchmarks/kernels_gpu.py "
                 "(benchmarks/results/kernels_gpu.md).", ""]),

@@ -349,3 +349,27 @@ def test_output_can_be_changed_in_place(shape, path):
     y.mul_(2)  # a view of a buffer the scan filled would refuse this
     y.sum().backward()
     assert p["x"].grad is not None and torch.isfinite(p["x"].grad).all()
+
+
+@pytest.mark.parametrize("batch, time, nvar, expected", [
+    (1, 96, 256, "sweep"), (1, 96, 321, "wavefront"), (4, 96, 862, "sweep"),
+    # measured (benchmarks/results/scan2d_paths_by_time.md, scan2d_crossover.md): at 336 steps the sweep was
+    # 2.6x faster at 500 variates in one row, which the old fixed limit of 256 a row sent to the wavefront;
+    # at 24 steps the wavefront was 1.3x faster at 128, which it sent to the sweep
+    (1, 336, 500, "sweep"), (1, 720, 1900, "sweep"), (1, 24, 128, "wavefront"), (1, 336, 1800, "wavefront"),
+])
+def test_the_torch_path_follows_the_measured_crossover(batch, time, nvar, expected):
+    chosen = []
+
+    def record(name):
+        def run(*args, **kwargs):
+            chosen.append(name)
+            raise RuntimeError("stop before computing")
+        return run
+
+    p, _, _ = make(batch=batch, time=time, nvar=nvar, channels=1, n=1, dtype=torch.float32)
+    with mock.patch.object(scan2d_module, "scan_variate_sweep", record("sweep")), \
+            mock.patch.object(scan2d_module, "scan_wavefront", record("wavefront")), \
+            pytest.raises(RuntimeError, match="stop before computing"):
+        call(p, backend="torch")
+    assert chosen == [expected]

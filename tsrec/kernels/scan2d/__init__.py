@@ -23,7 +23,8 @@ Backends
 ``naive``
     float64 double loop over ``t`` and ``v``: the specification.
 ``torch``
-    with at most :data:`SWEEP_MAX_VARIATES_PER_ROW` variates per batch row, a variate sweep (:mod:`.variate_sweep`):
+    with at most :func:`sweep_limit` variates per batch row (256 at 96 steps, growing a little faster than
+    time), a variate sweep (:mod:`.variate_sweep`):
     ``V`` steps, each the whole column's variate state at once and a 1-D linear scan of its time
     state, with a hand-written backward (the same sweep run back, :mod:`.variate_sweep_adjoint`).
     With more variates, an anti-diagonal wavefront (:mod:`.wavefront`). Cell ``(t, v)`` depends only on cells of the
@@ -54,13 +55,23 @@ from .wavefront import scan_wavefront
 
 GRID = "(batch, time, variates, channels)"  # the layout of x, delta1 and delta2
 
-__all__ = ["SWEEP_MAX_VARIATES_PER_ROW", "scan2d"]
+__all__ = ["SWEEP_MAX_VARIATES_PER_ROW", "scan2d", "sweep_limit"]
 
-# Measured, fwd+bwd on one core at T = 96 (benchmarks/scan2d_paths.py, results/scan2d_paths.md): the
-# sweep wins with few variates, or with more rows of a batch to fill each of its V sequential steps;
-# the wavefront's T + V - 1 diagonals win with many variates in few rows: batch 1 crosses over between
-# 200 and 321 variates, batch 2 between 500 and 862; batch 4 and 8 still favour the sweep at 862.
-SWEEP_MAX_VARIATES_PER_ROW = 256
+# Measured, fwd+bwd on one core (benchmarks/scan2d_paths.py, results/scan2d_paths*.md): the sweep wins
+# with few variates, or with more rows of a batch to fill each of its V sequential steps; the wavefront's
+# T + V - 1 diagonals win with many variates in few rows. At T = 96, batch 1 crosses over between 200 and
+# 321 variates, batch 2 between 500 and 862; batch 4 and 8 still favour the sweep at 862. The crossover
+# grows a little faster than T (the wavefront's diagonals get both more and wider): in one row it lies
+# between 32 and 64 variates at T = 24, near 128 at T = 48, near 1300 at T = 336 and above 2600 at
+# T = 720, which SWEEP_MAX_VARIATES_PER_ROW * (T / 96) ** 1.25 follows.
+SWEEP_MAX_VARIATES_PER_ROW = 256  # at SWEEP_REFERENCE_TIME steps
+SWEEP_REFERENCE_TIME = 96
+SWEEP_TIME_EXPONENT = 1.25
+
+
+def sweep_limit(time: int) -> int:
+    """Variates per batch row up to which the torch path runs the variate sweep at ``time`` steps."""
+    return round(SWEEP_MAX_VARIATES_PER_ROW * (time / SWEEP_REFERENCE_TIME) ** SWEEP_TIME_EXPONENT)
 
 
 @without_autocast
@@ -229,8 +240,8 @@ def _scan_empty(tensors: list[torch.Tensor], n_state: int, init: State | None) -
 def _scan_torch(inputs, A, BC, init, reverse) -> tuple[torch.Tensor, State]:
     """Pick the torch path by the number of variates; the wavefront reverses variates by flipping
     that axis (the sweep walks its columns backwards: flipped copies would be kept for backward)."""
-    batch, _, nvar, _ = inputs[0].shape
-    if nvar <= SWEEP_MAX_VARIATES_PER_ROW * batch:
+    batch, time, nvar, _ = inputs[0].shape
+    if nvar <= sweep_limit(time) * batch:
         return scan_variate_sweep(*inputs, A, BC, init, reverse)
     if not reverse:
         return scan_wavefront(*inputs, A, BC, init)

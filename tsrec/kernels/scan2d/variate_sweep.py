@@ -6,8 +6,8 @@ once. The time state is then a first-order linear recurrence with a known input,
 ``h1[t, v] = a1 h1[t-1, v] + (a2 h2[t-1, v] + delta1 B1 x)``, run by the linear scan's loop (one
 fused op per step, or a chunked loop of about ``2 sqrt(T)`` steps for narrow inputs). ``V`` such
 sweeps replace the wavefront's ``T + V - 1`` diagonal steps of a dozen ops each, which pays up to a
-few hundred variates per batch row (the measured crossover,
-``from tsrec.kernels.scan2d import SWEEP_MAX_VARIATES_PER_ROW``).
+few hundred variates per batch row at 96 steps, and more at longer series (the measured crossover,
+``from tsrec.kernels.scan2d import sweep_limit``).
 
 Backward is written by hand (:mod:`.variate_sweep_adjoint`): the same sweep from the last column
 back, each column's time adjoint one reverse linear scan. It keeps each column's two states and
