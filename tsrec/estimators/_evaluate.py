@@ -1,7 +1,13 @@
-"""Forecasts from new data: a new context (``predict(y=...)``), and all-windows evaluation (the
-benchmark protocol: no dropped windows)."""
+"""Forecasts from new data: a new context (``predict(y=...)``, and the probabilistic forecasts'
+``y=...``), and all-windows evaluation (the benchmark protocol: no dropped windows).
+
+A :class:`Context` is what every forecast from series' ends reads, whether of the stored series
+(:func:`stored_context`) or of a new context (:func:`new_context`): one place checks and splits ``y``.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -14,10 +20,13 @@ from tsrec.estimators._horizon import aligned_fh, steps_per_series
 from tsrec.estimators._newdata import check_forecast, check_scaled, overflow_as_input_error, series_name
 from tsrec.estimators._scaling import Scales, fitted_keys, fitted_scales, window_scales
 from tsrec.estimators._series import as_flat, check_raw_y, from_flat, join_panel, split_panel
-from tsrec.estimators._steps import check_array_context, context_steps
+from tsrec.estimators._steps import check_array_context, context_steps, held_list
 from tsrec.estimators._timeindex import in_zone, positions
 from tsrec.estimators._variates import check_variates
 from tsrec.estimators.errors import InputError
+
+if TYPE_CHECKING:
+    from sktime.forecasting.base import ForecastingHorizon
 
 
 def new_parts(est, y) -> tuple[str, pd.DataFrame, list]:
@@ -31,8 +40,30 @@ def new_parts(est, y) -> tuple[str, pd.DataFrame, list]:
     return mtype, inner, split_panel(inner)
 
 
-def predict_new_context(est, fh: object, y) -> object:
-    """``est.predict(fh, y=y)``: forecasts after the new context ``y``, in its container."""
+class Context(NamedTuple):
+    """Series to forecast from, and what a forecast of them needs: each series' (key, frame), its
+    steps of ``fh`` after its end, its step (``freqs``), its offset of positions (a restored model's),
+    whether the keys name fitted series (:func:`fitted_keys`), and the index whose id levels the
+    output takes."""
+
+    parts: list
+    steps: list[np.ndarray]
+    freqs: list
+    offsets: list[int]
+    keys_fitted: bool
+    like: pd.Index
+
+
+def stored_context(est, fh: ForecastingHorizon) -> Context:
+    """The fitted ``est``'s stored series, at the steps of ``fh`` (sktime's, checked)."""
+    parts = split_panel(est._y)
+    return Context(parts, est._steps_per_series(fh, parts), held_list(est, parts), est.position_offset_, True,
+                   est._y.index)
+
+
+def new_context(est, fh: object, y) -> tuple[Context, str]:
+    """The new context ``y`` of ``est.predict(fh, y=y)`` (and of the probabilistic forecasts), checked,
+    at the steps of ``fh`` (or the last given), with its sktime mtype."""
     mtype, inner, parts = new_parts(est, y)
     est._check_lengths(parts, est._lookback_length(), with_horizon=False)
     freqs = context_steps(est, parts)
@@ -40,9 +71,21 @@ def predict_new_context(est, fh: object, y) -> object:
     aligned = aligned_fh(fh if fh is not None else est._given_fh(), inner, known)
     if aligned is None:
         raise ValueError("no fh was given in fit or predict; pass fh, e.g. fh=[1, 2, 3]")
-    frames = est._forecast(parts, steps_per_series(aligned, parts, known), [0] * len(parts), freqs,
-                           fitted_keys(est, mtype, len(parts)))
-    out = join_panel([k for k, _ in parts], frames, inner.index)
+    # positions from 0: a restored model's offsets belong to its saved series, not to new ones
+    return Context(parts, steps_per_series(aligned, parts, known), freqs, [0] * len(parts),
+                   fitted_keys(est, mtype, len(parts)), inner.index), mtype
+
+
+def forecast_context(est, context: Context) -> pd.DataFrame:
+    """Point forecasts of ``context``, as the inner frame (a panel's under its keys)."""
+    frames = est._forecast(context.parts, context.steps, context.offsets, context.freqs, context.keys_fitted)
+    return join_panel([k for k, _ in context.parts], frames, context.like)
+
+
+def predict_new_context(est, fh: object, y) -> object:
+    """``est.predict(fh, y=y)``: forecasts after the new context ``y``, in its container."""
+    context, mtype = new_context(est, fh, y)
+    out = forecast_context(est, context)
     if mtype == "pd.Series":  # sktime's converter drops a Series' name
         return out.iloc[:, 0].rename(y.name)
     return from_flat(out, mtype)

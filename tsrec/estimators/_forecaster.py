@@ -28,7 +28,7 @@ from tsrec.estimators._params import (
 from tsrec.estimators._rollout import ContextRollouts
 from tsrec.estimators._scaling import check_scaling, fit_scales, scales_of
 from tsrec.estimators._series import (
-    FLAT_MTYPES, FhLike, SeriesLike, as_flat, check_raw_y, join_panel, scaled_rows, split_panel, time_level,
+    FLAT_MTYPES, FhLike, SeriesLike, as_flat, check_raw_y, scaled_rows, split_panel, time_level,
 )
 from tsrec.estimators._sktime_zip import sktime_save
 from tsrec.estimators._timeindex import positions, stamp_offset_ns
@@ -397,10 +397,7 @@ class DeepForecaster(
                 raise InputError(f"{series} has {len(df)} rows but needs at least {what} = {needed}; {fix}")
 
     def _predict(self, fh, X=None):
-        parts = split_panel(self._y)
-        steps = self._steps_per_series(fh, parts)
-        frames = self._forecast(parts, steps, self.position_offset_)
-        return join_panel([k for k, _ in parts], frames, self._y.index)
+        return _evaluate.forecast_context(self, _evaluate.stored_context(self, fh))
 
     def _steps_per_series(self, fh: ForecastingHorizon, parts: list) -> list[np.ndarray]:
         return steps_per_series(fh, parts, _steps.held_steps(self))
