@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import torch
+from sktime.forecasting.base import ForecastingHorizon
 
 from tsrec.estimators import _horizon, _newdata
+from tsrec.estimators._evaluate import Context, new_context, stored_context
 from tsrec.estimators._params import check_flag, check_int
-from tsrec.estimators._series import join_panel, split_panel
+from tsrec.estimators._series import SeriesLike, join_panel
 from tsrec.estimators._timeindex import future_index
 from tsrec.errors import InputError
 
 if TYPE_CHECKING:
-    from sktime.forecasting.base import ForecastingHorizon
-
     from tsrec.estimators._scaling import Scales
 
 
@@ -33,8 +33,9 @@ class SamplePathForecasts:
     """Forecasts of a sampling network's paths: ``sample_paths``, and sktime's point and
     probabilistic forecasts read from the same seeded draws."""
 
-    def sample_paths(self, n_steps: int, noise: bool = True) -> np.ndarray:
-        """``n_samples`` sample paths of the ``n_steps`` after the training data, on the data scale.
+    def sample_paths(self, n_steps: int, noise: bool = True, y: SeriesLike | None = None) -> np.ndarray:
+        """``n_samples`` sample paths of the ``n_steps`` after the training data (or after a new
+        context ``y``), on the data scale.
 
         Parameters
         ----------
@@ -42,6 +43,10 @@ class SamplePathForecasts:
             Steps to sample, >= 1 (NumPy integers too).
         noise : bool, default=True
             Draws of the observation model ``N(decoder mean, sigma^2)``, else the decoder means.
+        y : pandas.Series, pandas.DataFrame, numpy.ndarray or None, default=None
+            A new context to sample after instead of the training data, as ``predict(y=...)``
+            takes it (same variates, at least ``lookback`` rows; a panel's series each); nothing
+            in the estimator changes.
 
         Returns
         -------
@@ -49,15 +54,24 @@ class SamplePathForecasts:
             Shape (n_samples, n_series, n_steps, variates). Path ``s`` of every series comes from
             the same random draws (a series' paths do not depend on the others in the panel), so
             paths of different series are not independent: do not sum them across series.
+            ``predict`` is the mean of the paths without noise (to float rounding),
+            ``predict_quantiles`` the quantiles of those with it (the same draws).
         """
         self.check_is_fitted()
         # int(n_steps) would truncate 2.7 and take "3"; 0 or less failed inside torch
         n_steps = check_int("n_steps", n_steps, minimum=1)
         noise = check_flag("noise", noise)
-        parts = split_panel(self._y)
-        self._check_paths_size(len(parts), n_steps)
-        x, _, _, scales = self._contexts(parts, self.position_offset_)
-        return scales.unscaled(self._scaled_paths(x, n_steps, noise, parts).numpy(), series_axis=1)
+        fh = ForecastingHorizon([n_steps])  # every step up to n_steps is sampled: the context's steps are unused
+        context = stored_context(self, fh) if y is None else new_context(self, fh, y)[0]
+        self._check_paths_size(len(context.parts), n_steps)
+        x, scales = self._context_inputs(context)
+        return scales.unscaled(self._scaled_paths(x, n_steps, noise, context.parts).numpy(), series_axis=1)
+
+    def _context_inputs(self, context: Context) -> tuple[torch.Tensor, Scales]:
+        """The standardised contexts the sampler reads, and the statistics that standardised them
+        (LS4 reads no positions)."""
+        x, _, _, scales = self._contexts(context.parts, context.offsets, context.freqs, context.keys_fitted)
+        return x, scales
 
     def _get_varnames(self) -> pd.Index:
         """The variates' names as the inner frame has them: sktime reads them from the input's
@@ -116,60 +130,62 @@ class SamplePathForecasts:
         paths."""
         return max(1, PATHS_PER_PASS // self._n_paths())
 
-    def _noisy_paths(self, fh: ForecastingHorizon, covariances: bool = False
-                     ) -> tuple[torch.Tensor, list, list[np.ndarray], list, list, Scales]:
-        """The seeded sample paths that quantiles and variances read (float64, standardised scale,
-        (n_samples, series, kept steps, variates)), with the series, their steps in ``fh``, where
-        those steps lie among the kept ones, steps, and the statistics that standardised them.
+    def _noisy_paths(self, context: Context, covariances: bool = False
+                     ) -> tuple[torch.Tensor, list[np.ndarray], Scales]:
+        """The seeded sample paths of ``context`` that quantiles and variances read (float64,
+        standardised scale, (n_samples, series, kept steps, variates)), where each series' steps
+        lie among the kept ones, and the statistics that standardised them.
 
         Only the steps some series asks for are kept: a far step costs time, not memory. With
         ``covariances``, the covariances of every kept step with every other must fit in memory
         too; both are checked before any step is sampled."""
-        parts = split_panel(self._y)
-        steps = self._steps_per_series(fh, parts)
+        parts, steps = context.parts, context.steps
         kept = np.unique(np.concatenate(steps))  # sorted
         self._check_paths_size(len(parts), len(kept))
         if covariances:  # a row per series and kept step, of covariances with every kept step
             _horizon.check_output_size(len(parts), len(kept), self.n_channels_ * len(kept), "series' covariance",
                               "ask for cov=False, or for fewer steps")
-        x, _, freqs, scales = self._contexts(parts, self.position_offset_)
+        x, scales = self._context_inputs(context)
         paths = self._scaled_paths(x, int(kept[-1]), True, parts, steps=kept).double()
-        return paths, parts, steps, [np.searchsorted(kept, k) for k in steps], freqs, scales
+        return paths, [np.searchsorted(kept, k) for k in steps], scales
 
-    def _per_series(self, rows: list[np.ndarray], parts: list, steps: list[np.ndarray], freqs: list,
-                    columns: pd.Index) -> pd.DataFrame:
-        """Each series' ``rows`` (one per step of ``fh``) at its stamps, joined as ``y`` was."""
+    def _per_series(self, rows: list[np.ndarray], context: Context, columns: pd.Index) -> pd.DataFrame:
+        """Each series' ``rows`` (one per step of ``fh``) at its stamps, joined as its data was."""
         frames = [pd.DataFrame(r, columns=columns, index=future_index(df.index, f, k))
-                  for r, (_, df), f, k in zip(rows, parts, freqs, steps)]
-        return join_panel([k for k, _ in parts], frames, self._y.index)
+                  for r, (_, df), f, k in zip(rows, context.parts, context.freqs, context.steps)]
+        return join_panel([k for k, _ in context.parts], frames, context.like)
 
-    def _predict_quantiles(self, fh, X, alpha: list[float]) -> pd.DataFrame:
-        paths, parts, steps, at, freqs, scales = self._noisy_paths(fh)
+    def _predict_quantiles(self, fh, X, alpha: list[float], context: Context | None = None) -> pd.DataFrame:
+        """Quantiles of the noisy sample paths of the stored series at ``fh``, or of ``context``
+        (a new one, whose steps it holds: ``fh`` is then unused)."""
+        context = stored_context(self, fh) if context is None else context
+        paths, at, scales = self._noisy_paths(context)
         levels = torch.quantile(paths, torch.tensor(alpha, dtype=paths.dtype), dim=0).numpy()  # (A, B, S, C)
         # a standard scaler is increasing and affine, so it maps quantiles to quantiles
         levels = scales.unscaled(levels, series_axis=1).transpose(1, 2, 3, 0)  # (B, S, C, A)
         columns = self._get_columns(method="predict_quantiles", alpha=alpha)  # variate-major, then alpha
         rows = [levels[b, i].reshape(len(i), -1) for b, i in enumerate(at)]
-        return self._per_series(rows, parts, steps, freqs, columns)
+        return self._per_series(rows, context, columns)
 
-    def _predict_var(self, fh, X=None, cov: bool = False) -> pd.DataFrame:
+    def _predict_var(self, fh, X=None, cov: bool = False, context: Context | None = None) -> pd.DataFrame:
         """Variances of the sample paths' empirical distribution, whose quantiles
         ``predict_quantiles`` gives; with ``cov`` their covariances across the steps of ``fh``.
 
         With ``cov=True`` the layout is sktime's: a column (variate, stamp) per variate and stamp
         of ``fh``, a row per stamp (under the series' keys for a panel), and no covariances
         between variates. A panel needs every series to forecast the same stamps (one set of
-        columns).
+        columns). With ``context`` (a new one) its series and steps, as in :meth:`_predict_quantiles`.
         """
         cov = check_flag("cov", cov)
-        paths, parts, steps, at, freqs, scales = self._noisy_paths(fh, covariances=cov)
+        context = stored_context(self, fh) if context is None else context
+        paths, at, scales = self._noisy_paths(context, covariances=cov)
         # a copy: the statistics may be a read-only array, which torch warns about sharing
         scale2 = torch.tensor(np.asarray(scales.scale), dtype=paths.dtype)[:, None] ** 2  # (B, 1, C)
         names = self._get_columns(method="predict_var")
         if not cov:  # dividing by n_samples, as the variance of that empirical distribution does
             variances = (paths.var(dim=0, correction=0) * scale2).numpy()
-            return self._per_series([variances[b, i] for b, i in enumerate(at)], parts, steps, freqs, names)
-        stamps = [future_index(df.index, f, k) for (_, df), f, k in zip(parts, freqs, steps)]
+            return self._per_series([variances[b, i] for b, i in enumerate(at)], context, names)
+        stamps = [future_index(df.index, f, k) for (_, df), f, k in zip(context.parts, context.freqs, context.steps)]
         if any(not s.equals(stamps[0]) for s in stamps[1:]):
             raise InputError("predict_var(cov=True) on a panel needs every series to forecast the same time "
                              "stamps, as the columns are one set of stamps; these series end at different times "
@@ -178,4 +194,4 @@ class SamplePathForecasts:
         # (B, S, C, T) times each series' variance per variate
         covs = (torch.einsum("nbsc,nbtc->bsct", centred, centred) / len(paths) * scale2[..., None]).numpy()
         rows = [covs[b][np.ix_(i, range(covs.shape[2]), i)].reshape(len(i), -1) for b, i in enumerate(at)]
-        return self._per_series(rows, parts, steps, freqs, pd.MultiIndex.from_product([names, stamps[0]]))
+        return self._per_series(rows, context, pd.MultiIndex.from_product([names, stamps[0]]))
