@@ -12,8 +12,11 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 from sktime.forecasting.base import ForecastingHorizon
+from sktime.utils.validation.forecasting import check_alpha
 
-from tsrec.estimators._evaluate import forecast_windows, window_targets
+from tsrec.estimators._evaluate import (
+    Context, forecast_context, forecast_windows, new_context, stored_context, window_targets,
+)
 from tsrec.estimators._params import check_levels
 from tsrec.estimators._series import FhLike, SeriesLike, as_flat, check_raw_y, from_flat
 from tsrec.estimators.errors import InputError, InSampleError
@@ -21,16 +24,18 @@ from tsrec.estimators._updates import checked_rows
 
 
 class ProbabilisticForecasts:
-    """sktime's probabilistic methods with tsrec's checks of ``fh`` and of the levels; a mixin
-    placed before ``BaseForecaster``, whose methods do the work."""
+    """sktime's probabilistic methods with tsrec's checks of ``fh`` and of the levels, and a new
+    context ``y`` as ``predict`` takes one; a mixin placed before ``BaseForecaster``, whose methods
+    (or, with ``y``, their private ones) do the work."""
 
     def predict_interval(
-        self, fh: FhLike = None, X: SeriesLike | None = None, coverage: float | list = 0.90
+        self, fh: FhLike = None, X: SeriesLike | None = None, coverage: float | list = 0.90,
+        y: SeriesLike | None = None,
     ) -> pd.DataFrame:
-        """Prediction intervals at ``coverage``; see sktime.
+        """Prediction intervals at ``coverage``, after the training data or a new context ``y``; see sktime.
 
         Only forecasters with the ``capability:pred_int`` tag (:class:`~tsrec.estimators.LS4Forecaster`)
-        make them; the others raise sktime's ``NotImplementedError``.
+        make them; the others raise sktime's ``NotImplementedError``, with ``y`` too.
 
         Parameters
         ----------
@@ -40,18 +45,27 @@ class ProbabilisticForecasts:
             Exogenous data: accepted for sktime's interface and ignored (see the class notes).
         coverage : float or list of float, default=0.90
             Nominal coverage of each interval, strictly between 0 and 1.
+        y : pandas.Series, pandas.DataFrame, numpy.ndarray or None, default=None
+            A new context to forecast from instead of the training data, as for :meth:`predict`
+            (same variates, at least ``lookback`` rows; a panel's series each): the rows are its
+            future stamps, and nothing in the estimator changes.
 
         Returns
         -------
         pandas.DataFrame
             Lower and upper bounds in sktime's layout (columns: variable, coverage, bound).
         """
-        return super().predict_interval(fh=self._probabilistic_fh(fh), X=X, coverage=check_levels("coverage", coverage))
+        coverage = check_levels("coverage", coverage)
+        context = self._new_context(fh, y)
+        if context is None:
+            return super().predict_interval(fh=self._probabilistic_fh(fh), X=X, coverage=coverage)
+        return self._predict_interval(fh=None, X=None, coverage=check_alpha(coverage, name="coverage"), context=context)
 
     def predict_quantiles(
-        self, fh: FhLike = None, X: SeriesLike | None = None, alpha: float | list | None = None
+        self, fh: FhLike = None, X: SeriesLike | None = None, alpha: float | list | None = None,
+        y: SeriesLike | None = None,
     ) -> pd.DataFrame:
-        """Quantile forecasts at ``alpha``; see sktime.
+        """Quantile forecasts at ``alpha``, after the training data or a new context ``y``; see sktime.
 
         Only forecasters with the ``capability:pred_int`` tag make them (see :meth:`predict_interval`).
 
@@ -63,16 +77,27 @@ class ProbabilisticForecasts:
             Exogenous data: accepted for sktime's interface and ignored (see the class notes).
         alpha : float, list of float or None, default=None
             Quantile levels strictly between 0 and 1; None is sktime's default, [0.05, 0.95].
+        y : pandas.Series, pandas.DataFrame, numpy.ndarray or None, default=None
+            A new context to forecast from instead of the training data, as for :meth:`predict`
+            (same variates, at least ``lookback`` rows; a panel's series each): the rows are its
+            future stamps, and nothing in the estimator changes.
 
         Returns
         -------
         pandas.DataFrame
             The quantiles in sktime's layout (columns: variable, level).
         """
-        return super().predict_quantiles(fh=self._probabilistic_fh(fh), X=X, alpha=check_levels("alpha", alpha))
+        alpha = check_levels("alpha", alpha)
+        context = self._new_context(fh, y)
+        if context is None:
+            return super().predict_quantiles(fh=self._probabilistic_fh(fh), X=X, alpha=alpha)
+        alpha = check_alpha([0.05, 0.95] if alpha is None else alpha, name="alpha")  # as sktime's method reads it
+        return self._predict_quantiles(fh=None, X=None, alpha=alpha, context=context)
 
-    def predict_var(self, fh: FhLike = None, X: SeriesLike | None = None, cov: bool = False) -> pd.DataFrame:
-        """Variance forecasts; see sktime.
+    def predict_var(
+        self, fh: FhLike = None, X: SeriesLike | None = None, cov: bool = False, y: SeriesLike | None = None
+    ) -> pd.DataFrame:
+        """Variance forecasts, after the training data or a new context ``y``; see sktime.
 
         Only forecasters with the ``capability:pred_int`` tag make them (see :meth:`predict_interval`).
 
@@ -84,16 +109,25 @@ class ProbabilisticForecasts:
             Exogenous data: accepted for sktime's interface and ignored (see the class notes).
         cov : bool, default=False
             Return covariances across time steps instead of marginal variances (sktime's meaning).
+        y : pandas.Series, pandas.DataFrame, numpy.ndarray or None, default=None
+            A new context to forecast from instead of the training data, as for :meth:`predict`
+            (same variates, at least ``lookback`` rows; a panel's series each): the rows are its
+            future stamps, and nothing in the estimator changes.
 
         Returns
         -------
         pandas.DataFrame
             The variance forecasts in sktime's layout.
         """
-        return super().predict_var(fh=self._probabilistic_fh(fh), X=X, cov=cov)
+        context = self._new_context(fh, y)
+        if context is None:
+            return super().predict_var(fh=self._probabilistic_fh(fh), X=X, cov=cov)
+        return self._predict_var(fh=None, X=None, cov=cov, context=context)
 
-    def predict_proba(self, fh: FhLike = None, X: SeriesLike | None = None, marginal: bool = True) -> object:
-        """Distribution forecasts (an sktime distribution); see sktime.
+    def predict_proba(
+        self, fh: FhLike = None, X: SeriesLike | None = None, marginal: bool = True, y: SeriesLike | None = None
+    ) -> object:
+        """Distribution forecasts (an sktime distribution), after the training data or a new context ``y``; see sktime.
 
         Only forecasters with the ``capability:pred_int`` tag make them (see :meth:`predict_interval`).
 
@@ -105,6 +139,10 @@ class ProbabilisticForecasts:
             Exogenous data: accepted for sktime's interface and ignored (see the class notes).
         marginal : bool, default=True
             Return the marginal distribution at each time step (sktime's meaning).
+        y : pandas.Series, pandas.DataFrame, numpy.ndarray or None, default=None
+            A new context to forecast from instead of the training data, as for :meth:`predict`
+            (same variates, at least ``lookback`` rows; a panel's series each): the rows are its
+            future stamps, and nothing in the estimator changes.
 
         Returns
         -------
@@ -114,12 +152,16 @@ class ProbabilisticForecasts:
         if not self.get_tag("capability:pred_int"):
             return super().predict_proba(fh=fh, X=X, marginal=marginal)  # sktime's NotImplementedError
         self.check_is_fitted()
-        # sktime's steps, but not its private _predict_proba: overriding that sent pipelines such as
-        # TransformedTargetForecaster to a path that needs skpro, instead of their own Normal fallback
-        fh = self._check_fh(self._checked_fh(fh), pred_int=True)
-        return self._normal_forecast(fh, self._check_X(X=X))
+        context = self._new_context(fh, y)
+        if context is None:
+            # sktime's steps, but not its private _predict_proba: overriding that sent pipelines such as
+            # TransformedTargetForecaster to a path that needs skpro, instead of their own Normal fallback
+            fh = self._check_fh(self._checked_fh(fh), pred_int=True)
+            self._check_X(X=X)
+            context = stored_context(self, fh)
+        return self._normal_forecast(context)
 
-    def _normal_forecast(self, fh: ForecastingHorizon, X: SeriesLike | None) -> object:
+    def _normal_forecast(self, context: Context) -> object:
         """sktime's Normal approximation (``predict``'s mean, ``predict_var``'s variance), from the
         inner frames: sktime's default reads the public ``predict``, whose NumPy container (after a
         NumPy fit or update) has lost the time stamps the distribution is indexed by."""
@@ -127,12 +169,21 @@ class ProbabilisticForecasts:
             from skpro.distributions.normal import Normal
         except ImportError:
             from sktime.base._proba._normal import Normal
-        mean = self._predict(fh, X)
-        sigma = np.sqrt(self._predict_var(fh, X)).set_axis(mean.columns, axis=1)
+        mean = forecast_context(self, context)
+        sigma = np.sqrt(self._predict_var(fh=None, X=None, context=context)).set_axis(mean.columns, axis=1)
         return Normal(mu=mean, sigma=sigma, index=mean.index, columns=mean.columns)
 
     def _probabilistic_fh(self, fh: object) -> object:
         return self._checked_fh(fh) if self.get_tag("capability:pred_int") else fh
+
+    def _new_context(self, fh: object, y: SeriesLike | None) -> Context | None:
+        """The new context ``y`` at the steps of ``fh``, checked as ``predict(y=...)`` checks it; None
+        without one. A forecaster without the ``capability:pred_int`` tag gets None too: sktime's
+        method then raises its ``NotImplementedError``, before any check of ``y``."""
+        if y is None or not self.get_tag("capability:pred_int"):
+            return None
+        # not sktime's public method: its checks of fh would store this fh as the fitted series'
+        return new_context(self, fh, y)[0]
 
 
 _UNSET = object()
