@@ -77,13 +77,23 @@ def test_a_sum_that_overflows_is_not_mistaken_for_bad_input():
     assert kernel.shape == (2, 4)  # (heads, L); no error: the values were finite
 
 
+S4D_REFUSAL = r"^A has a mode with A_real >= 0, .*; keep A_real < 0 \(e.g. -exp\(log_A_real\)\)$"
+
+
 def test_a_mode_at_zero_is_refused_with_finite_inputs():
     A_real = neg(2, 3)
     A_real[1, 2] = 0.0
     A_imag = rnd(2, 3)
     A_imag[1, 2] = 0.0
-    with pytest.raises(ValueError, match="A has a mode equal to 0"):
+    with pytest.raises(ValueError, match=S4D_REFUSAL):
         k.s4d_kernel(torch.zeros(2), A_real, A_imag, rnd(2, 3), 4)
+
+
+@pytest.mark.parametrize("A_real", [torch.rand(3, 2) * 10 + 1, torch.tensor([[-1.0, 0.0]] * 3), torch.full((3, 2), -0.0)])
+def test_a_mode_with_a_real_part_of_zero_or_more_is_refused_as_nplr_kernel_refuses_it(A_real):
+    # A_real > 0 returned a kernel of NaN and inf without a word; 0 with A_imag != 0 an unstable one
+    with pytest.raises(ValueError, match=S4D_REFUSAL):
+        k.s4d_kernel(torch.zeros(3), A_real, torch.ones(3, 2), rnd(3, 2), 200)
 
 
 def complex_(*shape: int) -> torch.Tensor:

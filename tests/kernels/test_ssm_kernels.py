@@ -232,7 +232,7 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="s0 must have shape"):
         closed_loop_rollout(a, b, c, c, torch.zeros(4, 3), 5)
     log_dt, A_real, A_imag, C, B = s4d_params(2, 3)
-    with pytest.raises(ValueError, match="mode equal to 0"):
+    with pytest.raises(ValueError, match="mode with A_real >= 0"):
         s4d_kernel(log_dt, torch.zeros_like(A_real), torch.zeros_like(A_imag), C, 5)
     with pytest.raises(ValueError, match="log_dt must have shape"):
         s4d_kernel(log_dt[:1], A_real, A_imag, C, 5)

@@ -42,7 +42,7 @@ def s4d_kernel(
     log_dt : torch.Tensor
         Shape ``(heads,)``: log step size.
     A_real, A_imag : torch.Tensor
-        Shape ``(heads, N)``: real and imaginary parts of the diagonal ``A`` (no mode may be 0).
+        Shape ``(heads, N)``: real and imaginary parts of the diagonal ``A``; ``A_real < 0`` in every mode.
     C : torch.Tensor
         Shape ``(heads, N)``, real or complex.
     L : int
@@ -120,8 +120,11 @@ def _validate(log_dt, A_real, A_imag, C, B):
         raise ValueError(f"log_dt, A_real, A_imag, C and B must be on one device, got {devices}")
     given = {"log_dt": log_dt, "A_real": A_real, "A_imag": A_imag, "C": C, "B": B}
     # both verdicts in one read: on a GPU each read waits for the device
-    check_finite_and_valid(given, ((A_real == 0) & (A_imag == 0)).any(),
-                           "A has a mode equal to 0, where (exp(dt A) - 1)/A is undefined; keep A_real < 0")
+    # one rule, as nplr_kernel's: A_real > 0 gave a kernel that grows to inf/NaN without a word, and a mode at 0
+    # an undefined (exp(dt A) - 1)/A; -0.0 (an underflowed -exp(log_A_real)) counts as 0
+    check_finite_and_valid(given, (A_real >= 0).any(),
+                           "A has a mode with A_real >= 0, whose kernel grows without bound (or, at A = 0, is "
+                           "undefined); keep A_real < 0 (e.g. -exp(log_A_real))")
     return log_dt, A_real, A_imag, C, B
 
 
