@@ -1,11 +1,16 @@
-"""The NaN/inf check: one read of a value per op call (a GPU waits on each), exact culprit named."""
+"""The NaN/inf check: one read of a value per op call (a GPU waits on each), exact culprit named; the other
+input checks the ops share (complex input, shapes, a length too long for memory)."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
 
 from tsrec import kernels as k
+from tsrec.kernels import _checks, _memory
 from tsrec.kernels._checks import check_finite, check_same_shape
 
 GEN = torch.Generator().manual_seed(0)
@@ -125,3 +130,45 @@ def test_a_shape_mismatch_names_both_tensors_and_the_fix():
         check_same_shape(a=rnd(2), b=rnd(2), c=rnd(3))
     check_same_shape(a=rnd(2, 3), b=rnd(2, 3))
     check_same_shape()  # nothing to compare
+
+
+# every kernel builder that takes a length, at L = 100,000: a few MB each, more than the 1 MiB machine below
+LONG = {
+    "companion_kernel fft": lambda: k.companion_kernel(l1_unit(2, 4), rnd(2, 4), rnd(2, 4), 10**5, method="fft"),
+    "companion_kernel krylov": lambda: k.companion_kernel(l1_unit(2, 4), rnd(2, 4), rnd(2, 4), 10**5,
+                                                          method="krylov"),
+    "companion_kernel naive": lambda: k.companion_kernel(l1_unit(2, 4), rnd(2, 4), rnd(2, 4), 10**5, backend="naive"),
+    "closed_loop_rollout": lambda: k.closed_loop_rollout(l1_unit(2, 4), rnd(2, 4), rnd(2, 4), rnd(2, 4),
+                                                         rnd(3, 2, 4), 10**5),
+    "s4d_kernel": lambda: k.s4d_kernel(rnd(2), neg(2, 3) - 0.1, rnd(2, 3), rnd(2, 3), 10**5),
+    "nplr_kernel": lambda: k.nplr_kernel(rnd(2), torch.complex(neg(2, 3) - 0.1, rnd(2, 3)), rnd(2, 3), rnd(2, 3),
+                                         rnd(2, 3), 10**5),
+}
+
+
+@pytest.mark.parametrize("op", sorted(LONG))
+def test_a_length_too_long_for_memory_is_refused_with_the_gib_and_the_fix(op, monkeypatch):
+    # companion_kernel(a, b, c, L=10**9) ran for minutes and grew to many GB; the check reads the sizes only
+    monkeypatch.setattr(_checks, "physical_memory", lambda: 2**20, raising=False)  # a 1 MiB machine
+    with pytest.raises(ValueError, match=r"^L=100,000 needs at least [\d.]+ GiB for the \(.*100,000.*\) .* more than "
+                                         r"the 0.000977 GiB of memory this process may use; pass a shorter L"):
+        LONG[op]()
+
+
+def test_the_memory_check_passes_what_fits_and_skips_meta_tensors(monkeypatch):
+    monkeypatch.setattr(_checks, "physical_memory", lambda: 2**20, raising=False)
+    assert k.companion_kernel(l1_unit(2, 4), rnd(2, 4), rnd(2, 4), 1000).shape == (2, 1000)
+    meta = torch.empty(2, 4, device="meta")  # shapes only: nothing is allocated, so any length passes
+    assert k.companion_kernel(meta, meta, meta, 10**5).shape == (2, 10**5)
+
+
+def test_a_cuda_tensors_memory_is_its_gpus(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device: SimpleNamespace(total_memory=80 * 2**30))
+    assert _checks.device_memory(torch.device("cuda:0")) == (80 * 2**30, "cuda:0 has")
+
+
+def test_the_memory_figure_has_one_copy_which_the_estimators_read():
+    from tsrec.estimators import _horizon
+
+    assert _horizon.physical_memory is _memory.physical_memory
+    assert not (Path(_horizon.__file__).parents[1] / "_memory.py").exists()  # tsrec/_memory.py, the old copy

@@ -33,7 +33,6 @@ import numpy as np
 
 from tsrec._checks import check_int
 from tsrec._files import READ_FIX
-from tsrec._memory import physical_memory
 from tsrec._warn import warn_user
 from tsrec.datasets._checks import did_you_mean
 from tsrec.datasets._datadir import data_roots, first_file, warn_if_fallback
@@ -151,6 +150,9 @@ def _stack(cases: list[list[np.ndarray]], pad: str, length: int | None, path: Pa
 def _check_padded_size(n_cases: int, n_channels: int, length: int, longest: int) -> None:
     """Refuse a padded ``length`` whose array could not fit in memory (a typo of a few zeros would
     reach numpy's MemoryError, or an allocation that swaps the machine to a halt)."""
+    # imported here: tsrec.kernels brings torch, which importing the loaders must not (only padding needs it)
+    from tsrec.kernels._memory import physical_memory
+
     memory, need = physical_memory(), n_cases * n_channels * length * 8
     if memory is not None and need > memory:
         raise ValueError(f"length={length:,} pads {n_cases} series of {n_channels} channel(s) to {need / 2**30:.3g} "

@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 from sktime.forecasting.base import ForecastingHorizon
 
-from tsrec._memory import physical_memory
 from tsrec.estimators._fh_stamps import align_stamps, steps_to
 from tsrec.estimators._newdata import series_name, step_text
 from tsrec.estimators._series import split_panel
 from tsrec.estimators._timeindex import end_key, has_periods, known_step, step_nanoseconds
 from tsrec.estimators.errors import InputError, InSampleError
+from tsrec.kernels._memory import physical_memory
 
 
 def aligned_fh(fh: object, y: object, steps: dict | None = None) -> ForecastingHorizon | None:

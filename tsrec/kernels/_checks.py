@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import torch
 
+from ._memory import physical_memory
+
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 COMPLEX_DTYPES = (torch.complex64, torch.complex128)
 HALF_DTYPES = (torch.float16, torch.bfloat16)
@@ -125,6 +127,32 @@ def check_length(L: object, meaning: str = "the kernel length", name: str = "L")
     if L < 1:
         raise ValueError(f"{name} must be a positive int ({meaning}), got {L!r}")
     return int(L)
+
+
+def check_fits_in_memory(ref: torch.Tensor, n_values: int, dtype: torch.dtype, L: int, what: str) -> None:
+    """Refuse a length ``L`` whose call would hold ``n_values`` values of ``dtype`` at once (``what`` names them),
+    more than the memory of ``ref``'s device.
+
+    ``companion_kernel(a, b, c, L=10**9)`` ran for minutes and grew to many GB before failing, or swapped the
+    machine to a halt. The count is a lower bound of a call's peak (the builders count their largest tensors),
+    and the check is arithmetic on sizes: it allocates and reads nothing.
+    """
+    memory, where = device_memory(ref.device)
+    need = n_values * dtype.itemsize
+    if memory is not None and need > memory:
+        raise ValueError(f"L={L:,} needs at least {need / 2**30:.3g} GiB for {what}, more than the "
+                         f"{memory / 2**30:.3g} GiB of memory {where}; pass a shorter L (called by a tsrec.nn "
+                         "network, L is the length of its input or of the horizon asked for)")
+
+
+def device_memory(device: torch.device) -> tuple[int | None, str]:
+    """(bytes, where) of the memory tensors on ``device`` may take: the process's for the CPU, the GPU's own
+    for CUDA; None for meta tensors (shapes only, nothing allocated) and devices that do not tell."""
+    if device.type == "cpu":
+        return physical_memory(), "this process may use"
+    if device.type == "cuda":
+        return torch.cuda.get_device_properties(device).total_memory, f"{device} has"
+    return None, ""
 
 
 def check_same_shape(**tensors: torch.Tensor) -> None:

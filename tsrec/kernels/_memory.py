@@ -1,4 +1,8 @@
-"""The memory this process may use: what checks before a large allocation compare it with."""
+"""The memory this process may use: what checks before a large allocation compare it with.
+
+tsrec's one copy of it, here because the kernels import nothing else of tsrec: the kernel builders, the
+estimators and the data loaders all read it from this module (it imports no torch).
+"""
 
 from __future__ import annotations
 
