@@ -94,7 +94,8 @@ def test_a_mode_at_zero_is_refused_with_finite_inputs():
         k.s4d_kernel(torch.zeros(2), A_real, A_imag, rnd(2, 3), 4)
 
 
-@pytest.mark.parametrize("A_real", [torch.rand(3, 2) * 10 + 1, torch.tensor([[-1.0, 0.0]] * 3), torch.full((3, 2), -0.0)])
+@pytest.mark.parametrize("A_real", [torch.rand(3, 2) * 10 + 1, torch.tensor([[-1.0, 0.0]] * 3),
+                                    torch.full((3, 2), -0.0)])
 def test_a_mode_with_a_real_part_of_zero_or_more_is_refused_as_nplr_kernel_refuses_it(A_real):
     # A_real > 0 returned a kernel of NaN and inf without a word; 0 with A_imag != 0 an unstable one
     with pytest.raises(ValueError, match=S4D_REFUSAL):

@@ -147,8 +147,9 @@ def closed_loop_rollout(
     chosen = route_to_torch(backend, a, b, c, k, s0)
     out_dtype, work = _dtypes(chosen, a, b, c, k, s0)
     (heads, d), batch = a.shape, math.prod(s0.shape[:-2])
+    shape = ", ".join(f"{n:,}" for n in (*s0.shape[:-2], L, heads))
     check_fits_in_memory(a, _rollout_values(chosen, batch, heads, d, L), work, L,
-                         f"the ({', '.join(f'{n:,}' for n in (*s0.shape[:-2], L, heads))}) roll-out and its working tensors")
+                         f"the ({shape}) roll-out and its working tensors")
     a, b, c, k, s0 = (t.to(work) for t in (a, b, c, k, s0))
     closed = companion_matrix(a) + b.unsqueeze(-1) * k.unsqueeze(-2)
     if chosen == "naive":
