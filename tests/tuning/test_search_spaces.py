@@ -55,3 +55,27 @@ def test_smamba_space_reaches_the_papers_settings(cls):
 
 def test_pgn_forecaster_hidden_reaches_table_b():
     assert {2, 4, 8, 32, 128, 256} <= set(distributions(PGNForecaster)["hidden"].choices)
+
+
+@pytest.mark.parametrize("trial", [None, {"lr": 0.01}, "trial"])
+def test_a_trial_that_is_not_an_optuna_trial_is_refused_with_what_to_pass(trial):
+    # None failed inside the space: "'NoneType' object has no attribute 'suggest_categorical'"
+    with pytest.raises(TypeError, match=rf"^trial must be an Optuna trial, got {type(trial).__name__}; pass the "
+                                        r"trial your objective is given \(or study.ask\(\)\), or "
+                                        r"optuna.trial.FixedTrial\(\{...\}\) to replay chosen values"):
+        search_space("CycleNetForecaster", trial)
+
+
+def test_an_estimator_and_trial_swapped_are_named_in_the_refusal():
+    with pytest.raises(TypeError, match=r"got str; .*takes the estimator first: search_space\(estimator, trial\)$"):
+        search_space(optuna.trial.FixedTrial({"lr": 0.01}), "ARNetForecaster")
+
+
+def test_a_trial_like_wrapper_with_the_suggest_methods_is_accepted():
+    class Wrapper:  # as optuna-integration's distributed trial: no BaseTrial, the same methods
+        def __init__(self, trial):
+            self.suggest_categorical, self.suggest_float, self.suggest_int = (
+                trial.suggest_categorical, trial.suggest_float, trial.suggest_int)
+
+    fixed = optuna.trial.FixedTrial({"sparsity": 0.3, "lr": 0.01})
+    assert search_space("ARNetForecaster", Wrapper(fixed)) == {"sparsity": 0.3, "lr": 0.01}

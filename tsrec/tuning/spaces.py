@@ -244,6 +244,25 @@ def space_for(estimator_or_name: EstimatorOrName) -> SpaceFunction:
     )
 
 
+#: what the spaces ask a trial: a wrapper that is no BaseTrial but has them (a distributed trial) passes too
+_SUGGESTS = ("suggest_categorical", "suggest_float", "suggest_int")
+
+
+def _check_trial(trial: object) -> None:
+    """Refuse what is not an Optuna trial: None (a trial not passed on) failed inside a space with
+    "'NoneType' object has no attribute 'suggest_categorical'"."""
+    if isinstance(trial, optuna.trial.BaseTrial) or all(callable(getattr(trial, name, None)) for name in _SUGGESTS):
+        return
+    hint = "; search_space takes the estimator first: search_space(estimator, trial)" if _is_estimator(trial) else ""
+    raise TypeError(f"trial must be an Optuna trial, got {type(trial).__name__}; pass the trial your objective is "
+                    "given (or study.ask()), or optuna.trial.FixedTrial({...}) to replay chosen values" + hint)
+
+
+def _is_estimator(value: object) -> bool:
+    """An estimator, its class or its registered name: what is passed in the trial's place when the two are swapped."""
+    return isinstance(value, (str, type)) or hasattr(value, "get_params")
+
+
 def search_space(estimator_or_name: EstimatorOrName, trial: optuna.trial.BaseTrial) -> dict[str, Any]:
     """Ask ``trial`` for constructor parameters of an estimator; return them as a dict.
 
@@ -292,6 +311,11 @@ def search_space(estimator_or_name: EstimatorOrName, trial: optuna.trial.BaseTri
     dict
         Constructor parameters, for ``estimator.set_params(**params)``.
 
+    Raises
+    ------
+    TypeError
+        ``trial`` is not an Optuna trial (None, or the estimator when the two are swapped).
+
     Examples
     --------
     >>> import optuna
@@ -300,6 +324,7 @@ def search_space(estimator_or_name: EstimatorOrName, trial: optuna.trial.BaseTri
     >>> search_space("ARNetForecaster", trial)
     {'sparsity': 0.3, 'lr': 0.01}
     """
+    _check_trial(trial)
     params = space_for(estimator_or_name)(trial)
     if not isinstance(params, dict):
         raise TypeError(f"a search space must return a dict, got {type(params).__name__}")
