@@ -1,6 +1,7 @@
 """Input and output problems found in an audit of batch forecasting: each fails with tsrec's own message
 naming what is wrong and how to fix it (a cut .csv.gz, UTF-16 text, a bad stamp, a ragged wide file, an
-output name too long, an unreachable Dask scheduler)."""
+output name too long, an unreachable Dask scheduler; a path that is no path, a frame that is no frame or
+that Parquet cannot store, a step asked for twice)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsrec.batch import read_series, write_forecasts
-from tsrec.estimators import InputError
+from tsrec.batch import forecast_panel, load_cached, read_series, write_forecasts
+from tsrec.estimators import ARNetForecaster, InputError
 
 
 def long_frame(n: int = 30, ids=("a", "b")) -> pd.DataFrame:
@@ -128,3 +129,42 @@ def test_a_line_above_the_header_is_named_as_such(tmp_path):
         read_series(tmp_path / "x.csv")
     assert "line 1, '# exported 2024-05-01', has one field but the rows below it have more" in str(caught.value)
     assert "remove it (the header must be the first line)" in str(caught.value)
+
+
+def test_load_cached_refuses_what_is_not_a_path():
+    # None failed inside pathlib: "argument should be a str or an os.PathLike object ..., not 'NoneType'"
+    with pytest.raises(TypeError, match=r"^tsrec.batch.load_cached: path must be a str or os.PathLike .*got NoneType "
+                                        r"None; pass the folder's path as text or a pathlib.Path$"):
+        load_cached(None)
+
+
+@pytest.mark.parametrize("frame, fix", [([1, 2], r"pd.DataFrame\(rows, columns=\[...\]\)"),
+                                        (pd.Series([1.0]), r"series.to_frame\(\)")])
+def test_write_forecasts_refuses_what_is_not_a_frame(tmp_path, frame, fix):
+    # a list failed with "'list' object has no attribute 'to_csv'"
+    with pytest.raises(TypeError, match=rf"^write_forecasts writes a pandas DataFrame, got {type(frame).__name__}; "
+                                        rf"pass the frame forecast_panel returns, or make one: {fix}$"):
+        write_forecasts(frame, tmp_path / "x.csv")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_column_parquet_cannot_store_is_named_with_the_fix_and_nothing_is_written(tmp_path):
+    frame = pd.DataFrame({"unique_id": ["a", "b"], "note": [1, "x"]})  # an object column of mixed values
+    with pytest.raises(InputError, match=r"cannot write .*w\.parquet as Parquet \(Could not convert 'x' .*column "
+                                         r"note .*\); give column 'note' values of one type \(e.g. frame\['note'\] = "
+                                         r"frame\['note'\].astype\(str\)\), or write a .csv file$"):
+        write_forecasts(frame, tmp_path / "w.parquet")  # was pyarrow's bare ArrowInvalid
+    assert list(tmp_path.iterdir()) == []
+    write_forecasts(frame.astype({"note": str}), tmp_path / "w.parquet")  # the fix given writes it
+
+
+def test_a_step_asked_for_twice_is_refused_as_the_estimators_refuse_it():
+    panel = long_frame(n=20).set_index(["unique_id", "ds"])
+    model = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(panel)
+    with pytest.raises(ValueError, match="duplicates"):
+        model.predict(fh=[1, 1])
+    # forecast_panel dropped the second step 1 without a word
+    with pytest.raises(InputError, match=r"^fh must not contain duplicates, got \[2, 1, 1\] \(step\(s\) \[1\] "
+                                         r"more than once\); give each step once, e.g. fh=\[1, 2\]$"):
+        forecast_panel(model, panel, fh=[2, 1, 1])
+    assert len(forecast_panel(model, panel, fh=[2, 1])) == 4  # 2 series x 2 steps

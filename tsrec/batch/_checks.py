@@ -48,7 +48,18 @@ def forecast_steps(fh: int | Sequence[int] | None, est: DeepForecaster) -> list[
     steps = np.asarray(fh if isinstance(fh, np.ndarray) else list(fh)).ravel()
     if steps.size == 0 or not np.issubdtype(steps.dtype, np.integer) or steps.min() < 1:
         raise bad
+    _check_unique(steps)
     return sorted({int(s) for s in steps})
+
+
+def _check_unique(steps: np.ndarray) -> None:
+    """Refuse a step given twice, as the estimators' predict does (sktime's "The `fh` values must not contain
+    any duplicates"): the set above dropped it without a word."""
+    values, counts = np.unique(steps, return_counts=True)
+    if (counts > 1).any():
+        twice = values[counts > 1].tolist()
+        raise InputError(f"fh must not contain duplicates, got {steps.tolist()!r:.200} (step(s) {twice!r:.100} more "
+                         f"than once); give each step once, e.g. fh={values.tolist()!r:.100}")
 
 
 def predict_steps(est: DeepForecaster) -> list[int]:

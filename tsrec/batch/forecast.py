@@ -33,6 +33,7 @@ from tsrec._warn import collected_warnings, each_kind_once, show_collected
 from tsrec.batch._checks import check_model, check_panel, forecast_steps, in_model_zone, value_columns
 from tsrec.batch.io import PathLike, check_output_path, input_paths, read_series, write_forecasts
 from tsrec.estimators._folder import sktime_zip_hint
+from tsrec.estimators._persistence import check_path
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators.errors import InputError, LoadError
 from tsrec.persistence import load
@@ -83,7 +84,7 @@ def load_cached(path: PathLike) -> DeepForecaster:
     LoadError
         ``path`` is not a folder, or the save in it is missing, damaged or inconsistent.
     TypeError
-        The saved estimator is a classifier, not a forecaster.
+        ``path`` is not a str or os.PathLike, or the saved estimator is a classifier, not a forecaster.
 
     Examples
     --------
@@ -94,6 +95,7 @@ def load_cached(path: PathLike) -> DeepForecaster:
     >>> load_cached(folder) is load_cached(folder)
     True
     """
+    check_path(path, "tsrec.batch.load_cached")  # before Path(path): None failed inside pathlib
     if not Path(path).is_dir():
         what = "a file, not a folder" if Path(path).exists() else "no such folder"
         raise LoadError(f"{path} is not a saved tsrec estimator: {what}; pass a folder written by est.save"

@@ -345,8 +345,11 @@ def write_forecasts(frame: pd.DataFrame, path: PathLike) -> Path:
 
     Raises
     ------
+    TypeError
+        ``frame`` is not a DataFrame.
     InputError
-        ``path`` has an unknown extension or is a folder.
+        ``path`` has an unknown extension or is a folder, or pyarrow cannot store a column in Parquet
+        (an object column of mixed values); nothing is written then.
     OSError
         ``path`` cannot be written (the message names it and a fix); ``path`` is left as it was.
     ImportError
@@ -360,6 +363,7 @@ def write_forecasts(frame: pd.DataFrame, path: PathLike) -> Path:
     >>> out.read_text()
     'unique_id,y_hat\\na,1.5\\n'
     """
+    _check_frame(frame)
     target = check_output_path(path)
     kind, compression = file_format(target)
 
@@ -377,5 +381,29 @@ def write_forecasts(frame: pd.DataFrame, path: PathLike) -> Path:
             frame.to_parquet(tmp, index=False)
         except ImportError:
             raise ImportError(f"writing {target} needs pyarrow: {PYARROW_FIX}") from None
+        except Exception as err:
+            if not type(err).__module__.startswith("pyarrow"):  # pyarrow's ArrowInvalid, ArrowTypeError, ...
+                raise
+            raise _parquet_error(err, target) from None
 
     return atomic_write(target, write)
+
+
+def _check_frame(frame: object) -> None:
+    """Refuse what is not a DataFrame: a list failed with "'list' object has no attribute 'to_csv'"."""
+    if isinstance(frame, pd.DataFrame):
+        return
+    fix = "series.to_frame()" if isinstance(frame, pd.Series) else "pd.DataFrame(rows, columns=[...])"
+    raise TypeError(f"write_forecasts writes a pandas DataFrame, got {type(frame).__name__}; pass the frame "
+                    f"forecast_panel returns, or make one: {fix}")
+
+
+def _parquet_error(err: Exception, target: Path) -> InputError:
+    """pyarrow's refusal of a column (an object column of mixed values: "Could not convert 'x' with type str")
+    as an InputError naming the column and the fix."""
+    detail, *where = (str(arg) for arg in err.args) or [str(err)]
+    column = where[0].split("for column ", 1)[-1].split(" with type", 1)[0] if where else None
+    fix = (f"give column {column!r} values of one type (e.g. frame[{column!r}] = frame[{column!r}].astype(str))"
+           if column else "give each column values of one type")
+    return InputError(f"cannot write {target} as Parquet ({detail}{'; ' + where[0] if where else ''}); {fix}, "
+                      "or write a .csv file")
