@@ -169,3 +169,27 @@ def test_a_long_table_is_told_to_set_its_id_and_time_as_the_index(fitted_3d, ste
     table = panel.reset_index() if step != "long" else convert_to(panel, to_type="pd-long")
     with pytest.raises(InputError, match=r"long table .*X.set_index\(\[id, time\]\)"):
         fitted_3d.predict(table) if step == "predict" else clf().fit(table, Y)
+
+
+def test_labels_that_do_not_match_the_samples_are_told_how_many_to_give():
+    # scikit-learn's "inconsistent numbers of samples: [20, 5]" named no fix
+    with pytest.raises(InputError, match=r"^Found input variables with inconsistent numbers of samples: \[20, 5\]; "
+                                         r"give one label per sample: y needs 20 labels, one for each of X's 20 "
+                                         r"samples \(its first axis\), in the same order$"):
+        clf().fit(X3, Y[:5])
+
+
+@pytest.mark.parametrize("X", [X3[:0], X3[:0, 0]])
+def test_no_samples_at_fit_say_what_to_pass(X):
+    # scikit-learn's sentence stays first: its check_estimator may match it
+    with pytest.raises(InputError, match=r"^Found array with 0 sample\(s\) .* required by PGNClassifier. X has no "
+                                         r"samples; pass at least one series of each of 2 classes or more, as X of "
+                                         r"shape \(n_samples, n_timepoints\) or \(n_samples, n_channels, "
+                                         r"n_timepoints\)$"):
+        clf().fit(X, Y[:0])
+
+
+def test_no_samples_at_predict_say_what_to_pass(fitted_3d):
+    with pytest.raises(InputError, match=r"^Found array with 0 sample\(s\) .* X has no samples; pass the series to "
+                                         r"classify, as X of shape"):
+        fitted_3d.predict(X3[:0])

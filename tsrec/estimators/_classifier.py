@@ -171,7 +171,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         # NaN/inf are checked below: scikit-learn's message recommends imputers, which take no 3-D series;
         # values beyond float32's range become inf there, refused with that reason, not numpy's warning
         with (_panels.samples_of_one_shape(X), _panels.numbers_only(), _panels.names_checked_here(channels),
-              np.errstate(over="ignore")):
+              _panels.some_samples(reset), np.errstate(over="ignore")):
             given, X = X, validate_data(self, X, reset=reset, dtype=data_dtype(self.precision), allow_nd=True,
                                         ensure_min_features=1, ensure_all_finite=False)
         _panel_values.warn_rounded_away(given, X)

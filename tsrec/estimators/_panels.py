@@ -122,6 +122,20 @@ def samples_of_one_shape(X):
 
 
 @contextlib.contextmanager
+def some_samples(fitting: bool):
+    """Add the fix to scikit-learn's refusal of X with no samples ("Found array with 0 sample(s) ... a minimum of 1 is
+    required by ..."), whose sentence stays first: its estimator checks may look for it."""
+    try:
+        yield
+    except ValueError as err:
+        if not str(err).startswith("Found array with 0 sample(s)"):
+            raise
+        need = "at least one series of each of 2 classes or more" if fitting else "the series to classify"
+        raise InputError(f"{err} X has no samples; pass {need}, as X of shape (n_samples, n_timepoints) or "
+                         "(n_samples, n_channels, n_timepoints)") from None
+
+
+@contextlib.contextmanager
 def numbers_only():
     """Name X holding text or complex numbers, which scikit-learn's conversion reports without a fix."""
     try:
@@ -234,8 +248,10 @@ def check_one_label_each(given: object, X: np.ndarray, y: object) -> None:
     """As many labels as samples; a long table has a row per time point, not per sample."""
     try:
         check_consistent_length(X, y)
-    except ValueError as err:
-        raise InputError("; ".join([str(err), *long_table_fix(given)])) from None
+    except ValueError as err:  # scikit-learn's sentence first: the numbers it names are X's and y's
+        fixes = long_table_fix(given) or [f"give one label per sample: y needs {len(X)} labels, one for each of X's "
+                                          f"{len(X)} samples (its first axis), in the same order"]
+        raise InputError("; ".join([str(err), *fixes])) from None
 
 
 def _refuse_non_numeric(X: pd.DataFrame, where: str = "X", fixes: list[str] | None = None) -> None:
