@@ -91,6 +91,9 @@ FIT_CASES = {
     "duplicate stamps": (duplicated, ValueError, "duplicate time stamps"),
     "unsorted stamps": (unsorted, ValueError, "not sorted.*sort_index"),
     "wrong type": (lambda: [1.0, 2.0, 3.0], TypeError, "unsupported type list"),
+    # was "y has unsupported type list; pass ... a list of DataFrames": a list, refused for being one
+    "empty list": (lambda: [], ValueError, r"^y is an empty list; pass the series: a list of DataFrames \(one per "
+                                           r"series\), a pd.Series, pd.DataFrame or NumPy array$"),
     "4-d array": (lambda: np.zeros((5, 5, 5, 5)), ValueError, "1-D.*2-D.*3-D .*numpy3D panel"),
     "string array": (lambda: np.array(["a"] * 50), TypeError, "real numbers"),
     "stamps as text": (stamps_as_text, TypeError,

@@ -36,7 +36,10 @@ def check_raw_y(y: object, name: str = "y") -> str:
         raise InputError(f"{name} is None; pass a pd.Series, pd.DataFrame, NumPy array or panel")
     if isinstance(y, np.ndarray):
         _check_array(y, name)
-    elif isinstance(y, list) and y and all(isinstance(part, pd.DataFrame) for part in y):
+    elif isinstance(y, list) and not y:  # before the type check below, whose "pass ... a list of" contradicted it
+        raise InputError(f"{name} is an empty list; pass the series: a list of DataFrames (one per series), a "
+                         "pd.Series, pd.DataFrame or NumPy array")
+    elif isinstance(y, list) and all(isinstance(part, pd.DataFrame) for part in y):
         for i, part in enumerate(y):  # sktime's "df-list" panel: one frame per series
             _check_pandas(part, f"{name}[{i}]")
             if not part.columns.equals(y[0].columns):  # sktime would fill the union of the columns with NaN
