@@ -243,3 +243,35 @@ def test_the_installed_triton_version_is_read_without_importing_it():
         assert version is None
     else:
         assert version == tuple(int(p) for p in triton.__version__.split(".")[:2])
+
+
+def one_wide(*shapes: int, wide: int) -> list[torch.Tensor]:
+    """float32 inputs of the given shapes, the ``wide``-th one float64."""
+    g = torch.Generator().manual_seed(0)
+    return [torch.rand(*s, generator=g, dtype=torch.float64 if i == wide else torch.float32) / 4
+            for i, s in enumerate(shapes)]
+
+
+# docs/kernels.md, "Dtypes and autocast": the convolution and SSM-kernel ops promote a float32/float64 mix
+# (plain torch, autograd's backward), while the scans refuse it with a cast hint
+PROMOTING = {
+    "fft_conv": lambda wide: k.fft_conv(*one_wide((2, 5, 4), (4, 5), wide=wide)),
+    "companion_kernel": lambda wide: k.companion_kernel(*one_wide((2, 4), (2, 4), (2, 4), wide=wide), 6),
+    "closed_loop_rollout": lambda wide: k.closed_loop_rollout(*one_wide(*[(2, 4)] * 4, (3, 2, 4), wide=wide), 6),
+    "s4d_kernel": lambda wide: k.s4d_kernel(*(t if i != 1 else -t - 0.1 for i, t in
+                                              enumerate(one_wide((2,), (2, 3), (2, 3), (2, 3), wide=wide))), 6),
+}
+
+
+@pytest.mark.parametrize("op", sorted(PROMOTING))
+@pytest.mark.parametrize("wide", [0, 1])
+def test_the_convolution_and_ssm_kernel_ops_promote_a_float32_float64_mix_as_documented(op, wide):
+    assert PROMOTING[op](wide).dtype == torch.float64
+    assert PROMOTING[op](99).dtype == torch.float32  # no float64 input: float32
+
+
+def test_the_scans_refuse_a_float32_float64_mix_with_a_cast_hint():
+    a, b = one_wide((2, 5, 4), (2, 5, 4), wide=1)
+    with pytest.raises(TypeError, match=r"^a has dtype torch.float32 but b has torch.float64; cast it with "
+                                        r"\.to\(b.dtype\)$"):
+        k.linear_scan(a, b)
