@@ -151,6 +151,7 @@ LONG = {
 def test_a_length_too_long_for_memory_is_refused_with_the_gib_and_the_fix(op, monkeypatch):
     # companion_kernel(a, b, c, L=10**9) ran for minutes and grew to many GB; the check reads the sizes only
     monkeypatch.setattr(_checks, "physical_memory", lambda: 2**20, raising=False)  # a 1 MiB machine
+    monkeypatch.setattr(_checks, "ALWAYS_FITS", 0)  # checked at any size
     with pytest.raises(ValueError, match=r"^L=100,000 needs at least [\d.]+ GiB for the \(.*100,000.*\) .* more than "
                                          r"the 0.000977 GiB of memory this process may use; pass a shorter L"):
         LONG[op]()
@@ -158,9 +159,22 @@ def test_a_length_too_long_for_memory_is_refused_with_the_gib_and_the_fix(op, mo
 
 def test_the_memory_check_passes_what_fits_and_skips_meta_tensors(monkeypatch):
     monkeypatch.setattr(_checks, "physical_memory", lambda: 2**20, raising=False)
+    monkeypatch.setattr(_checks, "ALWAYS_FITS", 0)
     assert k.companion_kernel(l1_unit(2, 4), rnd(2, 4), rnd(2, 4), 1000).shape == (2, 1000)
     meta = torch.empty(2, 4, device="meta")  # shapes only: nothing is allocated, so any length passes
     assert k.companion_kernel(meta, meta, meta, 10**5).shape == (2, 10**5)
+
+
+def test_a_networks_everyday_kernel_reads_no_memory_figure(monkeypatch):
+    # every forward of SpaceTime or LS4 builds kernels: the figure (cgroup files, about 20 us) is read only
+    # for calls that could come near it
+    def unread():
+        raise AssertionError("physical_memory was read")
+
+    monkeypatch.setattr(_checks, "physical_memory", unread, raising=False)
+    assert k.companion_kernel(l1_unit(16, 64), rnd(16, 64), rnd(16, 64), 720).shape == (16, 720)
+    with pytest.raises(AssertionError, match="was read"):
+        k.companion_kernel(l1_unit(16, 64), rnd(16, 64), rnd(16, 64), 10**7)
 
 
 def test_a_cuda_tensors_memory_is_its_gpus(monkeypatch):

@@ -129,6 +129,10 @@ def check_length(L: object, meaning: str = "the kernel length", name: str = "L")
     return int(L)
 
 
+#: bytes below which no call is checked: far less than any machine or GPU torch trains on
+ALWAYS_FITS = 2**28
+
+
 def check_fits_in_memory(ref: torch.Tensor, n_values: int, dtype: torch.dtype, L: int, what: str) -> None:
     """Refuse a length ``L`` whose call would hold ``n_values`` values of ``dtype`` at once (``what`` names them),
     more than the memory of ``ref``'s device.
@@ -137,8 +141,10 @@ def check_fits_in_memory(ref: torch.Tensor, n_values: int, dtype: torch.dtype, L
     machine to a halt. The count is a lower bound of a call's peak (the builders count their largest tensors),
     and the check is arithmetic on sizes: it allocates and reads nothing.
     """
-    memory, where = device_memory(ref.device)
     need = n_values * dtype.itemsize
+    if need <= ALWAYS_FITS:  # a network's every forward builds a kernel: no cgroup files read for those
+        return
+    memory, where = device_memory(ref.device)
     if memory is not None and need > memory:
         raise ValueError(f"L={L:,} needs at least {need / 2**30:.3g} GiB for {what}, more than the "
                          f"{memory / 2**30:.3g} GiB of memory {where}; pass a shorter L (called by a tsrec.nn "
