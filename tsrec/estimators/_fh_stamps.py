@@ -31,8 +31,8 @@ def steps_to(index: pd.Index, freq: object, stamps: pd.Index, name: str) -> np.n
     off_grid = future_index(index, freq, steps) != stamps  # the messages name the offending stamps
     if off_grid.any():
         raise InputError(
-            f"fh's time stamps {list(stamps[off_grid][:3])} are not on the time grid of {name} (step {_step_name(index, freq)}, "
-            f"last stamp {index[-1]}); ask for stamps a whole number of steps after the end"
+            f"fh's time stamps {list(stamps[off_grid][:3])} are not on the time grid of {name} "
+            f"(step {_step_name(index, freq)}, last stamp {index[-1]}); ask for stamps a whole number of steps after the end"
         )
     if len(steps) == 0:
         raise InputError("fh is empty; name at least one future step, e.g. fh=[1] or fh=[1, 2, 3]")
