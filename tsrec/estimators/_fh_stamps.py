@@ -32,7 +32,8 @@ def steps_to(index: pd.Index, freq: object, stamps: pd.Index, name: str) -> np.n
     if off_grid.any():
         raise InputError(
             f"fh's time stamps {list(stamps[off_grid][:3])} are not on the time grid of {name} "
-            f"(step {_step_name(index, freq)}, last stamp {index[-1]}); ask for stamps a whole number of steps after the end"
+            f"(step {_step_name(index, freq)}, last stamp {index[-1]}); ask for stamps a whole number of steps "
+            "after the end"
         )
     if len(steps) == 0:
         raise InputError("fh is empty; name at least one future step, e.g. fh=[1] or fh=[1, 2, 3]")
