@@ -161,10 +161,11 @@ def test_a_column_parquet_cannot_store_is_named_with_the_fix_and_nothing_is_writ
 def test_a_step_asked_for_twice_is_refused_as_the_estimators_refuse_it():
     panel = long_frame(n=20).set_index(["unique_id", "ds"])
     model = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(panel)
-    with pytest.raises(ValueError, match="duplicates"):
+    with pytest.raises(InputError, match=r"^fh must not contain duplicates, got \[1, 1\] \(\[1\] more than once\); "
+                                         r"give each once, e.g. fh=\[1\]$"):
         model.predict(fh=[1, 1])
     # forecast_panel dropped the second step 1 without a word
-    with pytest.raises(InputError, match=r"^fh must not contain duplicates, got \[2, 1, 1\] \(step\(s\) \[1\] "
-                                         r"more than once\); give each step once, e.g. fh=\[1, 2\]$"):
+    with pytest.raises(InputError, match=r"^fh must not contain duplicates, got \[2, 1, 1\] \(\[1\] "
+                                         r"more than once\); give each once, e.g. fh=\[1, 2\]$"):
         forecast_panel(model, panel, fh=[2, 1, 1])
     assert len(forecast_panel(model, panel, fh=[2, 1])) == 4  # 2 series x 2 steps

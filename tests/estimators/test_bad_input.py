@@ -147,6 +147,12 @@ PREDICT_CASES = {
     # once "in-sample forecasts are not supported": nothing was asked for, in-sample or not
     "empty fh": (dict(fh=[]), InputError, r"^fh is empty; name at least one future step, e\.g\. fh=\[1\]"),
     "empty stamps": (dict(fh=pd.DatetimeIndex([])), InputError, r"^fh is empty"),
+    # sktime's "The `fh` values must not contain any duplicates" gave no fix
+    "duplicate steps": (dict(fh=np.array([2, 1, 1])), InputError,
+                        r"^fh must not contain duplicates, got \[2, 1, 1\] \(\[1\] more than once\); give each once, "
+                        r"e\.g\. fh=\[1, 2\]$"),
+    "duplicate stamps": (dict(fh=pd.DatetimeIndex(["2030-01-01", "2030-01-01"])), InputError,
+                         r"^fh must not contain duplicates, got \[Timestamp\('2030-01-01 00:00:00'\), "),
     # pandas' OverflowError, "cannot all be casted to the dtype int64"
     "fh beyond int64": (dict(fh=[1, 10**20]), InputError,
                         r"^fh holds a step beyond a 64-bit integer \(100000000000000000000\); ask for fewer steps$"),

@@ -10,7 +10,7 @@ import pandas as pd
 
 from tsrec.batch._times import wall_clock_in
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._horizon import check_output_size, relative_steps
+from tsrec.estimators._horizon import check_output_size, check_unique_fh, relative_steps
 from tsrec.estimators._newdata import check_scaled, stamp_use, step_text, uses_stamps
 from tsrec.estimators._scaling import row_scales, scales_of
 from tsrec.estimators._series import scaled_contexts, split_panel, time_level
@@ -48,18 +48,8 @@ def forecast_steps(fh: int | Sequence[int] | None, est: DeepForecaster) -> list[
     steps = np.asarray(fh if isinstance(fh, np.ndarray) else list(fh)).ravel()
     if steps.size == 0 or not np.issubdtype(steps.dtype, np.integer) or steps.min() < 1:
         raise bad
-    _check_unique(steps)
+    check_unique_fh(steps)  # a set of steps would drop the second without a word
     return sorted({int(s) for s in steps})
-
-
-def _check_unique(steps: np.ndarray) -> None:
-    """Refuse a step given twice, as the estimators' predict does (sktime's "The `fh` values must not contain
-    any duplicates"): the set above dropped it without a word."""
-    values, counts = np.unique(steps, return_counts=True)
-    if (counts > 1).any():
-        twice = values[counts > 1].tolist()
-        raise InputError(f"fh must not contain duplicates, got {steps.tolist()!r:.200} (step(s) {twice!r:.100} more "
-                         f"than once); give each step once, e.g. fh={values.tolist()!r:.100}")
 
 
 def predict_steps(est: DeepForecaster) -> list[int]:

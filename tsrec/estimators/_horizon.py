@@ -35,6 +35,8 @@ def aligned_fh(fh: object, y: object, steps: dict | None = None) -> ForecastingH
     """
     if fh is None:
         return None
+    if not isinstance(fh, ForecastingHorizon):
+        check_unique_fh(fh)
     try:
         fh = fh if isinstance(fh, ForecastingHorizon) else ForecastingHorizon(fh)
     except OverflowError:  # pandas' "cannot all be casted to the dtype int64" names neither fh nor a fix
@@ -44,6 +46,27 @@ def aligned_fh(fh: object, y: object, steps: dict | None = None) -> ForecastingH
         return fh
     parts = split_panel(y)
     return _spans_as_steps(fh.to_pandas(), parts, steps) if spans else _stamps_on_grid(fh, parts, steps)
+
+
+def check_unique_fh(fh: object) -> None:
+    """Refuse an fh that names a step or stamp twice, with the fix: sktime's "The `fh` values must not
+    contain any duplicates" gives none (and a set of steps would drop the second without a word)."""
+    if isinstance(fh, (str, bytes)) or not hasattr(fh, "__iter__"):
+        return  # an int is steps 1..n; other types are sktime's to name
+    try:
+        values = fh if isinstance(fh, pd.Index) else pd.Index(np.ravel(np.asarray(list(fh), dtype=object)))
+    except (TypeError, ValueError):
+        return
+    if values.has_duplicates:
+        given, twice, once = (_plain(v) for v in (values, values[values.duplicated()].unique(),
+                                                  values.unique().sort_values()))
+        raise InputError(f"fh must not contain duplicates, got {given!r:.200} ({twice!r:.100} more than once); "
+                         f"give each once, e.g. fh={once!r:.100}")
+
+
+def _plain(values: pd.Index) -> list:
+    """Entries as a message lists them: 3, not np.int64(3)."""
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
 
 
 def _largest(fh: object) -> object:
