@@ -141,6 +141,21 @@ def test_fast_fft_len():
     assert [fast_fft_len(n) for n in (2, 3, 671, 721, 1871)] == [2, 4, 720, 750, 1920]
 
 
+def test_fast_fft_len_is_the_least_even_smooth_length_however_far():
+    # the search upwards by 2 took minutes near 1e12 (a meta-tensor companion_kernel of L = 10**12), where
+    # such lengths are far apart; the reference lists every even 2,3,5-smooth number below 4e12
+    limit, smooth = 4 * 10**12, []
+    for a in range(1, limit.bit_length()):
+        for b in range(0, 27):
+            for c in range(0, 19):
+                value = 2**a * 3**b * 5**c
+                if value < limit:
+                    smooth.append(value)
+    smooth.sort()
+    for n in [3, 4, 1000, 10**6 + 1, 999_999_937, 10**12 + 1, 1_234_567_890_123, 2 * 10**12 - 7]:
+        assert fast_fft_len(n) == next(m for m in smooth if m >= n), n
+
+
 @pytest.mark.parametrize("method, heads", [("direct", 0), ("fft", 0), ("fft", 2)])
 def test_torch_path_returns_contiguous_output(method, heads):
     # both paths compute along time; a permuted view made every later elementwise op (and its
