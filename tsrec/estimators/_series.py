@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import pandas as pd
 from pandas.errors import OutOfBoundsDatetime
@@ -45,6 +47,10 @@ def check_raw_y(y: object, name: str = "y") -> str:
             if not part.columns.equals(y[0].columns):  # sktime would fill the union of the columns with NaN
                 raise InputError(f"{name}[{i}] has columns {list(part.columns)} but {name}[0] has "
                                  f"{list(y[0].columns)}; give every series' frame the same variates")
+    elif isinstance(y, (list, tuple)) and all(isinstance(v, numbers.Real) for v in y):
+        # a plain list of values: the type message below named lists of DataFrames as the fix
+        raise TypeError(f"{name} is a {type(y).__name__} of numbers; pass them as one series: np.asarray({name}) "
+                        f"or pd.Series({name}) (with a time index if the steps have stamps)")
     elif not isinstance(y, (pd.Series, pd.DataFrame)):
         raise TypeError(
             f"{name} has unsupported type {type(y).__name__}; pass a pd.Series, pd.DataFrame (one "
