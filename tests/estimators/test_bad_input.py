@@ -93,7 +93,8 @@ FIT_CASES = {
     "wrong type": (lambda: {"a": [1.0, 2.0, 3.0]}, TypeError, "unsupported type dict"),
     # was "unsupported type list; pass ... a list of DataFrames", which names no fix for values
     "list of numbers": (lambda: [1.0, 2.0, 3.0], TypeError,
-                        r"^y is a list of numbers; pass them as one series: np\.asarray\(y\) or pd\.Series\(y\)"),
+                        r"^y has type list \(of numbers\), which is no series type; pass them as one series: "
+                        r"np\.asarray\(y\) or pd\.Series\(y\)"),
     # was "y has unsupported type list; pass ... a list of DataFrames": a list, refused for being one
     "empty list": (lambda: [], ValueError, r"^y is an empty list; pass the series: a list of DataFrames \(one per "
                                            r"series\), a pd.Series, pd.DataFrame or NumPy array$"),

@@ -49,8 +49,9 @@ def check_raw_y(y: object, name: str = "y") -> str:
                                  f"{list(y[0].columns)}; give every series' frame the same variates")
     elif isinstance(y, (list, tuple)) and all(isinstance(v, numbers.Real) for v in y):
         # a plain list of values: the type message below named lists of DataFrames as the fix
-        raise TypeError(f"{name} is a {type(y).__name__} of numbers; pass them as one series: np.asarray({name}) "
-                        f"or pd.Series({name}) (with a time index if the steps have stamps)")
+        # sktime's conformance suite matches "type" in the refusal of a tuple
+        raise TypeError(f"{name} has type {type(y).__name__} (of numbers), which is no series type; pass them as one "
+                        f"series: np.asarray({name}) or pd.Series({name}) (with a time index if the steps have stamps)")
     elif not isinstance(y, (pd.Series, pd.DataFrame)):
         raise TypeError(
             f"{name} has unsupported type {type(y).__name__}; pass a pd.Series, pd.DataFrame (one "
