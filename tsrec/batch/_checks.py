@@ -48,8 +48,8 @@ def forecast_steps(fh: int | Sequence[int] | None, est: DeepForecaster) -> list[
     steps = np.asarray(fh if isinstance(fh, np.ndarray) else list(fh)).ravel()
     if steps.size == 0 or not np.issubdtype(steps.dtype, np.integer) or steps.min() < 1:
         raise bad
-    check_unique_fh(steps)  # a set of steps would drop the second without a word
-    return sorted({int(s) for s in steps})
+    check_unique_fh(steps)  # sorting a set of them dropped the second without a word
+    return sorted(int(s) for s in steps)
 
 
 def predict_steps(est: DeepForecaster) -> list[int]:
