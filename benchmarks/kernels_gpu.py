@@ -63,6 +63,12 @@ SWEEP_TILES = ([(128, chunk, stages, 1) for chunk in (8, 16, 32) for stages in (
                + [(256, chunk, stages, 2) for chunk in (8, 16) for stages in (2, 3, 4, 6)]
                + [(block, chunk, stages, 1) for block in (32, 64) for chunk in (8, 16, 32) for stages in (2, 4)]
                + [(block, chunk, stages, 4) for block in (32, 64) for chunk in (16, 32, 64) for stages in (1, 2, 3, 4)])
+# the chained linear_scan kernel (CHAINED = True; BLOCK_C, CHUNK_T, NUM_WARPS): a program per tile, so the
+# tile sizes the registers and the programs an SM holds, not the pipeline (it has none). At 128 channels a
+# warp it takes 165 to 224 registers a thread on sm_90 (Triton 3.9), at 64 113 to 168; one channel a thread
+# (BLOCK_C 32 a warp) leaves room for longer tiles.
+CHAIN_SWEEP_TILES = [(32, 16, 1), (32, 32, 1), (32, 64, 1), (64, 16, 1), (64, 32, 1), (128, 8, 1), (128, 16, 1),
+                     (128, 32, 1), (256, 16, 2), (512, 8, 4), (512, 16, 4)]
 # selective_scan (BLOCK_D, CHUNK_T, FWD_WARPS, BWD_WARPS), timed at SELECTIVE_TARGET_SIZE
 SELECTIVE_SWEEP_TILES = [(block, chunk, 4, bwd) for block in (8, 16, 32) for chunk in (8, 16, 32) for bwd in (4, 8)]
 
@@ -156,24 +162,27 @@ def run_op(case: kc.Case, grid: list, budget: float, peak: float | None) -> tupl
 
 
 def sweep_tiles(case: kc.Case, module, tiles: list[dict], at: tuple, budget: float, peak: float | None,
-                backward: bool, fixed: dict | None = None, kernel=None, progress=None) -> list[str]:
+                backward: bool, fixed: dict | None = None, kernel=None, progress=None, name: str = "tile sweep",
+                mark_default: bool = True) -> list[str]:
     """Triton timings of one op at size ``at`` for other settings of its kernel module.
 
     ``tiles``: the module settings to try, one dict each (every dict names the same settings);
     ``fixed``: settings held for the whole sweep, not shown; ``kernel``: given the op's inputs, a
     call that launches the kernel alone, timed by :func:`device_ms` in its own column (the public
     op's wall time includes the host's work, the same for every tile); ``progress``: called with
-    the table so far after each row, so that a run cut short keeps it. The defaults were chosen
-    without a GPU; these tables are what to tune them from. The module's settings are restored.
+    the table so far after each row, so that a run cut short keeps it; ``name``: the table's, after
+    the op's; ``mark_default``: mark the module's own settings (not where ``fixed`` picks another
+    kernel). The defaults were chosen without a GPU; these tables are what to tune them from. The
+    module's settings are restored.
     """
     names = list(tiles[0])
-    default = {k: getattr(module, k) for k in names}
+    default = {k: getattr(module, k) for k in names} if mark_default else None
     saved = {k: getattr(module, k) for k in [*names, *(fixed or {})]}
     size = dict(zip(("batch", "time", "chans", "state"), at), quick=True)
     inputs = case.make(size, DEVICE)
     launch = kernel(inputs) if kernel else None
     extra = (" kernel ms | kernel % of peak |" if kernel else "") + (" fwd+bwd ms |" if backward else "")
-    lines = [f"### {case.op} tile sweep (triton, {bench._label(size)})", "",
+    lines = [f"### {case.op} {name} (triton, {bench._label(size)})", "",
              "| " + " | ".join(names) + " | fwd ms | GB/s | % of peak |" + extra,
              "|" + "---|" * (len(names) + 3 + 2 * bool(kernel) + backward)]
     best = None  # (kernel ms, settings) of the fastest tile by the kernel alone
@@ -236,9 +245,13 @@ def sweeps(op: str, case: kc.Case, budget: float, peak: float | None, progress=N
     if op == "linear_scan":
         from tsrec.kernels.linear import triton_impl as impl  # noqa: PLC0415 - triton loads here only
 
+        # the chained kernel first: its few tiles are what the walk's many have not yet been timed against
+        chained = [dict(BLOCK_C=b, CHUNK_T=c, NUM_WARPS=w) for b, c, w in CHAIN_SWEEP_TILES]
+        lines = sweep_tiles(case, impl, chained, SWEEP_SIZE, budget, peak, backward=False, fixed={"CHAINED": True},
+                            kernel=_linear_kernel, progress=progress, name="chained tile sweep", mark_default=False)
         tiles = [dict(BLOCK_C=b, CHUNK_T=c, NUM_STAGES=st, NUM_WARPS=w) for b, c, st, w in SWEEP_TILES]
-        return sweep_tiles(case, impl, tiles, SWEEP_SIZE, budget, peak, backward=False, kernel=_linear_kernel,
-                           progress=progress)
+        return lines + sweep_tiles(case, impl, tiles, SWEEP_SIZE, budget, peak, backward=False,
+                                   kernel=_linear_kernel, progress=lambda rows: progress and progress(lines + rows))
     if op == "selective_scan":
         from tsrec.kernels.selective import triton_impl as impl  # noqa: PLC0415
 

@@ -40,8 +40,9 @@ kg.KERNEL_REPS = 2  # interpreted launches are slow
 kg.SELECTIVE_TARGET_SIZE = (2, 9, 4, 3)
 # the last tile fails to launch (no channels per program): the sweep reports it and goes on
 kg.SWEEP_SIZE, kg.SWEEP_TILES = (1, 20, 40, 1), [(16, 8, 1, 4), (128, 16, 4, 1), (0, 8, 2, 4), (32, 32, 3, 4)]
+kg.CHAIN_SWEEP_TILES = [(16, 8, 1), (32, 16, 1), (64, 8, 2)]
 kg.SELECTIVE_SWEEP_TILES = [(16, 16, 4, 8), (8, 4, 4, 4)]
-if len(sys.argv) > 2:  # the device's time limit strikes in the linear tile sweep, after its second row
+if len(sys.argv) > 2:  # the device's time limit strikes in the first linear tile sweep, after its second row
     real_sweep = kg.sweep_tiles
     def cut_short(*args, progress, **kwargs):
         def stop_after_two(table):
@@ -102,6 +103,16 @@ def test_gpu_benchmark_writes_targets_and_tables(tmp_path):
     ms = float(fastest.split("|")[8])
     assert re.fullmatch(rf"Fastest tile by the kernel alone: {tile}{default}: {ms:.3f} ms, [0-9]+ GB/s = [0-9]+% of "
                         r"peak, against the target's 50%: (met|MISSED)\.", best), (best, fastest)
+    # the chained kernel's sweep, first: three settings a row and no default (the module's is the walk)
+    chained = report.split("### linear_scan chained tile sweep (triton, B=1, T=20, C=40 (B*C=40))")[1]
+    chained = chained.split("###")[0].splitlines()
+    cells = r"\| [0-9]+( \| [0-9]+){2} \| [0-9.]+ \| [0-9]+ \| [0-9]+% \| [0-9.]+ \| [0-9]+% \|"
+    timed = [tuple(int(c) for c in line.split("|")[1:4]) for line in chained if re.fullmatch(cells, line)]
+    assert timed == [(16, 8, 1), (32, 16, 1), (64, 8, 2)], chained
+    best = next(line for line in chained if line.startswith("Fastest tile by the kernel alone: "))
+    assert re.fullmatch(r"Fastest tile by the kernel alone: BLOCK_C=[0-9]+, CHUNK_T=[0-9]+, NUM_WARPS=[0-9]: [0-9.]+ "
+                        r"ms, [0-9]+ GB/s = [0-9]+% of peak, against the target's 50%: (met|MISSED)\.", best), best
+    assert report.index("### linear_scan chained tile sweep") < report.index("### linear_scan tile sweep")
     assert "### selective_scan tile sweep (triton, B=2, T=9, C=4, N=3 (B*C=8))" in report
     sweep = [line for line in report.splitlines() if line.startswith("| 16 (default) | 16 | 4 | 8 |")]
     assert len(sweep) == 1 and len(sweep[0].split("|")) == 10  # four settings, fwd ms, GB/s, %, fwd+bwd ms
@@ -119,11 +130,12 @@ def test_a_run_cut_short_keeps_what_it_measured(tmp_path):
     report = out.read_text()
     assert "**Partial report**" in report
     assert "- selective_scan fwd+bwd (2, 9, 4, 3): triton" in report and "### cfc_scan" in report
-    # the linear sweep's table as far as it went, no selective sweep
-    assert "### linear_scan tile sweep" in report and "### selective_scan tile sweep" not in report
-    linear = report.split("### linear_scan tile sweep")[1].splitlines()
-    assert sum(line.startswith("| 16 | 8 | 1 | 4 |") or line.startswith("| 128 (default) |") for line in linear) == 2
-    assert not any(line.startswith("| 0 |") for line in linear)
+    # the first linear sweep's table as far as it went (the chained kernel's), no other sweep
+    assert "### linear_scan chained tile sweep" in report
+    assert "### linear_scan tile sweep" not in report and "### selective_scan tile sweep" not in report
+    linear = report.split("### linear_scan chained tile sweep")[1].splitlines()
+    assert sum(line.startswith(("| 16 | 8 | 1 |", "| 32 | 16 | 1 |")) for line in linear) == 2
+    assert not any(line.startswith("| 64 |") for line in linear)
 
 
 def test_ops_option_times_only_the_ops_named(tmp_path):

@@ -11,7 +11,9 @@ thread, stack bytes and shared memory and, where the size rule counts one, the s
 rule expects of it (``rule``); ends with a count line.
 """
 
+import itertools
 import sys
+from unittest import mock
 
 import torch
 
@@ -30,11 +32,12 @@ def _leaf(*shape, dtype, positive=False):
 def run_linear(dtype, shared):
     from tsrec.kernels.linear import triton_impl as impl
 
-    with recorded_launches(impl, ("_scan_kernel",)) as calls:
-        for chans in (64, 160):  # a block narrowed to the channels, and the full block (masked)
+    with recorded_launches(impl, ("_scan_kernel", "_chain_kernel")) as calls:
+        for chained, chans in itertools.product((False, True), (64, 160)):  # a block narrowed, and a full one
             for reverse, h0 in ((False, None), (True, _leaf(2, chans, dtype=dtype))):
                 a, b = _leaf(2, 100, chans, dtype=dtype, positive=True), _leaf(2, 100, chans, dtype=dtype)
-                impl.linear_scan_triton(a, b, h0, reverse, check_finite=True).sum().backward()  # as linear_scan
+                with mock.patch.object(impl, "CHAINED", chained):  # as linear_scan calls it:
+                    impl.linear_scan_triton(a, b, h0, reverse, check_finite=True).sum().backward()
     return calls
 
 
@@ -134,7 +137,7 @@ def rule_bytes(op: str, kwargs: dict, dtype: torch.dtype) -> int | None:
 
 #: ops also compiled as a GPU launch specializes sizes that are multiples of 16 and 16-byte aligned
 #: pointers (vectorized loads; another register layout): the bandwidth target's sizes are
-DIVISIBLE = {"linear": ("a_ptr", "b_ptr", "h0_ptr", "out_ptr", "bad_ptr", "n_steps", "n_chans")}
+DIVISIBLE = {"linear": ("a_ptr", "b_ptr", "h0_ptr", "out_ptr", "bad_ptr", "link_ptr", "n_steps", "n_chans")}
 
 
 def compile_for(op: str, name: str) -> int:

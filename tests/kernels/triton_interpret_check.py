@@ -137,8 +137,57 @@ def check_empty_widths(gen) -> bool:
     return ok
 
 
+def check_linear_chained(gen) -> list:
+    """The chained linear-scan kernel (``CHAINED``, off until timed on a GPU) as the walking one is
+    checked: several time tiles (the last partial) and channel blocks, both directions, an initial state,
+    half precision, gate overflow and non-finite inputs, against naive. Its float32 states and gradients
+    also equal the walk's bit for bit (the same tiles, each scanned the same way from the same state);
+    float64 walks. And a wait that never ends gives up and raises instead of hanging."""
+    from tsrec.kernels.linear import triton_impl  # noqa: PLC0415 - imports triton
+
+    f32 = torch.float32
+    print("linear_scan, chained kernel:", flush=True)
+    with mock.patch.object(triton_impl, "CHAINED", True):
+        checks = [check_linear(f32, reverse, True, gen=gen, shape=(2, 150, 133)) for reverse in (False, True)]
+        checks.append(check_linear(torch.bfloat16, False, True, gen=gen, pdtype=f32))
+        checks.append(check_linear(torch.float64, True, True, gen=gen))
+        checks += check_linear_gate_overflow(gen) + check_linear_non_finite()
+    a, b = leaf(2, 150, 133, dtype=f32, scale=0.99, positive=True, gen=gen), leaf(2, 150, 133, dtype=f32, gen=gen)
+    s = leaf(2, 133, dtype=f32, gen=gen)
+    runs = {}
+    for chained in (False, True):
+        with mock.patch.object(triton_impl, "CHAINED", chained):
+            h = linear_scan(a, b, initial_state=s, reverse=True, backend="triton")
+            runs[chained] = [h, *torch.autograd.grad(h, (a, b, s), torch.ones_like(h))]
+    same = all(torch.equal(x, y) for x, y in zip(runs[False], runs[True]))
+    print(f"{'ok  ' if same else 'FAIL'} chained states and gradients equal the walk's bit for bit", flush=True)
+    return checks + [same, check_chain_gives_up()]
+
+
+def check_chain_gives_up() -> bool:
+    """Tickets that start at tile 1 leave tile 0's links unpublished: tile 1 must stop polling after
+    ``SPIN_LIMIT`` tries, flag 2, and the launcher's check raise (the guard against a GPU hang)."""
+    from tsrec.kernels.linear import triton_impl  # noqa: PLC0415 - imports triton
+
+    b = torch.zeros(1, 8, 4, device=DEVICE)
+    out, flag = torch.empty_like(b), torch.zeros(1, dtype=torch.int32, device=DEVICE)
+    links = torch.zeros(1 + 2 * 4, dtype=torch.int64, device=DEVICE)
+    links[0] = 1  # the next ticket: tile 1 of the two 4-step tiles
+    triton_impl._chain_kernel[(1,)](b + 1, b, b, out, flag, links, 1, 8, 4, HAS_H0=False, REVERSE=False,
+                                    GATE_SHIFT=0, CHECK=False, BLOCK=4, CHUNK=4, SPIN_LIMIT=3, num_warps=1)
+    try:
+        triton_impl._raise_on_timeout(flag)
+        raised = False
+    except RuntimeError as err:
+        raised = "waited too long" in str(err)
+    ok = int(flag) == 2 and raised and int(links[0]) == 2
+    print(f"{'ok  ' if ok else 'FAIL'} a chained program gives up on a link that never comes (flag {int(flag)})",
+          flush=True)
+    return ok
+
+
 #: every module that launches Triton kernels, and its kernels
-LAUNCHERS = {"linear.triton_impl": ("_scan_kernel",),
+LAUNCHERS = {"linear.triton_impl": ("_scan_kernel", "_chain_kernel"),
              **{m: ("_fwd_kernel", "_bwd_kernel") for m in ("selective.triton_impl", "scan2d.triton_impl",
                                                             "recurrent.triton_impl", "recurrent.ltc_triton",
                                                             "recurrent.cfc_triton")}}
@@ -185,6 +234,8 @@ def check_launches_guarded(gen) -> bool:
         ran = [check_linear(f64, False, True, gen), check_selective(f64, 2, True, gen),
                check_rnn(f64, "gated", True, gen), check_ltc(f64, gen), check_cfc(f64, gen),
                check_scan2d(f64, True, False, True, True, gen=gen)]
+        with mock.patch.object(importlib.import_module("tsrec.kernels.linear.triton_impl"), "CHAINED", True):
+            ran.append(check_linear(torch.float32, False, True, torch.Generator().manual_seed(3)))
     ok = all(ran)
     for name in (f"{path}.{k}" for path, kernels in LAUNCHERS.items() for k in kernels):
         inside = probe.launches.get(name, [])
@@ -236,6 +287,7 @@ def interpreter_checks(gen) -> list:
     for reverse in (False, True):  # several time tiles (the last one partial) and channel blocks (the last partial)
         checks.append(check_linear(torch.float32, reverse, True, gen=gen, shape=(2, 150, 133)))
     checks += check_linear_gate_overflow(gen) + check_long_gain_precision(gen) + check_linear_non_finite()
+    checks += check_linear_chained(torch.Generator().manual_seed(3))  # its own: every other check keeps its inputs
     checks.append(check_selective(torch.float32, None, True, gen=gen, b=1, T=40, d=40))
     # a state of 64 narrows the float64 tile to one channel per program (three blocks here)
     checks.append(check_selective(torch.float64, 2, True, gen=gen, b=1, T=20, d=6, n=40))
@@ -276,6 +328,10 @@ def gpu_checks(gen) -> list:
     checks = [check_linear(f32, rev, True, gen=gen, shape=(4, 1000, 300)) for rev in (False, True)]
     checks.append(check_linear(f32, False, False, gen=gen, shape=(16, 4096, 1024), ref="float64"))
     checks.append(check_linear(torch.float64, True, True, gen=gen, shape=(8, 2048, 256), ref="torch"))
+    with mock.patch.object(importlib.import_module("tsrec.kernels.linear.triton_impl"), "CHAINED", True):
+        # thousands of chained programs at once: the waits as a GPU runs them, not one program after another
+        checks += [check_linear(f32, reverse, True, gen=gen, shape=(16, 4096, 1024), ref="float64")
+                   for reverse in (False, True)]
     checks.append(check_selective(f32, None, True, gen=gen, b=2, T=300, d=64, n=16))
     checks.append(check_selective(f32, 4, True, gen=gen, b=2, T=300, d=128, n=16))
     checks.append(check_selective(f32, None, False, gen=gen, b=16, T=720, d=128, n=16, ref="float64"))

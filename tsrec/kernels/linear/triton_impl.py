@@ -30,6 +30,15 @@ the torch path does.
 
 Backward runs the same kernel in the other direction over the output gradient, reading each
 gate one step ahead (``GATE_SHIFT``) instead of materialising a shifted copy.
+
+A second kernel, ``_chain_kernel`` (``CHAINED``; off until timed on a GPU), splits time as well: a
+program per tile, which waits for the previous tile's last state (published per channel as a "link"
+in global memory) and publishes its own. The walk above runs ``B*C / BLOCK_C`` programs, 128 at the
+bandwidth target's B*C = 16K, one warp on each SM, whose loads in flight are what its pipeline
+holds; chained, every tile is a program, so an SM holds as many tiles in flight as its registers
+allow, whatever B*C is. It scans each tile exactly as the walk does (float32 states bit for bit the
+same) and costs 8 bytes of links a channel a tile (a 16-step tile reads and writes 192 bytes a
+channel). float64 states always walk: a link holds a float32 state and its status in one word.
 """
 
 from __future__ import annotations
@@ -55,6 +64,49 @@ NUM_WARPS = 1  # a warp spans the block's channels, so no time step is on anothe
 # (shuffles, shared memory and barriers to scan across lanes and warps) that was the default before;
 # at B*C = 16K its 128 programs of one warp fill an H200's 132 SMs in one wave, each with three tiles
 # (48 KiB) in flight; tests/kernels/test_triton_compile.py holds the float32 kernel to that.
+CHAINED = False  # split time too: a program per tile, chained by the tiles' last states (_chain_kernel)
+# Off until timed on a GPU (benchmarks/kernels_gpu.py sweeps it beside the tiles above). The walk above
+# runs B*C / BLOCK_C programs, each waiting on its own loads; chained, B*C*T / (BLOCK_C*CHUNK_T) programs
+# keep an SM's warps and loads busy however few the channels, for 8 / CHUNK_T more bytes an element
+# (the links) and a wait per tile for the previous tile's state. float64 states always walk.
+SPIN_LIMIT = 1 << 22  # polls of a link before a chained program gives up (seconds: a hang, not a wait)
+
+
+@triton.jit
+def _load_tile(a_ptr, b_ptr, row, cols, col_ok, c, n_steps, n_chans,
+               REVERSE: tl.constexpr, GATE_SHIFT: tl.constexpr, ACC: tl.constexpr, CHUNK: tl.constexpr):
+    """Tile ``c`` (in scan order) of gates and inputs, its time indices and its in-bounds mask."""
+    step = c * CHUNK + tl.arange(0, CHUNK).to(tl.int64)  # position in scan order
+    t = n_steps - 1 - step if REVERSE else step
+    tg = t + GATE_SHIFT
+    step_ok = step < n_steps
+    ok = step_ok[:, None] & col_ok[None, :]
+    gate_ok = ok & ((tg >= 0) & (tg < n_steps))[:, None]
+    a = tl.load(a_ptr + row + tg[:, None] * n_chans + cols[None, :], mask=gate_ok, other=0.0).to(ACC)
+    a = tl.where(step_ok[:, None], a, 1.0)  # steps past the end leave the state unchanged
+    b = tl.load(b_ptr + row + t[:, None] * n_chans + cols[None, :], mask=ok, other=0.0).to(ACC)
+    return a, b, t, ok
+
+
+@triton.jit
+def _scan_tile(a, b, h, out_ptr, row, t, ok, cols, n_chans, CHUNK: tl.constexpr):
+    """Scan a loaded tile from the state ``h`` carried in, store its states, return its last one."""
+    lane = tl.arange(0, CHUNK)
+    # the carried state enters as the tile's first step, a h + b, instead of as gain * h after the
+    # scan: a tile's gate product can overflow (5**56 > float32 max) where h is 0, and inf * 0 = NaN
+    b = tl.where(lane[:, None] == 0, b + a * h[None, :], b)
+    _, states = tl.associative_scan((a, b), 0, compose_affine)
+    tl.store(out_ptr + row + t[:, None] * n_chans + cols[None, :], states.to(out_ptr.dtype.element_ty), mask=ok)
+    # the tile's last row (padding steps repeat the last real state): a masked sum picks it
+    return tl.sum(tl.where(lane[:, None] == CHUNK - 1, states, 0.0), axis=0)
+
+
+@triton.jit
+def _flag_non_finite(h, bad_ptr, BLOCK: tl.constexpr):
+    # the last state is NaN or inf if any input was (see the module docstring); every channel
+    # that is writes the same 1 to the flag, which needs no reduction across the program first
+    non_finite = (tl.abs(h) == float("inf")) | (h != h)
+    tl.store(bad_ptr + tl.zeros([BLOCK], dtype=tl.int32), tl.full([BLOCK], 1, tl.int32), mask=non_finite)
 
 
 @triton.jit
@@ -70,51 +122,103 @@ def _scan_kernel(
     cols = (pid % n_blocks) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
     col_ok = cols < n_chans
     row = pid_b * n_steps * n_chans  # int64: B*T*C may exceed 2**31
-    lane = tl.arange(0, CHUNK).to(tl.int64)
     if HAS_H0:
         h = tl.load(h0_ptr + pid_b * n_chans + cols, mask=col_ok, other=0.0).to(ACC)
     else:
         h = tl.zeros([BLOCK], dtype=ACC)
     for c in tl.range(0, tl.cdiv(n_steps, CHUNK), num_stages=STAGES):
-        step = c * CHUNK + lane  # position in scan order
-        t = n_steps - 1 - step if REVERSE else step
-        tg = t + GATE_SHIFT
-        step_ok = step < n_steps
-        ok = step_ok[:, None] & col_ok[None, :]
-        gate_ok = ok & ((tg >= 0) & (tg < n_steps))[:, None]
-        a = tl.load(a_ptr + row + tg[:, None] * n_chans + cols[None, :], mask=gate_ok, other=0.0).to(ACC)
-        a = tl.where(step_ok[:, None], a, 1.0)  # steps past the end leave the state unchanged
-        b = tl.load(b_ptr + row + t[:, None] * n_chans + cols[None, :], mask=ok, other=0.0).to(ACC)
-        # the carried state enters as the tile's first step, a h + b, instead of as gain * h after the
-        # scan: a tile's gate product can overflow (5**56 > float32 max) where h is 0, and inf * 0 = NaN
-        b = tl.where(lane[:, None] == 0, b + a * h[None, :], b)
-        _, states = tl.associative_scan((a, b), 0, compose_affine)
-        tl.store(out_ptr + row + t[:, None] * n_chans + cols[None, :], states.to(out_ptr.dtype.element_ty), mask=ok)
-        # the tile's last row (padding steps repeat the last real state): a masked sum picks it
-        h = tl.sum(tl.where(lane[:, None] == CHUNK - 1, states, 0.0), axis=0)
-    if CHECK:  # the last state is NaN or inf if any input was (see the module docstring); every channel
-        # that is writes the same 1 to the flag, which needs no reduction across the program first
-        non_finite = (tl.abs(h) == float("inf")) | (h != h)
-        tl.store(bad_ptr + tl.zeros([BLOCK], dtype=tl.int32), tl.full([BLOCK], 1, tl.int32), mask=non_finite)
+        a, b, t, ok = _load_tile(a_ptr, b_ptr, row, cols, col_ok, c, n_steps, n_chans, REVERSE, GATE_SHIFT, ACC,
+                                 CHUNK)
+        h = _scan_tile(a, b, h, out_ptr, row, t, ok, cols, n_chans, CHUNK)
+    if CHECK:
+        _flag_non_finite(h, bad_ptr, BLOCK)
+
+
+@triton.jit
+def _wait_for_link(link_ptr, col_ok, bad_ptr, SPIN_LIMIT: tl.constexpr):
+    """The state a link holds, once its program has published it (see ``_chain_kernel``)."""
+    ready = 1 << 32  # the status bit of a published link; masked channels read as published
+    word = tl.load(link_ptr, mask=col_ok, other=ready, volatile=True)
+    spins = 0
+    while (tl.min(word >> 32, axis=0) == 0) & (spins < SPIN_LIMIT):
+        word = tl.load(link_ptr, mask=col_ok, other=ready, volatile=True)
+        spins += 1
+    if spins >= SPIN_LIMIT:  # cannot happen (tickets order the waits); if it does, fail loudly, not hang
+        tl.store(bad_ptr, 2)
+    return (word & 0xFFFFFFFF).to(tl.int32).to(tl.float32, bitcast=True)
+
+
+@triton.jit
+def _chain_kernel(
+    a_ptr, b_ptr, h0_ptr, out_ptr, bad_ptr, link_ptr, n_batch, n_steps, n_chans,
+    HAS_H0: tl.constexpr, REVERSE: tl.constexpr, GATE_SHIFT: tl.constexpr, CHECK: tl.constexpr,
+    BLOCK: tl.constexpr, CHUNK: tl.constexpr, SPIN_LIMIT: tl.constexpr,
+):
+    # A program per (time tile, batch row, channel block), float32 states only. Tile c waits for the
+    # last state of tile c - 1, which that program publishes as a link: one int64 word per channel,
+    # the float32 state's bits with a status bit above them, so a reader never sees a status without
+    # its value (one atomic word needs no fence between the two). Programs take the work of a ticket
+    # (an atomic counter, time tiles slowest), not of their program id: a program only ever waits for
+    # a lower ticket, taken by a program already running, so no program waits for one that has not
+    # started. Its tile's loads are issued before the wait, which they overlap.
+    ticket = tl.atomic_add(link_ptr, 1).to(tl.int64)  # link_ptr[0] is the ticket counter
+    n_blocks = tl.cdiv(n_chans, BLOCK)
+    c = ticket // (n_batch * n_blocks)  # the time tile, in scan order
+    rest = ticket % (n_batch * n_blocks)
+    pid_b = rest // n_blocks
+    cols = (rest % n_blocks) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
+    col_ok = cols < n_chans
+    row = pid_b * n_steps * n_chans  # int64: B*T*C may exceed 2**31
+    a, b, t, ok = _load_tile(a_ptr, b_ptr, row, cols, col_ok, c, n_steps, n_chans, REVERSE, GATE_SHIFT,
+                             tl.float32, CHUNK)
+    lanes = pid_b * n_chans + cols  # the (batch row, channel) pairs of this program, as h0 holds them
+    links = link_ptr + 1 + lanes  # tile c's links are at links + c * n_batch * n_chans
+    h = tl.zeros([BLOCK], dtype=tl.float32)
+    if c > 0:
+        h = _wait_for_link(links + (c - 1) * n_batch * n_chans, col_ok, bad_ptr, SPIN_LIMIT)
+    elif HAS_H0:
+        h = tl.load(h0_ptr + lanes, mask=col_ok, other=0.0).to(tl.float32)
+    h = _scan_tile(a, b, h, out_ptr, row, t, ok, cols, n_chans, CHUNK)
+    bits = h.to(tl.int32, bitcast=True).to(tl.int64) & 0xFFFFFFFF
+    tl.atomic_xchg(links + c * n_batch * n_chans, bits | (1 << 32), mask=col_ok)
+    if CHECK:
+        if c == tl.cdiv(n_steps, CHUNK) - 1:
+            _flag_non_finite(h, bad_ptr, BLOCK)
 
 
 def _launch(a, b, h0, reverse: bool, gate_shift: int, out_dtype: torch.dtype | None = None,
             bad: torch.Tensor | None = None) -> torch.Tensor:
     """Scan ``(a, b)`` into a new tensor of ``out_dtype`` (``b``'s when None); with ``bad`` (an int32
-    ``(1,)`` tensor of 0), set it to 1 if ``a`` or ``b`` holds NaN or inf."""
+    ``(1,)`` tensor of 0), set it to 1 if ``a`` or ``b`` holds NaN or inf (2: see ``_chain_kernel``)."""
     batch, n_steps, chans = b.shape
     out = torch.empty_like(b, dtype=out_dtype)
-    acc = tl.float64 if b.dtype == torch.float64 else tl.float32
     block = min(BLOCK_C, next_power_of_2(chans))
     chunk = min(CHUNK_T, next_power_of_2(n_steps))
-    grid = flat_grid(cdiv(chans, block), batch)  # the kernel splits it again, channel block fastest
+    flags = dict(HAS_H0=h0 is not None, REVERSE=reverse, GATE_SHIFT=gate_shift, CHECK=bad is not None,
+                 BLOCK=block, CHUNK=chunk, num_warps=NUM_WARPS)
+    h0 = h0 if h0 is not None else b  # a pointer the kernel never reads
     with on_device_of(b):
-        _scan_kernel[grid](
-            a, b, h0 if h0 is not None else b, out, bad if bad is not None else b, n_steps, chans,
-            HAS_H0=h0 is not None, REVERSE=reverse, GATE_SHIFT=gate_shift, CHECK=bad is not None, ACC=acc,
-            BLOCK=block, CHUNK=chunk, STAGES=NUM_STAGES, num_warps=NUM_WARPS,
-        )
+        if CHAINED and b.dtype != torch.float64:
+            n_tiles = cdiv(n_steps, chunk)
+            flag = bad if bad is not None else torch.zeros(1, dtype=torch.int32, device=b.device)
+            links = torch.zeros(1 + n_tiles * batch * chans, dtype=torch.int64, device=b.device)
+            _chain_kernel[flat_grid(cdiv(chans, block), batch, n_tiles)](
+                a, b, h0, out, flag, links, batch, n_steps, chans, SPIN_LIMIT=SPIN_LIMIT, **flags)
+            if bad is None:
+                _raise_on_timeout(flag)
+        else:
+            acc = tl.float64 if b.dtype == torch.float64 else tl.float32
+            # the kernel splits the grid again, channel block fastest
+            _scan_kernel[flat_grid(cdiv(chans, block), batch)](
+                a, b, h0, out, bad if bad is not None else b, n_steps, chans, ACC=acc, STAGES=NUM_STAGES, **flags)
     return out
+
+
+def _raise_on_timeout(flag: torch.Tensor) -> None:
+    if int(flag) == 2:
+        raise RuntimeError("linear_scan's chained Triton kernel waited too long for a tile's state, which its "
+                           "ticket order rules out: please report it; set tsrec.kernels.linear.triton_impl."
+                           "CHAINED = False, or use backend='torch', meanwhile")
 
 
 class _LinearScanTritonFn(torch.autograd.Function):
@@ -125,6 +229,7 @@ class _LinearScanTritonFn(torch.autograd.Function):
         bad = torch.zeros(1, dtype=torch.int32, device=b.device) if check_finite else None
         h = _launch(a, b, h0, reverse, 0, bad=bad)
         if check_finite and bool(bad):  # one read of the flag: the only wait for the device
+            _raise_on_timeout(bad)
             raise_non_finite({"a": a, "b": b, "initial_state": h0})
         ctx.save_for_backward(a, h, h0)
         ctx.reverse = reverse
