@@ -10,10 +10,11 @@ TORCH_PIN := torch==2.13.0
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml Makefile
+# constraints.txt: the versions the suite last passed with (pyproject.toml keeps the ranges users get)
+$(STAMP): pyproject.toml Makefile constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet $(TORCH_PIN)
-	$(PY) -m pip install --quiet -e ".[dev,dask]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,dask]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -25,7 +26,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q -n 2 --maxschedchunk 2
 
 benchmarks: $(STAMP)
-	$(PY) -m pip install --quiet -e ".[bench]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"
 	$(PY) benchmarks/engine.py
 	$(PY) benchmarks/kernels.py --budget 0.3 --out benchmarks/results/kernels.md
 	$(PY) benchmarks/fft_conv_paths.py --threads 1 --out benchmarks/results/fft_conv_paths.md

@@ -87,3 +87,30 @@ def test_missing_file_in_a_checkout_names_the_dev_folder(tmp_path: Path, monkeyp
     monkeypatch.delenv("TSREC_DATA", raising=False)
     with pytest.raises(FileNotFoundError, match="TSREC_DATA unset, no .*shared.data\\)"):
         load_ett("ETTm1")
+
+
+def _pins() -> dict[str, str]:
+    from packaging.utils import canonicalize_name
+
+    lines = (line.split("#")[0].strip() for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines())
+    return {canonicalize_name(name): version for name, version in (line.split("==") for line in lines if line)}
+
+
+def test_make_install_pins_versions_inside_the_declared_ranges() -> None:
+    # `make install` installs constraints.txt's versions, so that CI meets no release the suite never ran with; a
+    # pin outside pyproject's range would make pip fail, and a declared dependency left unpinned would float
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert '-m pip install --quiet -c constraints.txt -e ".[dev,dask]"' in makefile
+    pins, project = _pins(), _pyproject()["project"]
+    extras = project["optional-dependencies"]
+    for req in map(Requirement, project["dependencies"] + extras["dev"] + extras["dask"] + extras["parquet"]):
+        name = canonicalize_name(req.name)
+        if name == "torch":  # the Makefile's TORCH_PIN installs it, from a local CPU build where there is one
+            assert name not in pins
+            pin = next(line for line in makefile.splitlines() if line.startswith("TORCH_PIN :="))
+            assert pin.split("==")[1] in req.specifier, pin
+        elif req.marker is None or req.marker.evaluate():
+            assert name in pins and pins[name] in req.specifier, (req, pins.get(name))
