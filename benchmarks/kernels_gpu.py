@@ -51,6 +51,7 @@ TARGET_SELECTIVE = 20.0
 SELECTIVE_TARGET_SIZE = (16, 720, 128, 16)
 SWEEP_SIZE = (16, 4096, 1024, 1)
 KERNEL_REPS = 20  # back-to-back launches timed for the bandwidth target's kernel-alone figure
+SWEEP_TOLERANCE = 1e-5  # of a swept forward from the default's, relative to its largest entry (float32's)
 # linear_scan (BLOCK_C, CHUNK_T, NUM_STAGES, NUM_WARPS): tile and software-pipeline depth (1 = no pipelining).
 # Two layouts. With 128 float32 channels a warp (4 a thread, one 16-byte load each), Triton keeps each
 # channel's CHUNK_T steps in one thread and the scan runs in registers: no shuffles, no barriers (sm_90
@@ -63,12 +64,15 @@ SWEEP_TILES = ([(128, chunk, stages, 1) for chunk in (8, 16, 32) for stages in (
                + [(256, chunk, stages, 2) for chunk in (8, 16) for stages in (2, 3, 4, 6)]
                + [(block, chunk, stages, 1) for block in (32, 64) for chunk in (8, 16, 32) for stages in (2, 4)]
                + [(block, chunk, stages, 4) for block in (32, 64) for chunk in (16, 32, 64) for stages in (1, 2, 3, 4)])
-# the chained linear_scan kernel (CHAINED = True; BLOCK_C, CHUNK_T, NUM_WARPS): a program per tile, so the
-# tile sizes the registers and the programs an SM holds, not the pipeline (it has none). At 128 channels a
-# warp it takes 165 to 224 registers a thread on sm_90 (Triton 3.9), at 64 113 to 168; one channel a thread
-# (BLOCK_C 32 a warp) leaves room for longer tiles.
+# the chained linear_scan kernel (CHAINED = True; CHAIN_BLOCK_C, CHAIN_CHUNK_T, CHAIN_WARPS): a program per
+# tile, so the tile sizes the registers and the programs an SM holds, and T / CHAIN_CHUNK_T the chain of
+# waits a row, not a pipeline (it has none). Registers a thread on sm_90 (Triton 3.9), none spilling: 63, 119
+# and 223 at 32 channels by 16, 32 and 64 steps; 115 and 216 at 64 by 16 and 32; 106 and 198 at 128 by 8
+# and 16 (256 by 16 on 2 warps and 512 on 4 alike), at these 16-divisible sizes. 32 by 128, 64 by 64 and
+# 128 by 32 spill, and so does 32 by 64 where the sizes are not multiples of 16: the default is 32 by 32.
+# At 128 channels a warp each thread holds all of a tile's steps; narrower blocks spread them over lanes.
 CHAIN_SWEEP_TILES = [(32, 16, 1), (32, 32, 1), (32, 64, 1), (64, 16, 1), (64, 32, 1), (128, 8, 1), (128, 16, 1),
-                     (128, 32, 1), (256, 16, 2), (512, 8, 4), (512, 16, 4)]
+                     (256, 16, 2), (512, 8, 4), (512, 16, 4)]
 # selective_scan (BLOCK_D, CHUNK_T, FWD_WARPS, BWD_WARPS), timed at SELECTIVE_TARGET_SIZE
 SELECTIVE_SWEEP_TILES = [(block, chunk, 4, bwd) for block in (8, 16, 32) for chunk in (8, 16, 32) for bwd in (4, 8)]
 
@@ -163,7 +167,7 @@ def run_op(case: kc.Case, grid: list, budget: float, peak: float | None) -> tupl
 
 def sweep_tiles(case: kc.Case, module, tiles: list[dict], at: tuple, budget: float, peak: float | None,
                 backward: bool, fixed: dict | None = None, kernel=None, progress=None, name: str = "tile sweep",
-                mark_default: bool = True) -> list[str]:
+                reference: bool = False) -> list[str]:
     """Triton timings of one op at size ``at`` for other settings of its kernel module.
 
     ``tiles``: the module settings to try, one dict each (every dict names the same settings);
@@ -171,20 +175,25 @@ def sweep_tiles(case: kc.Case, module, tiles: list[dict], at: tuple, budget: flo
     call that launches the kernel alone, timed by :func:`device_ms` in its own column (the public
     op's wall time includes the host's work, the same for every tile); ``progress``: called with
     the table so far after each row, so that a run cut short keeps it; ``name``: the table's, after
-    the op's; ``mark_default``: mark the module's own settings (not where ``fixed`` picks another
-    kernel). The defaults were chosen without a GPU; these tables are what to tune them from. The
+    the op's; ``reference``: compare each row's forward with the module's own settings' (before
+    ``fixed``) in a column of its own, let no row off by more than ``SWEEP_TOLERANCE`` be the fastest,
+    and stop at the first row that fails (a new kernel that failed once may have left the GPU
+    unusable). The defaults were chosen without a GPU; these tables are what to tune them from. The
     module's settings are restored.
     """
     names = list(tiles[0])
-    default = {k: getattr(module, k) for k in names} if mark_default else None
+    default = {k: getattr(module, k) for k in names}
     saved = {k: getattr(module, k) for k in [*names, *(fixed or {})]}
     size = dict(zip(("batch", "time", "chans", "state"), at), quick=True)
     inputs = case.make(size, DEVICE)
     launch = kernel(inputs) if kernel else None
+    with torch.no_grad():
+        expected = case.call(inputs, "triton").double() if reference else None
     extra = (" kernel ms | kernel % of peak |" if kernel else "") + (" fwd+bwd ms |" if backward else "")
+    extra += " rel. err vs default |" if reference else ""
+    width = len(names) + 3 + 2 * bool(kernel) + backward + reference
     lines = [f"### {case.op} {name} (triton, {bench._label(size)})", "",
-             "| " + " | ".join(names) + " | fwd ms | GB/s | % of peak |" + extra,
-             "|" + "---|" * (len(names) + 3 + 2 * bool(kernel) + backward)]
+             "| " + " | ".join(names) + " | fwd ms | GB/s | % of peak |" + extra, "|" + "---|" * width]
     best = None  # (kernel ms, settings) of the fastest tile by the kernel alone
     try:
         for k, v in (fixed or {}).items():
@@ -195,21 +204,17 @@ def sweep_tiles(case: kc.Case, module, tiles: list[dict], at: tuple, budget: flo
             cells = [str(v) for v in tile.values()]
             cells[0] += " (default)" if tile == default else ""
             try:
-                with torch.no_grad():
-                    ms = bench.time_call(lambda: case.call(inputs, "triton"), DEVICE, budget)
-                    alone = device_ms(launch, KERNEL_REPS) if launch else None
+                row, alone, err = _sweep_row(case, inputs, size, launch, budget, peak, backward, expected)
             except Exception as err:  # noqa: BLE001 - a tile the GPU refuses (e.g. OutOfResources) is a row too
-                lines.append("| " + " | ".join(cells) + f" | failed: {type(err).__name__} | | |"
-                             + " |" * (2 * bool(kernel) + backward))
+                empty = " |" * (width - 1 - len(cells))
+                lines.append("| " + " | ".join(cells) + f" | failed: {type(err).__name__} |" + empty)
                 print(lines[-1], flush=True)
+                if reference:
+                    lines += ["", f"Stopped after that row's failure: {err}"]
+                    break
                 continue
-            row = [f"{ms:.3f}", *_bandwidth_cells(case.nbytes(size) / ms / 1e6, peak)]
-            if alone is not None:
-                row += [f"{alone:.3f}", _bandwidth_cells(case.nbytes(size) / alone / 1e6, peak)[1]]
+            if alone is not None and (err is None or err <= SWEEP_TOLERANCE):
                 best = min(best or (alone, tile), (alone, tile), key=lambda timed: timed[0])
-            if backward:
-                both = bench.time_call(lambda: case.call(inputs, "triton").sum().backward(), DEVICE, budget)
-                row.append(f"{both:.3f}")
             lines.append("| " + " | ".join(cells + row) + " |")
             print(lines[-1], flush=True)
             if progress:
@@ -224,6 +229,26 @@ def sweep_tiles(case: kc.Case, module, tiles: list[dict], at: tuple, budget: flo
         lines += ["", f"Fastest tile by the kernel alone: {which}: {best[0]:.3f} ms, {gbps:.0f} GB/s = "
                   f"{100 * frac:.0f}% of peak, against the target's {100 * TARGET_BANDWIDTH:.0f}%: {verdict}."]
     return lines + [""]
+
+
+def _sweep_row(case, inputs, size, launch, budget, peak, backward, expected) -> tuple[list[str], float | None,
+                                                                                   float | None]:
+    """One sweep row's cells after the settings, the kernel's time alone and the forward's error (None: not
+    compared) against ``expected``."""
+    with torch.no_grad():
+        ms = bench.time_call(lambda: case.call(inputs, "triton"), DEVICE, budget)
+        alone = device_ms(launch, KERNEL_REPS) if launch else None
+        got = case.call(inputs, "triton").double() if expected is not None else None
+    row = [f"{ms:.3f}", *_bandwidth_cells(case.nbytes(size) / ms / 1e6, peak)]
+    if alone is not None:
+        row += [f"{alone:.3f}", _bandwidth_cells(case.nbytes(size) / alone / 1e6, peak)[1]]
+    if backward:
+        row.append(f"{bench.time_call(lambda: case.call(inputs, 'triton').sum().backward(), DEVICE, budget):.3f}")
+    err = None
+    if got is not None:
+        err = ((got - expected).abs().max() / expected.abs().max().clamp_min(1e-30)).item()
+        row.append(f"{err:.1e}" + ("" if err <= SWEEP_TOLERANCE else " WRONG"))
+    return row, alone, err
 
 
 def _bandwidth_cells(gbps: float, peak: float | None) -> list[str]:
@@ -246,9 +271,9 @@ def sweeps(op: str, case: kc.Case, budget: float, peak: float | None, progress=N
         from tsrec.kernels.linear import triton_impl as impl  # noqa: PLC0415 - triton loads here only
 
         # the chained kernel first: its few tiles are what the walk's many have not yet been timed against
-        chained = [dict(BLOCK_C=b, CHUNK_T=c, NUM_WARPS=w) for b, c, w in CHAIN_SWEEP_TILES]
+        chained = [dict(CHAIN_BLOCK_C=b, CHAIN_CHUNK_T=c, CHAIN_WARPS=w) for b, c, w in CHAIN_SWEEP_TILES]
         lines = sweep_tiles(case, impl, chained, SWEEP_SIZE, budget, peak, backward=False, fixed={"CHAINED": True},
-                            kernel=_linear_kernel, progress=progress, name="chained tile sweep", mark_default=False)
+                            kernel=_linear_kernel, progress=progress, name="chained tile sweep", reference=True)
         tiles = [dict(BLOCK_C=b, CHUNK_T=c, NUM_STAGES=st, NUM_WARPS=w) for b, c, st, w in SWEEP_TILES]
         return lines + sweep_tiles(case, impl, tiles, SWEEP_SIZE, budget, peak, backward=False,
                                    kernel=_linear_kernel, progress=lambda rows: progress and progress(lines + rows))

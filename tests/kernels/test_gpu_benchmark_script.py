@@ -39,8 +39,8 @@ kg.BANDWIDTH_MIN_ROWS, kg.BANDWIDTH_TIME = 80, 70
 kg.KERNEL_REPS = 2  # interpreted launches are slow
 kg.SELECTIVE_TARGET_SIZE = (2, 9, 4, 3)
 # the last tile fails to launch (no channels per program): the sweep reports it and goes on
-kg.SWEEP_SIZE, kg.SWEEP_TILES = (1, 20, 40, 1), [(16, 8, 1, 4), (128, 16, 4, 1), (0, 8, 2, 4), (32, 32, 3, 4)]
-kg.CHAIN_SWEEP_TILES = [(16, 8, 1), (32, 16, 1), (64, 8, 2)]
+kg.SWEEP_SIZE, kg.SWEEP_TILES = (1, 40, 40, 1), [(16, 8, 1, 4), (128, 16, 4, 1), (0, 8, 2, 4), (32, 32, 3, 4)]
+kg.CHAIN_SWEEP_TILES = [(16, 8, 1), (32, 32, 1), (64, 8, 2), (0, 8, 1), (16, 16, 1)]  # the 4th fails: it stops
 kg.SELECTIVE_SWEEP_TILES = [(16, 16, 4, 8), (8, 4, 4, 4)]
 if len(sys.argv) > 2:  # the device's time limit strikes in the first linear tile sweep, after its second row
     real_sweep = kg.sweep_tiles
@@ -53,10 +53,17 @@ if len(sys.argv) > 2:  # the device's time limit strikes in the first linear til
     kg.sweep_tiles = cut_short
 from tsrec.kernels.linear import triton_impl as lin
 from tsrec.kernels.selective import triton_impl as sel
+chain_launches, real_chain = [], lin._chain_kernel
+class ChainSpy:  # counts the chained kernel's launches: the chained sweep must time that kernel, not the walk
+    def __getitem__(self, grid):
+        chain_launches.append(grid)
+        return real_chain[grid]
+lin._chain_kernel = ChainSpy()
 settings = lambda: [(k, v) for m in (lin, sel) for k, v in vars(m).items() if k.isupper() and isinstance(v, int)]
 before = settings()
 rc = kg.main(["--budget", "0", "--out", sys.argv[1], *(["--ops", *OPS] if OPS else [])])
 assert settings() == before, (before, settings())
+print(f"chained launches: {len(chain_launches)}")
 sys.exit(rc)
 """
 
@@ -87,7 +94,7 @@ def test_gpu_benchmark_writes_targets_and_tables(tmp_path):
         assert op in report
     rows = [line for line in report.splitlines() if line.startswith("| B=")]
     assert len(rows) == 12  # six sizes, two backends each
-    assert "### linear_scan tile sweep (triton, B=1, T=20, C=40 (B*C=40))" in report
+    assert "### linear_scan tile sweep (triton, B=1, T=40, C=40 (B*C=40))" in report
     linear = report.split("### linear_scan tile sweep")[1].split("###")[0].splitlines()
     # each row: four settings, the public op's ms, GB/s and %, then the kernel alone's ms and %
     cells = r"\| [0-9]+( \(default\))?( \| [0-9]+){3} \| [0-9.]+ \| [0-9]+ \| [0-9]+% \| [0-9.]+ \| [0-9]+% \|"
@@ -103,16 +110,26 @@ def test_gpu_benchmark_writes_targets_and_tables(tmp_path):
     ms = float(fastest.split("|")[8])
     assert re.fullmatch(rf"Fastest tile by the kernel alone: {tile}{default}: {ms:.3f} ms, [0-9]+ GB/s = [0-9]+% of "
                         r"peak, against the target's 50%: (met|MISSED)\.", best), (best, fastest)
-    # the chained kernel's sweep, first: three settings a row and no default (the module's is the walk)
-    chained = report.split("### linear_scan chained tile sweep (triton, B=1, T=20, C=40 (B*C=40))")[1]
+    # the chained kernel's sweep, first: its own three settings a row, its default tile (32, 32, 1) marked, and
+    # each row's forward against the walk's (the module's defaults)
+    chained = report.split("### linear_scan chained tile sweep (triton, B=1, T=40, C=40 (B*C=40))")[1]
     chained = chained.split("###")[0].splitlines()
-    cells = r"\| [0-9]+( \| [0-9]+){2} \| [0-9.]+ \| [0-9]+ \| [0-9]+% \| [0-9.]+ \| [0-9]+% \|"
-    timed = [tuple(int(c) for c in line.split("|")[1:4]) for line in chained if re.fullmatch(cells, line)]
-    assert timed == [(16, 8, 1), (32, 16, 1), (64, 8, 2)], chained
+    assert "| CHAIN_BLOCK_C | CHAIN_CHUNK_T | CHAIN_WARPS | fwd ms | GB/s | % of peak | kernel ms | kernel % of peak " \
+           "| rel. err vs default |" in chained
+    cells = (r"\| [0-9]+( \(default\))?( \| [0-9]+){2} \| [0-9.]+ \| [0-9]+ \| [0-9]+% \| [0-9.]+ \| [0-9]+% \| "
+             r"[0-9.]+e[+-][0-9]+ \|")
+    timed = [line.split("|")[1:4] for line in chained if re.fullmatch(cells, line)]
+    assert timed == [[" 16 ", " 8 ", " 1 "], [" 32 (default) ", " 32 ", " 1 "], [" 64 ", " 8 ", " 2 "]], chained
+    assert "| 0 | 8 | 1 | failed: ZeroDivisionError | | | | | |" in chained
+    assert any(line.startswith("Stopped after that row's failure: ") for line in chained)
+    assert not any(line.startswith("| 16 | 16 | 1 |") for line in chained)
     best = next(line for line in chained if line.startswith("Fastest tile by the kernel alone: "))
-    assert re.fullmatch(r"Fastest tile by the kernel alone: BLOCK_C=[0-9]+, CHUNK_T=[0-9]+, NUM_WARPS=[0-9]: [0-9.]+ "
-                        r"ms, [0-9]+ GB/s = [0-9]+% of peak, against the target's 50%: (met|MISSED)\.", best), best
+    assert re.fullmatch(r"Fastest tile by the kernel alone: CHAIN_BLOCK_C=[0-9]+, CHAIN_CHUNK_T=[0-9]+, CHAIN_WARPS="
+                        r"[0-9]( \(the default\))?: [0-9.]+ ms, [0-9]+ GB/s = [0-9]+% of peak, against the target's "
+                        r"50%: (met|MISSED)\.", best), best
     assert report.index("### linear_scan chained tile sweep") < report.index("### linear_scan tile sweep")
+    # every chained row launched the chained kernel: forward timing, kernel alone (2 launches) and the comparison
+    assert int(re.search(r"^chained launches: (\d+)$", proc.stdout, re.M).group(1)) >= 3 * 4, proc.stdout[-2000:]
     assert "### selective_scan tile sweep (triton, B=2, T=9, C=4, N=3 (B*C=8))" in report
     sweep = [line for line in report.splitlines() if line.startswith("| 16 (default) | 16 | 4 | 8 |")]
     assert len(sweep) == 1 and len(sweep[0].split("|")) == 10  # four settings, fwd ms, GB/s, %, fwd+bwd ms
@@ -134,7 +151,7 @@ def test_a_run_cut_short_keeps_what_it_measured(tmp_path):
     assert "### linear_scan chained tile sweep" in report
     assert "### linear_scan tile sweep" not in report and "### selective_scan tile sweep" not in report
     linear = report.split("### linear_scan chained tile sweep")[1].splitlines()
-    assert sum(line.startswith(("| 16 | 8 | 1 |", "| 32 | 16 | 1 |")) for line in linear) == 2
+    assert sum(line.startswith(("| 16 | 8 | 1 |", "| 32 (default) | 32 | 1 |")) for line in linear) == 2
     assert not any(line.startswith("| 64 |") for line in linear)
 
 

@@ -140,49 +140,63 @@ def check_empty_widths(gen) -> bool:
 def check_linear_chained(gen) -> list:
     """The chained linear-scan kernel (``CHAINED``, off until timed on a GPU) as the walking one is
     checked: several time tiles (the last partial) and channel blocks, both directions, an initial state,
-    half precision, gate overflow and non-finite inputs, against naive. Its float32 states and gradients
-    also equal the walk's bit for bit (the same tiles, each scanned the same way from the same state);
-    float64 walks. And a wait that never ends gives up and raises instead of hanging."""
+    half precision, gate overflow and non-finite inputs, against naive, with its default tile and a
+    small one; float64 walks. Its float32 states and gradients also equal the walk's bit for bit, every
+    program takes one ticket and publishes its links, and a wait that never ends gives up."""
     from tsrec.kernels.linear import triton_impl  # noqa: PLC0415 - imports triton
 
     f32 = torch.float32
     print("linear_scan, chained kernel:", flush=True)
     with mock.patch.object(triton_impl, "CHAINED", True):
         checks = [check_linear(f32, reverse, True, gen=gen, shape=(2, 150, 133)) for reverse in (False, True)]
-        checks.append(check_linear(torch.bfloat16, False, True, gen=gen, pdtype=f32))
+        checks.append(check_linear(torch.bfloat16, False, True, gen=gen, pdtype=f32, shape=(2, 150, 133)))
         checks.append(check_linear(torch.float64, True, True, gen=gen))
         checks += check_linear_gate_overflow(gen) + check_linear_non_finite()
+        with mock.patch.multiple(triton_impl, CHAIN_BLOCK_C=8, CHAIN_CHUNK_T=8):  # 3 blocks x 5 tiles
+            checks += [check_linear(f32, reverse, True, gen=gen, shape=(2, 40, 20)) for reverse in (False, True)]
     a, b = leaf(2, 150, 133, dtype=f32, scale=0.99, positive=True, gen=gen), leaf(2, 150, 133, dtype=f32, gen=gen)
     s = leaf(2, 133, dtype=f32, gen=gen)
-    runs = {}
+    runs, made = {}, []
     for chained in (False, True):
-        with mock.patch.object(triton_impl, "CHAINED", chained):
+        with mock.patch.object(triton_impl, "CHAINED", chained), \
+                mock.patch.object(triton_impl, "_new_links", lambda n, device: made.append(torch.zeros(
+                    n, dtype=torch.int64, device=device)) or made[-1]):
             h = linear_scan(a, b, initial_state=s, reverse=True, backend="triton")
             runs[chained] = [h, *torch.autograd.grad(h, (a, b, s), torch.ones_like(h))]
     same = all(torch.equal(x, y) for x, y in zip(runs[False], runs[True]))
     print(f"{'ok  ' if same else 'FAIL'} chained states and gradients equal the walk's bit for bit", flush=True)
-    return checks + [same, check_chain_gives_up()]
+    # forward and adjoint: 5 tiles of 32 steps x 5 blocks of 32 channels x 2 rows, one ticket each
+    counted = len(made) == 2 and all(int(links[0]) == 50 and bool((links[1:] >> 32 == 1).all()) for links in made)
+    print(f"{'ok  ' if counted else 'FAIL'} every chained program took one ticket and published all its links "
+          f"({[int(links[0]) for links in made]} tickets)", flush=True)
+    return checks + [same, counted, check_chain_gives_up()]
 
 
 def check_chain_gives_up() -> bool:
     """Tickets that start at tile 1 leave tile 0's links unpublished: tile 1 must stop polling after
-    ``SPIN_LIMIT`` tries, flag 2, and the launcher's check raise (the guard against a GPU hang)."""
+    ``SPIN_LIMIT`` tries, set the device's stuck word, still publish its own links, and the forward's
+    check raise; a launch that meets the stuck word set must not wait at all (the guard against a GPU hang:
+    its limit of 2**30 polls would take hours)."""
     from tsrec.kernels.linear import triton_impl  # noqa: PLC0415 - imports triton
 
     b = torch.zeros(1, 8, 4, device=DEVICE)
-    out, flag = torch.empty_like(b), torch.zeros(1, dtype=torch.int32, device=DEVICE)
-    links = torch.zeros(1 + 2 * 4, dtype=torch.int64, device=DEVICE)
-    links[0] = 1  # the next ticket: tile 1 of the two 4-step tiles
-    triton_impl._chain_kernel[(1,)](b + 1, b, b, out, flag, links, 1, 8, 4, HAS_H0=False, REVERSE=False,
-                                    GATE_SHIFT=0, CHECK=False, BLOCK=4, CHUNK=4, SPIN_LIMIT=3, num_warps=1)
+    out, stuck = torch.empty_like(b), torch.zeros(1, dtype=torch.int32, device=DEVICE)
+    published = []
+    for limit in (3, 2**30):
+        links = torch.zeros(1 + 2 * 4, dtype=torch.int64, device=DEVICE)
+        links[0] = 1  # the next ticket: tile 1 of the two 4-step tiles
+        triton_impl._chain_kernel[(1,)](b + 1, b, b, out, b, links, stuck, 1, 8, 4, HAS_H0=False, REVERSE=False,
+                                        GATE_SHIFT=0, CHECK=False, BLOCK=4, CHUNK=4, SPIN_LIMIT=limit, num_warps=1)
+        published.append(int(links[0]) == 2 and bool((links[5:] >> 32 == 1).all()) and not (links[1:5] >> 32).any())
     try:
-        triton_impl._raise_on_timeout(flag)
+        with mock.patch.dict(triton_impl._STUCK, {b.device: stuck}):
+            triton_impl._raise_if_stuck(b.device)
         raised = False
     except RuntimeError as err:
         raised = "waited too long" in str(err)
-    ok = int(flag) == 2 and raised and int(links[0]) == 2
-    print(f"{'ok  ' if ok else 'FAIL'} a chained program gives up on a link that never comes (flag {int(flag)})",
-          flush=True)
+    ok = int(stuck) == 1 and all(published) and raised
+    print(f"{'ok  ' if ok else 'FAIL'} a chained program gives up on a link that never comes (stuck {int(stuck)}, "
+          f"published {published}, raised {raised})", flush=True)
     return ok
 
 
@@ -235,7 +249,7 @@ def check_launches_guarded(gen) -> bool:
                check_rnn(f64, "gated", True, gen), check_ltc(f64, gen), check_cfc(f64, gen),
                check_scan2d(f64, True, False, True, True, gen=gen)]
         with mock.patch.object(importlib.import_module("tsrec.kernels.linear.triton_impl"), "CHAINED", True):
-            ran.append(check_linear(torch.float32, False, True, torch.Generator().manual_seed(3)))
+            ran.append(check_linear(torch.float32, False, True, torch.Generator().manual_seed(3), shape=(2, 70, 5)))
     ok = all(ran)
     for name in (f"{path}.{k}" for path, kernels in LAUNCHERS.items() for k in kernels):
         inside = probe.launches.get(name, [])
@@ -328,10 +342,6 @@ def gpu_checks(gen) -> list:
     checks = [check_linear(f32, rev, True, gen=gen, shape=(4, 1000, 300)) for rev in (False, True)]
     checks.append(check_linear(f32, False, False, gen=gen, shape=(16, 4096, 1024), ref="float64"))
     checks.append(check_linear(torch.float64, True, True, gen=gen, shape=(8, 2048, 256), ref="torch"))
-    with mock.patch.object(importlib.import_module("tsrec.kernels.linear.triton_impl"), "CHAINED", True):
-        # thousands of chained programs at once: the waits as a GPU runs them, not one program after another
-        checks += [check_linear(f32, reverse, True, gen=gen, shape=(16, 4096, 1024), ref="float64")
-                   for reverse in (False, True)]
     checks.append(check_selective(f32, None, True, gen=gen, b=2, T=300, d=64, n=16))
     checks.append(check_selective(f32, 4, True, gen=gen, b=2, T=300, d=128, n=16))
     checks.append(check_selective(f32, None, False, gen=gen, b=16, T=720, d=128, n=16, ref="float64"))
@@ -340,6 +350,24 @@ def gpu_checks(gen) -> list:
     checks.append(check_rnn(f32, "tanh", False, gen=gen, b=40, T=300, hidden=64))
     checks.append(check_rnn(f32, "gated", True, gen=gen, b=16, T=200, hidden=64))
     checks.append(check_scan2d(f32, True, False, True, True, gen=gen, b=2, T=24, V=7, d=64, n=16))
+    return checks + gpu_chained_checks(gen)
+
+
+def gpu_chained_checks(gen) -> list:
+    """The chained linear-scan kernel where thousands of its programs wait on each other at once (the
+    interpreter runs them one after another), at its default tile and a 4-warp one; last, and each
+    caught, so that a chained kernel that fails cannot cost the checks before it."""
+    impl = importlib.import_module("tsrec.kernels.linear.triton_impl")
+    checks = []
+    for tile in ({}, {"CHAIN_BLOCK_C": 512, "CHAIN_CHUNK_T": 16, "CHAIN_WARPS": 4}):
+        for reverse in (False, True):
+            try:
+                with mock.patch.multiple(impl, CHAINED=True, **tile):
+                    checks.append(check_linear(torch.float32, reverse, True, gen=gen, shape=(16, 4096, 1024),
+                                               ref="float64"))
+            except RuntimeError as err:
+                print(f"FAIL chained linear_scan {tile or 'default tile'} reverse={reverse}: {err}", flush=True)
+                checks.append(False)
     return checks
 
 

@@ -36,9 +36,12 @@ program per tile, which waits for the previous tile's last state (published per 
 in global memory) and publishes its own. The walk above runs ``B*C / BLOCK_C`` programs, 128 at the
 bandwidth target's B*C = 16K, one warp on each SM, whose loads in flight are what its pipeline
 holds; chained, every tile is a program, so an SM holds as many tiles in flight as its registers
-allow, whatever B*C is. It scans each tile exactly as the walk does (float32 states bit for bit the
-same) and costs 8 bytes of links a channel a tile (a 16-step tile reads and writes 192 bytes a
-channel). float64 states always walk: a link holds a float32 state and its status in one word.
+allow, whatever B*C is. It scans each step as the walk does, the carried state folded into a tile's
+first step (in the interpreter its float32 states equal the walk's bit for bit), and costs 8 bytes of
+links a channel a tile, written twice (zeroed, then published), against the 384 bytes a 32-step tile
+reads and writes a channel. Its tile is its own (``CHAIN_BLOCK_C``, ``CHAIN_CHUNK_T``, ``CHAIN_WARPS``):
+long, since a row's waits form a chain of a couple of memory round trips a tile. float64 states always
+walk (a link holds a float32 state and its status in one word), and so do scans of one tile.
 """
 
 from __future__ import annotations
@@ -65,11 +68,19 @@ NUM_WARPS = 1  # a warp spans the block's channels, so no time step is on anothe
 # at B*C = 16K its 128 programs of one warp fill an H200's 132 SMs in one wave, each with three tiles
 # (48 KiB) in flight; tests/kernels/test_triton_compile.py holds the float32 kernel to that.
 CHAINED = False  # split time too: a program per tile, chained by the tiles' last states (_chain_kernel)
-# Off until timed on a GPU (benchmarks/kernels_gpu.py sweeps it beside the tiles above). The walk above
-# runs B*C / BLOCK_C programs, each waiting on its own loads; chained, B*C*T / (BLOCK_C*CHUNK_T) programs
-# keep an SM's warps and loads busy however few the channels, for 8 / CHUNK_T more bytes an element
-# (the links) and a wait per tile for the previous tile's state. float64 states always walk.
-SPIN_LIMIT = 1 << 22  # polls of a link before a chained program gives up (seconds: a hang, not a wait)
+# Off until timed on a GPU (benchmarks/kernels_gpu.py sweeps its tiles before the walk's). The walk above
+# runs B*C / BLOCK_C programs, each waiting on its own loads; chained, B*C*T / (CHAIN_BLOCK_C*CHAIN_CHUNK_T)
+# programs keep an SM's warps and loads busy however few the channels, for 16 / CHAIN_CHUNK_T more bytes an
+# element (the links, zeroed and published) and a wait per tile for the previous tile's state. float64
+# states and scans of one tile always walk.
+# Its tile: a row's waits chain T / CHAIN_CHUNK_T tiles, each about two memory round trips (a publish and a
+# poll), against which a tile's scan is short, so tiles are long. At 32 x 32 on a warp Triton gives a thread
+# 4 channels (one 16-byte load) and spreads the steps over 4 lanes: the scan crosses lanes (shuffles), in
+# 119 registers on sm_90; 64 steps spill where the sizes are not multiples of 16.
+CHAIN_BLOCK_C = 32
+CHAIN_CHUNK_T = 32
+CHAIN_WARPS = 1
+SPIN_LIMIT = 1 << 18  # polls of a link before a chained program gives up (~0.1 s: a hang, not a wait)
 
 
 @triton.jit
@@ -89,16 +100,15 @@ def _load_tile(a_ptr, b_ptr, row, cols, col_ok, c, n_steps, n_chans,
 
 
 @triton.jit
-def _scan_tile(a, b, h, out_ptr, row, t, ok, cols, n_chans, CHUNK: tl.constexpr):
-    """Scan a loaded tile from the state ``h`` carried in, store its states, return its last one."""
+def _scan_tile(a, b, h, CHUNK: tl.constexpr):
+    """A loaded tile's states from the state ``h`` carried in, and its last state."""
     lane = tl.arange(0, CHUNK)
     # the carried state enters as the tile's first step, a h + b, instead of as gain * h after the
     # scan: a tile's gate product can overflow (5**56 > float32 max) where h is 0, and inf * 0 = NaN
     b = tl.where(lane[:, None] == 0, b + a * h[None, :], b)
     _, states = tl.associative_scan((a, b), 0, compose_affine)
-    tl.store(out_ptr + row + t[:, None] * n_chans + cols[None, :], states.to(out_ptr.dtype.element_ty), mask=ok)
     # the tile's last row (padding steps repeat the last real state): a masked sum picks it
-    return tl.sum(tl.where(lane[:, None] == CHUNK - 1, states, 0.0), axis=0)
+    return states, tl.sum(tl.where(lane[:, None] == CHUNK - 1, states, 0.0), axis=0)
 
 
 @triton.jit
@@ -129,28 +139,32 @@ def _scan_kernel(
     for c in tl.range(0, tl.cdiv(n_steps, CHUNK), num_stages=STAGES):
         a, b, t, ok = _load_tile(a_ptr, b_ptr, row, cols, col_ok, c, n_steps, n_chans, REVERSE, GATE_SHIFT, ACC,
                                  CHUNK)
-        h = _scan_tile(a, b, h, out_ptr, row, t, ok, cols, n_chans, CHUNK)
+        states, h = _scan_tile(a, b, h, CHUNK)
+        tl.store(out_ptr + row + t[:, None] * n_chans + cols[None, :], states.to(out_ptr.dtype.element_ty), mask=ok)
     if CHECK:
         _flag_non_finite(h, bad_ptr, BLOCK)
 
 
 @triton.jit
-def _wait_for_link(link_ptr, col_ok, bad_ptr, SPIN_LIMIT: tl.constexpr):
+def _wait_for_link(link_ptr, col_ok, stuck_ptr, SPIN_LIMIT: tl.constexpr):
     """The state a link holds, once its program has published it (see ``_chain_kernel``)."""
     ready = 1 << 32  # the status bit of a published link; masked channels read as published
     word = tl.load(link_ptr, mask=col_ok, other=ready, volatile=True)
+    published = tl.min((word >> 32).to(tl.int32), axis=0)
     spins = 0
-    while (tl.min(word >> 32, axis=0) == 0) & (spins < SPIN_LIMIT):
+    while (published == 0) & (spins < SPIN_LIMIT):
         word = tl.load(link_ptr, mask=col_ok, other=ready, volatile=True)
+        # a program that gave up makes every other wait end at once: a hang costs one SPIN_LIMIT, not one each
+        published = tl.min((word >> 32).to(tl.int32), axis=0) | tl.load(stuck_ptr, volatile=True)
         spins += 1
-    if spins >= SPIN_LIMIT:  # cannot happen (tickets order the waits); if it does, fail loudly, not hang
-        tl.store(bad_ptr, 2)
+    if tl.min((word >> 32).to(tl.int32), axis=0) == 0:  # cannot happen (tickets order the waits): fail loudly
+        tl.atomic_or(stuck_ptr, 1, sem="relaxed")
     return (word & 0xFFFFFFFF).to(tl.int32).to(tl.float32, bitcast=True)
 
 
 @triton.jit
 def _chain_kernel(
-    a_ptr, b_ptr, h0_ptr, out_ptr, bad_ptr, link_ptr, n_batch, n_steps, n_chans,
+    a_ptr, b_ptr, h0_ptr, out_ptr, bad_ptr, link_ptr, stuck_ptr, n_batch, n_steps, n_chans,
     HAS_H0: tl.constexpr, REVERSE: tl.constexpr, GATE_SHIFT: tl.constexpr, CHECK: tl.constexpr,
     BLOCK: tl.constexpr, CHUNK: tl.constexpr, SPIN_LIMIT: tl.constexpr,
 ):
@@ -160,8 +174,9 @@ def _chain_kernel(
     # its value (one atomic word needs no fence between the two). Programs take the work of a ticket
     # (an atomic counter, time tiles slowest), not of their program id: a program only ever waits for
     # a lower ticket, taken by a program already running, so no program waits for one that has not
-    # started. Its tile's loads are issued before the wait, which they overlap.
-    ticket = tl.atomic_add(link_ptr, 1).to(tl.int64)  # link_ptr[0] is the ticket counter
+    # started. Its tile's loads are issued before the wait, which they overlap. The atomics are relaxed:
+    # nothing is read through them but their own word (the default acq_rel fences each one, on the chain).
+    ticket = tl.atomic_add(link_ptr, 1, sem="relaxed").to(tl.int64)  # link_ptr[0] is the ticket counter
     n_blocks = tl.cdiv(n_chans, BLOCK)
     c = ticket // (n_batch * n_blocks)  # the time tile, in scan order
     rest = ticket % (n_batch * n_blocks)
@@ -175,12 +190,14 @@ def _chain_kernel(
     links = link_ptr + 1 + lanes  # tile c's links are at links + c * n_batch * n_chans
     h = tl.zeros([BLOCK], dtype=tl.float32)
     if c > 0:
-        h = _wait_for_link(links + (c - 1) * n_batch * n_chans, col_ok, bad_ptr, SPIN_LIMIT)
+        h = _wait_for_link(links + (c - 1) * n_batch * n_chans, col_ok, stuck_ptr, SPIN_LIMIT)
     elif HAS_H0:
         h = tl.load(h0_ptr + lanes, mask=col_ok, other=0.0).to(tl.float32)
-    h = _scan_tile(a, b, h, out_ptr, row, t, ok, cols, n_chans, CHUNK)
+    states, h = _scan_tile(a, b, h, CHUNK)
+    # published before the tile is stored: the next tile's program waits for this, not for the stores
     bits = h.to(tl.int32, bitcast=True).to(tl.int64) & 0xFFFFFFFF
-    tl.atomic_xchg(links + c * n_batch * n_chans, bits | (1 << 32), mask=col_ok)
+    tl.atomic_xchg(links + c * n_batch * n_chans, bits | (1 << 32), mask=col_ok, sem="relaxed")
+    tl.store(out_ptr + row + t[:, None] * n_chans + cols[None, :], states.to(out_ptr.dtype.element_ty), mask=ok)
     if CHECK:
         if c == tl.cdiv(n_steps, CHUNK) - 1:
             _flag_non_finite(h, bad_ptr, BLOCK)
@@ -189,36 +206,71 @@ def _chain_kernel(
 def _launch(a, b, h0, reverse: bool, gate_shift: int, out_dtype: torch.dtype | None = None,
             bad: torch.Tensor | None = None) -> torch.Tensor:
     """Scan ``(a, b)`` into a new tensor of ``out_dtype`` (``b``'s when None); with ``bad`` (an int32
-    ``(1,)`` tensor of 0), set it to 1 if ``a`` or ``b`` holds NaN or inf (2: see ``_chain_kernel``)."""
-    batch, n_steps, chans = b.shape
+    ``(1,)`` tensor of 0), set it to 1 if ``a`` or ``b`` holds NaN or inf."""
     out = torch.empty_like(b, dtype=out_dtype)
-    block = min(BLOCK_C, next_power_of_2(chans))
-    chunk = min(CHUNK_T, next_power_of_2(n_steps))
-    flags = dict(HAS_H0=h0 is not None, REVERSE=reverse, GATE_SHIFT=gate_shift, CHECK=bad is not None,
-                 BLOCK=block, CHUNK=chunk, num_warps=NUM_WARPS)
+    flags = dict(HAS_H0=h0 is not None, REVERSE=reverse, GATE_SHIFT=gate_shift, CHECK=bad is not None)
     h0 = h0 if h0 is not None else b  # a pointer the kernel never reads
     with on_device_of(b):
-        if CHAINED and b.dtype != torch.float64:
-            n_tiles = cdiv(n_steps, chunk)
-            flag = bad if bad is not None else torch.zeros(1, dtype=torch.int32, device=b.device)
-            links = torch.zeros(1 + n_tiles * batch * chans, dtype=torch.int64, device=b.device)
-            _chain_kernel[flat_grid(cdiv(chans, block), batch, n_tiles)](
-                a, b, h0, out, flag, links, batch, n_steps, chans, SPIN_LIMIT=SPIN_LIMIT, **flags)
-            if bad is None:
-                _raise_on_timeout(flag)
+        if _chains(b):
+            _launch_chain(a, b, h0, out, bad, flags)
         else:
-            acc = tl.float64 if b.dtype == torch.float64 else tl.float32
-            # the kernel splits the grid again, channel block fastest
-            _scan_kernel[flat_grid(cdiv(chans, block), batch)](
-                a, b, h0, out, bad if bad is not None else b, n_steps, chans, ACC=acc, STAGES=NUM_STAGES, **flags)
+            _launch_walk(a, b, h0, out, bad, flags)
     return out
 
 
-def _raise_on_timeout(flag: torch.Tensor) -> None:
-    if int(flag) == 2:
+def _tile(b: torch.Tensor, block_c: int, chunk_t: int) -> tuple[int, int]:
+    """The tile's channels and steps, narrowed to ``b``'s where it has fewer (powers of two)."""
+    return min(block_c, next_power_of_2(b.shape[2])), min(chunk_t, next_power_of_2(b.shape[1]))
+
+
+def _launch_walk(a, b, h0, out, bad, flags: dict) -> None:
+    batch, n_steps, chans = b.shape
+    block, chunk = _tile(b, BLOCK_C, CHUNK_T)
+    acc = tl.float64 if b.dtype == torch.float64 else tl.float32
+    # the kernel splits the grid again, channel block fastest
+    _scan_kernel[flat_grid(cdiv(chans, block), batch)](
+        a, b, h0, out, bad if bad is not None else b, n_steps, chans, ACC=acc, BLOCK=block, CHUNK=chunk,
+        STAGES=NUM_STAGES, num_warps=NUM_WARPS, **flags)
+
+
+def _chains(b: torch.Tensor) -> bool:
+    """Whether ``b`` is scanned by the chained kernel: float32 states (a link holds one), two tiles or more."""
+    return CHAINED and b.dtype != torch.float64 and b.shape[1] > CHAIN_CHUNK_T
+
+
+def _launch_chain(a, b, h0, out, bad, flags: dict) -> None:
+    batch, n_steps, chans = b.shape
+    block, chunk = _tile(b, CHAIN_BLOCK_C, CHAIN_CHUNK_T)
+    n_tiles = cdiv(n_steps, chunk)
+    links = _new_links(1 + n_tiles * batch * chans, b.device)
+    _chain_kernel[flat_grid(cdiv(chans, block), batch, n_tiles)](
+        a, b, h0, out, bad if bad is not None else b, links, _stuck_word(b.device), batch, n_steps, chans,
+        BLOCK=block, CHUNK=chunk, SPIN_LIMIT=SPIN_LIMIT, num_warps=CHAIN_WARPS, **flags)
+
+
+def _new_links(n: int, device: torch.device) -> torch.Tensor:
+    """The ticket counter and the links of a chained launch, all 0 (unpublished)."""
+    return torch.zeros(n, dtype=torch.int64, device=device)
+
+
+#: per device, the word a chained program that gave up waiting sets; never cleared: the kernel is broken there
+_STUCK: dict[torch.device, torch.Tensor] = {}
+
+
+def _stuck_word(device: torch.device) -> torch.Tensor:
+    if device not in _STUCK:
+        _STUCK[device] = torch.zeros(1, dtype=torch.int32, device=device)
+    return _STUCK[device]
+
+
+def _raise_if_stuck(device: torch.device) -> None:
+    """Raise if a chained program on ``device`` ever gave up waiting. Read where the forward already
+    waits for the device (its NaN/inf flag), so that no launch waits for it: a backward's wrong values
+    are reported by the next forward."""
+    if device in _STUCK and int(_STUCK[device]):
         raise RuntimeError("linear_scan's chained Triton kernel waited too long for a tile's state, which its "
-                           "ticket order rules out: please report it; set tsrec.kernels.linear.triton_impl."
-                           "CHAINED = False, or use backend='torch', meanwhile")
+                           "ticket order rules out, so its results on this device are wrong: please report it; set "
+                           "tsrec.kernels.linear.triton_impl.CHAINED = False (or use backend='torch') and restart")
 
 
 class _LinearScanTritonFn(torch.autograd.Function):
@@ -228,9 +280,11 @@ class _LinearScanTritonFn(torch.autograd.Function):
         h0 = None if h0 is None else h0.contiguous()
         bad = torch.zeros(1, dtype=torch.int32, device=b.device) if check_finite else None
         h = _launch(a, b, h0, reverse, 0, bad=bad)
-        if check_finite and bool(bad):  # one read of the flag: the only wait for the device
-            _raise_on_timeout(bad)
-            raise_non_finite({"a": a, "b": b, "initial_state": h0})
+        if check_finite:
+            non_finite = bool(bad)  # one read of the flag: the only wait for the device
+            _raise_if_stuck(b.device)  # read after it: no wait of its own
+            if non_finite:
+                raise_non_finite({"a": a, "b": b, "initial_state": h0})
         ctx.save_for_backward(a, h, h0)
         ctx.reverse = reverse
         return h
