@@ -17,7 +17,7 @@ from unittest import mock
 
 from _interpret_cases import (  # first: it sets TRITON_INTERPRET for the CPU before triton is imported
     DEVICE, check_cfc, check_linear, check_linear_gate_overflow, check_linear_non_finite, check_ltc, check_rnn,
-    check_scan2d, check_selective, flat, leaf, rel_err,
+    check_scan2d, check_selective, flat, leaf, rel_err, tolerance,
 )
 
 import torch  # noqa: E402
@@ -163,8 +163,12 @@ def check_linear_chained(gen) -> list:
                     n, dtype=torch.int64, device=device)) or made[-1]):
             h = linear_scan(a, b, initial_state=s, reverse=True, backend="triton")
             runs[chained] = [h, *torch.autograd.grad(h, (a, b, s), torch.ones_like(h))]
-    same = all(torch.equal(x, y) for x, y in zip(runs[False], runs[True]))
-    print(f"{'ok  ' if same else 'FAIL'} chained states and gradients equal the walk's bit for bit", flush=True)
+    # the interpreter scans a tile step by step whatever its layout: bit for bit. On a GPU the chained tile
+    # spreads its steps over lanes, which the walk's does not: the same within float32's rounding
+    worst = max(rel_err(x, y) for x, y in zip(runs[True], runs[False]))
+    same = worst == 0 if DEVICE == "cpu" else worst < tolerance(f32)
+    print(f"{'ok  ' if same else 'FAIL'} chained states and gradients against the walk's: max rel err {worst:.1e} "
+          f"({'bit for bit' if DEVICE == 'cpu' else 'float32 tolerance'})", flush=True)
     # forward and adjoint: 5 tiles of 32 steps x 5 blocks of 32 channels x 2 rows, one ticket each
     counted = len(made) == 2 and all(int(links[0]) == 50 and bool((links[1:] >> 32 == 1).all()) for links in made)
     print(f"{'ok  ' if counted else 'FAIL'} every chained program took one ticket and published all its links "
