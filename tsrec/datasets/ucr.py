@@ -146,7 +146,6 @@ def _stack(cases: list[list[np.ndarray]], pad: str, length: int | None, path: Pa
     return out
 
 
-
 def _check_padded_size(n_cases: int, n_channels: int, length: int, longest: int) -> None:
     """Refuse a padded ``length`` whose array could not fit in memory (a typo of a few zeros would
     reach numpy's MemoryError, or an allocation that swaps the machine to a halt)."""
@@ -158,6 +157,7 @@ def _check_padded_size(n_cases: int, n_channels: int, length: int, longest: int)
         raise ValueError(f"length={length:,} pads {n_cases} series of {n_channels} channel(s) to {need / 2**30:.3g} "
                          f"GiB, more than the {memory / 2**30:.3g} GiB of memory this process may use; pass a length "
                          f"near the longest series ({longest}) or leave length=None")
+
 
 def _last_observed(block: np.ndarray) -> np.ndarray:
     """Each channel's last value that is not missing (NaN for a channel with none): a series ending in
