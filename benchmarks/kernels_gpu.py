@@ -167,7 +167,7 @@ def run_op(case: kc.Case, grid: list, budget: float, peak: float | None) -> tupl
 
 def sweep_tiles(case: kc.Case, module, tiles: list[dict], at: tuple, budget: float, peak: float | None,
                 backward: bool, fixed: dict | None = None, kernel=None, progress=None, name: str = "tile sweep",
-                reference: bool = False) -> list[str]:
+                reference: str | None = None) -> list[str]:
     """Triton timings of one op at size ``at`` for other settings of its kernel module.
 
     ``tiles``: the module settings to try, one dict each (every dict names the same settings);
@@ -175,11 +175,11 @@ def sweep_tiles(case: kc.Case, module, tiles: list[dict], at: tuple, budget: flo
     call that launches the kernel alone, timed by :func:`device_ms` in its own column (the public
     op's wall time includes the host's work, the same for every tile); ``progress``: called with
     the table so far after each row, so that a run cut short keeps it; ``name``: the table's, after
-    the op's; ``reference``: compare each row's forward with the module's own settings' (before
-    ``fixed``) in a column of its own, let no row off by more than ``SWEEP_TOLERANCE`` be the fastest,
-    and stop at the first row that fails (a new kernel that failed once may have left the GPU
-    unusable). The defaults were chosen without a GPU; these tables are what to tune them from. The
-    module's settings are restored.
+    the op's; ``reference``: what the module's own settings (before ``fixed``) run, named in a column
+    comparing each row's forward with theirs; then no row off by more than ``SWEEP_TOLERANCE`` can be
+    the fastest, and the sweep stops at the first row that fails other than by its resources or
+    compiler (a new kernel that failed once may have left the GPU unusable). The defaults were chosen
+    without a GPU; these tables are what to tune them from. The module's settings are restored.
     """
     names = list(tiles[0])
     default = {k: getattr(module, k) for k in names}
@@ -190,8 +190,8 @@ def sweep_tiles(case: kc.Case, module, tiles: list[dict], at: tuple, budget: flo
     with torch.no_grad():
         expected = case.call(inputs, "triton").double() if reference else None
     extra = (" kernel ms | kernel % of peak |" if kernel else "") + (" fwd+bwd ms |" if backward else "")
-    extra += " rel. err vs default |" if reference else ""
-    width = len(names) + 3 + 2 * bool(kernel) + backward + reference
+    extra += f" rel. err vs {reference} |" if reference else ""
+    width = len(names) + 3 + 2 * bool(kernel) + backward + bool(reference)
     lines = [f"### {case.op} {name} (triton, {bench._label(size)})", "",
              "| " + " | ".join(names) + " | fwd ms | GB/s | % of peak |" + extra, "|" + "---|" * width]
     best = None  # (kernel ms, settings) of the fastest tile by the kernel alone
@@ -209,7 +209,7 @@ def sweep_tiles(case: kc.Case, module, tiles: list[dict], at: tuple, budget: flo
                 empty = " |" * (width - 1 - len(cells))
                 lines.append("| " + " | ".join(cells) + f" | failed: {type(err).__name__} |" + empty)
                 print(lines[-1], flush=True)
-                if reference:
+                if reference and type(err).__name__ not in ("OutOfResources", "CompilationError"):
                     lines += ["", f"Stopped after that row's failure: {err}"]
                     break
                 continue
@@ -257,11 +257,11 @@ def _bandwidth_cells(gbps: float, peak: float | None) -> list[str]:
 
 def _linear_kernel(inputs: dict):
     """A call of the linear_scan forward kernel alone on ``inputs``, launched as the op launches it
-    (NaN/inf flag included, not read)."""
+    (NaN/inf flag and the chained kernel's give-up flag included, not read)."""
     from tsrec.kernels.linear import triton_impl as impl  # noqa: PLC0415 - triton loads here only
 
     a, b = inputs["a"].detach(), inputs["b"].detach()
-    flag = torch.zeros(1, dtype=torch.int32, device=a.device)
+    flag = torch.zeros(2, dtype=torch.int32, device=a.device)
     return lambda: impl._launch(a, b, None, False, 0, bad=flag)
 
 
@@ -273,7 +273,7 @@ def sweeps(op: str, case: kc.Case, budget: float, peak: float | None, progress=N
         # the chained kernel first: its few tiles are what the walk's many have not yet been timed against
         chained = [dict(CHAIN_BLOCK_C=b, CHAIN_CHUNK_T=c, CHAIN_WARPS=w) for b, c, w in CHAIN_SWEEP_TILES]
         lines = sweep_tiles(case, impl, chained, SWEEP_SIZE, budget, peak, backward=False, fixed={"CHAINED": True},
-                            kernel=_linear_kernel, progress=progress, name="chained tile sweep", reference=True)
+                            kernel=_linear_kernel, progress=progress, name="chained tile sweep", reference="the walk")
         tiles = [dict(BLOCK_C=b, CHUNK_T=c, NUM_STAGES=st, NUM_WARPS=w) for b, c, st, w in SWEEP_TILES]
         return lines + sweep_tiles(case, impl, tiles, SWEEP_SIZE, budget, peak, backward=False,
                                    kernel=_linear_kernel, progress=lambda rows: progress and progress(lines + rows))

@@ -158,7 +158,8 @@ def compile_for(op: str, name: str) -> int:
             usage = resource_usage(compiled)
             if kernel.fn.__name__ == "_chain_kernel":  # what its waits compile to (test_triton_compile.py)
                 ptx = compiled.asm["ptx"]
-                usage = {**usage, **{k: ptx.count(k) for k in ("ld.volatile", "relaxed", "acq_rel", "membar", "fence")}}
+                polls = ("ld.volatile.global.b64", "ld.volatile.global.b32")  # links; the give-up flag
+                usage = {**usage, **{k: ptx.count(k) for k in (*polls, "relaxed", "acq_rel", "membar", "fence")}}
             print(f"compiled {op}.{kernel.fn.__name__} {name} {str(dtype).removeprefix('torch.')} [{flags}"
                   f"{', 16-divisible' if divisible else ''}]: {usage}" + ("" if rule is None else f", rule {rule}"),
                   flush=True)

@@ -147,24 +147,27 @@ def _scan_kernel(
 
 @triton.jit
 def _wait_for_link(link_ptr, col_ok, stuck_ptr, SPIN_LIMIT: tl.constexpr):
-    """The state a link holds, once its program has published it (see ``_chain_kernel``)."""
+    """The state a link holds, once its program has published it (see ``_chain_kernel``); NaN where it
+    never was, so that what follows a give-up is NaN, never plausible."""
     ready = 1 << 32  # the status bit of a published link; masked channels read as published
     word = tl.load(link_ptr, mask=col_ok, other=ready, volatile=True)
     published = tl.min((word >> 32).to(tl.int32), axis=0)
     spins = 0
     while (published == 0) & (spins < SPIN_LIMIT):
         word = tl.load(link_ptr, mask=col_ok, other=ready, volatile=True)
-        # a program that gave up makes every other wait end at once: a hang costs one SPIN_LIMIT, not one each
-        published = tl.min((word >> 32).to(tl.int32), axis=0) | tl.load(stuck_ptr, volatile=True)
+        published = tl.min((word >> 32).to(tl.int32), axis=0)
+        if spins % 256 == 255:  # a program that gave up ends every other wait of the launch within 256 polls
+            published = published | tl.load(stuck_ptr, volatile=True)
         spins += 1
-    if tl.min((word >> 32).to(tl.int32), axis=0) == 0:  # cannot happen (tickets order the waits): fail loudly
+    status = word >> 32
+    if tl.min(status.to(tl.int32), axis=0) == 0:  # cannot happen (tickets order the waits): fail loudly
         tl.atomic_or(stuck_ptr, 1, sem="relaxed")
-    return (word & 0xFFFFFFFF).to(tl.int32).to(tl.float32, bitcast=True)
+    return tl.where(status != 0, (word & 0xFFFFFFFF).to(tl.int32).to(tl.float32, bitcast=True), float("nan"))
 
 
 @triton.jit
 def _chain_kernel(
-    a_ptr, b_ptr, h0_ptr, out_ptr, bad_ptr, link_ptr, stuck_ptr, n_batch, n_steps, n_chans,
+    a_ptr, b_ptr, h0_ptr, out_ptr, bad_ptr, stuck_ptr, link_ptr, n_batch, n_steps, n_chans,
     HAS_H0: tl.constexpr, REVERSE: tl.constexpr, GATE_SHIFT: tl.constexpr, CHECK: tl.constexpr,
     BLOCK: tl.constexpr, CHUNK: tl.constexpr, SPIN_LIMIT: tl.constexpr,
 ):
@@ -206,7 +209,8 @@ def _chain_kernel(
 def _launch(a, b, h0, reverse: bool, gate_shift: int, out_dtype: torch.dtype | None = None,
             bad: torch.Tensor | None = None) -> torch.Tensor:
     """Scan ``(a, b)`` into a new tensor of ``out_dtype`` (``b``'s when None); with ``bad`` (an int32
-    ``(1,)`` tensor of 0), set it to 1 if ``a`` or ``b`` holds NaN or inf."""
+    ``(2,)`` tensor of 0), set ``bad[0]`` to 1 if ``a`` or ``b`` holds NaN or inf, and ``bad[1]`` if a
+    chained program gave up waiting (see ``_chain_kernel``)."""
     out = torch.empty_like(b, dtype=out_dtype)
     flags = dict(HAS_H0=h0 is not None, REVERSE=reverse, GATE_SHIFT=gate_shift, CHECK=bad is not None)
     h0 = h0 if h0 is not None else b  # a pointer the kernel never reads
@@ -243,8 +247,10 @@ def _launch_chain(a, b, h0, out, bad, flags: dict) -> None:
     block, chunk = _tile(b, CHAIN_BLOCK_C, CHAIN_CHUNK_T)
     n_tiles = cdiv(n_steps, chunk)
     links = _new_links(1 + n_tiles * batch * chans, b.device)
+    # without a flag to read (the backward), a give-up shows as NaN states: no launch waits for the device
+    stuck = bad[1:] if bad is not None else torch.zeros(1, dtype=torch.int32, device=b.device)
     _chain_kernel[flat_grid(cdiv(chans, block), batch, n_tiles)](
-        a, b, h0, out, bad if bad is not None else b, links, _stuck_word(b.device), batch, n_steps, chans,
+        a, b, h0, out, bad if bad is not None else b, stuck, links, batch, n_steps, chans,
         BLOCK=block, CHUNK=chunk, SPIN_LIMIT=SPIN_LIMIT, num_warps=CHAIN_WARPS, **flags)
 
 
@@ -253,36 +259,19 @@ def _new_links(n: int, device: torch.device) -> torch.Tensor:
     return torch.zeros(n, dtype=torch.int64, device=device)
 
 
-#: per device, the word a chained program that gave up waiting sets; never cleared: the kernel is broken there
-_STUCK: dict[torch.device, torch.Tensor] = {}
-
-
-def _stuck_word(device: torch.device) -> torch.Tensor:
-    if device not in _STUCK:
-        _STUCK[device] = torch.zeros(1, dtype=torch.int32, device=device)
-    return _STUCK[device]
-
-
-def _raise_if_stuck(device: torch.device) -> None:
-    """Raise if a chained program on ``device`` ever gave up waiting. Read where the forward already
-    waits for the device (its NaN/inf flag), so that no launch waits for it: a backward's wrong values
-    are reported by the next forward."""
-    if device in _STUCK and int(_STUCK[device]):
-        raise RuntimeError("linear_scan's chained Triton kernel waited too long for a tile's state, which its "
-                           "ticket order rules out, so its results on this device are wrong: please report it; set "
-                           "tsrec.kernels.linear.triton_impl.CHAINED = False (or use backend='torch') and restart")
-
-
 class _LinearScanTritonFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, a, b, h0, reverse, check_finite):  # noqa: D102 - autograd protocol
         a, b = a.contiguous(), b.contiguous()
         h0 = None if h0 is None else h0.contiguous()
-        bad = torch.zeros(1, dtype=torch.int32, device=b.device) if check_finite else None
+        bad = torch.zeros(2, dtype=torch.int32, device=b.device) if check_finite else None
         h = _launch(a, b, h0, reverse, 0, bad=bad)
         if check_finite:
-            non_finite = bool(bad)  # one read of the flag: the only wait for the device
-            _raise_if_stuck(b.device)  # read after it: no wait of its own
+            non_finite, stuck = bad.tolist()  # one read of both flags: the only wait for the device
+            if stuck:
+                raise RuntimeError("linear_scan's chained Triton kernel waited too long for a tile's state, which "
+                                   "its ticket order rules out, so its result is wrong: please report it; set "
+                                   "tsrec.kernels.linear.triton_impl.CHAINED = False, or use backend='torch'")
             if non_finite:
                 raise_non_finite({"a": a, "b": b, "initial_state": h0})
         ctx.save_for_backward(a, h, h0)
