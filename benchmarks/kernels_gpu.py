@@ -20,6 +20,7 @@ run. The report starts with the two GPU targets:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -167,8 +168,9 @@ def run_op(case: kc.Case, grid: list, budget: float, peak: float | None) -> tupl
 
 def sweep_tiles(case: kc.Case, module, tiles: list[dict], at: tuple, budget: float, peak: float | None,
                 backward: bool, fixed: dict | None = None, kernel=None, progress=None, name: str = "tile sweep",
-                reference: str | None = None) -> list[str]:
-    """Triton timings of one op at size ``at`` for other settings of its kernel module.
+                reference: str | None = None) -> tuple[list[str], dict | None]:
+    """Triton timings of one op at size ``at`` for other settings of its kernel module: the table, and
+    the fastest settings by the kernel alone (None without ``kernel``, or when no row ran).
 
     ``tiles``: the module settings to try, one dict each (every dict names the same settings);
     ``fixed``: settings held for the whole sweep, not shown; ``kernel``: given the op's inputs, a
@@ -183,7 +185,6 @@ def sweep_tiles(case: kc.Case, module, tiles: list[dict], at: tuple, budget: flo
     """
     names = list(tiles[0])
     default = {k: getattr(module, k) for k in names}
-    saved = {k: getattr(module, k) for k in [*names, *(fixed or {})]}
     size = dict(zip(("batch", "time", "chans", "state"), at), quick=True)
     inputs = case.make(size, DEVICE)
     launch = kernel(inputs) if kernel else None
@@ -195,9 +196,7 @@ def sweep_tiles(case: kc.Case, module, tiles: list[dict], at: tuple, budget: flo
     lines = [f"### {case.op} {name} (triton, {bench._label(size)})", "",
              "| " + " | ".join(names) + " | fwd ms | GB/s | % of peak |" + extra, "|" + "---|" * width]
     best = None  # (kernel ms, settings) of the fastest tile by the kernel alone
-    try:
-        for k, v in (fixed or {}).items():
-            setattr(module, k, v)
+    with _module_settings(module, {**default, **(fixed or {})}):
         for tile in tiles:
             for k, v in tile.items():
                 setattr(module, k, v)
@@ -219,16 +218,13 @@ def sweep_tiles(case: kc.Case, module, tiles: list[dict], at: tuple, budget: flo
             print(lines[-1], flush=True)
             if progress:
                 progress(lines)
-    finally:
-        for k, v in saved.items():
-            setattr(module, k, v)
     if best:
         gbps = case.nbytes(size) / best[0] / 1e6
         frac, verdict = _share(gbps, peak)
         which = ", ".join(f"{k}={v}" for k, v in best[1].items()) + (" (the default)" if best[1] == default else "")
         lines += ["", f"Fastest tile by the kernel alone: {which}: {best[0]:.3f} ms, {gbps:.0f} GB/s = "
                   f"{100 * frac:.0f}% of peak, against the target's {100 * TARGET_BANDWIDTH:.0f}%: {verdict}."]
-    return lines + [""]
+    return lines + [""], best and best[1]
 
 
 def _sweep_row(case, inputs, size, launch, budget, peak, backward, expected) -> tuple[list[str], float | None,
@@ -272,19 +268,57 @@ def sweeps(op: str, case: kc.Case, budget: float, peak: float | None, progress=N
 
         # the chained kernel first: its few tiles are what the walk's many have not yet been timed against
         chained = [dict(CHAIN_BLOCK_C=b, CHAIN_CHUNK_T=c, CHAIN_WARPS=w) for b, c, w in CHAIN_SWEEP_TILES]
-        lines = sweep_tiles(case, impl, chained, SWEEP_SIZE, budget, peak, backward=False, fixed={"CHAINED": True},
-                            kernel=_linear_kernel, progress=progress, name="chained tile sweep", reference="the walk")
+        lines, best = sweep_tiles(case, impl, chained, SWEEP_SIZE, budget, peak, backward=False,
+                                  fixed={"CHAINED": True}, kernel=_linear_kernel, progress=progress,
+                                  name="chained tile sweep", reference="the walk")
+        lines += chained_at_targets(case, impl, best, peak) if best else []
         tiles = [dict(BLOCK_C=b, CHUNK_T=c, NUM_STAGES=st, NUM_WARPS=w) for b, c, st, w in SWEEP_TILES]
-        return lines + sweep_tiles(case, impl, tiles, SWEEP_SIZE, budget, peak, backward=False,
-                                   kernel=_linear_kernel, progress=lambda rows: progress and progress(lines + rows))
+        walk, _ = sweep_tiles(case, impl, tiles, SWEEP_SIZE, budget, peak, backward=False, kernel=_linear_kernel,
+                              progress=lambda rows: progress and progress(lines + rows))
+        return lines + walk
     if op == "selective_scan":
         from tsrec.kernels.selective import triton_impl as impl  # noqa: PLC0415
 
         tiles = [dict(BLOCK_D=b, CHUNK_T=c, FWD_WARPS=fw, BWD_WARPS=bw) for b, c, fw, bw in SELECTIVE_SWEEP_TILES]
         # lift the spill guard's cap on the tile, so that each row runs the tile it names
         return sweep_tiles(case, impl, tiles, SELECTIVE_TARGET_SIZE, budget, peak, backward=True,
-                           fixed={"TILE_VALUES": 2**30}, progress=progress)
+                           fixed={"TILE_VALUES": 2**30}, progress=progress)[0]
     return []
+
+
+def chained_at_targets(case: kc.Case, module, tile: dict, peak: float | None) -> list[str]:
+    """The chained kernel at ``tile`` (the sweep's fastest) at each bandwidth-target size, kernel alone,
+    with its forward against the walk's: whether switching to it meets the target, read from this run."""
+    settings = ", ".join(f"{k}={v}" for k, v in tile.items())
+    lines = [f"The fastest chained tile ({settings}) at the bandwidth target's sizes, kernel alone:", ""]
+    for at in GPU_SIZES["linear_scan"]:
+        size = dict(zip(("batch", "time", "chans", "state"), at), op="linear_scan", backend="triton")
+        if not is_bandwidth_target(size):
+            continue
+        inputs = case.make(size, DEVICE)
+        with torch.no_grad():
+            walk = case.call(inputs, "triton").double()  # the module's own settings: the walk
+            with _module_settings(module, {"CHAINED": True, **tile}):
+                ms = device_ms(_linear_kernel(inputs), KERNEL_REPS)
+                err = ((case.call(inputs, "triton").double() - walk).abs().max() / walk.abs().max()).item()
+        gbps = case.nbytes(size) / ms / 1e6
+        frac, verdict = _share(gbps, peak)
+        lines.append(f"- {bench._label(size)}: {ms:.3f} ms, {gbps:.0f} GB/s = {100 * frac:.0f}% of peak: {verdict} "
+                     f"(rel. err vs the walk {err:.1e}{'' if err <= SWEEP_TOLERANCE else ' WRONG'}).")
+    return lines + [""]
+
+
+@contextlib.contextmanager
+def _module_settings(module, settings: dict):
+    """``module``'s settings replaced within the block, restored after it."""
+    saved = {k: getattr(module, k) for k in settings}
+    try:
+        for k, v in settings.items():
+            setattr(module, k, v)
+        yield
+    finally:
+        for k, v in saved.items():
+            setattr(module, k, v)
 
 
 def device_ms(fn, reps: int) -> float:

@@ -128,6 +128,11 @@ def test_gpu_benchmark_writes_targets_and_tables(tmp_path):
                         r"[0-9]( \(the default\))?: [0-9.]+ ms, [0-9]+ GB/s = [0-9]+% of peak, against the target's "
                         r"50%: (met|MISSED)\.", best), best
     assert report.index("### linear_scan chained tile sweep") < report.index("### linear_scan tile sweep")
+    # the fastest chained tile timed at the bandwidth target's sizes, with its verdict and its error against the walk
+    named = best.split(": ")[1].replace(" (the default)", "")
+    assert f"The fastest chained tile ({named}) at the bandwidth target's sizes, kernel alone:" in chained
+    assert any(re.fullmatch(r"- B=2, T=70, C=40 \(B\*C=80\): [0-9.]+ ms, [0-9]+ GB/s = [0-9]+% of peak: (met|MISSED) "
+                            r"\(rel. err vs the walk [0-9.]+e[+-][0-9]+\)\.", line) for line in chained), chained
     # every chained row launched the chained kernel: forward timing, kernel alone (2 launches) and the comparison
     assert int(re.search(r"^chained launches: (\d+)$", proc.stdout, re.M).group(1)) >= 3 * 4, proc.stdout[-2000:]
     assert "### selective_scan tile sweep (triton, B=2, T=9, C=4, N=3 (B*C=8))" in report
@@ -231,9 +236,11 @@ def test_sweep_names_the_fastest_tile_by_the_kernel_alone(monkeypatch, fastest):
     case = kc.Case("op", [], lambda size, device: {}, lambda inputs, backend: torch.zeros(1),
                    nbytes=lambda size: 1e9, work=lambda size: (0, 0))
     rows = []
-    lines = kg.sweep_tiles(case, module, [{"A": 1, "B": 2}, {"A": 4, "B": 2}], (1, 2, 3, 1), 0.0, 100.0,
-                           backward=False, kernel=lambda inputs: lambda: None, progress=lambda t: rows.append(len(t)))
+    lines, best = kg.sweep_tiles(case, module, [{"A": 1, "B": 2}, {"A": 4, "B": 2}], (1, 2, 3, 1), 0.0, 100.0,
+                                 backward=False, kernel=lambda inputs: lambda: None,
+                                 progress=lambda t: rows.append(len(t)))
     assert vars(module) == {"A": 1, "B": 2}  # restored
+    assert best == fastest
     assert rows == [5, 6]  # the table so far after each row: the title, a blank line, the header, the rule
     assert lines[4].startswith("| 1 (default) | 2 | ") and lines[5].startswith("| 4 | 2 | ")
     default = " (the default)" if fastest == {"A": 1, "B": 2} else ""
