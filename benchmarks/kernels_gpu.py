@@ -20,10 +20,10 @@ run. The report starts with the two GPU targets:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import torch
 
@@ -196,7 +196,7 @@ def sweep_tiles(case: kc.Case, module, tiles: list[dict], at: tuple, budget: flo
     lines = [f"### {case.op} {name} (triton, {bench._label(size)})", "",
              "| " + " | ".join(names) + " | fwd ms | GB/s | % of peak |" + extra, "|" + "---|" * width]
     best = None  # (kernel ms, settings) of the fastest tile by the kernel alone
-    with _module_settings(module, {**default, **(fixed or {})}):
+    with mock.patch.multiple(module, **default, **(fixed or {})):  # restored after the sweep, rows' settings too
         for tile in tiles:
             for k, v in tile.items():
                 setattr(module, k, v)
@@ -298,7 +298,7 @@ def chained_at_targets(case: kc.Case, module, tile: dict, peak: float | None) ->
         inputs = case.make(size, DEVICE)
         with torch.no_grad():
             walk = case.call(inputs, "triton").double()  # the module's own settings: the walk
-            with _module_settings(module, {"CHAINED": True, **tile}):
+            with mock.patch.multiple(module, CHAINED=True, **tile):
                 ms = device_ms(_linear_kernel(inputs), KERNEL_REPS)
                 err = ((case.call(inputs, "triton").double() - walk).abs().max() / walk.abs().max()).item()
         gbps = case.nbytes(size) / ms / 1e6
@@ -306,19 +306,6 @@ def chained_at_targets(case: kc.Case, module, tile: dict, peak: float | None) ->
         lines.append(f"- {bench._label(size)}: {ms:.3f} ms, {gbps:.0f} GB/s = {100 * frac:.0f}% of peak: {verdict} "
                      f"(rel. err vs the walk {err:.1e}{'' if err <= SWEEP_TOLERANCE else ' WRONG'}).")
     return lines + [""]
-
-
-@contextlib.contextmanager
-def _module_settings(module, settings: dict):
-    """``module``'s settings replaced within the block, restored after it."""
-    saved = {k: getattr(module, k) for k in settings}
-    try:
-        for k, v in settings.items():
-            setattr(module, k, v)
-        yield
-    finally:
-        for k, v in saved.items():
-            setattr(module, k, v)
 
 
 def device_ms(fn, reps: int) -> float:
