@@ -193,3 +193,10 @@ def test_no_samples_at_predict_say_what_to_pass(fitted_3d):
     with pytest.raises(InputError, match=r"^Found array with 0 sample\(s\) .* X has no samples; pass the series to "
                                          r"classify, as X of shape"):
         fitted_3d.predict(X3[:0])
+
+
+def test_a_nested_panel_with_too_few_labels_is_not_told_it_is_a_long_table():
+    nested = convert_to(X3, to_type="nested_univ")  # already one row per sample
+    with pytest.raises(InputError, match=r"give one label per sample: y needs 20 labels") as caught:
+        clf().fit(nested, Y[:-1])
+    assert "long table" not in str(caught.value)

@@ -140,6 +140,18 @@ def test_a_callback_on_val_loss_is_refused_when_there_is_no_validation():
     assert lenient.fit(_series()).history_["epochs"] == 2
 
 
+def test_a_classifier_without_validation_data_is_not_told_to_give_longer_series():
+    # a class of one sample leaves no stratified split at val_size=0.3; the message had spoken of series and windows
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((20, 1, 12)), np.array(["a"] * 10 + ["b"] * 9 + ["c"])
+    est = PGNClassifier(max_epochs=1, val_size=0.3, patience=None, random_state=0,
+                        trainer_kwargs={"callbacks": [EarlyStopping("val_loss")]})
+    with pytest.warns(UserWarning, match="no validation data"), pytest.raises(ValueError) as caught:
+        est.fit(X, y)
+    assert "NoValidationWarning above says what is short" in str(caught.value)
+    assert "series" not in str(caught.value)
+
+
 def test_a_users_progress_bar_shows_without_verbose(capfd):
     # verbose=False turned Lightning's bar off, and Lightning then refused the user's bar with a
     # message about accelerators

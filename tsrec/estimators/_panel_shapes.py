@@ -15,8 +15,10 @@ _LONG_TABLE_FIX = ("if X is a long table (a row per sample and time point), make
 
 
 def long_table_fix(X: object) -> list[str]:
-    """The long-table fix where ``X`` is a plain table (no MultiIndex), else nothing."""
-    return [_LONG_TABLE_FIX] if isinstance(X, pd.DataFrame) and not isinstance(X.index, pd.MultiIndex) else []
+    """The long-table fix where ``X`` is a plain table (no MultiIndex, and numbers in its cells, not
+    the series of a nested panel), else nothing."""
+    plain = isinstance(X, pd.DataFrame) and not isinstance(X.index, pd.MultiIndex)
+    return [_LONG_TABLE_FIX] if plain and not (X.size and np.ndim(X.iat[0, 0]) == 1) else []
 
 
 def shape_of(X) -> tuple[int, ...] | None:

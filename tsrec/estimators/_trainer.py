@@ -239,14 +239,15 @@ def _child_processes(trainer: pl.Trainer) -> str | None:
 
 def _check_nothing_monitors_val_loss(callbacks: list) -> None:
     """Refuse a user's callback that needs the val_loss of a fit without validation data (val_size=0,
-    or series too short for a validation split, which the fit has warned of): Lightning would
+    or too little data for a validation split, which the fit has warned of): Lightning would
     stop the fit after its first epoch with an error about a missing metric."""
     for callback in callbacks:
         if getattr(callback, "monitor", None) == "val_loss" and getattr(callback, "strict", True):
             raise ValueError(
                 f"trainer_kwargs callback {type(callback).__name__} monitors 'val_loss', but this fit has no "
-                "validation windows (val_size=0, or the series are too short to hold some back); remove the "
-                "callback, pass it with strict=False, or give val_size > 0 and longer series"
+                "validation data (val_size=0; or else too little data to hold some back, and the "
+                "NoValidationWarning above says what is short); remove the callback, pass it with strict=False, or "
+                "give val_size > 0 and the data that warning asks for"
             )
 
 
