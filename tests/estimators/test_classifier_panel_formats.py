@@ -1,7 +1,7 @@
 """Panel formats a classifier reads as the numpy array they hold: sktime's dask_panel (it was read as a flat
 table of rows), and pd-multiindex / df-list panels whose time stamps are floats (seconds), which sktime's
 checks refuse though a classifier ignores the stamps; text stamps, whose order cannot be checked, are refused
-with the fix."""
+with the fix; stamps out of time order are refused, nested cells' included."""
 
 from __future__ import annotations
 
@@ -85,3 +85,34 @@ def test_text_time_stamps_are_refused_naming_their_dtype_and_the_fix():
     stamped = _with_time_level(panel, pd.Index([f"t{i}" for i in panel.index.get_level_values(1)], dtype=object))
     with pytest.raises(InputError, match=r"time level .* holds time stamps of text \(dtype .*groupby\(level=0\)"):
         pgn().fit(stamped, Y)
+
+
+# ---- time order -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stamps", [np.arange(11)[::-1], np.r_[0, 0, np.arange(1, 10)], np.r_[1, 0, np.arange(2, 11)]],
+                         ids=["newest first", "repeated stamp", "two swapped"])
+def test_a_nested_cell_out_of_time_order_is_refused_not_read_as_stored(fitted3, stamps):
+    # sktime's check and converter took the values in stored order, whatever their stamps
+    nested = convert_to(X3, to_type="nested_univ")
+    nested.iat[2, 1] = pd.Series(nested.iat[2, 1].to_numpy()[::-1], index=stamps)
+    with pytest.raises(InputError, match=r"X\.iloc\[2, 1\] \(sample 2, channel .*not strictly increasing.*"
+                                         r"X\.map\(lambda s: s\.sort_index\(\)\)"):
+        fitted3.predict_proba(nested)
+
+
+def test_nested_cells_on_their_own_increasing_stamps_are_read_step_by_step(fitted3):
+    nested = convert_to(X3, to_type="nested_univ")
+    nested.iat[0, 0] = nested.iat[0, 0].set_axis(np.arange(11) * 2 + 10)  # one channel recorded later
+    np.testing.assert_array_equal(fitted3.predict_proba(nested), fitted3.predict_proba(X3))
+
+
+@pytest.mark.parametrize("ids", [list("abcdefghijkl"), list("lkjihgfedcba")], ids=["ids in order", "ids descending"])
+def test_sktimes_sort_index_fix_is_cautioned_where_it_would_reorder_the_samples(ids):
+    panel = convert_to(X3, to_type="pd-multiindex")
+    named = panel.set_axis(pd.MultiIndex.from_arrays(
+        [np.repeat(ids, 11), panel.index.get_level_values(1)], names=["sample", "time"]))
+    unsorted = named.iloc[np.r_[1, 0, 2:len(named)]]  # the first instance's first two rows swapped
+    with pytest.raises(InputError, match=r"Use X\.sort_index\(\) to sort") as caught:
+        pgn().fit(unsorted, Y)
+    assert ("reorder y the same way" in str(caught.value)) == (ids[0] == "l")

@@ -183,6 +183,7 @@ def _from_frame(X: pd.DataFrame):
             return X
         _refuse_cells_without_series(X, cells)
         X = X.map(lambda cell: cell if isinstance(cell, pd.Series) else pd.Series(cell))
+        _refuse_cells_out_of_time_order(X)
     from sktime.datatypes import check_is_mtype, convert_to
 
     if multiindex:  # sktime's check accepts a missing id, whose rows the stacking then mixes with others
@@ -200,7 +201,7 @@ def _from_frame(X: pd.DataFrame):
         # read as a flat table, its rows would be taken for samples: y's length or the shape would be blamed
         raise InputError(
             "X has a MultiIndex but is not a panel sktime can read (pd-multiindex: one row per (instance, time), "
-            f"sorted, no duplicates): {_as_x(problems['pd-multiindex'])}"
+            f"sorted, no duplicates): {_as_x(problems['pd-multiindex'])}{_sorting_reorders_samples(X)}"
         )
     raise InputError(
         "X holds series in its cells but is not a panel sktime can read (nested_univ: a row per sample, a column "
@@ -225,6 +226,32 @@ def _rows_grouped_by_instance(X: pd.DataFrame) -> pd.DataFrame:
     if (np.diff(codes) >= 0).all():  # codes count up as instances first appear: already grouped
         return X
     return X.iloc[np.argsort(codes, kind="stable")]
+
+
+def _sorting_reorders_samples(X: pd.DataFrame) -> str:
+    """A caution where sktime's fix, X.sort_index(), would also reorder the instances, whose labels
+    y gives in their order: sorted by id, each sample would take another's label."""
+    ids = X.index.get_level_values(0).unique()
+    try:
+        in_id_order = ids.is_monotonic_increasing
+    except TypeError:  # ids of types that do not sort together: sort_index fails, no caution needed
+        return ""
+    return "" if in_id_order else ("; but X.sort_index() also puts the instances in id order, so reorder y the "
+                                   "same way, or sort only the rows within each instance")
+
+
+def _refuse_cells_out_of_time_order(X: pd.DataFrame) -> None:
+    """Refuse a nested panel's cell whose time stamps are not strictly increasing: sktime's check and
+    conversion read each cell's values in stored order, whatever their stamps."""
+    unordered = X.map(lambda cell: not (cell.index.is_monotonic_increasing and cell.index.is_unique)).to_numpy()
+    if not unordered.any():
+        return
+    row, col = np.argwhere(unordered)[0]
+    raise InputError(
+        f"X.iloc[{row}, {col}] (sample {row}, channel {X.columns[col]!r}) has time stamps that are not strictly "
+        "increasing, but a nested panel's cells are read in their stored order; sort each cell by time, "
+        "X.map(lambda s: s.sort_index()), and drop repeated stamps"
+    )
 
 
 def _is_series_cell(cell: object) -> bool:
