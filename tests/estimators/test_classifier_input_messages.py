@@ -200,3 +200,13 @@ def test_a_nested_panel_with_too_few_labels_is_not_told_it_is_a_long_table():
     with pytest.raises(InputError, match=r"give one label per sample: y needs 20 labels") as caught:
         clf().fit(nested, Y[:-1])
     assert "long table" not in str(caught.value)
+
+
+@pytest.mark.parametrize("y", [np.array([1, 2] * 10, dtype=object), np.array([1, "a"] * 10, dtype=object)],
+                         ids=["integers as objects", "integers and text"])
+def test_object_labels_scikit_learn_cannot_read_are_given_a_type_not_told_of_regression(y):
+    # scikit-learn's hint was "Maybe you are trying to fit a classifier ... on a regression target"
+    with pytest.raises(InputError, match=r"^Unknown label type: unknown: y is an object array of .* labels.*"
+                                         r"np\.asarray\(y\)\.astype\(int\)") as caught:
+        clf().fit(X3, y)
+    assert "regression" not in str(caught.value)

@@ -199,6 +199,16 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
                 f"y mixes labels of types that do not sort together ({kinds}); give every label one type, "
                 "e.g. y = np.asarray(y).astype(str)"
             ) from err
+        except ValueError as err:
+            if y.dtype != object:
+                raise
+            # scikit-learn's sentence stays first (its checks match it); its hint is about regression
+            kinds = ", ".join(sorted({type(label).__name__ for label in y}))
+            raise InputError(
+                f"{str(err).split('. ')[0]}: y is an object array of {kinds} labels, which scikit-learn reads as "
+                "classes only when they are all strings; give y one type, e.g. y = np.asarray(y).astype(int) for "
+                "whole numbers or .astype(str)"
+            ) from err
         if len(self.classes_) < 2:
             raise InputError(
                 # tolist(): the plain value, not numpy 2's repr np.str_('a')
