@@ -70,7 +70,8 @@ def test_the_classifier_names_cfc_options_with_an_ltc_cell():
 
 
 @pytest.mark.parametrize("warmup, max_epochs, warns", [(100, 2, True), (2, 3, True), (1, 3, False),
-                                                       (10, 3, False)])  # 10: the paper's, and the default
+                                                       (10, 3, False),  # 10: the paper's, and the default
+                                                       (0, 1, False)])  # no warm-up: epoch 0 trains at lr
 def test_a_spacetime_warm_up_that_outlasts_training_is_named(warmup, max_epochs, warns):
     from tsrec.estimators import SpaceTimeForecaster
 

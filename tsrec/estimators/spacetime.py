@@ -231,8 +231,9 @@ class SpaceTimeForecaster(DeepForecaster):
     def _lr_lambda(self):
         warmup = int(self.warmup_epochs)
         # read after training_config has checked max_epochs; the default warm-up (the paper's) stays silent.
-        # Epoch e trains at the schedule's rate for e - 1 (see warmup_cosine), so the ramp ends at warmup + 1
-        if warmup != WARMUP_EPOCHS and self.max_epochs <= warmup + 1:
+        # Epoch e trains at the schedule's rate for e - 1 (see warmup_cosine), so the ramp ends at warmup + 1;
+        # without a warm-up (0) epoch 0 trains at lr
+        if warmup not in (0, WARMUP_EPOCHS) and self.max_epochs <= warmup + 1:
             last = self.lr * warmup_cosine(self.max_epochs - 1, float(self.lr), warmup)
             warn_user(f"{type(self).__name__}: warmup_epochs={warmup} with max_epochs={self.max_epochs} ends "
                       f"training inside the warm-up, so the learning rate never reaches lr={self.lr} (the last "
