@@ -61,6 +61,18 @@ def test_a_context_naive_where_the_fit_was_aware_or_the_reverse_is_refused(fitte
         est.predict(y=panel)
 
 
+def test_naive_stamps_for_an_aware_fit_are_told_both_readings_not_only_wall_clock():
+    # naive stamps are often UTC (tz_convert(None) gives them): localizing them in the fitted zone shifts them
+    est = MODELS["PGN (calendar features)"]().fit(local_hours(tz="Europe/Berlin"), fh=[1])
+    context = local_hours(48, tz="Europe/Berlin", start="2024-02-01").tz_convert(None)
+    with pytest.raises(InputError, match=r"y\.tz_localize\('Europe/Berlin'\) if they are wall-clock times in "
+                                         r"Europe/Berlin, or y\.tz_localize\('UTC'\)\.tz_convert\('Europe/Berlin'\) "
+                                         r"if they are UTC$"):
+        est.predict(y=context)
+    with pytest.raises(InputError, match=r"tz_localize\('UTC', level=-1\)\.tz_convert\('Europe/Berlin', level=-1\)"):
+        est.predict(y=pd.concat({"a": context.to_frame()}, names=["id", "time"]))
+
+
 @pytest.mark.parametrize("zone", ["Asia/Tokyo", "Asia/Kolkata"])  # Kolkata: half an hour off UTC's hours
 def test_a_context_in_another_zone_names_the_same_instants(zone):
     y = local_hours(tz=zone)

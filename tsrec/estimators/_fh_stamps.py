@@ -145,17 +145,23 @@ def _grid_stamps_in(periods: pd.PeriodIndex, index: pd.DatetimeIndex, freq: obje
     return held
 
 
-def zone_fix(have, want) -> str:
-    """The pandas call that puts stamps of time zone ``have`` into zone ``want`` (None: naive)."""
+def zone_fix(have, want, obj: str = "", level: str = "") -> str:
+    """The pandas call on ``obj`` that puts stamps of time zone ``have`` into zone ``want`` (None:
+    naive); ``level``, such as ", level=-1", for a panel's time level. Naive stamps may be the
+    zone's wall-clock times or UTC (as tz_convert(None) leaves them): both readings are named,
+    since localizing UTC stamps in another zone would shift them silently."""
     if want is None:
-        return "tz_localize(None)"
-    return f"tz_localize({str(want)!r})" if have is None else f"tz_convert({str(want)!r})"
+        return f"{obj}.tz_localize(None{level})"
+    if have is not None:
+        return f"{obj}.tz_convert({str(want)!r}{level})"
+    return (f"{obj}.tz_localize({str(want)!r}{level}) if they are wall-clock times in {want}, or "
+            f"{obj}.tz_localize('UTC'{level}).tz_convert({str(want)!r}{level}) if they are UTC")
 
 
 def _same_zone(stamps: pd.DatetimeIndex, tz, name: str) -> pd.DatetimeIndex:
     if (stamps.tz is None) != (tz is None):
         have, want = ("naive", f"in {tz}") if tz is not None else (f"in {stamps.tz}", "naive")
-        fix = "." + zone_fix(stamps.tz, tz)
+        fix = zone_fix(stamps.tz, tz)
         raise InputError(f"fh's time stamps {list(stamps[:3])} are {have} but {name}'s are {want}; "
                          f"give them in the data's zone, e.g. {fix}")
     return stamps if tz is None else stamps.tz_convert(tz)

@@ -141,10 +141,9 @@ def check_join(old: pd.Index, new: pd.Index, name: str, freq: object, made: dict
             f"{index_kind(old)}; pass them with the same kind of time stamps"
         )
     if isinstance(old, pd.DatetimeIndex) and str(new.tz) != str(old.tz):
-        fix = zone_fix(new.tz, old.tz)
         raise InputError(
             f"the new rows of {name} have time zone {new.tz or 'none (naive)'} but the fitted data "
-            f"{old.tz or 'none (naive)'}; put their stamps in the fitted zone, e.g. y.{fix}"
+            f"{old.tz or 'none (naive)'}; put their stamps in the fitted zone, e.g. {zone_fix(new.tz, old.tz, 'y')}"
         )
     if isinstance(old, pd.PeriodIndex) and new.freq != old.freq:
         raise InputError(f"the new rows of {name} are periods of {new.freqstr!r} but the fitted data of "
@@ -219,11 +218,10 @@ def check_zone_awareness(parts: list, fitted: pd.Index) -> None:
     for key, df in parts:
         own = df.index.tz if isinstance(df.index, pd.DatetimeIndex) else fitted.tz
         if (own is None) != (fitted.tz is None):
-            fix = zone_fix(own, fitted.tz)
-            fix = fix if key is None else f"{fix[:-1]}, level=-1)"  # a panel's time level
+            fix = zone_fix(own, fitted.tz, "y", "" if key is None else ", level=-1")  # a panel's time level
             raise InputError(
                 f"the time stamps of {series_name(key)} are {_zone(own)} but the fitted data's are "
-                f"{_zone(fitted.tz)}; give them in the fitted zone, e.g. y.{fix}"
+                f"{_zone(fitted.tz)}; give them in the fitted zone, e.g. {fix}"
             )
 
 
