@@ -127,3 +127,23 @@ def test_a_study_continued_with_other_categorical_choices_says_which_and_what_to
 
     with pytest.raises(ValueError, match="^no such choice$"):
         tune(arnet(), series, n_trials=1, study=study, space=space)
+
+
+def test_a_cycle_the_default_space_cannot_read_from_the_stamps_is_refused_before_the_search():
+    from tsrec.estimators import CycleNetForecaster
+
+    study = optuna.create_study()
+    y = make_ar((0.5,), n_samples=200, random_state=0)  # integer stamps: no step to read a cycle from
+    est = CycleNetForecaster(lookback=24, horizon=4, max_epochs=1, val_size=0.2)
+    with pytest.raises(InputError, match=r"cannot infer cycle_length from an integer time index; pass cycle_length"):
+        tune(est, y, n_trials=None, timeout=30, study=study, random_state=0)
+    assert study.trials == []
+    assert tune(est.set_params(cycle_length=12), y, n_trials=1, random_state=0).study.trials[0].state == COMPLETE
+
+
+def test_an_accelerator_the_machine_lacks_is_refused_before_the_search(series, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    study = optuna.create_study()
+    with pytest.raises(ValueError, match=r"lightning\.Trainer cannot train with accelerator='mps'"):
+        tune(arnet(accelerator="mps"), series, n_trials=None, timeout=30, study=study)
+    assert study.trials == [] and list(tmp_path.iterdir()) == []

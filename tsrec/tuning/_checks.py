@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import warnings
 from types import TracebackType
 from typing import Any
 
@@ -19,6 +20,8 @@ from tsrec.estimators._horizon import aligned_fh, relative_steps
 from tsrec.estimators._params import check_val_size as estimator_val_size
 from tsrec.estimators._params import seed_of, training_config
 from tsrec.estimators._series import split_panel
+from tsrec.estimators._steps import learned_steps
+from tsrec.estimators._trainer import make_trainer, quiet_lightning
 from tsrec.errors import InputError, TuningSetupError
 
 #: epochs during which the default pruner never prunes (the first ones are noisy)
@@ -150,8 +153,10 @@ def check_fixed_params(estimator: Any, data: tuple, fit_params: dict, windows_fi
     fit_params : dict
         Extra keyword arguments of ``fit``; a forecaster's ``fh`` is checked as its ``fit`` checks it.
     windows_fixed : bool, default=False
-        True when the search space samples no window length (``WINDOW_PARAMS``): then the data
-        must be long enough for the estimator's own ones, as every trial's fit requires.
+        True when the search space samples no window length (``WINDOW_PARAMS``) or data-read
+        setting (tsrec's own spaces): then the data must be long enough for the estimator's own
+        windows, and give the cycle length or period it reads from the time step, as every
+        trial's fit requires.
 
     Raises
     ------
@@ -173,7 +178,22 @@ def check_fixed_params(estimator: Any, data: tuple, fit_params: dict, windows_fi
     if isinstance(probe, DeepForecaster):
         check_fit_fh(fit_params.get("fh"), flat)
         if windows_fixed:
-            probe._check_lengths(split_panel(flat), probe._lookback_length() + probe._horizon_length())
+            parts = split_panel(flat)
+            probe._check_lengths(parts, probe._lookback_length() + probe._horizon_length())
+            # what the network reads from the data: a cycle length or period from the step (none
+            # from integer stamps), PGN's windows as multiples of that period
+            probe._network_meta(learned_steps(parts)[parts[0][0]], flat.shape[1])
+    check_trainer_settings(probe)
+
+
+def check_trainer_settings(probe: Any) -> None:
+    """The Trainer a trial's fit builds, built once here: an accelerator, devices or precision
+    the machine lacks fails every trial alike."""
+    # quiet_lightning also restores the torch settings a Trainer(deterministic=True) changes; a
+    # warning here (a notebook's devices='auto') comes again from the trials' fits
+    with warnings.catch_warnings(), quiet_lightning():
+        warnings.simplefilter("ignore")
+        make_trainer(training_config(probe), [], has_val=True)
 
 
 def check_fit_fh(fh: object, flat: Any) -> None:
