@@ -177,6 +177,9 @@ def read_series(
 
 def input_paths(path_or_paths: PathLike | Iterable[PathLike]) -> list[PathLike]:
     """One path or an iterable of paths (a list, ``Path.glob``) as a non-empty list."""
+    if not isinstance(path_or_paths, (str, os.PathLike, Iterable)):
+        raise InputError(f"the input files are {path_or_paths!r}; pass a path to a .csv or .parquet file, or a "
+                         "list of them")
     paths = [path_or_paths] if isinstance(path_or_paths, (str, os.PathLike)) else list(path_or_paths)
     if not paths:
         raise InputError("no input files were given; pass at least one .csv or .parquet file")
@@ -298,6 +301,8 @@ def check_output_path(path: PathLike, inputs: PathLike | Sequence[PathLike] = ()
     >>> check_output_path("out/forecasts.parquet").name
     'forecasts.parquet'
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputError(f"the output file is {path!r}; pass a path ending in .csv or .parquet")
     target = Path(path)
     file_format(target)
     if _is_folder(target):
