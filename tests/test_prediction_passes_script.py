@@ -18,7 +18,7 @@ def test_each_estimator_runs_at_its_batch_size_and_at_the_given_pass_sizes(scrip
     text = out.read_text()
     assert "| estimator (batch_size) | batch_size a pass | 5 a pass |" in text and "|---|---:|---:|" in text
     rows = {line.split(" | ")[0].strip("| "): line for line in text.splitlines() if "MiB" in line}
-    assert set(rows) == {"SMambaClassifier (16)", "ARNetForecaster (128)"}
+    assert set(rows) == {"SMambaClassifier (16)", "ARNetForecaster (32)"}
     assert all(row.count(" MiB") == 2 for row in rows.values())
     assert "7 univariate series of 9 steps" in text and "each of 3 univariate hourly series" in text
 

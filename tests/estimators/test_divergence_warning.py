@@ -27,7 +27,7 @@ def series() -> np.ndarray:
 def test_a_forecaster_whose_training_loss_ends_far_above_the_mean_forecast_warns(series):
     with pytest.warns(RuntimeWarning, match=r"training ended at a training loss of ([\d.]+), over 10 times the 1 of "
                                             r"forecasting the training mean: .*lower lr \(it is 30\)") as caught:
-        est = ARNetForecaster(n_lags=8, max_epochs=10, lr=30.0, random_state=0).fit(series)
+        est = ARNetForecaster(n_lags=8, max_epochs=10, batch_size=128, lr=30.0, random_state=0).fit(series)
     last = est.history_["train_loss"][-1]
     assert last >= DIVERGED and f"{last:.4g}" in str(caught[0].message)
 
@@ -36,7 +36,7 @@ def test_a_sound_forecaster_fit_does_not_warn(series):
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         for lr in (0.003, 0.3, 3.0):  # 3.0 is erratic but ends near the mean forecast's loss
-            ARNetForecaster(n_lags=8, max_epochs=10, lr=lr, random_state=0).fit(series)
+            ARNetForecaster(n_lags=8, max_epochs=10, batch_size=128, lr=lr, random_state=0).fit(series)
 
 
 def test_a_classifier_far_above_the_uniform_guess_warns():

@@ -249,7 +249,8 @@ def warn_constant_variates(parts: list[np.ndarray], keys: list, columns: list) -
     """Warn when a variate is constant over a standardisation's rows (each of ``parts``, the training
     rows of one series, or of all of them for the global scaler): it gets scale 1, standardises to all
     zeros, and the network's output for it, whatever training left there, comes back in the data's
-    own units, however small the level (ARNet forecast a series of 1e-9 at about -0.34)."""
+    own units, however small the level (ARNet, at its lr and batch size before 2026-12-05, forecast a
+    series of 1e-9 at about -0.34)."""
     found = [(key, column, part[0, c]) for key, part in zip(keys, parts) if len(part)
              for c, column in enumerate(columns) if np.ptp(part[:, c]) == 0]
     if not found:

@@ -58,9 +58,11 @@ class ARNetForecaster(DeepForecaster):
     values with weights shared over variates; its weights are the AR coefficients. With
     ``sparsity`` set, the paper's regulariser R(w) = mean(2 / (1 + exp(-c1 |w|^(1/c2))) - 1)
     (c1 = c2 = 3) is added with weight lambda = 0.02 (1/sparsity - 1), ramped up linearly over
-    the first ``lambda_delay`` epochs (growing with each batch). The defaults ``lr=0.003`` and
-    30 epochs are tsrec's, for series far shorter than the 125,000 samples that AR-Net's example
-    trains on for 10 epochs at 2e-4.
+    the first ``lambda_delay`` epochs (growing with each batch). The defaults ``lr=0.01``,
+    ``batch_size=32`` and 30 epochs are tsrec's, for series far shorter than the 125,000 samples
+    that AR-Net's example trains on for 10 epochs at 2e-4 in batches of 128: as the rate falls x0.9
+    an epoch, a fit takes about ten epochs' worth of steps, which a short series must get from
+    small batches (``benchmarks/results/arnet_defaults.md``).
 
     Parameters
     ----------
@@ -115,8 +117,8 @@ class ARNetForecaster(DeepForecaster):
         reg_lambda: float | None = None,
         lambda_delay: float | None = None,
         max_epochs: int = 30,
-        batch_size: int = 128,
-        lr: float = 0.003,
+        batch_size: int = 32,
+        lr: float = 0.01,
         weight_decay: float = 0.0,
         patience: int | None = None,
         val_size: float | int = 0.0,
