@@ -61,6 +61,18 @@ def test_a_context_naive_where_the_fit_was_aware_or_the_reverse_is_refused(fitte
         est.predict(y=panel)
 
 
+def test_naive_wall_clock_hours_across_a_daylight_saving_change_are_told_of_the_zone_not_of_spacing():
+    # they skip 02:00 on 2024-03-31, and were refused as "not evenly spaced ... asfreq('h').interpolate()"
+    index = pd.date_range("2024-03-01", "2024-04-10", freq="h", tz="Europe/Berlin")
+    y = pd.Series(np.sin(np.arange(len(index)) * 2 * np.pi / 24), index=index, name="load")
+    est = MODELS["PGN (calendar features)"]().fit(y.loc[:"2024-03-20"], fh=[1])
+    context = y.loc["2024-03-29":"2024-04-03"].tz_localize(None)
+    assert context.index.to_series().diff().max() == pd.Timedelta(2, "h")
+    for given in (context, pd.concat({"a": context.to_frame()}, names=["id", "time"])):
+        with pytest.raises(InputError, match=r"are naive \(no time zone\) but the fitted data's are in Europe/Berlin"):
+            est.predict(y=given)
+
+
 def test_naive_stamps_for_an_aware_fit_are_told_both_readings_not_only_wall_clock():
     # naive stamps are often UTC (tz_convert(None) gives them): localizing them in the fitted zone shifts them
     est = MODELS["PGN (calendar features)"]().fit(local_hours(tz="Europe/Berlin"), fh=[1])

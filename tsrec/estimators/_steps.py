@@ -120,6 +120,20 @@ def context_steps(est, parts: list) -> list:
     return steps
 
 
+def check_zone_first(est, y: object) -> None:
+    """A new context's stamps naive or aware as fitted, checked before its spacing: naive
+    wall-clock hours of an aware fit skip or repeat one at a daylight-saving change, and would be
+    refused as uneven without the zone named."""
+    index = getattr(y, "index", None)
+    if not isinstance(y, (pd.Series, pd.DataFrame)) or not len(index):
+        return
+    panel = isinstance(index, pd.MultiIndex)
+    stamps = index.get_level_values(-1) if panel else index
+    if isinstance(stamps, pd.DatetimeIndex):
+        key = (index[0][:-1] if index.nlevels > 2 else index[0][0]) if panel else None
+        check_zone_awareness([(key, pd.DataFrame(index=stamps[:1]))], time_level(est._y))
+
+
 def _warn_unfitted_steps(parts: list, steps: list, fitted: set) -> None:
     """Warn where a series' date-time step is none a fitted series had (only models that ignore the stamps get here).
 
