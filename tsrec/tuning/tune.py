@@ -146,7 +146,9 @@ def tune(
         it must minimise, and it brings its own sampler and pruner. The result is the best of
         the trials run by this call. Any storage works, on several processes too (each process
         then passes its own study, e.g. ``optuna.create_study(storage="sqlite:///tune.db",
-        sampler=optuna.samplers.TPESampler(seed=0))`` without a ``study_name``).
+        sampler=optuna.samplers.TPESampler(seed=0))`` without a ``study_name``). A seeded sampler
+        restarts its random numbers in each call: continuing a study with the same seed repeats
+        its first proposals (see docs/tuning.md, "Reproducibility").
     fit_params : dict or None, default=None
         Extra keyword arguments for ``fit`` (e.g. ``{"fh": [1, 2, 3]}``).
 
