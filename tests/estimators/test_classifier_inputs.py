@@ -238,14 +238,15 @@ def test_samples_recorded_at_their_own_times_are_read_step_by_step(fitted3):
     np.testing.assert_array_equal(refit.predict_proba(X3), fitted3.predict_proba(X3))
 
 
-@pytest.mark.parametrize("change", [
-    lambda frame: frame.sample(frac=1, random_state=0),
-    lambda frame: pd.concat([frame, frame.iloc[:1]]),
+@pytest.mark.parametrize("change, message", [
+    (lambda frame: frame.sample(frac=1, random_state=0),
+     r"MultiIndex but is not a panel.*Use X\.sort_index\(\) to sort"),
+    (lambda frame: pd.concat([frame, frame.iloc[:1]]), r"X has the row \(0, 0\) \(instance, time\) more than once"),
 ], ids=["unsorted", "duplicated row"])
-def test_a_multiindex_frame_that_is_no_panel_says_why(change):
+def test_a_multiindex_frame_that_is_no_panel_says_why(change, message):
     # read as a flat table it failed with "inconsistent numbers of samples: [120, 12]"
     panel = change(convert_to(X3, to_type="pd-multiindex"))
-    with pytest.raises(InputError, match=r"MultiIndex but is not a panel.*Use X\.sort_index\(\) to sort"):
+    with pytest.raises(InputError, match=message):
         PGNClassifier(hidden=4, max_epochs=1).fit(panel, Y)
 
 

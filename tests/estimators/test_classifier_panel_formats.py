@@ -116,3 +116,20 @@ def test_sktimes_sort_index_fix_is_cautioned_where_it_would_reorder_the_samples(
     with pytest.raises(InputError, match=r"Use X\.sort_index\(\) to sort") as caught:
         pgn().fit(unsorted, Y)
     assert ("reorder y the same way" in str(caught.value)) == (ids[0] == "l")
+
+
+def test_nested_cells_on_text_stamps_are_read_as_stored(fitted3):
+    # "t10" sorts before "t2" as text: such cells were once refused as out of order, and sorting them reorders values
+    nested = convert_to(X3, to_type="nested_univ").map(lambda s: s.set_axis([f"t{i}" for i in range(len(s))]))
+    assert not nested.iat[0, 0].index.is_monotonic_increasing
+    np.testing.assert_array_equal(fitted3.predict_proba(nested), fitted3.predict_proba(X3))
+
+
+@pytest.mark.parametrize("at", [0, 5], ids=["first rows", "mid-sample"])
+def test_a_pd_multiindex_row_given_twice_is_refused(at):
+    # two rows at once on one (instance, time) passed sktime's check and were read as two steps
+    panel = convert_to(X3, to_type="pd-multiindex")
+    repeated = pd.concat([panel.iloc[:at + 1], panel.iloc[at:]])
+    with pytest.raises(InputError, match=r"X has the row \(0, \d+\) \(instance, time\) more than once; .*"
+                                         r"X\[~X\.index\.duplicated\(\)\]"):
+        pgn().fit(repeated, Y)

@@ -4,7 +4,8 @@ seconds) replaced by integers of the same order.
 
 A classifier ignores the stamps (each sample is read step by step, in its row order), but their order
 is still checked as sktime checks integer or date-time stamps: rows out of time order are refused, not
-silently reordered.
+silently reordered. The checks sktime leaves out are here too: a repeated (instance, time) row, and a
+nested cell out of time order.
 """
 
 from __future__ import annotations
@@ -74,3 +75,46 @@ def with_ranked_index(frame: pd.DataFrame, where: str) -> pd.DataFrame:
         return frame
     ranked = _stamps_as_ranks(frame.index, f"{where}'s index")
     return frame if ranked is frame.index else frame.set_axis(ranked, axis=0)
+
+
+# ---- time order ------------------------------------------------------------------------------
+
+
+def refuse_repeated_rows(index: pd.MultiIndex) -> None:
+    """Refuse an (instance, time) pair given twice; sktime's check passes repeats that stand together."""
+    repeated = index.duplicated()
+    if repeated.any():
+        raise InputError(f"X has the row {index[repeated.argmax()]!r} (instance, time) more than once; a pd-multiindex "
+                         "panel has one row per instance and time: drop the repeats, X[~X.index.duplicated()]")
+
+
+def sorting_reorders_samples(X: pd.DataFrame) -> str:
+    """A caution where sktime's fix, X.sort_index(), would also reorder the instances, whose labels
+    y gives in their order: sorted by id, each sample would take another's label."""
+    if X.index.get_level_values(0).unique().is_monotonic_increasing:
+        return ""
+    return ("; but X.sort_index() also puts the instances in id order, so reorder y the same way, or sort the rows "
+            "within each instance only: X.groupby(level=0, sort=False, group_keys=False).apply(lambda g: "
+            "g.sort_index())")
+
+
+def refuse_cells_out_of_time_order(X: pd.DataFrame) -> None:
+    """Refuse a nested panel's cell whose time stamps are not strictly increasing: sktime's check and
+    conversion read each cell's values in stored order, whatever their stamps. Text stamps ("t2",
+    "t10"), whose order as text is not their order in time, are read as stored, as before."""
+    unordered = X.map(lambda cell: _ordered_kind(cell.index) and not (
+        cell.index.is_monotonic_increasing and cell.index.is_unique)).to_numpy()
+    if not unordered.any():
+        return
+    row, col = np.argwhere(unordered)[0]
+    raise InputError(
+        f"X.iloc[{row}, {col}] (sample {row}, channel {X.columns[col]!r}) has time stamps that are not strictly "
+        "increasing, but a nested panel's cells are read in their stored order; sort each cell by time, "
+        "X.map(lambda s: s.sort_index()), and drop repeated stamps"
+    )
+
+
+def _ordered_kind(index: pd.Index) -> bool:
+    """Stamps whose sort order is their order in time: numbers, date-times, durations, periods."""
+    numeric = pd.api.types.is_numeric_dtype(index.dtype) and not pd.api.types.is_bool_dtype(index.dtype)
+    return numeric or isinstance(index, (pd.DatetimeIndex, pd.TimedeltaIndex, pd.PeriodIndex))

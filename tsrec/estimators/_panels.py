@@ -19,7 +19,10 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_consistent_length
 
-from tsrec.estimators._panel_formats import dask_to_multiindex, is_dask_frame, with_ranked_index, with_ranked_time_level
+from tsrec.estimators._panel_formats import (
+    dask_to_multiindex, is_dask_frame, refuse_cells_out_of_time_order, refuse_repeated_rows, sorting_reorders_samples,
+    with_ranked_index, with_ranked_time_level,
+)
 from tsrec.estimators._panel_shapes import long_table_fix, shape_of
 from tsrec.estimators._series import check_series_ids
 from tsrec.estimators.errors import InputError
@@ -183,11 +186,12 @@ def _from_frame(X: pd.DataFrame):
             return X
         _refuse_cells_without_series(X, cells)
         X = X.map(lambda cell: cell if isinstance(cell, pd.Series) else pd.Series(cell))
-        _refuse_cells_out_of_time_order(X)
+        refuse_cells_out_of_time_order(X)
     from sktime.datatypes import check_is_mtype, convert_to
 
     if multiindex:  # sktime's check accepts a missing id, whose rows the stacking then mixes with others
         check_series_ids(X.index, "X")
+        refuse_repeated_rows(X.index)
         _refuse_non_real_channels(X)
         X = with_ranked_time_level(_rows_grouped_by_instance(X))
     problems = {}
@@ -201,7 +205,7 @@ def _from_frame(X: pd.DataFrame):
         # read as a flat table, its rows would be taken for samples: y's length or the shape would be blamed
         raise InputError(
             "X has a MultiIndex but is not a panel sktime can read (pd-multiindex: one row per (instance, time), "
-            f"sorted, no duplicates): {_as_x(problems['pd-multiindex'])}{_sorting_reorders_samples(X)}"
+            f"sorted, no duplicates): {_as_x(problems['pd-multiindex'])}{sorting_reorders_samples(X)}"
         )
     raise InputError(
         "X holds series in its cells but is not a panel sktime can read (nested_univ: a row per sample, a column "
@@ -226,32 +230,6 @@ def _rows_grouped_by_instance(X: pd.DataFrame) -> pd.DataFrame:
     if (np.diff(codes) >= 0).all():  # codes count up as instances first appear: already grouped
         return X
     return X.iloc[np.argsort(codes, kind="stable")]
-
-
-def _sorting_reorders_samples(X: pd.DataFrame) -> str:
-    """A caution where sktime's fix, X.sort_index(), would also reorder the instances, whose labels
-    y gives in their order: sorted by id, each sample would take another's label."""
-    ids = X.index.get_level_values(0).unique()
-    try:
-        in_id_order = ids.is_monotonic_increasing
-    except TypeError:  # ids of types that do not sort together: sort_index fails, no caution needed
-        return ""
-    return "" if in_id_order else ("; but X.sort_index() also puts the instances in id order, so reorder y the "
-                                   "same way, or sort only the rows within each instance")
-
-
-def _refuse_cells_out_of_time_order(X: pd.DataFrame) -> None:
-    """Refuse a nested panel's cell whose time stamps are not strictly increasing: sktime's check and
-    conversion read each cell's values in stored order, whatever their stamps."""
-    unordered = X.map(lambda cell: not (cell.index.is_monotonic_increasing and cell.index.is_unique)).to_numpy()
-    if not unordered.any():
-        return
-    row, col = np.argwhere(unordered)[0]
-    raise InputError(
-        f"X.iloc[{row}, {col}] (sample {row}, channel {X.columns[col]!r}) has time stamps that are not strictly "
-        "increasing, but a nested panel's cells are read in their stored order; sort each cell by time, "
-        "X.map(lambda s: s.sort_index()), and drop repeated stamps"
-    )
 
 
 def _is_series_cell(cell: object) -> bool:
