@@ -137,8 +137,8 @@ def _stack(cases: list[list[np.ndarray]], pad: str, length: int | None, path: Pa
     target = longest if length is None else length
     if target < longest:
         raise ValueError(f"length={target} is shorter than the longest series ({longest}) in {path.name}; padding "
-                         f"never truncates: give length >= {longest} (the longest of both splits, to fit and "
-                         "predict on one length), or truncate the series yourself after loading with length=None")
+                         f"never truncates: give length >= {longest}, and at least the other split's longest so that "
+                         "train and test share one length, or truncate the series yourself after loading")
     _check_padded_size(len(cases), len(cases[0]), target, longest)
     out = np.empty((len(cases), len(cases[0]), target), dtype=np.float64)
     for i, case in enumerate(cases):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import os
 
 import numpy as np
@@ -64,6 +65,17 @@ def _check_axes(X: np.ndarray) -> None:
             f"X has {channels} channel(s) x {timepoints} timepoints per sample; a classifier needs at least "
             "one channel and one timepoint: pass X of shape (n_samples, n_channels, n_timepoints) with both >= 1"
         )
+
+
+def _object_labels_message(err: str, y: np.ndarray) -> str:
+    """scikit-learn's refusal of object labels that are not all strings (whole numbers stored as
+    objects, or numbers mixed with text), with a type to give them in place of its regression hint;
+    its sentence stays first, as its checks match it."""
+    kinds = ", ".join(sorted({type(label).__name__ for label in y}))
+    whole = all(isinstance(label, numbers.Integral) for label in y)
+    fix = "y = np.asarray(y).astype(int)" if whole else "y = np.asarray(y).astype(str)"
+    return (f"{err.split('. ')[0]}: y is an object array of {kinds} labels, which scikit-learn reads as classes "
+            f"only when they are all strings; give them one type: {fix}")
 
 
 def _check_no_missing_labels(y: np.ndarray) -> None:
@@ -200,15 +212,9 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
                 "e.g. y = np.asarray(y).astype(str)"
             ) from err
         except ValueError as err:
-            if y.dtype != object:
+            if y.dtype != object or not str(err).startswith("Unknown label type: unknown"):
                 raise
-            # scikit-learn's sentence stays first (its checks match it); its hint is about regression
-            kinds = ", ".join(sorted({type(label).__name__ for label in y}))
-            raise InputError(
-                f"{str(err).split('. ')[0]}: y is an object array of {kinds} labels, which scikit-learn reads as "
-                "classes only when they are all strings; give y one type, e.g. y = np.asarray(y).astype(int) for "
-                "whole numbers or .astype(str)"
-            ) from err
+            raise InputError(_object_labels_message(str(err), y)) from err
         if len(self.classes_) < 2:
             raise InputError(
                 # tolist(): the plain value, not numpy 2's repr np.str_('a')
