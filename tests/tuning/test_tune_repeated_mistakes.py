@@ -142,6 +142,9 @@ def test_a_cycle_the_default_space_cannot_read_from_the_stamps_is_refused_before
 
 
 def test_an_accelerator_the_machine_lacks_is_refused_before_the_search(series, tmp_path, monkeypatch):
+    from lightning.pytorch.accelerators import MPSAccelerator
+
+    monkeypatch.setattr(MPSAccelerator, "is_available", staticmethod(lambda: False))  # as on any non-Apple machine
     monkeypatch.chdir(tmp_path)
     study = optuna.create_study()
     with pytest.raises(ValueError, match=r"lightning\.Trainer cannot train with accelerator='mps'"):

@@ -128,7 +128,7 @@ def check_zone_first(est, y: object) -> None:
     if not isinstance(y, (pd.Series, pd.DataFrame)) or not len(index):
         return
     panel = isinstance(index, pd.MultiIndex)
-    stamps = index.get_level_values(-1) if panel else index
+    stamps = time_level(y)
     if isinstance(stamps, pd.DatetimeIndex):
         key = (index[0][:-1] if index.nlevels > 2 else index[0][0]) if panel else None
         check_zone_awareness([(key, pd.DataFrame(index=stamps[:1]))], time_level(est._y))

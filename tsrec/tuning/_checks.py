@@ -20,7 +20,7 @@ from tsrec.estimators._horizon import aligned_fh, relative_steps
 from tsrec.estimators._params import check_val_size as estimator_val_size
 from tsrec.estimators._params import seed_of, training_config
 from tsrec.estimators._series import split_panel
-from tsrec.estimators._steps import learned_steps
+from tsrec.estimators._timeindex import infer_freq
 from tsrec.estimators._trainer import make_trainer, quiet_lightning
 from tsrec.errors import InputError, TuningSetupError
 
@@ -182,7 +182,7 @@ def check_fixed_params(estimator: Any, data: tuple, fit_params: dict, windows_fi
             probe._check_lengths(parts, probe._lookback_length() + probe._horizon_length())
             # what the network reads from the data: a cycle length or period from the step (none
             # from integer stamps), PGN's windows as multiples of that period
-            probe._network_meta(learned_steps(parts)[parts[0][0]], flat.shape[1])
+            probe._network_meta(infer_freq(parts[0][1].index), flat.shape[1])
     check_trainer_settings(probe)
 
 
