@@ -60,9 +60,10 @@ class ARNetForecaster(DeepForecaster):
     (c1 = c2 = 3) is added with weight lambda = 0.02 (1/sparsity - 1), ramped up linearly over
     the first ``lambda_delay`` epochs (growing with each batch). The defaults ``lr=0.01``,
     ``batch_size=32`` and 30 epochs are tsrec's, for series far shorter than the 125,000 samples
-    that AR-Net's example trains on for 10 epochs at 2e-4 in batches of 128: as the rate falls x0.9
-    an epoch, a fit takes about ten epochs' worth of steps, which a short series must get from
-    small batches (``benchmarks/results/arnet_defaults.md``).
+    that AR-Net's example trains on for 10 epochs at 2e-4 in batches of 128. As the rate falls x0.9
+    an epoch, all epochs together move the weights about as far as ten epochs at the first rate,
+    whatever ``max_epochs``; a short series gets enough steps for that only from small batches
+    (``benchmarks/results/arnet_defaults.md``).
 
     Parameters
     ----------
