@@ -36,13 +36,14 @@ def test_inputs_may_be_an_iterator_such_as_path_glob(arnet, tmp_path):
 
 @pytest.mark.parametrize("inputs, output, message", [
     (None, "out.csv", r"the input files are None; pass a path to a \.csv or \.parquet file, or a list of them"),
+    ([None], "out.csv", r"the input files include None; give each as a path to a \.csv or \.parquet file"),
     ("in.csv", None, r"the output file is None; pass a path ending in \.csv or \.parquet"),
 ])
 def test_none_for_a_path_is_named_not_a_type_error_from_inside(arnet, tmp_path, inputs, output, message):
     # list(None) and Path(None) raised "'NoneType' object is not iterable" and pathlib's TypeError
     hourly_panel().reset_index().to_csv(tmp_path / "in.csv", index=False)
     with pytest.raises(InputError, match=message):
-        forecast_files(arnet, inputs and tmp_path / inputs, output and tmp_path / output)
+        forecast_files(arnet, tmp_path / inputs if isinstance(inputs, str) else inputs, output and tmp_path / output)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
 
 

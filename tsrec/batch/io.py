@@ -183,6 +183,9 @@ def input_paths(path_or_paths: PathLike | Iterable[PathLike]) -> list[PathLike]:
     paths = [path_or_paths] if isinstance(path_or_paths, (str, os.PathLike)) else list(path_or_paths)
     if not paths:
         raise InputError("no input files were given; pass at least one .csv or .parquet file")
+    for path in paths:
+        if not isinstance(path, (str, os.PathLike)):
+            raise InputError(f"the input files include {path!r}; give each as a path to a .csv or .parquet file")
     seen: dict[str, PathLike] = {}
     for path in paths:  # its rows would all be duplicate stamps, blamed on the file itself
         real = os.path.realpath(path)
