@@ -22,6 +22,7 @@ from tsrec.estimators._params import seed_of, training_config
 from tsrec.estimators._series import split_panel
 from tsrec.estimators._timeindex import infer_freq
 from tsrec.estimators._trainer import make_trainer, quiet_lightning
+from tsrec.estimators._training import TrainingConfig
 from tsrec.errors import InputError, TuningSetupError
 
 #: epochs during which the default pruner never prunes (the first ones are noisy)
@@ -168,7 +169,7 @@ def check_fixed_params(estimator: Any, data: tuple, fit_params: dict, windows_fi
     """
     probe = clone_estimator(estimator)
     probe._check_params()
-    training_config(probe)  # the shared ones: max_epochs, lr, trainer_kwargs, ...
+    config = training_config(probe)  # the shared ones: max_epochs, lr, trainer_kwargs, ...
     estimator_val_size(probe.val_size)
     try:
         inspect.signature(probe.fit).bind(*data, **fit_params)
@@ -183,17 +184,17 @@ def check_fixed_params(estimator: Any, data: tuple, fit_params: dict, windows_fi
             # what the network reads from the data: a cycle length or period from the step (none
             # from integer stamps), PGN's windows as multiples of that period
             probe._network_meta(infer_freq(parts[0][1].index), flat.shape[1])
-    check_trainer_settings(probe)
+    check_trainer_settings(config)
 
 
-def check_trainer_settings(probe: Any) -> None:
+def check_trainer_settings(config: TrainingConfig) -> None:
     """The Trainer a trial's fit builds, built once here: an accelerator, devices or precision
     the machine lacks fails every trial alike."""
     # quiet_lightning also restores the torch settings a Trainer(deterministic=True) changes; a
     # warning here (a notebook's devices='auto') comes again from the trials' fits
     with warnings.catch_warnings(), quiet_lightning():
         warnings.simplefilter("ignore")
-        make_trainer(training_config(probe), [], has_val=True)
+        make_trainer(config, [], has_val=True)
 
 
 def check_fit_fh(fh: object, flat: Any) -> None:
