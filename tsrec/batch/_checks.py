@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 
 import numpy as np
 import pandas as pd
 
+from tsrec.batch._onepass import Runs, check_room_on_grid, fitted_grid, panel_runs, scaled_last_rows
 from tsrec.batch._times import wall_clock_in
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._horizon import check_output_size, check_unique_fh, relative_steps
@@ -108,8 +110,10 @@ def check_panel(est: DeepForecaster, panel: pd.DataFrame, steps: list[int]) -> N
     _check_variate_names(est, [str(c) for c in panel.columns])
     _check_output_names(panel)
     _check_lengths(est, panel)
-    _check_steps(est, panel, steps)
-    _check_scale(est, panel)
+    runs = panel_runs(panel)  # the usual layout, checked in one pass (see _onepass)
+    parts = cache(lambda: split_panel(panel))  # else a frame per series, built once
+    _check_steps(est, panel, steps, runs, parts)
+    _check_scale(est, panel, runs, parts)
     check_output_size(panel.index.get_level_values(0).nunique(), max(steps), est.n_channels_)
 
 
@@ -147,18 +151,22 @@ def _check_lengths(est: DeepForecaster, panel: pd.DataFrame) -> None:
         )
 
 
-def _check_steps(est: DeepForecaster, panel: pd.DataFrame, ahead: list[int]) -> None:
+def _check_steps(est: DeepForecaster, panel: pd.DataFrame, ahead: list[int], runs: Runs | None,
+                 parts: Callable[[], list]) -> None:
     """Each series' step as ``predict`` reads it: a model that reads the stamps (CycleNet's cycle,
     time features) needs the fitted step, and a series of two stamps off the fitted grid tells none;
     integer stamps must leave int64 room for the forecasts' stamps. Found chunk by chunk, any of
     these would stop a run after other chunks had been forecast."""
     _check_time_kind(est, panel)
-    parts = split_panel(panel)
     try:
+        grid = fitted_grid(est, panel, runs)
+        if grid is not None:
+            check_room_on_grid(grid, ahead)
+            return
         with warnings.catch_warnings():  # the chunks warn of an unfitted step, once (see forecast_panel)
             warnings.simplefilter("ignore")
-            steps = context_steps(est, parts)
-        for (key, df), step in zip(parts, steps):
+            steps = context_steps(est, parts())
+        for (key, df), step in zip(parts(), steps):
             if pd.api.types.is_integer_dtype(df.index.dtype):
                 check_integer_room(int(df.index[-1]), int(step), np.asarray(ahead))
     except InputError as err:
@@ -184,7 +192,7 @@ def _check_time_kind(est: DeepForecaster, panel: pd.DataFrame) -> None:
                          "fitted on")
 
 
-def _check_scale(est: DeepForecaster, panel: pd.DataFrame) -> None:
+def _check_scale(est: DeepForecaster, panel: pd.DataFrame, runs: Runs | None, parts: Callable[[], list]) -> None:
     """Contexts beyond float32's range once scaled, named by series: forecasting would find them
     chunk by chunk, on Dask after other chunks had run."""
     lookback = est._lookback_length()
@@ -194,8 +202,11 @@ def _check_scale(est: DeepForecaster, panel: pd.DataFrame) -> None:
         check_scaled((last.to_numpy(float) - scales.mean) / scales.scale, "the input",
                      list(last.index.get_level_values(0)))
         return
-    parts = split_panel(panel)  # a series not fitted is standardised by all its rows
-    check_scaled(scaled_contexts(scales_of(est, parts), parts, lookback), "the input", [key for key, _ in parts])
+    if runs is not None:
+        check_scaled(scaled_last_rows(est, panel, runs, lookback), "the input", list(runs.keys))
+        return
+    split = parts()  # a series not fitted is standardised by all its rows
+    check_scaled(scaled_contexts(scales_of(est, split), split, lookback), "the input", [key for key, _ in split])
 
 
 def in_model_zone(est: DeepForecaster, panel: pd.DataFrame) -> pd.DataFrame:

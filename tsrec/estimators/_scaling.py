@@ -82,8 +82,11 @@ def group_moments(rows: np.ndarray, counts) -> tuple[np.ndarray, np.ndarray]:
 def standard_scales(rows: list[np.ndarray]) -> Scales:
     """Each array of ``rows`` standardised as ``StandardScaler`` does on its own (see
     :func:`_standard`)."""
-    counts = np.array([len(values) for values in rows])
-    flat = np.concatenate(rows)
+    return run_scales(np.concatenate(rows), np.array([len(values) for values in rows]))
+
+
+def run_scales(flat: np.ndarray, counts: np.ndarray) -> Scales:
+    """:func:`standard_scales` of consecutive runs of ``counts`` rows of ``flat`` (rows, variates)."""
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     peak = _nonzero(np.maximum.reduceat(np.abs(flat), starts, axis=0))
     spread = np.maximum.reduceat(flat, starts, axis=0) - np.minimum.reduceat(flat, starts, axis=0)

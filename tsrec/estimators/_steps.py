@@ -81,7 +81,7 @@ def on_grid(index: pd.Index, step: object) -> bool:
         return integers and bool(np.all(np.diff(np.asarray(index, dtype=np.int64)) == step))
     if not isinstance(index, pd.DatetimeIndex):
         return False
-    fixed = _fixed_units(index, step)
+    fixed = fixed_units(index, step)
     if fixed is not None:  # integer differences: ~0.2 ms a series less than adding the step to each stamp
         return bool(np.all(np.diff(index.asi8) == fixed))
     if not step.is_on_offset(index[0]):
@@ -91,7 +91,7 @@ def on_grid(index: pd.Index, step: object) -> bool:
         return bool((index[:-1] + step == index[1:]).all())
 
 
-def _fixed_units(index: pd.DatetimeIndex, step: object) -> int | float | None:
+def fixed_units(index: pd.DatetimeIndex, step: object) -> int | float | None:
     """``step`` in units of the stamps ``index`` where adding it to a stamp adds that many units (a
     fixed duration; a calendar day of naive stamps), every stamp on its grid; else None. A step
     finer than the unit (NaN here) puts no two stamps a step apart."""
