@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsrec._warn import collected_warnings, each_kind_once, show_collected, warn_user
+from tsrec._warn import collected_warnings, each_kind_once, earlier_filters_first, show_collected, warn_user
 from tsrec.datasets import make_ar
 from tsrec.estimators import ARNetForecaster, CycleNetForecaster, PGNClassifier
 from tsrec.tuning import tune
@@ -90,3 +90,22 @@ def test_collected_warnings_are_kept_for_the_caller_and_shown_once_a_kind():
         (UserWarning, "series 'a' of y has a gap (shown once: the same may hold for other series)"),
         (RuntimeWarning, "series 'c' of y has a gap (shown once: the same may hold for other series)"),
     ]
+
+
+class _OldAPIWarning(DeprecationWarning):
+    """A library's deprecation that its import shows by default, as Lightning's are."""
+
+
+@pytest.mark.parametrize("users_filter,shown", [(None, ["old API"]), ("ignore", [])])
+def test_filters_an_import_adds_rank_behind_those_set_before_and_ahead_of_pythons(users_filter, shown):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.resetwarnings()  # Python's own filters, as a fresh interpreter has them
+        for category in (ResourceWarning, ImportWarning, PendingDeprecationWarning, DeprecationWarning):
+            warnings.simplefilter("ignore", category)
+        warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
+        if users_filter:
+            warnings.simplefilter(users_filter)
+        with earlier_filters_first():
+            warnings.simplefilter("default", _OldAPIWarning)  # what the library's import does
+        warnings.warn("old API", _OldAPIWarning)
+    assert [str(w.message) for w in caught] == shown

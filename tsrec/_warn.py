@@ -1,4 +1,5 @@
-"""Warnings that name the caller's line, not a line inside tsrec or the libraries it runs under."""
+"""Warnings that name the caller's line, not a line inside tsrec or the libraries it runs under, and
+the user's warning filters kept first when tsrec imports Lightning late."""
 
 from __future__ import annotations
 
@@ -115,3 +116,54 @@ def show_collected(collected: list[tuple[type[Warning], str]]) -> None:
     with each_kind_once():
         for category, message in collected:
             warn_user(message, category)
+
+
+# Python's own filters (none in a debug build or under -X dev) as (action, category, module): they
+# end the list, behind every filter set since start-up
+_PYTHON_DEFAULTS = frozenset({
+    ("default", DeprecationWarning, "__main__"), ("ignore", DeprecationWarning, None),
+    ("ignore", PendingDeprecationWarning, None), ("ignore", ImportWarning, None), ("ignore", ResourceWarning, None),
+})
+
+
+def _is_python_default(entry: tuple) -> bool:
+    action, message, category, module, lineno = entry
+    key = (action, category, getattr(module, "pattern", module))
+    return message is None and lineno == 0 and key in _PYTHON_DEFAULTS
+
+
+def _defaults_start(filters: list) -> int:
+    """Where the run of Python's default filters that ends ``filters`` begins."""
+    start = len(filters)
+    while start and _is_python_default(filters[start - 1]):
+        start -= 1
+    return start
+
+
+def _filter_again(entry: tuple) -> None:
+    """Put ``entry`` first, through the public call, which drops its old copy and tells the warning
+    machinery the filters changed (an entry that was not made by that call, whose message pattern
+    lacks its IGNORECASE, stays behind as a copy the new one shadows)."""
+    action, message, category, module, lineno = entry
+    warnings.filterwarnings(action, getattr(message, "pattern", message or ""), category,
+                            getattr(module, "pattern", module or ""), lineno)
+
+
+@contextlib.contextmanager
+def earlier_filters_first() -> Iterator[None]:
+    """Imports in the block add their warning filters behind those already set, Python's defaults aside.
+
+    A library's import puts its filters first: Lightning's show its deprecations (``"default"``) and
+    those of SymPy, which it imports (``"once"``). Ahead of a user's ``warnings.filterwarnings("ignore")``
+    they show what the user hid, and tsrec imports Lightning at the first fit, after the user's
+    imports and filters. Python's defaults (deprecations hidden outside ``__main__``) stay behind the
+    new filters, where an import at start-up would have put them: Lightning's deprecations still show
+    by default.
+    """
+    before = list(warnings.filters)
+    try:
+        yield
+    finally:
+        if warnings.filters != before:
+            for entry in reversed(before[:_defaults_start(before)]):
+                _filter_again(entry)

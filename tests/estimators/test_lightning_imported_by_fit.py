@@ -76,6 +76,26 @@ def test_a_fit_imports_lightning() -> None:
     assert "lightning" in loaded
 
 
+def test_the_users_warning_filters_stay_ahead_of_the_ones_lightnings_import_adds() -> None:
+    # Lightning's import put its "default" filter for its deprecations ahead of the user's filters:
+    # set after the imports (a notebook's next cell), they no longer held once a fit imported Lightning
+    script = textwrap.dedent("""
+        import warnings
+        import numpy as np, pandas as pd
+        from tsrec.estimators import ARNetForecaster
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        y = pd.Series(np.sin(np.arange(40) / 4.0))
+        ARNetForecaster(n_lags=3, max_epochs=1, val_size=0, patience=2).fit(y, fh=[1])
+        from lightning.fabric.utilities.rank_zero import LightningDeprecationWarning
+        warnings.warn_explicit("an old Lightning argument", LightningDeprecationWarning, "lightning/x.py", 1,
+                               module="lightning.x")
+    """)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "old Lightning argument" not in run.stderr
+    assert "patience=2 is not used" in run.stderr  # tsrec's own warnings were not hidden with them
+
+
 def test_the_accelerator_check_still_knows_lightnings_accelerators() -> None:
     # the check imports Lightning's Accelerator only for an argument that is not a string
     from lightning.pytorch.accelerators import CPUAccelerator

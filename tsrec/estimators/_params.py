@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from tsrec._checks import check_flag, check_float, check_int
-from tsrec._warn import warn_user
+from tsrec._warn import earlier_filters_first, warn_user
 from tsrec.errors import NoValidationWarning, PartialValidationWarning
 from tsrec.estimators._training import TrainingConfig
 
@@ -141,7 +141,8 @@ def check_trainer_kwargs(kwargs: object, patience: int | None = None, max_epochs
         return {}
     if not isinstance(kwargs, dict):
         raise ValueError(f"trainer_kwargs must be a dict or None, got {type(kwargs).__name__}")
-    from lightning.pytorch import Trainer  # noqa: PLC0415 - imported for trainer_kwargs only (see _training)
+    with earlier_filters_first():  # the user's warning filters stay ahead of Lightning's
+        from lightning.pytorch import Trainer  # noqa: PLC0415 - imported for trainer_kwargs only (see _training)
 
     known = inspect.signature(Trainer.__init__).parameters
     for key in kwargs:
