@@ -170,3 +170,34 @@ def test_forecasters_without_intervals_refuse_a_context_as_sktime_does():
     for method in METHODS:
         with pytest.raises(NotImplementedError, match="does not have the capability"):
             getattr(est, method)(fh=[1], y=y)
+
+
+def variables(frames: dict) -> dict:
+    """The variates each forecast of :func:`forecasts` names (its columns' first level)."""
+    return {name: frame.columns.get_level_values(0).unique().tolist() for name, frame in frames.items()}
+
+
+@pytest.mark.parametrize("name", ["load2", None])
+def test_a_renamed_context_names_the_probabilistic_forecasts_as_predict_names_it(single, name):
+    # they named the fitted variate, so that they did not line up with predict(y=...) beside them
+    est, y = single
+    variate = 0 if name is None else name  # an unnamed Series' variate is 0, as sktime names that of a fit on one
+    fitted = variables(forecasts(est))
+    assert est.predict(fh=FH, y=y.rename(name)).name == name
+    assert list(est.predict(fh=FH, y=y.rename(name).to_frame()).columns) == [variate]
+    for context in (y.rename(name), y.rename(name).to_frame()):
+        assert variables(forecasts(est, y=context)) == dict.fromkeys(fitted, [variate])
+
+
+def test_a_panel_with_other_names_than_a_numbered_fit_names_every_forecast_by_its_own():
+    # numbered variates (a fit on an array's) take any names, which predict(y=...) keeps
+    est = LS4Forecaster(**SMALL).fit(panel([0, 1], "2024-01-01", 40).set_axis([0, 1], axis=1))
+    context = panel(["x", "y"], "2025-03-01", 20)
+    assert list(est.predict(fh=FH, y=context).columns) == ["a", "b"]
+    assert set(map(tuple, variables(forecasts(est, y=context)).values())) == {("a", "b")}
+    assert set(map(tuple, variables(forecasts(est)).values())) == {(0, 1)}
+
+
+def test_an_array_context_names_every_forecast_by_the_fitted_variates(single):
+    est, y = single  # the distribution named it 0, as sktime numbers an array's columns
+    assert set(map(tuple, variables(forecasts(est, y=y.to_numpy())).values())) == {("v",)}

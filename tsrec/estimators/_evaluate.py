@@ -38,6 +38,8 @@ def new_parts(est, y) -> tuple[str, pd.DataFrame, list]:
     # a count alone would let swapped columns through, forecast silently wrong
     check_variates(est, inner, named=not isinstance(y, np.ndarray))
     check_array_context(est, y)
+    if isinstance(y, np.ndarray):  # it names no variates (sktime numbers them): they are the fitted ones
+        inner.columns = est._y.columns
     return mtype, inner, split_panel(inner)
 
 
@@ -53,6 +55,12 @@ class Context(NamedTuple):
     offsets: list[int]
     keys_fitted: bool
     like: pd.Index
+
+    @property
+    def variates(self) -> pd.Index:
+        """The variates' names, as its forecasts (``predict``'s, and so the probabilistic ones) take
+        them: a new context's own, which for a univariate model may differ from the fitted one's."""
+        return self.parts[0][1].columns
 
 
 def stored_context(est, fh: ForecastingHorizon) -> Context:

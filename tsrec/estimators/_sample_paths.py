@@ -163,9 +163,18 @@ class SamplePathForecasts:
         levels = torch.quantile(paths, torch.tensor(alpha, dtype=paths.dtype), dim=0).numpy()  # (A, B, S, C)
         # a standard scaler is increasing and affine, so it maps quantiles to quantiles
         levels = scales.unscaled(levels, series_axis=1).transpose(1, 2, 3, 0)  # (B, S, C, A)
-        columns = self._get_columns(method="predict_quantiles", alpha=alpha)  # variate-major, then alpha
+        # sktime's layout (variate-major, then alpha), under the context's names as predict(y=...) gives them
+        columns = pd.MultiIndex.from_product([context.variates, alpha])
         rows = [levels[b, i].reshape(len(i), -1) for b, i in enumerate(at)]
         return self._per_series(rows, context, columns)
+
+    def _predict_interval(self, fh, X, coverage: list[float], context: Context | None = None) -> pd.DataFrame:
+        """sktime's intervals, the quantiles at 0.5 -/+ coverage / 2, whose variates sktime names by
+        the fitted ones: with ``context`` (a new one) they take its names, as the quantiles do."""
+        interval = super()._predict_interval(fh=fh, X=X, coverage=coverage, context=context)
+        if context is None:  # the stored series: sktime's names are theirs
+            return interval
+        return interval.set_axis(pd.MultiIndex.from_product([context.variates, coverage, ["lower", "upper"]]), axis=1)
 
     def _predict_var(self, fh, X=None, cov: bool = False, context: Context | None = None) -> pd.DataFrame:
         """Variances of the sample paths' empirical distribution, whose quantiles
@@ -181,7 +190,7 @@ class SamplePathForecasts:
         paths, at, scales = self._noisy_paths(context, covariances=cov)
         # a copy: the statistics may be a read-only array, which torch warns about sharing
         scale2 = torch.tensor(np.asarray(scales.scale), dtype=paths.dtype)[:, None] ** 2  # (B, 1, C)
-        names = self._get_columns(method="predict_var")
+        names = context.variates
         if not cov:  # dividing by n_samples, as the variance of that empirical distribution does
             variances = (paths.var(dim=0, correction=0) * scale2).numpy()
             return self._per_series([variances[b, i] for b, i in enumerate(at)], context, names)
