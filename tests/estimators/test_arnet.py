@@ -61,6 +61,20 @@ def test_lambda_rule_and_linear_ramp():
     assert [ramp.weight(p) for p in (0, 5, 10, 20)] == [0.0, 0.5, 1.0, 1.0]
 
 
+
+def test_the_ramp_starts_at_zero_and_meets_the_papers_weight_at_each_epoch_start(monkeypatch):
+    # AR-Net's code weighs epoch e by e / lambda_delay: none in epoch 0. The ramp was a batch ahead
+    # (and so reached full weight an epoch early)
+    seen = []
+    ramp_call = SparsityRamp.__call__
+    monkeypatch.setattr(SparsityRamp, "__call__", lambda self, net, progress: seen.append(progress) or
+                        ramp_call(self, net, progress))
+    y = make_ar((0.5,), n_samples=203, random_state=0)  # 200 windows of 3 lags: 4 batches of 50
+    ARNetForecaster(n_lags=3, sparsity=0.5, lambda_delay=2.0, max_epochs=3, batch_size=50).fit(y)
+    assert seen == pytest.approx([e + i / 4 for e in range(3) for i in range(4)])
+    assert SparsityRamp(strength=1.0, delay=2.0).weight(seen[0]) == 0.0
+
+
 def test_coef_needs_the_linear_model():
     y = make_ar((0.5,), n_samples=500, random_state=0)
     est = ARNetForecaster(n_lags=3, hidden_layers=(4,), max_epochs=1).fit(y)

@@ -124,7 +124,9 @@ class TrainingModule(pl.LightningModule):
     def _minibatch_loss(self, batch, index: int, n_batches: int) -> torch.Tensor:
         loss, count = self.loss_fn(self.network, batch)
         if self.penalty is not None:
-            progress = self.current_epoch + (index + 1) / max(n_batches, 1)
+            # from 0 at the first batch: AR-Net's e / lambda_delay at each epoch's start (its epoch 0 has no
+            # regulariser), growing with each batch in between
+            progress = self.current_epoch + index / max(n_batches, 1)
             loss = loss + self.penalty(self.network, progress)
         # summed on the device, read once an epoch: a float() per batch would make a GPU wait; in
         # float64 (a float32 sum of many batches drifts), float32 on MPS devices, which lack float64
