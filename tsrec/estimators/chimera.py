@@ -43,7 +43,8 @@ class ChimeraForecaster(DeepForecaster):
     d_model : int, default=16
         Channels per grid cell (not the paper's value, which is unknown; kept small because the
         CPU scan costs ``O(lookback * variates * d_model * d_state)`` per head: with the defaults
-        one ETTh1 epoch, 8545 windows of 96 x 7, takes about 260 s on one CPU thread).
+        one ETTh1 epoch, 8545 windows of 96 x 7, took about 2 minutes on one CPU thread in
+        ``benchmarks/ltsf.py``, see docs/forecasting.md).
     d_state : int, default=8
         State size of each of the two 2-D SSM states.
     d_ff : int, default=32
@@ -65,8 +66,8 @@ class ChimeraForecaster(DeepForecaster):
     selective : bool, default=True
         Input-dependent (selective) 2-D SSMs. False learns ``B``, ``C`` and the steps as constants,
         the paper's input-independent mode, which runs each 2-D SSM as one global convolution
-        (its impulse response, by FFT): 2.1x to 3.6x faster forward and backward on one CPU
-        thread (lookback 96, 7 to 321 variates; ``benchmarks/results/chimera_modes.md``), but the
+        (its impulse response, by FFT): 2.75x faster forward and backward at 7 variates, 1.44x at
+        321, on one CPU thread (lookback 96; ``benchmarks/results/chimera_modes.md``), but the
         SSMs no longer select by input.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see docs/parameters.md). Adam at 1e-3, batch 32, 10 epochs,
@@ -199,8 +200,8 @@ class ChimeraClassifier(DeepClassifier):
     selective : bool, default=True
         Input-dependent (selective) 2-D SSMs. False learns ``B``, ``C`` and the steps as constants,
         the paper's input-independent mode, which runs each 2-D SSM as one global convolution
-        (its impulse response, by FFT): 2.1x to 3.6x faster forward and backward on one CPU
-        thread (lookback 96, 7 to 321 variates; ``benchmarks/results/chimera_modes.md``), but the
+        (its impulse response, by FFT): 2.75x faster forward and backward at 7 variates, 1.44x at
+        321, on one CPU thread (lookback 96; ``benchmarks/results/chimera_modes.md``), but the
         SSMs no longer select by input.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see docs/parameters.md). By default all training samples are used

@@ -32,9 +32,13 @@ Choices that are ours ([inferred]):
   ``-(1, ..., N)``. ``A2`` (variate-state -> next time-state) starts at ``-(4 + n) / dt1_min``
   so that ``exp(delta1 A2) <= e^-5`` at the start: with ``exp(delta A)`` near 1 for both cross
   terms, the number of lattice paths through the grid makes the 2-D recurrence blow up (sum of
-  ``C(T, k) (a2 a3)^k``); a small initial ``a2`` keeps it stable. The price: at the start most of
-  these couplings are below 1e-6 with gradients near zero (d_model 16, N 8: about 3/4 of them),
-  so the 2-D paths start nearly closed and open as training moves ``A2``.
+  ``C(T, k) (a2 a3)^k``); a small initial ``a2`` keeps it stable. The price: most of these
+  couplings are below 1e-6, and so are their gradients (d_model 16, N 8: about 3/4 of them);
+  most ``A2_log`` gradients fall below Adam's ``eps``, so training barely moves ``A2`` and the
+  2-D paths stay nearly closed. In practice the recurrence is close to the factorised one
+  (``A2 = 0``: a time scan, then a variate scan fed by its states). A coupling that can open
+  would need a parameterisation of its own (not multiplied by ``delta1``), a change to
+  ``scan2d``; not made.
 * [inferred] the time step ``delta1 = dt1_min + softplus(...)`` never goes below its head's range
   (steps drawn as before). Unbounded, an input-dependent step fell to 3e-4 on random input and
   opened ``exp(delta1 A2)`` to 0.19: at the start one head's output reached 2.7e3 with 7
