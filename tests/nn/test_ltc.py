@@ -111,6 +111,48 @@ def test_cfc_time_gate_interpolates_between_its_heads():
     torch.testing.assert_close(cell(x, h, elapsed=40.0), ff1 * (1 - gate) + gate * ff2)
 
 
+
+def test_cfc_no_gate_adds_the_gated_second_head_to_the_first():
+    torch.manual_seed(5)
+    cell = CfCCell(input_size=2, units=3, backbone_units=5, mode="no_gate")
+    x, h = torch.randn(4, 2), torch.randn(4, 3)
+    z = lecun_tanh(cell.backbone[0](torch.cat([x, h], dim=1)))
+    ff1, ff2 = torch.tanh(cell.ff1(z)), torch.tanh(cell.ff2(z))
+    gate = torch.sigmoid(cell.time_a(z) * 3.0 + cell.time_b(z))
+    torch.testing.assert_close(cell(x, h, elapsed=3.0), ff1 + gate * ff2)
+    assert not torch.allclose(cell(x, h, elapsed=3.0), ff1 * (1 - gate) + gate * ff2)  # not the default's blend
+
+
+def test_ltc_cell_starts_in_ncps_ranges_with_two_thirds_excitatory_synapses():
+    torch.manual_seed(0)
+    cell = LTCCell(input_size=40, units=60)
+    ranges = {"gleak": (0.001, 1.0), "vleak": (-0.2, 0.2), "cm": (0.4, 0.6), "w": (0.001, 1.0),
+              "sigma": (3.0, 8.0), "mu": (0.3, 0.8), "sensory_w": (0.001, 1.0), "sensory_sigma": (3.0, 8.0),
+              "sensory_mu": (0.3, 0.8)}
+    for name, (low, high) in ranges.items():
+        values = getattr(cell, name).detach()
+        assert low <= values.min() and values.max() <= high, name
+        assert values.max() - values.min() > 0.9 * (high - low), name  # drawn over the range, not a constant
+    for name in ("erev", "sensory_erev"):
+        signs = getattr(cell, name).detach()
+        assert set(signs.unique().tolist()) == {-1.0, 1.0}
+        assert (signs > 0).float().mean().item() == pytest.approx(2 / 3, abs=0.03), name
+    assert cell.input_w.detach().eq(1).all() and cell.input_b.detach().eq(0).all()
+
+
+def test_cfc_cell_weights_are_xavier_and_biases_pytorch_default():
+    torch.manual_seed(0)
+    cell = CfCCell(input_size=30, units=40, backbone_units=50)
+    for name, weight in cell.named_parameters():
+        if weight.dim() == 2:  # Xavier-uniform: bound sqrt(6 / (fan_in + fan_out)), variance bound^2 / 3
+            bound = (6.0 / sum(weight.shape)) ** 0.5
+            assert weight.abs().max() <= bound, name
+            assert weight.var().item() == pytest.approx(bound**2 / 3, rel=0.15), name
+        else:  # nn.Linear's default bias: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+            fan_in = dict(cell.named_parameters())[name.replace("bias", "weight")].shape[1]
+            assert weight.abs().max() <= fan_in**-0.5, name
+
+
 @pytest.mark.parametrize("make", [lambda: LTCCell(2, 5, ode_unfolds=2), lambda: CfCCell(2, 5, backbone_units=6),
                                   lambda: CfCCell(2, 5, backbone_units=6, mode="pure")], ids=["ltc", "cfc", "cfc-pure"])
 def test_encoder_is_the_shared_recurrent_loop_and_trains_every_parameter(make):
