@@ -212,15 +212,30 @@ def test_explicit_triton_names_why_a_call_has_no_triton_kernel(triton_on_cpu_ref
         k.recurrent_scan(lambda x_t, h: x_t + h, rnd(1, 4, 2), rnd(1, 2), backend="triton")
 
 
-def test_environment_triton_that_cannot_run_says_to_unset_the_variable(triton_on_cpu_refused):
+def test_environment_triton_runs_torch_on_cpu_tensors(triton_on_cpu_refused):
+    # a default, not a demand: a model moved to the CPU (or an op on CPU tensors beside GPU work)
+    # failed partway through its forward pass, while ops without a kernel ran torch
     triton_on_cpu_refused.setenv(_dispatch.ENV_VAR, "triton")
     a, b = rnd(1, 4, 2).abs(), rnd(1, 4, 2)
-    with pytest.raises(ValueError, match="TSREC_KERNEL_BACKEND=triton needs CUDA tensors .* or unset it"):
-        k.linear_scan(a, b)
+    u, delta, A, B, C = rnd(1, 5, 3), rnd(1, 5, 3).abs(), -rnd(3, 2).abs(), rnd(1, 5, 2), rnd(1, 5, 2)
+    assert torch.equal(k.linear_scan(a, b), k.linear_scan(a, b, backend="torch"))
+    assert torch.equal(k.selective_scan(u, delta, A, B, C), k.selective_scan(u, delta, A, B, C, backend="torch"))
+    with pytest.raises(ValueError, match="backend='triton' needs CUDA tensors .*use backend='torch'"):
+        k.linear_scan(a, b, backend="triton")  # the argument is still a demand
     triton_on_cpu_refused.setattr(_dispatch, "triton_version", lambda: None)
     triton_on_cpu_refused.setattr(_dispatch, "triton_available", lambda: False)
+    assert torch.equal(k.linear_scan(a, b), k.linear_scan(a, b, backend="torch"))
+
+
+def test_environment_triton_that_cannot_run_on_the_gpu_says_to_unset_the_variable(monkeypatch):
+    monkeypatch.setenv(_dispatch.ENV_VAR, "triton")
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    monkeypatch.setattr(_dispatch, "triton_version", lambda: None)
+    monkeypatch.setattr(_dispatch, "triton_available", lambda: False)
+    on_gpu = torch.empty(1, device="meta")
+    monkeypatch.setattr(torch.Tensor, "is_cuda", property(lambda self: self.is_meta))
     with pytest.raises(ValueError, match=r"TSREC_KERNEL_BACKEND=triton needs the triton package; .* or unset it"):
-        k.linear_scan(a, b)
+        _dispatch.resolve_backend("auto", on_gpu)
 
 
 def test_a_triton_older_than_the_kernels_support_is_named_and_auto_runs_torch(monkeypatch):

@@ -6,7 +6,7 @@ implementation of that backend. The choice is, in order: the ``backend`` argumen
 when a Triton the kernels support imports (:data:`MIN_TRITON`; with an older one, a warning) and
 ``"torch"`` everywhere else. ``triton`` from the environment variable is a default for every op,
 so a call that has no Triton kernel (an op without one, complex input, sizes too large to keep on
-chip) runs ``"torch"`` instead; the ``backend="triton"`` argument
+chip, CPU tensors outside the interpreter) runs ``"torch"`` instead; the ``backend="triton"`` argument
 is a demand, and such a call refuses it, saying why. Triton is never imported here unless a
 Triton backend is actually asked for or chosen.
 
@@ -115,8 +115,9 @@ def resolve_backend(
                           stacklevel=_caller_level())
         return _imported_or_torch(demanded=False) if usable else "torch"
     if backend == "triton":
-        # the variable sets a default for every op: where this call has no kernel, torch serves
-        if from_env and (no_triton is not None or not triton_fits):
+        # the variable sets a default for every op: where this call has no kernel (CPU tensors have
+        # none outside the interpreter), torch serves, so a model moved to the CPU still runs
+        if from_env and (no_triton is not None or not triton_fits or not _triton_can_take(tensors)):
             return "torch"
         _check_triton_usable(no_triton, tensors, from_env)
         return _imported_or_torch(demanded=not from_env)
@@ -163,6 +164,11 @@ def _caller_level() -> int:
     return level
 
 
+def _triton_can_take(tensors: tuple) -> bool:
+    """Whether Triton kernels can run on ``tensors``: CUDA ones, or any under the interpreter."""
+    return triton_interpreting() or all(t.is_cuda for t in tensors if isinstance(t, torch.Tensor))
+
+
 def _check_triton_usable(no_triton: str | None, tensors: tuple, from_env: bool) -> None:
     if no_triton is not None:
         raise ValueError(f"{no_triton}; use backend='torch' or 'naive'")
@@ -171,8 +177,7 @@ def _check_triton_usable(no_triton: str | None, tensors: tuple, from_env: bool) 
         raise ValueError(f"{asked} needs the triton package; install it (pip install triton) or {instead}")
     if not triton_available():
         raise ValueError(f"{asked}: {_old_triton_text()}; upgrade torch or {instead}")
-    on_cuda = all(t.is_cuda for t in tensors if isinstance(t, torch.Tensor))
-    if not (on_cuda or triton_interpreting()):
+    if not _triton_can_take(tensors):
         raise ValueError(
             f"{asked} needs CUDA tensors (or TRITON_INTERPRET=1 set before triton is "
             f"imported, for tests); move the inputs to a GPU or {instead}"
