@@ -48,9 +48,11 @@ def _forward(u, delta, A, B, C, h0, chunk):
     return torch.stack(ys, dim=1).squeeze(-1), h, torch.stack(starts)
 
 
-def _backward(u, delta, A, B, C, starts, gy, ghT, chunk):
-    """Adjoint pass; returns gradients for (u, delta, A, B, C, h0)."""
+def _backward(u, delta, A, B, C, starts, gy, ghT, chunk, needs):
+    """Adjoint pass; returns gradients for (u, delta, A, B, C, h0), None for those ``needs`` (autograd's
+    ``needs_input_grad``) does not ask for: each costs a product per step, the whole backward for u alone."""
     n_steps = delta.shape[1]
+    want_du, want_s = needs[0] or needs[1], needs[1] or needs[2]
     du_s, delta_s = (delta * u).unbind(1), delta.unbind(1)
     B_s, C_s, gy_s = B.unbind(1), C.unbind(1), gy.unbind(1)
     g = torch.zeros_like(starts[0]) if ghT is None else ghT
@@ -66,16 +68,26 @@ def _backward(u, delta, A, B, C, starts, gy, ghT, chunk):
         for t in range(t1 - 1, t0 - 1, -1):
             k = t - t0
             g = torch.addcmul(g, gy_s[t][..., None], C_s[t][:, :, None, :])
-            gC[t] = torch.matmul(gy_s[t][:, :, None, :], hs[k + 1]).squeeze(-2)
-            gB[t] = torch.matmul(du_s[t][:, :, None, :], g).squeeze(-2)
-            gdu[t] = torch.matmul(g, B_s[t][..., None]).squeeze(-1)
-            s = g * hs[k] * decays[k]
-            gdl[t] = (s * A).sum(-1)
-            gA.addcmul_(s, delta_s[t][..., None])
+            if needs[4]:
+                gC[t] = torch.matmul(gy_s[t][:, :, None, :], hs[k + 1]).squeeze(-2)
+            if needs[3]:
+                gB[t] = torch.matmul(du_s[t][:, :, None, :], g).squeeze(-2)
+            if want_du:
+                gdu[t] = torch.matmul(g, B_s[t][..., None]).squeeze(-1)
+            if want_s:
+                s = g * hs[k] * decays[k]
+                gdl[t] = (s * A).sum(-1)
+                gA.addcmul_(s, delta_s[t][..., None])
             g = g * decays[k]
-    gdu_all = torch.stack(gdu, dim=1)
-    gdelta = torch.stack(gdl, dim=1) + gdu_all * u
-    return gdu_all * delta, gdelta, gA.sum(0), torch.stack(gB, 1), torch.stack(gC, 1), g
+    gdu_all = torch.stack(gdu, dim=1) if want_du else None
+    return (
+        gdu_all * delta if needs[0] else None,
+        torch.stack(gdl, dim=1) + gdu_all * u if needs[1] else None,
+        gA.sum(0) if needs[2] else None,
+        torch.stack(gB, 1) if needs[3] else None,
+        torch.stack(gC, 1) if needs[4] else None,
+        g if needs[5] else None,
+    )
 
 
 class _SelectiveScanFn(torch.autograd.Function):
@@ -96,8 +108,7 @@ class _SelectiveScanFn(torch.autograd.Function):
         u, delta, A, B, C, starts = ctx.saved_tensors
         if gy is None:
             gy = torch.zeros_like(u)
-        *grads, gh0 = _backward(u, delta, A, B, C, starts, gy, ghT, ctx.chunk)
-        return (*grads, gh0 if ctx.needs_input_grad[5] else None)
+        return _backward(u, delta, A, B, C, starts, gy, ghT, ctx.chunk, ctx.needs_input_grad)
 
 
 def selective_scan_torch(
