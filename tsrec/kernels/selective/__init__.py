@@ -51,13 +51,18 @@ def _check_BC(u_shape: tuple, A: torch.Tensor, **mats: torch.Tensor) -> None:
     check_same_shape(**mats)
 
 
-def _check_A(A: torch.Tensor, dim: int, B: object, B_name: str) -> None:
+def _check_A(A: torch.Tensor, u_shape: tuple, B: object, B_name: str, step: bool) -> None:
     """A is ``(D, N)``; N is named from B's last axis, since a wrong A cannot tell its own N."""
+    dim = u_shape[-1]
     if A.shape[0] == dim:
         return
     n_state = B.shape[-1] if isinstance(B, torch.Tensor) and B.ndim else None
     n_text = "N" if n_state is None else f"N) with N = {n_state} from {B_name}'s last axis, i.e. ({dim}, {n_state}"
     hint = "; it looks transposed, pass A.T" if tuple(A.shape) == (n_state, dim) else ""
+    if not step and u_shape[1] == A.shape[0]:  # Mamba's CUDA op takes (batch, D, time) and (batch, N, time)
+        hint = ("; u's time axis has A's D: the inputs look channel-first (batch, D, time), as Mamba's CUDA op "
+                "takes them, but selective_scan is time-major: pass u, delta and z as .transpose(1, 2), "
+                "and B and C as (batch, time, N)")
     raise ValueError(f"A must have shape (D, N) = ({dim}, {n_text}), got {tuple(A.shape)}{hint}")
 
 
@@ -82,7 +87,7 @@ def _validate(u, delta, A, B, C, D, z, delta_bias, initial_state, step: bool = F
     check_same_shape(**{n["u"]: u, n["delta"]: delta})
     if not step and u.shape[1] == 0:
         raise ValueError("u has an empty time axis (dim 1); pass at least one time step")
-    _check_A(A, u.shape[-1], B, n["B"])
+    _check_A(A, tuple(u.shape), B, n["B"], step)
     _check_BC(tuple(u.shape), A, **{n["B"]: B, n["C"]: C})
     for key, shape in (("D", (u.shape[-1],)), ("delta_bias", (u.shape[-1],)), ("z", tuple(u.shape))):
         if given[key] is not None:
