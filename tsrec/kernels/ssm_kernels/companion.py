@@ -294,7 +294,7 @@ def series_inverse(Q: torch.Tensor, L: int) -> torch.Tensor:
 
 
 def _check_abc(finite: bool = True, **vectors: object) -> tuple[torch.Tensor, ...]:
-    checked = {name: check_tensor(name, v, ndim=2, finite=False) for name, v in vectors.items()}
+    checked = {name: check_tensor(name, v, ndim=2, finite=False, layout="(heads, d)") for name, v in vectors.items()}
     check_same_shape(**checked)
     first = next(iter(checked.values()))
     if first.shape[1] < 1:  # no heads is an empty result, as in the other kernel builders
