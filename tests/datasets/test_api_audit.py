@@ -24,8 +24,10 @@ def test_a_miscased_name_is_named_with_the_right_one(call, name, suggestion):
 
 
 def test_a_miscased_ucr_name_is_named_with_the_right_one(data_dir: Path) -> None:
-    with pytest.raises(InputFileNotFoundError, match=r"'gunpoint' \(train\) \(did you mean 'GunPoint'\?"):
+    with pytest.raises(InputFileNotFoundError, match=r"'gunpoint' \(train\) \(did you mean 'GunPoint'\?") as info:
         load_ucr("gunpoint", data_dir=data_dir)
+    # the fix spells the name as suggested: "Put gunpoint_TRAIN.ts in ..." repeated the slip
+    assert "Put GunPoint_TRAIN.ts in <folder>/UCR_UEA/GunPoint/" in str(info.value)
     with pytest.raises(InputFileNotFoundError) as info:  # nothing close: no guess
         load_ucr("Nothing", data_dir=data_dir)
     assert "did you mean" not in str(info.value)

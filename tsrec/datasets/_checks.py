@@ -18,8 +18,14 @@ def check_name(what: str, value: object, choices: Iterable[str]) -> str:
 
 def did_you_mean(value: object, names: Collection[str]) -> str:
     """`` (did you mean 'X'? ...)`` for the closest of ``names``, else ''; a wrong case is the usual slip."""
+    close = closest_name(value, names)
+    return f" (did you mean {close!r}? names are case-sensitive)" if close else ""
+
+
+def closest_name(value: object, names: Collection[str]) -> str | None:
+    """The one of ``names`` closest to ``value`` ignoring case, None if none is close or ``value`` is one."""
     if not isinstance(value, str) or value in names:
-        return ""
+        return None
     by_lower = {name.lower(): name for name in names}
     close = difflib.get_close_matches(value.lower(), list(by_lower), n=1, cutoff=0.6)
-    return f" (did you mean {by_lower[close[0]]!r}? names are case-sensitive)" if close else ""
+    return by_lower[close[0]] if close else None

@@ -29,8 +29,8 @@ PUBLISHED_SHAPES = {
 }
 _ETT_COLUMNS = ("HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL", "OT")
 # published value columns, in file order: a swapped name would make another variate the target 'OT'.
-# weather's header holds non-UTF-8 bytes (read as U+FFFD); headers are compared with non-ASCII characters
-# as U+FFFD, so that a UTF-8 copy ('W/m²') passes too
+# weather's header holds U+FFFD (written in UTF-8) where its units had ² and µ; headers are compared
+# with non-ASCII characters as U+FFFD, so that a copy with the units ('W/m²') passes too
 PUBLISHED_COLUMNS = {
     **dict.fromkeys(("ETTh1", "ETTh2", "ETTm1", "ETTm2"), _ETT_COLUMNS),
     "exchange_rate": ("0", "1", "2", "3", "4", "5", "6", "OT"),

@@ -84,7 +84,7 @@ def load_ltsf(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFr
     pandas.DataFrame
         One column per variate (the file's columns but ``date``, with the file's dtypes: illness's
         five count columns, ``OT`` among them, are int64), indexed by a regular DatetimeIndex named
-        ``date``. weather.csv's header holds bytes that are not UTF-8, read as U+FFFD, so three of
+        ``date``. weather.csv's header holds the replacement character U+FFFD in place of ² and µ, so three of
         its column names contain it (``SWDR (W/m<U+FFFD>)`` and two PAR columns): select those columns by position.
 
     Raises
