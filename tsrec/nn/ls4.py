@@ -72,7 +72,9 @@ class LS4(nn.Module):
     ``forward(x)`` is the point forecast of ``horizon`` steps after ``x``: the mean of
     ``n_samples`` decoder-mean paths drawn with a generator seeded by ``seed`` (so in eval mode it
     is deterministic; in train mode, the torch default, dropout > 0 still acts and two calls
-    differ); :meth:`loss` is the training objective and :meth:`sample` draws paths.
+    differ); :meth:`loss` is the training objective and :meth:`sample` draws paths. The draws
+    depend on the dtype (torch draws other normals in float64 than in float32), so a ``.double()``
+    copy samples other paths: deterministic within one dtype, not across them.
 
     Parameters
     ----------
