@@ -36,7 +36,9 @@ Choices that are ours ([inferred]):
   couplings are below 1e-6, and so are their gradients (d_model 16, N 8: about 3/4 of them);
   most ``A2_log`` gradients fall below Adam's ``eps``, so training barely moves ``A2`` and the
   2-D paths stay nearly closed. In practice the recurrence is close to the factorised one
-  (``A2 = 0``: a time scan, then a variate scan fed by its states). A coupling that can open
+  (``A2 = 0``: a time scan, then a variate scan fed by its states; the variates still mix, as
+  ``h2`` reads the previous variate's ``h1`` and its history, but the mixed state is not fed
+  back into later time steps). A coupling that can open
   would need a parameterisation of its own (not multiplied by ``delta1``), a change to
   ``scan2d``; not made.
 * [inferred] the time step ``delta1 = dt1_min + softplus(...)`` never goes below its head's range
