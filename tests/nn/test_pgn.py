@@ -10,6 +10,7 @@ import torch
 import tsrec.nn.pgn as pgn_module
 from tsrec.errors import FlagError
 from tsrec.nn.pgn import TPGN, PGNEncoder, PGNLayer
+from tsrec.nn.timefeatures import calendar_features
 
 
 @pytest.mark.parametrize(
@@ -228,41 +229,95 @@ def test_tpgn_learns_noisy_sine_better_than_repeat_last() -> None:
     assert mse < 0.1 * naive, (mse, naive)
 
 
-def _tpgn_by_hand(model: TPGN, series: torch.Tensor) -> torch.Tensor:
-    """TPGN's forecast of one univariate series, step by step from the paper's 2-D layout.
+def _grouped_by_hand(layer: torch.nn.Module, c: int, v: torch.Tensor) -> torch.Tensor:
+    """Variable c's own affine map in one of TPGN's per-variable (grouped) linear layers."""
+    return v @ layer.weight[c] + layer.bias[c]
 
-    The PGN layer is used as a block (its Eq. 1 is checked above); the reshapes, both branches
-    and the head are written out with explicit loops over rows r and columns p.
+
+def _pgn_by_hand(pgn: PGNLayer, c: int, seq: torch.Tensor) -> torch.Tensor:
+    """PGN Eq. 1 with variable c's weights down one column's rows, seq [R, F] -> [R, d].
+
+    HIE: H_r = b_h + sum over lags 1..r of W_h[lag] x_{r-lag}, i.e. only strictly earlier rows; the
+    kernel has R - 1 taps and tap j holds lag R - 1 - j (the layout noted in PGNLayer.__init__). Then one
+    gate: G = sigmoid(.), C = tanh(.) of one map of [x_r, H_r], out = G * H + (1 - G) * C.
+    Variable c owns HIE outputs c*d .. (c+1)*d - 1 and gate group c.
+    """
+    d = pgn.hidden // pgn.groups
+    w, b = pgn.hie.weight[c * d:(c + 1) * d], pgn.hie.bias[c * d:(c + 1) * d]  # [d, F, R-1], [d]
+    taps = w.shape[-1]
+    out = []
+    for r in range(len(seq)):
+        h = b + sum(w[..., taps - lag] @ seq[r - lag] for lag in range(1, r + 1))  # row 0: the bias alone
+        z = _grouped_by_hand(pgn.gate, c, torch.cat([seq[r], h]))
+        gate = torch.sigmoid(z[:d])
+        out.append(gate * h + (1 - gate) * torch.tanh(z[d:]))
+    return torch.stack(out)
+
+
+def _tpgn_by_hand(model: TPGN, series: torch.Tensor, marks: torch.Tensor | None = None) -> torch.Tensor:
+    """TPGN's forecast of one window, series [L, C] (time features marks [L, c_t]) -> [horizon, C].
+
+    Written from the paper's 2-D layout with explicit loops over variables c, rows r and columns p.
+    Each variable runs alone on its own weights (index c of every layer), with its own normalisation
+    statistics; the time features sit beside every variable's value at each step, un-normalised, and
+    so enter both branches: the PGN's HIE and gate (long term) and each row's patch (short term).
     """
     P, R, d = model.period, model.rows, model.hidden
-    mean = series.mean()
-    std = torch.sqrt(((series - mean) ** 2).mean() + 1e-5)
-    x = (series - mean) / std if model.norm else series
-    z = [[x[r * P + p] for p in range(P)] for r in range(R)]  # row r, column p = time r*P + p
+    forecast = torch.empty(model.horizon, model.n_channels, dtype=series.dtype)
+    for c in range(model.n_channels):
+        v = series[:, c]
+        mean = v.mean()
+        std = torch.sqrt(((v - mean) ** 2).mean() + 1e-5)
+        if model.norm:
+            v = (v - mean) / std
+        steps = v[:, None] if marks is None else torch.cat([v[:, None], marks], dim=1)  # [L, 1 + c_t]
+        z = [[steps[r * P + p] for p in range(P)] for r in range(R)]  # row r, column p = time r*P + p
+        # short term: a row's patch is its P steps one after another, each [value, marks...]
+        rows = [_grouped_by_hand(model.linear_row, c, torch.cat(z[r])) for r in range(R)]
+        short = _grouped_by_hand(model.linear_col, c, torch.cat(rows))  # all rows -> one global vector
+        for p in range(P):
+            column = torch.stack([z[r][p] for r in range(R)])  # [R, 1 + c_t], one column down the rows
+            long = _grouped_by_hand(model.linear_long, c, _pgn_by_hand(model.pgn, c, column).reshape(R * d))
+            out = _grouped_by_hand(model.head, c, torch.cat([short, long]))  # R_f values for column p
+            for r_f in range(model.out_rows):
+                forecast[r_f * P + p, c] = out[r_f]
+        if model.norm:
+            forecast[:, c] = forecast[:, c] * std + mean
+    return forecast
 
-    def grouped(layer, v):
-        return v @ layer.weight[0] + layer.bias[0]
 
-    rows = [grouped(model.linear_row, torch.stack(z[r])) for r in range(R)]  # each period-row -> d
-    short = grouped(model.linear_col, torch.cat(rows))  # all rows -> one global vector
-    forecast = torch.empty(model.horizon, dtype=series.dtype)
-    for p in range(P):
-        column = torch.stack([z[r][p] for r in range(R)]).reshape(1, R, 1)  # one column down the rows
-        long = grouped(model.linear_long, model.pgn(column)[0].reshape(R * d))
-        out = grouped(model.head, torch.cat([short, long]))  # R_f values for column p
-        for r_f in range(model.out_rows):
-            forecast[r_f * P + p] = out[r_f]
-    return forecast * std + mean if model.norm else forecast
+def _tpgn_marks(kind: str | None, batch: int, lookback: int) -> torch.Tensor | None:
+    """Time features as TPGN's timeF input, in [-0.5, 0.5]: none, random, or hourly calendar fields.
+
+    Random marks vary in every field and step, so a feature or step mix-up cannot hide; calendar
+    marks (hour, weekday, day of month, day of year) are what the estimators feed, most of them
+    nearly constant over a short window.
+    """
+    if kind is None:
+        return None
+    if kind == "random":
+        return torch.rand(batch, lookback, 3, dtype=torch.float64) - 0.5
+    first = torch.randint(0, 500_000, (batch, 1))  # hours since 1970: any day, week and year
+    return calendar_features(first + torch.arange(lookback), 3600 * 10**9).double()
 
 
 @pytest.mark.parametrize("norm", [False, True])
-def test_tpgn_follows_its_two_dimensional_layout(norm: bool) -> None:
+@pytest.mark.parametrize("n_channels", [1, 3])
+@pytest.mark.parametrize("marks", [None, "random", "calendar"])
+def test_tpgn_follows_its_two_dimensional_layout(norm: bool, n_channels: int, marks: str | None) -> None:
     torch.manual_seed(3)
-    model = TPGN(lookback=20, horizon=10, n_channels=1, period=5, hidden=3, norm=norm).double()
-    x = torch.randn(2, 20, 1, dtype=torch.float64) * 2 + 1
-    got = model(x)
-    for i in range(2):
-        torch.testing.assert_close(got[i, :, 0], _tpgn_by_hand(model, x[i, :, 0]), rtol=1e-12, atol=1e-12)
+    x_mark = _tpgn_marks(marks, 2, 20)
+    width = 0 if x_mark is None else x_mark.shape[-1]
+    model = TPGN(20, 10, n_channels=n_channels, period=5, hidden=3, norm=norm, n_time_features=width).double()
+    # each variable its own level and scale, so shared normalisation statistics would show
+    scale, level = torch.arange(1.0, n_channels + 1, dtype=torch.float64), torch.randn(n_channels, dtype=torch.float64)
+    x = torch.randn(2, 20, n_channels, dtype=torch.float64) * scale + level
+    # R = 4 rows: HIE runs its dense path here; test_pgn_dense_history_equals_the_convolution ties it to conv1d
+    with torch.no_grad():
+        got = model(x, x_mark)
+        for i in range(2):
+            want = _tpgn_by_hand(model, x[i], None if x_mark is None else x_mark[i])
+            torch.testing.assert_close(got[i], want, rtol=1e-12, atol=1e-12)
 
 
 def test_tpgn_refuses_a_string_norm_flag() -> None:
