@@ -181,6 +181,11 @@ def test_channel_first_inputs_as_mambas_cuda_op_takes_them_are_named():
     with pytest.raises(ValueError, match=r"look channel-first \(batch, D, time\).*time-major: pass u, delta and z "
                                          r"as \.transpose\(1, 2\), and B and C as \(batch, time, N\)"):
         selective_scan(u.transpose(1, 2), delta.transpose(1, 2), A, B.transpose(1, 2), C.transpose(1, 2))
+    # A transposed, with as many time steps as states: still told A.T, not a channel-first layout
+    u, delta, B, C = (torch.randn(2, 16, *rest, dtype=torch.float64) for rest in ((32,), (32,), (16,), (16,)))
+    A = -torch.rand(32, 16, dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"got \(16, 32\); it looks transposed, pass A\.T$"):
+        selective_scan(u, delta.abs(), A.T, B, C)
 
 
 def test_bad_options():

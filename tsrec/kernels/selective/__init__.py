@@ -59,7 +59,8 @@ def _check_A(A: torch.Tensor, u_shape: tuple, B: object, B_name: str, step: bool
     n_state = B.shape[-1] if isinstance(B, torch.Tensor) and B.ndim else None
     n_text = "N" if n_state is None else f"N) with N = {n_state} from {B_name}'s last axis, i.e. ({dim}, {n_state}"
     hint = "; it looks transposed, pass A.T" if tuple(A.shape) == (n_state, dim) else ""
-    if not step and u_shape[1] == A.shape[0]:  # Mamba's CUDA op takes (batch, D, time) and (batch, N, time)
+    channel_first = isinstance(B, torch.Tensor) and B.ndim == 3 and B.shape[1] == A.shape[-1]
+    if not step and not hint and u_shape[1] == A.shape[0] and channel_first:  # Mamba's CUDA op's layout
         hint = ("; u's time axis has A's D: the inputs look channel-first (batch, D, time), as Mamba's CUDA op "
                 "takes them, but selective_scan is time-major: pass u, delta and z as .transpose(1, 2), "
                 "and B and C as (batch, time, N)")
