@@ -109,3 +109,18 @@ def test_filters_an_import_adds_rank_behind_those_set_before_and_ahead_of_python
             warnings.simplefilter("default", _OldAPIWarning)  # what the library's import does
         warnings.warn("old API", _OldAPIWarning)
     assert [str(w.message) for w in caught] == shown
+
+
+def test_a_filter_the_user_appended_keeps_pythons_defaults_behind_the_imports():
+    # Python's defaults were found only at the end of the list: after an appended filter they were
+    # moved ahead of the import's, and its deprecations were hidden by default
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.resetwarnings()
+        for category in (ResourceWarning, ImportWarning, PendingDeprecationWarning, DeprecationWarning):
+            warnings.simplefilter("ignore", category)
+        warnings.filterwarnings("ignore", category=RuntimeWarning, append=True)
+        with earlier_filters_first():
+            warnings.simplefilter("default", _OldAPIWarning)
+        warnings.warn("old API", _OldAPIWarning)
+        warnings.warn("a runtime note", RuntimeWarning)
+    assert [str(w.message) for w in caught] == ["old API"]

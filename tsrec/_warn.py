@@ -10,6 +10,7 @@ import importlib.util
 import os
 import re
 import sys
+import threading
 import warnings
 from collections.abc import Iterator
 
@@ -118,8 +119,8 @@ def show_collected(collected: list[tuple[type[Warning], str]]) -> None:
             warn_user(message, category)
 
 
-# Python's own filters (none in a debug build or under -X dev) as (action, category, module): they
-# end the list, behind every filter set since start-up
+# Python's own filters (none in a debug build or under -X dev) as (action, category, module): set at
+# start-up, behind every later filter but those a user appends
 _PYTHON_DEFAULTS = frozenset({
     ("default", DeprecationWarning, "__main__"), ("ignore", DeprecationWarning, None),
     ("ignore", PendingDeprecationWarning, None), ("ignore", ImportWarning, None), ("ignore", ResourceWarning, None),
@@ -133,11 +134,17 @@ def _is_python_default(entry: tuple) -> bool:
 
 
 def _defaults_start(filters: list) -> int:
-    """Where the run of Python's default filters that ends ``filters`` begins."""
-    start = len(filters)
+    """Where the last run of Python's default filters in ``filters`` begins: they end the list but
+    for filters a user appended behind them (``append=True``). A user's filter equal to a default
+    (``simplefilter("ignore", DeprecationWarning)``) stands first, ahead of the run, with the filters
+    of every package imported since in between."""
+    end = len(filters)
+    while end and not _is_python_default(filters[end - 1]):
+        end -= 1
+    start = end
     while start and _is_python_default(filters[start - 1]):
         start -= 1
-    return start
+    return start if end else len(filters)  # no defaults (a debug build, -X dev): every filter is set later
 
 
 def _filter_again(entry: tuple) -> None:
@@ -160,10 +167,23 @@ def earlier_filters_first() -> Iterator[None]:
     new filters, where an import at start-up would have put them: Lightning's deprecations still show
     by default.
     """
-    before = list(warnings.filters)
-    try:
-        yield
-    finally:
-        if warnings.filters != before:
-            for entry in reversed(before[:_defaults_start(before)]):
-                _filter_again(entry)
+    # one block at a time: a second thread's block saved the first's additions as "set before"
+    with _REORDERING:
+        before = list(warnings.filters)
+        try:
+            yield
+        finally:
+            if warnings.filters != before:  # the block's filters go behind those set before, ahead of Python's
+                for entry in reversed(before[:_defaults_start(before)]):
+                    _filter_again(entry)
+
+
+_REORDERING = threading.RLock()
+
+
+def import_lightning() -> None:
+    """Import Lightning, if it is not yet, with its warning filters behind the user's (see
+    :func:`earlier_filters_first`); tsrec imports it late, at the first fit or check that needs it."""
+    if "lightning.pytorch" not in sys.modules:
+        with earlier_filters_first():
+            importlib.import_module("lightning.pytorch")

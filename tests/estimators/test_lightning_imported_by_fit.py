@@ -76,16 +76,28 @@ def test_a_fit_imports_lightning() -> None:
     assert "lightning" in loaded
 
 
-def test_the_users_warning_filters_stay_ahead_of_the_ones_lightnings_import_adds() -> None:
+FIT_WITH_UNUSED_PATIENCE = (
+    "y = pd.Series(np.sin(np.arange(40) / 4.0))\n"
+    "ARNetForecaster(n_lags=3, max_epochs=1, val_size=0, patience=2).fit(y, fh=[1])\n"
+)
+FIRST_LIGHTNING_IMPORTS = {  # each way tsrec imports Lightning first, then the fit
+    "first fit": "",
+    "import tsrec.tuning": "import tsrec.tuning\n",
+    "accelerator check": "from tsrec.estimators._params import check_device_params\n"  # a non-string: Lightning's
+                         "try:\n    check_device_params(3, 'auto', '32-true')\nexcept ValueError:\n    pass\n",
+}
+
+
+@pytest.mark.parametrize("first", list(FIRST_LIGHTNING_IMPORTS))
+def test_the_users_warning_filters_stay_ahead_of_the_ones_lightnings_import_adds(first: str) -> None:
     # Lightning's import put its "default" filter for its deprecations ahead of the user's filters:
-    # set after the imports (a notebook's next cell), they no longer held once a fit imported Lightning
+    # set after the imports (a notebook's next cell), they no longer held once tsrec imported Lightning
     script = textwrap.dedent("""
         import warnings
-        import numpy as np, pandas as pd
+        import numpy as np, pandas as pd, torch
         from tsrec.estimators import ARNetForecaster
         warnings.filterwarnings("ignore", category=DeprecationWarning)
-        y = pd.Series(np.sin(np.arange(40) / 4.0))
-        ARNetForecaster(n_lags=3, max_epochs=1, val_size=0, patience=2).fit(y, fh=[1])
+    """) + FIRST_LIGHTNING_IMPORTS[first] + FIT_WITH_UNUSED_PATIENCE + textwrap.dedent("""
         from lightning.fabric.utilities.rank_zero import LightningDeprecationWarning
         warnings.warn_explicit("an old Lightning argument", LightningDeprecationWarning, "lightning/x.py", 1,
                                module="lightning.x")

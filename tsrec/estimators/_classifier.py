@@ -25,7 +25,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from tsrec._checks import check_int
-from tsrec._warn import earlier_filters_first
+from tsrec._warn import import_lightning
 from tsrec.estimators import _divergence, _panel_values, _panels, _params, _persistence, _seeding, _sktime_zip
 from tsrec.estimators._batches import batch_loader
 from tsrec.estimators._panel_shapes import at_fitted_shape, check_ndim, shape_of
@@ -274,8 +274,8 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
     @torch.inference_mode(False)  # a fit called inside inference mode must still build tensors autograd takes
     def _train_network(self, X: np.ndarray, y_encoded: np.ndarray, config) -> tuple[nn.Module, TrainingResult]:
         """Build and train the network on numpy3D ``X``; refuse one whose values overflowed."""
-        with earlier_filters_first():  # the user's warning filters stay ahead of Lightning's
-            from tsrec.estimators import _engine  # noqa: PLC0415 - Lightning is imported by the first fit (_training)
+        import_lightning()  # the user's warning filters stay ahead of Lightning's
+        from tsrec.estimators import _engine  # noqa: PLC0415 - Lightning is imported by the first fit (_training)
         x = time_major(X)
         target = torch.from_numpy(y_encoded.astype(np.int64))
         train_idx, val_idx = self._split(y_encoded, config.seed)

@@ -18,7 +18,7 @@ import torch
 from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 from torch import nn
 
-from tsrec._warn import earlier_filters_first
+from tsrec._warn import import_lightning
 from tsrec.estimators import _divergence, _evaluate, _newdata, _persistence, _seeding, _steps, _updates
 from tsrec.estimators._horizon import aligned_fh, check_step_count, relative_steps, same_fh, steps_per_series
 from tsrec.estimators._forecaster_methods import ProbabilisticForecasts, Residuals, WindowForecasts
@@ -356,8 +356,8 @@ class DeepForecaster(
         for values, _, _ in series:
             _newdata.check_scaled(values, "y")
         windows = build_windows(series, lookback, horizon, data_dtype(config.precision))
-        with earlier_filters_first():  # the user's warning filters stay ahead of Lightning's
-            from tsrec.estimators import _engine  # noqa: PLC0415 - Lightning is imported by the first fit (_training)
+        import_lightning()  # the user's warning filters stay ahead of Lightning's
+        from tsrec.estimators import _engine  # noqa: PLC0415 - Lightning is imported by the first fit (_training)
         _persistence.remember_fitted_params(self)
         with _seeding.seeded(config.seed, _seeding.uses_gpu(config)), sizes_named_when_out_of_memory(self):
             network = self._build_network(self.n_channels_, meta)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from tsrec._checks import check_flag, check_float, check_int
-from tsrec._warn import earlier_filters_first, warn_user
+from tsrec._warn import import_lightning, warn_user
 from tsrec.errors import NoValidationWarning, PartialValidationWarning
 from tsrec.estimators._training import TrainingConfig
 
@@ -141,8 +141,8 @@ def check_trainer_kwargs(kwargs: object, patience: int | None = None, max_epochs
         return {}
     if not isinstance(kwargs, dict):
         raise ValueError(f"trainer_kwargs must be a dict or None, got {type(kwargs).__name__}")
-    with earlier_filters_first():  # the user's warning filters stay ahead of Lightning's
-        from lightning.pytorch import Trainer  # noqa: PLC0415 - imported for trainer_kwargs only (see _training)
+    import_lightning()  # the user's warning filters stay ahead of Lightning's
+    from lightning.pytorch import Trainer  # noqa: PLC0415 - imported for trainer_kwargs only (see _training)
 
     known = inspect.signature(Trainer.__init__).parameters
     for key in kwargs:
@@ -201,6 +201,7 @@ def _check_trains_something(kwargs: dict) -> None:
         if kwargs.get(key) == 0:
             raise ValueError(f"trainer_kwargs may not set {key}=0: it would train nothing")
     if kwargs.get("max_time") is not None:
+        import_lightning()
         from lightning.pytorch.callbacks import Timer  # noqa: PLC0415 - as in check_trainer_kwargs
         from lightning.pytorch.utilities.exceptions import MisconfigurationException  # noqa: PLC0415
 
@@ -224,6 +225,7 @@ def _check_trains_something(kwargs: dict) -> None:
 def _check_callbacks(callbacks: object, patience: int | None) -> list:
     """Lightning callbacks as a list, none on val_loss that tsrec has already: Lightning allows one
     EarlyStopping or ModelCheckpoint per monitored metric."""
+    import_lightning()
     from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint  # noqa: PLC0415 - as above
 
     callbacks = list(callbacks) if isinstance(callbacks, (list, tuple)) else [] if callbacks is None else [callbacks]
@@ -263,6 +265,7 @@ def check_device_params(accelerator: object, devices: object, precision: object)
 
 
 def _is_lightning_accelerator(accelerator: object) -> bool:
+    import_lightning()
     from lightning.pytorch.accelerators import Accelerator  # noqa: PLC0415 - only for a non-string (see _training)
 
     return isinstance(accelerator, Accelerator)
