@@ -73,7 +73,8 @@ def test_kernel_of_the_wrong_rank_is_told_both_layouts():
     (lambda: k.companion_kernel(rnd(4), rnd(4), rnd(4), 10), "a must have 2 dims (heads, d), got shape (4,)"),
     (lambda: k.s4d_kernel(torch.tensor(0.1), neg(2, 3), rnd(2, 3), rnd(2, 3), 8),
      "log_dt must have 1 dims (heads,), got shape ()"),
-    (lambda: k.s4d_kernel(rnd(2), neg(3), rnd(2, 3), rnd(2, 3), 8), "A_real must have 2 dims (heads, N), got shape (3,)"),
+    (lambda: k.s4d_kernel(rnd(2), neg(3), rnd(2, 3), rnd(2, 3), 8),
+     "A_real must have 2 dims (heads, N), got shape (3,)"),
     (lambda: k.nplr_kernel(rnd(2), torch.complex(neg(2, 3), rnd(2, 3)), rnd(3), rnd(2, 3), rnd(2, 3), 8),
      "P must have 2 dims (heads, N), got shape (3,)"),
 ])
