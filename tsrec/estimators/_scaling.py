@@ -27,10 +27,9 @@ SCALINGS = ("global", "series")
 
 #: a series whose spread is this many times below the spread of all series together comes out of
 #: the one global scaler nearly constant (next to series of other spreads or levels), and the
-#: network's small errors on it grow by the global spread. benchmarks/results/panel_scaling.md:
-#: an AR-Net's test MSE under one scaler was 3 to 16 times that under per-series scaling on series
-#: 136 to 434 times narrower than their panel except one (514 times); 1.1 to 7 times on series 10
-#: to 90 times narrower. The harm grows with the ratio without a break; 100 warns where it is large
+#: network's small errors on it grow by the global spread (benchmarks/results/panel_scaling.md, and
+#: docs/forecasting.md for the ratios it measured: the harm grows with the spread ratio without a
+#: break); 100 warns where it is large
 SCALE_SPREAD = 1e2
 
 #: sktime containers whose series carry no ids: their series are numbered 0, 1, ...
