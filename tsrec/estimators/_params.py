@@ -201,7 +201,6 @@ def _check_trains_something(kwargs: dict) -> None:
         if kwargs.get(key) == 0:
             raise ValueError(f"trainer_kwargs may not set {key}=0: it would train nothing")
     if kwargs.get("max_time") is not None:
-        import_lightning()
         from lightning.pytorch.callbacks import Timer  # noqa: PLC0415 - as in check_trainer_kwargs
         from lightning.pytorch.utilities.exceptions import MisconfigurationException  # noqa: PLC0415
 
@@ -225,7 +224,6 @@ def _check_trains_something(kwargs: dict) -> None:
 def _check_callbacks(callbacks: object, patience: int | None) -> list:
     """Lightning callbacks as a list, none on val_loss that tsrec has already: Lightning allows one
     EarlyStopping or ModelCheckpoint per monitored metric."""
-    import_lightning()
     from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint  # noqa: PLC0415 - as above
 
     callbacks = list(callbacks) if isinstance(callbacks, (list, tuple)) else [] if callbacks is None else [callbacks]
