@@ -1,9 +1,11 @@
-"""The batch's up-front checks in one pass over a panel whose series are each one run of rows.
+"""The batch in one pass over a panel whose series are each one run of rows: the up-front checks,
+and the forecasts of each chunk.
 
 ``predict`` reads each series from a frame of its own; building one for every series of a file
 cost 0.4 s of a 2.8 s run of 8000 series, before the chunks split the panel again. Where every
 series is one run of rows (files are read sorted by id), the steps and the scaled contexts come
-from the panel's arrays instead, read as ``context_steps`` and ``scales_of`` read each series.
+from the panel's arrays instead, read as ``context_steps`` and ``scales_of`` read each series;
+on the fitted step's grid, each chunk's forecasts and their stamps do too (:func:`forecast_runs`).
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import torch
 
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._newdata import uses_stamps
+from tsrec.estimators._horizon import ROLLOUT_ROW_BYTES, check_output_size
+from tsrec.estimators._newdata import check_scaled, uses_stamps
 from tsrec.estimators._scaling import Scales, fitted_scales, run_scales
 from tsrec.estimators._series import run_keys, run_starts
 from tsrec.estimators._steps import fixed_units, held_steps
 from tsrec.estimators._timeindex import check_integer_room
+from tsrec.estimators._training import network_dtype
 
 _INT64 = np.iinfo(np.int64)
 
@@ -91,10 +96,15 @@ def check_room_on_grid(grid: Grid, ahead: list[int]) -> None:
 def scaled_last_rows(est: DeepForecaster, panel: pd.DataFrame, runs: Runs, lookback: int) -> np.ndarray:
     """The last ``lookback`` rows of each series (series, lookback, variates), standardised as
     ``scaled_contexts(scales_of(est, parts), parts, lookback)`` standardises them."""
+    return _scaled_last_rows(est, panel, runs, lookback)[0]
+
+
+def _scaled_last_rows(est: DeepForecaster, panel: pd.DataFrame, runs: Runs, lookback: int) -> tuple[np.ndarray, Scales]:
+    """:func:`scaled_last_rows`, and the statistics that standardised them."""
     values = panel.to_numpy(float)
     scales = _run_scales(est, values, runs)
     rows = runs.ends[:, None] - lookback + np.arange(lookback)
-    return scales.stacked(values[rows])
+    return scales.stacked(values[rows]), scales
 
 
 def _run_scales(est: DeepForecaster, values: np.ndarray, runs: Runs) -> Scales:
@@ -105,3 +115,40 @@ def _run_scales(est: DeepForecaster, values: np.ndarray, runs: Runs) -> Scales:
         own = run_scales(values[np.repeat(~known, counts)], counts[~known])
         scales.mean[~known], scales.scale[~known] = own
     return scales
+
+
+def forecast_runs(est: DeepForecaster, chunk: pd.DataFrame, steps: list[int]) -> pd.DataFrame | None:
+    """``est.predict(fh=steps, y=chunk)`` read from the chunk's arrays, where each series is one run
+    of rows on the fitted step's grid (see :func:`fitted_grid`); None elsewhere, for ``predict``.
+
+    ``predict`` builds a frame for each series' context and another for its forecasts (0.2 ms a
+    series); here the contexts, the forecasts and their stamps are one array each. The forecasts
+    are ``predict``'s to the bit: the same standardised contexts, network passes and unscaling.
+    """
+    runs = panel_runs(chunk)
+    grid = fitted_grid(est, chunk, runs)
+    lookback = est._lookback_length()
+    if grid is None or est.network_.uses_position or (runs.ends - runs.starts).min() < lookback:
+        return None
+    ahead = np.asarray(steps, dtype=np.int64)
+    check_room_on_grid(grid, steps)
+    check_output_size(len(runs.keys), int(ahead.max()), est.n_channels_, row_bytes=ROLLOUT_ROW_BYTES)
+    context, scales = _scaled_last_rows(est, chunk, runs, lookback)
+    keys = list(runs.keys)
+    check_scaled(context, "the context", keys)
+    x = torch.as_tensor(context, dtype=network_dtype(est.network_))
+    path = est._checked_paths(x, torch.zeros(len(x), dtype=torch.int64), int(ahead.max()), keys)
+    values = scales.unscaled(path[:, ahead - 1])
+    index = pd.MultiIndex.from_arrays([runs.keys.repeat(len(ahead)), _future_stamps(chunk, grid, ahead)],
+                                      names=chunk.index.names)
+    return pd.DataFrame(values.reshape(-1, values.shape[-1]), index=index, columns=chunk.columns)
+
+
+def _future_stamps(chunk: pd.DataFrame, grid: Grid, ahead: np.ndarray) -> pd.Index:
+    """The stamps ``ahead`` steps after each series' last, series after series."""
+    times = chunk.index.levels[-1]
+    _, units = _stamp_units(times, grid.step)
+    stamps = (grid.last[:, None] + ahead * int(units)).ravel()
+    if isinstance(times, pd.DatetimeIndex):
+        return pd.DatetimeIndex(stamps.view(f"datetime64[{times.unit}]"), name=times.name)
+    return pd.Index(stamps, name=times.name)

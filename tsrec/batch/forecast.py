@@ -31,6 +31,7 @@ import torch
 from tsrec._files import READ_FIX, os_error
 from tsrec._warn import collected_warnings, each_kind_once, show_collected
 from tsrec.batch._checks import check_model, check_panel, forecast_steps, in_model_zone, value_columns
+from tsrec.batch._onepass import forecast_runs
 from tsrec.batch.io import PathLike, check_output_path, input_paths, read_series, write_forecasts
 from tsrec.estimators._folder import sktime_zip_hint
 from tsrec.estimators._persistence import check_path
@@ -138,7 +139,13 @@ def _forecast_chunks(chunks: list[pd.DataFrame], model: DeepForecaster | str, st
     est = load_cached(model) if isinstance(model, str) else model
     # each chunk would warn again for its own series: once per call (the local run, a Dask task)
     with _one_torch_thread(), each_kind_once(), collected_warnings() as caught:
-        return [est.predict(fh=steps, y=chunk) for chunk in chunks], caught
+        return [_forecast_chunk(est, chunk, steps) for chunk in chunks], caught
+
+
+def _forecast_chunk(est: DeepForecaster, chunk: pd.DataFrame, steps: list[int]) -> pd.DataFrame:
+    """``est.predict(fh=steps, y=chunk)``, from the chunk's arrays where its series allow it."""
+    fast = forecast_runs(est, chunk, steps)
+    return est.predict(fh=steps, y=chunk) if fast is None else fast
 
 
 @contextmanager

@@ -39,14 +39,20 @@ class ContextRollouts:
         reads_steps = self._feeds_back_past_horizon and getattr(self.network_, "uses_position", False)
         future = math.ceil(last / horizon) * horizon if reads_steps else 0
         x, position, freqs, scales = self._contexts(parts, offsets, freqs, keys_fitted, future)
-        keys = [key for key, _ in parts]
+        path = self._checked_paths(x, position, last, [key for key, _ in parts])
+        return forecast_frames(scales, path, steps, parts, freqs)
+
+    def _checked_paths(self, x: torch.Tensor, position: torch.Tensor, last: int, keys: list) -> np.ndarray:
+        """The standardised forecasts (series, >= ``last``, channels) after contexts ``x`` (positions as
+        :meth:`_contexts` gives them), float64, in passes of :meth:`_series_per_pass` series, checked
+        finite (``keys`` name the series in the message)."""
         chunk = self._series_per_pass()
         with torch.no_grad(), _newdata.overflow_as_input_error():
             # float64 before unscaling: a float32 forecast of a series near 1e9 loses its digits
             path = torch.cat([self._forecast_path(xc, pc, last).cpu() for xc, pc in
                               zip(x.split(chunk), position.split(chunk))]).double().numpy()
-        _newdata.check_forecast(path, keys, horizon)
-        return forecast_frames(scales, path, steps, parts, freqs)
+        _newdata.check_forecast(path, keys, self._horizon_length())
+        return path
 
     def _series_per_pass(self) -> int:
         """Series forecast in one network pass: ``batch_size``, the training batch (as darts

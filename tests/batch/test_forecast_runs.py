@@ -1,0 +1,112 @@
+"""Each chunk's forecasts from the panel's arrays (``forecast_runs``): they must be ``predict``'s,
+to the bit, for every panel they take, and leave every other panel to ``predict``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrec.batch import forecast_panel
+from tsrec.batch._onepass import forecast_runs
+from tsrec.estimators import ARNetForecaster, CycleNetForecaster, LS4Forecaster, SpaceTimeForecaster
+from tsrec.estimators._forecaster import DeepForecaster
+
+
+def panel_of(stamps: dict, variates: int = 1, seed: int = 0) -> pd.DataFrame:
+    """A long panel with one series per key: noisy sines of their own level and spread."""
+    rng = np.random.default_rng(seed)
+    frames = {}
+    for i, (key, t) in enumerate(stamps.items()):
+        noise = 0.1 * rng.standard_normal((len(t), variates))
+        wave = np.sin(np.arange(len(t))[:, None] / 3.0 + np.arange(variates)) + noise
+        frames[key] = pd.DataFrame((1 + i) * 10.0 * wave + 5 * i, index=pd.Index(t),
+                                   columns=[f"v{j}" for j in range(variates)])
+    return pd.concat(frames, names=["unique_id", "ds"])
+
+
+def hours(start: str, n: int, freq: str = "h", unit: str = "ns") -> pd.DatetimeIndex:
+    return pd.date_range(start, periods=n, freq=freq, unit=unit)
+
+
+FITTED = {"a": hours("2024-01-01", 40), "b": hours("2024-01-03", 40)}
+CONTEXTS = {
+    "new keys": {"x": hours("2024-02-01", 12), "y": hours("2024-05-01 07:00", 9)},
+    "a fitted key and a new one": {"a": hours("2024-03-01", 6), "z": hours("2024-03-01", 30)},
+    "seconds resolution": {"x": hours("2024-01-01", 8, unit="s"), "b": hours("2024-01-09", 5, unit="s")},
+}
+STEPS = {"the horizon": [1, 2, 3], "some steps past it": [2, 5, 7]}
+
+
+def fitted(cls=ARNetForecaster, variates: int = 1, **params) -> DeepForecaster:
+    defaults = {"n_lags": 4, "horizon": 3} if cls is ARNetForecaster else {"lookback": 4, "horizon": 3}
+    return cls(**{**defaults, "max_epochs": 1, "random_state": 0, **params}).fit(panel_of(FITTED, variates))
+
+
+@pytest.fixture(scope="module")
+def models():
+    return {
+        "AR-Net, each series scaled": fitted(),
+        "AR-Net, one scaler": fitted(scaling="global"),
+        "AR-Net, two variates": fitted(variates=2),
+        "SpaceTime (a closed loop)": fitted(SpaceTimeForecaster, width=8, n_kernels=2, kernel_dim=4),
+        "LS4 (a sampler)": fitted(LS4Forecaster, z_dim=2, d_model=8, d_state=4, n_layers=1, n_samples=5),
+    }
+
+
+def assert_as_predict(est: DeepForecaster, panel: pd.DataFrame, steps: list[int]) -> None:
+    fast = forecast_runs(est, panel, steps)
+    assert fast is not None, "the chunk should be forecast from its arrays"
+    pd.testing.assert_frame_equal(fast, est.predict(fh=steps, y=panel), check_exact=True)
+
+
+@pytest.mark.parametrize("steps", list(STEPS))
+@pytest.mark.parametrize("context", list(CONTEXTS))
+@pytest.mark.parametrize("model", ["AR-Net, each series scaled", "AR-Net, one scaler", "AR-Net, two variates"])
+def test_forecasts_from_arrays_are_predicts(models, model, context, steps):
+    est = models[model]
+    assert_as_predict(est, panel_of(CONTEXTS[context], est.n_channels_, seed=1), STEPS[steps])
+
+
+@pytest.mark.parametrize("model", ["SpaceTime (a closed loop)", "LS4 (a sampler)"])
+def test_models_that_roll_their_own_state_forecast_as_predict_does(models, model):
+    assert_as_predict(models[model], panel_of(CONTEXTS["new keys"], seed=2), STEPS["some steps past it"])
+
+
+def test_integer_stamps_forecast_as_predict_does():
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(np.sin(np.arange(40.0)))
+    context = panel_of({"x": pd.RangeIndex(100, 112), "y": pd.RangeIndex(-3, 5)})
+    context.index = context.index.set_levels(context.index.levels[-1].astype(np.int64), level=-1)
+    assert_as_predict(est, context.rename(columns={"v0": 0}), [1, 2, 4])
+
+
+OTHER_PANELS = {
+    "a series off the fitted step": {"x": hours("2024-02-01", 8), "y": hours("2024-02-01", 8, "30min")},
+    "a gap": {"x": hours("2024-02-01", 8).delete(3)},
+    "a context shorter than the lookback": {"x": hours("2024-02-01", 8), "y": hours("2024-02-01", 3)},
+}
+
+
+@pytest.mark.parametrize("case", list(OTHER_PANELS))
+def test_other_panels_are_left_to_predict(models, case):
+    assert forecast_runs(models["AR-Net, each series scaled"], panel_of(OTHER_PANELS[case]), [1]) is None
+
+
+def test_models_that_read_the_stamps_are_left_to_predict():
+    train = panel_of({"a": hours("2024-01-01", 60)})
+    est = CycleNetForecaster(lookback=8, horizon=2, cycle_length=24, max_epochs=1, random_state=0).fit(train)
+    assert forecast_runs(est, panel_of(CONTEXTS["new keys"]), [1, 2]) is None
+
+
+def test_the_usual_panel_is_forecast_without_predict(models, monkeypatch):
+    est = models["AR-Net, each series scaled"]
+    panel = panel_of({f"s{i}": hours("2024-02-01", 10 + i) for i in range(7)}, seed=3)
+    expected = forecast_panel(est, panel, fh=[1, 4], chunk_size=3)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("predict built the forecasts")
+
+    monkeypatch.setattr(DeepForecaster, "predict", refuse)
+    pd.testing.assert_frame_equal(forecast_panel(est, panel, fh=[1, 4], chunk_size=3), expected, check_exact=True)
+    with pytest.raises(AssertionError, match="predict built"):  # a panel off the grid still reaches predict
+        forecast_panel(est, panel_of(OTHER_PANELS["a series off the fitted step"]), fh=1)
