@@ -233,6 +233,18 @@ def test_a_float32_reference_with_half_precision_others_is_computed_in_float32(n
     assert all(leaf.grad is not None and leaf.grad.dtype == leaf.dtype for leaf in leaves)
 
 
+@pytest.mark.parametrize("name", list(FLOAT32_REFERENCE))
+def test_float16_and_bfloat16_in_one_call_are_refused(name):
+    # each is accepted beside float32; the two together come from no autocast, and the result
+    # would take one of them, hiding the other's rounding
+    op, make, ref = FLOAT32_REFERENCE[name]
+    inputs = make()
+    other = next(i for i in range(len(inputs)) if i != ref)
+    mixed = [x.to(torch.float16) if i == other else x.to(torch.bfloat16) for i, x in enumerate(inputs)]
+    with pytest.raises(TypeError, match="one half-precision dtype"):
+        op(mixed, "torch")
+
+
 # the torch paths whose backward is written by hand; the others are autograd's, whose backward ops
 # autocast rounds as it does any PyTorch module's (PyTorch advises against backward under autocast)
 BACKWARD_UNDER_AUTOCAST = {**{name: UNDER_AUTOCAST[name] for name in

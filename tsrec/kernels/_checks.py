@@ -201,6 +201,19 @@ def check_mixed_precision_like(reference: str, ref: torch.Tensor, **tensors: tor
     if torch.float32 in accepted:
         accepted += HALF_DTYPES
     _check_dtype_device(reference, ref, accepted, tensors)
+    _check_one_half_dtype(reference, ref, tensors)
+
+
+def _check_one_half_dtype(reference: str, ref: torch.Tensor, tensors: dict) -> None:
+    """float16 and bfloat16 in one call: no autocast mixes them, and the kernels would compute in
+    float32 and return one of them, so the other's rounding would pass unnoticed."""
+    named = [(reference, ref), *((name, x) for name, x in tensors.items() if x is not None)]
+    halves = [(name, x.dtype) for name, x in named if x.dtype in HALF_DTYPES]
+    other = next(((name, dtype) for name, dtype in halves if dtype != halves[0][1]), None)
+    if other is not None:
+        first = halves[0]
+        raise TypeError(f"{other[0]} has dtype {other[1]} but {first[0]} has {first[1]}: one call takes one "
+                        f"half-precision dtype; cast it with .to({first[0]}.dtype)")
 
 
 def check_flag(name: str, value: object) -> bool:
