@@ -70,6 +70,16 @@ def test_half_precision_accumulates_in_float32(dtype, T):
     assert max(errors) < (1e-2 if dtype == torch.bfloat16 else 2e-3), errors
 
 
+@pytest.mark.parametrize("backend", ["torch", "naive"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_half_precision_final_state_is_the_last_row_in_bs_dtype(backend, reverse):
+    a, b, s = (x.detach().to(torch.bfloat16) for x in make((2, 6, 3), torch.float32))
+    h, last = linear_scan(a, b, initial_state=s.float(), reverse=reverse, output_final_state=True, backend=backend)
+    assert last.dtype == torch.bfloat16 and torch.equal(last, h[:, 0 if reverse else -1])
+    # fed back as the next call's initial state it is taken, as float32 is
+    assert linear_scan(a, b, initial_state=last, reverse=reverse, backend=backend).dtype == torch.bfloat16
+
+
 def test_step_matches_scan():
     a, b, s = (x.detach() for x in make((2, 5, 3), torch.float64))
     h = linear_scan(a, b, initial_state=s, backend="naive")

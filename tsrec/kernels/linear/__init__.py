@@ -75,7 +75,9 @@ def linear_scan(
     h : torch.Tensor
         All states, ``(batch, time, channels)``, dtype of ``b``.
     h_T : torch.Tensor
-        Final state ``(batch, channels)``, only when ``output_final_state``.
+        Final state ``(batch, channels)``, only when ``output_final_state``: the last row of ``h``
+        (the first when ``reverse``), so in ``b``'s dtype also for half precision, unlike
+        ``selective_scan``'s float32 state; ``initial_state`` takes it back either way.
 
     Notes
     -----
