@@ -1,7 +1,9 @@
 """Forecasting many series with one fitted model: a local engine and a Dask engine.
 
 Both engines cut the panel into the same chunks of ``chunk_size`` series, in series order, and
-forecast each chunk with one ``model.predict(fh=..., y=chunk)`` call. A chunk is the unit of
+forecast each chunk as one ``model.predict(fh=..., y=chunk)`` call would (from the chunk's arrays
+where its series lie on the fitted step's grid, :func:`~tsrec.batch._onepass.forecast_runs`, the
+same forecasts to the bit; else by that call). A chunk is the unit of
 work because (a) one panel call is several times faster than one call per series (the per-call
 pandas/sktime overhead dominates small models) and (b) a network's output for a series can
 change in the last float32 bit with the batch it is computed in; fixing the chunks makes the
@@ -367,7 +369,7 @@ def forecast_files(
         Dask's local scheduler, only without ``client`` (both are refused); None uses Dask's
         configured default (threads, or a default ``distributed.Client`` if one exists).
     chunk_size : int, default=256
-        Series forecast together in one ``predict`` call (the same for both engines). Forecasts
+        Series forecast together, as one ``predict`` call would (the same for both engines). Forecasts
         agree with one-series-at-a-time calls up to float32 rounding.
 
     Returns
