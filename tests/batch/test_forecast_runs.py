@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 
 from tsrec.batch import forecast_panel
-from tsrec.batch._onepass import forecast_runs
+from tsrec.batch._onepass import fitted_grid, forecast_runs, panel_runs
 from tsrec.estimators import ARNetForecaster, CycleNetForecaster, LS4Forecaster, SpaceTimeForecaster
 from tsrec.estimators._forecaster import DeepForecaster
+from tsrec.estimators.errors import InputError
 
 
 def panel_of(stamps: dict, variates: int = 1, seed: int = 0) -> pd.DataFrame:
@@ -82,7 +83,6 @@ def test_integer_stamps_forecast_as_predict_does():
 
 OTHER_PANELS = {
     "a series off the fitted step": {"x": hours("2024-02-01", 8), "y": hours("2024-02-01", 8, "30min")},
-    "a gap": {"x": hours("2024-02-01", 8).delete(3)},
     "a context shorter than the lookback": {"x": hours("2024-02-01", 8), "y": hours("2024-02-01", 3)},
 }
 
@@ -110,3 +110,36 @@ def test_the_usual_panel_is_forecast_without_predict(models, monkeypatch):
     pd.testing.assert_frame_equal(forecast_panel(est, panel, fh=[1, 4], chunk_size=3), expected, check_exact=True)
     with pytest.raises(AssertionError, match="predict built"):  # a panel off the grid still reaches predict
         forecast_panel(est, panel_of(OTHER_PANELS["a series off the fitted step"]), fh=1)
+
+
+def test_the_chunk_is_checked_as_predict_checks_it(models):
+    # the up-front checks read only the last lookback rows: a NaN before them reached the network
+    est = models["AR-Net, one scaler"]
+    panel = panel_of(CONTEXTS["new keys"])
+    panel.iloc[0, 0] = np.nan
+    with pytest.raises(InputError, match="NaN or inf"):
+        forecast_runs(est, panel, [1])
+    with pytest.raises(TypeError, match="boolean columns"):
+        forecast_runs(est, (panel.fillna(0) > 0), [1])
+    with pytest.raises(InputError, match="not evenly spaced"):
+        forecast_runs(est, panel_of({"x": hours("2024-02-01", 8).delete(3)}), [1])
+
+
+def test_stamps_past_the_last_date_time_are_left_to_predict(models):
+    # the stamps after 2262-04-11 23:00 (ns) wrapped round to 1677; predict refuses them
+    est = models["AR-Net, each series scaled"]
+    panel = panel_of({"x": hours("2262-04-11 15:00", 8)})  # the last at 22:00; ns end at 23:47:16
+    assert forecast_runs(est, panel, [1]) is not None
+    assert forecast_runs(est, panel, [1, 2]) is None
+
+
+def test_integer_stamps_that_wrap_past_int64_are_off_the_grid():
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(np.sin(np.arange(40.0)))
+    top, bottom = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+    panel = panel_of({"x": pd.Index(np.array([top - 1, top, bottom, bottom + 1], dtype=np.int64))})
+    assert fitted_grid(est, panel, panel_runs(panel)) is None  # they differ by one step each, but fall
+
+
+def test_ids_of_several_levels_are_left_to_predict(models):
+    panel = pd.concat({"g": panel_of(CONTEXTS["new keys"])}, names=["group"])
+    assert forecast_runs(models["AR-Net, each series scaled"], panel, [1]) is None

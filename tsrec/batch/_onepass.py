@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from tsrec.estimators._evaluate import new_frame
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._horizon import ROLLOUT_ROW_BYTES, check_output_size
 from tsrec.estimators._newdata import check_scaled, uses_stamps
@@ -69,7 +70,8 @@ def fitted_grid(est: DeepForecaster, panel: pd.DataFrame, runs: Runs | None) -> 
     values = values[codes]
     inner = np.ones(max(len(values) - 1, 0), dtype=bool)
     inner[runs.starts[1:] - 1] = False  # the gap from one series to the next
-    if not (np.diff(values)[inner] == units).all():
+    # rising too: int64 stamps that wrap past the largest differ by the step as well
+    if not ((np.diff(values)[inner] == units).all() and (values[1:] > values[:-1])[inner].all()):
         return None
     return Grid(first, values[runs.ends - 1])
 
@@ -125,6 +127,9 @@ def forecast_runs(est: DeepForecaster, chunk: pd.DataFrame, steps: list[int]) ->
     series); here the contexts, the forecasts and their stamps are one array each. The forecasts
     are ``predict``'s to the bit: the same standardised contexts, network passes and unscaling.
     """
+    mtype, chunk = new_frame(est, chunk)  # predict's checks of the whole frame: values, dtypes, variates
+    if mtype != "pd-multiindex":
+        return None
     runs = panel_runs(chunk)
     grid = fitted_grid(est, chunk, runs)
     lookback = est._lookback_length()
@@ -132,6 +137,8 @@ def forecast_runs(est: DeepForecaster, chunk: pd.DataFrame, steps: list[int]) ->
         return None
     ahead = np.asarray(steps, dtype=np.int64)
     check_room_on_grid(grid, steps)
+    if not _room_for_dates(grid, chunk, ahead):  # predict names the date-times' limit
+        return None
     check_output_size(len(runs.keys), int(ahead.max()), est.n_channels_, row_bytes=ROLLOUT_ROW_BYTES)
     context, scales = _scaled_last_rows(est, chunk, runs, lookback)
     keys = list(runs.keys)
@@ -142,6 +149,14 @@ def forecast_runs(est: DeepForecaster, chunk: pd.DataFrame, steps: list[int]) ->
     index = pd.MultiIndex.from_arrays([runs.keys.repeat(len(ahead)), _future_stamps(chunk, grid, ahead)],
                                       names=chunk.index.names)
     return pd.DataFrame(values.reshape(-1, values.shape[-1]), index=index, columns=chunk.columns)
+
+
+def _room_for_dates(grid: Grid, chunk: pd.DataFrame, ahead: np.ndarray) -> bool:
+    """Whether date-time stamps ``ahead`` steps after each series' last stay within int64 (integers: True)."""
+    if isinstance(grid.step, int):
+        return True
+    _, units = _stamp_units(chunk.index.levels[-1], grid.step)
+    return int(grid.last.max()) <= int(_INT64.max) - int(ahead.max()) * int(units)
 
 
 def _future_stamps(chunk: pd.DataFrame, grid: Grid, ahead: np.ndarray) -> pd.Index:

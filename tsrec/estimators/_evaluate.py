@@ -31,6 +31,12 @@ if TYPE_CHECKING:
 
 def new_parts(est, y) -> tuple[str, pd.DataFrame, list]:
     """New data ``y`` for a fitted ``est``, checked: its sktime mtype, inner frame and series."""
+    mtype, inner = new_frame(est, y)
+    return mtype, inner, split_panel(inner)
+
+
+def new_frame(est, y) -> tuple[str, pd.DataFrame]:
+    """New data ``y`` for a fitted ``est``, checked as a whole: its sktime mtype and inner frame."""
     est.check_is_fitted()
     check_zone_first(est, y)
     mtype = check_raw_y(y)
@@ -40,7 +46,7 @@ def new_parts(est, y) -> tuple[str, pd.DataFrame, list]:
     check_array_context(est, y)
     if isinstance(y, np.ndarray):  # it names no variates (sktime numbers them): they are the fitted ones
         inner.columns = est._y.columns
-    return mtype, inner, split_panel(inner)
+    return mtype, inner
 
 
 class Context(NamedTuple):
