@@ -125,12 +125,18 @@ def test_the_chunk_is_checked_as_predict_checks_it(models):
         forecast_runs(est, panel_of({"x": hours("2024-02-01", 8).delete(3)}), [1])
 
 
-def test_stamps_past_the_last_date_time_are_left_to_predict(models):
-    # the stamps after 2262-04-11 23:00 (ns) wrapped round to 1677; predict refuses them
+def test_stamps_past_the_last_date_time_are_refused_as_predict_refuses_them(models):
+    # the stamps after 2262-04-11 23:00 (ns) wrapped round to 1677
     est = models["AR-Net, each series scaled"]
     panel = panel_of({"x": hours("2262-04-11 15:00", 8)})  # the last at 22:00; ns end at 23:47:16
     assert forecast_runs(est, panel, [1]) is not None
-    assert forecast_runs(est, panel, [1, 2]) is None
+    with pytest.raises(InputError) as predicts:
+        est.predict(fh=[1, 2], y=panel)
+    with pytest.raises(InputError, match="past 2262-04-11 23:47:16.854775807") as fast:
+        forecast_runs(est, panel, [1, 2])
+    assert str(fast.value) == str(predicts.value)
+    with pytest.raises(InputError, match="^the input: the forecast's time stamps would run past"):
+        forecast_panel(est, panel, fh=[1, 2])  # before any chunk
 
 
 def test_integer_stamps_that_wrap_past_int64_are_off_the_grid():

@@ -160,6 +160,11 @@ PREDICT_CASES = {
     # pandas' OverflowError, "cannot all be casted to the dtype int64"
     "fh beyond int64": (dict(fh=[1, 10**20]), InputError,
                         r"^fh holds a step beyond a 64-bit integer \(100000000000000000000\); ask for fewer steps$"),
+    # pandas' OutOfBoundsDatetime, "Out of bounds nanosecond timestamp", named no fix
+    "stamps past the last date-time": (
+        dict(fh=[1, 2], y=frame().set_axis(pd.date_range("2262-04-03 16:00", periods=200, freq="h", unit="ns"))),
+        InputError, r"past 2262-04-11 23:47:16\.854775807, the last date-time a datetime64\[ns\] index holds "
+                    r"\(last stamp 2262-04-11 23:00:00, 2 steps of h\); give the stamps a coarser unit"),
 }
 
 

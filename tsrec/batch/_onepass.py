@@ -23,7 +23,7 @@ from tsrec.estimators._newdata import check_scaled, uses_stamps
 from tsrec.estimators._scaling import Scales, fitted_scales, run_scales
 from tsrec.estimators._series import run_keys, run_starts
 from tsrec.estimators._steps import fixed_units, held_steps
-from tsrec.estimators._timeindex import check_integer_room
+from tsrec.estimators._timeindex import check_integer_room, past_last_date
 from tsrec.estimators._training import network_dtype
 
 _INT64 = np.iinfo(np.int64)
@@ -46,11 +46,13 @@ def panel_runs(panel: pd.DataFrame) -> Runs | None:
 
 
 class Grid(NamedTuple):
-    """Series on one fitted step's grid: the step, and each series' last stamp (int64: the stamps'
-    units, or the integers)."""
+    """Series on one fitted step's grid: the step, each series' last stamp (int64: the stamps'
+    units, or the integers), the step in those units, and the date-times' unit (None: integers)."""
 
     step: object
     last: np.ndarray
+    units: int
+    unit: str | None
 
 
 def fitted_grid(est: DeepForecaster, panel: pd.DataFrame, runs: Runs | None) -> Grid | None:
@@ -73,7 +75,8 @@ def fitted_grid(est: DeepForecaster, panel: pd.DataFrame, runs: Runs | None) -> 
     # rising too: int64 stamps that wrap past the largest differ by the step as well
     if not ((np.diff(values)[inner] == units).all() and (values[1:] > values[:-1])[inner].all()):
         return None
-    return Grid(first, values[runs.ends - 1])
+    unit = getattr(panel.index.levels[-1], "unit", None)
+    return Grid(first, values[runs.ends - 1], int(units), unit)
 
 
 def _stamp_units(times: pd.Index, step: object) -> tuple[np.ndarray | None, float | None]:
@@ -86,13 +89,16 @@ def _stamp_units(times: pd.Index, step: object) -> tuple[np.ndarray | None, floa
 
 
 def check_room_on_grid(grid: Grid, ahead: list[int]) -> None:
-    """:func:`check_integer_room` of the first series of integer stamps without room, if any."""
-    if not isinstance(grid.step, int):
-        return
-    room = _INT64.max - max(ahead) * grid.step  # a Python int: the furthest stamp may pass int64's largest
+    """``predict``'s refusal of the first series whose forecasts' stamps would pass int64's largest
+    (integers, or date-times in their unit), if any."""
+    room = _INT64.max - max(ahead) * grid.units  # a Python int: the furthest stamp may pass int64's largest
     late = np.flatnonzero(grid.last > room) if room >= _INT64.min else [0]
-    if len(late):
-        check_integer_room(int(grid.last[late[0]]), grid.step, np.asarray(ahead))
+    if not len(late):
+        return
+    last = int(grid.last[late[0]])
+    if grid.unit is None:
+        check_integer_room(last, grid.step, np.asarray(ahead))
+    raise past_last_date(grid.unit, pd.Timestamp(np.datetime64(last, grid.unit)), ahead, grid.step)
 
 
 def scaled_last_rows(est: DeepForecaster, panel: pd.DataFrame, runs: Runs, lookback: int) -> np.ndarray:
@@ -137,8 +143,6 @@ def forecast_runs(est: DeepForecaster, chunk: pd.DataFrame, steps: list[int]) ->
         return None
     ahead = np.asarray(steps, dtype=np.int64)
     check_room_on_grid(grid, steps)
-    if not _room_for_dates(grid, chunk, ahead):  # predict names the date-times' limit
-        return None
     check_output_size(len(runs.keys), int(ahead.max()), est.n_channels_, row_bytes=ROLLOUT_ROW_BYTES)
     context, scales = _scaled_last_rows(est, chunk, runs, lookback)
     keys = list(runs.keys)
@@ -151,19 +155,10 @@ def forecast_runs(est: DeepForecaster, chunk: pd.DataFrame, steps: list[int]) ->
     return pd.DataFrame(values.reshape(-1, values.shape[-1]), index=index, columns=chunk.columns)
 
 
-def _room_for_dates(grid: Grid, chunk: pd.DataFrame, ahead: np.ndarray) -> bool:
-    """Whether date-time stamps ``ahead`` steps after each series' last stay within int64 (integers: True)."""
-    if isinstance(grid.step, int):
-        return True
-    _, units = _stamp_units(chunk.index.levels[-1], grid.step)
-    return int(grid.last.max()) <= int(_INT64.max) - int(ahead.max()) * int(units)
-
-
 def _future_stamps(chunk: pd.DataFrame, grid: Grid, ahead: np.ndarray) -> pd.Index:
     """The stamps ``ahead`` steps after each series' last, series after series."""
     times = chunk.index.levels[-1]
-    _, units = _stamp_units(times, grid.step)
-    stamps = (grid.last[:, None] + ahead * int(units)).ravel()
+    stamps = (grid.last[:, None] + ahead * grid.units).ravel()
     if isinstance(times, pd.DatetimeIndex):
         return pd.DatetimeIndex(stamps.view(f"datetime64[{times.unit}]"), name=times.name)
     return pd.Index(stamps, name=times.name)

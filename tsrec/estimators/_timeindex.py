@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 import pandas as pd
 from pandas.tseries.offsets import BusinessDay, CustomBusinessDay, Day, SemiMonthBegin, SemiMonthEnd, Tick
+from pandas.errors import OutOfBoundsDatetime
 
 from tsrec.estimators._stepnames import describe_step, odd_gap, period_start_fix, regular_periods
 from tsrec.estimators.errors import InputError
@@ -273,7 +274,10 @@ def future_index(index: pd.Index, freq: object, steps: np.ndarray) -> pd.Index:
             warnings.filterwarnings("ignore", message=r".*(BDay|PeriodDtype\[B\]).* deprecated", category=FutureWarning)
             return pd.PeriodIndex([last + int(k) * freq for k in steps], freq=index.freq, name=index.name)
     if isinstance(index, pd.DatetimeIndex):
-        stamps = pd.DatetimeIndex(_stamps_after(last, freq, steps), name=index.name)
+        try:
+            stamps = pd.DatetimeIndex(_stamps_after(last, freq, steps), name=index.name)
+        except (OutOfBoundsDatetime, OverflowError):
+            raise past_last_date(index.unit, last, steps, freq) from None
         if len(steps) and np.all(np.diff(steps) == 1):  # one step: no diff, and a lone stamp fits any freq
             try:
                 stamps = pd.DatetimeIndex(stamps, freq=freq)
@@ -285,6 +289,17 @@ def future_index(index: pd.Index, freq: object, steps: np.ndarray) -> pd.Index:
 
 
 _INT64_MAX = int(np.iinfo(np.int64).max)
+
+
+def past_last_date(unit: str, last: pd.Timestamp, steps: object, freq: object) -> InputError:
+    """The refusal of forecasts ``steps`` after ``last`` whose stamps pass the last date-time of
+    ``unit`` (2262-04-11 23:47:16.854775807 in ns), where pandas' own error names no fix."""
+    end = pd.Timestamp(np.datetime64(_INT64_MAX, unit))
+    return InputError(
+        f"the forecast's time stamps would run past {end}, the last date-time a datetime64[{unit}] index holds "
+        f"(last stamp {last}, {int(np.max(steps))} steps of {freq.freqstr}); give the stamps a coarser unit, "
+        "e.g. with index.as_unit('s')"
+    )
 
 
 def check_integer_room(last: int, step: int, steps: np.ndarray) -> None:
