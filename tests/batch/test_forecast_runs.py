@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from tsrec.batch import forecast_panel
-from tsrec.batch._onepass import fitted_grid, forecast_runs, panel_runs
+from tsrec.estimators._onepass import fitted_grid, forecast_runs, panel_runs
 from tsrec.estimators import ARNetForecaster, CycleNetForecaster, LS4Forecaster, SpaceTimeForecaster
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators.errors import InputError

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import tsrec.batch._checks as checks
-from tsrec.batch._onepass import fitted_grid, panel_runs, scaled_last_rows
+from tsrec.estimators._onepass import fitted_grid, panel_runs, scaled_last_rows
 from tsrec.batch import forecast_panel
 from tsrec.estimators import ARNetForecaster
 from tsrec.estimators._scaling import scales_of

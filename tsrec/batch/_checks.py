@@ -9,7 +9,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from tsrec.batch._onepass import Runs, check_room_on_grid, fitted_grid, panel_runs, scaled_last_rows
+from tsrec.estimators._onepass import Runs, check_room_on_grid, fitted_grid, panel_runs, scaled_last_rows
 from tsrec.batch._times import wall_clock_in
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._horizon import check_output_size, check_unique_fh, relative_steps

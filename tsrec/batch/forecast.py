@@ -2,7 +2,7 @@
 
 Both engines cut the panel into the same chunks of ``chunk_size`` series, in series order, and
 forecast each chunk as one ``model.predict(fh=..., y=chunk)`` call would (from the chunk's arrays
-where its series lie on the fitted step's grid, :func:`~tsrec.batch._onepass.forecast_runs`, the
+where its series lie on the fitted step's grid, :func:`~tsrec.estimators._onepass.forecast_runs`, the
 same forecasts to the bit; else by that call). A chunk is the unit of
 work because (a) one panel call is several times faster than one call per series (the per-call
 pandas/sktime overhead dominates small models) and (b) a network's output for a series can
@@ -33,7 +33,7 @@ import torch
 from tsrec._files import READ_FIX, os_error
 from tsrec._warn import collected_warnings, each_kind_once, show_collected
 from tsrec.batch._checks import check_model, check_panel, forecast_steps, in_model_zone, value_columns
-from tsrec.batch._onepass import forecast_runs
+from tsrec.estimators._onepass import forecast_runs
 from tsrec.batch.io import PathLike, check_output_path, input_paths, read_series, write_forecasts
 from tsrec.estimators._folder import sktime_zip_hint
 from tsrec.estimators._persistence import check_path

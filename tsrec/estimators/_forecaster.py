@@ -19,7 +19,7 @@ from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 from torch import nn
 
 from tsrec._warn import import_lightning
-from tsrec.estimators import _divergence, _evaluate, _newdata, _persistence, _seeding, _steps, _updates
+from tsrec.estimators import _divergence, _evaluate, _newdata, _onepass, _persistence, _seeding, _steps, _updates
 from tsrec.estimators._horizon import aligned_fh, check_step_count, relative_steps, same_fh, steps_per_series
 from tsrec.estimators._forecaster_methods import ProbabilisticForecasts, Residuals, WindowForecasts
 from tsrec.estimators._params import (
@@ -399,7 +399,8 @@ class DeepForecaster(
                 raise InputError(f"{series} has {len(df)} rows but needs at least {what} = {needed}; {fix}")
 
     def _predict(self, fh, X=None):
-        return _evaluate.forecast_context(self, _evaluate.stored_context(self, fh))
+        fast = _onepass.forecast_stored(self, fh)  # a panel on the fitted grid: no frame per series
+        return _evaluate.forecast_context(self, _evaluate.stored_context(self, fh)) if fast is None else fast
 
     def _steps_per_series(self, fh: ForecastingHorizon, parts: list) -> list[np.ndarray]:
         return steps_per_series(fh, parts, _steps.held_steps(self))
