@@ -1,9 +1,8 @@
 """Forecasting many series with one fitted model: a local engine and a Dask engine.
 
 Both engines cut the panel into the same chunks of ``chunk_size`` series, in series order, and
-forecast each chunk as one ``model.predict(fh=..., y=chunk)`` call would (from the chunk's arrays
-where its series lie on the fitted step's grid, :func:`~tsrec.estimators._onepass.forecast_runs`, the
-same forecasts to the bit; else by that call). A chunk is the unit of
+forecast each chunk with one ``model.predict(fh=..., y=chunk)`` call (which reads a chunk whose
+series lie on the fitted step's grid as arrays, :mod:`tsrec.estimators._onepass`). A chunk is the unit of
 work because (a) one panel call is several times faster than one call per series (the per-call
 pandas/sktime overhead dominates small models) and (b) a network's output for a series can
 change in the last float32 bit with the batch it is computed in; fixing the chunks makes the
@@ -33,7 +32,6 @@ import torch
 from tsrec._files import READ_FIX, os_error
 from tsrec._warn import collected_warnings, each_kind_once, show_collected
 from tsrec.batch._checks import check_model, check_panel, forecast_steps, in_model_zone, value_columns
-from tsrec.estimators._onepass import forecast_runs
 from tsrec.batch.io import PathLike, check_output_path, input_paths, read_series, write_forecasts
 from tsrec.estimators._folder import sktime_zip_hint
 from tsrec.estimators._persistence import check_path
@@ -141,13 +139,7 @@ def _forecast_chunks(chunks: list[pd.DataFrame], model: DeepForecaster | str, st
     est = load_cached(model) if isinstance(model, str) else model
     # each chunk would warn again for its own series: once per call (the local run, a Dask task)
     with _one_torch_thread(), each_kind_once(), collected_warnings() as caught:
-        return [_forecast_chunk(est, chunk, steps) for chunk in chunks], caught
-
-
-def _forecast_chunk(est: DeepForecaster, chunk: pd.DataFrame, steps: list[int]) -> pd.DataFrame:
-    """``est.predict(fh=steps, y=chunk)``, from the chunk's arrays where its series allow it."""
-    fast = forecast_runs(est, chunk, steps)
-    return est.predict(fh=steps, y=chunk) if fast is None else fast
+        return [est.predict(fh=steps, y=chunk) for chunk in chunks], caught
 
 
 @contextmanager
@@ -369,7 +361,7 @@ def forecast_files(
         Dask's local scheduler, only without ``client`` (both are refused); None uses Dask's
         configured default (threads, or a default ``distributed.Client`` if one exists).
     chunk_size : int, default=256
-        Series forecast together, as one ``predict`` call would (the same for both engines). Forecasts
+        Series forecast together in one ``predict`` call (the same for both engines). Forecasts
         agree with one-series-at-a-time calls up to float32 rounding.
 
     Returns

@@ -262,7 +262,8 @@ class DeepForecaster(
         """
         if y is None:  # fit's fh too: its stamps may be in another time zone
             return super().predict(fh=self._checked_fh(fh), X=X)
-        return _evaluate.predict_new_context(self, fh, y)
+        fast = _onepass.forecast_new_context(self, fh, y)  # a panel on the fitted grid: no frame per series
+        return _evaluate.predict_new_context(self, fh, y) if fast is None else fast
 
     def _checked_fh(self, fh: object) -> ForecastingHorizon | None:
         """``fh`` (or fit's) in the fitted terms (:func:`aligned_fh`); in-sample steps or stamps, or

@@ -17,13 +17,14 @@ import pandas as pd
 import torch
 
 from tsrec.estimators._evaluate import new_frame
-from tsrec.estimators._horizon import ROLLOUT_ROW_BYTES, check_output_size, relative_steps
+from tsrec.estimators._horizon import ROLLOUT_ROW_BYTES, aligned_fh, check_output_size, relative_steps
 from tsrec.estimators._newdata import check_scaled, uses_stamps
 from tsrec.estimators._scaling import Scales, fitted_scales, run_scales
 from tsrec.estimators._series import run_keys, run_starts
 from tsrec.estimators._steps import fixed_units, held_steps
 from tsrec.estimators._timeindex import check_integer_room, past_last_date
 from tsrec.estimators._training import network_dtype
+from tsrec.estimators.errors import InputError
 
 if TYPE_CHECKING:
     from sktime.forecasting.base import ForecastingHorizon
@@ -134,6 +135,19 @@ def forecast_runs(est: DeepForecaster, chunk: pd.DataFrame, steps: list[int]) ->
     after ``predict``'s checks of the chunk as a whole; None where that needs a frame per series."""
     mtype, chunk = new_frame(est, chunk)  # values, dtypes, variates, sorted stamps
     return forecast_on_grid(est, chunk, steps) if mtype == "pd-multiindex" else None
+
+
+def forecast_new_context(est: DeepForecaster, fh: object, y: object) -> pd.DataFrame | None:
+    """``est.predict(fh, y=y)`` for a (series id, time) panel ``y`` and relative steps (given, or
+    fit's), read from its arrays (:func:`forecast_runs`); None elsewhere, for ``predict``'s path."""
+    if not est.is_fitted or not isinstance(y, pd.DataFrame) or getattr(y.index, "nlevels", 1) != 2:
+        return None
+    try:
+        aligned = aligned_fh(fh if fh is not None else est._given_fh(), None)
+        steps = relative_steps(aligned) if aligned is not None and aligned.is_relative else None
+    except (InputError, TypeError, ValueError):  # predict's path refuses it, after its checks of y
+        return None
+    return None if steps is None else forecast_runs(est, y, steps.tolist())
 
 
 def forecast_stored(est: DeepForecaster, fh: ForecastingHorizon) -> pd.DataFrame | None:

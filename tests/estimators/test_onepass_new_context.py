@@ -1,5 +1,6 @@
-"""Each chunk's forecasts from the panel's arrays (``forecast_runs``): they must be ``predict``'s,
-to the bit, for every panel they take, and leave every other panel to ``predict``."""
+"""``predict(fh, y=panel)`` from the panel's arrays (``_onepass.forecast_runs``, which the batch's
+chunks take too): the forecasts must be those of a frame per series (``predict_new_context``), to
+the bit, for every panel it takes, and every other panel must be left to that path."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from tsrec.batch import forecast_panel
 from tsrec.estimators._onepass import fitted_grid, forecast_runs, panel_runs
 from tsrec.estimators import ARNetForecaster, CycleNetForecaster, LS4Forecaster, SpaceTimeForecaster
+from tsrec.estimators import _evaluate
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators.errors import InputError
 
@@ -58,7 +60,9 @@ def models():
 def assert_as_predict(est: DeepForecaster, panel: pd.DataFrame, steps: list[int]) -> None:
     fast = forecast_runs(est, panel, steps)
     assert fast is not None, "the chunk should be forecast from its arrays"
-    pd.testing.assert_frame_equal(fast, est.predict(fh=steps, y=panel), check_exact=True)
+    per_series = _evaluate.predict_new_context(est, steps, panel)
+    pd.testing.assert_frame_equal(fast, per_series, check_exact=True)
+    pd.testing.assert_frame_equal(est.predict(fh=steps, y=panel), per_series, check_exact=True)
 
 
 @pytest.mark.parametrize("steps", list(STEPS))
@@ -98,17 +102,18 @@ def test_models_that_read_the_stamps_are_left_to_predict():
     assert forecast_runs(est, panel_of(CONTEXTS["new keys"]), [1, 2]) is None
 
 
-def test_the_usual_panel_is_forecast_without_predict(models, monkeypatch):
+def test_the_usual_panel_is_forecast_without_a_frame_per_series(models, monkeypatch):
     est = models["AR-Net, each series scaled"]
     panel = panel_of({f"s{i}": hours("2024-02-01", 10 + i) for i in range(7)}, seed=3)
     expected = forecast_panel(est, panel, fh=[1, 4], chunk_size=3)
 
     def refuse(*args, **kwargs):
-        raise AssertionError("predict built the forecasts")
+        raise AssertionError("a frame per series built the forecasts")
 
-    monkeypatch.setattr(DeepForecaster, "predict", refuse)
+    monkeypatch.setattr(_evaluate, "predict_new_context", refuse)
     pd.testing.assert_frame_equal(forecast_panel(est, panel, fh=[1, 4], chunk_size=3), expected, check_exact=True)
-    with pytest.raises(AssertionError, match="predict built"):  # a panel off the grid still reaches predict
+    assert len(est.predict(fh=[2, 3], y=panel)) == 2 * 7  # predict(y=panel) itself
+    with pytest.raises(AssertionError, match="a frame per series"):  # a panel off the grid still takes that path
         forecast_panel(est, panel_of(OTHER_PANELS["a series off the fitted step"]), fh=1)
 
 
@@ -131,7 +136,7 @@ def test_stamps_past_the_last_date_time_are_refused_as_predict_refuses_them(mode
     panel = panel_of({"x": hours("2262-04-11 15:00", 8)})  # the last at 22:00; ns end at 23:47:16
     assert forecast_runs(est, panel, [1]) is not None
     with pytest.raises(InputError) as predicts:
-        est.predict(fh=[1, 2], y=panel)
+        _evaluate.predict_new_context(est, [1, 2], panel)
     with pytest.raises(InputError, match="past 2262-04-11 23:47:16.854775807") as fast:
         forecast_runs(est, panel, [1, 2])
     assert str(fast.value) == str(predicts.value)
@@ -149,3 +154,17 @@ def test_integer_stamps_that_wrap_past_int64_are_off_the_grid():
 def test_ids_of_several_levels_are_left_to_predict(models):
     panel = pd.concat({"g": panel_of(CONTEXTS["new keys"])}, names=["group"])
     assert forecast_runs(models["AR-Net, each series scaled"], panel, [1]) is None
+
+
+def test_predicts_steps_are_read_as_its_path_reads_them(models, monkeypatch):
+    est = models["AR-Net, each series scaled"]
+    panel = panel_of(CONTEXTS["new keys"], seed=4)
+    for fh in (2, range(1, 4), np.array([3, 1]), pd.Index([2, 4])):
+        pd.testing.assert_frame_equal(est.predict(fh=fh, y=panel), _evaluate.predict_new_context(est, fh, panel),
+                                      check_exact=True)
+    with pytest.raises(ValueError, match="no fh was given in fit or predict"):  # none here or in fit
+        est.predict(y=panel)
+    monkeypatch.setattr(_evaluate, "predict_new_context", lambda *args: "per series")
+    assert est.predict(fh=pd.DatetimeIndex(["2024-02-02"]), y=panel) == "per series"  # stamps
+    for fh in ([0, 1], [1, 1], []):  # that path refuses them, after its checks of the panel
+        assert est.predict(fh=fh, y=panel) == "per series"
