@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -11,21 +10,7 @@ import tsrec
 from tsrec.estimators import ARNetForecaster, CycleNetForecaster, LS4Forecaster, SpaceTimeForecaster
 from tsrec.estimators import _onepass
 
-
-def panel_of(stamps: dict, variates: int = 1, seed: int = 0) -> pd.DataFrame:
-    """A long panel with one series per key: noisy sines of their own level and spread."""
-    rng = np.random.default_rng(seed)
-    frames = {}
-    for i, (key, t) in enumerate(stamps.items()):
-        noise = 0.1 * rng.standard_normal((len(t), variates))
-        wave = np.sin(np.arange(len(t))[:, None] / 3.0 + np.arange(variates)) + noise
-        frames[key] = pd.DataFrame((1 + i) * 10.0 * wave + 5 * i, index=pd.Index(t),
-                                   columns=[f"v{j}" for j in range(variates)])
-    return pd.concat(frames, names=["unique_id", "ds"])
-
-
-def hours(start: str, n: int, freq: str = "h") -> pd.DatetimeIndex:
-    return pd.date_range(start, periods=n, freq=freq)
+from onepass_panels import hours, panel_of  # tests/estimators/onepass_panels.py
 
 
 PANEL = {"a": hours("2024-01-01", 40), "b": hours("2024-01-03", 36), "c": hours("2024-02-01", 30)}
