@@ -154,3 +154,15 @@ def test_predicts_steps_are_read_as_its_path_reads_them(models, monkeypatch):
     assert est.predict(fh=pd.DatetimeIndex(["2024-02-02"]), y=panel) == "per series"  # stamps
     for fh in ([0, 1], [1, 1], []):  # that path refuses them, after its checks of the panel
         assert est.predict(fh=fh, y=panel) == "per series"
+
+
+def test_errors_come_in_the_per_series_paths_order(models):
+    # the stamps' room was checked first: a step of 10**12 hours named the 2262 limit and a coarser
+    # unit as the fix, where the output's size is what stands in the way
+    est = models["AR-Net, each series scaled"]
+    panel = panel_of(CONTEXTS["new keys"])
+    with pytest.raises(InputError) as per_series:
+        _evaluate.predict_new_context(est, [10**12], panel)
+    with pytest.raises(InputError) as fast:
+        forecast_runs(est, panel, [10**12])
+    assert str(fast.value) == str(per_series.value) and "GiB" in str(fast.value)
