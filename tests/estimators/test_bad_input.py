@@ -375,3 +375,13 @@ def test_integer_stamps_that_would_pass_int64s_largest_are_refused_not_wrapped()
     with pytest.raises(InputError, match=rf"would run to {largest + 3}, past {largest}, the largest an int64 time "
                                          r"index holds \(last stamp .*, step 3\); number each series' time steps"):
         est.predict(fh=[1, 6])
+
+
+@pytest.mark.parametrize("freq,steps", [("10000h", [300]), ("D", [100000])])
+def test_stamps_far_past_the_last_date_time_are_refused_not_wrapped(freq, steps):
+    # 300 steps of 10,000 hours is 1.08e19 ns, past int64: NumPy's sum wrapped round to a stamp in
+    # 1781 without a word; daily steps escaped as pandas' OutOfBoundsTimedelta
+    y = pd.Series(np.sin(np.arange(48.0)), index=pd.date_range("2024-01-01", periods=48, freq=freq, unit="ns"))
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(y)
+    with pytest.raises(InputError, match="would run past 2262-04-11 23:47:16.854775807"):
+        est.predict(fh=steps)

@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 import pandas as pd
 from pandas.tseries.offsets import BusinessDay, CustomBusinessDay, Day, SemiMonthBegin, SemiMonthEnd, Tick
-from pandas.errors import OutOfBoundsDatetime
+from pandas.errors import OutOfBoundsDatetime, OutOfBoundsTimedelta
 
 from tsrec.estimators._stepnames import describe_step, odd_gap, period_start_fix, regular_periods
 from tsrec.estimators.errors import InputError
@@ -276,7 +276,7 @@ def future_index(index: pd.Index, freq: object, steps: np.ndarray) -> pd.Index:
     if isinstance(index, pd.DatetimeIndex):
         try:
             stamps = pd.DatetimeIndex(_stamps_after(last, freq, steps), name=index.name)
-        except (OutOfBoundsDatetime, OverflowError):
+        except (OutOfBoundsDatetime, OutOfBoundsTimedelta, OverflowError):
             raise past_last_date(index.unit, last, steps, freq) from None
         if len(steps) and np.all(np.diff(steps) == 1):  # one step: no diff, and a lone stamp fits any freq
             try:
@@ -349,5 +349,7 @@ def _stamps_after(last: pd.Timestamp, freq: object, steps: np.ndarray) -> pd.Dat
     if isinstance(freq, Tick):  # a fixed duration: one vectorised sum, not one Timestamp per step
         unit = (last + freq).unit  # a step finer than the stamps' unit (ms on seconds) refines it
         step = freq.nanos // pd.Timedelta(1, unit=unit).value  # whole units: the unit is fine enough
+        if last.as_unit(unit).value + int(steps.max(initial=0)) * step > _INT64_MAX:  # NumPy's sum would wrap
+            raise OutOfBoundsDatetime(f"{steps.max()} steps of {freq.freqstr} after {last}")
         return last.as_unit(unit) + pd.to_timedelta(steps * step, unit=unit)
     return pd.DatetimeIndex([last + int(k) * freq for k in steps])
