@@ -117,6 +117,20 @@ def test_integer_room_on_the_grid_names_the_first_series_without_room(integers):
         checks.check_panel(integers, panel, [2**62, 2**63])
 
 
+def test_date_times_past_their_unit_are_refused_before_any_chunk_off_the_grid_too():
+    # off the grid (month ends) the chunk holding the series refused it, after earlier chunks ran
+    def month_ends(**where):
+        return pd.date_range(periods=30, freq="ME", unit="ns", **where)
+
+    monthly = ARNetForecaster(n_lags=4, horizon=3, max_epochs=1, random_state=0).fit(
+        panel_of({"a": month_ends(start="2000-01-31")}))
+    late = panel_of({"a": month_ends(start="2000-01-31"), "b": month_ends(end="2262-03-31")})
+    assert grid_of(monthly, late) is None
+    with pytest.raises(InputError, match="^the input: the forecast's time stamps would run past 2262-04-11"):
+        checks.check_panel(monthly, late, [2])
+    checks.check_panel(monthly, late.drop(index="b", level=0), [2])
+
+
 @pytest.mark.parametrize("case", [*ON_GRID, *OFF_GRID])
 def test_scaled_last_rows_are_the_contexts_predict_standardises(hourly, case):
     stamps = {**ON_GRID, **OFF_GRID}[case]

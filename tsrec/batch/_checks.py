@@ -17,7 +17,7 @@ from tsrec.estimators._newdata import check_scaled, stamp_use, step_text, uses_s
 from tsrec.estimators._scaling import row_scales, scales_of
 from tsrec.estimators._series import scaled_contexts, split_panel, time_level
 from tsrec.estimators._steps import context_steps
-from tsrec.estimators._timeindex import check_integer_room
+from tsrec.estimators._timeindex import check_integer_room, future_indexes
 from tsrec.estimators._variates import variates_match
 from tsrec.estimators.errors import InputError, InSampleError
 
@@ -155,8 +155,8 @@ def _check_steps(est: DeepForecaster, panel: pd.DataFrame, ahead: list[int], run
                  parts: Callable[[], list]) -> None:
     """Each series' step as ``predict`` reads it: a model that reads the stamps (CycleNet's cycle,
     time features) needs the fitted step, and a series of two stamps off the fitted grid tells none;
-    integer stamps must leave int64 room for the forecasts' stamps. Found chunk by chunk, any of
-    these would stop a run after other chunks had been forecast."""
+    the forecasts' stamps must fit their type (int64 integers, date-times in their unit). Found chunk
+    by chunk, any of these would stop a run after other chunks had been forecast."""
     _check_time_kind(est, panel)
     try:
         grid = fitted_grid(est, panel, runs)
@@ -169,6 +169,10 @@ def _check_steps(est: DeepForecaster, panel: pd.DataFrame, ahead: list[int], run
         for (key, df), step in zip(parts(), steps):
             if pd.api.types.is_integer_dtype(df.index.dtype):
                 check_integer_room(int(df.index[-1]), int(step), np.asarray(ahead))
+        dated = [(df.index[-1:], step) for (_, df), step in zip(parts(), steps)
+                 if isinstance(df.index, pd.DatetimeIndex)]
+        # the furthest stamp of each, as predict makes it (series ending alike share one)
+        future_indexes([end for end, _ in dated], [step for _, step in dated], [np.asarray([max(ahead)])] * len(dated))
     except InputError as err:
         raise InputError(f"the input: {err}") from None
 
