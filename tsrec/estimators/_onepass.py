@@ -177,9 +177,9 @@ def forecast_on_grid(est: DeepForecaster, panel: pd.DataFrame, steps: list[int])
     as ``predict`` gives them, where each series is one run of rows on the fitted step's grid (see
     :func:`fitted_grid`) and the model reads no positions; None elsewhere.
 
-    ``predict`` builds a frame for each series' context and another for its forecasts (0.2 ms a
-    series); here the contexts, the forecasts and their stamps are one array each. The forecasts
-    are ``predict``'s to the bit: the same standardised contexts, network passes and unscaling.
+    The per-series path builds a frame for each series' context and another for its forecasts
+    (0.2 ms a series); here the contexts, the forecasts and their stamps are one array each. The
+    forecasts are that path's to the bit: the same standardised contexts, network passes and unscaling.
     """
     runs = panel_runs(panel)
     grid = fitted_grid(est, panel, runs)
