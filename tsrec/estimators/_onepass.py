@@ -16,14 +16,13 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import pandas as pd
 import torch
-from pandas.tseries.offsets import Day, Tick
 
 from tsrec.estimators._evaluate import new_frame
 from tsrec.estimators._horizon import ROLLOUT_ROW_BYTES, aligned_fh, check_output_size, relative_steps
 from tsrec.estimators._newdata import check_scaled, uses_stamps
 from tsrec.estimators._scaling import Scales, fitted_scales, run_scales
 from tsrec.estimators._series import run_keys, run_starts
-from tsrec.estimators._steps import fixed_units, held_steps
+from tsrec.estimators._steps import fixed_length, fixed_units, held_steps
 from tsrec.estimators._timeindex import check_integer_room, past_last_date
 from tsrec.estimators._training import network_dtype
 from tsrec.estimators.errors import InputError
@@ -90,8 +89,9 @@ def _grid_model(est: DeepForecaster) -> bool:
     """Whether ``est`` can read any panel on a grid: one fitted step of fixed length (or integers),
     naive stamps, none of them read by the network."""
     first = getattr(est, "_fit_step", None)
-    fixed = isinstance(first, (int, Tick)) or (isinstance(first, Day) and not first.normalize)
-    return fixed and not uses_stamps(est.network_meta_) and est._fitted_zone() is None
+    zone = est._fitted_zone()
+    fixed = isinstance(first, int) or fixed_length(first, zone)
+    return fixed and not uses_stamps(est.network_meta_) and zone is None
 
 
 def _stamp_units(times: pd.Index, step: object) -> tuple[np.ndarray | None, float | None]:

@@ -91,11 +91,17 @@ def on_grid(index: pd.Index, step: object) -> bool:
         return bool((index[:-1] + step == index[1:]).all())
 
 
+def fixed_length(step: object, tz: object = None) -> bool:
+    """Whether adding ``step`` to a stamp of zone ``tz`` always adds the same duration: a fixed
+    duration, or a calendar day of naive stamps."""
+    return isinstance(step, Tick) or (isinstance(step, Day) and tz is None and not step.normalize)
+
+
 def fixed_units(index: pd.DatetimeIndex, step: object) -> int | float | None:
     """``step`` in units of the stamps ``index`` where adding it to a stamp adds that many units (a
     fixed duration; a calendar day of naive stamps), every stamp on its grid; else None. A step
     finer than the unit (NaN here) puts no two stamps a step apart."""
-    if not isinstance(step, Tick) and not (isinstance(step, Day) and index.tz is None and not step.normalize):
+    if not fixed_length(step, index.tz):
         return None
     unit_ns = pd.Timedelta(1, unit=index.unit).value
     return step.nanos // unit_ns if step.nanos % unit_ns == 0 else float("nan")
