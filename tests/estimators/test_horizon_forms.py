@@ -58,6 +58,17 @@ def test_stamps_on_the_grid_with_a_freq_of_their_own_are_forecast():
     np.testing.assert_array_equal(forecast.to_numpy(), est.predict(fh=[1, 3, 5]).to_numpy())
 
 
+@pytest.mark.parametrize("dtypes", [("int64", "uint64"), ("uint64", "int64")], ids=["uint64 stamps", "uint64 data"])
+def test_integer_stamps_of_the_other_signedness_are_forecast(dtypes):
+    # sktime subtracts the cutoff: uint64 and int64 make floats, which it refused as no fh
+    data, stamps = dtypes
+    y = pd.Series(np.sin(np.arange(30) / 3.0), index=pd.Index(np.arange(30), dtype=data))
+    est = arnet(y)
+    forecast = est.predict(fh=absolute(pd.Index([31, 33], dtype=stamps)))
+    assert forecast.index.tolist() == [31, 33]
+    np.testing.assert_array_equal(forecast.to_numpy(), est.predict(fh=[2, 4]).to_numpy())
+
+
 
 def test_time_spans_of_whole_steps_are_those_steps_in_predict_fit_and_new_contexts():
     y = hourly()

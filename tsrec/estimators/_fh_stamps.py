@@ -87,6 +87,17 @@ def align_stamps(stamps: pd.Index, index: pd.Index, freq: object, name: str) -> 
         )
     if isinstance(stamps, pd.DatetimeIndex):
         return _same_zone(stamps, index.tz, name)
+    return _integers_of(stamps, index)
+
+
+def _integers_of(stamps: pd.Index, index: pd.Index) -> pd.Index:
+    """Integer ``stamps`` of the other signedness than ``index``'s, in its dtype where they fit: sktime
+    subtracts the cutoff from them, which gives floats for uint64 and int64 (and refuses those)."""
+    kinds, values = (stamps.dtype.kind, index.dtype.kind), np.asarray(stamps)
+    if kinds == ("u", "i") and values.max() <= np.iinfo(np.int64).max:
+        return pd.Index(values.astype(np.int64), name=stamps.name)
+    if kinds == ("i", "u") and values.min() >= 0:
+        return pd.Index(values.astype(np.uint64), name=stamps.name)
     return stamps
 
 
