@@ -271,7 +271,10 @@ class DeepForecaster(
         y, given = (self._y if self.is_fitted else None), self._given_fh()
         if y is not None:  # before sktime's horizon holds an array of every step
             check_step_count(fh, lambda: max(len(_steps.held_steps(self)), 1), self.n_channels_)
-        aligned = aligned_fh(fh if fh is not None else given, y, _steps.held_steps(self))
+        # stamps on the grid of a stored panel: from its arrays, without a look at each series
+        aligned = _onepass.stored_fh(self, fh if fh is not None else given) if y is not None else None
+        if aligned is None:
+            aligned = aligned_fh(fh if fh is not None else given, y, _steps.held_steps(self))
         if aligned is not None and aligned.is_relative:
             relative_steps(aligned)
         if fh is not None and not same_fh(fh, given):  # sktime's forecasts pass fit's fh on as objects

@@ -104,7 +104,12 @@ def _span_steps(spans: pd.TimedeltaIndex, freq: object, name: str) -> np.ndarray
 def _stamps_on_grid(fh: ForecastingHorizon, parts: list, known: dict | None) -> ForecastingHorizon:
     index, freq = parts[0][1].index, known_step(parts[0][1].index, known, parts[0][0])
     stamps = align_stamps(fh.to_pandas(), index, freq, "y")
-    steps = _steps_to(stamps, parts, known)
+    return stamps_fh(stamps, _steps_to(stamps, parts, known), freq)
+
+
+def stamps_fh(stamps: pd.Index, steps: list[np.ndarray], freq: object) -> ForecastingHorizon:
+    """The fh sktime is given for ``stamps`` on the grid of every series of a panel (of the data's
+    kind and zone), ``steps`` after the ends of the series (each distinct row at least once)."""
     if isinstance(stamps, pd.DatetimeIndex) and not has_periods(freq):
         return _as_steps(stamps, steps, freq)
     if isinstance(stamps, pd.DatetimeIndex):

@@ -18,7 +18,8 @@ import pandas as pd
 import torch
 
 from tsrec.estimators._evaluate import new_frame
-from tsrec.estimators._horizon import ROLLOUT_ROW_BYTES, aligned_fh, check_output_size, relative_steps
+from tsrec.estimators._fh_stamps import align_stamps
+from tsrec.estimators._horizon import ROLLOUT_ROW_BYTES, aligned_fh, check_output_size, relative_steps, stamps_fh
 from tsrec.estimators._newdata import check_scaled, uses_stamps
 from tsrec.estimators._scaling import Scales, fitted_scales, run_scales
 from tsrec.estimators._series import run_keys, run_starts
@@ -141,41 +142,99 @@ def _run_scales(est: DeepForecaster, values: np.ndarray, runs: Runs) -> Scales:
     return scales
 
 
-def forecast_runs(est: DeepForecaster, chunk: pd.DataFrame, steps: list[int]) -> pd.DataFrame | None:
-    """``est.predict(fh=steps, y=chunk)`` read from the chunk's arrays (:func:`forecast_on_grid`),
+def _stamp_steps(grid: Grid, stamps: pd.Index) -> np.ndarray | None:
+    """(series, stamps): the steps from each series' end to each of the absolute ``stamps``; None
+    unless each is a whole number of steps after every end, in the grid's kind (naive date-times or
+    integers), where the per-series path names what is wrong."""
+    values = _grid_values(grid, stamps) if len(stamps) else None
+    ends, which = np.unique(grid.last, return_inverse=True)  # sorted panels mostly share one end
+    if values is None or not (_within(values) and _within(ends)):  # no int64 wrap below
+        return None
+    steps, rest = np.divmod(values[None, :] - ends[:, None], grid.units)
+    return None if rest.any() or steps.min() < 1 else steps[which]
+
+
+def _grid_values(grid: Grid, stamps: pd.Index) -> np.ndarray | None:
+    """``stamps`` as int64 in the grid's units; None for another kind, or where that loses a digit."""
+    if grid.unit is None:
+        values = np.asarray(stamps)
+        fits = values.dtype.kind == "i" or (values.dtype.kind == "u" and values.max() <= _INT64.max)
+        return values.astype(np.int64) if fits else None
+    if not isinstance(stamps, pd.DatetimeIndex) or stamps.tz is not None:
+        return None
+    try:
+        converted = stamps.as_unit(grid.unit)
+    except (OverflowError, ValueError):  # pandas' OutOfBoundsDatetime is a ValueError
+        return None
+    return converted.asi8 if (converted == stamps).all() else None  # as_unit rounds to a coarser unit
+
+
+def _within(values: np.ndarray) -> bool:
+    """Whether ``values`` lie within 2**62 of 0 (differences of two such fit an int64)."""
+    return bool((values > -(2**62)).all() and (values < 2**62).all())
+
+
+def stored_fh(est: DeepForecaster, fh: object) -> ForecastingHorizon | None:
+    """``aligned_fh(fh, est._y, ...)`` for absolute stamps on the grid of every stored series, read
+    from the panel's arrays (the per-series look split a panel of 16,000 series in 1.4 s); None
+    where that takes each series' look (relative steps, another kind, stamps off a series' grid)."""
+    y = est._y
+    if not isinstance(y.index, pd.MultiIndex) or y.index.nlevels != 2:
+        return None
+    given = aligned_fh(fh, None)  # unique, and read by sktime: as aligned_fh does before looking at y
+    if given is None or given.is_relative:
+        return None
+    grid = fitted_grid(est, y, panel_runs(y))
+    steps = None if grid is None else _stamp_steps(grid, given.to_pandas())
+    if steps is None:
+        return None
+    # of the data's kind already: only uint64 stamps of int64 data change, as the per-series look changes them
+    stamps = align_stamps(given.to_pandas(), y.index.levels[-1], grid.step, "y")
+    return stamps_fh(stamps, list(np.unique(steps, axis=0)), grid.step)
+
+
+def forecast_runs(est: DeepForecaster, chunk: pd.DataFrame, horizon: list[int] | pd.Index) -> pd.DataFrame | None:
+    """``est.predict(fh=horizon, y=chunk)`` read from the chunk's arrays (:func:`forecast_on_grid`),
     after ``predict``'s checks of the chunk as a whole; None where that needs a frame per series."""
     mtype, chunk = new_frame(est, chunk)  # values, dtypes, variates, sorted stamps
-    return forecast_on_grid(est, chunk, steps) if mtype == "pd-multiindex" else None
+    return forecast_on_grid(est, chunk, horizon) if mtype == "pd-multiindex" else None
 
 
 def forecast_new_context(est: DeepForecaster, fh: object, y: object) -> pd.DataFrame | None:
-    """``est.predict(fh, y=y)`` for a (series id, time) panel ``y`` and relative steps (given, or
-    fit's), read from its arrays (:func:`forecast_runs`); None elsewhere, for ``predict``'s path."""
+    """``est.predict(fh, y=y)`` for a (series id, time) panel ``y`` and relative steps or absolute
+    stamps (given, or fit's), read from its arrays (:func:`forecast_runs`); None elsewhere, for
+    ``predict``'s path."""
     if not est.is_fitted or not isinstance(y, pd.DataFrame) or getattr(y.index, "nlevels", 1) != 2:
         return None
     if not _grid_model(est) or est.network_.uses_position:  # before checking y, which that path does again
         return None
     try:
         aligned = aligned_fh(fh if fh is not None else est._given_fh(), None)
-        steps = relative_steps(aligned) if aligned is not None and aligned.is_relative else None
+        horizon = None if aligned is None else _horizon_of(aligned)
     except (InputError, TypeError, ValueError):  # predict's path refuses it, after its checks of y
         return None
-    return None if steps is None else forecast_runs(est, y, steps.tolist())
+    return None if horizon is None else forecast_runs(est, y, horizon)
 
 
 def forecast_stored(est: DeepForecaster, fh: ForecastingHorizon) -> pd.DataFrame | None:
     """``est.predict(fh)``'s forecasts of the stored panel, read from its arrays
-    (:func:`forecast_on_grid`), for a relative ``fh``; None where that needs a frame per series."""
+    (:func:`forecast_on_grid`); None where that needs a frame per series."""
     y = est._y
-    if not fh.is_relative or not isinstance(y.index, pd.MultiIndex) or y.index.nlevels != 2:
+    if not isinstance(y.index, pd.MultiIndex) or y.index.nlevels != 2:
         return None
-    return forecast_on_grid(est, y, [int(k) for k in relative_steps(fh)])
+    return forecast_on_grid(est, y, _horizon_of(fh))
 
 
-def forecast_on_grid(est: DeepForecaster, panel: pd.DataFrame, steps: list[int]) -> pd.DataFrame | None:
-    """The forecasts ``steps`` after the end of each series of a checked (series id, time) ``panel``,
-    as ``predict`` gives them, where each series is one run of rows on the fitted step's grid (see
-    :func:`fitted_grid`) and the model reads no positions; None elsewhere.
+def _horizon_of(fh: ForecastingHorizon) -> list[int] | pd.Index:
+    """A relative ``fh``'s steps, or an absolute one's stamps, as :func:`forecast_on_grid` takes them."""
+    return [int(k) for k in relative_steps(fh)] if fh.is_relative else fh.to_pandas()
+
+
+def forecast_on_grid(est: DeepForecaster, panel: pd.DataFrame, horizon: list[int] | pd.Index) -> pd.DataFrame | None:
+    """The forecasts of a checked (series id, time) ``panel`` at ``horizon``, steps after the end of
+    each series (a list) or absolute stamps (an Index), as ``predict`` gives them, where each series
+    is one run of rows on the fitted step's grid (see :func:`fitted_grid`), the stamps lie on it, and
+    the model reads no positions; None elsewhere.
 
     The per-series path builds a frame for each series' context and another for its forecasts
     (0.2 ms a series); here the contexts, the forecasts and their stamps are one array each. The
@@ -186,23 +245,34 @@ def forecast_on_grid(est: DeepForecaster, panel: pd.DataFrame, steps: list[int])
     lookback = est._lookback_length()
     if grid is None or est.network_.uses_position or (runs.ends - runs.starts).min() < lookback:
         return None
-    ahead = np.asarray(steps, dtype=np.int64)
+    ahead = _ahead(grid, horizon, len(runs.keys))  # (series, steps)
+    if ahead is None:
+        return None
+    last = int(ahead.max())
     # in the per-series path's order: the output's size, the contexts, the forecasts, their stamps
-    check_output_size(len(runs.keys), int(ahead.max()), est.n_channels_, row_bytes=ROLLOUT_ROW_BYTES)
+    check_output_size(len(runs.keys), last, est.n_channels_, row_bytes=ROLLOUT_ROW_BYTES)
     context, scales = _scaled_last_rows(est, panel, runs, lookback)
     keys = list(runs.keys)
     check_scaled(context, "the context", keys)
     x = torch.as_tensor(context, dtype=network_dtype(est.network_))
-    path = est._checked_paths(x, torch.zeros(len(x), dtype=torch.int64), int(ahead.max()), keys)
-    check_room_on_grid(grid, steps)
-    values = scales.unscaled(path[:, ahead - 1])
-    index = pd.MultiIndex.from_arrays([runs.keys.repeat(len(ahead)), _future_stamps(panel, grid, ahead)],
+    path = est._checked_paths(x, torch.zeros(len(x), dtype=torch.int64), last, keys)
+    check_room_on_grid(grid, [last])
+    values = scales.unscaled(path[np.arange(len(keys))[:, None], ahead - 1])
+    index = pd.MultiIndex.from_arrays([runs.keys.repeat(ahead.shape[1]), _future_stamps(panel, grid, ahead)],
                                       names=panel.index.names)
     return pd.DataFrame(values.reshape(-1, values.shape[-1]), index=index, columns=panel.columns)
 
 
+def _ahead(grid: Grid, horizon: list[int] | pd.Index, n_series: int) -> np.ndarray | None:
+    """(series, steps): each series' steps of ``horizon``, relative steps (a list) or absolute
+    stamps (an Index: None unless on the grid after every end, see :func:`_stamp_steps`)."""
+    if isinstance(horizon, pd.Index):
+        return _stamp_steps(grid, horizon)
+    return np.broadcast_to(np.asarray(horizon, dtype=np.int64), (n_series, len(horizon)))
+
+
 def _future_stamps(panel: pd.DataFrame, grid: Grid, ahead: np.ndarray) -> pd.Index:
-    """The stamps ``ahead`` steps after each series' last, series after series."""
+    """The stamps ``ahead`` (series, steps) after each series' last, series after series."""
     times = panel.index.levels[-1]
     stamps = (grid.last[:, None] + ahead * grid.units).ravel()
     if isinstance(times, pd.DatetimeIndex):
