@@ -80,3 +80,18 @@ def test_a_series_without_an_id_is_refused_not_dropped(missing):
     with pytest.raises(InputError, match=r"1 row\(s\) whose series id .* first at row 0"):
         est.update(later)
     pd.testing.assert_frame_equal(est.predict(fh=[1]), before)
+
+
+def test_an_id_held_as_a_nan_level_value_is_refused_too():
+    # pd.concat keeps a NaN key as a level value, not a missing code: such a panel fitted, forecast a
+    # series called nan, and saved a folder that tsrec.load then refused as damaged
+    t = pd.date_range("2020-01-01", periods=40, freq="D")
+    frames = {"a": pd.Series(np.sin(np.arange(40.0)), t), np.nan: pd.Series(np.cos(np.arange(40.0)), t)}
+    bad = pd.concat(frames, names=["id", "t"]).to_frame("v")
+    assert (bad.index.codes[0] >= 0).all() and bad.index.levels[0].hasnans
+    with pytest.raises(InputError, match=r"y has 40 row\(s\) whose series id \(index level 0, 'id'\) is missing"):
+        ARNetForecaster(n_lags=8, max_epochs=1).fit(bad)
+    est = ARNetForecaster(n_lags=8, max_epochs=1, random_state=0).fit(
+        pd.concat({"a": frames["a"]}, names=["id", "t"]).to_frame("v"))
+    with pytest.raises(InputError, match="whose series id .* is missing .* first at row 40"):
+        est.predict(fh=[1], y=bad)

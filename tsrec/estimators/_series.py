@@ -114,7 +114,9 @@ def check_series_ids(index: pd.MultiIndex, name: str) -> None:
     """A panel's series ids must all be there: pandas' grouping drops rows whose id is NaN, None or
     NaT, so such a series was left out of training and forecasts without a word."""
     for level, codes in enumerate(index.codes[:-1]):
-        missing = np.flatnonzero(codes < 0)
+        absent = codes < 0
+        held = np.asarray(pd.isna(index.levels[level]))  # pd.concat keeps a NaN key as a level value
+        missing = np.flatnonzero(absent | held[codes] if held.any() else absent)
         if len(missing):
             raise InputError(
                 f"{name} has {len(missing)} row(s) whose series id (index level {level}, "
