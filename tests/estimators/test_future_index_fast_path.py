@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from tsrec.estimators._timeindex import future_index, infer_freq
+from tsrec.estimators.errors import InputError
 
 
 def stamp_by_stamp(index: pd.DatetimeIndex, freq, steps: np.ndarray) -> pd.DatetimeIndex:
@@ -49,3 +50,19 @@ def test_a_step_finer_than_the_stamps_unit_refines_the_unit():
     freq = pd.offsets.Milli(250)
     got, want = future_index(index, freq, np.arange(1, 5)), stamp_by_stamp(index, freq, np.arange(1, 5))
     assert got.equals(want) and got.dtype == want.dtype == "datetime64[ms]"
+
+
+@pytest.mark.parametrize("unit", ["ns", "us", "s"])
+def test_roll_outs_are_bounded_by_the_stamps_own_unit(unit):
+    # the room was counted with Timestamp.value, nanoseconds whatever the unit: from 1700, a step
+    # count past int64 in the unit wrapped to a stamp 288,527 years BC without a word; from 2024,
+    # stamps that fit were refused
+    step, largest = pd.Timedelta("2000h"), int(np.iinfo(np.int64).max)
+    per_step = step // pd.Timedelta(1, unit=unit)
+    for start in ("1700-01-01", "2024-01-01"):
+        index = pd.date_range(start, periods=3, freq="2000h", unit=unit)
+        room = (largest - int(index.asi8[-1])) // per_step  # the most steps whose stamp fits
+        got = future_index(index, infer_freq(index), np.array([1, room]))
+        assert got.asi8.tolist() == [int(index.asi8[-1]) + k * per_step for k in (1, room)]
+        with pytest.raises(InputError, match=f"would run past .* datetime64\\[{unit}\\] index holds"):
+            future_index(index, infer_freq(index), np.array([room + 1]))

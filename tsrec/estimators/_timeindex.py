@@ -349,7 +349,11 @@ def _stamps_after(last: pd.Timestamp, freq: object, steps: np.ndarray) -> pd.Dat
     if isinstance(freq, Tick):  # a fixed duration: one vectorised sum, not one Timestamp per step
         unit = (last + freq).unit  # a step finer than the stamps' unit (ms on seconds) refines it
         step = freq.nanos // pd.Timedelta(1, unit=unit).value  # whole units: the unit is fine enough
-        if last.as_unit(unit).value + int(steps.max(initial=0)) * step > _INT64_MAX:  # NumPy's sum would wrap
+        # in the unit (Timestamp.value is nanoseconds whatever the unit); UTC for aware stamps
+        start = int(pd.DatetimeIndex([last]).as_unit(unit).asi8[0])
+        if start + int(steps.max(initial=0)) * step > _INT64_MAX:  # a Python int: no wrap
             raise OutOfBoundsDatetime(f"{steps.max()} steps of {freq.freqstr} after {last}")
-        return last.as_unit(unit) + pd.to_timedelta(steps * step, unit=unit)
+        # every stamp fits, so an int64 sum that wraps on the way (steps * step from before 1970) lands exactly
+        stamps = pd.DatetimeIndex((start + steps.astype(np.int64) * np.int64(step)).view(f"datetime64[{unit}]"))
+        return stamps if last.tz is None else stamps.tz_localize("UTC").tz_convert(last.tz)
     return pd.DatetimeIndex([last + int(k) * freq for k in steps])
