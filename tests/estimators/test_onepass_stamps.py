@@ -137,3 +137,17 @@ def test_stamps_near_int64_limits_are_not_read_as_steps():
     two = _onepass.Grid(2, np.array([0, 6], dtype=np.int64), 2, None)
     assert _onepass._stamp_steps(two, pd.Index([8], dtype="uint64")).tolist() == [[4], [1]]
     assert _onepass._stamp_steps(two, pd.Index([9])) is None  # off the grid
+
+
+def test_stamps_past_2262_in_seconds_are_forecast_on_both_paths(monkeypatch):
+    # the per-series look counted fixed steps in nanoseconds, whose range ends in 2262: it refused
+    # these stamps (which seconds hold, and relative steps reached) where the arrays forecast them
+    seconds = {"a": hours("2262-04-01", 20, unit="s"), "b": hours("2262-04-01 02:00", 20, unit="s")}
+    est = ARNetForecaster(n_lags=3, horizon=2, **SMALL).fit(panel_of(seconds))
+    fh = pd.DatetimeIndex(["2262-04-12 00:00"]).as_unit("s")
+    fast = est.predict(fh=fh)
+    pd.testing.assert_frame_equal(fast, per_series(est, fh), check_exact=True)
+    as_steps = est.predict(fh=[245]).loc[["a"]]  # the same stamp for a, a step count
+    pd.testing.assert_frame_equal(fast.loc[["a"]], as_steps, check_exact=True)
+    context = panel_of({"a": seconds["a"]}, seed=1)
+    pd.testing.assert_frame_equal(est.predict(fh=fh, y=context), per_series(est, fh, context), check_exact=True)

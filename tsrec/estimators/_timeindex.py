@@ -149,7 +149,10 @@ def step_positions(index: pd.Index, freq: object) -> np.ndarray:
         return index.asi8 // max(getattr(freq, "n", 1), 1)
     if isinstance(index, pd.DatetimeIndex):
         if isinstance(freq, Tick):
-            return index.as_unit("ns").asi8 // pd.Timedelta(freq).value
+            step, unit = pd.Timedelta(freq).value, pd.Timedelta(1, unit=index.unit).value  # nanoseconds
+            if step % unit == 0:  # whole units: counted in them, so s, ms and us stamps past 2262 count too
+                return index.asi8 // (step // unit)
+            return index.as_unit("ns").asi8 // step
         # calendar steps (days, months) count local dates, as pandas' periods of aware stamps do
         local = index.tz_localize(None)
         counted = _counted_steps(local, freq)
