@@ -67,6 +67,9 @@ def test_integer_stamps_of_the_other_signedness_are_forecast(dtypes):
     forecast = est.predict(fh=absolute(pd.Index([31, 33], dtype=stamps)))
     assert forecast.index.tolist() == [31, 33]
     np.testing.assert_array_equal(forecast.to_numpy(), est.predict(fh=[2, 4]).to_numpy())
+    if data == "int64":  # as int64 these would wrap to negative stamps: "not on the time grid" named no cause
+        with pytest.raises(InputError, match=r"integer time points \[18446744073709551615\] past 9223372036854775807"):
+            est.predict(fh=absolute(pd.Index([31, 2**64 - 1], dtype="uint64")))
 
 
 

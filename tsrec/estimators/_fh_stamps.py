@@ -93,8 +93,11 @@ def align_stamps(stamps: pd.Index, index: pd.Index, freq: object, name: str) -> 
 def _integers_of(stamps: pd.Index, index: pd.Index) -> pd.Index:
     """Integer ``stamps`` of the other signedness than ``index``'s, in its dtype where they fit: sktime
     subtracts the cutoff from them, which gives floats for uint64 and int64 (and refuses those)."""
-    kinds, values = (stamps.dtype.kind, index.dtype.kind), np.asarray(stamps)
-    if kinds == ("u", "i") and values.max() <= np.iinfo(np.int64).max:
+    kinds, values, largest = (stamps.dtype.kind, index.dtype.kind), np.asarray(stamps), np.iinfo(np.int64).max
+    if kinds == ("u", "i") and values.max() > largest:  # as int64 they would wrap to other, negative stamps
+        raise InputError(f"fh names integer time points {list(stamps[values > largest][:3])} past {largest}, the "
+                         "largest an int64 time index holds; ask for stamps within it, or for steps (1, 2, ...)")
+    if kinds == ("u", "i"):
         return pd.Index(values.astype(np.int64), name=stamps.name)
     if kinds == ("i", "u") and values.min() >= 0:
         return pd.Index(values.astype(np.uint64), name=stamps.name)
