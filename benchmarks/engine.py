@@ -156,7 +156,8 @@ def report(args, windows, light: list[float], bare: list[float]) -> None:
         f"{100 * (min(light) / min(bare) - 1):+.1f}%.",
         "",
         "The engine hands Lightning groups of up to "
-        f"{_engine.BATCHES_PER_STEP} minibatches per step (one optimiser step each) and back-propagates "
+        f"{_engine.BATCHES_PER_STEP} minibatches per step (one optimiser step each), each minibatch read from "
+        "the loader as the step reaches it (tsrec/estimators/_batches.py), and back-propagates "
         "directly when no callback listens to the backward hooks (tsrec/estimators/_engine.py).",
     ]
     text = "\n".join(lines) + "\n"

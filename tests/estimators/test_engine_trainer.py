@@ -14,6 +14,7 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.strategies import DDPStrategy
 
 from tsrec.estimators import ARNetForecaster, CycleNetForecaster, InputError, PGNClassifier, SMambaForecaster
+from tsrec.estimators._batches import BatchGroup
 from tsrec.estimators._engine import TrainingConfig, make_trainer
 
 SMALL = dict(lookback=24, horizon=6, cycle_length=10, max_epochs=2, val_size=0.2, random_state=0)
@@ -264,7 +265,7 @@ class FirstBatch(Callback):
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
         if not hasattr(self, "x"):
-            self.x = (batch[0] if isinstance(batch, list) else batch)[0]
+            self.x = (batch[0] if isinstance(batch, BatchGroup) else batch)[0]
 
 
 def test_64_true_trains_on_the_data_in_float64():
@@ -311,8 +312,8 @@ class BatchLosses(Callback):
         self.epochs.append([])
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
-        # on one CPU tsrec hands Lightning groups of minibatches (a list); the test then keeps the
-        # weights still (a tiny lr), so that every minibatch of a group meets the weights seen here
+        # on one CPU tsrec hands Lightning groups of minibatches (read here, they are kept for the step); the
+        # test keeps the weights still (a tiny lr), so that every minibatch of a group meets the weights seen here
         with torch.no_grad():
             for minibatch in batch if pl_module.grouping else [batch]:
                 loss, count = pl_module.loss_fn(pl_module.network, minibatch)

@@ -25,7 +25,7 @@ from lightning.pytorch.utilities.model_helpers import is_overridden
 from torch import nn
 from torch.utils.data import DataLoader
 
-from tsrec.estimators._batches import BatchGroups
+from tsrec.estimators._batches import BatchGroup, BatchGroups
 from tsrec.estimators._ema import averages_weights
 from tsrec.estimators._training import TrainingConfig, TrainingResult
 from tsrec.estimators._trainer import (
@@ -102,7 +102,7 @@ class TrainingModule(pl.LightningModule):
         self.automatic_optimization = any(key in config.trainer_kwargs for key in _AUTOMATIC_ONLY)
         # (minibatches per Lightning step, minibatches per epoch) while train() groups them
         self.grouping: tuple[int, int] | None = None
-        self.val_grouped = False  # validation batches come in lists (BatchGroups, RankShare)
+        self.val_grouped = False  # validation batches come in groups (BatchGroups) or lists (RankShare)
         self.direct_backward = False
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor | None:
@@ -110,7 +110,7 @@ class TrainingModule(pl.LightningModule):
             return self._minibatch_loss(batch, batch_idx, self.trainer.num_training_batches)
         group_size, n_batches = self.grouping or (1, self.trainer.num_training_batches)
         optimizer = self.optimizers()
-        for offset, minibatch in enumerate(batch if self.grouping else [batch]):
+        for offset, minibatch in enumerate(batch.once() if self.grouping else [batch]):
             loss = self._minibatch_loss(minibatch, batch_idx * group_size + offset, n_batches)
             optimizer.zero_grad()
             with outside_autocast(loss.device.type):
@@ -149,7 +149,7 @@ class TrainingModule(pl.LightningModule):
             scheduler.step()
 
     def validation_step(self, batch, batch_idx: int) -> None:
-        for minibatch in batch if self.val_grouped else [batch]:
+        for minibatch in (batch.once() if isinstance(batch, BatchGroup) else batch) if self.val_grouped else [batch]:
             loss, count = self.loss_fn(self.network, minibatch)
             self._val["sum"] += float(loss) * count
             self._val["count"] += count
