@@ -57,8 +57,8 @@ class ContextRollouts:
     def _series_per_pass(self) -> int:
         """Series forecast in one network pass: ``batch_size``, the training batch (as darts
         predicts), so that a panel's working memory is a training step's at most, whatever the
-        panel. Passes of 1024 series (before) took about 1.1 GiB more for SpaceTime's defaults and
-        2.5x as long for Chimera's (benchmarks/prediction_passes.py)."""
+        panel. Passes of 1024 series (before) took about 1.0 GiB more for SpaceTime's defaults and
+        1.6x as long for Chimera's (benchmarks/results/prediction_passes.md)."""
         return check_int("batch_size", self.batch_size)
 
     def _contexts(self, parts: list, offsets: list[int], freqs: list | None = None, keys_fitted: bool = True,
