@@ -110,7 +110,7 @@ class TrainingModule(pl.LightningModule):
             return self._minibatch_loss(batch, batch_idx, self.trainer.num_training_batches)
         group_size, n_batches = self.grouping or (1, self.trainer.num_training_batches)
         optimizer = self.optimizers()
-        for offset, minibatch in enumerate(batch.once() if self.grouping else [batch]):
+        for offset, minibatch in enumerate(_minibatches(batch, self.grouping is not None)):
             loss = self._minibatch_loss(minibatch, batch_idx * group_size + offset, n_batches)
             optimizer.zero_grad()
             with outside_autocast(loss.device.type):
@@ -149,7 +149,7 @@ class TrainingModule(pl.LightningModule):
             scheduler.step()
 
     def validation_step(self, batch, batch_idx: int) -> None:
-        for minibatch in (batch.once() if isinstance(batch, BatchGroup) else batch) if self.val_grouped else [batch]:
+        for minibatch in _minibatches(batch, self.val_grouped):
             loss, count = self.loss_fn(self.network, minibatch)
             self._val["sum"] += float(loss) * count
             self._val["count"] += count
@@ -183,6 +183,14 @@ class TrainingModule(pl.LightningModule):
             return optimizer
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self.lr_lambda)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+
+
+def _minibatches(batch: object, grouped: bool) -> Iterable:
+    """The minibatches of a Lightning step's ``batch``: a group's, each read as it is reached
+    (:meth:`BatchGroup.once`), a list's (:class:`RankShare`), or the batch itself."""
+    if isinstance(batch, BatchGroup):
+        return batch.once()
+    return batch if grouped else [batch]
 
 
 @contextlib.contextmanager
