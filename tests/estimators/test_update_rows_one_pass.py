@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsrec.estimators import _newdata
+from tsrec.estimators import ARNetForecaster, _newdata
 from tsrec.estimators.errors import InputError
 
 
@@ -132,8 +132,12 @@ def test_steps_the_one_pass_check_cannot_count_are_left_to_the_series_check(stor
     assert not _newdata.all_series_continue(stored.index, new.index, steps)
 
 
-def test_stamps_past_the_nanosecond_range_are_named_by_the_series_check():
-    hours = pd.date_range("2262-04-11 19:00", periods=5, freq="h", unit="us")
+def test_stamps_past_the_nanosecond_range_continue_a_series_and_update_names_the_range():
+    # positions count in the stamps' own unit (they went through nanoseconds, and the series check
+    # failed on them); update's range check, which runs first, still refuses rows past 2262
+    hours = pd.date_range("2262-04-10 00:00", periods=48, freq="h", unit="us")
     stored, new = _panel({"a": hours}), _panel({"a": pd.DatetimeIndex(["2262-04-12 00:00"]).as_unit("us")})
-    with pytest.raises(InputError, match="series 'a' of y"):
-        _newdata.check_update_rows(stored, new, {"a": pd.tseries.frequencies.to_offset("h")})
+    _newdata.check_update_rows(stored, new, {"a": pd.tseries.frequencies.to_offset("h")})
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(stored, fh=[1])
+    with pytest.raises(InputError, match=r"beyond 1677-09-21 .. 2262-04-11, the range in which tsrec counts"):
+        est.update(new, update_params=False)

@@ -3,7 +3,7 @@ their grouping into Lightning steps."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler, SequentialSampler
@@ -46,11 +46,12 @@ def batch_loader(dataset: Dataset, batch_size: int, shuffle: bool, seed: int, dr
 
 class BatchGroups:
     """Iterate ``loader`` in :class:`BatchGroup` s of up to ``size`` consecutive batches, one per
-    Lightning step."""
+    Lightning step; ``prepare`` is applied to each batch as it is read (see :class:`BatchGroup`)."""
 
-    def __init__(self, loader: DataLoader, size: int) -> None:
+    def __init__(self, loader: DataLoader, size: int, prepare: Callable[[object], object] | None = None) -> None:
         self.loader = loader
         self.size = size
+        self.prepare = prepare
 
     def __len__(self) -> int:
         return -(-len(self.loader) // self.size)
@@ -58,7 +59,7 @@ class BatchGroups:
     def __iter__(self) -> Iterator[BatchGroup]:
         batches, total, group = iter(self.loader), len(self.loader), None
         for start in range(0, total, self.size):
-            group = BatchGroup(batches, min(self.size, total - start), group)
+            group = BatchGroup(batches, min(self.size, total - start), group, self.prepare)
             yield group
 
 
@@ -72,11 +73,15 @@ class BatchGroup:
     lets each batch go after training on it. A callback may still index or iterate the group
     before the step (on_train_batch_start): what it reads is kept, and the step trains on those.
     A group reads the groups before it to their end first, so batches keep the loader's order.
-    It is no ``collections.abc.Sequence``: Lightning would rebuild one, reading every batch.
+    It is no ``collections.abc.Sequence``: Lightning would rebuild one, reading every batch. So
+    Lightning does not look into it either, and ``prepare`` does what it does to a step's batch
+    (the precision's cast, the move to the device) to each batch read.
     """
 
-    def __init__(self, batches: Iterator, size: int, before: BatchGroup | None) -> None:
+    def __init__(self, batches: Iterator, size: int, before: BatchGroup | None,
+                 prepare: Callable[[object], object] | None = None) -> None:
         self._batches, self._size, self._before = batches, size, before
+        self._prepare = prepare
         self._kept: dict[int, object] = {}
         self._read = 0  # batches taken from the loader so far
 
@@ -117,7 +122,7 @@ class BatchGroup:
             raise RuntimeError(f"the loader ended before its length, {self._read} batches into a group of "
                                f"{self._size}") from None
         self._read += 1
-        return batch
+        return batch if self._prepare is None else self._prepare(batch)
 
     def _keep_next(self) -> None:
         batch = self._next()
