@@ -292,15 +292,16 @@ def _loaders_for(module: TrainingModule, trainer: pl.Trainer, train_loader: Data
     size = _group_size(module, trainer)
     if size > 1:
         module.grouping = (size, len(train_loader))
-        train_loader = BatchGroups(train_loader, size, _as_lightning_prepares(trainer))
-        val_loader = None if val_loader is None else BatchGroups(val_loader, size, _as_lightning_prepares(trainer))
+        cast = _input_cast(trainer)
+        train_loader = BatchGroups(train_loader, size, cast)
+        val_loader = None if val_loader is None else BatchGroups(val_loader, size, cast)
     elif val_loader is not None and trainer.world_size > 1:
         val_loader = RankShare(val_loader)
     module.val_grouped = isinstance(val_loader, (BatchGroups, RankShare))
     return train_loader, val_loader
 
 
-def _as_lightning_prepares(trainer: pl.Trainer) -> Callable[[object], object] | None:
+def _input_cast(trainer: pl.Trainer) -> Callable[[object], object] | None:
     """What Lightning does to a step's batch before the step, for the batches of a group, which it
     does not look into: the precision's cast of the inputs (bf16-true's, 64-true's); None where
     the precision casts nothing. Groups are formed on one CPU only, where the move to the device

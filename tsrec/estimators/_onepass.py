@@ -184,12 +184,12 @@ def stored_fh(est: DeepForecaster, fh: object) -> ForecastingHorizon | None:
     given = aligned_fh(fh, None)  # unique, and read by sktime: as aligned_fh does before looking at y
     if given is None or given.is_relative:
         return None
-    grid = fitted_grid(est, y, panel_runs(y))
-    steps = None if grid is None else _stamp_steps(grid, given.to_pandas())
+    grid, stamps = fitted_grid(est, y, panel_runs(y)), given.to_pandas()
+    steps = None if grid is None else _stamp_steps(grid, stamps)
     if steps is None:
         return None
     # of the data's kind already: only uint64 stamps of int64 data change, as the per-series look changes them
-    stamps = align_stamps(given.to_pandas(), y.index.levels[-1], grid.step, "y")
+    stamps = align_stamps(stamps, y.index.levels[-1], grid.step, "y")
     return stamps_fh(stamps, list(np.unique(steps, axis=0)), grid.step)
 
 
