@@ -20,7 +20,7 @@ from pandas.tseries.offsets import CustomBusinessDay, CustomBusinessMonthBegin, 
 from tsrec._warn import warn_user
 from tsrec.estimators._newdata import check_steps, check_zone_awareness, series_name, step_text, uses_stamps
 from tsrec.estimators._series import time_level
-from tsrec.estimators._timeindex import in_zone, infer_freq, known_step, same_step
+from tsrec.estimators._timeindex import in_zone, infer_freq, known_step, same_step, whole_units
 from tsrec.estimators.errors import InputError, LoadError
 
 
@@ -103,8 +103,8 @@ def fixed_units(index: pd.DatetimeIndex, step: object) -> int | float | None:
     finer than the unit (NaN here) puts no two stamps a step apart."""
     if not fixed_length(step, index.tz):
         return None
-    unit_ns = pd.Timedelta(1, unit=index.unit).value
-    return step.nanos // unit_ns if step.nanos % unit_ns == 0 else float("nan")
+    units = whole_units(step.nanos, index.unit)
+    return float("nan") if units is None else units
 
 
 def context_steps(est, parts: list) -> list:

@@ -149,10 +149,10 @@ def step_positions(index: pd.Index, freq: object) -> np.ndarray:
         return index.asi8 // max(getattr(freq, "n", 1), 1)
     if isinstance(index, pd.DatetimeIndex):
         if isinstance(freq, Tick):
-            step, unit = pd.Timedelta(freq).value, pd.Timedelta(1, unit=index.unit).value  # nanoseconds
-            if step % unit == 0:  # whole units: counted in them, so s, ms and us stamps past 2262 count too
-                return index.asi8 // (step // unit)
-            return index.as_unit("ns").asi8 // step
+            units = whole_units(freq.nanos, index.unit)
+            if units is not None:  # counted in the stamps' unit, so s, ms and us stamps past 2262 count too
+                return index.asi8 // units
+            return index.as_unit("ns").asi8 // freq.nanos
         # calendar steps (days, months) count local dates, as pandas' periods of aware stamps do
         local = index.tz_localize(None)
         counted = _counted_steps(local, freq)
@@ -160,6 +160,13 @@ def step_positions(index: pd.Index, freq: object) -> np.ndarray:
         return counted // max(getattr(freq, "n", 1), 1)
     values = np.asarray(index, dtype=np.int64)
     return values // max(int(freq), 1)
+
+
+def whole_units(nanoseconds: int, unit: str) -> int | None:
+    """A duration in units ``unit`` of date-time stamps ('s', 'ms', 'us', 'ns'); None where it is
+    no whole number of them."""
+    unit_ns = pd.Timedelta(1, unit=unit).value
+    return nanoseconds // unit_ns if nanoseconds % unit_ns == 0 else None
 
 
 def in_zone(index: pd.Index, tz: object) -> pd.Index:
@@ -351,7 +358,7 @@ def _stamps_after(last: pd.Timestamp, freq: object, steps: np.ndarray) -> pd.Dat
     """``last + k * freq`` for each ``k`` of ``steps``, in the unit that Timestamp arithmetic gives."""
     if isinstance(freq, Tick):  # a fixed duration: one vectorised sum, not one Timestamp per step
         unit = (last + freq).unit  # a step finer than the stamps' unit (ms on seconds) refines it
-        step = freq.nanos // pd.Timedelta(1, unit=unit).value  # whole units: the unit is fine enough
+        step = whole_units(freq.nanos, unit)  # the unit is fine enough
         # in the unit (Timestamp.value is nanoseconds whatever the unit); UTC for aware stamps
         start = int(pd.DatetimeIndex([last]).as_unit(unit).asi8[0])
         if start + int(steps.max(initial=0)) * step > _INT64_MAX:  # a Python int: no wrap
