@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pytest
+from sktime.forecasting.base import ForecastingHorizon
 
 import tsrec
 from tsrec.estimators import (
@@ -17,7 +20,7 @@ from tsrec.estimators import (
     SMambaForecaster,
     SpaceTimeForecaster,
 )
-from tsrec.estimators.errors import InputError, NoValidationWarning
+from tsrec.estimators.errors import InputError, InSampleError, NoValidationWarning
 from tsrec.registry import get_estimator
 
 
@@ -375,6 +378,23 @@ def test_integer_stamps_that_would_pass_int64s_largest_are_refused_not_wrapped()
     with pytest.raises(InputError, match=rf"would run to {largest + 3}, past {largest}, the largest an int64 time "
                                          r"index holds \(last stamp .*, step 3\); number each series' time steps"):
         est.predict(fh=[1, 6])
+
+
+@pytest.mark.parametrize("panel", [False, True])
+def test_integer_stamps_whose_distance_from_the_end_wraps_int64_are_named(panel):
+    # stamp - end wrapped round int64: -2**63 read as 2**63 - 59 steps ahead, refused as a forecast too far
+    # ahead to stamp, where it lies before the end; 2**63 - 1 past an end at -11 read as a step before it
+    least, largest = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
+    y = pd.Series(np.sin(np.arange(30.0)), index=pd.RangeIndex(-41, -11))
+    data = pd.concat({"a": y, "b": y}).to_frame("v") if panel else y
+    est = ARNetForecaster(n_lags=3, horizon=2, max_epochs=1, random_state=0).fit(data)
+    absolute = partial(ForecastingHorizon, is_relative=False)
+    with pytest.raises(InSampleError, match=rf"fh asks for \[{least}\], which are not after the end of .*\(-12\)"):
+        est.predict(fh=absolute([least, -5]))
+    with pytest.raises(InputError, match=rf"stamps \[{largest}\] are more steps after the end of .*\(-12\) than "
+                                         "an int64 counts; ask for nearer stamps"):
+        est.predict(fh=absolute([-5, largest]))
+    assert est.predict(fh=absolute([-5])).index.get_level_values(-1).tolist() == [-5] * (1 + panel)
 
 
 @pytest.mark.parametrize("freq,steps", [("10000h", [300]), ("D", [100000])])

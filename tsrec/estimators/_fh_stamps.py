@@ -23,11 +23,12 @@ def steps_to(index: pd.Index, freq: object, stamps: pd.Index, name: str) -> np.n
     """
     stamps = align_stamps(stamps, index, freq, name)
     try:
-        steps = step_positions(pd.Index(stamps), freq) - step_positions(index[-1:], freq)[0]
+        positions, end = step_positions(pd.Index(stamps), freq), step_positions(index[-1:], freq)[0]
     except (TypeError, ValueError, AttributeError) as err:
         raise InputError(f"fh's time stamps {list(stamps[:3])} do not match the time index of {name}: {err}") from None
-    # the grid first: a stamp between two steps rounds down to the one before, which may be the end
     stamps = pd.Index(stamps)
+    steps = _exact_differences(positions, end, stamps, index, name)
+    # the grid first: a stamp between two steps rounds down to the one before, which may be the end
     off_grid = future_index(index, freq, steps) != stamps  # the messages name the offending stamps
     if off_grid.any():
         raise InputError(
@@ -38,11 +39,33 @@ def steps_to(index: pd.Index, freq: object, stamps: pd.Index, name: str) -> np.n
     if len(steps) == 0:
         raise InputError("fh is empty; name at least one future step, e.g. fh=[1] or fh=[1, 2, 3]")
     if steps.min() < 1:
-        raise InSampleError(
-            f"fh asks for {list(stamps[steps < 1][:3])}, which are not after the end of {name} ({index[-1]}); "
-            "in-sample forecasts are not supported"
+        raise _in_sample(stamps[steps < 1], index, name)
+    return steps
+
+
+def _exact_differences(
+    positions: np.ndarray, end: np.int64, stamps: pd.Index, index: pd.Index, name: str
+) -> np.ndarray:
+    """``positions - end``, refusing the stamps whose difference wraps round int64 (then its sign
+    is wrong: a stamp near int64's least would pass for one far ahead)."""
+    steps = positions - end
+    behind = positions < end
+    wrapped = behind != (steps < 0)
+    if wrapped.any() and behind[wrapped].any():
+        raise _in_sample(stamps[wrapped & behind], index, name)
+    if wrapped.any():
+        raise InputError(
+            f"fh's time stamps {list(stamps[wrapped][:3])} are more steps after the end of {name} ({index[-1]}) "
+            "than an int64 counts; ask for nearer stamps"
         )
     return steps
+
+
+def _in_sample(stamps: pd.Index, index: pd.Index, name: str) -> InSampleError:
+    return InSampleError(
+        f"fh asks for {list(stamps[:3])}, which are not after the end of {name} ({index[-1]}); "
+        "in-sample forecasts are not supported"
+    )
 
 
 def _step_name(index: pd.Index, freq: object) -> str:
