@@ -67,6 +67,15 @@ def test_an_op_reads_one_value_to_check_all_its_inputs(op, monkeypatch):
     assert len(reads) == 1
 
 
+@pytest.mark.parametrize("op", sorted(CALLS))
+def test_a_sparse_input_is_refused_with_the_dense_fix(op, monkeypatch):
+    # it passed the checks and failed deep inside torch (a bare NotImplementedError listing dispatch keys)
+    dense_op = getattr(k, op)
+    monkeypatch.setattr(k, op, lambda first, *args, **kwargs: dense_op(first.to_sparse(), *args, **kwargs))
+    with pytest.raises(TypeError, match=r"must be a dense tensor, got layout torch.sparse_coo; pass .*\.to_dense\(\)"):
+        CALLS[op]()
+
+
 def test_the_first_non_finite_tensor_is_named():
     with pytest.raises(ValueError, match="^b contains NaN or inf"):
         check_finite(a=torch.ones(3), b=torch.tensor([1.0, float("inf")]), c=torch.tensor([float("nan")]))

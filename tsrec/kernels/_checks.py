@@ -30,6 +30,8 @@ def check_tensor(
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if x.layout != torch.strided:  # sparse tensors lack the ops the scans use, and fail deep inside torch
+        raise TypeError(f"{name} must be a dense tensor, got layout {x.layout}; pass {name}.to_dense()")
     allowed = FLOAT_DTYPES + (COMPLEX_DTYPES if allow_complex else ())
     if x.dtype not in allowed:
         kinds = "floating or complex" if allow_complex else "floating"
