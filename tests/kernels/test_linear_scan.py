@@ -96,11 +96,16 @@ def test_env_override(monkeypatch):
 
 
 def overflowing_gates(case: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Gates > 1 whose running product overflows float32 inside one chunk, where the state is 0.
+    """Gates > 1 whose running product overflows float32 inside one chunk, where the state is 0
+    (or lifts it back after an underflow, "lifted", which dropped the state carried in).
 
     The chunked path (T >= 64, few rows) added ``prod * carry`` = inf * 0 = NaN there and carried
     the NaN into every later chunk, where the step-by-step recurrence is finite.
     """
+    if case == "lifted":  # product 1e-60 underflows to 0, then gates of 1e30 lift the state back
+        a, b = torch.ones(1, 256, 1), torch.zeros(1, 256, 1)  # chunks of 16: step 15 ends the first
+        b[0, 15], a[0, 16:18], a[0, 18:20] = 1e30, 1e-30, 1e30  # the second chunk's product lost that state
+        return a, b
     if case == "zero state":  # the audit's repro: 17**32 > float32 max, no input yet
         a, b = torch.full((1, 1024, 1), 0.9), torch.randn(1, 1024, 1, generator=torch.Generator().manual_seed(0))
         a[0, :32], b[0, :32] = 17.0, 0.0
@@ -110,7 +115,7 @@ def overflowing_gates(case: str) -> tuple[torch.Tensor, torch.Tensor]:
     return a, b
 
 
-@pytest.mark.parametrize("case", ["zero state", "reset"])
+@pytest.mark.parametrize("case", ["zero state", "reset", "lifted"])
 @pytest.mark.parametrize("reverse", [False, True])
 def test_chunked_path_survives_overflowing_gate_products(case, reverse):
     a, b = (x.flip(1) if reverse else x for x in overflowing_gates(case))

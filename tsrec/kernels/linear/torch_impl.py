@@ -57,7 +57,9 @@ def _chunk_scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None) -> to
     kept; a short loop then carries the state across chunk boundaries, and one fused
     ``addcmul`` adds each chunk's carried-in state. Gates above 1 can overflow that product
     to inf (and a zero gate after it makes NaN), which a carried-in state of 0 turns into NaN
-    where the step-by-step recurrence is finite: then None, and the caller runs the plain loop.
+    where the step-by-step recurrence is finite; or lift it back from an underflow (1e-30 twice,
+    then 1e30 twice, in float32), which lost the carried-in state the recurrence keeps. Then
+    None, and the caller runs the plain loop.
     """
     batch, n_steps, chans = a.shape
     length = _chunk_len(n_steps)
@@ -76,7 +78,7 @@ def _chunk_scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None) -> to
     for l in range(1, length):
         torch.addcmul(b_steps[l], a_steps[l], h_steps[l - 1], out=h_steps[l])
         torch.mul(p_steps[l - 1], a_steps[l], out=p_steps[l])
-    if _overflowed(p_steps[-1]):
+    if _overflowed(p_steps[-1]) or _lifted_from_underflow(a, prod):
         return None
     carry = b.new_zeros(batch, chans) if h0 is None else h0
     carries = [carry]
@@ -96,6 +98,24 @@ def _overflowed(prod_end: torch.Tensor) -> bool:
     the last step tells. A ``meta`` tensor has no values to read: shape inference goes on.
     """
     return not prod_end.is_meta and not bool(torch.isfinite(prod_end).all())
+
+
+def _lifted_from_underflow(a: torch.Tensor, prod: torch.Tensor) -> bool:
+    """Whether gates above 1 in magnitude may have lifted a gate product from below the smallest
+    normal number, where it lost its digits (or all of them, at 0).
+
+    Gates at most 1, the usual decays, only shrink a product: an underflowed one stays below the
+    smallest normal times the carried-in state, under the rounding of the other terms. So the
+    product is read (a second pass) only where some gate is above 1.
+    """
+    if a.is_meta:
+        return False
+    # one pass of aminmax reads a real tensor 10x faster than vector_norm(a, inf), which costs
+    # as much as a third of the chunked scan itself
+    low, high = torch.aminmax(a) if not a.is_complex() else (-1, a.abs().amax())
+    if not bool((high > 1) | (low < -1)):
+        return False
+    return bool(prod.abs().amin() < torch.finfo(prod.dtype).tiny)
 
 
 def scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None, reverse: bool) -> torch.Tensor:
