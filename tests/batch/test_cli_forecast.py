@@ -63,7 +63,8 @@ def test_a_repeated_input_or_columns_option_adds_to_the_earlier_ones(saved, tmp_
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"--layout": "long"}, r"wide\.csv: missing column\(s\) \['unique_id', 'y'\]; available columns"),
+        ({"--layout": "long"}, r"wide\.csv: missing column\(s\) \['unique_id', 'y'\]; available columns.*; or, if "
+                               r"each column but 'ds' is a series \(a wide file\), layout='wide' \(CLI: --layout wide\)"),
         ({"--model": "nowhere"}, "nowhere is not a saved tsrec estimator"),
         ({"--input": "absent.csv"}, r"absent\.csv: file not found"),
         ({"--output": "out.xlsx"}, r"out\.xlsx: unknown file extension"),
@@ -85,6 +86,19 @@ def test_user_errors_exit_2_with_one_line(saved, tmp_path, capsys, change, messa
     assert err.startswith("tsrec forecast: error: ") and err.count("\n") == 1 and "Traceback" not in err
     assert re.search(message, err)
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_a_long_file_read_as_wide_is_told_the_layout(saved, tmp_path, capsys):
+    # the message offered only another --id-col, which led on to a "duplicate time stamps" error
+    wide = pd.read_csv(saved / "wide.csv")
+    wide.melt(id_vars="ds", var_name="unique_id", value_name="y").to_csv(tmp_path / "long.csv", index=False)
+    argv = ["forecast", "--model", str(saved / "model"), "--input", str(tmp_path / "long.csv"), "--layout", "wide",
+            "--output", str(tmp_path / "o.csv")]
+    assert main(argv) == 2
+    assert ("series column 'unique_id' has the name of the id column that a wide file is stacked into; pass another "
+            "id_col=/--id-col (or rename the column); or, if the file has one row per series and time step (a long "
+            "file), layout='long' (CLI: --layout long)") in capsys.readouterr().err
+    assert main([*argv[:-4], "--output", str(tmp_path / "o.csv")]) == 0
 
 
 def test_a_model_path_that_is_a_file_is_named_as_such(saved, tmp_path, capsys):

@@ -35,13 +35,17 @@ def check_roles(layout: str, id_col: str, time_col: str, names: list[str], colum
         seen[name] = role
 
 
+# a wide read that finds the id column among the series: the file is likely long
+LONG_HINT = "; or, if the file has one row per series and time step (a long file), layout='long' (CLI: --layout long)"
+
+
 def check_series_names(series: list, path: Path, id_col: str, value_col: str) -> None:
     """Series columns are stacked into an id and a value column; neither name may be a series too."""
     for role, name, option in [("id", id_col, "id_col=/--id-col"), ("value", value_col, "value_col=/--value-col")]:
         if name in series:
             raise InputError(
                 f"{path}: series column {name!r} has the name of the {role} column that a wide file is "
-                f"stacked into; pass another {option} (or rename the column)"
+                f"stacked into; pass another {option} (or rename the column){LONG_HINT if role == 'id' else ''}"
             )
 
 

@@ -242,10 +242,19 @@ def _read_table(path: Path, id_col: str | None, wanted: list[str], every: bool =
     return raw
 
 
-def _require(raw: pd.DataFrame, path: Path, wanted: list[str]) -> None:
+def _require(raw: pd.DataFrame, path: Path, wanted: list[str], hint: str = "") -> None:
     missing = [c for c in wanted if c not in raw.columns]
     if missing:
-        raise InputError(f"{path}: missing column(s) {missing}; available columns: {list(raw.columns)}; {FIX_COLUMNS}")
+        raise InputError(
+            f"{path}: missing column(s) {missing}; available columns: {list(raw.columns)}; {FIX_COLUMNS}{hint}"
+        )
+
+
+def _wide_hint(raw: pd.DataFrame, id_col: str, time_col: str) -> str:
+    """The other layout, for a long read of a file with a time column but no id column: likely a wide file."""
+    if time_col in raw.columns and id_col not in raw.columns and len(raw.columns) > 1:
+        return f"; or, if each column but {time_col!r} is a series (a wide file), layout='wide' (CLI: --layout wide)"
+    return ""
 
 
 def _read_one(
@@ -267,7 +276,7 @@ def _read_one(
 
 def _read_long(path: Path, id_col: str, time_col: str, names: list[str]) -> pd.DataFrame:
     raw = _read_table(path, id_col, [id_col, time_col, *names])
-    _require(raw, path, [id_col, time_col, *names])
+    _require(raw, path, [id_col, time_col, *names], _wide_hint(raw, id_col, time_col))
     frame = raw[[id_col, time_col, *names]].copy()
     check_ids(frame[id_col], path)
     frame[id_col] = id_text(frame[id_col])  # ids as text in every file (Parquet keeps numbers)
