@@ -148,10 +148,7 @@ def replace_keeping_mode(tmp: Path, target: Path) -> None:
     except FileNotFoundError:  # a new file: the umask decides, as for any file the user makes
         pass
     os.replace(tmp, target)
-    try:
-        fsync_path(target.parent)  # without it a crash can undo the rename
-    except OSError:  # some platforms and file systems refuse to fsync a folder
-        pass
+    fsync_folder(target.parent)  # without it a crash can undo the rename
 
 
 def fsync_path(path: str | os.PathLike) -> None:
@@ -161,6 +158,15 @@ def fsync_path(path: str | os.PathLike) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def fsync_folder(path: str | os.PathLike) -> None:
+    """Flush the folder ``path`` where the file system allows: some platforms and file systems (FUSE,
+    network mounts) refuse to fsync a folder, which would fail a write that is complete."""
+    try:
+        fsync_path(path)
+    except OSError:
+        pass
 
 
 @contextlib.contextmanager

@@ -1,11 +1,16 @@
-"""A save that fails leaves no trace: neither its staging folder nor the parent folders it made."""
+"""A save that fails leaves no trace: neither its staging folder nor the parent folders it made; a
+save that is complete is not failed by a file system that refuses to flush folders."""
 
 from __future__ import annotations
 
 import errno
+import os
+import stat
 
 import numpy as np
 import pytest
+
+import tsrec
 
 from tsrec.estimators import ARNetForecaster
 from tsrec.estimators import _folder
@@ -38,3 +43,23 @@ def test_a_save_under_a_file_names_the_path_and_the_fix(tmp_path):
         with pytest.raises(NotADirectoryError, match=f"cannot save to {path}: .*a folder on the path is a file"):
             est.save(path)
     assert [p.name for p in tmp_path.iterdir()] == ["afile"]
+
+
+@pytest.mark.parametrize("refusal", [errno.EINVAL, errno.EIO])
+def test_a_file_system_that_refuses_to_flush_folders_does_not_fail_a_save(tmp_path, monkeypatch, refusal):
+    # some FUSE and network mounts refuse fsync on a folder (EINVAL): every save failed there, and a
+    # refused flush after the swap said "cannot save" of a save already in place (the earlier one deleted)
+    first = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(np.sin(np.arange(30.0)))
+    second = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=1).fit(np.cos(np.arange(30.0)))
+    fsync = os.fsync
+
+    def no_folder_fsync(fd: int) -> None:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(refusal, os.strerror(refusal))
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", no_folder_fsync)
+    for est in (first, second):
+        assert est.save(tmp_path / "model") == tmp_path / "model"
+        np.testing.assert_array_equal(tsrec.load(tmp_path / "model").predict(fh=[1, 2]), est.predict(fh=[1, 2]))
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]

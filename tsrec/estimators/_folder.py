@@ -23,7 +23,7 @@ import torch
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save_file
 
-from tsrec._files import READ_FIX, fsync_path, hidden_stem, made_folders, os_error
+from tsrec._files import READ_FIX, fsync_folder, fsync_path, hidden_stem, made_folders, os_error
 from tsrec.estimators._saved_json import TUPLE_MARK
 from tsrec.estimators.errors import LoadError
 
@@ -68,7 +68,7 @@ def write_folder(path: str | os.PathLike, config: dict, tensors: dict[str, torch
                 _write_files(staging, config, tensors)
                 _set_modes(staging, target)
                 _swap_in(staging, target)
-                fsync_path(target.parent)
+                fsync_folder(target.parent)  # the save is complete: a refused flush is no failure
             finally:
                 # after a swap this holds the earlier save (or the empty folder it replaced)
                 remove_tree(staging)
@@ -161,8 +161,9 @@ def _write_files(folder: Path, config: dict, tensors: dict[str, torch.Tensor]) -
     # the checksum is taken over the config as it will be read back (JSON turns tuples into lists)
     config[CONFIG_SHA] = _config_sha256(json.loads(json.dumps(config)))
     (folder / CONFIG).write_text(json.dumps(config, indent=2))
-    for item in (weights, folder / CONFIG, folder):
+    for item in (weights, folder / CONFIG):
         fsync_path(item)  # the data is on disk before the rename makes it visible
+    fsync_folder(folder)
 
 
 def _set_modes(staging: Path, target: Path) -> None:
