@@ -160,6 +160,12 @@ def fsync_path(path: str | os.PathLike) -> None:
         os.close(fd)
 
 
+def user_path(path: str | os.PathLike) -> Path:
+    """``path`` with a leading ``~`` as the home folder, as pandas and the shell read it: taken as is, a
+    save to ``~/model`` made a folder named ``~`` in the working folder."""
+    return Path(os.path.expanduser(os.fspath(path)))
+
+
 def fsync_folder(path: str | os.PathLike) -> None:
     """Flush the folder ``path`` where the file system allows: some platforms and file systems (FUSE,
     network mounts) refuse to fsync a folder, which would fail a write that is complete."""

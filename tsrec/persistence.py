@@ -8,7 +8,7 @@ from pathlib import Path
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._folder import CONFIG, estimator_class, read_folder
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._persistence import check_path, load_forecaster
+from tsrec.estimators._persistence import checked_path, load_forecaster
 from tsrec.estimators.errors import LoadError
 
 # what a config that parses and checks out but does not describe a buildable estimator raises
@@ -55,7 +55,7 @@ def load(path: str | os.PathLike) -> DeepForecaster | DeepClassifier:
     >>> np.allclose(tsrec.load(folder).predict(fh=[1, 2]), est.predict(fh=[1, 2]))
     True
     """
-    check_path(path, "tsrec.load")  # before Path(path) in read_folder: a TypeError naming path
+    path = checked_path(path, "tsrec.load")  # before Path(path) in read_folder: a TypeError naming path
     config, tensors = read_folder(path)
     config_file = Path(path) / CONFIG
     cls = estimator_class(config_file, config["class"])

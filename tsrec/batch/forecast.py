@@ -29,12 +29,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tsrec._files import READ_FIX, os_error
+from tsrec._files import READ_FIX, os_error, user_path
 from tsrec._warn import collected_warnings, each_kind_once, show_collected
 from tsrec.batch._checks import check_model, check_panel, forecast_steps, in_model_zone, value_columns
 from tsrec.batch.io import PathLike, check_output_path, input_paths, read_series, write_forecasts
 from tsrec.estimators._folder import sktime_zip_hint
-from tsrec.estimators._persistence import check_path
+from tsrec.estimators._persistence import checked_path
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators.errors import InputError, LoadError
 from tsrec.persistence import load
@@ -96,7 +96,7 @@ def load_cached(path: PathLike) -> DeepForecaster:
     >>> load_cached(folder) is load_cached(folder)
     True
     """
-    check_path(path, "tsrec.batch.load_cached")  # before Path(path): None failed inside pathlib
+    path = checked_path(path, "tsrec.batch.load_cached")  # before Path(path): None failed inside pathlib
     if not Path(path).is_dir():
         what = "a file, not a folder" if Path(path).exists() else "no such folder"
         raise LoadError(f"{path} is not a saved tsrec estimator: {what}; pass a folder written by est.save"
@@ -115,7 +115,7 @@ def load_cached(path: PathLike) -> DeepForecaster:
 def _resolve_model(model: DeepForecaster | PathLike) -> tuple[DeepForecaster, str | None]:
     """The fitted forecaster, and its folder when ``model`` is a path."""
     if isinstance(model, (str, os.PathLike)):
-        path = str(Path(model).resolve())
+        path = str(user_path(model).resolve())
         return load_cached(path), path
     return check_model(model, "model"), None
 

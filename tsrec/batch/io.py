@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tsrec._files import READ_FIX, atomic_write, check_writable, os_error, same_file
+from tsrec._files import READ_FIX, atomic_write, check_writable, os_error, same_file, user_path
 from tsrec.batch._csv import index_to_columns, read_csv, read_fix
 from tsrec.batch._frame_checks import check_duplicates, check_finite, check_roles, check_series_names
 from tsrec.batch._spacing import check_spacing
@@ -181,6 +181,7 @@ def input_paths(path_or_paths: PathLike | Iterable[PathLike]) -> list[PathLike]:
         raise InputError(f"the input files are {path_or_paths!r}; pass a path to a .csv or .parquet file, or a "
                          "list of them")
     paths = [path_or_paths] if isinstance(path_or_paths, (str, os.PathLike)) else list(path_or_paths)
+    paths = [user_path(path) if isinstance(path, (str, os.PathLike)) else path for path in paths]
     if not paths:
         raise InputError("no input files were given; pass at least one .csv or .parquet file")
     for path in paths:
@@ -315,7 +316,7 @@ def check_output_path(path: PathLike, inputs: PathLike | Sequence[PathLike] = ()
     """
     if not isinstance(path, (str, os.PathLike)):
         raise InputError(f"the output file is {path!r}; pass a path ending in .csv or .parquet")
-    target = Path(path)
+    target = user_path(path)
     file_format(target)
     if _is_folder(target):
         raise InputError(f"{target} is a folder; give a file name ending in .csv or .parquet")

@@ -386,7 +386,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         object
             The folder's :class:`pathlib.Path`, or what sktime's ``save`` returns.
         """
-        _persistence.check_path(path, f"{type(self).__name__}.save", none_ok=True)
+        path = _persistence.checked_path(path, f"{type(self).__name__}.save", none_ok=True)
         check_is_fitted(self)
         if path is None or serialization_format is not None:
             return _sktime_zip.sktime_save(self, path, serialization_format)

@@ -307,7 +307,7 @@ class DeepForecaster(
         object
             The folder's :class:`pathlib.Path`, or what sktime's ``save`` returns.
         """
-        _persistence.check_path(path, f"{type(self).__name__}.save", none_ok=True)
+        path = _persistence.checked_path(path, f"{type(self).__name__}.save", none_ok=True)
         if path is None or serialization_format is not None:
             return sktime_save(self, path, serialization_format)
         return _persistence.save_estimator(self, path)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from tsrec._files import user_path
 from tsrec.estimators._fitted_params import fitted_params, remember_fitted_params
 from tsrec.estimators._folder import FORMAT, FORMAT_VERSION, write_folder
 from tsrec.estimators._saved_json import (
@@ -77,11 +78,14 @@ def _check_loadable_class(cls: type) -> None:
         )
 
 
-def check_path(path: object, where: str, none_ok: bool = False) -> None:
-    """``path`` must be a str or os.PathLike (or, where ``none_ok``, None: ``save``'s in-memory pickle);
-    anything else is refused here, not reported as a JSON or file-system problem later."""
-    if isinstance(path, (str, os.PathLike)) or (none_ok and path is None):
-        return
+def checked_path(path: object, where: str, none_ok: bool = False) -> Path | None:
+    """``path`` as a Path with ``~`` expanded (:func:`tsrec._files.user_path`), or None where ``none_ok``
+    (``save``'s in-memory pickle). Anything but a str or os.PathLike is refused here, not reported as a
+    JSON or file-system problem later."""
+    if isinstance(path, (str, os.PathLike)):
+        return user_path(path)
+    if none_ok and path is None:
+        return None
     also = ", or None for sktime's in-memory pickle" if none_ok else ""
     raise TypeError(f"{where}: path must be a str or os.PathLike (such as pathlib.Path){also}, got "
                     f"{type(path).__name__} {path!r:.60}; pass the folder's path as text or a pathlib.Path")
