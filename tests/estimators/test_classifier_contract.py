@@ -194,6 +194,13 @@ def test_sktime_zip_and_in_memory_saves(tmp_path):
     clf.save(str(tmp_path / "zipped"), serialization_format="pickle")
     np.testing.assert_array_equal(sktime_load(str(tmp_path / "zipped")).predict_proba(X), clf.predict_proba(X))
     np.testing.assert_array_equal(sktime_load(clf.save()).predict_proba(X), clf.predict_proba(X))
+    # unfitted, as sktime and the forecasters save it (it raised NotFittedError); tsrec's folder needs weights
+    unfitted = PGNClassifier(hidden=3)
+    unfitted.save(tmp_path / "unfitted", serialization_format="pickle")
+    assert sktime_load(str(tmp_path / "unfitted")).hidden == 3
+    assert sktime_load(unfitted.save()).get_params() == unfitted.get_params()
+    with pytest.raises(NotFittedError):
+        unfitted.save(tmp_path / "folder")
 
 
 def test_float64_network_predicts_and_round_trips(tmp_path):

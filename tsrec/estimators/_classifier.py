@@ -387,9 +387,9 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
             The folder's :class:`pathlib.Path`, or what sktime's ``save`` returns.
         """
         path = _persistence.checked_path(path, f"{type(self).__name__}.save", none_ok=True)
-        check_is_fitted(self)
-        if path is None or serialization_format is not None:
+        if path is None or serialization_format is not None:  # sktime pickles unfitted objects too, as for forecasters
             return _sktime_zip.sktime_save(self, path, serialization_format)
+        check_is_fitted(self)
         return _persistence.save_classifier(self, path)
 
     # what sktime.base.load calls on the class it finds in a zip or in-memory save
