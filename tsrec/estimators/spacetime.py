@@ -94,8 +94,9 @@ class SpaceTimeForecaster(DeepForecaster):
     ARIMA-like filters) and an MLP with residuals. The decoder is a closed-loop companion SSM: it
     consumes the encoded window into a state ``s``, predicts its own next input ``u = k^T x``
     and so forecasts ``c^T (A + b k^T)^i s`` for ``i < horizon`` without reading further input.
-    Training minimises the weighted RMSE of the closed-loop forecast, of the same layer's
-    next-step (open-loop) predictions over the lookback, and of the decoder's predicted inputs.
+    Training minimises the weighted RMSE of the closed-loop forecast and of the same layer's
+    next-step (open-loop) predictions over the lookback; a third term, the decoder's predicted
+    inputs, has weight 0 by default, as in the official training step (``criterion_weights``).
 
     Variates are modelled independently: each one is a separate univariate sample through the
     shared network (the paper's runs are univariate; its code fails on several variates).
