@@ -1,5 +1,5 @@
-"""Chimera's network: the 2-D selective recurrence of one head, causality of each variate direction, \
-the heads' steps."""
+"""Chimera's network: the 2-D selective recurrence of one head, a layer's gated sum of its four heads,
+causality of each variate direction, the heads' steps."""
 
 from __future__ import annotations
 
@@ -50,6 +50,26 @@ def test_one_head_is_the_2d_roesser_recurrence():
             head.A2_log.fill_(0.5)
         u = torch.randn(2, 6, 4, 5, dtype=torch.float64)
         torch.testing.assert_close(head(u), roesser_by_hand(head, u), rtol=1e-9, atol=1e-10)
+
+
+def test_a_layer_sums_its_four_heads_gates_them_by_the_input_and_adds_residuals():
+    # the third head: silu(W_g u) times the sum of trend and seasonal heads, each direction, by hand in float64
+    torch.manual_seed(1)
+    layer = ChimeraLayer(d_model=5, d_state=3, d_ff=7, dropout=0.0).double().eval()
+    mixer = layer.mixer
+    heads = [*mixer.trend, *mixer.seasonal]
+    assert [h.reverse_variates for h in heads] == [False, True, False, True]
+    assert [h.dt1_floor.item() for h in heads] == pytest.approx([TREND_DT[0]] * 2 + [SEASONAL_DT[0]] * 2, rel=1e-6)
+    x = torch.randn(2, 6, 4, 5, dtype=torch.float64)
+    with torch.no_grad():
+        u = F.layer_norm(x, (5,), layer.norm1.weight, layer.norm1.bias)
+        summed = sum(roesser_by_hand(head, u) for head in heads)
+        gate = F.silu(u @ mixer.gate.weight.T + mixer.gate.bias)
+        mixed = x + (summed * gate) @ mixer.out_proj.weight.T + mixer.out_proj.bias
+        torch.testing.assert_close(layer(x), mixed + layer.mlp(layer.norm2(mixed)), rtol=1e-9, atol=1e-10)
+        mixer.gate.weight.zero_()
+        mixer.gate.bias.zero_()  # silu(0) = 0 closes the gate: only the output projection's bias is left
+        torch.testing.assert_close(mixer(u), mixer.out_proj.bias.expand_as(u), rtol=0, atol=0)
 
 
 def _change(fn, u: torch.Tensor, t0: int, v0: int) -> torch.Tensor:
