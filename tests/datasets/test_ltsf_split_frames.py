@@ -39,6 +39,17 @@ def test_missing_rows_of_a_weekly_set_are_refused(data_dir) -> None:
         ltsf_split(gappy, "illness", 24)
 
 
+@pytest.mark.parametrize("kind", ["datetime", "period"])
+def test_an_ett_frame_that_starts_late_is_refused(kind: str) -> None:
+    # ETT's borders are 12/4/4 months from 2016-07-01: a day dropped at the start moved each by a day, silently
+    df = load_ett("ETTh1")
+    df = df.to_period("h") if kind == "period" else df
+    with pytest.raises(InputError, match=r"df starts at 2016-07-02 00:00(:00)?, but ETTh1's split borders are fixed "
+                                         r"times counted from its first stamp, 2016-07-01 00:00:00.*load_ltsf"):
+        ltsf_split(df.iloc[24:], "ETTh1", 96)
+    assert _lengths(ltsf_split(df, "ETTh1", 96)) == [8640, 2976, 2976]
+
+
 def test_a_regular_index_without_freq_still_splits() -> None:
     df = load_ett("ETTh1")
     no_freq = df.set_axis(pd.DatetimeIndex(list(df.index), name="date"))

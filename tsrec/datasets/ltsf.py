@@ -24,7 +24,7 @@ from tsrec._checks import check_int
 from tsrec.datasets._checks import check_name
 from tsrec.datasets._datadir import data_roots, first_file, warn_if_fallback
 from tsrec.datasets._filecheck import warn_if_unpublished
-from tsrec.datasets._ltsf_file import PUBLISHED_SHA256, read_ltsf_csv, regular_index
+from tsrec.datasets._ltsf_file import PUBLISHED_SHA256, PUBLISHED_STAMPS, read_ltsf_csv, regular_index
 from tsrec.errors import InputError
 
 # name -> (folder in the data dir, file name, pandas frequency)
@@ -255,6 +255,22 @@ def _check_stamps(df: pd.DataFrame | pd.Series, name: str) -> None:
         )
     _check_step(index, name)
     _check_gaps(index, name)
+    _check_ett_start(index, name)
+
+
+def _check_ett_start(index: pd.DatetimeIndex | pd.PeriodIndex, name: str) -> None:
+    """ETT's borders are fixed times (12, 4 and 4 months from the file's first stamp), counted in rows from the
+    frame's first: a frame that starts later (rows dropped at its start) would move every border."""
+    if name not in _ETT_ROWS_PER_HOUR:
+        return  # the other sets' borders are fractions of the frame's rows, wherever it starts
+    first = pd.Timestamp(PUBLISHED_STAMPS[name][1])
+    start = index[0].start_time if isinstance(index, pd.PeriodIndex) else index[0].tz_localize(None)
+    if start != first:
+        raise InputError(
+            f"df starts at {index[0]}, but {name}'s split borders are fixed times counted from its first stamp, "
+            f"{first}; rows dropped at the start move every border. Pass the frame load_ltsf({name!r}) returns, "
+            "unchanged"
+        )
 
 
 def _check_step(index: pd.DatetimeIndex | pd.PeriodIndex, name: str) -> None:
@@ -329,8 +345,9 @@ def ltsf_split(
     InputError
         A ``ValueError`` whose message says how to fix ``df``: it has a MultiIndex on its rows
         (stacked series: split each on its own), no columns, a column that is not numeric (e.g. a
-        ``date`` column: make it the index), or time stamps that repeat or have a gap (missing
-        rows: the stamps must lie on the regular grid of ``name``'s step).
+        ``date`` column: make it the index), time stamps that repeat or have a gap (missing
+        rows: the stamps must lie on the regular grid of ``name``'s step), or, for ETT, a first
+        stamp other than the file's (its borders are fixed times from it).
 
     Examples
     --------
