@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from importlib import resources
 from pathlib import Path
@@ -85,7 +86,20 @@ def test_other_bytes_warn_once_with_both_digests(tmp_path):
         load_ltsf("ETTh1")  # the published bytes: none
 
 
-def test_digests_are_cached_per_path_size_and_mtime(tmp_path, monkeypatch):
+def test_another_sets_published_file_is_refused_by_its_digest(data_dir, tmp_path):
+    # same shape, header and stamps: ETTm2 saved as ETTm1.csv (as ETDataset held them in early 2021) loaded as ETTm1
+    etth2 = (resources.files("tsrec.datasets") / "data" / "ETTh2.csv").read_text().splitlines(keepends=True)
+    with pytest.raises(InputError, match=r"ETTh1.csv is the published ETTh2 file, not ETTh1: its SHA-256 is ETTh2's\. "
+                                         r"Re-download ETTh1, or rename this file to ETTh2.csv to load it as 'ETTh2'"):
+        load_ltsf("ETTh1", data_dir=_write(tmp_path, etth2))
+    (tmp_path / "m" / "ETT").mkdir(parents=True)
+    (tmp_path / "m" / "ETT" / "ETTm1.csv").symlink_to(data_dir / "ETT" / "ETTm2.csv")
+    with pytest.raises(InputError, match=r"the published ETTm2 file, not ETTm1: its SHA-256 is ETTm2's \(ETDataset "
+                                         r"held the two swapped from December 2020 to March 2021\)"):
+        load_ltsf("ETTm1", data_dir=tmp_path / "m")
+
+
+def test_digests_are_cached_per_path_size_and_times(tmp_path, monkeypatch):
     path = tmp_path / "f.csv"
     path.write_bytes(b"abc")
     calls = []
@@ -94,7 +108,13 @@ def test_digests_are_cached_per_path_size_and_mtime(tmp_path, monkeypatch):
     first = _filecheck.file_sha256(path)
     assert _filecheck.file_sha256(path) == first and len(calls) == 1
     path.write_bytes(b"abcd")
-    assert _filecheck.file_sha256(path) != first and len(calls) == 2
+    second = _filecheck.file_sha256(path)
+    assert second != first and len(calls) == 2
+    # an edit of the same size with the modification time put back (cp -p, rsync -a) was read as the old file
+    mtime = path.stat().st_mtime_ns
+    path.write_bytes(b"abce")
+    os.utime(path, ns=(mtime, mtime))
+    assert _filecheck.file_sha256(path) not in (first, second) and len(calls) == 3
 
 
 def test_an_lfs_pointer_csv_is_named(tmp_path):

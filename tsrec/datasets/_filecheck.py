@@ -66,7 +66,7 @@ def refuse_packed(path: Path, what: str) -> None:
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 hex digest of the file, cached per (path, size, modification time).
+    """SHA-256 hex digest of the file, cached per (path, inode, size, modification and change times).
 
     Parameters
     ----------
@@ -79,7 +79,9 @@ def file_sha256(path: Path) -> str:
         64 lower-case hex digits.
     """
     stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    # the change time too: an edit that keeps the size and puts the modification time back (cp -p, rsync -a,
+    # os.utime) changes it, and was read as the published file it had been
+    key = (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
     if key not in _DIGESTS:
         digest = hashlib.sha256()
         with open(path, "rb") as fh:

@@ -23,7 +23,7 @@ from pandas.tseries.frequencies import to_offset
 from tsrec._checks import check_int
 from tsrec.datasets._checks import check_name
 from tsrec.datasets._datadir import data_roots, first_file, warn_if_fallback
-from tsrec.datasets._filecheck import warn_if_unpublished
+from tsrec.datasets._filecheck import file_sha256, warn_if_unpublished
 from tsrec.datasets._ltsf_file import PUBLISHED_SHA256, PUBLISHED_STAMPS, read_ltsf_csv, regular_index
 from tsrec.errors import InputError
 
@@ -38,6 +38,7 @@ LTSF_FILES = {
     "weather": ("weather", "weather.csv", "10min"),
 }
 BUNDLED = ("ETTh1", "ETTh2")
+_ETTM = {"ETTm1", "ETTm2"}  # the pair the ETDataset repository once published swapped
 # rows per hour of the ETT sets, whose borders the papers fix in hours
 _ETT_ROWS_PER_HOUR = {"ETTh1": 1, "ETTh2": 1, "ETTm1": 4, "ETTm2": 4}
 # ETT borders of the papers' protocol, in hours: 12 months train, 4 validation, 4 test
@@ -101,7 +102,8 @@ def load_ltsf(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFr
         without a ``date`` column, with another number of rows or columns (truncated), another header
         (e.g. swapped names, which would make another variate ``OT``), a time stamp other than the
         published file's at any row (rows out of order, repeated, missing or re-dated; weather's repeat
-        and gap above are the published ones), or a value that is not a finite number (damaged).
+        and gap above are the published ones), a value that is not a finite number (damaged), or
+        another set's published file (ETTm2's bytes as ETTm1.csv, as ETDataset once held them).
     TypeError
         ``data_dir`` is not a path.
 
@@ -122,8 +124,22 @@ def load_ltsf(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFr
     df = read_ltsf_csv(path, name)
     df.index = regular_index(df.pop("date"), path, name, LTSF_FILES[name][2])
     # after the structural checks: a copy they refuse needs no word about its digest
+    _refuse_another_set(path, name)
     warn_if_unpublished(path, PUBLISHED_SHA256[name], name)
     return df
+
+
+def _refuse_another_set(path: Path, name: str) -> None:
+    """Refuse the published file of another set under ``name``'s file name: ETTm1 and ETTm2 (and ETTh1 and
+    ETTh2) share their shape, header and stamps, so only the digest tells them apart."""
+    digest = file_sha256(path)
+    other = next((set_ for set_, published in PUBLISHED_SHA256.items() if published == digest), name)
+    if other != name:
+        swapped = " (ETDataset held the two swapped from December 2020 to March 2021)" if {name, other} == _ETTM else ""
+        raise InputError(
+            f"{path} is the published {other} file, not {name}: its SHA-256 is {other}'s{swapped}. Re-download "
+            f"{name}, or rename this file to {LTSF_FILES[other][1]} to load it as {other!r}"
+        )
 
 
 def load_ett(name: str = "ETTh1", data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
