@@ -63,8 +63,9 @@ def test_a_repeated_input_or_columns_option_adds_to_the_earlier_ones(saved, tmp_
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"--layout": "long"}, r"wide\.csv: missing column\(s\) \['unique_id', 'y'\]; available columns.*; or, if "
-                               r"each column but 'ds' is a series \(a wide file\), layout='wide' \(CLI: --layout wide\)"),
+        ({"--layout": "long"}, r"wide\.csv: missing column\(s\) \['unique_id', 'y'\]; available columns.*; or, "
+                               r"if each column but 'ds' is a series \(a wide file\), layout='wide' \(CLI: "
+                               r"--layout wide\)"),
         ({"--model": "nowhere"}, "nowhere is not a saved tsrec estimator"),
         ({"--input": "absent.csv"}, r"absent\.csv: file not found"),
         ({"--output": "out.xlsx"}, r"out\.xlsx: unknown file extension"),

@@ -14,7 +14,8 @@ a time-carrying state ``h1`` and a variate-carrying state ``h2`` per cell) over 
 Each SSM: ``B1, B2, C1, C2`` (size ``N``, shared by the channels) and the steps ``delta1, delta2``
 (per channel) are functions of the cell's input, as in Mamba: ``(r1, r2, B1, B2, C1, C2) = W_x u``,
 ``delta_2 = softplus(W_dt_2 r_2 + b_2)`` and ``delta_1 = dt1_min + softplus(W_dt_1 r_1 + b_1)`` (a
-floor, see below), with ``b_i`` the softplus inverse of steps drawn log-uniformly from the head's range. ``A1..A4`` are learned but input-independent, diagonal.
+floor, see below), with ``b_i`` the softplus inverse of steps drawn log-uniformly from the head's range.
+``A1..A4`` are learned but input-independent, diagonal.
 
 What the sources give and what is ours
 --------------------------------------
