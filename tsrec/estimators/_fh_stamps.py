@@ -51,7 +51,7 @@ def _exact_differences(
     steps = positions - end
     behind = positions < end
     wrapped = behind != (steps < 0)
-    if wrapped.any() and behind[wrapped].any():
+    if (wrapped & behind).any():
         raise _in_sample(stamps[wrapped & behind], index, name)
     if wrapped.any():
         raise InputError(
