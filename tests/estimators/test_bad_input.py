@@ -20,6 +20,7 @@ from tsrec.estimators import (
     SMambaForecaster,
     SpaceTimeForecaster,
 )
+from tsrec.estimators._params import sizes_named_when_out_of_memory
 from tsrec.estimators.errors import InputError, InSampleError, NoValidationWarning
 from tsrec.registry import get_estimator
 
@@ -362,10 +363,20 @@ def test_nan_or_inf_in_y_is_counted_and_located_with_a_fix_for_its_kind():
     (lambda: PGNClassifier(hidden=10**10, max_epochs=1),
      lambda est: est.fit(np.random.default_rng(0).normal(size=(10, 1, 20)), np.arange(10) % 2),
      r"PGNClassifier ran out of memory .*lower its sizes \(hidden=10000000000"),
+    # a tuple of sizes was left out: the message named n_lags and horizon only
+    (lambda: ARNetForecaster(n_lags=3, hidden_layers=(10**12,), max_epochs=1), lambda est: est.fit(np.ones(30)),
+     r"ARNetForecaster ran out of memory .*lower its sizes \(hidden_layers=\(1000000000000,\), n_lags=3, horizon=1\)"),
 ])
 def test_a_network_too_large_for_memory_names_its_sizes(make, fit, named):
     with pytest.raises(ValueError, match=named):
         fit(make())
+
+
+def test_pythons_own_memory_error_is_named_too():
+    # it has no message: reading its first line raised an IndexError in place of the sizes
+    with pytest.raises(ValueError, match=r"\(MemoryError\); lower its sizes \(hidden_layers=\(4, 10\), n_lags=3"):
+        with sizes_named_when_out_of_memory(ARNetForecaster(n_lags=3, hidden_layers=(4, 10))):
+            raise MemoryError()
 
 
 def test_integer_stamps_that_would_pass_int64s_largest_are_refused_not_wrapped():

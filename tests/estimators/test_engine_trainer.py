@@ -82,6 +82,16 @@ def test_other_system_exits_pass_through():
         # Lightning stops at max_epochs first, without a word
         ({"min_epochs": 50}, None, r"trainer_kwargs min_epochs=50 exceeds the estimator's max_epochs=\d+, which ends "
                                    "the fit first"),
+        ({"min_epochs": np.int64(50)}, None, "min_epochs=50 exceeds"),  # as a grid gives it: it was let through
+        # each ran without a word: a smoke test of a batch, one batch an epoch, a flag "yes" read as True
+        ({"fast_dev_run": 2}, None, "may not set fast_dev_run: Lightning then runs a batch or a few as a smoke test"),
+        ({"limit_train_batches": True}, None, r"limit_train_batches'\] must be a fraction in \(0, 1\] or a number of "
+                                              "batches, got True"),
+        ({"sync_batchnorm": "yes"}, None, r"trainer_kwargs\['sync_batchnorm'\] must be True or False, got 'yes'"),
+        # these failed deep in the fit with Lightning's or torch's error, or waited 30 minutes for other nodes
+        ({"logger": "csv"}, None, r"trainer_kwargs\['logger'\] must be True, False, a lightning Logger or a list"),
+        ({"detect_anomaly": "yes"}, None, r"trainer_kwargs\['detect_anomaly'\] must be True or False"),
+        ({"num_nodes": 2}, None, r"num_nodes=2 needs a cluster launcher \(SLURM, torchrun, LSF or MPI"),
     ],
 )
 def test_trainer_kwargs_that_cannot_work_are_refused(trainer_kwargs, patience, message):
@@ -96,6 +106,12 @@ def test_trainer_kwargs_that_train_are_accepted(tmp_path):
     est = CycleNetForecaster(**SMALL, trainer_kwargs=kwargs).fit(_series())
     assert est.history_["epochs"] == 2
     assert [path.name for path in tmp_path.iterdir()] == ["epoch=1-step=2.ckpt"]  # the copy saved
+
+
+def test_numpy_flags_are_taken_as_bools():
+    # torch's set_anomaly_enabled refused np.True_ with a bare TypeError
+    est = CycleNetForecaster(**SMALL, trainer_kwargs={"detect_anomaly": np.True_, "logger": False}).fit(_series())
+    assert est.history_["epochs"] == 2
 
 
 def test_a_users_checkpoint_saves_without_validation_data(tmp_path):

@@ -13,28 +13,17 @@ import pandas as pd
 from tsrec._checks import check_flag, check_float, check_int
 from tsrec._warn import import_lightning, warn_user
 from tsrec.errors import NoValidationWarning, PartialValidationWarning
+from tsrec.estimators._trainer_args import check_trainer_kwargs
 from tsrec.estimators._training import TrainingConfig
 
 SHARED_PARAMS = (
     "max_epochs", "batch_size", "lr", "weight_decay", "patience", "val_size", "accelerator",
     "devices", "precision", "random_state", "verbose", "trainer_kwargs",
 )
-# Trainer arguments tsrec sets itself: each maps to the estimator parameter that controls it (or
-# None where tsrec keeps it fixed for reproducible, checkpointed training)
-OWN_TRAINER_ARGS = {
-    "max_epochs": "max_epochs", "accelerator": "accelerator", "devices": "devices", "precision": "precision",
-    "enable_progress_bar": "verbose", "deterministic": None, "enable_checkpointing": None,
-    "num_sanity_val_steps": None,
-}
 # float16 end to end overflows the scans and losses of most networks (NaN forecasts)
 REFUSED_PRECISIONS = ("16-true",)
 # Lightning's precisions that tsrec's networks train in (transformer-engine needs a package and an fp8 GPU)
 PRECISIONS = ("64-true", "64", 64, "32-true", "32", 32, "16-mixed", "16", 16, "bf16-mixed", "bf16", "bf16-true")
-# Trainer counts as (smallest allowed value, why): max_steps=-1 is Lightning's "no limit"
-TRAINER_COUNTS = {
-    "accumulate_grad_batches": (1, ""), "num_nodes": (1, ""), "min_epochs": (0, ""), "min_steps": (0, ""),
-    "max_steps": (-1, " (-1 for no limit)"), "log_every_n_steps": (1, ""), "check_val_every_n_epoch": (1, ""),
-}
 MAX_SEED = 2**32 - 1
 
 
@@ -132,118 +121,6 @@ def warn_partial_validation(keys: list, n_series: int, lookback: str, horizon: i
     )
 
 
-def check_trainer_kwargs(kwargs: object, patience: int | None = None, max_epochs: int | None = None) -> dict:
-    """Extra ``lightning.Trainer`` arguments: known ones, none that tsrec sets itself, none that
-    would train nothing or be ignored (``min_epochs`` above ``max_epochs``), and no callback that
-    duplicates tsrec's own (see :func:`_check_callbacks`).
-    """
-    if kwargs is None:
-        return {}
-    if not isinstance(kwargs, dict):
-        raise ValueError(f"trainer_kwargs must be a dict or None, got {type(kwargs).__name__}")
-    import_lightning()  # the user's warning filters stay ahead of Lightning's
-    from lightning.pytorch import Trainer  # noqa: PLC0415 - imported for trainer_kwargs only (see _training)
-
-    known = inspect.signature(Trainer.__init__).parameters
-    for key in kwargs:
-        if key not in known:
-            raise ValueError(f"trainer_kwargs has {key!r}, which is not a lightning.Trainer argument; remove it")
-        if key in OWN_TRAINER_ARGS:
-            owner = OWN_TRAINER_ARGS[key]
-            fix = f"use the estimator's {owner}= instead" if owner else "tsrec sets it itself; remove it"
-            raise ValueError(f"trainer_kwargs may not set {key!r}: {fix}")
-    if kwargs.get("limit_val_batches") == 0:
-        raise ValueError("trainer_kwargs may not set limit_val_batches=0: use the estimator's val_size=0 instead")
-    if kwargs.get("barebones"):
-        raise ValueError(
-            "trainer_kwargs may not set barebones=True: it turns off the logging and checkpointing tsrec reads "
-            "(each epoch's val_loss, the best weights); remove it, and set verbose=False for a quiet fit"
-        )
-    interval = kwargs.get("val_check_interval")  # an int counts batches: 1 validates after every batch
-    if interval is not None and not (isinstance(interval, float) and interval == 1.0):
-        raise ValueError(
-            f"trainer_kwargs may not set val_check_interval={interval!r}: tsrec validates once "
-            "an epoch, as history_ (a val_loss per epoch) and patience (in epochs) count; validate less often "
-            "with check_val_every_n_epoch=N"
-        )
-    if kwargs.get("overfit_batches"):
-        raise ValueError(
-            "trainer_kwargs may not set overfit_batches: Lightning swaps in a sampler of single windows, which "
-            "tsrec's whole-batch loaders cannot take; fit on a short series (or set limit_train_batches=N) instead"
-        )
-    _check_launcher(kwargs.get("strategy"))
-    _check_trains_something(kwargs)
-    least = kwargs.get("min_epochs")
-    if max_epochs is not None and isinstance(least, int) and least > max_epochs:  # Lightning stops at max_epochs
-        raise ValueError(f"trainer_kwargs min_epochs={least} exceeds the estimator's max_epochs={max_epochs}, which "
-                         "ends the fit first; lower min_epochs or raise max_epochs")
-    checked = dict(kwargs)
-    if "callbacks" in checked:  # a list, as the Trainer builder joins them to tsrec's own
-        checked["callbacks"] = _check_callbacks(checked["callbacks"], patience)
-    return checked
-
-
-def _check_launcher(strategy: object) -> None:
-    """Refuse strategies that train in spawned or forked processes: Lightning hands the parent
-    back the weights, but not the best validation score or the training history tsrec reads."""
-    method = getattr(strategy, "_start_method", None)
-    named = isinstance(strategy, str) and any(word in strategy for word in ("spawn", "fork", "notebook"))
-    if named or method in ("spawn", "fork", "forkserver"):
-        raise ValueError(
-            f"trainer_kwargs strategy {strategy!r} trains in child processes, whose best validation score and "
-            "history tsrec cannot read back; use strategy='ddp' (with devices=N) from a script, or one device"
-        )
-
-
-def _check_trains_something(kwargs: dict) -> None:
-    """Refuse limits that would end the fit before its first step, and a validation period of 0."""
-    for key in ("limit_train_batches", "max_steps"):
-        if kwargs.get(key) == 0:
-            raise ValueError(f"trainer_kwargs may not set {key}=0: it would train nothing")
-    if kwargs.get("max_time") is not None:
-        from lightning.pytorch.callbacks import Timer  # noqa: PLC0415 - as in check_trainer_kwargs
-        from lightning.pytorch.utilities.exceptions import MisconfigurationException  # noqa: PLC0415
-
-        try:
-            seconds = Timer(duration=kwargs["max_time"]).time_remaining()
-        except (MisconfigurationException, TypeError, AttributeError, ValueError) as exc:
-            raise ValueError(
-                "trainer_kwargs['max_time'] must be a 'DD:HH:MM:SS' string, a datetime.timedelta or a dict of "
-                f"timedelta arguments, got {kwargs['max_time']!r}"
-            ) from exc
-        if seconds <= 0:
-            raise ValueError(f"trainer_kwargs may not set max_time={kwargs['max_time']!r}: it would train nothing")
-    for key, (minimum, hint) in TRAINER_COUNTS.items():
-        # accumulate_grad_batches=-1 divided the loss by -1: training silently climbed it
-        check_int(f"trainer_kwargs[{key!r}]", kwargs.get(key), minimum=minimum, allow_none=True, hint=hint)
-    clip = kwargs.get("gradient_clip_val")
-    if clip is not None:
-        check_float("trainer_kwargs['gradient_clip_val']", clip, hint="; None (the default) does not clip")
-
-
-def _check_callbacks(callbacks: object, patience: int | None) -> list:
-    """Lightning callbacks as a list, none on val_loss that tsrec has already: Lightning allows one
-    EarlyStopping or ModelCheckpoint per monitored metric."""
-    from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint  # noqa: PLC0415 - as above
-
-    callbacks = list(callbacks) if isinstance(callbacks, (list, tuple)) else [] if callbacks is None else [callbacks]
-    for callback in callbacks:
-        if not isinstance(callback, Callback):
-            raise ValueError("trainer_kwargs['callbacks'] must be a lightning Callback or a list of them")
-        on_val_loss = getattr(callback, "monitor", None) == "val_loss"
-        if on_val_loss and isinstance(callback, ModelCheckpoint):
-            raise ValueError(
-                "trainer_kwargs['callbacks'] has a ModelCheckpoint on val_loss: tsrec keeps the best val_loss "
-                "checkpoint itself and restores its weights after every fit; remove it, or monitor another metric"
-            )
-        if on_val_loss and isinstance(callback, EarlyStopping) and patience is not None:
-            raise ValueError(
-                f"trainer_kwargs['callbacks'] has an EarlyStopping on val_loss, but tsrec stops early on val_loss "
-                f"itself (patience={patience}); set patience=None to use yours, or remove yours and set patience="
-            )
-    return callbacks
-
-
 def check_device_params(accelerator: object, devices: object, precision: object) -> None:
     """Types Lightning would fail on obscurely, and a precision the networks cannot train in."""
     if not isinstance(accelerator, str) and not _is_lightning_accelerator(accelerator):
@@ -339,13 +216,19 @@ def sizes_named_when_out_of_memory(est: object) -> Iterator[None]:
         if not isinstance(err, MemoryError) and "allocate" not in str(err):
             raise
         shared = set(SHARED_PARAMS)
-        sizes = {k: v for k, v in est.get_params(deep=False).items() if k not in shared and _is_count(v)}
-        largest = ", ".join(f"{k}={v}" for k, v in sorted(sizes.items(), key=lambda kv: -kv[1])[:3])
+        sizes = {k: v for k, v in est.get_params(deep=False).items() if k not in shared and _size(v) is not None}
+        largest = ", ".join(f"{k}={v!r}" for k, v in sorted(sizes.items(), key=lambda kv: -_size(kv[1]))[:3])
+        # Python's own MemoryError (a list of a billion layers) has no message
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ValueError(
             f"{type(est).__name__} ran out of memory building or training its network "
-            f"({str(err).strip().splitlines()[0]}); lower its sizes ({largest}) or batch_size={est.batch_size}"
+            f"({reason}); lower its sizes ({largest}) or batch_size={est.batch_size}"
         ) from err
 
 
-def _is_count(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+def _size(value: object) -> int | None:
+    """A count (an int, not a bool), or the largest of a tuple of them (AR-Net's hidden_layers); else None."""
+    counts = value if isinstance(value, tuple) and value else (value,)
+    if all(isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) for v in counts):
+        return int(max(counts))
+    return None
