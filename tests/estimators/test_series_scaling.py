@@ -93,6 +93,16 @@ def test_a_narrow_series_far_from_zero_or_tiny_keeps_its_own_scale(scaling, leve
         np.testing.assert_allclose(scale, (values / spread).std() * spread, rtol=1e-4)
 
 
+@pytest.mark.parametrize("factor", [1e-160, 1e-158])
+def test_a_variance_underflowed_part_way_is_recomputed(factor):
+    # a variance of 6e-321 is a subnormal number with few digits: the scale came out 8e-5 off, and the forecasts with it
+    y = np.sin(np.arange(60.0) / 3)
+    base, tiny = (ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(series) for series in (y, y * factor))
+    assert 0 < tiny.scaler_.var_[0] < np.finfo(np.float64).tiny * 100 or factor == 1e-158
+    np.testing.assert_allclose(tiny.scaler_.scale_ / factor, base.scaler_.scale_, rtol=1e-12)
+    np.testing.assert_allclose(tiny.predict(fh=[1, 2]) / factor, base.predict(fh=[1, 2]), rtol=1e-9)
+
+
 def test_the_narrow_series_is_forecast_and_nothing_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # the global scaler's spread warning is not given

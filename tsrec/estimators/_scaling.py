@@ -121,13 +121,16 @@ def _standard(mean: np.ndarray, var: np.ndarray, peak: np.ndarray, spread: np.nd
 def _unconstant(scaler: StandardScaler, rows: np.ndarray) -> None:
     """Give ``scaler`` (fitted on ``rows``) the statistics of :func:`standard_scales` for the
     variates it calls constant whose values differ: scikit-learn's rule for constant features
-    (see :func:`_standard`), or a variance underflowed to 0 (a series of magnitude 1e-170); and
-    for those whose variance overflowed (near 1e155), as a panel's own scales do."""
+    (see :func:`_standard`), or a variance underflowed to 0 (a series of magnitude 1e-170); for
+    those whose variance underflowed part way, to a subnormal number with few digits left (near
+    1e-160: a scale 1e-4 off); and for those whose variance overflowed (near 1e155), as a panel's
+    own scales do."""
     eps, count = np.finfo(np.float64).eps, len(rows)
     with np.errstate(over="ignore", invalid="ignore"):
         sklearn_constant = scaler.var_ <= count * eps * scaler.var_ + (count * scaler.mean_ * eps) ** 2
     overflowed = ~(np.isfinite(scaler.mean_) & np.isfinite(scaler.var_))
-    wrong = (sklearn_constant & (np.ptp(rows, axis=0) > 0)) | overflowed
+    subnormal = (scaler.var_ > 0) & (scaler.var_ < np.finfo(np.float64).tiny)
+    wrong = ((sklearn_constant | subnormal) & (np.ptp(rows, axis=0) > 0)) | overflowed
     if wrong.any():
         own = standard_scales([rows])
         scaler.mean_[wrong], scaler.scale_[wrong] = own.mean[0][wrong], own.scale[0][wrong]
