@@ -26,6 +26,13 @@ def _new_fit_lock() -> None:
 os.register_at_fork(after_in_child=_new_fit_lock)
 
 
+def fit_lock() -> threading.RLock:
+    """The lock fits take turns under (this process's: a forked child makes its own). Code that
+    changes process-wide settings around a fit, such as ``warnings.catch_warnings`` (which is not
+    thread-safe), takes it too, so that another thread's fit neither sees nor undoes the change."""
+    return _FIT_LOCK
+
+
 @contextlib.contextmanager
 def seeded(seed: int, gpu: bool = False) -> Iterator[None]:
     """Seed torch inside a forked RNG so the caller's global random state is left untouched.

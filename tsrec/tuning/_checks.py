@@ -20,6 +20,7 @@ from tsrec.estimators._horizon import aligned_fh, relative_steps
 from tsrec.estimators._params import check_val_size as estimator_val_size
 from tsrec.estimators._params import seed_of, training_config
 from tsrec.estimators._series import split_panel
+from tsrec.estimators._seeding import fit_lock
 from tsrec.estimators._timeindex import infer_freq
 from tsrec.estimators._trainer import make_trainer, quiet_lightning
 from tsrec.estimators._training import TrainingConfig
@@ -192,7 +193,7 @@ def check_trainer_settings(config: TrainingConfig) -> None:
     the machine lacks fails every trial alike."""
     # quiet_lightning also restores the torch settings a Trainer(deterministic=True) changes; a
     # warning here (a notebook's devices='auto') comes again from the trials' fits
-    with warnings.catch_warnings(), quiet_lightning():
+    with fit_lock(), warnings.catch_warnings(), quiet_lightning():  # process-wide: one thread at a time
         warnings.simplefilter("ignore")
         make_trainer(config, [], has_val=True)
 

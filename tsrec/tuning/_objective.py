@@ -21,6 +21,7 @@ from optuna_integration import PyTorchLightningPruningCallback
 from tsrec._warn import warn_user
 from tsrec.estimators._engine import extra_callbacks
 from tsrec.estimators._forecaster import DeepForecaster
+from tsrec.estimators._seeding import fit_lock
 from tsrec.estimators._series import split_panel
 from tsrec.estimators._trainer import ENDS_BEFORE_VALIDATION, NEVER_VALIDATED
 from tsrec.errors import NoValidationWarning, PartialValidationWarning, TuningSetupError
@@ -289,7 +290,8 @@ class Objective:
             check_window_lengths(candidate, self._parts(candidate), trial.number)
         pruning = PruningCallback(trial, monitor="val_loss")
         try:
-            with extra_callbacks([pruning]), warnings.catch_warnings():
+            # the filters are process-wide: under the fit lock, another thread's tune neither sees nor restores them
+            with fit_lock(), extra_callbacks([pruning]), warnings.catch_warnings():
                 warnings.simplefilter("error", NoValidationWarning)  # a trial without one has no score: stop it
                 # the trial fails naming the limit (no_validation_reason): the fit's own warning would repeat it
                 warnings.filterwarnings("ignore", message=f".*{NEVER_VALIDATED}", category=UserWarning)
