@@ -69,6 +69,16 @@ def test_a_space_over_scaling_stops_the_search_at_once(series, choices):
     assert len(study.trials) == 1
 
 
+def test_a_space_over_horizon_stops_the_search_at_once(series):
+    # a loss over 1 step is lower than one over 8 whatever the parameters: the search drifted to the shortest horizon
+    study = optuna.create_study()
+    with pytest.raises(TuningSetupError, match=r"returned 'horizon', which sets the forecast steps each validation "
+                                               r"window's loss averages over.*ForecastingGridSearchCV"):
+        tune(arnet(), series, n_trials=3, study=study,
+             space=lambda trial: {"horizon": trial.suggest_int("horizon", 1, 8), "lr": 0.01})
+    assert len(study.trials) == 1
+
+
 def test_a_pruned_trial_is_not_a_failure(series):
     class PruneSecond(optuna.pruners.BasePruner):
         def prune(self, study, trial) -> bool:

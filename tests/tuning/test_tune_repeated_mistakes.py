@@ -54,7 +54,7 @@ def test_a_trial_whose_window_leaves_a_series_unvalidated_fails_and_the_search_g
 def test_no_trial_that_validates_every_series_names_the_cause_and_the_fix(panel):
     with pytest.warns(RuntimeWarning), pytest.raises(RuntimeError, match=(
         r"no trial completed.*trial 0: 1 of 2 series \('short'\) have no validation windows.*give longer series, "
-        r"sample smaller window lengths \(lookback, n_lags, horizon\), or tune each series separately"
+        r"sample smaller window lengths \(lookback, n_lags\), or tune each series separately"
     )) as info:
         tune(arnet(), panel, n_trials=2, space=lambda trial: {"n_lags": trial.suggest_categorical("n_lags", [48, 50])})
     assert isinstance(info.value.__cause__, PartialValidationWarning)

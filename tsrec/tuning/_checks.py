@@ -120,6 +120,12 @@ def check_sampled(params: object, valid: set[str], name: str, unit_params: tuple
             f"the search space returned {split[0]!r}, which changes the validation data that trials are compared "
             f"on; set it on the estimator ({name}(..., {split[0]}=...)) and search the rest"
         )
+    if "horizon" in params:  # a forecaster's: a loss over 1 step is lower than one over 8, whatever the parameters
+        raise TuningSetupError(
+            "the search space returned 'horizon', which sets the forecast steps each validation window's loss "
+            "averages over, so trials of other horizons are not comparable; set it on the estimator and search the "
+            "rest, or compare horizons on the same forecast steps, e.g. with sktime's ForecastingGridSearchCV"
+        )
     units = [param for param in ("scaling", *unit_params) if param in params]
     if units:
         raise TuningSetupError(
@@ -223,7 +229,7 @@ def check_window_lengths(estimator: Any, parts: list, trial: int) -> None:
     except InputError as err:
         raise TuningSetupError(
             f"trial {trial}: {err}; every trial would repeat it, as the search space samples no window length "
-            "(lookback, n_lags, horizon)"
+            "(lookback, n_lags)"
         ) from err
 
 

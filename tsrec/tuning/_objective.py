@@ -60,10 +60,11 @@ def partial_validation_reason(warning: PartialValidationWarning) -> str:
     what = str(warning).split("; they train on all")[0]  # the rest is about a fit that goes on without
     return (f"{what}; its validation loss would cover only the other series, so it cannot be ranked against "
             "trials that validate every series: give longer series, sample smaller window lengths (lookback, "
-            "n_lags, horizon), or tune each series separately")
+            "n_lags), or tune each series separately")
 
 
 #: parameters that set a forecaster's window lengths, and with them whether its validation split is empty
+#: (``horizon`` too, which check_sampled refuses in a space)
 WINDOW_PARAMS = frozenset({"lookback", "n_lags", "horizon"})
 
 #: the Optuna logger that reports each failed trial (in two lines)
@@ -344,7 +345,7 @@ class Objective:
         reason = str(warning).split("; training runs")[0]  # the rest is about a fit that goes on without
         if params.keys() & WINDOW_PARAMS:
             return self._fail(trial, reason, warning)
-        why = ("the search space samples no window length (lookback, n_lags, horizon)"
+        why = ("the search space samples no window length (lookback, n_lags)"
                if isinstance(self.estimator, DeepForecaster)
                else "a classifier's split depends on none of the sampled parameters")
         raise TuningSetupError(

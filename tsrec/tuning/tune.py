@@ -162,8 +162,8 @@ def tune(
     ValueError
         Bad ``n_trials``/``timeout``/``random_state``, ``random_state`` together with ``sampler``
         or ``study``, ``val_size=0``, other estimator parameters that ``fit`` refuses, a space that
-        returns parameters the estimator does not take or a forecaster's ``scaling`` or LS4's
-        ``instance_norm`` (which set the units of the validation losses the trials are compared by)
+        returns parameters the estimator does not take or a forecaster's ``scaling``, ``horizon`` or
+        LS4's ``instance_norm`` (which set the units of the validation losses the trials are compared by)
         or ``val_size`` (a classifier's ``random_state`` too: they set the validation data),
         an empty validation split or series shorter than the window where the space samples no
         window length (:class:`~tsrec.errors.TuningSetupError`, or the ``InputError`` of ``fit`` for
