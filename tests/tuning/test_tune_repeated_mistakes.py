@@ -129,6 +129,20 @@ def test_a_study_continued_with_other_categorical_choices_says_which_and_what_to
         tune(arnet(), series, n_trials=1, study=study, space=space)
 
 
+@pytest.mark.filterwarnings("ignore:Choices for a categorical")  # Optuna's note on storing tuples
+def test_a_stored_study_of_tuple_choices_is_told_its_storage_made_them_lists(series, tmp_path):
+    # the space had not changed: the message told the user to give "the same ones as before"
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    space = lambda trial: {"hidden_layers": trial.suggest_categorical("hidden_layers", [(), (4,)])}  # noqa: E731
+    tune(arnet(), series, n_trials=1, space=space, study=optuna.create_study(study_name="s", storage=storage))
+    again = optuna.create_study(study_name="s", storage=storage, load_if_exists=True)
+    with pytest.raises(TuningSetupError, match=(
+        r"samples 'hidden_layers' from the choices \[\(\), \(4,\)\] as before, but this study's storage kept them as "
+        r"\[\[\], \[4\]\] \(JSON has no tuples\).*sample strings \(e\.g\. '8,4'\) and turn them into tuples"
+    )):
+        tune(arnet(), series, n_trials=1, space=space, study=again)
+
+
 def test_a_cycle_the_default_space_cannot_read_from_the_stamps_is_refused_before_the_search():
     from tsrec.estimators import CycleNetForecaster
 

@@ -243,11 +243,23 @@ def distribution_clash(err: ValueError, study: optuna.Study) -> TuningSetupError
         return None
     name, new = suggest.get("name"), suggest.get("distribution")
     old = next((t.distributions[name] for t in study.get_trials(deepcopy=False) if name in t.distributions), None)
+    if _as_lists(getattr(new, "choices", None)) == _as_lists(getattr(old, "choices", 0)):
+        return TuningSetupError(
+            f"the search space samples {name!r} from the choices {list(new.choices)} as before, but this study's "
+            f"storage kept them as {list(old.choices)} (JSON has no tuples), which Optuna takes for other choices "
+            f"({err}); to continue a stored study, sample strings (e.g. '8,4') and turn them into tuples in the "
+            "space, or search tuple choices in an in-memory study"
+        )
     return TuningSetupError(
         f"the search space samples {name!r} as {_described(new)}, but earlier trials of this study sampled it as "
         f"{_described(old)}, and Optuna cannot mix the two in one study ({err}); pass a new study (or a new "
         f"study_name) to search these choices, or give {name!r} the same ones as before to continue this study"
     )
+
+
+def _as_lists(choices: object) -> object:
+    """Categorical choices with tuples as lists, as a JSON storage gives them back."""
+    return [list(c) if isinstance(c, tuple) else c for c in choices] if isinstance(choices, (tuple, list)) else choices
 
 
 def _suggest_frame(tb: TracebackType | None) -> dict | None:
