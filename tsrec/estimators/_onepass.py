@@ -21,6 +21,7 @@ from tsrec.estimators._evaluate import new_frame
 from tsrec.estimators._fh_stamps import align_stamps
 from tsrec.estimators._horizon import ROLLOUT_ROW_BYTES, aligned_fh, check_output_size, relative_steps, stamps_fh
 from tsrec.estimators._newdata import check_scaled, uses_stamps
+from tsrec.estimators._panel_values import warn_rounded_context
 from tsrec.estimators._scaling import Scales, fitted_scales, run_scales
 from tsrec.estimators._series import run_keys, run_starts
 from tsrec.estimators._steps import fixed_length, fixed_units, held_steps
@@ -254,7 +255,9 @@ def forecast_on_grid(est: DeepForecaster, panel: pd.DataFrame, horizon: list[int
     context, scales = _scaled_last_rows(est, panel, runs, lookback)
     keys = list(runs.keys)
     check_scaled(context, "the context", keys)
-    x = torch.as_tensor(context, dtype=network_dtype(est.network_))
+    dtype = network_dtype(est.network_)
+    warn_rounded_context(context, dtype == torch.float32, keys)
+    x = torch.as_tensor(context, dtype=dtype)
     path = est._checked_paths(x, torch.zeros(len(x), dtype=torch.int64), last, keys)
     check_room_on_grid(grid, [last])
     values = scales.unscaled(path[np.arange(len(keys))[:, None], ahead - 1])

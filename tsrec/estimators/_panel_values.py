@@ -1,5 +1,6 @@
 """The values of a classifier's X once it is one numpy array: NaN or inf refused with a fix for
-series, and a cast to float32 that rounds away a channel's variation warned of."""
+series, and a cast to float32 that rounds away a channel's variation warned of; likewise for a
+forecaster's standardised contexts."""
 
 from __future__ import annotations
 
@@ -71,4 +72,41 @@ def warn_rounded_away(original: object, cast: np.ndarray) -> None:
         f"{spread[c]:.3g} at values up to {level:.3g}), and casting X to float32 for the network "
         f"rounds them by {error[c]:.3g} on average: the classifier would see mostly rounding; "
         "subtract each channel's mean (or standardise each sample) first, or fit with precision='64-true'"
+    )
+
+
+#: the level, in training standard deviations, from which float32 may round a context's own variation away
+#: (at 1e3 it rounds by 3e-5 of one: contexts nearer the training data's level are not read twice)
+ROUNDING_LEVEL = 1e3
+
+
+def warn_rounded_context(context: np.ndarray, float32: bool, keys: list | None) -> None:
+    """Warn where the network's float32 rounds away much of a context's own variation: standardised,
+    a context 1e9 training standard deviations off varies by steps of 64 in float32, and the forecast
+    then reads rounding (CycleNet's came out 130 off where its instance norm would take the level away).
+
+    Parameters
+    ----------
+    context : ndarray of shape (n_contexts, lookback, n_variates)
+        The standardised contexts, in float64.
+    float32 : bool
+        Whether the network reads float32 (not with ``precision="64-true"``).
+    keys : list or None
+        The series of each context, for the message.
+    """
+    if not float32 or context.size == 0 or np.abs(context).max() <= ROUNDING_LEVEL:
+        return
+    error = np.sqrt(np.mean((context - context.astype(np.float32)) ** 2, axis=1))  # (contexts, variates)
+    spread = context.std(axis=1)
+    lost = (spread > 0) & (error > 1e-3 * spread)
+    if not lost.any():
+        return
+    row, variate = np.argwhere(lost)[0]
+    series = "" if keys is None or keys[row] is None else f" of series {keys[row]!r}"
+    warn_user(
+        f"the context{series} lies {float(np.abs(context[row]).max()):.3g} training standard deviations from the "
+        f"training mean, where float32 (the network's precision) rounds it by {error[row, variate]:.3g} on average, "
+        f"more than a thousandth of its own variation ({spread[row, variate]:.3g}): the forecast would read mostly "
+        "rounding; pass values nearer the training data's level (subtract an offset, and add it to the forecast), "
+        "or fit with precision='64-true'"
     )

@@ -18,6 +18,7 @@ import torch
 from tsrec._checks import check_int
 from tsrec.estimators import _newdata, _steps
 from tsrec.estimators._horizon import ROLLOUT_ROW_BYTES, check_output_size
+from tsrec.estimators._panel_values import warn_rounded_context
 from tsrec.estimators._scaling import Scales, scales_of
 from tsrec.estimators._series import forecast_frames, scaled_contexts
 from tsrec.estimators._timeindex import future_indexes, in_zone, positions
@@ -73,6 +74,8 @@ class ContextRollouts:
         scales = scales_of(self, parts, keys_fitted)
         context = scaled_contexts(scales, parts, lookback)
         _newdata.check_scaled(context, "the context", [key for key, _ in parts])
+        dtype = network_dtype(self.network_)
+        warn_rounded_context(context, dtype == torch.float32, [key for key, _ in parts])
         tz = self._fitted_zone()  # calendar features and cycle phases are the fitted zone's wall-clock time
         # positions count from a fixed origin: the last lookback stamps tell them (a long history cost O(rows))
         rows = [positions(in_zone(df.index[-lookback:], tz), f) + off for (_, df), f, off in zip(parts, freqs, offsets)]
@@ -80,7 +83,6 @@ class ContextRollouts:
         if future:  # wall-clock positions of zoned stamps skip or repeat one at a daylight-saving change
             position = (position[:, None] + np.arange(lookback + future) if tz is None
                         else zoned_positions(parts, freqs, offsets, rows, future, tz))
-        dtype = network_dtype(self.network_)
         return torch.as_tensor(context, dtype=dtype), torch.as_tensor(position), freqs, scales
 
     def _forecast_path(self, x: torch.Tensor, position: torch.Tensor, n_steps: int) -> torch.Tensor:
