@@ -84,7 +84,6 @@ def test_other_system_exits_pass_through():
                                    "the fit first"),
         ({"min_epochs": np.int64(50)}, None, "min_epochs=50 exceeds"),  # as a grid gives it: it was let through
         # each ran without a word: a smoke test of a batch, one batch an epoch, a flag "yes" read as True
-        ({"fast_dev_run": 2}, None, "may not set fast_dev_run: Lightning then runs a batch or a few as a smoke test"),
         ({"limit_train_batches": True}, None, r"limit_train_batches'\] must be a fraction in \(0, 1\] or a number of "
                                               "batches, got True"),
         ({"sync_batchnorm": "yes"}, None, r"trainer_kwargs\['sync_batchnorm'\] must be True or False, got 'yes'"),
@@ -106,6 +105,14 @@ def test_trainer_kwargs_that_train_are_accepted(tmp_path):
     est = CycleNetForecaster(**SMALL, trainer_kwargs=kwargs).fit(_series())
     assert est.history_["epochs"] == 2
     assert [path.name for path in tmp_path.iterdir()] == ["epoch=1-step=2.ckpt"]  # the copy saved
+
+
+def test_fast_dev_run_says_it_is_a_smoke_test():
+    # it ended the fit after a batch or two, whatever max_epochs, without a word
+    with pytest.warns(UserWarning, match=r"fast_dev_run=2 runs a smoke test, as in Lightning: a batch or a few of "
+                                         r"training and validation, whatever max_epochs; .*no best_val_loss"):
+        est = CycleNetForecaster(**SMALL, trainer_kwargs={"fast_dev_run": 2}).fit(_series())
+    assert est.history_["best_val_loss"] is None
 
 
 def test_numpy_flags_are_taken_as_bools():

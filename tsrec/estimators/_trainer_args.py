@@ -11,7 +11,7 @@ import inspect
 import numbers
 
 from tsrec._checks import check_flag, check_float, check_int
-from tsrec._warn import import_lightning
+from tsrec._warn import import_lightning, warn_user
 
 # Trainer arguments tsrec sets itself: each maps to the estimator parameter that controls it (or
 # None where tsrec keeps it fixed for reproducible, checkpointed training)
@@ -66,11 +66,11 @@ def check_trainer_kwargs(kwargs: object, patience: int | None = None, max_epochs
             "an epoch, as history_ (a val_loss per epoch) and patience (in epochs) count; validate less often "
             "with check_val_every_n_epoch=N"
         )
-    if kwargs.get("fast_dev_run"):
-        raise ValueError(
-            "trainer_kwargs may not set fast_dev_run: Lightning then runs a batch or a few as a smoke test, "
-            "without the validation and best weights tsrec reads, and says nothing; for a quick fit set "
-            "max_epochs=1 and limit_train_batches=N"
+    if kwargs.get("fast_dev_run"):  # a smoke test, as in Lightning; said, as it ended the fit without a word
+        warn_user(
+            f"trainer_kwargs fast_dev_run={kwargs['fast_dev_run']!r} runs a smoke test, as in Lightning: a batch "
+            "or a few of training and validation, whatever max_epochs; no best weights are kept or restored "
+            "(history_ has no best_val_loss). For a short fit, set max_epochs=1 and limit_train_batches=N instead"
         )
     if kwargs.get("overfit_batches"):
         raise ValueError(
