@@ -73,9 +73,9 @@ class ContextRollouts:
         freqs = _steps.held_list(self, parts) if freqs is None else freqs
         scales = scales_of(self, parts, keys_fitted)
         context = scaled_contexts(scales, parts, lookback)
-        _newdata.check_scaled(context, "the context", [key for key, _ in parts])
-        dtype = network_dtype(self.network_)
-        warn_rounded_context(context, dtype == torch.float32, [key for key, _ in parts])
+        keys, dtype = [key for key, _ in parts], network_dtype(self.network_)
+        _newdata.check_scaled(context, "the context", keys)
+        warn_rounded_context(context, dtype == torch.float32, keys)
         tz = self._fitted_zone()  # calendar features and cycle phases are the fitted zone's wall-clock time
         # positions count from a fixed origin: the last lookback stamps tell them (a long history cost O(rows))
         rows = [positions(in_zone(df.index[-lookback:], tz), f) + off for (_, df), f, off in zip(parts, freqs, offsets)]
