@@ -179,6 +179,18 @@ def test_an_empty_validation_split_of_a_classifier_names_no_window_length():
     assert "lookback" not in str(err.value)
 
 
+def test_a_class_of_one_sample_is_told_more_data_not_a_larger_val_size():
+    # "a larger val_size" cannot help: a stratified split needs a sample of the class on each side
+    import numpy as np
+
+    from tsrec.estimators import PGNClassifier
+
+    X, y = np.random.default_rng(0).normal(size=(20, 8)), np.array(["p"] * 10 + ["q"] * 9 + ["r"])
+    with pytest.raises(TuningSetupError, match=r"give each class at least two samples \(class 'r' has one\), one for "
+                                               r"each side of the split; no val_size can split a class of one$"):
+        tune(PGNClassifier(hidden=4, max_epochs=1, val_size=0.5), X, y, n_trials=2, random_state=0)
+
+
 def test_a_step_limit_that_stops_before_validation_is_named(series):
     est = arnet(trainer_kwargs={"check_val_every_n_epoch": 3})  # two epochs: no validation runs
     with pytest.warns(RuntimeWarning) as record, pytest.raises(RuntimeError, match="no trial completed") as info:

@@ -15,7 +15,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import lightning.pytorch as pl
+import numpy as np
 import optuna
+import pandas as pd
 from optuna_integration import PyTorchLightningPruningCallback
 
 from tsrec._warn import warn_user
@@ -61,6 +63,17 @@ def partial_validation_reason(warning: PartialValidationWarning) -> str:
     return (f"{what}; its validation loss would cover only the other series, so it cannot be ranked against "
             "trials that validate every series: give longer series, sample smaller window lengths (lookback, "
             "n_lags), or tune each series separately")
+
+
+def _split_fix(y: Any) -> str:
+    """The fix for a classifier's empty stratified split: a class of one sample needs more data, whatever val_size."""
+    counts = pd.Series(np.asarray(y).ravel()).value_counts()
+    if counts.min() < 2:
+        label = counts.idxmin()
+        label = label.item() if isinstance(label, np.generic) else label  # 2, not np.int64(2)
+        return (f"give each class at least two samples (class {label!r} has one), one for each side of the split; "
+                "no val_size can split a class of one")
+    return "give more data or a larger val_size"
 
 
 #: parameters that set a forecaster's window lengths, and with them whether its validation split is empty
@@ -345,12 +358,12 @@ class Objective:
         reason = str(warning).split("; training runs")[0]  # the rest is about a fit that goes on without
         if params.keys() & WINDOW_PARAMS:
             return self._fail(trial, reason, warning)
-        why = ("the search space samples no window length (lookback, n_lags)"
-               if isinstance(self.estimator, DeepForecaster)
+        forecaster = isinstance(self.estimator, DeepForecaster)
+        why = ("the search space samples no window length (lookback, n_lags)" if forecaster
                else "a classifier's split depends on none of the sampled parameters")
         raise TuningSetupError(
-            f"trial {trial.number}: {reason}; every trial would repeat it, as {why}: give more data or a larger "
-            "val_size"
+            f"trial {trial.number}: {reason}; every trial would repeat it, as {why}: "
+            f"{'give more data or a larger val_size' if forecaster else _split_fix(self.data[1])}"
         ) from warning
 
     def _fail(self, trial: optuna.Trial, reason: str, error: BaseException | None) -> float:
