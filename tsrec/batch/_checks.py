@@ -117,6 +117,57 @@ def check_panel(est: DeepForecaster, panel: pd.DataFrame, steps: list[int]) -> N
     check_output_size(panel.index.get_level_values(0).nunique(), max(steps), est.n_channels_)
 
 
+def check_panel_rows(panel: pd.DataFrame) -> None:
+    """An in-memory panel's rows as :func:`read_series` checks a file's: levels in (id, time) order,
+    numbers, no NaN, no repeated stamp, each series in time order; else the model's checks would
+    name a symptom (a scale beyond float32's, an uneven step) and a fix for ``y``."""
+    ids, times = panel.index.get_level_values(0), panel.index.get_level_values(-1)
+    if _holds_times(ids) and not _holds_times(times):
+        raise InputError("the panel's index levels are (time, series id); put the series id first: "
+                         "panel.swaplevel().sort_index()")
+    text = [c for c, dtype in panel.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]
+    if text:
+        raise InputError(f"the panel's value column(s) {text} hold no numbers (dtypes "
+                         f"{[str(panel[c].dtype) for c in text]}); convert them (e.g. panel.apply(pd.to_numeric))")
+    values = panel.to_numpy(float)
+    bad = ~np.isfinite(values).all(axis=1)
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise InputError(f"the panel has {int(bad.sum())} row(s) with missing (NaN) or infinite values, e.g. series "
+                         f"{_key(ids, first)!r} at {times[first]}; fill or drop them before forecasting "
+                         "(e.g. panel.groupby(level=0).ffill())")
+    repeated = panel.index.duplicated()
+    if repeated.any():
+        first = int(np.argmax(repeated))
+        raise InputError(f"the panel's series {_key(ids, first)!r} has time stamp {times[first]} more than once; drop or "
+                         "aggregate the repeats (e.g. panel.groupby(level=[0, 1]).mean())")
+    _check_time_order(ids, times)
+
+
+def _key(ids: pd.Index, row: int) -> object:
+    """Row ``row``'s series id as the user wrote it: 1, not np.int64(1)."""
+    key = ids[row]
+    return key.item() if isinstance(key, np.generic) else key
+
+
+def _holds_times(level: pd.Index) -> bool:
+    return isinstance(level, (pd.DatetimeIndex, pd.PeriodIndex))
+
+
+def _check_time_order(ids: pd.Index, times: pd.Index) -> None:
+    codes = pd.factorize(ids)[0]
+    order = np.argsort(codes, kind="stable")  # each series' rows together, in their given order
+    stamps = times.asi8 if hasattr(times, "asi8") else times.to_numpy()
+    try:
+        back = (stamps[order][1:] < stamps[order][:-1]) & (codes[order][1:] == codes[order][:-1])
+    except TypeError:  # stamps of no order (e.g. text): the model's own checks name them
+        return
+    if back.any():
+        row = order[int(np.argmax(back)) + 1]
+        raise InputError(f"the panel's series {_key(ids, row)!r} is not in time order (at {times[row]}); sort it first: "
+                         "panel.sort_index()")
+
+
 def _check_output_names(panel: pd.DataFrame) -> None:
     """The output names a value column's forecasts ``<column>_hat``: an id or time column of that name
     would make two columns of one name, found only once every series was forecast."""

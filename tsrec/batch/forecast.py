@@ -31,15 +31,14 @@ import torch
 
 from tsrec._files import READ_FIX, os_error, user_path
 from tsrec._warn import collected_warnings, each_kind_once, show_collected
-from tsrec.batch._checks import check_model, check_panel, forecast_steps, in_model_zone, value_columns
+from tsrec.batch._engine_checks import check_engine
+from tsrec.batch._checks import check_model, check_panel, check_panel_rows, forecast_steps, in_model_zone, value_columns
 from tsrec.batch.io import PathLike, check_output_path, input_paths, read_series, write_forecasts
 from tsrec.estimators._folder import sktime_zip_hint
 from tsrec.estimators._persistence import checked_path
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators.errors import InputError, LoadError
 from tsrec.persistence import load
-
-ENGINES = ("local", "dask")
 
 # models loaded by workers, keyed by folder and file times: each process loads a folder once
 _CACHE: OrderedDict[tuple, DeepForecaster] = OrderedDict()
@@ -136,9 +135,10 @@ def _chunks(panel: pd.DataFrame, chunk_size: int) -> list[pd.DataFrame]:
 def _forecast_chunks(chunks: list[pd.DataFrame], model: DeepForecaster | str, steps: list[int]) -> tuple[list, list]:
     """Forecast a list of chunks (one Dask partition); ``model`` may be a saved folder. Returns the
     forecasts and tsrec's warnings, for the caller to show (a worker's would reach only its log)."""
-    est = load_cached(model) if isinstance(model, str) else model
-    # each chunk would warn again for its own series: once per call (the local run, a Dask task)
+    # each chunk would warn again for its own series: once per call (the local run, a Dask task); a
+    # worker's load warns as the caller's did, and goes back with the rest
     with _one_torch_thread(), each_kind_once(), collected_warnings() as caught:
+        est = load_cached(model) if isinstance(model, str) else model
         return [est.predict(fh=steps, y=chunk) for chunk in chunks], caught
 
 
@@ -197,9 +197,10 @@ def forecast_panel(
     >>> forecast_panel(est, panel).shape
     (4, 3)
     """
-    _check_engine(engine, client, npartitions, scheduler)
+    check_engine(engine, client, npartitions, scheduler)
     if not isinstance(panel, pd.DataFrame) or panel.index.nlevels != 2:
         raise InputError("panel must be a DataFrame with a (series id, time) MultiIndex; read it with read_series")
+    check_panel_rows(panel)
     est, path = _resolve_model(model)
     steps = forecast_steps(fh, est)
     panel = in_model_zone(est, panel)
@@ -215,29 +216,6 @@ def forecast_panel(
     out.index.names = list(panel.index.names)
     out.columns = [f"{c}_hat" for c in panel.columns]
     return out.reset_index()
-
-
-#: the names ``dask.compute(scheduler=...)`` accepts, in any case: the three documented, then Dask's aliases
-DASK_SCHEDULERS = ("threads", "processes", "synchronous", "threading", "multiprocessing", "sync", "single-threaded",
-                   "distributed", "dask.distributed")
-
-
-def _check_engine(engine: str, client: object, npartitions: object, scheduler: object) -> None:
-    """Refuse Dask options that would not apply, rather than ignore them."""
-    if engine not in ENGINES:
-        raise InputError(f"engine must be one of {ENGINES}, got {engine!r}")
-    dask_only = [name for name, value in (("client", client), ("npartitions", npartitions), ("scheduler", scheduler))
-                 if value is not None]
-    if dask_only and engine != "dask":  # else a user who forgot engine="dask" would run locally unawares
-        raise InputError(f"{' and '.join(dask_only)} {'is' if len(dask_only) == 1 else 'are'} only used by "
-                         "engine='dask'; pass engine='dask' as well")
-    if client is not None and scheduler is not None:  # the client's cluster runs the tasks, not a local scheduler
-        raise InputError("scheduler is only used without a client (it picks Dask's local scheduler); pass client to "
-                         "run on a cluster, or scheduler to run locally, not both")
-    if scheduler is not None and not callable(scheduler) and str(scheduler).lower() not in DASK_SCHEDULERS:
-        # else Dask refuses it only in compute, after every file is read and checked, without naming the argument
-        raise InputError(f"scheduler must be 'threads', 'processes' or 'synchronous' (or another of Dask's names: "
-                         f"{', '.join(DASK_SCHEDULERS[3:])}), got {scheduler!r}")
 
 
 def _import_dask():
@@ -284,6 +262,8 @@ def _dask_forecast(model, chunks, steps, client, npartitions, scheduler) -> list
         # worker, so remote workers need no shared file system for it
         if not isinstance(model, str):
             model = client.scatter(model, broadcast=True)
+        else:
+            _check_workers_read(client, model)
         # data goes straight from here to the workers, not through the task graph
         futures = client.map(_forecast_chunks, client.scatter(parts), model=model, steps=steps, pure=False)
         results = client.gather(futures)
@@ -295,6 +275,15 @@ def _dask_forecast(model, chunks, steps, client, npartitions, scheduler) -> list
             shared = dask.delayed(model, name=f"tsrec-model-{uuid.uuid4().hex}", traverse=False)
         results = dask.compute(*[task(part, shared, steps) for part in parts], scheduler=scheduler)
     return list(results)
+
+
+def _check_workers_read(client, folder: str) -> None:
+    """Every worker sees the model's folder: else each task fails to load it, blaming the folder."""
+    blind = sorted(worker for worker, seen in client.run(os.path.isdir, folder).items() if not seen)
+    if blind:
+        raise LoadError(f"the model folder {folder} is readable here but not on Dask worker(s) {', '.join(blind)}; "
+                        "put it on a file system every worker reads, or pass the loaded model (tsrec.load(folder)) "
+                        "as model with client= (it is sent to each worker)")
 
 
 def forecast_files(
@@ -402,7 +391,7 @@ def forecast_files(
     inputs = input_paths(inputs)
     # fail before the slow part on a bad output name, engine options or fh
     target = check_output_path(output, inputs)
-    _check_engine(engine, client, npartitions, scheduler)
+    check_engine(engine, client, npartitions, scheduler)
     est, path = _resolve_model(model)
     forecast_steps(fh, est)
     columns = value_columns(est, layout, columns)

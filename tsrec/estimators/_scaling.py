@@ -222,14 +222,17 @@ def fitted_rows(index: pd.Index, keys: list) -> np.ndarray:
     """Each key's row in the fitted statistics' ``index``, -1 for a series not fitted. Batch files
     read ids as text, so a text key that is no fitted key matches the one fitted key spelled as
     it: as batch files spell ids (:func:`tsrec._ids.id_text`: 7.0 as "7") or as ``str`` does (and
-    ``to_csv`` writes them: "7.0")."""
+    ``to_csv`` writes them: "7.0"); an integer key also as ``to_csv`` writes it once pandas made its
+    column float (a merge or a gap did): 7 as "7.0", which a Parquet file's 7.0 already matched."""
     row_of = dict(zip(index, range(len(index))))
     rows = np.array([row_of.get(key, -1) for key in keys], dtype=np.int64)
     unmatched = [i for i, key in enumerate(keys) if rows[i] < 0 and isinstance(key, str)]
     if unmatched and not isinstance(index, pd.MultiIndex):
         as_text: dict[str, set[int]] = {}
-        spellings = zip(id_text(pd.Series(index)).tolist(), (str(key) for key in index))
-        for row, texts in enumerate(spellings):
+        spellings = [id_text(pd.Series(index)).tolist(), [str(key) for key in index]]
+        if pd.api.types.is_integer_dtype(index.dtype):
+            spellings.append([f"{key}.0" for key in index])
+        for row, texts in enumerate(zip(*spellings)):
             for text in texts:
                 as_text.setdefault(text, set()).add(row)
         for i in unmatched:
