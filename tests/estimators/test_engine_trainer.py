@@ -148,10 +148,37 @@ def test_auto_devices_where_lightning_would_fork_train_on_one_with_a_warning(mon
     monkeypatch.setattr("lightning.pytorch.trainer.connectors.accelerator_connector._IS_INTERACTIVE", True)
     monkeypatch.setattr(CPUAccelerator, "auto_device_count", staticmethod(lambda: 2))  # as on a 2-GPU machine
     with pytest.warns(UserWarning, match=r"devices='auto' found 2 devices, but here \(a notebook or an interactive "
-                                         r"session\) Lightning would train on them in forked child processes"):
+                                         r"session\) Lightning trains in forked child processes"):
         est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=2, accelerator="cpu", val_size=0.2,
                               random_state=0).fit(_series())
     assert est.history_["epochs"] == 2 and est.history_["best_val_loss"] is not None
+
+
+@pytest.mark.parametrize("spec, argv, where", [
+    (None, ["-c"], r"code run by python -c, from stdin or by a worker process \(its command line is \['-c'\]\)"),
+    ("joblib.externals.loky.backend.popen_loky_posix", ["x", "--pipe", "9"],
+     r"a worker process \(joblib\.externals\.loky\.backend\.popen_loky_posix\), e\.g\. of GridSearchCV or "
+     r"cross_val_score with n_jobs > 1"),
+])
+def test_several_devices_where_ddp_cannot_run_this_program_again_are_refused(monkeypatch, spec, argv, where):
+    # Lightning's 'ddp' reruns the command line for each other device; a loky worker's or python -c's
+    # failed in the child, and Lightning then SIGKILLed this process (a joblib TerminatedWorkerError)
+    import importlib.machinery
+    import sys
+
+    monkeypatch.setattr(sys.modules["__main__"], "__spec__", spec and importlib.machinery.ModuleSpec(spec, None))
+    monkeypatch.setattr(sys, "argv", argv)
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, accelerator="cpu", devices=2)
+    with pytest.raises(ValueError, match=rf"with devices=2 here \({where}\), Lightning would start a process per "
+                                         r"device by running this program's command line again.*devices=1"):
+        est.fit(_series())
+    assert not hasattr(est, "network_")
+    from lightning.pytorch.accelerators import CPUAccelerator
+
+    monkeypatch.setattr(CPUAccelerator, "auto_device_count", staticmethod(lambda: 2))  # as on a 2-GPU machine
+    with pytest.warns(UserWarning, match=r"devices='auto' found 2 devices, but here .* training on one device"):
+        est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, accelerator="cpu").fit(_series())
+    assert est.history_["epochs"] == 1
 
 
 def test_a_callback_on_val_loss_is_refused_when_there_is_no_validation():

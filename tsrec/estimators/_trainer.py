@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -197,22 +198,15 @@ def make_trainer(config: TrainingConfig, callbacks: list, has_val: bool) -> pl.T
     bar = [MinibatchProgressBar()] if config.verbose and not any(isinstance(c, ProgressBar) for c in users) else []
     options.update(extra, callbacks=[*callbacks, *bar, *users])
     trainer = _trainer(options, config)
-    method = _child_processes(trainer)
-    if method is None:
+    unread = _unread_processes(trainer)
+    if unread is None:
         return trainer
-    # several devices in a notebook or REPL: Lightning picks ddp_fork by itself, whose parent
-    # gets the weights back but not the best validation score or the history (as the fork
-    # strategies check_trainer_kwargs refuses by name)
+    where, what, fix = unread
     if config.devices != "auto":
-        raise ValueError(
-            f"with devices={config.devices!r} here (a notebook or an interactive session), Lightning trains in "
-            f"{method} child processes, whose best validation score and history tsrec cannot read back; fit "
-            "on one device here (devices=1), or on several from a script (a .py file), where Lightning uses 'ddp'"
-        )
+        raise ValueError(f"with devices={config.devices!r} here ({where}), {what}; {fix}")
     warn_user(
-        f"devices='auto' found {trainer.num_devices} devices, but here (a notebook or an interactive session) "
-        f"Lightning would train on them in {method} child processes, whose best validation score and history tsrec "
-        "cannot read back; training on one device (pass devices=1 to say so, or fit from a script for several)"
+        f"devices='auto' found {trainer.num_devices} devices, but here ({where}) {what}; training on one device "
+        "(pass devices=1 to say so, or fit from a script for several)"
     )
     return _trainer({**options, "devices": 1}, config)
 
@@ -231,10 +225,46 @@ def _trainer(options: dict, config: TrainingConfig) -> pl.Trainer:
         ) from err
 
 
-def _child_processes(trainer: pl.Trainer) -> str | None:
-    """How the Trainer starts the processes it trains in ("forked", "spawned"), if it does."""
-    started = {"spawn": "spawned", "fork": "forked", "forkserver": "forked"}
-    return started.get(getattr(trainer.strategy.launcher, "_start_method", None))
+def _unread_processes(trainer: pl.Trainer) -> tuple[str, str, str] | None:
+    """Where this process is, what Lightning's other processes would do, and the fix, when several
+    devices cannot train here; None when they can (or there is one device)."""
+    launcher = trainer.strategy.launcher
+    method = getattr(launcher, "_start_method", None)
+    started = {"spawn": "spawned", "fork": "forked", "forkserver": "forked"}.get(method)
+    if started:
+        # a notebook or REPL: Lightning picks ddp_fork by itself, whose parent gets the weights back
+        # but not the best validation score or the history (as the fork strategies check_trainer_kwargs refuses)
+        return ("a notebook or an interactive session",
+                f"Lightning trains in {started} child processes, whose best validation score and history tsrec "
+                "cannot read back",
+                "fit on one device here (devices=1), or on several from a script (a .py file), where Lightning uses "
+                "'ddp'")
+    where = _not_rerunnable() if type(launcher).__name__ == "_SubprocessScriptLauncher" else None
+    if where is None:
+        return None
+    # 'ddp' starts the other devices' processes by running this program's command line again: there it
+    # is a worker's or python -c's, which fails in the child, and Lightning then kills this process
+    return (where, "Lightning would start a process per device by running this program's command line again, "
+                   "which cannot be run again (Lightning would then kill this process)",
+            "fit on one device here (devices=1), or on several from a script (a .py file) with n_jobs=1")
+
+
+#: packages whose module a process runs to do another program's work (loky's is joblib.externals.loky...)
+_WORKER_MODULES = ("joblib", "loky", "multiprocessing", "concurrent", "distributed", "dask")
+
+
+def _not_rerunnable() -> str | None:
+    """Where this process runs, if Lightning's 'ddp' launcher could not run its command again."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None:
+        if spec.name.split(".")[0] in _WORKER_MODULES:
+            return f"a worker process ({spec.name}), e.g. of GridSearchCV or cross_val_score with n_jobs > 1"
+        return None
+    script = sys.argv[0] if sys.argv else ""
+    if script in ("", "-", "-c") or not os.path.isfile(script):
+        return f"code run by python -c, from stdin or by a worker process (its command line is {sys.argv[:1]})"
+    return None
 
 
 def _check_nothing_monitors_val_loss(callbacks: list) -> None:
