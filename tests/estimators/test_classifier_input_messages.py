@@ -220,3 +220,21 @@ def test_other_refusals_of_object_labels_keep_scikit_learns_message():
     with pytest.raises(ValueError, match=r"multilabel-indicator|legacy multi-label") as caught:
         clf().fit(X3, y)
     assert "astype" not in str(caught.value)
+
+
+def test_a_table_with_a_row_multiindex_is_said_to_be_read_as_a_panel_with_the_fix_for_one_row_per_sample():
+    # a table indexed by (subject, trial), a series per row, is sktime's pd-multiindex panel: its 12 rows
+    # are 4 samples of 8 channels; the message named only 4 samples and y's 12 labels
+    rows = RNG.normal(size=(12, 8))
+    index = pd.MultiIndex.from_product([["s1", "s2", "s3", "s4"], [0, 1, 2]], names=["subject", "trial"])
+    table = pd.DataFrame(rows, index=index, columns=[f"t{i}" for i in range(8)])
+    read_as = (r"X, a table with a row MultiIndex, is read as an sktime pd-multiindex panel, a row per sample and "
+               r"time point: its 12 rows are 4 samples of 8 channel\(s\); if each row is one sample's series, pass "
+               r"X\.reset_index\(drop=True\) or X\.to_numpy\(\)")
+    labels = np.array(["a", "b"] * 6)
+    with pytest.raises(InputError, match=r"inconsistent numbers of samples: \[4, 12\]; " + read_as):
+        clf().fit(table, labels)
+    fitted = clf().fit(rows, labels)
+    with pytest.raises(InputError, match=r"X has shape \(4, 8, 3\) .*; " + read_as):
+        fitted.predict(table)
+    np.testing.assert_array_equal(fitted.predict(table.reset_index(drop=True)), fitted.predict(rows))

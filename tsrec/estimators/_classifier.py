@@ -28,7 +28,7 @@ from tsrec._checks import check_int
 from tsrec._warn import import_lightning
 from tsrec.estimators import _divergence, _panel_values, _panels, _params, _persistence, _seeding, _sktime_zip
 from tsrec.estimators._batches import batch_loader
-from tsrec.estimators._panel_shapes import at_fitted_shape, check_ndim, shape_of
+from tsrec.estimators._panel_shapes import at_fitted_shape, check_ndim, rows_read_as_panel, shape_of
 from tsrec.estimators._params import check_val_size, data_dtype, training_config, warn_no_validation
 from tsrec.estimators._training import TrainingResult, network_dtype
 from tsrec.estimators._updates import unchanged_on_error
@@ -174,11 +174,14 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
 
     # ---- data ----------------------------------------------------------------------------------
     def _as_3d(self, X, reset: bool) -> np.ndarray:
-        X, channels = _panels.as_stackable(X)
+        raw, (X, channels) = X, _panels.as_stackable(X)
         if reset:  # before validate_data, whose 1-D advice "reshape(-1, 1)" makes one series n samples
             check_ndim(len(shape_of(X) or (0, 0)))
         else:  # before validate_data, whose "X has n features" would hide a wrong rank or length
-            X = at_fitted_shape(self, X)
+            try:
+                X = at_fitted_shape(self, X)
+            except InputError as err:  # the shape of a panel read from a table the user may not know it is
+                raise InputError("; ".join([str(err), *rows_read_as_panel(raw)])) from None
             _panels.check_channel_names(getattr(self, "feature_names_in_", None) if self.input_ndim_ == 3 else None,
                                         channels, type(self).__name__ if self.input_ndim_ == 3 else None)
         # NaN/inf are checked below: scikit-learn's message recommends imputers, which take no 3-D series;

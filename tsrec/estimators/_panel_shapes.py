@@ -21,6 +21,19 @@ def long_table_fix(X: object) -> list[str]:
     return [_LONG_TABLE_FIX] if plain and not (X.size and np.ndim(X.iat[0, 0]) == 1) else []
 
 
+def rows_read_as_panel(X: object) -> list[str]:
+    """Where ``X`` is a table of numbers with a row MultiIndex: how it was read (sktime's pd-multiindex
+    panel, a row per sample and time point), and the fix where each row is one sample's series (a
+    table indexed by subject and trial, say), else nothing."""
+    if not (isinstance(X, pd.DataFrame) and isinstance(X.index, pd.MultiIndex)) or (
+            X.size and np.ndim(X.iat[0, 0]) == 1):
+        return []
+    samples = X.index.get_level_values(0).nunique()
+    return [f"X, a table with a row MultiIndex, is read as an sktime pd-multiindex panel, a row per sample and time "
+            f"point: its {len(X)} rows are {samples} samples of {X.shape[1]} channel(s); if each row is one sample's "
+            "series, pass X.reset_index(drop=True) or X.to_numpy()"]
+
+
 def shape_of(X) -> tuple[int, ...] | None:
     """X's shape without converting it; None when it has none to read (ragged lists, array-likes
     that refuse numpy's functions): validate_data then explains."""

@@ -23,7 +23,7 @@ from tsrec.estimators._panel_formats import (
     dask_to_multiindex, is_dask_frame, refuse_cells_out_of_time_order, refuse_repeated_rows, sorting_reorders_samples,
     with_ranked_index, with_ranked_time_level,
 )
-from tsrec.estimators._panel_shapes import long_table_fix, shape_of
+from tsrec.estimators._panel_shapes import long_table_fix, rows_read_as_panel, shape_of
 from tsrec.estimators._series import check_series_ids
 from tsrec.estimators.errors import InputError
 
@@ -254,8 +254,9 @@ def check_one_label_each(given: object, X: np.ndarray, y: object) -> None:
     try:
         check_consistent_length(X, y)
     except ValueError as err:  # scikit-learn's sentence first: the numbers it names are X's and y's
-        fixes = long_table_fix(given) or [f"give one label per sample: y needs {len(X)} labels, one for each of X's "
-                                          f"{len(X)} samples (its first axis), in the same order"]
+        fixes = long_table_fix(given) or [*rows_read_as_panel(given), f"give one label per sample: y needs {len(X)} "
+                                          f"labels, one for each of X's {len(X)} samples (its first axis), in the "
+                                          "same order"]
         raise InputError("; ".join([str(err), *fixes])) from None
 
 
