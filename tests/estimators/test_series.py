@@ -65,3 +65,30 @@ def test_scaled_contexts_are_c_contiguous_whatever_pandas_layout():
     contexts = scaled_contexts(scales, parts, lookback=8)
     assert contexts.shape == (3, 8, 3) and contexts.flags.c_contiguous
     np.testing.assert_array_equal(contexts, np.stack([df.to_numpy()[-8:] for _, df in parts]))
+
+
+def _ragged_panel() -> pd.DataFrame:
+    """Three series of other spans: one starts 5 hours late, one ends 6 hours early; no NaN."""
+    spans = {"s0": HOURS, "s1": HOURS[5:], "s2": HOURS[:-6]}
+    return pd.concat({key: pd.DataFrame({"v": 10 + np.sin(np.arange(len(t)) / 2)}, index=t)
+                      for key, t in spans.items()}, names=["id", "time"])
+
+
+def test_nan_that_only_pad_series_ends_are_said_to_be_padding_as_a_detrender_in_a_pipeline_makes():
+    from sktime.forecasting.compose import TransformedTargetForecaster
+    from sktime.transformations.series.detrend import Detrender
+
+    from tsrec.estimators import ARNetForecaster
+
+    pipeline = TransformedTargetForecaster([("detrend", Detrender()),
+                                            ("f", ARNetForecaster(n_lags=4, horizon=2, max_epochs=1))])
+    # the user's y has no NaN: the fix "fill y" changes nothing; the padding and its fixes are named
+    with pytest.raises(InputError, match=r"contains NaN or inf \(11 NaN\).*; the missing values only pad series at "
+                                         r"their start or end, as some sktime transformers do inside a pipeline "
+                                         r"\(Detrender pads.*Differencer"):
+        pipeline.fit(_ragged_panel(), fh=[1, 2])
+    inside = _ragged_panel()
+    inside.iloc[10, 0] = np.nan  # a gap within a series is the user's own
+    with pytest.raises(InputError, match=r"contains NaN or inf \(1 NaN\)") as raised:
+        check_raw_y(inside)
+    assert "pad" not in str(raised.value)

@@ -11,6 +11,7 @@ from pandas.errors import OutOfBoundsDatetime
 from sktime.datatypes import check_is_scitype, convert
 from sktime.forecasting.base import ForecastingHorizon
 
+from tsrec.estimators._padding import padding_note
 from tsrec.estimators._timeindex import check_index, future_indexes
 from tsrec.estimators.errors import InputError
 
@@ -143,13 +144,13 @@ def _check_array(y: np.ndarray, name: str) -> None:
         raise _non_finite(name, y, where, f"interpolate {_ARRAY_FILLS[y.ndim]}")
 
 
-def _non_finite(name: str, values: np.ndarray, where: str, fix: str) -> InputError:
-    """How many values are NaN or inf, where the first is, and a fix."""
+def _non_finite(name: str, values: np.ndarray, where: str, fix: str, note: str = "") -> InputError:
+    """How many values are NaN or inf, where the first is, a fix, and a ``note`` on their cause."""
     n_nan, n_bad = int(np.isnan(values).sum()), int((~np.isfinite(values)).sum())
     counts = [f"{n_nan} NaN"] * bool(n_nan) + [f"{n_bad - n_nan} inf"] * bool(n_bad > n_nan)
     return InputError(
         f"{name} contains NaN or inf ({' and '.join(counts)}), the first at {where}; fill or drop missing values "
-        f"first ({fix})"
+        f"first ({fix}){note}"
     )
 
 
@@ -168,9 +169,10 @@ def _frame_non_finite(frame: pd.DataFrame, values: np.ndarray, name: str, listed
         fix = ("within each frame, e.g. y = [part.interpolate(limit_direction='both') for part in y]" if listed else
                f"within each series, e.g. y.groupby(level={levels}).transform(lambda s: "
                "s.interpolate(limit_direction='both'))")
+        note = "" if listed else padding_note(frame, values)
     else:
-        where, fix = f"time {label}{column}", "e.g. y.interpolate()"
-    return _non_finite(name, values, where, fix)
+        where, fix, note = f"time {label}{column}", "e.g. y.interpolate()", ""
+    return _non_finite(name, values, where, fix, note)
 
 
 def _not_real(name: str, dtype, columns: list | None = None) -> TypeError:

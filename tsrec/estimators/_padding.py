@@ -1,0 +1,30 @@
+"""Missing values that pad a panel's series at their ends: what an sktime transformer inside a
+pipeline (Detrender) makes of a panel whose series span different times, where the user's own
+``y`` has none and the usual fix, filling ``y``, changes nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def padding_note(frame: pd.DataFrame, values: np.ndarray) -> str:
+    """A sentence on series padded at their ends, where every non-finite row of the panel
+    ``frame`` (``values``, its numbers) leads or trails its series; else ``""``."""
+    bad = ~np.isfinite(values).all(axis=1)
+    series = pd.factorize(frame.index.droplevel(-1))[0]
+    if series.max(initial=0) < 1 or not bad.any():
+        return ""
+    padded = [_at_ends(bad[series == code]) for code in np.unique(series[bad])]
+    if not all(padded):
+        return ""
+    return ("; the missing values only pad series at their start or end, as some sktime transformers do inside a "
+            "pipeline (Detrender pads each series to every series' time stamps): give every series one time span "
+            "(cut them to the common range), use a transformer that keeps each series' own rows (e.g. Differencer, "
+            "BoxCoxTransformer), or outside a pipeline drop the padded rows (y.dropna())")
+
+
+def _at_ends(bad: np.ndarray) -> bool:
+    """Whether the bad rows of one series (in time order) are a leading and/or trailing run."""
+    good = np.flatnonzero(~bad)
+    return good.size > 0 and not bad[good[0]:good[-1] + 1].any()
