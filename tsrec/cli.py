@@ -49,7 +49,9 @@ def _add_forecast(commands) -> None:
                           help="long: id, time, value rows; wide: a time column and one column per series")
     forecast.add_argument("--id-col", default="unique_id", help="series id column (default: unique_id)")
     forecast.add_argument("--time-col", default="ds", help="time column (default: ds)")
-    forecast.add_argument("--value-col", default="y", help="value column (default: y)")
+    forecast.add_argument("--value-col", default="y",
+                          help="long: the value column of a univariate model (default: y; --columns replaces it); "
+                               "wide: the name the values get (<name>_hat in the output)")
     forecast.add_argument("--columns", nargs="+", action="extend", metavar="COL",
                           help="long: value columns of a multivariate model; wide: the series columns to use")
     forecast.add_argument("--fh", type=int, default=None, metavar="N",
@@ -64,7 +66,7 @@ def _add_forecast(commands) -> None:
 
 def _run_forecast(args: argparse.Namespace) -> int:
     """Run ``tsrec forecast``; user errors give one line on stderr and exit status 2."""
-    engine = args.engine or ("dask" if args.scheduler_address else "local")
+    engine = args.engine or ("dask" if args.scheduler_address is not None else "local")
     try:
         for option, value in (("--scheduler-address", args.scheduler_address), ("--npartitions", args.npartitions)):
             if value is not None and engine != "dask":

@@ -161,3 +161,49 @@ def test_a_scheduler_address_runs_the_forecasts_there(saved, tmp_path, capsys):
         assert main([*argv, "--output", str(tmp_path / "dask.csv"),
                      "--scheduler-address", cluster.scheduler_address]) == 0
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "dask.csv"), pd.read_csv(tmp_path / "local.csv"))
+
+
+@pytest.mark.parametrize("address, message", [
+    ("", r"the scheduler address \(client=, CLI: --scheduler-address\) is empty; give the scheduler's address as "
+         r"tcp://HOST:PORT"),
+    ("tcp://host:notaport", r"'tcp://host:notaport' \(client=, CLI: --scheduler-address\) cannot be read: invalid "
+                            r"literal .*'notaport'; give"),
+    ("127.0.0.1", r"cannot be read: missing port number .*; give the scheduler's address as tcp://HOST:PORT"),
+    ("foo://10.0.0.5:8786", r"cannot be read: unknown address scheme 'foo'"),
+    ("tcp://host:99999", r"has port 99999, outside 1\.\.65535"),
+])
+def test_a_bad_scheduler_address_is_refused_before_any_file_is_read(saved, tmp_path, capsys, address, message):
+    # distributed parsed it only when connecting, after every file was read, in its own words; an empty
+    # one was told to add --engine dask, and then got distributed's words
+    argv = ["forecast", "--model", str(saved / "model"), "--input", str(tmp_path / "unread.csv"),
+            "--output", str(tmp_path / "o.csv"), "--scheduler-address", address]
+    assert main(argv) == 2
+    assert re.search(message, capsys.readouterr().err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_value_column_that_would_not_be_read_is_refused(saved, tmp_path, capsys):
+    long = pd.read_csv(saved / "wide.csv").melt(id_vars="ds", var_name="unique_id", value_name="y")
+    long.to_csv(tmp_path / "long.csv", index=False)
+    argv = ["forecast", "--model", str(saved / "model"), "--input", str(tmp_path / "long.csv"),
+            "--output", str(tmp_path / "o.csv")]
+    # --columns replaces it: it was dropped without a word
+    assert main([*argv, "--columns", "y", "--value-col", "load"]) == 2
+    assert re.search(r"value_col='load' \(CLI: --value-col\) would not be read: a long file's values are read from "
+                     r"columns=\['y'\]; drop value_col", capsys.readouterr().err)
+    assert main([*argv, "--value-col", "y", "--columns", "y"]) == 0  # the default, said: no conflict
+    t = pd.date_range("2024-01-01", periods=72, freq="h")
+    two = pd.DataFrame({"a": np.sin(np.arange(72.0) / 3), "b": np.cos(np.arange(72.0) / 5)}, index=t)
+    multivariate = ARNetForecaster(n_lags=8, horizon=4, max_epochs=1).fit(two)
+    with pytest.raises(ValueError, match=r"value_col='a' .* read from the model's variates \['a', 'b'\]"):
+        forecast_files(multivariate, tmp_path / "long.csv", tmp_path / "m.csv", value_col="a")
+
+
+def test_forecasts_are_not_written_into_the_model_folder(saved, tmp_path, capsys):
+    # a save over that folder then refused it: "exists and is not a saved tsrec estimator"
+    for output in (saved / "model" / "f.csv", saved / "model" / ".." / "model" / "sub" / "f.csv"):
+        argv = ["forecast", "--model", str(saved / "model"), "--input", str(saved / "wide.csv"), "--layout", "wide",
+                "--output", str(output)]
+        assert main(argv) == 2
+        assert "is inside the model folder" in capsys.readouterr().err
+    assert sorted(p.name for p in (saved / "model").iterdir()) == ["config.json", "weights.safetensors"]

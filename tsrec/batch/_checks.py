@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -73,12 +75,20 @@ def numbered(est: DeepForecaster) -> bool:
     return list(est.columns_) == list(range(est.n_channels_))
 
 
-def value_columns(est: DeepForecaster, layout: str, columns: Sequence[str] | None) -> Sequence[str] | None:
+def value_columns(est: DeepForecaster, layout: str, columns: Sequence[str] | None,
+                  value_col: str = "y") -> Sequence[str] | None:
     """The value columns to read: ``columns``, or a multivariate model's own names for long files.
 
     A model fitted on an array has only numbers 0, 1, ...; a file's "0", "1" columns would be a
-    guess, so the user names the columns.
+    guess, so the user names the columns. A long file's ``value_col`` other than the default is
+    refused where it would not be read (``columns`` replace it; a multivariate model reads its
+    variates' columns), rather than ignored.
     """
+    if layout == "long" and value_col != "y" and (columns is not None or est.n_channels_ > 1):
+        read = f"columns={list(columns)}" if columns is not None else f"the model's variates {est.columns_}"
+        raise InputError(f"value_col={value_col!r} (CLI: --value-col) would not be read: a long file's values are "
+                         f"read from {read}; drop value_col, or name the value columns to read with columns= "
+                         "(CLI: --columns)")
     if est.n_channels_ == 1:
         return columns
     if layout == "wide":
@@ -95,6 +105,16 @@ def value_columns(est: DeepForecaster, layout: str, columns: Sequence[str] | Non
             f"{est.columns_}); name the file's value columns in the fitted order with columns= (CLI: --columns)"
         )
     return [str(c) for c in est.columns_]
+
+
+def check_outside_model(target: Path, folder: str | None) -> None:
+    """The output is not inside the saved model's ``folder`` (None: the model is an object): a saved
+    folder holds only what ``save`` wrote, and a later ``save`` over it refuses a folder holding more."""
+    if folder is None:
+        return
+    if Path(os.path.realpath(folder)) in Path(os.path.realpath(target)).parents:
+        raise InputError(f"{target} is inside the model folder {folder}; write the forecasts elsewhere "
+                         "(CLI: --output), so that the folder stays a saved model that a later save can replace")
 
 
 def check_panel(est: DeepForecaster, panel: pd.DataFrame, steps: list[int]) -> None:
@@ -139,8 +159,8 @@ def check_panel_rows(panel: pd.DataFrame) -> None:
     repeated = panel.index.duplicated()
     if repeated.any():
         first = int(np.argmax(repeated))
-        raise InputError(f"the panel's series {_key(ids, first)!r} has time stamp {times[first]} more than once; drop or "
-                         "aggregate the repeats (e.g. panel.groupby(level=[0, 1]).mean())")
+        raise InputError(f"the panel's series {_key(ids, first)!r} has time stamp {times[first]} more than once; "
+                         "drop or aggregate the repeats (e.g. panel.groupby(level=[0, 1]).mean())")
     _check_time_order(ids, times)
 
 
@@ -164,8 +184,8 @@ def _check_time_order(ids: pd.Index, times: pd.Index) -> None:
         return
     if back.any():
         row = order[int(np.argmax(back)) + 1]
-        raise InputError(f"the panel's series {_key(ids, row)!r} is not in time order (at {times[row]}); sort it first: "
-                         "panel.sort_index()")
+        raise InputError(f"the panel's series {_key(ids, row)!r} is not in time order (at {times[row]}); sort it "
+                         "first: panel.sort_index()")
 
 
 def _check_output_names(panel: pd.DataFrame) -> None:

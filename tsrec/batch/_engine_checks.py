@@ -36,7 +36,10 @@ def check_engine(engine: str, client: object, npartitions: object, scheduler: ob
 
 def _check_client(client: object) -> None:
     """A ``distributed.Client`` that is open, or a scheduler address."""
-    if client is None or isinstance(client, str):
+    if client is None:
+        return
+    if isinstance(client, str):
+        _check_address(client)
         return
     if hasattr(client, "scheduler_address") and not hasattr(client, "gather"):  # a LocalCluster, SLURMCluster, ...
         raise InputError(f"client is a {type(client).__name__}, a cluster, not a client of it; pass "
@@ -46,6 +49,30 @@ def _check_client(client: object) -> None:
                          f"'tcp://10.0.0.5:8786', got {type(client).__name__} {client!r:.80}")
     if getattr(client, "status", None) in ("closing", "closed"):
         raise InputError("client is closed; pass an open distributed.Client (or the scheduler's address)")
+
+
+def _check_address(address: str) -> None:
+    """An address distributed can connect to, read as it reads one (no scheme is tcp): connecting
+    comes after every file is read, and a bad one failed there with distributed's words alone."""
+    fix = "give the scheduler's address as tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786)"
+    if not address.strip():
+        raise InputError(f"the scheduler address (client=, CLI: --scheduler-address) is empty; {fix}, or leave it out "
+                         "to forecast on this machine")
+    try:
+        from distributed.comm import parse_address, parse_host_port
+        from distributed.comm.registry import get_backend
+    except ImportError:  # _connected says what to install
+        return
+    try:
+        scheme, location = parse_address(address)
+        get_backend(scheme)
+        port = parse_host_port(location)[1] if scheme in ("tcp", "tls") else 1
+    except ValueError as err:
+        raise InputError(f"the scheduler address {address!r} (client=, CLI: --scheduler-address) cannot be read: "
+                         f"{err}; {fix}") from None
+    if not 0 < port < 2**16:
+        raise InputError(f"the scheduler address {address!r} (client=, CLI: --scheduler-address) has port {port}, "
+                         f"outside 1..65535; {fix}")
 
 
 def _check_scheduler(scheduler: object) -> None:

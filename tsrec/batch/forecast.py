@@ -32,7 +32,8 @@ import torch
 from tsrec._files import READ_FIX, os_error, user_path
 from tsrec._warn import collected_warnings, each_kind_once, show_collected
 from tsrec.batch._engine_checks import check_engine
-from tsrec.batch._checks import check_model, check_panel, check_panel_rows, forecast_steps, in_model_zone, value_columns
+from tsrec.batch._checks import (check_model, check_outside_model, check_panel, check_panel_rows, forecast_steps,
+                                 in_model_zone, value_columns)
 from tsrec.batch.io import PathLike, check_output_path, input_paths, read_series, write_forecasts
 from tsrec.estimators._folder import sktime_zip_hint
 from tsrec.estimators._persistence import checked_path
@@ -393,8 +394,9 @@ def forecast_files(
     target = check_output_path(output, inputs)
     check_engine(engine, client, npartitions, scheduler)
     est, path = _resolve_model(model)
+    check_outside_model(target, path)
     forecast_steps(fh, est)
-    columns = value_columns(est, layout, columns)
+    columns = value_columns(est, layout, columns, value_col)
     # naive stamps are read in a zoned model's zone before their spacing is checked (local hours skip one in spring)
     panel = read_series(inputs, layout=layout, id_col=id_col, time_col=time_col, value_col=value_col, columns=columns,
                         time_zone=est._fitted_zone())
