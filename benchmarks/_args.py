@@ -7,10 +7,16 @@ and write a report of nothing, or NaN, over a committed results file.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import os
+import platform
+import subprocess
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
@@ -91,11 +97,45 @@ def check_estimator_params(parser: argparse.ArgumentParser, model: str, params: 
         parser.error(f"--params does not suit {model}: {err}")
 
 
+def code_label() -> str:
+    """The checkout's commit, marked when tsrec/ has uncommitted changes (read-only git: no index refresh)."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "--no-optional-locks", "-C", str(REPO), *args], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        changed = git("status", "--porcelain", "--untracked-files=no", "--", "tsrec")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return commit + (" + uncommitted changes under tsrec/" if changed else "")
+
+
+def cpu_name() -> str:
+    """The CPU's model name from /proc/cpuinfo, else the architecture."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.machine()
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return f"{names[0]} ({platform.machine()})" if names else platform.machine()
+
+
+def provenance() -> str:
+    """Where and when a report was measured: the code's commit, the date, the machine and torch."""
+    import torch  # here, so that argument errors come before torch's import
+
+    gpu = f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return (f"Measured at commit {code_label()}, {when}, on {cpu_name()}, {os.cpu_count()} CPUs{gpu}, "
+            f"torch {torch.__version__}.")
+
+
 def emit_report(lines: list[str], out: Path | None) -> None:
-    """The markdown report of ``lines``: written to ``out`` whole or not at all, else printed."""
+    """The markdown report of ``lines`` and its :func:`provenance`: written to ``out`` whole or not at
+    all, else printed."""
     from tsrec._files import atomic_write  # here, so that argument errors come before tsrec's import
 
-    text = "\n".join(lines) + "\n"
+    text = "\n".join([*lines, "", provenance()]) + "\n"
     if out is not None:
         atomic_write(out, lambda tmp: tmp.write_text(text))  # never a half-written report over a committed one
     else:
