@@ -132,3 +132,28 @@ def test_classifier_defaults_fit_italy_power_demand():
     X_test, y_test = load_ucr("ItalyPowerDemand", "test")
     clf = ChimeraClassifier(random_state=0).fit(X_train, y_train)
     assert clf.score(X_test, y_test) >= 0.8
+
+
+def test_training_batches_beyond_the_machines_memory_are_refused_before_training(monkeypatch):
+    # one batch of the defaults keeps 4 heads x 4.6 grids of (32, 96, variates, 16, 8) floats: about 1.4 GiB
+    # at 50 variates (2.4 GiB measured, benchmarks/results/chimera_memory.md); at hundreds of variates
+    # Linux's out-of-memory killer ended the process before torch could fail with a message
+    from tsrec.estimators import _scan_memory
+
+    monkeypatch.setattr(_scan_memory, "device_memory", lambda device: (2**30, "this process may use"))
+    y = pd.DataFrame(np.random.default_rng(0).normal(size=(300, 50)),  # 109 windows of 96 + 96 steps
+                     index=pd.date_range("2024-01-01", periods=300, freq="h"))
+    est = ChimeraForecaster(max_epochs=1, accelerator="cpu")
+    with pytest.raises(ValueError, match=r"ChimeraForecaster would keep at least 1\.35 GiB for one training batch "
+                                         r"\(batch_size 32 x 96 time steps x 50 variates x d_model=16 x d_state=8, "
+                                         r"four 2-D SSMs a layer, e_layers=1\), more than the 1 GiB of memory this "
+                                         r"process may use; lower batch_size .*accumulate_grad_batches"):
+        est.fit(y)
+    assert not hasattr(est, "network_")
+    X = np.random.default_rng(0).normal(size=(40, 50, 96))
+    with pytest.raises(ValueError, match=r"ChimeraClassifier would keep at least .* 96 time steps x 50 variates"):
+        ChimeraClassifier(max_epochs=1, batch_size=32, accelerator="cpu").fit(X, np.arange(40) % 2)
+    # what the message offers fits: a smaller batch, or the convolutions of selective=False
+    one_batch = {"max_epochs": 1, "accelerator": "cpu", "val_size": 0, "trainer_kwargs": {"limit_train_batches": 1}}
+    assert ChimeraForecaster(batch_size=8, **one_batch).fit(y).history_["epochs"] == 1
+    assert ChimeraForecaster(selective=False, **one_batch).fit(y).history_["epochs"] == 1

@@ -161,6 +161,9 @@ def every_class_on_both_sides(y: np.ndarray, train: np.ndarray, val: np.ndarray)
 class DeepClassifier(ClassifierMixin, BaseEstimator):
     """Shared machinery of tsrec classifiers (not used directly)."""
 
+    def _check_training_memory(self, config, n_variates: int, length: int, batch: int) -> None:
+        """Refuse, before any training, batches that cannot fit the device (a network that knows its needs)."""
+
     def _build_encoder(self, n_channels: int, n_timepoints: int) -> tuple[nn.Module, int]:
         raise NotImplementedError
 
@@ -282,6 +285,8 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         x = time_major(X)
         target = torch.from_numpy(y_encoded.astype(np.int64))
         train_idx, val_idx = self._split(y_encoded, config.seed)
+        self._check_training_memory(config, self.n_channels_, self.n_timepoints_, min(config.batch_size,
+                                                                                      len(train_idx)))
         with _seeding.seeded(config.seed, _seeding.uses_gpu(config)), _params.sizes_named_when_out_of_memory(self):
             encoder, width = self._build_encoder(self.n_channels_, self.n_timepoints_)
             network = SequenceClassifier(encoder, width, len(self.classes_))

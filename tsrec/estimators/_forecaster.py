@@ -131,6 +131,9 @@ class DeepForecaster(
     def _build_network(self, n_channels: int, meta: dict) -> nn.Module:
         raise NotImplementedError
 
+    def _check_training_memory(self, config, n_variates: int, length: int, batch: int) -> None:
+        """Refuse, before any training, batches that cannot fit the device (a network that knows its needs)."""
+
     def _penalty(self):
         return None
 
@@ -363,6 +366,8 @@ class DeepForecaster(
         import_lightning()  # the user's warning filters stay ahead of Lightning's
         from tsrec.estimators import _engine  # noqa: PLC0415 - Lightning is imported by the first fit (_training)
         _persistence.remember_fitted_params(self)
+        self._check_training_memory(config, self.n_channels_, lookback, min(config.batch_size,
+                                                                            len(windows.train_starts)))
         with _seeding.seeded(config.seed, _seeding.uses_gpu(config)), sizes_named_when_out_of_memory(self):
             network = self._build_network(self.n_channels_, meta)
             module = _engine.TrainingModule(network, self._loss(), config, self._lr_lambda(), self._penalty())

@@ -8,6 +8,7 @@ from tsrec._checks import check_dropout
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import check_choice, check_flag, check_int, warn_unused
+from tsrec.estimators._scan_memory import check_chimera_training_memory
 from tsrec.nn.chimera import DECODERS, Chimera, ChimeraEncoder
 from tsrec.registry import register
 
@@ -158,6 +159,9 @@ class ChimeraForecaster(DeepForecaster):
         if self.decoder == "linear":
             warn_unused(self, ("decoder_dim",), "with decoder='linear'; set decoder='closed_loop' to use it")
 
+    def _check_training_memory(self, config, n_variates: int, length: int, batch: int) -> None:
+        check_chimera_training_memory(self, config, n_variates, length, batch)
+
     def _build_network(self, n_channels: int, meta: dict) -> nn.Module:
         return Chimera(self.lookback, self.horizon, d_model=self.d_model, d_state=self.d_state, d_ff=self.d_ff,
                        e_layers=self.e_layers, dropout=self.dropout, norm=self.norm, decoder=self.decoder,
@@ -279,6 +283,9 @@ class ChimeraClassifier(DeepClassifier):
 
     def _check_params(self) -> None:
         _check_chimera_params(self)
+
+    def _check_training_memory(self, config, n_variates: int, length: int, batch: int) -> None:
+        check_chimera_training_memory(self, config, n_variates, length, batch)
 
     def _build_encoder(self, n_channels: int, n_timepoints: int):
         encoder = ChimeraEncoder(self.d_model, self.d_state, self.d_ff, self.e_layers, self.dropout, pool=True,

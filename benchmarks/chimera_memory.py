@@ -1,0 +1,90 @@
+"""Peak memory of one ChimeraForecaster training batch against the number of variates.
+
+Usage::
+
+    python benchmarks/chimera_memory.py --out benchmarks/results/chimera_memory.md
+
+Each row runs in a fresh process on one thread: a default ``ChimeraForecaster`` (lookback 96,
+batch 32, ``d_model=16``, ``d_state=8``, one layer) fits one training batch of a random series with
+``n`` variates (``val_size=0``, ``limit_train_batches=1``), and the process's peak resident memory is
+read before and after. The fit refuses, before training, batches whose lower bound
+(``tsrec.estimators._scan_memory.training_bytes``: four 2-D SSMs a layer, 4.6 state-sized grids
+each) exceeds the machine's memory; the table compares that bound with the measured peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _args import emit_report, int_in  # noqa: E402
+
+CHILD = """
+import json, sys, time
+import numpy as np, pandas as pd, torch
+torch.set_num_threads(1)
+from tsrec.estimators import ChimeraForecaster
+from tsrec.estimators._scan_memory import training_bytes
+from tsrec.estimators._training import TrainingConfig
+n = int(sys.argv[1])
+y = pd.DataFrame(np.random.default_rng(0).normal(size=(600, n)),
+                 index=pd.date_range("2024-01-01", periods=600, freq="h"))
+est = ChimeraForecaster(max_epochs=1, val_size=0, random_state=0, accelerator="cpu",
+                        trainer_kwargs={"limit_train_batches": 1})
+def peak():
+    return next(int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith("VmHWM"))
+est.fit(y.iloc[:200, :2])  # imports and first-fit set-up, outside the measured fit
+open("/proc/self/clear_refs", "w").write("5")  # the peak from here on
+before, start = peak(), time.perf_counter()
+est.fit(y)
+bound = training_bytes(est, TrainingConfig(batch_size=est.batch_size), n, est.lookback, est.batch_size)
+print(json.dumps(dict(variates=n, bytes=peak() - before, bound=bound, seconds=time.perf_counter() - start)))
+"""
+
+
+def measure(variates: int) -> dict:
+    """Peak memory of one training batch above the process after its imports, in a fresh process."""
+    out = subprocess.run([sys.executable, "-c", CHILD, str(variates)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def report(rows: list[dict], command: str) -> list[str]:
+    mib = 2**20
+    lines = [
+        "# Chimera training memory per batch", "",
+        f"Command: `{command}`", "",
+        "Peak resident memory of one training batch of a default `ChimeraForecaster` (lookback 96, batch 32, "
+        "`d_model=16`, `d_state=8`, one layer; a fresh process per row, one thread) above the process after its "
+        "imports, against the lower bound the fit checks before training.", "",
+        "| variates | peak (MiB) | MiB a variate | lower bound (MiB) | peak / bound | seconds |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        lines.append(f"| {row['variates']} | {row['bytes'] / mib:.0f} | {row['bytes'] / mib / row['variates']:.1f} "
+                     f"| {row['bound'] / mib:.0f} | {row['bytes'] / row['bound']:.2f} | {row['seconds']:.1f} |")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variates", type=int_in(1), nargs="+", default=[7, 21, 50, 100],
+                        help="numbers of variates to measure (default: 7 21 50 100)")
+    parser.add_argument("--out", type=Path, default=None, help="markdown report (default: print it)")
+    args = parser.parse_args(argv)
+    command = " ".join(["python benchmarks/chimera_memory.py", *(argv if argv is not None else sys.argv[1:])])
+    started = time.perf_counter()
+    rows = [measure(n) for n in args.variates]
+    emit_report(report(rows, command), args.out)
+    print(f"done ({time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

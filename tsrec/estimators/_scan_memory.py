@@ -1,0 +1,61 @@
+"""An up-front memory check of Chimera's training.
+
+Each selective 2-D SSM keeps state-sized grids for its backward pass, one value per (window,
+time step, variate, channel, state): its two states, its two time decays and its inputs, 4.6
+grids (:mod:`tsrec.kernels.scan2d.variate_sweep`). A Chimera layer runs four of them, so one
+training batch holds at least ``4 * 4.6 * batch * lookback * variates * d_model * d_state``
+values. That grows with the variates: one batch at the defaults took about 49 MiB a variate (4.8
+GiB at 100, 1.78 times the bound; ``benchmarks/results/chimera_memory.md``), and at hundreds of
+variates Linux's out-of-memory killer ended the process before torch could fail with a message.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from tsrec.kernels._checks import ALWAYS_FITS, device_memory
+
+#: state-sized grids one selective 2-D SSM keeps for its backward, a lower bound of its working set
+GRIDS_KEPT = 4.6
+#: 2-D SSMs of a Chimera layer: a trend and a seasonal head, each in both variate directions
+HEADS_PER_LAYER = 4
+
+
+def training_bytes(est, config, n_variates: int, length: int, batch: int) -> int:
+    """A lower bound of the bytes one training batch of a Chimera estimator ``est`` keeps."""
+    itemsize = 8 if "64" in str(config.precision) else 4
+    cells = batch * length * n_variates * est.d_model * est.d_state
+    return int(GRIDS_KEPT * HEADS_PER_LAYER * est.e_layers * cells * itemsize)
+
+
+def check_chimera_training_memory(est, config, n_variates: int, length: int, batch: int) -> None:
+    """Refuse a fit whose batches cannot fit the training device's memory, naming the sizes and fixes.
+
+    Only the selective 2-D SSMs are counted: ``selective=False`` runs each as a convolution.
+    """
+    if not est.selective:
+        return
+    need = training_bytes(est, config, n_variates, length, batch)
+    device = _training_device(config)
+    if need <= ALWAYS_FITS or device is None:
+        return
+    memory, where = device_memory(device)
+    if memory is None or need <= memory:
+        return
+    raise ValueError(
+        f"{type(est).__name__} would keep at least {need / 2**30:.3g} GiB for one training batch (batch_size "
+        f"{batch} x {length} time steps x {n_variates} variates x d_model={est.d_model} x d_state={est.d_state}, "
+        f"four 2-D SSMs a layer, e_layers={est.e_layers}), more than the {memory / 2**30:.3g} GiB of memory "
+        f"{where}; lower batch_size (and keep the effective batch with trainer_kwargs="
+        "{'accumulate_grad_batches': k}), d_model or d_state, or use selective=False (2-D convolutions)"
+    )
+
+
+def _training_device(config) -> torch.device | None:
+    """The device Lightning trains on, where its memory can be read (CPU or CUDA)."""
+    accelerator = str(config.accelerator).lower()
+    if accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available()):
+        return torch.device("cpu")
+    if accelerator in ("gpu", "cuda", "auto") and torch.cuda.is_available():
+        return torch.device("cuda", torch.cuda.current_device())
+    return None
