@@ -4,6 +4,8 @@ and predict_log_proba."""
 from __future__ import annotations
 
 import copy
+import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -238,3 +240,21 @@ def test_a_table_with_a_row_multiindex_is_said_to_be_read_as_a_panel_with_the_fi
     with pytest.raises(InputError, match=r"X has shape \(4, 8, 3\) .*; " + read_as):
         fitted.predict(table)
     np.testing.assert_array_equal(fitted.predict(table.reset_index(drop=True)), fitted.predict(rows))
+
+
+@pytest.mark.parametrize("shift, scale, warned", [(30.0, 1.0, True), (0.0, 1e-4, True), (5.0, 1.0, False),
+                                                  (0.0, 1e5, False)])
+def test_a_training_channel_far_from_unit_scale_is_warned_of_with_the_fix(shift, scale, warned):
+    # at a level of 30 standard deviations, or scaled by 1e-4, PGN and S-Mamba stayed at chance on a task they
+    # solve standardised, with no word: X is not rescaled
+    X = RNG.normal(size=(20, 2, 8))
+    X[:, 1] = X[:, 1] * scale + shift
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted = clf().fit(X, Y)
+        fitted.predict(X)  # the training data's scale is what matters: predict does not warn again
+    far = [str(w.message) for w in caught if "far from unit scale" in str(w.message)]
+    assert len(far) == int(warned)
+    if warned:
+        assert re.search(r"X's channel\(s\) \[1\] lie far from unit scale \(channel 1: mean .*standardise each "
+                         r"channel by its mean and standard deviation over the training samples", far[0])

@@ -194,6 +194,8 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
             given, X = X, validate_data(self, X, reset=reset, dtype=data_dtype(self.precision), allow_nd=True,
                                         ensure_min_features=1, ensure_all_finite=False)
         _panel_values.warn_rounded_away(given, X)
+        if reset:
+            _panel_values.warn_far_from_unit_scale(X)
         check_ndim(X.ndim)
         if reset:
             self.input_ndim_ = X.ndim
