@@ -25,7 +25,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from tsrec._files import atomic_write  # noqa: E402
+from _args import emit_report  # noqa: E402  (benchmarks/_args.py, beside this script)
 
 # run in the child: one measurement per process, so peaks do not mix
 CHILD = """
@@ -71,7 +71,7 @@ def measure(model: Path, data: Path, out: Path) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def render(rows: list[dict], series_rows: int, argv: list[str]) -> str:
+def render(rows: list[dict], series_rows: int, argv: list[str]) -> list[str]:
     lines = [
         "# Batch forecasting by number of series", "",
         f"Command: `{shlex.join(['python', 'benchmarks/batch_scale.py', *argv])}`", "",
@@ -86,7 +86,7 @@ def render(rows: list[dict], series_rows: int, argv: list[str]) -> str:
             f"| {r['series']} | {r['csv_mb']:.1f} | {r['read_s']:.2f} | {r['forecast_files_s']:.2f} | "
             f"{1000 * r['forecast_files_s'] / r['series']:.2f} | {r['peak_mb']:.0f} |"
         )
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,8 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             result = measure(folder / "model", data, folder / f"out_{n}.csv")
             rows.append({"series": n, "csv_mb": size / 2**20, **result})
             print(rows[-1], flush=True)
-    text = render(rows, args.rows, argv)
-    atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
+    emit_report(render(rows, args.rows, argv), args.out)  # never a half-written report
     return 0
 
 

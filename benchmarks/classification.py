@@ -30,13 +30,15 @@ import json
 import shlex
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-from _args import check_estimator_params, int_in, json_params, seed_label  # benchmarks/_args.py, beside this script
+from _args import (  # benchmarks/_args.py, beside this script
+    check_estimator_params, code_label, int_in, json_params, provenance, seed_label)
 from tsrec import all_estimators
 from tsrec._files import atomic_write_all, check_writable
 from tsrec.datasets.ucr import list_ucr, load_ucr
@@ -47,6 +49,9 @@ PADDED_LENGTH = {"JapaneseVowels": 29}
 ROCKET_MODEL = "ROCKET (sktime)"
 # the committed rows' order is model, then dataset as in DATASETS; seeds only break ties
 KEY = ["model", "dataset", "seed_list"]
+# what each row's commit and date columns (not in KEY) are; rows from before they were recorded have them empty
+MERGED = ("Rows merged from earlier runs keep the date and commit that measured them (in classification.csv too; "
+          "empty for rows from before these were recorded).")
 MAX_SEED = 2**32 - 1  # what the estimators' random_state takes
 # ROCKET, mean test accuracy over 10 runs on the default split: Dempster et al. (2020),
 # results/results_ucr.csv of the authors' repository angus924/rocket. The multivariate sets are
@@ -149,13 +154,15 @@ def main(argv: list[str] | None = None) -> int:
     check_args(parser, args)
     torch.set_num_threads(args.threads)
     command = "python benchmarks/classification.py " + shlex.join(argv)  # quoted: it must paste into a shell
+    commit = code_label()
     for model in args.models:
         factory, label = functools.partial(known[model], **args.params), model_label(model, args.params)
         for name in args.datasets:
             accs, secs = zip(*(run(factory, name, s, args.data_dir) for s in args.seeds))
             row = dict(model=label, dataset=name, seeds=len(accs), seed_list=" ".join(map(str, args.seeds)),
                        accuracy=np.mean(accs), accuracy_std=np.std(accs), fit_seconds=np.mean(secs),
-                       rocket_published=ROCKET_PUBLISHED.get(name, np.nan), command=command)
+                       rocket_published=ROCKET_PUBLISHED.get(name, np.nan), command=command,
+                       commit=commit, date=datetime.now(timezone.utc).strftime("%Y-%m-%d"))  # not in KEY: which run
             print(f"{label} {name}: {np.mean(accs):.4f} +- {np.std(accs):.4f} ({np.mean(secs):.1f}s)", flush=True)
             save(merge(read_results(args.out / "classification.csv"), row), args.out)
     return 0
@@ -167,8 +174,9 @@ def model_label(model: str, params: dict) -> str:
 
 
 def read_results(path: Path) -> pd.DataFrame | None:
-    """The CSV's rows; the seed list stays text ("0" is a list of one seed, not the number 0)."""
-    return pd.read_csv(path, dtype={"seed_list": str}) if path.exists() else None
+    """The CSV's rows; the seed list stays text ("0" is a list of one seed, not the number 0), and so do the
+    commit and date (a commit of digits is not a number); an older CSV without them has none."""
+    return pd.read_csv(path, dtype={"seed_list": str, "commit": str, "date": str}) if path.exists() else None
 
 
 def merge(old: pd.DataFrame | None, row: dict) -> pd.DataFrame:
@@ -190,20 +198,30 @@ def rocket_here(table: pd.DataFrame, dataset: str, seed_list: str) -> str:
     return f"{rocket['accuracy'].iloc[0]:.4f}" if len(rocket) else "not run"
 
 
+def date_commit(row) -> str:
+    """The date and commit that measured ``row`` (a table's tuple); empty where the CSV did not record them."""
+    return ", ".join(value for value in (getattr(row, "date", None), getattr(row, "commit", None))
+                     if isinstance(value, str))
+
+
 def render_markdown(table: pd.DataFrame) -> str:
-    """The markdown table: each model's accuracy beside both ROCKET references."""
+    """The markdown table: each model's accuracy beside both ROCKET references; a date, commit column when the
+    rows record them."""
+    dated = "commit" in table.columns
     lines = [
         "# Classification benchmark (test accuracy, default split)", "",
         "CPU, one torch thread, default constructor parameters, mean (std) over seeds; each row's "
         "command is in classification.csv.", "",
-        "| model | dataset | seeds | accuracy | std | fit s | ROCKET measured here | ROCKET published |",
-        "|---|---|---|---|---|---|---|---|",
+        "| model | dataset | seeds | accuracy | std | fit s | ROCKET measured here | ROCKET published |"
+        + (" date, commit |" if dated else ""),
+        "|---|---|---|---|---|---|---|---|" + ("---|" if dated else ""),
     ]
     for r in table.itertuples():
         published = "none published" if np.isnan(r.rocket_published) else f"{r.rocket_published:.4f}"
         here = rocket_here(table, r.dataset, r.seed_list)
         lines.append(f"| {r.model} | {r.dataset} | {seed_label(r.seeds, r.seed_list)} | {r.accuracy:.4f} | "
-                     f"{r.accuracy_std:.4f} | {r.fit_seconds:.1f} | {here} | {published} |")
+                     f"{r.accuracy_std:.4f} | {r.fit_seconds:.1f} | {here} | {published} |"
+                     + (f" {date_commit(r)} |" if dated else ""))
     lines += ["", "ROCKET measured here: sktime's `RocketClassifier` (Dempster et al. 2020; 10,000 random kernels, "
               "ridge classifier) on the same arrays and seeds. ROCKET published: mean of 10 runs, from "
               "`results/results_ucr.csv` in the authors' repository angus924/rocket (univariate sets only)."]
@@ -211,8 +229,9 @@ def render_markdown(table: pd.DataFrame) -> str:
 
 
 def save(table: pd.DataFrame, folder: Path) -> None:
-    """Write classification.csv and .md together, atomically: a failure leaves both as they were."""
-    text = render_markdown(table)
+    """Write classification.csv and .md together, atomically: a failure leaves both as they were. The markdown
+    ends with this run's provenance."""
+    text = render_markdown(table) + "\n" + provenance() + " " + MERGED + "\n"
     atomic_write_all({folder / "classification.csv": lambda tmp: table.to_csv(tmp, index=False, float_format="%.4f"),
                       folder / "classification.md": lambda tmp: tmp.write_text(text)})
 

@@ -26,7 +26,7 @@ import lightning.pytorch as pl
 import torch
 from sklearn.preprocessing import StandardScaler
 
-from _args import int_in  # benchmarks/_args.py, beside this script
+from _args import int_in, provenance  # benchmarks/_args.py, beside this script
 from tsrec._files import atomic_write
 from tsrec.datasets import load_ett, ltsf_split
 from tsrec.estimators import _engine
@@ -160,7 +160,7 @@ def report(args, windows, light: list[float], bare: list[float]) -> None:
         "the loader as the step reaches it (tsrec/estimators/_batches.py), and back-propagates "
         "directly when no callback listens to the backward hooks (tsrec/estimators/_engine.py).",
     ]
-    text = "\n".join(lines) + "\n"
+    text = "\n".join([*lines, "", provenance()]) + "\n"
     print(text)
     atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
 

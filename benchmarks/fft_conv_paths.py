@@ -33,7 +33,7 @@ from torch.nn import functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import int_in  # noqa: E402
+from _args import int_in, provenance  # noqa: E402
 from scan2d_paths import best_time  # noqa: E402
 from tsrec._files import atomic_write  # noqa: E402
 from tsrec.kernels.fft_conv import _conv_fft, fast_fft_len, has_small_factors  # noqa: E402
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    text = report(length_rows(args.repeats), layout_rows(args.repeats), args)
+    text = report(length_rows(args.repeats), layout_rows(args.repeats), args) + "\n" + provenance() + "\n"
     print(text)
     if args.out is not None:
         atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report

@@ -35,7 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from _args import check_names  # noqa: E402  (benchmarks/_args.py, beside this script)
+from _args import check_names, provenance  # noqa: E402  (benchmarks/_args.py, beside this script)
 from tsrec._files import atomic_write  # noqa: E402
 from tsrec.datasets import load_ett  # noqa: E402
 from tsrec.registry import all_estimators  # noqa: E402
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     device = torch.cuda.get_device_name() if args.accelerator == "gpu" else "CPU (dry run)"
     estimators = [(n, c) for n, c in all_estimators() if args.models is None or n in args.models]
     rows = [check(name, cls, args.accelerator, args.tiny, args.precision) for name, cls in estimators]
-    text = report(rows, device, argv)
+    text = report(rows, device, argv) + "\n" + provenance() + "\n"
     if args.out:
         atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
     print(text)

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import gpu_training as data  # noqa: E402  (the data and settings of the GPU training check)
-from _args import check_names  # noqa: E402
+from _args import check_names, provenance  # noqa: E402
 from tsrec._files import atomic_write  # noqa: E402
 from tsrec.estimators._classifier import classification_loss  # noqa: E402
 from tsrec.registry import all_estimators  # noqa: E402
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
              "Kernel ops check their inputs for NaN/inf with one read per call.", "",
              "| estimator | reads per training step |", "|---|---|"]
     lines += [f"| {name} | {count} |" for name, count in rows]
-    text = "\n".join(lines) + "\n"
+    text = "\n".join([*lines, "", provenance()]) + "\n"
     if args.out:
         atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
     print(text)

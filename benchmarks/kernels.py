@@ -31,8 +31,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling kernel_cases.py
 
-from _args import check_names, positive_float  # noqa: E402
-from tsrec._files import atomic_write  # noqa: E402
+from _args import check_names, emit_report, positive_float  # noqa: E402
 from kernel_cases import CASES, NAIVE_BWD_MAX, NAIVE_FWD_MAX, Case  # noqa: E402  (benchmarks/kernel_cases.py)
 
 # Peak HBM bandwidth (GB/s) of cards we may be lent; others print "unknown".
@@ -180,11 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {case.op}", flush=True)
         lines += run_case(case, args.quick, args.budget, gpu)
     lines[len(header):len(header)] = target_lines()  # verdicts first, tables after
-    text = "\n".join(lines) + "\n"
-    if args.out:
-        atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
-    else:
-        print(text)
+    emit_report(lines, args.out)  # written whole or not at all, else printed
     return 0
 
 

@@ -28,6 +28,7 @@ from unittest import mock
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _args import provenance  # noqa: E402  (benchmarks/_args.py)
 import kernel_cases as kc  # noqa: E402  (benchmarks/kernel_cases.py: the cases and their inputs)
 import kernels as bench  # noqa: E402  (benchmarks/kernels.py: the timers)
 from tsrec._files import atomic_write  # noqa: E402
@@ -407,12 +408,13 @@ def main(argv: list[str] | None = None) -> int:
     shared = [case for case in kc.CASES if case.op not in {c.op for c in own}]
     cases = [case for case in shared + own if case.op in GPU_SIZES and case.op.split()[0] in args.ops]
     lines, rows = [], []
+    stamp = provenance()  # the run's code, start and machine, under every (partial) report
 
     def report(final: bool, body: list[str] | None = None) -> str:
         # rewritten after every op and sweep row, so that a run cut short by the device's time limit keeps
         # what it measured
         partial = [] if final else ["**Partial report**: the run has not (yet) reached its end.", ""]
-        text = "\n".join(header + partial + target_lines(rows, peak, copy_gbps) + (body or lines)) + "\n"
+        text = "\n".join(header + partial + target_lines(rows, peak, copy_gbps) + (body or lines) + ["", stamp]) + "\n"
         if args.out:
             atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
         return text

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 import kernels as bench  # benchmarks/kernels.py, beside this script
-from tsrec._files import atomic_write
+from _args import emit_report  # benchmarks/_args.py, beside this script
 
 SIZES = [(16, 4096, 1024), (64, 4096, 256), (64, 4096, 1024)]  # (batch, time, channels), B*C >= 16K
 
@@ -75,8 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     print(lines[0], flush=True)
     for size in SIZES:
         lines += size_lines(*size, peak, args.budget)
-    text = "\n".join(lines) + "\n"
-    atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
+    emit_report(lines, args.out)  # never a half-written report
     return 0
 
 

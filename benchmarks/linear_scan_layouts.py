@@ -31,6 +31,7 @@ import triton
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT / "tests" / "kernels"), str(ROOT)]
+from _args import provenance  # noqa: E402
 from _triton_aot import TARGETS, compile_launch, recorded_launches, resource_usage  # noqa: E402
 from kernels_gpu import SWEEP_TILES  # noqa: E402
 
@@ -119,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(row(tile))
         print(lines[-1], flush=True)
     if args.out:
-        atomic_write(args.out, lambda tmp: tmp.write_text("\n".join(lines) + "\n"))
+        text = "\n".join([*lines, "", provenance()]) + "\n"
+        atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
     return 0
 
 

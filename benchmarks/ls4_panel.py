@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import emit_report, int_in  # noqa: E402  (benchmarks/_args.py, beside this script)
+from _args import code_label, cpu_name, emit_report, int_in  # noqa: E402  (benchmarks/_args.py, beside this script)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -99,29 +99,6 @@ def measure(n_series: int, params: dict, steps: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:  # not the checkout's folder: the children import tsrec by PYTHONPATH
         fit = run_child(FIT_CHILD, [str(n_series), json.dumps(params), f"{tmp}/model"], tmp)
         return {**fit, **run_child(PREDICT_CHILD, [f"{tmp}/model", str(steps)], tmp)}
-
-
-def code_label() -> str:
-    """The checkout's commit, marked when tsrec/ has uncommitted changes (read-only git: no index refresh)."""
-    def git(*args: str) -> str:
-        return subprocess.run(["git", "--no-optional-locks", "-C", str(REPO), *args], capture_output=True, text=True,
-                              check=True).stdout.strip()
-    try:
-        commit = git("rev-parse", "--short", "HEAD")
-        changed = git("status", "--porcelain", "--untracked-files=no", "--", "tsrec")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
-    return commit + (" + uncommitted changes under tsrec/" if changed else "")
-
-
-def cpu_name() -> str:
-    """The CPU's model name from /proc/cpuinfo, else the architecture."""
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        return platform.machine()
-    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
-    return f"{names[0]} ({platform.machine()})" if names else platform.machine()
 
 
 def table_row(r: dict) -> str:

@@ -29,6 +29,7 @@ import os
 import shlex
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,8 @@ import pandas as pd
 import torch
 from sklearn.preprocessing import StandardScaler
 
-from _args import check_estimator_params, int_in, json_params, seed_label  # benchmarks/_args.py, beside this script
+from _args import (  # benchmarks/_args.py, beside this script
+    check_estimator_params, code_label, int_in, json_params, provenance, seed_label)
 from tsrec import all_estimators
 from tsrec._files import atomic_write_all, check_writable
 from tsrec.datasets import load_ltsf, ltsf_split
@@ -48,6 +50,9 @@ REPEAT_LAST = "repeat-last"
 ORDER = ["model", "variant", "dataset", "protocol", "lookback", "horizon"]
 # the merge key: a trial run with other parameters or seeds must not replace a committed row
 KEY = ORDER + ["params", "seed_list"]
+# what each row's commit and date columns (not in KEY) are; rows from before they were recorded have them empty
+MERGED = ("Rows merged from earlier runs keep the date and commit that measured them (in ltsf.csv too; empty for "
+          "rows from before these were recorded).")
 MAX_SEED = 2**32 - 1  # what the estimators' random_state takes
 # set by the script's own options: in --params they would label a row with values it did not run
 RESERVED = {"horizon", "lookback", "n_lags", "random_state", "val_size"}
@@ -151,8 +156,10 @@ def params_key(params: dict) -> str:
 
 
 def read_results(path: Path) -> pd.DataFrame | None:
-    """The CSV's rows; the key's text columns stay text ("0" is a seed list, not the number 0)."""
-    return pd.read_csv(path, dtype={"params": str, "seed_list": str}) if path.exists() else None
+    """The CSV's rows; the key's text columns stay text ("0" is a seed list, not the number 0), and so do the
+    commit and date (a commit of digits is not a number); an older CSV without them has none."""
+    text = {"params": str, "seed_list": str, "commit": str, "date": str}
+    return pd.read_csv(path, dtype=text) if path.exists() else None
 
 
 def merge_rows(old: pd.DataFrame | None, rows: list[dict]) -> pd.DataFrame:
@@ -164,15 +171,22 @@ def merge_rows(old: pd.DataFrame | None, rows: list[dict]) -> pd.DataFrame:
     return new.sort_values(KEY, kind="stable").reset_index(drop=True)
 
 
+def date_commit(row) -> str:
+    """The date and commit that measured ``row`` (a table's tuple); empty where the CSV did not record them."""
+    return ", ".join(value for value in (getattr(row, "date", None), getattr(row, "commit", None))
+                     if isinstance(value, str))
+
+
 def render_markdown(table: pd.DataFrame) -> str:
     """A readable table of every result beside the published number; params and seeds tell apart
-    the rows of one model and dataset."""
+    the rows of one model and dataset; a date, commit column when the rows record them."""
+    dated = "commit" in table.columns
     lines = [
         "# LTSF benchmark (standardised MSE/MAE, all test windows unless the protocol says drop_last)", "",
         "Written by `benchmarks/ltsf.py`; each row's command is in ltsf.csv.", "",
         "| model | variant | params | dataset | protocol | L | H | seeds | MSE | MAE | paper MSE | paper MAE "
-        "| MSE vs paper |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| MSE vs paper |" + (" date, commit |" if dated else ""),
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if dated else ""),
     ]
     for r in table.itertuples():
         paper = "" if pd.isna(r.paper_mse) else f"{r.paper_mse:.4f}"
@@ -182,13 +196,15 @@ def render_markdown(table: pd.DataFrame) -> str:
         lines.append(
             f"| {r.model} | {r.variant} | {params} | {r.dataset} | {r.protocol} | {r.lookback} | {r.horizon} "
             f"| {seed_label(r.seeds, r.seed_list)} | {r.mse:.4f} | {r.mae:.4f} | {paper} | {paper_mae} | {delta} |"
+            + (f" {date_commit(r)} |" if dated else "")
         )
     return "\n".join(lines) + "\n"
 
 
 def save(table: pd.DataFrame, folder: Path) -> None:
-    """Write ltsf.csv and ltsf.md together, atomically: a failure leaves both as they were."""
-    text = render_markdown(table)
+    """Write ltsf.csv and ltsf.md together, atomically: a failure leaves both as they were. The markdown ends
+    with this run's provenance."""
+    text = render_markdown(table) + "\n" + provenance() + " " + MERGED + "\n"
     atomic_write_all({folder / "ltsf.csv": lambda tmp: table.to_csv(tmp, index=False, float_format="%.4f"),
                       folder / "ltsf.md": lambda tmp: tmp.write_text(text)})
 
@@ -273,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     protocol = args.protocol + (f" (test drop_last {args.drop_last})" if args.drop_last else "")
     command = "python benchmarks/ltsf.py " + shlex.join(argv)  # quoted: it must paste into a shell as run
     variant = variant_of(args.model, params)
+    commit = code_label()
     for name in args.datasets:
         for horizon in args.horizons:
             runs = [run_one(args.model, params, name, args.lookback, horizon, s, args.data_dir, args.protocol,
@@ -288,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
                 seed_list=" ".join(map(str, args.seeds)),
                 mse=mse.mean(), mae=mae.mean(), mse_std=mse.std(), paper_mse=paper[0], paper_mae=paper[1],
                 epochs=epochs.mean(), fit_seconds=seconds.mean(), command=command,
+                commit=commit, date=datetime.now(timezone.utc).strftime("%Y-%m-%d"),  # not in KEY: which run
             )
             print(f"{name} H={horizon}: MSE {mse.mean():.4f} (+-{mse.std():.4f}) MAE {mae.mean():.4f} "
                   f"| paper {paper[0]}", flush=True)

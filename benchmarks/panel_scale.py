@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from tsrec._files import atomic_write  # noqa: E402
+from _args import emit_report  # noqa: E402  (benchmarks/_args.py, beside this script)
 
 OPERATIONS = ["fit", "save", "load", "predict", "predict(y=panel)", "predict(absolute fh, y=panel)",
               "predict(absolute fh)", "update"]
@@ -98,7 +98,7 @@ def code_label(code: Path) -> str:
         return str(code)
 
 
-def render(rows: list[dict], series_rows: int, labels: list[str], argv: list[str]) -> str:
+def render(rows: list[dict], series_rows: int, labels: list[str], argv: list[str]) -> list[str]:
     lines = [
         "# Panel operations by number of series", "",
         f"Command: `{shlex.join(['python', 'benchmarks/panel_scale.py', *argv])}`", "",
@@ -112,7 +112,7 @@ def render(rows: list[dict], series_rows: int, labels: list[str], argv: list[str
     for r in rows:
         lines.append(f"| {r['series']} | {r['ids']} | {r['scaling']} | {labels[r['code']]} | "
                      + " | ".join(f"{r[op]:.2f}" for op in OPERATIONS) + " |")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,8 +137,7 @@ def main(argv: list[str] | None = None) -> int:
                     rows.append({"series": n, "ids": order, "scaling": scaling, "code": i,
                                  **measure(n, args.rows, "sorted" if order == "sorted" else "text", code, scaling)})
                     print(rows[-1], flush=True)
-    text = render(rows, args.rows, labels, argv)
-    atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
+    emit_report(render(rows, args.rows, labels, argv), args.out)  # never a half-written report
     return 0
 
 

@@ -28,7 +28,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from tsrec._files import atomic_write  # noqa: E402
+from _args import emit_report  # noqa: E402  (benchmarks/_args.py, beside this script)
 from tsrec.datasets.ltsf import load_ltsf, ltsf_borders  # noqa: E402
 from tsrec.registry import get_estimator  # noqa: E402
 
@@ -99,7 +99,7 @@ def per_series(rows: list[dict]) -> list[str]:
     return lines
 
 
-def render(rows: list[dict], command: str) -> str:
+def render(rows: list[dict], command: str) -> list[str]:
     lines = [
         "# One global model over series of different scales", "",
         f"Written by `{command}`. Each variate of a set is one series of a panel; one forecaster "
@@ -114,7 +114,7 @@ def render(rows: list[dict], command: str) -> str:
                      f"{r['median']:.4f} | {r['worst']} | {r['epochs']} | {r['seconds']:.1f} | "
                      f"{'yes' if r['warned'] else 'no'} |")
     lines += per_series(rows)
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,8 +134,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(run_one(name, model, scaling, args.epochs, args.seed))
                 print({k: v for k, v in rows[-1].items() if k not in ("errors", "narrower")}, flush=True)
     command = "python benchmarks/panel_scaling.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = render(rows, command.strip())
-    atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
+    emit_report(render(rows, command.strip()), args.out)  # never a half-written report
     return 0
 
 

@@ -23,6 +23,7 @@ import json
 import shlex
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,8 @@ import pandas as pd
 import torch
 from sklearn.preprocessing import StandardScaler
 
-from _args import check_estimator_params, int_in, json_params  # benchmarks/_args.py, beside this script
+from _args import (  # benchmarks/_args.py, beside this script
+    check_estimator_params, code_label, int_in, json_params, provenance)
 from tsrec import all_estimators
 from tsrec._files import atomic_write_all, check_writable
 from tsrec.datasets import load_ltsf, ltsf_split
@@ -38,6 +40,10 @@ from tsrec.registry import get_estimator
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KEY = ["model", "params", "dataset", "column", "lookback", "horizon", "seed"]
+# what each row's commit and date columns (not in KEY) are; rows from before they were recorded have them empty
+DATED = ["commit", "date"]
+MERGED = ("Rows merged from earlier runs keep the commit and date that measured them (in probabilistic.csv too; "
+          "empty for rows from before these were recorded).")
 MAX_SEED = 2**32 - 1  # what the estimators' random_state takes
 # set by the script's own options: in --params they would label a row with values it did not run
 RESERVED = {"horizon", "lookback", "random_state"}
@@ -92,14 +98,23 @@ def run(args) -> dict:
 
 
 def render_markdown(table: pd.DataFrame) -> str:
-    """probabilistic.md from the merged rows; the command column stays in the CSV only."""
+    """probabilistic.md from the merged rows; the command column stays in the CSV only. A commit or date that
+    a row does not record shows empty."""
     table = table.drop(columns="command", errors="ignore")
+    dated = [name for name in DATED if name in table.columns]
+    table[dated] = table[dated].astype(object).where(table[dated].notna(), "")
     lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
     for record in table.itertuples(index=False):
         lines.append("| " + " | ".join(f"{v:.4f}" if isinstance(v, float) else str(v) for v in record) + " |")
     return ("# Probabilistic forecasting (standardised scale, central 80% interval)\n\n"
             "Written by benchmarks/probabilistic.py; see its docstring for the protocol. Each row's command "
             "is in probabilistic.csv.\n\n" + "\n".join(lines) + "\n")
+
+
+def read_results(path: Path) -> pd.DataFrame | None:
+    """The CSV's rows; params, commit and date stay text (a commit of digits is not a number); an older CSV
+    without the commit and date has none."""
+    return pd.read_csv(path, dtype={"params": str, "commit": str, "date": str}) if path.exists() else None
 
 
 def merge(old: pd.DataFrame | None, row: dict) -> pd.DataFrame:
@@ -112,8 +127,9 @@ def merge(old: pd.DataFrame | None, row: dict) -> pd.DataFrame:
 
 def save(table: pd.DataFrame, folder: Path) -> None:
     """Write probabilistic.csv and .md together, atomically: a failed write (a full disk) leaves both
-    as they were, where writing in place left the committed rows cut off."""
-    text = render_markdown(table)
+    as they were, where writing in place left the committed rows cut off. The markdown ends with this run's
+    provenance."""
+    text = render_markdown(table) + "\n" + provenance() + " " + MERGED + "\n"
     atomic_write_all({folder / "probabilistic.csv": lambda tmp: table.to_csv(tmp, index=False),
                       folder / "probabilistic.md": lambda tmp: tmp.write_text(text)})
 
@@ -182,11 +198,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     torch.set_num_threads(args.threads)
     command = "python benchmarks/probabilistic.py " + shlex.join(argv)
-    row = run(args) | {"command": command}
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    row = run(args) | {"command": command, "commit": code_label(), "date": when}  # commit and date: not in KEY
     print(json.dumps(row))
-    path = args.out / "probabilistic.csv"
-    old = pd.read_csv(path, dtype={"params": str}) if path.exists() else None
-    save(merge(old, row), args.out)
+    save(merge(read_results(args.out / "probabilistic.csv"), row), args.out)
     return 0
 
 

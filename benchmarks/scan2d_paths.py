@@ -27,8 +27,7 @@ from pathlib import Path
 
 import torch
 
-from _args import int_in  # benchmarks/_args.py, beside this script
-from tsrec._files import atomic_write
+from _args import emit_report, int_in  # benchmarks/_args.py, beside this script
 from tsrec.kernels.scan2d.variate_sweep import scan_variate_sweep
 from tsrec.kernels.scan2d.wavefront import scan_wavefront
 
@@ -136,8 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         lines += table(args.sizes, args.repeats)
     for steps in [] if args.sizes else args.time:
         lines += table(sizes_at(steps, first=steps == args.time[0]), args.repeats)
-    text = "\n".join(lines) + "\n"
-    atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report
+    emit_report(lines, args.out)  # never a half-written report
     return 0
 
 

@@ -60,6 +60,18 @@ def test_chimera_modes_report_records_its_command_and_a_row_per_size(benchmark_s
     assert len(rows) == 1 and rows[0].endswith("x |")
 
 
+def test_emit_report_ends_with_the_provenance_line(benchmark_script, tmp_path):
+    import torch
+
+    module = benchmark_script("_args")
+    out = tmp_path / "report.md"
+    module.emit_report(["# A report", "", "| a | b |"], out)
+    lines = out.read_text().splitlines()
+    assert lines[:3] == ["# A report", "", "| a | b |"] and lines[-2] == ""
+    assert lines[-1].startswith(f"Measured at commit {module.code_label()}, ")
+    assert lines[-1].endswith(f", torch {torch.__version__}.")
+
+
 def test_fft_conv_paths_report_records_the_out_file_it_was_written_to(benchmark_script):
     import argparse
     from pathlib import Path

@@ -4,6 +4,7 @@ command, its argument checks, --out and the merge key."""
 from __future__ import annotations
 
 import json
+import re
 import shlex
 
 import numpy as np
@@ -149,7 +150,27 @@ def test_a_trial_row_keeps_the_committed_rows_and_their_order(ltsf):
 
 def test_the_committed_markdown_is_rendered_from_the_csv(ltsf):
     table = ltsf.read_results(ltsf.RESULTS / "ltsf.csv")
-    assert (ltsf.RESULTS / "ltsf.md").read_text() == ltsf.render_markdown(table)
+    text, rendered = (ltsf.RESULTS / "ltsf.md").read_text(), ltsf.render_markdown(table)
+    rest = text.removeprefix(rendered)  # then the provenance of the run that wrote it, which the CSV does not hold
+    assert text.startswith(rendered)
+    assert rest == "" or (rest.startswith("\nMeasured at commit ") and rest.count("\n") == 2)
+
+
+def test_a_new_row_records_its_commit_and_date_and_an_older_row_keeps_none(ltsf, fake_fit, data_dir, tmp_path):
+    ltsf.main(_cyclenet(data_dir, tmp_path, "--seeds", "0"))
+    # the row as a CSV from before the commit and date were recorded holds it
+    pd.read_csv(tmp_path / "ltsf.csv").drop(columns=["commit", "date"]).to_csv(tmp_path / "ltsf.csv", index=False)
+    ltsf.main(_cyclenet(data_dir, tmp_path, "--seeds", "1"))
+    table = ltsf.read_results(tmp_path / "ltsf.csv")
+    assert list(table["seed_list"]) == ["0", "1"] and list(table.columns[-2:]) == ["commit", "date"]
+    assert table["commit"].isna().tolist() == [True, False] and table["date"].isna().tolist() == [True, False]
+    commit, date = table.loc[1, "commit"], table.loc[1, "date"]
+    assert commit == ltsf.code_label() and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date)
+    assert (tmp_path / "ltsf.csv").read_text().splitlines()[1].endswith(",,")  # written empty, not "nan"
+    lines = (tmp_path / "ltsf.md").read_text().splitlines()
+    rows = [line for line in lines if line.startswith("| CycleNetForecaster")]
+    assert rows[0].endswith("|  |") and rows[1].endswith(f"| {date}, {commit} |")
+    assert lines[-1].startswith("Measured at commit ") and "Rows merged from earlier runs keep" in lines[-1]
 
 
 def test_seed_labels(ltsf):
