@@ -78,7 +78,7 @@ def render(rows: list[dict], series_rows: int, argv: list[str]) -> list[str]:
         "Written by `benchmarks/batch_scale.py`: hourly series of "
         f"{series_rows} rows in one long CSV, a saved AR-Net (24 lags, horizon 24), one torch thread, "
         "each size in a fresh process.", "",
-        "| series | CSV MB | read_series s | forecast_files s | ms a series | peak RSS MB |",
+        "| series | CSV MiB | read_series s | forecast_files s | ms a series | peak RSS MiB |",
         "|---|---|---|---|---|---|",
     ]
     for r in rows:

@@ -90,13 +90,19 @@ def test_cyclenet_linear_has_the_papers_parameter_count_and_a_zero_cycle_at_star
 
 def test_cyclenet_statistics_carry_gradients():
     # the paper's RevIN does not detach the mean and std: with a zero backbone the output is
-    # (bias + Q) * std + mean, whose gradient wrt x comes through the statistics alone
+    # (bias + Q_out) * std + mean, whose gradient wrt x comes through the statistics alone; a
+    # detached mean (or std) drops its term from the gradient
     net = CycleNet(6, 2, 1, 3).double()
     with torch.no_grad():
         net.backbone.weight.zero_()
+        net.cycle.data.copy_(torch.tensor([[0.3], [-0.2], [0.5]], dtype=torch.float64))
     x = torch.randn(1, 6, 1, dtype=torch.float64, requires_grad=True)
     net(x, torch.tensor([0])).sum().backward()
-    assert x.grad.abs().sum() > 0
+    raw = x.detach().clone().requires_grad_()
+    std = torch.sqrt(raw.var(dim=1, unbiased=True) + 1e-5)
+    out_cycle = net.cycle.data[[0, 1]]  # outputs at positions 6, 7: phases 6 mod 3, 7 mod 3
+    ((net.backbone.bias.detach()[:, None] + out_cycle) * std + raw.mean(dim=1)).sum().backward()
+    torch.testing.assert_close(x.grad, raw.grad, rtol=1e-12, atol=1e-12)
 
 
 def test_arnet_penalty_is_the_papers_formula_with_c1_c2_three():
