@@ -72,8 +72,9 @@ def run_demo(out: str | os.PathLike = "demo_output", max_epochs: int = 30, rando
         ],
         columns=["model", "MSE", "MAE"],
     )
+    epochs = est.history_["epochs"]
     print(f"ETTh1, lookback {LOOKBACK}, horizon {HORIZON}, {len(pred)} test windows, "
-          f"trained {est.history_['epochs']} epochs in {seconds:.1f}s (standardised scale)")
+          f"trained {epochs} epoch{'s' * (epochs != 1)} in {seconds:.1f}s (standardised scale)")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     _write_outputs(out, pred, test, scaler, windows)
     print(f"wrote {out / OUTPUT_FILES[0]} and {out / OUTPUT_FILES[1]}")

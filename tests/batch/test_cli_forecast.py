@@ -111,7 +111,8 @@ def test_a_model_path_that_is_a_file_is_named_as_such(saved, tmp_path, capsys):
     zipped.close()
     argv[2] = str(tmp_path / "model.zip")
     assert main(argv) == 2
-    assert ("model.zip is not a saved tsrec estimator: a file, not a folder; pass a folder written by est.save; "
+    assert ("model.zip is not a saved tsrec estimator: a file, not a folder; pass a folder written by est.save "
+            "(CLI: --model); "
             f"{tmp_path / 'model.zip'} is an sktime zip (est.save(path, serialization_format=...)), which "
             f"sktime.base.load(pathlib.Path('{tmp_path / 'model.zip'}')) reads") in capsys.readouterr().err
 

@@ -99,8 +99,8 @@ def load_cached(path: PathLike) -> DeepForecaster:
     path = checked_path(path, "tsrec.batch.load_cached")  # before Path(path): None failed inside pathlib
     if not Path(path).is_dir():
         what = "a file, not a folder" if Path(path).exists() else "no such folder"
-        raise LoadError(f"{path} is not a saved tsrec estimator: {what}; pass a folder written by est.save"
-                        f"{sktime_zip_hint(path)}")
+        raise LoadError(f"{path} is not a saved tsrec estimator: {what}; pass a folder written by est.save "
+                        f"(CLI: --model){sktime_zip_hint(path)}")
     key = _cache_key(str(path))
     # one lock for the whole load: threads of one worker must not load the same folder twice
     with _CACHE_LOCK:
