@@ -415,3 +415,17 @@ def test_a_callback_that_needs_a_logger_is_told_how_to_pass_one(tmp_path):
     kwargs = {"logger": CSVLogger(tmp_path), "callbacks": [LearningRateMonitor()]}  # the fix the message names
     CycleNetForecaster(**SMALL, trainer_kwargs=kwargs).fit(_series())
     assert list(tmp_path.rglob("metrics.csv"))
+
+
+@pytest.mark.parametrize("est", [SMambaForecaster(lookback=8, horizon=2, d_model=4, max_epochs=1),
+                                 ARNetForecaster(n_lags=4, horizon=2, max_epochs=1)])
+def test_a_bad_kernel_backend_variable_is_an_input_error_before_training(monkeypatch, est):
+    # it was found by the first kernel call, inside Lightning's loop, as a plain ValueError quoting the
+    # cleaned-up value, and never by a network without kernels (AR-Net)
+    monkeypatch.setenv("TSREC_KERNEL_BACKEND", " Cuda ")
+    with pytest.raises(InputError, match=r"TSREC_KERNEL_BACKEND=' Cuda ' is not a kernel backend; set it to one of "
+                                         r"\('auto', 'torch', 'triton', 'naive'\) \(any case\) or unset it"):
+        est.fit(_series())
+    assert not hasattr(est, "network_")
+    monkeypatch.setenv("TSREC_KERNEL_BACKEND", " Torch ")  # read case-blind, spaces stripped
+    assert est.fit(_series()).history_["epochs"] == 1

@@ -12,9 +12,10 @@ import pandas as pd
 
 from tsrec._checks import check_flag, check_float, check_int
 from tsrec._warn import import_lightning, warn_user
-from tsrec.errors import NoValidationWarning, PartialValidationWarning
+from tsrec.errors import InputError, NoValidationWarning, PartialValidationWarning
 from tsrec.estimators._trainer_args import check_trainer_kwargs
 from tsrec.estimators._training import TrainingConfig
+from tsrec.kernels._dispatch import env_backend
 
 SHARED_PARAMS = (
     "max_epochs", "batch_size", "lr", "weight_decay", "patience", "val_size", "accelerator",
@@ -168,6 +169,10 @@ def training_config(est: object) -> TrainingConfig:
     """
     lr = est._lr_when_none() if est.lr is None and hasattr(est, "_lr_when_none") else est.lr
     check_device_params(est.accelerator, est.devices, est.precision)
+    try:  # else found by the first kernel call, inside Lightning's loop, or never by a network without kernels
+        env_backend()
+    except ValueError as err:
+        raise InputError(str(err)) from None
     patience = check_int("patience", est.patience, minimum=1, allow_none=True)
     if patience is not None and check_val_size(est.val_size) == 0:
         warn_user(

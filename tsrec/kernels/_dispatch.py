@@ -68,6 +68,17 @@ def triton_interpreting() -> bool:
     return os.environ.get("TRITON_INTERPRET", "0") == "1"
 
 
+def env_backend() -> str:
+    """The backend :data:`ENV_VAR` asks for (read at each call, case-blind; unset or empty: ``"auto"``),
+    refused with the value as set where it names none."""
+    given = os.environ.get(ENV_VAR, "auto")
+    backend = given.strip().lower() or "auto"
+    if backend not in BACKENDS:
+        raise ValueError(f"{ENV_VAR}={given!r} is not a kernel backend; set it to one of {BACKENDS} (any case) or "
+                         "unset it")
+    return backend
+
+
 def resolve_backend(
     backend: str, *tensors: torch.Tensor, no_triton: str | None = None, triton_fits: bool = True
 ) -> str:
@@ -100,12 +111,7 @@ def resolve_backend(
         raise ValueError(f"unknown kernel backend {backend!r}; use one of {BACKENDS}{lower}")
     from_env = backend == "auto"
     if from_env:
-        backend = os.environ.get(ENV_VAR, "auto").strip().lower() or "auto"
-        if backend not in BACKENDS:
-            raise ValueError(
-                f"{ENV_VAR}={backend!r} is not a kernel backend; set it to one of {BACKENDS} "
-                "or unset it"
-            )
+        backend = env_backend()
     if backend == "auto":
         on_cuda = any(t.is_cuda for t in tensors if isinstance(t, torch.Tensor))
         usable = on_cuda and no_triton is None and triton_fits and triton_available()
