@@ -45,11 +45,14 @@ def test_extras_reading_parquet_bring_pyarrow(extra: str) -> None:
     assert any(req.startswith("pyarrow") for req in _pyproject()["project"]["optional-dependencies"][extra])
 
 
-def test_license_is_an_spdx_expression_with_its_file() -> None:
+def test_license_is_an_spdx_expression_with_its_files() -> None:
+    # the code's license and the bundled ETT data's: the wheel ships both (a scanner reads the expression)
     project = _pyproject()["project"]
-    assert project["license"] == "Apache-2.0"  # a table ({text = ...}) is deprecated by setuptools
-    for name in project["license-files"]:
-        assert "Apache License" in (ROOT / name).read_text(encoding="utf-8")[:200]
+    assert project["license"] == "Apache-2.0 AND CC-BY-ND-4.0"  # a table ({text = ...}) is deprecated by setuptools
+    code, data = (ROOT / name for name in project["license-files"])
+    assert "Apache License" in code.read_text(encoding="utf-8")[:200]
+    assert "(CC BY-ND 4.0)" in data.read_text(encoding="utf-8")
+    assert data.parent == ROOT / "tsrec" / "datasets" / "data" and (data.parent / "ETTh1.csv").is_file()
 
 
 def test_sdist_leaves_the_tests_out() -> None:
