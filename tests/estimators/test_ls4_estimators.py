@@ -297,3 +297,17 @@ def test_sample_paths_too_many_for_memory_are_refused_before_sampling():
         with pytest.raises(InputError, match=r"n_samples=1,000,000,000 sample paths would need at least .* GiB while "
                                              r"sampling, .*; lower n_samples$"):
             forecast()
+
+
+def test_quantile_levels_beyond_what_the_sample_paths_resolve_are_warned_of(tiny_fit):
+    # with n_samples=10 a 0.999 interval was the paths' range, and covered 0.80 of an AR(1) without a word
+    est = pickle.loads(pickle.dumps(tiny_fit))
+    est.n_samples = 10
+    with pytest.warns(UserWarning, match=r"quantile level\(s\) \[0\.0005, 0\.9995\] lie beyond what n_samples=10 "
+                                         r"sample paths resolve .*raise n_samples \(e\.g\. to 20,000\)"):
+        est.predict_interval(fh=[1], coverage=0.999)
+    with pytest.warns(UserWarning, match=r"quantile level\(s\) \[0\.01\] lie beyond"):
+        est.predict_quantiles(fh=[1], alpha=[0.01, 0.5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.predict_interval(fh=[1], coverage=0.8)  # levels 0.1 and 0.9: ten paths resolve them

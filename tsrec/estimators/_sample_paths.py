@@ -19,6 +19,7 @@ from tsrec.estimators._evaluate import Context, new_context, stored_context
 from tsrec.estimators._params import check_flag, check_int
 from tsrec.estimators._series import SeriesLike, join_panel
 from tsrec.estimators._timeindex import future_index
+from tsrec._warn import warn_user
 from tsrec.errors import InputError
 
 if TYPE_CHECKING:
@@ -159,6 +160,7 @@ class SamplePathForecasts:
         """Quantiles of the noisy sample paths of the stored series at ``fh``, or of ``context``
         (a new one, whose steps it holds: ``fh`` is then unused)."""
         context = stored_context(self, fh) if context is None else context
+        _warn_unresolved_tails(alpha, self._n_paths())
         paths, at, scales = self._noisy_paths(context)
         levels = torch.quantile(paths, torch.tensor(alpha, dtype=paths.dtype), dim=0).numpy()  # (A, B, S, C)
         # a standard scaler is increasing and affine, so it maps quantiles to quantiles
@@ -204,3 +206,19 @@ class SamplePathForecasts:
         covs = (torch.einsum("nbsc,nbtc->bsct", centred, centred) / len(paths) * scale2[..., None]).numpy()
         rows = [covs[b][np.ix_(i, range(covs.shape[2]), i)].reshape(len(i), -1) for b, i in enumerate(at)]
         return self._per_series(rows, context, pd.MultiIndex.from_product([names, stamps[0]]))
+
+
+def _warn_unresolved_tails(alpha: list[float], n_paths: int) -> None:
+    """Warn of levels in the tails beyond the sample paths: with ``n_paths`` of them a level under
+    ``1 / n_paths`` (or above ``1 - 1 / n_paths``) is the sample minimum (maximum), and an interval
+    of such coverage covers what the paths span, less than it says (at ``n_samples=10``, 0.80 at
+    nominal 0.99 on an AR(1))."""
+    def tail(a: float) -> float:  # 1 - 0.9 is 0.09999999999999998, which ten paths resolve
+        return round(min(a, 1 - a), 12)
+
+    tails = [float(f"{a:.6g}") for a in alpha if tail(a) < 1 / n_paths]  # 0.0005, not 0.0005000000000000004
+    if tails:
+        need = int(np.ceil(round(10 / min(tail(a) for a in tails), 6)))
+        warn_user(f"quantile level(s) {tails} lie beyond what n_samples={n_paths} sample paths resolve (a level "
+                  f"under 1/{n_paths} or above 1 - 1/{n_paths} is their minimum or maximum), so an interval "
+                  f"of that coverage covers less than it says; raise n_samples (e.g. to {need:,}) for such tails")
