@@ -76,3 +76,15 @@ def test_version_flag_prints_the_version_and_exits_0(capsys):
         main(["--version"])
     assert info.value.code == 0
     assert capsys.readouterr().out == f"tsrec {tsrec.__version__}\n"
+
+
+@pytest.mark.parametrize("inside", ["", "sub"])
+def test_demo_out_inside_a_saved_model_folder_is_refused_before_the_fit(tmp_path, capsys, inside):
+    # its files there would make a later save over that folder refuse it as not a tsrec save
+    from tsrec.estimators import ARNetForecaster
+
+    ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(pd.Series(range(30), dtype=float)).save(tmp_path / "m")
+    assert main(["demo", "--out", str(tmp_path / "m" / inside), "--max-epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert f"inside the saved model folder {tmp_path / 'm'}; give --out/out a folder elsewhere" in err
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["config.json", "weights.safetensors"]

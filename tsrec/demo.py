@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from tsrec._files import atomic_write_all, check_writable, nearest_existing, refuse_folder
 from tsrec.datasets import load_ett, ltsf_split
 from tsrec.estimators import CycleNetForecaster
+from tsrec.estimators._folder import saved_folder_holding
 from tsrec.estimators.errors import InputError
 
 LOOKBACK, HORIZON, PERIOD = 96, 96, 24
@@ -92,6 +93,10 @@ def check_out_folder(out: str | os.PathLike) -> Path:
     if not existing.is_dir():
         raise InputError(f"{existing} is a file, not a folder; give --out/out a folder (new or existing)")
     check_writable(out, out, "give --out/out a folder you can write to")
+    model = saved_folder_holding(out)
+    if model is not None:
+        raise InputError(f"{out} is inside the saved model folder {model}; give --out/out a folder elsewhere, "
+                         "so that the folder stays a saved model that a later save can replace")
     for name in OUTPUT_FILES:
         refuse_folder(out / name, out / name)
     return out

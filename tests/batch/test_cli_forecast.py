@@ -208,3 +208,10 @@ def test_forecasts_are_not_written_into_the_model_folder(saved, tmp_path, capsys
         assert main(argv) == 2
         assert "is inside the model folder" in capsys.readouterr().err
     assert sorted(p.name for p in (saved / "model").iterdir()) == ["config.json", "weights.safetensors"]
+
+
+def test_forecasts_of_a_model_object_are_not_written_into_a_saved_model_folder(saved):
+    model = tsrec.load(saved / "model")
+    with pytest.raises(ValueError, match=r"f.csv is inside the model folder .*model; write the forecasts elsewhere"):
+        forecast_files(model, saved / "wide.csv", saved / "model" / "f.csv", layout="wide")
+    assert sorted(p.name for p in (saved / "model").iterdir()) == ["config.json", "weights.safetensors"]

@@ -13,6 +13,7 @@ import pandas as pd
 
 from tsrec.estimators._onepass import Runs, check_room_on_grid, fitted_grid, panel_runs, scaled_last_rows
 from tsrec.batch._times import wall_clock_in
+from tsrec.estimators._folder import saved_folder_holding
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._horizon import check_output_size, check_unique_fh, relative_steps
 from tsrec.estimators._newdata import check_scaled, stamp_use, step_text, uses_stamps
@@ -108,12 +109,13 @@ def value_columns(est: DeepForecaster, layout: str, columns: Sequence[str] | Non
 
 
 def check_outside_model(target: Path, folder: str | None) -> None:
-    """The output is not inside the saved model's ``folder`` (None: the model is an object): a saved
-    folder holds only what ``save`` wrote, and a later ``save`` over it refuses a folder holding more."""
-    if folder is None:
-        return
-    if Path(os.path.realpath(folder)) in Path(os.path.realpath(target)).parents:
-        raise InputError(f"{target} is inside the model folder {folder}; write the forecasts elsewhere "
+    """The output is inside no saved model folder, the model's own (``folder``; None: the model is an
+    object) or another: a saved folder holds only what ``save`` wrote, and a later ``save`` over it
+    refuses a folder holding more."""
+    inside = folder if folder is not None and Path(os.path.realpath(folder)) in Path(
+        os.path.realpath(target)).parents else saved_folder_holding(target.parent)
+    if inside is not None:
+        raise InputError(f"{target} is inside the model folder {inside}; write the forecasts elsewhere "
                          "(CLI: --output), so that the folder stays a saved model that a later save can replace")
 
 

@@ -143,6 +143,19 @@ def _replaceable(folder: Path) -> bool:
     return not entries or _is_complete_save(folder, entries)
 
 
+def saved_folder_holding(path: str | os.PathLike) -> Path | None:
+    """The tsrec save that ``path`` is or lies inside (None when none): a file written there would
+    make the save's folder hold more than ``save`` wrote, and a later ``save`` over it refuse it."""
+    here = Path(os.path.realpath(path))
+    for folder in (here, *here.parents):
+        try:
+            if folder.is_dir() and _is_complete_save(folder, list(folder.iterdir())):
+                return folder
+        except OSError:
+            continue  # an unreadable folder is no save this user made; its own check names it
+    return None
+
+
 def _is_complete_save(folder: Path, entries: list[Path]) -> bool:
     """Exactly the two regular files tsrec writes, the config carrying tsrec's format tag."""
     if {p.name for p in entries} != SAVED_FILES or any(p.is_symlink() or not p.is_file() for p in entries):
