@@ -27,10 +27,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 from tsrec._files import READ_FIX, os_error, user_path
 from tsrec._warn import collected_warnings, each_kind_once, show_collected
+from tsrec.batch._chunks import forecast_chunk, one_torch_thread, panel_chunks
 from tsrec.batch._engine_checks import check_engine
 from tsrec.batch._checks import (check_model, check_outside_model, check_panel, check_panel_rows, forecast_steps,
                                  in_model_zone, value_columns)
@@ -120,44 +120,14 @@ def _resolve_model(model: DeepForecaster | PathLike) -> tuple[DeepForecaster, st
     return check_model(model, "model"), None
 
 
-def _chunks(panel: pd.DataFrame, chunk_size: int) -> list[pd.DataFrame]:
-    """Runs of ``chunk_size`` whole series, in the panel's order (:func:`read_series` sorts by id)."""
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        raise InputError(f"chunk_size must be a positive int, got {chunk_size!r}")
-    codes = pd.factorize(panel.index.get_level_values(0))[0]
-    # a stable sort keeps each series' rows in time order and makes every series one block
-    order = np.argsort(codes, kind="stable")
-    panel, codes = panel.iloc[order], codes[order]
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    bounds = [*starts[::chunk_size], len(panel)]
-    return [panel.iloc[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
-
-
 def _forecast_chunks(chunks: list[pd.DataFrame], model: DeepForecaster | str, steps: list[int]) -> tuple[list, list]:
     """Forecast a list of chunks (one Dask partition); ``model`` may be a saved folder. Returns the
     forecasts and tsrec's warnings, for the caller to show (a worker's would reach only its log)."""
     # each chunk would warn again for its own series: once per call (the local run, a Dask task); a
     # worker's load warns as the caller's did, and goes back with the rest
-    with _one_torch_thread(), each_kind_once(), collected_warnings() as caught:
+    with one_torch_thread(), each_kind_once(), collected_warnings() as caught:
         est = load_cached(model) if isinstance(model, str) else model
-        return [est.predict(fh=steps, y=chunk) for chunk in chunks], caught
-
-
-@contextmanager
-def _one_torch_thread() -> Iterator[None]:
-    """Run torch on one thread in this thread, so that results do not depend on the thread count.
-
-    torch's setting is per thread for OpenMP builds (worker threads do not disturb each other);
-    the previous count is restored afterwards.
-    """
-    before = torch.get_num_threads()
-    if before != 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if before != 1:
-            torch.set_num_threads(before)
+        return [forecast_chunk(est, chunk, steps) for chunk in chunks], caught
 
 
 def forecast_panel(
@@ -206,7 +176,7 @@ def forecast_panel(
     steps = forecast_steps(fh, est)
     panel = in_model_zone(est, panel)
     check_panel(est, panel, steps)
-    chunks = _chunks(panel, chunk_size)
+    chunks = panel_chunks(panel, chunk_size)
     if engine == "local":
         results = [_forecast_chunks(chunks, est, steps)]
     else:
