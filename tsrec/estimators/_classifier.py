@@ -28,6 +28,7 @@ from tsrec._checks import check_int
 from tsrec._warn import import_lightning
 from tsrec.estimators import _divergence, _panel_values, _panels, _params, _persistence, _seeding, _sktime_zip
 from tsrec.estimators._batches import batch_loader
+from tsrec.estimators._modes import predicting
 from tsrec.estimators._panel_shapes import at_fitted_shape, check_ndim, rows_read_as_panel, shape_of
 from tsrec.estimators._params import check_val_size, data_dtype, training_config, warn_no_validation
 from tsrec.estimators._training import TrainingResult, network_dtype
@@ -132,7 +133,7 @@ def _finite_logits(network: nn.Module, X: np.ndarray, n_classes: int, when: str,
     x = time_major(X).to(network_dtype(network))
     if not len(x):
         return torch.zeros(0, n_classes)
-    with torch.no_grad(), _overflow_as_input_error(X, when):
+    with predicting(), _overflow_as_input_error(X, when):
         logits = torch.cat([network(part) for part in x.split(batch_size)])
     if not bool(torch.isfinite(logits).all()):
         raise _overflow_error(X, when)

@@ -15,6 +15,7 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tsrec._checks import check_int
+from tsrec.estimators._modes import predicting
 from tsrec.estimators._training import network_dtype
 from tsrec.estimators._horizon import aligned_fh, steps_per_series
 from tsrec.estimators._newdata import check_forecast, check_scaled, overflow_as_input_error, series_name
@@ -141,7 +142,7 @@ def forecast_windows(est, y, batch_size: int | None = None) -> np.ndarray:
         # (n, lookback + horizon): the positions of every step of each window, as training reads them
         position = torch.as_tensor(positions(in_zone(df.index, est._fitted_zone()), step))
         position = position.unfold(0, lookback + horizon, 1)
-        with torch.no_grad(), overflow_as_input_error(past_horizon=False):
+        with predicting(), overflow_as_input_error(past_horizon=False):
             for begin in range(0, len(inputs), batch_size):
                 raw = inputs[begin : begin + batch_size]
                 # a series not fitted: each window by its own context, as predict(y=context) does,

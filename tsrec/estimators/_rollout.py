@@ -18,6 +18,7 @@ import torch
 from tsrec._checks import check_int
 from tsrec.estimators import _newdata, _steps
 from tsrec.estimators._horizon import ROLLOUT_ROW_BYTES, check_output_size
+from tsrec.estimators._modes import predicting
 from tsrec.estimators._panel_values import warn_rounded_context
 from tsrec.estimators._scaling import Scales, scales_of
 from tsrec.estimators._series import forecast_frames, scaled_contexts
@@ -48,7 +49,7 @@ class ContextRollouts:
         :meth:`_contexts` gives them), float64, in passes of :meth:`_series_per_pass` series, checked
         finite (``keys`` name the series in the message)."""
         chunk = self._series_per_pass()
-        with torch.no_grad(), _newdata.overflow_as_input_error():
+        with predicting(), _newdata.overflow_as_input_error():
             # float64 before unscaling: a float32 forecast of a series near 1e9 loses its digits
             path = torch.cat([self._forecast_path(xc, pc, last).cpu() for xc, pc in
                               zip(x.split(chunk), position.split(chunk))]).double().numpy()

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 
 import torch
 
+from tsrec.estimators._modes import caller_autocast_off
+
 # torch's global generator (dropout, weight initialisation) and the logger levels and flags that
 # Lightning changes are process-wide, so fits in threads of one process (joblib's threading
 # backend, sktime's evaluate) take turns: otherwise a fit's random draws depend on the others'.
@@ -46,10 +48,12 @@ def seeded(seed: int, gpu: bool = False) -> Iterator[None]:
     then, or where CUDA has started already: forking them starts CUDA, and a process forked after
     that (``multiprocessing``'s default on Linux) cannot start it again, so every CPU fit or load
     in such a child failed on a machine with a GPU.
+
+    A caller's autocast is off inside (:mod:`tsrec.estimators._modes`).
     """
     cuda = torch.cuda.is_initialized() or (gpu and torch.cuda.is_available())
     devices = list(range(torch.cuda.device_count())) if cuda else []
-    with _FIT_LOCK, torch.random.fork_rng(devices=devices), _default_dtype(torch.float32):
+    with _FIT_LOCK, torch.random.fork_rng(devices=devices), _default_dtype(torch.float32), caller_autocast_off():
         if cuda:
             torch.manual_seed(seed)
         else:  # torch.manual_seed would queue a CUDA seed that a later start of CUDA would apply
