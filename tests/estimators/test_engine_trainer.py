@@ -181,6 +181,45 @@ def test_several_devices_where_ddp_cannot_run_this_program_again_are_refused(mon
     assert est.history_["epochs"] == 1
 
 
+def test_a_script_that_changed_folder_is_told_to_start_by_its_absolute_path(monkeypatch, tmp_path):
+    # Lightning reruns os.path.abspath(sys.argv[0]), which from the new folder names no file
+    import sys
+
+    (tmp_path / "train.py").write_text("")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    monkeypatch.setattr(sys.modules["__main__"], "__spec__", None)
+    monkeypatch.setattr(sys.modules["__main__"], "__file__", str(tmp_path / "train.py"), raising=False)
+    monkeypatch.setattr(sys, "argv", ["train.py"])
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, accelerator="cpu", devices=2)
+    with pytest.raises(ValueError, match=r"here \(a script started as 'train.py' from another working folder than "
+                                         r"this one, .*elsewhere\), Lightning would start .*; start the script by its "
+                                         r"absolute path, or change folder \(os.chdir\) after the fit$"):
+        est.fit(_series())
+
+
+def test_one_device_ddp_trains_anywhere_and_restores_the_callers_thread_count(monkeypatch):
+    # one process starts no other: python -c's command line is never rerun (it was refused); Lightning
+    # set the thread count to the cores per process and left it so
+    import sys
+
+    for name in ("OMP_NUM_THREADS", "MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "LOCAL_RANK", "WORLD_SIZE"):
+        monkeypatch.delenv(name, raising=False)  # and restored after, with Lightning's left here
+    monkeypatch.setattr(sys.modules["__main__"], "__spec__", None)
+    monkeypatch.setattr(sys, "argv", ["-c"])
+    before = torch.get_num_threads()
+    monkeypatch.setattr("os.cpu_count", lambda: 4)  # Lightning's count would differ from the caller's 1
+    torch.set_num_threads(1)
+    try:
+        est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, accelerator="cpu", devices=1,
+                              trainer_kwargs={"strategy": "ddp"}).fit(_series())
+        assert est.history_["epochs"] == 1 and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+        if torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+
+
 def test_a_callback_on_val_loss_is_refused_when_there_is_no_validation():
     # Lightning stopped such fits after their first epoch: "conditioned on metric 'val_loss' which is not available"
     est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=2, val_size=0, patience=None,

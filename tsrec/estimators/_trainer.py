@@ -74,6 +74,9 @@ def quiet_lightning() -> Iterator[None]:
     deterministic = (torch.are_deterministic_algorithms_enabled(),
                      torch.is_deterministic_algorithms_warn_only_enabled())
     benchmark, workspace = torch.backends.cudnn.benchmark, os.environ.get("CUBLAS_WORKSPACE_CONFIG")
+    # 'ddp' sets the thread count to the cores per process (one process: all); its process group and
+    # variables (MASTER_PORT, LOCAL_RANK, ...) stay, so that a script's next fit reuses its processes
+    threads = torch.get_num_threads()
     try:
         with warnings.catch_warnings():
             for lg in loggers:
@@ -86,6 +89,8 @@ def quiet_lightning() -> Iterator[None]:
             lg.setLevel(level)
         torch.use_deterministic_algorithms(deterministic[0], warn_only=deterministic[1])
         torch.backends.cudnn.benchmark = benchmark
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
         if workspace is None:
             os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
         else:
@@ -239,31 +244,40 @@ def _unread_processes(trainer: pl.Trainer) -> tuple[str, str, str] | None:
                 "cannot read back",
                 "fit on one device here (devices=1), or on several from a script (a .py file), where Lightning uses "
                 "'ddp'")
-    where = _not_rerunnable() if type(launcher).__name__ == "_SubprocessScriptLauncher" else None
+    # one process, or processes a cluster (or this script's first ddp fit) started already: nothing to start
+    starts = (type(launcher).__name__ == "_SubprocessScriptLauncher" and launcher.num_processes > 1
+              and not launcher.cluster_environment.creates_processes_externally)
+    where = _not_rerunnable() if starts else None
     if where is None:
         return None
     # 'ddp' starts the other devices' processes by running this program's command line again: there it
     # is a worker's or python -c's, which fails in the child, and Lightning then kills this process
-    return (where, "Lightning would start a process per device by running this program's command line again, "
-                   "which cannot be run again (Lightning would then kill this process)",
-            "fit on one device here (devices=1), or on several from a script (a .py file) with n_jobs=1")
+    return (where[0], "Lightning would start a process per device by running this program's command line again, "
+                      "which cannot be run again (Lightning would then kill this process)", where[1])
 
 
 #: packages whose module a process runs to do another program's work (loky's is joblib.externals.loky...)
 _WORKER_MODULES = ("joblib", "loky", "multiprocessing", "concurrent", "distributed", "dask")
 
 
-def _not_rerunnable() -> str | None:
-    """Where this process runs, if Lightning's 'ddp' launcher could not run its command again."""
+def _not_rerunnable() -> tuple[str, str] | None:
+    """Where this process runs and the fix, if Lightning's 'ddp' launcher could not run its command again."""
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)
+    one_device = "fit on one device here (devices=1), or on several from a script (a .py file)"
     if spec is not None:
         if spec.name.split(".")[0] in _WORKER_MODULES:
-            return f"a worker process ({spec.name}), e.g. of GridSearchCV or cross_val_score with n_jobs > 1"
+            return (f"a worker process ({spec.name}), e.g. of GridSearchCV or cross_val_score with n_jobs > 1",
+                    f"{one_device} with n_jobs=1")
         return None
     script = sys.argv[0] if sys.argv else ""
+    if script not in ("", "-", "-c") and not os.path.isfile(script) and os.path.isfile(getattr(main, "__file__", "")):
+        # Lightning runs os.path.abspath(sys.argv[0]): from the folder the script moved to, no such file
+        return (f"a script started as {script!r} from another working folder than this one, {os.getcwd()}",
+                "start the script by its absolute path, or change folder (os.chdir) after the fit")
     if script in ("", "-", "-c") or not os.path.isfile(script):
-        return f"code run by python -c, from stdin or by a worker process (its command line is {sys.argv[:1]})"
+        return (f"code run by python -c, from stdin or by a worker process (its command line is {sys.argv[:1]})",
+                f"{one_device} with n_jobs=1")
     return None
 
 
