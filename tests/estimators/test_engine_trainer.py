@@ -8,6 +8,7 @@ import re
 import signal
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, TQDMProgressBar
@@ -102,7 +103,7 @@ def test_trainer_kwargs_that_cannot_work_are_refused(trainer_kwargs, patience, m
 def test_trainer_kwargs_that_train_are_accepted(tmp_path):
     kwargs = {"max_time": {"minutes": 5}, "check_val_every_n_epoch": 1, "max_steps": -1, "val_check_interval": 1.0,
               "callbacks": [ModelCheckpoint(dirpath=tmp_path, monitor=None)]}
-    est = CycleNetForecaster(**SMALL, trainer_kwargs=kwargs).fit(_series())
+    est = CycleNetForecaster(**SMALL, batch_size=8, trainer_kwargs=kwargs).fit(_series())
     assert est.history_["epochs"] == 2
     assert [path.name for path in tmp_path.iterdir()] == ["epoch=1-step=2.ckpt"]  # the copy saved
 
@@ -350,22 +351,53 @@ def test_numpy_integer_devices_are_taken():
 
 
 class FirstBatch(Callback):
-    """Keep the inputs of the first training batch (a group of minibatches on one CPU)."""
+    """Keep the inputs of the first training batch (one minibatch: a user's per-batch hook turns groups off)."""
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
         if not hasattr(self, "x"):
-            self.x = (batch[0] if isinstance(batch, BatchGroup) else batch)[0]
+            assert not isinstance(batch, BatchGroup)
+            self.x = batch[0]
 
 
-def test_64_true_trains_on_the_data_in_float64():
-    # the windows were held in float32 and promoted: every value rounded to float32 first
-    seen = FirstBatch()
-    CycleNetForecaster(**SMALL, precision="64-true", trainer_kwargs={"callbacks": [seen]}).fit(_series())
-    assert seen.x.dtype == torch.float64 and not torch.equal(seen.x, seen.x.float().double())
+@pytest.mark.parametrize("grouped", [True, False])
+def test_64_true_trains_on_the_data_in_float64(monkeypatch, grouped):
+    # the windows were held in float32 and promoted: every value rounded to float32 first; grouped
+    # minibatches are cast by tsrec (Lightning casts a step's batch, not a group's), the others by Lightning
+    from tsrec.estimators._engine import TrainingModule
+
+    inputs, loss = [], TrainingModule._minibatch_loss
+    monkeypatch.setattr(TrainingModule, "_minibatch_loss", lambda self, batch, *args: inputs.append(batch[0])
+                        or loss(self, batch, *args))
     X, y = np.random.default_rng(0).standard_normal((20, 12)), np.repeat([0, 1], 10)
-    clf = PGNClassifier(max_epochs=1, precision="64-true", trainer_kwargs={"callbacks": [seen := FirstBatch()]})
-    clf.fit(X, y)
-    assert seen.x.dtype == torch.float64 and not torch.equal(seen.x, seen.x.float().double())
+    for est, data in ((CycleNetForecaster(**SMALL), (_series(),)), (PGNClassifier(max_epochs=1), (X, y))):
+        seen = FirstBatch()
+        est.set_params(precision="64-true", trainer_kwargs={"callbacks": [] if grouped else [seen]}).fit(*data)
+        x = inputs[0]
+        assert x.dtype == torch.float64 and not torch.equal(x, x.float().double())
+        assert grouped or x is seen.x
+        inputs.clear()
+
+
+def test_a_users_per_batch_callback_or_logger_sees_each_minibatch_as_a_step(tmp_path):
+    # grouped, Lightning's per-batch hooks saw 8 minibatches as one step: a callback's `x, y, pos = batch`
+    # failed, and a logger's step axis and a progress bar counted groups
+    from lightning.pytorch.loggers import CSVLogger
+
+    class Count(Callback):
+        calls = 0
+
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+            x, y, position = batch
+            self.calls, self.per_epoch = self.calls + 1, trainer.num_training_batches
+
+    count = Count()
+    est = ARNetForecaster(n_lags=8, horizon=2, max_epochs=2, batch_size=16, val_size=0, patience=None,
+                          trainer_kwargs={"callbacks": [count]}).fit(_series(200))
+    assert count.per_epoch > 8 and count.calls == 2 * count.per_epoch and est.history_["epochs"] == 2
+    logged = ARNetForecaster(n_lags=8, horizon=2, max_epochs=2, batch_size=16, val_size=0, patience=None,
+                             trainer_kwargs={"logger": CSVLogger(tmp_path), "log_every_n_steps": 1}).fit(_series(200))
+    steps = pd.read_csv(next(tmp_path.rglob("metrics.csv")))["step"].dropna()
+    assert steps.max() == 2 * count.per_epoch - 1 and logged.history_["epochs"] == 2
 
 
 def test_best_val_loss_is_the_best_epochs_loss_not_its_float32_log():

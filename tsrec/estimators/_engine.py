@@ -39,6 +39,9 @@ _AUTOMATIC_ONLY = ("gradient_clip_val", "gradient_clip_algorithm", "accumulate_g
 _COUNTS_STEPS = ("max_steps", "limit_train_batches", "limit_val_batches", "val_check_interval", "fast_dev_run")
 # the hooks Lightning's backward wrapper exists to call (besides precision scaling)
 _BACKWARD_HOOKS = ("on_before_backward", "on_after_backward")
+# per-batch hooks: a user's callback with one is written for a minibatch per Lightning step
+_BATCH_HOOKS = ("on_train_batch_start", "on_train_batch_end", "on_validation_batch_start",
+                "on_validation_batch_end", "on_before_optimizer_step", "on_before_zero_grad")
 # minibatches per Lightning step: Lightning's per-step hooks, fetch and bookkeeping cost about
 # 0.8 ms, which a small model's 6 ms CPU step feels; eight of them share it (benchmarks/engine.py)
 BATCHES_PER_STEP = 8
@@ -261,16 +264,20 @@ def _group_size(module: TrainingModule, trainer: pl.Trainer) -> int:
     """Minibatches per Lightning step: one wherever Lightning has to see each minibatch.
 
     That is Lightning's automatic loop (clipping, accumulation), Trainer options that count
-    steps, a weight average (updated per Lightning step), and several processes (Lightning
-    shards a DataLoader, not a plain iterable). Groups are only formed on the CPU, where they
-    were measured: on a GPU a group would also hold all its batches in device memory at once.
+    steps, a weight average (updated per Lightning step), several processes (Lightning shards a
+    DataLoader, not a plain iterable), and the user's loggers and per-batch callbacks (a
+    progress bar among them), which would count groups as steps and could not unpack a batch.
+    Groups are only formed on the CPU, where they were measured: on a GPU a group would also
+    hold all its batches in device memory at once.
     """
     config = module.config
     counts_steps = any(key in config.trainer_kwargs for key in _COUNTS_STEPS)
     on_one_cpu = isinstance(trainer.accelerator, CPUAccelerator) and trainer.world_size == 1
+    users = config.trainer_kwargs.get("callbacks", [])
+    watched = bool(trainer.loggers) or any(is_overridden(hook, c, pl.Callback) for c in users for hook in _BATCH_HOOKS)
     if module.automatic_optimization or counts_steps or not on_one_cpu or averages_weights(trainer.callbacks):
         return 1
-    return BATCHES_PER_STEP
+    return 1 if watched else BATCHES_PER_STEP
 
 
 def _backward_is_plain(module: TrainingModule, trainer: pl.Trainer) -> bool:
