@@ -350,6 +350,18 @@ def test_numpy_integer_devices_are_taken():
     np.testing.assert_array_equal(est.predict(fh=[1]), CycleNetForecaster(**SMALL).fit(_series()).predict(fh=[1]))
 
 
+def test_numpy_numbers_in_trainer_kwargs_are_taken_as_python_numbers():
+    # as a parameter grid gives them; Lightning refused np.int64 counts, np.float32 clips and limits (the
+    # latter "must be 1.0 or an int" for an IterableDataset, which this is not)
+    kwargs = {"check_val_every_n_epoch": np.int64(1), "gradient_clip_val": np.float32(0.5),
+              "limit_train_batches": np.float32(0.5)}
+    est = CycleNetForecaster(**SMALL, batch_size=8, trainer_kwargs=kwargs).fit(_series())
+    plain = {"check_val_every_n_epoch": 1, "gradient_clip_val": 0.5, "limit_train_batches": 0.5}
+    plain = CycleNetForecaster(**SMALL, batch_size=8, trainer_kwargs=plain).fit(_series())
+    np.testing.assert_array_equal(est.predict(fh=[1]), plain.predict(fh=[1]))
+    assert type(est.trainer_kwargs["check_val_every_n_epoch"]) is np.int64  # the parameter is left as given
+
+
 class FirstBatch(Callback):
     """Keep the inputs of the first training batch (one minibatch: a user's per-batch hook turns groups off)."""
 

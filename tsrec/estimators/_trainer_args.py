@@ -10,6 +10,8 @@ from __future__ import annotations
 import inspect
 import numbers
 
+import numpy as np
+
 from tsrec._checks import check_flag, check_float, check_int
 from tsrec._warn import import_lightning, warn_user
 
@@ -84,7 +86,9 @@ def check_trainer_kwargs(kwargs: object, patience: int | None = None, max_epochs
     if max_epochs is not None and isinstance(least, numbers.Integral) and least > max_epochs:  # stops at max_epochs
         raise ValueError(f"trainer_kwargs min_epochs={least} exceeds the estimator's max_epochs={max_epochs}, which "
                          "ends the fit first; lower min_epochs or raise max_epochs")
-    checked = {**kwargs, **flags}  # NumPy's bools as bools: torch's set_anomaly_enabled refuses np.True_
+    # NumPy's scalars as Python's (a grid's values): Lightning refused np.int64 counts and np.float32 limits
+    # or clips with messages about IterableDatasets; its bools as bools (torch refuses np.True_)
+    checked = {**{key: v.item() if isinstance(v, np.generic) else v for key, v in kwargs.items()}, **flags}
     if "callbacks" in checked:  # a list, as the Trainer builder joins them to tsrec's own
         checked["callbacks"] = _check_callbacks(checked["callbacks"], patience)
     return checked
