@@ -380,3 +380,26 @@ def test_no_fh_counts_time_stamps_given_to_fit_from_the_cutoff(files):
     model.update(_train_panel(210), update_params=False)  # the cutoff moves past the first stamp
     with pytest.raises(InputError, match="pass fh"):
         forecast_panel(model, pd.concat(files["frames"], names=["unique_id", "ds"]))
+
+
+@pytest.mark.parametrize("zone", [None, "UTC"])
+def test_arrow_time_stamps_from_a_pyarrow_backed_frame_are_read(files, tmp_path, zone):
+    # read_csv(dtype_backend="pyarrow") then to_parquet stores pandas' ArrowDtype: the stamps came back as
+    # timestamp[s][pyarrow], which the index checks refused ("unsupported time index type Index")
+    long = pd.read_csv(files["dir"] / "long.csv", engine="pyarrow", dtype_backend="pyarrow")
+    plain = pd.read_csv(files["dir"] / "long.csv", parse_dates=["ds"])
+    if zone:
+        long["ds"], plain["ds"] = long["ds"].dt.tz_localize(zone), plain["ds"].dt.tz_localize(zone)
+    assert isinstance(long["ds"].dtype, pd.ArrowDtype)
+    long.to_parquet(tmp_path / "arrow.parquet", index=False)
+    plain.to_parquet(tmp_path / "plain.parquet", index=False)
+    model = files["model"]
+    if zone:
+        train = pd.concat([series(i, 200).tz_localize(zone) for i in range(10, 12)], keys=list("ab"),
+                          names=["unique_id", "ds"])
+        model = CycleNetForecaster(lookback=24, horizon=12, cycle_length=24, max_epochs=1, random_state=0).fit(train)
+    got = forecast_files(model, tmp_path / "arrow.parquet", tmp_path / "out.csv", fh=2)
+    expected = forecast_files(model, tmp_path / "plain.parquet", tmp_path / "expected.csv", fh=2)
+    assert len(got) == 2 * len(IDS) and str(got["ds"].dt.tz) == str(zone)
+    pd.testing.assert_frame_equal(got.assign(ds=got["ds"].dt.as_unit("ns")),
+                                  expected.assign(ds=expected["ds"].dt.as_unit("ns")))

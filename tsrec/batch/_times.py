@@ -36,6 +36,10 @@ def parse_times(values: pd.Series, path: Path) -> tuple[pd.Series, pd.Series | N
         raise InputError(
             f"{path}: column {values.name!r} has empty time stamps (first at data row {row}); fill them in"
         )
+    if isinstance(values.dtype, pd.ArrowDtype) and pd.api.types.is_datetime64_any_dtype(values.dtype):
+        # Arrow's stamps (a Parquet file written from a pyarrow-backed frame) as NumPy's, zone kept:
+        # the index checks downstream know NumPy's only
+        values = values.astype(values.dtype.pyarrow_dtype.to_pandas_dtype())
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         return values, None
     if pd.api.types.is_integer_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
