@@ -109,9 +109,10 @@ def test_an_estimator_pickled_before_the_input_independent_mode_reads_its_parame
     from sklearn.base import clone
 
     est = cls(d_model=4, d_state=2)
-    del est.selective  # as an earlier tsrec pickled it
+    del est.selective, est.gradient_checkpointing  # as an earlier tsrec pickled it
     unpickled = pickle.loads(pickle.dumps(est))
     assert unpickled.get_params()["selective"] is True and clone(unpickled).selective is True
+    assert unpickled.get_params()["gradient_checkpointing"] == "auto"
 
 
 @pytest.mark.parametrize("params, match", [
@@ -143,17 +144,63 @@ def test_training_batches_beyond_the_machines_memory_are_refused_before_training
     monkeypatch.setattr(_scan_memory, "device_memory", lambda device: (2**30, "this process may use"))
     y = pd.DataFrame(np.random.default_rng(0).normal(size=(300, 50)),  # 109 windows of 96 + 96 steps
                      index=pd.date_range("2024-01-01", periods=300, freq="h"))
-    est = ChimeraForecaster(max_epochs=1, accelerator="cpu")
+    est = ChimeraForecaster(max_epochs=1, accelerator="cpu", gradient_checkpointing=False)
     with pytest.raises(ValueError, match=r"ChimeraForecaster would keep at least 1\.35 GiB for one training batch "
                                          r"\(batch_size 32 x 96 time steps x 50 variates x d_model=16 x d_state=8, "
                                          r"four 2-D SSMs a layer, e_layers=1\), more than the 1 GiB of memory this "
-                                         r"process may use; lower batch_size .*accumulate_grad_batches"):
+                                         r"process may use; use gradient_checkpointing='auto' or True \(the scans "
+                                         r"recomputed in backward\), lower batch_size .*accumulate_grad_batches"):
         est.fit(y)
     assert not hasattr(est, "network_")
     X = np.random.default_rng(0).normal(size=(40, 50, 96))
     with pytest.raises(ValueError, match=r"ChimeraClassifier would keep at least .* 96 time steps x 50 variates"):
-        ChimeraClassifier(max_epochs=1, batch_size=32, accelerator="cpu").fit(X, np.arange(40) % 2)
+        ChimeraClassifier(max_epochs=1, batch_size=32, accelerator="cpu", gradient_checkpointing=False).fit(
+            X, np.arange(40) % 2)
     # what the message offers fits: a smaller batch, or the convolutions of selective=False
     one_batch = {"max_epochs": 1, "accelerator": "cpu", "val_size": 0, "trainer_kwargs": {"limit_train_batches": 1}}
     assert ChimeraForecaster(batch_size=8, **one_batch).fit(y).history_["epochs"] == 1
     assert ChimeraForecaster(selective=False, **one_batch).fit(y).history_["epochs"] == 1
+    # recomputed, one head's grids (a quarter) still exceed a quarter of a GiB
+    monkeypatch.setattr(_scan_memory, "device_memory", lambda device: (2**28, "this process may use"))
+    with pytest.raises(ValueError, match=r"at least 0\.337 GiB .*d_state=8, one 2-D SSM recomputed at a time\), "
+                                         r"more than the 0\.25 GiB .* lower batch_size"):
+        ChimeraForecaster(max_epochs=1, accelerator="cpu").fit(y)
+
+
+@pytest.mark.parametrize("estimator", ["forecaster", "classifier"])
+def test_auto_checkpointing_recomputes_the_scans_where_keeping_them_would_not_fit(monkeypatch, estimator):
+    # the same weights either way: recomputing runs the same operations again in backward
+    from tsrec.estimators import _scan_memory
+    from tsrec.nn.chimera import ChimeraMixer
+
+    rng = np.random.default_rng(0)
+    small = {"d_model": 4, "d_state": 2, "d_ff": 4, "max_epochs": 2, "patience": None, "accelerator": "cpu",
+             "random_state": 0}
+    if estimator == "forecaster":
+        data = (pd.DataFrame(rng.normal(size=(60, 3))),)
+        make = lambda **kw: ChimeraForecaster(lookback=12, horizon=3, val_size=0, **small, **kw)  # noqa: E731
+        keep = 4 * 4.6 * 32 * 12 * 3 * 4 * 2 * 4  # heads x grids x batch (32 of 46 windows) x time x variates x ...
+        predict = lambda est: est.predict(fh=[1, 2, 3]).to_numpy()  # noqa: E731
+    else:
+        data = (rng.normal(size=(20, 3, 12)), np.arange(20) % 2)
+        make = lambda **kw: ChimeraClassifier(batch_size=8, **small, **kw)  # noqa: E731
+        keep = 4 * 4.6 * 8 * 12 * 3 * 4 * 2 * 4
+        predict = lambda est: est.predict_proba(data[0])  # noqa: E731
+
+    def fitted(memory: float, **kw) -> tuple[np.ndarray, set]:
+        monkeypatch.setattr(_scan_memory, "device_memory", lambda device: (int(memory), "this process may use"))
+        est = make(**kw).fit(*data)
+        return predict(est), {m.recompute_scans for m in est.network_.modules() if isinstance(m, ChimeraMixer)}
+
+    kept, plain = fitted(2.1 * keep)
+    redone, recomputed = fitted(1.9 * keep)
+    assert (plain, recomputed) == ({False}, {True})
+    np.testing.assert_array_equal(redone, kept)
+    assert fitted(2.1 * keep, gradient_checkpointing=True)[1] == {True}
+    assert fitted(1.9 * keep, gradient_checkpointing=False)[1] == {False}
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None, "True"])
+def test_gradient_checkpointing_is_auto_true_or_false(value):
+    with pytest.raises(ValueError, match=r"gradient_checkpointing must be one of \('auto', True, False\), got "):
+        ChimeraForecaster(gradient_checkpointing=value).fit(pd.Series(np.arange(300.0)))

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from tsrec.nn.chimera import SEASONAL_DT, TREND_DT, Chimera, Chimera2DSSM, ChimeraLayer
+from tsrec.nn.chimera import SEASONAL_DT, TREND_DT, Chimera, Chimera2DSSM, ChimeraLayer, ChimeraMixer, recompute_scans
 
 
 def roesser_by_hand(head: Chimera2DSSM, u: torch.Tensor) -> torch.Tensor:
@@ -207,3 +207,29 @@ def test_a_non_strict_load_of_the_parameters_alone_keeps_the_floor_and_lists_it_
     x = torch.randn(2, 6, 3)
     torch.testing.assert_close(net(x), saved(x), rtol=0, atol=0)
 
+
+
+def test_recomputed_scans_give_the_same_forecast_and_gradients_and_keep_fewer_tensors():
+    torch.manual_seed(0)
+    net = Chimera(lookback=12, horizon=4, d_model=8, d_state=4, d_ff=8, e_layers=2, dropout=0.0)
+    x = torch.randn(3, 12, 5)
+
+    def run() -> tuple[torch.Tensor, list[torch.Tensor], int]:
+        net.zero_grad()
+        kept = []  # the tensors autograd keeps for backward, as its saved-tensor hook sees them
+        with torch.autograd.graph.saved_tensors_hooks(lambda t: kept.append(t.numel()) or t, lambda t: t):
+            out = net(x)
+        out.square().sum().backward()
+        return out.detach(), [p.grad.clone() for p in net.parameters()], sum(kept)
+
+    plain_out, plain_grads, plain_kept = run()
+    assert recompute_scans(net) is net
+    assert all(m.recompute_scans for m in net.modules() if isinstance(m, ChimeraMixer))
+    out, grads, kept = run()
+    assert torch.equal(out, plain_out) and all(torch.equal(a, b) for a, b in zip(grads, plain_grads))
+    assert kept < plain_kept / 3  # the heads' state grids are not kept, only their inputs
+    with torch.no_grad():
+        assert torch.equal(net(x), plain_out)
+    assert not any(m.recompute_scans for m in recompute_scans(net, False).modules() if isinstance(m, ChimeraMixer))
+    with pytest.raises(ValueError, match="enabled must be True or False"):
+        recompute_scans(net, "yes")

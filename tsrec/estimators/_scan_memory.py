@@ -7,6 +7,9 @@ training batch holds at least ``4 * 4.6 * batch * lookback * variates * d_model 
 values. That grows with the variates: one batch at the defaults took about 49 MiB a variate (4.8
 GiB at 100, 1.78 times the bound; ``benchmarks/results/chimera_memory.md``), and at hundreds of
 variates Linux's out-of-memory killer ended the process before torch could fail with a message.
+
+Recomputing each 2-D SSM in backward (:func:`tsrec.nn.chimera.recompute_scans`, the estimators'
+``gradient_checkpointing``) keeps one head's grids at a time, for one more forward pass of the scans.
 """
 
 from __future__ import annotations
@@ -19,35 +22,47 @@ from tsrec.kernels._checks import ALWAYS_FITS, device_memory
 GRIDS_KEPT = 4.6
 #: 2-D SSMs of a Chimera layer: a trend and a seasonal head, each in both variate directions
 HEADS_PER_LAYER = 4
+#: measured peak over the bound, rounded up (1.5-1.78 in ``benchmarks/results/chimera_memory.md``)
+PEAK_PER_BOUND = 2
+RECOMPUTE_CHOICES = ("auto", True, False)
 
 
-def training_bytes(est, config, n_variates: int, length: int, batch: int) -> int:
-    """A lower bound of the bytes one training batch of a Chimera estimator ``est`` keeps."""
+def training_bytes(est, config, n_variates: int, length: int, batch: int, recompute: bool = False) -> int:
+    """A lower bound of the bytes one training batch of a Chimera estimator ``est`` keeps.
+
+    Recomputing the scans in backward (``recompute``), one head's grids live at a time.
+    """
     itemsize = 8 if "64" in str(config.precision) else 4
     cells = batch * length * n_variates * est.d_model * est.d_state
-    return int(GRIDS_KEPT * HEADS_PER_LAYER * est.e_layers * cells * itemsize)
+    heads = 1 if recompute else HEADS_PER_LAYER * est.e_layers
+    return int(GRIDS_KEPT * heads * cells * itemsize)
 
 
-def check_chimera_training_memory(est, config, n_variates: int, length: int, batch: int) -> None:
-    """Refuse a fit whose batches cannot fit the training device's memory, naming the sizes and fixes.
+def plan_chimera_training_memory(est, config, n_variates: int, length: int, batch: int) -> bool:
+    """Whether training recomputes the scans in backward; refuses a fit whose batches cannot fit.
 
-    Only the selective 2-D SSMs are counted: ``selective=False`` runs each as a convolution.
+    ``gradient_checkpointing="auto"`` recomputes where keeping the grids would likely not fit:
+    twice the bound (the measured peak was up to 1.78 times it) above the memory. Only the
+    selective 2-D SSMs are counted: ``selective=False`` runs each as a convolution.
     """
+    choice = est.gradient_checkpointing
     if not est.selective:
-        return
-    need = training_bytes(est, config, n_variates, length, batch)
+        return False
     device = _training_device(config)
-    if need <= ALWAYS_FITS or device is None:
-        return
-    memory, where = device_memory(device)
-    if memory is None or need <= memory:
-        return
+    memory, where = device_memory(device) if device is not None else (None, "")
+    keep = training_bytes(est, config, n_variates, length, batch)
+    recompute = choice is True or (choice == "auto" and memory is not None and PEAK_PER_BOUND * keep > memory)
+    need = training_bytes(est, config, n_variates, length, batch, recompute)
+    if memory is None or need <= max(memory, ALWAYS_FITS):
+        return recompute
     raise ValueError(
         f"{type(est).__name__} would keep at least {need / 2**30:.3g} GiB for one training batch (batch_size "
         f"{batch} x {length} time steps x {n_variates} variates x d_model={est.d_model} x d_state={est.d_state}, "
-        f"four 2-D SSMs a layer, e_layers={est.e_layers}), more than the {memory / 2**30:.3g} GiB of memory "
-        f"{where}; lower batch_size (and keep the effective batch with trainer_kwargs="
-        "{'accumulate_grad_batches': k}), d_model or d_state, or use selective=False (2-D convolutions)"
+        + ("one 2-D SSM recomputed at a time" if recompute else f"four 2-D SSMs a layer, e_layers={est.e_layers}")
+        + f"), more than the {memory / 2**30:.3g} GiB of memory {where}; "
+        + ("" if recompute else "use gradient_checkpointing='auto' or True (the scans recomputed in backward), ")
+        + "lower batch_size (and keep the effective batch with trainer_kwargs={'accumulate_grad_batches': k}), "
+        "d_model or d_state, or use selective=False (2-D convolutions)"
     )
 
 

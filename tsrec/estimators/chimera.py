@@ -8,8 +8,8 @@ from tsrec._checks import check_dropout
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import check_choice, check_flag, check_int, warn_unused
-from tsrec.estimators._scan_memory import check_chimera_training_memory
-from tsrec.nn.chimera import DECODERS, Chimera, ChimeraEncoder
+from tsrec.estimators._scan_memory import RECOMPUTE_CHOICES, plan_chimera_training_memory
+from tsrec.nn.chimera import DECODERS, Chimera, ChimeraEncoder, recompute_scans
 from tsrec.registry import register
 
 
@@ -18,6 +18,9 @@ def _check_chimera_params(est) -> None:
         check_int(name, getattr(est, name))
     check_dropout(est.dropout)
     check_flag("selective", est.selective)
+    choice = est.gradient_checkpointing
+    if not (isinstance(choice, bool) or (isinstance(choice, str) and choice == "auto")):
+        raise ValueError(f"gradient_checkpointing must be one of {RECOMPUTE_CHOICES}, got {choice!r}")
 
 
 @register("forecaster")
@@ -70,6 +73,14 @@ class ChimeraForecaster(DeepForecaster):
         (its impulse response, by FFT): 2.75x faster forward and backward at 7 variates, 1.44x at
         321, on one CPU thread (lookback 96; ``benchmarks/results/chimera_modes.md``), but the
         SSMs no longer select by input.
+    gradient_checkpointing : {"auto", True, False}, default="auto"
+        Recompute each selective 2-D SSM in the backward pass instead of keeping its state grids
+        (:func:`tsrec.nn.chimera.recompute_scans`): one head's grids live at a time instead of
+        four a layer, for one more forward pass of the scans; the trained weights are the same.
+        ``"auto"`` recomputes where keeping them would likely not fit the training device's
+        memory (twice the lower bound the fit checks above it). One batch at the defaults took
+        1.9-2.5x less memory (2.5 GiB instead of 4.9 at 100 variates) for 1.1-1.8x the time of its
+        forward and backward pass (``benchmarks/results/chimera_memory.md``, one thread).
     max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see docs/parameters.md). Adam at 1e-3, batch 32, 10 epochs,
         patience 3: our choices, the paper's are unknown.
@@ -105,6 +116,7 @@ class ChimeraForecaster(DeepForecaster):
         decoder: str = "linear",
         decoder_dim: int = 64,
         selective: bool = True,
+        gradient_checkpointing: bool | str = "auto",
         max_epochs: int = 10,
         batch_size: int = 32,
         lr: float = 1e-3,
@@ -130,6 +142,7 @@ class ChimeraForecaster(DeepForecaster):
         self.decoder = decoder
         self.decoder_dim = decoder_dim
         self.selective = selective
+        self.gradient_checkpointing = gradient_checkpointing
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -147,6 +160,7 @@ class ChimeraForecaster(DeepForecaster):
 
     def __setstate__(self, state: dict) -> None:
         state.setdefault("selective", True)  # pickled before the input-independent mode
+        state.setdefault("gradient_checkpointing", "auto")  # pickled before it existed
         super().__setstate__(state)
 
     def _check_params(self) -> None:
@@ -160,12 +174,14 @@ class ChimeraForecaster(DeepForecaster):
             warn_unused(self, ("decoder_dim",), "with decoder='linear'; set decoder='closed_loop' to use it")
 
     def _check_training_memory(self, config, n_variates: int, length: int, batch: int) -> None:
-        check_chimera_training_memory(self, config, n_variates, length, batch)
+        # the plan is read by the network built next (a load builds it without: nothing to train)
+        self._recompute_scans = plan_chimera_training_memory(self, config, n_variates, length, batch)
 
     def _build_network(self, n_channels: int, meta: dict) -> nn.Module:
-        return Chimera(self.lookback, self.horizon, d_model=self.d_model, d_state=self.d_state, d_ff=self.d_ff,
-                       e_layers=self.e_layers, dropout=self.dropout, norm=self.norm, decoder=self.decoder,
-                       decoder_dim=self.decoder_dim, selective=self.selective)
+        network = Chimera(self.lookback, self.horizon, d_model=self.d_model, d_state=self.d_state, d_ff=self.d_ff,
+                          e_layers=self.e_layers, dropout=self.dropout, norm=self.norm, decoder=self.decoder,
+                          decoder_dim=self.decoder_dim, selective=self.selective)
+        return recompute_scans(network, getattr(self, "_recompute_scans", False))
 
     @property
     def _feeds_back_past_horizon(self) -> bool:
@@ -207,6 +223,14 @@ class ChimeraClassifier(DeepClassifier):
         (its impulse response, by FFT): 2.75x faster forward and backward at 7 variates, 1.44x at
         321, on one CPU thread (lookback 96; ``benchmarks/results/chimera_modes.md``), but the
         SSMs no longer select by input.
+    gradient_checkpointing : {"auto", True, False}, default="auto"
+        Recompute each selective 2-D SSM in the backward pass instead of keeping its state grids
+        (:func:`tsrec.nn.chimera.recompute_scans`): one head's grids live at a time instead of
+        four a layer, for one more forward pass of the scans; the trained weights are the same.
+        ``"auto"`` recomputes where keeping them would likely not fit the training device's
+        memory (twice the lower bound the fit checks above it). One batch at the defaults took
+        1.9-2.5x less memory (2.5 GiB instead of 4.9 at 100 variates) for 1.1-1.8x the time of its
+        forward and backward pass (``benchmarks/results/chimera_memory.md``, one thread).
     max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see docs/parameters.md). By default all training samples are used
         for a fixed number of epochs (``val_size=0``): 300, three times the other classifiers',
@@ -245,6 +269,7 @@ class ChimeraClassifier(DeepClassifier):
         e_layers: int = 1,
         dropout: float = 0.1,
         selective: bool = True,
+        gradient_checkpointing: bool | str = "auto",
         max_epochs: int = 300,
         batch_size: int = 16,
         lr: float = 1e-3,
@@ -264,6 +289,7 @@ class ChimeraClassifier(DeepClassifier):
         self.e_layers = e_layers
         self.dropout = dropout
         self.selective = selective
+        self.gradient_checkpointing = gradient_checkpointing
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -279,18 +305,20 @@ class ChimeraClassifier(DeepClassifier):
 
     def __setstate__(self, state: dict) -> None:
         state.setdefault("selective", True)  # pickled before the input-independent mode
+        state.setdefault("gradient_checkpointing", "auto")  # pickled before it existed
         super().__setstate__(state)
 
     def _check_params(self) -> None:
         _check_chimera_params(self)
 
     def _check_training_memory(self, config, n_variates: int, length: int, batch: int) -> None:
-        check_chimera_training_memory(self, config, n_variates, length, batch)
+        # the plan is read by the network built next (a load builds it without: nothing to train)
+        self._recompute_scans = plan_chimera_training_memory(self, config, n_variates, length, batch)
 
     def _build_encoder(self, n_channels: int, n_timepoints: int):
         encoder = ChimeraEncoder(self.d_model, self.d_state, self.d_ff, self.e_layers, self.dropout, pool=True,
                                  selective=self.selective)
-        return encoder, self.d_model
+        return recompute_scans(encoder, getattr(self, "_recompute_scans", False)), self.d_model
 
     # small and quick (sklearn's blobs: lowest accuracy 0.915 over seeds 0-2, against its bar of 0.83; width 4
     # misses it)

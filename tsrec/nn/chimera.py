@@ -72,6 +72,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.utils.checkpoint import checkpoint
 
 from tsrec.nn._checks import check_choice, check_dropout, check_flag, check_input, check_ints, check_steps
 from tsrec.nn.chimera_ssm import SEASONAL_DT, TREND_DT, VARIATE_DT, Chimera2DSSM
@@ -104,6 +105,9 @@ class ChimeraMixer(nn.Module):
     torch.Size([2, 5, 3, 8])
     """
 
+    #: recompute each 2-D SSM in backward instead of keeping its state grids (see :func:`recompute_scans`)
+    recompute_scans = False
+
     def __init__(self, d_model: int, d_state: int, selective: bool = True) -> None:
         super().__init__()
         self.trend = nn.ModuleList(Chimera2DSSM(d_model, d_state, TREND_DT, VARIATE_DT, rev, selective)
@@ -126,8 +130,47 @@ class ChimeraMixer(nn.Module):
         torch.Tensor
             The mixed features, the shape of ``u``.
         """
-        ssm = sum(head(u) for head in (*self.trend, *self.seasonal))
+        heads = (*self.trend, *self.seasonal)
+        if self.recompute_scans and torch.is_grad_enabled():
+            # each head's scan runs again in backward: one head's state grids live at a time, not four
+            ssm = sum(checkpoint(head, u, use_reentrant=False) for head in heads)
+        else:
+            ssm = sum(head(u) for head in heads)
         return self.out_proj(ssm * F.silu(self.gate(u)))
+
+
+def recompute_scans(network: nn.Module, enabled: bool = True) -> nn.Module:
+    """Have every :class:`ChimeraMixer` in ``network`` recompute its 2-D SSMs in backward; returns ``network``.
+
+    A selective 2-D SSM keeps about 4.6 state-sized grids (batch x time x variates x d_model x
+    d_state values each) for its backward pass, and a mixer runs four. Recomputed (activation
+    checkpointing), each head keeps only its input, and in backward one head's grids live at a
+    time: less memory for one more forward pass of the scans. The gradients are the same
+    values, computed by the same operations.
+
+    Parameters
+    ----------
+    network : torch.nn.Module
+        Any module holding Chimera mixers (a :class:`Chimera`, a :class:`ChimeraEncoder`, ...).
+    enabled : bool, default=True
+        Recompute (True) or keep the grids (False, the default of a new mixer).
+
+    Returns
+    -------
+    torch.nn.Module
+        ``network``, changed in place.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = recompute_scans(ChimeraEncoder(d_model=8, d_state=2, d_ff=8, e_layers=1))
+    >>> net(torch.randn(2, 12, 3)).sum().backward()
+    """
+    enabled = check_flag("enabled", enabled)
+    for module in network.modules():
+        if isinstance(module, ChimeraMixer):
+            module.recompute_scans = enabled
+    return network
 
 
 class ChimeraLayer(nn.Module):
