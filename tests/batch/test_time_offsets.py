@@ -47,6 +47,19 @@ def test_daily_csv_forecasts_like_the_zoned_data(tmp_path):
     np.testing.assert_allclose(got["y_hat"], zoned["y_hat"], rtol=1e-6)
 
 
+def test_a_file_of_one_offset_before_a_change_forecasts_the_zone_model_s_days_after_it(tmp_path):
+    # the last rows before 31 March carry +01:00 only: read as that fixed offset, a day was 24 hours and the
+    # forecasts fell on 01:00 in summer, an hour off the model's Berlin midnights
+    days = pd.date_range("2024-03-01", periods=30, freq="D", tz="Europe/Berlin")
+    panel = pd.concat({"shop1": pd.DataFrame({"y": np.sin(np.arange(30) / 3)}, index=days)}, names=["unique_id", "ds"])
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(panel)
+    path = write(tmp_path, "winter.csv", days)
+    assert "+02:00" not in open(path).read()
+    got = forecast_files(est, path, tmp_path / "out.csv", fh=3)
+    assert got["ds"].tolist() == list(pd.date_range("2024-03-31", periods=3, freq="D", tz="Europe/Berlin"))
+    np.testing.assert_allclose(got["y_hat"], est.predict(fh=[1, 2, 3])["y"], rtol=1e-6)
+
+
 def test_stamps_even_in_utc_stay_in_utc(tmp_path):
     # every 24 hours at 23:00 UTC: the local clock shows 00:00, then 01:00 in summer
     stamps = pd.date_range("2024-03-01 23:00", periods=60, freq="D", tz="UTC").tz_convert("Europe/Berlin")

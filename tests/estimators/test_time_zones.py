@@ -94,6 +94,27 @@ def test_a_context_in_another_zone_names_the_same_instants(zone):
     assert utc.index.equals(here.index.tz_convert("UTC"))
 
 
+def test_daily_data_in_another_zone_is_read_on_the_fitted_zone_s_calendar():
+    # Berlin midnights given in UTC step 23 or 25 hours at a change: update and predict(y=) refused them
+    # as uneven (with a fix of asfreq('1410min')), and a context before the change was forecast 24 hours
+    # apart, an hour off the zone's midnights after it
+    from tsrec.estimators import ARNetForecaster, LS4Forecaster
+
+    days = pd.date_range("2024-03-15", periods=40, freq="D", tz="Europe/Berlin")
+    y = pd.Series(np.sin(np.arange(40) / 3) + 5, index=days, name="y")
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(y[:10], fh=[1, 2, 3])
+    before = est.predict(y=y[:16].tz_convert("UTC"))  # 16 March .. 30 March, then 31 March on
+    assert before.index.equals(est.predict(y=y[:16]).index.tz_convert("UTC"))
+    np.testing.assert_array_equal(before.to_numpy(), est.predict(y=y[:16]).to_numpy())
+    assert est.predict(y=y.tz_convert("UTC")).index[0] == days[-1] + pd.Timedelta(days=1)
+    est.update(y[10:].tz_convert("UTC"), update_params=False)
+    assert est.cutoff[0] == days[-1] and str(est.cutoff.tz) == "Europe/Berlin"
+    ls4 = LS4Forecaster(lookback=8, horizon=2, z_dim=2, d_model=4, d_state=4, n_layers=1, max_epochs=1,
+                        n_samples=20, random_state=0).fit(y[:24], fh=[1, 2])
+    interval = ls4.predict_interval(y=y[:16].tz_convert("UTC"), coverage=0.5)
+    assert interval.index.equals(ls4.predict(y=y[:16]).index.tz_convert("UTC"))
+
+
 def test_update_rows_and_stamps_across_a_daylight_saving_change_count_real_hours():
     index = pd.date_range("2024-03-29", periods=24 * 4, freq="h", tz="Europe/Berlin")  # 31 March has 23 hours
     y = pd.Series(np.sin(np.arange(len(index)) * 2 * np.pi / 24), index=index, name="load")

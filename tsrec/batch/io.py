@@ -108,7 +108,7 @@ def read_series(
         zoned model's), before their spacing is checked: local hours skip or repeat one at a
         daylight-saving change (of a series' two rows at a repeated time, the first is the earlier
         instant; a repeated time given once, or a skipped one, is refused). Stamps with UTC offsets
-        keep them.
+        are converted to it (the same instants, in its calendar).
 
     Returns
     -------
@@ -166,6 +166,10 @@ def read_series(
         where = f"{', '.join(map(str, paths))}: "
         frame[time_col] = wall_clock_in(pd.DatetimeIndex(frame[time_col]), time_zone, f"are read in {time_zone}", where,
                                         frame[id_col].to_numpy())
+    elif time_zone is not None and isinstance(frame[time_col].dtype, pd.DatetimeTZDtype):
+        # the same instants in the zone's calendar: a file's fixed offset (+01:00) steps a day as 24 hours
+        # past a daylight-saving change, where the zone's days take 23 or 25
+        frame[time_col] = frame[time_col].dt.tz_convert(time_zone)
     files = np.array(paths, dtype=object)[source]  # each row's file, gathered without a Python loop
     check_finite(frame, id_col, time_col, names, files, layout)
     check_duplicates(frame, id_col, time_col, files)

@@ -21,7 +21,7 @@ from tsrec.estimators._horizon import aligned_fh, steps_per_series
 from tsrec.estimators._newdata import check_forecast, check_scaled, overflow_as_input_error, series_name
 from tsrec.estimators._scaling import Scales, fitted_keys, fitted_scales, window_scales
 from tsrec.estimators._series import as_flat, check_raw_y, from_flat, join_panel, split_panel
-from tsrec.estimators._steps import check_array_context, check_zone_first, context_steps, held_list
+from tsrec.estimators._steps import check_array_context, check_zone_first, context_steps, held_list, in_fitted_zone
 from tsrec.estimators._timeindex import in_zone, positions
 from tsrec.estimators._variates import check_variates
 from tsrec.estimators.errors import InputError
@@ -40,6 +40,7 @@ def new_frame(est, y) -> tuple[str, pd.DataFrame]:
     """New data ``y`` for a fitted ``est``, checked as a whole: its sktime mtype and inner frame."""
     est.check_is_fitted()
     check_zone_first(est, y)
+    y = in_fitted_zone(y, est._y)
     mtype = check_raw_y(y)
     inner = as_flat(y, mtype)
     # a count alone would let swapped columns through, forecast silently wrong

@@ -266,7 +266,8 @@ class DeepForecaster(
         if y is None:  # fit's fh too: its stamps may be in another time zone
             return super().predict(fh=self._checked_fh(fh), X=X)
         fast = _onepass.forecast_new_context(self, fh, y)  # a panel on the fitted grid: no frame per series
-        return _evaluate.predict_new_context(self, fh, y) if fast is None else fast
+        out = _evaluate.predict_new_context(self, fh, y) if fast is None else fast
+        return _steps.in_given_zone(out, _steps.given_zone(y))
 
     def _checked_fh(self, fh: object) -> ForecastingHorizon | None:
         """``fh`` (or fit's) in the fitted terms (:func:`aligned_fh`); in-sample steps or stamps, or

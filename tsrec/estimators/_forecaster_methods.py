@@ -19,6 +19,7 @@ from tsrec.estimators._evaluate import (
 )
 from tsrec.estimators._params import check_levels
 from tsrec.estimators._series import FhLike, SeriesLike, as_flat, check_raw_y, from_flat
+from tsrec.estimators._steps import given_zone, in_given_zone
 from tsrec.estimators.errors import InputError, InSampleError
 from tsrec.estimators._updates import checked_rows
 
@@ -59,7 +60,8 @@ class ProbabilisticForecasts:
         context = self._new_context(fh, y)
         if context is None:
             return super().predict_interval(fh=self._probabilistic_fh(fh), X=X, coverage=coverage)
-        return self._predict_interval(fh=None, X=None, coverage=check_alpha(coverage, name="coverage"), context=context)
+        out = self._predict_interval(fh=None, X=None, coverage=check_alpha(coverage, name="coverage"), context=context)
+        return in_given_zone(out, given_zone(y))
 
     def predict_quantiles(
         self, fh: FhLike = None, X: SeriesLike | None = None, alpha: float | list | None = None,
@@ -92,7 +94,7 @@ class ProbabilisticForecasts:
         if context is None:
             return super().predict_quantiles(fh=self._probabilistic_fh(fh), X=X, alpha=alpha)
         alpha = check_alpha([0.05, 0.95] if alpha is None else alpha, name="alpha")  # as sktime's method reads it
-        return self._predict_quantiles(fh=None, X=None, alpha=alpha, context=context)
+        return in_given_zone(self._predict_quantiles(fh=None, X=None, alpha=alpha, context=context), given_zone(y))
 
     def predict_var(
         self, fh: FhLike = None, X: SeriesLike | None = None, cov: bool = False, y: SeriesLike | None = None
@@ -122,7 +124,7 @@ class ProbabilisticForecasts:
         context = self._new_context(fh, y)
         if context is None:
             return super().predict_var(fh=self._probabilistic_fh(fh), X=X, cov=cov)
-        return self._predict_var(fh=None, X=None, cov=cov, context=context)
+        return in_given_zone(self._predict_var(fh=None, X=None, cov=cov, context=context), given_zone(y))
 
     def predict_proba(
         self, fh: FhLike = None, X: SeriesLike | None = None, marginal: bool = True, y: SeriesLike | None = None
@@ -159,9 +161,9 @@ class ProbabilisticForecasts:
             fh = self._check_fh(self._checked_fh(fh), pred_int=True)
             self._check_X(X=X)
             context = stored_context(self, fh)
-        return self._normal_forecast(context)
+        return self._normal_forecast(context, given_zone(y))
 
-    def _normal_forecast(self, context: Context) -> object:
+    def _normal_forecast(self, context: Context, zone: object = None) -> object:
         """sktime's Normal approximation (``predict``'s mean, ``predict_var``'s variance), from the
         inner frames: sktime's default reads the public ``predict``, whose NumPy container (after a
         NumPy fit or update) has lost the time stamps the distribution is indexed by."""
@@ -169,8 +171,9 @@ class ProbabilisticForecasts:
             from skpro.distributions.normal import Normal
         except ImportError:
             from sktime.base._proba._normal import Normal
-        mean = forecast_context(self, context)
+        mean = in_given_zone(forecast_context(self, context), zone)  # a new context's zone (None: as they are)
         sigma = np.sqrt(self._predict_var(fh=None, X=None, context=context)).set_axis(mean.columns, axis=1)
+        sigma = sigma.set_axis(mean.index, axis=0)
         return Normal(mu=mean, sigma=sigma, index=mean.index, columns=mean.columns)
 
     def _probabilistic_fh(self, fh: object) -> object:

@@ -159,6 +159,47 @@ def _warn_unfitted_steps(parts: list, steps: list, fitted: set) -> None:
         )
 
 
+def in_fitted_zone(y: object, stored: pd.DataFrame) -> object:
+    """New data ``y`` with aware stamps in another zone as the same instants in the zone of the
+    stored rows, as an fh in another zone is read; anything else as it is (naive against aware
+    stays for the checks to refuse).
+
+    Converted before the spacing checks: a daily series of Berlin midnights given in UTC steps 23
+    or 25 hours at a daylight-saving change, and read at its own 24 hours its forecasts fell an
+    hour off the zone's midnights.
+    """
+    if not isinstance(y, (pd.Series, pd.DataFrame)):
+        return y
+    times, fitted = y.index.get_level_values(-1), stored.index.get_level_values(-1)
+    tz = getattr(fitted, "tz", None)
+    if getattr(times, "tz", None) is None or tz is None or str(times.tz) == str(tz):
+        return y
+    if y.index.nlevels == 1:
+        return y.set_axis(in_zone(y.index, tz), axis=0)
+    return y.set_axis(y.index.set_levels(in_zone(y.index.levels[-1], tz), level=-1), axis=0)
+
+
+def given_zone(y: object) -> object:
+    """The zone of new data ``y``'s aware stamps; None for naive stamps, integers and arrays."""
+    if not isinstance(y, (pd.Series, pd.DataFrame)):
+        return None
+    return getattr(y.index.levels[-1] if isinstance(y.index, pd.MultiIndex) else y.index, "tz", None)
+
+
+def in_given_zone(out: object, zone: object) -> object:
+    """Forecasts ``out`` after a context read in the fitted zone (:func:`in_fitted_zone`), stamped in
+    ``zone``, the context's own, as its forecasts were before: the same instants."""
+    if zone is None or not isinstance(out, (pd.Series, pd.DataFrame)):
+        return out
+    index = out.index
+    stamps = index.levels[-1] if isinstance(index, pd.MultiIndex) else index
+    if not isinstance(stamps, pd.DatetimeIndex) or stamps.tz is None or str(stamps.tz) == str(zone):
+        return out
+    if isinstance(index, pd.MultiIndex):
+        return out.set_axis(index.set_levels(stamps.tz_convert(zone), level=-1), axis=0)
+    return out.set_axis(stamps.tz_convert(zone), axis=0)
+
+
 def _in_zone(df: pd.DataFrame, tz: object) -> pd.DataFrame:
     """``df`` with its stamps in the zone ``tz``; itself where they stay (set_axis cost ~50 us)."""
     index = in_zone(df.index, tz)

@@ -20,8 +20,7 @@ from tsrec.estimators._scaling import row_scales
 from tsrec.estimators._series import (
     FhLike, SeriesLike, as_flat, check_raw_y, fitted_series_name, run_keys, run_starts,
 )
-from tsrec.estimators._steps import held_steps
-from tsrec.estimators._timeindex import in_zone
+from tsrec.estimators._steps import held_steps, in_fitted_zone
 from tsrec.estimators._variates import check_variates
 
 
@@ -47,24 +46,13 @@ def check_remembers_data(est) -> None:
         )
 
 
-def _in_fitted_zone(rows: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
-    """Aware rows in another zone, as the same instants in the zone of the stored rows (as a context
-    or an fh in another zone is read); naive against aware stays for check_update_rows to refuse."""
-    times, fitted = rows.index.get_level_values(-1), stored.index.get_level_values(-1)
-    tz = getattr(fitted, "tz", None)
-    if getattr(times, "tz", None) is None or tz is None or str(times.tz) == str(tz):
-        return rows
-    if rows.index.nlevels == 1:
-        return rows.set_axis(in_zone(rows.index, tz), axis=0)
-    return rows.set_axis(rows.index.set_levels(in_zone(rows.index.levels[-1], tz), level=-1), axis=0)
-
-
 def checked_rows(est, y: object) -> tuple[pd.DataFrame, str]:
     """The rows ``y`` of ``est.update`` as a frame in the fitted terms, and the sktime mtype of ``y``.
 
     Raises (before anything in ``est`` changes) if they are not the fitted variates or do not
     continue the stored series.
     """
+    y = in_fitted_zone(y, est._y)  # before the spacing checks: a zone's days take 23 or 25 hours at a change
     mtype = check_raw_y(y)
     inner = as_flat(y, mtype)
     check_variates(est, inner, named=not isinstance(y, np.ndarray))
@@ -76,7 +64,6 @@ def checked_rows(est, y: object) -> tuple[pd.DataFrame, str]:
     if inner.index.nlevels == est._y.index.nlevels:
         # sktime joins a panel's rows by level name, and pd.concat(dict) leaves the levels unnamed
         inner = inner.set_axis(inner.index.set_names(est._y.index.names), axis=0)
-    inner = _in_fitted_zone(inner, est._y)
     _newdata.check_update_rows(est._y, inner, held_steps(est))
     _check_scale(est, inner)
     return inner, mtype
