@@ -36,6 +36,8 @@ def _nan(panel):
     (lambda p: p.iloc[::-1], r"series \d is not in time order .*panel\.sort_index\(\)"),
     (lambda p: p.swaplevel().sort_index(), r"levels are \(time, series id\).*panel\.swaplevel\(\)\.sort_index\(\)"),
     (lambda p: p.astype(str), r"value column\(s\) \['y'\] hold no numbers"),
+    (lambda p: p.assign(**{"1": p["y"]}).set_axis([1, "1"], axis=1),
+     r"value columns \[1, '1'\] would name forecast columns \['1_hat'\] more than once"),
 ])
 def test_a_damaged_panel_is_named_as_the_panel_with_its_fix(fitted, damage, message):
     # these were blamed on a scale beyond float32's, an uneven step, or named y and y's fixes

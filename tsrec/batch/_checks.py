@@ -164,6 +164,11 @@ def check_panel_rows(panel: pd.DataFrame) -> None:
         raise InputError(f"the panel's series {_key(ids, first)!r} has time stamp {times[first]} more than once; "
                          "drop or aggregate the repeats (e.g. panel.groupby(level=[0, 1]).mean())")
     _check_time_order(ids, times)
+    names = [f"{c}_hat" for c in panel.columns]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:  # a Parquet writer refuses them, a CSV reader renames one ('1_hat.1')
+        raise InputError(f"the panel's value columns {list(panel.columns)} would name forecast columns {repeated} "
+                         "more than once; give the variates names that differ as text (and fit the model on them)")
 
 
 def _key(ids: pd.Index, row: int) -> object:
