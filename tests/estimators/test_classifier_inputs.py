@@ -56,6 +56,10 @@ def test_labels_of_types_that_do_not_sort_together_are_refused():
     labels = np.array(["a", 1] * 6, dtype=object)
     with pytest.raises(InputError, match=r"y mixes labels of types that do not sort together \(int, str\); .*astype"):
         PGNClassifier(hidden=4, max_epochs=1).fit(X, labels)
+    # labels of one type that sklearn refuses were said to mix types
+    with pytest.raises(InputError, match=r"y has bytes_ labels: Support for labels represented as bytes is not "
+                                         r"supported\. Convert .* format, e\.g\. y = np\.asarray\(y\)\.astype\(str\)"):
+        PGNClassifier(hidden=4, max_epochs=1).fit(X, np.array([b"a", b"b"] * 6))
 
 
 def test_many_missing_labels_are_listed_up_to_ten():

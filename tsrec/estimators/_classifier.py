@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import math
-import numbers
 import os
 
 import numpy as np
-import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 from sktime.base import BaseObject
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
@@ -28,6 +25,7 @@ from tsrec._checks import check_int
 from tsrec._warn import import_lightning
 from tsrec.estimators import _divergence, _panel_values, _panels, _params, _persistence, _seeding, _sktime_zip
 from tsrec.estimators._batches import batch_loader
+from tsrec.estimators._labels import encode_labels
 from tsrec.estimators._modes import predicting
 from tsrec.estimators._panel_shapes import at_fitted_shape, check_ndim, rows_read_as_panel, shape_of
 from tsrec.estimators._params import check_val_size, data_dtype, training_config, warn_no_validation
@@ -66,28 +64,6 @@ def _check_axes(X: np.ndarray) -> None:
         raise InputError(
             f"X has {channels} channel(s) x {timepoints} timepoints per sample; a classifier needs at least "
             "one channel and one timepoint: pass X of shape (n_samples, n_channels, n_timepoints) with both >= 1"
-        )
-
-
-def _object_labels_message(err: str, y: np.ndarray) -> str:
-    """scikit-learn's refusal of object labels that are not all strings (whole numbers stored as
-    objects, or numbers mixed with text), with a type to give them in place of its regression hint;
-    its sentence stays first, as its checks match it."""
-    kinds = ", ".join(sorted({type(label).__name__ for label in y}))
-    whole = all(isinstance(label, numbers.Integral) for label in y)
-    fix = "y = np.asarray(y).astype(int)" if whole else "y = np.asarray(y).astype(str)"
-    return (f"{err.split('. ')[0]}: y is an object array of {kinds} labels, which scikit-learn reads as classes "
-            f"only when they are all strings; give them one type: {fix}")
-
-
-def _check_no_missing_labels(y: np.ndarray) -> None:
-    """Refuse None/NaN labels before np.unique, which cannot sort them among strings (TypeError)."""
-    missing = np.flatnonzero(pd.isna(y))
-    if len(missing):
-        shown = ", ".join(map(str, missing[:10])) + (", ..." if len(missing) > 10 else "")
-        raise InputError(
-            f"y has {len(missing)} missing label(s) (None or NaN) at position(s) {shown}; drop those samples "
-            "from X and y (e.g. keep = pd.notna(y); X[keep], y[keep]) or give them a label"
         )
 
 
@@ -210,26 +186,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         return X
 
     def _encode_labels(self, y, n_samples: int) -> np.ndarray:
-        y = column_or_1d(y, warn=True)
-        _check_no_missing_labels(y)
-        try:  # both sort the labels, and labels of some types do not compare (str with int)
-            check_classification_targets(y)
-            self.classes_, encoded = np.unique(y, return_inverse=True)
-        except TypeError as err:
-            kinds = ", ".join(sorted({type(label).__name__ for label in y}))
-            raise InputError(
-                f"y mixes labels of types that do not sort together ({kinds}); give every label one type, "
-                "e.g. y = np.asarray(y).astype(str)"
-            ) from err
-        except ValueError as err:
-            if y.dtype != object or not str(err).startswith("Unknown label type: unknown"):
-                raise
-            raise InputError(_object_labels_message(str(err), y)) from err
-        if len(self.classes_) < 2:
-            raise InputError(
-                # tolist(): the plain value, not numpy 2's repr np.str_('a')
-                f"y has only one class ({self.classes_[:1].tolist()[0]!r}); a classifier needs at least 2 classes"
-            )
+        self.classes_, encoded = encode_labels(y)
         return encoded
 
     # ---- public API ------------------------------------------------------------------------------
