@@ -257,6 +257,13 @@ def test_devices_a_cpu_cannot_take_are_value_errors(devices):
         ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, accelerator="cpu", devices=devices).fit(_series())
 
 
+def test_a_trainer_option_lightning_refuses_is_not_blamed_on_the_accelerator():
+    with pytest.raises(ValueError, match=r"trainer_kwargs keys \['gradient_clip_algorithm'\]: .*bogus is invalid\. "
+                                         r"Allowed algorithms: \['value', 'norm'\]; change the setting it names$"):
+        ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, trainer_kwargs={"gradient_clip_algorithm": "bogus"}).fit(
+            _series())
+
+
 BANNERS = ("GPU available", "TPU available", "litlogger", "Tip:", "limit_val_batches", "Trainer.fit` stopped")
 
 

@@ -224,9 +224,11 @@ def _trainer(options: dict, config: TrainingConfig) -> pl.Trainer:
         settings = f"accelerator={config.accelerator!r}, devices={config.devices!r}, precision={config.precision!r}"
         extra = {key for key in config.trainer_kwargs if key != "callbacks"}
         given = f", trainer_kwargs keys {sorted(extra)}" if extra else ""
+        reason = str(err).strip().splitlines()[0].rstrip(".")
+        device = any(word in reason.lower() for word in ("accelerator", "gpu", "cuda", "mps", "tpu", "device"))
+        hint = " (accelerator='auto' uses a GPU only where there is one)" if device else ""
         raise ValueError(
-            f"lightning.Trainer cannot train with {settings}{given}: {str(err).strip().splitlines()[0]}; change "
-            "the setting it names (accelerator='auto' uses a GPU only where there is one)"
+            f"lightning.Trainer cannot train with {settings}{given}: {reason}; change the setting it names{hint}"
         ) from err
 
 
