@@ -6,6 +6,7 @@ import datetime
 import logging
 import re
 import signal
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -262,6 +263,22 @@ def test_a_trainer_option_lightning_refuses_is_not_blamed_on_the_accelerator():
                                          r"Allowed algorithms: \['value', 'norm'\]; change the setting it names$"):
         ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, trainer_kwargs={"gradient_clip_algorithm": "bogus"}).fit(
             _series())
+
+
+def test_a_callback_that_stops_the_fit_before_its_first_batch_is_named_as_the_cause():
+    # the warning blamed "(trainer_kwargs [])" and suggested max_steps; torch warned that the scheduler
+    # stepped before the optimizer
+    class StopAtStart(Callback):
+        def on_train_epoch_start(self, trainer, pl_module):
+            trainer.should_stop = True
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        CycleNetForecaster(**SMALL, trainer_kwargs={"callbacks": [StopAtStart()]}).fit(_series())
+    messages = [str(w.message) for w in caught]
+    assert any("before any validation ran (a callback stopped it)" in m and "on_validation_end" in m
+               for m in messages), messages
+    assert not any("lr_scheduler.step()" in m for m in messages), messages
 
 
 BANNERS = ("GPU available", "TPU available", "litlogger", "Tip:", "limit_val_batches", "Trainer.fit` stopped")

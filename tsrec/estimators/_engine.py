@@ -148,7 +148,7 @@ class TrainingModule(pl.LightningModule):
         self.log("train_loss", self.train_history[-1], prog_bar=self.config.verbose)
         # with manual optimisation Lightning leaves the (per-epoch) scheduler to the module
         scheduler = None if self.automatic_optimization else self.lr_schedulers()
-        if scheduler is not None:
+        if scheduler is not None and count:  # an epoch a callback stopped before its first batch took no step
             scheduler.step()
 
     def validation_step(self, batch, batch_idx: int) -> None:

@@ -122,10 +122,12 @@ def own_callbacks(config: TrainingConfig, has_val: bool, folder: str) -> list:
 def warn_never_validated(config: TrainingConfig, epochs: int) -> None:
     """A fit with validation windows that ended before validating any: no best epoch to keep."""
     limits = sorted(set(config.trainer_kwargs) & set(ENDS_BEFORE_VALIDATION))
+    cause = f"trainer_kwargs {limits}" if limits else "a callback stopped it"
+    fix = ("check_val_every_n_epoch at most max_epochs, a larger max_steps or max_time" if limits
+           else "stop it after a validation, e.g. in on_validation_end")
     warn_user(
-        f"the fit ended after {epochs} epoch(s) {NEVER_VALIDATED} (trainer_kwargs {limits}): history_ "
-        "has no val_loss and the last weights are kept, not the best; let the fit reach the end of an epoch "
-        "(check_val_every_n_epoch at most max_epochs, a larger max_steps or max_time)"
+        f"the fit ended after {epochs} epoch(s) {NEVER_VALIDATED} ({cause}): history_ has no val_loss and the "
+        f"last weights are kept, not the best; let the fit reach the end of an epoch ({fix})"
     )
 
 
