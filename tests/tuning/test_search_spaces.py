@@ -71,6 +71,14 @@ def test_an_estimator_and_trial_swapped_are_named_in_the_refusal():
         search_space(optuna.trial.FixedTrial({"lr": 0.01}), "ARNetForecaster")
 
 
+@pytest.mark.parametrize("what", [3, None, [1]])
+def test_what_is_no_estimator_class_or_name_is_a_type_error(what):
+    # it was a ValueError: "there is no search space for int: it is not a registered tsrec estimator ..."
+    with pytest.raises(TypeError, match=rf"estimator_or_name must be a tsrec estimator, its class or its name .*"
+                                        rf"got {type(what).__name__}"):
+        search_space(what, optuna.trial.FixedTrial({"lr": 0.01}))
+
+
 def test_a_trial_like_wrapper_with_the_suggest_methods_is_accepted():
     class Wrapper:  # as optuna-integration's distributed trial: no BaseTrial, the same methods
         def __init__(self, trial):

@@ -220,7 +220,7 @@ def _check_frame(df: object) -> None:
     """ltsf_split cuts rows by position with ``iloc``: it needs one series of numbers, with rows and columns."""
     if not isinstance(df, (pd.DataFrame, pd.Series)):
         raise TypeError(
-            f"df must be a pandas DataFrame (rows in time order, as load_ltsf returns), got "
+            f"df must be a pandas DataFrame or Series (rows in time order, as load_ltsf returns), got "
             f"{type(df).__name__}; wrap an array as pd.DataFrame(array)"
         )
     if isinstance(df.index, pd.MultiIndex):  # positions run across the stacked series: borders fall in the wrong one
@@ -324,8 +324,8 @@ def _check_gaps(index: pd.DatetimeIndex | pd.PeriodIndex, name: str) -> None:
 
 
 def ltsf_split(
-    df: pd.DataFrame, name: str, lookback: int
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    df: pd.DataFrame | pd.Series, name: str, lookback: int
+) -> tuple[pd.DataFrame | pd.Series, pd.DataFrame | pd.Series, pd.DataFrame | pd.Series]:
     """Split a benchmark frame into the papers' train, validation and test parts.
 
     ETTh: train rows [0, 8640), validation [8640 - lookback, 11520), test
@@ -335,9 +335,9 @@ def ltsf_split(
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        The whole benchmark frame, rows in time order, as :func:`load_ltsf` returns it (a Series
-        works too).
+    df : pandas.DataFrame or pandas.Series
+        The whole benchmark frame, rows in time order, as :func:`load_ltsf` returns it, or one of
+        its columns.
     name : str
         The data set ``df`` holds, one of :func:`load_ltsf`'s names: it picks the borders
         (:func:`ltsf_borders`).
@@ -346,8 +346,8 @@ def ltsf_split(
 
     Returns
     -------
-    tuple of pandas.DataFrame
-        ``(train, val, test)``, row slices of ``df`` (validation and test include the
+    tuple of pandas.DataFrame or pandas.Series
+        ``(train, val, test)``, row slices of ``df`` of its type (validation and test include the
         ``lookback`` rows before them). Rows after the test border are left out.
 
     Raises

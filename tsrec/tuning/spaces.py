@@ -181,6 +181,9 @@ def _estimator_class(estimator_or_name: EstimatorOrName) -> type:
         return get_estimator(estimator_or_name)  # a clear error listing the known names
     if isinstance(estimator_or_name, type):
         return estimator_or_name
+    if type(estimator_or_name).__module__ == "builtins":  # 3, None, a list: no estimator of any kind
+        raise TypeError(f"estimator_or_name must be a tsrec estimator, its class or its name (see "
+                        f"tsrec.all_estimators()), got {type(estimator_or_name).__name__} {estimator_or_name!r}")
     return type(estimator_or_name)
 
 
@@ -314,7 +317,11 @@ def search_space(estimator_or_name: EstimatorOrName, trial: optuna.trial.BaseTri
     Raises
     ------
     TypeError
-        ``trial`` is not an Optuna trial (None, or the estimator when the two are swapped).
+        ``trial`` is not an Optuna trial (None, or the estimator when the two are swapped), or
+        ``estimator_or_name`` is no estimator, estimator class or name.
+    ValueError
+        ``estimator_or_name`` names no registered estimator, or is an estimator without a space
+        (not registered, and without the shared space's parameters).
 
     Examples
     --------

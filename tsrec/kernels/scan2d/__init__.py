@@ -101,9 +101,11 @@ def scan2d(
     x, delta1, delta2 : torch.Tensor
         Shape ``(batch, time, variates, channels)``; ``delta*`` are step sizes (already positive,
         e.g. after softplus).
-    A1, A2, A3, A4 : torch.Tensor or None
-        Shape ``(channels, N)``: diagonal continuous-time transitions (negative for decay).
-        ``A2`` and ``A3`` may be None to drop the cross-coupling.
+    A1, A4 : torch.Tensor
+        Shape ``(channels, N)``: diagonal continuous-time transitions (negative for decay) of the
+        time-axis and variate-axis states.
+    A2, A3 : torch.Tensor or None
+        Shape ``(channels, N)``: the cross-coupling transitions; None drops the coupling.
     B1, B2, C1, C2 : torch.Tensor
         Shape ``(batch, time, variates, N)``: input-dependent input / output vectors.
     D : torch.Tensor, optional
