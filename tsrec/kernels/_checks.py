@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -135,9 +135,12 @@ def check_length(L: object, meaning: str = "the kernel length", name: str = "L")
 ALWAYS_FITS = 2**28
 
 
-def check_fits_in_memory(ref: torch.Tensor, n_values: int, dtype: torch.dtype, L: int, what: str) -> None:
-    """Refuse a length ``L`` whose call would hold ``n_values`` values of ``dtype`` at once (``what`` names them),
+def check_fits_in_memory(ref: torch.Tensor, n_values: int, dtype: torch.dtype, L: int, what: Callable[[], str]) -> None:
+    """Refuse a length ``L`` whose call would hold ``n_values`` values of ``dtype`` at once (``what()`` names them),
     more than the memory of ``ref``'s device.
+
+    ``what`` is called only to refuse: under ``torch.compile`` a size is symbolic after a shape change, and
+    formatting it (``f"{L:,}"``) on every call failed inside Dynamo.
 
     ``companion_kernel(a, b, c, L=10**9)`` ran for minutes and grew to many GB before failing, or swapped the
     machine to a halt. The count is a lower bound of a call's peak (the builders count their largest tensors),
@@ -148,7 +151,7 @@ def check_fits_in_memory(ref: torch.Tensor, n_values: int, dtype: torch.dtype, L
         return
     memory, where = device_memory(ref.device)
     if memory is not None and need > memory:
-        raise ValueError(f"L={L:,} needs at least {need / 2**30:.3g} GiB for {what}, more than the "
+        raise ValueError(f"L={L:,} needs at least {need / 2**30:.3g} GiB for {what()}, more than the "
                          f"{memory / 2**30:.3g} GiB of memory {where}; pass a shorter L (called by a tsrec.nn "
                          "network, L is the length of its input or of the horizon asked for)")
 

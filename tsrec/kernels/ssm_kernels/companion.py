@@ -88,7 +88,7 @@ def companion_kernel(
     out_dtype, work = _dtypes(chosen, a, b, c)
     heads, d = a.shape
     check_fits_in_memory(a, _kernel_values(chosen, method, heads, d, L), work, L,
-                         f"the ({heads}, {L:,}) kernel and its working tensors")
+                         lambda: f"the ({heads}, {L:,}) kernel and its working tensors")
     a, b, c = a.to(work), b.to(work), c.to(work)
     if chosen == "naive":
         kernel = _rollout_naive(companion_matrix(a), b, c, L)
@@ -147,9 +147,9 @@ def closed_loop_rollout(
     chosen = route_to_torch(backend, a, b, c, k, s0)
     out_dtype, work = _dtypes(chosen, a, b, c, k, s0)
     (heads, d), batch = a.shape, math.prod(s0.shape[:-2])
-    shape = ", ".join(f"{n:,}" for n in (*s0.shape[:-2], L, heads))
+    sizes = (*s0.shape[:-2], L, heads)
     check_fits_in_memory(a, _rollout_values(chosen, batch, heads, d, L), work, L,
-                         f"the ({shape}) roll-out and its working tensors")
+                         lambda: f"the ({', '.join(f'{n:,}' for n in sizes)}) roll-out and its working tensors")
     a, b, c, k, s0 = (t.to(work) for t in (a, b, c, k, s0))
     closed = companion_matrix(a) + b.unsqueeze(-1) * k.unsqueeze(-2)
     if chosen == "naive":

@@ -67,7 +67,7 @@ def s4d_kernel(
     # real kernel taken from it (measured peak: 3.2x the output)
     heads = A_real.shape[0]
     check_fits_in_memory(A_real, (2 if chosen == "naive" else 3) * heads * L, real, L,
-                         f"the ({heads}, {L:,}) kernel and its working tensors")
+                         lambda: f"the ({heads}, {L:,}) kernel and its working tensors")
     A = torch.complex(A_real.to(real), A_imag.to(real))
     dtA = torch.exp(log_dt.to(real)).unsqueeze(-1) * A
     weight = C.to(cplx) * (torch.expm1(dtA) / A)

@@ -91,7 +91,7 @@ def nplr_kernel(
     # at least: the naive loop's steps and their stack; the Cauchy sums' (H, M, L // 2 + 1) complex denominators
     # and their reciprocals (measured peak at M = 4: 19x the output)
     values = 2 * heads * L if chosen == "naive" else 4 * heads * modes * (L // 2 + 1)
-    check_fits_in_memory(Lambda, values, real, L, f"the ({heads}, {L:,}) kernel and its working tensors")
+    check_fits_in_memory(Lambda, values, real, L, lambda: f"the ({heads}, {L:,}) kernel and its working tensors")
     dt = torch.exp(log_dt.to(real))
     Lambda, P, B, C = (t.to(cplx) for t in (Lambda, P, B, C))
     if chosen == "naive":
