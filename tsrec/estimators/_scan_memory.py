@@ -24,6 +24,9 @@ GRIDS_KEPT = 4.6
 HEADS_PER_LAYER = 4
 #: measured peak over the bound, rounded up (1.5-1.78 in ``benchmarks/results/chimera_memory.md``)
 PEAK_PER_BOUND = 2
+#: the smallest measured peak over the bound, grids kept (False) or recomputed (True: the recomputed
+#: head's backward pass holds several grids more; 2.8-3.65): a batch takes at least that
+SMALLEST_PEAK_PER_BOUND = {False: 1.5, True: 2.8}
 RECOMPUTE_CHOICES = ("auto", True, False)
 
 
@@ -42,8 +45,10 @@ def plan_chimera_training_memory(est, config, n_variates: int, length: int, batc
     """Whether training recomputes the scans in backward; refuses a fit whose batches cannot fit.
 
     ``gradient_checkpointing="auto"`` recomputes where keeping the grids would likely not fit:
-    twice the bound (the measured peak was up to 1.78 times it) above the memory. Only the
-    selective 2-D SSMs are counted: ``selective=False`` runs each as a convolution.
+    twice the bound (the measured peak was up to 1.78 times it) above the memory. A fit is refused
+    where the bound times the smallest peak over it measured (:data:`SMALLEST_PEAK_PER_BOUND`)
+    exceeds the memory. Only the selective 2-D SSMs are counted: ``selective=False`` runs each as
+    a convolution.
     """
     choice = est.gradient_checkpointing
     if not est.selective:
@@ -51,12 +56,14 @@ def plan_chimera_training_memory(est, config, n_variates: int, length: int, batc
     device = _training_device(config)
     memory, where = device_memory(device) if device is not None else (None, "")
     keep = training_bytes(est, config, n_variates, length, batch)
-    recompute = choice is True or (choice == "auto" and memory is not None and PEAK_PER_BOUND * keep > memory)
-    need = training_bytes(est, config, n_variates, length, batch, recompute)
+    recompute = (choice == "auto" and memory is not None and PEAK_PER_BOUND * keep > memory) or (
+        choice != "auto" and bool(choice))
+    # the grids, times the smallest peak over them measured: less than a batch took
+    need = SMALLEST_PEAK_PER_BOUND[recompute] * training_bytes(est, config, n_variates, length, batch, recompute)
     if memory is None or need <= max(memory, ALWAYS_FITS):
         return recompute
     raise ValueError(
-        f"{type(est).__name__} would keep at least {need / 2**30:.3g} GiB for one training batch (batch_size "
+        f"{type(est).__name__} would take at least {need / 2**30:.3g} GiB for one training batch (batch_size "
         f"{batch} x {length} time steps x {n_variates} variates x d_model={est.d_model} x d_state={est.d_state}, "
         + ("one 2-D SSM recomputed at a time" if recompute else f"four 2-D SSMs a layer, e_layers={est.e_layers}")
         + f"), more than the {memory / 2**30:.3g} GiB of memory {where}; "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from torch import nn
 
 from tsrec._checks import check_dropout
@@ -19,8 +20,10 @@ def _check_chimera_params(est) -> None:
     check_dropout(est.dropout)
     check_flag("selective", est.selective)
     choice = est.gradient_checkpointing
-    if not (isinstance(choice, bool) or (isinstance(choice, str) and choice == "auto")):
+    if not (isinstance(choice, (bool, np.bool_)) or (isinstance(choice, str) and choice == "auto")):
         raise ValueError(f"gradient_checkpointing must be one of {RECOMPUTE_CHOICES}, got {choice!r}")
+    if not est.selective:
+        warn_unused(est, ("gradient_checkpointing",), "with selective=False (2-D convolutions: no scans to recompute)")
 
 
 @register("forecaster")
