@@ -7,6 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -97,6 +98,19 @@ def test_a_callers_autocast_changes_neither_the_weights_nor_the_results():
         refitted = _fitted_models()
     for got, e in zip(_outputs(refitted), expected):
         np.testing.assert_array_equal(got, e)
+
+
+def test_a_callers_autocast_changes_no_sample_path():
+    # LS4's intervals and paths were sampled under the caller's bfloat16 autocast (0.002-0.004 off)
+    from tsrec.estimators import LS4Forecaster
+
+    est = LS4Forecaster(lookback=8, horizon=2, z_dim=2, d_model=4, d_state=4, n_layers=1, max_epochs=1,
+                        n_samples=10, random_state=0).fit(SERIES, fh=[1, 2])
+    expected = est.predict_interval(coverage=0.5), est.sample_paths(3)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = est.predict_interval(coverage=0.5), est.sample_paths(3)
+    pd.testing.assert_frame_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])
 
 
 @pytest.mark.parametrize("which", [0, 2], ids=["classifier", "forecaster"])

@@ -16,6 +16,7 @@ from sktime.forecasting.base import ForecastingHorizon
 
 from tsrec.estimators import _horizon, _newdata
 from tsrec.estimators._evaluate import Context, new_context, stored_context
+from tsrec.estimators._modes import predicting
 from tsrec.estimators._params import check_flag, check_int
 from tsrec.estimators._series import SeriesLike, join_panel
 from tsrec.estimators._timeindex import future_index
@@ -103,7 +104,8 @@ class SamplePathForecasts:
         network is the InputError a point forecast gives, not NaN paths or a kernel's message."""
         network = self.network_
         network.eval()
-        with _newdata.overflow_as_input_error():  # a fresh generator a pass: path s takes the same draws in each
+        # a fresh generator a pass: path s takes the same draws in each; no caller's autocast (_modes)
+        with predicting(), _newdata.overflow_as_input_error():
             paths = torch.cat([network.sample(xc, n_steps, self._n_paths(), network.generator(x.device), noise=noise,
                                               steps=steps) for xc in x.split(self._series_per_pass())], dim=1)
         if not bool(torch.isfinite(paths).all()):  # one row per series: its paths end to end
