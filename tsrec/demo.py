@@ -95,7 +95,8 @@ def check_out_folder(out: str | os.PathLike) -> Path:
     check_writable(out, out, "give --out/out a folder you can write to")
     model = saved_folder_holding(out)
     if model is not None:
-        raise InputError(f"{out} is inside the saved model folder {model}; give --out/out a folder elsewhere, "
+        where = "is the" if model == Path(os.path.realpath(out)) else "is inside the"
+        raise InputError(f"{out} {where} saved model folder {model}; give --out/out a folder elsewhere, "
                          "so that the folder stays a saved model that a later save can replace")
     for name in OUTPUT_FILES:
         refuse_folder(out / name, out / name)

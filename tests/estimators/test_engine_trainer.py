@@ -189,6 +189,7 @@ def test_a_script_that_changed_folder_is_told_to_start_by_its_absolute_path(monk
 
     (tmp_path / "train.py").write_text("")
     (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "train.py").write_text("")  # another program of that name: it ran as rank 1
     monkeypatch.chdir(tmp_path / "elsewhere")
     monkeypatch.setattr(sys.modules["__main__"], "__spec__", None)
     monkeypatch.setattr(sys.modules["__main__"], "__file__", str(tmp_path / "train.py"), raising=False)

@@ -34,7 +34,8 @@ def forecast_chunk(est: DeepForecaster, chunk: pd.DataFrame, steps: list[int]) -
     except Exception as err:
         if not isinstance(err, TsrecError):
             ids = chunk.index.get_level_values(0).unique()
-            err.add_note(f"raised while forecasting the {len(ids)} series {ids[0]!r} to {ids[-1]!r}")
+            which = f"series {ids[0]!r}" if len(ids) == 1 else f"{len(ids)} series {ids[0]!r} to {ids[-1]!r}"
+            err.add_note(f"raised while forecasting the {which}")
         raise
 
 

@@ -148,8 +148,8 @@ def saved_folder_holding(path: str | os.PathLike) -> Path | None:
     make the save's folder hold more than ``save`` wrote, and a later ``save`` over it refuse it."""
     here = Path(os.path.realpath(path))
     for folder in (here, *here.parents):
-        try:
-            if folder.is_dir() and _is_complete_save(folder, list(folder.iterdir())):
+        try:  # the config first: listing each parent took 0.7 s beside 200,000 files
+            if (folder / CONFIG).is_file() and _is_complete_save(folder, list(folder.iterdir())):
                 return folder
         except OSError:
             continue  # an unreadable folder is no save this user made; its own check names it

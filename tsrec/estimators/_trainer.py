@@ -275,14 +275,23 @@ def _not_rerunnable() -> tuple[str, str] | None:
                     f"{one_device} with n_jobs=1")
         return None
     script = sys.argv[0] if sys.argv else ""
-    if script not in ("", "-", "-c") and not os.path.isfile(script) and os.path.isfile(getattr(main, "__file__", "")):
-        # Lightning runs os.path.abspath(sys.argv[0]): from the folder the script moved to, no such file
+    started = getattr(main, "__file__", None) or ""
+    if script not in ("", "-", "-c") and os.path.isfile(started) and not _same_file(script, started):
+        # Lightning runs os.path.abspath(sys.argv[0]): from the folder the script moved to, no such file,
+        # or another program of that name
         return (f"a script started as {script!r} from another working folder than this one, {os.getcwd()}",
                 "start the script by its absolute path, or change folder (os.chdir) after the fit")
     if script in ("", "-", "-c") or not os.path.isfile(script):
         return (f"code run by python -c, from stdin or by a worker process (its command line is {sys.argv[:1]})",
                 f"{one_device} with n_jobs=1")
     return None
+
+
+def _same_file(path: str, other: str) -> bool:
+    try:
+        return os.path.samefile(path, other)
+    except OSError:  # no such file here
+        return False
 
 
 def _check_nothing_monitors_val_loss(callbacks: list) -> None:
