@@ -35,3 +35,33 @@ def empty_result(shape: tuple[int, ...], *inputs: torch.Tensor) -> torch.Tensor:
     """Zeros of ``shape`` (which holds no element, or whose inputs had none) that stay in the inputs'
     autograd graph: a backward gives each input a zero gradient instead of leaving it out."""
     return inputs[0].new_zeros(shape) + sum(t.sum() for t in inputs) * 0
+
+
+def _functorch_levels(x: torch.Tensor) -> list[str]:
+    """The torch.func wrappers around ``x``, outermost first: "vmap" for a batched tensor, "grad" for one
+    that a grad, jacrev or vjp transform tracks; none for a plain tensor."""
+    # torch.compile traces no torch.func wrappers here, and would break its graph on these calls
+    functorch = None if torch.compiler.is_compiling() else getattr(torch._C, "_functorch", None)
+    levels = []
+    while functorch is not None and functorch.is_functorch_wrapped_tensor(x):
+        levels.append("vmap" if functorch.is_batchedtensor(x) else "grad")
+        x = functorch.get_unwrapped(x)
+    return levels
+
+
+def refuse_vmap(*tensors: torch.Tensor | None) -> None:
+    """Refuse inputs of ``torch.func.vmap``: the ops read their inputs' finiteness on the host, which vmap
+    cannot batch, and it failed with PyTorch's "data-dependent control flow" message."""
+    if any("vmap" in _functorch_levels(x) for x in tensors if x is not None):
+        raise RuntimeError("tsrec's kernel ops do not run under torch.func.vmap (they check their inputs for NaN "
+                           "and inf, a value vmap cannot batch); every op takes a batch dimension: stack the "
+                           "inputs and call it once")
+
+
+def refuse_functorch(op: str, *tensors: torch.Tensor | None) -> None:
+    """Refuse torch.func transforms for an op whose torch path has a hand-written backward (an autograd
+    Function without ``setup_context``); PyTorch's own message named neither the op nor a way out."""
+    if any(_functorch_levels(x) for x in tensors if x is not None):
+        raise RuntimeError(f"{op}'s torch path (a hand-written backward) does not run under torch.func transforms "
+                           f"(grad, jacrev, vjp, vmap); use backend='naive' there (plain autograd, slower), or "
+                           "torch.autograd.grad")

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from ._autograd import refuse_vmap
 from ._memory import physical_memory
 
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
@@ -74,6 +75,7 @@ def check_finite(**tensors: torch.Tensor | None) -> None:
     the ``meta`` device carry shapes and no values, so there is nothing to check (and shape
     inference on them must not fail).
     """
+    refuse_vmap(*tensors.values())
     by_device: dict[torch.device, list] = {}
     for name, x in tensors.items():
         if x is not None and not x.is_meta:

@@ -16,7 +16,7 @@ import math
 import torch
 
 from .._autocast import without_autocast
-from .._autograd import first_order_only
+from .._autograd import first_order_only, refuse_functorch
 from .._checks import compute_dtype
 
 # Measured crossover, fwd+bwd on one core (benchmarks/results/kernels.md): the chunked loop wins
@@ -209,4 +209,5 @@ def linear_scan_torch(
     """
     wide = compute_dtype(b.dtype)
     h0 = None if initial_state is None else initial_state.to(wide)
+    refuse_functorch("linear_scan", a, b, h0)
     return _LinearScanFn.apply(a.to(wide), b.to(wide), h0, reverse).to(b.dtype)

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import torch
 
 from .._autocast import without_autocast
-from .._autograd import first_order_only
+from .._autograd import first_order_only, refuse_functorch
 from ..linear.torch_impl import scan
 from .naive import State
 from .sweep_columns import ColumnInputs, dot_states, sweep_order, time_decays, variate_decays
@@ -48,6 +48,7 @@ def scan_variate_sweep(
     init1, init2 = (None, None) if init is None else init
     inputs = (x, delta1, delta2, *BC, *A, init1, init2)
     if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in inputs):
+        refuse_functorch("scan2d", *inputs)
         y, final1, final2 = _VariateSweep.apply(*inputs, reverse)
         return y, (final1, final2)
     y, final, _ = _sweep(ColumnInputs.of(x, delta1, delta2, BC), A, (init1, init2), reverse, store=False)

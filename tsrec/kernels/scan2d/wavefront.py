@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from .._autocast import without_autocast
-from .._autograd import first_order_only
+from .._autograd import first_order_only, refuse_functorch
 from .naive import State, cell, read
 
 
@@ -68,6 +68,7 @@ def scan_wavefront(
         t is not None and t.requires_grad for t in (*grids, *A, *init)
     )
     if needs_grad:
+        refuse_functorch("scan2d", *grids, *A, *init)
         y, H1, H2 = _Wavefront.apply(*grids, *A, *init, (time, nvar, by_time))
         final = (H1[steps, :, rows].transpose(0, 1), H2[steps, :, rows].transpose(0, 1))
     else:  # inference: keep only the last states of each row, not the two state grids

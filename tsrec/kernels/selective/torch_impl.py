@@ -18,7 +18,7 @@ import math
 import torch
 
 from .._autocast import without_autocast
-from .._autograd import first_order_only
+from .._autograd import first_order_only, refuse_functorch
 from .common import finish_output, grouped, widen_inputs
 
 
@@ -140,6 +140,7 @@ def selective_scan_torch(
     groups, n_state = B_w.shape[2], A.shape[1]
     split = (batch, n_steps, groups, dim // groups)
     h0 = None if h0 is None else h0.reshape(batch, groups, dim // groups, n_state)
+    refuse_functorch("selective_scan", u_w, delta_w, A_w, B_w, C_w, h0)
     y, hT = _SelectiveScanFn.apply(
         u_w.reshape(split), delta_w.reshape(split), A_w.reshape(groups, dim // groups, n_state), B_w, C_w, h0
     )

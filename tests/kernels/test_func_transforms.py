@@ -1,0 +1,36 @@
+"""torch.func transforms: refused with tsrec's message where the kernels cannot run under them."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.func import grad, vmap
+
+from tsrec.kernels import fft_conv, linear_scan, scan2d, selective_scan
+
+A, B = torch.rand(2, 5, 3, dtype=torch.float64) * 0.9, torch.randn(2, 5, 3, dtype=torch.float64)
+
+
+@pytest.mark.parametrize("op", ["linear_scan", "fft_conv"])
+def test_vmap_is_refused_with_the_batch_dimension_as_the_way_out(op):
+    # PyTorch's message: "vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow"
+    call = {"linear_scan": lambda x: linear_scan(A[:1], x[None]), "fft_conv": lambda x: fft_conv(x[None], B[0].T)}[op]
+    with pytest.raises(RuntimeError, match=r"do not run under torch\.func\.vmap .*stack the inputs and call it once"):
+        vmap(call)(B)
+
+
+def test_grad_through_a_hand_written_backward_names_the_op_and_the_naive_backend():
+    # PyTorch's message: "In order to use an autograd.Function with functorch transforms ... setup_context"
+    with pytest.raises(RuntimeError, match=r"^linear_scan's torch path .* use backend='naive' there"):
+        grad(lambda x: linear_scan(A, x, backend="torch").sum())(B)
+    u, delta = torch.randn(1, 4, 2, dtype=torch.float64), torch.rand(1, 4, 2, dtype=torch.float64)
+    A_s, B_s = -torch.rand(2, 3, dtype=torch.float64), torch.randn(1, 4, 3, dtype=torch.float64)
+    with pytest.raises(RuntimeError, match=r"^selective_scan's torch path"):
+        grad(lambda x: selective_scan(x, delta, A_s, B_s, B_s, backend="torch").sum())(u)
+    x, ones = torch.randn(1, 3, 2, 2, dtype=torch.float64), torch.ones(1, 3, 2, 2, dtype=torch.float64)
+    A2d, BC = -torch.ones(2, 2, dtype=torch.float64), torch.randn(1, 3, 2, 2, dtype=torch.float64)
+    with pytest.raises(RuntimeError, match=r"^scan2d's torch path"):
+        grad(lambda v: scan2d(v, ones, ones, A2d, None, None, A2d, BC, BC, BC, BC, backend="torch")[0].sum())(x)
+    # the naive path is plain autograd: torch.func's gradient is autograd's
+    expected = torch.autograd.grad(linear_scan(A, B.requires_grad_(), backend="naive").sum(), B)[0]
+    torch.testing.assert_close(grad(lambda x: linear_scan(A, x, backend="naive").sum())(B.detach()), expected)
