@@ -89,6 +89,11 @@ class CompanionSSM(nn.Module):
         """
         return normalize(self.a, self.norm_order), self.b, self.c
 
+    def extra_repr(self) -> str:
+        n_kernels, state_dim = self.a.shape
+        return (f"width={self.repeats * n_kernels}, n_kernels={n_kernels}, state_dim={state_dim}, "
+                f"norm_order={self.norm_order}, skip={self.D is not None}")
+
     def kernel(self, length: int) -> torch.Tensor:
         """``K_j = c^T A^j b`` for ``j < length``, repeated to one row per channel: ``(width, length)``.
 
@@ -166,6 +171,10 @@ class ClosedLoopSSM(nn.Module):
         width, state_dim = check_ints(width=width, state_dim=state_dim)
         self.norm_order = check_int("norm_order", norm_order, minimum=0)
         self.a, self.b, self.c, self.k = (nn.Parameter(torch.randn(width, state_dim)) for _ in range(4))
+
+    def extra_repr(self) -> str:
+        width, state_dim = self.a.shape
+        return f"width={width}, state_dim={state_dim}, norm_order={self.norm_order}"
 
     def abck(self) -> tuple[torch.Tensor, ...]:
         """``(a, b, c, k)``, each divided by its L``norm_order`` norm, each ``(width, state_dim)``.

@@ -89,6 +89,10 @@ class LTCCell(nn.Module):
         self.input_w = nn.Parameter(torch.ones(m))
         self.input_b = nn.Parameter(torch.zeros(m))
 
+
+    def extra_repr(self) -> str:
+        return (f"input_size={self.input_size}, units={self.units}, ode_unfolds={self.ode_unfolds}, "
+                f"epsilon={self.epsilon}")
     def forward(self, x_t: torch.Tensor, v: torch.Tensor, elapsed: float = 1.0) -> torch.Tensor:
         """The state after one input step ``x_t`` (batch, input_size) from ``v`` (batch, units).
 
