@@ -282,6 +282,15 @@ def test_a_callback_that_stops_the_fit_before_its_first_batch_is_named_as_the_ca
     assert not any("lr_scheduler.step()" in m for m in messages), messages
 
 
+@pytest.mark.parametrize("precision", ["bf16", 64, "32", 16])
+def test_short_precision_names_are_passed_as_lightnings_current_ones(precision):
+    # Lightning warned that they are "supported for historical reasons but its usage is discouraged"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, precision=precision, accelerator="cpu").fit(_series())
+    assert not any("historical reasons" in str(w.message) for w in caught), [str(w.message) for w in caught]
+
+
 BANNERS = ("GPU available", "TPU available", "litlogger", "Tip:", "limit_val_batches", "Trainer.fit` stopped")
 
 

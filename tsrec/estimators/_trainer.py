@@ -58,6 +58,9 @@ _NOISY_MESSAGES = (
     # a fit that a limit ends before its first validation: warn_never_validated says so in tsrec's terms
     r".*`ModelCheckpoint\(monitor='val_loss'\)` could not find the monitored key.*",
 )
+#: the short precisions as Lightning's current names: it warned that the short ones are "supported for
+#: historical reasons but its usage is discouraged", where docs/parameters.md lists them as aliases
+_LIGHTNING_PRECISIONS = {"64": "64-true", "32": "32-true", "16": "16-mixed", "bf16": "bf16-mixed"}
 #: trainer_kwargs that can end a fit before its first validation
 ENDS_BEFORE_VALIDATION = ("max_steps", "max_time", "limit_train_batches", "limit_val_batches",
                           "check_val_every_n_epoch", "val_check_interval")
@@ -180,7 +183,7 @@ def make_trainer(config: TrainingConfig, callbacks: list, has_val: bool) -> pl.T
         max_epochs=config.max_epochs,
         accelerator=config.accelerator,
         devices=config.devices,
-        precision=config.precision,
+        precision=_LIGHTNING_PRECISIONS.get(str(config.precision), config.precision),
         deterministic=True,
         logger=False,
         # Lightning refuses a user's ModelCheckpoint (on another metric) when this is False, whether
