@@ -291,6 +291,13 @@ def test_short_precision_names_are_passed_as_lightnings_current_ones(precision):
     assert not any("historical reasons" in str(w.message) for w in caught), [str(w.message) for w in caught]
 
 
+def test_a_batch_size_torch_cannot_slice_by_is_refused_before_training():
+    # 2**63 failed inside torch's sampler: "Stop argument for islice() must be None or an integer"
+    with pytest.raises(ValueError, match=r"batch_size must be at most 9,223,372,036,854,775,807, got "):
+        ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, batch_size=2**63).fit(_series())
+    assert ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, batch_size=10**12).fit(_series()).history_["epochs"] == 1
+
+
 BANNERS = ("GPU available", "TPU available", "litlogger", "Tip:", "limit_val_batches", "Trainer.fit` stopped")
 
 

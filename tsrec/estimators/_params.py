@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import numbers
+import sys
 from collections.abc import Iterator
 
 import numpy as np
@@ -154,6 +155,15 @@ def _known_precision(precision: object) -> bool:
     return (int(precision) if isinstance(precision, numbers.Integral) else precision) in PRECISIONS
 
 
+def _check_batch_size(value: object) -> int:
+    """A positive int that torch can slice by (2**63 failed inside its sampler and tensor splits)."""
+    value = check_int("batch_size", value)
+    if value > sys.maxsize:
+        raise ValueError(f"batch_size must be at most {sys.maxsize:,}, got {value:,}; any size above the number of "
+                         "training windows (samples) trains on all of them in one batch")
+    return value
+
+
 def data_dtype(precision: object) -> type:
     """The dtype training data are held in: float64 for a ``"64..."`` precision (no float32 rounding), else float32."""
     return np.float64 if str(precision).startswith("64") else np.float32
@@ -183,7 +193,7 @@ def training_config(est: object) -> TrainingConfig:
     max_epochs = check_int("max_epochs", est.max_epochs)
     return TrainingConfig(
         max_epochs=max_epochs,
-        batch_size=check_int("batch_size", est.batch_size),
+        batch_size=_check_batch_size(est.batch_size),
         lr=check_float("lr", lr, strict=True),
         weight_decay=check_float("weight_decay", est.weight_decay),
         decoupled_weight_decay=getattr(est, "_decoupled_weight_decay", False),
