@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import decimal
 from functools import partial
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from sktime.forecasting.base import ForecastingHorizon
 
@@ -117,6 +119,10 @@ FIT_CASES = {
     "complex column": (with_column(np.ones(200, dtype=complex)), TypeError,
                        r"real numbers, got dtype complex128 in columns \['c'\]"),
     "bool series": (series_of([True, False] * 100), TypeError, r"y holds booleans.*y\.astype\(float\)"),
+    # sktime's check listed the dtypes it takes, without a fix
+    "arrow decimal column": (with_column([decimal.Decimal(i) for i in range(200)], pd.ArrowDtype(pa.decimal128(10, 3))),
+                             TypeError, r"^y holds Arrow decimals \(dtype decimal128\(10, 3\)\[pyarrow\]\) in columns "
+                                        r"\['c'\]; .*y\.astype\(float\)$"),
     "nullable boolean series": (series_of([True, False] * 100, "boolean"), TypeError,
                                 r"y holds booleans.*y\.astype\(float\)"),
     "nullable boolean column": (with_column([True, False] * 100, "boolean"), TypeError,

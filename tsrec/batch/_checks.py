@@ -18,7 +18,8 @@ from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._horizon import check_output_size, check_unique_fh, relative_steps
 from tsrec.estimators._newdata import check_scaled, stamp_use, step_text, uses_stamps
 from tsrec.estimators._scaling import row_scales, scales_of
-from tsrec.estimators._series import scaled_contexts, split_panel, time_level
+from tsrec.estimators._series import scaled_contexts, split_panel
+from tsrec.estimators._series_values import time_level
 from tsrec.estimators._steps import context_steps
 from tsrec.estimators._timeindex import check_integer_room, future_indexes
 from tsrec.estimators._variates import variates_match

@@ -29,8 +29,9 @@ from tsrec.estimators._params import (
 from tsrec.estimators._rollout import ContextRollouts
 from tsrec.estimators._scaling import check_scaling, fit_scales, scales_of
 from tsrec.estimators._series import (
-    FLAT_MTYPES, FhLike, SeriesLike, as_flat, check_raw_y, scaled_rows, split_panel, time_level,
+    FLAT_MTYPES, FhLike, SeriesLike, as_flat, check_raw_y, scaled_rows, split_panel,
 )
+from tsrec.estimators._series_values import time_level
 from tsrec.estimators._sktime_zip import sktime_save
 from tsrec.estimators._timeindex import positions, stamp_offset_ns
 from tsrec.estimators._windows import build_windows, forecast_loss, validation_cuts, window_loader

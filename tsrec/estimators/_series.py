@@ -6,12 +6,12 @@ import numbers
 
 import numpy as np
 import pandas as pd
-from pandas.errors import OutOfBoundsDatetime
 
 from sktime.datatypes import check_is_scitype, convert
 from sktime.forecasting.base import ForecastingHorizon
 
 from tsrec.estimators._padding import padding_note
+from tsrec.estimators._series_values import check_dtypes, check_time_index, non_numeric_message, not_real
 from tsrec.estimators._timeindex import check_index, future_indexes
 from tsrec.estimators.errors import InputError
 
@@ -107,8 +107,8 @@ def _check_pandas(y: pd.Series | pd.DataFrame, name: str) -> None:
         raise InputError(f"{name} has rows but no columns; pass at least one variate (a column of numbers)")
     if isinstance(y.index, pd.MultiIndex):
         check_series_ids(y.index, name)
-    _check_time_index(y, name)
-    _check_dtypes(y, name)
+    check_time_index(y, name)
+    check_dtypes(y, name)
 
 
 def check_series_ids(index: pd.MultiIndex, name: str) -> None:
@@ -130,7 +130,7 @@ def _check_array(y: np.ndarray, name: str) -> None:
     if y.size == 0:
         raise InputError(f"{name} is empty; pass at least lookback + horizon rows")
     if not np.issubdtype(y.dtype, np.number) or np.iscomplexobj(y):
-        raise _not_real(name, y.dtype)
+        raise not_real(name, y.dtype)
     if y.ndim not in (1, 2, 3):
         raise InputError(
             f"{name} must be 1-D (one series), 2-D (time, variates) or 3-D (series, variates, time: sktime's "
@@ -175,85 +175,6 @@ def _frame_non_finite(frame: pd.DataFrame, values: np.ndarray, name: str, listed
     return _non_finite(name, values, where, fix, note)
 
 
-def _not_real(name: str, dtype, columns: list | None = None) -> TypeError:
-    where = "" if columns is None else f" in columns {columns}"
-    return TypeError(f"{name} must hold real numbers, got dtype {dtype}{where}; convert it with y.astype(float)")
-
-
-def time_index(y: pd.Series | pd.DataFrame) -> pd.Index:
-    """The time stamps: the index of a single series, the last level of a panel's MultiIndex."""
-    return y.index.get_level_values(-1) if isinstance(y.index, pd.MultiIndex) else y.index
-
-
-def time_level(y: pd.Series | pd.DataFrame) -> pd.Index:
-    """An index of the time stamps' kind and zone: a panel's last level (its distinct stamps), which
-    unlike :func:`time_index` builds nothing per row (asked once per series, that cost O(rows) each)."""
-    return y.index.levels[-1] if isinstance(y.index, pd.MultiIndex) else y.index
-
-
-def _check_time_index(y: pd.Series | pd.DataFrame, name: str) -> None:
-    """Refuse a time index of a type no forecaster can read (strings, floats, ...), saying how to convert it."""
-    index = time_index(y)
-    if isinstance(index, pd.DatetimeIndex):
-        _check_nanosecond_range(time_level(y), name)
-        return
-    if isinstance(index, (pd.PeriodIndex, pd.TimedeltaIndex)) or pd.api.types.is_integer_dtype(index.dtype):
-        return
-    panel, example = isinstance(y.index, pd.MultiIndex), index[:1].tolist()[0]
-    if index.inferred_type == "string":
-        convert = ("y.index = y.index.set_levels(pd.to_datetime(y.index.levels[-1]), level=-1)" if panel
-                   else "y.index = pd.to_datetime(y.index)")
-        raise TypeError(
-            f"{name}'s time stamps are strings (e.g. {example!r}), as read from a CSV file without parse_dates; "
-            f"convert them to dates: {convert}, or read with pd.read_csv(..., parse_dates=[...])"
-        )
-    kind = "float numbers" if pd.api.types.is_float_dtype(index.dtype) else f"values of dtype {index.dtype}"
-    raise TypeError(
-        f"{name}'s time index holds {kind} (e.g. {example!r}); use a DatetimeIndex (pd.to_datetime), a "
-        "PeriodIndex or an integer index (e.g. index.astype(int) for whole step numbers)"
-    )
-
-
-def _check_nanosecond_range(stamps: pd.DatetimeIndex, name: str) -> None:
-    """Time steps are counted in nanoseconds since 1970 (pandas' default unit): stamps of a coarser
-    unit beyond that range (a year-9999 placeholder) cannot be counted, and pandas' own error
-    names neither the data nor a fix."""
-    try:
-        stamps.as_unit("ns")
-    except OutOfBoundsDatetime:
-        raise InputError(
-            f"{name}'s time stamps run from {stamps.min()} to {stamps.max()}, beyond {pd.Timestamp.min:%Y-%m-%d} .. "
-            f"{pd.Timestamp.max:%Y-%m-%d}, the range in which tsrec counts time steps (nanoseconds, pandas' default "
-            "unit); shift them into it (e.g. subtract pd.DateOffset(years=1000)) or forecast on step numbers "
-            "(reset_index(drop=True))"
-        ) from None
-
-
-def _check_dtypes(y: pd.Series | pd.DataFrame, name: str) -> None:
-    """Refuse complex and boolean columns, NumPy's and pandas' nullable ones alike."""
-    frame = isinstance(y, pd.DataFrame)
-    pairs = list(y.dtypes.items()) if frame else [(None, y.dtype)]
-    complex_pairs = [(column, dtype) for column, dtype in pairs if pd.api.types.is_complex_dtype(dtype)]
-    if complex_pairs:
-        raise _not_real(name, complex_pairs[0][1], [c for c, _ in complex_pairs] if frame else None)
-    bool_columns = [column for column, dtype in pairs if pd.api.types.is_bool_dtype(dtype)]
-    if bool_columns:
-        what = f"has boolean columns {bool_columns}" if frame else "holds booleans"
-        raise TypeError(f"{name} {what}; a forecaster needs numbers: cast with y.astype(float) (True -> 1.0) "
-                        "or drop them")
-
-
-def _non_numeric_message(frame: pd.DataFrame, bad: list, name: str) -> str:
-    """Columns of numbers held as objects (or strings) are told the cast; others, to drop or convert."""
-    as_numbers = [c for c in bad if frame[c].dtype == object
-                  and pd.to_numeric(frame[c], errors="coerce").notna().sum() == frame[c].notna().sum()]
-    if as_numbers == bad:
-        return (f"{name} holds numbers as Python objects (dtype object) in columns {bad}; cast them with "
-                f"{name}.astype(float)")
-    return (f"{name} has non-numeric (e.g. categorical or string) columns {bad}; drop them, or convert them "
-            f"with pd.to_numeric where they hold numbers as text")
-
-
 def _check_frame(frame: pd.DataFrame, name: str, listed: bool) -> None:
     if frame.columns.has_duplicates:
         dup = frame.columns[frame.columns.duplicated()].unique().tolist()
@@ -261,7 +182,7 @@ def _check_frame(frame: pd.DataFrame, name: str, listed: bool) -> None:
     bad = [c for c in frame.columns
            if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])]
     if bad:
-        raise TypeError(_non_numeric_message(frame, bad, name))
+        raise TypeError(non_numeric_message(frame, bad, name))
     values = frame.to_numpy(dtype=float)
     if not np.isfinite(values).all():
         raise _frame_non_finite(frame, values, name, listed)

@@ -19,7 +19,7 @@ from pandas.tseries.offsets import CustomBusinessDay, CustomBusinessMonthBegin, 
 
 from tsrec._warn import warn_user
 from tsrec.estimators._newdata import check_steps, check_zone_awareness, series_name, step_text, uses_stamps
-from tsrec.estimators._series import time_level
+from tsrec.estimators._series_values import time_level
 from tsrec.estimators._timeindex import in_zone, infer_freq, known_step, same_step, whole_units
 from tsrec.estimators.errors import InputError, LoadError
 
