@@ -303,6 +303,25 @@ def test_a_context_at_a_step_no_fitted_series_has_is_forecast_with_a_warning():
         est.predict(fh=[1], y=hourly.iloc[-10:].set_axis(pd.date_range("2024-01-03", periods=10, freq="60min")))
 
 
+@pytest.mark.parametrize("fitted, context", [
+    (pd.period_range("2015Q1", periods=30, freq="Q"), pd.date_range("2015-01-01", periods=30, freq="QS")),
+    (pd.date_range("2015-03-31", periods=30, freq="QE"), pd.date_range("2015-01-01", periods=30, freq="QS-OCT")),
+    (pd.date_range("1990-12-31", periods=30, freq="YE"), pd.date_range("1990-01-01", periods=30, freq="YS")),
+])
+def test_quarter_and_year_starts_are_the_fitted_quarter_and_year_ends_step(fitted, context):
+    # "y has a step of QS-OCT, which no series the model was fitted on has (QE-DEC)": the same calendar quarters
+    import warnings
+
+    from tsrec.estimators import ARNetForecaster
+
+    values = np.sin(np.arange(30) / 3.0)
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(pd.Series(values, index=fitted), fh=[1, 2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        forecast = est.predict(y=pd.Series(values, index=pd.DatetimeIndex(list(context))))
+    assert forecast.index[0] == pd.date_range(context[-1], periods=2, freq=context.freq)[1]
+
+
 def test_no_step_warning_where_either_side_has_integer_steps():
     import warnings
 

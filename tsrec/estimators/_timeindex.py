@@ -253,10 +253,22 @@ def same_step(own: object, freq: object) -> bool:
     return _calendar_key(own) == _calendar_key(freq)
 
 
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+
 def _calendar_key(freq: object) -> tuple:
-    """(unit, multiple, anchor) of a calendar step; start/end variants share one unit, as in positions()."""
-    anchor = freq.name.partition("-")[2] if hasattr(freq, "name") else ""
-    return _calendar_unit(freq), getattr(freq, "n", 1), anchor or None
+    """(unit, multiple, anchor) of a calendar step; start/end variants share one unit, as in positions().
+
+    Quarters and years are anchored by the month they end in: quarters starting in October
+    ("QS-OCT") are those ending in December ("QE-DEC", a period's "Q-DEC"), years starting in
+    January those ending in December; for quarters only the end month's place in its quarter counts.
+    """
+    unit, anchor = _calendar_unit(freq), freq.name.partition("-")[2] if hasattr(freq, "name") else ""
+    if unit in ("Q", "Y") and anchor[:3] in _MONTHS:
+        starts = re.sub(r"^C?B(?=[QYA])", "", freq.name.split("-")[0].upper()).endswith("S")
+        end = (_MONTHS.index(anchor[:3]) - starts) % 12  # 0 = January
+        anchor = str(end % 3 if unit == "Q" else end)
+    return unit, getattr(freq, "n", 1), anchor or None
 
 
 def stamp_offset_ns(index: pd.Index, step_ns: int) -> int:
