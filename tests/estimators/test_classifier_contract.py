@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -182,8 +183,33 @@ def ragged_panels():
 @pytest.mark.parametrize("mtype", ["nested_univ", "pd-multiindex"])
 def test_unequal_length_panels_are_refused_with_the_fix(mtype):
     X = ragged_panels()[mtype]
-    with pytest.raises(ValueError, match=r"different lengths \(5 to 6 timepoints\).*pad=\"last\""):
+    with pytest.raises(ValueError, match=r"different lengths \(5 to 6 timepoints\).*pad=\"last\".*"
+                                         r"PaddingTransformer\(pad_length=6\)"):
         PGNClassifier(hidden=4, max_epochs=1).fit(X, np.arange(12) % 2)
+
+
+def test_a_panel_indexed_time_first_is_told_to_swap_its_levels():
+    # a log grouped by time: each stamp was read as a sample, and y was blamed for its length
+    stamps = pd.date_range("2024-01-01", periods=30, freq="h")
+    X = pd.DataFrame({"v": np.random.default_rng(0).normal(size=120)},
+                     index=pd.MultiIndex.from_product([stamps, [1, 2, 3, 4]], names=["timestamp", "sensor_id"]))
+    with pytest.warns(UserWarning, match=r"first index level \('timestamp'\) holds time stamps .* if X is \(time, "
+                                         r"instance\), pass X\.swaplevel\(\)\.sort_index\(\)"), pytest.raises(ValueError):
+        PGNClassifier(hidden=4, max_epochs=1).fit(X, [0, 1, 0, 1])
+    assert PGNClassifier(hidden=4, max_epochs=1).fit(X.swaplevel().sort_index(), [0, 1, 0, 1]).n_timepoints_ == 30
+
+
+def test_sktimes_evaluate_scores_as_cross_val_score_does():
+    # evaluate asks the classifier for clone(): without it every fold failed and scored NaN
+    from sklearn.model_selection import KFold, cross_val_score
+    from sktime.classification.model_evaluation import evaluate
+
+    X, y = toy(n=24, length=10, channels=1)  # sktime's evaluate takes 3-D panels only
+    clf = PGNClassifier(hidden=4, max_epochs=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # sktime passes y as a one-column frame: scikit-learn's conversion warning
+        scores = evaluate(clf, cv=KFold(3), X=X, y=y, error_score="raise")["test_accuracy_score"]
+    np.testing.assert_allclose(scores, cross_val_score(clf, X, y, cv=KFold(3)))
 
 
 def test_sktime_zip_and_in_memory_saves(tmp_path):

@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, validate_data
 from sktime.base import BaseObject
@@ -359,6 +359,11 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
             return _sktime_zip.sktime_save(self, path, serialization_format)
         check_is_fitted(self)
         return _persistence.save_classifier(self, path)
+
+    def clone(self) -> DeepClassifier:
+        """A new unfitted classifier with the same parameters (``sklearn.base.clone``), as sktime's
+        ``evaluate`` asks of the classifier it scores."""
+        return clone(self)
 
     # what sktime.base.load calls on the class it finds in a zip or in-memory save
     load_from_path = BaseObject.__dict__["load_from_path"]

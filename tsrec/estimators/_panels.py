@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_consistent_length
 
+from tsrec._warn import warn_user
 from tsrec.estimators._panel_formats import (
     dask_to_multiindex, is_dask_frame, refuse_cells_out_of_time_order, refuse_repeated_rows, sorting_reorders_samples,
     with_ranked_index, with_ranked_time_level,
@@ -170,6 +171,18 @@ def _refuse_non_real_channels(frame: pd.DataFrame, where: str = "X") -> None:
         _refuse_non_numeric(frame, where, fixes=[])
 
 
+def _warn_time_first(index: pd.MultiIndex) -> None:
+    """A (time, instance) index, as a log grouped by time reads: sktime takes the first level as the
+    samples, so the stamps became samples (or, for text ids, the ids were called text time stamps).
+    A warning: samples keyed by a date (a day's session) with positions for time are a panel too."""
+    first, last = index.levels[0], index.levels[-1]
+    stamps = (pd.DatetimeIndex, pd.PeriodIndex, pd.TimedeltaIndex)
+    if isinstance(first, stamps) and not isinstance(last, stamps):
+        warn_user(f"X's first index level ({index.names[0]!r}) holds time stamps and its last "
+                  f"({index.names[-1]!r}) does not: each stamp is read as a sample. A pd-multiindex panel is "
+                  "(instance, time); if X is (time, instance), pass X.swaplevel().sort_index()")
+
+
 def _from_frame(X: pd.DataFrame):
     """A pd-multiindex or nested_univ panel -> numpy3D; a plain table of numbers passes through."""
     if X.columns.duplicated().any():
@@ -191,6 +204,7 @@ def _from_frame(X: pd.DataFrame):
 
     if multiindex:  # sktime's check accepts a missing id, whose rows the stacking then mixes with others
         check_series_ids(X.index, "X")
+        _warn_time_first(X.index)
         refuse_repeated_rows(X.index)
         _refuse_non_real_channels(X)
         X = with_ranked_time_level(_rows_grouped_by_instance(X))
@@ -334,7 +348,8 @@ def _refuse_unequal_lengths(lengths: Iterable[int]) -> None:
     raise InputError(
         f"X holds series of different lengths ({min(lengths)} to {max(lengths)} timepoints) but a "
         "classifier needs one length for all series and channels; pad or truncate them to a common "
-        "length first (UCR/UEA data: load_ucr(name, split, pad=\"last\"))"
+        "length first (UCR/UEA data: load_ucr(name, split, pad=\"last\"); other panels: sktime's "
+        f"PaddingTransformer(pad_length={max(lengths)}).fit_transform(X), or it * the classifier in a pipeline)"
     )
 
 
