@@ -199,6 +199,16 @@ def test_a_panel_indexed_time_first_is_told_to_swap_its_levels():
     assert PGNClassifier(hidden=4, max_epochs=1).fit(X.swaplevel().sort_index(), [0, 1, 0, 1]).n_timepoints_ == 30
 
 
+def test_an_array_with_more_channels_than_timepoints_warns_of_the_channels_last_layout():
+    # tslearn's and Keras' (n, timepoints, channels) was read as 100 channels of 6 steps without a word
+    X, y = toy(n=12, length=6, channels=20)
+    with pytest.warns(UserWarning, match=r"X has 20 channels of 6 timepoints each .* pass X\.transpose\(0, 2, 1\)"):
+        PGNClassifier(hidden=4, max_epochs=1).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        PGNClassifier(hidden=4, max_epochs=1).fit(X.transpose(0, 2, 1), y)
+
+
 def test_sktimes_evaluate_scores_as_cross_val_score_does():
     # evaluate asks the classifier for clone(): without it every fold failed and scored NaN
     from sklearn.model_selection import KFold, cross_val_score

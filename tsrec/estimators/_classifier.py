@@ -175,6 +175,8 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
             _panel_values.warn_far_from_unit_scale(X)
         check_ndim(X.ndim)
         if reset:
+            if X.ndim == 3 and channels is None:  # a panel's frame says which axis is which
+                _panel_values.warn_channels_last(X)
             self.input_ndim_ = X.ndim
             if channels is not None:  # a panel's channels are the features of 3-D input (n_features_in_)
                 self.feature_names_in_ = np.asarray(channels, dtype=object)

@@ -109,6 +109,17 @@ def warn_far_from_unit_scale(X: np.ndarray) -> None:
 ROUNDING_LEVEL = 1e3
 
 
+def warn_channels_last(X: np.ndarray) -> None:
+    """Warn where a 3-D array has more channels than timepoints: tslearn's and Keras' layout,
+    (n_samples, n_timepoints, n_channels), reads so, and trains on each step's channel vector as
+    if it were a series. A warning: a few UEA sets do have more channels than timepoints."""
+    _, channels, timepoints = X.shape
+    if channels > timepoints:
+        warn_user(f"X has {channels} channels of {timepoints} timepoints each (X is read as (n_samples, n_channels, "
+                  "n_timepoints)); if it is (n_samples, n_timepoints, n_channels), as tslearn and Keras lay it out, "
+                  "pass X.transpose(0, 2, 1)")
+
+
 def warn_rounded_context(context: np.ndarray, float32: bool, keys: list | None) -> None:
     """Warn where the network's float32 rounds away much of a context's own variation: standardised,
     a context 1e9 training standard deviations off varies by steps of 64 in float32, and the forecast
