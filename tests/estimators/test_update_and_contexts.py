@@ -398,3 +398,15 @@ def test_a_series_near_1e300_standardises_without_numpy_overflow_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         huge = cyclenet(series(scale=1e300))
     np.testing.assert_allclose(huge.predict(), 1e300 * cyclenet(series()).predict(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("value", ["False", "no", 0.0])
+def test_update_params_that_is_no_bool_is_refused_before_anything_changes(value):
+    # "False" read as True: the weights the caller meant to keep were refitted
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(series(40))
+    weights = [p.detach().clone() for p in est.network_.parameters()]
+    with pytest.raises(ValueError, match=rf"update_params must be True or False, got {value!r}"):
+        est.update(series(60).iloc[40:], update_params=value)
+    with pytest.raises(ValueError, match="reset_forecaster must be True or False"):
+        est.update_predict(series(60).iloc[40:], update_params=False, reset_forecaster="no")
+    assert est.cutoff[0] == HOURS[39] and all(torch.equal(a, b) for a, b in zip(weights, est.network_.parameters()))

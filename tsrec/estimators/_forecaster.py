@@ -18,6 +18,7 @@ import torch
 from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 from torch import nn
 
+from tsrec._checks import check_flag
 from tsrec._warn import import_lightning
 from tsrec.estimators import _divergence, _evaluate, _newdata, _onepass, _persistence, _seeding, _steps, _updates
 from tsrec.estimators._horizon import aligned_fh, check_step_count, relative_steps, same_fh, steps_per_series
@@ -224,6 +225,7 @@ class DeepForecaster(
             The updated forecaster.
         """
         self.check_is_fitted()
+        update_params = check_flag("update_params", update_params)  # "False" would read as True: a refit
         if _updates.is_empty(y):  # sktime warns that nothing was updated, and changes nothing
             return super().update(None, X=X, update_params=update_params)  # what sktime sees as empty
         _updates.check_remembers_data(self)

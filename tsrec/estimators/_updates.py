@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
+from tsrec._checks import check_flag
 from tsrec.estimators import _newdata
 from tsrec.estimators._scaling import row_scales
 from tsrec.estimators._series import (
@@ -166,7 +167,8 @@ class StoredDataUpdates:
         pandas.Series, pandas.DataFrame or numpy.ndarray
             The forecasts of every window, as sktime returns them.
         """
-        if reset_forecaster:  # sktime works on a copy
+        update_params = check_flag("update_params", update_params)
+        if check_flag("reset_forecaster", reset_forecaster):  # sktime works on a copy
             return super().update_predict(y, cv=cv, X=X, update_params=update_params, reset_forecaster=True)
         with unchanged_on_error(self):
             return super().update_predict(y, cv=cv, X=X, update_params=update_params, reset_forecaster=False)
