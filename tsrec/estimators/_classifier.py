@@ -363,8 +363,14 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         return _persistence.save_classifier(self, path)
 
     def clone(self) -> DeepClassifier:
-        """A new unfitted classifier with the same parameters (``sklearn.base.clone``), as sktime's
-        ``evaluate`` asks of the classifier it scores."""
+        """A new unfitted classifier with the same parameters, as sktime's ``evaluate`` asks of the
+        classifier it scores.
+
+        Returns
+        -------
+        DeepClassifier
+            ``sklearn.base.clone(self)``.
+        """
         return clone(self)
 
     # what sktime.base.load calls on the class it finds in a zip or in-memory save

@@ -90,6 +90,13 @@ class CompanionSSM(nn.Module):
         return normalize(self.a, self.norm_order), self.b, self.c
 
     def extra_repr(self) -> str:
+        """The constructor's arguments, for the module's repr.
+
+        Returns
+        -------
+        str
+            ``name=value`` pairs, as torch's own layers print them.
+        """
         n_kernels, state_dim = self.a.shape
         return (f"width={self.repeats * n_kernels}, n_kernels={n_kernels}, state_dim={state_dim}, "
                 f"norm_order={self.norm_order}, skip={self.D is not None}")
@@ -173,6 +180,13 @@ class ClosedLoopSSM(nn.Module):
         self.a, self.b, self.c, self.k = (nn.Parameter(torch.randn(width, state_dim)) for _ in range(4))
 
     def extra_repr(self) -> str:
+        """The constructor's arguments, for the module's repr.
+
+        Returns
+        -------
+        str
+            ``name=value`` pairs, as torch's own layers print them.
+        """
         width, state_dim = self.a.shape
         return f"width={width}, state_dim={state_dim}, norm_order={self.norm_order}"
 

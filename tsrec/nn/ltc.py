@@ -91,6 +91,13 @@ class LTCCell(nn.Module):
 
 
     def extra_repr(self) -> str:
+        """The constructor's arguments, for the module's repr.
+
+        Returns
+        -------
+        str
+            ``name=value`` pairs, as torch's own layers print them.
+        """
         return (f"input_size={self.input_size}, units={self.units}, ode_unfolds={self.ode_unfolds}, "
                 f"epsilon={self.epsilon}")
     def forward(self, x_t: torch.Tensor, v: torch.Tensor, elapsed: float = 1.0) -> torch.Tensor:

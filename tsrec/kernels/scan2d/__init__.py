@@ -101,11 +101,13 @@ def scan2d(
     x, delta1, delta2 : torch.Tensor
         Shape ``(batch, time, variates, channels)``; ``delta*`` are step sizes (already positive,
         e.g. after softplus).
-    A1, A4 : torch.Tensor
+    A1 : torch.Tensor
         Shape ``(channels, N)``: diagonal continuous-time transitions (negative for decay) of the
-        time-axis and variate-axis states.
+        time-axis state.
     A2, A3 : torch.Tensor or None
         Shape ``(channels, N)``: the cross-coupling transitions; None drops the coupling.
+    A4 : torch.Tensor
+        Shape ``(channels, N)``: the variate-axis state's transitions, as ``A1``.
     B1, B2, C1, C2 : torch.Tensor
         Shape ``(batch, time, variates, N)``: input-dependent input / output vectors.
     D : torch.Tensor, optional
