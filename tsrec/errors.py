@@ -56,6 +56,25 @@ class LoadError(TsrecError, ValueError):
     """
 
 
+class ModelNotFoundError(LoadError, FileNotFoundError):
+    """No saved estimator at the path given; both a :class:`LoadError` and a ``FileNotFoundError``.
+
+    Raised by :func:`tsrec.load` and :func:`tsrec.batch.load_cached` (the CLI's ``--model``) for a
+    path that does not exist.
+
+    Examples
+    --------
+    >>> import tsrec
+    >>> try:
+    ...     tsrec.load("no_such_model")
+    ... except ModelNotFoundError as err:
+    ...     print(err)
+    no_such_model is not a saved tsrec estimator: no such folder; check the path, or pass a folder written by est.save
+    >>> issubclass(ModelNotFoundError, LoadError), issubclass(ModelNotFoundError, FileNotFoundError)
+    (True, True)
+    """
+
+
 class InSampleError(InputError, NotImplementedError):
     """In-sample forecasts were asked for; a ValueError for tsrec, NotImplementedError for sktime.
 

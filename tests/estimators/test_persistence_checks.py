@@ -143,3 +143,18 @@ def test_one_load_warns_of_an_unused_parameter_once(tmp_path):
     assert [str(w.message) for w in caught if "d_model" in str(w.message)] == [
         "CycleNetForecaster: d_model=4 has no effect with backbone='linear'; set backbone='mlp' to use it"
     ]
+
+
+def test_a_missing_folder_is_a_file_not_found_error_and_config_json_names_its_folder(tmp_path, saved):
+    # a missing path was a LoadError ("config.json and weights.safetensors are needed") and no FileNotFoundError,
+    # unlike tsrec's other missing files; load_cached said "no such folder" in other words
+    from tsrec.batch import load_cached
+    from tsrec.estimators.errors import ModelNotFoundError
+
+    for loader in (tsrec.load, load_cached):
+        with pytest.raises(FileNotFoundError, match=r"nowhere is not a saved tsrec estimator: no such folder") as info:
+            loader(tmp_path / "nowhere")
+        assert isinstance(info.value, ModelNotFoundError) and isinstance(info.value, LoadError)
+    folder = saved["forecaster"]
+    with pytest.raises(LoadError, match=rf"config\.json is a saved estimator's config\.json; pass its folder, {folder}"):
+        tsrec.load(folder / "config.json")

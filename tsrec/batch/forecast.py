@@ -38,7 +38,7 @@ from tsrec.batch.io import PathLike, check_output_path, input_paths, read_series
 from tsrec.estimators._folder import sktime_zip_hint
 from tsrec.estimators._persistence import checked_path
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators.errors import InputError, LoadError
+from tsrec.estimators.errors import InputError, LoadError, ModelNotFoundError
 from tsrec.persistence import load
 
 # models loaded by workers, keyed by folder and file times: each process loads a folder once
@@ -98,9 +98,10 @@ def load_cached(path: PathLike) -> DeepForecaster:
     """
     path = checked_path(path, "tsrec.batch.load_cached")  # before Path(path): None failed inside pathlib
     if not Path(path).is_dir():
-        what = "a file, not a folder" if Path(path).exists() else "no such folder"
-        raise LoadError(f"{path} is not a saved tsrec estimator: {what}; pass a folder written by est.save "
-                        f"(CLI: --model){sktime_zip_hint(path)}")
+        exists = Path(path).exists()
+        error = LoadError if exists or sktime_zip_hint(path) else ModelNotFoundError
+        raise error(f"{path} is not a saved tsrec estimator: {'a file, not a folder' if exists else 'no such folder'}; "
+                    f"pass a folder written by est.save (CLI: --model){sktime_zip_hint(path)}")
     key = _cache_key(str(path))
     # one lock for the whole load: threads of one worker must not load the same folder twice
     with _CACHE_LOCK:

@@ -25,7 +25,7 @@ from safetensors.torch import save_file
 
 from tsrec._files import READ_FIX, fsync_folder, fsync_path, hidden_stem, made_folders, os_error
 from tsrec.estimators._saved_json import TUPLE_MARK
-from tsrec.estimators.errors import LoadError
+from tsrec.estimators.errors import LoadError, ModelNotFoundError
 
 FORMAT = "tsrec-estimator"
 # version 1 checksummed only the weights; version 2 checksums config.json too; version 3 stores each
@@ -267,6 +267,11 @@ def read_folder(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tensor]]
     """Read and verify a saved folder; every failure is a :class:`LoadError` saying what is wrong."""
     folder = Path(path)
     try:
+        if not os.path.lexists(folder) and not sktime_zip_hint(folder):
+            raise ModelNotFoundError(f"{path} is not a saved tsrec estimator: no such folder; check the path, or "
+                                     "pass a folder written by est.save")
+        if folder.name == CONFIG and folder.is_file():
+            raise LoadError(f"{folder} is a saved estimator's {CONFIG}; pass its folder, {folder.parent}")
         if not (folder / CONFIG).is_file() or not (folder / WEIGHTS).is_file():
             raise LoadError(f"{folder} is not a saved tsrec estimator: {CONFIG} and {WEIGHTS} are needed"
                             f"{sktime_zip_hint(folder) or _interrupted_hint(folder)}")
