@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sktime.exceptions import NotFittedError
 
 from tsrec.batch import forecast_files, forecast_panel, read_series
 from tsrec.datasets.synthetic import make_seasonal
@@ -181,8 +182,9 @@ def test_model_and_option_errors(files, tmp_path):
     folder = files["dir"]
     with pytest.raises(LoadError, match="not a saved tsrec estimator"):
         forecast_files(tmp_path, folder / "long.csv", tmp_path / "o.csv")
-    with pytest.raises(InputError, match="not fitted"):
+    with pytest.raises(InputError, match="not fitted") as info:
         forecast_files(CycleNetForecaster(), folder / "long.csv", tmp_path / "o.csv")
+    assert isinstance(info.value, NotFittedError)  # as the forecaster's own predict raises
     with pytest.raises(TypeError, match="not a tsrec forecaster"):
         forecast_files(object(), folder / "long.csv", tmp_path / "o.csv")
     with pytest.raises(InputError, match="unknown file extension"):  # checked before the input is read

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sktime.exceptions import NotFittedError
 
 from tsrec.estimators._onepass import Runs, check_room_on_grid, fitted_grid, panel_runs, scaled_last_rows
 from tsrec.batch._times import wall_clock_in
@@ -26,6 +27,11 @@ from tsrec.estimators._variates import variates_match
 from tsrec.estimators.errors import InputError, InSampleError
 
 
+class UnfittedModelError(InputError, NotFittedError):
+    """An unfitted forecaster given to forecast: sktime's NotFittedError (as its ``predict`` raises), and
+    tsrec's InputError (as the other refusals of the batch functions)."""
+
+
 def check_model(est: object, source: object) -> DeepForecaster:
     """``est`` itself if it is a fitted tsrec forecaster; ``source`` names it in the message."""
     if not isinstance(est, DeepForecaster):
@@ -33,7 +39,8 @@ def check_model(est: object, source: object) -> DeepForecaster:
             f"{source} is a {type(est).__name__}, not a tsrec forecaster; pass a fitted forecaster or its saved folder"
         )
     if not est.is_fitted:
-        raise InputError(f"the {type(est).__name__} is not fitted; call fit first (or pass a folder saved by est.save)")
+        raise UnfittedModelError(f"the {type(est).__name__} is not fitted; call fit first (or pass a folder saved by "
+                                 "est.save)")
     return est
 
 

@@ -230,7 +230,7 @@ def _trainer(options: dict, config: TrainingConfig) -> pl.Trainer:
         extra = {key for key in config.trainer_kwargs if key != "callbacks"}
         given = f", trainer_kwargs keys {sorted(extra)}" if extra else ""
         reason = str(err).strip().splitlines()[0].rstrip(".")
-        device = any(word in reason.lower() for word in ("accelerator", "gpu", "cuda", "mps", "tpu", "device"))
+        device = any(word in reason.lower() for word in ("accelerator", "gpu", "cuda", "mps", "tpu"))
         hint = " (accelerator='auto' uses a GPU only where there is one)" if device else ""
         raise ValueError(
             f"lightning.Trainer cannot train with {settings}{given}: {reason}; change the setting it names{hint}"
