@@ -104,7 +104,7 @@ def test_trainer_kwargs_that_cannot_work_are_refused(trainer_kwargs, patience, m
 def test_trainer_kwargs_that_train_are_accepted(tmp_path):
     kwargs = {"max_time": {"minutes": 5}, "check_val_every_n_epoch": 1, "max_steps": -1, "val_check_interval": 1.0,
               "callbacks": [ModelCheckpoint(dirpath=tmp_path, monitor=None)]}
-    est = CycleNetForecaster(**SMALL, batch_size=8, trainer_kwargs=kwargs).fit(_series())
+    est = CycleNetForecaster(**SMALL, trainer_kwargs=kwargs).fit(_series())
     assert est.history_["epochs"] == 2
     assert [path.name for path in tmp_path.iterdir()] == ["epoch=1-step=2.ckpt"]  # the copy saved
 
