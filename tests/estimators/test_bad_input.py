@@ -229,8 +229,10 @@ def test_flags_must_be_booleans(cls, params):
 
 
 def test_model_parameters_name_themselves():
-    with pytest.raises(ValueError, match="sparsity must be a finite number > 0"):
-        ARNetForecaster(sparsity="0.5", max_epochs=1).fit(frame())
+    for sparsity in ("0.5", 0, 2, float("nan")):  # one message for every end of the range, with what it means
+        with pytest.raises(ValueError, match=r"sparsity must be None or a number in \(0, 1\], got .*: the expected "
+                                             r"share of non-zero AR weights"):
+            ARNetForecaster(sparsity=sparsity, max_epochs=1).fit(frame())
     with pytest.raises(ValueError, match="reg_lambda must be a finite number"):
         ARNetForecaster(reg_lambda=float("inf"), max_epochs=1).fit(frame())
     with pytest.raises(InputError, match="needs at least n_lags \\+ horizon = 1001; .* lower n_lags/horizon"):
