@@ -202,7 +202,7 @@ def test_predict_rejects(case, fitted):
     ({"trainer_kwargs": {"max_epochs": 3}}, "trainer_kwargs may not set 'max_epochs': use the estimator's max_epochs="),
     ({"trainer_kwargs": {"deterministic": False}}, "may not set 'deterministic': tsrec sets it itself"),
     ({"trainer_kwargs": {"foo": 1}}, "'foo', which is not a lightning.Trainer argument"),
-    ({"trainer_kwargs": {"callbacks": "x"}}, "must be a lightning Callback"),
+    ({"trainer_kwargs": {"callbacks": "x"}}, "must be a lightning Callback or a list of them, got str 'x'"),
     ({"trainer_kwargs": {"limit_val_batches": 0}}, "use the estimator's val_size=0"),
     ({"trainer_kwargs": {"limit_train_batches": 0}}, "it would train nothing"),
     ({"accelerator": ["cpu"]}, "accelerator must be a string"),
@@ -282,8 +282,11 @@ def test_unknown_model_name():
 
 
 def test_unreadable_saved_folders(tmp_path, fitted):
-    with pytest.raises(tsrec.estimators.LoadError, match="config.json and weights.safetensors"):
+    with pytest.raises(tsrec.estimators.LoadError, match="no such folder"):
         tsrec.load(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(tsrec.estimators.LoadError, match="config.json and weights.safetensors"):
+        tsrec.load(tmp_path / "empty")
     folder = fitted.save(tmp_path / "model")
     weights = folder / "weights.safetensors"
     data = weights.read_bytes()

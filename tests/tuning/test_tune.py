@@ -226,7 +226,8 @@ def test_other_bad_arguments(series):
         tune(small_cyclenet(), series, timeout=0)
     with pytest.raises(ValueError, match="cannot be passed together with study="):
         tune(small_cyclenet(), series, study=optuna.create_study(), random_state=0)
-    with pytest.raises(ValueError, match="minimize"):
+    with pytest.raises(ValueError, match=r"minimize.*got direction\(s\) \['maximize'\]; create it with "
+                                         r"optuna\.create_study\(direction='minimize'\)"):
         tune(small_cyclenet(), series, study=optuna.create_study(direction="maximize"))
     with pytest.raises(TypeError, match="space must be a callable"):
         tune(small_cyclenet(), series, space={"lr": 0.1})

@@ -36,7 +36,8 @@ def check_model(est: object, source: object) -> DeepForecaster:
     """``est`` itself if it is a fitted tsrec forecaster; ``source`` names it in the message."""
     if not isinstance(est, DeepForecaster):
         raise TypeError(
-            f"{source} is a {type(est).__name__}, not a tsrec forecaster; pass a fitted forecaster or its saved folder"
+            f"{source} is of type {type(est).__name__}, not a tsrec forecaster; pass a fitted forecaster or its saved "
+            "folder"
         )
     if not est.is_fitted:
         raise UnfittedModelError(f"the {type(est).__name__} is not fitted; call fit first (or pass a folder saved by "

@@ -206,7 +206,7 @@ def _value_names(layout: str, value_col: str, columns: Sequence[str] | None) -> 
         if isinstance(columns, str) or not len(columns):
             raise InputError(f"columns must be a non-empty list of column names, got {columns!r}")
         if len(set(columns)) != len(columns):
-            raise InputError(f"columns has duplicates: {list(columns)}; name each column once")
+            raise InputError(f"columns has duplicates: {list(columns)}; name each column once (CLI: --columns)")
     return list(columns) if layout == "long" and columns is not None else [value_col]
 
 

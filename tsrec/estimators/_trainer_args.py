@@ -181,7 +181,8 @@ def _check_callbacks(callbacks: object, patience: int | None) -> list:
     callbacks = list(callbacks) if isinstance(callbacks, (list, tuple)) else [] if callbacks is None else [callbacks]
     for callback in callbacks:
         if not isinstance(callback, Callback):
-            raise ValueError("trainer_kwargs['callbacks'] must be a lightning Callback or a list of them")
+            raise ValueError(f"trainer_kwargs['callbacks'] must be a lightning Callback or a list of them, got "
+                             f"{type(callback).__name__} {callback!r}; pass e.g. [EarlyStopping('val_loss')]")
         on_val_loss = getattr(callback, "monitor", None) == "val_loss"
         if on_val_loss and isinstance(callback, ModelCheckpoint):
             raise ValueError(

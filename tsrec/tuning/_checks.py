@@ -339,5 +339,8 @@ def _check_study(study: object, sampler: object, pruner: object, random_state: o
             "optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0)) (a pruner= goes there too)"
         )
     if len(study.directions) != 1 or study.direction != optuna.study.StudyDirection.MINIMIZE:
-        raise ValueError("study must be single-objective with direction='minimize' (a validation loss)")
+        directions = [d.name.lower() for d in study.directions]
+        raise ValueError(f"study must be single-objective with direction='minimize' (tune minimises a validation "
+                         f"loss), got direction(s) {directions}; create it with optuna.create_study(direction="
+                         "'minimize'), or leave study out")
     return study
