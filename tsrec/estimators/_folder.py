@@ -267,14 +267,14 @@ def read_folder(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tensor]]
     """Read and verify a saved folder; every failure is a :class:`LoadError` saying what is wrong."""
     folder = Path(path)
     try:
-        if not os.path.lexists(folder) and not sktime_zip_hint(folder):
+        hint = sktime_zip_hint(folder) or _interrupted_hint(folder)  # where the model may be instead
+        if not os.path.lexists(folder) and not hint:
             raise ModelNotFoundError(f"{path} is not a saved tsrec estimator: no such folder; check the path, or "
                                      "pass a folder written by est.save")
         if folder.name == CONFIG and folder.is_file():
             raise LoadError(f"{folder} is a saved estimator's {CONFIG}; pass its folder, {folder.parent}")
         if not (folder / CONFIG).is_file() or not (folder / WEIGHTS).is_file():
-            raise LoadError(f"{folder} is not a saved tsrec estimator: {CONFIG} and {WEIGHTS} are needed"
-                            f"{sktime_zip_hint(folder) or _interrupted_hint(folder)}")
+            raise LoadError(f"{folder} is not a saved tsrec estimator: {CONFIG} and {WEIGHTS} are needed{hint}")
         config = _read_config(folder / CONFIG)
         weights = (folder / WEIGHTS).read_bytes()  # read once: the checked bytes are the loaded bytes
     except PermissionError as err:
