@@ -6,6 +6,7 @@ keeping hand-written lists.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from collections.abc import Callable
 
@@ -109,5 +110,9 @@ def get_estimator(name: str) -> type:
     """
     known = dict(all_estimators())
     if name not in known:
-        raise ValueError(f"unknown estimator {name!r}; known estimators: {sorted(known)}")
+        # a typo, or a model's short name ("ARNet"): the estimator meant, where one stands out
+        holding = [known_name for known_name in sorted(known) if str(name).lower() in known_name.lower()]
+        close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.9) or holding[:1] * (len(holding) == 1)
+        guess = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"unknown estimator {name!r}{guess}; known estimators: {sorted(known)}")
     return known[name]

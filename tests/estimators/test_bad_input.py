@@ -279,6 +279,10 @@ def test_a_panel_series_too_short_to_validate_is_named_and_the_others_validate()
 def test_unknown_model_name():
     with pytest.raises(ValueError, match="unknown estimator 'NoSuchForecaster'; known estimators"):
         get_estimator("NoSuchForecaster")
+    # a model's short name or a typo: the one meant is named
+    for name, meant in (("ARNet", "ARNetForecaster"), ("CycleNetForcaster", "CycleNetForecaster")):
+        with pytest.raises(ValueError, match=rf"unknown estimator '{name}' \(did you mean '{meant}'\?\); known"):
+            get_estimator(name)
 
 
 def test_unreadable_saved_folders(tmp_path, fitted):

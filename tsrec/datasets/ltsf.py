@@ -376,7 +376,8 @@ def ltsf_split(
     train_end, val_end, test_end = ltsf_borders(name, len(df))
     _check_stamps(df, name)
     if test_end > len(df):
-        raise ValueError(f"{name} split needs {test_end} rows but the frame has {len(df)}")
+        raise ValueError(f"{name} split needs {test_end} rows but the frame has {len(df)}; pass the whole "
+                         f"benchmark frame, as load_ltsf({name!r}) returns it")
     if not 0 < train_end < val_end < test_end:
         raise ValueError(
             f"the frame has {len(df)} rows, too few for the 70/10/20 split (at least {_MIN_ROWS} rows give "
