@@ -237,6 +237,15 @@ def test_bad_fh_is_an_input_error(files, tmp_path, fh):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("fh", [0, -2, [0, 1], np.array([-1, 2])])
+def test_steps_at_or_before_the_end_are_in_sample_as_for_predict(files, tmp_path, fh):
+    # they were plain InputErrors, worded unlike predict's; the forecaster's own predict raises InSampleError
+    from tsrec.estimators.errors import InSampleError
+
+    with pytest.raises(InSampleError, match="fh must be >= 1|fh must name future steps 1, 2, ..."):
+        forecast_files(files["model"], files["dir"] / "long.csv", tmp_path / "o.csv", fh=fh)
+
+
 def test_a_series_at_another_step_is_refused_before_any_chunk(files, tmp_path, monkeypatch):
     # CycleNet reads the stamps (its cycle's phase): an hourly model refuses a daily series; found
     # chunk by chunk, that once stopped a run after every other chunk had been forecast

@@ -50,8 +50,8 @@ def forecast_steps(fh: int | Sequence[int] | None, est: DeepForecaster) -> list[
     if fh is None:
         return predict_steps(est)
     if isinstance(fh, (int, np.integer)) and not isinstance(fh, bool):
-        if fh < 1:
-            raise InputError(f"fh must be >= 1 (the number of steps to forecast), got {fh}")
+        if fh < 1:  # in-sample, as the forecaster's predict calls steps <= 0
+            raise InSampleError(f"fh must be >= 1 (the number of steps to forecast), got {fh}")
         # before a list of fh steps is made: about 40 bytes a step (an int and its pointer)
         check_output_size(1, int(fh), 3, "list of steps", "ask for fewer steps")
         return list(range(1, int(fh) + 1))
@@ -60,8 +60,11 @@ def forecast_steps(fh: int | Sequence[int] | None, est: DeepForecaster) -> list[
     if not isinstance(fh, Iterable) or isinstance(fh, (str, bytes)):
         raise bad
     steps = np.asarray(fh if isinstance(fh, np.ndarray) else list(fh)).ravel()
-    if steps.size == 0 or not np.issubdtype(steps.dtype, np.integer) or steps.min() < 1:
+    if steps.size == 0 or not np.issubdtype(steps.dtype, np.integer):
         raise bad
+    if steps.min() < 1:
+        raise InSampleError(f"fh must name future steps 1, 2, ... after the end of the data, got {fh!r}; in-sample "
+                            "forecasts are not supported")
     check_unique_fh(steps)  # sorting a set of them dropped the second without a word
     return sorted(int(s) for s in steps)
 
