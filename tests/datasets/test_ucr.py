@@ -175,6 +175,9 @@ def test_malformed_files(tmp_path: Path, body: str, match: str) -> None:
     with pytest.raises(ValueError, match=match) as info:
         load_ucr("Toy", data_dir=tmp_path)
     assert str(path) in str(info.value)
+    # every refusal says what to do: a damaged line names the fix the header's checks give (these gave none)
+    assert any(fix in str(info.value) for fix in ("re-download the file", "set '@timeStamps false'", "a file needs",
+                                                  "only labelled classification files")), str(info.value)
 
 
 def test_series_length_header_is_checked(tmp_path: Path) -> None:

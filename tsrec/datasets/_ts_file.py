@@ -19,6 +19,11 @@ _COMMENTS = ("#", "%")
 _FIX = "re-download the file from the UCR/UEA archive (timeseriesclassification.com)"
 
 
+def _damaged(lineno: int, what: str) -> InputError:
+    """A line the archive's format does not allow: what is wrong, and the fix (as the header's checks give it)."""
+    return InputError(f"line {lineno}: {what}; the file is damaged: correct it or {_FIX}")
+
+
 def _parse_header(tag: str, rest: str, header: dict[str, str], lineno: int) -> None:
     """Store one ``@tag value`` line; check the few tags whose values matter."""
     key = tag.lower()
@@ -29,7 +34,7 @@ def _parse_header(tag: str, rest: str, header: dict[str, str], lineno: int) -> N
             "and set '@timeStamps false'"
         )
     if key in ("univariate", "equallength", "missing") and rest.lower() not in ("true", "false"):
-        raise ValueError(f"line {lineno}: @{tag} must be 'true' or 'false', got {rest!r}")
+        raise _damaged(lineno, f"@{tag} must be 'true' or 'false', got {rest!r}")
     # str.isdigit() also accepts non-ASCII digits, which int() then reads ('٢' as 2) or refuses ('²') without a line
     if key in ("dimensions", "serieslength") and not (rest.isascii() and rest.isdigit() and int(rest) > 0):
         raise InputError(
@@ -49,7 +54,7 @@ def _parse_values(text: str, lineno: int, missing_ok: bool) -> np.ndarray:
         values = np.array([np.nan if t == "?" else float(t) for t in tokens], dtype=np.float64)
     except ValueError:
         bad = next(t for t in tokens if t != "?" and not _is_float(t))
-        raise ValueError(f"line {lineno}: cannot read {bad!r} as a number") from None
+        raise _damaged(lineno, f"cannot read {bad!r} as a number") from None
     # float() also reads '1_000', 'inf' and '1e999' (inf), which no archive file holds: check only the odd lines
     if "_" in text or not np.isfinite(values).all():
         _check_tokens(tokens, lineno, missing_ok)
@@ -90,9 +95,9 @@ def _parse_case(line: str, lineno: int, labels: set[str], missing_ok: bool) -> t
     *channels, label = line.split(":")
     label = label.strip()
     if not channels:
-        raise ValueError(f"line {lineno}: expected '<values>:<label>', found no ':' separator")
+        raise _damaged(lineno, "expected '<values>:<label>', found no ':' separator")
     if label not in labels:
-        raise ValueError(f"line {lineno}: class label {label!r} is not among @classLabel {sorted(labels)}")
+        raise _damaged(lineno, f"class label {label!r} is not among @classLabel {sorted(labels)}")
     return [_parse_values(c, lineno, missing_ok) for c in channels], label
 
 
@@ -172,7 +177,7 @@ def _not_utf8(path: Path) -> str:
 def _header_line(line: str, header: dict[str, str], lineno: int) -> set[str] | None:
     """Handle a line before the data; at ``@data`` return the declared class labels."""
     if not line.startswith("@"):
-        raise ValueError(f"line {lineno}: data found before @data")
+        raise _damaged(lineno, "data found before @data")
     # any whitespace parts tag and value: '@classLabel<TAB>true 1 2' is valid too
     tag, *rest = line[1:].split(maxsplit=1) or [""]  # a bare "@" is an empty tag, as before
     if tag.lower() != "data":
@@ -194,10 +199,10 @@ def _check_case(series: list[np.ndarray], header: dict[str, str], cases: list, l
     if header.get("univariate", "").lower() == "true":
         expected = 1
     if n_ch != expected:
-        raise ValueError(f"line {lineno}: {n_ch} channels, expected {expected}")
+        raise _damaged(lineno, f"{n_ch} channels, expected {expected}")
     lengths = {s.size for s in series}
     if len(lengths) > 1:
-        raise ValueError(f"line {lineno}: channels have different lengths {sorted(lengths)}")
+        raise _damaged(lineno, f"channels have different lengths {sorted(lengths)}")
     if header.get("equallength", "").lower() == "true":
         _check_equal_length(series[0].size, header.get("serieslength"), cases, lineno)
 
