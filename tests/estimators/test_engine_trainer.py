@@ -401,6 +401,8 @@ def test_numpy_numbers_in_trainer_kwargs_are_taken_as_python_numbers():
     plain = CycleNetForecaster(**SMALL, batch_size=8, trainer_kwargs=plain).fit(_series())
     np.testing.assert_array_equal(est.predict(fh=[1]), plain.predict(fh=[1]))
     assert type(est.trainer_kwargs["check_val_every_n_epoch"]) is np.int64  # the parameter is left as given
+    timed = CycleNetForecaster(**SMALL, trainer_kwargs={"max_time": {"minutes": np.int64(5)}}).fit(_series())
+    assert timed.history_["epochs"] == 2  # timedelta refused the np.int64 in max_time's dict
 
 
 class FirstBatch(Callback):

@@ -43,6 +43,9 @@ def check_trainer_kwargs(kwargs: object, patience: int | None = None, max_epochs
         return {}
     if not isinstance(kwargs, dict):
         raise ValueError(f"trainer_kwargs must be a dict or None, got {type(kwargs).__name__}")
+    # NumPy's scalars as Python's (a grid's values): Lightning refused np.int64 counts and np.float32 limits
+    # or clips with messages about IterableDatasets, and timedelta an np.int64 in max_time's dict
+    kwargs = {key: _python_numbers(value) for key, value in kwargs.items()}
     import_lightning()  # the user's warning filters stay ahead of Lightning's
     from lightning.pytorch import Trainer  # noqa: PLC0415 - imported for trainer_kwargs only (see _training)
 
@@ -86,12 +89,19 @@ def check_trainer_kwargs(kwargs: object, patience: int | None = None, max_epochs
     if max_epochs is not None and isinstance(least, numbers.Integral) and least > max_epochs:  # stops at max_epochs
         raise ValueError(f"trainer_kwargs min_epochs={least} exceeds the estimator's max_epochs={max_epochs}, which "
                          "ends the fit first; lower min_epochs or raise max_epochs")
-    # NumPy's scalars as Python's (a grid's values): Lightning refused np.int64 counts and np.float32 limits
-    # or clips with messages about IterableDatasets; its bools as bools (torch refuses np.True_)
-    checked = {**{key: v.item() if isinstance(v, np.generic) else v for key, v in kwargs.items()}, **flags}
+    checked = {**kwargs, **flags}  # NumPy's bools as bools: torch's set_anomaly_enabled refuses np.True_
     if "callbacks" in checked:  # a list, as the Trainer builder joins them to tsrec's own
         checked["callbacks"] = _check_callbacks(checked["callbacks"], patience)
     return checked
+
+
+def _python_numbers(value: object) -> object:
+    """``value`` with NumPy scalars as Python's, also inside a dict (``max_time={"minutes": np.int64(1)}``)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {key: _python_numbers(item) for key, item in value.items()}
+    return value
 
 
 def _check_kinds(kwargs: dict) -> dict:
