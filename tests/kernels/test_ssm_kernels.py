@@ -195,6 +195,21 @@ def test_s4d_gradcheck():
     assert torch.autograd.gradcheck(fn, inputs)
 
 
+@pytest.mark.parametrize("log_dt_value", [20.0, 89.0, 800.0])
+def test_s4d_huge_steps_reach_the_zoh_limit_with_finite_grads(log_dt_value):
+    # dt -> inf: A_bar -> 0 and B_bar -> -B / A, so K_0 = 2 Re(-C B / A) and every later tap is 0;
+    # exp(log_dt) overflowed float32 above 88.7 (float64 above 709) and made the torch path NaN
+    log_dt, A_real, A_imag, C, B = s4d_params(2, 3, dtype=torch.float32)
+    inputs = [torch.full_like(log_dt, log_dt_value), A_real, A_imag]
+    leaves = [t.clone().requires_grad_(True) for t in inputs]
+    kernel = s4d_kernel(*leaves, C, 6, B=B, backend="torch")
+    kernel.sum().backward()
+    limit = 2 * (-C * B / torch.complex(A_real, A_imag)).sum(-1).real
+    torch.testing.assert_close(kernel[:, 0], limit, rtol=1e-5, atol=1e-6)
+    assert torch.equal(kernel[:, 1:], torch.zeros(2, 5))
+    assert all(torch.isfinite(t.grad).all() for t in leaves)
+
+
 @settings(max_examples=20, deadline=None)
 @given(n=st.integers(1, 4), L=st.integers(1, 40), seed=st.integers(0, 2**16))
 def test_s4d_kernel_is_the_zoh_recurrence(n, L, seed):

@@ -69,7 +69,7 @@ def s4d_kernel(
     check_fits_in_memory(A_real, (2 if chosen == "naive" else 3) * heads * L, real, L,
                          lambda: f"the ({heads}, {L:,}) kernel and its working tensors")
     A = torch.complex(A_real.to(real), A_imag.to(real))
-    dtA = torch.exp(log_dt.to(real)).unsqueeze(-1) * A
+    dtA = _step_exponent(log_dt.to(real), A_real.to(real), A_imag.to(real))
     weight = C.to(cplx) * (torch.expm1(dtA) / A)
     if B is not None:
         weight = weight * B.to(cplx)
@@ -78,6 +78,27 @@ def s4d_kernel(
     else:
         kernel = _vandermonde_blocked(weight, dtA, L)
     return kernel.to(out_dtype)
+
+
+# exp(-1000) is 0 in every float dtype, so flooring dt Re(A) there changes no kernel value; it keeps the
+# exponent finite (exp(dt A l) at l = 0 is then exp(0), not exp(-inf * 0) = NaN)
+_SATURATED_EXPONENT = -1000.0
+
+
+def _step_exponent(log_dt: torch.Tensor, A_real: torch.Tensor, A_imag: torch.Tensor) -> torch.Tensor:
+    """``dt A`` per mode, finite for every step size (``A_bar = exp(dt A)`` underflows to 0 at large ``dt``).
+
+    ``exp(log_dt)`` overflows above ``log_dt = 88.7`` in float32: ``inf * A`` made the whole kernel NaN
+    where the naive float64 loop gives its limit (``K_0 = 2 Re(-C B / A)``, then zeros). ``dt`` is capped
+    below the dtype's largest number, the decay exponent floored where ``exp`` is 0 anyway, and the
+    phase of a mode whose decay is 0 set to 0 (it multiplies nothing), so values and gradients stay finite.
+    """
+    cap = math.log(torch.finfo(log_dt.dtype).max) - 1.0
+    dt = torch.exp(log_dt.clamp(max=cap)).unsqueeze(-1)
+    decay = dt * A_real
+    saturated = decay < _SATURATED_EXPONENT
+    phase = torch.where(saturated, torch.zeros_like(A_imag), dt * A_imag)
+    return torch.complex(decay.clamp(min=_SATURATED_EXPONENT), phase)
 
 
 def _vandermonde_blocked(weight: torch.Tensor, dtA: torch.Tensor, L: int) -> torch.Tensor:
