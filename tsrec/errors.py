@@ -117,9 +117,30 @@ class InputFileNotFoundError(InputError, FileNotFoundError):
     """
 
 
-class FlagError(TsrecError, TypeError, ValueError):
-    """A flag that is not True or False: a ``TypeError`` (the type is wrong) that is also a
-    ``ValueError``, as scikit-learn's ``InvalidParameterError`` is, so a caller catching either sees it.
+class ParameterError(TsrecError, TypeError, ValueError):
+    """A parameter or argument of the wrong type or value (``n_lags="4"``, ``lr=-1``, ``pruner="median"``).
+
+    Both a ``TypeError`` and a ``ValueError``, as scikit-learn's ``InvalidParameterError`` is: whether
+    a mistake reads as the wrong type or the wrong value, a caller catching either (or
+    :class:`TsrecError`) sees it. Estimators raise it from ``fit``, where their parameters are checked.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsrec.estimators import ARNetForecaster
+    >>> try:
+    ...     ARNetForecaster(n_lags="4").fit(np.arange(40.0), fh=[1])
+    ... except ParameterError as err:
+    ...     print(err)
+    n_lags must be an integer >= 1, got '4'
+    >>> issubclass(ParameterError, TypeError), issubclass(ParameterError, ValueError)
+    (True, True)
+    """
+
+
+class FlagError(ParameterError):
+    """A flag that is not True or False: a :class:`ParameterError`, so a ``TypeError`` (the type is
+    wrong) that is also a ``ValueError``, and a caller catching either sees it.
 
     Examples
     --------

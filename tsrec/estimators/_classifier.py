@@ -221,8 +221,8 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y):
         self._check_params()
+        config = training_config(self)  # every parameter is checked before the data
         X, y_encoded = self._fit_data(X, y)
-        config = training_config(self)
         _persistence.remember_fitted_params(self)
         network, result = self._train_network(X, y_encoded, config)
         _divergence.warn_far_above_baseline(result, math.log(len(self.classes_)), "guessing every class alike", config)

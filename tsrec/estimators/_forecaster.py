@@ -35,6 +35,7 @@ from tsrec.estimators._series import (
 from tsrec.estimators._series_values import time_level
 from tsrec.estimators._sktime_zip import sktime_save
 from tsrec.estimators._timeindex import positions, stamp_offset_ns
+from tsrec.estimators._training import TrainingConfig
 from tsrec.estimators._windows import build_windows, forecast_loss, validation_cuts, window_loader
 from tsrec.estimators.errors import InputError
 
@@ -326,6 +327,7 @@ class DeepForecaster(
         lookback, horizon = self._lookback_length(), self._horizon_length()
         self._check_params()
         check_scaling(self.scaling)
+        config = None if restore else training_config(self)  # every parameter is checked before the data
         parts = split_panel(y)
         self._check_lengths(parts, lookback + (0 if restore else horizon), with_horizon=restore is None)
         # each series' step, from its full history (a saved model's few rows cannot tell it)
@@ -341,13 +343,12 @@ class DeepForecaster(
         if self.network_meta_.get("step_ns"):  # calendar features need the stamps, not just positions
             self.network_meta_["offset_ns"] = stamp_offset_ns(parts[0][1].index, self.network_meta_["step_ns"])
         _newdata.check_steps(parts, freq, self.network_meta_, "the first series", _steps.held_list(self, parts))
-        self._train(parts, self.network_meta_)
+        self._train(parts, self.network_meta_, config)
         self.position_offset_ = [0] * len(parts)
         return self
 
     @torch.inference_mode(False)  # a fit called inside inference mode must still build tensors autograd takes
-    def _train(self, parts: list, meta: dict) -> None:
-        config = training_config(self)
+    def _train(self, parts: list, meta: dict, config: TrainingConfig) -> None:
         lookback, horizon = self._lookback_length(), self._horizon_length()
         val_size = check_val_size(self.val_size)
         cuts = validation_cuts([len(df) for _, df in parts], val_size, lookback, horizon)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from tsrec._checks import check_flag, check_float, check_int
 from tsrec._warn import import_lightning, warn_user
-from tsrec.errors import InputError, NoValidationWarning, PartialValidationWarning
+from tsrec.errors import InputError, NoValidationWarning, ParameterError, PartialValidationWarning
 from tsrec.estimators._trainer_args import check_trainer_kwargs
 from tsrec.estimators._training import TrainingConfig
 from tsrec.kernels._dispatch import env_backend
@@ -40,10 +40,10 @@ def check_levels(name: str, value: object) -> object:
     many = isinstance(value, (list, tuple, np.ndarray, pd.Series, pd.Index))
     levels = list(value) if many else [value]
     if many and not levels:
-        raise ValueError(f"{name} is empty; pass a number strictly between 0 and 1, or a list of them")
+        raise ParameterError(f"{name} is empty; pass a number strictly between 0 and 1, or a list of them")
     for level in levels:
         if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0.0 < level < 1.0:
-            raise ValueError(f"{name} must be a number strictly between 0 and 1, or a list of them, got {value!r}")
+            raise ParameterError(f"{name} must be a number strictly between 0 and 1, or a list of them, got {value!r}")
     # as Python floats: sktime iterates anything that is not a float (a NumPy float32 fails); a
     # float32 0.3 as 0.3, the number it prints as, so that the column it labels is found by 0.3
     levels = [float(str(level)) if isinstance(level, np.floating) else float(level) for level in levels]
@@ -53,7 +53,7 @@ def check_levels(name: str, value: object) -> object:
 def check_choice(name: str, value: object, choices: tuple) -> object:
     """``value`` must be one of ``choices``; the type check first keeps arrays from comparing elementwise."""
     if not any(isinstance(value, type(choice)) and value == choice for choice in choices):
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+        raise ParameterError(f"{name} must be one of {choices}, got {value!r}")
     return value
 
 
@@ -81,12 +81,12 @@ def _differs(value: object, default: object) -> bool:
 def check_val_size(value: object) -> float | int:
     """``val_size`` is a fraction in [0, 1) of the rows or a number of rows >= 0."""
     if isinstance(value, (bool, np.bool_)):  # False would pass as 0 rows, True is refused: refuse both
-        raise ValueError(f"val_size must be a fraction in [0, 1) or a row count >= 0, got {value!r}")
+        raise ParameterError(f"val_size must be a fraction in [0, 1) or a row count >= 0, got {value!r}")
     if isinstance(value, numbers.Integral) and value >= 0:
         return int(value)
     if isinstance(value, numbers.Real) and 0.0 <= value < 1.0:
         return float(value)
-    raise ValueError(f"val_size must be a fraction in [0, 1) or a row count >= 0, got {value!r}")
+    raise ParameterError(f"val_size must be a fraction in [0, 1) or a row count >= 0, got {value!r}")
 
 
 def seed_of(random_state: object) -> int:
@@ -95,9 +95,9 @@ def seed_of(random_state: object) -> int:
         return 0
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
         if not 0 <= random_state <= MAX_SEED:
-            raise ValueError(f"random_state must be None or an int in [0, 2**32 - 1], got {random_state!r}")
+            raise ParameterError(f"random_state must be None or an int in [0, 2**32 - 1], got {random_state!r}")
         return int(random_state)
-    raise ValueError(
+    raise ParameterError(
         f"random_state must be None or an int, got {type(random_state).__name__}; "
         "tsrec seeds torch, which needs an integer seed"
     )
@@ -126,16 +126,16 @@ def warn_partial_validation(keys: list, n_series: int, lookback: str, horizon: i
 def check_device_params(accelerator: object, devices: object, precision: object) -> None:
     """Types Lightning would fail on obscurely, and a precision the networks cannot train in."""
     if not isinstance(accelerator, str) and not _is_lightning_accelerator(accelerator):
-        raise ValueError(f"accelerator must be a string such as 'auto', 'cpu' or 'gpu', got {accelerator!r}")
+        raise ParameterError(f"accelerator must be a string such as 'auto', 'cpu' or 'gpu', got {accelerator!r}")
     if isinstance(devices, (bool, np.bool_)) or not isinstance(devices, (str, int, np.integer, list, tuple)):
-        raise ValueError(f"devices must be 'auto', an int or a list of device indices, got {devices!r}")
+        raise ParameterError(f"devices must be 'auto', an int or a list of device indices, got {devices!r}")
     if not _known_precision(precision) and str(precision) not in REFUSED_PRECISIONS:
-        raise ValueError(
+        raise ParameterError(
             f"precision must be one of {', '.join(repr(p) for p in PRECISIONS if isinstance(p, str))} "
             f"(or the ints 64, 32, 16), got {precision!r}"
         )
     if str(precision) in REFUSED_PRECISIONS:
-        raise ValueError(
+        raise ParameterError(
             f"precision={precision!r} trains in float16 throughout, where tsrec's networks overflow; "
             "use '16-mixed' or 'bf16-mixed' (mixed precision), '32-true' or '64-true'"
         )
@@ -159,8 +159,8 @@ def _check_batch_size(value: object) -> int:
     """A positive int that torch can slice by (2**63 failed inside its sampler and tensor splits)."""
     value = check_int("batch_size", value)
     if value > sys.maxsize:
-        raise ValueError(f"batch_size must be at most {sys.maxsize:,}, got {value:,}; any size above the number of "
-                         "training windows (samples) trains on all of them in one batch")
+        raise ParameterError(f"batch_size must be at most {sys.maxsize:,}, got {value:,}; any size above the number of "
+                             "training windows (samples) trains on all of them in one batch")
     return value
 
 
@@ -217,7 +217,7 @@ def _ema_params(est: object) -> dict:
     if decay is None:
         return {}
     if isinstance(decay, bool) or not isinstance(decay, numbers.Real) or not 0.0 < decay < 1.0:
-        raise ValueError(f"ema_decay must be None (no weight average) or a number in (0, 1), got {decay!r}")
+        raise ParameterError(f"ema_decay must be None (no weight average) or a number in (0, 1), got {decay!r}")
     return {"ema_decay": float(decay), "ema_start_step": start}
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from tsrec._checks import check_flag, check_float, check_int
 from tsrec._warn import import_lightning, warn_user
+from tsrec.errors import ParameterError
 
 # Trainer arguments tsrec sets itself: each maps to the estimator parameter that controls it (or
 # None where tsrec keeps it fixed for reproducible, checkpointed training)
@@ -42,7 +43,7 @@ def check_trainer_kwargs(kwargs: object, patience: int | None = None, max_epochs
     if kwargs is None:
         return {}
     if not isinstance(kwargs, dict):
-        raise ValueError(f"trainer_kwargs must be a dict or None, got {type(kwargs).__name__}")
+        raise ParameterError(f"trainer_kwargs must be a dict or None, got {type(kwargs).__name__}")
     # NumPy's scalars as Python's (a grid's values): Lightning refused np.int64 counts and np.float32 limits
     # or clips with messages about IterableDatasets, and timedelta an np.int64 in max_time's dict
     kwargs = {key: _python_numbers(value) for key, value in kwargs.items()}
@@ -52,21 +53,21 @@ def check_trainer_kwargs(kwargs: object, patience: int | None = None, max_epochs
     known = inspect.signature(Trainer.__init__).parameters
     for key in kwargs:
         if key not in known:
-            raise ValueError(f"trainer_kwargs has {key!r}, which is not a lightning.Trainer argument; remove it")
+            raise ParameterError(f"trainer_kwargs has {key!r}, which is not a lightning.Trainer argument; remove it")
         if key in OWN_TRAINER_ARGS:
             owner = OWN_TRAINER_ARGS[key]
             fix = f"use the estimator's {owner}= instead" if owner else "tsrec sets it itself; remove it"
-            raise ValueError(f"trainer_kwargs may not set {key!r}: {fix}")
+            raise ParameterError(f"trainer_kwargs may not set {key!r}: {fix}")
     if kwargs.get("limit_val_batches") == 0:
-        raise ValueError("trainer_kwargs may not set limit_val_batches=0: use the estimator's val_size=0 instead")
+        raise ParameterError("trainer_kwargs may not set limit_val_batches=0: use the estimator's val_size=0 instead")
     if kwargs.get("barebones"):
-        raise ValueError(
+        raise ParameterError(
             "trainer_kwargs may not set barebones=True: it turns off the logging and checkpointing tsrec reads "
             "(each epoch's val_loss, the best weights); remove it, and set verbose=False for a quiet fit"
         )
     interval = kwargs.get("val_check_interval")  # an int counts batches: 1 validates after every batch
     if interval is not None and not (isinstance(interval, float) and interval == 1.0):
-        raise ValueError(
+        raise ParameterError(
             f"trainer_kwargs may not set val_check_interval={interval!r}: tsrec validates once "
             "an epoch, as history_ (a val_loss per epoch) and patience (in epochs) count; validate less often "
             "with check_val_every_n_epoch=N"
@@ -78,7 +79,7 @@ def check_trainer_kwargs(kwargs: object, patience: int | None = None, max_epochs
             "(history_ has no best_val_loss). For a short fit, set max_epochs=1 and limit_train_batches=N instead"
         )
     if kwargs.get("overfit_batches"):
-        raise ValueError(
+        raise ParameterError(
             "trainer_kwargs may not set overfit_batches: Lightning swaps in a sampler of single windows, which "
             "tsrec's whole-batch loaders cannot take; fit on a short series (or set limit_train_batches=N) instead"
         )
@@ -87,8 +88,8 @@ def check_trainer_kwargs(kwargs: object, patience: int | None = None, max_epochs
     flags = _check_kinds(kwargs)
     least = kwargs.get("min_epochs")  # a NumPy integer too, as a grid gives it
     if max_epochs is not None and isinstance(least, numbers.Integral) and least > max_epochs:  # stops at max_epochs
-        raise ValueError(f"trainer_kwargs min_epochs={least} exceeds the estimator's max_epochs={max_epochs}, which "
-                         "ends the fit first; lower min_epochs or raise max_epochs")
+        raise ParameterError(f"trainer_kwargs min_epochs={least} exceeds the estimator's max_epochs={max_epochs}, "
+                             "which ends the fit first; lower min_epochs or raise max_epochs")
     checked = {**kwargs, **flags}  # NumPy's bools as bools: torch's set_anomaly_enabled refuses np.True_
     if "callbacks" in checked:  # a list, as the Trainer builder joins them to tsrec's own
         checked["callbacks"] = _check_callbacks(checked["callbacks"], patience)
@@ -112,11 +113,11 @@ def _check_kinds(kwargs: dict) -> dict:
              for key in TRAINER_FLAGS if kwargs.get(key) is not None}
     for key in ("limit_train_batches", "limit_val_batches"):
         if type(kwargs.get(key)).__name__ in ("bool", "bool_"):  # Python's and NumPy's
-            raise ValueError(f"trainer_kwargs[{key!r}] must be a fraction in (0, 1] or a number of batches, got "
-                             f"{kwargs[key]!r}")
+            raise ParameterError(f"trainer_kwargs[{key!r}] must be a fraction in (0, 1] or a number of batches, got "
+                                 f"{kwargs[key]!r}")
     _check_logger(kwargs.get("logger"))
     if (kwargs.get("num_nodes") or 1) > 1 and "plugins" not in kwargs and not _in_a_cluster():
-        raise ValueError(
+        raise ParameterError(
             f"trainer_kwargs num_nodes={kwargs['num_nodes']} needs a cluster launcher (SLURM, torchrun, LSF or MPI, "
             "or a ClusterEnvironment in plugins=) that starts this script on each node; none was detected, so the "
             "fit would wait for the other nodes until torch.distributed's timeout (30 minutes). Run it under the "
@@ -130,7 +131,7 @@ def _check_logger(logger: object) -> None:
 
     loggers = list(logger) if isinstance(logger, (list, tuple)) else [logger]
     if logger is not None and not isinstance(logger, bool) and not all(isinstance(x, Logger) for x in loggers):
-        raise ValueError(
+        raise ParameterError(
             f"trainer_kwargs['logger'] must be True, False, a lightning Logger or a list of them, got {logger!r}; "
             "e.g. lightning.pytorch.loggers.CSVLogger('logs')"
         )
@@ -151,7 +152,7 @@ def _check_launcher(strategy: object) -> None:
     method = getattr(strategy, "_start_method", None)
     named = isinstance(strategy, str) and any(word in strategy for word in ("spawn", "fork", "notebook"))
     if named or method in ("spawn", "fork", "forkserver"):
-        raise ValueError(
+        raise ParameterError(
             f"trainer_kwargs strategy {strategy!r} trains in child processes, whose best validation score and "
             "history tsrec cannot read back; use strategy='ddp' (with devices=N) from a script, or one device"
         )
@@ -161,7 +162,7 @@ def _check_trains_something(kwargs: dict) -> None:
     """Refuse limits that would end the fit before its first step, and a validation period of 0."""
     for key in ("limit_train_batches", "max_steps"):
         if kwargs.get(key) == 0:
-            raise ValueError(f"trainer_kwargs may not set {key}=0: it would train nothing")
+            raise ParameterError(f"trainer_kwargs may not set {key}=0: it would train nothing")
     if kwargs.get("max_time") is not None:
         from lightning.pytorch.callbacks import Timer  # noqa: PLC0415 - as in check_trainer_kwargs
         from lightning.pytorch.utilities.exceptions import MisconfigurationException  # noqa: PLC0415
@@ -169,12 +170,12 @@ def _check_trains_something(kwargs: dict) -> None:
         try:
             seconds = Timer(duration=kwargs["max_time"]).time_remaining()
         except (MisconfigurationException, TypeError, AttributeError, ValueError) as exc:
-            raise ValueError(
+            raise ParameterError(
                 "trainer_kwargs['max_time'] must be a 'DD:HH:MM:SS' string, a datetime.timedelta or a dict of "
                 f"timedelta arguments, got {kwargs['max_time']!r}"
             ) from exc
         if seconds <= 0:
-            raise ValueError(f"trainer_kwargs may not set max_time={kwargs['max_time']!r}: it would train nothing")
+            raise ParameterError(f"trainer_kwargs may not set max_time={kwargs['max_time']!r}: it would train nothing")
     for key, (minimum, hint) in TRAINER_COUNTS.items():
         # accumulate_grad_batches=-1 divided the loss by -1: training silently climbed it
         check_int(f"trainer_kwargs[{key!r}]", kwargs.get(key), minimum=minimum, allow_none=True, hint=hint)
@@ -191,16 +192,16 @@ def _check_callbacks(callbacks: object, patience: int | None) -> list:
     callbacks = list(callbacks) if isinstance(callbacks, (list, tuple)) else [] if callbacks is None else [callbacks]
     for callback in callbacks:
         if not isinstance(callback, Callback):
-            raise ValueError(f"trainer_kwargs['callbacks'] must be a lightning Callback or a list of them, got "
-                             f"{type(callback).__name__} {callback!r}; pass e.g. [EarlyStopping('val_loss')]")
+            raise ParameterError(f"trainer_kwargs['callbacks'] must be a lightning Callback or a list of them, got "
+                                 f"{type(callback).__name__} {callback!r}; pass e.g. [EarlyStopping('val_loss')]")
         on_val_loss = getattr(callback, "monitor", None) == "val_loss"
         if on_val_loss and isinstance(callback, ModelCheckpoint):
-            raise ValueError(
+            raise ParameterError(
                 "trainer_kwargs['callbacks'] has a ModelCheckpoint on val_loss: tsrec keeps the best val_loss "
                 "checkpoint itself and restores its weights after every fit; remove it, or monitor another metric"
             )
         if on_val_loss and isinstance(callback, EarlyStopping) and patience is not None:
-            raise ValueError(
+            raise ParameterError(
                 f"trainer_kwargs['callbacks'] has an EarlyStopping on val_loss, but tsrec stops early on val_loss "
                 f"itself (patience={patience}); set patience=None to use yours, or remove yours and set patience="
             )

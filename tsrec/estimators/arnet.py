@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from tsrec.errors import ParameterError
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import check_float, check_int, warn_unused
 from tsrec.estimators._schedules import step_decay
@@ -160,16 +161,16 @@ class ARNetForecaster(DeepForecaster):
         check_int("n_lags", self.n_lags)
         check_int("horizon", self.horizon)
         if not isinstance(self.hidden_layers, (tuple, list)):
-            raise ValueError(f"hidden_layers must be a tuple of ints, got {self.hidden_layers!r}: pass e.g. "
-                             "hidden_layers=(64,), or () for the linear AR-Net")
+            raise ParameterError(f"hidden_layers must be a tuple of ints, got {self.hidden_layers!r}: pass e.g. "
+                                 "hidden_layers=(64,), or () for the linear AR-Net")
         for width in self.hidden_layers:
             check_int("hidden_layers entry", width)
         sparsity = self.sparsity
         if sparsity is not None and not (isinstance(sparsity, numbers.Real) and not isinstance(sparsity, bool)
                                          and 0.0 < sparsity <= 1.0):
             # one message for both ends of the range (0 was told "> 0", 2 got no fix)
-            raise ValueError(f"sparsity must be None or a number in (0, 1], got {sparsity!r}: the expected share of "
-                             "non-zero AR weights (e.g. 0.3); 1 or None trains without the sparsity regulariser")
+            raise ParameterError(f"sparsity must be None or a number in (0, 1], got {sparsity!r}: the expected share "
+                                 "of non-zero AR weights (e.g. 0.3); 1 or None trains without the sparsity regulariser")
         if self.reg_lambda is not None:
             check_float("reg_lambda", self.reg_lambda)
         if self.lambda_delay is not None:

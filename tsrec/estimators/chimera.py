@@ -6,6 +6,7 @@ import numpy as np
 from torch import nn
 
 from tsrec._checks import check_dropout
+from tsrec.errors import ParameterError
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import check_choice, check_flag, check_int, warn_unused
@@ -21,7 +22,7 @@ def _check_chimera_params(est) -> None:
     check_flag("selective", est.selective)
     choice = est.gradient_checkpointing
     if not (isinstance(choice, (bool, np.bool_)) or (isinstance(choice, str) and choice == "auto")):
-        raise ValueError(f"gradient_checkpointing must be one of {RECOMPUTE_CHOICES}, got {choice!r}")
+        raise ParameterError(f"gradient_checkpointing must be one of {RECOMPUTE_CHOICES}, got {choice!r}")
     if not est.selective:
         warn_unused(est, ("gradient_checkpointing",), "with selective=False (2-D convolutions: no scans to recompute)")
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from tsrec._warn import warn_user
+from tsrec.errors import ParameterError
 from tsrec.estimators._cycles import cycle_length_from_freq
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import check_flag, check_int, warn_unused
 from tsrec.estimators._schedules import type3_schedule
+from tsrec.estimators._training import TrainingConfig
 from tsrec.nn.cyclenet import CycleNet
 from tsrec.registry import register
 
@@ -129,7 +131,7 @@ class CycleNetForecaster(DeepForecaster):
         check_int("d_model", self.d_model)
         check_flag("use_revin", self.use_revin)
         if self.backbone not in ("linear", "mlp"):
-            raise ValueError(f"backbone must be 'linear' or 'mlp', got {self.backbone!r}")
+            raise ParameterError(f"backbone must be 'linear' or 'mlp', got {self.backbone!r}")
         if self.backbone == "linear":
             warn_unused(self, ("d_model",), "with backbone='linear'; set backbone='mlp' to use it")
 
@@ -137,7 +139,7 @@ class CycleNetForecaster(DeepForecaster):
         length = self.cycle_length if self.cycle_length is not None else cycle_length_from_freq(freq)
         return {"cycle_length": int(length)}
 
-    def _train(self, parts: list, meta: dict) -> None:
+    def _train(self, parts: list, meta: dict, config: TrainingConfig) -> None:
         longest, length = max(len(df) for _, df in parts), meta["cycle_length"]
         if length > longest:  # the cycle starts at zeros and only the phases of training rows move
             warn_user(
@@ -145,7 +147,7 @@ class CycleNetForecaster(DeepForecaster):
                 f"{length - 1} of the cycle are never trained and stay 0, and forecasts past the data read them; "
                 "give at least cycle_length rows, or a shorter cycle_length"
             )
-        super()._train(parts, meta)
+        super()._train(parts, meta, config)
 
     def _build_network(self, n_channels: int, meta: dict) -> CycleNet:
         return CycleNet(

@@ -1,7 +1,7 @@
 """tsrec's exceptions, importable from the estimators package too (they live in :mod:`tsrec.errors`)."""
 
 from tsrec.errors import (FlagError, InputError, InputFileNotFoundError, InSampleError, LoadError, ModelNotFoundError,
-                          NoValidationWarning, PartialValidationWarning, TsrecError, TuningSetupError)
+                          NoValidationWarning, ParameterError, PartialValidationWarning, TsrecError, TuningSetupError)
 
 __all__ = ["FlagError", "InSampleError", "InputError", "InputFileNotFoundError", "LoadError", "ModelNotFoundError",
-           "NoValidationWarning", "PartialValidationWarning", "TsrecError", "TuningSetupError"]
+           "NoValidationWarning", "ParameterError", "PartialValidationWarning", "TsrecError", "TuningSetupError"]

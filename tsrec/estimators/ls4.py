@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from tsrec._checks import check_dropout
+from tsrec.errors import ParameterError
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import check_choice, check_flag, check_float, check_int, seed_of
@@ -22,7 +23,7 @@ def check_real_precision(precision: object) -> None:
     """LS4's S4 layers compute in complex numbers, for which torch has no bfloat16 type: with
     ``"bf16-true"`` (bfloat16 weights) they failed inside torch with a dtype message."""
     if str(precision) == "bf16-true":
-        raise ValueError(
+        raise ParameterError(
             "precision='bf16-true' holds the weights in bfloat16, but LS4's S4 layers compute in complex numbers, "
             "and torch has no complex bfloat16 type; use 'bf16-mixed' (bfloat16 autocast, S4 in float32), '32-true' "
             "or '64-true'"
@@ -40,9 +41,9 @@ def _check_d_state(value: object) -> None:
     conjugate), so an odd one built the network of the even size below it."""
     d_state = check_int("d_state", value, minimum=2)
     if d_state % 2:
-        raise ValueError(f"d_state must be even (the S4 layers hold d_state // 2 complex modes with their "
-                         f"conjugates, so d_state={d_state} would build the network of {d_state - 1}); use "
-                         f"{d_state - 1} or {d_state + 1}")
+        raise ParameterError(f"d_state must be even (the S4 layers hold d_state // 2 complex modes with their "
+                             f"conjugates, so d_state={d_state} would build the network of {d_state - 1}); use "
+                             f"{d_state - 1} or {d_state + 1}")
 
 
 @register("forecaster")

@@ -12,6 +12,7 @@ from torch import nn
 
 from tsrec._checks import check_dropout
 from tsrec._warn import warn_user
+from tsrec.errors import ParameterError
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import check_int
@@ -64,7 +65,7 @@ def _check_weights(weights: object) -> tuple[float, float, float]:
     if not ok or not any(weights):
         # a tuple or list: parameters are saved as JSON, which holds no array
         fix = str(tuple(weights.tolist())) if isinstance(weights, np.ndarray) and weights.ndim == 1 else "(1, 1, 0)"
-        raise ValueError(
+        raise ParameterError(
             "criterion_weights must be a tuple or list of three finite numbers >= 0, not all zero (closed-loop "
             f"forecast, open-loop next step, decoder next input), e.g. {fix}; got {weights!r}"
         )
@@ -80,8 +81,8 @@ def _check_architecture(est) -> None:
         divisors = [k for k in range(1, est.width + 1) if est.width % k == 0]
         nearest = " or ".join(map(str, sorted(sorted(divisors, key=lambda k: (abs(k - est.n_kernels), k))[:2])))
         wider = est.n_kernels * -(-est.width // est.n_kernels)  # the next multiple of n_kernels
-        raise ValueError(f"width ({est.width}) must be a multiple of n_kernels ({est.n_kernels}); use n_kernels="
-                         f"{nearest}, or width={wider}")
+        raise ParameterError(f"width ({est.width}) must be a multiple of n_kernels ({est.n_kernels}); use n_kernels="
+                             f"{nearest}, or width={wider}")
 
 
 @register("forecaster")

@@ -23,6 +23,7 @@ import torch
 
 # the package's argument checks (stdlib only, below every layer); check_dropout and check_flag are re-exported
 from tsrec._checks import check_dropout, check_flag, check_float, check_int
+from tsrec.errors import ParameterError
 
 __all__ = ["check_choice", "check_device", "check_dropout", "check_dt_range", "check_dtype", "check_flag",
            "check_float", "check_input", "check_int", "check_ints", "check_marks", "check_position", "check_positive",
@@ -56,14 +57,14 @@ def check_dt_range(dt_min: object, dt_max: object) -> tuple[float, float]:
     """Initial step-size bounds: both > 0 and ``dt_min <= dt_max``."""
     dt_min, dt_max = check_positive("dt_min", dt_min), check_positive("dt_max", dt_max)
     if dt_min > dt_max:
-        raise ValueError(f"dt_min must be <= dt_max, got dt_min={dt_min!r} > dt_max={dt_max!r}; swap them")
+        raise ParameterError(f"dt_min must be <= dt_max, got dt_min={dt_min!r} > dt_max={dt_max!r}; swap them")
     return dt_min, dt_max
 
 
 def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
     """One of ``choices``, spelled exactly."""
     if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+        raise ParameterError(f"{name} must be one of {tuple(choices)}, got {value!r}")
     return value
 
 

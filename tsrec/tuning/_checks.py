@@ -24,7 +24,7 @@ from tsrec.estimators._seeding import fit_lock
 from tsrec.estimators._timeindex import infer_freq
 from tsrec.estimators._trainer import make_trainer, quiet_lightning
 from tsrec.estimators._training import TrainingConfig
-from tsrec.errors import InputError, TuningSetupError
+from tsrec.errors import InputError, ParameterError, TuningSetupError
 
 #: epochs during which the default pruner never prunes (the first ones are noisy)
 DEFAULT_WARMUP_EPOCHS = 2
@@ -37,11 +37,11 @@ def check_n_trials(n_trials: object, timeout: object) -> None:
     if timeout is not None and (
         isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0
     ):
-        raise ValueError(f"timeout must be None or a number of seconds > 0, got {timeout!r}")
+        raise ParameterError(f"timeout must be None or a number of seconds > 0, got {timeout!r}")
     if n_trials is None and timeout is not None:
         return
     if isinstance(n_trials, bool) or not isinstance(n_trials, numbers.Integral) or n_trials < 1:
-        raise ValueError(f"n_trials must be a positive integer (or None together with a timeout), got {n_trials!r}")
+        raise ParameterError(f"n_trials must be a positive integer (or None together with a timeout), got {n_trials!r}")
 
 
 def estimator_kind(estimator: object) -> str:
@@ -55,9 +55,9 @@ def estimator_kind(estimator: object) -> str:
         if isinstance(estimator, base):  # every registered estimator derives from one of the two
             return kind
         if isinstance(estimator, type) and issubclass(estimator, base):
-            raise TypeError(f"tune takes an estimator, not its class: pass {estimator.__name__}(...), e.g. "
-                            f"tune({estimator.__name__}(val_size=0.2), ...)")
-    raise TypeError(
+            raise ParameterError(f"tune takes an estimator, not its class: pass {estimator.__name__}(...), e.g. "
+                                 f"tune({estimator.__name__}(val_size=0.2), ...)")
+    raise ParameterError(
         f"tune takes a tsrec estimator (see tsrec.all_estimators()), got {type(estimator).__name__}. To tune "
         "a pipeline, tune its tsrec estimator on data transformed as the pipeline does, then build the "
         "pipeline with result.best_params; or search the whole pipeline with sktime's "
@@ -68,12 +68,12 @@ def estimator_kind(estimator: object) -> str:
 def check_data(kind: str, data: tuple) -> None:
     """The data arguments in the order ``fit`` takes them: ``(y[, X])`` or ``(X, y)``."""
     if kind == "classifier" and len(data) != 2:
-        raise TypeError(
+        raise ParameterError(
             f"for a classifier, pass the series and the labels as in fit: tune(classifier, X, y); "
             f"got {len(data)} data argument(s)"
         )
     if kind == "forecaster" and len(data) not in (1, 2):
-        raise TypeError(
+        raise ParameterError(
             f"for a forecaster, pass the series (and exogenous data) as in fit: tune(forecaster, y) or "
             f"tune(forecaster, y, X); got {len(data)} data argument(s)"
         )
@@ -89,13 +89,13 @@ def check_val_size(estimator: object) -> None:
     params = estimator.get_params()
     name = type(estimator).__name__
     if "val_size" not in params:
-        raise TypeError(
+        raise ParameterError(
             f"{name} has no val_size parameter; tune scores each trial by its validation loss, so it "
             "needs an estimator that holds out a validation split"
         )
     val_size = params["val_size"]
     if isinstance(val_size, numbers.Real) and not isinstance(val_size, bool) and val_size <= 0:
-        raise ValueError(
+        raise ParameterError(
             f"{name} has val_size={val_size!r}, so no validation loss to tune on; set val_size, e.g. "
             f"{name}(..., val_size=0.2) or estimator.set_params(val_size=0.2)"
         )
@@ -107,10 +107,10 @@ def check_sampled(params: object, valid: set[str], name: str, unit_params: tuple
     (``scaling``, or the estimator's ``unit_params``) changes the units of the validation loss,
     nor (``split_params``) the validation data the trials are compared on."""
     if not isinstance(params, dict):
-        raise TypeError(f"the search space must return a dict of parameters, got {type(params).__name__}")
+        raise ParameterError(f"the search space must return a dict of parameters, got {type(params).__name__}")
     unknown = sorted(set(params) - valid)
     if unknown:
-        raise ValueError(
+        raise ParameterError(
             f"the search space returned parameter(s) {unknown} that {name} does not take; "
             f"valid parameters are {sorted(valid)}"
         )
@@ -181,7 +181,9 @@ def check_fixed_params(estimator: Any, data: tuple, fit_params: dict, windows_fi
     try:
         inspect.signature(probe.fit).bind(*data, **fit_params)
     except TypeError as err:
-        raise TypeError(f"fit_params {sorted(fit_params)} do not fit {type(estimator).__name__}.fit: {err}") from None
+        raise ParameterError(
+            f"fit_params {sorted(fit_params)} do not fit {type(estimator).__name__}.fit: {err}"
+        ) from None
     flat = probe._fit_data(*data)  # bad data (NaN, one class) too
     if isinstance(probe, DeepForecaster):
         check_fit_fh(fit_params.get("fh"), flat)
@@ -217,8 +219,8 @@ def check_fit_fh(fh: object, flat: Any) -> None:
     except InputError as err:  # the same class, so that callers catching the fit's error catch this one
         raise type(err)(f"fit_params['fh']: {err}") from None
     except TypeError as err:  # sktime's ForecastingHorizon: a type it does not read
-        raise TypeError(f"fit_params['fh'] is not a forecasting horizon: {err}; pass steps after the end of the "
-                        "data, e.g. fit_params={'fh': [1, 2, 3]}") from None
+        raise ParameterError(f"fit_params['fh'] is not a forecasting horizon: {err}; pass steps after the end of the "
+                             "data, e.g. fit_params={'fh': [1, 2, 3]}") from None
 
 
 def check_window_lengths(estimator: Any, parts: list, trial: int) -> None:
@@ -296,7 +298,7 @@ def _check_plugin(name: str, value: object, base: type, example: str) -> None:
     if value is None or isinstance(value, base):
         return
     got = f"the class {value.__name__}" if isinstance(value, type) else type(value).__name__
-    raise TypeError(f"{name} must be an optuna {name} instance or None, got {got}; pass e.g. {name}={example}")
+    raise ParameterError(f"{name} must be an optuna {name} instance or None, got {got}; pass e.g. {name}={example}")
 
 
 def make_study(
@@ -316,7 +318,7 @@ def make_study(
     if sampler is None:
         sampler = optuna.samplers.TPESampler(seed=seed_of(random_state))
     elif random_state is not None:
-        raise ValueError(
+        raise ParameterError(
             "random_state seeds only the default sampler; seed the sampler you pass instead, e.g. "
             "sampler=optuna.samplers.RandomSampler(seed=0), and drop random_state"
         )
@@ -330,17 +332,17 @@ def make_study(
 def _check_study(study: object, sampler: object, pruner: object, random_state: object) -> optuna.Study:
     """A study to continue: minimising, single-objective, with no sampler, pruner or seed besides it."""
     if not isinstance(study, optuna.Study):
-        raise TypeError(f"study must be an optuna.Study or None, got {type(study).__name__}")
+        raise ParameterError(f"study must be an optuna.Study or None, got {type(study).__name__}")
     given = [n for n, v in (("sampler", sampler), ("pruner", pruner), ("random_state", random_state)) if v is not None]
     if given:
-        raise ValueError(
+        raise ParameterError(
             f"{given} cannot be passed together with study=: the study's own sampler and pruner are used. "
             "Give them to the study when you create it, e.g. seed it with "
             "optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0)) (a pruner= goes there too)"
         )
     if len(study.directions) != 1 or study.direction != optuna.study.StudyDirection.MINIMIZE:
         directions = [d.name.lower() for d in study.directions]
-        raise ValueError(f"study must be single-objective with direction='minimize' (tune minimises a validation "
-                         f"loss), got direction(s) {directions}; create it with optuna.create_study(direction="
-                         "'minimize'), or leave study out")
+        raise ParameterError(f"study must be single-objective with direction='minimize' (tune minimises a validation "
+                             f"loss), got direction(s) {directions}; create it with optuna.create_study(direction="
+                             "'minimize'), or leave study out")
     return study

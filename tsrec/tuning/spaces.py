@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import optuna
 
 from tsrec._checks import check_int
+from tsrec.errors import ParameterError
 from tsrec.registry import all_estimators, get_estimator
 
 if TYPE_CHECKING:
@@ -182,8 +183,8 @@ def _estimator_class(estimator_or_name: EstimatorOrName) -> type:
     if isinstance(estimator_or_name, type):
         return estimator_or_name
     if type(estimator_or_name).__module__ == "builtins":  # 3, None, a list: no estimator of any kind
-        raise TypeError(f"estimator_or_name must be a tsrec estimator, its class or its name (see "
-                        f"tsrec.all_estimators()), got {type(estimator_or_name).__name__} {estimator_or_name!r}")
+        raise ParameterError(f"estimator_or_name must be a tsrec estimator, its class or its name (see "
+                             f"tsrec.all_estimators()), got {type(estimator_or_name).__name__} {estimator_or_name!r}")
     return type(estimator_or_name)
 
 
@@ -241,7 +242,7 @@ def space_for(estimator_or_name: EstimatorOrName) -> SpaceFunction:
     registered = cls in {c for _, c in all_estimators()}
     if registered or set(SHARED_SPACE_PARAMS) <= set(_constructor_defaults(cls)):
         return shared_space
-    raise ValueError(
+    raise ParameterError(
         f"there is no search space for {cls.__name__}: it is not a registered tsrec estimator and "
         f"does not take all of {list(SHARED_SPACE_PARAMS)}; pass your own space=callable(trial) -> dict"
     )
@@ -257,8 +258,8 @@ def _check_trial(trial: object) -> None:
     if isinstance(trial, optuna.trial.BaseTrial) or all(callable(getattr(trial, name, None)) for name in _SUGGESTS):
         return
     hint = "; search_space takes the estimator first: search_space(estimator, trial)" if _is_estimator(trial) else ""
-    raise TypeError(f"trial must be an Optuna trial, got {type(trial).__name__}; pass the trial your objective is "
-                    "given (or study.ask()), or optuna.trial.FixedTrial({...}) to replay chosen values" + hint)
+    raise ParameterError(f"trial must be an Optuna trial, got {type(trial).__name__}; pass the trial your objective is "
+                         "given (or study.ask()), or optuna.trial.FixedTrial({...}) to replay chosen values" + hint)
 
 
 def _is_estimator(value: object) -> bool:
@@ -334,5 +335,5 @@ def search_space(estimator_or_name: EstimatorOrName, trial: optuna.trial.BaseTri
     _check_trial(trial)
     params = space_for(estimator_or_name)(trial)
     if not isinstance(params, dict):
-        raise TypeError(f"a search space must return a dict, got {type(params).__name__}")
+        raise ParameterError(f"a search space must return a dict, got {type(params).__name__}")
     return params

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import optuna
 
+from tsrec.errors import ParameterError
 from tsrec.tuning._checks import (
     check_data, check_fixed_params, check_n_trials, check_val_size, check_validation_limit, estimator_kind, make_study,
 )
@@ -198,12 +199,12 @@ def tune(
     kind = estimator_kind(estimator)
     check_data(kind, data)
     if fit_params is not None and not isinstance(fit_params, dict):
-        raise TypeError(f"fit_params must be a dict or None, got {type(fit_params).__name__}")
+        raise ParameterError(f"fit_params must be a dict or None, got {type(fit_params).__name__}")
     windows_fixed = space is None  # tsrec's own spaces sample no window length (WINDOW_PARAMS)
     if space is None:
         space = lambda trial: search_space(estimator, trial)  # noqa: E731
     elif not callable(space):
-        raise TypeError(f"space must be a callable space(trial) -> dict or None, got {type(space).__name__}")
+        raise ParameterError(f"space must be a callable space(trial) -> dict or None, got {type(space).__name__}")
     check_val_size(estimator)
     check_validation_limit(estimator)
     # mistakes every trial would repeat: refused once, before a search that would run until its timeout
