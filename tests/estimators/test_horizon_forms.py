@@ -96,11 +96,14 @@ def test_time_spans_that_are_not_whole_steps_are_refused_clearly():
         arnet(y.to_numpy()).predict(fh=ForecastingHorizon(pd.to_timedelta([1], unit="h")))
 
 
-def test_a_point_forecaster_still_says_it_makes_no_intervals():
+def test_a_point_forecaster_says_it_makes_no_intervals_and_names_the_model_that_does():
     est = arnet(hourly())
-    for method in (est.predict_interval, est.predict_quantiles, est.predict_var):
-        with pytest.raises(NotImplementedError, match="does not have the capability"):
+    # sktime's own message told users to "open an issue on sktime"; its type is kept for its checks
+    for method in (est.predict_interval, est.predict_quantiles, est.predict_var, est.predict_proba):
+        with pytest.raises(NotImplementedError, match="ARNetForecaster makes point forecasts only.*LS4Forecaster"):
             method(fh=[1])
+    with pytest.raises(NotImplementedError, match="point forecasts only"):  # before the fitted check, as sktime's
+        ARNetForecaster().predict_interval(fh=[1])
 
 
 def test_exogenous_x_is_declared_unused_and_changes_nothing():
@@ -223,3 +226,25 @@ def test_predict_residuals_in_sample_gives_tsrecs_one_line_error(rows):
         est.predict_residuals(given)
     assert "in-sample" in str(err.value) and len(str(err.value)) < 250
     assert list(est.fh) == [1]
+
+
+def test_a_horizon_built_with_another_frequency_is_refused_with_the_fix():
+    # sktime's "Frequencies from two sources do not coincide" named neither fh nor a fix
+    daily = pd.Series(np.sin(np.arange(40) / 3.0), index=pd.date_range("2020-01-01", periods=40, freq="D"))
+    est = arnet(daily)
+    hourly_fh = ForecastingHorizon([1, 2], freq="h")
+    message = r"fh was built with freq='h', but y steps by 'D'; build it with freq='D', or without freq"
+    with pytest.raises(InputError, match=message):
+        est.predict(fh=hourly_fh)
+    with pytest.raises(InputError, match=message):
+        ARNetForecaster(n_lags=3, horizon=2, max_epochs=1).fit(daily, fh=hourly_fh)
+    panel = pd.concat({"a": daily, "b": daily}).to_frame()
+    with pytest.raises(InputError, match=message):
+        ARNetForecaster(n_lags=3, horizon=2, max_epochs=1).fit(panel, fh=hourly_fh)
+    same = est.predict(fh=ForecastingHorizon([1, 2], freq="D"))
+    pd.testing.assert_series_equal(same, est.predict(fh=[1, 2]))
+
+
+def test_a_horizon_of_the_wrong_kind_is_told_in_plain_english():
+    with pytest.raises(InputError, match="but y has an integer time index"):
+        arnet(pd.Series(np.arange(40.0))).predict(fh=absolute(pd.DatetimeIndex(["2020-02-10"])))

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from tsrec.estimators import ARNetForecaster, LS4Forecaster
+from tsrec.estimators.errors import InputError
 
 SMALL = {"lookback": 8, "horizon": 3, "z_dim": 2, "d_model": 4, "d_state": 4, "n_layers": 1, "n_samples": 8,
          "max_epochs": 1, "batch_size": 8, "random_state": 0}
@@ -153,11 +154,12 @@ def bad_contexts(y: pd.Series) -> dict:
     return {"too short": y.iloc[:5], "other variates": two, "NaN": nan}
 
 
-@pytest.mark.parametrize("bad", ["too short", "other variates", "NaN"])
-def test_bad_contexts_give_the_errors_predict_gives(single, bad):
+@pytest.mark.parametrize("bad, message", [("too short", "has 5 rows but needs at least"),
+                                          ("other variates", "variates"), ("NaN", "contains NaN or inf")])
+def test_bad_contexts_give_the_errors_predict_gives(single, bad, message):
     est, y = single
     context = bad_contexts(y)[bad]
-    with pytest.raises(Exception) as expected:
+    with pytest.raises(InputError, match=message) as expected:
         est.predict(fh=[1], y=context)
     for method in METHODS:
         with pytest.raises(type(expected.value), match=re.escape(str(expected.value))):
@@ -168,7 +170,7 @@ def test_forecasters_without_intervals_refuse_a_context_as_sktime_does():
     y = hourly_series("2024-01-01", 40, 2.0)
     est = ARNetForecaster(n_lags=3, hidden_layers=(4,), max_epochs=1, random_state=0).fit(y)
     for method in METHODS:
-        with pytest.raises(NotImplementedError, match="does not have the capability"):
+        with pytest.raises(NotImplementedError, match="makes point forecasts only"):
             getattr(est, method)(fh=[1], y=y)
 
 

@@ -171,3 +171,18 @@ def test_sample_paths_that_overflow_are_refused_as_the_point_forecast_is():
                          lambda: est.predict_var(fh=[1, 2], cov=True), lambda: est.sample_paths(2)):
             with pytest.raises(InputError, match="the forecast is not finite: the network overflowed"):
                 forecast()
+
+
+def test_a_roll_out_over_a_million_steps_warns_that_it_may_take_minutes(monkeypatch):
+    from tsrec.estimators import ARNetForecaster, _horizon
+
+    y = pd.Series(np.sin(np.arange(80.0)), index=pd.date_range("2024-01-01", periods=80, freq="h"))
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(y)
+    monkeypatch.setattr(_horizon, "LONG_ROLLOUT_STEPS", 500)  # the rule, at a size a test can roll out
+    with pytest.warns(UserWarning, match=r"fh reaches step 2,000, 1,000 times the model's horizon of 2: .*minutes"):
+        assert est.predict(fh=[2000]).shape == (1,)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.predict(fh=[1999])  # under 1,000 horizons
+        monkeypatch.setattr(_horizon, "LONG_ROLLOUT_STEPS", 10**6)
+        est.predict(fh=[2000])  # under a million steps: the default passes silently

@@ -127,6 +127,22 @@ def test_update_predict_on_the_forecaster_itself_changes_nothing_when_refused(ba
     assert_as_before(est, before)  # sktime had moved the cutoff back and stored the windows before it
 
 
+@pytest.mark.parametrize("reset_forecaster", [True, False])
+def test_update_predict_names_a_missing_value_as_update_does(reset_forecaster):
+    from sktime.split import ExpandingWindowSplitter
+
+    y = load()
+    y.iloc[47] = np.nan
+    est = arnet(y.iloc[:40])
+    before = snapshot(est)
+    cv = ExpandingWindowSplitter(fh=[1, 2], initial_window=40, step_length=5)
+    # sktime's "cannot handle missing data (nans)" said neither where nor how to fill it
+    message = r"y contains NaN or inf \(1 NaN\), the first at .*2024-01-02 23:00.*interpolate"
+    with pytest.raises(InputError, match=message):
+        est.update_predict(y, cv=cv, reset_forecaster=reset_forecaster)
+    assert_as_before(est, before)
+
+
 def test_an_update_whose_refit_fails_keeps_the_old_rows_cutoff_and_weights(monkeypatch):
     y = load()
     est = arnet(y.iloc[:40])

@@ -75,6 +75,10 @@ def _step_name(index: pd.Index, freq: object) -> str:
     return repr(freq.freqstr) if hasattr(freq, "freqstr") else repr(freq)
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 def index_kind(index: pd.Index) -> str:
     """"date-time", "period" or "integer" (or the index's type) for messages and comparisons."""
     if isinstance(index, pd.DatetimeIndex):
@@ -105,8 +109,9 @@ def align_stamps(stamps: pd.Index, index: pd.Index, freq: object, name: str) -> 
         )
     if index_kind(stamps) != index_kind(index):
         raise InputError(
-            f"fh names {index_kind(stamps)} time points {list(stamps[:3])} but {name} has a "
-            f"{index_kind(index)} time index; pass fh in the kind of the data's index, or a relative fh (1, 2, ...)"
+            f"fh names {index_kind(stamps)} time points {list(stamps[:3])} but {name} has "
+            f"{_article(index_kind(index))} {index_kind(index)} time index; pass fh in the kind of the data's index, "
+            "or a relative fh (1, 2, ...)"
         )
     if isinstance(stamps, pd.DatetimeIndex):
         return _same_zone(stamps, index.tz, name)

@@ -21,7 +21,9 @@ from torch import nn
 from tsrec._checks import check_flag
 from tsrec._warn import import_lightning
 from tsrec.estimators import _divergence, _evaluate, _newdata, _onepass, _persistence, _seeding, _steps, _updates
-from tsrec.estimators._horizon import aligned_fh, check_step_count, relative_steps, same_fh, steps_per_series
+from tsrec.estimators._horizon import (
+    aligned_fh, check_step_count, relative_steps, same_fh, steps_per_series, warn_long_rollout,
+)
 from tsrec.estimators._forecaster_methods import ProbabilisticForecasts, Residuals, WindowForecasts
 from tsrec.estimators._params import (
     check_val_size, data_dtype, sizes_named_when_out_of_memory, training_config, warn_no_validation,
@@ -284,7 +286,7 @@ class DeepForecaster(
         if aligned is None:
             aligned = aligned_fh(fh if fh is not None else given, y, _steps.held_steps(self))
         if aligned is not None and aligned.is_relative:
-            relative_steps(aligned)
+            warn_long_rollout(int(relative_steps(aligned).max()), self._horizon_length())
         if fh is not None and not same_fh(fh, given):  # sktime's forecasts pass fit's fh on as objects
             self._fh_given = fh
         return aligned
@@ -294,7 +296,6 @@ class DeepForecaster(
         cannot place (business month ends) as steps, which an update would shift to other stamps."""
         return getattr(self, "_fh_given", self._fh)
 
-    # probabilistic forecasts (LS4) read fh as predict does; for other models sktime says they make none
     def save(self, path: str | os.PathLike | None = None, serialization_format: str | None = None) -> object:
         """Save to a folder ``path`` (config.json + weights.safetensors), loadable by ``tsrec.load``.
 

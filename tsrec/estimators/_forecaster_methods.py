@@ -36,7 +36,7 @@ class ProbabilisticForecasts:
         """Prediction intervals at ``coverage``, after the training data or a new context ``y``; see sktime.
 
         Only forecasters with the ``capability:pred_int`` tag (:class:`~tsrec.estimators.LS4Forecaster`)
-        make them; the others raise sktime's ``NotImplementedError``, with ``y`` too.
+        make them; the others raise a ``NotImplementedError`` (sktime's type) that names it, with ``y`` too.
 
         Parameters
         ----------
@@ -56,10 +56,11 @@ class ProbabilisticForecasts:
         pandas.DataFrame
             Lower and upper bounds in sktime's layout (columns: variable, coverage, bound).
         """
+        self._refuse_without_distribution("prediction intervals")
         coverage = check_levels("coverage", coverage)
         context = self._new_context(fh, y)
         if context is None:
-            return super().predict_interval(fh=self._probabilistic_fh(fh), X=X, coverage=coverage)
+            return super().predict_interval(fh=self._checked_fh(fh), X=X, coverage=coverage)
         out = self._predict_interval(fh=None, X=None, coverage=check_alpha(coverage, name="coverage"), context=context)
         return in_given_zone(out, given_zone(y))
 
@@ -89,10 +90,11 @@ class ProbabilisticForecasts:
         pandas.DataFrame
             The quantiles in sktime's layout (columns: variable, level).
         """
+        self._refuse_without_distribution("quantile forecasts")
         alpha = check_levels("alpha", alpha)
         context = self._new_context(fh, y)
         if context is None:
-            return super().predict_quantiles(fh=self._probabilistic_fh(fh), X=X, alpha=alpha)
+            return super().predict_quantiles(fh=self._checked_fh(fh), X=X, alpha=alpha)
         alpha = check_alpha([0.05, 0.95] if alpha is None else alpha, name="alpha")  # as sktime's method reads it
         return in_given_zone(self._predict_quantiles(fh=None, X=None, alpha=alpha, context=context), given_zone(y))
 
@@ -121,9 +123,10 @@ class ProbabilisticForecasts:
         pandas.DataFrame
             The variance forecasts in sktime's layout.
         """
+        self._refuse_without_distribution("variance forecasts")
         context = self._new_context(fh, y)
         if context is None:
-            return super().predict_var(fh=self._probabilistic_fh(fh), X=X, cov=cov)
+            return super().predict_var(fh=self._checked_fh(fh), X=X, cov=cov)
         return in_given_zone(self._predict_var(fh=None, X=None, cov=cov, context=context), given_zone(y))
 
     def predict_proba(
@@ -151,8 +154,7 @@ class ProbabilisticForecasts:
         object
             An sktime/skpro distribution object.
         """
-        if not self.get_tag("capability:pred_int"):
-            return super().predict_proba(fh=fh, X=X, marginal=marginal)  # sktime's NotImplementedError
+        self._refuse_without_distribution("distribution forecasts")
         self.check_is_fitted()
         context = self._new_context(fh, y)
         if context is None:
@@ -176,14 +178,19 @@ class ProbabilisticForecasts:
         sigma = sigma.set_axis(mean.index, axis=0)
         return Normal(mu=mean, sigma=sigma, index=mean.index, columns=mean.columns)
 
-    def _probabilistic_fh(self, fh: object) -> object:
-        return self._checked_fh(fh) if self.get_tag("capability:pred_int") else fh
+    def _refuse_without_distribution(self, what: str) -> None:
+        """sktime's NotImplementedError (its conformance checks expect that type) with tsrec's way out:
+        sktime's own told users to "open an issue on sktime"."""
+        if not self.get_tag("capability:pred_int"):
+            raise NotImplementedError(
+                f"{type(self).__name__} makes point forecasts only, so it has no {what}; LS4Forecaster samples "
+                "forecast paths for intervals, quantiles, variances and distributions"
+            )
 
     def _new_context(self, fh: object, y: SeriesLike | None) -> Context | None:
         """The new context ``y`` at the steps of ``fh``, checked as ``predict(y=...)`` checks it; None
-        without one. A forecaster without the ``capability:pred_int`` tag gets None too: sktime's
-        method then raises its ``NotImplementedError``, before any check of ``y``."""
-        if y is None or not self.get_tag("capability:pred_int"):
+        without one."""
+        if y is None:
             return None
         # not sktime's public method: its checks of fh would store this fh as the fitted series'
         return new_context(self, fh, y)[0]

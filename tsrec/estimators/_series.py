@@ -12,7 +12,7 @@ from sktime.forecasting.base import ForecastingHorizon
 
 from tsrec.estimators._padding import padding_note
 from tsrec.estimators._series_values import check_dtypes, check_time_index, non_numeric_message, not_real
-from tsrec.estimators._timeindex import check_index, future_indexes
+from tsrec.estimators._timeindex import SEVERAL_SERIES, check_index, future_indexes
 from tsrec.estimators.errors import InputError
 
 
@@ -193,7 +193,7 @@ def _check_frame(frame: pd.DataFrame, name: str, listed: bool) -> None:
             for key, part in split_panel(frame):
                 check_index(part.index, f"{name} series {key!r}")
     else:
-        check_index(frame.index, name)
+        check_index(frame.index, name, SEVERAL_SERIES)
 
 
 def split_panel(y: pd.DataFrame) -> list[tuple[object, pd.DataFrame]]:

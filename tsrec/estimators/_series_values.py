@@ -3,6 +3,8 @@ format's complaint, without a fix)."""
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 from pandas.errors import OutOfBoundsDatetime
 
@@ -34,6 +36,8 @@ def check_time_index(y: pd.Series | pd.DataFrame, name: str) -> None:
     if isinstance(index, (pd.PeriodIndex, pd.TimedeltaIndex)) or pd.api.types.is_integer_dtype(index.dtype):
         return
     panel, example = isinstance(y.index, pd.MultiIndex), index[:1].tolist()[0]
+    if panel:
+        _check_time_level_last(y.index, name)
     if index.inferred_type == "string":
         convert = ("y.index = y.index.set_levels(pd.to_datetime(y.index.levels[-1]), level=-1)" if panel
                    else "y.index = pd.to_datetime(y.index)")
@@ -46,6 +50,20 @@ def check_time_index(y: pd.Series | pd.DataFrame, name: str) -> None:
         f"{name}'s time index holds {kind} (e.g. {example!r}); use a DatetimeIndex (pd.to_datetime), a "
         "PeriodIndex or an integer index (e.g. index.astype(int) for whole step numbers)"
     )
+
+
+def _check_time_level_last(index: pd.MultiIndex, name: str) -> None:
+    """A panel indexed (time, series id): the stamps sit in an earlier level, and the strings-to-dates
+    fix of the last level (the ids) would fail."""
+    timed = [i for i, level in enumerate(index.levels[:-1]) if isinstance(level, (pd.DatetimeIndex, pd.PeriodIndex))]
+    if timed:
+        order = [i for i in range(index.nlevels) if i != timed[0]] + [timed[0]]
+        names = [n if n is not None else i for i, n in enumerate(index.names)]
+        raise InputError(
+            f"{name}'s time stamps are in level {names[timed[0]]!r} of its MultiIndex, but a panel's time is its last "
+            f"level (series id first, then time); reorder them: {name} = {name}.reorder_levels("
+            f"{[names[i] for i in order]}).sort_index()"
+        )
 
 
 def _check_nanosecond_range(stamps: pd.DatetimeIndex, name: str) -> None:
@@ -93,5 +111,42 @@ def non_numeric_message(frame: pd.DataFrame, bad: list, name: str) -> str:
     if as_numbers == bad:
         return (f"{name} holds numbers as Python objects (dtype object) in columns {bad}; cast them with "
                 f"{name}.astype(float)")
+    stamps = _time_column(frame, bad)
+    if stamps is not None:  # pd.read_csv without index_col: dropping it (as told before) lost the time index
+        return (f"{name}'s column {stamps!r} holds time stamps: make it the time index, {name} = "
+                f"{name}.set_index(pd.to_datetime({name}[{stamps!r}])).drop(columns={stamps!r}) (or read the file "
+                f"with pd.read_csv(..., index_col={stamps!r}, parse_dates=True))")
+    ids = _series_id_column(frame, bad)
+    if ids is not None:  # dropping it would leave duplicate stamps, and aggregating those would merge the series
+        return (f"{name} has a non-numeric column {ids!r} whose values repeat over repeated time stamps: if it names "
+                f"the series of a panel, make it the first index level: {name} = {name}.set_index({ids!r}, "
+                f"append=True).swaplevel().sort_index() (one model for all series)")
     return (f"{name} has non-numeric (e.g. categorical or string) columns {bad}; drop them, or convert them "
             f"with pd.to_numeric where they hold numbers as text")
+
+
+def _time_column(frame: pd.DataFrame, bad: list) -> object:
+    """The first of ``bad`` that holds date-times (or text every value of which reads as one), beside an
+    index of no time stamps; None if there is none."""
+    if isinstance(frame.index, (pd.DatetimeIndex, pd.PeriodIndex, pd.MultiIndex)):
+        return None
+    for column in bad:
+        values = frame[column]
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            return column
+        sample = values.dropna().head(20)
+        if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+            with warnings.catch_warnings():  # pandas warns when it guesses each value's format
+                warnings.simplefilter("ignore", UserWarning)
+                parsed = pd.to_datetime(sample.astype(str), errors="coerce", format="mixed")
+            if len(sample) and parsed.notna().all():
+                return column
+    return None
+
+
+def _series_id_column(frame: pd.DataFrame, bad: list) -> object:
+    """The first of ``bad`` that looks like a series id beside a flat, repeating time index: a long table
+    indexed by time alone (None if the index repeats no stamp, or no column has several values)."""
+    if isinstance(frame.index, pd.MultiIndex) or not frame.index.has_duplicates:
+        return None
+    return next((c for c in bad if frame[c].nunique() > 1), None)

@@ -22,8 +22,15 @@ from tsrec.estimators._stepnames import describe_step, odd_gap, period_start_fix
 from tsrec.estimators.errors import InputError
 
 
-def check_index(index: pd.Index, name: str = "y") -> None:
-    """Reject missing, duplicate, unsorted or unevenly spaced time stamps, with the fix in the message."""
+#: the other reading of a flat index's repeated stamps: the rows of several series (dropping or averaging
+#: them would merge the series)
+SEVERAL_SERIES = ("; or, if the rows belong to several series, give their id as the first index level (a panel: "
+                  "y.set_index(id_column, append=True).swaplevel().sort_index())")
+
+
+def check_index(index: pd.Index, name: str = "y", duplicates_hint: str = "") -> None:
+    """Reject missing, duplicate, unsorted or unevenly spaced time stamps, with the fix in the message
+    (``duplicates_hint`` follows the fix of duplicate stamps)."""
     if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)) and index.hasnans:
         # checked first: a NaT also makes the index look unsorted, which would send users to sort it
         rows = np.flatnonzero(index.isna())[:3].tolist()
@@ -31,7 +38,8 @@ def check_index(index: pd.Index, name: str = "y") -> None:
                          "stamps")
     if index.has_duplicates:
         dup = index[index.duplicated()][:3].tolist()
-        raise InputError(f"{name} has duplicate time stamps (e.g. {dup}); aggregate or drop duplicates first")
+        raise InputError(f"{name} has duplicate time stamps (e.g. {dup}); aggregate or drop duplicates first"
+                         f"{duplicates_hint}")
     if not index.is_monotonic_increasing:
         raise InputError(f"{name} time stamps are not sorted; sort it first (e.g. y.sort_index())")
     if isinstance(index, pd.DatetimeIndex) and index.freq is None and len(index) >= 3 and pd.infer_freq(index) is None:

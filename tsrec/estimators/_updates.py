@@ -168,6 +168,8 @@ class StoredDataUpdates:
             The forecasts of every window, as sktime returns them.
         """
         update_params = check_flag("update_params", update_params)
+        if not is_empty(y):  # NaN rows got sktime's "cannot handle missing data", without where or a fix
+            check_raw_y(y)
         if check_flag("reset_forecaster", reset_forecaster):  # sktime works on a copy
             return super().update_predict(y, cv=cv, X=X, update_params=update_params, reset_forecaster=True)
         with unchanged_on_error(self):

@@ -1,0 +1,68 @@
+"""A long table given in the wrong layout (time first, the series id or the dates left as columns) is
+told the layout that works, and the advised code runs: the fixes told before led to further errors or
+merged the series."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrec.estimators import ARNetForecaster
+from tsrec.estimators._series import check_raw_y
+from tsrec.estimators.errors import InputError
+
+DAYS = pd.date_range("2024-01-01", periods=30, freq="D")
+LONG = pd.concat([pd.DataFrame({"inst": f"s{i}", "time": DAYS, "v": np.sin(np.arange(30) / 3.0 + i)})
+                  for i in range(3)], ignore_index=True)
+
+
+def _run_advice(message: str, y: pd.DataFrame) -> pd.DataFrame:
+    """The ``y = ...`` the message advises, run on ``y``."""
+    code = re.search(r"y = (.*?\)\.sort_index\(\)|.*?\.drop\(columns='\w+'\))", message).group(1)
+    return eval(code, {"pd": pd, "y": y})  # noqa: S307 - the advice, run
+
+
+def _panel_fits(y: pd.DataFrame) -> None:
+    check_raw_y(y)
+    forecast = ARNetForecaster(n_lags=3, horizon=1, max_epochs=1).fit(y, fh=[1]).predict()
+    assert forecast.index.get_level_values(0).tolist() == ["s0", "s1", "s2"]
+
+
+@pytest.mark.parametrize("names", [["time", "inst"], [None, None]])
+def test_time_as_the_first_level_is_told_to_reorder_the_levels(names):
+    y = LONG.set_index(["time", "inst"]).sort_index().rename_axis(names)
+    where = "'time'" if names[0] else "0"
+    with pytest.raises(InputError, match=f"time stamps are in level {where} of its MultiIndex.*reorder"):
+        check_raw_y(y)  # the strings-to-dates fix told before failed on the ids: "Unknown datetime string format"
+    with pytest.raises(InputError) as raised:
+        check_raw_y(y)
+    _panel_fits(_run_advice(str(raised.value), y))
+
+
+def test_a_series_id_column_is_told_to_become_the_first_index_level():
+    y = LONG.set_index("time")
+    with pytest.raises(TypeError, match="column 'inst' whose values repeat over repeated time stamps") as raised:
+        check_raw_y(y)  # "drop them" led to duplicate stamps, whose fix merged the series
+    _panel_fits(_run_advice(str(raised.value), y))
+    with pytest.raises(InputError, match="duplicate time stamps .*if the rows belong to several series"):
+        check_raw_y(y.drop(columns="inst"))
+
+
+@pytest.mark.parametrize("as_dates", [False, True])
+def test_a_date_column_read_without_index_col_is_told_to_become_the_index(as_dates):
+    table = LONG[LONG.inst == "s0"].drop(columns="inst").reset_index(drop=True)
+    y = table if as_dates else table.assign(time=table.time.astype(str))  # pd.read_csv reads dates as text
+    with pytest.raises(TypeError, match=r"y's column 'time' holds time stamps: make it the time index") as raised:
+        check_raw_y(y)  # "drop them" lost the time stamps
+    fixed = _run_advice(str(raised.value), y)
+    assert isinstance(fixed.index, pd.DatetimeIndex) and list(fixed.columns) == ["v"]
+    check_raw_y(fixed)
+
+
+def test_other_text_columns_keep_the_drop_or_convert_advice():
+    y = LONG[LONG.inst == "s0"].set_index("time")  # one series: its id column repeats no stamp
+    with pytest.raises(TypeError, match=r"non-numeric \(e.g. categorical or string\) columns \['inst'\]; drop"):
+        check_raw_y(y)
