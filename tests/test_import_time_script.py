@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 
@@ -25,5 +27,5 @@ def test_each_row_runs_in_fresh_interpreters_and_the_report_compares_them(script
 
 def test_a_forecast_row_fails_loudly_when_the_command_line_does(script, tmp_path):
     # a broken command must stop the script, not be timed as a fast run
-    with pytest.raises(Exception, match="returned non-zero exit status"):
+    with pytest.raises(subprocess.CalledProcessError, match="returned non-zero exit status"):
         script.seconds(["-c", "raise SystemExit(2)"])

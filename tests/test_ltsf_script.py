@@ -36,9 +36,10 @@ def test_repeat_last_scores_the_kept_windows_only(ltsf):
     assert mse_kept != pytest.approx(mse_all)
 
 
-def test_a_negative_drop_last_is_refused(ltsf):
+def test_a_negative_drop_last_is_refused(ltsf, capsys):
     with pytest.raises(SystemExit):
         ltsf.main(["--model", "repeat-last", "--drop-last", "-1"])
+    assert "argument --drop-last: must be an integer >= 0, got -1" in capsys.readouterr().err
 
 
 # ---- the command, the arguments, --out and the merge key -------------------------------------------------------

@@ -51,6 +51,7 @@ def test_a_small_run_writes_a_row_per_model_and_scaling(panel_scaling, tmp_path)
     assert ratios == sorted(ratios) and ratios[-1] > 1e5  # the ILI percentages next to counts of 1e5
 
 
-def test_zero_epochs_are_refused(panel_scaling, tmp_path):
+def test_zero_epochs_are_refused(panel_scaling, tmp_path, capsys):
     with pytest.raises(SystemExit):
         panel_scaling.main(["--epochs", "0", "--out", str(tmp_path / "x.md")])
+    assert "--epochs must be at least 1" in capsys.readouterr().err

@@ -15,6 +15,7 @@ import re
 import symtable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -145,11 +146,22 @@ def _run(key: tuple[str, str], namespace: dict | None = None, replace: dict[str,
 
 
 def test_forecasting_example() -> None:
-    _run(FORECASTING)
+    ns = _run(FORECASTING)
+    df, pred, far, new = ns["df"], ns["pred"], ns["far"], ns["new"]
+    # what the block's comments say it gives
+    assert pred.shape == (96, 7) and list(pred.columns) == list(df.columns)
+    assert pred.index[0] == df.index[8640] and pred.index.freqstr == "h"
+    assert far.shape == (192, 7) and far.iloc[:96].equals(pred)  # the first 96 steps are the same forecast
+    assert new.shape == (3, 7) and new.index[0] == df.index[9000]
+    assert ns["est"].cycle_.shape == (24, 7) and np.isfinite(far.to_numpy()).all()
 
 
 def test_classification_example(data_dir: Path) -> None:
-    _run(CLASSIFICATION)
+    ns = _run(CLASSIFICATION)
+    clf, X_test, y_test = ns["clf"], ns["X_test"], ns["y_test"]
+    assert ns["X_train"].shape == (50, 150) and clf.score(X_test, y_test) > 0.5  # two balanced classes
+    proba = clf.predict_proba(X_test[:3])
+    assert proba.shape == (3, 2) and np.allclose(proba.sum(axis=1), 1.0)
 
 
 def test_saving_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -45,7 +45,8 @@ def test_a_listed_problem_loads(tmp_path: Path, where: str) -> None:
 def test_a_file_load_ucr_cannot_read_is_not_listed(tmp_path: Path, where: str, name: str) -> None:
     _put(tmp_path, where)
     assert list_ucr(tmp_path) == []
-    with pytest.raises(ValueError):  # not found, or a name load_ucr refuses
+    refusal = "name must be a dataset name" if name == "a..b" else rf"UCR/UEA file for '{name}' \(\w+\) not found"
+    with pytest.raises(ValueError, match=refusal):  # not found, or a name load_ucr refuses
         load_ucr(name, _split_of(where).lower(), data_dir=tmp_path)
 
 

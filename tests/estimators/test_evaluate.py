@@ -51,14 +51,14 @@ def test_an_array_is_taken_in_the_fitted_order():
 
 def test_windows_at_another_step_or_without_stamps_are_refused(est):
     daily = FRAME.set_axis(pd.date_range("2024-01-01", periods=N, freq="D"))
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="y has a step of D but the fitted data a step of h"):
         est.forecast_windows(daily)
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="y has no time stamps .* but the model was fitted on date-time stamps"):
         est.forecast_windows(FRAME.to_numpy())
 
 
 def test_values_far_off_the_training_scale_are_refused(est):
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="y's values lie too far from the training data's scale"):
         est.forecast_windows(FRAME * 1e40)
 
 

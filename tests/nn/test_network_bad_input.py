@@ -353,11 +353,15 @@ def _valid_calls(i):
 
 @pytest.mark.parametrize("integer", [int, np.int64, np.int32], ids=["int", "int64", "int32"])
 def test_valid_calls_still_work_with_numpy_integer_sizes(integer) -> None:
+    plain = _valid_calls(int)
     for name, call in _valid_calls(integer).items():
-        torch.manual_seed(0)
-        out = call()
-        first = out[0] if isinstance(out, tuple) else out
-        assert isinstance(first, torch.Tensor), name
+        outs = []
+        for run in (call, plain[name]):  # the same network and input as with Python ints, from the same seed
+            torch.manual_seed(0)
+            out = run()
+            outs.append(out[0] if isinstance(out, tuple) else out)
+        assert isinstance(outs[0], torch.Tensor), name
+        torch.testing.assert_close(outs[0], outs[1], msg=name)
 
 
 def test_a_float64_network_takes_float64_input() -> None:
