@@ -1,4 +1,4 @@
-"""fft_conv's two CPU choices: the FFT length it pads to, and the layout of the tensor it returns.
+"""fft_conv's CPU choices: the FFT length it pads to, the layout of the tensor it returns, its backward.
 
 Usage::
 
@@ -16,6 +16,11 @@ times ``rfft`` + ``irfft`` of 2048 rows at both lengths, back to back, best of `
 ...)`` copy. This times forward+backward of the convolution alone and followed by what a network does next
 (GELU, a Linear of the channels, a residual add, as in SpaceTime's blocks), each on the view (as
 before) and on the copy, back to back, best of ``--repeats``.
+
+**Backward.** The rFFT path's gradients are written out (one rFFT of the output gradient and two
+inverse ones, reusing the forward's spectra). This times forward+backward of it against autograd's
+backward of the same three transforms (the path before), back to back, best of ``--repeats``, with the
+largest difference of their gradients.
 """
 
 from __future__ import annotations
@@ -92,7 +97,37 @@ def layout_rows(repeats: int) -> list[tuple[tuple[int, int, int], float, float, 
     return rows
 
 
-def report(lengths: list, layouts: list, args: argparse.Namespace) -> str:
+#: (batch, time, channels, heads) of the backward table: SpaceTime's block (50 windows of 336 steps, 128
+#: channels), the layout table's sizes, and a bank of 4 kernels per channel
+BACKWARD_SIZES = ((50, 336, 128, 1), (16, 96, 128, 1), (16, 720, 128, 1), (32, 336, 512, 1), (32, 720, 64, 4))
+
+
+def autograd_fft(u: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """The rFFT convolution as fft_conv computed it before its backward was written out: autograd's."""
+    steps = u.shape[1]
+    n = fast_fft_len(steps + k.shape[-1] - 1)
+    uf, kf = torch.fft.rfft(u.transpose(1, 2), n=n, dim=-1), torch.fft.rfft(k, n=n, dim=-1)
+    return torch.fft.irfft(uf.unsqueeze(1) * kf, n=n, dim=-1)[..., :steps].permute(0, 3, 1, 2)
+
+
+def backward_rows(repeats: int) -> list[tuple[tuple[int, ...], float, float, float]]:
+    """Rows (size, autograd ms, written-out ms, largest gradient difference), forward+backward each."""
+    rows = []
+    for batch, steps, channels, heads in BACKWARD_SIZES:
+        u, k = torch.randn(batch, steps, channels), torch.randn(heads, channels, steps)
+        weight = torch.randn(batch, steps, heads, channels)
+
+        def grads(conv: Callable) -> tuple[torch.Tensor, ...]:
+            uu, kk = u.detach().requires_grad_(), k.detach().requires_grad_()
+            return torch.autograd.grad((conv(uu, kk).contiguous() * weight).sum(), (uu, kk))
+
+        times = [best_seconds(lambda c=c: grads(c), repeats) * 1e3 for c in (autograd_fft, _conv_fft)]
+        diff = max(float((a - b).abs().max()) for a, b in zip(grads(autograd_fft), grads(_conv_fft)))
+        rows.append(((batch, steps, channels, heads), *times, diff))
+    return rows
+
+
+def report(lengths: list, layouts: list, args: argparse.Namespace, backwards: list = ()) -> str:
     lines = [
         "# fft_conv on a CPU: FFT lengths and output layout",
         "",
@@ -123,6 +158,15 @@ def report(lengths: list, layouts: list, args: argparse.Namespace) -> str:
     for (batch, steps, channels), *ms in layouts:
         lines.append(f"| {batch}, {steps}, {channels} | {ms[0]:.2f} | {ms[1]:.2f} | {ms[0] / ms[1]:.2f}x "
                      f"| {ms[2]:.2f} | {ms[3]:.2f} | {ms[2] / ms[3]:.2f}x |")
+    if backwards:
+        lines += ["", "## Backward (rFFT path, L_k = T; forward+backward)", "",
+                  "Autograd's backward of the three transforms (before) and the written-out adjoint (now); "
+                  "float32, the largest difference of their gradients of u and k.", "",
+                  "| B, T, C, heads | autograd ms | written out ms | autograd / written out | largest difference |",
+                  "|---|---|---|---|---|"]
+        for size, before, now, diff in backwards:
+            lines.append(f"| {', '.join(map(str, size))} | {before:.2f} | {now:.2f} | {before / now:.2f}x "
+                         f"| {diff:.1e} |")
     return "\n".join(lines) + "\n"
 
 
@@ -134,7 +178,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    text = report(length_rows(args.repeats), layout_rows(args.repeats), args) + "\n" + provenance() + "\n"
+    text = report(length_rows(args.repeats), layout_rows(args.repeats), args, backward_rows(args.repeats))
+    text += "\n" + provenance() + "\n"
     print(text)
     if args.out is not None:
         atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report

@@ -20,11 +20,16 @@ def test_previous_rule_is_the_smallest_smooth_length(paths):
     assert all(paths.smooth_len(n) % 2 == 0 for n in set(paths.NEEDS) - set(differing))
 
 
-def test_report_has_both_tables(paths, tmp_path, monkeypatch):
+def test_report_has_all_three_tables(paths, tmp_path, monkeypatch):
     monkeypatch.setattr(paths, "NEEDS", (191, 671, 721))
     monkeypatch.setattr(paths, "LAYOUT_SIZES", ((2, 40, 4),))
+    monkeypatch.setattr(paths, "BACKWARD_SIZES", ((2, 40, 4, 1), (2, 40, 4, 3)))
     out = tmp_path / "paths.md"
     paths.main(["--repeats", "1", "--out", str(out)])
     text = out.read_text()
     assert "| 671 | 675 |" in text and "| 721 | 729 |" in text and "| 191 " not in text  # both rules: 192
-    assert "| 2, 40, 4 |" in text and text.count("\n| ") == (1 + 2) + (1 + 1)  # header and rows per table
+    assert "| 2, 40, 4 |" in text and "| 2, 40, 4, 3 |" in text
+    assert text.count("\n| ") == (1 + 2) + (1 + 1) + (1 + 2)  # header and rows per table
+    # the written-out backward gives autograd's gradients
+    differences = [float(line.rsplit("|", 2)[-2]) for line in text.splitlines() if line.startswith("| 2, 40, 4, ")]
+    assert len(differences) == 2 and max(differences) < 1e-4
