@@ -34,3 +34,16 @@ def test_grad_through_a_hand_written_backward_names_the_op_and_the_naive_backend
     # the naive path is plain autograd: torch.func's gradient is autograd's
     expected = torch.autograd.grad(linear_scan(A, B.requires_grad_(), backend="naive").sum(), B)[0]
     torch.testing.assert_close(grad(lambda x: linear_scan(A, x, backend="naive").sum())(B.detach()), expected)
+
+
+def test_fft_convs_written_out_backward_runs_under_grad_and_jacrev():
+    # an autograd Function in setup_context form: torch.func's transforms differentiate through it
+    from torch.func import jacrev
+
+    u, k = torch.randn(1, 40, 2, dtype=torch.float64), torch.randn(3, 2, 40, dtype=torch.float64)
+    fast = jacrev(lambda u, k: fft_conv(u, k, method="fft", backend="torch"), argnums=(0, 1))(u, k)
+    naive = jacrev(lambda u, k: fft_conv(u, k, backend="naive"), argnums=(0, 1))(u, k)
+    for got, expected in zip(fast, naive):
+        torch.testing.assert_close(got, expected)
+    total = grad(lambda x: fft_conv(x, k, method="fft", backend="torch").sum())(u)
+    torch.testing.assert_close(total, naive[0].sum(dim=(0, 1, 2, 3)))

@@ -180,28 +180,23 @@ def check_linear_chained(gen) -> list:
 def check_chain_gives_up() -> bool:
     """Tickets that start at tile 1 leave tile 0's links unpublished: tile 1 must stop polling after
     ``SPIN_LIMIT`` tries, flag it, continue from NaN (states after a give-up are NaN, never plausible)
-    and still publish its links; a launch that meets the flag set stops polling within 256 polls (its
-    limit of 2**14 polls takes seconds in the interpreter). And a forward whose chained kernel gave up
-    raises: the op reads the flag."""
-    import time  # noqa: PLC0415
-
+    and still publish its links; a launch that meets the flag set stops polling within 256 polls: its
+    limit here, 2**30 polls, would hang the check (and fail it by the caller's timeout), not slow it. And a
+    forward whose chained kernel gave up raises: the op reads the flag."""
     from tsrec.kernels.linear import triton_impl  # noqa: PLC0415 - imports triton
 
     b = torch.zeros(1, 8, 4, device=DEVICE)
     out, flags = torch.empty_like(b), torch.zeros(2, dtype=torch.int32, device=DEVICE)
-    published, seconds = [], []
-    for limit in (3, 2**14):
+    published = []
+    for limit in (3, 2**30):
         links = torch.zeros(1 + 2 * 4, dtype=torch.int64, device=DEVICE)
         links[0] = 1  # the next ticket: tile 1 of the two 4-step tiles
-        start = time.perf_counter()
         triton_impl._chain_kernel[(1,)](b + 1, b, b, out, flags, flags[1:], links, 1, 8, 4, HAS_H0=False,
                                         REVERSE=False, GATE_SHIFT=0, CHECK=False, BLOCK=4, CHUNK=4,
                                         SPIN_LIMIT=limit, num_warps=1)
         flags.tolist()  # waits for the launch
-        seconds.append(time.perf_counter() - start)
         published.append(int(links[0]) == 2 and bool((links[5:] >> 32 == 1).all()) and not (links[1:5] >> 32).any())
     nan_after = bool(out[0, 4:].isnan().all()) and not out[0, :4].isnan().any()  # tile 0's rows were never written
-    quick = DEVICE != "cpu" or seconds[1] < 2.0  # broken, the 2**14 polls take over 10 s
     raised, real = False, triton_impl._chain_kernel
 
     class GivesUp:  # the real kernel, then its give-up flag set, as a program that gave up sets it
@@ -216,9 +211,9 @@ def check_chain_gives_up() -> bool:
             linear_scan(torch.rand(1, 70, 4, device=DEVICE), torch.randn(1, 70, 4, device=DEVICE), backend="triton")
         except RuntimeError as err:
             raised = "waited too long" in str(err)
-    ok = int(flags[1]) == 1 and all(published) and nan_after and quick and raised
+    ok = int(flags[1]) == 1 and all(published) and nan_after and raised
     print(f"{'ok  ' if ok else 'FAIL'} a chained program gives up on a link that never comes (flag {int(flags[1])}, "
-          f"published {published}, NaN after {nan_after}, {seconds[1]:.2f} s with the flag set, raised {raised})",
+          f"published {published}, NaN after {nan_after}, raised {raised})",
           flush=True)
     return ok
 
