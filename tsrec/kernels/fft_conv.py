@@ -242,9 +242,9 @@ def fast_fft_len(n: int) -> int:
 
     Even, because a real FFT of odd length is markedly slower on a CPU: of the 54 needs ``2T - 1``
     (T = 48..4096) where the smallest 2,3,5-smooth length is odd, ``rfft`` + ``irfft`` at that odd
-    length took 1.21-2.52x as long as at the even one used instead at 53 (675 points against 720:
-    2.09x) and 0.94x at one (625 against 640); all together 1.40x (``python benchmarks/fft_conv_paths.py``,
-    ``benchmarks/results/fft_conv_paths.md``, one thread). ``n <= 1`` gives 1.
+    length took 1.23-3.30x as long as at the even one used instead (675 points against 720: 1.28x
+    and 2.12x); all together 1.68x (``python benchmarks/fft_conv_paths.py``,
+    ``benchmarks/results/fft_conv_paths.md``, one thread; an earlier run had 0.94x at one length). ``n <= 1`` gives 1.
     """
     m = max(int(n), 1)
     if m == 1:
