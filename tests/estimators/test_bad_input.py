@@ -237,8 +237,9 @@ def test_model_parameters_name_themselves():
         ARNetForecaster(reg_lambda=float("inf"), max_epochs=1).fit(frame())
     with pytest.raises(InputError, match="needs at least n_lags \\+ horizon = 1001; .* lower n_lags/horizon"):
         ARNetForecaster(n_lags=1000, max_epochs=1).fit(frame())
-    with pytest.raises(InputError, match="cannot infer period from an integer time index; pass period="):
+    with pytest.raises(InputError, match="cannot infer period from an integer time index; pass period=") as raised:
         PGNForecaster(lookback=8, horizon=4, max_epochs=1).fit(frame().reset_index(drop=True))
+    assert "or give y its time stamps: y.index = pd.date_range(" in str(raised.value)  # dates lost in a file
     with pytest.raises(ValueError, match="criterion_weights must be a tuple or list of three finite numbers"):
         SpaceTimeForecaster(criterion_weights=(float("inf"), 1, 1), max_epochs=1).fit(frame())
 

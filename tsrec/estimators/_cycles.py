@@ -21,7 +21,11 @@ def cycle_length_from_freq(freq: object, param: str = "cycle_length") -> int:
     setting for the weather set), 7 daily, 5 business-daily, 52 weekly, 12 monthly, 4 quarterly
     (one year, sktime's usual seasonal period)."""
     if isinstance(freq, int) or freq is None:
-        raise InputError(f"cannot infer {param} from an integer time index; pass {param}=...")
+        raise InputError(  # an index read from a file without its dates is the usual cause: say both fixes
+            f"cannot infer {param} from an integer time index; pass {param}=... (the length of the seasonal "
+            "cycle in steps, e.g. 24 for a daily cycle of hourly data), or give y its time stamps: "
+            "y.index = pd.date_range(first_stamp, periods=len(y), freq='h')"
+        )
     name = freq.name if hasattr(freq, "name") else str(freq)
     unit = name.split("-")[0]
     unit = _ALIASES.get(unit, unit)
