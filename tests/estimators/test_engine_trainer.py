@@ -315,6 +315,7 @@ def test_verbose_fit_shows_progress_and_summary_only(capfd, caplog):
     last_bar = [part for part in re.split(r"[\r\n]", out + err) if part.startswith("Epoch 1")][-1]
     assert f"train_loss={history['train_loss'][-1]:.3g}" in last_bar, last_bar
     assert f"val_loss={history['val_loss'][-1]:.3g}" in last_bar, last_bar
+    assert "Validation" not in out + err  # its loss is on the training bar: no bar (and lines) of its own
 
 
 class TrainingForwards(Callback):

@@ -26,6 +26,7 @@ from lightning.pytorch.callbacks import (
     TQDMProgressBar,
     WeightAveraging,
 )
+from lightning.pytorch.callbacks.progress.tqdm_progress import Tqdm
 from lightning.pytorch.trainer.states import TrainerStatus
 from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
@@ -160,6 +161,11 @@ class MinibatchProgressBar(TQDMProgressBar):
         if not self.train_progress_bar.disable:
             self.train_progress_bar.set_postfix(self.get_metrics(trainer, pl_module))
         super().on_train_end(trainer, pl_module)
+
+    def init_validation_tqdm(self) -> object:
+        # no bar of its own: a short pass an epoch, whose loss the training bar shows; its bar added lines of
+        # "Validation: 0/?" with cursor moves to every epoch of a log or a saved notebook
+        return Tqdm(disable=True)
 
     def on_validation_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: object,
                                 batch: object, batch_idx: int, dataloader_idx: int = 0) -> None:
