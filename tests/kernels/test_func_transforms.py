@@ -47,3 +47,28 @@ def test_fft_convs_written_out_backward_runs_under_grad_and_jacrev():
         torch.testing.assert_close(got, expected)
     total = grad(lambda x: fft_conv(x, k, method="fft", backend="torch").sum())(u)
     torch.testing.assert_close(total, naive[0].sum(dim=(0, 1, 2, 3)))
+
+
+def test_fft_conv_keeps_forward_mode_derivatives():
+    # plain autograd had them; the written-out backward lost them (jvp, jacfwd, hessian, forward_ad) until
+    # it got a jvp and a generated vmap rule
+    import torch.autograd.forward_ad as fw
+    from torch.func import hessian, jacfwd, jvp
+
+    u, k = torch.randn(1, 40, 2, dtype=torch.float64), torch.randn(3, 2, 40, dtype=torch.float64)
+    du, dk = torch.randn_like(u), torch.randn_like(k)
+
+    def fast(u, k):
+        return fft_conv(u, k, method="fft", backend="torch")
+
+    def naive(u, k):
+        return fft_conv(u, k, backend="naive")
+
+    torch.testing.assert_close(jvp(fast, (u, k), (du, dk))[1], jvp(naive, (u, k), (du, dk))[1])
+    for got, expected in zip(jacfwd(fast, argnums=(0, 1))(u, k), jacfwd(naive, argnums=(0, 1))(u, k)):
+        torch.testing.assert_close(got, expected)
+    torch.testing.assert_close(hessian(lambda x: (fast(x, k) ** 2).sum())(u),
+                               hessian(lambda x: (naive(x, k) ** 2).sum())(u))
+    with fw.dual_level():
+        tangent = fw.unpack_dual(fast(fw.make_dual(u, du), k)).tangent
+    torch.testing.assert_close(tangent, jvp(naive, (u, k), (du, torch.zeros_like(k)))[1])

@@ -204,8 +204,11 @@ class _FFTConv(torch.autograd.Function):
     the gradients are ``irfft(sum_h G conj(K))[:T]`` for ``u`` and ``irfft(sum_b G conj(U))[:L_k]`` for
     ``k``: one rFFT and two inverse ones, reusing the forward's spectra. Autograd's own backward of the
     padded transforms built and zero-filled full-length buffers for each (``fill_`` alone was 17-19% of
-    a SpaceTime or LS4 fit). Written in ``setup_context`` form, so torch.func's grad and vjp run it.
+    a SpaceTime or LS4 fit). Written in ``setup_context`` form with a ``jvp`` and a generated vmap rule,
+    so torch.func's transforms (grad, jacrev, jvp, jacfwd, hessian) and forward-mode AD run it.
     """
+
+    generate_vmap_rule = True
 
     @staticmethod
     def forward(u_t: torch.Tensor, k: torch.Tensor, n: int) -> tuple[torch.Tensor, ...]:
@@ -220,7 +223,21 @@ class _FFTConv(torch.autograd.Function):
         _, uf, kf = output
         ctx.mark_non_differentiable(uf, kf)
         ctx.save_for_backward(u_t, k, uf, kf)
-        ctx.n = n
+        ctx.save_for_forward(uf, kf)
+        ctx.n, ctx.time = n, u_t.shape[-1]
+
+    @staticmethod
+    def jvp(ctx, du: torch.Tensor | None, dk: torch.Tensor | None, _dn: object) -> tuple[torch.Tensor | None, ...]:
+        """The product rule: ``irfft(rfft(du) K + U rfft(dk))``, the convolution being bilinear in ``u`` and ``k``."""
+        uf, kf = ctx.saved_tensors
+        spectrum = 0
+        if du is not None:
+            spectrum = spectrum + torch.fft.rfft(du, n=ctx.n, dim=-1).unsqueeze(1) * kf
+        if dk is not None:
+            spectrum = spectrum + uf.unsqueeze(1) * torch.fft.rfft(dk, n=ctx.n, dim=-1)
+        if isinstance(spectrum, int):
+            return None, None, None
+        return torch.fft.irfft(spectrum, n=ctx.n, dim=-1)[..., : ctx.time], None, None
 
     @staticmethod
     def backward(ctx, grad_y: torch.Tensor, _uf: object, _kf: object) -> tuple[torch.Tensor | None, ...]:
