@@ -5,6 +5,7 @@ merged the series."""
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -66,3 +67,29 @@ def test_other_text_columns_keep_the_drop_or_convert_advice():
     y = LONG[LONG.inst == "s0"].set_index("time")  # one series: its id column repeats no stamp
     with pytest.raises(TypeError, match=r"non-numeric \(e.g. categorical or string\) columns \['inst'\]; drop"):
         check_raw_y(y)
+
+
+def test_time_before_integer_ids_warns_with_the_reordering():
+    # (date, int id) read as series named by dates with integer steps: a model of the wrong series
+    y = LONG.assign(inst=LONG.inst.str[1:].astype(int)).set_index(["time", "inst"]).sort_index()
+    with pytest.warns(UserWarning, match=r"time stamps are in level 'time' .*reorder_levels\(\['inst', 'time'\]\)"):
+        check_raw_y(y)
+    fixed = y.reorder_levels(["inst", "time"]).sort_index()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_raw_y(fixed)
+
+
+def test_layout_advice_keeps_out_of_data_it_does_not_fit():
+    # a date level before ids and text stamps that read as dates: convert the stamps, do not reorder
+    vintages = LONG.assign(vintage=pd.Timestamp("2023-12-31"), time=LONG.time.astype(str))
+    with pytest.raises(TypeError, match="time stamps are strings .* convert them to dates"):
+        check_raw_y(vintages.set_index(["vintage", "inst", "time"]))
+    by_time = LONG.assign(region=["north", "south"] * 45).set_index("time")[["region", "inst", "v"]]
+    with pytest.raises(TypeError, match=r"column 'inst' whose values repeat"):  # region holds two series a stamp
+        check_raw_y(by_time)
+    with pytest.raises(TypeError, match=r"non-numeric .* columns \['tags'\]; drop"):  # lists: no id, no crash
+        check_raw_y(LONG.assign(tags=[[1]] * len(LONG)).set_index("time")[["tags", "v"]])
+    months = LONG[LONG.inst == "s0"].assign(month=["May", "June", "July"] * 10).reset_index(drop=True)
+    with pytest.raises(TypeError, match=r"non-numeric .* columns \['inst', 'month'\]; drop"):  # no stamps in them
+        check_raw_y(months[["inst", "month", "v"]])

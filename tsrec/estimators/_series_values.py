@@ -8,6 +8,7 @@ import warnings
 import pandas as pd
 from pandas.errors import OutOfBoundsDatetime
 
+from tsrec._warn import warn_user
 from tsrec.estimators.errors import InputError
 
 
@@ -34,9 +35,11 @@ def check_time_index(y: pd.Series | pd.DataFrame, name: str) -> None:
         _check_nanosecond_range(time_level(y), name)
         return
     if isinstance(index, (pd.PeriodIndex, pd.TimedeltaIndex)) or pd.api.types.is_integer_dtype(index.dtype):
+        if isinstance(y.index, pd.MultiIndex) and not isinstance(index, pd.PeriodIndex):
+            _warn_time_level_first(y.index, name)
         return
     panel, example = isinstance(y.index, pd.MultiIndex), index[:1].tolist()[0]
-    if panel:
+    if panel and not reads_as_dates(y.index.levels[-1]):  # else the strings-to-dates fix below is the right one
         _check_time_level_last(y.index, name)
     if index.inferred_type == "string":
         convert = ("y.index = y.index.set_levels(pd.to_datetime(y.index.levels[-1]), level=-1)" if panel
@@ -53,17 +56,41 @@ def check_time_index(y: pd.Series | pd.DataFrame, name: str) -> None:
 
 
 def _check_time_level_last(index: pd.MultiIndex, name: str) -> None:
-    """A panel indexed (time, series id): the stamps sit in an earlier level, and the strings-to-dates
-    fix of the last level (the ids) would fail."""
+    """A panel indexed (time, series id) by ids of text: the stamps sit in an earlier level, and the
+    strings-to-dates fix of the last level (the ids) would fail."""
+    advice = _reorder_advice(index, name)
+    if advice:
+        raise InputError(advice)
+
+
+def _warn_time_level_first(index: pd.MultiIndex, name: str) -> None:
+    """A panel indexed (time, integer id) reads as series named by stamps with integer steps: a model of
+    the wrong series. Warned, not refused: a date may name a series (a forecast's issue date, say)."""
+    advice = _reorder_advice(index, name)
+    if advice:
+        warn_user(f"{advice}; if the date-time level names the series and the last level counts steps, ignore this")
+
+
+def _reorder_advice(index: pd.MultiIndex, name: str) -> str | None:
     timed = [i for i, level in enumerate(index.levels[:-1]) if isinstance(level, (pd.DatetimeIndex, pd.PeriodIndex))]
-    if timed:
-        order = [i for i in range(index.nlevels) if i != timed[0]] + [timed[0]]
-        names = [n if n is not None else i for i, n in enumerate(index.names)]
-        raise InputError(
-            f"{name}'s time stamps are in level {names[timed[0]]!r} of its MultiIndex, but a panel's time is its last "
-            f"level (series id first, then time); reorder them: {name} = {name}.reorder_levels("
-            f"{[names[i] for i in order]}).sort_index()"
-        )
+    if not timed:
+        return None
+    order = [i for i in range(index.nlevels) if i != timed[0]] + [timed[0]]
+    names = [n if n is not None else i for i, n in enumerate(index.names)]
+    return (f"{name}'s time stamps are in level {names[timed[0]]!r} of its MultiIndex, but a panel's time is its "
+            f"last level (series id first, then time); reorder them: {name} = {name}.reorder_levels("
+            f"{[names[i] for i in order]}).sort_index()")
+
+
+def reads_as_dates(values: pd.Index | pd.Series) -> bool:
+    """Whether text values (a sample of 20) all read as date-times, each holding a digit: dateutil alone
+    reads month names and "now" as dates."""
+    sample = pd.Series(values).dropna().head(20).astype(str)
+    if not len(sample) or not sample.str.contains(r"\d").all():
+        return False
+    with warnings.catch_warnings():  # pandas warns when it guesses each value's format
+        warnings.simplefilter("ignore", UserWarning)
+        return bool(pd.to_datetime(sample, errors="coerce", format="mixed").notna().all())
 
 
 def _check_nanosecond_range(stamps: pd.DatetimeIndex, name: str) -> None:
@@ -134,19 +161,21 @@ def _time_column(frame: pd.DataFrame, bad: list) -> object:
         values = frame[column]
         if pd.api.types.is_datetime64_any_dtype(values.dtype):
             return column
-        sample = values.dropna().head(20)
-        if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
-            with warnings.catch_warnings():  # pandas warns when it guesses each value's format
-                warnings.simplefilter("ignore", UserWarning)
-                parsed = pd.to_datetime(sample.astype(str), errors="coerce", format="mixed")
-            if len(sample) and parsed.notna().all():
-                return column
+        if (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)) and reads_as_dates(values):
+            return column
     return None
 
 
 def _series_id_column(frame: pd.DataFrame, bad: list) -> object:
-    """The first of ``bad`` that looks like a series id beside a flat, repeating time index: a long table
-    indexed by time alone (None if the index repeats no stamp, or no column has several values)."""
+    """The first of ``bad`` that tells the rows of a flat, repeating time index apart (each stamp once per
+    value: a series id, not, say, the region of several series); None if there is none."""
     if isinstance(frame.index, pd.MultiIndex) or not frame.index.has_duplicates:
         return None
-    return next((c for c in bad if frame[c].nunique() > 1), None)
+    for column in bad:
+        try:
+            pairs = pd.MultiIndex.from_arrays([frame.index, frame[column]])
+        except TypeError:  # unhashable values (lists): no id
+            continue
+        if not pairs.has_duplicates:
+            return column
+    return None
