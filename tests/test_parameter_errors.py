@@ -59,3 +59,15 @@ def test_tuning_and_network_arguments_are_parameter_errors_too() -> None:
     with pytest.raises(ParameterError, match="backbone must be one of"):
         CycleNet(8, 2, 1, 4, backbone="rnn")
     assert issubclass(FlagError, ParameterError)
+
+
+def test_shared_parameters_are_checked_before_the_data():
+    nan_series = np.array([1.0, np.nan] * 30)
+    with pytest.raises(ParameterError, match="lr must be a finite number > 0"):  # not y's NaN
+        ARNetForecaster(n_lags=4, horizon=2, lr="x").fit(nan_series, fh=[1])
+    from tsrec.estimators import PGNClassifier
+
+    X = np.random.default_rng(0).normal(size=(8, 1, 24))
+    X[0, 0, 3] = np.nan
+    with pytest.raises(ParameterError, match="val_size must be a fraction"):  # checked without a patience too
+        PGNClassifier(val_size="x", patience=None).fit(X, np.array([0, 1] * 4))

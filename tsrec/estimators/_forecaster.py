@@ -185,6 +185,8 @@ class DeepForecaster(
         self
             The fitted forecaster.
         """
+        check_scaling(self.scaling)  # the shared parameters before the data; the model's own in _fit
+        training_config(self, warn=False)
         flat = self._fit_data(y)
         _updates.check_remembers_data(self)
         multiindex = isinstance(flat.index, pd.MultiIndex)

@@ -169,8 +169,9 @@ def data_dtype(precision: object) -> type:
     return np.float64 if str(precision).startswith("64") else np.float32
 
 
-def training_config(est: object) -> TrainingConfig:
-    """Validate an estimator's shared parameters and pack them for the engine.
+def training_config(est: object, warn: bool = True) -> TrainingConfig:
+    """Validate an estimator's shared parameters and pack them for the engine (``warn``: give the
+    warning below; False for a check before the data, whose fit then warns).
 
     An estimator whose good learning rate depends on its other parameters may take ``lr=None``
     and define ``_lr_when_none()``. ``patience`` with ``val_size=0`` has no validation loss to
@@ -184,7 +185,8 @@ def training_config(est: object) -> TrainingConfig:
     except ValueError as err:
         raise InputError(str(err)) from None
     patience = check_int("patience", est.patience, minimum=1, allow_none=True)
-    if patience is not None and check_val_size(est.val_size) == 0:
+    val_size = check_val_size(est.val_size)  # also without patience: a wrong one is no less wrong
+    if warn and patience is not None and val_size == 0:
         warn_user(
             f"patience={patience} is not used: val_size=0 holds out no validation data, so training runs all "
             "max_epochs without early stopping; set val_size > 0 (e.g. 0.2) to stop early, or patience=None "
