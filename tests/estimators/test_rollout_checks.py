@@ -181,6 +181,8 @@ def test_a_roll_out_over_a_million_steps_warns_that_it_may_take_minutes(monkeypa
     monkeypatch.setattr(_horizon, "LONG_ROLLOUT_STEPS", 500)  # the rule, at a size a test can roll out
     with pytest.warns(UserWarning, match=r"fh reaches step 2,000, 1,000 times the model's horizon of 2: .*minutes"):
         assert est.predict(fh=[2000]).shape == (1,)
+    with pytest.warns(UserWarning, match=r"fh reaches step 2,000"):  # from a new context too
+        est.predict(fh=[2000], y=y)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         est.predict(fh=[1999])  # under 1,000 horizons

@@ -17,7 +17,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from tsrec._checks import check_int
 from tsrec.estimators._modes import predicting
 from tsrec.estimators._training import network_dtype
-from tsrec.estimators._horizon import aligned_fh, steps_per_series
+from tsrec.estimators._horizon import aligned_fh, steps_per_series, warn_long_rollout
 from tsrec.estimators._newdata import check_forecast, check_scaled, overflow_as_input_error, series_name
 from tsrec.estimators._scaling import Scales, fitted_keys, fitted_scales, window_scales
 from tsrec.estimators._series import as_flat, check_raw_y, from_flat, join_panel, split_panel
@@ -88,9 +88,10 @@ def new_context(est, fh: object, y) -> tuple[Context, str]:
     aligned = aligned_fh(fh if fh is not None else est._given_fh(), inner, known)
     if aligned is None:
         raise ValueError("no fh was given in fit or predict; pass fh, e.g. fh=[1, 2, 3]")
+    steps = steps_per_series(aligned, parts, known)
+    warn_long_rollout(max(int(s.max()) for s in steps if len(s)), est._horizon_length())
     # positions from 0: a restored model's offsets belong to its saved series, not to new ones
-    return Context(parts, steps_per_series(aligned, parts, known), freqs, [0] * len(parts),
-                   fitted_keys(est, mtype, len(parts)), inner.index), mtype
+    return Context(parts, steps, freqs, [0] * len(parts), fitted_keys(est, mtype, len(parts)), inner.index), mtype
 
 
 def forecast_context(est, context: Context) -> pd.DataFrame:
