@@ -90,7 +90,7 @@ class ProbabilisticForecasts:
         pandas.DataFrame
             The quantiles in sktime's layout (columns: variable, level).
         """
-        self._refuse_without_distribution("quantile forecasts")
+        self._refuse_without_distribution("quantile predictions")
         alpha = check_levels("alpha", alpha)
         context = self._new_context(fh, y)
         if context is None:
@@ -123,7 +123,7 @@ class ProbabilisticForecasts:
         pandas.DataFrame
             The variance forecasts in sktime's layout.
         """
-        self._refuse_without_distribution("variance forecasts")
+        self._refuse_without_distribution("variance predictions")
         context = self._new_context(fh, y)
         if context is None:
             return super().predict_var(fh=self._checked_fh(fh), X=X, cov=cov)
@@ -154,7 +154,7 @@ class ProbabilisticForecasts:
         object
             An sktime/skpro distribution object.
         """
-        self._refuse_without_distribution("distribution forecasts")
+        self._refuse_without_distribution("fully probabilistic predictions")
         self.check_is_fitted()
         context = self._new_context(fh, y)
         if context is None:
@@ -179,12 +179,12 @@ class ProbabilisticForecasts:
         return Normal(mu=mean, sigma=sigma, index=mean.index, columns=mean.columns)
 
     def _refuse_without_distribution(self, what: str) -> None:
-        """sktime's NotImplementedError (its conformance checks expect that type) with tsrec's way out:
-        sktime's own told users to "open an issue on sktime"."""
+        """sktime's NotImplementedError and its words (its conformance checks match them) with tsrec's way
+        out: sktime's own told users to "open an issue on sktime"."""
         if not self.get_tag("capability:pred_int"):
             raise NotImplementedError(
-                f"{type(self).__name__} makes point forecasts only, so it has no {what}; LS4Forecaster samples "
-                "forecast paths for intervals, quantiles, variances and distributions"
+                f"{type(self).__name__} makes point forecasts only: it does not have the capability to return "
+                f"{what}; LS4Forecaster samples forecast paths for intervals, quantiles, variances and distributions"
             )
 
     def _new_context(self, fh: object, y: SeriesLike | None) -> Context | None:
