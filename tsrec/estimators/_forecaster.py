@@ -186,7 +186,7 @@ class DeepForecaster(
             The fitted forecaster.
         """
         check_scaling(self.scaling)  # the shared parameters before the data; the model's own in _fit
-        training_config(self, warn=False)
+        training_config(self, early=True)
         flat = self._fit_data(y)
         _updates.check_remembers_data(self)
         multiindex = isinstance(flat.index, pd.MultiIndex)

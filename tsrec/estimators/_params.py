@@ -169,16 +169,19 @@ def data_dtype(precision: object) -> type:
     return np.float64 if str(precision).startswith("64") else np.float32
 
 
-def training_config(est: object, warn: bool = True) -> TrainingConfig:
-    """Validate an estimator's shared parameters and pack them for the engine (``warn``: give the
-    warning below; False for a check before the data, whose fit then warns).
+def training_config(est: object, early: bool = False) -> TrainingConfig:
+    """Validate an estimator's shared parameters and pack them for the engine (``early``: a check before
+    the data, which ``fit`` repeats: no warning, and no learning rate read off the model's own
+    parameters, which are checked after it).
 
     An estimator whose good learning rate depends on its other parameters may take ``lr=None``
     and define ``_lr_when_none()``. ``patience`` with ``val_size=0`` has no validation loss to
     watch: training runs all ``max_epochs``, and a UserWarning says so (not an error: several
     estimators default to a patience, and ``val_size=0`` alone is a valid way to train on all data).
     """
-    lr = est._lr_when_none() if est.lr is None and hasattr(est, "_lr_when_none") else est.lr
+    lr = est.lr
+    if lr is None and hasattr(est, "_lr_when_none"):  # keyed by the model's own parameters (LTC's cell, say)
+        lr = 1.0 if early else est._lr_when_none()
     check_device_params(est.accelerator, est.devices, est.precision)
     try:  # else found by the first kernel call, inside Lightning's loop, or never by a network without kernels
         env_backend()
@@ -186,7 +189,7 @@ def training_config(est: object, warn: bool = True) -> TrainingConfig:
         raise InputError(str(err)) from None
     patience = check_int("patience", est.patience, minimum=1, allow_none=True)
     val_size = check_val_size(est.val_size)  # also without patience: a wrong one is no less wrong
-    if warn and patience is not None and val_size == 0:
+    if not early and patience is not None and val_size == 0:
         warn_user(
             f"patience={patience} is not used: val_size=0 holds out no validation data, so training runs all "
             "max_epochs without early stopping; set val_size > 0 (e.g. 0.2) to stop early, or patience=None "
