@@ -251,3 +251,15 @@ def test_a_horizon_built_with_another_frequency_is_refused_with_the_fix():
 def test_a_horizon_of_the_wrong_kind_is_told_in_plain_english():
     with pytest.raises(InputError, match="but y has an integer time index"):
         arnet(pd.Series(np.arange(40.0))).predict(fh=absolute(pd.DatetimeIndex(["2020-02-10"])))
+
+
+def test_a_panel_context_refuses_a_horizon_of_another_frequency_too():
+    # the one-pass path for panel contexts took it and answered daily stamps without a word
+    days = pd.date_range("2020-01-01", periods=40, freq="D")
+    panel = pd.concat({k: pd.Series(np.sin(np.arange(40) / 3.0 + i), index=days)
+                       for i, k in enumerate("ab")}).to_frame("v")
+    est = ARNetForecaster(n_lags=3, horizon=2, max_epochs=1, random_state=0).fit(panel)
+    with pytest.raises(InputError, match="fh was built with freq='h', but y steps by 'D'"):
+        est.predict(fh=ForecastingHorizon([1, 2], freq="h"), y=panel)
+    same = est.predict(fh=ForecastingHorizon([1, 2], freq="D"), y=panel)
+    pd.testing.assert_frame_equal(same, est.predict(fh=[1, 2], y=panel))

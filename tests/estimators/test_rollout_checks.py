@@ -183,6 +183,10 @@ def test_a_roll_out_over_a_million_steps_warns_that_it_may_take_minutes(monkeypa
         assert est.predict(fh=[2000]).shape == (1,)
     with pytest.warns(UserWarning, match=r"fh reaches step 2,000"):  # from a new context too
         est.predict(fh=[2000], y=y)
+    panel = pd.concat({"a": y, "b": y}).to_frame()
+    panel_est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(panel)
+    with pytest.warns(UserWarning, match=r"fh reaches step 2,000"):  # and from a panel's, read in one pass
+        panel_est.predict(fh=[2000], y=panel)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         est.predict(fh=[1999])  # under 1,000 horizons

@@ -19,7 +19,9 @@ import torch
 
 from tsrec.estimators._evaluate import new_frame
 from tsrec.estimators._fh_stamps import align_stamps
-from tsrec.estimators._horizon import ROLLOUT_ROW_BYTES, aligned_fh, check_output_size, relative_steps, stamps_fh
+from tsrec.estimators._horizon import (
+    ROLLOUT_ROW_BYTES, aligned_fh, check_output_size, relative_steps, stamps_fh, warn_long_rollout,
+)
 from tsrec.estimators._newdata import check_scaled, uses_stamps
 from tsrec.estimators._panel_values import warn_rounded_context
 from tsrec.estimators._scaling import Scales, fitted_scales, run_scales
@@ -214,7 +216,11 @@ def forecast_new_context(est: DeepForecaster, fh: object, y: object) -> pd.DataF
         horizon = None if aligned is None else _horizon_of(aligned)
     except (InputError, TypeError, ValueError):  # predict's path refuses it, after its checks of y
         return None
-    return None if horizon is None else forecast_runs(est, y, horizon)
+    if horizon is None or (aligned.is_relative and aligned.freq is not None):  # that path checks the freq too
+        return None
+    if aligned.is_relative:
+        warn_long_rollout(max(horizon), est._horizon_length())
+    return forecast_runs(est, y, horizon)
 
 
 def forecast_stored(est: DeepForecaster, fh: ForecastingHorizon) -> pd.DataFrame | None:
