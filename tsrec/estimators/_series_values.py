@@ -39,7 +39,7 @@ def check_time_index(y: pd.Series | pd.DataFrame, name: str) -> None:
             _warn_time_level_first(y.index, name)
         return
     panel, example = isinstance(y.index, pd.MultiIndex), index[:1].tolist()[0]
-    if panel and not reads_as_dates(y.index.levels[-1]):  # else the strings-to-dates fix below is the right one
+    if panel and not _reads_as_dates(y.index.levels[-1]):  # else the strings-to-dates fix below is the right one
         _check_time_level_last(y.index, name)
     if index.inferred_type == "string":
         convert = ("y.index = y.index.set_levels(pd.to_datetime(y.index.levels[-1]), level=-1)" if panel
@@ -82,7 +82,7 @@ def _reorder_advice(index: pd.MultiIndex, name: str) -> str | None:
             f"{[names[i] for i in order]}).sort_index()")
 
 
-def reads_as_dates(values: pd.Index | pd.Series) -> bool:
+def _reads_as_dates(values: pd.Index | pd.Series) -> bool:
     """Whether text values (a sample of 20) all read as date-times, each holding a digit: dateutil alone
     reads month names and "now" as dates."""
     sample = pd.Series(values).dropna().head(20).astype(str)
@@ -161,7 +161,7 @@ def _time_column(frame: pd.DataFrame, bad: list) -> object:
         values = frame[column]
         if pd.api.types.is_datetime64_any_dtype(values.dtype):
             return column
-        if (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)) and reads_as_dates(values):
+        if (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)) and _reads_as_dates(values):
             return column
     return None
 
