@@ -81,6 +81,35 @@ def test_absurd_sizes_are_refused_before_a_network_is_built(tmp_path, name, valu
         tsrec.load(folder)
 
 
+_LOAD_FORGED = """
+import json, resource, sys, tsrec
+tsrec.load(sys.argv[1])  # imports and warms all that a load uses
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    tsrec.load(sys.argv[2])
+    error = None
+except tsrec.errors.LoadError as err:
+    error = str(err)
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(json.dumps({"error": error, "peak_grown_mib": grown / 1024}))
+"""
+
+
+def test_a_forged_width_is_refused_before_a_network_that_size_is_allocated(tmp_path):
+    # d_model=2**25 passes the parameter checks; the network it names holds 1.4 GB, the weights 2 KB
+    est = CycleNetForecaster(lookback=8, horizon=2, backbone="mlp", d_model=8, cycle_length=4, max_epochs=1,
+                             random_state=0).fit(np.sin(np.arange(40.0)))
+    good, forged = est.save(tmp_path / "good"), est.save(tmp_path / "forged")
+    edit_config(forged, lambda config: config["params"].update(d_model=2**25))
+    run = subprocess.run([sys.executable, "-c", _LOAD_FORGED, str(good), str(forged)], capture_output=True,
+                         text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert run.returncode == 0, run.stderr[-3000:]
+    outcome = json.loads(run.stdout.strip().splitlines()[-1])
+    assert "saved weights do not fit CycleNetForecaster" in outcome["error"]
+    assert "saved as" in outcome["error"] and "built as" in outcome["error"]
+    assert outcome["peak_grown_mib"] < 200
+
+
 def test_the_estimators_own_parameter_checks_run_at_load(tmp_path, clf):
     folder = clf.save(tmp_path / "m")
     edit_config(folder, lambda config: config["params"].update(hidden=-3))

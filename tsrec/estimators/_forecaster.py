@@ -393,9 +393,8 @@ class DeepForecaster(
     def _restore(self, state: dict, parts: list) -> DeepForecaster:
         self.network_meta_ = state["network_meta"]
         _persistence.remember_fitted_params(self)
-        with _seeding.seeded(0):  # its random initial weights are replaced: draw none of the caller's
-            self.network_ = self._build_network(self.n_channels_, self.network_meta_)
-        _persistence.load_network_weights(self.network_, state["weights"], type(self).__name__)
+        self.network_ = _persistence.network_with_weights(
+            lambda: self._build_network(self.n_channels_, self.network_meta_), state["weights"], type(self).__name__)
         self.scaler_ = state["scaler"]
         self.series_scales_ = state["series_scales"]
         self.history_ = state["history"]

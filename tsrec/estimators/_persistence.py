@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -348,12 +349,50 @@ def load_classifier(cls: type, config: dict, tensors: dict):
     est.n_channels_, est.n_timepoints_ = fitted["n_channels"], fitted["n_timepoints"]
     est.history_ = fitted["history"]
     remember_fitted_params(est)
-    with seeded(0):  # its random initial weights are replaced: draw none of the caller's
+
+    def build():
         encoder, width = est._build_encoder(est.n_channels_, est.n_timepoints_)
-        est.network_ = SequenceClassifier(encoder, width, len(est.classes_))
+        return SequenceClassifier(encoder, width, len(est.classes_))
+
     weights = {k[len("network."):]: v for k, v in tensors.items() if k.startswith("network.")}
-    load_network_weights(est.network_, weights, cls.__name__)
+    est.network_ = network_with_weights(build, weights, cls.__name__)
     return est
+
+
+def network_with_weights(build: Callable[[], torch.nn.Module], weights: dict, owner: str) -> torch.nn.Module:
+    """The network ``build`` makes, holding the saved ``weights``, in eval mode.
+
+    ``build`` runs first on PyTorch's meta device, which records shapes and allocates nothing, and
+    the saved tensors are checked against that outline: a config.json naming sizes its weights do
+    not have (damaged, or forged to name a network of many GB) is refused before anything of that
+    size is allocated.
+    """
+    with seeded(0), torch.device("meta"):
+        outline = build()
+    _check_weight_kinds(outline, weights)
+    _check_weight_shapes(outline, weights, owner)
+    with seeded(0):  # its random initial weights are replaced: draw none of the caller's
+        network = build()
+    load_network_weights(network, weights, owner)
+    return network
+
+
+def _check_weight_shapes(outline: torch.nn.Module, weights: dict, owner: str) -> None:
+    built = {name: tuple(tensor.shape) for name, tensor in outline.state_dict().items()}
+    saved = {name: tuple(tensor.shape) for name, tensor in weights.items()}
+    problems = [f"missing {name}" for name in built.keys() - saved.keys()]
+    problems += [f"unexpected {name}" for name in saved.keys() - built.keys()]
+    problems += [f"{name} is saved as {saved[name]} but built as {built[name]}"
+                 for name in built.keys() & saved.keys() if saved[name] != built[name]]
+    if problems:
+        shown = "; ".join(sorted(problems)[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise LoadError(_weights_do_not_fit(owner, shown))
+
+
+def _weights_do_not_fit(owner: str, detail: str) -> str:
+    return (f"saved weights do not fit {owner} with the saved parameters (a folder saved by an earlier tsrec whose "
+            f"network was built differently, such as SpaceTime before its encoder followed the official layout, "
+            f"must be refitted and saved again): {detail}")
 
 
 def load_network_weights(network, weights: dict, owner: str) -> None:
@@ -365,11 +404,7 @@ def load_network_weights(network, weights: dict, owner: str) -> None:
     try:
         network.load_state_dict(weights)
     except RuntimeError as err:
-        raise LoadError(
-            f"saved weights do not fit {owner} with the saved parameters (a folder saved by an earlier tsrec whose "
-            f"network was built differently, such as SpaceTime before its encoder followed the official layout, "
-            f"must be refitted and saved again): {err}"
-        ) from None
+        raise LoadError(_weights_do_not_fit(owner, str(err))) from None
     network.eval()
 
 

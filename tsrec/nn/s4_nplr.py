@@ -47,9 +47,11 @@ def legs_nplr(d_state: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     s = torch.sqrt(n + 0.5)
     skew = torch.outer(s, s) * torch.sign(n.unsqueeze(0) - n.unsqueeze(1))  # +above, -below the diagonal
     mu, V = torch.linalg.eigh(-1j * skew.to(torch.complex128))  # skew v = i mu v
-    keep = mu > 0  # one of each conjugate pair (eigenvalues +-mu, none 0 for an even size)
-    V_h = V[:, keep].conj().transpose(0, 1)
-    Lambda = torch.complex(torch.full_like(mu[keep], -0.5), mu[keep])
+    # one of each conjugate pair: eigenvalues +-mu, none 0 for an even size, ascending, so the
+    # positive half is the last (a slice, not a mask: a mask needs values, which a meta outline lacks)
+    half = len(n) // 2
+    V_h = V[:, half:].conj().transpose(0, 1)
+    Lambda = torch.complex(torch.full_like(mu[half:], -0.5), mu[half:])
     return Lambda, V_h @ s.to(torch.complex128), V_h @ torch.sqrt(2 * n + 1).to(torch.complex128)
 
 

@@ -70,10 +70,12 @@ def preprocessing_bank(width: int, generator: torch.Generator | None = None) -> 
     Channel ``c`` gets kernel type ``c % 8``: types 0-3 difference the input (orders 0-3), types
     4-7 subtract a moving average, each such channel with its own window drawn from ``[4, 64)``.
     """
+    taps = MA_WINDOWS[1] - 1
+    if torch.get_default_device().type == "meta":  # an outline of the network: shapes, no values to draw
+        return torch.empty(width, taps)
     kinds = [c % (N_DIFFERENCES + N_MOVING_AVERAGES) for c in range(width)]
     windows = iter(torch.randint(*MA_WINDOWS, (sum(k >= N_DIFFERENCES for k in kinds),), generator=generator).tolist())
     kernels = [difference_kernel(k) if k < N_DIFFERENCES else ma_residual_kernel(next(windows)) for k in kinds]
-    taps = MA_WINDOWS[1] - 1
     return torch.stack([F.pad(k, (0, taps - len(k))) for k in kernels]).to(torch.get_default_dtype())
 
 
