@@ -20,7 +20,9 @@ from torch import nn
 
 from tsrec._checks import check_flag
 from tsrec._warn import import_lightning
-from tsrec.estimators import _divergence, _evaluate, _newdata, _onepass, _persistence, _seeding, _steps, _updates
+from tsrec.estimators import (
+    _divergence, _evaluate, _newdata, _onepass, _persistence, _seeding, _sktime_filters, _steps, _updates,
+)
 from tsrec.estimators._horizon import (
     aligned_fh, check_step_count, relative_steps, same_fh, steps_per_series, warn_long_rollout,
 )
@@ -91,6 +93,10 @@ class DeepForecaster(
     }
     # tsrec forecasts from the end of the stored series (sktime 1.3 plans to stop storing them by default)
     _config = {"remember_data": True}
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        _sktime_filters.keep_warning_filters(cls, inherited=False)  # a model's own predict_interval, ...
 
     #: False for models that roll their own state past the horizon instead of feeding forecasts
     #: back in as inputs: their network takes ``network(x, steps)`` (closed-loop decoders), or
@@ -424,3 +430,6 @@ class DeepForecaster(
     def _fitted_zone(self) -> object:
         """The time zone of the fitted stamps; None if naive or not date-times."""
         return getattr(time_level(self._y), "tz", None)
+
+
+_sktime_filters.keep_warning_filters(DeepForecaster, inherited=True)
