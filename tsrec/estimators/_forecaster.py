@@ -278,7 +278,8 @@ class DeepForecaster(
             The forecast, in the container type of the fitted ``y`` (of ``y`` when given).
         """
         if y is None:  # fit's fh too: its stamps may be in another time zone
-            return super().predict(fh=self._checked_fh(fh), X=X)
+            with self._fh_kept(on_error_only=True):
+                return super().predict(fh=self._checked_fh(fh), X=X)
         fast = _onepass.forecast_new_context(self, fh, y)  # a panel on the fitted grid: no frame per series
         out = _evaluate.predict_new_context(self, fh, y) if fast is None else fast
         return _steps.in_given_zone(out, _steps.given_zone(y))

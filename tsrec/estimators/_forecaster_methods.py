@@ -60,7 +60,8 @@ class ProbabilisticForecasts:
         coverage = check_levels("coverage", coverage)
         context = self._new_context(fh, y)
         if context is None:
-            return super().predict_interval(fh=self._checked_fh(fh), X=X, coverage=coverage)
+            with self._fh_kept(on_error_only=True):
+                return super().predict_interval(fh=self._checked_fh(fh), X=X, coverage=coverage)
         out = self._predict_interval(fh=None, X=None, coverage=check_alpha(coverage, name="coverage"), context=context)
         return in_given_zone(out, given_zone(y))
 
@@ -94,7 +95,8 @@ class ProbabilisticForecasts:
         alpha = check_levels("alpha", alpha)
         context = self._new_context(fh, y)
         if context is None:
-            return super().predict_quantiles(fh=self._checked_fh(fh), X=X, alpha=alpha)
+            with self._fh_kept(on_error_only=True):
+                return super().predict_quantiles(fh=self._checked_fh(fh), X=X, alpha=alpha)
         alpha = check_alpha([0.05, 0.95] if alpha is None else alpha, name="alpha")  # as sktime's method reads it
         return in_given_zone(self._predict_quantiles(fh=None, X=None, alpha=alpha, context=context), given_zone(y))
 
@@ -126,7 +128,8 @@ class ProbabilisticForecasts:
         self._refuse_without_distribution("variance predictions")
         context = self._new_context(fh, y)
         if context is None:
-            return super().predict_var(fh=self._checked_fh(fh), X=X, cov=cov)
+            with self._fh_kept(on_error_only=True):
+                return super().predict_var(fh=self._checked_fh(fh), X=X, cov=cov)
         return in_given_zone(self._predict_var(fh=None, X=None, cov=cov, context=context), given_zone(y))
 
     def predict_proba(
@@ -160,9 +163,10 @@ class ProbabilisticForecasts:
         if context is None:
             # sktime's steps, but not its private _predict_proba: overriding that sent pipelines such as
             # TransformedTargetForecaster to a path that needs skpro, instead of their own Normal fallback
-            fh = self._check_fh(self._checked_fh(fh), pred_int=True)
-            self._check_X(X=X)
-            context = stored_context(self, fh)
+            with self._fh_kept(on_error_only=True):
+                fh = self._check_fh(self._checked_fh(fh), pred_int=True)
+                self._check_X(X=X)
+                return self._normal_forecast(stored_context(self, fh))
         return self._normal_forecast(context, given_zone(y))
 
     def _normal_forecast(self, context: Context, zone: object = None) -> object:
@@ -240,17 +244,22 @@ class Residuals:
             return super().predict_residuals(y=y, X=X)
 
     @contextlib.contextmanager
-    def _fh_kept(self) -> Iterator[None]:
-        """sktime's fh and tsrec's record of the fh as given (see ``_checked_fh``), restored on exit."""
+    def _fh_kept(self, on_error_only: bool = False) -> Iterator[None]:
+        """sktime's fh and tsrec's record of the fh as given (see ``_checked_fh``), restored on exit,
+        or with ``on_error_only`` if the block raises: a refused forecast (an X sktime refuses after
+        the fh is stored, an interrupt) must not change the steps later forecasts make."""
         fh, given = self._fh, self.__dict__.get("_fh_given", _UNSET)
+        failed = True
         try:
             yield
+            failed = False
         finally:
-            self._fh = fh
-            if given is _UNSET:
-                self.__dict__.pop("_fh_given", None)
-            else:
-                self._fh_given = given
+            if failed or not on_error_only:
+                self._fh = fh
+                if given is _UNSET:
+                    self.__dict__.pop("_fh_given", None)
+                else:
+                    self._fh_given = given
 
     def _panel_residuals(self, y: SeriesLike, X: SeriesLike | None) -> SeriesLike:
         """A panel's residuals at its own stamps; sktime makes an fh of the (id, time) index and fails."""
