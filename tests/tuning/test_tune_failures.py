@@ -226,10 +226,17 @@ def test_optuna_logs_nothing_of_the_nan_that_fails_a_trial_the_warning_says_why(
 
         with pytest.raises(ValueError, match="a broken space"):
             tune(arnet(), series, n_trials=1, space=raising, random_state=0)
+
+        def interrupted(trial):  # Ctrl+C: no Exception, and Optuna logged it and its traceback too
+            raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            tune(arnet(), series, n_trials=1, space=interrupted, random_state=0)
     finally:
         optuna_logger.removeHandler(records)
     assert not any("nan" in message for message in records.messages), records.messages
     assert not any("a broken space" in message for message in records.messages), records.messages
+    assert not any("KeyboardInterrupt" in message for message in records.messages), records.messages
     assert not logging.getLogger("optuna.study._optimize").filters  # the filter is gone after tune
 
 

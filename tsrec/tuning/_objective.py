@@ -287,7 +287,7 @@ class Objective:
             return self._trial(trial)
         except optuna.TrialPruned:
             raise
-        except Exception:
+        except BaseException:  # a KeyboardInterrupt too
             # the error stops the search and reaches the caller whole: Optuna's log of it, with its
             # traceback, would only print it twice
             self.failed.add(trial.number)
