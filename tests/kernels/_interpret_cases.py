@@ -124,6 +124,42 @@ def check_linear_gate_overflow(gen) -> list:
     return checks
 
 
+def check_growing_modes(gen, T=40) -> list:
+    """A growing mode beside a decaying one: ``delta A`` of 6 to 9 a step, so its gain over a 16-step
+    tile overflows float32, while its state stays exactly 0 (its B and C columns are 0). The step-by-step
+    loop is finite; selective_scan's and scan2d's tiles added ``gain * carried state`` = inf * 0 = NaN
+    from the second tile on, in the forward and in the adjoint scan (``linear_scan`` was fixed before)."""
+    f32 = torch.float32
+
+    def drawn(*shape, low=0.0, high=1.0):
+        x = low + (high - low) * torch.rand(*shape, generator=gen, dtype=torch.float64)
+        return x.to(DEVICE, f32).requires_grad_()
+
+    def modes(d):  # (d, 2): column 0 grows (delta A >= 6), column 1 decays
+        A = torch.stack([torch.full((d,), 6.0, dtype=torch.float64), -torch.rand(d, generator=gen,
+                                                                                   dtype=torch.float64)], -1)
+        return A.to(DEVICE, f32).requires_grad_()
+
+    def second_mode_only(*shape):  # B or C: 0 for the growing mode, so its state stays 0
+        x = torch.randn(*shape, 2, generator=gen, dtype=torch.float64) * torch.tensor([0.0, 1.0], dtype=torch.float64)
+        return x.to(DEVICE, f32).requires_grad_()
+
+    u, delta, A = drawn(2, T, 3, low=-1.0), drawn(2, T, 3, low=1.0, high=1.5), modes(3)
+    B, C = second_mode_only(2, T), second_mode_only(2, T)
+    selective = lambda be: selective_scan(u, delta, A, B, C, output_final_state=True, backend=be)  # noqa: E731
+    x, d1, d2 = drawn(1, T, 2, 3, low=-1.0), drawn(1, T, 2, 3, low=1.0, high=1.5), drawn(1, T, 2, 3)
+    A1, A4 = modes(3), -drawn(3, 2)
+    B1, C1, B2, C2 = second_mode_only(1, T, 2), second_mode_only(1, T, 2), drawn(1, T, 2, 2), drawn(1, T, 2, 2)
+    leaves2d = [x, d1, d2, A1, A4, B1, C1, B2, C2]
+
+    def two_d(be):
+        y, last = scan2d(x, d1, d2, A1, None, None, A4, B1, B2, C1, C2, output_final_state=True, backend=be)
+        return (y, *last)
+
+    return [compare("selective_scan float32 growing mode with a zero state", selective, [u, delta, A, B, C], f32),
+            compare("scan2d float32 growing mode with a zero state", two_d, leaves2d, f32)]
+
+
 def check_linear_non_finite() -> list:
     """The Triton forward checks ``a``, ``b`` and ``initial_state`` for NaN and inf as it reads them, in
     place of a check that read them once more before the launch: each bad value, in any input, in the

@@ -16,8 +16,8 @@ import sys
 from unittest import mock
 
 from _interpret_cases import (  # first: it sets TRITON_INTERPRET for the CPU before triton is imported
-    DEVICE, check_cfc, check_linear, check_linear_gate_overflow, check_linear_non_finite, check_ltc, check_rnn,
-    check_scan2d, check_selective, flat, leaf, rel_err, tolerance,
+    DEVICE, check_cfc, check_growing_modes, check_linear, check_linear_gate_overflow, check_linear_non_finite,
+    check_ltc, check_rnn, check_scan2d, check_selective, flat, leaf, rel_err, tolerance,
 )
 
 import torch  # noqa: E402
@@ -319,6 +319,7 @@ def interpreter_checks(gen) -> list:
     for reverse in (False, True):  # several time tiles (the last one partial) and channel blocks (the last partial)
         checks.append(check_linear(torch.float32, reverse, True, gen=gen, shape=(2, 150, 133)))
     checks += check_linear_gate_overflow(gen) + check_long_gain_precision(gen) + check_linear_non_finite()
+    checks += check_growing_modes(torch.Generator().manual_seed(4))  # its own: every other check keeps its inputs
     checks += check_linear_chained(torch.Generator().manual_seed(3))  # its own: every other check keeps its inputs
     checks.append(check_selective(torch.float32, None, True, gen=gen, b=1, T=40, d=40))
     # a state of 64 narrows the float64 tile to one channel per program (three blocks here)

@@ -4,7 +4,7 @@ A tile holds consecutive time steps along axis 0 (``lane``). Each step is the af
 ``h -> a h + b``; composing maps is associative, so ``tl.associative_scan`` with
 :func:`compose_affine` turns a tile of ``(a, b)`` into every step's ``(gain, local)`` with
 ``h_t = local_t + gain_t h_in``; where the gates are decays ``exp(delta A)``, :func:`tile_gain`
-gives the gain with one rounding instead.
+gives the gain with one rounding instead, and :func:`carried` applies it.
 """
 
 from __future__ import annotations
@@ -39,3 +39,14 @@ def tile_gain(delta, A, REVERSE: tl.constexpr):
     ``N = 64`` spilled on sm_90).
     """
     return tl.exp2(tl.cumsum(delta * (A * 1.4426950408889634)[None, :, :], axis=0, reverse=REVERSE))
+
+
+@triton.jit
+def carried(gain, state):
+    """``gain * state``, the entering state's share of each step, with a state of exactly 0 giving 0.
+
+    A growing mode (``delta A > 0``) overflows its tile gain to inf within a tile while its state may
+    still be 0 (no input yet, or none ever); inf * 0 would be NaN where the step-by-step loop stays 0.
+    A nonzero state times an infinite gain is inf, as that loop gives.
+    """
+    return tl.where(state == 0.0, 0.0, gain * state)

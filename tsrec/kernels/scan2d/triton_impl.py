@@ -48,7 +48,7 @@ import triton.language as tl
 from .._autocast import without_autocast
 from .._autograd import first_order_only
 from .._launch import cdiv, flat_grid, next_power_of_2, on_device_of
-from .._triton_tiles import compose_affine, tile_gain, tile_row
+from .._triton_tiles import carried, compose_affine, tile_gain, tile_row
 from .naive import State
 BLOCK_D = 16  # channels per program, at most
 CHUNK_T = 16  # time steps per tile
@@ -132,7 +132,7 @@ def _fwd_kernel(
                 h2_prev += tl.where(t[:, None, None] == 0, h2_init[None], 0.0)
                 b += tl.exp(d1 * A2[None]) * h2_prev
             _, local = tl.associative_scan((tl.exp(d1 * A1[None]), b), 0, compose_affine)
-            hs = local + tile_gain(d1, A1, False) * h1[None]
+            hs = local + carried(tile_gain(d1, A1, False), h1[None])
             full = ok[:, None, None] & m2[None]
             tl.store(H1_ptr + cell[:, None, None] * DN + tile[None], hs, mask=full)
             tl.store(H2_ptr + cell[:, None, None] * DN + tile[None], h2, mask=full)

@@ -33,7 +33,7 @@ import triton.language as tl
 from .._autocast import without_autocast
 from .._autograd import first_order_only
 from .._launch import cdiv, flat_grid, next_power_of_2, on_device_of
-from .._triton_tiles import compose_affine, tile_gain, tile_row
+from .._triton_tiles import carried, compose_affine, tile_gain, tile_row
 from .common import finish_output, grouped, widen_inputs
 
 BLOCK_D = 16  # channels per program, at most
@@ -104,7 +104,7 @@ def _fwd_kernel(
         ok = t < T
         a, b, dt, _, _ = _step_terms(dt_ptr, u_ptr, B_ptr, A, pb, pg, t, ok, d, dmask, n, nmask, T, D, G, N)
         _, local = tl.associative_scan((a, b), 0, compose_affine)
-        hs = local + tile_gain(dt[:, :, None], A, False) * h[None, :, :]
+        hs = local + carried(tile_gain(dt[:, :, None], A, False), h[None, :, :])
         Ct = tl.load(C_ptr + ((pb * T + t[:, None]) * G + pg) * N + n[None, :], mask=ok[:, None] & nmask[None, :],
                      other=0.0)
         off = (pb * T + t[:, None]) * D + d[None, :]
@@ -147,7 +147,7 @@ def _bwd_kernel(
         ap, bp, dtp, _, _ = _step_terms(dt_ptr, u_ptr, B_ptr, A, pb, pg, t - 1, ok & (lane > 0), d, dmask, n, nmask,
                                         T, D, G, N)
         _, local = tl.associative_scan((ap, bp), 0, compose_affine)
-        h_prev = local + tile_gain(dtp[:, :, None], A, False) * h_in[None, :, :]
+        h_prev = local + carried(tile_gain(dtp[:, :, None], A, False), h_in[None, :, :])
         a, b, dt, u, Bt = _step_terms(dt_ptr, u_ptr, B_ptr, A, pb, pg, t, ok, d, dmask, n, nmask, T, D, G, N)
         # adjoint G_t = gy_t C_t + exp(delta_{t+1} A) G_{t+1}; the tile's last row takes the carry g
         nxt = ok & (lane < CHUNK - 1) & (t + 1 < T)
@@ -157,7 +157,7 @@ def _bwd_kernel(
         Ct = tl.load(C_ptr + bc, mask=ok[:, None] & nmask[None, :], other=0.0)
         r = tl.exp(dt_next[:, :, None] * A[None, :, :])
         _, local = tl.associative_scan((r, gy[:, :, None] * Ct[:, None, :]), 0, compose_affine, reverse=True)
-        adj = local + tile_gain(dt_next[:, :, None], A, True) * g[None, :, :]
+        adj = local + carried(tile_gain(dt_next[:, :, None], A, True), g[None, :, :])
         part = (((pb * T + t[:, None]) * G + pg) * NBLK + part_d) * N + n[None, :]
         bc_ok = ok[:, None] & nmask[None, :]
         tl.store(gC_ptr + part, tl.sum(gy[:, :, None] * (a * h_prev + b), axis=1), mask=bc_ok)
