@@ -11,6 +11,11 @@ seeds adds a row beside the committed one, and a rerun of the same command repla
 batch N and ``drop_last=True`` does (TPGN's: 32), for a like-for-like comparison with its paper; the
 protocol column then says so.
 
+The paper's numbers stand beside a row only when it ran the paper's setting: the multivariate
+protocol at lookback 96 over all windows (TPGN's table: ``tpgn-univariate`` at lookback 168). The
+CSV's ``windows`` column counts the test windows scored, so that a run can be checked against the
+protocol's count (2785 on ETTh at L=96, H=96).
+
 ``--model repeat-last`` scores the naive forecast (every step = the window's last value) on the
 same windows, the floor any model has to beat.
 
@@ -115,17 +120,18 @@ def scored_windows(err: np.ndarray, drop_last: int) -> np.ndarray:
 
 
 def repeat_last_scores(test: pd.DataFrame, lookback: int, horizon: int,
-                       drop_last: int = 0) -> tuple[float, float, int, float]:
-    """MSE and MAE of repeating each window's last value over the horizon, over the scored test windows."""
+                       drop_last: int = 0) -> tuple[float, float, int, float, int]:
+    """MSE and MAE of repeating each window's last value over the horizon, over the scored test windows;
+    returned as :func:`run_one` returns them."""
     windows = np.lib.stride_tricks.sliding_window_view(test.to_numpy(), lookback + horizon, axis=0)
     # (window, channel, step)
     err = scored_windows(windows[:, :, lookback:] - windows[:, :, lookback - 1 : lookback], drop_last)
-    return float(np.mean(err**2)), float(np.mean(np.abs(err))), 0, 0.0
+    return float(np.mean(err**2)), float(np.mean(np.abs(err))), 0, 0.0, len(err)
 
 
 def run_one(model: str, params: dict, name: str, lookback: int, horizon: int, seed: int, data_dir, protocol: str,
             drop_last: int = 0):
-    """Fit once and score the test windows; returns (mse, mae, epochs, seconds)."""
+    """Fit once and score the test windows; returns (mse, mae, epochs, seconds, windows scored)."""
     fit_rows, n_val, test = standardised_splits(name, lookback, data_dir, protocol)
     if model == REPEAT_LAST:
         return repeat_last_scores(test, lookback, horizon, drop_last)
@@ -136,7 +142,18 @@ def run_one(model: str, params: dict, name: str, lookback: int, horizon: int, se
     est.fit(fit_rows)
     seconds = time.perf_counter() - start
     err = scored_windows(est.forecast_windows(test) - est.window_targets(test), drop_last)
-    return float(np.mean(err**2)), float(np.mean(np.abs(err))), est.history_["epochs"], seconds
+    return float(np.mean(err**2)), float(np.mean(np.abs(err))), est.history_["epochs"], seconds, len(err)
+
+
+def published(model: str, variant: str, name: str, protocol: str, lookback: int, horizon: int,
+              drop_last: int) -> tuple[float, float]:
+    """The paper's (MSE, MAE) for a row run in the paper's own setting, else NaNs: another lookback,
+    protocol or window count would set the row beside a number measured otherwise."""
+    if protocol == "multivariate" and lookback == 96 and not drop_last:
+        return PUBLISHED.get((model, variant, name), {}).get(horizon, (np.nan, np.nan))
+    if protocol == "tpgn-univariate" and model == "PGNForecaster" and lookback == 168:
+        return PUBLISHED_TPGN.get(name, {}).get(horizon, (np.nan, np.nan))
+    return np.nan, np.nan
 
 
 def variant_of(model: str, params: dict) -> str:
@@ -295,16 +312,14 @@ def main(argv: list[str] | None = None) -> int:
             runs = [run_one(args.model, params, name, args.lookback, horizon, s, args.data_dir, args.protocol,
                             args.drop_last)
                     for s in args.seeds]
-            mse, mae, epochs, seconds = (np.array(v) for v in zip(*runs))
-            paper = PUBLISHED.get((args.model, variant, name), {}).get(horizon, (np.nan, np.nan))
-            if args.protocol == "tpgn-univariate" and args.model == "PGNForecaster":
-                paper = PUBLISHED_TPGN.get(name, {}).get(horizon, (np.nan, np.nan))
+            mse, mae, epochs, seconds, windows = (np.array(v) for v in zip(*runs))
+            paper = published(args.model, variant, name, args.protocol, args.lookback, horizon, args.drop_last)
             row = dict(
                 model=args.model, variant=variant, params=params_key(params), dataset=name, protocol=protocol,
                 lookback=args.lookback, horizon=horizon, seeds=len(args.seeds),
                 seed_list=" ".join(map(str, args.seeds)),
                 mse=mse.mean(), mae=mae.mean(), mse_std=mse.std(), paper_mse=paper[0], paper_mae=paper[1],
-                epochs=epochs.mean(), fit_seconds=seconds.mean(), command=command,
+                epochs=epochs.mean(), fit_seconds=seconds.mean(), windows=int(windows[0]), command=command,
                 commit=commit, date=datetime.now(timezone.utc).strftime("%Y-%m-%d"),  # not in KEY: which run
             )
             print(f"{name} H={horizon}: MSE {mse.mean():.4f} (+-{mse.std():.4f}) MAE {mae.mean():.4f} "

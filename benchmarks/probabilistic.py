@@ -39,7 +39,7 @@ from tsrec.datasets import load_ltsf, ltsf_split
 from tsrec.registry import get_estimator
 
 RESULTS = Path(__file__).resolve().parent / "results"
-KEY = ["model", "params", "dataset", "column", "lookback", "horizon", "seed"]
+KEY = ["model", "params", "dataset", "column", "lookback", "horizon", "stride", "seed"]
 # what each row's commit and date columns (not in KEY) are; rows from before they were recorded have them empty
 DATED = ["commit", "date"]
 MERGED = ("Rows merged from earlier runs keep the commit and date that measured them (in probabilistic.csv too; "
@@ -87,7 +87,7 @@ def run(args) -> dict:
     lower, upper = np.quantile(paths, [0.1, 0.9], axis=0)
     return {
         "model": args.model, "params": args.params, "dataset": args.dataset, "column": args.column,
-        "lookback": args.lookback, "horizon": args.horizon, "seed": args.seed,
+        "lookback": args.lookback, "horizon": args.horizon, "stride": args.stride, "seed": args.seed,
         "windows": len(starts), "n_samples": est.n_samples, "epochs": est.history_["epochs"],
         "mse": float(np.mean((point - truth) ** 2)), "mae": float(np.mean(np.abs(point - truth))),
         "repeat_last_mse": float(np.mean((last - truth) ** 2)),
@@ -113,8 +113,13 @@ def render_markdown(table: pd.DataFrame) -> str:
 
 def read_results(path: Path) -> pd.DataFrame | None:
     """The CSV's rows; params, commit and date stay text (a commit of digits is not a number); an older CSV
-    without the commit and date has none."""
-    return pd.read_csv(path, dtype={"params": str, "commit": str, "date": str}) if path.exists() else None
+    without the commit and date has none, and one without the stride ran the default, the horizon."""
+    if not path.exists():
+        return None
+    table = pd.read_csv(path, dtype={"params": str, "commit": str, "date": str})
+    if "stride" not in table.columns:
+        table.insert(table.columns.get_loc("horizon") + 1, "stride", table["horizon"])
+    return table
 
 
 def merge(old: pd.DataFrame | None, row: dict) -> pd.DataFrame:

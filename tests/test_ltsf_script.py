@@ -28,8 +28,9 @@ def test_repeat_last_scores_the_kept_windows_only(ltsf):
     test = pd.DataFrame(values)
     lookback, horizon = 4, 3  # 44 windows: 32 kept
     errors = np.stack([values[s + lookback:s + lookback + horizon] - values[s + lookback - 1] for s in range(44)])
-    mse_all, mae_all, _, _ = ltsf.repeat_last_scores(test, lookback, horizon)
-    mse_kept, mae_kept, _, _ = ltsf.repeat_last_scores(test, lookback, horizon, drop_last=32)
+    mse_all, mae_all, _, _, n_all = ltsf.repeat_last_scores(test, lookback, horizon)
+    mse_kept, mae_kept, _, _, n_kept = ltsf.repeat_last_scores(test, lookback, horizon, drop_last=32)
+    assert (n_all, n_kept) == (44, 32)
     assert mse_all == pytest.approx(np.mean(errors**2)) and mae_all == pytest.approx(np.mean(np.abs(errors)))
     assert (mse_kept == pytest.approx(np.mean(errors[:32] ** 2))
             and mae_kept == pytest.approx(np.mean(np.abs(errors[:32]))))
@@ -52,7 +53,7 @@ def fake_fit(ltsf, monkeypatch):
 
     def run_one(model, params, name, lookback, horizon, seed, *rest):
         fitted.append(seed)
-        return 0.5 + seed / 1000, 0.4, 1, 0.1
+        return 0.5 + seed / 1000, 0.4, 1, 0.1, 2785
 
     monkeypatch.setattr(ltsf, "run_one", run_one)
     return fitted
@@ -128,7 +129,7 @@ def test_other_params_or_seeds_add_a_row_and_a_rerun_replaces_its_own(ltsf, fake
     ltsf.main(_cyclenet(data_dir, tmp_path, "--seeds", "0"))
     ltsf.main(_cyclenet(data_dir, tmp_path, "--seeds", "1"))
     ltsf.main(_cyclenet(data_dir, tmp_path, "--seeds", "0", "--params", '{"max_epochs": 2}'))
-    monkeypatch.setattr(ltsf, "run_one", lambda *a: (0.9, 0.4, 1, 0.1))  # the rerun measures something else
+    monkeypatch.setattr(ltsf, "run_one", lambda *a: (0.9, 0.4, 1, 0.1, 2785))  # the rerun measures something else
     ltsf.main(_cyclenet(data_dir, tmp_path, "--seeds", "0"))
     table = ltsf.read_results(tmp_path / "ltsf.csv")
     assert sorted(zip(table["params"], table["seed_list"], table["mse"])) == [
@@ -186,3 +187,25 @@ def test_a_failing_markdown_leaves_both_files_as_they_were(ltsf, fake_fit, data_
     with pytest.raises(ZeroDivisionError):
         ltsf.main(_cyclenet(data_dir, tmp_path, "--seeds", "1"))
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+@pytest.mark.parametrize("extra, shown", [
+    ([], True), (["--lookback", "336"], False), (["--protocol", "univariate"], False), (["--drop-last", "32"], False),
+])
+def test_the_papers_number_stands_beside_a_row_of_its_own_setting_only(ltsf, fake_fit, data_dir, tmp_path, extra,
+                                                                        shown):
+    # a univariate run was set beside the multivariate L=96 number (-84.8% "vs paper")
+    argv = ["--model", "CycleNetForecaster", "--datasets", "ETTh1", "--horizons", "96", "--seeds", "0",
+            "--data-dir", str(data_dir), "--out", str(tmp_path), *extra]
+    assert ltsf.main(argv) == 0
+    row = ltsf.read_results(tmp_path / "ltsf.csv").iloc[0]
+    want = ltsf.PUBLISHED[("CycleNetForecaster", "linear", "ETTh1")][96] if shown else (np.nan, np.nan)
+    np.testing.assert_array_equal([row["paper_mse"], row["paper_mae"]], want)
+    assert row["windows"] == 2785
+
+
+def test_the_repeat_last_row_records_its_window_count(ltsf, data_dir, tmp_path):
+    argv = ["--model", "repeat-last", "--datasets", "ETTh1", "--horizons", "96", "--seeds", "0",
+            "--data-dir", str(data_dir), "--out", str(tmp_path)]
+    assert ltsf.main(argv) == 0
+    assert ltsf.read_results(tmp_path / "ltsf.csv")["windows"].item() == 2785  # 2880 - 96 - 96 + 1

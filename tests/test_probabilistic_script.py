@@ -27,7 +27,8 @@ def fake_run(probabilistic, monkeypatch):
 
     def run(args):
         calls.append(args)
-        key = {"params": args.params, "seed": args.seed, "lookback": args.lookback, "horizon": args.horizon}
+        key = {"params": args.params, "seed": args.seed, "lookback": args.lookback, "horizon": args.horizon,
+               "stride": args.stride}
         return {k: v for k, v in committed.items() if k != "command"} | key | {"mse": 0.5 + args.seed / 1000}
 
     monkeypatch.setattr(probabilistic, "run", run)
@@ -82,6 +83,22 @@ def test_other_seeds_add_a_row_and_a_rerun_replaces_its_own(probabilistic, fake_
         probabilistic.main(["--params", TINY, "--seed", seed, "--out", str(tmp_path)])
     table = pd.read_csv(tmp_path / "probabilistic.csv")
     assert list(table["seed"]) == [4, 3] and len(fake_run) == 3
+
+
+def test_another_stride_adds_a_row_where_a_rerun_replaces_its_own(probabilistic, fake_run, tmp_path):
+    # the stride was not in the key: a run at stride 1 replaced the committed stride-24 row
+    for stride in ("24", "1", "24"):
+        probabilistic.main(["--params", TINY, "--seed", "3", "--stride", stride, "--out", str(tmp_path)])
+    table = probabilistic.read_results(tmp_path / "probabilistic.csv")
+    assert sorted(table["stride"]) == [1, 24]
+
+
+def test_rows_saved_without_a_stride_read_as_the_default_the_horizon(probabilistic, tmp_path):
+    table = probabilistic.read_results(probabilistic.RESULTS / "probabilistic.csv")
+    table.drop(columns="stride").to_csv(tmp_path / "old.csv", index=False)
+    pd.testing.assert_frame_equal(probabilistic.read_results(tmp_path / "old.csv"), table)
+    assert (table["stride"] == table["horizon"]).all()  # every committed command ran without --stride
+    assert not table["command"].str.contains("--stride").any()
 
 
 def test_a_failed_write_leaves_the_old_files(probabilistic, fake_run, tmp_path, monkeypatch):
