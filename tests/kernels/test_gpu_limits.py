@@ -146,6 +146,20 @@ def test_the_linear_scan_launches_more_than_65535_channel_blocks():
     assert calls.grids == [(2 * blocks,)]  # every (batch row, channel block) once
 
 
+@pytest.mark.parametrize("batch, units, rows, programs", [(3, 2, 4, 1), (130, 1, 64, 3), (130, 8, 64, 3),
+                                                         (5, 20, 4, 2)])
+def test_an_ltc_program_takes_no_more_rows_than_the_batch_needs_nor_64(batch, units, rows, programs):
+    # rows were 4096 // U_pad**2 whatever the batch: 1024 rows, 1021 masked, for 3 series of 2 units
+    pytest.importorskip("triton")
+    from _triton_aot import recorded_launches
+    from tsrec.kernels.recurrent import ltc_triton
+
+    params = [torch.ones(units)] * 3 + [torch.ones(units, units)] * 4
+    with recorded_launches(ltc_triton, ("_fwd_kernel",)) as calls:
+        ltc_triton.ltc_scan_triton(torch.ones(batch, 2, 2 * units), torch.zeros(batch, units), params, 2, 1e-8)
+    assert [kwargs["BB"] for _, _, kwargs in calls] == [rows] and calls.grids == [(programs,)]
+
+
 def test_the_selective_scan_launches_a_layer_of_more_than_65535_channel_blocks():
     pytest.importorskip("triton")
     from _triton_aot import recorded_launches

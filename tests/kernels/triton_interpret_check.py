@@ -313,6 +313,8 @@ def interpreter_checks(gen) -> list:
     for dtype in (torch.float32, torch.float64):
         checks.append(check_ltc(dtype, gen))
     checks.append(check_ltc(torch.float32, gen, b=70, T=3, units=8, unfolds=6))  # two programs of 64 rows
+    # rows capped at 64 where 2 units would take 1024: three programs, the last partial (its own generator)
+    checks.append(check_ltc(torch.float32, torch.Generator().manual_seed(5), b=130, T=2, units=2, unfolds=2))
     for dtype in (torch.float32, torch.float64):
         checks.append(check_cfc(dtype, gen))
     checks.append(check_cfc(torch.float32, gen, b=20, T=3, units=20, width=40))

@@ -30,6 +30,7 @@ from .._autograd import first_order_only
 from .._launch import cdiv, next_power_of_2, on_device_of
 
 GATE_TILE = 4096  # elements of one (BB, U, U) tile: BB = GATE_TILE // U_pad**2, at least 1
+MAX_ROWS = 64  # batch rows a program takes at most: U_pad >= 8 takes 64 anyway, and spills nothing
 
 
 @triton.jit
@@ -134,10 +135,12 @@ def _bwd_kernel(terms_ptr, cm_ptr, ln_ptr, ld_ptr, w_ptr, we_ptr, s_ptr, m_ptr, 
     tl.store(mat + 3 * U * U, g_m, mask=ok2)
 
 
-def _blocks(units: int) -> tuple[int, int]:
-    """Padded U and batch rows per program, so that one gate tile holds about GATE_TILE values."""
+def _blocks(units: int, batch: int) -> tuple[int, int]:
+    """Padded U and batch rows per program: one gate tile holds about GATE_TILE values, but no more
+    than MAX_ROWS rows (4096 rows of one unit spilled 1 KB of registers a thread on sm_90) and no
+    more than the batch needs (3 rows of 2 units computed 1024, 1021 of them masked, every step)."""
     bu = next_power_of_2(units)
-    return bu, max(1, GATE_TILE // (bu * bu))
+    return bu, max(1, min(GATE_TILE // (bu * bu), MAX_ROWS, next_power_of_2(batch)))
 
 
 def _warps(bu: int) -> int:
@@ -149,7 +152,7 @@ class _LtcScanTritonFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, terms, v0, cm, ln, ld, w, we, s, m, unfolds, eps):  # noqa: D102 - autograd protocol
         (batch, T, _), units = terms.shape, v0.shape[1]
-        bu, bb = _blocks(units)
+        bu, bb = _blocks(units, batch)
         out = terms.new_empty(batch, T, units)
         vk = terms.new_empty(batch, T, unfolds, units)
         with on_device_of(terms):
@@ -165,7 +168,7 @@ class _LtcScanTritonFn(torch.autograd.Function):
     def backward(ctx, gy):  # noqa: D102 - autograd protocol
         terms, cm, ln, ld, w, we, s, m, vk = ctx.saved_tensors
         (batch, T, _), units = terms.shape, cm.shape[0]
-        bu, bb = _blocks(units)
+        bu, bb = _blocks(units, batch)
         n_prog = cdiv(batch, bb)
         gterms, gv0 = torch.empty_like(terms), terms.new_empty(batch, units)
         gvec, gmat = terms.new_empty(n_prog, 3, units), terms.new_empty(n_prog, 4, units, units)
