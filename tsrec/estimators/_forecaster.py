@@ -4,7 +4,8 @@ Subclasses store their constructor arguments and implement ``_lookback_length``,
 ``_horizon_length``, ``_network_meta`` and ``_build_network`` (and optionally ``_penalty``,
 ``_lr_lambda`` and ``_loss``). Everything else -- validation, scaling, windows, training, recursive forecasts
 past the horizon, new contexts, panels and persistence -- lives here and in its mixins: forecasting from
-contexts in ``_rollout``, updates in ``_updates``, intervals and window forecasts in ``_forecaster_methods``.
+contexts in ``_rollout``, updates in ``_updates``, intervals and window forecasts in ``_forecaster_methods``,
+the network's training and a saved one's weights in ``_network_training``.
 """
 
 from __future__ import annotations
@@ -14,33 +15,24 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import torch
 from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 from torch import nn
 
 from tsrec._checks import check_flag
-from tsrec._warn import import_lightning
-from tsrec.estimators import (
-    _divergence, _evaluate, _newdata, _onepass, _persistence, _seeding, _sktime_filters, _steps, _updates,
-)
+from tsrec.estimators import _evaluate, _newdata, _onepass, _persistence, _sktime_filters, _steps, _updates
 from tsrec.estimators._horizon import (
     aligned_fh, check_step_count, relative_steps, same_fh, steps_per_series, warn_long_rollout,
 )
 from tsrec.estimators._forecaster_methods import ProbabilisticForecasts, Residuals, WindowForecasts
-from tsrec.estimators._params import (
-    check_val_size, data_dtype, sizes_named_when_out_of_memory, training_config, warn_no_validation,
-    warn_partial_validation,
-)
+from tsrec.estimators._network_training import NetworkTraining
+from tsrec.estimators._params import training_config
 from tsrec.estimators._rollout import ContextRollouts
-from tsrec.estimators._scaling import check_scaling, fit_scales, scales_of
-from tsrec.estimators._series import (
-    FLAT_MTYPES, FhLike, SeriesLike, as_flat, check_raw_y, scaled_rows, split_panel,
-)
+from tsrec.estimators._scaling import check_scaling
+from tsrec.estimators._series import FLAT_MTYPES, FhLike, SeriesLike, as_flat, check_raw_y, split_panel
 from tsrec.estimators._series_values import time_level
 from tsrec.estimators._sktime_zip import sktime_save
-from tsrec.estimators._timeindex import positions, stamp_offset_ns
-from tsrec.estimators._training import TrainingConfig
-from tsrec.estimators._windows import build_windows, forecast_loss, validation_cuts, window_loader
+from tsrec.estimators._timeindex import stamp_offset_ns
+from tsrec.estimators._windows import forecast_loss
 from tsrec.estimators.errors import InputError
 
 
@@ -56,7 +48,8 @@ def _values_ignored(X: object) -> object:
 
 
 class DeepForecaster(
-    _updates.StoredDataUpdates, ProbabilisticForecasts, Residuals, WindowForecasts, ContextRollouts, BaseForecaster
+    _updates.StoredDataUpdates, ProbabilisticForecasts, Residuals, WindowForecasts, ContextRollouts, NetworkTraining,
+    BaseForecaster,
 ):
     """Shared machinery of tsrec forecasters (not used directly).
 
@@ -355,60 +348,6 @@ class DeepForecaster(
         _newdata.check_steps(parts, freq, self.network_meta_, "the first series", _steps.held_list(self, parts))
         self._train(parts, self.network_meta_, config)
         self.position_offset_ = [0] * len(parts)
-        return self
-
-    @torch.inference_mode(False)  # a fit called inside inference mode must still build tensors autograd takes
-    def _train(self, parts: list, meta: dict, config: TrainingConfig) -> None:
-        lookback, horizon = self._lookback_length(), self._horizon_length()
-        val_size = check_val_size(self.val_size)
-        cuts = validation_cuts([len(df) for _, df in parts], val_size, lookback, horizon)
-        unvalidated = [key for (key, df), cut in zip(parts, cuts) if cut == len(df)]
-        if val_size and len(unvalidated) == len(parts):
-            warn_no_validation(self.val_size, f"it must hold at least horizon = {horizon} rows and leave "
-                                              f"{self._lookback_name} + horizon = {lookback + horizon} for training")
-        elif val_size and unvalidated:
-            warn_partial_validation(unvalidated, len(parts), f"{self._lookback_name} = {lookback}", horizon)
-        names = list(self._y.index.names)[:-1]
-        self.scaler_, self.series_scales_ = fit_scales(parts, cuts, self.columns_, names, self.scaling)
-        steps = _steps.held_list(self, parts)
-        series = [
-            (values, positions(df.index, step), cut)
-            for values, (_, df), cut, step in zip(scaled_rows(scales_of(self, parts), parts), parts, cuts, steps)
-        ]
-        for values, _, _ in series:
-            _newdata.check_scaled(values, "y")
-        windows = build_windows(series, lookback, horizon, data_dtype(config.precision))
-        import_lightning()  # the user's warning filters stay ahead of Lightning's
-        from tsrec.estimators import _engine  # noqa: PLC0415 - Lightning is imported by the first fit (_training)
-        _persistence.remember_fitted_params(self)
-        self._check_training_memory(config, self.n_channels_, lookback, min(config.batch_size,
-                                                                            len(windows.train_starts)))
-        with _seeding.seeded(config.seed, _seeding.uses_gpu(config)), sizes_named_when_out_of_memory(self):
-            network = self._build_network(self.n_channels_, meta)
-            module = _engine.TrainingModule(network, self._loss(), config, self._lr_lambda(), self._penalty())
-            train_loader = window_loader(windows, windows.train_starts, config.batch_size, True, config.seed)
-            val_loader = None
-            if len(windows.val_starts):
-                val_loader = window_loader(windows, windows.val_starts, config.batch_size, False, config.seed)
-            with _divergence.divergence_as_error(network, config):
-                result = _engine.train(module, train_loader, val_loader)
-        if (trivial := self._trivial_loss()) is not None:
-            _divergence.warn_far_above_baseline(result, *trivial, config)
-        self.network_ = module.network
-        self.history_ = result.as_history()
-
-    def _restore(self, state: dict, parts: list) -> DeepForecaster:
-        self.network_meta_ = state["network_meta"]
-        _persistence.remember_fitted_params(self)
-        self.network_ = _persistence.network_with_weights(
-            lambda: self._build_network(self.n_channels_, self.network_meta_), state["weights"], type(self).__name__)
-        self.scaler_ = state["scaler"]
-        self.series_scales_ = state["series_scales"]
-        self.history_ = state["history"]
-        # the saved context is all the data it has; a refit on it would discard the training (see update)
-        self._context_only = True
-        now = [int(positions(df.index, step)[-1]) for (_, df), step in zip(parts, _steps.held_list(self, parts))]
-        self.position_offset_ = [saved - cur for saved, cur in zip(state["last_positions"], now)]
         return self
 
     def _check_lengths(self, parts: list, needed: int, with_horizon: bool = True) -> None:
