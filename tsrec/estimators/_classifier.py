@@ -25,6 +25,7 @@ from tsrec._checks import check_int
 from tsrec._warn import import_lightning
 from tsrec.estimators import _divergence, _panel_values, _panels, _params, _persistence, _seeding, _sktime_zip
 from tsrec.estimators._batches import batch_loader
+from tsrec.estimators._fitted_params import fitted_value
 from tsrec.estimators._labels import encode_labels
 from tsrec.estimators._modes import predicting
 from tsrec.estimators._panel_shapes import at_fitted_shape, check_ndim, rows_read_as_panel, shape_of
@@ -168,7 +169,9 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         # values beyond float32's range become inf there, refused with that reason, not numpy's warning
         with (_panels.samples_of_one_shape(X), _panels.numbers_only(), _panels.names_checked_here(channels),
               _panels.some_samples(reset), np.errstate(over="ignore")):
-            given, X = X, validate_data(self, X, reset=reset, dtype=data_dtype(self.precision), allow_nd=True,
+            # the fitted network's precision: a set_params after fit changes nothing until the next fit
+            precision = self.precision if reset else fitted_value(self, "precision")
+            given, X = X, validate_data(self, X, reset=reset, dtype=data_dtype(precision), allow_nd=True,
                                         ensure_min_features=1, ensure_all_finite=False)
         _panel_values.warn_rounded_away(given, X)
         if reset:

@@ -15,6 +15,14 @@ def remember_fitted_params(est) -> None:
     est._fitted_params = dict(est.get_params(deep=False))
 
 
+def fitted_value(est, name: str) -> object:
+    """Parameter ``name`` as the network was built with it: an attribute assigned or set after fit
+    does not change the fitted network; before fit, while fitting, and for pickles from before tsrec
+    recorded the fitted values, the current value."""
+    fitted = getattr(est, "_fitted_params", None)
+    return fitted[name] if fitted and name in fitted else getattr(est, name)
+
+
 def fitted_params(est) -> dict:
     """The parameters the model was fitted with; a parameter changed since (``set_params`` on a
     classifier, an attribute assigned on any estimator) does not change the fitted network, so the

@@ -23,6 +23,7 @@ from tsrec.estimators import _evaluate, _newdata, _onepass, _persistence, _sktim
 from tsrec.estimators._horizon import (
     aligned_fh, check_step_count, relative_steps, same_fh, steps_per_series, warn_long_rollout,
 )
+from tsrec.estimators._fitted_params import fitted_value
 from tsrec.estimators._forecaster_methods import ProbabilisticForecasts, Residuals, WindowForecasts
 from tsrec.estimators._network_training import NetworkTraining
 from tsrec.estimators._params import training_config
@@ -122,11 +123,9 @@ class DeepForecaster(
         return self._as_fitted("horizon")
 
     def _as_fitted(self, name: str) -> object:
-        """Parameter ``name`` as the network was built with it: an attribute assigned after fit does
-        not change the fitted network (a save keeps the fitted value; its contexts were cut, and
-        forecasts read, with the new one); before fit, and while fitting, the current value."""
-        fitted = getattr(self, "_fitted_params", None)
-        return fitted[name] if fitted and name in fitted else getattr(self, name)
+        """Parameter ``name`` as the network was built with it (:func:`fitted_value`): a save keeps
+        the fitted value; its contexts are cut, and forecasts read, with it."""
+        return fitted_value(self, name)
 
     def _network_meta(self, freq: object, n_channels: int) -> dict:
         """JSON-able facts learned from the data that the network is built from."""
@@ -186,6 +185,10 @@ class DeepForecaster(
         """
         check_scaling(self.scaling)  # the shared parameters before the data; the model's own in _fit
         training_config(self, early=True)
+        if isinstance(y, (pd.Series, pd.DataFrame)):
+            # sktime keeps the frame it is given for predict, save and update: the user's own, which an edit
+            # after fit (y.iloc[-1] = ...) changed under the fitted model; copy-on-write copies no data here
+            y = y.copy(deep=False)
         flat = self._fit_data(y)
         _updates.check_remembers_data(self)
         multiindex = isinstance(flat.index, pd.MultiIndex)

@@ -92,7 +92,8 @@ class SamplePathForecasts:
         """A pass of the walk carries each path's context and latents: at least lookback x
         (d_model + variates) float32 values a path (a univariate walk of 10**9 paths was killed)."""
         n_paths, memory = self._n_paths(), _horizon.physical_memory()
-        need = min(n_series, self._series_per_pass()) * n_paths * self.lookback * (self.d_model + self.n_channels_) * 4
+        width = self._as_fitted("d_model") + self.n_channels_  # the fitted network's sizes, not later assignments
+        need = min(n_series, self._series_per_pass()) * n_paths * self._lookback_length() * width * 4
         if memory is not None and need > memory:
             raise InputError(f"n_samples={n_paths:,} sample paths would need at least {need / 2**30:.3g} GiB while "
                              f"sampling, more than the {memory / 2**30:.3g} GiB of memory this process may use; "
