@@ -209,3 +209,14 @@ def test_the_repeat_last_row_records_its_window_count(ltsf, data_dir, tmp_path):
             "--data-dir", str(data_dir), "--out", str(tmp_path)]
     assert ltsf.main(argv) == 0
     assert ltsf.read_results(tmp_path / "ltsf.csv")["windows"].item() == 2785  # 2880 - 96 - 96 + 1
+    # beside committed rows without a count, it is still written as one (it read 2785.0000)
+    (tmp_path / "ltsf.csv").write_bytes((ltsf.RESULTS / "ltsf.csv").read_bytes())
+    assert ltsf.main(argv) == 0
+    assert ",2785," in (tmp_path / "ltsf.csv").read_text()
+
+
+@pytest.mark.parametrize("lookback, drop_last, shown", [(168, 0, True), (168, 32, True), (168, 7, False),
+                                                         (96, 32, False)])
+def test_tpgns_number_stands_beside_its_lookback_and_window_counts_only(ltsf, lookback, drop_last, shown):
+    paper = ltsf.published("PGNForecaster", "default", "ETTh1", "tpgn-univariate", lookback, 168, drop_last)
+    assert np.isfinite(paper).all() == shown

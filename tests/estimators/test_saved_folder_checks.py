@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import tsrec
-from tsrec.estimators import ARNetForecaster, CycleNetForecaster, PGNClassifier
+from tsrec.estimators import ARNetForecaster, CycleNetForecaster, PGNClassifier, SMambaForecaster
 from tsrec.estimators.errors import LoadError
 
 from saved_configs import edit_config  # tests/estimators/saved_configs.py
@@ -108,6 +108,17 @@ def test_a_forged_width_is_refused_before_a_network_that_size_is_allocated(tmp_p
     assert "saved weights do not fit CycleNetForecaster" in outcome["error"]
     assert "saved as" in outcome["error"] and "built as" in outcome["error"]
     assert outcome["peak_grown_mib"] < 200
+
+
+def test_a_forged_layer_count_is_stopped_while_its_outline_is_built(tmp_path):
+    # the outline on the meta device allocates no tensors but builds every module: 4096 layers took 23 s
+    # and 357 MB before the shapes were compared (2**20 layers pass the size checks)
+    est = SMambaForecaster(lookback=8, horizon=2, d_model=4, d_ff=4, d_state=2, e_layers=1, max_epochs=1,
+                           random_state=0).fit(np.sin(np.arange(60.0)), fh=[1, 2])
+    folder = est.save(tmp_path / "m")
+    edit_config(folder, lambda config: config["params"].update(e_layers=4096))
+    with pytest.raises(LoadError, match=r"build more than \d+ parameter tensors, the file holds \d+"):
+        tsrec.load(folder)
 
 
 def test_the_estimators_own_parameter_checks_run_at_load(tmp_path, clf):

@@ -66,3 +66,27 @@ def test_a_users_default_filter_for_future_warnings_is_kept(forecaster):
 def test_every_forecasters_public_methods_keep_the_filters(name, cls):
     unwrapped = [method for method in PUBLIC_METHODS if not getattr(getattr(cls, method), "keeps_warning_filters", 0)]
     assert unwrapped == [], f"{name}: {unwrapped}"
+
+
+def test_a_default_filter_set_before_the_users_ignore_stays_behind_it(forecaster):
+    # an sktime forecaster run earlier leaves ("default", FutureWarning); sktime's next call moved that
+    # filter to the front, ahead of the ignore the user set since, and the ignore stopped holding
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", FutureWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        before = list(warnings.filters)
+        forecaster.predict(fh=[1, 2])
+        assert warnings.filters == before
+
+
+def test_filters_an_import_adds_during_the_call_are_kept_and_sktimes_go_back():
+    from tsrec.estimators._sktime_filters import _as_before
+
+    users_ignore, earlier_default = ("ignore", None, FutureWarning, None, 0), ("default", None, FutureWarning, None, 0)
+    python_default = ("ignore", None, DeprecationWarning, None, 0)
+    imported = ("once", None, UserWarning, None, 0)  # a package imported by the first fit
+    before = [users_ignore, earlier_default, python_default]
+    after_call = [earlier_default, users_ignore, imported, python_default]
+    assert _as_before(before, after_call) == [users_ignore, earlier_default, imported, python_default]
+    assert _as_before([users_ignore, python_default], after_call) == [users_ignore, imported, python_default]

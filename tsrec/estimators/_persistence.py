@@ -263,7 +263,7 @@ def load_forecaster(cls: type, config: dict, tensors: dict):
     y = y if mtype in NUMPY_MTYPES else _as_mtype(y, fitted)
     setattr(est, "_DeepForecaster__restore", state)  # survives sktime's reset (name has "__")
     try:
-        est.fit(y, fh=fh_from_json(fitted["fh"]))  # weights that do not fit: LoadError from load_network_weights
+        est.fit(y, fh=fh_from_json(fitted["fh"]))  # weights that do not fit: LoadError (_saved_weights)
     finally:
         delattr(est, "_DeepForecaster__restore")
     if mtype in NUMPY_MTYPES:

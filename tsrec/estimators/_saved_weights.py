@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
 
 import torch
+from torch.nn.modules.module import register_module_parameter_registration_hook
 
 from tsrec.estimators._seeding import seeded
 from tsrec.estimators.errors import LoadError
@@ -16,9 +19,11 @@ def network_with_weights(build: Callable[[], torch.nn.Module], weights: dict, ow
     ``build`` runs first on PyTorch's meta device, which records shapes and allocates nothing, and
     the saved tensors are checked against that outline: a config.json naming sizes its weights do
     not have (damaged, or forged to name a network of many GB) is refused before anything of that
-    size is allocated.
+    size is allocated. The outline's modules are Python objects all the same (about 90 KB a layer):
+    one that registers far more parameters than the file holds (a layer count forged to 2**20) is
+    stopped while it is being built.
     """
-    with seeded(0), torch.device("meta"):
+    with seeded(0), torch.device("meta"), _parameters_at_most(2 * len(weights) + 64, owner, len(weights)):
         outline = build()
     _check_weight_kinds(outline, weights)
     _check_weight_shapes(outline, weights, owner)
@@ -26,6 +31,26 @@ def network_with_weights(build: Callable[[], torch.nn.Module], weights: dict, ow
         network = build()
     load_network_weights(network, weights, owner)
     return network
+
+
+@contextlib.contextmanager
+def _parameters_at_most(limit: int, owner: str, saved: int) -> Iterator[None]:
+    """Stop a build in this thread once it has registered more than ``limit`` parameters."""
+    thread, count = threading.get_ident(), 0
+
+    def counted(module, name, param):
+        nonlocal count
+        if param is not None and threading.get_ident() == thread:  # other threads build their own models
+            count += 1
+            if count > limit:
+                raise LoadError(_weights_do_not_fit(
+                    owner, f"the saved parameters build more than {limit} parameter tensors, the file holds {saved}"))
+
+    handle = register_module_parameter_registration_hook(counted)
+    try:
+        yield
+    finally:
+        handle.remove()
 
 
 def _check_weight_shapes(outline: torch.nn.Module, weights: dict, owner: str) -> None:
@@ -41,9 +66,9 @@ def _check_weight_shapes(outline: torch.nn.Module, weights: dict, owner: str) ->
 
 
 def _weights_do_not_fit(owner: str, detail: str) -> str:
-    return (f"saved weights do not fit {owner} with the saved parameters (a folder saved by an earlier tsrec whose "
-            f"network was built differently, such as SpaceTime before its encoder followed the official layout, "
-            f"must be refitted and saved again): {detail}")
+    return (f"saved weights do not fit {owner} with the saved parameters: config.json was edited, or the folder was "
+            f"saved by an earlier tsrec whose network was built differently (such as SpaceTime before its encoder "
+            f"followed the official layout), which must be refitted and saved again: {detail}")
 
 
 def load_network_weights(network, weights: dict, owner: str) -> None:

@@ -31,16 +31,30 @@ def _is_sktime_leftover(entry: tuple) -> bool:
         action == "ignore" and _PD22_MESSAGE in getattr(message, "pattern", ""))
 
 
+def _as_before(before: list, current: list) -> list:
+    """``current`` with the filters of sktime's kind where ``before`` had them: new ones dropped, and
+    one set before the call (by the user, or an earlier sktime call) back in its place, after the
+    entry that preceded it. sktime's ``filterwarnings`` moves an equal filter to the front rather
+    than adding one: ahead of a user's later ``simplefilter("ignore", FutureWarning)``."""
+    result = [entry for entry in current if not _is_sktime_leftover(entry)]
+    for i, entry in enumerate(before):
+        if _is_sktime_leftover(entry):
+            earlier = next((other for other in reversed(before[:i]) if other in result), None)
+            result.insert(0 if earlier is None else result.index(earlier) + 1, entry)
+    return result
+
+
 @contextlib.contextmanager
 def sktime_leftovers_removed() -> Iterator[None]:
-    """Filters added in the block that are sktime's suppressor's are removed on leaving it."""
+    """The filters of sktime's suppressor as they were before the block, on leaving it; other
+    changes (an import's filters, which tsrec ranks behind the user's) are kept."""
     before = list(warnings.filters)
     try:
         yield
     finally:
-        kept = [entry for entry in warnings.filters if entry in before or not _is_sktime_leftover(entry)]
-        if len(kept) != len(warnings.filters):
-            warnings.filters[:] = kept
+        restored = _as_before(before, warnings.filters)
+        if restored != warnings.filters:
+            warnings.filters[:] = restored
             warnings._filters_mutated()  # what catch_warnings calls: cached "already shown" marks are stale
 
 

@@ -47,6 +47,8 @@ def carried(gain, state):
 
     A growing mode (``delta A > 0``) overflows its tile gain to inf within a tile while its state may
     still be 0 (no input yet, or none ever); inf * 0 would be NaN where the step-by-step loop stays 0.
-    A nonzero state times an infinite gain is inf, as that loop gives.
+    A nonzero state times an infinite gain is inf. The loop overflows there too unless the state is
+    tiny (1e-30 grown by e^90 is finite): the gain is formed before the product, so such a state
+    reaches inf here a few steps early.
     """
     return tl.where(state == 0.0, 0.0, gain * state)

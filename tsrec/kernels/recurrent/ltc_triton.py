@@ -29,7 +29,7 @@ from .._checks import compute_dtype
 from .._autograd import first_order_only
 from .._launch import cdiv, next_power_of_2, on_device_of
 
-GATE_TILE = 4096  # elements of one (BB, U, U) tile: BB = GATE_TILE // U_pad**2, at least 1
+GATE_TILE = 4096  # elements of one (BB, U, U) tile at most: BB = GATE_TILE // U_pad**2, capped (_blocks)
 MAX_ROWS = 64  # batch rows a program takes at most: U_pad >= 8 takes 64 anyway, and spills nothing
 
 
