@@ -368,7 +368,7 @@ def test_an_uneven_integer_index_is_named_with_its_series_and_where():
     even = pd.Series(np.sin(np.arange(80) / 3.0), index=np.arange(0, 160, 2))
     uneven = even.set_axis(np.r_[np.arange(0, 60, 2), np.arange(64, 164, 2)])
     pattern = (r"^y series 'b': the integer time index is not evenly spaced \(58 is followed by 64, but the usual "
-               r"step is 2\); .*y\.reindex\(range\(0, 163, 2\)\)")
+               r"step is 2\); .*t\.reindex\(range\(t\.index\[0\], t\.index\[-1\] \+ 1, 2\)\)")  # each series' own
     with pytest.raises(InputError, match=pattern):
         CycleNetForecaster(**SMALL).fit(pd.concat({"a": even, "b": uneven}).to_frame())
 

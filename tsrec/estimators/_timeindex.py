@@ -28,9 +28,10 @@ SEVERAL_SERIES = ("; or, if the rows belong to several series, give their id as 
                   "y.set_index(id_column, append=True).swaplevel().sort_index())")
 
 
-def check_index(index: pd.Index, name: str = "y", duplicates_hint: str = "") -> None:
+def check_index(index: pd.Index, name: str = "y", duplicates_hint: str = "", id_levels: int = 0) -> None:
     """Reject missing, duplicate, unsorted or unevenly spaced time stamps, with the fix in the message
-    (``duplicates_hint`` follows the fix of duplicate stamps)."""
+    (``duplicates_hint`` follows the fix of duplicate stamps; ``id_levels``: the series id levels of
+    the panel ``index`` is one series' time level of, whose fix regrids every series)."""
     if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)) and index.hasnans:
         # checked first: a NaT also makes the index look unsorted, which would send users to sort it
         rows = np.flatnonzero(index.isna())[:3].tolist()
@@ -43,9 +44,19 @@ def check_index(index: pd.Index, name: str = "y", duplicates_hint: str = "") -> 
     if not index.is_monotonic_increasing:
         raise InputError(f"{name} time stamps are not sorted; sort it first (e.g. y.sort_index())")
     if isinstance(index, pd.DatetimeIndex) and index.freq is None and len(index) >= 3 and pd.infer_freq(index) is None:
-        raise InputError(f"{name}: {_irregular_message(index)}")
-    if uneven := _uneven_steps(index):
+        raise InputError(f"{name}: {_irregular_message(index, id_levels)}")
+    if uneven := _uneven_steps(index, id_levels):
         raise InputError(f"{name}: {uneven}")
+
+
+def _regrid_fix(single: str, per_series: str, id_levels: int) -> str:
+    """The fix on the one series ``y`` (``single``) or, in a panel, ``per_series`` on each series' own
+    frame ``t``: a fix for one series' stamps, run on the panel, fails on its (id, time) index."""
+    if not id_levels:
+        return single
+    level = "0" if id_levels == 1 else str(list(range(id_levels)))
+    return (f"y.groupby(level={level}, group_keys=True).apply(lambda s: s.droplevel({level}).pipe(lambda t: "
+            f"{per_series}))")
 
 
 def infer_freq(index: pd.Index) -> object:
@@ -82,7 +93,7 @@ def known_step(index: pd.Index, steps: dict | None, key: object) -> object:
     return steps[key] if steps and key in steps else infer_freq(index)
 
 
-def _uneven_steps(index: pd.Index) -> str | None:
+def _uneven_steps(index: pd.Index, id_levels: int = 0) -> str | None:
     """What is uneven in a PeriodIndex (periods skipped) or an integer index, and the fix; None if
     it is even. Windows would otherwise span the gaps, as if the stamps were consecutive steps."""
     if isinstance(index, pd.PeriodIndex):
@@ -91,8 +102,10 @@ def _uneven_steps(index: pd.Index) -> str | None:
             return None
         at = int(np.flatnonzero(steps != expected)[0])
         return (f"the PeriodIndex is not evenly spaced ({index[at]} is followed by {index[at + 1]}, but its "
-                f"frequency is '{index.freqstr}'); fill in the missing periods, e.g. "
-                f"y.reindex(pd.period_range(y.index[0], y.index[-1], freq='{index.freqstr}')).interpolate()")
+                f"frequency is '{index.freqstr}'); fill in the missing periods, e.g. " + _regrid_fix(
+                    f"y.reindex(pd.period_range(y.index[0], y.index[-1], freq='{index.freqstr}')).interpolate()",
+                    f"t.reindex(pd.period_range(t.index[0], t.index[-1], freq='{index.freqstr}')).interpolate()",
+                    id_levels))
     if not pd.api.types.is_integer_dtype(index.dtype):
         return None
     values = np.asarray(index, dtype=np.int64)
@@ -102,12 +115,13 @@ def _uneven_steps(index: pd.Index) -> str | None:
     kinds, counts = np.unique(steps, return_counts=True)
     step = int(kinds[np.argmax(counts)])  # the usual step
     at = int(np.flatnonzero(steps != step)[0])
+    fix = _regrid_fix(f"y.reindex(range({values[0]}, {values[-1] + 1}, {step})).interpolate()",
+                      f"t.reindex(range(t.index[0], t.index[-1] + 1, {step})).interpolate()", id_levels)
     return (f"the integer time index is not evenly spaced ({values[at]} is followed by {values[at + 1]}, but the "
-            f"usual step is {step}); reindex it to a regular grid, e.g. y.reindex(range({values[0]}, "
-            f"{values[-1] + 1}, {step})).interpolate()")
+            f"usual step is {step}); reindex it to a regular grid, e.g. {fix}")
 
 
-def _irregular_message(index: pd.DatetimeIndex) -> str:
+def _irregular_message(index: pd.DatetimeIndex, id_levels: int = 0) -> str:
     gaps = np.diff(index.asi8)
     if index.tz is not None and len(set(gaps.tolist())) == 1:
         return _wall_clock_message(index)
@@ -117,7 +131,8 @@ def _irregular_message(index: pd.DatetimeIndex) -> str:
         return f"the time stamps are whole calendar periods apart but {period_start_fix(step, index, move)}"
     at = odd_gap(gaps)
     alias, words = describe_step(step, index)  # the data's own step
-    fix = f"y.asfreq('{alias}').interpolate()" if alias else period_start_fix(
+    fix = _regrid_fix(f"y.asfreq('{alias}').interpolate()", f"t.asfreq('{alias}').interpolate()", id_levels) \
+        if alias else period_start_fix(
         step, index, move + ", then y.asfreq('{start}').interpolate()")
     return (
         f"the time stamps are not evenly spaced (e.g. {index[at]} is followed by {index[at + 1]}, but the usual "
