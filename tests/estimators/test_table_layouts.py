@@ -63,6 +63,29 @@ def test_a_date_column_read_without_index_col_is_told_to_become_the_index(as_dat
     check_raw_y(fixed)
 
 
+@pytest.mark.parametrize("as_dates", [False, True])
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_a_long_table_with_its_ids_is_told_both_index_levels_at_once(as_dates, shuffled):
+    # neuralforecast's (unique_id, ds, y) table: told to index by the stamps alone, it then met the ids
+    # as duplicate stamps, a second error before the layout that works
+    y = LONG if as_dates else LONG.assign(time=LONG.time.astype(str))
+    y = y.sample(frac=1, random_state=0) if shuffled else y
+    with pytest.raises(TypeError, match=r"y is a long table: column 'time' holds the time stamps and 'inst' names "
+                                        r"the series; make them its index") as raised:
+        check_raw_y(y)
+    _panel_fits(_run_advice(str(raised.value), y))
+
+
+@pytest.mark.parametrize("as_dates", [False, True])
+def test_ids_as_the_index_beside_a_date_column_are_told_to_append_the_stamps(as_dates):
+    # neuralforecast's older layout; told the strings-to-dates fix, the user met "Unknown datetime string format"
+    y = (LONG if as_dates else LONG.assign(time=LONG.time.astype(str))).set_index("inst")
+    with pytest.raises(TypeError, match=r"y's index holds series ids \(e.g. 's0'\) and its column 'time' the time "
+                                        r"stamps; make them its index") as raised:
+        check_raw_y(y)
+    _panel_fits(_run_advice(str(raised.value), y))
+
+
 def test_other_text_columns_keep_the_drop_or_convert_advice():
     y = LONG[LONG.inst == "s0"].set_index("time")  # one series: its id column repeats no stamp
     with pytest.raises(TypeError, match=r"non-numeric \(e.g. categorical or string\) columns \['inst'\]; drop"):

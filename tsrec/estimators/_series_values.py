@@ -42,6 +42,7 @@ def check_time_index(y: pd.Series | pd.DataFrame, name: str) -> None:
     if panel and not _reads_as_dates(y.index.levels[-1]):  # else the strings-to-dates fix below is the right one
         _check_time_level_last(y.index, name)
     if index.inferred_type == "string":
+        _check_ids_as_index(y, name)
         convert = ("y.index = y.index.set_levels(pd.to_datetime(y.index.levels[-1]), level=-1)" if panel
                    else "y.index = pd.to_datetime(y.index)")
         raise TypeError(
@@ -52,6 +53,21 @@ def check_time_index(y: pd.Series | pd.DataFrame, name: str) -> None:
     raise TypeError(
         f"{name}'s time index holds {kind} (e.g. {example!r}); use a DatetimeIndex (pd.to_datetime), a "
         "PeriodIndex or an integer index (e.g. index.astype(int) for whole step numbers)"
+    )
+
+
+def _check_ids_as_index(y: pd.Series | pd.DataFrame, name: str) -> None:
+    """An index of repeating text ids beside a column of stamps (neuralforecast's older layout): the
+    strings-to-dates fix of the index would fail on the ids."""
+    if isinstance(y.index, pd.MultiIndex) or not isinstance(y, pd.DataFrame) or not y.index.has_duplicates:
+        return
+    stamps = _time_column(y.reset_index(drop=True), list(y.columns))
+    if stamps is None or pd.MultiIndex.from_arrays([y.index, y[stamps]]).has_duplicates:
+        return
+    raise TypeError(
+        f"{name}'s index holds series ids (e.g. {y.index[0]!r}) and its column {stamps!r} the time stamps; make "
+        f"them its index, {name} = {name}.set_index(pd.to_datetime({name}[{stamps!r}]), append=True)"
+        f".drop(columns={stamps!r}).sort_index() (one model for all series)"
     )
 
 
@@ -139,6 +155,11 @@ def non_numeric_message(frame: pd.DataFrame, bad: list, name: str) -> str:
         return (f"{name} holds numbers as Python objects (dtype object) in columns {bad}; cast them with "
                 f"{name}.astype(float)")
     stamps = _time_column(frame, bad)
+    ids = None if stamps is None else _series_id_column(frame.set_index(stamps), [c for c in bad if c != stamps])
+    if ids is not None:  # neuralforecast's long table: the stamps alone as the index met the ids next, as duplicates
+        return (f"{name} is a long table: column {stamps!r} holds the time stamps and {ids!r} names the series; make "
+                f"them its index, {name} = {name}.set_index([{ids!r}, pd.to_datetime({name}[{stamps!r}])])"
+                f".drop(columns={stamps!r}).sort_index() (one model for all series)")
     if stamps is not None:  # pd.read_csv without index_col: dropping it (as told before) lost the time index
         return (f"{name}'s column {stamps!r} holds time stamps: make it the time index, {name} = "
                 f"{name}.set_index(pd.to_datetime({name}[{stamps!r}])).drop(columns={stamps!r}) (or read the file "
