@@ -107,6 +107,16 @@ def test_a_point_forecaster_says_it_makes_no_intervals_and_names_the_model_that_
             method(fh=[1])
     with pytest.raises(NotImplementedError, match="point forecasts only"):  # before the fitted check, as sktime's
         ARNetForecaster().predict_interval(fh=[1])
+    # the way out it names for any forecaster gives intervals
+    from sktime.forecasting.conformal import ConformalIntervals
+
+    y = hourly()
+    conformal = ConformalIntervals(ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0),
+                                   initial_window=len(y) - 20, sample_frac=0.5).fit(y, fh=[1, 2])
+    with pytest.raises(NotImplementedError, match=r"ConformalIntervals\(ARNetForecaster\(\.\.\.\)\)"):
+        est.predict_interval(fh=[1])
+    bounds = conformal.predict_interval(coverage=0.8).to_numpy()
+    assert bounds.shape == (2, 2) and (bounds[:, 0] < bounds[:, 1]).all()
 
 
 def test_exogenous_x_is_declared_unused_and_changes_nothing():

@@ -1,5 +1,6 @@
-"""A panel whose series have gaps is told a fix that runs on the panel: one series' fix (y.asfreq,
-y.reindex) failed on the (id, time) index with a TypeError or a dtype mismatch."""
+"""A panel whose series have gaps, or several of which are too short, is told a fix that runs on the
+panel: one series' fix (y.asfreq, y.reindex) failed on the (id, time) index with a TypeError or a dtype
+mismatch, and short series were named one failed fit at a time."""
 
 from __future__ import annotations
 
@@ -29,3 +30,17 @@ def test_the_fix_for_uneven_stamps_in_a_panel_runs_on_the_panel(kind, ids):
     regridded = eval(fix, {"pd": pd}, {"y": y})  # noqa: S307 - the message's own code, as a user would paste it
     assert regridded.shape == (len(y) + 3, 1) and not regridded.isna().any().any()
     ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(regridded)
+
+
+@pytest.mark.parametrize("keys", [["a", "b", "c", "d"], [("r1", "a"), ("r1", "b"), ("r2", "a"), ("r2", "b")]],
+                         ids=["one id level", "two id levels"])
+def test_several_short_series_are_counted_and_told_the_filter_that_leaves_them_out(keys):
+    lengths = dict(zip(keys, [80, 5, 3, 80]))
+    y = pd.concat({key: pd.DataFrame({"y": np.sin(np.arange(n, dtype=float))}, index=HOURS[:n])
+                   for key, n in lengths.items()})
+    with pytest.raises(InputError, match=r"2 of the 4 series are shorter than n_lags \+ horizon = 6 rows, e\.g\. "
+                                         r".*\(5 rows\), .*\(3 rows\)") as info:
+        ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(y)
+    kept = eval(str(info.value).rsplit("y = ", 1)[1], {}, {"y": y})  # noqa: S307 - the message's own code
+    assert kept.index.droplevel(-1).unique().tolist() == [keys[0], keys[3]]
+    ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(kept)

@@ -358,10 +358,16 @@ class DeepForecaster(
         name = self._lookback_name
         fix = (f"give a longer series or lower {name}/horizon" if with_horizon else
                f"give {needed} rows or more (a shorter context needs a model fitted with a lower {name})")
-        for key, df in parts:
-            if len(df) < needed:
-                series = _newdata.series_name(key)
-                raise InputError(f"{series} has {len(df)} rows but needs at least {what} = {needed}; {fix}")
+        short = [(key, len(df)) for key, df in parts if len(df) < needed]
+        if len(short) == 1:
+            raise InputError(f"{_newdata.series_name(short[0][0])} has {short[0][1]} rows but needs at least "
+                             f"{what} = {needed}; {fix}")
+        if short:  # a panel fixed one failed fit at a time had as many fits as short series
+            shown = ", ".join(f"{key!r} ({rows} rows)" for key, rows in short[:3])
+            level = "0" if not isinstance(short[0][0], tuple) else str(list(range(len(short[0][0]))))
+            raise InputError(
+                f"{len(short)} of the {len(parts)} series are shorter than {what} = {needed} rows, e.g. {shown}; "
+                f"{fix}, or leave them out: y = y.groupby(level={level}).filter(lambda s: len(s) >= {needed})")
 
     def _predict(self, fh, X=None):
         fast = _onepass.forecast_stored(self, fh)  # a panel on the fitted grid: no frame per series

@@ -188,7 +188,9 @@ class ProbabilisticForecasts:
         if not self.get_tag("capability:pred_int"):
             raise NotImplementedError(
                 f"{type(self).__name__} makes point forecasts only: it does not have the capability to return "
-                f"{what}; LS4Forecaster samples forecast paths for intervals, quantiles, variances and distributions"
+                f"{what}; LS4Forecaster samples forecast paths for intervals, quantiles, variances and distributions, "
+                f"and sktime's ConformalIntervals({type(self).__name__}(...)) gives intervals around any forecaster's "
+                "forecasts from its errors on earlier windows"
             )
 
     def _new_context(self, fh: object, y: SeriesLike | None) -> Context | None:
