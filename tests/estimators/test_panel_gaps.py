@@ -44,3 +44,35 @@ def test_several_short_series_are_counted_and_told_the_filter_that_leaves_them_o
     kept = eval(str(info.value).rsplit("y = ", 1)[1], {}, {"y": y})  # noqa: S307 - the message's own code
     assert kept.index.droplevel(-1).unique().tolist() == [keys[0], keys[3]]
     ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(kept)
+
+
+def test_the_filter_is_offered_only_where_it_runs_and_leaves_a_series():
+    # on a list of frames it failed ("'list' object has no attribute 'groupby'"); with every series short it
+    # left y empty
+    frames = [pd.DataFrame({"y": np.sin(np.arange(n, dtype=float))}, index=HOURS[:n]) for n in (80, 5, 3)]
+    every_short = pd.concat({key: frame.iloc[:4] for key, frame in zip("abc", frames)})
+    for y in (frames, every_short):
+        with pytest.raises(InputError, match=r"of the 3 series are shorter than") as info:
+            ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(y)
+        assert "leave them out" not in str(info.value)
+
+
+def test_monthly_stamps_on_the_15th_in_a_panel_are_told_a_move_that_runs_on_the_panel():
+    # y.index = y.index.to_period('M')... failed on the (id, time) index: "'MultiIndex' object has no attribute"
+    days = pd.DatetimeIndex([f"2020-{month:02d}-15" for month in range(1, 13)])
+    y = pd.concat({key: pd.DataFrame({"y": np.sin(np.arange(12.0) + i)}, index=days) for i, key in enumerate("ab")})
+    with pytest.raises(InputError, match="no frequency for stamps on day 15 of each month") as info:
+        ARNetForecaster(n_lags=2, horizon=1, max_epochs=1).fit(y)
+    namespace = {"pd": pd, "y": y}
+    exec(str(info.value).rsplit("e.g. ", 1)[1], namespace)  # noqa: S102 - the message's own code
+    assert namespace["y"].index.get_level_values(-1)[:2].tolist() == [pd.Timestamp("2020-01-01"),
+                                                                       pd.Timestamp("2020-02-01")]
+    ARNetForecaster(n_lags=2, horizon=1, max_epochs=1).fit(namespace["y"])
+
+
+def test_a_panel_of_stamps_uneven_on_the_local_clock_is_told_the_level_to_convert():
+    days = pd.date_range("2020-03-20", periods=20, freq="D", tz="UTC").tz_convert("Europe/Berlin")
+    y = pd.concat({key: pd.DataFrame({"y": np.arange(20.0)}, index=days) for key in "ab"})
+    with pytest.raises(InputError, match=r"y\.tz_convert\('Asia/Tokyo', level=-1\)"):
+        ARNetForecaster(n_lags=2, horizon=1, max_epochs=1).fit(y)
+    ARNetForecaster(n_lags=2, horizon=1, max_epochs=1).fit(y.tz_convert("UTC", level=-1))

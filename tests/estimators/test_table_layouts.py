@@ -70,18 +70,54 @@ def test_a_long_table_with_its_ids_is_told_both_index_levels_at_once(as_dates, s
     # as duplicate stamps, a second error before the layout that works
     y = LONG if as_dates else LONG.assign(time=LONG.time.astype(str))
     y = y.sample(frac=1, random_state=0) if shuffled else y
-    with pytest.raises(TypeError, match=r"y is a long table: column 'time' holds the time stamps and 'inst' names "
-                                        r"the series; make them its index") as raised:
+    with pytest.raises(TypeError, match=r"y is a long table: if 'inst' names the series and 'time' holds the time "
+                                        r"stamps, make them its index") as raised:
         check_raw_y(y)
     _panel_fits(_run_advice(str(raised.value), y))
+
+
+def _steps_long() -> pd.DataFrame:
+    return LONG.assign(time=np.tile(np.arange(30), 3))  # integer steps, as neuralforecast takes them
+
+
+LAYOUTS = {
+    # told "drop them", the user fitted the integer stamps as a target and the series as one (no error)
+    "integer steps": (_steps_long, ["s0", "s1", "s2"]),
+    "periods": (lambda: LONG.assign(time=LONG.time.dt.to_period("D")), ["s0", "s1", "s2"]),
+    "categorical dates": (lambda: LONG.assign(time=LONG.time.astype(str).astype("category")), ["s0", "s1", "s2"]),
+    # store numbers read as years were taken for the stamps: the advice built a transposed model
+    "year-like ids": (lambda: LONG.assign(inst=LONG.inst.map({"s0": "2000", "s1": "2001", "s2": "2002"})),
+                      ["2000", "2001", "2002"]),
+    "year-like ids, text dates": (lambda: LONG.assign(inst=LONG.inst.str.replace("s", "201"),
+                                                      time=LONG.time.astype(str)), ["2010", "2011", "2012"]),
+    # (region, store): one column alone tells no series apart
+    "two id columns": (lambda: LONG.assign(region=LONG.inst.map({"s0": "n", "s1": "n", "s2": "s"}),
+                                           inst=LONG.inst.map({"s0": "a", "s1": "b", "s2": "a"}))[
+        ["region", "inst", "time", "v"]], [("n", "a"), ("n", "b"), ("s", "a")]),
+    "two id columns, stamps as the index": (lambda: LAYOUTS["two id columns"][0]().set_index("time"),
+                                            [("n", "a"), ("n", "b"), ("s", "a")]),
+    "ids as the index, integer steps": (lambda: _steps_long().set_index("inst"), ["s0", "s1", "s2"]),
+}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_each_long_layout_is_told_advice_that_fits_its_series(layout):
+    make, series = LAYOUTS[layout]
+    y = make()
+    with pytest.raises(TypeError, match="if .* names? the series|may hold series ids") as raised:
+        check_raw_y(y)
+    fixed = _run_advice(str(raised.value), y)
+    check_raw_y(fixed)
+    forecast = ARNetForecaster(n_lags=3, horizon=1, max_epochs=1).fit(fixed, fh=[1]).predict()
+    assert forecast.index.droplevel(-1).tolist() == series and list(forecast.columns) == ["v"]
 
 
 @pytest.mark.parametrize("as_dates", [False, True])
 def test_ids_as_the_index_beside_a_date_column_are_told_to_append_the_stamps(as_dates):
     # neuralforecast's older layout; told the strings-to-dates fix, the user met "Unknown datetime string format"
     y = (LONG if as_dates else LONG.assign(time=LONG.time.astype(str))).set_index("inst")
-    with pytest.raises(TypeError, match=r"y's index holds series ids \(e.g. 's0'\) and its column 'time' the time "
-                                        r"stamps; make them its index") as raised:
+    with pytest.raises(TypeError, match=r"y's index may hold series ids \(e.g. 's0'\) and its column 'time' the "
+                                        r"time stamps; if so, make them its index") as raised:
         check_raw_y(y)
     _panel_fits(_run_advice(str(raised.value), y))
 

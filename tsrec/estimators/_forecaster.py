@@ -364,10 +364,17 @@ class DeepForecaster(
                              f"{what} = {needed}; {fix}")
         if short:  # a panel fixed one failed fit at a time had as many fits as short series
             shown = ", ".join(f"{key!r} ({rows} rows)" for key, rows in short[:3])
-            level = "0" if not isinstance(short[0][0], tuple) else str(list(range(len(short[0][0]))))
-            raise InputError(
-                f"{len(short)} of the {len(parts)} series are shorter than {what} = {needed} rows, e.g. {shown}; "
-                f"{fix}, or leave them out: y = y.groupby(level={level}).filter(lambda s: len(s) >= {needed})")
+            raise InputError(f"{len(short)} of the {len(parts)} series are shorter than {what} = {needed} rows, e.g. "
+                             f"{shown}; {fix}{self._leave_out_advice(short, len(parts), needed)}")
+
+    def _leave_out_advice(self, short: list, n_series: int, needed: int) -> str:
+        """How to leave the short series out of a pandas panel (of a list or an array, the user knows
+        how); nothing where every series is short."""
+        if len(short) == n_series or getattr(self, "_y_metadata", {}).get("mtype") not in ("pd-multiindex",
+                                                                                            "pd_multiindex_hier"):
+            return ""
+        level = "0" if not isinstance(short[0][0], tuple) else str(list(range(len(short[0][0]))))
+        return f", or leave them out: y = y.groupby(level={level}).filter(lambda s: len(s) >= {needed})"
 
     def _predict(self, fh, X=None):
         fast = _onepass.forecast_stored(self, fh)  # a panel on the fitted grid: no frame per series

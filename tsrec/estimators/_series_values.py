@@ -3,12 +3,11 @@ format's complaint, without a fix)."""
 
 from __future__ import annotations
 
-import warnings
-
 import pandas as pd
 from pandas.errors import OutOfBoundsDatetime
 
 from tsrec._warn import warn_user
+from tsrec.estimators._long_tables import ids_as_index_fix, long_table_fix, reads_as_dates, stamp_columns
 from tsrec.estimators.errors import InputError
 
 
@@ -39,10 +38,11 @@ def check_time_index(y: pd.Series | pd.DataFrame, name: str) -> None:
             _warn_time_level_first(y.index, name)
         return
     panel, example = isinstance(y.index, pd.MultiIndex), index[:1].tolist()[0]
-    if panel and not _reads_as_dates(y.index.levels[-1]):  # else the strings-to-dates fix below is the right one
+    if panel and not reads_as_dates(y.index.levels[-1]):  # else the strings-to-dates fix below is the right one
         _check_time_level_last(y.index, name)
+    if isinstance(y, pd.DataFrame) and not panel and (ids_fix := ids_as_index_fix(y, name)):
+        raise TypeError(ids_fix)  # ids read as stamps: the strings-to-dates fix below would fail on them
     if index.inferred_type == "string":
-        _check_ids_as_index(y, name)
         convert = ("y.index = y.index.set_levels(pd.to_datetime(y.index.levels[-1]), level=-1)" if panel
                    else "y.index = pd.to_datetime(y.index)")
         raise TypeError(
@@ -53,21 +53,6 @@ def check_time_index(y: pd.Series | pd.DataFrame, name: str) -> None:
     raise TypeError(
         f"{name}'s time index holds {kind} (e.g. {example!r}); use a DatetimeIndex (pd.to_datetime), a "
         "PeriodIndex or an integer index (e.g. index.astype(int) for whole step numbers)"
-    )
-
-
-def _check_ids_as_index(y: pd.Series | pd.DataFrame, name: str) -> None:
-    """An index of repeating text ids beside a column of stamps (neuralforecast's older layout): the
-    strings-to-dates fix of the index would fail on the ids."""
-    if isinstance(y.index, pd.MultiIndex) or not isinstance(y, pd.DataFrame) or not y.index.has_duplicates:
-        return
-    stamps = _time_column(y.reset_index(drop=True), list(y.columns))
-    if stamps is None or pd.MultiIndex.from_arrays([y.index, y[stamps]]).has_duplicates:
-        return
-    raise TypeError(
-        f"{name}'s index holds series ids (e.g. {y.index[0]!r}) and its column {stamps!r} the time stamps; make "
-        f"them its index, {name} = {name}.set_index(pd.to_datetime({name}[{stamps!r}]), append=True)"
-        f".drop(columns={stamps!r}).sort_index() (one model for all series)"
     )
 
 
@@ -96,17 +81,6 @@ def _reorder_advice(index: pd.MultiIndex, name: str) -> str | None:
     return (f"{name}'s time stamps are in level {names[timed[0]]!r} of its MultiIndex, but a panel's time is its "
             f"last level (series id first, then time); reorder them: {name} = {name}.reorder_levels("
             f"{[names[i] for i in order]}).sort_index()")
-
-
-def _reads_as_dates(values: pd.Index | pd.Series) -> bool:
-    """Whether text values (a sample of 20) all read as date-times, each holding a digit: dateutil alone
-    reads month names and "now" as dates."""
-    sample = pd.Series(values).dropna().head(20).astype(str)
-    if not len(sample) or not sample.str.contains(r"\d").all():
-        return False
-    with warnings.catch_warnings():  # pandas warns when it guesses each value's format
-        warnings.simplefilter("ignore", UserWarning)
-        return bool(pd.to_datetime(sample, errors="coerce", format="mixed").notna().all())
 
 
 def _check_nanosecond_range(stamps: pd.DatetimeIndex, name: str) -> None:
@@ -154,49 +128,38 @@ def non_numeric_message(frame: pd.DataFrame, bad: list, name: str) -> str:
     if as_numbers == bad:
         return (f"{name} holds numbers as Python objects (dtype object) in columns {bad}; cast them with "
                 f"{name}.astype(float)")
-    stamps = _time_column(frame, bad)
-    ids = None if stamps is None else _series_id_column(frame.set_index(stamps), [c for c in bad if c != stamps])
-    if ids is not None:  # neuralforecast's long table: the stamps alone as the index met the ids next, as duplicates
-        return (f"{name} is a long table: column {stamps!r} holds the time stamps and {ids!r} names the series; make "
-                f"them its index, {name} = {name}.set_index([{ids!r}, pd.to_datetime({name}[{stamps!r}])])"
-                f".drop(columns={stamps!r}).sort_index() (one model for all series)")
+    if (long_fix := long_table_fix(frame, bad, name)) is not None:
+        return long_fix
+    stamps = next(iter(stamp_columns(frame, bad)), None)
     if stamps is not None:  # pd.read_csv without index_col: dropping it (as told before) lost the time index
         return (f"{name}'s column {stamps!r} holds time stamps: make it the time index, {name} = "
                 f"{name}.set_index(pd.to_datetime({name}[{stamps!r}])).drop(columns={stamps!r}) (or read the file "
                 f"with pd.read_csv(..., index_col={stamps!r}, parse_dates=True))")
-    ids = _series_id_column(frame, bad)
-    if ids is not None:  # dropping it would leave duplicate stamps, and aggregating those would merge the series
-        return (f"{name} has a non-numeric column {ids!r} whose values repeat over repeated time stamps: if it names "
-                f"the series of a panel, make it the first index level: {name} = {name}.set_index({ids!r}, "
+    ids = _series_id_columns(frame, bad)
+    if ids is not None and len(ids) == 1:  # dropping it would leave duplicate stamps, whose fix merged the series
+        return (f"{name} has a non-numeric column {ids[0]!r} whose values repeat over repeated time stamps: if it "
+                f"names the series of a panel, make it the first index level: {name} = {name}.set_index({ids[0]!r}, "
                 f"append=True).swaplevel().sort_index() (one model for all series)")
+    if ids is not None:  # (region, store): only together do they tell the series apart
+        order = [*range(1, len(ids) + 1), 0]
+        return (f"{name} has non-numeric columns {ids} that together tell apart the rows of repeated time stamps: if "
+                f"they name the series of a panel, make them the first index levels: {name} = {name}.set_index({ids}, "
+                f"append=True).reorder_levels({order}).sort_index() (one model for all series)")
     return (f"{name} has non-numeric (e.g. categorical or string) columns {bad}; drop them, or convert them "
             f"with pd.to_numeric where they hold numbers as text")
 
 
-def _time_column(frame: pd.DataFrame, bad: list) -> object:
-    """The first of ``bad`` that holds date-times (or text every value of which reads as one), beside an
-    index of no time stamps; None if there is none."""
-    if isinstance(frame.index, (pd.DatetimeIndex, pd.PeriodIndex, pd.MultiIndex)):
-        return None
-    for column in bad:
-        values = frame[column]
-        if pd.api.types.is_datetime64_any_dtype(values.dtype):
-            return column
-        if (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)) and _reads_as_dates(values):
-            return column
-    return None
-
-
-def _series_id_column(frame: pd.DataFrame, bad: list) -> object:
+def _series_id_columns(frame: pd.DataFrame, bad: list) -> list | None:
     """The first of ``bad`` that tells the rows of a flat, repeating time index apart (each stamp once per
-    value: a series id, not, say, the region of several series); None if there is none."""
+    value: a series id, not, say, the region of several series), else all of ``bad`` if together they
+    do; None if neither does."""
     if isinstance(frame.index, pd.MultiIndex) or not frame.index.has_duplicates:
         return None
-    for column in bad:
+    for columns in [[c] for c in bad] + ([bad] if len(bad) > 1 else []):
         try:
-            pairs = pd.MultiIndex.from_arrays([frame.index, frame[column]])
+            pairs = pd.MultiIndex.from_arrays([frame.index, *(frame[c] for c in columns)])
         except TypeError:  # unhashable values (lists): no id
             continue
         if not pairs.has_duplicates:
-            return column
+            return columns
     return None

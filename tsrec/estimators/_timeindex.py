@@ -103,8 +103,10 @@ def _uneven_steps(index: pd.Index, id_levels: int = 0) -> str | None:
         at = int(np.flatnonzero(steps != expected)[0])
         return (f"the PeriodIndex is not evenly spaced ({index[at]} is followed by {index[at + 1]}, but its "
                 f"frequency is '{index.freqstr}'); fill in the missing periods, e.g. " + _regrid_fix(
-                    f"y.reindex(pd.period_range(y.index[0], y.index[-1], freq='{index.freqstr}')).interpolate()",
-                    f"t.reindex(pd.period_range(t.index[0], t.index[-1], freq='{index.freqstr}')).interpolate()",
+                    f"y.reindex(pd.period_range(y.index[0], y.index[-1], freq='{index.freqstr}', name=y.index.name))"
+                    ".interpolate()",
+                    f"t.reindex(pd.period_range(t.index[0], t.index[-1], freq='{index.freqstr}', name=t.index.name))"
+                    ".interpolate()",
                     id_levels))
     if not pd.api.types.is_integer_dtype(index.dtype):
         return None
@@ -124,23 +126,25 @@ def _uneven_steps(index: pd.Index, id_levels: int = 0) -> str | None:
 def _irregular_message(index: pd.DatetimeIndex, id_levels: int = 0) -> str:
     gaps = np.diff(index.asi8)
     if index.tz is not None and len(set(gaps.tolist())) == 1:
-        return _wall_clock_message(index)
+        return _wall_clock_message(index, id_levels)
     step = pd.Timedelta(int(np.median(gaps)), unit=index.unit)
-    move = "y.index = y.index.to_period('{period}').to_timestamp()"
+    move = ("y = y.rename(index=lambda t: t.to_period('{period}').to_timestamp(), level=-1)" if id_levels
+            else "y.index = y.index.to_period('{period}').to_timestamp()")
     if regular_periods(step, index):  # e.g. the 15th of each month: even, but pandas names no such step
         return f"the time stamps are whole calendar periods apart but {period_start_fix(step, index, move)}"
     at = odd_gap(gaps)
     alias, words = describe_step(step, index)  # the data's own step
     fix = _regrid_fix(f"y.asfreq('{alias}').interpolate()", f"t.asfreq('{alias}').interpolate()", id_levels) \
         if alias else period_start_fix(
-        step, index, move + ", then y.asfreq('{start}').interpolate()")
+        step, index, move + ", then " + _regrid_fix("y.asfreq('{start}').interpolate()",
+                                                    "t.asfreq('{start}').interpolate()", id_levels))
     return (
         f"the time stamps are not evenly spaced (e.g. {index[at]} is followed by {index[at + 1]}, but the usual "
         f"step is {words}), so no frequency can be inferred; put them on a regular grid first, e.g. {fix}"
     )
 
 
-def _wall_clock_message(index: pd.DatetimeIndex) -> str:
+def _wall_clock_message(index: pd.DatetimeIndex, id_levels: int = 0) -> str:
     """Stamps one step apart in absolute time that a daylight-saving change moves on the local clock."""
     local = index.tz_localize(None)
     at = odd_gap(np.diff(local.asi8))
@@ -148,7 +152,7 @@ def _wall_clock_message(index: pd.DatetimeIndex) -> str:
         f"the time stamps are evenly spaced in absolute time but not on the clocks of their time zone "
         f"{index.tz} ({index[at]} is followed by {index[at + 1]}), and pandas counts steps of a day or more "
         "in local dates and times; give the stamps in the zone they were taken in, where they keep their "
-        "clock time (e.g. y.tz_convert('Asia/Tokyo')), or in UTC"
+        f"clock time (e.g. y.tz_convert('Asia/Tokyo'{', level=-1' if id_levels else ''})), or in UTC"
     )
 
 

@@ -1,0 +1,114 @@
+"""Long tables (neuralforecast's ``unique_id, ds, y``) given to a forecaster as they are: the index
+that works, told in one message.
+
+Told the stamps alone as the index, a user met the ids next as duplicate stamps; told to drop the
+ids, the series were merged into one, or (with integer stamps) the stamps forecast as a target,
+with no error at all.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+
+def reads_as_dates(values: pd.Index | pd.Series) -> bool:
+    """Whether text values (a sample of 20) all read as date-times, each holding a digit: dateutil alone
+    reads month names and "now" as dates."""
+    sample = pd.Series(values).dropna().head(20).astype(str)
+    if not len(sample) or not sample.str.contains(r"\d").all():
+        return False
+    with warnings.catch_warnings():  # pandas warns when it guesses each value's format
+        warnings.simplefilter("ignore", UserWarning)
+        return bool(pd.to_datetime(sample, errors="coerce", format="mixed").notna().all())
+
+
+def _digits_only(values: pd.Index | pd.Series) -> bool:
+    """Text of digits alone ("2020", "1001"): a year, or an id such as a store number."""
+    return bool(pd.Series(values).dropna().head(20).astype(str).str.fullmatch(r"\d+").all())
+
+
+def _is_text(values: pd.Series) -> bool:
+    """Text, or categories (of text, dates or numbers: read as their text)."""
+    return (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
+            or isinstance(values.dtype, pd.CategoricalDtype))
+
+
+def stamp_columns(frame: pd.DataFrame, columns: list) -> list:
+    """The columns of ``columns`` that may hold time stamps, likeliest first: date-times, text that
+    reads as dates with a separator ("2024-01-01"), then text of digits alone ("2020", which store
+    ids also are). An index of stamps already has none."""
+    if isinstance(frame.index, (pd.DatetimeIndex, pd.PeriodIndex, pd.MultiIndex)):
+        return []
+    dated = [c for c in columns if pd.api.types.is_datetime64_any_dtype(frame[c].dtype)]
+    text = [c for c in columns if _is_text(frame[c]) and reads_as_dates(frame[c])]
+    return dated + [c for c in text if not _digits_only(frame[c])] + [c for c in text if _digits_only(frame[c])]
+
+
+def _steps(frame: pd.DataFrame, columns: list) -> list:
+    """Integer or period columns that may count time steps (checked against the ids in :func:`_is_long`)."""
+    return [c for c in columns if isinstance(frame[c].dtype, pd.PeriodDtype)
+            or (pd.api.types.is_integer_dtype(frame[c].dtype) and not pd.api.types.is_bool_dtype(frame[c].dtype))]
+
+
+def _is_long(ids: list[pd.Series], stamps: pd.Series, steps: bool) -> bool:
+    """Whether each id has each stamp once while the stamps repeat across ids; integer or period
+    ``steps`` must also rise evenly within each id (a count column of a long table does not)."""
+    try:
+        pairs = pd.MultiIndex.from_arrays([*ids, stamps])
+    except TypeError:  # unhashable values (lists): no ids
+        return False
+    if pairs.has_duplicates or not stamps.duplicated().any():
+        return False
+    if not steps:
+        return True
+    codes = stamps.array.asi8 if isinstance(stamps.dtype, pd.PeriodDtype) else stamps.to_numpy(np.int64)
+    for _, group in pd.Series(codes).groupby([pd.Series(i.to_numpy()) for i in ids], sort=False):
+        gaps = np.diff(np.sort(group.to_numpy()))
+        if len(gaps) and (gaps[0] <= 0 or (gaps != gaps[0]).any()):
+            return False
+    return True
+
+
+def long_table_fix(frame: pd.DataFrame, id_candidates: list, name: str) -> str | None:
+    """The message for a long table whose series ids are among ``id_candidates`` (text columns, one
+    or all together) and whose stamps are another column; None if ``frame`` is no such table."""
+    stamps_first = stamp_columns(frame, list(frame.columns))
+    for stamps in stamps_first + [c for c in _steps(frame, list(frame.columns)) if c not in stamps_first]:
+        ids = [c for c in id_candidates if c != stamps and not isinstance(frame[c].dtype, pd.PeriodDtype)]
+        for chosen in [[c] for c in ids] + ([ids] if len(ids) > 1 else []):
+            if _is_long([frame[c] for c in chosen], frame[stamps], stamps not in stamps_first):
+                return _set_index_advice(name, chosen, stamps, stamps in stamps_first)
+    return None
+
+
+def _set_index_advice(name: str, ids: list, stamps: object, dates: bool) -> str:
+    keys = ", ".join(repr(c) for c in ids)
+    which = f"{ids[0]!r} names" if len(ids) == 1 else f"{keys} name"
+    stamp_key = f"pd.to_datetime({name}[{stamps!r}])" if dates else repr(stamps)
+    drop = f".drop(columns={stamps!r})" if dates else ""
+    return (f"{name} is a long table: if {which} the series and {stamps!r} holds the time stamps, make them its "
+            f"index, {name} = {name}.set_index([{keys}, {stamp_key}]){drop}.sort_index() (one model for all series)")
+
+
+def ids_as_index_fix(y: pd.DataFrame, name: str) -> str | None:
+    """The message for series ids as the index beside a column of stamps (neuralforecast's older
+    layout), whose strings-to-dates fix would fail on the ids; None if ``y`` is no such table."""
+    index = y.index
+    if isinstance(index, pd.MultiIndex) or not index.has_duplicates:
+        return None
+    if reads_as_dates(index) and not _digits_only(index):  # stamps: "2024-01-01" names no series
+        return None
+    flat = y.reset_index(drop=True)
+    dates = stamp_columns(flat, list(y.columns))
+    ids = pd.Series(index.to_numpy())
+    for stamps in dates + [c for c in _steps(flat, list(y.columns)) if c not in dates]:
+        if _is_long([ids], flat[stamps], stamps not in dates):
+            stamp_key = f"pd.to_datetime({name}[{stamps!r}])" if stamps in dates else repr(stamps)
+            drop = f".drop(columns={stamps!r})" if stamps in dates else ""
+            return (f"{name}'s index may hold series ids (e.g. {index[0]!r}) and its column {stamps!r} the time "
+                    f"stamps; if so, make them its index, {name} = {name}.set_index({stamp_key}, append=True){drop}"
+                    f".sort_index() (one model for all series)")
+    return None
