@@ -18,7 +18,7 @@ import pandas as pd
 from pandas.tseries.offsets import BusinessDay, CustomBusinessDay, Day, SemiMonthBegin, SemiMonthEnd, Tick
 from pandas.errors import OutOfBoundsDatetime, OutOfBoundsTimedelta
 
-from tsrec.estimators._stepnames import describe_step, odd_gap, period_start_fix, regular_periods
+from tsrec.estimators._regrid_messages import irregular_message, uneven_steps
 from tsrec.estimators.errors import InputError
 
 
@@ -44,25 +44,15 @@ def check_index(index: pd.Index, name: str = "y", duplicates_hint: str = "", id_
     if not index.is_monotonic_increasing:
         raise InputError(f"{name} time stamps are not sorted; sort it first (e.g. y.sort_index())")
     if isinstance(index, pd.DatetimeIndex) and index.freq is None and len(index) >= 3 and pd.infer_freq(index) is None:
-        raise InputError(f"{name}: {_irregular_message(index, id_levels)}")
-    if uneven := _uneven_steps(index, id_levels):
+        raise InputError(f"{name}: {irregular_message(index, id_levels)}")
+    if uneven := uneven_steps(index, id_levels):
         raise InputError(f"{name}: {uneven}")
-
-
-def _regrid_fix(single: str, per_series: str, id_levels: int) -> str:
-    """The fix on the one series ``y`` (``single``) or, in a panel, ``per_series`` on each series' own
-    frame ``t``: a fix for one series' stamps, run on the panel, fails on its (id, time) index."""
-    if not id_levels:
-        return single
-    level = "0" if id_levels == 1 else str(list(range(id_levels)))
-    return (f"y.groupby(level={level}, group_keys=True).apply(lambda s: s.droplevel({level}).pipe(lambda t: "
-            f"{per_series}))")
 
 
 def infer_freq(index: pd.Index) -> object:
     """Return the sampling step of ``index``: a pandas offset, or an int for integer indices."""
     if isinstance(index, pd.PeriodIndex):
-        if uneven := _uneven_steps(index):
+        if uneven := uneven_steps(index):
             raise InputError(uneven)
         return index.freq
     if isinstance(index, pd.DatetimeIndex):
@@ -71,7 +61,7 @@ def infer_freq(index: pd.Index) -> object:
         if len(index) >= 3:
             freq = pd.infer_freq(index)
             if freq is None:
-                raise InputError(_irregular_message(index))
+                raise InputError(irregular_message(index))
             return pd.tseries.frequencies.to_offset(freq)
         if len(index) >= 2:
             return pd.tseries.frequencies.to_offset(index[-1] - index[-2])
@@ -79,7 +69,7 @@ def infer_freq(index: pd.Index) -> object:
     if pd.api.types.is_integer_dtype(index.dtype):
         steps = np.diff(np.asarray(index, dtype=np.int64))
         if len(steps) and not np.all(steps == steps[0]):
-            raise InputError(_uneven_steps(index))
+            raise InputError(uneven_steps(index))
         return int(steps[0]) if len(steps) else 1
     raise InputError(
         f"unsupported time index type {type(index).__name__}; use a DatetimeIndex, PeriodIndex "
@@ -91,69 +81,6 @@ def known_step(index: pd.Index, steps: dict | None, key: object) -> object:
     """``steps[key]``, the step a forecaster learned for the series ``key`` from its full history,
     if there is one; else the step the stamps ``index`` show (:func:`infer_freq`)."""
     return steps[key] if steps and key in steps else infer_freq(index)
-
-
-def _uneven_steps(index: pd.Index, id_levels: int = 0) -> str | None:
-    """What is uneven in a PeriodIndex (periods skipped) or an integer index, and the fix; None if
-    it is even. Windows would otherwise span the gaps, as if the stamps were consecutive steps."""
-    if isinstance(index, pd.PeriodIndex):
-        steps, expected = np.diff(index.asi8), index.freq.n
-        if len(steps) == 0 or np.all(steps == expected):
-            return None
-        at = int(np.flatnonzero(steps != expected)[0])
-        return (f"the PeriodIndex is not evenly spaced ({index[at]} is followed by {index[at + 1]}, but its "
-                f"frequency is '{index.freqstr}'); fill in the missing periods, e.g. " + _regrid_fix(
-                    f"y.reindex(pd.period_range(y.index[0], y.index[-1], freq='{index.freqstr}', name=y.index.name))"
-                    ".interpolate()",
-                    f"t.reindex(pd.period_range(t.index[0], t.index[-1], freq='{index.freqstr}', name=t.index.name))"
-                    ".interpolate()",
-                    id_levels))
-    if not pd.api.types.is_integer_dtype(index.dtype):
-        return None
-    values = np.asarray(index, dtype=np.int64)
-    steps = np.diff(values)
-    if len(steps) == 0 or np.all(steps == steps[0]):
-        return None
-    kinds, counts = np.unique(steps, return_counts=True)
-    step = int(kinds[np.argmax(counts)])  # the usual step
-    at = int(np.flatnonzero(steps != step)[0])
-    fix = _regrid_fix(f"y.reindex(range({values[0]}, {values[-1] + 1}, {step})).interpolate()",
-                      f"t.reindex(range(t.index[0], t.index[-1] + 1, {step})).interpolate()", id_levels)
-    return (f"the integer time index is not evenly spaced ({values[at]} is followed by {values[at + 1]}, but the "
-            f"usual step is {step}); reindex it to a regular grid, e.g. {fix}")
-
-
-def _irregular_message(index: pd.DatetimeIndex, id_levels: int = 0) -> str:
-    gaps = np.diff(index.asi8)
-    if index.tz is not None and len(set(gaps.tolist())) == 1:
-        return _wall_clock_message(index, id_levels)
-    step = pd.Timedelta(int(np.median(gaps)), unit=index.unit)
-    move = ("y = y.rename(index=lambda t: t.to_period('{period}').to_timestamp(), level=-1)" if id_levels
-            else "y.index = y.index.to_period('{period}').to_timestamp()")
-    if regular_periods(step, index):  # e.g. the 15th of each month: even, but pandas names no such step
-        return f"the time stamps are whole calendar periods apart but {period_start_fix(step, index, move)}"
-    at = odd_gap(gaps)
-    alias, words = describe_step(step, index)  # the data's own step
-    fix = _regrid_fix(f"y.asfreq('{alias}').interpolate()", f"t.asfreq('{alias}').interpolate()", id_levels) \
-        if alias else period_start_fix(
-        step, index, move + ", then " + _regrid_fix("y.asfreq('{start}').interpolate()",
-                                                    "t.asfreq('{start}').interpolate()", id_levels))
-    return (
-        f"the time stamps are not evenly spaced (e.g. {index[at]} is followed by {index[at + 1]}, but the usual "
-        f"step is {words}), so no frequency can be inferred; put them on a regular grid first, e.g. {fix}"
-    )
-
-
-def _wall_clock_message(index: pd.DatetimeIndex, id_levels: int = 0) -> str:
-    """Stamps one step apart in absolute time that a daylight-saving change moves on the local clock."""
-    local = index.tz_localize(None)
-    at = odd_gap(np.diff(local.asi8))
-    return (
-        f"the time stamps are evenly spaced in absolute time but not on the clocks of their time zone "
-        f"{index.tz} ({index[at]} is followed by {index[at + 1]}), and pandas counts steps of a day or more "
-        "in local dates and times; give the stamps in the zone they were taken in, where they keep their "
-        f"clock time (e.g. y.tz_convert('Asia/Tokyo'{', level=-1' if id_levels else ''})), or in UTC"
-    )
 
 
 def positions(index: pd.Index, freq: object) -> np.ndarray:

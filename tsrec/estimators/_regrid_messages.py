@@ -1,0 +1,83 @@
+"""What is uneven in a series' time stamps, and the code that puts them on a regular grid: for one
+series on ``y``, and for a panel's series each (a fix for one series' stamps, run on a panel, failed
+on its (id, time) index)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tsrec.estimators._stepnames import describe_step, odd_gap, period_start_fix, regular_periods
+
+
+def _regrid_fix(single: str, per_series: str, id_levels: int) -> str:
+    """The fix on the one series ``y`` (``single``) or, in a panel, ``per_series`` on each series' own
+    frame ``t``: a fix for one series' stamps, run on the panel, fails on its (id, time) index."""
+    if not id_levels:
+        return single
+    level = "0" if id_levels == 1 else str(list(range(id_levels)))
+    return (f"y.groupby(level={level}, group_keys=True).apply(lambda s: s.droplevel({level}).pipe(lambda t: "
+            f"{per_series}))")
+
+
+def uneven_steps(index: pd.Index, id_levels: int = 0) -> str | None:
+    """What is uneven in a PeriodIndex (periods skipped) or an integer index, and the fix; None if
+    it is even. Windows would otherwise span the gaps, as if the stamps were consecutive steps."""
+    if isinstance(index, pd.PeriodIndex):
+        steps, expected = np.diff(index.asi8), index.freq.n
+        if len(steps) == 0 or np.all(steps == expected):
+            return None
+        at = int(np.flatnonzero(steps != expected)[0])
+        return (f"the PeriodIndex is not evenly spaced ({index[at]} is followed by {index[at + 1]}, but its "
+                f"frequency is '{index.freqstr}'); fill in the missing periods, e.g. " + _regrid_fix(
+                    f"y.reindex(pd.period_range(y.index[0], y.index[-1], freq='{index.freqstr}', name=y.index.name))"
+                    ".interpolate()",
+                    f"t.reindex(pd.period_range(t.index[0], t.index[-1], freq='{index.freqstr}', name=t.index.name))"
+                    ".interpolate()",
+                    id_levels))
+    if not pd.api.types.is_integer_dtype(index.dtype):
+        return None
+    values = np.asarray(index, dtype=np.int64)
+    steps = np.diff(values)
+    if len(steps) == 0 or np.all(steps == steps[0]):
+        return None
+    kinds, counts = np.unique(steps, return_counts=True)
+    step = int(kinds[np.argmax(counts)])  # the usual step
+    at = int(np.flatnonzero(steps != step)[0])
+    fix = _regrid_fix(f"y.reindex(range({values[0]}, {values[-1] + 1}, {step})).interpolate()",
+                      f"t.reindex(range(t.index[0], t.index[-1] + 1, {step})).interpolate()", id_levels)
+    return (f"the integer time index is not evenly spaced ({values[at]} is followed by {values[at + 1]}, but the "
+            f"usual step is {step}); reindex it to a regular grid, e.g. {fix}")
+
+
+def irregular_message(index: pd.DatetimeIndex, id_levels: int = 0) -> str:
+    gaps = np.diff(index.asi8)
+    if index.tz is not None and len(set(gaps.tolist())) == 1:
+        return _wall_clock_message(index, id_levels)
+    step = pd.Timedelta(int(np.median(gaps)), unit=index.unit)
+    move = ("y = y.rename(index=lambda t: t.to_period('{period}').to_timestamp(), level=-1)" if id_levels
+            else "y.index = y.index.to_period('{period}').to_timestamp()")
+    if regular_periods(step, index):  # e.g. the 15th of each month: even, but pandas names no such step
+        return f"the time stamps are whole calendar periods apart but {period_start_fix(step, index, move)}"
+    at = odd_gap(gaps)
+    alias, words = describe_step(step, index)  # the data's own step
+    fix = _regrid_fix(f"y.asfreq('{alias}').interpolate()", f"t.asfreq('{alias}').interpolate()", id_levels) \
+        if alias else period_start_fix(
+        step, index, move + ", then " + _regrid_fix("y.asfreq('{start}').interpolate()",
+                                                    "t.asfreq('{start}').interpolate()", id_levels))
+    return (
+        f"the time stamps are not evenly spaced (e.g. {index[at]} is followed by {index[at + 1]}, but the usual "
+        f"step is {words}), so no frequency can be inferred; put them on a regular grid first, e.g. {fix}"
+    )
+
+
+def _wall_clock_message(index: pd.DatetimeIndex, id_levels: int = 0) -> str:
+    """Stamps one step apart in absolute time that a daylight-saving change moves on the local clock."""
+    local = index.tz_localize(None)
+    at = odd_gap(np.diff(local.asi8))
+    return (
+        f"the time stamps are evenly spaced in absolute time but not on the clocks of their time zone "
+        f"{index.tz} ({index[at]} is followed by {index[at + 1]}), and pandas counts steps of a day or more "
+        "in local dates and times; give the stamps in the zone they were taken in, where they keep their "
+        f"clock time (e.g. y.tz_convert('Asia/Tokyo'{', level=-1' if id_levels else ''})), or in UTC"
+    )
