@@ -97,6 +97,8 @@ LAYOUTS = {
     "two id columns, stamps as the index": (lambda: LAYOUTS["two id columns"][0]().set_index("time"),
                                             [("n", "a"), ("n", "b"), ("s", "a")]),
     "ids as the index, integer steps": (lambda: _steps_long().set_index("inst"), ["s0", "s1", "s2"]),
+    # numbers are ids only beside date stamps: the stamps alone as the index met them next as duplicates
+    "integer ids": (lambda: LONG.assign(inst=LONG.inst.str[1:].astype(int)), [0, 1, 2]),
 }
 
 

@@ -78,10 +78,21 @@ def long_table_fix(frame: pd.DataFrame, id_candidates: list, name: str) -> str |
     stamps_first = stamp_columns(frame, list(frame.columns))
     for stamps in stamps_first + [c for c in _steps(frame, list(frame.columns)) if c not in stamps_first]:
         ids = [c for c in id_candidates if c != stamps and not isinstance(frame[c].dtype, pd.PeriodDtype)]
-        for chosen in [[c] for c in ids] + ([ids] if len(ids) > 1 else []):
+        # integer ids beside date stamps (not beside integer steps, which they could be taken for)
+        numbered = _integer_ids(frame, [c for c in frame.columns if c not in ids and c != stamps]) \
+            if stamps in stamps_first else []
+        for chosen in [[c] for c in ids + numbered] + ([ids] if len(ids) > 1 else []):
             if _is_long([frame[c] for c in chosen], frame[stamps], stamps not in stamps_first):
                 return _set_index_advice(name, chosen, stamps, stamps in stamps_first)
     return None
+
+
+def _integer_ids(frame: pd.DataFrame, columns: list) -> list:
+    """Integer columns that may number the series, fewest values first: a series id takes few values
+    across a long table, a target of whole numbers many."""
+    numbered = [c for c in columns if pd.api.types.is_integer_dtype(frame[c].dtype)
+                and not pd.api.types.is_bool_dtype(frame[c].dtype) and 2 * frame[c].nunique() <= len(frame)]
+    return sorted(numbered, key=lambda c: frame[c].nunique())
 
 
 def _set_index_advice(name: str, ids: list, stamps: object, dates: bool) -> str:
