@@ -19,11 +19,12 @@ from tsrec.nn.chimera import Chimera, ChimeraMixer
 from tsrec.nn.cyclenet import RecurrentCycle
 from tsrec.nn.heads import SequenceClassifier
 from tsrec.nn.ls4_blocks import GaussianHead
-from tsrec.nn.pgn import TPGN, PGNEncoder, PGNLayer
+from tsrec.nn.pgn import PGNEncoder, PGNLayer
 from tsrec.nn.s4 import S4D, S4Unit
 from tsrec.nn.s4_nplr import S4NPLR
 from tsrec.nn.smamba import BidirectionalMamba
 from tsrec.nn.spacetime import SpaceTimeBlock
+from tsrec.nn.tpgn import TPGN
 
 LS4_KW = {"z_dim": 2, "d_model": 8, "d_state": 4, "n_layers": 1, "n_samples": 3}
 CHIMERA = {"d_model": 8, "d_state": 2, "d_ff": 8, "e_layers": 1}

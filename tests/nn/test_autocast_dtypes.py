@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from tsrec.nn import ARNet, SMamba
-from tsrec.nn.pgn import TPGN
+from tsrec.nn.tpgn import TPGN
 
 NETWORKS = {
     "ARNet": lambda: ARNet(6, 2),

@@ -16,12 +16,13 @@ from tsrec.nn import (ARNet, CfCCell, ClosedLoopSSM, CompanionSSM, CycleNet, Ins
 from tsrec.nn.chimera import Chimera, Chimera2DSSM, ChimeraEncoder, ChimeraLayer
 from tsrec.nn.heads import SequenceClassifier
 from tsrec.nn.ls4 import GaussianHead
-from tsrec.nn.pgn import PGNEncoder, PGNLayer, TPGN
+from tsrec.nn.pgn import PGNEncoder, PGNLayer
 from tsrec.nn.s4 import S4D, S4Stack, S4Unit
 from tsrec.nn.s4_nplr import S4NPLR
 from tsrec.nn.smamba import SMambaLayer
 from tsrec.nn.spacetime import PreprocessSSM, SpaceTimeBlock
 from tsrec.nn.timefeatures import CalendarInput
+from tsrec.nn.tpgn import TPGN
 
 MAMBA = {"d_model": 8, "d_ff": 8}
 CHIMERA = {"d_model": 8, "d_state": 2, "d_ff": 8, "e_layers": 1}

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from tsrec.nn.normalization import InstanceNorm
-from tsrec.nn.pgn import TPGN
+from tsrec.nn.tpgn import TPGN
 
 
 def _reference(x: torch.Tensor, unbiased: bool, eps: float, detach_mean: bool):

@@ -9,8 +9,9 @@ import torch
 
 import tsrec.nn.pgn as pgn_module
 from tsrec.errors import FlagError
-from tsrec.nn.pgn import TPGN, PGNEncoder, PGNLayer
+from tsrec.nn.pgn import PGNEncoder, PGNLayer
 from tsrec.nn.timefeatures import calendar_features
+from tsrec.nn.tpgn import TPGN
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,9 @@ from tsrec.estimators._schedules import type4_schedule
 from tsrec.estimators._timeindex import step_nanoseconds
 from tsrec.estimators.errors import InputError
 from tsrec.nn.heads import POOLS
-from tsrec.nn.pgn import TPGN, PGNEncoder
+from tsrec.nn.pgn import PGNEncoder
 from tsrec.nn.timefeatures import with_calendar
+from tsrec.nn.tpgn import TPGN
 from tsrec.registry import register
 
 

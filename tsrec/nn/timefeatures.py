@@ -112,7 +112,7 @@ class CalendarInput(torch.nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from tsrec.nn.pgn import TPGN
+    >>> from tsrec.nn.tpgn import TPGN
     >>> hour = 3600 * 10**9
     >>> net = CalendarInput(TPGN(48, 24, 1, 24, n_time_features=n_calendar_features(hour)), 48, hour)
     >>> net(torch.randn(2, 48, 1), position=torch.tensor([0, 480000])).shape
