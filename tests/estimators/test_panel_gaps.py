@@ -76,3 +76,17 @@ def test_a_panel_of_stamps_uneven_on_the_local_clock_is_told_the_level_to_conver
     with pytest.raises(InputError, match=r"y\.tz_convert\('Asia/Tokyo', level=-1\)"):
         ARNetForecaster(n_lags=2, horizon=1, max_epochs=1).fit(y)
     ARNetForecaster(n_lags=2, horizon=1, max_epochs=1).fit(y.tz_convert("UTC", level=-1))
+
+
+@pytest.mark.parametrize("kind", ["dates", "integers"])
+def test_the_regrid_of_one_series_leaves_a_series_on_another_step_whole(kind):
+    # the fix gave series 'b''s step of 2 to every series: hourly 'a' lost every other row, silently
+    a_stamps = HOURS[:12] if kind == "dates" else pd.Index(range(12))
+    b_stamps = HOURS[:26:2].delete(5) if kind == "dates" else pd.Index(range(0, 26, 2)).delete(5)
+    y = pd.concat({"a": pd.DataFrame({"y": np.arange(12.0)}, index=a_stamps),
+                   "b": pd.DataFrame({"y": np.arange(12.0)}, index=b_stamps)})
+    with pytest.raises(InputError, match="y series 'b'") as info:
+        ARNetForecaster(n_lags=2, horizon=1, max_epochs=1).fit(y)
+    fixed = eval(str(info.value).rsplit("e.g. ", 1)[1], {"pd": pd}, {"y": y})  # noqa: S307 - the message's code
+    assert fixed.loc["a"].equals(y.loc["a"]) and len(fixed.loc["b"]) == 13
+    ARNetForecaster(n_lags=2, horizon=1, max_epochs=1).fit(fixed)

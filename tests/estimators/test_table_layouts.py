@@ -99,6 +99,19 @@ LAYOUTS = {
     "ids as the index, integer steps": (lambda: _steps_long().set_index("inst"), ["s0", "s1", "s2"]),
     # numbers are ids only beside date stamps: the stamps alone as the index met them next as duplicates
     "integer ids": (lambda: LONG.assign(inst=LONG.inst.str[1:].astype(int)), [0, 1, 2]),
+    "whole-number float ids": (lambda: LONG.assign(inst=LONG.inst.str[1:].astype(float)), [0.0, 1.0, 2.0]),
+    # integer ids as the index were taken for steps: told to index by the dates alone, the ids were lost
+    "integer ids as the index": (lambda: LONG.assign(inst=LONG.inst.str[1:].astype(int)).set_index("inst"),
+                                 [0, 1, 2]),
+    # a daylight-saving zone's offsets differ: pd.to_datetime refused them without utc=True
+    "stamps with two offsets": (lambda: LONG.assign(time=np.tile(pd.date_range(
+        "2024-03-30 12:00", periods=30, freq="h", tz="Europe/Berlin").strftime("%Y-%m-%dT%H:%M:%S%z"), 3)),
+        ["s0", "s1", "s2"]),
+    "stamps in two formats": (lambda: LONG.assign(time=[t.strftime("%Y-%m-%d" if i % 2 else "%d %B %Y")
+                                                        for i, t in enumerate(LONG.time)]), ["s0", "s1", "s2"]),
+    # numbered categories read as dates became nanoseconds after 1970
+    "years as numbered categories": (lambda: LONG.assign(time=pd.Categorical(LONG.time.dt.year * 0 + np.tile(
+        np.arange(1990, 2020), 3))), ["s0", "s1", "s2"]),
 }
 
 
@@ -154,3 +167,14 @@ def test_layout_advice_keeps_out_of_data_it_does_not_fit():
     months = LONG[LONG.inst == "s0"].assign(month=["May", "June", "July"] * 10).reset_index(drop=True)
     with pytest.raises(TypeError, match=r"non-numeric .* columns \['inst', 'month'\]; drop"):  # no stamps in them
         check_raw_y(months[["inst", "month", "v"]])
+
+
+@pytest.mark.parametrize("columns", [["time", "count", "temp"], ["time", "count"], ["time", "a", "b"]])
+def test_a_wide_table_with_a_date_column_and_whole_number_columns_is_one_series(columns):
+    # the dates were taken for series ids and a count column for the stamps: 12 one-row series
+    y = pd.DataFrame({"time": DAYS[:12], "count": np.arange(12) % 3, "temp": np.linspace(0, 1, 12),
+                      "a": np.arange(12) % 4, "b": np.arange(12) % 5})[columns]
+    with pytest.raises(TypeError, match=r"y's column 'time' holds time stamps: make it the time index") as raised:
+        check_raw_y(y)
+    fixed = _run_advice(str(raised.value), y)
+    assert isinstance(fixed.index, pd.DatetimeIndex) and list(fixed.columns) == columns[1:]

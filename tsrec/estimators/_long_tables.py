@@ -20,9 +20,37 @@ def reads_as_dates(values: pd.Index | pd.Series) -> bool:
     sample = pd.Series(values).dropna().head(20).astype(str)
     if not len(sample) or not sample.str.contains(r"\d").all():
         return False
-    with warnings.catch_warnings():  # pandas warns when it guesses each value's format
-        warnings.simplefilter("ignore", UserWarning)
-        return bool(pd.to_datetime(sample, errors="coerce", format="mixed").notna().all())
+    return _conversion(sample, "mixed") is not None
+
+
+def _conversion(values: pd.Series, format: str | None) -> dict | None:
+    """The arguments with which ``pd.to_datetime`` reads every one of ``values`` (in ``format``, then
+    also as UTC: text with the offsets of a daylight-saving zone mixes two), or None."""
+    for utc in (False, True):
+        try:
+            with warnings.catch_warnings():  # pandas warns when it guesses each value's format
+                warnings.simplefilter("ignore", UserWarning)
+                if pd.to_datetime(values, errors="coerce", format=format, utc=utc).notna().all():
+                    return {"format": format, "utc": utc}
+        except (ValueError, TypeError):  # "Mixed timezones detected", a format some values do not fit
+            continue
+    return None
+
+
+def to_datetime_code(expression: str, values: pd.Index | pd.Series) -> str:
+    """``pd.to_datetime(expression)`` with the arguments ``values`` need: ``format='mixed'`` where
+    their formats differ, ``utc=True`` where their offsets do (pandas refuses both without)."""
+    dtype = getattr(values, "dtype", None)
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return f"pd.to_datetime({expression})"
+    if isinstance(dtype, pd.CategoricalDtype) and pd.api.types.is_numeric_dtype(dtype.categories.dtype):
+        expression += ".astype(str)"  # years as category numbers: read as numbers, they became nanoseconds
+    sample = pd.Series(values).dropna().astype(str)
+    if not len(sample):
+        return f"pd.to_datetime({expression})"
+    arguments = _conversion(sample, None) or _conversion(sample, "mixed") or {"format": None, "utc": False}
+    extra = (", format='mixed'" if arguments["format"] else "") + (", utc=True" if arguments["utc"] else "")
+    return f"pd.to_datetime({expression}{extra})"
 
 
 def _digits_only(values: pd.Index | pd.Series) -> bool:
@@ -36,15 +64,16 @@ def _is_text(values: pd.Series) -> bool:
             or isinstance(values.dtype, pd.CategoricalDtype))
 
 
-def stamp_columns(frame: pd.DataFrame, columns: list) -> list:
+def stamp_columns(frame: pd.DataFrame, columns: list, strong: bool = False) -> list:
     """The columns of ``columns`` that may hold time stamps, likeliest first: date-times, text that
-    reads as dates with a separator ("2024-01-01"), then text of digits alone ("2020", which store
-    ids also are). An index of stamps already has none."""
+    reads as dates with a separator ("2024-01-01"), then (unless ``strong``) text of digits alone
+    ("2020", which store ids also are). An index of stamps already has none."""
     if isinstance(frame.index, (pd.DatetimeIndex, pd.PeriodIndex, pd.MultiIndex)):
         return []
     dated = [c for c in columns if pd.api.types.is_datetime64_any_dtype(frame[c].dtype)]
     text = [c for c in columns if _is_text(frame[c]) and reads_as_dates(frame[c])]
-    return dated + [c for c in text if not _digits_only(frame[c])] + [c for c in text if _digits_only(frame[c])]
+    separated = [c for c in text if not _digits_only(frame[c])]
+    return dated + separated + ([] if strong else [c for c in text if _digits_only(frame[c])])
 
 
 def _steps(frame: pd.DataFrame, columns: list) -> list:
@@ -60,8 +89,8 @@ def _is_long(ids: list[pd.Series], stamps: pd.Series, steps: bool) -> bool:
         pairs = pd.MultiIndex.from_arrays([*ids, stamps])
     except TypeError:  # unhashable values (lists): no ids
         return False
-    if pairs.has_duplicates or not stamps.duplicated().any():
-        return False
+    if pairs.has_duplicates or not stamps.duplicated().any() or not pairs.droplevel(-1).has_duplicates:
+        return False  # each stamp once per id, stamps shared by ids, and some id with several stamps
     if not steps:
         return True
     codes = stamps.array.asi8 if isinstance(stamps.dtype, pd.PeriodDtype) else stamps.to_numpy(np.int64)
@@ -76,29 +105,40 @@ def long_table_fix(frame: pd.DataFrame, id_candidates: list, name: str) -> str |
     """The message for a long table whose series ids are among ``id_candidates`` (text columns, one
     or all together) and whose stamps are another column; None if ``frame`` is no such table."""
     stamps_first = stamp_columns(frame, list(frame.columns))
+    dates = stamp_columns(frame, list(frame.columns), strong=True)  # never ids ("2024-01-01" names no series)
     for stamps in stamps_first + [c for c in _steps(frame, list(frame.columns)) if c not in stamps_first]:
-        ids = [c for c in id_candidates if c != stamps and not isinstance(frame[c].dtype, pd.PeriodDtype)]
+        ids = [c for c in id_candidates
+               if c != stamps and c not in dates and not isinstance(frame[c].dtype, pd.PeriodDtype)]
         # integer ids beside date stamps (not beside integer steps, which they could be taken for)
         numbered = _integer_ids(frame, [c for c in frame.columns if c not in ids and c != stamps]) \
             if stamps in stamps_first else []
         for chosen in [[c] for c in ids + numbered] + ([ids] if len(ids) > 1 else []):
             if _is_long([frame[c] for c in chosen], frame[stamps], stamps not in stamps_first):
-                return _set_index_advice(name, chosen, stamps, stamps in stamps_first)
+                return _set_index_advice(name, chosen, stamps, stamps in stamps_first, frame[stamps])
     return None
 
 
 def _integer_ids(frame: pd.DataFrame, columns: list) -> list:
     """Integer columns that may number the series, fewest values first: a series id takes few values
     across a long table, a target of whole numbers many."""
-    numbered = [c for c in columns if pd.api.types.is_integer_dtype(frame[c].dtype)
-                and not pd.api.types.is_bool_dtype(frame[c].dtype) and 2 * frame[c].nunique() <= len(frame)]
+    numbered = [c for c in columns if _whole_numbers(frame[c]) and 2 * frame[c].nunique() <= len(frame)]
     return sorted(numbered, key=lambda c: frame[c].nunique())
 
 
-def _set_index_advice(name: str, ids: list, stamps: object, dates: bool) -> str:
+def _whole_numbers(values: pd.Series) -> bool:
+    """Integers, or floats that are all whole numbers (ids 1.0, 2.0 as a CSV reader gives them)."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return False
+    if pd.api.types.is_integer_dtype(values.dtype):
+        return True
+    return bool(pd.api.types.is_float_dtype(values.dtype) and values.notna().all()
+                and (values == values.round()).all())
+
+
+def _set_index_advice(name: str, ids: list, stamps: object, dates: bool, values: pd.Series) -> str:
     keys = ", ".join(repr(c) for c in ids)
     which = f"{ids[0]!r} names" if len(ids) == 1 else f"{keys} name"
-    stamp_key = f"pd.to_datetime({name}[{stamps!r}])" if dates else repr(stamps)
+    stamp_key = to_datetime_code(f"{name}[{stamps!r}]", values) if dates else repr(stamps)
     drop = f".drop(columns={stamps!r})" if dates else ""
     return (f"{name} is a long table: if {which} the series and {stamps!r} holds the time stamps, make them its "
             f"index, {name} = {name}.set_index([{keys}, {stamp_key}]){drop}.sort_index() (one model for all series)")
@@ -117,9 +157,10 @@ def ids_as_index_fix(y: pd.DataFrame, name: str) -> str | None:
     ids = pd.Series(index.to_numpy())
     for stamps in dates + [c for c in _steps(flat, list(y.columns)) if c not in dates]:
         if _is_long([ids], flat[stamps], stamps not in dates):
-            stamp_key = f"pd.to_datetime({name}[{stamps!r}])" if stamps in dates else repr(stamps)
+            stamp_key = to_datetime_code(f"{name}[{stamps!r}]", flat[stamps]) if stamps in dates else repr(stamps)
             drop = f".drop(columns={stamps!r})" if stamps in dates else ""
-            return (f"{name}'s index may hold series ids (e.g. {index[0]!r}) and its column {stamps!r} the time "
+            example = index[:1].tolist()[0]  # a Python value: np.int64(1) read as code
+            return (f"{name}'s index may hold series ids (e.g. {example!r}) and its column {stamps!r} the time "
                     f"stamps; if so, make them its index, {name} = {name}.set_index({stamp_key}, append=True){drop}"
                     f".sort_index() (one model for all series)")
     return None

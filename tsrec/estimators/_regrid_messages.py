@@ -10,17 +10,20 @@ import pandas as pd
 from tsrec.estimators._stepnames import describe_step, odd_gap, period_start_fix, regular_periods
 
 
-def _regrid_fix(single: str, per_series: str, id_levels: int) -> str:
-    """The fix on the one series ``y`` (``single``) or, in a panel, ``per_series`` on each series' own
-    frame ``t``: a fix for one series' stamps, run on the panel, fails on its (id, time) index."""
-    if not id_levels:
+def _regrid_fix(single: str, per_series: str, panel: tuple | None) -> str:
+    """The fix on the one series ``y`` (``single``) or, in a panel (``(id levels, the series' key)``),
+    ``per_series`` on that series' own frame ``t``, the others left as they are: a fix for one
+    series' stamps run on the panel failed on its (id, time) index, and one series' step given to
+    every series dropped the rows of those on another step."""
+    if panel is None:
         return single
+    id_levels, key = panel
     level = "0" if id_levels == 1 else str(list(range(id_levels)))
     return (f"y.groupby(level={level}, group_keys=True).apply(lambda s: s.droplevel({level}).pipe(lambda t: "
-            f"{per_series}))")
+            f"{per_series} if s.name == {key!r} else t))")
 
 
-def uneven_steps(index: pd.Index, id_levels: int = 0) -> str | None:
+def uneven_steps(index: pd.Index, panel: tuple | None = None) -> str | None:
     """What is uneven in a PeriodIndex (periods skipped) or an integer index, and the fix; None if
     it is even. Windows would otherwise span the gaps, as if the stamps were consecutive steps."""
     if isinstance(index, pd.PeriodIndex):
@@ -34,7 +37,7 @@ def uneven_steps(index: pd.Index, id_levels: int = 0) -> str | None:
                     ".interpolate()",
                     f"t.reindex(pd.period_range(t.index[0], t.index[-1], freq='{index.freqstr}', name=t.index.name))"
                     ".interpolate()",
-                    id_levels))
+                    panel))
     if not pd.api.types.is_integer_dtype(index.dtype):
         return None
     values = np.asarray(index, dtype=np.int64)
@@ -45,33 +48,33 @@ def uneven_steps(index: pd.Index, id_levels: int = 0) -> str | None:
     step = int(kinds[np.argmax(counts)])  # the usual step
     at = int(np.flatnonzero(steps != step)[0])
     fix = _regrid_fix(f"y.reindex(range({values[0]}, {values[-1] + 1}, {step})).interpolate()",
-                      f"t.reindex(range(t.index[0], t.index[-1] + 1, {step})).interpolate()", id_levels)
+                      f"t.reindex(range(t.index[0], t.index[-1] + 1, {step})).interpolate()", panel)
     return (f"the integer time index is not evenly spaced ({values[at]} is followed by {values[at + 1]}, but the "
             f"usual step is {step}); reindex it to a regular grid, e.g. {fix}")
 
 
-def irregular_message(index: pd.DatetimeIndex, id_levels: int = 0) -> str:
+def irregular_message(index: pd.DatetimeIndex, panel: tuple | None = None) -> str:
     gaps = np.diff(index.asi8)
     if index.tz is not None and len(set(gaps.tolist())) == 1:
-        return _wall_clock_message(index, id_levels)
+        return _wall_clock_message(index, panel)
     step = pd.Timedelta(int(np.median(gaps)), unit=index.unit)
-    move = ("y = y.rename(index=lambda t: t.to_period('{period}').to_timestamp(), level=-1)" if id_levels
+    move = ("y = y.rename(index=lambda t: t.to_period('{period}').to_timestamp(), level=-1)" if panel
             else "y.index = y.index.to_period('{period}').to_timestamp()")
     if regular_periods(step, index):  # e.g. the 15th of each month: even, but pandas names no such step
         return f"the time stamps are whole calendar periods apart but {period_start_fix(step, index, move)}"
     at = odd_gap(gaps)
     alias, words = describe_step(step, index)  # the data's own step
-    fix = _regrid_fix(f"y.asfreq('{alias}').interpolate()", f"t.asfreq('{alias}').interpolate()", id_levels) \
+    fix = _regrid_fix(f"y.asfreq('{alias}').interpolate()", f"t.asfreq('{alias}').interpolate()", panel) \
         if alias else period_start_fix(
         step, index, move + ", then " + _regrid_fix("y.asfreq('{start}').interpolate()",
-                                                    "t.asfreq('{start}').interpolate()", id_levels))
+                                                    "t.asfreq('{start}').interpolate()", panel))
     return (
         f"the time stamps are not evenly spaced (e.g. {index[at]} is followed by {index[at + 1]}, but the usual "
         f"step is {words}), so no frequency can be inferred; put them on a regular grid first, e.g. {fix}"
     )
 
 
-def _wall_clock_message(index: pd.DatetimeIndex, id_levels: int = 0) -> str:
+def _wall_clock_message(index: pd.DatetimeIndex, panel: tuple | None = None) -> str:
     """Stamps one step apart in absolute time that a daylight-saving change moves on the local clock."""
     local = index.tz_localize(None)
     at = odd_gap(np.diff(local.asi8))
@@ -79,5 +82,5 @@ def _wall_clock_message(index: pd.DatetimeIndex, id_levels: int = 0) -> str:
         f"the time stamps are evenly spaced in absolute time but not on the clocks of their time zone "
         f"{index.tz} ({index[at]} is followed by {index[at + 1]}), and pandas counts steps of a day or more "
         "in local dates and times; give the stamps in the zone they were taken in, where they keep their "
-        f"clock time (e.g. y.tz_convert('Asia/Tokyo'{', level=-1' if id_levels else ''})), or in UTC"
+        f"clock time (e.g. y.tz_convert('Asia/Tokyo'{', level=-1' if panel else ''})), or in UTC"
     )

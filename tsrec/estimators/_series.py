@@ -191,7 +191,7 @@ def _check_frame(frame: pd.DataFrame, name: str, listed: bool) -> None:
             raise InputError(f"{name} has duplicate (series, time) rows; drop duplicates first")
         if not _evenly_spaced_runs(frame.index):  # else no series can fail: each is checked (and named)
             for key, part in split_panel(frame):
-                check_index(part.index, f"{name} series {key!r}", id_levels=frame.index.nlevels - 1)
+                check_index(part.index, f"{name} series {key!r}", panel=(frame.index.nlevels - 1, key))
     else:
         check_index(frame.index, name, SEVERAL_SERIES)
 

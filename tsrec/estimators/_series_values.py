@@ -7,7 +7,9 @@ import pandas as pd
 from pandas.errors import OutOfBoundsDatetime
 
 from tsrec._warn import warn_user
-from tsrec.estimators._long_tables import ids_as_index_fix, long_table_fix, reads_as_dates, stamp_columns
+from tsrec.estimators._long_tables import (
+    ids_as_index_fix, long_table_fix, reads_as_dates, stamp_columns, to_datetime_code,
+)
 from tsrec.estimators.errors import InputError
 
 
@@ -43,8 +45,8 @@ def check_time_index(y: pd.Series | pd.DataFrame, name: str) -> None:
     if isinstance(y, pd.DataFrame) and not panel and (ids_fix := ids_as_index_fix(y, name)):
         raise TypeError(ids_fix)  # ids read as stamps: the strings-to-dates fix below would fail on them
     if index.inferred_type == "string":
-        convert = ("y.index = y.index.set_levels(pd.to_datetime(y.index.levels[-1]), level=-1)" if panel
-                   else "y.index = pd.to_datetime(y.index)")
+        convert = (f"y.index = y.index.set_levels({to_datetime_code('y.index.levels[-1]', y.index.levels[-1])}, "
+                   "level=-1)" if panel else f"y.index = {to_datetime_code('y.index', y.index)}")
         raise TypeError(
             f"{name}'s time stamps are strings (e.g. {example!r}), as read from a CSV file without parse_dates; "
             f"convert them to dates: {convert}, or read with pd.read_csv(..., parse_dates=[...])"
@@ -128,12 +130,13 @@ def non_numeric_message(frame: pd.DataFrame, bad: list, name: str) -> str:
     if as_numbers == bad:
         return (f"{name} holds numbers as Python objects (dtype object) in columns {bad}; cast them with "
                 f"{name}.astype(float)")
-    if (long_fix := long_table_fix(frame, bad, name)) is not None:
-        return long_fix
+    if (long_fix := long_table_fix(frame, bad, name) or ids_as_index_fix(frame, name)) is not None:
+        return long_fix  # ids_as_index_fix: integer ids as the index, which check_time_index takes for steps
     stamps = next(iter(stamp_columns(frame, bad)), None)
     if stamps is not None:  # pd.read_csv without index_col: dropping it (as told before) lost the time index
+        stamp_code = to_datetime_code(f"{name}[{stamps!r}]", frame[stamps])
         return (f"{name}'s column {stamps!r} holds time stamps: make it the time index, {name} = "
-                f"{name}.set_index(pd.to_datetime({name}[{stamps!r}])).drop(columns={stamps!r}) (or read the file "
+                f"{name}.set_index({stamp_code}).drop(columns={stamps!r}) (or read the file "
                 f"with pd.read_csv(..., index_col={stamps!r}, parse_dates=True))")
     ids = _series_id_columns(frame, bad)
     if ids is not None and len(ids) == 1:  # dropping it would leave duplicate stamps, whose fix merged the series

@@ -28,10 +28,10 @@ SEVERAL_SERIES = ("; or, if the rows belong to several series, give their id as 
                   "y.set_index(id_column, append=True).swaplevel().sort_index())")
 
 
-def check_index(index: pd.Index, name: str = "y", duplicates_hint: str = "", id_levels: int = 0) -> None:
+def check_index(index: pd.Index, name: str = "y", duplicates_hint: str = "", panel: tuple | None = None) -> None:
     """Reject missing, duplicate, unsorted or unevenly spaced time stamps, with the fix in the message
-    (``duplicates_hint`` follows the fix of duplicate stamps; ``id_levels``: the series id levels of
-    the panel ``index`` is one series' time level of, whose fix regrids every series)."""
+    (``duplicates_hint`` follows the fix of duplicate stamps; ``panel``: the number of id levels and
+    the key of the series of a panel whose time level ``index`` is, which the fix regrids)."""
     if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)) and index.hasnans:
         # checked first: a NaT also makes the index look unsorted, which would send users to sort it
         rows = np.flatnonzero(index.isna())[:3].tolist()
@@ -44,8 +44,8 @@ def check_index(index: pd.Index, name: str = "y", duplicates_hint: str = "", id_
     if not index.is_monotonic_increasing:
         raise InputError(f"{name} time stamps are not sorted; sort it first (e.g. y.sort_index())")
     if isinstance(index, pd.DatetimeIndex) and index.freq is None and len(index) >= 3 and pd.infer_freq(index) is None:
-        raise InputError(f"{name}: {irregular_message(index, id_levels)}")
-    if uneven := uneven_steps(index, id_levels):
+        raise InputError(f"{name}: {irregular_message(index, panel)}")
+    if uneven := uneven_steps(index, panel):
         raise InputError(f"{name}: {uneven}")
 
 
