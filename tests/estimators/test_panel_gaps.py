@@ -90,3 +90,18 @@ def test_the_regrid_of_one_series_leaves_a_series_on_another_step_whole(kind):
     fixed = eval(str(info.value).rsplit("e.g. ", 1)[1], {"pd": pd}, {"y": y})  # noqa: S307 - the message's code
     assert fixed.loc["a"].equals(y.loc["a"]) and len(fixed.loc["b"]) == 13
     ARNetForecaster(n_lags=2, horizon=1, max_epochs=1).fit(fixed)
+
+
+def test_stamps_off_the_grid_are_told_a_regrid_that_keeps_their_values():
+    # asfreq and reindex kept only the stamps on the grid: after a shift of half a step every value was
+    # replaced by the last one before it ([0, 1, 2, 2, 2, 2, 2, 2]), silently
+    shifted = pd.DatetimeIndex(["2020-01-01 00:00", "2020-01-01 01:00", "2020-01-01 02:00", "2020-01-01 03:30",
+                                "2020-01-01 04:30", "2020-01-01 05:30", "2020-01-01 06:30", "2020-01-01 07:30"])
+    for stamps, want in ((shifted, np.arange(8.0)), (pd.Index([0, 2, 4, 6, 7, 9, 11, 13]),
+                                                     [0.0, 1.0, 2.0, 3.0, 4.5, 5.5, 6.5])):
+        y = pd.DataFrame({"y": np.arange(8.0)}, index=stamps)
+        with pytest.raises(InputError, match="not evenly spaced") as info:
+            ARNetForecaster(n_lags=2, horizon=1, max_epochs=1).fit(y)
+        fixed = eval(str(info.value).rsplit("e.g. ", 1)[1], {"pd": pd}, {"y": y})  # noqa: S307 - the message's code
+        np.testing.assert_allclose(fixed["y"].to_numpy(), want)
+        ARNetForecaster(n_lags=2, horizon=1, max_epochs=1).fit(fixed)

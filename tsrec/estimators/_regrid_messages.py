@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.offsets import Tick
 
 from tsrec.estimators._stepnames import describe_step, odd_gap, period_start_fix, regular_periods
 
@@ -47,8 +48,13 @@ def uneven_steps(index: pd.Index, panel: tuple | None = None) -> str | None:
     kinds, counts = np.unique(steps, return_counts=True)
     step = int(kinds[np.argmax(counts)])  # the usual step
     at = int(np.flatnonzero(steps != step)[0])
-    fix = _regrid_fix(f"y.reindex(range({values[0]}, {values[-1] + 1}, {step})).interpolate()",
-                      f"t.reindex(range(t.index[0], t.index[-1] + 1, {step})).interpolate()", panel)
+    if ((values - values[0]) % step).any():  # stamps off the grid: a reindex to it dropped their values
+        grid, t_grid = f"range({values[0]}, {values[-1] + 1}, {step})", f"range(t.index[0], t.index[-1] + 1, {step})"
+        fix = _regrid_fix(f"y.reindex(y.index.union({grid})).interpolate('index').reindex({grid})",
+                          f"t.reindex(t.index.union({t_grid})).interpolate('index').reindex({t_grid})", panel)
+    else:
+        fix = _regrid_fix(f"y.reindex(range({values[0]}, {values[-1] + 1}, {step})).interpolate()",
+                          f"t.reindex(range(t.index[0], t.index[-1] + 1, {step})).interpolate()", panel)
     return (f"the integer time index is not evenly spaced ({values[at]} is followed by {values[at + 1]}, but the "
             f"usual step is {step}); reindex it to a regular grid, e.g. {fix}")
 
@@ -64,7 +70,8 @@ def irregular_message(index: pd.DatetimeIndex, panel: tuple | None = None) -> st
         return f"the time stamps are whole calendar periods apart but {period_start_fix(step, index, move)}"
     at = odd_gap(gaps)
     alias, words = describe_step(step, index)  # the data's own step
-    fix = _regrid_fix(f"y.asfreq('{alias}').interpolate()", f"t.asfreq('{alias}').interpolate()", panel) \
+    regrid = "resample('{}').mean()" if _off_a_fixed_grid(index, alias, int(np.median(gaps))) else "asfreq('{}')"
+    fix = _regrid_fix(f"y.{regrid.format(alias)}.interpolate()", f"t.{regrid.format(alias)}.interpolate()", panel) \
         if alias else period_start_fix(
         step, index, move + ", then " + _regrid_fix("y.asfreq('{start}').interpolate()",
                                                     "t.asfreq('{start}').interpolate()", panel))
@@ -72,6 +79,14 @@ def irregular_message(index: pd.DatetimeIndex, panel: tuple | None = None) -> st
         f"the time stamps are not evenly spaced (e.g. {index[at]} is followed by {index[at + 1]}, but the usual "
         f"step is {words}), so no frequency can be inferred; put them on a regular grid first, e.g. {fix}"
     )
+
+
+def _off_a_fixed_grid(index: pd.DatetimeIndex, alias: str | None, step: int) -> bool:
+    """Whether stamps of a fixed step (``step`` in the index's unit) lie off the grid of the first:
+    asfreq keeps only those on it, and the others' values were lost."""
+    if alias is None or not isinstance(pd.tseries.frequencies.to_offset(alias), Tick):
+        return False
+    return bool(((index.asi8 - index.asi8[0]) % step).any())
 
 
 def _wall_clock_message(index: pd.DatetimeIndex, panel: tuple | None = None) -> str:
