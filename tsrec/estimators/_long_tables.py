@@ -101,20 +101,31 @@ def _is_long(ids: list[pd.Series], stamps: pd.Series, steps: bool) -> bool:
     return True
 
 
+def _stamp_candidates(frame: pd.DataFrame) -> list[tuple[object, bool]]:
+    """``(column, holds dates)`` for the columns that may hold the stamps: dates first, then steps."""
+    dates = stamp_columns(frame, list(frame.columns))
+    return [(c, True) for c in dates] + [(c, False) for c in _steps(frame, list(frame.columns)) if c not in dates]
+
+
+def _stamps_code(name: str, stamps: object, values: pd.Series, dates: bool) -> tuple[str, str]:
+    """The stamps as ``set_index`` takes them, and the ``drop`` of their column that converted dates need."""
+    if not dates:
+        return repr(stamps), ""
+    return to_datetime_code(f"{name}[{stamps!r}]", values), f".drop(columns={stamps!r})"
+
+
 def long_table_fix(frame: pd.DataFrame, id_candidates: list, name: str) -> str | None:
     """The message for a long table whose series ids are among ``id_candidates`` (text columns, one
     or all together) and whose stamps are another column; None if ``frame`` is no such table."""
-    stamps_first = stamp_columns(frame, list(frame.columns))
-    dates = stamp_columns(frame, list(frame.columns), strong=True)  # never ids ("2024-01-01" names no series)
-    for stamps in stamps_first + [c for c in _steps(frame, list(frame.columns)) if c not in stamps_first]:
+    strong = stamp_columns(frame, list(frame.columns), strong=True)  # never ids ("2024-01-01" names no series)
+    for stamps, dates in _stamp_candidates(frame):
         ids = [c for c in id_candidates
-               if c != stamps and c not in dates and not isinstance(frame[c].dtype, pd.PeriodDtype)]
+               if c != stamps and c not in strong and not isinstance(frame[c].dtype, pd.PeriodDtype)]
         # integer ids beside date stamps (not beside integer steps, which they could be taken for)
-        numbered = _integer_ids(frame, [c for c in frame.columns if c not in ids and c != stamps]) \
-            if stamps in stamps_first else []
+        numbered = _integer_ids(frame, [c for c in frame.columns if c not in ids and c != stamps]) if dates else []
         for chosen in [[c] for c in ids + numbered] + ([ids] if len(ids) > 1 else []):
-            if _is_long([frame[c] for c in chosen], frame[stamps], stamps not in stamps_first):
-                return _set_index_advice(name, chosen, stamps, stamps in stamps_first, frame[stamps])
+            if _is_long([frame[c] for c in chosen], frame[stamps], not dates):
+                return _set_index_advice(name, chosen, _stamps_code(name, stamps, frame[stamps], dates), stamps)
     return None
 
 
@@ -135,11 +146,10 @@ def _whole_numbers(values: pd.Series) -> bool:
                 and (values == values.round()).all())
 
 
-def _set_index_advice(name: str, ids: list, stamps: object, dates: bool, values: pd.Series) -> str:
+def _set_index_advice(name: str, ids: list, code: tuple[str, str], stamps: object) -> str:
     keys = ", ".join(repr(c) for c in ids)
     which = f"{ids[0]!r} names" if len(ids) == 1 else f"{keys} name"
-    stamp_key = to_datetime_code(f"{name}[{stamps!r}]", values) if dates else repr(stamps)
-    drop = f".drop(columns={stamps!r})" if dates else ""
+    stamp_key, drop = code
     return (f"{name} is a long table: if {which} the series and {stamps!r} holds the time stamps, make them its "
             f"index, {name} = {name}.set_index([{keys}, {stamp_key}]){drop}.sort_index() (one model for all series)")
 
@@ -153,12 +163,10 @@ def ids_as_index_fix(y: pd.DataFrame, name: str) -> str | None:
     if reads_as_dates(index) and not _digits_only(index):  # stamps: "2024-01-01" names no series
         return None
     flat = y.reset_index(drop=True)
-    dates = stamp_columns(flat, list(y.columns))
     ids = pd.Series(index.to_numpy())
-    for stamps in dates + [c for c in _steps(flat, list(y.columns)) if c not in dates]:
-        if _is_long([ids], flat[stamps], stamps not in dates):
-            stamp_key = to_datetime_code(f"{name}[{stamps!r}]", flat[stamps]) if stamps in dates else repr(stamps)
-            drop = f".drop(columns={stamps!r})" if stamps in dates else ""
+    for stamps, dates in _stamp_candidates(flat):
+        if _is_long([ids], flat[stamps], not dates):
+            stamp_key, drop = _stamps_code(name, stamps, flat[stamps], dates)
             example = index[:1].tolist()[0]  # a Python value: np.int64(1) read as code
             return (f"{name}'s index may hold series ids (e.g. {example!r}) and its column {stamps!r} the time "
                     f"stamps; if so, make them its index, {name} = {name}.set_index({stamp_key}, append=True){drop}"
