@@ -173,12 +173,12 @@ def _denied(*args, **kwargs):
 
 @pytest.mark.parametrize("where", ["input", "model files", "model folder"])
 def test_an_unreadable_input_or_model_is_named_with_the_fix(saved, tmp_path, monkeypatch, capsys, where):
-    import tsrec.batch.io
+    import tsrec.batch._tables
     import tsrec.estimators._folder
 
     forecast_module._CACHE.clear()
     if where == "input":
-        monkeypatch.setattr(tsrec.batch.io, "read_csv", _denied)
+        monkeypatch.setattr(tsrec.batch._tables, "read_csv", _denied)
     elif where == "model files":
         monkeypatch.setattr(tsrec.estimators._folder, "_read_config", _denied)
     else:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import gzip
 import os
-import zlib
 from datetime import tzinfo
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -17,58 +16,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tsrec._files import READ_FIX, atomic_write, check_writable, os_error, same_file, user_path
-from tsrec.batch._csv import index_to_columns, read_csv, read_fix
-from tsrec.batch._frame_checks import check_duplicates, check_finite, check_roles, check_series_names
+from tsrec._files import atomic_write, check_writable, os_error, same_file, user_path
+from tsrec.batch._frame_checks import check_duplicates, check_finite, check_roles
 from tsrec.batch._spacing import check_spacing
-from tsrec.batch._times import check_time_types, check_time_zone, common_time_zone, parse_times, wall_clock_in
-from tsrec._ids import id_text
-from tsrec.batch._values import FIX_COLUMNS, check_ids, numeric
+# file_format and PathLike are used and re-exported from here (tsrec.batch.io.file_format is public)
+from tsrec.batch._tables import PYARROW_FIX, PathLike, file_format, read_one
+from tsrec.batch._times import check_time_types, check_time_zone, common_time_zone, wall_clock_in
 # InputFileNotFoundError lives with the other errors in tsrec.errors (the datasets loaders raise it
 # too); it is re-exported here and from tsrec.batch, where it was first defined
 from tsrec.errors import InputError, InputFileNotFoundError
 
-PathLike = str | os.PathLike
+__all__ = ["InputFileNotFoundError", "LAYOUTS", "PathLike", "check_output_path", "file_format", "input_paths",
+           "read_series", "write_forecasts"]
+
 LAYOUTS = ("long", "wide")
-PYARROW_FIX = "pip install 'tsrec[parquet]' (or pip install pyarrow)"
 # most file systems take names of at most 255 bytes (NAME_MAX) and paths of at most 4096 (PATH_MAX)
 _SHORTER_NAME = "give a shorter output name, at most 255 bytes per file or folder name (CLI: --output)"
-# compressed CSV is decided by the suffix; the temporary output name hides it, so keep it here
-_FORMATS = {".csv": ("csv", None), ".csv.gz": ("csv", "gzip"), ".parquet": ("parquet", None), ".pq": ("parquet", None)}
-
-
-def file_format(path: PathLike) -> tuple[str, str | None]:
-    """Return ``(format, compression)`` of ``path`` from its extension.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        A file name; only its extension is read (case-insensitive), the file need not exist.
-        ``.csv``, ``.csv.gz``, ``.parquet`` and ``.pq`` are known.
-
-    Returns
-    -------
-    tuple of (str, str or None)
-        ``("csv", None)``, ``("csv", "gzip")`` or ``("parquet", None)``.
-
-    Raises
-    ------
-    InputError
-        The extension is none of the known ones.
-
-    Examples
-    --------
-    >>> file_format("data/series.parquet")
-    ('parquet', None)
-    >>> file_format("series.csv.gz")
-    ('csv', 'gzip')
-    """
-    name = Path(path).name.lower()
-    # longest suffix first, so that ".csv.gz" wins over ".gz"
-    for suffix in sorted(_FORMATS, key=len, reverse=True):
-        if name.endswith(suffix):
-            return _FORMATS[suffix]
-    raise InputError(f"{path}: unknown file extension; use one of {', '.join(_FORMATS)} (CSV or Parquet)")
 
 
 def read_series(
@@ -156,7 +119,7 @@ def read_series(
     paths = input_paths(path_or_paths)
     names = _value_names(layout, value_col, columns)
     check_roles(layout, id_col, time_col, names, columns)
-    read = [_read_one(Path(p), layout, id_col, time_col, names, columns) for p in paths]
+    read = [read_one(Path(p), layout, id_col, time_col, names, columns) for p in paths]
     frames, in_utc = common_time_zone([f for f, _ in read], [wall for _, wall in read], id_col, time_col)
     # remember each row's file so that errors found across files can still name the file
     source = np.repeat(np.arange(len(paths)), [len(f) for f in frames])
@@ -210,103 +173,6 @@ def _value_names(layout: str, value_col: str, columns: Sequence[str] | None) -> 
     return list(columns) if layout == "long" and columns is not None else [value_col]
 
 
-def _read_table(path: Path, id_col: str | None, wanted: list[str], every: bool = False) -> pd.DataFrame:
-    """The file as a frame; ``wanted`` columns stored as a Parquet index become columns again.
-
-    ``wanted`` starts with the id column (long files) or the time column (wide); unnamed stamps
-    saved as the index (``to_csv()``, ``to_parquet()``) are the time column. ``every``: all
-    columns are used (a wide file's series), not only ``wanted``.
-    """
-    time_col = wanted[0] if id_col is None else wanted[1]
-    if not path.exists():
-        raise InputFileNotFoundError(f"{path}: file not found; check the path")
-    if path.is_dir():
-        raise InputError(f"{path} is a folder; pass the .csv or .parquet files in it")
-    kind, compression = file_format(path)
-    try:
-        if kind == "parquet":
-            raw = index_to_columns(pd.read_parquet(path), wanted, time_col)
-        else:
-            raw = read_csv(path, compression, id_col, None if every else wanted, time_col)
-    except ImportError:
-        raise ImportError(f"reading {path} needs pyarrow: {PYARROW_FIX}") from None
-    except InputError:  # the CSV reader's own messages, already naming the file
-        raise
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{path} is empty; it needs a header row and data rows") from None
-    except PermissionError as err:  # no format problem: say so, not "check that it is a valid file"
-        raise os_error(err, f"cannot read {path}", READ_FIX) from None
-    except (EOFError, zlib.error) as err:  # a .csv.gz cut short (a partial download) or damaged inside
-        problem = "the compressed file is cut short" if isinstance(err, EOFError) else "the compressed data is damaged"
-        raise InputError(f"cannot read {path} as CSV ({problem}); download or compress it again") from None
-    except (ValueError, OSError) as err:  # parser errors, bad encodings, damaged Parquet
-        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise InputError(f"cannot read {path} as {kind.upper()} ({message}); {read_fix(path, kind, err)}") from None
-    if len(raw) == 0:
-        raise InputError(f"{path} has no data rows; it needs at least one row per time step")
-    return raw
-
-
-def _require(raw: pd.DataFrame, path: Path, wanted: list[str], hint: str = "") -> None:
-    missing = [c for c in wanted if c not in raw.columns]
-    if missing:
-        raise InputError(
-            f"{path}: missing column(s) {missing}; available columns: {list(raw.columns)}; {FIX_COLUMNS}{hint}"
-        )
-
-
-def _wide_hint(raw: pd.DataFrame, id_col: str, time_col: str) -> str:
-    """The other layout, for a long read of a file with a time column but no id column: likely a wide file."""
-    if time_col in raw.columns and id_col not in raw.columns and len(raw.columns) > 1:
-        return f"; or, if each column but {time_col!r} is a series (a wide file), layout='wide' (CLI: --layout wide)"
-    return ""
-
-
-def _read_one(
-    path: Path, layout: str, id_col: str, time_col: str, names: list[str], columns
-) -> tuple[pd.DataFrame, pd.Series | None]:
-    """Read one file into a flat long frame ``id_col, time_col, *names`` with checked values.
-
-    Also returns the local wall-clock stamps where the file's UTC offsets differ (see parse_times).
-    """
-    if layout == "long":
-        frame = _read_long(path, id_col, time_col, names)
-    else:
-        frame = _read_wide(path, id_col, time_col, names[0], columns)
-    for col in names:
-        frame[col] = numeric(frame[col], path)
-    frame[time_col], wall = parse_times(frame[time_col], path)
-    return frame, wall
-
-
-def _read_long(path: Path, id_col: str, time_col: str, names: list[str]) -> pd.DataFrame:
-    raw = _read_table(path, id_col, [id_col, time_col, *names])
-    _require(raw, path, [id_col, time_col, *names], _wide_hint(raw, id_col, time_col))
-    frame = raw[[id_col, time_col, *names]].copy()
-    check_ids(frame[id_col], path)
-    frame[id_col] = id_text(frame[id_col])  # ids as text in every file (Parquet keeps numbers)
-    return frame
-
-
-def _read_wide(path: Path, id_col: str, time_col: str, value_col: str, columns) -> pd.DataFrame:
-    raw = _read_table(path, None, [time_col, *(columns or [])], every=columns is None)
-    _require(raw, path, [time_col])
-    series = list(columns) if columns is not None else [c for c in raw.columns if c != time_col]
-    if not series:
-        raise InputError(
-            f"{path}: a wide file needs a {time_col!r} column and one column per series; "
-            f"found only {list(raw.columns)}"
-        )
-    _require(raw, path, series)
-    if time_col in series:
-        raise InputError(f"{path}: {time_col!r} is the time column, not a series; drop it from columns")
-    check_series_names(series, path, id_col, value_col)
-    for col in series:
-        raw[col] = numeric(raw[col], path)
-    # one univariate series per column: stack them into long rows (series id = header)
-    frame = raw[[time_col, *series]].melt(id_vars=time_col, var_name=id_col, value_name=value_col)
-    frame[id_col] = frame[id_col].astype(str)
-    return frame[[id_col, time_col, value_col]]
 
 
 def check_output_path(path: PathLike, inputs: PathLike | Sequence[PathLike] = ()) -> Path:
