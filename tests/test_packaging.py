@@ -55,6 +55,12 @@ def test_license_is_an_spdx_expression_with_its_files() -> None:
     assert data.parent == ROOT / "tsrec" / "datasets" / "data" and (data.parent / "ETTh1.csv").is_file()
 
 
+def test_the_package_says_it_is_typed() -> None:
+    # PEP 561: without py.typed in the installed package, mypy ignores tsrec's annotations
+    assert (Path(tsrec.__file__).parent / "py.typed").is_file()
+    assert "py.typed" in _pyproject()["tool"]["setuptools"]["package-data"]["tsrec"]
+
+
 def test_sdist_leaves_the_tests_out() -> None:
     # setuptools would otherwise pack tests/test*.py alone, without conftest.py or the subfolders
     assert "prune tests" in (ROOT / "MANIFEST.in").read_text(encoding="utf-8").splitlines()
