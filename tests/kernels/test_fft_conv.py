@@ -74,6 +74,16 @@ def test_auto_equals_numpy_convolution(time, long_kernel, taps_small, taps_extra
         np.testing.assert_allclose(y[0, :, c].numpy(), expected, rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.parametrize("backend", ["naive", "torch"])
+@pytest.mark.parametrize("heads", [None, 3])
+def test_skip_adds_d_times_the_same_step_input(backend, heads):
+    # the skip term is added after dispatch, so comparing backends with each other cannot see it
+    u, k, D = make(2, 17, 4, 5, heads, torch.float64)
+    gap = fft_conv(u, k, D=D, backend=backend) - fft_conv(u, k, backend=backend)
+    expected = D * u if heads is None else D * u.unsqueeze(2)  # D[(h,) c] * u[b, t, c]
+    torch.testing.assert_close(gap, expected, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize(
     "time, taps, heads, expected",
     [
