@@ -191,10 +191,10 @@ def test_unequal_length_panels_are_refused_with_the_fix(mtype):
 def test_a_panel_indexed_time_first_is_told_to_swap_its_levels():
     # a log grouped by time: each stamp was read as a sample, and y was blamed for its length
     stamps = pd.date_range("2024-01-01", periods=30, freq="h")
-    X = pd.DataFrame({"v": np.random.default_rng(0).normal(size=120)},
-                     index=pd.MultiIndex.from_product([stamps, [1, 2, 3, 4]], names=["timestamp", "sensor_id"]))
-    with pytest.warns(UserWarning, match=r"first index level \('timestamp'\) holds time stamps .* if X is \(time, "
-                                         r"instance\), pass X\.swaplevel\(\)\.sort_index\(\)"), pytest.raises(ValueError):
+    index = pd.MultiIndex.from_product([stamps, [1, 2, 3, 4]], names=["timestamp", "sensor_id"])
+    X = pd.DataFrame({"v": np.random.default_rng(0).normal(size=120)}, index=index)
+    advice = r"first index level \('timestamp'\) holds time stamps .* if X is \(time, instance\), pass X\.swaplevel\(\)"
+    with pytest.warns(UserWarning, match=advice + r"\.sort_index\(\)"), pytest.raises(ValueError):
         PGNClassifier(hidden=4, max_epochs=1).fit(X, [0, 1, 0, 1])
     assert PGNClassifier(hidden=4, max_epochs=1).fit(X.swaplevel().sort_index(), [0, 1, 0, 1]).n_timepoints_ == 30
 

@@ -152,9 +152,11 @@ def test_a_missing_folder_is_a_file_not_found_error_and_config_json_names_its_fo
     from tsrec.estimators.errors import ModelNotFoundError
 
     for loader in (tsrec.load, load_cached):
-        with pytest.raises(FileNotFoundError, match=r"nowhere is not a saved tsrec estimator: no such folder") as info:
+        message = r"nowhere is not a saved tsrec estimator: no such folder"
+        with pytest.raises(FileNotFoundError, match=message) as info:
             loader(tmp_path / "nowhere")
         assert isinstance(info.value, ModelNotFoundError) and isinstance(info.value, LoadError)
     folder = saved["forecaster"]
-    with pytest.raises(LoadError, match=rf"config\.json is a saved estimator's config\.json; pass its folder, {folder}"):
+    message = rf"config\.json is a saved estimator's config\.json; pass its folder, {folder}"
+    with pytest.raises(LoadError, match=message):
         tsrec.load(folder / "config.json")
