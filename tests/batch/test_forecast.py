@@ -325,6 +325,18 @@ def test_a_series_split_over_csv_and_parquet_is_forecast_once(files, tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out.parquet"), expected, check_exact=True)
 
 
+def test_a_panel_whose_rows_interleave_the_series_is_forecast_as_the_sorted_one():
+    # rows in time order (a log of all sensors): each series' rows are gathered, still in time order
+    hourly = pd.date_range("2024-01-01", periods=30, freq="h")
+    panel = pd.concat([pd.DataFrame({"y": np.sin(np.arange(30.0) / (i + 2))}, index=hourly) for i in range(5)],
+                      keys=[f"s{i}" for i in range(5)], names=["unique_id", "ds"])
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(panel.loc["s0"])
+    interleaved = panel.sort_index(level="ds", sort_remaining=False)
+    assert interleaved.index.get_level_values(0)[:5].tolist() == ["s0", "s1", "s2", "s3", "s4"]
+    expected = forecast_panel(est, panel, chunk_size=2)
+    pd.testing.assert_frame_equal(forecast_panel(est, interleaved, chunk_size=2), expected, check_exact=True)
+
+
 @pytest.mark.parametrize("engine", [{}, {"engine": "dask", "scheduler": "threads", "npartitions": 3},
                                     {"engine": "dask", "scheduler": "processes", "npartitions": 2}],
                          ids=["local", "dask-threads", "dask-processes"])

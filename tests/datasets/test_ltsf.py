@@ -147,6 +147,14 @@ def test_ltsf_split_accepts_numpy_integers():
         ltsf_borders("weather", 0)
 
 
+@pytest.mark.parametrize("name, rows, per_hour", [("ETTh1", 17420, 1), ("ETTh2", 17420, 1), ("ETTm1", 69680, 4),
+                                                   ("ETTm2", 69680, 4)])
+def test_every_ett_set_splits_at_12_16_and_20_months(name, rows, per_hour):
+    # the papers' borders in hours (30-day months), times the rows of one hour
+    month = 30 * 24 * per_hour
+    assert ltsf_borders(name, rows) == (12 * month, 16 * month, 20 * month)
+
+
 def test_ett_split_borders():
     train, val, test = ltsf_split(load_ett("ETTh1"), "ETTh1", lookback=96)
     assert (len(train), len(val), len(test)) == (8640, 2880 + 96, 2880 + 96)

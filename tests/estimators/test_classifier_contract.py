@@ -302,6 +302,15 @@ def test_the_validation_split_holds_every_class_on_both_sides(counts, val_size):
     assert len(val) == n_val and sorted(np.r_[train, val]) == list(range(len(y)))
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_validation_split_keeps_the_class_proportions(seed):
+    # stratified: each class gives its share of the validation samples, whatever the seed
+    counts = np.array([30, 60, 10])
+    y = np.repeat(np.arange(3), counts)
+    _, val = PGNClassifier(val_size=0.2)._split(y, seed=seed)
+    assert np.abs(np.bincount(y[val], minlength=3) - 0.2 * counts).max() <= 1
+
+
 def test_predictions_run_in_passes_of_batch_size_samples():
     X, y = toy(n=40)
     clf = PGNClassifier(hidden=4, max_epochs=1, batch_size=8, random_state=0).fit(X, y)

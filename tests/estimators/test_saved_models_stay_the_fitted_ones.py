@@ -199,6 +199,7 @@ def _first_network_tensor(tensors: dict) -> str:
     ("integer weights", "network.* is torch.int64, where the network holds torch.float32"),
     ("half context", "context rows are not float64"),
     ("negative scale", "positive scales"),
+    ("zero scale", "positive scales"),
     ("huge position", "last_position is 10{30}"),
 ])
 def test_values_tsrec_never_writes_are_refused(tmp_path, forecaster, case, match):
@@ -208,8 +209,9 @@ def test_values_tsrec_never_writes_are_refused(tmp_path, forecaster, case, match
             {(k := _first_network_tensor(t)): t[k].round().to(torch.int64)}))
     elif case == "half context":
         rewrite(folder, tensor_change=lambda t: t.update({"context.0": t["context.0"].half()}))
-    elif case == "negative scale":
-        rewrite(folder, config_change=lambda c: c["fitted"]["scaler"].update(scale=[-1.0]))
+    elif case.endswith("scale"):  # a zero scale would pass load, then blame the user's data at predict
+        value = -1.0 if case.startswith("negative") else 0.0
+        rewrite(folder, config_change=lambda c: c["fitted"]["scaler"].update(scale=[value]))
     else:
         rewrite(folder, config_change=lambda c: c["fitted"]["series"][0].update(last_position=10**30))
     with pytest.raises(LoadError, match=match):

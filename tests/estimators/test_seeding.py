@@ -51,3 +51,27 @@ def test_a_cpu_block_still_seeds_and_restores_the_cpu_generator():
     assert torch.equal(torch.get_rng_state(), before)  # the caller's state is left as it was
     with seeded(5):
         assert torch.equal(torch.rand(3), inside)
+
+
+@pytest.mark.parametrize("kind", ["forecaster", "classifier"])
+def test_the_training_shuffle_is_seeded_by_random_state(monkeypatch, kind):
+    # the batch order is part of a fit's randomness: a fixed seed there would pass every test that
+    # compares two seeds, since the weights' initialisation already differs
+    from tsrec.estimators import _batches
+
+    seeds = []
+    drawn = _batches.EpochPermutation.__init__
+
+    def spy(self, n, seed):
+        seeds.append(seed)
+        drawn(self, n, seed)
+
+    monkeypatch.setattr(_batches.EpochPermutation, "__init__", spy)
+    for random_state in (7, 8):
+        if kind == "forecaster":
+            y = pd.Series(np.sin(np.arange(80) / 3.0))
+            ARNetForecaster(n_lags=4, max_epochs=1, random_state=random_state).fit(y, fh=[1])
+        else:
+            X = np.random.default_rng(0).normal(size=(12, 1, 10))
+            PGNClassifier(hidden=4, max_epochs=1, random_state=random_state).fit(X, [0, 1] * 6)
+    assert seeds == [7, 8]

@@ -69,6 +69,9 @@ def test_forecaster_best_is_the_min_over_completed_trials(forecaster_run, series
     assert len(result.study.trials) == 4 and len(done) == 4  # the default pruner waits 5 trials
     best_trial = min(done, key=lambda t: t.value)
     assert result.best_value == min(t.value for t in done) == best_trial.value
+    # the study minimises too: its sampler and pruner chase low losses, and its best is tsrec's
+    assert result.study.direction == optuna.study.StudyDirection.MINIMIZE
+    assert result.study.best_value == result.best_value and result.study.best_params == result.best_params
     assert result.best_params == best_trial.params
     assert set(result.best_params) == {"backbone", "lr", "batch_size"}
     # every completed trial reported one validation loss per epoch through the pruning callback
