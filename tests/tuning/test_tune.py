@@ -232,8 +232,10 @@ def test_other_bad_arguments(series):
     with pytest.raises(ValueError, match=r"minimize.*got direction\(s\) \['maximize'\]; create it with "
                                          r"optuna\.create_study\(direction='minimize'\)"):
         tune(small_cyclenet(), series, study=optuna.create_study(direction="maximize"))
-    with pytest.raises(TypeError, match="space must be a callable"):
+    with pytest.raises(TypeError, match=r"maps parameter names to Optuna distributions, got 'lr': 0\.1"):
         tune(small_cyclenet(), series, space={"lr": 0.1})
+    with pytest.raises(TypeError, match="space must be a callable space\\(trial\\) -> dict, a dict of Optuna"):
+        tune(small_cyclenet(), series, space=[("lr", 0.1)])
 
 
 # ---- logging and the engine hook --------------------------------------------------------------
@@ -297,7 +299,7 @@ def test_tune_never_makes_optuna_louder_and_shares_the_level_between_threads(ser
         optuna.logging.set_verbosity(logging.ERROR)
         seen = []
         tune(small_cyclenet(max_epochs=1), series, n_trials=1,
-             space=lambda trial: seen.append(optuna.logging.get_verbosity()) or {})
+             space=lambda trial: seen.append(optuna.logging.get_verbosity()) or {"lr": 0.01})
         assert seen == [logging.ERROR] and optuna.logging.get_verbosity() == logging.ERROR
         optuna.logging.set_verbosity(logging.INFO)
         first, second = _optuna_quiet(), _optuna_quiet()  # two overlapping calls, as from two threads

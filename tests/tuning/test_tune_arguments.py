@@ -120,3 +120,41 @@ def test_data_that_every_trial_would_refuse_is_refused_before_the_search(series,
             tune(PGNClassifier(val_size=0.3, max_epochs=1), [[0.0, 1.0, 2.0]] * 6, [1] * 6, n_trials=None, timeout=60,
                  study=study)
     assert study.trials == []
+
+
+@pytest.mark.parametrize("data", [(None,), (None, [0, 1])], ids=["forecaster", "classifier"])
+def test_no_data_is_tsrecs_input_error_as_in_fit(series, data):
+    est = arnet() if len(data) == 1 else PGNClassifier(val_size=0.3)
+    with pytest.raises(InputError, match="is None; pass the training data"):
+        tune(est, *data)
+
+
+def test_a_dict_of_optuna_distributions_is_a_space(series):
+    # OptunaSearchCV's param_distributions: each distribution sampled under its name
+    space = {"lr": optuna.distributions.FloatDistribution(1e-3, 1e-2, log=True),
+             "batch_size": optuna.distributions.IntDistribution(8, 32, step=8),
+             "weight_decay": optuna.distributions.CategoricalDistribution([0.0, 1e-4])}
+    result = tune(arnet(), series, n_trials=3, space=space, random_state=0)
+    for trial in result.study.trials:
+        assert trial.distributions == space
+        assert 1e-3 <= trial.params["lr"] <= 1e-2 and trial.params["batch_size"] in (8, 16, 24, 32)
+    assert set(result.best_params) == set(space)
+
+
+def test_a_space_that_samples_nothing_is_refused(series):
+    # every trial would fit the same estimator: n_trials identical fits
+    study = optuna.create_study()
+    with pytest.raises(TuningSetupError, match=r"returned no parameters \(\{\}\): every trial would fit the same"):
+        tune(arnet(), series, n_trials=None, timeout=30, space=lambda trial: {}, study=study)
+    assert len(study.trials) == 1
+
+
+@pytest.mark.parametrize("suggest, message", [
+    (lambda t: t.suggest_float("lr", 1e-2, 1e-4), r"`low <= high` must hold"),
+    (lambda t: t.suggest_float("lr", 0.0, 1e-2, log=True), r"`low > 0` must hold"),
+    (lambda t: t.suggest_categorical("batch_size", []), r"one or more elements"),
+])
+def test_optunas_refusal_of_a_range_names_the_parameter(series, suggest, message):
+    name = "batch_size" if "elements" in message else "lr"
+    with pytest.raises(TuningSetupError, match=rf"the search space's '{name}': .*{message}.*valid range or choices"):
+        tune(arnet(), series, n_trials=1, space=lambda t: {name: suggest(t)})

@@ -13,7 +13,7 @@ import pytest
 
 from tsrec.datasets import make_ar
 from tsrec.estimators import ARNetForecaster
-from tsrec.tuning import _objective, tune
+from tsrec.tuning import _pruning, tune
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -106,7 +106,7 @@ def test_the_objective_raises_what_check_pruned_raises(monkeypatch):
     def pruned(self) -> None:
         raise optuna.TrialPruned("pruned on several processes")
 
-    monkeypatch.setattr(_objective.PruningCallback, "check_pruned", pruned)
+    monkeypatch.setattr(_pruning.PruningCallback, "check_pruned", pruned)
     est = ARNetForecaster(n_lags=4, max_epochs=1, val_size=0.25)
     study = optuna.create_study()
     with pytest.raises(RuntimeError, match=r"no trial completed \(\{'PRUNED': 2\}\)"):

@@ -50,6 +50,10 @@ def test_no_completed_trial_raises_the_runtime_error_chained_to_the_first_failur
     with pytest.warns(RuntimeWarning), pytest.raises(RuntimeError, match=r"no trial completed.*FAIL.*trial 0") as info:
         tune(arnet(), series, n_trials=2, space=lr_of({0, 1}, -1.0))
     assert isinstance(info.value.__cause__, ValueError) and "lr" in str(info.value.__cause__)
+    assert "pass your own study= to keep the trials" in str(info.value)
+    with pytest.warns(RuntimeWarning), pytest.raises(RuntimeError, match="no trial completed") as info:
+        tune(arnet(), series, n_trials=1, space=lr_of({0}, -1.0), study=optuna.create_study())
+    assert "pass your own study" not in str(info.value)  # it was passed, and keeps them
 
 
 def test_unknown_parameters_still_stop_the_search_at_once(series):
@@ -135,17 +139,25 @@ def test_an_empty_validation_split_every_trial_would_repeat_stops_the_search_bef
     ({"val_size": 1.5}, "val_size"),
     ({"sparsity": -1.0}, "sparsity"),
     ({"trainer_kwargs": {"accumulate_grad_batches": 0}}, "accumulate_grad_batches"),
+    ({"scaling": "none"}, r"scaling must be one of \('global', 'series'\), got 'none'"),
 ])
 def test_the_estimators_own_mistakes_stop_the_search_before_its_first_trial(series, params, message):
     study = optuna.create_study()
     with pytest.raises(ValueError, match=message):
-        tune(arnet(**params), series, n_trials=None, timeout=600, study=study)
+        tune(arnet(**params), series, n_trials=None, timeout=30, study=study)
+    assert study.trials == []
+
+
+def test_a_forecaster_that_keeps_no_data_stops_the_search_before_its_first_trial(series):
+    study = optuna.create_study()
+    with pytest.raises(ValueError, match=r"remember_data=False.*set_config\(remember_data=True\)"):
+        tune(arnet().set_config(remember_data=False), series, n_trials=None, timeout=30, study=study)
     assert study.trials == []
 
 
 def test_fit_params_fit_does_not_take_stop_the_search_before_its_first_trial(series):
     with pytest.raises(TypeError, match=r"fit_params \['foo'\] do not fit ARNetForecaster.fit: .*'foo'"):
-        tune(arnet(), series, n_trials=None, timeout=600, fit_params={"foo": 1})
+        tune(arnet(), series, n_trials=None, timeout=30, fit_params={"foo": 1})
 
 
 @pytest.mark.parametrize("space_param", ["val_size", "random_state"])
@@ -193,11 +205,26 @@ def test_a_class_of_one_sample_is_told_more_data_not_a_larger_val_size():
 
 def test_a_step_limit_that_stops_before_validation_is_named(series):
     est = arnet(trainer_kwargs={"check_val_every_n_epoch": 3})  # two epochs: no validation runs
+
+    def epochs(trial):  # a space over max_epochs: a later trial may validate, so this one fails alone
+        return {"max_epochs": trial.suggest_int("max_epochs", 1, 2)}
+
     with pytest.warns(RuntimeWarning) as record, pytest.raises(RuntimeError, match="no trial completed") as info:
-        tune(est, series, n_trials=1, space=lr_of(set(), 0.0))
+        tune(est, series, n_trials=1, space=epochs)
     assert "trainer_kwargs ['check_val_every_n_epoch'] ended it before any validation" in str(info.value)
     # the failed trial names the limit; the fit's own warning of it would say it twice
     assert not [w for w in record if "the fit ended after" in str(w.message)]
+
+
+def test_a_step_limit_every_trial_would_hit_stops_the_search_at_its_first_trial(series):
+    # a space over lr only: each trial would train the same two epochs without validating, until the timeout
+    study = optuna.create_study()
+    with pytest.raises(TuningSetupError, match=(
+            r"trial 0: .*trainer_kwargs \['check_val_every_n_epoch'\] ended it before any validation.*every trial "
+            r"would repeat it, as the search space samples none of \['batch_size', .*'max_epochs'")):
+        tune(arnet(trainer_kwargs={"check_val_every_n_epoch": 3}), series, n_trials=None, timeout=30,
+             space=lr_of(set(), 0.01), study=study)
+    assert len(study.trials) == 1
 
 
 class Records(logging.Handler):

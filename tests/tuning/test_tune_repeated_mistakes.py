@@ -155,6 +155,19 @@ def test_a_cycle_the_default_space_cannot_read_from_the_stamps_is_refused_before
     assert tune(est.set_params(cycle_length=12), y, n_trials=1, random_state=0).study.trials[0].state == COMPLETE
 
 
+def test_a_period_no_trial_of_a_users_space_can_read_stops_the_search_at_its_first_trial():
+    # the space samples lr only: no trial's period, cycle or window differs, so each would fail the same way
+    from tsrec.estimators import PGNForecaster
+
+    study = optuna.create_study()
+    y = make_ar((0.5,), n_samples=200, random_state=0)
+    est = PGNForecaster(lookback=48, horizon=2, max_epochs=1, val_size=0.25)
+    message = r"trial 0: cannot infer period from an integer .*every trial would repeat it, as the search space samples"
+    with pytest.raises(TuningSetupError, match=message + " no window length, period"):
+        tune(est, y, n_trials=None, timeout=30, study=study, space=lambda trial: {"lr": 0.01})
+    assert len(study.trials) == 1
+
+
 def test_an_accelerator_the_machine_lacks_is_refused_before_the_search(series, tmp_path, monkeypatch):
     from lightning.pytorch.accelerators import MPSAccelerator
 

@@ -19,9 +19,11 @@ from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._horizon import aligned_fh, relative_steps
 from tsrec.estimators._params import check_val_size as estimator_val_size
 from tsrec.estimators._params import seed_of, training_config
+from tsrec.estimators._scaling import check_scaling
 from tsrec.estimators._series import split_panel
 from tsrec.estimators._seeding import fit_lock
 from tsrec.estimators._timeindex import infer_freq
+from tsrec.estimators._updates import check_remembers_data
 from tsrec.estimators._trainer import make_trainer, quiet_lightning
 from tsrec.estimators._training import TrainingConfig
 from tsrec.errors import InputError, ParameterError, TuningSetupError
@@ -79,9 +81,9 @@ def check_data(kind: str, data: tuple) -> None:
         )
     first = "X" if kind == "classifier" else "y"
     if data[0] is None:
-        raise ValueError(f"{first} is None; pass the training data")
+        raise InputError(f"{first} is None; pass the training data")
     if kind == "classifier" and data[1] is None:
-        raise ValueError("y is None; a classifier needs the class labels: tune(classifier, X, y)")
+        raise InputError("y is None; a classifier needs the class labels: tune(classifier, X, y)")
 
 
 def check_val_size(estimator: object) -> None:
@@ -108,6 +110,10 @@ def check_sampled(params: object, valid: set[str], name: str, unit_params: tuple
     nor (``split_params``) the validation data the trials are compared on."""
     if not isinstance(params, dict):
         raise ParameterError(f"the search space must return a dict of parameters, got {type(params).__name__}")
+    if not params:
+        raise TuningSetupError("the search space returned no parameters ({}): every trial would fit the same "
+                               "estimator; return the parameters to search, e.g. {'lr': trial.suggest_float('lr', "
+                               "1e-4, 1e-2, log=True)}")
     unknown = sorted(set(params) - valid)
     if unknown:
         raise ParameterError(
@@ -186,14 +192,20 @@ def check_fixed_params(estimator: Any, data: tuple, fit_params: dict, windows_fi
         ) from None
     flat = probe._fit_data(*data)  # bad data (NaN, one class) too
     if isinstance(probe, DeepForecaster):
+        check_scaling(probe.scaling)  # what fit checks before the data, besides the parameters above
+        check_remembers_data(probe)
         check_fit_fh(fit_params.get("fh"), flat)
         if windows_fixed:
             parts = split_panel(flat)
             probe._check_lengths(parts, probe._lookback_length() + probe._horizon_length())
-            # what the network reads from the data: a cycle length or period from the step (none
-            # from integer stamps), PGN's windows as multiples of that period
-            probe._network_meta(infer_freq(parts[0][1].index), flat.shape[1])
+            network_meta(probe, parts)
     check_trainer_settings(config)
+
+
+def network_meta(forecaster: DeepForecaster, parts: list) -> dict:
+    """What the network reads from the data: a cycle length or period from the time step (none from
+    integer stamps), PGN's windows as multiples of that period; the fit's InputError otherwise."""
+    return forecaster._network_meta(infer_freq(parts[0][1].index), parts[0][1].shape[1])
 
 
 def check_trainer_settings(config: TrainingConfig) -> None:
@@ -223,16 +235,22 @@ def check_fit_fh(fh: object, flat: Any) -> None:
                              "data, e.g. fit_params={'fh': [1, 2, 3]}") from None
 
 
-def check_window_lengths(estimator: Any, parts: list, trial: int) -> None:
+def check_window_lengths(estimator: Any, parts: list, trial: int, meta_fixed: bool = False) -> None:
     """Every series is long enough for the estimator's fixed window lengths, checked before a trial
-    whose space sampled none: the fit's own InputError, which every trial would repeat, stops the search."""
+    whose space sampled none: the fit's own InputError, which every trial would repeat, stops the search.
+
+    ``meta_fixed``: the space samples nothing the network reads with the data either (``META_PARAMS``
+    of :mod:`tsrec.tuning._objective`), so a period the step cannot give is every trial's error too.
+    """
     try:
         estimator._check_lengths(parts, estimator._lookback_length() + estimator._horizon_length())
+        if meta_fixed:
+            network_meta(estimator, parts)
     except InputError as err:
-        raise TuningSetupError(
-            f"trial {trial}: {err}; every trial would repeat it, as the search space samples no window length "
-            "(lookback, n_lags)"
-        ) from err
+        sampled = "no window length (lookback, n_lags)" if not meta_fixed else (
+            "no window length, period or cycle length")
+        raise TuningSetupError(f"trial {trial}: {err}; every trial would repeat it, as the search space samples "
+                               f"{sampled}") from err
 
 
 def distribution_clash(err: ValueError, study: optuna.Study) -> TuningSetupError | None:
@@ -262,6 +280,20 @@ def distribution_clash(err: ValueError, study: optuna.Study) -> TuningSetupError
 def _as_lists(choices: object) -> object:
     """Categorical choices with tuples as lists, as a JSON storage gives them back."""
     return [list(c) if isinstance(c, tuple) else c for c in choices] if isinstance(choices, (tuple, list)) else choices
+
+
+def range_error(err: ValueError) -> TuningSetupError | None:
+    """Optuna's refusal of a range or choices (``low <= high``, ``low > 0`` on a log scale, no
+    choices), which names no parameter, as an error naming it; None for another ValueError."""
+    tb, name = err.__traceback__, None
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_name.startswith("suggest_") and frame.f_globals.get("__name__", "").startswith("optuna."):
+            name = frame.f_locals.get("name")
+        tb = tb.tb_next
+    if name is None:
+        return None
+    return TuningSetupError(f"the search space's {name!r}: {err}; give it a valid range or choices")
 
 
 def _suggest_frame(tb: TracebackType | None) -> dict | None:

@@ -34,6 +34,39 @@ SpaceFunction = Callable[[optuna.trial.BaseTrial], dict[str, Any]]
 SHARED_SPACE_PARAMS = ("lr", "weight_decay", "batch_size")
 
 
+def distributions_space(distributions: dict) -> SpaceFunction:
+    """A space that samples each Optuna distribution of ``distributions`` under its name: the
+    ``param_distributions`` dict of Optuna's ``OptunaSearchCV`` (sktime's ``param_grid``).
+
+    Examples
+    --------
+    >>> space = distributions_space({"lr": optuna.distributions.FloatDistribution(1e-4, 1e-2, log=True)})
+    >>> 1e-4 <= space(optuna.create_study().ask())["lr"] <= 1e-2
+    True
+    """
+    for name, distribution in distributions.items():
+        if not isinstance(name, str) or not isinstance(distribution, optuna.distributions.BaseDistribution):
+            raise ParameterError(
+                f"a space given as a dict maps parameter names to Optuna distributions, got {name!r}: "
+                f"{distribution!r}; e.g. {{'lr': optuna.distributions.FloatDistribution(1e-4, 1e-2, log=True)}}, "
+                "or pass a function space(trial) -> dict"
+            )
+
+    def space(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
+        return {name: _suggested(trial, name, dist) for name, dist in distributions.items()}
+
+    return space
+
+
+def _suggested(trial: optuna.trial.BaseTrial, name: str, dist: optuna.distributions.BaseDistribution) -> Any:
+    """The trial's value of ``dist``, asked through the public ``suggest_*`` methods."""
+    if isinstance(dist, optuna.distributions.FloatDistribution):
+        return trial.suggest_float(name, dist.low, dist.high, step=dist.step, log=dist.log)
+    if isinstance(dist, optuna.distributions.IntDistribution):
+        return trial.suggest_int(name, dist.low, dist.high, step=dist.step, log=dist.log)
+    return trial.suggest_categorical(name, dist.choices)
+
+
 def shared_space(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
     """Learning rate, weight decay and batch size: the fallback for any tsrec estimator."""
     return {

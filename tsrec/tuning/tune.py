@@ -23,7 +23,7 @@ from tsrec.tuning._checks import (
     check_data, check_fixed_params, check_n_trials, check_val_size, check_validation_limit, estimator_kind, make_study,
 )
 from tsrec.tuning._objective import Objective
-from tsrec.tuning.spaces import search_space
+from tsrec.tuning.spaces import distributions_space, search_space
 
 if TYPE_CHECKING:
     from tsrec.estimators._classifier import DeepClassifier
@@ -76,7 +76,7 @@ def tune(
     *data: Any,
     n_trials: int | None = 20,
     timeout: float | None = None,
-    space: Callable[[optuna.trial.BaseTrial], dict[str, Any]] | None = None,
+    space: Callable[[optuna.trial.BaseTrial], dict[str, Any]] | dict[str, Any] | None = None,
     pruner: optuna.pruners.BasePruner | None = None,
     sampler: optuna.samplers.BaseSampler | None = None,
     random_state: int | None = None,
@@ -126,9 +126,11 @@ def tune(
         Trials to run; None runs until ``timeout``.
     timeout : float or None, default=None
         Stop starting new trials after this many seconds.
-    space : callable or None, default=None
-        ``space(trial) -> dict`` of constructor parameters; None uses :func:`search_space`.
-        Names the estimator does not take raise a ValueError that lists the valid ones.
+    space : callable, dict or None, default=None
+        ``space(trial) -> dict`` of constructor parameters; None uses :func:`search_space`. A dict
+        of Optuna distributions (``{"lr": FloatDistribution(1e-4, 1e-2, log=True)}``, as Optuna's
+        ``OptunaSearchCV`` takes them) samples each under its name. Names the estimator does not
+        take raise a ValueError that lists the valid ones.
     pruner : optuna.pruners.BasePruner or None, default=None
         A pruner instance (not a name or a class). None is
         ``MedianPruner(n_startup_trials=5, n_warmup_steps=2)``: from the sixth trial
@@ -203,8 +205,11 @@ def tune(
     windows_fixed = space is None  # tsrec's own spaces sample no window length (WINDOW_PARAMS)
     if space is None:
         space = lambda trial: search_space(estimator, trial)  # noqa: E731
+    elif isinstance(space, dict):  # OptunaSearchCV's param_distributions
+        space = distributions_space(space)
     elif not callable(space):
-        raise ParameterError(f"space must be a callable space(trial) -> dict or None, got {type(space).__name__}")
+        raise ParameterError(f"space must be a callable space(trial) -> dict, a dict of Optuna distributions or None, "
+                             f"got {type(space).__name__}")
     check_val_size(estimator)
     check_validation_limit(estimator)
     # mistakes every trial would repeat: refused once, before a search that would run until its timeout
@@ -212,6 +217,7 @@ def tune(
     objective = Objective(estimator, data, space, fit_params or {})
     verbose = bool(estimator.get_params().get("verbose", False))
     with contextlib.nullcontext() if verbose else _optuna_quiet(), objective.own_failures_unlogged():
+        own_study = study is not None
         study = make_study(study, sampler, pruner, random_state)
         first = len(study.trials)
         # collected after each trial: a trial's Trainer and module hold each other (and, on a GPU, its memory)
@@ -219,7 +225,7 @@ def tune(
     best = objective.best
     if best["number"] is None:
         failure = objective.first_failure
-        raise _no_trial_completed(study.trials[first:], failure) from (failure[1] if failure else None)
+        raise _no_trial_completed(study.trials[first:], failure, own_study) from (failure[1] if failure else None)
     return TuneResult(best["estimator"], best["params"], best["value"], study)
 
 
@@ -248,9 +254,10 @@ def _optuna_quiet() -> Iterator[None]:
 
 
 def _no_trial_completed(
-    trials: list[optuna.trial.FrozenTrial], failure: tuple[str, BaseException | None] | None
+    trials: list[optuna.trial.FrozenTrial], failure: tuple[str, BaseException | None] | None, own_study: bool
 ) -> RuntimeError:
-    """The error for a call in which no trial completed, with the first failure's reason."""
+    """The error for a call in which no trial completed, with the first failure's reason; ``own_study``:
+    the caller passed the study, which keeps the trials already."""
     states = [t.state.name for t in trials]
     counts = {s: states.count(s) for s in sorted(set(states))}
     if failure is None:
@@ -258,6 +265,6 @@ def _no_trial_completed(
     else:
         fix = (
             f"the first failure was {failure[0]}; fix its cause (each failed trial's reason is in its "
-            "user_attrs['error']; pass your own study= to keep the trials)"
+            f"user_attrs['error']{'' if own_study else '; pass your own study= to keep the trials'})"
         )
     return RuntimeError(f"no trial completed ({counts or 'none ran'}); {fix}")
