@@ -76,6 +76,27 @@ def test_a_long_table_with_its_ids_is_told_both_index_levels_at_once(as_dates, s
     _panel_fits(_run_advice(str(raised.value), y))
 
 
+@pytest.mark.parametrize("steps", [False, True])
+def test_a_long_table_with_a_repeated_row_is_told_the_layout_and_to_drop_the_repeat(steps):
+    # one row appended twice hid the layout: the message said "make 'time' the index", whose stamps then repeated
+    y = LONG.assign(time=np.tile(np.arange(30), 3)) if steps else LONG
+    y = pd.concat([y, y.iloc[[4, 40]]], ignore_index=True)
+    repeat = r"; 2 row\(s\) repeat a \('inst', 'time'\) pair.*y = y\.drop_duplicates\(\['inst', 'time'\]\)"
+    with pytest.raises(TypeError, match=r"y is a long table: if 'inst' names the series .*" + repeat) as raised:
+        check_raw_y(y)
+    message = str(raised.value)
+    deduplicated = eval(re.search(r"y = (y\.drop_duplicates\(.*?\]\))", message).group(1), {"y": y})  # noqa: S307
+    _panel_fits(_run_advice(message, deduplicated))
+
+
+def test_a_table_of_many_repeated_rows_is_not_read_as_a_long_table():
+    # a third of the rows repeated: no layout a set_index fixes; the plain message stays
+    y = pd.concat([LONG, LONG.iloc[:30]], ignore_index=True)
+    with pytest.raises(TypeError) as raised:
+        check_raw_y(y)
+    assert "is a long table" not in str(raised.value)
+
+
 def _steps_long() -> pd.DataFrame:
     return LONG.assign(time=np.tile(np.arange(30), 3))  # integer steps, as neuralforecast takes them
 

@@ -82,19 +82,32 @@ def _steps(frame: pd.DataFrame, columns: list) -> list:
             or (pd.api.types.is_integer_dtype(frame[c].dtype) and not pd.api.types.is_bool_dtype(frame[c].dtype))]
 
 
-def _is_long(ids: list[pd.Series], stamps: pd.Series, steps: bool) -> bool:
-    """Whether each id has each stamp once while the stamps repeat across ids; integer or period
-    ``steps`` must also rise evenly within each id (a count column of a long table does not)."""
+def _is_long(ids: list[pd.Series], stamps: pd.Series, steps: bool, repeats: bool = True) -> int | None:
+    """Whether each id has each stamp once while the stamps repeat across ids: the count of rows
+    that repeat an earlier (ids, stamp) pair, or None for no long table. Integer or period ``steps``
+    must also rise evenly within each id (a count column of a long table does not). ``repeats``:
+    a few repeated rows (at most a tenth, e.g. a row appended twice) still make a long table."""
     try:
         pairs = pd.MultiIndex.from_arrays([*ids, stamps])
     except TypeError:  # unhashable values (lists): no ids
-        return False
-    if pairs.has_duplicates or not stamps.duplicated().any() or not pairs.droplevel(-1).has_duplicates:
-        return False  # each stamp once per id, stamps shared by ids, and some id with several stamps
-    if not steps:
-        return True
-    codes = stamps.array.asi8 if isinstance(stamps.dtype, pd.PeriodDtype) else stamps.to_numpy(np.int64)
-    for _, group in pd.Series(codes).groupby([pd.Series(i.to_numpy()) for i in ids], sort=False):
+        return None
+    again = pairs.duplicated()
+    if again.any() and (not repeats or 10 * again.sum() > len(pairs)):
+        return None
+    pairs, stamps = pairs[~again], stamps[~again]
+    if not stamps.duplicated().any() or not pairs.droplevel(-1).has_duplicates:
+        return None  # stamps shared by ids, and some id with several stamps
+    if steps and not _steps_rise_evenly(pairs):
+        return None
+    return int(again.sum())
+
+
+def _steps_rise_evenly(pairs: pd.MultiIndex) -> bool:
+    """Whether each id's steps (the last level, integers or periods) rise by one gap."""
+    stamps = pairs.get_level_values(-1)
+    codes = stamps.asi8 if isinstance(stamps.dtype, pd.PeriodDtype) else stamps.to_numpy(np.int64)
+    ids = [pairs.get_level_values(level) for level in range(pairs.nlevels - 1)]
+    for _, group in pd.Series(codes).groupby(ids, sort=False):
         gaps = np.diff(np.sort(group.to_numpy()))
         if len(gaps) and (gaps[0] <= 0 or (gaps != gaps[0]).any()):
             return False
@@ -124,9 +137,20 @@ def long_table_fix(frame: pd.DataFrame, id_candidates: list, name: str) -> str |
         # integer ids beside date stamps (not beside integer steps, which they could be taken for)
         numbered = _integer_ids(frame, [c for c in frame.columns if c not in ids and c != stamps]) if dates else []
         for chosen in [[c] for c in ids + numbered] + ([ids] if len(ids) > 1 else []):
-            if _is_long([frame[c] for c in chosen], frame[stamps], not dates):
-                return _set_index_advice(name, chosen, _stamps_code(name, stamps, frame[stamps], dates), stamps)
+            repeated = _is_long([frame[c] for c in chosen], frame[stamps], not dates)
+            if repeated is not None:
+                advice = _set_index_advice(name, chosen, _stamps_code(name, stamps, frame[stamps], dates), stamps)
+                return advice + _repeated_rows_advice(name, [*chosen, stamps], repeated)
     return None
+
+
+def _repeated_rows_advice(name: str, keys: list, repeated: int) -> str:
+    """What to do first about rows that repeat a series' stamp (duplicate stamps once indexed)."""
+    if not repeated:
+        return ""
+    listed = ", ".join(repr(c) for c in keys)
+    return (f"; {repeated} row(s) repeat a ({listed}) pair, which would be duplicate stamps of their series: keep "
+            f"one of each first, {name} = {name}.drop_duplicates([{listed}])")
 
 
 def _integer_ids(frame: pd.DataFrame, columns: list) -> list:
@@ -165,7 +189,7 @@ def ids_as_index_fix(y: pd.DataFrame, name: str) -> str | None:
     flat = y.reset_index(drop=True)
     ids = pd.Series(index.to_numpy())
     for stamps, dates in _stamp_candidates(flat):
-        if _is_long([ids], flat[stamps], not dates):
+        if _is_long([ids], flat[stamps], not dates, repeats=False) is not None:
             stamp_key, drop = _stamps_code(name, stamps, flat[stamps], dates)
             example = index[:1].tolist()[0]  # a Python value: np.int64(1) read as code
             return (f"{name}'s index may hold series ids (e.g. {example!r}) and its column {stamps!r} the time "
