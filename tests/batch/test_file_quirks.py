@@ -191,3 +191,30 @@ def test_a_parquet_file_named_csv_is_told_to_be_renamed(tmp_path):
         packed.write((tmp_path / "x.csv").read_bytes())
     with pytest.raises(InputError, match=r"x\.csv\.gz as CSV \(.*\); this is a Parquet file"):
         read_series(tmp_path / "x.csv.gz")
+
+
+@pytest.mark.parametrize("text, kwargs, error, message", [
+    # values that are no numbers, however Python or pandas might read them
+    ("unique_id,ds,y\na,1,1\na,2,1_000\na,3,3\n", {}, TypeError,
+     r"non-numeric values \(e\.g\. '1_000' at data row 2\)"),
+    ("unique_id,ds,y\na,1,True\na,2,False\na,3,True\n", {}, TypeError,
+     r"non-numeric values \(e\.g\. True at data row 1\)"),
+    # stamps that are neither dates nor integer steps, or missing
+    ("unique_id,ds,y\na,1.0,1\na,2.0,2\na,4.5,3\n", {}, InputError,
+     r"time column 'ds' holds float64 numbers; use dates"),
+    ("unique_id,ds,y\na,2024-01-01,1\na,,2\na,2024-01-03,3\n", {}, InputError,
+     r"column 'ds' has empty time stamps \(first at data row 2\)"),
+    # three stamps are enough to be uneven; the message names the odd gap and a step that is one of the gaps
+    ("unique_id,ds,y\na,1,1\na,2,2\na,4,3\nb,1,1\nb,2,2\nb,3,3\n", {}, InputError,
+     r"series 'a' has time stamps that are not evenly spaced \(2 is followed by 4, but the usual step is 1\)"),
+    # only the series with repeated stamps are counted
+    ("unique_id,ds,y\na,1,1\na,1,2\nb,1,1\nb,2,2\nc,1,1\nc,2,3\n", {}, InputError,
+     r"series 'a' has duplicate time stamps .*; 1 series have duplicates"),
+    ("ds,a,b\n2024-01-01,1,2\n2024-01-02,2,3\n", {"layout": "wide", "columns": ["ds", "a"]}, InputError,
+     r"'ds' is the time column, not a series; drop it from columns"),
+], ids=["underscore", "bool", "float-stamps", "empty-stamp", "three-uneven", "duplicates-count", "wide-time-column"])
+def test_each_file_mistake_is_named_with_its_place(tmp_path, text, kwargs, error, message):
+    path = tmp_path / "in.csv"
+    path.write_text(text)
+    with pytest.raises(error, match=message):
+        read_series(path, **kwargs)

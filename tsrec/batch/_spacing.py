@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tsrec.estimators._stepnames import describe_step, odd_gap, period_start_fix, regular_periods
+from tsrec.estimators._stepnames import describe_step, odd_gap, period_start_fix, regular_periods, usual_gap
 from tsrec.estimators.errors import InputError
 
 
@@ -54,7 +54,7 @@ def check_spacing(frame: pd.DataFrame, id_col: str, time_col: str, files: np.nda
 
 
 def _message(stamps: pd.Series, gaps: np.ndarray, key: object, files: np.ndarray, in_utc: bool) -> str:
-    usual = np.median(gaps)
+    usual = usual_gap(gaps)
     at = odd_gap(gaps)
     before, after = stamps.iloc[at], stamps.iloc[at + 1]
     where = ", ".join(sorted({str(files[at]), str(files[at + 1])}))

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.offsets import Tick
 
-from tsrec.estimators._stepnames import describe_step, odd_gap, period_start_fix, regular_periods
+from tsrec.estimators._stepnames import describe_step, odd_gap, period_start_fix, regular_periods, usual_gap
 
 
 def _regrid_fix(single: str, per_series: str, panel: tuple | None) -> str:
@@ -63,14 +63,14 @@ def irregular_message(index: pd.DatetimeIndex, panel: tuple | None = None) -> st
     gaps = np.diff(index.asi8)
     if index.tz is not None and len(set(gaps.tolist())) == 1:
         return _wall_clock_message(index, panel)
-    step = pd.Timedelta(int(np.median(gaps)), unit=index.unit)
+    step = pd.Timedelta(int(usual_gap(gaps)), unit=index.unit)
     move = ("y = y.rename(index=lambda t: t.to_period('{period}').to_timestamp(), level=-1)" if panel
             else "y.index = y.index.to_period('{period}').to_timestamp()")
     if regular_periods(step, index):  # e.g. the 15th of each month: even, but pandas names no such step
         return f"the time stamps are whole calendar periods apart but {period_start_fix(step, index, move)}"
     at = odd_gap(gaps)
     alias, words = describe_step(step, index)  # the data's own step
-    regrid = "resample('{}').mean()" if _off_a_fixed_grid(index, alias, int(np.median(gaps))) else "asfreq('{}')"
+    regrid = "resample('{}').mean()" if _off_a_fixed_grid(index, alias, int(usual_gap(gaps))) else "asfreq('{}')"
     fix = _regrid_fix(f"y.{regrid.format(alias)}.interpolate()", f"t.{regrid.format(alias)}.interpolate()", panel) \
         if alias else period_start_fix(
         step, index, move + ", then " + _regrid_fix("y.asfreq('{start}').interpolate()",

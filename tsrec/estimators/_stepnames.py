@@ -73,11 +73,18 @@ def regular_periods(step: pd.Timedelta, index: pd.DatetimeIndex) -> bool:
     return len(set(np.diff(months))) == 1 and len(set(index.time)) == 1
 
 
+def usual_gap(gaps: np.ndarray) -> float:
+    """The usual spacing of stamps: the lower median of the positive ``gaps``, always one of them.
+    The plain median of gaps 1 and 2 is 1.5, which named 1 -> 2 the odd gap "but the usual step is 1"."""
+    positive = np.sort(gaps[gaps > 0])
+    return float(positive[(len(positive) - 1) // 2]) if len(positive) else float(np.median(gaps))
+
+
 def odd_gap(gaps: np.ndarray) -> int:
     """Where the spacing ``gaps`` (differences of stamps) lies farthest, in ratio, from the usual
-    (median) one: a gap of missing rows or a stray extra row, not a weekend of business days."""
+    one (:func:`usual_gap`): a gap of missing rows or a stray extra row, not a weekend of business days."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.abs(np.log(gaps / np.median(gaps)))
+        ratio = np.abs(np.log(gaps / usual_gap(gaps)))
     return int(np.argmax(np.nan_to_num(ratio, nan=np.inf)))  # NaN: a gap <= 0, unsorted stamps
 
 
