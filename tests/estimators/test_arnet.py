@@ -90,3 +90,12 @@ def test_coef_needs_the_linear_model():
 def test_bad_parameters(params, match):
     with pytest.raises(ValueError, match=match):
         ARNetForecaster(max_epochs=1, **params).fit(make_ar((0.5,), n_samples=200))
+
+
+def test_the_sparsity_ramp_has_the_paper_codes_shape_and_a_half_run_warm_up():
+    # v0.1 (the paper's code): c1 = c2 = 3 (fastai's later default is 2); the ramp reaches full strength
+    # halfway through the epochs unless lambda_delay says otherwise; reg_lambda overrides sparsity's strength
+    ramp = ARNetForecaster(sparsity=0.3, max_epochs=4)._penalty()
+    assert (ramp.delay, ramp.c1, ramp.c2) == (2.0, 3.0, 3.0)
+    assert ARNetForecaster(sparsity=0.3, max_epochs=4, lambda_delay=1.0)._penalty().delay == 1.0
+    assert ARNetForecaster(reg_lambda=0.5, sparsity=0.9)._penalty().strength == 0.5
