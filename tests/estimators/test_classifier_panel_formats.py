@@ -133,3 +133,12 @@ def test_a_pd_multiindex_row_given_twice_is_refused(at):
     with pytest.raises(InputError, match=r"X has the row \(0, \d+\) \(instance, time\) more than once; .*"
                                          r"X\[~X\.index\.duplicated\(\)\]"):
         pgn().fit(repeated, Y)
+
+
+def test_float_time_stamps_are_ranked_by_value_not_by_first_appearance():
+    # instance 0 at 0.0, 1.0, 0.5 is out of order; instance 1 at 0.0, 0.5, 1.0 is sorted
+    from tsrec.estimators._panel_formats import with_ranked_time_level
+
+    index = pd.MultiIndex.from_arrays([[0, 0, 0, 1, 1, 1], [0.0, 1.0, 0.5, 0.0, 0.5, 1.0]])
+    ranked = with_ranked_time_level(pd.DataFrame({"c": np.arange(6.0)}, index=index))
+    assert ranked.index.get_level_values(-1).tolist() == [0, 2, 1, 0, 1, 2]

@@ -427,3 +427,12 @@ def test_periods_of_another_step_on_period_data_are_named_as_such():
     twice = ARNetForecaster(n_lags=6, horizon=3, max_epochs=1, random_state=0).fit(bimonthly)
     with pytest.raises(InputError, match=r"not on the time grid of y \(step '2M', last stamp 2021-11\)"):
         twice.predict(fh=pd.period_range("2021-12", periods=1, freq="2M"))
+
+
+def test_a_stamp_far_before_an_integer_index_is_in_sample_not_an_overflow():
+    # int64's least + 5 minus the end wraps round to a huge positive count of steps
+    from tsrec.estimators._fh_stamps import steps_to
+
+    index = pd.Index(np.arange(10, dtype=np.int64))
+    with pytest.raises(InSampleError, match="not after the end"):
+        steps_to(index, 1, pd.Index([np.iinfo(np.int64).min + 5]), "y")

@@ -105,3 +105,13 @@ def test_stamps_off_the_grid_are_told_a_regrid_that_keeps_their_values():
         fixed = eval(str(info.value).rsplit("e.g. ", 1)[1], {"pd": pd}, {"y": y})  # noqa: S307 - the message's code
         np.testing.assert_allclose(fixed["y"].to_numpy(), want)
         ARNetForecaster(n_lags=2, horizon=1, max_epochs=1).fit(fixed)
+
+
+def test_the_regrid_advice_for_off_grid_steps_keeps_the_last_observation():
+    # steps 0, 2, 4, 5, 8, 10: the advised grid must run to 10, or the newest value is lost
+    from tsrec.estimators._regrid_messages import uneven_steps
+
+    y = pd.Series([1.0, 2, 3, 4, 5, 6], index=[0, 2, 4, 5, 8, 10])
+    code = uneven_steps(y.index).split("e.g. ")[-1]
+    fixed = eval(code, {"y": y, "pd": pd, "np": np})  # noqa: S307 - the advice, run
+    assert fixed.index[0] == 0 and fixed.index[-1] == 10 and np.isfinite(fixed.to_numpy()).all()

@@ -199,3 +199,12 @@ def test_a_wide_table_with_a_date_column_and_whole_number_columns_is_one_series(
         check_raw_y(y)
     fixed = _run_advice(str(raised.value), y)
     assert isinstance(fixed.index, pd.DatetimeIndex) and list(fixed.columns) == columns[1:]
+
+
+def test_a_count_column_that_does_not_rise_evenly_is_no_time_step():
+    # steps 1, 2, 4 in each id: set_index would only lead into an uneven-index error
+    from tsrec.estimators._long_tables import long_table_fix
+
+    frame = pd.DataFrame({"id": list("aaabbb"), "step": [1, 2, 4, 1, 2, 4], "v": np.arange(6.0)})
+    assert long_table_fix(frame, ["id"], "y") is None
+    assert long_table_fix(frame.assign(step=[1, 2, 3, 1, 2, 3]), ["id"], "y") is not None
