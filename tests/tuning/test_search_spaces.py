@@ -87,3 +87,27 @@ def test_a_trial_like_wrapper_with_the_suggest_methods_is_accepted():
 
     fixed = optuna.trial.FixedTrial({"sparsity": 0.3, "lr": 0.01})
     assert search_space("ARNetForecaster", Wrapper(fixed)) == {"sparsity": 0.3, "lr": 0.01}
+
+
+def _covers(dist, low: float, high: float) -> bool:
+    return dist.low <= low and dist.high >= high
+
+
+# what each model's space must keep reaching (reference notes: the papers' configs and scripts)
+REFERENCE_SETTINGS = {
+    "CycleNetForecaster": lambda d: {"linear", "mlp"} <= set(d["backbone"].choices)  # both backbones of Table 2
+    and _covers(d["lr"], 5e-4, 1e-2) and {64, 256} <= set(d["batch_size"].choices),
+    "LTCForecaster": lambda d: _covers(d["lr"], 1e-2, 2e-2) and {"ltc", "cfc"} <= set(d["cell"].choices),
+    "LTCClassifier": lambda d: _covers(d["lr"], 1e-2, 2e-2) and {"mean", "last"} <= set(d["pool"].choices),
+    "LS4Forecaster": lambda d: _covers(d["sigma"], 0.05, 0.5) and _covers(d["z_dim"], 5, 10),  # the configs' sigma, z
+    "PGNForecaster": lambda d: {True, False} <= set(d["norm"].choices),  # the norm / no-norm rows of the paper
+    "ChimeraForecaster": lambda d: {"linear", "closed_loop"} <= set(d["decoder"].choices),
+    "ARNetForecaster": lambda d: _covers(d["sparsity"], 0.05, 1.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE_SETTINGS))
+def test_each_models_space_keeps_reaching_its_reference_settings(name):
+    dist = distributions(name)
+    assert dist["lr"].log  # every learning rate is searched on a log scale
+    assert REFERENCE_SETTINGS[name](dist), f"{name}'s space: {dist}"
