@@ -285,23 +285,26 @@ def _as_lists(choices: object) -> object:
 def range_error(err: ValueError) -> TuningSetupError | None:
     """Optuna's refusal of a range or choices (``low <= high``, ``low > 0`` on a log scale, no
     choices), which names no parameter, as an error naming it; None for another ValueError."""
-    tb, name = err.__traceback__, None
-    while tb is not None:
-        frame = tb.tb_frame
-        if frame.f_code.co_name.startswith("suggest_") and frame.f_globals.get("__name__", "").startswith("optuna."):
-            name = frame.f_locals.get("name")
-        tb = tb.tb_next
+    suggests = [frame for frame in _frames(err.__traceback__) if frame.f_code.co_name.startswith("suggest_")
+                and frame.f_globals.get("__name__", "").startswith("optuna.")]
+    name = suggests[-1].f_locals.get("name") if suggests else None
     if name is None:
         return None
     return TuningSetupError(f"the search space's {name!r}: {err}; give it a valid range or choices")
 
 
-def _suggest_frame(tb: TracebackType | None) -> dict | None:
-    """The locals of Optuna's ``Trial._suggest`` where a distribution compatibility check raised."""
+def _frames(tb: TracebackType | None) -> list:
+    """The frames of a traceback, outermost first."""
     frames = []
     while tb is not None:
         frames.append(tb.tb_frame)
         tb = tb.tb_next
+    return frames
+
+
+def _suggest_frame(tb: TracebackType | None) -> dict | None:
+    """The locals of Optuna's ``Trial._suggest`` where a distribution compatibility check raised."""
+    frames = _frames(tb)
     if not frames or frames[-1].f_code.co_name != "check_distribution_compatibility":
         return None
     return next((f.f_locals for f in reversed(frames) if f.f_code.co_name == "_suggest"), None)

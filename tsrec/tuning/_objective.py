@@ -39,9 +39,14 @@ def best_val_loss(estimator: object) -> float | None:
     return None if value is None else float(value)
 
 
+def validation_limits(estimator: object) -> list[str]:
+    """The ``trainer_kwargs`` of ``estimator`` that can end a fit before its first validation."""
+    return sorted(set(estimator.get_params().get("trainer_kwargs") or {}) & set(ENDS_BEFORE_VALIDATION))
+
+
 def no_validation_reason(estimator: object) -> str:
     """Why a fit of ``estimator`` recorded no validation loss, and what to change."""
-    limits = sorted(set(estimator.get_params().get("trainer_kwargs") or {}) & set(ENDS_BEFORE_VALIDATION))
+    limits = validation_limits(estimator)
     if limits:
         return (f"the fit recorded no validation loss: trainer_kwargs {limits} ended it before any validation ran "
                 "with these parameters; loosen them")
@@ -249,7 +254,7 @@ class Objective:
         """Fail a trial whose fit a trainer limit ended before it validated; where the space samples
         nothing that changes the fit's length, every trial would repeat it: stop the search."""
         reason = no_validation_reason(candidate)
-        limits = set(candidate.get_params().get("trainer_kwargs") or {}) & set(ENDS_BEFORE_VALIDATION)
+        limits = validation_limits(candidate)
         if params.keys() & TRAINING_LENGTH_PARAMS or not limits or "max_time" in limits:  # time varies by trial
             return self._fail(trial, reason, None)
         raise TuningSetupError(f"trial {trial.number}: {reason}; every trial would repeat it, as the search space "
