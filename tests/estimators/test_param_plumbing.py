@@ -72,3 +72,9 @@ def test_the_parameter_changes_the_fitted_model(name, base, param, value):
     before, after = _output(first), _output(_estimator(name, {**base, param: value}))
     assert np.isfinite(after).all()
     assert not np.allclose(before, after, rtol=1e-6, atol=1e-9), f"{name}({param}={value!r}) left the output as it was"
+
+
+def test_ls4_draws_its_sample_paths_with_the_seed_of_random_state():
+    # the network's own generator seed: with 0 in its place, every random_state drew the same paths
+    est = _estimator("LS4Forecaster", {"random_state": 7}).fit(HOURLY)
+    assert est.network_.seed == 7
