@@ -73,8 +73,9 @@ class LTCForecaster(_LiquidLearningRate, DeepForecaster):
         no forecasting benchmark).
     max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see docs/parameters.md). Defaults follow the paper's training set-up:
-        Adam, batch 16; ``lr=None`` is 0.01 for LTC cells (the LTC scripts' rate) and 0.001 for
-        CfC cells (the scripts' rate for every other model; CfC at 0.01 does not train).
+        Adam, batch 16, except ``max_epochs=50`` (ours: the paper trains up to 200 epochs); ``lr=None``
+        is 0.01 for LTC cells (the LTC scripts' rate) and 0.001 for CfC cells (the scripts' rate for
+        every other model; CfC at 0.01 does not train).
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
         Shared run-time parameters (see docs/parameters.md): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments.
