@@ -56,7 +56,7 @@ def test_the_loaded_cutoff_and_forecasts_are_the_fitted_ones(saved):
 
 
 def test_a_panel_saved_before_steps_were_stored_keeps_its_cutoff_step(tmp_path):
-    from test_persistence import edit_config, saved_before_steps_were_stored  # the format-2 folder of that test
+    from test_persistence_steps import edit_config, saved_before_steps_were_stored  # the format-2 folder of that test
 
     est = ARNetForecaster(n_lags=8, horizon=3, max_epochs=1, random_state=0).fit(PANELS["ids out of sorted order"])
     folder = est.save(tmp_path / "model")
