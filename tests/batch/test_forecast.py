@@ -2,42 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from sktime.exceptions import NotFittedError
 
 from tsrec.batch import forecast_files, forecast_panel, read_series
-from tsrec.datasets.synthetic import make_seasonal
-from tsrec.estimators import ARNetForecaster, CycleNetForecaster, InputError, LoadError
-from tsrec.estimators._forecaster import DeepForecaster
+from tsrec.estimators import ARNetForecaster, CycleNetForecaster, InputError
 
-IDS = ["s0", "s1", "s2", "s3", "s4"]
-
-
-def series(i: int, n: int = 120) -> pd.DataFrame:
-    y, _ = make_seasonal(n_samples=n, period=24, random_state=i)
-    return y.rename(columns={"y0": "y"}).rename_axis("ds")
+from batch_files import IDS, series, write_files  # tests/batch/batch_files.py
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     """A fitted CycleNet, its saved folder, and the same five series as long/wide CSV and Parquet."""
-    folder = tmp_path_factory.mktemp("batch")
-    train = pd.concat([series(i, 200) for i in range(10, 14)], keys=list("abcd"), names=["unique_id", "ds"])
-    model = CycleNetForecaster(lookback=24, horizon=12, cycle_length=24, max_epochs=2, random_state=0).fit(train)
-    model.save(folder / "model")
-    frames = {k: series(i) for i, k in enumerate(IDS)}
-    long = pd.concat(frames, names=["unique_id", "ds"]).reset_index()
-    long.sample(frac=1.0, random_state=1).to_csv(folder / "long.csv", index=False)  # unsorted on purpose
-    long.to_parquet(folder / "long.parquet", index=False)
-    wide = pd.DataFrame({k: f["y"] for k, f in frames.items()}).rename_axis("ds").reset_index()
-    wide.to_csv(folder / "wide.csv", index=False)
-    return {"model": model, "dir": folder, "frames": frames}
+    return write_files(tmp_path_factory.mktemp("batch"))
 
 
 def test_long_csv_matches_predict_per_series(files, tmp_path):
@@ -115,101 +94,6 @@ def test_forecasts_do_not_depend_on_the_torch_thread_count(files, tmp_path):
     assert torch.get_num_threads() == before
 
 
-def existing_output(tmp_path):
-    """An output folder that already holds the output file and another file."""
-    (tmp_path / "out.csv").write_text("previous run\n")
-    (tmp_path / "notes.txt").write_text("keep me\n")
-    return tmp_path / "out.csv"
-
-
-def assert_untouched(tmp_path):
-    assert (tmp_path / "out.csv").read_text() == "previous run\n"
-    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("in")) == ["notes.txt", "out.csv"]
-
-
-def test_short_series_are_named_and_nothing_is_written(files, tmp_path):
-    out = existing_output(tmp_path)
-    long = pd.concat({"ok": series(0), "tiny": series(1, 10), "small": series(2, 23)}, names=["unique_id", "ds"])
-    long.reset_index().to_csv(tmp_path / "in.csv", index=False)
-    expected = r"2 series are shorter than the model's lookback of 24 rows: 'small' \(23 rows\), 'tiny' \(10 rows\)"
-    with pytest.raises(InputError, match=expected):
-        forecast_files(files["dir"] / "model", tmp_path / "in.csv", out)
-    assert_untouched(tmp_path)
-
-
-def test_values_beyond_the_model_scale_are_named_by_series_before_any_chunk(files, tmp_path, monkeypatch):
-    # one global scaler: with per-series scaling a series not fitted is standardised by its own rows,
-    # which take in any finite value
-    train = pd.concat([series(i, 200) for i in range(10, 14)], keys=list("abcd"), names=["unique_id", "ds"])
-    model = CycleNetForecaster(lookback=24, horizon=12, cycle_length=24, max_epochs=1, scaling="global").fit(train)
-    out = existing_output(tmp_path)
-    long = pd.concat({k: series(i) for i, k in enumerate(IDS)}, names=["unique_id", "ds"]).reset_index()
-    long.loc[long.unique_id.isin(["s1", "s3"]) & (long.index % 120 == 119), "y"] = 1e39
-    long.to_csv(tmp_path / "in_big.csv", index=False)
-    monkeypatch.setattr(DeepForecaster, "predict", lambda *a, **k: pytest.fail("a chunk was forecast"))
-    with pytest.raises(InputError, match=r"the input's values \(series 's1', 's3'\) lie too far"):
-        forecast_files(model, tmp_path / "in_big.csv", out)
-    assert_untouched(tmp_path)
-
-
-@pytest.mark.parametrize("engine", ["local", "dask"])
-def test_bad_values_or_a_failing_chunk_leave_the_output_alone(files, tmp_path, monkeypatch, engine):
-    out = existing_output(tmp_path)
-    long = pd.read_csv(files["dir"] / "long.csv")
-    long.loc[7, "y"] = np.nan
-    long.to_csv(tmp_path / "in_nan.csv", index=False)
-    with pytest.raises(InputError, match="NaN"):
-        forecast_files(files["model"], tmp_path / "in_nan.csv", out, engine=engine)
-    assert_untouched(tmp_path)
-
-    original = DeepForecaster.predict
-
-    def fail_on_second_chunk(self, *args, y, **kwargs):
-        if "s2" in y.index.get_level_values(0):  # by series: Dask may run the chunks in any order
-            raise RuntimeError("worker lost")
-        return original(self, *args, y=y, **kwargs)
-
-    monkeypatch.setattr(DeepForecaster, "predict", fail_on_second_chunk)
-    with pytest.raises(RuntimeError, match="worker lost") as info:
-        forecast_files(files["model"], files["dir"] / "long.csv", out, engine=engine, chunk_size=2,
-                       scheduler="synchronous" if engine == "dask" else None)
-    # a failure that is not tsrec's own says which chunk's series it came from
-    assert info.value.__notes__ == ["raised while forecasting the 2 series 's2' to 's3'"]
-    assert_untouched(tmp_path)
-
-
-def test_model_and_option_errors(files, tmp_path):
-    folder = files["dir"]
-    with pytest.raises(LoadError, match="not a saved tsrec estimator"):
-        forecast_files(tmp_path, folder / "long.csv", tmp_path / "o.csv")
-    with pytest.raises(InputError, match="not fitted") as info:
-        forecast_files(CycleNetForecaster(), folder / "long.csv", tmp_path / "o.csv")
-    assert isinstance(info.value, NotFittedError)  # as the forecaster's own predict raises
-    with pytest.raises(TypeError, match="not a tsrec forecaster"):
-        forecast_files(object(), folder / "long.csv", tmp_path / "o.csv")
-    with pytest.raises(InputError, match="unknown file extension"):  # checked before the input is read
-        forecast_files(files["model"], tmp_path / "missing.csv", tmp_path / "o.json")
-    with pytest.raises(InputError, match="engine must be one of"):
-        forecast_files(files["model"], folder / "long.csv", tmp_path / "o.csv", engine="spark")
-    with pytest.raises(InputError, match="client is only used by engine='dask'"):
-        forecast_files(files["model"], folder / "long.csv", tmp_path / "o.csv", client=object())
-    with pytest.raises(InputError, match="npartitions and scheduler are only used by engine='dask'; pass engine"):
-        forecast_files(files["model"], folder / "long.csv", tmp_path / "o.csv", npartitions=2, scheduler="threads")
-    # refused before any file is read (Dask refused it only in compute, without naming the argument)
-    with pytest.raises(InputError, match="scheduler must be 'threads', 'processes' or 'synchronous' .*got 'bogus'"):
-        forecast_files(files["model"], tmp_path / "missing.csv", tmp_path / "o.csv", engine="dask", scheduler="bogus")
-    pd.read_csv(folder / "long.csv").assign(y2=1.0).to_csv(tmp_path / "in.csv", index=False)
-    with pytest.raises(InputError, match=r"2 value column\(s\) \['y', 'y2'\] but the model forecasts 1 variate"):
-        forecast_files(files["model"], tmp_path / "in.csv", tmp_path / "o.csv", columns=["y", "y2"])
-    assert [p.name for p in tmp_path.iterdir()] == ["in.csv"]
-
-
-def test_missing_dask_says_what_to_install(files, tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "dask", None)  # makes `import dask` raise ImportError
-    with pytest.raises(ImportError, match=r"pip install 'tsrec\[dask\]'"):
-        forecast_files(files["model"], files["dir"] / "long.csv", tmp_path / "o.csv", engine="dask")
-
-
 def test_multivariate_long_defaults_to_the_model_columns(tmp_path):
     t = pd.date_range("2024-01-01", periods=40, freq="D")
     frame = pd.DataFrame({"p": np.sin(np.arange(40.0)), "q": np.cos(np.arange(40.0) / 3)}, index=t).rename_axis("ds")
@@ -228,89 +112,6 @@ def test_multivariate_long_defaults_to_the_model_columns(tmp_path):
     # swapped columns would be forecast with each other's weights and scaling
     with pytest.raises(InputError, match=r"value columns \['q', 'p'\] are not the model's variates \['p', 'q'\]"):
         forecast_files(model, tmp_path / "in.parquet", tmp_path / "o.csv", columns=["q", "p"])
-
-
-@pytest.mark.parametrize("fh", [True, 3.0, np.float64(2.0), "3", [1.0, 2.0], [True], [], object()])
-def test_bad_fh_is_an_input_error(files, tmp_path, fh):
-    with pytest.raises(InputError, match="fh must be"):
-        forecast_files(files["model"], files["dir"] / "long.csv", tmp_path / "o.csv", fh=fh)
-    assert not list(tmp_path.iterdir())
-
-
-@pytest.mark.parametrize("fh", [0, -2, [0, 1], np.array([-1, 2])])
-def test_steps_at_or_before_the_end_are_in_sample_as_for_predict(files, tmp_path, fh):
-    # they were plain InputErrors, worded unlike predict's; the forecaster's own predict raises InSampleError
-    from tsrec.estimators.errors import InSampleError
-
-    with pytest.raises(InSampleError, match="fh must be >= 1|fh must name future steps 1, 2, ..."):
-        forecast_files(files["model"], files["dir"] / "long.csv", tmp_path / "o.csv", fh=fh)
-
-
-def test_a_series_at_another_step_is_refused_before_any_chunk(files, tmp_path, monkeypatch):
-    # CycleNet reads the stamps (its cycle's phase): an hourly model refuses a daily series; found
-    # chunk by chunk, that once stopped a run after every other chunk had been forecast
-    daily = series(9).set_axis(pd.date_range("2024-01-01", periods=120, freq="D", name="ds"))
-    long = pd.concat({**{k: series(i) for i, k in enumerate(IDS)}, "zz_daily": daily}, names=["unique_id", "ds"])
-    long.reset_index().to_csv(tmp_path / "in_daily.csv", index=False)
-    out = existing_output(tmp_path)
-    monkeypatch.setattr(DeepForecaster, "predict", lambda *a, **k: pytest.fail("a chunk was forecast"))
-    with pytest.raises(InputError, match=r"^the input: series 'zz_daily' of y has a step of D but the fitted data a "
-                                         r"step of h; the model reads the time stamps"):
-        forecast_files(files["model"], tmp_path / "in_daily.csv", out, chunk_size=2)
-    assert_untouched(tmp_path)
-
-
-def test_integer_steps_for_a_model_fitted_on_date_times_are_named_by_the_time_column(files, tmp_path, monkeypatch):
-    # predict's message (of y, a NumPy array and pd.date_range) gave a file user nothing to act on
-    long = pd.concat({k: series(i).reset_index(drop=True) for i, k in enumerate(IDS)}, names=["unique_id", "ds"])
-    long.reset_index().to_csv(tmp_path / "in_int.csv", index=False)
-    out = existing_output(tmp_path)
-    monkeypatch.setattr(DeepForecaster, "predict", lambda *a, **k: pytest.fail("a chunk was forecast"))
-    with pytest.raises(InputError, match=r"^the input's time column 'ds' holds integer steps, but the model was fitted "
-                                         r"on date-time stamps \(step 'h'\) and reads them \(the phase of its cycle\); "
-                                         r"write the series' date-times in the time column 'ds'"):
-        forecast_files(files["model"], tmp_path / "in_int.csv", out, chunk_size=2)
-    assert_untouched(tmp_path)
-
-
-def test_date_times_for_a_model_fitted_on_integer_steps_are_named_by_the_time_column(files, tmp_path):
-    train = pd.concat({k: series(i, 200).reset_index(drop=True) for i, k in enumerate("ab")}, names=["unique_id", "t"])
-    model = CycleNetForecaster(lookback=24, horizon=12, cycle_length=24, max_epochs=1, random_state=0).fit(train)
-    long = pd.concat({k: series(i) for i, k in enumerate("ab")}, names=["unique_id", "ds"])
-    long.reset_index().to_csv(tmp_path / "in_dates.csv", index=False)
-    with pytest.raises(InputError, match=r"^the input's time column 'ds' holds date-time stamps, but the model was "
-                                         r"fitted on integer steps and reads the phase of its cycle from them"):
-        forecast_files(model, tmp_path / "in_dates.csv", tmp_path / "o.csv")
-    assert not (tmp_path / "o.csv").exists()
-
-
-def test_forecasts_larger_than_the_machines_memory_are_refused_before_any_chunk(files, tmp_path, monkeypatch):
-    from tsrec.estimators import _horizon
-
-    monkeypatch.setattr(_horizon, "physical_memory", lambda: 2**30)  # a 1 GiB machine
-    monkeypatch.setattr(DeepForecaster, "predict", lambda *a, **k: pytest.fail("a chunk was forecast"))
-    # 5 series x 2**24 steps x (8 + 16) bytes = 1.9 GiB: the steps alone pass, the panel's output does not
-    with pytest.raises(InputError, match=r"5 series would give 83,886,080 rows, at least 1\.88 GiB, "
-                                         r"more than the 1 GiB of memory this process may use"):
-        forecast_files(files["model"], files["dir"] / "long.csv", tmp_path / "o.csv", fh=[1, 2**24])
-    with pytest.raises(InputError, match=r"fh reaches step 68,719,476,736: 1 list of steps"):
-        forecast_files(files["model"], files["dir"] / "long.csv", tmp_path / "o.csv", fh=2**36)  # before reading
-    assert not list(tmp_path.iterdir())
-
-
-def test_an_input_file_is_never_the_output(files, tmp_path, monkeypatch):
-    long = pd.read_csv(files["dir"] / "long.csv")
-    long[long["unique_id"] < "s3"].to_csv(tmp_path / "in.csv", index=False)
-    long[long["unique_id"] >= "s3"].to_csv(tmp_path / "other.csv", index=False)
-    os.link(tmp_path / "in.csv", tmp_path / "hard.csv")
-    before = (tmp_path / "in.csv").read_bytes()
-    monkeypatch.chdir(tmp_path)
-    for output in ("in.csv", tmp_path / "sub" / ".." / "in.csv", tmp_path / "hard.csv"):
-        message = r"(in|hard)\.csv is also an input file \(.*in\.csv\).*give another output"
-        with pytest.raises(InputError, match=message):
-            forecast_files(files["model"], [tmp_path / "other.csv", tmp_path / "in.csv"], output)
-    assert (tmp_path / "in.csv").read_bytes() == before
-    assert sorted(os.listdir(tmp_path)) == ["hard.csv", "in.csv", "other.csv"]
 
 
 def test_a_series_split_over_csv_and_parquet_is_forecast_once(files, tmp_path):
@@ -352,20 +153,6 @@ def test_a_warning_each_chunk_would_give_is_given_once(engine):
     steps = [w for w in caught if "has a step of D" in str(w.message)]
     assert len(steps) == 1 and "shown once: the same may hold for other series" in str(steps[0].message)
     assert len(out) == 12
-
-
-@pytest.mark.parametrize("role", ["id", "time"])
-def test_an_id_or_time_column_named_like_the_output_is_refused_before_forecasting(files, tmp_path, role):
-    # it failed with pandas' "cannot insert y_hat, already exists" once every series was forecast
-    long = pd.read_csv(files["dir"] / "long.csv")
-    long = long.rename(columns={"unique_id" if role == "id" else "ds": "y_hat"})
-    long.to_csv(tmp_path / "in.csv", index=False)
-    names = {"id_col": "y_hat"} if role == "id" else {"time_col": "y_hat"}
-    message = (rf"the {role} column 'y_hat' has the name the output gives the forecasts of 'y'; rename it "
-               rf"\(and pass the new name as {role}_col=, CLI: --{role}-col\)")
-    with pytest.raises(InputError, match=message):
-        forecast_files(files["model"], tmp_path / "in.csv", tmp_path / "out.csv", **names)
-    assert not (tmp_path / "out.csv").exists()
 
 
 def _train_panel(n: int = 200) -> pd.DataFrame:
