@@ -225,3 +225,29 @@ def test_a_stamp_far_before_an_integer_index_is_in_sample_not_an_overflow():
     index = pd.Index(np.arange(10, dtype=np.int64))
     with pytest.raises(InSampleError, match="not after the end"):
         steps_to(index, 1, pd.Index([np.iinfo(np.int64).min + 5]), "y")
+
+
+def test_zoned_stamps_on_period_data_are_refused_not_stripped_of_their_zone():
+    # pandas would drop the zone (with a UserWarning) and read the stamps' wall-clock dates
+    from tsrec.estimators._fh_stamps import steps_to
+
+    months = pd.period_range("2024-01", periods=12, freq="M")
+    stamps = pd.DatetimeIndex(["2025-01-15", "2025-02-15"]).tz_localize("Asia/Tokyo")
+    with pytest.raises(InputError, match=r"have a time zone but y has periods, which have none; pass naive stamps "
+                                         r"\(.tz_localize\(None\)\) or periods"):
+        steps_to(months, months.freq, stamps, "y")
+    assert list(steps_to(months, months.freq, stamps.tz_localize(None), "y")) == [1, 2]
+
+
+@pytest.mark.parametrize("hour, why", [("2024-03-31 02:00", "does not exist"), ("2024-10-27 02:00", "happens twice")])
+def test_an_hour_period_that_is_no_single_instant_in_the_datas_zone_is_refused(hour, why):
+    # Berlin's clocks skip 02:00-03:00 in March and repeat it in October: moving the period to a
+    # neighbouring hour would forecast another step than the one asked for
+    from tsrec.estimators._fh_stamps import steps_to
+
+    hours = pd.date_range(pd.Timestamp(hour) - pd.Timedelta("1D"), periods=24, freq="h", tz="Europe/Berlin")
+    with pytest.raises(InputError, match=rf"fh's periods \[Period\('{hour}', 'h'\)\] are not single instants in "
+                                         "Europe/Berlin"):
+        steps_to(hours, hours.freq, pd.period_range(hour, periods=1, freq="h"), "y")
+    later = pd.period_range(pd.Timestamp(hour) + pd.Timedelta("2h"), periods=1, freq="h")
+    assert len(steps_to(hours, hours.freq, later, "y")) == 1, why
