@@ -142,3 +142,19 @@ def test_float_time_stamps_are_ranked_by_value_not_by_first_appearance():
     index = pd.MultiIndex.from_arrays([[0, 0, 0, 1, 1, 1], [0.0, 1.0, 0.5, 0.0, 0.5, 1.0]])
     ranked = with_ranked_time_level(pd.DataFrame({"c": np.arange(6.0)}, index=index))
     assert ranked.index.get_level_values(-1).tolist() == [0, 2, 1, 0, 1, 2]
+
+
+def test_a_slice_of_a_panel_is_read_as_the_samples_it_holds(fitted3):
+    # .loc keeps the dropped instances in the index's levels: counting those would reshape the rows wrongly
+    panel = convert_to(X3, to_type="pd-multiindex").loc[[0, 1, 3]]
+    assert len(panel.index.levels[0]) == len(X3)
+    np.testing.assert_array_equal(fitted3.predict_proba(panel), fitted3.predict_proba(X3[[0, 1, 3]]))
+
+
+def test_channel_names_count_only_when_all_are_text():
+    # scikit-learn records feature names only where every one is a string; mixed names are positions
+    panel = convert_to(X3, to_type="pd-multiindex").set_axis(["a", 0, 1], axis=1)
+    clf = pgn().fit(panel, Y)
+    assert not hasattr(clf, "feature_names_in_")
+    renamed = clf.predict_proba(panel.set_axis(["a", 5, 6], axis=1))
+    np.testing.assert_array_equal(renamed, clf.predict_proba(X3))
