@@ -50,6 +50,40 @@ def test_demo_numbers_out_of_range_are_one_line_and_exit_2(tmp_path, capsys, opt
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("option, value", [("--seed", "0"), ("--seed", str(2**32 - 1)), ("--max-epochs", "1")])
+def test_numbers_at_the_ends_of_their_range_are_taken(option, value):
+    from tsrec.cli import _out_of_range, _parser
+
+    assert _out_of_range(_parser().parse_args(["demo", option, value])) is None
+
+
+@pytest.mark.parametrize("by_signal", [False, True], ids=["Ctrl-C", "SIGTERM"])
+def test_an_interrupted_run_says_so_in_one_line_and_exits_130(monkeypatch, capsys, by_signal):
+    import os
+    import signal
+
+    import tsrec.cli
+
+    def interrupted(args):
+        if not by_signal:
+            raise KeyboardInterrupt
+        os.kill(os.getpid(), signal.SIGTERM)  # as `timeout` or a batch scheduler sends it
+        return 0
+
+    def ours(*_):  # without tsrec's handler the signal ends here, not in ending pytest
+        pass
+
+    previous = signal.signal(signal.SIGTERM, ours)
+    try:
+        monkeypatch.setattr(tsrec.cli, "_run", interrupted)
+        assert main(["list"]) == 130
+        assert signal.getsignal(signal.SIGTERM) is ours  # tsrec's handler lasts the run only
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    err = capsys.readouterr().err
+    assert err.startswith("tsrec list: interrupted; ") and err.count("\n") == 1
+
+
 def test_python_dash_m_tsrec_is_the_command():
     import subprocess
     import sys
