@@ -116,6 +116,10 @@ def test_pad_last_repeats_the_last_observed_value(tmp_path: Path) -> None:
     X, _ = load_ucr("Toy", data_dir=tmp_path, pad="last", length=5)
     np.testing.assert_array_equal(X[0], [[1, 2, np.nan, 2, 2], [np.nan] * 5])
     np.testing.assert_array_equal(X[1], [[4, 5, 6, 7, 7], [8, 9, 10, 11, 11]])
+    assert load_ucr("Toy", data_dir=tmp_path, pad="last", length=4)[0].shape == (2, 2, 4)
+    # one step short of the longest series: the message, not numpy's broadcast error
+    with pytest.raises(ValueError, match=r"length=3 is shorter than the longest series \(4\) in Toy_TRAIN.ts"):
+        load_ucr("Toy", data_dir=tmp_path, pad="last", length=3)
 
 
 def test_a_file_that_is_not_utf8_is_named_with_the_fix(tmp_path: Path) -> None:

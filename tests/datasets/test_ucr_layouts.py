@@ -67,3 +67,15 @@ def test_a_typo_names_only_problems_that_load(tmp_path: Path) -> None:
     _put(tmp_path, "UCR_UEA/Foo_TRAIN.ts")
     with pytest.raises(InputFileNotFoundError, match="did you mean 'Foo'"):
         load_ucr("foo", data_dir=tmp_path)
+
+
+def test_the_first_file_in_search_order_is_read(tmp_path: Path) -> None:
+    # the problem's folder before the flat layout, the upper-case split before the lower-case one
+    _put(tmp_path, "Foo_TRAIN.ts", CLASSIFICATION.replace("1,2:a", "5,6:a"))
+    _put(tmp_path, "UCR_UEA/Foo/Foo_train.ts", CLASSIFICATION.replace("1,2:a", "7,8:a"))
+    _put(tmp_path, "UCR_UEA/Foo/Foo_TRAIN.ts")
+    np.testing.assert_array_equal(load_ucr("Foo", data_dir=tmp_path)[0][0], [1.0, 2.0])
+    (tmp_path / "UCR_UEA" / "Foo" / "Foo_TRAIN.ts").unlink()
+    np.testing.assert_array_equal(load_ucr("Foo", data_dir=tmp_path)[0][0], [7.0, 8.0])
+    (tmp_path / "UCR_UEA" / "Foo" / "Foo_train.ts").unlink()
+    np.testing.assert_array_equal(load_ucr("Foo", data_dir=tmp_path)[0][0], [5.0, 6.0])
