@@ -62,8 +62,9 @@ def test_bad_cell_parameters_are_named(params, message):
 def test_learning_rate_follows_the_cell_unless_given():
     from tsrec.estimators._params import training_config
 
-    assert training_config(LTCClassifier()).lr == 0.01
-    assert training_config(LTCClassifier(cell="cfc")).lr == 0.001
+    for liquid in (LTCClassifier, LTCForecaster):
+        assert training_config(liquid()).lr == 0.01
+        assert training_config(liquid(cell="cfc")).lr == 0.001
     assert training_config(LTCForecaster(cell="cfc", lr=0.02)).lr == 0.02
 
 
