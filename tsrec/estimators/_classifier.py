@@ -185,7 +185,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
                 self.feature_names_in_ = np.asarray(channels, dtype=object)
         X = X[:, None, :] if X.ndim == 2 else X
         _check_axes(X)
-        _panel_values.check_finite(X)
+        _panel_values.check_finite(X, given)
         if reset:
             self.n_channels_, self.n_timepoints_ = X.shape[1], X.shape[2]
         return X

@@ -10,12 +10,15 @@ from tsrec._warn import warn_user
 from tsrec.estimators.errors import InputError
 
 
-def check_finite(X: np.ndarray) -> None:
+def check_finite(X: np.ndarray, given: object = None) -> None:
     """Refuse NaN or inf in numpy3D ``X`` with a fix for series (scikit-learn's imputers take 2-D tables only).
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_channels, n_timepoints)
+    given : object, optional
+        X as given, before its cast to the network's dtype: where every value that is not finite was
+        finite there (beyond float32's range), the fix is to rescale, not to fill.
 
     Raises
     ------
@@ -25,12 +28,19 @@ def check_finite(X: np.ndarray) -> None:
     bad = ~np.isfinite(X)
     if not bad.any():
         return
+    sample, channel, step = np.unravel_index(np.argmax(bad), bad.shape)
+    where = f"sample {sample}, " + (f"channel {channel}, " if X.shape[1] > 1 else "") + f"timepoint {step}"
+    if _overflowed_only(bad, given):
+        raise InputError(
+            f"X has {int(bad.sum())} value(s) beyond the range of {X.dtype} (largest {np.finfo(X.dtype).max:.3g}), "
+            f"the first at {where}, which the network computes in; the classifiers do not rescale X: scale it "
+            "first, e.g. standardise each channel by its mean and standard deviation over the training samples "
+            "(the same statistics for X at predict time)"
+        )
     n_nan = int(np.isnan(X).sum())
     counts = [f"{n_nan} missing value(s) (NaN)"] if n_nan else []
     if bad.sum() > n_nan:
         counts.append(f"{int(bad.sum()) - n_nan} infinite value(s) (inf, or beyond float32's range of 3.4e38)")
-    sample, channel, step = np.unravel_index(np.argmax(bad), bad.shape)
-    where = f"sample {sample}, " + (f"channel {channel}, " if X.shape[1] > 1 else "") + f"timepoint {step}"
     raise InputError(
         f"X contains {' and '.join(counts)}, the first at {where}; the networks need finite series: fill "
         "missing values along time within each series and channel, e.g. forward then backward fill or linear "
@@ -38,6 +48,16 @@ def check_finite(X: np.ndarray) -> None:
         "pd.DataFrame(x.T).interpolate(limit_direction='both').to_numpy().T), and replace inf (rescale X if its "
         "values exceed float32's range)"
     )
+
+
+def _overflowed_only(bad: np.ndarray, given: object) -> bool:
+    """Whether each value flagged in ``bad`` was finite in ``given`` (X before its cast)."""
+    if given is None:
+        return False
+    original = np.asarray(given)  # an array as it is; a list is stacked, as validation stacked it
+    if original.dtype.kind not in "iuf" or original.size != bad.size:
+        return False
+    return bool(np.isfinite(original.reshape(bad.shape)[bad]).all())
 
 
 def warn_rounded_away(original: object, cast: np.ndarray) -> None:
