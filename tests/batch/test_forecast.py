@@ -155,6 +155,20 @@ def test_a_warning_each_chunk_would_give_is_given_once(engine):
     assert len(out) == 12
 
 
+def test_a_constant_series_not_fitted_is_warned_of_once_however_many_chunks_hold_one():
+    # the checks before the chunks standardise the contexts too: their warning is the chunks' own
+    hours = pd.date_range("2024-01-01", periods=40, freq="h")
+    train = pd.concat([pd.DataFrame({"y": np.sin(np.arange(40.0) / s)}, index=hours) for s in (2, 3)],
+                      keys=["a", "b"], names=["unique_id", "ds"])
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(train)
+    flat = pd.concat([pd.DataFrame({"y": 1e-9}, index=hours) for _ in range(6)],
+                     keys=[f"new{i}" for i in range(6)], names=["unique_id", "ds"])
+    with pytest.warns(RuntimeWarning) as caught:
+        forecast_panel(est, flat, chunk_size=2)
+    [constant] = [str(w.message) for w in caught if "not one the model was fitted on, is constant" in str(w.message)]
+    assert constant.startswith("a series of y (series 'new0' and 5 more), not one") and "(shown once: the same may hold" in constant
+
+
 def _train_panel(n: int = 200) -> pd.DataFrame:
     return pd.concat([series(i, n) for i in range(10, 14)], keys=list("abcd"), names=["unique_id", "ds"])
 

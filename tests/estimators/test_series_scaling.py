@@ -266,3 +266,17 @@ def test_a_constant_variate_is_warned_of_with_its_series():
     assert _constant_warnings(arnet(scaling="global"), two) == []  # constant in one series, not in all rows
     [both] = _constant_warnings(arnet(scaling="series"), pd.concat({"a": y, "b": y}, names=["id", "time"]))
     assert both.startswith("variate 'flat' of y (series 'a') (and 1 more) is constant")
+
+
+def test_a_constant_series_not_fitted_is_warned_of_at_forecast_time():
+    # extreme-values audit: a new series constant at 1e-9 was forecast near -0.1 by ARNet, with no word (scale 1,
+    # the network's output for zeros in the data's units); fit warns of the same in its training rows
+    est = arnet().fit(panel())
+    flat = panel().loc[["small"]].rename(index={"small": "flat"}) * 0 + 1e-9
+    with pytest.warns(RuntimeWarning, match=r"a series of y \(series 'flat'\), not one the model was fitted on, is constant in "
+                                            r"variate 'v' over the rows given for it \(every value 1e-09\)"):
+        est.predict(fh=[1, 2], y=flat)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        est.predict(fh=[1, 2], y=panel().loc[["small"]].rename(index={"small": "new"}))  # varies: no warning
+        est.predict(fh=[1, 2], y=panel().loc[["small"]] * 0 + 1.0)  # fitted: its training statistics

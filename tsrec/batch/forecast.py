@@ -176,13 +176,14 @@ def forecast_panel(
     est, path = _resolve_model(model)
     steps = forecast_steps(fh, est)
     panel = in_model_zone(est, panel)
-    check_panel(est, panel, steps)
+    with collected_warnings() as checked:  # shown with the chunks' warnings: the same ones, such as a constant series
+        check_panel(est, panel, steps)
     chunks = panel_chunks(panel, chunk_size)
     if engine == "local":
         results = [_forecast_chunks(chunks, est, steps)]
     else:
         results = _dask_forecast(path if path is not None else est, chunks, steps, client, npartitions, scheduler)
-    show_collected([caught for _, part in results for caught in part])  # once, whichever task gave them
+    show_collected([*checked, *(caught for _, part in results for caught in part)])  # once, whichever task gave them
     frames = [frame for part, _ in results for frame in part]
     out = pd.concat(frames) if len(frames) > 1 else frames[0]
     out.index.names = list(panel.index.names)

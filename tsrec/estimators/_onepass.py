@@ -24,7 +24,7 @@ from tsrec.estimators._horizon import (
 )
 from tsrec.estimators._newdata import check_scaled, uses_stamps
 from tsrec.estimators._panel_values import warn_rounded_context
-from tsrec.estimators._scaling import Scales, fitted_scales, run_scales
+from tsrec.estimators._scaling import Scales, fitted_scales, run_scales, warn_constant_contexts
 from tsrec.estimators._series import run_keys, run_starts
 from tsrec.estimators._steps import fixed_length, fixed_units, held_steps
 from tsrec.estimators._timeindex import check_integer_room, past_last_date
@@ -142,6 +142,8 @@ def _run_scales(est: DeepForecaster, values: np.ndarray, runs: Runs) -> Scales:
         counts = runs.ends - runs.starts
         own = run_scales(values[np.repeat(~known, counts)], counts[~known])
         scales.mean[~known], scales.scale[~known] = own
+        new = [(key, values[start:end]) for key, start, end in zip(runs.keys, runs.starts, runs.ends)]
+        warn_constant_contexts([pair for pair, seen in zip(new, known) if not seen], est.columns_)
     return scales
 
 

@@ -186,8 +186,9 @@ def scales_of(est, parts: list, keys_fitted: bool = True) -> Scales:
     fitted on (all of them unless ``keys_fitted``) those of the rows given for it."""
     scales, known = fitted_scales(est, parts, keys_fitted)
     if not known.all():
-        own = standard_scales([df.to_numpy(float) for (_, df), seen in zip(parts, known) if not seen])
-        scales.mean[~known], scales.scale[~known] = own
+        new = [(key, df.to_numpy(float)) for (key, df), seen in zip(parts, known) if not seen]
+        scales.mean[~known], scales.scale[~known] = standard_scales([values for _, values in new])
+        warn_constant_contexts(new, est.columns_)
     return scales
 
 
@@ -253,14 +254,19 @@ def row_scales(est, keys: list | None, n_rows: int) -> Scales:
     return _rows_of(fitted, rows)
 
 
+def _constant_variates(parts: list[np.ndarray], keys: list, columns: list) -> list[tuple]:
+    """(key, column, value) of each variate constant over the rows of one of ``parts``."""
+    return [(key, column, part[0, c]) for key, part in zip(keys, parts) if len(part)
+            for c, column in enumerate(columns) if np.ptp(part[:, c]) == 0]
+
+
 def warn_constant_variates(parts: list[np.ndarray], keys: list, columns: list) -> None:
     """Warn when a variate is constant over a standardisation's rows (each of ``parts``, the training
     rows of one series, or of all of them for the global scaler): it gets scale 1, standardises to all
     zeros, and the network's output for it, whatever training left there, comes back in the data's
     own units, however small the level (ARNet, at its lr and batch size before 2026-12-05, forecast a
     series of 1e-9 at about -0.34)."""
-    found = [(key, column, part[0, c]) for key, part in zip(keys, parts) if len(part)
-             for c, column in enumerate(columns) if np.ptp(part[:, c]) == 0]
+    found = _constant_variates(parts, keys, columns)
     if not found:
         return
     key, column, value = found[0]
@@ -271,6 +277,28 @@ def warn_constant_variates(parts: list[np.ndarray], keys: list, columns: list) -
         "all zeros, so the network learns nothing of it, and its forecast is that value plus what the "
         "network outputs there, in the data's own units whatever the level; forecast a constant variate "
         "as its value, or drop it from y",
+        RuntimeWarning,
+    )
+
+
+def warn_constant_contexts(new: list[tuple], columns: list) -> None:
+    """Warn when a series not fitted, standardised by the rows given for it (``new``: (key, rows)
+    pairs), is constant in a variate there: as for a constant training variate
+    (:func:`warn_constant_variates`), its forecast is the network's output for zeros in the data's
+    own units (a new series of 1e-9 was forecast between -0.33 and 0.16 by small ARNet and LS4 models)."""
+    found = _constant_variates([rows for _, rows in new], [key for key, _ in new], columns)
+    if not found:
+        return
+    key, column, value = found[0]
+    # the series in one parenthesis: batch forecasting shows one warning of this kind (_warn.each_kind_once)
+    # whichever series and how many each chunk names
+    more = f" and {len(found) - 1} more" if len(found) > 1 else ""
+    where = "y" if key is None else f"a series of y (series {key!r}{more})"
+    warn_user(
+        f"{where}, not one the model was fitted on, is constant in variate {column!r} over the rows given for it "
+        f"(every value {value:.6g}): standardised by its own rows, it is all zeros, and its forecast is that value "
+        "plus what the network outputs for zeros, in the data's own units whatever the level; forecast a constant "
+        "series as its value",
         RuntimeWarning,
     )
 
