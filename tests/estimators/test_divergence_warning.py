@@ -85,6 +85,18 @@ def test_sound_spacetime_and_ls4_fits_do_not_warn(series):
                           random_state=0).fit(series[:300])
 
 
+def test_ls4_with_instance_norm_does_not_blame_lr_for_a_step_in_the_series():
+    # its loss reads each window scaled by its lookback alone: where a step of 100 lookback spreads falls in the
+    # horizon, a sound fit (forecasting the new level within 0.3%) ended 40x above N(0, sigma^2)'s loss and
+    # was told to lower lr
+    step = np.r_[np.zeros(100), np.full(100, 10.0)] + 0.1 * np.random.default_rng(0).standard_normal(200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        est = LS4Forecaster(lookback=16, horizon=4, max_epochs=5, d_model=8, d_state=4, n_layers=1, n_samples=4,
+                            z_dim=4, instance_norm=True, random_state=0).fit(step)
+    assert est.history_["train_loss"][-1] > 10 * 48.6  # far above the baseline that does not apply here
+
+
 def test_a_divergence_with_a_huge_weight_decay_names_it(series):
     est = LS4Forecaster(lookback=24, horizon=6, max_epochs=2, d_model=8, n_samples=4, weight_decay=1e9, random_state=0)
     with pytest.raises(InputError, match=r"lower lr \(it is 0\.001\) or weight_decay \(it is 1e\+09\)"):
