@@ -248,7 +248,9 @@ class _FFTConv(torch.autograd.Function):
         gf = torch.fft.rfft(grad_y, n=n, dim=-1)  # (B, Ho, C, F)
         grad_u = grad_k = None
         if ctx.needs_input_grad[0]:
-            grad_u = torch.fft.irfft((gf * kf.conj()).sum(1), n=n, dim=-1)[..., :time]
+            # one head (SpaceTime's decoder): its product is the sum; .sum(1) would zero-fill and add a copy
+            spectrum = gf[:, 0] * kf[0].conj() if kf.shape[0] == 1 else (gf * kf.conj()).sum(1)
+            grad_u = torch.fft.irfft(spectrum, n=n, dim=-1)[..., :time]
         if ctx.needs_input_grad[1]:
             grad_k = torch.fft.irfft((gf * uf.conj().unsqueeze(1)).sum(0), n=n, dim=-1)[..., :taps]
         return grad_u, grad_k, None
