@@ -150,8 +150,32 @@ class SpaceTimeBlock(nn.Module):
             The block's output, (batch, time, width).
         """
         z = self.preprocess(u)
-        y = self.ssm(z)
+        if isinstance(self.preprocess, PreprocessSSM) and u.shape[-1] > 1 and u.stride(-1) == 0:
+            y = self._filtered_ssm(u[..., :1])  # the encoder's one series repeated to every channel
+        else:
+            y = self.ssm(z)
         return z + self.dropout(y + self.mlp(y))
+
+    def _filtered_ssm(self, series: torch.Tensor) -> torch.Tensor:
+        """``self.ssm(self.preprocess(u))`` for ``u`` one series (batch, time, 1) repeated to every channel.
+
+        Channel ``c`` of the SSM's output is ``(K_c + D_c delta) * f_c * u`` with ``f_c`` its FIR
+        pre-processing kernel; causal convolutions associate (and the first ``time`` outputs need only
+        the first ``time`` taps), so the two kernels are convolved first, ``(width, time)``, and the
+        one series is filtered with every composite kernel: one small transform of the input instead
+        of one per channel, no separate skip term, and in the backward no conjugated copy of every
+        channel's spectrum (about 12% of a training step at the forecaster's defaults on ETTh1, one CPU
+        thread). Equal to the two-stage path to rounding (float64: 1e-15). ``self.ssm``'s own
+        ``forward`` (and any hook on it) is not called on this path.
+        """
+        time = series.shape[1]
+        ssm_kernel = self.ssm.kernel(time)
+        if self.ssm.D is not None:  # the skip D u is tap 0 of the kernel
+            ssm_kernel = torch.cat([ssm_kernel[:, :1] + self.ssm.D.unsqueeze(1), ssm_kernel[:, 1:]], dim=1)
+        fir = self.preprocess.kernel.to(ssm_kernel.dtype)
+        # (1, time, width) filtered channel by channel with its FIR kernel: the composite kernels, time first
+        composite = fft_conv(ssm_kernel.t().unsqueeze(0), fir)[0].t()
+        return fft_conv(series, composite.unsqueeze(1)).squeeze(-1)
 
     def __setstate__(self, state: dict) -> None:
         if "dropout" not in state.get("_modules", {}):
