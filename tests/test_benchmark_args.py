@@ -21,6 +21,8 @@ import pytest
         ("chimera_modes", ["--repeats", "-1"], "--repeats: must be an integer >= 1, got -1"),
         ("ltc_backward", ["--repeats", "0"], "--repeats: must be an integer >= 1, got 0"),
         ("rollout_memory", ["--steps", "5"], "--steps: must be an integer >= 1000, got 5"),
+        ("spacetime_step", ["--rounds", "0"], "--rounds: must be an integer in [1, 20], got 0"),
+        ("spacetime_step", ["--against", "no-such-folder"], "--against: no-such-folder holds no tsrec/__init__.py"),
     ],
 )
 def test_bad_arguments_exit_2_before_measuring(benchmark_script, tmp_path, capsys, script, argv, message):
