@@ -282,6 +282,9 @@ def test_values_beyond_float32_are_refused_without_numpys_overflow_warnings(fitt
                                                  r"3.4e\+38\), the first at sample 0, channel 0, timepoint 0, which the "
                                                  r"network computes in; the classifiers do not rescale X: scale it first"):
                 fit_or_predict()
+        # float64 for the network: the training overflow is named, with no numpy warning of the squares before it
+        with pytest.raises(InputError, match=r"the network's values overflowed to NaN or inf while training"):
+            PGNClassifier(hidden=4, max_epochs=1, precision="64-true").fit(X3 * 1e200, Y)
     huge[1, 0, 2] = np.inf  # one value that is not finite in X itself: filled or replaced, as NaN and inf are
     with pytest.raises(InputError, match=r"X contains \d+ infinite value\(s\) \(inf, or beyond float32"):
         fitted3.predict(huge)

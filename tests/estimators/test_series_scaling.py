@@ -208,6 +208,16 @@ def test_any_magnitude_of_finite_values_standardises_alike(factor):
                                rtol=1e-5)
 
 
+def test_values_from_minus_to_plus_1e308_fit_without_numpys_overflow_warnings():
+    # their spread (max - min) overflows to inf: still not constant, and no "overflow encountered" from numpy
+    wave = np.sin(np.arange(200) / 4)
+    y = pd.Series(1.5e308 * np.sign(wave + 1e-9) * (0.5 + 0.5 * np.abs(wave)), index=HOURS[:200])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        est = arnet().fit(y)
+    assert np.isfinite(est.predict(fh=[1, 2])).all()
+
+
 def test_values_too_large_for_one_scaler_standardise_and_warn_of_the_series_it_squeezes():
     y = panel(small=(0.1, 2e154))  # the scaler's variance overflowed float64 (and fit refused)
     with pytest.warns(RuntimeWarning, match="nearly constant .* scaling='series'"):

@@ -107,9 +107,11 @@ def warn_far_from_unit_scale(X: np.ndarray) -> None:
     if X.size == 0 or not np.isfinite(X).all():  # refused after this
         return
     axes = (0, 2) if X.ndim == 3 else tuple(range(X.ndim))
-    # accumulated in float64 without a float64 copy of X (fit runs this on the whole training set)
-    mean = np.atleast_1d(X.mean(axis=axes, dtype=np.float64))
-    std = np.atleast_1d(X.std(axis=axes, dtype=np.float64))
+    # accumulated in float64 without a float64 copy of X (fit runs this on the whole training set); a
+    # float64 X near 1e200 overflows the squares (no level is then "far": training names the overflow)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = np.atleast_1d(X.mean(axis=axes, dtype=np.float64))
+        std = np.atleast_1d(X.std(axis=axes, dtype=np.float64))
     far = (std > 0) & ((np.abs(mean) > FAR_LEVEL * std) | (std < SMALL_STD))
     if not far.any():
         return

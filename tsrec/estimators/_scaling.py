@@ -88,7 +88,8 @@ def run_scales(flat: np.ndarray, counts: np.ndarray) -> Scales:
     """:func:`standard_scales` of consecutive runs of ``counts`` rows of ``flat`` (rows, variates)."""
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     peak = _nonzero(np.maximum.reduceat(np.abs(flat), starts, axis=0))
-    spread = np.maximum.reduceat(flat, starts, axis=0) - np.minimum.reduceat(flat, starts, axis=0)
+    with np.errstate(over="ignore"):  # from -1e308 to 1e308 the spread is inf: not constant, as it should be
+        spread = np.maximum.reduceat(flat, starts, axis=0) - np.minimum.reduceat(flat, starts, axis=0)
     mean, var = group_moments(flat / np.repeat(peak, counts, axis=0), counts)
     return _standard(mean, var, peak, spread)
 
@@ -130,7 +131,7 @@ def _unconstant(scaler: StandardScaler, rows: np.ndarray) -> None:
         sklearn_constant = scaler.var_ <= count * eps * scaler.var_ + (count * scaler.mean_ * eps) ** 2
     overflowed = ~(np.isfinite(scaler.mean_) & np.isfinite(scaler.var_))
     subnormal = (scaler.var_ > 0) & (scaler.var_ < np.finfo(np.float64).tiny)
-    wrong = ((sklearn_constant | subnormal) & (np.ptp(rows, axis=0) > 0)) | overflowed
+    wrong = ((sklearn_constant | subnormal) & (rows.max(axis=0) > rows.min(axis=0))) | overflowed
     if wrong.any():
         own = standard_scales([rows])
         scaler.mean_[wrong], scaler.scale_[wrong] = own.mean[0][wrong], own.scale[0][wrong]
@@ -257,7 +258,7 @@ def row_scales(est, keys: list | None, n_rows: int) -> Scales:
 def _constant_variates(parts: list[np.ndarray], keys: list, columns: list) -> list[tuple]:
     """(key, column, value) of each variate constant over the rows of one of ``parts``."""
     return [(key, column, part[0, c]) for key, part in zip(keys, parts) if len(part)
-            for c, column in enumerate(columns) if np.ptp(part[:, c]) == 0]
+            for c, column in enumerate(columns) if part[:, c].min() == part[:, c].max()]  # ptp overflows at 1e308
 
 
 def warn_constant_variates(parts: list[np.ndarray], keys: list, columns: list) -> None:
