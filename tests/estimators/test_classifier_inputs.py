@@ -279,8 +279,8 @@ def test_values_beyond_float32_are_refused_without_numpys_overflow_warnings(fitt
                                lambda: fitted3.predict(huge)):
             # nothing is missing: the fix is to rescale, not the fill the message for NaN and inf leads with
             with pytest.raises(InputError, match=r"X has \d+ value\(s\) beyond the range of float32 \(largest "
-                                                 r"3.4e\+38\), the first at sample 0, channel 0, timepoint 0, which the "
-                                                 r"network computes in; the classifiers do not rescale X: scale it first"):
+                                                 r"3.4e\+38\), the first at sample 0, channel 0, timepoint 0, which "
+                                                 r"the network computes in; the classifiers do not rescale X"):
                 fit_or_predict()
         # float64 for the network: the training overflow is named, with no numpy warning of the squares before it
         with pytest.raises(InputError, match=r"the network's values overflowed to NaN or inf while training"):

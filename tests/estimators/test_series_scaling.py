@@ -283,8 +283,8 @@ def test_a_constant_series_not_fitted_is_warned_of_at_forecast_time():
     # the network's output for zeros in the data's units); fit warns of the same in its training rows
     est = arnet().fit(panel())
     flat = panel().loc[["small"]].rename(index={"small": "flat"}) * 0 + 1e-9
-    with pytest.warns(RuntimeWarning, match=r"a series of y \(series 'flat'\), not one the model was fitted on, is constant in "
-                                            r"variate 'v' over the rows given for it \(every value 1e-09\)"):
+    with pytest.warns(RuntimeWarning, match=r"a series of y \(series 'flat'\), not one the model was fitted on, is "
+                                            r"constant in variate 'v' over the rows given for it \(every value 1e-09"):
         est.predict(fh=[1, 2], y=flat)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
