@@ -98,6 +98,9 @@ class DeepForecaster(
     _feeds_back_past_horizon = True
     #: the constructor parameter that sets the lookback, for messages
     _lookback_name = "lookback"
+    #: whether the network takes each window's level away (instance norm, RevIN): True, False, or the
+    #: constructor flag that sets it; forecasts from contexts far from the training level warn where not
+    _window_norm: bool | str = True
     #: parameters besides ``scaling`` that set the units of the validation loss (tune refuses to search them)
     _loss_unit_params: tuple[str, ...] = ()
 

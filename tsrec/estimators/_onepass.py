@@ -23,7 +23,7 @@ from tsrec.estimators._horizon import (
     ROLLOUT_ROW_BYTES, aligned_fh, check_output_size, relative_steps, stamps_fh, warn_long_rollout,
 )
 from tsrec.estimators._newdata import check_scaled, uses_stamps
-from tsrec.estimators._panel_values import warn_rounded_context
+from tsrec.estimators._panel_values import warn_far_context, warn_rounded_context
 from tsrec.estimators._scaling import Scales, fitted_scales, run_scales, warn_constant_contexts
 from tsrec.estimators._series import run_keys, run_starts
 from tsrec.estimators._steps import fixed_length, fixed_units, held_steps
@@ -265,6 +265,7 @@ def forecast_on_grid(est: DeepForecaster, panel: pd.DataFrame, horizon: list[int
     check_scaled(context, "the context", keys)
     dtype = network_dtype(est.network_)
     warn_rounded_context(context, dtype == torch.float32, keys)
+    warn_far_context(est, context, keys)
     x = torch.as_tensor(context, dtype=dtype)
     path = est._checked_paths(x, torch.zeros(len(x), dtype=torch.int64), last, keys)
     check_room_on_grid(grid, [last])

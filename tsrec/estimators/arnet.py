@@ -112,6 +112,8 @@ class ARNetForecaster(DeepForecaster):
     (5,)
     """
 
+    _window_norm = False  # a linear map of the lags: the level is one of its inputs
+
     def __init__(
         self,
         n_lags: int = 10,

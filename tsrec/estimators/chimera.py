@@ -107,6 +107,8 @@ class ChimeraForecaster(DeepForecaster):
     (3, 2)
     """
 
+    _window_norm = "norm"
+
     def __init__(
         self,
         lookback: int = 96,

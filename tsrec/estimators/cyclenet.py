@@ -81,6 +81,8 @@ class CycleNetForecaster(DeepForecaster):
     (3,)
     """
 
+    _window_norm = "use_revin"
+
     def __init__(
         self,
         lookback: int = 96,

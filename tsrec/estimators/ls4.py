@@ -129,6 +129,7 @@ class LS4Forecaster(SamplePathForecasts, DeepForecaster):
     _tags = {"capability:pred_int": True, "capability:pred_int:insample": False}
     _feeds_back_past_horizon = False  # the prior keeps sampling latents for any number of steps
     _decoupled_weight_decay = True  # AdamW, as LS4's configs (at their weight decay 0, the same as Adam)
+    _window_norm = "instance_norm"
 
     def __init__(
         self,

@@ -94,6 +94,8 @@ class LTCForecaster(_LiquidLearningRate, DeepForecaster):
     (5,)
     """
 
+    _window_norm = "norm"
+
     def __init__(
         self,
         lookback: int = 32,

@@ -180,6 +180,8 @@ class PGNForecaster(DeepForecaster):
     (3,)
     """
 
+    _window_norm = "norm"
+
     def __init__(
         self,
         lookback: int = 168,
