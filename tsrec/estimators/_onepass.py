@@ -142,8 +142,9 @@ def _run_scales(est: DeepForecaster, values: np.ndarray, runs: Runs) -> Scales:
         counts = runs.ends - runs.starts
         own = run_scales(values[np.repeat(~known, counts)], counts[~known])
         scales.mean[~known], scales.scale[~known] = own
-        new = [(key, values[start:end]) for key, start, end in zip(runs.keys, runs.starts, runs.ends)]
-        warn_constant_contexts([pair for pair, seen in zip(new, known) if not seen], est.columns_)
+        new = [(key, values[start:end]) for key, start, end, seen in zip(runs.keys, runs.starts, runs.ends, known)
+               if not seen]
+        warn_constant_contexts(new, est.columns_)
     return scales
 
 
