@@ -294,3 +294,18 @@ def test_gzipped_forecasts_are_the_same_bytes_for_the_same_forecasts(tmp_path):
     assert first == second
     assert first[3] & 0x08 == 0 and first[4:8] == bytes(4)  # no stored file name (FNAME flag), mtime 0
     assert gzip.decompress(first).decode() == "unique_id,y_hat\na,1.5\nb,2.5\n"
+
+
+@pytest.mark.parametrize("series", [["sales"], ["a", "b"]], ids=["one series", "two series"])
+def test_a_wide_file_read_as_long_names_the_wide_layout(tmp_path, series):
+    # a time column and no id column: likely a wide file, even with a single series beside the stamps
+    path = tmp_path / "w.csv"
+    pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=4, freq="h"), **{s: 1.0 for s in series}}).to_csv(
+        path, index=False)
+    with pytest.raises(InputError, match=r"; or, if each column but 'ds' is a series \(a wide file\), layout='wide'"):
+        read_series(path)
+    assert list(read_series(path, layout="wide").index.get_level_values(0).unique()) == series
+    pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=4, freq="h")}).to_csv(path, index=False)
+    with pytest.raises(InputError, match=r"missing column\(s\)") as refused:
+        read_series(path)
+    assert "layout='wide'" not in str(refused.value)  # the stamps alone: no series to read either way
