@@ -50,6 +50,29 @@ def test_torch_matches_naive(dtype, groups, extras, softplus, h0, T):
         assert rel_err(g_, r_) < TOL[dtype], i
 
 
+@pytest.mark.parametrize("dim,groups", [(2, None), (4, 2), (6, 3)])
+def test_square_states_as_s_mamba_holds_them_match_naive(dim, groups):
+    # the torch path holds each state as (batch, G, N, D/G); with N = D/G (S-Mamba's N = 2 at one
+    # channel a group) a missed transpose of A, the start state, the final state or A's gradient
+    # keeps every shape, so only the values tell. 11 steps as S-Mamba's 11 tokens: a chunk of 8 and 3
+    x = make(batch=3, T=11, dim=dim, N=dim // (groups or 1), groups=groups, seed=5)
+    with torch.no_grad():
+        x["A"].copy_(-torch.rand_like(x["A"]) * torch.arange(1.0, x["A"].shape[1] + 1, dtype=torch.float64) - 0.1)
+    weights = torch.Generator().manual_seed(6)
+    w_y, w_h = (torch.randn(shape, generator=weights, dtype=torch.float64) for shape in ((3, 11, dim), (3, dim, dim)))
+    w_h = w_h[..., : x["A"].shape[1]]  # weighted, not summed: the gradient of h_T must reach each entry as it is
+
+    def outputs(backend):
+        core = [x[k] for k in ("u", "delta", "A", "B", "C")]
+        y, hT = selective_scan(*core, D=x["D"], z=x["z"], delta_bias=x["delta_bias"], delta_softplus=True,
+                               initial_state=x["initial_state"], output_final_state=True, backend=backend)
+        return [y, hT, *torch.autograd.grad((y * w_y).sum() + (hT * w_h).sum(), list(x.values()))]
+
+    ref, got = outputs("naive"), outputs("torch")
+    for i, (g_, r_) in enumerate(zip(got, ref)):  # y, h_T and the gradients of all nine inputs
+        assert rel_err(g_, r_) < 1e-12, i
+
+
 @pytest.mark.parametrize("groups", [None, 2])
 def test_gradcheck(groups):
     x = make(batch=1, T=10, dim=4, N=2, groups=groups)
