@@ -40,6 +40,26 @@ def test_mamba_block_is_the_selective_recurrence():
     torch.testing.assert_close(block(h), mamba_by_hand(block, h), rtol=1e-10, atol=1e-10)
 
 
+def test_mamba_block_at_s_mambas_state_size_trains_as_the_float64_reference(monkeypatch):
+    # the torch scan holds each state (batch, N, channels); at S-Mamba's N = 2, over 11 tokens (a chunk of
+    # 8 and one of 3), the block's output and every gradient equal the float64 loop's (the naive backend)
+    torch.manual_seed(3)
+    block = MambaBlock(d_model=8, d_state=2).double()
+    with torch.no_grad():
+        block.D.normal_()  # not the unit skip it starts with
+    h = torch.randn(3, 11, 8, dtype=torch.float64, requires_grad=True)
+    weight = torch.randn(3, 11, 8, dtype=torch.float64)
+    leaves = [h, *block.parameters()]
+
+    def outputs(backend: str) -> list[torch.Tensor]:
+        monkeypatch.setenv("TSREC_KERNEL_BACKEND", backend)
+        out = block(h)
+        return [out, *torch.autograd.grad((out * weight).sum(), leaves)]
+
+    for got, ref in zip(outputs("torch"), outputs("naive"), strict=True):
+        torch.testing.assert_close(got, ref, rtol=1e-12, atol=1e-12)
+
+
 def test_mamba_initialisation_follows_mamba_ssm():
     torch.manual_seed(1)
     block = MambaBlock(d_model=32, d_state=4)
