@@ -23,6 +23,10 @@ import pytest
         ("rollout_memory", ["--steps", "5"], "--steps: must be an integer >= 1000, got 5"),
         ("spacetime_step", ["--rounds", "0"], "--rounds: must be an integer in [1, 20], got 0"),
         ("spacetime_step", ["--against", "no-such-folder"], "--against: no-such-folder holds no tsrec/__init__.py"),
+        ("forecaster_step", ["--model", "spacetime"], "--model: invalid choice: 'spacetime'"),
+        ("forecaster_step", ["--model", "ltc", "--steps", "0"], "--steps: must be an integer in [1, 200], got 0"),
+        ("forecaster_step", ["--model", "ls4", "--against", "no-such-folder"],
+         "--against: no-such-folder holds no tsrec/__init__.py"),
     ],
 )
 def test_bad_arguments_exit_2_before_measuring(benchmark_script, tmp_path, capsys, script, argv, message):
