@@ -18,16 +18,13 @@ Example::
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shlex
 import statistics
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-from _args import REPO, emit_report, int_in  # benchmarks/_args.py, beside this script
+from _alternate import add_alternate_arguments, alternate, packages, ratio_lines, run_in  # beside this script
+from _args import emit_report
 
 MODELS = {"ls4": "LS4Forecaster", "smamba": "SMambaForecaster", "ltc": "LTCForecaster"}
 HOUR_NS = 3600 * 10**9
@@ -70,42 +67,27 @@ def time_steps(model: str, steps: int) -> list[list[float]]:
     return seconds
 
 
-def _run(package: Path, model: str, steps: int) -> list[list[float]]:
-    """:func:`time_steps` in a fresh process that imports the tsrec of ``package``."""
-    env = {**os.environ, "PYTHONPATH": str(package), "OMP_NUM_THREADS": "1"}
-    code = f"import json, forecaster_step as f; print(json.dumps(f.time_steps({model!r}, {steps})))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent, env=env, check=True,
-                         capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+def _medians(package, model: str, steps: int) -> tuple[float, float]:
+    """Milliseconds of the median step of one process of ``package``: wall, CPU."""
+    times = run_in(package, "forecaster_step", f"time_steps({model!r}, {steps})")
+    return tuple(1000 * statistics.median(t[i] for t in times) for i in (0, 1))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=sorted(MODELS), required=True, help="the forecaster to time")
-    parser.add_argument("--steps", type=int_in(1, 200), default=10, help="measured steps per process")
-    parser.add_argument("--rounds", type=int_in(1, 20), default=3, help="processes per package, alternating")
-    parser.add_argument("--against", type=Path, default=None, help="a folder holding another tsrec package")
-    parser.add_argument("--label", default=None, help="how the report names --against's package (default: DIR)")
-    parser.add_argument("--out", type=Path, default=None, help="write the markdown report here")
+    add_alternate_arguments(parser, steps_high=200, steps_default=10)
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
-    if args.against is not None and not (args.against / "tsrec" / "__init__.py").is_file():
-        parser.error(f"--against: {args.against} holds no tsrec/__init__.py")
-    packages = {"this checkout": REPO, **({args.label or str(args.against): args.against} if args.against else {})}
-    medians: dict[str, list[tuple[float, float]]] = {name: [] for name in packages}
-    for _ in range(args.rounds):
-        for name, package in packages.items():
-            times = _run(package, args.model, args.steps)
-            medians[name].append(tuple(1000 * statistics.median(t[i] for t in times) for i in (0, 1)))
+    medians = alternate(packages(parser, args), args.rounds, lambda package: _medians(package, args.model, args.steps))
     lines = [f"# {MODELS[args.model]} training step, defaults, ETTh1 (7 variates), one CPU thread", "",
              "| tsrec | wall ms per step (median of each process) | CPU ms per step (the same) |", "|---|---|---|"]
     lines += [f"| {name} | {', '.join(f'{w:.1f}' for w, _ in values)} | {', '.join(f'{c:.1f}' for _, c in values)} |"
               for name, values in medians.items()]
     if args.against is not None:
         mine, other = medians.values()
-        for i, what in enumerate(("wall", "CPU")):
-            each = ", ".join(f"{new[i] / old[i]:.2f}" for new, old in zip(mine, other))
-            lines += ["", f"This checkout's {what} time over the other's, round by round: {each}."]
+        for i, what in enumerate(("wall time", "CPU time")):
+            lines += ratio_lines([m[i] for m in mine], [o[i] for o in other], what)
     lines += ["", f"Command: `python benchmarks/forecaster_step.py {shlex.join(argv)}`"]
     emit_report(lines, args.out)
     return 0

@@ -15,16 +15,13 @@ Example::
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shlex
 import statistics
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-from _args import REPO, emit_report, int_in  # benchmarks/_args.py, beside this script
+from _alternate import add_alternate_arguments, alternate, packages, ratio_lines, run_in  # beside this script
+from _args import emit_report
 
 
 def time_steps(steps: int) -> list[float]:
@@ -57,38 +54,19 @@ def time_steps(steps: int) -> list[float]:
     return seconds
 
 
-def _run(package: Path, steps: int) -> list[float]:
-    """:func:`time_steps` in a fresh process that imports the tsrec of ``package``."""
-    env = {**os.environ, "PYTHONPATH": str(package), "OMP_NUM_THREADS": "1"}
-    code = f"import json, spacetime_step; print(json.dumps(spacetime_step.time_steps({steps})))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent, env=env, check=True,
-                         capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int_in(1, 100), default=4, help="measured steps per process")
-    parser.add_argument("--rounds", type=int_in(1, 20), default=3, help="processes per package, alternating")
-    parser.add_argument("--against", type=Path, default=None, help="a folder holding another tsrec package")
-    parser.add_argument("--label", default=None, help="how the report names --against's package (default: DIR)")
-    parser.add_argument("--out", type=Path, default=None, help="write the markdown report here")
+    add_alternate_arguments(parser, steps_high=100, steps_default=4)
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
-    if args.against is not None and not (args.against / "tsrec" / "__init__.py").is_file():
-        parser.error(f"--against: {args.against} holds no tsrec/__init__.py")
-    packages = {"this checkout": REPO, **({args.label or str(args.against): args.against} if args.against else {})}
-    medians: dict[str, list[float]] = {name: [] for name in packages}
-    for _ in range(args.rounds):
-        for name, package in packages.items():
-            medians[name].append(1000 * statistics.median(_run(package, args.steps)))
+    medians = alternate(packages(parser, args), args.rounds,
+                        lambda package: 1000 * statistics.median(run_in(package, "spacetime_step",
+                                                                        f"time_steps({args.steps})")))
     lines = ["# SpaceTime training step, defaults, ETTh1 (batch 50 x 7 variates, lookback 336), one CPU thread", "",
              "| tsrec | ms per step (median of each process) |", "|---|---|"]
     lines += [f"| {name} | {', '.join(f'{ms:.0f}' for ms in values)} |" for name, values in medians.items()]
     if args.against is not None:
-        ratios = [new / old for new, old in zip(*medians.values())]
-        each = ", ".join(f"{ratio:.2f}" for ratio in ratios)
-        lines += ["", f"This checkout's time over the other's, round by round: {each}."]
+        lines += ratio_lines(*medians.values())
     lines += ["", f"Command: `python benchmarks/spacetime_step.py {shlex.join(argv)}`"]
     emit_report(lines, args.out)
     return 0
