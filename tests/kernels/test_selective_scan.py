@@ -71,6 +71,7 @@ def test_square_states_as_s_mamba_holds_them_match_naive(dim, groups):
     ref, got = outputs("naive"), outputs("torch")
     for i, (g_, r_) in enumerate(zip(got, ref)):  # y, h_T and the gradients of all nine inputs
         assert rel_err(g_, r_) < 1e-12, i
+    assert got[1].is_contiguous()  # the final state as (batch, D, N) in memory, as Mamba's returns it: .view works
 
 
 @pytest.mark.parametrize("groups", [None, 2])

@@ -49,7 +49,7 @@ def _forward(u, delta, A, B, C, h0, chunk):
             starts.append(h)
         h, _ = _step(h, delta_s[t], du_s[t], A_t, B_s[t])
         ys.append(torch.matmul(C_s[t][:, :, None, :], h).squeeze(-2))
-    return torch.stack(ys, dim=1), h.transpose(-1, -2), torch.stack(starts)
+    return torch.stack(ys, dim=1), h.transpose(-1, -2).contiguous(), torch.stack(starts)
 
 
 def _backward(u, delta, A, B, C, starts, gy, ghT, chunk, needs):
