@@ -106,6 +106,17 @@ def test_same_random_state_same_search_and_forecasts(forecaster_run, series):
     assert other.study.trials[0].params != forecaster_run.study.trials[0].params
 
 
+def test_a_tie_keeps_the_earlier_trial(series):
+    # a batch larger than all the training windows trains as any other such batch: the same losses
+    def space(trial):
+        return {"batch_size": 256 if trial.number == 0 else 512}
+
+    result = tune(small_cyclenet(max_epochs=1), series[:120], n_trials=2, space=space, random_state=0)
+    first, second = result.study.trials
+    assert first.value == second.value
+    assert result.best_params == {"batch_size": 256} and result.best_estimator.batch_size == 256
+
+
 # ---- pruning ----------------------------------------------------------------------------------
 
 
@@ -124,6 +135,12 @@ def test_pruned_trials_stop_at_the_pruners_word(series):
     assert pruner.asked == [(0, 0), (0, 1), (0, 2), (0, 3), (1, 0), (2, 0)]
     assert result.best_value == first.value and result.best_params == first.params
     assert _engine._CONTEXT_CALLBACKS.get() == ()
+
+
+def test_the_default_pruner_is_the_documented_median_pruner(series):
+    study = tune(small_cyclenet(max_epochs=1), series, n_trials=1, random_state=0).study
+    assert isinstance(study.pruner, optuna.pruners.MedianPruner)
+    assert (study.pruner._n_startup_trials, study.pruner._n_warmup_steps) == (5, 2)  # as tune's docstring says
 
 
 def test_all_trials_pruned_is_a_clear_error(series):

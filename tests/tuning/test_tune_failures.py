@@ -34,6 +34,13 @@ def lr_of(bad: set[int], bad_lr: float):
     return space
 
 
+def test_a_max_time_limit_that_ends_a_fit_unvalidated_fails_the_trial_not_the_search(series):
+    # the time a fit gets differs from trial to trial: the next one may validate, so the search goes on
+    est = arnet(max_epochs=1, trainer_kwargs={"check_val_every_n_epoch": 2, "max_time": {"hours": 1}})
+    with pytest.warns(RuntimeWarning, match="trial 0 failed"), pytest.raises(RuntimeError, match="no trial completed"):
+        tune(est, series, n_trials=1, space=lr_of(set(), 0.0), random_state=0)  # every trial lr=0.01
+
+
 def test_a_failing_fit_marks_its_trial_failed_and_the_search_goes_on(series):
     # lr=-1 is refused by ARNet's fit: a training error of one trial only
     with pytest.warns(RuntimeWarning, match=r"trial 1 failed.*lr"):
