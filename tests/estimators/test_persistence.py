@@ -200,7 +200,9 @@ RESEALED = {
     "bad classes_dtype": (lambda c: c["fitted"].update(classes_dtype="nonsense"), "does not describe a loadable"),
     "labels of another type": (lambda c: c["fitted"].update(classes=["a", "b"]), "does not describe a loadable"),
     "repeated labels": (lambda c: c["fitted"].update(classes=[0, 0]), "not two or more distinct labels"),
+    "one label": (lambda c: c["fitted"].update(classes=[0]), "not two or more distinct labels"),
     "inconsistent shape": (lambda c: c["fitted"].update(n_features_in=3), "input shape is inconsistent"),
+    "2-D input of two channels": (lambda c: c["fitted"].update(n_channels=2), "input shape is inconsistent"),
     "weights of another width": (lambda c: c["params"].update(hidden=8), "saved weights do not fit"),
     "not a mapping": (lambda c: c.update(fitted=[1]), "lacks a params or fitted mapping"),
     "class name not a string": (lambda c: c.update({"class": ["PGNClassifier"]}), "unknown estimator class"),
@@ -245,6 +247,15 @@ def test_version_1_saves_without_a_config_checksum_still_load(tmp_path, clf):
 
     edit_config(folder, as_version_1, reseal=False)
     np.testing.assert_array_equal(tsrec.load(folder).predict_proba(X), clf.predict_proba(X))
+
+
+def test_a_version_2_config_is_still_checksummed(tmp_path, clf):
+    folder = clf.save(tmp_path / "m")
+    edit_config(folder, lambda c: c.update(format_version=2))  # resealed: as a version-2 save
+    tsrec.load(folder)
+    edit_config(folder, lambda c: c["params"].update(lr=0.5), reseal=False)
+    with pytest.raises(LoadError, match=r"config\.json does not match its checksum"):
+        tsrec.load(folder)
 
 
 @pytest.mark.parametrize("version, edit", [

@@ -3,8 +3,11 @@ loaded again, or only by its name's length, is handled before anything is replac
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+import torch
 
 import tsrec
 from tsrec._files import atomic_write
@@ -28,6 +31,20 @@ def test_the_scaler_keeps_its_row_count(tmp_path):
     loaded = tsrec.load(est.save(tmp_path / "m"))
     assert loaded.scaler_.n_samples_seen_ == est.scaler_.n_samples_seen_ == 40
     assert set(loaded.get_fitted_params()) == set(est.get_fitted_params())
+
+
+def test_a_loaded_estimator_keeps_its_training_history(tmp_path):
+    forecaster = ARNetForecaster(n_lags=4, horizon=2, max_epochs=2, random_state=0).fit(np.sin(np.arange(60.0)))
+    classifier = PGNClassifier(hidden=4, max_epochs=2, random_state=0).fit(X, Y)
+    for est, name in ((forecaster, "f"), (classifier, "c")):
+        loaded = tsrec.load(est.save(tmp_path / name))
+        assert loaded.history_ == est.history_ and loaded.history_["epochs"] == 2
+
+
+def test_the_config_records_the_tsrec_and_torch_versions(tmp_path):
+    est = PGNClassifier(hidden=4, max_epochs=1, random_state=0).fit(X, Y)
+    versions = json.loads((est.save(tmp_path / "m") / "config.json").read_text())["versions"]
+    assert versions == {"tsrec": tsrec.__version__, "torch": torch.__version__}
 
 
 def test_a_subclass_that_load_cannot_find_is_refused_and_the_earlier_save_kept(tmp_path):
