@@ -13,7 +13,7 @@ import pytest
 
 from tsrec.datasets import make_ar
 from tsrec.estimators import ARNetForecaster, InputError, LS4Forecaster, PGNClassifier, SpaceTimeForecaster
-from tsrec.estimators._divergence import DIVERGED
+from tsrec.estimators._divergence import DIVERGED, _advice
 from tsrec.estimators._engine import TrainingConfig
 
 SETTINGS = TrainingConfig(lr=0.1)
@@ -101,6 +101,11 @@ def test_a_divergence_with_a_huge_weight_decay_names_it(series):
     est = LS4Forecaster(lookback=24, horizon=6, max_epochs=2, d_model=8, n_samples=4, weight_decay=1e9, random_state=0)
     with pytest.raises(InputError, match=r"lower lr \(it is 0\.001\) or weight_decay \(it is 1e\+09\)"):
         est.fit(series[:300])
+
+
+def test_the_advice_names_a_weight_decay_from_one():
+    assert "weight_decay (it is 1)" in _advice(TrainingConfig(weight_decay=1.0))
+    assert "weight_decay" not in _advice(TrainingConfig(weight_decay=0.5))  # Adam's usual values are far below
 
 
 def test_an_ls4_sigma_far_below_the_data_scale_is_refused(series):

@@ -146,3 +146,31 @@ def test_the_training_loss_weights_a_short_last_batch_by_its_windows():
     np.testing.assert_allclose(clf.history_["train_loss"], expected, rtol=1e-6)
     assert not np.allclose(expected, batch_means, rtol=1e-6)  # the weighting shows
     assert clf.history_["val_loss"] == [] and clf.history_["best_val_loss"] is None
+
+
+class ValidationBatchLosses(Callback):
+    """Each validation minibatch's mean loss and window count, epoch by epoch."""
+
+    def __init__(self):
+        self.epochs: list[list[tuple[float, int]]] = []
+
+    def on_validation_epoch_start(self, trainer, pl_module):
+        self.epochs.append([])
+
+    def on_validation_batch_start(self, trainer, pl_module, batch, batch_idx, dataloader_idx=0):
+        with torch.no_grad():
+            for minibatch in batch if pl_module.val_grouped else [batch]:
+                loss, count = pl_module.loss_fn(pl_module.network, minibatch)
+                self.epochs[-1].append((float(loss), count))
+
+
+def test_history_holds_each_epochs_validation_loss_as_the_mean_over_its_windows():
+    # validation keeps its last partial batch, which counts by its windows, not as one batch
+    reference = ValidationBatchLosses()
+    est = CycleNetForecaster(**{**SMALL, "val_size": 0.3, "batch_size": 8},
+                             trainer_kwargs={"callbacks": [reference]}).fit(_series(120))
+    assert [[n for _, n in epoch] for epoch in reference.epochs] == [[8, 8, 8, 7]] * 2
+    expected = [sum(loss * n for loss, n in epoch) / sum(n for _, n in epoch) for epoch in reference.epochs]
+    batch_means = [np.mean([loss for loss, _ in epoch]) for epoch in reference.epochs]
+    np.testing.assert_allclose(est.history_["val_loss"], expected, rtol=1e-6)
+    assert not np.allclose(expected, batch_means, rtol=1e-6)  # the weighting shows

@@ -107,6 +107,12 @@ def test_trainer_kwargs_that_train_are_accepted(tmp_path):
     assert [path.name for path in tmp_path.iterdir()] == ["epoch=1-step=2.ckpt"]  # the copy saved
 
 
+def test_min_epochs_equal_to_max_epochs_is_accepted():
+    # only a min_epochs above max_epochs can never be met
+    est = CycleNetForecaster(**{**SMALL, "patience": 1}, trainer_kwargs={"min_epochs": 2}).fit(_series())
+    assert est.history_["epochs"] == 2
+
+
 def test_fast_dev_run_says_it_is_a_smoke_test():
     # it ended the fit after a batch or two, whatever max_epochs, without a word
     with pytest.warns(UserWarning, match=r"fast_dev_run=2 runs a smoke test, as in Lightning: a batch or a few of "
