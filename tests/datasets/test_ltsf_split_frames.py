@@ -8,12 +8,32 @@ import pandas as pd
 import pytest
 from numpydoc.docscrape import NumpyDocString
 
-from tsrec.datasets import load_ett, load_ltsf, ltsf_split
+from tsrec.datasets import load_ett, load_ltsf, ltsf_borders, ltsf_split
 from tsrec.errors import InputError
 
 
 def _lengths(parts: tuple) -> list[int]:
     return [len(part) for part in parts]
+
+
+def _weekly(n: int) -> pd.DataFrame:
+    """``n`` rows on illness's weekly grid."""
+    return pd.DataFrame({"OT": range(n)}, index=pd.date_range("2002-01-01", periods=n, freq="W-TUE"), dtype=float)
+
+
+def test_a_lookback_of_all_the_training_rows_is_accepted_and_one_more_refused() -> None:
+    train_end, _, _ = ltsf_borders("illness", 966)
+    train, val, _ = ltsf_split(_weekly(966), "illness", lookback=train_end)
+    assert len(train) == train_end and val.index[0] == _weekly(966).index[0]  # validation's context: all of train
+    with pytest.raises(ValueError, match=rf"lookback must be in \[1, {train_end}\]"):
+        ltsf_split(_weekly(966), "illness", lookback=train_end + 1)
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_a_frame_too_short_for_a_row_in_every_part_is_refused(n: int) -> None:
+    # 4 rows gave a test part of lookback context alone, no target row, and no error
+    with pytest.raises(ValueError, match="too few for the 70/10/20 split"):
+        ltsf_split(_weekly(n), "illness", lookback=1)
 
 
 @pytest.mark.parametrize("kind", ["datetime", "period"])
