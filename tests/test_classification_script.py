@@ -99,7 +99,9 @@ def test_a_trial_row_keeps_the_committed_rows_and_rocket_stays_one_number(classi
     rocket = committed[committed["model"] == classification.ROCKET_MODEL].iloc[0].to_dict()
     merged = classification.merge(committed, rocket | {"seeds": 1, "seed_list": "7", "accuracy": 0.1})
     assert len(merged) == len(committed) + 1
-    pd.testing.assert_frame_equal(merged[merged["accuracy"] != 0.1].reset_index(drop=True), committed)
+    # ROCKET's row predates the commit and date columns: its NaNs make them object, not text, here; the file is the same
+    kept = merged[merged["accuracy"] != 0.1].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, committed, check_dtype=False)
     # every model's row still shows the committed ROCKET run on its seeds, not the trial's
     line = next(line for line in classification.render_markdown(merged).splitlines()
                 if line.startswith(f"| PGNClassifier | {rocket['dataset']} |"))
