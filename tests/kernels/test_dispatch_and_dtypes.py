@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
+import warnings
 from types import SimpleNamespace
 
 import pytest
@@ -290,3 +293,36 @@ def test_the_scans_refuse_a_float32_float64_mix_with_a_cast_hint():
     with pytest.raises(TypeError, match=r"^a has dtype torch.float32 but b has torch.float64; cast it with "
                                         r"\.to\(b.dtype\)$"):
         k.linear_scan(a, b)
+
+
+@pytest.mark.parametrize("value,expected", [("TORCH", "torch"), (" Naive ", "naive"), ("AUTO", "torch")])
+def test_the_environment_variable_is_read_case_blind(monkeypatch, value, expected):
+    # _dispatch.env_backend documents "read at each call, case-blind"
+    monkeypatch.setenv(_dispatch.ENV_VAR, value)
+    assert _dispatch.resolve_backend("auto", torch.zeros(2)) == expected
+
+
+def test_a_triton_checkout_without_package_metadata_counts_as_the_supported_version(monkeypatch):
+    # importable but not installed as a package (a source checkout): taken as MIN_TRITON, not as absent
+    def not_installed(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a, **kw: object())
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    _dispatch.triton_version.cache_clear()
+    try:
+        assert _dispatch.triton_version() == _dispatch.MIN_TRITON
+        assert _dispatch.triton_available()
+    finally:
+        _dispatch.triton_version.cache_clear()
+
+
+def test_auto_on_a_gpu_does_not_blame_a_supported_triton_for_a_call_without_a_kernel(monkeypatch):
+    # the "need triton >= 3.6" warning is for an old Triton only, not for a call that has no kernel
+    monkeypatch.setattr(_dispatch, "triton_version", lambda: _dispatch.MIN_TRITON)
+    monkeypatch.setattr(torch.Tensor, "is_cuda", property(lambda self: self.is_meta))
+    on_gpu = torch.empty(1, device="meta")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _dispatch.resolve_backend("auto", on_gpu, no_triton="complex inputs have no Triton kernel") == "torch"
+        assert _dispatch.resolve_backend("auto", on_gpu, triton_fits=False) == "torch"
