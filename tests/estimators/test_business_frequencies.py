@@ -73,3 +73,14 @@ def test_stamps_given_to_fit_stay_those_stamps_after_an_update(freq):
     stamps = ForecastingHorizon(y.index[38:40], is_relative=False)
     assert est.predict(fh=stamps).index.equals(y.index[38:40])
     assert est.predict().index.equals(y.index[38:40])  # the last fh given, as sktime keeps it
+
+
+def test_panel_stamps_at_other_steps_after_each_series_end_are_refused():
+    # _horizon._as_steps: stamps without pandas periods become one list of steps for the whole
+    # panel; series ending on other business month ends reach them at other steps: refuse
+    a, b = series("BME").iloc[:30], series("BME").iloc[:32]
+    y = pd.concat({"a": a, "b": b}).to_frame()
+    est = ARNetForecaster(n_lags=3, horizon=2, max_epochs=1, random_state=0).fit(y, fh=[1, 2])
+    stamps = ForecastingHorizon(series("BME").index[33:35], is_relative=False)
+    with pytest.raises(InputError, match="other steps after the ends"):
+        est.predict(fh=stamps)

@@ -324,3 +324,14 @@ def test_predictions_run_in_passes_of_batch_size_samples():
         hook.remove()
     assert passes == [8, 8, 5, 21]  # a training step's memory at most; the pass does not change a result
     np.testing.assert_allclose(again, proba, rtol=1e-6, atol=1e-7)
+
+
+def test_a_class_moved_into_a_side_is_exchanged_for_that_sides_largest_class():
+    # _classifier.every_class_on_both_sides: class 1 is missing from validation; the sample it gives
+    # back must come from validation's largest class (2), not from class 0, whose only one it holds
+    from tsrec.estimators._classifier import every_class_on_both_sides
+
+    y = np.repeat([0, 1, 2], [3, 3, 6])
+    train, val = every_class_on_both_sides(y, np.array([0, 1, 3, 4, 5, 6, 7]), np.array([2, 8, 9, 10, 11]))
+    assert np.bincount(y[val], minlength=3).tolist() == [1, 1, 3]
+    assert np.bincount(y[train], minlength=3).tolist() == [2, 2, 3]

@@ -105,3 +105,11 @@ def test_a_cycle_longer_than_the_data_warns_of_its_untrained_phases():
         est.fit(y, fh=[1])
     assert np.abs(est.cycle_[:40]).max() > 0
     np.testing.assert_array_equal(est.cycle_[40:], 0.0)  # what the warning says
+
+
+@pytest.mark.parametrize("freq,expected", [("BME", 12), ("BMS", 12), ("QE", 4), ("BQE", 4), ("BQS", 4)])
+def test_business_and_quarter_end_steps_get_a_yearly_cycle(freq, expected):
+    # _cycles._CYCLE_BY_FREQ: every monthly and quarterly alias the table lists (one year)
+    y = pd.Series(np.sin(np.arange(60.0)), index=pd.date_range("1990-01-01", periods=60, freq=freq))
+    est = CycleNetForecaster(lookback=8, horizon=4, max_epochs=1).fit(y)
+    assert est.network_meta_["cycle_length"] == expected

@@ -151,3 +151,14 @@ def test_stamps_past_2262_in_seconds_are_forecast_on_both_paths(monkeypatch):
     pd.testing.assert_frame_equal(fast.loc[["a"]], as_steps, check_exact=True)
     context = panel_of({"a": seconds["a"]}, seed=1)
     pd.testing.assert_frame_equal(est.predict(fh=fh, y=context), per_series(est, fh, context), check_exact=True)
+
+
+def test_a_forecast_further_than_int64_nanoseconds_reach_is_refused_not_wrapped():
+    # _onepass.check_room_on_grid: when the furthest step alone (220,000 days) passes int64's range of
+    # nanoseconds, every series is refused; the stamps must not wrap round to a date in 2040
+    index = pd.date_range("2020-01-01", periods=1100, freq="D").as_unit("ns")
+    y = pd.concat({k: pd.DataFrame({"v": np.sin(np.arange(1100) / 3) + 3}, index=index) for k in "ab"},
+                  names=["id", "time"])
+    est = ARNetForecaster(n_lags=4, horizon=1000, max_epochs=1, random_state=0).fit(y, fh=[1])
+    with pytest.raises(InputError, match="past 2262-04-11"):
+        est.predict(fh=[220_000])

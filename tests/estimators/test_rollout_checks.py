@@ -192,3 +192,20 @@ def test_a_roll_out_over_a_million_steps_warns_that_it_may_take_minutes(monkeypa
         est.predict(fh=[1999])  # under 1,000 horizons
         monkeypatch.setattr(_horizon, "LONG_ROLLOUT_STEPS", 10**6)
         est.predict(fh=[2000])  # under a million steps: the default passes silently
+
+
+def test_growth_is_measured_against_each_series_own_scale():
+    # _newdata._sound_steps: "each series' own scale": series 'a' lies near 5000 within the horizon,
+    # which must not hide that 'b' (near 1) grows 2000 times past it
+    values = path(growth=2 * ROLLOUT_GROWTH)
+    values[0] *= 5 * ROLLOUT_GROWTH
+    with pytest.warns(RuntimeWarning, match=re.escape("the forecast (series 'b') grows past the horizon")):
+        check_forecast(values, keys=["a", "b"], horizon=HORIZON)
+
+
+def test_a_huge_descending_range_fh_is_refused_by_its_largest_step():
+    # _horizon.check_step_count: a range's largest step is its first when it counts down
+    from tsrec.estimators._horizon import check_step_count
+
+    with pytest.raises(InputError, match=r"fh reaches step 1,000,000,000,000: 1 series would give"):
+        check_step_count(range(10**12, 0, -1), lambda: 1, 1)

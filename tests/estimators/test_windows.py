@@ -84,3 +84,19 @@ def test_shuffling_is_seeded():
     windows = build_windows([(values, pos, n)], lookback=10, horizon=5)
     order = lambda seed: torch.cat([b[2] for b in window_loader(windows, windows.train_starts, 8, True, seed)])
     assert torch.equal(order(1), order(1)) and not torch.equal(order(1), order(2))
+
+
+def test_cut_point_bounds_are_inclusive():
+    # exactly one horizon of validation rows validates; so does a cut with exactly lookback rows before it
+    assert cut_point(100, 5, lookback=10, horizon=5) == 95
+    assert cut_point(30, 10, lookback=20, horizon=5) == 20
+    assert cut_point(100, 4, lookback=10, horizon=5) == 100  # one row short of a horizon
+    assert cut_point(30, 11, lookback=20, horizon=5) == 30  # one row short of a lookback
+
+
+def test_training_keeps_a_single_batch_smaller_than_batch_size():
+    # fewer windows than batch_size: the one (ragged) batch trains, rather than no batch at all
+    values, pos, n = series(20)
+    windows = build_windows([(values, pos, n)], lookback=10, horizon=5)
+    sizes = [len(b[0]) for b in window_loader(windows, windows.train_starts, 32, True, 0)]
+    assert sizes == [len(windows.train_starts)] == [6]
