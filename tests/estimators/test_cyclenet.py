@@ -113,3 +113,18 @@ def test_business_and_quarter_end_steps_get_a_yearly_cycle(freq, expected):
     y = pd.Series(np.sin(np.arange(60.0)), index=pd.date_range("1990-01-01", periods=60, freq=freq))
     est = CycleNetForecaster(lookback=8, horizon=4, max_epochs=1).fit(y)
     assert est.network_meta_["cycle_length"] == expected
+
+
+def test_each_forecast_step_reads_the_cycle_at_its_own_stamps_phase():
+    # the paper's alignment at predict time: the step at stamp s adds Q[s mod W] (phases count hours since
+    # 1970, so an hour's phase is its hour of day), past one horizon too, where forecasts are fed back
+    index = pd.date_range("2024-01-01 05:00", periods=200, freq="h")
+    y = pd.Series(np.sin(np.arange(200) * 2 * np.pi / 24) + 3, index=index, name="load")
+    est = CycleNetForecaster(lookback=24, horizon=4, use_revin=False, max_epochs=1, random_state=0).fit(y)
+    with torch.no_grad():  # the forecast is then the cycle alone: Q[phase] = phase
+        est.network_.cycle.data.copy_(torch.arange(24.0).view(24, 1))
+        est.network_.backbone.weight.zero_()
+        est.network_.backbone.bias.zero_()
+    forecast = est.predict(fh=range(1, 11))
+    scaled = (forecast.to_numpy() - est.scaler_.mean_[0]) / est.scaler_.scale_[0]
+    np.testing.assert_allclose(scaled, forecast.index.hour, atol=1e-4)
