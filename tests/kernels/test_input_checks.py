@@ -196,3 +196,10 @@ def test_the_memory_figure_has_one_copy_which_the_estimators_read():
 
     assert _horizon.physical_memory is _memory.physical_memory
     assert not (Path(_horizon.__file__).parents[1] / "_memory.py").exists()  # tsrec/_memory.py, the old copy
+
+
+@pytest.mark.parametrize("L", [0, -3])
+def test_a_length_below_one_is_refused(L):
+    with pytest.raises(ValueError, match=rf"L must be a positive int \(the kernel length\), got {L}"):
+        _checks.check_length(L, "the kernel length")
+    assert _checks.check_length(1, "the kernel length") == 1  # one step is a kernel
