@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from tsrec.estimators import CycleNetForecaster, PGNForecaster
+from tsrec.estimators import CycleNetForecaster, PGNForecaster, SMambaForecaster
 from tsrec.estimators._timeindex import positions, stamp_offset_ns
 from tsrec.estimators.errors import InputError
 from tsrec.nn.timefeatures import calendar_features
@@ -177,3 +177,20 @@ def test_update_rows_in_another_zone_name_the_same_instants(panel):
     there.update(utc, update_params=False)
     assert there.cutoff.equals(here.cutoff) and str(there.cutoff.tz) == "Europe/Berlin"
     pd.testing.assert_frame_equal(there.predict(), here.predict())
+
+
+@pytest.mark.parametrize("make", [lambda: PGNForecaster(period=12, hidden=4, patience=None, **TINY),
+                                  lambda: SMambaForecaster(d_model=8, d_ff=8, patience=None, **TINY)],
+                         ids=["PGN", "S-Mamba"])
+def test_stamps_between_multiples_of_the_step_hand_the_network_their_own_hours(make):
+    # 2-hourly stamps at odd hours: positions count whole steps from 1970, so without the fitted
+    # offset the calendar features would read 00:00, 02:00, ... for 01:00, 03:00, ...
+    index = pd.date_range("2024-01-01 01:00", periods=12 * 10, freq="2h")
+    y = pd.Series(np.sin(np.arange(len(index)) * 2 * np.pi / 12), index=index)
+    est = make().fit(y, fh=[1])
+    assert est.network_.offset_ns == HOUR
+    marks, inner = [], est.network_.network.forward
+    est.network_.network.forward = lambda x, x_mark: marks.append(x_mark) or inner(x, x_mark)
+    est.predict()
+    hours = (marks[0][0, :, 0].double().numpy() + 0.5) * 23  # the first feature of a sub-day step: the hour
+    np.testing.assert_allclose(hours, index[-24:].hour, atol=1e-4)

@@ -66,3 +66,19 @@ def test_calendar_input_reads_each_steps_own_position_when_given():
     expected = calendar_features(skipped[:, :4], hour, 0)
     torch.testing.assert_close(net(torch.zeros(1, 4, 1), skipped), expected, rtol=0, atol=0)
 
+
+
+def test_with_calendar_hands_the_offset_to_the_features():
+    # 2-hourly stamps at odd hours: without the offset the network would read hours 0, 2, 4
+    from tsrec.nn.timefeatures import with_calendar
+
+    class Marks(torch.nn.Module):
+        def forward(self, x, x_mark):
+            return x_mark
+
+    hour = 3600 * 10**9
+    net = with_calendar(lambda n_features: Marks(), 3, 2 * hour, offset_ns=hour)
+    index = pd.date_range("2024-01-01 01:00", periods=3, freq="2h").as_unit("ns")
+    got = net(torch.zeros(1, 3, 1), torch.as_tensor(index.asi8[:1] // (2 * hour))).numpy()[0]
+    np.testing.assert_allclose(got, pandas_fields(index, "h"), atol=1e-6)
+    np.testing.assert_allclose((got[:, 0] + 0.5) * 23, [1, 3, 5], atol=1e-5)
