@@ -26,6 +26,7 @@ CASES = [
     ("SpaceTimeForecaster", {"max_epochs": 2, "lr": 0.05}, "warmup_epochs", 0),
     ("LTCForecaster", {}, "ode_unfolds", 3),
     ("LTCForecaster", {}, "norm", False),
+    ("LTCForecaster", {"cell": "cfc"}, "backbone_units", 8),
     ("LS4Forecaster", {}, "sigma", 0.5),
     ("LS4Forecaster", {}, "condition_on_x", True),
     ("LS4Forecaster", {}, "s4_mode", "diag"),

@@ -199,6 +199,12 @@ def test_forecaster_output_is_back_on_the_input_scale():
     x = torch.randn(5, 12, 2)
     shifted = net(x * 10.0 + 100.0)
     torch.testing.assert_close(shifted, net(x) * 10.0 + 100.0, rtol=1e-4, atol=1e-3)
+    # the encoder reads each window at zero mean and unit population variance, as the docstring says
+    seen, encode = [], net.encoder.forward
+    net.encoder.forward = lambda window: seen.append(window) or encode(window)
+    net(x)
+    torch.testing.assert_close(seen[0].mean(dim=1), torch.zeros(5, 2), rtol=0, atol=1e-5)
+    torch.testing.assert_close(seen[0].var(dim=1, unbiased=False), torch.ones(5, 2), rtol=1e-4, atol=1e-4)
 
 
 def _cfc_states_and_grads(cell: CfCCell, x: torch.Tensor, h0: torch.Tensor, scan) -> list[torch.Tensor]:
@@ -244,3 +250,11 @@ def test_cfc_scan_refuses_nan_input_like_the_loop():
     x[1, 3, 0] = float("nan")
     with pytest.raises(ValueError, match="contains NaN"):
         cell.scan(x, torch.zeros(2, 4))
+
+
+def test_make_cell_builds_the_kind_asked_with_its_own_arguments():
+    cfc = ltc_module.make_cell("cfc", 3, 4, backbone_units=8, mode="pure")
+    assert isinstance(cfc, CfCCell) and cfc.mode == "pure"
+    assert [layer.out_features for layer in cfc.backbone] == [8]
+    ltc = ltc_module.make_cell("ltc", 3, 4, ode_unfolds=2)
+    assert isinstance(ltc, LTCCell) and ltc.ode_unfolds == 2
