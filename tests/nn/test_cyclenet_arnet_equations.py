@@ -105,13 +105,23 @@ def test_cyclenet_statistics_carry_gradients():
     torch.testing.assert_close(x.grad, raw.grad, rtol=1e-12, atol=1e-12)
 
 
-def test_arnet_penalty_is_the_papers_formula_with_c1_c2_three():
+@pytest.mark.parametrize(("c1", "c2"), [(3.0, 3.0), (3.0, 1.0), (1.0, 5.0)])  # unequal: c1 and c2 not swapped
+def test_arnet_penalty_is_the_papers_formula(c1, c2):
     w = torch.tensor([[0.0, 1e-3, -0.05, 0.3, -2.0]], dtype=torch.float64)
-    expected = np.mean(2.0 / (1.0 + np.exp(-3.0 * np.abs(w.numpy()) ** (1.0 / 3.0))) - 1.0)
-    np.testing.assert_allclose(sparsity_penalty(w).item(), expected, rtol=1e-12)
+    expected = np.mean(2.0 / (1.0 + np.exp(-c1 * np.abs(w.numpy()) ** (1.0 / c2))) - 1.0)
+    np.testing.assert_allclose(sparsity_penalty(w, c1, c2).item(), expected, rtol=1e-12)
     net = ARNet(5, 1, ()).double()
     with torch.no_grad():
         net.first_layer.weight.copy_(w)
+    np.testing.assert_allclose(net.regularization(c1, c2).item(), expected, rtol=1e-12)
+
+
+def test_arnet_penalty_falls_on_the_lag_weights_with_hidden_layers_too():
+    # the first layer reads the lags; a deeper layer's weights are not AR coefficients
+    net = ARNet(6, 1, (4,)).double()
+    assert net.first_layer is net.layers[0]
+    expected = sparsity_penalty(net.layers[0].weight).item()
+    assert expected != pytest.approx(sparsity_penalty(net.layers[-1].weight).item(), rel=1e-3)
     np.testing.assert_allclose(net.regularization().item(), expected, rtol=1e-12)
 
 
