@@ -176,8 +176,9 @@ def test_make_ar_follows_its_coefficients():
     lags = np.column_stack([y[1:-1], y[:-2]])
     coef, *_ = np.linalg.lstsq(lags, y[2:], rcond=None)
     np.testing.assert_allclose(coef, [0.6, -0.2], atol=0.03)
-    with pytest.raises(ValueError, match="not stationary"):
-        make_ar((1.2,))
+    for unit_root in [(1.2,), (1.0,), (-1.0,), (0.5, 0.5)]:  # a root on the unit circle is a random walk
+        with pytest.raises(ValueError, match="not stationary"):
+            make_ar(unit_root)
 
 
 def test_make_seasonal_phase_is_row_mod_period():

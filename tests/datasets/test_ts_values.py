@@ -106,3 +106,26 @@ def test_make_ar_default_output_is_unchanged():
     for t in range(3, 10_200):
         y[t] = coef @ y[t - 3 : t][::-1] + shocks[t]
     np.testing.assert_array_equal(make_ar().to_numpy(), y[200:])
+
+
+def _toy_header(tmp_path: Path, header: str, body: str) -> None:
+    (tmp_path / "Toy").mkdir(exist_ok=True)
+    (tmp_path / "Toy" / "Toy_TRAIN.ts").write_text(header + body)
+
+
+def test_a_question_mark_is_missing_where_the_header_does_not_say_missing_false(tmp_path):
+    _toy_header(tmp_path, "@problemName Toy\n@univariate true\n@classLabel true a b\n@data\n", "1,?,3:a\n4,5,6:b\n")
+    X, _ = load_ucr("Toy", data_dir=tmp_path)
+    np.testing.assert_array_equal(np.isnan(X), [[False, True, False], [False, False, False]])
+
+
+def test_the_declared_dimensions_are_checked_from_the_first_case(tmp_path):
+    _toy_header(tmp_path, "@problemName Toy\n@dimensions 2\n@classLabel true a b\n@data\n", "1,2,3:a\n4,5,6:b\n")
+    with pytest.raises(InputError, match="line 5: 1 channels, expected 2"):
+        load_ucr("Toy", data_dir=tmp_path)
+
+
+def test_a_label_may_be_parted_from_the_values_by_spaces(tmp_path):
+    _toy(tmp_path, "1,2,3: a\n4,5,6:b \n")
+    _, y = load_ucr("Toy", data_dir=tmp_path)
+    assert list(y) == ["a", "b"]
