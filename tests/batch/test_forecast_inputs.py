@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from tsrec.batch import forecast_files, forecast_panel
 from tsrec.estimators import ARNetForecaster, InputError
@@ -102,3 +103,47 @@ def test_integer_stamps_without_int64_room_for_the_forecasts_are_refused_before_
     with pytest.raises(InputError, match=rf"the input: the forecast's integer time stamps would run to {largest + 1}"):
         forecast_files(model, tmp_path / "in.csv", tmp_path / "two.csv", fh=2)
     assert not (tmp_path / "two.csv").exists()
+
+
+def test_the_torch_thread_count_is_restored_after_forecasting(arnet):
+    # chunks run on one torch thread; the caller's count comes back afterwards
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        forecast_panel(arnet, hourly_panel())
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("npartitions, tasks", [(3, [1, 1, 1]), (2, [2, 1]), (1, [3])])
+def test_dask_runs_the_number_of_tasks_asked(arnet, monkeypatch, npartitions, tasks):
+    pytest.importorskip("dask")
+    import tsrec.batch.forecast as forecast_module
+
+    seen, real = [], forecast_module._forecast_chunks
+    monkeypatch.setattr(forecast_module, "_forecast_chunks", lambda chunks, *args: seen.append(len(chunks)) or
+                        real(chunks, *args))
+    out = forecast_panel(arnet, hourly_panel(), engine="dask", scheduler="synchronous", npartitions=npartitions,
+                         chunk_size=1)
+    assert sorted(seen) == sorted(tasks)  # the synchronous scheduler runs the tasks in an order of its own
+    pd.testing.assert_frame_equal(out, forecast_panel(arnet, hourly_panel()), check_exact=True)
+    with pytest.raises(InputError, match="npartitions must be a positive int, got 0"):
+        forecast_panel(arnet, hourly_panel(), engine="dask", scheduler="synchronous", npartitions=0)
+
+
+def test_an_empty_panel_is_refused_in_its_own_words(arnet):
+    with pytest.raises(InputError, match="the panel is empty; give at least one series"):
+        forecast_panel(arnet, hourly_panel().iloc[:0])
+
+
+@pytest.mark.parametrize("scaling", ["global", "series"])
+def test_a_value_before_the_rows_the_network_reads_does_not_refuse_the_forecast(scaling, tmp_path):
+    # a value too large to scale, one row before the lookback: predict(y=...) never reads it, and neither does
+    # the panel's scale check
+    model = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0, scaling=scaling).fit(hourly_panel())
+    panel = hourly_panel()
+    panel.loc[("s1", panel.loc["s1"].index[-5]), "y"] = 1e39
+    got = forecast_panel(model, panel)
+    expected = model.predict(fh=[1, 2], y=panel.loc[["s1"]])
+    np.testing.assert_allclose(got[got["unique_id"] == "s1"]["y_hat"], expected["y"], rtol=1e-6)
