@@ -193,6 +193,11 @@ def test_a_parquet_file_named_csv_is_told_to_be_renamed(tmp_path):
         read_series(tmp_path / "x.csv.gz")
 
 
+MONTHS_WITH_A_GAP_IN_B = "unique_id,ds,y\n" + "".join(
+    f"{key},2020-{month:02d}-01,{month}\n"
+    for key, months in [("a", range(1, 13)), ("b", [*range(1, 6), *range(7, 13)])] for month in months)
+
+
 @pytest.mark.parametrize("text, kwargs, error, message", [
     # values that are no numbers, however Python or pandas might read them
     ("unique_id,ds,y\na,1,1\na,2,1_000\na,3,3\n", {}, TypeError,
@@ -210,9 +215,19 @@ def test_a_parquet_file_named_csv_is_told_to_be_renamed(tmp_path):
     # only the series with repeated stamps are counted
     ("unique_id,ds,y\na,1,1\na,1,2\nb,1,1\nb,2,2\nc,1,1\nc,2,3\n", {}, InputError,
      r"series 'a' has duplicate time stamps .*; 1 series have duplicates"),
+    # each stamp's own rows are counted, not every repeated row of the series
+    ("unique_id,ds,y\na,1,1\na,1,2\na,2,3\na,2,4\na,3,5\n", {}, InputError,
+     r"series 'a' has duplicate time stamps \(e\.g\. 1, 2 rows\)"),
     ("ds,a,b\n2024-01-01,1,2\n2024-01-02,2,3\n", {"layout": "wide", "columns": ["ds", "a"]}, InputError,
      r"'ds' is the time column, not a series; drop it from columns"),
-], ids=["underscore", "bool", "float-stamps", "empty-stamp", "three-uneven", "duplicates-count", "wide-time-column"])
+    # a nameless first column whose integers repeat is a series that lost its name, not row numbers
+    (",ds,a\n5,2024-01-01 00:00,1.0\n5,2024-01-01 01:00,2.0\n7,2024-01-01 02:00,3.0\n", {"layout": "wide"},
+     InputError, r"column 1 has no name in the header"),
+    # series 'b' starts as 'a' does (whose spacing was checked first) and then skips June
+    (MONTHS_WITH_A_GAP_IN_B, {}, InputError,
+     r"series 'b' has time stamps that are not evenly spaced \(2020-05-01 00:00:00 is followed by 2020-07-01"),
+], ids=["underscore", "bool", "float-stamps", "empty-stamp", "three-uneven", "duplicates-count", "duplicates-rows",
+        "wide-time-column", "unnamed-first-column", "months-gap-in-second-series"])
 def test_each_file_mistake_is_named_with_its_place(tmp_path, text, kwargs, error, message):
     path = tmp_path / "in.csv"
     path.write_text(text)

@@ -81,6 +81,13 @@ def with_value(row: int, value) -> pd.DataFrame:
     return frame
 
 
+def two_columns_one_nan() -> pd.DataFrame:
+    """Two value columns, one NaN in the second (row 33: series b at 03:00)."""
+    frame = long_frame().assign(z=1.0)
+    frame.loc[33, "z"] = np.nan
+    return frame
+
+
 def with_inf(tmp_path) -> str:
     frame = long_frame()
     frame.loc[3, "y"] = np.inf
@@ -106,6 +113,10 @@ BAD = {
     "nan": (
         lambda p: write(p, "x.csv", with_value(31, np.nan)), {}, InputError,
         r"x\.csv: 1 row\(s\).*NaN.*series 'b' at 2024-01-01 01:00:00.*fill or drop",
+    ),
+    "nan in one of two columns": (
+        lambda p: write(p, "x.csv", two_columns_one_nan()), {"columns": ["y", "z"]}, InputError,
+        r"x\.csv: 1 row\(s\).*NaN.*series 'b' at 2024-01-01 03:00:00",
     ),
     "inf": (with_inf, {}, InputError, r"x\.parquet: .*infinite values, e\.g\. series 'a' at 2024-01-01 03:00:00"),
     "duplicate stamps": (
