@@ -172,6 +172,7 @@ def test_a_scheduler_address_runs_the_forecasts_there(saved, tmp_path, capsys):
     ("127.0.0.1", r"cannot be read: missing port number .*; give the scheduler's address as tcp://HOST:PORT"),
     ("foo://10.0.0.5:8786", r"cannot be read: unknown address scheme 'foo'"),
     ("tcp://host:99999", r"has port 99999, outside 1\.\.65535"),
+    ("tcp://host:0", r"has port 0, outside 1\.\.65535"),  # distributed reads 0 as "any free port"
 ])
 def test_a_bad_scheduler_address_is_refused_before_any_file_is_read(saved, tmp_path, capsys, address, message):
     # distributed parsed it only when connecting, after every file was read, in its own words; an empty

@@ -218,3 +218,31 @@ def test_a_zoned_model_forecasts_naive_stamps_across_the_autumn_change(tmp_path)
     pd.testing.assert_frame_equal(got, expected)
     assert got["ds"].tolist() == [pd.Timestamp("2024-10-27 05:00", tz="Europe/Berlin"),
                                   pd.Timestamp("2024-10-27 06:00", tz="Europe/Berlin")]
+
+
+def test_stamps_of_one_fixed_offset_are_read_in_the_zone_asked(tmp_path):
+    # exported in CET all year: +01:00 on every row, also after the spring change; the same instants,
+    # shown on Berlin's clock (03:00+02:00 where the file says 02:00+01:00)
+    stamps = pd.date_range("2024-03-29", periods=72, freq="h", tz="+01:00")
+    path = write(tmp_path, "cet.csv", stamps)
+    assert "+02:00" not in open(path).read()
+    index = read_series(path, time_zone="Europe/Berlin").index.get_level_values("ds")
+    assert str(index.tz) == "Europe/Berlin" and (index == stamps).all()
+    berlin = pd.Series(np.sin(np.arange(72) / 3), index=pd.date_range("2024-03-01", periods=72, freq="h",
+                                                                     tz="Europe/Berlin"))
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(berlin)
+    got = forecast_files(est, path, tmp_path / "out.csv")
+    assert got["ds"].tolist() == list(pd.date_range("2024-04-01 01:00", periods=2, freq="h", tz="Europe/Berlin"))
+
+
+def test_a_repeated_autumn_time_held_once_in_a_panel_is_refused_with_its_series(tmp_path):
+    # each series ends at the first 02:00 of 27 October: which of the two instants is unknown, for each
+    hours = pd.date_range("2024-10-01", periods=60, freq="h", tz="Europe/Berlin")
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(
+        pd.Series(np.sin(np.arange(60) / 4), index=hours))
+    naive = pd.date_range("2024-10-26 18:00", "2024-10-27 02:00", freq="h")
+    panel = pd.concat({key: pd.DataFrame({"y": np.sin(np.arange(len(naive)) / s)}, index=naive)
+                       for key, s in [("a", 3), ("b", 5)]}, names=["unique_id", "ds"])
+    with pytest.raises(InputError, match=r"the model was fitted in Europe/Berlin, but series 'a' holds 2024-10-27 "
+                                         r"02:00:00 once, a time the clocks repeat"):
+        forecast_panel(est, panel)
