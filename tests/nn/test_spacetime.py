@@ -284,3 +284,36 @@ def test_first_block_on_a_repeated_series_filters_it_with_composite_kernels(norm
     for g_fused, g_two in zip(torch.autograd.grad((fused * weight).sum(), params),
                               torch.autograd.grad((two_stage * weight).sum(), params)):
         torch.testing.assert_close(g_fused, g_two, rtol=1e-11, atol=1e-11)
+
+
+def test_later_blocks_hold_an_ssm_per_channel_without_preprocessing():
+    # the official layout: only the first block filters and shares n_kernels SSMs over the channels; each later
+    # block is z = u, y = SSM(u) with one SSM a channel, then u + y + Linear(GELU(y))
+    torch.manual_seed(3)
+    encoder = SpaceTimeEncoder(None, width=16, n_kernels=4, state_dim=6, n_blocks=3, dropout=0.0).eval()
+    assert encoder.blocks[0].ssm.a.shape == (4, 6) and isinstance(encoder.blocks[0].preprocess, PreprocessSSM)
+    u = torch.randn(2, 30, 16)
+    for block in encoder.blocks[1:]:
+        assert block.ssm.a.shape == (16, 6) and isinstance(block.preprocess, torch.nn.Identity)
+        y = block.ssm(u)
+        torch.testing.assert_close(block(u), u + y + block.mlp[1](torch.nn.functional.gelu(y)))
+
+
+def test_forecast_is_the_head_on_the_decoder_plus_the_window_mean():
+    # head: GELU then Linear (dropout off), on the closed-loop decoder's outputs; the window mean added back
+    torch.manual_seed(5)
+    net = SpaceTime(lookback=20, horizon=5, width=8, n_kernels=4, kernel_dim=6, dropout=0.0).eval()
+    x = torch.randn(2, 20, 1)
+    mean = x.mean(dim=1, keepdim=True)
+    decoded = net.decoder(net.encoder(x - mean), 5)
+    torch.testing.assert_close(net(x), net.head[1](torch.nn.functional.gelu(decoded)) + mean)
+
+
+@pytest.mark.parametrize("norm_order", [0, 2])
+def test_norm_order_reaches_the_encoder_and_the_decoder(norm_order):
+    net = SpaceTime(lookback=12, horizon=4, width=8, n_kernels=4, kernel_dim=5, n_blocks=2, norm_order=norm_order)
+    assert [block.ssm.norm_order for block in net.encoder.blocks] == [norm_order] * 2
+    a, b, c, k = net.decoder.abck()
+    torch.testing.assert_close(k, normalize(net.decoder.k, norm_order))
+    if norm_order == 2:
+        torch.testing.assert_close(torch.linalg.vector_norm(a, dim=-1), torch.ones(8))
