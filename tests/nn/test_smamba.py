@@ -67,6 +67,10 @@ def test_mamba_initialisation_follows_mamba_ssm():
     dt = F.softplus(block.dt_proj.bias.detach())
     assert dt.min() >= 1e-3 - 1e-6 and dt.max() <= 0.1 + 1e-6
     assert block.dt_rank == 2 and torch.equal(block.D.detach(), torch.ones(32))
+    # S-Mamba's settings: a width-2 depthwise conv, expand 1, in both directions of every layer
+    net = SMamba(lookback=12, horizon=4, n_channels=3, d_model=8, d_state=2, d_ff=8, e_layers=2)
+    blocks = [b for layer in net.encoder.layers for b in (layer.mixer.forward_block, layer.mixer.backward_block)]
+    assert [(b.conv.kernel_size, b.conv.groups, b.conv.in_channels) for b in blocks] == [((2,), 8, 8)] * 4
 
 
 def test_the_two_directions_read_the_tokens_from_opposite_ends():
@@ -82,6 +86,9 @@ def test_the_two_directions_read_the_tokens_from_opposite_ends():
     assert torch.all(backward_change[3:] == 0) and torch.all(backward_change[:3] > 0)
     both = (mixer(bumped) - mixer(x)).abs().sum(-1)[0]
     assert torch.all(both > 0)  # every token hears of the change
+    # the sum of the two blocks' outputs, each with its own weights
+    torch.testing.assert_close(mixer(x), mixer.forward_block(x) + mixer.backward_block(x.flip(1)).flip(1))
+    assert mixer.forward_block.in_proj.weight.data_ptr() != mixer.backward_block.in_proj.weight.data_ptr()
 
 
 def test_each_variate_forecast_hears_every_variate_and_the_calendar_tokens():
