@@ -191,3 +191,31 @@ def test_instance_norm_makes_the_sampler_shift_and_scale_equivariant():
     # (equal up to the variance epsilon of the normalisation)
     torch.testing.assert_close(net.loss(3.0 * window - 7.0, g().manual_seed(0)), net.loss(window, g().manual_seed(0)),
                                rtol=1e-4, atol=0)
+
+
+def test_s4d_starts_at_s4d_lin():
+    # S4D-Lin: A_n = -1/2 + i pi n for the d_state / 2 modes of every channel
+    layer = S4D(3, 8)
+    torch.testing.assert_close(-torch.exp(layer.log_A_real.detach()), torch.full((3, 4), -0.5))
+    torch.testing.assert_close(layer.A_imag.detach(), math.pi * torch.arange(4.0).repeat(3, 1))
+
+
+@pytest.mark.parametrize("mode", ["nplr", "diag"])
+def test_an_s4_unit_is_the_layer_then_gelu_then_a_glu_output_map(mode):
+    from tsrec.nn.s4 import S4Unit
+
+    torch.manual_seed(0)
+    unit = S4Unit(4, 4, mode=mode, l_max=16)
+    u = torch.randn(2, 10, 4)
+    torch.testing.assert_close(unit(u), torch.nn.functional.glu(unit.out(torch.nn.functional.gelu(unit.ssm(u))), -1))
+
+
+@pytest.mark.parametrize("mode, layer_type", [("nplr", "S4NPLR"), ("diag", "S4D")])
+def test_every_s4_layer_of_ls4_is_of_the_mode_asked_and_nplr_kernels_span_the_window(mode, layer_type):
+    # prior, posterior, both latent heads and the decoder; an NPLR kernel's C_tilde is relative to l_max,
+    # the training windows' length lookback + horizon
+    net = LS4(n_channels=2, horizon=3, z_dim=2, d_model=8, d_state=4, n_layers=1, n_samples=2, lookback=10,
+              s4_mode=mode)
+    layers = [m for m in net.modules() if type(m).__name__ in ("S4NPLR", "S4D")]
+    assert len(layers) >= 5 and {type(m).__name__ for m in layers} == {layer_type}
+    assert {m.l_max for m in layers if hasattr(m, "l_max")} == ({13} if mode == "nplr" else set())
