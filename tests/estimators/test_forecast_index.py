@@ -251,3 +251,17 @@ def test_an_hour_period_that_is_no_single_instant_in_the_datas_zone_is_refused(h
         steps_to(hours, hours.freq, pd.period_range(hour, periods=1, freq="h"), "y")
     later = pd.period_range(pd.Timestamp(hour) + pd.Timedelta("2h"), periods=1, freq="h")
     assert len(steps_to(hours, hours.freq, later, "y")) == 1, why
+
+
+def test_periods_of_a_multiple_step_are_counted_in_steps():
+    # 2-month periods: one step is two months of the PeriodIndex's ordinals, so an absolute fh of the forecast's
+    # own periods and the next two rows of y both continue the series
+    from tsrec.estimators import ARNetForecaster
+
+    y = pd.Series(np.sin(np.arange(30) / 3.0), index=pd.period_range("2020-01", periods=30, freq="2M"), name="y")
+    est = ARNetForecaster(n_lags=3, horizon=2, max_epochs=1, random_state=0).fit(y.iloc[:25])
+    relative = est.predict(fh=[1, 2])
+    assert list(relative.index) == list(y.index[25:27])
+    pd.testing.assert_series_equal(est.predict(fh=ForecastingHorizon(relative.index, is_relative=False)), relative)
+    est.update(y.iloc[25:27], update_params=False)
+    assert est.cutoff[0] == y.index[26]

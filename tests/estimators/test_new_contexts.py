@@ -206,3 +206,16 @@ def test_a_series_near_1e300_standardises_without_numpy_overflow_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         huge = cyclenet(series(scale=1e300))
     np.testing.assert_allclose(huge.predict(), 1e300 * cyclenet(series()).predict(), rtol=1e-5)
+
+
+def test_a_daily_context_at_another_time_of_day_is_forecast_at_its_own_time():
+    # a daily step's calendar features read whole days: a context at noon is no different from one at midnight
+    index = pd.date_range("2024-01-01", periods=120, freq="D")
+    y = pd.Series(np.sin(np.arange(120) / 3.0), index=index, name="y")
+    est = PGNForecaster(period=7, hidden=4, lookback=28, horizon=7, max_epochs=1, batch_size=16, val_size=0.0,
+                        patience=None, random_state=0).fit(y, fh=[1])
+    noon = pd.Series(y.to_numpy()[-40:], index=pd.date_range("2024-06-01 12:00", periods=40, freq="D"), name="y")
+    got = est.predict(fh=[1], y=noon)
+    assert list(got.index) == [pd.Timestamp("2024-07-11 12:00")]
+    midnight = pd.Series(noon.to_numpy(), index=noon.index.normalize(), name="y")
+    np.testing.assert_array_equal(got.to_numpy(), est.predict(fh=[1], y=midnight).to_numpy())

@@ -194,3 +194,13 @@ def test_stamps_between_multiples_of_the_step_hand_the_network_their_own_hours(m
     est.predict()
     hours = (marks[0][0, :, 0].double().numpy() + 0.5) * 23  # the first feature of a sub-day step: the hour
     np.testing.assert_allclose(hours, index[-24:].hour, atol=1e-4)
+
+
+def test_aware_stamps_at_whole_steps_of_local_time_have_no_offset():
+    # 2-hourly at even Berlin hours: in UTC they are odd hours, yet the calendar reads local time, where the
+    # stamps are whole steps from midnight
+    index = pd.date_range("2024-01-01", periods=12 * 10, freq="2h", tz="Europe/Berlin")
+    assert stamp_offset_ns(index, 2 * HOUR) == 0
+    y = pd.Series(np.sin(np.arange(len(index)) * 2 * np.pi / 12), index=index)
+    est = PGNForecaster(period=12, hidden=4, patience=None, **TINY).fit(y, fh=[1])
+    assert est.network_meta_["offset_ns"] == 0 and est.network_.offset_ns == 0

@@ -201,3 +201,12 @@ def test_update_params_that_is_no_bool_is_refused_before_anything_changes(value)
     with pytest.raises(ValueError, match="reset_forecaster must be True or False"):
         est.update_predict(series(60).iloc[40:], update_params=False, reset_forecaster="no")
     assert est.cutoff[0] == HOURS[39] and all(torch.equal(a, b) for a, b in zip(weights, est.network_.parameters()))
+
+
+def test_update_rows_of_another_period_frequency_are_told_to_be_resampled():
+    y = pd.Series(np.sin(np.arange(48) / 3.0), index=pd.period_range("2018-01", periods=48, freq="M"), name="y")
+    est = ARNetForecaster(n_lags=3, horizon=2, max_epochs=1, random_state=0).fit(y)
+    quarters = pd.Series([0.1, 0.2], index=pd.period_range("2022-01", periods=2, freq="Q"))
+    with pytest.raises(InputError, match=r"the new rows of y are periods of 'Q-DEC' but the fitted data of 'M'; "
+                                         r"resample them to the fitted step"):
+        est.update(quarters, update_params=False)
