@@ -10,6 +10,13 @@ import torch
 from tsrec.nn.timefeatures import calendar_features, n_calendar_features
 
 
+class Marks(torch.nn.Module):
+    """A network that returns the time features it is given."""
+
+    def forward(self, x, x_mark):
+        return x_mark
+
+
 def pandas_fields(index: pd.DatetimeIndex, freq: str) -> np.ndarray:
     """The same fields straight from pandas, scaled the same way."""
     cols = [index.dayofweek / 6, (index.day - 1) / 30, (index.dayofyear - 1) / 365]
@@ -53,10 +60,6 @@ def test_stamps_between_multiples_of_the_step_keep_their_hour():
 def test_calendar_input_reads_each_steps_own_position_when_given():
     from tsrec.nn.timefeatures import CalendarInput
 
-    class Marks(torch.nn.Module):  # returns the time features it is given
-        def forward(self, x, x_mark):
-            return x_mark
-
     hour = 3600 * 10**9
     net = CalendarInput(Marks(), 4, hour)
     start = torch.tensor([480000])
@@ -71,10 +74,6 @@ def test_calendar_input_reads_each_steps_own_position_when_given():
 def test_with_calendar_hands_the_offset_to_the_features():
     # 2-hourly stamps at odd hours: without the offset the network would read hours 0, 2, 4
     from tsrec.nn.timefeatures import with_calendar
-
-    class Marks(torch.nn.Module):
-        def forward(self, x, x_mark):
-            return x_mark
 
     hour = 3600 * 10**9
     net = with_calendar(lambda n_features: Marks(), 3, 2 * hour, offset_ns=hour)
