@@ -17,9 +17,13 @@ HEADER = "@problemName Toy\n@missing {missing}\n@univariate true\n@equalLength t
 
 
 def _toy(tmp_path: Path, body: str, missing: str = "false") -> Path:
+    return _toy_header(tmp_path, HEADER.format(missing=missing), body)
+
+
+def _toy_header(tmp_path: Path, header: str, body: str) -> Path:
     (tmp_path / "Toy").mkdir(exist_ok=True)
     path = tmp_path / "Toy" / "Toy_TRAIN.ts"
-    path.write_text(HEADER.format(missing=missing) + body)
+    path.write_text(header + body)
     return path
 
 
@@ -106,11 +110,6 @@ def test_make_ar_default_output_is_unchanged():
     for t in range(3, 10_200):
         y[t] = coef @ y[t - 3 : t][::-1] + shocks[t]
     np.testing.assert_array_equal(make_ar().to_numpy(), y[200:])
-
-
-def _toy_header(tmp_path: Path, header: str, body: str) -> None:
-    (tmp_path / "Toy").mkdir(exist_ok=True)
-    (tmp_path / "Toy" / "Toy_TRAIN.ts").write_text(header + body)
 
 
 def test_a_question_mark_is_missing_where_the_header_does_not_say_missing_false(tmp_path):
