@@ -8,7 +8,9 @@ import torch
 # scripts the tests run in subprocesses, not test modules: importing one parses its command line, and
 # _interpret_cases.py then sets TRITON_INTERPRET=1 in the collecting process (here, relative to this
 # file, so that a pytest started from another directory leaves them out too)
-collect_ignore = ["triton_interpret_check.py", "_interpret_cases.py", "triton_compile_check.py", "_triton_aot.py"]
+collect_ignore = [
+    "triton_interpret_check.py", "_interpret_cases.py", "_guard_cases.py", "triton_compile_check.py", "_triton_aot.py",
+]
 
 
 @pytest.fixture(autouse=True, scope="module")
