@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from ._autocast import without_autocast
 from ._autograd import empty_result
-from ._checks import check_finite, check_tensor
+from ._checks import check_device, check_finite, check_tensor
 from ._dispatch import resolve_backend
 
 #: Shortest kernel (after truncation to the input length) that uses the rFFT; shorter ones convolve directly.
@@ -128,15 +128,9 @@ def _validate(
         if tuple(D.shape) not in allowed:
             wanted = " or ".join(map(str, sorted(allowed)))
             raise ValueError(f"D must have shape {wanted}, got {tuple(D.shape)}")
-    _check_devices(u=u, k=k, D=D)
+    check_device("u", u, k=k, D=D)
     check_finite(u=u, k=k, D=D)
     return u, k3, D
-
-
-def _check_devices(**tensors: torch.Tensor | None) -> None:
-    devices = {name: t.device for name, t in tensors.items() if t is not None}
-    if len(set(devices.values())) > 1:
-        raise ValueError(f"all inputs must be on one device; got {devices}. Move them with .to(device)")
 
 
 def _out_dtype(*tensors: torch.Tensor | None) -> torch.dtype:

@@ -39,8 +39,8 @@ import torch
 
 from .._autocast import without_autocast
 from .._autograd import empty_result
-from .._checks import (check_finite, check_fits_in_memory, check_length, check_same_shape, check_tensor, finite_verdict,
-                       raise_non_finite)
+from .._checks import (check_device, check_finite, check_fits_in_memory, check_length, check_same_shape, check_tensor,
+                       finite_verdict, raise_non_finite)
 from ..fft_conv import fast_fft_len, route_to_torch
 
 METHODS = ("auto", "krylov", "fft")
@@ -141,8 +141,7 @@ def closed_loop_rollout(
         raise ValueError(
             f"s0 must have shape (..., {a.shape[0]}, {a.shape[1]}) (heads, d), got {tuple(s0.shape)}"
         )
-    if s0.device != a.device:
-        raise ValueError(f"s0 is on {s0.device} but a is on {a.device}; move them to one device")
+    check_device("a", a, s0=s0)
     check_finite(a=a, b=b, c=c, k=k, s0=s0)  # one read of the device for all five
     chosen = route_to_torch(backend, a, b, c, k, s0)
     out_dtype, work = _dtypes(chosen, a, b, c, k, s0)
@@ -299,9 +298,7 @@ def _check_abc(finite: bool = True, **vectors: object) -> tuple[torch.Tensor, ..
     first = next(iter(checked.values()))
     if first.shape[1] < 1:  # no heads is an empty result, as in the other kernel builders
         raise ValueError(f"the state size d (last axis) must be >= 1, got shape {tuple(first.shape)}")
-    devices = {t.device for t in checked.values()}
-    if len(devices) > 1:
-        raise ValueError(f"all of {list(checked)} must be on one device, got {devices}")
+    check_device(*next(iter(checked.items())), **checked)
     if finite:
         check_finite(**checked)
     return tuple(checked.values())

@@ -20,7 +20,7 @@ import math
 import torch
 
 from .._autocast import without_autocast
-from .._checks import check_finite_and_valid, check_fits_in_memory, check_length, check_tensor
+from .._checks import check_device, check_finite_and_valid, check_fits_in_memory, check_length, check_tensor
 from ..fft_conv import route_to_torch
 
 
@@ -141,9 +141,7 @@ def _validate(log_dt, A_real, A_imag, C, B):
         raise ValueError(
             f"log_dt must have shape ({shape[0]},) (one step per head), got {tuple(log_dt.shape)}"
         )
-    devices = {t.device for t in (log_dt, A_real, A_imag, C, B) if t is not None}
-    if len(devices) > 1:
-        raise ValueError(f"log_dt, A_real, A_imag, C and B must be on one device, got {devices}")
+    check_device("log_dt", log_dt, A_real=A_real, A_imag=A_imag, C=C, B=B)
     given = {"log_dt": log_dt, "A_real": A_real, "A_imag": A_imag, "C": C, "B": B}
     # both verdicts in one read: on a GPU each read waits for the device
     # one rule, as nplr_kernel's: A_real > 0 gave a kernel that grows to inf/NaN without a word, and a mode at 0

@@ -38,7 +38,7 @@ import torch
 
 from .._autocast import without_autocast
 from .._autograd import empty_result
-from .._checks import check_finite_and_valid, check_fits_in_memory, check_length, check_tensor
+from .._checks import check_device, check_finite_and_valid, check_fits_in_memory, check_length, check_tensor
 from .diagonal import working_dtypes
 
 
@@ -222,9 +222,7 @@ def _validate(log_dt, Lambda, P, B, C=None):
             raise ValueError(f"{name} must have the shape of Lambda {shape} (heads, M), got {tuple(t.shape)}")
     if tuple(log_dt.shape) != shape[:1]:
         raise ValueError(f"log_dt must have shape ({shape[0]},) (one step per head), got {tuple(log_dt.shape)}")
-    devices = {t.device for t in given.values()}
-    if len(devices) > 1:
-        raise ValueError(f"{', '.join(given)} must be on one device, got {devices}")
+    check_device("log_dt", log_dt, **given)
     # both verdicts in one read: on a GPU each read waits for the device
     check_finite_and_valid(given, (Lambda.real >= 0).any(),
                            "Lambda has a mode with real part >= 0; keep Re(Lambda) < 0 (e.g. -exp(log_real))")
