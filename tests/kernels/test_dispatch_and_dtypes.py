@@ -198,10 +198,14 @@ def test_environment_triton_runs_torch_where_a_call_has_no_triton_kernel(triton_
     expected = [k.linear_scan(a, b, backend="torch"), k.recurrent_scan(step, x, h0, backend="torch"),
                 k.rnn_scan(wide_x, wide_W, backend="torch"), *(op("torch") for op in no_kernel.values())]
     triton_on_cpu_refused.setenv(_dispatch.ENV_VAR, "triton")
-    got = [k.linear_scan(a, b), k.recurrent_scan(step, x, h0), k.rnn_scan(wide_x, wide_W),  # H > 128
-           *(op("auto") for op in no_kernel.values())]
-    for g, e in zip(got, expected):
-        assert torch.equal(g, e)
+    # first as if a kernel could take the tensors (a GPU's, or the interpreter's): there only the call's
+    # own lack of a kernel sends it to torch; then the CPU tensors they are
+    for can_take in (lambda tensors: True, _dispatch._triton_can_take):
+        triton_on_cpu_refused.setattr(_dispatch, "_triton_can_take", can_take)
+        got = [k.linear_scan(a, b), k.recurrent_scan(step, x, h0), k.rnn_scan(wide_x, wide_W),  # H > 128
+               *(op("auto") for op in no_kernel.values())]
+        for g, e in zip(got, expected):
+            assert torch.equal(g, e)
     for name, op in no_kernel.items():  # a demand for the GPU path still needs GPU tensors
         with pytest.raises(ValueError, match="backend='triton' needs CUDA tensors"):
             op("triton")

@@ -106,6 +106,10 @@ def overflowing_gates(case: str) -> tuple[torch.Tensor, torch.Tensor]:
         a, b = torch.ones(1, 256, 1), torch.zeros(1, 256, 1)  # chunks of 16: step 15 ends the first
         b[0, 15], a[0, 16:18], a[0, 18:20] = 1e30, 1e-30, 1e30  # the second chunk's product lost that state
         return a, b
+    if case == "lifted complex":  # the same with gates of 1e25 i, above 1 in magnitude, not in real part
+        a, b = torch.full((1, 64, 1), 0.5 + 0j), torch.zeros(1, 64, 1, dtype=torch.complex64)  # chunks of 8
+        b[0, 7], a[0, 8:12, 0] = 1e15, torch.tensor([1e-25, 1e-25, 1e25j, 1e25j])
+        return a, b
     if case == "zero state":  # the audit's repro: 17**32 > float32 max, no input yet
         a, b = torch.full((1, 1024, 1), 0.9), torch.randn(1, 1024, 1, generator=torch.Generator().manual_seed(0))
         a[0, :32], b[0, :32] = 17.0, 0.0
@@ -115,7 +119,7 @@ def overflowing_gates(case: str) -> tuple[torch.Tensor, torch.Tensor]:
     return a, b
 
 
-@pytest.mark.parametrize("case", ["zero state", "reset", "lifted"])
+@pytest.mark.parametrize("case", ["zero state", "reset", "lifted", "lifted complex"])
 @pytest.mark.parametrize("reverse", [False, True])
 def test_chunked_path_survives_overflowing_gate_products(case, reverse):
     a, b = (x.flip(1) if reverse else x for x in overflowing_gates(case))
@@ -231,6 +235,10 @@ def test_bad_initial_state_and_backend():
         linear_scan(a, b, backend="triton")
     with pytest.raises(ValueError, match="b_t has shape .* but state has .*; state, a_t and b_t must have the same"):
         linear_scan_step(torch.zeros(2, 3), a[:, 0], b[:, 0, :2])
+    with pytest.raises(TypeError, match=r"a_t has dtype torch.float32 but state has torch.float64; cast it"):
+        linear_scan_step(torch.zeros(2, 3, dtype=torch.float64), a[:, 0], b[:, 0])
+    with pytest.raises(ValueError, match="b_t contains NaN or inf"):
+        linear_scan_step(torch.zeros(2, 3), a[:, 0], torch.full_like(b[:, 0], float("nan")))
 
 
 @pytest.mark.parametrize("time", [70, 300])  # both lengths leave padding in the last chunk

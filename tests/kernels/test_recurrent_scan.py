@@ -88,6 +88,17 @@ def test_gated_cell_by_hand(backend):
     assert got.flatten().tolist() == pytest.approx(expected, rel=1e-14)
 
 
+@pytest.mark.parametrize("backend", ["naive", "torch"])
+def test_reverse_scan_by_hand(backend):
+    # h_t = h_{t+1} / 2 + x_t from the last step back: torch was only compared with naive, so a
+    # ``reverse`` both ignored passed; the final state of a reversed scan is its first row
+    x = torch.arange(1.0, 5.0, dtype=torch.float64).reshape(1, 4, 1)
+    h, h_final = recurrent_scan(lambda x_t, h: 0.5 * h + x_t, x, torch.zeros(1, 1, dtype=torch.float64),
+                                reverse=True, output_final_state=True, backend=backend)
+    assert h.flatten().tolist() == [3.25, 4.5, 5.0, 4.0]
+    assert h_final.flatten().tolist() == [3.25]
+
+
 def test_bad_inputs():
     x, W, s = (t.detach() for t in make("tanh"))
     with pytest.raises(ValueError, match="unknown cell"):
@@ -110,6 +121,11 @@ def test_bad_inputs():
         recurrent_scan(lambda x_t, h: h, x, s[:2])
     with pytest.raises(ValueError, match="no Triton kernel"):
         recurrent_scan(lambda x_t, h: h, x, s, backend="triton")
+    # an empty time axis is named (it failed inside torch.stack)
+    with pytest.raises(ValueError, match=r"x has an empty time axis \(dim 1\); pass at least one time step"):
+        rnn_scan(x[:, :0], W)
+    with pytest.raises(ValueError, match=r"x has an empty time axis \(dim 1\); pass at least one time step"):
+        recurrent_scan(lambda x_t, h: h, x[:, :0], s)
 
 
 def test_the_triton_rnn_refuses_a_gated_cell_wider_than_a_blocks_shared_memory():

@@ -205,7 +205,8 @@ def test_skew_roundtrip():
 def test_half_inputs_against_float64(path, dtype):
     p, D, _ = make(dtype=torch.float32)
     p = {name: v.to(dtype) if v.ndim == 4 else v for name, v in p.items()}  # A1..A4 stay float32
-    assert call(p)[0].dtype == dtype
+    y, final = call(p, output_final_state=True)
+    assert y.dtype == dtype and [h.dtype for h in final] == [dtype, dtype]  # the states too, not float32
     fn = lambda backend: lambda *xs: scan2d(*xs[:-1], D=xs[-1], backend=backend)[0]  # noqa: E731
     errors = half_errors(fn("torch"), fn("naive"), [*(p[name] for name in NAMES), D])  # y, then every gradient
     assert max(errors) < (1e-2 if dtype == torch.bfloat16 else 2e-3), errors
@@ -267,6 +268,8 @@ def test_empty_axis_gives_empty_output(empty_axis, backend, with_state, path):
     # no cell is updated: the states at the last (no) time step are the initial ones
     expected = init if with_state else tuple(torch.zeros_like(h) for h in init)
     torch.testing.assert_close(final, expected, rtol=0, atol=0)
+    if with_state and empty_axis == 1:  # copies, as documented: an in-place edit leaves the caller's alone
+        assert all(f.data_ptr() != h.data_ptr() for f, h in zip(final, init))
     loss = y.sum() + final[0].sum() + final[1].sum()
     # every input stays in the graph and gets a zero gradient, as in the other ops (an unused one raises);
     # the initial states pass through to the final ones

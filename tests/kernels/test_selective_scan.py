@@ -220,6 +220,9 @@ def test_bad_options():
         selective_scan(u, delta, A, B, C, initial_state=torch.zeros(2, 4, 2, dtype=u.dtype))
     with pytest.raises(ValueError, match=r"z must have shape"):
         selective_scan(u, delta, A, B, C, z=u[:, :3])
+    # no time steps: named (the chunk length's log2 failed on "math domain error")
+    with pytest.raises(ValueError, match=r"^u has an empty time axis \(dim 1\); pass at least one time step$"):
+        selective_scan(u[:, :0], delta[:, :0], A, B[:, :0], C[:, :0])
     # the one-step update names its own arguments
     state = torch.zeros(2, 4, 3, dtype=u.dtype)
     with pytest.raises(ValueError, match=r"^state must have shape \(2, 4, 3\)"):
