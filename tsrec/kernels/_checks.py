@@ -20,13 +20,12 @@ def check_tensor(
     x: object,
     ndim: int | Sequence[int] | None = None,
     allow_complex: bool = False,
-    finite: bool = True,
     layout: str | None = None,
 ) -> torch.Tensor:
-    """Check that ``x`` is a finite floating tensor of the given rank and return it.
+    """Check that ``x`` is a dense floating tensor of the given rank and return it.
 
-    ``finite=False`` leaves the NaN/inf check to one :func:`check_finite` over all of an op's
-    inputs (one host read instead of one per tensor). ``layout`` (e.g. ``"(batch, time, channels)"``)
+    Its values are not read: each op checks all its inputs for NaN/inf in one :func:`check_finite`
+    (one host read instead of one per tensor). ``layout`` (e.g. ``"(batch, time, channels)"``)
     names the axes a wrong rank is told to have.
     """
     if not isinstance(x, torch.Tensor):
@@ -42,8 +41,6 @@ def check_tensor(
         if x.ndim not in ranks:
             wanted = " or ".join(map(str, ranks))
             raise ValueError(f"{name} must have {wanted} dims{_layout_fix(name, x, ranks, layout)}")
-    if finite:
-        check_finite(**{name: x})
     return x
 
 

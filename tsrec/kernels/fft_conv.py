@@ -109,8 +109,8 @@ def fft_conv(
 def _validate(
     u: object, k: object, D: object, method: str
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    u = check_tensor("u", u, ndim=3, finite=False, layout="(batch, time, channels)")
-    k = check_tensor("k", k, ndim=(2, 3), finite=False, layout="(channels, L_k) or (heads, channels, L_k)")
+    u = check_tensor("u", u, ndim=3, layout="(batch, time, channels)")
+    k = check_tensor("k", k, ndim=(2, 3), layout="(channels, L_k) or (heads, channels, L_k)")
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     batch, time, channels = u.shape
@@ -123,7 +123,7 @@ def _validate(
         )
     k3 = k if k.ndim == 3 else k.unsqueeze(0)
     if D is not None:
-        D = check_tensor("D", D, ndim=(1, 2), finite=False)
+        D = check_tensor("D", D, ndim=(1, 2))
         allowed = {(channels,), tuple(k3.shape[:2])} if k.ndim == 3 else {(channels,)}
         if tuple(D.shape) not in allowed:
             wanted = " or ".join(map(str, sorted(allowed)))

@@ -28,14 +28,13 @@ SEQ = "(batch, time, channels)"
 
 
 def _validate(a: object, b: object, initial_state: object) -> None:
-    check_tensor("a", a, ndim=3, allow_complex=True, finite=False, layout=SEQ)
-    check_tensor("b", b, ndim=3, allow_complex=True, finite=False, layout=SEQ)
+    check_tensor("a", a, ndim=3, allow_complex=True, layout=SEQ)
+    check_tensor("b", b, ndim=3, allow_complex=True, layout=SEQ)
     check_same_shape(a=a, b=b)
     if a.shape[1] == 0:
         raise ValueError("a and b have an empty time axis (dim 1); pass at least one time step")
     if initial_state is not None:
-        check_tensor("initial_state", initial_state, ndim=2, allow_complex=True, finite=False,
-                     layout="(batch, channels)")
+        check_tensor("initial_state", initial_state, ndim=2, allow_complex=True, layout="(batch, channels)")
         check_shape("initial_state", initial_state, (a.shape[0], a.shape[2]), "(batch, channels)")
     check_mixed_precision_like("b", b, a=a, initial_state=initial_state)
 
@@ -122,7 +121,7 @@ def linear_scan_step(state: torch.Tensor, a_t: torch.Tensor, b_t: torch.Tensor) 
         The new state.
     """
     for name, x in (("state", state), ("a_t", a_t), ("b_t", b_t)):
-        check_tensor(name, x, ndim=2, allow_complex=True, finite=False, layout="(batch, channels)")
+        check_tensor(name, x, ndim=2, allow_complex=True, layout="(batch, channels)")
     check_same_shape(state=state, a_t=a_t, b_t=b_t)
     check_like("state", state, a_t=a_t, b_t=b_t)
     check_finite(state=state, a_t=a_t, b_t=b_t)

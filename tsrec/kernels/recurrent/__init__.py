@@ -86,8 +86,8 @@ def recurrent_scan(
     """
     if not callable(step_fn):
         raise TypeError(f"step_fn must be callable, got {type(step_fn).__name__}")
-    check_tensor("x", x, ndim=3, finite=False, layout="(batch, time, features)")
-    check_tensor("h0", h0, finite=False)
+    check_tensor("x", x, ndim=3, layout="(batch, time, features)")
+    check_tensor("h0", h0)
     check_device("x", x, h0=h0)  # h0's dtype is step_fn's business, its device is not: it would fail unnamed
     check_finite(x=x, h0=h0)
     if h0.ndim < 1 or h0.shape[0] != x.shape[0]:
@@ -147,15 +147,15 @@ def rnn_scan(
     if not isinstance(cell, str) or cell not in CELLS:  # a list failed on "unhashable type"
         raise ValueError(f"unknown cell {cell!r}; use one of {sorted(CELLS)}")
     width = "H" if CELLS[cell] == 1 else f"{CELLS[cell]}*H"
-    check_tensor("x", x, ndim=3, finite=False, layout=f"(batch, time, {width})")
-    check_tensor("W", W, ndim=2, finite=False, layout=f"(H, {width})")
+    check_tensor("x", x, ndim=3, layout=f"(batch, time, {width})")
+    check_tensor("W", W, ndim=2, layout=f"(H, {width})")
     hidden = W.shape[0]
     check_shape("W", W, (hidden, CELLS[cell] * hidden), f"(H, {CELLS[cell]}*H) for cell {cell!r}")
     check_shape("x", x, (x.shape[0], x.shape[1], CELLS[cell] * hidden), f"(batch, time, {CELLS[cell]}*H)")
     if x.shape[1] == 0:
         raise ValueError("x has an empty time axis (dim 1); pass at least one time step")
     if initial_state is not None:
-        check_tensor("initial_state", initial_state, ndim=2, finite=False, layout="(batch, H)")
+        check_tensor("initial_state", initial_state, ndim=2, layout="(batch, H)")
         check_shape("initial_state", initial_state, (x.shape[0], hidden), "(batch, H)")
     check_mixed_precision_like("x", x, W=W, initial_state=initial_state)
     check_finite(x=x, W=W, initial_state=initial_state)

@@ -142,9 +142,9 @@ def cfc_scan(
     """
     named = {"xz": xz, "h0": h0, "W_h": W_h, "W1": W1, "b1": b1, "W2": W2, "b2": b2, "Wt": Wt, "bt": bt}
     for name, tensor in named.items():
-        check_tensor(name, tensor, finite=False)
-    check_tensor("xz", xz, ndim=3, finite=False, layout="(batch, time, Z)")
-    check_tensor("h0", h0, ndim=2, finite=False, layout="(batch, U)")
+        check_tensor(name, tensor)
+    check_tensor("xz", xz, ndim=3, layout="(batch, time, Z)")
+    check_tensor("h0", h0, ndim=2, layout="(batch, U)")
     (batch, n_steps, width), units = xz.shape, h0.shape[1]
     check_shape("h0", h0, (batch, units), "(batch, U)")
     check_shape("W_h", W_h, (units, width), "(U, Z)")

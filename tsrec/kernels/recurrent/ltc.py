@@ -101,9 +101,9 @@ def ltc_scan(
     named = {"terms": terms, "v0": v0, "cm_t": cm_t, "leak_num": leak_num, "leak_den": leak_den, "w": w,
              "w_erev": w_erev, "sigma": sigma, "mu": mu}
     for name, tensor in named.items():
-        check_tensor(name, tensor, finite=False)
-    check_tensor("terms", terms, ndim=3, finite=False, layout="(batch, time, 2U)")
-    check_tensor("v0", v0, ndim=2, finite=False, layout="(batch, U)")
+        check_tensor(name, tensor)
+    check_tensor("terms", terms, ndim=3, layout="(batch, time, 2U)")
+    check_tensor("v0", v0, ndim=2, layout="(batch, U)")
     units = v0.shape[1]
     if v0.shape[0] != terms.shape[0]:  # the batch size is terms's: a wrong v0 was blamed on terms
         raise ValueError(f"v0 has batch size {v0.shape[0]} but terms has {terms.shape[0]}; pass one initial "

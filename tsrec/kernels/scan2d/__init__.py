@@ -166,18 +166,18 @@ def scan2d(
 
 
 def _validate(x, delta1, delta2, A, BC, D, initial_state) -> list:
-    x = check_tensor("x", x, ndim=4, finite=False, layout=GRID)
-    delta1 = check_tensor("delta1", delta1, ndim=4, finite=False, layout=GRID)
-    delta2 = check_tensor("delta2", delta2, ndim=4, finite=False, layout=GRID)
+    x = check_tensor("x", x, ndim=4, layout=GRID)
+    delta1 = check_tensor("delta1", delta1, ndim=4, layout=GRID)
+    delta2 = check_tensor("delta2", delta2, ndim=4, layout=GRID)
     check_same_shape(x=x, delta1=delta1, delta2=delta2)
     batch, time, nvar, channels = x.shape
-    A = [None if a is None else check_tensor(f"A{i + 1}", a, ndim=2, finite=False, layout="(channels, N)")
+    A = [None if a is None else check_tensor(f"A{i + 1}", a, ndim=2, layout="(channels, N)")
          for i, a in enumerate(A)]
     for i in (0, 3):
         if A[i] is None:
             raise TypeError(f"A{i + 1} is required (only A2 and A3 may be None)")
     names = ("B1", "B2", "C1", "C2")
-    BC = [check_tensor(n, t, ndim=4, finite=False, layout="(batch, time, variates, N)")
+    BC = [check_tensor(n, t, ndim=4, layout="(batch, time, variates, N)")
           for n, t in zip(names, BC)]
     n_state = _common_state_size([a for a in A if a is not None] + BC)
     for i, a in enumerate(A):
@@ -191,7 +191,7 @@ def _validate(x, delta1, delta2, A, BC, D, initial_state) -> list:
                 f"being the state size of most of A1..A4, B1..C2, got {tuple(t.shape)}"
             )
     if D is not None:
-        D = check_tensor("D", D, ndim=1, finite=False, layout="(channels,)")
+        D = check_tensor("D", D, ndim=1, layout="(channels,)")
         if tuple(D.shape) != (channels,):
             raise ValueError(f"D must have shape ({channels},), got {tuple(D.shape)}")
     init = _validate_state(initial_state, (batch, nvar, channels, n_state))
@@ -214,7 +214,7 @@ def _validate_state(state, shape: tuple[int, ...]) -> list:
         return [None, None]
     if not isinstance(state, (tuple, list)) or len(state) != 2:
         raise TypeError("initial_state must be a tuple (h1, h2) of the time- and variate-states at t = -1")
-    checked = [check_tensor(f"initial_state[{i}]", h, ndim=4, finite=False, layout="(batch, variates, channels, N)")
+    checked = [check_tensor(f"initial_state[{i}]", h, ndim=4, layout="(batch, variates, channels, N)")
                for i, h in enumerate(state)]
     for i, h in enumerate(checked):
         if tuple(h.shape) != shape:

@@ -33,7 +33,7 @@ def _check_BC(u_shape: tuple, A: torch.Tensor, **mats: torch.Tensor) -> None:
     lead, n_state = tuple(u_shape[:-1]), A.shape[1]
     layouts = {}
     for name, M in mats.items():
-        check_tensor(name, M, ndim=(len(lead) + 1, len(lead) + 2), finite=False)
+        check_tensor(name, M, ndim=(len(lead) + 1, len(lead) + 2))
         layouts[name] = M.ndim
         groups = M.shape[-2] if M.ndim == len(lead) + 2 else 1
         if tuple(M.shape[: len(lead)]) != lead or M.shape[-1] != n_state:
@@ -82,9 +82,9 @@ def _validate(u, delta, A, B, C, D, z, delta_bias, initial_state, step: bool = F
     given = {"u": u, "delta": delta, "A": A, "B": B, "C": C, "D": D, "z": z, "delta_bias": delta_bias,
              "initial_state": initial_state}
     n = {key: _STEP_NAMES.get(key, key) if step else key for key in given}
-    check_tensor(n["u"], u, ndim=rank, finite=False, layout=_layout(step, "D"))
-    check_tensor(n["delta"], delta, ndim=rank, finite=False, layout=_layout(step, "D"))
-    check_tensor("A", A, ndim=2, finite=False, layout="(D, N)")
+    check_tensor(n["u"], u, ndim=rank, layout=_layout(step, "D"))
+    check_tensor(n["delta"], delta, ndim=rank, layout=_layout(step, "D"))
+    check_tensor("A", A, ndim=2, layout="(D, N)")
     check_same_shape(**{n["u"]: u, n["delta"]: delta})
     if not step and u.shape[1] == 0:
         raise ValueError("u has an empty time axis (dim 1); pass at least one time step")
@@ -92,10 +92,10 @@ def _validate(u, delta, A, B, C, D, z, delta_bias, initial_state, step: bool = F
     _check_BC(tuple(u.shape), A, **{n["B"]: B, n["C"]: C})
     for key, shape in (("D", (u.shape[-1],)), ("delta_bias", (u.shape[-1],)), ("z", tuple(u.shape))):
         if given[key] is not None:
-            check_tensor(n[key], given[key], finite=False)
+            check_tensor(n[key], given[key])
             check_shape(n[key], given[key], shape)
     if initial_state is not None:
-        check_tensor(n["initial_state"], initial_state, ndim=3, finite=False, layout="(batch, D, N)")
+        check_tensor(n["initial_state"], initial_state, ndim=3, layout="(batch, D, N)")
         check_shape(n["initial_state"], initial_state, (u.shape[0], u.shape[-1], A.shape[1]), "(batch, D, N)")
     named = {n[key]: value for key, value in given.items()}
     check_mixed_precision_like(n["u"], u, **{key: value for key, value in named.items() if key != n["u"]})
@@ -213,7 +213,7 @@ def selective_scan_step(
     new_state : torch.Tensor
         ``(batch, D, N)`` in the accumulation dtype.
     """
-    check_tensor("state", state, ndim=3, finite=False, layout="(batch, D, N)")
+    check_tensor("state", state, ndim=3, layout="(batch, D, N)")
     _validate(u_t, delta_t, A, B_t, C_t, D, z_t, delta_bias, state, step=True)
     delta_softplus = check_flag("delta_softplus", delta_softplus)
     wide = compute_dtype(u_t.dtype)

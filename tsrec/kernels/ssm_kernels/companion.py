@@ -136,7 +136,7 @@ def closed_loop_rollout(
     """
     a, b, c, k = _check_abc(a=a, b=b, c=c, k=k, finite=False)
     L = check_length(L, "the kernel/horizon length")
-    s0 = check_tensor("s0", s0, finite=False)
+    s0 = check_tensor("s0", s0)
     if s0.ndim < 2 or tuple(s0.shape[-2:]) != tuple(a.shape):
         raise ValueError(
             f"s0 must have shape (..., {a.shape[0]}, {a.shape[1]}) (heads, d), got {tuple(s0.shape)}"
@@ -293,7 +293,7 @@ def series_inverse(Q: torch.Tensor, L: int) -> torch.Tensor:
 
 
 def _check_abc(finite: bool = True, **vectors: object) -> tuple[torch.Tensor, ...]:
-    checked = {name: check_tensor(name, v, ndim=2, finite=False, layout="(heads, d)") for name, v in vectors.items()}
+    checked = {name: check_tensor(name, v, ndim=2, layout="(heads, d)") for name, v in vectors.items()}
     check_same_shape(**checked)
     first = next(iter(checked.values()))
     if first.shape[1] < 1:  # no heads is an empty result, as in the other kernel builders

@@ -127,12 +127,12 @@ def _vandermonde_naive(weight: torch.Tensor, decay: torch.Tensor, L: int) -> tor
 
 
 def _validate(log_dt, A_real, A_imag, C, B):
-    log_dt = check_tensor("log_dt", log_dt, ndim=1, finite=False, layout="(heads,)")
-    A_real = check_tensor("A_real", A_real, ndim=2, finite=False, layout="(heads, N)")
-    A_imag = check_tensor("A_imag", A_imag, ndim=2, finite=False, layout="(heads, N)")
-    C = check_tensor("C", C, ndim=2, allow_complex=True, finite=False, layout="(heads, N)")
+    log_dt = check_tensor("log_dt", log_dt, ndim=1, layout="(heads,)")
+    A_real = check_tensor("A_real", A_real, ndim=2, layout="(heads, N)")
+    A_imag = check_tensor("A_imag", A_imag, ndim=2, layout="(heads, N)")
+    C = check_tensor("C", C, ndim=2, allow_complex=True, layout="(heads, N)")
     if B is not None:
-        B = check_tensor("B", B, ndim=2, allow_complex=True, finite=False, layout="(heads, N)")
+        B = check_tensor("B", B, ndim=2, allow_complex=True, layout="(heads, N)")
     shape = tuple(A_real.shape)
     for name, t in (("A_imag", A_imag), ("C", C), ("B", B)):
         if t is not None and tuple(t.shape) != shape:

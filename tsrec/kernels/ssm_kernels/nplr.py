@@ -207,13 +207,13 @@ def _recurrence_naive(dt, Lambda, P, B, C, L: int) -> torch.Tensor:
 
 def _validate(log_dt, Lambda, P, B, C=None):
     """The inputs, checked; ``C`` is None for :func:`nplr_discrete`, which has no output vector."""
-    log_dt = check_tensor("log_dt", log_dt, ndim=1, finite=False, layout="(heads,)")
-    Lambda = check_tensor("Lambda", Lambda, ndim=2, allow_complex=True, finite=False, layout="(heads, N)")
-    P = check_tensor("P", P, ndim=2, allow_complex=True, finite=False, layout="(heads, N)")
-    B = check_tensor("B", B, ndim=2, allow_complex=True, finite=False, layout="(heads, N)")
+    log_dt = check_tensor("log_dt", log_dt, ndim=1, layout="(heads,)")
+    Lambda = check_tensor("Lambda", Lambda, ndim=2, allow_complex=True, layout="(heads, N)")
+    P = check_tensor("P", P, ndim=2, allow_complex=True, layout="(heads, N)")
+    B = check_tensor("B", B, ndim=2, allow_complex=True, layout="(heads, N)")
     given = {"log_dt": log_dt, "Lambda": Lambda, "P": P, "B": B}
     if C is not None:
-        given["C"] = C = check_tensor("C", C, ndim=2, allow_complex=True, finite=False, layout="(heads, N)")
+        given["C"] = C = check_tensor("C", C, ndim=2, allow_complex=True, layout="(heads, N)")
     if not Lambda.is_complex():
         raise TypeError(f"Lambda must be complex (real and imaginary parts of the modes), got {Lambda.dtype}")
     shape = tuple(Lambda.shape)
