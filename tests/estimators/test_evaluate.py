@@ -81,6 +81,17 @@ def test_a_series_too_short_for_one_window_is_named_as_predict_names_it(est):
         est.forecast_windows(panel)
 
 
+def test_exactly_one_window_of_rows_gives_it_and_each_windows_targets_follow_its_lookback(est):
+    # lookback 8 + horizon 4: 12 rows hold one window (a `<=` refused them); window i's targets are rows
+    # i + 8 to i + 11, the rows its forecast is scored against
+    one = FRAME.iloc[:12]
+    np.testing.assert_array_equal(est.forecast_windows(one), est.forecast_windows(FRAME)[:1])
+    np.testing.assert_allclose(est.window_targets(one), FRAME.to_numpy()[None, 8:12])
+    targets = est.window_targets(FRAME)
+    assert targets.shape == (N - 11, 4, 2)
+    np.testing.assert_allclose(targets[5], FRAME.to_numpy()[13:17])
+
+
 def test_forecasts_of_many_windows_take_about_their_own_size_in_memory(est):
     # the batches are unscaled into the result, not collected and concatenated (3x its size at peak)
     import tracemalloc

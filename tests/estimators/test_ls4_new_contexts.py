@@ -10,6 +10,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from sktime.forecasting.base import ForecastingHorizon
 
 from tsrec.estimators import ARNetForecaster, LS4Forecaster
 from tsrec.estimators.errors import InputError
@@ -198,8 +199,36 @@ def test_a_panel_with_other_names_than_a_numbered_fit_names_every_forecast_by_it
     assert list(est.predict(fh=FH, y=context).columns) == ["a", "b"]
     assert set(map(tuple, variables(forecasts(est, y=context)).values())) == {("a", "b")}
     assert set(map(tuple, variables(forecasts(est)).values())) == {(0, 1)}
+    # but those same numbers in another order are the fitted variates swapped: refused, as names are
+    with pytest.raises(InputError, match=r"y has the variates \[1, 0\] but the forecaster was fitted on \[0, 1\]"):
+        est.predict(fh=FH, y=context.set_axis([1, 0], axis=1))
 
 
 def test_an_array_context_names_every_forecast_by_the_fitted_variates(single):
     est, y = single  # the distribution named it 0, as sktime numbers an array's columns
     assert set(map(tuple, variables(forecasts(est, y=y.to_numpy())).values())) == {("v",)}
+
+
+def test_updated_stored_series_keep_their_fitted_statistics_as_a_context_of_the_same_rows_does(multi):
+    # after update(update_params=False) the stored panel's sample paths were free to be scaled by the
+    # stored rows' own statistics (the new rows lie 5 higher), not each fitted series' as documented
+    est = copy.deepcopy(multi[0])
+    later = panel([0, 1], "2024-01-01", 52).groupby(level="id").tail(12) + 5.0
+    est.update(later, update_params=False)
+    stored = pd.concat([multi[1], later]).sort_index()
+    expected, given = forecasts(est), forecasts(est, y=stored)
+    for name, frame in expected.items():
+        pd.testing.assert_frame_equal(given[name], frame, check_exact=True, obj=name)
+
+
+def test_series_ending_apart_get_their_own_steps_quantiles_at_absolute_stamps(multi):
+    # at the same absolute stamps, series "y" (ending two hours before "x") needs steps 3 and 4, "x" steps
+    # 1 and 2: reading the paths at each series' first steps gave "y" the quantiles of steps 1 and 2
+    est, _ = multi
+    other = panel(["x", "y"], "2025-03-01", 20, shift=2)
+    stamps = ForecastingHorizon(pd.date_range("2025-03-01 20:00", periods=2, freq="h"), is_relative=False)
+    for method in ("predict_quantiles", "predict_var"):
+        together = getattr(est, method)(fh=stamps, y=other)
+        for key in ("x", "y"):
+            alone = getattr(est, method)(fh=stamps, y=other.loc[[key]])
+            pd.testing.assert_frame_equal(together.loc[[key]], alone, obj=f"{method}, {key}")

@@ -56,6 +56,21 @@ def test_the_spreads_are_exact_at_a_large_level():
         warn_mixed_scales(rows, ["a", "b"], [400, 400], [0], np.array([0.707]))
 
 
+def test_the_narrowest_series_is_named_and_a_constant_one_is_not_squeezed():
+    from tsrec.estimators._scaling import warn_mixed_scales
+
+    wave = DAILY[:400]
+    # of two narrow series, the narrower is named (the first of them was free to be), the other counted
+    rows = np.concatenate([1e3 * wave, wave, 1e-2 * wave])[:, None]
+    with pytest.warns(RuntimeWarning, match=r"^series 'narrowest' of y \(and 1 more\) has a spread \(std 0\.007"):
+        warn_mixed_scales(rows, ["wide", "narrow", "narrowest"], [400] * 3, ["v"], rows.std(0))
+    # a constant series has no spread to squeeze: no warning ("0 ... inf times below" without the spread > 0 test)
+    rows = np.concatenate([100 * wave, np.full(400, 3.0)])[:, None]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warn_mixed_scales(rows, ["wave", "flat"], [400, 400], ["v"], rows.std(0))
+
+
 def test_series_of_comparable_spread_fit_silently():
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)

@@ -51,6 +51,16 @@ def test_a_cpu_block_still_seeds_and_restores_the_cpu_generator():
     assert torch.equal(torch.get_rng_state(), before)  # the caller's state is left as it was
     with seeded(5):
         assert torch.equal(torch.rand(3), inside)
+    with seeded(6):  # the seed reaches the generator: one fixed seed for all passed the lines above
+        assert not torch.equal(torch.rand(3), inside)
+
+
+def test_random_state_draws_the_initial_weights():
+    # a learning rate too small to move them leaves the initial weights: another seed, other weights
+    y = pd.Series(np.sin(np.arange(80) / 3.0))
+    weights = [torch.cat([p.detach().flatten() for p in ARNetForecaster(
+        n_lags=4, max_epochs=1, lr=1e-12, random_state=seed).fit(y, fh=[1]).network_.parameters()]) for seed in (7, 8)]
+    assert (weights[0] - weights[1]).abs().max() > 1e-3
 
 
 @pytest.mark.parametrize("kind", ["forecaster", "classifier"])

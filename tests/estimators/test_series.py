@@ -102,3 +102,12 @@ def test_nan_padding_one_series_end_and_inside_another_is_not_called_padding():
     with pytest.raises(InputError, match=r"contains NaN or inf \(2 NaN\)") as raised:
         check_raw_y(panel)
     assert "only pad series" not in str(raised.value)
+
+
+def test_nan_at_the_ends_of_a_one_series_panel_are_not_called_padding():
+    # one series has no other series' stamps to be padded to: the Detrender note would mislead
+    one = _ragged_panel().loc[["s0"]]
+    one.iloc[[0, -1], 0] = np.nan
+    with pytest.raises(InputError, match=r"contains NaN or inf \(2 NaN\)") as raised:
+        check_raw_y(one)
+    assert "only pad series" not in str(raised.value)
