@@ -33,6 +33,26 @@ def test_a_failed_write_names_the_target_not_the_temporary_file(tmp_path):
     assert target.read_text() == "old\n" and leftovers(tmp_path) == []
 
 
+def test_the_temporary_file_is_written_beside_the_target(tmp_path):
+    # os.replace is atomic within one file system only: a temporary file in /tmp failed to move onto
+    # another disk ("Invalid cross-device link"), and wherever it moved, not in one step
+    target, written = tmp_path / "out.csv", []
+    atomic_write(target, lambda tmp: (written.append(tmp), tmp.write_text("x")))
+    assert written[0].parent == target.parent and written[0].name.startswith(".out.csv.")
+    assert target.read_text() == "x" and leftovers(tmp_path) == []
+
+
+def test_a_failed_rename_names_the_target_not_the_temporary_file(tmp_path, monkeypatch):
+    def failing_replace(src, dst):  # the OS names the source: the hidden temporary file
+        raise OSError(errno.EIO, "Input/output error", str(src))
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    target = tmp_path / "out.csv"
+    with pytest.raises(OSError, match=rf"cannot write {target}: Input/output error") as caught:
+        atomic_write(target, lambda tmp: tmp.write_text("x"))
+    assert ".tmp" not in str(caught.value) and not target.exists()
+
+
 def test_the_error_type_is_kept(tmp_path):
     def refused(tmp: Path) -> None:
         raise PermissionError(errno.EACCES, "Permission denied", str(tmp))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pandas as pd
 import pytest
 
@@ -23,6 +25,15 @@ def test_list_uses_the_registry(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "CycleNetForecaster" in out and "ARNetForecaster" in out
+
+
+def test_the_command_runs_outside_the_main_thread(capsys):
+    # a notebook's or a server's worker thread, where Python refuses to set signal handlers
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(status=main(["list"])))
+    thread.start()
+    thread.join()
+    assert result == {"status": 0} and "CycleNetForecaster" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("out", ["taken", "taken/sub"])

@@ -67,6 +67,7 @@ def test_a_repeated_input_or_columns_option_adds_to_the_earlier_ones(saved, tmp_
                                r"if each column but 'ds' is a series \(a wide file\), layout='wide' \(CLI: "
                                r"--layout wide\)"),
         ({"--model": "nowhere"}, "nowhere is not a saved tsrec estimator"),
+        ({"--model": "no\nmodel"}, "no model is not a saved tsrec estimator"),  # a newline in it: still one line
         ({"--input": "absent.csv"}, r"absent\.csv: file not found"),
         ({"--output": "out.xlsx"}, r"out\.xlsx: unknown file extension"),
         ({"--fh": "0"}, "fh must be >= 1"),
@@ -86,6 +87,17 @@ def test_user_errors_exit_2_with_one_line(saved, tmp_path, capsys, change, messa
     err = capsys.readouterr().err
     assert err.startswith("tsrec forecast: error: ") and err.count("\n") == 1 and "Traceback" not in err
     assert re.search(message, err)
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_a_missing_dask_extra_is_one_line_and_exit_2(saved, tmp_path, capsys, monkeypatch):
+    for name in ("dask", "dask.dataframe", "distributed"):  # as if tsrec[dask] were not installed
+        monkeypatch.setitem(sys.modules, name, None)
+    argv = ["forecast", "--model", str(saved / "model"), "--input", str(saved / "wide.csv"), "--layout", "wide",
+            "--output", str(tmp_path / "o.csv"), "--engine", "dask"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == ("tsrec forecast: error: engine='dask' needs dask and distributed: "
+                                       "pip install 'tsrec[dask]'\n")
     assert not (tmp_path / "o.csv").exists()
 
 

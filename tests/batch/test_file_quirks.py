@@ -111,6 +111,10 @@ def test_whole_number_float_ids_are_the_integer_ids_of_other_files(tmp_path):
     pd.testing.assert_frame_equal(read_series(tmp_path / "float.parquet"), read_series(tmp_path / "int.csv"))
     long.assign(unique_id=long["unique_id"] + 0.5).to_parquet(tmp_path / "half.parquet", index=False)
     assert read_series(tmp_path / "half.parquet").index.get_level_values(0).unique().tolist() == ["1.5", "2.5", "3.5"]
+    # past 2**53 a float is no exact integer, and past 2**63 int64 wraps: 1e20 and 3e20 became one series
+    long.assign(unique_id=long["unique_id"] * 1e20).to_parquet(tmp_path / "huge.parquet", index=False)
+    assert read_series(tmp_path / "huge.parquet").index.get_level_values(0).unique().tolist() == [
+        "1e+20", "2e+20", "3e+20"]
 
 
 @pytest.mark.parametrize("rows", ["a,{t},1.5,0", "a,{t},1.5,"])  # a flag column without a name; a trailing comma

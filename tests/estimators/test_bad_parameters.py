@@ -27,6 +27,8 @@ from bad_input_frames import frame  # tests/estimators/bad_input_frames.py
 @pytest.mark.parametrize("params,match", [
     ({"lookback": 0}, "lookback must be an integer >= 1"),
     ({"max_epochs": 0}, "max_epochs"),
+    ({"max_epochs": None}, r"max_epochs must be an integer >= 1, got None"),  # not Lightning's 1000 epochs
+    ({"devices": True}, "devices must be 'auto', an int or a list"),
     ({"lr": -1.0}, "lr must be a finite number > 0"),
     ({"val_size": 1.5}, "val_size"),
     ({"val_size": False}, "val_size must be a fraction"),  # once taken as 0 rows, while True was refused
@@ -53,6 +55,14 @@ def test_bad_parameters_fail_in_fit(params, match):
     est = CycleNetForecaster(**{"lookback": 24, "horizon": 12, "max_epochs": 1, **params})
     with pytest.raises(ValueError, match=match):
         est.fit(frame(), fh=[1])
+
+
+def test_the_largest_seed_is_taken_and_a_choice_given_as_an_array_is_named():
+    # 2**32 - 1 tops the range the message names (and `tsrec demo --seed` takes)
+    assert CycleNetForecaster(lookback=24, horizon=12, max_epochs=1, random_state=2**32 - 1).fit(frame(), fh=[1])
+    # an array was compared elementwise: numpy's "truth value of an array is ambiguous", naming nothing
+    with pytest.raises(ValueError, match=r"^scaling must be one of \('global', 'series'\), got array"):
+        CycleNetForecaster(lookback=24, horizon=12, max_epochs=1, scaling=np.array(["series"])).fit(frame(), fh=[1])
 
 
 @pytest.mark.parametrize("cls,params", [

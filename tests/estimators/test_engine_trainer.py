@@ -66,6 +66,7 @@ def test_other_system_exits_pass_through():
         ({"strategy": "ddp_fork"}, None, "strategy 'ddp_fork' trains in child processes"),
         ({"strategy": "ddp_notebook"}, None, "use strategy='ddp'"),
         ({"strategy": DDPStrategy(start_method="spawn")}, None, "trains in child processes"),
+        ({"strategy": DDPStrategy(start_method="forkserver")}, None, "trains in child processes"),
         ({"overfit_batches": 1}, None, "may not set overfit_batches"),
         # Lightning's own message blamed enable_checkpointing=True, which tsrec had set, not the user
         ({"barebones": True}, None, "may not set barebones=True: it turns off the logging and checkpointing"),
@@ -86,6 +87,8 @@ def test_other_system_exits_pass_through():
         # each ran without a word: a smoke test of a batch, one batch an epoch, a flag "yes" read as True
         ({"limit_train_batches": True}, None, r"limit_train_batches'\] must be a fraction in \(0, 1\] or a number of "
                                               "batches, got True"),
+        ({"limit_val_batches": True}, None, r"limit_val_batches'\] must be a fraction in \(0, 1\] or a number of "
+                                            "batches, got True"),
         ({"sync_batchnorm": "yes"}, None, r"trainer_kwargs\['sync_batchnorm'\] must be True or False, got 'yes'"),
         # these failed deep in the fit with Lightning's or torch's error, or waited 30 minutes for other nodes
         ({"logger": "csv"}, None, r"trainer_kwargs\['logger'\] must be True, False, a lightning Logger or a list"),

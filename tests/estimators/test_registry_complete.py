@@ -7,11 +7,13 @@ import importlib
 import inspect
 import pkgutil
 
+import pytest
 from sklearn.base import BaseEstimator
 from sktime.forecasting.base import BaseForecaster
 
 import tsrec
 import tsrec.estimators
+from tsrec.registry import register
 
 BASES = {"DeepForecaster", "DeepClassifier"}
 
@@ -34,3 +36,14 @@ def test_the_registry_lists_every_estimator_defined_in_the_package():
     assert len(defined) >= 14  # the walk found the estimator modules
     assert {c.__name__ for c in defined - registered} == set(), "defined but not registered"
     assert {c.__name__ for c in registered - defined} == set(), "registered but not defined in tsrec.estimators"
+
+
+def test_both_kinds_together_are_sorted_by_name_and_an_unknown_kind_is_named():
+    names = [name for name, _ in tsrec.all_estimators()]
+    assert names == sorted(names)  # not the forecasters, then the classifiers
+    # a plural or another kind: named with the kinds there are, not a KeyError from the registry's dict
+    with pytest.raises(ValueError, match=r"^kind must be one of \('forecaster', 'classifier'\) or None, got "
+                                         r"'forecasters'$"):
+        tsrec.all_estimators("forecasters")
+    with pytest.raises(ValueError, match=r"^kind must be one of \('forecaster', 'classifier'\), got 'regressor'$"):
+        register("regressor")

@@ -85,3 +85,10 @@ def test_the_training_shuffle_is_seeded_by_random_state(monkeypatch, kind):
             X = np.random.default_rng(0).normal(size=(12, 1, 10))
             PGNClassifier(hidden=4, max_epochs=1, random_state=random_state).fit(X, [0, 1] * 6)
     assert seeds == [7, 8]
+
+
+def test_the_default_random_state_is_one_fixed_seed():
+    # random_state=None is seed 0, as documented: two default fits are the same fit
+    y = pd.Series(np.sin(np.arange(80) / 3.0))
+    first, second = (ARNetForecaster(n_lags=4, max_epochs=1).fit(y, fh=[1, 2]).predict() for _ in range(2))
+    pd.testing.assert_series_equal(first, second, check_exact=True)

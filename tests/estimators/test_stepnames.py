@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsrec.estimators._stepnames import describe_step, period_start_fix, regular_periods
+from tsrec.estimators._stepnames import describe_step, odd_gap, period_start_fix, regular_periods, usual_gap
 
 
 def _usual(index: pd.DatetimeIndex) -> pd.Timedelta:
@@ -50,3 +50,10 @@ def test_stamps_whole_calendar_periods_apart_are_named_as_periods(name):
     if named[0] is None:  # moved to their periods' starts, no two stamps merge
         assert "to_period('M')" in period_start_fix(_usual(gappy), gappy, "to_period('{period}')")
         assert gappy.to_period("M").is_unique
+
+
+def test_the_usual_gap_is_the_lower_median_and_a_few_weekdays_are_days():
+    # of gaps 1 and 2 the usual one is 1, so a 1 -> 2 gap is the odd one, as the docstring says
+    assert usual_gap(np.array([1.0, 2.0])) == 1.0 and odd_gap(np.array([1.0, 2.0, 1.0, 2.0])) == 1
+    # four weekdays a day apart hold no weekend to skip: daily, not business days
+    assert describe_step(pd.Timedelta("1D"), pd.date_range("2024-01-01", periods=4, freq="D")) == ("D", "1 day")

@@ -158,6 +158,15 @@ def test_ids_as_the_index_beside_a_date_column_are_told_to_append_the_stamps(as_
     _panel_fits(_run_advice(str(raised.value), y))
 
 
+def test_ids_as_the_index_with_a_row_twice_are_not_told_to_append_the_stamps():
+    # appended, the stamps would repeat an (id, time) pair: that advice would only fail in turn
+    from tsrec.estimators._long_tables import ids_as_index_fix
+
+    y = LONG.assign(time=LONG.time.astype(str)).set_index("inst")
+    assert ids_as_index_fix(y, "y") is not None
+    assert ids_as_index_fix(pd.concat([y, y.iloc[[0]]]), "y") is None
+
+
 def test_other_text_columns_keep_the_drop_or_convert_advice():
     y = LONG[LONG.inst == "s0"].set_index("time")  # one series: its id column repeats no stamp
     with pytest.raises(TypeError, match=r"non-numeric \(e.g. categorical or string\) columns \['inst'\]; drop"):
