@@ -66,11 +66,15 @@ def forecasts(est, **kwargs) -> dict:
     }
 
 
-def test_the_training_series_as_context_gives_the_fits_forecasts_exactly(fitted):
-    est, y = fitted
+def assert_context_gives_the_stored_forecasts(est, y) -> None:
+    """Every probabilistic forecast of context ``y`` equals that of ``est``'s stored series, exactly."""
     expected, given = forecasts(est), forecasts(est, y=y)
     for name, frame in expected.items():
         pd.testing.assert_frame_equal(given[name], frame, check_exact=True, obj=name)
+
+
+def test_the_training_series_as_context_gives_the_fits_forecasts_exactly(fitted):
+    assert_context_gives_the_stored_forecasts(*fitted)
 
 
 def test_the_point_forecast_is_the_mean_of_the_paths_whose_quantiles_are_given(single):
@@ -215,10 +219,7 @@ def test_updated_stored_series_keep_their_fitted_statistics_as_a_context_of_the_
     est = copy.deepcopy(multi[0])
     later = panel([0, 1], "2024-01-01", 52).groupby(level="id").tail(12) + 5.0
     est.update(later, update_params=False)
-    stored = pd.concat([multi[1], later]).sort_index()
-    expected, given = forecasts(est), forecasts(est, y=stored)
-    for name, frame in expected.items():
-        pd.testing.assert_frame_equal(given[name], frame, check_exact=True, obj=name)
+    assert_context_gives_the_stored_forecasts(est, pd.concat([multi[1], later]).sort_index())
 
 
 def test_series_ending_apart_get_their_own_steps_quantiles_at_absolute_stamps(multi):

@@ -295,10 +295,10 @@ def series_inverse(Q: torch.Tensor, L: int) -> torch.Tensor:
 def _check_abc(finite: bool = True, **vectors: object) -> tuple[torch.Tensor, ...]:
     checked = {name: check_tensor(name, v, ndim=2, layout="(heads, d)") for name, v in vectors.items()}
     check_same_shape(**checked)
-    first = next(iter(checked.values()))
+    first_name, first = next(iter(checked.items()))
     if first.shape[1] < 1:  # no heads is an empty result, as in the other kernel builders
         raise ValueError(f"the state size d (last axis) must be >= 1, got shape {tuple(first.shape)}")
-    check_device(*next(iter(checked.items())), **checked)
+    check_device(first_name, first, **checked)
     if finite:
         check_finite(**checked)
     return tuple(checked.values())
