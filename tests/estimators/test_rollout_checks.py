@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sktime.forecasting.base import ForecastingHorizon
 
 from tsrec.estimators import LS4Forecaster, SpaceTimeForecaster
 from tsrec.estimators._newdata import ROLLOUT_GROWTH, check_forecast
@@ -179,14 +180,22 @@ def test_a_roll_out_over_a_million_steps_warns_that_it_may_take_minutes(monkeypa
     y = pd.Series(np.sin(np.arange(80.0)), index=pd.date_range("2024-01-01", periods=80, freq="h"))
     est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(y)
     monkeypatch.setattr(_horizon, "LONG_ROLLOUT_STEPS", 500)  # the rule, at a size a test can roll out
-    with pytest.warns(UserWarning, match=r"fh reaches step 2,000, 1,000 times the model's horizon of 2: .*minutes"):
+    steps = r"fh reaches step 2,000 after the end of the data, 1,000 times the model's horizon of 2: .*minutes; ask"
+    with pytest.warns(UserWarning, match=steps):
         assert est.predict(fh=[2000]).shape == (1,)
-    with pytest.warns(UserWarning, match=r"fh reaches step 2,000"):  # from a new context too
+    with pytest.warns(UserWarning, match=steps):  # from a new context too
         est.predict(fh=[2000], y=y)
     panel = pd.concat({"a": y, "b": y}).to_frame()
     panel_est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(panel)
-    with pytest.warns(UserWarning, match=r"fh reaches step 2,000"):  # and from a panel's, read in one pass
+    with pytest.warns(UserWarning, match=steps):  # and from a panel's, read in one pass
         panel_est.predict(fh=[2000], y=panel)
+    # a stamp 2,000 hours on (a mistyped year, say) weighs the same, with other advice
+    far = ForecastingHorizon(pd.DatetimeIndex([y.index[-1] + pd.Timedelta(hours=2000)]), is_relative=False)
+    stamps = r"fh's stamps reach step 2,000 after the end of the data, .*minutes; check the stamps"
+    for forecast in (lambda: est.predict(fh=far), lambda: est.predict(fh=far, y=y),
+                     lambda: panel_est.predict(fh=far), lambda: panel_est.predict(fh=far, y=panel)):
+        with pytest.warns(UserWarning, match=stamps):
+            assert len(forecast()) in (1, 2)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         est.predict(fh=[1999])  # under 1,000 horizons

@@ -74,8 +74,10 @@ class Context(NamedTuple):
 def stored_context(est, fh: ForecastingHorizon) -> Context:
     """The fitted ``est``'s stored series, at the steps of ``fh`` (sktime's, checked)."""
     parts = split_panel(est._y)
-    return Context(parts, est._steps_per_series(fh, parts), held_list(est, parts), est.position_offset_, True,
-                   est._y.index)
+    steps = est._steps_per_series(fh, parts)
+    if not fh.is_relative:  # relative steps were weighed as fh was checked
+        warn_long_rollout(max(int(s.max()) for s in steps if len(s)), est._horizon_length(), stamps=True)
+    return Context(parts, steps, held_list(est, parts), est.position_offset_, True, est._y.index)
 
 
 def new_context(est, fh: object, y) -> tuple[Context, str]:
@@ -89,7 +91,7 @@ def new_context(est, fh: object, y) -> tuple[Context, str]:
     if aligned is None:
         raise ValueError("no fh was given in fit or predict; pass fh, e.g. fh=[1, 2, 3]")
     steps = steps_per_series(aligned, parts, known)
-    warn_long_rollout(max(int(s.max()) for s in steps if len(s)), est._horizon_length())
+    warn_long_rollout(max(int(s.max()) for s in steps if len(s)), est._horizon_length(), not aligned.is_relative)
     # positions from 0: a restored model's offsets belong to its saved series, not to new ones
     return Context(parts, steps, freqs, [0] * len(parts), fitted_keys(est, mtype, len(parts)), inner.index), mtype
 

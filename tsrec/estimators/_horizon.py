@@ -238,14 +238,18 @@ LONG_ROLLOUT_STEPS = 10**6
 LONG_ROLLOUT_HORIZONS = 1000
 
 
-def warn_long_rollout(last_step: int, horizon: int) -> None:
+def warn_long_rollout(last_step: int, horizon: int, stamps: bool = False) -> None:
     """Warn before a forecast rolls out over a million steps: it computes every step before the last, and
-    ran minutes without a word (``fh=[10**7]`` for a date meant as an absolute stamp, say)."""
+    ran minutes without a word (``fh=[10**7]`` for a date meant as an absolute stamp, say, or a stamp
+    whose year was mistyped: ``stamps``)."""
     if last_step >= LONG_ROLLOUT_STEPS and last_step >= LONG_ROLLOUT_HORIZONS * horizon:
+        what, fix = ("fh's stamps reach", "check the stamps (a mistyped year?) or ask for nearer ones")
+        if not stamps:
+            what, fix = "fh reaches", "ask for fewer steps, or pass time stamps as ForecastingHorizon(..., is_relative=False)"
         warn_user(
-            f"fh reaches step {last_step:,}, {last_step // horizon:,} times the model's horizon of {horizon}: the "
-            "forecast computes every step before it, each pass feeding on earlier forecasts, which can take "
-            "minutes; ask for fewer steps, or pass time stamps as ForecastingHorizon(..., is_relative=False)"
+            f"{what} step {last_step:,} after the end of the data, {last_step // horizon:,} times the model's horizon "
+            f"of {horizon}: the forecast computes every step before it, each pass feeding on earlier forecasts, "
+            f"which can take minutes; {fix}"
         )
 
 
