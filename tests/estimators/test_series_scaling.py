@@ -127,6 +127,19 @@ def test_a_new_context_of_a_fitted_series_keeps_its_fitted_statistics():
     np.testing.assert_array_equal(est.predict(fh=[1, 2], y=tail), est.predict(fh=[1, 2]))
 
 
+def test_window_forecasts_of_each_fitted_series_use_its_own_statistics():
+    # each series' last window is its forecast from the rows before that window's targets, by the
+    # series' fitted statistics; series 'big' first, so one series' statistics for all would show
+    y = panel()
+    est = arnet().fit(y)
+    windows = est.forecast_windows(y)  # (windows, horizon, variates), series after series
+    per_series = len(y.loc["big"]) - 6 - 24 + 1
+    for i, key in enumerate(["big", "small", "other"]):
+        context = y.loc[[key]].groupby(level="id").head(len(y.loc[key]) - 6)
+        forecast = est.predict(fh=range(1, 7), y=context).to_numpy()
+        np.testing.assert_allclose(windows[(i + 1) * per_series - 1], forecast, rtol=1e-5, atol=1e-9 * abs(forecast).max())
+
+
 def test_a_series_not_fitted_is_standardised_by_the_rows_given_for_it():
     est = arnet().fit(panel())
     new = panel().loc[["small"]].rename(index={"small": "new"})
