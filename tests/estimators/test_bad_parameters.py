@@ -30,6 +30,7 @@ from bad_input_frames import frame  # tests/estimators/bad_input_frames.py
     ({"max_epochs": None}, r"max_epochs must be an integer >= 1, got None"),  # not Lightning's 1000 epochs
     ({"devices": True}, "devices must be 'auto', an int or a list"),
     ({"lr": -1.0}, "lr must be a finite number > 0"),
+    ({"lr": 0}, r"lr must be a finite number > 0.0, got 0"),  # the boundary: zero trains nothing
     ({"val_size": 1.5}, "val_size"),
     ({"val_size": False}, "val_size must be a fraction"),  # once taken as 0 rows, while True was refused
     ({"random_state": "x"}, "random_state"),
@@ -91,6 +92,8 @@ def test_model_parameters_name_themselves():
     assert "or give y its time stamps: y.index = pd.date_range(" in str(raised.value)  # dates lost in a file
     with pytest.raises(ValueError, match="criterion_weights must be a tuple or list of three finite numbers"):
         SpaceTimeForecaster(criterion_weights=(float("inf"), 1, 1), max_epochs=1).fit(frame())
+    with pytest.raises(ValueError, match=r"dropout must be a number in \[0, 1\), got 1.0"):  # every unit dropped
+        SMambaForecaster(dropout=1.0, max_epochs=1).fit(frame())
 
 
 def test_a_run_cut_short_before_validation_still_fits():
