@@ -169,6 +169,21 @@ def test_training_batches_beyond_the_machines_memory_are_refused_before_training
         ChimeraForecaster(max_epochs=1, accelerator="cpu").fit(y)
 
 
+def test_the_memory_bound_counts_the_precision_the_layers_and_the_recomputed_head():
+    from tsrec.estimators._scan_memory import training_bytes
+    from tsrec.estimators._training import TrainingConfig
+
+    def bound(precision: str = "32-true", e_layers: int = 1, recompute: bool = False) -> int:
+        return training_bytes(ChimeraForecaster(e_layers=e_layers), TrainingConfig(precision=precision), 10, 96, 32,
+                              recompute)
+
+    cells = 32 * 96 * 10 * 16 * 8  # batch x time x variates x d_model x d_state (the defaults)
+    assert bound() == int(4.6 * 4 * cells * 4)  # four heads of 4.6 grids, float32
+    assert bound("64-true") == 2 * bound()
+    assert bound(e_layers=2) == 2 * bound()
+    assert bound(e_layers=2, recompute=True) == bound(recompute=True) == int(4.6 * cells * 4)  # one head at a time
+
+
 @pytest.mark.parametrize("estimator", ["forecaster", "classifier"])
 def test_auto_checkpointing_recomputes_the_scans_where_keeping_them_would_not_fit(monkeypatch, estimator):
     # the same weights either way: recomputing runs the same operations again in backward

@@ -56,6 +56,23 @@ def test_fit_restores_the_callers_torch_settings():
             os.environ["CUBLAS_WORKSPACE_CONFIG"] = before[3]
 
 
+def test_a_fit_runs_with_deterministic_algorithms_and_then_restores_the_callers_setting():
+    # same random_state, same result rests on it on a GPU (cuDNN, cuBLAS), where CPU fits cannot tell
+    import lightning
+
+    seen = []
+
+    class Spy(lightning.Callback):
+        def on_train_batch_start(self, *args) -> None:
+            seen.append((torch.are_deterministic_algorithms_enabled(), os.environ.get("CUBLAS_WORKSPACE_CONFIG")))
+
+    before = torch.are_deterministic_algorithms_enabled()
+    X, y = _data()
+    PGNClassifier(hidden=4, max_epochs=1, batch_size=20, trainer_kwargs={"callbacks": [Spy()]}).fit(X, y)
+    assert seen and set(seen) == {(True, ":4096:8")}
+    assert torch.are_deterministic_algorithms_enabled() == before
+
+
 SERIES = np.sin(np.arange(120) / 4.0) + 2
 
 

@@ -17,10 +17,11 @@ SERIES = np.sin(np.arange(400) / 3.0) + 0.1 * np.random.RandomState(0).randn(400
 FROZEN = dict(n_lags=8, horizon=4, val_size=0.2, lr=1e-12, max_epochs=20, random_state=0)
 
 
-@pytest.mark.parametrize(("every", "epochs"), [(1, 5), (2, 6)])
-def test_patience_counts_epochs_when_validation_runs_every_n_epochs(every, epochs):
-    # patience=4 with a validation every 2 epochs waited 4 validations (8 epochs), stopping at 10
-    est = ARNetForecaster(patience=4, trainer_kwargs={"check_val_every_n_epoch": every}, **FROZEN).fit(SERIES)
+@pytest.mark.parametrize(("patience", "every", "epochs"), [(4, 1, 5), (4, 2, 6), (3, 2, 6)])
+def test_patience_counts_epochs_when_validation_runs_every_n_epochs(patience, every, epochs):
+    # patience=4 with a validation every 2 epochs waited 4 validations (8 epochs), stopping at 10;
+    # patience=3 waits two validations (4 epochs), not one: a partial wait rounds up, never short of patience
+    est = ARNetForecaster(patience=patience, trainer_kwargs={"check_val_every_n_epoch": every}, **FROZEN).fit(SERIES)
     assert est.history_["epochs"] == epochs
     assert len(est.history_["val_loss"]) == epochs // every
 

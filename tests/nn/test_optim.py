@@ -32,12 +32,14 @@ def test_a_network_without_s4_layers_is_one_group():
     assert len(groups) == 1 and "lr" not in groups[0]
 
 
-def test_the_training_engine_uses_the_groups():
+@pytest.mark.parametrize(("lr", "ssm_lr"), [(1e-2, 1e-3), (1e-4, 1e-4)])
+def test_the_training_engine_uses_the_groups(lr, ssm_lr):
+    # the SSM group's rate is capped at 1e-3, never raised to it: a lower lr reaches both groups
     net = LS4(n_channels=1, horizon=2, z_dim=2, d_model=4, d_state=4, n_layers=1)
-    module = TrainingModule(net, loss_fn=lambda *a: None, config=TrainingConfig(lr=1e-2, weight_decay=0.1))
+    module = TrainingModule(net, loss_fn=lambda *a: None, config=TrainingConfig(lr=lr, weight_decay=0.1))
     optimizer = module.configure_optimizers()
     optimizer = optimizer["optimizer"] if isinstance(optimizer, dict) else optimizer
-    assert [(g["lr"], g["weight_decay"]) for g in optimizer.param_groups] == [(1e-2, 0.1), (1e-3, 0.0)]
+    assert [(g["lr"], g["weight_decay"]) for g in optimizer.param_groups] == [(lr, 0.1), (ssm_lr, 0.0)]
     assert sum(len(g["params"]) for g in optimizer.param_groups) == len(list(net.parameters()))
     assert type(optimizer) is torch.optim.Adam
 
