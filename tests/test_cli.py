@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from tsrec.cli import main
+from tsrec.datasets import load_ett
 
 
 def test_demo_writes_forecasts_and_plot(tmp_path, capsys):
@@ -17,6 +19,11 @@ def test_demo_writes_forecasts_and_plot(tmp_path, capsys):
         assert label in out
     forecasts = pd.read_csv(tmp_path / "forecasts.csv", nrows=200)
     assert list(forecasts.columns[:3]) == ["origin", "step", "date"] and forecasts["step"].max() == 96
+    dates = pd.to_datetime(forecasts["date"]) - pd.to_datetime(forecasts["origin"])
+    assert (dates == pd.to_timedelta(forecasts["step"], unit="h")).all()
+    # in the data's units: near the oil temperatures they forecast (about 9 degrees; 1 standard deviation is 8.6)
+    truth = load_ett("ETTh1")["OT"].reindex(pd.to_datetime(forecasts["date"])).to_numpy()
+    assert np.abs(forecasts["OT"].to_numpy() - truth).mean() < 2
     assert (tmp_path / "forecast.png").read_bytes()[:4] == b"\x89PNG"
     assert not list(tmp_path.glob(".*tmp"))
 

@@ -57,6 +57,18 @@ def test_a_folder_with_the_users_own_config_json_is_not_replaced(tmp_path, clf):
     assert names(tmp_path) == ["thesis"]  # no staging folder left behind
 
 
+def test_a_folder_with_a_saves_file_names_but_another_config_is_not_replaced(tmp_path, clf):
+    # the names alone match a save (a model of another library, say): its config's format tells
+    folder = tmp_path / "bert"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "bert"}')
+    (folder / "weights.safetensors").write_bytes(b"their weights")
+    with pytest.raises(FileExistsError, match="not a saved tsrec estimator"):
+        clf.save(folder)
+    assert (folder / "config.json").read_text() == '{"model_type": "bert"}'
+    assert (folder / "weights.safetensors").read_bytes() == b"their weights"
+
+
 def test_a_tsrec_save_with_an_extra_file_is_not_replaced(tmp_path, clf):
     folder = clf.save(tmp_path / "model")
     (folder / "notes.txt").write_text("mine")
@@ -227,6 +239,14 @@ def test_forecaster_with_another_horizon_raises_load_error(tmp_path, forecaster)
     with pytest.raises(LoadError, match="saved weights do not fit ARNetForecaster") as info:
         tsrec.load(folder)
     assert str(folder / "config.json") in str(info.value)
+
+
+def test_the_largest_seed_survives_a_save(tmp_path):
+    # sizes past 2**31 are refused at load as edits, but a seed may be any int up to 2**32 - 1
+    est = PGNClassifier(hidden=4, max_epochs=1, random_state=2**32 - 1).fit(X, Y)
+    back = tsrec.load(est.save(tmp_path / "model"))
+    assert back.random_state == 2**32 - 1
+    np.testing.assert_array_equal(back.predict_proba(X), est.predict_proba(X))
 
 
 @pytest.mark.parametrize("version", [99, 4.0, "4"])
