@@ -81,6 +81,9 @@ FIT_CASES = {
                            r"y\.astype\(float\)$"),
     "duplicate stamps": (duplicated, ValueError, "duplicate time stamps"),
     "unsorted stamps": (unsorted, ValueError, "not sorted.*sort_index"),
+    # each series' rows newest first: the panel's one-pass check must not pass them to sktime's
+    "unsorted panel stamps": (lambda: pd.concat({"s1": unsorted(), "s2": unsorted()}), ValueError,
+                              "series 's1' time stamps are not sorted"),
     "wrong type": (lambda: {"a": [1.0, 2.0, 3.0]}, TypeError, "unsupported type dict"),
     # was "unsupported type list; pass ... a list of DataFrames", which names no fix for values
     "list of numbers": (lambda: [1.0, 2.0, 3.0], TypeError,

@@ -36,3 +36,23 @@ def test_values_float32_holds_exactly_are_not_warned_of(given):
         warnings.simplefilter("error", UserWarning)
         warn_rounded_away(given, np.asarray(given, dtype=np.float32))
         warn_rounded_away(given, np.asarray(given, dtype=np.float64))  # a float64 network rounds nothing away
+
+
+@pytest.mark.parametrize(("spread", "warns"), [(5.0, True), (100.0, False)])
+def test_the_warning_starts_where_rounding_passes_a_thousandth_of_the_spread(spread, warns):
+    # at a level of 1e6, float32 rounds by about 0.018 on average: 0.0037 of a spread of 5, 0.00017 of 100
+    given = 1e6 + spread * np.random.default_rng(0).standard_normal((8, 1, 24))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        warn_rounded_away(given, given.astype(np.float32))
+    assert [("vary little" in str(w.message)) for w in seen] == ([True] if warns else [])
+
+
+@pytest.mark.parametrize(("channels", "warns"), [(7, True), (6, False)])
+def test_the_channels_last_warning_starts_at_one_channel_more_than_timepoints(channels, warns):
+    from tsrec.estimators._panel_values import warn_channels_last
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        warn_channels_last(np.zeros((4, channels, 6)))
+    assert [f"X has {channels} channels of 6 timepoints" in str(w.message) for w in seen] == ([True] if warns else [])

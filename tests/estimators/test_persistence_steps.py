@@ -114,6 +114,13 @@ def test_version_3_folders_load_with_their_lists_and_a_version_4_one_lowered_to_
     np.testing.assert_array_equal(loaded.predict(fh=[1, 2]), est.predict(fh=[1, 2]))
 
 
+def test_a_version_3_folder_lowered_to_2_is_refused_by_its_steps(tmp_path, forecaster):
+    folder = forecaster.save(tmp_path / "f")
+    edit_config(folder, lambda c: (saved_by_version_3(c), c.update(format_version=2)))  # steps: version 3 on
+    with pytest.raises(LoadError, match="says format_version 2, but holds what only later versions write"):
+        tsrec.load(folder)
+
+
 def test_an_old_folder_whose_context_cannot_tell_the_step_says_so(tmp_path):
     daily = sine(as_read_from_a_file(pd.date_range("2020-01-01", periods=40, freq="D")))
     folder = ARNetForecaster(n_lags=1, horizon=2, max_epochs=1).fit(daily).save(tmp_path / "f")

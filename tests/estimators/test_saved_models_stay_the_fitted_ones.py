@@ -201,6 +201,8 @@ def _first_network_tensor(tensors: dict) -> str:
     ("negative scale", "positive scales"),
     ("zero scale", "positive scales"),
     ("huge position", "last_position is 10{30}"),
+    ("boolean position", "last_position is True, not a step count"),
+    ("negative row count", r"scaler row count -5 is not a count"),
 ])
 def test_values_tsrec_never_writes_are_refused(tmp_path, forecaster, case, match):
     folder = forecaster.save(tmp_path / "f")
@@ -212,8 +214,11 @@ def test_values_tsrec_never_writes_are_refused(tmp_path, forecaster, case, match
     elif case.endswith("scale"):  # a zero scale would pass load, then blame the user's data at predict
         value = -1.0 if case.startswith("negative") else 0.0
         rewrite(folder, config_change=lambda c: c["fitted"]["scaler"].update(scale=[value]))
+    elif case == "negative row count":
+        rewrite(folder, config_change=lambda c: c["fitted"]["scaler"].update(n_samples_seen=-5))
     else:
-        rewrite(folder, config_change=lambda c: c["fitted"]["series"][0].update(last_position=10**30))
+        position = True if case.startswith("boolean") else 10**30
+        rewrite(folder, config_change=lambda c: c["fitted"]["series"][0].update(last_position=position))
     with pytest.raises(LoadError, match=match):
         tsrec.load(folder)
 

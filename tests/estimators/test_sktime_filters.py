@@ -90,3 +90,20 @@ def test_filters_an_import_adds_during_the_call_are_kept_and_sktimes_go_back():
     after_call = [earlier_default, users_ignore, imported, python_default]
     assert _as_before(before, after_call) == [users_ignore, earlier_default, imported, python_default]
     assert _as_before([users_ignore, python_default], after_call) == [users_ignore, imported, python_default]
+
+
+def test_a_warning_shown_under_sktimes_filter_is_shown_again_under_the_users():
+    # "default" marks a warning as shown in its module's registry; once that filter is gone, the
+    # user's "always" must show it again, which takes telling the warnings module its filters changed
+    from tsrec.estimators._sktime_filters import sktime_leftovers_removed
+
+    def deprecated() -> None:
+        warnings.warn("an old API", FutureWarning)  # one line, one registry key
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", FutureWarning)
+        with sktime_leftovers_removed():
+            warnings.simplefilter("default", FutureWarning)  # what sktime's suppressor leaves
+            deprecated()
+        deprecated()
+    assert [str(w.message) for w in seen] == ["an old API"] * 2

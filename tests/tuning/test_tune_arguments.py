@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import optuna
 import pytest
 from sklearn.linear_model import LogisticRegression
@@ -95,7 +96,7 @@ def test_an_estimator_class_is_refused_with_the_instance_to_pass(series):
         tune(ARNetForecaster, series, n_trials=1)
 
 
-@pytest.mark.parametrize("limit", [2, 0.5])
+@pytest.mark.parametrize("limit", [2, 0.5, 1])  # the int 1 is one batch; 1.0 would be all
 def test_a_validation_limit_in_batches_is_refused(series, limit):
     # trials of different batch_size would be scored on different windows
     study = optuna.create_study()
@@ -127,6 +128,12 @@ def test_no_data_is_tsrecs_input_error_as_in_fit(series, data):
     est = arnet() if len(data) == 1 else PGNClassifier(val_size=0.3)
     with pytest.raises(InputError, match="is None; pass the training data"):
         tune(est, *data)
+
+
+def test_a_classifier_without_labels_is_told_to_pass_them():
+    X = np.random.default_rng(0).normal(size=(12, 1, 16))
+    with pytest.raises(InputError, match=r"^y is None; a classifier needs the class labels: tune\(classifier, X, y\)"):
+        tune(PGNClassifier(val_size=0.25), X, None)
 
 
 def test_a_dict_of_optuna_distributions_is_a_space(series):
