@@ -59,6 +59,7 @@ def test_lambda_rule_and_linear_ramp():
     assert sparsity_lambda(0.3) == pytest.approx(0.02 * (1 / 0.3 - 1))
     ramp = SparsityRamp(strength=1.0, delay=10)
     assert [ramp.weight(p) for p in (0, 5, 10, 20)] == [0.0, 0.5, 1.0, 1.0]
+    assert SparsityRamp(strength=0.2, delay=0.0).weight(0.0) == 0.2  # no warm-up: full weight from the start
 
 
 

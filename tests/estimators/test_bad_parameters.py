@@ -92,6 +92,8 @@ def test_model_parameters_name_themselves():
     assert "or give y its time stamps: y.index = pd.date_range(" in str(raised.value)  # dates lost in a file
     with pytest.raises(ValueError, match="criterion_weights must be a tuple or list of three finite numbers"):
         SpaceTimeForecaster(criterion_weights=(float("inf"), 1, 1), max_epochs=1).fit(frame())
+    with pytest.raises(ValueError, match=r"n_samples must be an integer >= 2, got 1"):  # one path has no spread
+        LS4Forecaster(n_samples=1, max_epochs=1).fit(frame())
     with pytest.raises(ValueError, match=r"dropout must be a number in \[0, 1\), got 1.0"):  # every unit dropped
         SMambaForecaster(dropout=1.0, max_epochs=1).fit(frame())
 

@@ -302,6 +302,14 @@ def test_the_validation_split_holds_every_class_on_both_sides(counts, val_size):
     assert len(val) == n_val and sorted(np.r_[train, val]) == list(range(len(y)))
 
 
+def test_no_split_where_the_training_side_could_not_hold_every_class():
+    # [0, 0, 1, 1, 2, 2] at val_size=0.9: 5 validation samples leave 1 to train on, for 3 classes
+    y = np.repeat(np.arange(3), 2)
+    with pytest.warns(UserWarning, match=r"val_size=0\.9 leaves no validation data.*one sample of every class on each"):
+        train, val = PGNClassifier(val_size=0.9)._split(y, seed=0)
+    assert list(train) == list(range(6)) and len(val) == 0
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_the_validation_split_keeps_the_class_proportions(seed):
     # stratified: each class gives its share of the validation samples, whatever the seed

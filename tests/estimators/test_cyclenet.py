@@ -40,6 +40,13 @@ def test_cycle_length_inferred_from_frequency(freq, expected):
     assert est.network_meta_["cycle_length"] == expected
 
 
+def test_a_given_cycle_length_wins_over_the_one_the_step_implies():
+    # the paper's weekly cycle of hourly Electricity and Traffic data: 168, where hourly steps imply 24
+    y = pd.Series(np.sin(np.arange(400.0)), index=pd.date_range("1990-01-01", periods=400, freq="h"))
+    est = CycleNetForecaster(lookback=24, horizon=24, cycle_length=168, max_epochs=1).fit(y)
+    assert est.network_meta_["cycle_length"] == 168 and est.cycle_.shape == (168, 1)
+
+
 @pytest.mark.parametrize("freq", ["YS", "7min", "5h", "24h", "1440min"])  # no entry; no step of a day
 def test_unknown_frequency_asks_for_cycle_length(freq):
     y = pd.Series(np.arange(100.0), index=pd.date_range("1900-01-01", periods=100, freq=freq))
@@ -97,11 +104,15 @@ def test_learning_rate_follows_the_papers_scripts_by_backbone_and_lookback(param
     assert training_config(CycleNetForecaster(**params)).lr == expected
 
 
-def test_a_cycle_longer_than_the_data_warns_of_its_untrained_phases():
+@pytest.mark.parametrize(("cycle_length", "untrained"), [
+    (41, "phase 40 of the cycle is never trained and stays 0"),  # one row short: the edge
+    (50, "phases 40 to 49 of the cycle are never trained and stay 0"),
+])
+def test_a_cycle_longer_than_the_data_warns_of_its_untrained_phases(cycle_length, untrained):
     y = np.sin(np.arange(40) / 3.0)
-    est = CycleNetForecaster(lookback=8, horizon=4, cycle_length=50, max_epochs=2, val_size=0, random_state=0)
-    with pytest.warns(UserWarning,
-                      match="cycle_length=50 is longer than the training data \\(40 rows\\): phases 40 to 49"):
+    est = CycleNetForecaster(lookback=8, horizon=4, cycle_length=cycle_length, max_epochs=2, val_size=0, random_state=0)
+    with pytest.warns(UserWarning, match=rf"cycle_length={cycle_length} is longer than the training data \(40 rows\): "
+                                         + untrained):
         est.fit(y, fh=[1])
     assert np.abs(est.cycle_[:40]).max() > 0
     np.testing.assert_array_equal(est.cycle_[40:], 0.0)  # what the warning says

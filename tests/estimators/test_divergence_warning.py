@@ -50,6 +50,15 @@ def test_a_classifier_far_above_the_uniform_guess_warns():
         PGNClassifier(max_epochs=10, lr=0.01, random_state=0).fit(X, y)
 
 
+def test_the_uniform_guess_counts_every_class():
+    # three classes: guessing each alike scores log 3 = 1.1, not the 0.693 of two
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 10)
+    X = rng.normal(size=(30, 1, 12)) + y[:, None, None]
+    with pytest.warns(RuntimeWarning, match=r"over 10 times the 1\.1 of guessing every class alike"):
+        PGNClassifier(hidden=8, max_epochs=3, lr=10.0, random_state=0).fit(X, y)
+
+
 def test_a_training_loss_that_ended_nan_warns():
     # NaN >= 10 is False: a fit whose weights went NaN after its best epoch (whose weights are
     # kept) said nothing

@@ -313,3 +313,11 @@ def test_quantile_levels_beyond_what_the_sample_paths_resolve_are_warned_of(tiny
         est.predict_interval(fh=[1], coverage=0.8)  # levels 0.1 and 0.9: ten paths resolve them
     with pytest.warns(UserWarning, match=r"quantile level\(s\) \[0\.05, 0\.95\] lie beyond"):
         est.predict_interval(fh=[1], coverage=0.9)  # just inside the edge: a threshold of 0.5/10 passed it
+
+
+def test_window_forecasts_average_as_many_paths_as_predict():
+    # both the mean of n_samples paths: the network's own count (window forecasts) is the estimator's
+    y = pd.Series(np.sin(np.arange(96) / 3.0), index=pd.date_range("2024-01-01", periods=96, freq="h"))
+    est = LS4Forecaster(**{**LS4Forecaster.get_test_params()[0], "n_samples": 3, "random_state": 0}).fit(y)
+    last_window = est.forecast_windows(y)[-1]
+    np.testing.assert_allclose(last_window, est.predict(fh=[1, 2], y=y.iloc[:-2]).to_numpy()[:, None], rtol=1e-5)

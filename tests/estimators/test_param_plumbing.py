@@ -48,6 +48,21 @@ CASES = [
     ("ChimeraClassifier", {}, "selective", False),
     ("SMambaClassifier", {}, "d_state", 4),
     ("SMambaClassifier", {}, "e_layers", 2),
+    # mutation round 12 (the estimator classes): each of these could be dropped on its way to the network
+    ("PGNClassifier", {}, "n_layers", 2),
+    ("PGNForecaster", {}, "hidden", 8),
+    ("LTCForecaster", {"cell": "cfc"}, "mode", "pure"),
+    ("LTCClassifier", {"cell": "cfc"}, "backbone_units", 8),
+    ("LTCForecaster", {}, "units", 8),
+    ("LS4Forecaster", {}, "dropout", 0.3),
+    ("LS4Forecaster", {}, "n_samples", 3),
+    ("ChimeraForecaster", {}, "dropout", 0.4),
+    ("ChimeraClassifier", {}, "e_layers", 2),
+    ("SMambaForecaster", {}, "d_ff", 16),
+    ("SMambaForecaster", {}, "e_layers", 2),
+    ("SMambaClassifier", {}, "dropout", 0.4),
+    ("SpaceTimeForecaster", {}, "n_blocks", 2),
+    ("SpaceTimeClassifier", {}, "n_blocks", 2),
 ]
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tsrec.errors import TsrecError
 from tsrec.estimators import PGNForecaster
 from tsrec.nn.timefeatures import CalendarInput
 
@@ -61,7 +62,7 @@ def test_integer_index_fits_without_calendar():
 )
 def test_bad_periods_and_flags_are_explained(hourly, params, message):
     full = {"lookback": 48, "horizon": 24, **params}
-    with pytest.raises((ValueError, TypeError), match=message):
+    with pytest.raises(TsrecError, match=message):  # tsrec's own, which a caller can catch as such
         PGNForecaster(**full, max_epochs=1).fit(hourly)
 
 

@@ -144,10 +144,11 @@ class CycleNetForecaster(DeepForecaster):
     def _train(self, parts: list, meta: dict, config: TrainingConfig) -> None:
         longest, length = max(len(df) for _, df in parts), meta["cycle_length"]
         if length > longest:  # the cycle starts at zeros and only the phases of training rows move
+            untrained = (f"phase {longest} of the cycle is never trained and stays" if length == longest + 1 else
+                         f"phases {longest} to {length - 1} of the cycle are never trained and stay")
             warn_user(
-                f"cycle_length={length} is longer than the training data ({longest} rows): phases {longest} to "
-                f"{length - 1} of the cycle are never trained and stay 0, and forecasts past the data read them; "
-                "give at least cycle_length rows, or a shorter cycle_length"
+                f"cycle_length={length} is longer than the training data ({longest} rows): {untrained} 0, and "
+                "forecasts past the data read them; give at least cycle_length rows, or a shorter cycle_length"
             )
         super()._train(parts, meta, config)
 
