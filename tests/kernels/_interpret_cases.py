@@ -291,18 +291,21 @@ def check_cfc(dtype, gen, b=3, T=4, units=5, width=12, pdtype=None):
 def check_scan2d(dtype, coupled, reverse, h0, final, gen, b=2, T=4, V=3, d=3, n=2, pdtype=None):
     """Defaults are tiny; ``d > 16`` spans channel blocks (block sums of the B/C gradients), ``T > 16`` time tiles.
 
+    ``coupled``: both cross terms A2 and A3 (True), neither (False), or one of them ("A2" or "A3").
     ``pdtype``: the dtype of ``A1..A4`` and the initial state.
     """
     grid, small = (b, T, V, d), (b, T, V, n)
     x = leaf(*grid, dtype=dtype, gen=gen)
     deltas = [leaf(*grid, dtype=dtype, scale=0.9, positive=True, gen=gen) for _ in range(2)]
     A = [leaf(d, n, dtype=pdtype or dtype, scale=-1.0, positive=True, gen=gen) for _ in range(4)]
-    if not coupled:
-        A[1] = A[2] = None
+    if coupled in (False, "A3"):
+        A[1] = None
+    if coupled in (False, "A2"):
+        A[2] = None
     BC = [leaf(*small, dtype=dtype, gen=gen) for _ in range(4)]
     init = tuple(leaf(b, V, d, n, dtype=pdtype or dtype, gen=gen) for _ in range(2)) if h0 else None
     # without A2 the variate state at t = -1 is unused: naive gives it no gradient at all
-    used_init = [] if init is None else list(init) if coupled else [init[0]]
+    used_init = [] if init is None else list(init) if A[1] is not None else [init[0]]
     leaves = [x, *deltas, *[a for a in A if a is not None], *BC, *used_init]
 
     def fn(be):
@@ -312,6 +315,19 @@ def check_scan2d(dtype, coupled, reverse, h0, final, gen, b=2, T=4, V=3, d=3, n=
 
     label = f"scan2d {dtype} coupled={coupled} reverse={reverse} h0={h0} final={final} D={d} N={n}"
     return compare(label, fn, leaves, dtype)
+
+
+def check_scan2d_final_h2(dtype, gen, b=1, T=3, V=3, d=2, n=2):
+    """The gradient through the final variate state alone: the backward gets none for the other."""
+    grid, small = (b, T, V, d), (b, T, V, n)
+    x = leaf(*grid, dtype=dtype, gen=gen)
+    deltas = [leaf(*grid, dtype=dtype, scale=0.9, positive=True, gen=gen) for _ in range(2)]
+    A = [leaf(d, n, dtype=dtype, scale=-1.0, positive=True, gen=gen) for _ in range(4)]
+    BC = [leaf(*small, dtype=dtype, gen=gen) for _ in range(4)]
+    # C1 and C2 read the states into y, so they cannot reach a final state: naive gives them no gradient
+    leaves = [x, *deltas, *A, *BC[:2]]
+    fn = lambda be: (scan2d(x, *deltas, *A, *BC, output_final_state=True, backend=be)[1][1],)  # noqa: E731
+    return compare(f"scan2d {dtype} final variate state alone", fn, leaves, dtype)
 
 
 def flat(outs) -> list:

@@ -17,7 +17,7 @@ from unittest import mock
 
 from _interpret_cases import (  # first: it sets TRITON_INTERPRET for the CPU before triton is imported
     DEVICE, check_cfc, check_growing_modes, check_linear, check_linear_gate_overflow, check_linear_non_finite,
-    check_ltc, check_rnn, check_scan2d, check_selective, flat, leaf, rel_err, tolerance,
+    check_ltc, check_rnn, check_scan2d, check_scan2d_final_h2, check_selective, flat, leaf, rel_err, tolerance,
 )
 
 import torch  # noqa: E402
@@ -151,7 +151,7 @@ def check_linear_chained(gen) -> list:
     with mock.patch.object(triton_impl, "CHAINED", True):
         checks = [check_linear(f32, reverse, True, gen=gen, shape=(2, 150, 133)) for reverse in (False, True)]
         checks.append(check_linear(torch.bfloat16, False, True, gen=gen, pdtype=f32, shape=(2, 150, 133)))
-        checks.append(check_linear(torch.float64, True, True, gen=gen))
+        checks.append(check_linear(torch.float64, True, True, gen=gen, shape=(2, 40, 5)))  # over one tile: walks
         checks += check_linear_gate_overflow(gen) + check_linear_non_finite()
         with mock.patch.multiple(triton_impl, CHAIN_BLOCK_C=8, CHAIN_CHUNK_T=8):  # 3 blocks x 5 tiles
             checks += [check_linear(f32, reverse, True, gen=gen, shape=(2, 40, 20)) for reverse in (False, True)]
@@ -276,6 +276,12 @@ def interpreter_checks(gen) -> list:
     own = torch.Generator().manual_seed(1)
     checks.append(check_linear(torch.float32, False, False, gen=own, shape=(2, 70, 5), ref="float64"))
     checks.append(check_selective(torch.float32, None, False, gen=own, b=2, T=20, d=6, n=3, ref="float64"))
+    # rows past one program of 16 (BLOCK_B); either cross term alone; the final variate state alone
+    more = torch.Generator().manual_seed(6)
+    checks += [check_rnn(torch.float32, cell, h0, gen=more, b=17) for cell, h0 in (("gated", True), ("tanh", False))]
+    checks += [check_scan2d(torch.float64, alone, False, True, True, gen=more, b=1, T=3, V=3, d=2, n=2)
+               for alone in ("A2", "A3")]
+    checks.append(check_scan2d_final_h2(torch.float64, more))
     return checks + half_precision_checks(gen) + check_backward_under_autocast(gen)
 
 
