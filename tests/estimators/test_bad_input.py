@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+import warnings
 from functools import partial
 
 import numpy as np
@@ -297,3 +298,19 @@ def test_stamps_far_past_the_last_date_time_are_refused_not_wrapped(freq, steps)
     est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(y)
     with pytest.raises(InputError, match="would run past 2262-04-11 23:47:16.854775807"):
         est.predict(fh=steps)
+
+
+@pytest.mark.parametrize(("shape", "advice"), [
+    ((2, 30, 5), r"y has 30 variates of 5 time steps each .* pass np\.transpose\(y, \(0, 2, 1\)\)"),  # darts' layout
+    ((5, 30), r"y has 30 variates of 5 time steps each \(a 2-D array is read as \(time, variates\)\).* pass y\.T"),
+])
+def test_an_array_with_more_variates_than_steps_warns_of_its_layout_in_fit(shape, advice):
+    y = np.random.default_rng(0).normal(size=shape)
+    with pytest.warns(UserWarning, match=advice):
+        ARNetForecaster(n_lags=2, horizon=1, max_epochs=1).fit(y)
+    est = ARNetForecaster(n_lags=2, horizon=1, max_epochs=1)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        est.fit(np.swapaxes(y, -1, -2))  # the layout it was meant to be
+        est.predict(fh=[1], y=np.swapaxes(y, -1, -2)[..., -3:] if y.ndim == 3 else y.T[-3:])  # a short context
+    assert not [w for w in seen if "variates of" in str(w.message)]

@@ -29,7 +29,9 @@ from tsrec.estimators._network_training import NetworkTraining
 from tsrec.estimators._params import training_config
 from tsrec.estimators._rollout import ContextRollouts
 from tsrec.estimators._scaling import check_scaling
-from tsrec.estimators._series import FLAT_MTYPES, FhLike, SeriesLike, as_flat, check_raw_y, split_panel
+from tsrec.estimators._series import (
+    FLAT_MTYPES, FhLike, SeriesLike, as_flat, check_raw_y, split_panel, warn_time_across,
+)
 from tsrec.estimators._series_values import time_level
 from tsrec.estimators._sktime_zip import sktime_save
 from tsrec.estimators._timeindex import stamp_offset_ns
@@ -208,7 +210,9 @@ class DeepForecaster(
     def _fit_data(self, y, X=None) -> pd.DataFrame:
         """``y`` as a flat frame, checked as fit checks it whatever the parameters
         (``tsrec.tuning.tune`` checks the data once before its trials); ``X`` is ignored."""
-        return as_flat(y, check_raw_y(y))
+        mtype = check_raw_y(y)
+        warn_time_across(y)  # before a length check that would blame the series' length
+        return as_flat(y, mtype)
 
     def update(self, y: SeriesLike, X: SeriesLike | None = None, update_params: bool = True) -> DeepForecaster:
         """Append new observations ``y`` (the fitted variates) and move the cutoff; see sktime.

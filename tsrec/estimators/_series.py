@@ -10,6 +10,7 @@ import pandas as pd
 from sktime.datatypes import check_is_scitype, convert
 from sktime.forecasting.base import ForecastingHorizon
 
+from tsrec._warn import warn_user
 from tsrec.estimators._padding import padding_note
 from tsrec.estimators._series_values import check_dtypes, check_time_index, non_numeric_message, not_real
 from tsrec.estimators._timeindex import SEVERAL_SERIES, check_index, future_indexes
@@ -142,6 +143,20 @@ def _check_array(y: np.ndarray, name: str) -> None:
         axes = {1: ["index"], 2: ["row", "column"], 3: ["series", "variate", "time"]}[y.ndim]
         where = ", ".join(f"{axis} {int(i)}" for axis, i in zip(axes, at))
         raise _non_finite(name, y, where, f"interpolate {_ARRAY_FILLS[y.ndim]}")
+
+
+def warn_time_across(y: object, name: str = "y") -> None:
+    """Warn where training data given as an array has more variates than time steps: darts' and
+    neuralforecast's (series, time, variates), or a (variates, time) table, read in tsrec's layout,
+    trained silently on hundreds of variates over a few steps (contexts are not weighed: a context of
+    96 rows of 321 variates is Electricity's usual one)."""
+    if isinstance(y, np.ndarray) and y.ndim == 3 and y.shape[1] > y.shape[2]:
+        warn_user(f"{name} has {y.shape[1]} variates of {y.shape[2]} time steps each (a 3-D array is read as "
+                  "(series, variates, time), sktime's numpy3D); if it is (series, time, variates), as darts and "
+                  f"neuralforecast lay it out, pass np.transpose({name}, (0, 2, 1))")
+    elif isinstance(y, np.ndarray) and y.ndim == 2 and y.shape[1] > y.shape[0]:
+        warn_user(f"{name} has {y.shape[1]} variates of {y.shape[0]} time steps each (a 2-D array is read as "
+                  f"(time, variates)); if it is (variates, time), pass {name}.T")
 
 
 def _non_finite(name: str, values: np.ndarray, where: str, fix: str, note: str = "") -> InputError:
