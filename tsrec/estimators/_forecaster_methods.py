@@ -205,9 +205,54 @@ class ProbabilisticForecasts:
 _UNSET = object()
 
 
+def _check_scored_rows(y: object, forecast: SeriesLike) -> None:
+    """``y`` must hold the forecast's rows: its stamps (pandas) or its length (an array)."""
+    if isinstance(y, (pd.Series, pd.DataFrame)) and isinstance(forecast, (pd.Series, pd.DataFrame)):
+        if not y.index.equals(forecast.index):
+            raise InputError(
+                f"score's y has {len(y)} rows ({_span(y.index)}) but the forecast is at {len(forecast)} stamps "
+                f"({_span(forecast.index)}), and score compares them row by row; give the observations at the "
+                "forecast's stamps, or forecast at y's: fh=ForecastingHorizon(y.index, is_relative=False)"
+            )
+    elif len(y) != len(forecast):
+        raise InputError(f"score's y has {len(y)} rows but the forecast has {len(forecast)}, one per step of fh; "
+                         "give one observation per forecast step")
+
+
+def _span(index: pd.Index) -> str:
+    return "none" if not len(index) else str(index[0]) if len(index) == 1 else f"{index[0]} to {index[-1]}"
+
+
 class Residuals:
     """sktime's ``predict_residuals``, forecasting at the stamps of ``y`` and leaving the last ``fh``
-    as it was; a mixin placed before ``BaseForecaster``."""
+    as it was, and ``score``, refusing observations at other stamps than the forecast's; a mixin
+    placed before ``BaseForecaster``."""
+
+    def score(self, y: SeriesLike, X: SeriesLike | None = None, fh: FhLike = None) -> float:
+        """MAPE of the forecast at ``fh`` (or the last given) against ``y``; see sktime.
+
+        sktime compares the two row by row: observations at other stamps than the forecast's gave
+        a plausible score of the wrong rows. They are refused, as are arrays of another length.
+
+        Parameters
+        ----------
+        y : pandas.Series, pandas.DataFrame or numpy.ndarray
+            The observations at the forecast's stamps (an array: in its order).
+        X : pandas.DataFrame, pandas.Series, numpy.ndarray or None, default=None
+            Exogenous data: accepted for sktime's interface and ignored.
+        fh : int, list, range, numpy.ndarray, pandas.Index, ForecastingHorizon or None, default=None
+            Steps or stamps to forecast; None takes the last given.
+
+        Returns
+        -------
+        float
+            The mean absolute percentage error (non-symmetric), as sktime's ``score``.
+        """
+        from sktime.performance_metrics.forecasting import mean_absolute_percentage_error
+
+        forecast = self.predict(fh, X)
+        _check_scored_rows(y, forecast)
+        return mean_absolute_percentage_error(y, forecast, symmetric=False)
 
     def predict_residuals(self, y: SeriesLike | None = None, X: SeriesLike | None = None) -> SeriesLike:
         """Residuals ``y - forecast`` at the time stamps of ``y``; see sktime.
