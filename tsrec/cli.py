@@ -59,7 +59,7 @@ def _add_forecast(commands) -> None:
                                "wide: the name the values get (<name>_hat in the output)")
     forecast.add_argument("--columns", nargs="+", action="extend", metavar="COL",
                           help="long: value columns of a multivariate model; wide: the series columns to use")
-    forecast.add_argument("--fh", type=int, default=None, metavar="N",
+    forecast.add_argument("--fh", type=_step_count, nargs="+", default=None, metavar="N",
                           help="forecast steps 1..N (default: the steps the model's predict() forecasts, "
                                "i.e. of the fh given to fit, else 1..its horizon)")
     forecast.add_argument("--engine", choices=("local", "dask"), default=None,
@@ -106,8 +106,23 @@ def _one_line(err: Exception) -> str:
     return " ".join(text.split()) or type(err).__name__
 
 
+_FH_RULE = "takes one integer N, the steps 1..N; for other steps, call tsrec.batch.forecast_files(..., fh=[1, 3])"
+
+
+def _step_count(text: str) -> int:
+    """``--fh``'s N; sktime users write several steps (``1,2,3``), which the message answers."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{_FH_RULE}; got {text!r}") from None
+
+
 def _out_of_range(args: argparse.Namespace) -> str | None:
     """The message for the first numeric option of ``args`` outside its range, or None."""
+    if getattr(args, "fh", None) is not None:  # several values are taken, to be answered here, not as "unrecognized"
+        if len(args.fh) > 1:
+            return f"--fh {_FH_RULE}; got {' '.join(map(str, args.fh))}"
+        args.fh = args.fh[0]
     for option, low, high in _RANGES.get(args.command, []):
         value = getattr(args, option[2:].replace("-", "_"))
         if value is None or (low <= value and (high is None or value <= high)):
