@@ -137,7 +137,8 @@ def test_window_forecasts_of_each_fitted_series_use_its_own_statistics():
     for i, key in enumerate(["big", "small", "other"]):
         context = y.loc[[key]].groupby(level="id").head(len(y.loc[key]) - 6)
         forecast = est.predict(fh=range(1, 7), y=context).to_numpy()
-        np.testing.assert_allclose(windows[(i + 1) * per_series - 1], forecast, rtol=1e-5, atol=1e-9 * abs(forecast).max())
+        last = windows[(i + 1) * per_series - 1]
+        np.testing.assert_allclose(last, forecast, rtol=1e-5, atol=1e-9 * abs(forecast).max())
 
 
 def test_a_series_not_fitted_is_standardised_by_the_rows_given_for_it():

@@ -245,7 +245,8 @@ def warn_long_rollout(last_step: int, horizon: int, stamps: bool = False) -> Non
     if last_step >= LONG_ROLLOUT_STEPS and last_step >= LONG_ROLLOUT_HORIZONS * horizon:
         what, fix = ("fh's stamps reach", "check the stamps (a mistyped year?) or ask for nearer ones")
         if not stamps:
-            what, fix = "fh reaches", "ask for fewer steps, or pass time stamps as ForecastingHorizon(..., is_relative=False)"
+            what = "fh reaches"
+            fix = "ask for fewer steps, or pass time stamps as ForecastingHorizon(..., is_relative=False)"
         warn_user(
             f"{what} step {last_step:,} after the end of the data, {last_step // horizon:,} times the model's horizon "
             f"of {horizon}: the forecast computes every step before it, each pass feeding on earlier forecasts, "
