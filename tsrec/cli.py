@@ -117,12 +117,19 @@ def _step_count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{_FH_RULE}; got {text!r}") from None
 
 
+def _one_fh(args: argparse.Namespace) -> str | None:
+    """``--fh``'s one value in place of the list argparse collects (several are taken, to be answered
+    here rather than as the top parser's "unrecognized arguments"); the message for several, or None."""
+    if getattr(args, "fh", None) is None:
+        return None
+    if len(args.fh) > 1:
+        return f"--fh {_FH_RULE}; got {' '.join(map(str, args.fh))}"
+    args.fh = args.fh[0]
+    return None
+
+
 def _out_of_range(args: argparse.Namespace) -> str | None:
     """The message for the first numeric option of ``args`` outside its range, or None."""
-    if getattr(args, "fh", None) is not None:  # several values are taken, to be answered here, not as "unrecognized"
-        if len(args.fh) > 1:
-            return f"--fh {_FH_RULE}; got {' '.join(map(str, args.fh))}"
-        args.fh = args.fh[0]
     for option, low, high in _RANGES.get(args.command, []):
         value = getattr(args, option[2:].replace("-", "_"))
         if value is None or (low <= value and (high is None or value <= high)):
@@ -172,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     2
     """
     args = _parser().parse_args(argv)
-    message = _out_of_range(args)
+    message = _one_fh(args) or _out_of_range(args)
     if message is not None:
         print(f"tsrec {args.command}: error: {message}", file=sys.stderr)
         return 2

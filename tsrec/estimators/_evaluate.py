@@ -76,7 +76,7 @@ def stored_context(est, fh: ForecastingHorizon) -> Context:
     parts = split_panel(est._y)
     steps = est._steps_per_series(fh, parts)
     if not fh.is_relative:  # relative steps were weighed as fh was checked
-        warn_long_rollout(max(int(s.max()) for s in steps if len(s)), est._horizon_length(), stamps=True)
+        _warn_long(est, steps, stamps=True)
     return Context(parts, steps, held_list(est, parts), est.position_offset_, True, est._y.index)
 
 
@@ -91,9 +91,14 @@ def new_context(est, fh: object, y) -> tuple[Context, str]:
     if aligned is None:
         raise ValueError("no fh was given in fit or predict; pass fh, e.g. fh=[1, 2, 3]")
     steps = steps_per_series(aligned, parts, known)
-    warn_long_rollout(max(int(s.max()) for s in steps if len(s)), est._horizon_length(), not aligned.is_relative)
+    _warn_long(est, steps, stamps=not aligned.is_relative)
     # positions from 0: a restored model's offsets belong to its saved series, not to new ones
     return Context(parts, steps, freqs, [0] * len(parts), fitted_keys(est, mtype, len(parts)), inner.index), mtype
+
+
+def _warn_long(est, steps: list[np.ndarray], stamps: bool) -> None:
+    """:func:`warn_long_rollout` for the furthest of each series' ``steps``."""
+    warn_long_rollout(max(int(s.max()) for s in steps if len(s)), est._horizon_length(), stamps)
 
 
 def forecast_context(est, context: Context) -> pd.DataFrame:
