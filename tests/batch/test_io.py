@@ -320,3 +320,22 @@ def test_a_wide_file_read_as_long_names_the_wide_layout(tmp_path, series):
     with pytest.raises(InputError, match=r"missing column\(s\)") as refused:
         read_series(path)
     assert "layout='wide'" not in str(refused.value)  # the stamps alone: no series to read either way
+
+
+@pytest.mark.parametrize("name", ["f.csv", "f.csv.gz"])
+def test_csv_stamps_keep_their_time_of_day_at_midnight(tmp_path, name):
+    # pandas writes a naive column of midnights as dates alone: an hourly model's forecasts at
+    # fh=[24] read "2024-01-02", at fh=[23, 24] "2024-01-01 23:00:00"; one format for both
+    import gzip
+
+    frame = pd.DataFrame({"unique_id": ["a", "b"], "ds": pd.to_datetime(["2024-01-02", "2024-01-03"]),
+                          "zoned": pd.date_range("2024-01-02", periods=2, freq="D", tz="Europe/Berlin"),
+                          0: pd.to_datetime(["2024-01-02", None]), "y_hat": [1.5, 2.5]})
+    out = write_forecasts(frame, tmp_path / name)
+    text = (gzip.decompress(out.read_bytes()) if name.endswith(".gz") else out.read_bytes()).decode()
+    assert text.splitlines() == ["unique_id,ds,zoned,0,y_hat",
+                                 "a,2024-01-02 00:00:00,2024-01-02 00:00:00+01:00,2024-01-02 00:00:00,1.5",
+                                 "b,2024-01-03 00:00:00,2024-01-03 00:00:00+01:00,,2.5"]
+    assert frame["ds"].dtype.kind == "M" and list(frame.columns)[3] == 0  # the caller's frame is unchanged
+    back = pd.read_csv(out, parse_dates=["ds"])
+    pd.testing.assert_series_equal(back["ds"], frame["ds"], check_dtype=False)

@@ -217,6 +217,8 @@ def write_forecasts(frame: pd.DataFrame, path: PathLike) -> Path:
     The data goes to a temporary file in the same folder, is flushed to disk, and is then
     renamed over ``path`` with :func:`os.replace`; readers see the old file or the new one,
     never half of one, and a failure leaves ``path`` as it was. Missing folders are created.
+    A CSV's time stamps are written with their time of day, also where all are midnight
+    ("2024-01-02 00:00:00", where pandas alone writes "2024-01-02").
 
     Parameters
     ----------
@@ -254,6 +256,8 @@ def write_forecasts(frame: pd.DataFrame, path: PathLike) -> Path:
     _check_frame(frame)
     target = check_output_path(path)
     kind, compression = file_format(target)
+    if kind == "csv":
+        frame = _stamps_with_times(frame)
 
     def write(tmp: Path) -> None:
         if kind == "csv" and compression == "gzip":
@@ -275,6 +279,24 @@ def write_forecasts(frame: pd.DataFrame, path: PathLike) -> Path:
             raise _parquet_error(err, target) from None
 
     return atomic_write(target, write)
+
+
+def _stamps_with_times(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each naive datetime column whose stamps all fall at midnight as text with the time of day.
+
+    pandas writes such a column as dates alone ("2024-01-02"), so an hourly model's forecasts at
+    ``fh=[24]`` read "2024-01-02" and at ``fh=[23, 24]`` "2024-01-01 23:00:00" and "2024-01-02 00:00:00":
+    one format whatever the stamps (as pandas writes zoned stamps, and as ETT's files hold them) lets
+    a reader with a fixed format parse every file. Other columns are left to pandas (it writes the
+    time, and any fractions of a second, when a stamp has one).
+    """
+    midnight = [name for name, column in frame.items()
+                if isinstance(column.dtype, np.dtype) and column.dtype.kind == "M"
+                and column.dropna().dt.normalize().eq(column.dropna()).all()]
+    written = frame.copy(deep=False)  # the caller's frame keeps its datetime columns
+    for name in midnight:
+        written[name] = frame[name].dt.strftime("%Y-%m-%d %H:%M:%S")
+    return written
 
 
 def _check_frame(frame: object) -> None:
