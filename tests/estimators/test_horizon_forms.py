@@ -218,6 +218,22 @@ def test_predict_residuals_of_a_panel_forecasts_each_series_at_its_stamps(form):
         est.predict_residuals(later.rename(index={later.index[-1][0]: "new"}))
 
 
+def test_panel_residuals_of_series_that_end_apart_read_each_series_end():
+    """One fh of every stamp was refused where another series (given or not) ended later."""
+    y = _panel(np.sin(np.arange(48) / 3.0) * np.linspace(1, 2, 48))
+    times = y.index.get_level_values("time")
+    fitted = y[(times < HOURS[40]) | ((y.index.get_level_values("id") == "b") & (times < HOURS[44]))]
+    est = arnet(fitted, fh=[1, 2])
+    forecast = est.predict(fh=[1, 2])  # a's at hours 40, 41; b's at 44, 45
+    later_a = y.loc[[("a", HOURS[40]), ("a", HOURS[41])]]
+    np.testing.assert_allclose(est.predict_residuals(later_a).to_numpy(),
+                               later_a.to_numpy() - forecast.loc[["a"]].to_numpy(), rtol=1e-6)
+    both = y.loc[[("a", HOURS[41]), ("b", HOURS[45])]]  # step 2 of each
+    residuals = est.predict_residuals(both)
+    assert residuals.index.equals(both.index)
+    np.testing.assert_allclose(residuals.to_numpy(), both.to_numpy() - forecast.iloc[[1, 3]].to_numpy(), rtol=1e-6)
+
+
 @pytest.mark.parametrize("y", [np.arange(5.0), _panel(np.arange(5.0))], ids=["array", "panel"])
 def test_predict_residuals_before_fit_says_so(y):
     from sktime.exceptions import NotFittedError

@@ -39,3 +39,21 @@ def test_observations_at_other_stamps_are_refused(est, rows):
 def test_an_array_of_another_length_is_refused(est):
     with pytest.raises(InputError, match=r"score's y has 2 rows but the forecast has 3, one per step of fh"):
         est.score(Y.iloc[80:82].to_numpy())
+
+
+def test_a_panels_refusal_gives_a_fix_that_works():
+    # the series' advice, fh=ForecastingHorizon(y.index, ...), fails on a panel's (id, time) pairs in sktime
+    panel = pd.concat({key: Y.to_frame("v") + shift for key, shift in (("a", 0.0), ("b", 1.0))}, names=["id", "t"])
+    times = panel.index.get_level_values("t")
+    est = ARNetForecaster(n_lags=8, horizon=3, max_epochs=1, random_state=0).fit(panel[times < Y.index[80]], fh=[1, 2])
+    later = panel[(times >= Y.index[81]) & (times < Y.index[83])]
+    with pytest.raises(InputError, match=r"get_level_values\(-1\)\.unique\(\), is_relative=False\) with rows of every "
+                                         r"fitted series.*predict_residuals") as err:
+        est.score(later)
+    fix = err.value.args[0].split("forecast at y's: fh=")[1].split(" with rows")[0]
+    fh = eval(fix, {"ForecastingHorizon": ForecastingHorizon, "y": later})
+    expected = mean_absolute_percentage_error(later, est.predict(fh=[2, 3]), symmetric=False)
+    assert est.score(later, fh=fh) == pytest.approx(expected) and expected > 0
+    only_a = later.loc[["a"]]
+    residuals = est.predict_residuals(only_a)
+    np.testing.assert_allclose(residuals.to_numpy(), (only_a - est.predict(fh=[2, 3]).loc[["a"]]).to_numpy(), rtol=1e-6)

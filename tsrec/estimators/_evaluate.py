@@ -17,6 +17,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from tsrec._checks import check_int
 from tsrec.estimators._modes import predicting
 from tsrec.estimators._training import network_dtype
+from tsrec.estimators._fh_stamps import steps_to
 from tsrec.estimators._horizon import aligned_fh, steps_per_series, warn_long_rollout
 from tsrec.estimators._newdata import check_forecast, check_scaled, overflow_as_input_error, series_name
 from tsrec.estimators._scaling import Scales, fitted_keys, fitted_scales, window_scales
@@ -78,6 +79,23 @@ def stored_context(est, fh: ForecastingHorizon) -> Context:
     if not fh.is_relative:  # relative steps were weighed as fh was checked
         _warn_long(est, steps, stamps=True)
     return Context(parts, steps, held_list(est, parts), est.position_offset_, True, est._y.index)
+
+
+def stored_context_at(est, rows: pd.DataFrame) -> Context:
+    """The fitted ``est``'s stored series that the panel ``rows`` continues, each at its own stamps
+    in ``rows`` (residuals): the others' ends do not matter, as they would to one fh for all."""
+    wanted = dict(split_panel(rows))
+    chosen = [(i, key, df) for i, (key, df) in enumerate(split_panel(est._y)) if key in wanted]
+    unknown = [key for key in wanted if key not in {key for _, key, _ in chosen}]
+    if unknown:
+        raise InputError(f"y holds series the forecaster was not fitted on ({unknown[:3]}); residuals continue "
+                         "the fitted series: pass rows of those only")
+    parts = [(key, df) for _, key, df in chosen]
+    freqs = held_list(est, parts)
+    steps = [steps_to(df.index, freq, wanted[key].index, series_name(key)) for (key, df), freq in zip(parts, freqs)]
+    _warn_long(est, steps, stamps=True)
+    offsets = [est.position_offset_[i] for i, _, _ in chosen]
+    return Context(parts, steps, freqs, offsets, True, est._y.index)
 
 
 def new_context(est, fh: object, y) -> tuple[Context, str]:

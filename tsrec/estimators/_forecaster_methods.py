@@ -15,7 +15,7 @@ from sktime.forecasting.base import ForecastingHorizon
 from sktime.utils.validation.forecasting import check_alpha
 
 from tsrec.estimators._evaluate import (
-    Context, forecast_context, forecast_windows, new_context, stored_context, window_targets,
+    Context, forecast_context, forecast_windows, new_context, stored_context, stored_context_at, window_targets,
 )
 from tsrec.estimators._params import check_levels
 from tsrec.estimators._series import FhLike, SeriesLike, as_flat, check_raw_y, from_flat
@@ -212,11 +212,19 @@ def _check_scored_rows(y: object, forecast: SeriesLike) -> None:
             raise InputError(
                 f"score's y has {len(y)} rows ({_span(y.index)}) but the forecast is at {len(forecast)} stamps "
                 f"({_span(forecast.index)}), and score compares them row by row; give the observations at the "
-                "forecast's stamps, or forecast at y's: fh=ForecastingHorizon(y.index, is_relative=False)"
+                f"forecast's stamps, or forecast at y's: {_fh_of_rows(y.index)}"
             )
     elif len(y) != len(forecast):
         raise InputError(f"score's y has {len(y)} rows but the forecast has {len(forecast)}, one per step of fh; "
                          "give one observation per forecast step")
+
+
+def _fh_of_rows(index: pd.Index) -> str:
+    """How to forecast at the stamps of ``index``: sktime refuses an fh of a panel's (id, time) pairs."""
+    if not isinstance(index, pd.MultiIndex):
+        return "fh=ForecastingHorizon(y.index, is_relative=False)"
+    return ("fh=ForecastingHorizon(y.index.get_level_values(-1).unique(), is_relative=False) with rows of every "
+            "fitted series (for some series only, compare y with est.predict_residuals(y))")
 
 
 def _span(index: pd.Index) -> str:
@@ -312,16 +320,9 @@ class Residuals:
         """A panel's residuals at its own stamps; sktime makes an fh of the (id, time) index and fails."""
         mtype = check_raw_y(y)
         rows = as_flat(y, mtype)
-        stamps = rows.index.get_level_values(-1).unique().sort_values()
-        # the inner forecast keeps the fitted series keys and stamps (sktime's output type may hold neither)
-        forecast = self._predict(self._checked_fh(ForecastingHorizon(stamps, is_relative=False)), X)
+        # each series at its own stamps: one fh for all would be refused where another series ends later
+        forecast = forecast_context(self, stored_context_at(self, rows))
         forecast = forecast.set_axis(forecast.index.set_names(rows.index.names), axis=0).reindex(rows.index)
-        missing = forecast.isna().any(axis=1).to_numpy()
-        if missing.any():
-            raise InputError(
-                f"y's rows {list(rows.index[missing][:3])} belong to series the forecaster was not fitted on; "
-                "residuals continue the fitted series: pass rows of those only"
-            )
         return from_flat(rows - forecast.to_numpy(), mtype)
 
     def _array_residuals(self, y: np.ndarray, X: SeriesLike | None) -> np.ndarray:
