@@ -27,6 +27,7 @@ from tsrec.estimators._fitted_params import fitted_value
 from tsrec.estimators._forecaster_methods import ProbabilisticForecasts, Residuals, WindowForecasts
 from tsrec.estimators._network_training import NetworkTraining
 from tsrec.estimators._params import training_config
+from tsrec.estimators._pretrain import NoPretraining
 from tsrec.estimators._rollout import ContextRollouts
 from tsrec.estimators._scaling import check_scaling
 from tsrec.estimators._series import (
@@ -52,7 +53,7 @@ def _values_ignored(X: object) -> object:
 
 class DeepForecaster(
     _updates.StoredDataUpdates, ProbabilisticForecasts, Residuals, WindowForecasts, ContextRollouts, NetworkTraining,
-    BaseForecaster,
+    NoPretraining, BaseForecaster,
 ):
     """Shared machinery of tsrec forecasters (not used directly).
 
