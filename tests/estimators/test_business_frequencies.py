@@ -36,7 +36,7 @@ def test_forecasters_take_the_steps(freq):
     assert forecast.index.equals(y.index[36:38]) and forecast.index.freq == y.index.freq
     stamps = ForecastingHorizon(y.index[36:38], is_relative=False)
     np.testing.assert_array_equal(est.predict(fh=stamps).to_numpy(), forecast.to_numpy())
-    with pytest.raises(InputError, match="rows between"):
+    with pytest.raises(InputError, match="the 1 row between .* is missing"):
         est.update(y.iloc[37:], update_params=False)
     est.update(y.iloc[36:], update_params=False)
     assert est.cutoff[0] == y.index[-1]

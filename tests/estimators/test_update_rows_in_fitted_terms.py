@@ -156,3 +156,14 @@ def test_an_update_whose_refit_fails_keeps_the_old_rows_cutoff_and_weights(monke
         est.update(y.iloc[40:])  # sktime has stored the rows and moved the cutoff by then
     assert est.network_ is network
     assert_as_before(est, before)
+
+
+@pytest.mark.parametrize("gap, message", [(1, r"the 1 row between \(steps of M\) is missing; give it"),
+                                          (5, r"the 5 rows between \(steps of M\) are missing; give them")])
+def test_a_gap_in_monthly_periods_is_named_in_periods(gap, message):
+    # the message named the periods' offset, "ME" (a month-end date-time code), and "the 1 rows"
+    y = pd.Series(np.sin(np.arange(40) / 3), index=pd.period_range("1955-01", periods=40, freq="M"))
+    est = arnet(y)
+    new = pd.Series([1.0, 2.0], index=pd.period_range(y.index[-1] + 1 + gap, periods=2, freq="M"))
+    with pytest.raises(InputError, match=rf"start at {new.index[0]} but the stored ones end at 1958-04: {message}"):
+        est.update(new)

@@ -41,8 +41,11 @@ def series_name(key: object) -> str:
 _DAY_NS = 86_400 * 10**9
 
 
-def step_text(freq: object) -> str:
-    """A step as messages name it: "B", "15min", or "10" for integer steps."""
+def step_text(freq: object, index: pd.Index | None = None) -> str:
+    """A step as messages name it: "B", "15min", "10" for integer steps, or a period's "M" for
+    the stamps of a PeriodIndex ``index`` (its offset's "ME" names no period)."""
+    if isinstance(index, pd.PeriodIndex):
+        return index.freqstr
     return str(freq) if isinstance(freq, int) else freq.freqstr
 
 
@@ -154,25 +157,27 @@ def check_join(old: pd.Index, new: pd.Index, name: str, freq: object, made: dict
         first = int(step_positions(new[:1], freq)[0] - step_positions(old[-1:], freq)[0])
         ends = shared_future_index(old, freq, np.array([first, first + len(new) - 1]), {} if made is None else made)
     except (TypeError, ValueError, AttributeError) as err:
-        raise InputError(f"the new rows of {name} are not on its time grid (step {step_text(freq)}): {err}") from None
+        raise InputError(f"the new rows of {name} are not on its time grid (step {step_text(freq, old)}): {err}"
+                         ) from None
     _check_span(old, new, first, freq, name)
     if not ends.equals(new[[0, -1]]):
         raise InputError(
-            f"the new rows of {name} are not consecutive steps of {step_text(freq)} on its time grid: they run from "
-            f"{new[0]} to {new[-1]} ({len(new)} rows) where {ends[0]} to {ends[1]} was expected; give one row "
+            f"the new rows of {name} are not consecutive steps of {step_text(freq, old)} on its time grid: they run "
+            f"from {new[0]} to {new[-1]} ({len(new)} rows) where {ends[0]} to {ends[1]} was expected; give one row "
             "per step, without gaps"
         )
 
 
 def _check_span(old: pd.Index, new: pd.Index, first: int, freq: object, name: str) -> None:
     if first > 1:
+        rows, are, them = ("row", "is", "it") if first == 2 else ("rows", "are", "them")
         raise InputError(
-            f"the new rows of {name} start at {new[0]} but its last time stamp is {old[-1]}: the {first - 1} "
-            f"rows between (steps of {step_text(freq)}) are missing; give them (filled if need be)"
+            f"the new rows of {name} start at {new[0]} but the stored ones end at {old[-1]}: the {first - 1} "
+            f"{rows} between (steps of {step_text(freq, old)}) {are} missing; give {them} (filled if need be)"
         )
     if first + len(new) - 1 < 0:
         raise InputError(
-            f"the new rows of {name} end at {new[-1]}, before its last time stamp {old[-1]}; update() takes "
+            f"the new rows of {name} end at {new[-1]}, before the stored ones' last stamp {old[-1]}; update() takes "
             "rows that continue the series (rows that overlap it replace the stored values)"
         )
 
