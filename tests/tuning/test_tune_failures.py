@@ -136,7 +136,8 @@ def test_an_empty_validation_split_every_trial_would_repeat_stops_the_search_bef
     # once every trial trained all max_epochs, then failed for want of a validation loss
     study = optuna.create_study()
     with pytest.raises(TuningSetupError, match=r"trial 0: val_size=0.25 leaves no validation data .*every trial "
-                                               r"would repeat it, as the search space samples no window length"):
+                                               r"would repeat it, as the search space samples no window length "
+                                               r"\(lookback, n_lags\): give more data or a val_size that does both$"):
         tune(arnet(n_lags=200, max_epochs=50), series, n_trials=5, study=study, space=lr_of(set(), 0))
     assert len(study.trials) == 1
 
@@ -193,9 +194,23 @@ def test_an_empty_validation_split_of_a_classifier_names_no_window_length():
     X, y = np.random.default_rng(0).normal(size=(20, 8)), np.array(["p", "q"] * 10)
     with pytest.raises(TuningSetupError, match=r"trial 0: val_size=0.05 leaves no validation data .*every trial would "
                                                r"repeat it, as a classifier's split depends on none of the sampled "
-                                               r"parameters: give more data or a larger val_size") as err:
+                                               r"parameters: give more data or a larger val_size \(at least one "
+                                               r"sample of each of the 2 classes: val_size=2\)$") as err:
         tune(PGNClassifier(hidden=4, max_epochs=1, val_size=0.05), X, y, n_trials=2, random_state=0)
     assert "lookback" not in str(err.value)
+
+
+@pytest.mark.parametrize("val_size", [0.95, 28])
+def test_a_classifier_val_size_too_large_is_told_to_be_smaller(val_size):
+    # the message said "a larger val_size" whatever side of the split was short
+    import numpy as np
+
+    from tsrec.estimators import PGNClassifier
+
+    X, y = np.random.default_rng(0).normal(size=(30, 8)), np.arange(30) % 3
+    with pytest.raises(TuningSetupError, match=r"give more data or a smaller val_size \(it leaves 2 of the 30 samples "
+                                               r"for training, fewer than the 3 classes: e.g. val_size=3\)$"):
+        tune(PGNClassifier(hidden=4, max_epochs=1, val_size=val_size), X, y, n_trials=2, random_state=0)
 
 
 def test_a_class_of_one_sample_is_told_more_data_not_a_larger_val_size():

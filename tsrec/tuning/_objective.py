@@ -62,15 +62,22 @@ def partial_validation_reason(warning: PartialValidationWarning) -> str:
             "n_lags), or tune each series separately")
 
 
-def _split_fix(y: Any) -> str:
-    """The fix for a classifier's empty stratified split: a class of one sample needs more data, whatever val_size."""
+def _split_fix(y: Any, val_size: float | int) -> str:
+    """The fix for a classifier's empty stratified split, which needs a sample of each class on each
+    side: a class of one sample needs more data, whatever val_size; else the short side names the fix."""
     counts = pd.Series(np.asarray(y).ravel()).value_counts()
     if counts.min() < 2:
         label = counts.idxmin()
         label = label.item() if isinstance(label, np.generic) else label  # 2, not np.int64(2)
         return (f"give each class at least two samples (class {label!r} has one), one for each side of the split; "
                 "no val_size can split a class of one")
-    return "give more data or a larger val_size"
+    samples, classes = int(counts.sum()), len(counts)
+    held_out = int(round(val_size * samples)) if isinstance(val_size, float) else val_size  # as the classifier splits
+    if held_out < classes:
+        return (f"give more data or a larger val_size (at least one sample of each of the {classes} classes: "
+                f"val_size={classes})")
+    return (f"give more data or a smaller val_size (it leaves {samples - held_out} of the {samples} samples for "
+            f"training, fewer than the {classes} classes: e.g. val_size={classes})")
 
 
 #: parameters that set a forecaster's window lengths, and with them whether its validation split is empty
@@ -242,12 +249,12 @@ class Objective:
         reason = str(warning).split("; training runs")[0]  # the rest is about a fit that goes on without
         if params.keys() & WINDOW_PARAMS:
             return self._fail(trial, reason, warning)
-        forecaster = isinstance(self.estimator, DeepForecaster)
+        forecaster, val_size = isinstance(self.estimator, DeepForecaster), self.estimator.get_params()["val_size"]
         why = ("the search space samples no window length (lookback, n_lags)" if forecaster
                else "a classifier's split depends on none of the sampled parameters")
         raise TuningSetupError(
             f"trial {trial.number}: {reason}; every trial would repeat it, as {why}: "
-            f"{'give more data or a larger val_size' if forecaster else _split_fix(self.data[1])}"
+            f"{'give more data or a val_size that does both' if forecaster else _split_fix(self.data[1], val_size)}"
         ) from warning
 
     def _unvalidated(self, trial: optuna.Trial, params: dict, candidate: object) -> float:
