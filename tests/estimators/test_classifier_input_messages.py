@@ -208,12 +208,22 @@ def test_a_nested_panel_with_too_few_labels_is_not_told_it_is_a_long_table():
     (np.array([1, 2] * 10, dtype=object), "astype(int)"),
     (np.array([1, "a"] * 10, dtype=object), "astype(str)"),
     (np.array([1.5, 2.5] * 10, dtype=object), "astype(str)"),  # astype(int) would merge classes
-], ids=["integers as objects", "integers and text", "floats as objects"])
+    (np.array([True, False] * 10, dtype=object), "astype(bool)"),  # astype(int) gave classes 0 and 1
+    (np.array([np.True_, np.False_] * 10, dtype=object), "astype(bool)"),  # after dropna of an object column
+    (np.array([0.0, 1.0] * 10, dtype=object), "astype(float)"),  # astype(str) gave classes '0.0' and '1.0'
+], ids=["integers as objects", "integers and text", "floats as objects", "bools as objects", "numpy bools",
+        "whole floats as objects"])
 def test_object_labels_scikit_learn_cannot_read_are_given_a_type_not_told_of_regression(y, fix):
     # scikit-learn's hint was "Maybe you are trying to fit a classifier ... on a regression target"
+    from sklearn.utils.multiclass import type_of_target
+
     with pytest.raises(InputError, match=r"^Unknown label type: unknown: y is an object array of .* labels") as caught:
         clf().fit(X3, y)
     assert str(caught.value).endswith(f"y = np.asarray(y).{fix}") and "regression" not in str(caught.value)
+    fixed = eval(f"np.asarray(y).{fix}")  # the fix keeps every class, as one the classifier reads
+    assert type_of_target(fixed) == "binary" and len(np.unique(fixed)) == len(set(y.tolist()))
+    if fix != "astype(str)":
+        assert set(fixed.tolist()) == set(y.tolist())
 
 
 def test_other_refusals_of_object_labels_keep_scikit_learns_message():

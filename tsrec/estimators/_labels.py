@@ -42,10 +42,22 @@ def _object_labels_message(err: str, y: np.ndarray) -> str:
     objects, or numbers mixed with text), with a type to give them in place of its regression hint;
     its sentence stays first, as its checks match it."""
     kinds = ", ".join(sorted({type(label).__name__ for label in y}))
-    whole = all(isinstance(label, numbers.Integral) for label in y)
-    fix = "y = np.asarray(y).astype(int)" if whole else "y = np.asarray(y).astype(str)"
+    fix = f"y = np.asarray(y).astype({_one_type(y)})"
     return (f"{err.split('. ')[0]}: y is an object array of {kinds} labels, which scikit-learn reads as classes "
             f"only when they are all strings; give them one type: {fix}")
+
+
+def _one_type(y: np.ndarray) -> str:
+    """The type that keeps every label as it is: bool for booleans (Python's or NumPy's), int for
+    integers, float for whole-valued floats, else str: a mix only text holds, and fractional floats
+    scikit-learn reads as a regression target (astype(int) would merge 1.5 and 1.25)."""
+    if all(isinstance(label, (bool, np.bool_)) for label in y):
+        return "bool"
+    if all(isinstance(label, numbers.Integral) for label in y):
+        return "int"
+    if all(isinstance(label, numbers.Real) and float(label).is_integer() for label in y):
+        return "float"
+    return "str"
 
 
 def _check_no_missing_labels(y: np.ndarray) -> None:
