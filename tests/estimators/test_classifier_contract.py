@@ -19,6 +19,7 @@ import tsrec
 from tsrec import all_estimators
 from tsrec.datasets.ucr import load_ucr
 from tsrec.estimators import PGNClassifier
+from tsrec.estimators.errors import InputError
 from tsrec.estimators._engine import extra_callbacks
 
 CLASSIFIERS = all_estimators(kind="classifier")
@@ -196,6 +197,13 @@ def test_a_panel_indexed_time_first_is_told_to_swap_its_levels():
     advice = r"first index level \('timestamp'\) holds time stamps .* if X is \(time, instance\), pass X\.swaplevel\(\)"
     with pytest.warns(UserWarning, match=advice + r"\.sort_index\(\)"), pytest.raises(ValueError):
         PGNClassifier(hidden=4, max_epochs=1).fit(X, [0, 1, 0, 1])
+    assert PGNClassifier(hidden=4, max_epochs=1).fit(X.swaplevel().sort_index(), [0, 1, 0, 1]).n_timepoints_ == 30
+    # text ids last: refused with the same fix (the text "time stamps" were told to become positions, which would
+    # have made each stamp a sample)
+    X.index = X.index.set_levels(["a", "b", "c", "d"], level=1)
+    with pytest.raises(InputError, match=advice + r"\.sort_index\(\)$") as caught:
+        PGNClassifier(hidden=4, max_epochs=1).fit(X, [0, 1, 0, 1])
+    assert "holds time stamps and its last ('sensor_id') text" in str(caught.value)
     assert PGNClassifier(hidden=4, max_epochs=1).fit(X.swaplevel().sort_index(), [0, 1, 0, 1]).n_timepoints_ == 30
 
 

@@ -171,16 +171,22 @@ def _refuse_non_real_channels(frame: pd.DataFrame, where: str = "X") -> None:
         _refuse_non_numeric(frame, where, fixes=[])
 
 
-def _warn_time_first(index: pd.MultiIndex) -> None:
+def _check_time_first(index: pd.MultiIndex) -> None:
     """A (time, instance) index, as a log grouped by time reads: sktime takes the first level as the
-    samples, so the stamps became samples (or, for text ids, the ids were called text time stamps).
-    A warning: samples keyed by a date (a day's session) with positions for time are a panel too."""
+    samples, so the stamps became samples. Refused where the last level holds text (ids, never time
+    stamps a classifier reads: their refusal advised positions, which would make each stamp a sample);
+    a warning where it holds numbers: samples keyed by a date (a day's session) with positions for
+    time are a panel too."""
     first, last = index.levels[0], index.levels[-1]
     stamps = (pd.DatetimeIndex, pd.PeriodIndex, pd.TimedeltaIndex)
-    if isinstance(first, stamps) and not isinstance(last, stamps):
-        warn_user(f"X's first index level ({index.names[0]!r}) holds time stamps and its last "
-                  f"({index.names[-1]!r}) does not: each stamp is read as a sample. A pd-multiindex panel is "
-                  "(instance, time); if X is (time, instance), pass X.swaplevel().sort_index()")
+    if not isinstance(first, stamps) or isinstance(last, stamps):
+        return
+    message = (f"X's first index level ({index.names[0]!r}) holds time stamps and its last ({index.names[-1]!r}) "
+               "{what}. A pd-multiindex panel is (instance, time); if X is (time, instance), pass "
+               "X.swaplevel().sort_index()")
+    if len(last) and all(isinstance(value, str) for value in last):
+        raise InputError(message.format(what="text, as ids are: each stamp would be read as a sample"))
+    warn_user(message.format(what="does not: each stamp is read as a sample"))
 
 
 def _from_frame(X: pd.DataFrame):
@@ -204,7 +210,7 @@ def _from_frame(X: pd.DataFrame):
 
     if multiindex:  # sktime's check accepts a missing id, whose rows the stacking then mixes with others
         check_series_ids(X.index, "X")
-        _warn_time_first(X.index)
+        _check_time_first(X.index)
         refuse_repeated_rows(X.index)
         _refuse_non_real_channels(X)
         X = with_ranked_time_level(_rows_grouped_by_instance(X))
