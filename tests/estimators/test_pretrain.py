@@ -1,36 +1,107 @@
-"""sktime's ``pretrain`` is refused: its no-op let ``evaluate(cv_global=...)`` score per-series fits
-as the global model."""
+"""sktime's ``pretrain``: train on a panel, then fine-tune on the series given to ``fit``. sktime's
+default did nothing, so ``evaluate(cv_global=...)`` scored models fitted on each test series alone."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.model_selection import KFold
 from sktime.forecasting.model_evaluation import evaluate
 from sktime.split import ExpandingWindowSplitter
 
+import tsrec
 from tsrec.estimators import ARNetForecaster
-from tsrec.registry import all_estimators
+from tsrec.estimators.errors import InputError
 
 DAYS = pd.date_range("2020-01-01", periods=40, freq="D")
-PANEL = pd.concat({f"s{i}": pd.DataFrame({"v": np.sin(np.arange(40) / 3 + i)}, index=DAYS) for i in range(4)},
-                  names=["id", "t"])
+PANEL = pd.concat({f"s{i}": pd.DataFrame({"v": np.sin(np.arange(40) / 3 + i) + 0.1 * i}, index=DAYS)
+                   for i in range(6)}, names=["id", "t"])
+ONE = PANEL.loc["s0"]
+OTHERS = PANEL.drop(index="s0", level="id")
 
 
-@pytest.mark.parametrize("name, cls", all_estimators("forecaster"))
-def test_every_forecaster_refuses_pretrain_and_names_the_global_fit(name, cls):
-    est = cls()
-    with pytest.raises(NotImplementedError, match=rf"{name}\.pretrain is not supported: .*est\.fit\(panel\), then "
-                                                  r".*est\.predict\(fh, y=series\)"):
-        est.pretrain(PANEL)
-    assert est.state == "new"
+def arnet(**params) -> ARNetForecaster:
+    return ARNetForecaster(**{"n_lags": 6, "horizon": 2, "max_epochs": 2, "random_state": 0, **params})
 
 
-def test_global_evaluation_fails_rather_than_scoring_per_series_fits():
-    est = ARNetForecaster(n_lags=6, horizon=2, max_epochs=1, random_state=0)
+def weights(network) -> dict:
+    return {name: value.detach().clone() for name, value in network.state_dict().items()}
+
+
+def assert_close(got: dict, want: dict, close: bool = True) -> None:
+    agree = [torch.allclose(got[name], want[name], atol=1e-6) for name in want]
+    assert all(agree) if close else not all(agree)
+
+
+def test_fit_after_pretrain_starts_from_the_pretrained_weights():
+    est = arnet().pretrain(OTHERS)
+    assert est.state == "pretrained" and list(est.get_pretrained_params()) == ["pretrained_"]
+    pretrained = dict(est.pretrained_.weights)
+    assert_close(weights(arnet().fit(ONE).network_), pretrained, close=False)
+    # with a learning rate too small to move them, the fitted weights are the pretrained ones (set_params
+    # would reset the estimator, pretraining included, as sktime's set_params does)
+    est.lr = 1e-12
+    est.fit(ONE, fh=[1, 2])
+    assert est.state == "fitted"
+    assert_close(weights(est.network_), pretrained)
+    fresh = arnet(lr=1e-12).fit(ONE).network_  # a plain fit starts from the seeded initial weights
+    assert_close(weights(fresh), weights(arnet(max_epochs=1, lr=1e-12).fit(OTHERS).network_))
+
+
+def test_fine_tuning_keeps_the_pretrained_weights_for_the_next_refit():
+    est = arnet().pretrain(OTHERS)
+    pretrained = dict(est.pretrained_.weights)
+    first = est.fit(ONE, fh=[1, 2]).predict()
+    assert_close(est.pretrained_.weights, pretrained)  # the fit trained a copy
+    assert not np.allclose(first, arnet().fit(ONE, fh=[1, 2]).predict())
+    pd.testing.assert_frame_equal(est.fit(ONE, fh=[1, 2]).predict(), first)  # a refit starts from them again
+    again = arnet().pretrain(OTHERS).fit(ONE, fh=[1, 2]).predict()  # same seed, same result
+    pd.testing.assert_frame_equal(again, first)
+
+
+def test_a_second_pretrain_goes_on_training_the_pretrained_weights():
+    est = arnet().pretrain(OTHERS.loc[["s1", "s2"]])
+    first = dict(est.pretrained_.weights)
+    est.lr = 1e-12  # not set_params, which would reset the estimator
+    est.pretrain(OTHERS.loc[["s3", "s4"]])
+    assert est.state == "pretrained"
+    assert_close(est.pretrained_.weights, first)
+
+
+@pytest.mark.parametrize("y, message", [
+    (pd.DataFrame({"a": ONE["v"], "b": ONE["v"]}), "y has 2 variates but the forecaster was pretrained on 1"),
+    (ONE.set_axis(pd.date_range("2020-01-01", periods=40, freq="h")),
+     "y steps by h but the forecaster was pretrained on series that step by D"),
+])
+def test_a_fit_the_pretrained_network_cannot_start_is_refused_and_changes_nothing(y, message):
+    est = arnet().pretrain(OTHERS)
+    with pytest.raises(InputError, match=message):
+        est.fit(y)
+    assert est.state == "pretrained"
+    est.fit(ONE)
+    before = est.predict(fh=[1, 2])
+    with pytest.raises(InputError, match=message):
+        est.fit(y)
+    pd.testing.assert_frame_equal(est.predict(fh=[1, 2]), before)
+
+
+def test_a_saved_fine_tuned_model_forecasts_alike(tmp_path):
+    est = arnet().pretrain(OTHERS).fit(ONE, fh=[1, 2])
+    loaded = tsrec.load(est.save(tmp_path / "m"))
+    pd.testing.assert_frame_equal(loaded.predict(), est.predict())
+
+
+def test_global_evaluation_pretrains_on_the_other_series():
     cv = ExpandingWindowSplitter(fh=[1, 2], initial_window=30, step_length=5)
-    with pytest.raises(NotImplementedError, match="cv_global cannot run that; pass cv alone"):
-        evaluate(est, cv, PANEL, cv_global=KFold(2), error_score="raise")
-    scores = evaluate(est, cv, PANEL, error_score="raise")  # the temporal evaluation of the global model runs
-    assert len(scores) == 2 and np.isfinite(scores.iloc[:, 0]).all()
+    scores = evaluate(arnet(), cv, PANEL, cv_global=KFold(2), error_score="raise", return_data=True)
+    assert len(scores) == 4 and np.isfinite(scores.iloc[:, 0]).all()
+    # the first fold by hand: KFold's first test half is s0 to s2; pretrain on the others, fit on the test
+    # series' first 30 days
+    test_ids = [f"s{i}" for i in range(3)]
+    by_hand = arnet().pretrain(PANEL.drop(index=test_ids, level="id"))
+    train = PANEL.loc[test_ids][PANEL.loc[test_ids].index.get_level_values("t") < DAYS[30]]
+    forecast = by_hand.fit(train, fh=[1, 2]).predict()
+    assert scores["y_pred"].iloc[0].index.equals(forecast.index)
+    np.testing.assert_allclose(scores["y_pred"].iloc[0].to_numpy(), forecast.to_numpy())

@@ -27,7 +27,7 @@ from tsrec.estimators._fitted_params import fitted_value
 from tsrec.estimators._forecaster_methods import ProbabilisticForecasts, Residuals, WindowForecasts
 from tsrec.estimators._network_training import NetworkTraining
 from tsrec.estimators._params import training_config
-from tsrec.estimators._pretrain import NoPretraining
+from tsrec.estimators._pretrain import Pretraining
 from tsrec.estimators._rollout import ContextRollouts
 from tsrec.estimators._scaling import check_scaling
 from tsrec.estimators._series import (
@@ -53,7 +53,7 @@ def _values_ignored(X: object) -> object:
 
 class DeepForecaster(
     _updates.StoredDataUpdates, ProbabilisticForecasts, Residuals, WindowForecasts, ContextRollouts, NetworkTraining,
-    NoPretraining, BaseForecaster,
+    Pretraining, BaseForecaster,
 ):
     """Shared machinery of tsrec forecasters (not used directly).
 
@@ -86,6 +86,8 @@ class DeepForecaster(
         "requires-fh-in-fit": False,
         "property:randomness": "derandomized",
         "capability:random_state": True,
+        "capability:pretrain": True,
+        "pretrain:fitted_params": ["pretrained_"],
         "python_dependencies": ["torch", "lightning"],
     }
     # tsrec forecasts from the end of the stored series (sktime 1.3 plans to stop storing them by default)

@@ -49,6 +49,7 @@ class NetworkTraining:
                                                                             len(windows.train_starts)))
         with _seeding.seeded(config.seed, _seeding.uses_gpu(config)), sizes_named_when_out_of_memory(self):
             network = self._build_network(self.n_channels_, meta)
+            self._start_from_pretrained(network)
             module = _engine.TrainingModule(network, self._loss(), config, self._lr_lambda(), self._penalty())
             train_loader = window_loader(windows, windows.train_starts, config.batch_size, True, config.seed)
             val_loader = None

@@ -1,27 +1,60 @@
-"""sktime's ``pretrain``, refused: tsrec's global model is ``fit(panel)``, then ``predict(y=series)``.
+"""sktime's ``pretrain``: train the network on a panel, then fine-tune it on the series given to ``fit``.
 
-sktime's base ``pretrain`` does nothing for a forecaster without the ``capability:pretrain`` tag,
-and ``evaluate(..., cv_global=...)`` calls it, then ``fit`` on the test series: it scored a model
-fitted on each test series alone as if it were the global one.
+``pretrain(panel)`` trains as ``fit(panel)`` would, and keeps only the trained weights, in
+``pretrained_``; a later ``pretrain`` goes on training them on more series. ``fit(y)`` then starts
+from those weights instead of fresh ones and trains ``max_epochs`` on ``y``, as sktime's pretraining
+forecasters fine-tune; refits (``update``, sktime's ``evaluate``) start from them again. This is what
+``evaluate(..., cv_global=...)`` runs: before tsrec took part, sktime's default ``pretrain`` did
+nothing, and the evaluation scored a model fitted on each test series alone.
 """
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import TYPE_CHECKING, NamedTuple
 
-_HOW = ("tsrec forecasters train one global model in fit: est.fit(panel), then forecast series it was not "
-        "fitted on with est.predict(fh, y=series) (evaluate's cv_global cannot run that; pass cv alone)")
+import torch
+from torch import nn
+
+from tsrec.estimators._newdata import step_text
+from tsrec.estimators.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
-class NoPretraining:
-    """A mixin placed before ``BaseForecaster`` whose ``pretrain`` raises rather than passes silently."""
+class PretrainedWeights(NamedTuple):
+    """A pretrained network's weights and what the data of a fit must match to start from them:
+    the number of variates and the sampling step (integer stamps: their spacing)."""
 
-    def pretrain(self, y: object, X: object = None, fh: object = None) -> NoReturn:
-        """Refused: ``pretrain`` would do nothing, leaving ``fit`` to train on its own data alone.
+    weights: dict[str, torch.Tensor]
+    n_channels: int
+    step: object
+    history: dict
 
-        Raises
-        ------
-        NotImplementedError
-            Always, with the tsrec way to forecast new series from one global model.
-        """
-        raise NotImplementedError(f"{type(self).__name__}.pretrain is not supported: {_HOW}")
+
+class Pretraining:
+    """The pretraining half of sktime's interface, a mixin placed before ``BaseForecaster``."""
+
+    def _pretrain(self, y: pd.DataFrame, X: object = None, fh: object = None) -> Pretraining:
+        """Train on the panel ``y`` as ``fit`` would (from ``pretrained_`` where a ``pretrain`` ran
+        before: sktime's ``_pretrain_update`` calls this), and keep the weights in ``pretrained_``."""
+        scratch = type(self)(**self.get_params(deep=False))
+        # a dunder name: sktime's reset at the start of fit keeps it (it deletes every other attribute)
+        scratch._Pretraining__start = getattr(self, "pretrained_", None)
+        scratch.fit(y)
+        weights = {name: value.detach().cpu().clone() for name, value in scratch.network_.state_dict().items()}
+        self.pretrained_ = PretrainedWeights(weights, scratch.n_channels_, scratch._fit_step, scratch.history_)
+        return self
+
+    def _start_from_pretrained(self, network: nn.Module) -> None:
+        """Load the pretrained weights into the freshly built ``network`` of a fit, if there are any."""
+        start = self.__dict__.get("_Pretraining__start") or getattr(self, "pretrained_", None)
+        if start is None:
+            return
+        if self.n_channels_ != start.n_channels:
+            raise InputError(f"y has {self.n_channels_} variates but the forecaster was pretrained on "
+                             f"{start.n_channels}; fit it on series of as many, or pretrain a new one on these")
+        if self._fit_step != start.step:
+            raise InputError(f"y steps by {step_text(self._fit_step)} but the forecaster was pretrained on series that "
+                             f"step by {step_text(start.step)}; resample y to that step, or pretrain a new forecaster")
+        network.load_state_dict(start.weights)
