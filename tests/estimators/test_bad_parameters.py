@@ -33,7 +33,10 @@ from bad_input_frames import frame  # tests/estimators/bad_input_frames.py
     ({"lr": 0}, r"lr must be a finite number > 0.0, got 0"),  # the boundary: zero trains nothing
     ({"val_size": 1.5}, "val_size"),
     ({"val_size": False}, "val_size must be a fraction"),  # once taken as 0 rows, while True was refused
-    ({"random_state": "x"}, "random_state"),
+    ({"random_state": "x"}, r"random_state must be None or an int, got str; .*pass one, e.g. random_state=0$"),
+    # scikit-learn takes these; the fix draws the int from the user's generator
+    ({"random_state": np.random.default_rng(0)}, r"got Generator; .*random_state=int\(rng.integers\(2\*\*32\)\)\)$"),
+    ({"random_state": np.random.RandomState(0)}, r"got RandomState; .*random_state=int\(rng.randint\(2\*\*32\)\)\)$"),
     ({"trainer_kwargs": [1]}, "trainer_kwargs must be a dict"),
     ({"backbone": "rnn"}, "backbone must be 'linear' or 'mlp'"),
     ({"lr": float("inf")}, "lr must be a finite number > 0"),

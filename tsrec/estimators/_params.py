@@ -97,9 +97,11 @@ def seed_of(random_state: object) -> int:
         if not 0 <= random_state <= MAX_SEED:
             raise ParameterError(f"random_state must be None or an int in [0, 2**32 - 1], got {random_state!r}")
         return int(random_state)
+    method = {np.random.Generator: "integers", np.random.RandomState: "randint"}.get(type(random_state))
+    draw = f" (to draw one from a NumPy generator: random_state=int(rng.{method}(2**32)))" if method else ""
     raise ParameterError(
-        f"random_state must be None or an int, got {type(random_state).__name__}; "
-        "tsrec seeds torch, which needs an integer seed"
+        f"random_state must be None or an int, got {type(random_state).__name__}; tsrec seeds torch, which needs "
+        f"an integer seed: pass one, e.g. random_state=0{draw}"
     )
 
 
