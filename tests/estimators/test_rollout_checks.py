@@ -115,6 +115,19 @@ def test_a_huge_int_or_range_fh_is_refused_before_sktime_builds_its_steps(fh):
         ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(y, fh=fh)  # fit's fh, too
 
 
+@pytest.mark.parametrize("fh", [[10**9], np.array([3, 10**9]), pd.Index([10**9])], ids=["list", "array", "index"])
+def test_a_listed_step_past_memory_is_refused_in_fit_before_training(fh, monkeypatch):
+    # was refused only at predict, after the training
+    from tsrec.estimators import ARNetForecaster, _engine, _horizon
+
+    y = pd.Series(np.sin(np.arange(80.0)), index=pd.date_range("2024-01-01", periods=80, freq="h"))
+    panel = pd.concat({"a": y, "b": y}, names=["id", "t"]).to_frame("v")
+    monkeypatch.setattr(_horizon, "physical_memory", lambda: 2**30)  # a 1 GiB machine
+    monkeypatch.setattr(_engine, "train", lambda *args: pytest.fail("fit trained"))
+    with pytest.raises(InputError, match=r"fh reaches step 1,000,000,000: 2 series would give 2,000,000,000 rows"):
+        ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(panel, fh=fh)
+
+
 def test_a_roll_out_counts_what_a_step_was_measured_to_hold(monkeypatch):
     from tsrec.estimators import ARNetForecaster, _horizon
 

@@ -21,7 +21,7 @@ from torch import nn
 from tsrec._checks import check_flag
 from tsrec.estimators import _evaluate, _newdata, _onepass, _persistence, _sktime_filters, _steps, _updates
 from tsrec.estimators._horizon import (
-    aligned_fh, check_step_count, relative_steps, same_fh, steps_per_series, warn_long_rollout,
+    aligned_fh, check_fit_steps, check_step_count, relative_steps, same_fh, steps_per_series, warn_long_rollout,
 )
 from tsrec.estimators._fitted_params import fitted_value
 from tsrec.estimators._forecaster_methods import ProbabilisticForecasts, Residuals, WindowForecasts
@@ -200,11 +200,13 @@ class DeepForecaster(
         flat = self._fit_data(y)
         _updates.check_remembers_data(self)
         multiindex = isinstance(flat.index, pd.MultiIndex)
-        # before sktime's horizon holds an array of every step
-        check_step_count(fh, lambda: flat.index.droplevel(-1).nunique() if multiindex else 1, flat.shape[1])
+
+        def series_count() -> int:  # a pass over a panel's rows: only for an fh that needs it
+            return flat.index.droplevel(-1).nunique() if multiindex else 1
+
+        check_step_count(fh, series_count, flat.shape[1])  # before sktime's horizon holds an array of every step
         aligned = aligned_fh(fh, flat)
-        if aligned is not None and aligned.is_relative:  # in-sample steps: tsrec's error, not sktime's
-            relative_steps(aligned)
+        check_fit_steps(aligned, series_count, flat.shape[1])
         with _updates.unchanged_on_error(self):  # sktime's fit resets the estimator before its checks
             super().fit(y, X=X, fh=aligned)
         self._fh_given = fh  # see _checked_fh

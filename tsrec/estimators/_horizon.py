@@ -254,6 +254,15 @@ def warn_long_rollout(last_step: int, horizon: int, stamps: bool = False) -> Non
         )
 
 
+def check_fit_steps(fh: ForecastingHorizon | None, count_series: Callable[[], int], n_variates: int) -> None:
+    """``fit``'s relative ``fh``: in-sample steps (tsrec's error, not sktime's), and a furthest step whose
+    roll-out could not fit in memory (:func:`check_output_size`), refused before the training rather
+    than at ``predict`` after it (a list ``fh=[10**9]``; an int is :func:`check_step_count`'s)."""
+    if fh is not None and fh.is_relative:
+        last = int(relative_steps(fh).max())
+        check_output_size(count_series(), last, n_variates, row_bytes=ROLLOUT_ROW_BYTES)
+
+
 def check_step_count(fh: object, count_series: Callable[[], int], n_variates: int) -> None:
     """Refuse an int ``fh=n`` (steps 1..n) or a range whose roll-out could not fit in memory
     (:func:`check_output_size`), before sktime's horizon holds an array of every step:
