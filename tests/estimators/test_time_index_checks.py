@@ -75,6 +75,8 @@ def test_messages_name_what_is_needed(hourly_frame):
 UNEVEN = {  # stamps with one row missing, the step in words and the resampling the message advises
     "daily": (pd.date_range("2024-01-01", periods=40, freq="D"), "1 day", "D"),
     "business days": (pd.bdate_range("2024-01-01", periods=40), "1 business day", "B"),
+    # a missing Wednesday (2 days) was less odd by time than every weekend (3): a Friday and Monday were named
+    "business days, midweek": (pd.bdate_range("2024-01-03", periods=40), "1 business day", "B"),
     "month starts": (pd.date_range("2020-01-01", periods=40, freq="MS"), "1 month", "MS"),
     # asfreq('MS') would empty month ends (it once was the advice for every monthly series)
     "month ends": (pd.date_range("2020-01-31", periods=40, freq="ME"), "1 month", "ME"),

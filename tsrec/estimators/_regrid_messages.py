@@ -68,8 +68,8 @@ def irregular_message(index: pd.DatetimeIndex, panel: tuple | None = None) -> st
             else "y.index = y.index.to_period('{period}').to_timestamp()")
     if regular_periods(step, index):  # e.g. the 15th of each month: even, but pandas names no such step
         return f"the time stamps are whole calendar periods apart but {period_start_fix(step, index, move)}"
-    at = odd_gap(gaps)
     alias, words = describe_step(step, index)  # the data's own step
+    at = _skipped_business_day(index) if alias == "B" else odd_gap(gaps)
     regrid = "resample('{}').mean()" if _off_a_fixed_grid(index, alias, int(usual_gap(gaps))) else "asfreq('{}')"
     fix = _regrid_fix(f"y.{regrid.format(alias)}.interpolate()", f"t.{regrid.format(alias)}.interpolate()", panel) \
         if alias else period_start_fix(
@@ -79,6 +79,15 @@ def irregular_message(index: pd.DatetimeIndex, panel: tuple | None = None) -> st
         f"the time stamps are not evenly spaced (e.g. {index[at]} is followed by {index[at + 1]}, but the usual "
         f"step is {words}), so no frequency can be inferred; put them on a regular grid first, e.g. {fix}"
     )
+
+
+def _skipped_business_day(index: pd.DatetimeIndex) -> int:
+    """Where business-day stamps skip a business day. By time, each weekend is an odd gap of three
+    days: a missing Wednesday's two days were named less odd than the first weekend, whose Friday
+    and Monday the message then gave as the gap."""
+    days = index.tz_localize(None).normalize().to_numpy().astype("datetime64[D]")
+    off = np.flatnonzero(np.busday_count(days[:-1], days[1:]) != 1)
+    return int(off[0]) if len(off) else odd_gap(np.diff(index.asi8))
 
 
 def _off_a_fixed_grid(index: pd.DatetimeIndex, alias: str | None, step: int) -> bool:
