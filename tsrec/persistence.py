@@ -62,7 +62,7 @@ def load(path: str | os.PathLike) -> DeepForecaster | DeepClassifier:
     try:
         return _rebuild(cls, config, tensors)
     except LoadError as err:
-        raise LoadError(f"{config_file}: {err}") from None
+        raise LoadError(f"{Path(path) / getattr(err, 'file', CONFIG)}: {err}") from None
     except _STRUCTURAL as err:
         raise LoadError(
             f"{config_file} does not describe a loadable {cls.__name__} ({type(err).__name__}: {err}); "

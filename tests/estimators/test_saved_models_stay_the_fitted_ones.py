@@ -219,8 +219,11 @@ def test_values_tsrec_never_writes_are_refused(tmp_path, forecaster, case, match
     else:
         position = True if case.startswith("boolean") else 10**30
         rewrite(folder, config_change=lambda c: c["fitted"]["series"][0].update(last_position=position))
-    with pytest.raises(LoadError, match=match):
+    with pytest.raises(LoadError, match=match) as caught:
         tsrec.load(folder)
+    # the file that holds the refused values: the tensors' file, else the config (it named config.json for all)
+    where = "weights.safetensors" if case in ("integer weights", "half context") else "config.json"
+    assert str(caught.value).startswith(f"{folder / where}: ")
 
 
 @pytest.mark.parametrize("shape, more", [((80,), (5,)), ((80, 2), (5, 2)), ((3, 2, 40), (3, 2, 5))])

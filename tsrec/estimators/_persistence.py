@@ -25,7 +25,7 @@ from tsrec.estimators._saved_json import (
     scaler_to_json, series_key, with_freq, with_id_dtypes,
 )
 from tsrec.estimators._saved_params import construct
-from tsrec.estimators._saved_weights import network_with_weights
+from tsrec.estimators._saved_weights import network_with_weights, weights_error
 from tsrec.estimators.errors import LoadError
 
 
@@ -186,7 +186,7 @@ def _context_frame(config: dict, tensors: dict, steps: dict | None) -> pd.DataFr
     names, specs, columns = saved_index_names(fitted), fitted["series"], saved_columns(fitted)
     values = [tensors[f"context.{i}"].numpy() for i in range(len(specs))]
     if any(v.dtype != np.float64 for v in values):  # tsrec saves the rows as they were read, in float64
-        raise LoadError("the saved context rows are not float64; the file was not written by tsrec")
+        raise weights_error("the saved context rows are not float64; the file was not written by tsrec")
     keys = [series_key(spec) for spec in specs]
     if keys == [None]:
         index = index_from_json(specs[0]["index"], names[-1], None if steps is None else steps[None])

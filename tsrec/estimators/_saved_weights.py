@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import torch
 from torch.nn.modules.module import register_module_parameter_registration_hook
 
+from tsrec.estimators._folder import WEIGHTS
 from tsrec.estimators._seeding import seeded
 from tsrec.estimators.errors import LoadError
 
@@ -92,5 +93,13 @@ def _check_weight_kinds(network, weights: dict) -> None:
         own = expected.get(name)
         if own is not None and (saved.is_floating_point(), saved.is_complex()) != (own.is_floating_point(),
                                                                                    own.is_complex()):
-            raise LoadError(f"the saved tensor network.{name} is {saved.dtype}, where the network holds {own.dtype}; "
-                            "the file was not written by tsrec")
+            raise weights_error(f"the saved tensor network.{name} is {saved.dtype}, where the network holds "
+                                f"{own.dtype}; the file was not written by tsrec")
+
+
+def weights_error(message: str) -> LoadError:
+    """A LoadError about the tensors themselves, which ``tsrec.load`` says are in weights.safetensors
+    (its other errors name config.json, whose parameters build the network)."""
+    error = LoadError(message)
+    error.file = WEIGHTS
+    return error
