@@ -113,6 +113,19 @@ def test_python_dash_m_tsrec_is_the_command():
     assert bad.returncode == 2 and "usage: tsrec forecast" in bad.stderr
 
 
+def test_a_sigterm_after_the_work_does_not_turn_a_finished_run_into_a_failure():
+    # the interpreter's shutdown takes most of a second after the output is written; a SIGTERM in it
+    # (sent here from an exit handler, which runs in that shutdown) ended the run with status 143
+    import subprocess
+    import sys
+
+    code = ("import atexit, os, signal; from tsrec import cli; "
+            "atexit.register(lambda: os.kill(os.getpid(), signal.SIGTERM)); "
+            "cli.main = lambda: print('wrote') or 0; cli.run()")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (0, "wrote\n"), done.stderr
+
+
 def test_an_empty_demo_out_is_refused_not_read_as_the_working_folder(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["demo", "--out", "", "--max-epochs", "1"]) == 2

@@ -1,6 +1,6 @@
 """``python -m tsrec``: the ``tsrec`` command, with the interpreter that runs it (its environment's tsrec)."""
 
-from tsrec.cli import main
+from tsrec.cli import run
 
 if __name__ == "__main__":  # not when imported (pytest's doctest collection imports every module)
-    raise SystemExit(main())
+    run()

@@ -248,5 +248,17 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def run() -> None:
+    """The ``tsrec`` command (and ``python -m tsrec``): :func:`main`, then the exit with its status.
+
+    Once the work is done, SIGTERM is ignored: the interpreter's shutdown (torch, Dask) takes most
+    of a second, and a SIGTERM in it ended a run that had written its output with status 143.
+    """
+    status = main()
+    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise SystemExit(status)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()
