@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tsrec.batch import forecast_files, forecast_panel, read_series
-from tsrec.estimators import ARNetForecaster, InputError
+from tsrec.estimators import ARNetForecaster, CycleNetForecaster, InputError
 
 BERLIN_DAYS = pd.date_range("2024-03-01", periods=60, freq="D", tz="Europe/Berlin")  # DST from 31 March
 
@@ -155,6 +155,15 @@ def test_stamps_with_offsets_for_a_model_fitted_without_a_zone_are_refused_in_fi
         forecast_files(est, path, tmp_path / "out.csv")
     assert "tz_localize" not in str(info.value)  # no pandas call a command-line user could not make
     assert not (tmp_path / "out.csv").exists()
+    # across a daylight-saving change local hours skip one: the advice for a model that reads no stamps is UTC
+    assert str(info.value).endswith("the model reads no stamps, so write them in UTC without offsets (e.g. "
+                                    "2024-07-05 11:00 for 13:00+02:00)")
+    cycle = CycleNetForecaster(lookback=8, horizon=2, max_epochs=1).fit(pd.Series(np.sin(np.arange(60) / 3),
+                                                                                  index=hours))
+    with pytest.raises(InputError, match=r"the model reads the phase of its cycle from the local hours it was fitted "
+                                         r"on; fit it on stamps with their time zone, and it reads these files as they "
+                                         r"are$"):
+        forecast_files(cycle, path, tmp_path / "out.csv")
 
 
 @pytest.mark.parametrize("zone", ["Europe/Berln", 5, "", b"UTC"])

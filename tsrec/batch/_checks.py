@@ -303,6 +303,15 @@ def _check_scale(est: DeepForecaster, panel: pd.DataFrame, runs: Runs | None, pa
     check_scaled(scaled_contexts(scales_of(est, split), split, lookback), "the input", [key for key, _ in split])
 
 
+def _zone_change_fix(est: DeepForecaster) -> str:
+    """For a naive model, stamps whose offsets change: a model that reads no stamps takes UTC hours
+    (evenly spaced); one that reads them learned local hours, which only a zoned fit can follow."""
+    if uses_stamps(est.network_meta_):
+        return (f"the model reads {stamp_use(est.network_meta_)} from the local hours it was fitted on; fit it on "
+                "stamps with their time zone, and it reads these files as they are")
+    return "the model reads no stamps, so write them in UTC without offsets (e.g. 2024-07-05 11:00 for 13:00+02:00)"
+
+
 def in_model_zone(est: DeepForecaster, panel: pd.DataFrame) -> pd.DataFrame:
     """``panel`` with stamps without a zone read in the zone of a model fitted on zoned stamps.
 
@@ -319,7 +328,8 @@ def in_model_zone(est: DeepForecaster, panel: pd.DataFrame) -> pd.DataFrame:
         raise InputError(
             f"the time stamps are in {stamps.tz} (they carry UTC offsets) but the model was fitted on stamps without "
             "a time zone; write them as the local times the model was fitted on, without offsets "
-            "(e.g. 2024-01-05 13:00)"
+            f"(e.g. 2024-01-05 13:00). Where the offsets change (daylight saving time), local hours skip or repeat "
+            f"one and are refused as uneven: {_zone_change_fix(est)}"
         )
     if zone is None or not isinstance(stamps, pd.DatetimeIndex) or stamps.tz is not None:
         return panel
