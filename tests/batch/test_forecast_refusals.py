@@ -125,6 +125,19 @@ def test_bad_fh_is_an_input_error(files, tmp_path, fh):
     assert not list(tmp_path.iterdir())
 
 
+def test_sktimes_forecasting_horizon_of_steps_is_taken_and_one_of_stamps_refused(files, tmp_path):
+    # both were refused as "fh must be a positive int or a list of steps", a ForecastingHorizon being neither
+    from sktime.forecasting.base import ForecastingHorizon
+
+    listed = forecast_files(files["model"], files["dir"] / "long.csv", tmp_path / "a.csv", fh=[1, 3])
+    given = forecast_files(files["model"], files["dir"] / "long.csv", tmp_path / "b.csv", fh=ForecastingHorizon([1, 3]))
+    pd.testing.assert_frame_equal(given, listed)
+    stamps = ForecastingHorizon(pd.date_range("2030-01-01", periods=2, freq="h"), is_relative=False)
+    with pytest.raises(InputError, match=r"fh names time stamps \(\[Timestamp\('2030-01-01 00:00:00'\), .*but each "
+                                         r"series is forecast from its own end; pass steps after it, e.g. fh=\[1, 2, 3\]"):
+        forecast_files(files["model"], files["dir"] / "long.csv", tmp_path / "c.csv", fh=stamps)
+
+
 @pytest.mark.parametrize("fh", [0, -2, [0, 1], np.array([-1, 2])])
 def test_steps_at_or_before_the_end_are_in_sample_as_for_predict(files, tmp_path, fh):
     # they were plain InputErrors, worded unlike predict's; the forecaster's own predict raises InSampleError

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sktime.exceptions import NotFittedError
+from sktime.forecasting.base import ForecastingHorizon
 
 from tsrec.estimators._onepass import Runs, check_room_on_grid, fitted_grid, panel_runs, scaled_last_rows
 from tsrec.batch._times import wall_clock_in
@@ -55,6 +56,11 @@ def forecast_steps(fh: int | Sequence[int] | None, est: DeepForecaster) -> list[
         # before a list of fh steps is made: about 40 bytes a step (an int and its pointer)
         check_output_size(1, int(fh), 3, "list of steps", "ask for fewer steps")
         return list(range(1, int(fh) + 1))
+    if isinstance(fh, ForecastingHorizon):  # sktime's: its relative steps; stamps name no step of every series
+        if not fh.is_relative:
+            raise InputError(f"fh names time stamps ({list(fh.to_pandas()[:3])}), but each series is forecast from "
+                             "its own end; pass steps after it, e.g. fh=[1, 2, 3]")
+        fh = fh.to_numpy()
     bad = InputError(f"fh must be a positive int or a list of steps 1, 2, ...; got {fh!r}")
     # True, 3.0 or "3" are no step counts: refuse them here rather than fail inside list()
     if not isinstance(fh, Iterable) or isinstance(fh, (str, bytes)):

@@ -297,10 +297,10 @@ def forecast_files(
         ``.csv``, ``.csv.gz`` or ``.parquet``, decided by the extension. Long format: ``id_col``,
         ``time_col``, then ``<value column>_hat`` per variate (``y_hat`` by default), sorted by
         series id and time.
-    fh : int or sequence of int, optional
-        Steps ahead: None is the steps ``model.predict()`` forecasts (those of the ``fh`` the model
-        holds, given to ``fit`` or to a later forecast as sktime keeps it, or 1..horizon of a model
-        that holds none), an int ``N`` is 1..N, a list names steps.
+    fh : int, sequence of int or ForecastingHorizon, optional
+        Steps ahead: None is the steps of the ``fh`` the model holds (given to ``fit`` or to a later
+        forecast, as sktime keeps it), or 1..horizon for a model that holds none; an int ``N`` is
+        1..N; a list, or sktime's relative ``ForecastingHorizon``, names steps.
         Steps past the horizon are produced by feeding forecasts back in.
     layout, id_col, time_col, value_col, columns
         The file layout and column names, as in :func:`tsrec.batch.read_series`. For a
