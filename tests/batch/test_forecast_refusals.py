@@ -133,8 +133,9 @@ def test_sktimes_forecasting_horizon_of_steps_is_taken_and_one_of_stamps_refused
     given = forecast_files(files["model"], files["dir"] / "long.csv", tmp_path / "b.csv", fh=ForecastingHorizon([1, 3]))
     pd.testing.assert_frame_equal(given, listed)
     stamps = ForecastingHorizon(pd.date_range("2030-01-01", periods=2, freq="h"), is_relative=False)
-    with pytest.raises(InputError, match=r"fh names time stamps \(\[Timestamp\('2030-01-01 00:00:00'\), .*but each "
-                                         r"series is forecast from its own end; pass steps after it, e.g. fh=\[1, 2, 3\]"):
+    with pytest.raises(InputError, match=r"fh names time stamps \(\[Timestamp\('2030-01-01 00:00:00'\), .*but "
+                                         r"each series is forecast from its own end; pass steps after it, "
+                                         r"e.g. fh=\[1, 2, 3\]"):
         forecast_files(files["model"], files["dir"] / "long.csv", tmp_path / "c.csv", fh=stamps)
 
 
