@@ -68,7 +68,11 @@ def test_a_repeated_input_or_columns_option_adds_to_the_earlier_ones(saved, tmp_
                                r"--layout wide\)"),
         ({"--model": "nowhere"}, "nowhere is not a saved tsrec estimator"),
         ({"--model": "no\nmodel"}, "no model is not a saved tsrec estimator"),  # a newline in it: still one line
-        ({"--input": "absent.csv"}, r"absent\.csv: file not found"),
+        ({"--input": "absent.csv"}, r"absent\.csv: file not found; check the path\n"),
+        # quoted in the shell, a pattern reaches tsrec as one name
+        ({"--input": "in/part_*.csv"}, r"in/part_\*\.csv: file not found; check the path \(it is read as one file "
+                                       r"name, not as a pattern: let the shell expand it, unquoted, or pass "
+                                       r"sorted\(Path\('in'\)\.glob\('part_\*\.csv'\)\) in Python\)"),
         ({"--output": "out.xlsx"}, r"out\.xlsx: unknown file extension"),
         ({"--fh": "0"}, "fh must be >= 1"),
         ({"--fh": "-2"}, r"--fh must be >= 1, got -2"),

@@ -59,6 +59,15 @@ def file_format(path: PathLike) -> tuple[str, str | None]:
     raise InputError(f"{path}: unknown file extension; use one of {', '.join(_FORMATS)} (CSV or Parquet)")
 
 
+def _pattern_hint(path: Path) -> str:
+    """For a name that is a pattern (``data/*.csv`` quoted in the shell, or passed as a string),
+    which tsrec reads as one file name: how to give the files it matches."""
+    if not any(char in str(path) for char in "*?["):
+        return ""
+    return (f" (it is read as one file name, not as a pattern: let the shell expand it, unquoted, or pass "
+            f"sorted(Path({str(path.parent)!r}).glob({path.name!r})) in Python)")
+
+
 def _read_table(path: Path, id_col: str | None, wanted: list[str], every: bool = False) -> pd.DataFrame:
     """The file as a frame; ``wanted`` columns stored as a Parquet index become columns again.
 
@@ -68,7 +77,7 @@ def _read_table(path: Path, id_col: str | None, wanted: list[str], every: bool =
     """
     time_col = wanted[0] if id_col is None else wanted[1]
     if not path.exists():
-        raise InputFileNotFoundError(f"{path}: file not found; check the path")
+        raise InputFileNotFoundError(f"{path}: file not found; check the path{_pattern_hint(path)}")
     if path.is_dir():
         raise InputError(f"{path} is a folder; pass the .csv or .parquet files in it")
     kind, compression = file_format(path)
