@@ -59,6 +59,12 @@ def _add_forecast(commands) -> None:
                                "wide: the name the values get (<name>_hat in the output)")
     forecast.add_argument("--columns", nargs="+", action="extend", metavar="COL",
                           help="long: value columns of a multivariate model; wide: the series columns to use")
+    order = forecast.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", dest="dayfirst", action="store_const", const=True, default=None,
+                       help="read dates like 05/03/2024 day first (5 March); without it or --monthfirst, dates "
+                            "that read both ways are refused")
+    order.add_argument("--monthfirst", dest="dayfirst", action="store_const", const=False,
+                       help="read dates like 05/03/2024 month first (May 3)")
     forecast.add_argument("--fh", type=_step_count, nargs="+", default=None, metavar="N",
                           help="forecast steps 1..N (default: the steps the model's predict() forecasts, "
                                "i.e. of the fh given to fit, else 1..its horizon)")
@@ -82,7 +88,7 @@ def _run_forecast(args: argparse.Namespace) -> int:
         result = forecast_files(
             args.model, args.input, args.output, fh=args.fh, layout=args.layout, id_col=args.id_col,
             time_col=args.time_col, value_col=args.value_col, columns=args.columns, engine=engine,
-            client=args.scheduler_address, npartitions=args.npartitions,
+            client=args.scheduler_address, npartitions=args.npartitions, dayfirst=args.dayfirst,
         )
     # user errors (bad files, columns, model folders, missing extras, unreachable scheduler):
     # one readable line, no traceback

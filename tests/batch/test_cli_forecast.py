@@ -45,6 +45,21 @@ def test_forecast_command_writes_the_file(saved, tmp_path, capsys):
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "d.parquet"), expected, check_exact=True)
 
 
+def test_dayfirst_and_monthfirst_read_dates_that_read_both_ways(saved, tmp_path, capsys):
+    wide = pd.read_csv(saved / "wide.csv", parse_dates=["ds"])  # hours of 1 to 3 January: day and month <= 12
+    expected = forecast_files(saved / "model", saved / "wide.csv", tmp_path / "e.csv", layout="wide")
+    argv = ["forecast", "--model", str(saved / "model"), "--layout", "wide", "--output", str(tmp_path / "o.csv")]
+    for layout, flag in (("%d/%m/%Y %H:%M", "--dayfirst"), ("%m/%d/%Y %H:%M", "--monthfirst")):
+        wide.assign(ds=wide["ds"].dt.strftime(layout)).to_csv(tmp_path / "in.csv", index=False)
+        assert main([*argv, "--input", str(tmp_path / "in.csv")]) == 2
+        assert "or say which: dayfirst=True or False (CLI: --dayfirst or --monthfirst)" in capsys.readouterr().err
+        assert main([*argv, "--input", str(tmp_path / "in.csv"), flag]) == 0
+        pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "o.csv", parse_dates=["ds"]), expected)
+    with pytest.raises(SystemExit) as stop:
+        main([*argv, "--input", str(tmp_path / "in.csv"), "--dayfirst", "--monthfirst"])
+    assert stop.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
+
+
 def test_a_repeated_input_or_columns_option_adds_to_the_earlier_ones(saved, tmp_path, capsys):
     wide = pd.read_csv(saved / "wide.csv")  # 72 hours, split into two files of 36
     wide.iloc[:36].to_csv(tmp_path / "first.csv", index=False)

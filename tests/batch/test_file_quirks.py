@@ -148,6 +148,34 @@ def test_dates_that_read_either_day_or_month_first_are_refused(tmp_path):
         read_series(tmp_path / "z.csv")
 
 
+def test_dayfirst_says_how_dates_that_read_both_ways_are_read(tmp_path):
+    # a nightly file of the last days of each series is ambiguous from the 1st to the 12th of a month:
+    # refused on those days and read on the others, with no way to say the order
+    days = pd.date_range("2024-03-05", periods=8, freq="D")
+    expected = pd.DatetimeIndex(days, name="ds")
+    for layout, dayfirst in (("%d/%m/%Y", True), ("%m/%d/%Y", False), ("%d.%m.%Y %H:%M", True)):
+        pd.DataFrame({"unique_id": "a", "ds": days.strftime(layout), "y": np.arange(8.0)}).to_csv(tmp_path / "x.csv",
+                                                                                                 index=False)
+        with pytest.raises(InputError, match=r"read as well day-first as month-first.*or say which: dayfirst=True "
+                                             r"or False \(CLI: --dayfirst or --monthfirst\)$"):
+            read_series(tmp_path / "x.csv")
+        assert read_series(tmp_path / "x.csv", dayfirst=dayfirst).index.get_level_values(1).equals(expected)
+    # year-first dates are read as they are (pandas read 2024-03-05 day-first as %Y-%d-%m, 3 May)
+    pd.DataFrame({"unique_id": "a", "ds": days.strftime("%Y-%m-%d"), "y": np.arange(8.0)}).to_csv(tmp_path / "iso.csv",
+                                                                                                  index=False)
+    for dayfirst in (True, False):
+        assert read_series(tmp_path / "iso.csv", dayfirst=dayfirst).index.get_level_values(1).equals(expected)
+    # pandas takes dayfirst as a preference: 13/03/2024 read day-first whatever it was told
+    pd.DataFrame({"unique_id": "a", "ds": (days + pd.Timedelta(days=8)).strftime("%d/%m/%Y"),
+                  "y": np.arange(8.0)}).to_csv(tmp_path / "late.csv", index=False)
+    with pytest.raises(InputError, match=r"late\.csv: the dates of column 'ds' \(e\.g\. '13/03/2024'\) do not read "
+                                         r"month-first, as dayfirst=False says; they read day-first: pass "
+                                         r"dayfirst=True \(CLI: --dayfirst\)"):
+        read_series(tmp_path / "late.csv", dayfirst=False)
+    with pytest.raises(InputError, match=r"dayfirst must be True, False or None, got 'yes'"):
+        read_series(tmp_path / "late.csv", dayfirst="yes")
+
+
 @pytest.mark.parametrize("layout", ["wide", "long"])
 def test_stamps_saved_as_an_unnamed_index_are_the_time_column(tmp_path, layout):
     # df.to_csv() / df.to_parquet() of a frame indexed by unnamed stamps, the usual way to save one

@@ -121,11 +121,12 @@ def _wide_hint(raw: pd.DataFrame, id_col: str, time_col: str) -> str:
 
 
 def read_one(
-    path: Path, layout: str, id_col: str, time_col: str, names: list[str], columns
+    path: Path, layout: str, id_col: str, time_col: str, names: list[str], columns, dayfirst: bool | None = None
 ) -> tuple[pd.DataFrame, pd.Series | None]:
     """Read one file into a flat long frame ``id_col, time_col, *names`` with checked values.
 
-    Also returns the local wall-clock stamps where the file's UTC offsets differ (see parse_times).
+    Also returns the local wall-clock stamps where the file's UTC offsets differ (see parse_times,
+    which reads the dates in the order ``dayfirst`` gives).
     """
     if layout == "long":
         frame = _read_long(path, id_col, time_col, names)
@@ -133,7 +134,7 @@ def read_one(
         frame = _read_wide(path, id_col, time_col, names[0], columns)
     for col in names:
         frame[col] = numeric(frame[col], path)
-    frame[time_col], wall = parse_times(frame[time_col], path)
+    frame[time_col], wall = parse_times(frame[time_col], path, dayfirst)
     return frame, wall
 
 

@@ -22,8 +22,9 @@ _DAY = pd.Timedelta(days=1)
 _DAY_OR_MONTH_FIRST = re.compile(r"\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?!\d)")
 
 
-def parse_times(values: pd.Series, path: Path) -> tuple[pd.Series, pd.Series | None]:
-    """Datetimes parsed by pandas, or integer time steps kept as they are.
+def parse_times(values: pd.Series, path: Path, dayfirst: bool | None = None) -> tuple[pd.Series, pd.Series | None]:
+    """Datetimes parsed by pandas, or integer time steps kept as they are. ``dayfirst``: how dates
+    that start with their day or month read (None: refused where both readings differ).
 
     Returns
     -------
@@ -49,14 +50,19 @@ def parse_times(values: pd.Series, path: Path) -> tuple[pd.Series, pd.Series | N
             f"{path}: time column {values.name!r} holds {values.dtype} numbers; use dates "
             "(e.g. 2024-01-01 00:00) or integer time steps"
         )
-    for options in _datetime_options(values):
+    # year-first dates ignore dayfirst: pandas read "2024-03-05" day-first as %Y-%d-%m, 3 May
+    order = {"dayfirst": dayfirst} if dayfirst is not None and _DAY_OR_MONTH_FIRST.match(str(values.iloc[0])) else {}
+    for options in _datetime_options(values, order):
         try:
             with warnings.catch_warnings():  # pandas' notes on guessed formats; the day order is checked below
                 warnings.simplefilter("ignore", UserWarning)
                 stamps = pd.to_datetime(values, **options)
         except (ValueError, TypeError, OverflowError):
             continue
-        _check_day_month_order(values, stamps, options, path)
+        if dayfirst is None:
+            _check_day_month_order(values, stamps, options, path)
+        elif order:
+            _check_given_order(values, options, path)
         return stamps, _wall_clock(values) if options.get("utc") else None
     raise InputError(
         f"{path}: column {values.name!r} has values that are not time stamps{_first_unreadable(values)}; "
@@ -111,20 +117,39 @@ def _check_day_month_order(values: pd.Series, stamps: pd.Series, options: dict, 
     if not other.equals(stamps):
         raise InputError(
             f"{path}: the dates of column {values.name!r} (e.g. {values.iloc[0]!r}) read as well day-first as "
-            "month-first, and the two readings differ; write them year first (e.g. 2024-01-31)"
+            "month-first, and the two readings differ; write them year first (e.g. 2024-01-31), or say which: "
+            "dayfirst=True or False (CLI: --dayfirst or --monthfirst)"
         )
 
 
-def _datetime_options(values: pd.Series) -> Iterator[dict]:
-    """Ways to parse text stamps, tried in turn (lazily: the offset test reads every value)."""
-    yield {}
+def _check_given_order(values: pd.Series, options: dict, path: Path) -> None:
+    """Refuse dates that do not read in the order given: pandas takes ``dayfirst`` as a preference,
+    and read "13/01/2024" day-first with ``dayfirst=False``. Its first stamp's layout holds for all,
+    so the first date, read alone in its own offset, tells."""
+    day_first = options["dayfirst"]
+    lead, second = (int(part) for part in re.split(r"[/.-]", str(values.iloc[0]).strip())[:2])
+    want = (lead, second) if day_first else (second, lead)
+    first = pd.to_datetime(values.iloc[:1], **{key: value for key, value in options.items() if key != "utc"}).iloc[0]
+    if (first.day, first.month) != want:
+        given, other = ("day", "month") if day_first else ("month", "day")
+        raise InputError(
+            f"{path}: the dates of column {values.name!r} (e.g. {values.iloc[0]!r}) do not read {given}-first, as "
+            f"dayfirst={day_first} says; they read {other}-first: pass dayfirst={not day_first} (CLI: "
+            f"--{other}first), or nothing to have them read as they are"
+        )
+
+
+def _datetime_options(values: pd.Series, order: dict) -> Iterator[dict]:
+    """Ways to parse text stamps, tried in turn (lazily: the offset test reads every value); ``order``
+    is the given day order (``{"dayfirst": ...}``) or none."""
+    yield order
     # the first stamp fixes pandas' guessed format; ISO 8601 stamps may vary in precision
     yield {"format": "ISO8601"}
-    # pandas guesses month first from a first date like 01/02/2024: a later 13/02/2024 then fails
-    yield {"dayfirst": True}
+    if not order:  # pandas guesses month first from a first date like 01/02/2024: a later 13/02/2024 then fails
+        yield {"dayfirst": True}
     # offsets that change (daylight saving time) meet in UTC; a stamp without one must not pass as UTC
     if values.astype(str).str.strip().str.contains(_OFFSET).all():
-        yield {"utc": True}
+        yield {"utc": True, **order}
         yield {"utc": True, "format": "ISO8601"}
 
 

@@ -270,6 +270,7 @@ def forecast_files(
     time_col: str = "ds",
     value_col: str = "y",
     columns: Sequence[str] | None = None,
+    dayfirst: bool | None = None,
     engine: str = "local",
     client: object | None = None,
     npartitions: int | None = None,
@@ -302,8 +303,8 @@ def forecast_files(
         forecast, as sktime keeps it), or 1..horizon for a model that holds none; an int ``N`` is
         1..N; a list, or sktime's relative ``ForecastingHorizon``, names steps.
         Steps past the horizon are produced by feeding forecasts back in.
-    layout, id_col, time_col, value_col, columns
-        The file layout and column names, as in :func:`tsrec.batch.read_series`. For a
+    layout, id_col, time_col, value_col, columns, dayfirst
+        The file layout, column names and day order of dates, as in :func:`tsrec.batch.read_series`. For a
         multivariate model and the long layout, ``columns`` defaults to the columns the model
         was fitted on; a model fitted on an array has numbered variates, which any names match,
         and needs ``columns`` (the file's value columns in the fitted order).
@@ -371,7 +372,7 @@ def forecast_files(
     columns = value_columns(est, layout, columns, value_col)
     # naive stamps are read in a zoned model's zone before their spacing is checked (local hours skip one in spring)
     panel = read_series(inputs, layout=layout, id_col=id_col, time_col=time_col, value_col=value_col, columns=columns,
-                        time_zone=est._fitted_zone())
+                        time_zone=est._fitted_zone(), dayfirst=dayfirst)
     result = forecast_panel(
         path if path is not None else est, panel, fh=fh, engine=engine, client=client,
         npartitions=npartitions, scheduler=scheduler, chunk_size=chunk_size,

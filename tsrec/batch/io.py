@@ -43,6 +43,7 @@ def read_series(
     value_col: str = "y",
     columns: Sequence[str] | None = None,
     time_zone: str | tzinfo | None = None,
+    dayfirst: bool | None = None,
 ) -> pd.DataFrame:
     """Read many series from CSV or Parquet files into one panel.
 
@@ -72,6 +73,11 @@ def read_series(
         daylight-saving change (of a series' two rows at a repeated time, the first is the earlier
         instant; a repeated time given once, or a skipped one, is refused). Stamps with UTC offsets
         are converted to it (the same instants, in its calendar).
+    dayfirst : bool or None, default=None
+        How dates that start with their day or month (``05/03/2024``) read: True day-first (5 March),
+        False month-first (May 3). None reads them as pandas does and refuses those that read both
+        ways with different dates, as a file holding only 1 to 12 March would. Dates that do not read
+        in the order given are refused; year-first dates (``2024-03-05``) are read as they are.
 
     Returns
     -------
@@ -116,10 +122,12 @@ def read_series(
     if layout not in LAYOUTS:
         raise InputError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     time_zone = check_time_zone(time_zone)
+    if dayfirst is not None and not isinstance(dayfirst, bool):
+        raise InputError(f"dayfirst must be True, False or None, got {dayfirst!r}")
     paths = input_paths(path_or_paths)
     names = _value_names(layout, value_col, columns)
     check_roles(layout, id_col, time_col, names, columns)
-    read = [read_one(Path(p), layout, id_col, time_col, names, columns) for p in paths]
+    read = [read_one(Path(p), layout, id_col, time_col, names, columns, dayfirst) for p in paths]
     frames, in_utc = common_time_zone([f for f, _ in read], [wall for _, wall in read], id_col, time_col)
     # remember each row's file so that errors found across files can still name the file
     source = np.repeat(np.arange(len(paths)), [len(f) for f in frames])
