@@ -117,6 +117,18 @@ def test_whole_number_float_ids_are_the_integer_ids_of_other_files(tmp_path):
         "1e+20", "2e+20", "3e+20"]
 
 
+def test_excels_separator_line_above_the_header_is_named(tmp_path):
+    # it read as a header of two names over rows of three: "a delimiter at the end of each row does this"
+    t = pd.date_range("2024-01-01", periods=4, freq="h")
+    body = "unique_id,ds,y\n" + "".join(f"a,{s},1.5\n" for s in t)
+    (tmp_path / "x.csv").write_text("sep=,\n" + body)
+    with pytest.raises(InputError, match=r"x\.csv: line 1, 'sep=,', is Excel's separator hint, not the header; "
+                                         r"remove that line \(the header must be the first line\)$"):
+        read_series(tmp_path / "x.csv")
+    (tmp_path / "x.csv").write_text(body)
+    assert len(read_series(tmp_path / "x.csv")) == 4
+
+
 @pytest.mark.parametrize("rows", ["a,{t},1.5,0", "a,{t},1.5,"])  # a flag column without a name; a trailing comma
 def test_rows_longer_than_the_header_are_refused(tmp_path, rows):
     # pandas would take the first field as a row index and shift every column by one
@@ -238,7 +250,15 @@ MONTHS_WITH_A_GAP_IN_B = "unique_id,ds,y\n" + "".join(
      r"non-numeric values \(e\.g\. True at data row 1\)"),
     # stamps that are neither dates nor integer steps, or missing
     ("unique_id,ds,y\na,1.0,1\na,2.0,2\na,4.5,3\n", {}, InputError,
-     r"time column 'ds' holds float64 numbers; use dates"),
+     r"time column 'ds' holds float64 numbers; use dates \(e\.g\. 2024-01-01 00:00\) or integer time steps$"),
+    ("unique_id,ds,y\na,5.0,1\na,15.0,2\na,25.0,3\n", {}, InputError,  # a merge or a gap made the steps float
+     r"integer time steps \(these are whole numbers: write them without '\.0', "
+     r"e\.g\. df\['ds'\]\.astype\('int64'\)\)$"),
+    # dates written as numbers read as integer steps, uneven at each month's end
+    ("unique_id,ds,y\na,20240130,1\na,20240131,2\na,20240201,3\n", {}, InputError,
+     r"\(20240131 is followed by 20240201, but the usual step is 1\); they look like dates written as numbers "
+     r"\(YYYYMMDD\): write them as dates \(2024-01-31\), e\.g\. df\['ds'\] = "
+     r"pd\.to_datetime\(df\['ds'\]\.astype\(str\), format='%Y%m%d'\); or reindex"),
     ("unique_id,ds,y\na,2024-01-01,1\na,,2\na,2024-01-03,3\n", {}, InputError,
      r"column 'ds' has empty time stamps \(first at data row 2\)"),
     # three stamps are enough to be uneven; the message names the odd gap and a step that is one of the gaps
@@ -258,8 +278,9 @@ MONTHS_WITH_A_GAP_IN_B = "unique_id,ds,y\n" + "".join(
     # series 'b' starts as 'a' does (whose spacing was checked first) and then skips June
     (MONTHS_WITH_A_GAP_IN_B, {}, InputError,
      r"series 'b' has time stamps that are not evenly spaced \(2020-05-01 00:00:00 is followed by 2020-07-01"),
-], ids=["underscore", "bool", "float-stamps", "empty-stamp", "three-uneven", "duplicates-count", "duplicates-rows",
-        "wide-time-column", "unnamed-first-column", "months-gap-in-second-series"])
+], ids=["underscore", "bool", "float-stamps", "whole-float-stamps", "yyyymmdd", "empty-stamp", "three-uneven",
+        "duplicates-count", "duplicates-rows", "wide-time-column", "unnamed-first-column",
+        "months-gap-in-second-series"])
 def test_each_file_mistake_is_named_with_its_place(tmp_path, text, kwargs, error, message):
     path = tmp_path / "in.csv"
     path.write_text(text)

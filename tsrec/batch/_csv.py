@@ -62,6 +62,11 @@ def read_csv(path: Path, compression: str | None, id_col: str | None, used: list
     if not isinstance(raw.index, pd.RangeIndex):
         # pandas takes the surplus leading fields of rows longer than the header as a row index,
         # shifting every column by one: nothing would be where its name says
+        if header[0].strip().lower().startswith("sep="):  # Excel's separator hint, above the header
+            raise InputError(
+                f"{path}: line 1, {','.join(header)!r}, is Excel's separator hint, not the header; remove that line "
+                "(the header must be the first line)"
+            )
         if len(header) == 1:  # one name over rows of several: a title or comment line above the header
             raise InputError(
                 f"{path}: line 1, {header[0]!r}, has one field but the rows below it have more; if it is a title "

@@ -62,6 +62,10 @@ def _message(stamps: pd.Series, gaps: np.ndarray, key: object, files: np.ndarray
     if pd.api.types.is_integer_dtype(stamps.dtype):
         step = int(usual)
         fix = f"reindex each series to integer steps of {step} and fill the gaps"
+        if _dates_as_numbers(stamps):  # 20240131 then 20240201: 70 apart, read as integer steps
+            fix = (f"they look like dates written as numbers (YYYYMMDD): write them as dates (2024-01-31), e.g. "
+                   f"df[{stamps.name!r}] = pd.to_datetime(df[{stamps.name!r}].astype(str), format='%Y%m%d'); or "
+                   f"{fix}")
     else:
         index = pd.DatetimeIndex(stamps)
         usual = pd.Timedelta(int(usual), unit=index.unit)
@@ -77,4 +81,12 @@ def _message(stamps: pd.Series, gaps: np.ndarray, key: object, files: np.ndarray
         f"{where}: series {str(key)!r} has time stamps that are not evenly spaced ({before} is followed by "
         f"{after}, but the usual step is {step}){utc}; {fix}"
     )
+
+
+def _dates_as_numbers(stamps: pd.Series) -> bool:
+    """Whether integer stamps all read as dates written YYYYMMDD (between 1900 and 2199)."""
+    values = stamps.to_numpy()
+    if values.min() < 19000101 or values.max() > 21991231:
+        return False
+    return not pd.to_datetime(stamps.astype(str), format="%Y%m%d", errors="coerce").isna().any()
 

@@ -46,9 +46,12 @@ def parse_times(values: pd.Series, path: Path, dayfirst: bool | None = None) -> 
     if pd.api.types.is_integer_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         return values.astype("int64"), None
     if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        whole = pd.api.types.is_float_dtype(values.dtype) and np.isfinite(values).all() and (values % 1 == 0).all()
         raise InputError(
             f"{path}: time column {values.name!r} holds {values.dtype} numbers; use dates "
             "(e.g. 2024-01-01 00:00) or integer time steps"
+            + (f" (these are whole numbers: write them without '.0', e.g. df[{values.name!r}].astype('int64'))"
+               if whole else "")
         )
     # year-first dates ignore dayfirst: pandas read "2024-03-05" day-first as %Y-%d-%m, 3 May
     order = {"dayfirst": dayfirst} if dayfirst is not None and _DAY_OR_MONTH_FIRST.match(str(values.iloc[0])) else {}
