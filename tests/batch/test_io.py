@@ -217,6 +217,17 @@ def test_write_rejects_unknown_extension_and_folders(tmp_path):
         write_forecasts(long_frame(), tmp_path / "d.csv")
 
 
+@pytest.mark.parametrize("name", ["f.csv", "f.parquet"])
+def test_write_refuses_a_column_name_given_twice_and_keeps_the_old_file(tmp_path, name):
+    # Parquet refused it in pandas' words without the file; a CSV wrote it, ambiguous to read back
+    (tmp_path / name).write_bytes(b"old")
+    frame = pd.DataFrame([[1.0, 2.0, 3.0]], columns=["y_hat", "y_hat", "z"])
+    with pytest.raises(InputError, match=r"the forecasts name columns \['y_hat'\] twice; give each column its own "
+                                         r"name"):
+        write_forecasts(frame, tmp_path / name)
+    assert (tmp_path / name).read_bytes() == b"old"
+
+
 def test_a_series_split_over_csv_and_parquet_is_one_series(tmp_path):
     # Parquet keeps integer ids as integers, CSV ids are text: both must name the same series
     long = long_frame(ids=(1, 2))

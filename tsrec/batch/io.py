@@ -246,8 +246,8 @@ def write_forecasts(frame: pd.DataFrame, path: PathLike) -> Path:
     TypeError
         ``frame`` is not a DataFrame.
     InputError
-        ``path`` has an unknown extension or is a folder, or pyarrow cannot store a column in Parquet
-        (an object column of mixed values); nothing is written then.
+        ``path`` has an unknown extension or is a folder, ``frame`` names a column twice, or pyarrow
+        cannot store a column in Parquet (an object column of mixed values); nothing is written then.
     OSError
         ``path`` cannot be written (the message names it and a fix); ``path`` is left as it was.
     ImportError
@@ -308,8 +308,13 @@ def _stamps_with_times(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _check_frame(frame: object) -> None:
-    """Refuse what is not a DataFrame: a list failed with "'list' object has no attribute 'to_csv'"."""
+    """Refuse what is not a DataFrame: a list failed with "'list' object has no attribute 'to_csv'";
+    and a frame with a column name twice (Parquet refused it in pandas' words, without the file)."""
     if isinstance(frame, pd.DataFrame):
+        if frame.columns.has_duplicates:
+            twice = list(dict.fromkeys(frame.columns[frame.columns.duplicated()]))
+            raise InputError(f"the forecasts name columns {twice} twice; give each column its own name "
+                             "(frame.columns = [...]) before writing them")
         return
     fix = "series.to_frame()" if isinstance(frame, pd.Series) else "pd.DataFrame(rows, columns=[...])"
     raise TypeError(f"write_forecasts writes a pandas DataFrame, got {type(frame).__name__}; pass the frame "
