@@ -167,3 +167,13 @@ def test_a_gap_in_monthly_periods_is_named_in_periods(gap, message):
     new = pd.Series([1.0, 2.0], index=pd.period_range(y.index[-1] + 1 + gap, periods=2, freq="M"))
     with pytest.raises(InputError, match=rf"start at {new.index[0]} but the stored ones end at 1958-04: {message}"):
         est.update(new)
+
+
+def test_update_rows_at_another_step_are_named_so():
+    # two-hourly rows for an hourly series: "the 1 row between (steps of h) is missing"
+    est = arnet(load(40))
+    two_hourly = pd.Series([1.0, 2.0, 3.0], index=pd.date_range(HOURS[41], periods=3, freq="2h"))
+    with pytest.raises(InputError, match=r"the new rows of y are 2 steps of h apart, where the stored rows are one; "
+                                         r"give a row per step of h \(resample them\)$"):
+        est.update(two_hourly, update_params=False)
+    assert est.cutoff[0] == HOURS[39]

@@ -155,10 +155,14 @@ def check_join(old: pd.Index, new: pd.Index, name: str, freq: object, made: dict
         infer_freq(new)  # evenly spaced (check_raw_y checks date-times, not integers), so the ends tell
     try:
         first = int(step_positions(new[:1], freq)[0] - step_positions(old[-1:], freq)[0])
+        apart = int(np.diff(step_positions(new[:2], freq))[0]) if len(new) >= 2 else 1
         ends = shared_future_index(old, freq, np.array([first, first + len(new) - 1]), {} if made is None else made)
     except (TypeError, ValueError, AttributeError) as err:
         raise InputError(f"the new rows of {name} are not on its time grid (step {step_text(freq, old)}): {err}"
                          ) from None
+    if apart > 1:  # rows at another step: their first gap was named as missing rows
+        raise InputError(f"the new rows of {name} are {apart} steps of {step_text(freq, old)} apart, where the stored "
+                         f"rows are one; give a row per step of {step_text(freq, old)} (resample them)")
     _check_span(old, new, first, freq, name)
     if not ends.equals(new[[0, -1]]):
         raise InputError(
