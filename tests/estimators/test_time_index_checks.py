@@ -99,6 +99,18 @@ def test_the_uneven_stamps_message_advises_the_datas_own_step(name):
         CycleNetForecaster(**SMALL).fit(gappy)
 
 
+def test_business_days_with_a_stray_weekend_day_are_told_to_drop_it():
+    # taken for calendar days with weekends missing: the advice asfreq('D') added every weekend
+    stamps = pd.bdate_range("2021-03-01", periods=9).append(pd.DatetimeIndex(["2021-03-13"]))
+    y = pd.Series(np.arange(10.0), index=stamps)
+    fix = "y[y.index.dayofweek < 5].asfreq('B').interpolate()"
+    with pytest.raises(InputError, match=rf"^y: the time stamps are business days \(Monday to Friday\) but 1 falls "
+                                         rf"on a weekend \(e\.g\. 2021-03-13 00:00:00, a Saturday\)"
+                                         rf".*{re.escape(fix)}$"):
+        CycleNetForecaster(**SMALL).fit(y)
+    assert pd.infer_freq(eval(fix).index) == "B"
+
+
 def test_the_advised_resampling_keeps_every_row_of_the_data():
     for name, (index, _, alias) in UNEVEN.items():
         gappy = pd.Series(1.0, index=index).drop(index[10])

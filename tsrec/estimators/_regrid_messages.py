@@ -68,6 +68,9 @@ def irregular_message(index: pd.DatetimeIndex, panel: tuple | None = None) -> st
             else "y.index = y.index.to_period('{period}').to_timestamp()")
     if regular_periods(step, index):  # e.g. the 15th of each month: even, but pandas names no such step
         return f"the time stamps are whole calendar periods apart but {period_start_fix(step, index, move)}"
+    stray = _stray_weekend_days(index, step, panel)
+    if stray is not None:
+        return stray
     alias, words = describe_step(step, index)  # the data's own step
     at = _skipped_business_day(index) if alias == "B" else odd_gap(gaps)
     regrid = "resample('{}').mean()" if _off_a_fixed_grid(index, alias, int(usual_gap(gaps))) else "asfreq('{}')"
@@ -79,6 +82,27 @@ def irregular_message(index: pd.DatetimeIndex, panel: tuple | None = None) -> st
         f"the time stamps are not evenly spaced (e.g. {index[at]} is followed by {index[at + 1]}, but the usual "
         f"step is {words}), so no frequency can be inferred; put them on a regular grid first, e.g. {fix}"
     )
+
+
+def _stray_weekend_days(index: pd.DatetimeIndex, step: pd.Timedelta, panel: tuple | None) -> str | None:
+    """Business days (weekdays a day apart, weekends skipped) with a few rows on a weekend: those were
+    taken for calendar days, with the advice to fill in every weekend (asfreq('D'))."""
+    weekend = np.asarray(index.dayofweek >= 5)
+    if step != pd.Timedelta(days=1) or not weekend.any() or weekend.mean() > 0.1:
+        return None
+    weekdays = index[~weekend]
+    friday_to_monday = (weekdays.dayofweek[:-1] == 4) & (weekdays.normalize()[1:] - weekdays.normalize()[:-1]
+                                                          == pd.Timedelta(days=3))
+    if not friday_to_monday.any():
+        return None
+    first = index[weekend][0]
+    fix = _regrid_fix("y[y.index.dayofweek < 5].asfreq('B').interpolate()",
+                      "t[t.index.dayofweek < 5].asfreq('B').interpolate()", panel)
+    count = int(weekend.sum())
+    return (f"the time stamps are business days (Monday to Friday) but {count} {'falls' if count == 1 else 'fall'} "
+            f"on a weekend (e.g. "
+            f"{first}, a {first.day_name()}), so no frequency can be inferred; drop those rows and fill in any "
+            f"missing business days, e.g. {fix}")
 
 
 def _skipped_business_day(index: pd.DatetimeIndex) -> int:
