@@ -87,6 +87,15 @@ def test_a_fit_the_pretrained_network_cannot_start_is_refused_and_changes_nothin
     pd.testing.assert_frame_equal(est.predict(fh=[1, 2]), before)
 
 
+def test_a_network_the_pretrained_weights_do_not_fit_is_refused():
+    est = arnet().pretrain(OTHERS)
+    est.n_lags = 8  # assigned, not set_params (which resets pretraining): a wider input layer
+    with pytest.raises(InputError, match=r"the pretrained weights do not fit the network the current parameters build "
+                                         r"\(.*size mismatch.*\); pretrain again after changing parameters$"):
+        est.fit(ONE)
+    assert est.state == "pretrained"
+
+
 def test_a_saved_fine_tuned_model_forecasts_alike(tmp_path):
     est = arnet().pretrain(OTHERS).fit(ONE, fh=[1, 2])
     loaded = tsrec.load(est.save(tmp_path / "m"))

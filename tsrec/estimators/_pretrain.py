@@ -57,4 +57,9 @@ class Pretraining:
         if self._fit_step != start.step:
             raise InputError(f"y steps by {step_text(self._fit_step)} but the forecaster was pretrained on series that "
                              f"step by {step_text(start.step)}; resample y to that step, or pretrain a new forecaster")
-        network.load_state_dict(start.weights)
+        try:
+            network.load_state_dict(start.weights)
+        except RuntimeError as err:  # a parameter changed by assignment since (set_params resets pretraining)
+            detail = " ".join(str(err).split())
+            raise InputError(f"the pretrained weights do not fit the network the current parameters build ({detail}); "
+                             "pretrain again after changing parameters") from None
