@@ -44,8 +44,18 @@ def test_a_value_that_is_no_number_is_quoted_with_its_row(tmp_path):
     pq.write_table(pa.table({"unique_id": long["unique_id"].tolist(), "ds": pa.array(long["ds"]), "y": text}),
                    tmp_path / "x.parquet")
     with pytest.raises(TypeError,
-                       match=r"x\.parquet: column 'y' has non-numeric values \(e\.g\. '12,5' at data row 5\)"):
+                       match=r"x\.parquet: column 'y' has non-numeric values \(e\.g\. '12,5' at data row 5\).* "
+                             r"\('12,5' looks like a decimal comma: write '12\.5'\)$"):
         read_series(tmp_path / "x.parquet")
+    # quoted in a CSV, the comma is no delimiter; three digits after it may be thousands: no guess
+    (tmp_path / "x.csv").write_text('unique_id,ds,y\na,2024-01-01,"10,5"\na,2024-01-02,"11,5"\n')
+    with pytest.raises(TypeError, match=r"\('10,5' looks like a decimal comma: write '10\.5', e\.g\. "
+                                        r"pd\.read_csv\(path, decimal=','\)\.to_csv\(new_path, index=False\)\)$"):
+        read_series(tmp_path / "x.csv")
+    (tmp_path / "x.csv").write_text('unique_id,ds,y\na,2024-01-01,"1,250"\na,2024-01-02,"1,300"\n')
+    with pytest.raises(TypeError, match="non-numeric values") as caught:
+        read_series(tmp_path / "x.csv")
+    assert "decimal comma" not in str(caught.value)
 
 
 def test_csv_ids_that_look_like_missing_values_are_ids(tmp_path):

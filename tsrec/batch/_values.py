@@ -34,9 +34,19 @@ def numeric(values: pd.Series, path: Path) -> pd.Series:
     value = values.iat[row]
     shown = repr(value) if isinstance(value, str) else value
     raise TypeError(
-        f"{path}: column {values.name!r} has non-numeric values (e.g. {shown} "
-        f"at data row {row + 1}); fix or remove them, or pick other value columns: {FIX_COLUMNS}"
+        f"{path}: column {values.name!r} has non-numeric values (e.g. {shown} at data row {row + 1}); fix or "
+        f"remove them, or pick other value columns: {FIX_COLUMNS}{_comma_hint(value, path)}"
     )
+
+
+def _comma_hint(value: object, path: Path) -> str:
+    """For a decimal comma ("10,5", quoted so that the comma is no delimiter): the number it means.
+    Three digits after it ("1,250") may as well be thousands: no guess then."""
+    if not isinstance(value, str) or value.count(",") != 1 or len(value.strip().split(",")[1]) == 3 \
+            or _as_float(value.replace(",", ".")) is None:
+        return ""
+    rewrite = ", e.g. pd.read_csv(path, decimal=',').to_csv(new_path, index=False)" if ".csv" in path.suffixes else ""
+    return f" ({value!r} looks like a decimal comma: write {value.replace(',', '.')!r}{rewrite})"
 
 
 def _as_float(value: object) -> float | None:
