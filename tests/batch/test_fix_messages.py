@@ -67,6 +67,16 @@ def test_stamps_in_two_formats_name_both(tmp_path):
         read_series(tmp_path / "x.csv")
 
 
+def test_day_first_dates_beside_iso_ones_name_the_iso_one(tmp_path):
+    # pandas guesses month first from 01/01/2024: 13/01/2024, in the same format, was named as the odd one
+    days = pd.date_range("2024-01-01", periods=20, freq="D")
+    rows = [("a", d.strftime("%d/%m/%Y"), 1.0) for d in days] + [("b", d.strftime("%Y-%m-%d"), 1.0) for d in days]
+    pd.DataFrame(rows, columns=["unique_id", "ds", "y"]).to_csv(tmp_path / "x.csv", index=False)
+    with pytest.raises(InputError, match=r"not time stamps in one format: '01/01/2024' \(data row 1\) but "
+                                         r"'2024-01-01' \(data row 21\)"):
+        read_series(tmp_path / "x.csv")
+
+
 def test_a_ragged_wide_file_is_told_to_use_the_long_layout(tmp_path):
     wide = pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=7, freq="h"), "a": np.arange(7.0),
                          "b": [np.nan, np.nan, 7, 8, 9, 10, 11]})  # b starts two rows later

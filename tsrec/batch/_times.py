@@ -78,7 +78,8 @@ def _first_unreadable(values: pd.Series) -> str:
     first stamp (day first, say, from "2024-01-01"), which is no help and is cut off mid-sentence."""
     if _not_stamps(values.iloc[:1], format="mixed", utc=True).all():  # no format to guess from
         return f", e.g. {values.iloc[0]!r} (data row 1)"
-    guessed = _not_stamps(values)
+    # pandas guesses month first from 01/01/2024: then 13/01/2024 fails with it, yet is in its format
+    guessed = min(_not_stamps(values), _not_stamps(values, dayfirst=True), key=np.count_nonzero)
     rows = np.flatnonzero(guessed)
     # value by value is slow: only for those that no format reads at once (usually a few)
     for options in ({"dayfirst": True}, {"format": "ISO8601"}, {"format": "mixed", "utc": True}):
