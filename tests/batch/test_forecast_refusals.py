@@ -40,9 +40,19 @@ def test_short_series_are_named_and_nothing_is_written(files, tmp_path):
     long = pd.concat({"ok": series(0), "tiny": series(1, 10), "small": series(2, 23)}, names=["unique_id", "ds"])
     long.reset_index().to_csv(tmp_path / "in.csv", index=False)
     expected = r"2 series are shorter than the model's lookback of 24 rows: 'small' \(23 rows\), 'tiny' \(10 rows\)"
-    with pytest.raises(InputError, match=expected):
+    with pytest.raises(InputError, match=expected) as caught:
         forecast_files(files["dir"] / "model", tmp_path / "in.csv", out)
+    assert str(caught.value).startswith(f"{tmp_path / 'in.csv'}: ")  # found in the panel, after reading: the file
     assert_untouched(tmp_path)
+    long.drop(index="small").reset_index().to_csv(tmp_path / "in.csv", index=False)
+    with pytest.raises(InputError, match=r": 1 series is shorter than the model's lookback of 24 rows: 'tiny'"):
+        forecast_files(files["dir"] / "model", tmp_path / "in.csv", out)
+    many = [tmp_path / f"in{i}.csv" for i in range(4)]
+    for i, path in enumerate(many):
+        long.drop(index="small").reset_index().assign(unique_id=lambda f, i=i: f["unique_id"] + str(i)).to_csv(
+            path, index=False)
+    with pytest.raises(InputError, match=r"^the 4 input files: 4 series are shorter"):
+        forecast_files(files["dir"] / "model", many, out)
 
 
 def test_values_beyond_the_model_scale_are_named_by_series_before_any_chunk(files, tmp_path, monkeypatch):
@@ -156,8 +166,8 @@ def test_a_series_at_another_step_is_refused_before_any_chunk(files, tmp_path, m
     long.reset_index().to_csv(tmp_path / "in_daily.csv", index=False)
     out = existing_output(tmp_path)
     monkeypatch.setattr(DeepForecaster, "predict", lambda *a, **k: pytest.fail("a chunk was forecast"))
-    with pytest.raises(InputError, match=r"^the input: series 'zz_daily' of y has a step of D but the fitted data a "
-                                         r"step of h; the model reads the time stamps"):
+    with pytest.raises(InputError, match=r"in_daily\.csv: the input: series 'zz_daily' of y has a step of D but "
+                                         r"the fitted data a step of h; the model reads the time stamps"):
         forecast_files(files["model"], tmp_path / "in_daily.csv", out, chunk_size=2)
     assert_untouched(tmp_path)
 
@@ -168,9 +178,9 @@ def test_integer_steps_for_a_model_fitted_on_date_times_are_named_by_the_time_co
     long.reset_index().to_csv(tmp_path / "in_int.csv", index=False)
     out = existing_output(tmp_path)
     monkeypatch.setattr(DeepForecaster, "predict", lambda *a, **k: pytest.fail("a chunk was forecast"))
-    with pytest.raises(InputError, match=r"^the input's time column 'ds' holds integer steps, but the model was fitted "
-                                         r"on date-time stamps \(step 'h'\) and reads them \(the phase of its cycle\); "
-                                         r"write the series' date-times in the time column 'ds'"):
+    with pytest.raises(InputError, match=r"in_int\.csv: the input's time column 'ds' holds integer steps, but the "
+                                         r"model was fitted on date-time stamps \(step 'h'\) and reads them \(the "
+                                         r"phase of its cycle\); write the series' date-times in the time column 'ds'"):
         forecast_files(files["model"], tmp_path / "in_int.csv", out, chunk_size=2)
     assert_untouched(tmp_path)
 
@@ -180,8 +190,9 @@ def test_date_times_for_a_model_fitted_on_integer_steps_are_named_by_the_time_co
     model = CycleNetForecaster(lookback=24, horizon=12, cycle_length=24, max_epochs=1, random_state=0).fit(train)
     long = pd.concat({k: series(i) for i, k in enumerate("ab")}, names=["unique_id", "ds"])
     long.reset_index().to_csv(tmp_path / "in_dates.csv", index=False)
-    with pytest.raises(InputError, match=r"^the input's time column 'ds' holds date-time stamps, but the model was "
-                                         r"fitted on integer steps and reads the phase of its cycle from them"):
+    with pytest.raises(InputError, match=r"in_dates\.csv: the input's time column 'ds' holds date-time stamps, but "
+                                         r"the model was fitted on integer steps and reads the phase of its cycle from "
+                                         r"them"):
         forecast_files(model, tmp_path / "in_dates.csv", tmp_path / "o.csv")
     assert not (tmp_path / "o.csv").exists()
 

@@ -242,8 +242,8 @@ def _check_lengths(est: DeepForecaster, panel: pd.DataFrame) -> None:
         listed = ", ".join(f"{key!r} ({n} rows)" for key, n in short.iloc[:10].items())
         more = f" and {len(short) - 10} more" if len(short) > 10 else ""
         raise InputError(
-            f"{len(short)} series are shorter than the model's lookback of {lookback} rows: "
-            f"{listed}{more}; give each series at least {lookback} rows or drop the short ones"
+            f"{len(short)} series {'is' if len(short) == 1 else 'are'} shorter than the model's lookback of "
+            f"{lookback} rows: {listed}{more}; give each series at least {lookback} rows or drop the short ones"
         )
 
 

@@ -373,9 +373,21 @@ def forecast_files(
     # naive stamps are read in a zoned model's zone before their spacing is checked (local hours skip one in spring)
     panel = read_series(inputs, layout=layout, id_col=id_col, time_col=time_col, value_col=value_col, columns=columns,
                         time_zone=est._fitted_zone(), dayfirst=dayfirst)
-    result = forecast_panel(
-        path if path is not None else est, panel, fh=fh, engine=engine, client=client,
-        npartitions=npartitions, scheduler=scheduler, chunk_size=chunk_size,
-    )
+    try:
+        result = forecast_panel(
+            path if path is not None else est, panel, fh=fh, engine=engine, client=client,
+            npartitions=npartitions, scheduler=scheduler, chunk_size=chunk_size,
+        )
+    except InputError as err:  # found in the panel: the files it came from, where the message names none
+        raise _in_files(err, inputs) from None
     write_forecasts(result, target)
     return result
+
+
+def _in_files(err: InputError, inputs: list) -> InputError:
+    """``err`` led by the input files (up to three named), unless it names one already."""
+    message = str(err)
+    if any(str(path) in message for path in inputs):
+        return err
+    where = ", ".join(map(str, inputs)) if len(inputs) <= 3 else f"the {len(inputs)} input files"
+    return type(err)(f"{where}: {message}")
