@@ -71,9 +71,7 @@ def test_a_second_pretrain_goes_on_training_the_pretrained_weights():
 
 
 @pytest.mark.parametrize("y, message", [
-    (pd.DataFrame({"a": ONE["v"], "b": ONE["v"]}), "y has 2 variates but the forecaster was pretrained on 1"),
-    (ONE.set_axis(pd.date_range("2020-01-01", periods=40, freq="h")),
-     "y steps by h but the forecaster was pretrained on series that step by D"),
+    (pd.DataFrame({"a": ONE["v"], "b": ONE["v"]}), "y has 2 variates but the forecaster was pretrained on 1; fit it"),
 ])
 def test_a_fit_the_pretrained_network_cannot_start_is_refused_and_changes_nothing(y, message):
     est = arnet().pretrain(OTHERS)
@@ -114,3 +112,61 @@ def test_global_evaluation_pretrains_on_the_other_series():
     forecast = by_hand.fit(train, fh=[1, 2]).predict()
     assert scores["y_pred"].iloc[0].index.equals(forecast.index)
     np.testing.assert_allclose(scores["y_pred"].iloc[0].to_numpy(), forecast.to_numpy())
+
+
+def test_a_refused_pretrain_of_a_fitted_forecaster_changes_nothing():
+    # sktime stored the panel's type before the refusal: predict then failed with "No valid mtype"
+    est = arnet().fit(ONE, fh=[1, 2])
+    before = est.predict()
+    short = pd.concat({key: PANEL.loc[key].iloc[:3] for key in ("s1", "s2")}, names=["id", "t"])
+    with pytest.raises(InputError, match="shorter than"):
+        est.pretrain(short)
+    assert est.state == "fitted"
+    pd.testing.assert_frame_equal(est.predict(), before)
+    with pytest.raises(InputError, match=r"y contains NaN"):  # tsrec's message, as fit gives it
+        est.pretrain(OTHERS.assign(v=np.where(np.arange(len(OTHERS)) == 5, np.nan, OTHERS["v"])))
+    pd.testing.assert_frame_equal(est.predict(), before)
+
+
+def test_a_second_pretrain_on_other_variates_is_told_to_pretrain_on_as_many():
+    est = arnet().pretrain(OTHERS)
+    with pytest.raises(InputError, match=r"y has 2 variates but the forecaster was pretrained on 1; pretrain it on "
+                                         r"series of as many"):
+        est.pretrain(OTHERS.assign(w=1.0))
+    assert est.state == "pretrained" and est.pretrained_.n_channels == 1
+
+
+def test_a_model_that_reads_no_stamps_fine_tunes_on_series_of_another_step():
+    # as predict(y=...) reads a context: only a model that reads the stamps learned its step
+    hourly = ONE.set_axis(pd.date_range("2020-01-01", periods=40, freq="h"))
+    fitted = arnet().pretrain(OTHERS).fit(hourly, fh=[1, 2])
+    assert fitted.predict().index[0] == hourly.index[-1] + pd.Timedelta("1h")
+    from tsrec.estimators import CycleNetForecaster
+
+    cycle = CycleNetForecaster(lookback=6, horizon=2, cycle_length=7, max_epochs=1, random_state=0).pretrain(OTHERS)
+    with pytest.raises(InputError, match=r"y steps by h but the forecaster was pretrained on series that step by D, "
+                                         r"and reads the stamps"):
+        cycle.fit(hourly)
+
+
+def test_a_pretrained_forecaster_saves_once_fitted_and_pickles_before(tmp_path):
+    import pickle
+
+    from sktime.exceptions import NotFittedError
+
+    est = arnet().pretrain(OTHERS)
+    with pytest.raises(NotFittedError, match=r"pretrained but not fitted.*pickle it to keep the pretrained weights"):
+        est.save(tmp_path / "m")
+    copy = pickle.loads(pickle.dumps(est))
+    pd.testing.assert_frame_equal(copy.fit(ONE, fh=[1, 2]).predict(), est.fit(ONE, fh=[1, 2]).predict())
+
+
+def test_tune_says_the_pretraining_of_the_estimator_is_not_used():
+    # each trial's set_params reset it without a word
+    from tsrec.tuning import tune
+
+    est = arnet(val_size=0.3).pretrain(OTHERS)
+    with pytest.warns(UserWarning, match=r"ARNetForecaster is pretrained, but each trial sets its parameters, which "
+                                         r"resets the pretraining: the trials train from fresh weights"):
+        result = tune(est, ONE, n_trials=1, random_state=0, space=lambda t: {"lr": t.suggest_float("lr", 1e-3, 1e-2)})
+    assert not hasattr(result.best_estimator, "pretrained_") and hasattr(est, "pretrained_")

@@ -336,6 +336,7 @@ class DeepForecaster(
         path = _persistence.checked_path(path, f"{type(self).__name__}.save", none_ok=True)
         if path is None or serialization_format is not None:
             return sktime_save(self, path, serialization_format)
+        self._check_saved_fitted()
         return _persistence.save_estimator(self, path)
 
     # ---- sktime internals -------------------------------------------------------------------

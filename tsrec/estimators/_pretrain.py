@@ -15,7 +15,11 @@ from typing import TYPE_CHECKING, NamedTuple
 import torch
 from torch import nn
 
-from tsrec.estimators._newdata import step_text
+from sktime.exceptions import NotFittedError
+
+from tsrec.estimators._newdata import step_text, uses_stamps
+from tsrec.estimators._series import check_raw_y
+from tsrec.estimators._updates import unchanged_on_error
 from tsrec.estimators.errors import InputError
 
 if TYPE_CHECKING:
@@ -35,6 +39,35 @@ class PretrainedWeights(NamedTuple):
 class Pretraining:
     """The pretraining half of sktime's interface, a mixin placed before ``BaseForecaster``."""
 
+    def pretrain(self, y: object, X: object = None, fh: object = None) -> Pretraining:
+        """Train the network on the panel ``y`` and keep its weights for later fits; see sktime.
+
+        Parameters
+        ----------
+        y : pandas.DataFrame or numpy.ndarray
+            A panel: a (series id, time) MultiIndex DataFrame or another of sktime's panel types.
+        X : object, default=None
+            Exogenous data: accepted for sktime's interface and ignored.
+        fh : object, default=None
+            Accepted for sktime's interface and ignored: ``horizon`` sizes the network.
+
+        Returns
+        -------
+        self
+            The pretrained forecaster: ``pretrained_`` holds the weights ``fit`` starts from.
+        """
+        check_raw_y(y)  # tsrec's messages (NaN, a MultiIndex Series), as fit gives them
+        # sktime stores y's type before _pretrain may refuse it: a fitted forecaster then failed to predict
+        with unchanged_on_error(self):
+            return super().pretrain(y, X=X, fh=fh)
+
+    def _check_saved_fitted(self) -> None:
+        """A pretrained forecaster that was not fitted has no weights of its own to save."""
+        if self.state == "pretrained":
+            raise NotFittedError(f"{type(self).__name__} is pretrained but not fitted, and a save keeps fitted "
+                                 "weights; fit it first (it starts from the pretrained ones), or pickle it to keep "
+                                 "the pretrained weights")
+
     def _pretrain(self, y: pd.DataFrame, X: object = None, fh: object = None) -> Pretraining:
         """Train on the panel ``y`` as ``fit`` would (from ``pretrained_`` where a ``pretrain`` ran
         before: sktime's ``_pretrain_update`` calls this), and keep the weights in ``pretrained_``."""
@@ -48,15 +81,19 @@ class Pretraining:
 
     def _start_from_pretrained(self, network: nn.Module) -> None:
         """Load the pretrained weights into the freshly built ``network`` of a fit, if there are any."""
-        start = self.__dict__.get("_Pretraining__start") or getattr(self, "pretrained_", None)
+        pretraining = self.__dict__.get("_Pretraining__start")  # a later pretrain's scratch copy
+        start = pretraining or getattr(self, "pretrained_", None)
         if start is None:
             return
+        verb = "pretrain" if pretraining else "fit"
         if self.n_channels_ != start.n_channels:
             raise InputError(f"y has {self.n_channels_} variates but the forecaster was pretrained on "
-                             f"{start.n_channels}; fit it on series of as many, or pretrain a new one on these")
-        if self._fit_step != start.step:
+                             f"{start.n_channels}; {verb} it on series of as many, or pretrain a new one on these")
+        # only a model that reads the stamps learned its step (as predict(y=...) checks a context's)
+        if uses_stamps(self.network_meta_) and self._fit_step != start.step:
             raise InputError(f"y steps by {step_text(self._fit_step)} but the forecaster was pretrained on series that "
-                             f"step by {step_text(start.step)}; resample y to that step, or pretrain a new forecaster")
+                             f"step by {step_text(start.step)}, and reads the stamps; resample y to that step, or "
+                             "pretrain a new forecaster")
         try:
             network.load_state_dict(start.weights)
         except RuntimeError as err:  # a parameter changed by assignment since (set_params resets pretraining)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import optuna
 
+from tsrec._warn import warn_user
 from tsrec.errors import ParameterError
 from tsrec.tuning._checks import (
     check_data, check_fixed_params, check_n_trials, check_val_size, check_validation_limit, estimator_kind, make_study,
@@ -212,6 +213,9 @@ def tune(
                              f"got {type(space).__name__}")
     check_val_size(estimator)
     check_validation_limit(estimator)
+    if getattr(estimator, "pretrained_", None) is not None:  # set_params resets it, as in sktime
+        warn_user(f"{type(estimator).__name__} is pretrained, but each trial sets its parameters, which resets the "
+                  "pretraining: the trials train from fresh weights")
     # mistakes every trial would repeat: refused once, before a search that would run until its timeout
     check_fixed_params(estimator, data, fit_params or {}, windows_fixed)
     objective = Objective(estimator, data, space, fit_params or {})
