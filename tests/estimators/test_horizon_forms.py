@@ -234,6 +234,26 @@ def test_panel_residuals_of_series_that_end_apart_read_each_series_end():
     np.testing.assert_allclose(residuals.to_numpy(), both.to_numpy() - forecast.iloc[[1, 3]].to_numpy(), rtol=1e-6)
 
 
+def test_panel_residuals_far_ahead_warn_before_the_roll_out(monkeypatch):
+    # each series at its own stamps: the long roll-out warning of absolute stamps comes first
+    minutes = pd.date_range("2024-01-01", periods=40, freq="min")
+    y = pd.concat({key: pd.DataFrame({"v": np.sin(np.arange(40) / 3.0) + shift}, index=minutes)
+                   for key, shift in (("a", 0), ("b", 5))}, names=["id", "time"])
+    est = arnet(y, fh=[1, 2])
+    far = pd.MultiIndex.from_tuples([("a", minutes[-1] + pd.Timedelta(minutes=3_000_000))], names=["id", "time"])
+
+    class Stop(Exception):
+        pass
+
+    def stop(*args, **kwargs):
+        raise Stop  # the roll-out itself would take minutes
+
+    monkeypatch.setattr(est, "_forecast", stop)
+    with pytest.warns(UserWarning, match=r"fh's stamps reach step 3,000,000 after the end of the data"):
+        with pytest.raises(Stop):
+            est.predict_residuals(pd.DataFrame({"v": [1.0]}, index=far))
+
+
 @pytest.mark.parametrize("y", [np.arange(5.0), _panel(np.arange(5.0))], ids=["array", "panel"])
 def test_predict_residuals_before_fit_says_so(y):
     from sktime.exceptions import NotFittedError

@@ -111,6 +111,27 @@ def test_business_days_with_a_stray_weekend_day_are_told_to_drop_it():
     assert pd.infer_freq(eval(fix).index) == "B"
 
 
+def test_of_two_skipped_business_days_the_first_is_named():
+    index = pd.bdate_range("2024-01-03", periods=40)
+    gappy = pd.Series(np.sin(np.arange(40) / 3.0), index=index).drop([index[10], index[25]])
+    with pytest.raises(InputError, match=rf"e\.g\. {re.escape(str(index[9]))} is followed by "
+                                         rf"{re.escape(str(index[11]))}, but the usual step is 1 business day"):
+        CycleNetForecaster(**SMALL).fit(gappy)
+
+
+def test_many_weekend_days_or_no_weekend_skip_are_not_called_business_days():
+    # 40 business days and 8 Saturdays (17 %): not a few stray rows on a weekend
+    index = pd.bdate_range("2024-01-01", periods=40)
+    saturdays = pd.DatetimeIndex([d for d in pd.date_range(index[0], index[-1]) if d.dayofweek == 5][:8])
+    # Monday to Thursday and one Saturday: no Friday-to-Monday skip, so no business days either
+    days = pd.date_range("2024-01-01", periods=70, freq="D")
+    four_day_weeks = days[days.dayofweek < 4].append(pd.DatetimeIndex(["2024-01-13"]))
+    for stamps in (index.append(saturdays).sort_values(), four_day_weeks.sort_values()):
+        with pytest.raises(InputError) as caught:
+            CycleNetForecaster(**SMALL).fit(pd.Series(np.arange(float(len(stamps))), index=stamps))
+        assert "business days (Monday to Friday) but" not in str(caught.value)
+
+
 def test_the_advised_resampling_keeps_every_row_of_the_data():
     for name, (index, _, alias) in UNEVEN.items():
         gappy = pd.Series(1.0, index=index).drop(index[10])

@@ -66,7 +66,7 @@ def parse_times(values: pd.Series, path: Path, dayfirst: bool | None = None) -> 
             _check_day_month_order(values, stamps, options, path)
         elif order:
             _check_given_order(values, options, path)
-        return stamps, _wall_clock(values) if options.get("utc") else None
+        return stamps, _wall_clock(values, order) if options.get("utc") else None
     raise InputError(
         f"{path}: column {values.name!r} has values that are not time stamps{_first_unreadable(values)}; "
         "write every stamp as a date and time in one format (e.g. 2024-01-01 00:00) or use integer time steps"
@@ -157,13 +157,14 @@ def _datetime_options(values: pd.Series, order: dict) -> Iterator[dict]:
         yield {"utc": True, "format": "ISO8601"}
 
 
-def _wall_clock(values: pd.Series) -> pd.Series | None:
-    """Stamps with offsets as the local times they show, without a zone ("00:00+02:00" is 00:00).
+def _wall_clock(values: pd.Series, order: dict) -> pd.Series | None:
+    """Stamps with offsets as the local times they show, without a zone ("00:00+02:00" is 00:00),
+    their dates read in the given ``order`` (``{"dayfirst": ...}``, or none).
 
     None where they cannot be read so (the stamps are then used in UTC).
     """
     local = values.astype(str).str.strip().str.replace(_OFFSET_ONLY, "", regex=True)
-    for options in ({"format": "ISO8601"}, {}):
+    for options in ({"format": "ISO8601"}, order):
         try:
             return pd.to_datetime(local, **options)
         except (ValueError, TypeError, OverflowError):

@@ -1,0 +1,98 @@
+"""Dates as files write them: day order, offsets, numbers that look like dates, patterns for names, and
+stamps written back (from a mutation round over the 2026-12-06 changes)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrec.batch import read_series
+from tsrec.estimators import InputError
+
+
+def _offset_text(stamps, layout):
+    return [d.strftime(layout) + d.strftime("%z")[:3] + ":" + d.strftime("%z")[3:] for d in stamps]
+
+
+@pytest.mark.parametrize("values", [[22000101, 22000102, 22000104], [18500101, 18500102, 18500104]])
+def test_integers_outside_1900_2199_are_no_yyyymmdd_dates(tmp_path, values):
+    # year 2200 or 1850 parse as dates, but the hint is for YYYYMMDD between 1900 and 2199 only
+    (tmp_path / "in.csv").write_text("unique_id,ds,y\n" + "".join(f"a,{v},{i}\n" for i, v in enumerate(values)))
+    with pytest.raises(InputError, match="not evenly spaced") as info:
+        read_series(tmp_path / "in.csv")
+    assert "YYYYMMDD" not in str(info.value)
+
+
+def test_integers_in_range_that_are_no_dates_get_no_date_hint(tmp_path):
+    # 20241301 has month 13: in the 1900..2199 range, but no date
+    (tmp_path / "in.csv").write_text("unique_id,ds,y\na,20241299,1\na,20241300,2\na,20241301,3\na,20241303,4\n")
+    with pytest.raises(InputError, match=r"not evenly spaced .*reindex each series to integer steps of 1") as info:
+        read_series(tmp_path / "in.csv")
+    assert "YYYYMMDD" not in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["part_?.csv", "part_[12].csv"])
+def test_pattern_hint_for_question_mark_and_brackets(tmp_path, name):
+    with pytest.raises(FileNotFoundError, match=r"file not found; check the path \(it is read as one file name, "
+                                                r"not as a pattern"):
+        read_series(tmp_path / name)
+
+
+def test_no_pattern_hint_for_a_plain_missing_name(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"nope\.csv: file not found; check the path$"):
+        read_series(tmp_path / "nope.csv")
+
+
+def test_dayfirst_false_is_not_overridden_by_a_day_first_retry(tmp_path):
+    # 01/02/2024 .. 15/02/2024 written day first; dayfirst=False must not end up reading them day-first
+    days = pd.date_range("2024-02-01", periods=15, freq="D")
+    pd.DataFrame({"unique_id": "a", "ds": days.strftime("%d/%m/%Y"), "y": np.arange(15.0)}).to_csv(
+        tmp_path / "feb.csv", index=False)
+    with pytest.raises(InputError):
+        read_series(tmp_path / "feb.csv", dayfirst=False)
+
+
+def test_dayfirst_with_offsets_that_change(tmp_path):
+    # daily local noon in Paris across the spring change: offsets +01:00 then +02:00, read day-first
+    days = pd.date_range("2024-03-29 12:00", periods=6, freq="D", tz="Europe/Paris")
+    pd.DataFrame({"unique_id": "a", "ds": _offset_text(days, "%d/%m/%Y %H:%M"), "y": np.arange(6.0)}).to_csv(
+        tmp_path / "noon.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stamps = read_series(tmp_path / "noon.csv", dayfirst=True).index.get_level_values(1)
+    assert stamps[0].day == 29 and stamps[0].month == 3 and len(stamps) == 6
+
+
+def test_first_stamp_is_checked_in_its_own_offset_not_in_utc(tmp_path):
+    # 31/03/2024 00:30+01:00 is 30 March 23:30 in UTC; its day order must be judged as written
+    hours = pd.date_range("2024-03-31 00:30", periods=6, freq="h", tz="Europe/Paris")
+    pd.DataFrame({"unique_id": "a", "ds": _offset_text(hours, "%d/%m/%Y %H:%M"), "y": np.arange(6.0)}).to_csv(
+        tmp_path / "night.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stamps = read_series(tmp_path / "night.csv", dayfirst=True).index.get_level_values(1)
+    assert len(stamps) == 6
+
+
+def test_a_column_with_a_fraction_of_a_second_keeps_it(tmp_path):
+    # one stamp at midnight, one not: left to pandas, which writes the fraction
+    from tsrec.batch import write_forecasts
+
+    stamps = pd.to_datetime(["2024-01-02 00:00:00", "2024-01-02 00:00:00.500"], format="ISO8601")
+    frame = pd.DataFrame({"ds": stamps, "y_hat": [1.0, 2.0]})
+    text = write_forecasts(frame, tmp_path / "f.csv").read_text()
+    assert text.splitlines() == ["ds,y_hat", "2024-01-02 00:00:00.000,1.0", "2024-01-02 00:00:00.500,2.0"]
+
+
+def test_dayfirst_true_reads_the_local_hours_of_changing_offsets_day_first_too(tmp_path):
+    # daily noon in New York across the November change, written day first (01/11/2024 12:00-04:00 ...)
+    days = pd.date_range("2024-11-01 12:00", periods=8, freq="D", tz="America/New_York")
+    pd.DataFrame({"unique_id": "a", "ds": _offset_text(days, "%d/%m/%Y %H:%M"), "y": np.arange(8.0)}).to_csv(
+        tmp_path / "ny.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stamps = read_series(tmp_path / "ny.csv", dayfirst=True).index.get_level_values(1)
+    assert stamps.equals(pd.DatetimeIndex(days.tz_localize(None), name="ds"))
