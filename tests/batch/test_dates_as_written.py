@@ -17,6 +17,15 @@ def _offset_text(stamps, layout):
     return [d.strftime(layout) + d.strftime("%z")[:3] + ":" + d.strftime("%z")[3:] for d in stamps]
 
 
+def _read_day_first(path, stamps) -> pd.Index:
+    """``stamps`` written day first with their offsets to ``path``, read back with dayfirst=True."""
+    text = _offset_text(stamps, "%d/%m/%Y %H:%M")
+    pd.DataFrame({"unique_id": "a", "ds": text, "y": np.arange(float(len(stamps)))}).to_csv(path, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return read_series(path, dayfirst=True).index.get_level_values(1)
+
+
 @pytest.mark.parametrize("values", [[22000101, 22000102, 22000104], [18500101, 18500102, 18500104]])
 def test_integers_outside_1900_2199_are_no_yyyymmdd_dates(tmp_path, values):
     # year 2200 or 1850 parse as dates, but the hint is for YYYYMMDD between 1900 and 2199 only
@@ -57,23 +66,15 @@ def test_dayfirst_false_is_not_overridden_by_a_day_first_retry(tmp_path):
 
 def test_dayfirst_with_offsets_that_change(tmp_path):
     # daily local noon in Paris across the spring change: offsets +01:00 then +02:00, read day-first
-    days = pd.date_range("2024-03-29 12:00", periods=6, freq="D", tz="Europe/Paris")
-    pd.DataFrame({"unique_id": "a", "ds": _offset_text(days, "%d/%m/%Y %H:%M"), "y": np.arange(6.0)}).to_csv(
-        tmp_path / "noon.csv", index=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        stamps = read_series(tmp_path / "noon.csv", dayfirst=True).index.get_level_values(1)
+    stamps = _read_day_first(tmp_path / "noon.csv",
+                             pd.date_range("2024-03-29 12:00", periods=6, freq="D", tz="Europe/Paris"))
     assert stamps[0].day == 29 and stamps[0].month == 3 and len(stamps) == 6
 
 
 def test_first_stamp_is_checked_in_its_own_offset_not_in_utc(tmp_path):
     # 31/03/2024 00:30+01:00 is 30 March 23:30 in UTC; its day order must be judged as written
-    hours = pd.date_range("2024-03-31 00:30", periods=6, freq="h", tz="Europe/Paris")
-    pd.DataFrame({"unique_id": "a", "ds": _offset_text(hours, "%d/%m/%Y %H:%M"), "y": np.arange(6.0)}).to_csv(
-        tmp_path / "night.csv", index=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        stamps = read_series(tmp_path / "night.csv", dayfirst=True).index.get_level_values(1)
+    stamps = _read_day_first(tmp_path / "night.csv",
+                             pd.date_range("2024-03-31 00:30", periods=6, freq="h", tz="Europe/Paris"))
     assert len(stamps) == 6
 
 
@@ -90,9 +91,5 @@ def test_a_column_with_a_fraction_of_a_second_keeps_it(tmp_path):
 def test_dayfirst_true_reads_the_local_hours_of_changing_offsets_day_first_too(tmp_path):
     # daily noon in New York across the November change, written day first (01/11/2024 12:00-04:00 ...)
     days = pd.date_range("2024-11-01 12:00", periods=8, freq="D", tz="America/New_York")
-    pd.DataFrame({"unique_id": "a", "ds": _offset_text(days, "%d/%m/%Y %H:%M"), "y": np.arange(8.0)}).to_csv(
-        tmp_path / "ny.csv", index=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        stamps = read_series(tmp_path / "ny.csv", dayfirst=True).index.get_level_values(1)
+    stamps = _read_day_first(tmp_path / "ny.csv", days)
     assert stamps.equals(pd.DatetimeIndex(days.tz_localize(None), name="ds"))

@@ -30,7 +30,8 @@ LAST = HOURS[59]
 BAD_CHUNKS = {
     "a gap": (pd.date_range(LAST + pd.Timedelta("5h"), periods=2, freq="h"), "the 4 rows between"),
     "rows before the cutoff": (HOURS[:2] - pd.Timedelta("10h"), "before the stored ones. last stamp"),
-    "another step": (pd.date_range(LAST + pd.Timedelta("1h"), periods=2, freq="D"), "are 24 steps of h apart, where the stored rows are one"),
+    "another step": (pd.date_range(LAST + pd.Timedelta("1h"), periods=2, freq="D"),
+                     "are 24 steps of h apart, where the stored rows are one"),
     "an integer index": (pd.Index([1000, 1001]), "kind integer but the fitted data of kind date-time"),
     "tz-aware stamps": (pd.date_range(LAST + pd.Timedelta("1h"), periods=2, freq="h", tz="UTC"),
                         r"time zone UTC but the fitted data none \(naive\)"),
