@@ -86,7 +86,8 @@ def stored_context_at(est, rows: pd.DataFrame) -> Context:
     in ``rows`` (residuals): the others' ends do not matter, as they would to one fh for all."""
     wanted = dict(split_panel(rows))
     chosen = [(i, key, df) for i, (key, df) in enumerate(split_panel(est._y)) if key in wanted]
-    unknown = [key for key in wanted if key not in {key for _, key, _ in chosen}]
+    known = {key for _, key, _ in chosen}
+    unknown = [key for key in wanted if key not in known]  # one set: not rebuilt for each key of a large panel
     if unknown:
         raise InputError(f"y holds series the forecaster was not fitted on ({unknown[:3]}); residuals continue "
                          "the fitted series: pass rows of those only")
