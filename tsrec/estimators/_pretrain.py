@@ -13,9 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 import torch
-from torch import nn
-
 from sktime.exceptions import NotFittedError
+from torch import nn
 
 from tsrec.estimators._newdata import step_text, uses_stamps
 from tsrec.estimators._series import check_raw_y
