@@ -147,6 +147,9 @@ def test_a_model_that_reads_no_stamps_fine_tunes_on_series_of_another_step():
     with pytest.raises(InputError, match=r"y steps by h but the forecaster was pretrained on series that step by D, "
                                          r"and reads the stamps"):
         cycle.fit(hourly)
+    # the same spacing spelt otherwise is the same step (pandas 3: to_offset("D") != to_offset("24h"))
+    daily_as_hours = ONE.set_axis(pd.date_range("2020-01-01", periods=40, freq="24h"))
+    assert cycle.fit(daily_as_hours, fh=[1, 2]).predict().index[0] == daily_as_hours.index[-1] + pd.Timedelta("24h")
 
 
 def test_a_pretrained_forecaster_saves_once_fitted_and_pickles_before(tmp_path):

@@ -18,6 +18,7 @@ from torch import nn
 
 from tsrec.estimators._newdata import step_text, uses_stamps
 from tsrec.estimators._series import check_raw_y
+from tsrec.estimators._timeindex import same_step
 from tsrec.estimators._updates import unchanged_on_error
 from tsrec.estimators.errors import InputError
 
@@ -89,7 +90,7 @@ class Pretraining:
             raise InputError(f"y has {self.n_channels_} variates but the forecaster was pretrained on "
                              f"{start.n_channels}; {verb} it on series of as many, or pretrain a new one on these")
         # only a model that reads the stamps learned its step (as predict(y=...) checks a context's)
-        if uses_stamps(self.network_meta_) and self._fit_step != start.step:
+        if uses_stamps(self.network_meta_) and not same_step(self._fit_step, start.step):
             raise InputError(f"y steps by {step_text(self._fit_step)} but the forecaster was pretrained on series that "
                              f"step by {step_text(start.step)}, and reads the stamps; resample y to that step, or "
                              "pretrain a new forecaster")
