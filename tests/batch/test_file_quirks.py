@@ -194,6 +194,19 @@ def test_dayfirst_says_how_dates_that_read_both_ways_are_read(tmp_path):
                                          r"month-first, as dayfirst=False says; they read day-first: pass "
                                          r"dayfirst=True \(CLI: --dayfirst\)"):
         read_series(tmp_path / "late.csv", dayfirst=False)
+    # ... and where the first dates read both ways, pandas fails at the 13th: the given order is the suspect
+    month = pd.date_range("2024-03-01", periods=20, freq="D")
+    for layout, dayfirst, row in (("%d/%m/%Y", False, "'13/03/2024', data row 13"),
+                                  ("%m/%d/%Y", True, "'03/13/2024', data row 13")):
+        pd.DataFrame({"unique_id": "a", "ds": month.strftime(layout), "y": np.arange(20.0)}).to_csv(
+            tmp_path / "month.csv", index=False)
+        given, other = ("day", "month") if dayfirst else ("month", "day")
+        with pytest.raises(InputError, match=rf"month\.csv: the dates of column 'ds' \(e\.g\. {row}\) do not read "
+                                             rf"{given}-first, as dayfirst={dayfirst} says; they read {other}-first: "
+                                             rf"pass dayfirst={not dayfirst} \(CLI: --{other}first\)"):
+            read_series(tmp_path / "month.csv", dayfirst=dayfirst)
+        assert read_series(tmp_path / "month.csv", dayfirst=not dayfirst).index.get_level_values(1).equals(
+            pd.DatetimeIndex(month, name="ds"))
     with pytest.raises(InputError, match=r"dayfirst must be True, False or None, got 'yes'"):
         read_series(tmp_path / "late.csv", dayfirst="yes")
 

@@ -67,6 +67,8 @@ def parse_times(values: pd.Series, path: Path, dayfirst: bool | None = None) -> 
         elif order:
             _check_given_order(values, options, path)
         return stamps, _wall_clock(values, order) if options.get("utc") else None
+    if order:
+        _check_other_order(values, order["dayfirst"], path)
     raise InputError(
         f"{path}: column {values.name!r} has values that are not time stamps{_first_unreadable(values)}; "
         "write every stamp as a date and time in one format (e.g. 2024-01-01 00:00) or use integer time steps"
@@ -133,7 +135,10 @@ def _check_given_order(values: pd.Series, options: dict, path: Path) -> None:
     day_first = options["dayfirst"]
     lead, second = (int(part) for part in re.split(r"[/.-]", str(values.iloc[0]).strip())[:2])
     want = (lead, second) if day_first else (second, lead)
-    first = pd.to_datetime(values.iloc[:1], **{key: value for key, value in options.items() if key != "utc"}).iloc[0]
+    with warnings.catch_warnings():  # pandas' note that it read against dayfirst: the refusal below says it
+        warnings.simplefilter("ignore", UserWarning)
+        first = pd.to_datetime(values.iloc[:1], **{key: value for key, value in options.items() if key != "utc"})
+    first = first.iloc[0]
     if (first.day, first.month) != want:
         given, other = ("day", "month") if day_first else ("month", "day")
         raise InputError(
@@ -141,6 +146,20 @@ def _check_given_order(values: pd.Series, options: dict, path: Path) -> None:
             f"dayfirst={day_first} says; they read {other}-first: pass dayfirst={not day_first} (CLI: "
             f"--{other}first), or nothing to have them read as they are"
         )
+
+
+def _check_other_order(values: pd.Series, day_first: bool, path: Path) -> None:
+    """Refuse dates that read in the order opposite to the one given, and not in it ("13/03/2024" with
+    dayfirst=False), saying so: as text that is not time stamps, the given order would be no suspect."""
+    if _not_stamps(values, dayfirst=not day_first).any():
+        return
+    given, other = ("day", "month") if day_first else ("month", "day")
+    wrong = int(np.flatnonzero(_not_stamps(values, dayfirst=day_first))[0])
+    raise InputError(
+        f"{path}: the dates of column {values.name!r} (e.g. {values.iloc[wrong]!r}, data row {wrong + 1}) do not "
+        f"read {given}-first, as dayfirst={day_first} says; they read {other}-first: pass "
+        f"dayfirst={not day_first} (CLI: --{other}first), or nothing to have them read as they are"
+    )
 
 
 def _datetime_options(values: pd.Series, order: dict) -> Iterator[dict]:
