@@ -93,6 +93,14 @@ def test_model_parameters_name_themselves():
     with pytest.raises(InputError, match="cannot infer period from an integer time index; pass period=") as raised:
         PGNForecaster(lookback=8, horizon=4, max_epochs=1).fit(frame().reset_index(drop=True))
     assert "or give y its time stamps: y.index = pd.date_range(" in str(raised.value)  # dates lost in a file
+    # yearly periods in words: pandas names a PeriodIndex's "Y-DEC" periods "YE-DEC"
+    yearly = frame().iloc[:40].set_axis(pd.period_range("1950", periods=40, freq="Y"))
+    with pytest.raises(InputError, match=r"cannot infer cycle_length for yearly steps, which has no usual seasonal "
+                                         r"cycle; pass cycle_length="):
+        CycleNetForecaster(lookback=6, horizon=2, max_epochs=1).fit(yearly)
+    with pytest.raises(InputError, match=r"cannot infer period for steps of '2D', which"):
+        PGNForecaster(lookback=8, horizon=4, max_epochs=1).fit(yearly.set_axis(pd.date_range("2020", periods=40,
+                                                                                            freq="2D")))
     with pytest.raises(ValueError, match="criterion_weights must be a tuple or list of three finite numbers"):
         SpaceTimeForecaster(criterion_weights=(float("inf"), 1, 1), max_epochs=1).fit(frame())
     with pytest.raises(ValueError, match=r"n_samples must be an integer >= 2, got 1"):  # one path has no spread

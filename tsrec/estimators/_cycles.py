@@ -34,8 +34,10 @@ def cycle_length_from_freq(freq: object, param: str = "cycle_length") -> int:
     if unit in _STEPS_PER_DAY and 0 < key[1] < _STEPS_PER_DAY[unit] and _STEPS_PER_DAY[unit] % key[1] == 0:
         return _STEPS_PER_DAY[unit] // key[1]
     if key not in _CYCLE_BY_FREQ:
+        # yearly steps are named in words: pandas names a PeriodIndex's "Y-DEC" periods "YE-DEC"
+        yearly = unit[:1] in ("Y", "A") and unit.lstrip("YA") in ("", "E", "S")
         raise InputError(
-            f"cannot infer {param} for frequency {freq.freqstr!r}; pass {param}=... "
+            f"cannot infer {param} for {'yearly steps' if yearly else f'steps of {freq.freqstr!r}'}, which has no usual seasonal cycle; pass {param}=... "
             "(the length of the seasonal cycle in steps)"
         )
     return _CYCLE_BY_FREQ[key]
