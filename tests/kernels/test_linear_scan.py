@@ -132,7 +132,6 @@ def test_chunked_path_survives_overflowing_gate_products(case, reverse):
 def test_chunked_backward_survives_overflowing_gate_products(reverse):
     # a reset gate, then 63 gates of 17 with no input and no loss weight: state and adjoint are
     # exactly 0 there, and the gate products of a forward chunk and of an adjoint chunk overflow
-    # (the adjoint's last chunk has gate 0 at its start; the one before it takes the overflow)
     g = torch.Generator().manual_seed(1)
     a, b, w = torch.full((1, 1024, 1), 0.9), torch.randn(1, 1024, 1, generator=g), torch.randn(1, 1024, 1, generator=g)
     a[0, 960], a[0, 961:], b[0, 960:], w[0, 960:] = 0.0, 17.0, 0.0, 0.0
@@ -197,7 +196,9 @@ def _ab():
     [
         (lambda a, b: (a, b[:, :3]), ValueError, r"b has shape \(2, 3, 3\) but a has \(2, 4, 3\); a and b must have"),
         (lambda a, b: (a.double(), b), TypeError, "dtype"),
-        (lambda a, b: (a.long(), b), TypeError, "a must be a floating"),
+        # was "cast it with .float()", which a float64 b then refused
+        (lambda a, b: (a.long(), b), TypeError, r"a must be a floating or complex tensor, got dtype torch.int64; cast "
+                                                r"it to the floating dtype of the other inputs, e\.g\. \.float\(\)$"),
         (lambda a, b: (a, b.clone().index_fill_(1, torch.tensor([1]), float("nan"))), ValueError, "b contains NaN"),
         (lambda a, b: (a[0], b[0]), ValueError, "a must have 3 dims"),
         (lambda a, b: (a[:, :0], b[:, :0]), ValueError, "empty time axis"),
@@ -249,3 +250,31 @@ def test_chunked_output_is_contiguous_like_the_loop(time):
         h = linear_scan(a, b, backend=backend)
         assert h.is_contiguous(), (backend, h.stride())
         assert h.view(-1, 3).shape == (2 * time, 3)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.complex64])
+@pytest.mark.parametrize("shape", [(0, 64, 8), (4, 100, 0)])  # no rows, at the chunked path's length
+def test_empty_batch_or_channels_give_empty_results(dtype, shape):
+    # the chunked path reduced over the gates (aminmax) and failed on an empty tensor
+    for backend in ("naive", "torch"):
+        a, b, s = make(shape, dtype)
+        h, last = linear_scan(a, b, initial_state=s, output_final_state=True, backend=backend)
+        assert h.shape == shape and last.shape == (shape[0], shape[2])
+        grads = torch.autograd.grad(h.real.sum(), (a, b, s), allow_unused=True)
+        assert all(g is None or g.shape == x.shape for g, x in zip(grads, (a, b, s)))
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_backward_of_growing_gates_keeps_the_chunked_path(monkeypatch, reverse):
+    # the adjoint's shifted-in gate was 0, which made every gate product 0: with any gate above 1,
+    # the chunked backward took it for a lifted underflow and fell back to the plain loop (37x slower)
+    a = torch.full((1, 256, 4), 1.0001, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(1, 256, 4, dtype=torch.float64, requires_grad=True)
+    ref = torch.autograd.grad(linear_scan(a, b, reverse=reverse, backend="naive").sum(), (a, b))
+
+    def no_loop(*args):
+        raise AssertionError("the plain loop ran")
+
+    monkeypatch.setattr(torch_impl, "_loop_scan", no_loop)
+    got = torch.autograd.grad(linear_scan(a, b, reverse=reverse, backend="torch").sum(), (a, b))
+    assert all(rel_err(g, r) < 1e-12 for g, r in zip(got, ref))

@@ -124,7 +124,8 @@ def scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None, reverse: boo
     The backward runs through here too, so its adjoint scan falls back to the loop the same way.
     """
     batch, n_steps, chans = a.shape
-    if batch * chans <= CHUNK_MAX_ROWS and n_steps >= CHUNK_MIN_TIME:
+    # empty rows take the loop: the chunked path's checks reduce over the gates, which an empty tensor has not
+    if 0 < batch * chans <= CHUNK_MAX_ROWS and n_steps >= CHUNK_MIN_TIME:
         h = _chunk_scan(a.flip(1), b.flip(1), h0) if reverse else _chunk_scan(a, b, h0)
         if h is not None:
             return h.flip(1) if reverse else h
@@ -158,9 +159,12 @@ class _LinearScanFn(torch.autograd.Function):
 def adjoint_scan(a: torch.Tensor, grad_h: torch.Tensor, reverse: bool) -> torch.Tensor:
     """The adjoint states ``g = dL/dh`` of ``h = scan(a, b, ., reverse)`` from ``grad_h`` (also ``dL/db``)."""
     a_c = _conj(a)
-    zero = torch.zeros_like(a_c[:, :1])
-    # the adjoint of step t is fed by step t+1 (t-1 when reversed): shift the gates
-    a_adj = torch.cat([zero, a_c[:, :-1]], 1) if reverse else torch.cat([a_c[:, 1:], zero], 1)
+    # the adjoint of step t is fed by step t+1 (t-1 when reversed): shift the gates. The gate shifted
+    # in meets the scan's first step, which has no state before it, so its value is never used: 1,
+    # not 0, as a 0 there made every gate product 0, and any gate above 1 then sent the chunked scan
+    # back to the plain loop (as an underflow it might have lifted; 37x slower at T = 20000)
+    one = torch.ones_like(a_c[:, :1])
+    a_adj = torch.cat([one, a_c[:, :-1]], 1) if reverse else torch.cat([a_c[:, 1:], one], 1)
     return scan(a_adj, grad_h.contiguous(), None, not reverse)
 
 
