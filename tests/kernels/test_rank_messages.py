@@ -46,8 +46,12 @@ def test_single_series_is_told_to_add_the_batch_axis(op):
     call, single, name, layout = SINGLE_SERIES[op]
     expected = (f"{name} must have {single.ndim + 1} dims {layout}, got shape {tuple(single.shape)}; "
                 f"for a single series add the batch axis: {name}.unsqueeze(0)")
-    with pytest.raises(ValueError, match=re.escape(expected)):
+    with pytest.raises(ValueError, match=re.escape(expected)) as raised:
         call(single)
+    # the other reading of a missing axis: (batch, time) of one channel, as accelerated-scan takes a scan
+    axes = layout.strip("()").split(", ")
+    other = f"; if its axes are ({', '.join(axes[:-1])}), add the last one: {name}.unsqueeze(-1)"
+    assert str(raised.value).endswith(other) == (axes[1] == "time")
     out = call(single.unsqueeze(0))  # the fix the message gives
     assert out.shape[0] == 1 and torch.isfinite(out).all()
 
@@ -81,3 +85,15 @@ def test_kernel_of_the_wrong_rank_is_told_both_layouts():
 def test_ssm_kernel_builders_name_their_axes(call, expected):
     with pytest.raises(ValueError, match=re.escape(expected)):
         call()
+
+
+def test_selection_matrices_of_the_wrong_rank_are_told_both_layouts():
+    # were "B must have 3 or 4 dims, got shape (2, 3)", without the axes
+    u = rnd(2, 5, 4)
+    expected = ("B must have 3 or 4 dims (batch, time, N) or (batch, time, groups, N), got shape (5, 2); for a "
+                "single series add the batch axis")
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        k.selective_scan(u, u.abs(), neg(4, 2), rnd(5, 2), rnd(5, 2))
+    with pytest.raises(ValueError, match=re.escape("C_t must have 2 or 3 dims (batch, N) or (batch, groups, N), got "
+                                                   "shape (2,)")):
+        k.selective_scan_step(rnd(2, 4, 2), rnd(2, 4), rnd(2, 4).abs(), neg(4, 2), rnd(2, 2), rnd(2))

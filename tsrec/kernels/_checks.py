@@ -50,7 +50,11 @@ def _layout_fix(name: str, x: torch.Tensor, ranks: tuple[int, ...], layout: str 
         return f", got shape {tuple(x.shape)}"
     text = f" {layout}, got shape {tuple(x.shape)}"
     if layout.startswith("(batch,") and x.ndim + 1 in ranks:
-        return text + f"; for a single series add the batch axis: {name}.unsqueeze(0)"
+        text += f"; for a single series add the batch axis: {name}.unsqueeze(0)"
+        axes = layout.strip("()").split(", ")
+        if axes[1] == "time" and " or " not in layout:  # (batch, time) of one channel, as accelerated-scan takes it
+            text += f"; if its axes are ({', '.join(axes[:-1])}), add the last one: {name}.unsqueeze(-1)"
+        return text
     return text + f"; reshape it to {layout}"
 
 
@@ -59,7 +63,7 @@ def _cast_hint(x: torch.Tensor) -> str:
     if x.is_complex():
         return ("complex input is not supported here (a real cast would drop the imaginary part); "
                 "pass the real and imaginary parts (.real, .imag) as separate real inputs")
-    return "cast it with .float()"
+    return "cast it to the floating dtype of the other inputs, e.g. .float()"
 
 
 def check_finite(**tensors: torch.Tensor | None) -> None:

@@ -31,9 +31,10 @@ __all__ = ["selective_scan", "selective_scan_step"]
 def _check_BC(u_shape: tuple, A: torch.Tensor, **mats: torch.Tensor) -> None:
     """B and C: ``(batch, time, N)`` or ``(batch, time, G, N)`` with D divisible by G."""
     lead, n_state = tuple(u_shape[:-1]), A.shape[1]
+    axes = ", ".join(("batch", "time")[: len(lead)])  # the one-step update has no time axis
     layouts = {}
     for name, M in mats.items():
-        check_tensor(name, M, ndim=(len(lead) + 1, len(lead) + 2))
+        check_tensor(name, M, ndim=(len(lead) + 1, len(lead) + 2), layout=f"({axes}, N) or ({axes}, groups, N)")
         layouts[name] = M.ndim
         groups = M.shape[-2] if M.ndim == len(lead) + 2 else 1
         if tuple(M.shape[: len(lead)]) != lead or M.shape[-1] != n_state:
@@ -45,7 +46,6 @@ def _check_BC(u_shape: tuple, A: torch.Tensor, **mats: torch.Tensor) -> None:
             raise ValueError(f"{name} has {groups} groups, which does not divide D={u_shape[-1]}; use a divisor of D")
     if len(set(layouts.values())) > 1:  # the backends read B and C with one layout
         shown = ", ".join(f"{name} {tuple(M.shape)}" for name, M in mats.items())
-        axes = ", ".join(("batch", "time")[: len(lead)])  # the one-step update has no time axis
         raise ValueError(f"{' and '.join(mats)} must have the same layout, got {shown}; give them both "
                          f"({axes}, N) or both ({axes}, groups, N)")
     check_same_shape(**mats)
