@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 from hypothesis import given, settings
@@ -98,6 +100,15 @@ def test_auto_keeps_a_growing_kernel_accurate():
     ref = companion_kernel(a, b, c, 720, backend="naive")
     assert auto_method(a) == "krylov" and auto_method(a / a.abs().sum()) == "fft"
     assert rel_err(companion_kernel(a, b, c, 720), ref) < TOL[torch.float32]
+    # asked for by name, the FFT path still runs such an a, and says what it costs
+    with pytest.warns(RuntimeWarning, match=r"method='fft' with an a whose sum_i \|a_i\| exceeds 1 in some head: "
+                                            r"its kernel may grow, and the FFT path then loses its digits") as caught:
+        fast = companion_kernel(a, b, c, 720, method="fft")
+    assert caught[0].filename == __file__  # points at the caller's line
+    assert rel_err(fast, ref) > 1e-2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an L1-normalised a (SpaceTime's default) is the FFT path's case
+        companion_kernel(a / a.abs().sum(), b, c, 720, method="fft")
     leaves = [x.clone().requires_grad_() for x in (a, b, c)]
     weight = torch.randn(1, 720, generator=torch.Generator().manual_seed(1)) / ref.abs()  # every tap counts
     grads = [torch.autograd.grad((companion_kernel(*leaves, 720, backend=be) * weight).sum(), leaves)

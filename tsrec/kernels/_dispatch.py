@@ -118,7 +118,7 @@ def resolve_backend(
         if on_cuda and not usable and triton_version() is not None and not triton_available():
             # once per call site (Python's default filter): a GPU run on the slower torch path should say why
             warnings.warn(f"{_old_triton_text()}; running the torch path on the GPU instead", RuntimeWarning,
-                          stacklevel=_caller_level())
+                          stacklevel=caller_level())
         return _imported_or_torch(demanded=False) if usable else "torch"
     if backend == "triton":
         # the variable sets a default for every op: where this call has no kernel (CPU tensors have
@@ -156,11 +156,11 @@ def _imported_or_torch(demanded: bool) -> str:
     if demanded:
         raise ValueError(f"backend='triton': {why}; repair the triton install (python -c 'import triton' shows the "
                          "error) or use backend='torch'") from error
-    warnings.warn(f"{why}; running the torch path instead", RuntimeWarning, stacklevel=_caller_level())
+    warnings.warn(f"{why}; running the torch path instead", RuntimeWarning, stacklevel=caller_level())
     return "torch"
 
 
-def _caller_level() -> int:
+def caller_level() -> int:
     """The ``stacklevel`` that names the first frame outside ``tsrec.kernels`` for a ``warnings.warn``
     in the function calling this one: a warning should point at the line that called the op (through
     the op's wrappers, which a fixed count missed), where a warnings filter by module can match it."""

@@ -33,6 +33,7 @@ Algorithms (all differentiable with plain autograd):
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Literal
 
 import torch
@@ -41,6 +42,7 @@ from .._autocast import without_autocast
 from .._autograd import empty_result
 from .._checks import (check_device, check_finite, check_fits_in_memory, check_length, check_same_shape, check_tensor,
                        finite_verdict, raise_non_finite)
+from .._dispatch import caller_level
 from ..fft_conv import fast_fft_len, route_to_torch
 
 METHODS = ("auto", "krylov", "fft")
@@ -67,7 +69,9 @@ def companion_kernel(
     method : {"auto", "krylov", "fft"}
         Torch-path algorithm (module docstring). ``"auto"`` is ``"fft"`` where every head has
         ``sum_i |a_i| <= 1`` (SpaceTime's default L1-normalised ``a``), else ``"krylov"``; see
-        :func:`auto_method`. Ignored by the naive backend.
+        :func:`auto_method`. ``"fft"`` for an ``a`` past that bound warns: a kernel that grows
+        loses every digit on that path (float32, spectral radius 1.06, ``L = 720``: an error twice
+        the kernel's size), where Krylov keeps 3e-7. Ignored by the naive backend.
     backend : {"auto", "torch", "triton", "naive"}
         ``"triton"`` runs the torch path: these are batched GEMMs/FFTs that cuBLAS/cuFFT already do.
 
@@ -207,17 +211,24 @@ def l1_bounded(a: torch.Tensor) -> torch.Tensor:
 
 
 def _check_finite_and_resolve(method: str, **vectors: torch.Tensor) -> str:
-    """Refuse NaN/inf in ``vectors`` and resolve ``method="auto"`` (:func:`auto_method`).
+    """Refuse NaN/inf in ``vectors`` and resolve ``method="auto"`` (:func:`auto_method`); warn where
+    ``"fft"`` is asked for an ``a`` whose kernel may grow, which that path computes with no digit left.
 
     Finite inputs with a bounded ``a`` (the usual case) cost one read for both answers; only a
     ``False`` verdict reads each tensor, to name a non-finite one or else to take Krylov.
     """
-    if method != "auto" or vectors["a"].is_meta:  # meta tensors carry no values: either method
+    if method == "krylov" or vectors["a"].is_meta:  # meta tensors carry no values: either method
         check_finite(**vectors)
         return "fft" if method == "auto" else method
     if bool(finite_verdict(*vectors.values()) & l1_bounded(vectors["a"])):
         return "fft"
     raise_non_finite(vectors)
+    if method == "fft":
+        warnings.warn(
+            "method='fft' with an a whose sum_i |a_i| exceeds 1 in some head: its kernel may grow, and the FFT "
+            "path then loses its digits; pass method='auto' (Krylov for such a) or 'krylov', or normalise a",
+            RuntimeWarning, stacklevel=caller_level())
+        return "fft"
     return "krylov"
 
 
