@@ -136,6 +136,18 @@ def test_a_second_pretrain_on_other_variates_is_told_to_pretrain_on_as_many():
     assert est.state == "pretrained" and est.pretrained_.n_channels == 1
 
 
+def test_variates_in_another_order_are_told_the_pretrained_order():
+    # the same names in another order were fitted silently, each variate on another's weights
+    both = OTHERS.assign(w=OTHERS["v"] * 2)
+    est = arnet().pretrain(both)
+    assert est.pretrained_.columns == ("v", "w")
+    with pytest.raises(InputError, match=r"y has the variates the forecaster was pretrained on in another order "
+                                         r"\(\['w', 'v'\] for \['v', 'w'\]\); fit it on y\[\['v', 'w'\]\]"):
+        est.fit(both.loc["s1"][["w", "v"]], fh=[1])
+    assert est.fit(both.loc["s1"][["v", "w"]], fh=[1]).predict().shape == (1, 2)
+    assert est.fit(both.loc["s1"].set_axis(["a", "b"], axis=1), fh=[1]).predict().shape == (1, 2)  # other names
+
+
 def test_a_model_that_reads_no_stamps_fine_tunes_on_series_of_another_step():
     # as predict(y=...) reads a context: only a model that reads the stamps learned its step
     hourly = ONE.set_axis(pd.date_range("2020-01-01", periods=40, freq="h"))

@@ -28,12 +28,14 @@ if TYPE_CHECKING:
 
 class PretrainedWeights(NamedTuple):
     """A pretrained network's weights and what the data of a fit must match to start from them:
-    the number of variates and the sampling step (integer stamps: their spacing)."""
+    the number of variates, their order where the names are the same, and the sampling step
+    (integer stamps: their spacing)."""
 
     weights: dict[str, torch.Tensor]
     n_channels: int
     step: object
     history: dict
+    columns: tuple = ()
 
 
 class Pretraining:
@@ -76,7 +78,8 @@ class Pretraining:
         scratch._Pretraining__start = getattr(self, "pretrained_", None)
         scratch.fit(y)
         weights = {name: value.detach().cpu().clone() for name, value in scratch.network_.state_dict().items()}
-        self.pretrained_ = PretrainedWeights(weights, scratch.n_channels_, scratch._fit_step, scratch.history_)
+        self.pretrained_ = PretrainedWeights(weights, scratch.n_channels_, scratch._fit_step, scratch.history_,
+                                             tuple(scratch.columns_))
         return self
 
     def _start_from_pretrained(self, network: nn.Module) -> None:
@@ -89,6 +92,11 @@ class Pretraining:
         if self.n_channels_ != start.n_channels:
             raise InputError(f"y has {self.n_channels_} variates but the forecaster was pretrained on "
                              f"{start.n_channels}; {verb} it on series of as many, or pretrain a new one on these")
+        if sorted(map(str, self.columns_)) == sorted(map(str, start.columns)) and self.columns_ != list(start.columns):
+            # a variate's place has weights of its own in most networks (CycleNet's cycle, the scans over
+            # the variates of S-Mamba and Chimera): the same names in another order would mix them up
+            raise InputError(f"y has the variates the forecaster was pretrained on in another order ({self.columns_} "
+                             f"for {list(start.columns)}); {verb} it on y[{list(start.columns)}]")
         # only a model that reads the stamps learned its step (as predict(y=...) checks a context's)
         if uses_stamps(self.network_meta_) and not same_step(self._fit_step, start.step):
             raise InputError(f"y steps by {step_text(self._fit_step)} but the forecaster was pretrained on series that "
