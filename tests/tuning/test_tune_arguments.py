@@ -45,8 +45,12 @@ def test_random_state_with_a_sampler_is_refused(series):
 
 @pytest.mark.parametrize("random_state", [-1, 2**32, 1.5, "0", True])
 def test_bad_random_state(series, random_state):
-    with pytest.raises(ValueError, match="random_state must be None or an int"):
+    with pytest.raises(ValueError, match="random_state must be None or an int") as raised:
         tune(arnet(), series, n_trials=1, random_state=random_state)
+    # tune's seed goes to the sampler, not to torch (each trial's estimator keeps its own)
+    assert "tsrec seeds torch" not in str(raised.value)
+    if isinstance(random_state, str):
+        assert "tsrec seeds Optuna's TPESampler, which needs an integer seed" in str(raised.value)
 
 
 # ---- sampler, pruner, study --------------------------------------------------------------------

@@ -89,8 +89,9 @@ def check_val_size(value: object) -> float | int:
     raise ParameterError(f"val_size must be a fraction in [0, 1) or a row count >= 0, got {value!r}")
 
 
-def seed_of(random_state: object) -> int:
-    """The integer seed; None means 0 so that repeated fits agree by default."""
+def seed_of(random_state: object, seeds: str = "torch") -> int:
+    """The integer seed; None means 0 so that repeated fits agree by default. ``seeds``: what the
+    seed goes to, as the refusal of another type says."""
     if random_state is None:
         return 0
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
@@ -100,7 +101,7 @@ def seed_of(random_state: object) -> int:
     method = {np.random.Generator: "integers", np.random.RandomState: "randint"}.get(type(random_state))
     draw = f" (to draw one from a NumPy generator: random_state=int(rng.{method}(2**32)))" if method else ""
     raise ParameterError(
-        f"random_state must be None or an int, got {type(random_state).__name__}; tsrec seeds torch, which needs "
+        f"random_state must be None or an int, got {type(random_state).__name__}; tsrec seeds {seeds}, which needs "
         f"an integer seed: pass one, e.g. random_state=0{draw}"
     )
 

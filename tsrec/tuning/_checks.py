@@ -351,7 +351,7 @@ def make_study(
     if study is not None:
         return _check_study(study, sampler, pruner, random_state)
     if sampler is None:
-        sampler = optuna.samplers.TPESampler(seed=seed_of(random_state))
+        sampler = optuna.samplers.TPESampler(seed=seed_of(random_state, "Optuna's TPESampler"))
     elif random_state is not None:
         raise ParameterError(
             "random_state seeds only the default sampler; seed the sampler you pass instead, e.g. "
