@@ -249,7 +249,7 @@ def test_nan_or_inf_in_y_is_counted_and_located_with_a_fix_for_its_kind():
     panel.loc[("b", hours[3]), "temp"] = np.nan
     cases = [
         (one, r"y contains NaN or inf \(1 NaN and 1 inf\), the first at time 2024-01-01 07:00:00; "
-              r".*y\.interpolate\(\)"),
+              r".*y\.interpolate\(limit_direction='both'\)"),
         # interpolating a panel as one column would fill across its series
         (panel, r"the first at series 'b', time 2024-01-01 03:00:00, column 'temp'; .*within each series, e\.g\. "
                 r"y\.groupby\(level=0\)\.transform\(lambda s: s\.interpolate\(limit_direction='both'\)\)"),

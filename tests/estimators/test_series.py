@@ -57,6 +57,33 @@ def test_the_nan_fix_for_a_list_of_frames_fills_each_frame():
     assert check_raw_y(namespace["y"]) == "df-list"
 
 
+def test_the_nan_fix_for_a_pandas_y_fills_leading_values_and_sees_series_side_by_side():
+    # "e.g. y.interpolate()" was advised, which leaves leading NaN: the same refusal followed
+    one = pd.Series(np.arange(30.0), index=HOURS)
+    one.iloc[[0, 1, 7]] = np.nan
+    message = (r"\(3 NaN\), the first at time 2024-01-01 00:00:00; fill or drop missing values first \(e\.g\. "
+               r"y\.interpolate\(limit_direction='both'\)\)$")
+    with pytest.raises(InputError, match=message) as raised:
+        check_raw_y(one)
+    check_raw_y(eval(_advised(str(raised.value)), {"y": one}))  # noqa: S307 - the advice, run
+    # series side by side in columns (darts' habit), one starting later: a panel, not a fill
+    wide = pd.DataFrame({"a": np.arange(30.0), "b": np.r_[np.full(10, np.nan), np.arange(20.0)]}, index=HOURS)
+    message = (r"column 'b'.*; the missing values only lead or trail columns: if these are series of their own .*, "
+               r"give them as a panel of one variate, y = y\.stack\(\)\.dropna\(\)\.to_frame\('y'\)\.swaplevel\(\)"
+               r"\.sort_index\(\)")
+    with pytest.raises(InputError, match=message) as raised:
+        check_raw_y(wide)
+    namespace = {"y": wide}
+    advice = re.search(r"a panel of one variate, (y = .*) \(one model", str(raised.value)).group(1)
+    exec(advice, namespace)  # noqa: S102 - the advice, run
+    panel = namespace["y"]
+    assert check_raw_y(panel) == "pd-multiindex" and panel.loc["b"].shape == (20, 1) and panel.loc["a"].shape == (30, 1)
+    wide.iloc[15, 0] = np.nan  # a gap inside a column: not series of other spans
+    with pytest.raises(InputError) as raised:
+        check_raw_y(wide)
+    assert "lead or trail" not in str(raised.value)
+
+
 def test_scaled_contexts_are_c_contiguous_whatever_pandas_layout():
     panel = pd.concat({key: pd.DataFrame(np.random.default_rng(0).normal(size=(30, 3)), index=HOURS,
                                          columns=["a", "b", "c"]) for key in "xyz"}, names=["id", "ds"])

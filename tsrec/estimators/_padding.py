@@ -28,3 +28,16 @@ def _at_ends(bad: np.ndarray) -> bool:
     """Whether the bad rows of one series (in time order) are a leading and/or trailing run."""
     good = np.flatnonzero(~bad)
     return good.size > 0 and not bad[good[0]:good[-1] + 1].any()
+
+
+def wide_padding_note(frame: pd.DataFrame, values: np.ndarray, name: str) -> str:
+    """A sentence on the columns of a flat ``frame`` (``values``, its numbers) whose non-finite values all
+    lead or trail them: separate series that start or end at other times, as a darts user lays them out
+    side by side (filling them would invent their missing spans); else ``""``."""
+    bad = ~np.isfinite(values)
+    columns = np.flatnonzero(bad.any(axis=0))
+    if frame.shape[1] < 2 or not all(_at_ends(bad[:, j]) for j in columns):
+        return ""
+    return (f"; the missing values only lead or trail columns: if these are series of their own that start or end "
+            f"at other times, give them as a panel of one variate, {name} = {name}.stack().dropna().to_frame('y')"
+            ".swaplevel().sort_index() (one model for all series)")

@@ -11,7 +11,7 @@ from sktime.datatypes import check_is_scitype, convert
 from sktime.forecasting.base import ForecastingHorizon
 
 from tsrec._warn import warn_user
-from tsrec.estimators._padding import padding_note
+from tsrec.estimators._padding import padding_note, wide_padding_note
 from tsrec.estimators._series_values import check_dtypes, check_time_index, non_numeric_message, not_real
 from tsrec.estimators._timeindex import SEVERAL_SERIES, check_index, future_indexes
 from tsrec.estimators.errors import InputError
@@ -186,7 +186,9 @@ def _frame_non_finite(frame: pd.DataFrame, values: np.ndarray, name: str, listed
                "s.interpolate(limit_direction='both'))")
         note = "" if listed else padding_note(frame, values)
     else:
-        where, fix, note = f"time {label}{column}", "e.g. y.interpolate()", ""
+        # interpolate() alone leaves leading NaN as they are
+        where, fix = f"time {label}{column}", "e.g. y.interpolate(limit_direction='both')"
+        note = wide_padding_note(frame, values, name)
     return _non_finite(name, values, where, fix, note)
 
 
