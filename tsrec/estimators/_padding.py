@@ -1,6 +1,7 @@
 """Missing values that pad a panel's series at their ends: what an sktime transformer inside a
 pipeline (Detrender) makes of a panel whose series span different times, where the user's own
-``y`` has none and the usual fix, filling ``y``, changes nothing."""
+``y`` has none and the usual fix, filling ``y``, changes nothing; and in a flat frame, columns that
+are series of other spans side by side (darts' layout), which a fill would invent values for."""
 
 from __future__ import annotations
 
