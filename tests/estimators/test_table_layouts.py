@@ -217,3 +217,30 @@ def test_a_count_column_that_does_not_rise_evenly_is_no_time_step():
     frame = pd.DataFrame({"id": list("aaabbb"), "step": [1, 2, 4, 1, 2, 4], "v": np.arange(6.0)})
     assert long_table_fix(frame, ["id"], "y") is None
     assert long_table_fix(frame.assign(step=[1, 2, 3, 1, 2, 3]), ["id"], "y") is not None
+
+
+NUMBERED = pd.DataFrame({"unique_id": np.repeat([0, 1], [30, 20]), "ds": np.r_[np.arange(1, 31), np.arange(1, 21)],
+                         "y": np.sin(np.arange(50) / 3.0)})
+
+
+@pytest.mark.parametrize("ids", ["int", "float"])
+def test_a_long_table_of_numbers_only_is_told_its_index(ids):
+    # neuralforecast's integer-ds example: ids and stamps were fitted as two more variates, with no error
+    y = NUMBERED.astype({"unique_id": float}) if ids == "float" else NUMBERED
+    with pytest.raises(InputError, match=r"y is a long table: if 'unique_id' names the series and 'ds' holds the time "
+                                         r"stamps, make them its index") as raised:
+        check_raw_y(y)
+    fixed = _run_advice(str(raised.value), y)
+    assert check_raw_y(fixed) == "pd-multiindex" and list(fixed.columns) == ["y"]
+
+
+def test_a_column_named_as_stamps_that_counts_steps_is_told_to_become_the_index():
+    y = NUMBERED[NUMBERED.unique_id == 0].drop(columns="unique_id")
+    with pytest.raises(InputError, match=r"y's column 'ds' counts the time steps, and would be forecast as a target "
+                                         r"\(every column is one\): make it the time index, y = y\.set_index\('ds'\)$"):
+        check_raw_y(y)
+    assert list(y.set_index("ds").columns) == ["y"] and check_raw_y(y.set_index("ds")) == "pd.DataFrame"
+    # whole-number variates of other names stay variates (an hour and a day count rise like ids and steps)
+    calendar = pd.DataFrame({"hour": np.arange(48) % 24, "day": np.arange(48) // 24, "y": np.arange(48.0)})
+    assert check_raw_y(calendar) == "pd.DataFrame"
+    assert check_raw_y(y.assign(ds=np.arange(30) ** 2)) == "pd.DataFrame"  # uneven: no time steps

@@ -196,3 +196,31 @@ def ids_as_index_fix(y: pd.DataFrame, name: str) -> str | None:
                     f"stamps; if so, make them its index, {name} = {name}.set_index({stamp_key}, append=True){drop}"
                     f".sort_index() (one model for all series)")
     return None
+
+
+# the names neuralforecast, darts and pandas users give a long table's stamps and series ids
+_STAMP_NAMES = {"ds", "time", "timestamp", "date", "datetime", "time_idx", "timestep"}
+_ID_NAMES = {"unique_id", "id", "series_id", "item_id", "ts_id", "series"}
+
+
+def numeric_stamps_fix(frame: pd.DataFrame, name: str) -> str | None:
+    """The message for a frame of numbers only whose column named as stamps (neuralforecast's ``ds``)
+    counts the time steps, beside ids (a long table) or alone; None if it has no such column.
+
+    Every column of ``y`` is a target: those stamps (and ids) were forecast as variates, with no
+    error at all. Only named columns are taken: integer ids beside integer steps are otherwise
+    indistinguishable from two whole-number variates (an hour and a day count)."""
+    if isinstance(frame.index, (pd.DatetimeIndex, pd.PeriodIndex, pd.MultiIndex)):
+        return None
+    named = {str(c).lower(): c for c in frame.columns}
+    for stamps in (named[n] for n in sorted(_STAMP_NAMES & set(named)) if _steps(frame, [named[n]])):
+        ids = [named[n] for n in sorted(_ID_NAMES & set(named)) if _whole_numbers(frame[named[n]])]
+        for chosen in ids:
+            repeated = _is_long([frame[chosen]], frame[stamps], True)
+            if repeated is not None:
+                advice = _set_index_advice(name, [chosen], (repr(stamps), ""), stamps)
+                return advice + _repeated_rows_advice(name, [chosen, stamps], repeated)
+        if _steps_rise_evenly(pd.MultiIndex.from_arrays([np.zeros(len(frame)), frame[stamps]])):
+            return (f"{name}'s column {stamps!r} counts the time steps, and would be forecast as a target (every "
+                    f"column is one): make it the time index, {name} = {name}.set_index({stamps!r})")
+    return None

@@ -11,6 +11,7 @@ from sktime.datatypes import check_is_scitype, convert
 from sktime.forecasting.base import ForecastingHorizon
 
 from tsrec._warn import warn_user
+from tsrec.estimators._long_tables import numeric_stamps_fix
 from tsrec.estimators._padding import padding_note, wide_padding_note
 from tsrec.estimators._series_values import check_dtypes, check_time_index, non_numeric_message, not_real
 from tsrec.estimators._timeindex import SEVERAL_SERIES, check_index, future_indexes
@@ -200,6 +201,8 @@ def _check_frame(frame: pd.DataFrame, name: str, listed: bool) -> None:
            if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])]
     if bad:
         raise TypeError(non_numeric_message(frame, bad, name))
+    if (stamps_fix := numeric_stamps_fix(frame, name)) is not None:
+        raise InputError(stamps_fix)
     values = frame.to_numpy(dtype=float)
     if not np.isfinite(values).all():
         raise _frame_non_finite(frame, values, name, listed)
