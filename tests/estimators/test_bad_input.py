@@ -192,6 +192,20 @@ def test_a_panel_series_too_short_to_validate_is_named_and_the_others_validate()
     assert len(est.history_["val_loss"]) == 1
 
 
+def test_a_panel_series_that_can_validate_but_not_train_is_named():
+    # 19 rows, val_size=8: its last 8 validate, and the 11 before them hold no training window of 8 + 4 rows
+    long, short = frame().iloc[:120, :1], frame().iloc[:19, :1]
+    panel = pd.concat({"long": long, "short": short}, names=["id", "time"])
+    with pytest.warns(UserWarning, match=r"1 of 2 series \('short'\) only validate: the rows before their last "
+                                         r"val_size ones are fewer than lookback \+ horizon = 12, no training window; "
+                                         r"the model is scored on them but not trained on them"):
+        CycleNetForecaster(lookback=8, horizon=4, val_size=8, max_epochs=1).fit(panel)
+    with warnings.catch_warnings():  # 20 rows leave one training window before the last 8
+        warnings.simplefilter("error")
+        panel = pd.concat({"long": long, "short": frame().iloc[:20, :1]}, names=["id", "time"])
+        CycleNetForecaster(lookback=8, horizon=4, val_size=8, max_epochs=1).fit(panel)
+
+
 def test_unreadable_saved_folders(tmp_path, fitted):
     with pytest.raises(tsrec.estimators.LoadError, match="no such folder"):
         tsrec.load(tmp_path / "missing")

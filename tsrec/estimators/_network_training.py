@@ -8,6 +8,7 @@ from tsrec._warn import import_lightning
 from tsrec.estimators import _divergence, _newdata, _persistence, _seeding, _steps
 from tsrec.estimators._params import (
     check_val_size, data_dtype, sizes_named_when_out_of_memory, warn_no_validation, warn_partial_validation,
+    warn_validated_only,
 )
 from tsrec.estimators._saved_weights import network_with_weights
 from tsrec.estimators._scaling import fit_scales, scales_of
@@ -32,6 +33,9 @@ class NetworkTraining:
                                               f"{self._lookback_name} + horizon = {lookback + horizon} for training")
         elif val_size and unvalidated:
             warn_partial_validation(unvalidated, len(parts), f"{self._lookback_name} = {lookback}", horizon)
+        untrained = [key for (key, df), cut in zip(parts, cuts) if cut < min(len(df), lookback + horizon)]
+        if untrained:
+            warn_validated_only(untrained, len(parts), f"{self._lookback_name} + horizon = {lookback + horizon}")
         names = list(self._y.index.names)[:-1]
         self.scaler_, self.series_scales_ = fit_scales(parts, cuts, self.columns_, names, self.scaling)
         steps = _steps.held_list(self, parts)

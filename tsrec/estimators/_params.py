@@ -126,6 +126,18 @@ def warn_partial_validation(keys: list, n_series: int, lookback: str, horizon: i
     )
 
 
+def warn_validated_only(keys: list, n_series: int, window: str) -> None:
+    """Some series of a panel long enough to validate but not to train as well: their rows before the
+    last val_size ones hold no whole training window (``window``: its length, as the message names it),
+    so the model is scored on them but never fitted to them."""
+    named = ", ".join(repr(k) for k in keys[:3]) + (", ..." if len(keys) > 3 else "")
+    warn_user(
+        f"{len(keys)} of {n_series} series ({named}) only validate: the rows before their last val_size ones are "
+        f"fewer than {window}, no training window; the model is scored on them but not trained on them. Lower "
+        "val_size (an int counts rows), or give them more rows"
+    )
+
+
 def check_device_params(accelerator: object, devices: object, precision: object) -> None:
     """Types Lightning would fail on obscurely, and a precision the networks cannot train in."""
     if not isinstance(accelerator, str) and not _is_lightning_accelerator(accelerator):
