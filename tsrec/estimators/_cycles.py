@@ -36,8 +36,9 @@ def cycle_length_from_freq(freq: object, param: str = "cycle_length") -> int:
     if key not in _CYCLE_BY_FREQ:
         # yearly steps are named in words: pandas names a PeriodIndex's "Y-DEC" periods "YE-DEC"
         yearly = unit[:1] in ("Y", "A") and unit.lstrip("YA") in ("", "E", "S")
+        step = "yearly steps" if yearly else f"steps of {freq.freqstr!r}"
         raise InputError(
-            f"cannot infer {param} for {'yearly steps' if yearly else f'steps of {freq.freqstr!r}'}, which has no usual seasonal cycle; pass {param}=... "
+            f"cannot infer {param} for {step}, which has no usual seasonal cycle; pass {param}=... "
             "(the length of the seasonal cycle in steps)"
         )
     return _CYCLE_BY_FREQ[key]
