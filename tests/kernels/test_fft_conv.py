@@ -117,6 +117,10 @@ def test_auto_dispatch_rule(monkeypatch, time, taps, heads, expected):
 def test_kernel_longer_than_input_and_single_tap():
     u, k, _ = make(2, 5, 3, 12, None, torch.float64)
     assert rel_err(fft_conv(u, k, method="fft"), fft_conv(u, k[:, :5], backend="naive")) < 1e-12
+    # taps past the input's length touch no output: exactly zero gradient, and no larger FFT
+    long_k = k.detach().clone().requires_grad_()
+    fft_conv(u, long_k, method="fft").sum().backward()
+    assert (long_k.grad[:, 5:] == 0).all() and (long_k.grad[:, :5] != 0).any()
     one = k[:, :1]
     assert rel_err(fft_conv(u, one), u * one[:, 0]) < 1e-12
 
@@ -130,6 +134,14 @@ def test_half_inputs_keep_dtype_and_accumulate_in_float32(dtype, method):
     naive = lambda u, k, D: fft_conv(u, k, D=D, backend="naive")  # noqa: E731
     errors = half_errors(fast, naive, [u, k, D])  # y, then du, dk, dD
     assert max(errors) < (1e-2 if dtype == torch.bfloat16 else 2e-3), errors
+
+
+@pytest.mark.parametrize("method", ["direct", "fft"])
+def test_the_output_takes_the_promoted_dtype_of_u_k_and_d(method):
+    u, k, D = make(2, 40, 3, 40, None, torch.float32)
+    assert fft_conv(u, k, D=D.double(), method=method).dtype == torch.float64  # D alone is wider
+    assert fft_conv(u, k.double(), method=method).dtype == torch.float64
+    assert fft_conv(u, k, D=D, method=method).dtype == torch.float32
 
 
 def test_env_override_and_triton_route(monkeypatch):

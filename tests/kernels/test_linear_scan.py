@@ -106,6 +106,10 @@ def overflowing_gates(case: str) -> tuple[torch.Tensor, torch.Tensor]:
         a, b = torch.ones(1, 256, 1), torch.zeros(1, 256, 1)  # chunks of 16: step 15 ends the first
         b[0, 15], a[0, 16:18], a[0, 18:20] = 1e30, 1e-30, 1e30  # the second chunk's product lost that state
         return a, b
+    if case == "lifted negative":  # the same with gates of -1e-30 and -1e30, above 1 in magnitude only
+        a, b = torch.ones(1, 64, 1), torch.zeros(1, 64, 1)  # chunks of 8: step 7 ends the first
+        b[0, 7], a[0, 9:11], a[0, 11:13] = 1e30, -1e-30, -1e30
+        return a, b
     if case == "lifted complex":  # the same with gates of 1e25 i, above 1 in magnitude, not in real part
         a, b = torch.full((1, 64, 1), 0.5 + 0j), torch.zeros(1, 64, 1, dtype=torch.complex64)  # chunks of 8
         b[0, 7], a[0, 8:12, 0] = 1e15, torch.tensor([1e-25, 1e-25, 1e25j, 1e25j])
@@ -119,7 +123,7 @@ def overflowing_gates(case: str) -> tuple[torch.Tensor, torch.Tensor]:
     return a, b
 
 
-@pytest.mark.parametrize("case", ["zero state", "reset", "lifted", "lifted complex"])
+@pytest.mark.parametrize("case", ["zero state", "reset", "lifted", "lifted negative", "lifted complex"])
 @pytest.mark.parametrize("reverse", [False, True])
 def test_chunked_path_survives_overflowing_gate_products(case, reverse):
     a, b = (x.flip(1) if reverse else x for x in overflowing_gates(case))
@@ -205,10 +209,11 @@ def _ab():
         (lambda a, b: (a.numpy(), b), TypeError, "torch.Tensor"),
     ],
 )
-def test_bad_inputs(mutate, exc, match):
+@pytest.mark.parametrize("backend", ["torch", "naive"])  # the specification refuses them too
+def test_bad_inputs(mutate, exc, match, backend):
     a, b = mutate(*_ab())
     with pytest.raises(exc, match=match):
-        linear_scan(a, b)
+        linear_scan(a, b, backend=backend)
 
 
 def test_complex_with_real_names_the_cast_that_keeps_the_imaginary_part():
@@ -278,3 +283,19 @@ def test_backward_of_growing_gates_keeps_the_chunked_path(monkeypatch, reverse):
     monkeypatch.setattr(torch_impl, "_loop_scan", no_loop)
     got = torch.autograd.grad(linear_scan(a, b, reverse=reverse, backend="torch").sum(), (a, b))
     assert all(rel_err(g, r) < 1e-12 for g, r in zip(got, ref))
+
+
+@pytest.mark.parametrize("time", [100, 70])  # not multiples of the chunk length: the last chunk is padded
+def test_growing_gates_keep_the_chunked_forward_where_the_last_chunk_is_padded(monkeypatch, time):
+    # the padding's gate is 1 (state unchanged): a 0 there would make a product 0, which with a gate
+    # above 1 the underflow check takes for a lifted one, and sends the scan to the plain loop
+    g = torch.Generator().manual_seed(0)
+    a = torch.empty(2, time, 3).uniform_(0.9, 1.05, generator=g)
+    b = torch.randn(2, time, 3, generator=g)
+    ref = linear_scan(a, b, backend="naive")
+
+    def no_loop(*args):
+        raise AssertionError("the plain loop ran")
+
+    monkeypatch.setattr(torch_impl, "_loop_scan", no_loop)
+    assert rel_err(linear_scan(a, b, backend="torch"), ref) < TOL[torch.float32]

@@ -89,6 +89,10 @@ def test_bad_inputs():
     log_dt, Lambda, P, B, C = nplr_params(2, 3)
     with pytest.raises(ValueError, match="real part >= 0"):
         nplr_kernel(log_dt, torch.complex(Lambda.real.abs(), Lambda.imag), P, B, C, 5)
+    for zero in (0.0, -0.0):  # a mode on the axis does not decay either
+        on_axis = torch.complex(Lambda.real.index_fill(1, torch.tensor([0]), zero), Lambda.imag)
+        with pytest.raises(ValueError, match="real part >= 0"):
+            nplr_kernel(log_dt, on_axis, P, B, C, 5)
     with pytest.raises(TypeError, match="Lambda must be complex"):
         nplr_kernel(log_dt, Lambda.real, P, B, C, 5)
     with pytest.raises(ValueError, match="P must have the shape of Lambda"):

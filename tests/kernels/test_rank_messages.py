@@ -92,8 +92,9 @@ def test_selection_matrices_of_the_wrong_rank_are_told_both_layouts():
     u = rnd(2, 5, 4)
     expected = ("B must have 3 or 4 dims (batch, time, N) or (batch, time, groups, N), got shape (5, 2); for a "
                 "single series add the batch axis")
-    with pytest.raises(ValueError, match=re.escape(expected)):
+    with pytest.raises(ValueError, match=re.escape(expected)) as raised:
         k.selective_scan(u, u.abs(), neg(4, 2), rnd(5, 2), rnd(5, 2))
+    assert "unsqueeze(-1)" not in str(raised.value)  # two layouts: no one axis to add last
     with pytest.raises(ValueError, match=re.escape("C_t must have 2 or 3 dims (batch, N) or (batch, groups, N), got "
                                                    "shape (2,)")):
         k.selective_scan_step(rnd(2, 4, 2), rnd(2, 4), rnd(2, 4).abs(), neg(4, 2), rnd(2, 2), rnd(2))

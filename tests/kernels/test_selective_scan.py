@@ -132,6 +132,16 @@ def test_step_matches_scan(groups):
     assert rel_err(state, hT) < 1e-12
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_step_keeps_its_state_in_float32_for_half_inputs(dtype):
+    # a half-precision state would round away the small updates of a long recurrent roll-out
+    x = {k: None if v is None else v.detach() for k, v in make(T=1).items()}
+    state = x["initial_state"].float()
+    y_t, new = selective_scan_step(state, x["u"][:, 0].to(dtype), x["delta"][:, 0].to(dtype), x["A"].float(),
+                                   x["B"][:, 0].to(dtype), x["C"][:, 0].to(dtype), delta_softplus=True)
+    assert y_t.dtype == dtype and new.dtype == torch.float32
+
+
 SETTINGS = settings(max_examples=20, deadline=None)
 
 
