@@ -81,7 +81,8 @@ def _run_forecast(args: argparse.Namespace) -> int:
     try:
         for option, value in (("--scheduler-address", args.scheduler_address), ("--npartitions", args.npartitions)):
             if value is not None and engine != "dask":
-                raise ValueError(f"{option} needs --engine dask")
+                alternative = " or --scheduler-address" if option == "--npartitions" else ""
+                raise ValueError(f"{option} needs --engine dask{alternative}")
         from tsrec.batch import forecast_files
 
         # an address, not a client: the files are checked before the (slow to fail) connection
