@@ -244,3 +244,16 @@ def test_a_column_named_as_stamps_that_counts_steps_is_told_to_become_the_index(
     calendar = pd.DataFrame({"hour": np.arange(48) % 24, "day": np.arange(48) // 24, "y": np.arange(48.0)})
     assert check_raw_y(calendar) == "pd.DataFrame"
     assert check_raw_y(y.assign(ds=np.arange(30) ** 2)) == "pd.DataFrame"  # uneven: no time steps
+
+
+def test_a_long_table_with_more_columns_is_told_they_would_all_be_forecast():
+    # neuralforecast keeps exogenous and static columns in its long table: set_index alone made them targets
+    for y, error in ((LONG.assign(hour=np.arange(len(LONG)) % 24), TypeError),
+                     (NUMBERED.assign(hour=np.arange(len(NUMBERED)) % 24), InputError)):
+        with pytest.raises(error, match=r"\(one model for all series\); its other columns \['\w+', 'hour'\] would "
+                                        r"all be forecast \(every column is a target, there are no exogenous or "
+                                        r"static features\): keep only those to forecast$"):
+            check_raw_y(y)
+    with pytest.raises(TypeError) as raised:  # one value column: nothing to say
+        check_raw_y(LONG)
+    assert "would all be forecast" not in str(raised.value)

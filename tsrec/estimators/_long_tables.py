@@ -140,8 +140,19 @@ def long_table_fix(frame: pd.DataFrame, id_candidates: list, name: str) -> str |
             repeated = _is_long([frame[c] for c in chosen], frame[stamps], not dates)
             if repeated is not None:
                 advice = _set_index_advice(name, chosen, _stamps_code(name, stamps, frame[stamps], dates), stamps)
-                return advice + _repeated_rows_advice(name, [*chosen, stamps], repeated)
+                return advice + _repeated_rows_advice(name, [*chosen, stamps], repeated) + _targets_note(
+                    frame, [*chosen, stamps])
     return None
+
+
+def _targets_note(frame: pd.DataFrame, keys: list) -> str:
+    """What the columns left beside the index become, where there are several: neuralforecast's exogenous
+    and static columns sit in its long table, and set_index alone would forecast them."""
+    rest = [c for c in frame.columns if c not in keys]
+    if len(rest) < 2:
+        return ""
+    return (f"; its other columns {rest} would all be forecast (every column is a target, there are no "
+            "exogenous or static features): keep only those to forecast")
 
 
 def _repeated_rows_advice(name: str, keys: list, repeated: int) -> str:
@@ -219,7 +230,8 @@ def numeric_stamps_fix(frame: pd.DataFrame, name: str) -> str | None:
             repeated = _is_long([frame[chosen]], frame[stamps], True)
             if repeated is not None:
                 advice = _set_index_advice(name, [chosen], (repr(stamps), ""), stamps)
-                return advice + _repeated_rows_advice(name, [chosen, stamps], repeated)
+                return advice + _repeated_rows_advice(name, [chosen, stamps], repeated) + _targets_note(
+                    frame, [chosen, stamps])
         if _steps_rise_evenly(pd.MultiIndex.from_arrays([np.zeros(len(frame)), frame[stamps]])):
             return (f"{name}'s column {stamps!r} counts the time steps, and would be forecast as a target (every "
                     f"column is one): make it the time index, {name} = {name}.set_index({stamps!r})")
