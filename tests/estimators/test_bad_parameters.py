@@ -98,6 +98,15 @@ def test_model_parameters_name_themselves():
     with pytest.raises(InputError, match=r"cannot infer cycle_length for yearly steps, which has no usual seasonal "
                                          r"cycle; pass cycle_length="):
         CycleNetForecaster(lookback=6, horizon=2, max_epochs=1).fit(yearly)
+    # a period read off the first of series that step differently: the steps are the likelier fault
+    days = frame().iloc[:60].set_axis(pd.date_range("2020", periods=60, freq="D"))
+    mixed = pd.concat({"s0": days, "s1": days.set_axis(pd.date_range("2020", periods=60, freq="h"))}, names=["id", "t"])
+    with pytest.raises(InputError, match=r"lookback=10 is not a multiple of period=7; .*; but the series of y step "
+                                         r"differently \(D for the first, h for series 's1' of y\), and that setting "
+                                         r"was read off the first one's step: give series of one step$"):
+        PGNForecaster(lookback=10, horizon=7, max_epochs=1).fit(mixed)
+    with pytest.raises(InputError, match=r"not a multiple of period=7; use lookback=14$"):  # one step: as before
+        PGNForecaster(lookback=10, horizon=7, max_epochs=1).fit(days)
     with pytest.raises(InputError, match=r"cannot infer period for steps of '2D', which"):
         PGNForecaster(lookback=8, horizon=4, max_epochs=1).fit(yearly.set_axis(pd.date_range("2020", periods=40,
                                                                                             freq="2D")))

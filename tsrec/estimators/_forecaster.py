@@ -358,7 +358,8 @@ class DeepForecaster(
         if restore is not None:
             return self._restore(restore, parts)
         _steps.warn_integer_steps(self._series_steps)
-        self.network_meta_ = self._network_meta(freq, self.n_channels_)
+        with _steps.read_off_the_first_step(self._series_steps, freq):
+            self.network_meta_ = self._network_meta(freq, self.n_channels_)
         if self.network_meta_.get("step_ns"):  # calendar features need the stamps, not just positions
             self.network_meta_["offset_ns"] = stamp_offset_ns(parts[0][1].index, self.network_meta_["step_ns"])
         _newdata.check_steps(parts, freq, self.network_meta_, "the first series", _steps.held_list(self, parts))

@@ -10,6 +10,8 @@ restored from it, and a new context whose stamps lie on the fitted step's grid i
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -40,6 +42,21 @@ def warn_integer_steps(steps: dict) -> None:
             "stamps in steps of 1 and misalign them; inside such a composite, index y by step numbers "
             f"(y.index // {wide[0]})"
         )
+
+
+@contextmanager
+def read_off_the_first_step(steps: dict, freq: object) -> Iterator[None]:
+    """A setting read off the first series' step (PGN's period, CycleNet's cycle) that is refused: where
+    the series step differently, say so, the likelier fault (its fix alone led to the step's refusal)."""
+    try:
+        yield
+    except InputError as err:
+        other = next(((key, step) for key, step in steps.items() if not same_step(step, freq)), None)
+        if other is None:
+            raise
+        raise InputError(f"{err}; but the series of y step differently ({step_text(freq)} for the first, "
+                         f"{step_text(other[1])} for {series_name(other[0])}), and that setting was read off the "
+                         "first one's step: give series of one step") from None
 
 
 def held_steps(est) -> dict:
