@@ -175,9 +175,13 @@ def test_predict_rejects(case, fitted):
 
 
 def test_a_validation_split_that_leaves_nothing_is_reported():
-    with pytest.warns(NoValidationWarning, match="val_size=10000 leaves no validation data"):
+    with pytest.warns(NoValidationWarning, match=r"val_size=10000 leaves no validation data \(it must hold at least "
+                                                 r"horizon = 4 rows and leave lookback \+ horizon = 12 for training\)"):
         est = CycleNetForecaster(lookback=8, horizon=4, val_size=10000, max_epochs=1).fit(frame().iloc[:60])
     assert est.history_["val_loss"] == []
+    with warnings.catch_warnings():  # no validation asked for: nothing to report
+        warnings.simplefilter("error", NoValidationWarning)
+        CycleNetForecaster(lookback=8, horizon=4, val_size=0, max_epochs=1).fit(frame().iloc[:60])
     X, y = np.random.default_rng(0).normal(size=(24, 12)), np.arange(24) % 2
     with pytest.warns(NoValidationWarning, match="val_size=0.01 leaves no validation data"):
         PGNClassifier(max_epochs=1, val_size=0.01).fit(X, y)

@@ -84,6 +84,28 @@ def test_the_nan_fix_for_a_pandas_y_fills_leading_values_and_sees_series_side_by
     assert "lead or trail" not in str(raised.value)
 
 
+def test_a_series_or_column_with_no_finite_value_is_told_to_go():
+    # the fill advised left it as it was, and the same refusal followed
+    panel = pd.concat({"A": pd.DataFrame({"y": np.arange(4.0)}, index=HOURS[:4]),
+                       "B": pd.DataFrame({"y": np.full(4, np.nan)}, index=HOURS[:4])}, names=["id", "t"])
+    with pytest.raises(InputError, match=r"; series 'B' has a variate with no finite value at all, which no fill can "
+                                         r"mend: drop them, y = y\.drop\(index=\['B'\]\)$") as raised:
+        check_raw_y(panel)
+    assert check_raw_y(eval(str(raised.value).rsplit("y = ", 1)[1], {"y": panel})) == "pd-multiindex"  # noqa: S307
+    wide = pd.DataFrame({"a": np.arange(30.0), "b": np.nan}, index=HOURS)
+    with pytest.raises(InputError, match=r"; columns \['b'\] hold no finite value at all, which no fill can mend: "
+                                         r"drop them, y = y\.drop\(columns=\['b'\]\)$") as raised:
+        check_raw_y(wide)
+    assert check_raw_y(eval(str(raised.value).rsplit("y = ", 1)[1], {"y": wide})) == "pd.DataFrame"  # noqa: S307
+    with pytest.raises(InputError, match=r"; y holds no finite value at all, which no fill can mend$"):
+        check_raw_y(wide["b"])
+    # one column, leading NaN only: no note on series side by side
+    with pytest.raises(InputError) as raised:
+        check_raw_y(wide[["a"]].assign(a=np.r_[np.nan, np.arange(29.0)]))
+    assert "no finite value" not in str(raised.value) and "side by side" not in str(raised.value)
+    assert "lead or trail" not in str(raised.value)
+
+
 def test_scaled_contexts_are_c_contiguous_whatever_pandas_layout():
     panel = pd.concat({key: pd.DataFrame(np.random.default_rng(0).normal(size=(30, 3)), index=HOURS,
                                          columns=["a", "b", "c"]) for key in "xyz"}, names=["id", "ds"])

@@ -244,6 +244,11 @@ def test_a_column_named_as_stamps_that_counts_steps_is_told_to_become_the_index(
     calendar = pd.DataFrame({"hour": np.arange(48) % 24, "day": np.arange(48) // 24, "y": np.arange(48.0)})
     assert check_raw_y(calendar) == "pd.DataFrame"
     assert check_raw_y(y.assign(ds=np.arange(30) ** 2)) == "pd.DataFrame"  # uneven: no time steps
+    assert check_raw_y(y.assign(ds=3)) == "pd.DataFrame"  # constant: no time steps either
+    with pytest.raises(InputError, match=r"y's column 'DS' counts the time steps"):  # names in any case
+        check_raw_y(y.rename(columns={"ds": "DS"}))
+    with pytest.raises(InputError, match=r"if 'Unique_ID' names the series and 'Ds' holds"):
+        check_raw_y(NUMBERED.rename(columns={"unique_id": "Unique_ID", "ds": "Ds"}))
 
 
 def test_a_long_table_with_more_columns_is_told_they_would_all_be_forecast():

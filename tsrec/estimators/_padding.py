@@ -42,3 +42,26 @@ def wide_padding_note(frame: pd.DataFrame, values: np.ndarray, name: str) -> str
     return (f"; the missing values only lead or trail columns: if these are series of their own that start or end "
             f"at other times, give them as a panel of one variate, {name} = {name}.stack().dropna().to_frame('y')"
             ".swaplevel().sort_index() (one model for all series)")
+
+
+def empty_parts_note(frame: pd.DataFrame, values: np.ndarray, name: str) -> str:
+    """A sentence on variates (or, in a panel, series) of ``frame`` with no finite value at all, which
+    the fill the message advises leaves as they are; else ``""``."""
+    bad = ~np.isfinite(values)
+    if not isinstance(frame.index, pd.MultiIndex):
+        empty = [c for c, column in zip(frame.columns, bad.T) if column.all()]
+        if not empty:
+            return ""
+        if frame.shape[1] == 1:
+            return f"; {name} holds no finite value at all, which no fill can mend"
+        return (f"; columns {empty} hold no finite value at all, which no fill can mend: drop them, "
+                f"{name} = {name}.drop(columns={empty})")
+    keys = frame.index.droplevel(-1)
+    flags = pd.DataFrame(bad, index=keys).groupby(level=list(range(keys.nlevels)), sort=False).all().any(axis=1)
+    empty = flags.index[flags.to_numpy()].tolist()
+    if not empty:
+        return ""
+    shown = ", ".join(map(repr, empty[:3])) + (", ..." if len(empty) > 3 else "")
+    drop = f": drop them, {name} = {name}.drop(index={empty})" if keys.nlevels == 1 else ": drop them"
+    verb = "has" if len(empty) == 1 else "have"
+    return f"; series {shown} {verb} a variate with no finite value at all, which no fill can mend{drop}"

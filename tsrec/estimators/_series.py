@@ -12,7 +12,7 @@ from sktime.forecasting.base import ForecastingHorizon
 
 from tsrec._warn import warn_user
 from tsrec.estimators._long_tables import numeric_stamps_fix
-from tsrec.estimators._padding import padding_note, wide_padding_note
+from tsrec.estimators._padding import empty_parts_note, padding_note, wide_padding_note
 from tsrec.estimators._series_values import check_dtypes, check_time_index, non_numeric_message, not_real
 from tsrec.estimators._timeindex import SEVERAL_SERIES, check_index, future_indexes
 from tsrec.estimators.errors import InputError
@@ -185,11 +185,11 @@ def _frame_non_finite(frame: pd.DataFrame, values: np.ndarray, name: str, listed
         fix = ("within each frame, e.g. y = [part.interpolate(limit_direction='both') for part in y]" if listed else
                f"within each series, e.g. y.groupby(level={levels}).transform(lambda s: "
                "s.interpolate(limit_direction='both'))")
-        note = "" if listed else padding_note(frame, values)
+        note = "" if listed else empty_parts_note(frame, values, name) or padding_note(frame, values)
     else:
         # interpolate() alone leaves leading NaN as they are
         where, fix = f"time {label}{column}", "e.g. y.interpolate(limit_direction='both')"
-        note = wide_padding_note(frame, values, name)
+        note = empty_parts_note(frame, values, name) or wide_padding_note(frame, values, name)
     return _non_finite(name, values, where, fix, note)
 
 
