@@ -262,3 +262,27 @@ def test_a_long_table_with_more_columns_is_told_they_would_all_be_forecast():
     with pytest.raises(TypeError) as raised:  # one value column: nothing to say
         check_raw_y(LONG)
     assert "would all be forecast" not in str(raised.value)
+
+
+def test_layout_advice_in_edge_cases_found_by_mutation():
+    # month names beside dates are no stamps (dateutil reads "March" as a date in this year)
+    with pytest.raises(TypeError) as raised:
+        check_raw_y(pd.DataFrame({"y": [1.0, 2, 3, 4], "c": ["March", "2024-01-02", "April", "2024-01-04"]}))
+    assert "time stamps" not in str(raised.value)
+    # a cross-section (one row per customer) is no long table
+    cross = pd.DataFrame({"customer": list("abcd"), "signup": pd.to_datetime(["2024-01-01", "2024-01-02"] * 2),
+                          "y": np.arange(4.0)})
+    with pytest.raises(TypeError, match=r"column 'signup' holds time stamps"):
+        check_raw_y(cross)
+    # integer ids as the index are shown as the user wrote them, not as np.int64(7)
+    ids = pd.DataFrame({"ds": pd.to_datetime(["2024-01-01", "2024-01-02"] * 2), "y": np.arange(4.0)},
+                       index=[7, 7, 8, 8])
+    with pytest.raises(TypeError, match=r"index may hold series ids \(e\.g\. 7\)"):
+        check_raw_y(ids)
+    # years held as categories of numbers: the advised conversion reads them as years, not nanoseconds
+    years = pd.DataFrame({"unique_id": list("aaabbb"), "year": pd.Categorical([2020, 2021, 2022] * 2),
+                          "y": np.arange(6.0)})
+    with pytest.raises(TypeError) as raised:
+        check_raw_y(years)
+    fixed = _run_advice(str(raised.value), years)
+    assert fixed.index.get_level_values(1).year.tolist() == [2020, 2021, 2022] * 2
