@@ -286,3 +286,18 @@ def test_layout_advice_in_edge_cases_found_by_mutation():
         check_raw_y(years)
     fixed = _run_advice(str(raised.value), years)
     assert fixed.index.get_level_values(1).year.tolist() == [2020, 2021, 2022] * 2
+
+
+def test_more_layout_edge_cases_found_by_mutation():
+    days = pd.to_datetime(["2024-01-01", "2024-01-02"] * 2)
+    # integer ids taking half the rows' values (two stamps each) still name the series
+    with pytest.raises(TypeError, match=r"y is a long table: if 'store' names the series"):
+        check_raw_y(pd.DataFrame({"store": [1, 1, 2, 2], "ds": days, "y": [1.0, 2, 3, 4]}))
+    # store numbers as text that read as years, held as the index beside a date column: ids, not stamps
+    with pytest.raises(TypeError, match=r"index may hold series ids \(e\.g\. '2020'\)"):
+        check_raw_y(pd.DataFrame({"ds": days, "y": [1.0, 2, 3, 4]}, index=pd.Index(["2020", "2020", "2021", "2021"])))
+    # a second date column (one launch date per series) placed first is never taken for the ids
+    launch = pd.DataFrame({"launch": ["2023-05-01"] * 3 + ["2023-07-01"] * 3, "unique_id": list("AAABBB"),
+                           "ds": ["2024-01-01", "2024-01-02", "2024-01-03"] * 2, "y": np.arange(6.0)})
+    with pytest.raises(TypeError, match=r"if 'unique_id' names the series and 'ds' holds the time stamps"):
+        check_raw_y(launch)
