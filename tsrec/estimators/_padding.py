@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tsrec.estimators._params import first_keys
+
 
 def padding_note(frame: pd.DataFrame, values: np.ndarray) -> str:
     """A sentence on series padded at their ends, where every non-finite row of the panel
@@ -61,7 +63,6 @@ def empty_parts_note(frame: pd.DataFrame, values: np.ndarray, name: str) -> str:
     empty = flags.index[flags.to_numpy()].tolist()
     if not empty:
         return ""
-    shown = ", ".join(map(repr, empty[:3])) + (", ..." if len(empty) > 3 else "")
     drop = f": drop them, {name} = {name}.drop(index={empty})" if keys.nlevels == 1 else ": drop them"
     verb = "has" if len(empty) == 1 else "have"
-    return f"; series {shown} {verb} a variate with no finite value at all, which no fill can mend{drop}"
+    return f"; series {first_keys(empty)} {verb} a variate with no finite value at all, which no fill can mend{drop}"

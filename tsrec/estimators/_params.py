@@ -115,11 +115,15 @@ def warn_no_validation(val_size: object, why: str) -> None:
     )
 
 
+def first_keys(keys: list) -> str:
+    """Up to three series keys as a message lists them: "'a', 'b', 'c', ..."."""
+    return ", ".join(repr(k) for k in keys[:3]) + (", ..." if len(keys) > 3 else "")
+
+
 def warn_partial_validation(keys: list, n_series: int, lookback: str, horizon: int) -> None:
     """Some series of a panel too short to validate: the validation loss covers the others only."""
-    named = ", ".join(repr(k) for k in keys[:3]) + (", ..." if len(keys) > 3 else "")
     warn_user(
-        f"{len(keys)} of {n_series} series ({named}) have no validation windows: their last val_size rows hold "
+        f"{len(keys)} of {n_series} series ({first_keys(keys)}) have no validation windows: their last val_size rows hold "
         f"fewer than horizon = {horizon} rows, or fewer than {lookback} rows precede them; they train on all "
         "their rows and the validation loss covers the other series only",
         PartialValidationWarning,
@@ -130,9 +134,8 @@ def warn_validated_only(keys: list, n_series: int, window: str) -> None:
     """Some series of a panel long enough to validate but not to train as well: their rows before the
     last val_size ones hold no whole training window (``window``: its length, as the message names it),
     so the model is scored on them but never fitted to them."""
-    named = ", ".join(repr(k) for k in keys[:3]) + (", ..." if len(keys) > 3 else "")
     warn_user(
-        f"{len(keys)} of {n_series} series ({named}) only validate: the rows before their last val_size ones are "
+        f"{len(keys)} of {n_series} series ({first_keys(keys)}) only validate: the rows before their last val_size ones are "
         f"fewer than {window}, no training window; the model is scored on them but not trained on them. Lower "
         "val_size (an int counts rows), or give them more rows"
     )
