@@ -35,6 +35,14 @@ def test_integers_outside_1900_2199_are_no_yyyymmdd_dates(tmp_path, values):
     assert "YYYYMMDD" not in str(info.value)
 
 
+@pytest.mark.parametrize("values", [[19000101, 19000102, 19000104], [21991228, 21991229, 21991231]])
+def test_integers_at_the_ends_of_1900_2199_get_the_yyyymmdd_hint(tmp_path, values):
+    # both bounds are inclusive: the first day of 1900 and the last of 2199 are dates written as numbers
+    (tmp_path / "in.csv").write_text("unique_id,ds,y\n" + "".join(f"a,{v},{i}\n" for i, v in enumerate(values)))
+    with pytest.raises(InputError, match=r"\(YYYYMMDD\): write them as dates"):
+        read_series(tmp_path / "in.csv")
+
+
 def test_integers_in_range_that_are_no_dates_get_no_date_hint(tmp_path):
     # 20241301 has month 13: in the 1900..2199 range, but no date
     (tmp_path / "in.csv").write_text("unique_id,ds,y\na,20241299,1\na,20241300,2\na,20241301,3\na,20241303,4\n")

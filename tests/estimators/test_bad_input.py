@@ -332,3 +332,12 @@ def test_an_array_with_more_variates_than_steps_warns_of_its_layout_in_fit(shape
         est.fit(np.swapaxes(y, -1, -2))  # the layout it was meant to be
         est.predict(fh=[1], y=np.swapaxes(y, -1, -2)[..., -3:] if y.ndim == 3 else y.T[-3:])  # a short context
     assert not [w for w in seen if "variates of" in str(w.message)]
+
+
+@pytest.mark.parametrize("shape", [(2, 6, 6), (6, 6)])
+def test_a_square_array_gives_no_layout_warning(shape):
+    # as many variates as steps: either layout is as likely, so the warning (more variates than steps) stays quiet
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        ARNetForecaster(n_lags=2, horizon=1, max_epochs=1).fit(np.random.default_rng(0).normal(size=shape))
+    assert not [w for w in seen if "variates of" in str(w.message)]

@@ -143,12 +143,14 @@ def test_nan_that_only_pad_series_ends_are_said_to_be_padding_as_a_detrender_in_
     assert "pad" not in str(raised.value)
 
 
-def test_nan_padding_one_series_end_and_inside_another_is_not_called_padding():
-    # _padding.padding_note: the note holds only where EVERY series' missing rows lead or trail it
+@pytest.mark.parametrize(("inside", "counts"), [(np.nan, "2 NaN"), (np.inf, "1 NaN and 1 inf")])
+def test_nan_padding_one_series_end_and_inside_another_is_not_called_padding(inside, counts):
+    # _padding.padding_note: the note holds only where EVERY series' missing rows lead or trail it; an inf
+    # inside a series is no padding either (no transformer pads with inf)
     panel = _ragged_panel()
     panel.iloc[0, 0] = np.nan  # s0's first row: padding-like
-    panel.iloc[len(HOURS) + 10, 0] = np.nan  # inside s1: the user's own gap
-    with pytest.raises(InputError, match=r"contains NaN or inf \(2 NaN\)") as raised:
+    panel.iloc[len(HOURS) + 10, 0] = inside  # inside s1: the user's own gap
+    with pytest.raises(InputError, match=rf"contains NaN or inf \({counts}\)") as raised:
         check_raw_y(panel)
     assert "only pad series" not in str(raised.value)
 

@@ -95,6 +95,9 @@ def test_a_table_of_many_repeated_rows_is_not_read_as_a_long_table():
     with pytest.raises(TypeError) as raised:
         check_raw_y(y)
     assert "is a long table" not in str(raised.value)
+    # up to a tenth of the rows repeated (10 of 100 here) is still a long table with a few rows appended twice
+    with pytest.raises(TypeError, match=r"y is a long table: .*; 10 row\(s\) repeat a \('inst', 'time'\) pair"):
+        check_raw_y(pd.concat([LONG, LONG.iloc[:10]], ignore_index=True))
 
 
 def _steps_long() -> pd.DataFrame:
@@ -232,6 +235,12 @@ def test_a_long_table_of_numbers_only_is_told_its_index(ids):
         check_raw_y(y)
     fixed = _run_advice(str(raised.value), y)
     assert check_raw_y(fixed) == "pd-multiindex" and list(fixed.columns) == ["y"]
+
+
+def test_fractional_values_in_a_column_named_as_ids_are_no_series_ids():
+    # only whole numbers name series: a variate called "id" of fractions beside the steps is no long table
+    y = NUMBERED.assign(unique_id=NUMBERED.unique_id + 0.5)
+    assert check_raw_y(y) == "pd.DataFrame"
 
 
 def test_a_column_named_as_stamps_that_counts_steps_is_told_to_become_the_index():
