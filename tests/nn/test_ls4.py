@@ -219,3 +219,30 @@ def test_every_s4_layer_of_ls4_is_of_the_mode_asked_and_nplr_kernels_span_the_wi
     layers = [m for m in net.modules() if type(m).__name__ in ("S4NPLR", "S4D")]
     assert len(layers) >= 5 and {type(m).__name__ for m in layers} == {layer_type}
     assert {m.l_max for m in layers if hasattr(m, "l_max")} == ({13} if mode == "nplr" else set())
+
+
+class _FixedLogSigma(torch.nn.Module):
+    """Stands in for the log-sigma S4 unit: log sigma -50 on the first latent, +50 on the second."""
+
+    def _out(self, p: torch.Tensor) -> torch.Tensor:
+        return torch.tensor([-50.0, 50.0]).expand(p.shape)
+
+    def forward(self, p, return_state=False):
+        return (self._out(p), "state") if return_state else self._out(p)
+
+    def step(self, p, state):
+        return self._out(p), state
+
+
+def test_the_latent_log_sigma_is_clamped_to_minus_9_and_5_in_forward_and_step():
+    # [inferred; for stability] sigma = exp(clamp(log sigma, -9, 5)): no 0 or inf in the KL or the draws
+    from tsrec.nn.ls4_blocks import GaussianHead
+
+    head = GaussianHead(d_model=4, z_dim=2, d_state=4, s4_mode="diag")
+    head.log_sigma = _FixedLogSigma()
+    expected = torch.tensor([math.exp(-9.0), math.exp(5.0)])
+    (_, sigma), states = head(torch.randn(3, 5, 4), return_state=True)
+    torch.testing.assert_close(sigma, expected.expand(3, 5, 2))
+    torch.testing.assert_close(head(torch.randn(3, 5, 4))[1], expected.expand(3, 5, 2))
+    (_, sigma_t), _ = head.step(torch.randn(3, 4), states)
+    torch.testing.assert_close(sigma_t, expected.expand(3, 2))
