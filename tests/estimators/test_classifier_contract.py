@@ -184,8 +184,12 @@ def ragged_panels():
 @pytest.mark.parametrize("mtype", ["nested_univ", "pd-multiindex"])
 def test_unequal_length_panels_are_refused_with_the_fix(mtype):
     X = ragged_panels()[mtype]
-    with pytest.raises(ValueError, match=r"different lengths \(5 to 6 timepoints\).*pad=\"last\".*"
-                                         r"PaddingTransformer\(pad_length=6\)"):
+    # the fix: one length for train and test (sized by this X alone, a longer test series failed at predict),
+    # and no `PaddingTransformer() * clf`, whose sklearn pipeline laid a multivariate X's channels end to end
+    with pytest.raises(ValueError, match=r"different lengths \(5 to 6 timepoints\).*one length for every X you fit "
+                                         r"and predict on.*pad=\"last\", length=L\), one L for both splits, L >= 6; "
+                                         r".*PaddingTransformer\(pad_length=L\)\.fit_transform\(X\) before fit and "
+                                         r"before predict, not in a pipeline"):
         PGNClassifier(hidden=4, max_epochs=1).fit(X, np.arange(12) % 2)
 
 
@@ -195,8 +199,11 @@ def test_a_panel_indexed_time_first_is_told_to_swap_its_levels():
     index = pd.MultiIndex.from_product([stamps, [1, 2, 3, 4]], names=["timestamp", "sensor_id"])
     X = pd.DataFrame({"v": np.random.default_rng(0).normal(size=120)}, index=index)
     advice = r"first index level \('timestamp'\) holds time stamps .* if X is \(time, instance\), pass X\.swaplevel\(\)"
-    with pytest.warns(UserWarning, match=advice + r"\.sort_index\(\)"), pytest.raises(ValueError):
+    with pytest.warns(UserWarning, match=advice + r"\.sort_index\(\)"), pytest.raises(ValueError) as raised:
         PGNClassifier(hidden=4, max_epochs=1).fit(X, [0, 1, 0, 1])
+    # the labels' refusal gives the same fix (it told X.reset_index(drop=True): 120 samples of one value each)
+    assert "if X is (time, instance), pass X.swaplevel().sort_index()" in str(raised.value)
+    assert "reset_index" not in str(raised.value)
     assert PGNClassifier(hidden=4, max_epochs=1).fit(X.swaplevel().sort_index(), [0, 1, 0, 1]).n_timepoints_ == 30
     # text ids last: refused with the same fix (the text "time stamps" were told to become positions, which would
     # have made each stamp a sample)

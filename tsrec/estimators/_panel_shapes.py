@@ -29,9 +29,16 @@ def rows_read_as_panel(X: object) -> list[str]:
             X.size and np.ndim(X.iat[0, 0]) == 1):
         return []
     samples = X.index.get_level_values(0).nunique()
+    fix = ("if X is (time, instance), pass X.swaplevel().sort_index()" if time_first(X.index) else
+           "if each row is one sample's series, pass X.reset_index(drop=True) or X.to_numpy()")
     return [f"X, a table with a row MultiIndex, is read as an sktime pd-multiindex panel, a row per sample and time "
-            f"point: its {len(X)} rows are {samples} samples of {X.shape[1]} channel(s); if each row is one sample's "
-            "series, pass X.reset_index(drop=True) or X.to_numpy()"]
+            f"point: its {len(X)} rows are {samples} samples of {X.shape[1]} channel(s); {fix}"]
+
+
+def time_first(index: pd.MultiIndex) -> bool:
+    """Whether the first level holds time stamps and the last does not: a (time, instance) index."""
+    stamps = (pd.DatetimeIndex, pd.PeriodIndex, pd.TimedeltaIndex)
+    return isinstance(index.levels[0], stamps) and not isinstance(index.levels[-1], stamps)
 
 
 def shape_of(X) -> tuple[int, ...] | None:

@@ -24,7 +24,7 @@ from tsrec.estimators._panel_formats import (
     dask_to_multiindex, is_dask_frame, refuse_cells_out_of_time_order, refuse_repeated_rows, sorting_reorders_samples,
     with_ranked_index, with_ranked_time_level,
 )
-from tsrec.estimators._panel_shapes import long_table_fix, rows_read_as_panel, shape_of
+from tsrec.estimators._panel_shapes import long_table_fix, rows_read_as_panel, shape_of, time_first
 from tsrec.estimators._series import check_series_ids
 from tsrec.estimators.errors import InputError
 
@@ -177,10 +177,9 @@ def _check_time_first(index: pd.MultiIndex) -> None:
     stamps a classifier reads: their refusal advised positions, which would make each stamp a sample);
     a warning where it holds numbers: samples keyed by a date (a day's session) with positions for
     time are a panel too."""
-    first, last = index.levels[0], index.levels[-1]
-    stamps = (pd.DatetimeIndex, pd.PeriodIndex, pd.TimedeltaIndex)
-    if not isinstance(first, stamps) or isinstance(last, stamps):
+    if not time_first(index):
         return
+    last = index.levels[-1]
     message = (f"X's first index level ({index.names[0]!r}) holds time stamps and its last ({index.names[-1]!r}) "
                "{what}. A pd-multiindex panel is (instance, time); if X is (time, instance), pass "
                "X.swaplevel().sort_index()")
@@ -354,8 +353,11 @@ def _refuse_unequal_lengths(lengths: Iterable[int]) -> None:
     raise InputError(
         f"X holds series of different lengths ({min(lengths)} to {max(lengths)} timepoints) but a "
         "classifier needs one length for all series and channels; pad or truncate them to a common "
-        "length first (UCR/UEA data: load_ucr(name, split, pad=\"last\"); other panels: sktime's "
-        f"PaddingTransformer(pad_length={max(lengths)}).fit_transform(X), or it * the classifier in a pipeline)"
+        "length first, one length for every X you fit and predict on, at least the longest series of "
+        f"them all (UCR/UEA data: load_ucr(name, split, pad=\"last\", length=L), one L for both splits, "
+        f"L >= {max(lengths)}; other panels: sktime's PaddingTransformer(pad_length=L).fit_transform(X) "
+        "before fit and before predict, not in a pipeline with the classifier, which would lay the "
+        "channels end to end as one series)"
     )
 
 
