@@ -165,8 +165,23 @@ def test_an_absolute_fh_in_the_past_is_an_in_sample_error(hourly_frame):
     for fh in (ForecastingHorizon(y.index[-1:], is_relative=False),
                ForecastingHorizon(y.index[-3:-1], is_relative=False),
                y.index[-2:]):  # a bare DatetimeIndex is absolute too
-        with pytest.raises(InSampleError, match="not after the end of y"):
+        with pytest.raises(InSampleError, match="not after the end of y") as raised:
             est.predict(fh=fh)
+        assert "given to fit" not in str(raised.value)  # this fh was given here
+
+
+def test_fits_stamps_that_an_update_moved_past_are_told_to_be_fits():
+    # predict() with no fh forecast fit's stamps; after update they are in the past, and the refusal named
+    # only "fh", which the user had not passed to predict
+    y = pd.Series(np.sin(np.arange(60.0)), index=pd.period_range("1950-01", periods=60, freq="M"))
+    est = CycleNetForecaster(**SMALL).fit(y.iloc[:50], fh=y.index[50:52])
+    est.update(y.iloc[50:52])
+    message = (r"not after the end of y \(1954-04\); in-sample forecasts are not supported; these are the stamps of "
+               r"the fh given to fit or an earlier forecast, and the data now ends later \(update\): pass predict a "
+               r"new fh$")
+    with pytest.raises(InSampleError, match=message):
+        est.predict()
+    assert est.predict(fh=[1]).index.equals(y.index[52:53])
 
 
 def test_business_day_periods_forecast_without_pandas_deprecation_warnings_of_their_own():

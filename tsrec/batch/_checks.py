@@ -81,7 +81,7 @@ def predict_steps(est: DeepForecaster) -> list[int]:
     if est._given_fh() is None:
         return list(range(1, est._horizon_length() + 1))
     try:  # aligned as predict() aligns it: stamps sktime cannot place stay the steps they were
-        aligned = est._checked_fh(None)
+        aligned = est._checked_fh(None, moved_past=False)
         steps = relative_steps(aligned if aligned.is_relative else aligned.to_relative(est.cutoff))
     except InSampleError as err:  # stamps that update() moved the cutoff past
         raise InputError(f"the model's own fh cannot be forecast from its cutoff {est.cutoff[0]} ({err}); pass fh "

@@ -21,7 +21,8 @@ from torch import nn
 from tsrec._checks import check_flag
 from tsrec.estimators import _evaluate, _newdata, _onepass, _persistence, _sktime_filters, _steps, _updates
 from tsrec.estimators._horizon import (
-    aligned_fh, check_fit_steps, check_step_count, relative_steps, same_fh, steps_per_series, warn_long_rollout,
+    aligned_fh, check_fit_steps, check_step_count, held_fh_moved_past, relative_steps, same_fh, steps_per_series,
+    warn_long_rollout,
 )
 from tsrec.estimators._fitted_params import fitted_value
 from tsrec.estimators._forecaster_methods import ProbabilisticForecasts, Residuals, WindowForecasts
@@ -31,24 +32,13 @@ from tsrec.estimators._pretrain import Pretraining
 from tsrec.estimators._rollout import ContextRollouts
 from tsrec.estimators._scaling import check_scaling
 from tsrec.estimators._series import (
-    FLAT_MTYPES, FhLike, SeriesLike, as_flat, check_raw_y, split_panel, warn_time_across,
+    FLAT_MTYPES, FhLike, SeriesLike, as_flat, check_raw_y, split_panel, warn_time_across, x_values_ignored,
 )
 from tsrec.estimators._series_values import time_level
 from tsrec.estimators._sktime_zip import sktime_save
 from tsrec.estimators._timeindex import stamp_offset_ns
 from tsrec.estimators._windows import forecast_loss
 from tsrec.estimators.errors import InputError
-
-
-def _values_ignored(X: object) -> object:
-    """``X`` with zeros for its values where it holds a missing one (same type, shape and index)."""
-    if isinstance(X, pd.DataFrame) and X.isna().to_numpy().any():
-        return pd.DataFrame(0, index=X.index, columns=X.columns)
-    if isinstance(X, pd.Series) and X.isna().any():
-        return pd.Series(0, index=X.index, name=X.name)
-    if isinstance(X, np.ndarray) and X.dtype.kind in "fcOmM" and pd.isna(X).any():  # None in object arrays
-        return np.zeros(X.shape)
-    return X
 
 
 class DeepForecaster(
@@ -168,7 +158,7 @@ class DeepForecaster(
         # future rows (capability:missing_values=False is meant for y), before it drops it for
         # capability:exogenous=False. Its type and index are still checked, on zeros in its place;
         # every public method (fit, predict*, update*) checks through here
-        return super()._check_X_y(_values_ignored(X), y, *args, **kwargs)
+        return super()._check_X_y(x_values_ignored(X), y, *args, **kwargs)
 
     # ---- public API -------------------------------------------------------------------------
     def fit(self, y: SeriesLike, X: SeriesLike | None = None, fh: FhLike = None) -> DeepForecaster:
@@ -292,16 +282,18 @@ class DeepForecaster(
         out = _evaluate.predict_new_context(self, fh, y) if fast is None else fast
         return _steps.in_given_zone(out, _steps.given_zone(y))
 
-    def _checked_fh(self, fh: object) -> ForecastingHorizon | None:
+    def _checked_fh(self, fh: object, moved_past: bool = True) -> ForecastingHorizon | None:
         """``fh`` (or fit's) in the fitted terms (:func:`aligned_fh`); in-sample steps or stamps, or
-        stamps off a series' time grid, raise here rather than in sktime."""
+        stamps off a series' time grid, raise here rather than in sktime (``moved_past``: saying
+        where the held fh's stamps are past after an update)."""
         y, given = (self._y if self.is_fitted else None), self._given_fh()
         if y is not None:  # before sktime's horizon holds an array of every step
             check_step_count(fh, lambda: max(len(_steps.held_steps(self)), 1), self.n_channels_)
-        # stamps on the grid of a stored panel: from its arrays, without a look at each series
-        aligned = _onepass.stored_fh(self, fh if fh is not None else given) if y is not None else None
-        if aligned is None:
-            aligned = aligned_fh(fh if fh is not None else given, y, _steps.held_steps(self))
+        with held_fh_moved_past(fh is None and moved_past):
+            # stamps on the grid of a stored panel: from its arrays, without a look at each series
+            aligned = _onepass.stored_fh(self, fh if fh is not None else given) if y is not None else None
+            if aligned is None:
+                aligned = aligned_fh(fh if fh is not None else given, y, _steps.held_steps(self))
         if aligned is not None and aligned.is_relative:
             warn_long_rollout(int(relative_steps(aligned).max()), self._horizon_length())
         if fh is not None and not same_fh(fh, given):  # sktime's forecasts pass fit's fh on as objects

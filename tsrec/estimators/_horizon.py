@@ -9,7 +9,8 @@ that lie on the grid of every series, time spans become steps, or a clear InputE
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -104,7 +105,8 @@ def _largest(fh: object) -> object:
 
 def _spans_as_steps(spans: pd.TimedeltaIndex, parts: list, known: dict | None) -> ForecastingHorizon:
     """Spans that are whole steps of every series (the same number of steps for each)."""
-    steps = {tuple(_span_steps(spans, known_step(df.index, known, key), series_name(key))) for key, df in parts}
+    steps = {tuple(_span_steps(spans, known_step(df.index, known, key), series_name(key), df.index))
+             for key, df in parts}
     if len(steps) > 1:
         raise InputError(
             f"fh gives time spans {[str(s) for s in spans[:3]]}, which are other numbers of steps for the "
@@ -113,13 +115,13 @@ def _spans_as_steps(spans: pd.TimedeltaIndex, parts: list, known: dict | None) -
     return ForecastingHorizon(list(steps.pop()), is_relative=True)
 
 
-def _span_steps(spans: pd.TimedeltaIndex, freq: object, name: str) -> np.ndarray:
+def _span_steps(spans: pd.TimedeltaIndex, freq: object, name: str, index: pd.Index) -> np.ndarray:
     step = None if isinstance(freq, int) else step_nanoseconds(freq)
     ns = spans.as_unit("ns").asi8
     if step is None or (ns % step).any():
         what = "is not a fixed duration" if step is None else f"is {pd.Timedelta(step, unit='ns')} long"
         raise InputError(
-            f"fh gives time spans {[str(s) for s in spans[:3]]} but {name} has a step of {step_text(freq)}, "
+            f"fh gives time spans {[str(s) for s in spans[:3]]} but {name} has a step of {step_text(freq, index)}, "
             f"which {what}; "
             "give fh as steps (1, 2, ...), as spans of whole steps, or as time stamps"
         )
@@ -275,3 +277,16 @@ def check_step_count(fh: object, count_series: Callable[[], int], n_variates: in
     else:
         return
     check_output_size(count_series(), last, n_variates, row_bytes=ROLLOUT_ROW_BYTES)
+
+
+@contextmanager
+def held_fh_moved_past(applies: bool) -> Iterator[None]:
+    """Where ``applies`` (the fh held from fit or an earlier forecast, none given now), an in-sample
+    refusal says so: after an update its stamps are past, and "fh" alone named nothing the user passed."""
+    try:
+        yield
+    except InSampleError as err:
+        if not applies:
+            raise
+        raise InSampleError(f"{err}; these are the stamps of the fh given to fit or an earlier forecast, and the "
+                            "data now ends later (update): pass predict a new fh") from None

@@ -361,3 +361,15 @@ def _with_id_dtypes(out: pd.DataFrame, like: pd.Index) -> pd.DataFrame:
             except (TypeError, ValueError):  # a dtype the ids cannot take again: keep pandas' own
                 continue
     return out
+
+
+def x_values_ignored(X: object) -> object:
+    """Exogenous ``X`` (which forecasters ignore) with zeros for its values where it holds a missing
+    one (same type, shape and index)."""
+    if isinstance(X, pd.DataFrame) and X.isna().to_numpy().any():
+        return pd.DataFrame(0, index=X.index, columns=X.columns)
+    if isinstance(X, pd.Series) and X.isna().any():
+        return pd.Series(0, index=X.index, name=X.name)
+    if isinstance(X, np.ndarray) and X.dtype.kind in "fcOmM" and pd.isna(X).any():  # None in object arrays
+        return np.zeros(X.shape)
+    return X
