@@ -98,6 +98,12 @@ def test_model_parameters_name_themselves():
     with pytest.raises(InputError, match=r"cannot infer cycle_length for yearly steps, which has no usual seasonal "
                                          r"cycle; pass cycle_length="):
         CycleNetForecaster(lookback=6, horizon=2, max_epochs=1).fit(yearly)
+    # so are steps of several months or quarters, periods or dates ("2ME" named no period)
+    for freq, words in (("2M", "2 months"), ("2ME", "2 months"), ("2Q", "2 quarters"), ("3QS", "3 quarters"),
+                        ("2Y", "2 years")):
+        index = (pd.date_range if freq.endswith(("E", "S")) else pd.period_range)("2000", periods=40, freq=freq)
+        with pytest.raises(InputError, match=rf"cannot infer cycle_length for steps of {words}, which has no usual"):
+            CycleNetForecaster(lookback=6, horizon=2, max_epochs=1).fit(yearly.set_axis(index))
     # a period read off the first of series that step differently: the steps are the likelier fault
     days = frame().iloc[:60].set_axis(pd.date_range("2020", periods=60, freq="D"))
     mixed = pd.concat({"s0": days, "s1": days.set_axis(pd.date_range("2020", periods=60, freq="h"))}, names=["id", "t"])

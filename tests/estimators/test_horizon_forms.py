@@ -92,6 +92,9 @@ def test_time_spans_that_are_not_whole_steps_are_refused_clearly():
     monthly = pd.Series(np.arange(30.0), index=pd.date_range("2020-01-31", periods=30, freq="ME"))
     with pytest.raises(InputError, match=r"y has a step of ME, which is not a fixed duration"):
         arnet(monthly).predict(fh=ForecastingHorizon(pd.to_timedelta([31], unit="D")))
+    # monthly periods by their period name (the step's offset is named "ME", which names no period)
+    with pytest.raises(InputError, match=r"y has a step of M, which is not a fixed duration"):
+        arnet(monthly.to_period("M")).predict(fh=ForecastingHorizon(pd.to_timedelta([31], unit="D")))
     with pytest.raises(InputError, match=r"y has a step of 1, which is not a fixed duration"):
         arnet(y.to_numpy()).predict(fh=ForecastingHorizon(pd.to_timedelta([1], unit="h")))
 

@@ -34,11 +34,18 @@ def cycle_length_from_freq(freq: object, param: str = "cycle_length") -> int:
     if unit in _STEPS_PER_DAY and 0 < key[1] < _STEPS_PER_DAY[unit] and _STEPS_PER_DAY[unit] % key[1] == 0:
         return _STEPS_PER_DAY[unit] // key[1]
     if key not in _CYCLE_BY_FREQ:
-        # yearly steps are named in words: pandas names a PeriodIndex's "Y-DEC" periods "YE-DEC"
-        yearly = unit[:1] in ("Y", "A") and unit.lstrip("YA") in ("", "E", "S")
-        step = "yearly steps" if yearly else f"steps of {freq.freqstr!r}"
         raise InputError(
-            f"cannot infer {param} for {step}, which has no usual seasonal cycle; pass {param}=... "
-            "(the length of the seasonal cycle in steps)"
+            f"cannot infer {param} for {_steps_in_words(freq, unit)}, which has no usual seasonal cycle; "
+            f"pass {param}=... (the length of the seasonal cycle in steps)"
         )
     return _CYCLE_BY_FREQ[key]
+
+
+def _steps_in_words(freq: object, unit: str) -> str:
+    """Steps of months, quarters and years in words: pandas names a PeriodIndex's "2M" and "Y-DEC"
+    periods by their date-time offsets, "2ME" and "YE-DEC", which name no period."""
+    n = getattr(freq, "n", 1)
+    for prefixes, word in ((("Y", "A"), "year"), (("Q", "BQ"), "quarter"), (("M", "BM"), "month")):
+        if any(unit.startswith(p) and unit[len(p):] in ("", "E", "S") for p in prefixes):
+            return f"{word}ly steps" if n == 1 else f"steps of {n} {word}s"
+    return f"steps of {freq.freqstr!r}"

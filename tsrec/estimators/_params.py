@@ -123,8 +123,8 @@ def first_keys(keys: list) -> str:
 def warn_partial_validation(keys: list, n_series: int, lookback: str, horizon: int) -> None:
     """Some series of a panel too short to validate: the validation loss covers the others only."""
     warn_user(
-        f"{len(keys)} of {n_series} series ({first_keys(keys)}) have no validation windows: their last val_size rows hold "
-        f"fewer than horizon = {horizon} rows, or fewer than {lookback} rows precede them; they train on all "
+        f"{len(keys)} of {n_series} series ({first_keys(keys)}) have no validation windows: their last val_size "
+        f"rows hold fewer than horizon = {horizon} rows, or fewer than {lookback} rows precede them; they train on all "
         "their rows and the validation loss covers the other series only",
         PartialValidationWarning,
     )
@@ -135,8 +135,8 @@ def warn_validated_only(keys: list, n_series: int, window: str) -> None:
     last val_size ones hold no whole training window (``window``: its length, as the message names it),
     so the model is scored on them but never fitted to them."""
     warn_user(
-        f"{len(keys)} of {n_series} series ({first_keys(keys)}) only validate: the rows before their last val_size ones are "
-        f"fewer than {window}, no training window; the model is scored on them but not trained on them. Lower "
+        f"{len(keys)} of {n_series} series ({first_keys(keys)}) only validate: the rows before their last val_size "
+        f"ones are fewer than {window}, no training window; the model is scored on them but not trained on them. Lower "
         "val_size (an int counts rows), or give them more rows"
     )
 
