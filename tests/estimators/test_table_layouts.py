@@ -310,3 +310,22 @@ def test_more_layout_edge_cases_found_by_mutation():
                            "ds": ["2024-01-01", "2024-01-02", "2024-01-03"] * 2, "y": np.arange(6.0)})
     with pytest.raises(TypeError, match=r"if 'unique_id' names the series and 'ds' holds the time stamps"):
         check_raw_y(launch)
+
+
+def test_day_first_text_stamps_are_told_dayfirst_not_mixed_formats():
+    # format='mixed' read "01/07/2016" as January 7 and "13/07/2016" as July 13; the sort and asfreq fixes that
+    # followed built a year of interpolated rows out of three weeks, with no error at the end
+    stamps = pd.date_range("2016-07-01", periods=500, freq="h")
+    y = pd.DataFrame({"when": stamps.strftime("%d/%m/%Y %H:%M"), "v": np.sin(np.arange(500) / 5.0)})
+    with pytest.raises(TypeError, match=r"pd\.to_datetime\(y\['when'\], dayfirst=True\).*index_col='when', "
+                                        r"parse_dates=True, dayfirst=True\)\)$") as raised:
+        check_raw_y(y)
+    fixed = _run_advice(str(raised.value), y)
+    assert check_raw_y(fixed) == "pd.DataFrame" and fixed.index.equals(pd.DatetimeIndex(stamps, name="when"))
+    with pytest.raises(TypeError, match=r"\(or with it: they are written day first\); convert them to dates: "
+                                        r"y\.index = pd\.to_datetime\(y\.index, dayfirst=True\), or read with "
+                                        r"pd\.read_csv\(\.\.\., parse_dates=\[\.\.\.\], dayfirst=True\)$"):
+        check_raw_y(y.set_index("when"))
+    with pytest.raises(TypeError) as raised:  # month first stays as it was: no day-first words
+        check_raw_y(y.assign(when=stamps.strftime("%m/%d/%Y %H:%M")).set_index("when"))
+    assert "dayfirst" not in str(raised.value) and "day first" not in str(raised.value)

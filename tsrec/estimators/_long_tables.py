@@ -23,23 +23,25 @@ def reads_as_dates(values: pd.Index | pd.Series) -> bool:
     return _conversion(sample, "mixed") is not None
 
 
-def _conversion(values: pd.Series, format: str | None) -> dict | None:
+def _conversion(values: pd.Series, format: str | None, dayfirst: bool = False) -> dict | None:
     """The arguments with which ``pd.to_datetime`` reads every one of ``values`` (in ``format``, then
     also as UTC: text with the offsets of a daylight-saving zone mixes two), or None."""
     for utc in (False, True):
         try:
             with warnings.catch_warnings():  # pandas warns when it guesses each value's format
                 warnings.simplefilter("ignore", UserWarning)
-                if pd.to_datetime(values, errors="coerce", format=format, utc=utc).notna().all():
-                    return {"format": format, "utc": utc}
+                if pd.to_datetime(values, errors="coerce", format=format, utc=utc, dayfirst=dayfirst).notna().all():
+                    return {"format": format, "utc": utc, "dayfirst": dayfirst}
         except (ValueError, TypeError):  # "Mixed timezones detected", a format some values do not fit
             continue
     return None
 
 
 def to_datetime_code(expression: str, values: pd.Index | pd.Series) -> str:
-    """``pd.to_datetime(expression)`` with the arguments ``values`` need: ``format='mixed'`` where
-    their formats differ, ``utc=True`` where their offsets do (pandas refuses both without)."""
+    """``pd.to_datetime(expression)`` with the arguments ``values`` need: ``dayfirst=True`` where
+    they are written day first, ``format='mixed'`` where their formats differ, ``utc=True`` where
+    their offsets do (pandas refuses both without). Day first is tried before mixed formats, which
+    read "01/07/2016" as January 7 and "13/07/2016" as July 13 in one column."""
     dtype = getattr(values, "dtype", None)
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return f"pd.to_datetime({expression})"
@@ -48,8 +50,10 @@ def to_datetime_code(expression: str, values: pd.Index | pd.Series) -> str:
     sample = pd.Series(values).dropna().astype(str)
     if not len(sample):
         return f"pd.to_datetime({expression})"
-    arguments = _conversion(sample, None) or _conversion(sample, "mixed") or {"format": None, "utc": False}
-    extra = (", format='mixed'" if arguments["format"] else "") + (", utc=True" if arguments["utc"] else "")
+    arguments = (_conversion(sample, None) or _conversion(sample, None, dayfirst=True) or _conversion(sample, "mixed")
+                 or {"format": None, "utc": False, "dayfirst": False})
+    extra = ((", dayfirst=True" if arguments["dayfirst"] else "") + (", format='mixed'" if arguments["format"] else "")
+             + (", utc=True" if arguments["utc"] else ""))
     return f"pd.to_datetime({expression}{extra})"
 
 

@@ -47,9 +47,11 @@ def check_time_index(y: pd.Series | pd.DataFrame, name: str) -> None:
     if index.inferred_type == "string":
         convert = (f"y.index = y.index.set_levels({to_datetime_code('y.index.levels[-1]', y.index.levels[-1])}, "
                    "level=-1)" if panel else f"y.index = {to_datetime_code('y.index', y.index)}")
+        dayfirst = "dayfirst=True" in convert  # read_csv's parse_dates leaves day-first text as it is
         raise TypeError(
-            f"{name}'s time stamps are strings (e.g. {example!r}), as read from a CSV file without parse_dates; "
-            f"convert them to dates: {convert}, or read with pd.read_csv(..., parse_dates=[...])"
+            f"{name}'s time stamps are strings (e.g. {example!r}), as read from a CSV file without parse_dates"
+            f"{' (or with it: they are written day first)' if dayfirst else ''}; convert them to dates: {convert}, "
+            f"or read with pd.read_csv(..., parse_dates=[...]{', dayfirst=True' if dayfirst else ''})"
         )
     kind = "float numbers" if pd.api.types.is_float_dtype(index.dtype) else f"values of dtype {index.dtype}"
     raise TypeError(
@@ -137,7 +139,8 @@ def non_numeric_message(frame: pd.DataFrame, bad: list, name: str) -> str:
         stamp_code = to_datetime_code(f"{name}[{stamps!r}]", frame[stamps])
         return (f"{name}'s column {stamps!r} holds time stamps: make it the time index, {name} = "
                 f"{name}.set_index({stamp_code}).drop(columns={stamps!r}) (or read the file "
-                f"with pd.read_csv(..., index_col={stamps!r}, parse_dates=True))")
+                f"with pd.read_csv(..., index_col={stamps!r}, parse_dates=True"
+                f"{', dayfirst=True' if 'dayfirst=True' in stamp_code else ''}))")
     ids = _series_id_columns(frame, bad)
     if ids is not None and len(ids) == 1:  # dropping it would leave duplicate stamps, whose fix merged the series
         return (f"{name} has a non-numeric column {ids[0]!r} whose values repeat over repeated time stamps: if it "
