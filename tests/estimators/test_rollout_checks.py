@@ -214,6 +214,13 @@ def test_a_roll_out_over_a_million_steps_warns_that_it_may_take_minutes(monkeypa
         est.predict(fh=[1999])  # under 1,000 horizons
         monkeypatch.setattr(_horizon, "LONG_ROLLOUT_STEPS", 10**6)
         est.predict(fh=[2000])  # under a million steps: the default passes silently
+        est.predict(fh=ForecastingHorizon(pd.DatetimeIndex([y.index[-1] + pd.Timedelta(hours=1999)]),
+                                          is_relative=False))  # stamps under 1,000 horizons
+    # stamps warn from 1,000 horizons on however few the steps (a year mistyped by decades forecast in seconds),
+    # without the claim of minutes
+    with pytest.warns(UserWarning, match=r"fh's stamps reach step 2,000 after the end of the data, 1,000 times the "
+                                         r"model's horizon of 2: .* feeding on earlier forecasts; check the stamps"):
+        est.predict(fh=far)
 
 
 def test_growth_is_measured_against_each_series_own_scale():

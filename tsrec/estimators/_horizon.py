@@ -235,24 +235,27 @@ def check_output_size(n_series: int, last_step: int, n_variates: int, what: str 
 
 
 #: steps past which a roll-out warns that it may take minutes (AR-Net, one hourly series: 10**6 steps took 9 s
-#: on one CPU core, 10**7 about 90 s), if they are also over LONG_ROLLOUT_HORIZONS horizons
+#: on one CPU core, 10**7 about 90 s), if they are also over LONG_ROLLOUT_HORIZONS horizons; absolute stamps
+#: warn from LONG_ROLLOUT_HORIZONS horizons on, however few the steps (a year mistyped by decades)
 LONG_ROLLOUT_STEPS = 10**6
 LONG_ROLLOUT_HORIZONS = 1000
 
 
 def warn_long_rollout(last_step: int, horizon: int, stamps: bool = False) -> None:
     """Warn before a forecast rolls out over a million steps: it computes every step before the last, and
-    ran minutes without a word (``fh=[10**7]`` for a date meant as an absolute stamp, say, or a stamp
-    whose year was mistyped: ``stamps``)."""
-    if last_step >= LONG_ROLLOUT_STEPS and last_step >= LONG_ROLLOUT_HORIZONS * horizon:
+    ran minutes without a word (``fh=[10**7]`` for a date meant as an absolute stamp, say); ``stamps``
+    over a thousand horizons ahead warn however few the steps: a year mistyped by decades, at daily or
+    hourly steps, forecast in seconds without a word."""
+    slow = last_step >= LONG_ROLLOUT_STEPS
+    if last_step >= LONG_ROLLOUT_HORIZONS * horizon and (slow or stamps):
         what, fix = ("fh's stamps reach", "check the stamps (a mistyped year?) or ask for nearer ones")
         if not stamps:
             what = "fh reaches"
             fix = "ask for fewer steps, or pass time stamps as ForecastingHorizon(..., is_relative=False)"
         warn_user(
             f"{what} step {last_step:,} after the end of the data, {last_step // horizon:,} times the model's horizon "
-            f"of {horizon}: the forecast computes every step before it, each pass feeding on earlier forecasts, "
-            f"which can take minutes; {fix}"
+            f"of {horizon}: the forecast computes every step before it, each pass feeding on earlier forecasts"
+            f"{', which can take minutes' if slow else ''}; {fix}"
         )
 
 
