@@ -87,10 +87,10 @@ class InSampleError(InputError, NotImplementedError):
     >>> from tsrec.estimators import ARNetForecaster
     >>> est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(np.arange(40.0), fh=[1, 2])
     >>> try:
-    ...     est.predict(fh=[0, 1])
+    ...     est.predict(fh=[-1, 1])
     ... except InSampleError as err:
     ...     print(err)
-    fh must name future steps 1, 2, ... after the end of the data, got [0, 1]; in-sample forecasts are not supported
+    fh must name future steps 1, 2, ... after the end of the data, got [-1, 1]; in-sample forecasts are not supported
     >>> issubclass(InSampleError, ValueError), issubclass(InSampleError, NotImplementedError)
     (True, True)
     """

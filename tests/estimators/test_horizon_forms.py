@@ -3,6 +3,8 @@ before sktime's handling sees them."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -312,3 +314,32 @@ def test_a_panel_context_refuses_a_horizon_of_another_frequency_too():
         est.predict(fh=ForecastingHorizon([1, 2], freq="h"), y=panel)
     same = est.predict(fh=ForecastingHorizon([1, 2], freq="D"), y=panel)
     pd.testing.assert_frame_equal(same, est.predict(fh=[1, 2], y=panel))
+
+
+@pytest.mark.parametrize("steps", [24, 2.0, range(1, 3), [1, 2], (1, 2)])
+def test_steps_given_as_x_are_told_to_be_passed_as_fh(steps):
+    # fit(y, 24) fills X, the second argument: sktime listed every data format X may take
+    with pytest.raises(InputError, match=rf"X={re.escape(repr(steps))} looks like forecast steps, but X \(the second "
+                                         rf"argument\) is exogenous data, which tsrec's forecasters ignore; pass the "
+                                         rf"steps by name: fh={re.escape(repr(steps))}$"):
+        ARNetForecaster(n_lags=3, horizon=2, max_epochs=1).fit(hourly(), steps)
+    est = arnet(hourly())
+    with pytest.raises(InputError, match="looks like forecast steps"):
+        est.predict([1], steps)
+    with pytest.raises(TypeError, match="type"):  # booleans and text stay sktime's to refuse
+        ARNetForecaster(n_lags=3, horizon=2, max_epochs=1).fit(hourly(), True)
+
+
+def test_fh_counted_from_zero_is_told_to_count_from_one():
+    # range(24), the likeliest slip, was told only that in-sample forecasts are not supported
+    from tsrec.errors import InSampleError
+
+    est = arnet(hourly())
+    with pytest.raises(InSampleError, match=r"got \[0, 1, 2\]; in-sample forecasts are not supported; steps count "
+                                            r"from 1, the first after the end: fh=range\(1, 4\)$"):
+        est.predict(fh=range(3))
+    with pytest.raises(InSampleError, match=r"got \[0, 2\]; in-sample forecasts are not supported$"):
+        est.predict(fh=[0, 2])  # not the first steps counted from 0: no guess
+    with pytest.raises(InSampleError, match=r"got \[0\]; .*the first after the end: fh=\[1\]$"):
+        est.predict(fh=0)
+    assert len(est.predict(fh=range(1, 4))) == 3

@@ -32,7 +32,8 @@ from tsrec.estimators._pretrain import Pretraining
 from tsrec.estimators._rollout import ContextRollouts
 from tsrec.estimators._scaling import check_scaling
 from tsrec.estimators._series import (
-    FLAT_MTYPES, FhLike, SeriesLike, as_flat, check_raw_y, split_panel, warn_time_across, x_values_ignored,
+    FLAT_MTYPES, FhLike, SeriesLike, as_flat, check_raw_y, check_x_not_fh, split_panel, warn_time_across,
+    x_values_ignored,
 )
 from tsrec.estimators._series_values import time_level
 from tsrec.estimators._sktime_zip import sktime_save
@@ -158,6 +159,7 @@ class DeepForecaster(
         # future rows (capability:missing_values=False is meant for y), before it drops it for
         # capability:exogenous=False. Its type and index are still checked, on zeros in its place;
         # every public method (fit, predict*, update*) checks through here
+        check_x_not_fh(X)
         return super()._check_X_y(x_values_ignored(X), y, *args, **kwargs)
 
     # ---- public API -------------------------------------------------------------------------

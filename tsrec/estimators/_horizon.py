@@ -164,11 +164,18 @@ def relative_steps(fh: ForecastingHorizon) -> np.ndarray:
     if len(steps) == 0:  # not an in-sample request: nothing was asked for
         raise InputError("fh is empty; name at least one future step, e.g. fh=[1] or fh=[1, 2, 3]")
     if steps.min() < 1:
+        counted = np.array_equal(np.sort(steps), np.arange(len(steps)))  # range(24): the next 24 steps meant
         raise InSampleError(
             f"fh must name future steps 1, 2, ... after the end of the data, got {steps.tolist()}; "
             "in-sample forecasts are not supported"
+            + (f"; steps count from 1, the first after the end: fh={_first_steps(len(steps))}" if counted else "")
         )
     return steps
+
+
+def _first_steps(count: int) -> str:
+    """The first ``count`` steps after the end, as fh code."""
+    return "[1]" if count == 1 else f"range(1, {count + 1})"
 
 
 def steps_per_series(fh: ForecastingHorizon, parts: list, known: dict | None = None) -> list[np.ndarray]:

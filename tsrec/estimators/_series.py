@@ -363,6 +363,16 @@ def _with_id_dtypes(out: pd.DataFrame, like: pd.Index) -> pd.DataFrame:
     return out
 
 
+def check_x_not_fh(X: object) -> None:
+    """Refuse steps given as ``X``: ``fit(y, 24)`` fills X, the second argument, and sktime's refusal
+    listed every data format X may take without naming the likely slip."""
+    steps = isinstance(X, (numbers.Number, range)) or (
+        isinstance(X, (list, tuple)) and len(X) and all(isinstance(v, numbers.Number) for v in X))
+    if steps and not isinstance(X, bool):
+        raise InputError(f"X={X!r} looks like forecast steps, but X (the second argument) is exogenous data, which "
+                         f"tsrec's forecasters ignore; pass the steps by name: fh={X!r}")
+
+
 def x_values_ignored(X: object) -> object:
     """Exogenous ``X`` (which forecasters ignore) with zeros for its values where it holds a missing
     one (same type, shape and index)."""
