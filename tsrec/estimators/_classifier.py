@@ -24,6 +24,7 @@ from torch.utils.data import DataLoader, Dataset
 from tsrec._checks import check_int
 from tsrec._warn import import_lightning
 from tsrec.estimators import _divergence, _panel_values, _panels, _params, _persistence, _seeding, _sktime_zip
+from tsrec.estimators._attribute_docs import CLASSIFIER_ATTRIBUTES, with_shared_attributes
 from tsrec.estimators._batches import batch_loader
 from tsrec.estimators._fitted_params import fitted_value
 from tsrec.estimators._labels import encode_labels
@@ -138,6 +139,10 @@ def every_class_on_both_sides(y: np.ndarray, train: np.ndarray, val: np.ndarray)
 
 class DeepClassifier(ClassifierMixin, BaseEstimator):
     """Shared machinery of tsrec classifiers (not used directly)."""
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.__doc__ = with_shared_attributes(cls.__doc__, CLASSIFIER_ATTRIBUTES)
 
     def _check_training_memory(self, config, n_variates: int, length: int, batch: int) -> None:
         """Refuse, before any training, batches that cannot fit the device (a network that knows its needs)."""

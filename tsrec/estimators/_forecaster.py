@@ -24,6 +24,7 @@ from tsrec.estimators._horizon import (
     aligned_fh, check_fit_steps, check_step_count, held_fh_moved_past, relative_steps, same_fh, steps_per_series,
     warn_long_rollout,
 )
+from tsrec.estimators._attribute_docs import FORECASTER_ATTRIBUTES, with_shared_attributes
 from tsrec.estimators._fitted_params import fitted_value
 from tsrec.estimators._forecaster_methods import ProbabilisticForecasts, Residuals, WindowForecasts
 from tsrec.estimators._network_training import NetworkTraining
@@ -87,6 +88,7 @@ class DeepForecaster(
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         _sktime_filters.keep_warning_filters(cls, inherited=False)  # a model's own predict_interval, ...
+        cls.__doc__ = with_shared_attributes(cls.__doc__, FORECASTER_ATTRIBUTES)
 
     #: False for models that roll their own state past the horizon instead of feeding forecasts
     #: back in as inputs: their network takes ``network(x, steps)`` (closed-loop decoders), or
@@ -174,7 +176,7 @@ class DeepForecaster(
         y : pandas.Series, pandas.DataFrame or numpy.ndarray
             The series to fit: one column per variate, or a (series id, time) MultiIndex panel.
         X : pandas.DataFrame, pandas.Series, numpy.ndarray or None, default=None
-            Exogenous data: accepted for sktime's interface and ignored (see the class notes).
+            Exogenous data: accepted for sktime's interface and ignored; no tsrec forecaster reads it.
         fh : int, list, range, numpy.ndarray, pandas.Index, ForecastingHorizon or None, default=None
             Steps to forecast, as sktime takes them; may be given here or at ``predict``.
 
@@ -225,7 +227,7 @@ class DeepForecaster(
         y : pandas.Series, pandas.DataFrame or numpy.ndarray
             The new rows, of the fitted variates (and series, for a panel).
         X : pandas.DataFrame, pandas.Series, numpy.ndarray or None, default=None
-            Exogenous data: accepted for sktime's interface and ignored (see the class notes).
+            Exogenous data: accepted for sktime's interface and ignored; no tsrec forecaster reads it.
         update_params : bool, default=True
             Refit the network on all stored data, the new rows included, as ``fit`` does; False
             only stores the rows and moves the cutoff, keeping the weights.
@@ -268,7 +270,7 @@ class DeepForecaster(
         fh : int, list, range, numpy.ndarray, pandas.Index, ForecastingHorizon or None, default=None
             Steps to forecast: relative steps (ints) or time stamps; None uses ``fit``'s.
         X : pandas.DataFrame, pandas.Series, numpy.ndarray or None, default=None
-            Exogenous data: accepted for sktime's interface and ignored (see the class notes).
+            Exogenous data: accepted for sktime's interface and ignored; no tsrec forecaster reads it.
         y : pandas.Series, pandas.DataFrame, numpy.ndarray or None, default=None
             A new context to forecast from instead of the training data.
 

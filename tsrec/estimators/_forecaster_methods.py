@@ -43,7 +43,7 @@ class ProbabilisticForecasts:
         fh : int, list, range, numpy.ndarray, pandas.Index, ForecastingHorizon or None, default=None
             Steps to forecast, as for :meth:`predict`.
         X : pandas.DataFrame, pandas.Series, numpy.ndarray or None, default=None
-            Exogenous data: accepted for sktime's interface and ignored (see the class notes).
+            Exogenous data: accepted for sktime's interface and ignored; no tsrec forecaster reads it.
         coverage : float or list of float, default=0.90
             Nominal coverage of each interval, strictly between 0 and 1.
         y : pandas.Series, pandas.DataFrame, numpy.ndarray or None, default=None
@@ -78,7 +78,7 @@ class ProbabilisticForecasts:
         fh : int, list, range, numpy.ndarray, pandas.Index, ForecastingHorizon or None, default=None
             Steps to forecast, as for :meth:`predict`.
         X : pandas.DataFrame, pandas.Series, numpy.ndarray or None, default=None
-            Exogenous data: accepted for sktime's interface and ignored (see the class notes).
+            Exogenous data: accepted for sktime's interface and ignored; no tsrec forecaster reads it.
         alpha : float, list of float or None, default=None
             Quantile levels strictly between 0 and 1; None is sktime's default, [0.05, 0.95].
         y : pandas.Series, pandas.DataFrame, numpy.ndarray or None, default=None
@@ -112,7 +112,7 @@ class ProbabilisticForecasts:
         fh : int, list, range, numpy.ndarray, pandas.Index, ForecastingHorizon or None, default=None
             Steps to forecast, as for :meth:`predict`.
         X : pandas.DataFrame, pandas.Series, numpy.ndarray or None, default=None
-            Exogenous data: accepted for sktime's interface and ignored (see the class notes).
+            Exogenous data: accepted for sktime's interface and ignored; no tsrec forecaster reads it.
         cov : bool, default=False
             Return covariances across time steps instead of marginal variances (sktime's meaning).
         y : pandas.Series, pandas.DataFrame, numpy.ndarray or None, default=None
@@ -144,7 +144,7 @@ class ProbabilisticForecasts:
         fh : int, list, range, numpy.ndarray, pandas.Index, ForecastingHorizon or None, default=None
             Steps to forecast, as for :meth:`predict`.
         X : pandas.DataFrame, pandas.Series, numpy.ndarray or None, default=None
-            Exogenous data: accepted for sktime's interface and ignored (see the class notes).
+            Exogenous data: accepted for sktime's interface and ignored; no tsrec forecaster reads it.
         marginal : bool, default=True
             Return the marginal distribution at each time step (sktime's meaning).
         y : pandas.Series, pandas.DataFrame, numpy.ndarray or None, default=None

@@ -135,7 +135,7 @@ class StoredDataUpdates:
         fh : int, list, range, numpy.ndarray, pandas.Index, ForecastingHorizon or None, default=None
             Steps to forecast after the new cutoff, as for :meth:`predict`.
         X : pandas.DataFrame, pandas.Series, numpy.ndarray or None, default=None
-            Exogenous data: accepted for sktime's interface and ignored (see the class notes).
+            Exogenous data: accepted for sktime's interface and ignored; no tsrec forecaster reads it.
         update_params : bool, default=True
             As for :meth:`update`.
 
