@@ -93,6 +93,11 @@ def test_model_parameters_name_themselves():
     with pytest.raises(InputError, match="cannot infer period from an integer time index; pass period=") as raised:
         PGNForecaster(lookback=8, horizon=4, max_epochs=1).fit(frame().reset_index(drop=True))
     assert "or give y its time stamps: y.index = pd.date_range(" in str(raised.value)  # dates lost in a file
+    with pytest.raises(InputError, match=r"cannot infer cycle_length .* \(a NumPy array has no index: y = "
+                                         r"pd\.DataFrame\(y, index=pd\.date_range\(\.\.\.\)\)\)$"):
+        CycleNetForecaster(lookback=8, horizon=4, max_epochs=1).fit(frame().to_numpy())
+    stamped = pd.DataFrame(frame().to_numpy(), index=pd.date_range("2024-01-01", periods=len(frame()), freq="h"))
+    assert CycleNetForecaster(lookback=8, horizon=4, max_epochs=1).fit(stamped).network_meta_["cycle_length"] == 24
     # yearly periods in words: pandas names a PeriodIndex's "Y-DEC" periods "YE-DEC"
     yearly = frame().iloc[:40].set_axis(pd.period_range("1950", periods=40, freq="Y"))
     with pytest.raises(InputError, match=r"cannot infer cycle_length for yearly steps, which has no usual seasonal "

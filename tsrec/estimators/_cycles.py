@@ -24,7 +24,8 @@ def cycle_length_from_freq(freq: object, param: str = "cycle_length") -> int:
         raise InputError(  # an index read from a file without its dates is the usual cause: say both fixes
             f"cannot infer {param} from an integer time index; pass {param}=... (the length of the seasonal "
             "cycle in steps, e.g. 24 for a daily cycle of hourly data), or give y its time stamps: "
-            "y.index = pd.date_range(first_stamp, periods=len(y), freq='h')"
+            "y.index = pd.date_range(first_stamp, periods=len(y), freq='h') (a NumPy array has no index: "
+            "y = pd.DataFrame(y, index=pd.date_range(...)))"
         )
     name = freq.name if hasattr(freq, "name") else str(freq)
     unit = name.split("-")[0]
