@@ -57,6 +57,9 @@ def test_a_business_month_is_its_calendar_month_for_a_cycle():
 def test_steps_that_cannot_be_counted_are_refused_clearly(freq):
     with pytest.raises(InputError, match=f"steps of '{freq}' cannot be counted .* resample them"):
         ARNetForecaster(n_lags=3, horizon=2, max_epochs=1).fit(series(freq))
+    # before a setting read off the step: "pass cycle_length" came first, and its fix led to this refusal
+    with pytest.raises(InputError, match=f"steps of '{freq}' cannot be counted .* resample them"):
+        CycleNetForecaster(lookback=6, horizon=2, max_epochs=1).fit(series(freq))
 
 
 @pytest.mark.parametrize("freq", ["BME", HOLIDAYS], ids=str)

@@ -22,13 +22,23 @@ from pandas.tseries.offsets import CustomBusinessDay, CustomBusinessMonthBegin, 
 from tsrec._warn import warn_user
 from tsrec.estimators._newdata import check_steps, check_zone_awareness, series_name, step_text, uses_stamps
 from tsrec.estimators._series_values import time_level
-from tsrec.estimators._timeindex import in_zone, infer_freq, known_step, same_step, whole_units
+from tsrec.estimators._timeindex import in_zone, infer_freq, known_step, positions, same_step, whole_units
 from tsrec.estimators.errors import InputError, LoadError
 
 
 def learned_steps(parts: list) -> dict:
-    """The step of each series of ``parts`` (``(key, frame)`` pairs of the full data), by series key."""
-    return {key: infer_freq(df.index) for key, df in parts}
+    """The step of each series of ``parts`` (``(key, frame)`` pairs of the full data), by series key.
+
+    Each distinct step is counted once here, so that a step pandas cannot count (business hours) is
+    refused before a setting read off it (CycleNet's cycle), whose own refusal came first and whose
+    fix led to this one."""
+    steps = {key: infer_freq(df.index) for key, df in parts}
+    counted = set()
+    for (_, df), step in zip(parts, steps.values()):
+        if (type(step), step) not in counted:
+            positions(df.index[:1], step)
+            counted.add((type(step), step))
+    return steps
 
 
 def warn_integer_steps(steps: dict) -> None:
