@@ -139,4 +139,6 @@ def ltc_scan(
     wide = torch.float64 if which == "naive" else compute_dtype(terms.dtype)
     terms_w, v0_w, *params_w = (x.to(wide) for x in (terms, v0, *params))
     run = ltc_scan_naive if which == "naive" else _loop
+    if torch.compiler.is_compiling():  # eager: traced, the loop unrolled its time steps (1.5 s of compiling each)
+        run = torch.compiler.disable(run)  # made here, not at import: importing dynamo is slow
     return run(terms_w, v0_w, params_w, ode_unfolds, epsilon).to(terms.dtype)
