@@ -6,17 +6,29 @@ import pytest
 import torch
 from torch.func import grad, vmap
 
-from tsrec.kernels import fft_conv, linear_scan, scan2d, selective_scan
+from tsrec.kernels import companion_kernel, fft_conv, linear_scan, nplr_kernel, s4d_kernel, scan2d, selective_scan
 
 A, B = torch.rand(2, 5, 3, dtype=torch.float64) * 0.9, torch.randn(2, 5, 3, dtype=torch.float64)
 
 
-@pytest.mark.parametrize("op", ["linear_scan", "fft_conv"])
+VMAPPED = {  # each op called on one slice of a batch that vmap adds
+    "linear_scan": (lambda x: linear_scan(A[:1], x[None]), B),
+    "fft_conv": (lambda x: fft_conv(x[None], B[0].T), B),
+    # the SSM kernel builders read their inputs through other checks (an ensemble of layers under vmap)
+    "companion_kernel": (lambda a: companion_kernel(a, B[0, :2], B[0, 2:4], 8), 0.1 * B[:, :2]),
+    "s4d_kernel": (lambda log_dt: s4d_kernel(log_dt, -A[0, :3, :2], B[0, :3, :2], B[0, :3, :2], 8), B[:, 0]),
+    "nplr_kernel": (lambda log_dt: nplr_kernel(log_dt, torch.complex(-A[0, :3, :2] - 0.1, B[0, :3, :2]),
+                                               B[0, :3, :2], B[0, :3, :2], B[0, :3, :2], 8), B[:, 0]),
+}
+
+
+@pytest.mark.parametrize("op", list(VMAPPED))
 def test_vmap_is_refused_with_the_batch_dimension_as_the_way_out(op):
     # PyTorch's message: "vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow"
-    call = {"linear_scan": lambda x: linear_scan(A[:1], x[None]), "fft_conv": lambda x: fft_conv(x[None], B[0].T)}[op]
+    call, batch = VMAPPED[op]
+    call(batch[0])  # the inputs are valid without vmap
     with pytest.raises(RuntimeError, match=r"do not run under torch\.func\.vmap .*stack the inputs and call it once"):
-        vmap(call)(B)
+        vmap(call)(batch)
 
 
 def test_grad_through_a_hand_written_backward_names_the_op_and_the_naive_backend():

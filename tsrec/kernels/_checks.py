@@ -109,6 +109,7 @@ def check_finite_and_valid(tensors: dict[str, torch.Tensor | None], invalid: tor
 
     Skipped when ``invalid`` is a ``meta`` tensor (computed from meta inputs): there are no values.
     """
+    refuse_vmap(*tensors.values())
     if invalid.is_meta:
         return
     if not bool(finite_verdict(*(t for t in tensors.values() if t is not None)) & ~invalid):

@@ -39,7 +39,7 @@ from typing import Literal
 import torch
 
 from .._autocast import without_autocast
-from .._autograd import empty_result
+from .._autograd import empty_result, refuse_vmap
 from .._checks import (check_device, check_finite, check_fits_in_memory, check_length, check_same_shape, check_tensor,
                        finite_verdict, raise_non_finite)
 from .._dispatch import caller_level
@@ -217,6 +217,7 @@ def _check_finite_and_resolve(method: str, **vectors: torch.Tensor) -> str:
     Finite inputs with a bounded ``a`` (the usual case) cost one read for both answers; only a
     ``False`` verdict reads each tensor, to name a non-finite one or else to take Krylov.
     """
+    refuse_vmap(*vectors.values())  # before the reads below, which vmap fails on with PyTorch's own message
     if method == "krylov" or vectors["a"].is_meta:  # meta tensors carry no values: either method
         check_finite(**vectors)
         return "fft" if method == "auto" else method
