@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import pytest
 import torch
@@ -246,3 +247,17 @@ def test_the_latent_log_sigma_is_clamped_to_minus_9_and_5_in_forward_and_step():
     torch.testing.assert_close(head(torch.randn(3, 5, 4))[1], expected.expand(3, 5, 2))
     (_, sigma_t), _ = head.step(torch.randn(3, 4), states)
     torch.testing.assert_close(sigma_t, expected.expand(3, 2))
+
+
+def test_forward_in_training_with_gradients_warns_to_train_through_loss():
+    # a plain training loop's backward failed with "element 0 of tensors does not require grad"
+    net = small_net(n_samples=2).train()
+    x = torch.randn(2, 8, 2, dtype=torch.float64)
+    with pytest.warns(UserWarning, match=r"LS4\.forward samples forecasts without gradients .* net\.loss\(window\)"):
+        out = net(x)
+    assert not out.requires_grad
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        net.eval()(x)  # forecasting: no word
+        with torch.no_grad():
+            net.train()(x)

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Iterator, Sequence
 
 import torch
@@ -350,6 +351,10 @@ class LS4(nn.Module):
             in train mode dropout > 0 acts).
         """
         self._check_x(x)  # before x.device is read: a list failed on "'list' object has no attribute 'device'"
+        if self.training and torch.is_grad_enabled():  # a training loop's backward then failed on PyTorch's words
+            warnings.warn("LS4.forward samples forecasts without gradients (its output has no grad_fn): train "
+                          "through net.loss(window), the ELBO of (batch, lookback + horizon, n_channels) windows",
+                          UserWarning, stacklevel=2)
         return self.sample(x, self.horizon, self.n_samples, self.generator(x.device)).mean(dim=0)
 
 
