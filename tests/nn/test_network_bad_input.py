@@ -140,7 +140,13 @@ CASES = [
     ("arnet-time", lambda: ARNet(6, 2)(x(2, 7, 3)), ValueError,
      r"x must have shape \(batch, 6, channels\) \(batch, lookback, channels\) as built; got \(2, 7, 3\): "
      r"pass n_lags=7 when building, or x of 6 steps"),
-    ("arnet-2d", lambda: ARNet(6, 2)(x(6, 3)), ValueError, "2 dims: add the batch axis"),
+    ("arnet-2d", lambda: ARNet(6, 2)(x(6, 3)), ValueError, r"2 dims: add the batch axis \(x\.unsqueeze\(0\) for one "
+     r"sample\)$"),
+    # (batch, time) of one series: the channel axis is missing, which the batch advice made (1, 2, 6)
+    ("arnet-2d-batch-time", lambda: ARNet(6, 2)(x(2, 6)), ValueError, r"got \(2, 6\), 2 dims: add the channels axis "
+     r"\(x\.unsqueeze\(-1\)\) if its axes are \(batch, lookback\)$"),
+    ("liquid-2d-either", lambda: LiquidEncoder(LTCCell(1, 4))(x(2, 7)), ValueError, r"add the batch axis .*, or add "
+     r"the features axis \(x\.unsqueeze\(-1\)\) if its axes are \(batch, time\)$"),
     ("arnet-numpy", lambda: ARNet(6, 2)(np.zeros((2, 6, 3))), TypeError, r"torch.as_tensor\(x\)"),
     ("cyclenet-time", lambda: CycleNet(6, 2, 3, 4)(x(2, 5, 3), pos(2)), ValueError, "lookback=5"),
     ("smamba-time", lambda: SMamba(6, 2, 3, **MAMBA)(x(2, 7, 3)), ValueError, "lookback=7"),

@@ -110,6 +110,28 @@ def _fits(dim: str | tuple, n: int) -> bool:
     return n == size if size is not None else n >= 1
 
 
+#: the last axes that a 2-D (batch, time) input of one series may be missing
+_CHANNEL_LABELS = ("channels", "variates", "features", "series")
+
+
+def _rank_fix(name: str, specs: list[tuple], got: tuple) -> str:
+    """The axis a tensor of one dim too few lacks: the batch axis, or (a (batch, time) input of one series)
+    the last, channel-like one; both where the sizes the network fixes do not tell."""
+    if len(got) != len(specs) - 1:
+        return f"pass a {len(specs)}-dim tensor"
+    batch = f"add the batch axis ({name}.unsqueeze(0) for one sample)"
+    last = specs[-1][0]
+    if last not in _CHANNEL_LABELS:
+        return batch
+    lacks_batch = all(_fits(spec[:2], n) for spec, n in zip(specs[1:], got))
+    lacks_last = all(_fits(spec[:2], n) for spec, n in zip(specs[:-1], got))
+    labels = ", ".join(label for label, *_ in specs[:-1])
+    channel = f"add the {last} axis ({name}.unsqueeze(-1)) if its axes are ({labels})"
+    if lacks_batch != lacks_last:
+        return batch if lacks_batch else channel
+    return f"{batch}, or {channel}"
+
+
 def _raise_shape(name: str, x: object, specs: list[tuple]) -> None:
     labels = "(" + ", ".join(label for label, *_ in specs) + ")"
     want = "(" + ", ".join(label if size is None else str(size) for label, size, *_ in specs) + ")"
@@ -120,9 +142,7 @@ def _raise_shape(name: str, x: object, specs: list[tuple]) -> None:
                         f"convert it with torch.as_tensor({name})")
     got = tuple(x.shape)
     if x.ndim != len(specs):
-        fix = (f"add the batch axis ({name}.unsqueeze(0) for one sample)" if x.ndim == len(specs) - 1
-               else f"pass a {len(specs)}-dim tensor")
-        raise ValueError(f"{name} must have shape {described}; got {got}, {x.ndim} dims: {fix}")
+        raise ValueError(f"{name} must have shape {described}; got {got}, {x.ndim} dims: {_rank_fix(name, specs, got)}")
     fixes = []
     for (label, size, arg, builds), n in zip(specs, got):
         arg = arg if builds is None or builds(n) else None
