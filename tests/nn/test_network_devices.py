@@ -50,6 +50,10 @@ def test_an_input_on_another_device_is_refused_by_name(call, name):
 def test_a_network_on_the_input_device_still_runs():
     net = ClosedLoopSSM(3, 4).to(META)
     assert net(on_meta(2, 6, 3), 2).is_meta
+    # LS4's forecast drew from a generator on the input's device: "META device type not an accelerator"
+    ls4 = LS4(3, 2, lookback=6, z_dim=2, d_model=8, d_state=4, n_layers=1, n_samples=2).eval().to(META)
+    forecast = ls4(on_meta(2, 6, 3))
+    assert forecast.is_meta and forecast.shape == (2, 2, 3)
 
 
 def test_cyclenet_takes_positions_on_the_cpu_and_refuses_them_elsewhere():

@@ -355,7 +355,9 @@ class LS4(nn.Module):
             warnings.warn("LS4.forward samples forecasts without gradients (its output has no grad_fn): train "
                           "through net.loss(window), the ELBO of (batch, lookback + horizon, n_channels) windows",
                           UserWarning, stacklevel=2)
-        return self.sample(x, self.horizon, self.n_samples, self.generator(x.device)).mean(dim=0)
+        # meta tensors carry no values to draw (and torch has no meta generator): shapes only
+        generator = None if x.device.type == "meta" else self.generator(x.device)
+        return self.sample(x, self.horizon, self.n_samples, generator).mean(dim=0)
 
 
 #: the seeds :meth:`torch.Generator.manual_seed` takes (read as an unsigned 64-bit number)
