@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch.func import grad, vmap
 
-from tsrec.kernels import companion_kernel, fft_conv, linear_scan, nplr_kernel, s4d_kernel, scan2d, selective_scan
+from tsrec.kernels import (companion_kernel, fft_conv, linear_scan, ltc_scan, nplr_kernel, s4d_kernel, scan2d,
+                           selective_scan)
 
 A, B = torch.rand(2, 5, 3, dtype=torch.float64) * 0.9, torch.randn(2, 5, 3, dtype=torch.float64)
 
@@ -84,3 +85,32 @@ def test_fft_conv_keeps_forward_mode_derivatives():
     with fw.dual_level():
         tangent = fw.unpack_dual(fast(fw.make_dual(u, du), k)).tangent
     torch.testing.assert_close(tangent, jvp(naive, (u, k), (du, torch.zeros_like(k)))[1])
+
+
+def _ltc_leaves(T: int = 3, units: int = 2) -> list[torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    pos = lambda *s: torch.rand(*s, generator=g, dtype=torch.float64) + 0.5  # noqa: E731
+    return [pos(1, T, 2 * units), torch.zeros(1, units, dtype=torch.float64), pos(units), pos(units), pos(units) + 1,
+            pos(units, units), pos(units, units), pos(units, units), pos(units, units)]
+
+
+FORWARD_AD = {  # each op's torch path, a function of one tensor
+    "linear_scan": (lambda x: linear_scan(A, x, backend="torch"), B),
+    "selective_scan": (lambda x: selective_scan(x, torch.rand(1, 4, 2, dtype=torch.float64), -torch.ones(2, 3,
+                       dtype=torch.float64), torch.ones(1, 4, 3, dtype=torch.float64), torch.ones(1, 4, 3,
+                       dtype=torch.float64), backend="torch"), torch.randn(1, 4, 2, dtype=torch.float64)),
+    "ltc_scan": (lambda x: ltc_scan(x, *_ltc_leaves()[1:], ode_unfolds=2, backend="torch"), _ltc_leaves()[0]),
+}
+
+
+@pytest.mark.parametrize("op", list(FORWARD_AD))
+def test_forward_mode_ad_through_a_written_out_backward_says_to_use_the_naive_backend(op):
+    # PyTorch's message: "You must implement the jvp function for custom autograd.Function to use it with forward
+    # mode AD" (torch.func.jvp is refused before, by name, or runs without the Function: ltc_scan's plain solve)
+    import torch.autograd.forward_ad as forward_ad
+
+    call, x = FORWARD_AD[op]
+    with forward_ad.dual_level(), pytest.raises(RuntimeError, match=r"^tsrec's kernel ops with a written-out "
+                                                                    r"backward have no forward-mode AD .*use "
+                                                                    r"backend='naive' there"):
+        call(forward_ad.make_dual(x.clone().requires_grad_(), torch.ones_like(x)))

@@ -12,6 +12,20 @@ FIRST_ORDER_ONLY = (
 )
 
 
+#: forward-mode AD through a written-out backward: PyTorch's message said to implement ``jvp``
+NO_FORWARD_AD = ("tsrec's kernel ops with a written-out backward have no forward-mode AD (torch.func.jvp, jacfwd, "
+                 "torch.autograd.forward_ad, gradcheck's check_forward_ad); use backend='naive' there (plain "
+                 "autograd, slower), or reverse mode (torch.autograd.grad)")
+
+
+class HandWrittenBackward(torch.autograd.Function):
+    """An autograd Function with a written-out backward and no forward mode: ``jvp`` refuses with the way out."""
+
+    @staticmethod
+    def jvp(ctx, *tangents):  # noqa: D102 - autograd protocol
+        raise RuntimeError(NO_FORWARD_AD)
+
+
 def first_order_only(backward):
     """Wrap an autograd ``backward`` whose adjoint autograd cannot differentiate correctly.
 

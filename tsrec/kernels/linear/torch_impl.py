@@ -16,7 +16,7 @@ import math
 import torch
 
 from .._autocast import without_autocast
-from .._autograd import first_order_only, refuse_functorch
+from .._autograd import HandWrittenBackward, first_order_only, refuse_functorch
 from .._checks import compute_dtype
 
 # Measured crossover, fwd+bwd on one core (benchmarks/results/kernels.md): the chunked loop wins
@@ -136,7 +136,7 @@ def _conj(x: torch.Tensor) -> torch.Tensor:
     return x.conj() if x.is_complex() else x
 
 
-class _LinearScanFn(torch.autograd.Function):
+class _LinearScanFn(HandWrittenBackward):
     """Linear scan whose backward is the reverse scan of the output gradient."""
 
     @staticmethod

@@ -51,7 +51,7 @@ import triton
 import triton.language as tl
 
 from .._autocast import without_autocast
-from .._autograd import first_order_only
+from .._autograd import HandWrittenBackward, first_order_only
 from .._checks import compute_dtype, raise_non_finite
 from .._launch import cdiv, flat_grid, next_power_of_2, on_device_of
 from .._triton_tiles import compose_affine
@@ -259,7 +259,7 @@ def _new_links(n: int, device: torch.device) -> torch.Tensor:
     return torch.zeros(n, dtype=torch.int64, device=device)
 
 
-class _LinearScanTritonFn(torch.autograd.Function):
+class _LinearScanTritonFn(HandWrittenBackward):
     @staticmethod
     def forward(ctx, a, b, h0, reverse, check_finite):  # noqa: D102 - autograd protocol
         a, b = a.contiguous(), b.contiguous()

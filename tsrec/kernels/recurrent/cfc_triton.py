@@ -27,7 +27,7 @@ import triton.language as tl
 
 from .._autocast import without_autocast
 from .._checks import compute_dtype
-from .._autograd import first_order_only
+from .._autograd import HandWrittenBackward, first_order_only
 from .._launch import cdiv, on_device_of
 from .cfc import lecun_tanh, tile_side
 # the rnn kernels' overflow-free tanh (libdevice's does not interpret) and weight-gradient helpers
@@ -124,7 +124,7 @@ def _meta(xz: torch.Tensor, units: int) -> dict:
                 PREC="ieee" if xz.dtype == torch.float64 else "tf32x3", num_warps=8)
 
 
-class _CfcScanTritonFn(torch.autograd.Function):
+class _CfcScanTritonFn(HandWrittenBackward):
     @staticmethod
     def forward(ctx, xz, h0, W_h, W1, b1, W2, b2, Wt, bt):  # noqa: D102 - autograd protocol
         (batch, T, width), units = xz.shape, h0.shape[1]

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import torch
 
 from .._autocast import without_autocast
+from .._autograd import HandWrittenBackward
 
 # the backward recomputes the states entering each update, step by step, unless keeping them
 # takes less than this many bytes (the states after each input step are kept in any case)
@@ -169,7 +170,7 @@ def adjoint(
     return d_terms, a, None if acc is None else acc.gradients(d_terms)
 
 
-class LTCAdjoint(torch.autograd.Function):
+class LTCAdjoint(HandWrittenBackward):
     """:func:`solve` run without a graph, differentiated by :func:`adjoint` (``setup_context`` lets
     ``torch.func``'s ``grad``, ``vjp`` and ``jacrev`` through)."""
 

@@ -26,7 +26,7 @@ import triton.language as tl
 
 from .._autocast import without_autocast
 from .._checks import compute_dtype
-from .._autograd import first_order_only
+from .._autograd import HandWrittenBackward, first_order_only
 from .._launch import cdiv, next_power_of_2, on_device_of
 
 GATE_TILE = 4096  # elements of one (BB, U, U) tile at most: BB = GATE_TILE // U_pad**2, capped (_blocks)
@@ -148,7 +148,7 @@ def _warps(bu: int) -> int:
     return 8 if bu >= 64 else 4
 
 
-class _LtcScanTritonFn(torch.autograd.Function):
+class _LtcScanTritonFn(HandWrittenBackward):
     @staticmethod
     def forward(ctx, terms, v0, cm, ln, ld, w, we, s, m, unfolds, eps):  # noqa: D102 - autograd protocol
         (batch, T, _), units = terms.shape, v0.shape[1]

@@ -26,7 +26,7 @@ import triton.language as tl
 
 from .._autocast import without_autocast
 from .._checks import compute_dtype
-from .._autograd import first_order_only
+from .._autograd import HandWrittenBackward, first_order_only
 from .._launch import block_shared_memory, cdiv, next_power_of_2, on_device_of, shared_memory_text
 from .cells import triton_hidden_limit
 
@@ -140,7 +140,7 @@ def summed_outer(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])
 
 
-class _RnnTritonFn(torch.autograd.Function):
+class _RnnTritonFn(HandWrittenBackward):
     @staticmethod
     def forward(ctx, x, W, h0, gated):  # noqa: D102 - autograd protocol
         batch, T, H = x.shape[0], x.shape[1], W.shape[0]

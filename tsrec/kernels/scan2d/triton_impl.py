@@ -46,7 +46,7 @@ import triton
 import triton.language as tl
 
 from .._autocast import without_autocast
-from .._autograd import first_order_only
+from .._autograd import HandWrittenBackward, first_order_only
 from .._launch import cdiv, flat_grid, next_power_of_2, on_device_of
 from .._triton_tiles import carried, compose_affine, tile_gain, tile_row
 from .naive import State
@@ -283,7 +283,7 @@ def _meta(A, init, reverse: bool, T: int, D: int, N: int, dtype: torch.dtype) ->
     return cdiv(D, block_d), flags
 
 
-class _Scan2dTritonFn(torch.autograd.Function):
+class _Scan2dTritonFn(HandWrittenBackward):
     """x, d1, d2 ``(b,T,V,D)``; A ``(D,N)`` (A2/A3 may be None); B, C ``(b,T,V,N)``; h0 ``(b,V,D,N)``."""
 
     @staticmethod

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import torch
 
 from .._autocast import without_autocast
-from .._autograd import first_order_only, refuse_functorch
+from .._autograd import HandWrittenBackward, first_order_only, refuse_functorch
 from ..linear.torch_impl import scan
 from .naive import State
 from .sweep_columns import ColumnInputs, dot_states, sweep_order, time_decays, variate_decays
@@ -98,7 +98,7 @@ def _column(cols: ColumnInputs, v: int, A, prev: State | None, start) -> tuple:
     return h1, h2, (a1, a2)
 
 
-class _VariateSweep(torch.autograd.Function):
+class _VariateSweep(HandWrittenBackward):
     """The sweep with its hand-written adjoint; keeps each column's two states and time decays."""
 
     @staticmethod

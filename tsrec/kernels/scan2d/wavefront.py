@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from .._autocast import without_autocast
-from .._autograd import first_order_only, refuse_functorch
+from .._autograd import HandWrittenBackward, first_order_only, refuse_functorch
 from .naive import State, cell, read
 
 
@@ -144,7 +144,7 @@ def _unshift(g: torch.Tensor) -> torch.Tensor:
     return F.pad(g[:, 1:], (0, 0, 0, 0, 0, 1))
 
 
-class _Wavefront(torch.autograd.Function):
+class _Wavefront(HandWrittenBackward):
     """Inputs diagonal-major: ``x, d1, d2`` ``(S, B, R, D)``; ``B1..C2`` ``(S, B, R, N)``."""
 
     @staticmethod

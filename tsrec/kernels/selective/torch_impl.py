@@ -20,7 +20,7 @@ import math
 import torch
 
 from .._autocast import without_autocast
-from .._autograd import first_order_only, refuse_functorch
+from .._autograd import HandWrittenBackward, first_order_only, refuse_functorch
 from .common import finish_output, grouped, widen_inputs
 
 
@@ -95,7 +95,7 @@ def _backward(u, delta, A, B, C, starts, gy, ghT, chunk, needs):
     )
 
 
-class _SelectiveScanFn(torch.autograd.Function):
+class _SelectiveScanFn(HandWrittenBackward):
     """Core recurrence on grouped views: u, delta ``(b,T,G,Dg)``, A ``(G,Dg,N)``, B, C ``(b,T,G,N)``."""
 
     @staticmethod

@@ -31,7 +31,7 @@ import triton
 import triton.language as tl
 
 from .._autocast import without_autocast
-from .._autograd import first_order_only
+from .._autograd import HandWrittenBackward, first_order_only
 from .._launch import cdiv, flat_grid, next_power_of_2, on_device_of
 from .._triton_tiles import carried, compose_affine, tile_gain, tile_row
 from .common import finish_output, grouped, widen_inputs
@@ -183,7 +183,7 @@ def _config(T: int, N: int, Dg: int, dtype: torch.dtype, backward: bool = False)
     return chunk, block_d, block_n, cdiv(Dg, block_d)
 
 
-class _SelectiveScanTritonFn(torch.autograd.Function):
+class _SelectiveScanTritonFn(HandWrittenBackward):
     """u, delta ``(b,T,D)``; A ``(D,N)``; B, C ``(b,T,G,N)``; h0 ``(b,D,N)``; one dtype, contiguous."""
 
     @staticmethod
