@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import re
 
-FORECASTER_ATTRIBUTES = {
+#: what forecasters and classifiers share
+_TRAINED = {
     "network_": ("torch.nn.Module", "The trained network."),
     "history_": ("dict", "The training record: ``epochs``, ``train_loss`` and ``val_loss`` (a value an epoch) and "
                          "``best_val_loss`` (see docs/parameters.md)."),
+}
+
+FORECASTER_ATTRIBUTES = {
+    **_TRAINED,
     "columns_": ("list", "The variates' names in the order fitted (0, 1, ... for an array)."),
     "n_channels_": ("int", "The number of variates."),
     "scaler_": ("sklearn.preprocessing.StandardScaler or None", "The statistics of every training row (one series, "
@@ -35,9 +40,7 @@ CLASSIFIER_ATTRIBUTES = {
     "n_timepoints_": ("int", "Timepoints per sample: X at predict time must have as many."),
     "input_ndim_": ("int", "Whether X was 2-D (n_samples, n_timepoints) or 3-D (n_samples, n_channels, "
                     "n_timepoints), as X at predict time must be."),
-    "network_": ("torch.nn.Module", "The trained network."),
-    "history_": ("dict", "The training record: ``epochs``, ``train_loss`` and ``val_loss`` (a value an epoch) and "
-                         "``best_val_loss`` (see docs/parameters.md)."),
+    **_TRAINED,
 }
 
 _SECTION = re.compile(r"\n(?P<indent>[ ]*)(?P<name>[A-Z][A-Za-z ]*)\n(?P=indent)-{3,}\n")
