@@ -203,8 +203,10 @@ def test_no_fh_counts_time_stamps_given_to_fit_from_the_cutoff(files):
         got = out[out["unique_id"] == key]["ds"].to_numpy()
         assert (got == (frame.index[-1] + pd.to_timedelta([1, 3], unit="h")).to_numpy()).all()
     model.update(_train_panel(210), update_params=False)  # the cutoff moves past the first stamp
-    with pytest.raises(InputError, match="pass fh"):
+    with pytest.raises(InputError, match=r"^the model's own fh cannot be forecast from its cutoff .*; pass fh \(steps "
+                                         r"after each series' end\)$") as raised:
         forecast_panel(model, pd.concat(files["frames"], names=["unique_id", "ds"]))
+    assert "pass predict a new fh" not in str(raised.value)  # predict's advice: no call to predict here
 
 
 @pytest.mark.parametrize("zone", [None, "UTC"])

@@ -53,3 +53,6 @@ def test_shared_attributes_go_to_the_end_of_the_section_or_a_new_one_before_exam
         "    Examples", "    Attributes\n    ----------\n    a_ : int\n        Shared.\n\n    Examples")
     assert with_shared_attributes(with_section.replace("b_", "a_"), shared) == with_section.replace("b_", "a_")
     assert with_shared_attributes("One line.", shared) == "One line."
+    long = {"a_": ("int", "word " * 60)}  # wrapped to lines of at most 100 characters, indentation included
+    lines = with_shared_attributes(with_section, long).splitlines()
+    assert max(map(len, lines)) <= 100 and sum(line.startswith(" " * 8 + "word") for line in lines) == 4

@@ -190,7 +190,8 @@ def test_a_validation_split_that_leaves_nothing_is_reported():
 def test_a_panel_series_too_short_to_validate_is_named_and_the_others_validate():
     long, short = frame().iloc[:120, :1], frame().iloc[:14, :1]  # 14 rows: 3 validate, fewer than horizon 4
     panel = pd.concat({"long": long, "short": short}, names=["id", "time"])
-    with pytest.warns(UserWarning, match=r"1 of 2 series \('short'\) have no validation windows: .* fewer than "
+    with pytest.warns(UserWarning, match=r"1 of 2 series \('short'\) have no validation windows: their last val_size "
+                                         r"rows hold fewer than "
                                          r"horizon = 4 rows.*the validation loss covers the other series only"):
         est = CycleNetForecaster(lookback=8, horizon=4, val_size=0.2, max_epochs=1).fit(panel)
     assert len(est.history_["val_loss"]) == 1

@@ -205,6 +205,13 @@ def test_a_panel_indexed_time_first_is_told_to_swap_its_levels():
     assert "if X is (time, instance), pass X.swaplevel().sort_index()" in str(raised.value)
     assert "reset_index" not in str(raised.value)
     assert PGNClassifier(hidden=4, max_epochs=1).fit(X.swaplevel().sort_index(), [0, 1, 0, 1]).n_timepoints_ == 30
+    # samples keyed by a date (a day's session) with time stamps for time: (instance, time), no word
+    sessions = pd.MultiIndex.from_arrays([np.repeat(pd.date_range("2024-01-01", periods=4, freq="D"), 30),
+                                          np.tile(stamps, 4)], names=["session", "timestamp"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fitted = PGNClassifier(hidden=4, max_epochs=1).fit(X.set_axis(sessions), [0, 1, 0, 1])
+    assert fitted.n_timepoints_ == 30
     # text ids last: refused with the same fix (the text "time stamps" were told to become positions, which would
     # have made each stamp a sample)
     X.index = X.index.set_levels(["a", "b", "c", "d"], level=1)
@@ -212,6 +219,13 @@ def test_a_panel_indexed_time_first_is_told_to_swap_its_levels():
         PGNClassifier(hidden=4, max_epochs=1).fit(X, [0, 1, 0, 1])
     assert "holds time stamps and its last ('sensor_id') text" in str(caught.value)
     assert PGNClassifier(hidden=4, max_epochs=1).fit(X.swaplevel().sort_index(), [0, 1, 0, 1]).n_timepoints_ == 30
+    # samples keyed by a date (a day's session) with time stamps for time: (instance, time), no word
+    sessions = pd.MultiIndex.from_arrays([np.repeat(pd.date_range("2024-01-01", periods=4, freq="D"), 30),
+                                          np.tile(stamps, 4)], names=["session", "timestamp"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fitted = PGNClassifier(hidden=4, max_epochs=1).fit(X.set_axis(sessions), [0, 1, 0, 1])
+    assert fitted.n_timepoints_ == 30
 
 
 def test_an_array_with_more_channels_than_timepoints_warns_of_the_channels_last_layout():

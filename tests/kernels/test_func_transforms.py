@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 import torch
 from torch.func import grad, vmap
@@ -100,15 +102,22 @@ FORWARD_AD = {  # each op's torch path, a function of one tensor
                        dtype=torch.float64), torch.ones(1, 4, 3, dtype=torch.float64), torch.ones(1, 4, 3,
                        dtype=torch.float64), backend="torch"), torch.randn(1, 4, 2, dtype=torch.float64)),
     "ltc_scan": (lambda x: ltc_scan(x, *_ltc_leaves()[1:], ode_unfolds=2, backend="torch"), _ltc_leaves()[0]),
+    # scan2d's two torch paths: the variate sweep (few variates) and the wavefront (SWEEP_MAX_VARIATES_PER_ROW 0)
+    **dict.fromkeys(["scan2d-sweep", "scan2d-wavefront"], (lambda x: scan2d(
+        x, torch.ones_like(x), torch.ones_like(x), -torch.ones(2, 2, dtype=torch.float64), None, None,
+        -torch.ones(2, 2, dtype=torch.float64), *[torch.ones(1, 3, 2, 2, dtype=torch.float64)] * 4,
+        backend="torch")[0], torch.randn(1, 3, 2, 2, dtype=torch.float64))),
 }
 
 
 @pytest.mark.parametrize("op", list(FORWARD_AD))
-def test_forward_mode_ad_through_a_written_out_backward_says_to_use_the_naive_backend(op):
+def test_forward_mode_ad_through_a_written_out_backward_says_to_use_the_naive_backend(op, monkeypatch):
     # PyTorch's message: "You must implement the jvp function for custom autograd.Function to use it with forward
     # mode AD" (torch.func.jvp is refused before, by name, or runs without the Function: ltc_scan's plain solve)
     import torch.autograd.forward_ad as forward_ad
 
+    if op == "scan2d-wavefront":  # the module, not the function tsrec.kernels exports under its name
+        monkeypatch.setattr(importlib.import_module("tsrec.kernels.scan2d"), "SWEEP_MAX_VARIATES_PER_ROW", 0)
     call, x = FORWARD_AD[op]
     with forward_ad.dual_level(), pytest.raises(RuntimeError, match=r"^tsrec's kernel ops with a written-out "
                                                                     r"backward have no forward-mode AD .*use "

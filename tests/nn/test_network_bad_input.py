@@ -145,6 +145,8 @@ CASES = [
     # (batch, time) of one series: the channel axis is missing, which the batch advice made (1, 2, 6)
     ("arnet-2d-batch-time", lambda: ARNet(6, 2)(x(2, 6)), ValueError, r"got \(2, 6\), 2 dims: add the channels axis "
      r"\(x\.unsqueeze\(-1\)\) if its axes are \(batch, lookback\)$"),
+    ("smamba-tokens-2d", lambda: SMambaTokens(6, **MAMBA)(x(2, 6)), ValueError, r"add the series axis "
+     r"\(series\.unsqueeze\(-1\)\) if its axes are \(batch, length\)$"),
     ("liquid-2d-either", lambda: LiquidEncoder(LTCCell(1, 4))(x(2, 7)), ValueError, r"add the batch axis .*, or add "
      r"the features axis \(x\.unsqueeze\(-1\)\) if its axes are \(batch, time\)$"),
     ("arnet-numpy", lambda: ARNet(6, 2)(np.zeros((2, 6, 3))), TypeError, r"torch.as_tensor\(x\)"),
