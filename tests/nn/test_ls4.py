@@ -253,8 +253,10 @@ def test_forward_in_training_with_gradients_warns_to_train_through_loss():
     # a plain training loop's backward failed with "element 0 of tensors does not require grad"
     net = small_net(n_samples=2).train()
     x = torch.randn(2, 8, 2, dtype=torch.float64)
-    with pytest.warns(UserWarning, match=r"LS4\.forward samples forecasts without gradients .* net\.loss\(window\)"):
+    advice = r"LS4\.forward samples forecasts without gradients .* net\.loss\(window\)"
+    with pytest.warns(UserWarning, match=advice) as seen:
         out = net(x)
+    assert seen[0].filename == __file__  # the caller's line, through nn.Module's call wrappers
     assert not out.requires_grad
     with warnings.catch_warnings():
         warnings.simplefilter("error")

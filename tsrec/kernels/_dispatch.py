@@ -160,12 +160,13 @@ def _imported_or_torch(demanded: bool) -> str:
     return "torch"
 
 
-def caller_level() -> int:
-    """The ``stacklevel`` that names the first frame outside ``tsrec.kernels`` for a ``warnings.warn``
-    in the function calling this one: a warning should point at the line that called the op (through
-    the op's wrappers, which a fixed count missed), where a warnings filter by module can match it."""
+def caller_level(inside: tuple[str, ...] = ("tsrec.kernels",)) -> int:
+    """The ``stacklevel`` that names the first frame outside the modules ``inside`` (by name prefix) for a
+    ``warnings.warn`` in the function calling this one: a warning should point at the line that called
+    the op (through the op's wrappers, which a fixed count missed), where a warnings filter by module
+    can match it."""
     frame, level = sys._getframe(1), 1  # the function that warns: stacklevel 1
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("tsrec.kernels"):
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(inside):
         frame, level = frame.f_back, level + 1
     return level
 

@@ -57,6 +57,7 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import nn
 
+from tsrec.kernels._dispatch import caller_level
 from tsrec.nn._checks import check_choice, check_dropout, check_flag, check_input, check_int, check_ints, check_positive
 from tsrec.nn.normalization import InstanceNorm
 from tsrec.nn.ls4_blocks import GaussianHead, LS4Encoder
@@ -354,7 +355,7 @@ class LS4(nn.Module):
         if self.training and torch.is_grad_enabled():  # a training loop's backward then failed on PyTorch's words
             warnings.warn("LS4.forward samples forecasts without gradients (its output has no grad_fn): train "
                           "through net.loss(window), the ELBO of (batch, lookback + horizon, n_channels) windows",
-                          UserWarning, stacklevel=2)
+                          UserWarning, stacklevel=caller_level(("tsrec.nn", "torch.")))
         # meta tensors carry no values to draw (and torch has no meta generator): shapes only
         generator = None if x.device.type == "meta" else self.generator(x.device)
         return self.sample(x, self.horizon, self.n_samples, generator).mean(dim=0)
