@@ -326,6 +326,9 @@ def test_steps_given_as_x_are_told_to_be_passed_as_fh(steps):
     est = arnet(hourly())
     with pytest.raises(InputError, match="looks like forecast steps"):
         est.predict([1], steps)
+    for empty in ([], ()):  # sktime failed on them with a bare IndexError
+        with pytest.raises(InputError, match=rf"^X is an empty {type(empty).__name__}; leave X out"):
+            ARNetForecaster(n_lags=3, horizon=2, max_epochs=1).fit(hourly(), empty)
     for other in (True, [1, "a"]):  # booleans and lists of more than numbers stay sktime's to refuse
         with pytest.raises(TypeError, match="type"):
             ARNetForecaster(n_lags=3, horizon=2, max_epochs=1).fit(hourly(), other)

@@ -147,6 +147,11 @@ CASES = [
      r"\(x\.unsqueeze\(-1\)\) if its axes are \(batch, lookback\)$"),
     ("smamba-tokens-2d", lambda: SMambaTokens(6, **MAMBA)(x(2, 6)), ValueError, r"add the series axis "
      r"\(series\.unsqueeze\(-1\)\) if its axes are \(batch, length\)$"),
+    # a last axis of features the network fixes (d_model), not channels: only the batch axis can be missing
+    ("mamba-2d", lambda: MambaBlock(8, d_state=4)(x(4, 5)), ValueError, r"got \(4, 5\), 2 dims: add the batch axis "
+     r"\(h\.unsqueeze\(0\) for one sample\)$"),
+    ("mamba-4d", lambda: MambaBlock(8, d_state=4)(x(2, 3, 4, 8)), ValueError, r"4 dims: pass a 3-dim tensor$"),
+    ("arnet-1d", lambda: ARNet(6, 2)(x(6)), ValueError, r"1 dims: pass a 3-dim tensor$"),
     ("liquid-2d-either", lambda: LiquidEncoder(LTCCell(1, 4))(x(2, 7)), ValueError, r"add the batch axis .*, or add "
      r"the features axis \(x\.unsqueeze\(-1\)\) if its axes are \(batch, time\)$"),
     ("arnet-numpy", lambda: ARNet(6, 2)(np.zeros((2, 6, 3))), TypeError, r"torch.as_tensor\(x\)"),
