@@ -219,13 +219,6 @@ def test_a_panel_indexed_time_first_is_told_to_swap_its_levels():
         PGNClassifier(hidden=4, max_epochs=1).fit(X, [0, 1, 0, 1])
     assert "holds time stamps and its last ('sensor_id') text" in str(caught.value)
     assert PGNClassifier(hidden=4, max_epochs=1).fit(X.swaplevel().sort_index(), [0, 1, 0, 1]).n_timepoints_ == 30
-    # samples keyed by a date (a day's session) with time stamps for time: (instance, time), no word
-    sessions = pd.MultiIndex.from_arrays([np.repeat(pd.date_range("2024-01-01", periods=4, freq="D"), 30),
-                                          np.tile(stamps, 4)], names=["session", "timestamp"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        fitted = PGNClassifier(hidden=4, max_epochs=1).fit(X.set_axis(sessions), [0, 1, 0, 1])
-    assert fitted.n_timepoints_ == 30
 
 
 def test_an_array_with_more_channels_than_timepoints_warns_of_the_channels_last_layout():
