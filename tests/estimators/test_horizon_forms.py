@@ -319,15 +319,16 @@ def test_a_panel_context_refuses_a_horizon_of_another_frequency_too():
 @pytest.mark.parametrize("steps", [24, 2.0, range(1, 3), [1, 2], (1, 2)])
 def test_steps_given_as_x_are_told_to_be_passed_as_fh(steps):
     # fit(y, 24) fills X, the second argument: sktime listed every data format X may take
-    with pytest.raises(InputError, match=rf"X={re.escape(repr(steps))} looks like forecast steps, but X \(the second "
-                                         rf"argument\) is exogenous data, which tsrec's forecasters ignore; pass the "
-                                         rf"steps by name: fh={re.escape(repr(steps))}$"):
+    with pytest.raises(TypeError, match=rf"X={re.escape(repr(steps))} looks like forecast steps, no type of data X "
+                                        rf"takes \(X, the second argument, is exogenous data, which tsrec's "
+                                        rf"forecasters ignore\); pass the steps by name: fh={re.escape(repr(steps))}$"):
         ARNetForecaster(n_lags=3, horizon=2, max_epochs=1).fit(hourly(), steps)
     est = arnet(hourly())
-    with pytest.raises(InputError, match="looks like forecast steps"):
+    with pytest.raises(TypeError, match="looks like forecast steps"):
         est.predict([1], steps)
     for empty in ([], ()):  # sktime failed on them with a bare IndexError
-        with pytest.raises(InputError, match=rf"^X is an empty {type(empty).__name__}; leave X out"):
+        with pytest.raises(TypeError, match=rf"^X is an empty {type(empty).__name__}, no type of data X takes; leave "
+                                            r"X out"):
             ARNetForecaster(n_lags=3, horizon=2, max_epochs=1).fit(hourly(), empty)
     for other in (True, [1, "a"]):  # booleans and lists of more than numbers stay sktime's to refuse
         with pytest.raises(TypeError, match="type"):

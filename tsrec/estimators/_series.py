@@ -366,14 +366,15 @@ def _with_id_dtypes(out: pd.DataFrame, like: pd.Index) -> pd.DataFrame:
 def check_x_not_fh(X: object) -> None:
     """Refuse steps given as ``X``: ``fit(y, 24)`` fills X, the second argument, and sktime's refusal
     listed every data format X may take without naming the likely slip."""
+    # TypeErrors, as sktime refuses an X of a type it does not take
     if isinstance(X, (list, tuple)) and not len(X):  # sktime failed on it with a bare IndexError
-        raise InputError(f"X is an empty {type(X).__name__}; leave X out (tsrec's forecasters ignore it), or pass "
-                         "exogenous data as a DataFrame indexed like y")
+        raise TypeError(f"X is an empty {type(X).__name__}, no type of data X takes; leave X out (tsrec's forecasters "
+                        "ignore it), or pass exogenous data as a DataFrame indexed like y")
     steps = isinstance(X, (numbers.Number, range)) or (
         isinstance(X, (list, tuple)) and all(isinstance(v, numbers.Number) for v in X))
     if steps and not isinstance(X, bool):
-        raise InputError(f"X={X!r} looks like forecast steps, but X (the second argument) is exogenous data, which "
-                         f"tsrec's forecasters ignore; pass the steps by name: fh={X!r}")
+        raise TypeError(f"X={X!r} looks like forecast steps, no type of data X takes (X, the second argument, is "
+                        f"exogenous data, which tsrec's forecasters ignore); pass the steps by name: fh={X!r}")
 
 
 def x_values_ignored(X: object) -> object:

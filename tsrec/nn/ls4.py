@@ -118,7 +118,7 @@ class LS4(nn.Module):
     --------
     >>> import torch
     >>> net = LS4(n_channels=2, horizon=3, z_dim=2, d_model=8, d_state=4, n_layers=1, n_samples=5)
-    >>> net.loss(torch.randn(4, 10, 2)).shape, net(torch.randn(4, 10, 2)).shape
+    >>> net.loss(torch.randn(4, 10, 2)).shape, net.eval()(torch.randn(4, 10, 2)).shape
     (torch.Size([]), torch.Size([4, 3, 2]))
     """
 
