@@ -253,10 +253,11 @@ def check_rnn(dtype, cell, h0, gen, b=3, T=6, hidden=5, pdtype=None):
     return compare(f"rnn_scan {dtype} cell={cell} h0={h0} B={b} T={T} H={hidden}", fn, leaves, dtype)
 
 
-def check_ltc(dtype, gen, b=3, T=4, units=5, unfolds=3, pdtype=None):
+def check_ltc(dtype, gen, b=3, T=4, units=5, unfolds=3, pdtype=None, irregular=False):
     """``units`` 5 pads to 8 lanes; ``b`` above the rows per program spans several programs.
 
-    ``pdtype``: the dtype of everything but ``terms`` (the state and the parameters).
+    ``pdtype``: the dtype of everything but ``terms`` (the state and the parameters);
+    ``irregular``: steps of lengths 0.1 to 4.1 (``elapsed``, data, not differentiated).
     """
     p = pdtype or dtype
     terms = leaf(b, T, 2 * units, dtype=dtype, scale=0.5, positive=True, gen=gen)
@@ -268,8 +269,10 @@ def check_ltc(dtype, gen, b=3, T=4, units=5, unfolds=3, pdtype=None):
     sigma = leaf(units, units, dtype=p, scale=5.0, positive=True, gen=gen)
     mu = leaf(units, units, dtype=p, positive=True, gen=gen)
     leaves = [terms, v0, cm, ln, ld, w, w_erev, sigma, mu]
-    fn = lambda be: (ltc_scan(*leaves, ode_unfolds=unfolds, backend=be),)  # noqa: E731
-    return compare(f"ltc_scan {dtype} B={b} T={T} U={units} unfolds={unfolds}", fn, leaves, dtype)
+    elapsed = leaf(b, T, dtype=dtype, scale=4.0, positive=True, gen=gen).detach() + 0.1 if irregular else None
+    fn = lambda be, xs=leaves: (ltc_scan(*xs, ode_unfolds=unfolds, elapsed=elapsed, backend=be),)  # noqa: E731
+    label = f"ltc_scan {dtype} B={b} T={T} U={units} unfolds={unfolds}{' irregular' if irregular else ''}"
+    return compare(label, fn, leaves, dtype)
 
 
 def check_cfc(dtype, gen, b=3, T=4, units=5, width=12, pdtype=None):

@@ -99,6 +99,8 @@ def run_ltc(dtype, shared):
             vectors = [_leaf(units, dtype=dtype, positive=True) for _ in range(3)]
             tiles = [_leaf(units, units, dtype=dtype, positive=True) for _ in range(4)]
             impl.ltc_scan_triton(terms, v0, (*vectors, *tiles), 6, 1e-8).sum().backward()
+        elapsed = _leaf(4, 5, dtype=dtype, positive=True).detach()  # irregular steps: the HAS_RATE variants
+        impl.ltc_scan_triton(terms, v0, (*vectors, *tiles), 6, 1e-8, elapsed).sum().backward()
     return calls
 
 

@@ -253,6 +253,7 @@ def interpreter_checks(gen) -> list:
             checks.append(check_scan2d(dtype, coupled, reverse, h0, final=h0 or reverse, gen=gen))
     for dtype in (torch.float32, torch.float64):
         checks.append(check_ltc(dtype, gen))
+        checks.append(check_ltc(dtype, gen, irregular=True))
     checks.append(check_ltc(torch.float32, gen, b=70, T=3, units=8, unfolds=6))  # two programs of 64 rows
     # rows capped at 64 where 2 units would take 1024: three programs, the last partial (its own generator)
     checks.append(check_ltc(torch.float32, torch.Generator().manual_seed(5), b=130, T=2, units=2, unfolds=2))
@@ -314,6 +315,7 @@ def gpu_checks(gen) -> list:
     checks.append(check_selective(f32, 4, True, gen=gen, b=2, T=300, d=128, n=16))
     checks.append(check_selective(f32, None, False, gen=gen, b=16, T=720, d=128, n=16, ref="float64"))
     checks.append(check_ltc(f32, gen, b=32, T=96, units=32, unfolds=6))
+    checks.append(check_ltc(f32, gen, b=32, T=96, units=32, unfolds=6, irregular=True))
     checks.append(check_cfc(f32, gen, b=32, T=96, units=32, width=128))
     checks.append(check_rnn(f32, "tanh", False, gen=gen, b=40, T=300, hidden=64))
     checks.append(check_rnn(f32, "gated", True, gen=gen, b=16, T=200, hidden=64))

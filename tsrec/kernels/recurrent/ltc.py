@@ -12,6 +12,11 @@ within a step, so the caller computes them for the whole sequence at once. The p
 passed already transformed (``cm_t = softplus(C) * unfolds``, ``w = softplus(w)``, ...), so
 every backend differentiates the same function of the same tensors.
 
+Irregular sampling: ``elapsed`` ``(batch, time)`` gives each step's length in unit steps. The
+solver's step is then ``elapsed / unfolds``, so the step's capacitance is ``cm_t / elapsed``
+wherever ``cm_t`` enters (the ``cm_j v_bj`` term and ``leak_den = cm_t + g_leak``): a long gap
+lets the state relax further towards its input-driven equilibrium (the paper's ODE, Eq. 1).
+
 Backends: ``naive`` (float64 loop, the specification), ``torch`` (the loop on torch ops with a
 hand-written adjoint, ``ltc_adjoint``; the LTC model's CPU path) and ``triton`` (one kernel for
 the whole sequence with the state and the ``U x U`` synapse parameters on chip, and a
@@ -31,6 +36,7 @@ from .._autocast import without_autocast
 from .._checks import (
     ArgumentTypeError,
     check_finite,
+    check_finite_and_valid,
     check_length,
     check_mixed_precision_like,
     check_shape,
@@ -45,11 +51,22 @@ MAX_UNITS = 64  # the Triton kernels keep (batch rows x U x U) synapse tiles in 
 
 
 def _loop(
-    terms: torch.Tensor, v0: torch.Tensor, params: Sequence[torch.Tensor], ode_unfolds: int, epsilon: float
+    terms: torch.Tensor, v0: torch.Tensor, params: Sequence[torch.Tensor], ode_unfolds: int, epsilon: float,
+    elapsed: torch.Tensor | None,
 ) -> torch.Tensor:
+    rates = None if elapsed is None else elapsed.reciprocal()
     if torch.is_grad_enabled() and any(x.requires_grad for x in (terms, v0, *params)):
-        return LTCAdjoint.apply(terms, v0, ode_unfolds, epsilon, *params)[0]
-    return solve(terms, v0, params, ode_unfolds, epsilon)
+        return LTCAdjoint.apply(terms, v0, ode_unfolds, epsilon, rates, *params)[0]
+    return solve(terms, v0, params, ode_unfolds, epsilon, rates=rates)
+
+
+def _check_elapsed(elapsed: torch.Tensor, terms: torch.Tensor) -> None:
+    """``elapsed`` ``(batch, time)``, data (not differentiated), on ``terms``'s device; values checked later."""
+    check_tensor("elapsed", elapsed, ndim=2, layout="(batch, time)")
+    check_shape("elapsed", elapsed, tuple(terms.shape[:2]), "(batch, time): one length per step of terms")
+    if elapsed.requires_grad:
+        raise ValueError("elapsed requires grad, but ltc_scan does not differentiate the steps' lengths (they are "
+                         "data: the time between observations); pass elapsed.detach()")
 
 
 @without_autocast
@@ -66,6 +83,7 @@ def ltc_scan(
     *,
     ode_unfolds: int = 6,
     epsilon: float = 1e-8,
+    elapsed: torch.Tensor | None = None,
     backend: str = "auto",
 ) -> torch.Tensor:
     """All states ``(batch, time, U)`` of the LTC solver of the module docstring.
@@ -84,6 +102,9 @@ def ltc_scan(
         Solver updates per input step (a NumPy integer too, e.g. from a parameter grid).
     epsilon : float, default 1e-8
         Added to the denominator.
+    elapsed : torch.Tensor or None, default None
+        ``(batch, time)`` length of each step in unit steps (the time since the previous
+        observation), each > 0; None: every step is 1. Not differentiated.
     backend : {"auto", "torch", "triton", "naive"}
         ``"triton"``: the fused GPU kernels (``U <= MAX_UNITS``); ``"auto"`` picks them for CUDA
         tensors when triton is installed and ``U`` fits.
@@ -122,8 +143,15 @@ def ltc_scan(
     if not 0 <= epsilon < math.inf:
         raise ValueError(f"epsilon must be a finite number >= 0 (added to the solver's denominator), got {epsilon!r}")
     epsilon = float(epsilon)
-    check_mixed_precision_like("terms", terms, **{k: v for k, v in named.items() if k != "terms"})
-    check_finite(**named)
+    if elapsed is not None:
+        _check_elapsed(elapsed, terms)
+    check_mixed_precision_like("terms", terms, elapsed=elapsed, **{k: v for k, v in named.items() if k != "terms"})
+    if elapsed is None:
+        check_finite(**named)
+    else:  # one read of the device for both checks
+        check_finite_and_valid({**named, "elapsed": elapsed}, (elapsed <= 0).any(),
+                               "elapsed holds a step length <= 0; every step's length (the time since the "
+                               "previous observation) must be > 0: drop or merge repeated time stamps")
     params = (cm_t, leak_num, leak_den, w, w_erev, sigma, mu)
     which = resolve_backend(backend, terms, v0, *params, triton_fits=units <= MAX_UNITS)
     if which == "triton" and terms.numel() == 0:  # nothing to solve, and no Triton tile is 0 units wide
@@ -134,11 +162,12 @@ def ltc_scan(
                              "use backend='torch'")
         from .ltc_triton import ltc_scan_triton  # lazy: importing tsrec must not import triton
 
-        return ltc_scan_triton(terms, v0, params, ode_unfolds, epsilon)
+        return ltc_scan_triton(terms, v0, params, ode_unfolds, epsilon, elapsed)
     # float64 is the specification; the torch path accumulates half precision in float32
     wide = torch.float64 if which == "naive" else compute_dtype(terms.dtype)
     terms_w, v0_w, *params_w = (x.to(wide) for x in (terms, v0, *params))
+    elapsed_w = None if elapsed is None else elapsed.to(wide)
     run = ltc_scan_naive if which == "naive" else _loop
     if torch.compiler.is_compiling():  # eager: traced, the loop unrolled its time steps (1.5 s of compiling each)
         run = torch.compiler.disable(run)  # made here, not at import: importing dynamo is slow
-    return run(terms_w, v0_w, params_w, ode_unfolds, epsilon).to(terms.dtype)
+    return run(terms_w, v0_w, params_w, ode_unfolds, epsilon, elapsed_w).to(terms.dtype)

@@ -60,23 +60,39 @@ def solve_step(
 
 
 def step_constants(
-    terms_t: torch.Tensor, params: Sequence[torch.Tensor], epsilon: float
+    terms_t: torch.Tensor, params: Sequence[torch.Tensor], epsilon: float, rate_t: torch.Tensor | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """A step's constant numerator and denominator terms from its input-synapse ``terms_t``."""
+    """A step's constant numerator and denominator terms from its input-synapse ``terms_t``; with
+    ``rate_t`` (``batch``: 1 / the step's length), ``leak_den``'s capacitance scaled by it."""
     sensory_num, sensory_den = terms_t.chunk(2, dim=-1)
-    return params[1] + sensory_num, params[2] + sensory_den + epsilon
+    den = params[2] + sensory_den + epsilon
+    if rate_t is not None:
+        den = torch.addcmul(den, params[0], rate_t[:, None] - 1.0)
+    return params[1] + sensory_num, den
+
+
+def step_params(params: Sequence[torch.Tensor], rate_t: torch.Tensor | None) -> Sequence[torch.Tensor]:
+    """The parameters of one step: ``cm_t`` per batch row ``cm_t * rate_t`` when steps differ in length."""
+    return params if rate_t is None else (params[0] * rate_t[:, None], *params[1:])
+
+
+def rate_at(rates: torch.Tensor | None, t: int) -> torch.Tensor | None:
+    """Step ``t``'s rates (``batch``), or None for unit steps."""
+    return None if rates is None else rates[:, t]
 
 
 def solve(
     terms: torch.Tensor, v0: torch.Tensor, params: Sequence[torch.Tensor], ode_unfolds: int, epsilon: float,
-    trail: torch.Tensor | None = None,
+    trail: torch.Tensor | None = None, rates: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """States ``(batch, time, U)`` after each step of ``terms`` from ``v0``; ``trail``, when given,
-    ``(time, ode_unfolds, 2, batch, U)``, gets every update's entering state and denominator."""
+    ``(time, ode_unfolds, 2, batch, U)``, gets every update's entering state and denominator;
+    ``rates`` ``(batch, time)``, when given, are 1 / each step's length."""
     out, v = [], v0
     for t, terms_t in enumerate(terms.unbind(1)):
-        v = solve_step(*step_constants(terms_t, params, epsilon), v, params, ode_unfolds,
-                       None if trail is None else trail[t])
+        rate_t = rate_at(rates, t)
+        v = solve_step(*step_constants(terms_t, params, epsilon, rate_t), v, step_params(params, rate_t),
+                       ode_unfolds, None if trail is None else trail[t])
         out.append(v)
     return torch.stack(out, dim=1)
 
@@ -103,26 +119,30 @@ class _Accumulators:
         self.w_erev.addcmul_(gate, d_num_j)
         self.w.addcmul_(gate, d_den_neg_j)
 
-    def add_step(self, d_nums: torch.Tensor, entering: torch.Tensor) -> None:
+    def add_step(self, d_nums: torch.Tensor, entering: torch.Tensor, rate_t: torch.Tensor | None) -> None:
         """``cm_t``'s term of a whole step: its updates' ``d_num`` and entering states ``(K, batch, U)``."""
-        self.cm += (d_nums * entering).sum(dim=0)
+        step = (d_nums * entering).sum(dim=0)
+        self.cm += step if rate_t is None else step * rate_t[:, None]
 
-    def gradients(self, d_terms: torch.Tensor) -> list[torch.Tensor]:
+    def gradients(self, d_terms: torch.Tensor, rates: torch.Tensor | None) -> list[torch.Tensor]:
         """Gradients of ``(cm_t, leak_num, leak_den, w, w_erev, sigma, mu)``."""
         # two tensors, not two views of one sum: each becomes a parameter's .grad
         d_num, d_den = (half.clone() for half in d_terms.sum(dim=(0, 1)).chunk(2))
-        return [self.cm.sum(0), d_num, d_den, -self.w.sum(0), self.w_erev.sum(0), self.sigma.sum(0),
-                -self.mu.sum(0)]
+        d_cm = self.cm.sum(0)
+        if rates is not None:  # the capacitance in each step's denominator constant
+            d_cm = d_cm + torch.einsum("btu,bt->u", d_terms[..., d_terms.shape[-1] // 2:], rates - 1.0)
+        return [d_cm, d_num, d_den, -self.w.sum(0), self.w_erev.sum(0), self.sigma.sum(0), -self.mu.sum(0)]
 
 
 def _step_adjoint(
     a: torch.Tensor, v_out: torch.Tensor, trail: torch.Tensor, params: Sequence[torch.Tensor],
-    acc: _Accumulators | None,
+    acc: _Accumulators | None, rate_t: torch.Tensor | None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Adjoints of one input step's updates, last first: from ``a`` (dL/d its final state
     ``v_out``) to dL/d its entering state, and dL/d its constant numerator and denominator.
 
-    ``trail`` ``(K, 2, batch, U)`` holds each update's entering state and denominator.
+    ``trail`` ``(K, 2, batch, U)`` holds each update's entering state and denominator; ``params``
+    are the step's (:func:`step_params`), ``rate_t`` its rates for ``cm_t``'s gradient.
     """
     cm_t, _, _, w, w_erev, sigma, mu = params
     entering, denominators = trail.unbind(1)
@@ -143,14 +163,14 @@ def _step_adjoint(
             acc.add_update(d_num_j, d_den_neg_j, d_pre, d_pre_sigma, gate, offset)
         v_out = v
     if acc is not None:
-        acc.add_step(d_nums, entering)
+        acc.add_step(d_nums, entering, rate_t)
     return a, d_nums.sum(dim=0), -d_dens_neg.sum(dim=0)
 
 
 def adjoint(
     grad_states: torch.Tensor, terms: torch.Tensor, v0: torch.Tensor, states: torch.Tensor,
     params: Sequence[torch.Tensor], trail: torch.Tensor | None, ode_unfolds: int, epsilon: float,
-    param_grads: bool,
+    param_grads: bool, rates: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor] | None]:
     """Gradients of ``terms``, ``v0`` and (when ``param_grads``) the seven parameters."""
     time, units = terms.shape[1], v0.shape[1]
@@ -160,14 +180,18 @@ def adjoint(
     recomputed = v0.new_empty(ode_unfolds, 2, *v0.shape) if trail is None else None
     for t in range(time - 1, -1, -1):
         a = a + grad_states[:, t]
+        rate_t = rate_at(rates, t)
+        params_t = step_params(params, rate_t)
         if trail is not None:
             step_trail = trail[t]
         else:  # recompute what the forward did not keep
             step_trail = recomputed
             entering = states[:, t - 1] if t else v0
-            solve_step(*step_constants(terms[:, t], params, epsilon), entering, params, ode_unfolds, step_trail)
-        a, d_terms[:, t, :units], d_terms[:, t, units:] = _step_adjoint(a, states[:, t], step_trail, params, acc)
-    return d_terms, a, None if acc is None else acc.gradients(d_terms)
+            solve_step(*step_constants(terms[:, t], params, epsilon, rate_t), entering, params_t, ode_unfolds,
+                       step_trail)
+        a, d_terms[:, t, :units], d_terms[:, t, units:] = _step_adjoint(a, states[:, t], step_trail, params_t, acc,
+                                                                         rate_t)
+    return d_terms, a, None if acc is None else acc.gradients(d_terms, rates)
 
 
 class LTCAdjoint(HandWrittenBackward):
@@ -175,43 +199,43 @@ class LTCAdjoint(HandWrittenBackward):
     ``torch.func``'s ``grad``, ``vjp`` and ``jacrev`` through)."""
 
     @staticmethod
-    def forward(terms, v0, ode_unfolds, epsilon, *params):
+    def forward(terms, v0, ode_unfolds, epsilon, rates, *params):
         trail = None
         if trail_bytes(terms, ode_unfolds) < KEEP_UPDATES_BELOW_BYTES:
             trail = terms.new_empty(terms.shape[1], ode_unfolds, 2, *v0.shape)
-        states = solve(terms, v0, params, ode_unfolds, epsilon, trail)
+        states = solve(terms, v0, params, ode_unfolds, epsilon, trail, rates)
         # the caller gets a copy, free to change in place: the backward reads the states saved
         return states.clone(), states, trail
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        terms, v0, ode_unfolds, epsilon, *params = inputs
+        terms, v0, ode_unfolds, epsilon, rates, *params = inputs
         _, states, trail = output
-        ctx.save_for_backward(terms, v0, states, trail, *params)
+        ctx.save_for_backward(terms, v0, states, trail, rates, *params)
         ctx.settings = (ode_unfolds, epsilon)
         ctx.mark_non_differentiable(states, *(() if trail is None else (trail,)))
 
     @staticmethod
     @without_autocast
     def backward(ctx, grad_states, *_):
-        terms, v0, states, trail, *params = ctx.saved_tensors
-        needs = ctx.needs_input_grad[:2] + ctx.needs_input_grad[4:]
+        terms, v0, states, trail, rates, *params = ctx.saved_tensors
+        needs = ctx.needs_input_grad[:2] + ctx.needs_input_grad[5:]  # rates are data, not differentiated
         if torch.is_grad_enabled():  # create_graph=True: differentiate a recomputation instead
-            return _differentiated_again(grad_states, (terms, v0, *params), needs, *ctx.settings)
+            return _differentiated_again(grad_states, (terms, v0, *params), needs, *ctx.settings, rates)
         d_terms, d_v0, d_params = adjoint(grad_states.contiguous(), terms, v0, states, params, trail,
-                                          *ctx.settings, param_grads=any(needs[2:]))
+                                          *ctx.settings, param_grads=any(needs[2:]), rates=rates)
         grads = [d_terms, d_v0, *(d_params or [None] * len(params))]
         d_terms, d_v0, *d_params = (g if need else None for g, need in zip(grads, needs))
-        return d_terms, d_v0, None, None, *d_params
+        return d_terms, d_v0, None, None, None, *d_params
 
 
-def _differentiated_again(grad_states, saved, needs, ode_unfolds, epsilon):
+def _differentiated_again(grad_states, saved, needs, ode_unfolds, epsilon, rates):
     """The backward with ``create_graph=True``, or inside a ``torch.func`` transform: the loop rerun
     and differentiated by ``torch.func.vjp``, whose gradients autograd can differentiate in turn.
 
     ``torch.autograd.grad`` on the saved tensors failed inside ``torch.func.vjp`` and ``jacrev``,
     whose saved tensors do not require grad at the level autograd sees.
     """
-    _, pullback = torch.func.vjp(lambda *xs: solve(xs[0], xs[1], xs[2:], ode_unfolds, epsilon), *saved)
+    _, pullback = torch.func.vjp(lambda *xs: solve(xs[0], xs[1], xs[2:], ode_unfolds, epsilon, rates=rates), *saved)
     d_terms, d_v0, *d_params = (g if need else None for g, need in zip(pullback(grad_states), needs))
-    return d_terms, d_v0, None, None, *d_params
+    return d_terms, d_v0, None, None, None, *d_params

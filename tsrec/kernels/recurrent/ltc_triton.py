@@ -14,6 +14,11 @@ Backward (adjoint of one update ``v' = N / D``, with ``a = dL/dv'``)::
 
 walked over steps and updates in reverse. Parameter gradients are summed per program in
 registers and added up in torch (no atomics: deterministic).
+
+With steps of different lengths (``HAS_RATE``: ``rate = 1 / elapsed`` per batch row and step),
+a step's capacitance is ``cm r``: in the updates' ``cm v`` and in the denominator constant,
+``ld + cm (r - 1)``; then ``dL/dv_i`` takes ``dN_i cm_i r``, ``d cm_j`` takes ``dN_j v_j r`` per
+update and ``d den_j (r - 1)`` per step.
 """
 
 from __future__ import annotations
@@ -55,8 +60,18 @@ def _load_params(cm_ptr, ln_ptr, ld_ptr, w_ptr, we_ptr, s_ptr, m_ptr, U, BU: tl.
 
 
 @triton.jit
-def _fwd_kernel(terms_ptr, v0_ptr, cm_ptr, ln_ptr, ld_ptr, w_ptr, we_ptr, s_ptr, m_ptr, out_ptr, vk_ptr,
-                B, T, U, eps, UNFOLDS: tl.constexpr, BB: tl.constexpr, BU: tl.constexpr):
+def _step_rate(rate_ptr, rows, B, T, t, cm, den, HAS_RATE: tl.constexpr):
+    """The step's capacitance ``(BB, BU)``, its rates ``(BB, 1)`` and its denominator constant."""
+    if HAS_RATE:
+        r = tl.load(rate_ptr + rows * T + t, mask=rows < B, other=1.0)[:, None]
+        return cm[None, :] * r, r, den + cm[None, :] * (r - 1.0)
+    else:
+        return cm[None, :], 1.0, den
+
+
+@triton.jit
+def _fwd_kernel(terms_ptr, v0_ptr, rate_ptr, cm_ptr, ln_ptr, ld_ptr, w_ptr, we_ptr, s_ptr, m_ptr, out_ptr, vk_ptr,
+                B, T, U, eps, UNFOLDS: tl.constexpr, BB: tl.constexpr, BU: tl.constexpr, HAS_RATE: tl.constexpr):
     rows = tl.program_id(0).to(tl.int64) * BB + tl.arange(0, BB).to(tl.int64)
     j = tl.arange(0, BU).to(tl.int64)
     m2 = (rows < B)[:, None] & (j < U)[None, :]
@@ -66,17 +81,18 @@ def _fwd_kernel(terms_ptr, v0_ptr, cm_ptr, ln_ptr, ld_ptr, w_ptr, we_ptr, s_ptr,
         trow = terms_ptr + (rows[:, None] * T + t) * (2 * U) + j[None, :]
         num = ln[None, :] + tl.load(trow, mask=m2, other=0.0)
         den = ld[None, :] + tl.load(trow + U, mask=m2, other=0.0) + eps
+        cm_s, _, den = _step_rate(rate_ptr, rows, B, T, t, cm, den, HAS_RATE)
         for k in tl.static_range(UNFOLDS):
             tl.store(vk_ptr + ((rows[:, None] * T + t) * UNFOLDS + k) * U + j[None, :], v, mask=m2)
             g = _sigmoid(s[None, :, :] * (v[:, :, None] - m[None, :, :]))
-            v = (num + tl.sum(g * we[None, :, :], axis=1) + cm[None, :] * v) / (den + tl.sum(g * w[None, :, :], axis=1))
+            v = (num + tl.sum(g * we[None, :, :], axis=1) + cm_s * v) / (den + tl.sum(g * w[None, :, :], axis=1))
         tl.store(out_ptr + (rows[:, None] * T + t) * U + j[None, :], v, mask=m2)
 
 
 @triton.jit
-def _bwd_kernel(terms_ptr, cm_ptr, ln_ptr, ld_ptr, w_ptr, we_ptr, s_ptr, m_ptr, vk_ptr, gy_ptr,
+def _bwd_kernel(terms_ptr, rate_ptr, cm_ptr, ln_ptr, ld_ptr, w_ptr, we_ptr, s_ptr, m_ptr, vk_ptr, gy_ptr,
                 gterms_ptr, gv0_ptr, gvec_ptr, gmat_ptr,
-                B, T, U, eps, UNFOLDS: tl.constexpr, BB: tl.constexpr, BU: tl.constexpr):
+                B, T, U, eps, UNFOLDS: tl.constexpr, BB: tl.constexpr, BU: tl.constexpr, HAS_RATE: tl.constexpr):
     pid = tl.program_id(0).to(tl.int64)
     rows = pid * BB + tl.arange(0, BB).to(tl.int64)
     j = tl.arange(0, BU).to(tl.int64)
@@ -95,6 +111,7 @@ def _bwd_kernel(terms_ptr, cm_ptr, ln_ptr, ld_ptr, w_ptr, we_ptr, s_ptr, m_ptr, 
         trow = (rows[:, None] * T + t) * (2 * U) + j[None, :]
         num = ln[None, :] + tl.load(terms_ptr + trow, mask=m2, other=0.0)
         den = ld[None, :] + tl.load(terms_ptr + trow + U, mask=m2, other=0.0) + eps
+        cm_s, r, den = _step_rate(rate_ptr, rows, B, T, t, cm, den, HAS_RATE)
         a += tl.load(gy_ptr + (rows[:, None] * T + t) * U + j[None, :], mask=m2, other=0.0)
         d_num = tl.zeros([BB, BU], dtype=w.dtype)
         d_den = tl.zeros([BB, BU], dtype=w.dtype)
@@ -103,13 +120,13 @@ def _bwd_kernel(terms_ptr, cm_ptr, ln_ptr, ld_ptr, w_ptr, we_ptr, s_ptr, m_ptr, 
             v = tl.load(vk_ptr + ((rows[:, None] * T + t) * UNFOLDS + k) * U + j[None, :], mask=m2, other=0.0)
             diff = v[:, :, None] - m[None, :, :]
             g = _sigmoid(s[None, :, :] * diff)
-            n_tot = num + tl.sum(g * we[None, :, :], axis=1) + cm[None, :] * v
+            n_tot = num + tl.sum(g * we[None, :, :], axis=1) + cm_s * v
             d_tot = den + tl.sum(g * w[None, :, :], axis=1)
             dn = a / d_tot
             dd = -a * n_tot / (d_tot * d_tot)
             dp = (dn[:, None, :] * we[None, :, :] + dd[:, None, :] * w[None, :, :]) * g * (1.0 - g)
-            a = dn * cm[None, :] + tl.sum(dp * s[None, :, :], axis=2)
-            g_cm += tl.sum(dn * v, axis=0)
+            a = dn * cm_s + tl.sum(dp * s[None, :, :], axis=2)
+            g_cm += tl.sum(dn * v * r, axis=0)
             g_s += tl.sum(dp * diff, axis=0)
             g_m -= tl.sum(dp * s[None, :, :], axis=0)
             g_we += tl.sum(dn[:, None, :] * g, axis=0)
@@ -120,6 +137,8 @@ def _bwd_kernel(terms_ptr, cm_ptr, ln_ptr, ld_ptr, w_ptr, we_ptr, s_ptr, m_ptr, 
         tl.store(gterms_ptr + trow + U, d_den, mask=m2)
         g_num += tl.sum(d_num, axis=0)
         g_den += tl.sum(d_den, axis=0)
+        if HAS_RATE:
+            g_cm += tl.sum(d_den * (r - 1.0), axis=0)
     tl.store(gv0_ptr + rows[:, None] * U + j[None, :], a, mask=m2)
     ok = j < U
     vec = gvec_ptr + pid * 3 * U + j
@@ -150,15 +169,17 @@ def _warps(bu: int) -> int:
 
 class _LtcScanTritonFn(HandWrittenBackward):
     @staticmethod
-    def forward(ctx, terms, v0, cm, ln, ld, w, we, s, m, unfolds, eps):  # noqa: D102 - autograd protocol
+    def forward(ctx, terms, v0, cm, ln, ld, w, we, s, m, unfolds, eps, rates):  # noqa: D102 - autograd protocol
         (batch, T, _), units = terms.shape, v0.shape[1]
         bu, bb = _blocks(units, batch)
         out = terms.new_empty(batch, T, units)
         vk = terms.new_empty(batch, T, unfolds, units)
+        rate_arg = terms if rates is None else rates  # never read without HAS_RATE
         with on_device_of(terms):
-            _fwd_kernel[(cdiv(batch, bb),)](terms, v0, cm, ln, ld, w, we, s, m, out, vk, batch, T, units, eps,
-                                            UNFOLDS=unfolds, BB=bb, BU=bu, num_warps=_warps(bu))
-        ctx.save_for_backward(terms, cm, ln, ld, w, we, s, m, vk)
+            _fwd_kernel[(cdiv(batch, bb),)](terms, v0, rate_arg, cm, ln, ld, w, we, s, m, out, vk, batch, T, units,
+                                            eps, UNFOLDS=unfolds, BB=bb, BU=bu, HAS_RATE=rates is not None,
+                                            num_warps=_warps(bu))
+        ctx.save_for_backward(terms, cm, ln, ld, w, we, s, m, vk, rates)
         ctx.unfolds, ctx.eps = unfolds, eps
         return out
 
@@ -166,24 +187,28 @@ class _LtcScanTritonFn(HandWrittenBackward):
     @without_autocast
     @first_order_only
     def backward(ctx, gy):  # noqa: D102 - autograd protocol
-        terms, cm, ln, ld, w, we, s, m, vk = ctx.saved_tensors
+        terms, cm, ln, ld, w, we, s, m, vk, rates = ctx.saved_tensors
         (batch, T, _), units = terms.shape, cm.shape[0]
         bu, bb = _blocks(units, batch)
         n_prog = cdiv(batch, bb)
         gterms, gv0 = torch.empty_like(terms), terms.new_empty(batch, units)
         gvec, gmat = terms.new_empty(n_prog, 3, units), terms.new_empty(n_prog, 4, units, units)
         with on_device_of(terms):
-            _bwd_kernel[(n_prog,)](terms, cm, ln, ld, w, we, s, m, vk, gy.contiguous(), gterms, gv0, gvec, gmat,
-                                   batch, T, units, ctx.eps, UNFOLDS=ctx.unfolds, BB=bb, BU=bu, num_warps=_warps(bu))
+            _bwd_kernel[(n_prog,)](terms, terms if rates is None else rates, cm, ln, ld, w, we, s, m, vk,
+                                   gy.contiguous(), gterms, gv0, gvec, gmat, batch, T, units, ctx.eps,
+                                   UNFOLDS=ctx.unfolds, BB=bb, BU=bu, HAS_RATE=rates is not None,
+                                   num_warps=_warps(bu))
         g_cm, g_num, g_den = gvec.sum(0)
         g_w, g_we, g_s, g_m = gmat.sum(0)
-        return gterms, gv0, g_cm, g_num, g_den, g_w, g_we, g_s, g_m, None, None
+        return gterms, gv0, g_cm, g_num, g_den, g_w, g_we, g_s, g_m, None, None, None
 
 
 def ltc_scan_triton(
-    terms: torch.Tensor, v0: torch.Tensor, params: Sequence[torch.Tensor], ode_unfolds: int, epsilon: float
+    terms: torch.Tensor, v0: torch.Tensor, params: Sequence[torch.Tensor], ode_unfolds: int, epsilon: float,
+    elapsed: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """The fused kernels in float32 (float64 for float64 inputs); returns ``terms``'s dtype."""
     wide = compute_dtype(terms.dtype)
     prep = [x.to(wide).contiguous() for x in (terms, v0, *params)]
-    return _LtcScanTritonFn.apply(*prep, ode_unfolds, float(epsilon)).to(terms.dtype)
+    rates = None if elapsed is None else elapsed.to(wide).reciprocal().contiguous()
+    return _LtcScanTritonFn.apply(*prep, ode_unfolds, float(epsilon), rates).to(terms.dtype)

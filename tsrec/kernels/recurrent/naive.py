@@ -50,17 +50,22 @@ def rnn_scan_naive(cell: str, x: torch.Tensor, W: torch.Tensor, h0: torch.Tensor
 
 
 def ltc_scan_naive(terms: torch.Tensor, v0: torch.Tensor, params: Sequence[torch.Tensor], ode_unfolds: int,
-                   epsilon: float) -> torch.Tensor:
-    """The LTC solver of :mod:`tsrec.kernels.recurrent.ltc`, in float64 (inputs already float64)."""
+                   epsilon: float, elapsed: torch.Tensor | None = None) -> torch.Tensor:
+    """The LTC solver of :mod:`tsrec.kernels.recurrent.ltc`, in float64 (inputs already float64).
+
+    ``elapsed`` (batch, time), when given, is each step's length in unit steps: the step's
+    capacitance is ``cm_t / elapsed``, in the numerator and in ``leak_den = cm_t + g_leak``.
+    """
     cm_t, leak_num, leak_den, w, w_erev, sigma, mu = params
     units = v0.shape[1]
     v, states = v0, []
     for t in range(terms.shape[1]):
         sensory_num, sensory_den = terms[:, t, :units], terms[:, t, units:]
+        cm_step = cm_t if elapsed is None else cm_t / elapsed[:, t, None]
         for _ in range(ode_unfolds):
             g = _sigmoid(sigma[None] * (v[:, :, None] - mu[None]))  # g[b, i, j]: synapse i -> j
-            numerator = leak_num + sensory_num + cm_t * v + (g * w_erev[None]).sum(dim=1)
-            denominator = leak_den + sensory_den + epsilon + (g * w[None]).sum(dim=1)
+            numerator = leak_num + sensory_num + cm_step * v + (g * w_erev[None]).sum(dim=1)
+            denominator = (leak_den - cm_t) + cm_step + sensory_den + epsilon + (g * w[None]).sum(dim=1)
             v = numerator / denominator
         states.append(v)
     return torch.stack(states, dim=1)
