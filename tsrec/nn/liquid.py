@@ -41,13 +41,16 @@ class LiquidEncoder(nn.Module):
         self.cell, self.pool = cell, check_pool(pool)
         self.units = cell.units
 
-    def states(self, x: torch.Tensor) -> torch.Tensor:
+    def states(self, x: torch.Tensor, elapsed: torch.Tensor | None = None) -> torch.Tensor:
         """All states (batch, time, units); the cell checks ``x`` (batch, time, input_size).
 
         Parameters
         ----------
         x : torch.Tensor
             Inputs, (batch, time, input_size); the cell starts from a zero state.
+        elapsed : torch.Tensor or None, default=None
+            Irregular sampling: the time since the previous step, (batch, time), each > 0.
+            None: unit steps.
 
         Returns
         -------
@@ -55,22 +58,26 @@ class LiquidEncoder(nn.Module):
             The state after every step, (batch, time, units).
         """
         check_input("x", x, ("batch", "time", "features"))
-        return self.cell.scan(x, x.new_zeros(x.shape[0], self.units))
+        h0 = x.new_zeros(x.shape[0], self.units)
+        return self.cell.scan(x, h0) if elapsed is None else self.cell.scan(x, h0, elapsed)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, elapsed: torch.Tensor | None = None) -> torch.Tensor:
         """The summary (``pool``) of the states over ``x``: (batch, time, input_size) -> (batch, units).
 
         Parameters
         ----------
         x : torch.Tensor
             Inputs, (batch, time, input_size).
+        elapsed : torch.Tensor or None, default=None
+            Irregular sampling: the time since the previous step, (batch, time), each > 0.
+            None: unit steps.
 
         Returns
         -------
         torch.Tensor
             The last state or the mean state over time, (batch, units).
         """
-        return pool_over_time(self.states(x), self.pool)
+        return pool_over_time(self.states(x, elapsed), self.pool)
 
 
 class LiquidForecaster(nn.Module):

@@ -31,7 +31,15 @@ from torch.nn import functional as F
 
 from tsrec.kernels import cfc_scan, ltc_scan, recurrent_scan
 from tsrec.kernels.recurrent.cfc import lecun_tanh
-from tsrec.nn._checks import check_choice, check_input, check_int, check_ints, check_positive
+from tsrec.nn._checks import (
+    check_choice,
+    check_device,
+    check_input,
+    check_int,
+    check_ints,
+    check_positive,
+    check_shape,
+)
 
 CELL_KINDS = ("ltc", "cfc")
 CFC_MODES = ("default", "no_gate", "pure")
@@ -109,9 +117,9 @@ class LTCCell(nn.Module):
             One input step, (batch, input_size).
         v : torch.Tensor
             The state (membrane potentials) before the step, (batch, units).
-        elapsed : float, default=1.0
-            Time since the previous step in sampling periods, > 0; the solver's step is
-            ``elapsed / ode_unfolds``.
+        elapsed : float or torch.Tensor, default=1.0
+            Time since the previous step in sampling periods, > 0, for the whole batch or one per
+            sample, (batch,); the solver's step is ``elapsed / ode_unfolds``.
 
         Returns
         -------
@@ -120,11 +128,14 @@ class LTCCell(nn.Module):
         """
         elapsed = _check_step(self, x_t, v, elapsed, self.input_w)
         terms = self._input_terms(x_t)[:, None]
+        if isinstance(elapsed, torch.Tensor):  # one length per sample: the kernel's (batch, 1 step)
+            return ltc_scan(terms, v, *self._solver_params(1.0), ode_unfolds=self.ode_unfolds,
+                            epsilon=self.epsilon, elapsed=elapsed)[:, 0]
         return ltc_scan(terms, v, *self._solver_params(elapsed), ode_unfolds=self.ode_unfolds,
                         epsilon=self.epsilon)[:, 0]
 
-    def scan(self, x: torch.Tensor, v0: torch.Tensor) -> torch.Tensor:
-        """All states (batch, time, units) over the inputs ``x`` (batch, time, input_size), unit steps.
+    def scan(self, x: torch.Tensor, v0: torch.Tensor, elapsed: torch.Tensor | None = None) -> torch.Tensor:
+        """All states (batch, time, units) over the inputs ``x`` (batch, time, input_size).
 
         The input synapses and the parameter transforms are computed once for the whole sequence
         rather than at every step (about a fifth of the fwd+bwd time of a step-by-step loop), and
@@ -137,15 +148,18 @@ class LTCCell(nn.Module):
             Inputs, (batch, time, input_size).
         v0 : torch.Tensor
             Initial state, (batch, units).
+        elapsed : torch.Tensor or None, default=None
+            Irregular sampling: the time since the previous step, (batch, time), each > 0, in
+            sampling periods (the first step's: since the state ``v0``). None: unit steps.
 
         Returns
         -------
         torch.Tensor
             The state after every step, (batch, time, units).
         """
-        _check_sequence(self, x, v0, self.input_w)
+        elapsed = _check_sequence(self, x, v0, self.input_w, elapsed)
         return ltc_scan(self._input_terms(x), v0, *self._solver_params(1.0), ode_unfolds=self.ode_unfolds,
-                        epsilon=self.epsilon)
+                        epsilon=self.epsilon, elapsed=elapsed)
 
     def _input_terms(self, x: torch.Tensor) -> torch.Tensor:
         """The input synapses' share of the fused step's numerator and denominator, ``[..., 2 units]``.
@@ -233,9 +247,9 @@ class CfCCell(nn.Module):
             One input step, (batch, input_size).
         h : torch.Tensor
             The state before the step, (batch, units).
-        elapsed : float, default=1.0
-            Time since the previous step, > 0: it scales the time gate (``"default"``,
-            ``"no_gate"``) or the decay (``"pure"``).
+        elapsed : float or torch.Tensor, default=1.0
+            Time since the previous step, > 0, for the whole batch or one per sample, (batch,): it
+            scales the time gate (``"default"``, ``"no_gate"``) or the decay (``"pure"``).
 
         Returns
         -------
@@ -245,7 +259,7 @@ class CfCCell(nn.Module):
         elapsed = _check_step(self, x_t, h, elapsed, self.ff1.weight)
         return self._step(x_t, h, elapsed)
 
-    def _step(self, x_t: torch.Tensor, h: torch.Tensor, elapsed: float = 1.0) -> torch.Tensor:
+    def _step(self, x_t: torch.Tensor, h: torch.Tensor, elapsed: float | torch.Tensor = 1.0) -> torch.Tensor:
         z = torch.cat([x_t, h], dim=1)
         for layer in self.backbone:
             z = lecun_tanh(layer(z))
@@ -258,14 +272,15 @@ class CfCCell(nn.Module):
             return ff1 + gate * ff2
         return ff1 * (1.0 - gate) + gate * ff2
 
-    def scan(self, x: torch.Tensor, h0: torch.Tensor) -> torch.Tensor:
-        """All states (batch, time, units) over the inputs ``x`` (batch, time, input_size), unit steps.
+    def scan(self, x: torch.Tensor, h0: torch.Tensor, elapsed: torch.Tensor | None = None) -> torch.Tensor:
+        """All states (batch, time, units) over the inputs ``x`` (batch, time, input_size).
 
-        The default cell (one backbone layer, gated mode) runs as :func:`tsrec.kernels.cfc_scan`:
-        the backbone's input part for all steps at once (:meth:`fused_scan_args`), then fused
-        Triton kernels on a GPU, or on the CPU a loop with the three heads in one product per
-        step; the other modes and depths as a loop over :meth:`forward`. All compute the same
-        function (tests/kernels/test_cfc_scan.py, tests/nn/test_ltc.py), up to float rounding.
+        With unit steps the default cell (one backbone layer, gated mode) runs as
+        :func:`tsrec.kernels.cfc_scan`: the backbone's input part for all steps at once
+        (:meth:`fused_scan_args`), then fused Triton kernels on a GPU, or on the CPU a loop with
+        the three heads in one product per step; the other modes and depths, and steps of
+        different lengths, as a loop over :meth:`forward`. All compute the same function
+        (tests/kernels/test_cfc_scan.py, tests/nn/test_ltc.py), up to float rounding.
 
         Parameters
         ----------
@@ -273,13 +288,20 @@ class CfCCell(nn.Module):
             Inputs, (batch, time, input_size).
         h0 : torch.Tensor
             Initial state, (batch, units).
+        elapsed : torch.Tensor or None, default=None
+            Irregular sampling: the time since the previous step, (batch, time), each > 0 (the
+            first step's: since the state ``h0``). None: unit steps.
 
         Returns
         -------
         torch.Tensor
             The state after every step, (batch, time, units).
         """
-        _check_sequence(self, x, h0, self.ff1.weight)
+        elapsed = _check_sequence(self, x, h0, self.ff1.weight, elapsed)
+        if elapsed is not None:  # each step's length rides along as the input's last column
+            n_in = x.shape[-1]
+            return recurrent_scan(lambda xe, h: self._step(xe[:, :n_in], h, xe[:, n_in:]),
+                                  torch.cat([x, elapsed[..., None]], dim=-1), h0)
         if self.mode == "default" and len(self.backbone) == 1:
             xz, *params = self.fused_scan_args(x)
             return cfc_scan(xz, h0, *params)
@@ -318,24 +340,45 @@ def make_cell(kind: str, input_size: int, units: int, ode_unfolds: int = 6, back
     return CfCCell(input_size, units, backbone_units=backbone_units, mode=mode)
 
 
-def _check_step(cell: nn.Module, x_t: torch.Tensor, h: torch.Tensor, elapsed: object, ref: torch.Tensor) -> float:
-    """One step's input ``x_t`` (batch, input_size), state (batch, units) and ``elapsed``, a number > 0.
+def _check_step(cell: nn.Module, x_t: torch.Tensor, h: torch.Tensor, elapsed: object,
+                ref: torch.Tensor) -> float | torch.Tensor:
+    """One step's input ``x_t`` (batch, input_size), state (batch, units) and ``elapsed``: a number > 0 (a
+    0-dim tensor too), or one per sample, (batch,), returned as (batch, 1).
 
-    A tensor ``elapsed`` is refused: one per sample broadcast against the units (silently wrong
-    for CfC when batch == units, the ncps timespan bug), and a 0-d one is no clearer than a float.
+    A tensor ``elapsed`` must be (batch,): one per sample broadcast against the units was silently
+    wrong for CfC when batch == units (the ncps timespan bug).
     """
     check_input("x_t", x_t, ("batch", ("features", cell.input_size, "input_size")), ref)
     _check_state(cell, h, x_t.shape[0], ref)
+    if isinstance(elapsed, torch.Tensor) and elapsed.ndim == 0:  # one number for the batch, as a float is
+        elapsed = elapsed.item()
     if isinstance(elapsed, torch.Tensor):
-        raise TypeError("elapsed must be one number for the whole batch (the time since the previous step), got a "
-                        "tensor; pass float(elapsed), or step samples with different gaps one group at a time")
+        return _check_lengths(elapsed, (("batch", x_t.shape[0]),), ref)[:, None]
     return check_positive("elapsed", elapsed, " (the time since the previous step)")
 
 
-def _check_sequence(cell: nn.Module, x: torch.Tensor, h0: torch.Tensor, ref: torch.Tensor) -> None:
-    """Inputs ``x`` (batch, time, input_size) and the initial state (batch, units)."""
-    _check_state(cell, h0, check_input("x", x, ("batch", "time", ("features", cell.input_size, "input_size")),
-                                       ref).shape[0], ref)
+def _check_sequence(cell: nn.Module, x: torch.Tensor, h0: torch.Tensor, ref: torch.Tensor,
+                    elapsed: torch.Tensor | None = None) -> torch.Tensor | None:
+    """Inputs ``x`` (batch, time, input_size), the initial state (batch, units) and the steps' lengths
+    (batch, time) or None; returns the lengths in ``ref``'s dtype."""
+    x = check_input("x", x, ("batch", "time", ("features", cell.input_size, "input_size")), ref)
+    _check_state(cell, h0, x.shape[0], ref)
+    return None if elapsed is None else _check_lengths(elapsed, (("batch", x.shape[0]), ("time", x.shape[1])), ref)
+
+
+def _check_lengths(elapsed: object, dims: tuple, ref: torch.Tensor) -> torch.Tensor:
+    """Steps' lengths of the shape ``dims`` describes, finite and > 0 (read: a length <= 0 would run
+    the solver backwards), on ``ref``'s device, as data in ``ref``'s dtype."""
+    check_shape("elapsed", elapsed, dims)
+    if elapsed.dtype == torch.bool or elapsed.is_complex():
+        raise TypeError(f"elapsed must hold real numbers (the time since each previous step), got dtype "
+                        f"{elapsed.dtype}")
+    check_device("elapsed", elapsed, ref)
+    if not elapsed.is_meta and not bool(((elapsed > 0) & torch.isfinite(elapsed)).all()):
+        bad = elapsed[~((elapsed > 0) & torch.isfinite(elapsed))][0].item()
+        raise ValueError(f"elapsed must hold finite lengths > 0 (the time since each previous step), got {bad}; "
+                         "drop or merge repeated time stamps, and fill or drop missing ones")
+    return elapsed.detach().to(ref.dtype)
 
 
 def _check_state(cell: nn.Module, h: torch.Tensor, batch: int, ref: torch.Tensor) -> None:

@@ -1,0 +1,114 @@
+"""LTC and CfC cells over irregularly sampled sequences: ``elapsed`` (batch, time) gives each step's length.
+
+The specification is the cell's single step with one number ``elapsed`` for one sample (tied to the
+paper's equations in test_ltc.py); a scan over per-sample, per-step lengths must equal it step by step.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tsrec.nn.liquid import LiquidEncoder
+from tsrec.nn.ltc import CfCCell, LTCCell
+
+
+def cells() -> dict:
+    torch.manual_seed(0)
+    return {"ltc": LTCCell(input_size=3, units=4, ode_unfolds=3).double(),
+            **{f"cfc-{mode}": CfCCell(input_size=3, units=4, backbone_units=8, mode=mode).double()
+               for mode in ("default", "no_gate", "pure")},
+            "cfc-deep": CfCCell(input_size=3, units=4, backbone_units=8, backbone_layers=2).double()}
+
+
+def data(batch=3, T=5, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch, T, 3, generator=g, dtype=torch.float64)
+    elapsed = 0.1 + 3.0 * torch.rand(batch, T, generator=g, dtype=torch.float64)
+    return x, elapsed, 0.3 * torch.randn(batch, 4, generator=g, dtype=torch.float64)
+
+
+def one_sample_at_a_time(cell, x, elapsed, h0):
+    """Every sample alone, every step with its own length as a Python number."""
+    rows = []
+    for b in range(x.shape[0]):
+        h, states = h0[b:b + 1], []
+        for t in range(x.shape[1]):
+            h = cell(x[b:b + 1, t], h, elapsed=float(elapsed[b, t]))
+            states.append(h)
+        rows.append(torch.cat(states))
+    return torch.stack(rows)
+
+
+@pytest.mark.parametrize("name", ["ltc", "cfc-default", "cfc-no_gate", "cfc-pure", "cfc-deep"])
+def test_a_scan_over_irregular_steps_is_the_cell_stepped_with_each_length(name):
+    cell = cells()[name]
+    x, elapsed, h0 = data()
+    with torch.no_grad():
+        torch.testing.assert_close(cell.scan(x, h0, elapsed), one_sample_at_a_time(cell, x, elapsed, h0),
+                                   rtol=1e-12, atol=1e-12)
+        assert (cell.scan(x, h0, elapsed) - cell.scan(x, h0)).abs().max() > 1e-3  # the lengths matter
+
+
+@pytest.mark.parametrize("name", ["ltc", "cfc-default", "cfc-pure"])
+def test_one_length_per_sample_in_a_single_step(name):
+    # batch == units: a (batch,) tensor broadcast against the units was ncps's timespan bug
+    cell = cells()[name]
+    x, elapsed, h0 = data(batch=4, T=1)
+    per_sample = cell(x[:, 0], h0, elapsed=elapsed[:, 0])
+    torch.testing.assert_close(per_sample, one_sample_at_a_time(cell, x, elapsed, h0)[:, 0], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["ltc", "cfc-default"])
+def test_unit_lengths_are_the_regular_scan(name):
+    # the default CfC cell takes its fused kernel without lengths and a loop with them: the same function
+    cell = cells()[name]
+    x, _, h0 = data()
+    ones = torch.ones(x.shape[:2], dtype=torch.int64)  # whole numbers (e.g. differences of integer stamps) too
+    torch.testing.assert_close(cell.scan(x, h0, ones), cell.scan(x, h0), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["ltc", "cfc-default"])
+def test_the_encoder_passes_the_lengths_and_training_reaches_every_parameter(name):
+    cell = cells()[name]
+    x, elapsed, _ = data()
+    encoder = LiquidEncoder(cell, pool="mean")
+    summary = encoder(x, elapsed)
+    torch.testing.assert_close(summary, cell.scan(x, x.new_zeros(3, 4), elapsed).mean(dim=1))
+    summary.square().sum().backward()
+    assert all(p.grad is not None and bool(p.grad.abs().sum() > 0) for p in cell.parameters())
+
+
+@pytest.mark.parametrize("name", ["ltc", "cfc-default"])
+@pytest.mark.parametrize(
+    "elapsed, error, match",
+    [
+        (torch.ones(3, 4), ValueError, r"elapsed must have shape \(3, 5\)"),
+        (torch.ones(3, 5, 1), ValueError, "elapsed must have shape"),
+        ([[1.0] * 5] * 3, TypeError, r"elapsed must be a torch.Tensor of shape \(3, 5\).*torch.as_tensor\(elapsed\)"),
+        (torch.zeros(3, 5), ValueError, r"finite lengths > 0 .*got 0.0; drop or merge repeated time stamps"),
+        (torch.full((3, 5), float("inf")), ValueError, "got inf"),
+        (torch.ones(3, 5, dtype=torch.bool), TypeError, "elapsed must hold real numbers"),
+    ],
+)
+def test_bad_lengths_are_refused(name, elapsed, error, match):
+    cell = cells()[name]
+    x, _, h0 = data()
+    with pytest.raises(error, match=match):
+        cell.scan(x, h0, elapsed)
+
+
+def test_a_step_length_per_sample_must_be_one_per_sample():
+    cell = cells()["cfc-default"]
+    x, _, h0 = data(batch=4, T=1)
+    with pytest.raises(ValueError, match=r"elapsed must have shape \(4\) \(batch\)"):
+        cell(x[:, 0], h0, elapsed=torch.ones(4, 1))
+    with pytest.raises(ValueError, match="finite lengths > 0"):
+        cell(x[:, 0], h0, elapsed=torch.tensor([1.0, 0.0, 1.0, 1.0]))
+
+
+@pytest.mark.parametrize("name", ["ltc", "cfc-default"])
+def test_a_0_dim_length_is_one_number_for_the_batch(name):
+    cell = cells()[name]
+    x, _, h0 = data(batch=4, T=1)
+    torch.testing.assert_close(cell(x[:, 0], h0, elapsed=torch.tensor(2.5)), cell(x[:, 0], h0, elapsed=2.5))
