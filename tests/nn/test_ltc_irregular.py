@@ -112,3 +112,13 @@ def test_a_0_dim_length_is_one_number_for_the_batch(name):
     cell = cells()[name]
     x, _, h0 = data(batch=4, T=1)
     torch.testing.assert_close(cell(x[:, 0], h0, elapsed=torch.tensor(2.5)), cell(x[:, 0], h0, elapsed=2.5))
+
+
+def test_an_encoder_reads_the_lengths_from_the_last_channel_when_told():
+    cell = cells()["ltc"]
+    x, elapsed, _ = data()
+    with_channel = LiquidEncoder(cell, pool="mean", elapsed_channel=True)
+    torch.testing.assert_close(with_channel(torch.cat([x, elapsed[..., None]], dim=-1)),
+                               LiquidEncoder(cell, pool="mean")(x, elapsed), rtol=0, atol=0)
+    with pytest.raises(ValueError, match="reads each step's length from x's last channel"):
+        with_channel(torch.cat([x, elapsed[..., None]], dim=-1), elapsed)

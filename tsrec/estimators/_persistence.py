@@ -292,6 +292,8 @@ def save_classifier(est, path) -> Path:
     if hasattr(est, "feature_names_in_"):
         # scikit-learn sets it only for X with string column names, so it is a list of strings
         fitted["feature_names_in"] = [str(name) for name in est.feature_names_in_]
+    if hasattr(est, "time_unit_"):  # a classifier that reads the time between stamps
+        fitted["stamps"] = {"time_unit": float(est.time_unit_), "kind": str(est.stamp_kind_)}
     tensors = {f"network.{k}": v for k, v in est.network_.state_dict().items()}
     try:
         return write_folder(path, base_config(est, fitted), tensors)
@@ -332,6 +334,18 @@ def _feature_names_from_json(fitted: dict) -> np.ndarray | None:
     return np.asarray(names, dtype=object)
 
 
+def _load_stamps(est, fitted: dict, params: dict) -> None:
+    """The unit and kind of the stamps a ``timing="stamps"`` classifier was fitted on."""
+    stamps = fitted.get("stamps")
+    if params.get("timing", "steps") != "stamps":
+        return
+    unit = stamps.get("time_unit") if isinstance(stamps, dict) else None
+    if not (isinstance(unit, (int, float)) and 0 < unit < float("inf") and isinstance(stamps.get("kind"), str)):
+        raise LoadError(f"the classifier reads stamps (timing='stamps') but the saved stamps {stamps!r} are not a "
+                        "time unit > 0 and a kind")
+    est.time_unit_, est.stamp_kind_ = float(unit), stamps["kind"]
+
+
 def load_classifier(cls: type, config: dict, tensors: dict):
     """Rebuild a classifier from a saved folder without running any training."""
     from tsrec.nn.heads import SequenceClassifier
@@ -347,6 +361,7 @@ def load_classifier(cls: type, config: dict, tensors: dict):
     est.input_ndim_ = fitted["input_ndim"]
     est.n_channels_, est.n_timepoints_ = fitted["n_channels"], fitted["n_timepoints"]
     est.history_ = fitted["history"]
+    _load_stamps(est, fitted, config["params"])
     remember_fitted_params(est)
 
     def build():

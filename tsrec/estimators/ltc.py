@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import numpy as np
 from torch import nn
 
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import check_choice, check_flag, check_int, warn_unused
+from tsrec.estimators._fitted_params import fitted_value
+from tsrec.estimators._stamp_gaps import (
+    TIMINGS,
+    check_kind,
+    refuse_without_stamps,
+    sample_gaps,
+    step_lengths,
+    time_unit,
+)
 from tsrec.nn.heads import POOLS
 from tsrec.nn.liquid import LiquidEncoder, LiquidForecaster
 from tsrec.nn.ltc import CELL_KINDS, CFC_MODES, make_cell
@@ -192,6 +202,12 @@ class LTCClassifier(_LiquidLearningRate, DeepClassifier):
         CfC variant (CfC only).
     pool : {"mean", "last"}, default="mean"
         The summary the head reads: the mean of the states over time, or the last state.
+    timing : {"steps", "stamps"}, default="steps"
+        ``"steps"``: every value is one unit of time, as sktime's classifiers read a panel.
+        ``"stamps"``: irregular sampling, the papers' setting: each step lasts the time since the
+        sample's previous stamp, counted in the fit data's median gap (``time_unit_``), so evenly
+        spaced samples read as with ``"steps"``. Takes X with stamps (a pd-multiindex panel, a
+        nested_univ frame or a df-list), in fit and in predict.
     max_epochs, batch_size, lr, weight_decay, patience, val_size
         Shared training parameters (see docs/parameters.md). Defaults: the paper's Adam and batch 16;
         ``lr=None`` is 0.01 for LTC cells and 0.001 for CfC cells (see :class:`LTCForecaster`);
@@ -208,6 +224,12 @@ class LTCClassifier(_LiquidLearningRate, DeepClassifier):
         Timepoints (2-D X) or channels (3-D X) seen in fit.
     network_ : torch.nn.Module
         The trained network.
+    time_unit_ : float
+        With ``timing="stamps"``: the fit data's median gap between stamps (seconds for date-times
+        and durations), the unit the steps' lengths are counted in.
+    stamp_kind_ : str
+        With ``timing="stamps"``: what the fit data's stamps were (numbers, date-times or
+        durations, periods of a frequency); X at predict time must have stamps of that kind.
 
     Examples
     --------
@@ -229,6 +251,7 @@ class LTCClassifier(_LiquidLearningRate, DeepClassifier):
         backbone_units: int = 128,
         mode: str = "default",
         pool: str = "mean",
+        timing: str = "steps",
         max_epochs: int = 100,
         batch_size: int = 16,
         lr: float | None = None,
@@ -248,6 +271,7 @@ class LTCClassifier(_LiquidLearningRate, DeepClassifier):
         self.backbone_units = backbone_units
         self.mode = mode
         self.pool = pool
+        self.timing = timing
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -264,10 +288,26 @@ class LTCClassifier(_LiquidLearningRate, DeepClassifier):
     def _check_params(self) -> None:
         check_liquid_params(self)
         check_choice("pool", self.pool, POOLS)
+        check_choice("timing", self.timing, TIMINGS)
+
+    def _as_3d(self, X, reset: bool) -> np.ndarray:
+        """numpy3D ``X``; with ``timing="stamps"`` each step's length follows the channels as one more."""
+        timing = self.timing if reset else fitted_value(self, "timing")
+        if timing == "steps":
+            return super()._as_3d(X, reset)
+        refuse_without_stamps(X)
+        values = super()._as_3d(X, reset)
+        gaps, kind = sample_gaps(X)
+        if reset:
+            self.time_unit_, self.stamp_kind_ = time_unit(gaps), kind
+        else:
+            check_kind(kind, self.stamp_kind_)
+        lengths = step_lengths(gaps, self.time_unit_).astype(values.dtype)
+        return np.concatenate([values, lengths[:, None, :]], axis=1)
 
     def _build_encoder(self, n_channels: int, n_timepoints: int):
         cell = make_cell(self.cell, n_channels, self.units, int(self.ode_unfolds), self.backbone_units, self.mode)
-        return LiquidEncoder(cell, self.pool), self.units
+        return LiquidEncoder(cell, self.pool, elapsed_channel=self.timing == "stamps"), self.units
 
     # small and quick for the conformance suites (sklearn's blobs: lowest accuracy 0.923 over seeds 0-2; bar 0.83)
     _test_params = {"units": 4, "ode_unfolds": 2, "max_epochs": 12, "lr": 0.02, "batch_size": 32}

@@ -23,6 +23,10 @@ class LiquidEncoder(nn.Module):
         An :class:`LTCCell` or :class:`CfCCell` (anything with ``units`` and ``scan(x, h0)``).
     pool : {"last", "mean"}, default="last"
         The summary: the last state, or the mean of every state over time.
+    elapsed_channel : bool, default=False
+        The input's last channel is each step's length (the time since the previous step), not a
+        feature: it is passed to the cell as ``elapsed``, and ``x`` has ``input_size + 1``
+        channels. For a classifier reading irregularly sampled series as one tensor.
 
     Examples
     --------
@@ -33,13 +37,13 @@ class LiquidEncoder(nn.Module):
     torch.Size([3, 6])
     """
 
-    def __init__(self, cell: nn.Module, pool: str = "last") -> None:
+    def __init__(self, cell: nn.Module, pool: str = "last", elapsed_channel: bool = False) -> None:
         super().__init__()
         if not (isinstance(cell, nn.Module) and hasattr(cell, "scan") and hasattr(cell, "units")):
             raise TypeError("cell must be an LTCCell or a CfCCell (a module with units and scan(x, h0)), "
                             f"got {type(cell).__name__}: build it with make_cell('ltc' or 'cfc', ...)")
         self.cell, self.pool = cell, check_pool(pool)
-        self.units = cell.units
+        self.units, self.elapsed_channel = cell.units, check_flag("elapsed_channel", elapsed_channel)
 
     def states(self, x: torch.Tensor, elapsed: torch.Tensor | None = None) -> torch.Tensor:
         """All states (batch, time, units); the cell checks ``x`` (batch, time, input_size).
@@ -58,6 +62,11 @@ class LiquidEncoder(nn.Module):
             The state after every step, (batch, time, units).
         """
         check_input("x", x, ("batch", "time", "features"))
+        if self.elapsed_channel:
+            if elapsed is not None:
+                raise ValueError("this encoder reads each step's length from x's last channel (elapsed_channel=True); "
+                                 "pass them there, not as elapsed")
+            x, elapsed = x[..., :-1], x[..., -1]
         h0 = x.new_zeros(x.shape[0], self.units)
         return self.cell.scan(x, h0) if elapsed is None else self.cell.scan(x, h0, elapsed)
 

@@ -1,0 +1,114 @@
+"""LTCClassifier(timing="stamps"): each step lasts the time since the sample's previous stamp (irregular sampling)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tsrec
+from tsrec.estimators import InputError, LoadError, LTCClassifier
+from saved_configs import edit_config  # tests/estimators/saved_configs.py
+
+LTC = dict(units=4, ode_unfolds=2, random_state=0)
+CFC = dict(cell="cfc", units=4, backbone_units=8, lr=0.01, random_state=0)
+
+
+def same_values_other_gaps(n=24, T=10) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every sample holds the same values; class 0 is sampled every 0.25 s, class 1 every 3 s."""
+    y = np.arange(n) % 2
+    index = pd.MultiIndex.from_arrays([np.repeat(np.arange(n), T),
+                                       np.concatenate([np.cumsum(np.full(T, 0.25 if c == 0 else 3.0)) for c in y])],
+                                      names=["id", "t"])
+    return pd.DataFrame({"x": np.tile(np.where(np.arange(T) % 2 == 0, 1.0, -1.0), n)}, index=index), y
+
+
+def hourly(n=12, T=8, seed=1) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    index = pd.MultiIndex.from_product([range(n), pd.date_range("2026-01-01", periods=T, freq="h")])
+    return pd.DataFrame({"x": rng.normal(size=n * T), "z": rng.normal(size=n * T)}, index=index), np.arange(n) % 2
+
+
+@pytest.mark.parametrize("params", [LTC, CFC], ids=["ltc", "cfc"])
+def test_the_gaps_alone_tell_the_classes_apart(params):
+    X, y = same_values_other_gaps()
+    by_steps = LTCClassifier(max_epochs=40, **params).fit(X, y)
+    assert len(set(by_steps.predict(X))) == 1  # the same values: one answer for every sample
+    by_stamps = LTCClassifier(max_epochs=40, timing="stamps", **params).fit(X, y)
+    assert (by_stamps.predict(X) == y).all()
+    assert by_stamps.time_unit_ == pytest.approx(1.625) and by_stamps.stamp_kind_ == "numbers"  # median gap
+
+
+def test_evenly_spaced_stamps_read_as_steps():
+    X, y = hourly()
+    by_steps = LTCClassifier(max_epochs=3, **LTC).fit(X, y)
+    by_stamps = LTCClassifier(max_epochs=3, timing="stamps", **LTC).fit(X, y)
+    np.testing.assert_array_equal(by_stamps.predict_proba(X), by_steps.predict_proba(X))
+    assert by_stamps.time_unit_ == 3600.0 and by_stamps.stamp_kind_ == "date-times or durations"
+
+
+def test_predict_counts_the_gaps_in_the_fitted_unit():
+    X, y = hourly()
+    clf = LTCClassifier(max_epochs=3, timing="stamps", **LTC).fit(X, y)
+    ids, stamps = X.index.levels[0], X.index.get_level_values(1)
+    later = X.set_axis(pd.MultiIndex.from_arrays([X.index.get_level_values(0), stamps + pd.Timedelta(days=400)]))
+    np.testing.assert_allclose(clf.predict_proba(later), clf.predict_proba(X), rtol=1e-6)  # only gaps count
+    start = pd.Timestamp("2026-01-01")
+    slower = X.set_axis(pd.MultiIndex.from_arrays([X.index.get_level_values(0), start + (stamps - start) * 5]))
+    assert np.abs(clf.predict_proba(slower) - clf.predict_proba(X)).max() > 1e-4
+    durations = X.set_axis(pd.MultiIndex.from_arrays([X.index.get_level_values(0), stamps - start]))
+    np.testing.assert_allclose(clf.predict_proba(durations), clf.predict_proba(X), rtol=1e-6)
+    assert len(ids) == 12
+
+
+def test_every_panel_format_gives_the_same_steps():
+    X, y = same_values_other_gaps(n=6, T=5)
+    clf = LTCClassifier(max_epochs=2, timing="stamps", **LTC).fit(X, y)
+    samples = [part.droplevel(0) for _, part in X.groupby(level=0)]
+    nested = pd.DataFrame({"x": [frame["x"] for frame in samples]})
+    for other in (nested, samples):
+        np.testing.assert_allclose(clf.predict_proba(other), clf.predict_proba(X), rtol=1e-6)
+
+
+def test_save_and_load_keep_the_unit(tmp_path):
+    X, y = hourly()
+    clf = LTCClassifier(max_epochs=2, timing="stamps", **LTC).fit(X, y)
+    loaded = tsrec.load(clf.save(tmp_path / "clf"))
+    assert (loaded.time_unit_, loaded.stamp_kind_) == (3600.0, "date-times or durations")
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    edit_config(tmp_path / "clf", lambda config: config["fitted"].pop("stamps"))
+    with pytest.raises(LoadError, match="reads stamps .*time unit > 0 and a kind"):
+        tsrec.load(tmp_path / "clf")
+
+
+def test_x_without_stamps_or_with_other_stamps_is_refused():
+    X, y = hourly()
+    clf = LTCClassifier(max_epochs=1, timing="stamps", **LTC)
+    values = np.random.default_rng(0).normal(size=(12, 2, 8))
+    with pytest.raises(InputError, match=r"timing='stamps' reads the time between .*numpy.*or timing='steps'"):
+        clf.fit(values, y)
+    clf.fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # refused before scikit-learn's warning of missing feature names
+        with pytest.raises(InputError, match="which a numpy array does not carry"):
+            clf.predict(values)
+    with pytest.raises(InputError, match=r"which X of type DataFrame \(a table of values\) does not carry"):
+        clf.fit(pd.DataFrame(values[:, 0]), y)
+    numbered = X.set_axis(pd.MultiIndex.from_product([range(12), np.arange(8) * 3600.0]))
+    with pytest.raises(InputError, match="stamps are numbers, but the classifier was fitted on stamps that are "
+                                         "date-times or durations"):
+        clf.predict(numbered)
+    with pytest.raises(ValueError, match="timing"):
+        LTCClassifier(timing="stamp").fit(X, y)
+
+
+def test_a_samples_channels_must_share_their_stamps():
+    a, b = pd.Series([1.0, 2.0, 3.0], index=[0.0, 1.0, 2.0]), pd.Series([1.0, 2.0, 3.0], index=[0.0, 1.5, 2.0])
+    X = pd.DataFrame({"u": [a, a, a, a], "v": [a, b, a, a]})
+    with pytest.raises(InputError, match=r"sample 1's channels 'u' and 'v' have other time stamps"):
+        LTCClassifier(max_epochs=1, timing="stamps", **LTC).fit(X, [0, 1, 0, 1])
+    text = pd.Series([1.0, 2.0, 3.0], index=["a", "b", "c"])
+    with pytest.raises(InputError, match="measure no time"):
+        LTCClassifier(max_epochs=1, timing="stamps", **LTC).fit(pd.DataFrame({"u": [text] * 4}), [0, 1, 0, 1])
