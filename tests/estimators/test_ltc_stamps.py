@@ -70,6 +70,11 @@ def test_every_panel_format_gives_the_same_steps():
     nested = pd.DataFrame({"x": [frame["x"] for frame in samples]})
     for other in (nested, samples):
         np.testing.assert_allclose(clf.predict_proba(other), clf.predict_proba(X), rtol=1e-6)
+    # rows ordered by time, samples interleaved: read in the order they first appear, stamps with their values
+    by_time = X.iloc[np.lexsort((X.index.get_level_values(0), X.index.get_level_values(1)))]
+    first_seen = pd.unique(by_time.index.get_level_values(0))
+    assert list(first_seen) == [0, 2, 4, 1, 3, 5]  # class 0's stamps start at 0.25 s, class 1's at 3 s
+    np.testing.assert_allclose(clf.predict_proba(by_time), clf.predict_proba(X)[first_seen], rtol=1e-6)
 
 
 def test_save_and_load_keep_the_unit(tmp_path):

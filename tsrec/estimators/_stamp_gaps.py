@@ -52,8 +52,7 @@ def _sample_stamps(X: object) -> list[tuple[pd.Index, str]]:
     if isinstance(X, pd.Series) and X.dtype == object:
         X = X.to_frame()
     if isinstance(X, pd.DataFrame) and isinstance(X.index, pd.MultiIndex):
-        ids = X.index.droplevel(-1)
-        codes, _ = pd.factorize(ids, use_na_sentinel=False)
+        codes, _ = pd.factorize(X.index.get_level_values(0), use_na_sentinel=False)  # as the values are grouped
         order = np.argsort(codes, kind="stable")  # samples in the order they first appear, as their values
         stamps, bounds = X.index.get_level_values(-1)[order], np.flatnonzero(np.diff(codes[order])) + 1
         return [(part, "X's time level") for part in np.split(stamps, bounds)]
