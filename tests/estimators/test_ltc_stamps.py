@@ -99,7 +99,7 @@ def test_x_without_stamps_or_with_other_stamps_is_refused():
         warnings.simplefilter("error")  # refused before scikit-learn's warning of missing feature names
         with pytest.raises(InputError, match="which a numpy array does not carry"):
             clf.predict(values)
-    with pytest.raises(InputError, match=r"which X of type DataFrame \(a table of values\) does not carry"):
+    with pytest.raises(InputError, match=r"which X of type DataFrame \(values without stamps\) does not carry"):
         clf.fit(pd.DataFrame(values[:, 0]), y)
     numbered = X.set_axis(pd.MultiIndex.from_product([range(12), np.arange(8) * 3600.0]))
     with pytest.raises(InputError, match="stamps are numbers, but the classifier was fitted on stamps that are "
@@ -117,3 +117,33 @@ def test_a_samples_channels_must_share_their_stamps():
     text = pd.Series([1.0, 2.0, 3.0], index=["a", "b", "c"])
     with pytest.raises(InputError, match="measure no time"):
         LTCClassifier(max_epochs=1, timing="stamps", **LTC).fit(pd.DataFrame({"u": [text] * 4}), [0, 1, 0, 1])
+
+
+def test_dates_past_2262_and_mixed_time_zones_are_read():
+    # pandas keeps such dates at second resolution; a nanosecond count of them overflowed
+    far = pd.DatetimeIndex(np.array(["2500-01-01", "2500-01-02", "2500-01-04"], dtype="datetime64[s]"))
+    X = [pd.DataFrame({"v": [0.0, 1.0, 0.0]}, index=far) for _ in range(4)]
+    clf = LTCClassifier(max_epochs=1, timing="stamps", **LTC).fit(X, [0, 1, 0, 1])
+    assert clf.time_unit_ == 1.5 * 86400  # gaps of 1 and 2 days
+    zones = [pd.Timestamp("2026-01-01 00:00", tz="UTC"), pd.Timestamp("2026-01-01 02:00", tz="Europe/Berlin"),
+             pd.Timestamp("2026-01-01 03:00", tz="UTC")]  # 00:00, 01:00 and 03:00 UTC
+    nested = pd.DataFrame({"v": [pd.Series([0.0, 1.0, 0.0], index=pd.Index(zones, dtype=object))] * 4})
+    assert LTCClassifier(max_epochs=1, timing="stamps", **LTC).fit(nested, [0, 1, 0, 1]).time_unit_ == 5400.0
+
+
+def test_gaps_beyond_float32s_range_ask_for_float64():
+    stamps = np.array([0.0, 1e-35, 1.0, 2.0])
+    X = [pd.DataFrame({"v": [0.0, 1.0, 0.0, 1.0]}, index=stamps) for _ in range(4)]
+    with pytest.raises(InputError, match=r"lengths range from 1e-35 to 1 times the fit's median gap, beyond what "
+                                         r"float32 computes safely .*precision='64-true'"):
+        LTCClassifier(max_epochs=1, timing="stamps", **LTC).fit(X, [0, 1, 0, 1])
+    clf = LTCClassifier(max_epochs=1, timing="stamps", precision="64-true", **LTC).fit(X, [0, 1, 0, 1])
+    assert np.isfinite(clf.predict_proba(X)).all()
+
+
+def test_series_without_stamps_are_told_what_to_give():
+    arrays = pd.DataFrame({"v": [np.arange(4.0)] * 4})
+    with pytest.raises(InputError, match=r"which X's cells \(arrays or lists, not pd.Series indexed by time\)"):
+        LTCClassifier(max_epochs=1, timing="stamps", **LTC).fit(arrays, [0, 1, 0, 1])
+    series = [pd.Series([0.0, 1.0, 0.0], index=[0.0, 0.5, 2.0])] * 4  # a list of series: one channel
+    assert LTCClassifier(max_epochs=1, timing="stamps", **LTC).fit(series, [0, 1, 0, 1]).time_unit_ == 1.0

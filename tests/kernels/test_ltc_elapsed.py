@@ -96,7 +96,8 @@ def test_only_the_lengths_of_each_series_own_steps_matter():
         ([[1.0] * 6] * 3, TypeError, "elapsed must be a torch.Tensor, got list"),
         (torch.ones(3, 5), ValueError, r"elapsed must have shape \(3, 6\) .*one length per step of terms"),
         (torch.ones(18), ValueError, r"elapsed must have 2 dims.*\(batch, time\)"),
-        (torch.zeros(3, 6), ValueError, r"step length <= 0; .*drop or merge repeated time stamps"),
+        (torch.zeros(3, 6), ValueError,
+         r"step length <= 0, or one so short .*float64; .*drop or merge repeated time stamps$"),
         (-torch.ones(3, 6), ValueError, "step length <= 0"),
         (torch.full((3, 6), float("nan")), ValueError, "elapsed contains NaN or inf"),
         (torch.ones(3, 6, dtype=torch.int64), TypeError, "elapsed must be a floating tensor"),
@@ -109,6 +110,17 @@ def test_bad_lengths_are_refused(elapsed, error, match):
         elapsed = elapsed.double().detach().requires_grad_(elapsed.requires_grad)
     with pytest.raises(error, match=match):
         ltc_scan(*leaves, elapsed=elapsed)
+
+
+def test_a_length_so_short_that_the_capacitance_overflows_is_refused():
+    # cm_t / 1e-40 is inf in float32 (then NaN states, with no error); float64 holds it
+    leaves = [x.detach() for x in make()]
+    tiny = torch.full((3, 6), 1e-40, dtype=torch.float64)
+    assert torch.isfinite(ltc_scan(*leaves, elapsed=tiny)).all()
+    with pytest.raises(ValueError, match="so short that cm_t / elapsed overflows float32; .*compute in float64"):
+        ltc_scan(*(x.float() for x in leaves), elapsed=tiny.float())
+    empty = [x[:0] if i < 2 else x for i, x in enumerate(leaves)]  # no series: nothing to read
+    assert ltc_scan(*empty, elapsed=tiny[:0]).shape == (0, 6, 5)
 
 
 def test_lengths_in_another_float_dtype_are_refused():

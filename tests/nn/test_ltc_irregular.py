@@ -108,6 +108,21 @@ def test_a_step_length_per_sample_must_be_one_per_sample():
 
 
 @pytest.mark.parametrize("name", ["ltc", "cfc-default"])
+def test_lengths_requiring_grad_are_refused_not_dropped(name):
+    cell = cells()[name]
+    x, elapsed, h0 = data()
+    with pytest.raises(ValueError, match=r"do not differentiate the steps' lengths .*elapsed.detach\(\)"):
+        cell.scan(x, h0, elapsed.requires_grad_())
+
+
+def test_an_encoder_without_the_length_channel_is_told_so():
+    encoder = LiquidEncoder(cells()["ltc"], elapsed_channel=True)
+    with pytest.raises(ValueError, match=r"x must have 4 channels: the cell's input_size=3 features and, last, each "
+                                         r"step's length \(elapsed_channel=True\), got 3"):
+        encoder(data()[0])
+
+
+@pytest.mark.parametrize("name", ["ltc", "cfc-default"])
 def test_a_0_dim_length_is_one_number_for_the_batch(name):
     cell = cells()[name]
     x, _, h0 = data(batch=4, T=1)

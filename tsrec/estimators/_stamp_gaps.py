@@ -31,10 +31,16 @@ def refuse_without_stamps(X: object) -> None:
         raise InputError(_NO_STAMPS.format(what=what))
 
 
+_SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+
+
 def _integer_stamps(stamps: pd.Index, where: str) -> tuple[np.ndarray, str, float]:
     """Stamps as int64 (or float for float numbers), their kind, and the seconds (or 1) a count is."""
+    if stamps.dtype == object and len(stamps) and all(isinstance(s, pd.Timestamp) for s in stamps):
+        stamps = pd.DatetimeIndex(pd.to_datetime(stamps, utc=True))  # several time zones: one instant each
     if isinstance(stamps, (pd.DatetimeIndex, pd.TimedeltaIndex)):
-        return stamps.as_unit("ns").asi8, "date-times or durations", 1e-9
+        # counts of the stamps' own unit: dates past 2262 have no nanosecond count
+        return stamps.asi8, "date-times or durations", _SECONDS[stamps.unit]
     if isinstance(stamps, pd.PeriodIndex):
         return stamps.asi8, f"periods of {stamps.freqstr}", 1.0
     if pd.api.types.is_numeric_dtype(stamps.dtype) and not pd.api.types.is_bool_dtype(stamps.dtype):
@@ -49,6 +55,8 @@ def _sample_stamps(X: object) -> list[tuple[pd.Index, str]]:
     """Each sample's stamps and where they come from, in the order the classifier reads the samples."""
     if is_dask_frame(X):
         X = dask_to_multiindex(X)
+    if isinstance(X, (list, tuple, np.ndarray)) and len(X) and all(isinstance(s, pd.Series) for s in X):
+        X = pd.Series(list(X))  # one channel's series, one a sample: a nested_univ panel, as the values are read
     if isinstance(X, pd.Series) and X.dtype == object:
         X = X.to_frame()
     if isinstance(X, pd.DataFrame) and isinstance(X.index, pd.MultiIndex):
@@ -56,11 +64,14 @@ def _sample_stamps(X: object) -> list[tuple[pd.Index, str]]:
         order = np.argsort(codes, kind="stable")  # samples in the order they first appear, as their values
         stamps, bounds = X.index.get_level_values(-1)[order], np.flatnonzero(np.diff(codes[order])) + 1
         return [(part, "X's time level") for part in np.split(stamps, bounds)]
-    if isinstance(X, pd.DataFrame) and len(X.columns) and X.map(lambda c: isinstance(c, pd.Series)).to_numpy().all():
-        return [_shared_cell_stamps(X, row) for row in range(len(X))]
+    if isinstance(X, pd.DataFrame) and len(X.columns):
+        if X.map(lambda c: isinstance(c, pd.Series)).to_numpy().all():
+            return [_shared_cell_stamps(X, row) for row in range(len(X))]
+        if X.map(lambda c: isinstance(c, (np.ndarray, list, tuple))).to_numpy().any():
+            raise InputError(_NO_STAMPS.format(what="X's cells (arrays or lists, not pd.Series indexed by time)"))
     if isinstance(X, (list, tuple)) and len(X) and all(isinstance(frame, pd.DataFrame) for frame in X):
         return [(frame.index, f"X[{i}]'s index") for i, frame in enumerate(X)]
-    raise InputError(_NO_STAMPS.format(what=f"X of type {type(X).__name__} (a table of values)"))
+    raise InputError(_NO_STAMPS.format(what=f"X of type {type(X).__name__} (values without stamps)"))
 
 
 def _shared_cell_stamps(X: pd.DataFrame, row: int) -> tuple[pd.Index, str]:
@@ -103,6 +114,17 @@ def step_lengths(gaps: np.ndarray, unit: float) -> np.ndarray:
     """Each step's length in ``unit``s, ``(n_samples, n_timepoints)``: the first step's is 1 (no earlier stamp
     to count from), the others the gaps."""
     return np.concatenate([np.ones((len(gaps), 1)), gaps / unit], axis=1)
+
+
+def check_lengths_fit(lengths: np.ndarray, dtype: np.dtype) -> None:
+    """Refuse lengths near the limits of the network's dtype: the LTC solver's ``cm_t / elapsed`` overflowed
+    float32 to inf, then NaN, for a gap 1e-40 times the median, which surfaced as a diverged training."""
+    bound = float(np.finfo(dtype).max) ** 0.75  # float32: about 1e29
+    low, high = float(lengths.min()), float(lengths.max())
+    if low < 1 / bound or high > bound:
+        raise InputError(f"timing='stamps': the steps' lengths range from {low:.3g} to {high:.3g} times the fit's "
+                         f"median gap, beyond what {np.dtype(dtype).name} computes safely ({1 / bound:.0e} to "
+                         f"{bound:.0e}); fit with precision='64-true', or drop the outlying stamps")
 
 
 def check_kind(kind: str, fitted_kind: str) -> None:

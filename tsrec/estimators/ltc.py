@@ -12,6 +12,7 @@ from tsrec.estimators._fitted_params import fitted_value
 from tsrec.estimators._stamp_gaps import (
     TIMINGS,
     check_kind,
+    check_lengths_fit,
     refuse_without_stamps,
     sample_gaps,
     step_lengths,
@@ -302,8 +303,9 @@ class LTCClassifier(_LiquidLearningRate, DeepClassifier):
             self.time_unit_, self.stamp_kind_ = time_unit(gaps), kind
         else:
             check_kind(kind, self.stamp_kind_)
-        lengths = step_lengths(gaps, self.time_unit_).astype(values.dtype)
-        return np.concatenate([values, lengths[:, None, :]], axis=1)
+        lengths = step_lengths(gaps, self.time_unit_)
+        check_lengths_fit(lengths, values.dtype)
+        return np.concatenate([values, lengths.astype(values.dtype)[:, None, :]], axis=1)
 
     def _build_encoder(self, n_channels: int, n_timepoints: int):
         cell = make_cell(self.cell, n_channels, self.units, int(self.ode_unfolds), self.backbone_units, self.mode)

@@ -63,6 +63,10 @@ class LiquidEncoder(nn.Module):
         """
         check_input("x", x, ("batch", "time", "features"))
         if self.elapsed_channel:
+            if x.shape[-1] != self.cell.input_size + 1:
+                raise ValueError(f"x must have {self.cell.input_size + 1} channels: the cell's input_size="
+                                 f"{self.cell.input_size} features and, last, each step's length (elapsed_channel="
+                                 f"True), got {x.shape[-1]}")
             if elapsed is not None:
                 raise ValueError("this encoder reads each step's length from x's last channel (elapsed_channel=True); "
                                  "pass them there, not as elapsed")

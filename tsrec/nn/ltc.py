@@ -370,6 +370,9 @@ def _check_lengths(elapsed: object, dims: tuple, ref: torch.Tensor) -> torch.Ten
     """Steps' lengths of the shape ``dims`` describes, finite and > 0 (read: a length <= 0 would run
     the solver backwards), on ``ref``'s device, as data in ``ref``'s dtype."""
     check_shape("elapsed", elapsed, dims)
+    if elapsed.requires_grad:  # as the kernel refuses it: a silently dropped gradient would read as zero
+        raise ValueError("elapsed requires grad, but the liquid cells do not differentiate the steps' lengths (they "
+                         "are data: the time between observations); pass elapsed.detach()")
     if elapsed.dtype == torch.bool or elapsed.is_complex():
         raise TypeError(f"elapsed must hold real numbers (the time since each previous step), got dtype "
                         f"{elapsed.dtype}")
@@ -378,7 +381,7 @@ def _check_lengths(elapsed: object, dims: tuple, ref: torch.Tensor) -> torch.Ten
         bad = elapsed[~((elapsed > 0) & torch.isfinite(elapsed))][0].item()
         raise ValueError(f"elapsed must hold finite lengths > 0 (the time since each previous step), got {bad}; "
                          "drop or merge repeated time stamps, and fill or drop missing ones")
-    return elapsed.detach().to(ref.dtype)
+    return elapsed.to(ref.dtype)
 
 
 def _check_state(cell: nn.Module, h: torch.Tensor, batch: int, ref: torch.Tensor) -> None:

@@ -69,6 +69,15 @@ def _check_elapsed(elapsed: torch.Tensor, terms: torch.Tensor) -> None:
                          "data: the time between observations); pass elapsed.detach()")
 
 
+def _invalid_lengths(elapsed: torch.Tensor, cm_t: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """A 0-dim bool, not read: a length <= 0, or one so short that ``cm_t / elapsed`` overflows ``dtype``, the
+    compute dtype (a gap 1e-40 gave NaN states in float32 with no error)."""
+    if not (elapsed.numel() and cm_t.numel()):
+        return torch.zeros((), dtype=torch.bool, device=elapsed.device)
+    shortest = elapsed.detach().min().to(dtype)
+    return (shortest <= 0) | ~torch.isfinite(cm_t.detach().abs().max().to(shortest.dtype) / shortest)
+
+
 @without_autocast
 def ltc_scan(
     terms: torch.Tensor,
@@ -116,8 +125,8 @@ def ltc_scan(
 
     Notes
     -----
-    All tensors share ``terms``'s device and dtype, except that they may be float32 when
-    ``terms`` is half precision (as under autocast); half precision is computed in float32.
+    All tensors (``elapsed`` too) share ``terms``'s device and dtype, except that they may be
+    float32 beside half precision (as under autocast); half precision is computed in float32.
     """
     named = {"terms": terms, "v0": v0, "cm_t": cm_t, "leak_num": leak_num, "leak_den": leak_den, "w": w,
              "w_erev": w_erev, "sigma": sigma, "mu": mu}
@@ -149,9 +158,12 @@ def ltc_scan(
     if elapsed is None:
         check_finite(**named)
     else:  # one read of the device for both checks
-        check_finite_and_valid({**named, "elapsed": elapsed}, (elapsed <= 0).any(),
-                               "elapsed holds a step length <= 0; every step's length (the time since the "
-                               "previous observation) must be > 0: drop or merge repeated time stamps")
+        wide = compute_dtype(terms.dtype)
+        check_finite_and_valid({**named, "elapsed": elapsed}, _invalid_lengths(elapsed, cm_t, wide),
+                               "elapsed holds a step length <= 0, or one so short that cm_t / elapsed overflows "
+                               f"{str(wide).removeprefix('torch.')}; every step's length (the time since the "
+                               "previous observation) must be > 0: drop or merge repeated time stamps"
+                               + ("" if wide == torch.float64 else ", or compute in float64"))
     params = (cm_t, leak_num, leak_den, w, w_erev, sigma, mu)
     which = resolve_backend(backend, terms, v0, *params, triton_fits=units <= MAX_UNITS)
     if which == "triton" and terms.numel() == 0:  # nothing to solve, and no Triton tile is 0 units wide
