@@ -9,14 +9,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tsrec.errors import InputError, TsrecError
+from tsrec.errors import TsrecError
 from tsrec.estimators._forecaster import DeepForecaster
 
 
 def panel_chunks(panel: pd.DataFrame, chunk_size: int) -> list[pd.DataFrame]:
-    """Runs of ``chunk_size`` whole series, in the panel's order (:func:`read_series` sorts by id)."""
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        raise InputError(f"chunk_size must be a positive int, got {chunk_size!r}")
+    """Runs of ``chunk_size`` whole series (a positive int: ``check_engine``), in the panel's order
+    (:func:`read_series` sorts by id)."""
     codes = pd.factorize(panel.index.get_level_values(0))[0]
     # a stable sort keeps each series' rows in time order and makes every series one block
     order = np.argsort(codes, kind="stable")

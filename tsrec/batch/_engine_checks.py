@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from tsrec.estimators.errors import InputError
 
 ENGINES = ("local", "dask")
@@ -18,8 +20,9 @@ DASK_SCHEDULERS = ("threads", "processes", "synchronous", "threading", "multipro
 _CLIENT_METHODS = ("scatter", "map", "gather", "nthreads", "run")
 
 
-def check_engine(engine: str, client: object, npartitions: object, scheduler: object) -> None:
-    """Refuse Dask options that would not apply, rather than ignore them."""
+def check_engine(engine: str, client: object, npartitions: object, scheduler: object, chunk_size: object) -> None:
+    """Refuse Dask options that would not apply, rather than ignore them, and counts that are no positive ints:
+    before any file is read (they were checked once every input had been read and checked)."""
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {ENGINES}, got {engine!r}")
     dask_only = [name for name, value in (("client", client), ("npartitions", npartitions), ("scheduler", scheduler))
@@ -32,6 +35,14 @@ def check_engine(engine: str, client: object, npartitions: object, scheduler: ob
                          "run on a cluster, or scheduler to run locally, not both")
     _check_client(client)
     _check_scheduler(scheduler)
+    _check_count("chunk_size", chunk_size)
+    if npartitions is not None:
+        _check_count("npartitions", npartitions)
+
+
+def _check_count(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise InputError(f"{name} must be a positive int, got {value!r}")
 
 
 def _check_client(client: object) -> None:

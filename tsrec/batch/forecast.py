@@ -169,7 +169,7 @@ def forecast_panel(
     >>> forecast_panel(est, panel).shape
     (4, 3)
     """
-    check_engine(engine, client, npartitions, scheduler)
+    check_engine(engine, client, npartitions, scheduler, chunk_size)
     if not isinstance(panel, pd.DataFrame) or panel.index.nlevels != 2:
         raise InputError("panel must be a DataFrame with a (series id, time) MultiIndex; read it with read_series")
     check_panel_rows(panel)
@@ -224,10 +224,8 @@ def _dask_forecast(model, chunks, steps, client, npartitions, scheduler) -> list
         with _connected(client) as connected:
             return _dask_forecast(model, chunks, steps, connected, npartitions, scheduler)
     dask = _import_dask()
-    if npartitions is None:
+    if npartitions is None:  # a given one is checked by check_engine
         npartitions = sum(client.nthreads().values()) if client is not None else os.cpu_count() or 1
-    if isinstance(npartitions, bool) or not isinstance(npartitions, (int, np.integer)) or npartitions < 1:
-        raise InputError(f"npartitions must be a positive int, got {npartitions!r}")
     blocks = np.array_split(np.arange(len(chunks)), min(int(npartitions), len(chunks)))
     parts = [[chunks[i] for i in block] for block in blocks]
     if client is not None:
@@ -365,7 +363,7 @@ def forecast_files(
     inputs = input_paths(inputs)
     # fail before the slow part on a bad output name, engine options or fh
     target = check_output_path(output, inputs)
-    check_engine(engine, client, npartitions, scheduler)
+    check_engine(engine, client, npartitions, scheduler, chunk_size)
     est, path = _resolve_model(model)
     check_outside_model(target, path)
     forecast_steps(fh, est)
