@@ -134,6 +134,13 @@ def test_no_data_is_tsrecs_input_error_as_in_fit(series, data):
         tune(est, *data)
 
 
+def test_a_classifier_given_the_labels_first_is_told_fits_order():
+    # the series' own refusal advised X.reshape(1, -1): the labels made one series
+    X, y = np.random.default_rng(0).normal(size=(8, 1, 6)), np.arange(8) % 2
+    with pytest.raises(InputError, match=r"1-D and the second 3-D: the labels seem to come first; .*X, y"):
+        tune(PGNClassifier(val_size=0.25, max_epochs=1), y, X, n_trials=1)
+
+
 def test_a_classifier_without_labels_is_told_to_pass_them():
     X = np.random.default_rng(0).normal(size=(12, 1, 16))
     with pytest.raises(InputError, match=r"^y is None; a classifier needs the class labels: tune\(classifier, X, y\)"):
@@ -167,5 +174,7 @@ def test_a_space_that_samples_nothing_is_refused(series):
 ])
 def test_optunas_refusal_of_a_range_names_the_parameter(series, suggest, message):
     name = "batch_size" if "elements" in message else "lr"
-    with pytest.raises(TuningSetupError, match=rf"the search space's '{name}': .*{message}.*valid range or choices"):
+    expected = rf"the search space's '{name}': .*{message}.*valid range or choices"
+    with pytest.raises(TuningSetupError, match=expected) as e:
         tune(arnet(), series, n_trials=1, space=lambda t: {name: suggest(t)})
+    assert ".;" not in str(e.value)  # Optuna's sentence ends in a full stop

@@ -177,3 +177,23 @@ def test_an_accelerator_the_machine_lacks_is_refused_before_the_search(series, t
     with pytest.raises(ValueError, match=r"lightning\.Trainer cannot train with accelerator='mps'"):
         tune(arnet(accelerator="mps"), series, n_trials=None, timeout=30, study=study)
     assert study.trials == [] and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name, distribution, match", [
+    ("batch_size", optuna.distributions.FloatDistribution(16, 64),
+     r"'batch_size' is a FloatDistribution, but ARNetForecaster's batch_size takes whole numbers; use "
+     r"optuna.distributions.IntDistribution\(16, 64\)"),
+    ("scaling", optuna.distributions.FloatDistribution(0, 1), r"scaling takes a name, no number; use .*Categorical"),
+    ("verbose", optuna.distributions.IntDistribution(0, 1), r"verbose takes True or False, no number"),
+])
+def test_a_distribution_of_values_the_parameter_never_takes_is_refused_before_any_trial(series, name, distribution,
+                                                                                         match):
+    # each trial failed on it, one by one, until n_trials or the timeout ran out
+    study = optuna.create_study()
+    with pytest.raises(ValueError, match=match):
+        tune(arnet(), series, n_trials=3, space={name: distribution, "lr": optuna.distributions.FloatDistribution(
+            1e-3, 1e-2)}, study=study)
+    assert not study.trials
+    sizes = {"batch_size": optuna.distributions.IntDistribution(16, 32), "lr": optuna.distributions.FloatDistribution(
+        1e-3, 1e-2)}  # the right kinds: searched
+    assert tune(arnet(), series, n_trials=1, space=sizes, random_state=0).best_params.keys() == sizes.keys()

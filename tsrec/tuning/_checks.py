@@ -11,7 +11,9 @@ import warnings
 from types import TracebackType
 from typing import Any
 
+import numpy as np
 import optuna
+import pandas as pd
 from sklearn.base import clone
 
 from tsrec.estimators._classifier import DeepClassifier
@@ -84,6 +86,11 @@ def check_data(kind: str, data: tuple) -> None:
         raise InputError(f"{first} is None; pass the training data")
     if kind == "classifier" and data[1] is None:
         raise InputError("y is None; a classifier needs the class labels: tune(classifier, X, y)")
+    labels_first = (kind == "classifier" and isinstance(data[0], (np.ndarray, pd.Series)) and data[0].ndim == 1
+                    and getattr(data[1], "ndim", 0) in (2, 3))
+    if labels_first:
+        raise InputError(f"the first data argument is 1-D and the second {data[1].ndim}-D: the labels seem to "
+                         "come first; pass them in fit's order, tune(classifier, X, y)")
 
 
 def check_val_size(estimator: object) -> None:
@@ -290,7 +297,7 @@ def range_error(err: ValueError) -> TuningSetupError | None:
     name = suggests[-1].f_locals.get("name") if suggests else None
     if name is None:
         return None
-    return TuningSetupError(f"the search space's {name!r}: {err}; give it a valid range or choices")
+    return TuningSetupError(f"the search space's {name!r}: {str(err).rstrip('.')}; give it a valid range or choices")
 
 
 def _frames(tb: TracebackType | None) -> list:

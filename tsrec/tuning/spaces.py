@@ -34,9 +34,13 @@ SpaceFunction = Callable[[optuna.trial.BaseTrial], dict[str, Any]]
 SHARED_SPACE_PARAMS = ("lr", "weight_decay", "batch_size")
 
 
-def distributions_space(distributions: dict) -> SpaceFunction:
+def distributions_space(distributions: dict, estimator: object = None) -> SpaceFunction:
     """A space that samples each Optuna distribution of ``distributions`` under its name: the
     ``param_distributions`` dict of Optuna's ``OptunaSearchCV`` (sktime's ``param_grid``).
+
+    With ``estimator``, a distribution whose values the parameter never takes (floats for a whole
+    number, numbers for a choice of names) is refused here: every trial failed on it, one by one,
+    until ``n_trials`` or the timeout ran out.
 
     Examples
     --------
@@ -51,11 +55,34 @@ def distributions_space(distributions: dict) -> SpaceFunction:
                 f"{distribution!r}; e.g. {{'lr': optuna.distributions.FloatDistribution(1e-4, 1e-2, log=True)}}, "
                 "or pass a function space(trial) -> dict"
             )
+        if estimator is not None:
+            _check_distribution_kind(type(estimator), name, distribution)
 
     def space(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
         return {name: _suggested(trial, name, dist) for name, dist in distributions.items()}
 
     return space
+
+
+#: parameter annotations whose values no distribution of numbers gives, or none of floats
+_NO_NUMBERS, _WHOLE_NUMBERS = ("str", "bool"), ("int", "int | None")
+
+
+def _check_distribution_kind(cls: type, name: str, dist: optuna.distributions.BaseDistribution) -> None:
+    """Refuse floats for a parameter annotated as an int, and numbers for one of names or flags."""
+    parameter = inspect.signature(cls.__init__).parameters.get(name)
+    if parameter is None:  # an unknown name: refused with the valid names by the first trial's check
+        return
+    kind = str(parameter.annotation)
+    numeric = isinstance(dist, (optuna.distributions.FloatDistribution, optuna.distributions.IntDistribution))
+    if kind in _NO_NUMBERS and numeric:
+        raise ParameterError(f"the search space's {name!r} is a {type(dist).__name__}, but {cls.__name__}'s {name} "
+                             f"takes {'True or False' if kind == 'bool' else 'a name'}, no number; use "
+                             f"optuna.distributions.CategoricalDistribution with its choices")
+    if kind in _WHOLE_NUMBERS and isinstance(dist, optuna.distributions.FloatDistribution):
+        raise ParameterError(f"the search space's {name!r} is a FloatDistribution, but {cls.__name__}'s {name} takes "
+                             f"whole numbers; use optuna.distributions.IntDistribution({int(dist.low)}, "
+                             f"{int(dist.high)}) or a CategoricalDistribution of ints")
 
 
 def _suggested(trial: optuna.trial.BaseTrial, name: str, dist: optuna.distributions.BaseDistribution) -> Any:

@@ -207,7 +207,7 @@ def tune(
     if space is None:
         space = lambda trial: search_space(estimator, trial)  # noqa: E731
     elif isinstance(space, dict):  # OptunaSearchCV's param_distributions
-        space = distributions_space(space)
+        space = distributions_space(space, estimator)
     elif not callable(space):
         raise ParameterError(f"space must be a callable space(trial) -> dict, a dict of Optuna distributions or None, "
                              f"got {type(space).__name__}")
