@@ -68,3 +68,10 @@ def test_more_than_ten_short_series_list_ten_and_count_the_rest(model):
 def test_a_chunk_size_that_is_no_positive_int_is_named(model, chunk_size):
     with pytest.raises(InputError, match=rf"chunk_size must be a positive int, got {chunk_size!r}"):
         forecast_panel(model, panel(["a"]), chunk_size=chunk_size)
+
+
+def test_a_numpy_integer_chunk_size_is_a_count(model):
+    # a size from a NumPy array or a parameter grid: a positive int like any other
+    data = panel(["a", "b", "c"])
+    pd.testing.assert_frame_equal(forecast_panel(model, data, chunk_size=np.int64(2)),
+                                  forecast_panel(model, data, chunk_size=2))

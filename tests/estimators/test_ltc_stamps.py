@@ -147,3 +147,74 @@ def test_series_without_stamps_are_told_what_to_give():
         LTCClassifier(max_epochs=1, timing="stamps", **LTC).fit(arrays, [0, 1, 0, 1])
     series = [pd.Series([0.0, 1.0, 0.0], index=[0.0, 0.5, 2.0])] * 4  # a list of series: one channel
     assert LTCClassifier(max_epochs=1, timing="stamps", **LTC).fit(series, [0, 1, 0, 1]).time_unit_ == 1.0
+
+
+def frames(index, n=4):
+    return [pd.DataFrame({"v": np.arange(len(index), dtype=float) % 2}, index=index) for _ in range(n)]
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_date_times_of_every_resolution_count_seconds(unit):
+    # pandas keeps date-times at s, ms, us or ns resolution: the unit is seconds in each
+    stamps = pd.DatetimeIndex(np.array(["2026-01-01T00:00", "2026-01-01T01:00", "2026-01-01T03:00"],
+                                       dtype=f"datetime64[{unit}]"))
+    assert stamps.unit == unit
+    clf = LTCClassifier(max_epochs=1, timing="stamps", **LTC).fit(frames(stamps), [0, 1, 0, 1])
+    assert clf.time_unit_ == 5400.0
+    durations = pd.TimedeltaIndex(stamps - stamps[0])
+    assert LTCClassifier(max_epochs=1, timing="stamps", **LTC).fit(frames(durations), [0, 1, 0, 1]).time_unit_ == 5400.0
+
+
+def test_samples_with_stamps_of_different_kinds_are_refused():
+    dates = pd.date_range("2026-01-01", periods=3, freq="h")
+    X = frames(dates, 2) + frames(pd.Index([0.0, 1.0, 2.0]), 2)
+    with pytest.raises(InputError, match="stamps of different kinds"):
+        LTCClassifier(max_epochs=1, timing="stamps", **LTC).fit(X, [0, 1, 0, 1])
+
+
+def test_periods_of_another_frequency_are_refused_at_predict():
+    daily = pd.period_range("2026-01-01", periods=4, freq="D")
+    clf = LTCClassifier(max_epochs=1, timing="stamps", **LTC).fit(frames(daily), [0, 1, 0, 1])
+    assert clf.stamp_kind_ == "periods of D"
+    monthly = pd.period_range("2026-01", periods=4, freq="M")
+    with pytest.raises(InputError, match="stamps are periods of M, but the classifier was fitted on stamps that are "
+                                         "periods of D"):
+        clf.predict(frames(monthly))
+
+
+def test_boolean_stamps_measure_no_time():
+    with pytest.raises(InputError, match="dtype bool .*measure no time"):
+        nested = pd.DataFrame({"v": [pd.Series([0.0, 1.0], index=[False, True])] * 4})  # read by sktime
+        LTCClassifier(max_epochs=1, timing="stamps", **LTC).fit(nested, [0, 1, 0, 1])
+
+
+def test_the_timing_of_the_fit_is_the_one_predict_reads():
+    # set_params after fit does not change how the fitted network reads X (as other fitted params)
+    X = frames(pd.Index([0.0, 1.0, 3.0]))
+    clf = LTCClassifier(max_epochs=1, timing="stamps", **LTC).fit(X, [0, 1, 0, 1])
+    before = clf.predict_proba(X)
+    clf.set_params(timing="steps")
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+
+
+@pytest.mark.parametrize("stamps", [{"time_unit": 0.0, "kind": "numbers"}, {"time_unit": -2.0, "kind": "numbers"},
+                                    {"time_unit": "1", "kind": "numbers"}, {"time_unit": 1.0, "kind": 3},
+                                    {"time_unit": 1.0}, [1.0, "numbers"]])
+def test_a_saved_unit_that_is_no_positive_number_or_a_kind_that_is_no_text_is_refused(tmp_path, stamps):
+    X = frames(pd.Index([0.0, 1.0, 3.0]))
+    LTCClassifier(max_epochs=1, timing="stamps", **LTC).fit(X, [0, 1, 0, 1]).save(tmp_path / "clf")
+    edit_config(tmp_path / "clf", lambda config: config["fitted"].__setitem__("stamps", stamps))
+    with pytest.raises(LoadError, match="reads stamps .*time unit > 0 and a kind"):
+        tsrec.load(tmp_path / "clf")
+
+
+def test_a_gap_too_long_for_float32_asks_for_float64_and_the_safe_range_is_named():
+    # 1e40 median gaps is inf in float32: refused with the advice, not left to the solver's NaN/inf refusal
+    X = [pd.DataFrame({"v": [0.0, 1.0, 0.0, 1.0]}, index=np.array([0.0, 1.0, 2.0, 1e40])) for _ in range(4)]
+    with pytest.raises(InputError, match=r"lengths range from 1 to 1e\+40 times the fit's median gap, beyond what "
+                                         r"float32 computes safely \(1e-29 to 8e\+28\); fit with precision='64-true'"):
+        LTCClassifier(max_epochs=1, timing="stamps", **LTC).fit(X, [0, 1, 0, 1])
+    # inside the range float32 reads them: a gap 1e-20 times the median
+    X = [pd.DataFrame({"v": [0.0, 1.0, 0.0, 1.0]}, index=np.array([0.0, 1e-20, 1.0, 2.0])) for _ in range(4)]
+    clf = LTCClassifier(max_epochs=1, timing="stamps", **LTC).fit(X, [0, 1, 0, 1])
+    assert np.isfinite(clf.predict_proba(X)).all()

@@ -127,3 +127,43 @@ def test_lengths_in_another_float_dtype_are_refused():
     leaves = [x.detach() for x in make()]
     with pytest.raises(TypeError, match="elapsed"):
         ltc_scan(*leaves, elapsed=torch.ones(3, 6, dtype=torch.float32))
+
+
+def test_lengths_beside_a_cell_of_no_units_are_read():
+    # units=0: no capacitance to scale; the overflow check must not take the max of an empty cm_t
+    leaves = [x.detach() for x in make(units=0)]
+    assert ltc_scan(*leaves, elapsed=torch.full((3, 6), 2.0, dtype=torch.float64)).shape == (3, 6, 0)
+
+
+def test_an_overflow_is_found_for_a_capacitance_of_either_sign():
+    # cm_t's largest magnitude decides: a small positive max beside a large negative entry overflows too
+    leaves = [x.detach().float() for x in make()]
+    leaves[2] = torch.tensor([1e-10, -1.0, 1e-10, 1e-10, 1e-10])
+    with pytest.raises(ValueError, match="overflows float32"):
+        ltc_scan(*leaves, elapsed=torch.full((3, 6), 1e-39, dtype=torch.float32))
+
+
+def test_half_precision_lengths_are_read_as_the_float32_computation_reads_them():
+    # half precision computes in float32: the rates 1 / elapsed too, not in the half dtype
+    leaves = [x.detach() for x in make(dtype=torch.float32)]
+    elapsed = torch.tensor([[3.0, 7.0, 0.3, 11.0, 1.7, 9.0]] * 3)
+    half = [x.to(torch.float16) for x in leaves]
+    got = ltc_scan(*half, elapsed=elapsed.to(torch.float16), backend="torch")
+    ref = ltc_scan(*(x.float() for x in half), elapsed=elapsed.to(torch.float16).float(), backend="torch")
+    torch.testing.assert_close(got, ref.to(torch.float16), rtol=0, atol=0)
+
+
+def test_create_graph_gives_the_same_gradients_on_steps_of_different_lengths():
+    # create_graph=True reruns the loop for torch.func.vjp: it must rerun it with the same lengths
+    # (gradgradcheck alone cannot tell: it differentiates whatever first derivative the rerun gives)
+    leaves = make(batch=2, T=4, units=3)
+    elapsed = torch.tensor([[0.3, 2.0, 4.0, 1.0], [1.5, 0.2, 3.0, 0.7]], dtype=torch.float64)
+    loss = lambda: (ltc_scan(*leaves, ode_unfolds=2, elapsed=elapsed, backend="torch") ** 2).sum()  # noqa: E731
+    plain = torch.autograd.grad(loss(), leaves)
+    again = torch.autograd.grad(loss(), leaves, create_graph=True)
+    for a, b in zip(again, plain):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+    by_func = torch.func.grad(lambda *xs: (ltc_scan(*xs, ode_unfolds=2, elapsed=elapsed, backend="torch") ** 2).sum(),
+                              argnums=tuple(range(len(leaves))))(*(x.detach() for x in leaves))
+    for a, b in zip(by_func, plain):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)

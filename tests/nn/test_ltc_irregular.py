@@ -137,3 +137,26 @@ def test_an_encoder_reads_the_lengths_from_the_last_channel_when_told():
                                LiquidEncoder(cell, pool="mean")(x, elapsed), rtol=0, atol=0)
     with pytest.raises(ValueError, match="reads each step's length from x's last channel"):
         with_channel(torch.cat([x, elapsed[..., None]], dim=-1), elapsed)
+
+
+@pytest.mark.parametrize("name", ["ltc", "cfc-default"])
+def test_lengths_on_another_device_are_named(name):
+    cell = cells()[name]
+    x, elapsed, h0 = data()
+    with pytest.raises(ValueError, match=r"elapsed is on meta but the network's parameters are on cpu"):
+        cell.scan(x, h0, elapsed.to("meta"))
+    with pytest.raises(ValueError, match=r"elapsed is on meta but the network's parameters are on cpu"):
+        cell(x[:, 0], h0, elapsed=elapsed[:, 0].to("meta"))
+
+
+@pytest.mark.parametrize("name", ["ltc", "cfc-default"])
+def test_a_cell_on_the_meta_device_takes_lengths_there(name):
+    cell = cells()[name].to("meta")
+    x, elapsed, h0 = (t.to("meta") for t in data())
+    assert cell.scan(x, h0, elapsed).shape == (3, 5, 4)  # shapes only: the values cannot be read
+
+
+@pytest.mark.parametrize("flag", ["yes", 1, None])
+def test_an_elapsed_channel_that_is_no_flag_is_refused(flag):
+    with pytest.raises(ValueError, match=r"elapsed_channel must be True or False, got"):
+        LiquidEncoder(cells()["ltc"], elapsed_channel=flag)
