@@ -92,12 +92,12 @@ def sample_gaps(X: object) -> tuple[np.ndarray, str]:
     kinds: set[str] = set()
     for stamps, where in _sample_stamps(X):
         values, kind, seconds = _integer_stamps(stamps, where)
-        sample_gaps = np.diff(values).astype(np.float64) * seconds
-        if not (np.isfinite(sample_gaps) & (sample_gaps > 0)).all():  # a missing stamp, a repeat
+        own = np.diff(values).astype(np.float64) * seconds
+        if not (np.isfinite(own) & (own > 0)).all():  # a missing stamp, a repeat
             raise InputError(f"timing='stamps': {where} has stamps that are missing or not strictly increasing "
                              f"({list(stamps[:5])}...); sort each sample's rows by time and drop repeats and rows "
                              "without a stamp")
-        gaps.append(sample_gaps)
+        gaps.append(own)
         kinds.add(kind)
     if len(kinds) > 1:
         raise InputError(f"timing='stamps': X's samples have stamps of different kinds ({sorted(kinds)}); give every "
