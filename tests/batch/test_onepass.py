@@ -139,7 +139,7 @@ def test_scaled_last_rows_are_the_contexts_predict_standardises(hourly, case):
     expected = scaled_contexts(scales_of(hourly, parts), parts, 1)
     np.testing.assert_array_equal(scaled_last_rows(hourly, panel, panel_runs(panel), 1), expected)
     # fitted keys keep their fitted statistics, new keys take those of all their rows
-    assert scales_of(hourly, parts).mean[:, 0].tolist() != [7.0] * len(parts)
+    assert scales_of(hourly, parts).centre[:, 0].tolist() != [7.0] * len(parts)
 
 
 def test_interleaved_series_are_no_runs():

@@ -38,6 +38,8 @@ def models():
         "AR-Net, each series scaled": fitted(),
         "AR-Net, one scaler": fitted(scaling="global"),
         "AR-Net, two variates": fitted(variates=2),
+        "AR-Net, robust, each series": fitted(scaler="robust"),
+        "AR-Net, robust, one scaler": fitted(scaling="global", scaler="robust"),
         "SpaceTime (a closed loop)": fitted(SpaceTimeForecaster, width=8, n_kernels=2, kernel_dim=4),
         "LS4 (a sampler)": fitted(LS4Forecaster, z_dim=2, d_model=8, d_state=4, n_layers=1, n_samples=5),
     }
@@ -53,7 +55,8 @@ def assert_as_predict(est: DeepForecaster, panel: pd.DataFrame, steps: list[int]
 
 @pytest.mark.parametrize("steps", list(STEPS))
 @pytest.mark.parametrize("context", list(CONTEXTS))
-@pytest.mark.parametrize("model", ["AR-Net, each series scaled", "AR-Net, one scaler", "AR-Net, two variates"])
+@pytest.mark.parametrize("model", ["AR-Net, each series scaled", "AR-Net, one scaler", "AR-Net, two variates",
+                                   "AR-Net, robust, each series", "AR-Net, robust, one scaler"])
 def test_forecasts_from_arrays_are_predicts(models, model, context, steps):
     est = models[model]
     assert_as_predict(est, panel_of(CONTEXTS[context], est.n_channels_, seed=1), STEPS[steps])

@@ -120,7 +120,7 @@ CASES = [
 #: shape shows them), and one whose point is to change nothing but memory
 NOT_IN_CASES = {
     "max_epochs", "batch_size", "lr", "weight_decay", "patience", "val_size", "accelerator", "devices",
-    "precision", "random_state", "verbose", "trainer_kwargs", "scaling",
+    "precision", "random_state", "verbose", "trainer_kwargs", "scaling", "scaler",
     "lookback", "horizon", "n_lags",
     "gradient_checkpointing",  # recomputes the scans in backward: the same weights (test_chimera_estimators.py)
     "timing",  # LTCClassifier's: needs X with stamps, and evenly spaced ones read alike (test_ltc_stamps.py)

@@ -84,9 +84,10 @@ def test_a_forecaster_pickled_before_per_series_scaling_loads_as_global():
     with pytest.warns(RuntimeWarning, match="scaling='series'"):
         est = arnet(scaling="global").fit(panel())
     expected = est.predict(fh=[1, 2])
-    del est.__dict__["scaling"], est.__dict__["series_scales_"]  # what an earlier tsrec pickled
+    del est.__dict__["scaling"], est.__dict__["scaler"], est.__dict__["series_scales_"]  # an earlier tsrec's pickle
     old = pickle.loads(pickle.dumps(est))
     assert old.get_params()["scaling"] == "global" and old.series_scales_ is None
+    assert old.get_params()["scaler"] == "standard"
     np.testing.assert_array_equal(old.predict(fh=[1, 2]), expected)
 
 

@@ -70,13 +70,14 @@ def test_unknown_parameters_still_stop_the_search_at_once(series):
     assert len(study.trials) == 1  # the first trial stopped the search
 
 
-@pytest.mark.parametrize("choices", [["global", "series"], ["series"]])
-def test_a_space_over_scaling_stops_the_search_at_once(series, choices):
+@pytest.mark.parametrize("param, choices", [("scaling", ["global", "series"]), ("scaling", ["series"]),
+                                            ("scaler", ["standard", "robust"])])
+def test_a_space_over_scaling_stops_the_search_at_once(series, param, choices):
     # trials of different scalings would be compared by losses in different units
     study = optuna.create_study()
-    with pytest.raises(TuningSetupError, match=r"returned 'scaling', which sets the units of the validation loss"):
+    with pytest.raises(TuningSetupError, match=rf"returned '{param}', which sets the units of the validation loss"):
         tune(arnet(), series, n_trials=3, study=study,
-             space=lambda trial: {"scaling": trial.suggest_categorical("scaling", choices), "lr": 0.01})
+             space=lambda trial: {param: trial.suggest_categorical(param, choices), "lr": 0.01})
     assert len(study.trials) == 1
 
 

@@ -299,7 +299,7 @@ def _check_scale(est: DeepForecaster, panel: pd.DataFrame, runs: Runs | None, pa
     if est.series_scales_ is None:  # one scaler: the last rows of every series at once, no frame per series
         last = panel.groupby(level=0, sort=False).tail(lookback)
         scales = row_scales(est, None, len(last))
-        check_scaled((last.to_numpy(float) - scales.mean) / scales.scale, "the input",
+        check_scaled((last.to_numpy(float) - scales.centre) / scales.scale, "the input",
                      list(last.index.get_level_values(0)))
         return
     if runs is not None:

@@ -20,10 +20,12 @@ FORECASTER_ATTRIBUTES = {
     **_TRAINED,
     "columns_": ("list", "The variates' names in the order fitted (0, 1, ... for an array)."),
     "n_channels_": ("int", "The number of variates."),
-    "scaler_": ("sklearn.preprocessing.StandardScaler or None", "The statistics of every training row (one series, "
-                "or ``scaling=\"global\"``); None with per-series scaling of a panel."),
+    "scaler_": ("sklearn.preprocessing.StandardScaler, RobustScaler or None", "The statistics of every training "
+                "row (one series, or ``scaling=\"global\"``), a ``RobustScaler`` with ``scaler=\"robust\"``; None "
+                "with per-series scaling of a panel."),
     "series_scales_": ("pandas.DataFrame or None", "Each series' statistics with per-series scaling of a panel: a "
-                       "row per series key, columns (``\"mean\"`` | ``\"scale\"``, variate); else None."),
+                       "row per series key, columns (``\"mean\"`` | ``\"scale\"``, variate), ``\"median\"`` for "
+                       "``\"mean\"`` with ``scaler=\"robust\"``; else None."),
     "network_meta_": ("dict", "What the network was built with besides the parameters, such as a cycle length or "
                       "period read off the time step; saved with the model."),
     "position_offset_": ("list of int", "Per stored series, the shift of its step count: 0 after fit; a model "

@@ -20,7 +20,8 @@ from tsrec.estimators._training import network_dtype
 from tsrec.estimators._fh_stamps import steps_to
 from tsrec.estimators._horizon import aligned_fh, steps_per_series, warn_long_rollout
 from tsrec.estimators._newdata import check_forecast, check_scaled, overflow_as_input_error, series_name
-from tsrec.estimators._scaling import Scales, fitted_keys, fitted_scales, window_scales
+from tsrec.estimators._scale_statistics import Scales, window_scales
+from tsrec.estimators._scaling import fitted_keys, fitted_scales
 from tsrec.estimators._series import as_flat, check_raw_y, from_flat, join_panel, split_panel
 from tsrec.estimators._steps import check_array_context, check_zone_first, context_steps, held_list, in_fitted_zone
 from tsrec.estimators._timeindex import in_zone, positions
@@ -176,7 +177,7 @@ def forecast_windows(est, y, batch_size: int | None = None) -> np.ndarray:
                 # a series not fitted: each window by its own context, as predict(y=context) does,
                 # never by rows after it
                 scales = (Scales(*(np.broadcast_to(a[i], (len(raw), a.shape[1])) for a in fitted)) if known[i]
-                          else window_scales(raw))
+                          else window_scales(raw, est.scaler))
                 x = scales.stacked(raw)
                 check_scaled(x, "y", [key] * len(x))
                 x = torch.as_tensor(x, dtype=dtype)

@@ -31,7 +31,7 @@ from tsrec.estimators._network_training import NetworkTraining
 from tsrec.estimators._params import training_config
 from tsrec.estimators._pretrain import Pretraining
 from tsrec.estimators._rollout import ContextRollouts
-from tsrec.estimators._scaling import check_scaling
+from tsrec.estimators._scaling import check_scale_params
 from tsrec.estimators._series import (
     FLAT_MTYPES, FhLike, SeriesLike, as_flat, check_raw_y, check_x_not_fh, split_panel, warn_time_across,
     x_values_ignored,
@@ -62,7 +62,8 @@ class DeepForecaster(
     key, columns ("mean" | "scale", variate)), and a new context of a series not fitted is
     standardised by the rows given for it; ``scaler_`` is then None. With ``scaling="global"``,
     or for a single series, ``scaler_`` is the ``StandardScaler`` of every training row and
-    ``series_scales_`` is None.
+    ``series_scales_`` is None. ``scaler="robust"``: medians and interquartile ranges instead
+    (a ``RobustScaler``; the column "median" for "mean").
     """
 
     _tags = {
@@ -99,7 +100,8 @@ class DeepForecaster(
     #: whether the network takes each window's level away (instance norm, RevIN): True, False, or the
     #: constructor flag that sets it; forecasts from contexts far from the training level warn where not
     _window_norm: bool | str = True
-    #: parameters besides ``scaling`` that set the units of the validation loss (tune refuses to search them)
+    #: parameters besides ``scaling`` and ``scaler`` that set the units of the validation loss (tune refuses
+    #: to search them)
     _loss_unit_params: tuple[str, ...] = ()
 
     def __init__(self) -> None:
@@ -112,6 +114,7 @@ class DeepForecaster(
     def __setstate__(self, state: dict) -> None:
         # pickled before per-series scaling: every such forecaster had one global scaler
         state.setdefault("scaling", "global")
+        state.setdefault("scaler", "standard")  # and before robust scaling: a StandardScaler's statistics
         if "scaler_" in state:
             state.setdefault("series_scales_", None)
         self.__dict__.update(state)
@@ -148,10 +151,12 @@ class DeepForecaster(
         """``loss_fn(network, batch) -> (loss, n_windows)`` used in training and validation."""
         return forecast_loss
 
-    def _trivial_loss(self) -> tuple[float, str] | None:
-        """The training loss of a trivial predictor, and what it is: a fit ending far above it diverged."""
-        # an MSE of standardised targets: the training mean scores about 1
-        return (1.0, "forecasting the training mean") if self._loss() is forecast_loss else None
+    def _trivial_loss(self, mean_square: float) -> tuple[float, str] | None:
+        """The training loss of a trivial predictor, and what it is: a fit ending far above it diverged.
+        ``mean_square``: of the standardised training rows (1 for ``scaler="standard"``)."""
+        # an MSE of standardised targets: forecasting the centre (0 once standardised) scores their mean square
+        trivial = "forecasting the training " + ("median" if self.scaler == "robust" else "mean")
+        return (mean_square, trivial) if self._loss() is forecast_loss else None
 
     def _check_params(self) -> None:
         """Validate model-specific parameters; called at the start of fit."""
@@ -185,7 +190,7 @@ class DeepForecaster(
         self
             The fitted forecaster.
         """
-        check_scaling(self.scaling)  # the shared parameters before the data; the model's own in _fit
+        check_scale_params(self)  # the shared parameters before the data; the model's own in _fit
         training_config(self, early=True)
         if isinstance(y, (pd.Series, pd.DataFrame)):
             # sktime keeps the frame it is given for predict, save and update: the user's own, which an edit
@@ -341,7 +346,7 @@ class DeepForecaster(
         restore = getattr(self, "_DeepForecaster__restore", None)
         lookback, horizon = self._lookback_length(), self._horizon_length()
         self._check_params()
-        check_scaling(self.scaling)
+        check_scale_params(self)
         config = None if restore else training_config(self)  # every parameter is checked before the data
         parts = split_panel(y)
         self._check_lengths(parts, lookback + (0 if restore else horizon), with_horizon=restore is None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from tsrec._warn import import_lightning
@@ -37,7 +38,7 @@ class NetworkTraining:
         if untrained:
             warn_validated_only(untrained, len(parts), f"{self._lookback_name} + horizon = {lookback + horizon}")
         names = list(self._y.index.names)[:-1]
-        self.scaler_, self.series_scales_ = fit_scales(parts, cuts, self.columns_, names, self.scaling)
+        self.scaler_, self.series_scales_ = fit_scales(parts, cuts, self.columns_, names, self.scaling, self.scaler)
         steps = _steps.held_list(self, parts)
         series = [
             (values, positions(df.index, step), cut)
@@ -61,7 +62,7 @@ class NetworkTraining:
                 val_loader = window_loader(windows, windows.val_starts, config.batch_size, False, config.seed)
             with _divergence.divergence_as_error(network, config):
                 result = _engine.train(module, train_loader, val_loader)
-        if (trivial := self._trivial_loss()) is not None:
+        if (trivial := self._trivial_loss(_mean_square(series, self.scaler))) is not None:
             _divergence.warn_far_above_baseline(result, *trivial, config)
         self.network_ = module.network
         self.history_ = result.as_history()
@@ -79,3 +80,13 @@ class NetworkTraining:
         now = [int(positions(df.index, step)[-1]) for (_, df), step in zip(parts, _steps.held_list(self, parts))]
         self.position_offset_ = [saved - cur for saved, cur in zip(state["last_positions"], now)]
         return self
+
+
+def _mean_square(series: list[tuple], scaler: str) -> float:
+    """The mean square of the standardised training rows (``series``: (values, positions, cut)): 1
+    under standard scaling (taken as 1, the value it is up to rounding); under robust scaling an
+    outlier raises it, and with it the loss of a trivial forecast (``_trivial_loss``)."""
+    if scaler == "standard":
+        return 1.0
+    train = np.concatenate([values[:cut] for values, _, cut in series])
+    return float(np.mean(np.square(train, dtype=np.float64))) if train.size else 1.0

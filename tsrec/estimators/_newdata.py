@@ -320,8 +320,9 @@ def check_scaled(scaled: np.ndarray, what: str, keys: Sequence | None = None) ->
     rows_ok = np.isfinite(scaled).all(inner) & (np.abs(np.nan_to_num(scaled)).max(inner, initial=0.0) <= FLOAT32_MAX)
     raise InputError(
         f"{what}'s values{_failing_series(rows_ok, keys)} lie too far from the training data's scale: standardised "
-        f"by the training mean and standard deviation they reach {reach}, beyond float32's range "
-        f"({FLOAT32_MAX:.3g}); pass values on the scale of the training data or fit on data of this scale"
+        f"by the training statistics (mean and standard deviation, or median and robust scale) they reach {reach}, "
+        f"beyond float32's range ({FLOAT32_MAX:.3g}); pass values on the scale of the training data or fit on data "
+        "of this scale"
     )
 
 
@@ -345,7 +346,7 @@ def check_forecast(values: np.ndarray, keys: Sequence | None = None, horizon: in
         if sound is not None:
             warn_user(
                 f"the forecast{_failing_series(rows_sound, keys)} grows past the horizon: from step {sound + 1} on it "
-                f"lies over {ROLLOUT_GROWTH:g} times further from the training mean than within the horizon "
+                f"lies over {ROLLOUT_GROWTH:g} times further from the training centre than within the horizon "
                 f"({horizon} steps), so the model's roll-out is unstable there; trust at most {sound} steps",
                 RuntimeWarning,
             )

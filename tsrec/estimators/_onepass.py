@@ -24,7 +24,8 @@ from tsrec.estimators._horizon import (
 )
 from tsrec.estimators._newdata import check_scaled, uses_stamps
 from tsrec.estimators._panel_values import warn_far_context, warn_rounded_context
-from tsrec.estimators._scaling import Scales, fitted_scales, run_scales, warn_constant_contexts
+from tsrec.estimators._scale_statistics import Scales, run_scales
+from tsrec.estimators._scaling import fitted_scales, warn_constant_contexts
 from tsrec.estimators._series import run_keys, run_starts
 from tsrec.estimators._steps import fixed_length, fixed_units, held_steps
 from tsrec.estimators._timeindex import check_integer_room, past_last_date
@@ -140,8 +141,8 @@ def _run_scales(est: DeepForecaster, values: np.ndarray, runs: Runs) -> Scales:
     scales, known = fitted_scales(est, [(key, None) for key in runs.keys])
     if not known.all():
         counts = runs.ends - runs.starts
-        own = run_scales(values[np.repeat(~known, counts)], counts[~known])
-        scales.mean[~known], scales.scale[~known] = own
+        own = run_scales(values[np.repeat(~known, counts)], counts[~known], est.scaler)
+        scales.centre[~known], scales.scale[~known] = own
         new = [(key, values[start:end]) for key, start, end, seen in zip(runs.keys, runs.starts, runs.ends, known)
                if not seen]
         warn_constant_contexts(new, est.columns_)
@@ -267,7 +268,7 @@ def forecast_on_grid(est: DeepForecaster, panel: pd.DataFrame, horizon: list[int
     keys = list(runs.keys)
     check_scaled(context, "the context", keys)
     dtype = network_dtype(est.network_)
-    warn_rounded_context(context, dtype == torch.float32, keys)
+    warn_rounded_context(context, dtype == torch.float32, keys, est.scaler)
     warn_far_context(est, context, keys)
     x = torch.as_tensor(context, dtype=dtype)
     path = est._checked_paths(x, torch.zeros(len(x), dtype=torch.int64), last, keys)

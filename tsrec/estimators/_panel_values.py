@@ -142,7 +142,14 @@ def warn_channels_last(X: np.ndarray) -> None:
                   "pass X.transpose(0, 2, 1)")
 
 
-def warn_rounded_context(context: np.ndarray, float32: bool, keys: list | None) -> None:
+def distance_units(scaler: str) -> str:
+    """How a standardised value's distance from 0 reads, for a forecaster's ``scaler``."""
+    if scaler == "robust":
+        return "robust training scales from the training median"
+    return "training standard deviations from the training mean"
+
+
+def warn_rounded_context(context: np.ndarray, float32: bool, keys: list | None, scaler: str = "standard") -> None:
     """Warn where the network's float32 rounds away much of a context's own variation: standardised,
     a context 1e9 training standard deviations off varies by steps of 64 in float32, and the forecast
     then reads rounding (CycleNet's came out 130 off where its instance norm would take the level away).
@@ -155,6 +162,8 @@ def warn_rounded_context(context: np.ndarray, float32: bool, keys: list | None) 
         Whether the network reads float32 (not with ``precision="64-true"``).
     keys : list or None
         The series of each context, for the message.
+    scaler : {"standard", "robust"}
+        The forecaster's ``scaler``: the units of the message.
     """
     if not float32 or context.size == 0 or np.abs(context).max() <= ROUNDING_LEVEL:
         return
@@ -166,8 +175,8 @@ def warn_rounded_context(context: np.ndarray, float32: bool, keys: list | None) 
     row, variate = np.argwhere(lost)[0]
     series = "" if keys is None or keys[row] is None else f" of series {keys[row]!r}"
     warn_user(
-        f"the context{series} lies {float(np.abs(context[row]).max()):.3g} training standard deviations from the "
-        f"training mean, where float32 (the network's precision) rounds it by {error[row, variate]:.3g} on average, "
+        f"the context{series} lies {float(np.abs(context[row]).max()):.3g} {distance_units(scaler)}, "
+        f"where float32 (the network's precision) rounds it by {error[row, variate]:.3g} on average, "
         f"more than a thousandth of its own variation ({spread[row, variate]:.3g}): the forecast would read mostly "
         "rounding; pass values nearer the training data's level (subtract an offset, and add it to the forecast), "
         "or fit with precision='64-true'"
@@ -194,7 +203,7 @@ def warn_far_context(est: object, context: np.ndarray, keys: list | None) -> Non
     series = "" if keys is None or keys[row] is None else f" of series {keys[row]!r}"
     fix = f"fit with {flag}=True, which" if isinstance(flag, str) else "use a forecaster that"
     warn_user(
-        f"the context{series} lies {level[row, variate]:.3g} training standard deviations from the training mean on "
+        f"the context{series} lies {level[row, variate]:.3g} {distance_units(est.scaler)} on "
         f"average, far outside the levels {type(est).__name__} was fitted on, and its network reads the level as it "
         f"is: the forecast extrapolates and may be far off; fit on data that reaches this level, or {fix} takes "
         "each window's level away",

@@ -154,7 +154,8 @@ def _save_series_scales(est, parts: list, tensors: dict) -> None:
 def _series_scales_from(config: dict, tensors: dict) -> pd.DataFrame | None:
     """The saved per-series statistics as ``series_scales_``, or None for a globally scaled model
     (every folder saved before tsrec had per-series scaling)."""
-    from tsrec.estimators._scaling import Scales, series_scales_frame
+    from tsrec.estimators._scale_statistics import Scales
+    from tsrec.estimators._scaling import series_scales_frame
 
     fitted, saved = config["fitted"], [tensors.get(f"scales.{name}") for name in ("mean", "scale")]
     if fitted.get("scaling", "global") == "global":
@@ -167,7 +168,8 @@ def _series_scales_from(config: dict, tensors: dict) -> pd.DataFrame | None:
     scales = Scales(*(t.numpy() for t in saved))
     check_statistics(*scales, "scales.mean / scales.scale")
     keys = [series_key(spec) for spec in fitted["series"]]
-    return series_scales_frame(scales, keys, saved_index_names(fitted)[:-1], list(saved_columns(fitted)))
+    return series_scales_frame(scales, keys, saved_index_names(fitted)[:-1], list(saved_columns(fitted)),
+                               config["params"].get("scaler", "standard"))
 
 
 def _saved_steps(fitted: dict) -> dict | None:

@@ -20,7 +20,8 @@ from tsrec.estimators import _newdata, _steps
 from tsrec.estimators._horizon import ROLLOUT_ROW_BYTES, check_output_size
 from tsrec.estimators._modes import predicting
 from tsrec.estimators._panel_values import warn_far_context, warn_rounded_context
-from tsrec.estimators._scaling import Scales, scales_of
+from tsrec.estimators._scale_statistics import Scales
+from tsrec.estimators._scaling import scales_of
 from tsrec.estimators._series import forecast_frames, scaled_contexts
 from tsrec.estimators._timeindex import future_indexes, in_zone, positions
 from tsrec.estimators._training import network_dtype
@@ -76,7 +77,7 @@ class ContextRollouts:
         context = scaled_contexts(scales, parts, lookback)
         keys, dtype = [key for key, _ in parts], network_dtype(self.network_)
         _newdata.check_scaled(context, "the context", keys)
-        warn_rounded_context(context, dtype == torch.float32, keys)
+        warn_rounded_context(context, dtype == torch.float32, keys, self.scaler)
         warn_far_context(self, context, keys)
         tz = self._fitted_zone()  # calendar features and cycle phases are the fitted zone's wall-clock time
         # positions count from a fixed origin: the last lookback stamps tell them (a long history cost O(rows))

@@ -24,7 +24,7 @@ from tsrec._warn import warn_user
 from tsrec.errors import InputError
 
 if TYPE_CHECKING:
-    from tsrec.estimators._scaling import Scales
+    from tsrec.estimators._scale_statistics import Scales
 
 
 #: Sample paths (series x n_samples) carried through the network in one pass.

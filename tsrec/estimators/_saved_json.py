@@ -160,6 +160,8 @@ def fh_from_json(spec: list | dict | None):
 def scaler_to_json(scaler) -> dict | None:
     if scaler is None:  # each series has its own statistics
         return None
+    if not hasattr(scaler, "mean_"):  # scaler="robust": a RobustScaler
+        return {"kind": "robust", "center": scaler.center_.tolist(), "scale": scaler.scale_.tolist()}
     return {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(), "var": scaler.var_.tolist(),
             "n_samples_seen": np.asarray(scaler.n_samples_seen_).tolist()}
 
@@ -169,7 +171,11 @@ def scaler_from_json(spec: dict | None, n_channels: int):
 
     if spec is None:
         return None
-
+    if not isinstance(spec, dict):
+        raise LoadError(f"the saved scaler {reprlib.repr(spec)} is not a scaler's statistics; the file was not "
+                        "written by tsrec")
+    if spec.get("kind") == "robust":
+        return _robust_scaler_from(spec, n_channels)
     scaler = StandardScaler()
     scaler.mean_, scaler.scale_, scaler.var_ = (np.asarray(spec[k], dtype=float) for k in ("mean", "scale", "var"))
     if not scaler.mean_.shape == scaler.scale_.shape == scaler.var_.shape == (n_channels,):
@@ -178,6 +184,18 @@ def scaler_from_json(spec: dict | None, n_channels: int):
     scaler.n_features_in_ = n_channels
     if "n_samples_seen" in spec:  # folders saved before it lack it
         scaler.n_samples_seen_ = _samples_seen(spec["n_samples_seen"], n_channels)
+    return scaler
+
+
+def _robust_scaler_from(spec: dict, n_channels: int):
+    from sklearn.preprocessing import RobustScaler
+
+    scaler = RobustScaler(unit_variance=True)
+    scaler.center_, scaler.scale_ = (np.asarray(spec.get(k, []), dtype=float) for k in ("center", "scale"))
+    if not scaler.center_.shape == scaler.scale_.shape == (n_channels,):
+        raise LoadError(f"the saved scaler statistics do not have one value for each of the {n_channels} channels")
+    check_statistics(scaler.center_, scaler.scale_, "the scaler")
+    scaler.n_features_in_ = n_channels
     return scaler
 
 

@@ -5,25 +5,31 @@ of its own training rows (neuralforecast's ``local_scaler_type``, darts' per-ser
 so that series of very different levels and spreads look alike to one global network. A new
 context (``predict(y=...)``, batch files) of a series that was not fitted is standardised by the
 rows given for it; a fitted series keeps its fitted statistics. ``scaling="global"``: one
-``StandardScaler`` fitted on the training rows of every series. A model fitted on one series has
-one scaler either way, the benchmark protocol's.
+scaler fitted on the training rows of every series. A model fitted on one series has one
+scaler either way, the benchmark protocol's.
 
-Every path goes through :class:`Scales`, the (mean, scale) of each series of a list of parts.
+``scaler="standard"`` (the default) centres by the mean and divides by the standard deviation;
+``scaler="robust"`` by the median and the interquartile range (:mod:`._scale_statistics`).
+
+Every path goes through :class:`Scales`, the (centre, scale) of each series of a list of parts.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 import pandas as pd
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import RobustScaler, StandardScaler
 
 from tsrec._ids import id_text
 from tsrec._warn import warn_user
 from tsrec.estimators._params import check_choice
+from tsrec.estimators._scale_statistics import (
+    Scales, group_moments, own_scales, robust_scaler, scaler_centre, standard_scaler,
+)
 
 SCALINGS = ("global", "series")
+SCALERS = ("standard", "robust")
+
 
 #: a series whose spread is this many times below the spread of all series together comes out of
 #: the one global scaler nearly constant (next to series of other spreads or levels), and the
@@ -41,119 +47,34 @@ def check_scaling(value: object) -> str:
     return check_choice("scaling", value, SCALINGS)
 
 
-class Scales(NamedTuple):
-    """The mean and scale, each (series, variates), that standardise each series of a list of parts."""
-
-    mean: np.ndarray
-    scale: np.ndarray
-
-    def standardise(self, rows: list[np.ndarray]) -> list[np.ndarray]:
-        """Series ``i``'s ``rows[i]`` (rows, variates) minus its mean, over its scale."""
-        return [(values - mean) / scale for values, mean, scale in zip(rows, self.mean, self.scale)]
-
-    def unscaled_rows(self, rows: list[np.ndarray]) -> list[np.ndarray]:
-        """Series ``i``'s standardised ``rows[i]`` back on its scale (the inverse of :meth:`standardise`)."""
-        return [values * scale + mean for values, mean, scale in zip(rows, self.mean, self.scale)]
-
-    def stacked(self, values: np.ndarray) -> np.ndarray:
-        """``values`` (series, rows, variates) standardised, series ``i`` by row ``i``."""
-        return (values - self.mean[:, None]) / self.scale[:, None]
-
-    def unscaled(self, values: np.ndarray, series_axis: int = 0) -> np.ndarray:
-        """Standardised ``values`` back on each series' scale; the series run along ``series_axis``
-        and the variates along the last axis (e.g. sample paths (samples, series, steps, variates))."""
-        shape = [1] * values.ndim
-        shape[series_axis], shape[-1] = self.mean.shape
-        return values * self.scale.reshape(shape) + self.mean.reshape(shape)
+def check_scaler(value: object) -> str:
+    """``scaler`` is one of :data:`SCALERS`."""
+    return check_choice("scaler", value, SCALERS)
 
 
-def group_moments(rows: np.ndarray, counts) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and (population) variance, each (groups, variates), of consecutive runs of ``counts``
-    rows each. Two passes: E[x^2] - mean^2 cancels to noise for series at a large level."""
-    counts = np.asarray(counts, dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    with np.errstate(over="ignore", invalid="ignore"):  # callers divide by the peak first; no warning either way
-        mean = np.add.reduceat(rows, starts, axis=0) / counts[:, None]
-        centred = rows - np.repeat(mean, counts, axis=0)
-        return mean, np.add.reduceat(centred**2, starts, axis=0) / counts[:, None]
+def check_scale_params(est) -> None:
+    """A forecaster's ``scaling`` and ``scaler``, before it reads any data."""
+    check_scaling(est.scaling)
+    check_scaler(est.scaler)
 
 
-def standard_scales(rows: list[np.ndarray]) -> Scales:
-    """Each array of ``rows`` standardised as ``StandardScaler`` does on its own (see
-    :func:`_standard`)."""
-    return run_scales(np.concatenate(rows), np.array([len(values) for values in rows]))
-
-
-def run_scales(flat: np.ndarray, counts: np.ndarray) -> Scales:
-    """:func:`standard_scales` of consecutive runs of ``counts`` rows of ``flat`` (rows, variates)."""
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    peak = _nonzero(np.maximum.reduceat(np.abs(flat), starts, axis=0))
-    with np.errstate(over="ignore"):  # from -1e308 to 1e308 the spread is inf: not constant, as it should be
-        spread = np.maximum.reduceat(flat, starts, axis=0) - np.minimum.reduceat(flat, starts, axis=0)
-    mean, var = group_moments(flat / np.repeat(peak, counts, axis=0), counts)
-    return _standard(mean, var, peak, spread)
-
-
-def window_scales(windows: np.ndarray) -> Scales:
-    """Each window of ``windows`` (windows, rows, variates) standardised on its own, as
-    :func:`standard_scales` does a list of them."""
-    n, rows, variates = windows.shape
-    peak = _nonzero(np.abs(windows).max(axis=1))
-    mean, var = group_moments((windows / peak[:, None]).reshape(n * rows, variates), np.full(n, rows))
-    return _standard(mean, var, peak, windows.max(axis=1) - windows.min(axis=1))
-
-
-def _nonzero(peak: np.ndarray) -> np.ndarray:
-    return np.where(peak > 0, peak, 1.0)
-
-
-def _standard(mean: np.ndarray, var: np.ndarray, peak: np.ndarray, spread: np.ndarray) -> Scales:
-    """Mean and scale from the moments of values divided by their largest magnitude ``peak``, as
-    ``StandardScaler`` computes them from the values, except that only a variate whose values are
-    all equal (``spread``, max - min, of 0) is constant and gets scale 1. scikit-learn's rule also
-    calls a variate constant whose spread is within its count times float64's rounding of its mean
-    (1e9 + noise of 1e-3 over 4,000 rows), whose forecasts then came back hundreds of times too
-    wide. Dividing first keeps any magnitude of finite values from overflowing or underflowing
-    the moments (a series near 1e155 or of spread 1e-170 standardises like one near 1)."""
-    constant = (spread == 0) | ~(var > 0)  # var 0 with values that differ: never in float64, but no 1/0
-    return Scales(mean * peak, np.where(constant, 1.0, np.sqrt(var) * peak))
-
-
-def _unconstant(scaler: StandardScaler, rows: np.ndarray) -> None:
-    """Give ``scaler`` (fitted on ``rows``) the statistics of :func:`standard_scales` for the
-    variates it calls constant whose values differ: scikit-learn's rule for constant features
-    (see :func:`_standard`), or a variance underflowed to 0 (a series of magnitude 1e-170); for
-    those whose variance underflowed part way, to a subnormal number with few digits left (near
-    1e-160: a scale 1e-4 off); and for those whose variance overflowed (near 1e155), as a panel's
-    own scales do."""
-    eps, count = np.finfo(np.float64).eps, len(rows)
-    with np.errstate(over="ignore", invalid="ignore"):
-        sklearn_constant = scaler.var_ <= count * eps * scaler.var_ + (count * scaler.mean_ * eps) ** 2
-    overflowed = ~(np.isfinite(scaler.mean_) & np.isfinite(scaler.var_))
-    subnormal = (scaler.var_ > 0) & (scaler.var_ < np.finfo(np.float64).tiny)
-    wrong = ((sklearn_constant | subnormal) & (rows.max(axis=0) > rows.min(axis=0))) | overflowed
-    if wrong.any():
-        own = standard_scales([rows])
-        scaler.mean_[wrong], scaler.scale_[wrong] = own.mean[0][wrong], own.scale[0][wrong]
-        with np.errstate(over="ignore"):  # a scale near 1e300 has an infinite variance; scale_ is what is used
-            scaler.var_[wrong] = own.scale[0][wrong] ** 2
-
-
-def series_scales_frame(scales: Scales, keys: list, key_names: list, columns: list) -> pd.DataFrame:
-    """The fitted ``series_scales_``: a row per series key, columns ("mean" | "scale", variate)."""
+def series_scales_frame(scales: Scales, keys: list, key_names: list, columns: list, scaler: str = "standard"
+                        ) -> pd.DataFrame:
+    """The fitted ``series_scales_``: a row per series key, columns ("mean" | "scale", variate), or
+    ("median" | "scale", variate) with ``scaler="robust"``."""
     index = pd.Index(keys, tupleize_cols=True, name=key_names[0] if len(key_names) == 1 else None)
     if isinstance(index, pd.MultiIndex):
         index = index.set_names(key_names)
-    columns = pd.MultiIndex.from_product([["mean", "scale"], columns])
-    return pd.DataFrame(np.hstack([scales.mean, scales.scale]), index=index, columns=columns)
+    columns = pd.MultiIndex.from_product([["median" if scaler == "robust" else "mean", "scale"], columns])
+    return pd.DataFrame(np.hstack([scales.centre, scales.scale]), index=index, columns=columns)
 
 
-def fit_scales(parts: list, cuts: list[int], columns: list, key_names: list, scaling: str
-               ) -> tuple[StandardScaler | None, pd.DataFrame | None]:
+def fit_scales(parts: list, cuts: list[int], columns: list, key_names: list, scaling: str, scaler: str
+               ) -> tuple[StandardScaler | RobustScaler | None, pd.DataFrame | None]:
     """The fitted ``scaler_`` and ``series_scales_`` from the training rows (the first ``cuts[i]``
-    of series ``i``).
+    of series ``i``), each with the statistics ``scaler`` names.
 
-    One series, or ``scaling="global"``: a ``StandardScaler`` of every training row, and None
+    One series, or ``scaling="global"``: a scikit-learn scaler of every training row, and None
     (the global scaler warns of series it would squeeze, :func:`warn_mixed_scales`). A panel with
     ``scaling="series"``, of one series too: None, and each series' own statistics (so that a
     series not fitted is standardised by its own rows, as with more series).
@@ -162,14 +83,12 @@ def fit_scales(parts: list, cuts: list[int], columns: list, key_names: list, sca
     keys = [key for key, _ in parts]
     if scaling == "series" and keys != [None]:
         warn_constant_variates(train_parts, keys, columns)
-        return None, series_scales_frame(standard_scales(train_parts), keys, key_names, columns)
+        return None, series_scales_frame(own_scales(train_parts, scaler), keys, key_names, columns, scaler)
     train_rows = np.concatenate(train_parts)
     warn_constant_variates([train_rows], [None], columns)
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is mended by _unconstant
-        scaler = StandardScaler().fit(train_rows)
-    _unconstant(scaler, train_rows)
-    warn_mixed_scales(train_rows, keys, cuts, columns, scaler.scale_)
-    return scaler, None
+    fitted = robust_scaler(train_rows) if scaler == "robust" else standard_scaler(train_rows)
+    warn_mixed_scales(train_rows, keys, cuts, columns, fitted.scale_)
+    return fitted, None
 
 
 def fitted_keys(est, mtype: str, n_series: int) -> bool:
@@ -188,7 +107,7 @@ def scales_of(est, parts: list, keys_fitted: bool = True) -> Scales:
     scales, known = fitted_scales(est, parts, keys_fitted)
     if not known.all():
         new = [(key, df.to_numpy(float)) for (key, df), seen in zip(parts, known) if not seen]
-        scales.mean[~known], scales.scale[~known] = standard_scales([values for _, values in new])
+        scales.centre[~known], scales.scale[~known] = own_scales([values for _, values in new], est.scaler)
         warn_constant_contexts(new, est.columns_)
     return scales
 
@@ -212,7 +131,7 @@ def fitted_scales(est, parts: list, keys_fitted: bool = True) -> tuple[Scales, n
 def _global_scales(est, n: int) -> Scales:
     """The one global scaler's statistics for ``n`` series or rows (views, not copies)."""
     shape = (n, est.n_channels_)
-    return Scales(np.broadcast_to(est.scaler_.mean_, shape), np.broadcast_to(est.scaler_.scale_, shape))
+    return Scales(np.broadcast_to(scaler_centre(est.scaler_), shape), np.broadcast_to(est.scaler_.scale_, shape))
 
 
 def _rows_of(fitted: pd.DataFrame, rows: np.ndarray) -> Scales:

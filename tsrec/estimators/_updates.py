@@ -75,7 +75,7 @@ def _check_scale(est, inner: pd.DataFrame) -> None:
     names the series. All rows at once, each by its series' fitted statistics."""
     keys = list(inner.index.droplevel(-1)) if isinstance(inner.index, pd.MultiIndex) else None
     scales = row_scales(est, keys, len(inner))
-    _newdata.check_scaled((inner.to_numpy(float) - scales.mean) / scales.scale, "update's y", keys)
+    _newdata.check_scaled((inner.to_numpy(float) - scales.centre) / scales.scale, "update's y", keys)
 
 
 def series_store(est, y: object) -> dict:

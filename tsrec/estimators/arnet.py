@@ -95,6 +95,10 @@ class ARNetForecaster(DeepForecaster):
         How a panel's series are standardised (see docs/parameters.md): each by the mean and standard
         deviation of its own training rows, or all by one scaler fitted on every series' training
         rows. One series has one scaler either way.
+    scaler : {"standard", "robust"}, default="standard"
+        The statistics that standardise (see docs/parameters.md): the mean and standard deviation,
+        or the median and the interquartile range in a normal distribution's standard deviations
+        (scikit-learn's ``RobustScaler(unit_variance=True)``), which a few outliers do not set.
 
     Attributes
     ----------
@@ -135,6 +139,7 @@ class ARNetForecaster(DeepForecaster):
         verbose: bool = False,
         trainer_kwargs: dict | None = None,
         scaling: str = "series",
+        scaler: str = "standard",
     ) -> None:
         self.n_lags = n_lags
         self.horizon = horizon
@@ -155,6 +160,7 @@ class ARNetForecaster(DeepForecaster):
         self.verbose = verbose
         self.trainer_kwargs = trainer_kwargs
         self.scaling = scaling
+        self.scaler = scaler
         super().__init__()
 
     _lookback_name = "n_lags"
@@ -209,6 +215,6 @@ class ARNetForecaster(DeepForecaster):
         """Two tiny configurations for sktime's conformance suite."""
         return [
             {"n_lags": 3, "horizon": 1, "max_epochs": 1, "batch_size": 8},
-            {"scaling": "global", "n_lags": 4, "horizon": 2, "hidden_layers": (4,), "sparsity": 0.5, "max_epochs": 2,
-             "batch_size": 4, "random_state": 3},
+            {"scaling": "global", "scaler": "robust", "n_lags": 4, "horizon": 2, "hidden_layers": (4,),
+             "sparsity": 0.5, "max_epochs": 2, "batch_size": 4, "random_state": 3},
         ]

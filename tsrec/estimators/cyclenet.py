@@ -62,6 +62,10 @@ class CycleNetForecaster(DeepForecaster):
         How a panel's series are standardised (see docs/parameters.md): each by the mean and standard
         deviation of its own training rows, or all by one scaler fitted on every series' training
         rows. One series has one scaler either way.
+    scaler : {"standard", "robust"}, default="standard"
+        The statistics that standardise (see docs/parameters.md): the mean and standard deviation,
+        or the median and the interquartile range in a normal distribution's standard deviations
+        (scikit-learn's ``RobustScaler(unit_variance=True)``), which a few outliers do not set.
 
     Attributes
     ----------
@@ -104,6 +108,7 @@ class CycleNetForecaster(DeepForecaster):
         verbose: bool = False,
         trainer_kwargs: dict | None = None,
         scaling: str = "series",
+        scaler: str = "standard",
     ) -> None:
         self.lookback = lookback
         self.horizon = horizon
@@ -124,6 +129,7 @@ class CycleNetForecaster(DeepForecaster):
         self.verbose = verbose
         self.trainer_kwargs = trainer_kwargs
         self.scaling = scaling
+        self.scaler = scaler
         super().__init__()
 
     def _check_params(self) -> None:
@@ -175,7 +181,7 @@ class CycleNetForecaster(DeepForecaster):
     def get_test_params(cls, parameter_set: str = "default") -> list[dict]:
         """Two tiny configurations for sktime's conformance suite."""
         return [
-            {"lookback": 4, "horizon": 3, "cycle_length": 2, "max_epochs": 1, "batch_size": 8},
+            {"lookback": 4, "horizon": 3, "cycle_length": 2, "max_epochs": 1, "batch_size": 8, "scaler": "robust"},
             {"scaling": "global", "lookback": 6, "horizon": 2, "cycle_length": 3, "backbone": "mlp", "d_model": 8,
              "max_epochs": 2, "batch_size": 4, "val_size": 0.25, "random_state": 1},
         ]

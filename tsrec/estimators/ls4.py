@@ -111,6 +111,10 @@ class LS4Forecaster(SamplePathForecasts, DeepForecaster):
         How a panel's series are standardised (see docs/parameters.md): each by the mean and standard
         deviation of its own training rows, or all by one scaler fitted on every series' training
         rows. One series has one scaler either way.
+    scaler : {"standard", "robust"}, default="standard"
+        The statistics that standardise (see docs/parameters.md): the mean and standard deviation,
+        or the median and the interquartile range in a normal distribution's standard deviations
+        (scikit-learn's ``RobustScaler(unit_variance=True)``), which a few outliers do not set.
 
     Examples
     --------
@@ -160,6 +164,7 @@ class LS4Forecaster(SamplePathForecasts, DeepForecaster):
         verbose: bool = False,
         trainer_kwargs: dict | None = None,
         scaling: str = "series",
+        scaler: str = "standard",
     ) -> None:
         self.lookback = lookback
         self.horizon = horizon
@@ -188,6 +193,7 @@ class LS4Forecaster(SamplePathForecasts, DeepForecaster):
         self.verbose = verbose
         self.trainer_kwargs = trainer_kwargs
         self.scaling = scaling
+        self.scaler = scaler
         super().__init__()
 
     def _check_params(self) -> None:
@@ -206,12 +212,12 @@ class LS4Forecaster(SamplePathForecasts, DeepForecaster):
     def _loss(self):
         return ls4_loss
 
-    def _trivial_loss(self) -> tuple[float, str] | None:
+    def _trivial_loss(self, mean_square: float) -> tuple[float, str] | None:
         if self.instance_norm:  # the loss reads each window scaled by its lookback's statistics, where a step
             # in the horizon reaches hundreds: a sound fit ended 40x above N(0, sigma^2)'s loss
             return None
         # standardised data decoded as N(0, sigma^2) with the prior as posterior (KL 0), each variate
-        per_variate = 0.5 * math.log(2 * math.pi * self.sigma**2) + 0.5 / self.sigma**2
+        per_variate = 0.5 * math.log(2 * math.pi * self.sigma**2) + 0.5 * mean_square / self.sigma**2
         return self.n_channels_ * per_variate, "decoding every step as N(0, sigma^2)"
 
     def _build_network(self, n_channels: int, meta: dict) -> nn.Module:

@@ -168,6 +168,10 @@ class PGNForecaster(DeepForecaster):
         How a panel's series are standardised (see docs/parameters.md): each by the mean and standard
         deviation of its own training rows, or all by one scaler fitted on every series' training
         rows. One series has one scaler either way.
+    scaler : {"standard", "robust"}, default="standard"
+        The statistics that standardise (see docs/parameters.md): the mean and standard deviation,
+        or the median and the interquartile range in a normal distribution's standard deviations
+        (scikit-learn's ``RobustScaler(unit_variance=True)``), which a few outliers do not set.
 
     Examples
     --------
@@ -203,6 +207,7 @@ class PGNForecaster(DeepForecaster):
         verbose: bool = False,
         trainer_kwargs: dict | None = None,
         scaling: str = "series",
+        scaler: str = "standard",
     ) -> None:
         self.lookback = lookback
         self.horizon = horizon
@@ -223,6 +228,7 @@ class PGNForecaster(DeepForecaster):
         self.verbose = verbose
         self.trainer_kwargs = trainer_kwargs
         self.scaling = scaling
+        self.scaler = scaler
         super().__init__()
 
     def _check_params(self) -> None:

@@ -147,6 +147,10 @@ class SpaceTimeForecaster(DeepForecaster):
         How a panel's series are standardised (see docs/parameters.md): each by the mean and standard
         deviation of its own training rows, or all by one scaler fitted on every series' training
         rows. One series has one scaler either way.
+    scaler : {"standard", "robust"}, default="standard"
+        The statistics that standardise (see docs/parameters.md): the mean and standard deviation,
+        or the median and the interquartile range in a normal distribution's standard deviations
+        (scikit-learn's ``RobustScaler(unit_variance=True)``), which a few outliers do not set.
 
     Examples
     --------
@@ -183,6 +187,7 @@ class SpaceTimeForecaster(DeepForecaster):
         verbose: bool = False,
         trainer_kwargs: dict | None = None,
         scaling: str = "series",
+        scaler: str = "standard",
     ) -> None:
         self.lookback = lookback
         self.horizon = horizon
@@ -207,6 +212,7 @@ class SpaceTimeForecaster(DeepForecaster):
         self.verbose = verbose
         self.trainer_kwargs = trainer_kwargs
         self.scaling = scaling
+        self.scaler = scaler
         super().__init__()
 
     _feeds_back_past_horizon = False  # the closed loop rolls its own state for any number of steps
@@ -226,9 +232,12 @@ class SpaceTimeForecaster(DeepForecaster):
     def _loss(self):
         return functools.partial(spacetime_loss, weights=_check_weights(self.criterion_weights))
 
-    def _trivial_loss(self) -> tuple[float, str]:
-        # each RMSE term of standardised targets scores about 1 for the training mean
-        return sum(_check_weights(self.criterion_weights)), "forecasting the training mean (an RMSE of 1 a term)"
+    def _trivial_loss(self, mean_square: float) -> tuple[float, str]:
+        # each RMSE term of standardised targets scores the root of their mean square (1 under standard scaling)
+        # for the training mean or median
+        rmse, centre = math.sqrt(mean_square), "median" if self.scaler == "robust" else "mean"
+        return (sum(_check_weights(self.criterion_weights)) * rmse,
+                f"forecasting the training {centre} (an RMSE of {rmse:.3g} a term)")
 
     def _lr_lambda(self):
         warmup = int(self.warmup_epochs)
