@@ -179,6 +179,20 @@ class NoValidationWarning(UserWarning):
     """
 
 
+class MixedStepsWarning(UserWarning):
+    """The series of a panel step differently (hourly and every 15 minutes, say): the one global
+    network reads each row as one step, so it learns them as if they were on one time scale.
+
+    Fitting them together may be meant; filter this warning then. Models that read settings off
+    the step (calendar features, a cycle or period inferred from it) refuse such a panel instead.
+
+    Examples
+    --------
+    >>> issubclass(MixedStepsWarning, UserWarning)
+    True
+    """
+
+
 class PartialValidationWarning(UserWarning):
     """Some series of a panel are too short to validate: the validation loss covers the others only.
 

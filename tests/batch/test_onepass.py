@@ -16,7 +16,7 @@ from tsrec.estimators import ARNetForecaster
 from tsrec.estimators._scaling import scales_of
 from tsrec.estimators._series import scaled_contexts, split_panel
 from tsrec.estimators._steps import context_steps
-from tsrec.estimators.errors import InputError
+from tsrec.estimators.errors import InputError, MixedStepsWarning
 
 
 def panel_of(stamps: dict) -> pd.DataFrame:
@@ -34,7 +34,8 @@ def hours(start: str, n: int, freq: str = "h") -> pd.DatetimeIndex:
 def hourly():
     """Fitted on two hourly series and one two-hourly one: held steps differ by series."""
     fitted = panel_of({"a": hours("2024-01-01", 30), "b": hours("2024-01-03", 30), "c": hours("2024-01-01", 30, "2h")})
-    return ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(fitted)
+    with pytest.warns(MixedStepsWarning):  # mixed on purpose
+        return ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(fitted)
 
 
 @pytest.fixture(scope="module")

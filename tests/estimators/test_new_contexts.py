@@ -11,7 +11,7 @@ import torch
 from sktime.forecasting.base import ForecastingHorizon
 
 from tsrec.estimators import ARNetForecaster, CycleNetForecaster, PGNForecaster, SMambaForecaster
-from tsrec.estimators.errors import InputError
+from tsrec.estimators.errors import InputError, MixedStepsWarning
 
 from context_series import HOURS, TINY, cyclenet, panel, series  # tests/estimators/context_series.py
 
@@ -36,7 +36,8 @@ def test_models_that_read_the_stamps_refuse_a_panel_of_mixed_steps(name):
 
 def test_models_that_do_not_read_the_stamps_take_mixed_steps():
     mixed = panel({"hourly": series(), "two_hourly": two_hourly("2024-01-01")})
-    est = SMambaForecaster(d_model=4, d_ff=4, e_layers=1, time_features=False, **TINY).fit(mixed, fh=[1, 2])
+    with pytest.warns(MixedStepsWarning, match="the series of y step differently"):  # see test_mixed_steps.py
+        est = SMambaForecaster(d_model=4, d_ff=4, e_layers=1, time_features=False, **TINY).fit(mixed, fh=[1, 2])
     forecast = est.predict()
     assert list(forecast.index.names) == ["id", "time"] and list(forecast.columns) == ["v"]
     for key, step in (("hourly", "1h"), ("two_hourly", "2h")):  # each series steps on from its own end

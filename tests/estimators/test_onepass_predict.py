@@ -65,6 +65,7 @@ def test_integer_stamps_updated_and_loaded_models_forecast_as_before(monkeypatch
     assert_as_per_series(tsrec.load(tmp_path / "model"), monkeypatch, [2])
 
 
+@pytest.mark.filterwarnings("ignore::tsrec.errors.MixedStepsWarning")  # steps mixed on purpose
 def test_other_panels_are_forecast_per_series():  # stamps as fh: tests/estimators/test_onepass_stamps.py
     two_steps = ARNetForecaster(n_lags=4, horizon=2, **SMALL).fit(
         panel_of({"a": hours("2024-01-01", 30), "c": hours("2024-01-01", 30, "2h")}))

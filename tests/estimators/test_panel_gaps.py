@@ -78,6 +78,7 @@ def test_a_panel_of_stamps_uneven_on_the_local_clock_is_told_the_level_to_conver
     ARNetForecaster(n_lags=2, horizon=1, max_epochs=1).fit(y.tz_convert("UTC", level=-1))
 
 
+@pytest.mark.filterwarnings("ignore::tsrec.errors.MixedStepsWarning")  # steps mixed on purpose
 @pytest.mark.parametrize("kind", ["dates", "integers"])
 def test_the_regrid_of_one_series_leaves_a_series_on_another_step_whole(kind):
     # the fix gave series 'b''s step of 2 to every series: hourly 'a' lost every other row, silently

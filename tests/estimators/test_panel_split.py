@@ -40,6 +40,7 @@ def test_split_gives_groupbys_parts(layout):
         assert a.index.freq == b.index.freq  # infer_freq reads it first
 
 
+@pytest.mark.filterwarnings("ignore::tsrec.errors.MixedStepsWarning")  # steps mixed on purpose
 def test_a_panel_of_mixed_steps_and_zones_forecasts_each_series_as_alone():
     rng = np.random.default_rng(0)
     stamps = [pd.date_range("2021-03-27", periods=30, freq="h", tz="Europe/Berlin"),

@@ -41,6 +41,7 @@ def saved(request, tmp_path_factory):
     return est, tsrec.load(folder)
 
 
+@pytest.mark.filterwarnings("ignore::tsrec.errors.MixedStepsWarning")  # steps mixed on purpose
 def test_the_loaded_panel_is_each_series_last_rows(saved):
     est, loaded = saved
     tails = est._y.groupby(level=list(range(est._y.index.nlevels - 1)), sort=False).tail(8)
@@ -48,6 +49,7 @@ def test_the_loaded_panel_is_each_series_last_rows(saved):
     assert [level.dtype for level in loaded._y.index.levels] == [level.dtype for level in tails.index.levels]
 
 
+@pytest.mark.filterwarnings("ignore::tsrec.errors.MixedStepsWarning")  # steps mixed on purpose
 def test_the_loaded_cutoff_and_forecasts_are_the_fitted_ones(saved):
     est, loaded = saved
     assert repr(loaded.cutoff) == repr(est.cutoff)  # its freq included

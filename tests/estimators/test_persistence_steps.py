@@ -58,6 +58,7 @@ def test_a_loaded_forecaster_keeps_each_series_time_step(tmp_path, case):
     pd.testing.assert_series_equal(again.predict(fh=[1, 2, 5]), expected)
 
 
+@pytest.mark.filterwarnings("ignore::tsrec.errors.MixedStepsWarning")  # steps mixed on purpose
 def test_a_loaded_panel_keeps_each_series_own_step(tmp_path):
     hourly = pd.date_range("2024-01-01", periods=40, freq="h")
     panel = pd.concat({"h": sine(as_read_from_a_file(hourly)).to_frame(),

@@ -361,6 +361,7 @@ class DeepForecaster(
         _steps.warn_integer_steps(self._series_steps)
         with _steps.read_off_the_first_step(self._series_steps, freq):
             self.network_meta_ = self._network_meta(freq, self.n_channels_)
+        _steps.check_mixed_steps(self, self._series_steps, self.network_meta_)
         if self.network_meta_.get("step_ns"):  # calendar features need the stamps, not just positions
             self.network_meta_["offset_ns"] = stamp_offset_ns(parts[0][1].index, self.network_meta_["step_ns"])
         _newdata.check_steps(parts, freq, self.network_meta_, "the first series", _steps.held_list(self, parts))

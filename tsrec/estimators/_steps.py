@@ -23,7 +23,7 @@ from tsrec._warn import warn_user
 from tsrec.estimators._newdata import check_steps, check_zone_awareness, series_name, step_text, uses_stamps
 from tsrec.estimators._series_values import time_level
 from tsrec.estimators._timeindex import in_zone, infer_freq, known_step, positions, same_step, whole_units
-from tsrec.estimators.errors import InputError, LoadError
+from tsrec.estimators.errors import InputError, LoadError, MixedStepsWarning
 
 
 def learned_steps(parts: list) -> dict:
@@ -67,6 +67,69 @@ def read_off_the_first_step(steps: dict, freq: object) -> Iterator[None]:
         raise InputError(f"{err}; but the series of y step differently ({step_text(freq)} for the first, "
                          f"{step_text(other[1])} for {series_name(other[0])}), and that setting was read off the "
                          "first one's step: give series of one step") from None
+
+
+def check_mixed_steps(est, steps: dict, meta: dict) -> None:
+    """A panel whose series step differently (``steps``, by key), fitted by ``est`` with ``meta`` read
+    off the first series' step: refused where a setting read off the step would differ between them
+    (PGN's inferred period, calendar features of days but none of weeks), whichever series comes
+    first; else a :class:`MixedStepsWarning`, as the network reads every row as one step. Models
+    that read the stamps themselves are refused in :func:`check_steps`."""
+    (first_key, first), *_ = steps.items()
+    others = _other_steps(steps)
+    if not others or uses_stamps(meta):
+        return
+    for key, step in others.items():
+        try:
+            own = est._network_meta(step, est.n_channels_)
+        except InputError as err:
+            own = str(err)
+        if own != meta:
+            raise InputError(_settings_differ(step_text(first), meta, (key, step_text(step)), own))
+    key, step = next(iter(others.items()))
+    warn_user(
+        f"the series of y step differently ({series_name(first_key)} steps by {step_text(first)}, {series_name(key)} "
+        f"by {step_text(step)}): the one global network reads each row as one step, whatever its length, so it "
+        "learns them as if on one time scale (each is forecast at its own step); if that is not meant, resample "
+        "them to one step or fit a model on the series of each step",
+        MixedStepsWarning,
+    )
+
+
+def _other_steps(steps: dict) -> dict:
+    """The first series of ``steps`` (by key) of each step other than the first series' ("D" and "24h" are one).
+    Equal steps are gathered first, so that a panel of 16,000 series compares a few steps, not each series'."""
+    distinct = {}
+    for key, step in steps.items():
+        try:
+            distinct.setdefault(step, key)
+        except TypeError:  # an unhashable offset attribute: compared below as it is
+            distinct.setdefault(id(step), key)
+    (first, *rest), others = [(steps[key], key) for key in distinct.values()], {}
+    for step, key in rest:
+        if not any(same_step(step, seen) for seen in (first[0], *others.values())):
+            others[key] = step
+    return others
+
+
+def _settings_differ(first: str, meta: dict, other: tuple, own: dict | str) -> str:
+    """The refusal of a panel whose steps would set the model up differently (:func:`check_mixed_steps`)."""
+    key, step = other
+    if isinstance(own, str):
+        differ = f"at {step}: {own}"
+    else:
+        differ = "; ".join(_setting_text(name, meta.get(name), own.get(name), first, step)
+                           for name in sorted(set(meta) | set(own)) if meta.get(name) != own.get(name))
+    return (f"{series_name(key)} has a step of {step} but the first series a step of {first}, and the model reads "
+            f"settings off the step ({differ}): resample the series to one step or fit a model on the series of "
+            "each step")
+
+
+def _setting_text(name: str, first_value: object, own: object, first: str, step: str) -> str:
+    if name == "step_ns":
+        with_them, without = (first, step) if first_value else (step, first)
+        return f"calendar features at {with_them}, none at {without}; time_features=False turns them off"
+    return f"{name}={first_value} at {first}, {own} at {step}; pass {name}=... to set it"
 
 
 def held_steps(est) -> dict:
