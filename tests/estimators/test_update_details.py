@@ -29,10 +29,15 @@ def test_update_predict_single_with_one_empty_frame_of_a_df_list_is_not_an_empty
     frames = [pd.DataFrame({0: np.sin(np.arange(50) / 3.0) + 3 + k}, index=index) for k in (0, 1)]
     est = ARNetForecaster(n_lags=3, horizon=2, max_epochs=1, random_state=0).fit([f.iloc[:40] for f in frames])
     rows = [frames[0].iloc[40:45], frames[1].iloc[:0]]  # series 0 gains 5 rows, series 1 none
-    # today: refused, naming the empty frame (was skipped with sktime's "empty y" warning under `any`)
-    with pytest.raises(InputError, match=r"y\[1\] is empty"):
+    # refused, naming the empty frame and the panel that updates some series (not skipped as sktime's
+    # empty update; fit's refusal asked for lookback + horizon rows)
+    with pytest.raises(InputError, match=r"^y\[1\] is empty: a list of frames gives the fitted series their new "
+                                         r"rows in order.*pd-multiindex panel whose first level holds their numbers"):
         est.update_predict_single(rows, fh=[1], update_params=False)
     assert est._y.shape[0] == 80  # unchanged
+    new = pd.concat({0: frames[0].iloc[40:45]}, names=est._y.index.names)  # the advice: series 0 alone
+    forecast = est.update(new, update_params=False).predict(fh=[1])
+    assert forecast.index.tolist() == [(0, index[45]), (1, index[40])]
 
 
 def test_update_rows_at_the_fitted_constant_level_far_past_float32_are_taken():

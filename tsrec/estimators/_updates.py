@@ -23,6 +23,7 @@ from tsrec.estimators._series import (
 )
 from tsrec.estimators._steps import held_steps, in_fitted_zone
 from tsrec.estimators._variates import check_variates
+from tsrec.estimators.errors import InputError
 
 
 def is_empty(y: object) -> bool:
@@ -53,6 +54,7 @@ def checked_rows(est, y: object) -> tuple[pd.DataFrame, str]:
     Raises (before anything in ``est`` changes) if they are not the fitted variates or do not
     continue the stored series.
     """
+    _check_no_empty_frame(y)
     y = in_fitted_zone(y, est._y)  # before the spacing checks: a zone's days take 23 or 25 hours at a change
     mtype = check_raw_y(y)
     inner = as_flat(y, mtype)
@@ -68,6 +70,20 @@ def checked_rows(est, y: object) -> tuple[pd.DataFrame, str]:
     _newdata.check_update_rows(est._y, inner, held_steps(est))
     _check_scale(est, inner)
     return inner, mtype
+
+
+def _check_no_empty_frame(y: object) -> None:
+    """A df-list update with some frames empty (all empty is no update, :func:`is_empty`): fit's refusal
+    of an empty frame asked for lookback + horizon rows, and a list cannot leave a series out."""
+    if not (isinstance(y, list) and all(isinstance(part, pd.DataFrame) for part in y)):
+        return
+    empty = [i for i, part in enumerate(y) if len(part) == 0]
+    if empty:
+        raise InputError(
+            f"y[{empty[0]}] is empty: a list of frames gives the fitted series their new rows in order, one frame "
+            "each; to update only the series that have new rows, pass them as a pd-multiindex panel whose first "
+            "level holds their numbers (0, 1, ...), e.g. pd.concat({0: new_rows_of_series_0})"
+        )
 
 
 def _check_scale(est, inner: pd.DataFrame) -> None:
