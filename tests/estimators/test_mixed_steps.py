@@ -8,7 +8,7 @@ import warnings
 import pandas as pd
 import pytest
 
-from tsrec.estimators import ARNetForecaster, PGNForecaster, SMambaForecaster
+from tsrec.estimators import ARNetForecaster, CycleNetForecaster, PGNForecaster, SMambaForecaster
 from tsrec.estimators.errors import InputError, MixedStepsWarning
 
 from context_series import TINY, panel, series  # tests/estimators/context_series.py
@@ -82,3 +82,12 @@ def test_a_period_that_another_step_cannot_take_is_refused_with_its_reason():
     with pytest.raises(InputError, match=r"the model reads settings off the step \(at 15min: lookback=48 is not a "
                                          r"multiple of period=96; use lookback=192\)"):
         PGNForecaster(lookback=48, horizon=24, max_epochs=1, time_features=False).fit(mixed, fh=[1])
+
+
+@pytest.mark.filterwarnings("ignore:y's integer time index steps by 5")
+def test_a_cycle_read_at_integer_steps_refuses_another_step_naming_an_integer_index():
+    # "resample it to 1" read as a count, not as an index that steps by 1
+    mixed = panel({"a": series(40, pd.RangeIndex(0, 40)), "b": series(40, pd.RangeIndex(0, 200, 5))})
+    with pytest.raises(InputError, match=r"series 'b' of y has a step of 5 but the first series a step of 1; .*"
+                                         r"resample it to an integer index that steps by 1 or fit a model on its step"):
+        CycleNetForecaster(lookback=8, horizon=2, cycle_length=4, max_epochs=1).fit(mixed, fh=[1])

@@ -263,11 +263,16 @@ def check_steps(parts: list, freq: object, meta: dict, reference: str, steps: li
         if not same_step(own, freq):
             raise InputError(
                 f"{series_name(key)} has a step of {step_text(own)} but {reference} a step of {step_text(freq)}; the "
-                f"model reads the time stamps ({what}) at that step: resample it to {step_text(freq)} or fit a model "
-                "on its step"
+                f"model reads the time stamps ({what}) at that step: resample it to {_target_step(freq)} or fit a "
+                "model on its step"
             )
         if meta.get("step_ns"):
             _check_offset(df.index, key, meta, reference)
+
+
+def _target_step(freq: object) -> str:
+    """The step to resample to, in words: an integer index's "1" alone read as a count of something."""
+    return f"an integer index that steps by {freq}" if isinstance(freq, int) else step_text(freq)
 
 
 def _kind_message(where: str, own: object, freq: object, what: str) -> str:
