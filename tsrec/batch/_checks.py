@@ -19,6 +19,7 @@ from tsrec.estimators._folder import saved_folder_holding
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._horizon import check_output_size, check_unique_fh, relative_steps
 from tsrec.estimators._newdata import check_scaled, stamp_use, step_text, uses_stamps
+from tsrec.estimators._scale_statistics import standardised
 from tsrec.estimators._scaling import row_scales, scales_of
 from tsrec.estimators._series import scaled_contexts, split_panel
 from tsrec.estimators._series_values import time_level
@@ -299,7 +300,7 @@ def _check_scale(est: DeepForecaster, panel: pd.DataFrame, runs: Runs | None, pa
     if est.series_scales_ is None:  # one scaler: the last rows of every series at once, no frame per series
         last = panel.groupby(level=0, sort=False).tail(lookback)
         scales = row_scales(est, None, len(last))
-        check_scaled((last.to_numpy(float) - scales.centre) / scales.scale, "the input",
+        check_scaled(standardised(last.to_numpy(float), *scales), "the input",
                      list(last.index.get_level_values(0)))
         return
     if runs is not None:

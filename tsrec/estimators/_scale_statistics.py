@@ -34,7 +34,7 @@ class Scales(NamedTuple):
 
     def standardise(self, rows: list[np.ndarray]) -> list[np.ndarray]:
         """Series ``i``'s ``rows[i]`` (rows, variates) minus its centre, over its scale."""
-        return [(values - centre) / scale for values, centre, scale in zip(rows, self.centre, self.scale)]
+        return [standardised(values, centre, scale) for values, centre, scale in zip(rows, self.centre, self.scale)]
 
     def unscaled_rows(self, rows: list[np.ndarray]) -> list[np.ndarray]:
         """Series ``i``'s standardised ``rows[i]`` back on its scale (the inverse of :meth:`standardise`)."""
@@ -42,7 +42,7 @@ class Scales(NamedTuple):
 
     def stacked(self, values: np.ndarray) -> np.ndarray:
         """``values`` (series, rows, variates) standardised, series ``i`` by row ``i``."""
-        return (values - self.centre[:, None]) / self.scale[:, None]
+        return standardised(values, self.centre[:, None], self.scale[:, None])
 
     def unscaled(self, values: np.ndarray, series_axis: int = 0) -> np.ndarray:
         """Standardised ``values`` back on each series' scale; the series run along ``series_axis``
@@ -50,6 +50,20 @@ class Scales(NamedTuple):
         shape = [1] * values.ndim
         shape[series_axis], shape[-1] = self.centre.shape
         return values * self.scale.reshape(shape) + self.centre.reshape(shape)
+
+
+def standardised(values: np.ndarray, centre: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``(values - centre) / scale``, also where the difference overflows: values near float64's
+    largest on the other side of the centre from it (a robust scaler's median of a sine of
+    amplitude 1.7e308 lies far from 0) are divided first. Only there: ``values / scale - centre /
+    scale`` loses the digits of a narrow series at a large level (1e9 + 1e-3 noise), which the
+    difference keeps exactly."""
+    with np.errstate(over="ignore", invalid="ignore"):  # inf - inf: NaN, mended below
+        out = (values - centre) / scale
+    lost = ~np.isfinite(out) & np.isfinite(values)
+    if lost.any():
+        out = np.where(lost, values / scale - centre / scale, out)
+    return out
 
 
 def group_moments(rows: np.ndarray, counts) -> tuple[np.ndarray, np.ndarray]:

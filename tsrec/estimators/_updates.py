@@ -17,6 +17,7 @@ import pandas as pd
 
 from tsrec._checks import check_flag
 from tsrec.estimators import _newdata
+from tsrec.estimators._scale_statistics import standardised
 from tsrec.estimators._scaling import row_scales
 from tsrec.estimators._series import (
     FhLike, SeriesLike, as_flat, check_raw_y, fitted_series_name, run_keys, run_starts,
@@ -91,7 +92,7 @@ def _check_scale(est, inner: pd.DataFrame) -> None:
     names the series. All rows at once, each by its series' fitted statistics."""
     keys = list(inner.index.droplevel(-1)) if isinstance(inner.index, pd.MultiIndex) else None
     scales = row_scales(est, keys, len(inner))
-    _newdata.check_scaled((inner.to_numpy(float) - scales.centre) / scales.scale, "update's y", keys)
+    _newdata.check_scaled(standardised(inner.to_numpy(float), *scales), "update's y", keys)
 
 
 def series_store(est, y: object) -> dict:
