@@ -177,10 +177,7 @@ def scaler_from_json(spec: dict | None, n_channels: int):
     if spec.get("kind") == "robust":
         return _robust_scaler_from(spec, n_channels)
     scaler = StandardScaler()
-    scaler.mean_, scaler.scale_, scaler.var_ = (np.asarray(spec[k], dtype=float) for k in ("mean", "scale", "var"))
-    if not scaler.mean_.shape == scaler.scale_.shape == scaler.var_.shape == (n_channels,):
-        raise LoadError(f"the saved scaler statistics do not have one value for each of the {n_channels} channels")
-    check_statistics(scaler.mean_, scaler.scale_, "the scaler")
+    scaler.mean_, scaler.scale_, scaler.var_ = _channel_statistics(spec, ("mean", "scale", "var"), n_channels)
     scaler.n_features_in_ = n_channels
     if "n_samples_seen" in spec:  # folders saved before it lack it
         scaler.n_samples_seen_ = _samples_seen(spec["n_samples_seen"], n_channels)
@@ -191,12 +188,18 @@ def _robust_scaler_from(spec: dict, n_channels: int):
     from sklearn.preprocessing import RobustScaler
 
     scaler = RobustScaler(unit_variance=True)
-    scaler.center_, scaler.scale_ = (np.asarray(spec.get(k, []), dtype=float) for k in ("center", "scale"))
-    if not scaler.center_.shape == scaler.scale_.shape == (n_channels,):
-        raise LoadError(f"the saved scaler statistics do not have one value for each of the {n_channels} channels")
-    check_statistics(scaler.center_, scaler.scale_, "the scaler")
+    scaler.center_, scaler.scale_ = _channel_statistics(spec, ("center", "scale"), n_channels)
     scaler.n_features_in_ = n_channels
     return scaler
+
+
+def _channel_statistics(spec: dict, names: tuple[str, ...], n_channels: int) -> list[np.ndarray]:
+    """The saved scaler statistics ``names`` (its centre and scale first), one float64 each per channel."""
+    arrays = [np.asarray(spec.get(name, []), dtype=float) for name in names]
+    if any(array.shape != (n_channels,) for array in arrays):
+        raise LoadError(f"the saved scaler statistics do not have one value for each of the {n_channels} channels")
+    check_statistics(arrays[0], arrays[1], "the scaler")
+    return arrays
 
 
 def _samples_seen(value: object, n_channels: int) -> np.ndarray | np.generic:
