@@ -75,9 +75,11 @@ def check_mixed_steps(est, steps: dict, meta: dict) -> None:
     (PGN's inferred period, calendar features of days but none of weeks), whichever series comes
     first; else a :class:`MixedStepsWarning`, as the network reads every row as one step. Models
     that read the stamps themselves are refused in :func:`check_steps`."""
+    if uses_stamps(meta):  # check_steps refuses any other step: no need to gather the panel's steps
+        return
     (first_key, first), *_ = steps.items()
     others = _other_steps(steps)
-    if not others or uses_stamps(meta):
+    if not others:
         return
     for key, step in others.items():
         try:
