@@ -31,7 +31,7 @@ from tsrec._files import atomic_write
 from tsrec.datasets import load_ett, ltsf_split
 from tsrec.estimators import _engine
 from tsrec.estimators._engine import TrainingConfig, TrainingModule, train
-from tsrec.estimators._forecaster import forecast_loss
+from tsrec.estimators._losses import forecast_loss
 from tsrec.estimators._timeindex import infer_freq, positions
 from tsrec.estimators._windows import build_windows, window_loader
 from tsrec.estimators._schedules import type3_schedule

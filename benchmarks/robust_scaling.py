@@ -50,8 +50,9 @@ def with_outliers(train: pd.DataFrame, rate: float, size: float, rng: np.random.
     return out
 
 
-def score(name: str, model: str, scaler: str, condition: str, args: argparse.Namespace, seed: int) -> tuple:
-    """(test MSE in clean training standard deviations, mean over the series; fit seconds)."""
+def score(name: str, model: str, params: dict, condition: str, args: argparse.Namespace, seed: int) -> tuple:
+    """(test MSE in clean training standard deviations, mean over the series; fit seconds) of ``model``
+    with ``params`` besides the benchmark's (``{"scaler": "robust"}``, ``{"loss": "mae"}``, ...)."""
     df = load_ltsf(name)
     lookback, horizon = WINDOWS[name]
     train_end, val_end, test_end = ltsf_borders(name, len(df))
@@ -61,8 +62,8 @@ def score(name: str, model: str, scaler: str, condition: str, args: argparse.Nam
     fit_rows = as_panel(pd.concat([train, df.iloc[train_end:val_end]]))
     test = as_panel(df.iloc[val_end - lookback:test_end])
     train_std = df.iloc[:train_end].std(ddof=0).set_axis([str(c) for c in df.columns])
-    params = model_params(model, lookback, horizon, args.epochs, seed)
-    est = get_estimator(model)(**params, scaler=scaler, val_size=val_end - train_end)
+    est = get_estimator(model)(**model_params(model, lookback, horizon, args.epochs, seed), **params,
+                               val_size=val_end - train_end)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a fit on outliers may be told its loss is far above the baseline's
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> list[dict]:
         for model in args.models:
             for condition in CONDITIONS:
                 for scaler in SCALERS:
-                    runs = [score(name, model, scaler, condition, args, seed) for seed in args.seeds]
+                    runs = [score(name, model, {"scaler": scaler}, condition, args, seed) for seed in args.seeds]
                     errors = np.array([e for e, _ in runs])
                     rows.append({"dataset": name, "model": model, "condition": condition, "scaler": scaler,
                                  "mean": errors.mean(), "sd": errors.std(), "seconds": np.mean([s for _, s in runs])})

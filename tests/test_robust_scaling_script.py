@@ -29,9 +29,9 @@ def test_outliers_replace_their_share_of_each_column_at_the_median_plus_or_minus
 def test_the_report_pairs_the_scalers_of_each_condition(robust, monkeypatch, tmp_path):
     seen = []
 
-    def score(name, model, scaler, condition, args, seed):
-        seen.append((name, model, scaler, condition, seed))
-        return (2.0 if scaler == "standard" else 1.0) + seed, 0.5
+    def score(name, model, params, condition, args, seed):
+        seen.append((name, model, params, condition, seed))
+        return (2.0 if params == {"scaler": "standard"} else 1.0) + seed, 0.5
 
     monkeypatch.setattr(robust, "score", score)
     out = tmp_path / "report.md"

@@ -82,6 +82,14 @@ def test_saved_training_parameters_that_fit_refuses_are_refused_at_load(tmp_path
         tsrec.load(folder)
 
 
+@pytest.mark.parametrize("name, value", [("loss", "l2"), ("huber_delta", -1.0), ("scaler", "minmax")])
+def test_a_forecasters_saved_loss_or_scaler_that_fit_refuses_is_refused_at_load(tmp_path, saved, name, value):
+    folder = shutil.copytree(saved["forecaster"], tmp_path / "m")
+    edit_config(folder, lambda config: config["params"].update({name: value}))
+    with pytest.raises(LoadError, match=rf"the saved parameters are refused by ARNetForecaster \({name} must be"):
+        tsrec.load(folder)
+
+
 def test_a_model_saved_for_a_gpu_loads_on_any_machine(tmp_path, saved):
     """Whether the accelerator exists is the later fit's question, not the load's."""
     folder = shutil.copytree(saved["classifier"], tmp_path / "m")

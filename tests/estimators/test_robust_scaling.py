@@ -14,6 +14,7 @@ from sklearn.preprocessing import RobustScaler
 
 import tsrec
 from tsrec.estimators import ARNetForecaster, LS4Forecaster, SpaceTimeForecaster
+from tsrec.estimators._losses import StandardisedRows
 from tsrec.estimators._scale_statistics import NORMAL_IQR, own_scales, run_scales, window_scales
 from tsrec.estimators._scaling import scales_of
 from tsrec.registry import all_estimators
@@ -118,16 +119,18 @@ def test_an_outlier_raises_the_trivial_loss_a_robust_fit_is_judged_by():
 
 
 def test_each_trivial_loss_grows_with_the_mean_square_of_the_standardised_rows():
-    robust = ARNetForecaster(scaler="robust")._trivial_loss(4.0)
+    rows = StandardisedRows((np.full((3, 1), 2.0), np.full((1, 2), -2.0)), "robust")  # a mean square of 4
+    robust = ARNetForecaster(scaler="robust")._trivial_loss(rows)
     assert robust == (4.0, "forecasting the training median")
-    assert ARNetForecaster()._trivial_loss(1.0) == (1.0, "forecasting the training mean")
+    assert ARNetForecaster()._trivial_loss(StandardisedRows(rows.series, "standard")) == (
+        1.0, "forecasting the training mean")
     weights = SpaceTimeForecaster().criterion_weights
-    assert SpaceTimeForecaster(scaler="robust")._trivial_loss(4.0) == pytest.approx(
+    assert SpaceTimeForecaster(scaler="robust")._trivial_loss(rows) == pytest.approx(
         (2.0 * sum(weights), "forecasting the training median (an RMSE of 2 a term)"))
     ls4 = LS4Forecaster(sigma=0.5)
     ls4.n_channels_ = 3
     per_variate = 0.5 * np.log(2 * np.pi * 0.25) + 0.5 * 4.0 / 0.25
-    assert ls4._trivial_loss(4.0)[0] == pytest.approx(3 * per_variate, rel=1e-12)
+    assert ls4._trivial_loss(rows)[0] == pytest.approx(3 * per_variate, rel=1e-12)
 
 
 

@@ -113,12 +113,12 @@ def test_a_panels_context_far_from_the_training_data_is_told_in_robust_scales():
 
 
 def test_the_trivial_losss_mean_square_is_of_the_training_rows_only():
-    from tsrec.estimators._network_training import _mean_square
+    from tsrec.estimators._network_training import _training_rows
 
     # (standardised values, positions, cut): the rows past the cut are validation rows
     series = [(np.array([[0.0], [2.0], [100.0]]), None, 2), (np.array([[2.0], [-50.0]]), None, 1)]
-    assert _mean_square(series, "robust") == pytest.approx((0.0 + 4.0 + 4.0) / 3)
-    assert _mean_square(series, "standard") == 1.0  # taken as 1, whatever the rows
+    assert _training_rows(series, "robust").mean_loss("mse") == pytest.approx((0.0 + 4.0 + 4.0) / 3)
+    assert _training_rows(series, "standard").mean_loss("mse") == 1.0  # taken as 1, whatever the rows
 
 
 def _with_a_constant_variate_at(level: float) -> pd.DataFrame:

@@ -71,7 +71,8 @@ def test_unknown_parameters_still_stop_the_search_at_once(series):
 
 
 @pytest.mark.parametrize("param, choices", [("scaling", ["global", "series"]), ("scaling", ["series"]),
-                                            ("scaler", ["standard", "robust"])])
+                                            ("scaler", ["standard", "robust"]), ("loss", ["mse", "mae"]),
+                                            ("huber_delta", [0.1, 1.0])])
 def test_a_space_over_scaling_stops_the_search_at_once(series, param, choices):
     # trials of different scalings would be compared by losses in different units
     study = optuna.create_study()

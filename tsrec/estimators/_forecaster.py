@@ -10,6 +10,7 @@ the network's training and a saved one's weights in ``_network_training``.
 
 from __future__ import annotations
 
+import inspect
 import os
 import warnings
 
@@ -31,7 +32,6 @@ from tsrec.estimators._network_training import NetworkTraining
 from tsrec.estimators._params import training_config
 from tsrec.estimators._pretrain import Pretraining
 from tsrec.estimators._rollout import ContextRollouts
-from tsrec.estimators._scaling import check_scale_params
 from tsrec.estimators._series import (
     FLAT_MTYPES, FhLike, SeriesLike, as_flat, check_raw_y, check_x_not_fh, split_panel, warn_time_across,
     x_values_ignored,
@@ -39,7 +39,6 @@ from tsrec.estimators._series import (
 from tsrec.estimators._series_values import time_level
 from tsrec.estimators._sktime_zip import sktime_save
 from tsrec.estimators._timeindex import stamp_offset_ns
-from tsrec.estimators._windows import forecast_loss
 from tsrec.estimators.errors import InputError
 
 
@@ -115,6 +114,9 @@ class DeepForecaster(
         # pickled before per-series scaling: every such forecaster had one global scaler
         state.setdefault("scaling", "global")
         state.setdefault("scaler", "standard")  # and before robust scaling: a StandardScaler's statistics
+        if "loss" in inspect.signature(type(self).__init__).parameters:
+            state.setdefault("loss", "mse")  # and before the loss could be chosen
+            state.setdefault("huber_delta", 1.0)
         if "scaler_" in state:
             state.setdefault("series_scales_", None)
         self.__dict__.update(state)
@@ -146,17 +148,6 @@ class DeepForecaster(
 
     def _lr_lambda(self):
         return None
-
-    def _loss(self):
-        """``loss_fn(network, batch) -> (loss, n_windows)`` used in training and validation."""
-        return forecast_loss
-
-    def _trivial_loss(self, mean_square: float) -> tuple[float, str] | None:
-        """The training loss of a trivial predictor, and what it is: a fit ending far above it diverged.
-        ``mean_square``: of the standardised training rows (1 for ``scaler="standard"``)."""
-        # an MSE of standardised targets: forecasting the centre (0 once standardised) scores their mean square
-        trivial = "forecasting the training " + ("median" if self.scaler == "robust" else "mean")
-        return (mean_square, trivial) if self._loss() is forecast_loss else None
 
     def _check_params(self) -> None:
         """Validate model-specific parameters; called at the start of fit."""
@@ -190,7 +181,7 @@ class DeepForecaster(
         self
             The fitted forecaster.
         """
-        check_scale_params(self)  # the shared parameters before the data; the model's own in _fit
+        self._check_shared_params()  # before the data; the model's own in _fit
         training_config(self, early=True)
         if isinstance(y, (pd.Series, pd.DataFrame)):
             # sktime keeps the frame it is given for predict, save and update: the user's own, which an edit
@@ -346,7 +337,7 @@ class DeepForecaster(
         restore = getattr(self, "_DeepForecaster__restore", None)
         lookback, horizon = self._lookback_length(), self._horizon_length()
         self._check_params()
-        check_scale_params(self)
+        self._check_shared_params()
         config = None if restore else training_config(self)  # every parameter is checked before the data
         parts = split_panel(y)
         self._check_lengths(parts, lookback + (0 if restore else horizon), with_horizon=restore is None)

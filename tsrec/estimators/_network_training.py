@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import numpy as np
+import functools
+
 import torch
 
 from tsrec._warn import import_lightning
 from tsrec.estimators import _divergence, _newdata, _persistence, _seeding, _steps
 from tsrec.estimators._params import (
     check_val_size, data_dtype, sizes_named_when_out_of_memory, warn_no_validation, warn_partial_validation,
-    warn_validated_only,
+    warn_unused, warn_validated_only,
 )
+from tsrec.estimators._losses import StandardisedRows, check_huber_delta, check_loss, forecast_loss
 from tsrec.estimators._saved_weights import network_with_weights
-from tsrec.estimators._scaling import fit_scales, scales_of
+from tsrec.estimators._scaling import check_scale_params, fit_scales, scales_of
 from tsrec.estimators._series import scaled_rows
 from tsrec.estimators._timeindex import positions
 from tsrec.estimators._training import TrainingConfig
@@ -22,6 +24,31 @@ from tsrec.estimators._windows import build_windows, validation_cuts, window_loa
 class NetworkTraining:
     """The network half of :class:`~tsrec.estimators._forecaster.DeepForecaster`'s ``_fit``: windows
     from the scaled series, the Lightning run, and the weights of a saved model loaded instead."""
+
+    def _loss(self):
+        """``loss_fn(network, batch) -> (loss, n_windows)`` used in training and validation: the mean
+        ``loss`` (a point loss, :mod:`~tsrec.estimators._losses`) of the windows' forecasts."""
+        if check_loss(self.loss) != "huber":  # once a fit: the parameter checks run twice
+            warn_unused(self, ("huber_delta",), f"with loss={self.loss!r}; set loss='huber' to use it")
+        return functools.partial(forecast_loss, loss=self.loss, delta=check_huber_delta(self.huber_delta))
+
+    def _check_shared_params(self) -> None:
+        """``scaling``, ``scaler`` and ``loss``: the parameters every fit checks before it reads the data."""
+        check_scale_params(self)
+        self._check_loss()
+
+    def _check_loss(self) -> None:
+        """``loss`` and ``huber_delta``; a model trained on its paper's own criterion has neither (and
+        overrides this)."""
+        check_loss(self.loss)
+        check_huber_delta(self.huber_delta)
+
+    def _trivial_loss(self, rows: StandardisedRows) -> tuple[float, str] | None:
+        """The training loss of a trivial predictor, and what it is: a fit ending far above it diverged.
+        ``rows``: the standardised training rows."""
+        # forecasting the centre (0 once standardised) scores the mean loss of the rows themselves
+        trivial = "forecasting the training " + ("median" if self.scaler == "robust" else "mean")
+        return rows.mean_loss(self.loss, self.huber_delta), trivial
 
     @torch.inference_mode(False)  # a fit called inside inference mode must still build tensors autograd takes
     def _train(self, parts: list, meta: dict, config: TrainingConfig) -> None:
@@ -62,7 +89,7 @@ class NetworkTraining:
                 val_loader = window_loader(windows, windows.val_starts, config.batch_size, False, config.seed)
             with _divergence.divergence_as_error(network, config):
                 result = _engine.train(module, train_loader, val_loader)
-        if (trivial := self._trivial_loss(_mean_square(series, self.scaler))) is not None:
+        if (trivial := self._trivial_loss(_training_rows(series, self.scaler))) is not None:
             _divergence.warn_far_above_baseline(result, *trivial, config)
         self.network_ = module.network
         self.history_ = result.as_history()
@@ -82,11 +109,8 @@ class NetworkTraining:
         return self
 
 
-def _mean_square(series: list[tuple], scaler: str) -> float:
-    """The mean square of the standardised training rows (``series``: (values, positions, cut)): 1
-    under standard scaling (taken as 1, the value it is up to rounding); under robust scaling an
-    outlier raises it, and with it the loss of a trivial forecast (``_trivial_loss``)."""
-    if scaler == "standard":
-        return 1.0
-    train = np.concatenate([values[:cut] for values, _, cut in series])
-    return float(np.mean(np.square(train, dtype=np.float64))) if train.size else 1.0
+def _training_rows(series: list[tuple], scaler: str) -> StandardisedRows:
+    """The standardised training rows of ``series`` ((values, positions, cut) each), which the loss
+    of a trivial forecast (``_trivial_loss``) is computed from: under robust scaling an outlier
+    raises it."""
+    return StandardisedRows(tuple(values[:cut] for values, _, cut in series), scaler)

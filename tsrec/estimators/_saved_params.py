@@ -72,6 +72,8 @@ def _check_training_params(est) -> None:
         warnings.simplefilter("ignore")
         training_config(est)
         check_val_size(est.val_size)
+        if hasattr(est, "_check_shared_params"):  # a forecaster's scaling, scaler and loss
+            est._check_shared_params()
 
 
 def _largest_int(value: object) -> int:

@@ -98,10 +98,3 @@ def window_loader(
     """A loader of whole batches; training drops a ragged last batch, evaluation never does."""
     dataset = WindowBatches(windows, starts)
     return batch_loader(dataset, batch_size, shuffle, seed, drop_last=shuffle and len(dataset) > batch_size)
-
-
-def forecast_loss(network: torch.nn.Module, batch) -> tuple[torch.Tensor, int]:
-    """Mean squared error of one batch of windows, and the number of windows in it."""
-    x, y, position = batch
-    pred = network(x, position) if network.uses_position else network(x)
-    return torch.mean((pred - y) ** 2), len(x)

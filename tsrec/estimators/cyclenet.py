@@ -66,6 +66,13 @@ class CycleNetForecaster(DeepForecaster):
         The statistics that standardise (see docs/parameters.md): the mean and standard deviation,
         or the median and the interquartile range in a normal distribution's standard deviations
         (scikit-learn's ``RobustScaler(unit_variance=True)``), which a few outliers do not set.
+    loss : {"mse", "mae", "huber"}, default="mse"
+        The point loss trained and validated on (see docs/parameters.md): the mean squared error, the
+        mean absolute error, or Huber's (squared within ``huber_delta``, linear beyond: far outliers
+        in the training windows pull the weights no harder than an error of ``huber_delta``).
+    huber_delta : float, default=1.0
+        Huber's threshold, in the series' standardised units (their standard deviations, or robust
+        ones with ``scaler="robust"``); smaller values come closer to the mean absolute error.
 
     Attributes
     ----------
@@ -109,6 +116,8 @@ class CycleNetForecaster(DeepForecaster):
         trainer_kwargs: dict | None = None,
         scaling: str = "series",
         scaler: str = "standard",
+        loss: str = "mse",
+        huber_delta: float = 1.0,
     ) -> None:
         self.lookback = lookback
         self.horizon = horizon
@@ -130,6 +139,8 @@ class CycleNetForecaster(DeepForecaster):
         self.trainer_kwargs = trainer_kwargs
         self.scaling = scaling
         self.scaler = scaler
+        self.loss = loss
+        self.huber_delta = huber_delta
         super().__init__()
 
     def _check_params(self) -> None:

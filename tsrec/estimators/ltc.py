@@ -98,6 +98,13 @@ class LTCForecaster(_LiquidLearningRate, DeepForecaster):
         The statistics that standardise (see docs/parameters.md): the mean and standard deviation,
         or the median and the interquartile range in a normal distribution's standard deviations
         (scikit-learn's ``RobustScaler(unit_variance=True)``), which a few outliers do not set.
+    loss : {"mse", "mae", "huber"}, default="mse"
+        The point loss trained and validated on (see docs/parameters.md): the mean squared error, the
+        mean absolute error, or Huber's (squared within ``huber_delta``, linear beyond: far outliers
+        in the training windows pull the weights no harder than an error of ``huber_delta``).
+    huber_delta : float, default=1.0
+        Huber's threshold, in the series' standardised units (their standard deviations, or robust
+        ones with ``scaler="robust"``); smaller values come closer to the mean absolute error.
 
     Examples
     --------
@@ -135,6 +142,8 @@ class LTCForecaster(_LiquidLearningRate, DeepForecaster):
         trainer_kwargs: dict | None = None,
         scaling: str = "series",
         scaler: str = "standard",
+        loss: str = "mse",
+        huber_delta: float = 1.0,
     ) -> None:
         self.lookback = lookback
         self.horizon = horizon
@@ -158,6 +167,8 @@ class LTCForecaster(_LiquidLearningRate, DeepForecaster):
         self.trainer_kwargs = trainer_kwargs
         self.scaling = scaling
         self.scaler = scaler
+        self.loss = loss
+        self.huber_delta = huber_delta
         super().__init__()
 
     def _check_params(self) -> None:
@@ -176,7 +187,8 @@ class LTCForecaster(_LiquidLearningRate, DeepForecaster):
     def get_test_params(cls, parameter_set: str = "default") -> list[dict]:
         """Two tiny configurations for sktime's conformance suite, one per cell."""
         return [
-            {"lookback": 4, "horizon": 2, "units": 3, "ode_unfolds": 2, "max_epochs": 1, "batch_size": 8},
+            {"lookback": 4, "horizon": 2, "units": 3, "ode_unfolds": 2, "max_epochs": 1, "batch_size": 8,
+             "loss": "huber"},
             {"lookback": 5, "horizon": 3, "units": 4, "cell": "cfc", "backbone_units": 4, "mode": "no_gate",
              "max_epochs": 2, "batch_size": 4, "val_size": 0.25, "random_state": 3, "scaling": "global"},
         ]

@@ -172,6 +172,13 @@ class PGNForecaster(DeepForecaster):
         The statistics that standardise (see docs/parameters.md): the mean and standard deviation,
         or the median and the interquartile range in a normal distribution's standard deviations
         (scikit-learn's ``RobustScaler(unit_variance=True)``), which a few outliers do not set.
+    loss : {"mse", "mae", "huber"}, default="mse"
+        The point loss trained and validated on (see docs/parameters.md): the mean squared error, the
+        mean absolute error, or Huber's (squared within ``huber_delta``, linear beyond: far outliers
+        in the training windows pull the weights no harder than an error of ``huber_delta``).
+    huber_delta : float, default=1.0
+        Huber's threshold, in the series' standardised units (their standard deviations, or robust
+        ones with ``scaler="robust"``); smaller values come closer to the mean absolute error.
 
     Examples
     --------
@@ -208,6 +215,8 @@ class PGNForecaster(DeepForecaster):
         trainer_kwargs: dict | None = None,
         scaling: str = "series",
         scaler: str = "standard",
+        loss: str = "mse",
+        huber_delta: float = 1.0,
     ) -> None:
         self.lookback = lookback
         self.horizon = horizon
@@ -229,6 +238,8 @@ class PGNForecaster(DeepForecaster):
         self.trainer_kwargs = trainer_kwargs
         self.scaling = scaling
         self.scaler = scaler
+        self.loss = loss
+        self.huber_delta = huber_delta
         super().__init__()
 
     def _check_params(self) -> None:
@@ -266,5 +277,5 @@ class PGNForecaster(DeepForecaster):
         return [
             {"lookback": 4, "horizon": 2, "period": 2, "hidden": 4, "max_epochs": 1, "batch_size": 8},
             {"scaling": "global", "lookback": 6, "horizon": 3, "period": 3, "hidden": 3, "norm": False, "max_epochs": 2,
-             "batch_size": 4, "val_size": 0.25, "random_state": 2},
+             "batch_size": 4, "val_size": 0.25, "random_state": 2, "loss": "huber"},
         ]

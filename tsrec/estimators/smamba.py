@@ -60,6 +60,13 @@ class SMambaForecaster(DeepForecaster):
         The statistics that standardise (see docs/parameters.md): the mean and standard deviation,
         or the median and the interquartile range in a normal distribution's standard deviations
         (scikit-learn's ``RobustScaler(unit_variance=True)``), which a few outliers do not set.
+    loss : {"mse", "mae", "huber"}, default="mse"
+        The point loss trained and validated on (see docs/parameters.md): the mean squared error, the
+        mean absolute error, or Huber's (squared within ``huber_delta``, linear beyond: far outliers
+        in the training windows pull the weights no harder than an error of ``huber_delta``).
+    huber_delta : float, default=1.0
+        Huber's threshold, in the series' standardised units (their standard deviations, or robust
+        ones with ``scaler="robust"``); smaller values come closer to the mean absolute error.
 
     Examples
     --------
@@ -96,6 +103,8 @@ class SMambaForecaster(DeepForecaster):
         trainer_kwargs: dict | None = None,
         scaling: str = "series",
         scaler: str = "standard",
+        loss: str = "mse",
+        huber_delta: float = 1.0,
     ) -> None:
         self.lookback = lookback
         self.horizon = horizon
@@ -119,6 +128,8 @@ class SMambaForecaster(DeepForecaster):
         self.trainer_kwargs = trainer_kwargs
         self.scaling = scaling
         self.scaler = scaler
+        self.loss = loss
+        self.huber_delta = huber_delta
         super().__init__()
 
     def _check_params(self) -> None:
@@ -146,7 +157,7 @@ class SMambaForecaster(DeepForecaster):
         return [
             {"lookback": 4, "horizon": 2, "d_model": 4, "d_ff": 4, "e_layers": 1, "max_epochs": 1, "batch_size": 8},
             {"lookback": 6, "horizon": 3, "d_model": 8, "d_ff": 6, "d_state": 3, "dropout": 0.0, "max_epochs": 2,
-             "batch_size": 4, "val_size": 0.25, "random_state": 4, "scaling": "global"},
+             "batch_size": 4, "val_size": 0.25, "random_state": 4, "scaling": "global", "loss": "mae"},
         ]
 
 

@@ -16,7 +16,7 @@ from tsrec.errors import ParameterError
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._params import check_int
-from tsrec.estimators._windows import forecast_loss
+from tsrec.estimators._losses import StandardisedRows, forecast_loss
 from tsrec.nn.spacetime import SpaceTime, SpaceTimeEncoder
 from tsrec.registry import register
 
@@ -232,10 +232,13 @@ class SpaceTimeForecaster(DeepForecaster):
     def _loss(self):
         return functools.partial(spacetime_loss, weights=_check_weights(self.criterion_weights))
 
-    def _trivial_loss(self, mean_square: float) -> tuple[float, str]:
+    def _check_loss(self) -> None:
+        """None to check: SpaceTime trains on its paper's RMSE terms (``criterion_weights``)."""
+
+    def _trivial_loss(self, rows: StandardisedRows) -> tuple[float, str]:
         # each RMSE term of standardised targets scores the root of their mean square (1 under standard scaling)
         # for the training mean or median
-        rmse, centre = math.sqrt(mean_square), "median" if self.scaler == "robust" else "mean"
+        rmse, centre = math.sqrt(rows.mean_loss("mse")), "median" if self.scaler == "robust" else "mean"
         return (sum(_check_weights(self.criterion_weights)) * rmse,
                 f"forecasting the training {centre} (an RMSE of {rmse:.3g} a term)")
 

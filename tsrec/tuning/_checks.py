@@ -21,7 +21,6 @@ from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._horizon import aligned_fh, relative_steps
 from tsrec.estimators._params import check_val_size as estimator_val_size
 from tsrec.estimators._params import seed_of, training_config
-from tsrec.estimators._scaling import check_scale_params
 from tsrec.estimators._series import split_panel
 from tsrec.estimators._seeding import fit_lock
 from tsrec.estimators._timeindex import infer_freq
@@ -139,12 +138,12 @@ def check_sampled(params: object, valid: set[str], name: str, unit_params: tuple
             "averages over, so trials of other horizons are not comparable; set it on the estimator and search the "
             "rest, or compare horizons on the same forecast steps, e.g. with sktime's ForecastingGridSearchCV"
         )
-    units = [param for param in ("scaling", "scaler", *unit_params) if param in params]
+    units = [param for param in ("scaling", "scaler", "loss", "huber_delta", *unit_params) if param in params]
     if units:
         raise TuningSetupError(
             f"the search space returned {units[0]!r}, which sets the units of the validation loss that trials "
-            "are compared by (e.g. each series' standard deviations, those of all series together, or interquartile "
-            "ranges); set it on the estimator and search the rest, or compare its values on a metric in the data's "
+            "are compared by (e.g. squared or absolute errors; each series' standard deviations, those of all series "
+            "together, or interquartile ranges); set it on the estimator and search the rest, or compare its values on a metric in the data's "
             "units, e.g. with sktime's ForecastingGridSearchCV"
         )
     return params
@@ -199,7 +198,7 @@ def check_fixed_params(estimator: Any, data: tuple, fit_params: dict, windows_fi
         ) from None
     flat = probe._fit_data(*data)  # bad data (NaN, one class) too
     if isinstance(probe, DeepForecaster):
-        check_scale_params(probe)  # what fit checks before the data, besides the parameters above
+        probe._check_shared_params()  # what fit checks before the data, besides the parameters above
         check_remembers_data(probe)
         check_fit_fh(fit_params.get("fh"), flat)
         if windows_fixed:
