@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import numpy as np
 import optuna
 import pytest
@@ -145,6 +146,49 @@ def test_a_classifier_without_labels_is_told_to_pass_them():
     X = np.random.default_rng(0).normal(size=(12, 1, 16))
     with pytest.raises(InputError, match=r"^y is None; a classifier needs the class labels: tune\(classifier, X, y\)"):
         tune(PGNClassifier(val_size=0.25), X, None)
+
+
+def test_the_data_may_be_given_by_name_as_fit_names_it(series, monkeypatch):
+    seen = []
+
+    class Ordered(Exception):
+        pass
+
+    def record(kind, data):
+        seen.append(data)
+        raise Ordered
+
+    monkeypatch.setattr(importlib.import_module("tsrec.tuning.tune"), "check_data", record)
+    X, labels, exog = np.zeros((6, 1, 4)), np.arange(6) % 2, np.ones(200)
+    classifier = PGNClassifier(val_size=0.3)
+    for est, args, kwargs in [(arnet(), (), {"y": series}), (arnet(), (series,), {"X": exog}),
+                              (arnet(), (), {"X": exog, "y": series}), (classifier, (), {"y": labels, "X": X}),
+                              (classifier, (X,), {"y": labels}), (arnet(), (series, exog), {})]:
+        with pytest.raises(Ordered):  # stopped right after the data is ordered
+            tune(est, *args, **kwargs)
+    expected = [(series,), (series, exog), (series, exog), (X, labels), (X, labels), (series, exog)]
+    assert len(seen) == len(expected)
+    for got, want in zip(seen, expected):
+        assert len(got) == len(want) and all(g is w for g, w in zip(got, want))
+
+
+def test_a_forecaster_tuned_with_y_by_name_runs_as_by_position(series):
+    by_name = tune(arnet(), y=series, n_trials=2, random_state=0)
+    by_position = tune(arnet(), series, n_trials=2, random_state=0)
+    assert by_name.best_params == by_position.best_params and by_name.best_value == by_position.best_value
+
+
+@pytest.mark.parametrize("kind", ["forecaster", "classifier"])
+def test_data_given_both_by_position_and_by_name_is_refused(series, kind):
+    est, data = (arnet(), (series,)) if kind == "forecaster" else (PGNClassifier(val_size=0.3), (np.zeros((6, 1, 4)),))
+    name = "y" if kind == "forecaster" else "X"
+    with pytest.raises(ValueError, match=rf"tune got {name} twice, by position and as {name}=; pass it once"):
+        tune(est, *data, **{name: data[0]})
+
+
+def test_a_forecaster_given_only_x_by_name_is_told_y_is_missing():
+    with pytest.raises(InputError, match=r"^y is None; pass the training data"):
+        tune(arnet(), X=np.ones(20))
 
 
 def test_a_dict_of_optuna_distributions_is_a_space(series):

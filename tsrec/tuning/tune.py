@@ -45,8 +45,9 @@ class TuneResult:
         The parameters the search space gave the best trial (set on ``best_estimator``).
     best_value : float
         The best trial's score: its lowest validation loss, ``best_estimator.history_["best_val_loss"]``
-        (the number early stopping and the best-weights restore use). For forecasters the mean
-        squared error on the scaled series, except :class:`~tsrec.estimators.LS4Forecaster`, whose
+        (the number early stopping and the best-weights restore use). For forecasters the
+        estimator's ``loss`` (the mean squared error by default, and SpaceTime's) on the scaled
+        series, except :class:`~tsrec.estimators.LS4Forecaster`, whose
         validation loss is its training objective: LS4's negative ELBO (averaged as in the paper's
         code, see :meth:`tsrec.nn.ls4.LS4.loss`) on the scaled windows of ``lookback + horizon``
         steps. For classifiers the cross-entropy. Lower is better.
@@ -83,6 +84,8 @@ def tune(
     random_state: int | None = None,
     study: optuna.Study | None = None,
     fit_params: dict[str, Any] | None = None,
+    X: Any = None,
+    y: Any = None,
 ) -> TuneResult:
     """Search constructor parameters of ``estimator`` with Optuna, pruning bad trials early.
 
@@ -155,6 +158,9 @@ def tune(
         its first proposals (see docs/tuning.md, "Reproducibility").
     fit_params : dict or None, default=None
         Extra keyword arguments for ``fit`` (e.g. ``{"fh": [1, 2, 3]}``).
+    X, y : default=None
+        The data by name, as ``fit`` names it (``tune(forecaster, y=y)``, ``tune(classifier, X=X,
+        y=labels)``), instead of or after the positional ``data``; one given both ways is refused.
 
     Returns
     -------
@@ -166,8 +172,9 @@ def tune(
     ValueError
         Bad ``n_trials``/``timeout``/``random_state``, ``random_state`` together with ``sampler``
         or ``study``, ``val_size=0``, other estimator parameters that ``fit`` refuses, a space that
-        returns parameters the estimator does not take or a forecaster's ``scaling``, ``horizon`` or
-        LS4's ``instance_norm`` (which set the units of the validation losses the trials are compared by)
+        returns parameters the estimator does not take or a forecaster's ``scaling``, ``scaler``,
+        ``loss``, ``huber_delta``, ``horizon`` or LS4's ``instance_norm`` (which set the units of the
+        validation losses the trials are compared by)
         or ``val_size`` (a classifier's ``random_state`` too: they set the validation data),
         an empty validation split or series shorter than the window where the space samples no
         window length (:class:`~tsrec.errors.TuningSetupError`, or the ``InputError`` of ``fit`` for
@@ -200,6 +207,7 @@ def tune(
     """
     check_n_trials(n_trials, timeout)
     kind = estimator_kind(estimator)
+    data = data_in_fit_order(kind, data, X, y)
     check_data(kind, data)
     if fit_params is not None and not isinstance(fit_params, dict):
         raise ParameterError(f"fit_params must be a dict or None, got {type(fit_params).__name__}")
@@ -272,3 +280,23 @@ def _no_trial_completed(
             f"user_attrs['error']{'' if own_study else '; pass your own study= to keep the trials'})"
         )
     return RuntimeError(f"no trial completed ({counts or 'none ran'}); {fix}")
+
+
+def data_in_fit_order(kind: str, data: tuple, X: Any, y: Any) -> tuple:
+    """``data`` with the data given by name (``X``, ``y``) in the places ``fit`` takes them:
+    ``(y[, X])`` for a forecaster, ``(X, y)`` for a classifier."""
+    names = ("X", "y") if kind == "classifier" else ("y", "X")
+    if len(data) > len(names) or (X is None and y is None):  # check_data names the count
+        return data
+    given = dict(zip(names, data))
+    for name, value in (("X", X), ("y", y)):
+        if value is None:
+            continue
+        if name in given:
+            raise ParameterError(f"tune got {name} twice, by position and as {name}=; pass it once (fit's order is "
+                                 f"{', '.join(names)})")
+        given[name] = value
+    if kind == "forecaster" and "X" not in given:
+        return (given.get("y"),) if given else ()
+    return tuple(given.get(name) for name in names)
+
