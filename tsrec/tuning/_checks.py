@@ -326,7 +326,7 @@ def check_validation_limit(estimator: object) -> None:
     """Every trial validates every window: Lightning's ``limit_val_batches`` counts batches, so
     trials of different ``batch_size`` would be scored on different windows."""
     limit = (estimator.get_params().get("trainer_kwargs") or {}).get("limit_val_batches", 1.0)
-    if not (isinstance(limit, float) and limit == 1.0):
+    if not (limit is None or isinstance(limit, float) and limit == 1.0):  # Lightning reads None as 1.0
         raise TuningSetupError(
             f"trainer_kwargs has limit_val_batches={limit!r}: trials would be scored on different validation "
             "windows (it counts batches, and batch sizes differ between trials); drop it and shorten the "

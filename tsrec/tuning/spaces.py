@@ -255,7 +255,9 @@ def _constructor_defaults(cls: type) -> dict[str, Any]:
     except (TypeError, ValueError):
         return {}
     params = signature.parameters.items()
-    return {name: p.default for name, p in params if name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD}
+    # scikit-learn's style puts every parameter after a bare * (keyword-only)
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return {name: p.default for name, p in params if name != "self" and p.kind in named}
 
 
 def _bind(space: SpaceFunction, estimator_or_name: EstimatorOrName, cls: type) -> SpaceFunction:
