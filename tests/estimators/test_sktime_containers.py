@@ -167,3 +167,26 @@ def test_a_panel_that_json_cannot_hold_says_how_to_save_it(tmp_path):
     with pytest.raises(ValueError, match=r"serialization_format='pickle'"):
         est.save(tmp_path / "model")
     assert not (tmp_path / "model").exists()
+
+
+def _hourly_frame(n: int = 30) -> pd.DataFrame:
+    return pd.DataFrame({"v": np.sin(np.arange(n) / 3.0)}, index=pd.date_range("2024-01-01", periods=n, freq="h"))
+
+
+def _with_a_missing_stamp(frame: pd.DataFrame) -> pd.DataFrame:
+    stamps = list(frame.index)
+    stamps[-1] = pd.NaT
+    return frame.set_axis(pd.DatetimeIndex(stamps))
+
+
+@pytest.mark.parametrize("second, message", [
+    (_with_a_missing_stamp(_hourly_frame()),
+     r"^y\[1\] has missing time stamps \(NaT\) at rows \[29\]; drop those rows"),
+    (_hourly_frame().iloc[::-1],
+     r"^y\[1\] time stamps are not sorted; sort it first \(e\.g\. y\[1\]\.sort_index\(\)\)"),
+    (_hourly_frame().rename(columns={"v": "w"}), r"^y\[1\] has columns \['w'\] but y\[0\] has \['v'\]; give every"),
+])
+def test_a_df_list_whose_frame_sktime_refuses_is_told_which_frame_and_why(second, message):
+    # sktime's refusal of the list listed every container's complaint and named no frame
+    with pytest.raises(InputError, match=message):
+        ARNetForecaster(**SMALL).fit([_hourly_frame(), second])

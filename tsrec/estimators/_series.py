@@ -74,6 +74,9 @@ def check_raw_y(y: object, name: str = "y") -> str:
         frame = y.to_frame()
     if frame is not None:
         _check_frame(frame, name, listed=isinstance(y, list))
+    elif isinstance(y, list):  # frames sktime refused as a df-list: name the frame, and what is wrong in it
+        for i, part in enumerate(y):
+            _check_frame(part, f"{name}[{i}]", listed=False)
     if not valid:
         raise TypeError(f"{name} is not a valid time series container (type {type(y).__name__}): {message}")
     return meta["mtype"]

@@ -42,7 +42,8 @@ def check_index(index: pd.Index, name: str = "y", duplicates_hint: str = "", pan
         raise InputError(f"{name} has duplicate time stamps (e.g. {dup}); aggregate or drop duplicates first"
                          f"{duplicates_hint}")
     if not index.is_monotonic_increasing:
-        raise InputError(f"{name} time stamps are not sorted; sort it first (e.g. y.sort_index())")
+        # the data's own expression: y[1] for a frame of a list, y for a series of a panel (named "y series 'a'")
+        raise InputError(f"{name} time stamps are not sorted; sort it first (e.g. {name.split()[0]}.sort_index())")
     if isinstance(index, pd.DatetimeIndex) and index.freq is None and len(index) >= 3 and pd.infer_freq(index) is None:
         raise InputError(f"{name}: {irregular_message(index, panel)}")
     if uneven := uneven_steps(index, panel):
