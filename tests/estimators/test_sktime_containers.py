@@ -185,8 +185,21 @@ def _with_a_missing_stamp(frame: pd.DataFrame) -> pd.DataFrame:
     (_hourly_frame().iloc[::-1],
      r"^y\[1\] time stamps are not sorted; sort it first \(e\.g\. y\[1\]\.sort_index\(\)\)"),
     (_hourly_frame().rename(columns={"v": "w"}), r"^y\[1\] has columns \['w'\] but y\[0\] has \['v'\]; give every"),
+    (_hourly_frame().tz_localize("Europe/Paris"), r"^y\[1\]'s time stamps are in Europe/Paris but y\[0\]'s are naive; "
+                                                  r"give every frame the same zone, e\.g\. y\[1\]\.tz_localize\(None\)$"),
 ])
 def test_a_df_list_whose_frame_sktime_refuses_is_told_which_frame_and_why(second, message):
     # sktime's refusal of the list listed every container's complaint and named no frame
     with pytest.raises(InputError, match=message):
         ARNetForecaster(**SMALL).fit([_hourly_frame(), second])
+
+
+def test_a_df_list_of_naive_and_utc_frames_is_told_the_one_utc_fix():
+    # naive stamps read as wall-clock times in UTC or as UTC are the same: one fix, not two
+    first = _hourly_frame().tz_localize("UTC")
+    with pytest.raises(InputError, match=r"^y\[1\]'s time stamps are naive but y\[0\]'s are in UTC; give every "
+                                         r"frame the same zone, e\.g\. y\[1\]\.tz_localize\('UTC'\)$"):
+        ARNetForecaster(**SMALL).fit([first, _hourly_frame()])
+    fitted = ARNetForecaster(**SMALL).fit([first, _hourly_frame().tz_localize("UTC")])
+    assert fitted.predict(fh=[1])[0].index[0].tz is not None  # the fix fits
+

@@ -196,6 +196,8 @@ def zone_fix(have, want, obj: str = "", level: str = "") -> str:
         return f"{obj}.tz_localize(None{level})"
     if have is not None:
         return f"{obj}.tz_convert({str(want)!r}{level})"
+    if str(want) == "UTC":  # both readings are one
+        return f"{obj}.tz_localize('UTC'{level})"
     return (f"{obj}.tz_localize({str(want)!r}{level}) if they are wall-clock times in {want}, or "
             f"{obj}.tz_localize('UTC'{level}).tz_convert({str(want)!r}{level}) if they are UTC")
 
