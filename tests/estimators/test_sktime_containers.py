@@ -185,8 +185,9 @@ def _with_a_missing_stamp(frame: pd.DataFrame) -> pd.DataFrame:
     (_hourly_frame().iloc[::-1],
      r"^y\[1\] time stamps are not sorted; sort it first \(e\.g\. y\[1\]\.sort_index\(\)\)"),
     (_hourly_frame().rename(columns={"v": "w"}), r"^y\[1\] has columns \['w'\] but y\[0\] has \['v'\]; give every"),
-    (_hourly_frame().tz_localize("Europe/Paris"), r"^y\[1\]'s time stamps are in Europe/Paris but y\[0\]'s are naive; "
-                                                  r"give every frame the same zone, e\.g\. y\[1\]\.tz_localize\(None\)$"),
+    (_hourly_frame().tz_localize("Europe/Paris"),
+     r"^y\[1\]'s time stamps are in Europe/Paris but y\[0\]'s are naive; give every frame the same zone, "
+     r"e\.g\. y\[1\]\.tz_localize\(None\)$"),
 ])
 def test_a_df_list_whose_frame_sktime_refuses_is_told_which_frame_and_why(second, message):
     # sktime's refusal of the list listed every container's complaint and named no frame

@@ -12,9 +12,10 @@ from sktime.forecasting.base import ForecastingHorizon
 
 from tsrec._warn import warn_user
 from tsrec.estimators._long_tables import numeric_stamps_fix
-from tsrec.estimators._fh_stamps import zone_fix
 from tsrec.estimators._padding import empty_parts_note, padding_note, wide_padding_note
-from tsrec.estimators._series_values import check_dtypes, check_time_index, non_numeric_message, not_real
+from tsrec.estimators._series_values import (
+    check_dtypes, check_same_zone, check_time_index, non_numeric_message, not_real,
+)
 from tsrec.estimators._timeindex import SEVERAL_SERIES, check_index, future_indexes
 from tsrec.estimators.errors import InputError
 
@@ -51,7 +52,7 @@ def check_raw_y(y: object, name: str = "y") -> str:
             if not part.columns.equals(y[0].columns):  # sktime would fill the union of the columns with NaN
                 raise InputError(f"{name}[{i}] has columns {list(part.columns)} but {name}[0] has "
                                  f"{list(y[0].columns)}; give every series' frame the same variates")
-            _check_same_zone(part, y[0], f"{name}[{i}]", f"{name}[0]")
+            check_same_zone(part, y[0], f"{name}[{i}]", f"{name}[0]")
     elif isinstance(y, (list, tuple)) and all(isinstance(v, numbers.Real) for v in y):
         # a plain list of values: the type message below named lists of DataFrames as the fix
         # sktime's conformance suite matches "type" in the refusal of a tuple
@@ -82,17 +83,6 @@ def check_raw_y(y: object, name: str = "y") -> str:
     if not valid:
         raise TypeError(f"{name} is not a valid time series container (type {type(y).__name__}): {message}")
     return meta["mtype"]
-
-
-def _check_same_zone(part: pd.DataFrame, first: pd.DataFrame, name: str, first_name: str) -> None:
-    """The frames of a df-list stamp in one time zone (sktime's conversion refused mixed ones with
-    every container's complaint)."""
-    have, want = (getattr(frame.index, "tz", None) for frame in (part, first))
-    if str(have) != str(want):
-        where = {None: "naive"}
-        raise InputError(f"{name}'s time stamps are {where.get(have, f'in {have}')} but {first_name}'s are "
-                         f"{where.get(want, f'in {want}')}; give every frame the same zone, e.g. "
-                         f"{zone_fix(have, want, name)}")
 
 
 def fitted_series_name(column: object) -> object:

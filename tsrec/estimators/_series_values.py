@@ -7,6 +7,7 @@ import pandas as pd
 from pandas.errors import OutOfBoundsDatetime
 
 from tsrec._warn import warn_user
+from tsrec.estimators._fh_stamps import zone_fix
 from tsrec.estimators._long_tables import (
     ids_as_index_fix, long_table_fix, reads_as_dates, stamp_columns, to_datetime_code,
 )
@@ -169,3 +170,14 @@ def _series_id_columns(frame: pd.DataFrame, bad: list) -> list | None:
         if not pairs.has_duplicates:
             return columns
     return None
+
+
+def check_same_zone(part: pd.DataFrame, first: pd.DataFrame, name: str, first_name: str) -> None:
+    """The frames of a df-list stamp in one time zone (sktime's conversion refused mixed ones with
+    every container's complaint)."""
+    have, want = (getattr(frame.index, "tz", None) for frame in (part, first))
+    if str(have) != str(want):
+        where = {None: "naive"}
+        raise InputError(f"{name}'s time stamps are {where.get(have, f'in {have}')} but {first_name}'s are "
+                         f"{where.get(want, f'in {want}')}; give every frame the same zone, e.g. "
+                         f"{zone_fix(have, want, name)}")
