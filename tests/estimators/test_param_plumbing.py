@@ -125,7 +125,7 @@ NOT_IN_CASES = {
     "gradient_checkpointing",  # recomputes the scans in backward: the same weights (test_chimera_estimators.py)
     "timing",  # LTCClassifier's: needs X with stamps, and evenly spaced ones read alike (test_ltc_stamps.py)
     # the shared point loss, read by the shared training code: test_losses.py fits every forecaster that
-    # takes it on each loss, and pins the threshold reaching the loss
+    # takes it on each loss, and test_loss_details.py pins both reaching each one's training loss
     "loss", "huber_delta",
 }
 

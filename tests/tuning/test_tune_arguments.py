@@ -222,3 +222,13 @@ def test_optunas_refusal_of_a_range_names_the_parameter(series, suggest, message
     with pytest.raises(TuningSetupError, match=expected) as e:
         tune(arnet(), series, n_trials=1, space=lambda t: {name: suggest(t)})
     assert ".;" not in str(e.value)  # Optuna's sentence ends in a full stop
+
+
+@pytest.mark.parametrize("kind", ["forecaster", "classifier"])
+def test_data_given_in_full_by_position_and_again_by_name_is_refused(kind):
+    if kind == "forecaster":
+        est, data, name = ARNetForecaster(n_lags=8, val_size=0.2), (np.sin(np.arange(120) / 4.0), np.ones(120)), "X"
+    else:
+        est, data, name = PGNClassifier(val_size=0.3), (np.zeros((6, 1, 4)), np.arange(6) % 2), "y"
+    with pytest.raises(ValueError, match=rf"tune got {name} twice, by position and as {name}=; pass it once"):
+        tune(est, *data, n_trials=1, **{name: data[1]})
