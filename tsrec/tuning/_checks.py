@@ -143,8 +143,8 @@ def check_sampled(params: object, valid: set[str], name: str, unit_params: tuple
         raise TuningSetupError(
             f"the search space returned {units[0]!r}, which sets the units of the validation loss that trials "
             "are compared by (e.g. squared or absolute errors; each series' standard deviations, those of all series "
-            "together, or interquartile ranges); set it on the estimator and search the rest, or compare its values on a metric in the data's "
-            "units, e.g. with sktime's ForecastingGridSearchCV"
+            "together, or interquartile ranges); set it on the estimator and search the rest, or compare its values "
+            "on a metric in the data's units, e.g. with sktime's ForecastingGridSearchCV"
         )
     return params
 
