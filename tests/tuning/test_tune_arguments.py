@@ -186,6 +186,36 @@ def test_data_given_both_by_position_and_by_name_is_refused(series, kind):
         tune(est, *data, **{name: data[0]})
 
 
+def test_a_none_by_position_leaves_the_place_to_the_name(series, monkeypatch):
+    # tune(est, None, y=y): the None holds y's place, as fit(None, y) would not refuse a name given later
+    seen = []
+
+    class Ordered(Exception):
+        pass
+
+    def record(kind, data):
+        seen.append(data)
+        raise Ordered
+
+    monkeypatch.setattr(importlib.import_module("tsrec.tuning.tune"), "check_data", record)
+    X, labels = np.zeros((6, 1, 4)), np.arange(6) % 2
+    classifier = PGNClassifier(val_size=0.3)
+    for est, args, kwargs in [(arnet(), (None,), {"y": series}), (classifier, (None,), {"X": X, "y": labels}),
+                              (classifier, (X, None), {"y": labels})]:
+        with pytest.raises(Ordered):
+            tune(est, *args, **kwargs)
+    expected = [(series,), (X, labels), (X, labels)]
+    assert [tuple(map(id, got)) for got in seen] == [tuple(map(id, want)) for want in expected]
+
+
+def test_the_twice_message_shows_both_ways_of_passing_the_data():
+    X, labels = np.zeros((6, 1, 4)), np.arange(6) % 2
+    with pytest.raises(ValueError, match=r"in fit's order \(tune\(est, X, y\)\) or by name \(tune\(est, X=X, y=y\)\)"):
+        tune(PGNClassifier(val_size=0.3), labels, X=X)
+    with pytest.raises(ValueError, match=r"in fit's order \(tune\(est, y, X\)\) or by name \(tune\(est, y=y, X=X\)\)"):
+        tune(arnet(), np.ones(50), y=np.ones(50))
+
+
 def test_a_forecaster_given_only_x_by_name_is_told_y_is_missing():
     with pytest.raises(InputError, match=r"^y is None; pass the training data"):
         tune(arnet(), X=np.ones(20))

@@ -292,9 +292,11 @@ def data_in_fit_order(kind: str, data: tuple, X: Any, y: Any) -> tuple:
     for name, value in (("X", X), ("y", y)):
         if value is None:
             continue
-        if name in given:
-            raise ParameterError(f"tune got {name} twice, by position and as {name}=; pass it once (fit's order is "
-                                 f"{', '.join(names)})")
+        if given.get(name) is not None:  # a None in its place holds it for the name: tune(est, None, y=y)
+            raise ParameterError(
+                f"tune got {name} twice, by position and as {name}=; pass it once, in fit's order "
+                f"(tune(est, {', '.join(names)})) or by name (tune(est, {', '.join(f'{n}={n}' for n in names)}))"
+            )
         given[name] = value
     if kind == "forecaster" and "X" not in given:
         return (given.get("y"),) if given else ()
