@@ -204,3 +204,43 @@ def test_a_df_list_of_naive_and_utc_frames_is_told_the_one_utc_fix():
     fitted = ARNetForecaster(**SMALL).fit([first, _hourly_frame().tz_localize("UTC")])
     assert fitted.predict(fh=[1])[0].index[0].tz is not None  # the fix fits
 
+
+
+def _stamps_in_two_zones(second_zone: str | None) -> list:
+    paris = pd.date_range("2024-01-01", periods=30, freq="h", tz="Europe/Paris")
+    other = pd.date_range("2024-01-01", periods=30, freq="h", tz=second_zone)
+    return list(paris) + list(other)
+
+
+@pytest.mark.parametrize("second_zone, naive", [("UTC", False), (None, True)])
+def test_a_panel_of_stamps_in_several_zones_is_told_the_conversion_that_works(second_zone, naive):
+    # pandas keeps such stamps as objects and pd.to_datetime without utc=True refuses them, so the
+    # general advice for an object index (pd.to_datetime) did not help
+    stamps = pd.Index(_stamps_in_two_zones(second_zone), dtype=object)
+    index = pd.MultiIndex.from_arrays([["a"] * 30 + ["b"] * 30, stamps])
+    y = pd.DataFrame({"v": np.sin(np.arange(60) / 3.0)}, index=index)
+    zones = "Europe/Paris, naive" if naive else "Europe/Paris, UTC"
+    fix = ("y.index = pd.MultiIndex.from_arrays([y.index.get_level_values(0), "
+           "pd.to_datetime(y.index.get_level_values(1), utc=True)])")
+    with pytest.raises(InputError) as refused:
+        ARNetForecaster(**SMALL).fit(y)
+    message = str(refused.value)
+    assert message.startswith(f"y's time stamps are in several time zones ({zones}), so pandas keeps them as objects")
+    assert fix in message and ("reading naive stamps as UTC" in message) == naive
+    exec(fix, {"pd": pd, "y": y})  # the advice runs and gives a panel the forecaster fits
+    assert str(y.index.levels[1].dtype).endswith("UTC]")
+    ARNetForecaster(**SMALL).fit(y)
+
+
+def test_a_series_of_stamps_in_several_zones_is_told_the_conversion_that_works():
+    y = pd.Series(np.arange(60.0), index=pd.Index(_stamps_in_two_zones("UTC"), dtype=object))
+    with pytest.raises(InputError, match=r"^y's time stamps are in several time zones \(Europe/Paris, UTC\), .*"
+                                         r"e\.g\. in UTC: y\.index = pd\.to_datetime\(y\.index, utc=True\)$"):
+        ARNetForecaster(**SMALL).fit(y)
+
+
+def test_an_object_index_of_stamps_in_one_zone_keeps_the_general_advice():
+    stamps = pd.Index(list(pd.date_range("2024-01-01", periods=30, freq="h")), dtype=object)
+    y = pd.Series(np.arange(30.0), index=stamps)
+    with pytest.raises(TypeError, match=r"holds values of dtype object .*use a DatetimeIndex \(pd\.to_datetime\)"):
+        ARNetForecaster(**SMALL).fit(y)

@@ -54,10 +54,31 @@ def check_time_index(y: pd.Series | pd.DataFrame, name: str) -> None:
             f"{' (or with it: they are written day first)' if dayfirst else ''}; convert them to dates: {convert}, "
             f"or read with pd.read_csv(..., parse_dates=[...]{', dayfirst=True' if dayfirst else ''})"
         )
+    _check_one_zone(index, y.index, name)
     kind = "float numbers" if pd.api.types.is_float_dtype(index.dtype) else f"values of dtype {index.dtype}"
     raise TypeError(
         f"{name}'s time index holds {kind} (e.g. {example!r}); use a DatetimeIndex (pd.to_datetime), a "
         "PeriodIndex or an integer index (e.g. index.astype(int) for whole step numbers)"
+    )
+
+
+def _check_one_zone(index: pd.Index, full: pd.Index, name: str) -> None:
+    """Stamps in several time zones (or naive beside zoned) are kept by pandas as objects, and the
+    general fix, ``pd.to_datetime``, refuses them: say so, with the conversion that works."""
+    if index.dtype != object or not all(isinstance(stamp, pd.Timestamp) for stamp in index):
+        return
+    zones = sorted({str(stamp.tz) if stamp.tz is not None else "naive" for stamp in index})
+    if len(zones) < 2:
+        return
+    levels = [f"{name}.index.get_level_values({i})" for i in range(full.nlevels)]
+    converted = f"pd.to_datetime({levels[-1] if full.nlevels > 1 else f'{name}.index'}, utc=True)"
+    code = (f"{name}.index = pd.MultiIndex.from_arrays([{', '.join(levels[:-1])}, {converted}])"
+            if full.nlevels > 1 else f"{name}.index = {converted}")
+    naive = (", reading naive stamps as UTC (if they are local times, tz_localize them first)"
+             if "naive" in zones else "")
+    raise InputError(
+        f"{name}'s time stamps are in several time zones ({', '.join(zones)}), so pandas keeps them as objects; "
+        f"put them in one zone, e.g. in UTC: {code}{naive}"
     )
 
 
