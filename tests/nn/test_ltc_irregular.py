@@ -101,7 +101,7 @@ def test_bad_lengths_are_refused(name, elapsed, error, match):
 def test_a_step_length_per_sample_must_be_one_per_sample():
     cell = cells()["cfc-default"]
     x, _, h0 = data(batch=4, T=1)
-    with pytest.raises(ValueError, match=r"elapsed must have shape \(4\) \(batch\)"):
+    with pytest.raises(ValueError, match=r"elapsed must have shape \(4,\) \(batch,\)"):
         cell(x[:, 0], h0, elapsed=torch.ones(4, 1))
     with pytest.raises(ValueError, match="finite lengths > 0"):
         cell(x[:, 0], h0, elapsed=torch.tensor([1.0, 0.0, 1.0, 1.0]))

@@ -68,9 +68,9 @@ CASES = [
     # one gap per sample is (batch,): (batch, 1) is refused, as (1, batch) would broadcast against the units
     ("cfc-step-elapsed-per-sample", lambda: CfCCell(3, 4, backbone_units=8)(x(4, 3), torch.zeros(4, 4),
                                                                             elapsed=torch.rand(1, 4)),
-     ValueError, r"elapsed must have shape \(4\) \(batch\)"),
+     ValueError, r"elapsed must have shape \(4,\) \(batch,\)"),
     ("ltc-step-elapsed-tensor", lambda: LTCCell(3, 4)(x(4, 3), torch.zeros(4, 4), elapsed=torch.rand(4, 1)),
-     ValueError, r"elapsed must have shape \(4\) \(batch\)"),
+     ValueError, r"elapsed must have shape \(4,\) \(batch,\); got \(4, 1\).*elapsed\.squeeze\(-1\)"),
     ("ltc-scan-elapsed-zero", lambda: LTCCell(3, 4).scan(x(2, 6, 3), torch.zeros(2, 4), torch.zeros(2, 6)),
      ValueError, "finite lengths > 0"),
     ("cfc-step-same-sum", lambda: CfCCell(3, 4, backbone_units=8)(x(2, 2), torch.zeros(2, 5)), ValueError,

@@ -78,4 +78,5 @@ def refuse_functorch(op: str, *tensors: torch.Tensor | None) -> None:
     if any(_functorch_levels(x) for x in tensors if x is not None):
         raise RuntimeError(f"{op}'s torch path (a hand-written backward) does not run under torch.func transforms "
                            f"(grad, jacrev, vjp, vmap); use backend='naive' there (plain autograd, slower), or "
-                           "torch.autograd.grad")
+                           "torch.autograd.grad; a network of tsrec.nn takes no backend argument: set the "
+                           "environment variable TSREC_KERNEL_BACKEND=naive (read at each call) for the same")

@@ -116,7 +116,10 @@ _CHANNEL_LABELS = ("channels", "variates", "features", "series")
 
 def _rank_fix(name: str, specs: list[tuple], got: tuple) -> str:
     """The axis a tensor of one dim too few lacks: the batch axis, or (a (batch, time) input of one series)
-    the last, channel-like one; both where the sizes the network fixes do not tell."""
+    the last, channel-like one; both where the sizes the network fixes do not tell. A trailing axis of
+    size 1 too many (a (batch, 1) column for a (batch,) tensor) is dropped with squeeze."""
+    if len(got) == len(specs) + 1 and got[-1] == 1 and all(_fits(spec[:2], n) for spec, n in zip(specs, got)):
+        return f"drop its trailing axis of size 1 with {name}.squeeze(-1)"
     if len(got) != len(specs) - 1:
         return f"pass a {len(specs)}-dim tensor"
     batch = f"add the batch axis ({name}.unsqueeze(0) for one sample)"
@@ -132,9 +135,14 @@ def _rank_fix(name: str, specs: list[tuple], got: tuple) -> str:
     return f"{batch}, or {channel}"
 
 
+def _tuple_text(items: Sequence[str]) -> str:
+    """``items`` written as Python writes a tuple: ``(2,)`` for one, not ``(2)``."""
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
 def _raise_shape(name: str, x: object, specs: list[tuple]) -> None:
-    labels = "(" + ", ".join(label for label, *_ in specs) + ")"
-    want = "(" + ", ".join(label if size is None else str(size) for label, size, *_ in specs) + ")"
+    labels = _tuple_text([label for label, *_ in specs])
+    want = _tuple_text([label if size is None else str(size) for label, size, *_ in specs])
     as_built = " as built" if any(arg for _, _, arg, _ in specs) else ""
     described = want + (f" {labels}" if labels != want else "") + as_built
     if not isinstance(x, torch.Tensor):

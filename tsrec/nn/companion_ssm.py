@@ -114,6 +114,7 @@ class CompanionSSM(nn.Module):
         torch.Tensor
             The kernels, ``(width, length)``.
         """
+        length = check_int("length", length)  # the kernel's own message names its argument L
         kernel = companion_kernel(*self.abc(), length, method=kernel_method(self.norm_order))
         return kernel.repeat_interleave(self.repeats, dim=0)
 

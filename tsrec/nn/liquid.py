@@ -41,7 +41,8 @@ class LiquidEncoder(nn.Module):
         super().__init__()
         if not (isinstance(cell, nn.Module) and hasattr(cell, "scan") and hasattr(cell, "units")):
             raise TypeError("cell must be an LTCCell or a CfCCell (a module with units and scan(x, h0)), "
-                            f"got {type(cell).__name__}: build it with make_cell('ltc' or 'cfc', ...)")
+                            f"got {type(cell).__name__}: pass LTCCell(input_size, units) or "
+                            "CfCCell(input_size, units) from tsrec.nn")
         self.cell, self.pool = cell, check_pool(pool)
         self.units, self.elapsed_channel = cell.units, check_flag("elapsed_channel", elapsed_channel)
 

@@ -179,6 +179,7 @@ class LS4(nn.Module):
             ``"z"``, ``"mu_q"``, ``"sigma_q"``, ``"mu_p"``, ``"sigma_p"`` and ``"kl"``, each
             (batch, time, z_dim); ``"mean"`` and ``"nll"``, each (batch, time, n_channels).
         """
+        self._check_x(x)  # else a wrong channel count got the posterior encoder's message, naming no LS4 argument
         check_generator(generator)
         mu_q, sigma_q = self.posterior_head(self.posterior(x))
         eps = torch.randn(mu_q.shape, generator=generator, device=x.device, dtype=mu_q.dtype)

@@ -73,7 +73,7 @@ class LS4Encoder(nn.Module):
             The output; with ``return_state``, the pair ``(output, states)``.
         """
         check_input("x", x, ("batch", "time", ("features", self.embed.in_features, "n_inputs")), self.embed.weight)
-        if return_state:
+        if check_flag("return_state", return_state):  # a string such as "no" would read as True
             return self.stack(self.embed(x), return_state=True)
         h = self.stack(self.embed(x))
         return h.mean(dim=1) if self.pool else h
@@ -97,7 +97,19 @@ class LS4Encoder(nn.Module):
             The states after the step.
         """
         check_input("x", x, ("batch", ("features", self.embed.in_features, "n_inputs")), self.embed.weight)
+        _check_state_batch("x", x, states)
         return self.stack.step(self.embed(x), states)
+
+
+def _check_state_batch(name: str, x: torch.Tensor, states: State) -> None:
+    """Refuse a step input ``x`` whose batch is not that of ``states`` (the S4 layers' own check names
+    their internal input ``u``). States of another form are left to the layers' messages."""
+    first = states[0] if isinstance(states, (list, tuple)) and states else None
+    first = first[0] if isinstance(first, tuple) and first else first  # an NPLR state is (x, constants)
+    if isinstance(first, torch.Tensor) and first.ndim >= 1 and first.shape[0] != x.shape[0]:
+        raise ValueError(f"{name} has batch {x.shape[0]} but states were computed for batch {first.shape[0]}: pass "
+                         f"{name} with {first.shape[0]} rows, the batch of the forward(..., return_state=True) call "
+                         "that returned states, or call forward on this batch for states of its own")
 
 
 class GaussianHead(nn.Module):
@@ -167,7 +179,7 @@ class GaussianHead(nn.Module):
         """
         self._check(h, ("batch", "time"))
         p = self.proj(h)
-        if not return_state:
+        if not check_flag("return_state", return_state):
             return self.mu(p), self._sigma(self.log_sigma(p))
         (mu, s_mu), (log_sigma, s_sigma) = self.mu(p, return_state=True), self.log_sigma(p, return_state=True)
         return (mu, self._sigma(log_sigma)), [s_mu, s_sigma]
@@ -196,6 +208,7 @@ class GaussianHead(nn.Module):
             got = f"{len(states)} states" if error is ValueError else type(states).__name__
             raise error("states must be the [mu, log sigma] pair of unit states that forward(h, return_state=True) "
                         f"or step returns, got {got}: pass the states those calls return")
+        _check_state_batch("h", h, states)
         p = self.proj(h)
         (mu, s_mu), (log_sigma, s_sigma) = self.mu.step(p, states[0]), self.log_sigma.step(p, states[1])
         return (mu, self._sigma(log_sigma)), [s_mu, s_sigma]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tsrec.nn._checks import check_flag, check_input, check_positive
+from tsrec.nn._checks import check_dtype, check_flag, check_input, check_positive, check_shape
 
 
 class InstanceNorm(nn.Module):
@@ -82,7 +82,8 @@ class InstanceNorm(nn.Module):
         Parameters
         ----------
         y : torch.Tensor
-            A normalised output, (batch, horizon, channels).
+            A normalised output, (batch, horizon, channels), with the batch and channels of the
+            window ``stats`` came from (any horizon); on the stats' device.
         stats : tuple of torch.Tensor or None
             The ``(mean, std)`` that :meth:`normalize` returned; None returns ``y`` unchanged.
 
@@ -93,5 +94,32 @@ class InstanceNorm(nn.Module):
         """
         if stats is None:
             return y
-        mean, std = stats
+        mean, std = _check_stats(stats)
+        # the stats' batch and channels: a y of batch 1 would otherwise broadcast over the batch silently
+        dims = (("batch", mean.shape[0]), "horizon", ("channels", mean.shape[2]))
+        window = "the batch and channels of the window that stats were taken of"
+        try:
+            check_shape("y", y, dims)
+        except ValueError as error:
+            if y.ndim == 3:
+                raise ValueError(f"{error} ({window})") from None
+            raise ValueError(f"y must have shape ({mean.shape[0]}, horizon, {mean.shape[2]}) (batch, horizon, "
+                             f"channels), {window}; got {tuple(y.shape)}, {y.ndim} dims: pass y of 3 dims "
+                             f"with {mean.shape[0]} rows and {mean.shape[2]} channels") from None
+        check_dtype("y", y)
+        if y.device != mean.device:
+            raise ValueError(f"y is on {y.device} but stats are on {mean.device}: move y with y.to('{mean.device}')")
         return y * std + mean
+
+
+def _check_stats(stats: object) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``(mean, std)`` pair of :meth:`InstanceNorm.normalize`, each (batch, 1, channels)."""
+    fix = "pass the stats that normalize(x) returned with the normalised x, or None when it returned None"
+    if not (isinstance(stats, (tuple, list)) and len(stats) == 2):
+        what = f"{type(stats).__name__} of length {len(stats)}" if isinstance(stats, (tuple, list)) else (
+            type(stats).__name__)
+        raise TypeError(f"stats must be the (mean, std) pair that normalize returned, got a {what}: {fix}")
+    mean, std = stats
+    check_input("stats[0] (the mean)", mean, ("batch", ("time", 1), "channels"))
+    check_input("stats[1] (the std)", std, (("batch", mean.shape[0]), ("time", 1), ("channels", mean.shape[2])))
+    return mean, std

@@ -107,13 +107,19 @@ class PGNLayer(nn.Module):
         Parameters
         ----------
         x : torch.Tensor
-            Inputs of shape (batch, time, in_features).
+            Inputs of shape (batch, time, in_features), with ``1 <= time <= max_len``, checked as
+            :meth:`forward` checks them (a longer input would reuse the longest lag's weight).
 
         Returns
         -------
         torch.Tensor
             ``H`` of shape (batch, time, hidden); ``H_t`` depends on ``x_{<t}`` only.
         """
+        self._check(x)
+        return self._history(x)
+
+    def _history(self, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`history` of a checked ``x``."""
         batch, time, _ = x.shape
         if time == 1:
             return self.hie.bias.expand(batch, 1, self.hidden)
@@ -160,7 +166,7 @@ class PGNLayer(nn.Module):
             The layer's output at every step, (batch, time, hidden); causal in time.
         """
         self._check(x)
-        return self._fuse(x, self.history(x))
+        return self._fuse(x, self._history(x))
 
     def last_step(self, x: torch.Tensor) -> torch.Tensor:
         """The layer's output at the final step only, ``forward(x)[:, -1:]`` computed alone.

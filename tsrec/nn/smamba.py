@@ -264,7 +264,10 @@ class SMamba(nn.Module):
     d_state : int, default=2
         Mamba state size N (the ETT scripts: 2).
     e_layers : int, default=2
+        Number of encoder layers over the variate tokens (bidirectional Mamba, then feed-forward,
+        post-norm; see :class:`SMambaLayer`).
     dropout : float, default=0.1
+        Dropout after the token embedding and inside each layer's feed-forward network.
     n_time_features : int, default=0
         Calendar-feature series passed as ``x_mark`` (batch, lookback, n_time_features); each is
         one more token (not normalised), as in the paper's code.

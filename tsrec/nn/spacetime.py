@@ -274,7 +274,13 @@ class SpaceTime(nn.Module):
 
     Parameters
     ----------
-    lookback, horizon : int
+    lookback : int
+        Lookback of the training windows. It fixes no input length (any number of steps works:
+        the encoder convolves over time and the decoder rolls on from the last state); it only
+        sets how many leading positions the open-loop terms of :meth:`loss_terms` leave out,
+        ``min(kernel_dim, lookback) - 1`` (see the notes in the module docstring).
+    horizon : int
+        Steps that ``forward`` forecasts by default and that ``y`` of :meth:`loss_terms` holds.
     width : int, default=128
         Channels of the encoder and decoder.
     n_kernels : int, default=16
@@ -361,7 +367,9 @@ class SpaceTime(nn.Module):
         """
         next_input = check_flag("next_input", next_input)
         z, mean = self._encode(x)
-        check_input("y", y, (("batch", x.shape[0]), ("horizon", self.horizon, "horizon"), ("channels", x.shape[2])))
+        # in the parameters' dtype and on their device, as x: a float64 y made the loss float64
+        check_input("y", y, (("batch", x.shape[0]), ("horizon", self.horizon, "horizon"), ("channels", x.shape[2])),
+                    self.head[1].weight)
         forecast = self._forecast(z, mean, self.horizon, x.shape[0])
         y_open, u_next = self.decoder.open_loop(z, next_input)
         y_open = self._to_channels((self.head(y_open) + mean)[..., 0], x.shape[0])
