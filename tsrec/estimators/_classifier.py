@@ -26,6 +26,7 @@ from tsrec._warn import import_lightning
 from tsrec.estimators import _divergence, _panel_values, _panels, _params, _persistence, _seeding, _sktime_zip
 from tsrec.estimators._attribute_docs import CLASSIFIER_ATTRIBUTES, with_shared_attributes
 from tsrec.estimators._batches import batch_loader
+from tsrec.estimators._class_weights import WeightedClassLoss, check_class_weight, class_weights
 from tsrec.estimators._fitted_params import fitted_value
 from tsrec.estimators._labels import encode_labels
 from tsrec.estimators._modes import predicting
@@ -153,6 +154,14 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
     def _check_params(self) -> None:
         """Validate model-specific parameters; called at the start of fit."""
 
+    def __setstate__(self, state: dict) -> None:
+        state.setdefault("class_weight", None)  # pickled before classes could be weighted
+        super().__setstate__(state)
+
+    def _check_shared_params(self) -> None:
+        """Validate the parameters every classifier takes besides the training ones, before the data."""
+        check_class_weight(self.class_weight)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
@@ -229,6 +238,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y):
         self._check_params()
+        self._check_shared_params()
         config = training_config(self)  # every parameter is checked before the data
         X, y_encoded = self._fit_data(X, y)
         _persistence.remember_fitted_params(self)
@@ -255,12 +265,14 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         x = time_major(X)
         target = torch.from_numpy(y_encoded.astype(np.int64))
         train_idx, val_idx = self._split(y_encoded, config.seed)
+        weight = class_weights(self.class_weight, self.classes_, y_encoded, train_idx)
         self._check_training_memory(config, self.n_channels_, self.n_timepoints_, min(config.batch_size,
                                                                                       len(train_idx)))
         with _seeding.seeded(config.seed, _seeding.uses_gpu(config)), _params.sizes_named_when_out_of_memory(self):
             encoder, width = self._build_encoder(self.n_channels_, self.n_timepoints_)
             network = SequenceClassifier(encoder, width, len(self.classes_))
-            module = _engine.TrainingModule(network, classification_loss, config)
+            loss = classification_loss if weight is None else WeightedClassLoss(weight)
+            module = _engine.TrainingModule(network, loss, config)
             train_loader = _loader(x[train_idx], target[train_idx], config.batch_size, True, config.seed)
             val_loader = None
             if len(val_idx):

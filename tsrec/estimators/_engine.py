@@ -142,7 +142,8 @@ class TrainingModule(pl.LightningModule):
         # the epoch's training loss: the mean over its windows (samples) of the loss minimised,
         # penalty included, over every process
         summed = 0.0 if self._train["sum"] is None else float(self._train["sum"])
-        total, count = self._summed_over_processes(summed, self._train["count"])
+        # a count may be a tensor on the device (a batch's total class weight), read here once an epoch
+        total, count = self._summed_over_processes(summed, float(self._train["count"]))
         self._train.update(sum=None, count=0)
         self.train_history.append(total / max(count, 1))
         self.log("train_loss", self.train_history[-1], prog_bar=self.config.verbose)
@@ -154,8 +155,8 @@ class TrainingModule(pl.LightningModule):
     def validation_step(self, batch, batch_idx: int) -> None:
         for minibatch in _minibatches(batch, self.val_grouped):
             loss, count = self.loss_fn(self.network, minibatch)
-            self._val["sum"] += float(loss) * count
-            self._val["count"] += count
+            self._val["sum"] += float(loss) * float(count)
+            self._val["count"] += float(count)
 
     def on_validation_epoch_end(self) -> None:
         # the exact mean over all validation items, not a mean of batch means

@@ -14,6 +14,9 @@ from tsrec.estimators.errors import LoadError
 
 
 TUPLE_MARK = "__tuple__"
+#: a dict whose keys are not all strings (a classifier's class_weight by integer labels), as [key, value] pairs:
+#: JSON writes every key as a string, and {1: 9.0} would load as {"1": 9.0}, which names no class
+ITEMS_MARK = "__items__"
 
 
 def params_to_json(value: object) -> object:
@@ -27,6 +30,8 @@ def params_to_json(value: object) -> object:
     if isinstance(value, list):
         return [params_to_json(v) for v in value]
     if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            return {ITEMS_MARK: [[params_to_json(k), params_to_json(v)] for k, v in value.items()]}
         return {k: params_to_json(v) for k, v in value.items()}
     return value
 
@@ -35,11 +40,22 @@ def params_from_json(value: object) -> object:
     """Inverse of :func:`params_to_json` (folders saved before the marks keep their lists)."""
     if isinstance(value, dict) and list(value) == [TUPLE_MARK] and isinstance(value[TUPLE_MARK], list):
         return tuple(params_from_json(v) for v in value[TUPLE_MARK])
+    if isinstance(value, dict) and list(value) == [ITEMS_MARK] and isinstance(value[ITEMS_MARK], list):
+        return _dict_of_items(value[ITEMS_MARK])
     if isinstance(value, list):
         return [params_from_json(v) for v in value]
     if isinstance(value, dict):
         return {k: params_from_json(v) for k, v in value.items()}
     return value
+
+
+def _dict_of_items(items: list) -> dict:
+    """The dict of :data:`ITEMS_MARK`'s pairs, checked: a hand-edited config gets a LoadError."""
+    if not all(isinstance(item, list) and len(item) == 2 and isinstance(item[0], (str, int, float, bool, type(None)))
+               for item in items):
+        raise LoadError(f"a saved dict's items {reprlib.repr(items)} are not [key, value] pairs of simple keys; the "
+                        "file was not written by tsrec")
+    return {key: params_from_json(item) for key, item in items}
 
 
 def index_to_json(index: pd.Index) -> dict:

@@ -294,6 +294,11 @@ class SpaceTimeClassifier(DeepClassifier):
     accelerator, devices, precision, random_state, verbose, trainer_kwargs
         Shared run-time parameters (see docs/parameters.md): device and precision, the seed, the
         progress output, and other ``lightning.Trainer`` arguments.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the training and validation loss, as scikit-learn's classifiers take
+        them (see docs/parameters.md): None weighs every sample alike; ``"balanced"`` weighs each class
+        by the inverse of its frequency in ``y``, so that rare classes count as much as common ones; a
+        dict maps labels to weights (a label it leaves out weighs 1).
 
     Attributes
     ----------
@@ -336,6 +341,7 @@ class SpaceTimeClassifier(DeepClassifier):
         random_state: int | None = None,
         verbose: bool = False,
         trainer_kwargs: dict | None = None,
+        class_weight: dict | str | None = None,
     ) -> None:
         self.width = width
         self.n_kernels = n_kernels
@@ -355,6 +361,7 @@ class SpaceTimeClassifier(DeepClassifier):
         self.random_state = random_state
         self.verbose = verbose
         self.trainer_kwargs = trainer_kwargs
+        self.class_weight = class_weight
 
     _decoupled_weight_decay = True  # AdamW, the paper code's default optimiser
 

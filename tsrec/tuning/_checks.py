@@ -16,6 +16,7 @@ import optuna
 import pandas as pd
 from sklearn.base import clone
 
+from tsrec.estimators._class_weights import class_weights
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._horizon import aligned_fh, relative_steps
@@ -138,6 +139,13 @@ def check_sampled(params: object, valid: set[str], name: str, unit_params: tuple
             "averages over, so trials of other horizons are not comparable; set it on the estimator and search the "
             "rest, or compare horizons on the same forecast steps, e.g. with sktime's ForecastingGridSearchCV"
         )
+    if "class_weight" in params:  # a classifier's
+        raise TuningSetupError(
+            "the search space returned 'class_weight', which weighs the classes in the validation loss that trials "
+            "are compared by, so trials of other weights are not comparable; set it on the estimator and search the "
+            "rest, or compare weights on a fixed metric, e.g. with scikit-learn's GridSearchCV(..., "
+            "scoring='balanced_accuracy')"
+        )
     units = [param for param in ("scaling", "scaler", "loss", "huber_delta", *unit_params) if param in params]
     if units:
         raise TuningSetupError(
@@ -196,9 +204,11 @@ def check_fixed_params(estimator: Any, data: tuple, fit_params: dict, windows_fi
         raise ParameterError(
             f"fit_params {sorted(fit_params)} do not fit {type(estimator).__name__}.fit: {err}"
         ) from None
+    probe._check_shared_params()  # what fit checks before the data, besides the parameters above
     flat = probe._fit_data(*data)  # bad data (NaN, one class) too
+    if isinstance(probe, DeepClassifier):  # class_weight's labels must be classes of y
+        class_weights(probe.class_weight, probe.classes_, flat[1], np.arange(len(flat[1])))
     if isinstance(probe, DeepForecaster):
-        probe._check_shared_params()  # what fit checks before the data, besides the parameters above
         check_remembers_data(probe)
         check_fit_fh(fit_params.get("fh"), flat)
         if windows_fixed:
