@@ -108,3 +108,34 @@ def test_forecasts_of_many_windows_take_about_their_own_size_in_memory(est):
     np.testing.assert_array_equal(again, batched)
     assert peak < 1.6 * again.nbytes, (peak, again.nbytes)
     np.testing.assert_array_equal(est.forecast_windows(long.iloc[:300], batch_size=1000), batched[:289])
+
+
+def test_window_cutoffs_label_each_window_of_a_series(est):
+    cutoffs = est.window_cutoffs(FRAME)
+    forecasts, targets = est.forecast_windows(FRAME), est.window_targets(FRAME)
+    assert cutoffs.name == "cutoff" and len(cutoffs) == len(forecasts) == len(targets) == N - 8 - 4 + 1
+    for i in (0, 17, len(cutoffs) - 1):
+        # each window's forecast is predict's after the context that ends at its cutoff
+        context = FRAME.loc[: cutoffs[i]].iloc[-8:]
+        np.testing.assert_allclose(est.predict(fh=[1, 2, 3, 4], y=context).to_numpy(), forecasts[i], rtol=1e-6)
+        np.testing.assert_array_equal(FRAME.loc[cutoffs[i]:].iloc[1:5].to_numpy(), targets[i])
+
+
+def test_window_cutoffs_of_a_panel_name_the_series_levels():
+    panel = pd.concat({"x": FRAME.iloc[:30], "y": FRAME.iloc[10:]}, names=["site", "time"])
+    fitted = ARNetForecaster(n_lags=6, horizon=2, max_epochs=1, random_state=0).fit(panel)
+    cutoffs = fitted.window_cutoffs(panel)
+    assert list(cutoffs.names) == ["site", "cutoff"] and len(cutoffs) == len(fitted.forecast_windows(panel))
+    assert (cutoffs.get_level_values("site") == "x").sum() == 30 - 6 - 2 + 1
+    assert cutoffs[0] == ("x", INDEX[5]) and cutoffs[-1] == ("y", INDEX[N - 3])
+
+
+def test_window_cutoffs_of_an_array_are_row_positions():
+    fitted = ARNetForecaster(n_lags=6, horizon=2, max_epochs=1, random_state=0).fit(FRAME["b"].to_numpy())
+    cutoffs = fitted.window_cutoffs(FRAME["b"].to_numpy())
+    assert list(cutoffs) == list(range(5, N - 2))
+
+
+def test_window_cutoffs_check_their_series_as_forecast_windows_does(est):
+    with pytest.raises(InputError, match=r"has 11 rows; a window needs lookback \+ horizon = 12"):
+        est.window_cutoffs(FRAME.iloc[:11])

@@ -139,12 +139,32 @@ def predict_new_context(est, fh: object, y) -> object:
 def _series_parts(est, y) -> tuple[list, bool]:
     """The series of ``y`` for window forecasts, each long enough for a window, and whether
     their keys name fitted series (:func:`fitted_keys`)."""
-    mtype, _, parts = new_parts(est, y)
+    mtype, _, parts = _window_parts(est, y)
+    return parts, fitted_keys(est, mtype, len(parts))
+
+
+def _window_parts(est, y) -> tuple[str, pd.DataFrame, list]:
+    """:func:`new_parts` of ``y``, each series long enough for a window."""
+    mtype, inner, parts = new_parts(est, y)
     width = est._lookback_length() + est._horizon_length()
     for key, df in parts:
         if len(df) < width:
             raise InputError(f"{series_name(key)} has {len(df)} rows; a window needs lookback + horizon = {width}")
-    return parts, fitted_keys(est, mtype, len(parts))
+    return mtype, inner, parts
+
+
+def window_cutoffs(est, y) -> pd.Index:
+    """The last context stamp of every complete window, aligned with :func:`forecast_windows`."""
+    lookback, horizon = est._lookback_length(), est._horizon_length()
+    _, inner, parts = _window_parts(est, y)
+    stamps = [df.index[lookback - 1 : len(df) - horizon] for _, df in parts]
+    cutoffs = stamps[0].append(stamps[1:]).rename("cutoff")
+    if not isinstance(inner.index, pd.MultiIndex):
+        return cutoffs
+    keys = [key if isinstance(key, tuple) else (key,) for key, _ in parts]
+    counts = [len(part) for part in stamps]
+    ids = [pd.Index([key[level] for key in keys]).repeat(counts) for level in range(len(keys[0]))]
+    return pd.MultiIndex.from_arrays([*ids, cutoffs], names=[*inner.index.names[:-1], "cutoff"])
 
 
 def forecast_windows(est, y, batch_size: int | None = None) -> np.ndarray:

@@ -27,7 +27,8 @@ from tsrec.estimators._horizon import (
 )
 from tsrec.estimators._attribute_docs import FORECASTER_ATTRIBUTES, with_shared_attributes
 from tsrec.estimators._fitted_params import fitted_value
-from tsrec.estimators._forecaster_methods import ProbabilisticForecasts, Residuals, WindowForecasts
+from tsrec.estimators._forecaster_methods import ProbabilisticForecasts, Residuals
+from tsrec.estimators._window_forecasts import WindowForecasts
 from tsrec.estimators._network_training import NetworkTraining
 from tsrec.estimators._params import training_config
 from tsrec.estimators._pretrain import Pretraining

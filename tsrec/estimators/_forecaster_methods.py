@@ -1,7 +1,7 @@
 """Public methods of :class:`~tsrec.estimators._forecaster.DeepForecaster` that only pass through
 to sktime or to :mod:`tsrec.estimators._evaluate`, kept apart so that the base stays small:
-probabilistic forecasts (for forecasters with the ``capability:pred_int`` tag), residuals and
-all-windows evaluation.
+probabilistic forecasts (for forecasters with the ``capability:pred_int`` tag) and residuals;
+all-windows evaluation is in :mod:`tsrec.estimators._window_forecasts`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ import pandas as pd
 from sktime.forecasting.base import ForecastingHorizon
 from sktime.utils.validation.forecasting import check_alpha
 
-from tsrec.estimators._evaluate import (
-    Context, forecast_context, forecast_windows, new_context, stored_context, stored_context_at, window_targets,
-)
+from tsrec.estimators._evaluate import Context, forecast_context, new_context, stored_context, stored_context_at
 from tsrec.estimators._params import check_levels
 from tsrec.estimators._series import FhLike, SeriesLike, as_flat, check_raw_y, from_flat
 from tsrec.estimators._steps import given_zone, in_given_zone
@@ -334,52 +332,6 @@ class Residuals:
             keys = rows.index.droplevel(-1).unique()
             residuals = np.stack([residuals.loc[key].to_numpy().T for key in keys])
         return np.asarray(residuals).reshape(y.shape)
-
-
-class WindowForecasts:
-    """Forecasts of every complete window of a series, for evaluation (the benchmark protocol)."""
-
-    def forecast_windows(self, y: SeriesLike, batch_size: int | None = None) -> np.ndarray:
-        """Forecast every complete window of ``y`` in one pass, for evaluation.
-
-        Window ``i`` reads rows ``i .. i + lookback - 1`` of each series and forecasts the next
-        ``horizon`` rows; every window whose targets lie inside ``y`` is used (nothing is
-        dropped). Returns an array (n_windows, horizon, variates); for a panel the windows of
-        the series follow each other in order. With per-series scaling a series the model was not
-        fitted on is standardised window by window, by each window's own ``lookback`` rows (as
-        ``predict(y=context)`` does), so that no forecast reads rows after its window.
-
-        Parameters
-        ----------
-        y : pandas.Series, pandas.DataFrame or numpy.ndarray
-            Series of the fitted variates (or a panel of them) to cut into windows.
-        batch_size : int or None, default=None
-            Windows forecast per network call (memory, not results); None: as many as ``predict``
-            takes a panel's series a pass, the estimator's ``batch_size``, or for LS4
-            ``2048 // n_samples`` (each window carries ``n_samples`` sample paths).
-
-        Returns
-        -------
-        numpy.ndarray
-            The forecasts, (n_windows, horizon, variates), on the data scale.
-        """
-        self.check_is_fitted()
-        return forecast_windows(self, y, batch_size)
-
-    def window_targets(self, y: SeriesLike) -> np.ndarray:
-        """The true values matching :meth:`forecast_windows`, shape (n_windows, horizon, variates).
-
-        Parameters
-        ----------
-        y : pandas.Series, pandas.DataFrame or numpy.ndarray
-            The same series as given to :meth:`forecast_windows`.
-
-        Returns
-        -------
-        numpy.ndarray
-            The targets of every complete window, (n_windows, horizon, variates).
-        """
-        return window_targets(self, y)
 
 
 def _is_panel(y: object) -> bool:
