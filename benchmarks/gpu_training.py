@@ -21,6 +21,11 @@ autocast computes some ops in float32 that a CPU's keeps in bfloat16 (LayerNorm,
 
     python benchmarks/gpu_training.py --precision bf16-mixed --models ChimeraForecaster \
         ChimeraClassifier SMambaForecaster SMambaClassifier LTCForecaster LTCClassifier
+
+``--class-weight balanced`` trains the classifiers on the class-weighted loss (its weights move to
+the device each batch and the batch's total weight stays there until the epoch ends), e.g.::
+
+    python benchmarks/gpu_training.py --class-weight balanced --models PGNClassifier SMambaClassifier
 """
 
 from __future__ import annotations
@@ -56,10 +61,13 @@ def classification_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return X.astype(np.float32), (slope > 0).astype(int)
 
 
-def params_for(cls: type, accelerator: str, tiny: bool, precision: str = "32-true") -> dict:
-    """Default widths, one epoch, the device; ``tiny`` uses the conformance suites' small widths."""
+def params_for(cls: type, accelerator: str, tiny: bool, precision: str = "32-true",
+               class_weight: str | None = None) -> dict:
+    """Default widths, one epoch, the device; ``tiny`` uses the conformance suites' small widths;
+    ``class_weight`` for classifiers."""
     names = cls().get_params()
     params = {"max_epochs": 1, "accelerator": accelerator, "precision": precision, "random_state": 0}
+    params |= {"class_weight": class_weight} if class_weight is not None and "class_weight" in names else {}
     params |= {k: v for k, v in (("lookback", LOOKBACK), ("horizon", HORIZON)) if k in names}
     if tiny:
         small = cls.get_test_params()[0] if hasattr(cls, "get_test_params") else {}
@@ -82,10 +90,11 @@ def fit_predict(cls: type, params: dict, is_classifier: bool) -> tuple[float, np
     return seconds, np.asarray(est.predict(fh=fh), dtype=float)
 
 
-def check(name: str, cls: type, accelerator: str, tiny: bool, precision: str = "32-true") -> dict:
+def check(name: str, cls: type, accelerator: str, tiny: bool, precision: str = "32-true",
+          class_weight: str | None = None) -> dict:
     """Two seeded fits of one estimator: times, reproducibility, finiteness (or the error raised)."""
     is_classifier = name.endswith("Classifier")
-    params = params_for(cls, accelerator, tiny, precision)
+    params = params_for(cls, accelerator, tiny, precision, class_weight)
     row = dict(estimator=name, params=json.dumps({k: v for k, v in params.items() if k != "accelerator"}),
                first_fit_s=None, second_fit_s=None, identical=False, finite=False, error="")
     try:  # one estimator's failure must not cost the others' results on a scarce device
@@ -119,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tiny", action="store_true", help="the conformance suites' small widths")
     parser.add_argument("--precision", default="32-true", choices=["32-true", "bf16-mixed", "bf16-true", "64-true"],
                         help="Lightning's precision for every fit (default: 32-true)")
+    parser.add_argument("--class-weight", default=None, choices=["balanced"],
+                        help="the classifiers' class_weight (default: none)")
     args = parser.parse_args(argv)
     check_names(parser, "--models", args.models, [name for name, _ in all_estimators()])
     import torch  # noqa: PLC0415
@@ -127,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("no CUDA GPU: torch.cuda.is_available() is False; pass --accelerator cpu for a dry run")
     device = torch.cuda.get_device_name() if args.accelerator == "gpu" else "CPU (dry run)"
     estimators = [(n, c) for n, c in all_estimators() if args.models is None or n in args.models]
-    rows = [check(name, cls, args.accelerator, args.tiny, args.precision) for name, cls in estimators]
+    rows = [check(name, cls, args.accelerator, args.tiny, args.precision, args.class_weight)
+            for name, cls in estimators]
     text = report(rows, device, argv) + "\n" + provenance() + "\n"
     if args.out:
         atomic_write(args.out, lambda tmp: tmp.write_text(text))  # never a half-written report

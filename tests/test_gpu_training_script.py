@@ -50,3 +50,15 @@ def test_gpu_run_without_a_gpu_says_so(gpu_training, capsys, monkeypatch):
     with pytest.raises(SystemExit):
         gpu_training.main(["--models", "ARNetForecaster"])
     assert "no CUDA GPU" in capsys.readouterr().err
+
+
+def test_a_dry_run_trains_classifiers_on_weighted_classes(gpu_training, tmp_path):
+    out = tmp_path / "gpu_training.md"
+    argv = ["--accelerator", "cpu", "--tiny", "--class-weight", "balanced", "--models", "PGNClassifier",
+            "ARNetForecaster", "--out", str(out)]
+    assert gpu_training.main(argv) == 0
+    lines = out.read_text().splitlines()
+    classifier = next(line for line in lines if line.startswith("| PGNClassifier"))
+    forecaster = next(line for line in lines if line.startswith("| ARNetForecaster"))
+    assert '"class_weight": "balanced"' in classifier and "| yes | yes |" in classifier
+    assert "class_weight" not in forecaster  # forecasters take no class weights
