@@ -238,3 +238,21 @@ def test_an_id_or_time_column_named_like_the_output_is_refused_before_forecastin
     with pytest.raises(InputError, match=message):
         forecast_files(files["model"], tmp_path / "in.csv", tmp_path / "out.csv", **names)
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_missing_stamp_is_named_as_predict_names_it(files, monkeypatch):
+    # read with the steps, a NaT made the series look unevenly spaced, and the advice was to resample
+    from tsrec.batch import forecast_panel
+
+    long = pd.concat({k: series(i) for i, k in enumerate(IDS[:2])}, names=["unique_id", "ds"]).reset_index()
+    long.loc[len(series(0)) + 3, "ds"] = pd.NaT  # the second series' fourth row (a NaT last read as unsorted)
+    panel = long.set_index(["unique_id", "ds"])
+    monkeypatch.setattr(DeepForecaster, "predict", lambda *a, **k: pytest.fail("a chunk was forecast"))
+    row = len(series(0)) + 3
+    with pytest.raises(InputError, match=rf"^the panel has 1 row\(s\) with a missing time stamp \(NaT\), e\.g\. series "
+                                         rf"'{IDS[1]}' at row {row}; drop those rows or fill in their stamps$"):
+        forecast_panel(files["model"], panel, fh=[1])
+    long = pd.concat({k: series(i) for i, k in enumerate(IDS[:2])}, names=["unique_id", "ds"]).reset_index()
+    long.loc[0, "ds"] = pd.NaT  # the first row: last read as an uneven step, with the advice to resample
+    with pytest.raises(InputError, match=rf"NaT\), e\.g\. series '{IDS[0]}' at row 0; drop those rows"):
+        forecast_panel(files["model"], long.set_index(["unique_id", "ds"]), fh=[1])

@@ -177,6 +177,11 @@ def check_panel_rows(panel: pd.DataFrame) -> None:
         raise InputError(f"the panel has {int(bad.sum())} row(s) with missing (NaN) or infinite values, e.g. series "
                          f"{_key(ids, first)!r} at {times[first]}; fill or drop them before forecasting "
                          "(e.g. panel.groupby(level=0).ffill())")
+    missing = times.isna()
+    if missing.any():  # else read as a step back in time (sort it) or an uneven step (resample it)
+        rows = np.flatnonzero(missing)
+        raise InputError(f"the panel has {len(rows)} row(s) with a missing time stamp (NaT), e.g. series "
+                         f"{_key(ids, int(rows[0]))!r} at row {int(rows[0])}; drop those rows or fill in their stamps")
     repeated = panel.index.duplicated()
     if repeated.any():
         first = int(np.argmax(repeated))
