@@ -127,6 +127,9 @@ NOT_IN_CASES = {
     # the shared point loss, read by the shared training code: test_losses.py fits every forecaster that
     # takes it on each loss, and test_loss_details.py pins both reaching each one's training loss
     "loss", "huber_delta",
+    # the shared class weights, read by the shared classifier training: test_class_weights.py fits every
+    # classifier with and without them and asserts the probabilities differ
+    "class_weight",
 }
 
 
