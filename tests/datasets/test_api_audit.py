@@ -26,8 +26,9 @@ def test_a_miscased_name_is_named_with_the_right_one(call, name, suggestion):
 def test_a_miscased_ucr_name_is_named_with_the_right_one(data_dir: Path) -> None:
     with pytest.raises(InputFileNotFoundError, match=r"'gunpoint' \(train\) \(did you mean 'GunPoint'\?") as info:
         load_ucr("gunpoint", data_dir=data_dir)
-    # the fix spells the name as suggested: "Put gunpoint_TRAIN.ts in ..." repeated the slip
-    assert "Put GunPoint_TRAIN.ts in <folder>/UCR_UEA/GunPoint/" in str(info.value)
+    # the fix is the name as its files spell it: "Put GunPoint_TRAIN.ts in ..." asked for a file already there
+    assert str(info.value).endswith("\nPass name='GunPoint': its files are in a folder searched.")
+    assert "Put " not in str(info.value)
     with pytest.raises(InputFileNotFoundError) as info:  # nothing close: no guess
         load_ucr("Nothing", data_dir=data_dir)
     assert "did you mean" not in str(info.value)
@@ -90,3 +91,12 @@ def test_generators_are_reproducible_per_seed() -> None:
     pd.testing.assert_frame_equal(first[0], second[0])
     np.testing.assert_array_equal(first[1], second[1])
     assert not make_seasonal(random_state=None)[0].equals(make_seasonal(random_state=None)[0])
+
+
+@pytest.mark.parametrize("load, path", [(load_ucr, "/data/UCR_UEA/GunPoint/GunPoint_TRAIN.ts"),
+                                        (load_ltsf, "/data/ETT/ETTh1.csv"), (load_ltsf, "ETTh1.csv")])
+def test_a_files_path_given_as_the_name_is_told_to_go_in_data_dir(load, path):
+    # "unknown data set name='/data/ETT/ETTh1.csv'" did not say that a path is no name
+    with pytest.raises(ValueError, match=r"\(the loaders take a data set's name, not a file's path: pass the name and "
+                                         r"the folder that holds its files as data_dir=\)"):
+        load(path)

@@ -95,3 +95,14 @@ def test_packed_files_name_their_format_and_the_unpacking_command(tmp_path, pack
     path.write_bytes(pack(path.read_bytes()))
     with pytest.raises(InputError, match=f"Toy_TRAIN.ts is {kind}, not a .ts text file.* {command} Toy_TRAIN.ts"):
         load_ucr("Toy", data_dir=tmp_path)
+
+
+def test_a_regression_file_is_named_as_one(tmp_path):
+    # the archive's extrinsic-regression problems (Tecator, Covid3Month) carry '@targetLabel true' and no
+    # class labels: "'@classLabel true <labels>' must come before @data" did not say what the file is
+    (tmp_path / "Toy").mkdir()
+    (tmp_path / "Toy" / "Toy_TRAIN.ts").write_text("@problemName Toy\n@missing false\n@univariate true\n"
+                                                   "@equalLength true\n@targetLabel True\n@data\n1,2,3:0.5\n")
+    with pytest.raises(ValueError, match=r"line 6: '@targetLabel true': a regression problem \(a number to predict "
+                                         r"for each series\), which tsrec does not read"):
+        load_ucr("Toy", data_dir=tmp_path)

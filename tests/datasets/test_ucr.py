@@ -155,7 +155,13 @@ def test_missing_file_message(tmp_path: Path) -> None:
         load_ucr("NoSuchProblem", "test", data_dir=tmp_path)
     message = str(info.value)
     assert str(tmp_path / "UCR_UEA" / "NoSuchProblem" / "NoSuchProblem_TEST.ts") in message
-    assert "TSREC_DATA" in message and "data_dir" in message
+    # with data_dir only that folder is searched: the fix names it, not TSREC_DATA as a place to put the file
+    assert message.endswith(f"Put NoSuchProblem_TEST.ts in <folder>/UCR_UEA/NoSuchProblem/ (data_dir={str(tmp_path)!r} "
+                            "is the only folder searched when given; pass data_dir=None to search TSREC_DATA and the "
+                            "data folders).")
+    with pytest.raises(FileNotFoundError) as info:
+        load_ucr("NoSuchProblem", "test")
+    assert "pass data_dir=<folder> or set the environment variable TSREC_DATA=<folder>." in str(info.value)
 
 
 @pytest.mark.parametrize(
@@ -241,3 +247,23 @@ def test_list_ucr_lists_only_classification_problems(tmp_path: Path) -> None:
     assert "UnitTest" in names and not {"Covid3Month", "Tecator"} & set(names)
     for name in names:  # every listed problem loads
         load_ucr(name, pad="last")
+
+
+def _published(data_dir: Path, name: str, split: str) -> Path:
+    """The data root's file of one split, in either layout (<root>/UCR_UEA/<name>/ or <root>/<name>/)."""
+    file = f"{name}_{split.upper()}.ts"
+    return next(path for path in (data_dir / "UCR_UEA" / name / file, data_dir / name / file) if path.is_file())
+
+
+@pytest.mark.parametrize("name, split", [("BasicMotions", "train"), ("BasicMotions", "test"), ("GunPoint", "train")])
+def test_the_other_splits_published_file_under_a_splits_name_is_refused(data_dir, tmp_path, name, split):
+    # BasicMotions' splits hold as many cases: only the digest told them apart, and the test file loaded as
+    # the training set with a warning; GunPoint's test file (150 cases, not 50) was called truncated
+    other = "test" if split == "train" else "train"
+    folder = tmp_path / "UCR_UEA" / name
+    folder.mkdir(parents=True)
+    (folder / f"{name}_{split.upper()}.ts").write_bytes(_published(data_dir, name, other).read_bytes())
+    with pytest.raises(ValueError, match=rf"is the published {name} {other} file, not the {split} file: its SHA-256 "
+                                         rf"is the {other} split's\..*or load this one with split='{other}'$") as info:
+        load_ucr(name, split, data_dir=tmp_path)
+    assert "truncated" not in str(info.value)

@@ -55,7 +55,7 @@ def test_a_problem_is_listed_by_the_file_load_ucr_reads(tmp_path: Path) -> None:
     _put(tmp_path, "UCR_UEA/Foo/Foo_TRAIN.ts", REGRESSION)
     _put(tmp_path, "Foo_TRAIN.ts")
     assert list_ucr(tmp_path) == []
-    with pytest.raises(ValueError, match="only labelled classification files"):
+    with pytest.raises(ValueError, match="a regression problem .*which tsrec does not read"):
         load_ucr("Foo", data_dir=tmp_path)
 
 

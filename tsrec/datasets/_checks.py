@@ -11,9 +11,17 @@ def check_name(what: str, value: object, choices: Iterable[str]) -> str:
     names = sorted(choices)
     # the type check first: an unhashable or array value must not reach ``in``
     if not isinstance(value, str) or value not in names:
-        hint = did_you_mean(value, names)
+        hint = path_hint(value) or did_you_mean(value, names)
         raise ValueError(f"unknown {what} name={value!r}{hint}; choose one of {names}")
     return value
+
+
+def path_hint(value: object) -> str:
+    """`` (a name, not a path: ...)`` where ``value`` is a file's path, which the loaders do not take."""
+    if not isinstance(value, str) or not any(mark in value for mark in ("/", "\\", ".csv", ".ts")):
+        return ""
+    return (" (the loaders take a data set's name, not a file's path: pass the name and the folder that holds "
+            "its files as data_dir=)")
 
 
 def did_you_mean(value: object, names: Collection[str]) -> str:

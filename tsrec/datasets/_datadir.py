@@ -66,20 +66,25 @@ def _checked_dir(data_dir: object) -> Path:
     return folder
 
 
-def first_file(tried: list[Path], what: str, where_to_put: str) -> Path:
+def first_file(tried: list[Path], what: str, where_to_put: str, data_dir: object = None,
+               fix: str | None = None) -> Path:
     """The first existing file of ``tried``, or an InputFileNotFoundError listing every path tried.
 
     The error is both a ``FileNotFoundError`` and a ``ValueError`` (tsrec's ``InputError``), the
-    class :func:`tsrec.batch.read_series` raises for a missing input file.
+    class :func:`tsrec.batch.read_series` raises for a missing input file. ``fix``, when given,
+    replaces the advice to put the file in a folder (e.g. the right spelling of a name).
     """
     for path in tried:
         if path.is_file():
             return path
     listing = "\n  ".join(str(p) for p in tried) or _no_folder()
-    raise InputFileNotFoundError(
-        f"{what} not found. Searched:\n  {listing}\n{where_to_put} and pass data_dir=<folder> "
-        f"or set the environment variable {ENV_VAR}=<folder>."
-    )
+    if fix is None:
+        # with data_dir only that folder is searched: TSREC_DATA would not be read
+        where = (f" (data_dir={os.fspath(data_dir)!r} is the only folder searched when given; pass data_dir=None to "
+                 f"search {ENV_VAR} and the data folders)" if data_dir is not None else
+                 f" and pass data_dir=<folder> or set the environment variable {ENV_VAR}=<folder>")
+        fix = f"{where_to_put}{where}."
+    raise InputFileNotFoundError(f"{what} not found. Searched:\n  {listing}\n{fix}")
 
 
 def _no_folder() -> str:

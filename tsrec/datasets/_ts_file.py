@@ -184,6 +184,10 @@ def _header_line(line: str, header: dict[str, str], lineno: int) -> set[str] | N
         _parse_header(tag, rest[0].strip() if rest else "", header, lineno)
         return None
     words = header.get("classlabel", "").split()
+    if header.get("targetlabel", "").lower().split()[:1] == ["true"]:  # the archive's extrinsic-regression files
+        raise ValueError(f"line {lineno}: '@targetLabel true': a regression problem (a number to predict for each "
+                         "series), which tsrec does not read; load_ucr reads classification problems "
+                         "('@classLabel true <labels>')")
     if len(words) < 2 or words[0].lower() != "true":
         raise ValueError(
             f"line {lineno}: '@classLabel true <labels>' must come before @data; "

@@ -52,7 +52,7 @@ def _find_file(name: str, data_dir: str | os.PathLike | None) -> Path:
     if name in BUNDLED and data_dir is None:
         return Path(str(resources.files("tsrec.datasets") / "data" / file))
     tried = [path for root in data_roots(data_dir) for path in (root / group / file, root / file)]
-    path = first_file(tried, f"{name} ({file})", f"Put {file} at <folder>/{group}/{file}")
+    path = first_file(tried, f"{name} ({file})", f"Put {file} at <folder>/{group}/{file}", data_dir)
     warn_if_fallback(path, data_dir)
     return path
 

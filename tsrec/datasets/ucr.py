@@ -34,10 +34,11 @@ import numpy as np
 from tsrec._checks import check_int
 from tsrec._files import READ_FIX
 from tsrec._warn import warn_user
-from tsrec.datasets._checks import closest_name, did_you_mean
+from tsrec.datasets._checks import closest_name, did_you_mean, path_hint
 from tsrec.datasets._datadir import data_roots, first_file, warn_if_fallback
-from tsrec.datasets._filecheck import warn_if_unpublished
+from tsrec.datasets._filecheck import file_sha256, warn_if_unpublished
 from tsrec.datasets._ts_file import read_ts
+from tsrec.errors import InputError
 
 __all__ = ["list_ucr", "load_ucr"]
 
@@ -118,8 +119,9 @@ def _find_file(name: str, split: str, data_dir: str | os.PathLike[str] | None) -
     found = set() if any(p.is_file() for p in tried) else {n for root in roots for n in _names_in(root)}
     what = f"UCR/UEA file for {name!r} ({split}){did_you_mean(name, found)}"
     # after "did you mean 'GunPoint'?", a fix that spells 'gunpoint' again would repeat the slip
-    file_name = closest_name(name, found) or name
-    path = first_file(tried, what, f"Put {file_name}_{split.upper()}.ts in <folder>/UCR_UEA/{file_name}/")
+    close = closest_name(name, found)
+    fix = None if close is None else f"Pass name={close!r}: its files are in a folder searched."
+    path = first_file(tried, what, f"Put {name}_{split.upper()}.ts in <folder>/UCR_UEA/{name}/", data_dir, fix)
     warn_if_fallback(path, data_dir)
     return path
 
@@ -250,10 +252,19 @@ def load_ucr(
 
 
 def _check_published(name: str, split: str, n_cases: int, path: Path) -> None:
-    """A problem whose published file is known must have its case count (fewer: truncated); other bytes warn."""
+    """A problem whose published file is known must have its case count (fewer: truncated) and must not
+    be the other split's published file (BasicMotions' and ACSF1's splits hold as many cases: a model
+    would train on the test set); other bytes warn."""
     if name not in PUBLISHED_CASES:
         return
     published, digest = PUBLISHED_CASES[name][split]
+    other = next(other for other in PUBLISHED_CASES[name] if other != split)
+    if file_sha256(path) == PUBLISHED_CASES[name][other][1]:
+        raise InputError(
+            f"{path} is the published {name} {other} file, not the {split} file: its SHA-256 is the {other} "
+            f"split's. Put {name}'s {split} file there (re-download it from the UCR/UEA archive, "
+            f"timeseriesclassification.com), or load this one with split={other!r}"
+        )
     if n_cases != published:
         raise ValueError(
             f"{path} has {n_cases} cases but the published {name} {split} split has {published}: "
@@ -271,7 +282,7 @@ def _is_problem_name(name: object) -> bool:
 def _check_args(name: object, split: object, pad: object, length: object) -> None:
     """Validate the arguments of :func:`load_ucr`."""
     if not _is_problem_name(name):
-        raise ValueError(f"name must be a dataset name such as 'GunPoint', got {name!r}")
+        raise ValueError(f"name must be a dataset name such as 'GunPoint', got {name!r}{path_hint(name)}")
     if not isinstance(split, str) or split.lower() not in _SPLITS:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     if not isinstance(pad, str) or pad not in _PADS:
