@@ -100,3 +100,13 @@ def test_a_files_path_given_as_the_name_is_told_to_go_in_data_dir(load, path):
     with pytest.raises(ValueError, match=r"\(the loaders take a data set's name, not a file's path: pass the name and "
                                          r"the folder that holds its files as data_dir=\)"):
         load(path)
+
+
+@pytest.mark.parametrize("name, hint", [("ILI", "the papers' ILI set is 'illness'"), ("exchange", "its name is 'exchange_rate'"),
+                                        ("electricity", "not shipped: electricity's file is about 95 MB"),
+                                        ("Traffic", "not shipped")])
+def test_other_names_of_the_long_term_sets_are_told_what_to_pass(name, hint):
+    with pytest.raises(ValueError, match=rf"unknown data set name='{name}' \({re.escape(hint)}.*\); choose one of"):
+        load_ltsf(name)
+    with pytest.raises(ValueError, match=re.escape(hint)):
+        ltsf_borders(name, 1000)

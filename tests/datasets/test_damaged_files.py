@@ -38,6 +38,26 @@ def test_a_damaged_value_is_refused_with_its_line(tmp_path):
         load_ltsf("ETTh1", data_dir=_write_etth1(tmp_path, lines))
 
 
+@pytest.mark.parametrize("written", ["", "nan", "inf"])
+def test_a_missing_value_is_shown_as_the_file_writes_it(tmp_path, written):
+    # pandas reads an empty field and 'nan' alike: the message showed np.float64(nan) for both
+    lines = _etth1_lines()
+    date, _, *rest = lines[7].split(",")
+    lines[7] = ",".join([date, written, *rest])
+    shown = r"inf" if written == "inf" else r"an empty field or 'nan'"
+    with pytest.raises(ValueError, match=rf"column 'HUFL' has a value that is not a finite number \({shown}, "
+                                         r"file line 8\)"):
+        load_ltsf("ETTh1", data_dir=_write_etth1(tmp_path, lines))
+
+
+def test_a_file_without_a_date_column_shows_its_header(tmp_path):
+    lines = _etth1_lines()
+    lines[0] = lines[0].replace("date", "Date", 1)
+    with pytest.raises(ValueError, match=r"needs a 'date' column and at least one row, but its header reads \['Date', "
+                                         r"'HUFL', .*comma-separated, UTF-8, header 'date,\.\.\.'"):
+        load_ltsf("ETTh1", data_dir=_write_etth1(tmp_path, lines))
+
+
 @pytest.mark.parametrize(
     ("content", "match"),
     [

@@ -6,12 +6,14 @@ import difflib
 from collections.abc import Collection, Iterable
 
 
-def check_name(what: str, value: object, choices: Iterable[str]) -> str:
-    """``value``, the ``name`` argument, must be one of ``choices`` exactly (case matters, as in the file names)."""
+def check_name(what: str, value: object, choices: Iterable[str], known_as: dict[str, str] | None = None) -> str:
+    """``value``, the ``name`` argument, must be one of ``choices`` exactly (case matters, as in the file names);
+    ``known_as`` maps other names in use (lower case) to a hint, e.g. the papers' "ili" to "illness"."""
     names = sorted(choices)
     # the type check first: an unhashable or array value must not reach ``in``
     if not isinstance(value, str) or value not in names:
-        hint = path_hint(value) or did_you_mean(value, names)
+        alias = (known_as or {}).get(value.lower()) if isinstance(value, str) else None
+        hint = f" ({alias})" if alias else path_hint(value) or did_you_mean(value, names)
         raise ValueError(f"unknown {what} name={value!r}{hint}; choose one of {names}")
     return value
 

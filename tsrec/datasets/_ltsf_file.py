@@ -77,7 +77,9 @@ def read_ltsf_csv(path: Path, name: str) -> pd.DataFrame:
         message = f"{path} is not a readable CSV file ({err}); is it the {name} benchmark file? {_FIX}"
         raise InputError(message) from None
     if "date" not in df.columns or df.empty:
-        raise InputError(f"{path} needs a 'date' column and at least one row; is it the {name} benchmark file?")
+        found = f"its header reads {list(df.columns)[:5]!r}" if "date" not in df.columns else "it has no data rows"
+        raise InputError(f"{path} needs a 'date' column and at least one row, but {found}; is it the {name} benchmark "
+                         f"file (comma-separated, UTF-8, header 'date,...')? {_FIX}")
     rows, columns = PUBLISHED_SHAPES[name]
     if df.shape != (rows, columns + 1):
         raise InputError(
@@ -113,9 +115,12 @@ def _check_values(values: pd.DataFrame, path: Path, name: str) -> None:
         bad = numbers.isna() | ~numbers.abs().lt(float("inf"))
         if bad.any():
             row = int(bad.to_numpy().argmax())
+            value = values[column].iloc[row]
+            # as the file writes it (pandas reads an empty field and 'nan' alike as NaN), not np.float64(nan)
+            shown = "an empty field or 'nan'" if pd.isna(value) else repr(getattr(value, "item", lambda: value)())
             raise InputError(
                 f"{path}: column {column!r} has a value that is not a finite number "
-                f"({values[column].iloc[row]!r}, file line {row + 2}); the {name} file is damaged; {_FIX}"
+                f"({shown}, file line {row + 2}); the {name} file is damaged; {_FIX}"
             )
 
 

@@ -38,6 +38,13 @@ LTSF_FILES = {
     "weather": ("weather", "weather.csv", "10min"),
 }
 BUNDLED = ("ETTh1", "ETTh2")
+# names the papers and other libraries give these sets, and the two long-term sets not in the data folder
+_KNOWN_AS = {
+    "ili": "the papers' ILI set is 'illness'", "national_illness": "its name is 'illness'",
+    "exchange": "its name is 'exchange_rate'",
+    **dict.fromkeys(("electricity", "ecl", "traffic"), "not shipped: electricity's file is about 95 MB and "
+                    "traffic's over 100 MB, too large for the data folder"),
+}
 _ETTM = {"ETTm1", "ETTm2"}  # the pair the ETDataset repository once published swapped
 # rows per hour of the ETT sets, whose borders the papers fix in hours
 _ETT_ROWS_PER_HOUR = {"ETTh1": 1, "ETTh2": 1, "ETTm1": 4, "ETTm2": 4}
@@ -119,7 +126,7 @@ def load_ltsf(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFr
     >>> df.shape, df.index.freqstr
     ((17420, 7), 'h')
     """
-    check_name("data set", name, LTSF_FILES)
+    check_name("data set", name, LTSF_FILES, _KNOWN_AS)
     path = _find_file(name, data_dir)
     df = read_ltsf_csv(path, name)
     df.index = regular_index(df.pop("date"), path, name, LTSF_FILES[name][2])
@@ -207,7 +214,7 @@ def ltsf_borders(name: str, n_rows: int) -> tuple[int, int, int]:
     >>> ltsf_borders("ETTh1", 17420), ltsf_borders("illness", 966)
     ((8640, 11520, 14400), (676, 773, 966))
     """
-    check_name("data set", name, LTSF_FILES)
+    check_name("data set", name, LTSF_FILES, _KNOWN_AS)
     n_rows = check_int("n_rows", n_rows)
     if name not in _ETT_ROWS_PER_HOUR:
         n_train, n_test = int(n_rows * 0.7), int(n_rows * 0.2)
