@@ -93,6 +93,7 @@ def test_weights_are_rescaled_to_weigh_a_training_sample_one_on_average():
     ({1: -1.0}, r"class_weight\[1\] must be a finite number >= 0, got -1\.0"),
     ({1: float("nan")}, r"class_weight\[1\] must be a finite number >= 0, got nan"),
     ({1: True}, r"class_weight\[1\] must be a finite number >= 0, got True"),
+    ({1: 10**400}, r"class_weight\[1\] must be a finite number >= 0, got 1000"),  # no bare OverflowError
     ({1: "2"}, r"class_weight\[1\] must be a finite number >= 0, got '2'; e\.g\. class_weight='balanced'"),
 ])
 def test_a_bad_class_weight_is_refused_before_the_data(class_weight, message):

@@ -1,5 +1,5 @@
 """Class weights of a classifier's training and validation loss: scikit-learn's ``class_weight``
-(None, ``"balanced"`` or a dict of label -> weight), read by :func:`sklearn.utils.class_weight.compute_class_weight`.
+(None, ``"balanced"`` or a dict of label -> weight); "balanced" is read by scikit-learn's ``compute_class_weight``.
 
 The loss is the weighted mean of the samples' cross-entropies, sum(w * loss) / sum(w), as
 PyTorch's ``cross_entropy(weight=...)`` and scikit-learn's weighted log loss take it. The weights
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping
 
 import numpy as np
 import torch
@@ -26,16 +25,24 @@ EXAMPLE = "e.g. class_weight='balanced' or class_weight={'rare': 10.0}"
 
 
 def check_class_weight(class_weight: object) -> None:
-    """None, ``"balanced"`` or a mapping of labels to finite weights >= 0 (before the data; a weight of
+    """None, ``"balanced"`` or a dict of labels to finite weights >= 0 (before the data; a weight of
     0 leaves a class out of the loss, and :func:`class_weights` refuses training samples all of weight 0)."""
     if class_weight is None or (isinstance(class_weight, str) and class_weight == "balanced"):
         return
-    if not isinstance(class_weight, Mapping):
+    if not isinstance(class_weight, dict):  # scikit-learn's clone and checks take no other Mapping
         raise ParameterError(f"class_weight must be None, 'balanced' or a dict of class label -> weight, got "
                              f"{class_weight!r}; {EXAMPLE}")
     for label, weight in class_weight.items():
-        if isinstance(weight, bool) or not isinstance(weight, numbers.Real) or not math.isfinite(weight) or weight < 0:
+        if isinstance(weight, bool) or not isinstance(weight, numbers.Real) or not _finite(weight) or weight < 0:
             raise ParameterError(f"class_weight[{label!r}] must be a finite number >= 0, got {weight!r}; {EXAMPLE}")
+
+
+def _finite(weight: numbers.Real) -> bool:
+    """A finite number, also as a float (math.isfinite raised OverflowError for 10**400)."""
+    try:
+        return math.isfinite(float(weight))
+    except OverflowError:
+        return False
 
 
 def class_weights(class_weight: object, classes: np.ndarray, y: np.ndarray, train: np.ndarray) -> torch.Tensor | None:
@@ -43,9 +50,13 @@ def class_weights(class_weight: object, classes: np.ndarray, y: np.ndarray, trai
     that the training samples ``train`` weigh 1 on average; None without weights."""
     if class_weight is None:
         return None
-    if isinstance(class_weight, Mapping):
+    if isinstance(class_weight, dict):
         _check_labels(class_weight, classes)
-    weights = compute_class_weight(class_weight, classes=classes, y=classes[y])
+        # by hand: scikit-learn's compute_class_weight looks a class up as int(label) where it can, so a
+        # UCR set's labels '1', '2' were looked up as 1, 2 and {'2': 5.0} was refused
+        weights = np.array([float(class_weight.get(label, 1.0)) for label in classes.tolist()])
+    else:
+        weights = compute_class_weight(class_weight, classes=classes, y=classes[y])
     total = weights[y[train]].sum()
     if total == 0:
         raise InputError(f"class_weight={class_weight!r} weighs every training sample 0 (their classes are "
@@ -53,7 +64,7 @@ def class_weights(class_weight: object, classes: np.ndarray, y: np.ndarray, trai
     return torch.as_tensor(weights * len(train) / total)
 
 
-def _check_labels(class_weight: Mapping, classes: np.ndarray) -> None:
+def _check_labels(class_weight: dict, classes: np.ndarray) -> None:
     """Every label a dict names must be a class of ``y``: scikit-learn's error named the classes
     the dict leaves out instead, which may rightly weigh 1."""
     known = set(classes.tolist())

@@ -145,7 +145,8 @@ class TrainingModule(pl.LightningModule):
         # a count may be a tensor on the device (a batch's total class weight), read here once an epoch
         total, count = self._summed_over_processes(summed, float(self._train["count"]))
         self._train.update(sum=None, count=0)
-        self.train_history.append(total / max(count, 1))
+        # a total class weight may lie below 1 (a partial epoch): the mean of no sample is 0
+        self.train_history.append(total / count if count > 0 else 0.0)
         self.log("train_loss", self.train_history[-1], prog_bar=self.config.verbose)
         # with manual optimisation Lightning leaves the (per-epoch) scheduler to the module
         scheduler = None if self.automatic_optimization else self.lr_schedulers()
@@ -161,7 +162,7 @@ class TrainingModule(pl.LightningModule):
     def on_validation_epoch_end(self) -> None:
         # the exact mean over all validation items, not a mean of batch means
         total, count = self._summed_over_processes(self._val["sum"], self._val["count"])
-        val = total / max(count, 1)
+        val = total / count if count > 0 else 0.0
         self._val.update(sum=0.0, count=0)
         if not self.trainer.sanity_checking:
             self.history.append(val)

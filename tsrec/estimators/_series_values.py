@@ -3,6 +3,7 @@ format's complaint, without a fix)."""
 
 from __future__ import annotations
 
+import datetime
 import pandas as pd
 from pandas.errors import OutOfBoundsDatetime
 
@@ -65,9 +66,10 @@ def check_time_index(y: pd.Series | pd.DataFrame, name: str) -> None:
 def _check_one_zone(index: pd.Index, full: pd.Index, name: str) -> None:
     """Stamps in several time zones (or naive beside zoned) are kept by pandas as objects, and the
     general fix, ``pd.to_datetime``, refuses them: say so, with the conversion that works."""
-    if index.dtype != object or not all(isinstance(stamp, pd.Timestamp) for stamp in index):
+    # Python's datetimes too (pandas keeps those objects as they are); a Timestamp is one
+    if index.dtype != object or not all(isinstance(stamp, datetime.datetime) for stamp in index):
         return
-    zones = sorted({str(stamp.tz) if stamp.tz is not None else "naive" for stamp in index})
+    zones = sorted({str(stamp.tzinfo) if stamp.tzinfo is not None else "naive" for stamp in index})
     if len(zones) < 2:
         return
     levels = [f"{name}.index.get_level_values({i})" for i in range(full.nlevels)]
