@@ -102,7 +102,8 @@ def test_a_files_path_given_as_the_name_is_told_to_go_in_data_dir(load, path):
         load(path)
 
 
-@pytest.mark.parametrize("name, hint", [("ILI", "the papers' ILI set is 'illness'"), ("exchange", "its name is 'exchange_rate'"),
+@pytest.mark.parametrize("name, hint", [("ILI", "the papers' ILI set is 'illness'"),
+                                        ("exchange", "its name is 'exchange_rate'"),
                                         ("electricity", "not shipped: electricity's file is about 95 MB"),
                                         ("Traffic", "not shipped")])
 def test_other_names_of_the_long_term_sets_are_told_what_to_pass(name, hint):

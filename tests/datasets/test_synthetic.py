@@ -4,6 +4,7 @@ as known answers rely on it."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tsrec.datasets import make_ar, make_seasonal
@@ -38,3 +39,18 @@ def test_make_seasonal_is_its_cycle_plus_noise_at_each_phase(period, channels):
     np.testing.assert_array_equal(exact.to_numpy(), same[np.arange(60) % period])
     if period == 24:  # the default start at midnight: the phase is the hour of the day
         assert (y.index.hour == phases).all()
+
+
+@pytest.mark.parametrize("make, kwargs, what", [
+    (make_ar, {"n_samples": 10**13}, r"n_samples=10000000000000 asks for 10,000,000,000,200 values"),
+    (make_seasonal, {"n_samples": 10**12, "n_channels": 2}, r"n_samples=1000000000000 x n_channels=2 asks for"),
+])
+def test_a_series_beyond_memory_is_refused_by_its_arguments(make, kwargs, what):
+    # numpy's bare MemoryError named no argument
+    with pytest.raises(ValueError, match=rf"^{what}.*GiB of memory this process may use; ask for fewer$"):
+        make(**kwargs)
+
+
+def test_an_anchored_frequency_starts_on_its_first_stamp_after_start():
+    y, _ = make_seasonal(n_samples=3, period=2, freq="W-TUE", start="2024-01-01")
+    assert y.index[0] == pd.Timestamp("2024-01-02")  # the documented reading of start

@@ -113,6 +113,8 @@ def load_ltsf(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFr
         another set's published file (ETTm2's bytes as ETTm1.csv, as ETDataset once held them).
     TypeError
         ``data_dir`` is not a path.
+    PermissionError
+        The file may not be read by this user (the message says how to make it readable).
 
     Warns
     -----

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from tsrec._checks import check_float, check_int
+from tsrec.errors import ParameterError
 
 
 def make_ar(
@@ -63,6 +64,7 @@ def make_ar(
     # leaves the draws, and so the defaults' outputs, unchanged)
     burn_in = max(burn_in, len(coef))
     total = n_samples + burn_in
+    _check_memory(total, f"n_samples={n_samples}")
     shocks = noise * rng.standard_normal(total)
     y = np.zeros(total)
     p = len(coef)
@@ -157,10 +159,11 @@ def make_seasonal(
     random_state : int or None, default=0
         Seed of :func:`numpy.random.default_rng`; None draws fresh randomness.
     start : str, default="2024-01-01"
-        First time stamp of the index (a date string, datetime or Timestamp; a bare number such
+        Where the index starts (a date string, datetime or Timestamp; a bare number such
         as 2024 is refused, as pandas would read it as nanoseconds after 1970). The default starts
         at midnight, so that with ``freq="h"`` and ``period=24`` the phase of a row
-        (``t mod period``) is its hour of the day.
+        (``t mod period``) is its hour of the day. With an anchored frequency (``"W-TUE"``,
+        ``"B"``) the first stamp is the first of the frequency on or after ``start``.
 
     Returns
     -------
@@ -184,6 +187,7 @@ def make_seasonal(
     """
     n_samples, period = check_int("n_samples", n_samples), check_int("period", period)
     n_channels, noise = check_int("n_channels", n_channels), check_float("noise", noise)
+    _check_memory(n_samples * n_channels + period * n_channels, f"n_samples={n_samples} x n_channels={n_channels}")
     rng = _rng(random_state)
     cycle = rng.standard_normal((period, n_channels))
     phase = np.arange(n_samples) % period
@@ -191,3 +195,21 @@ def make_seasonal(
     index = _index(start, n_samples, freq)
     columns = [f"y{i}" for i in range(n_channels)]
     return pd.DataFrame(values, index=index, columns=columns), cycle
+
+
+#: values a generator makes without asking the machine's memory: 80 MB in float64
+_SMALL = 10**7
+
+
+def _check_memory(n_values: int, what: str) -> None:
+    """Refuse a series that cannot fit in the memory this process may use (three float64 copies: the
+    draws, the values and the frame): numpy's bare MemoryError named no argument."""
+    if n_values <= _SMALL:  # the usual sizes: no need to read the machine's memory
+        return
+    from tsrec.kernels._memory import physical_memory  # noqa: PLC0415 - imports torch, as load_ucr's check does
+
+    memory, need = physical_memory(), 3 * 8 * n_values
+    if memory is not None and need > memory:
+        raise ParameterError(f"{what} asks for {n_values:,} values, about {need / 2**30:.3g} GiB with the working "
+                             f"copies, more than the {memory / 2**30:.3g} GiB of memory this process may use; "
+                             "ask for fewer")

@@ -225,8 +225,12 @@ def load_ucr(
         a ``1_000``, a ``?``/``nan`` under ``@missing false``, or cases of unequal length under
         ``@equalLength true``), a compressed file (gzip, zip, bzip2, xz, zstd) or Git LFS pointer
         (the message says how to get the text file), a file of a problem listed in
-        ``PUBLISHED_CASES`` with another number of cases (truncated), or unequal lengths with
-        ``pad="error"``.
+        ``PUBLISHED_CASES`` with another number of cases (truncated) or that is the other split's
+        published file, or unequal lengths with ``pad="error"``.
+    TypeError
+        ``data_dir`` is not a path.
+    PermissionError
+        The file may not be read by this user (the message says how to make it readable).
 
     Warns
     -----
