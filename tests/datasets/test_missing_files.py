@@ -52,3 +52,15 @@ def test_tsrec_data_naming_the_checkouts_data_folder_is_searched_once(monkeypatc
     assert _datadir.data_roots(None) == [tmp_path / "link"]
     monkeypatch.setenv(_datadir.ENV_VAR, str(tmp_path))
     assert _datadir.data_roots(None) == [tmp_path, data]
+
+
+def test_a_folder_or_a_broken_link_in_a_files_place_is_named_as_such(tmp_path):
+    # the listing said only "not found", and listed that very path
+    (tmp_path / "UCR_UEA" / "Toy" / "Toy_TRAIN.ts").mkdir(parents=True)
+    (tmp_path / "Toy").mkdir()
+    (tmp_path / "Toy" / "Toy_TRAIN.ts").symlink_to(tmp_path / "gone.ts")
+    with pytest.raises(FileNotFoundError) as info:
+        load_ucr("Toy", data_dir=tmp_path)
+    assert f"{tmp_path / 'UCR_UEA' / 'Toy' / 'Toy_TRAIN.ts'} (a folder, not a file)" in str(info.value)
+    assert f"{tmp_path / 'Toy' / 'Toy_TRAIN.ts'} (a link to {tmp_path / 'gone.ts'}, which does not exist)" in str(
+        info.value)

@@ -130,6 +130,19 @@ def test_a_file_that_is_not_utf8_is_named_with_the_fix(tmp_path: Path) -> None:
     assert str(info.value).startswith(str(path)) and not isinstance(info.value, UnicodeDecodeError)
 
 
+def test_a_utf16_file_is_told_the_utf16_conversion(tmp_path: Path) -> None:
+    # Windows' "Unicode" text: the Latin-1 conversion the general message gives would garble it
+    path = _write(tmp_path, "Toy", "")
+    path.write_bytes((HEADER.format(uni="true", eq="true") + "1,2:a\n").encode("utf-16"))
+    with pytest.raises(ValueError, match=r"the file is UTF-16 text; .*iconv -f utf-16 -t utf-8 old\.ts > new\.ts$"):
+        load_ucr("Toy", data_dir=tmp_path)
+
+
+def test_a_name_with_spaces_around_it_is_told_so(data_dir: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"did you mean 'GunPoint'\? the name has spaces around it\)"):
+        load_ucr("GunPoint ", data_dir=data_dir)
+
+
 def test_list_ucr(data_dir: Path) -> None:
     names = list_ucr(data_dir)
     assert {"GunPoint", "BasicMotions", "JapaneseVowels", "ItalyPowerDemand", "ArrowHead"} <= set(names)

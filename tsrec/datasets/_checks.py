@@ -29,6 +29,8 @@ def path_hint(value: object) -> str:
 def did_you_mean(value: object, names: Collection[str]) -> str:
     """`` (did you mean 'X'? ...)`` for the closest of ``names``, else ''; a wrong case is the usual slip."""
     close = closest_name(value, names)
+    if close and isinstance(value, str) and close == value.strip():  # not the case: spaces around the name
+        return f" (did you mean {close!r}? the name has spaces around it)"
     return f" (did you mean {close!r}? names are case-sensitive)" if close else ""
 
 

@@ -77,7 +77,7 @@ def first_file(tried: list[Path], what: str, where_to_put: str, data_dir: object
     for path in tried:
         if path.is_file():
             return path
-    listing = "\n  ".join(str(p) for p in tried) or _no_folder()
+    listing = "\n  ".join(f"{p}{_not_a_file(p)}" for p in tried) or _no_folder()
     if fix is None:
         # with data_dir only that folder is searched: TSREC_DATA would not be read
         where = (f" (data_dir={os.fspath(data_dir)!r} is the only folder searched when given; pass data_dir=None to "
@@ -85,6 +85,15 @@ def first_file(tried: list[Path], what: str, where_to_put: str, data_dir: object
                  f" and pass data_dir=<folder> or set the environment variable {ENV_VAR}=<folder>")
         fix = f"{where_to_put}{where}."
     raise InputFileNotFoundError(f"{what} not found. Searched:\n  {listing}\n{fix}")
+
+
+def _not_a_file(path: Path) -> str:
+    """Why a searched path that exists in some form is no file to read: the listing alone read as missing."""
+    if path.is_dir():
+        return " (a folder, not a file)"
+    if path.is_symlink():  # a link whose target is gone
+        return f" (a link to {os.readlink(path)}, which does not exist)"
+    return ""
 
 
 def _no_folder() -> str:

@@ -168,6 +168,9 @@ def _not_utf8(path: Path) -> str:
         where = f"line {line}: byte {data[err.start]:#04x} is not UTF-8"
     else:  # the file changed since it failed to decode
         where = "not UTF-8 text"
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # a UTF-16 byte-order mark (Windows' "Unicode" text)
+        return (f"{where}: the file is UTF-16 text; .ts files are read as UTF-8: re-save it as UTF-8, e.g. "
+                "iconv -f utf-16 -t utf-8 old.ts > new.ts")
     return (
         f"{where}; .ts files are read as UTF-8: re-save the file as UTF-8, e.g. "
         "iconv -f latin1 -t utf-8 old.ts > new.ts if it is Latin-1"
