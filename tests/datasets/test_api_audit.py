@@ -111,3 +111,11 @@ def test_other_names_of_the_long_term_sets_are_told_what_to_pass(name, hint):
         load_ltsf(name)
     with pytest.raises(ValueError, match=re.escape(hint)):
         ltsf_borders(name, 1000)
+
+
+@pytest.mark.parametrize("n_rows", [1, 4])
+def test_borders_of_too_few_rows_for_a_70_10_20_split_are_refused(n_rows):
+    # (0, 1, 1) and (2, 4, 4) came back without a word: an empty training or test part
+    with pytest.raises(ValueError, match=rf"n_rows={n_rows} is too few for illness's 70/10/20 split: at least 5 rows"):
+        ltsf_borders("illness", n_rows)
+    assert ltsf_borders("illness", 5) == (3, 4, 5) and ltsf_borders("ETTh1", 1)[0] == 8640  # ETT's are fixed

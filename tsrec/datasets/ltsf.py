@@ -198,7 +198,8 @@ def ltsf_borders(name: str, n_rows: int) -> tuple[int, int, int]:
     name : str
         One of :func:`load_ltsf`'s names (case matters).
     n_rows : int
-        Rows of the whole frame (>= 1). The ETT borders do not depend on it; the others do.
+        Rows of the whole frame (>= 1; >= 5 for the 70/10/20 sets, which give every part a row).
+        The ETT borders do not depend on it; the others do.
 
     Returns
     -------
@@ -218,6 +219,14 @@ def ltsf_borders(name: str, n_rows: int) -> tuple[int, int, int]:
     """
     check_name("data set", name, LTSF_FILES, _KNOWN_AS)
     n_rows = check_int("n_rows", n_rows)
+    if name not in _ETT_ROWS_PER_HOUR and n_rows < _MIN_ROWS:  # (0, 1, 1) gave an empty training part
+        raise ValueError(f"n_rows={n_rows} is too few for {name}'s 70/10/20 split: at least {_MIN_ROWS} rows give "
+                         "every part a row; pass the benchmark frame's length")
+    return _borders(name, n_rows)
+
+
+def _borders(name: str, n_rows: int) -> tuple[int, int, int]:
+    """:func:`ltsf_borders` of checked arguments (``n_rows`` may leave a part empty: ltsf_split says so)."""
     if name not in _ETT_ROWS_PER_HOUR:
         n_train, n_test = int(n_rows * 0.7), int(n_rows * 0.2)
         return n_train, n_rows - n_test, n_rows
@@ -382,7 +391,8 @@ def ltsf_split(
     """
     _check_frame(df)
     lookback = check_int("lookback", lookback)
-    train_end, val_end, test_end = ltsf_borders(name, len(df))
+    check_name("data set", name, LTSF_FILES, _KNOWN_AS)
+    train_end, val_end, test_end = _borders(name, len(df))
     _check_stamps(df, name)
     if test_end > len(df):
         raise ValueError(f"{name} split needs {test_end} rows but the frame has {len(df)}; pass the whole "
