@@ -65,6 +65,14 @@ PUBLISHED_STAMPS = {
 # weather.csv's two documented irregularities (see load_ltsf), the only stamps allowed off the regular range
 _WEATHER_REPEATED = pd.Timestamp("2020-05-12 06:00")
 _WEATHER_GAP = pd.date_range("2020-05-29 09:40", "2020-05-29 11:00", freq="10min")
+# names the papers and other libraries give these sets, and the two long-term sets not in the data folder
+KNOWN_AS = {
+    "ili": "the papers' ILI set is 'illness'", "national_illness": "its name is 'illness'",
+    "exchange": "its name is 'exchange_rate'",
+    **dict.fromkeys(("electricity", "ecl", "traffic"), "not shipped: electricity's file is about 95 MB and "
+                    "traffic's over 100 MB, too large for the data folder"),
+}
+
 _FIX = "re-download the file (the Autoformer/TSLib copy; SHA-256 digests are in the data folder's SHA256SUMS)"
 
 

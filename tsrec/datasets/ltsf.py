@@ -24,7 +24,7 @@ from tsrec._checks import check_int
 from tsrec.datasets._checks import check_name
 from tsrec.datasets._datadir import data_roots, first_file, warn_if_fallback
 from tsrec.datasets._filecheck import file_sha256, warn_if_unpublished
-from tsrec.datasets._ltsf_file import PUBLISHED_SHA256, PUBLISHED_STAMPS, read_ltsf_csv, regular_index
+from tsrec.datasets._ltsf_file import KNOWN_AS, PUBLISHED_SHA256, PUBLISHED_STAMPS, read_ltsf_csv, regular_index
 from tsrec.errors import InputError
 
 # name -> (folder in the data dir, file name, pandas frequency)
@@ -38,13 +38,6 @@ LTSF_FILES = {
     "weather": ("weather", "weather.csv", "10min"),
 }
 BUNDLED = ("ETTh1", "ETTh2")
-# names the papers and other libraries give these sets, and the two long-term sets not in the data folder
-_KNOWN_AS = {
-    "ili": "the papers' ILI set is 'illness'", "national_illness": "its name is 'illness'",
-    "exchange": "its name is 'exchange_rate'",
-    **dict.fromkeys(("electricity", "ecl", "traffic"), "not shipped: electricity's file is about 95 MB and "
-                    "traffic's over 100 MB, too large for the data folder"),
-}
 _ETTM = {"ETTm1", "ETTm2"}  # the pair the ETDataset repository once published swapped
 # rows per hour of the ETT sets, whose borders the papers fix in hours
 _ETT_ROWS_PER_HOUR = {"ETTh1": 1, "ETTh2": 1, "ETTm1": 4, "ETTm2": 4}
@@ -128,7 +121,7 @@ def load_ltsf(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFr
     >>> df.shape, df.index.freqstr
     ((17420, 7), 'h')
     """
-    check_name("data set", name, LTSF_FILES, _KNOWN_AS)
+    check_name("data set", name, LTSF_FILES, KNOWN_AS)
     path = _find_file(name, data_dir)
     df = read_ltsf_csv(path, name)
     df.index = regular_index(df.pop("date"), path, name, LTSF_FILES[name][2])
@@ -217,7 +210,7 @@ def ltsf_borders(name: str, n_rows: int) -> tuple[int, int, int]:
     >>> ltsf_borders("ETTh1", 17420), ltsf_borders("illness", 966)
     ((8640, 11520, 14400), (676, 773, 966))
     """
-    check_name("data set", name, LTSF_FILES, _KNOWN_AS)
+    check_name("data set", name, LTSF_FILES, KNOWN_AS)
     n_rows = check_int("n_rows", n_rows)
     if name not in _ETT_ROWS_PER_HOUR and n_rows < _MIN_ROWS:  # (0, 1, 1) gave an empty training part
         raise ValueError(f"n_rows={n_rows} is too few for {name}'s 70/10/20 split: at least {_MIN_ROWS} rows give "
@@ -391,7 +384,7 @@ def ltsf_split(
     """
     _check_frame(df)
     lookback = check_int("lookback", lookback)
-    check_name("data set", name, LTSF_FILES, _KNOWN_AS)
+    check_name("data set", name, LTSF_FILES, KNOWN_AS)
     train_end, val_end, test_end = _borders(name, len(df))
     _check_stamps(df, name)
     if test_end > len(df):
