@@ -148,17 +148,24 @@ def test_a_classifier_without_labels_is_told_to_pass_them():
         tune(PGNClassifier(val_size=0.25), X, None)
 
 
-def test_the_data_may_be_given_by_name_as_fit_names_it(series, monkeypatch):
-    seen = []
+class Ordered(Exception):
+    """Stops tune right after it has put the data in fit's order."""
 
-    class Ordered(Exception):
-        pass
+
+def ordered_data(monkeypatch) -> list:
+    """The data tuples tune hands to its data check, which raises :class:`Ordered` instead of checking."""
+    seen = []
 
     def record(kind, data):
         seen.append(data)
         raise Ordered
 
     monkeypatch.setattr(importlib.import_module("tsrec.tuning.tune"), "check_data", record)
+    return seen
+
+
+def test_the_data_may_be_given_by_name_as_fit_names_it(series, monkeypatch):
+    seen = ordered_data(monkeypatch)
     X, labels, exog = np.zeros((6, 1, 4)), np.arange(6) % 2, np.ones(200)
     classifier = PGNClassifier(val_size=0.3)
     for est, args, kwargs in [(arnet(), (), {"y": series}), (arnet(), (series,), {"X": exog}),
@@ -188,16 +195,7 @@ def test_data_given_both_by_position_and_by_name_is_refused(series, kind):
 
 def test_a_none_by_position_leaves_the_place_to_the_name(series, monkeypatch):
     # tune(est, None, y=y): the None holds y's place, as fit(None, y) would not refuse a name given later
-    seen = []
-
-    class Ordered(Exception):
-        pass
-
-    def record(kind, data):
-        seen.append(data)
-        raise Ordered
-
-    monkeypatch.setattr(importlib.import_module("tsrec.tuning.tune"), "check_data", record)
+    seen = ordered_data(monkeypatch)
     X, labels = np.zeros((6, 1, 4)), np.arange(6) % 2
     classifier = PGNClassifier(val_size=0.3)
     for est, args, kwargs in [(arnet(), (None,), {"y": series}), (classifier, (None,), {"X": X, "y": labels}),
