@@ -43,3 +43,9 @@ def test_squeeze_is_suggested_only_where_it_gives_the_shape(shape):
     with pytest.raises(ValueError, match=r"elapsed must have shape \(2,\) \(batch,\)") as refused:
         LTCCell(3, 4)(torch.randn(2, 3), torch.zeros(2, 4), torch.ones(*shape))
     assert "squeeze" not in str(refused.value) and str(refused.value).endswith("pass a 1-dim tensor")
+
+
+def test_one_step_is_named_in_the_singular():
+    norm, (mean, std) = _normalized()
+    with pytest.raises(ValueError, match=r"pass stats\[0\] \(the mean\) of 1 step$"):
+        norm.denormalize(torch.randn(2, 4, 3), (mean.expand(2, 4, 3), std))

@@ -155,7 +155,7 @@ def _raise_shape(name: str, x: object, specs: list[tuple]) -> None:
     for (label, size, arg, builds), n in zip(specs, got):
         arg = arg if builds is None or builds(n) else None
         if not _fits((label, size), n):
-            amount = (f"of {size} steps" if label in _TIME_LABELS else
+            amount = (f"of {size} step{'s' if size != 1 else ''}" if label in _TIME_LABELS else
                       f"with {size} {label}" if label.endswith("s") else f"with {label} {size}")
             empty = _EMPTY.get(label, "it needs size >= 1")
             fixes.append(f"the {label} axis is empty: {empty}" if size is None else
