@@ -263,6 +263,7 @@ def test_version_1_saves_without_a_config_checksum_still_load(tmp_path, clf):
 
     def as_version_1(config):
         config.pop("config_sha256")
+        config["params"].pop("class_weight")  # came with version 4
         config["format_version"] = 1
 
     edit_config(folder, as_version_1, reseal=False)
@@ -271,10 +272,21 @@ def test_version_1_saves_without_a_config_checksum_still_load(tmp_path, clf):
 
 def test_a_version_2_config_is_still_checksummed(tmp_path, clf):
     folder = clf.save(tmp_path / "m")
-    edit_config(folder, lambda c: c.update(format_version=2))  # resealed: as a version-2 save
+    # resealed: as a version-2 save, which held no class_weight
+    edit_config(folder, lambda c: (c["params"].pop("class_weight"), c.update(format_version=2)))
     tsrec.load(folder)
     edit_config(folder, lambda c: c["params"].update(lr=0.5), reseal=False)
     with pytest.raises(LoadError, match=r"config\.json does not match its checksum"):
+        tsrec.load(folder)
+
+
+def test_a_classifier_lowered_to_version_1_is_refused_by_its_class_weight(tmp_path, clf):
+    # a classifier fitted on arrays held nothing else only version 4 writes: lowered to 1, its config
+    # checksum was skipped and an edited lr loaded
+    folder = clf.save(tmp_path / "m")
+    edit_config(folder, lambda c: (c.pop("config_sha256"), c["params"].update(lr=0.5), c.update(format_version=1)),
+                reseal=False)
+    with pytest.raises(LoadError, match=r"says format_version 1, but holds what only later versions write"):
         tsrec.load(folder)
 
 

@@ -7,12 +7,16 @@ on load (or none that the weights fit).
 
 from __future__ import annotations
 
+import copy
+
 from tsrec._warn import warn_user
 
 
 def remember_fitted_params(est) -> None:
-    """Record the parameters ``est``'s network is being built with (what a saved folder keeps)."""
-    est._fitted_params = dict(est.get_params(deep=False))
+    """Record the parameters ``est``'s network is being built with (what a saved folder keeps): a
+    deep copy, as scikit-learn's ``clone`` takes them, so that a dict edited in place after fit
+    (``est.class_weight[1] = 9.0``) is seen as a change, not saved as the fitted value."""
+    est._fitted_params = copy.deepcopy(dict(est.get_params(deep=False)))
 
 
 def fitted_value(est, name: str) -> object:

@@ -55,6 +55,7 @@ def write_folder(path: str | os.PathLike, config: dict, tensors: dict[str, torch
     """
     target = Path(os.path.abspath(_follow_link(Path(path))))  # "." or "a/..": a name for the staging folder
     _refuse_working_folder(target, path)
+    refuse_inside_a_save(target, path)
     if not _readable_replaceable(target, path):
         raise FileExistsError(
             f"{path} exists and is not a saved tsrec estimator (only an empty folder or an earlier save "
@@ -141,6 +142,15 @@ def _replaceable(folder: Path) -> bool:
         return False
     entries = list(folder.iterdir())
     return not entries or _is_complete_save(folder, entries)
+
+
+def refuse_inside_a_save(target: Path, path: str | os.PathLike) -> None:
+    """A save inside an earlier one makes that folder hold more than its save wrote: a later save
+    over it refused it as no save of tsrec's."""
+    holder = saved_folder_holding(target.parent)
+    if holder is not None:
+        raise FileExistsError(f"{path} lies inside the saved model {holder}; save elsewhere (e.g. beside it), so "
+                              "that the earlier save stays one that a later save can replace")
 
 
 def saved_folder_holding(path: str | os.PathLike) -> Path | None:
@@ -335,7 +345,7 @@ def _check_written_by_its_version(path: Path, config: dict, version: int) -> Non
     """A config whose format version is lower than the one it was written in had its version edited:
     lowered to 1, a config checksum (format 2 on) was no longer checked, so any edit loaded. Told by
     what only later formats hold: column names (format 2 on), series steps (3 on), tuple marks,
-    scaler row counts and id dtypes (4 on). A config that holds none of these (a classifier fitted
+    scaler row counts, id dtypes and class weights (4 on). A config that holds none of these (a classifier fitted
     on arrays) reads as a true format-1 save, which has to keep loading: folders saved by earlier
     versions load, so such an edit is out of reach, as is one that recomputes the checksum."""
     fitted = config["fitted"]
@@ -343,8 +353,9 @@ def _check_written_by_its_version(path: Path, config: dict, version: int) -> Non
     steps = isinstance(series, list) and any(isinstance(spec, dict) and "step" in spec for spec in series)
     scaler = fitted.get("scaler")
     version_2 = CONFIG_SHA in config or "feature_names_in" in fitted
+    # class_weight (a classifier's, written even as None) came in format 4 too
     version_4 = TUPLE_MARK in json.dumps(config["params"]) or "id_dtypes" in fitted \
-        or (isinstance(scaler, dict) and "n_samples_seen" in scaler)
+        or (isinstance(scaler, dict) and "n_samples_seen" in scaler) or "class_weight" in config["params"]
     if (version < 2 and version_2) or (version < 3 and steps) or (version < 4 and version_4):
         raise LoadError(f"{path} says format_version {version}, but holds what only later versions write: it was "
                         f"edited; {_SAVE_AGAIN}")

@@ -45,7 +45,9 @@ def construct(cls: type, params: dict, warn: bool = True):
     accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
     unknown = sorted(set(params) - accepted)
     if unknown:
-        raise LoadError(f"{unknown} are not parameters of {cls.__name__}")
+        # a later tsrec's parameter (class_weight came without a new format version) or an edit
+        raise LoadError(f"{unknown} are not parameters of {cls.__name__} in this tsrec: a newer tsrec saved the "
+                        "folder (upgrade tsrec to load it) or it was edited")
     for name, value in params.items():
         if name not in _ANY_SIZE and _largest_int(value) > LARGEST_SIZE:
             raise LoadError(f"the saved parameter {name}={value!r} is far larger than any fitted model's (at most "

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from tsrec._files import READ_FIX, hidden_stem, made_folders, os_error, refuse_folder, replace_keeping_mode
+from tsrec.estimators._folder import refuse_inside_a_save
 
 #: the members of sktime's model zip: an existing file holding other members is not replaced
 SKTIME_ZIP_MEMBERS = {"_metadata", "_obj"}
@@ -32,6 +33,7 @@ def sktime_save(est, path, serialization_format: str | None):
     zipped = given if given.suffix.lower() == ".zip" else given.with_name(f"{given.name}.zip")
     zip_path = Path(os.path.realpath(zipped))  # a link is followed: the file it names is replaced, as folders are
     refuse_folder(zip_path, zipped)
+    refuse_inside_a_save(zip_path, zipped)
     _refuse_other_file(zip_path, zipped)
     try:
         with made_folders(zip_path.parent):

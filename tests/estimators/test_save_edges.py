@@ -1,0 +1,67 @@
+"""Saving: the fitted parameters are a deep copy (a dict edited in place after fit), a save inside an
+earlier save is refused, and a parameter of a later tsrec is named as such on load."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from tsrec.estimators import ARNetForecaster, PGNClassifier
+from tsrec.estimators._folder import _config_sha256
+from tsrec.estimators.errors import LoadError
+from tsrec.persistence import load
+
+
+def _labelled():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(30, 20)), np.array([0] * 20 + [1] * 10)
+
+
+def test_a_dict_parameter_edited_in_place_after_fit_is_saved_as_fitted(tmp_path):
+    # the record shared the dict with the estimator: the edit was saved as the fitted value, and a bad
+    # one (-1.0) replaced a good save with a folder load refused
+    X, y = _labelled()
+    clf = PGNClassifier(hidden=4, max_epochs=1, random_state=0, class_weight={1: 2.0}).fit(X, y)
+    clf.class_weight[1] = -1.0
+    with pytest.warns(UserWarning, match=r"saved with the parameters it was fitted with: class_weight=\{1: 2\.0\} "
+                                         r"\(now \{1: -1\.0\}\)"):
+        clf.save(tmp_path / "model")
+    assert load(tmp_path / "model").get_params()["class_weight"] == {1: 2.0}
+
+
+def test_a_forecasters_trainer_kwargs_edited_in_place_is_not_saved(tmp_path):
+    y = np.sin(np.arange(80) / 3.0)
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0, trainer_kwargs={}).fit(y)
+    est.trainer_kwargs["bogus"] = 1
+    with pytest.warns(UserWarning, match=r"trainer_kwargs=\{\} \(now \{'bogus': 1\}\)"):
+        est.save(tmp_path / "model")
+    assert load(tmp_path / "model").get_params()["trainer_kwargs"] == {}
+
+
+@pytest.mark.parametrize("form", [None, "pickle"])
+def test_a_save_inside_an_earlier_save_is_refused(tmp_path, form):
+    # the earlier save then held more than its save wrote, and a later save over it refused it
+    y = np.sin(np.arange(80) / 3.0)
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(y)
+    est.save(tmp_path / "m")
+    with pytest.raises(FileExistsError, match=rf"lies inside the saved model {tmp_path / 'm'}; save elsewhere"):
+        est.save(tmp_path / "m" / "inner", serialization_format=form)
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["config.json", "weights.safetensors"]
+    est.save(tmp_path / "m")  # and the earlier save can still be replaced
+
+
+def test_a_parameter_this_tsrec_does_not_take_is_named_as_a_newer_tsrecs(tmp_path):
+    X, y = _labelled()
+    PGNClassifier(hidden=4, max_epochs=1, random_state=0).fit(X, y).save(tmp_path / "model")
+    config = json.loads((tmp_path / "model" / "config.json").read_text())
+    config["params"]["from_the_future"] = 1
+    config["config_sha256"] = _config_sha256(config)  # as a later tsrec writes it
+    (tmp_path / "model" / "config.json").write_text(json.dumps(config))
+    with warnings.catch_warnings(), pytest.raises(LoadError, match=r"\['from_the_future'\] are not parameters of "
+                                                                   r"PGNClassifier in this tsrec: a newer tsrec saved "
+                                                                   r"the folder \(upgrade tsrec to load it\)"):
+        warnings.simplefilter("ignore")
+        load(tmp_path / "model")
