@@ -65,3 +65,19 @@ def test_a_parameter_this_tsrec_does_not_take_is_named_as_a_newer_tsrecs(tmp_pat
                                                                    r"the folder \(upgrade tsrec to load it\)"):
         warnings.simplefilter("ignore")
         load(tmp_path / "model")
+
+
+def test_a_parameter_that_cannot_be_copied_does_not_fail_the_fit():
+    # a callback or logger holding a lock refuses deepcopy: the record keeps it as it is
+    import threading
+
+    import lightning.pytorch as pl
+
+    class Locked(pl.Callback):
+        def __init__(self):
+            self.lock = threading.Lock()
+
+    callback = Locked()
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0, trainer_kwargs={"callbacks": [callback]})
+    est.fit(np.sin(np.arange(80) / 3.0))
+    assert est._fitted_params["trainer_kwargs"]["callbacks"][0] is callback

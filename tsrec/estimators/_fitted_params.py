@@ -16,7 +16,16 @@ def remember_fitted_params(est) -> None:
     """Record the parameters ``est``'s network is being built with (what a saved folder keeps): a
     deep copy, as scikit-learn's ``clone`` takes them, so that a dict edited in place after fit
     (``est.class_weight[1] = 9.0``) is seen as a change, not saved as the fitted value."""
-    est._fitted_params = copy.deepcopy(dict(est.get_params(deep=False)))
+    est._fitted_params = {name: _copied(value) for name, value in est.get_params(deep=False).items()}
+
+
+def _copied(value: object) -> object:
+    """A deep copy of ``value``; the value itself where it cannot be copied (a Lightning callback or
+    logger in ``trainer_kwargs`` holding a lock): such a parameter is then compared as before."""
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # noqa: BLE001 - any object's own refusal; the record must not fail the fit
+        return value
 
 
 def fitted_value(est, name: str) -> object:
