@@ -153,3 +153,26 @@ def test_demo_out_inside_a_saved_model_folder_is_refused_before_the_fit(tmp_path
     err = capsys.readouterr().err
     assert f"is {'inside ' if inside else ''}the saved model folder {tmp_path / 'm'}; give --out/out a folder" in err
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["config.json", "weights.safetensors"]
+
+
+def test_an_interrupt_that_pandas_turns_into_a_parse_error_still_exits_130(monkeypatch, capsys):
+    # pandas' C reader raises a ParserError for a KeyboardInterrupt inside its read(): the run said the
+    # user's file was no valid CSV and exited 2
+    import os
+    import signal
+
+    import tsrec.batch
+
+    def reading(*_args, **_kwargs):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, delivered to tsrec's handler
+        except KeyboardInterrupt:
+            raise ValueError("Error tokenizing data. C error: Calling read(nbytes) on source failed") from None
+        raise AssertionError("the signal was not delivered")
+
+    monkeypatch.setattr(tsrec.batch, "forecast_files", reading)
+    previous = signal.getsignal(signal.SIGINT)
+    assert main(["forecast", "--model", "m", "--input", "in.csv", "--output", "out.csv"]) == 130
+    assert signal.getsignal(signal.SIGINT) is previous  # tsrec's handler lasts the run only
+    err = capsys.readouterr().err
+    assert err.startswith("tsrec forecast: interrupted; ") and err.count("\n") == 1

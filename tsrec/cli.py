@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import signal
 import sys
+import threading
 import warnings
 from collections.abc import Iterator
 
@@ -94,6 +95,8 @@ def _run_forecast(args: argparse.Namespace) -> int:
     # user errors (bad files, columns, model folders, missing extras, unreachable scheduler):
     # one readable line, no traceback
     except (ValueError, TypeError, OSError, ImportError) as err:
+        if _INTERRUPTED.is_set():  # the interrupt, turned into another error on its way out (pandas' reader)
+            raise KeyboardInterrupt from err
         print(f"tsrec forecast: error: {_one_line(err)}", file=sys.stderr)
         return 2
     n_series = result.iloc[:, 0].nunique()
@@ -199,26 +202,35 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+#: set by SIGINT or SIGTERM during a run: pandas' C reader turns the KeyboardInterrupt raised inside its
+#: read() into a ParserError ("Calling read(nbytes) on source failed"), which read as a bad file (status 2)
+_INTERRUPTED = threading.Event()
+
+
 @contextlib.contextmanager
 def _terminate_as_exit() -> Iterator[None]:
-    """SIGTERM (``timeout``, a batch scheduler) ends the run as Ctrl-C does, through Python's clean-up.
+    """SIGTERM (``timeout``, a batch scheduler) ends the run as Ctrl-C does, through Python's clean-up,
+    and either signal is remembered in :data:`_INTERRUPTED`.
 
     Python's default for SIGTERM ends the process at once, leaving a half-written temporary file
     beside the output; raised as KeyboardInterrupt, every ``finally`` runs and removes it.
     SIGKILL cannot be caught: it may still leave one (named ``.<output>.<hex>.tmp``).
     """
     def interrupt(signum, frame) -> None:
+        _INTERRUPTED.set()
         raise KeyboardInterrupt
 
+    _INTERRUPTED.clear()
     try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
+        previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
     except ValueError:  # not the main thread (main() called from a worker): leave signals alone
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextlib.contextmanager

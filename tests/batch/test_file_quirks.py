@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import decimal
 import gzip
+import os
 
 import numpy as np
 import pandas as pd
@@ -289,12 +290,12 @@ MONTHS_WITH_A_GAP_IN_B = "unique_id,ds,y\n" + "".join(
      r"series 'a' has time stamps that are not evenly spaced \(2 is followed by 4, but the usual step is 1\)"),
     # only the series with repeated stamps are counted
     ("unique_id,ds,y\na,1,1\na,1,2\nb,1,1\nb,2,2\nc,1,1\nc,2,3\n", {}, InputError,
-     r"series 'a' has duplicate time stamps .*; 1 series have duplicates"),
+     r"series 'a' has duplicate time stamps .*; 1 series has duplicates"),
     # each stamp's own rows are counted, not every repeated row of the series
     ("unique_id,ds,y\na,1,1\na,1,2\na,2,3\na,2,4\na,3,5\n", {}, InputError,
      r"series 'a' has duplicate time stamps \(e\.g\. 1, 2 rows\)"),
     ("ds,a,b\n2024-01-01,1,2\n2024-01-02,2,3\n", {"layout": "wide", "columns": ["ds", "a"]}, InputError,
-     r"'ds' is the time column, not a series; drop it from columns"),
+     r"'ds' is the time column, not a series; drop it from columns \(CLI: --columns\)"),
     # a nameless first column whose integers repeat is a series that lost its name, not row numbers
     (",ds,a\n5,2024-01-01 00:00,1.0\n5,2024-01-01 01:00,2.0\n7,2024-01-01 02:00,3.0\n", {"layout": "wide"},
      InputError, r"column 1 has no name in the header"),
@@ -309,3 +310,11 @@ def test_each_file_mistake_is_named_with_its_place(tmp_path, text, kwargs, error
     path.write_text(text)
     with pytest.raises(error, match=message):
         read_series(path, **kwargs)
+
+
+def test_a_named_pipe_is_refused_rather_than_read_twice(tmp_path):
+    # the header was read once, then read_csv reopened the pipe and waited for a writer already gone
+    fifo = tmp_path / "in.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match=r"in\.csv is not a regular file \(a pipe or a device\); write its contents"):
+        read_series(fifo)

@@ -98,5 +98,6 @@ def check_duplicates(frame: pd.DataFrame, id_col: str, time_col: str, files: np.
         n_series = frame.loc[dup, id_col].nunique()
         raise InputError(
             f"{', '.join(where)}: series {key!r} has duplicate time stamps (e.g. {stamp}, "
-            f"{int(same.sum())} rows); {n_series} series have duplicates; drop or aggregate them first"
+            f"{int(same.sum())} rows); {n_series} series {'has' if n_series == 1 else 'have'} duplicates; drop or "
+            "aggregate them first"
         )

@@ -80,6 +80,9 @@ def _read_table(path: Path, id_col: str | None, wanted: list[str], every: bool =
         raise InputFileNotFoundError(f"{path}: file not found; check the path{_pattern_hint(path)}")
     if path.is_dir():
         raise InputError(f"{path} is a folder; pass the .csv or .parquet files in it")
+    if not path.is_file():  # a named pipe is read twice (header, then table): the second read waited forever
+        raise InputError(f"{path} is not a regular file (a pipe or a device); write its contents to a file and "
+                         "pass that")
     kind, compression = file_format(path)
     try:
         if kind == "parquet":
@@ -158,7 +161,8 @@ def _read_wide(path: Path, id_col: str, time_col: str, value_col: str, columns) 
         )
     _require(raw, path, series)
     if time_col in series:
-        raise InputError(f"{path}: {time_col!r} is the time column, not a series; drop it from columns")
+        raise InputError(f"{path}: {time_col!r} is the time column, not a series; drop it from columns "
+                         "(CLI: --columns)")
     check_series_names(series, path, id_col, value_col)
     for col in series:
         raw[col] = numeric(raw[col], path)
