@@ -81,3 +81,22 @@ def test_a_parameter_that_cannot_be_copied_does_not_fail_the_fit():
     est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0, trainer_kwargs={"callbacks": [callback]})
     est.fit(np.sin(np.arange(80) / 3.0))
     assert est._fitted_params["trainer_kwargs"]["callbacks"][0] is callback
+
+
+@pytest.mark.parametrize("gone", ["config.json", "weights.safetensors"])
+def test_loading_a_save_missing_a_file_names_it(tmp_path, gone):
+    y = np.sin(np.arange(80) / 3.0)
+    ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(y).save(tmp_path / "m")
+    (tmp_path / "m" / gone).unlink()
+    with pytest.raises(LoadError, match=rf"are needed, and {gone} is missing"):
+        load(tmp_path / "m")
+
+
+def test_a_parameter_json_cannot_hold_is_named_at_save(tmp_path):
+    from fractions import Fraction
+
+    X, y = _labelled()
+    clf = PGNClassifier(hidden=4, max_epochs=1, random_state=0, class_weight={1: Fraction(3, 2)}).fit(X, y)
+    with pytest.raises(ValueError, match=r"its parameter class_weight is not JSON-serialisable \(.*Fraction.*\); "
+                                         r"save with serialization_format='pickle' instead"):
+        clf.save(tmp_path / "m")

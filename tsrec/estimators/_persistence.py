@@ -41,13 +41,14 @@ def _versions() -> dict:
 
 def _json_params(est) -> dict:
     params = params_to_json(fitted_params(est))
-    try:
-        json.dumps(params)
-    except TypeError as err:
-        raise ValueError(
-            f"cannot save {type(est).__name__}: a parameter is not JSON-serialisable ({err}); "
-            "save with serialization_format='pickle' instead"
-        ) from None
+    for name, value in params.items():
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError) as err:
+            raise ValueError(
+                f"cannot save {type(est).__name__}: its parameter {name} is not JSON-serialisable ({err}); "
+                "save with serialization_format='pickle' instead"
+            ) from None
     return params
 
 
