@@ -285,8 +285,8 @@ def read_folder(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tensor]]
             raise LoadError(f"{folder} is a saved estimator's {CONFIG}; pass its folder, {folder.parent}")
         if not (folder / CONFIG).is_file() or not (folder / WEIGHTS).is_file():
             missing = [name for name in (CONFIG, WEIGHTS) if not (folder / name).is_file()]
-            raise LoadError(f"{folder} is not a saved tsrec estimator: {CONFIG} and {WEIGHTS} are needed, and "
-                            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing{hint}")
+            which = f", and {missing[0]} is missing" if len(missing) == 1 else ""  # both: nothing of a save there
+            raise LoadError(f"{folder} is not a saved tsrec estimator: {CONFIG} and {WEIGHTS} are needed{which}{hint}")
         config = _read_config(folder / CONFIG)
         weights = (folder / WEIGHTS).read_bytes()  # read once: the checked bytes are the loaded bytes
     except PermissionError as err:
