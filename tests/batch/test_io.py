@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from tsrec.batch import InputFileNotFoundError, read_series, write_forecasts
+from tsrec.batch import InputFileNotFoundError, forecast_files, read_series, write_forecasts
+from tsrec.batch.io import check_output_path
 from tsrec.estimators import InputError
 
 
@@ -207,6 +210,16 @@ def test_parquet_without_pyarrow_names_the_extra(tmp_path, monkeypatch):
     with pytest.raises(ImportError, match=r"writing .*out.parquet needs pyarrow: pip install 'tsrec\[parquet\]'"):
         write_forecasts(long_frame(n=3), tmp_path / "out.parquet")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet"]
+
+
+def test_parquet_output_without_an_engine_is_refused_before_the_model_is_read(tmp_path, monkeypatch):
+    """Found before the forecasts (minutes for many series), not when they are written."""
+    long_frame(n=3).to_csv(tmp_path / "in.csv", index=False)
+    for engine in ("pyarrow", "fastparquet"):
+        monkeypatch.setitem(sys.modules, engine, None)  # an import of it raises ImportError
+    with pytest.raises(ImportError, match=r"writing .*out.parquet needs pyarrow: pip install 'tsrec\[parquet\]'"):
+        forecast_files(tmp_path / "no-such-model", tmp_path / "in.csv", tmp_path / "out.parquet")
+    check_output_path(tmp_path / "out.csv")  # CSV needs no engine
 
 
 def test_write_rejects_unknown_extension_and_folders(tmp_path):

@@ -55,7 +55,7 @@ def forecast_steps(fh: int | Sequence[int] | None, est: DeepForecaster) -> list[
         if fh < 1:  # in-sample, as the forecaster's predict calls steps <= 0
             raise InSampleError(f"fh must be >= 1 (the number of steps to forecast), got {fh}")
         # before a list of fh steps is made: about 40 bytes a step (an int and its pointer)
-        check_output_size(1, int(fh), 3, "list of steps", "ask for fewer steps")
+        check_output_size(1, int(fh), 3, "series", "ask for fewer steps")
         return list(range(1, int(fh) + 1))
     if isinstance(fh, ForecastingHorizon):  # sktime's: its relative steps; stamps name no step of every series
         if not fh.is_relative:

@@ -5,6 +5,7 @@ The checks across files (time zones, duplicates, spacing) are :func:`tsrec.batch
 
 from __future__ import annotations
 
+import importlib
 import os
 import zlib
 from pathlib import Path
@@ -23,6 +24,19 @@ PathLike = str | os.PathLike
 PYARROW_FIX = "pip install 'tsrec[parquet]' (or pip install pyarrow)"
 # compressed CSV is decided by the suffix; the temporary output name hides it, so keep it here
 _FORMATS = {".csv": ("csv", None), ".csv.gz": ("csv", "gzip"), ".parquet": ("parquet", None), ".pq": ("parquet", None)}
+
+
+def check_parquet_engine(path: Path, action: str) -> None:
+    """Refuse a Parquet ``path`` where pandas has no engine for it, before any slow work."""
+    if file_format(path)[0] != "parquet":
+        return
+    for engine in ("pyarrow", "fastparquet"):  # pandas' engine="auto" tries these two
+        try:
+            importlib.import_module(engine)
+        except ImportError:
+            continue
+        return
+    raise ImportError(f"{action} {path} needs pyarrow: {PYARROW_FIX}")
 
 
 def file_format(path: PathLike) -> tuple[str, str | None]:

@@ -339,6 +339,8 @@ def forecast_files(
         ``engine="dask"``, ``scheduler`` with ``client``), or ``output`` is one of the ``inputs``.
     TypeError
         ``model`` is not a tsrec forecaster, or a value column is not numeric.
+    ImportError
+        A Parquet file is read or written without pyarrow installed (an output file's is found first).
     OSError
         ``output`` cannot be written (checked before the inputs are read, by making and removing a
         file in its folder) or its write fails; the message names ``output`` and the fix, and an

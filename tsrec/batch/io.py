@@ -20,7 +20,7 @@ from tsrec._files import atomic_write, check_writable, os_error, same_file, user
 from tsrec.batch._frame_checks import check_duplicates, check_finite, check_roles
 from tsrec.batch._spacing import check_spacing
 # file_format and PathLike are used and re-exported from here (tsrec.batch.io.file_format is public)
-from tsrec.batch._tables import PYARROW_FIX, PathLike, file_format, read_one
+from tsrec.batch._tables import PYARROW_FIX, PathLike, check_parquet_engine, file_format, read_one
 from tsrec.batch._times import check_time_types, check_time_zone, common_time_zone, wall_clock_in
 # InputFileNotFoundError lives with the other errors in tsrec.errors (the datasets loaders raise it
 # too); it is re-exported here and from tsrec.batch, where it was first defined
@@ -184,8 +184,9 @@ def _value_names(layout: str, value_col: str, columns: Sequence[str] | None) -> 
 
 
 def check_output_path(path: PathLike, inputs: PathLike | Sequence[PathLike] = ()) -> Path:
-    """Check that forecasts can be written to ``path``: a known extension, not a folder, not one of
-    ``inputs``, and a folder that takes a new file (an OSError naming ``path`` otherwise).
+    """Check that forecasts can be written to ``path``: a known extension (Parquet with its engine
+    installed), not a folder, not one of ``inputs``, and a folder that takes a new file (an OSError
+    naming ``path`` otherwise).
 
     Examples
     --------
@@ -196,6 +197,7 @@ def check_output_path(path: PathLike, inputs: PathLike | Sequence[PathLike] = ()
         raise InputError(f"the output file is {path!r}; pass a path ending in .csv or .parquet")
     target = user_path(path)
     file_format(target)
+    check_parquet_engine(target, "writing")
     if _is_folder(target):
         raise InputError(f"{target} is a folder; give a file name ending in .csv or .parquet")
     for source in input_paths(inputs) if inputs else []:
