@@ -43,6 +43,21 @@ def test_integers_at_the_ends_of_1900_2199_get_the_yyyymmdd_hint(tmp_path, value
         read_series(tmp_path / "in.csv")
 
 
+@pytest.mark.parametrize("values, pattern, form", [
+    ([2024013122, 2024013123, 2024020100], "YYYYMMDDHH", "%Y%m%d%H"),
+    ([202401312345, 202401312350, 202401312355, 202402010000], "YYYYMMDDHHMM", "%Y%m%d%H%M"),
+    ([20240131235958, 20240131235959, 20240201000000], "YYYYMMDDHHMMSS", "%Y%m%d%H%M%S"),
+])
+def test_hours_minutes_and_seconds_written_as_numbers_get_their_format(tmp_path, values, pattern, form):
+    # 2024013123 then 2024020100 are 77 apart as integers: the stamps of a compact log format, not steps
+    (tmp_path / "in.csv").write_text("unique_id,ds,y\n" + "".join(f"a,{v},{i}\n" for i, v in enumerate(values)))
+    with pytest.raises(InputError, match=rf"\({pattern}\): write them as dates") as info:
+        read_series(tmp_path / "in.csv")
+    assert f"format='{form}'" in str(info.value)
+    text = pd.Series(values).astype(str)
+    assert pd.to_datetime(text, format=form).diff().dropna().nunique() == 1  # the advice makes them even
+
+
 def test_integers_in_range_that_are_no_dates_get_no_date_hint(tmp_path):
     # 20241301 has month 13: in the 1900..2199 range, but no date
     (tmp_path / "in.csv").write_text("unique_id,ds,y\na,20241299,1\na,20241300,2\na,20241301,3\na,20241303,4\n")

@@ -62,9 +62,11 @@ def _message(stamps: pd.Series, gaps: np.ndarray, key: object, files: np.ndarray
     if pd.api.types.is_integer_dtype(stamps.dtype):
         step = int(usual)
         fix = f"reindex each series to integer steps of {step} and fill the gaps"
-        if _dates_as_numbers(stamps):  # 20240131 then 20240201: 70 apart, read as integer steps
-            fix = (f"they look like dates written as numbers (YYYYMMDD): write them as dates (2024-01-31), e.g. "
-                   f"df[{stamps.name!r}] = pd.to_datetime(df[{stamps.name!r}].astype(str), format='%Y%m%d'); or "
+        written = _dates_as_numbers(stamps)
+        if written is not None:  # 20240131 then 20240201: 70 apart, read as integer steps
+            pattern, example, form = written
+            fix = (f"they look like dates written as numbers ({pattern}): write them as dates ({example}), e.g. "
+                   f"df[{stamps.name!r}] = pd.to_datetime(df[{stamps.name!r}].astype(str), format='{form}'); or "
                    f"{fix}")
     else:
         index = pd.DatetimeIndex(stamps)
@@ -83,10 +85,23 @@ def _message(stamps: pd.Series, gaps: np.ndarray, key: object, files: np.ndarray
     )
 
 
-def _dates_as_numbers(stamps: pd.Series) -> bool:
-    """Whether integer stamps all read as dates written YYYYMMDD (between 1900 and 2199)."""
-    values = stamps.to_numpy()
-    if values.min() < 19000101 or values.max() > 21991231:
-        return False
-    return not pd.to_datetime(stamps.astype(str), format="%Y%m%d", errors="coerce").isna().any()
+#: dates written as numbers, by digit count: the pattern, an example date written out, the strptime format
+_NUMBER_DATES = {
+    8: ("YYYYMMDD", "2024-01-31", "%Y%m%d"),
+    10: ("YYYYMMDDHH", "2024-01-31 23:00", "%Y%m%d%H"),
+    12: ("YYYYMMDDHHMM", "2024-01-31 23:45", "%Y%m%d%H%M"),
+    14: ("YYYYMMDDHHMMSS", "2024-01-31 23:45:30", "%Y%m%d%H%M%S"),
+}
 
+
+def _dates_as_numbers(stamps: pd.Series) -> tuple[str, str, str] | None:
+    """The way integer stamps read as dates written as numbers (YYYYMMDD, YYYYMMDDHH, ... in the years 1900
+    to 2199), or None where they do not."""
+    values = stamps.to_numpy()
+    for digits, written in _NUMBER_DATES.items():
+        low, high = 19 * 10 ** (digits - 2), 22 * 10 ** (digits - 2)
+        if values.min() < low or values.max() >= high:
+            continue
+        if not pd.to_datetime(stamps.astype(str), format=written[2], errors="coerce").isna().any():
+            return written
+    return None
