@@ -102,6 +102,17 @@ def test_a_float_distribution_for_an_optional_whole_number_is_refused():
         distributions_space({"patience": F(2, 5)}, ARNetForecaster())
 
 
+@pytest.mark.parametrize("name", ["lr", "sparsity"])  # annotated float, and float | None
+def test_whole_numbers_for_a_float_parameter_are_refused(name):
+    # Optuna reads IntDistribution(1e-4, 1e-2) as 0..0: every trial trained with lr=0
+    with pytest.raises(TypeError, match=rf"'{name}' is an IntDistribution\(0, 0\), which samples whole numbers only "
+                                        rf".*ARNetForecaster's {name} takes any float; use "
+                                        r"optuna\.distributions\.FloatDistribution\(low, high\)"):
+        distributions_space({name: optuna.distributions.IntDistribution(1e-4, 1e-2)}, ARNetForecaster())
+    space = distributions_space({name: F(0.0, 1.0, step=1.0)}, ARNetForecaster())  # whole numbers as floats
+    assert space(optuna.trial.FixedTrial({name: 1.0})) == {name: 1.0}
+
+
 def test_a_distribution_for_a_name_the_estimator_lacks_is_left_to_the_first_trials_check():
     # the first trial's check lists the valid names; building the space does not fail on it
     space = distributions_space({"no_such_param": F(0.0, 1.0)}, ARNetForecaster())

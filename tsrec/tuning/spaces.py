@@ -64,12 +64,14 @@ def distributions_space(distributions: dict, estimator: object = None) -> SpaceF
     return space
 
 
-#: parameter annotations whose values no distribution of numbers gives, or none of floats
-_NO_NUMBERS, _WHOLE_NUMBERS = ("str", "bool"), ("int", "int | None")
+#: parameter annotations whose values no distribution of numbers gives, none of floats, or more than whole numbers
+_NO_NUMBERS, _WHOLE_NUMBERS, _FLOATS = ("str", "bool"), ("int", "int | None"), ("float", "float | None")
 
 
 def _check_distribution_kind(cls: type, name: str, dist: optuna.distributions.BaseDistribution) -> None:
-    """Refuse floats for a parameter annotated as an int, and numbers for one of names or flags."""
+    """Refuse floats for a parameter annotated as an int, whole numbers for a float (Optuna's
+    ``IntDistribution(1e-4, 1e-2)`` is 0..0: every trial trained with ``lr=0``), and numbers for one of
+    names or flags."""
     parameter = inspect.signature(cls.__init__).parameters.get(name)
     if parameter is None:  # an unknown name: refused with the valid names by the first trial's check
         return
@@ -83,6 +85,11 @@ def _check_distribution_kind(cls: type, name: str, dist: optuna.distributions.Ba
         raise ParameterError(f"the search space's {name!r} is a FloatDistribution, but {cls.__name__}'s {name} takes "
                              f"whole numbers; use optuna.distributions.IntDistribution({int(dist.low)}, "
                              f"{int(dist.high)}) or a CategoricalDistribution of ints")
+    if kind in _FLOATS and isinstance(dist, optuna.distributions.IntDistribution):
+        raise ParameterError(f"the search space's {name!r} is an IntDistribution({dist.low}, {dist.high}), which "
+                             f"samples whole numbers only (Optuna rounds 1e-4..1e-2 down to 0..0), but "
+                             f"{cls.__name__}'s {name} takes any float; use optuna.distributions.FloatDistribution("
+                             f"low, high) (log=True for a rate), or step=1 to sample whole numbers as floats")
 
 
 def _suggested(trial: optuna.trial.BaseTrial, name: str, dist: optuna.distributions.BaseDistribution) -> Any:
