@@ -1,5 +1,6 @@
 """Saving: the fitted parameters are a deep copy (a dict edited in place after fit), a save inside an
-earlier save is refused, and a parameter of a later tsrec is named as such on load."""
+earlier save is refused, a parameter of a later tsrec is named as such on load, and an edited
+class_weight naming no class is refused on load."""
 
 from __future__ import annotations
 
@@ -100,3 +101,17 @@ def test_a_parameter_json_cannot_hold_is_named_at_save(tmp_path):
     with pytest.raises(ValueError, match=r"its parameter class_weight is not JSON-serialisable \(.*Fraction.*\); "
                                          r"save with serialization_format='pickle' instead"):
         clf.save(tmp_path / "m")
+
+
+def test_a_class_weight_edited_to_name_no_class_is_refused_on_load(tmp_path):
+    # it loaded, and the classifier's refit (or a tune over it) then refused its own parameters
+    X, y = _labelled()
+    PGNClassifier(hidden=4, max_epochs=1, random_state=0, class_weight={1: 2.0}).fit(X, y).save(tmp_path / "model")
+    config = json.loads((tmp_path / "model" / "config.json").read_text())
+    assert config["params"]["class_weight"] == {"__items__": [[1, 2.0]]}  # a non-string key, as saved
+    config["params"]["class_weight"] = {"__items__": [[7, 2.0]]}
+    config["config_sha256"] = _config_sha256(config)
+    (tmp_path / "model" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(LoadError, match=r"the saved class_weight is refused \(class_weight names \[7\], which y does "
+                                        r"not have as classes; its classes are \[0, 1\].*save the model again"):
+        load(tmp_path / "model")

@@ -51,7 +51,7 @@ def class_weights(class_weight: object, classes: np.ndarray, y: np.ndarray, trai
     if class_weight is None:
         return None
     if isinstance(class_weight, dict):
-        _check_labels(class_weight, classes)
+        check_class_labels(class_weight, classes)
         # by hand: scikit-learn's compute_class_weight looks a class up as int(label) where it can, so a
         # UCR set's labels '1', '2' were looked up as 1, 2 and {'2': 5.0} was refused
         weights = np.array([float(class_weight.get(label, 1.0)) for label in classes.tolist()])
@@ -64,7 +64,7 @@ def class_weights(class_weight: object, classes: np.ndarray, y: np.ndarray, trai
     return torch.as_tensor(weights * len(train) / total)
 
 
-def _check_labels(class_weight: dict, classes: np.ndarray) -> None:
+def check_class_labels(class_weight: dict, classes: np.ndarray) -> None:
     """Every label a dict names must be a class of ``y``: scikit-learn's error named the classes
     the dict leaves out instead, which may rightly weigh 1."""
     known = set(classes.tolist())

@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 
 from tsrec._files import user_path
+from tsrec.estimators._class_weights import check_class_labels
 from tsrec.estimators._fitted_params import fitted_params, remember_fitted_params
 from tsrec.estimators._folder import FORMAT, FORMAT_VERSION, write_folder
 from tsrec.estimators._saved_json import (
@@ -26,7 +27,7 @@ from tsrec.estimators._saved_json import (
 )
 from tsrec.estimators._saved_params import construct
 from tsrec.estimators._saved_weights import network_with_weights, weights_error
-from tsrec.estimators.errors import LoadError
+from tsrec.estimators.errors import InputError, LoadError
 
 
 def _versions() -> dict:
@@ -313,6 +314,17 @@ def _classes_from_json(fitted: dict) -> np.ndarray:
     return classes
 
 
+def _check_saved_class_weight(est) -> None:
+    """A ``class_weight`` dict naming no saved class was edited in: a refit would refuse it."""
+    if not isinstance(est.class_weight, dict):
+        return
+    try:
+        check_class_labels(est.class_weight, est.classes_)
+    except InputError as err:
+        raise LoadError(f"the saved class_weight is refused ({err}); the file was edited or damaged: save the "
+                        "model again") from None
+
+
 def _check_input_shape(fitted: dict) -> None:
     ndim, channels, timepoints = fitted["input_ndim"], fitted["n_channels"], fitted["n_timepoints"]
     features = timepoints if ndim == 2 else channels  # what scikit-learn counts as features
@@ -357,6 +369,7 @@ def load_classifier(cls: type, config: dict, tensors: dict):
     est = construct(cls, config["params"])
     _check_input_shape(fitted)
     est.classes_ = _classes_from_json(fitted)
+    _check_saved_class_weight(est)
     est.n_features_in_ = fitted["n_features_in"]
     feature_names = _feature_names_from_json(fitted)
     if feature_names is not None:
