@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -64,6 +65,17 @@ def test_save_with_no_path_still_returns_the_in_memory_pickle(forecaster):
 def test_load_refuses_a_path_that_is_no_path_naming_path(path):
     with pytest.raises(TypeError, match=r"tsrec.load: path must be a str or os.PathLike \(such as pathlib.Path\)"):
         tsrec.load(path)
+
+
+def test_load_of_an_open_zip_names_the_path_sktime_reads(forecaster, tmp_path):
+    # sktime's docs list a ZipFile among what its load takes, but it refuses one: the file's path is read
+    forecaster.save(tmp_path / "m", serialization_format="pickle")
+    with zipfile.ZipFile(tmp_path / "m.zip") as packed, pytest.raises(
+            TypeError, match=r"got ZipFile .*read by its file's path: sktime\.base\.load\(pathlib\.Path\("):
+        tsrec.load(packed)
+    from sktime.base import load as sktime_load
+
+    assert type(sktime_load(tmp_path / "m.zip")) is type(forecaster)  # as the message says
 
 
 # ---- 4: fit's training-parameter checks run at load -------------------------------------------

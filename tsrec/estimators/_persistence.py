@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -89,8 +90,13 @@ def checked_path(path: object, where: str, none_ok: bool = False) -> Path | None
     if none_ok and path is None:
         return None
     also = ", or None for sktime's in-memory pickle" if none_ok else ""
+    fix = "pass the folder's path as text or a pathlib.Path"
+    name = getattr(path, "filename", None)
+    if isinstance(path, zipfile.ZipFile) and name is not None:  # sktime's docs list ZipFile; its load refuses one
+        fix = (f"a zip written by est.save(path, serialization_format=...) is read by its file's path: "
+               f"sktime.base.load(pathlib.Path({str(name)!r}))")
     raise TypeError(f"{where}: path must be a str or os.PathLike (such as pathlib.Path){also}, got "
-                    f"{type(path).__name__} {path!r:.60}; pass the folder's path as text or a pathlib.Path")
+                    f"{type(path).__name__} {path!r:.60}; {fix}")
 
 
 # ---- forecasters ------------------------------------------------------------------------------
