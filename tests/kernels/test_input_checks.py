@@ -3,6 +3,7 @@ input checks the ops share (complex input, shapes, a length too long for memory)
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -203,3 +204,21 @@ def test_a_length_below_one_is_refused(L):
     with pytest.raises(ValueError, match=rf"L must be a positive int \(the kernel length\), got {L}"):
         _checks.check_length(L, "the kernel length")
     assert _checks.check_length(1, "the kernel length") == 1  # one step is a kernel
+
+
+def test_half_precision_complex_is_told_to_cast_to_complex64():
+    # the hint said "complex input is not supported here ... pass the real and imaginary parts as separate real
+    # inputs", but linear_scan takes complex64 and complex128
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch's "ComplexHalf support is experimental"
+        x = torch.ones(1, 3, 2, dtype=torch.complex32)
+    with pytest.raises(TypeError, match=r"got dtype torch\.complex32; .*\.to\(torch\.complex64\)"):
+        k.linear_scan(x, x)
+
+
+def test_scan2d_names_the_state_size_of_b_and_c_when_every_a_is_transposed():
+    # 4 A's of (N, channels) against 4 B/C of N: the tie went to A1's last axis, and the message asked for
+    # A1 of shape (channels, channels), an N no B or C has
+    grid, bc, a = torch.ones(2, 5, 3, 4), torch.ones(2, 5, 3, 2), -torch.ones(2, 4)
+    with pytest.raises(ValueError, match=r"A1 must have shape \(4, 2\) .* got \(2, 4\); it looks transposed, pass A1\.T"):
+        k.scan2d(grid, grid, grid, a, a, a, a, bc, bc, bc, bc)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 
 import torch
 
@@ -40,9 +42,33 @@ def first_order_only(backward):
     def checked(ctx, *grads):
         if torch.is_grad_enabled():  # autograd runs backward in grad mode exactly when create_graph=True
             raise RuntimeError(FIRST_ORDER_ONLY)
-        return backward(ctx, *grads)
+        with batched_grads_explained(grads):
+            return backward(ctx, *grads)
 
     return checked
+
+
+#: the fix where a backward failed on output gradients batched by autograd's own vmap
+BATCHED_GRADS = ("tsrec's hand-written kernel backward cannot run on batched output gradients (torch.autograd.grad's "
+                 "is_grads_batched=True, torch.autograd.functional.jacobian or hessian with vectorize=True, "
+                 "gradcheck's check_batched_grad=True); pass vectorize=False there, or use backend='naive' (plain "
+                 "autograd, slower)")
+
+
+@contextlib.contextmanager
+def batched_grads_explained(grads: tuple) -> Iterator[None]:
+    """Re-raise a backward's failure on gradients batched by autograd's vmap (``is_grads_batched=True``, which
+    ``vectorize=True`` uses) with the fix: the written-out backwards write into buffers (``out=``, in place),
+    which that vmap cannot batch, and PyTorch named only the op ("Batching rule not implemented for
+    aten::addcmul.out"). A backward that runs batched (some inputs' gradients do) is left to run."""
+    try:
+        yield
+    except RuntimeError as err:
+        functorch = getattr(torch._C, "_functorch", None)
+        if functorch is None or not any(functorch.is_legacy_batchedtensor(g) for g in grads
+                                        if isinstance(g, torch.Tensor)):
+            raise
+        raise RuntimeError(f"{BATCHED_GRADS} (PyTorch: {str(err).splitlines()[0][:200]})") from None
 
 
 def empty_result(shape: tuple[int, ...], *inputs: torch.Tensor) -> torch.Tensor:

@@ -35,7 +35,7 @@ def check_tensor(
     allowed = FLOAT_DTYPES + (COMPLEX_DTYPES if allow_complex else ())
     if x.dtype not in allowed:
         kinds = "floating or complex" if allow_complex else "floating"
-        raise TypeError(f"{name} must be a {kinds} tensor, got dtype {x.dtype}; {_cast_hint(x)}")
+        raise TypeError(f"{name} must be a {kinds} tensor, got dtype {x.dtype}; {_cast_hint(x, allow_complex)}")
     if ndim is not None:
         ranks = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if x.ndim not in ranks:
@@ -58,8 +58,10 @@ def _layout_fix(name: str, x: torch.Tensor, ranks: tuple[int, ...], layout: str 
     return text + f"; reshape it to {layout}"
 
 
-def _cast_hint(x: torch.Tensor) -> str:
+def _cast_hint(x: torch.Tensor, allow_complex: bool = False) -> str:
     """The fix for a dtype an op refuses; never a cast of complex to real, which drops the imaginary part."""
+    if x.is_complex() and allow_complex:  # complex32: the op takes complex, not in half precision
+        return "half-precision complex is not supported; cast it with .to(torch.complex64)"
     if x.is_complex():
         return ("complex input is not supported here (a real cast would drop the imaginary part); "
                 "pass the real and imaginary parts (.real, .imag) as separate real inputs")

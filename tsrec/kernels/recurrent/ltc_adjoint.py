@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import torch
 
 from .._autocast import without_autocast
-from .._autograd import HandWrittenBackward
+from .._autograd import HandWrittenBackward, batched_grads_explained
 
 # the backward recomputes the states entering each update, step by step, unless keeping them
 # takes less than this many bytes (the states after each input step are kept in any case)
@@ -208,6 +208,13 @@ class LTCAdjoint(HandWrittenBackward):
         return states.clone(), states, trail
 
     @staticmethod
+    def vmap(info, in_dims, *args):  # noqa: D102 - autograd protocol
+        # torch.func.hessian (jacfwd over jacrev) batches this forward; PyTorch's message said to implement this
+        raise RuntimeError("ltc_scan's torch path (a hand-written adjoint) does not run under torch.func.vmap, which "
+                           "torch.func.hessian and jacfwd over a gradient use; use torch.autograd.functional.hessian, "
+                           "or backend='naive' there (plain autograd, slower)")
+
+    @staticmethod
     def setup_context(ctx, inputs, output):
         terms, v0, ode_unfolds, epsilon, rates, *params = inputs
         _, states, trail = output
@@ -222,8 +229,9 @@ class LTCAdjoint(HandWrittenBackward):
         needs = ctx.needs_input_grad[:2] + ctx.needs_input_grad[5:]  # rates are data, not differentiated
         if torch.is_grad_enabled():  # create_graph=True: differentiate a recomputation instead
             return _differentiated_again(grad_states, (terms, v0, *params), needs, *ctx.settings, rates)
-        d_terms, d_v0, d_params = adjoint(grad_states.contiguous(), terms, v0, states, params, trail,
-                                          *ctx.settings, param_grads=any(needs[2:]), rates=rates)
+        with batched_grads_explained((grad_states,)):
+            d_terms, d_v0, d_params = adjoint(grad_states.contiguous(), terms, v0, states, params, trail,
+                                              *ctx.settings, param_grads=any(needs[2:]), rates=rates)
         grads = [d_terms, d_v0, *(d_params or [None] * len(params))]
         d_terms, d_v0, *d_params = (g if need else None for g, need in zip(grads, needs))
         return d_terms, d_v0, None, None, None, *d_params

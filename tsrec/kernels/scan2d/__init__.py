@@ -179,11 +179,12 @@ def _validate(x, delta1, delta2, A, BC, D, initial_state) -> list:
     names = ("B1", "B2", "C1", "C2")
     BC = [check_tensor(n, t, ndim=4, layout="(batch, time, variates, N)")
           for n, t in zip(names, BC)]
-    n_state = _common_state_size([a for a in A if a is not None] + BC)
+    n_state = _common_state_size([a for a in A if a is not None], BC)
     for i, a in enumerate(A):
         if a is not None and tuple(a.shape) != (channels, n_state):
+            hint = f"; it looks transposed, pass A{i + 1}.T" if tuple(a.shape) == (n_state, channels) else ""
             raise ValueError(f"A{i + 1} must have shape ({channels}, {n_state}) (channels, N), N = {n_state} being "
-                             f"the state size of most of A1..A4, B1..C2, got {tuple(a.shape)}")
+                             f"the state size of most of A1..A4, B1..C2, got {tuple(a.shape)}{hint}")
     for n, t in zip(names, BC):
         if tuple(t.shape) != (batch, time, nvar, n_state):
             raise ValueError(
@@ -203,10 +204,13 @@ def _validate(x, delta1, delta2, A, BC, D, initial_state) -> list:
     return out
 
 
-def _common_state_size(tensors: list[torch.Tensor]) -> int:
-    """The state size N most of ``tensors`` agree on (A1's on a tie), so that the odd one out is named."""
-    sizes = [t.shape[-1] for t in tensors]
-    return max(sizes, key=lambda n: (sizes.count(n), n == sizes[0]))
+def _common_state_size(A: list[torch.Tensor], BC: list[torch.Tensor]) -> int:
+    """The state size N most of ``A`` and ``BC`` agree on, so that the odd one out is named. A tie goes to B1..C2's
+    (per-cell data, which a transposed ``(N, channels)`` A1..A4 outnumbered 4 to 4, and the message then asked
+    for A1 of shape (channels, channels)), then to A1's."""
+    sizes = [t.shape[-1] for t in A + BC]
+    data = [t.shape[-1] for t in BC]
+    return max(sizes, key=lambda n: (sizes.count(n), data.count(n), n == sizes[0]))
 
 
 def _validate_state(state, shape: tuple[int, ...]) -> list:
