@@ -63,3 +63,12 @@ def test_torch_func_hessian_over_ltc_scan_names_the_way_out():
     with pytest.raises(RuntimeError, match=r"no forward-mode AD \(torch\.func\.jvp, jacfwd.*backend='naive'"):
         torch.func.hessian(lambda w: call(w).sum())(x)
     assert torch.autograd.functional.hessian(lambda w: call(w).sum(), x).shape == (2, 2, 2, 2)
+
+
+def test_ltc_scans_forward_mode_runs_and_matches_naive():
+    """docs/kernels.md: jvp and jacfwd run on ltc_scan's torch path (hessian, forward over its adjoint, does not)."""
+    call, x = CALLS["ltc_scan"]
+    naive = lambda w: ltc_scan(*LTC[:5], w, *LTC[6:], backend="naive")  # noqa: E731
+    torch.testing.assert_close(torch.func.jacfwd(call)(x), torch.func.jacfwd(naive)(x))
+    tangent = torch.ones_like(x)
+    torch.testing.assert_close(torch.func.jvp(call, (x,), (tangent,))[1], torch.func.jvp(naive, (x,), (tangent,))[1])

@@ -209,7 +209,8 @@ class LTCAdjoint(HandWrittenBackward):
 
     @staticmethod
     def vmap(info, in_dims, *args):  # noqa: D102 - autograd protocol
-        # torch.func.hessian (jacfwd over jacrev) batches this forward; PyTorch's message said to implement this
+        # defined so that torch.func.hessian (jacfwd over jacrev) reaches the jvp refusal, whose message gives
+        # the way out; PyTorch's said to implement this method
         raise RuntimeError("ltc_scan's torch path (a hand-written adjoint) does not run under torch.func.vmap, which "
                            "torch.func.hessian and jacfwd over a gradient use; use torch.autograd.functional.hessian, "
                            "or backend='naive' there (plain autograd, slower)")
