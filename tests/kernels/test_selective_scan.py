@@ -212,8 +212,8 @@ def test_bad_inputs(index, bad, match):
 def test_channel_first_inputs_as_mambas_cuda_op_takes_them_are_named():
     # (batch, D, time) and (batch, N, time): the message blamed A ("must have shape (5, N) ... got (4, 3)")
     u, delta, A, B, C = _args()
-    with pytest.raises(ValueError, match=r"look channel-first \(batch, D, time\).*time-major: pass u, delta and z "
-                                         r"as \.transpose\(1, 2\), and B and C as \(batch, time, N\)"):
+    with pytest.raises(ValueError, match=r"^the inputs look channel-first \(batch, D, time\).*time-major: pass u, "
+                                         r"delta and z as \.transpose\(1, 2\), and B and C as \(batch, time, N\)$"):
         selective_scan(u.transpose(1, 2), delta.transpose(1, 2), A, B.transpose(1, 2), C.transpose(1, 2))
     # A transposed, with as many time steps as states: still told A.T, not a channel-first layout
     u, delta, B, C = (torch.randn(2, 16, *rest, dtype=torch.float64) for rest in ((32,), (32,), (16,), (16,)))

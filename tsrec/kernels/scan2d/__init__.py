@@ -127,7 +127,8 @@ def scan2d(
     y : torch.Tensor
         ``(batch, time, variates, channels)``, dtype of ``x``.
     final_state : tuple of two torch.Tensor or None
-        The states at the last time step when ``output_final_state``, else None.
+        The states at the last time step when ``output_final_state``, else None; in ``x``'s dtype
+        (half precision for a half ``x``, where :func:`selective_scan` keeps its state in float32).
 
     Notes
     -----

@@ -61,9 +61,11 @@ def _check_A(A: torch.Tensor, u_shape: tuple, B: object, B_name: str, step: bool
     hint = "; it looks transposed, pass A.T" if tuple(A.shape) == (n_state, dim) else ""
     channel_first = isinstance(B, torch.Tensor) and B.ndim == 3 and B.shape[1] == A.shape[-1]
     if not step and not hint and u_shape[1] == A.shape[0] and channel_first:  # Mamba's CUDA op's layout
-        hint = ("; u's time axis has A's D: the inputs look channel-first (batch, D, time), as Mamba's CUDA op "
-                "takes them, but selective_scan is time-major: pass u, delta and z as .transpose(1, 2), "
-                "and B and C as (batch, time, N)")
+        # led by the layout: an N read from a channel-first B's last axis (its time) means nothing
+        raise ValueError(f"the inputs look channel-first (batch, D, time), as Mamba's CUDA op takes them: u has shape "
+                         f"{tuple(u_shape)}, whose axis 1 has A's D = {A.shape[0]} (A is {tuple(A.shape)}); "
+                         "selective_scan is time-major: pass u, delta and z as .transpose(1, 2), and B and C as "
+                         "(batch, time, N)")
     raise ValueError(f"A must have shape (D, N) = ({dim}, {n_text}), got {tuple(A.shape)}{hint}")
 
 

@@ -155,8 +155,9 @@ def _validate(log_dt, A_real, A_imag, C, B):
 def working_dtypes(backend: str, *tensors: torch.Tensor | None) -> tuple[str, torch.dtype, torch.dtype, torch.dtype]:
     """``(backend, output dtype, real and complex compute dtypes)`` of an SSM-kernel call.
 
-    The output is float64 when any input is double precision, else float32; the compute is in
-    double for that or the naive backend, else in single precision.
+    The output has the inputs' promoted real dtype (float64 when any input is double precision,
+    float16 when all are); the compute is in double for float64 or the naive backend, else in
+    single precision.
     """
     chosen = route_to_torch(backend, *tensors)
     out_dtype = _real_dtype(*tensors)
