@@ -255,7 +255,7 @@ def _estimator_class(estimator_or_name: EstimatorOrName) -> type:
     return type(estimator_or_name)
 
 
-def _constructor_defaults(cls: type) -> dict[str, Any]:
+def constructor_defaults(cls: type) -> dict[str, Any]:
     """Constructor parameter -> default (``inspect.Parameter.empty`` where there is none)."""
     try:
         signature = inspect.signature(cls.__init__)
@@ -272,7 +272,7 @@ def _bind(space: SpaceFunction, estimator_or_name: EstimatorOrName, cls: type) -
     wanted = [name for name, p in inspect.signature(space).parameters.items() if p.kind is p.KEYWORD_ONLY]
     if not wanted:
         return space
-    settings = estimator_or_name.get_params() if isinstance(estimator_or_name, cls) else _constructor_defaults(cls)
+    settings = estimator_or_name.get_params() if isinstance(estimator_or_name, cls) else constructor_defaults(cls)
     return functools.partial(space, **{name: settings[name] for name in wanted})
 
 
@@ -309,7 +309,7 @@ def space_for(estimator_or_name: EstimatorOrName) -> SpaceFunction:
         if base.__name__ in _SPACES:
             return _bind(_SPACES[base.__name__], estimator_or_name, cls)
     registered = cls in {c for _, c in all_estimators()}
-    if registered or set(SHARED_SPACE_PARAMS) <= set(_constructor_defaults(cls)):
+    if registered or set(SHARED_SPACE_PARAMS) <= set(constructor_defaults(cls)):
         return shared_space
     raise ParameterError(
         f"there is no search space for {cls.__name__}: it is not a registered tsrec estimator and "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from tsrec.tuning._checks import (
     check_data, check_fixed_params, check_n_trials, check_val_size, check_validation_limit, estimator_kind, make_study,
 )
 from tsrec.tuning._objective import Objective
-from tsrec.tuning.spaces import distributions_space, search_space
+from tsrec.tuning.spaces import constructor_defaults, distributions_space, search_space
 
 if TYPE_CHECKING:
     from tsrec.estimators._classifier import DeepClassifier
@@ -117,7 +118,8 @@ def tune(
     ----------
     estimator : tsrec estimator
         A forecaster or classifier (``tsrec.all_estimators()``) with a validation split
-        (``val_size > 0``); its other parameters are kept in every trial. Pipelines and other
+        (``val_size > 0``); its other parameters are kept in every trial (the default space warns
+        of the values set on it that it searches). Pipelines and other
         libraries' estimators are refused: tune the pipeline's tsrec estimator on data
         transformed as the pipeline does and build the pipeline with ``best_params``, or search
         the whole pipeline with sktime's ``ForecastingOptunaSearchCV`` or scikit-learn's
@@ -213,7 +215,7 @@ def tune(
         raise ParameterError(f"fit_params must be a dict or None, got {type(fit_params).__name__}")
     windows_fixed = space is None  # tsrec's own spaces sample no window length (WINDOW_PARAMS)
     if space is None:
-        space = lambda trial: search_space(estimator, trial)  # noqa: E731
+        space = _default_space(estimator)
     elif isinstance(space, dict):  # OptunaSearchCV's param_distributions
         space = distributions_space(space, estimator)
     elif not callable(space):
@@ -228,7 +230,8 @@ def tune(
     check_fixed_params(estimator, data, fit_params or {}, windows_fixed)
     objective = Objective(estimator, data, space, fit_params or {})
     verbose = bool(estimator.get_params().get("verbose", False))
-    with contextlib.nullcontext() if verbose else _optuna_quiet(), objective.own_failures_unlogged():
+    with contextlib.nullcontext() if verbose else _optuna_quiet(), objective.own_failures_unlogged(), \
+            _interrupt_remembered(objective):
         own_study = study is not None
         study = make_study(study, sampler, pruner, random_state)
         first = len(study.trials)
@@ -237,8 +240,73 @@ def tune(
     best = objective.best
     if best["number"] is None:
         failure = objective.first_failure
-        raise _no_trial_completed(study.trials[first:], failure, own_study) from (failure[1] if failure else None)
+        cause = failure[1] if failure else None
+        raise _no_trial_completed(study.trials[first:], failure, own_study, study.pruner) from cause
     return TuneResult(best["estimator"], best["params"], best["value"], study)
+
+
+def _default_space(estimator: Any) -> Callable[[optuna.trial.BaseTrial], dict[str, Any]]:
+    """tsrec's space for ``estimator``, which warns at its first trial of the values set on the estimator
+    that it searches: each trial replaced them without a word (``PGNClassifier(hidden=8)`` tuned hidden=32)."""
+    warned = threading.Event()
+
+    def space(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
+        params = search_space(estimator, trial)
+        if not warned.is_set():
+            warned.set()
+            _warn_searched_settings(estimator, params)
+        return params
+
+    return space
+
+
+def _warn_searched_settings(estimator: Any, params: dict[str, Any]) -> None:
+    """Warn of the parameters in ``params`` that were set on ``estimator`` to other than their defaults."""
+    settings, defaults = estimator.get_params(deep=False), constructor_defaults(type(estimator))
+    changed = [name for name in params if name in settings and name in defaults
+               and not _same_value(settings[name], defaults[name])]
+    if changed:
+        named = ", ".join(f"{name}={settings[name]!r}" for name in changed)
+        warn_user(f"tune's default space for {type(estimator).__name__} searches {named}, set on the estimator: each "
+                  f"trial replaces {'it' if len(changed) == 1 else 'them'}; to keep {named}, pass a space of your own "
+                  "without them (tsrec.tuning.spaces.space_for gives the default one)")
+
+
+def _same_value(value: object, default: object) -> bool:
+    try:
+        return bool(value == default)
+    except (TypeError, ValueError):  # an array compared element by element
+        return False
+
+
+@contextlib.contextmanager
+def _interrupt_remembered(objective: Objective) -> Iterator[None]:
+    """A Ctrl+C during the search stops it, even one Python swallows.
+
+    A KeyboardInterrupt raised while a weakref callback or ``__del__`` runs (as in the
+    ``gc.collect()`` after every trial: Lightning's ``Profiler.__del__``, SQLAlchemy's
+    ``_collection_gced``) is printed as "Exception ignored in ..." and dropped, and the search
+    went on to its last trial. The SIGINT handler here notes the interrupt as well, so the next
+    trial, or the end of the search, raises it again. Only in the main thread with Python's
+    default handler (a handler of the caller's is left alone).
+    """
+    if threading.current_thread() is not threading.main_thread() or (
+        signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+
+    def interrupted(signum: int, frame: object) -> None:
+        objective.interrupted = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if objective.interrupted:  # swallowed where it landed: raised here instead
+        raise KeyboardInterrupt
 
 
 _QUIET = {"lock": threading.Lock(), "calls": 0, "saved": None}
@@ -266,14 +334,16 @@ def _optuna_quiet() -> Iterator[None]:
 
 
 def _no_trial_completed(
-    trials: list[optuna.trial.FrozenTrial], failure: tuple[str, BaseException | None] | None, own_study: bool
+    trials: list[optuna.trial.FrozenTrial], failure: tuple[str, BaseException | None] | None, own_study: bool,
+    pruner: optuna.pruners.BasePruner,
 ) -> RuntimeError:
     """The error for a call in which no trial completed, with the first failure's reason; ``own_study``:
     the caller passed the study, which keeps the trials already."""
     states = [t.state.name for t in trials]
     counts = {s: states.count(s) for s in sorted(set(states))}
     if failure is None:
-        fix = "raise n_trials or timeout, or use a more patient pruner (e.g. MedianPruner with more n_warmup_steps)"
+        fix = f"raise n_trials or timeout, or use a more patient pruner than {type(pruner).__name__}" + (
+            " (more n_warmup_steps)" if isinstance(pruner, optuna.pruners.MedianPruner) else "")
     else:
         fix = (
             f"the first failure was {failure[0]}; fix its cause (each failed trial's reason is in its "
