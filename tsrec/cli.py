@@ -69,6 +69,9 @@ def _add_forecast(commands) -> None:
     forecast.add_argument("--fh", type=_step_count, nargs="+", default=None, metavar="N",
                           help="forecast steps 1..N (default: the steps the model's predict() forecasts, "
                                "i.e. of the fh given to fit, else 1..its horizon)")
+    forecast.add_argument("--quantiles", type=float, nargs="+", default=None, metavar="Q",
+                          help="quantile levels strictly between 0 and 1, e.g. 0.1 0.9, for a model that samples "
+                               "forecast paths (LS4Forecaster): a <value>_q<level> column each")
     forecast.add_argument("--engine", choices=("local", "dask"), default=None,
                           help="local (default) or dask (default when --scheduler-address is given)")
     forecast.add_argument("--scheduler-address", default=None, metavar="ADDR",
@@ -91,6 +94,7 @@ def _run_forecast(args: argparse.Namespace) -> int:
             args.model, args.input, args.output, fh=args.fh, layout=args.layout, id_col=args.id_col,
             time_col=args.time_col, value_col=args.value_col, columns=args.columns, engine=engine,
             client=args.scheduler_address, npartitions=args.npartitions, dayfirst=args.dayfirst,
+            quantiles=args.quantiles,
         )
     # user errors (bad files, columns, model folders, missing extras, unreachable scheduler):
     # one readable line, no traceback

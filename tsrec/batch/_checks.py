@@ -16,6 +16,7 @@ from sktime.forecasting.base import ForecastingHorizon
 from tsrec.estimators._onepass import Runs, check_room_on_grid, fitted_grid, panel_runs, scaled_last_rows
 from tsrec.batch._times import wall_clock_in
 from tsrec.estimators._folder import saved_folder_holding
+from tsrec.batch._quantiles import output_columns
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._horizon import check_output_size, check_unique_fh, relative_steps
 from tsrec.estimators._newdata import check_scaled, stamp_use, step_text, uses_stamps
@@ -138,8 +139,10 @@ def check_outside_model(target: Path, folder: str | None) -> None:
                          "(CLI: --output), so that the folder stays a saved model that a later save can replace")
 
 
-def check_panel(est: DeepForecaster, panel: pd.DataFrame, steps: list[int]) -> None:
-    """Everything that would make a chunk fail, checked before any forecasting."""
+def check_panel(est: DeepForecaster, panel: pd.DataFrame, steps: list[int], quantiles: list[float] | None = None
+                ) -> None:
+    """Everything that would make a chunk fail, checked before any forecasting (``quantiles``: the
+    levels checked by :func:`~tsrec.batch._quantiles.check_quantiles`, or None)."""
     if len(panel) == 0:
         raise InputError("the panel is empty; give at least one series")
     if panel.shape[1] != est.n_channels_:
@@ -149,13 +152,14 @@ def check_panel(est: DeepForecaster, panel: pd.DataFrame, steps: list[int]) -> N
             "columns with columns= (CLI: --columns)"
         )
     _check_variate_names(est, [str(c) for c in panel.columns])
-    _check_output_names(panel)
+    _check_output_names(panel, quantiles)
     _check_lengths(est, panel)
     runs = panel_runs(panel)  # the usual layout, checked in one pass (see _onepass)
     parts = cache(lambda: split_panel(panel))  # else a frame per series, built once
     _check_steps(est, panel, steps, runs, parts)
     _check_scale(est, panel, runs, parts)
-    check_output_size(panel.index.get_level_values(0).nunique(), max(steps), est.n_channels_)
+    values = est.n_channels_ * (1 + len(quantiles or ()))  # a column per variate, and per level with quantiles
+    check_output_size(panel.index.get_level_values(0).nunique(), max(steps), values)
 
 
 def check_panel_rows(panel: pd.DataFrame) -> None:
@@ -219,14 +223,14 @@ def _check_time_order(ids: pd.Index, times: pd.Index) -> None:
                          "first: panel.sort_index()")
 
 
-def _check_output_names(panel: pd.DataFrame) -> None:
-    """The output names a value column's forecasts ``<column>_hat``: an id or time column of that name
-    would make two columns of one name, found only once every series was forecast."""
-    outputs = {f"{column}_hat" for column in panel.columns}
+def _check_output_names(panel: pd.DataFrame, quantiles: list[float] | None) -> None:
+    """The output names a value column's forecasts ``<column>_hat`` (and ``<column>_q<level>``): an id or
+    time column of that name would make two columns of one name, found only once every series was forecast."""
+    outputs = {name: column for column in panel.columns for name in output_columns([column], quantiles)}
     for role, name in zip(("id", "time"), panel.index.names):
         if name in outputs:
             raise InputError(
-                f"the {role} column {name!r} has the name the output gives the forecasts of {name[:-4]!r}; "
+                f"the {role} column {name!r} has the name the output gives the forecasts of {outputs[name]!r}; "
                 f"rename it (and pass the new name as {role}_col=, CLI: --{role}-col)"
             )
 

@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 
 from tsrec.errors import TsrecError
+from tsrec.batch._quantiles import output_columns, with_quantiles
 from tsrec.estimators._forecaster import DeepForecaster
 
 
@@ -25,11 +26,15 @@ def panel_chunks(panel: pd.DataFrame, chunk_size: int) -> list[pd.DataFrame]:
     return [panel.iloc[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def forecast_chunk(est: DeepForecaster, chunk: pd.DataFrame, steps: list[int]) -> pd.DataFrame:
-    """One chunk's forecasts; a failure that is not tsrec's own (tsrec's name their series) gets a
+def forecast_chunk(est: DeepForecaster, chunk: pd.DataFrame, steps: list[int],
+                   quantiles: list[float] | None = None) -> pd.DataFrame:
+    """One chunk's forecasts, columns named as in the output (``<value>_hat``, and ``<value>_q<level>``
+    for each of ``quantiles``); a failure that is not tsrec's own (tsrec's name their series) gets a
     note naming the chunk's series, which a Dask worker's traceback would not show."""
     try:
-        return est.predict(fh=steps, y=chunk)
+        point = est.predict(fh=steps, y=chunk)
+        point.columns = output_columns(chunk.columns, None)
+        return point if not quantiles else with_quantiles(est, chunk, steps, point, quantiles)
     except Exception as err:
         if not isinstance(err, TsrecError):
             ids = chunk.index.get_level_values(0).unique()

@@ -32,6 +32,7 @@ from tsrec._files import READ_FIX, os_error, user_path
 from tsrec._warn import collected_warnings, each_kind_once, show_collected
 from tsrec.batch._chunks import forecast_chunk, one_torch_thread, panel_chunks
 from tsrec.batch._engine_checks import check_engine
+from tsrec.batch._quantiles import check_quantiles
 from tsrec.batch._checks import (check_model, check_outside_model, check_panel, check_panel_rows, forecast_steps,
                                  in_model_zone, value_columns)
 from tsrec.batch.io import PathLike, check_output_path, input_paths, read_series, write_forecasts
@@ -121,14 +122,15 @@ def _resolve_model(model: DeepForecaster | PathLike) -> tuple[DeepForecaster, st
     return check_model(model, "model"), None
 
 
-def _forecast_chunks(chunks: list[pd.DataFrame], model: DeepForecaster | str, steps: list[int]) -> tuple[list, list]:
+def _forecast_chunks(chunks: list[pd.DataFrame], model: DeepForecaster | str, steps: list[int],
+                     quantiles: list[float] | None = None) -> tuple[list, list]:
     """Forecast a list of chunks (one Dask partition); ``model`` may be a saved folder. Returns the
     forecasts and tsrec's warnings, for the caller to show (a worker's would reach only its log)."""
     # each chunk would warn again for its own series: once per call (the local run, a Dask task); a
     # worker's load warns as the caller's did, and goes back with the rest
     with one_torch_thread(), each_kind_once(), collected_warnings() as caught:
         est = load_cached(model) if isinstance(model, str) else model
-        return [forecast_chunk(est, chunk, steps) for chunk in chunks], caught
+        return [forecast_chunk(est, chunk, steps, quantiles) for chunk in chunks], caught
 
 
 def forecast_panel(
@@ -141,6 +143,7 @@ def forecast_panel(
     npartitions: int | None = None,
     scheduler: str | None = None,
     chunk_size: int = 256,
+    quantiles: float | Sequence[float] | None = None,
 ) -> pd.DataFrame:
     """Forecast every series of an in-memory panel; the engine behind :func:`forecast_files`.
 
@@ -150,13 +153,14 @@ def forecast_panel(
         As in :func:`forecast_files`.
     panel : pandas.DataFrame
         A (series id, time) MultiIndex panel, e.g. from :func:`tsrec.batch.read_series`.
-    fh, engine, client, npartitions, scheduler, chunk_size
+    fh, engine, client, npartitions, scheduler, chunk_size, quantiles
         As in :func:`forecast_files`.
 
     Returns
     -------
     pandas.DataFrame
-        Long forecasts: the two index names as columns, then ``<value column>_hat`` per variate.
+        Long forecasts: the two index names as columns, then ``<value column>_hat`` per variate
+        (each followed by its ``<value column>_q<level>`` columns with ``quantiles``).
 
     Examples
     --------
@@ -175,19 +179,20 @@ def forecast_panel(
     check_panel_rows(panel)
     est, path = _resolve_model(model)
     steps = forecast_steps(fh, est)
+    levels = check_quantiles(quantiles, est)
     panel = in_model_zone(est, panel)
     with collected_warnings() as checked:  # shown with the chunks' warnings: the same ones, such as a constant series
-        check_panel(est, panel, steps)
+        check_panel(est, panel, steps, levels)
     chunks = panel_chunks(panel, chunk_size)
     if engine == "local":
-        results = [_forecast_chunks(chunks, est, steps)]
+        results = [_forecast_chunks(chunks, est, steps, levels)]
     else:
-        results = _dask_forecast(path if path is not None else est, chunks, steps, client, npartitions, scheduler)
+        model = path if path is not None else est
+        results = _dask_forecast(model, chunks, steps, levels, client, npartitions, scheduler)
     show_collected([*checked, *(caught for _, part in results for caught in part)])  # once, whichever task gave them
     frames = [frame for part, _ in results for frame in part]
     out = pd.concat(frames) if len(frames) > 1 else frames[0]
     out.index.names = list(panel.index.names)
-    out.columns = [f"{c}_hat" for c in panel.columns]
     return out.reset_index()
 
 
@@ -218,11 +223,11 @@ def _connected(address: str) -> Iterator[object]:
         client.close()
 
 
-def _dask_forecast(model, chunks, steps, client, npartitions, scheduler) -> list[tuple[list, list]]:
+def _dask_forecast(model, chunks, steps, quantiles, client, npartitions, scheduler) -> list[tuple[list, list]]:
     """Forecast runs of chunks as Dask tasks; each task's forecasts and warnings, in order."""
     if isinstance(client, str):
         with _connected(client) as connected:
-            return _dask_forecast(model, chunks, steps, connected, npartitions, scheduler)
+            return _dask_forecast(model, chunks, steps, quantiles, connected, npartitions, scheduler)
     dask = _import_dask()
     if npartitions is None:  # a given one is checked by check_engine
         npartitions = sum(client.nthreads().values()) if client is not None else os.cpu_count() or 1
@@ -236,7 +241,8 @@ def _dask_forecast(model, chunks, steps, client, npartitions, scheduler) -> list
         else:
             _check_workers_read(client, model)
         # data goes straight from here to the workers, not through the task graph
-        futures = client.map(_forecast_chunks, client.scatter(parts), model=model, steps=steps, pure=False)
+        futures = client.map(_forecast_chunks, client.scatter(parts), model=model, steps=steps, quantiles=quantiles,
+                             pure=False)
         results = client.gather(futures)
     else:
         task = dask.delayed(_forecast_chunks, pure=False)
@@ -244,7 +250,7 @@ def _dask_forecast(model, chunks, steps, client, npartitions, scheduler) -> list
         shared = model
         if not isinstance(model, str):
             shared = dask.delayed(model, name=f"tsrec-model-{uuid.uuid4().hex}", traverse=False)
-        results = dask.compute(*[task(part, shared, steps) for part in parts], scheduler=scheduler)
+        results = dask.compute(*[task(part, shared, steps, quantiles) for part in parts], scheduler=scheduler)
     return list(results)
 
 
@@ -274,6 +280,7 @@ def forecast_files(
     npartitions: int | None = None,
     scheduler: str | None = None,
     chunk_size: int = 256,
+    quantiles: float | Sequence[float] | None = None,
 ) -> pd.DataFrame:
     """Forecast every series in CSV/Parquet files with one fitted model and write the forecasts.
 
@@ -324,6 +331,10 @@ def forecast_files(
     chunk_size : int, default=256
         Series forecast together in one ``predict`` call (the same for both engines). Forecasts
         agree with one-series-at-a-time calls up to float32 rounding.
+    quantiles : float or sequence of float, optional
+        Quantile levels strictly between 0 and 1 (e.g. ``[0.1, 0.9]``) for a forecaster that samples
+        forecast paths (``LS4Forecaster``): each variate's ``_hat`` column is followed by a
+        ``<value column>_q<level>`` column per level (``y_q0.1``), from ``predict_quantiles``.
 
     Returns
     -------
@@ -339,6 +350,9 @@ def forecast_files(
         ``engine="dask"``, ``scheduler`` with ``client``), or ``output`` is one of the ``inputs``.
     TypeError
         ``model`` is not a tsrec forecaster, or a value column is not numeric.
+    ParameterError
+        ``quantiles`` holds a level outside (0, 1) or one twice, or the model makes point forecasts
+        only (found before the inputs are read).
     ImportError
         A Parquet file is read or written without pyarrow installed (an output file's is found first).
     OSError
@@ -369,6 +383,7 @@ def forecast_files(
     est, path = _resolve_model(model)
     check_outside_model(target, path)
     forecast_steps(fh, est)
+    check_quantiles(quantiles, est)
     columns = value_columns(est, layout, columns, value_col)
     # naive stamps are read in a zoned model's zone before their spacing is checked (local hours skip one in spring)
     panel = read_series(inputs, layout=layout, id_col=id_col, time_col=time_col, value_col=value_col, columns=columns,
@@ -376,7 +391,7 @@ def forecast_files(
     try:
         result = forecast_panel(
             path if path is not None else est, panel, fh=fh, engine=engine, client=client,
-            npartitions=npartitions, scheduler=scheduler, chunk_size=chunk_size,
+            npartitions=npartitions, scheduler=scheduler, chunk_size=chunk_size, quantiles=quantiles,
         )
     except InputError as err:  # found in the panel: the files it came from, where the message names none
         raise _in_files(err, inputs) from None
