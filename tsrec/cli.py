@@ -43,7 +43,7 @@ def _add_forecast(commands) -> None:
     forecast = commands.add_parser(
         "forecast", help="forecast every series in CSV/Parquet files with a saved model",
         description="Forecast every series in CSV/Parquet files with a model saved by est.save(DIR); "
-        "writes long-format forecasts (id, time, <value>_hat) atomically.",
+        "writes long-format forecasts (id, time, <value>_hat, and <value>_q<level> with --quantiles) atomically.",
     )
     forecast.add_argument("--model", required=True, metavar="DIR", help="folder written by est.save(DIR)")
     # "extend": a repeated --input adds its files (argparse's default kept only the last list)
