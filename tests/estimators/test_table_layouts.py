@@ -260,6 +260,24 @@ def test_a_column_named_as_stamps_that_counts_steps_is_told_to_become_the_index(
         check_raw_y(NUMBERED.rename(columns={"unique_id": "Unique_ID", "ds": "Ds"}))
 
 
+def test_steps_stored_as_whole_floats_are_told_the_index_with_the_conversion():
+    # a CSV reader or a merge gives a step column floats (0.0, 1.0, ...): it was fitted as a target, no error
+    single = NUMBERED[NUMBERED.unique_id == 0].drop(columns="unique_id").astype({"ds": float})
+    with pytest.raises(InputError, match=r"make it the time index, y = y\.set_index\(y\['ds'\]\.astype\(int\)\)"
+                                         r"\.drop\(columns='ds'\)$") as raised:
+        check_raw_y(single)
+    fixed = eval(str(raised.value).split("y = ", 1)[1], {"y": single})  # noqa: S307 - the advice, run
+    assert pd.api.types.is_integer_dtype(fixed.index) and list(fixed.columns) == ["y"]
+    assert check_raw_y(fixed) == "pd.DataFrame"
+    long = NUMBERED.astype({"unique_id": float, "ds": float})
+    with pytest.raises(InputError, match=r"y = y\.set_index\(\['unique_id', y\['ds'\]\.astype\(int\)\]\)"
+                                         r"\.drop\(columns='ds'\)\.sort_index\(\)") as raised:
+        check_raw_y(long)
+    fixed = _run_advice(str(raised.value), long)
+    assert check_raw_y(fixed) == "pd-multiindex" and list(fixed.columns) == ["y"]
+    assert check_raw_y(single.assign(ds=single.ds + 0.5)) == "pd.DataFrame"  # fractions: a variate
+
+
 def test_a_long_table_with_more_columns_is_told_they_would_all_be_forecast():
     # neuralforecast keeps exogenous and static columns in its long table: set_index alone made them targets
     for y, error in ((LONG.assign(hour=np.arange(len(LONG)) % 24), TypeError),

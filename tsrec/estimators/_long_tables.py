@@ -228,15 +228,20 @@ def numeric_stamps_fix(frame: pd.DataFrame, name: str) -> str | None:
     if isinstance(frame.index, (pd.DatetimeIndex, pd.PeriodIndex, pd.MultiIndex)):
         return None
     named = {str(c).lower(): c for c in frame.columns}
-    for stamps in (named[n] for n in sorted(_STAMP_NAMES & set(named)) if _steps(frame, [named[n]])):
+    # whole numbers stored as floats too: what a CSV reader or a merge gives a column that had a gap
+    for stamps in (named[n] for n in sorted(_STAMP_NAMES & set(named))
+                   if _steps(frame, [named[n]]) or _whole_numbers(frame[named[n]])):
+        # integer stamps as set_index takes them: floats converted (a float index is refused as no steps)
+        code = (repr(stamps), "") if _steps(frame, [stamps]) else (
+            f"{name}[{stamps!r}].astype(int)", f".drop(columns={stamps!r})")
         ids = [named[n] for n in sorted(_ID_NAMES & set(named)) if _whole_numbers(frame[named[n]])]
         for chosen in ids:
             repeated = _is_long([frame[chosen]], frame[stamps], True)
             if repeated is not None:
-                advice = _set_index_advice(name, [chosen], (repr(stamps), ""), stamps)
+                advice = _set_index_advice(name, [chosen], code, stamps)
                 return advice + _repeated_rows_advice(name, [chosen, stamps], repeated) + _targets_note(
                     frame, [chosen, stamps])
         if _steps_rise_evenly(pd.MultiIndex.from_arrays([np.zeros(len(frame)), frame[stamps]])):
             return (f"{name}'s column {stamps!r} counts the time steps, and would be forecast as a target (every "
-                    f"column is one): make it the time index, {name} = {name}.set_index({stamps!r})")
+                    f"column is one): make it the time index, {name} = {name}.set_index({code[0]}){code[1]}")
     return None
