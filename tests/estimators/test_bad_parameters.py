@@ -100,14 +100,14 @@ def test_model_parameters_name_themselves():
     assert CycleNetForecaster(lookback=8, horizon=4, max_epochs=1).fit(stamped).network_meta_["cycle_length"] == 24
     # yearly periods in words: pandas names a PeriodIndex's "Y-DEC" periods "YE-DEC"
     yearly = frame().iloc[:40].set_axis(pd.period_range("1950", periods=40, freq="Y"))
-    with pytest.raises(InputError, match=r"cannot infer cycle_length for yearly steps, which has no usual seasonal "
+    with pytest.raises(InputError, match=r"cannot infer cycle_length for yearly steps, which have no usual seasonal "
                                          r"cycle; pass cycle_length="):
         CycleNetForecaster(lookback=6, horizon=2, max_epochs=1).fit(yearly)
     # so are steps of several months or quarters, periods or dates ("2ME" named no period)
     for freq, words in (("2M", "2 months"), ("2ME", "2 months"), ("2Q", "2 quarters"), ("3QS", "3 quarters"),
                         ("2Y", "2 years")):
         index = (pd.date_range if freq.endswith(("E", "S")) else pd.period_range)("2000", periods=40, freq=freq)
-        with pytest.raises(InputError, match=rf"cannot infer cycle_length for steps of {words}, which has no usual"):
+        with pytest.raises(InputError, match=rf"cannot infer cycle_length for steps of {words}, which have no usual"):
             CycleNetForecaster(lookback=6, horizon=2, max_epochs=1).fit(yearly.set_axis(index))
     # a period read off the first of series that step differently: the steps are the likelier fault
     days = frame().iloc[:60].set_axis(pd.date_range("2020", periods=60, freq="D"))

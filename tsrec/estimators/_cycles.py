@@ -36,7 +36,7 @@ def cycle_length_from_freq(freq: object, param: str = "cycle_length") -> int:
         return _STEPS_PER_DAY[unit] // key[1]
     if key not in _CYCLE_BY_FREQ:
         raise InputError(
-            f"cannot infer {param} for {_steps_in_words(freq, unit)}, which has no usual seasonal cycle; "
+            f"cannot infer {param} for {_steps_in_words(freq, unit)}, which have no usual seasonal cycle; "
             f"pass {param}=... (the length of the seasonal cycle in steps)"
         )
     return _CYCLE_BY_FREQ[key]

@@ -222,7 +222,8 @@ def _fh_of_rows(index: pd.Index) -> str:
     if not isinstance(index, pd.MultiIndex):
         return "fh=ForecastingHorizon(y.index, is_relative=False)"
     return ("fh=ForecastingHorizon(y.index.get_level_values(-1).unique(), is_relative=False) with rows of every "
-            "fitted series (for some series only, compare y with est.predict_residuals(y))")
+            "fitted series at the same stamps (for series at different stamps, or some series only, compare y "
+            "with est.predict_residuals(y))")
 
 
 def _span(index: pd.Index) -> str:

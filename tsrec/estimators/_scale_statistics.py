@@ -117,7 +117,7 @@ def _standard(mean: np.ndarray, var: np.ndarray, peak: np.ndarray, spread: np.nd
     ``StandardScaler`` computes them from the values, except that only a variate whose values are
     all equal (``spread``, max - min, of 0) is constant and gets scale 1. scikit-learn's rule also
     calls a variate constant whose spread is within its count times float64's rounding of its mean
-    (1e9 + noise of 1e-3 over 4,000 rows), whose forecasts then came back hundreds of times too
+    (1e9 + a wave of amplitude 1e-3 over 4,000 rows), whose forecasts then came back hundreds of times too
     wide. Dividing first keeps any magnitude of finite values from overflowing or underflowing
     the moments (a series near 1e155 or of spread 1e-170 standardises like one near 1)."""
     constant = (spread == 0) | ~(var > 0)  # var 0 with values that differ: never in float64, but no 1/0
