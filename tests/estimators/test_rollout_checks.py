@@ -115,6 +115,19 @@ def test_a_huge_int_or_range_fh_is_refused_before_sktime_builds_its_steps(fh):
         ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(y, fh=fh)  # fit's fh, too
 
 
+@pytest.mark.parametrize("new", [False, True], ids=["stored", "new-context"])
+def test_a_listed_step_past_memory_is_refused_without_the_slow_roll_out_warning(new, monkeypatch):
+    # fh=[10**9] warned "which can take minutes", then refused for memory (an int fh was refused alone)
+    from tsrec.estimators import ARNetForecaster, _horizon
+
+    monkeypatch.setattr(_horizon, "physical_memory", lambda: 2**30)  # a 1 GiB machine
+    y = pd.Series(np.sin(np.arange(80.0)), index=pd.date_range("2024-01-01", periods=80, freq="h"))
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(y)
+    with warnings.catch_warnings(), pytest.raises(InputError, match=r"fh reaches step 1,000,000,000: 1 series"):
+        warnings.simplefilter("error")
+        est.predict(fh=[10**9], y=y.iloc[-10:] if new else None)
+
+
 @pytest.mark.parametrize("fh", [[10**9], np.array([3, 10**9]), pd.Index([10**9])], ids=["list", "array", "index"])
 def test_a_listed_step_past_memory_is_refused_in_fit_before_training(fh, monkeypatch):
     # was refused only at predict, after the training

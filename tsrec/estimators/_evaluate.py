@@ -18,7 +18,9 @@ from tsrec._checks import check_int
 from tsrec.estimators._modes import predicting
 from tsrec.estimators._training import network_dtype
 from tsrec.estimators._fh_stamps import steps_to
-from tsrec.estimators._horizon import aligned_fh, steps_per_series, warn_long_rollout
+from tsrec.estimators._horizon import (
+    ROLLOUT_ROW_BYTES, aligned_fh, check_output_size, steps_per_series, warn_long_rollout,
+)
 from tsrec.estimators._newdata import check_forecast, check_scaled, overflow_as_input_error, series_name
 from tsrec.estimators._scale_statistics import Scales, window_scales
 from tsrec.estimators._scaling import fitted_keys, fitted_scales
@@ -117,8 +119,11 @@ def new_context(est, fh: object, y) -> tuple[Context, str]:
 
 
 def _warn_long(est, steps: list[np.ndarray], stamps: bool) -> None:
-    """:func:`warn_long_rollout` for the furthest of each series' ``steps``."""
-    warn_long_rollout(max(int(s.max()) for s in steps if len(s)), est._horizon_length(), stamps)
+    """:func:`warn_long_rollout` for the furthest of each series' ``steps``, once a roll-out there is known to
+    fit in memory (``fh=[10**9]`` was warned of as slow, then refused)."""
+    last = max(int(s.max()) for s in steps if len(s))
+    check_output_size(len(steps), last, est.n_channels_, row_bytes=ROLLOUT_ROW_BYTES)
+    warn_long_rollout(last, est._horizon_length(), stamps)
 
 
 def forecast_context(est, context: Context) -> pd.DataFrame:

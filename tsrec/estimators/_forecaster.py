@@ -296,7 +296,10 @@ class DeepForecaster(
             if aligned is None:
                 aligned = aligned_fh(fh if fh is not None else given, y, _steps.held_steps(self))
         if aligned is not None and aligned.is_relative:
-            warn_long_rollout(int(relative_steps(aligned).max()), self._horizon_length())
+            last = int(relative_steps(aligned).max())
+            if y is not None:  # a list fh=[10**9]: refused for memory, not first warned of as slow
+                check_step_count(last, lambda: max(len(_steps.held_steps(self)), 1), self.n_channels_)
+            warn_long_rollout(last, self._horizon_length())
         if fh is not None and not same_fh(fh, given):  # sktime's forecasts pass fit's fh on as objects
             self._fh_given = fh
         return aligned

@@ -260,10 +260,10 @@ def forecast_on_grid(est: DeepForecaster, panel: pd.DataFrame, horizon: list[int
     if ahead is None:
         return None
     last = int(ahead.max())
-    if isinstance(horizon, pd.Index):  # relative steps were weighed as fh was checked
-        warn_long_rollout(last, est._horizon_length(), stamps=True)
     # in the per-series path's order: the output's size, the contexts, the forecasts, their stamps
     check_output_size(len(runs.keys), last, est.n_channels_, row_bytes=ROLLOUT_ROW_BYTES)
+    if isinstance(horizon, pd.Index):  # relative steps were weighed as fh was checked
+        warn_long_rollout(last, est._horizon_length(), stamps=True)
     context, scales = _scaled_last_rows(est, panel, runs, lookback)
     keys = list(runs.keys)
     check_scaled(context, "the context", keys)
