@@ -144,6 +144,8 @@ class SamplePathForecasts:
         ``covariances``, the covariances of every kept step with every other must fit in memory
         too; both are checked before any step is sampled."""
         parts, steps = context.parts, context.steps
+        # at least one series' steps are kept: checked first, as the union of 3e7 steps took 44 s to refuse
+        self._check_paths_size(len(parts), max((len(s) for s in steps), default=0))
         kept = np.unique(np.concatenate(steps))  # sorted
         self._check_paths_size(len(parts), len(kept))
         if covariances:  # a row per series and kept step, of covariances with every kept step
