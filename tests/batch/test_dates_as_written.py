@@ -3,6 +3,8 @@ stamps written back (from a mutation round over the 2026-12-06 changes)."""
 
 from __future__ import annotations
 
+import sys
+import types
 import warnings
 
 import numpy as np
@@ -10,6 +12,7 @@ import pandas as pd
 import pytest
 
 from tsrec.batch import read_series
+from tsrec.batch.io import check_output_path
 from tsrec.estimators import InputError
 
 
@@ -116,3 +119,27 @@ def test_dayfirst_true_reads_the_local_hours_of_changing_offsets_day_first_too(t
     days = pd.date_range("2024-11-01 12:00", periods=8, freq="D", tz="America/New_York")
     stamps = _read_day_first(tmp_path / "ny.csv", days)
     assert stamps.equals(pd.DatetimeIndex(days.tz_localize(None), name="ds"))
+
+
+def test_parquet_output_with_fastparquet_alone_is_not_refused(tmp_path, monkeypatch):
+    # pandas' engine="auto" writes with fastparquet where pyarrow is missing
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # an import of it raises ImportError
+    monkeypatch.setitem(sys.modules, "fastparquet", types.ModuleType("fastparquet"))
+    assert check_output_path(tmp_path / "out.parquet") == tmp_path / "out.parquet"
+
+
+def test_the_date_hint_writes_the_hour_out(tmp_path):
+    # YYYYMMDDHH: the example shows the hour (2024-01-31 23:00), not a day alone
+    values = [2024013122, 2024013123, 2024020100]
+    (tmp_path / "in.csv").write_text("unique_id,ds,y\n" + "".join(f"a,{v},{i}\n" for i, v in enumerate(values)))
+    with pytest.raises(InputError, match=r"\(YYYYMMDDHH\): write them as dates \(2024-01-31 23:00\), e\.g\."):
+        read_series(tmp_path / "in.csv")
+
+
+def test_a_column_with_one_number_that_is_no_date_gets_no_date_hint(tmp_path):
+    # 20240199 (day 99) among dates: not every stamp reads as a date, so they are integer steps
+    values = [20240130, 20240131, 20240199, 20240201]
+    (tmp_path / "in.csv").write_text("unique_id,ds,y\n" + "".join(f"a,{v},{i}\n" for i, v in enumerate(values)))
+    with pytest.raises(InputError, match="not evenly spaced") as info:
+        read_series(tmp_path / "in.csv")
+    assert "YYYYMMDD" not in str(info.value)

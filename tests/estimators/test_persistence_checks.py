@@ -3,10 +3,12 @@ that are NumPy scalars, None or of an object Index, and a load's parameter warni
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import warnings
 import zipfile
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -180,3 +182,19 @@ def test_a_missing_folder_is_a_file_not_found_error_and_config_json_names_its_fo
     message = rf"config\.json is a saved estimator's config\.json; pass its folder, {folder}"
     with pytest.raises(LoadError, match=message):
         tsrec.load(folder / "config.json")
+
+
+def test_a_zip_in_memory_gets_the_plain_fix_not_a_path_of_none():
+    # its filename is None: "sktime.base.load(pathlib.Path('None'))" would name a file that is not there
+    buffer = io.BytesIO()
+    zipfile.ZipFile(buffer, "w").close()
+    with zipfile.ZipFile(buffer) as packed, pytest.raises(
+            TypeError, match=r"got ZipFile .*; pass the folder's path as text or a pathlib\.Path$"):
+        tsrec.load(packed)
+
+
+def test_an_object_with_a_filename_that_is_no_zipfile_gets_the_plain_fix():
+    # a web framework's upload has a filename too, but is no zip that est.save wrote
+    upload = SimpleNamespace(filename="model.zip")
+    with pytest.raises(TypeError, match=r"got SimpleNamespace .*; pass the folder's path as text or a pathlib\.Path$"):
+        tsrec.load(upload)

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from tsrec.kernels import linear_scan, ltc_scan, scan2d, selective_scan
+from tsrec.kernels._autograd import batched_grads_explained
 
 D64 = torch.float64
 GEN = torch.Generator().manual_seed(0)
@@ -72,3 +73,10 @@ def test_ltc_scans_forward_mode_runs_and_matches_naive():
     torch.testing.assert_close(torch.func.jacfwd(call)(x), torch.func.jacfwd(naive)(x))
     tangent = torch.ones_like(x)
     torch.testing.assert_close(torch.func.jvp(call, (x,), (tangent,))[1], torch.func.jvp(naive, (x,), (tangent,))[1])
+
+
+@pytest.mark.parametrize("grads", [(torch.ones(2),), (None, torch.ones(2))], ids=["tensor", "with-none"])
+def test_an_error_on_plain_gradients_keeps_its_own_message(grads):
+    # "out of memory" or a shape error in a backward is no batching failure: told as it was
+    with pytest.raises(RuntimeError, match=r"^boom$"), batched_grads_explained(grads):
+        raise RuntimeError("boom")

@@ -220,5 +220,23 @@ def test_scan2d_names_the_state_size_of_b_and_c_when_every_a_is_transposed():
     # 4 A's of (N, channels) against 4 B/C of N: the tie went to A1's last axis, and the message asked for
     # A1 of shape (channels, channels), an N no B or C has
     grid, bc, a = torch.ones(2, 5, 3, 4), torch.ones(2, 5, 3, 2), -torch.ones(2, 4)
-    with pytest.raises(ValueError, match=r"A1 must have shape \(4, 2\) .* got \(2, 4\); it looks transposed, pass A1\.T"):
+    with pytest.raises(ValueError, match=r"A1 must have shape \(4, 2\) .* got \(2, 4\); it looks transposed, "
+                                         r"pass A1\.T"):
         k.scan2d(grid, grid, grid, a, a, a, a, bc, bc, bc, bc)
+
+
+GRID = torch.ones(2, 5, 3, 4)  # (batch, time, variates, channels)
+A2N, BC2, BC3 = -torch.ones(4, 2), torch.ones(2, 5, 3, 2), torch.ones(2, 5, 3, 3)
+
+
+def test_the_state_size_most_tensors_have_wins_over_most_of_b_and_c():
+    # A1..A4 and C2 have N = 2, B1, B2 and C1 have 3: five against three, so B1 is the one named
+    with pytest.raises(ValueError, match=r"^B1 must have shape \(2, 5, 3, 2\) .*got \(2, 5, 3, 3\)$"):
+        k.scan2d(GRID, GRID, GRID, A2N, A2N, A2N, A2N, BC3, BC3, BC3, BC2)
+
+
+def test_a_full_tie_goes_to_a1s_state_size():
+    # A1 and B2, C1 have N = 3; A4 and B1, C2 have 2 (A2, A3 None): 3 against 3 in all and 2 against 2 among
+    # B1..C2, so A1's N = 3 is taken and A4 is named
+    with pytest.raises(ValueError, match=r"^A4 must have shape \(4, 3\) \(channels, N\)"):
+        k.scan2d(GRID, GRID, GRID, -torch.ones(4, 3), None, None, A2N, BC2, BC3, BC3, BC2)

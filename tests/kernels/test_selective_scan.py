@@ -247,3 +247,27 @@ def test_bad_options():
         selective_scan_step(state, u[:, 0], delta[:, 0], A, B[:, 0, :2], C[:, 0])
     with pytest.raises(ValueError, match=r"^z_t must have shape"):
         selective_scan_step(state, u[:, 0], delta[:, 0], A, B[:, 0], C[:, 0], z_t=u[:, 0, :3])
+
+
+D64 = torch.float64
+
+
+def _time_major(time, dim, n_state):
+    u, delta, B, C = (torch.randn(2, time, size, dtype=D64) for size in (dim, dim, n_state, n_state))
+    return u, delta.abs(), B, C
+
+
+def test_an_a_whose_wrong_d_equals_the_time_steps_is_told_its_shape():
+    # u (2, 16, 32) is time-major; A (16, 8) has D = 16, the time length, but B's axis 1 is time, not N = 8
+    u, delta, B, C = _time_major(16, 32, 8)
+    with pytest.raises(ValueError, match=r"^A must have shape \(D, N\) = \(32, N\) with N = 8 from B's .*"
+                                         r"got \(16, 8\)$"):
+        selective_scan(u, delta, -torch.rand(16, 8, dtype=D64), B, C)
+
+
+def test_an_a_of_the_wrong_d_with_as_many_time_steps_as_states_is_told_its_shape():
+    # B (2, 16, 16): its axis 1 (time) equals N, but u's axis 1 is no D of A's (8)
+    u, delta, B, C = _time_major(16, 32, 16)
+    with pytest.raises(ValueError, match=r"^A must have shape \(D, N\) = \(32, N\) with N = 16 from B's .*"
+                                         r"got \(8, 16\)$"):
+        selective_scan(u, delta, -torch.rand(8, 16, dtype=D64), B, C)

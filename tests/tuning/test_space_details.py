@@ -151,3 +151,9 @@ def test_limit_val_batches_none_is_lightnings_default_of_every_batch_and_is_sear
     # Lightning reads limit_val_batches=None as 1.0 (all of the validation data); it was refused as "counts batches"
     est = arnet(trainer_kwargs={"limit_val_batches": None})
     assert tune(est, series, n_trials=1, random_state=0).study.trials[0].state.name == "COMPLETE"
+
+
+def test_whole_numbers_for_a_float_parameter_name_the_distributions_bounds():
+    # the test beside it passes IntDistribution(1e-4, 1e-2), read as 0..0, whose bounds are alike
+    with pytest.raises(TypeError, match=r"'lr' is an IntDistribution\(1, 10\), which samples whole numbers only"):
+        distributions_space({"lr": optuna.distributions.IntDistribution(1, 10)}, ARNetForecaster())

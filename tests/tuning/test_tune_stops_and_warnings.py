@@ -59,8 +59,63 @@ def test_a_ctrl_c_swallowed_in_a_destructor_still_stops_the_search(series, monke
 
     with pytest.raises(KeyboardInterrupt):
         tune(arnet(), series, n_trials=5, space=space, study=study)
-    assert len(study.trials) < 5  # stopped at the next trial, not run to n_trials
+    # stopped before the next trial, not run to n_trials; no empty FAIL trial left in the study
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is back
+
+
+def test_a_ctrl_c_stops_the_trial_it_lands_in(series, default_sigint_handler):
+    # the handler notes the interrupt and raises it there too: a handler that only noted it would let
+    # the trial (minutes of training) run to its end before the search stopped
+    study = optuna.create_study()
+    after_the_signal = []
+
+    def space(trial):
+        signal.raise_signal(signal.SIGINT)
+        after_the_signal.append(trial.number)  # not reached: the KeyboardInterrupt comes at once
+        return {"lr": 0.01}
+
+    with pytest.raises(KeyboardInterrupt):
+        tune(arnet(), series, n_trials=3, space=space, study=study)
+    assert after_the_signal == []
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.FAIL]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_ctrl_c_swallowed_in_the_last_trial_still_reaches_the_caller(series, monkeypatch, default_sigint_handler):
+    # no next trial to stop: the end of the search raises it, instead of returning as if none came
+    monkeypatch.setattr(sys, "unraisablehook", lambda unraisable: None)
+    study = optuna.create_study()
+
+    def space(trial):
+        _InterruptOnDelete()  # swallowed by Python
+        return {"lr": 0.01}
+
+    with pytest.raises(KeyboardInterrupt):
+        tune(arnet(), series, n_trials=1, space=space, study=study)
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE]  # the trial itself ran
+    tune(arnet(), series, n_trials=1, space=lambda trial: {"lr": 0.01})  # and the next search starts afresh
+
+
+def test_a_ctrl_c_swallowed_in_a_search_inside_another_stops_both(series, monkeypatch, default_sigint_handler):
+    # the inner tune found the outer one's handler installed, left it alone, and ran all its trials
+    monkeypatch.setattr(sys, "unraisablehook", lambda unraisable: None)
+    inner, outer = optuna.create_study(), optuna.create_study()
+
+    def inner_space(trial):
+        if trial.number == 0:
+            _InterruptOnDelete()
+        return {"lr": 0.01}
+
+    def outer_space(trial):
+        tune(arnet(), series, n_trials=5, space=inner_space, study=inner)
+        return {"lr": 0.01}
+
+    with pytest.raises(KeyboardInterrupt):
+        tune(arnet(), series, n_trials=3, space=outer_space, study=outer)
+    assert [t.state for t in inner.trials] == [optuna.trial.TrialState.COMPLETE]
+    assert [t.state for t in outer.trials] == [optuna.trial.TrialState.FAIL]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_a_caller_s_own_sigint_handler_is_left_in_place(series):
@@ -103,3 +158,18 @@ def test_the_default_space_warns_of_the_settings_it_searches(series):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # defaults only (max_epochs is not searched): no warning
         tune(arnet(), series, n_trials=1, random_state=0)
+
+
+def test_the_default_space_warns_once_not_at_every_trial(series):
+    # with warnings shown every time (as "always" or a logging capture does), three trials gave three copies
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tune(arnet(sparsity=0.5), series, n_trials=3, random_state=0)
+    searched = [w for w in caught if "tune's default space for ARNetForecaster searches" in str(w.message)]
+    assert len(searched) == 1
+
+
+def test_the_default_space_names_two_settings_it_searches_as_them(series):
+    with pytest.warns(UserWarning, match=r"searches (lr=0\.05, sparsity=0\.5|sparsity=0\.5, lr=0\.05), set on the "
+                                         r"estimator: each trial replaces them; to keep"):
+        tune(arnet(sparsity=0.5, lr=0.05), series, n_trials=1, random_state=0)

@@ -171,12 +171,9 @@ class Objective:
         self.first_failure: tuple[str, BaseException | None] | None = None
         self.failed: set[int] = set()  # trials failed here (NaN) or raised out of: Optuna logs neither
         self.parts: list | None = None  # a forecaster's series, split once (see _parts)
-        self.interrupted = False  # a Ctrl+C came (set by tune's SIGINT handler): no further trial starts
 
     def __call__(self, trial: optuna.Trial) -> float:
         try:
-            if self.interrupted:  # a Ctrl+C swallowed where it landed (e.g. in a __del__ during gc)
-                raise KeyboardInterrupt
             return self._trial(trial)
         except optuna.TrialPruned:
             raise

@@ -231,12 +231,13 @@ def tune(
     objective = Objective(estimator, data, space, fit_params or {})
     verbose = bool(estimator.get_params().get("verbose", False))
     with contextlib.nullcontext() if verbose else _optuna_quiet(), objective.own_failures_unlogged(), \
-            _interrupt_remembered(objective):
+            _interrupt_remembered():
         own_study = study is not None
         study = make_study(study, sampler, pruner, random_state)
         first = len(study.trials)
         # collected after each trial: a trial's Trainer and module hold each other (and, on a GPU, its memory)
-        study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(), gc_after_trial=True)
+        study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(), gc_after_trial=True,
+                       callbacks=[stop_after_ctrl_c])
     best = objective.best
     if best["number"] is None:
         failure = objective.first_failure
@@ -279,34 +280,49 @@ def _same_value(value: object, default: object) -> bool:
         return False
 
 
+#: set by tune's SIGINT handler: every search running in the process stops at its next trial (a tune inside
+#: another's space finds the outer handler installed, and shares it)
+CTRL_C = threading.Event()
+
+
 @contextlib.contextmanager
-def _interrupt_remembered(objective: Objective) -> Iterator[None]:
+def _interrupt_remembered() -> Iterator[None]:
     """A Ctrl+C during the search stops it, even one Python swallows.
 
     A KeyboardInterrupt raised while a weakref callback or ``__del__`` runs (as in the
     ``gc.collect()`` after every trial: Lightning's ``Profiler.__del__``, SQLAlchemy's
     ``_collection_gced``) is printed as "Exception ignored in ..." and dropped, and the search
-    went on to its last trial. The SIGINT handler here notes the interrupt as well, so the next
-    trial, or the end of the search, raises it again. Only in the main thread with Python's
-    default handler (a handler of the caller's is left alone).
+    went on to its last trial. The SIGINT handler here also sets :data:`CTRL_C`, so that the
+    search stops before its next trial (:func:`stop_after_ctrl_c`) and its end raises the
+    interrupt. Installed only in the main thread over Python's default handler (a handler of the
+    caller's is left alone, and a nested tune shares the outer one's).
     """
-    if threading.current_thread() is not threading.main_thread() or (
-        signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
-        yield
-        return
+    installs = threading.current_thread() is threading.main_thread() and (
+        signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+    if installs:
+        CTRL_C.clear()
 
-    def interrupted(signum: int, frame: object) -> None:
-        objective.interrupted = True
-        raise KeyboardInterrupt
+        def interrupted(signum: int, frame: object) -> None:
+            CTRL_C.set()
+            raise KeyboardInterrupt
 
-    signal.signal(signal.SIGINT, interrupted)
+        signal.signal(signal.SIGINT, interrupted)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    if objective.interrupted:  # swallowed where it landed: raised here instead
+        came = CTRL_C.is_set()
+        if installs:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            CTRL_C.clear()  # a later search starts afresh
+    if came:  # swallowed where it landed: raised here instead
         raise KeyboardInterrupt
+
+
+def stop_after_ctrl_c(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+    """Optuna's callback after each trial: stop before the next one once a Ctrl+C came (raising in the
+    objective instead left an empty FAIL trial in the study)."""
+    if CTRL_C.is_set():
+        study.stop()
 
 
 _QUIET = {"lock": threading.Lock(), "calls": 0, "saved": None}
