@@ -243,7 +243,8 @@ def check_output_size(n_series: int, last_step: int, n_variates: int, what: str 
 
 #: steps past which a roll-out warns that it may take minutes (AR-Net, one hourly series: 10**6 steps took 6.4 s
 #: on one CPU core, 10**7 72 s: benchmarks/results/rollout_memory.md), if they are also over
-#: LONG_ROLLOUT_HORIZONS horizons; absolute stamps warn from LONG_ROLLOUT_HORIZONS horizons on, however few the steps (a year mistyped by decades)
+#: LONG_ROLLOUT_HORIZONS horizons; absolute stamps warn from LONG_ROLLOUT_HORIZONS horizons on, however few the
+#: steps (a year mistyped by decades)
 LONG_ROLLOUT_STEPS = 10**6
 LONG_ROLLOUT_HORIZONS = 1000
 
