@@ -271,3 +271,14 @@ def test_an_a_of_the_wrong_d_with_as_many_time_steps_as_states_is_told_its_shape
     with pytest.raises(ValueError, match=r"^A must have shape \(D, N\) = \(32, N\) with N = 16 from B's .*"
                                          r"got \(8, 16\)$"):
         selective_scan(u, delta, -torch.rand(8, 16, dtype=D64), B, C)
+
+
+def test_a_step_state_of_u_ts_shape_is_told_the_state_axis():
+    # a (batch, D) state was told to add a batch axis: state.unsqueeze(0) would give (1, batch, D)
+    u, delta = torch.randn(2, 4, dtype=D64), torch.rand(2, 4, dtype=D64)
+    A, B = -torch.rand(4, 3, dtype=D64), torch.randn(2, 3, dtype=D64)
+    with pytest.raises(ValueError, match=r"^state has u_t's shape \(2, 4\) \(batch, D\) but holds N = 3 values a "
+                                         r"channel .*torch\.zeros\(2, 4, 3\) to start$"):
+        selective_scan_step(torch.zeros(2, 4, dtype=D64), u, delta, A, B, B)
+    y, state = selective_scan_step(torch.zeros(2, 4, 3, dtype=D64), u, delta, A, B, B)  # as the message says
+    assert y.shape == (2, 4) and state.shape == (2, 4, 3)

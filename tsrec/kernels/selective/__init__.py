@@ -69,6 +69,17 @@ def _check_A(A: torch.Tensor, u_shape: tuple, B: object, B_name: str, step: bool
     raise ValueError(f"A must have shape (D, N) = ({dim}, {n_text}), got {tuple(A.shape)}{hint}")
 
 
+def _refuse_state_without_n(state: object, u_t: object, A: object) -> None:
+    """A state of ``u_t``'s shape ``(batch, D)`` lacks the state axis: told the shape with N, not (as the
+    rank check would) to add a batch axis."""
+    tensors = all(isinstance(t, torch.Tensor) for t in (state, u_t, A))
+    if tensors and state.ndim == 2 and state.shape == u_t.shape and A.ndim == 2:
+        shape = (*u_t.shape, A.shape[-1])
+        raise ValueError(f"state has u_t's shape {tuple(state.shape)} (batch, D) but holds N = {A.shape[-1]} values a "
+                         f"channel (A's last axis): pass one of shape (batch, D, N) = {shape}, e.g. torch.zeros{shape} "
+                         "to start")
+
+
 def _layout(step: bool, last: str) -> str:
     """The axes of a sequence input, or of the one-step update's (no time axis)."""
     return f"(batch, {last})" if step else f"(batch, time, {last})"
@@ -215,6 +226,7 @@ def selective_scan_step(
     new_state : torch.Tensor
         ``(batch, D, N)`` in the accumulation dtype.
     """
+    _refuse_state_without_n(state, u_t, A)
     check_tensor("state", state, ndim=3, layout="(batch, D, N)")
     _validate(u_t, delta_t, A, B_t, C_t, D, z_t, delta_bias, state, step=True)
     delta_softplus = check_flag("delta_softplus", delta_softplus)
