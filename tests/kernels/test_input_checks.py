@@ -240,3 +240,12 @@ def test_a_full_tie_goes_to_a1s_state_size():
     # B1..C2, so A1's N = 3 is taken and A4 is named
     with pytest.raises(ValueError, match=r"^A4 must have shape \(4, 3\) \(channels, N\)"):
         k.scan2d(GRID, GRID, GRID, -torch.ones(4, 3), None, None, A2N, BC2, BC3, BC3, BC2)
+
+
+def test_a_float64_input_beside_half_precision_is_told_float32_too():
+    # the fix was .to(b.dtype) alone: a cast to half precision, where float32 is taken and keeps more
+    a, b = torch.rand(1, 3, 2, dtype=torch.float64), torch.ones(1, 3, 2, dtype=torch.float16)
+    with pytest.raises(TypeError, match=r"a has dtype torch\.float64 but b has torch\.float16; cast it with \.float\(\) "
+                                        r"\(float32 is taken beside b's half precision\) or \.to\(b\.dtype\)$"):
+        k.linear_scan(a, b)
+    assert k.linear_scan(a.float(), b).dtype == torch.float16

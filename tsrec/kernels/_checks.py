@@ -260,6 +260,8 @@ def _match_dtype_hint(name: str, x: torch.Tensor, reference: str, ref: torch.Ten
     since casting ``x`` to a real dtype would drop its imaginary part."""
     if x.is_complex() and not ref.is_complex():
         return f"cast {reference} to the complex dtype with {reference}.to({name}.dtype)"
+    if ref.dtype in HALF_DTYPES and x.dtype == torch.float64:  # float32 beside half precision keeps more of it
+        return f"cast it with .float() (float32 is taken beside {reference}'s half precision) or .to({reference}.dtype)"
     return f"cast it with .to({reference}.dtype)"
 
 
