@@ -140,13 +140,13 @@ CASES = [
     ("smamba-tokens-no-series", lambda: SMambaTokens(6, **MAMBA)(x(2, 6, 0)), ValueError, "series axis is empty"),
     # fixed lookback
     ("arnet-time", lambda: ARNet(6, 2)(x(2, 7, 3)), ValueError,
-     r"x must have shape \(batch, 6, channels\) \(batch, lookback, channels\) as built; got \(2, 7, 3\): "
+     r"x must have shape \(batch, 6, channels\) \(batch, n_lags, channels\) as built; got \(2, 7, 3\): "
      r"pass n_lags=7 when building, or x of 6 steps"),
     ("arnet-2d", lambda: ARNet(6, 2)(x(6, 3)), ValueError, r"2 dims: add the batch axis \(x\.unsqueeze\(0\) for one "
      r"sample\)$"),
     # (batch, time) of one series: the channel axis is missing, which the batch advice made (1, 2, 6)
     ("arnet-2d-batch-time", lambda: ARNet(6, 2)(x(2, 6)), ValueError, r"got \(2, 6\), 2 dims: add the channels axis "
-     r"\(x\.unsqueeze\(-1\)\) if its axes are \(batch, lookback\)$"),
+     r"\(x\.unsqueeze\(-1\)\) if its axes are \(batch, n_lags\)$"),
     ("smamba-tokens-2d", lambda: SMambaTokens(6, **MAMBA)(x(2, 6)), ValueError, r"add the series axis "
      r"\(series\.unsqueeze\(-1\)\) if its axes are \(batch, length\)$"),
     # a last axis of features the network fixes (d_model), not channels: only the batch axis can be missing

@@ -253,6 +253,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         parameters: ``tsrec.tuning.tune`` checks the data once before its trials)."""
         if y is None:
             raise ValueError("requires y to be passed, but the target y is None; pass the class labels")
+        _panels.check_labels_second(X, y)
         given, X = X, self._as_3d(X, reset=True)
         _panels.check_one_label_each(given, X, y)
         return X, self._encode_labels(y, len(X))

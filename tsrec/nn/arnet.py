@@ -117,7 +117,7 @@ class ARNet(nn.Module):
             The forecast, (batch, horizon, channels).
         """
         layer = self.first_layer
-        check_input("x", x, ("batch", ("lookback", layer.in_features, "n_lags"), "channels"), layer.weight)
+        check_input("x", x, ("batch", ("n_lags", layer.in_features, "n_lags"), "channels"), layer.weight)
         return self.layers(x.transpose(1, 2)).transpose(1, 2)
 
     def regularization(self, c1: float = 3.0, c2: float = 3.0) -> torch.Tensor:
