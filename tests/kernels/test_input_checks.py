@@ -245,7 +245,8 @@ def test_a_full_tie_goes_to_a1s_state_size():
 def test_a_float64_input_beside_half_precision_is_told_float32_too():
     # the fix was .to(b.dtype) alone: a cast to half precision, where float32 is taken and keeps more
     a, b = torch.rand(1, 3, 2, dtype=torch.float64), torch.ones(1, 3, 2, dtype=torch.float16)
-    with pytest.raises(TypeError, match=r"a has dtype torch\.float64 but b has torch\.float16; cast it with \.float\(\) "
-                                        r"\(float32 is taken beside b's half precision\) or \.to\(b\.dtype\)$"):
+    with pytest.raises(TypeError, match=r"a has dtype torch\.float64 but b has torch\.float16; cast it with "
+                                        r"\.float\(\) \(float32 is taken beside b's half precision\) or "
+                                        r"\.to\(b\.dtype\)$"):
         k.linear_scan(a, b)
     assert k.linear_scan(a.float(), b).dtype == torch.float16

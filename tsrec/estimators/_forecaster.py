@@ -371,7 +371,8 @@ class DeepForecaster(
                f"give {needed} rows or more (a shorter context needs a model fitted with a lower {name})")
         short = [(key, len(df)) for key, df in parts if len(df) < needed]
         if len(short) == 1:  # a (variates, time) array has as many "variates" as steps
-            turned = "; if its rows are variates, pass y.T" if len(parts) == 1 and parts[0][1].shape[1] >= needed else ""
+            turned = "; if its rows are variates, pass y.T" if len(parts) == 1 and parts[0][1].shape[1] >= needed \
+                else ""
             raise InputError(f"{_newdata.series_name(short[0][0])} has {short[0][1]} rows but needs at least "
                              f"{what} = {needed}; {fix}{turned}")
         if short:  # a panel fixed one failed fit at a time had as many fits as short series
