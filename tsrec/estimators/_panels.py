@@ -270,9 +270,10 @@ def _refuse_cells_without_series(X: pd.DataFrame, cells: np.ndarray) -> None:
 
 def check_labels_second(X: object, y: object) -> None:
     """``fit(labels, series)``: told the order, not that X is 1-D (whose fix, a reshape, does not apply)."""
-    if np.ndim(X) == 1 and getattr(y, "ndim", 0) in (2, 3):
-        raise InputError(f"X is 1-D and y is {y.ndim}-D: the labels seem to come first; pass them in fit's order, "
-                         "fit(X, y)")
+    x_shape, y_shape = shape_of(X), shape_of(y)  # None for ragged lists and array-likes that refuse numpy
+    if x_shape is not None and len(x_shape) == 1 and y_shape is not None and len(y_shape) in (2, 3):
+        raise InputError(f"X is 1-D and y is {len(y_shape)}-D: the labels seem to come first; pass them in fit's "
+                         "order, fit(X, y)")
 
 
 def check_one_label_each(given: object, X: np.ndarray, y: object) -> None:
