@@ -64,14 +64,15 @@ def warn_unused(est: object, names: tuple[str, ...], why: str) -> None:
     value the user chose and the model never reads is named rather than silently dropped.
     """
     defaults = inspect.signature(type(est).__init__).parameters
-    changed = [name for name in names if _differs(getattr(est, name), defaults[name].default)]
+    changed = [name for name in names if differs(getattr(est, name), defaults[name].default)]
     if changed:
         settings = " and ".join(f"{name}={getattr(est, name)!r}" for name in changed)
         verb = "has" if len(changed) == 1 else "have"
         warn_user(f"{type(est).__name__}: {settings} {verb} no effect {why}")
 
 
-def _differs(value: object, default: object) -> bool:
+def differs(value: object, default: object) -> bool:
+    """Whether a parameter's ``value`` is not its ``default`` (an array, compared elementwise, is not)."""
     try:
         return bool(value != default)
     except (TypeError, ValueError):  # an array, compared elementwise: not the default

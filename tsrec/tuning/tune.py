@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import optuna
 
 from tsrec._warn import warn_user
+from tsrec.estimators._params import differs
 from tsrec.errors import ParameterError
 from tsrec.tuning._checks import (
     check_data, check_fixed_params, check_n_trials, check_val_size, check_validation_limit, estimator_kind, make_study,
@@ -265,19 +266,12 @@ def _warn_searched_settings(estimator: Any, params: dict[str, Any]) -> None:
     """Warn of the parameters in ``params`` that were set on ``estimator`` to other than their defaults."""
     settings, defaults = estimator.get_params(deep=False), constructor_defaults(type(estimator))
     changed = [name for name in params if name in settings and name in defaults
-               and not _same_value(settings[name], defaults[name])]
+               and differs(settings[name], defaults[name])]
     if changed:
         named = ", ".join(f"{name}={settings[name]!r}" for name in changed)
         warn_user(f"tune's default space for {type(estimator).__name__} searches {named}, set on the estimator: each "
                   f"trial replaces {'it' if len(changed) == 1 else 'them'}; to keep {named}, pass a space of your own "
                   "without them (tsrec.tuning.spaces.space_for gives the default one)")
-
-
-def _same_value(value: object, default: object) -> bool:
-    try:
-        return bool(value == default)
-    except (TypeError, ValueError):  # an array compared element by element
-        return False
 
 
 #: set by tune's SIGINT handler: every search running in the process stops at its next trial (a tune inside
