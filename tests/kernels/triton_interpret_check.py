@@ -149,14 +149,14 @@ def check_linear_chained(gen) -> list:
     f32 = torch.float32
     print("linear_scan, chained kernel:", flush=True)
     with mock.patch.object(triton_impl, "CHAINED", True):
-        checks = [check_linear(f32, reverse, True, gen=gen, shape=(2, 150, 133)) for reverse in (False, True)]
-        checks.append(check_linear(torch.bfloat16, False, True, gen=gen, pdtype=f32, shape=(2, 150, 133)))
+        checks = [check_linear(f32, reverse, True, gen=gen, shape=(2, 40, 133)) for reverse in (False, True)]
+        checks.append(check_linear(torch.bfloat16, False, True, gen=gen, pdtype=f32, shape=(2, 40, 133)))
         checks.append(check_linear(torch.float64, True, True, gen=gen, shape=(2, 40, 5)))  # over one tile: walks
         checks += check_linear_gate_overflow(gen) + check_linear_non_finite()
         with mock.patch.multiple(triton_impl, CHAIN_BLOCK_C=8, CHAIN_CHUNK_T=8):  # 3 blocks x 5 tiles
             checks += [check_linear(f32, reverse, True, gen=gen, shape=(2, 40, 20)) for reverse in (False, True)]
     # 128 channels: compiled for a GPU, a multiple of 16 lets Triton spread a chained tile's steps over lanes
-    a, b = leaf(2, 160, 128, dtype=f32, scale=0.99, positive=True, gen=gen), leaf(2, 160, 128, dtype=f32, gen=gen)
+    a, b = leaf(2, 72, 128, dtype=f32, scale=0.99, positive=True, gen=gen), leaf(2, 72, 128, dtype=f32, gen=gen)
     s = leaf(2, 128, dtype=f32, gen=gen)
     runs, made = {}, []
     for chained in (False, True):
@@ -171,8 +171,8 @@ def check_linear_chained(gen) -> list:
     same = worst == 0 if DEVICE == "cpu" else worst < tolerance(f32)
     print(f"{'ok  ' if same else 'FAIL'} chained states and gradients against the walk's: max rel err {worst:.1e} "
           f"({'bit for bit' if DEVICE == 'cpu' else 'float32 tolerance'})", flush=True)
-    # forward and adjoint: 5 tiles of 32 steps x 4 blocks of 32 channels x 2 rows, one ticket each
-    counted = len(made) == 2 and all(int(links[0]) == 40 and bool((links[1:] >> 32 == 1).all()) for links in made)
+    # forward and adjoint: 3 tiles of 32 steps (the last partial) x 4 blocks of 32 channels x 2 rows, one ticket each
+    counted = len(made) == 2 and all(int(links[0]) == 24 and bool((links[1:] >> 32 == 1).all()) for links in made)
     print(f"{'ok  ' if counted else 'FAIL'} every chained program took one ticket and published all its links "
           f"({[int(links[0]) for links in made]} tickets)", flush=True)
     return checks + [same, counted, check_chain_gives_up()]
@@ -261,7 +261,7 @@ def interpreter_checks(gen) -> list:
         checks.append(check_cfc(dtype, gen))
     checks.append(check_cfc(torch.float32, gen, b=20, T=3, units=20, width=40))
     for reverse in (False, True):  # several time tiles (the last one partial) and channel blocks (the last partial)
-        checks.append(check_linear(torch.float32, reverse, True, gen=gen, shape=(2, 150, 133)))
+        checks.append(check_linear(torch.float32, reverse, True, gen=gen, shape=(2, 40, 133)))
     checks += check_linear_gate_overflow(gen) + check_long_gain_precision(gen) + check_linear_non_finite()
     checks += check_growing_modes(torch.Generator().manual_seed(4))  # its own: every other check keeps its inputs
     checks += check_linear_chained(torch.Generator().manual_seed(3))  # its own: every other check keeps its inputs
