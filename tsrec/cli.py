@@ -67,8 +67,8 @@ def _add_forecast(commands) -> None:
     order.add_argument("--monthfirst", dest="dayfirst", action="store_const", const=False,
                        help="read dates like 05/03/2024 month first (May 3)")
     forecast.add_argument("--fh", type=_step_count, nargs="+", default=None, metavar="N",
-                          help="forecast steps 1..N (default: the steps the model's predict() forecasts, "
-                               "i.e. of the fh given to fit, else 1..its horizon)")
+                          help="one whole number N: forecast steps 1..N (default: the steps the model's "
+                               "predict() forecasts, i.e. of the fh given to fit, else 1..its horizon)")
     forecast.add_argument("--quantiles", type=float, nargs="+", default=None, metavar="Q",
                           help="quantile levels strictly between 0 and 1, e.g. 0.1 0.9, for a model that samples "
                                "forecast paths (LS4Forecaster): a <value>_q<level> column each")

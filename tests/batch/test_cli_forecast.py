@@ -116,7 +116,8 @@ def test_a_missing_dask_extra_is_one_line_and_exit_2(saved, tmp_path, capsys, mo
             "--output", str(tmp_path / "o.csv"), "--engine", "dask"]
     assert main(argv) == 2
     assert capsys.readouterr().err == ("tsrec forecast: error: engine='dask' needs dask and distributed: "
-                                       "pip install 'tsrec[dask]'\n")
+                                       "pip install dask distributed (or, in the tsrec checkout, pip install -e "
+                                       "'.[dask]')\n")
     assert not (tmp_path / "o.csv").exists()
 
 

@@ -68,6 +68,12 @@ def test_a_model_fitted_on_an_array_forecasts_named_columns(numbered, tmp_path):
     # without columns= there are no names to look for: say so instead of looking for "0" and "1"
     with pytest.raises(InputError, match=r"fitted on an array.*numbered \[0, 1\].*columns= \(CLI: --columns\)"):
         forecast_files(numbered, tmp_path / "in.csv", tmp_path / "none.csv")
+    # a wide file: told to read it long, naming the file's columns (it was told columns=[0, 1], the numbers)
+    frame.rename_axis("ds").reset_index().to_csv(tmp_path / "wide.csv", index=False)
+    with pytest.raises(InputError, match=r"fitted on an array \(numbered \[0, 1\]\); use layout='long' and name the "
+                                         r"file's value columns in the fitted order with columns= \(CLI: --layout "
+                                         r"long --columns\)$"):
+        forecast_files(numbered, tmp_path / "wide.csv", tmp_path / "none.csv", layout="wide")
     assert not (tmp_path / "none.csv").exists()
 
 

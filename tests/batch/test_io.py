@@ -13,6 +13,10 @@ from tsrec.batch.io import check_output_path
 from tsrec.estimators import InputError
 
 
+#: the fix for a missing Parquet engine: pyarrow itself, or the checkout's extra (tsrec is not on PyPI)
+NEEDS_PYARROW = r"needs pyarrow: pip install pyarrow \(or, in the tsrec checkout, pip install -e '\.\[parquet\]'\)"
+
+
 def long_frame(n: int = 30, ids=("a", "b", "c")) -> pd.DataFrame:
     t = pd.date_range("2024-01-01", periods=n, freq="h")
     rng = np.random.default_rng(0)
@@ -205,9 +209,9 @@ def test_parquet_without_pyarrow_names_the_extra(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pd, "read_parquet", no_pyarrow)
     monkeypatch.setattr(pd.DataFrame, "to_parquet", no_pyarrow)
-    with pytest.raises(ImportError, match=r"reading .*in.parquet needs pyarrow: pip install 'tsrec\[parquet\]'"):
+    with pytest.raises(ImportError, match=r"reading .*in.parquet " + NEEDS_PYARROW):
         read_series(tmp_path / "in.parquet")
-    with pytest.raises(ImportError, match=r"writing .*out.parquet needs pyarrow: pip install 'tsrec\[parquet\]'"):
+    with pytest.raises(ImportError, match=r"writing .*out.parquet " + NEEDS_PYARROW):
         write_forecasts(long_frame(n=3), tmp_path / "out.parquet")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet"]
 
@@ -217,7 +221,7 @@ def test_parquet_output_without_an_engine_is_refused_before_the_model_is_read(tm
     long_frame(n=3).to_csv(tmp_path / "in.csv", index=False)
     for engine in ("pyarrow", "fastparquet"):
         monkeypatch.setitem(sys.modules, engine, None)  # an import of it raises ImportError
-    with pytest.raises(ImportError, match=r"writing .*out.parquet needs pyarrow: pip install 'tsrec\[parquet\]'"):
+    with pytest.raises(ImportError, match=r"writing .*out.parquet " + NEEDS_PYARROW):
         forecast_files(tmp_path / "no-such-model", tmp_path / "in.csv", tmp_path / "out.parquet")
     check_output_path(tmp_path / "out.csv")  # CSV needs no engine
 

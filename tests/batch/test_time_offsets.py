@@ -255,3 +255,31 @@ def test_a_repeated_autumn_time_held_once_in_a_panel_is_refused_with_its_series(
     with pytest.raises(InputError, match=r"the model was fitted in Europe/Berlin, but series 'a' holds 2024-10-27 "
                                          r"02:00:00 once, a time the clocks repeat"):
         forecast_panel(est, panel)
+
+
+@pytest.mark.parametrize("first", ["2024-03-01 00:00+01:00", "2024-02-29 23:00+00:00"])
+def test_daily_rows_of_one_offset_across_a_change_are_refused_alone_and_beside_other_files(tmp_path, first):
+    # midnight at +01:00 is 01:00 on Berlin clocks in summer (and 23:00 UTC is 00:00, then 01:00): not the
+    # model's days. Beside a file whose offsets change, every file was read as its own wall clock, and the
+    # same rows were taken as Berlin midnights without a word
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(
+        pd.Series(np.sin(np.arange(60) / 3), index=BERLIN_DAYS))
+    days = pd.date_range(first, periods=60, freq="D")  # Berlin's midnights in winter, at one offset all along
+    fixed = write(tmp_path, "fixed.csv", days, ids="b")
+    changing = write(tmp_path, "local.csv", BERLIN_DAYS, ids="c")
+    message = (r"fixed\.csv: series 'b' has time stamps 1 day apart in absolute time but not on the clocks of "
+               r"Europe/Berlin \(2024-03-31 00:00:00\+01:00 is followed by 2024-04-01 01:00:00\+02:00\): .*write "
+               r"them with Europe/Berlin's own offsets .* or as local dates without a zone")
+    for files in ([fixed], [changing, fixed], [fixed, changing]):
+        with pytest.raises(InputError, match=message):
+            forecast_files(est, files, tmp_path / "out.csv")
+        with pytest.raises(InputError, match=message):
+            read_series(files, time_zone="Europe/Berlin")
+    assert not (tmp_path / "out.csv").exists()
+    # without a zone to read them in, one offset's days are even: a file alone keeps them, beside the other
+    # file they keep their own dates
+    assert read_series(fixed).index.get_level_values("ds").tz is not None
+    both = read_series([changing, fixed]).loc["b"].index
+    assert both.tz is None and (both == days.tz_localize(None)).all()
+    # the changing file alone is Berlin's days, as before
+    assert forecast_files(est, changing, tmp_path / "out.csv")["ds"].dt.hour.eq(0).all()

@@ -5,7 +5,7 @@ Typical use, with a folder written by ``est.save("model_dir")``::
     from tsrec.batch import forecast_files
     forecast_files("model_dir", ["a.csv", "b.csv"], "forecasts.parquet", engine="dask")
 
-Dask is optional (``pip install 'tsrec[dask]'``) and imported only by ``engine="dask"``.
+Dask is optional (``pip install -e '.[dask]'`` in the checkout) and imported only by ``engine="dask"``.
 """
 
 from tsrec.batch.forecast import forecast_files, forecast_panel, load_cached

@@ -56,7 +56,7 @@ def forecast_steps(fh: int | Sequence[int] | None, est: DeepForecaster) -> list[
         if fh < 1:  # in-sample, as the forecaster's predict calls steps <= 0
             raise InSampleError(f"fh must be >= 1 (the number of steps to forecast), got {fh}")
         # before a list of fh steps is made: about 40 bytes a step (an int and its pointer)
-        check_output_size(1, int(fh), 3, "series", "ask for fewer steps")
+        check_output_size(1, int(fh), 3, "series alone", "ask for fewer steps")
         return list(range(1, int(fh) + 1))
     if isinstance(fh, ForecastingHorizon):  # sktime's: its relative steps; stamps name no step of every series
         if not fh.is_relative:
@@ -112,6 +112,12 @@ def value_columns(est: DeepForecaster, layout: str, columns: Sequence[str] | Non
                          "(CLI: --columns)")
     if est.n_channels_ == 1:
         return columns
+    if layout == "wide" and numbered(est):
+        raise InputError(
+            f"wide files hold one univariate series per column but the model forecasts {est.n_channels_} variates, "
+            f"fitted on an array (numbered {est.columns_}); use layout='long' and name the file's value columns in "
+            "the fitted order with columns= (CLI: --layout long --columns)"
+        )
     if layout == "wide":
         raise InputError(
             f"wide files hold one univariate series per column but the model forecasts "

@@ -37,12 +37,17 @@ def check_spacing(frame: pd.DataFrame, id_col: str, time_col: str, files: np.nda
     if not dates and not pd.api.types.is_integer_dtype(stamps.dtype):
         return
     values = pd.DatetimeIndex(stamps).asi8 if dates else stamps.to_numpy(dtype=np.int64)
+    clocks = _local_clocks(stamps) if dates else None
     ids = frame[id_col].to_numpy()
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
     regular: dict[bytes, bool] = {}  # many series share their stamps: ask pandas once per set
     for start, end in zip(starts, [*starts[1:], len(ids)]):
         gaps = np.diff(values[start:end])
-        if len(gaps) < 2 or (gaps == gaps[0]).all():
+        if len(gaps) < 2:
+            continue
+        if (gaps == gaps[0]).all():
+            if clocks is not None and gaps[0] >= clocks[1] and _uneven(np.diff(clocks[0][start:end])):
+                raise InputError(_clock_message(stamps.iloc[start:end], ids[start], files[start:end]))
             continue
         if dates:
             key = values[start:end].tobytes()
@@ -51,6 +56,37 @@ def check_spacing(frame: pd.DataFrame, id_col: str, time_col: str, files: np.nda
             if regular[key]:
                 continue
         raise InputError(_message(stamps.iloc[start:end], gaps, ids[start], files[start:end], in_utc))
+
+
+def _local_clocks(stamps: pd.Series) -> tuple[np.ndarray, int] | None:
+    """Zoned stamps as their zone's wall-clock times (in the index's unit) and a day in that unit; None for
+    stamps without a zone, or in one of a fixed offset, whose clocks step as absolute time does."""
+    index = pd.DatetimeIndex(stamps)
+    if index.tz is None:
+        return None
+    local = index.tz_localize(None).asi8
+    if (local - index.asi8 == local[0] - index.asi8[0]).all():
+        return None
+    return local, int(pd.Timedelta(days=1) / pd.Timedelta(1, unit=index.unit))
+
+
+def _uneven(gaps: np.ndarray) -> bool:
+    return bool(len(gaps)) and not (gaps == gaps[0]).all()
+
+
+def _clock_message(stamps: pd.Series, key: object, files: np.ndarray) -> str:
+    """Stamps a day or more apart in absolute time that a daylight-saving change moves on their zone's
+    clocks: the forecasters count such steps in local dates, and refuse them."""
+    index = pd.DatetimeIndex(stamps)
+    at = odd_gap(np.diff(index.tz_localize(None).asi8))
+    where = ", ".join(sorted({str(files[at]), str(files[at + 1])}))
+    step = describe_step(pd.Timedelta(int(index.asi8[1] - index.asi8[0]), unit=index.unit), index)[1]
+    return (
+        f"{where}: series {str(key)!r} has time stamps {step} apart in absolute time but not on the clocks of "
+        f"{index.tz} ({index[at]} is followed by {index[at + 1]}): they keep one UTC offset across a "
+        f"daylight-saving change, while steps of a day or more are counted in local dates; write them with "
+        f"{index.tz}'s own offsets (which change with daylight saving time) or as local dates without a zone"
+    )
 
 
 def _message(stamps: pd.Series, gaps: np.ndarray, key: object, files: np.ndarray, in_utc: bool) -> str:

@@ -21,7 +21,7 @@ from tsrec.batch._values import FIX_COLUMNS, check_ids, numeric
 from tsrec.errors import InputError, InputFileNotFoundError
 
 PathLike = str | os.PathLike
-PYARROW_FIX = "pip install 'tsrec[parquet]' (or pip install pyarrow)"
+PYARROW_FIX = "pip install pyarrow (or, in the tsrec checkout, pip install -e '.[parquet]')"
 # compressed CSV is decided by the suffix; the temporary output name hides it, so keep it here
 _FORMATS = {".csv": ("csv", None), ".csv.gz": ("csv", "gzip"), ".parquet": ("parquet", None), ".pq": ("parquet", None)}
 

@@ -192,14 +192,15 @@ def _wall_clock(values: pd.Series, order: dict) -> pd.Series | None:
 
 
 def common_time_zone(
-    frames: list[pd.DataFrame], walls: list[pd.Series | None], id_col: str, time_col: str
+    frames: list[pd.DataFrame], walls: list[pd.Series | None], id_col: str, time_col: str, time_zone: object = None
 ) -> tuple[list[pd.DataFrame], bool]:
     """One time zone for stamps whose UTC offsets differ, within a file or between files.
 
     Such stamps (e.g. ``+01:00`` in winter, ``+02:00`` in summer) meet in UTC, unless that breaks
     the series' even spacing and their step is a day or more: local midnights become 23:00 or
     22:00 UTC of the day before, 23 or 25 hours apart. Then the local wall-clock stamps are kept,
-    without a zone, so each row keeps the date the file gives it.
+    without a zone, so each row keeps the date the file gives it; a file's stamps of one fixed offset
+    become the wall-clock times of ``time_zone`` (the zone they are read in next), as they would alone.
 
     Parameters
     ----------
@@ -209,6 +210,8 @@ def common_time_zone(
         Per frame, the local wall-clock stamps from :func:`parse_times`, or None.
     id_col, time_col : str
         The series-id and time columns.
+    time_zone : str or tzinfo, optional
+        The zone the stamps are read in after this (a zoned model's).
 
     Returns
     -------
@@ -221,7 +224,7 @@ def common_time_zone(
         return frames, False  # one zone, or stamps without a zone (check_time_types refuses a mix)
     ids = pd.concat([f[id_col] for f in frames], ignore_index=True)
     utc = [f[time_col].dt.tz_convert("UTC") for f in frames]
-    local = [f[time_col].dt.tz_localize(None) if w is None else w for f, w in zip(frames, walls)]
+    local = [w if w is not None else _fixed_offset_clock(f[time_col], time_zone) for f, w in zip(frames, walls)]
     in_utc, in_local = pd.concat(utc, ignore_index=True), pd.concat(local, ignore_index=True)
     if _even(ids, in_utc):
         return [f.assign(**{time_col: t}) for f, t in zip(frames, utc)], True
@@ -229,6 +232,11 @@ def common_time_zone(
         _check_no_daily_series(ids, in_utc, in_local)
         return [f.assign(**{time_col: t}) for f, t in zip(frames, utc)], True
     return [f.assign(**{time_col: t.to_numpy()}) for f, t in zip(frames, local)], False
+
+
+def _fixed_offset_clock(stamps: pd.Series, time_zone: object) -> pd.Series:
+    """Stamps of one zone as wall-clock times without a zone: ``time_zone``'s if given, else their own."""
+    return (stamps if time_zone is None else stamps.dt.tz_convert(time_zone)).dt.tz_localize(None)
 
 
 def _check_no_daily_series(ids: pd.Series, utc: pd.Series, local: pd.Series) -> None:

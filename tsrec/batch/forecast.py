@@ -200,7 +200,8 @@ def _import_dask():
     try:
         import dask
     except ImportError:
-        raise ImportError("engine='dask' needs dask and distributed: pip install 'tsrec[dask]'") from None
+        raise ImportError("engine='dask' needs dask and distributed: pip install dask distributed (or, in the "
+                          "tsrec checkout, pip install -e '.[dask]')") from None
     return dask
 
 
@@ -212,7 +213,8 @@ def _connected(address: str) -> Iterator[object]:
     try:
         from distributed import Client
     except ImportError:
-        raise ImportError(f"client={address!r} needs dask and distributed: pip install 'tsrec[dask]'") from None
+        raise ImportError(f"client={address!r} needs dask and distributed: pip install dask distributed (or, in "
+                          "the tsrec checkout, pip install -e '.[dask]')") from None
     try:
         client = Client(address, timeout=_CONNECT_TIMEOUT_S)
     except OSError as err:  # TimeoutError too: "Timed out trying to connect to ... after 30 s"
@@ -315,7 +317,8 @@ def forecast_files(
         and needs ``columns`` (the file's value columns in the fitted order).
     engine : {"local", "dask"}, default="local"
         ``"local"`` forecasts in this process. ``"dask"`` spreads chunks of series over Dask
-        workers (needs ``pip install 'tsrec[dask]'``); its output is identical to the local one.
+        workers (needs dask and distributed: ``pip install -e '.[dask]'`` in the checkout); its
+        output is identical to the local one.
     client : distributed.Client or str, optional
         With ``engine="dask"``: run on this cluster, or on the scheduler at this address (e.g.
         ``"tcp://10.0.0.1:8786"``), connected to only after the files are read and checked. A

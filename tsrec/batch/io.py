@@ -128,7 +128,7 @@ def read_series(
     names = _value_names(layout, value_col, columns)
     check_roles(layout, id_col, time_col, names, columns)
     read = [read_one(Path(p), layout, id_col, time_col, names, columns, dayfirst) for p in paths]
-    frames, in_utc = common_time_zone([f for f, _ in read], [wall for _, wall in read], id_col, time_col)
+    frames, in_utc = common_time_zone([f for f, _ in read], [wall for _, wall in read], id_col, time_col, time_zone)
     # remember each row's file so that errors found across files can still name the file
     source = np.repeat(np.arange(len(paths)), [len(f) for f in frames])
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
