@@ -22,7 +22,9 @@ def test_dry_run_fits_twice_and_reports(gpu_training, tmp_path):
     assert all("| yes | yes |" in row for row in rows)  # same predictions twice, finite
 
 
-def test_a_dry_run_trains_in_the_precision_given(gpu_training, tmp_path):
+def test_a_dry_run_trains_in_the_precision_given(gpu_training, tmp_path, monkeypatch):
+    # Chimera's 2-D scans run step by step on the CPU: 300 of ETTh1's hours, not 2,000 (some 30 batches, not 250)
+    monkeypatch.setattr(gpu_training, "N_HOURS", 300)
     out = tmp_path / "gpu_training.md"
     argv = ["--accelerator", "cpu", "--tiny", "--precision", "bf16-mixed", "--models", "ChimeraForecaster", "--out",
             str(out)]

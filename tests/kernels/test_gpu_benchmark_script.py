@@ -42,7 +42,12 @@ kg.SELECTIVE_TARGET_SIZE = (2, 9, 4, 3)
 kg.SWEEP_SIZE, kg.SWEEP_TILES = (1, 40, 40, 1), [(16, 8, 1, 4), (128, 16, 4, 1), (0, 8, 2, 4), (32, 32, 3, 4)]
 kg.CHAIN_SWEEP_TILES = [(16, 8, 1), (32, 32, 1), (64, 8, 2), (0, 8, 1), (16, 16, 1)]  # the 4th fails: it stops
 kg.SELECTIVE_SWEEP_TILES = [(16, 16, 4, 8), (8, 4, 4, 4)]
+# a test that checks no timing and no sweep row: the sweep's size as the bandwidth target's, one tile a sweep
+if os.environ.get("DRY_RUN_SMALL"):
+    kg.GPU_SIZES["linear_scan"], (kg.BANDWIDTH_MIN_ROWS, kg.BANDWIDTH_TIME) = [kg.SWEEP_SIZE], (40, 40)
+    kg.SWEEP_TILES, kg.CHAIN_SWEEP_TILES, kg.SELECTIVE_SWEEP_TILES = [(128, 16, 4, 1)], [(32, 32, 1)], [(16, 16, 4, 8)]
 if len(sys.argv) > 2:  # the device's time limit strikes in the first linear tile sweep, after its second row
+    kg.GPU_SIZES["linear_scan"] = [kg.SWEEP_SIZE]  # no bandwidth-target size: that run checks no target line
     real_sweep = kg.sweep_tiles
     def cut_short(*args, progress, **kwargs):
         def stop_after_two(table):
@@ -68,8 +73,8 @@ sys.exit(rc)
 """
 
 
-def _dry_run(out: Path, *extra: str, ops: str = "") -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DRY_RUN_OPS": ops}
+def _dry_run(out: Path, *extra: str, ops: str = "", small: bool = False) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DRY_RUN_OPS": ops, "DRY_RUN_SMALL": "1" if small else ""}
     env.pop("TSREC_KERNEL_BACKEND", None)
     return subprocess.run([sys.executable, "-c", DRY_RUN, str(out), *extra], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
@@ -147,7 +152,9 @@ def test_gpu_benchmark_writes_targets_and_tables(tmp_path):
 def test_a_run_cut_short_keeps_what_it_measured(tmp_path):
     pytest.importorskip("triton")
     out = tmp_path / "kernels_gpu.md"
-    proc = _dry_run(out, "stop in the sweeps")
+    # the ops measured before the linear sweeps, less rnn, ltc and scan2d: the two target ops and one other
+    # table are what the partial report must keep (the full run above checks every table)
+    proc = _dry_run(out, "stop in the sweeps", ops="linear_scan selective_scan cfc_scan")
     assert proc.returncode == 124, proc.stdout + proc.stderr
     report = out.read_text()
     assert "**Partial report**" in report
@@ -160,18 +167,25 @@ def test_a_run_cut_short_keeps_what_it_measured(tmp_path):
     assert not any(line.startswith("| 64 |") for line in linear)
 
 
-def test_ops_option_times_only_the_ops_named(tmp_path):
+def test_ops_option_times_only_the_ops_named(tmp_path, capsys):
     pytest.importorskip("triton")
     out = tmp_path / "kernels_gpu.md"
-    proc = _dry_run(out, ops="linear_scan")
+    # the timings and the sweeps' rows are the full run's to check: here the smallest linear size, one tile a sweep
+    proc = _dry_run(out, ops="linear_scan", small=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = out.read_text()
     assert "--ops linear_scan" in report and "### linear_scan tile sweep" in report
-    assert "- triton linear_scan B=2, T=70, C=40 (B*C=80): public op " in report
+    assert "- triton linear_scan B=1, T=40, C=40 (B*C=40): public op " in report
     assert not any(op in report for op in ("### selective_scan", "### rnn_scan", "### ltc_scan", "### scan2d"))
     assert "- selective_scan fwd+bwd" not in report
-    proc = _dry_run(out, ops="linear")
-    assert proc.returncode == 2 and "invalid choice: 'linear'" in proc.stderr
+    # an unknown op stops the parser before anything runs: in this process, not another interpreter's start-up
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import kernels_gpu as kg
+
+    with pytest.raises(SystemExit) as stop:
+        kg.main(["--ops", "linear", "--out", str(tmp_path / "x.md")])
+    assert stop.value.code == 2 and "invalid choice: 'linear'" in capsys.readouterr().err
+    assert not (tmp_path / "x.md").exists()
 
 
 # benchmarks/gpu_check.sh's GPU-size checks (tests/kernels/triton_interpret_check.py, its cases in
