@@ -85,8 +85,10 @@ def _run_forecast(args: argparse.Namespace) -> int:
     try:
         for option, value in (("--scheduler-address", args.scheduler_address), ("--npartitions", args.npartitions)):
             if value is not None and engine != "dask":
-                alternative = " or --scheduler-address" if option == "--npartitions" else ""
-                raise ValueError(f"{option} needs --engine dask{alternative}")
+                # --scheduler-address picks Dask only where no --engine is given
+                alternative = " or --scheduler-address" if option == "--npartitions" and args.engine is None else ""
+                given = " in place of --engine local" if args.engine == "local" else ""
+                raise ValueError(f"{option} needs --engine dask{alternative}{given}")
         from tsrec.batch import forecast_files
 
         # an address, not a client: the files are checked before the (slow to fail) connection

@@ -94,7 +94,9 @@ def test_a_repeated_input_or_columns_option_adds_to_the_earlier_ones(saved, tmp_
         ({"--fh": "10000000000000"}, r"fh reaches step 10,000,000,000,000: .* GiB of memory this process may use"),
         ({"--npartitions": "0"}, r"--npartitions must be >= 1, got 0"),
         ({"--scheduler-address": "tcp://1.2.3.4:1", "--engine": "local"}, "--scheduler-address needs --engine dask"),
-        ({"--npartitions": "3"}, "--npartitions needs --engine dask or --scheduler-address"),
+        ({"--npartitions": "3"}, "--npartitions needs --engine dask or --scheduler-address$"),
+        # with --engine local given, --scheduler-address would be refused too
+        ({"--npartitions": "3", "--engine": "local"}, "--npartitions needs --engine dask in place of --engine local$"),
         # the files are checked before connecting, which would take its 30 s timeout to fail here
         ({"--scheduler-address": "tcp://127.0.0.1:1", "--model": "nowhere"}, "nowhere is not a saved tsrec estimator"),
     ],

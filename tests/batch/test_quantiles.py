@@ -57,13 +57,13 @@ def test_dask_gives_the_local_quantiles_bit_for_bit(two_variates):
 
 
 @pytest.mark.parametrize("levels, match", [
-    ([0.0, 0.5], r"quantiles must be a number strictly between 0 and 1"),
-    (1.5, r"quantiles must be a number strictly between 0 and 1"),
-    ([float("nan")], r"quantiles must be a number strictly between 0 and 1"),
-    (["0.1"], r"quantiles must be a number strictly between 0 and 1"),
-    ([True], r"quantiles must be a number strictly between 0 and 1"),
-    ([], r"quantiles is empty"),
-    ([0.1, 0.9, 0.1], r"quantiles repeats \[0\.1\]; give each level once"),
+    ([0.0, 0.5], r"quantiles \(CLI: --quantiles\) must be a number strictly between 0 and 1"),
+    (1.5, r"quantiles \(CLI: --quantiles\) must be a number strictly between 0 and 1"),
+    ([float("nan")], r"quantiles \(CLI: --quantiles\) must be a number strictly between 0 and 1"),
+    (["0.1"], r"quantiles \(CLI: --quantiles\) must be a number strictly between 0 and 1"),
+    ([True], r"quantiles \(CLI: --quantiles\) must be a number strictly between 0 and 1"),
+    ([], r"quantiles \(CLI: --quantiles\) is empty"),
+    ([0.1, 0.9, 0.1], r"quantiles \(CLI: --quantiles\) repeats \[0\.1\]; give each level once"),
 ])
 def test_bad_levels_are_refused(two_variates, levels, match):
     est, panel = two_variates
@@ -101,4 +101,4 @@ def test_cli_writes_the_quantile_columns(two_variates, tmp_path, capsys):
     assert list(written.columns)[2:] == ["load_hat", "load_q0.25", "load_q0.75", "temp_hat", "temp_q0.25",
                                          "temp_q0.75"]
     assert main([*argv, "--quantiles", "1.5"]) == 2
-    assert "quantiles must be a number strictly between 0 and 1" in capsys.readouterr().err
+    assert "quantiles (CLI: --quantiles) must be a number strictly between 0 and 1" in capsys.readouterr().err

@@ -184,7 +184,18 @@ def test_an_accelerator_the_machine_lacks_is_refused_before_the_search(series, t
      r"'batch_size' is a FloatDistribution, but ARNetForecaster's batch_size takes whole numbers; use "
      r"optuna.distributions.IntDistribution\(16, 64\)"),
     ("scaling", optuna.distributions.FloatDistribution(0, 1), r"scaling takes a name, no number; use .*Categorical"),
-    ("verbose", optuna.distributions.IntDistribution(0, 1), r"verbose takes True or False, no number"),
+    ("verbose", optuna.distributions.IntDistribution(0, 1), r"'verbose' is an IntDistribution, but ARNetForecaster's "
+     r"verbose takes True or False, no number"),
+    # categorical choices of another kind: each trial that drew one failed, and the search ended in a RuntimeError
+    ("batch_size", optuna.distributions.CategoricalDistribution([16.0, 32.0]),
+     r"'batch_size' offers \[16\.0, 32\.0\], but ARNetForecaster's batch_size takes whole numbers: every trial that "
+     r"drew one would fail; give them as ints, e\.g\. \[16, 32\]"),
+    ("batch_size", optuna.distributions.CategoricalDistribution([16, None]), r"offers \[None\], .*offer ints only"),
+    ("patience", optuna.distributions.CategoricalDistribution([None, 3, 2.5]),
+     r"'patience' offers \[2\.5\], but ARNetForecaster's patience takes whole numbers or None: .*offer ints or None"),
+    ("scaler", optuna.distributions.CategoricalDistribution([0, 1]), r"offers \[0, 1\], .*takes a name: .*offer "
+     r"names \(str\) only"),
+    ("verbose", optuna.distributions.CategoricalDistribution([0, 1]), r"offers \[0, 1\], .*offer True and False only"),
 ])
 def test_a_distribution_of_values_the_parameter_never_takes_is_refused_before_any_trial(series, name, distribution,
                                                                                          match):
@@ -195,5 +206,6 @@ def test_a_distribution_of_values_the_parameter_never_takes_is_refused_before_an
             1e-3, 1e-2)}, study=study)
     assert not study.trials
     sizes = {"batch_size": optuna.distributions.IntDistribution(16, 32), "lr": optuna.distributions.FloatDistribution(
-        1e-3, 1e-2)}  # the right kinds: searched
+        1e-3, 1e-2), "patience": optuna.distributions.CategoricalDistribution([None, 3]),
+        "verbose": optuna.distributions.CategoricalDistribution([False])}  # the right kinds: searched
     assert tune(arnet(), series, n_trials=1, space=sizes, random_state=0).best_params.keys() == sizes.keys()

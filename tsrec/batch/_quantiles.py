@@ -18,11 +18,11 @@ def check_quantiles(quantiles: float | Sequence[float] | None, est: DeepForecast
     not strictly between 0 and 1, is repeated, or the model makes point forecasts only."""
     if quantiles is None:
         return None
-    levels = check_levels("quantiles", quantiles)
+    levels = check_levels("quantiles (CLI: --quantiles)", quantiles)
     levels = levels if isinstance(levels, list) else [levels]
     repeated = sorted({level for level in levels if levels.count(level) > 1})
     if repeated:
-        raise ParameterError(f"quantiles repeats {repeated}; give each level once")
+        raise ParameterError(f"quantiles (CLI: --quantiles) repeats {repeated}; give each level once")
     if not est.get_tag("capability:pred_int"):
         raise ParameterError(
             f"quantiles need a forecaster that samples forecast paths (LS4Forecaster); the model, "

@@ -264,8 +264,9 @@ class Objective:
         limits = validation_limits(candidate)
         if params.keys() & TRAINING_LENGTH_PARAMS or not limits or "max_time" in limits:  # time varies by trial
             return self._fail(trial, reason, None)
+        # horizon changes the windows too, but a space may not sample it (check_sampled): not offered
         raise TuningSetupError(f"trial {trial.number}: {reason}; every trial would repeat it, as the search space "
-                               f"samples none of {sorted(TRAINING_LENGTH_PARAMS)}")
+                               f"samples none of {sorted(TRAINING_LENGTH_PARAMS - {'horizon'})}")
 
     def _fail(self, trial: optuna.Trial, reason: str, error: BaseException | None) -> float:
         trial.set_user_attr("error", reason)

@@ -20,6 +20,7 @@ import optuna
 
 from tsrec._checks import check_int
 from tsrec.errors import ParameterError
+from tsrec.tuning._distribution_kinds import check_distribution_kind
 from tsrec.registry import all_estimators, get_estimator
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def distributions_space(distributions: dict, estimator: object = None) -> SpaceF
                 "or pass a function space(trial) -> dict"
             )
         if estimator is not None:
-            _check_distribution_kind(type(estimator), name, distribution)
+            check_distribution_kind(type(estimator), name, distribution)
 
     def space(trial: optuna.trial.BaseTrial) -> dict[str, Any]:
         return {name: _suggested(trial, name, dist) for name, dist in distributions.items()}
@@ -65,33 +66,6 @@ def distributions_space(distributions: dict, estimator: object = None) -> SpaceF
 
 
 #: parameter annotations whose values no distribution of numbers gives, none of floats, or more than whole numbers
-_NO_NUMBERS, _WHOLE_NUMBERS, _FLOATS = ("str", "bool"), ("int", "int | None"), ("float", "float | None")
-
-
-def _check_distribution_kind(cls: type, name: str, dist: optuna.distributions.BaseDistribution) -> None:
-    """Refuse floats for a parameter annotated as an int, whole numbers for a float (Optuna's
-    ``IntDistribution(1e-4, 1e-2)`` is 0..0: every trial trained with ``lr=0``), and numbers for one of
-    names or flags."""
-    parameter = inspect.signature(cls.__init__).parameters.get(name)
-    if parameter is None:  # an unknown name: refused with the valid names by the first trial's check
-        return
-    kind = str(parameter.annotation)
-    numeric = isinstance(dist, (optuna.distributions.FloatDistribution, optuna.distributions.IntDistribution))
-    if kind in _NO_NUMBERS and numeric:
-        raise ParameterError(f"the search space's {name!r} is a {type(dist).__name__}, but {cls.__name__}'s {name} "
-                             f"takes {'True or False' if kind == 'bool' else 'a name'}, no number; use "
-                             f"optuna.distributions.CategoricalDistribution with its choices")
-    if kind in _WHOLE_NUMBERS and isinstance(dist, optuna.distributions.FloatDistribution):
-        raise ParameterError(f"the search space's {name!r} is a FloatDistribution, but {cls.__name__}'s {name} takes "
-                             f"whole numbers; use optuna.distributions.IntDistribution({int(dist.low)}, "
-                             f"{int(dist.high)}) or a CategoricalDistribution of ints")
-    if kind in _FLOATS and isinstance(dist, optuna.distributions.IntDistribution):
-        raise ParameterError(f"the search space's {name!r} is an IntDistribution({dist.low}, {dist.high}), which "
-                             f"samples whole numbers only (Optuna rounds 1e-4..1e-2 down to 0..0), but "
-                             f"{cls.__name__}'s {name} takes any float; use optuna.distributions.FloatDistribution("
-                             f"low, high) (log=True for a rate), or step=1 to sample whole numbers as floats")
-
-
 def _suggested(trial: optuna.trial.BaseTrial, name: str, dist: optuna.distributions.BaseDistribution) -> Any:
     """The trial's value of ``dist``, asked through the public ``suggest_*`` methods."""
     if isinstance(dist, optuna.distributions.FloatDistribution):
