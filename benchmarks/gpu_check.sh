@@ -38,7 +38,8 @@ kernels)
     header 2>&1 | tee "$log"
     timeout 200 "$python" tests/kernels/triton_interpret_check.py --device cuda 2>&1 | tee -a "$log"
     checks=$?
-    timeout 360 "$python" benchmarks/kernels_gpu.py --out "$out/kernels_gpu.md" 2>&1 | tee -a "$log"
+    # the budget of the committed kernels_gpu.md (docs/benchmarks.md gives the command)
+    timeout 360 "$python" benchmarks/kernels_gpu.py --budget 0.3 --out "$out/kernels_gpu.md" 2>&1 | tee -a "$log"
     bench=$?
     echo "checks exit $checks, benchmark exit $bench" | tee -a "$log"
     [ "$checks" -eq 0 ] && [ "$bench" -eq 0 ]

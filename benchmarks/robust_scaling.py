@@ -107,8 +107,9 @@ def render(rows: list[dict], args: argparse.Namespace, command: str) -> list[str
     return lines
 
 
-def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse(argv: list[str] | None, description: str = __doc__.splitlines()[0]) -> argparse.Namespace:
+    """The command line; ``description`` is the calling script's (robust_loss.py shares these flags)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--datasets", nargs="+", choices=sorted(WINDOWS), default=["exchange_rate", "illness"])
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     parser.add_argument("--epochs", type=int, default=10)

@@ -38,3 +38,11 @@ def test_bad_arguments_stop_before_any_fit(robust_loss, monkeypatch, capsys, arg
     with pytest.raises(SystemExit):
         robust_loss.main(argv)
     assert message in capsys.readouterr().err
+
+
+def test_help_describes_this_script_not_the_one_whose_flags_it_shares(robust_loss, capsys):
+    # it borrows robust_scaling's parser, and --help printed robust_scaling's description
+    with pytest.raises(SystemExit):
+        robust_loss.main(["--help"])
+    out = capsys.readouterr().out
+    assert "the point losses" in out and 'scaler="robust"' not in out
