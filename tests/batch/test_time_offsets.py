@@ -267,9 +267,10 @@ def test_daily_rows_of_one_offset_across_a_change_are_refused_alone_and_beside_o
     days = pd.date_range(first, periods=60, freq="D")  # Berlin's midnights in winter, at one offset all along
     fixed = write(tmp_path, "fixed.csv", days, ids="b")
     changing = write(tmp_path, "local.csv", BERLIN_DAYS, ids="c")
-    message = (r"fixed\.csv: series 'b' has time stamps 1 day apart in absolute time but not on the clocks of "
-               r"Europe/Berlin \(2024-03-31 00:00:00\+01:00 is followed by 2024-04-01 01:00:00\+02:00\): .*write "
-               r"them with Europe/Berlin's own offsets .* or as local dates without a zone")
+    message = (r"fixed\.csv: series 'b' has time stamps 1 day apart at one UTC time of day, which a daylight-saving "
+               r"change moves on the clocks of Europe/Berlin \(2024-03-31 00:00:00\+01:00 is followed by 2024-04-01 "
+               r"01:00:00\+02:00\), .*write them at one local time of day: as local dates without a zone, or with "
+               r"Europe/Berlin's own offsets")
     for files in ([fixed], [changing, fixed], [fixed, changing]):
         with pytest.raises(InputError, match=message):
             forecast_files(est, files, tmp_path / "out.csv")

@@ -157,3 +157,35 @@ def test_whole_numbers_for_a_float_parameter_name_the_distributions_bounds():
     # the test beside it passes IntDistribution(1e-4, 1e-2), read as 0..0, whose bounds are alike
     with pytest.raises(TypeError, match=r"'lr' is an IntDistribution\(1, 10\), which samples whole numbers only"):
         distributions_space({"lr": optuna.distributions.IntDistribution(1, 10)}, ARNetForecaster())
+
+
+@pytest.mark.parametrize("name, choices, match", [
+    # bool is an int to isinstance: True is not a batch size, nor patience epochs (each trial's fit refuses it)
+    ("batch_size", [True, 16], r"'batch_size' offers \[True\], but ARNetForecaster's batch_size takes whole "
+                               r"numbers: .*; offer ints only$"),
+    ("patience", [None, 3, False], r"'patience' offers \[False\], but ARNetForecaster's patience takes whole numbers "
+                                   r"or None: .*; offer ints or None only$"),
+    # None is no name: scaler is annotated str, not str | None
+    ("scaler", [None, "standard"], r"'scaler' offers \[None\], but ARNetForecaster's scaler takes a name: .*; offer "
+                                   r"names \(str\) only$"),
+    # ints advised only where every wrong choice is a whole float: 2.5 has no int to give
+    ("batch_size", [16.0, 2.5], r"'batch_size' offers \[16\.0, 2\.5\], .*; offer ints only$"),
+    # whole floats for an optional whole number: None kept in the advice
+    ("patience", [None, 2.0], r"'patience' offers \[2\.0\], .*; give them as ints, e\.g\. \[None, 2\]$"),
+    # the advice lists every choice, the right ones kept as they are
+    ("batch_size", [16, 32.0], r"'batch_size' offers \[32\.0\], .*; give them as ints, e\.g\. \[16, 32\]$"),
+])
+def test_categorical_choices_of_another_kind_are_refused_with_the_fix(name, choices, match):
+    from tsrec.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=match):
+        distributions_space({name: C(choices)}, ARNetForecaster())
+
+
+def test_numpy_choices_the_parameter_takes_are_searched():
+    # the estimators take NumPy's ints and bools (ARNetForecaster(batch_size=np.int64(16)) fits): the
+    # categorical check first refused CategoricalDistribution(np.arange(16, 65, 16)) as "not whole numbers"
+    space = distributions_space({"batch_size": C(np.arange(16, 65, 16)), "verbose": C(np.array([False, True]))},
+                                ARNetForecaster())
+    assert space(optuna.trial.FixedTrial({"batch_size": np.int64(32), "verbose": np.False_})) == {
+        "batch_size": 32, "verbose": False}

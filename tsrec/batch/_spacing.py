@@ -45,9 +45,11 @@ def check_spacing(frame: pd.DataFrame, id_col: str, time_col: str, files: np.nda
         gaps = np.diff(values[start:end])
         if len(gaps) < 2:
             continue
+        if clocks is not None and gaps.min() >= clocks[1]:
+            moved = _moved_on_the_clock(values[start:end], clocks[0][start:end], clocks[1])
+            if moved is not None:
+                raise InputError(_clock_message(stamps.iloc[start:end], gaps, moved, ids[start], files[start:end]))
         if (gaps == gaps[0]).all():
-            if clocks is not None and gaps[0] >= clocks[1] and _uneven(np.diff(clocks[0][start:end])):
-                raise InputError(_clock_message(stamps.iloc[start:end], ids[start], files[start:end]))
             continue
         if dates:
             key = values[start:end].tobytes()
@@ -70,22 +72,28 @@ def _local_clocks(stamps: pd.Series) -> tuple[np.ndarray, int] | None:
     return local, int(pd.Timedelta(days=1) / pd.Timedelta(1, unit=index.unit))
 
 
-def _uneven(gaps: np.ndarray) -> bool:
-    return bool(len(gaps)) and not (gaps == gaps[0]).all()
+def _moved_on_the_clock(utc: np.ndarray, local: np.ndarray, day: int) -> int | None:
+    """Where stamps at one UTC time of day first show another time on their zone's clocks (a
+    daylight-saving change moved them by an hour), or None: the forecasters count steps of a day or
+    more in local dates, where such stamps are not evenly spaced."""
+    utc_time, local_time = utc % day, local % day
+    if not (utc_time == utc_time[0]).all():
+        return None
+    moved = np.flatnonzero(local_time[1:] != local_time[:-1])
+    return int(moved[0]) if len(moved) else None
 
 
-def _clock_message(stamps: pd.Series, key: object, files: np.ndarray) -> str:
-    """Stamps a day or more apart in absolute time that a daylight-saving change moves on their zone's
-    clocks: the forecasters count such steps in local dates, and refuse them."""
+def _clock_message(stamps: pd.Series, gaps: np.ndarray, at: int, key: object, files: np.ndarray) -> str:
+    """Steps of a day or more at one UTC time of day, which a daylight-saving change moves on the
+    zone's clocks: the forecasters count such steps in local dates, and refuse them."""
     index = pd.DatetimeIndex(stamps)
-    at = odd_gap(np.diff(index.tz_localize(None).asi8))
     where = ", ".join(sorted({str(files[at]), str(files[at + 1])}))
-    step = describe_step(pd.Timedelta(int(index.asi8[1] - index.asi8[0]), unit=index.unit), index)[1]
+    step = describe_step(pd.Timedelta(int(usual_gap(gaps)), unit=index.unit), index)[1]
     return (
-        f"{where}: series {str(key)!r} has time stamps {step} apart in absolute time but not on the clocks of "
-        f"{index.tz} ({index[at]} is followed by {index[at + 1]}): they keep one UTC offset across a "
-        f"daylight-saving change, while steps of a day or more are counted in local dates; write them with "
-        f"{index.tz}'s own offsets (which change with daylight saving time) or as local dates without a zone"
+        f"{where}: series {str(key)!r} has time stamps {step} apart at one UTC time of day, which a "
+        f"daylight-saving change moves on the clocks of {index.tz} ({index[at]} is followed by {index[at + 1]}), "
+        f"while steps of a day or more are counted in local dates; write them at one local time of day: as "
+        f"local dates without a zone, or with {index.tz}'s own offsets (which change with daylight saving time)"
     )
 
 

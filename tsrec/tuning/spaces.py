@@ -65,7 +65,6 @@ def distributions_space(distributions: dict, estimator: object = None) -> SpaceF
     return space
 
 
-#: parameter annotations whose values no distribution of numbers gives, none of floats, or more than whole numbers
 def _suggested(trial: optuna.trial.BaseTrial, name: str, dist: optuna.distributions.BaseDistribution) -> Any:
     """The trial's value of ``dist``, asked through the public ``suggest_*`` methods."""
     if isinstance(dist, optuna.distributions.FloatDistribution):
