@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from _args import REPO, int_in
+from _args import REPO, int_in, report_path
 
 T = TypeVar("T")
 
@@ -27,7 +27,7 @@ def add_alternate_arguments(parser: argparse.ArgumentParser, steps_high: int, st
     parser.add_argument("--rounds", type=int_in(1, 20), default=3, help="processes per package, alternating")
     parser.add_argument("--against", type=Path, default=None, help="a folder holding another tsrec package")
     parser.add_argument("--label", default=None, help="how the report names --against's package (default: DIR)")
-    parser.add_argument("--out", type=Path, default=None, help="write the markdown report here")
+    parser.add_argument("--out", type=report_path, default=None, help="write the markdown report here")
 
 
 def packages(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, Path]:

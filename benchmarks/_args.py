@@ -35,6 +35,21 @@ def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
     return parse
 
 
+def report_path(text: str) -> Path:
+    """An argparse ``type``: a file the report can be written to (its folders are made), checked before
+    anything is measured; a folder or an unwritable place was found only after the run, as a traceback."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file, e.g. {path / 'report.md'}")
+    existing = path.parent
+    while not existing.exists():  # the folders emit_report would make, up to the first that is there
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{text} cannot be written: {existing} is not a folder this process may "
+                                         "write in; give another path")
+    return path
+
+
 def positive_float(text: str) -> float:
     """An argparse ``type``: a finite number > 0."""
     try:

@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import emit_report, int_in  # noqa: E402
+from _args import emit_report, int_in, report_path  # noqa: E402
 
 SETTINGS = {
     "defaults": {},
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", nargs="+", type=int_in(100), default=[500, 2000, 20000, 125000],
                         help="lengths of the simulated AR(3) series")
-    parser.add_argument("--out", type=Path, default=None, help="markdown file to write (default: print)")
+    parser.add_argument("--out", type=report_path, default=None, help="markdown file to write (default: print)")
     args = parser.parse_args(argv)
     import numpy as np
     import torch

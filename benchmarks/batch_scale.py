@@ -25,7 +25,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from _args import emit_report  # noqa: E402  (benchmarks/_args.py, beside this script)
+from _args import emit_report, report_path  # noqa: E402  (benchmarks/_args.py, beside this script)
 
 # run in the child: one measurement per process, so peaks do not mix
 CHILD = """
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 8000, 50000])
     parser.add_argument("--rows", type=int, default=48, help="rows per series (at least the 24 lags)")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "batch_scale.md")
+    parser.add_argument("--out", type=report_path, default=Path(__file__).parent / "results" / "batch_scale.md")
     args = parser.parse_args(argv)
     if args.rows < 24 or min(args.sizes) < 1:
         parser.error("--rows must be at least 24 (the model's lags) and every size at least 1")

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import emit_report, int_in  # noqa: E402
+from _args import emit_report, int_in, report_path  # noqa: E402
 
 CHILD = """
 import json, sys
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variates", type=int_in(1), nargs="+", default=[7, 21, 50, 100],
                         help="numbers of variates to measure (default: 7 21 50 100)")
-    parser.add_argument("--out", type=Path, default=None, help="markdown report (default: print it)")
+    parser.add_argument("--out", type=report_path, default=None, help="markdown report (default: print it)")
     args = parser.parse_args(argv)
     command = " ".join(["python benchmarks/chimera_memory.py", *(argv if argv is not None else sys.argv[1:])])
     started = time.perf_counter()

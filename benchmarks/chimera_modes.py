@@ -21,11 +21,10 @@ import platform
 import shlex
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-from _args import emit_report, int_in  # benchmarks/_args.py, beside this script
+from _args import emit_report, int_in, report_path  # benchmarks/_args.py, beside this script
 from tsrec.nn.chimera import Chimera
 
 # (batch, variates): the estimator's batch of 32 where it fits in a few seconds a pass
@@ -60,7 +59,8 @@ def measure(batch: int, variates: int, repeats: int) -> dict[str, tuple[float, f
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int_in(1), default=3)
-    parser.add_argument("--out", type=Path, default=None, help="write the markdown report here (else print only)")
+    parser.add_argument("--out", type=report_path, default=None,
+                        help="write the markdown report here (else print only)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     command = shlex.join(["python", "benchmarks/chimera_modes.py", *(sys.argv[1:] if argv is None else argv)])

@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from _args import check_names, emit_report, int_in, positive_float  # noqa: E402  (beside this script)
+from _args import check_names, emit_report, int_in, positive_float, report_path  # noqa: E402  (beside this script)
 
 DATASETS = ("ItalyPowerDemand", "GunPoint", "ArrowHead", "BasicMotions")
 MODELS = ("PGNClassifier", "SMambaClassifier")
@@ -36,7 +36,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seeds", nargs="+", type=int_in(0, 2**32 - 1), default=[0, 1, 2])
     parser.add_argument("--keep", type=positive_float, default=0.2, help="share kept of each class but the first")
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--out", type=report_path, default=None)
     args = parser.parse_args(argv)
     if args.keep >= 1:
         parser.error(f"--keep must be below 1 (a share of each reduced class), got {args.keep:g}")
@@ -45,7 +45,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     check_names(parser, "--models", args.models, [name for name, _ in all_estimators(kind="classifier")])
     from tsrec.datasets.ucr import list_ucr
 
-    check_names(parser, "--datasets", args.datasets, list_ucr(args.data_dir))
+    try:
+        known = list_ucr(args.data_dir)
+    except (ValueError, OSError) as err:  # a data dir that is a file or does not exist
+        parser.error(f"--data-dir: {err}")
+    check_names(parser, "--datasets", args.datasets, known)
     return args
 
 

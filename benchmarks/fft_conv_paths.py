@@ -38,7 +38,7 @@ from torch.nn import functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import int_in, provenance  # noqa: E402
+from _args import int_in, provenance, report_path  # noqa: E402
 from scan2d_paths import best_time  # noqa: E402
 from tsrec._files import atomic_write  # noqa: E402
 from tsrec.kernels.fft_conv import _conv_fft, fast_fft_len, has_small_factors  # noqa: E402
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int_in(1), default=1, help="torch threads")
     parser.add_argument("--repeats", type=int_in(1), default=9, help="timings per variant (the fastest is kept)")
-    parser.add_argument("--out", type=Path, default=None, help="write the markdown report here")
+    parser.add_argument("--out", type=report_path, default=None, help="write the markdown report here")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)

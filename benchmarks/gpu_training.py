@@ -40,7 +40,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from _args import check_names, provenance  # noqa: E402  (benchmarks/_args.py, beside this script)
+from _args import check_names, provenance, report_path  # noqa: E402  (benchmarks/_args.py, beside this script)
 from tsrec._files import atomic_write  # noqa: E402
 from tsrec.datasets import load_ett  # noqa: E402
 from tsrec.registry import all_estimators  # noqa: E402
@@ -122,9 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the CLI, check each estimator, write the report; exit 1 if any check failed."""
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=None, help="write the markdown report here")
+    parser.add_argument("--out", type=report_path, default=None, help="write the markdown report here")
     parser.add_argument("--models", nargs="*", default=None, help="only these estimators")
-    parser.add_argument("--accelerator", default="gpu", help="gpu (default) or cpu, for a dry run")
+    parser.add_argument("--accelerator", choices=("gpu", "cpu"), default="gpu",
+                        help="gpu (default) or cpu, for a dry run")
     parser.add_argument("--tiny", action="store_true", help="the conformance suites' small widths")
     parser.add_argument("--precision", default="32-true", choices=["32-true", "bf16-mixed", "bf16-true", "64-true"],
                         help="Lightning's precision for every fit (default: 32-true)")

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import gpu_training as data  # noqa: E402  (the data and settings of the GPU training check)
-from _args import check_names, provenance  # noqa: E402
+from _args import check_names, provenance, report_path  # noqa: E402
 from tsrec._files import atomic_write  # noqa: E402
 from tsrec.estimators._classifier import classification_loss  # noqa: E402
 from tsrec.registry import all_estimators  # noqa: E402
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the CLI, count every estimator's reads, write the markdown report."""
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=None, help="write the markdown report here")
+    parser.add_argument("--out", type=report_path, default=None, help="write the markdown report here")
     parser.add_argument("--models", nargs="*", default=None, help="only these estimators")
     args = parser.parse_args(argv)
     check_names(parser, "--models", args.models, [name for name, _ in all_estimators()])

@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import emit_report, int_in  # noqa: E402
+from _args import emit_report, int_in, report_path  # noqa: E402
 
 SAVE = """
 import sys, numpy as np, pandas as pd
@@ -81,7 +81,9 @@ def report(times: dict[str, list[float]], command: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int_in(1), default=7, help="fresh interpreters a row (default: 7)")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/import_time.md"))
+    parser.add_argument("--out", type=report_path,
+                        default=Path(__file__).resolve().parent / "results" / "import_time.md",
+                        help="the markdown report (default: the committed benchmarks/results/import_time.md)")
     args = parser.parse_args(argv)
     command = " ".join(["python benchmarks/import_time.py", *(argv if argv is not None else sys.argv[1:])])
     with tempfile.TemporaryDirectory() as folder:

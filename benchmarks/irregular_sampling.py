@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _args import emit_report, int_in, positive_float  # benchmarks/_args.py, beside this script
+from _args import emit_report, int_in, positive_float, report_path  # benchmarks/_args.py, beside this script
 
 RESULTS = Path(__file__).resolve().parent / "results" / "irregular_sampling.md"
 DATASETS = ["ItalyPowerDemand", "GunPoint"]
@@ -87,10 +87,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep", type=positive_float, default=0.5, help="fraction of each sample's points kept")
     parser.add_argument("--max-epochs", type=int_in(1), default=None, help="default: the classifier's")
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--out", type=Path, default=RESULTS, help="markdown report; '-' prints it")
+    parser.add_argument("--out", type=report_path, default=RESULTS, help="markdown report; '-' prints it")
     args = parser.parse_args(argv)
     if args.keep > 1:
         parser.error(f"--keep must be a fraction in (0, 1], got {args.keep}")
+    from tsrec.datasets.ucr import list_ucr
+
+    try:  # before any fit: a data dir that is a file or does not exist
+        list_ucr(args.data_dir)
+    except (ValueError, OSError) as err:
+        parser.error(f"--data-dir: {err}")
     out = None if str(args.out) == "-" else args.out
     if out is not None:
         from tsrec._files import check_writable

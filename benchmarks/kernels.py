@@ -31,7 +31,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling kernel_cases.py
 
-from _args import check_names, emit_report, positive_float  # noqa: E402
+from _args import check_names, emit_report, positive_float, report_path  # noqa: E402
 from kernel_cases import CASES, NAIVE_BWD_MAX, NAIVE_FWD_MAX, Case  # noqa: E402  (benchmarks/kernel_cases.py)
 
 # Peak HBM bandwidth (GB/s) of cards we may be lent; others print "unknown".
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the CLI, run every case, write the markdown report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few sizes per op (about a minute on one core)")
-    parser.add_argument("--out", type=Path, default=None, help="write the markdown report here")
+    parser.add_argument("--out", type=report_path, default=None, help="write the markdown report here")
     parser.add_argument("--budget", type=positive_float, default=0.5, help="seconds of repeats per measurement")
     parser.add_argument("--ops", nargs="*", default=None,
                         help="only these ops: a case's full name or the op before its ' (...)', e.g. nplr_kernel")

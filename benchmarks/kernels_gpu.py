@@ -28,7 +28,7 @@ from unittest import mock
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _args import provenance  # noqa: E402  (benchmarks/_args.py)
+from _args import provenance, report_path  # noqa: E402  (benchmarks/_args.py)
 import kernel_cases as kc  # noqa: E402  (benchmarks/kernel_cases.py: the cases and their inputs)
 import kernels as bench  # noqa: E402  (benchmarks/kernels.py: the timers)
 from gpu_cases import GPU_ONLY_CASES  # noqa: E402  (benchmarks/gpu_cases.py: LTC, CfC and scan2d by variates)
@@ -335,7 +335,7 @@ def target_lines(rows: list[dict], peak: float | None, copy_gbps: float) -> list
 def main(argv: list[str] | None = None) -> int:
     """Parse the CLI, time every op on the GPU, write the markdown report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=None, help="write the markdown report here")
+    parser.add_argument("--out", type=report_path, default=None, help="write the markdown report here")
     parser.add_argument("--budget", type=float, default=0.5, help="seconds of repeats per measurement")
     ops = sorted({op.split()[0] for op in GPU_SIZES})
     parser.add_argument("--ops", nargs="+", choices=ops, default=ops, metavar="OP",

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 import kernels as bench  # benchmarks/kernels.py, beside this script
-from _args import emit_report  # benchmarks/_args.py, beside this script
+from _args import emit_report, report_path  # benchmarks/_args.py, beside this script
 
 SIZES = [(16, 4096, 1024), (64, 4096, 256), (64, 4096, 1024)]  # (batch, time, channels), B*C >= 16K
 
@@ -60,7 +60,7 @@ def size_lines(bsz: int, steps: int, chans: int, peak: float, budget: float) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=float, default=0.3, help="seconds of repeats per timing")
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results"
+    parser.add_argument("--out", type=report_path, default=Path(__file__).resolve().parent / "results"
                         / "linear_scan_gpu_parts.txt")
     args = parser.parse_args(argv)
     if not torch.cuda.is_available():

@@ -31,7 +31,7 @@ import triton
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT / "tests" / "kernels"), str(ROOT)]
-from _args import provenance  # noqa: E402
+from _args import provenance, report_path  # noqa: E402
 from _triton_aot import TARGETS, compile_launch, recorded_launches, resource_usage  # noqa: E402
 from kernels_gpu import SWEEP_TILES  # noqa: E402
 
@@ -102,7 +102,7 @@ def row(tile: tuple[int, int, int, int]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Compile every sweep tile and write the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=None, help="write the markdown table here")
+    parser.add_argument("--out", type=report_path, default=None, help="write the markdown table here")
     parser.add_argument("--first", type=int, default=len(SWEEP_TILES), help="only the first N tiles")
     args = parser.parse_args(argv)
     if args.first < 1:

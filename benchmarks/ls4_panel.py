@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import code_label, cpu_name, emit_report, int_in  # noqa: E402  (benchmarks/_args.py, beside this script)
+from _args import code_label, cpu_name, emit_report, int_in, report_path  # noqa: E402  (beside this script)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -140,7 +140,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     for name in NETWORK_OPTIONS:
         parser.add_argument(f"--{name.replace('_', '-')}", type=int_in(1), default=None,
                             help=f"LS4Forecaster's {name} (default: the constructor's)")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/ls4_panel.md"))
+    parser.add_argument("--out", type=report_path, default=Path("benchmarks/results/ls4_panel.md"))
     return parser.parse_args(argv)
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import torch
 
-from _args import emit_report, int_in  # benchmarks/_args.py, beside this script
+from _args import emit_report, int_in, report_path  # benchmarks/_args.py, beside this script
 from tsrec.kernels import ltc_scan
 from tsrec.kernels.recurrent import ltc_adjoint
 
@@ -83,7 +83,8 @@ def measure(batch: int, steps: int, units: int, mode: str, repeats: int) -> dict
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int_in(1), default=3)
-    parser.add_argument("--out", type=Path, default=None, help="write the markdown report here (else print only)")
+    parser.add_argument("--out", type=report_path, default=None,
+                        help="write the markdown report here (else print only)")
     args = parser.parse_args(argv)
     command = shlex.join(["python", "benchmarks/ltc_backward.py", *(sys.argv[1:] if argv is None else argv)])
     lines = [

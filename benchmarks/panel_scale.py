@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from _args import emit_report  # noqa: E402  (benchmarks/_args.py, beside this script)
+from _args import emit_report, report_path  # noqa: E402  (benchmarks/_args.py, beside this script)
 
 OPERATIONS = ["fit", "save", "load", "predict", "predict(y=panel)", "predict(absolute fh, y=panel)",
               "predict(absolute fh)", "update"]
@@ -123,10 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--code", type=Path, nargs="*", default=[], help="other checkouts to time as well")
     parser.add_argument("--scalings", nargs="+", choices=["global", "series"], default=["global"],
                         help="the forecaster's scaling parameter, each timed")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "panel_scale.md")
+    parser.add_argument("--out", type=report_path, default=Path(__file__).parent / "results" / "panel_scale.md")
     args = parser.parse_args(argv)
     if args.rows < 48 or min(args.sizes) < 1:
         parser.error("--rows must be at least 48 (24 lags + a 24-step horizon) and every size at least 1")
+    for path in args.code:  # else the child imports whichever tsrec comes next on its path, under this label
+        if not (path / "tsrec" / "__init__.py").is_file():
+            parser.error(f"--code: {path} holds no tsrec/__init__.py")
     codes = [REPO, *(path.resolve() for path in args.code)]
     labels = [code_label(code) for code in codes]
     rows = []

@@ -28,7 +28,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from _args import emit_report  # noqa: E402  (benchmarks/_args.py, beside this script)
+from _args import emit_report, int_in, report_path  # noqa: E402  (benchmarks/_args.py, beside this script)
 from tsrec.datasets.ltsf import load_ltsf, ltsf_borders  # noqa: E402
 from tsrec.registry import get_estimator  # noqa: E402
 
@@ -122,8 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", nargs="+", choices=sorted(WINDOWS), default=["exchange_rate", "illness"])
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "panel_scaling.md")
+    parser.add_argument("--seed", type=int_in(0, 2**32 - 1), default=0)
+    parser.add_argument("--out", type=report_path, default=Path(__file__).parent / "results" / "panel_scaling.md")
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error("--epochs must be at least 1")

@@ -28,7 +28,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from _args import emit_report, positive_float  # noqa: E402  (benchmarks/_args.py, beside this script)
+from _args import emit_report, int_in, positive_float, report_path  # noqa: E402  (beside this script)
 from panel_scaling import MODELS, WINDOWS, as_panel, model_params, standardised_errors  # noqa: E402
 from tsrec.datasets.ltsf import load_ltsf, ltsf_borders  # noqa: E402
 from tsrec.registry import get_estimator  # noqa: E402
@@ -113,10 +113,10 @@ def parse(argv: list[str] | None, description: str = __doc__.splitlines()[0]) ->
     parser.add_argument("--datasets", nargs="+", choices=sorted(WINDOWS), default=["exchange_rate", "illness"])
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--seeds", type=int_in(0, 2**32 - 1), nargs="+", default=[0])
     parser.add_argument("--rate", type=positive_float, default=0.01, help="share of training rows made outliers")
     parser.add_argument("--size", type=positive_float, default=30.0, help="outliers' distance in standard deviations")
-    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--out", type=report_path, default=None)
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error("--epochs must be at least 1")

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from _args import emit_report, int_in  # benchmarks/_args.py, beside this script
+from _args import emit_report, int_in, report_path  # benchmarks/_args.py, beside this script
 from tsrec.kernels.scan2d.variate_sweep import scan_variate_sweep
 from tsrec.kernels.scan2d.wavefront import scan_wavefront
 
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="lengths at which to time the sizes of length 96 (the others keep their own)")
     parser.add_argument("--sizes", type=grid_size, nargs="+",
                         help="time these BxTxV sizes instead of the built-in ones (then --time is not allowed)")
-    parser.add_argument("--out", type=Path, default=RESULTS / "scan2d_paths.md")
+    parser.add_argument("--out", type=report_path, default=RESULTS / "scan2d_paths.md")
     args = parser.parse_args(argv)
     if args.sizes and args.time != [LOOKBACK]:
         parser.error("--sizes and --time both choose the sizes: give one of them")

@@ -27,6 +27,14 @@ import pytest
         ("forecaster_step", ["--model", "ltc", "--steps", "0"], "--steps: must be an integer in [1, 200], got 0"),
         ("forecaster_step", ["--model", "ls4", "--against", "no-such-folder"],
          "--against: no-such-folder holds no tsrec/__init__.py"),
+        # found by a usability review: each ran its whole benchmark, then failed or said nothing
+        ("engine", ["--batches-per-step", "0"], "--batches-per-step: must be an integer >= 1, got 0"),
+        ("gpu_training", ["--accelerator", "tpu"], "--accelerator: invalid choice: 'tpu'"),
+        ("panel_scaling", ["--seed", "-1"], "--seed: must be an integer in [0, 4294967295], got -1"),
+        ("robust_scaling", ["--seeds", "-1"], "--seeds: must be an integer in [0, 4294967295], got -1"),
+        ("panel_scale", ["--code", "no-such-folder"], "--code: no-such-folder holds no tsrec/__init__.py"),
+        ("class_weight", ["--data-dir", "no-such-folder"], "--data-dir: data_dir 'no-such-folder' does not exist"),
+        ("irregular_sampling", ["--data-dir", "no-such-folder"], "--data-dir: data_dir 'no-such-folder' does not"),
     ],
 )
 def test_bad_arguments_exit_2_before_measuring(benchmark_script, tmp_path, capsys, script, argv, message):
@@ -90,3 +98,17 @@ def test_fft_conv_paths_report_records_the_out_file_it_was_written_to(benchmark_
     args.out = None
     assert ("Command: `python benchmarks/fft_conv_paths.py --threads 1 --repeats 9`\n"
             in module.report(lengths, [], args))
+
+
+@pytest.mark.parametrize("script", ["arnet_defaults", "rollout_memory", "engine", "panel_scale", "kernels"])
+def test_an_out_that_is_a_folder_or_under_a_file_is_refused_before_measuring(benchmark_script, tmp_path, capsys,
+                                                                            script):
+    # it was found by the report's write after the whole run, as an IsADirectoryError traceback
+    module = benchmark_script(script)
+    (tmp_path / "a_file").write_text("kept")
+    for out, message in [(tmp_path, f"--out: {tmp_path} is a folder; give a file, e.g. {tmp_path / 'report.md'}"),
+                         (tmp_path / "a_file" / "r.md", f"{tmp_path / 'a_file'} is not a folder this process may write")]:
+        with pytest.raises(SystemExit) as stopped:
+            module.main(["--out", str(out)])
+        assert stopped.value.code == 2 and message in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"] and (tmp_path / "a_file").read_text() == "kept"
