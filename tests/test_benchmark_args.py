@@ -106,8 +106,9 @@ def test_an_out_that_is_a_folder_or_under_a_file_is_refused_before_measuring(ben
     # it was found by the report's write after the whole run, as an IsADirectoryError traceback
     module = benchmark_script(script)
     (tmp_path / "a_file").write_text("kept")
+    under_a_file = tmp_path / "a_file" / "r.md"
     for out, message in [(tmp_path, f"--out: {tmp_path} is a folder; give a file, e.g. {tmp_path / 'report.md'}"),
-                         (tmp_path / "a_file" / "r.md", f"{tmp_path / 'a_file'} is not a folder this process may write")]:
+                         (under_a_file, f"{under_a_file.parent} is not a folder this process may write")]:
         with pytest.raises(SystemExit) as stopped:
             module.main(["--out", str(out)])
         assert stopped.value.code == 2 and message in capsys.readouterr().err
