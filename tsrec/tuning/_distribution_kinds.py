@@ -7,28 +7,33 @@ the search in a RuntimeError after all of them; refused before the first trial i
 from __future__ import annotations
 
 import inspect
-import numbers
 
 import numpy as np
 import optuna
 
+from tsrec._checks import check_int
 from tsrec.errors import ParameterError
 
 #: parameter annotations whose values no distribution of numbers gives, none of floats, or more than whole numbers
 _NO_NUMBERS, _WHOLE_NUMBERS, _FLOATS = ("str", "bool"), ("int", "int | None"), ("float", "float | None")
 
+
+def _whole(choice: object) -> bool:
+    """Whether the estimators' own check takes ``choice`` for a whole number: NumPy's ints too, not a bool."""
+    try:
+        check_int("a choice", choice, minimum=None)
+    except ParameterError:
+        return False
+    return True
+
+
 #: the annotation -> the values it takes and the choices to offer, in words, and whether a choice is one of them
 _CHOICES = {
     "str": ("a name", "names (str)", lambda c: isinstance(c, str)),
     "bool": ("True or False", "True and False", lambda c: isinstance(c, (bool, np.bool_))),
-    "int": ("whole numbers", "ints", lambda c: _whole(c)),
+    "int": ("whole numbers", "ints", _whole),
     "int | None": ("whole numbers or None", "ints or None", lambda c: c is None or _whole(c)),
 }
-
-
-def _whole(choice: object) -> bool:
-    """An int, NumPy's too (the estimators take them), not a bool (True is no batch size)."""
-    return isinstance(choice, numbers.Integral) and not isinstance(choice, (bool, np.bool_))
 
 
 def check_distribution_kind(cls: type, name: str, dist: optuna.distributions.BaseDistribution) -> None:
