@@ -8,15 +8,12 @@ round.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from _args import REPO, int_in, report_path
+from _args import REPO, child_json, int_in, report_path
 
 T = TypeVar("T")
 
@@ -44,9 +41,7 @@ def run_in(package: Path, module: str, call: str) -> object:
     imports the tsrec of ``package``, on one thread; its value travels back as JSON."""
     env = {**os.environ, "PYTHONPATH": str(package), "OMP_NUM_THREADS": "1"}
     code = f"import json, {module}; print(json.dumps({module}.{call}))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent, env=env, check=True,
-                         capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return child_json(code, env=env, cwd=Path(__file__).parent)
 
 
 def alternate(named: dict[str, Path], rounds: int, measure: Callable[[Path], T]) -> dict[str, list[T]]:

@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -33,6 +34,17 @@ def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def child_json(code: str, *args: object, env: dict | None = None, cwd: str | Path | None = None) -> object:
+    """The JSON of the last line that the Python ``code`` prints, run with ``args`` in a fresh interpreter. A
+    child that fails ends the benchmark with its exit status and the end of its stderr (a CalledProcessError
+    said only "returned non-zero exit status 1")."""
+    result = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, env=env,
+                            cwd=cwd)
+    if result.returncode:
+        raise SystemExit(f"a child process failed ({result.returncode}):\n{result.stderr[-4000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def report_path(text: str) -> Path:

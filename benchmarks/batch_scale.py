@@ -13,9 +13,7 @@ one series) in a fresh subprocess on one torch thread, timing the CSV read alone
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -25,7 +23,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from _args import emit_report, report_path  # noqa: E402  (benchmarks/_args.py, beside this script)
+from _args import child_json, emit_report, report_path  # noqa: E402  (benchmarks/_args.py, beside this script)
 
 # run in the child: one measurement per process, so peaks do not mix
 CHILD = """
@@ -66,9 +64,7 @@ def fit_model(folder: Path) -> None:
 
 
 def measure(model: Path, data: Path, out: Path) -> dict:
-    result = subprocess.run([sys.executable, "-c", CHILD, str(model), str(data), str(out)],
-                            capture_output=True, text=True, check=True)
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return child_json(CHILD, model, data, out)
 
 
 def render(rows: list[dict], series_rows: int, argv: list[str]) -> list[str]:

@@ -17,8 +17,6 @@ machine's memory; the table compares that bound with the measured peak.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import emit_report, int_in, report_path  # noqa: E402
+from _args import child_json, emit_report, int_in, report_path  # noqa: E402
 
 CHILD = """
 import json, sys
@@ -72,15 +70,12 @@ print(json.dumps({str(k): statistics.median(v[1:]) for k, v in seconds.items()})
 
 def time_both(variates: int) -> dict:
     """Median seconds of one forward+backward pass of a batch, scans kept ("False") and recomputed ("True")."""
-    out = subprocess.run([sys.executable, "-c", TIMING, str(variates)], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return child_json(TIMING, variates)
 
 
 def measure(variates: int, recompute: bool) -> dict:
     """Peak memory of one training batch above the process after its imports, in a fresh process."""
-    argv = [sys.executable, "-c", CHILD, str(variates), str(recompute)]
-    out = subprocess.run(argv, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return child_json(CHILD, variates, recompute)
 
 
 def report(rows: list[tuple[dict, dict, dict]], command: str) -> list[str]:

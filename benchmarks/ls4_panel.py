@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import shlex
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import code_label, cpu_name, emit_report, int_in, report_path  # noqa: E402  (beside this script)
+from _args import child_json, code_label, cpu_name, emit_report, int_in, report_path  # noqa: E402  (beside this script)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -88,10 +87,7 @@ def run_child(code: str, args: list[str], cwd: str) -> dict:
     """Run ``code`` in a fresh interpreter on this checkout's tsrec; the JSON of its last line."""
     env = dict(os.environ, OMP_NUM_THREADS="1")
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, cwd=cwd)
-    if result.returncode:
-        raise SystemExit(f"a child process failed ({result.returncode}):\n{result.stderr[-4000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return child_json(code, *args, env=env, cwd=cwd)
 
 
 def measure(n_series: int, params: dict, steps: int) -> dict:

@@ -19,19 +19,17 @@ Example::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import resource
 import shlex
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import torch
 
-from _args import emit_report, int_in, report_path  # benchmarks/_args.py, beside this script
+from _args import child_json, emit_report, int_in, report_path  # benchmarks/_args.py, beside this script
 from tsrec.kernels import ltc_scan
 from tsrec.kernels.recurrent import ltc_adjoint
 
@@ -76,8 +74,7 @@ def measure(batch: int, steps: int, units: int, mode: str, repeats: int) -> dict
     """:func:`measure_here` in a fresh interpreter."""
     code = (f"import sys, json; sys.path.insert(0, {str(Path(__file__).parent)!r}); import ltc_backward as m; "
             f"print(json.dumps(m.measure_here({batch}, {steps}, {units}, {mode!r}, {repeats})))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return child_json(code)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,6 @@ one global scaler, so it runs with ``global``).
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import os
 import subprocess
@@ -30,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from _args import emit_report, report_path  # noqa: E402  (benchmarks/_args.py, beside this script)
+from _args import child_json, emit_report, report_path  # noqa: E402  (benchmarks/_args.py, beside this script)
 
 OPERATIONS = ["fit", "save", "load", "predict", "predict(y=panel)", "predict(absolute fh, y=panel)",
               "predict(absolute fh)", "update"]
@@ -81,9 +80,7 @@ def measure(n_series: int, rows: int, order: str, code: Path, scaling: str = "gl
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(code), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     with tempfile.TemporaryDirectory() as tmp:  # not the checkout: its tsrec would come first
-        result = subprocess.run([sys.executable, "-c", CHILD, str(n_series), str(rows), order, scaling],
-                                capture_output=True, text=True, check=True, env=env, cwd=tmp)
-    return json.loads(result.stdout.strip().splitlines()[-1])
+        return child_json(CHILD, n_series, rows, order, scaling, env=env, cwd=tmp)
 
 
 def code_label(code: Path) -> str:

@@ -22,8 +22,6 @@ working memory of the passes.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import check_names, emit_report, int_in, report_path  # noqa: E402
+from _args import check_names, child_json, emit_report, int_in, report_path  # noqa: E402
 
 CHILD = """
 import json, logging, resource, sys, time, warnings
@@ -74,9 +72,7 @@ def estimator_names() -> list[str]:
 
 def measure(name: str, per_pass: int, count: int, length: int) -> dict:
     """One cell, in a fresh process: a pass size's time and working memory for ``name``."""
-    args = [sys.executable, "-c", CHILD, name, str(per_pass), str(count), str(length)]
-    out = subprocess.run(args, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return child_json(CHILD, name, per_pass, count, length)
 
 
 def report(rows: list[dict], command: str, args: argparse.Namespace) -> list[str]:

@@ -15,8 +15,6 @@ Timestamp object per step, the forecast a stamp and a value).
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import emit_report, int_in, report_path  # noqa: E402
+from _args import child_json, emit_report, int_in, report_path  # noqa: E402
 
 CHILD = """
 import json, resource, sys, time
@@ -45,8 +43,7 @@ print(json.dumps(dict(steps=steps, bytes=peak() - before, seconds=time.perf_coun
 
 def measure(steps: int) -> dict:
     """Peak memory of ``predict(fh=steps)`` above the fitted process, in a fresh process."""
-    out = subprocess.run([sys.executable, "-c", CHILD, str(steps)], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return child_json(CHILD, steps)
 
 
 def report(rows: list[dict], command: str) -> list[str]:

@@ -113,3 +113,11 @@ def test_an_out_that_is_a_folder_or_under_a_file_is_refused_before_measuring(ben
             module.main(["--out", str(out)])
         assert stopped.value.code == 2 and message in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"] and (tmp_path / "a_file").read_text() == "kept"
+
+
+def test_a_failing_child_ends_the_run_with_its_own_error(benchmark_script):
+    # the scripts that measure in fresh interpreters said only "returned non-zero exit status 1"
+    args = benchmark_script("_args")
+    assert args.child_json("import json, sys; print('noise'); print(json.dumps(sys.argv[1:]))", 3, "x") == ["3", "x"]
+    with pytest.raises(SystemExit, match=r"a child process failed \(1\):\n(.|\n)*ValueError: the child's own reason"):
+        args.child_json("raise ValueError(\"the child's own reason\")")
