@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 8000, 50000])
     parser.add_argument("--rows", type=int, default=48, help="rows per series (at least the 24 lags)")
-    parser.add_argument("--out", type=report_path, default=Path(__file__).parent / "results" / "batch_scale.md")
+    parser.add_argument("--out", type=report_path, default=Path(__file__).parent / "results" / "batch_scale.md",
+                        help="default: the committed results/batch_scale.md, which the run replaces")
     args = parser.parse_args(argv)
     if args.rows < 24 or min(args.sizes) < 1:
         parser.error("--rows must be at least 24 (the model's lags) and every size at least 1")

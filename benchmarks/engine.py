@@ -119,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int_in(1), default=1)
     parser.add_argument("--batches-per-step", type=int_in(1), default=_engine.BATCHES_PER_STEP,
                         help="minibatches per Lightning step (1: Lightning sees every minibatch)")
-    parser.add_argument("--out", type=report_path, default=Path(__file__).resolve().parent / "results" / "engine.md")
+    parser.add_argument("--out", type=report_path, default=Path(__file__).resolve().parent / "results" / "engine.md",
+                        help="default: the committed results/engine.md, which the run replaces")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     _engine.BATCHES_PER_STEP = args.batches_per_step

@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int_in(1), default=7, help="fresh interpreters a row (default: 7)")
     parser.add_argument("--out", type=report_path,
                         default=Path(__file__).resolve().parent / "results" / "import_time.md",
-                        help="the markdown report (default: the committed benchmarks/results/import_time.md)")
+                        help="default: the committed results/import_time.md, which the run replaces")
     args = parser.parse_args(argv)
     command = " ".join(["python benchmarks/import_time.py", *(argv if argv is not None else sys.argv[1:])])
     with tempfile.TemporaryDirectory() as folder:

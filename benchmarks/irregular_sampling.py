@@ -87,7 +87,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep", type=positive_float, default=0.5, help="fraction of each sample's points kept")
     parser.add_argument("--max-epochs", type=int_in(1), default=None, help="default: the classifier's")
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--out", type=report_path, default=RESULTS, help="markdown report; '-' prints it")
+    parser.add_argument("--out", type=report_path, default=RESULTS,
+                        help="'-' prints it; default: the committed results/irregular_sampling.md, which a run "
+                             "replaces")
     args = parser.parse_args(argv)
     if args.keep > 1:
         parser.error(f"--keep must be a fraction in (0, 1], got {args.keep}")

@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=float, default=0.3, help="seconds of repeats per timing")
     parser.add_argument("--out", type=report_path, default=Path(__file__).resolve().parent / "results"
-                        / "linear_scan_gpu_parts.txt")
+                        / "linear_scan_gpu_parts.txt",
+                        help="default: the committed results/linear_scan_gpu_parts.txt, which the run replaces")
     args = parser.parse_args(argv)
     if not torch.cuda.is_available():
         print("linear_scan_gpu_parts.py needs a CUDA GPU; none is visible.", file=sys.stderr)

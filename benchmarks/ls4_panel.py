@@ -136,7 +136,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     for name in NETWORK_OPTIONS:
         parser.add_argument(f"--{name.replace('_', '-')}", type=int_in(1), default=None,
                             help=f"LS4Forecaster's {name} (default: the constructor's)")
-    parser.add_argument("--out", type=report_path, default=Path("benchmarks/results/ls4_panel.md"))
+    parser.add_argument("--out", type=report_path, default=Path(__file__).resolve().parent / "results" / "ls4_panel.md",
+                        help="default: the committed results/ls4_panel.md, which the run replaces")
     return parser.parse_args(argv)
 
 

@@ -120,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--code", type=Path, nargs="*", default=[], help="other checkouts to time as well")
     parser.add_argument("--scalings", nargs="+", choices=["global", "series"], default=["global"],
                         help="the forecaster's scaling parameter, each timed")
-    parser.add_argument("--out", type=report_path, default=Path(__file__).parent / "results" / "panel_scale.md")
+    parser.add_argument("--out", type=report_path, default=Path(__file__).parent / "results" / "panel_scale.md",
+                        help="default: the committed results/panel_scale.md, which the run replaces")
     args = parser.parse_args(argv)
     if args.rows < 48 or min(args.sizes) < 1:
         parser.error("--rows must be at least 48 (24 lags + a 24-step horizon) and every size at least 1")

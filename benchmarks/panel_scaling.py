@@ -123,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int_in(0, 2**32 - 1), default=0)
-    parser.add_argument("--out", type=report_path, default=Path(__file__).parent / "results" / "panel_scaling.md")
+    parser.add_argument("--out", type=report_path, default=Path(__file__).parent / "results" / "panel_scaling.md",
+                        help="default: the committed results/panel_scaling.md, which the run replaces")
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error("--epochs must be at least 1")

@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--series", type=int_in(1), default=2048, help="series of a forecaster's panel")
     parser.add_argument("--out", type=report_path,
                         default=Path(__file__).resolve().parent / "results" / "prediction_passes.md",
-                        help="the markdown report (default: the committed benchmarks/results/prediction_passes.md)")
+                        help="default: the committed results/prediction_passes.md, which the run replaces")
     args = parser.parse_args(argv)
     names = estimator_names()
     check_names(parser, "--models", args.models, names)

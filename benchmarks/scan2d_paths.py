@@ -116,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="lengths at which to time the sizes of length 96 (the others keep their own)")
     parser.add_argument("--sizes", type=grid_size, nargs="+",
                         help="time these BxTxV sizes instead of the built-in ones (then --time is not allowed)")
-    parser.add_argument("--out", type=report_path, default=RESULTS / "scan2d_paths.md")
+    parser.add_argument("--out", type=report_path, default=RESULTS / "scan2d_paths.md",
+                        help="default: the committed results/scan2d_paths.md, which the run replaces")
     args = parser.parse_args(argv)
     if args.sizes and args.time != [LOOKBACK]:
         parser.error("--sizes and --time both choose the sizes: give one of them")
