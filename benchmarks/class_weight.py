@@ -15,6 +15,7 @@ reduced classes; mean and standard deviation over the seeds.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
@@ -117,7 +118,7 @@ def render(rows: list[dict], args: argparse.Namespace, command: str) -> list[str
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     rows = run(args)
-    command = "python benchmarks/class_weight.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python benchmarks/class_weight.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     emit_report(render(rows, args, command.strip()), args.out)  # never a half-written report
     return 0
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -109,7 +110,7 @@ def check(name: str, cls: type, accelerator: str, tiny: bool, precision: str = "
 
 
 def report(rows: list[dict], device: str, argv: list[str]) -> str:
-    lines = ["# Training on a GPU", "", f"Command: `python benchmarks/gpu_training.py {' '.join(argv)}`", "",
+    lines = ["# Training on a GPU", "", f"Command: `python benchmarks/gpu_training.py {shlex.join(argv)}`", "",
              f"Device: {device}. See the script's docstring for the data and settings.", "",
              "| estimator | first fit s | second fit s | same predictions twice | finite | params | error |",
              "|---|---|---|---|---|---|---|"]

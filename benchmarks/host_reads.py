@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import shlex
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.models is None or name in args.models:
             rows.append((name, training_step_reads(name, cls)))
             print(f"{name}: {rows[-1][1]}", flush=True)
-    lines = ["# Host reads per training step", "", f"Command: `python benchmarks/host_reads.py {' '.join(argv)}`", "",
+    lines = ["# Host reads per training step", "", f"Command: `python benchmarks/host_reads.py {shlex.join(argv)}`", "",
              f"Default widths, one step = loss of a batch of {BATCH} and its backward; reads = "
              + ", ".join(f"`{r}`" for r in READS) + " on a tensor (each waits for the device on a GPU). "
              "Kernel ops check their inputs for NaN/inf with one read per call.", "",

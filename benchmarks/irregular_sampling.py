@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
         f"Test accuracy, mean ± std over seeds {' '.join(map(str, args.seeds))}; each sample keeps a random "
         f"{args.keep:g} of its points (stamped with their positions), {epochs}, other parameters at their "
         "defaults. `complete, steps`: every point. Seconds: all fits and predictions of the row.", "",
-        f"Command: `python benchmarks/irregular_sampling.py {' '.join(argv if argv is not None else sys.argv[1:])}`",
+        f"Command: `python benchmarks/irregular_sampling.py {shlex.join(argv if argv is not None else sys.argv[1:])}`",
         "", "| dataset | cell | complete, steps | kept, steps | kept, stamps | seconds |",
         "|---|---|---|---|---|---|", *rows,
     ]

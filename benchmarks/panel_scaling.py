@@ -18,6 +18,7 @@ the test MSE, and the worst series. Both scalings train with the same seed, epoc
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 import warnings
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             for scaling in ("global", "series"):
                 rows.append(run_one(name, model, scaling, args.epochs, args.seed))
                 print({k: v for k, v in rows[-1].items() if k not in ("errors", "narrower")}, flush=True)
-    command = "python benchmarks/panel_scaling.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python benchmarks/panel_scaling.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     emit_report(render(rows, command.strip()), args.out)  # never a half-written report
     return 0
 

@@ -17,6 +17,7 @@ training standard deviations, mean over the series; mean and standard deviation 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
@@ -77,7 +78,7 @@ def render(rows: list[dict], args: argparse.Namespace, command: str) -> list[str
 def main(argv: list[str] | None = None) -> int:
     args = robust_scaling.parse(argv, __doc__.splitlines()[0])
     rows = run(args)
-    command = "python benchmarks/robust_loss.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python benchmarks/robust_loss.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     emit_report(render(rows, args, command.strip()), args.out)  # never a half-written report
     return 0
 

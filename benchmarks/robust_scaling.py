@@ -18,6 +18,7 @@ of that over the seeds.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 import warnings
@@ -128,7 +129,7 @@ def parse(argv: list[str] | None, description: str = __doc__.splitlines()[0]) ->
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     rows = run(args)
-    command = "python benchmarks/robust_scaling.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python benchmarks/robust_scaling.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     emit_report(render(rows, args, command.strip()), args.out)  # never a half-written report
     return 0
 
