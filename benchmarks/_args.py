@@ -47,6 +47,23 @@ def child_json(code: str, *args: object, env: dict | None = None, cwd: str | Pat
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def check_results_csv(parser: argparse.ArgumentParser, path: Path, key: list[str]) -> None:
+    """Refuse an existing results CSV at ``path`` that lacks the columns ``key`` its rows merge by: another
+    file of that name, which the merge after the first fit would fail on (a KeyError traceback)."""
+    if not path.is_file():
+        return
+    import pandas as pd  # here, so that argument errors come before pandas' import
+
+    try:
+        columns = set(pd.read_csv(path, nrows=0).columns)
+    except (ValueError, OSError) as err:  # not a CSV pandas reads (an empty file, a binary one)
+        parser.error(f"--out: {path} is not a results table this script wrote ({err}); pass another --out folder")
+    missing = [name for name in key if name not in columns]
+    if missing:
+        parser.error(f"--out: {path} has no {missing} column(s): not a results table this script wrote; pass another "
+                     "--out folder, or move that file away")
+
+
 def report_path(text: str) -> Path:
     """An argparse ``type``: a file the report can be written to (its folders are made), checked before
     anything is measured; a folder or an unwritable place was found only after the run, as a traceback."""

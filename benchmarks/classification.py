@@ -38,7 +38,7 @@ import pandas as pd
 import torch
 
 from _args import (  # benchmarks/_args.py, beside this script
-    check_estimator_params, code_label, int_in, json_params, provenance, seed_label)
+    check_estimator_params, check_results_csv, code_label, int_in, json_params, provenance, seed_label)
 from tsrec import all_estimators
 from tsrec._files import atomic_write_all, check_writable
 from tsrec.datasets.ucr import list_ucr, load_ucr
@@ -144,6 +144,7 @@ def check_args(parser: argparse.ArgumentParser, args) -> None:
         check_writable(args.out, args.out / "classification.csv", "pass another --out folder")
     except OSError as err:
         parser.error(f"--out: {err.strerror or err}")
+    check_results_csv(parser, args.out / "classification.csv", KEY)
 
 
 def main(argv: list[str] | None = None) -> int:

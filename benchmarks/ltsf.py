@@ -43,7 +43,7 @@ import torch
 from sklearn.preprocessing import StandardScaler
 
 from _args import (  # benchmarks/_args.py, beside this script
-    check_estimator_params, code_label, int_in, json_params, provenance, seed_label)
+    check_estimator_params, check_results_csv, code_label, int_in, json_params, provenance, seed_label)
 from tsrec import all_estimators
 from tsrec._files import atomic_write_all, check_writable
 from tsrec.datasets import load_ltsf, ltsf_split
@@ -299,6 +299,7 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, dict]:
         check_writable(args.out, args.out / "ltsf.csv", "pass another --out folder")
     except OSError as err:
         parser.error(f"--out: {err.strerror or err}")
+    check_results_csv(parser, args.out / "ltsf.csv", KEY)
     check_windows(parser, args)
     return args, params
 

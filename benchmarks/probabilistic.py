@@ -32,7 +32,7 @@ import torch
 from sklearn.preprocessing import StandardScaler
 
 from _args import (  # benchmarks/_args.py, beside this script
-    check_estimator_params, code_label, int_in, json_params, provenance)
+    check_estimator_params, check_results_csv, code_label, int_in, json_params, provenance)
 from tsrec import all_estimators
 from tsrec._files import atomic_write_all, check_writable
 from tsrec.datasets import load_ltsf, ltsf_split
@@ -194,6 +194,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         check_writable(args.out, args.out / "probabilistic.csv", "pass another --out folder")
     except OSError as err:
         parser.error(f"--out: {err.strerror or err}")
+    check_results_csv(parser, args.out / "probabilistic.csv", KEY)
     args.stride = args.stride or args.horizon
     return args
 

@@ -121,3 +121,24 @@ def test_a_failing_child_ends_the_run_with_its_own_error(benchmark_script):
     assert args.child_json("import json, sys; print('noise'); print(json.dumps(sys.argv[1:]))", 3, "x") == ["3", "x"]
     with pytest.raises(SystemExit, match=r"a child process failed \(1\):\n(.|\n)*ValueError: the child's own reason"):
         args.child_json("raise ValueError(\"the child's own reason\")")
+
+
+@pytest.mark.parametrize("script, argv, table", [
+    ("ltsf", ["--model", "CycleNetForecaster", "--datasets", "ETTh1", "--horizons", "96"], "ltsf.csv"),
+    ("classification", ["--models", "PGNClassifier", "--datasets", "GunPoint"], "classification.csv"),
+    ("probabilistic", [], "probabilistic.csv"),
+])
+def test_another_csv_of_the_results_name_is_refused_before_fitting(benchmark_script, tmp_path, capsys, script, argv,
+                                                                   table):
+    # it was read after the first fit, to merge into: a KeyError traceback (the file itself was kept)
+    module = benchmark_script(script)
+    (tmp_path / table).write_text("a,b\n1,2\n")
+    with pytest.raises(SystemExit) as stopped:
+        if script == "classification":  # its checks take the parser of the classifiers it knows
+            parser = module.build_parser(module.classifiers())
+            module.check_args(parser, parser.parse_args([*argv, "--out", str(tmp_path)]))
+        else:
+            module.parse([*argv, "--out", str(tmp_path)])
+    assert stopped.value.code == 2
+    assert f"{tmp_path / table} has no ['model'" in capsys.readouterr().err
+    assert (tmp_path / table).read_text() == "a,b\n1,2\n"
