@@ -122,12 +122,12 @@ def check_args(parser: argparse.ArgumentParser, args) -> None:
     """Everything a run needs, before the first fit: else a typo failed after hours of other models."""
     args.params = json_params(parser, args.params, {"random_state"}, "--seeds")
     if args.params and ROCKET_MODEL in args.models:
-        parser.error(f"--params: {ROCKET_MODEL!r} is a fixed reference; run it without --params")
+        default = args.models == parser.get_default("models")
+        given = "the default --models include it" if default else "--models names it"
+        parser.error(f"--params: {ROCKET_MODEL!r} is a fixed reference ({given}); name the tsrec models to run "
+                     "with --models, or drop --params")
     for model in args.models if args.params else ():
         check_estimator_params(parser, model, args.params)
-    if ROCKET_MODEL in args.models and importlib.util.find_spec("numba") is None:
-        parser.error(f"--models {shlex.quote(ROCKET_MODEL)} needs numba (sktime's RocketClassifier): "
-                     "pip install numba (the bench extra), or leave that model out")
     try:
         known = list_ucr(args.data_dir)
     except (ValueError, OSError) as err:  # a data dir that is a file or does not exist
@@ -140,6 +140,9 @@ def check_args(parser: argparse.ArgumentParser, args) -> None:
             load(name, "train", args.data_dir), load(name, "test", args.data_dir)
         except (ValueError, OSError) as err:
             parser.error(f"--datasets {name}: {err}")
+    if ROCKET_MODEL in args.models and importlib.util.find_spec("numba") is None:  # after the datasets: a typo there
+        parser.error(f"--models {shlex.quote(ROCKET_MODEL)} needs numba (sktime's RocketClassifier): "
+                     "pip install numba (the bench extra), or leave that model out")
     try:
         check_writable(args.out, args.out / "classification.csv", "pass another --out folder")
     except OSError as err:

@@ -64,7 +64,7 @@ def test_every_committed_command_parses_to_its_row(classification):
     (["--data-dir", "/no/such/folder"], "--data-dir: data_dir '/no/such/folder' does not exist"),
     (["--params", '{"pool": "first"}'], "--params does not suit PGNClassifier"),
     (["--params", '{"random_state": 3}'], "--params: ['random_state'] are set by --seeds"),
-    (["--params", '{"max_epochs": 3}', "--models", "ROCKET (sktime)"], "is a fixed reference"),
+    (["--params", '{"max_epochs": 3}', "--models", "ROCKET (sktime)"], "is a fixed reference (--models names it)"),
 ])
 def test_bad_arguments_exit_2_with_a_message_before_any_fit(classification, fake_run, tmp_path, capsys, extra, message):
     with pytest.raises(SystemExit) as exit_:
