@@ -112,18 +112,14 @@ def value_columns(est: DeepForecaster, layout: str, columns: Sequence[str] | Non
                          "(CLI: --columns)")
     if est.n_channels_ == 1:
         return columns
-    if layout == "wide" and numbered(est):
-        raise InputError(
-            f"wide files hold one univariate series per column but the model forecasts {est.n_channels_} variates, "
-            f"fitted on an array (numbered {est.columns_}); use layout='long' and name the file's value columns in "
-            "the fitted order with columns= (CLI: --layout long --columns)"
-        )
     if layout == "wide":
-        raise InputError(
-            f"wide files hold one univariate series per column but the model forecasts "
-            f"{est.n_channels_} variates; use layout='long' with columns={est.columns_} (CLI: --layout long "
-            f"--columns {' '.join(map(str, est.columns_))})"
-        )
+        # an array-fitted model's variates are numbers, not the file's column names
+        fitted, fix = ((f", fitted on an array (numbered {est.columns_})", "and name the file's value columns in the "
+                        "fitted order with columns= (CLI: --layout long --columns)") if numbered(est) else
+                       ("", f"with columns={est.columns_} (CLI: --layout long --columns "
+                            f"{' '.join(map(str, est.columns_))})"))
+        raise InputError(f"wide files hold one univariate series per column but the model forecasts "
+                         f"{est.n_channels_} variates{fitted}; use layout='long' {fix}")
     if columns is not None:
         return columns
     if numbered(est):
