@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import tsrec.batch._models as models_module
 import tsrec.batch.forecast as forecast_module
 import tsrec.demo
 from tsrec import _files
@@ -176,7 +177,7 @@ def test_an_unreadable_input_or_model_is_named_with_the_fix(saved, tmp_path, mon
     import tsrec.batch._tables
     import tsrec.estimators._folder
 
-    forecast_module._CACHE.clear()
+    models_module._CACHE.clear()
     if where == "input":
         monkeypatch.setattr(tsrec.batch._tables, "read_csv", _denied)
     elif where == "model files":

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import tsrec.batch.forecast as forecast_module
+import tsrec.batch._models as models_module
 from tsrec.batch import load_cached
 from tsrec.estimators import ARNetForecaster
 
@@ -19,7 +19,7 @@ Y = pd.Series(np.sin(np.arange(40.0) / 3), index=pd.date_range("2024-01-01", per
 
 @pytest.fixture(autouse=True)
 def empty_cache(monkeypatch):
-    monkeypatch.setattr(forecast_module, "_CACHE", OrderedDict())  # other tests' folders stay out of the count
+    monkeypatch.setattr(models_module, "_CACHE", OrderedDict())  # other tests' folders stay out of the count
 
 
 def fitted(horizon: int = 2) -> ARNetForecaster:

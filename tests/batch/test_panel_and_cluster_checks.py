@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from tsrec.batch import forecast_files, forecast_panel
+from tsrec.batch import _models as models_module
 from tsrec.batch import forecast as forecast_module
 from tsrec.estimators import ARNetForecaster, CycleNetForecaster, InputError, LoadError
 
@@ -93,7 +94,7 @@ def test_a_warning_of_the_workers_load_goes_back_to_the_caller(tmp_path):
         warnings.simplefilter("ignore")
         CycleNetForecaster(lookback=8, horizon=2, cycle_length=4, d_model=16, backbone="linear",
                            max_epochs=1).fit(y).save(tmp_path / "model")
-    forecast_module._CACHE.clear()  # as a fresh worker: the folder is loaded in the task
+    models_module._CACHE.clear()  # as a fresh worker: the folder is loaded in the task
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         _, collected = forecast_module._forecast_chunks([y.iloc[-8:]], str(tmp_path / "model"), [1, 2])
