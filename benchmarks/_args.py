@@ -11,6 +11,7 @@ import datetime
 import json
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import warnings
@@ -34,6 +35,12 @@ def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def command_line(script: str, argv: list[str] | None) -> str:
+    """The command that ran the benchmark ``script`` (its ``__file__``) with ``argv`` (None: this process's
+    arguments), quoted so that it pastes into a shell as run."""
+    return shlex.join(["python", f"benchmarks/{Path(script).name}", *(sys.argv[1:] if argv is None else argv)])
 
 
 def child_json(code: str, *args: object, env: dict | None = None, cwd: str | Path | None = None) -> object:

@@ -13,7 +13,6 @@ one series) in a fresh subprocess on one torch thread, timing the CSV read alone
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import tempfile
 from pathlib import Path
@@ -23,7 +22,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from _args import child_json, emit_report, report_path  # noqa: E402  (benchmarks/_args.py, beside this script)
+from _args import child_json, command_line, emit_report, report_path  # noqa: E402  (beside this script)
 
 # run in the child: one measurement per process, so peaks do not mix
 CHILD = """
@@ -70,7 +69,7 @@ def measure(model: Path, data: Path, out: Path) -> dict:
 def render(rows: list[dict], series_rows: int, argv: list[str]) -> list[str]:
     lines = [
         "# Batch forecasting by number of series", "",
-        f"Command: `{shlex.join(['python', 'benchmarks/batch_scale.py', *argv])}`", "",
+        f"Command: `{command_line(__file__, argv)}`", "",
         "Written by `benchmarks/batch_scale.py`: hourly series of "
         f"{series_rows} rows in one long CSV, a saved AR-Net (24 lags, horizon 24), one torch thread, "
         "each size in a fresh process.", "",

@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import child_json, emit_report, int_in, report_path  # noqa: E402
+from _args import child_json, command_line, emit_report, int_in, report_path  # noqa: E402
 
 CHILD = """
 import json, sys
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="numbers of variates to measure (default: 7 21 50 100)")
     parser.add_argument("--out", type=report_path, default=None, help="markdown report (default: print it)")
     args = parser.parse_args(argv)
-    command = " ".join(["python benchmarks/chimera_memory.py", *(argv if argv is not None else sys.argv[1:])])
+    command = command_line(__file__, argv)
     started = time.perf_counter()
     rows = [(measure(n, False), measure(n, True), time_both(n)) for n in args.variates]
     emit_report(report(rows, command), args.out)

@@ -18,13 +18,11 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import shlex
-import sys
 import time
 
 import torch
 
-from _args import emit_report, int_in, report_path  # benchmarks/_args.py, beside this script
+from _args import command_line, emit_report, int_in, report_path  # benchmarks/_args.py, beside this script
 from tsrec.nn.chimera import Chimera
 
 # (batch, variates): the estimator's batch of 32 where it fits in a few seconds a pass
@@ -63,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="write the markdown report here (else print only)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    command = shlex.join(["python", "benchmarks/chimera_modes.py", *(sys.argv[1:] if argv is None else argv)])
+    command = command_line(__file__, argv)
     lines = [
         "# Chimera: selective 2-D scans against input-independent global convolutions (CPU)", "",
         f"Command: `{command}`", "",

@@ -15,7 +15,6 @@ reduced classes; mean and standard deviation over the seeds.
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from _args import check_names, emit_report, int_in, positive_float, report_path  # noqa: E402  (beside this script)
+from _args import check_names, command_line, emit_report, int_in, positive_float, report_path  # noqa: E402
 
 DATASETS = ("ItalyPowerDemand", "GunPoint", "ArrowHead", "BasicMotions")
 MODELS = ("PGNClassifier", "SMambaClassifier")
@@ -118,7 +117,7 @@ def render(rows: list[dict], args: argparse.Namespace, command: str) -> list[str
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     rows = run(args)
-    command = "python benchmarks/class_weight.py " + shlex.join(argv if argv is not None else sys.argv[1:])
+    command = command_line(__file__, argv)
     emit_report(render(rows, args, command.strip()), args.out)  # never a half-written report
     return 0
 

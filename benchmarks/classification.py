@@ -38,7 +38,7 @@ import pandas as pd
 import torch
 
 from _args import (  # benchmarks/_args.py, beside this script
-    check_estimator_params, check_results_csv, code_label, int_in, json_params, provenance, seed_label)
+    check_estimator_params, check_results_csv, code_label, command_line, int_in, json_params, provenance, seed_label)
 from tsrec import all_estimators
 from tsrec._files import atomic_write_all, check_writable
 from tsrec.datasets.ucr import list_ucr, load_ucr
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     check_args(parser, args)
     torch.set_num_threads(args.threads)
-    command = "python benchmarks/classification.py " + shlex.join(argv)  # quoted: it must paste into a shell
+    command = command_line(__file__, argv)  # quoted: it must paste into a shell
     commit = code_label()
     for model in args.models:
         factory, label = functools.partial(known[model], **args.params), model_label(model, args.params)

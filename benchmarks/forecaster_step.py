@@ -18,13 +18,12 @@ Example::
 from __future__ import annotations
 
 import argparse
-import shlex
 import statistics
 import sys
 import time
 
 from _alternate import add_alternate_arguments, alternate, packages, ratio_lines, run_in  # beside this script
-from _args import emit_report
+from _args import command_line, emit_report
 
 MODELS = {"ls4": "LS4Forecaster", "smamba": "SMambaForecaster", "ltc": "LTCForecaster"}
 HOUR_NS = 3600 * 10**9
@@ -88,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         mine, other = medians.values()
         for i, what in enumerate(("wall time", "CPU time")):
             lines += ratio_lines([m[i] for m in mine], [o[i] for o in other], what)
-    lines += ["", f"Command: `python benchmarks/forecaster_step.py {shlex.join(argv)}`"]
+    lines += ["", f"Command: `{command_line(__file__, argv)}`"]
     emit_report(lines, args.out)
     return 0
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -41,7 +40,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from _args import check_names, provenance, report_path  # noqa: E402  (benchmarks/_args.py, beside this script)
+from _args import check_names, command_line, provenance, report_path  # noqa: E402  (beside this script)
 from tsrec._files import atomic_write  # noqa: E402
 from tsrec.datasets import load_ett  # noqa: E402
 from tsrec.registry import all_estimators  # noqa: E402
@@ -110,7 +109,7 @@ def check(name: str, cls: type, accelerator: str, tiny: bool, precision: str = "
 
 
 def report(rows: list[dict], device: str, argv: list[str]) -> str:
-    lines = ["# Training on a GPU", "", f"Command: `python benchmarks/gpu_training.py {shlex.join(argv)}`", "",
+    lines = ["# Training on a GPU", "", f"Command: `{command_line(__file__, argv)}`", "",
              f"Device: {device}. See the script's docstring for the data and settings.", "",
              "| estimator | first fit s | second fit s | same predictions twice | finite | params | error |",
              "|---|---|---|---|---|---|---|"]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import shlex
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import gpu_training as data  # noqa: E402  (the data and settings of the GPU training check)
-from _args import check_names, provenance, report_path  # noqa: E402
+from _args import check_names, command_line, provenance, report_path  # noqa: E402
 from tsrec._files import atomic_write  # noqa: E402
 from tsrec.estimators._classifier import classification_loss  # noqa: E402
 from tsrec.registry import all_estimators  # noqa: E402
@@ -95,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.models is None or name in args.models:
             rows.append((name, training_step_reads(name, cls)))
             print(f"{name}: {rows[-1][1]}", flush=True)
-    lines = ["# Host reads per training step", "", f"Command: `python benchmarks/host_reads.py {shlex.join(argv)}`", "",
+    lines = ["# Host reads per training step", "", f"Command: `{command_line(__file__, argv)}`", "",
              f"Default widths, one step = loss of a batch of {BATCH} and its backward; reads = "
              + ", ".join(f"`{r}`" for r in READS) + " on a tensor (each waits for the device on a GPU). "
              "Kernel ops check their inputs for NaN/inf with one read per call.", "",

@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import emit_report, int_in, report_path  # noqa: E402
+from _args import command_line, emit_report, int_in, report_path  # noqa: E402
 
 SAVE = """
 import sys, numpy as np, pandas as pd
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                         default=Path(__file__).resolve().parent / "results" / "import_time.md",
                         help="default: the committed results/import_time.md, which the run replaces")
     args = parser.parse_args(argv)
-    command = " ".join(["python benchmarks/import_time.py", *(argv if argv is not None else sys.argv[1:])])
+    command = command_line(__file__, argv)
     with tempfile.TemporaryDirectory() as folder:
         subprocess.run([sys.executable, "-c", SAVE, folder], check=True, capture_output=True)
         rows = cases(folder)

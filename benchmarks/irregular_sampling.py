@@ -16,14 +16,13 @@ Example::
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from _args import emit_report, int_in, positive_float, report_path  # benchmarks/_args.py, beside this script
+from _args import command_line, emit_report, int_in, positive_float, report_path  # beside this script
 
 RESULTS = Path(__file__).resolve().parent / "results" / "irregular_sampling.md"
 DATASETS = ["ItalyPowerDemand", "GunPoint"]
@@ -113,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
         f"Test accuracy, mean ± std over seeds {' '.join(map(str, args.seeds))}; each sample keeps a random "
         f"{args.keep:g} of its points (stamped with their positions), {epochs}, other parameters at their "
         "defaults. `complete, steps`: every point. Seconds: all fits and predictions of the row.", "",
-        f"Command: `python benchmarks/irregular_sampling.py {shlex.join(argv if argv is not None else sys.argv[1:])}`",
+        f"Command: `{command_line(__file__, argv)}`",
         "", "| dataset | cell | complete, steps | kept, steps | kept, stamps | seconds |",
         "|---|---|---|---|---|---|", *rows,
     ]

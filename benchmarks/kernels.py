@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import shlex
 import statistics
 import sys
 import time
@@ -31,7 +30,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling kernel_cases.py
 
-from _args import check_names, emit_report, positive_float, report_path  # noqa: E402
+from _args import check_names, command_line, emit_report, positive_float, report_path  # noqa: E402
 from kernel_cases import CASES, NAIVE_BWD_MAX, NAIVE_FWD_MAX, Case  # noqa: E402  (benchmarks/kernel_cases.py)
 
 # Peak HBM bandwidth (GB/s) of cards we may be lent; others print "unknown".
@@ -159,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     gpu = torch.cuda.is_available()
     header = [
         "# Kernel benchmarks", "",
-        f"Command: `python benchmarks/kernels.py {shlex.join(sys.argv[1:] if argv is None else argv)}`", "",
+        f"Command: `{command_line(__file__, argv)}`", "",
         f"Machine: {platform.machine()} CPU, {torch.get_num_threads()} torch thread (torch.set_num_threads(1)), "
         f"torch {torch.__version__}, Python {platform.python_version()}. fp32 inputs; median wall time. "
         f"{os.cpu_count()} cores shared with other processes: expect about ±30 % noise between runs.",

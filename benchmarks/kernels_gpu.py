@@ -1,4 +1,4 @@
-"""GPU kernel benchmark: the torch path and the Triton kernels on CUDA, and issue 3's GPU targets.
+"""GPU kernel benchmark: the torch path and the Triton kernels on CUDA, and the GPU speed targets.
 
 Usage (on a machine with a CUDA GPU; ``benchmarks/gpu_check.sh`` runs it with the correctness
 checks)::
@@ -28,7 +28,7 @@ from unittest import mock
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _args import provenance, report_path  # noqa: E402  (benchmarks/_args.py)
+from _args import command_line, provenance, report_path  # noqa: E402  (benchmarks/_args.py)
 import kernel_cases as kc  # noqa: E402  (benchmarks/kernel_cases.py: the cases and their inputs)
 import kernels as bench  # noqa: E402  (benchmarks/kernels.py: the timers)
 from gpu_cases import GPU_ONLY_CASES  # noqa: E402  (benchmarks/gpu_cases.py: LTC, CfC and scan2d by variates)
@@ -306,7 +306,7 @@ def _share(gbps: float, peak: float | None) -> tuple[float, str]:
 
 
 def target_lines(rows: list[dict], peak: float | None, copy_gbps: float) -> list[str]:
-    """The GPU targets of issue 3, met or missed, from the timings taken."""
+    """The two GPU speed targets (the module docstring), met or missed, from the timings taken."""
     out = ["## GPU targets", ""]
     for r in filter(is_bandwidth_target, rows):
         frac, verdict = _share(r["gbps"], peak)
@@ -336,7 +336,8 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the CLI, time every op on the GPU, write the markdown report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=report_path, default=None, help="write the markdown report here")
-    parser.add_argument("--budget", type=float, default=0.5, help="seconds of repeats per measurement")
+    parser.add_argument("--budget", type=float, default=0.5,
+                        help="seconds of repeats per measurement, up to 7 after a warm-up (0: one)")
     ops = sorted({op.split()[0] for op in GPU_SIZES})
     parser.add_argument("--ops", nargs="+", choices=ops, default=ops, metavar="OP",
                         help=f"time only these ops, and sweep their tiles (default: all of {', '.join(ops)})")
@@ -350,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
 
     header = [
         "# Kernel benchmarks on a GPU", "",
-        f"Command: `python benchmarks/kernels_gpu.py {' '.join(sys.argv[1:] if argv is None else argv)}`", "",
+        f"Command: `{command_line(__file__, argv)}`", "",
         f"Device: {name} (peak memory bandwidth {peak or 'unknown'} GB/s; a 2 GiB device-to-device copy "
         f"measured {copy_gbps:.0f} GB/s in this run). torch {torch.__version__}, triton {triton.__version__}, "
         "CUDA " + str(torch.version.cuda) + ". fp32 inputs; median wall time after one warm-up (which compiles).",

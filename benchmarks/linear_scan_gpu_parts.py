@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 import kernels as bench  # benchmarks/kernels.py, beside this script
-from _args import emit_report, report_path  # benchmarks/_args.py, beside this script
+from _args import command_line, emit_report, report_path  # benchmarks/_args.py, beside this script
 
 SIZES = [(16, 4096, 1024), (64, 4096, 256), (64, 4096, 1024)]  # (batch, time, channels), B*C >= 16K
 
@@ -59,7 +59,8 @@ def size_lines(bsz: int, steps: int, chans: int, peak: float, budget: float) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", type=float, default=0.3, help="seconds of repeats per timing")
+    parser.add_argument("--budget", type=float, default=0.3,
+                        help="seconds of repeats per timing, up to 7 after a warm-up (0: one)")
     parser.add_argument("--out", type=report_path, default=Path(__file__).resolve().parent / "results"
                         / "linear_scan_gpu_parts.txt",
                         help="default: the committed results/linear_scan_gpu_parts.txt, which the run replaces")
@@ -72,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no peak bandwidth is known for {name}: add it to PEAK_GBPS in benchmarks/kernels.py",
               file=sys.stderr)
         return 2
-    lines = [f"{name} {peak}"]
-    print(lines[0], flush=True)
+    lines = [f"Command: `{command_line(__file__, argv)}`", f"{name} {peak}"]
+    print(lines[-1], flush=True)
     for size in SIZES:
         lines += size_lines(*size, peak, args.budget)
     emit_report(lines, args.out)  # never a half-written report

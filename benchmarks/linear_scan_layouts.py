@@ -31,7 +31,7 @@ import triton
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT / "tests" / "kernels"), str(ROOT)]
-from _args import provenance, report_path  # noqa: E402
+from _args import command_line, provenance, report_path  # noqa: E402
 from _triton_aot import TARGETS, compile_launch, recorded_launches, resource_usage  # noqa: E402
 from kernels_gpu import SWEEP_TILES  # noqa: E402
 
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--first must be at least 1, got {args.first}")
     lines = [
         "# linear_scan tiles compiled for sm_90", "",
-        f"Command: `python benchmarks/linear_scan_layouts.py {' '.join(sys.argv[1:] if argv is None else argv)}`",
+        f"Command: `{command_line(__file__, argv)}`",
         f"(torch {torch.__version__}, triton {triton.__version__}; no GPU: compiled ahead of time). Layout: size "
         "per thread / threads per warp / warps, each as (time, channels). Loop: SASS instructions of the time "
         "loop; per element: loop instructions x warps / (CHUNK_T x BLOCK_C).", "",

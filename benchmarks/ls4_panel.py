@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import platform
-import shlex
 import sys
 import tempfile
 import time
@@ -33,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import child_json, code_label, cpu_name, emit_report, int_in, report_path  # noqa: E402  (beside this script)
+from _args import child_json, code_label, command_line, cpu_name, emit_report, int_in, report_path  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -159,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         print(table_row(rows[-1]), flush=True)
     context = dict(commit=code_label(), date=datetime.now(timezone.utc).strftime("%Y-%m-%d"), cpu=cpu_name(),
                    load_start=load_start, load_end=os.getloadavg()[0], torch=torch_version())
-    emit_report(report(rows, shlex.join(["python", "benchmarks/ls4_panel.py", *argv]), args.steps, context), args.out)
+    emit_report(report(rows, command_line(__file__, argv), args.steps, context), args.out)
     print(f"wrote {args.out} ({time.perf_counter() - started:.0f} s)")
     return 0
 

@@ -22,14 +22,12 @@ import argparse
 import os
 import platform
 import resource
-import shlex
-import sys
 import time
 from pathlib import Path
 
 import torch
 
-from _args import child_json, emit_report, int_in, report_path  # benchmarks/_args.py, beside this script
+from _args import child_json, command_line, emit_report, int_in, report_path  # benchmarks/_args.py, beside this script
 from tsrec.kernels import ltc_scan
 from tsrec.kernels.recurrent import ltc_adjoint
 
@@ -83,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=report_path, default=None,
                         help="write the markdown report here (else print only)")
     args = parser.parse_args(argv)
-    command = shlex.join(["python", "benchmarks/ltc_backward.py", *(sys.argv[1:] if argv is None else argv)])
+    command = command_line(__file__, argv)
     lines = [
         "# LTC solver loop on a CPU: hand-written adjoint against autograd", "",
         f"Command: `{command}`", "",

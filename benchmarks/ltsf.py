@@ -31,7 +31,6 @@ import argparse
 import functools
 import json
 import os
-import shlex
 import sys
 import time
 from datetime import datetime, timezone
@@ -43,7 +42,7 @@ import torch
 from sklearn.preprocessing import StandardScaler
 
 from _args import (  # benchmarks/_args.py, beside this script
-    check_estimator_params, check_results_csv, code_label, int_in, json_params, provenance, seed_label)
+    check_estimator_params, check_results_csv, code_label, command_line, int_in, json_params, provenance, seed_label)
 from tsrec import all_estimators
 from tsrec._files import atomic_write_all, check_writable
 from tsrec.datasets import load_ltsf, ltsf_split
@@ -309,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     args, params = parse(argv)
     torch.set_num_threads(args.threads)
     protocol = args.protocol + (f" (test drop_last {args.drop_last})" if args.drop_last else "")
-    command = "python benchmarks/ltsf.py " + shlex.join(argv)  # quoted: it must paste into a shell as run
+    command = command_line(__file__, argv)  # quoted: it must paste into a shell as run
     variant = variant_of(args.model, params)
     commit = code_label()
     for name in args.datasets:

@@ -20,7 +20,6 @@ one global scaler, so it runs with ``global``).
 from __future__ import annotations
 
 import argparse
-import shlex
 import os
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from _args import child_json, emit_report, report_path  # noqa: E402  (benchmarks/_args.py, beside this script)
+from _args import child_json, command_line, emit_report, report_path  # noqa: E402  (beside this script)
 
 OPERATIONS = ["fit", "save", "load", "predict", "predict(y=panel)", "predict(absolute fh, y=panel)",
               "predict(absolute fh)", "update"]
@@ -98,7 +97,7 @@ def code_label(code: Path) -> str:
 def render(rows: list[dict], series_rows: int, labels: list[str], argv: list[str]) -> list[str]:
     lines = [
         "# Panel operations by number of series", "",
-        f"Command: `{shlex.join(['python', 'benchmarks/panel_scale.py', *argv])}`", "",
+        f"Command: `{command_line(__file__, argv)}`", "",
         f"Written by `benchmarks/panel_scale.py`: hourly series of {series_rows} rows (ids s0, s1, ... in "
         "that order, which is not sorted as text, or sorted), an AR-Net (24 lags, horizon 24, one epoch), "
         "one torch thread, each size in a "

@@ -18,7 +18,6 @@ the test MSE, and the worst series. Both scalings train with the same seed, epoc
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import time
 import warnings
@@ -29,7 +28,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from _args import emit_report, int_in, report_path  # noqa: E402  (benchmarks/_args.py, beside this script)
+from _args import command_line, emit_report, int_in, report_path  # noqa: E402  (beside this script)
 from tsrec.datasets.ltsf import load_ltsf, ltsf_borders  # noqa: E402
 from tsrec.registry import get_estimator  # noqa: E402
 
@@ -135,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             for scaling in ("global", "series"):
                 rows.append(run_one(name, model, scaling, args.epochs, args.seed))
                 print({k: v for k, v in rows[-1].items() if k not in ("errors", "narrower")}, flush=True)
-    command = "python benchmarks/panel_scaling.py " + shlex.join(argv if argv is not None else sys.argv[1:])
+    command = command_line(__file__, argv)
     emit_report(render(rows, command.strip()), args.out)  # never a half-written report
     return 0
 

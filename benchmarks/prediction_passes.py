@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import check_names, child_json, emit_report, int_in, report_path  # noqa: E402
+from _args import check_names, child_json, command_line, emit_report, int_in, report_path  # noqa: E402
 
 CHILD = """
 import json, logging, resource, sys, time, warnings
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     names = estimator_names()
     check_names(parser, "--models", args.models, names)
-    command = " ".join(["python benchmarks/prediction_passes.py", *(argv if argv is not None else sys.argv[1:])])
+    command = command_line(__file__, argv)
     started = time.perf_counter()
     args.defaults = default_batch_sizes(args.models or names)
     rows = []

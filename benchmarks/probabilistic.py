@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import sys
 import time
 from datetime import datetime, timezone
@@ -32,7 +31,7 @@ import torch
 from sklearn.preprocessing import StandardScaler
 
 from _args import (  # benchmarks/_args.py, beside this script
-    check_estimator_params, check_results_csv, code_label, int_in, json_params, provenance)
+    check_estimator_params, check_results_csv, code_label, command_line, int_in, json_params, provenance)
 from tsrec import all_estimators
 from tsrec._files import atomic_write_all, check_writable
 from tsrec.datasets import load_ltsf, ltsf_split
@@ -203,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse(argv)
     torch.set_num_threads(args.threads)
-    command = "python benchmarks/probabilistic.py " + shlex.join(argv)
+    command = command_line(__file__, argv)
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     row = run(args) | {"command": command, "commit": code_label(), "date": when}  # commit and date: not in KEY
     print(json.dumps(row))

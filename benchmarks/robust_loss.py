@@ -17,7 +17,6 @@ training standard deviations, mean over the series; mean and standard deviation 
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
 import robust_scaling  # noqa: E402  (benchmarks/robust_scaling.py, beside this script)
-from _args import emit_report  # noqa: E402
+from _args import command_line, emit_report  # noqa: E402
 
 #: (column heading, the forecaster parameters of that loss)
 LOSSES = (
@@ -78,7 +77,7 @@ def render(rows: list[dict], args: argparse.Namespace, command: str) -> list[str
 def main(argv: list[str] | None = None) -> int:
     args = robust_scaling.parse(argv, __doc__.splitlines()[0])
     rows = run(args)
-    command = "python benchmarks/robust_loss.py " + shlex.join(argv if argv is not None else sys.argv[1:])
+    command = command_line(__file__, argv)
     emit_report(render(rows, args, command.strip()), args.out)  # never a half-written report
     return 0
 

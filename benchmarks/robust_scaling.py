@@ -18,7 +18,6 @@ of that over the seeds.
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import time
 import warnings
@@ -29,7 +28,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from _args import emit_report, int_in, positive_float, report_path  # noqa: E402  (beside this script)
+from _args import command_line, emit_report, int_in, positive_float, report_path  # noqa: E402  (beside this script)
 from panel_scaling import MODELS, WINDOWS, as_panel, model_params, standardised_errors  # noqa: E402
 from tsrec.datasets.ltsf import load_ltsf, ltsf_borders  # noqa: E402
 from tsrec.registry import get_estimator  # noqa: E402
@@ -129,7 +128,7 @@ def parse(argv: list[str] | None, description: str = __doc__.splitlines()[0]) ->
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     rows = run(args)
-    command = "python benchmarks/robust_scaling.py " + shlex.join(argv if argv is not None else sys.argv[1:])
+    command = command_line(__file__, argv)
     emit_report(render(rows, args, command.strip()), args.out)  # never a half-written report
     return 0
 

@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import child_json, emit_report, int_in, report_path  # noqa: E402
+from _args import child_json, command_line, emit_report, int_in, report_path  # noqa: E402
 
 CHILD = """
 import json, resource, sys, time
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
                         default=Path(__file__).resolve().parent / "results" / "rollout_memory.md",
                         help="default: the committed results/rollout_memory.md, which the run replaces")
     args = parser.parse_args(argv)
-    command = " ".join(["python benchmarks/rollout_memory.py", *(argv if argv is not None else sys.argv[1:])])
+    command = command_line(__file__, argv)
     started = time.perf_counter()
     rows = [measure(steps) for steps in args.steps]
     emit_report(report(rows, command), args.out)

@@ -21,13 +21,12 @@ import argparse
 import importlib
 import os
 import platform
-import sys
 import time
 from pathlib import Path
 
 import torch
 
-from _args import emit_report, int_in, report_path  # benchmarks/_args.py, beside this script
+from _args import command_line, emit_report, int_in, report_path  # benchmarks/_args.py, beside this script
 from tsrec.kernels.scan2d.variate_sweep import scan_variate_sweep
 from tsrec.kernels.scan2d.wavefront import scan_wavefront
 
@@ -127,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
              f"{rule.SWEEP_TIME_EXPONENT}")
     lines = [
         "# scan2d: variate sweep against wavefront (torch backend, CPU)", "",
-        f"Command: `python benchmarks/scan2d_paths.py {' '.join(sys.argv[1:] if argv is None else argv)}`", "",
+        f"Command: `{command_line(__file__, argv)}`", "",
         f"Machine: {platform.machine()} CPU, 1 torch thread, torch {torch.__version__}, {os.cpu_count()} cores "
         f"shared with other processes. fp32, channels {CHANNELS}, state {STATE}, best of {args.repeats}. "
         f"The backend uses the sweep up to {limit} variates per batch row.",

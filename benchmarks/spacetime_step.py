@@ -15,13 +15,12 @@ Example::
 from __future__ import annotations
 
 import argparse
-import shlex
 import statistics
 import sys
 import time
 
 from _alternate import add_alternate_arguments, alternate, packages, ratio_lines, run_in  # beside this script
-from _args import emit_report
+from _args import command_line, emit_report
 
 
 def time_steps(steps: int) -> list[float]:
@@ -67,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     lines += [f"| {name} | {', '.join(f'{ms:.0f}' for ms in values)} |" for name, values in medians.items()]
     if args.against is not None:
         lines += ratio_lines(*medians.values())
-    lines += ["", f"Command: `python benchmarks/spacetime_step.py {shlex.join(argv)}`"]
+    lines += ["", f"Command: `{command_line(__file__, argv)}`"]
     emit_report(lines, args.out)
     return 0
 

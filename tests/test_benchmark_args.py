@@ -115,6 +115,15 @@ def test_an_out_that_is_a_folder_or_under_a_file_is_refused_before_measuring(ben
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"] and (tmp_path / "a_file").read_text() == "kept"
 
 
+def test_a_report_quotes_the_command_as_it_pastes_into_a_shell(benchmark_script, monkeypatch):
+    # each script spelled it its own way: some joined the arguments unquoted, so a JSON --params broke in a shell
+    args = benchmark_script("_args")
+    assert args.command_line("/any/where/ltsf.py", ["--params", '{"a": 1}']) == \
+        "python benchmarks/ltsf.py --params '{\"a\": 1}'"
+    monkeypatch.setattr("sys.argv", ["kernels.py", "--ops", "linear scan"])
+    assert args.command_line("kernels.py", None) == "python benchmarks/kernels.py --ops 'linear scan'"
+
+
 def test_a_failing_child_ends_the_run_with_its_own_error(benchmark_script):
     # the scripts that measure in fresh interpreters said only "returned non-zero exit status 1"
     args = benchmark_script("_args")
