@@ -47,6 +47,25 @@ def test_quantile_columns_follow_each_variates_forecast_and_equal_predict_quanti
     assert (out["load_q0.1"] <= out["load_q0.9"]).all() and (out["temp_q0.1"] <= out["temp_q0.9"]).all()
 
 
+@pytest.mark.parametrize("fh", [3, [2, 5]])
+def test_point_and_quantile_forecasts_share_one_walk_of_the_paths(two_variates, monkeypatch, fh):
+    # each walked every path before (about twice the time); the numbers stay predict's and predict_quantiles'
+    est, panel = two_variates
+    walks, walk = [], type(est.network_)._walk
+    monkeypatch.setattr(type(est.network_), "_walk", lambda *args: walks.append(1) or walk(*args))
+    out = forecast_panel(est, panel, fh=fh, quantiles=[0.1, 0.9])
+    assert len(walks) == 1  # the three series go through in one pass
+    steps = [1, 2, 3] if fh == 3 else fh
+    levels, point = est.predict_quantiles(fh=steps, y=panel, alpha=[0.1, 0.9]), est.predict(fh=steps, y=panel)
+    assert len(walks) == 3
+    for variate in ("load", "temp"):
+        np.testing.assert_array_equal(out[f"{variate}_hat"], point[variate])
+        for level in (0.1, 0.9):
+            np.testing.assert_array_equal(out[f"{variate}_q{level}"], levels[(variate, level)])
+    est.predict_quantiles(fh=steps, y=panel, alpha=[0.5])  # nothing is left over for later calls
+    assert len(walks) == 4
+
+
 def test_dask_gives_the_local_quantiles_bit_for_bit(two_variates):
     pytest.importorskip("distributed", reason="engine='dask' needs tsrec[dask]")
     est, panel = two_variates

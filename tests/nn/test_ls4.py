@@ -164,6 +164,18 @@ def test_sampling_some_steps_keeps_those_steps_of_the_full_paths(condition_on_x,
     assert torch.equal(mean, net.sample(x, 9, 4, torch.Generator().manual_seed(2)).double().mean(dim=0))
 
 
+@pytest.mark.parametrize("condition_on_x", [False, True])
+def test_one_walk_gives_the_noisy_paths_at_some_steps_and_the_mean_of_every_step(condition_on_x):
+    # batch forecasting reads both from one walk: the same numbers as sample and sample_mean in turn
+    net = small_net(condition_on_x=condition_on_x, instance_norm=True, lookback=8)
+    x = torch.randn(2, 8, 2, dtype=torch.float64)
+    draws, mean = net.sample_with_mean(x, 9, 4, torch.Generator().manual_seed(2), steps=[2, 9])
+    assert torch.equal(draws, net.sample(x, 9, 4, torch.Generator().manual_seed(2), noise=True, steps=[2, 9]))
+    assert torch.equal(mean, net.sample_mean(x, 9, 4, torch.Generator().manual_seed(2)))
+    with pytest.raises(ValueError, match="steps must be increasing steps from 1 to n_steps=9"):
+        net.sample_with_mean(x, 9, 4, None, steps=[10])
+
+
 @pytest.mark.parametrize("steps", [[], [3, 2], [2, 2], [0, 1], [1, 10], [1.5]])
 def test_steps_to_sample_must_be_increasing_steps_up_to_n_steps(steps):
     net = small_net()

@@ -10,7 +10,7 @@ import pandas as pd
 import torch
 
 from tsrec.errors import TsrecError
-from tsrec.batch._quantiles import output_columns, with_quantiles
+from tsrec.batch._quantiles import output_columns, shared_walks, with_quantiles
 from tsrec.estimators._forecaster import DeepForecaster
 
 
@@ -32,9 +32,10 @@ def forecast_chunk(est: DeepForecaster, chunk: pd.DataFrame, steps: list[int],
     for each of ``quantiles``); a failure that is not tsrec's own (tsrec's name their series) gets a
     note naming the chunk's series, which a Dask worker's traceback would not show."""
     try:
-        point = est.predict(fh=steps, y=chunk)
-        point.columns = output_columns(chunk.columns, None)
-        return point if not quantiles else with_quantiles(est, chunk, steps, point, quantiles)
+        with shared_walks(est, steps, quantiles):
+            point = est.predict(fh=steps, y=chunk)
+            point.columns = output_columns(chunk.columns, None)
+            return point if not quantiles else with_quantiles(est, chunk, steps, point, quantiles)
     except Exception as err:
         if not isinstance(err, TsrecError):
             ids = chunk.index.get_level_values(0).unique()

@@ -7,6 +7,9 @@ A mixin for a :class:`~tsrec.estimators._forecaster.DeepForecaster` whose networ
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,6 +32,19 @@ if TYPE_CHECKING:
 
 #: Sample paths (series x n_samples) carried through the network in one pass.
 PATHS_PER_PASS = 2048
+
+
+class _SharedWalks(threading.local):
+    """Per thread (Dask's threads share one model): the noisy draws that a point forecast's walks
+    kept for the quantile forecast of the same contexts after it (:meth:`SamplePathForecasts._sharing_walks`)."""
+
+    def __init__(self) -> None:
+        self.owner: object = None
+        self.steps: np.ndarray | None = None
+        self.walks: list[tuple[torch.Tensor, torch.Tensor]] = []  # (contexts, their draws at steps)
+
+
+_SHARED = _SharedWalks()
 
 
 class SamplePathForecasts:
@@ -69,6 +85,18 @@ class SamplePathForecasts:
         x, scales = self._context_inputs(context)
         return scales.unscaled(self._scaled_paths(x, n_steps, noise, context.parts).numpy(), series_axis=1)
 
+    @contextmanager
+    def _sharing_walks(self, steps: Sequence[int]) -> Iterator[None]:
+        """Within the block, each pass of a point forecast (in this thread) keeps its paths' noisy
+        draws at the relative ``steps``, and a quantile or variance forecast at those steps reads a
+        pass of the same contexts from them instead of walking its paths again: batch forecasting
+        asks for both, and the walk is nearly all of their time."""
+        _SHARED.owner, _SHARED.steps, _SHARED.walks = self, np.unique(np.asarray(steps, dtype=np.int64)), []
+        try:
+            yield
+        finally:
+            _SHARED.owner, _SHARED.steps, _SHARED.walks = None, None, []
+
     def _context_inputs(self, context: Context) -> tuple[torch.Tensor, Scales]:
         """The standardised contexts the sampler reads, and the statistics that standardised them
         (LS4 reads no positions)."""
@@ -107,7 +135,8 @@ class SamplePathForecasts:
         network.eval()
         # a fresh generator a pass: path s takes the same draws in each; no caller's autocast (_modes)
         with predicting(), _newdata.overflow_as_input_error():
-            paths = torch.cat([network.sample(xc, n_steps, self._n_paths(), network.generator(x.device), noise=noise,
+            paths = torch.cat([_shared_draws(xc) if _shares(self, xc, noise, steps) else
+                               network.sample(xc, n_steps, self._n_paths(), network.generator(x.device), noise=noise,
                                               steps=steps) for xc in x.split(self._series_per_pass())], dim=1)
         if not bool(torch.isfinite(paths).all()):  # one row per series: its paths end to end
             rows = paths.transpose(0, 1).reshape(len(parts), -1, paths.shape[-1])
@@ -121,7 +150,12 @@ class SamplePathForecasts:
         self._check_walk_size(x.shape[0])  # the mean walks every path too (a step's paths at a time)
         network = self.network_
         network.eval()
-        return network.sample_mean(x, n_steps, self._n_paths(), network.generator(x.device))
+        kept = _SHARED.steps
+        if _SHARED.owner is not self or kept[-1] > n_steps:
+            return network.sample_mean(x, n_steps, self._n_paths(), network.generator(x.device))
+        draws, mean = network.sample_with_mean(x, n_steps, self._n_paths(), network.generator(x.device), kept.tolist())
+        _SHARED.walks.append((x.clone(), draws))
+        return mean
 
     def _n_paths(self) -> int:
         """``n_samples``, read at each forecast (it may be set after fit), checked as fit checks it."""
@@ -211,6 +245,18 @@ class SamplePathForecasts:
         covs = (torch.einsum("nbsc,nbtc->bsct", centred, centred) / len(paths) * scale2[..., None]).numpy()
         rows = [covs[b][np.ix_(i, range(covs.shape[2]), i)].reshape(len(i), -1) for b, i in enumerate(at)]
         return self._per_series(rows, context, pd.MultiIndex.from_product([names, stamps[0]]))
+
+
+def _shares(est: SamplePathForecasts, x: torch.Tensor, noise: bool, steps: np.ndarray | None) -> bool:
+    """Whether a pass of the noisy paths of contexts ``x`` at ``steps`` was walked already (:meth:`_sharing_walks`)."""
+    return (_SHARED.owner is est and noise and steps is not None and np.array_equal(steps, _SHARED.steps)
+            and any(torch.equal(x, seen) for seen, _ in _SHARED.walks))
+
+
+def _shared_draws(x: torch.Tensor) -> torch.Tensor:
+    """The draws a point forecast's walk of contexts ``x`` kept, handed over once (their memory is freed)."""
+    at = next(i for i, (seen, _) in enumerate(_SHARED.walks) if torch.equal(x, seen))
+    return _SHARED.walks.pop(at)[1]
 
 
 def _warn_unresolved_tails(alpha: list[float], n_paths: int) -> None:

@@ -50,7 +50,6 @@ Departures and inferred choices:
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from collections.abc import Iterator, Sequence
 
@@ -59,6 +58,7 @@ from torch import nn
 
 from tsrec.kernels._dispatch import caller_level
 from tsrec.nn._checks import check_choice, check_dropout, check_flag, check_input, check_int, check_ints, check_positive
+from tsrec.nn._sampling import check_generator, check_seed, wanted_steps
 from tsrec.nn.normalization import InstanceNorm
 from tsrec.nn.ls4_blocks import GaussianHead, LS4Encoder
 from tsrec.nn.s4 import S4_MODES
@@ -249,7 +249,7 @@ class LS4(nn.Module):
         """
         n_steps, n_samples = check_ints(n_steps=n_steps, n_samples=n_samples)
         check_generator(generator)
-        noise, wanted = check_flag("noise", noise), _wanted_steps(n_steps, steps)
+        noise, wanted = check_flag("noise", noise), wanted_steps(n_steps, steps)
         kept = [draw if noise else mean for mean, draw in self._walk(x, n_steps, n_samples, generator, wanted)]
         return torch.cat(kept, dim=2)
 
@@ -277,6 +277,35 @@ class LS4(nn.Module):
         every = [True] * n_steps
         return torch.cat([mean.double().mean(dim=0) for mean, _ in self._walk(x, n_steps, n_samples, generator, every)],
                          dim=1)
+
+    @torch.no_grad()
+    def sample_with_mean(self, x: torch.Tensor, n_steps: int, n_samples: int, generator: torch.Generator | None,
+                         steps: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The noisy paths at ``steps`` and the mean path of every step, from one walk of the paths.
+
+        A quantile forecast and a point forecast of the same contexts need both; one walk costs
+        half of :meth:`sample` and :meth:`sample_mean` called in turn.
+
+        Parameters
+        ----------
+        x, n_steps, n_samples, generator, steps
+            As in :meth:`sample`.
+
+        Returns
+        -------
+        tuple of torch.Tensor
+            ``sample(x, n_steps, n_samples, generator, noise=True, steps=steps)`` and
+            ``sample_mean(x, n_steps, n_samples, generator)``: the same numbers, from the same draws.
+        """
+        n_steps, n_samples = check_ints(n_steps=n_steps, n_samples=n_samples)
+        check_generator(generator)
+        wanted = wanted_steps(n_steps, steps)
+        means, draws = [], []
+        for k, (mean, draw) in enumerate(self._walk(x, n_steps, n_samples, generator, [True] * n_steps)):
+            means.append(mean.double().mean(dim=0))
+            if wanted[k]:
+                draws.append(draw)
+        return torch.cat(draws, dim=2), torch.cat(means, dim=1)
 
     def _walk(self, x: torch.Tensor, n_steps: int, n_samples: int, generator: torch.Generator | None,
               wanted: list[bool]) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -360,49 +389,3 @@ class LS4(nn.Module):
         # meta tensors carry no values to draw (and torch has no meta generator): shapes only
         generator = None if x.device.type == "meta" else self.generator(x.device)
         return self.sample(x, self.horizon, self.n_samples, generator).mean(dim=0)
-
-
-#: the seeds :meth:`torch.Generator.manual_seed` takes (read as an unsigned 64-bit number)
-SEED_RANGE = (-(2**63), 2**64 - 1)
-
-
-def check_seed(seed: object) -> int:
-    """An integer seed that :meth:`torch.Generator.manual_seed` takes (``forward`` fails on another)."""
-    seed = check_int("seed", seed, None)
-    low, high = SEED_RANGE
-    if not low <= seed <= high:
-        raise ValueError(f"seed must be an integer from -2**63 to 2**64 - 1 (the seeds torch.Generator.manual_seed "
-                         f"takes), got {seed!r}: pass a seed in that range, e.g. seed % 2**64")
-    return seed
-
-
-def check_generator(generator: object) -> None:
-    """Refuse a ``generator`` that is neither a :class:`torch.Generator` nor None (torch's global one)."""
-    if generator is None or isinstance(generator, torch.Generator):
-        return
-    seed = " (not a seed)" if isinstance(generator, numbers.Integral) and not isinstance(generator, bool) else ""
-    raise TypeError(f"generator must be a torch.Generator or None{seed}, got {type(generator).__name__}: pass "
-                    "net.generator(x.device) or torch.Generator(device=x.device).manual_seed(seed)")
-
-
-def _wanted_steps(n_steps: int, steps: Sequence[int] | None) -> list[bool]:
-    """For each of ``n_steps`` steps whether :meth:`LS4.sample` returns it."""
-    if steps is None:
-        return [True] * n_steps
-    try:
-        given = None if isinstance(steps, (str, bytes)) else list(steps)
-    except TypeError:  # not iterable: an int, most likely, meant as one step
-        given = None
-    if given is None:
-        one = isinstance(steps, numbers.Integral) and not isinstance(steps, bool)
-        fix = f"pass steps=[{steps}] for that one step" if one else "pass e.g. steps=[1, 5]"
-        raise TypeError(f"steps must be a sequence of step numbers from 1 to n_steps={n_steps} (or None for all), "
-                        f"got {type(steps).__name__}: {fix}")
-    asked = [check_int("steps", k) for k in given]
-    if not asked or any(b <= a for a, b in zip(asked, asked[1:])) or asked[-1] > n_steps:
-        raise ValueError(f"steps must be increasing steps from 1 to n_steps={n_steps}, got {given!r}; "
-                         "sort them, drop repeats, or raise n_steps")
-    wanted = [False] * n_steps
-    for k in asked:
-        wanted[k - 1] = True
-    return wanted
