@@ -56,8 +56,8 @@ def linear_scan(
     a : torch.Tensor
         Gates, ``(batch, time, channels)``, real or complex.
     b : torch.Tensor
-        Inputs, same shape and dtype as ``a`` (``a`` may be float32 when ``b`` is half precision,
-        as under autocast).
+        Inputs, same shape and dtype as ``a`` (half precision and float32 may mix, either way, as
+        under autocast).
     initial_state : torch.Tensor, optional
         ``(batch, channels)`` state before the first step (before the last one when
         ``reverse``); zeros when omitted; ``b``'s dtype, or float32 when that is half precision.

@@ -123,8 +123,8 @@ def rnn_scan(
         ``(batch, time, K*H)`` input projections, already multiplied out by the caller
         (``K = 1`` for ``"tanh"``, ``2`` for ``"gated"``).
     W : torch.Tensor
-        ``(H, K*H)`` recurrent weights; ``x``'s dtype, or float32 when that is half precision
-        (as under autocast; the same for ``initial_state``).
+        ``(H, K*H)`` recurrent weights; ``x``'s dtype, or float32 beside half precision either
+        way (as under autocast; the same for ``initial_state``).
     initial_state : torch.Tensor, optional
         ``(batch, H)`` start state; zeros when omitted.
     cell : {"tanh", "gated"}

@@ -137,8 +137,8 @@ def cfc_scan(
 
     Notes
     -----
-    All tensors share ``xz``'s device and dtype, except that they may be float32 when ``xz`` is
-    half precision (as under autocast); half precision is computed in float32.
+    All tensors share ``xz``'s device and dtype, except that they may be float32 beside half
+    precision, either way (as under autocast); half precision is computed in float32.
     """
     named = {"xz": xz, "h0": h0, "W_h": W_h, "W1": W1, "b1": b1, "W2": W2, "b2": b2, "Wt": Wt, "bt": bt}
     for name, tensor in named.items():

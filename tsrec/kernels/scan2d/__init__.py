@@ -132,8 +132,9 @@ def scan2d(
 
     Notes
     -----
-    All tensors share ``x``'s device and dtype, except that they may be float32 when ``x`` is
-    half precision (parameters and some activations under autocast).
+    All tensors share ``x``'s device and dtype, except that half precision and float32 may mix,
+    either way: float32 parameters beside half-precision activations, or a float32 ``x`` beside
+    half-precision ``B`` and ``C``, as a GPU's autocast gives.
     An empty axis (batch, time, variates or channels of 0) gives an empty ``y`` on every backend,
     as the other ops do for an empty batch; no cell is updated, so the final states are the
     initial ones (zeros by default).

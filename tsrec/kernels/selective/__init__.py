@@ -167,8 +167,9 @@ def selective_scan(
 
     Notes
     -----
-    All tensors share ``u``'s device and dtype, except that they may be float32 when ``u`` is
-    half precision (parameters and some activations under autocast).
+    All tensors share ``u``'s device and dtype, except that half precision and float32 may mix,
+    either way: float32 parameters beside half-precision activations, or a float32 ``u`` beside
+    half-precision ``delta``, ``B`` or ``C`` (as under autocast).
     The ``torch`` and ``triton`` backends have first derivatives only: a backward with
     ``create_graph=True`` (e.g. a Hessian) raises; ``backend="naive"`` gives higher orders.
     """
