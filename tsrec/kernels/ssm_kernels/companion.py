@@ -78,7 +78,7 @@ def companion_kernel(
     Returns
     -------
     torch.Tensor
-        Shape ``(heads, L)``, dtype of the inputs (computed in float32 or wider).
+        Shape ``(heads, L)``, the real dtype the inputs promote to (computed in float32 or wider).
     """
     a, b, c = _check_abc(a=a, b=b, c=c, finite=False)
     L = check_length(L, "the kernel/horizon length")
