@@ -62,7 +62,7 @@ __all__ = ["SWEEP_MAX_VARIATES_PER_ROW", "scan2d", "sweep_limit"]
 # T + V - 1 diagonals win with many variates in few rows. At T = 96, batch 1 crosses over between 200 and
 # 321 variates, batch 2 between 500 and 862; batch 4 and 8 still favour the sweep at 862. The crossover
 # grows a little faster than T (the wavefront's diagonals get both more and wider): in one row it lies
-# between 32 and 64 variates at T = 24, near 128 at T = 48, between 600 and 1800 at T = 336 (noisy rows)
+# between 32 and 64 variates at T = 24, near 128 at T = 48, near 1300 to 1800 at T = 336
 # and above 2600 at T = 720, which SWEEP_MAX_VARIATES_PER_ROW * (T / 96) ** 1.25 follows.
 SWEEP_MAX_VARIATES_PER_ROW = 256  # at SWEEP_REFERENCE_TIME steps
 SWEEP_REFERENCE_TIME = 96
