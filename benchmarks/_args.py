@@ -54,6 +54,11 @@ def child_json(code: str, *args: object, env: dict | None = None, cwd: str | Pat
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def data_dir_error(parser: argparse.ArgumentParser, err: Exception) -> None:
+    """Exit 2 with a loader's refusal of ``--data-dir``, its Python advice (``None``) put as the option's."""
+    parser.error(f"--data-dir: {str(err).replace('or None to search', 'or drop --data-dir to search')}")
+
+
 def check_results_csv(parser: argparse.ArgumentParser, path: Path, key: list[str]) -> None:
     """Refuse an existing results CSV at ``path`` that lacks the columns ``key`` its rows merge by: another
     file of that name, which the merge after the first fit would fail on (a KeyError traceback)."""

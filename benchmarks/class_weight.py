@@ -22,7 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from _args import check_names, command_line, emit_report, int_in, positive_float, report_path  # noqa: E402
+from _args import (  # noqa: E402  (beside this script)
+    check_names, command_line, data_dir_error, emit_report, int_in, positive_float, report_path)
 
 DATASETS = ("ItalyPowerDemand", "GunPoint", "ArrowHead", "BasicMotions")
 MODELS = ("PGNClassifier", "SMambaClassifier")
@@ -48,7 +49,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     try:
         known = list_ucr(args.data_dir)
     except (ValueError, OSError) as err:  # a data dir that is a file or does not exist
-        parser.error(f"--data-dir: {err}")
+        data_dir_error(parser, err)
     check_names(parser, "--datasets", args.datasets, known)
     return args
 

@@ -38,7 +38,8 @@ import pandas as pd
 import torch
 
 from _args import (  # benchmarks/_args.py, beside this script
-    check_estimator_params, check_results_csv, code_label, command_line, int_in, json_params, provenance, seed_label)
+    check_estimator_params, check_results_csv, code_label, command_line, data_dir_error, int_in, json_params,
+    provenance, seed_label)
 from tsrec import all_estimators
 from tsrec._files import atomic_write_all, check_writable
 from tsrec.datasets.ucr import list_ucr, load_ucr
@@ -131,7 +132,7 @@ def check_args(parser: argparse.ArgumentParser, args) -> None:
     try:
         known = list_ucr(args.data_dir)
     except (ValueError, OSError) as err:  # a data dir that is a file or does not exist
-        parser.error(f"--data-dir: {err}")
+        data_dir_error(parser, err)
     unknown = [name for name in args.datasets if name not in known]
     if unknown:
         parser.error(f"--datasets: unknown {unknown}; the data folders hold {known}")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _args import command_line, emit_report, int_in, positive_float, report_path  # beside this script
+from _args import command_line, data_dir_error, emit_report, int_in, positive_float, report_path  # beside this script
 
 RESULTS = Path(__file__).resolve().parent / "results" / "irregular_sampling.md"
 DATASETS = ["ItalyPowerDemand", "GunPoint"]
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
     try:  # before any fit: a data dir that is a file or does not exist
         list_ucr(args.data_dir)
     except (ValueError, OSError) as err:
-        parser.error(f"--data-dir: {err}")
+        data_dir_error(parser, err)
     out = None if str(args.out) == "-" else args.out
     if out is not None:
         from tsrec._files import check_writable

@@ -35,6 +35,10 @@ import pytest
         ("panel_scale", ["--code", "no-such-folder"], "--code: no-such-folder holds no tsrec/__init__.py"),
         ("class_weight", ["--data-dir", "no-such-folder"], "--data-dir: data_dir 'no-such-folder' does not exist"),
         ("irregular_sampling", ["--data-dir", "no-such-folder"], "--data-dir: data_dir 'no-such-folder' does not"),
+        # the loader's advice is the Python API's ("or None"): a script's user drops the option instead
+        ("class_weight", ["--data-dir", ""],
+         "--data-dir: data_dir is empty; pass the folder that holds the data files, or drop --data-dir to search "
+         "$TSREC_DATA and the checkout's ../shared/data"),
     ],
 )
 def test_bad_arguments_exit_2_before_measuring(benchmark_script, tmp_path, capsys, script, argv, message):

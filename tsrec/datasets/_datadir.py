@@ -9,6 +9,8 @@ from tsrec._warn import warn_user
 from tsrec.errors import InputFileNotFoundError
 
 ENV_VAR = "TSREC_DATA"
+# what data_dir=None does, in messages (the benchmark scripts say "drop --data-dir" for "None")
+_DEFAULT_SEARCH = f"or None to search ${ENV_VAR} and the checkout's ../shared/data"
 
 
 def _dev_data(module_file: Path) -> Path | None:
@@ -56,12 +58,12 @@ def _checked_dir(data_dir: object) -> Path:
     if not isinstance(data_dir, (str, os.PathLike)):
         raise TypeError(f"data_dir must be a folder path (str or os.PathLike) or None, got {type(data_dir).__name__}")
     if not os.fspath(data_dir):
-        raise ValueError("data_dir is empty; pass the folder that holds the data files, or None")
+        raise ValueError(f"data_dir is empty; pass the folder that holds the data files, {_DEFAULT_SEARCH}")
     folder = Path(data_dir).expanduser()
     if not folder.is_dir():  # a file or a typo would otherwise read as "no data here", or list nothing
         what = "is a file, not a folder" if folder.exists() else "does not exist"
         raise InputFileNotFoundError(
-            f"data_dir {str(folder)!r} {what}; pass the folder that holds the data files, or None"
+            f"data_dir {str(folder)!r} {what}; pass the folder that holds the data files, {_DEFAULT_SEARCH}"
         )
     return folder
 
