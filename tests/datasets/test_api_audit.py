@@ -23,6 +23,17 @@ def test_a_miscased_name_is_named_with_the_right_one(call, name, suggestion):
         call(name)
 
 
+@pytest.mark.parametrize(("name", "hint"), [
+    ("weather_data", "(did you mean 'weather'?)"),  # not a case slip: "names are case-sensitive" misled
+    ("ETTh", "(did you mean 'ETTh1' or 'ETTh2'?)"),  # equally close: naming one of them was a guess
+    (" ETTh1", "(did you mean 'ETTh1'? the name has spaces around it)"),
+])
+def test_a_close_name_is_told_what_differs(name, hint):
+    with pytest.raises(ValueError) as info:
+        load_ltsf(name)
+    assert f"name={name!r} {hint}; choose one of" in str(info.value)
+
+
 def test_a_miscased_ucr_name_is_named_with_the_right_one(data_dir: Path) -> None:
     with pytest.raises(InputFileNotFoundError, match=r"'gunpoint' \(train\) \(did you mean 'GunPoint'\?") as info:
         load_ucr("gunpoint", data_dir=data_dir)

@@ -27,17 +27,31 @@ def path_hint(value: object) -> str:
 
 
 def did_you_mean(value: object, names: Collection[str]) -> str:
-    """`` (did you mean 'X'? ...)`` for the closest of ``names``, else ''; a wrong case is the usual slip."""
-    close = closest_name(value, names)
-    if close and isinstance(value, str) and close == value.strip():  # not the case: spaces around the name
-        return f" (did you mean {close!r}? the name has spaces around it)"
-    return f" (did you mean {close!r}? names are case-sensitive)" if close else ""
+    """`` (did you mean 'X'? ...)`` for the closest of ``names`` (each of those equally close), else ''."""
+    close = closest_names(value, names)
+    if not close:
+        return ""
+    asked = " or ".join(map(repr, close))
+    stripped = value.strip()
+    if stripped in close:  # the name itself, with spaces around it
+        return f" (did you mean {stripped!r}? the name has spaces around it)"
+    if any(name.lower() == stripped.lower() for name in close):  # a wrong case is the usual slip
+        return f" (did you mean {asked}? names are case-sensitive)"
+    return f" (did you mean {asked}?)"
 
 
 def closest_name(value: object, names: Collection[str]) -> str | None:
-    """The one of ``names`` closest to ``value`` ignoring case, None if none is close or ``value`` is one."""
+    """The one of ``names`` closest to ``value`` ignoring case (the first in order of a tie), None if none
+    is close or ``value`` is one."""
+    close = closest_names(value, names)
+    return close[0] if close else None
+
+
+def closest_names(value: object, names: Collection[str]) -> list[str]:
+    """The ``names`` closest to ``value`` ignoring case, all those equally close (sorted), none if none is
+    close (difflib's ratio >= 0.6) or ``value`` is one: 'ETTh' is as close to 'ETTh1' as to 'ETTh2'."""
     if not isinstance(value, str) or value in names:
-        return None
-    by_lower = {name.lower(): name for name in names}
-    close = difflib.get_close_matches(value.lower(), list(by_lower), n=1, cutoff=0.6)
-    return by_lower[close[0]] if close else None
+        return []
+    ratios = {name: difflib.SequenceMatcher(None, value.lower(), name.lower()).ratio() for name in names}
+    best = max(ratios.values(), default=0.0)
+    return sorted(name for name, ratio in ratios.items() if ratio == best) if best >= 0.6 else []
