@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import gzip
 import shutil
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,49 +11,41 @@ import pytest
 from tsrec.datasets import _datadir, load_ltsf, load_ucr, ltsf_split, make_ar, make_seasonal
 from tsrec.datasets.ucr import sktime_data_folder
 
-
-def _etth1_lines() -> list[str]:
-    return (resources.files("tsrec.datasets") / "data" / "ETTh1.csv").read_text().splitlines(keepends=True)
-
-
-def _write_etth1(folder: Path, lines: list[str]) -> Path:
-    (folder / "ETT").mkdir(exist_ok=True)
-    (folder / "ETT" / "ETTh1.csv").write_text("".join(lines))
-    return folder
+from etth1_files import etth1_lines, write_etth1  # tests/datasets/etth1_files.py
 
 
 def test_a_truncated_ltsf_file_is_refused(tmp_path):
-    folder = _write_etth1(tmp_path, _etth1_lines()[:-100])
+    folder = write_etth1(tmp_path, etth1_lines()[:-100])
     with pytest.raises(ValueError, match="17320 rows and 7 value columns, but the ETTh1 benchmark has 17420 and 7"):
         load_ltsf("ETTh1", data_dir=folder)
 
 
 def test_a_damaged_value_is_refused_with_its_line(tmp_path):
-    lines = _etth1_lines()
+    lines = etth1_lines()
     date, first, *rest = lines[500].split(",")
     lines[500] = ",".join([date, first.replace(".", "x", 1), *rest])
     with pytest.raises(ValueError, match=r"column 'HUFL' has a value that is not a finite number .*file line 501"):
-        load_ltsf("ETTh1", data_dir=_write_etth1(tmp_path, lines))
+        load_ltsf("ETTh1", data_dir=write_etth1(tmp_path, lines))
 
 
 @pytest.mark.parametrize("written", ["", "nan", "inf"])
 def test_a_missing_value_is_shown_as_the_file_writes_it(tmp_path, written):
     # pandas reads an empty field and 'nan' alike: the message showed np.float64(nan) for both
-    lines = _etth1_lines()
+    lines = etth1_lines()
     date, _, *rest = lines[7].split(",")
     lines[7] = ",".join([date, written, *rest])
     shown = r"inf" if written == "inf" else r"an empty field or 'nan'"
     with pytest.raises(ValueError, match=rf"column 'HUFL' has a value that is not a finite number \({shown}, "
                                          r"file line 8\)"):
-        load_ltsf("ETTh1", data_dir=_write_etth1(tmp_path, lines))
+        load_ltsf("ETTh1", data_dir=write_etth1(tmp_path, lines))
 
 
 def test_a_file_without_a_date_column_shows_its_header(tmp_path):
-    lines = _etth1_lines()
+    lines = etth1_lines()
     lines[0] = lines[0].replace("date", "Date", 1)
     with pytest.raises(ValueError, match=r"needs a 'date' column and at least one row, but its header reads \['Date', "
                                          r"'HUFL', .*comma-separated, UTF-8, header 'date,\.\.\.'"):
-        load_ltsf("ETTh1", data_dir=_write_etth1(tmp_path, lines))
+        load_ltsf("ETTh1", data_dir=write_etth1(tmp_path, lines))
 
 
 @pytest.mark.parametrize(
@@ -75,10 +65,10 @@ def test_unreadable_ltsf_files_name_the_file(tmp_path, content, match):
 
 
 def test_a_bad_first_date_names_the_file(tmp_path):
-    lines = _etth1_lines()
+    lines = etth1_lines()
     lines[1] = "not a date" + lines[1][lines[1].index(","):]
     with pytest.raises(ValueError, match=r"ETTh1.csv: the 'date' value 'not a date' on file line 2 is not a date"):
-        load_ltsf("ETTh1", data_dir=_write_etth1(tmp_path, lines))
+        load_ltsf("ETTh1", data_dir=write_etth1(tmp_path, lines))
 
 
 def test_a_truncated_ucr_file_is_refused(tmp_path):

@@ -3,7 +3,6 @@ unnoticed (a mutation round over tsrec/datasets/); the docstrings say what that 
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,8 @@ from tsrec.datasets._filecheck import UnpublishedDataWarning
 from tsrec.datasets.ltsf import _find_file
 from tsrec.errors import InputError, InputFileNotFoundError
 
+from etth1_files import etth1_lines, write_etth1  # tests/datasets/etth1_files.py
+
 LABELLED = "@problemName Foo\n@univariate true\n@equalLength false\n@classLabel true a b\n@data\n"
 
 
@@ -25,16 +26,6 @@ def _put(root: Path, where: str, body: str) -> Path:
     return path
 
 
-def _etth1_lines() -> list[str]:
-    return (resources.files("tsrec.datasets") / "data" / "ETTh1.csv").read_text().splitlines(keepends=True)
-
-
-def _write_etth1(folder: Path, lines: list[str]) -> Path:
-    (folder / "ETT").mkdir(exist_ok=True)
-    (folder / "ETT" / "ETTh1.csv").write_text("".join(lines))
-    return folder
-
-
 # ---------------------------------------------------------------- LTSF files
 
 
@@ -42,7 +33,7 @@ def _write_etth1(folder: Path, lines: list[str]) -> Path:
 def test_an_ltsf_file_with_another_number_of_columns_is_refused(tmp_path, change):
     """Found by mutation (shape check reduced to the row count): the header check zips the header with the published
     one, so it stops at the shorter: only the shape check refuses an added or a dropped last column."""
-    lines = _etth1_lines()
+    lines = etth1_lines()
     if change == "extra column":
         lines = [line.rstrip("\n") + (",extra\n" if i == 0 else ",1.0\n") for i, line in enumerate(lines)]
     else:
@@ -50,13 +41,13 @@ def test_an_ltsf_file_with_another_number_of_columns_is_refused(tmp_path, change
     n_columns = 8 if change == "extra column" else 6
     expected = f"17420 rows and {n_columns} value columns, but the ETTh1 benchmark has 17420 and 7"
     with pytest.raises(InputError, match=expected):
-        load_ltsf("ETTh1", data_dir=_write_etth1(tmp_path, lines))
+        load_ltsf("ETTh1", data_dir=write_etth1(tmp_path, lines))
 
 
 def test_an_ltsf_file_of_a_header_alone_is_said_to_have_no_rows(tmp_path):
     """Found by mutation (``or df.empty`` dropped): a header without rows is named as such, not as a truncated copy."""
     with pytest.raises(InputError, match="needs a 'date' column and at least one row, but it has no data rows"):
-        load_ltsf("ETTh1", data_dir=_write_etth1(tmp_path, _etth1_lines()[:1]))
+        load_ltsf("ETTh1", data_dir=write_etth1(tmp_path, etth1_lines()[:1]))
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import warnings
 from importlib import resources
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -14,15 +13,7 @@ from tsrec.datasets import _datadir, _filecheck, load_ett, load_ltsf, ltsf_split
 from tsrec.datasets._filecheck import UnpublishedDataWarning
 from tsrec.errors import InputError
 
-
-def _etth1_lines() -> list[str]:
-    return (resources.files("tsrec.datasets") / "data" / "ETTh1.csv").read_text().splitlines(keepends=True)
-
-
-def _write(folder: Path, lines: list[str], group: str = "ETT", file: str = "ETTh1.csv") -> Path:
-    (folder / group).mkdir(exist_ok=True)
-    (folder / group / file).write_bytes("".join(lines).encode())
-    return folder
+from etth1_files import etth1_lines, write_etth1  # tests/datasets/etth1_files.py
 
 
 def _swap_rows(lines: list[str], i: int, j: int) -> list[str]:
@@ -50,7 +41,7 @@ def _redate(lines: list[str], row: int, stamp: str) -> list[str]:
     ids=["reversed", "two-rows-swapped", "row-repeated", "first-date-wrong", "date-wrong-later", "bad-date-later"],
 )
 def test_every_stamp_must_be_the_published_one(tmp_path, edit, match):
-    folder = _write(tmp_path, edit(_etth1_lines()))
+    folder = write_etth1(tmp_path, edit(etth1_lines()))
     with pytest.raises(InputError, match=match) as info:
         load_ltsf("ETTh1", data_dir=folder)
     assert "re-download" in str(info.value) and "ETTh1.csv" in str(info.value)
@@ -67,15 +58,15 @@ def test_weather_allows_only_its_documented_repeat_and_gap(data_dir, tmp_path):
 
 
 def test_a_header_with_swapped_names_is_refused(tmp_path):
-    lines = _etth1_lines()
+    lines = etth1_lines()
     lines[0] = "date,OT,HULL,MUFL,MULL,LUFL,LULL,HUFL\n"
     with pytest.raises(InputError, match="header column 1 is 'OT' but the published ETTh1 file has 'HUFL'"):
-        load_ltsf("ETTh1", data_dir=_write(tmp_path, lines))
+        load_ltsf("ETTh1", data_dir=write_etth1(tmp_path, lines))
 
 
 def test_other_bytes_warn_once_with_both_digests(tmp_path):
-    lines = [line.replace("\n", "\r\n") for line in _etth1_lines()]  # the same numbers, other line endings
-    folder = _write(tmp_path, lines)
+    lines = [line.replace("\n", "\r\n") for line in etth1_lines()]  # the same numbers, other line endings
+    folder = write_etth1(tmp_path, lines)
     with pytest.warns(UnpublishedDataWarning, match=r"ETTh1.csv \(SHA-256 [0-9a-f]{64}\) is not byte-identical") as rec:
         df = load_ltsf("ETTh1", data_dir=folder)
     assert "f18de3ad269cef59bb07b5438d79bb3042d3be49bdeecf01c1cd6d29695ee066" in str(rec[0].message)
@@ -91,7 +82,7 @@ def test_another_sets_published_file_is_refused_by_its_digest(data_dir, tmp_path
     etth2 = (resources.files("tsrec.datasets") / "data" / "ETTh2.csv").read_text().splitlines(keepends=True)
     with pytest.raises(InputError, match=r"ETTh1.csv is the published ETTh2 file, not ETTh1: its SHA-256 is ETTh2's\. "
                                          r"Re-download ETTh1, or rename this file to ETTh2.csv to load it as 'ETTh2'"):
-        load_ltsf("ETTh1", data_dir=_write(tmp_path, etth2))
+        load_ltsf("ETTh1", data_dir=write_etth1(tmp_path, etth2))
     (tmp_path / "m" / "ETT").mkdir(parents=True)
     (tmp_path / "m" / "ETT" / "ETTm1.csv").symlink_to(data_dir / "ETT" / "ETTm2.csv")
     with pytest.raises(InputError, match=r"the published ETTm2 file, not ETTm1: its SHA-256 is ETTm2's \(ETDataset "
