@@ -215,8 +215,8 @@ def render_markdown(table: pd.DataFrame) -> str:
     dated = "commit" in table.columns
     lines = [
         "# Classification benchmark (test accuracy, default split)", "",
-        "CPU, one torch thread, default constructor parameters, mean (std) over seeds; each row's "
-        "command is in classification.csv.", "",
+        "CPU, one torch thread, default constructor parameters (a row's model names any others it ran with), "
+        "mean (std) over seeds; each row's command is in classification.csv.", "",
         "| model | dataset | seeds | accuracy | std | fit s | ROCKET measured here | ROCKET published |"
         + (" date, commit |" if dated else ""),
         "|---|---|---|---|---|---|---|---|" + ("---|" if dated else ""),
