@@ -22,7 +22,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from _args import child_json, command_line, emit_report, report_path  # noqa: E402  (beside this script)
+from _args import child_json, command_line, emit_report, int_in, report_path  # noqa: E402  (beside this script)
 
 # run in the child: one measurement per process, so peaks do not mix
 CHILD = """
@@ -87,13 +87,13 @@ def render(rows: list[dict], series_rows: int, argv: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 8000, 50000])
-    parser.add_argument("--rows", type=int, default=48, help="rows per series (at least the 24 lags)")
+    parser.add_argument("--sizes", type=int_in(1), nargs="+", default=[1000, 8000, 50000],
+                        help="series counts to time (default: 1000 8000 50000)")
+    parser.add_argument("--rows", type=int_in(24), default=48,
+                        help="rows per series, at least the model's 24 lags (default: 48)")
     parser.add_argument("--out", type=report_path, default=Path(__file__).parent / "results" / "batch_scale.md",
                         help="default: the committed results/batch_scale.md, which the run replaces")
     args = parser.parse_args(argv)
-    if args.rows < 24 or min(args.sizes) < 1:
-        parser.error("--rows must be at least 24 (the model's lags) and every size at least 1")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

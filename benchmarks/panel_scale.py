@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from _args import child_json, command_line, emit_report, report_path  # noqa: E402  (beside this script)
+from _args import child_json, command_line, emit_report, int_in, report_path  # noqa: E402  (beside this script)
 
 OPERATIONS = ["fit", "save", "load", "predict", "predict(y=panel)", "predict(absolute fh, y=panel)",
               "predict(absolute fh)", "update"]
@@ -114,16 +114,16 @@ def render(rows: list[dict], series_rows: int, labels: list[str], argv: list[str
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 16000])
-    parser.add_argument("--rows", type=int, default=48, help="rows per series before the update (at least 48)")
+    parser.add_argument("--sizes", type=int_in(1), nargs="+", default=[1000, 16000],
+                        help="series counts to time (default: 1000 16000)")
+    parser.add_argument("--rows", type=int_in(48), default=48,
+                        help="rows per series before the update, at least 24 lags + a 24-step horizon (default: 48)")
     parser.add_argument("--code", type=Path, nargs="*", default=[], help="other checkouts to time as well")
     parser.add_argument("--scalings", nargs="+", choices=["global", "series"], default=["global"],
                         help="the forecaster's scaling parameter, each timed")
     parser.add_argument("--out", type=report_path, default=Path(__file__).parent / "results" / "panel_scale.md",
                         help="default: the committed results/panel_scale.md, which the run replaces")
     args = parser.parse_args(argv)
-    if args.rows < 48 or min(args.sizes) < 1:
-        parser.error("--rows must be at least 48 (24 lags + a 24-step horizon) and every size at least 1")
     for path in args.code:  # else the child imports whichever tsrec comes next on its path, under this label
         if not (path / "tsrec" / "__init__.py").is_file():
             parser.error(f"--code: {path} holds no tsrec/__init__.py")

@@ -20,7 +20,11 @@ def test_a_small_run_writes_one_measured_row_per_size(batch_scale, tmp_path):
     assert f"Command: `python benchmarks/batch_scale.py --sizes 3 5 --rows 30 --out {out}`" in out.read_text()
 
 
-def test_rows_shorter_than_the_lags_are_refused(batch_scale, tmp_path, capsys):
+@pytest.mark.parametrize("argv, message", [
+    (["--sizes", "3", "--rows", "10"], "--rows: must be an integer >= 24, got 10"),  # the model's lags
+    (["--sizes", "3", "0"], "--sizes: must be an integer >= 1, got 0"),  # one message for both, before
+])
+def test_rows_shorter_than_the_lags_or_no_series_are_refused(batch_scale, tmp_path, capsys, argv, message):
     with pytest.raises(SystemExit):
-        batch_scale.main(["--sizes", "3", "--rows", "10", "--out", str(tmp_path / "x.md")])
-    assert "--rows must be at least 24 (the model's lags)" in capsys.readouterr().err
+        batch_scale.main([*argv, "--out", str(tmp_path / "x.md")])
+    assert message in capsys.readouterr().err

@@ -27,7 +27,11 @@ def test_a_small_run_writes_one_measured_row_per_id_order_and_scaling(panel_scal
     assert f"Command: `python benchmarks/panel_scale.py --sizes 2 --scalings global series --out {out}`" in text
 
 
-def test_series_too_short_for_the_model_are_refused(panel_scale, tmp_path, capsys):
+@pytest.mark.parametrize("argv, message", [
+    (["--sizes", "3", "--rows", "30"], "--rows: must be an integer >= 48, got 30"),  # 24 lags + a 24-step horizon
+    (["--sizes", "0"], "--sizes: must be an integer >= 1, got 0"),
+])
+def test_series_too_short_for_the_model_or_no_series_are_refused(panel_scale, tmp_path, capsys, argv, message):
     with pytest.raises(SystemExit):
-        panel_scale.main(["--sizes", "3", "--rows", "30", "--out", str(tmp_path / "x.md")])
-    assert "--rows must be at least 48 (24 lags + a 24-step horizon)" in capsys.readouterr().err
+        panel_scale.main([*argv, "--out", str(tmp_path / "x.md")])
+    assert message in capsys.readouterr().err
