@@ -111,15 +111,17 @@ def table(sizes: list[tuple[int, int, int]], repeats: int) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int_in(1), default=3)
-    parser.add_argument("--time", type=int_in(2), nargs="+", default=[LOOKBACK],
-                        help="lengths at which to time the sizes of length 96 (the others keep their own)")
+    parser.add_argument("--time", type=int_in(2), nargs="+", default=None,
+                        help=f"lengths at which to time the sizes of length {LOOKBACK} (the others keep their own; "
+                             f"default: {LOOKBACK})")
     parser.add_argument("--sizes", type=grid_size, nargs="+",
                         help="time these BxTxV sizes instead of the built-in ones (then --time is not allowed)")
     parser.add_argument("--out", type=report_path, default=RESULTS / "scan2d_paths.md",
                         help="default: the committed results/scan2d_paths.md, which the run replaces")
     args = parser.parse_args(argv)
-    if args.sizes and args.time != [LOOKBACK]:
+    if args.sizes and args.time is not None:  # "--time 96" too: it would be silently ignored
         parser.error("--sizes and --time both choose the sizes: give one of them")
+    args.time = args.time or [LOOKBACK]
     torch.set_num_threads(1)
     rule = importlib.import_module("tsrec.kernels.scan2d")
     limit = (f"sweep_limit(T) = {rule.SWEEP_MAX_VARIATES_PER_ROW} x (T / {rule.SWEEP_REFERENCE_TIME}) ** "

@@ -17,6 +17,7 @@ import pytest
         ("engine", ["--repeats", "0"], "--repeats: must be an integer >= 1, got 0"),
         ("engine", ["--threads", "x"], "--threads: must be an integer >= 1, got 'x'"),
         ("scan2d_paths", ["--repeats", "0"], "--repeats: must be an integer >= 1, got 0"),
+        ("scan2d_paths", ["--sizes", "1x24x32", "--time", "96"], "--sizes and --time both choose the sizes"),
         ("fft_conv_paths", ["--threads", "0"], "--threads: must be an integer >= 1, got 0"),
         ("chimera_modes", ["--repeats", "-1"], "--repeats: must be an integer >= 1, got -1"),
         ("ltc_backward", ["--repeats", "0"], "--repeats: must be an integer >= 1, got 0"),
