@@ -119,9 +119,10 @@ def test_min_epochs_equal_to_max_epochs_is_accepted():
 def test_fast_dev_run_says_it_is_a_smoke_test():
     # it ended the fit after a batch or two, whatever max_epochs, without a word
     with pytest.warns(UserWarning, match=r"fast_dev_run=2 runs a smoke test, as in Lightning: a batch or a few of "
-                                         r"training and validation, whatever max_epochs; .*no best_val_loss"):
+                                         r"training and validation, whatever max_epochs; .*no best_val_loss") as said:
         est = CycleNetForecaster(**SMALL, trainer_kwargs={"fast_dev_run": 2}).fit(_series())
     assert est.history_["best_val_loss"] is None
+    assert sum("smoke test" in str(w.message) for w in said) == 1  # a forecaster's fit said it twice
 
 
 def test_numpy_flags_are_taken_as_bools():

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsrec.estimators import ARNetForecaster, ChimeraForecaster, CycleNetForecaster, LTCClassifier, LTCForecaster
+from tsrec.estimators import (ARNetForecaster, ChimeraForecaster, CycleNetForecaster, LS4Forecaster, LTCClassifier,
+                              LTCForecaster)
 
 TINY = {"max_epochs": 1, "batch_size": 8, "val_size": 0, "patience": None}
 UNUSED = [
@@ -21,6 +22,11 @@ UNUSED = [
     (CycleNetForecaster, {"cycle_length": 4, "d_model": 8}, ["d_model=8", "backbone='mlp'"]),
     (ARNetForecaster, {"lambda_delay": 3.0}, ["lambda_delay=3.0", "sparsity"]),
     (ARNetForecaster, {"sparsity": 1.0, "lambda_delay": 3.0}, ["lambda_delay=3.0"]),
+    (ChimeraForecaster, {"d_model": 4, "d_state": 2, "d_ff": 4, "e_layers": 1, "selective": False,
+                         "gradient_checkpointing": True}, ["gradient_checkpointing=True", "selective=False"]),
+    # the start of a weight average that is off: read by nothing, and said by nothing before
+    (LS4Forecaster, {"d_model": 4, "d_state": 4, "n_layers": 1, "n_samples": 2, "ema_start_step": 5},
+     ["ema_start_step=5", "ema_decay=None"]),
 ]
 USED = [
     (LTCForecaster, {"units": 3, "ode_unfolds": 1}),
@@ -30,6 +36,7 @@ USED = [
     (CycleNetForecaster, {"cycle_length": 4, "backbone": "mlp", "d_model": 8}),
     (ARNetForecaster, {"sparsity": 0.5, "lambda_delay": 3.0}),
     (ARNetForecaster, {"reg_lambda": 0.1, "lambda_delay": 3.0}),
+    (LS4Forecaster, {"d_model": 4, "d_state": 4, "n_layers": 1, "n_samples": 2, "ema_decay": 0.9, "ema_start_step": 5}),
 ]
 
 

@@ -227,18 +227,22 @@ def training_config(est: object, early: bool = False) -> TrainingConfig:
         precision=est.precision,
         seed=seed_of(est.random_state),
         verbose=check_flag("verbose", est.verbose),
-        trainer_kwargs=check_trainer_kwargs(est.trainer_kwargs, patience, max_epochs),
-        **_ema_params(est),
+        trainer_kwargs=check_trainer_kwargs(est.trainer_kwargs, patience, max_epochs, warn=not early),
+        **_ema_params(est, warn=not early),
     )
 
 
-def _ema_params(est: object) -> dict:
-    """``ema_decay`` / ``ema_start_step`` of the estimators that take them (LS4), checked."""
+def _ema_params(est: object, warn: bool = True) -> dict:
+    """``ema_decay`` / ``ema_start_step`` of the estimators that take them (LS4), checked; ``warn``: of a
+    start step set without a decay, which nothing reads."""
     if not hasattr(est, "ema_start_step"):
         return {}
     start = check_int("ema_start_step", est.ema_start_step, minimum=0)  # checked unused too, as every parameter
     decay = est.ema_decay
     if decay is None:
+        if warn:
+            warn_unused(est, ("ema_start_step",), "with ema_decay=None (no weight average); set ema_decay, "
+                                                  "e.g. 0.999, to average the weights from that step")
         return {}
     if isinstance(decay, bool) or not isinstance(decay, numbers.Real) or not 0.0 < decay < 1.0:
         raise ParameterError(f"ema_decay must be None (no weight average) or a number in (0, 1), got {decay!r}")

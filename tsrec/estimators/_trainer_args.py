@@ -35,10 +35,12 @@ TRAINER_FLAGS = (
 )
 
 
-def check_trainer_kwargs(kwargs: object, patience: int | None = None, max_epochs: int | None = None) -> dict:
+def check_trainer_kwargs(kwargs: object, patience: int | None = None, max_epochs: int | None = None,
+                         warn: bool = True) -> dict:
     """Extra ``lightning.Trainer`` arguments: known ones, none that tsrec sets itself, none that
     would train nothing or be ignored (``min_epochs`` above ``max_epochs``), and no callback that
-    duplicates tsrec's own (see :func:`_check_callbacks`).
+    duplicates tsrec's own (see :func:`_check_callbacks`). ``warn``: of a smoke test (``fast_dev_run``); a
+    check that ``fit`` repeats warns once, the second time.
     """
     if kwargs is None:
         return {}
@@ -72,7 +74,7 @@ def check_trainer_kwargs(kwargs: object, patience: int | None = None, max_epochs
             "an epoch, as history_ (a val_loss per epoch) and patience (in epochs) count; validate less often "
             "with check_val_every_n_epoch=N"
         )
-    if kwargs.get("fast_dev_run"):  # a smoke test, as in Lightning; said, as it ended the fit without a word
+    if warn and kwargs.get("fast_dev_run"):  # a smoke test, as in Lightning; said, as it ended the fit without a word
         warn_user(
             f"trainer_kwargs fast_dev_run={kwargs['fast_dev_run']!r} runs a smoke test, as in Lightning: a batch "
             "or a few of training and validation, whatever max_epochs; no best weights are kept or restored "
