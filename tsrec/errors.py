@@ -193,6 +193,19 @@ class MixedStepsWarning(UserWarning):
     """
 
 
+class UnpublishedDataWarning(UserWarning):
+    """A benchmark data file's bytes differ from the published file's (one value edited, say): it is
+    read, but scores on it may not compare with the papers'. Given once per copy and process.
+
+    Also importable as ``tsrec.datasets.UnpublishedDataWarning``.
+
+    Examples
+    --------
+    >>> issubclass(UnpublishedDataWarning, UserWarning)
+    True
+    """
+
+
 class PartialValidationWarning(UserWarning):
     """Some series of a panel are too short to validate: the validation loss covers the others only.
 

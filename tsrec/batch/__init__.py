@@ -8,10 +8,11 @@ Typical use, with a folder written by ``est.save("model_dir")``::
 Dask is optional (``pip install -e '.[dask]'`` in the checkout) and imported only by ``engine="dask"``.
 """
 
+from tsrec.batch._checks import UnfittedModelError
 from tsrec.batch.forecast import forecast_files, forecast_panel, load_cached
 from tsrec.batch.io import InputFileNotFoundError, file_format, read_series, write_forecasts
 
 __all__ = [
-    "InputFileNotFoundError", "file_format", "forecast_files", "forecast_panel", "load_cached", "read_series",
-    "write_forecasts",
+    "InputFileNotFoundError", "UnfittedModelError", "file_format", "forecast_files", "forecast_panel", "load_cached",
+    "read_series", "write_forecasts",
 ]

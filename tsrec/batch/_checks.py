@@ -32,7 +32,17 @@ from tsrec.estimators.errors import InputError, InSampleError
 
 class UnfittedModelError(InputError, NotFittedError):
     """An unfitted forecaster given to forecast: sktime's NotFittedError (as its ``predict`` raises), and
-    tsrec's InputError (as the other refusals of the batch functions)."""
+    tsrec's InputError (as the other refusals of the batch functions).
+
+    Importable as ``tsrec.batch.UnfittedModelError``.
+
+    Examples
+    --------
+    >>> from sktime.exceptions import NotFittedError
+    >>> from tsrec.errors import InputError
+    >>> issubclass(UnfittedModelError, InputError) and issubclass(UnfittedModelError, NotFittedError)
+    True
+    """
 
 
 def check_model(est: object, source: object) -> DeepForecaster:

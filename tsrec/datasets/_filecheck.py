@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tsrec._files import READ_FIX, os_error
 from tsrec._warn import warn_user
-from tsrec.errors import InputError
+from tsrec.errors import InputError, UnpublishedDataWarning
 
 # magic bytes of a compressed file -> (what it is, the suffix its tool expects, the tool that unpacks it)
 _PACKED = {
@@ -22,10 +22,6 @@ _LFS_POINTER = b"version https://git-lfs"
 _DIGESTS: dict[tuple[str, int, int], str] = {}
 # (resolved path, digest) already warned about: one warning per changed copy, not one per load
 _WARNED: set[tuple[str, str]] = set()
-
-
-class UnpublishedDataWarning(UserWarning):
-    """A data file's bytes differ from the published file's; scores on it may not compare with published ones."""
 
 
 def refuse_packed(path: Path, what: str) -> None:
