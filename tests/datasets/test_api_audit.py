@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from tsrec.datasets import list_ucr, load_ett, load_ltsf, load_ucr, ltsf_borders, ltsf_split, make_ar, make_seasonal
+from tsrec.datasets._checks import closest_names, did_you_mean
 from tsrec.errors import InputFileNotFoundError
 
 
@@ -130,3 +131,50 @@ def test_borders_of_too_few_rows_for_a_70_10_20_split_are_refused(n_rows):
     with pytest.raises(ValueError, match=rf"n_rows={n_rows} is too few for illness's 70/10/20 split: at least 5 rows"):
         ltsf_borders("illness", n_rows)
     assert ltsf_borders("illness", 5) == (3, 4, 5) and ltsf_borders("ETTh1", 1)[0] == 8640  # ETT's are fixed
+
+
+def test_a_name_exactly_at_the_cutoff_is_still_hinted():
+    # difflib's cutoff 0.6 is inclusive (get_close_matches keeps ratio >= cutoff): 'ETTxy' is 0.6 from each ETT set
+    with pytest.raises(ValueError, match=r"name='ETTxy' \(did you mean 'ETTh1' or 'ETTh2' or 'ETTm1' or 'ETTm2'\?\)"):
+        load_ltsf("ETTxy")
+
+
+def test_equally_close_names_are_named_in_sorted_order_whatever_order_they_come_in():
+    # load_ucr's names found on disk are a set: the message and its 'Pass name=' fix must not depend on its order
+    assert did_you_mean("ETTh", ["ETTh2", "ETTh1"]) == " (did you mean 'ETTh1' or 'ETTh2'?)"
+    assert closest_names("ETTh", ["ETTh2", "ETTh1"]) == ["ETTh1", "ETTh2"]
+
+
+def test_a_case_slip_with_spaces_around_it_is_still_a_case_slip():
+    with pytest.raises(ValueError, match=r"name=' etth1 ' \(did you mean 'ETTh1'\? names are case-sensitive, and "
+                                         r"the name has spaces around it\)"):
+        load_ett(" etth1 ")
+
+
+def test_equally_close_ucr_names_are_not_given_one_of_them_as_the_fix(tmp_path: Path) -> None:
+    # "did you mean 'Foo1' or 'Foo2'?" then "Pass name='Foo1'" picked one of the two for the user
+    for name in ("Foo1", "Foo2"):
+        folder = tmp_path / "UCR_UEA" / name
+        folder.mkdir(parents=True)
+        (folder / f"{name}_TRAIN.ts").write_text(f"@problemName {name}\n@classLabel true 1 2\n@data\n1,2,3:1\n")
+    with pytest.raises(InputFileNotFoundError, match=r"\(did you mean 'Foo1' or 'Foo2'\?\)") as info:
+        load_ucr("Foo", data_dir=tmp_path)
+    assert "Pass name=" not in str(info.value)
+
+
+def test_a_ucr_name_whose_other_split_is_there_is_not_told_to_mend_its_spelling(tmp_path: Path) -> None:
+    # GunPoint's test file is found, its train file is not: the name is right, so no "did you mean 'GunPoint'?
+    # the name has spaces around it" nor "Pass name='GunPoint'"
+    folder = tmp_path / "UCR_UEA" / "GunPoint"
+    folder.mkdir(parents=True)
+    (folder / "GunPoint_TEST.ts").write_text("@problemName GunPoint\n@classLabel true 1 2\n@data\n1,2,3:1\n")
+    with pytest.raises(InputFileNotFoundError) as info:
+        load_ucr("GunPoint", data_dir=tmp_path)
+    assert "did you mean" not in str(info.value) and "Pass name=" not in str(info.value)
+
+
+def test_a_data_dir_that_does_not_exist_says_what_none_does(tmp_path):
+    # the empty one's message says it; a missing folder's said only "or None", which searches where?
+    with pytest.raises(InputFileNotFoundError, match=r"does not exist; pass the folder that holds the data files, "
+                       r"or None to search \$TSREC_DATA and the checkout's \.\./shared/data"):
+        load_ltsf("ETTh1", data_dir=tmp_path / "no-such-folder")

@@ -275,3 +275,29 @@ def test_forward_in_training_with_gradients_warns_to_train_through_loss():
         net.eval()(x)  # forecasting: no word
         with torch.no_grad():
             net.train()(x)
+
+
+def test_ls4_sample_with_mean_checks_its_generator_as_sample_does():
+    # a seed passed as the generator failed inside torch.randn ("received an invalid combination of arguments")
+    torch.manual_seed(0)
+    net, x = LS4(3, 2, z_dim=2, d_model=8, d_state=4, n_layers=1, n_samples=3).eval(), torch.randn(2, 6, 3)
+    with pytest.raises(TypeError, match=r"generator must be a torch\.Generator or None \(not a seed\), got int"):
+        net.sample_with_mean(x, 3, 2, 5, steps=[1])
+
+
+@pytest.mark.parametrize("call", [lambda net, x: net.sample(x, 3, 0, None),
+                                  lambda net, x: net.sample_mean(x, 3, 0, None),
+                                  lambda net, x: net.sample_with_mean(x, 3, 0, None, steps=[1])])
+def test_ls4_sample_with_mean_checks_n_samples_as_sample_does(call):
+    torch.manual_seed(0)
+    net, x = LS4(3, 2, z_dim=2, d_model=8, d_state=4, n_layers=1, n_samples=3).eval(), torch.randn(2, 6, 3)
+    with pytest.raises(ValueError, match="n_samples"):
+        call(net, x)
+
+
+def test_ls4_a_bool_generator_is_not_called_a_seed():
+    # True is an int to Python, but nobody means it as a seed: "(not a seed)" would mislead
+    torch.manual_seed(0)
+    net, x = LS4(3, 2, z_dim=2, d_model=8, d_state=4, n_layers=1, n_samples=3).eval(), torch.randn(2, 6, 3)
+    with pytest.raises(TypeError, match=r"generator must be a torch\.Generator or None, got bool"):
+        net.sample(x, 2, 2, True)

@@ -44,7 +44,8 @@ def output_columns(columns: Sequence[object], quantiles: list[float] | None) -> 
 
 def shared_walks(est: DeepForecaster, steps: list[int], quantiles: list[float] | None) -> ContextManager[None]:
     """Where a chunk's quantiles are asked for, its point and quantile forecasts share one walk of the
-    sample paths (the point forecast's), as they would otherwise walk them twice (about 1.85x the time)."""
+    sample paths (the point forecast's), as they would otherwise walk them twice (about twice the time:
+    benchmarks/results/batch_quantiles.md)."""
     return est._sharing_walks(steps) if quantiles else nullcontext()
 
 

@@ -36,15 +36,9 @@ def did_you_mean(value: object, names: Collection[str]) -> str:
     if stripped in close:  # the name itself, with spaces around it
         return f" (did you mean {stripped!r}? the name has spaces around it)"
     if any(name.lower() == stripped.lower() for name in close):  # a wrong case is the usual slip
-        return f" (did you mean {asked}? names are case-sensitive)"
+        spaces = ", and the name has spaces around it" if stripped != value else ""
+        return f" (did you mean {asked}? names are case-sensitive{spaces})"
     return f" (did you mean {asked}?)"
-
-
-def closest_name(value: object, names: Collection[str]) -> str | None:
-    """The one of ``names`` closest to ``value`` ignoring case (the first in order of a tie), None if none
-    is close or ``value`` is one."""
-    close = closest_names(value, names)
-    return close[0] if close else None
 
 
 def closest_names(value: object, names: Collection[str]) -> list[str]:

@@ -34,7 +34,7 @@ import numpy as np
 from tsrec._checks import check_int
 from tsrec._files import READ_FIX
 from tsrec._warn import warn_user
-from tsrec.datasets._checks import closest_name, did_you_mean, path_hint
+from tsrec.datasets._checks import closest_names, did_you_mean, path_hint
 from tsrec.datasets._datadir import data_roots, first_file, warn_if_fallback
 from tsrec.datasets._filecheck import file_sha256, warn_if_unpublished
 from tsrec.datasets._ts_file import read_ts
@@ -118,9 +118,10 @@ def _find_file(name: str, split: str, data_dir: str | os.PathLike[str] | None) -
     # a misspelt or miscased name ("gunpoint") is likelier than a missing file: name the close one found
     found = set() if any(p.is_file() for p in tried) else {n for root in roots for n in _names_in(root)}
     what = f"UCR/UEA file for {name!r} ({split}){did_you_mean(name, found)}"
-    # after "did you mean 'GunPoint'?", a fix that spells 'gunpoint' again would repeat the slip
-    close = closest_name(name, found)
-    fix = None if close is None else f"Pass name={close!r}: its files are in a folder searched."
+    # after "did you mean 'GunPoint'?", a fix that spells 'gunpoint' again would repeat the slip; of
+    # names equally close ("did you mean 'Foo1' or 'Foo2'?") the message cannot pick one
+    close = closest_names(name, found)
+    fix = f"Pass name={close[0]!r}: its files are in a folder searched." if len(close) == 1 else None
     path = first_file(tried, what, f"Put {name}_{split.upper()}.ts in <folder>/UCR_UEA/{name}/", data_dir, fix)
     warn_if_fallback(path, data_dir)
     return path
