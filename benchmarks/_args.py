@@ -91,6 +91,13 @@ def report_path(text: str) -> Path:
     return path
 
 
+def add_report_out(parser: argparse.ArgumentParser, name: str) -> None:
+    """``--out``: the report's file (checked by :func:`report_path`), by default the committed ``results/<name>``
+    beside the scripts, which a run replaces."""
+    parser.add_argument("--out", type=report_path, default=REPO / "benchmarks" / "results" / name,
+                        help=f"default: the committed results/{name}, which the run replaces")
+
+
 def positive_float(text: str) -> float:
     """An argparse ``type``: a finite number > 0."""
     try:

@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import command_line, emit_report, int_in, report_path  # noqa: E402
+from _args import add_report_out, command_line, emit_report, int_in  # noqa: E402
 
 WAYS = ["without quantiles", "two levels, one shared walk", "two levels, two walks (before 6b7c147)"]
 LEVELS = [0.1, 0.9]
@@ -97,9 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--series", type=int_in(1), default=40, help="hourly series to forecast (default: 40)")
     parser.add_argument("--fh", type=int_in(1), default=8, help="steps ahead (default: 8)")
     parser.add_argument("--repeats", type=int_in(1), default=3, help="rounds of the three ways (default: 3)")
-    parser.add_argument("--out", type=report_path,
-                        default=Path(__file__).resolve().parent / "results" / "batch_quantiles.md",
-                        help="default: the committed results/batch_quantiles.md, which the run replaces")
+    add_report_out(parser, "batch_quantiles.md")
     args = parser.parse_args(argv)
     command = command_line(__file__, argv)
     emit_report(report(time_ways(args.series, args.fh, args.repeats), args, command), args.out)

@@ -22,7 +22,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from _args import child_json, command_line, emit_report, int_in, report_path  # noqa: E402  (beside this script)
+from _args import add_report_out, child_json, command_line, emit_report, int_in  # noqa: E402  (beside this script)
 
 # run in the child: one measurement per process, so peaks do not mix
 CHILD = """
@@ -91,8 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="series counts to time (default: 1000 8000 50000)")
     parser.add_argument("--rows", type=int_in(24), default=48,
                         help="rows per series, at least the model's 24 lags (default: 48)")
-    parser.add_argument("--out", type=report_path, default=Path(__file__).parent / "results" / "batch_scale.md",
-                        help="default: the committed results/batch_scale.md, which the run replaces")
+    add_report_out(parser, "batch_scale.md")
     args = parser.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

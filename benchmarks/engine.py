@@ -20,13 +20,12 @@ import os
 import platform
 import statistics
 import time
-from pathlib import Path
 
 import lightning.pytorch as pl
 import torch
 from sklearn.preprocessing import StandardScaler
 
-from _args import int_in, provenance, report_path  # benchmarks/_args.py, beside this script
+from _args import add_report_out, int_in, provenance  # benchmarks/_args.py, beside this script
 from tsrec._files import atomic_write
 from tsrec.datasets import load_ett, ltsf_split
 from tsrec.estimators import _engine
@@ -119,8 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int_in(1), default=1)
     parser.add_argument("--batches-per-step", type=int_in(1), default=_engine.BATCHES_PER_STEP,
                         help="minibatches per Lightning step (1: Lightning sees every minibatch)")
-    parser.add_argument("--out", type=report_path, default=Path(__file__).resolve().parent / "results" / "engine.md",
-                        help="default: the committed results/engine.md, which the run replaces")
+    add_report_out(parser, "engine.md")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     _engine.BATCHES_PER_STEP = args.batches_per_step

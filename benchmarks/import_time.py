@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import command_line, emit_report, int_in, report_path  # noqa: E402
+from _args import add_report_out, command_line, emit_report, int_in  # noqa: E402
 
 SAVE = """
 import sys, numpy as np, pandas as pd
@@ -81,9 +81,7 @@ def report(times: dict[str, list[float]], command: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int_in(1), default=7, help="fresh interpreters a row (default: 7)")
-    parser.add_argument("--out", type=report_path,
-                        default=Path(__file__).resolve().parent / "results" / "import_time.md",
-                        help="default: the committed results/import_time.md, which the run replaces")
+    add_report_out(parser, "import_time.md")
     args = parser.parse_args(argv)
     command = command_line(__file__, argv)
     with tempfile.TemporaryDirectory() as folder:

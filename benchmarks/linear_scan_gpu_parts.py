@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import torch
 
 import kernels as bench  # benchmarks/kernels.py, beside this script
-from _args import command_line, emit_report, report_path  # benchmarks/_args.py, beside this script
+from _args import add_report_out, command_line, emit_report  # benchmarks/_args.py, beside this script
 
 SIZES = [(16, 4096, 1024), (64, 4096, 256), (64, 4096, 1024)]  # (batch, time, channels), B*C >= 16K
 
@@ -61,9 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=float, default=0.3,
                         help="seconds of repeats per timing, up to 7 after a warm-up (0: one)")
-    parser.add_argument("--out", type=report_path, default=Path(__file__).resolve().parent / "results"
-                        / "linear_scan_gpu_parts.txt",
-                        help="default: the committed results/linear_scan_gpu_parts.txt, which the run replaces")
+    add_report_out(parser, "linear_scan_gpu_parts.txt")
     args = parser.parse_args(argv)
     if not torch.cuda.is_available():
         print("linear_scan_gpu_parts.py needs a CUDA GPU; none is visible.", file=sys.stderr)

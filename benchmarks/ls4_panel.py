@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import child_json, code_label, command_line, cpu_name, emit_report, int_in, report_path  # noqa: E402
+from _args import add_report_out, child_json, code_label, command_line, cpu_name, emit_report, int_in  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -135,8 +135,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     for name in NETWORK_OPTIONS:
         parser.add_argument(f"--{name.replace('_', '-')}", type=int_in(1), default=None,
                             help=f"LS4Forecaster's {name} (default: the constructor's)")
-    parser.add_argument("--out", type=report_path, default=Path(__file__).resolve().parent / "results" / "ls4_panel.md",
-                        help="default: the committed results/ls4_panel.md, which the run replaces")
+    add_report_out(parser, "ls4_panel.md")
     return parser.parse_args(argv)
 
 

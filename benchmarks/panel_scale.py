@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from _args import child_json, command_line, emit_report, int_in, report_path  # noqa: E402  (beside this script)
+from _args import add_report_out, child_json, command_line, emit_report, int_in  # noqa: E402  (beside this script)
 
 OPERATIONS = ["fit", "save", "load", "predict", "predict(y=panel)", "predict(absolute fh, y=panel)",
               "predict(absolute fh)", "update"]
@@ -121,8 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--code", type=Path, nargs="*", default=[], help="other checkouts to time as well")
     parser.add_argument("--scalings", nargs="+", choices=["global", "series"], default=["global"],
                         help="the forecaster's scaling parameter, each timed")
-    parser.add_argument("--out", type=report_path, default=Path(__file__).parent / "results" / "panel_scale.md",
-                        help="default: the committed results/panel_scale.md, which the run replaces")
+    add_report_out(parser, "panel_scale.md")
     args = parser.parse_args(argv)
     for path in args.code:  # else the child imports whichever tsrec comes next on its path, under this label
         if not (path / "tsrec" / "__init__.py").is_file():

@@ -28,7 +28,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from _args import command_line, emit_report, int_in, report_path  # noqa: E402  (beside this script)
+from _args import add_report_out, command_line, emit_report, int_in  # noqa: E402  (beside this script)
 from tsrec.datasets.ltsf import load_ltsf, ltsf_borders  # noqa: E402
 from tsrec.registry import get_estimator  # noqa: E402
 
@@ -123,8 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int_in(0, 2**32 - 1), default=0)
-    parser.add_argument("--out", type=report_path, default=Path(__file__).parent / "results" / "panel_scaling.md",
-                        help="default: the committed results/panel_scaling.md, which the run replaces")
+    add_report_out(parser, "panel_scaling.md")
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error("--epochs must be at least 1")

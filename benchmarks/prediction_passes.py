@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import check_names, child_json, command_line, emit_report, int_in, report_path  # noqa: E402
+from _args import add_report_out, check_names, child_json, command_line, emit_report, int_in  # noqa: E402
 
 CHILD = """
 import json, logging, resource, sys, time, warnings
@@ -113,9 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int_in(1), default=1024, help="series a classifier classifies")
     parser.add_argument("--length", type=int_in(1), default=500, help="steps of a classifier's series")
     parser.add_argument("--series", type=int_in(1), default=2048, help="series of a forecaster's panel")
-    parser.add_argument("--out", type=report_path,
-                        default=Path(__file__).resolve().parent / "results" / "prediction_passes.md",
-                        help="default: the committed results/prediction_passes.md, which the run replaces")
+    add_report_out(parser, "prediction_passes.md")
     args = parser.parse_args(argv)
     names = estimator_names()
     check_names(parser, "--models", args.models, names)

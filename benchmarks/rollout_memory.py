@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import child_json, command_line, emit_report, int_in, report_path  # noqa: E402
+from _args import add_report_out, child_json, command_line, emit_report, int_in  # noqa: E402
 
 CHILD = """
 import json, resource, sys, time
@@ -66,9 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int_in(1000), nargs="+", default=[10**6, 10**7],
                         help="roll-out lengths to measure (default: 10**6 10**7)")
-    parser.add_argument("--out", type=report_path,
-                        default=Path(__file__).resolve().parent / "results" / "rollout_memory.md",
-                        help="default: the committed results/rollout_memory.md, which the run replaces")
+    add_report_out(parser, "rollout_memory.md")
     args = parser.parse_args(argv)
     command = command_line(__file__, argv)
     started = time.perf_counter()

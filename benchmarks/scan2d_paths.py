@@ -22,15 +22,13 @@ import importlib
 import os
 import platform
 import time
-from pathlib import Path
 
 import torch
 
-from _args import command_line, emit_report, int_in, report_path  # benchmarks/_args.py, beside this script
+from _args import add_report_out, command_line, emit_report, int_in  # benchmarks/_args.py, beside this script
 from tsrec.kernels.scan2d.variate_sweep import scan_variate_sweep
 from tsrec.kernels.scan2d.wavefront import scan_wavefront
 
-RESULTS = Path(__file__).resolve().parent / "results"
 # (batch, time, variates): univariate UCR lengths, ETTh1 (7), weather (21), and wide panels
 SIZES = [(16, 24, 1), (16, 251, 1), (16, 29, 12), (32, 96, 7), (32, 96, 21), (8, 96, 64), (4, 96, 128), (3, 96, 200),
          (2, 96, 321), (1, 96, 500), (1, 96, 862),
@@ -116,8 +114,7 @@ def main(argv: list[str] | None = None) -> int:
                              f"default: {LOOKBACK})")
     parser.add_argument("--sizes", type=grid_size, nargs="+",
                         help="time these BxTxV sizes instead of the built-in ones (then --time is not allowed)")
-    parser.add_argument("--out", type=report_path, default=RESULTS / "scan2d_paths.md",
-                        help="default: the committed results/scan2d_paths.md, which the run replaces")
+    add_report_out(parser, "scan2d_paths.md")
     args = parser.parse_args(argv)
     if args.sizes and args.time is not None:  # "--time 96" too: it would be silently ignored
         parser.error("--sizes and --time both choose the sizes: give one of them")
