@@ -177,3 +177,36 @@ def test_update_rows_at_another_step_are_named_so():
                                          r"give a row per step of h \(resample them\)$"):
         est.update(two_hourly, update_params=False)
     assert est.cutoff[0] == HOURS[39]
+
+
+def _without_freq(index: pd.Index) -> pd.Index:
+    """Stamps as read from a file: the same instants, no freq."""
+    return pd.DatetimeIndex(list(index))
+
+
+@pytest.mark.parametrize("n_new", [1, 2])
+def test_update_predict_takes_one_or_two_rows_without_a_freq(n_new):
+    from sktime.split import ExpandingWindowSplitter
+
+    y = load(40 + n_new)
+    est = arnet(y.iloc[:40])
+    cv = ExpandingWindowSplitter(fh=[1], initial_window=0)
+    # sktime moves the cutoff one step before the first new row by the rows' freq, which it infers only
+    # from three stamps: pandas' NullFrequencyError "Cannot shift with no freq"
+    forecasts = est.update_predict(y.iloc[40:].set_axis(_without_freq(y.index[40:])), cv=cv, update_params=False)
+    expected = est.update_predict(y.iloc[40:], cv=cv, update_params=False)  # a date_range's rows keep its freq
+    pd.testing.assert_series_equal(forecasts, expected, check_freq=False)
+    assert len(forecasts) == n_new
+
+
+def test_update_predict_takes_a_panel_whose_stamps_carry_no_freq():
+    from sktime.split import ExpandingWindowSplitter
+
+    panel = pd.concat({"a": load(50), "b": 2 * load(50)}).to_frame("load")
+    later = panel.index.get_level_values(-1) >= HOURS[40]
+    est = arnet(panel[~later])
+    cv = ExpandingWindowSplitter(fh=[1, 2], initial_window=1)
+    expected = est.update_predict(panel[later], cv=cv, update_params=False)
+    read = panel[later].copy()
+    read.index = read.index.set_levels(_without_freq(read.index.levels[-1]), level=-1)
+    pd.testing.assert_frame_equal(est.update_predict(read, cv=cv, update_params=False), expected)

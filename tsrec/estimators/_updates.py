@@ -38,6 +38,34 @@ def is_empty(y: object) -> bool:
     return y is None or (hasattr(y, "__len__") and len(y) == 0)
 
 
+def with_fitted_freq(y: object, est) -> object:
+    """``y`` whose date-time stamps carry the fitted ``est``'s step where they carry none.
+
+    sktime's ``update_predict`` sets the cutoff one step before ``y``'s first stamp by shifting that
+    stamp with its index's freq, which it infers only from three stamps or more of a single series:
+    one or two new rows, or a panel whose stamps carry no freq (as read from a file), failed with
+    pandas' ``NullFrequencyError: Cannot shift with no freq``. Stamps not evenly on the fitted step
+    are left as they are, for ``update``'s checks to name.
+    """
+    if not est.is_fitted:
+        return y
+    steps = {step for step in held_steps(est).values() if isinstance(step, pd.DateOffset)}
+    freq = getattr(est.cutoff, "freq", None) or (steps.pop() if len(steps) == 1 else None)
+    if freq is None or not isinstance(y, (pd.Series, pd.DataFrame)) or len(y) == 0:
+        return y
+    multi = isinstance(y.index, pd.MultiIndex)
+    stamps = y.index.levels[-1] if multi else y.index
+    if not isinstance(stamps, pd.DatetimeIndex) or stamps.freq is not None:
+        return y
+    try:
+        stamped = pd.DatetimeIndex(stamps, freq=freq)
+    except ValueError:  # off the fitted step: update refuses the rows with its own message
+        return y
+    y = y.copy(deep=False)
+    y.index = y.index.set_levels(stamped, level=-1) if multi else stamped
+    return y
+
+
 def check_remembers_data(est) -> None:
     """tsrec forecasts from the end of the series sktime stores, so its config must keep them."""
     if not est.get_config()["remember_data"]:
@@ -187,6 +215,7 @@ class StoredDataUpdates:
         update_params = check_flag("update_params", update_params)
         if not is_empty(y):  # NaN rows got sktime's "cannot handle missing data", without where or a fix
             check_raw_y(y)
+            y = with_fitted_freq(y, self)
         if check_flag("reset_forecaster", reset_forecaster):  # sktime works on a copy
             return super().update_predict(y, cv=cv, X=X, update_params=update_params, reset_forecaster=True)
         with unchanged_on_error(self):
