@@ -244,3 +244,17 @@ def test_an_object_index_of_stamps_in_one_zone_keeps_the_general_advice():
     y = pd.Series(np.arange(30.0), index=stamps)
     with pytest.raises(TypeError, match=r"holds values of dtype object .*use a DatetimeIndex \(pd\.to_datetime\)"):
         ARNetForecaster(**SMALL).fit(y)
+
+
+def test_a_nested_univ_panel_with_named_series_is_forecast_at_its_stamps():
+    # the frame's index holds the series ids: "a" and "b" were refused as time stamps read as strings
+    stamps = pd.date_range("2024-01-01", periods=40, freq="h")
+    flat = pd.concat({"a": pd.Series(np.sin(np.arange(40) / 3), stamps),
+                      "b": pd.Series(np.cos(np.arange(40) / 3) + 5, stamps + pd.Timedelta("3h"))}).to_frame("y")
+    nested = convert_to(flat, "nested_univ")
+    forecast = ARNetForecaster(**SMALL).fit(nested, fh=[1, 2]).predict()
+    expected = ARNetForecaster(**SMALL).fit(flat, fh=[1, 2]).predict()
+    assert list(forecast.index) == ["a", "b"]
+    for key in ["a", "b"]:
+        pd.testing.assert_series_equal(forecast.loc[key, "y"], expected.loc[key, "y"], check_names=False,
+                                       check_freq=False)

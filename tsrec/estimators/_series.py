@@ -67,12 +67,14 @@ def check_raw_y(y: object, name: str = "y") -> str:
     elif isinstance(y, pd.Series) and isinstance(y.index, pd.MultiIndex):
         # sktime's panels are frames; its refusal lists every format's complaint
         raise TypeError(f"{name} is a Series with a MultiIndex; a panel is a DataFrame: pass {name}.to_frame()")
-    else:
+    elif not _nested(y):  # sktime's nested_univ: its index holds the series ids, checked once flattened below
         _check_pandas(y, name)
     valid, message, meta = check_is_scitype(y, scitype=SCITYPES, return_metadata=["mtype"])
     frame = y if isinstance(y, pd.DataFrame) else None
     if valid:
         frame = as_flat(y, meta["mtype"])
+        if _nested(y):
+            _check_pandas(frame, name)
     elif isinstance(y, pd.Series):
         frame = y.to_frame()
     if frame is not None:
@@ -83,6 +85,13 @@ def check_raw_y(y: object, name: str = "y") -> str:
     if not valid:
         raise TypeError(f"{name} is not a valid time series container (type {type(y).__name__}): {message}")
     return meta["mtype"]
+
+
+def _nested(y: object) -> bool:
+    """Whether ``y`` is a frame of series in its cells, as sktime's ``nested_univ`` panel: a row per
+    series, a column per variate. Its index holds series ids, not stamps."""
+    return (isinstance(y, pd.DataFrame) and len(y) > 0 and y.shape[1] > 0 and (y.dtypes == object).all()
+            and isinstance(y.iat[0, 0], pd.Series))
 
 
 def fitted_series_name(column: object) -> object:
