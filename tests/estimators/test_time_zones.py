@@ -204,3 +204,28 @@ def test_aware_stamps_at_whole_steps_of_local_time_have_no_offset():
     y = pd.Series(np.sin(np.arange(len(index)) * 2 * np.pi / 12), index=index)
     est = PGNForecaster(period=12, hidden=4, patience=None, **TINY).fit(y, fh=[1])
     assert est.network_meta_["offset_ns"] == 0 and est.network_.offset_ns == 0
+
+
+@pytest.mark.parametrize("panel", [False, True])
+def test_stamps_in_the_hour_repeated_in_autumn_are_out_of_sample(panel):
+    # sktime reads zoned stamps as wall-clock periods: after the first 02:00 (+02:00) the next instants,
+    # 02:00 to 02:45 +01:00, read as at or before the end and fit and predict refused them as in-sample
+    from sktime.forecasting.base import ForecastingHorizon
+
+    from tsrec.estimators import ARNetForecaster
+
+    stamps = pd.date_range(end=pd.Timestamp("2024-10-27 00:45", tz="UTC"), periods=60, freq="15min")
+    y = local_hours(60).set_axis(stamps.tz_convert("Europe/Berlin"))
+    assert y.index[-1] == pd.Timestamp("2024-10-27 02:45+02:00")
+    y = pd.concat({"a": y, "b": 2 * y}).to_frame() if panel else y
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(y)
+    steps = est.predict(fh=[1, 2, 3, 4, 5])
+    ahead = steps.index.get_level_values(-1).unique()[[0, 4]]  # 02:00 and 03:00 +01:00
+    assert list(ahead) == [pd.Timestamp("2024-10-27 02:00+01:00"), pd.Timestamp("2024-10-27 03:00+01:00")]
+    fh = ForecastingHorizon(ahead, is_relative=False)
+    forecast = est.predict(fh=fh)
+    pd.testing.assert_index_equal(forecast.index.get_level_values(-1).unique(), ahead, check_exact=True)
+    wanted = steps.index.get_level_values(-1).isin(ahead)
+    np.testing.assert_array_equal(forecast.to_numpy().ravel(), steps.to_numpy()[wanted].ravel())
+    fitted_with_fh = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(y, fh=fh)
+    np.testing.assert_array_equal(fitted_with_fh.predict().to_numpy(), forecast.to_numpy())

@@ -131,7 +131,21 @@ def _span_steps(spans: pd.TimedeltaIndex, freq: object, name: str, index: pd.Ind
 def _stamps_on_grid(fh: ForecastingHorizon, parts: list, known: dict | None) -> ForecastingHorizon:
     index, freq = parts[0][1].index, known_step(parts[0][1].index, known, parts[0][0])
     stamps = align_stamps(fh.to_pandas(), index, freq, "y")
-    return stamps_fh(stamps, _steps_to(stamps, parts, known), freq)
+    steps = _steps_to(stamps, parts, known)
+    if _in_sample_on_the_wall_clock(stamps, parts) and all(np.array_equal(own, steps[0]) for own in steps):
+        # sktime's in-sample check reads zoned stamps on the wall clock (as periods, without their zone): the
+        # hour after the first 02:00 of an autumn change is 02:00 again, and was refused as in-sample
+        return ForecastingHorizon(steps[0], is_relative=True)
+    return stamps_fh(stamps, steps, freq)
+
+
+def _in_sample_on_the_wall_clock(stamps: pd.Index, parts: list) -> bool:
+    """Whether zoned ``stamps`` after every series' end read, on the wall clock, as at or before the
+    last end (where a zone's clocks go back)."""
+    if not isinstance(stamps, pd.DatetimeIndex) or stamps.tz is None:
+        return False
+    end = max(df.index[-1] for _, df in parts)
+    return stamps.tz_localize(None).min() <= end.tz_localize(None)
 
 
 def stamps_fh(stamps: pd.Index, steps: list[np.ndarray], freq: object) -> ForecastingHorizon:
