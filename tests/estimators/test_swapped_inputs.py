@@ -28,3 +28,15 @@ def test_a_forecaster_given_a_variates_by_time_array_is_told_to_transpose_it():
     with pytest.raises(InputError, match=r"y has 3 rows .*lookback/horizon$"):  # too few columns to be steps
         CycleNetForecaster(lookback=48, horizon=24, cycle_length=24, max_epochs=1).fit(y[:, :50])
     assert CycleNetForecaster(lookback=48, horizon=24, cycle_length=24, max_epochs=1).fit(y.T).n_channels_ == 3
+
+
+@pytest.mark.parametrize("n_series", [1, 3])
+def test_a_forecaster_given_a_darts_layout_panel_too_short_to_fit_is_told_its_transpose(n_series):
+    # (series, time, variates) read as (series, variates, time): a panel of one series was told "pass y.T",
+    # which turns it into 200 series of one step, and one of several series was told nothing
+    y = np.random.default_rng(0).random((n_series, 200, 3))
+    with pytest.raises(InputError, match=r"lookback \+ horizon = 72.*lookback/horizon; if it is \(series, time, "
+                                         r"variates\), .* pass np\.transpose\(y, \(0, 2, 1\)\)$"):
+        CycleNetForecaster(lookback=48, horizon=24, cycle_length=24, max_epochs=1).fit(y)
+    fitted = CycleNetForecaster(lookback=48, horizon=24, cycle_length=24, max_epochs=1).fit(np.transpose(y, (0, 2, 1)))
+    assert fitted.n_channels_ == 3

@@ -106,7 +106,7 @@ def new_context(est, fh: object, y) -> tuple[Context, str]:
     """The new context ``y`` of ``est.predict(fh, y=y)`` (and of the probabilistic forecasts), checked,
     at the steps of ``fh`` (or the last given), with its sktime mtype."""
     mtype, inner, parts = new_parts(est, y)
-    est._check_lengths(parts, est._lookback_length(), with_horizon=False)
+    est._check_lengths(parts, est._lookback_length(), with_horizon=False, mtype=mtype)
     freqs = context_steps(est, parts)
     known = {key: freq for (key, _), freq in zip(parts, freqs)}
     aligned = aligned_fh(fh if fh is not None else est._given_fh(), inner, known)

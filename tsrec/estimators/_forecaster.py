@@ -20,7 +20,9 @@ from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 from torch import nn
 
 from tsrec._checks import check_flag
-from tsrec.estimators import _evaluate, _newdata, _onepass, _persistence, _sktime_filters, _steps, _updates
+from tsrec.estimators import (
+    _evaluate, _newdata, _onepass, _persistence, _series_lengths, _sktime_filters, _steps, _updates,
+)
 from tsrec.estimators._horizon import (
     aligned_fh, check_fit_steps, check_step_count, held_fh_moved_past, relative_steps, same_fh, steps_per_series,
     warn_long_rollout,
@@ -364,30 +366,9 @@ class DeepForecaster(
         self.position_offset_ = [0] * len(parts)
         return self
 
-    def _check_lengths(self, parts: list, needed: int, with_horizon: bool = True) -> None:
-        what = f"{self._lookback_name} + horizon" if with_horizon else self._lookback_name
-        name = self._lookback_name
-        fix = (f"give a longer series or lower {name}/horizon" if with_horizon else
-               f"give {needed} rows or more (a shorter context needs a model fitted with a lower {name})")
-        short = [(key, len(df)) for key, df in parts if len(df) < needed]
-        if len(short) == 1:  # a (variates, time) array has as many "variates" as steps
-            turned = "; if its rows are variates, pass y.T" if len(parts) == 1 and parts[0][1].shape[1] >= needed \
-                else ""
-            raise InputError(f"{_newdata.series_name(short[0][0])} has {short[0][1]} rows but needs at least "
-                             f"{what} = {needed}; {fix}{turned}")
-        if short:  # a panel fixed one failed fit at a time had as many fits as short series
-            shown = ", ".join(f"{key!r} ({rows} rows)" for key, rows in short[:3])
-            raise InputError(f"{len(short)} of the {len(parts)} series are shorter than {what} = {needed} rows, e.g. "
-                             f"{shown}; {fix}{self._leave_out_advice(short, len(parts), needed)}")
-
-    def _leave_out_advice(self, short: list, n_series: int, needed: int) -> str:
-        """How to leave the short series out of a pandas panel (of a list or an array, the user knows
-        how); nothing where every series is short."""
-        if len(short) == n_series or getattr(self, "_y_metadata", {}).get("mtype") not in ("pd-multiindex",
-                                                                                            "pd_multiindex_hier"):
-            return ""
-        level = "0" if not isinstance(short[0][0], tuple) else str(list(range(len(short[0][0]))))
-        return f", or leave them out: y = y.groupby(level={level}).filter(lambda s: len(s) >= {needed})"
+    def _check_lengths(self, parts: list, needed: int, with_horizon: bool = True, mtype: str | None = None) -> None:
+        """Refuse series shorter than ``needed`` rows (:func:`_series_lengths.check_lengths`)."""
+        _series_lengths.check_lengths(self, parts, needed, with_horizon, mtype)
 
     def _predict(self, fh, X=None):
         fast = _onepass.forecast_stored(self, fh)  # a panel on the fitted grid: no frame per series
@@ -402,3 +383,4 @@ class DeepForecaster(
 
 
 _sktime_filters.keep_warning_filters(DeepForecaster, inherited=True)
+
