@@ -20,11 +20,13 @@ import zipfile
 from pathlib import Path
 
 import torch
+from safetensors.numpy import save_file as save_arrays
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save_file
 
 from tsrec._files import READ_FIX, fsync_folder, fsync_path, hidden_stem, made_folders, os_error
 from tsrec.estimators._saved_json import TUPLE_MARK
+from tsrec.estimators._weights_file import as_arrays, as_tensors
 from tsrec.estimators.errors import LoadError, ModelNotFoundError
 
 FORMAT = "tsrec-estimator"
@@ -42,8 +44,8 @@ CONFIG_SHA = "config_sha256"
 # ---- writing ---------------------------------------------------------------------------------
 
 
-def write_folder(path: str | os.PathLike, config: dict, tensors: dict[str, torch.Tensor]) -> Path:
-    """Write ``config`` and ``tensors`` to the folder ``path`` atomically.
+def write_folder(path: str | os.PathLike, config: dict, tensors: dict, fast: bool = True) -> Path:
+    """Write ``config`` and ``tensors`` (torch tensors, or NumPy arrays) to the folder ``path`` atomically.
 
     The complete new folder is built beside ``path`` under a unique name, flushed to disk and
     swapped in by one atomic rename (Linux), so the folder always holds the earlier complete save
@@ -52,6 +54,7 @@ def write_folder(path: str | os.PathLike, config: dict, tensors: dict[str, torch
     succeeds); where the atomic swap is missing, see :func:`_swap_by_two_renames`.
     Only an empty folder or an earlier complete tsrec save is replaced; anything else may be the
     user's data and is refused. A symbolic link is followed: its folder is replaced, the link kept.
+    ``fast=False`` writes the weights with torch's writer (the same bytes, slower for panels).
     """
     target = Path(os.path.abspath(_follow_link(Path(path))))  # "." or "a/..": a name for the staging folder
     _refuse_working_folder(target, path)
@@ -66,7 +69,7 @@ def write_folder(path: str | os.PathLike, config: dict, tensors: dict[str, torch
         with made_folders(target.parent):
             staging = Path(tempfile.mkdtemp(prefix=f".{hidden_stem(target.name)}.tsrec-new-", dir=target.parent))
             try:
-                _write_files(staging, config, tensors)
+                _write_files(staging, config, tensors, fast)
                 _set_modes(staging, target)
                 _swap_in(staging, target)
                 fsync_folder(target.parent)  # the save is complete: a refused flush is no failure
@@ -177,9 +180,13 @@ def _is_complete_save(folder: Path, entries: list[Path]) -> bool:
     return isinstance(config, dict) and config.get("format") == FORMAT
 
 
-def _write_files(folder: Path, config: dict, tensors: dict[str, torch.Tensor]) -> None:
+def _write_files(folder: Path, config: dict, tensors: dict, fast: bool = True) -> None:
     weights = folder / WEIGHTS
-    save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(weights))
+    arrays = as_arrays(tensors) if fast else None  # a panel's many contexts: NumPy's writer, the same bytes
+    if arrays is None:
+        save_file(as_tensors(tensors), str(weights))
+    else:
+        save_arrays(arrays, str(weights))
     config = dict(config, weights_sha256=_sha256(weights.read_bytes()))
     # the checksum is taken over the config as it will be read back (JSON turns tuples into lists)
     config[CONFIG_SHA] = _config_sha256(json.loads(json.dumps(config)))

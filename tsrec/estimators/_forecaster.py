@@ -35,6 +35,7 @@ from tsrec.estimators._network_training import NetworkTraining
 from tsrec.estimators._params import training_config
 from tsrec.estimators._pretrain import Pretraining
 from tsrec.estimators._rollout import ContextRollouts
+from tsrec.estimators._saved_context import restored_runs
 from tsrec.estimators._series import (
     FLAT_MTYPES, FhLike, SeriesLike, as_flat, check_raw_y, check_x_not_fh, split_panel, warn_time_across,
     x_values_ignored,
@@ -345,11 +346,16 @@ class DeepForecaster(
         self._check_params()
         self._check_shared_params()
         config = None if restore else training_config(self)  # every parameter is checked before the data
-        parts = split_panel(y)
-        self._check_lengths(parts, lookback + (0 if restore else horizon), with_horizon=restore is None)
-        # each series' step, from its full history (a saved model's few rows cannot tell it)
-        self._series_steps = _steps.restored_steps(parts, restore["steps"]) if restore else _steps.learned_steps(parts)
-        freq = self._series_steps[parts[0][0]]
+        runs = restored_runs(y, lookback, restore["steps"]) if restore else None  # no frame per series
+        if runs is not None:
+            self._series_steps, parts = runs
+        else:
+            parts = split_panel(y)
+            self._check_lengths(parts, lookback + (0 if restore else horizon), with_horizon=restore is None)
+            # each series' step, from its full history (a saved model's few rows cannot tell it)
+            self._series_steps = _steps.restored_steps(parts, restore["steps"]) if restore else \
+                _steps.learned_steps(parts)
+        freq = next(iter(self._series_steps.values()))  # the first series'
         self.n_channels_ = y.shape[1]
         self.columns_ = list(y.columns)
         self._fit_step = freq  # new contexts of models that read the stamps must have this step

@@ -13,6 +13,7 @@ from tsrec.estimators._params import (
     warn_unused, warn_validated_only,
 )
 from tsrec.estimators._losses import StandardisedRows, check_huber_delta, check_loss, forecast_loss
+from tsrec.estimators._saved_context import RestoredRuns
 from tsrec.estimators._saved_weights import network_with_weights
 from tsrec.estimators._scaling import check_scale_params, fit_scales, scales_of
 from tsrec.estimators._series import scaled_rows
@@ -94,7 +95,9 @@ class NetworkTraining:
         self.network_ = module.network
         self.history_ = result.as_history()
 
-    def _restore(self, state: dict, parts: list) -> NetworkTraining:
+    def _restore(self, state: dict, parts: list | RestoredRuns) -> NetworkTraining:
+        """Set the fitted state saved in ``state``; ``parts`` are the saved panel's series (split), or
+        its runs of rows (:func:`~tsrec.estimators._saved_context.restored_runs`)."""
         self.network_meta_ = state["network_meta"]
         _persistence.remember_fitted_params(self)
         self.network_ = network_with_weights(
@@ -104,7 +107,10 @@ class NetworkTraining:
         self.history_ = state["history"]
         # the saved context is all the data it has; a refit on it would discard the training (see update)
         self._context_only = True
-        now = [int(positions(df.index, step)[-1]) for (_, df), step in zip(parts, _steps.held_list(self, parts))]
+        if isinstance(parts, RestoredRuns):
+            now = parts.last_positions()
+        else:
+            now = [int(positions(df.index, step)[-1]) for (_, df), step in zip(parts, _steps.held_list(self, parts))]
         self.position_offset_ = [saved - cur for saved, cur in zip(state["last_positions"], now)]
         return self
 

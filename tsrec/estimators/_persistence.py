@@ -22,7 +22,7 @@ from tsrec.estimators._class_weights import check_class_labels
 from tsrec.estimators._fitted_params import fitted_params, remember_fitted_params
 from tsrec.estimators._folder import FORMAT, FORMAT_VERSION, write_folder
 from tsrec.estimators._saved_json import (
-    check_statistics, columns_to_json, fh_from_json, fh_to_json, index_from_json, index_to_json, saved_columns,
+    check_statistics, columns_to_json, fh_from_json, fh_to_json, index_from_json, saved_columns,
     saved_index_names, saved_position, id_dtypes_to_json, key_from_json, key_to_json, params_to_json, scaler_from_json,
     scaler_to_json, series_key, with_freq, with_id_dtypes,
 )
@@ -102,27 +102,23 @@ def checked_path(path: object, where: str, none_ok: bool = False) -> Path | None
 # ---- forecasters ------------------------------------------------------------------------------
 
 
-def save_estimator(est, path) -> Path:
-    """Save a fitted forecaster: weights, scaler, and the last ``lookback`` rows and the time step of each series."""
-    from tsrec.estimators._series import split_panel
-    from tsrec.estimators._steps import held_list, step_to_json
-    from tsrec.estimators._timeindex import positions
+def save_estimator(est, path, fast: bool = True) -> Path:
+    """Save a fitted forecaster: weights, scaler, and the last ``lookback`` rows and the time step of each series.
+
+    ``fast=False`` takes the series-by-series path (and the json and torch writers) for every panel,
+    which panels the fast path refuses take anyway; both write the same bytes.
+    """
+    from tsrec.estimators._saved_context import context_series, series_one_by_one
 
     est.check_is_fitted()
     lookback = est._lookback_length()
-    parts = split_panel(est._y)
     tensors = {f"network.{k}": v for k, v in est.network_.state_dict().items()}
-    series, as_json = [], {}  # a step's JSON by (type, step): panels hold few distinct steps (~50 us each)
-    for i, ((key, df), step) in enumerate(zip(parts, held_list(est, parts))):
-        tail = df.iloc[-lookback:]
-        tensors[f"context.{i}"] = torch.tensor(tail.to_numpy(float))
-        last = int(positions(df.index, step)[-1]) + int(est.position_offset_[i])
-        key = key_to_json(key)
-        if (type(step), step) not in as_json:
-            as_json[type(step), step] = step_to_json(step)
-        series.append({"key": key, "index": index_to_json(tail.index), "last_position": last,
-                       "step": as_json[type(step), step]})
-    _save_series_scales(est, parts, tensors)
+    context = context_series(est, lookback) if fast else None  # a panel of runs: from whole-panel arrays
+    if context is None:
+        series = series_one_by_one(est, lookback, tensors)
+    else:
+        series, arrays = context
+        tensors.update(arrays)
     fitted = {
         "n_channels": est.n_channels_,
         "columns": [key_to_json(column) for column in est.columns_],  # NumPy scalars as Python's
@@ -141,22 +137,13 @@ def save_estimator(est, path) -> Path:
         "series": series,
     }
     try:
-        return write_folder(path, base_config(est, fitted), tensors)
+        return write_folder(path, base_config(est, fitted), tensors, fast=fast)
     except TypeError as err:
         raise ValueError(
             f"cannot save: column names or series keys are not JSON-serialisable ({err}); rename them to "
             "text or integers, or save in sktime's format, est.save(path, serialization_format='pickle'), "
             "and load it with sktime.base.load"
         ) from None
-
-
-def _save_series_scales(est, parts: list, tensors: dict) -> None:
-    """With ``scaling="series"``, each saved series' statistics, in the order of the saved series."""
-    from tsrec.estimators._scaling import scales_of
-
-    if est.series_scales_ is not None:
-        scales = scales_of(est, parts)  # every stored series was fitted: its fitted statistics
-        tensors["scales.mean"], tensors["scales.scale"] = (torch.tensor(np.array(a)) for a in scales)
 
 
 def _series_scales_from(config: dict, tensors: dict) -> pd.DataFrame | None:
