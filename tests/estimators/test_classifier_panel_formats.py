@@ -79,6 +79,23 @@ def test_df_list_frames_with_a_float_index_are_read_step_by_step(fitted3):
     np.testing.assert_array_equal(pgn().fit(frames, Y).predict_proba(X3), fitted3.predict_proba(X3))
 
 
+@pytest.mark.parametrize("dtype", ["Float64", "Int64", "float64[pyarrow]"])
+def test_df_list_frames_of_nullable_columns_are_read_and_a_missing_value_named(fitted3, dtype):
+    # numpy's conversion of sktime's df-list met pd.NA as an object: "TypeError: float() argument must be a
+    # string or a real number, not 'NAType'", where the other panel formats name the missing value
+    if "pyarrow" in dtype:
+        pytest.importorskip("pyarrow")
+    X = X3.round() if dtype == "Int64" else X3
+    frames = [frame.astype(dtype) for frame in convert_to(X, to_type="df-list")]
+    np.testing.assert_array_equal(fitted3.predict_proba(frames), fitted3.predict_proba(X))
+    frames[4].iloc[6, 2] = None
+    match = r"X contains 1 missing value\(s\) \(NaN\), the first at sample 4, channel 2, timepoint 6"
+    with pytest.raises(InputError, match=match):
+        pgn().fit(frames, Y)
+    with pytest.raises(InputError, match=match):
+        fitted3.predict_proba(frames)
+
+
 def test_text_time_stamps_are_refused_naming_their_dtype_and_the_fix():
     # "t10" sorts before "t2": their order cannot be checked as numbers' or dates' is
     panel = convert_to(X3, to_type="pd-multiindex")

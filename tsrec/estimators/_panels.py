@@ -333,8 +333,9 @@ def _from_df_list(frames: list[pd.DataFrame]) -> np.ndarray:
                 f"X[{i}] has columns {list(frame.columns)} but X[0] has {columns}; every frame of a df-list "
                 "needs the same channels (columns)"
             )
-    # sktime stacks each frame's columns by position: order them as X[0]'s so channels line up by name
-    return convert_to([frame[columns] for frame in frames], to_type="numpy3D")
+    # sktime stacks each frame's columns by position: order them as X[0]'s so channels line up by name; as floats, so
+    # that a nullable column's pd.NA (Float64, Int64, pyarrow) is a NaN the finite check names, not numpy's TypeError
+    return convert_to([frame[columns].astype(np.float64) for frame in frames], to_type="numpy3D")
 
 
 def _first_frame_problem(frames: list[pd.DataFrame]) -> str | None:
