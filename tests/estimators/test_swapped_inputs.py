@@ -20,6 +20,25 @@ def test_a_classifier_given_its_labels_first_is_told_the_order():
         PGNClassifier(max_epochs=1).fit(X[0], y[:30])
 
 
+@pytest.mark.filterwarnings("ignore:A column-vector y was passed:UserWarning")
+def test_a_one_channel_panel_of_series_with_labels_in_one_column_is_no_swap():
+    # a pd.Series of series is 1-D, as labels are: with y as a one-column frame (sktime's evaluate passes it so)
+    # fit and tune said "the labels seem to come first"
+    import pandas as pd
+
+    from tsrec.tuning import tune
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 12)), np.array(["p", "q"] * 10)
+    panel, column = pd.Series([pd.Series(row) for row in X]), pd.DataFrame({"label": y})
+    fitted = PGNClassifier(hidden=4, max_epochs=1, random_state=0).fit(panel, column)
+    np.testing.assert_array_equal(fitted.predict_proba(X), PGNClassifier(hidden=4, max_epochs=1, random_state=0)
+                                  .fit(X, y).predict_proba(X))
+    result = tune(PGNClassifier(hidden=4, max_epochs=1, val_size=0.25), panel, column, n_trials=1,
+                  space=lambda trial: {"lr": 0.01})
+    assert result.best_params == {"lr": 0.01}
+
+
 def test_a_forecaster_given_a_variates_by_time_array_is_told_to_transpose_it():
     y = np.random.default_rng(0).random((3, 200))
     with pytest.raises(InputError, match=r"y has 3 rows but needs at least lookback \+ horizon = 72; .*if its rows "

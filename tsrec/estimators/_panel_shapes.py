@@ -41,6 +41,13 @@ def time_first(index: pd.MultiIndex) -> bool:
     return isinstance(index.levels[0], stamps) and not isinstance(index.levels[-1], stamps)
 
 
+def series_per_sample(X: object) -> bool:
+    """A one-channel panel as a 1-D container of one series per sample (a pd.Series or object array of them):
+    1-D, as labels are, but no labels."""
+    return isinstance(X, (pd.Series, np.ndarray)) and X.ndim == 1 and len(X) > 0 and all(
+        isinstance(c, pd.Series) or (isinstance(c, (np.ndarray, list, tuple)) and np.ndim(c) == 1) for c in X)
+
+
 def shape_of(X) -> tuple[int, ...] | None:
     """X's shape without converting it; None when it has none to read (ragged lists, array-likes
     that refuse numpy's functions): validate_data then explains."""

@@ -24,7 +24,7 @@ from tsrec.estimators._panel_formats import (
     dask_to_multiindex, is_dask_frame, refuse_cells_out_of_time_order, refuse_repeated_rows, sorting_reorders_samples,
     with_ranked_index, with_ranked_time_level,
 )
-from tsrec.estimators._panel_shapes import long_table_fix, rows_read_as_panel, shape_of, time_first
+from tsrec.estimators._panel_shapes import long_table_fix, rows_read_as_panel, series_per_sample, shape_of, time_first
 from tsrec.estimators._series import check_series_ids
 from tsrec.estimators.errors import InputError
 
@@ -271,7 +271,8 @@ def _refuse_cells_without_series(X: pd.DataFrame, cells: np.ndarray) -> None:
 def check_labels_second(X: object, y: object) -> None:
     """``fit(labels, series)``: told the order, not that X is 1-D (whose fix, a reshape, does not apply)."""
     x_shape, y_shape = shape_of(X), shape_of(y)  # None for ragged lists and array-likes that refuse numpy
-    if x_shape is not None and len(x_shape) == 1 and y_shape is not None and len(y_shape) in (2, 3):
+    if x_shape is not None and len(x_shape) == 1 and y_shape is not None and len(y_shape) in (2, 3) and not (
+            series_per_sample(X)):  # a one-channel panel of series, and y one column (as sktime's evaluate gives it)
         raise InputError(f"X is 1-D and y is {len(y_shape)}-D: the labels seem to come first; pass them in fit's "
                          "order, fit(X, y)")
 

@@ -20,6 +20,7 @@ from tsrec.estimators._class_weights import class_weights
 from tsrec.estimators._classifier import DeepClassifier
 from tsrec.estimators._forecaster import DeepForecaster
 from tsrec.estimators._horizon import aligned_fh, relative_steps
+from tsrec.estimators._panel_shapes import series_per_sample
 from tsrec.estimators._params import check_val_size as estimator_val_size
 from tsrec.estimators._params import seed_of, training_config
 from tsrec.estimators._series import split_panel
@@ -87,7 +88,7 @@ def check_data(kind: str, data: tuple) -> None:
     if kind == "classifier" and data[1] is None:
         raise InputError("y is None; a classifier needs the class labels: tune(classifier, X, y)")
     labels_first = (kind == "classifier" and isinstance(data[0], (np.ndarray, pd.Series)) and data[0].ndim == 1
-                    and getattr(data[1], "ndim", 0) in (2, 3))
+                    and getattr(data[1], "ndim", 0) in (2, 3) and not series_per_sample(data[0]))
     if labels_first:
         raise InputError(f"the first data argument is 1-D and the second {data[1].ndim}-D: the labels seem to "
                          "come first; pass them in fit's order, tune(classifier, X, y)")
