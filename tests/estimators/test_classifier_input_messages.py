@@ -122,6 +122,18 @@ def test_a_long_panels_complex_date_or_text_channel_is_refused_by_name(fitted_3d
         fitted_3d.predict(long)
 
 
+def test_a_long_table_indexed_as_told_is_told_to_pivot_not_to_drop_its_other_channels(fitted_3d):
+    # indexed by (id, time), as the long-table fix says, sktime's pd-long repeats each pair once per channel: the
+    # fix named was "drop the repeats, X[~X.index.duplicated()]", which keeps the first channel only
+    long = convert_to(convert_to(X3, to_type="pd-multiindex"), to_type="pd-long").set_index(["instances", "timepoints"])
+    fix = "X.set_index('variable', append=True)['value'].unstack('variable')"
+    with pytest.raises(InputError, match=r"more than once; .*row per channel \(its column 'variable' naming the "
+                                         r"channel\), pivot it to a column per channel, " + re.escape(fix) + "$"):
+        clf().fit(long, Y)
+    pivoted = long.set_index("variable", append=True)["value"].unstack("variable")
+    np.testing.assert_array_equal(clf().fit(pivoted, Y).predict_proba(X3), clf().fit(X3, Y).predict_proba(X3))
+
+
 def test_a_complex_df_list_frame_is_refused_by_name():
     frames = convert_to(X3, to_type="df-list")
     frames[3] = frames[3] + 1j

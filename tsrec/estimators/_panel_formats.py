@@ -80,12 +80,21 @@ def with_ranked_index(frame: pd.DataFrame, where: str) -> pd.DataFrame:
 # ---- time order ------------------------------------------------------------------------------
 
 
-def refuse_repeated_rows(index: pd.MultiIndex) -> None:
-    """Refuse an (instance, time) pair given twice; sktime's check passes repeats that stand together."""
-    repeated = index.duplicated()
-    if repeated.any():
-        raise InputError(f"X has the row {index[repeated.argmax()]!r} (instance, time) more than once; a pd-multiindex "
-                         "panel has one row per instance and time: drop the repeats, X[~X.index.duplicated()]")
+def refuse_repeated_rows(X: pd.DataFrame) -> None:
+    """Refuse an (instance, time) pair given twice; sktime's check passes repeats that stand together. Where a
+    text column names each row's channel (sktime's pd-long, indexed as the long-table fix says), the repeats are
+    the other channels: dropping them, the fix for rows given twice, would keep one channel; pivot instead."""
+    repeated = X.index.duplicated()
+    if not repeated.any():
+        return
+    text = [name for name, dtype in X.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]
+    values = [name for name in X.columns if name not in text]
+    what = "drop the repeats, X[~X.index.duplicated()]"
+    if len(text) == len(values) == 1:
+        what = (f"if X is a long table with a row per channel (its column {text[0]!r} naming the channel), pivot it "
+                f"to a column per channel, X.set_index({text[0]!r}, append=True)[{values[0]!r}].unstack({text[0]!r})")
+    raise InputError(f"X has the row {X.index[repeated.argmax()]!r} (instance, time) more than once; a pd-multiindex "
+                     f"panel has one row per instance and time: {what}")
 
 
 def sorting_reorders_samples(X: pd.DataFrame) -> str:

@@ -210,7 +210,7 @@ def _from_frame(X: pd.DataFrame):
     if multiindex:  # sktime's check accepts a missing id, whose rows the stacking then mixes with others
         check_series_ids(X.index, "X")
         _check_time_first(X.index)
-        refuse_repeated_rows(X.index)
+        refuse_repeated_rows(X)
         _refuse_non_real_channels(X)
         X = with_ranked_time_level(_rows_grouped_by_instance(X))
     problems = {}
