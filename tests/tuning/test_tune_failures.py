@@ -215,6 +215,20 @@ def test_a_classifier_val_size_too_large_is_told_to_be_smaller(val_size):
         tune(PGNClassifier(hidden=4, max_epochs=1, val_size=val_size), X, y, n_trials=2, random_state=0)
 
 
+@pytest.mark.parametrize(("val_size", "left"), [(30, "0 of the 30 samples for training"),
+                                                (45, "0 of the 30 samples for training as it holds out 45")])
+def test_a_classifier_val_size_of_all_samples_or_more_leaves_none_not_fewer(val_size, left):
+    # a count above the samples left "it leaves -15 of the 30 samples for training"
+    import numpy as np
+
+    from tsrec.estimators import PGNClassifier
+
+    X, y = np.random.default_rng(0).normal(size=(30, 8)), np.arange(30) % 3
+    with pytest.raises(TuningSetupError, match=rf"give more data or a smaller val_size \(it leaves {left}, fewer than "
+                                               r"the 3 classes: e.g. val_size=3\)$"):
+        tune(PGNClassifier(hidden=4, max_epochs=1, val_size=val_size), X, y, n_trials=2, random_state=0)
+
+
 def test_a_class_of_one_sample_is_told_more_data_not_a_larger_val_size():
     # "a larger val_size" cannot help: a stratified split needs a sample of the class on each side
     import numpy as np

@@ -76,8 +76,9 @@ def _split_fix(y: Any, val_size: float | int) -> str:
     if held_out < classes:
         return (f"give more data or a larger val_size (at least one sample of each of the {classes} classes: "
                 f"val_size={classes})")
-    return (f"give more data or a smaller val_size (it leaves {samples - held_out} of the {samples} samples for "
-            f"training, fewer than the {classes} classes: e.g. val_size={classes})")
+    asked = f" as it holds out {held_out}" if held_out > samples else ""  # not "it leaves -5 of the 10 samples"
+    return (f"give more data or a smaller val_size (it leaves {max(samples - held_out, 0)} of the {samples} samples "
+            f"for training{asked}, fewer than the {classes} classes: e.g. val_size={classes})")
 
 
 #: parameters that set a forecaster's window lengths, and with them whether its validation split is empty
