@@ -259,11 +259,25 @@ def test_a_step_limit_every_trial_would_hit_stops_the_search_at_its_first_trial(
     study = optuna.create_study()
     with pytest.raises(TuningSetupError, match=(
             r"trial 0: .*trainer_kwargs \['check_val_every_n_epoch'\] ended it before any validation.*every trial "
-            r"would repeat it, as the search space samples none of \['batch_size', 'lookback', 'max_epochs', "
-            r"'n_lags', 'trainer_kwargs'\]$")):  # not horizon, which a space may not sample
+            r"would repeat it, as the search space samples none of \['batch_size', 'max_epochs', 'n_lags', "
+            r"'trainer_kwargs'\]$")):  # not horizon, which a space may not sample, nor lookback, which AR-Net lacks
         tune(arnet(trainer_kwargs={"check_val_every_n_epoch": 3}), series, n_trials=None, timeout=30,
              space=lr_of(set(), 0.01), study=study)
     assert len(study.trials) == 1
+
+
+def test_a_step_limit_every_classifier_trial_would_hit_names_no_window_length():
+    # the message offered lookback and n_lags to sample, which classifiers do not have
+    import numpy as np
+
+    from tsrec.estimators import PGNClassifier
+
+    X, y = np.random.default_rng(0).normal(size=(20, 8)), np.array(["p", "q"] * 10)
+    est = PGNClassifier(hidden=4, max_epochs=2, batch_size=4, val_size=0.25, trainer_kwargs={"max_steps": 1})
+    with pytest.raises(TuningSetupError, match=r"trial 0: .*trainer_kwargs \['max_steps'\] ended it before any "
+                                               r"validation.*samples none of \['batch_size', 'max_epochs', "
+                                               r"'trainer_kwargs'\]$"):
+        tune(est, X, y, n_trials=2, space=lr_of(set(), 0.01))
 
 
 class Records(logging.Handler):

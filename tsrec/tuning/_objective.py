@@ -265,9 +265,11 @@ class Objective:
         limits = validation_limits(candidate)
         if params.keys() & TRAINING_LENGTH_PARAMS or not limits or "max_time" in limits:  # time varies by trial
             return self._fail(trial, reason, None)
-        # horizon changes the windows too, but a space may not sample it (check_sampled): not offered
+        # horizon changes the windows too, but a space may not sample it (check_sampled): not offered; nor the window
+        # lengths the estimator does not take (a classifier has none, AR-Net no lookback)
+        offered = sorted((TRAINING_LENGTH_PARAMS - {"horizon"}) & self.valid)
         raise TuningSetupError(f"trial {trial.number}: {reason}; every trial would repeat it, as the search space "
-                               f"samples none of {sorted(TRAINING_LENGTH_PARAMS - {'horizon'})}")
+                               f"samples none of {offered}")
 
     def _fail(self, trial: optuna.Trial, reason: str, error: BaseException | None) -> float:
         trial.set_user_attr("error", reason)
