@@ -122,7 +122,7 @@ def _steps_as_json(steps: list) -> dict:
     from tsrec.estimators._steps import step_to_json
 
     as_json = {}
-    for step in steps:  # the first series' step of each, as the series-by-series path
+    for step in steps:  # equal steps of one type share the first one's JSON
         if (type(step), step) not in as_json:
             as_json[type(step), step] = step_to_json(step)
     return as_json
@@ -190,19 +190,17 @@ def restored_runs(y: object, lookback: int, saved_steps: dict | None) -> tuple[d
 def series_one_by_one(est, lookback: int, tensors: dict) -> list[dict]:
     """The saved series entries, each from a frame of its own; adds its context (and scales) to ``tensors``."""
     from tsrec.estimators._series import split_panel
-    from tsrec.estimators._steps import held_list, step_to_json
+    from tsrec.estimators._steps import held_list
     from tsrec.estimators._timeindex import positions
 
     parts = split_panel(est._y)
-    series, as_json = [], {}  # a step's JSON by (type, step): panels hold few distinct steps (~50 us each)
-    for i, ((key, df), step) in enumerate(zip(parts, held_list(est, parts))):
+    steps = held_list(est, parts)
+    series, as_json = [], _steps_as_json(steps)
+    for i, ((key, df), step) in enumerate(zip(parts, steps)):
         tail = df.iloc[-lookback:]
         tensors[f"context.{i}"] = torch.tensor(tail.to_numpy(float))
         last = int(positions(df.index, step)[-1]) + int(est.position_offset_[i])
-        key = key_to_json(key)
-        if (type(step), step) not in as_json:
-            as_json[type(step), step] = step_to_json(step)
-        series.append({"key": key, "index": index_to_json(tail.index), "last_position": last,
+        series.append({"key": key_to_json(key), "index": index_to_json(tail.index), "last_position": last,
                        "step": as_json[type(step), step]})
     _save_series_scales(est, parts, tensors)
     return series
