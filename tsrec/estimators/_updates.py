@@ -45,7 +45,7 @@ def with_fitted_freq(y: object, est) -> object:
     stamp with its index's freq, which it infers only from three stamps or more of a single series:
     one or two new rows, or a panel whose stamps carry no freq (as read from a file), failed with
     pandas' ``NullFrequencyError: Cannot shift with no freq``. Stamps not evenly on the fitted step
-    are left as they are, for ``update``'s checks to name.
+    are left as they are (``update`` refuses them; sktime's ``update_predict`` still fails on them first).
     """
     if not est.is_fitted:
         return y
