@@ -19,7 +19,7 @@ import pandas as pd
 import torch
 
 from tsrec.estimators._saved_json import index_to_json, key_to_json
-from tsrec.estimators._series import run_keys, run_starts
+from tsrec.estimators._onepass import panel_runs
 
 
 def context_series(est, lookback: int) -> tuple[list[dict], dict[str, np.ndarray]] | None:
@@ -45,13 +45,13 @@ def context_series(est, lookback: int) -> tuple[list[dict], dict[str, np.ndarray
     if lookback < 1 or not isinstance(y, pd.DataFrame) or not isinstance(y.index, pd.MultiIndex) \
             or not _plain_numbers(y):
         return None
-    starts = run_starts(y.index)
-    if starts is None:
+    runs = panel_runs(y)
+    if runs is None:
         return None
-    ends = np.append(starts[1:], len(y))
+    starts, ends = runs.starts, runs.ends
     tails = np.maximum(starts, ends - lookback)  # as df.iloc[-lookback:]
     stamps = _stamps_json(y.index, starts, ends, tails)
-    keys, held = list(run_keys(y.index, starts)), held_steps(est)
+    keys, held = list(runs.keys), held_steps(est)
     if stamps is None or not held or any(key not in held for key in keys):  # steps read off the rows: slow path
         return None
     steps = [held[key] for key in keys]
@@ -177,14 +177,11 @@ def restored_runs(y: object, lookback: int, saved_steps: dict | None) -> tuple[d
     """
     if saved_steps is None or not isinstance(y, pd.DataFrame) or not isinstance(y.index, pd.MultiIndex) or not len(y):
         return None
-    starts = run_starts(y.index)
-    if starts is None:
+    runs = panel_runs(y)
+    if runs is None or (runs.ends - runs.starts < lookback).any():
         return None
-    ends = np.append(starts[1:], len(y))
-    if (ends - starts < lookback).any():
-        return None
-    steps = {key: saved_steps[key] for key in run_keys(y.index, starts)}
-    return steps, RestoredRuns(y.index, ends - 1, list(steps.values()))
+    steps = {key: saved_steps[key] for key in runs.keys}
+    return steps, RestoredRuns(y.index, runs.ends - 1, list(steps.values()))
 
 
 def series_one_by_one(est, lookback: int, tensors: dict) -> list[dict]:

@@ -73,7 +73,7 @@ def check_raw_y(y: object, name: str = "y") -> str:
     frame = y if isinstance(y, pd.DataFrame) else None
     if valid:
         frame = as_flat(y, meta["mtype"])
-        if _nested(y):
+        if meta["mtype"] == "nested_univ":  # its pandas checks, skipped above
             _check_pandas(frame, name)
     elif isinstance(y, pd.Series):
         frame = y.to_frame()
