@@ -3,6 +3,8 @@ levels, and a refused call leaves the forecaster exactly as it was."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -210,3 +212,18 @@ def test_update_predict_takes_a_panel_whose_stamps_carry_no_freq():
     read = panel[later].copy()
     read.index = read.index.set_levels(_without_freq(read.index.levels[-1]), level=-1)
     pd.testing.assert_frame_equal(est.update_predict(read, cv=cv, update_params=False), expected)
+
+
+@pytest.mark.parametrize("stamps", [[HOURS[40], HOURS[42]], [HOURS[41], HOURS[42]]], ids=["apart", "after-a-gap"])
+def test_update_predict_names_rows_off_the_fitted_step_as_update_does(stamps):
+    # two rows without a freq, not one step apart or not next to the stored ones: sktime shifted them
+    # by their (no) freq first, pandas' NullFrequencyError "Cannot shift with no freq"
+    from sktime.split import ExpandingWindowSplitter
+
+    est = arnet(load(40))
+    rows = pd.Series([1.0, 2.0], index=_without_freq(pd.DatetimeIndex(stamps)))
+    with pytest.raises(InputError) as refused:
+        est.update(rows, update_params=False)
+    with pytest.raises(InputError, match=f"^{re.escape(refused.value.args[0])}$"):
+        est.update_predict(rows, cv=ExpandingWindowSplitter(fh=[1], initial_window=0), update_params=False)
+    assert est.cutoff[0] == HOURS[39]

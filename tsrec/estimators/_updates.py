@@ -44,8 +44,8 @@ def with_fitted_freq(y: object, est) -> object:
     sktime's ``update_predict`` sets the cutoff one step before ``y``'s first stamp by shifting that
     stamp with its index's freq, which it infers only from three stamps or more of a single series:
     one or two new rows, or a panel whose stamps carry no freq (as read from a file), failed with
-    pandas' ``NullFrequencyError: Cannot shift with no freq``. Stamps not evenly on the fitted step
-    are left as they are (``update`` refuses them; sktime's ``update_predict`` still fails on them first).
+    pandas' ``NullFrequencyError: Cannot shift with no freq``. Stamps off the fitted step get
+    ``update``'s refusal here, before sktime's shift fails on them.
     """
     if not est.is_fitted:
         return y
@@ -59,7 +59,8 @@ def with_fitted_freq(y: object, est) -> object:
         return y
     try:
         stamped = pd.DatetimeIndex(stamps, freq=freq)
-    except ValueError:  # off the fitted step: update refuses the rows with its own message
+    except ValueError:  # off the fitted step: update's refusal says where
+        checked_rows(est, y)
         return y
     y = y.copy(deep=False)
     y.index = y.index.set_levels(stamped, level=-1) if multi else stamped
