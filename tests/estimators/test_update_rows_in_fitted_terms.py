@@ -227,3 +227,16 @@ def test_update_predict_names_rows_off_the_fitted_step_as_update_does(stamps):
     with pytest.raises(InputError, match=f"^{re.escape(refused.value.args[0])}$"):
         est.update_predict(rows, cv=ExpandingWindowSplitter(fh=[1], initial_window=0), update_params=False)
     assert est.cutoff[0] == HOURS[39]
+
+
+def test_update_rows_between_the_grid_stamps_are_named_with_the_stamps_expected():
+    est = arnet(load(40))
+    half_past = HOURS[40] + pd.Timedelta(minutes=30)
+    with pytest.raises(InputError, match=rf"the new row of y at {half_past} is off its time grid \(steps of h\): "
+                                         rf"{HOURS[40]} was expected next; give the row at a stamp on the grid$"):
+        est.update(pd.Series([1.0], index=[half_past]), update_params=False)
+    rows = pd.Series([1.0, 2.0], index=pd.date_range(half_past, periods=2, freq="h"))
+    with pytest.raises(InputError, match=rf"they run from {half_past} to {rows.index[-1]} \(2 rows\) where "
+                                         rf"{HOURS[40]} to {HOURS[41]} was expected; give one row per step"):
+        est.update(rows, update_params=False)
+    assert est.cutoff[0] == HOURS[39]

@@ -164,6 +164,9 @@ def check_join(old: pd.Index, new: pd.Index, name: str, freq: object, made: dict
         raise InputError(f"the new rows of {name} are {apart} steps of {step_text(freq, old)} apart, where the stored "
                          f"rows are one; give a row per step of {step_text(freq, old)} (resample them)")
     _check_span(old, new, first, freq, name)
+    if len(new) == 1 and not ends.equals(new[[0, -1]]):
+        raise InputError(f"the new row of {name} at {new[0]} is off its time grid (steps of {step_text(freq, old)}): "
+                         f"{ends[0]} was expected next; give the row at a stamp on the grid")
     if not ends.equals(new[[0, -1]]):
         raise InputError(
             f"the new rows of {name} are not consecutive steps of {step_text(freq, old)} on its time grid: they run "
