@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import sys
@@ -20,6 +21,7 @@ import zipfile
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.numpy import save_file as save_arrays
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save_file
@@ -183,10 +185,13 @@ def _is_complete_save(folder: Path, entries: list[Path]) -> bool:
 def _write_files(folder: Path, config: dict, tensors: dict, fast: bool = True) -> None:
     weights = folder / WEIGHTS
     arrays = as_arrays(tensors) if fast else None  # a panel's many contexts: NumPy's writer, the same bytes
-    if arrays is None:
-        save_file(as_tensors(tensors), str(weights))
-    else:
-        save_arrays(arrays, str(weights))
+    try:
+        if arrays is None:
+            save_file(as_tensors(tensors), str(weights))
+        else:
+            save_arrays(arrays, str(weights))
+    except SafetensorError as err:  # its writer's I/O errors (a full disk) are no OSError: write_folder names the path
+        raise _as_os_error(err) from None
     config = dict(config, weights_sha256=_sha256(weights.read_bytes()))
     # the checksum is taken over the config as it will be read back (JSON turns tuples into lists)
     config[CONFIG_SHA] = _config_sha256(json.loads(json.dumps(config)))
@@ -194,6 +199,15 @@ def _write_files(folder: Path, config: dict, tensors: dict, fast: bool = True) -
     for item in (weights, folder / CONFIG):
         fsync_path(item)  # the data is on disk before the rename makes it visible
     fsync_folder(folder)
+
+
+def _as_os_error(err: Exception) -> OSError:
+    """safetensors' error for a failed write, as the OSError it reports ("... (os error 28)")."""
+    found = re.search(r"os error (\d+)", str(err))
+    if found is None:
+        return OSError(f"writing {WEIGHTS} failed ({err})")
+    code = int(found.group(1))
+    return OSError(code, os.strerror(code))
 
 
 def _set_modes(staging: Path, target: Path) -> None:

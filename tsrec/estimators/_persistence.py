@@ -119,6 +119,7 @@ def save_estimator(est, path, fast: bool = True) -> Path:
     else:
         series, arrays = context
         tensors.update(arrays)
+    _check_positions(series)
     fitted = {
         "n_channels": est.n_channels_,
         "columns": [key_to_json(column) for column in est.columns_],  # NumPy scalars as Python's
@@ -144,6 +145,22 @@ def save_estimator(est, path, fast: bool = True) -> Path:
             "text or integers, or save in sktime's format, est.save(path, serialization_format='pickle'), "
             "and load it with sktime.base.load"
         ) from None
+
+
+def _check_positions(series: list[dict]) -> None:
+    """Refuse, before anything is written, a step count that ``tsrec.load`` refuses (saved_position):
+    such a save would replace an earlier one with a folder that cannot be loaded."""
+    for spec in series:
+        try:
+            saved_position(spec["last_position"])
+        except LoadError:
+            key = f" of series {spec['key']!r}" if spec["key"] is not None else ""
+            raise ValueError(
+                f"cannot save: the last time stamp{key} is step {spec['last_position']} of its time grid, beyond "
+                "2**53, the largest step count a saved folder holds; number the rows from a nearer origin "
+                "(y.reset_index(drop=True), or stamps at a coarser step), or save in sktime's format, "
+                "est.save(path, serialization_format='pickle')"
+            ) from None
 
 
 def _series_scales_from(config: dict, tensors: dict) -> pd.DataFrame | None:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tsrec.estimators._saved_json import index_to_json, key_to_json
+from tsrec.estimators._saved_json import index_to_json, key_to_json, tz_to_json
 from tsrec.estimators._onepass import panel_runs
 
 
@@ -84,7 +84,7 @@ def _stamps_json(index: pd.MultiIndex, starts: np.ndarray, ends: np.ndarray, tai
         # slice); of other runs pandas derives another freq, which this path leaves to the slow one
         if level.freq is not None and not _runs_of_level(codes, starts):
             return None
-        tz = None if level.tz is None else str(level.tz)
+        tz = tz_to_json(level)
         head = {"kind": "datetime", "freq": level.freqstr, "tz": tz, "unit": level.unit}
         values = level.as_unit("ns").asi8
     elif level.dtype.kind in "iu":

@@ -5,7 +5,9 @@ tsrec (its checksums recomputed) is refused with a :class:`LoadError` instead of
 
 from __future__ import annotations
 
+import datetime
 import reprlib
+import zoneinfo
 
 import numpy as np
 import pandas as pd
@@ -58,11 +60,39 @@ def _dict_of_items(items: list) -> dict:
     return {key: params_from_json(item) for key, item in items}
 
 
+def tz_to_json(index: pd.DatetimeIndex) -> str | None:
+    """The stamps' time zone as a name ``tz_convert`` reads back to the same wall-clock times.
+
+    ``str(tz)`` is such a name for zoneinfo, pytz and datetime.timezone zones, but not for
+    dateutil's (``tzutc()``, ``tzoffset(None, 3600)``, ``tzfile('/usr/share/zoneinfo/UTC')``), which
+    a load could not read: their fixed offset or pandas' ``dateutil/`` name is written instead, and
+    a zone with no readable name is refused before anything is written.
+    """
+    tz = index.tz
+    if tz is None or isinstance(tz, zoneinfo.ZoneInfo) or type(tz).__module__.startswith("pytz"):
+        return None if tz is None else str(tz)  # no round trip to check: one per series of a panel
+    if isinstance(tz, datetime.timezone):  # by its offset: one named "CET" would load as CET, with summer time
+        return str(datetime.timezone(tz.utcoffset(None)))
+    offset = tz.utcoffset(None)
+    candidates = [str(tz)] + ([str(datetime.timezone(offset))] if offset is not None else [])
+    candidates.append(f"dateutil/{getattr(tz, '_filename', '')}")  # what pandas names a dateutil tzfile
+    for text in candidates:
+        try:
+            same = index.tz_convert(text).tz_localize(None).equals(index.tz_localize(None))
+        except Exception:  # noqa: BLE001 - pandas raises several types for a name it does not know
+            continue
+        if same:
+            return text
+    raise ValueError(f"cannot save: the time zone {tz!r} of the stamps has no name a load could read back; convert "
+                     "them to a named zone before fitting (y.tz_convert('UTC'), or an IANA name such as "
+                     "'Europe/Berlin'), or save in sktime's format, est.save(path, serialization_format='pickle')")
+
+
 def index_to_json(index: pd.Index) -> dict:
     if isinstance(index, pd.PeriodIndex):
         return {"kind": "period", "freq": index.freqstr, "values": index.asi8.tolist()}
     if isinstance(index, pd.DatetimeIndex):
-        tz = None if index.tz is None else str(index.tz)
+        tz = tz_to_json(index)
         return {
             "kind": "datetime", "freq": index.freqstr, "tz": tz, "unit": index.unit,
             "values": index.as_unit("ns").asi8.tolist(),
