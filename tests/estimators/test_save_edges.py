@@ -91,6 +91,9 @@ def test_loading_a_save_missing_a_file_names_it(tmp_path, gone):
     (tmp_path / "m" / gone).unlink()
     with pytest.raises(LoadError, match=rf"are needed, and {gone} is missing"):
         load(tmp_path / "m")
+    (tmp_path / "m" / gone).mkdir()  # a folder in its place was named as missing
+    with pytest.raises(LoadError, match=rf"are needed, and {gone} is not a file"):
+        load(tmp_path / "m")
 
 
 def test_a_parameter_json_cannot_hold_is_named_at_save(tmp_path):

@@ -133,7 +133,8 @@ def test_the_estimators_own_parameter_checks_run_at_load(tmp_path, clf):
 
 @pytest.mark.parametrize("columns", [
     pd.Index(["a", "b"], name="var"), pd.Index([10, 20], dtype="int32"), pd.CategoricalIndex(["a", "b"], name="c"),
-], ids=["named", "int32", "categorical"])
+    pd.Index(["a", "b"], dtype="string"),  # pandas' nullable text loaded as pandas 3's "str"
+], ids=["named", "int32", "categorical", "nullable-text"])
 def test_a_loaded_forecaster_labels_its_columns_as_the_fitted_one(tmp_path, columns):
     y = pd.DataFrame(np.random.default_rng(0).normal(size=(30, 2)), index=DAYS, columns=columns)
     est = ar_net(y)

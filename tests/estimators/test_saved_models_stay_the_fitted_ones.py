@@ -180,6 +180,19 @@ def test_saving_over_the_working_folder_is_refused_and_leaves_nothing(tmp_path, 
     assert (tmp_path / "work" / "model" / "config.json").is_file()
 
 
+def test_saving_over_an_earlier_save_that_is_the_working_folder_names_a_folder_beside_it(tmp_path, monkeypatch,
+                                                                                         forecaster):
+    # the advice was a subfolder, e.g. ./model, which is refused as inside a saved model
+    forecaster.save(tmp_path / "m")
+    monkeypatch.chdir(tmp_path / "m")
+    with pytest.raises(ValueError, match="current working folder") as refused:
+        forecaster.save(".")
+    advised = refused.value.args[0].rsplit("e.g. ", 1)[1]
+    assert advised == str(tmp_path.resolve() / "m-new")
+    forecaster.save(advised)
+    pd.testing.assert_series_equal(tsrec.load(advised).predict(), forecaster.predict())
+
+
 # ---- folders tsrec did not write -----------------------------------------------------------
 
 

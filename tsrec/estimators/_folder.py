@@ -91,10 +91,11 @@ def _refuse_working_folder(target: Path, path: object) -> None:
     except (OSError, RuntimeError):  # no working folder (deleted) or a loop of links
         return
     if there == here or there in here.parents:
-        raise ValueError(
-            f"cannot save to {path}: it is the current working folder or holds it, and a save replaces the "
-            f"whole folder; save to a subfolder, e.g. {Path(path) / 'model'}"
-        )
+        # a subfolder of an earlier save is refused as inside a save: name one beside it instead
+        fix = (f"another folder, e.g. {there.with_name(there.name + '-new')}" if (there / CONFIG).exists() else
+               f"a subfolder, e.g. {Path(path) / 'model'}")
+        raise ValueError(f"cannot save to {path}: it is the current working folder or holds it, and a save "
+                         f"replaces the whole folder; save to {fix}")
 
 
 def _follow_link(path: Path) -> Path:
@@ -306,7 +307,8 @@ def read_folder(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tensor]]
             raise LoadError(f"{folder} is a saved estimator's {CONFIG}; pass its folder, {folder.parent}")
         if not (folder / CONFIG).is_file() or not (folder / WEIGHTS).is_file():
             missing = [name for name in (CONFIG, WEIGHTS) if not (folder / name).is_file()]
-            which = f", and {missing[0]} is missing" if len(missing) == 1 else ""  # both: nothing of a save there
+            state = "is not a file" if os.path.lexists(folder / missing[0]) else "is missing"  # e.g. a folder
+            which = f", and {missing[0]} {state}" if len(missing) == 1 else ""  # both: nothing of a save there
             raise LoadError(f"{folder} is not a saved tsrec estimator: {CONFIG} and {WEIGHTS} are needed{which}{hint}")
         config = _read_config(folder / CONFIG)
         weights = (folder / WEIGHTS).read_bytes()  # read once: the checked bytes are the loaded bytes

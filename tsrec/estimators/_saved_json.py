@@ -137,8 +137,10 @@ def columns_to_json(columns: pd.Index) -> dict:
         return {"names": names, "dtype": dtype}
     # text labels and a MultiIndex's tuples need none: pandas gives them their dtype as it read them;
     # object labels (None, mixed kinds, text pandas 3 would read as str) are rebuilt as object
-    numeric = not isinstance(columns, pd.MultiIndex) and columns.dtype.kind in "iub"
-    kept = numeric or (not isinstance(columns, pd.MultiIndex) and columns.dtype == object)
+    flat = not isinstance(columns, pd.MultiIndex)
+    # pandas' nullable "string" labels as such (pandas 3 reads text as "str", whose missing value is NaN)
+    nullable_text = isinstance(columns.dtype, pd.StringDtype) and columns.dtype.na_value is pd.NA
+    kept = flat and (columns.dtype.kind in "iub" or columns.dtype == object or nullable_text)
     return {"names": names, "dtype": str(columns.dtype) if kept else None}
 
 
