@@ -83,3 +83,20 @@ def test_a_fixed_offset_named_like_a_zone_loads_at_its_offset(tmp_path):
     got, expected = load(tmp_path / "m").predict(), est.predict()
     pd.testing.assert_index_equal(got.index.tz_localize(None), expected.index.tz_localize(None))
     assert (got.index == expected.index).all()
+
+
+def test_a_panel_whose_series_start_apart_has_a_cutoff_with_its_step_fitted_updated_and_loaded(tmp_path):
+    # pandas left the panel's stamps without a freq, so sktime's cutoff had none: fh.to_absolute(est.cutoff) failed
+    # inside sktime (int * None), while the model loaded from its folder had freq D
+    y = pd.concat({k: pd.DataFrame({"y": np.sin(np.arange(60.0)) + i},
+                                   index=pd.date_range(f"2024-01-0{i + 1}", periods=60, freq="D"))
+                   for i, k in enumerate("abc")})
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(y, fh=[1, 2])
+    assert est.cutoff.freq == "D"
+    assert list(est.fh.to_absolute(est.cutoff)) == list(pd.date_range("2024-03-03", periods=2, freq="D"))
+    loaded = load(est.save(tmp_path / "m"))
+    pd.testing.assert_index_equal(loaded.cutoff, est.cutoff, exact=True)
+    assert loaded.cutoff.freq == est.cutoff.freq
+    new = pd.DataFrame({"y": [0.5]}, index=pd.MultiIndex.from_tuples([("c", pd.Timestamp("2024-03-03"))]))
+    est.update(new, update_params=False)
+    assert est.cutoff[0] == pd.Timestamp("2024-03-03") and est.cutoff.freq == "D"

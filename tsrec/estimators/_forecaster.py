@@ -359,6 +359,7 @@ class DeepForecaster(
         self.n_channels_ = y.shape[1]
         self.columns_ = list(y.columns)
         self._fit_step = freq  # new contexts of models that read the stamps must have this step
+        _steps.cutoff_with_step(self)
         if restore is not None:
             return self._restore(restore, parts)
         _steps.warn_integer_steps(self._series_steps)

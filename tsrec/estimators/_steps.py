@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import numpy as np
 import pandas as pd
@@ -138,6 +138,22 @@ def held_steps(est) -> dict:
     """The steps the fitted ``est`` learned, by series key; empty for pickles of tsrec versions that
     did not keep them (their steps are read off the stored data, as those versions did)."""
     return getattr(est, "_series_steps", None) or {}
+
+
+def cutoff_with_step(est) -> None:
+    """Give ``est``'s date-time cutoff the series' one step as its freq where sktime left it none.
+
+    sktime takes the cutoff's freq from the panel's stamps, which pandas leaves without one where
+    series start apart: ``fh.to_absolute(est.cutoff)`` then failed inside sktime (``int * None``),
+    while the same model loaded from its folder had one.
+    """
+    cutoff, steps = getattr(est, "_cutoff", None), set(held_steps(est).values())
+    if not isinstance(cutoff, pd.DatetimeIndex) or cutoff.freq is not None or len(steps) != 1:
+        return
+    step = steps.pop()
+    if isinstance(step, pd.DateOffset):
+        with suppress(ValueError):  # stamps off the step (a day across a clock change)
+            est._cutoff = pd.DatetimeIndex(cutoff, freq=step)
 
 
 def held_list(est, parts: list) -> list:

@@ -22,7 +22,7 @@ from tsrec.estimators._scaling import row_scales
 from tsrec.estimators._series import (
     FhLike, SeriesLike, as_flat, check_raw_y, fitted_series_name, run_keys, run_starts,
 )
-from tsrec.estimators._steps import held_steps, in_fitted_zone
+from tsrec.estimators._steps import cutoff_with_step, held_steps, in_fitted_zone
 from tsrec.estimators._variates import check_variates
 from tsrec.estimators.errors import InputError
 
@@ -229,6 +229,7 @@ class StoredDataUpdates:
             self._y = in_stored_order(stored, self._y)
             # sktime set it from the new rows alone: rows of some series of a panel moved it back
             self._set_cutoff_from_y(self._y)
+            cutoff_with_step(self)
 
     def _update(self, y, X=None, update_params: bool = True):
         """With ``update_params``, refit on all stored data, as ``fit`` on it does. sktime's default
