@@ -20,6 +20,7 @@ _FIXES = {
     errno.EPERM: "choose a location you may write to, or change its permissions",
     errno.EROFS: "the file system is read-only: choose another location",
     errno.ENOTDIR: "a folder on the path is a file: choose another location",
+    errno.ENAMETOOLONG: "shorten it (a file or folder name holds at most 255 bytes)",
 }
 # how to fix a file or folder this user may not read
 READ_FIX = "make it readable for this user (chmod u+r, or u+rx for a folder) or copy it somewhere readable"

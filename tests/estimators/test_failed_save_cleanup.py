@@ -63,3 +63,27 @@ def test_a_file_system_that_refuses_to_flush_folders_does_not_fail_a_save(tmp_pa
         assert est.save(tmp_path / "model") == tmp_path / "model"
         np.testing.assert_array_equal(tsrec.load(tmp_path / "model").predict(fh=[1, 2]), est.predict(fh=[1, 2]))
     assert [p.name for p in tmp_path.iterdir()] == ["model"]
+
+
+def test_paths_the_system_refuses_are_named_with_the_fix(tmp_path, monkeypatch):
+    # each gave the bare error of the first os call on the path: "embedded null byte", "[Errno 36] File name
+    # too long: '...'" (from is_symlink), "[Errno 2] No such file or directory" (os.getcwd)
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(np.sin(np.arange(30.0)))
+    with pytest.raises(ValueError, match=r"cannot save to '.*a\\x00b': the path holds a NUL character; remove it$"):
+        est.save(f"{tmp_path}/a\x00b")
+    with pytest.raises(OSError, match=r"cannot save to .*x{300}: File name too long; shorten it") as long_name:
+        est.save(tmp_path / ("x" * 300))
+    assert long_name.value.errno == errno.ENAMETOOLONG
+    (tmp_path / "gone").mkdir()
+    monkeypatch.chdir(tmp_path / "gone")
+    (tmp_path / "gone").rmdir()
+    with pytest.raises(FileNotFoundError, match=r"cannot save to model: .*; the working folder was deleted; give an "
+                                                r"absolute path"):
+        est.save("model")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_load_path_the_system_refuses_is_named_as_the_saved_estimator(tmp_path):
+    # pathlib's bare "[Errno 36] File name too long: '...'"
+    with pytest.raises(OSError, match=r"cannot read the saved estimator .*x{300}: File name too long; shorten"):
+        tsrec.load(tmp_path / ("x" * 300))

@@ -9,7 +9,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from tsrec.estimators import ARNetForecaster
+from tsrec.estimators import ARNetForecaster, PGNClassifier
 
 
 @pytest.fixture(scope="module")
@@ -47,3 +47,17 @@ def test_an_earlier_model_zip_is_replaced_with_its_permissions_kept(tmp_path, es
     assert stat.S_IMODE((tmp_path / "m.zip").stat().st_mode) == 0o664
     with zipfile.ZipFile(tmp_path / "m.zip") as archive:
         assert set(archive.namelist()) == {"_metadata", "_obj"}
+
+
+@pytest.mark.parametrize("cls", [ARNetForecaster, PGNClassifier])
+def test_sktime_load_from_path_of_a_tsrec_folder_names_the_loader_of_each_format(tmp_path, est, cls):
+    # zipfile's bare "[Errno 21] Is a directory"; a zip still loads through the class
+    from sktime.base import load
+
+    est.save(tmp_path / "m")
+    with pytest.raises(IsADirectoryError, match=r"m is a folder, not an sktime zip; a folder written by est.save\(path\) "
+                                                r"loads with tsrec.load\('.*m'\), a zip .* with sktime.base.load"):
+        cls.load_from_path(tmp_path / "m")
+    est.save(tmp_path / "z", serialization_format="pickle")
+    np.testing.assert_array_equal(ARNetForecaster.load_from_path(tmp_path / "z.zip").predict(), est.predict())
+    np.testing.assert_array_equal(load(str(tmp_path / "z")).predict(), est.predict())

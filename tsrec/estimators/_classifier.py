@@ -395,7 +395,7 @@ class DeepClassifier(ClassifierMixin, BaseEstimator):
         return clone(self)
 
     # what sktime.base.load calls on the class it finds in a zip or in-memory save
-    load_from_path = BaseObject.__dict__["load_from_path"]
+    load_from_path = classmethod(_sktime_zip.load_zip)
     load_from_serial = BaseObject.__dict__["load_from_serial"]
 
     @classmethod

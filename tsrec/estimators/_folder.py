@@ -58,7 +58,7 @@ def write_folder(path: str | os.PathLike, config: dict, tensors: dict, fast: boo
     user's data and is refused. A symbolic link is followed: its folder is replaced, the link kept.
     ``fast=False`` writes the weights with torch's writer (the same bytes, slower for panels).
     """
-    target = Path(os.path.abspath(_follow_link(Path(path))))  # "." or "a/..": a name for the staging folder
+    target = _absolute_target(path)
     _refuse_working_folder(target, path)
     refuse_inside_a_save(target, path)
     if not _readable_replaceable(target, path):
@@ -81,6 +81,22 @@ def write_folder(path: str | os.PathLike, config: dict, tensors: dict, fast: boo
     except OSError as err:  # it named the hidden staging folder, not the path asked for, and no fix
         raise os_error(err, f"cannot save to {path}") from None
     return Path(path)
+
+
+def _absolute_target(path: str | os.PathLike) -> Path:
+    """``path`` made absolute ("." or "a/.." give no name for the staging folder), its link followed;
+    a path the system refuses (a name over 255 bytes, a deleted working folder) named with the fix."""
+    if "\x00" in str(os.fspath(path)):  # os's bare "embedded null byte" named neither the path nor the fix
+        raise ValueError(f"cannot save to {str(path)!r}: the path holds a NUL character; remove it")
+    try:
+        return Path(os.path.abspath(_follow_link(Path(path))))
+    except FileExistsError:  # a loop of links, named by _follow_link
+        raise
+    except FileNotFoundError as err:  # os.getcwd: the working folder was deleted
+        raise os_error(err, f"cannot save to {path}", "the working folder was deleted; give an absolute path, "
+                            "or change to an existing folder (os.chdir)") from None
+    except OSError as err:
+        raise os_error(err, f"cannot save to {path}") from None
 
 
 def _refuse_working_folder(target: Path, path: object) -> None:
@@ -312,8 +328,11 @@ def read_folder(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tensor]]
             raise LoadError(f"{folder} is not a saved tsrec estimator: {CONFIG} and {WEIGHTS} are needed{which}{hint}")
         config = _read_config(folder / CONFIG)
         weights = (folder / WEIGHTS).read_bytes()  # read once: the checked bytes are the loaded bytes
-    except PermissionError as err:
-        raise os_error(err, f"cannot read the saved estimator {folder}", READ_FIX) from None
+    except ModelNotFoundError:
+        raise
+    except OSError as err:  # a folder this user may not read, a name over 255 bytes
+        fix = READ_FIX if isinstance(err, PermissionError) else None
+        raise os_error(err, f"cannot read the saved estimator {folder}", fix) from None
     if _sha256(weights) != config.get("weights_sha256"):
         raise LoadError(f"{folder / WEIGHTS} does not match its checksum: it was truncated or modified")
     try:

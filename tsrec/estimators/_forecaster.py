@@ -41,7 +41,7 @@ from tsrec.estimators._series import (
     x_values_ignored,
 )
 from tsrec.estimators._series_values import time_level
-from tsrec.estimators._sktime_zip import sktime_save
+from tsrec.estimators._sktime_zip import load_zip, sktime_save
 from tsrec.estimators._timeindex import stamp_offset_ns
 from tsrec.estimators.errors import InputError
 
@@ -337,6 +337,8 @@ class DeepForecaster(
             return sktime_save(self, path, serialization_format)
         self._check_saved_fitted()
         return _persistence.save_estimator(self, path)
+
+    load_from_path = classmethod(load_zip)  # what sktime.base.load calls with the zip
 
     # ---- sktime internals -------------------------------------------------------------------
     def _fit(self, y, X=None, fh=None):

@@ -76,3 +76,17 @@ def _refuse_other_file(zip_path: Path, name: Path) -> None:
         raise FileExistsError(f"cannot save to {name}: it exists and is {what}, not a model saved in sktime's format "
                               "(which it would replace); choose another path, or move that file away")
 
+
+
+def load_zip(cls: type, serial):
+    """sktime's ``load_from_path`` (the unpickled object of the zip ``serial``); a folder that
+    ``est.save(path)`` wrote is named with the call that loads it, not zipfile's bare IsADirectoryError."""
+    from sktime.base import BaseObject
+
+    if isinstance(serial, (str, os.PathLike)) and Path(serial).is_dir():
+        raise IsADirectoryError(
+            f"{serial} is a folder, not an sktime zip; a folder written by est.save(path) loads with "
+            f"tsrec.load({os.fspath(serial)!r}), a zip written by est.save(path, serialization_format='pickle') "
+            "with sktime.base.load(path)"
+        )
+    return BaseObject.load_from_path.__func__(cls, serial)
