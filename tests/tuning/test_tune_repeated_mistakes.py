@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import optuna
 import pandas as pd
@@ -67,6 +69,15 @@ def test_a_space_without_window_lengths_only_warns_as_a_plain_fit_does(panel):
     assert [t.state for t in result.study.trials] == [COMPLETE, COMPLETE]
     with pytest.warns(PartialValidationWarning):
         arnet(n_lags=48).fit(panel)
+
+
+def test_a_warning_every_trial_gives_is_issued_once_per_search(panel):
+    # each trial's fit starts with fresh filters (catch_warnings), so "default" showed it once a trial
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        tune(arnet(n_lags=48), panel, n_trials=3, space=lambda trial: {"lr": 0.01 * (trial.number + 1)})
+    partial = [w for w in caught if issubclass(w.category, PartialValidationWarning)]
+    assert len(partial) == 1 and "1 of 2 series ('short') have no validation windows" in str(partial[0].message)
 
 
 # ---- mistakes every trial would repeat ----------------------------------------------------------

@@ -172,6 +172,7 @@ class Objective:
         self.first_failure: tuple[str, BaseException | None] | None = None
         self.failed: set[int] = set()  # trials failed here (NaN) or raised out of: Optuna logs neither
         self.parts: list | None = None  # a forecaster's series, split once (see _parts)
+        self.warned: set[tuple] = set()  # (category, text) of the warnings trials issued (see _warn_once)
 
     def __call__(self, trial: optuna.Trial) -> float:
         try:
@@ -195,9 +196,10 @@ class Objective:
             meta_fixed = not params.keys() & META_PARAMS
             check_window_lengths(candidate, self._parts(candidate), trial.number, meta_fixed)
         pruning = PruningCallback(trial, monitor="val_loss")
+        caught: list = []
         try:
             # the filters are process-wide: under the fit lock, another thread's tune neither sees nor restores them
-            with fit_lock(), extra_callbacks([pruning]), warnings.catch_warnings():
+            with fit_lock(), extra_callbacks([pruning]), warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("error", NoValidationWarning)  # a trial without one has no score: stop it
                 # the trial fails naming the limit (no_validation_reason): the fit's own warning would repeat it
                 warnings.filterwarnings("ignore", message=f".*{NEVER_VALIDATED}", category=UserWarning)
@@ -217,6 +219,8 @@ class Objective:
             return self._fail(trial, partial_validation_reason(err), err)
         except Exception as err:  # noqa: BLE001 - any training error fails this trial only
             return self._fail(trial, repr(err), err)
+        finally:
+            self._warn_once(caught)
         value = best_val_loss(candidate)
         trial.set_user_attr("epochs", int(candidate.history_.get("epochs", 0)))
         if value is None:
@@ -226,6 +230,16 @@ class Objective:
         if self.best["number"] is None or value < self.best["value"]:  # ties keep the earlier trial
             self.best.update(value=value, number=trial.number, params=dict(params), estimator=candidate)
         return value
+
+    def _warn_once(self, caught: list) -> None:
+        """Issue the trial's warnings not issued by an earlier trial. Each trial's filters start
+        afresh (catch_warnings forgets what was shown), so a warning about the data came once a trial."""
+        for warning in caught:
+            key = (warning.category, str(warning.message))
+            if key not in self.warned:
+                self.warned.add(key)
+                warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno,
+                                       source=warning.source)
 
     def _sampled(self, trial: optuna.Trial) -> object:
         """``space(trial)``; Optuna's bare refusal of choices that differ from the study's earlier
