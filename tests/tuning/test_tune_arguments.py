@@ -252,6 +252,16 @@ def test_optunas_refusal_of_a_range_names_the_parameter(series, suggest, message
     assert ".;" not in str(e.value)  # Optuna's sentence ends in a full stop
 
 
+def test_a_parameter_the_grid_sampler_lacks_is_named_with_the_grid_fix(series):
+    # the advice was "give it a valid range or choices"; the default space searches more than lr too
+    grid = optuna.samplers.GridSampler({"lr": [0.01, 0.02]})
+    with pytest.raises(TuningSetupError, match=r"samples 'sparsity', which the GridSampler's grid lacks; add it to the "
+                                               r"grid \(optuna.samplers.GridSampler\(\{\.\.\., 'sparsity': \[\.\.\.\]\}\)\)"):
+        tune(arnet(), series, n_trials=2, sampler=grid)
+    result = tune(arnet(), series, n_trials=2, sampler=grid, space=lambda t: {"lr": t.suggest_float("lr", 1e-3, 0.1)})
+    assert sorted(t.params["lr"] for t in result.study.trials) == [0.01, 0.02]
+
+
 @pytest.mark.parametrize("kind", ["forecaster", "classifier"])
 def test_data_given_in_full_by_position_and_again_by_name_is_refused(kind):
     if kind == "forecaster":

@@ -307,6 +307,11 @@ def range_error(err: ValueError) -> TuningSetupError | None:
     name = suggests[-1].f_locals.get("name") if suggests else None
     if name is None:
         return None
+    if "not found in the given grid" in str(err):  # GridSampler's: a range would not help
+        return TuningSetupError(
+            f"the search space samples {name!r}, which the GridSampler's grid lacks; add it to the grid "
+            f"(optuna.samplers.GridSampler({{..., {name!r}: [...]}})), or pass a space of the grid's parameters only"
+        )
     return TuningSetupError(f"the search space's {name!r}: {str(err).rstrip('.')}; give it a valid range or choices")
 
 
