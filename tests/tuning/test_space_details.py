@@ -155,7 +155,10 @@ def test_limit_val_batches_none_is_lightnings_default_of_every_batch_and_is_sear
 
 def test_whole_numbers_for_a_float_parameter_name_the_distributions_bounds():
     # the test beside it passes IntDistribution(1e-4, 1e-2), read as 0..0, whose bounds are alike
-    with pytest.raises(TypeError, match=r"'lr' is an IntDistribution\(1, 10\), which samples whole numbers only"):
+    # and the example fix used bounds of its own: "(Optuna rounds 1e-4..1e-2 down to 0..0)", FloatDistribution(low, high)
+    with pytest.raises(TypeError, match=r"'lr' is an IntDistribution\(1, 10\), which samples whole numbers only, but "
+                                        r"ARNetForecaster's lr takes any float; use "
+                                        r"optuna\.distributions\.FloatDistribution\(1, 10\) \(log=True for a rate\)"):
         distributions_space({"lr": optuna.distributions.IntDistribution(1, 10)}, ARNetForecaster())
 
 

@@ -54,10 +54,13 @@ def check_distribution_kind(cls: type, name: str, dist: optuna.distributions.Bas
                              f"whole numbers; use optuna.distributions.IntDistribution({int(dist.low)}, "
                              f"{int(dist.high)}) or a CategoricalDistribution of ints")
     if kind in _FLOATS and isinstance(dist, optuna.distributions.IntDistribution):
+        # Optuna rounds float bounds down (1e-4..1e-2 is 0..0): then the user's own bounds are gone
+        bounds = "low, high" if dist.low == dist.high else f"{dist.low}, {dist.high}"
+        rounded = " (Optuna rounds float bounds down: 1e-4..1e-2 is 0..0)" if dist.low == dist.high else ""
         raise ParameterError(f"the search space's {name!r} is an IntDistribution({dist.low}, {dist.high}), which "
-                             f"samples whole numbers only (Optuna rounds 1e-4..1e-2 down to 0..0), but "
-                             f"{cls.__name__}'s {name} takes any float; use optuna.distributions.FloatDistribution("
-                             f"low, high) (log=True for a rate), or step=1 to sample whole numbers as floats")
+                             f"samples whole numbers only{rounded}, but {cls.__name__}'s {name} takes any float; use "
+                             f"optuna.distributions.FloatDistribution({bounds}) (log=True for a rate), or step=1 to "
+                             "sample whole numbers as floats")
     if kind in _CHOICES and isinstance(dist, optuna.distributions.CategoricalDistribution):
         _check_choices(cls, name, kind, list(dist.choices))
 
