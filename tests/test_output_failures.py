@@ -193,25 +193,28 @@ def test_an_unreadable_input_or_model_is_named_with_the_fix(saved, tmp_path, mon
     assert "make it readable for this user" in err and "valid csv" not in err
 
 
-def test_sigterm_while_writing_keeps_the_old_output_and_removes_the_temporary_file(saved, tmp_path, monkeypatch,
-                                                                                    capsys):
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])  # `timeout` or a batch scheduler; a closed terminal or ssh
+def test_a_signal_while_writing_keeps_the_old_output_and_removes_the_temporary_file(saved, tmp_path, monkeypatch,
+                                                                                   capsys, name):
+    # SIGHUP ended the run at once by default, leaving .o.csv.<hex>.tmp beside the output
     import os
     import signal
 
+    sent = getattr(signal, name)
     (tmp_path / "o.csv").write_text("old")
 
     def killed_midway(tmp, write):
         tmp.write_text("partial")
-        os.kill(os.getpid(), signal.SIGTERM)  # as `timeout` or a batch scheduler sends it
+        os.kill(os.getpid(), sent)
 
-    before = signal.getsignal(signal.SIGTERM)
+    before = signal.getsignal(sent)
     monkeypatch.setattr(_files, "_write_temp", killed_midway)
     argv = ["forecast", "--model", str(saved / "model"), "--input", str(saved / "in.csv"), "--output",
             str(tmp_path / "o.csv")]
     assert main(argv) == 130
     assert capsys.readouterr().err.startswith("tsrec forecast: interrupted")
     assert [(p.name, p.read_text()) for p in tmp_path.iterdir()] == [("o.csv", "old")]
-    assert signal.getsignal(signal.SIGTERM) is before
+    assert signal.getsignal(sent) is before
 
 
 def test_the_demo_leaves_the_callers_matplotlib_backend_alone(tmp_path, small_demo):

@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     int
         0 on success; 2 for a user error (bad files, columns or model folder, a bad option
         value such as ``--seed -1`` or ``--fh 0``, an output that cannot be written), reported
-        as one line on stderr without a traceback; 130 when interrupted (Ctrl-C or SIGTERM),
+        as one line on stderr without a traceback; 130 when interrupted (Ctrl-C, SIGTERM or SIGHUP),
         with one line (no output file is left half-written).
 
     Raises
@@ -208,17 +208,21 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-#: set by SIGINT or SIGTERM during a run: pandas' C reader turns the KeyboardInterrupt raised inside its
+#: set by SIGINT, SIGTERM or SIGHUP during a run: pandas' C reader turns the KeyboardInterrupt raised inside its
 #: read() into a ParserError ("Calling read(nbytes) on source failed"), which read as a bad file (status 2)
 _INTERRUPTED = threading.Event()
 
 
+#: the signals that end a run through Python's clean-up (SIGHUP: the terminal or ssh session closed)
+_CAUGHT = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name))
+
+
 @contextlib.contextmanager
 def _terminate_as_exit() -> Iterator[None]:
-    """SIGTERM (``timeout``, a batch scheduler) ends the run as Ctrl-C does, through Python's clean-up,
-    and either signal is remembered in :data:`_INTERRUPTED`.
+    """SIGTERM (``timeout``, a batch scheduler) and SIGHUP (a closed terminal) end the run as Ctrl-C
+    does, through Python's clean-up, and each is remembered in :data:`_INTERRUPTED`.
 
-    Python's default for SIGTERM ends the process at once, leaving a half-written temporary file
+    Python's default for either ends the process at once, leaving a half-written temporary file
     beside the output; raised as KeyboardInterrupt, every ``finally`` runs and removes it.
     SIGKILL cannot be caught: it may still leave one (named ``.<output>.<hex>.tmp``).
     """
@@ -228,7 +232,7 @@ def _terminate_as_exit() -> Iterator[None]:
 
     _INTERRUPTED.clear()
     try:
-        previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
+        previous = {sig: signal.signal(sig, interrupt) for sig in _CAUGHT}
     except ValueError:  # not the main thread (main() called from a worker): leave signals alone
         yield
         return

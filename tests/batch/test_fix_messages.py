@@ -11,8 +11,9 @@ import gzip
 import numpy as np
 import pandas as pd
 import pytest
+from sktime.forecasting.base import ForecastingHorizon
 
-from tsrec.batch import forecast_panel, load_cached, read_series, write_forecasts
+from tsrec.batch import forecast_files, forecast_panel, load_cached, read_series, write_forecasts
 from tsrec.estimators import ARNetForecaster, InputError
 
 
@@ -179,3 +180,49 @@ def test_a_step_asked_for_twice_is_refused_as_the_estimators_refuse_it():
                                          r"more than once\); give each once, e.g. fh=\[1, 2\]$"):
         forecast_panel(model, panel, fh=[2, 1, 1])
     assert len(forecast_panel(model, panel, fh=[2, 1])) == 4  # 2 series x 2 steps
+
+
+@pytest.fixture(scope="module")
+def hourly_model():
+    return ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(
+        long_frame(ids=("a",)).set_index("ds")["y"])
+
+
+@pytest.mark.parametrize("fh", [ForecastingHorizon(pd.to_timedelta(["1h", "2h"])),
+                                np.array([1, 2], dtype="timedelta64[h]")], ids=["ForecastingHorizon", "timedelta64"])
+def test_an_fh_of_durations_is_refused_with_steps_as_the_fix(hourly_model, tmp_path, fh):
+    # numpy counts timedelta64 as an integer dtype: durations passed the step check and failed in int()
+    # with a bare TypeError
+    long_frame().to_csv(tmp_path / "in.csv", index=False)
+    with pytest.raises(InputError, match=r"fh names durations \(\['0 days 01:00:00', '0 days 02:00:00'\]\), but each "
+                                         r"series is forecast at its own step; pass steps, e.g. fh=\[1, 2, 3\]"):
+        forecast_files(hourly_model, tmp_path / "in.csv", tmp_path / "out.csv", fh=fh)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+@pytest.mark.parametrize("inputs", [long_frame(), long_frame().set_index(["unique_id", "ds"]), b"in.csv"],
+                         ids=["frame", "indexed-frame", "bytes"])
+def test_a_frame_or_bytes_as_the_input_files_is_named_as_such(hourly_model, tmp_path, inputs):
+    # iterated, a frame gave its column names as file names ("unique_id: file not found") and bytes their
+    # codes ("the input files include 105")
+    kind = "bytes" if isinstance(inputs, bytes) else "DataFrame"
+    with pytest.raises(InputError, match=rf"the input files are a {kind}, not paths; "):
+        forecast_files(hourly_model, inputs, tmp_path / "out.csv")
+    with pytest.raises(InputError, match="not paths; (forecast an in-memory panel with tsrec.batch.forecast_panel|"
+                                         r"pass the path as text \(os.fsdecode\(path\)\))"):
+        read_series(inputs)
+
+
+def test_an_over_long_folder_name_of_the_output_is_refused_before_forecasting(hourly_model, tmp_path, monkeypatch):
+    # a missing folder is probed at its nearest existing parent, so a name over 255 bytes in it passed the
+    # up-front check and failed in mkdir after every forecast, naming neither the output nor a fix
+    long_frame().to_csv(tmp_path / "in.csv", index=False)
+
+    def predict(*args, **kwargs):
+        raise AssertionError("forecasting began before the output was found unwritable")
+
+    monkeypatch.setattr(ARNetForecaster, "predict", predict)
+    with pytest.raises(OSError, match=r"cannot write .*: File name too long; give a shorter output name") as caught:
+        forecast_files(hourly_model, tmp_path / "in.csv", tmp_path / "new" / ("y" * 300) / "out.csv")
+    assert caught.value.errno == errno.ENAMETOOLONG
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

@@ -321,3 +321,13 @@ def test_window_forecasts_average_as_many_paths_as_predict():
     est = LS4Forecaster(**{**LS4Forecaster.get_test_params()[0], "n_samples": 3, "random_state": 0}).fit(y)
     last_window = est.forecast_windows(y)[-1]
     np.testing.assert_allclose(last_window, est.predict(fh=[1, 2], y=y.iloc[:-2]).to_numpy()[:, None], rtol=1e-5)
+
+
+@pytest.mark.parametrize("method, kwargs", [("predict_quantiles", {"alpha": [0.9999999999999999]}),
+                                             ("predict_quantiles", {"alpha": [1e-20, 0.5]}),
+                                             ("predict_interval", {"coverage": 0.9999999999999})])
+def test_levels_in_the_far_tails_warn_rather_than_divide_by_zero(tiny_fit, method, kwargs):
+    # the tails warning rounded such levels (6 digits: 1.0; 12 digits: a tail of 0) before dividing: ZeroDivisionError
+    with pytest.warns(UserWarning, match="beyond what n_samples"):
+        out = getattr(tiny_fit, method)(fh=[1, 2], **kwargs)
+    assert np.isfinite(out.to_numpy()).all()

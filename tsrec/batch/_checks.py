@@ -78,7 +78,13 @@ def forecast_steps(fh: int | Sequence[int] | None, est: DeepForecaster) -> list[
     if not isinstance(fh, Iterable) or isinstance(fh, (str, bytes)):
         raise bad
     steps = np.asarray(fh if isinstance(fh, np.ndarray) else list(fh)).ravel()
-    if steps.size == 0 or not np.issubdtype(steps.dtype, np.integer):
+    if steps.dtype.kind == "m" or (steps.dtype == object and any(isinstance(s, (pd.Timedelta, np.timedelta64))
+                                                                   for s in steps)):
+        # numpy counts timedelta64 as an integer dtype: durations failed in int() with a bare TypeError
+        durations = [str(pd.Timedelta(step)) for step in steps[:3]]
+        raise InputError(f"fh names durations ({durations}), but each series is forecast at its own step; pass "
+                         "steps, e.g. fh=[1, 2, 3]")
+    if steps.size == 0 or steps.dtype.kind not in "iu":
         raise bad
     if steps.min() < 1:
         raise InSampleError(f"fh must name future steps 1, 2, ... after the end of the data, got {fh!r}; in-sample "

@@ -152,6 +152,11 @@ def read_series(
 
 def input_paths(path_or_paths: PathLike | Iterable[PathLike]) -> list[PathLike]:
     """One path or an iterable of paths (a list, ``Path.glob``) as a non-empty list."""
+    if isinstance(path_or_paths, (pd.DataFrame, pd.Series, np.ndarray, bytes)):
+        # iterated, a frame gave its column names and bytes their codes, read as file names
+        fix = ("forecast an in-memory panel with tsrec.batch.forecast_panel, or write it to a .csv or .parquet "
+               "file first" if not isinstance(path_or_paths, bytes) else "pass the path as text (os.fsdecode(path))")
+        raise InputError(f"the input files are a {type(path_or_paths).__name__}, not paths; {fix}")
     if not isinstance(path_or_paths, (str, os.PathLike, Iterable)):
         raise InputError(f"the input files are {path_or_paths!r}; pass a path to a .csv or .parquet file, or a "
                          "list of them")
@@ -206,6 +211,11 @@ def check_output_path(path: PathLike, inputs: PathLike | Sequence[PathLike] = ()
                 f"{target} is also an input file ({source}); writing the forecasts there would overwrite "
                 "the input: give another output file (CLI: --output)"
             )
+    # a missing folder is probed at its nearest existing parent: an over-long name in it was found only by
+    # mkdir, after the forecasts
+    if any(len(os.fsencode(part)) > 255 for part in target.parts):
+        raise os_error(OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG)), f"cannot write {target}",
+                       _SHORTER_NAME)
     # the file is written beside its real path (a link is followed); found now, not after the forecasts
     fix = "give an output file in a folder you can write to (CLI: --output)"
     check_writable(Path(os.path.realpath(target)).parent, target, fix)

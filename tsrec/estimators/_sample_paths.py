@@ -267,9 +267,12 @@ def _warn_unresolved_tails(alpha: list[float], n_paths: int) -> None:
     def tail(a: float) -> float:  # 1 - 0.9 is 0.09999999999999998, which ten paths resolve
         return round(min(a, 1 - a), 12)
 
-    tails = [float(f"{a:.6g}") for a in alpha if tail(a) < 1 / n_paths]  # 0.0005, not 0.0005000000000000004
+    far = [a for a in alpha if tail(a) < 1 / n_paths]
+    # 0.0005, not 0.0005000000000000004; a level that 6 digits round to 0 or 1 as it is
+    tails = [short if 0 < (short := float(f"{a:.6g}")) < 1 else a for a in far]
     if tails:
-        need = int(np.ceil(round(10 / min(tail(a) for a in tails), 6)))
+        # a tail under 5e-13 rounds to 0: divide by the level's own (a ZeroDivisionError before)
+        need = int(np.ceil(round(10 / min(tail(a) or min(a, 1 - a) for a in far), 6)))
         warn_user(f"quantile level(s) {tails} lie beyond what n_samples={n_paths} sample paths resolve (a level "
                   f"under 1/{n_paths} or above 1 - 1/{n_paths} is their minimum or maximum), so an interval "
                   f"of that coverage covers less than it says; raise n_samples (e.g. to {need:,}) for such tails")
