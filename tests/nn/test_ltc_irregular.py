@@ -160,3 +160,49 @@ def test_a_cell_on_the_meta_device_takes_lengths_there(name):
 def test_an_elapsed_channel_that_is_no_flag_is_refused(flag):
     with pytest.raises(ValueError, match=r"elapsed_channel must be True or False, got"):
         LiquidEncoder(cells()["ltc"], elapsed_channel=flag)
+
+
+# ---- elapsed given otherwise: from x's last channel, as a 0-dim tensor -------------------------------
+
+_CELLS = [lambda: LTCCell(3, 4, ode_unfolds=2), lambda: CfCCell(3, 4, backbone_units=5)]
+
+
+@pytest.mark.parametrize("make", _CELLS)
+def test_elapsed_channel_takes_an_input_that_requires_grad(make):
+    """The encoder reads the lengths from x's own last channel: an x that requires grad (an upstream
+    layer's output, input attributions) must not be refused as an ``elapsed`` that requires grad,
+    which the user never passed; the features get their gradient, the lengths (data) a zero one."""
+    torch.manual_seed(0)
+    enc = LiquidEncoder(make(), elapsed_channel=True)
+    x = torch.cat([torch.randn(2, 6, 3), torch.rand(2, 6, 1) + 0.5], -1).requires_grad_(True)
+    out = enc(x)
+    (grad,) = torch.autograd.grad(out.sum(), x)
+    assert grad[..., :-1].abs().sum() > 0
+    assert torch.equal(grad[..., -1], torch.zeros_like(grad[..., -1]))
+    expected = LiquidEncoder(enc.cell)(x[..., :-1].detach(), elapsed=x[..., -1].detach())
+    torch.testing.assert_close(out.detach(), expected, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("make", _CELLS)
+def test_step_refuses_a_zero_dim_elapsed_that_requires_grad(make):
+    """A (batch,) elapsed that requires grad is refused (the lengths are not differentiated); a 0-dim
+    one, one number for the batch, was read with .item() and its gradient silently dropped."""
+    cell = make()
+    with pytest.raises(ValueError, match="elapsed requires grad"):
+        cell(torch.randn(2, 3), torch.zeros(2, 4), elapsed=torch.tensor(2.0, requires_grad=True))
+
+
+@pytest.mark.parametrize("make", _CELLS)
+def test_step_takes_a_zero_dim_meta_elapsed(make):
+    """Meta tensors pass through for shapes; a 0-dim meta elapsed failed in Tensor.item()."""
+    cell = make().to("meta")
+    x, h = torch.randn(2, 3, device="meta"), torch.zeros(2, 4, device="meta")
+    assert cell(x, h, elapsed=torch.tensor(2.0, device="meta")).shape == (2, 4)
+
+
+@pytest.mark.parametrize("make", _CELLS)
+def test_step_zero_dim_elapsed_matches_the_float(make):
+    """A 0-dim tensor is the same number as the float (the fix keeps that path)."""
+    torch.manual_seed(0)
+    cell, x, h = make(), torch.randn(2, 3), torch.randn(2, 4)
+    torch.testing.assert_close(cell(x, h, elapsed=torch.tensor(2.5)), cell(x, h, elapsed=2.5), rtol=0, atol=0)

@@ -317,3 +317,16 @@ def test_norm_order_reaches_the_encoder_and_the_decoder(norm_order):
     torch.testing.assert_close(k, normalize(net.decoder.k, norm_order))
     if norm_order == 2:
         torch.testing.assert_close(torch.linalg.vector_norm(a, dim=-1), torch.ones(8))
+
+
+@pytest.mark.parametrize("time", [1, 3, 7, 8])
+def test_loss_terms_are_finite_on_a_window_shorter_than_the_skip(time):
+    """``lookback`` fixes no input length ("any number of steps works"), but the open-loop term sliced
+    the lag from ``skip = min(kernel_dim, lookback) - 1``: a shorter window gave an empty slice and a
+    silent NaN loss (and NaN gradients in every parameter)."""
+    torch.manual_seed(0)
+    net = SpaceTime(lookback=24, horizon=4, width=8, n_kernels=2, kernel_dim=8, dropout=0.0)
+    terms = net.loss_terms(torch.randn(2, time, 3), torch.randn(2, 4, 3))
+    assert torch.isfinite(terms).all(), terms
+    terms.sum().backward()
+    assert all(torch.isfinite(p.grad).all() for p in net.parameters() if p.grad is not None)

@@ -71,7 +71,9 @@ class LiquidEncoder(nn.Module):
             if elapsed is not None:
                 raise ValueError("this encoder reads each step's length from x's last channel (elapsed_channel=True); "
                                  "pass them there, not as elapsed")
-            x, elapsed = x[..., :-1], x[..., -1]
+            # the lengths are data, not differentiated: an x that requires grad (an upstream layer, input
+            # attributions) must not make the cell refuse its own last channel as an elapsed that requires grad
+            x, elapsed = x[..., :-1], x[..., -1].detach()
         h0 = x.new_zeros(x.shape[0], self.units)
         return self.cell.scan(x, h0) if elapsed is None else self.cell.scan(x, h0, elapsed)
 

@@ -351,7 +351,10 @@ def _check_step(cell: nn.Module, x_t: torch.Tensor, h: torch.Tensor, elapsed: ob
     check_input("x_t", x_t, ("batch", ("features", cell.input_size, "input_size")), ref)
     _check_state(cell, h, x_t.shape[0], ref)
     if isinstance(elapsed, torch.Tensor) and elapsed.ndim == 0:  # one number for the batch, as a float is
-        elapsed = elapsed.item()
+        if elapsed.requires_grad or elapsed.is_meta:  # refused as (batch,) is; a meta one has no value to read
+            elapsed = elapsed.expand(x_t.shape[0])
+        else:
+            elapsed = elapsed.item()
     if isinstance(elapsed, torch.Tensor):
         return _check_lengths(elapsed, (("batch", x_t.shape[0]),), ref)[:, None]
     return check_positive("elapsed", elapsed, " (the time since the previous step)")

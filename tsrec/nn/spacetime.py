@@ -373,7 +373,9 @@ class SpaceTime(nn.Module):
         forecast = self._forecast(z, mean, self.horizon, x.shape[0])
         y_open, u_next = self.decoder.open_loop(z, next_input)
         y_open = self._to_channels((self.head(y_open) + mean)[..., 0], x.shape[0])
-        s = self.skip
+        # a window shorter than the lookback's skip (any length works) keeps at least its last open-loop
+        # position, which predicts the first target: an empty slice made this term a silent NaN
+        s = min(self.skip, x.shape[1] - 1)
         # position t of the open loop predicts t + 1: lag values s+1.. and the first target
         series = torch.cat([x, y[:, :1]], dim=1)
         terms = [_rmse(forecast, y), _rmse(y_open[:, s:], series[:, s + 1 :])]
