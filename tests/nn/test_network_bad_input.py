@@ -62,6 +62,10 @@ CASES = [
     ("ltc-scan-features", lambda: LTCCell(3, 4).scan(x(2, 6, 1), torch.zeros(2, 4)), ValueError,
      r"x must have shape \(batch, time, 3\).*input_size=1"),
     ("ltc-step-features", lambda: LTCCell(3, 4)(x(2, 1), torch.zeros(2, 4)), ValueError, "x_t must have shape"),
+    # one length per sample: the batch axis was named as missing, and elapsed.unsqueeze(0) gave (1, 2)
+    ("ltc-scan-elapsed-per-sample", lambda: LTCCell(3, 4).scan(x(2, 6, 3), torch.zeros(2, 4), elapsed=x(2).abs()),
+     ValueError, r"got \(2,\), 1 dims: add the time axis: elapsed\.unsqueeze\(-1\)\.expand\(2, 6\) repeats each "
+     "value along it$"),
     ("ltc-step-elapsed", lambda: LTCCell(3, 4)(x(2, 3), torch.zeros(2, 4), elapsed=-1.0), ValueError, "elapsed"),
     ("ltc-step-elapsed-nan", lambda: LTCCell(3, 4)(x(2, 3), torch.zeros(2, 4), elapsed=float("nan")), ValueError,
      "elapsed"),
@@ -117,6 +121,9 @@ CASES = [
         x(2, 4, 3), torch.tensor([0.7, 5.2])), TypeError, "whole step indices"),
     ("calendar-step-float", lambda: CalendarInput(TPGN(4, 2, 3, 2, hidden=4, n_time_features=4), 4, 1.5),
      ValueError, "step_ns"),
+    # the wrapper read x.dtype first: AttributeError: 'list' object has no attribute 'dtype'
+    ("calendar-x-list", lambda: CalendarInput(TPGN(4, 2, 3, 2, hidden=4, n_time_features=4), 4, HOUR)(
+        x(2, 4, 3).tolist(), torch.tensor([0, 5])), TypeError, r"x must be a torch\.Tensor .*got list"),
     # (batch, time, channels) inputs
     ("spacetime-4d", lambda: SpaceTime(6, 2, **ST)(x(2, 6, 3, 2)), ValueError, r"got \(2, 6, 3, 2\), 4 dims"),
     ("spacetime-2d", lambda: SpaceTime(6, 2, **ST)(x(2, 6)), ValueError, r"x.unsqueeze\(0\)"),

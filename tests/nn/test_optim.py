@@ -29,7 +29,8 @@ def test_the_ssm_parameters_of_every_s4_layer_are_grouped_apart(mode, lr):
 
 def test_a_network_without_s4_layers_is_one_group():
     groups = optimizer_groups(CycleNet(lookback=8, horizon=2, n_channels=3, cycle_length=4), lr=1e-2, weight_decay=0.1)
-    assert len(groups) == 1 and "lr" not in groups[0]
+    # the rate and decay asked for, not the optimiser's defaults (weight_decay was unused, AdamW's 0.01 instead)
+    assert len(groups) == 1 and groups[0]["lr"] == 1e-2 and groups[0]["weight_decay"] == 0.1
 
 
 @pytest.mark.parametrize(("lr", "ssm_lr"), [(1e-2, 1e-3), (1e-4, 1e-4)])

@@ -112,6 +112,8 @@ def _fits(dim: str | tuple, n: int) -> bool:
 
 #: the last axes that a 2-D (batch, time) input of one series may be missing
 _CHANNEL_LABELS = ("channels", "variates", "features", "series")
+#: last axes of steps, along which one value per sample can be repeated
+_STEP_LABELS = ("time", "length", "steps")
 
 
 def _rank_fix(name: str, specs: list[tuple], got: tuple) -> str:
@@ -124,10 +126,14 @@ def _rank_fix(name: str, specs: list[tuple], got: tuple) -> str:
         return f"pass a {len(specs)}-dim tensor"
     batch = f"add the batch axis ({name}.unsqueeze(0) for one sample)"
     last = specs[-1][0]
-    if last not in _CHANNEL_LABELS:
-        return batch
     lacks_batch = all(_fits(spec[:2], n) for spec, n in zip(specs[1:], got))
     lacks_last = all(_fits(spec[:2], n) for spec, n in zip(specs[:-1], got))
+    if last not in _CHANNEL_LABELS:
+        # one value per sample where one per step is needed (elapsed): features (d_model) are not repeated
+        if last in _STEP_LABELS and lacks_last and not lacks_batch and specs[-1][1] is not None:
+            sizes = ", ".join(str(n) for n in (*got, specs[-1][1]))
+            return f"add the {last} axis: {name}.unsqueeze(-1).expand({sizes}) repeats each value along it"
+        return batch
     labels = ", ".join(label for label, *_ in specs[:-1])
     channel = f"add the {last} axis ({name}.unsqueeze(-1)) if its axes are ({labels})"
     if lacks_batch != lacks_last:

@@ -134,7 +134,9 @@ class CalendarInput(torch.nn.Module):
         batch = x.shape[0] if isinstance(x, torch.Tensor) and x.ndim == 3 else None  # x: checked by network
         check_position(position, batch, n_steps=self.lookback)
         steps = position_steps(position.to(self.offsets.device), self.lookback)
-        return self.network(x, calendar_features(steps, self.step_ns, self.offset_ns).to(x.dtype))
+        # the features take x's dtype; a non-tensor x is the network's to refuse, by its own name and shape
+        dtype = x.dtype if isinstance(x, torch.Tensor) else torch.get_default_dtype()
+        return self.network(x, calendar_features(steps, self.step_ns, self.offset_ns).to(dtype))
 
 
 def with_calendar(
