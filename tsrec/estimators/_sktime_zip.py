@@ -79,8 +79,21 @@ def _refuse_other_file(zip_path: Path, name: Path) -> None:
 
 
 def load_zip(cls: type, serial):
-    """sktime's ``load_from_path`` (the unpickled object of the zip ``serial``); a folder that
-    ``est.save(path)`` wrote is named with the call that loads it, not zipfile's bare IsADirectoryError."""
+    """sktime's ``load_from_path``: the estimator pickled in the zip that ``sktime.base.load`` found.
+
+    A folder that ``est.save(path)`` wrote is named with the call that loads it (``tsrec.load``),
+    not with zipfile's bare ``IsADirectoryError``.
+
+    Parameters
+    ----------
+    serial : str, os.PathLike or file-like
+        The zip written by ``est.save(path, serialization_format="pickle")``.
+
+    Returns
+    -------
+    object
+        The unpickled estimator.
+    """
     from sktime.base import BaseObject
 
     if isinstance(serial, (str, os.PathLike)) and Path(serial).is_dir():
