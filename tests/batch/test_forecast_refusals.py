@@ -203,10 +203,10 @@ def test_forecasts_larger_than_the_machines_memory_are_refused_before_any_chunk(
 
     monkeypatch.setattr(_horizon, "physical_memory", lambda: 2**30)  # a 1 GiB machine
     monkeypatch.setattr(DeepForecaster, "predict", lambda *a, **k: pytest.fail("a chunk was forecast"))
-    # 5 series x 2**24 steps x (8 + 16) bytes = 1.9 GiB: the steps alone pass, the panel's output does not
-    with pytest.raises(InputError, match=r"5 series would give 83,886,080 rows, at least 1\.88 GiB, "
-                                         r"more than the 1 GiB of memory this process may use"):
-        forecast_files(files["model"], files["dir"] / "long.csv", tmp_path / "o.csv", fh=[1, 2**24])
+    # 5 series x 2**20 steps x (8 + 16) bytes = 120 MiB of output fit; a chunk's roll-out of them does not
+    with pytest.raises(InputError, match=r"fh reaches step 1,048,576: 5 series of a chunk would give 5,242,880 rows, "
+                                         r"at least 1\.45 GiB, more than the 1 GiB of memory this process may use"):
+        forecast_files(files["model"], files["dir"] / "long.csv", tmp_path / "o.csv", fh=2**20)
     with pytest.raises(InputError, match=r"fh reaches step 68,719,476,736: 1 series alone would give"):
         forecast_files(files["model"], files["dir"] / "long.csv", tmp_path / "o.csv", fh=2**36)  # before reading
     assert not list(tmp_path.iterdir())
@@ -257,3 +257,23 @@ def test_a_missing_stamp_is_named_as_predict_names_it(files, monkeypatch):
     long.loc[0, "ds"] = pd.NaT  # the first row: last read as an uneven step, with the advice to resample
     with pytest.raises(InputError, match=rf"NaT\), e\.g\. series '{IDS[0]}' at row 0; drop those rows"):
         forecast_panel(files["model"], long.set_index(["unique_id", "ds"]), fh=[1])
+
+
+def test_a_far_sparse_fh_is_sized_by_the_steps_kept_and_one_chunks_roll_out(monkeypatch):
+    # the output was sized as every step up to the last for every series: 20,000 series and fh=[1, 200000]
+    # were refused as 4,000,000,000 rows (89 GiB), while the run keeps 40,000 rows and rolls out a chunk at a time
+    from tsrec.batch._checks import check_panel
+    from tsrec.estimators import _horizon
+
+    monkeypatch.setattr(_horizon, "physical_memory", lambda: 2**30)  # a 1 GiB machine
+    stamps = pd.date_range("2024-01-01", periods=12, freq="D")
+    panel = pd.DataFrame({"y": np.sin(np.arange(40 * 12.0))},
+                         index=pd.MultiIndex.from_product([range(40), stamps], names=["unique_id", "ds"]))
+    model = CycleNetForecaster(lookback=4, horizon=2, cycle_length=7, max_epochs=1).fit(panel.loc[0]["y"])
+    check_panel(model, panel, [1, 2**20], chunk_size=2)  # 40 x 2 rows; a chunk: 2 x 2**20 x 296 bytes, 0.58 GiB
+    with pytest.raises(InputError, match=r"fh reaches step 1,048,576: 4 series of a chunk would give"):
+        check_panel(model, panel, [1, 2**20], chunk_size=4)
+    with pytest.raises(InputError, match=r"fh reaches step 2,000,000: 40 series would give 80,000,000 rows"):
+        check_panel(model, panel, list(range(1, 2_000_001)), chunk_size=1)
+    with pytest.raises(InputError, match=r"fh asks for 2,000,000 steps: 40 series would give 80,000,000 rows"):
+        check_panel(model, panel, list(range(2, 4_000_001, 2)), chunk_size=1)

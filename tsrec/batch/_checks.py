@@ -18,7 +18,7 @@ from tsrec.batch._times import wall_clock_in
 from tsrec.estimators._folder import saved_folder_holding
 from tsrec.batch._quantiles import output_columns
 from tsrec.estimators._forecaster import DeepForecaster
-from tsrec.estimators._horizon import check_output_size, check_unique_fh, relative_steps
+from tsrec.estimators._horizon import ROLLOUT_ROW_BYTES, check_output_size, check_unique_fh, relative_steps
 from tsrec.estimators._newdata import check_scaled, stamp_use, step_text, uses_stamps
 from tsrec.estimators._scale_statistics import standardised
 from tsrec.estimators._scaling import row_scales, scales_of
@@ -157,10 +157,11 @@ def check_outside_model(target: Path, folder: str | None) -> None:
                          "(CLI: --output), so that the folder stays a saved model that a later save can replace")
 
 
-def check_panel(est: DeepForecaster, panel: pd.DataFrame, steps: list[int], quantiles: list[float] | None = None
-                ) -> None:
+def check_panel(est: DeepForecaster, panel: pd.DataFrame, steps: list[int], quantiles: list[float] | None = None,
+                chunk_size: int = 256) -> None:
     """Everything that would make a chunk fail, checked before any forecasting (``quantiles``: the
-    levels checked by :func:`~tsrec.batch._quantiles.check_quantiles`, or None)."""
+    levels checked by :func:`~tsrec.batch._quantiles.check_quantiles`, or None; ``chunk_size``: the
+    series forecast together, whose roll-out holds every step up to the last)."""
     if len(panel) == 0:
         raise InputError("the panel is empty; give at least one series")
     if panel.shape[1] != est.n_channels_:
@@ -177,7 +178,11 @@ def check_panel(est: DeepForecaster, panel: pd.DataFrame, steps: list[int], quan
     _check_steps(est, panel, steps, runs, parts)
     _check_scale(est, panel, runs, parts)
     values = est.n_channels_ * (1 + len(quantiles or ()))  # a column per variate, and per level with quantiles
-    check_output_size(panel.index.get_level_values(0).nunique(), max(steps), values)
+    n_series = panel.index.get_level_values(0).nunique()
+    # the output keeps the steps asked for; a chunk's roll-out computes every step up to the last
+    check_output_size(n_series, max(steps), values, n_steps=len(steps))
+    check_output_size(min(n_series, chunk_size), max(steps), est.n_channels_, "series of a chunk",
+                      row_bytes=ROLLOUT_ROW_BYTES)
 
 
 def check_panel_rows(panel: pd.DataFrame) -> None:

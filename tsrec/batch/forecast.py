@@ -106,7 +106,7 @@ def forecast_panel(
     levels = check_quantiles(quantiles, est)
     panel = in_model_zone(est, panel)
     with collected_warnings() as checked:  # shown with the chunks' warnings: the same ones, such as a constant series
-        check_panel(est, panel, steps, levels)
+        check_panel(est, panel, steps, levels, chunk_size)
     chunks = panel_chunks(panel, chunk_size)
     if engine == "local":
         results = [_forecast_chunks(chunks, est, steps, levels)]

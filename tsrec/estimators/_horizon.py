@@ -240,18 +240,20 @@ FEWER_STEPS = ("ask for fewer steps (forecasts past the model's horizon feed on 
 
 
 def check_output_size(n_series: int, last_step: int, n_variates: int, what: str = "series",
-                      hint: str = FEWER_STEPS, row_bytes: int = _ROW_BYTES) -> None:
+                      hint: str = FEWER_STEPS, row_bytes: int = _ROW_BYTES, n_steps: int | None = None) -> None:
     """Refuse forecasts whose output alone (a row per series and step up to ``last_step``: a
     roll-out computes every step before it) could not fit in this machine's memory: they would
     fail after minutes, or swap it to a halt. ``n_variates``: values per row; ``hint``: the fix;
-    ``row_bytes``: what a row holds beyond its values (:data:`ROLLOUT_ROW_BYTES` for a roll-out)."""
+    ``row_bytes``: what a row holds beyond its values (:data:`ROLLOUT_ROW_BYTES` for a roll-out);
+    ``n_steps``: the rows kept per series, where only the steps asked for are (default ``last_step``)."""
     memory = physical_memory()
-    need = n_series * last_step * (n_variates * 8 + row_bytes)
+    rows = n_series * (last_step if n_steps is None else n_steps)
+    need = rows * (n_variates * 8 + row_bytes)
     if memory is not None and need > memory:
+        reach = f"fh reaches step {last_step:,}" if n_steps in (None, last_step) else f"fh asks for {n_steps:,} steps"
         raise InputError(
-            f"fh reaches step {last_step:,}: {n_series:,} {what} would give {n_series * last_step:,} rows, "
-            f"at least {need / 2**30:.3g} GiB, more than the {memory / 2**30:.3g} GiB of memory this process "
-            f"may use; {hint}"
+            f"{reach}: {n_series:,} {what} would give {rows:,} rows, at least {need / 2**30:.3g} GiB, more than "
+            f"the {memory / 2**30:.3g} GiB of memory this process may use; {hint}"
         )
 
 
