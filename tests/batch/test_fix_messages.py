@@ -205,8 +205,8 @@ def test_an_fh_of_durations_is_refused_with_steps_as_the_fix(hourly_model, tmp_p
 def test_a_frame_or_bytes_as_the_input_files_is_named_as_such(hourly_model, tmp_path, inputs):
     # iterated, a frame gave its column names as file names ("unique_id: file not found") and bytes their
     # codes ("the input files include 105")
-    kind = "bytes" if isinstance(inputs, bytes) else "DataFrame"
-    with pytest.raises(InputError, match=rf"the input files are a {kind}, not paths; "):
+    kind = "bytes" if isinstance(inputs, bytes) else "a DataFrame"
+    with pytest.raises(InputError, match=rf"the input files are {kind}, not paths; "):
         forecast_files(hourly_model, inputs, tmp_path / "out.csv")
     with pytest.raises(InputError, match="not paths; (forecast an in-memory panel with tsrec.batch.forecast_panel|"
                                          r"pass the path as text \(os.fsdecode\(path\)\))"):
@@ -226,3 +226,58 @@ def test_an_over_long_folder_name_of_the_output_is_refused_before_forecasting(ho
         forecast_files(hourly_model, tmp_path / "in.csv", tmp_path / "new" / ("y" * 300) / "out.csv")
     assert caught.value.errno == errno.ENAMETOOLONG
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_an_fh_of_timedelta_objects_is_refused_naming_the_first_three():
+    # a list of pd.Timedelta is an object array, not a timedelta64 one: it must get the same refusal
+    from tsrec.batch._checks import forecast_steps
+    from tsrec.errors import InputError
+
+    fh = [pd.Timedelta(hours=h) for h in range(1, 5)]
+    with pytest.raises(InputError, match=r"^fh names durations \(\['0 days 01:00:00', '0 days 02:00:00', "
+                                         r"'0 days 03:00:00'\]\), but each series is forecast at its own step"):
+        forecast_steps(fh, None)
+
+
+@pytest.mark.parametrize("name", ["y" * 256, "é" * 128], ids=["256-bytes", "128-two-byte-letters"])
+def test_an_output_folder_name_just_over_255_bytes_is_refused_up_front(tmp_path, name):
+    # the limit is 255 bytes, not 255 letters: one more byte, or fewer letters of two bytes each, is too long
+    import errno
+
+    from tsrec.batch.io import check_output_path
+
+    with pytest.raises(OSError, match=r"cannot write .*: File name too long") as caught:
+        check_output_path(tmp_path / "new" / name / "out.csv")
+    assert caught.value.errno == errno.ENAMETOOLONG
+    check_output_path(tmp_path / "new" / ("y" * 255) / "out.csv")  # 255 bytes: a name the system takes
+
+
+@pytest.mark.parametrize("inputs, fix", [(b"in.csv", r"pass the path as text \(os\.fsdecode\(path\)\)$"),
+                                         (pd.DataFrame({"y": [1.0]}), "forecast an in-memory panel with "
+                                                                      r"tsrec\.batch\.forecast_panel")],
+                         ids=["bytes", "frame"])
+def test_bytes_and_frames_as_input_files_each_get_their_own_fix(inputs, fix):
+    # bytes are a path in the wrong type; a frame is data, forecast in memory
+    from tsrec.batch import read_series
+    from tsrec.errors import InputError
+
+    with pytest.raises(InputError, match=rf"not paths; {fix}"):
+        read_series(inputs)
+
+
+@pytest.mark.parametrize("wrap", [np.array, pd.Series], ids=["ndarray", "Series"])
+def test_an_array_or_series_of_paths_reads_as_a_list_of_them(tmp_path, wrap):
+    # tests/batch/test_fix_messages.py: a column of file names (df["path"]) read before this session; an Index still does
+    from tsrec.batch import read_series
+
+    frame = pd.DataFrame({"unique_id": ["a"] * 5, "ds": pd.date_range("2024", periods=5, freq="h"), "y": np.arange(5.0)})
+    frame.to_csv(tmp_path / "in.csv", index=False)
+    assert read_series(wrap([str(tmp_path / "in.csv")])).shape == (5, 1)
+
+
+def test_a_step_among_durations_is_shown_as_given():
+    # the durations were shown through pd.Timedelta, which read the step 1 as 1 ns ('0 days 00:00:00.000000001')
+    from tsrec.batch._checks import forecast_steps
+
+    with pytest.raises(InputError, match=r"^fh names durations \(\[1, '0 days 02:00:00'\]\)"):
+        forecast_steps([1, pd.Timedelta("2h")], None)

@@ -87,3 +87,16 @@ def test_a_load_path_the_system_refuses_is_named_as_the_saved_estimator(tmp_path
     # pathlib's bare "[Errno 36] File name too long: '...'"
     with pytest.raises(OSError, match=r"cannot read the saved estimator .*x{300}: File name too long; shorten"):
         tsrec.load(tmp_path / ("x" * 300))
+
+
+def test_saving_to_a_loop_of_links_names_the_link_once(tmp_path):
+    # _follow_link's FileExistsError already names the path and the fix: wrapped again it read "cannot save to
+    # .../a: .../a is a symbolic link ..."
+    import re
+
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(np.sin(np.arange(30.0)))
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    with pytest.raises(FileExistsError, match=rf"^{re.escape(str(tmp_path / 'a'))} is a symbolic link that cannot "
+                                              r"be followed .*; choose another path$"):
+        est.save(tmp_path / "a")

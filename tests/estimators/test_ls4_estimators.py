@@ -331,3 +331,12 @@ def test_levels_in_the_far_tails_warn_rather_than_divide_by_zero(tiny_fit, metho
     with pytest.warns(UserWarning, match="beyond what n_samples"):
         out = getattr(tiny_fit, method)(fh=[1, 2], **kwargs)
     assert np.isfinite(out.to_numpy()).all()
+
+
+def test_the_far_tails_warning_names_each_level_as_given_and_the_samples_the_farthest_needs(tiny_fit):
+    # 6 digits round 0.9999999999999999 to 1.0, a level the user did not ask for; the advice must resolve the
+    # farthest tail (10 / 1e-3 = 10,000 paths), not the nearest (10 / 0.1 = 100)
+    with pytest.warns(UserWarning, match=r"quantile level\(s\) \[0\.9999999999999999\] lie beyond"):
+        tiny_fit.predict_quantiles(fh=[1], alpha=[0.9999999999999999])
+    with pytest.warns(UserWarning, match=r"quantile level\(s\) \[0\.001, 0\.1\] lie beyond .*e\.g\. to 10,000\)"):
+        tiny_fit.predict_quantiles(fh=[1], alpha=[0.001, 0.1])

@@ -198,3 +198,15 @@ def test_an_object_with_a_filename_that_is_no_zipfile_gets_the_plain_fix():
     upload = SimpleNamespace(filename="model.zip")
     with pytest.raises(TypeError, match=r"got SimpleNamespace .*; pass the folder's path as text or a pathlib\.Path$"):
         tsrec.load(upload)
+
+
+def test_a_missing_folder_is_named_once(tmp_path):
+    # read_folder's OSError handler must let its own ModelNotFoundError (a FileNotFoundError) through: wrapped it
+    # read "cannot read the saved estimator .../nowhere: .../nowhere is not a saved tsrec estimator: ..."
+    import re
+
+    import tsrec
+
+    with pytest.raises(FileNotFoundError, match=rf"^{re.escape(str(tmp_path / 'nowhere'))} is not a saved tsrec "
+                                                r"estimator: no such folder"):
+        tsrec.load(tmp_path / "nowhere")

@@ -100,3 +100,57 @@ def test_a_panel_whose_series_start_apart_has_a_cutoff_with_its_step_fitted_upda
     new = pd.DataFrame({"y": [0.5]}, index=pd.MultiIndex.from_tuples([("c", pd.Timestamp("2024-03-03"))]))
     est.update(new, update_params=False)
     assert est.cutoff[0] == pd.Timestamp("2024-03-03") and est.cutoff.freq == "D"
+
+
+def test_an_update_of_a_panel_whose_levels_carry_no_freq_keeps_the_cutoffs_step():
+    # series a month apart: the panel's time level has no freq, so sktime's cutoff after update had none
+    # (update's own cutoff_with_step); fh.to_absolute(est.cutoff) then failed inside sktime (int * None)
+    y = pd.concat({k: pd.DataFrame({"y": np.sin(np.arange(30.0)) + i}, index=pd.date_range(start, periods=30, freq="D"))
+                   for i, (k, start) in enumerate(zip("ab", ["2024-01-01", "2024-03-01"]))})
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(y, fh=[1, 2])
+    new = pd.DataFrame({"y": [0.5]}, index=pd.MultiIndex.from_tuples([("b", pd.Timestamp("2024-03-31"))]))
+    est.update(new, update_params=False)
+    assert est.cutoff[0] == pd.Timestamp("2024-03-31") and est.cutoff.freq == "D"
+    assert list(est.fh.to_absolute(est.cutoff)) == list(pd.date_range("2024-04-01", periods=2, freq="D"))
+
+
+def test_a_step_count_beyond_what_load_reads_names_the_series_of_a_panel_only(tmp_path):
+    # the refusal names the series whose last stamp is too far (a panel's), and no series for a single one
+    from tsrec.estimators import ARNetForecaster
+
+    single = pd.Series(np.sin(np.arange(40.0)), index=pd.RangeIndex(2**53, 2**53 + 40))
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(single, fh=[1, 2])
+    with pytest.raises(ValueError, match=r"^cannot save: the last time stamp is step \d+ of its time grid, beyond 2\*\*53"):
+        est.save(tmp_path / "m")
+    y = pd.concat({"a": pd.DataFrame({"y": np.sin(np.arange(40.0))}),
+                   "b": pd.DataFrame({"y": np.cos(np.arange(40.0))}, index=pd.RangeIndex(2**53, 2**53 + 40))})
+    panel = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(y, fh=[1, 2])
+    with pytest.raises(ValueError, match=r"^cannot save: the last time stamp of series 'b' is step \d+ of its time grid"):
+        panel.save(tmp_path / "m")
+
+
+def test_a_panel_of_mixed_steps_gets_no_cutoff_step():
+    # the cutoff takes the series' step only where they share one: of D and 2D neither is the panel's
+    import warnings
+
+    y = pd.concat({k: pd.DataFrame({"y": np.sin(np.arange(30.0)) + i},
+                                   index=pd.date_range("2024-01-01", periods=30, freq=freq))
+                   for i, (k, freq) in enumerate(zip("ab", ["D", "2D"]))})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MixedStepsWarning
+        est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(y, fh=[1, 2])
+    assert est.cutoff[0] == pd.Timestamp("2024-02-28") and est.cutoff.freq is None
+
+
+def test_a_last_step_of_2_to_the_53_saves_and_one_more_is_refused(tmp_path):
+    # save refuses exactly what load refuses (abs(position) > 2**53): not one step earlier or later
+    from tsrec.persistence import load
+
+    at = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(
+        pd.Series(np.sin(np.arange(40.0)), index=pd.RangeIndex(2**53 - 39, 2**53 + 1)), fh=[1, 2])
+    assert load(at.save(tmp_path / "at")).cutoff[0] == 2**53
+    over = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1).fit(
+        pd.Series(np.sin(np.arange(40.0)), index=pd.RangeIndex(2**53 - 38, 2**53 + 2)), fh=[1, 2])
+    with pytest.raises(ValueError, match=r"cannot save: the last time stamp is step 9007199254740993 "):
+        over.save(tmp_path / "over")
+    assert not (tmp_path / "over").exists()

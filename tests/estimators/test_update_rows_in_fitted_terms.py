@@ -240,3 +240,16 @@ def test_update_rows_between_the_grid_stamps_are_named_with_the_stamps_expected(
                                          rf"{HOURS[40]} to {HOURS[41]} was expected; give one row per step"):
         est.update(rows, update_params=False)
     assert est.cutoff[0] == HOURS[39]
+
+
+def test_update_predict_takes_the_next_row_of_each_series_of_a_panel_whose_series_end_apart():
+    # tests/estimators/test_update_rows_in_fitted_terms.py: update takes these rows; update_predict failed with
+    # pandas' NullFrequencyError "Cannot shift with no freq" (the level [01-31, 02-04] does not conform to D)
+    from sktime.split import ExpandingWindowSplitter
+
+    y = pd.concat({k: pd.DataFrame({"y": np.sin(np.arange(30.0)) + i}, index=pd.date_range(start, periods=30, freq="D"))
+                   for i, (k, start) in enumerate(zip("ab", ["2024-01-01", "2024-01-05"]))})
+    est = ARNetForecaster(n_lags=4, horizon=1, max_epochs=1, random_state=0).fit(y, fh=[1])
+    new = pd.DataFrame({"y": [0.5, 0.6]}, index=pd.MultiIndex.from_tuples([("a", pd.Timestamp("2024-01-31")),
+                                                                           ("b", pd.Timestamp("2024-02-04"))]))
+    est.update_predict(new, cv=ExpandingWindowSplitter(fh=[1], initial_window=0), update_params=False)

@@ -81,3 +81,16 @@ def test_with_calendar_hands_the_offset_to_the_features():
     got = net(torch.zeros(1, 3, 1), torch.as_tensor(index.asi8[:1] // (2 * hour))).numpy()[0]
     np.testing.assert_allclose(got, pandas_fields(index, "h"), atol=1e-6)
     np.testing.assert_allclose((got[:, 0] + 0.5) * 23, [1, 3, 5], atol=1e-5)
+
+
+def test_calendar_features_take_the_dtype_of_a_double_input():
+    # the features follow x's dtype: a float64 network on float64 input must not get float32 features
+    import torch
+
+    from tsrec.nn import TPGN
+    from tsrec.nn.timefeatures import CalendarInput
+
+    torch.manual_seed(0)
+    net = CalendarInput(TPGN(4, 2, 3, 2, hidden=4, n_time_features=4), 4, 3600 * 10**9).double()
+    out = net(torch.randn(2, 4, 3, dtype=torch.float64), torch.tensor([0, 5]))
+    assert out.dtype == torch.float64 and torch.isfinite(out).all()

@@ -220,3 +220,33 @@ def test_a_distribution_of_values_the_parameter_never_takes_is_refused_before_an
         1e-3, 1e-2), "patience": optuna.distributions.CategoricalDistribution([None, 3]),
         "verbose": optuna.distributions.CategoricalDistribution([False])}  # the right kinds: searched
     assert tune(arnet(), series, n_trials=1, space=sizes, random_state=0).best_params.keys() == sizes.keys()
+
+
+class _WarnsThenFails(ARNetForecaster):
+    """Warns as each fit starts; a large lr then fails the trial."""
+
+    def fit(self, y, X=None, fh=None):
+        import warnings
+
+        warnings.warn(f"a data warning at lr={self.lr}", UserWarning, stacklevel=2)
+        if self.lr > 0.015:
+            raise RuntimeError("diverged")
+        return super().fit(y, X=X, fh=fh)
+
+
+def test_the_warnings_of_a_failed_trial_are_issued_too():
+    # each trial records its warnings to issue them once per search: a trial that fails must not swallow its own,
+    # and a warning of the same category with other text is another warning (kills `finally` -> `else`, and a
+    # key of the category alone)
+    import warnings
+
+    from tsrec.datasets import make_ar
+    from tsrec.tuning import tune
+
+    series = make_ar((0.5, -0.3), n_samples=120, random_state=0)
+    est = _WarnsThenFails(n_lags=2, horizon=1, max_epochs=1, val_size=0.25, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tune(est, series, n_trials=2, space=lambda trial: {"lr": 0.02 if trial.number == 0 else 0.01})
+    shown = {str(w.message) for w in caught}
+    assert {"a data warning at lr=0.02", "a data warning at lr=0.01"} <= shown

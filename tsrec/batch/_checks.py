@@ -81,7 +81,8 @@ def forecast_steps(fh: int | Sequence[int] | None, est: DeepForecaster) -> list[
     if steps.dtype.kind == "m" or (steps.dtype == object and any(isinstance(s, (pd.Timedelta, np.timedelta64))
                                                                    for s in steps)):
         # numpy counts timedelta64 as an integer dtype: durations failed in int() with a bare TypeError
-        durations = [str(pd.Timedelta(step)) for step in steps[:3]]
+        durations = [str(pd.Timedelta(step)) if isinstance(step, (pd.Timedelta, np.timedelta64)) else step
+                     for step in steps[:3]]  # a step among them as it is: Timedelta(1) would read as 1 ns
         raise InputError(f"fh names durations ({durations}), but each series is forecast at its own step; pass "
                          "steps, e.g. fh=[1, 2, 3]")
     if steps.size == 0 or steps.dtype.kind not in "iu":

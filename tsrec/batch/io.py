@@ -150,13 +150,24 @@ def read_series(
     return frame.set_index([id_col, time_col])[names]
 
 
+def _holds_data(given: object) -> bool:
+    """Whether ``given`` is data rather than paths: a frame, bytes, or an array or Series of anything
+    but one axis of text or paths (``df["path"]`` and ``np.array(paths)`` are lists of files)."""
+    if isinstance(given, (pd.DataFrame, bytes)):
+        return True
+    if isinstance(given, (pd.Series, np.ndarray)):
+        return given.ndim != 1 or not all(isinstance(item, (str, os.PathLike)) for item in given)
+    return False
+
+
 def input_paths(path_or_paths: PathLike | Iterable[PathLike]) -> list[PathLike]:
     """One path or an iterable of paths (a list, ``Path.glob``) as a non-empty list."""
-    if isinstance(path_or_paths, (pd.DataFrame, pd.Series, np.ndarray, bytes)):
+    if _holds_data(path_or_paths):
         # iterated, a frame gave its column names and bytes their codes, read as file names
         fix = ("forecast an in-memory panel with tsrec.batch.forecast_panel, or write it to a .csv or .parquet "
                "file first" if not isinstance(path_or_paths, bytes) else "pass the path as text (os.fsdecode(path))")
-        raise InputError(f"the input files are a {type(path_or_paths).__name__}, not paths; {fix}")
+        kind = "bytes" if isinstance(path_or_paths, bytes) else f"a {type(path_or_paths).__name__}"
+        raise InputError(f"the input files are {kind}, not paths; {fix}")
     if not isinstance(path_or_paths, (str, os.PathLike, Iterable)):
         raise InputError(f"the input files are {path_or_paths!r}; pass a path to a .csv or .parquet file, or a "
                          "list of them")

@@ -66,7 +66,8 @@ def tz_to_json(index: pd.DatetimeIndex) -> str | None:
     ``str(tz)`` is such a name for zoneinfo, pytz and datetime.timezone zones, but not for
     dateutil's (``tzutc()``, ``tzoffset(None, 3600)``, ``tzfile('/usr/share/zoneinfo/UTC')``), which
     a load could not read: their fixed offset or pandas' ``dateutil/`` name is written instead, and
-    a zone with no readable name is refused before anything is written.
+    a zone with no readable name is refused before anything is written. dateutil's ``tzlocal()`` is
+    saved as such: it loads in the loading machine's local zone (the same instants).
     """
     tz = index.tz
     if tz is None or isinstance(tz, zoneinfo.ZoneInfo) or type(tz).__module__.startswith("pytz"):

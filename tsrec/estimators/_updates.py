@@ -61,10 +61,32 @@ def with_fitted_freq(y: object, est) -> object:
         stamped = pd.DatetimeIndex(stamps, freq=freq)
     except ValueError:  # off the fitted step: update's refusal says where
         checked_rows(est, y)
+        if not multi:
+            return y
+        # each series' rows on the step, the panel's apart (series ending on other days): the level
+        # becomes every stamp from the first to the last, which carries the step (its unused ones are harmless)
+        stamped = _stamps_between(stamps, freq, len(y))
+        if stamped is None:
+            return y
+        y = y.copy(deep=False)
+        y.index = pd.MultiIndex(levels=[*y.index.levels[:-1], stamped], codes=[
+            *y.index.codes[:-1], stamped.get_indexer(y.index.get_level_values(-1))], names=y.index.names)
         return y
     y = y.copy(deep=False)
     y.index = y.index.set_levels(stamped, level=-1) if multi else stamped
     return y
+
+
+def _stamps_between(stamps: pd.DatetimeIndex, freq: object, n_rows: int) -> pd.DatetimeIndex | None:
+    """Every stamp at ``freq`` from the first of ``stamps`` to the last, holding all of them; None where
+    they are off that grid or it would hold far more stamps than the ``n_rows`` rows."""
+    try:
+        grid = pd.date_range(stamps.min(), stamps.max(), freq=freq)
+    except (ValueError, OverflowError):
+        return None
+    if len(grid) > 100 * n_rows + 10_000 or grid.get_indexer(stamps).min() < 0:
+        return None
+    return grid
 
 
 def check_remembers_data(est) -> None:
