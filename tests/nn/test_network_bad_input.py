@@ -66,6 +66,10 @@ CASES = [
     ("ltc-scan-elapsed-per-sample", lambda: LTCCell(3, 4).scan(x(2, 6, 3), torch.zeros(2, 4), elapsed=x(2).abs()),
      ValueError, r"got \(2,\), 1 dims: add the time axis: elapsed\.unsqueeze\(-1\)\.expand\(2, 6\) repeats each "
      "value along it$"),
+    ("ltc-scan-elapsed-per-sample-or-step",
+     lambda: LTCCell(3, 4).scan(x(6, 6, 3), torch.zeros(6, 4), elapsed=x(6).abs()),
+     ValueError, r"add the batch axis \(elapsed\.unsqueeze\(0\) for one sample\), or add the time axis: "
+     r"elapsed\.unsqueeze\(-1\)\.expand\(6, 6\)"),
     ("ltc-step-elapsed", lambda: LTCCell(3, 4)(x(2, 3), torch.zeros(2, 4), elapsed=-1.0), ValueError, "elapsed"),
     ("ltc-step-elapsed-nan", lambda: LTCCell(3, 4)(x(2, 3), torch.zeros(2, 4), elapsed=float("nan")), ValueError,
      "elapsed"),

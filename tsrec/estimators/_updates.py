@@ -45,7 +45,8 @@ def with_fitted_freq(y: object, est) -> object:
     stamp with its index's freq, which it infers only from three stamps or more of a single series:
     one or two new rows, or a panel whose stamps carry no freq (as read from a file), failed with
     pandas' ``NullFrequencyError: Cannot shift with no freq``. Stamps off the fitted step get
-    ``update``'s refusal here, before sktime's shift fails on them.
+    ``update``'s refusal here, before sktime's shift fails on them; a panel whose series' rows are
+    each on the step but apart (series ending on other days) gets a time level of every stamp between.
     """
     if not est.is_fitted:
         return y

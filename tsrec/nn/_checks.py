@@ -130,9 +130,10 @@ def _rank_fix(name: str, specs: list[tuple], got: tuple) -> str:
     lacks_last = all(_fits(spec[:2], n) for spec, n in zip(specs[:-1], got))
     if last not in _CHANNEL_LABELS:
         # one value per sample where one per step is needed (elapsed): features (d_model) are not repeated
-        if last in _STEP_LABELS and lacks_last and not lacks_batch and specs[-1][1] is not None:
+        if last in _STEP_LABELS and lacks_last and specs[-1][1] is not None:
             sizes = ", ".join(str(n) for n in (*got, specs[-1][1]))
-            return f"add the {last} axis: {name}.unsqueeze(-1).expand({sizes}) repeats each value along it"
+            steps = f"add the {last} axis: {name}.unsqueeze(-1).expand({sizes}) repeats each value along it"
+            return f"{batch}, or {steps}" if lacks_batch else steps  # as many samples as steps: either
         return batch
     labels = ", ".join(label for label, *_ in specs[:-1])
     channel = f"add the {last} axis ({name}.unsqueeze(-1)) if its axes are ({labels})"
