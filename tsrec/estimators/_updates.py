@@ -62,19 +62,17 @@ def with_fitted_freq(y: object, est) -> object:
         stamped = pd.DatetimeIndex(stamps, freq=freq)
     except ValueError:  # off the fitted step: update's refusal says where
         checked_rows(est, y)
-        if not multi:
-            return y
         # each series' rows on the step, the panel's apart (series ending on other days): the level
         # becomes every stamp from the first to the last, which carries the step (its unused ones are harmless)
-        stamped = _stamps_between(stamps, freq, len(y))
-        if stamped is None:
+        grid = _stamps_between(stamps, freq, len(y)) if multi else None
+        if grid is None:
             return y
-        y = y.copy(deep=False)
-        y.index = pd.MultiIndex(levels=[*y.index.levels[:-1], stamped], codes=[
-            *y.index.codes[:-1], stamped.get_indexer(y.index.get_level_values(-1))], names=y.index.names)
-        return y
+        index = pd.MultiIndex(levels=[*y.index.levels[:-1], grid], names=y.index.names,
+                              codes=[*y.index.codes[:-1], grid.get_indexer(y.index.get_level_values(-1))])
+    else:
+        index = y.index.set_levels(stamped, level=-1) if multi else stamped
     y = y.copy(deep=False)
-    y.index = y.index.set_levels(stamped, level=-1) if multi else stamped
+    y.index = index
     return y
 
 
