@@ -64,9 +64,9 @@ def tz_to_json(index: pd.DatetimeIndex) -> str | None:
     """The stamps' time zone as a name ``tz_convert`` reads back to the same wall-clock times.
 
     ``str(tz)`` is such a name for zoneinfo, pytz and datetime.timezone zones, but not for
-    dateutil's (``tzutc()``, ``tzoffset(None, 3600)``, ``tzfile('/usr/share/zoneinfo/UTC')``), which
-    a load could not read: their fixed offset or pandas' ``dateutil/`` name is written instead, and
-    a zone with no readable name is refused before anything is written. dateutil's ``tzlocal()`` is
+    dateutil's fixed zones (``tzutc()``, ``tzoffset(None, 3600)``, ``tzfile('/usr/share/zoneinfo/UTC')``),
+    which a load could not read: their offset is written instead, and a zone with no readable name is
+    refused before anything is written. dateutil's ``tzlocal()`` is
     saved as such: it loads in the loading machine's local zone (the same instants).
     """
     tz = index.tz
@@ -75,8 +75,8 @@ def tz_to_json(index: pd.DatetimeIndex) -> str | None:
     if isinstance(tz, datetime.timezone):  # by its offset: one named "CET" would load as CET, with summer time
         return str(datetime.timezone(tz.utcoffset(None)))
     offset = tz.utcoffset(None)
+    # (pandas 3 builds no dateutil zone with summer time: the others have one offset)
     candidates = [str(tz)] + ([str(datetime.timezone(offset))] if offset is not None else [])
-    candidates.append(f"dateutil/{getattr(tz, '_filename', '')}")  # what pandas names a dateutil tzfile
     for text in candidates:
         try:
             same = index.tz_convert(text).tz_localize(None).equals(index.tz_localize(None))
