@@ -37,10 +37,11 @@ def fused_step_by_hand(cell: LTCCell, x: torch.Tensor, v: torch.Tensor, elapsed:
     return v
 
 
-@pytest.mark.parametrize("unfolds", [1, 3])
-def test_ltc_step_is_the_fused_solver_equation(unfolds):
+@pytest.mark.parametrize("unfolds, epsilon", [(1, 1e-8), (3, 1e-8), (2, 0.0)])
+def test_ltc_step_is_the_fused_solver_equation(unfolds, epsilon):
+    """epsilon=0 is allowed, as ltc_scan allows it: cm and gleak keep the denominator > 0."""
     torch.manual_seed(0)
-    cell = LTCCell(input_size=3, units=4, ode_unfolds=unfolds).double()
+    cell = LTCCell(input_size=3, units=4, ode_unfolds=unfolds, epsilon=epsilon).double()
     x, v = torch.randn(2, 3, dtype=torch.float64), torch.rand(2, 4, dtype=torch.float64) - 0.5
     torch.testing.assert_close(cell(x, v), fused_step_by_hand(cell, x, v), rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(cell(x, v, elapsed=0.5), fused_step_by_hand(cell, x, v, 0.5), rtol=1e-12, atol=1e-12)

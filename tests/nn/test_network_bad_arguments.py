@@ -35,7 +35,7 @@ BAD_ARGS = [
     ("cyclenet-backbone", lambda: CycleNet(6, 2, 3, 4, backbone="Linear"), "backbone must be one of"),
     ("ltc-units", lambda: LTCCell(3, 0), "units"),
     ("ltc-unfolds", lambda: LTCCell(3, 4, ode_unfolds=0), "ode_unfolds"),
-    ("ltc-epsilon", lambda: LTCCell(3, 4, epsilon=-1.0), "epsilon must be a finite number > 0"),
+    ("ltc-epsilon", lambda: LTCCell(3, 4, epsilon=-1.0), "epsilon must be a finite number >= 0.0, got -1.0 \\(added to the solver's denominator\\)"),
     ("cfc-layers", lambda: CfCCell(3, 4, backbone_layers=-1), "backbone_layers must be an integer >= 0"),
     ("cfc-units", lambda: CfCCell(3, 4, backbone_units=0), "backbone_units"),
     ("liquid-mode", lambda: LiquidForecaster(2, 3, cell="ltc", mode="bogus"), "mode must be one of"),

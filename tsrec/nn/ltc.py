@@ -34,6 +34,7 @@ from tsrec.kernels.recurrent.cfc import lecun_tanh
 from tsrec.nn._checks import (
     check_choice,
     check_device,
+    check_float,
     check_input,
     check_int,
     check_ints,
@@ -66,7 +67,7 @@ class LTCCell(nn.Module):
     ode_unfolds : int, default=6
         Fused-solver steps per input step (the paper: solver step 1/6 of the sampling period).
     epsilon : float, default=1e-8
-        Added to the denominator of the fused step.
+        Added to the denominator of the fused step, >= 0.
 
     Examples
     --------
@@ -79,7 +80,8 @@ class LTCCell(nn.Module):
     def __init__(self, input_size: int, units: int, ode_unfolds: int = 6, epsilon: float = 1e-8) -> None:
         super().__init__()
         input_size, units, ode_unfolds = check_ints(input_size=input_size, units=units, ode_unfolds=ode_unfolds)
-        epsilon = check_positive("epsilon", epsilon)
+        # the denominator is > 0 without it (cm, gleak > 0), so 0 is allowed, as ltc_scan allows it
+        epsilon = check_float("epsilon", epsilon, 0.0, hint=" (added to the solver's denominator)")
         self.input_size, self.units, self.ode_unfolds, self.epsilon = input_size, units, ode_unfolds, epsilon
         n, m = units, input_size
         # initial ranges of ncps's LTCCell; raw values of positive parameters pass through softplus
@@ -97,7 +99,6 @@ class LTCCell(nn.Module):
         self.input_w = nn.Parameter(torch.ones(m))
         self.input_b = nn.Parameter(torch.zeros(m))
 
-
     def extra_repr(self) -> str:
         """The constructor's arguments, for the module's repr.
 
@@ -108,6 +109,7 @@ class LTCCell(nn.Module):
         """
         return (f"input_size={self.input_size}, units={self.units}, ode_unfolds={self.ode_unfolds}, "
                 f"epsilon={self.epsilon}")
+
     def forward(self, x_t: torch.Tensor, v: torch.Tensor, elapsed: float = 1.0) -> torch.Tensor:
         """The state after one input step ``x_t`` (batch, input_size) from ``v`` (batch, units).
 
