@@ -261,6 +261,18 @@ def test_a_parquet_file_named_csv_is_told_to_be_renamed(tmp_path):
         read_series(tmp_path / "x.csv.gz")
 
 
+
+def test_a_csv_file_named_parquet_is_told_to_be_renamed(tmp_path):
+    """The reverse mix-up: a CSV saved as .parquet; "check that it is a valid parquet file" did not say why."""
+    long_frame().to_csv(tmp_path / "x.parquet", index=False)
+    with pytest.raises(InputError, match=r"x\.parquet as PARQUET \(.*\); this is a text file, not Parquet: if it "
+                                         r"holds CSV, name it \.csv$"):
+        read_series(tmp_path / "x.parquet")
+    (tmp_path / "y.parquet").write_bytes(bytes(range(256)))  # no text: only the general advice
+    with pytest.raises(InputError, match=r"y\.parquet as PARQUET \(.*\); check that it is a valid parquet file$"):
+        read_series(tmp_path / "y.parquet")
+
+
 MONTHS_WITH_A_GAP_IN_B = "unique_id,ds,y\n" + "".join(
     f"{key},2020-{month:02d}-01,{month}\n"
     for key, months in [("a", range(1, 13)), ("b", [*range(1, 6), *range(7, 13)])] for month in months)

@@ -139,6 +139,8 @@ def read_fix(path: Path, kind: str, err: Exception) -> str:
     start = _first_bytes(path, 4) if kind == "csv" else b""
     if start == b"PAR1":  # Parquet's magic number, with which every Parquet file starts
         return "this is a Parquet file: name it .parquet (or .pq)"
+    if kind == "parquet" and _looks_like_csv(path):
+        return "this is a text file, not Parquet: if it holds CSV, name it .csv"
     gzipped = _first_bytes(path, 2, unpack=False) == _GZIP_MAGIC
     if kind == "csv" and gzipped != path.name.lower().endswith(".gz"):  # the name says otherwise than the bytes
         return ("the file is gzip-compressed: name it .csv.gz" if gzipped else
@@ -150,6 +152,16 @@ def read_fix(path: Path, kind: str, err: Exception) -> str:
     if isinstance(err, UnicodeDecodeError):
         return "save it as UTF-8 (e.g. Excel's 'CSV UTF-8', or pd.read_csv(path, encoding='cp1252').to_csv(...))"
     return f"check that it is a valid {kind} file"
+
+
+def _looks_like_csv(path: Path) -> bool:
+    """Whether a file read as Parquet (which starts with PAR1) starts with a line of UTF-8 text holding a comma."""
+    start = _first_bytes(path, 4096, unpack=False)
+    try:
+        first_line = start.decode("utf-8").split("\n", 1)[0]
+    except UnicodeDecodeError:  # 4096 bytes may cut a character: only the first line matters
+        first_line = start.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    return not start.startswith(b"PAR1") and "," in first_line and "\ufffd" not in first_line and "\x00" not in first_line
 
 
 def _utf16_tab_separated(path: Path) -> bool:
