@@ -161,7 +161,8 @@ def _looks_like_csv(path: Path) -> bool:
         first_line = start.decode("utf-8").split("\n", 1)[0]
     except UnicodeDecodeError:  # 4096 bytes may cut a character: only the first line matters
         first_line = start.split(b"\n", 1)[0].decode("utf-8", errors="replace")
-    return not start.startswith(b"PAR1") and "," in first_line and "\ufffd" not in first_line and "\x00" not in first_line
+    readable = "\ufffd" not in first_line and "\x00" not in first_line
+    return not start.startswith(b"PAR1") and "," in first_line and readable
 
 
 def _utf16_tab_separated(path: Path) -> bool:
