@@ -29,13 +29,16 @@ def test_the_training_defaults_are_the_papers(name):
 # MLP width 512; LTC's 32 units and ncps' 6 ODE unfolds a step; S-Mamba's ETTh1 row; SpaceTime's README ETT
 # command with its 128-wide layers of 16 kernels; LS4's FRED-MD setting; AR-Net's single linear layer)
 PAPER_ARCHITECTURES = {
-    "CycleNetForecaster": {"d_model": 512, "use_revin": True},
     "LTCForecaster": {"units": 32, "ode_unfolds": 6, "backbone_units": 128},
     "SMambaForecaster": {"d_model": 256, "d_ff": 256, "d_state": 2, "e_layers": 2, "lookback": 96},
     "SpaceTimeForecaster": {"lookback": 336, "kernel_dim": 64, "n_blocks": 1, "norm_order": 1, "dropout": 0.25,
                             "width": 128, "n_kernels": 16},
     "LS4Forecaster": {"z_dim": 5, "d_model": 64, "d_state": 64, "n_layers": 4, "dropout": 0.0, "sigma": 0.1},
     "ARNetForecaster": {"hidden_layers": ()},
+    # TPGN's 168-step input and first horizon (its Table 1), ECL's d_m; P = 24 is inferred from hourly stamps
+    "PGNForecaster": {"lookback": 168, "horizon": 168, "hidden": 32},
+    # CycleNet's Table 2 lookback
+    "CycleNetForecaster": {"d_model": 512, "use_revin": True, "lookback": 96},
 }
 
 
