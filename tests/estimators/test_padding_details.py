@@ -40,3 +40,38 @@ def test_a_series_missing_a_value_in_every_row_but_no_whole_variate_is_not_calle
     with pytest.raises(InputError, match=r"contains NaN or inf \(25 NaN\)") as raised:
         check_raw_y(panel)
     assert "only pad series" not in str(raised.value) and "no finite value" not in str(raised.value)
+
+
+HOURS = pd.date_range("2024-01-01", periods=30, freq="h")
+
+
+def _panel(columns: dict[str, dict[str, np.ndarray]], names=("id", "t")) -> pd.DataFrame:
+    return pd.concat({key: pd.DataFrame(values, index=HOURS[:4]) for key, values in columns.items()}, names=names)
+
+
+def test_a_series_with_one_empty_variate_among_others_is_told_to_go():
+    """A series whose variate w holds no finite value while v does: no fill can mend w, so the message
+    must say so (and how to drop the series), whatever the series' other variates hold."""
+    panel = _panel({"A": {"v": np.arange(4.0), "w": np.arange(4.0)},
+                    "B": {"v": np.arange(4.0), "w": np.full(4, np.nan)}})
+    with pytest.raises(InputError, match=r"; series 'B' has a variate with no finite value at all, which no fill can "
+                                         r"mend: drop them, y = y\.drop\(index=\['B'\]\)$"):
+        check_raw_y(panel)
+
+
+def test_several_series_with_no_finite_value_are_named_with_a_plural_verb():
+    """Two empty series are listed together, with a verb that agrees with them."""
+    panel = _panel({"A": {"y": np.arange(4.0)}, "B": {"y": np.full(4, np.nan)}, "C": {"y": np.full(4, np.nan)}})
+    with pytest.raises(InputError, match=r"; series 'B', 'C' have a variate with no finite value at all, which no "
+                                         r"fill can mend: drop them, y = y\.drop\(index=\['B', 'C'\]\)$"):
+        check_raw_y(panel)
+
+
+def test_an_empty_series_of_a_nested_panel_gets_drop_code_that_works():
+    """In a panel of several key levels the series are tuples; drop(index=[...]) matches them on the
+    leading levels, so the advised code runs as given."""
+    panel = _panel({("r", "A"): {"y": np.arange(4.0)}, ("r", "B"): {"y": np.full(4, np.nan)}}, names=("g", "id", "t"))
+    with pytest.raises(InputError, match=r"; series \('r', 'B'\) has a variate with no finite value at all, which no "
+                                         r"fill can mend: drop them, y = y\.drop\(index=\[\('r', 'B'\)\]\)$"):
+        check_raw_y(panel)
+    assert panel.drop(index=[("r", "B")]).index.droplevel(-1).unique().tolist() == [("r", "A")]

@@ -63,6 +63,7 @@ def empty_parts_note(frame: pd.DataFrame, values: np.ndarray, name: str) -> str:
     empty = flags.index[flags.to_numpy()].tolist()
     if not empty:
         return ""
-    drop = f": drop them, {name} = {name}.drop(index={empty})" if keys.nlevels == 1 else ": drop them"
+    # a nested panel's keys are tuples, which drop(index=[...]) matches on the leading levels too
+    drop = f": drop them, {name} = {name}.drop(index={empty})"
     verb = "has" if len(empty) == 1 else "have"
     return f"; series {first_keys(empty)} {verb} a variate with no finite value at all, which no fill can mend{drop}"
