@@ -212,3 +212,16 @@ def test_make_seasonal_columns_are_numbered_from_zero():
 
     y, cycle = make_seasonal(n_samples=4, period=2, n_channels=2)
     assert list(y.columns) == ["y0", "y1"]
+
+
+def test_a_padded_length_just_over_the_memory_is_refused(monkeypatch, tmp_path):
+    """The bound is the memory itself: 2 series padded to 100 values need 1600 bytes, more than 1000."""
+    from tsrec.kernels import _memory
+
+    monkeypatch.setattr(_memory, "physical_memory", lambda: 1000)
+    (tmp_path / "Toy").mkdir()
+    (tmp_path / "Toy" / "Toy_TRAIN.ts").write_text(
+        "@problemName Toy\n@univariate true\n@equalLength false\n@classLabel true a b\n@data\n1,2:a\n3:b\n")
+    with pytest.raises(ValueError, match=r"length=100 pads 2 series of 1 channel\(s\) to"):
+        load_ucr("Toy", data_dir=tmp_path, pad="last", length=100)
+    assert load_ucr("Toy", data_dir=tmp_path, pad="last", length=50)[0].shape == (2, 50)  # 800 bytes fit

@@ -9,7 +9,7 @@ from importlib import resources
 import pandas as pd
 import pytest
 
-from tsrec.datasets import _datadir, _filecheck, load_ett, load_ltsf, ltsf_split
+from tsrec.datasets import _datadir, _filecheck, load_ett, load_ltsf, load_ucr, ltsf_split
 from tsrec.datasets._filecheck import UnpublishedDataWarning
 from tsrec.errors import InputError
 
@@ -145,3 +145,23 @@ def test_a_data_folder_of_links_to_a_shared_store_does_not_warn(data_dir, monkey
         warnings.simplefilter("error")
         assert len(load_ltsf("illness")) == 966
 
+
+def test_a_published_problem_with_more_cases_than_published_is_refused(data_dir, tmp_path):
+    """A copy with cases added (a test case pasted into the train file) is not the published split:
+    scores on it would not compare, so extra cases are refused as missing ones are."""
+    source = data_dir / "UCR_UEA" / "GunPoint" / "GunPoint_TRAIN.ts"
+    text = source.read_text(encoding="utf-8-sig")
+    (tmp_path / "GunPoint").mkdir()
+    (tmp_path / "GunPoint" / "GunPoint_TRAIN.ts").write_text(text + text.rstrip("\n").rsplit("\n", 1)[1] + "\n")
+    with pytest.raises(ValueError, match=r"has 51 cases but the published GunPoint train split has 50"):
+        load_ucr("GunPoint", data_dir=tmp_path)
+
+
+def test_a_ucr_file_read_past_tsrec_data_warns(monkeypatch, tmp_path):
+    """load_ucr warns as the forecasting loaders do: TSREC_DATA lacks GunPoint, so the copy read is
+    sktime's, which the user who set the variable did not mean to read."""
+    monkeypatch.setenv("TSREC_DATA", str(tmp_path))  # a folder without the file
+    monkeypatch.setattr(_datadir, "DEV_DATA", tmp_path / "nowhere")
+    with pytest.warns(UserWarning, match=f"GunPoint_TRAIN.ts is not in TSREC_DATA='{tmp_path}', so it was read"):
+        X, _ = load_ucr("GunPoint")
+    assert X.shape == (50, 150)

@@ -106,3 +106,41 @@ def test_a_regression_file_is_named_as_one(tmp_path):
     with pytest.raises(ValueError, match=r"line 6: '@targetLabel true': a regression problem \(a number to predict "
                                          r"for each series\), which tsrec does not read"):
         load_ucr("Toy", data_dir=tmp_path)
+
+
+TS_HEADER = "@problemName Toy\n{stamps}@missing false\n@univariate true\n@equalLength true\n@classLabel true {labels}\n@data\n"
+
+
+def _toy_ts(tmp_path, body: str, stamps: str = "", labels: str = "a b"):
+    (tmp_path / "Toy").mkdir(exist_ok=True)
+    path = tmp_path / "Toy" / "Toy_TRAIN.ts"
+    path.write_text(TS_HEADER.format(stamps=stamps, labels=labels) + body)
+    return path
+
+
+def test_time_stamps_declared_in_any_case_are_named_as_unsupported(tmp_path):
+    """Header values are read case-insensitively ('@timeStamps True' as the archive's writers spell it):
+    the refusal names the time stamps, not a value '(2007-01-01 ...' that cannot be read as a number."""
+    _toy_ts(tmp_path, "(2007-01-01 00:00:00,1.0),(2007-01-02 00:00:00,2.0):a\n", stamps="@timeStamps True\n")
+    with pytest.raises(ValueError, match=r"line 2: @timeStamps true is not supported"):
+        load_ucr("Toy", data_dir=tmp_path)
+
+
+def test_a_file_that_declares_a_single_class_is_read(tmp_path):
+    """'@classLabel true a' is a labelled file (a split may hold one class); the classifier, not the
+    reader, refuses fewer than two classes."""
+    _toy_ts(tmp_path, "1,2:a\n3,4:a\n", labels="a")
+    X, y = load_ucr("Toy", data_dir=tmp_path)
+    np.testing.assert_array_equal(X, [[1.0, 2.0], [3.0, 4.0]])
+    assert y.tolist() == ["a", "a"]
+
+
+def test_a_big_endian_utf16_file_is_told_the_utf16_conversion(tmp_path):
+    """Both UTF-16 byte orders open with a byte-order mark (FF FE or FE FF); either is UTF-16 text that
+    iconv converts, not Latin-1."""
+    (tmp_path / "Toy").mkdir()
+    text = TS_HEADER.format(stamps="", labels="a b") + "1,2:a\n"
+    (tmp_path / "Toy" / "Toy_TRAIN.ts").write_bytes(b"\xfe\xff" + text.encode("utf-16-be"))
+    with pytest.raises(ValueError, match=r"the file is UTF-16 text; .*iconv -f utf-16 -t utf-8 old\.ts > new\.ts$"):
+        load_ucr("Toy", data_dir=tmp_path)
+

@@ -280,3 +280,10 @@ def test_the_other_splits_published_file_under_a_splits_name_is_refused(data_dir
                                          rf"is the {other} split's\..*or load this one with split='{other}'$") as info:
         load_ucr(name, split, data_dir=tmp_path)
     assert "truncated" not in str(info.value)
+
+
+def test_a_name_with_a_backslash_is_refused_as_a_path(tmp_path):
+    """A Windows path ('UCR_UEA\\GunPoint') is a path, not a problem's name, on every system."""
+    with pytest.raises(ValueError, match=r"name must be a dataset name such as 'GunPoint', got 'UCR_UEA\\\\GunPoint' "
+                                         r"\(the loaders take a data set's name, not a file's path"):
+        load_ucr("UCR_UEA\\GunPoint", data_dir=tmp_path)

@@ -365,3 +365,18 @@ def test_a_class_moved_into_a_side_is_exchanged_for_that_sides_largest_class():
     train, val = every_class_on_both_sides(y, np.array([0, 1, 3, 4, 5, 6, 7]), np.array([2, 8, 9, 10, 11]))
     assert np.bincount(y[val], minlength=3).tolist() == [1, 1, 3]
     assert np.bincount(y[train], minlength=3).tolist() == [2, 2, 3]
+
+
+def test_a_panel_frame_with_more_channels_than_timepoints_does_not_warn_of_the_channels_last_layout():
+    """A panel frame names its channels (columns) and its time stamps (the last index level): its axes
+    cannot be swapped, so the warning meant for bare (n, timepoints, channels) arrays would mislead."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    index = pd.MultiIndex.from_product([range(6), range(3)], names=["instance", "time"])
+    panel = pd.DataFrame(rng.normal(size=(18, 5)), index=index, columns=[f"c{i}" for i in range(5)])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf = PGNClassifier(hidden=4, max_epochs=1, val_size=0, random_state=0).fit(panel, [0, 1] * 3)
+    assert (clf.n_channels_, clf.n_timepoints_) == (5, 3)
+    assert not [w for w in caught if "channels of 3 timepoints" in str(w.message)]

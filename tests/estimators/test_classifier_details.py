@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
-from tsrec.estimators import PGNClassifier
+from tsrec.errors import NoValidationWarning
+from tsrec.estimators import PGNClassifier, _classifier
+from tsrec.estimators._class_weights import WeightedClassLoss
+from tsrec.estimators._classifier import classification_loss
 
 RNG = np.random.default_rng(0)
 
@@ -66,3 +70,36 @@ def test_the_validation_loss_is_that_of_the_validation_samples_and_their_labels(
     expected = -log_proba[np.arange(len(val)), np.searchsorted(clf.classes_, y[val])].mean()
     assert len(clf.history_["val_loss"]) == 1
     np.testing.assert_allclose(clf.history_["val_loss"][0], expected, rtol=1e-4)
+
+
+def test_a_validation_side_smaller_than_the_classes_means_no_split_with_a_warning():
+    """val_size=2 with 3 classes cannot hold every class in validation: the fit trains without validation
+    and says so, instead of failing with scikit-learn's "test_size = 2 should be greater or equal to the
+    number of classes = 3"."""
+    y = np.repeat(np.arange(3), 4)
+    with pytest.warns(NoValidationWarning, match=r"val_size=2 leaves no validation data"):
+        train, val = PGNClassifier(val_size=2)._split(y, seed=0)
+    assert list(train) == list(range(12)) and len(val) == 0
+
+
+def test_the_divergence_warning_compares_with_guessing_among_all_the_classes(monkeypatch):
+    """The loss of guessing every class alike is log(n_classes): with 5 classes the fit diverged only at
+    a loss of 10 x log(5) = 16.1; a baseline of log(2) would warn from 6.9 on, of a fit that merely
+    trained badly."""
+    seen = []
+    monkeypatch.setattr(_classifier._divergence, "warn_far_above_baseline",
+                        lambda result, baseline, trivial, config: seen.append(baseline))
+    X = np.random.default_rng(0).normal(size=(10, 12))
+    PGNClassifier(hidden=8, max_epochs=1, val_size=0, random_state=0).fit(X, np.repeat(list("abcde"), 2))
+    assert seen == [pytest.approx(np.log(5))]
+
+
+def test_the_plain_loss_counts_its_samples_as_the_weighted_one_counts_its_weight():
+    """The engine's epoch loss weighs each batch by the count the loss returns: the unweighted loss must
+    count samples (a short last batch weighs less), as WeightedClassLoss with every weight 1 does."""
+    network = torch.nn.Linear(4, 3)
+    batch = (torch.randn(5, 4), torch.tensor([0, 1, 2, 1, 0]))
+    loss, count = classification_loss(network, batch)
+    weighted, total = WeightedClassLoss(torch.ones(3))(network, batch)
+    assert count == 5 == float(total)
+    torch.testing.assert_close(loss, weighted)
