@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from tsrec.estimators import ARNetForecaster, _horizon
 from tsrec.estimators.errors import InputError
@@ -37,3 +38,18 @@ def test_a_roll_out_of_exactly_the_step_bound_warns(monkeypatch):
     monkeypatch.setattr(_horizon, "LONG_ROLLOUT_STEPS", 2000)  # the rule at a size a test can roll out
     with pytest.warns(UserWarning, match=r"fh reaches step 2,000 after the end of the data, 1,000 times .*minutes"):
         est.predict(fh=[2000])
+
+
+def test_a_float64_models_forecasts_are_unscaled_from_its_float64_outputs(monkeypatch):
+    """precision="64-true" is chosen for its digits: the standardised forecasts must reach the unscaling as
+    float64 (rounded to float32 first, a series of scale 1e9 lost about ten units of each forecast)."""
+    y = pd.Series(1e9 * np.sin(np.arange(60) / 3.0), index=pd.date_range("2024-01-01", periods=60, freq="h"))
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0, precision="64-true").fit(y)
+
+    def forecast_of(value: float) -> float:  # every standardised step of every series is `value`
+        monkeypatch.setattr(est, "_forecast_path",
+                            lambda x, position, n: torch.full((len(x), max(n, 2), 1), value, dtype=torch.float64))
+        return float(est.predict(fh=[1]).iloc[0])
+
+    centre, one = forecast_of(0.0), forecast_of(1.0)
+    np.testing.assert_allclose(forecast_of(1 / 3), centre + (one - centre) / 3, rtol=1e-12)

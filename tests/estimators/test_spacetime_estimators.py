@@ -168,3 +168,12 @@ def test_a_next_input_term_of_weight_zero_is_not_computed():
     y_next, u_next = open_loop(z, next_input=False)
     assert u_next is None
     torch.testing.assert_close(y_next, open_loop(z)[0])
+
+
+def test_a_closed_loops_steps_within_the_horizon_do_not_depend_on_how_many_are_asked():
+    """The closed loop always rolls at least one horizon: fh=[1, 2] must be the first two steps of fh=1..horizon
+    to the bit (rolling only the steps asked changed the second step's last float32 digits)."""
+    y = pd.Series(np.sin(np.arange(80) / 3.0) + 3, index=pd.date_range("2024-01-01", periods=80, freq="h"))
+    est = SpaceTimeForecaster(lookback=8, horizon=4, width=8, n_kernels=2, kernel_dim=4, max_epochs=1,
+                              warmup_epochs=0, random_state=0).fit(y)
+    np.testing.assert_array_equal(est.predict(fh=[1, 2]).to_numpy(), est.predict(fh=[1, 2, 3, 4]).to_numpy()[:2])

@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sktime.forecasting.base import ForecastingHorizon
 
-from tsrec.estimators import CycleNetForecaster, PGNForecaster, SMambaForecaster
+from tsrec.estimators import ARNetForecaster, CycleNetForecaster, PGNForecaster, SMambaForecaster
 from tsrec.estimators._timeindex import positions, stamp_offset_ns
 from tsrec.estimators.errors import InputError
 from tsrec.nn.timefeatures import calendar_features
@@ -229,3 +230,37 @@ def test_stamps_in_the_hour_repeated_in_autumn_are_out_of_sample(panel):
     np.testing.assert_array_equal(forecast.to_numpy().ravel(), steps.to_numpy()[wanted].ravel())
     fitted_with_fh = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(y, fh=fh)
     np.testing.assert_array_equal(fitted_with_fh.predict().to_numpy(), forecast.to_numpy())
+
+
+def test_a_stamp_after_the_autumn_change_is_each_series_own_step_when_the_series_end_apart():
+    """Zoned series ending at different stamps inside the repeated autumn hour: a stamp after both ends is a
+    different step for each series, and each must get the forecast for that stamp, not the first series' step."""
+    stamps = pd.date_range(end=pd.Timestamp("2024-10-27 00:45", tz="UTC"), periods=60, freq="15min")
+    a = pd.Series(np.sin(np.arange(60) / 3.0) + 3, index=stamps.tz_convert("Europe/Berlin"))
+    y = pd.concat({"a": a, "b": 2 * a.iloc[:-1]}).to_frame("v")  # b ends one step (15 minutes) before a
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(y)
+    after = pd.Timestamp("2024-10-27 02:00+01:00").tz_convert("Europe/Berlin")
+    forecast = est.predict(fh=ForecastingHorizon(pd.DatetimeIndex([after]), is_relative=False), y=y)
+    assert forecast.index.get_level_values(-1).tolist() == [after, after]
+    steps = est.predict(fh=[1, 2], y=y)  # 02:00+01:00 is a's first step and b's second
+    np.testing.assert_array_equal(forecast.to_numpy().ravel(),
+                                  steps.to_numpy().ravel()[steps.index.get_level_values(-1) == after])
+
+
+def test_a_stored_panel_ending_apart_in_the_repeated_hour_forecasts_a_stamp_after_both_ends():
+    """sktime reads zoned stamps on the wall clock: 02:00+01:00 after series ending at 02:30+02:00 and
+    02:45+02:00 read as before them, and predict(fh) on the stored panel (and fit's fh) raised sktime's
+    in-sample NotImplementedError, while predict(fh, y=y) forecast it."""
+    stamps = pd.date_range(end=pd.Timestamp("2024-10-27 00:45", tz="UTC"), periods=60, freq="15min")
+    a = pd.Series(np.sin(np.arange(60) / 3.0) + 3, index=stamps.tz_convert("Europe/Berlin"))
+    y = pd.concat({"a": a, "b": 2 * a.iloc[:-1]}).to_frame("v")
+    fh = ForecastingHorizon(pd.DatetimeIndex([pd.Timestamp("2024-10-27 02:00+01:00")]).tz_convert("Europe/Berlin"),
+                            is_relative=False)
+    est = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(y)
+    expected = est.predict(fh=fh, y=y)
+    pd.testing.assert_frame_equal(est.predict(fh=fh), expected)
+    with_fh = ARNetForecaster(n_lags=4, horizon=2, max_epochs=1, random_state=0).fit(y, fh=fh)
+    pd.testing.assert_frame_equal(with_fh.predict(), expected)
+    assert est.get_tag("capability:insample") is False  # set for sktime's check only
+    with pytest.raises(InputError, match=r"not after the end of series 'a'"):  # in-sample for a: still refused
+        est.predict(fh=ForecastingHorizon(pd.DatetimeIndex([a.index[-1]]), is_relative=False))

@@ -24,8 +24,8 @@ from tsrec.estimators import (
     _evaluate, _newdata, _onepass, _persistence, _series_lengths, _sktime_filters, _steps, _updates,
 )
 from tsrec.estimators._horizon import (
-    aligned_fh, check_fit_steps, check_step_count, held_fh_moved_past, relative_steps, same_fh, steps_per_series,
-    warn_long_rollout,
+    aligned_fh, check_fit_steps, check_step_count, held_fh_moved_past, in_sample_check_on_instants, relative_steps,
+    same_fh, steps_per_series, warn_long_rollout,
 )
 from tsrec.estimators._attribute_docs import FORECASTER_ATTRIBUTES, with_shared_attributes
 from tsrec.estimators._fitted_params import fitted_value
@@ -378,6 +378,11 @@ class DeepForecaster(
     def _check_lengths(self, parts: list, needed: int, with_horizon: bool = True, mtype: str | None = None) -> None:
         """Refuse series shorter than ``needed`` rows (:func:`_series_lengths.check_lengths`)."""
         _series_lengths.check_lengths(self, parts, needed, with_horizon, mtype)
+
+    def _check_fh(self, fh, pred_int=False):
+        # zoned stamps after the cutoff pass as instants, not on sktime's wall clock (an autumn change)
+        with in_sample_check_on_instants(self, fh):
+            return super()._check_fh(fh, pred_int=pred_int)
 
     def _predict(self, fh, X=None):
         fast = _onepass.forecast_stored(self, fh)  # a panel on the fitted grid: no frame per series

@@ -148,6 +148,32 @@ def _in_sample_on_the_wall_clock(stamps: pd.Index, parts: list) -> bool:
     return stamps.tz_localize(None).min() <= end.tz_localize(None)
 
 
+@contextmanager
+def in_sample_check_on_instants(est: object, fh: object) -> Iterator[None]:
+    """Within the block, sktime's in-sample check of ``est`` passes zoned stamps that are all after
+    its cutoff as instants (tsrec's own checks compare each series' end).
+
+    sktime reads zoned stamps on the wall clock (as periods, without their zone): where a zone's
+    clocks go back, a stamp an hour after the cutoff (02:00+01:00 after 02:45+02:00) reads as before
+    it, and a panel whose series need other steps to reach it was refused as in-sample.
+    """
+    stamps = fh.to_pandas() if isinstance(fh, ForecastingHorizon) and not fh.is_relative else None
+    cutoff = getattr(est, "_cutoff", None)
+    zoned = isinstance(stamps, pd.DatetimeIndex) and stamps.tz is not None and isinstance(cutoff, pd.DatetimeIndex)
+    if not zoned or len(stamps) == 0 or len(cutoff) == 0 or cutoff.tz is None or stamps.min() <= cutoff.max():
+        yield
+        return
+    tags = {"capability:insample": True, "capability:pred_int:insample": True}
+    before = {name: est._tags_dynamic[name] for name in tags if name in est._tags_dynamic}
+    est.set_tags(**tags)
+    try:
+        yield
+    finally:
+        for name in tags:
+            est._tags_dynamic.pop(name, None)
+        est._tags_dynamic.update(before)
+
+
 def stamps_fh(stamps: pd.Index, steps: list[np.ndarray], freq: object) -> ForecastingHorizon:
     """The fh sktime is given for ``stamps`` on the grid of every series of a panel (of the data's
     kind and zone), ``steps`` after the ends of the series (each distinct row at least once)."""
