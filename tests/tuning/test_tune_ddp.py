@@ -41,9 +41,9 @@ def study(storage, seeded=True):
     return optuna.create_study(storage=storage, sampler=sampler, pruner=PruneOddTrialsAtEpochOne())
 
 
-def search(storage, seeded=True):
+def search(storage, seeded=True, **trainer_kwargs):
     est = ARNetForecaster(n_lags=4, max_epochs=3, val_size=0.25, patience=None, accelerator="cpu", devices=2,
-                          trainer_kwargs={"strategy": "ddp"}, random_state=0)
+                          trainer_kwargs={"strategy": "ddp", **trainer_kwargs}, random_state=0)
     chosen = study(storage, seeded)
     record = {}
     try:
@@ -58,7 +58,8 @@ def search(storage, seeded=True):
 
 # the SQLite search first: the first process then creates the database before the second starts
 # (two processes creating its tables at once may collide)
-runs = {"sqlite": search("sqlite:///" + sys.argv[2]), "in_memory": search(None), "unseeded": search(None, False)}
+runs = {"sqlite": search("sqlite:///" + sys.argv[2]), "in_memory": search(None), "unseeded": search(None, False),
+        "min_epochs": search(None, min_epochs=3)}
 with open(os.path.join(sys.argv[1], "rank" + os.environ.get("LOCAL_RANK", "0") + ".json"), "w") as f:
     json.dump(runs, f)
 '''
@@ -79,8 +80,10 @@ def ranks(tmp_path_factory) -> list[dict]:
     return [json.loads((folder / f"rank{rank}.json").read_text()) for rank in (0, 1)]
 
 
-@pytest.mark.parametrize("storage", ["in_memory", "sqlite"])
+@pytest.mark.parametrize("storage", ["in_memory", "sqlite", "min_epochs"])
 def test_a_pruned_multi_process_trial_is_pruned_on_every_process(ranks, storage):
+    """"min_epochs": trainer_kwargs={"min_epochs": 3}, under which Lightning ignored the stop and the
+    pruned trial trained (and reported) all three epochs."""
     first, second = ranks[0][storage], ranks[1][storage]
     assert "error" not in first, first.get("error")
     states = [trial[0] for trial in first["trials"]]

@@ -124,6 +124,10 @@ class PruningCallback(PyTorchLightningPruningCallback):
         if not trainer.is_global_zero:
             self._trial.report(score, step=epoch)
         if prune:
+            # Lightning ignores should_stop below trainer_kwargs' min_epochs / min_steps: lifted, the trial
+            # stops at this epoch, as a one-process fit (where the callback raises) does
+            trainer.fit_loop.min_epochs = 0
+            trainer.fit_loop.epoch_loop.min_steps = None
             trainer.should_stop = True
             self.pruned_epoch = epoch
 
