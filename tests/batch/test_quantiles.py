@@ -121,3 +121,16 @@ def test_cli_writes_the_quantile_columns(two_variates, tmp_path, capsys):
                                          "temp_q0.75"]
     assert main([*argv, "--quantiles", "1.5"]) == 2
     assert "quantiles (CLI: --quantiles) must be a number strictly between 0 and 1" in capsys.readouterr().err
+
+
+def test_quantile_columns_name_each_level_in_full():
+    """A level's column carries the level as given: rounded, two close levels would share one column name."""
+    t = pd.date_range("2024-01-01", periods=40, freq="h")
+    panel = pd.concat({key: pd.DataFrame({"y": np.sin(np.arange(40.0) / scale)}, index=t)
+                       for key, scale in [("a", 3), ("b", 5)]}, names=["unique_id", "ds"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = LS4Forecaster(lookback=8, horizon=2, max_epochs=1, d_model=8, n_layers=1, n_samples=10,
+                            random_state=0).fit(panel)
+    out = forecast_panel(est, panel, fh=1, quantiles=[0.1234567, 0.1234568])
+    assert list(out.columns)[2:] == ["y_hat", "y_q0.1234567", "y_q0.1234568"]

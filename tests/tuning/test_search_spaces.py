@@ -5,7 +5,9 @@ from __future__ import annotations
 import optuna
 import pytest
 
-from tsrec.estimators import PGNForecaster, SMambaClassifier, SMambaForecaster, SpaceTimeClassifier, SpaceTimeForecaster
+from tsrec.estimators import (
+    ARNetForecaster, PGNForecaster, SMambaClassifier, SMambaForecaster, SpaceTimeClassifier, SpaceTimeForecaster,
+)
 from tsrec.tuning import search_space
 from tsrec.tuning.spaces import space_for
 
@@ -111,3 +113,10 @@ def test_each_models_space_keeps_reaching_its_reference_settings(name):
     dist = distributions(name)
     assert dist["lr"].log  # every learning rate is searched on a log scale
     assert REFERENCE_SETTINGS[name](dist), f"{name}'s space: {dist}"
+
+
+def test_an_estimator_instance_and_trial_swapped_are_named_in_the_refusal():
+    """An estimator instance in the trial's place (the arguments swapped) gets the same hint as a name or a class."""
+    with pytest.raises(TypeError, match=r"got ARNetForecaster; .*takes the estimator first: "
+                                        r"search_space\(estimator, trial\)$"):
+        search_space(optuna.trial.FixedTrial({"lr": 0.01}), ARNetForecaster())

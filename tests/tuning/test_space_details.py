@@ -9,7 +9,7 @@ import optuna
 import pytest
 
 from tsrec.datasets import make_ar
-from tsrec.errors import InputError
+from tsrec.errors import InputError, ParameterError
 from tsrec.estimators import ARNetForecaster, PGNClassifier, SpaceTimeForecaster
 from tsrec.tuning import search_space, tune
 from tsrec.tuning.spaces import distributions_space, shared_space, space_for
@@ -192,3 +192,18 @@ def test_numpy_choices_the_parameter_takes_are_searched():
                                 ARNetForecaster())
     assert space(optuna.trial.FixedTrial({"batch_size": np.int64(32), "verbose": np.False_})) == {
         "batch_size": 32, "verbose": False}
+
+
+def test_whole_number_choices_of_zero_or_below_are_not_refused_as_another_kind():
+    """The kind check asks only whether a choice is a whole number; its range is the estimator's to check:
+    random_state=0 (the estimators' own default seed) is a valid choice and must stay searchable."""
+    C = optuna.distributions.CategoricalDistribution
+    space = distributions_space({"random_state": C([0, 1, 2])}, ARNetForecaster())
+    assert space(optuna.trial.FixedTrial({"random_state": 0})) == {"random_state": 0}
+
+
+def test_a_number_distribution_for_a_name_is_named_with_its_article():
+    """The refusal names the distribution given, in a sentence a user reads: "an IntDistribution"."""
+    with pytest.raises(ParameterError, match=r"^the search space's 'scaler' is an IntDistribution, but "
+                                             r"ARNetForecaster's scaler takes a name, no number"):
+        distributions_space({"scaler": optuna.distributions.IntDistribution(0, 2)}, ARNetForecaster())

@@ -10,7 +10,7 @@ import pytest
 from lightning.pytorch.callbacks import Callback
 
 import tsrec
-from tsrec.datasets import make_seasonal
+from tsrec.datasets import make_ar, make_seasonal
 from tsrec.estimators import ARNetForecaster, CycleNetForecaster, PGNClassifier
 from tsrec.estimators import _engine
 from tsrec.tuning import TuneResult, search_space, tune
@@ -328,3 +328,16 @@ def test_tune_never_makes_optuna_louder_and_shares_the_level_between_threads(ser
         assert optuna.logging.get_verbosity() == logging.INFO
     finally:
         optuna.logging.set_verbosity(level)
+
+
+def test_a_pruned_trial_stops_at_the_pruners_word_even_under_min_epochs():
+    """On one process the pruner's word stops the fit at once: a ``min_epochs`` in trainer_kwargs (which makes
+    Lightning ignore a should_stop) does not train the pruned trial on, nor report epochs after it."""
+    study = optuna.create_study(pruner=optuna.pruners.ThresholdPruner(upper=0.0))  # any loss > 0: pruned at once
+    est = ARNetForecaster(n_lags=4, max_epochs=3, val_size=0.25, trainer_kwargs={"min_epochs": 3})
+    with pytest.raises(RuntimeError, match=r"no trial completed \(\{'PRUNED': 1\}\)"):
+        tune(est, make_ar((0.5,), n_samples=120, random_state=0), n_trials=1, space=lambda trial: {"lr": 0.01},
+             study=study)
+    (trial,) = study.trials
+    assert trial.state == optuna.trial.TrialState.PRUNED
+    assert sorted(trial.intermediate_values) == [0] and trial.user_attrs["epochs"] == 1

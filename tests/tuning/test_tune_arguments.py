@@ -270,3 +270,13 @@ def test_data_given_in_full_by_position_and_again_by_name_is_refused(kind):
         est, data, name = PGNClassifier(val_size=0.3), (np.zeros((6, 1, 4)), np.arange(6) % 2), "y"
     with pytest.raises(ValueError, match=rf"tune got {name} twice, by position and as {name}=; pass it once"):
         tune(est, *data, n_trials=1, **{name: data[1]})
+
+
+def test_fit_params_that_are_not_a_dict_are_refused_before_the_search():
+    """fit_params is unpacked into every trial's fit: a list (or a string) is refused once, naming what to pass,
+    not left to fail each trial or to a check further on with another message."""
+    study = optuna.create_study()
+    with pytest.raises(TypeError, match=r"^fit_params must be a dict or None, got list$"):
+        tune(ARNetForecaster(n_lags=4, max_epochs=1, val_size=0.25), make_ar((0.5,), n_samples=120, random_state=0),
+             n_trials=1, fit_params=[("fh", [1])], study=study)
+    assert study.trials == []

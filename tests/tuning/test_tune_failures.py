@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from types import SimpleNamespace
 
 import optuna
 import pytest
@@ -12,6 +13,7 @@ from tsrec.estimators import ARNetForecaster, CycleNetForecaster
 from tsrec.estimators import _engine
 from tsrec.errors import TuningSetupError
 from tsrec.tuning import tune
+from tsrec.tuning._objective import best_val_loss
 
 COMPLETE, FAIL = optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL
 
@@ -380,3 +382,9 @@ def test_each_trials_fit_is_collected_after_the_trial(series, monkeypatch):
     assert [t.state.name for t in result.study.trials] == ["COMPLETE", "PRUNED", "PRUNED"]
     # the best estimator's network stays (its estimator does); the pruned trials' modules are gone
     assert len(alive) <= 1
+
+
+def test_a_perfect_validation_loss_of_zero_is_a_score_not_a_fit_that_validated_nothing():
+    """A fit that validates a loss of exactly 0.0 (a perfect fit) scores 0.0: only a missing loss fails the trial."""
+    assert best_val_loss(SimpleNamespace(history_={"best_val_loss": 0.0})) == 0.0
+    assert best_val_loss(SimpleNamespace(history_={"best_val_loss": None})) is None

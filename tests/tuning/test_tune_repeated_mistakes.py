@@ -11,7 +11,7 @@ import pytest
 
 from tsrec.datasets import make_ar
 from tsrec.errors import InputError, InSampleError, PartialValidationWarning, TuningSetupError
-from tsrec.estimators import ARNetForecaster
+from tsrec.estimators import ARNetForecaster, CycleNetForecaster
 from tsrec.tuning import tune
 
 COMPLETE, FAIL = optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL
@@ -250,3 +250,16 @@ def test_the_warnings_of_a_failed_trial_are_issued_too():
         tune(est, series, n_trials=2, space=lambda trial: {"lr": 0.02 if trial.number == 0 else 0.01})
     shown = {str(w.message) for w in caught}
     assert {"a data warning at lr=0.02", "a data warning at lr=0.01"} <= shown
+
+
+def test_a_sampled_cycle_length_one_trial_cannot_use_fails_that_trial_not_the_search():
+    """A space that samples cycle_length varies what the network reads from the data: a value one trial cannot use
+    (None on integer stamps) is that trial's failure, not a mistake every trial repeats, so the search goes on."""
+    y = make_ar((0.5,), n_samples=200, random_state=0)  # integer stamps: cycle_length=None cannot be inferred
+    est = CycleNetForecaster(lookback=24, horizon=4, cycle_length=12, max_epochs=1, val_size=0.2)
+    space = lambda trial: {"cycle_length": None if trial.number == 0 else 12}  # noqa: E731
+    with pytest.warns(RuntimeWarning, match=r"trial 0 failed: InputError\(.cannot infer cycle_length"):
+        result = tune(est, y, n_trials=2, space=space, random_state=0)
+    assert [t.state for t in result.study.trials] == [FAIL, COMPLETE]
+    assert "cannot infer cycle_length" in result.study.trials[0].user_attrs["error"]
+    assert result.best_params == {"cycle_length": 12}
