@@ -155,7 +155,8 @@ def read_fix(path: Path, kind: str, err: Exception) -> str:
 
 
 def _looks_like_csv(path: Path) -> bool:
-    """Whether a file read as Parquet (which starts with PAR1) starts with a line of UTF-8 text holding a comma."""
+    """Whether a file named as Parquet is no Parquet file (those start with PAR1) but opens with a line of
+    UTF-8 text that holds a comma, as a CSV file does."""
     start = _first_bytes(path, 4096, unpack=False)
     try:
         first_line = start.decode("utf-8").split("\n", 1)[0]
