@@ -131,21 +131,7 @@ def _span_steps(spans: pd.TimedeltaIndex, freq: object, name: str, index: pd.Ind
 def _stamps_on_grid(fh: ForecastingHorizon, parts: list, known: dict | None) -> ForecastingHorizon:
     index, freq = parts[0][1].index, known_step(parts[0][1].index, known, parts[0][0])
     stamps = align_stamps(fh.to_pandas(), index, freq, "y")
-    steps = _steps_to(stamps, parts, known)
-    if _in_sample_on_the_wall_clock(stamps, parts) and all(np.array_equal(own, steps[0]) for own in steps):
-        # sktime's in-sample check reads zoned stamps on the wall clock (as periods, without their zone): the
-        # hour after the first 02:00 of an autumn change is 02:00 again, and was refused as in-sample
-        return ForecastingHorizon(steps[0], is_relative=True)
-    return stamps_fh(stamps, steps, freq)
-
-
-def _in_sample_on_the_wall_clock(stamps: pd.Index, parts: list) -> bool:
-    """Whether zoned ``stamps`` after every series' end read, on the wall clock, as at or before the
-    last end (where a zone's clocks go back)."""
-    if not isinstance(stamps, pd.DatetimeIndex) or stamps.tz is None:
-        return False
-    end = max(df.index[-1] for _, df in parts)
-    return stamps.tz_localize(None).min() <= end.tz_localize(None)
+    return stamps_fh(stamps, _steps_to(stamps, parts, known), freq)
 
 
 @contextmanager
@@ -155,7 +141,7 @@ def in_sample_check_on_instants(est: object, fh: object) -> Iterator[None]:
 
     sktime reads zoned stamps on the wall clock (as periods, without their zone): where a zone's
     clocks go back, a stamp an hour after the cutoff (02:00+01:00 after 02:45+02:00) reads as before
-    it, and a panel whose series need other steps to reach it was refused as in-sample.
+    it and was refused as in-sample.
     """
     stamps = fh.to_pandas() if isinstance(fh, ForecastingHorizon) and not fh.is_relative else None
     cutoff = getattr(est, "_cutoff", None)
