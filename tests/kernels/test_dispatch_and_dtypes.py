@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import subprocess
+import sys
 import warnings
 from types import SimpleNamespace
 
@@ -330,3 +332,26 @@ def test_auto_on_a_gpu_does_not_blame_a_supported_triton_for_a_call_without_a_ke
         warnings.simplefilter("error")
         assert _dispatch.resolve_backend("auto", on_gpu, no_triton="complex inputs have no Triton kernel") == "torch"
         assert _dispatch.resolve_backend("auto", on_gpu, triton_fits=False) == "torch"
+
+
+@pytest.mark.parametrize("value, on", [("1", True), ("true", True), ("ON", True), ("Yes", True), ("y", True),
+                                       ("0", False), ("2", False), (" 1", False), ("false", False), ("", False)])
+def test_interpreter_is_read_as_triton_reads_the_variable(monkeypatch, value, on):
+    """TRITON_INTERPRET=true runs Triton's interpreter as =1 does: a Triton call on CPU tensors was refused then,
+    "needs CUDA tensors (or TRITON_INTERPRET=1 ...)", though the variable was set."""
+    monkeypatch.setenv("TRITON_INTERPRET", value)
+    assert _dispatch.triton_interpreting() is on
+
+
+def test_interpreter_values_agree_with_the_installed_triton():
+    """The spellings above are Triton's own: its knob and tsrec read each value alike (in a child process, as
+    importing triton here would change what other tests see)."""
+    pytest.importorskip("triton")  # a dev dependency: skipped visibly, never silently passed
+    script = ("import os, triton\nfrom tsrec.kernels._dispatch import triton_interpreting\n"
+              "for v in ['1', 'true', 'ON', 'Yes', 'y', '0', '2', ' 1', 'false', 'no', '']:\n"
+              "    os.environ['TRITON_INTERPRET'] = v\n"
+              "    print(repr(v), triton.knobs.runtime.interpret, triton_interpreting())\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    lines = run.stdout.splitlines()
+    assert len(lines) == 11
+    assert [line for line in lines if line.split()[-2] != line.split()[-1]] == []

@@ -63,9 +63,15 @@ def _old_triton_text() -> str:
             f"its triton: torch >= 2.10 brings 3.6)")
 
 
+#: the values of TRITON_INTERPRET that turn Triton's interpreter on, in any case (Triton's getenv_bool;
+#: "2" and " 1" do not)
+_INTERPRET_ON = ("1", "true", "on", "yes", "y")
+
+
 def triton_interpreting() -> bool:
-    """Whether Triton kernels run in the CPU interpreter (``TRITON_INTERPRET=1``)."""
-    return os.environ.get("TRITON_INTERPRET", "0") == "1"
+    """Whether Triton kernels run in the CPU interpreter (``TRITON_INTERPRET=1``, or ``true``, ``on``, ``yes``, ``y``
+    in any case: what Triton reads as on)."""
+    return os.environ.get("TRITON_INTERPRET", "0").lower() in _INTERPRET_ON
 
 
 def env_backend() -> str:
