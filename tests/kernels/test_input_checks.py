@@ -250,3 +250,48 @@ def test_a_float64_input_beside_half_precision_is_told_float32_too():
                                         r"\.to\(b\.dtype\)$"):
         k.linear_scan(a, b)
     assert k.linear_scan(a.float(), b).dtype == torch.float16
+
+
+def test_two_shapes_that_differ_are_named_with_and():
+    with pytest.raises(ValueError, match=r"^b has shape \(3,\) but a has \(2,\); a and b must have the same shape$"):
+        check_same_shape(a=rnd(2), b=rnd(3))
+
+
+def test_the_memory_bound_is_the_memory_itself(monkeypatch):
+    """A call needing exactly the memory passes; 4 bytes more (one float32) are refused."""
+    monkeypatch.setattr(_checks, "ALWAYS_FITS", 0)
+    monkeypatch.setattr(_checks, "device_memory", lambda device: (2**30, "this process may use"))
+    ref = torch.zeros(1)
+    _checks.check_fits_in_memory(ref, 2**28, torch.float32, 10, lambda: "the kernel")
+    with pytest.raises(ValueError, match=r"^L=10 needs at least 1 GiB for the kernel, more than the 1 GiB of memory"):
+        _checks.check_fits_in_memory(ref, 2**28 + 1, torch.float32, 10, lambda: "the kernel")
+
+
+def test_half_precision_beside_a_float64_reference_is_refused():
+    """float32 takes half precision beside it (autocast's mix); float64 does not, as no autocast gives that mix."""
+    _checks.check_mixed_precision_like("x", rnd(2), h=rnd(2).half())
+    with pytest.raises(TypeError, match=r"^h has dtype torch.float16 but x has torch.float64; cast it with "
+                                        r"\.to\(x\.dtype\)$"):
+        _checks.check_mixed_precision_like("x", rnd(2).double(), h=rnd(2).half())
+
+
+def test_a_complex_tensor_beside_a_real_reference_is_told_to_cast_the_reference_up():
+    with pytest.raises(TypeError, match=r"^b has dtype torch.complex64 but a has torch.float32; cast a to the "
+                                        r"complex dtype with a\.to\(b\.dtype\)$"):
+        _checks.check_like("a", rnd(2), b=rnd(2).to(torch.complex64))
+
+
+@pytest.mark.parametrize("dtype, accumulated", [
+    (torch.float16, torch.float32), (torch.bfloat16, torch.float32), (torch.float32, torch.float32),
+    (torch.float64, torch.float64), (torch.complex64, torch.complex64), (torch.complex128, torch.complex128)])
+def test_kernels_accumulate_half_precision_in_float32_and_keep_the_rest(dtype, accumulated):
+    assert _checks.compute_dtype(dtype) is accumulated
+
+
+@pytest.mark.parametrize("limit, expected", [("1000\n", 1000), ("max\n", None)])
+def test_a_containers_memory_limit_caps_the_machines_and_max_means_none(tmp_path, monkeypatch, limit, expected):
+    """The lower of the machine's memory and its cgroup's limit; a limit of "max" (none) leaves the machine's."""
+    (tmp_path / "memory.max").write_text(limit)
+    monkeypatch.setattr(_memory, "_CGROUP_LIMITS", (str(tmp_path / "memory.max"), str(tmp_path / "absent")))
+    machine = _memory.os.sysconf("SC_PAGE_SIZE") * _memory.os.sysconf("SC_PHYS_PAGES")
+    assert _memory.physical_memory() == (machine if expected is None else expected)
