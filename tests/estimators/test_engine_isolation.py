@@ -98,8 +98,10 @@ def test_a_float64_torch_default_changes_neither_the_weights_nor_the_results():
     try:
         models = _fitted_models()
         got = _outputs(models)
+        default_after = torch.get_default_dtype()
     finally:
         torch.set_default_dtype(torch.float32)
+    assert default_after == torch.float64  # the caller's default is back after each fit and predict
     assert all(p.dtype == torch.float32 for m in models for p in m.network_.parameters())
     for g, e in zip(got, expected):
         np.testing.assert_allclose(g, e, rtol=1e-6, atol=1e-7)
