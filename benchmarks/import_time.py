@@ -57,8 +57,17 @@ def cases(folder: str) -> dict[str, list[str]]:
 def seconds(argv: list[str]) -> float:
     """Wall seconds of one fresh interpreter running ``argv``."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, *argv], check=True, capture_output=True)
+    run_quietly(argv)
     return time.perf_counter() - start
+
+
+def run_quietly(argv: list[str]) -> None:
+    """Run ``python argv`` with its output captured; a failure ends the benchmark with the child's error, which a
+    bare ``CalledProcessError`` (exit status 1) hid."""
+    child = subprocess.run([sys.executable, *argv], capture_output=True, text=True)
+    if child.returncode != 0:
+        raise SystemExit(f"python {' '.join(argv)[:200]} failed (exit status {child.returncode}):\n"
+                         f"{child.stderr.strip()[-3000:]}")
 
 
 def report(times: dict[str, list[float]], command: str) -> list[str]:
@@ -85,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command = command_line(__file__, argv)
     with tempfile.TemporaryDirectory() as folder:
-        subprocess.run([sys.executable, "-c", SAVE, folder], check=True, capture_output=True)
+        run_quietly(["-c", SAVE, folder])
         rows = cases(folder)
         times: dict[str, list[float]] = {name: [] for name in rows}
         for _ in range(args.repeats):
