@@ -127,3 +127,10 @@ def test_load_ltsf_documents_type_error_under_raises() -> None:
     raised = {entry.type for entry in doc["Raises"]}  # numpydoc keeps an exception in .type
     warned = {entry.type for entry in doc["Warns"]}
     assert "TypeError" in raised and "TypeError" not in warned
+
+
+def test_an_ett_frame_one_row_short_of_the_test_border_is_refused() -> None:
+    """Not split with a test part one row short (a mutant of the border check lived)."""
+    short = load_ett("ETTh1").iloc[:14399]
+    with pytest.raises(ValueError, match=r"ETTh1 split needs 14400 rows but the frame has 14399"):
+        ltsf_split(short, "ETTh1", lookback=96)

@@ -166,7 +166,8 @@ def input_paths(path_or_paths: PathLike | Iterable[PathLike]) -> list[PathLike]:
         # iterated, a frame gave its column names and bytes their codes, read as file names
         fix = ("forecast an in-memory panel with tsrec.batch.forecast_panel, or write it to a .csv or .parquet "
                "file first" if not isinstance(path_or_paths, bytes) else "pass the path as text (os.fsdecode(path))")
-        kind = "bytes" if isinstance(path_or_paths, bytes) else f"a {type(path_or_paths).__name__}"
+        names = {bytes: "bytes", np.ndarray: "a NumPy array", pd.Series: "a Series", pd.DataFrame: "a DataFrame"}
+        kind = next(name for cls, name in names.items() if isinstance(path_or_paths, cls))
         raise InputError(f"the input files are {kind}, not paths; {fix}")
     if not isinstance(path_or_paths, (str, os.PathLike, Iterable)):
         raise InputError(f"the input files are {path_or_paths!r}; pass a path to a .csv or .parquet file, or a "
@@ -216,6 +217,8 @@ def check_output_path(path: PathLike, inputs: PathLike | Sequence[PathLike] = ()
     check_parquet_engine(target, "writing")
     if _is_folder(target):
         raise InputError(f"{target} is a folder; give a file name ending in .csv or .parquet")
+    if isinstance(inputs, (pd.Series, np.ndarray)):  # `if inputs` raised pandas' "truth value ... is ambiguous"
+        inputs = input_paths(inputs) if len(inputs) else []
     for source in input_paths(inputs) if inputs else []:
         if same_file(Path(source), target):
             raise InputError(
