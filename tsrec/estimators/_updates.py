@@ -47,16 +47,27 @@ def with_fitted_freq(y: object, est) -> object:
     pandas' ``NullFrequencyError: Cannot shift with no freq``. Stamps off the fitted step get
     ``update``'s refusal here, before sktime's shift fails on them; a panel whose series' rows are
     each on the step but apart (series ending on other days) gets a time level of every stamp between.
+    A panel on no one grid of the step (series at other times of day), or whose series step differently,
+    is refused: sktime moves one cutoff for the whole panel.
     """
     if not est.is_fitted:
         return y
     steps = {step for step in held_steps(est).values() if isinstance(step, pd.DateOffset)}
     freq = getattr(est.cutoff, "freq", None) or (steps.pop() if len(steps) == 1 else None)
-    if freq is None or not isinstance(y, (pd.Series, pd.DataFrame)) or len(y) == 0:
+    if not isinstance(y, (pd.Series, pd.DataFrame)) or len(y) == 0:
         return y
     multi = isinstance(y.index, pd.MultiIndex)
     stamps = y.index.levels[-1] if multi else y.index
     if not isinstance(stamps, pd.DatetimeIndex) or stamps.freq is not None:
+        return y
+    if freq is None and multi and len(steps) > 1:  # sktime's shift failed with pandas' NullFrequencyError
+        raise InputError(
+            f"update_predict cannot step through y: the fitted series step differently "
+            f"({', '.join(sorted(step.freqstr for step in steps))}), and sktime's update_predict moves one cutoff for "
+            "the whole panel by one step; call update(y_window) and predict(fh) for each window instead, or fit a "
+            "model on the series of each step"
+        )
+    if freq is None:
         return y
     try:
         stamped = pd.DatetimeIndex(stamps, freq=freq)
@@ -66,6 +77,8 @@ def with_fitted_freq(y: object, est) -> object:
         # becomes every stamp from the first to the last, which carries the step (its unused ones are harmless)
         grid = _stamps_between(stamps, freq, len(y)) if multi else None
         if grid is None:
+            if multi:  # sktime's shift of the first stamp failed with pandas' NullFrequencyError
+                raise InputError(_no_common_grid(stamps, freq))
             return y
         index = pd.MultiIndex(levels=[*y.index.levels[:-1], grid], names=y.index.names,
                               codes=[*y.index.codes[:-1], grid.get_indexer(y.index.get_level_values(-1))])
@@ -74,6 +87,15 @@ def with_fitted_freq(y: object, est) -> object:
     y = y.copy(deep=False)
     y.index = index
     return y
+
+
+def _no_common_grid(stamps: pd.DatetimeIndex, freq: object) -> str:
+    """The refusal of an ``update_predict`` panel whose series' stamps lie on no one grid of ``freq``
+    (series at other times of day), or on one too sparse to lay out."""
+    return (f"update_predict cannot step through y: its series' time stamps ({stamps[0]} ... {stamps[-1]}) lie on no "
+            f"one grid of the fitted step {freq.freqstr} (series at other times of day, or far apart), and sktime's "
+            "update_predict moves one cutoff for the whole panel by that step; call update(y_window) and "
+            "predict(fh) for each window instead, or give every series stamps on one grid")
 
 
 def _stamps_between(stamps: pd.DatetimeIndex, freq: object, n_rows: int) -> pd.DatetimeIndex | None:
