@@ -217,9 +217,9 @@ def check_output_path(path: PathLike, inputs: PathLike | Sequence[PathLike] = ()
     check_parquet_engine(target, "writing")
     if _is_folder(target):
         raise InputError(f"{target} is a folder; give a file name ending in .csv or .parquet")
-    if isinstance(inputs, (pd.Series, np.ndarray)):  # `if inputs` raised pandas' "truth value ... is ambiguous"
-        inputs = input_paths(inputs) if len(inputs) else []
-    for source in input_paths(inputs) if inputs else []:
+    # `if inputs` on a Series or an array raised pandas' and NumPy's "truth value ... is ambiguous"
+    given = len(inputs) > 0 if isinstance(inputs, (pd.Series, np.ndarray)) else bool(inputs)
+    for source in input_paths(inputs) if given else []:
         if same_file(Path(source), target):
             raise InputError(
                 f"{target} is also an input file ({source}); writing the forecasts there would overwrite "
