@@ -19,7 +19,7 @@ def _long_csv(path: Path, stamps: list[str]) -> Path:
     return path
 
 
-# belongs in tests/batch/test_time_offsets.py  (kills io06: zoned stamps not converted to time_zone)
+# (kills io06: zoned stamps not converted to time_zone)
 def test_offset_stamps_take_the_given_zone(tmp_path: Path) -> None:
     path = _long_csv(tmp_path / "in.csv", [f"2024-01-0{i}T00:00+01:00" for i in range(1, 4)])
     stamps = read_series(path, time_zone="Europe/Paris").index.get_level_values("ds")
@@ -27,13 +27,13 @@ def test_offset_stamps_take_the_given_zone(tmp_path: Path) -> None:
     assert stamps[0] == pd.Timestamp("2024-01-01 00:00", tz="Europe/Paris")
 
 
-# belongs in tests/batch/test_io_details.py  (kills io07: a Series of numbers read as a list of file names)
+# (kills io07: a Series of numbers read as a list of file names)
 def test_series_of_values_is_refused_as_data() -> None:
     with pytest.raises(InputError, match=r"the input files are a Series, not paths; forecast an in-memory panel"):
         read_series(pd.Series([1.0, 2.0]))
 
 
-# belongs in tests/batch/test_io_details.py  (kills io09: the same file under two spellings read twice)
+# (kills io09: the same file under two spellings read twice)
 def test_same_file_under_two_spellings_is_refused(tmp_path: Path) -> None:
     path = _long_csv(tmp_path / "in.csv", ["2024-01-01", "2024-01-02", "2024-01-03"])
     (tmp_path / "sub").mkdir()
@@ -42,14 +42,14 @@ def test_same_file_under_two_spellings_is_refused(tmp_path: Path) -> None:
         read_series([path, other])
 
 
-# belongs in tests/batch/test_io_details.py  (kills io10: columns="y" taken as the list ["y"])
+# (kills io10: columns="y" taken as the list ["y"])
 def test_columns_as_one_string_is_refused(tmp_path: Path) -> None:
     path = _long_csv(tmp_path / "in.csv", ["2024-01-01", "2024-01-02", "2024-01-03"])
     with pytest.raises(InputError, match=r"columns must be a non-empty list of column names, got 'y'"):
         read_series(path, columns="y")
 
 
-# belongs in tests/batch/test_io_details.py  (kills io13: check_output_path's own same-file refusal dropped;
+# (kills io13: check_output_path's own same-file refusal dropped;
 # tests/batch/test_forecast_refusals.py catches it only through forecast_files)
 def test_check_output_path_refuses_an_input(tmp_path: Path) -> None:
     from tsrec.batch.io import check_output_path
@@ -59,7 +59,7 @@ def test_check_output_path_refuses_an_input(tmp_path: Path) -> None:
         check_output_path(tmp_path / "sub" / ".." / "in.csv", [path])
 
 
-# belongs in tests/batch/test_dates_as_written.py  (kills io18: every naive stamp column written with strftime,
+# (kills io18: every naive stamp column written with strftime,
 # which drops fractions of a second)
 def test_fractional_seconds_are_written(tmp_path: Path) -> None:
     from tsrec.batch.io import write_forecasts
@@ -69,7 +69,7 @@ def test_fractional_seconds_are_written(tmp_path: Path) -> None:
     assert out.read_text() == "ds\n2024-01-01 00:00:00.250\n2024-01-01 00:00:00.500\n"
 
 
-# belongs in tests/batch/test_file_quirks.py  (kills tb07: a device read as an empty CSV; a named pipe hung)
+# (kills tb07: a device read as an empty CSV; a named pipe hung)
 def test_a_device_is_refused_as_not_a_regular_file(tmp_path: Path) -> None:
     link = tmp_path / "in.csv"
     link.symlink_to(os.devnull)
@@ -77,7 +77,7 @@ def test_a_device_is_refused_as_not_a_regular_file(tmp_path: Path) -> None:
         read_series(link)
 
 
-# belongs in tests/batch/test_io_details.py  (kills tb15: a wide Parquet file without a --columns series gave
+# (kills tb15: a wide Parquet file without a --columns series gave
 # pandas' KeyError 'c' in place of the missing-column message)
 def test_wide_parquet_names_a_missing_series_column(tmp_path: Path) -> None:
     pytest.importorskip("pyarrow")

@@ -25,7 +25,6 @@ def _daily(n: int, start: str = "2020-01-01", **columns: np.ndarray) -> pd.DataF
     return pd.DataFrame(columns, index=pd.date_range(start, periods=n, freq="D"))
 
 
-# belongs in tests/estimators/test_update_details.py
 def test_update_refuses_a_multivariate_frame_whose_columns_are_swapped() -> None:
     """u11: check_variates must compare a frame's column names (named=True for frames)."""
     est = _tiny(_daily(30, a=np.sin(np.arange(30.0)), b=np.cos(np.arange(30.0))), fh=[1])
@@ -35,7 +34,6 @@ def test_update_refuses_a_multivariate_frame_whose_columns_are_swapped() -> None
     assert est.cutoff[0] == pd.Timestamp("2020-01-30")
 
 
-# belongs in tests/estimators/test_update_rows_in_fitted_terms.py
 def test_update_predict_panel_at_other_times_of_day_gets_no_missing_stamps() -> None:
     """u7: a panel whose series lie at other times of day has no one daily grid: its stamps must not be
     mapped onto a midnight grid (the 12:00 stamps would become NaT)."""
@@ -56,7 +54,6 @@ def test_update_predict_panel_at_other_times_of_day_gets_no_missing_stamps() -> 
     assert not out.index.get_level_values(-1).hasnans
 
 
-# belongs in tests/estimators/test_update_details.py
 def test_update_refuses_rows_beyond_float32_once_standardised_and_keeps_the_model() -> None:
     """u13: update's rows are checked against float32 at the fitted scale before anything is stored."""
     est = _tiny(pd.Series(np.sin(np.arange(30.0)), index=pd.date_range("2020-01-01", periods=30, freq="D")), fh=[1])
@@ -66,7 +63,6 @@ def test_update_refuses_rows_beyond_float32_once_standardised_and_keeps_the_mode
     assert len(est._y) == 30 and est.cutoff[0] == pd.Timestamp("2020-01-30")
 
 
-# belongs in tests/estimators/test_update_rows_in_fitted_terms.py
 def test_a_series_update_after_a_frame_update_forecasts_under_the_fitted_name() -> None:
     """u14: after a frame update sktime's converter store has no name; a Series update takes the fitted one."""
     y = pd.Series(np.sin(np.arange(30.0)), index=pd.date_range("2020-01-01", periods=30, freq="D"), name="v")
@@ -78,7 +74,6 @@ def test_a_series_update_after_a_frame_update_forecasts_under_the_fitted_name() 
     assert forecast.name == "v"
 
 
-# belongs in tests/estimators/test_update_details.py
 def test_update_predict_without_reset_moves_the_forecaster_to_the_end_of_y() -> None:
     """u21: reset_forecaster=False updates this forecaster itself (sktime's True works on a copy)."""
     y = pd.Series(np.sin(np.arange(30.0)), index=pd.date_range("2020-01-01", periods=30, freq="D"))
@@ -91,7 +86,6 @@ def test_update_predict_without_reset_moves_the_forecaster_to_the_end_of_y() -> 
     assert len(est._y) == 32
 
 
-# belongs in tests/estimators/test_update_and_contexts.py
 def test_an_update_of_a_panel_whose_series_lie_apart_keeps_the_cutoffs_step() -> None:
     """u24: the panel's time level (a gap between the series) carries no freq; the cutoff keeps the fitted step,
     as that of the same model loaded from its folder does (sktime's fh.to_absolute needs it)."""
@@ -107,7 +101,6 @@ def test_an_update_of_a_panel_whose_series_lie_apart_keeps_the_cutoffs_step() ->
     assert list(absolute.to_pandas()) == [pd.Timestamp("2020-03-31"), pd.Timestamp("2020-04-01")]
 
 
-# belongs in tests/estimators/test_update_details.py
 def test_unchanged_on_error_restores_the_forecaster_after_a_keyboard_interrupt() -> None:
     """u27: an interrupt (Ctrl-C during a refit) is a BaseException, not an Exception: the state comes back too."""
     from tsrec.estimators._updates import unchanged_on_error
@@ -121,7 +114,6 @@ def test_unchanged_on_error_restores_the_forecaster_after_a_keyboard_interrupt()
     assert est._y is stored
 
 
-# belongs in tests/estimators/test_time_zones.py
 def test_update_takes_rows_in_another_zone_as_the_same_instants_across_a_clock_change() -> None:
     """u10: update's rows in UTC of a model fitted on Berlin midnights are read in the fitted zone (their days
     take 23 or 25 hours in UTC at a daylight-saving change), as an fh in another zone is."""
@@ -134,7 +126,6 @@ def test_update_takes_rows_in_another_zone_as_the_same_instants_across_a_clock_c
     assert list(est.predict().index) == [pd.Timestamp("2020-04-02", tz="Europe/Berlin")]
 
 
-# belongs in tests/estimators/test_persistence_steps.py
 @pytest.mark.parametrize("spec", [{"int": True}, {"freq": "-1D"}, {"freq": "-2h"}])
 def test_a_saved_step_that_is_no_positive_step_is_a_load_error(spec: dict) -> None:
     """s11, s12: a config edited (checksum recomputed) to step by True or backwards is refused on load."""
@@ -144,7 +135,6 @@ def test_a_saved_step_that_is_no_positive_step_is_a_load_error(spec: dict) -> No
         step_from_json(spec)
 
 
-# belongs in tests/estimators/test_persistence_steps.py
 def test_a_step_whose_json_would_not_load_is_saved_as_none() -> None:
     """s13: step_to_json checks its round trip: DateOffset(months=1)'s freqstr is no frequency pandas reads."""
     from tsrec.estimators._steps import step_to_json
@@ -153,7 +143,6 @@ def test_a_step_whose_json_would_not_load_is_saved_as_none() -> None:
     assert step_to_json(pd.offsets.MonthBegin()) == {"freq": "MS"}
 
 
-# belongs in tests/estimators/test_persistence_steps.py
 def test_custom_business_days_are_saved_with_their_week_mask_and_holidays() -> None:
     """s14: "C" alone would load as Monday to Friday without holidays."""
     from tsrec.estimators._steps import step_from_json, step_to_json
@@ -164,7 +153,6 @@ def test_custom_business_days_are_saved_with_their_week_mask_and_holidays() -> N
     assert step_from_json(spec) == step
 
 
-# belongs in tests/estimators/test_save_edges.py
 def test_numpy_integer_parameters_save_and_load_as_python_integers(tmp_path) -> None:
     """j1: a grid search's np.int64 values are saved as the Python numbers they equal (json cannot write them)."""
     y = pd.Series(np.sin(np.arange(30.0)), index=pd.date_range("2020-01-01", periods=30, freq="D"))
@@ -177,7 +165,6 @@ def test_numpy_integer_parameters_save_and_load_as_python_integers(tmp_path) -> 
     assert np.allclose(loaded.predict().to_numpy(), est.predict().to_numpy())
 
 
-# belongs in tests/estimators/test_time_zones.py
 def test_a_fixed_offset_zone_named_like_a_summer_time_zone_is_saved_by_its_offset() -> None:
     """j3: datetime.timezone(+1h, "CET") in winter passes the generic round trip as "CET", which loads as a zone
     with summer time; it is saved by its offset."""
@@ -189,7 +176,6 @@ def test_a_fixed_offset_zone_named_like_a_summer_time_zone_is_saved_by_its_offse
     assert tz_to_json(pd.date_range("2020-01-01", periods=3, freq="D", tz=zone)) == "UTC+01:00"
 
 
-# belongs in tests/estimators/test_saved_folder_checks.py
 @pytest.mark.parametrize(("spec", "message"), [
     ({"mean": [0.0, 0.0], "scale": [1.0, 1.0], "var": [1.0, 1.0]}, "one value for each of the 1 channels"),
     ({"mean": [0.0], "scale": [0.0], "var": [0.0]}, "not finite float64 means and positive scales"),
@@ -203,7 +189,6 @@ def test_forged_scaler_statistics_are_load_errors(spec: dict, message: str) -> N
         scaler_from_json(spec, 1)
 
 
-# belongs in tests/estimators/test_saved_folder_checks.py
 def test_a_boolean_last_position_is_a_load_error() -> None:
     """j13: JSON true is a Python bool, an int subclass: no step count."""
     from tsrec.estimators._saved_json import saved_position
@@ -213,7 +198,6 @@ def test_a_boolean_last_position_is_a_load_error() -> None:
     assert saved_position(18321) == 18321
 
 
-# belongs in tests/estimators/test_persistence_checks.py
 def test_a_huge_negative_saved_size_is_refused_as_out_of_range() -> None:
     """p3: the size check takes magnitudes: -2**70 is as far out as 2**70."""
     from tsrec.estimators._saved_params import construct
@@ -222,7 +206,6 @@ def test_a_huge_negative_saved_size_is_refused_as_out_of_range() -> None:
         construct(ARNetForecaster, {"n_lags": -2**70, "horizon": 2})
 
 
-# belongs in tests/estimators/test_precision.py
 def test_float64_weights_load_unrounded(tmp_path) -> None:
     """w3: a model fitted with precision="64-true" loads its float64 weights as float64, not rounded to float32."""
     y = pd.Series(np.sin(np.arange(30.0)), index=pd.date_range("2020-01-01", periods=30, freq="D"))
@@ -235,7 +218,6 @@ def test_float64_weights_load_unrounded(tmp_path) -> None:
     assert loaded.predict().to_numpy().tolist() == est.predict().to_numpy().tolist()
 
 
-# belongs in tests/estimators/test_saved_folder_checks.py
 def test_a_weight_of_another_kind_is_reported_in_the_weights_file(tmp_path) -> None:
     """w5: the LoadError about a tensor names weights.safetensors, not config.json."""
     import hashlib
@@ -260,7 +242,6 @@ def test_a_weight_of_another_kind_is_reported_in_the_weights_file(tmp_path) -> N
         tsrec.load(folder)
 
 
-# belongs in tests/estimators/test_seeding.py
 def test_load_draws_nothing_from_the_callers_torch_generator(tmp_path) -> None:
     """w6: the network's throwaway initial weights are drawn under seed 0, not from the caller's stream."""
     import torch
@@ -274,7 +255,6 @@ def test_load_draws_nothing_from_the_callers_torch_generator(tmp_path) -> None:
     assert torch.equal(torch.rand(3), expected)
 
 
-# belongs in tests/test_atomic_files.py
 def test_a_folder_made_meanwhile_by_someone_else_is_not_counted_as_made(tmp_path) -> None:
     """f5: a folder another process makes between the exists check and mkdir is not removed on failure."""
     from pathlib import Path
@@ -295,7 +275,6 @@ def test_a_folder_made_meanwhile_by_someone_else_is_not_counted_as_made(tmp_path
     assert (tmp_path / "a" / "b").is_dir()
 
 
-# belongs in tests/estimators/test_mixed_steps.py
 def test_an_update_of_a_panel_of_two_steps_gives_the_cutoff_neither_step() -> None:
     """s4: one cutoff freq cannot be both series' steps; cutoff_with_step leaves a mixed panel's cutoff without one."""
     b = pd.DataFrame({"v": np.cos(np.arange(30.0))}, index=pd.date_range("2020-01-01", periods=30, freq="2D"))
